@@ -1,0 +1,104 @@
+/* age v1 (age-encryption.org/v1): recipients, identities, streaming
+ * encryption and decryption, ASCII armor.
+ *
+ * Supported recipient types: X25519 (age1...), scrypt passphrases,
+ * ssh-ed25519 and ssh-rsa (OpenSSH public keys). Identities: native
+ * AGE-SECRET-KEY-1... lines, unencrypted OpenSSH/PEM private keys,
+ * passphrases. Unknown stanza types are skipped. */
+#ifndef GITSEAL_AGE_H
+#define GITSEAL_AGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/io.h"
+
+enum {
+	AGE_FILE_KEY_SIZE = 16,
+	AGE_CHUNK_SIZE = 64 * 1024,
+	AGE_SCRYPT_LOG_N_DEFAULT = 18,
+	AGE_SCRYPT_LOG_N_MAX = 22,
+	AGE_X25519_RECIPIENT_LEN = 62,
+	AGE_X25519_IDENTITY_LEN = 74,
+};
+
+struct age_recipient;
+struct age_identity;
+
+struct age_recipient_list {
+	struct age_recipient **items;
+	size_t count;
+};
+
+struct age_identity_list {
+	struct age_identity **items;
+	size_t count;
+};
+
+/* Recipients. text is "age1...", "ssh-ed25519 AAAA... [comment]" or
+ * "ssh-rsa AAAA... [comment]". */
+int age_recipient_parse(const char *text, struct age_recipient **out)
+	__attribute__((warn_unused_result));
+/* A passphrase recipient (scrypt, work factor 2^log_n). */
+int age_recipient_scrypt(const char *passphrase, size_t len, int log_n, struct age_recipient **out)
+	__attribute__((warn_unused_result));
+void age_recipient_free(struct age_recipient *r);
+
+int age_recipient_list_add(struct age_recipient_list *l, struct age_recipient *r)
+	__attribute__((warn_unused_result));
+/* Parses a recipients file (-R): one recipient per line, # comments. */
+int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *text, size_t len,
+				     const char *source_name) __attribute__((warn_unused_result));
+void age_recipient_list_release(struct age_recipient_list *l);
+
+/* Identities. */
+int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
+	__attribute__((warn_unused_result));
+/* Parses identity-file text: AGE-SECRET-KEY-1 lines (with # comments and
+ * CRLF), or a whole OpenSSH / PEM private key. source_name is used in
+ * error messages only. */
+int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
+			       const char *source_name) __attribute__((warn_unused_result));
+int age_identity_list_add_passphrase(struct age_identity_list *l, const char *passphrase, size_t len)
+	__attribute__((warn_unused_result));
+void age_identity_list_release(struct age_identity_list *l);
+
+/* Native X25519 keys. */
+int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));
+/* Writes the AGE-SECRET-KEY-1... string (74 chars + NUL) into out, which
+ * must be secure memory of at least 75 bytes. Only for X25519 identities. */
+int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
+	__attribute__((warn_unused_result));
+/* The recipient of an identity, as text (age1..., or the ssh public key). */
+int age_identity_recipient_string(const struct age_identity *id, char *out, size_t cap)
+	__attribute__((warn_unused_result));
+void age_identity_free(struct age_identity *id);
+
+/* Encrypts the whole of in to out. With armor, the output is PEM-style
+ * ASCII armor. A scrypt recipient must be the only one. */
+int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct gs_reader *in,
+		struct gs_writer *out) __attribute__((warn_unused_result));
+
+/* Decrypts in to out, detecting armor by itself. The header MAC is checked
+ * before any plaintext is written; each 64 KiB chunk is written only after
+ * it authenticated, so on a payload failure the authenticated prefix has
+ * already reached out (callers that must release nothing on failure write
+ * to a buffer or a temporary file and discard it). Errors are
+ * GS_ERR_AGE_{ARMOR,HEADER,NO_MATCH,HMAC,PAYLOAD} or GS_ERR_IO. */
+int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in,
+		struct gs_writer *out) __attribute__((warn_unused_result));
+
+/* True when the input starts (after optional whitespace) like an age file
+ * or an armored one. */
+bool age_looks_like_age(const uint8_t *data, size_t len);
+/* True when the file's header holds an scrypt stanza (needs a passphrase). */
+bool age_is_passphrase_file(const uint8_t *data, size_t len);
+
+/* In-memory helpers; the plaintext buffer of age_decrypt_mem is secure. */
+int age_encrypt_mem(const struct age_recipient_list *recipients, bool armor, const uint8_t *in,
+		    size_t len, struct gs_buf *out) __attribute__((warn_unused_result));
+int age_decrypt_mem(const struct age_identity_list *identities, const uint8_t *in, size_t len,
+		    struct gs_buf *out) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,102 @@
+/* The document model every store maps to: an ordered tree of maps, lists,
+ * typed scalars and comments. It knows nothing of crypto or file formats.
+ *
+ * All strings and nodes of a document live in its secure arena (values are
+ * plaintext secrets), freed and wiped together by doc_release(). Nodes keep
+ * the byte span they came from in the source text, so a store can write a
+ * changed document back by replacing only what changed (format
+ * preservation). */
+#ifndef GITSEAL_DOC_H
+#define GITSEAL_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gitseal/secmem.h"
+
+enum doc_kind { DOC_MAP, DOC_LIST, DOC_SCALAR, DOC_COMMENT };
+
+/* Scalar types, as sops names them in ENC[...,type:...]. */
+enum doc_type { DOC_STR, DOC_INT, DOC_FLOAT, DOC_BOOL, DOC_NULL };
+
+enum doc_format { DOC_FORMAT_YAML, DOC_FORMAT_JSON, DOC_FORMAT_DOTENV, DOC_FORMAT_INI,
+		  DOC_FORMAT_BINARY };
+
+#define DOC_NO_POS ((size_t)-1)
+
+struct doc_span {
+	size_t start; /* byte offset in doc.source; DOC_NO_POS when the node is new */
+	size_t end;   /* exclusive */
+};
+
+struct doc_entry;
+
+struct doc_node {
+	enum doc_kind kind;
+	/* Scalars and comments. text is the value in sops's plaintext form:
+	 * str = its bytes; int = decimal; float = shortest positional
+	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"); bool = "true" or
+	 * "false"; null = "". A comment is its text without the leading '#'. */
+	enum doc_type type;
+	char *text;
+	size_t len;
+	int style;            /* the store's presentation (quote style...) */
+	bool inline_comment;  /* a comment at the end of a value's line */
+	bool dirty;           /* text changed since load: the store re-renders it */
+	struct doc_span span; /* of the value, or the comment including '#' */
+	/* Maps and lists. In a list every entry's key is NULL. In a map a
+	 * comment item is an entry with key NULL and a DOC_COMMENT value. */
+	struct doc_entry *entries;
+	size_t count;
+	size_t cap;
+	bool flow;            /* written in flow style ({...} / [...]) */
+};
+
+struct doc_entry {
+	char *key;
+	size_t key_len;
+	struct doc_span key_span;
+	struct doc_node *value;
+	bool removed;         /* dropped on output (e.g. the sops key on decrypt) */
+};
+
+struct doc {
+	struct gs_arena arena;
+	enum doc_format format;
+	struct doc_node **branches; /* YAML documents; one for other formats */
+	size_t count;
+	size_t cap;
+	struct gs_buf source;       /* the text the document was loaded from */
+	void *store_data;           /* private to the store that loaded it */
+	void (*store_data_free)(void *);
+};
+
+void doc_init(struct doc *d, enum doc_format format);
+void doc_release(struct doc *d);
+
+struct doc_node *doc_new_map(struct doc *d);
+struct doc_node *doc_new_list(struct doc *d);
+/* Copies text into the arena. */
+struct doc_node *doc_new_scalar(struct doc *d, enum doc_type type, const char *text, size_t len);
+struct doc_node *doc_new_comment(struct doc *d, const char *text, size_t len);
+int doc_add_branch(struct doc *d, struct doc_node *map) __attribute__((warn_unused_result));
+
+/* Appends an entry (key copied into the arena; key NULL for list items and
+ * comments). Returns the entry, or NULL when out of memory. */
+struct doc_entry *doc_append(struct doc *d, struct doc_node *parent, const char *key,
+			     size_t key_len, struct doc_node *value);
+
+/* Replaces a scalar's value and marks it dirty. */
+int doc_scalar_set(struct doc *d, struct doc_node *n, enum doc_type type, const char *text,
+		   size_t len) __attribute__((warn_unused_result));
+
+/* The first entry of map with this key that is not removed, or NULL. */
+struct doc_entry *doc_map_find(const struct doc_node *map, const char *key);
+
+/* Deep copy of a node into another (or the same) document; spans dropped. */
+struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n);
+
+const char *doc_type_name(enum doc_type t);
+int doc_type_from_name(const char *name, size_t len, enum doc_type *out);
+
+#endif

@@ -1,0 +1,64 @@
+/* Byte sources and sinks, whole-file reads, and crash-safe writes. */
+#ifndef GITSEAL_IO_H
+#define GITSEAL_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gitseal/secmem.h"
+
+/* A source of bytes. read() fills up to cap bytes and sets *got; *got == 0
+ * means end of input. Returns 0 or a negative gs_err. */
+struct gs_reader {
+	int (*read)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
+	void *ctx;
+};
+
+/* A sink of bytes. Returns 0 or a negative gs_err. */
+struct gs_writer {
+	int (*write)(void *ctx, const uint8_t *buf, size_t n);
+	void *ctx;
+};
+
+struct gs_mem_source {
+	const uint8_t *data;
+	size_t len;
+	size_t pos;
+};
+
+struct gs_reader gs_reader_from_file(FILE *f);
+struct gs_reader gs_reader_from_mem(struct gs_mem_source *src, const uint8_t *data, size_t len);
+struct gs_writer gs_writer_to_file(FILE *f);
+struct gs_writer gs_writer_to_buf(struct gs_buf *b);
+
+/* Reads exactly n bytes unless the input ends first; *got says how many. */
+int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
+	__attribute__((warn_unused_result));
+
+/* Reads a whole file (path "-" is stdin) into b, failing past max bytes. */
+int gs_read_file(const char *path, struct gs_buf *b, size_t max)
+	__attribute__((warn_unused_result));
+
+/* Crash-safe replacement of a file: the new content goes to a temporary
+ * file in the same directory, which is fsynced, renamed over the target
+ * and followed by an fsync of the directory. The target's mode is kept
+ * (or mode is used for a new file). On failure the target is untouched
+ * and the temporary file is removed. */
+struct gs_atomic_file {
+	char *path;
+	char *tmp_path;
+	FILE *f;
+	int mode;
+};
+
+int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
+	__attribute__((warn_unused_result));
+int gs_atomic_commit(struct gs_atomic_file *af) __attribute__((warn_unused_result));
+void gs_atomic_abort(struct gs_atomic_file *af);
+/* One-shot convenience. */
+int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+	__attribute__((warn_unused_result));
+
+#endif

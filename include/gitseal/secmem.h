@@ -1,0 +1,56 @@
+/* Memory for secrets: keys, data keys, plaintext values.
+ *
+ * Everything here comes from libsodium's guarded allocator (sodium_malloc:
+ * guard pages, mlock, wiped by sodium_free). A secret is wiped on release;
+ * callers never memset or free it themselves. */
+#ifndef GITSEAL_SECMEM_H
+#define GITSEAL_SECMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Must be called once before any other gitseal function (sodium_init). */
+int gs_crypto_init(void) __attribute__((warn_unused_result));
+
+/* Disables core dumps and ptrace attach for a process that holds keys. */
+void gs_harden_process(void);
+
+void *gs_secure_alloc(size_t size);
+void gs_secure_free(void *p);
+
+/* A growable byte buffer. With secure set, storage is sodium_malloc'd and
+ * wiped when it moves or is released. The data is always NUL-terminated
+ * (not counted in len), so text can be handed to string functions. */
+struct gs_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	bool secure;
+};
+
+void gs_buf_init(struct gs_buf *b, bool secure);
+int gs_buf_reserve(struct gs_buf *b, size_t extra) __attribute__((warn_unused_result));
+int gs_buf_append(struct gs_buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
+int gs_buf_append_str(struct gs_buf *b, const char *s) __attribute__((warn_unused_result));
+int gs_buf_printf(struct gs_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), warn_unused_result));
+void gs_buf_reset(struct gs_buf *b);   /* wipes, keeps storage */
+void gs_buf_release(struct gs_buf *b); /* wipes and frees */
+/* Hands the storage to the caller (free with gs_secure_free or free()). */
+uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len);
+
+/* A bump allocator in secure memory, for the many small strings of a parsed
+ * document: one guarded mapping per block instead of per string. Freed and
+ * wiped all at once. */
+struct gs_arena_block;
+struct gs_arena {
+	struct gs_arena_block *head;
+};
+
+void gs_arena_init(struct gs_arena *a);
+void *gs_arena_alloc(struct gs_arena *a, size_t size);
+char *gs_arena_strndup(struct gs_arena *a, const char *s, size_t n);
+void gs_arena_release(struct gs_arena *a);
+
+#endif

@@ -1,0 +1,76 @@
+/* The sops engine: encrypts and decrypts document trees value by value
+ * (AES-256-GCM, path as AAD), computes and checks the MAC, reads and writes
+ * the metadata, and re-encrypts against a previous version (reuse).
+ * Format: ../shared/spec/sops-format.md. */
+#ifndef GITSEAL_SOPS_H
+#define GITSEAL_SOPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/age.h"
+#include "gitseal/doc.h"
+#include "gitseal/secmem.h"
+
+#define SOPS_VERSION "3.13.2" /* the metadata layout gitseal writes */
+
+enum {
+	SOPS_DATA_KEY_SIZE = 32,
+	SOPS_IV_SIZE = 32,
+	SOPS_TAG_SIZE = 16,
+};
+
+/* Which leaves are encrypted; at most one option is set. */
+enum sops_selection_kind {
+	SOPS_SEL_NONE,
+	SOPS_SEL_UNENCRYPTED_SUFFIX,
+	SOPS_SEL_ENCRYPTED_SUFFIX,
+	SOPS_SEL_UNENCRYPTED_REGEX,
+	SOPS_SEL_ENCRYPTED_REGEX,
+	SOPS_SEL_UNENCRYPTED_COMMENT_REGEX,
+	SOPS_SEL_ENCRYPTED_COMMENT_REGEX,
+};
+
+struct sops_selection {
+	enum sops_selection_kind kind;
+	char *value; /* malloc'd; suffix or regex */
+	bool mac_only_encrypted;
+};
+
+/* What encryption needs: where the file is (for creation rules and the
+ * format), who may read it, and which values to seal. */
+struct sops_encrypt_opts {
+	const struct age_recipient_list *recipients; /* one key group */
+	char **recipient_strings;                     /* as written to metadata, same order */
+	struct sops_selection selection;
+	int shamir_threshold;
+};
+
+/* Identities for decryption, gathered from the sops environment
+ * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
+ * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
+int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
+
+/* Encrypts a plaintext document in place (values become ENC[...], the
+ * sops metadata entry is appended to every branch). With previous (an
+ * encrypted document of the same file, may be NULL) and identities that
+ * open it, the reuse rules apply: same data key, unchanged values keep
+ * their ciphertext, lastmodified/mac kept when nothing changed. */
+int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
+		     const struct age_identity_list *ids) __attribute__((warn_unused_result));
+
+struct sops_decrypt_opts {
+	bool ignore_mac;
+};
+
+/* Decrypts an encrypted document in place: values become plaintext, the
+ * sops entry is removed. The MAC is checked before this returns success;
+ * on any failure the document must be discarded. */
+int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
+		     const struct sops_decrypt_opts *opts) __attribute__((warn_unused_result));
+
+/* True when the document has a sops metadata entry. */
+bool sops_doc_is_encrypted(const struct doc *d);
+
+#endif

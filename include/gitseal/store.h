@@ -1,0 +1,42 @@
+/* Stores: bytes <-> document tree, one file per format under src/store/.
+ *
+ * load() keeps the source text and every node's span in the document, so
+ * emit() of a loaded document writes the source back with only what
+ * changed replaced: dirty scalars re-rendered in place, removed entries cut
+ * out, new entries (no span) rendered and appended at the end of their
+ * map. A document with no source (or of another format) is emitted fresh,
+ * in the layout sops itself writes. */
+#ifndef GITSEAL_STORE_H
+#define GITSEAL_STORE_H
+
+#include "gitseal/doc.h"
+
+enum {
+	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
+	STORE_MAX_DEPTH = 256,               /* nesting of maps and lists */
+};
+
+struct store_emit_opts {
+	int indent; /* YAML: spaces (default 4); JSON: -1 = tab (default), n = n spaces */
+};
+
+/* Takes ownership of nothing; copies text into d->source. */
+int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+	__attribute__((warn_unused_result));
+/* Appends the document's text to out (a secure buffer for plaintext). */
+int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
+	       struct gs_buf *out) __attribute__((warn_unused_result));
+
+int store_yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+int store_json_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+
+/* Format from a file name as sops chooses it (.yaml/.yml, .json, .env,
+ * .ini, else binary); from a --input-type word (yaml|json|dotenv|ini|binary). */
+enum doc_format store_format_for_path(const char *path);
+int store_format_from_name(const char *name, enum doc_format *out) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The one list of what gitseal needs to build and test. Installs, only when
+# missing, Debian packages (apt-get) and the npm packages of the interop
+# tests (into ./node_modules, git-ignored). Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+	build-essential pkg-config clang libclang-rt-14-dev
+	libsodium-dev libssl-dev libyaml-dev libgit2-dev libcurl4-openssl-dev zlib1g-dev
+	libcmocka-dev bats valgrind
+	age git-crypt openssh-client git
+)
+NPM_PACKAGES=(age-encryption@0.3.1 sops-age@4.0.2)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js may come from elsewhere than Debian (it then brings its own npm).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}" >&2
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+need_npm=0
+for p in "${NPM_PACKAGES[@]}"; do
+	name=${p%@*}
+	[ -d "node_modules/$name" ] || need_npm=1
+done
+if [ $need_npm -eq 1 ]; then
+	echo "install-deps: installing npm packages ${NPM_PACKAGES[*]}" >&2
+	npm install --no-save --no-audit --no-fund --silent "${NPM_PACKAGES[@]}" >/dev/null
+fi

@@ -1,0 +1,55 @@
+/* Commands: one file per command, each a cmd_NAME(argc, argv) returning
+ * the process exit code. Only main.c and this directory print. */
+#ifndef GITSEAL_CMD_H
+#define GITSEAL_CMD_H
+
+#include <stdio.h>
+
+#include "gitseal/error.h"
+
+/* Exit codes, documented in docs/exit-codes.md. The sops-compatible
+ * commands use sops's numbers; the age command has its own small set, one
+ * per failure class. */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_GENERIC = 1,
+	EXIT_USAGE = 2,
+	/* age: one per category of failure */
+	EXIT_AGE_ARMOR = 10,
+	EXIT_AGE_HEADER = 11,
+	EXIT_AGE_NO_MATCH = 12,
+	EXIT_AGE_HMAC = 13,
+	EXIT_AGE_PAYLOAD = 14,
+	EXIT_AGE_KEY = 15,
+	/* sops (cmd/sops/codes/codes.go) */
+	EXIT_SOPS_READ_INPUT = 2,
+	EXIT_SOPS_WRITE_OUTPUT = 3,
+	EXIT_SOPS_DUMP_TREE = 4,
+	EXIT_SOPS_SET_FORMAT = 7,
+	EXIT_SOPS_CONFLICT = 8,
+	EXIT_SOPS_ENCRYPT_TREE = 23,
+	EXIT_SOPS_DECRYPT_TREE = 25,
+	EXIT_SOPS_MAC_MISMATCH = 51,
+	EXIT_SOPS_TREE_PATH = 91,
+	EXIT_SOPS_NEED_DOCUMENT = 92,
+	EXIT_SOPS_NO_FILE = 100,
+	EXIT_SOPS_NO_KEY = 128,
+	EXIT_SOPS_NOT_MODIFIED = 200,
+	EXIT_SOPS_NO_EDITOR = 201,
+	EXIT_SOPS_ALREADY_ENCRYPTED = 203,
+};
+
+/* Prints "gitseal: error: <current error message>" on stderr. */
+void cmd_print_error(void);
+void cmd_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cmd_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Maps an age-layer error to the age command's exit code. */
+int cmd_age_exit_code(int err);
+/* Maps an error to sops's exit code. */
+int cmd_sops_exit_code(int err);
+
+int cmd_age(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+
+#endif

@@ -1,0 +1,202 @@
+#include <string.h>
+
+#include "gitseal/doc.h"
+#include "gitseal/error.h"
+
+void doc_init(struct doc *d, enum doc_format format)
+{
+	memset(d, 0, sizeof(*d));
+	gs_arena_init(&d->arena);
+	gs_buf_init(&d->source, true);
+	d->format = format;
+}
+
+void doc_release(struct doc *d)
+{
+	if (d->store_data && d->store_data_free)
+		d->store_data_free(d->store_data);
+	gs_arena_release(&d->arena);
+	gs_buf_release(&d->source);
+	/* branches and entry arrays live in the arena too */
+	memset(d, 0, sizeof(*d));
+}
+
+static struct doc_node *new_node(struct doc *d, enum doc_kind kind)
+{
+	struct doc_node *n = gs_arena_alloc(&d->arena, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->span.start = n->span.end = DOC_NO_POS;
+	return n;
+}
+
+struct doc_node *doc_new_map(struct doc *d)
+{
+	return new_node(d, DOC_MAP);
+}
+
+struct doc_node *doc_new_list(struct doc *d)
+{
+	return new_node(d, DOC_LIST);
+}
+
+struct doc_node *doc_new_scalar(struct doc *d, enum doc_type type, const char *text, size_t len)
+{
+	struct doc_node *n = new_node(d, DOC_SCALAR);
+
+	if (!n)
+		return NULL;
+	n->type = type;
+	n->text = gs_arena_strndup(&d->arena, text ? text : "", text ? len : 0);
+	n->len = text ? len : 0;
+	return n->text ? n : NULL;
+}
+
+struct doc_node *doc_new_comment(struct doc *d, const char *text, size_t len)
+{
+	struct doc_node *n = doc_new_scalar(d, DOC_STR, text, len);
+
+	if (n)
+		n->kind = DOC_COMMENT;
+	return n;
+}
+
+/* Arrays grow by doubling inside the arena; the old copy is abandoned to
+ * the arena and wiped with it. */
+static void *grow(struct doc *d, void *old, size_t elem, size_t count, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 4;
+	void *p;
+
+	if (count < *cap)
+		return old;
+	p = gs_arena_alloc(&d->arena, ncap * elem);
+	if (!p)
+		return NULL;
+	if (old)
+		memcpy(p, old, count * elem);
+	*cap = ncap;
+	return p;
+}
+
+int doc_add_branch(struct doc *d, struct doc_node *map)
+{
+	struct doc_node **b = grow(d, d->branches, sizeof(*b), d->count, &d->cap);
+
+	if (!b)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	d->branches = b;
+	d->branches[d->count++] = map;
+	return 0;
+}
+
+struct doc_entry *doc_append(struct doc *d, struct doc_node *parent, const char *key,
+			     size_t key_len, struct doc_node *value)
+{
+	struct doc_entry *e = grow(d, parent->entries, sizeof(*e), parent->count, &parent->cap);
+
+	if (!e)
+		return NULL;
+	parent->entries = e;
+	e = &parent->entries[parent->count];
+	memset(e, 0, sizeof(*e));
+	e->key_span.start = e->key_span.end = DOC_NO_POS;
+	if (key) {
+		e->key = gs_arena_strndup(&d->arena, key, key_len);
+		if (!e->key)
+			return NULL;
+		e->key_len = key_len;
+	}
+	e->value = value;
+	parent->count++;
+	return e;
+}
+
+int doc_scalar_set(struct doc *d, struct doc_node *n, enum doc_type type, const char *text,
+		   size_t len)
+{
+	char *copy = gs_arena_strndup(&d->arena, text, len);
+
+	if (!copy)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->type = type;
+	n->text = copy;
+	n->len = len;
+	n->dirty = true;
+	return 0;
+}
+
+struct doc_entry *doc_map_find(const struct doc_node *map, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < map->count; i++) {
+		struct doc_entry *e = &map->entries[i];
+
+		if (e->key && !e->removed && e->key_len == klen && memcmp(e->key, key, klen) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n)
+{
+	struct doc_node *c;
+
+	switch (n->kind) {
+	case DOC_SCALAR:
+		c = doc_new_scalar(dst, n->type, n->text, n->len);
+		break;
+	case DOC_COMMENT:
+		c = doc_new_comment(dst, n->text, n->len);
+		if (c)
+			c->inline_comment = n->inline_comment;
+		break;
+	case DOC_MAP:
+	case DOC_LIST:
+		c = n->kind == DOC_MAP ? doc_new_map(dst) : doc_new_list(dst);
+		if (!c)
+			return NULL;
+		c->flow = n->flow;
+		for (size_t i = 0; i < n->count; i++) {
+			const struct doc_entry *e = &n->entries[i];
+			struct doc_node *v;
+
+			if (e->removed)
+				continue;
+			v = doc_clone(dst, e->value);
+			if (!v || !doc_append(dst, c, e->key, e->key_len, v))
+				return NULL;
+		}
+		break;
+	default:
+		return NULL;
+	}
+	if (c)
+		c->style = n->style;
+	return c;
+}
+
+static const char *const type_names[] = {
+	[DOC_STR] = "str", [DOC_INT] = "int", [DOC_FLOAT] = "float",
+	[DOC_BOOL] = "bool", [DOC_NULL] = "null",
+};
+
+const char *doc_type_name(enum doc_type t)
+{
+	return type_names[t];
+}
+
+int doc_type_from_name(const char *name, size_t len, enum doc_type *out)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+		if (strlen(type_names[i]) == len && memcmp(type_names[i], name, len) == 0) {
+			*out = (enum doc_type)i;
+			return 0;
+		}
+	}
+	return GS_FAIL(GS_ERR_PARSE, "unknown value type '%.*s'", (int)(len > 16 ? 16 : len), name);
+}

@@ -1,0 +1,55 @@
+/* gitseal: sops-compatible secrets encryption, a git filter, and an
+ * in-cluster decryptor, in one binary. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "gitseal/secmem.h"
+
+#define GITSEAL_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
+	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal COMMAND [ARGS...]\n\ncommands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nrun 'gitseal COMMAND --help' for a command's options\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (gs_crypto_init() != 0) {
+		cmd_print_error();
+		return EXIT_GENERIC;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("gitseal %s (sops %s format, age v1)\n", GITSEAL_VERSION, "3.13.2");
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	cmd_errorf("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,261 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+
+static int file_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	FILE *f = ctx;
+
+	*got = fread(buf, 1, cap, f);
+	if (*got == 0 && ferror(f))
+		return GS_FAIL(GS_ERR_IO, "read error: %s", strerror(errno));
+	return 0;
+}
+
+static int file_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	FILE *f = ctx;
+
+	if (n && fwrite(buf, 1, n, f) != n)
+		return GS_FAIL(GS_ERR_IO, "write error: %s", strerror(errno));
+	return 0;
+}
+
+static int mem_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	struct gs_mem_source *src = ctx;
+	size_t n = src->len - src->pos;
+
+	if (n > cap)
+		n = cap;
+	if (n)
+		memcpy(buf, src->data + src->pos, n);
+	src->pos += n;
+	*got = n;
+	return 0;
+}
+
+static int buf_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	return gs_buf_append(ctx, buf, n);
+}
+
+struct gs_reader gs_reader_from_file(FILE *f)
+{
+	return (struct gs_reader){ file_read, f };
+}
+
+struct gs_reader gs_reader_from_mem(struct gs_mem_source *src, const uint8_t *data, size_t len)
+{
+	src->data = data;
+	src->len = len;
+	src->pos = 0;
+	return (struct gs_reader){ mem_read, src };
+}
+
+struct gs_writer gs_writer_to_file(FILE *f)
+{
+	return (struct gs_writer){ file_write, f };
+}
+
+struct gs_writer gs_writer_to_buf(struct gs_buf *b)
+{
+	return (struct gs_writer){ buf_write, b };
+}
+
+int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
+{
+	size_t total = 0, step;
+	int ret;
+
+	while (total < n) {
+		ret = r->read(r->ctx, buf + total, n - total, &step);
+		if (ret)
+			return ret;
+		if (step == 0)
+			break;
+		total += step;
+	}
+	*got = total;
+	return 0;
+}
+
+int gs_read_file(const char *path, struct gs_buf *b, size_t max)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	uint8_t chunk[65536];
+	size_t n;
+	int ret = 0;
+
+	if (!f)
+		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
+			       "cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b->len + n > max) {
+			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+			break;
+		}
+		ret = gs_buf_append(b, chunk, n);
+		if (ret)
+			break;
+	}
+	if (!ret && ferror(f))
+		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+	if (!ret && gs_buf_reserve(b, 0))
+		ret = GS_ERR_NOMEM;
+	sodium_memzero(chunk, sizeof(chunk));
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+/* The test build lets a test make one step of a crash-safe write fail, to
+ * show that the original file survives (GITSEAL_TEST_FAIL_AT=write|fsync|
+ * rename|dirsync). Release builds compile this out. */
+static bool inject_failure(const char *step)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *at = getenv("GITSEAL_TEST_FAIL_AT");
+
+	return at && strcmp(at, step) == 0;
+#else
+	(void)step;
+	return false;
+#endif
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *dir;
+
+	if (!copy)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
+{
+	struct stat st;
+	char *dir;
+	size_t n;
+	int fd;
+
+	memset(af, 0, sizeof(*af));
+	af->mode = mode;
+	if (stat(path, &st) == 0)
+		af->mode = st.st_mode & 07777;
+	af->path = strdup(path);
+	dir = dir_of(path);
+	if (!af->path || !dir) {
+		free(dir);
+		gs_atomic_abort(af);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	n = strlen(dir) + 32;
+	af->tmp_path = malloc(n);
+	if (!af->tmp_path) {
+		free(dir);
+		gs_atomic_abort(af);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	snprintf(af->tmp_path, n, "%s/.gitseal-tmp-XXXXXX", dir);
+	free(dir);
+	fd = mkstemp(af->tmp_path);
+	if (fd < 0) {
+		int err = errno;
+
+		free(af->tmp_path);
+		af->tmp_path = NULL;
+		gs_atomic_abort(af);
+		return GS_FAIL(GS_ERR_IO, "cannot create a temporary file beside '%s': %s",
+			       path, strerror(err));
+	}
+	/* mkstemp made it 0600; the final mode is applied before the rename. */
+	af->f = fdopen(fd, "wb");
+	if (!af->f) {
+		close(fd);
+		gs_atomic_abort(af);
+		return GS_FAIL(GS_ERR_IO, "cannot open a temporary file: %s", strerror(errno));
+	}
+	if (stat(path, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
+		/* Not fatal: only root can give a file away; the mode is still kept. */
+	}
+	return 0;
+}
+
+int gs_atomic_commit(struct gs_atomic_file *af)
+{
+	const char *step = NULL;
+	char *dir = NULL;
+	int fd, dfd, ret = 0;
+
+	if (fflush(af->f) != 0 || ferror(af->f) || inject_failure("write"))
+		step = "write";
+	else if (fchmod(fileno(af->f), (mode_t)af->mode) != 0)
+		step = "chmod";
+	else if (fsync(fileno(af->f)) != 0 || inject_failure("fsync"))
+		step = "fsync";
+	if (step) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot %s '%s': %s", step, af->path, strerror(errno));
+		gs_atomic_abort(af);
+		return ret;
+	}
+	fd = fileno(af->f);
+	(void)fd;
+	fclose(af->f);
+	af->f = NULL;
+	if (inject_failure("rename") || rename(af->tmp_path, af->path) != 0) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot replace '%s': %s", af->path, strerror(errno));
+		gs_atomic_abort(af);
+		return ret;
+	}
+	free(af->tmp_path);
+	af->tmp_path = NULL;
+	dir = dir_of(af->path);
+	dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+	if (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync"))
+		ret = GS_FAIL(GS_ERR_IO, "cannot sync the directory of '%s'", af->path);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	free(af->path);
+	af->path = NULL;
+	return ret;
+}
+
+void gs_atomic_abort(struct gs_atomic_file *af)
+{
+	if (af->f)
+		fclose(af->f);
+	if (af->tmp_path)
+		unlink(af->tmp_path);
+	free(af->tmp_path);
+	free(af->path);
+	memset(af, 0, sizeof(*af));
+}
+
+int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+{
+	struct gs_atomic_file af;
+	int ret = gs_atomic_open(&af, path, mode);
+
+	if (ret)
+		return ret;
+	if (len && fwrite(data, 1, len, af.f) != len) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+		gs_atomic_abort(&af);
+		return ret;
+	}
+	return gs_atomic_commit(&af);
+}
