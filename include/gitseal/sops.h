@@ -73,4 +73,27 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 /* True when the document has a sops metadata entry. */
 bool sops_doc_is_encrypted(const struct doc *d);
 
+/* File level: store + rules + engine, for commands, the git filter and the
+ * cluster renderer. */
+struct sops_config;
+
+struct sops_file_encrypt_opts {
+	enum doc_format format;
+	const char *rule_path;              /* matched against the creation rules */
+	const struct sops_config *config;   /* may be NULL */
+	const char *const *age_recipients;  /* from flags or env: replace the rule's keys */
+	size_t age_recipient_count;
+	struct sops_selection selection;    /* from flags: overrides the rule's */
+	const uint8_t *previous;            /* previous encrypted version (reuse), or NULL */
+	size_t previous_len;
+	const struct age_identity_list *identities; /* to open previous */
+	int indent;                         /* 0 = the store's default */
+};
+
+int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_encrypt_opts *o,
+		      struct gs_buf *out) __attribute__((warn_unused_result));
+int sops_file_decrypt(const uint8_t *cipher, size_t len, enum doc_format format,
+		      const struct age_identity_list *ids, const struct sops_decrypt_opts *o,
+		      struct gs_buf *out) __attribute__((warn_unused_result));
+
 #endif

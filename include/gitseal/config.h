@@ -1,0 +1,46 @@
+/* .sops.yaml: creation rules (spec section 10). */
+#ifndef GITSEAL_CONFIG_H
+#define GITSEAL_CONFIG_H
+
+#include <stddef.h>
+
+#include "gitseal/sops.h"
+
+struct sops_key_group {
+	char **age;          /* recipient strings, trimmed, de-duplicated within key_groups */
+	size_t age_count;
+	char **vault_uris;   /* hc_vault_transit_uri */
+	size_t vault_count;
+};
+
+struct sops_rule {
+	char *path_regex;    /* NULL or empty: matches every path */
+	struct sops_key_group *groups; /* flat keys make one group */
+	size_t group_count;
+	struct sops_selection selection;
+	int shamir_threshold;
+};
+
+struct sops_config {
+	char *path;          /* the .sops.yaml it came from */
+	char *dir;           /* its directory, absolute */
+	struct sops_rule *rules;
+	size_t rule_count;
+	int yaml_indent;     /* stores.yaml.indent, 0 = default */
+	int json_indent;     /* stores.json.indent, -2 = default */
+};
+
+/* Looks for .sops.yaml in start_dir and its parents (100 levels at most).
+ * *path_out is NULL (and 0 returned) when there is none. */
+int sops_config_find(const char *start_dir, char **path_out) __attribute__((warn_unused_result));
+int sops_config_load(const char *path, struct sops_config **out) __attribute__((warn_unused_result));
+int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
+	__attribute__((warn_unused_result));
+void sops_config_free(struct sops_config *c);
+
+/* The first rule whose path_regex matches file_path (made relative to the
+ * config's directory when it lies below it). GS_ERR_NO_RULE when none. */
+int sops_config_match(const struct sops_config *c, const char *file_path, const struct sops_rule **out)
+	__attribute__((warn_unused_result));
+
+#endif
