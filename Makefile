@@ -10,6 +10,10 @@ BUILD     ?= build/asan
 OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN     := -fsanitize=address,undefined
 HOOKS     := -DGITSEAL_TEST_HOOKS
+export GITSEAL_TEST_HOOKS = 1
+# leak checking is valgrind's job (make memcheck); sodium_malloc's guard pages confuse LSan less than this
+export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 else
 BUILD     ?= build
 OPT       := -O2 -g -D_FORTIFY_SOURCE=2

@@ -36,6 +36,7 @@ enum gs_err {
 	GS_ERR_EMPTY_INPUT = -29,
 	GS_ERR_ENCRYPT = -30,
 	GS_ERR_NOT_FOUND = -31,
+	GS_ERR_WRITE = -32,         /* the output could not be written */
 };
 
 /* printf-style; the message must never contain a secret or a plaintext value. */

@@ -52,6 +52,7 @@ int cmd_sops_exit_code(int err)
 	case GS_ERR_USAGE: return EXIT_USAGE;
 	case GS_ERR_IO: case GS_ERR_NOT_FOUND: case GS_ERR_PARSE: case GS_ERR_LIMIT:
 		return EXIT_SOPS_READ_INPUT;
+	case GS_ERR_WRITE: return EXIT_SOPS_WRITE_OUTPUT;
 	case GS_ERR_CONFLICT: return EXIT_SOPS_CONFLICT;
 	case GS_ERR_ENCRYPT: return EXIT_SOPS_ENCRYPT_TREE;
 	case GS_ERR_DECRYPT_VALUE: return EXIT_SOPS_DECRYPT_TREE;

@@ -297,9 +297,9 @@ int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 	if (c->output)
 		return gs_atomic_write(c->output, data, len, 0600);
 	if (len && fwrite(data, 1, len, stdout) != len)
-		return GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
 	if (fflush(stdout) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
 	return 0;
 }
 
@@ -311,7 +311,5 @@ int sops_cli_fail(const struct sops_cli *c, int err)
 	if (name && err != GS_ERR_USAGE && err != GS_ERR_CONFLICT && !strstr(gs_error_message(), name))
 		gs_error_prefix("'%s'", name);
 	cmd_print_error();
-	if (err == GS_ERR_IO && strstr(gs_error_message(), "cannot replace"))
-		code = EXIT_SOPS_WRITE_OUTPUT;
 	return code;
 }

@@ -178,7 +178,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 		free(af->tmp_path);
 		af->tmp_path = NULL;
 		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_IO, "cannot create a temporary file beside '%s': %s",
+		return GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s",
 			       path, strerror(err));
 	}
 	/* mkstemp made it 0600; the final mode is applied before the rename. */
@@ -186,7 +186,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	if (!af->f) {
 		close(fd);
 		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_IO, "cannot open a temporary file: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot open a temporary file: %s", strerror(errno));
 	}
 	if (stat(path, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
 		/* Not fatal: only root can give a file away; the mode is still kept. */
@@ -207,7 +207,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	else if (fsync(fileno(af->f)) != 0 || inject_failure("fsync"))
 		step = "fsync";
 	if (step) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot %s '%s': %s", step, af->path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot %s '%s': %s", step, af->path, strerror(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -216,7 +216,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	fclose(af->f);
 	af->f = NULL;
 	if (inject_failure("rename") || rename(af->tmp_path, af->path) != 0) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot replace '%s': %s", af->path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", af->path, strerror(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -225,7 +225,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	dir = dir_of(af->path);
 	dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
 	if (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync"))
-		ret = GS_FAIL(GS_ERR_IO, "cannot sync the directory of '%s'", af->path);
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot sync the directory of '%s'", af->path);
 	if (dfd >= 0)
 		close(dfd);
 	free(dir);
@@ -253,7 +253,7 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	if (ret)
 		return ret;
 	if (len && fwrite(data, 1, len, af.f) != len) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		gs_atomic_abort(&af);
 		return ret;
 	}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# Crash-safe writes: a failure injected at each step of an in-place write
+# (temp file, fsync, rename, directory fsync) leaves the original intact and
+# no temporary file behind. Only the test build (make SAN=1) honours
+# GITSEAL_TEST_FAIL_AT; the Makefile sets GITSEAL_TEST_HOOKS=1 for it.
+
+load ../helpers
+
+setup() {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'password: hunter2\n' >secret.yaml
+	cp secret.yaml original.yaml
+}
+teardown() { [ -n "${TMP:-}" ] && teardown_tmp; }
+
+@test "a failure before the rename keeps the original and removes the temporary file" {
+	for step in write fsync rename; do
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+		[ "$status" -eq 3 ]
+		cmp secret.yaml original.yaml
+		[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+	done
+}
+
+@test "a failure syncing the directory is reported; the new content is in place" {
+	run env GITSEAL_TEST_FAIL_AT=dirsync "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+	[ "$status" -ne 0 ]
+	grep -q '^sops:' secret.yaml
+	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+}
+
+@test "age -o: an injected fsync failure leaves no output" {
+	echo data >p
+	run env GITSEAL_TEST_FAIL_AT=fsync "$GITSEAL_BIN" age -r "$(demo_recipient)" -o out.age p
+	[ "$status" -ne 0 ]
+	[ ! -e out.age ]
+	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+}
