@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -75,9 +76,14 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
 static void scrub(const char *path)
 {
 	char zeros[4096] = { 0 };
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
 	off_t size;
+	int fd;
 
+	/* only regular files: opening the exec-file FIFO would block */
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
 	size = lseek(fd, 0, SEEK_END);
