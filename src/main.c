@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
+	{ "git", cmd_git, "the git filter, diff and merge drivers: init, filter-process, textconv, merge, check" },
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
 

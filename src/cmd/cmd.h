@@ -51,5 +51,6 @@ int cmd_sops_exit_code(int err);
 
 int cmd_age(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_git(int argc, char **argv);
 
 #endif
