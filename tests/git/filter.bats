@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# The clean/smudge filter through real git commands.
+
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+@test "init writes the git config and .gitattributes once" {
+	self=$(readlink -f "$GITSEAL_BIN")
+	[ "$(git config --local filter.gitseal.process)" = "$self git filter-process" ]
+	[ "$(git config --local filter.gitseal.required)" = "true" ]
+	[ "$(git config --local diff.gitseal.textconv)" = "$self git textconv" ]
+	[ "$(git config --local merge.gitseal.driver)" = "$self git merge %O %A %B %P" ]
+	[ -n "$(git config --local merge.gitseal.name)" ]
+	run git config --get diff.gitseal.cachetextconv
+	[ "$status" -ne 0 ]
+	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
+	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
+	[ "$(grep -c '^secrets/\*\* filter=gitseal diff=gitseal merge=gitseal$' .gitattributes)" -eq 1 ]
+	[ "$(grep -c '^\*.enc.json filter=gitseal diff=gitseal merge=gitseal$' .gitattributes)" -eq 1 ]
+	[ "$(wc -l < .gitattributes)" -eq 2 ]
+	[ "$(git config --local --get-all filter.gitseal.process | wc -l)" -eq 1 ]
+}
+
+@test "commit stores ciphertext, keeps plaintext in the work tree, status stays clean" {
+	printf 'db:\n    user: admin\n    password: hunter2\napi_key: abc123\n' > secrets/app.yaml
+	printf 'note: not secret\n' > plain.yaml
+	git add -A
+	git commit -qm one
+	assert_blob_encrypted secrets/app.yaml
+	! git cat-file -p HEAD:secrets/app.yaml | grep -q hunter2
+	grep -q 'password: hunter2' secrets/app.yaml
+	[ "$(git cat-file -p HEAD:plain.yaml)" = "note: not secret" ]
+	sleep 1
+	touch secrets/app.yaml plain.yaml .sops.yaml .gitattributes
+	assert_status_clean
+	# re-adding unchanged content gives the identical blob (stable ciphertext)
+	before=$(git rev-parse HEAD:secrets/app.yaml)
+	git add --renormalize .
+	[ "$(git rev-parse :secrets/app.yaml)" = "$before" ]
+	assert_status_clean
+}
+
+@test "changing one value changes one value line plus mac and lastmodified" {
+	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	sleep 1
+	sed -i 's/two/TWO/' secrets/app.yaml
+	git commit -qam two
+	git cat-file -p HEAD~1:secrets/app.yaml > "$T/old"
+	git cat-file -p HEAD:secrets/app.yaml > "$T/new"
+	run diff "$T/old" "$T/new"
+	[ "$status" -eq 1 ]
+	changed=$(grep -E '^[<>]' <<<"$output")
+	echo "$changed"
+	[ "$(grep -c '^<' <<<"$changed")" -eq 3 ]
+	[ "$(grep -c '^>' <<<"$changed")" -eq 3 ]
+	[ "$(grep -c '^[<>] b: ENC\[' <<<"$changed")" -eq 2 ]
+	[ "$(grep -c '^[<>]     mac: ENC\[' <<<"$changed")" -eq 2 ]
+	[ "$(grep -c '^[<>]     lastmodified:' <<<"$changed")" -eq 2 ]
+}
+
+@test "git diff shows plaintext through textconv" {
+	printf 'a: one\nb: two\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	sed -i 's/two/TWO/' secrets/app.yaml
+	git commit -qam two
+	run git diff HEAD~1 HEAD -- secrets/app.yaml
+	[ "$status" -eq 0 ]
+	echo "$output"
+	grep -q '^-b: two$' <<<"$output"
+	grep -q '^+b: TWO$' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output"
+	run "$GITSEAL_BIN" git textconv secrets/app.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a: one\nb: TWO')" ]
+	run "$GITSEAL_BIN" git textconv .sops.yaml
+	[ "$status" -eq 0 ]
+	grep -q creation_rules <<<"$output"
+}
+
+@test "clone with the key: gitseal git init decrypts the checkout, status clean" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	grep -q 'ENC\[' secrets/app.yaml
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/app.yaml)" = "token: s3cr3t" ]
+	assert_status_clean
+	printf 'token: changed\n' > secrets/app.yaml
+	git commit -qam two
+	assert_blob_encrypted secrets/app.yaml
+}
+
+@test "clone without a key: ciphertext stays, no error, status clean" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	unset SOPS_AGE_KEY_FILE
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/app.yaml
+	assert_status_clean
+	rm secrets/app.yaml
+	run git checkout -- secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/app.yaml
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	assert_status_clean
+}
+
+@test "no matching rule: git add fails and no plaintext reaches the object store" {
+	printf '{"password": "hunter2"}\n' > secrets/other.json
+	plain_id=$(git hash-object --no-filters secrets/other.json)
+	run git add secrets/other.json
+	[ "$status" -ne 0 ]
+	echo "$output"
+	grep -q "secrets/other.json" <<<"$output"
+	[ -z "$(git ls-files -s secrets/other.json)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
+@test "no .sops.yaml: git add fails closed" {
+	git rm -q --cached .sops.yaml 2>/dev/null || true
+	rm .sops.yaml
+	printf 'password: hunter2\n' > secrets/app.yaml
+	plain_id=$(git hash-object --no-filters secrets/app.yaml)
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	[ -z "$(git ls-files -s secrets/app.yaml)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
+@test "one filter process serves 50 files" {
+	cat > "$T/wrap.sh" <<SH
+#!/bin/sh
+echo start >> "$T/starts"
+exec "$GITSEAL_BIN" git filter-process
+SH
+	chmod +x "$T/wrap.sh"
+	git config filter.gitseal.process "$T/wrap.sh"
+	for i in $(seq 1 50); do printf 'n: %d\nkey: value%d\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	git commit -qm many
+	for i in $(seq 1 50); do assert_blob_encrypted "secrets/f$i.yaml"; done
+	rm secrets/*.yaml
+	: > "$T/starts"
+	git checkout -- secrets
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	[ "$(cat secrets/f42.yaml)" = "$(printf 'n: 42\nkey: value42')" ]
+	assert_status_clean
+}
+
+@test "a file that fails decryption does not stop the others" {
+	printf 'a: one\n' > secrets/good.yaml
+	printf 'b: two\n' > secrets/bad.yaml
+	git add -A && git commit -qm one
+	# graft good's MAC into bad: the blob is still a sops file (clean
+	# passes it through) but its MAC no longer verifies
+	git cat-file -p HEAD:secrets/bad.yaml > "$T/bad"
+	mac=$(git cat-file -p HEAD:secrets/good.yaml | grep '^    mac:')
+	sed -i "s|^    mac:.*|$mac|" "$T/bad"
+	cp "$T/bad" secrets/bad.yaml
+	git add secrets/bad.yaml && git commit -qm tamper
+	rm secrets/*.yaml
+	run git checkout -- secrets
+	echo "$output"
+	[ "$status" -ne 0 ]
+	grep -q "bad.yaml" <<<"$output"
+	[ "$(cat secrets/good.yaml)" = "a: one" ]
+	[ ! -s secrets/bad.yaml ] || ! grep -q 'b: two' secrets/bad.yaml
+}
+
+@test "git check and the pre-commit hook refuse plaintext staged past the filter" {
+	printf 'a: one\n' > secrets/good.yaml
+	git add -A && git commit -qm one
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 0 ]
+	printf 'password: hunter2\n' > "$T/leak.yaml"
+	id=$(git hash-object -w --no-filters "$T/leak.yaml")
+	git update-index --add --cacheinfo "100644,$id,secrets/leak.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -q "secrets/leak.yaml" <<<"$output"
+	! grep -q "good.yaml" <<<"$output"
+	"$GITSEAL_BIN" git init --hook
+	[ -x .git/hooks/pre-commit ]
+	run git commit -qm leak
+	[ "$status" -ne 0 ]
+	git rm -q --cached secrets/leak.yaml
+	printf 'a: two\n' > secrets/good.yaml
+	git commit -qam fine
+}
