@@ -183,7 +183,7 @@ struct sops_metadata_out {
 int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
 	__attribute__((warn_unused_result));
 
-/* ---- keys.c: data key, wrap/unwrap, Shamir (spec 7, 8, 9) ---- */
+/* ---- keys.c: data key, wrap/unwrap (spec 7, 8); shamir.c (spec 9) ---- */
 
 /* Secure, SOPS_DATA_KEY_SIZE bytes. */
 uint8_t *sops_data_key_new(void);

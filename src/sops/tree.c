@@ -93,7 +93,7 @@ static int stash_add(struct sops_stash *s, const struct sops_leaf *leaf, enum so
 	it->enc = enc;
 	it->enc_len = enc_len;
 	it->selected = leaf->selected;
-	it->is_comment = leaf->is_comment;
+	it->is_comment = leaf->is_comment || type == SOPS_TYPE_COMMENT;
 	it->hash = item_hash(leaf->aad, leaf->aad_len, type, plain, plain_len);
 	s->count++;
 	return 0;
