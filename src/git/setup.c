@@ -187,6 +187,35 @@ static bool path_is_filtered(git_repository *repo, const char *path)
 	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
 }
 
+/* git trusts a size change without reading the file (ie_modified in
+ * read-cache.c), so the entry must describe the plaintext file, as after a
+ * checkout through the filter. The blob id stays. */
+static int index_restat(git_index *idx, const git_index_entry *e, const char *full)
+{
+	git_index_entry copy = *e;
+	struct stat st;
+	int ret = 0;
+
+	if (lstat(full, &st) != 0)
+		return GS_FAIL(GS_ERR_IO, "cannot stat '%s': %s", full, strerror(errno));
+	copy.path = strdup(e->path);
+	if (!copy.path)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	copy.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+	copy.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+	copy.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+	copy.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	copy.dev = (uint32_t)st.st_dev;
+	copy.ino = (uint32_t)st.st_ino;
+	copy.uid = (uint32_t)st.st_uid;
+	copy.gid = (uint32_t)st.st_gid;
+	copy.file_size = (uint32_t)st.st_size;
+	if (git_index_add(idx, &copy) < 0)
+		ret = gitrepo_fail("cannot update the index");
+	free((char *)copy.path);
+	return ret;
+}
+
 /* A file checked out before the filter was configured still holds the
  * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
  * process filters, so this cannot go through git_checkout. git notices the
@@ -196,6 +225,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	git_index *idx = NULL;
 	struct gs_buf blob, file, plain;
 	char full[PATH_MAX];
+	bool dirty = false;
 	int ret = 0;
 
 	if (git_repository_index(&idx, f->repo) < 0)
@@ -233,8 +263,13 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		ret = gs_atomic_write(full, plain.data, plain.len, (int)(st.st_mode & 07777));
+		if (!ret)
+			ret = index_restat(idx, e, full);
 		res->files_smudged++;
+		dirty = true;
 	}
+	if (!ret && dirty && git_index_write(idx) < 0)
+		ret = gitrepo_fail("cannot write the index");
 	gs_buf_release(&blob);
 	gs_buf_release(&file);
 	gs_buf_release(&plain);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The clean/smudge filter through real git commands.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { gs_setup; }
@@ -156,7 +157,12 @@ SH
 	assert_status_clean
 }
 
-@test "a file that fails decryption does not stop the others" {
+# pkt-line helpers for driving the filter process by hand
+pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
+pkt_text() { pkt "$1"$'\n'; }
+pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
+
+tamper_setup() {
 	printf 'a: one\n' > secrets/good.yaml
 	printf 'b: two\n' > secrets/bad.yaml
 	git add -A && git commit -qm one
@@ -165,15 +171,56 @@ SH
 	git cat-file -p HEAD:secrets/bad.yaml > "$T/bad"
 	mac=$(git cat-file -p HEAD:secrets/good.yaml | grep '^    mac:')
 	sed -i "s|^    mac:.*|$mac|" "$T/bad"
+	git cat-file -p HEAD:secrets/good.yaml > "$T/good"
 	cp "$T/bad" secrets/bad.yaml
 	git add secrets/bad.yaml && git commit -qm tamper
+}
+
+@test "a file that fails decryption gets status=error, the process goes on" {
+	tamper_setup
+	{
+		pkt_text git-filter-client; pkt_text version=2; printf 0000
+		pkt_text capability=clean; pkt_text capability=smudge; printf 0000
+		pkt_text command=smudge; pkt_text pathname=secrets/bad.yaml; printf 0000
+		pkt_file "$T/bad"; printf 0000
+		pkt_text command=smudge; pkt_text pathname=secrets/good.yaml; printf 0000
+		pkt_file "$T/good"; printf 0000
+	} > "$T/session"
+	run --separate-stderr "$GITSEAL_BIN" git filter-process < "$T/session"
+	[ "$status" -eq 0 ]
+	echo "$output" | od -c | head -20
+	expect="$(pkt_text git-filter-server; pkt_text version=2; printf 0000
+		pkt_text capability=clean; pkt_text capability=smudge; printf 0000
+		pkt_text status=error; printf 0000
+		pkt_text status=success; printf 0000; pkt $'a: one\n'; printf 0000; printf 0000)"
+	[ "$output" = "$expect" ]
+	grep -q "secrets/bad.yaml" <<<"$stderr"
+	grep -q "MAC" <<<"$stderr"
+}
+
+@test "git checkout: a file that fails decryption does not stop the others" {
+	tamper_setup
+	cat > "$T/wrap.sh" <<SH
+#!/bin/sh
+echo start >> "$T/starts"
+exec "$GITSEAL_BIN" git filter-process
+SH
+	chmod +x "$T/wrap.sh"
+	git config filter.gitseal.process "$T/wrap.sh"
 	rm secrets/*.yaml
-	run git checkout -- secrets
+	# required=true makes git itself stop at the first failure; without it
+	# git goes on, and the one filter process serves the rest
+	run git -c filter.gitseal.required=false checkout -- secrets
 	echo "$output"
-	[ "$status" -ne 0 ]
 	grep -q "bad.yaml" <<<"$output"
 	[ "$(cat secrets/good.yaml)" = "a: one" ]
-	[ ! -s secrets/bad.yaml ] || ! grep -q 'b: two' secrets/bad.yaml
+	! grep -q 'b: two' secrets/bad.yaml
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	# with required=true the failure is fatal for git, and no plaintext of bad.yaml is written
+	rm secrets/*.yaml
+	run git checkout -- secrets
+	[ "$status" -ne 0 ]
+	[ ! -e secrets/bad.yaml ] || ! grep -q 'b: two' secrets/bad.yaml
 }
 
 @test "git check and the pre-commit hook refuse plaintext staged past the filter" {
