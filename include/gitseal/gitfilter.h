@@ -16,7 +16,8 @@
  * root and the user's identities, each loaded once, on first use. */
 struct gitfilter;
 
-/* start_dir: any directory inside the work tree. */
+/* start_dir: any directory inside the work tree; NULL for no repository
+ * (smudge and textconv need none). */
 int gitfilter_open(const char *start_dir, struct gitfilter **out) __attribute__((warn_unused_result));
 void gitfilter_free(struct gitfilter *f);
 const char *gitfilter_workdir(const struct gitfilter *f);

@@ -122,7 +122,7 @@ static int git_textconv(const char *file)
 	gs_buf_init(&out, true);
 	ret = gs_read_file(file, &in, 256u * 1024 * 1024);
 	if (!ret)
-		ret = gitfilter_open(".", &f);
+		ret = gitfilter_open(NULL, &f);
 	if (!ret)
 		ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed);
 	if (ret) {

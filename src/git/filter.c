@@ -31,6 +31,10 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	git_libgit2_init();
 	f->libgit2_ready = true;
+	if (!start_dir) {
+		*out = f;
+		return 0;
+	}
 	if (git_repository_open_ext(&f->repo, start_dir, 0, NULL) < 0) {
 		ret = gitrepo_fail("cannot open the git repository");
 		goto fail;
@@ -119,7 +123,9 @@ static int load_config(struct gitfilter *f, const struct sops_config **out)
 
 	if (!f->config_tried) {
 		f->config_tried = true;
-		if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path)) {
+		if (!f->workdir)
+			gs_error_set(GS_ERR_CONFIG, "not in a git work tree");
+		else if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path)) {
 			gs_error_set(GS_ERR_LIMIT, "work tree path too long");
 		} else if (access(path, F_OK) != 0) {
 			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", f->workdir);
@@ -160,6 +166,8 @@ static int previous_version(struct gitfilter *f, const char *path, struct gs_buf
 	git_tree_entry *te = NULL;
 	int ret = 0;
 
+	if (!f->repo)
+		return 0;
 	if (!f->index && git_repository_index(&f->index, f->repo) < 0)
 		return gitrepo_fail("cannot open the index");
 	/* git may have rewritten the index since the last file. */
@@ -196,7 +204,7 @@ int gitfilter_encrypt_for_path(struct gitfilter *f, const char *path, const uint
 	ret = gitfilter_identities(f, &ids);
 	if (ret)
 		return ret;
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
 	o.format = store_format_for_path(path);
 	o.rule_path = full;

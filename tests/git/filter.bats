@@ -243,3 +243,54 @@ SH
 	printf 'a: two\n' > secrets/good.yaml
 	git commit -qam fine
 }
+
+@test "textconv works outside a repository; a non-sops file prints as is" {
+	printf 'a: one\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git cat-file -p HEAD:secrets/app.yaml > "$T/enc.yaml"
+	cd "$T"
+	run "$GITSEAL_BIN" git textconv "$T/enc.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "a: one" ]
+	printf 'plain: text\n' > "$T/plain.yaml"
+	run "$GITSEAL_BIN" git textconv "$T/plain.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "plain: text" ]
+	run "$GITSEAL_BIN" git textconv "$T/missing.yaml"
+	[ "$status" -eq 1 ]
+}
+
+@test "smudge with a key that does not open the file passes ciphertext through with one warning" {
+	printf 'a: one\n' > secrets/one.yaml
+	printf 'b: two\n' > secrets/two.yaml
+	git add -A && git commit -qm one
+	age-keygen -o "$T/other.txt" 2>/dev/null
+	export SOPS_AGE_KEY_FILE="$T/other.txt"
+	rm secrets/*.yaml
+	run git checkout -- secrets
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/one.yaml
+	grep -q 'ENC\[' secrets/two.yaml
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	assert_status_clean
+}
+
+@test "usage errors and a directory outside any repository" {
+	run "$GITSEAL_BIN" git
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git frobnicate
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git merge a b c
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git init --bogus
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git init 'two words'
+	[ "$status" -eq 1 ]
+	mkdir "$T/norepo"
+	cd "$T/norepo"
+	run "$GITSEAL_BIN" git init 'x/**'
+	[ "$status" -eq 1 ]
+	grep -q "repository" <<<"$output"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+}
