@@ -125,6 +125,17 @@ teardown() { gs_teardown; }
 	! git cat-file -e "$plain_id" 2>/dev/null
 }
 
+@test "a rule without recipients: git add fails closed" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n' > .sops.yaml
+	printf 'password: hunter2\n' > secrets/app.yaml
+	plain_id=$(git hash-object --no-filters secrets/app.yaml)
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	grep -q "cannot encrypt 'secrets/app.yaml'" <<<"$output"
+	[ -z "$(git ls-files -s secrets/app.yaml)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
 @test "no .sops.yaml: git add fails closed" {
 	git rm -q --cached .sops.yaml 2>/dev/null || true
 	rm .sops.yaml
