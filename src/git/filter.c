@@ -102,8 +102,8 @@ bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len)
 	return yes;
 }
 
-/* Loaded once; a failure is remembered and reported for every file. */
-int gitfilter_identities(struct gitfilter *f, const struct age_identity_list **ids)
+/* Loaded once; why none could be loaded is kept for the warning. */
+const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 {
 	if (!f->ids_tried) {
 		f->ids_tried = true;
@@ -113,8 +113,7 @@ int gitfilter_identities(struct gitfilter *f, const struct age_identity_list **i
 			f->ids = (struct age_identity_list){ 0 };
 		}
 	}
-	*ids = f->ids.count ? &f->ids : NULL;
-	return 0;
+	return f->ids.count ? &f->ids : NULL;
 }
 
 static int load_config(struct gitfilter *f, const struct sops_config **out)
@@ -201,9 +200,7 @@ int gitfilter_encrypt_for_path(struct gitfilter *f, const char *path, const uint
 	ret = load_config(f, &config);
 	if (ret)
 		return ret;
-	ret = gitfilter_identities(f, &ids);
-	if (ret)
-		return ret;
+	ids = gitfilter_identities(f);
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
 	o.format = store_format_for_path(path);
@@ -254,9 +251,7 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	f->pass_reason = NULL;
 	if (!gitfilter_is_sops(format, in, len))
 		return gs_buf_append(out, in, len);
-	ret = gitfilter_identities(f, &ids);
-	if (ret)
-		return ret;
+	ids = gitfilter_identities(f);
 	if (!ids) {
 		f->pass_reason = f->ids_error ? f->ids_error : "no age identity found";
 		goto pass;

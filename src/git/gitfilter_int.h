@@ -27,9 +27,8 @@ struct gitfilter {
 int gitrepo_fail(const char *what);
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
-/* *ids is NULL when no identity is available. */
-int gitfilter_identities(struct gitfilter *f, const struct age_identity_list **ids)
-	__attribute__((warn_unused_result));
+/* NULL when no identity is available. */
+const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 int gitfilter_encrypt_for_path(struct gitfilter *f, const char *path, const uint8_t *plain, size_t len,
 			       const uint8_t *previous, size_t previous_len, struct gs_buf *out)
 	__attribute__((warn_unused_result));

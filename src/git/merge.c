@@ -205,13 +205,10 @@ static int version_plaintext(struct gitfilter *f, enum doc_format format, const 
 {
 	const struct age_identity_list *ids;
 	struct sops_decrypt_opts o = { 0 };
-	int ret;
 
 	if (!gitfilter_is_sops(format, raw->data, raw->len))
 		return gs_buf_append(plain, raw->data, raw->len);
-	ret = gitfilter_identities(f, &ids);
-	if (ret)
-		return ret;
+	ids = gitfilter_identities(f);
 	if (!ids)
 		return GS_FAIL(GS_ERR_NO_DATA_KEY, "no age identity to decrypt with (%s)",
 			       f->ids_error ? f->ids_error : "none found");
