@@ -519,6 +519,7 @@ static void round_trip_ssh(const char *key)
 		assert_int_equal(out.data[0], 'x');
 		gs_buf_release(&out);
 		sh("printf 'from the age cli' | age -R %s/%s.pub -o %s/theirs.age", tmpdir, key, tmpdir);
+		gs_buf_release(&ct);
 		read_text("theirs.age", &ct);
 		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
 		assert_int_equal(out.len, 16);
