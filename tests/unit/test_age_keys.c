@@ -25,7 +25,7 @@
 static char tmpdir[] = "/tmp/gitseal-age-test-XXXXXX";
 static bool have_age_cli;
 
-static void sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
