@@ -191,6 +191,31 @@ static void test_bech32(void **state)
 	assert_int_equal(n, 0);
 }
 
+static void test_base64(void **state)
+{
+	uint8_t out[64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(age_b64_decode("QUE", 3, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(age_b64_decode("", 0, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 0);
+	/* Non-canonical trailing bits, padding, bad length, whitespace. */
+	assert_int_not_equal(age_b64_decode("QUF", 3, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QUE=", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QUEBQ", 5, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QU E", 4, out, sizeof(out), &n), 0);
+	/* libsodium 1.0.18 alone would accept bytes >= 0x80. */
+	assert_int_not_equal(age_b64_decode("q\x98Ny", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("q\xffNy", 4, out, sizeof(out), &n), 0);
+	assert_int_equal(age_b64_decode_padded("AA==", 4, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(age_b64_decode_padded("AB==", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("AA", 2, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("AA==AA==", 8, out, sizeof(out), &n), 0);
+}
+
 static void test_generate(void **state)
 {
 	struct age_identity *id = NULL;
@@ -741,6 +766,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bech32),
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_identity_file),
 		cmocka_unit_test(test_recipient_parsing),
