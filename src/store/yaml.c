@@ -1360,10 +1360,23 @@ static bool has_spanned_key(const struct doc_node *map)
 	return false;
 }
 
+static bool any_change(const struct doc_node *n)
+{
+	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT)
+		return n->dirty;
+	for (size_t i = 0; i < n->count; i++)
+		if (n->entries[i].removed || any_change(n->entries[i].value))
+			return true;
+	return false;
+}
+
 static bool yaml_patchable(const struct doc_node *n)
 {
 	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT)
 		return !n->dirty || n->span.start != DOC_NO_POS;
+	/* a copy made for an alias has no source of its own */
+	if (n->span.start == DOC_NO_POS)
+		return !any_change(n);
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
@@ -1606,7 +1619,7 @@ static int patch_node(struct patcher *p, const struct doc_node *n, bool in_flow)
 			TRY(cut_entry(p, n, e));
 			continue;
 		}
-		if (v->kind == DOC_MAP || v->kind == DOC_LIST)
+		if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && v->span.start != DOC_NO_POS)
 			TRY(patch_node(p, v, in_flow || v->flow));
 		else if (v->dirty)
 			TRY(render_dirty(p, e, v, in_flow));
