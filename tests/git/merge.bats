@@ -65,3 +65,40 @@ teardown() { gs_teardown; }
 	grep -q '^d: four$' secrets/app.yaml
 	assert_status_clean
 }
+
+@test "deleted on one side and changed on the other is a conflict" {
+	sed -i '/^a:/d' secrets/app.yaml
+	git commit -qam main-side
+	git checkout -q feature
+	sed -i 's/one/ONE/' secrets/app.yaml
+	git commit -qam feature-side
+	git checkout -q main
+	run git merge -q --no-edit feature
+	[ "$status" -ne 0 ]
+	grep -q '^<<<<<<< ' secrets/app.yaml
+	grep -q '^a: ONE$' secrets/app.yaml
+}
+
+@test "the merge driver run by hand: exit codes and an encrypted result" {
+	git show HEAD:secrets/app.yaml > "$T/base"
+	sed -i 's/x: 1/x: 5/' secrets/app.yaml
+	git commit -qam ours
+	git show HEAD:secrets/app.yaml > "$T/ours"
+	git checkout -q feature
+	sed -i 's/y: 2/y: 6/' secrets/app.yaml
+	git commit -qam theirs
+	git show HEAD:secrets/app.yaml > "$T/theirs"
+	cp "$T/ours" "$T/result.yaml"
+	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -q '^sops:' "$T/result.yaml"
+	run "$GITSEAL_BIN" git textconv "$T/result.yaml"
+	grep -q '^    x: 5$' <<<"$output"
+	grep -q '^    y: 6$' <<<"$output"
+	# without a key the driver fails and leaves ours untouched
+	cp "$T/ours" "$T/result.yaml"
+	unset SOPS_AGE_KEY_FILE
+	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
+	[ "$status" -eq 1 ]
+	cmp "$T/ours" "$T/result.yaml"
+}
