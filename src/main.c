@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "exec-env", cmd_exec_env, "run a command with the top-level values in its environment" },
 	{ "exec-file", cmd_exec_file, "run a command with the plaintext in a FIFO ({} in the command)" },
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
+	{ "git", cmd_git, "the git filter, diff and merge drivers: init, filter-process, textconv, merge, check" },
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
 

@@ -78,6 +78,8 @@ int age_b64_decode_padded(const char *s, size_t len, uint8_t *out, size_t cap, s
 void age_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 void age_b64_encode_padded(const uint8_t *in, size_t len, char *out, size_t cap);
 size_t age_b64_encoded_len(size_t len);
+/* True when s holds only base64 alphabet bytes or bytes from extra. */
+bool age_b64_chars_ok(const char *s, size_t len, const char *extra);
 
 /* A buffered source with peek and line reads over a gs_reader. */
 struct age_bufin {

@@ -1,14 +1,37 @@
 /* Base64 for the age header (canonical, unpadded: spec §2) and for the
  * armor and SSH keys (padded). libsodium rejects non-zero trailing bits;
  * b64_end must stay NULL so that a decode never stops early at '='. */
+#include <string.h>
+
 #include <sodium.h>
 
 #include "age_int.h"
+
+/* libsodium 1.0.18's decoder accepts every byte >= 0x80 as if it were a
+ * base64 character (found by fuzz_age_header), so the alphabet is checked
+ * here first. */
+bool age_b64_chars_ok(const char *s, size_t len, const char *extra)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		    c == '/')
+			continue;
+		if (c == '\0' || !extra || !strchr(extra, c))
+			return false;
+	}
+	return true;
+}
 
 static int decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len, int variant)
 {
 	uint8_t dummy;
 
+	if (!age_b64_chars_ok(s, len, variant == sodium_base64_VARIANT_ORIGINAL ? "=" : NULL))
+		return -1;
 	if (len == 0) {
 		*out_len = 0;
 		return 0;

@@ -520,7 +520,8 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	blob = gs_secure_alloc((size_t)(end - b64) + 1);
 	if (!blob)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	if (sodium_base642bin(blob, (size_t)(end - b64) + 1, b64, (size_t)(end - b64), " \t\r\n", &blob_len,
+	if (!age_b64_chars_ok(b64, (size_t)(end - b64), "= \t\r\n") ||
+	    sodium_base642bin(blob, (size_t)(end - b64) + 1, b64, (size_t)(end - b64), " \t\r\n", &blob_len,
 			      NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);

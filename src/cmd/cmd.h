@@ -63,5 +63,6 @@ int cmd_exec_env(int argc, char **argv);
 int cmd_exec_file(int argc, char **argv);
 /* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */
 int cmd_legacy(int argc, char **argv);
+int cmd_git(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@
 #include "gitseal/store.h"
 #include "sops_int.h"
 
+enum { REGEX_MAX_LEN = 1024, REGEX_MAX_REPEAT = 256 };
+
 static int put(char **out, size_t *len, size_t *cap, const char *s)
 {
 	size_t n = strlen(s);
@@ -35,11 +37,16 @@ static int put(char **out, size_t *len, size_t *cap, const char *s)
 static int translate_re2(const char *in, char **out)
 {
 	size_t len = 0, cap = 0, i = 0;
-	bool in_bracket = false;
+	unsigned long repeat_total = 0;
+	bool in_bracket = false, after_quantifier = false;
 	int ret = 0;
 	char one[2] = { 0, 0 };
 
 	*out = NULL;
+	/* glibc's regcomp grows without bound on stacked repetitions, which
+	 * RE2 rejects anyway ("invalid nested repetition operator"). */
+	if (strlen(in) > REGEX_MAX_LEN)
+		return GS_FAIL(GS_ERR_CONFIG, "regular expression too long");
 	if ((ret = put(out, &len, &cap, "")) < 0)
 		return ret;
 	while (in[i] && ret == 0) {
@@ -53,12 +60,46 @@ static int translate_re2(const char *in, char **out)
 			}
 			goto unsupported;
 		}
-		if (!in_bracket && (c == '*' || c == '+' || c == '?' || c == '}') && in[i + 1] == '?') {
-			one[0] = c;
-			ret = put(out, &len, &cap, one);
-			i += 2;
+		if (!in_bracket && (c == '*' || c == '+' || c == '?' || c == '{')) {
+			if (c == '{') {
+				const char *close = strchr(in + i, '}');
+				size_t span = close ? (size_t)(close - (in + i)) + 1 : 0;
+				unsigned long lo, hi;
+				char *end;
+
+				if (!close || strspn(in + i + 1, "0123456789,") != span - 2 || span < 3) {
+					/* RE2 reads a brace that is no repeat literally */
+					ret = put(out, &len, &cap, "\\{");
+					i++;
+					after_quantifier = false;
+					continue;
+				}
+				if (after_quantifier)
+					goto unsupported;
+				lo = strtoul(in + i + 1, &end, 10);
+				hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, &end, 10) : lo;
+				repeat_total += hi > lo ? hi : lo;
+				if (repeat_total > REGEX_MAX_REPEAT)
+					goto unsupported;
+				for (size_t k = 0; k < span && ret == 0; k++) {
+					one[0] = in[i + k];
+					ret = put(out, &len, &cap, one);
+				}
+				i += span;
+			} else {
+				if (after_quantifier)
+					goto unsupported;
+				one[0] = c;
+				ret = put(out, &len, &cap, one);
+				i++;
+			}
+			/* a lazy quantifier gives the same yes/no answer */
+			if (in[i] == '?')
+				i++;
+			after_quantifier = true;
 			continue;
 		}
+		after_quantifier = false;
 		if (c == '[' && !in_bracket) {
 			in_bracket = true;
 			ret = put(out, &len, &cap, "[");

@@ -41,9 +41,9 @@ static int edit_cmp(const void *a, const void *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	/* at one position: a cut or replacement before an insertion */
+	/* at one position: an insertion before a cut that starts there */
 	if ((x->end > x->start) != (y->end > y->start))
-		return x->end > x->start ? -1 : 1;
+		return x->end > x->start ? 1 : -1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 

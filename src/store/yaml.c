@@ -484,6 +484,11 @@ static size_t skip_props(const struct yloader *l, size_t pos, size_t limit)
 		while (pos < limit && (l->src[pos] == ' ' || l->src[pos] == '\t' ||
 				       l->src[pos] == '\n' || l->src[pos] == '\r'))
 			pos++;
+		if (pos < limit && l->src[pos] == '#') {
+			while (pos < limit && l->src[pos] != '\n' && l->src[pos] != '\r')
+				pos++;
+			continue;
+		}
 		if (pos < limit && (l->src[pos] == '&' || l->src[pos] == '!')) {
 			while (pos < limit && l->src[pos] != ' ' && l->src[pos] != '\t' &&
 			       l->src[pos] != '\n' && l->src[pos] != '\r')
@@ -645,9 +650,11 @@ static int place_comments(struct yloader *l, size_t ev_start, yaml_event_type_t 
 		bool deferring = false;
 
 		for (; i < all.n; i++) {
-			bool full_line = line_start(l->src, all.v[i].start) ==
-					 skip_props(l, line_start(l->src, all.v[i].start),
-						    all.v[i].start);
+			bool full_line = true;
+
+			for (size_t k = line_start(l->src, all.v[i].start); k < all.v[i].start; k++)
+				if (l->src[k] != ' ' && l->src[k] != '\t')
+					full_line = false;
 
 			if (!deferring && f->col_known && full_line &&
 			    column(l, all.v[i].start) < f->col)
@@ -1360,10 +1367,23 @@ static bool has_spanned_key(const struct doc_node *map)
 	return false;
 }
 
+static bool any_change(const struct doc_node *n)
+{
+	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT)
+		return n->dirty;
+	for (size_t i = 0; i < n->count; i++)
+		if (n->entries[i].removed || any_change(n->entries[i].value))
+			return true;
+	return false;
+}
+
 static bool yaml_patchable(const struct doc_node *n)
 {
 	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT)
 		return !n->dirty || n->span.start != DOC_NO_POS;
+	/* a copy made for an alias has no source of its own */
+	if (n->span.start == DOC_NO_POS)
+		return !any_change(n);
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
@@ -1459,8 +1479,25 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 			TRY(put(out, v->text[i] == '\n' || v->text[i] == '\r' ? " " : &v->text[i], 1));
 		return store_edits_push(&p->ed, start, v->span.end, mark);
 	}
-	if (p->src[start] == '#' && !e->key)
+	if (p->src[start] == '#' && !e->key) {
 		TRY(put(out, "- ", 2)); /* a list comment stored as an element (3.4) */
+	} else if (v->type != DOC_STR || !memchr(v->text, '\n', v->len)) {
+		/* a value on a line of its own (after "key:" or "-"): a plain
+		 * scalar there could read as something else, so it moves up */
+		size_t q = start, ls = line_start(p->src, start);
+		bool own_line = ls > 0;
+
+		for (size_t k = ls; k < start; k++)
+			if (p->src[k] != ' ' && p->src[k] != '\t')
+				own_line = false;
+		if (own_line) {
+			while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t' ||
+					 p->src[q - 1] == '\n' || p->src[q - 1] == '\r'))
+				q--;
+			start = q;
+			TRY(put(out, " ", 1));
+		}
+	}
 	switch (v->type) {
 	case DOC_STR: {
 		struct scalar_analysis a;
@@ -1606,7 +1643,7 @@ static int patch_node(struct patcher *p, const struct doc_node *n, bool in_flow)
 			TRY(cut_entry(p, n, e));
 			continue;
 		}
-		if (v->kind == DOC_MAP || v->kind == DOC_LIST)
+		if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && v->span.start != DOC_NO_POS)
 			TRY(patch_node(p, v, in_flow || v->flow));
 		else if (v->dirty)
 			TRY(render_dirty(p, e, v, in_flow));
@@ -1615,6 +1652,19 @@ static int patch_node(struct patcher *p, const struct doc_node *n, bool in_flow)
 		TRY(append_new(p, n));
 out:
 	return ret;
+}
+
+/* An empty document has no span: patchable while it holds nothing but the
+ * comments found in it. */
+static bool branch_patchable(const struct doc_node *root)
+{
+	if (root->span.start != DOC_NO_POS)
+		return yaml_patchable(root);
+	for (size_t i = 0; i < root->count; i++)
+		if (root->entries[i].removed || root->entries[i].value->kind != DOC_COMMENT ||
+		    root->entries[i].value->span.start == DOC_NO_POS)
+			return false;
+	return true;
 }
 
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
@@ -1627,7 +1677,7 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	memset(&p, 0, sizeof(p));
 	store_edits_init(&p.ed);
 	for (size_t i = 0; i < d->count && patch; i++)
-		if (d->branches[i]->span.start == DOC_NO_POS || !yaml_patchable(d->branches[i]))
+		if (!branch_patchable(d->branches[i]))
 			patch = false;
 	if (patch) {
 		p.d = d;

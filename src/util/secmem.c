@@ -54,7 +54,8 @@ int gs_buf_reserve(struct gs_buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 64;
+	/* sodium_malloc hands out whole pages: start a secure buffer at one. */
+	cap = b->cap ? b->cap : b->secure ? 4000 : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
 	if (b->secure) {

@@ -128,6 +128,17 @@ static void test_no_match_and_errors(void **state)
 	parse("creation_rules:\n  - age: {a: b}\n", GS_ERR_CONFIG);
 	parse("creation_rules: [\n", GS_ERR_CONFIG);
 	parse("- a\n", GS_ERR_CONFIG);
+	/* RE2 rejects stacked repetitions; glibc would blow up on them */
+	parse("creation_rules:\n  - path_regex: 'a++'\n", GS_ERR_CONFIG);
+	parse("creation_rules:\n  - path_regex: 'a{1000}'\n", GS_ERR_CONFIG);
+	c = parse("creation_rules:\n  - path_regex: '^v\\d{2,3}x{$'\n", 0);
+	match(c, "/repo/v123x{", 0);
+	match(c, "/repo/v1x{", GS_ERR_NO_RULE);
+	sops_config_free(c);
+	c = parse("creation_rules:\n  - path_regex: '(?i)^a.*?[\\w.]+\\.YAML$'\n", 0);
+	match(c, "/repo/abc_d.yaml", 0);
+	match(c, "/repo/b.yaml", GS_ERR_NO_RULE);
+	sops_config_free(c);
 	/* an empty config and one without rules are valid */
 	c = parse("", 0);
 	assert_int_equal(c->rule_count, 0);

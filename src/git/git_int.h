@@ -1,0 +1,89 @@
+/* Private to src/git/ (and its unit and fuzz tests): pkt-line framing and
+ * the long-running filter protocol state machine. */
+#ifndef GITSEAL_GIT_INT_H
+#define GITSEAL_GIT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/io.h"
+#include "gitseal/secmem.h"
+
+/* gitprotocol-common(5): the 4-hex length counts itself; a packet is at
+ * most LARGE_PACKET_MAX = 65520 bytes, so 65516 bytes of data. */
+enum {
+	PKT_HEADER_SIZE = 4,
+	PKT_MAX_LEN = 65520,
+	PKT_MAX_DATA = PKT_MAX_LEN - PKT_HEADER_SIZE,
+};
+
+enum pkt_kind {
+	PKT_DATA,
+	PKT_FLUSH,
+	PKT_EOF, /* the input ended cleanly, between two packets */
+};
+
+struct pkt_reader {
+	struct gs_reader *in;
+	uint8_t data[PKT_MAX_DATA + 1]; /* NUL-terminated for text packets */
+	size_t len;
+};
+
+void pkt_reader_init(struct pkt_reader *r, struct gs_reader *in);
+/* Reads one packet. Strict: a length that is not 4 lowercase or uppercase
+ * hex digits, the special lengths 0001-0003 (delim, response-end, invalid
+ * in the filter protocol), a length above PKT_MAX_LEN, or an input that
+ * ends inside a packet is GS_ERR_PARSE. */
+int pkt_read(struct pkt_reader *r, enum pkt_kind *kind) __attribute__((warn_unused_result));
+/* Reads a data packet holding text; one trailing LF is removed. A flush
+ * (or the end of input) where text was expected is GS_ERR_PARSE, unless
+ * flush_ok is set, in which case *is_flush reports it. A NUL inside the
+ * text is GS_ERR_PARSE. */
+int pkt_read_text(struct pkt_reader *r, bool flush_ok, bool *is_flush)
+	__attribute__((warn_unused_result));
+
+/* Packets are written straight to out; flush (may be NULL) is called when a
+ * complete message is ready, so a buffered stream reaches git. */
+struct pkt_writer {
+	struct gs_writer *out;
+	int (*flush)(void *ctx);
+	void *flush_ctx;
+};
+
+int pkt_write_data(struct pkt_writer *w, const void *data, size_t n) __attribute__((warn_unused_result));
+/* Writes "text\n" as one packet. */
+int pkt_write_text(struct pkt_writer *w, const char *text) __attribute__((warn_unused_result));
+int pkt_write_flush(struct pkt_writer *w) __attribute__((warn_unused_result));
+/* Writes data as a sequence of packets of at most PKT_MAX_DATA bytes (no
+ * packet for empty data). */
+int pkt_write_stream(struct pkt_writer *w, const uint8_t *data, size_t len)
+	__attribute__((warn_unused_result));
+int pkt_writer_push(struct pkt_writer *w) __attribute__((warn_unused_result));
+
+/* The long-running filter protocol, version 2 (gitprotocol-long-running-
+ * process(5), gitattributes(5) "Long Running Filter Process"). The
+ * handler turns one file's content into its filtered form; its failure
+ * answers status=error for that file only. */
+enum filter_command { FILTER_CLEAN, FILTER_SMUDGE };
+
+struct filter_handler {
+	int (*run)(void *ctx, enum filter_command cmd, const char *path, const uint8_t *in, size_t len,
+		   struct gs_buf *out);
+	/* Told of each file that failed (the error message is set), may be NULL. */
+	void (*failed)(void *ctx, enum filter_command cmd, const char *path, int err);
+	void *ctx;
+};
+
+enum {
+	FILTER_MAX_CONTENT = 256 * 1024 * 1024, /* one file, as the stores allow */
+};
+
+/* Handshake, then requests until the input ends. Returns 0 when git
+ * closed the pipe between requests, a negative gs_err on a protocol or
+ * I/O error (after which the stream is out of step and the process must
+ * end). */
+int filter_process_serve(struct gs_reader *in, struct pkt_writer *out, const struct filter_handler *h)
+	__attribute__((warn_unused_result));
+
+#endif

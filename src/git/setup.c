@@ -1,0 +1,357 @@
+/* `git init` (config, .gitattributes, hook, re-checkout) and `git check`. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <git2.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/store.h"
+#include "git_int.h"
+#include "gitfilter_int.h"
+
+enum { ATTRIBUTES_MAX = 1024 * 1024 };
+
+#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal"
+
+/* git runs these through the shell: quote the path unless it is plain. */
+static int shell_command(struct gs_buf *b, const char *self, const char *args)
+{
+	int ret = 0;
+
+	if (strspn(self, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+") ==
+	    strlen(self))
+		return gs_buf_printf(b, "%s %s", self, args);
+	ret = gs_buf_append_str(b, "'");
+	for (const char *p = self; *p && !ret; p++)
+		ret = *p == '\'' ? gs_buf_append_str(b, "'\\''") : gs_buf_append(b, p, 1);
+	if (!ret)
+		ret = gs_buf_printf(b, "' %s", args);
+	return ret;
+}
+
+static int set_config(git_repository *repo, const char *self)
+{
+	static const struct {
+		const char *key;
+		const char *args; /* NULL: value is literal */
+		const char *value;
+	} entries[] = {
+		{ "filter.gitseal.process", "git filter-process", NULL },
+		{ "filter.gitseal.required", NULL, "true" },
+		{ "diff.gitseal.textconv", "git textconv", NULL },
+		{ "merge.gitseal.name", NULL, "gitseal key-by-key merge of sops files" },
+		{ "merge.gitseal.driver", "git merge %O %A %B %P", NULL },
+	};
+	git_config *cfg = NULL, *local = NULL;
+	struct gs_buf cmd;
+	int ret = 0;
+
+	gs_buf_init(&cmd, false);
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL) < 0) {
+		ret = gitrepo_fail("cannot open the repository's config");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && !ret; i++) {
+		const char *value = entries[i].value;
+
+		if (entries[i].args) {
+			gs_buf_reset(&cmd);
+			ret = shell_command(&cmd, self, entries[i].args);
+			if (ret)
+				break;
+			value = (const char *)cmd.data;
+		}
+		if (git_config_set_string(local, entries[i].key, value) < 0)
+			ret = gitrepo_fail("cannot write the git config");
+	}
+out:
+	gs_buf_release(&cmd);
+	git_config_free(local);
+	git_config_free(cfg);
+	return ret;
+}
+
+static bool has_line(const struct gs_buf *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = (const char *)text->data, *end = p + text->len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((eol ? eol : end) - p);
+
+		while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && !memcmp(p, line, n))
+			return true;
+		p = eol ? eol + 1 : end;
+	}
+	return false;
+}
+
+static int add_attributes(const char *workdir, const char *const *patterns, size_t count, size_t *added)
+{
+	char path[PATH_MAX];
+	struct gs_buf text, line;
+	size_t before;
+	int ret;
+
+	*added = 0;
+	if (!count)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", workdir) >= sizeof(path))
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	gs_buf_init(&text, false);
+	gs_buf_init(&line, false);
+	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	if (ret)
+		goto out;
+	before = text.len;
+	for (size_t i = 0; i < count && !ret; i++) {
+		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", patterns[i]);
+			break;
+		}
+		gs_buf_reset(&line);
+		ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i]);
+		if (ret || has_line(&text, (const char *)line.data))
+			continue;
+		if (text.len && text.data[text.len - 1] != '\n')
+			ret = gs_buf_append_str(&text, "\n");
+		if (!ret)
+			ret = gs_buf_printf(&text, "%s\n", line.data);
+		(*added)++;
+	}
+	if (!ret && text.len != before)
+		ret = gs_atomic_write(path, text.data, text.len, 0644);
+out:
+	gs_buf_release(&text);
+	gs_buf_release(&line);
+	return ret;
+}
+
+#define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
+
+static int install_hook(git_repository *repo, const char *self)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct gs_buf text;
+	int ret;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%shooks", git_repository_commondir(repo)) >= sizeof(dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/pre-commit", dir) >= sizeof(path))
+		return GS_FAIL(GS_ERR_LIMIT, "hook path too long");
+	gs_buf_init(&text, false);
+	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
+	if (ret == 0) {
+		ret = strstr((const char *)text.data, HOOK_MARK)
+			      ? 0
+			      : GS_FAIL(GS_ERR_CONFLICT, "'%s' exists: add '%s git check' to it yourself", path, self);
+		goto out;
+	}
+	if (ret != GS_ERR_NOT_FOUND)
+		goto out;
+	gs_error_clear();
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	gs_buf_reset(&text);
+	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\nexec ");
+	if (!ret)
+		ret = shell_command(&text, self, "git check\n");
+	if (!ret)
+		ret = gs_atomic_write(path, text.data, text.len, 0755);
+out:
+	gs_buf_release(&text);
+	return ret;
+}
+
+static bool path_is_filtered(git_repository *repo, const char *path)
+{
+	const char *value = NULL;
+
+	if (git_attr_get(&value, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") < 0) {
+		git_error_clear();
+		return false;
+	}
+	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
+}
+
+/* git trusts a size change without reading the file (ie_modified in
+ * read-cache.c), so the entry must describe the plaintext file, as after a
+ * checkout through the filter. The blob id stays. */
+static int index_restat(git_index *idx, const git_index_entry *e, const char *full)
+{
+	git_index_entry copy = *e;
+	struct stat st;
+	int ret = 0;
+
+	if (lstat(full, &st) != 0)
+		return GS_FAIL(GS_ERR_IO, "cannot stat '%s': %s", full, strerror(errno));
+	copy.path = strdup(e->path);
+	if (!copy.path)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	copy.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+	copy.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+	copy.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+	copy.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	copy.dev = (uint32_t)st.st_dev;
+	copy.ino = (uint32_t)st.st_ino;
+	copy.uid = (uint32_t)st.st_uid;
+	copy.gid = (uint32_t)st.st_gid;
+	copy.file_size = (uint32_t)st.st_size;
+	if (git_index_add(idx, &copy) < 0)
+		ret = gitrepo_fail("cannot update the index");
+	free((char *)copy.path);
+	return ret;
+}
+
+/* A file checked out before the filter was configured still holds the
+ * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
+ * process filters, so this cannot go through git_checkout. git notices the
+ * new mtime and re-cleans the file, which (reuse) gives the same blob. */
+static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *res)
+{
+	git_index *idx = NULL;
+	struct gs_buf blob, file, plain;
+	char full[PATH_MAX];
+	bool dirty = false;
+	int ret = 0;
+
+	if (git_repository_index(&idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	git_attr_cache_flush(f->repo);
+	gs_buf_init(&blob, false);
+	gs_buf_init(&file, false);
+	gs_buf_init(&plain, true);
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		struct stat st;
+		bool passed;
+		int err;
+
+		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
+			continue;
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
+		    lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		gs_buf_reset(&blob);
+		gs_buf_reset(&file);
+		gs_buf_reset(&plain);
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = gs_read_file(full, &file, FILTER_MAX_CONTENT)))
+			break;
+		if (blob.len != file.len || memcmp(blob.data, file.data, blob.len) ||
+		    !gitfilter_is_sops(store_format_for_path(e->path), file.data, file.len))
+			continue;
+		err = gitfilter_smudge(f, e->path, file.data, file.len, &plain, &passed);
+		if (err) {
+			res->files_failed++;
+			continue;
+		}
+		if (passed) {
+			res->files_locked++;
+			continue;
+		}
+		ret = gs_atomic_write(full, plain.data, plain.len, (int)(st.st_mode & 07777));
+		if (!ret)
+			ret = index_restat(idx, e, full);
+		res->files_smudged++;
+		dirty = true;
+	}
+	if (!ret && dirty && git_index_write(idx) < 0)
+		ret = gitrepo_fail("cannot write the index");
+	gs_buf_release(&blob);
+	gs_buf_release(&file);
+	gs_buf_release(&plain);
+	git_index_free(idx);
+	return ret;
+}
+
+int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
+		   struct gitfilter_init_result *res)
+{
+	struct gitfilter *f = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = gitfilter_open(start_dir, &f);
+	if (ret)
+		return ret;
+	if ((ret = set_config(f->repo, o->self)) ||
+	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
+		goto out;
+	if (o->hook && (ret = install_hook(f->repo, o->self)))
+		goto out;
+	ret = smudge_worktree(f, res);
+out:
+	gitfilter_free(f);
+	return ret;
+}
+
+void gitfilter_paths_free(char **paths, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
+{
+	struct gitfilter *f = NULL;
+	git_index *idx = NULL;
+	struct gs_buf blob;
+	char **list = NULL;
+	size_t n = 0;
+	int ret;
+
+	*paths = NULL;
+	*count = 0;
+	ret = gitfilter_open(start_dir, &f);
+	if (ret)
+		return ret;
+	gs_buf_init(&blob, false);
+	if (git_repository_index(&idx, f->repo) < 0) {
+		ret = gitrepo_fail("cannot open the index");
+		goto out;
+	}
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		char **grown;
+
+		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
+			continue;
+		gs_buf_reset(&blob);
+		ret = gitrepo_read_blob(f, &e->id, &blob);
+		if (ret || gitfilter_is_sops(store_format_for_path(e->path), blob.data, blob.len))
+			continue;
+		grown = realloc(list, (n + 1) * sizeof(*list));
+		if (!grown || !(grown[n] = strdup(e->path))) {
+			list = grown ? grown : list;
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		list = grown;
+		n++;
+	}
+out:
+	if (ret) {
+		gitfilter_paths_free(list, n);
+	} else {
+		*paths = list;
+		*count = n;
+	}
+	gs_buf_release(&blob);
+	git_index_free(idx);
+	gitfilter_free(f);
+	return ret;
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# The clean/smudge filter through real git commands.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+@test "init writes the git config and .gitattributes once" {
+	self=$(readlink -f "$GITSEAL_BIN")
+	[ "$(git config --local filter.gitseal.process)" = "$self git filter-process" ]
+	[ "$(git config --local filter.gitseal.required)" = "true" ]
+	[ "$(git config --local diff.gitseal.textconv)" = "$self git textconv" ]
+	[ "$(git config --local merge.gitseal.driver)" = "$self git merge %O %A %B %P" ]
+	[ -n "$(git config --local merge.gitseal.name)" ]
+	run git config --get diff.gitseal.cachetextconv
+	[ "$status" -ne 0 ]
+	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
+	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
+	[ "$(grep -c '^secrets/\*\* filter=gitseal diff=gitseal merge=gitseal$' .gitattributes)" -eq 1 ]
+	[ "$(grep -c '^\*.enc.json filter=gitseal diff=gitseal merge=gitseal$' .gitattributes)" -eq 1 ]
+	[ "$(wc -l < .gitattributes)" -eq 2 ]
+	[ "$(git config --local --get-all filter.gitseal.process | wc -l)" -eq 1 ]
+}
+
+@test "commit stores ciphertext, keeps plaintext in the work tree, status stays clean" {
+	printf 'db:\n    user: admin\n    password: hunter2\napi_key: abc123\n' > secrets/app.yaml
+	printf 'note: not secret\n' > plain.yaml
+	git add -A
+	git commit -qm one
+	assert_blob_encrypted secrets/app.yaml
+	! git cat-file -p HEAD:secrets/app.yaml | grep -q hunter2
+	grep -q 'password: hunter2' secrets/app.yaml
+	[ "$(git cat-file -p HEAD:plain.yaml)" = "note: not secret" ]
+	sleep 1
+	touch secrets/app.yaml plain.yaml .sops.yaml .gitattributes
+	assert_status_clean
+	# re-adding unchanged content gives the identical blob (stable ciphertext)
+	before=$(git rev-parse HEAD:secrets/app.yaml)
+	git add --renormalize .
+	[ "$(git rev-parse :secrets/app.yaml)" = "$before" ]
+	assert_status_clean
+}
+
+@test "changing one value changes one value line plus mac and lastmodified" {
+	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	sleep 1
+	sed -i 's/two/TWO/' secrets/app.yaml
+	git commit -qam two
+	git cat-file -p HEAD~1:secrets/app.yaml > "$T/old"
+	git cat-file -p HEAD:secrets/app.yaml > "$T/new"
+	run diff "$T/old" "$T/new"
+	[ "$status" -eq 1 ]
+	changed=$(grep -E '^[<>]' <<<"$output")
+	echo "$changed"
+	[ "$(grep -c '^<' <<<"$changed")" -eq 3 ]
+	[ "$(grep -c '^>' <<<"$changed")" -eq 3 ]
+	[ "$(grep -c '^[<>] b: ENC\[' <<<"$changed")" -eq 2 ]
+	[ "$(grep -c '^[<>]     mac: ENC\[' <<<"$changed")" -eq 2 ]
+	[ "$(grep -c '^[<>]     lastmodified:' <<<"$changed")" -eq 2 ]
+}
+
+@test "git diff shows plaintext through textconv" {
+	printf 'a: one\nb: two\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	sed -i 's/two/TWO/' secrets/app.yaml
+	git commit -qam two
+	run git diff HEAD~1 HEAD -- secrets/app.yaml
+	[ "$status" -eq 0 ]
+	echo "$output"
+	grep -q '^-b: two$' <<<"$output"
+	grep -q '^+b: TWO$' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output"
+	run "$GITSEAL_BIN" git textconv secrets/app.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a: one\nb: TWO')" ]
+	run "$GITSEAL_BIN" git textconv .sops.yaml
+	[ "$status" -eq 0 ]
+	grep -q creation_rules <<<"$output"
+}
+
+@test "clone with the key: gitseal git init decrypts the checkout, status clean" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	grep -q 'ENC\[' secrets/app.yaml
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/app.yaml)" = "token: s3cr3t" ]
+	assert_status_clean
+	printf 'token: changed\n' > secrets/app.yaml
+	git commit -qam two
+	assert_blob_encrypted secrets/app.yaml
+}
+
+@test "clone without a key: ciphertext stays, no error, status clean" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	unset SOPS_AGE_KEY_FILE
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/app.yaml
+	assert_status_clean
+	rm secrets/app.yaml
+	run git checkout -- secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/app.yaml
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	assert_status_clean
+}
+
+@test "no matching rule: git add fails and no plaintext reaches the object store" {
+	printf '{"password": "hunter2"}\n' > secrets/other.json
+	plain_id=$(git hash-object --no-filters secrets/other.json)
+	run git add secrets/other.json
+	[ "$status" -ne 0 ]
+	echo "$output"
+	grep -q "secrets/other.json" <<<"$output"
+	[ -z "$(git ls-files -s secrets/other.json)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
+@test "a rule without recipients: git add fails closed" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n' > .sops.yaml
+	printf 'password: hunter2\n' > secrets/app.yaml
+	plain_id=$(git hash-object --no-filters secrets/app.yaml)
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	grep -q "cannot encrypt 'secrets/app.yaml'" <<<"$output"
+	[ -z "$(git ls-files -s secrets/app.yaml)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
+@test "no .sops.yaml: git add fails closed" {
+	git rm -q --cached .sops.yaml 2>/dev/null || true
+	rm .sops.yaml
+	printf 'password: hunter2\n' > secrets/app.yaml
+	plain_id=$(git hash-object --no-filters secrets/app.yaml)
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	[ -z "$(git ls-files -s secrets/app.yaml)" ]
+	! git cat-file -e "$plain_id" 2>/dev/null
+}
+
+@test "one filter process serves 50 files" {
+	cat > "$T/wrap.sh" <<SH
+#!/bin/sh
+echo start >> "$T/starts"
+exec "$GITSEAL_BIN" git filter-process
+SH
+	chmod +x "$T/wrap.sh"
+	git config filter.gitseal.process "$T/wrap.sh"
+	for i in $(seq 1 50); do printf 'n: %d\nkey: value%d\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	git commit -qm many
+	for i in $(seq 1 50); do assert_blob_encrypted "secrets/f$i.yaml"; done
+	rm secrets/*.yaml
+	: > "$T/starts"
+	git checkout -- secrets
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	[ "$(cat secrets/f42.yaml)" = "$(printf 'n: 42\nkey: value42')" ]
+	assert_status_clean
+}
+
+# pkt-line helpers for driving the filter process by hand
+pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
+pkt_text() { pkt "$1"$'\n'; }
+pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
+
+tamper_setup() {
+	printf 'a: one\n' > secrets/good.yaml
+	printf 'b: two\n' > secrets/bad.yaml
+	git add -A && git commit -qm one
+	# graft good's MAC into bad: the blob is still a sops file (clean
+	# passes it through) but its MAC no longer verifies
+	git cat-file -p HEAD:secrets/bad.yaml > "$T/bad"
+	mac=$(git cat-file -p HEAD:secrets/good.yaml | grep '^    mac:')
+	sed -i "s|^    mac:.*|$mac|" "$T/bad"
+	git cat-file -p HEAD:secrets/good.yaml > "$T/good"
+	cp "$T/bad" secrets/bad.yaml
+	git add secrets/bad.yaml && git commit -qm tamper
+}
+
+@test "a file that fails decryption gets status=error, the process goes on" {
+	tamper_setup
+	{
+		pkt_text git-filter-client; pkt_text version=2; printf 0000
+		pkt_text capability=clean; pkt_text capability=smudge; printf 0000
+		pkt_text command=smudge; pkt_text pathname=secrets/bad.yaml; printf 0000
+		pkt_file "$T/bad"; printf 0000
+		pkt_text command=smudge; pkt_text pathname=secrets/good.yaml; printf 0000
+		pkt_file "$T/good"; printf 0000
+	} > "$T/session"
+	run --separate-stderr "$GITSEAL_BIN" git filter-process < "$T/session"
+	[ "$status" -eq 0 ]
+	echo "$output" | od -c | head -20
+	expect="$(pkt_text git-filter-server; pkt_text version=2; printf 0000
+		pkt_text capability=clean; pkt_text capability=smudge; printf 0000
+		pkt_text status=error; printf 0000
+		pkt_text status=success; printf 0000; pkt $'a: one\n'; printf 0000; printf 0000)"
+	[ "$output" = "$expect" ]
+	grep -q "secrets/bad.yaml" <<<"$stderr"
+	grep -q "MAC" <<<"$stderr"
+}
+
+@test "git checkout: a file that fails decryption does not stop the others" {
+	tamper_setup
+	cat > "$T/wrap.sh" <<SH
+#!/bin/sh
+echo start >> "$T/starts"
+exec "$GITSEAL_BIN" git filter-process
+SH
+	chmod +x "$T/wrap.sh"
+	git config filter.gitseal.process "$T/wrap.sh"
+	rm secrets/*.yaml
+	# required=true makes git itself stop at the first failure; without it
+	# git goes on, and the one filter process serves the rest
+	run git -c filter.gitseal.required=false checkout -- secrets
+	echo "$output"
+	grep -q "bad.yaml" <<<"$output"
+	[ "$(cat secrets/good.yaml)" = "a: one" ]
+	! grep -q 'b: two' secrets/bad.yaml
+	[ "$(wc -l < "$T/starts")" -eq 1 ]
+	# with required=true the failure is fatal for git, and no plaintext of bad.yaml is written
+	rm secrets/*.yaml
+	run git checkout -- secrets
+	[ "$status" -ne 0 ]
+	[ ! -e secrets/bad.yaml ] || ! grep -q 'b: two' secrets/bad.yaml
+}
+
+@test "git check and the pre-commit hook refuse plaintext staged past the filter" {
+	printf 'a: one\n' > secrets/good.yaml
+	git add -A && git commit -qm one
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 0 ]
+	printf 'password: hunter2\n' > "$T/leak.yaml"
+	id=$(git hash-object -w --no-filters "$T/leak.yaml")
+	git update-index --add --cacheinfo "100644,$id,secrets/leak.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -q "secrets/leak.yaml" <<<"$output"
+	! grep -q "good.yaml" <<<"$output"
+	"$GITSEAL_BIN" git init --hook
+	[ -x .git/hooks/pre-commit ]
+	run git commit -qm leak
+	[ "$status" -ne 0 ]
+	git rm -q --cached secrets/leak.yaml
+	printf 'a: two\n' > secrets/good.yaml
+	git commit -qam fine
+}
+
+@test "textconv works outside a repository; a non-sops file prints as is" {
+	printf 'a: one\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git cat-file -p HEAD:secrets/app.yaml > "$T/enc.yaml"
+	cd "$T"
+	run "$GITSEAL_BIN" git textconv "$T/enc.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "a: one" ]
+	printf 'plain: text\n' > "$T/plain.yaml"
+	run "$GITSEAL_BIN" git textconv "$T/plain.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "plain: text" ]
+	run "$GITSEAL_BIN" git textconv "$T/missing.yaml"
+	[ "$status" -eq 1 ]
+}
+
+@test "smudge with a key that does not open the file passes ciphertext through with one warning" {
+	printf 'a: one\n' > secrets/one.yaml
+	printf 'b: two\n' > secrets/two.yaml
+	git add -A && git commit -qm one
+	age-keygen -o "$T/other.txt" 2>/dev/null
+	export SOPS_AGE_KEY_FILE="$T/other.txt"
+	rm secrets/*.yaml
+	run git checkout -- secrets
+	[ "$status" -eq 0 ]
+	grep -q 'ENC\[' secrets/one.yaml
+	grep -q 'ENC\[' secrets/two.yaml
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	assert_status_clean
+}
+
+@test "usage errors and a directory outside any repository" {
+	run "$GITSEAL_BIN" git
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git frobnicate
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git merge a b c
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git init --bogus
+	[ "$status" -eq 2 ]
+	run "$GITSEAL_BIN" git init 'two words'
+	[ "$status" -eq 1 ]
+	mkdir "$T/norepo"
+	cd "$T/norepo"
+	run "$GITSEAL_BIN" git init 'x/**'
+	[ "$status" -eq 1 ]
+	grep -q "repository" <<<"$output"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+}

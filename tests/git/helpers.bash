@@ -1,0 +1,47 @@
+# Shared setup of the git suite: a private HOME, a fresh age key, a repo
+# with a .sops.yaml rule for secrets/*.yaml and the filter installed.
+
+gs_setup() {
+	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
+	T=$(mktemp -d)
+	export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
+	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+	unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD SOPS_AGE_SSH_PRIVATE_KEY_FILE GIT_DIR GIT_WORK_TREE
+	mkdir -p "$HOME"
+	git config --global user.name "gitseal test"
+	git config --global user.email "test@example.invalid"
+	git config --global init.defaultBranch main
+	git config --global advice.detachedHead false
+	age-keygen -o "$T/key.txt" 2>/dev/null
+	RECIPIENT=$(age-keygen -y "$T/key.txt")
+	export SOPS_AGE_KEY_FILE="$T/key.txt"
+	REPO="$T/repo"
+	git init -q "$REPO"
+	cd "$REPO"
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: secrets/.*\.yaml$
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" git init 'secrets/**'
+	mkdir -p secrets
+}
+
+gs_teardown() {
+	cd /
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# Fails unless the committed blob of $1 at revision $2 is sops ciphertext.
+assert_blob_encrypted() {
+	local blob
+	blob=$(git cat-file -p "${2:-HEAD}:$1")
+	grep -q 'ENC\[AES256_GCM' <<<"$blob" || { echo "blob of $1 is not encrypted:"; echo "$blob"; return 1; }
+	grep -q '^sops:' <<<"$blob" || { echo "blob of $1 has no sops metadata"; return 1; }
+}
+
+assert_status_clean() {
+	local st
+	st=$(git status --porcelain)
+	[ -z "$st" ] || { echo "git status not clean:"; echo "$st"; return 1; }
+}

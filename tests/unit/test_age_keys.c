@@ -1,0 +1,788 @@
+/* age keys, key files, SSH keys, round trips, armor and tampering. SSH
+ * test keys are generated with ssh-keygen into a temporary directory; the
+ * age CLI, when installed, checks interoperability. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "gitseal/age.h"
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/secmem.h"
+
+#include "../../src/age/age_int.h"
+
+#define KIT_IDENTITY "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
+#define KIT_RECIPIENT "age1xmwwc06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryef"
+
+static char tmpdir[] = "/tmp/gitseal-age-test-XXXXXX";
+static bool have_age_cli;
+
+__attribute__((format(printf, 1, 2))) static void sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void read_text(const char *name, struct gs_buf *b)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	gs_buf_init(b, false);
+	assert_int_equal(gs_read_file(path, b, 1 << 20), 0);
+}
+
+static void write_file(const char *name, const uint8_t *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	if (system("command -v ssh-keygen >/dev/null") != 0)
+		return -1;
+	/* TEST keys, generated fresh for this run. */
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && ssh-keygen -q -t ed25519 -N '' -C test-ed -f test_ed25519 && "
+			 "ssh-keygen -q -t rsa -b 2048 -N '' -C test-rsa -f test_rsa && "
+			 "ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -C test-rsa-pem -f test_rsa_pem && "
+			 "ssh-keygen -q -t rsa -b 2048 -m PKCS8 -N '' -C test-rsa-p8 -f test_rsa_p8 && "
+			 "ssh-keygen -q -t rsa -b 1024 -N '' -C test-small -f test_rsa_1024 && "
+			 "ssh-keygen -q -t ecdsa -N '' -C test-ecdsa -f test_ecdsa && "
+			 "ssh-keygen -q -t ed25519 -N 'secret' -C test-enc -f test_ed25519_enc",
+			 tmpdir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	have_age_cli = system("command -v age >/dev/null && command -v age-keygen >/dev/null") == 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct age_recipient *recipient(const char *text)
+{
+	struct age_recipient *r = NULL;
+
+	if (age_recipient_parse(text, &r) != 0)
+		fail_msg("cannot parse recipient: %s", gs_error_message());
+	return r;
+}
+
+/* The public key line of a .pub file without the comment. */
+static void pub_line(const char *name, char *out, size_t cap)
+{
+	struct gs_buf b;
+	char *sp;
+
+	read_text(name, &b);
+	snprintf(out, cap, "%s", (char *)b.data);
+	out[strcspn(out, "\n")] = '\0';
+	sp = strchr(out, ' ');
+	assert_non_null(sp);
+	sp = strchr(sp + 1, ' ');
+	if (sp)
+		*sp = '\0';
+	gs_buf_release(&b);
+}
+
+static void load_identities(const char *name, struct age_identity_list *l)
+{
+	struct gs_buf b;
+
+	read_text(name, &b);
+	if (age_identity_list_add_text(l, (char *)b.data, b.len, name) != 0)
+		fail_msg("%s: %s", name, gs_error_message());
+	gs_buf_release(&b);
+}
+
+static void test_bech32(void **state)
+{
+	struct age_identity_list l = { 0 };
+	struct age_recipient *r = NULL;
+	char buf[128], bad[128];
+	uint8_t data[64];
+	char hrp[32];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(age_identity_list_add_text(&l, KIT_IDENTITY, strlen(KIT_IDENTITY), "kit"), 0);
+	assert_int_equal(age_identity_recipient_string(l.items[0], buf, sizeof(buf)), 0);
+	assert_string_equal(buf, KIT_RECIPIENT);
+	assert_int_equal(strlen(buf), AGE_X25519_RECIPIENT_LEN);
+	assert_int_equal(age_identity_encode(l.items[0], buf, sizeof(buf)), 0);
+	assert_string_equal(buf, KIT_IDENTITY);
+	assert_int_equal(strlen(buf), AGE_X25519_IDENTITY_LEN);
+	/* Too small an output buffer is refused. */
+	assert_int_not_equal(age_identity_encode(l.items[0], buf, AGE_X25519_IDENTITY_LEN), 0);
+	age_identity_list_release(&l);
+
+	assert_int_equal(age_bech32_decode(KIT_RECIPIENT, hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	assert_string_equal(hrp, "age");
+	assert_int_equal(n, 32);
+	assert_int_equal(age_bech32_encode("age", data, n, false, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, KIT_RECIPIENT);
+
+	/* Wrong case: an upper-case recipient, a lower-case identity, mixed case. */
+	snprintf(bad, sizeof(bad), "%s", KIT_RECIPIENT);
+	for (n = 0; bad[n]; n++)
+		bad[n] = (char)(bad[n] >= 'a' && bad[n] <= 'z' ? bad[n] - 32 : bad[n]);
+	assert_int_equal(age_recipient_parse(bad, &r), GS_ERR_PARSE);
+	assert_null(r);
+	snprintf(bad, sizeof(bad), "%s", KIT_IDENTITY);
+	for (n = 0; bad[n]; n++)
+		bad[n] = (char)(bad[n] >= 'A' && bad[n] <= 'Z' ? bad[n] + 32 : bad[n]);
+	assert_int_equal(age_identity_list_add_text(&l, bad, strlen(bad), "lower"), GS_ERR_PARSE);
+	assert_int_equal(l.count, 0);
+	snprintf(bad, sizeof(bad), "%s", KIT_RECIPIENT);
+	bad[10] = (char)(bad[10] - 32);
+	assert_int_not_equal(age_bech32_decode(bad, hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	/* A bad checksum: change one data character. */
+	snprintf(bad, sizeof(bad), "%s", KIT_RECIPIENT);
+	bad[20] = bad[20] == 'q' ? 'p' : 'q';
+	assert_int_not_equal(age_bech32_decode(bad, hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	assert_int_equal(age_recipient_parse(bad, &r), GS_ERR_PARSE);
+	/* Truncated, and characters outside the alphabet. */
+	snprintf(bad, sizeof(bad), "%s", KIT_RECIPIENT);
+	bad[strlen(bad) - 1] = '\0';
+	assert_int_not_equal(age_bech32_decode(bad, hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	assert_int_not_equal(age_bech32_decode("age1bbbbbbbb", hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	assert_int_not_equal(age_bech32_decode("noseparator", hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	/* BIP-173 test vector with a long HRP. */
+	assert_int_equal(age_bech32_decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", hrp, sizeof(hrp),
+					   data, sizeof(data), &n), 0);
+	assert_string_equal(hrp, "abcdef");
+	assert_int_equal(age_bech32_decode("A12UEL5L", hrp, sizeof(hrp), data, sizeof(data), &n), 0);
+	assert_string_equal(hrp, "a");
+	assert_int_equal(n, 0);
+}
+
+static void test_base64(void **state)
+{
+	uint8_t out[64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(age_b64_decode("QUE", 3, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(age_b64_decode("", 0, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 0);
+	/* Non-canonical trailing bits, padding, bad length, whitespace. */
+	assert_int_not_equal(age_b64_decode("QUF", 3, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QUE=", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QUEBQ", 5, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode("QU E", 4, out, sizeof(out), &n), 0);
+	/* libsodium 1.0.18 alone would accept bytes >= 0x80. */
+	assert_int_not_equal(age_b64_decode("q\x98Ny", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("q\xffNy", 4, out, sizeof(out), &n), 0);
+	assert_int_equal(age_b64_decode_padded("AA==", 4, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(age_b64_decode_padded("AB==", 4, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("AA", 2, out, sizeof(out), &n), 0);
+	assert_int_not_equal(age_b64_decode_padded("AA==AA==", 8, out, sizeof(out), &n), 0);
+}
+
+static void test_generate(void **state)
+{
+	struct age_identity *id = NULL;
+	struct age_identity_list l = { 0 };
+	char *enc = gs_secure_alloc(AGE_X25519_IDENTITY_LEN + 1);
+	char rec1[128], rec2[128];
+
+	(void)state;
+	assert_int_equal(age_identity_generate(&id), 0);
+	assert_int_equal(age_identity_encode(id, enc, AGE_X25519_IDENTITY_LEN + 1), 0);
+	assert_int_equal(strncmp(enc, "AGE-SECRET-KEY-1", 16), 0);
+	assert_int_equal(age_identity_recipient_string(id, rec1, sizeof(rec1)), 0);
+	assert_int_equal(age_identity_list_add_text(&l, enc, strlen(enc), "gen"), 0);
+	assert_int_equal(age_identity_recipient_string(l.items[0], rec2, sizeof(rec2)), 0);
+	assert_string_equal(rec1, rec2);
+	if (have_age_cli) {
+		struct gs_buf out;
+
+		write_file("gen.key", (const uint8_t *)enc, strlen(enc));
+		sh("age-keygen -y %s/gen.key > %s/gen.pub", tmpdir, tmpdir);
+		read_text("gen.pub", &out);
+		assert_int_equal(strncmp((char *)out.data, rec1, strlen(rec1)), 0);
+		gs_buf_release(&out);
+	}
+	age_identity_free(id);
+	age_identity_list_release(&l);
+	gs_secure_free(enc);
+}
+
+static void test_identity_file(void **state)
+{
+	static const char good[] = "# created: 2026-01-02T15:04:05Z\r\n"
+				   "# public key: " KIT_RECIPIENT "\r\n"
+				   "\r\n" KIT_IDENTITY "\r\n"
+				   "#another\n" KIT_IDENTITY;
+	static const char bad_line3[] = "# c\n\nnot-a-key\n" KIT_IDENTITY "\n";
+	static const char spaces[] = KIT_IDENTITY "\n   \n";
+	static const char trailing_space[] = KIT_IDENTITY " \n";
+	struct age_identity_list l = { 0 };
+
+	(void)state;
+	assert_int_equal(age_identity_list_add_text(&l, good, strlen(good), "good.txt"), 0);
+	assert_int_equal(l.count, 2);
+	age_identity_list_release(&l);
+
+	assert_int_equal(age_identity_list_add_text(&l, bad_line3, strlen(bad_line3), "keys.txt"),
+			 GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'keys.txt': line 3: not a valid identity");
+	age_identity_list_release(&l);
+
+	assert_int_equal(age_identity_list_add_text(&l, spaces, strlen(spaces), "k"), GS_ERR_PARSE);
+	assert_non_null(strstr(gs_error_message(), "line 2"));
+	age_identity_list_release(&l);
+	assert_int_equal(age_identity_list_add_text(&l, trailing_space, strlen(trailing_space), "k"),
+			 GS_ERR_PARSE);
+	/* The secret is never echoed. */
+	assert_null(strstr(gs_error_message(), "AGE-SECRET"));
+	age_identity_list_release(&l);
+
+	assert_int_equal(age_identity_list_add_text(&l, "# only\n\n", 8, "empty"), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'empty': no identities found");
+	assert_int_equal(age_identity_list_add_text(&l, "AGE-PLUGIN-YUBIKEY-1QQQ\n", 24, "p"), GS_ERR_KEY);
+	assert_int_equal(age_identity_list_add_text(&l, "age-encryption.org/v1\n", 22, "e"), GS_ERR_KEY);
+	assert_int_equal(l.count, 0);
+}
+
+static void test_recipient_parsing(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_recipient *r = NULL;
+	char line[4096], file[8192];
+
+	(void)state;
+	r = recipient(KIT_RECIPIENT);
+	age_recipient_free(r);
+	assert_int_equal(age_recipient_parse("age1", &r), GS_ERR_PARSE);
+	assert_int_equal(age_recipient_parse("", &r), GS_ERR_PARSE);
+	assert_int_equal(age_recipient_parse("garbage", &r), GS_ERR_PARSE);
+	assert_int_equal(age_recipient_parse(KIT_IDENTITY, &r), GS_ERR_PARSE);
+	assert_int_equal(age_recipient_parse(KIT_RECIPIENT " ", &r), GS_ERR_PARSE);
+	assert_null(r);
+
+	pub_line("test_ed25519.pub", line, sizeof(line));
+	r = recipient(line);
+	age_recipient_free(r);
+	/* With its comment, as in authorized_keys. */
+	snprintf(file, sizeof(file), "%s test-ed", line);
+	r = recipient(file);
+	age_recipient_free(r);
+	/* A corrupted key blob. */
+	line[20] = line[20] == 'A' ? 'B' : 'A';
+	assert_int_not_equal(age_recipient_parse(line, &r), 0);
+	pub_line("test_rsa.pub", line, sizeof(line));
+	r = recipient(line);
+	age_recipient_free(r);
+	pub_line("test_rsa_1024.pub", line, sizeof(line));
+	assert_int_equal(age_recipient_parse(line, &r), GS_ERR_KEY);
+	assert_non_null(strstr(gs_error_message(), "too small"));
+	pub_line("test_ecdsa.pub", line, sizeof(line));
+	assert_int_equal(age_recipient_parse(line, &r), GS_ERR_KEY);
+	/* The type word must match the blob. */
+	pub_line("test_ed25519.pub", line, sizeof(line));
+	snprintf(file, sizeof(file), "ssh-rsa %s", strchr(line, ' ') + 1);
+	assert_int_not_equal(age_recipient_parse(file, &r), 0);
+
+	/* Recipients file: comments, CRLF, an ECDSA key skipped. */
+	pub_line("test_ecdsa.pub", line, sizeof(line));
+	snprintf(file, sizeof(file), "# team\r\n%s\r\n\r\n%s\n", KIT_RECIPIENT, line);
+	pub_line("test_ed25519.pub", line, sizeof(line));
+	strcat(file, line);
+	strcat(file, " me@host\n");
+	assert_int_equal(age_recipient_list_add_file_text(&rl, file, strlen(file), "team.txt"), 0);
+	assert_int_equal(rl.count, 2);
+	age_recipient_list_release(&rl);
+	snprintf(file, sizeof(file), "%s\n# x\nbogus\n", KIT_RECIPIENT);
+	assert_int_equal(age_recipient_list_add_file_text(&rl, file, strlen(file), "r.txt"), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'r.txt': line 3: unknown recipient type");
+	age_recipient_list_release(&rl);
+	assert_int_equal(age_recipient_list_add_file_text(&rl, "#\n", 2, "r.txt"), GS_ERR_PARSE);
+	assert_int_equal(rl.count, 0);
+}
+
+static void test_ssh_identities(void **state)
+{
+	static const char *const keys[] = { "test_ed25519", "test_rsa", "test_rsa_pem", "test_rsa_p8" };
+	struct age_identity_list l = { 0 };
+	struct gs_buf b;
+	char pub[4096], got[4096], name[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		load_identities(keys[i], &l);
+		assert_int_equal(l.count, 1);
+		snprintf(name, sizeof(name), "%s.pub", keys[i]);
+		pub_line(name, pub, sizeof(pub));
+		assert_int_equal(age_identity_recipient_string(l.items[0], got, sizeof(got)), 0);
+		assert_string_equal(got, pub);
+		age_identity_list_release(&l);
+	}
+	read_text("test_ed25519_enc", &b);
+	assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "id_enc"), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'id_enc' is passphrase-protected; not supported");
+	gs_buf_release(&b);
+	read_text("test_rsa_1024", &b);
+	assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "small"), GS_ERR_KEY);
+	gs_buf_release(&b);
+	/* A truncated OpenSSH key. */
+	read_text("test_ed25519", &b);
+	b.data[b.len / 2] = '\0';
+	assert_int_not_equal(age_identity_list_add_text(&l, (char *)b.data, b.len / 2, "cut"), 0);
+	gs_buf_release(&b);
+	assert_int_equal(l.count, 0);
+}
+
+static void fill_pattern(uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 131 + (i >> 8));
+}
+
+/* Encrypts len bytes, checks the size law of spec §6, decrypts with ids. */
+static void round_trip(const struct age_recipient_list *rl, const struct age_identity_list *ids, size_t len,
+		       bool armor)
+{
+	uint8_t *pt = malloc(len ? len : 1);
+	struct gs_buf ct, out;
+	size_t chunks;
+
+	assert_non_null(pt);
+	fill_pattern(pt, len);
+	assert_int_equal(age_encrypt_mem(rl, armor, pt, len, &ct), 0);
+	if (!armor) {
+		struct gs_mem_source src;
+		struct gs_reader r = gs_reader_from_mem(&src, ct.data, ct.len);
+		struct age_bufin in;
+		struct age_header h;
+
+		assert_int_equal(age_bufin_init(&in, &r, 65536), 0);
+		assert_int_equal(age_header_parse(&in, &h), 0);
+		assert_int_equal(h.count, rl->count);
+		chunks = len == 0 ? 1 : (len + AGE_CHUNK_SIZE - 1) / AGE_CHUNK_SIZE;
+		/* No empty final chunk unless the plaintext is empty. */
+		assert_int_equal(ct.len - (src.pos - (in.len - in.pos)),
+				 AGE_NONCE_SIZE + len + chunks * AGE_TAG_SIZE);
+		age_header_release(&h);
+		age_bufin_release(&in);
+	} else {
+		assert_int_equal(memcmp(ct.data, AGE_ARMOR_BEGIN "\n", strlen(AGE_ARMOR_BEGIN) + 1), 0);
+		assert_true(age_looks_like_age(ct.data, ct.len));
+	}
+	if (age_decrypt_mem(ids, ct.data, ct.len, &out) != 0)
+		fail_msg("decrypt of %zu bytes failed: %s", len, gs_error_message());
+	assert_true(out.secure);
+	assert_int_equal(out.len, len);
+	if (len)
+		assert_memory_equal(out.data, pt, len);
+	gs_buf_release(&out);
+	gs_buf_release(&ct);
+	free(pt);
+}
+
+static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 200000 };
+
+static void test_round_trip_x25519(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids[3] = { { 0 } }, all = { 0 };
+	struct age_identity *id;
+	char rec[128];
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(age_identity_generate(&id), 0);
+		assert_int_equal(age_identity_recipient_string(id, rec, sizeof(rec)), 0);
+		assert_int_equal(age_recipient_list_add(&rl, recipient(rec)), 0);
+		assert_int_equal(age_identity_list_add(&ids[k], id), 0);
+	}
+	/* One recipient. */
+	{
+		struct age_recipient_list one = { rl.items, 1 };
+
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			round_trip(&one, &ids[0], sizes[i], false);
+	}
+	/* Several: each identity alone opens the file. */
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			round_trip(&rl, &ids[k], sizes[i], i % 2 == 0);
+	/* An unrelated identity does not. */
+	{
+		struct gs_buf ct, out;
+		const uint8_t msg[] = "hello";
+
+		assert_int_equal(age_identity_generate(&id), 0);
+		assert_int_equal(age_identity_list_add(&all, id), 0);
+		assert_int_equal(age_encrypt_mem(&rl, false, msg, 5, &ct), 0);
+		assert_int_equal(age_decrypt_mem(&all, ct.data, ct.len, &out), GS_ERR_AGE_NO_MATCH);
+		assert_string_equal(gs_error_message(), "no identity matched any of the recipients");
+		assert_int_equal(out.len, 0);
+		gs_buf_release(&ct);
+	}
+	age_identity_list_release(&all);
+	for (k = 0; k < 3; k++)
+		age_identity_list_release(&ids[k]);
+	age_recipient_list_release(&rl);
+}
+
+static void test_round_trip_scrypt(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 }, wrong = { 0 };
+	struct age_recipient *r;
+	struct gs_buf ct, out;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(age_recipient_scrypt("correct horse", 13, 10, &r), 0);
+	assert_int_equal(age_recipient_list_add(&rl, r), 0);
+	assert_int_equal(age_identity_list_add_passphrase(&ids, "correct horse", 13), 0);
+	assert_int_equal(age_identity_list_add_passphrase(&wrong, "correct horsf", 13), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		round_trip(&rl, &ids, sizes[i], i == 1);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	assert_true(age_is_passphrase_file(ct.data, ct.len));
+	assert_int_equal(strncmp((char *)ct.data, "age-encryption.org/v1\n-> scrypt ", 32), 0);
+	assert_non_null(memmem(ct.data, 100, " 10\n", 4));
+	assert_int_equal(age_decrypt_mem(&wrong, ct.data, ct.len, &out), GS_ERR_AGE_NO_MATCH);
+	gs_buf_release(&ct);
+	/* An scrypt recipient must be alone. */
+	assert_int_equal(age_recipient_list_add(&rl, recipient(KIT_RECIPIENT)), 0);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), GS_ERR_USAGE);
+	assert_int_equal(age_recipient_scrypt("", 0, 10, &r), GS_ERR_KEY);
+	assert_int_equal(age_recipient_scrypt("p", 1, 23, &r), GS_ERR_USAGE);
+	age_identity_list_release(&ids);
+	age_identity_list_release(&wrong);
+	age_recipient_list_release(&rl);
+}
+
+static void test_scrypt_work_factor(void **state)
+{
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(age_scrypt_parse_log_n("18", &n), 0);
+	assert_int_equal(n, 18);
+	assert_int_equal(age_scrypt_parse_log_n("1", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_not_equal(age_scrypt_parse_log_n("", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("0", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("010", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("+10", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("-10", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("0xa", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("10a", &n), 0);
+	assert_int_not_equal(age_scrypt_parse_log_n("99999999999999999999999", &n), 0);
+}
+
+static void round_trip_ssh(const char *key)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 }, other = { 0 };
+	char pub[4096], name[64];
+	struct gs_buf ct, out;
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s.pub", key);
+	pub_line(name, pub, sizeof(pub));
+	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
+	load_identities(key, &ids);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		round_trip(&rl, &ids, sizes[i], i == 2);
+	/* Another SSH key of the same type is not a match. */
+	load_identities(strcmp(key, "test_ed25519") == 0 ? "test_rsa" : "test_ed25519", &other);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	assert_int_equal(age_decrypt_mem(&other, ct.data, ct.len, &out), GS_ERR_AGE_NO_MATCH);
+	if (have_age_cli) {
+		/* The age CLI opens ours, and we open its. */
+		write_file("ours.age", ct.data, ct.len);
+		sh("age -d -i %s/%s -o %s/ours.out %s/ours.age", tmpdir, key, tmpdir, tmpdir);
+		read_text("ours.out", &out);
+		assert_int_equal(out.len, 1);
+		assert_int_equal(out.data[0], 'x');
+		gs_buf_release(&out);
+		sh("printf 'from the age cli' | age -R %s/%s.pub -o %s/theirs.age", tmpdir, key, tmpdir);
+		gs_buf_release(&ct);
+		read_text("theirs.age", &ct);
+		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
+		assert_int_equal(out.len, 16);
+		assert_memory_equal(out.data, "from the age cli", 16);
+		gs_buf_release(&out);
+	}
+	gs_buf_release(&ct);
+	age_identity_list_release(&ids);
+	age_identity_list_release(&other);
+	age_recipient_list_release(&rl);
+}
+
+static void test_round_trip_ssh_ed25519(void **state)
+{
+	(void)state;
+	round_trip_ssh("test_ed25519");
+}
+
+static void test_round_trip_ssh_rsa(void **state)
+{
+	(void)state;
+	round_trip_ssh("test_rsa");
+	round_trip_ssh("test_rsa_pem");
+	round_trip_ssh("test_rsa_p8");
+}
+
+static void test_age_cli_x25519(void **state)
+{
+	struct age_identity_list ids = { 0 };
+	struct gs_buf ct, out;
+
+	(void)state;
+	if (!have_age_cli)
+		skip();
+	assert_int_equal(age_identity_list_add_text(&ids, KIT_IDENTITY, strlen(KIT_IDENTITY), "kit"), 0);
+	sh("head -c 200000 /dev/zero | age -r %s -o %s/cli.age", KIT_RECIPIENT, tmpdir);
+	read_text("cli.age", &ct);
+	assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
+	assert_int_equal(out.len, 200000);
+	gs_buf_release(&out);
+	gs_buf_release(&ct);
+	sh("printf abc | age -a -r %s -o %s/cli.asc", KIT_RECIPIENT, tmpdir);
+	read_text("cli.asc", &ct);
+	assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
+	assert_int_equal(out.len, 3);
+	gs_buf_release(&out);
+	gs_buf_release(&ct);
+	age_identity_list_release(&ids);
+}
+
+/* A writer that records how much was released. */
+static int count_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	(void)buf;
+	*(size_t *)ctx += n;
+	return 0;
+}
+
+static int decrypt_counting(const struct age_identity_list *ids, const struct gs_buf *ct, size_t *released)
+{
+	struct gs_mem_source src;
+	struct gs_reader r = gs_reader_from_mem(&src, ct->data, ct->len);
+	struct gs_writer w = { count_write, released };
+
+	*released = 0;
+	return age_decrypt(ids, &r, &w);
+}
+
+static void test_tampering(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 };
+	uint8_t pt[200000];
+	struct gs_buf ct;
+	size_t released, hdr_len;
+	uint8_t *mac_line, saved;
+
+	(void)state;
+	fill_pattern(pt, sizeof(pt));
+	assert_int_equal(age_recipient_list_add(&rl, recipient(KIT_RECIPIENT)), 0);
+	assert_int_equal(age_identity_list_add_text(&ids, KIT_IDENTITY, strlen(KIT_IDENTITY), "kit"), 0);
+	assert_int_equal(age_encrypt_mem(&rl, false, pt, sizeof(pt), &ct), 0);
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), 0);
+	assert_int_equal(released, sizeof(pt));
+	mac_line = memmem(ct.data, ct.len, "\n--- ", 5);
+	assert_non_null(mac_line);
+	hdr_len = (size_t)(mac_line - ct.data) + 5 + 43 + 1;
+
+	/* The wrapped key in the stanza body: the stanza no longer opens. */
+	saved = ct.data[hdr_len - 60];
+	ct.data[hdr_len - 60] = saved == 'A' ? 'B' : 'A';
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_NO_MATCH);
+	assert_int_equal(released, 0);
+	ct.data[hdr_len - 60] = saved;
+	/* The MAC itself: flip a bit of a base64 character's value. */
+	saved = ct.data[hdr_len - 10];
+	ct.data[hdr_len - 10] = saved == 'A' ? 'B' : 'A';
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_HMAC);
+	assert_string_equal(gs_error_message(), "header MAC mismatch");
+	assert_int_equal(released, 0);
+	ct.data[hdr_len - 10] = saved;
+	/* The stanza type: an unknown type is ignored, so nothing matches. */
+	mac_line = memmem(ct.data, ct.len, "-> X25519 ", 10);
+	assert_non_null(mac_line);
+	mac_line[3] = 'Y';
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_NO_MATCH);
+	mac_line[3] = 'X';
+	/* A version line change is a header failure. */
+	ct.data[20] = '2';
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_HEADER);
+	assert_int_equal(released, 0);
+	ct.data[20] = '1';
+	gs_buf_release(&ct);
+
+	/* The payload: the first two chunks are released, the third fails. */
+	assert_int_equal(age_encrypt_mem(&rl, false, pt, sizeof(pt), &ct), 0);
+	mac_line = memmem(ct.data, ct.len, "\n--- ", 5);
+	hdr_len = (size_t)(mac_line - ct.data) + 5 + 43 + 1;
+	ct.data[hdr_len + AGE_NONCE_SIZE + 2 * AGE_CHUNK_CT_SIZE + 5] ^= 0x80;
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_PAYLOAD);
+	assert_int_equal(released, 2 * AGE_CHUNK_SIZE);
+	{
+		struct gs_buf out;
+
+		/* The in-memory API releases nothing at all. */
+		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), GS_ERR_AGE_PAYLOAD);
+		assert_int_equal(out.len, 0);
+		assert_null(out.data);
+	}
+	ct.data[hdr_len + AGE_NONCE_SIZE + 2 * AGE_CHUNK_CT_SIZE + 5] ^= 0x80;
+	/* Truncation: in the last chunk, at a chunk boundary, in the nonce. */
+	ct.len -= 1;
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_PAYLOAD);
+	ct.len = hdr_len + AGE_NONCE_SIZE + 2 * AGE_CHUNK_CT_SIZE;
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_PAYLOAD);
+	assert_string_equal(gs_error_message(), "truncated payload: missing final chunk");
+	assert_int_equal(released, 2 * AGE_CHUNK_SIZE);
+	ct.len = hdr_len + 5;
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_HEADER);
+	ct.len = hdr_len - 10;
+	assert_int_equal(decrypt_counting(&ids, &ct, &released), GS_ERR_AGE_HEADER);
+	assert_int_equal(released, 0);
+	gs_buf_release(&ct);
+	age_identity_list_release(&ids);
+	age_recipient_list_release(&rl);
+}
+
+static void test_armor(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 };
+	struct gs_buf ct, out, crlf;
+	uint8_t pt[1000];
+	size_t i, col = 0;
+
+	(void)state;
+	fill_pattern(pt, sizeof(pt));
+	assert_int_equal(age_recipient_list_add(&rl, recipient(KIT_RECIPIENT)), 0);
+	assert_int_equal(age_identity_list_add_text(&ids, KIT_IDENTITY, strlen(KIT_IDENTITY), "kit"), 0);
+	assert_int_equal(age_encrypt_mem(&rl, true, pt, sizeof(pt), &ct), 0);
+	/* Lines of at most 64 columns, END with a final LF. */
+	for (i = 0; i < ct.len; i++) {
+		if (ct.data[i] == '\n') {
+			col = 0;
+			continue;
+		}
+		assert_true(++col <= 64);
+	}
+	assert_int_equal(memcmp(ct.data + ct.len - strlen(AGE_ARMOR_END) - 1, AGE_ARMOR_END "\n",
+				strlen(AGE_ARMOR_END) + 1), 0);
+	assert_false(age_is_passphrase_file(ct.data, ct.len));
+	/* CRLF and surrounding whitespace are accepted. */
+	gs_buf_init(&crlf, false);
+	assert_int_equal(gs_buf_append_str(&crlf, " \n\t\r\n"), 0);
+	for (i = 0; i < ct.len; i++) {
+		if (ct.data[i] == '\n')
+			assert_int_equal(gs_buf_append(&crlf, "\r", 1), 0);
+		assert_int_equal(gs_buf_append(&crlf, &ct.data[i], 1), 0);
+	}
+	assert_int_equal(gs_buf_append_str(&crlf, "\n  \n"), 0);
+	assert_int_equal(age_decrypt_mem(&ids, crlf.data, crlf.len, &out), 0);
+	assert_int_equal(out.len, sizeof(pt));
+	assert_memory_equal(out.data, pt, sizeof(pt));
+	gs_buf_release(&out);
+	/* A data line with a stray space is an armor failure. */
+	crlf.data[strlen(" \n\t\r\n" AGE_ARMOR_BEGIN "\r\n") + 3] = ' ';
+	assert_int_equal(age_decrypt_mem(&ids, crlf.data, crlf.len, &out), GS_ERR_AGE_ARMOR);
+	assert_int_equal(strncmp(gs_error_message(), "invalid armor: ", 15), 0);
+	gs_buf_release(&crlf);
+	/* A long line. */
+	gs_buf_init(&crlf, false);
+	assert_int_equal(gs_buf_printf(&crlf, "%s\n%s\n", AGE_ARMOR_BEGIN,
+				       "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBURWlGMHlwcXIrYnB2Y3FYAAAA"), 0);
+	assert_int_equal(age_decrypt_mem(&ids, crlf.data, crlf.len, &out), GS_ERR_AGE_ARMOR);
+	assert_string_equal(gs_error_message(), "invalid armor: line longer than 64 columns");
+	gs_buf_release(&crlf);
+	/* Truncated armor: no END line. */
+	ct.len -= strlen(AGE_ARMOR_END) + 1;
+	assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), GS_ERR_AGE_ARMOR);
+	gs_buf_release(&ct);
+	/* Sizes that end on a full line and that are empty. */
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		round_trip(&rl, &ids, sizes[i], true);
+	age_identity_list_release(&ids);
+	age_recipient_list_release(&rl);
+}
+
+static void test_detection(void **state)
+{
+	(void)state;
+	assert_true(age_looks_like_age((const uint8_t *)"age-encryption.org/v1\n-> X", 26));
+	assert_true(age_looks_like_age((const uint8_t *)"\n " AGE_ARMOR_BEGIN, 2 + strlen(AGE_ARMOR_BEGIN)));
+	assert_false(age_looks_like_age((const uint8_t *)"hello", 5));
+	assert_false(age_looks_like_age((const uint8_t *)"", 0));
+	assert_false(age_is_passphrase_file((const uint8_t *)"hello", 5));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bech32),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_generate),
+		cmocka_unit_test(test_identity_file),
+		cmocka_unit_test(test_recipient_parsing),
+		cmocka_unit_test(test_ssh_identities),
+		cmocka_unit_test(test_scrypt_work_factor),
+		cmocka_unit_test(test_round_trip_x25519),
+		cmocka_unit_test(test_round_trip_scrypt),
+		cmocka_unit_test(test_round_trip_ssh_ed25519),
+		cmocka_unit_test(test_round_trip_ssh_rsa),
+		cmocka_unit_test(test_age_cli_x25519),
+		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_armor),
+		cmocka_unit_test(test_detection),
+	};
+
+	if (gs_crypto_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,413 @@
+/* pkt-line framing and the long-running filter protocol state machine. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "../../src/git/git_int.h"
+
+struct reader_fixture {
+	struct gs_mem_source src;
+	struct gs_reader in;
+	struct pkt_reader *r;
+};
+
+static struct reader_fixture *reader_new(const char *bytes, size_t len)
+{
+	struct reader_fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->r = malloc(sizeof(*f->r));
+	assert_non_null(f->r);
+	f->in = gs_reader_from_mem(&f->src, (const uint8_t *)bytes, len);
+	pkt_reader_init(f->r, &f->in);
+	return f;
+}
+
+static void reader_free(struct reader_fixture *f)
+{
+	free(f->r);
+	free(f);
+}
+
+static int read_one(const char *bytes, size_t len, enum pkt_kind *kind)
+{
+	struct reader_fixture *f = reader_new(bytes, len);
+	int ret = pkt_read(f->r, kind);
+
+	reader_free(f);
+	return ret;
+}
+
+static void test_read_sequence(void **state)
+{
+	static const char in[] = "000ahello\n0000" "0004" "0006ab";
+	struct reader_fixture *f = reader_new(in, sizeof(in) - 1);
+	enum pkt_kind kind;
+
+	(void)state;
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_DATA);
+	assert_int_equal(f->r->len, 6);
+	assert_memory_equal(f->r->data, "hello\n", 6);
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_FLUSH);
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_DATA);
+	assert_int_equal(f->r->len, 0);
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_DATA);
+	assert_memory_equal(f->r->data, "ab", 2);
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_EOF);
+	reader_free(f);
+}
+
+static void test_read_rejects_bad_lengths(void **state)
+{
+	enum pkt_kind kind;
+
+	(void)state;
+	assert_int_equal(read_one("00g5x", 5, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one(" 005x", 5, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("0001", 4, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("0002", 4, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("0003", 4, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("fff1", 4, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("ffff", 4, &kind), GS_ERR_PARSE);
+	/* truncated length, truncated data */
+	assert_int_equal(read_one("00", 2, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("0009abc", 7, &kind), GS_ERR_PARSE);
+	assert_int_equal(read_one("0005x", 5, &kind), 0);
+	assert_int_equal(kind, PKT_DATA);
+	assert_int_equal(read_one("000A123456", 10, &kind), 0);
+}
+
+static void test_read_largest_packet(void **state)
+{
+	size_t n = PKT_MAX_LEN;
+	char *buf = malloc(n + 4);
+	struct reader_fixture *f;
+	enum pkt_kind kind;
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, "fff0", 4);
+	memset(buf + 4, 'z', n - 4);
+	f = reader_new(buf, n);
+	assert_int_equal(pkt_read(f->r, &kind), 0);
+	assert_int_equal(kind, PKT_DATA);
+	assert_int_equal(f->r->len, PKT_MAX_DATA);
+	reader_free(f);
+	free(buf);
+}
+
+static void test_read_text(void **state)
+{
+	static const char in[] = "000ccommand\n" "0007abc" "0000" "0007a\0b" "0000";
+	struct reader_fixture *f = reader_new(in, sizeof(in) - 1);
+	bool flush;
+
+	(void)state;
+	assert_int_equal(pkt_read_text(f->r, false, NULL), 0);
+	assert_string_equal((const char *)f->r->data, "command");
+	assert_int_equal(pkt_read_text(f->r, true, &flush), 0);
+	assert_false(flush);
+	assert_string_equal((const char *)f->r->data, "abc");
+	assert_int_equal(pkt_read_text(f->r, true, &flush), 0);
+	assert_true(flush);
+	assert_int_equal(pkt_read_text(f->r, true, &flush), GS_ERR_PARSE); /* NUL */
+	assert_int_equal(pkt_read_text(f->r, false, NULL), GS_ERR_PARSE);  /* flush */
+	assert_int_equal(pkt_read_text(f->r, false, NULL), GS_ERR_PARSE);  /* EOF */
+	reader_free(f);
+}
+
+static int count_flushes;
+
+static int count_push(void *ctx)
+{
+	(void)ctx;
+	count_flushes++;
+	return 0;
+}
+
+static void test_write(void **state)
+{
+	struct gs_buf out;
+	struct gs_writer bw;
+	struct pkt_writer w;
+	size_t big = 2 * PKT_MAX_DATA + 5;
+	uint8_t *data = malloc(big);
+
+	(void)state;
+	assert_non_null(data);
+	memset(data, 'q', big);
+	gs_buf_init(&out, false);
+	bw = gs_writer_to_buf(&out);
+	w = (struct pkt_writer){ &bw, count_push, NULL };
+	assert_int_equal(pkt_write_text(&w, "version=2"), 0);
+	assert_int_equal(pkt_write_flush(&w), 0);
+	assert_int_equal(out.len, 14 + 4);
+	assert_memory_equal(out.data, "000eversion=2\n0000", 18);
+	assert_int_equal(pkt_write_data(&w, data, 0), GS_ERR_LIMIT);
+	assert_int_equal(pkt_write_data(&w, data, PKT_MAX_DATA + 1), GS_ERR_LIMIT);
+	gs_buf_reset(&out);
+	assert_int_equal(pkt_write_stream(&w, data, big), 0);
+	assert_int_equal(out.len, big + 3 * 4);
+	assert_memory_equal(out.data, "fff0", 4);
+	assert_memory_equal(out.data + 4 + PKT_MAX_DATA, "fff0", 4);
+	assert_memory_equal(out.data + 8 + 2 * PKT_MAX_DATA, "0009", 4);
+	count_flushes = 0;
+	assert_int_equal(pkt_writer_push(&w), 0);
+	assert_int_equal(count_flushes, 1);
+	/* what was written reads back */
+	{
+		struct reader_fixture *f = reader_new((const char *)out.data, out.len);
+		enum pkt_kind kind;
+		size_t total = 0;
+
+		for (;;) {
+			assert_int_equal(pkt_read(f->r, &kind), 0);
+			if (kind == PKT_EOF)
+				break;
+			total += f->r->len;
+		}
+		assert_int_equal(total, big);
+		reader_free(f);
+	}
+	gs_buf_release(&out);
+	free(data);
+}
+
+/* A scripted git: builds the client side of a session. */
+static void put_text(struct gs_buf *b, const char *text)
+{
+	assert_int_equal(gs_buf_printf(b, "%04zx%s\n", strlen(text) + 5, text), 0);
+}
+
+static void put_flush(struct gs_buf *b)
+{
+	assert_int_equal(gs_buf_append_str(b, "0000"), 0);
+}
+
+static void put_handshake(struct gs_buf *b)
+{
+	put_text(b, "git-filter-client");
+	put_text(b, "version=2");
+	put_flush(b);
+	put_text(b, "capability=clean");
+	put_text(b, "capability=smudge");
+	put_text(b, "capability=delay");
+	put_flush(b);
+}
+
+static void put_request(struct gs_buf *b, const char *cmd, const char *path, const char *content)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "command=%s", cmd);
+	put_text(b, line);
+	snprintf(line, sizeof(line), "pathname=%s", path);
+	put_text(b, line);
+	put_text(b, "ref=refs/heads/main");
+	put_flush(b);
+	if (*content)
+		assert_int_equal(gs_buf_printf(b, "%04zx%s", strlen(content) + 4, content), 0);
+	put_flush(b);
+}
+
+struct fake {
+	int calls;
+	int failures;
+};
+
+/* clean upper-cases, smudge lower-cases; path "bad" fails. */
+static int fake_run(void *ctx, enum filter_command cmd, const char *path, const uint8_t *in, size_t len,
+		    struct gs_buf *out)
+{
+	struct fake *fk = ctx;
+
+	fk->calls++;
+	if (!strcmp(path, "bad"))
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "'%s': MAC mismatch", path);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)(cmd == FILTER_CLEAN ? toupper(in[i]) : tolower(in[i]));
+
+		if (gs_buf_append(out, &c, 1))
+			return GS_ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void fake_failed(void *ctx, enum filter_command cmd, const char *path, int err)
+{
+	struct fake *fk = ctx;
+
+	(void)cmd;
+	(void)path;
+	assert_true(err < 0);
+	fk->failures++;
+}
+
+static int run_session(const struct gs_buf *in, struct gs_buf *out, struct fake *fk)
+{
+	struct gs_mem_source src;
+	struct gs_reader r = gs_reader_from_mem(&src, in->data, in->len);
+	struct gs_writer bw = gs_writer_to_buf(out);
+	struct pkt_writer w = { &bw, NULL, NULL };
+	struct filter_handler h = { fake_run, fake_failed, fk };
+
+	return filter_process_serve(&r, &w, &h);
+}
+
+static void test_session(void **state)
+{
+	struct gs_buf in, out;
+	struct fake fk = { 0 };
+	static const char expect[] =
+		"0016git-filter-server\n" "000eversion=2\n" "0000"
+		"0015capability=clean\n" "0016capability=smudge\n" "0000"
+		"0013status=success\n" "0000" "0007ABC" "0000" "0000"
+		"0011status=error\n" "0000"
+		"0011status=error\n" "0000"
+		"0013status=success\n" "0000" "0000" "0000"
+		"0013status=success\n" "0000" "0006xy" "0000" "0000";
+
+	(void)state;
+	gs_buf_init(&in, false);
+	gs_buf_init(&out, false);
+	put_handshake(&in);
+	put_request(&in, "clean", "a.yaml", "abc");
+	put_request(&in, "smudge", "bad", "XYZ");
+	put_request(&in, "list_available_blobs", "c.yaml", "");
+	put_request(&in, "clean", "empty.yaml", "");
+	put_request(&in, "smudge", "d.yaml", "XY");
+	assert_int_equal(run_session(&in, &out, &fk), 0);
+	assert_int_equal(fk.calls, 4);
+	assert_int_equal(fk.failures, 2);
+	assert_int_equal(out.len, sizeof(expect) - 1);
+	assert_memory_equal(out.data, expect, sizeof(expect) - 1);
+	gs_buf_release(&in);
+	gs_buf_release(&out);
+}
+
+static void test_session_large_content(void **state)
+{
+	struct gs_buf in, out;
+	struct fake fk = { 0 };
+	size_t big = 3 * PKT_MAX_DATA + 17, got = 0;
+	struct reader_fixture *f;
+	enum pkt_kind kind;
+	int flushes = 0;
+
+	(void)state;
+	gs_buf_init(&in, false);
+	gs_buf_init(&out, false);
+	put_handshake(&in);
+	put_text(&in, "command=clean");
+	put_text(&in, "pathname=big.yaml");
+	put_flush(&in);
+	for (size_t left = big; left;) {
+		size_t n = left < 1000 ? left : 1000;
+
+		assert_int_equal(gs_buf_printf(&in, "%04zx", n + 4), 0);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(gs_buf_append(&in, "m", 1), 0);
+		left -= n;
+	}
+	put_flush(&in);
+	assert_int_equal(run_session(&in, &out, &fk), 0);
+	/* skip the handshake (2 flushes), then status (1 flush), then content */
+	f = reader_new((const char *)out.data, out.len);
+	while (flushes < 3) {
+		assert_int_equal(pkt_read(f->r, &kind), 0);
+		assert_int_not_equal(kind, PKT_EOF);
+		flushes += kind == PKT_FLUSH;
+	}
+	for (;;) {
+		assert_int_equal(pkt_read(f->r, &kind), 0);
+		if (kind != PKT_DATA)
+			break;
+		assert_true(f->r->len <= PKT_MAX_DATA);
+		assert_int_equal(f->r->data[0], 'M');
+		got += f->r->len;
+	}
+	assert_int_equal(got, big);
+	reader_free(f);
+	gs_buf_release(&in);
+	gs_buf_release(&out);
+}
+
+static void expect_session_error(struct gs_buf *in)
+{
+	struct gs_buf out;
+	struct fake fk = { 0 };
+
+	gs_buf_init(&out, false);
+	assert_int_equal(run_session(in, &out, &fk), GS_ERR_PARSE);
+	assert_int_equal(fk.calls, 0);
+	gs_buf_release(&out);
+	gs_buf_reset(in);
+}
+
+static void test_session_protocol_errors(void **state)
+{
+	struct gs_buf in;
+
+	(void)state;
+	gs_buf_init(&in, false);
+	put_text(&in, "git-lfs-client");
+	put_text(&in, "version=2");
+	put_flush(&in);
+	expect_session_error(&in);
+
+	put_text(&in, "git-filter-client");
+	put_text(&in, "version=3");
+	put_flush(&in);
+	expect_session_error(&in);
+
+	/* content cut off */
+	put_handshake(&in);
+	put_text(&in, "command=clean");
+	put_text(&in, "pathname=x.yaml");
+	put_flush(&in);
+	assert_int_equal(gs_buf_append_str(&in, "0007abc"), 0);
+	expect_session_error(&in);
+
+	/* a flush where a command belongs */
+	put_handshake(&in);
+	put_flush(&in);
+	expect_session_error(&in);
+
+	/* a delim packet in the key list */
+	put_handshake(&in);
+	put_text(&in, "command=clean");
+	assert_int_equal(gs_buf_append_str(&in, "0001"), 0);
+	expect_session_error(&in);
+	gs_buf_release(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_sequence),
+		cmocka_unit_test(test_read_rejects_bad_lengths),
+		cmocka_unit_test(test_read_largest_packet),
+		cmocka_unit_test(test_read_text),
+		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_session_large_content),
+		cmocka_unit_test(test_session_protocol_errors),
+	};
+
+	if (gs_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

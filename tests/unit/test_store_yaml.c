@@ -1,0 +1,552 @@
+#include "test_store_util.h"
+
+static const char *const roundtrip_inputs[] = {
+	"a: 1\n",
+	"# head\na: b # inline\n\n# between\nc:\n  d: e\n  # foot of c\n# top\nf: g\n",
+	"key: value\nlist:\n  - one\n  - two\n  - k: v\n    k2: v2\nmap:\n    deep:\n        deeper: x\n",
+	"flow: {a: 1, b: [x, y, \"z\"]}\nseq: [1, 2.5, true, null]\n",
+	"---\na: 1\n---\nb: 2\n...\n---\nc: [3]\n",
+	"single: 'it''s'\ndouble: \"tab\\there\"\nplain: hello world\n",
+	"lit: |\n  line1\n  line2\nfold: >-\n  folded\n  text\nkeep: |+\n  kept\n\nafter: 1\n",
+	"unicode: \"héllo wörld\"\nemoji: 😀\nkey ü: wert\n",
+	"crlf: 1\r\nnext: two\r\n",
+	"noeol: last",
+	"anchors:\n  base: &b {x: 1}\n  copy: *b\n",
+	"empty:\nnull1: ~\nnull2: null\n",
+	"\xEF\xBB\xBF" "bom: yes\n",
+	"a:\n- x\n- y\nb: 2\n",
+};
+
+static void test_roundtrip_identical(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(roundtrip_inputs) / sizeof(roundtrip_inputs[0]); i++) {
+		struct doc d;
+		struct gs_buf out;
+
+		load_ok(DOC_FORMAT_YAML, roundtrip_inputs[i], &d);
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		assert_text(&out, roundtrip_inputs[i]);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
+/* Inputs whose values all survive encrypt/decrypt byte for byte. */
+static const char *const patch_inputs[] = {
+	"password: \"hunter2\"\nuser: admin\nsingle: 'x y'\nn: 3\nf: 1.5\nb: true\n",
+	"# a comment\nroot:\n    child: value # note\n    list:\n        - a\n        - \"b\"\n    other: {k: \"v\", k2: [1, 2]}\n",
+	"lit: |\n    line1\n    line2\nnext: x\nstrip: |-\n    a\n    b\n",
+	"---\ndoc1: a\n---\ndoc2: b\n",
+	"flow: [\"a\", 'b', \"c\"]\nemptystr: \"\"\n",
+	"indent2:\n  k: v\n  nested:\n    k: |\n      multi\n      line\n",
+};
+
+static void set_all(struct doc *d, struct scalar_list *l, bool enc, struct doc_node **orig)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct doc_node *n = l->v[i];
+
+		if (n->kind == DOC_SCALAR && (n->type == DOC_NULL || n->len == 0))
+			continue;
+		if (enc)
+			assert_int_equal(doc_scalar_set(d, n, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+		else
+			assert_int_equal(doc_scalar_set(d, n, orig[i]->type, orig[i]->text, orig[i]->len), 0);
+	}
+}
+
+static void test_patch_encrypt_decrypt_identical(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(patch_inputs) / sizeof(patch_inputs[0]); i++) {
+		struct doc d, d2, d3;
+		struct scalar_list l = { 0 }, l2 = { 0 }, l3 = { 0 };
+		struct gs_buf enc, dec;
+
+		load_ok(DOC_FORMAT_YAML, patch_inputs[i], &d);
+		collect(d.branches[0], &l, true);
+		for (size_t b = 1; b < d.count; b++)
+			collect(d.branches[b], &l, true);
+		/* keep the originals: clone before changing */
+		struct doc_node **orig = calloc(l.n, sizeof(*orig));
+
+		for (size_t k = 0; k < l.n; k++)
+			orig[k] = doc_clone(&d, l.v[k]);
+		set_all(&d, &l, true, NULL);
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &enc);
+
+		/* the encrypted text reads back with every value an ENC string */
+		doc_init(&d2, DOC_FORMAT_YAML);
+		assert_int_equal(store_load(DOC_FORMAT_YAML, enc.data, enc.len, &d2), 0);
+		for (size_t b = 0; b < d2.count; b++)
+			collect(d2.branches[b], &l2, true);
+		assert_int_equal(l2.n, l.n);
+		for (size_t k = 0; k < l2.n; k++) {
+			if (orig[k]->kind == DOC_SCALAR && (orig[k]->type == DOC_NULL || orig[k]->len == 0))
+				continue;
+			assert_int_equal(l2.v[k]->kind, orig[k]->kind);
+			assert_int_equal(l2.v[k]->type, DOC_STR);
+			assert_string_equal(l2.v[k]->text, ENC_SAMPLE);
+		}
+		/* decrypting the reloaded file gives the input back */
+		set_all(&d2, &l2, false, orig);
+		emit_ok(&d2, DOC_FORMAT_YAML, -1, &dec);
+		assert_text(&dec, patch_inputs[i]);
+
+		/* and it reloads with the original types */
+		doc_init(&d3, DOC_FORMAT_YAML);
+		assert_int_equal(store_load(DOC_FORMAT_YAML, dec.data, dec.len, &d3), 0);
+		for (size_t b = 0; b < d3.count; b++)
+			collect(d3.branches[b], &l3, true);
+		assert_int_equal(l3.n, l.n);
+		for (size_t k = 0; k < l3.n; k++) {
+			assert_int_equal(l3.v[k]->type, orig[k]->type);
+			assert_string_equal(l3.v[k]->text, orig[k]->text);
+		}
+		free(orig);
+		free(l.v);
+		free(l2.v);
+		free(l3.v);
+		gs_buf_release(&enc);
+		gs_buf_release(&dec);
+		doc_release(&d);
+		doc_release(&d2);
+		doc_release(&d3);
+	}
+}
+
+static void expect_patch(const char *in, const char *key, enum doc_type type, const char *value,
+			 const char *want)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_entry *e;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	e = find(d.branches[0], key);
+	assert_int_equal(doc_scalar_set(&d, e->value, type, value, strlen(value)), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, want);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_patch_quoting(void **state)
+{
+	(void)state;
+	expect_patch("a: x\n", "a", DOC_STR, "true", "a: \"true\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "123", "a: \"123\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "", "a: \"\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "yes", "a: \"yes\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "2026-01-01", "a: \"2026-01-01\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "k: v", "a: \"k: v\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "v #c", "a: \"v #c\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "- item", "a: \"- item\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "tab\there", "a: \"tab\\there\"\n");
+	expect_patch("a: 'x'\n", "a", DOC_STR, "it's", "a: 'it''s'\n");
+	expect_patch("a: {b: x}\nc: 1\n", "c", DOC_INT, "31", "a: {b: x}\nc: 31\n");
+	expect_patch("a: x\n", "a", DOC_FLOAT, "NaN", "a: .nan\n");
+	expect_patch("a: x\n", "a", DOC_FLOAT, "0.00000015", "a: 0.00000015\n");
+	expect_patch("a: x\n", "a", DOC_BOOL, "false", "a: false\n");
+	/* multi-line strings become literal blocks one step below the key */
+	expect_patch("a: x\nb: y\n", "a", DOC_STR, "l1\nl2\n", "a: |\n    l1\n    l2\nb: y\n");
+	expect_patch("a: x\n", "a", DOC_STR, "l1\nl2", "a: |-\n    l1\n    l2\n");
+	expect_patch("a: x\n", "a", DOC_STR, "l1\n\n", "a: |+\n    l1\n\n");
+	expect_patch("a: x\n", "a", DOC_STR, " lead\nx", "a: |4-\n     lead\n    x\n");
+	expect_patch("a: x\n", "a", DOC_STR, "bell\a\nx", "a: \"bell\\a\\nx\"\n");
+	/* block scalars that become one line are written plain */
+	expect_patch("a: |\n  l1\n  l2\nb: 1\n", "a", DOC_STR, ENC_SAMPLE, "a: " ENC_SAMPLE "\nb: 1\n");
+}
+
+static void test_patch_flow_context(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_node *list;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "l: [a, 'b']\nm: {k: v}\n", &d);
+	list = find(d.branches[0], "l")->value;
+	assert_int_equal(doc_scalar_set(&d, list->entries[0].value, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+	assert_int_equal(doc_scalar_set(&d, list->entries[1].value, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+	assert_int_equal(doc_scalar_set(&d, find(find(d.branches[0], "m")->value, "k")->value,
+					DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "l: [\"" ENC_SAMPLE "\", '" ENC_SAMPLE "']\nm: {k: \"" ENC_SAMPLE "\"}\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_remove_entry(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML,
+		"a: 1\nsops:\n    age:\n        - enc: |\n            x\n          recipient: r\n    version: 3.13.2\n---\nb: 2\nsops: {x: 1}\n",
+		&d);
+	find(d.branches[0], "sops")->removed = true;
+	find(d.branches[1], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a: 1\n---\nb: 2\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+
+	load_ok(DOC_FORMAT_YAML, "m: {a: 1, sops: 2, c: 3}\nn: {a: 1, sops: 2}\n", &d);
+	find(find(d.branches[0], "m")->value, "sops")->removed = true;
+	find(find(d.branches[0], "n")->value, "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "m: {a: 1, c: 3}\nn: {a: 1}\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static struct doc_node *sops_like(struct doc *d)
+{
+	struct doc_node *m = doc_new_map(d), *age = doc_new_list(d), *item = doc_new_map(d);
+	const char *armor = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n";
+
+	assert_non_null(doc_append(d, item, "enc", 3, doc_new_scalar(d, DOC_STR, armor, strlen(armor))));
+	assert_non_null(doc_append(d, item, "recipient", 9, doc_new_scalar(d, DOC_STR, "age1xyz", 7)));
+	assert_non_null(doc_append(d, age, NULL, 0, item));
+	assert_non_null(doc_append(d, m, "age", 3, age));
+	assert_non_null(doc_append(d, m, "lastmodified", 12,
+				   doc_new_scalar(d, DOC_STR, "2026-07-01T12:00:00Z", 20)));
+	assert_non_null(doc_append(d, m, "mac", 3, doc_new_scalar(d, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE))));
+	assert_non_null(doc_append(d, m, "version", 7, doc_new_scalar(d, DOC_STR, "3.13.2", 6)));
+	return m;
+}
+
+#define SOPS_BLOCK                                              \
+	"sops:\n"                                               \
+	"    age:\n"                                            \
+	"        - enc: |\n"                                    \
+	"            -----BEGIN AGE ENCRYPTED FILE-----\n"      \
+	"            YWdl\n"                                    \
+	"            -----END AGE ENCRYPTED FILE-----\n"        \
+	"          recipient: age1xyz\n"                        \
+	"    lastmodified: \"2026-07-01T12:00:00Z\"\n"          \
+	"    mac: " ENC_SAMPLE "\n"                             \
+	"    version: 3.13.2\n"
+
+static void test_append_entry(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "# c\na:\n  b: 1 # x\n\n---\nc: 2", &d);
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, sops_like(&d)));
+	assert_non_null(doc_append(&d, d.branches[1], "sops", 4, sops_like(&d)));
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "# c\na:\n  b: 1 # x\n" SOPS_BLOCK "\n---\nc: 2\n" SOPS_BLOCK);
+	gs_buf_release(&out);
+	doc_release(&d);
+
+	/* re-encryption: the old block removed, a new one appended */
+	load_ok(DOC_FORMAT_YAML, "a: 1\nsops:\n    version: old\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, sops_like(&d)));
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a: 1\n" SOPS_BLOCK);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_fresh_matches_sops(void **state)
+{
+	const char *shared = getenv("GITSEAL_SHARED");
+	char path[4096];
+	struct doc d, fresh;
+	struct gs_buf out;
+	FILE *f;
+	static char buf[65536];
+	size_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/testdata/sops/reconstructed/k8s-secret.enc.yaml",
+		 shared ? shared : "/work/shared");
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	load_ok(DOC_FORMAT_YAML, buf, &d);
+	/* the whole file, written without its source */
+	doc_init(&fresh, DOC_FORMAT_YAML);
+	assert_int_equal(doc_add_branch(&fresh, doc_clone(&fresh, d.branches[0])), 0);
+	emit_ok(&fresh, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, buf);
+	gs_buf_release(&out);
+	doc_release(&fresh);
+
+	/* its plaintext part patched with a fresh sops block appended */
+	{
+		struct doc p;
+		const char *body = strstr(buf, "sops:\n");
+
+		doc_init(&p, DOC_FORMAT_YAML);
+		assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)buf,
+					    (size_t)(body - buf), &p), 0);
+		assert_non_null(doc_append(&p, p.branches[0], "sops", 4,
+					   doc_clone(&p, find(d.branches[0], "sops")->value)));
+		emit_ok(&p, DOC_FORMAT_YAML, -1, &out);
+		assert_text(&out, buf);
+		gs_buf_release(&out);
+		doc_release(&p);
+	}
+	doc_release(&d);
+}
+
+static void test_fresh_layout(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML,
+		"a: {b: [1, {c: d, e: [x]}], f: []}\ng: {}\nh: \"true\"\ni: \"multi\\nline\\n\"\nj: 1e21\nk: 'a: b'\n",
+		&d);
+	free(NULL);
+	d.source.len = 0;
+	gs_buf_release(&d.source);
+	emit_ok(&d, DOC_FORMAT_YAML, 2, &out);
+	assert_text(&out, "a:\n  b:\n    - 1\n    - c: d\n      e:\n        - x\n  f: []\ng: {}\nh: \"true\"\n"
+			  "i: |\n  multi\n  line\nj: 1e+21\nk: 'a: b'\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+struct typing {
+	const char *in;
+	enum doc_type type;
+	const char *text;
+};
+
+static void test_typing(void **state)
+{
+	static const struct typing table[] = {
+		{ "0x1F", DOC_INT, "31" },       { "0755", DOC_INT, "493" },
+		{ "0o17", DOC_INT, "15" },       { "0b101", DOC_INT, "5" },
+		{ "1_000", DOC_INT, "1000" },    { "-42", DOC_INT, "-42" },
+		{ "+7", DOC_INT, "7" },          { "08", DOC_FLOAT, "8" },
+		{ "1e21", DOC_FLOAT, "1000000000000000000000" },
+		{ "1.5e-7", DOC_FLOAT, "0.00000015" },
+		{ "2.0", DOC_FLOAT, "2" },       { "1234.56789", DOC_FLOAT, "1234.56789" },
+		{ ".5", DOC_FLOAT, "0.5" },      { "0.1", DOC_FLOAT, "0.1" },
+		{ ".inf", DOC_FLOAT, "+Inf" },   { "-.Inf", DOC_FLOAT, "-Inf" },
+		{ ".NaN", DOC_FLOAT, "NaN" },    { "1e400", DOC_STR, "1e400" },
+		{ "true", DOC_BOOL, "true" },    { "False", DOC_BOOL, "false" },
+		{ "TRUE", DOC_BOOL, "true" },    { "yes", DOC_STR, "yes" },
+		{ "on", DOC_STR, "on" },         { "~", DOC_NULL, "" },
+		{ "null", DOC_NULL, "" },        { "NULL", DOC_NULL, "" },
+		{ "", DOC_NULL, "" },            { "2026-01-01", DOC_STR, "2026-01-01" },
+		{ "2026-07-01T12:00:00Z", DOC_STR, "2026-07-01T12:00:00Z" },
+		{ "\"123\"", DOC_STR, "123" },   { "'true'", DOC_STR, "true" },
+		{ "|\n  x", DOC_STR, "x\n" },    { "99999999999999999999999", DOC_FLOAT, "100000000000000000000000" },
+		{ "-9223372036854775808", DOC_INT, "-9223372036854775808" },
+		{ "1:30", DOC_STR, "1:30" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		char text[256];
+		struct doc d;
+		struct doc_node *v;
+
+		snprintf(text, sizeof(text), "v: %s\n", table[i].in);
+		load_ok(DOC_FORMAT_YAML, text, &d);
+		v = find(d.branches[0], "v")->value;
+		if (v->type != table[i].type || strcmp(v->text, table[i].text) != 0)
+			fail_msg("'%s': got %s '%s', want %s '%s'", table[i].in, doc_type_name(v->type),
+				 v->text, doc_type_name(table[i].type), table[i].text);
+		doc_release(&d);
+	}
+	/* above int64 but within uint64: sops cannot walk it */
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "v: 18446744073709551615\n"), GS_ERR_PARSE);
+}
+
+static void test_comments_placement(void **state)
+{
+	struct doc d;
+	struct doc_node *r, *c;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "# top\na: 1 # inline\nb:\n  # head of c\n  c: 2\n  # foot\n# before d\nd: 3\nl:\n- x\n#in list\n- y\n", &d);
+	r = d.branches[0];
+	/* # top, #inline, a, b, # before d, d, l */
+	assert_int_equal(r->count, 7);
+	assert_int_equal(r->entries[0].value->kind, DOC_COMMENT);
+	assert_string_equal(r->entries[0].value->text, " top");
+	assert_int_equal(r->entries[1].value->kind, DOC_COMMENT);
+	assert_true(r->entries[1].value->inline_comment);
+	assert_string_equal(r->entries[1].value->text, " inline");
+	assert_string_equal(r->entries[2].key, "a");
+	assert_string_equal(r->entries[4].value->text, " before d");
+	assert_false(r->entries[4].value->inline_comment);
+	c = find(r, "b")->value;
+	assert_int_equal(c->count, 3);
+	assert_string_equal(c->entries[0].value->text, " head of c");
+	assert_string_equal(c->entries[1].key, "c");
+	assert_string_equal(c->entries[2].value->text, " foot");
+	c = find(r, "l")->value;
+	assert_int_equal(c->count, 3);
+	assert_string_equal(c->entries[1].value->text, "in list");
+	/* spans cover '#' to the end of the line */
+	assert_int_equal(r->entries[0].value->span.start, 0);
+	assert_int_equal(r->entries[0].value->span.end, 5);
+	doc_release(&d);
+}
+
+static void test_encrypted_comments_patch(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_node *r;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "# note\na: 1\n", &d);
+	r = d.branches[0];
+	assert_int_equal(doc_scalar_set(&d, r->entries[0].value, DOC_STR, "ENC[x]", 6), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "#ENC[x]\na: 1\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_errors_and_limits(void **state)
+{
+	char *deep;
+	size_t n = 10000;
+
+	(void)state;
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: 1\na: 2\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "1: x\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "true: x\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "? [a]\n: x\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "- a\n- b\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "just a scalar\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: [\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: *nope\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "\"1\": x\n"), 0);
+
+	/* an alias bomb fails fast */
+	assert_int_equal(load_err(DOC_FORMAT_YAML,
+				  "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+				  "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+				  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+				  "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+				  "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+				  "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+				  "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+				  "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+				  "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n"),
+			 GS_ERR_LIMIT);
+
+	/* 10,000-deep nesting */
+	deep = malloc(2 * n + 8);
+	memcpy(deep, "a: ", 3);
+	for (size_t i = 0; i < n; i++)
+		deep[3 + i] = '[';
+	for (size_t i = 0; i < n; i++)
+		deep[3 + n + i] = ']';
+	deep[3 + 2 * n] = 0;
+	assert_int_equal(load_err(DOC_FORMAT_YAML, deep), GS_ERR_LIMIT);
+	free(deep);
+
+	/* empty input: no branch, no error */
+	{
+		struct doc d;
+
+		load_ok(DOC_FORMAT_YAML, "", &d);
+		assert_int_equal(d.count, 0);
+		doc_release(&d);
+		load_ok(DOC_FORMAT_YAML, "---\n", &d);
+		assert_int_equal(d.count, 1);
+		assert_int_equal(d.branches[0]->count, 0);
+		doc_release(&d);
+	}
+}
+
+static void test_multi_document(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: 1\n---\nb: 2\n---\n", &d);
+	assert_int_equal(d.count, 3);
+	assert_string_equal(d.branches[1]->entries[0].key, "b");
+	assert_int_equal(d.branches[2]->count, 0);
+	doc_release(&d);
+}
+
+static void test_aliases_expanded(void **state)
+{
+	struct doc d;
+	struct doc_node *v;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: &x secret\nb: *x\nc: &m {k: v}\nd: *m\n", &d);
+	v = find(d.branches[0], "b")->value;
+	assert_string_equal(v->text, "secret");
+	v = find(d.branches[0], "d")->value;
+	assert_int_equal(v->kind, DOC_MAP);
+	assert_string_equal(find(v, "k")->value->text, "v");
+	assert_int_equal(doc_scalar_set(&d, find(d.branches[0], "a")->value, DOC_STR, "E", 1), 0);
+	assert_int_equal(doc_scalar_set(&d, find(d.branches[0], "b")->value, DOC_STR, "E", 1), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a: &x E\nb: E\nc: &m {k: v}\nd: *m\n");
+	gs_buf_release(&out);
+	/* a change inside an expanded map cannot be patched: written fresh */
+	assert_int_equal(doc_scalar_set(&d, find(find(d.branches[0], "d")->value, "k")->value,
+					DOC_STR, "E", 1), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a: E\nb: E\nc:\n    k: v\nd:\n    k: E\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_formats(void **state)
+{
+	enum doc_format f;
+
+	(void)state;
+	assert_int_equal(store_format_for_path("x.yaml"), DOC_FORMAT_YAML);
+	assert_int_equal(store_format_for_path("x.yml"), DOC_FORMAT_YAML);
+	assert_int_equal(store_format_for_path("x.json"), DOC_FORMAT_JSON);
+	assert_int_equal(store_format_for_path("x.env"), DOC_FORMAT_DOTENV);
+	assert_int_equal(store_format_for_path("x.ini"), DOC_FORMAT_INI);
+	assert_int_equal(store_format_for_path("x.YAML"), DOC_FORMAT_BINARY);
+	assert_int_equal(store_format_for_path("x"), DOC_FORMAT_BINARY);
+	assert_int_equal(store_format_from_name("dotenv", &f), 0);
+	assert_int_equal(f, DOC_FORMAT_DOTENV);
+	assert_int_equal(store_format_from_name("toml", &f), GS_ERR_USAGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_identical),
+		cmocka_unit_test(test_patch_encrypt_decrypt_identical),
+		cmocka_unit_test(test_patch_quoting),
+		cmocka_unit_test(test_patch_flow_context),
+		cmocka_unit_test(test_remove_entry),
+		cmocka_unit_test(test_append_entry),
+		cmocka_unit_test(test_fresh_matches_sops),
+		cmocka_unit_test(test_fresh_layout),
+		cmocka_unit_test(test_typing),
+		cmocka_unit_test(test_comments_placement),
+		cmocka_unit_test(test_encrypted_comments_patch),
+		cmocka_unit_test(test_errors_and_limits),
+		cmocka_unit_test(test_multi_document),
+		cmocka_unit_test(test_aliases_expanded),
+		cmocka_unit_test(test_formats),
+	};
+
+	if (gs_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
