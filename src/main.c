@@ -15,6 +15,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "encrypt", cmd_encrypt, "encrypt the values of a YAML/JSON/dotenv/INI/binary file (sops format)" },
+	{ "decrypt", cmd_decrypt, "decrypt a sops file (--extract for one value)" },
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	}
+	if (argv[1][0] == '-')
+		return cmd_legacy(argc, argv);
 	cmd_errorf("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

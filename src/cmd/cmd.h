@@ -51,5 +51,9 @@ int cmd_sops_exit_code(int err);
 
 int cmd_age(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_encrypt(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
+/* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */
+int cmd_legacy(int argc, char **argv);
 
 #endif

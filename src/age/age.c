@@ -1,0 +1,286 @@
+/* age v1 encryption and decryption: header, unwrap, MAC, STREAM, in the
+ * order of spec §3.6. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gitseal/error.h"
+
+#include "age_int.h"
+
+enum { INPUT_BUFFER = 128 * 1024 };
+
+static int wrap_for(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+{
+	switch (r->type) {
+	case AGE_KEY_X25519:
+		return age_x25519_wrap(r, file_key, h);
+	case AGE_KEY_SCRYPT:
+		return age_scrypt_wrap(r, file_key, h);
+	case AGE_KEY_SSH_ED25519:
+	case AGE_KEY_SSH_RSA:
+		return age_ssh_wrap(r, file_key, h);
+	}
+	return GS_FAIL(GS_ERR_KEY, "unknown recipient type");
+}
+
+static int encrypt_to(const struct age_recipient_list *recipients, struct gs_reader *in,
+		      struct gs_writer *out)
+{
+	struct age_header h = { 0 };
+	struct gs_buf hdr;
+	uint8_t *file_key = gs_secure_alloc(AGE_FILE_KEY_SIZE);
+	uint8_t nonce[AGE_NONCE_SIZE];
+	size_t i;
+	int ret = 0;
+
+	gs_buf_init(&hdr, false);
+	if (!file_key)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
+	for (i = 0; !ret && i < recipients->count; i++)
+		ret = wrap_for(recipients->items[i], file_key, &h);
+	if (!ret)
+		ret = age_header_compute_mac(&h, file_key, h.mac);
+	if (!ret)
+		ret = age_header_write(&h, &hdr);
+	randombytes_buf(nonce, sizeof(nonce));
+	if (!ret)
+		ret = gs_buf_append(&hdr, nonce, sizeof(nonce));
+	if (!ret)
+		ret = out->write(out->ctx, hdr.data, hdr.len);
+	if (!ret)
+		ret = age_stream_encrypt(file_key, nonce, in, out);
+	gs_secure_free(file_key);
+	gs_buf_release(&hdr);
+	age_header_release(&h);
+	return ret;
+}
+
+int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct gs_reader *in,
+		struct gs_writer *out)
+{
+	struct age_armor_writer aw;
+	struct gs_writer w;
+	size_t i;
+	int ret;
+
+	if (recipients->count == 0)
+		return GS_FAIL(GS_ERR_USAGE, "no recipients");
+	for (i = 0; i < recipients->count; i++)
+		if (recipients->items[i]->type == AGE_KEY_SCRYPT && recipients->count > 1)
+			return GS_FAIL(GS_ERR_USAGE, "a passphrase recipient must be the only recipient");
+	if (!armor)
+		return encrypt_to(recipients, in, out);
+	ret = age_armor_writer_init(&aw, out);
+	if (ret)
+		return ret;
+	w = age_armor_writer_as_writer(&aw);
+	ret = encrypt_to(recipients, in, &w);
+	if (!ret)
+		ret = age_armor_writer_finish(&aw);
+	age_armor_writer_release(&aw);
+	return ret;
+}
+
+static int unwrap_with(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+{
+	switch (id->type) {
+	case AGE_KEY_X25519:
+		return age_x25519_unwrap(id, s, file_key);
+	case AGE_KEY_SCRYPT:
+		return age_scrypt_unwrap(id, s, file_key);
+	case AGE_KEY_SSH_ED25519:
+	case AGE_KEY_SSH_RSA:
+		return age_ssh_unwrap(id, s, file_key);
+	}
+	return AGE_UNWRAP_SKIP;
+}
+
+/* Unwraps the file key: identities in order, then stanzas in file order. */
+static int unwrap(const struct age_identity_list *ids, const struct age_header *h, uint8_t *file_key)
+{
+	size_t i, j;
+	int ret;
+
+	/* spec §4.2: an scrypt stanza must be alone. Checked up front so the
+	 * result does not depend on the order of the identities. */
+	for (j = 0; j < h->count; j++)
+		if (strcmp(h->stanzas[j].args[0], "scrypt") == 0 && h->count != 1)
+			return GS_FAIL(GS_ERR_AGE_HEADER, "an scrypt stanza must be the only stanza");
+	for (i = 0; i < ids->count; i++) {
+		for (j = 0; j < h->count; j++) {
+			ret = unwrap_with(ids->items[i], &h->stanzas[j], file_key);
+			if (ret != AGE_UNWRAP_SKIP)
+				return ret;
+		}
+	}
+	return GS_FAIL(GS_ERR_AGE_NO_MATCH, "no identity matched any of the recipients");
+}
+
+static int decrypt_from(const struct age_identity_list *ids, struct age_bufin *in, struct gs_writer *out)
+{
+	struct age_header h;
+	uint8_t *file_key = NULL;
+	uint8_t mac[AGE_MAC_SIZE], nonce[AGE_NONCE_SIZE];
+	size_t got;
+	int ret;
+
+	ret = age_header_parse(in, &h);
+	if (ret)
+		return ret;
+	file_key = gs_secure_alloc(AGE_FILE_KEY_SIZE);
+	if (!file_key) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+		goto out;
+	}
+	ret = unwrap(ids, &h, file_key);
+	if (ret)
+		goto out;
+	ret = age_header_compute_mac(&h, file_key, mac);
+	if (ret)
+		goto out;
+	if (sodium_memcmp(mac, h.mac, AGE_MAC_SIZE) != 0) {
+		ret = GS_FAIL(GS_ERR_AGE_HMAC, "header MAC mismatch");
+		goto out;
+	}
+	ret = age_bufin_read(in, nonce, sizeof(nonce), &got);
+	if (ret)
+		goto out;
+	if (got < sizeof(nonce)) {
+		ret = GS_FAIL(GS_ERR_AGE_HEADER, "truncated file: missing payload nonce");
+		goto out;
+	}
+	ret = age_stream_decrypt(file_key, nonce, in, out);
+out:
+	gs_secure_free(file_key);
+	age_header_release(&h);
+	return ret;
+}
+
+int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, struct gs_writer *out,
+		     enum age_armor_mode mode)
+{
+	struct age_bufin raw, dearmored;
+	struct age_armor_reader ar;
+	struct gs_reader ar_reader;
+	bool armored = mode == AGE_ARMOR_YES;
+	int ret;
+
+	ret = age_bufin_init(&raw, in, INPUT_BUFFER);
+	if (ret)
+		return ret;
+	if (mode == AGE_ARMOR_AUTO)
+		ret = age_armor_detect(&raw, &armored);
+	if (ret || !armored) {
+		if (!ret)
+			ret = decrypt_from(ids, &raw, out);
+		age_bufin_release(&raw);
+		return ret;
+	}
+	age_armor_reader_init(&ar, &raw);
+	ar_reader = age_armor_reader_as_reader(&ar);
+	ret = age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER);
+	if (!ret) {
+		ret = decrypt_from(ids, &dearmored, out);
+		age_bufin_release(&dearmored);
+	}
+	age_bufin_release(&raw);
+	return ret;
+}
+
+int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in, struct gs_writer *out)
+{
+	return age_decrypt_mode(identities, in, out, AGE_ARMOR_AUTO);
+}
+
+static size_t skip_space(const uint8_t *data, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n' ||
+			   data[i] == '\v' || data[i] == '\f'))
+		i++;
+	return i;
+}
+
+bool age_looks_like_age(const uint8_t *data, size_t len)
+{
+	size_t i = skip_space(data, len);
+
+	if (len - i >= strlen(AGE_ARMOR_BEGIN) && memcmp(data + i, AGE_ARMOR_BEGIN, strlen(AGE_ARMOR_BEGIN)) == 0)
+		return true;
+	return len >= strlen(AGE_INTRO) + 1 && memcmp(data, AGE_INTRO "\n", strlen(AGE_INTRO) + 1) == 0;
+}
+
+bool age_is_passphrase_file(const uint8_t *data, size_t len)
+{
+	struct gs_mem_source src;
+	struct gs_reader r = gs_reader_from_mem(&src, data, len);
+	struct age_bufin raw, dearmored, *hin = &raw;
+	struct age_armor_reader ar;
+	struct gs_reader ar_reader;
+	struct age_header h;
+	bool armored = false, found = false;
+	size_t i;
+
+	if (age_bufin_init(&raw, &r, INPUT_BUFFER))
+		return false;
+	if (age_armor_detect(&raw, &armored)) {
+		age_bufin_release(&raw);
+		return false;
+	}
+	if (armored) {
+		age_armor_reader_init(&ar, &raw);
+		ar_reader = age_armor_reader_as_reader(&ar);
+		if (age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER)) {
+			age_bufin_release(&raw);
+			return false;
+		}
+		hin = &dearmored;
+	}
+	if (age_header_parse(hin, &h) == 0) {
+		for (i = 0; i < h.count; i++)
+			if (strcmp(h.stanzas[i].args[0], "scrypt") == 0)
+				found = true;
+		age_header_release(&h);
+	}
+	if (armored)
+		age_bufin_release(&dearmored);
+	age_bufin_release(&raw);
+	gs_error_clear();
+	return found;
+}
+
+int age_encrypt_mem(const struct age_recipient_list *recipients, bool armor, const uint8_t *in,
+		    size_t len, struct gs_buf *out)
+{
+	struct gs_mem_source src;
+	struct gs_reader r = gs_reader_from_mem(&src, in, len);
+	struct gs_writer w;
+	int ret;
+
+	gs_buf_init(out, false);
+	w = gs_writer_to_buf(out);
+	ret = age_encrypt(recipients, armor, &r, &w);
+	if (ret)
+		gs_buf_release(out);
+	return ret;
+}
+
+int age_decrypt_mem(const struct age_identity_list *identities, const uint8_t *in, size_t len,
+		    struct gs_buf *out)
+{
+	struct gs_mem_source src;
+	struct gs_reader r = gs_reader_from_mem(&src, in, len);
+	struct gs_writer w;
+	int ret;
+
+	gs_buf_init(out, true);
+	w = gs_writer_to_buf(out);
+	ret = age_decrypt(identities, &r, &w);
+	/* Release nothing on failure, not even an authenticated prefix. */
+	if (ret)
+		gs_buf_release(out);
+	return ret;
+}

@@ -1,0 +1,215 @@
+/* Private interface of the age module: shared by the files of src/age, the unit
+ * tests and the fuzz targets only. */
+#ifndef GITSEAL_AGE_INT_H
+#define GITSEAL_AGE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "gitseal/age.h"
+#include "gitseal/io.h"
+
+#define AGE_INTRO "age-encryption.org/v1"
+#define AGE_ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
+#define AGE_ARMOR_END "-----END AGE ENCRYPTED FILE-----"
+
+enum {
+	AGE_MAC_SIZE = 32,
+	AGE_NONCE_SIZE = 16,
+	AGE_TAG_SIZE = 16,
+	AGE_CHUNK_CT_SIZE = AGE_CHUNK_SIZE + AGE_TAG_SIZE,
+	AGE_STANZA_COLUMNS = 64,
+	AGE_STANZA_LINE_BYTES = 48,
+	AGE_WRAPPED_KEY_SIZE = AGE_FILE_KEY_SIZE + AGE_TAG_SIZE,
+	AGE_HEADER_MAX = 16 * 1024 * 1024,
+	AGE_LINE_MAX = 64 * 1024,
+	AGE_SSH_TAG_SIZE = 4,
+	/* Unwrap result: the stanza is not for this identity. */
+	AGE_UNWRAP_SKIP = 1,
+};
+
+enum age_key_type {
+	AGE_KEY_X25519,
+	AGE_KEY_SCRYPT,
+	AGE_KEY_SSH_ED25519,
+	AGE_KEY_SSH_RSA,
+};
+
+struct age_recipient {
+	enum age_key_type type;
+	uint8_t pk[32];              /* X25519 point (native, or ed25519 mapped) */
+	uint8_t *ssh_blob;           /* SSH wire-format public key */
+	size_t ssh_blob_len;
+	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
+	EVP_PKEY *rsa;
+	uint8_t *passphrase;         /* secure memory */
+	size_t passphrase_len;
+	int log_n;
+};
+
+struct age_identity {
+	enum age_key_type type;
+	uint8_t *secret;             /* secure: X25519 scalar, or the passphrase */
+	size_t secret_len;
+	uint8_t pk[32];              /* own X25519 point */
+	uint8_t *ssh_blob;
+	size_t ssh_blob_len;
+	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
+	EVP_PKEY *rsa;
+};
+
+/* bech32.c: BIP-173 Bech32 without the 90-character limit. */
+int age_bech32_encode(const char *hrp, const uint8_t *data, size_t len, bool upper, char *out,
+		      size_t cap) __attribute__((warn_unused_result));
+/* Decodes s (NUL-terminated, one case only). hrp receives the lower-case
+ * HRP; data receives up to data_cap bytes. Returns 0 or -1. */
+int age_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap,
+		      size_t *data_len) __attribute__((warn_unused_result));
+
+/* b64.c: canonical unpadded standard base64 (header); padded (armor, ssh). */
+int age_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+	__attribute__((warn_unused_result));
+int age_b64_decode_padded(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+	__attribute__((warn_unused_result));
+/* Writes NUL-terminated text; cap must be at least the encoded length + 1. */
+void age_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+void age_b64_encode_padded(const uint8_t *in, size_t len, char *out, size_t cap);
+size_t age_b64_encoded_len(size_t len);
+
+/* A buffered source with peek and line reads over a gs_reader. */
+struct age_bufin {
+	struct gs_reader *src;
+	uint8_t *buf;
+	size_t cap, pos, len;
+	bool eof;
+};
+
+int age_bufin_init(struct age_bufin *b, struct gs_reader *src, size_t cap)
+	__attribute__((warn_unused_result));
+void age_bufin_release(struct age_bufin *b);
+/* Makes at least n bytes visible (fewer only at EOF); *avail says how many. */
+int age_bufin_peek(struct age_bufin *b, size_t n, const uint8_t **p, size_t *avail)
+	__attribute__((warn_unused_result));
+/* Returns the next line without its LF. *found_lf is false when the input
+ * ended first (the remaining bytes are returned). A line longer than the
+ * buffer gives GS_ERR_LIMIT. */
+int age_bufin_line(struct age_bufin *b, const uint8_t **line, size_t *len, bool *found_lf)
+	__attribute__((warn_unused_result));
+/* Reads up to n bytes, as many as the input has (like gs_read_full). */
+int age_bufin_read(struct age_bufin *b, uint8_t *dst, size_t n, size_t *got)
+	__attribute__((warn_unused_result));
+struct gs_reader age_bufin_reader(struct age_bufin *b);
+
+/* header.c */
+struct age_stanza {
+	char **args;                 /* args[0] is the type */
+	size_t argc;
+	uint8_t *body;
+	size_t body_len;
+};
+
+struct age_header {
+	struct age_stanza *stanzas;
+	size_t count;
+	uint8_t mac[AGE_MAC_SIZE];
+};
+
+/* Parses the header from b, leaving b at the first payload byte. Syntax
+ * errors are GS_ERR_AGE_HEADER; reader errors pass through. */
+int age_header_parse(struct age_bufin *b, struct age_header *h) __attribute__((warn_unused_result));
+void age_header_release(struct age_header *h);
+int age_stanza_add(struct age_header *h, const char *const *args, size_t argc, const uint8_t *body,
+		   size_t body_len) __attribute__((warn_unused_result));
+/* Serialises the version line, the stanzas and "---" (the MAC input). */
+int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* The whole header including " MAC\n". */
+int age_header_write(const struct age_header *h, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key,
+			   uint8_t mac[AGE_MAC_SIZE]) __attribute__((warn_unused_result));
+
+/* crypto helpers (header.c) */
+int age_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+		    const char *info, uint8_t *out, size_t out_len) __attribute__((warn_unused_result));
+int age_aead_wrap(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZE],
+		  uint8_t out[AGE_WRAPPED_KEY_SIZE]);
+/* 0, AGE_UNWRAP_SKIP when the tag does not verify, or a header error when
+ * the body is not 32 bytes. */
+int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
+		    uint8_t file_key[AGE_FILE_KEY_SIZE], const char *type) __attribute__((warn_unused_result));
+
+/* stream.c: the STREAM payload. */
+int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
+		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
+int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
+		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
+
+/* armor.c */
+struct age_armor_reader {
+	struct age_bufin *in;
+	uint8_t line[AGE_STANZA_LINE_BYTES];
+	size_t line_pos, line_len;
+	bool started, done;
+	int err;
+};
+
+void age_armor_reader_init(struct age_armor_reader *a, struct age_bufin *in);
+struct gs_reader age_armor_reader_as_reader(struct age_armor_reader *a);
+/* True when the input, after whitespace, starts with "-" (the armor's
+ * BEGIN line): a binary age file always starts with "age-". */
+int age_armor_detect(struct age_bufin *in, bool *armored) __attribute__((warn_unused_result));
+
+struct age_armor_writer {
+	struct gs_writer *out;
+	uint8_t pending[AGE_STANZA_LINE_BYTES];
+	size_t pending_len;
+	char *obuf;
+	size_t olen, ocap;
+};
+
+int age_armor_writer_init(struct age_armor_writer *w, struct gs_writer *out)
+	__attribute__((warn_unused_result));
+struct gs_writer age_armor_writer_as_writer(struct age_armor_writer *w);
+int age_armor_writer_finish(struct age_armor_writer *w) __attribute__((warn_unused_result));
+void age_armor_writer_release(struct age_armor_writer *w);
+
+/* x25519.c, scrypt.c, ssh.c: stanza wrap and unwrap. Unwrap returns 0
+ * with the file key, AGE_UNWRAP_SKIP, or a negative error. */
+int age_x25519_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+	__attribute__((warn_unused_result));
+int age_x25519_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+	__attribute__((warn_unused_result));
+int age_scrypt_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+	__attribute__((warn_unused_result));
+int age_scrypt_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+	__attribute__((warn_unused_result));
+int age_scrypt_parse_log_n(const char *s, int *log_n) __attribute__((warn_unused_result));
+int age_ssh_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+	__attribute__((warn_unused_result));
+int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+	__attribute__((warn_unused_result));
+
+/* ssh.c: key parsing. */
+int age_ssh_recipient_parse(const char *text, struct age_recipient **out)
+	__attribute__((warn_unused_result));
+/* 1 when the line is a well-formed SSH key of an unsupported type. */
+bool age_ssh_is_other_key_type(const char *text);
+int age_ssh_identity_parse(const char *text, size_t len, const char *source_name,
+			   struct age_identity **out) __attribute__((warn_unused_result));
+int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
+	__attribute__((warn_unused_result));
+
+/* keys.c */
+struct age_recipient *age_recipient_new(enum age_key_type type);
+struct age_identity *age_identity_new(enum age_key_type type, size_t secret_len);
+
+/* age.c: decryption with an explicit armor choice. */
+enum age_armor_mode { AGE_ARMOR_AUTO, AGE_ARMOR_YES, AGE_ARMOR_NO };
+int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, struct gs_writer *out,
+		     enum age_armor_mode mode) __attribute__((warn_unused_result));
+
+#endif

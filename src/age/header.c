@@ -1,0 +1,329 @@
+/* The age header (spec §3): strict parser, serialiser and MAC, plus the
+ * HKDF and wrap-key AEAD shared by the recipient types. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+
+#include "age_int.h"
+
+int age_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+		    const char *info, uint8_t *out, size_t out_len)
+{
+	static const uint8_t empty[1];
+	OSSL_PARAM params[5], *p = params;
+	EVP_KDF_CTX *kctx = NULL;
+	EVP_KDF *kdf;
+	int ok = 0;
+
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (kdf)
+		kctx = EVP_KDF_CTX_new(kdf);
+	EVP_KDF_free(kdf);
+	if (!kctx)
+		return GS_FAIL(GS_ERR_GENERIC, "hkdf is not available");
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm_len ? ikm : empty),
+						 ikm_len);
+	if (salt_len)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+	*p = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
+	EVP_KDF_CTX_free(kctx);
+	return ok ? 0 : GS_FAIL(GS_ERR_GENERIC, "hkdf failed");
+}
+
+int age_aead_wrap(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZE],
+		  uint8_t out[AGE_WRAPPED_KEY_SIZE])
+{
+	static const uint8_t zero_nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	unsigned long long clen;
+
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, file_key, AGE_FILE_KEY_SIZE, NULL, 0,
+						  NULL, zero_nonce, key);
+	return 0;
+}
+
+int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
+		    uint8_t file_key[AGE_FILE_KEY_SIZE], const char *type)
+{
+	static const uint8_t zero_nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+	unsigned long long mlen;
+
+	/* spec §4: check the length before decrypting (partitioning oracles). */
+	if (body_len != AGE_WRAPPED_KEY_SIZE)
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid %s stanza: wrapped key is not 32 bytes", type);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, &mlen, NULL, body, body_len, NULL, 0,
+						      zero_nonce, key) != 0)
+		return AGE_UNWRAP_SKIP;
+	return 0;
+}
+
+void age_header_release(struct age_header *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < h->count; i++) {
+		for (j = 0; j < h->stanzas[i].argc; j++)
+			free(h->stanzas[i].args[j]);
+		free(h->stanzas[i].args);
+		free(h->stanzas[i].body);
+	}
+	free(h->stanzas);
+	memset(h, 0, sizeof(*h));
+}
+
+int age_stanza_add(struct age_header *h, const char *const *args, size_t argc, const uint8_t *body,
+		   size_t body_len)
+{
+	struct age_stanza *s, *grown;
+	size_t i;
+
+	grown = realloc(h->stanzas, (h->count + 1) * sizeof(*grown));
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	h->stanzas = grown;
+	s = &h->stanzas[h->count];
+	memset(s, 0, sizeof(*s));
+	s->args = calloc(argc ? argc : 1, sizeof(char *));
+	s->body = malloc(body_len ? body_len : 1);
+	if (!s->args || !s->body)
+		goto nomem;
+	h->count++;
+	for (i = 0; i < argc; i++) {
+		s->args[i] = strdup(args[i]);
+		if (!s->args[i])
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		s->argc++;
+	}
+	if (body_len)
+		memcpy(s->body, body, body_len);
+	s->body_len = body_len;
+	return 0;
+nomem:
+	free(s->args);
+	free(s->body);
+	return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+}
+
+static bool arg_char_ok(uint8_t c)
+{
+	return c >= 0x21 && c <= 0x7e;
+}
+
+static int header_line(struct age_bufin *b, const uint8_t **line, size_t *len)
+{
+	bool lf;
+	int ret = age_bufin_line(b, line, len, &lf);
+
+	if (ret == GS_ERR_LIMIT)
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: line too long");
+	if (ret)
+		return ret;
+	if (!lf)
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: unexpected end of file");
+	return 0;
+}
+
+/* "-> TYPE ARG..." (spec §3.3): single spaces, printable ASCII, >= 1 arg. */
+static int parse_stanza_args(const uint8_t *line, size_t len, char ***args_out, size_t *argc_out)
+{
+	char **args = NULL;
+	size_t argc = 0, i, start;
+	int ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza line");
+
+	if (len < 4 || line[2] != ' ')
+		return ret;
+	args = calloc(len / 2 + 1, sizeof(char *));
+	if (!args)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	start = 3;
+	for (i = 3; i <= len; i++) {
+		if (i < len && line[i] != ' ') {
+			if (!arg_char_ok(line[i]))
+				goto fail;
+			continue;
+		}
+		if (i == start)
+			goto fail;
+		args[argc] = strndup((const char *)line + start, i - start);
+		if (!args[argc]) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		argc++;
+		start = i + 1;
+	}
+	*args_out = args;
+	*argc_out = argc;
+	return 0;
+fail:
+	for (i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	return ret;
+}
+
+int age_header_parse(struct age_bufin *b, struct age_header *h)
+{
+	struct gs_buf body;
+	const uint8_t *line;
+	size_t len, total = 0, n;
+	uint8_t dec[AGE_STANZA_LINE_BYTES];
+	char **args = NULL;
+	size_t argc = 0, i;
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	gs_buf_init(&body, false);
+	ret = header_line(b, &line, &len);
+	if (ret)
+		goto out;
+	if (len != strlen(AGE_INTRO) || memcmp(line, AGE_INTRO, len) != 0) {
+		ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: unsupported version line");
+		goto out;
+	}
+	ret = header_line(b, &line, &len);
+	if (ret)
+		goto out;
+	for (;;) {
+		total += len + 1;
+		if (total > AGE_HEADER_MAX) {
+			ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: header too large");
+			goto out;
+		}
+		if (len >= 3 && memcmp(line, "---", 3) == 0) {
+			/* spec §3.4: "--- " and exactly 43 canonical characters. */
+			if (len != 4 + 43 || line[3] != ' ' ||
+			    age_b64_decode((const char *)line + 4, 43, h->mac, sizeof(h->mac), &n) != 0 ||
+			    n != AGE_MAC_SIZE) {
+				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed MAC line");
+				goto out;
+			}
+			break;
+		}
+		if (len < 2 || memcmp(line, "->", 2) != 0) {
+			ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: unexpected line");
+			goto out;
+		}
+		ret = parse_stanza_args(line, len, &args, &argc);
+		if (ret)
+			goto out;
+		gs_buf_reset(&body);
+		for (;;) {
+			ret = header_line(b, &line, &len);
+			if (ret)
+				goto out;
+			total += len + 1;
+			if (len > AGE_STANZA_COLUMNS ||
+			    age_b64_decode((const char *)line, len, dec, sizeof(dec), &n) != 0) {
+				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza body");
+				goto out;
+			}
+			ret = gs_buf_append(&body, dec, n);
+			if (ret)
+				goto out;
+			if (len < AGE_STANZA_COLUMNS)
+				break;
+		}
+		ret = age_stanza_add(h, (const char *const *)args, argc, body.data, body.len);
+		if (ret)
+			goto out;
+		for (i = 0; i < argc; i++)
+			free(args[i]);
+		free(args);
+		args = NULL;
+		argc = 0;
+		ret = header_line(b, &line, &len);
+		if (ret)
+			goto out;
+	}
+out:
+	for (i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	gs_buf_release(&body);
+	if (ret)
+		age_header_release(h);
+	return ret;
+}
+
+int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
+{
+	char line[AGE_STANZA_COLUMNS + 2];
+	size_t i, j, off, n;
+	int ret;
+
+	ret = gs_buf_append_str(out, AGE_INTRO "\n");
+	for (i = 0; !ret && i < h->count; i++) {
+		const struct age_stanza *s = &h->stanzas[i];
+
+		ret = gs_buf_append_str(out, "->");
+		for (j = 0; !ret && j < s->argc; j++) {
+			ret = gs_buf_append_str(out, " ");
+			if (!ret)
+				ret = gs_buf_append_str(out, s->args[j]);
+		}
+		if (!ret)
+			ret = gs_buf_append_str(out, "\n");
+		/* Full 64-column lines, then a short (maybe empty) final line. */
+		for (off = 0; !ret; off += AGE_STANZA_LINE_BYTES) {
+			n = s->body_len - off;
+			if (n > AGE_STANZA_LINE_BYTES)
+				n = AGE_STANZA_LINE_BYTES;
+			age_b64_encode(s->body + off, n, line, sizeof(line));
+			ret = gs_buf_append_str(out, line);
+			if (!ret)
+				ret = gs_buf_append_str(out, "\n");
+			if (n < AGE_STANZA_LINE_BYTES)
+				break;
+		}
+	}
+	if (!ret)
+		ret = gs_buf_append_str(out, "---");
+	return ret;
+}
+
+int age_header_write(const struct age_header *h, struct gs_buf *out)
+{
+	char mac[48];
+	int ret = age_header_write_mac_input(h, out);
+
+	age_b64_encode(h->mac, sizeof(h->mac), mac, sizeof(mac));
+	if (!ret)
+		ret = gs_buf_printf(out, " %s\n", mac);
+	return ret;
+}
+
+int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, uint8_t mac[AGE_MAC_SIZE])
+{
+	uint8_t *key = gs_secure_alloc(32);
+	unsigned int mac_len = AGE_MAC_SIZE;
+	struct gs_buf input;
+	int ret;
+
+	if (!key)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	gs_buf_init(&input, false);
+	ret = age_header_write_mac_input(h, &input);
+	if (ret)
+		goto out;
+	/* spec §3.5: HMAC key = HKDF(file key, empty salt, "header"). */
+	ret = age_hkdf_sha256(file_key, AGE_FILE_KEY_SIZE, NULL, 0, "header", key, 32);
+	if (ret)
+		goto out;
+	if (!HMAC(EVP_sha256(), key, 32, input.data, input.len, mac, &mac_len) || mac_len != AGE_MAC_SIZE)
+		ret = GS_FAIL(GS_ERR_GENERIC, "hmac failed");
+out:
+	gs_secure_free(key);
+	gs_buf_release(&input);
+	return ret;
+}

@@ -1,0 +1,364 @@
+/* Recipients and identities: parsing, lists, and the identity-file and
+ * recipients-file line rules (spec §9). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+
+#include "age_int.h"
+
+#define IDENTITY_HRP "age-secret-key-"
+#define IDENTITY_PREFIX "AGE-SECRET-KEY-1"
+#define RECIPIENT_HRP "age"
+
+enum {
+	KEY_FILE_MAX = 16 * 1024 * 1024,
+	RECIPIENT_LINE_MAX = 8 * 1024,
+};
+
+struct age_recipient *age_recipient_new(enum age_key_type type)
+{
+	struct age_recipient *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->type = type;
+	return r;
+}
+
+void age_recipient_free(struct age_recipient *r)
+{
+	if (!r)
+		return;
+	free(r->ssh_blob);
+	EVP_PKEY_free(r->rsa);
+	gs_secure_free(r->passphrase);
+	free(r);
+}
+
+struct age_identity *age_identity_new(enum age_key_type type, size_t secret_len)
+{
+	struct age_identity *id = calloc(1, sizeof(*id));
+
+	if (!id)
+		return NULL;
+	id->type = type;
+	if (secret_len) {
+		id->secret = gs_secure_alloc(secret_len);
+		if (!id->secret) {
+			free(id);
+			return NULL;
+		}
+		id->secret_len = secret_len;
+	}
+	return id;
+}
+
+void age_identity_free(struct age_identity *id)
+{
+	if (!id)
+		return;
+	gs_secure_free(id->secret);
+	free(id->ssh_blob);
+	EVP_PKEY_free(id->rsa);
+	free(id);
+}
+
+static int x25519_recipient_parse(const char *text, struct age_recipient **out)
+{
+	char hrp[64];
+	uint8_t data[64];
+	size_t n;
+	struct age_recipient *r;
+
+	if (age_bech32_decode(text, hrp, sizeof(hrp), data, sizeof(data), &n) != 0)
+		return GS_FAIL(GS_ERR_PARSE, "malformed age1 recipient");
+	if (strcmp(hrp, RECIPIENT_HRP) != 0)
+		return GS_FAIL(GS_ERR_KEY, "plugin recipients are not supported");
+	if (n != 32)
+		return GS_FAIL(GS_ERR_PARSE, "malformed age1 recipient: wrong key length");
+	r = age_recipient_new(AGE_KEY_X25519);
+	if (!r)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(r->pk, data, 32);
+	*out = r;
+	return 0;
+}
+
+int age_recipient_parse(const char *text, struct age_recipient **out)
+{
+	*out = NULL;
+	/* spec §9.1: recipients are lower-case; "AGE1..." is rejected. */
+	if (strncmp(text, "age1", 4) == 0)
+		return x25519_recipient_parse(text, out);
+	if (strncmp(text, "ssh-ed25519 ", 12) == 0 || strncmp(text, "ssh-rsa ", 8) == 0)
+		return age_ssh_recipient_parse(text, out);
+	if (strncmp(text, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) == 0)
+		return GS_FAIL(GS_ERR_PARSE, "this is an identity (secret key), not a recipient");
+	if (age_ssh_is_other_key_type(text))
+		return GS_FAIL(GS_ERR_KEY, "unsupported ssh key type");
+	return GS_FAIL(GS_ERR_PARSE, "unknown recipient type");
+}
+
+int age_recipient_scrypt(const char *passphrase, size_t len, int log_n, struct age_recipient **out)
+{
+	struct age_recipient *r;
+
+	*out = NULL;
+	if (len == 0)
+		return GS_FAIL(GS_ERR_KEY, "empty passphrase");
+	if (log_n < 1 || log_n > AGE_SCRYPT_LOG_N_MAX)
+		return GS_FAIL(GS_ERR_USAGE, "scrypt work factor must be between 1 and %d",
+			       AGE_SCRYPT_LOG_N_MAX);
+	r = age_recipient_new(AGE_KEY_SCRYPT);
+	if (!r)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	r->passphrase = gs_secure_alloc(len);
+	if (!r->passphrase) {
+		age_recipient_free(r);
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	}
+	memcpy(r->passphrase, passphrase, len);
+	r->passphrase_len = len;
+	r->log_n = log_n;
+	*out = r;
+	return 0;
+}
+
+int age_recipient_list_add(struct age_recipient_list *l, struct age_recipient *r)
+{
+	struct age_recipient **items = realloc(l->items, (l->count + 1) * sizeof(*items));
+
+	if (!items)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	items[l->count++] = r;
+	l->items = items;
+	return 0;
+}
+
+void age_recipient_list_release(struct age_recipient_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		age_recipient_free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
+{
+	struct age_identity **items = realloc(l->items, (l->count + 1) * sizeof(*items));
+
+	if (!items)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	items[l->count++] = id;
+	l->items = items;
+	return 0;
+}
+
+void age_identity_list_release(struct age_identity_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		age_identity_free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+/* Line iteration shared by both file kinds (spec §9.2): LF-separated, one
+ * trailing CR dropped, empty lines and lines starting with '#' skipped. */
+struct lines {
+	const char *text;
+	size_t len, pos, number;
+};
+
+static bool next_line(struct lines *it, const char **line, size_t *n)
+{
+	const char *nl;
+
+	while (it->pos < it->len) {
+		*line = it->text + it->pos;
+		nl = memchr(*line, '\n', it->len - it->pos);
+		*n = nl ? (size_t)(nl - *line) : it->len - it->pos;
+		it->pos += *n + (nl ? 1 : 0);
+		it->number++;
+		if (*n && (*line)[*n - 1] == '\r')
+			(*n)--;
+		if (*n == 0 || (*line)[0] == '#')
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int x25519_identity_parse(const char *text, struct age_identity **out)
+{
+	struct age_identity *id = age_identity_new(AGE_KEY_X25519, 32);
+	char hrp[32];
+	size_t n;
+
+	if (!id)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	/* The prefix check makes the string upper-case (Bech32 forbids mixed
+	 * case); the reference rejects lower-case identities. */
+	if (strncmp(text, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) != 0 ||
+	    age_bech32_decode(text, hrp, sizeof(hrp), id->secret, 32, &n) != 0 ||
+	    strcmp(hrp, IDENTITY_HRP) != 0 || n != 32) {
+		age_identity_free(id);
+		return GS_FAIL(GS_ERR_PARSE, "malformed AGE-SECRET-KEY-1 identity");
+	}
+	crypto_scalarmult_base(id->pk, id->secret);
+	*out = id;
+	return 0;
+}
+
+int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
+			       const char *source_name)
+{
+	struct lines it = { text, len, 0, 0 };
+	struct age_identity *id = NULL;
+	const char *line;
+	char *copy = NULL;
+	size_t n, found = 0;
+	int ret = 0;
+
+	if (len > KEY_FILE_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for an identity file", source_name);
+	if ((len >= 14 && memcmp(text, "age-encryption", 14) == 0) ||
+	    (len >= 14 && memcmp(text, "-----BEGIN AGE", 14) == 0))
+		return GS_FAIL(GS_ERR_KEY, "'%s' is an encrypted identity file; not supported", source_name);
+	if (len >= 10 && memcmp(text, "-----BEGIN", 10) == 0) {
+		ret = age_ssh_identity_parse(text, len, source_name, &id);
+		if (!ret)
+			ret = age_identity_list_add(l, id);
+		if (ret)
+			age_identity_free(id);
+		return ret;
+	}
+	copy = gs_secure_alloc(len + 1);
+	if (!copy)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	while (next_line(&it, &line, &n)) {
+		memcpy(copy, line, n);
+		copy[n] = '\0';
+		if (strncmp(copy, "AGE-PLUGIN-", 11) == 0) {
+			ret = GS_FAIL(GS_ERR_KEY, "'%s': line %zu: plugin identities are not supported",
+				      source_name, it.number);
+			break;
+		}
+		ret = x25519_identity_parse(copy, &id);
+		if (ret) {
+			/* Never echo the line: it may be a secret. */
+			ret = GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name,
+				      it.number);
+			break;
+		}
+		ret = age_identity_list_add(l, id);
+		if (ret) {
+			age_identity_free(id);
+			break;
+		}
+		found++;
+	}
+	if (!ret && found == 0)
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", source_name);
+	gs_secure_free(copy);
+	return ret;
+}
+
+int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *text, size_t len,
+				     const char *source_name)
+{
+	struct lines it = { text, len, 0, 0 };
+	struct age_recipient *r = NULL;
+	char copy[RECIPIENT_LINE_MAX + 1];
+	const char *line;
+	size_t n, found = 0;
+	int ret = 0;
+
+	if (len > KEY_FILE_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for a recipients file", source_name);
+	while (next_line(&it, &line, &n)) {
+		if (n > RECIPIENT_LINE_MAX)
+			return GS_FAIL(GS_ERR_LIMIT, "'%s': line %zu is too long", source_name, it.number);
+		memcpy(copy, line, n);
+		copy[n] = '\0';
+		if (age_ssh_is_other_key_type(copy))
+			continue; /* spec §9.3: other SSH key types are skipped */
+		ret = age_recipient_parse(copy, &r);
+		if (ret) {
+			gs_error_prefix("'%s': line %zu", source_name, it.number);
+			return ret;
+		}
+		ret = age_recipient_list_add(l, r);
+		if (ret) {
+			age_recipient_free(r);
+			return ret;
+		}
+		found++;
+	}
+	if (found == 0)
+		return GS_FAIL(GS_ERR_PARSE, "'%s': no recipients found", source_name);
+	return 0;
+}
+
+int age_identity_list_add_passphrase(struct age_identity_list *l, const char *passphrase, size_t len)
+{
+	struct age_identity *id;
+	int ret;
+
+	if (len == 0)
+		return GS_FAIL(GS_ERR_KEY, "empty passphrase");
+	id = age_identity_new(AGE_KEY_SCRYPT, len);
+	if (!id)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	memcpy(id->secret, passphrase, len);
+	ret = age_identity_list_add(l, id);
+	if (ret)
+		age_identity_free(id);
+	return ret;
+}
+
+int age_identity_generate(struct age_identity **out)
+{
+	struct age_identity *id = age_identity_new(AGE_KEY_X25519, 32);
+
+	*out = NULL;
+	if (!id)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	randombytes_buf(id->secret, 32);
+	crypto_scalarmult_base(id->pk, id->secret);
+	*out = id;
+	return 0;
+}
+
+int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
+{
+	if (id->type != AGE_KEY_X25519)
+		return GS_FAIL(GS_ERR_KEY, "only native X25519 identities can be encoded");
+	if (age_bech32_encode(IDENTITY_HRP, id->secret, 32, true, out, cap) != 0)
+		return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the identity");
+	return 0;
+}
+
+int age_identity_recipient_string(const struct age_identity *id, char *out, size_t cap)
+{
+	switch (id->type) {
+	case AGE_KEY_X25519:
+		if (age_bech32_encode(RECIPIENT_HRP, id->pk, 32, false, out, cap) != 0)
+			return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the recipient");
+		return 0;
+	case AGE_KEY_SSH_ED25519:
+	case AGE_KEY_SSH_RSA:
+		return age_ssh_recipient_string(id, out, cap);
+	case AGE_KEY_SCRYPT:
+	default:
+		return GS_FAIL(GS_ERR_KEY, "a passphrase has no recipient string");
+	}
+}

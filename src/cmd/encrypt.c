@@ -1,0 +1,65 @@
+/* gitseal encrypt: plaintext -> sops file (sops's `encrypt`). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "gitseal/store.h"
+#include "sops_cli.h"
+
+static const char usage_text[] =
+	"usage: gitseal encrypt [--age R,...] [-i | --output F] [--input-type T] [--output-type T]\n"
+	"                       [--filename-override NAME] [--config PATH] [selection flags] [FILE]\n"
+	"Encrypts the values of FILE (stdin if omitted) for age recipients from --age,\n"
+	"SOPS_AGE_RECIPIENTS or the matching .sops.yaml creation rule.\n";
+
+int cmd_encrypt(int argc, char **argv)
+{
+	struct sops_cli c;
+	struct sops_config *config = NULL;
+	struct age_identity_list ids = { 0 };
+	struct sops_file_encrypt_opts o = { 0 };
+	struct gs_buf in, out;
+	char **recipients = NULL;
+	size_t recipient_count = 0;
+	int ret, code = EXIT_OK;
+
+	gs_harden_process();
+	sops_cli_init(&c, "encrypt");
+	gs_buf_init(&in, true);
+	gs_buf_init(&out, false);
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	ret = sops_cli_parse(&c, argc, argv);
+	if (!ret && !c.file && !c.filename_override)
+		ret = GS_FAIL(GS_ERR_CONFLICT, "reading from standard input needs --filename-override");
+	if (!ret)
+		ret = sops_cli_read_input(&c, &in);
+	if (!ret)
+		ret = sops_cli_load_config(&c, &config);
+	if (!ret)
+		ret = sops_cli_age_recipients(&c, &recipients, &recipient_count);
+	if (ret)
+		goto out;
+	o.format = sops_cli_input_format(&c);
+	o.rule_path = sops_cli_rule_path(&c);
+	o.config = config;
+	o.age_recipients = (const char *const *)recipients;
+	o.age_recipient_count = recipient_count;
+	o.selection = c.selection;
+	o.indent = c.indent;
+	ret = sops_file_encrypt(in.data, in.len, &o, &out);
+	if (!ret)
+		ret = sops_cli_write(&c, out.data, out.len);
+out:
+	if (ret)
+		code = sops_cli_fail(&c, ret);
+	sops_cli_free_strings(recipients, recipient_count);
+	age_identity_list_release(&ids);
+	sops_config_free(config);
+	gs_buf_release(&in);
+	gs_buf_release(&out);
+	sops_cli_release(&c);
+	return code;
+}

@@ -1,0 +1,169 @@
+/* gitseal keygen: age-keygen compatible identity generation and -y. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "flags.h"
+#include "gitseal/age.h"
+#include "gitseal/io.h"
+
+static const char usage_text[] =
+	"usage: gitseal keygen [-o OUTPUT]\n"
+	"       gitseal keygen -y [-o OUTPUT] [INPUT]\n"
+	"\n"
+	"  -o, --output OUTPUT  write the identity to OUTPUT (created 0600; never overwritten)\n"
+	"  -y                   print the recipients of the identity file INPUT (default stdin)\n";
+
+enum { RECIPIENT_TEXT_MAX = 16384 };
+
+/* RFC 3339 local time with seconds, 'Z' for UTC, as age-keygen writes it. */
+static void format_created(char *out, size_t cap)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	long off;
+	char zone[40];
+
+	localtime_r(&now, &tm);
+	off = tm.tm_gmtoff;
+	if (off == 0)
+		snprintf(zone, sizeof(zone), "Z");
+	else
+		snprintf(zone, sizeof(zone), "%c%02ld:%02ld", off < 0 ? '-' : '+',
+			 labs(off) / 3600, labs(off) % 3600 / 60);
+	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+}
+
+static int generate(const char *output)
+{
+	struct age_identity *id = NULL;
+	char *secret = gs_secure_alloc(AGE_X25519_IDENTITY_LEN + 1);
+	char recipient[AGE_X25519_RECIPIENT_LEN + 1], created[128];
+	struct gs_buf text;
+	struct stat st;
+	FILE *f = stdout;
+	int fd, ret;
+
+	gs_buf_init(&text, true);
+	if (!secret)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	ret = age_identity_generate(&id);
+	if (!ret)
+		ret = age_identity_encode(id, secret, AGE_X25519_IDENTITY_LEN + 1);
+	if (!ret)
+		ret = age_identity_recipient_string(id, recipient, sizeof(recipient));
+	if (ret)
+		goto out;
+	format_created(created, sizeof(created));
+	ret = gs_buf_printf(&text, "# created: %s\n# public key: %s\n%s\n", created, recipient, secret);
+	if (ret)
+		goto out;
+	if (output && strcmp(output, "-") != 0) {
+		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", output, strerror(errno));
+			goto out;
+		}
+		f = fdopen(fd, "w");
+		if (!f) {
+			close(fd);
+			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", output, strerror(errno));
+			goto out;
+		}
+	} else if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0004)) {
+		cmd_warnf("writing secret key to a world-readable file");
+	}
+	if (fwrite(text.data, 1, text.len, f) != text.len || fflush(f) != 0 ||
+	    (f != stdout && fsync(fileno(f)) != 0))
+		ret = GS_FAIL(GS_ERR_IO, "cannot write the identity: %s", strerror(errno));
+	if (f != stdout && fclose(f) != 0 && !ret)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", output, strerror(errno));
+	if (ret && f != stdout)
+		unlink(output);
+	if (!ret && (f != stdout || !isatty(STDOUT_FILENO)))
+		fprintf(stderr, "Public key: %s\n", recipient);
+out:
+	gs_buf_release(&text);
+	gs_secure_free(secret);
+	age_identity_free(id);
+	return ret;
+}
+
+static int convert(const char *input, const char *output)
+{
+	struct age_identity_list ids = { 0 };
+	struct gs_buf text, out;
+	char *line = malloc(RECIPIENT_TEXT_MAX);
+	const char *name = input ? input : "-";
+	int ret;
+
+	gs_buf_init(&text, true);
+	gs_buf_init(&out, false);
+	if (!line)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = gs_read_file(name, &text, 16 * 1024 * 1024);
+	if (!ret)
+		ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name);
+	for (size_t i = 0; !ret && i < ids.count; i++) {
+		ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX);
+		if (!ret)
+			ret = gs_buf_printf(&out, "%s\n", line);
+	}
+	if (!ret) {
+		if (output && strcmp(output, "-") != 0)
+			ret = gs_atomic_write(output, out.data, out.len, 0644);
+		else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+			ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output");
+	}
+	free(line);
+	gs_buf_release(&out);
+	gs_buf_release(&text);
+	age_identity_list_release(&ids);
+	return ret;
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+	struct flag_iter it;
+	const char *output = NULL, *input = NULL;
+	bool to_recipients = false;
+	int ret = 0;
+
+	gs_harden_process();
+	flag_iter_init(&it, argc, argv);
+	while (!ret && flag_next(&it)) {
+		if (flag_is(&it, "o", "output")) {
+			if (!(output = flag_value(&it)))
+				ret = GS_ERR_USAGE;
+		} else if (flag_is(&it, "y", NULL)) {
+			to_recipients = true;
+		} else if (flag_is(&it, "h", "help")) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		} else {
+			ret = GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
+		}
+	}
+	if (!ret && it.i < argc) {
+		if (!to_recipients)
+			ret = GS_FAIL(GS_ERR_USAGE, "too many arguments");
+		else if (it.i + 1 < argc)
+			ret = GS_FAIL(GS_ERR_USAGE, "too many arguments");
+		else
+			input = argv[it.i];
+	}
+	if (!ret)
+		ret = to_recipients ? convert(input, output) : generate(output);
+	if (ret) {
+		cmd_print_error();
+		return ret == GS_ERR_USAGE ? EXIT_USAGE : cmd_age_exit_code(ret);
+	}
+	return EXIT_OK;
+}

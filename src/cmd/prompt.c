@@ -1,0 +1,84 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "gitseal/error.h"
+#include "prompt.h"
+
+enum { PASSPHRASE_MAX = 1024 };
+
+static int read_tty_line(int fd, const char *question, struct gs_buf *out)
+{
+	struct termios old, quiet;
+	bool restore = false;
+	char c;
+	ssize_t n;
+	int ret = 0;
+
+	if (write(fd, question, strlen(question)) < 0)
+		return GS_FAIL(GS_ERR_IO, "cannot write to the terminal");
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == '\n')
+			break;
+		if (c == '\r')
+			continue;
+		if (out->len >= PASSPHRASE_MAX) {
+			ret = GS_FAIL(GS_ERR_USAGE, "passphrase too long");
+			break;
+		}
+		ret = gs_buf_append(out, &c, 1);
+		if (ret)
+			break;
+	}
+	c = 0;
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* only cosmetic */
+	}
+	return ret;
+}
+
+int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
+{
+	const char *env = getenv("GITSEAL_PASSPHRASE");
+	struct gs_buf again;
+	int fd, ret;
+
+	gs_buf_reset(out);
+	if (env) {
+		if (!*env)
+			return GS_FAIL(GS_ERR_USAGE, "GITSEAL_PASSPHRASE is empty");
+		return gs_buf_append_str(out, env);
+	}
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return GS_FAIL(GS_ERR_USAGE,
+			       "no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)");
+	ret = read_tty_line(fd, question, out);
+	if (!ret && out->len == 0)
+		ret = GS_FAIL(GS_ERR_USAGE, "empty passphrase");
+	if (!ret && confirm) {
+		gs_buf_init(&again, true);
+		ret = read_tty_line(fd, "Confirm passphrase: ", &again);
+		if (!ret && (again.len != out->len || memcmp(again.data, out->data, out->len) != 0))
+			ret = GS_FAIL(GS_ERR_USAGE, "passphrases didn't match");
+		gs_buf_release(&again);
+	}
+	close(fd);
+	if (ret)
+		gs_buf_reset(out);
+	return ret;
+}

@@ -1,0 +1,70 @@
+/* Shared plumbing of the sops-compatible commands: flags, reading the
+ * input, identities, writing the output (stdout, --output, or in place). */
+#ifndef GITSEAL_CMD_SOPS_CLI_H
+#define GITSEAL_CMD_SOPS_CLI_H
+
+#include <stdbool.h>
+
+#include "gitseal/age.h"
+#include "gitseal/config.h"
+#include "gitseal/doc.h"
+#include "gitseal/sops.h"
+
+struct sops_cli {
+	const char *command;       /* for messages */
+	const char *file;          /* positional FILE, NULL = stdin */
+	char **rest;               /* further positional words */
+	int rest_count;
+	bool in_place;
+	const char *output;
+	const char *input_type, *output_type;
+	const char *filename_override;
+	const char *config_path;
+	const char **age;          /* --age values (each may hold commas) */
+	size_t age_count;
+	struct sops_selection selection;
+	int selection_flags;       /* how many selection flags were given */
+	int indent;
+	const char *extract;
+	bool ignore_mac;
+	bool idempotent;
+	bool yes;
+	const char **add_age, **rm_age;
+	size_t add_age_count, rm_age_count;
+	const char *value_file;
+	bool value_stdin;
+	bool pristine, no_fifo;
+	const char *exec_filename;
+	int shamir_threshold;
+	bool verbose;
+};
+
+void sops_cli_init(struct sops_cli *c, const char *command);
+void sops_cli_release(struct sops_cli *c);
+/* Parses flags (any order before FILE) and positional words. */
+int sops_cli_parse(struct sops_cli *c, int argc, char **argv) __attribute__((warn_unused_result));
+
+/* The path used for format detection and creation rules. */
+const char *sops_cli_rule_path(const struct sops_cli *c);
+enum doc_format sops_cli_input_format(const struct sops_cli *c);
+enum doc_format sops_cli_output_format(const struct sops_cli *c);
+
+int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Loads .sops.yaml (--config, SOPS_CONFIG, else searched from the CWD up);
+ * *out may be NULL when there is none. */
+int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
+	__attribute__((warn_unused_result));
+/* Splits the --age values and SOPS_AGE_RECIPIENTS on commas into a
+ * NULL-terminated malloc'd array of trimmed strings. */
+int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count)
+	__attribute__((warn_unused_result));
+void sops_cli_free_strings(char **list, size_t count);
+
+/* Writes the result: in place (atomic, mode kept), to --output (atomic), or stdout. */
+int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
+	__attribute__((warn_unused_result));
+
+/* Prints the error with the file name and returns sops's exit code. */
+int sops_cli_fail(const struct sops_cli *c, int err);
+
+#endif

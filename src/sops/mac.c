@@ -1,0 +1,165 @@
+/* The MAC (spec 4; sops.go Tree.Encrypt/Decrypt, common.go EncryptTree and
+ * DecryptTree): SHA-512 over the typed plaintext of the leaves, uppercase
+ * hex, stored encrypted under the data key with lastmodified as AAD. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "sops_int.h"
+
+int sops_mac_init(struct sops_mac *m, bool only_encrypted)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t prefix[32];
+	unsigned int plen = 0;
+
+	m->md = NULL;
+	m->only_encrypted = only_encrypted;
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) != 1)
+		goto fail;
+	/* sops MACOnlyEncryptedInitialization = SHA-256("sops"), so the two
+	 * modes never give the same MAC (spec 4.2). */
+	if (only_encrypted &&
+	    (EVP_Digest("sops", 4, prefix, &plen, EVP_sha256(), NULL) != 1 ||
+	     EVP_DigestUpdate(ctx, prefix, plen) != 1))
+		goto fail;
+	m->md = ctx;
+	return 0;
+fail:
+	EVP_MD_CTX_free(ctx);
+	return GS_FAIL(GS_ERR_GENERIC, "cannot initialise SHA-512");
+}
+
+int sops_mac_update(struct sops_mac *m, const uint8_t *p, size_t n)
+{
+	if (n && EVP_DigestUpdate(m->md, p, n) != 1)
+		return GS_FAIL(GS_ERR_GENERIC, "SHA-512 update failed");
+	return 0;
+}
+
+int sops_mac_final(struct sops_mac *m, char hex[129])
+{
+	static const char digits[] = "0123456789ABCDEF";
+	uint8_t md[64];
+	unsigned int len = 0;
+	int ret = 0;
+
+	if (EVP_DigestFinal_ex(m->md, md, &len) != 1 || len != 64) {
+		ret = GS_FAIL(GS_ERR_GENERIC, "SHA-512 failed");
+	} else {
+		for (size_t i = 0; i < 64; i++) {
+			hex[2 * i] = digits[md[i] >> 4];
+			hex[2 * i + 1] = digits[md[i] & 15];
+		}
+		hex[128] = '\0';
+	}
+	sops_mac_release(m);
+	return ret;
+}
+
+void sops_mac_release(struct sops_mac *m)
+{
+	EVP_MD_CTX_free(m->md);
+	m->md = NULL;
+}
+
+static int digits_at(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* RFC 3339 as Go's time.Parse(time.RFC3339) reads it, written back as Go's
+ * Format(time.RFC3339) would: no fraction, "Z" for a zero offset. */
+int sops_time_canonical(const char *s, size_t len, char *out, size_t cap)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	size_t i = 19;
+
+	if (len < 20 || digits_at(s, 4, &y) || s[4] != '-' || digits_at(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits_at(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    digits_at(s + 11, 2, &h) || s[13] != ':' || digits_at(s + 14, 2, &mi) ||
+	    s[16] != ':' || digits_at(s + 17, 2, &sec))
+		goto bad;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		goto bad;
+	if (s[i] == '.') {
+		size_t start = ++i;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start)
+			goto bad;
+	}
+	if (i < len && (s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
+		snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
+		return 0;
+	}
+	if (i + 6 != len || (s[i] != '+' && s[i] != '-') || digits_at(s + i + 1, 2, &oh) ||
+	    s[i + 3] != ':' || digits_at(s + i + 4, 2, &om) || oh > 23 || om > 59)
+		goto bad;
+	if (oh == 0 && om == 0)
+		snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
+	else
+		snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, h, mi, sec,
+			 s[i], oh, om);
+	return 0;
+bad:
+	return GS_FAIL(GS_ERR_PARSE, "invalid lastmodified timestamp");
+}
+
+int sops_time_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return GS_FAIL(GS_ERR_GENERIC, "cannot format the current time");
+	return 0;
+}
+
+int sops_mac_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char hex[129],
+		     const char *lastmodified, struct gs_buf *out)
+{
+	return sops_value_encrypt(key, (const uint8_t *)hex, 128, SOPS_TYPE_STR, lastmodified,
+				  strlen(lastmodified), NULL, 0, out);
+}
+
+int sops_mac_check(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *stored, size_t stored_len,
+		   const char *lastmodified, size_t lm_len, const char hex[129])
+{
+	char aad[64];
+	struct gs_buf plain;
+	enum sops_value_type type;
+	int ret;
+
+	if (!stored || !stored_len)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "no MAC");
+	if (!lastmodified || (ret = sops_time_canonical(lastmodified, lm_len, aad, sizeof(aad))) < 0)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "MAC mismatch: invalid lastmodified");
+	gs_buf_init(&plain, true);
+	ret = sops_value_decrypt(key, stored, stored_len, aad, strlen(aad), &plain, &type);
+	if (ret < 0) {
+		ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "MAC mismatch: stored MAC cannot be decrypted");
+		goto out;
+	}
+	if (plain.len != 128 || sodium_memcmp(plain.data, hex, 128) != 0) {
+		ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "MAC mismatch");
+		goto out;
+	}
+	ret = 0;
+out:
+	gs_buf_release(&plain);
+	return ret;
+}

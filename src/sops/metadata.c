@@ -1,0 +1,430 @@
+/* The `sops` metadata entry (spec 5; stores/stores.go ToInternal,
+ * metadataFromInternal; stores/metadata.go). Read in any sops 3.x layout,
+ * written in the 3.13 layout (keys sorted bytewise). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "sops_int.h"
+
+static const char *const selection_keys[] = {
+	[SOPS_SEL_NONE] = NULL,
+	[SOPS_SEL_UNENCRYPTED_SUFFIX] = "unencrypted_suffix",
+	[SOPS_SEL_ENCRYPTED_SUFFIX] = "encrypted_suffix",
+	[SOPS_SEL_UNENCRYPTED_REGEX] = "unencrypted_regex",
+	[SOPS_SEL_ENCRYPTED_REGEX] = "encrypted_regex",
+	[SOPS_SEL_UNENCRYPTED_COMMENT_REGEX] = "unencrypted_comment_regex",
+	[SOPS_SEL_ENCRYPTED_COMMENT_REGEX] = "encrypted_comment_regex",
+};
+
+/* Key types gitseal keeps as they are but cannot use. */
+static const char *const raw_key_types[] = { "azure_kv", "gcp_kms", "hc_vault", "hckms", "kms",
+					     "pgp" };
+
+static bool key_is(const struct doc_entry *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return e->key && e->key_len == n && memcmp(e->key, name, n) == 0;
+}
+
+static const char *raw_type_name(const struct doc_entry *e)
+{
+	for (size_t i = 0; i < sizeof(raw_key_types) / sizeof(raw_key_types[0]); i++)
+		if (key_is(e, raw_key_types[i]))
+			return raw_key_types[i];
+	return NULL;
+}
+
+struct doc_entry *sops_metadata_entry(const struct doc *d)
+{
+	struct doc_node *root;
+
+	if (!d->count || !(root = d->branches[0]) || root->kind != DOC_MAP)
+		return NULL;
+	return doc_map_find(root, "sops");
+}
+
+static const struct doc_node *live_value(const struct doc_entry *e)
+{
+	return e->removed ? NULL : e->value;
+}
+
+static bool is_scalar(const struct doc_node *n)
+{
+	return n && n->kind == DOC_SCALAR && n->type != DOC_NULL;
+}
+
+/* mapstructure's weak typing: "2" -> 2, "true" -> true (dotenv, INI). */
+static int loose_int(const struct doc_node *n, int *out)
+{
+	long v;
+	char *end;
+
+	if (!n || n->kind != DOC_SCALAR || n->type == DOC_NULL) {
+		*out = 0;
+		return 0;
+	}
+	v = strtol(n->text, &end, 10);
+	if (!n->len || *end || v < 0 || v > 255)
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: invalid shamir_threshold");
+	*out = (int)v;
+	return 0;
+}
+
+static bool loose_bool(const struct doc_node *n)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+
+	if (!is_scalar(n))
+		return false;
+	for (size_t i = 0; i < 6; i++)
+		if (strcmp(n->text, yes[i]) == 0)
+			return true;
+	return false;
+}
+
+static int read_age_list(const struct doc_node *list, struct sops_meta_group *g)
+{
+	size_t count = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
+			       ? 0
+			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'age' is not a list");
+	g->age = calloc(list->count ? list->count : 1, sizeof(*g->age));
+	if (!g->age)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < list->count; i++) {
+		const struct doc_node *item = live_value(&list->entries[i]);
+		struct doc_entry *r, *enc;
+
+		if (!item || item->kind == DOC_COMMENT)
+			continue;
+		if (item->kind != DOC_MAP)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: age entry is not a mapping");
+		r = doc_map_find(item, "recipient");
+		enc = doc_map_find(item, "enc");
+		g->age[count].recipient = r && is_scalar(r->value) ? r->value->text : "";
+		if (enc && is_scalar(enc->value)) {
+			g->age[count].enc = enc->value->text;
+			g->age[count].enc_len = enc->value->len;
+		}
+		count++;
+	}
+	g->age_count = count;
+	return 0;
+}
+
+static size_t list_len(const struct doc_node *n)
+{
+	size_t c = 0;
+
+	if (!n || n->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value &&
+		    n->entries[i].value->kind != DOC_COMMENT)
+			c++;
+	return c;
+}
+
+static int add_raw(struct sops_meta_group *g, const char *type, const struct doc_node *n)
+{
+	struct sops_raw_key *r;
+
+	if (!list_len(n))
+		return 0;
+	if (g->raw_count >= sizeof(raw_key_types) / sizeof(raw_key_types[0]))
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", type);
+	r = realloc(g->raw, (g->raw_count + 1) * sizeof(*r));
+	if (!r)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	g->raw = r;
+	g->raw[g->raw_count].type = type;
+	g->raw[g->raw_count].node = n;
+	g->raw_count++;
+	g->other_key_count += list_len(n);
+	return 0;
+}
+
+static int read_group(const struct doc_node *map, struct sops_meta_group *g)
+{
+	int ret = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (!map || map->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: key group is not a mapping");
+	for (size_t i = 0; i < map->count && ret == 0; i++) {
+		const struct doc_entry *e = &map->entries[i];
+		const char *raw;
+
+		if (e->removed || !e->key)
+			continue;
+		if (key_is(e, "age"))
+			ret = read_age_list(e->value, g);
+		else if ((raw = raw_type_name(e)))
+			ret = add_raw(g, raw, e->value);
+	}
+	return ret;
+}
+
+static void group_release(struct sops_meta_group *g)
+{
+	free(g->age);
+	free(g->raw);
+	memset(g, 0, sizeof(*g));
+}
+
+int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
+{
+	struct doc_entry *se = sops_metadata_entry(d);
+	const struct doc_node *meta, *key_groups = NULL;
+	struct sops_meta_group flat;
+	int ret = 0;
+
+	memset(m, 0, sizeof(*m));
+	memset(&flat, 0, sizeof(flat));
+	if (!se)
+		return GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
+	meta = se->value;
+	if (!meta || meta->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata is not a mapping");
+	for (size_t i = 0; i < meta->count && ret == 0; i++) {
+		const struct doc_entry *e = &meta->entries[i];
+		const char *raw;
+		bool matched = false;
+
+		if (e->removed || !e->key || !e->value)
+			continue;
+		if (key_is(e, "age")) {
+			free(flat.age);
+			flat.age = NULL;
+			ret = read_age_list(e->value, &flat);
+		} else if ((raw = raw_type_name(e))) {
+			ret = add_raw(&flat, raw, e->value);
+		} else if (key_is(e, "key_groups")) {
+			key_groups = e->value;
+		} else if (key_is(e, "shamir_threshold")) {
+			ret = loose_int(e->value, &m->shamir_threshold);
+		} else if (key_is(e, "lastmodified") && is_scalar(e->value)) {
+			m->lastmodified = e->value->text;
+			m->lastmodified_len = e->value->len;
+		} else if (key_is(e, "mac") && is_scalar(e->value)) {
+			m->mac = e->value->text;
+			m->mac_len = e->value->len;
+		} else if (key_is(e, "version") && is_scalar(e->value)) {
+			m->version = e->value->text;
+		} else if (key_is(e, "mac_only_encrypted")) {
+			m->selection.mac_only_encrypted = loose_bool(e->value);
+		} else {
+			for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX;
+			     k++)
+				if (key_is(e, selection_keys[k]))
+					matched = true;
+			if (!matched || !is_scalar(e->value) || !e->value->len)
+				continue;
+			for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX;
+			     k++) {
+				if (!key_is(e, selection_keys[k]))
+					continue;
+				if (m->selection.kind != SOPS_SEL_NONE) {
+					ret = GS_FAIL(GS_ERR_PARSE,
+						      "sops metadata: more than one selection option");
+					break;
+				}
+				m->selection.kind = (enum sops_selection_kind)k;
+				m->selection.value = e->value->text;
+			}
+		}
+	}
+	if (ret < 0)
+		goto fail;
+	/* sops ToInternal: without any option, the default suffix applies. */
+	if (m->selection.kind == SOPS_SEL_NONE) {
+		m->selection.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
+		m->selection.value = (char *)"_unencrypted";
+	}
+	/* Any non-empty top-level key list wins over key_groups (5.3). */
+	if (flat.age_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
+		m->groups = calloc(1, sizeof(*m->groups));
+		if (!m->groups) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		m->groups[0] = flat;
+		memset(&flat, 0, sizeof(flat));
+		m->group_count = 1;
+		return 0;
+	}
+	group_release(&flat);
+	m->from_key_groups = true;
+	m->groups = calloc(key_groups->count ? key_groups->count : 1, sizeof(*m->groups));
+	if (!m->groups) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < key_groups->count; i++) {
+		const struct doc_node *g = live_value(&key_groups->entries[i]);
+
+		if (!g || g->kind == DOC_COMMENT)
+			continue;
+		ret = read_group(g, &m->groups[m->group_count++]);
+		if (ret < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	group_release(&flat);
+	sops_metadata_release(m);
+	return ret;
+}
+
+void sops_metadata_release(struct sops_metadata *m)
+{
+	for (size_t i = 0; i < m->group_count; i++)
+		group_release(&m->groups[i]);
+	free(m->groups);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- writing ---- */
+
+struct named {
+	const char *key;
+	struct doc_node *value;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->key, ((const struct named *)b)->key);
+}
+
+static struct doc_node *str_node(struct doc *d, const char *s)
+{
+	return doc_new_scalar(d, DOC_STR, s, strlen(s));
+}
+
+static int append_sorted(struct doc *d, struct doc_node *map, struct named *items, size_t n)
+{
+	qsort(items, n, sizeof(*items), named_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].value ||
+		    !doc_append(d, map, items[i].key, strlen(items[i].key), items[i].value))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static struct doc_node *age_list_node(struct doc *d, const struct sops_meta_group *g)
+{
+	struct doc_node *list = doc_new_list(d);
+
+	if (!list)
+		return NULL;
+	for (size_t i = 0; i < g->age_count; i++) {
+		struct doc_node *m = doc_new_map(d);
+		struct named items[2];
+
+		if (!m)
+			return NULL;
+		items[0] = (struct named){ "recipient", str_node(d, g->age[i].recipient) };
+		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, g->age[i].enc,
+								 g->age[i].enc_len) };
+		if (append_sorted(d, m, items, 2) < 0 || !doc_append(d, list, NULL, 0, m))
+			return NULL;
+	}
+	return list;
+}
+
+/* Fills items with a group's key lists; returns how many, or -1. */
+static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_key_groups,
+		       struct named *items)
+{
+	int n = 0;
+	bool has_hc_vault = false;
+
+	if (g->age_count || in_key_groups)
+		items[n++] = (struct named){ "age", age_list_node(d, g) };
+	for (size_t i = 0; i < g->raw_count; i++) {
+		if (strcmp(g->raw[i].type, "hc_vault") == 0)
+			has_hc_vault = true;
+		items[n++] = (struct named){ g->raw[i].type, doc_clone(d, g->raw[i].node) };
+	}
+	/* sops >= 3.7: age and hc_vault lack omitempty in a key group (5.4). */
+	if (in_key_groups && !has_hc_vault)
+		items[n++] = (struct named){ "hc_vault", doc_new_list(d) };
+	for (int i = 0; i < n; i++)
+		if (!items[i].value)
+			return -1;
+	return n;
+}
+
+static struct doc_node *metadata_node(struct doc *d, const struct sops_metadata_out *m)
+{
+	struct doc_node *map = doc_new_map(d);
+	struct named items[32];
+	size_t n = 0;
+	char num[16];
+
+	if (!map)
+		return NULL;
+	if (m->group_count == 1) {
+		int k = group_items(d, &m->groups[0], false, items);
+
+		if (k < 0)
+			return NULL;
+		n = (size_t)k;
+	} else if (m->group_count > 1) {
+		struct doc_node *groups = doc_new_list(d);
+
+		if (!groups)
+			return NULL;
+		for (size_t g = 0; g < m->group_count; g++) {
+			struct named gi[16];
+			struct doc_node *gm = doc_new_map(d);
+			int k = gm ? group_items(d, &m->groups[g], true, gi) : -1;
+
+			if (k < 0 || append_sorted(d, gm, gi, (size_t)k) < 0 ||
+			    !doc_append(d, groups, NULL, 0, gm))
+				return NULL;
+		}
+		items[n++] = (struct named){ "key_groups", groups };
+	}
+	if (m->selection && m->selection->kind != SOPS_SEL_NONE && m->selection->value &&
+	    m->selection->value[0])
+		items[n++] = (struct named){ selection_keys[m->selection->kind],
+					     str_node(d, m->selection->value) };
+	if (m->selection && m->selection->mac_only_encrypted)
+		items[n++] = (struct named){ "mac_only_encrypted",
+					     doc_new_scalar(d, DOC_BOOL, "true", 4) };
+	if (m->shamir_threshold > 0) {
+		snprintf(num, sizeof(num), "%d", m->shamir_threshold);
+		items[n++] = (struct named){ "shamir_threshold",
+					     doc_new_scalar(d, DOC_INT, num, strlen(num)) };
+	}
+	items[n++] = (struct named){ "lastmodified", str_node(d, m->lastmodified) };
+	items[n++] = (struct named){ "mac", str_node(d, m->mac) };
+	items[n++] = (struct named){ "version", str_node(d, m->version ? m->version : SOPS_VERSION) };
+	if (append_sorted(d, map, items, n) < 0)
+		return NULL;
+	return map;
+}
+
+int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
+{
+	struct doc_node *first = metadata_node(d, m);
+
+	if (!first)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* sops puts the block in every YAML document (SerializeMetadata). */
+	for (size_t b = 0; b < d->count; b++) {
+		struct doc_node *node = b == 0 ? first : doc_clone(d, first);
+
+		if (!d->branches[b] || d->branches[b]->kind != DOC_MAP)
+			continue;
+		if (!node || !doc_append(d, d->branches[b], "sops", 4, node))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}

@@ -1,0 +1,220 @@
+/* Private to src/sops/ (and its tests and fuzz targets). */
+#ifndef GITSEAL_SOPS_INT_H
+#define GITSEAL_SOPS_INT_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/sops.h"
+
+/* ---- value.c: ENC[AES256_GCM,...] and typed plaintext (spec 2) ---- */
+
+enum sops_value_type {
+	SOPS_TYPE_STR,
+	SOPS_TYPE_INT,
+	SOPS_TYPE_FLOAT,
+	SOPS_TYPE_BOOL,
+	SOPS_TYPE_TIME,
+	SOPS_TYPE_COMMENT,
+	SOPS_TYPE_BYTES,
+};
+
+/* The four fields of an ENC string, pointing into the parsed text. */
+struct sops_enc_fields {
+	const char *data, *iv, *tag, *type;
+	size_t data_len, iv_len, tag_len, type_len;
+};
+
+/* Regex semantics of aes/cipher.go encre: anchored at the start, greedy,
+ * every field non-empty, no newline inside a field. */
+int sops_enc_parse(const char *s, size_t len, struct sops_enc_fields *out)
+	__attribute__((warn_unused_result));
+bool sops_enc_looks_encrypted(const char *s, size_t len);
+
+int sops_value_type_from_name(const char *name, size_t len, enum sops_value_type *out)
+	__attribute__((warn_unused_result));
+const char *sops_value_type_name(enum sops_value_type t);
+
+/* Encrypts plaintext into a fresh "ENC[...]" string appended to out.
+ * iv may be NULL (32 random bytes) or iv_len bytes to use. */
+int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
+		       enum sops_value_type type, const char *aad, size_t aad_len,
+		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+
+/* Decrypts an ENC string; the tag is verified before anything is kept.
+ * plain is reset and receives the plaintext (it must be a secure buffer). */
+int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, size_t len,
+		       const char *aad, size_t aad_len, struct gs_buf *plain,
+		       enum sops_value_type *type) __attribute__((warn_unused_result));
+
+/* Go strconv.FormatFloat(v, 'f', -1, 64); "NaN", "+Inf", "-Inf". */
+int sops_float_format(double v, char *out, size_t cap) __attribute__((warn_unused_result));
+
+/* The sops plaintext bytes and type of a scalar or comment node (table
+ * 2.3): bool as True/False, float re-rendered, int and str as they are. */
+int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_value_type *type)
+	__attribute__((warn_unused_result));
+
+/* Validates a decrypted typed plaintext and gives the bytes the MAC takes
+ * (sops ToBytes of the decoded value: int re-rendered, bool True/False). */
+int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, size_t len,
+			     struct gs_buf *out) __attribute__((warn_unused_result));
+/* Stores a canonical typed plaintext into a node (doc text form); type
+ * comment turns the node into a comment. */
+int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_type type,
+			    const uint8_t *canon, size_t len) __attribute__((warn_unused_result));
+
+/* ---- walk.c: tree walk, selection, encrypt/decrypt of leaves (spec 3) ---- */
+
+struct sops_selector {
+	enum sops_selection_kind kind;
+	const char *value;
+	regex_t re;
+	bool compiled;
+};
+
+/* Compiles an RE2-flavoured regex with POSIX ERE (see walk.c for limits). */
+int sops_regex_compile(regex_t *re, const char *pattern) __attribute__((warn_unused_result));
+bool sops_regex_match(const regex_t *re, const char *s);
+
+int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
+	__attribute__((warn_unused_result));
+void sops_selector_release(struct sops_selector *s);
+
+/* A leaf as the walk sees it. */
+struct sops_leaf {
+	struct doc_node *container;  /* map or list holding it */
+	size_t index;                /* its entry there */
+	struct doc_node *node;
+	const char *aad;             /* path joined with ':' plus ':' */
+	size_t aad_len;
+	bool is_comment;
+	bool selected;
+};
+
+typedef int (*sops_leaf_fn)(void *ctx, struct sops_leaf *leaf);
+
+/* Visits every non-null scalar and comment of every branch in sops order,
+ * skipping removed entries and the top-level sops entry. */
+int sops_walk(struct doc *d, const struct sops_selector *sel, sops_leaf_fn fn, void *ctx)
+	__attribute__((warn_unused_result));
+
+/* ---- mac.c (spec 4) ---- */
+
+struct sops_mac {
+	void *md; /* EVP_MD_CTX */
+	bool only_encrypted;
+};
+
+int sops_mac_init(struct sops_mac *m, bool only_encrypted) __attribute__((warn_unused_result));
+int sops_mac_update(struct sops_mac *m, const uint8_t *p, size_t n) __attribute__((warn_unused_result));
+/* Uppercase hex, 128 characters plus NUL. Frees the context. */
+int sops_mac_final(struct sops_mac *m, char hex[129]) __attribute__((warn_unused_result));
+void sops_mac_release(struct sops_mac *m);
+
+/* Canonical RFC 3339 form of a timestamp (fraction dropped, Z or +hh:mm). */
+int sops_time_canonical(const char *s, size_t len, char *out, size_t cap)
+	__attribute__((warn_unused_result));
+int sops_time_now(char out[32]) __attribute__((warn_unused_result));
+
+int sops_mac_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char hex[129],
+		     const char *lastmodified, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Decrypts the stored mac (AAD = canonical lastmodified) and compares in
+ * constant time. */
+int sops_mac_check(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *stored, size_t stored_len,
+		   const char *lastmodified, size_t lm_len, const char hex[129])
+	__attribute__((warn_unused_result));
+
+/* ---- metadata.c (spec 5) ---- */
+
+struct sops_age_entry {
+	const char *recipient;
+	const char *enc;
+	size_t enc_len;
+};
+
+struct sops_raw_key {
+	const char *type;            /* "pgp", "kms", ... */
+	const struct doc_node *node; /* the list, as read */
+};
+
+struct sops_meta_group {
+	struct sops_age_entry *age;
+	size_t age_count;
+	struct sops_raw_key *raw;    /* key types gitseal cannot use */
+	size_t raw_count;
+	size_t other_key_count;      /* entries in those raw lists */
+};
+
+/* Strings point into the document the metadata was read from. */
+struct sops_metadata {
+	struct sops_meta_group *groups;
+	size_t group_count;
+	bool from_key_groups;
+	int shamir_threshold;
+	const char *lastmodified;
+	size_t lastmodified_len;
+	const char *mac;
+	size_t mac_len;
+	struct sops_selection selection; /* value borrowed, not malloc'd */
+	const char *version;
+};
+
+struct doc_entry *sops_metadata_entry(const struct doc *d);
+int sops_metadata_read(const struct doc *d, struct sops_metadata *m) __attribute__((warn_unused_result));
+void sops_metadata_release(struct sops_metadata *m);
+
+/* What to write: one group of age entries (plus raw keys kept from a
+ * previous version), the selection, lastmodified and the encrypted mac. */
+struct sops_metadata_out {
+	const struct sops_meta_group *groups;
+	size_t group_count;
+	int shamir_threshold;
+	const struct sops_selection *selection;
+	const char *lastmodified;
+	const char *mac;
+	const char *version;
+};
+
+/* Appends a fresh `sops` entry to every branch's root map. */
+int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
+	__attribute__((warn_unused_result));
+
+/* ---- keys.c: data key, wrap/unwrap, Shamir (spec 7, 8, 9) ---- */
+
+/* Secure, SOPS_DATA_KEY_SIZE bytes. */
+uint8_t *sops_data_key_new(void);
+
+/* Wraps payload for one recipient; armored age text appended to out. */
+int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t len, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+
+/* Recovers the data key from the metadata into key (secure, 32 bytes). */
+int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
+			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
+
+enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };
+
+/* Shamir over GF(2^8)/0x11B; shares are 32 y bytes then x (x = i + 1).
+ * shares: n * SOPS_SHARE_SIZE bytes of secure memory. */
+int sops_shamir_split(const uint8_t secret[SOPS_DATA_KEY_SIZE], int n, int threshold, uint8_t *shares)
+	__attribute__((warn_unused_result));
+int sops_shamir_combine(const uint8_t *shares, size_t count, uint8_t secret[SOPS_DATA_KEY_SIZE])
+	__attribute__((warn_unused_result));
+
+/* ---- engine.c ---- */
+
+/* Decryption with a known data key (fixtures, PGP files). */
+int sops_decrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			      const struct sops_decrypt_opts *opts) __attribute__((warn_unused_result));
+
+/* Encryption with a given data key and already wrapped entries (tests and
+ * reuse). */
+int sops_encrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			      const struct sops_meta_group *group, const struct sops_selection *sel,
+			      const char *lastmodified) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,468 @@
+/* One encrypted value: ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]
+ * (spec 2, sops aes/cipher.go) and the typed plaintext it carries. */
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "sops_int.h"
+
+static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
+
+static const char *const type_names[] = {
+	[SOPS_TYPE_STR] = "str",   [SOPS_TYPE_INT] = "int",         [SOPS_TYPE_FLOAT] = "float",
+	[SOPS_TYPE_BOOL] = "bool", [SOPS_TYPE_TIME] = "time",       [SOPS_TYPE_COMMENT] = "comment",
+	[SOPS_TYPE_BYTES] = "bytes",
+};
+
+const char *sops_value_type_name(enum sops_value_type t)
+{
+	return type_names[t];
+}
+
+int sops_value_type_from_name(const char *name, size_t len, enum sops_value_type *out)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+		if (strlen(type_names[i]) == len && memcmp(type_names[i], name, len) == 0) {
+			*out = (enum sops_value_type)i;
+			return 0;
+		}
+	}
+	return GS_FAIL(GS_ERR_DECRYPT_VALUE, "unknown encrypted value type");
+}
+
+/* Rightmost occurrence of needle starting in [from, to - nlen]. */
+static const char *rfind(const char *from, const char *to, const char *needle)
+{
+	size_t nlen = strlen(needle);
+
+	if (to < from || (size_t)(to - from) < nlen)
+		return NULL;
+	for (const char *p = to - nlen;; p--) {
+		if (memcmp(p, needle, nlen) == 0)
+			return p;
+		if (p == from)
+			return NULL;
+	}
+}
+
+/* The regex ^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\] with
+ * greedy groups: each group ends at the rightmost separator that still
+ * leaves a non-empty match for the rest. Groups cannot hold '\n' ('.'),
+ * so only the first line counts. */
+int sops_enc_parse(const char *s, size_t len, struct sops_enc_fields *out)
+{
+	const size_t plen = sizeof(ENC_PREFIX) - 1;
+	const char *nl, *end, *d0, *close, *type_sep, *tag_sep, *iv_sep;
+
+	if (len < plen || memcmp(s, ENC_PREFIX, plen) != 0)
+		goto bad;
+	nl = memchr(s, '\n', len);
+	end = nl ? nl : s + len;
+	d0 = s + plen;
+	close = rfind(d0, end, "]");
+	if (!close)
+		goto bad;
+	/* ",type:" at r needs r + 6 < close (a non-empty type). */
+	type_sep = rfind(d0, close - 1 >= d0 ? close - 1 : d0, ",type:");
+	if (!type_sep)
+		goto bad;
+	tag_sep = rfind(d0, type_sep - 1 >= d0 ? type_sep - 1 : d0, ",tag:");
+	if (!tag_sep)
+		goto bad;
+	iv_sep = rfind(d0, tag_sep - 1 >= d0 ? tag_sep - 1 : d0, ",iv:");
+	if (!iv_sep || iv_sep == d0)
+		goto bad;
+	out->data = d0;
+	out->data_len = (size_t)(iv_sep - d0);
+	out->iv = iv_sep + 4;
+	out->iv_len = (size_t)(tag_sep - out->iv);
+	out->tag = tag_sep + 5;
+	out->tag_len = (size_t)(type_sep - out->tag);
+	out->type = type_sep + 6;
+	out->type_len = (size_t)(close - out->type);
+	if (!out->data_len || !out->iv_len || !out->tag_len || !out->type_len)
+		goto bad;
+	return 0;
+bad:
+	return GS_FAIL(GS_ERR_DECRYPT_VALUE, "value does not match sops' data format");
+}
+
+bool sops_enc_looks_encrypted(const char *s, size_t len)
+{
+	struct sops_enc_fields f;
+
+	if (sops_enc_parse(s, len, &f) < 0) {
+		gs_error_clear();
+		return false;
+	}
+	return true;
+}
+
+/* Go base64.StdEncoding: standard alphabet, '=' padding required. */
+static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
+{
+	size_t cap = len / 4 * 3 + 3;
+	uint8_t *buf = malloc(cap);
+	const char *endp = NULL;
+
+	if (!buf)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (len % 4 != 0 ||
+	    sodium_base642bin(buf, cap, in, len, NULL, out_len, &endp,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    endp != in + len) {
+		free(buf);
+		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "invalid base64 in encrypted value");
+	}
+	*out = buf;
+	return 0;
+}
+
+static int b64_append(struct gs_buf *out, const uint8_t *p, size_t n)
+{
+	size_t b64len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	int ret = gs_buf_reserve(out, b64len);
+
+	if (ret < 0)
+		return ret;
+	sodium_bin2base64((char *)out->data + out->len, b64len, p, n, sodium_base64_VARIANT_ORIGINAL);
+	out->len += b64len - 1;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
+		       enum sops_value_type type, const char *aad, size_t aad_len,
+		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
+{
+	uint8_t ivbuf[SOPS_IV_SIZE], tag[SOPS_TAG_SIZE];
+	uint8_t *ct = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n = 0, fin = 0, ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
+
+	if (len > INT32_MAX || aad_len > INT32_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "value too large to encrypt");
+	if (!iv) {
+		randombytes_buf(ivbuf, sizeof(ivbuf));
+		iv = ivbuf;
+		iv_len = sizeof(ivbuf);
+	}
+	ct = malloc(len ? len : 1);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ct || !ctx)
+		goto out;
+	/* sops: 32-byte nonce, so the IV length is set before key and IV. */
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1 ||
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) != 1)
+		goto out;
+	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
+		goto out;
+	if (len && EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) != 1)
+		goto out;
+	if (EVP_EncryptFinal_ex(ctx, ct + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SOPS_TAG_SIZE, tag) != 1)
+		goto out;
+	if ((ret = gs_buf_append_str(out, ENC_PREFIX)) < 0 || (ret = b64_append(out, ct, len)) < 0 ||
+	    (ret = gs_buf_append_str(out, ",iv:")) < 0 || (ret = b64_append(out, iv, iv_len)) < 0 ||
+	    (ret = gs_buf_append_str(out, ",tag:")) < 0 ||
+	    (ret = b64_append(out, tag, sizeof(tag))) < 0 ||
+	    (ret = gs_buf_printf(out, ",type:%s]", type_names[type])) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret == 0)
+		gs_error_clear();
+	EVP_CIPHER_CTX_free(ctx);
+	free(ct);
+	return ret;
+}
+
+int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, size_t len,
+		       const char *aad, size_t aad_len, struct gs_buf *plain,
+		       enum sops_value_type *type)
+{
+	struct sops_enc_fields f;
+	uint8_t *data = NULL, *iv = NULL, *tag = NULL, *all = NULL;
+	size_t data_len = 0, iv_len = 0, tag_len = 0, ct_len;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n = 0, fin = 0, ret;
+
+	gs_buf_reset(plain);
+	if ((ret = sops_enc_parse(enc, len, &f)) < 0 ||
+	    (ret = sops_value_type_from_name(f.type, f.type_len, type)) < 0 ||
+	    (ret = b64_decode(f.data, f.data_len, &data, &data_len)) < 0 ||
+	    (ret = b64_decode(f.iv, f.iv_len, &iv, &iv_len)) < 0 ||
+	    (ret = b64_decode(f.tag, f.tag_len, &tag, &tag_len)) < 0)
+		goto out;
+	ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
+	/* sops hands data||tag to GCM, which takes the last 16 bytes as tag. */
+	if (data_len + tag_len < SOPS_TAG_SIZE || !iv_len || iv_len > INT32_MAX ||
+	    data_len > INT32_MAX || aad_len > INT32_MAX)
+		goto out;
+	all = malloc(data_len + tag_len);
+	if (!all)
+		goto out;
+	memcpy(all, data, data_len);
+	memcpy(all + data_len, tag, tag_len);
+	ct_len = data_len + tag_len - SOPS_TAG_SIZE;
+	if (gs_buf_reserve(plain, ct_len) < 0)
+		goto out;
+	ctx = EVP_CIPHER_CTX_new();
+	if (!ctx || EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1 ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, iv) != 1)
+		goto out;
+	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
+		goto out;
+	n = 0;
+	if (ct_len && EVP_DecryptUpdate(ctx, plain->data, &n, all, (int)ct_len) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SOPS_TAG_SIZE, all + ct_len) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, plain->data + n, &fin) != 1)
+		goto out;
+	plain->len = (size_t)n + (size_t)fin;
+	plain->data[plain->len] = '\0';
+	ret = 0;
+	gs_error_clear();
+out:
+	if (ret < 0)
+		gs_buf_reset(plain);
+	EVP_CIPHER_CTX_free(ctx);
+	free(data);
+	free(iv);
+	free(tag);
+	free(all);
+	return ret;
+}
+
+/* Go FormatFloat(v, 'f', -1, 64): the fewest significant digits that read
+ * back as v, written without an exponent (spec 2.3). */
+int sops_float_format(double v, char *out, size_t cap)
+{
+	char sci[40], digits[24];
+	int prec, exp10, nd = 0, pos = 0;
+	const char *p;
+	bool neg;
+
+#define PUT(c)                                                         \
+	do {                                                           \
+		if ((size_t)pos + 1 >= cap)                            \
+			return GS_FAIL(GS_ERR_LIMIT, "float too long"); \
+		out[pos++] = (c);                                      \
+	} while (0)
+
+	if (isnan(v))
+		return snprintf(out, cap, "NaN") < (int)cap ? 0 : GS_ERR_LIMIT;
+	if (isinf(v))
+		return snprintf(out, cap, "%s", v > 0 ? "+Inf" : "-Inf") < (int)cap ? 0 : GS_ERR_LIMIT;
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(sci, sizeof(sci), "%.*e", prec - 1, v);
+		if (strtod(sci, NULL) == v)
+			break;
+	}
+	neg = sci[0] == '-';
+	p = sci + (neg ? 1 : 0);
+	for (; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	exp10 = *p == 'e' ? atoi(p + 1) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (nd == 1 && digits[0] == '0') {
+		exp10 = 0;
+		neg = signbit(v) != 0;
+	}
+	if (neg)
+		PUT('-');
+	/* value = 0.d1d2d3... x 10^(exp10 + 1) */
+	if (exp10 < 0) {
+		PUT('0');
+		PUT('.');
+		for (int i = 0; i < -exp10 - 1; i++)
+			PUT('0');
+		for (int i = 0; i < nd; i++)
+			PUT(digits[i]);
+	} else {
+		for (int i = 0; i <= exp10; i++)
+			PUT(i < nd ? digits[i] : '0');
+		if (nd > exp10 + 1) {
+			PUT('.');
+			for (int i = exp10 + 1; i < nd; i++)
+				PUT(digits[i]);
+		}
+	}
+#undef PUT
+	out[pos] = '\0';
+	return 0;
+}
+
+/* strconv.ParseBool */
+static int parse_bool(const char *s, size_t len, bool *out)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < 6; i++) {
+		if (strlen(yes[i]) == len && memcmp(yes[i], s, len) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strlen(no[i]) == len && memcmp(no[i], s, len) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* strconv.Atoi: optional sign, decimal digits, int64 range. */
+static int parse_int(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	uint64_t v = 0, limit;
+
+	if (len && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return -1;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (limit - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+/* strconv.ParseFloat(s, 64), near enough: strtod without leading space,
+ * whole input consumed, overflow rejected. */
+static int parse_float(const char *s, size_t len, double *out)
+{
+	char buf[400], *end;
+
+	if (!len || len >= sizeof(buf) || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len))
+		return -1;
+	errno = 0;
+	*out = strtod(buf, &end);
+	if (end != buf + len || (errno == ERANGE && isinf(*out)))
+		return -1;
+	return 0;
+}
+
+int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_value_type *type)
+{
+	char num[400];
+	double v;
+	bool b;
+
+	gs_buf_reset(out);
+	if (n->kind == DOC_COMMENT) {
+		*type = SOPS_TYPE_COMMENT;
+		return gs_buf_append(out, n->text, n->len);
+	}
+	switch (n->type) {
+	case DOC_INT:
+		*type = SOPS_TYPE_INT;
+		return gs_buf_append(out, n->text, n->len);
+	case DOC_FLOAT:
+		*type = SOPS_TYPE_FLOAT;
+		if (parse_float(n->text, n->len, &v) < 0) {
+			if (n->len == 4 && memcmp(n->text, "+Inf", 4) == 0)
+				v = INFINITY;
+			else
+				return GS_FAIL(GS_ERR_ENCRYPT, "invalid float value");
+		}
+		if (sops_float_format(v, num, sizeof(num)) < 0)
+			return GS_FAIL(GS_ERR_ENCRYPT, "invalid float value");
+		return gs_buf_append_str(out, num);
+	case DOC_BOOL:
+		*type = SOPS_TYPE_BOOL;
+		if (parse_bool(n->text, n->len, &b) < 0)
+			return GS_FAIL(GS_ERR_ENCRYPT, "invalid bool value");
+		/* sops writes Python's spelling (spec 2.3). */
+		return gs_buf_append_str(out, b ? "True" : "False");
+	case DOC_STR:
+	default:
+		*type = SOPS_TYPE_STR;
+		return gs_buf_append(out, n->text, n->len);
+	}
+}
+
+int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, size_t len,
+			     struct gs_buf *out)
+{
+	const char *s = (const char *)plain;
+	char num[400];
+	int64_t iv;
+	double fv;
+	bool b;
+
+	gs_buf_reset(out);
+	switch (type) {
+	case SOPS_TYPE_INT:
+		if (parse_int(s, len, &iv) < 0)
+			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid int");
+		snprintf(num, sizeof(num), "%" PRId64, iv);
+		return gs_buf_append_str(out, num);
+	case SOPS_TYPE_FLOAT:
+		if (parse_float(s, len, &fv) < 0 || sops_float_format(fv, num, sizeof(num)) < 0)
+			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid float");
+		return gs_buf_append_str(out, num);
+	case SOPS_TYPE_BOOL:
+		if (parse_bool(s, len, &b) < 0)
+			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid bool");
+		return gs_buf_append_str(out, b ? "True" : "False");
+	case SOPS_TYPE_STR:
+	case SOPS_TYPE_TIME:
+	case SOPS_TYPE_BYTES:
+	case SOPS_TYPE_COMMENT:
+	default:
+		return gs_buf_append(out, plain, len);
+	}
+}
+
+int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_type type,
+			    const uint8_t *canon, size_t len)
+{
+	const char *s = (const char *)canon;
+	int ret;
+
+	switch (type) {
+	case SOPS_TYPE_INT:
+		return doc_scalar_set(d, n, DOC_INT, s, len);
+	case SOPS_TYPE_FLOAT:
+		return doc_scalar_set(d, n, DOC_FLOAT, s, len);
+	case SOPS_TYPE_BOOL:
+		return doc_scalar_set(d, n, DOC_BOOL, s[0] == 'T' ? "true" : "false",
+				      s[0] == 'T' ? 4 : 5);
+	case SOPS_TYPE_COMMENT:
+		ret = doc_scalar_set(d, n, DOC_STR, s, len);
+		if (ret == 0)
+			n->kind = DOC_COMMENT;
+		return ret;
+	case SOPS_TYPE_STR:
+	case SOPS_TYPE_TIME:
+	case SOPS_TYPE_BYTES:
+	default:
+		return doc_scalar_set(d, n, DOC_STR, s, len);
+	}
+}

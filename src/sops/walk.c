@@ -1,0 +1,400 @@
+/* The tree walk in sops order and the selection rule (spec 3; sops.go
+ * walkBranch, walkSlice, shouldBeEncrypted).
+ *
+ * Regexes: sops uses Go RE2, unanchored. We compile them as POSIX ERE
+ * after translating the common RE2-only syntax: \d \D \s \S \w \W (also
+ * inside brackets), escaped punctuation inside brackets, (?: groups, a
+ * leading (?i), lazy quantifiers (same result for a yes/no match), \A \z.
+ * Not supported (GS_ERR_CONFIG): \b \B, \p{..}, other (?flags), named
+ * groups. Matching is by bytes in the C locale's sense, not UTF-8 runes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "sops_int.h"
+
+static int put(char **out, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *p = realloc(*out, ncap);
+
+		if (!p)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		*out = p;
+		*cap = ncap;
+	}
+	memcpy(*out + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+static int translate_re2(const char *in, char **out)
+{
+	size_t len = 0, cap = 0, i = 0;
+	bool in_bracket = false;
+	int ret = 0;
+	char one[2] = { 0, 0 };
+
+	*out = NULL;
+	if ((ret = put(out, &len, &cap, "")) < 0)
+		return ret;
+	while (in[i] && ret == 0) {
+		char c = in[i];
+
+		if (!in_bracket && c == '(' && in[i + 1] == '?') {
+			if (in[i + 2] == ':') {
+				ret = put(out, &len, &cap, "(");
+				i += 3;
+				continue;
+			}
+			goto unsupported;
+		}
+		if (!in_bracket && (c == '*' || c == '+' || c == '?' || c == '}') && in[i + 1] == '?') {
+			one[0] = c;
+			ret = put(out, &len, &cap, one);
+			i += 2;
+			continue;
+		}
+		if (c == '[' && !in_bracket) {
+			in_bracket = true;
+			ret = put(out, &len, &cap, "[");
+			i++;
+			if (in[i] == '^') {
+				ret = put(out, &len, &cap, "^");
+				i++;
+			}
+			if (in[i] == ']') {
+				ret = put(out, &len, &cap, "]");
+				i++;
+			}
+			continue;
+		}
+		if (c == '[' && in_bracket && in[i + 1] == ':') {
+			const char *close = strstr(in + i + 2, ":]");
+
+			if (!close)
+				goto unsupported;
+			for (; in + i < close + 2 && ret == 0; i++) {
+				one[0] = in[i];
+				ret = put(out, &len, &cap, one);
+			}
+			continue;
+		}
+		if (c == ']' && in_bracket) {
+			in_bracket = false;
+			ret = put(out, &len, &cap, "]");
+			i++;
+			continue;
+		}
+		if (c == '\\') {
+			char e = in[i + 1];
+			const char *rep = NULL;
+
+			if (!e)
+				goto unsupported;
+			switch (e) {
+			case 'd': rep = in_bracket ? "0-9" : "[0-9]"; break;
+			case 's': rep = in_bracket ? "[:space:]" : "[[:space:]]"; break;
+			case 'w': rep = in_bracket ? "[:alnum:]_" : "[[:alnum:]_]"; break;
+			case 'D': rep = in_bracket ? NULL : "[^0-9]"; break;
+			case 'S': rep = in_bracket ? NULL : "[^[:space:]]"; break;
+			case 'W': rep = in_bracket ? NULL : "[^[:alnum:]_]"; break;
+			case 'A': rep = in_bracket ? NULL : "^"; break;
+			case 'z': rep = in_bracket ? NULL : "$"; break;
+			case 'n': rep = "\n"; break;
+			case 't': rep = "\t"; break;
+			default:
+				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
+				    (e >= '0' && e <= '9'))
+					goto unsupported;
+				if (in_bracket) {
+					/* POSIX brackets take '\' literally; a ']' or
+					 * '^' or '-' would change meaning. */
+					if (e == ']' || e == '^' || e == '-' || e == '[')
+						goto unsupported;
+					one[0] = e;
+				} else {
+					char esc[3] = { '\\', e, 0 };
+
+					ret = put(out, &len, &cap, esc);
+					i += 2;
+					continue;
+				}
+				rep = one;
+			}
+			if (!rep)
+				goto unsupported;
+			ret = put(out, &len, &cap, rep);
+			i += 2;
+			continue;
+		}
+		one[0] = c;
+		ret = put(out, &len, &cap, one);
+		i++;
+	}
+	return ret;
+unsupported:
+	free(*out);
+	*out = NULL;
+	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", in);
+}
+
+int sops_regex_compile(regex_t *re, const char *pattern)
+{
+	int flags = REG_EXTENDED | REG_NOSUB;
+	char *posix = NULL;
+	int ret;
+
+	if (strncmp(pattern, "(?i)", 4) == 0) {
+		flags |= REG_ICASE;
+		pattern += 4;
+	}
+	if ((ret = translate_re2(pattern, &posix)) < 0)
+		return ret;
+	if (regcomp(re, posix, flags) != 0)
+		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", pattern);
+	free(posix);
+	return ret;
+}
+
+bool sops_regex_match(const regex_t *re, const char *s)
+{
+	return regexec(re, s, 0, NULL, 0) == 0;
+}
+
+int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
+{
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->kind = sel ? sel->kind : SOPS_SEL_NONE;
+	s->value = sel && sel->value ? sel->value : "";
+	switch (s->kind) {
+	case SOPS_SEL_UNENCRYPTED_REGEX:
+	case SOPS_SEL_ENCRYPTED_REGEX:
+	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
+	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
+		if ((ret = sops_regex_compile(&s->re, s->value)) == 0)
+			s->compiled = true;
+		break;
+	default:
+		break;
+	}
+	return ret;
+}
+
+void sops_selector_release(struct sops_selector *s)
+{
+	if (s->compiled)
+		regfree(&s->re);
+	s->compiled = false;
+}
+
+struct comment_level {
+	const char **items;
+	size_t count, cap;
+};
+
+struct walker {
+	struct doc *doc;
+	const struct sops_selector *sel;
+	sops_leaf_fn fn;
+	void *ctx;
+	const struct doc_entry **path; /* map entries from the root */
+	size_t depth;
+	struct comment_level *levels;
+	size_t level_count;
+	struct gs_buf aad;
+};
+
+static bool key_has_suffix(const struct doc_entry *e, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return e->key_len >= n && memcmp(e->key + e->key_len - n, suffix, n) == 0;
+}
+
+/* spec 3.2, in sops's order: later rules override earlier ones. */
+static bool should_encrypt(const struct walker *w, bool is_comment)
+{
+	const struct sops_selector *s = w->sel;
+	bool enc = true;
+
+	switch (s->kind) {
+	case SOPS_SEL_NONE:
+		break;
+	case SOPS_SEL_UNENCRYPTED_SUFFIX:
+		for (size_t i = 0; i < w->depth; i++)
+			if (key_has_suffix(w->path[i], s->value))
+				enc = false;
+		break;
+	case SOPS_SEL_ENCRYPTED_SUFFIX:
+		enc = false;
+		for (size_t i = 0; i < w->depth; i++)
+			if (key_has_suffix(w->path[i], s->value))
+				enc = true;
+		break;
+	case SOPS_SEL_UNENCRYPTED_REGEX:
+		for (size_t i = 0; i < w->depth; i++)
+			if (sops_regex_match(&s->re, w->path[i]->key))
+				enc = false;
+		break;
+	case SOPS_SEL_ENCRYPTED_REGEX:
+		enc = false;
+		for (size_t i = 0; i < w->depth; i++)
+			if (sops_regex_match(&s->re, w->path[i]->key))
+				enc = true;
+		break;
+	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
+		for (size_t l = 0; l < w->level_count; l++)
+			for (size_t j = 0; j < w->levels[l].count; j++)
+				if (sops_regex_match(&s->re, w->levels[l].items[j]))
+					enc = false;
+		break;
+	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
+		enc = false;
+		for (size_t l = 0; l < w->level_count; l++) {
+			for (size_t j = 0; j < w->levels[l].count; j++) {
+				/* the comment being judged is not its own marker */
+				if (is_comment && l == w->level_count - 1 &&
+				    j == w->levels[l].count - 1)
+					continue;
+				if (sops_regex_match(&s->re, w->levels[l].items[j]))
+					enc = true;
+			}
+		}
+		break;
+	}
+	return enc;
+}
+
+static int build_aad(struct walker *w)
+{
+	int ret;
+
+	gs_buf_reset(&w->aad);
+	for (size_t i = 0; i < w->depth; i++) {
+		if ((ret = gs_buf_append(&w->aad, w->path[i]->key, w->path[i]->key_len)) < 0 ||
+		    (ret = gs_buf_append(&w->aad, ":", 1)) < 0)
+			return ret;
+	}
+	/* sops: a top-level comment has the AAD ":" (path [] plus ':'). */
+	if (w->depth == 0)
+		return gs_buf_append(&w->aad, ":", 1);
+	return 0;
+}
+
+static int push_comment(struct walker *w, const char *text)
+{
+	struct comment_level *l = &w->levels[w->level_count - 1];
+
+	if (l->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 4;
+		const char **p = realloc(l->items, ncap * sizeof(*p));
+
+		if (!p)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		l->items = p;
+		l->cap = ncap;
+	}
+	l->items[l->count++] = text;
+	return 0;
+}
+
+static int walk_node(struct walker *w, struct doc_node *container, size_t index,
+		     struct doc_node *n);
+
+static int walk_container(struct walker *w, struct doc_node *c, bool top)
+{
+	struct comment_level *lv;
+	int ret = 0;
+
+	if (w->level_count >= STORE_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
+	lv = &w->levels[w->level_count++];
+	lv->count = 0;
+	for (size_t i = 0; i < c->count && ret == 0; i++) {
+		struct doc_entry *e = &c->entries[i];
+		bool is_comment = e->value && e->value->kind == DOC_COMMENT;
+
+		if (e->removed || !e->value)
+			continue;
+		if (top && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0)
+			continue;
+		if (c->kind == DOC_MAP && e->key) {
+			w->path[w->depth++] = e;
+			ret = walk_node(w, c, i, e->value);
+			w->depth--;
+		} else {
+			ret = walk_node(w, c, i, e->value);
+		}
+		if (!is_comment)
+			lv->count = 0;
+	}
+	w->level_count--;
+	return ret;
+}
+
+static int walk_node(struct walker *w, struct doc_node *container, size_t index, struct doc_node *n)
+{
+	struct sops_leaf leaf;
+	int ret;
+
+	switch (n->kind) {
+	case DOC_MAP:
+	case DOC_LIST:
+		return walk_container(w, n, false);
+	case DOC_SCALAR:
+		if (n->type == DOC_NULL)
+			return 0;
+		break;
+	case DOC_COMMENT:
+		if ((ret = push_comment(w, n->text)) < 0)
+			return ret;
+		break;
+	}
+	if ((ret = build_aad(w)) < 0)
+		return ret;
+	leaf.container = container;
+	leaf.index = index;
+	leaf.node = n;
+	leaf.aad = (const char *)w->aad.data;
+	leaf.aad_len = w->aad.len;
+	leaf.is_comment = n->kind == DOC_COMMENT;
+	leaf.selected = should_encrypt(w, leaf.is_comment);
+	return w->fn(w->ctx, &leaf);
+}
+
+int sops_walk(struct doc *d, const struct sops_selector *sel, sops_leaf_fn fn, void *ctx)
+{
+	struct walker w;
+	int ret = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.doc = d;
+	w.sel = sel;
+	w.fn = fn;
+	w.ctx = ctx;
+	gs_buf_init(&w.aad, false);
+	w.path = calloc(STORE_MAX_DEPTH + 1, sizeof(*w.path));
+	w.levels = calloc(STORE_MAX_DEPTH + 1, sizeof(*w.levels));
+	if (!w.path || !w.levels) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t b = 0; b < d->count && ret == 0; b++)
+		if (d->branches[b])
+			ret = walk_container(&w, d->branches[b], true);
+out:
+	if (w.levels)
+		for (size_t i = 0; i <= STORE_MAX_DEPTH; i++)
+			free(w.levels[i].items);
+	free(w.levels);
+	free(w.path);
+	gs_buf_release(&w.aad);
+	return ret;
+}

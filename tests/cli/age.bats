@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# gitseal age / gitseal keygen: the command line, exit codes, atomic output.
+
+load ../helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+@test "keygen writes a 0600 identity file, refuses to overwrite, prints the recipient" {
+	run gitseal keygen -o "$TMP/key.txt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Public key: age1"* ]]
+	[ "$(stat -c %a "$TMP/key.txt")" = "600" ]
+	grep -q '^# created: ' "$TMP/key.txt"
+	grep -q '^# public key: age1' "$TMP/key.txt"
+	grep -Eq '^AGE-SECRET-KEY-1[0-9A-Z]{58}$' "$TMP/key.txt"
+	run gitseal keygen -o "$TMP/key.txt"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"exists"* ]]
+}
+
+@test "keygen -y prints the recipient, as age-keygen -y does" {
+	gitseal keygen -o "$TMP/key.txt" 2>/dev/null
+	run gitseal keygen -y "$TMP/key.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(age-keygen -y "$TMP/key.txt")" ]
+	[ "$output" = "$(sed -n 's/^# public key: //p' "$TMP/key.txt")" ]
+}
+
+@test "keygen -y rejects a lower-case identity" {
+	tr 'A-Z' 'a-z' <"$KEYS/demo-age-key.txt" | grep -v '^#' >"$TMP/lower.txt"
+	run gitseal keygen -y "$TMP/lower.txt"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"error"* ]]
+}
+
+@test "binary and armored round trips with one and several recipients" {
+	random_file "$TMP/plain" 100000
+	gitseal age -r "$(demo_recipient)" -o "$TMP/one.age" "$TMP/plain"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/one.out" "$TMP/one.age"
+	cmp "$TMP/plain" "$TMP/one.out"
+
+	gitseal age -a -r "$(demo_recipient)" -r "$(age-keygen -y "$KEYS/test-age-key-2.txt")" \
+		-o "$TMP/two.age" "$TMP/plain"
+	head -1 "$TMP/two.age" | grep -qx -- '-----BEGIN AGE ENCRYPTED FILE-----'
+	for k in demo-age-key.txt test-age-key-2.txt; do
+		gitseal age -d -i "$KEYS/$k" "$TMP/two.age" >"$TMP/two.out"
+		cmp "$TMP/plain" "$TMP/two.out"
+	done
+}
+
+@test "recipients file and stdin/stdout" {
+	printf '# team\n%s\n\n' "$(demo_recipient)" >"$TMP/recipients.txt"
+	echo "hello" | gitseal age -R "$TMP/recipients.txt" >"$TMP/h.age"
+	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' <'$TMP/h.age'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "passphrase from GITSEAL_PASSPHRASE round trips and is scrypt-only" {
+	echo "secret data" >"$TMP/p"
+	GITSEAL_PASSPHRASE="correct horse" gitseal age -p -o "$TMP/p.age" "$TMP/p"
+	grep -qa -- '-> scrypt ' "$TMP/p.age"
+	run env GITSEAL_PASSPHRASE="correct horse" "$GITSEAL_BIN" age -d "$TMP/p.age"
+	[ "$status" -eq 0 ]
+	[ "$output" = "secret data" ]
+	run env GITSEAL_PASSPHRASE="wrong" "$GITSEAL_BIN" age -d "$TMP/p.age"
+	[ "$status" -eq 12 ]
+	[ -z "$(env GITSEAL_PASSPHRASE=wrong "$GITSEAL_BIN" age -d "$TMP/p.age" 2>/dev/null)" ]
+}
+
+@test "usage errors exit 2 with a one-line message" {
+	run gitseal age -d -a -i "$KEYS/demo-age-key.txt" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"armor is detected automatically"* ]]
+	run gitseal age -o "$TMP/x" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing recipients"* ]]
+	run gitseal age --bogus
+	[ "$status" -eq 2 ]
+	run gitseal age -p -r "$(demo_recipient)" /dev/null
+	[ "$status" -eq 2 ]
+	run gitseal age -r "$(demo_recipient)" "$TMP/a" "$TMP/b"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"too many INPUT arguments"* ]]
+}
+
+@test "an invalid recipient is a key error" {
+	run gitseal age -r age1notvalid -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ ! -e "$TMP/x" ]
+}
+
+@test "wrong key: exit 12, nothing released, no output file" {
+	echo "top secret" >"$TMP/p"
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	run gitseal age -d -i "$KEYS/test-age-key-2.txt" -o "$TMP/out" "$TMP/p.age"
+	[ "$status" -eq 12 ]
+	[[ "$output" == *"'$TMP/p.age'"* ]]
+	[ ! -e "$TMP/out" ]
+	[ -z "$(ls -A "$TMP" | grep gitseal-tmp || true)" ]
+}
+
+@test "flipped header byte: header or MAC failure, nothing released" {
+	echo "top secret" >"$TMP/p"
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	# a byte inside the MAC line's base64
+	off=$(grep -abo -- '--- ' "$TMP/p.age" | cut -d: -f1)
+	flip_byte "$TMP/p.age" $((off + 10))
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/p.age"
+	[ "$status" -eq 13 ] || [ "$status" -eq 11 ]
+	[[ "$output" != *"top secret"* ]]
+}
+
+@test "flipped payload byte: payload failure, nothing on stdout, no -o file" {
+	random_file "$TMP/p" 200000
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	size=$(stat -c %s "$TMP/p.age")
+	flip_byte "$TMP/p.age" $((size - 100))
+	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' | wc -c"
+	[ "${lines[-1]}" -eq 0 ]
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/p.age"
+	[ "$status" -eq 14 ]
+	[ ! -e "$TMP/out" ]
+}
+
+@test "truncated file: payload failure at every cut, never partial plaintext" {
+	random_file "$TMP/p" 140000
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	size=$(stat -c %s "$TMP/p.age")
+	for cut in 250 $((size - 70000)) $((size - 1)); do
+		head -c "$cut" "$TMP/p.age" >"$TMP/cut.age"
+		run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/cut.age"
+		[ "$status" -eq 14 ] || [ "$status" -eq 11 ]
+		[ ! -e "$TMP/out" ]
+		[ "$(gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/cut.age" 2>/dev/null | wc -c)" -eq 0 ]
+	done
+}
+
+@test "garbage armor: armor failure (exit 10)" {
+	printf -- '-----BEGIN AGE ENCRYPTED FILE-----\nnot base64 at all!\n-----END AGE ENCRYPTED FILE-----\n' >"$TMP/g.age"
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/g.age"
+	[ "$status" -eq 10 ]
+	[[ "$output" == "gitseal: error: '$TMP/g.age': "* ]]
+}
+
+@test "not an age file: header failure (exit 11)" {
+	echo "hello world" >"$TMP/x"
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/x"
+	[ "$status" -eq 11 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "-o keeps the existing file when decryption fails" {
+	echo "precious" >"$TMP/out"
+	echo "garbage" >"$TMP/bad.age"
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/bad.age"
+	[ "$status" -ne 0 ]
+	[ "$(cat "$TMP/out")" = "precious" ]
+}
+
+@test "ssh-ed25519 and ssh-rsa keys from ssh-keygen" {
+	for t in ed25519 rsa; do
+		ssh-keygen -q -t "$t" -N "" -C "test@gitseal" -f "$TMP/id_$t"
+		random_file "$TMP/p" 70000
+		gitseal age -r "$(cat "$TMP/id_$t.pub")" -o "$TMP/p.age" "$TMP/p"
+		grep -qa -- "-> ssh-$t " "$TMP/p.age"
+		gitseal age -d -i "$TMP/id_$t" -o "$TMP/out" "$TMP/p.age"
+		cmp "$TMP/p" "$TMP/out"
+		rm -f "$TMP/out"
+	done
+}
+
+@test "a passphrase-protected ssh key gets a clear error" {
+	ssh-keygen -q -t ed25519 -N "hunter22" -f "$TMP/id_enc"
+	echo hi | gitseal age -r "$(cat "$TMP/id_enc.pub")" >"$TMP/p.age"
+	run gitseal age -d -i "$TMP/id_enc" "$TMP/p.age"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"passphrase"* ]]
+}

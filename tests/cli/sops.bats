@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# gitseal encrypt / decrypt: sops's command line, rules, exit codes, tampering.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	cat >"$TMP/app.yaml" <<'YAML'
+# database settings
+db:
+  user: admin
+  password: hunter2   # rotate monthly
+  port: 5432
+  tls: true
+api_token_unencrypted: visible
+list:
+  - one
+  - "two"
+YAML
+}
+teardown() { teardown_tmp; }
+
+@test "encrypt writes the sops 3.13 layout and leaves keys readable" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	grep -q '^    user: ENC\[AES256_GCM,data:.*,iv:.*,tag:.*,type:str\]$' enc.yaml
+	grep -q '^    port: ENC\[AES256_GCM,.*,type:int\]$' enc.yaml
+	grep -q '^    tls: ENC\[AES256_GCM,.*,type:bool\]$' enc.yaml
+	grep -q '^api_token_unencrypted: visible$' enc.yaml
+	grep -q '^#ENC\[AES256_GCM,.*type:comment\]$' enc.yaml
+	! grep -q hunter2 enc.yaml
+	grep -q '^sops:$' enc.yaml
+	grep -q '^        - enc: |$' enc.yaml
+	grep -q "^          recipient: $(demo_recipient)\$" enc.yaml
+	grep -Eq '^    lastmodified: "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"$' enc.yaml
+	grep -q '^    unencrypted_suffix: _unencrypted$' enc.yaml
+	grep -q '^    version: 3.13.2$' enc.yaml
+}
+
+@test "decrypt(encrypt(x)) is byte-identical, comments and quotes included" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	gitseal decrypt enc.yaml >dec.yaml
+	cmp app.yaml dec.yaml
+}
+
+@test "the legacy forms -e and -d work" {
+	gitseal -e --age "$(demo_recipient)" app.yaml >enc.yaml
+	gitseal -d enc.yaml | cmp - app.yaml
+}
+
+@test "in place: atomic, keeps the mode, refuses an already encrypted file (203)" {
+	chmod 640 app.yaml
+	gitseal encrypt --age "$(demo_recipient)" -i app.yaml
+	[ "$(stat -c %a app.yaml)" = "640" ]
+	grep -q '^sops:' app.yaml
+	run gitseal encrypt --age "$(demo_recipient)" app.yaml
+	[ "$status" -eq 203 ]
+	gitseal decrypt -i app.yaml
+	! grep -q '^sops:' app.yaml
+	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+}
+
+@test "stdin needs --filename-override (exit 8); with it the format comes from the name" {
+	run gitseal encrypt --age "$(demo_recipient)" <app.yaml
+	[ "$status" -eq 8 ]
+	gitseal encrypt --age "$(demo_recipient)" --filename-override x.json <<<'{"a": "b"}' >enc.json
+	grep -q '"a": "ENC\[AES256_GCM' enc.json
+}
+
+@test "-i with --output conflicts (exit 8)" {
+	run gitseal encrypt --age "$(demo_recipient)" -i --output x app.yaml
+	[ "$status" -eq 8 ]
+}
+
+@test "SOPS_AGE_RECIPIENTS supplies recipients" {
+	SOPS_AGE_RECIPIENTS="$(demo_recipient)" gitseal encrypt app.yaml >enc.yaml
+	gitseal decrypt enc.yaml | cmp - app.yaml
+}
+
+@test ".sops.yaml creation rules: looked up from the CWD upwards, first match wins" {
+	mkdir -p sub/deeper
+	cat >.sops.yaml <<RULES
+creation_rules:
+  - path_regex: \.dev\.yaml\$
+    age: $(age-keygen -y "$KEYS/test-age-key-2.txt")
+    encrypted_regex: ^password\$
+  - path_regex: .*
+    age: >-
+      $(demo_recipient),
+      $(age-keygen -y "$KEYS/test-age-key-2.txt")
+RULES
+	cp app.yaml sub/deeper/app.dev.yaml
+	cp app.yaml sub/deeper/app.yaml
+	cd sub/deeper
+	gitseal encrypt app.dev.yaml >dev.enc.yaml
+	grep -q '^    user: admin$' dev.enc.yaml
+	grep -q '^    password: ENC\[' dev.enc.yaml
+	grep -q '^    encrypted_regex: \^password\$$' dev.enc.yaml
+	[ "$(grep -c 'recipient:' dev.enc.yaml)" -eq 1 ]
+	gitseal encrypt app.yaml >all.enc.yaml
+	[ "$(grep -c 'recipient:' all.enc.yaml)" -eq 2 ]
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt all.enc.yaml | cmp - app.yaml
+}
+
+@test "no matching creation rule is an error" {
+	printf 'creation_rules:\n  - path_regex: \\.prod\\.yaml$\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	run gitseal encrypt app.yaml
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no matching creation rules"* ]]
+}
+
+@test "a Kubernetes Secret gets encrypted_regex ^(data|stringData)\$ by default" {
+	cat >secret.yaml <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+type: Opaque
+stringData:
+  password: t0p-s3cr3t
+data:
+  token: c2VjcmV0
+YAML
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" secret.yaml
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"encrypted_regex"* ]]
+	echo "$output" >enc.yaml
+	grep -q '^kind: Secret$' enc.yaml
+	grep -q '^  name: db$' enc.yaml
+	grep -q '^  password: ENC\[' enc.yaml
+	grep -q '^  token: ENC\[' enc.yaml
+	grep -q '^    encrypted_regex: \^(data|stringData)\$$' enc.yaml
+	gitseal decrypt enc.yaml | cmp - secret.yaml
+}
+
+@test "--extract prints one value" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	[ "$(gitseal decrypt --extract '["db"]["password"]' enc.yaml)" = "hunter2" ]
+	[ "$(gitseal decrypt --extract '["list"][1]' enc.yaml)" = "two" ]
+	run gitseal decrypt --extract '["db"' enc.yaml
+	[ "$status" -eq 91 ]
+}
+
+@test "tampering: a changed ciphertext fails with 25 and prints nothing" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	# replace the first base64 character of user's data with a different one
+	awk '/^    user: ENC/ { c = substr($0, 30, 1); $0 = substr($0, 1, 29) (c == "A" ? "B" : "A") substr($0, 31) } {print}' enc.yaml >bad.yaml
+	! cmp -s enc.yaml bad.yaml
+	run --separate-stderr gitseal decrypt bad.yaml
+	[ "$status" -eq 25 ]
+	[ -z "$output" ]
+}
+
+@test "tampering: swapped values fail (the path is authenticated)" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	user=$(grep '^    user:' enc.yaml | sed 's/^    user: //')
+	pass=$(grep '^    password:' enc.yaml | sed 's/^    password: //; s/ *#.*//')
+	awk -v u="$user" -v p="$pass" '/^    user:/ {print "    user: " p; next} /^    password:/ {print "    password: " u; next} {print}' enc.yaml >swapped.yaml
+	run --separate-stderr gitseal decrypt swapped.yaml
+	[ "$status" -eq 25 ]
+	[ -z "$output" ]
+}
+
+@test "tampering: a removed key fails the MAC (51); --ignore-mac skips the check" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	grep -v '^    port:' enc.yaml >removed.yaml
+	run --separate-stderr gitseal decrypt removed.yaml
+	[ "$status" -eq 51 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"MAC"* ]]
+	gitseal decrypt --ignore-mac removed.yaml | grep -q 'password: hunter2'
+}
+
+@test "tampering: edited metadata (lastmodified) fails the MAC (51)" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	sed -i -E 's/lastmodified: "([0-9]{3})[0-9]/lastmodified: "\19/' enc.yaml
+	grep -q 'lastmodified: "[0-9]\{3\}9' enc.yaml
+	run --separate-stderr gitseal decrypt enc.yaml
+	[ "$status" -eq 51 ]
+	[ -z "$output" ]
+}
+
+@test "wrong key: 128, nothing printed" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	run --separate-stderr env SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" "$GITSEAL_BIN" decrypt enc.yaml
+	[ "$status" -eq 128 ]
+	[ -z "$output" ]
+}
+
+@test "identities from SOPS_AGE_KEY, SOPS_AGE_KEY_CMD and the default keys.txt" {
+	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
+	unset SOPS_AGE_KEY_FILE
+	SOPS_AGE_KEY="$(grep AGE-SECRET "$KEYS/demo-age-key.txt")" gitseal decrypt enc.yaml | cmp - app.yaml
+	SOPS_AGE_KEY_CMD="cat $KEYS/demo-age-key.txt" gitseal decrypt enc.yaml | cmp - app.yaml
+	mkdir -p "$XDG_CONFIG_HOME/sops/age"
+	cp "$KEYS/demo-age-key.txt" "$XDG_CONFIG_HOME/sops/age/keys.txt"
+	gitseal decrypt enc.yaml | cmp - app.yaml
+}
+
+@test "not a sops file: decrypt fails with a one-line error naming the file" {
+	run gitseal decrypt app.yaml
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"'app.yaml'"* ]]
+	[[ "$output" != *"hunter2"* ]]
+}
+
+@test "empty input: 92" {
+	: >empty.yaml
+	run gitseal encrypt --age "$(demo_recipient)" empty.yaml
+	[ "$status" -eq 92 ]
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# Interop both ways with Debian's age/age-keygen and the npm package age-encryption.
+
+load ../helpers
+
+AGEJS="node $REPO_ROOT/tests/interop/age_js.mjs"
+
+setup() {
+	setup_tmp
+	export NODE_PATH="$REPO_ROOT/node_modules"
+	age-keygen -o "$TMP/age.key" 2>/dev/null
+	AGE_RCPT=$(age-keygen -y "$TMP/age.key")
+}
+teardown() { teardown_tmp; }
+
+SIZES="0 1 65535 65536 65537 3145728"
+
+@test "gitseal -> age, binary and armored, payload sizes around the chunk size" {
+	for n in $SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "-a"; do
+			gitseal age $a -r "$AGE_RCPT" -o "$TMP/p.age" "$TMP/p"
+			age -d -i "$TMP/age.key" -o "$TMP/out" "$TMP/p.age"
+			cmp "$TMP/p" "$TMP/out"
+			rm -f "$TMP/out" "$TMP/p.age"
+		done
+	done
+}
+
+@test "age -> gitseal, binary and armored, payload sizes around the chunk size" {
+	for n in $SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "-a"; do
+			age $a -r "$AGE_RCPT" -o "$TMP/p.age" "$TMP/p"
+			gitseal age -d -i "$TMP/age.key" -o "$TMP/out" "$TMP/p.age"
+			cmp "$TMP/p" "$TMP/out"
+			rm -f "$TMP/out" "$TMP/p.age"
+		done
+	done
+}
+
+@test "several recipients both ways" {
+	random_file "$TMP/p" 1000
+	gitseal age -r "$AGE_RCPT" -r "$(demo_recipient)" -o "$TMP/g.age" "$TMP/p"
+	age -d -i "$TMP/age.key" "$TMP/g.age" | cmp - "$TMP/p"
+	age -d -i "$KEYS/demo-age-key.txt" "$TMP/g.age" | cmp - "$TMP/p"
+	age -r "$AGE_RCPT" -r "$(demo_recipient)" -o "$TMP/a.age" "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/a.age" | cmp - "$TMP/p"
+	gitseal age -d -i "$TMP/age.key" "$TMP/a.age" | cmp - "$TMP/p"
+}
+
+@test "keys: age-keygen identities work in gitseal and gitseal keygen identities in age" {
+	gitseal keygen -o "$TMP/g.key" 2>/dev/null
+	[ "$(gitseal keygen -y "$TMP/g.key")" = "$(age-keygen -y "$TMP/g.key")" ]
+	[ "$(gitseal keygen -y "$TMP/age.key")" = "$AGE_RCPT" ]
+	echo "x" | age -r "$(gitseal keygen -y "$TMP/g.key")" | gitseal age -d -i "$TMP/g.key" | grep -qx x
+}
+
+@test "ssh-ed25519 and ssh-rsa both ways with age" {
+	for t in ed25519 rsa; do
+		ssh-keygen -q -t "$t" -N "" -f "$TMP/id_$t"
+		random_file "$TMP/p" 70000
+		gitseal age -r "$(cat "$TMP/id_$t.pub")" -o "$TMP/g.age" "$TMP/p"
+		age -d -i "$TMP/id_$t" "$TMP/g.age" | cmp - "$TMP/p"
+		age -R "$TMP/id_$t.pub" -o "$TMP/a.age" "$TMP/p"
+		gitseal age -d -i "$TMP/id_$t" "$TMP/a.age" | cmp - "$TMP/p"
+	done
+}
+
+@test "passphrase: gitseal -> age (through a pty) and age -> gitseal" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	echo "pass data" >"$TMP/p"
+	GITSEAL_PASSPHRASE="pw-interop" gitseal age -p -o "$TMP/g.age" "$TMP/p"
+	printf 'pw-interop\n' | script -qec "age -d -o '$TMP/out' '$TMP/g.age'" /dev/null >/dev/null
+	cmp "$TMP/p" "$TMP/out"
+	printf 'pw-interop\npw-interop\n' | script -qec "age -p -o '$TMP/a.age' '$TMP/p'" /dev/null >/dev/null
+	[ -s "$TMP/a.age" ]
+	GITSEAL_PASSPHRASE="pw-interop" gitseal age -d "$TMP/a.age" | cmp - "$TMP/p"
+}
+
+@test "npm age-encryption -> gitseal, binary and armored, several sizes" {
+	for n in 0 1 65536 65537 2000000; do
+		random_file "$TMP/p" "$n"
+		$AGEJS encrypt "$(demo_recipient)" "$AGE_RCPT" -- "$TMP/p" "$TMP/j.age"
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age" --armor
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+	done
+}
+
+@test "gitseal -> npm age-encryption, binary and armored, several sizes" {
+	for n in 0 1 65536 65537 2000000; do
+		random_file "$TMP/p" "$n"
+		gitseal age -r "$(demo_recipient)" -r "$AGE_RCPT" -o "$TMP/g.age" "$TMP/p"
+		$AGEJS decrypt "$KEYS/demo-age-key.txt" "$TMP/g.age" "$TMP/out"
+		cmp "$TMP/p" "$TMP/out"
+		gitseal age -a -r "$AGE_RCPT" -o "$TMP/ga.age" "$TMP/p"
+		$AGEJS decrypt "$TMP/age.key" "$TMP/ga.age" "$TMP/out"
+		cmp "$TMP/p" "$TMP/out"
+	done
+}
+
+@test "passphrase with npm age-encryption both ways" {
+	echo "scrypt interop" >"$TMP/p"
+	$AGEJS encrypt-pass "pw-js" 12 "$TMP/p" "$TMP/j.age"
+	GITSEAL_PASSPHRASE="pw-js" gitseal age -d "$TMP/j.age" | cmp - "$TMP/p"
+	GITSEAL_PASSPHRASE="pw-js" gitseal age -p -o "$TMP/g.age" "$TMP/p"
+	$AGEJS decrypt-pass "pw-js" "$TMP/g.age" "$TMP/out"
+	cmp "$TMP/p" "$TMP/out"
+}

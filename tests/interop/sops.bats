@@ -1,0 +1,67 @@
+#!/usr/bin/env bats
+# sops compatibility: files written by the real sops decrypt with gitseal;
+# files written by gitseal decrypt with the npm sops-age decryptor, whose
+# MAC is re-checked by an independent implementation in sops_age.mjs.
+
+load ../helpers
+
+SOPS_DATA="$GITSEAL_SHARED/testdata/sops"
+
+setup() {
+	setup_tmp
+	export NODE_PATH="$REPO_ROOT/node_modules"
+	cd "$TMP"
+}
+teardown() { teardown_tmp; }
+
+same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
+
+@test "sops 3.11/3.12 age files (kaweezle) decrypt to their plaintext" {
+	export SOPS_AGE_KEY_FILE="$SOPS_DATA/kaweezle-iknite/age-key.txt"
+	for f in data_with_key_complete data_with_key_invalid; do
+		gitseal decrypt "$SOPS_DATA/kaweezle-iknite/${f}_encrypted.yaml" >"$TMP/$f.yaml"
+		same_data "$TMP/$f.yaml" "$SOPS_DATA/kaweezle-iknite/${f}_plain.yaml"
+	done
+	gitseal decrypt --extract '["apk_signing_key"]["name"]' "$SOPS_DATA/kaweezle-iknite/signing-key.sops.yaml" >"$TMP/name"
+	[ "$(cat "$TMP/name")" = "test-signing-key" ]
+	gitseal decrypt --extract '["apk_signing_key"]["private_key"]' "$SOPS_DATA/kaweezle-iknite/signing-key.sops.yaml" | grep -q -- '-----BEGIN'
+	run gitseal decrypt "$SOPS_DATA/kaweezle-iknite/empty_data_encrypted.yaml"
+	[ "$status" -eq 0 ]
+	run gitseal decrypt "$SOPS_DATA/kaweezle-iknite/empty_encrypted.yaml"
+	[ "$status" -eq 0 ]
+}
+
+@test "the reconstructed 3.13 Kubernetes Secret decrypts" {
+	export SOPS_AGE_KEY_FILE="$SOPS_DATA/reconstructed/example-age-key.txt"
+	gitseal decrypt "$SOPS_DATA/reconstructed/k8s-secret.enc.yaml" >"$TMP/out.yaml"
+	same_data "$TMP/out.yaml" "$SOPS_DATA/reconstructed/k8s-secret.plain.yaml"
+}
+
+@test "a sops file with a wrong key fails with 128 and prints nothing" {
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	run --separate-stderr gitseal decrypt "$SOPS_DATA/reconstructed/k8s-secret.enc.yaml"
+	[ "$status" -eq 128 ]
+	[ -z "$output" ]
+}
+
+@test "gitseal YAML -> sops-age, MAC re-checked independently" {
+	cp "$REPO_ROOT/tests/interop/data/mixed.yaml" "$TMP/mixed.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/mixed.yaml" >"$TMP/mixed.enc.yaml"
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/mixed.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/mixed.yaml"
+}
+
+@test "gitseal JSON -> sops-age, MAC re-checked independently" {
+	cp "$REPO_ROOT/tests/interop/data/mixed.json" "$TMP/mixed.json"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/mixed.json" >"$TMP/mixed.enc.json"
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/mixed.enc.json" json "$KEYS/demo-age-key.txt" "$TMP/mixed.json"
+}
+
+@test "decrypt(encrypt(file)) is byte-identical for YAML and JSON" {
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	for f in mixed.yaml mixed.json; do
+		cp "$REPO_ROOT/tests/interop/data/$f" "$TMP/$f"
+		gitseal encrypt --age "$(demo_recipient)" "$TMP/$f" >"$TMP/enc.$f"
+		gitseal decrypt "$TMP/enc.$f" >"$TMP/dec.$f"
+		cmp "$TMP/$f" "$TMP/dec.$f"
+	done
+}
