@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{ "encrypt", cmd_encrypt, "encrypt the values of a YAML/JSON/dotenv/INI/binary file (sops format)" },
 	{ "decrypt", cmd_decrypt, "decrypt a sops file (--extract for one value)" },
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
+	{ "render", cmd_render, "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)" },
+	{ "krm", cmd_krm, "KRM function / KSOPS-compatible secret generator (kustomize, kpt)" },
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
 
@@ -34,6 +36,12 @@ int main(int argc, char **argv)
 	if (gs_crypto_init() != 0) {
 		cmd_print_error();
 		return EXIT_GENERIC;
+	}
+	{
+		const char *base = strrchr(argv[0], '/');
+
+		if (!strcmp(base ? base + 1 : argv[0], "ksops"))
+			return cmd_ksops(argc, argv);
 	}
 	if (argc < 2) {
 		usage(stderr);
