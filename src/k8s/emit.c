@@ -154,6 +154,14 @@ static int emit_scalar(struct gs_buf *out, const struct doc_node *n, int indent)
 	}
 }
 
+/* A literal block already ends its last line. */
+static int end_line(struct gs_buf *out)
+{
+	if (out->len && out->data[out->len - 1] == '\n')
+		return 0;
+	return gs_buf_append(out, "\n", 1);
+}
+
 static size_t live_count(const struct doc_node *n)
 {
 	size_t c = 0;
@@ -179,7 +187,7 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 		ret = gs_buf_append(out, " ", 1);
 		if (!ret)
 			ret = emit_scalar(out, v, indent + 2);
-		return ret ? ret : gs_buf_append(out, "\n", 1);
+		return ret ? ret : end_line(out);
 	}
 	if (live_count(v) == 0)
 		return gs_buf_append_str(out, v->kind == DOC_MAP ? " {}\n" : " []\n");
@@ -204,7 +212,7 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
 	if (n->kind == DOC_SCALAR) {
 		ret = emit_scalar(out, n, indent);
-		return ret ? ret : gs_buf_append(out, "\n", 1);
+		return ret ? ret : end_line(out);
 	}
 	if (live_count(n) == 0)
 		return gs_buf_append_str(out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
