@@ -2,6 +2,7 @@
  * in-cluster decryptor, in one binary. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "gitseal/secmem.h"
@@ -17,6 +18,14 @@ struct command {
 static const struct command commands[] = {
 	{ "encrypt", cmd_encrypt, "encrypt the values of a YAML/JSON/dotenv/INI/binary file (sops format)" },
 	{ "decrypt", cmd_decrypt, "decrypt a sops file (--extract for one value)" },
+	{ "edit", cmd_edit, "edit a sops file in $SOPS_EDITOR/$EDITOR; only changed values change" },
+	{ "set", cmd_set, "set one value: gitseal set FILE '[\"key\"]' JSON-VALUE" },
+	{ "unset", cmd_unset, "remove one value: gitseal unset FILE '[\"key\"]'" },
+	{ "rotate", cmd_rotate, "new data key, every value re-encrypted (--add-age, --rm-age)" },
+	{ "updatekeys", cmd_updatekeys, "re-wrap the data key for the keys of the matching creation rule" },
+	{ "filestatus", cmd_filestatus, "print {\"encrypted\":true|false}" },
+	{ "exec-env", cmd_exec_env, "run a command with the top-level values in its environment" },
+	{ "exec-file", cmd_exec_file, "run a command with the plaintext in a FIFO ({} in the command)" },
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
 	{ "render", cmd_render, "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)" },
 	{ "krm", cmd_krm, "KRM function / KSOPS-compatible secret generator (kustomize, kpt)" },
@@ -59,7 +68,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	}
-	if (argv[1][0] == '-')
+	if (argv[1][0] == '-' || access(argv[1], F_OK) == 0)
 		return cmd_legacy(argc, argv);
 	cmd_errorf("unknown command '%s'", argv[1]);
 	usage(stderr);

@@ -365,7 +365,11 @@ out:
 	free(o.recipient_files);
 	free(o.identity_files);
 	if (ret) {
-		if (o.input && ret != GS_ERR_USAGE && ret != GS_ERR_IO)
+		bool about_input = ret == GS_ERR_AGE_ARMOR || ret == GS_ERR_AGE_HEADER ||
+				   ret == GS_ERR_AGE_NO_MATCH || ret == GS_ERR_AGE_HMAC ||
+				   ret == GS_ERR_AGE_PAYLOAD;
+
+		if (o.input && about_input)
 			gs_error_prefix("'%s'", o.input);
 		cmd_print_error();
 		if (ret == GS_ERR_USAGE)

@@ -53,6 +53,14 @@ int cmd_age(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_encrypt(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_unset(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_updatekeys(int argc, char **argv);
+int cmd_filestatus(int argc, char **argv);
+int cmd_exec_env(int argc, char **argv);
+int cmd_exec_file(int argc, char **argv);
 /* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */
 int cmd_legacy(int argc, char **argv);
 int cmd_render(int argc, char **argv);

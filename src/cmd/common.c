@@ -40,7 +40,7 @@ int cmd_age_exit_code(int err)
 	case GS_ERR_AGE_NO_MATCH: return EXIT_AGE_NO_MATCH;
 	case GS_ERR_AGE_HMAC: return EXIT_AGE_HMAC;
 	case GS_ERR_AGE_PAYLOAD: return EXIT_AGE_PAYLOAD;
-	case GS_ERR_KEY: return EXIT_AGE_KEY;
+	case GS_ERR_KEY: case GS_ERR_PARSE: return EXIT_AGE_KEY;
 	default: return EXIT_GENERIC;
 	}
 }

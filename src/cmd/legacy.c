@@ -28,14 +28,16 @@ int cmd_legacy(int argc, char **argv)
 		} else if (!strcmp(a, "-d") || !strcmp(a, "--decrypt")) {
 			fn = cmd_decrypt;
 			name = "decrypt";
+		} else if (!strcmp(a, "-r") || !strcmp(a, "--rotate")) {
+			fn = cmd_rotate;
+			name = "rotate";
 		} else {
 			args[n++] = argv[i];
 		}
 	}
 	if (!fn) {
-		free(args);
-		cmd_errorf("unknown command or flag '%s' (try 'gitseal --help')", argv[1]);
-		return EXIT_USAGE;
+		fn = cmd_edit;
+		name = "edit";
 	}
 	args[0] = (char *)name;
 	code = fn(n, args);

@@ -1,0 +1,186 @@
+/* gitseal set / unset: change one value of a sops file in place. Unchanged
+ * values keep their ciphertext (the reuse function), so the diff is the
+ * changed line plus the mac and lastmodified lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "gitseal/io.h"
+#include "gitseal/store.h"
+#include "session.h"
+#include "treepath.h"
+
+/* Parses a JSON value through the JSON store: {"v": VALUE}. */
+static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len, struct doc_node **out)
+{
+	struct gs_buf wrapped;
+	struct doc_entry *e;
+	int ret;
+
+	gs_buf_init(&wrapped, true);
+	ret = gs_buf_append_str(&wrapped, "{\"v\": ");
+	if (!ret)
+		ret = gs_buf_append(&wrapped, text, len);
+	if (!ret)
+		ret = gs_buf_append_str(&wrapped, "}");
+	if (!ret && store_json_load(wrapped.data, wrapped.len, scratch) != 0)
+		ret = GS_FAIL(GS_ERR_USAGE, "the value is not valid JSON");
+	gs_buf_release(&wrapped);
+	if (ret)
+		return ret;
+	e = doc_map_find(scratch->branches[0], "v");
+	if (!e)
+		return GS_FAIL(GS_ERR_USAGE, "the value is not valid JSON");
+	*out = e->value;
+	return 0;
+}
+
+/* Puts value at path, creating maps on the way. Returns true through
+ * *structural when the change cannot be written by patching the text. */
+static int set_path(struct doc *d, const struct tree_path *path, const struct doc_node *value,
+		    bool *structural)
+{
+	struct doc_node *node = d->branches[0];
+	struct doc_node *copy;
+
+	for (size_t i = 0; i < path->count; i++) {
+		const struct tree_step *s = &path->steps[i];
+		struct tree_path one = { (struct tree_step *)s, 1 };
+		struct doc_entry *e = tree_path_find(node, &one, NULL);
+		bool last = i + 1 == path->count;
+
+		if (!e) {
+			struct doc_node *child;
+
+			if (s->is_index && node->kind != DOC_LIST)
+				return GS_FAIL(GS_ERR_TREE_PATH, "component [%zu] is not a list", s->index);
+			if (!s->is_index && node->kind != DOC_MAP)
+				return GS_FAIL(GS_ERR_TREE_PATH, "component [\"%s\"] is not in a map", s->key);
+			child = last ? doc_clone(d, value) : doc_new_map(d);
+			if (!child || !doc_append(d, node, s->is_index ? NULL : s->key, s->key_len, child))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			if (s->is_index || child->kind != DOC_SCALAR || !last)
+				*structural = true;
+			node = child;
+			continue;
+		}
+		if (!last) {
+			node = e->value;
+			continue;
+		}
+		if (e->value->kind == DOC_SCALAR && value->kind == DOC_SCALAR)
+			return doc_scalar_set(d, e->value, value->type, value->text, value->len);
+		copy = doc_clone(d, value);
+		if (!copy)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		e->value = copy;
+		*structural = true;
+	}
+	return 0;
+}
+
+/* The document's text no longer matches its tree: emit it afresh. */
+static void forget_source(struct doc *d)
+{
+	gs_buf_release(&d->source);
+	gs_buf_init(&d->source, true);
+}
+
+static int run(struct sops_cli *c, bool is_set, int *code)
+{
+	struct sops_session s;
+	struct tree_path path = { 0 };
+	struct doc scratch;
+	struct doc_node *value = NULL;
+	struct gs_buf value_text, out;
+	bool structural = false, changed = true;
+	int ret;
+
+	sops_session_init(&s);
+	doc_init(&scratch, DOC_FORMAT_JSON);
+	gs_buf_init(&value_text, true);
+	gs_buf_init(&out, false);
+	if (!c->file || c->rest_count < (is_set && !c->value_file && !c->value_stdin ? 2 : 1)) {
+		*code = EXIT_SOPS_NO_FILE;
+		ret = GS_FAIL(GS_ERR_USAGE, is_set ? "usage: gitseal set FILE '[\"key\"]' VALUE-JSON" :
+					       "usage: gitseal unset FILE '[\"key\"]'");
+		goto out;
+	}
+	ret = tree_path_parse(c->rest[0], &path);
+	if (ret) {
+		*code = EXIT_SOPS_SET_FORMAT;
+		goto out;
+	}
+	if (is_set) {
+		if (c->value_file)
+			ret = gs_read_file(c->value_file, &value_text, STORE_MAX_INPUT);
+		else if (c->value_stdin)
+			ret = gs_read_file("-", &value_text, STORE_MAX_INPUT);
+		else
+			ret = gs_buf_append_str(&value_text, c->rest[1]);
+		if (!ret)
+			ret = parse_json_value(&scratch, value_text.data, value_text.len, &value);
+		if (ret) {
+			*code = EXIT_SOPS_SET_FORMAT;
+			goto out;
+		}
+	}
+	ret = sops_session_open(&s, c);
+	if (ret)
+		goto out;
+	if (is_set) {
+		ret = set_path(&s.plain, &path, value, &structural);
+	} else {
+		struct doc_entry *e = s.plain.count ? tree_path_find(s.plain.branches[0], &path, NULL) : NULL;
+
+		if (e)
+			e->removed = true;
+		else if (c->idempotent)
+			changed = false;
+		else
+			ret = GS_FAIL(GS_ERR_TREE_PATH, "component %s not found", c->rest[0]);
+	}
+	if (ret || !changed)
+		goto out;
+	if (structural)
+		forget_source(&s.plain);
+	ret = sops_session_seal(&s, &s.plain, NULL, 0, false, &out);
+	if (!ret)
+		ret = gs_atomic_write(c->file, out.data, out.len, 0600);
+out:
+	tree_path_release(&path);
+	doc_release(&scratch);
+	gs_buf_release(&value_text);
+	gs_buf_release(&out);
+	sops_session_release(&s);
+	return ret;
+}
+
+static int run_command(int argc, char **argv, bool is_set)
+{
+	struct sops_cli c;
+	int ret, code = -1;
+
+	gs_harden_process();
+	sops_cli_init(&c, is_set ? "set" : "unset");
+	ret = sops_cli_parse(&c, argc, argv);
+	if (!ret)
+		ret = run(&c, is_set, &code);
+	if (ret && code < 0)
+		code = sops_cli_fail(&c, ret);
+	else if (ret)
+		cmd_print_error();
+	sops_cli_release(&c);
+	return ret ? code : EXIT_OK;
+}
+
+int cmd_set(int argc, char **argv)
+{
+	return run_command(argc, argv, true);
+}
+
+int cmd_unset(int argc, char **argv)
+{
+	return run_command(argc, argv, false);
+}

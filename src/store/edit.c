@@ -1,0 +1,71 @@
+/* Patch-mode edits: replacing ranges of the source text, in order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "store_int.h"
+
+void store_edits_init(struct store_edits *e)
+{
+	memset(e, 0, sizeof(*e));
+	gs_buf_init(&e->pool, true);
+}
+
+void store_edits_release(struct store_edits *e)
+{
+	free(e->v);
+	gs_buf_release(&e->pool);
+	memset(e, 0, sizeof(*e));
+}
+
+int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
+{
+	if (e->n == e->cap) {
+		size_t ncap = e->cap ? e->cap * 2 : 16;
+		struct store_edit *v = realloc(e->v, ncap * sizeof(*v));
+
+		if (!v)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		e->v = v;
+		e->cap = ncap;
+	}
+	e->v[e->n] = (struct store_edit){ .start = start, .end = end, .text_off = mark,
+					  .text_len = e->pool.len - mark, .seq = e->n };
+	e->n++;
+	return 0;
+}
+
+static int edit_cmp(const void *a, const void *b)
+{
+	const struct store_edit *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* at one position: a cut or replacement before an insertion */
+	if ((x->end > x->start) != (y->end > y->start))
+		return x->end > x->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
+{
+	size_t pos = 0;
+
+	if (e->n)
+		qsort(e->v, e->n, sizeof(*e->v), edit_cmp);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct store_edit *x = &e->v[i];
+
+		/* an edit inside a range already cut (a removed entry's
+		 * contents) is dropped with it */
+		if (x->start < pos || x->end > len || x->end < x->start)
+			continue;
+		if (gs_buf_append(out, src + pos, x->start - pos) ||
+		    gs_buf_append(out, e->pool.data + x->text_off, x->text_len))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		pos = x->end;
+	}
+	if (gs_buf_append(out, src + pos, len - pos))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}

@@ -1,0 +1,785 @@
+/* JSON store (sops stores/json): a strict RFC 8259 recursive-descent parser
+ * that keeps every value's span, and an emitter that either patches the
+ * source or writes Go json.Indent layout (spec 5.6, 6.2). */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "store_int.h"
+
+struct jparser {
+	const uint8_t *s;
+	size_t len;
+	size_t pos;
+	struct doc *d;
+	struct gs_buf tmp; /* unescaped string being read (plaintext) */
+};
+
+static int jfail(struct jparser *p, const char *what)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < p->pos && i < p->len; i++)
+		line += p->s[i] == '\n';
+	return GS_FAIL(GS_ERR_PARSE, "invalid JSON at line %zu: %s", line, what);
+}
+
+static void skip_ws(struct jparser *p)
+{
+	while (p->pos < p->len) {
+		uint8_t c = p->s[p->pos];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+static int hex4(struct jparser *p, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (p->len - p->pos < 4)
+		return jfail(p, "truncated \\u escape");
+	for (int i = 0; i < 4; i++) {
+		uint8_t c = p->s[p->pos++];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return jfail(p, "bad \\u escape");
+	}
+	*out = v;
+	return 0;
+}
+
+/* Reads a string at p->pos (on the quote) into p->tmp. */
+static int parse_string(struct jparser *p)
+{
+	gs_buf_reset(&p->tmp);
+	p->pos++;
+	for (;;) {
+		uint8_t c;
+		uint32_t cp;
+		size_t n;
+		char u[4];
+
+		if (p->pos >= p->len)
+			return jfail(p, "unterminated string");
+		c = p->s[p->pos];
+		if (c == '"') {
+			p->pos++;
+			return 0;
+		}
+		if (c < 0x20)
+			return jfail(p, "control character in string");
+		if (c != '\\') {
+			n = utf8_decode(p->s + p->pos, p->len - p->pos, &cp);
+			if (!n)
+				return jfail(p, "invalid UTF-8 in string");
+			if (gs_buf_append(&p->tmp, p->s + p->pos, n))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			p->pos += n;
+			continue;
+		}
+		if (++p->pos >= p->len)
+			return jfail(p, "unterminated string");
+		c = p->s[p->pos++];
+		switch (c) {
+		case '"': case '\\': case '/':
+			u[0] = (char)c;
+			n = 1;
+			break;
+		case 'b': u[0] = '\b'; n = 1; break;
+		case 'f': u[0] = '\f'; n = 1; break;
+		case 'n': u[0] = '\n'; n = 1; break;
+		case 'r': u[0] = '\r'; n = 1; break;
+		case 't': u[0] = '\t'; n = 1; break;
+		case 'u': {
+			int ret = hex4(p, &cp);
+
+			if (ret)
+				return ret;
+			if (cp >= 0xD800 && cp < 0xDC00 && p->len - p->pos >= 6 &&
+			    p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
+				size_t save = p->pos;
+				uint32_t lo;
+
+				p->pos += 2;
+				ret = hex4(p, &lo);
+				if (ret)
+					return ret;
+				if (lo >= 0xDC00 && lo < 0xE000)
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				else
+					p->pos = save;
+			}
+			/* Go decodes an unpaired surrogate to U+FFFD */
+			if (cp >= 0xD800 && cp < 0xE000)
+				cp = 0xFFFD;
+			utf8_encode(cp, u, &n);
+			break;
+		}
+		default:
+			return jfail(p, "bad escape");
+		}
+		if (gs_buf_append(&p->tmp, u, n))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* sops 6.2: an integer literal that fits int64 is an int, anything else a
+ * float64. */
+static int parse_number(struct jparser *p, struct doc_node **out)
+{
+	size_t start = p->pos, d;
+	bool integer = true;
+	char buf[512];
+	struct gs_buf txt;
+	int ret;
+
+	if (p->s[p->pos] == '-')
+		p->pos++;
+	if (p->pos < p->len && p->s[p->pos] == '0') {
+		p->pos++;
+	} else {
+		for (d = p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
+			;
+		if (p->pos == d)
+			return jfail(p, "bad number");
+	}
+	if (p->pos < p->len && p->s[p->pos] == '.') {
+		integer = false;
+		for (d = ++p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
+			;
+		if (p->pos == d)
+			return jfail(p, "bad number");
+	}
+	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
+		integer = false;
+		p->pos++;
+		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
+			p->pos++;
+		for (d = p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
+			;
+		if (p->pos == d)
+			return jfail(p, "bad number");
+	}
+	if (p->pos - start >= sizeof(buf))
+		return jfail(p, "number too long");
+	memcpy(buf, p->s + start, p->pos - start);
+	buf[p->pos - start] = 0;
+	gs_buf_init(&txt, true);
+	if (integer) {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		if (errno == 0) {
+			ret = gs_buf_printf(&txt, "%lld", v);
+			if (ret)
+				goto out;
+			*out = doc_new_scalar(p->d, DOC_INT, (char *)txt.data, txt.len);
+			goto made;
+		}
+	}
+	{
+		double v = strtod(buf, NULL);
+
+		if (isinf(v)) {
+			ret = jfail(p, "number out of range");
+			goto out;
+		}
+		ret = float_format_positional(v, &txt);
+		if (ret)
+			goto out;
+		*out = doc_new_scalar(p->d, DOC_FLOAT, (char *)txt.data, txt.len);
+	}
+made:
+	ret = *out ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+out:
+	gs_buf_release(&txt);
+	return ret;
+}
+
+static int parse_value(struct jparser *p, struct doc_node **out, int depth);
+
+static int parse_container(struct jparser *p, struct doc_node *n, int depth)
+{
+	bool map = n->kind == DOC_MAP;
+	uint8_t close = map ? '}' : ']';
+	int ret;
+
+	if (depth >= STORE_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "JSON nested deeper than %d levels", STORE_MAX_DEPTH);
+	p->pos++;
+	skip_ws(p);
+	if (p->pos < p->len && p->s[p->pos] == close) {
+		p->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct doc_entry *e;
+		struct doc_node *v;
+		struct doc_span ks = { DOC_NO_POS, DOC_NO_POS };
+		char *key = NULL;
+		size_t klen = 0;
+
+		skip_ws(p);
+		if (map) {
+			if (p->pos >= p->len || p->s[p->pos] != '"')
+				return jfail(p, "expected a string key");
+			ks.start = p->pos;
+			ret = parse_string(p);
+			if (ret)
+				return ret;
+			ks.end = p->pos;
+			key = (char *)p->tmp.data;
+			klen = p->tmp.len;
+			for (size_t i = 0; i < n->count; i++)
+				if (n->entries[i].key_len == klen &&
+				    memcmp(n->entries[i].key, key, klen) == 0)
+					return jfail(p, "duplicate key");
+			key = gs_arena_strndup(&p->d->arena, key, klen);
+			if (!key)
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			skip_ws(p);
+			if (p->pos >= p->len || p->s[p->pos] != ':')
+				return jfail(p, "expected ':'");
+			p->pos++;
+		}
+		ret = parse_value(p, &v, depth + 1);
+		if (ret)
+			return ret;
+		e = doc_append(p->d, n, key, klen, v);
+		if (!e)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		e->key_span = ks;
+		skip_ws(p);
+		if (p->pos >= p->len)
+			return jfail(p, "unterminated container");
+		if (p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->s[p->pos] == close) {
+			p->pos++;
+			return 0;
+		}
+		return jfail(p, "expected ',' or a closing bracket");
+	}
+}
+
+static bool literal(struct jparser *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
+		return false;
+	p->pos += n;
+	return true;
+}
+
+static int parse_value(struct jparser *p, struct doc_node **out, int depth)
+{
+	size_t start;
+	struct doc_node *n = NULL;
+	int ret = 0;
+	uint8_t c;
+
+	skip_ws(p);
+	if (p->pos >= p->len)
+		return jfail(p, "unexpected end of input");
+	start = p->pos;
+	c = p->s[p->pos];
+	if (c == '{' || c == '[') {
+		n = c == '{' ? doc_new_map(p->d) : doc_new_list(p->d);
+		if (!n)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		ret = parse_container(p, n, depth);
+	} else if (c == '"') {
+		ret = parse_string(p);
+		if (!ret) {
+			n = doc_new_scalar(p->d, DOC_STR, (char *)p->tmp.data, p->tmp.len);
+			if (!n)
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+	} else if (c == '-' || is_digit(c)) {
+		ret = parse_number(p, &n);
+	} else if (literal(p, "true") || literal(p, "false")) {
+		bool t = p->s[start] == 't';
+
+		n = doc_new_scalar(p->d, DOC_BOOL, t ? "true" : "false", t ? 4 : 5);
+	} else if (literal(p, "null")) {
+		n = doc_new_scalar(p->d, DOC_NULL, "", 0);
+	} else {
+		return jfail(p, "unexpected character");
+	}
+	if (ret)
+		return ret;
+	if (!n)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->span.start = start;
+	n->span.end = p->pos;
+	*out = n;
+	return 0;
+}
+
+int store_json_load(const uint8_t *text, size_t len, struct doc *d)
+{
+	struct jparser p = { .s = NULL, .len = len, .d = d };
+	struct doc_node *root = NULL;
+	int ret;
+
+	if (len > STORE_MAX_INPUT)
+		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
+	d->format = DOC_FORMAT_JSON;
+	gs_buf_reset(&d->source);
+	if (gs_buf_append(&d->source, text, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	p.s = d->source.data;
+	gs_buf_init(&p.tmp, true);
+	skip_ws(&p);
+	if (p.pos >= len) {
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "empty JSON document");
+		goto out;
+	}
+	if (p.s[p.pos] != '{') {
+		ret = jfail(&p, "the top level must be an object");
+		goto out;
+	}
+	ret = parse_value(&p, &root, 0);
+	if (ret)
+		goto out;
+	skip_ws(&p);
+	if (p.pos != len) {
+		ret = jfail(&p, "trailing data after the top-level object");
+		goto out;
+	}
+	ret = doc_add_branch(d, root);
+out:
+	gs_buf_release(&p.tmp);
+	return ret;
+}
+
+/* ---- output ---- */
+
+struct jemit {
+	struct gs_buf *out;
+	const char *unit; /* one level of indentation */
+	size_t unit_len;
+};
+
+#define TRY(x)                    \
+	do {                      \
+		ret = (x);        \
+		if (ret)          \
+			goto out; \
+	} while (0)
+
+static int put(struct gs_buf *out, const char *s, size_t n)
+{
+	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+}
+
+/* Go json.Marshal string escaping (HTML-safe, \b \f since Go 1.22). */
+static int json_string(struct gs_buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	int ret = 0;
+	size_t i = 0, run = 0;
+
+	TRY(put(out, "\"", 1));
+	while (i < len) {
+		uint8_t c = (uint8_t)s[i];
+		char esc[8];
+		size_t en = 0, n;
+		uint32_t cp;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' &&
+		    c < 0x80) {
+			i++;
+			run++;
+			continue;
+		}
+		TRY(put(out, s + i - run, run));
+		run = 0;
+		if (c < 0x80) {
+			esc[0] = '\\';
+			switch (c) {
+			case '"': esc[1] = '"'; en = 2; break;
+			case '\\': esc[1] = '\\'; en = 2; break;
+			case '\n': esc[1] = 'n'; en = 2; break;
+			case '\r': esc[1] = 'r'; en = 2; break;
+			case '\t': esc[1] = 't'; en = 2; break;
+			case '\b': esc[1] = 'b'; en = 2; break;
+			case '\f': esc[1] = 'f'; en = 2; break;
+			default:
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				en = 6;
+			}
+			TRY(put(out, esc, en));
+			i++;
+			continue;
+		}
+		n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		if (!n) {
+			TRY(put(out, "\\ufffd", 6));
+			i++;
+		} else if (cp == 0x2028 || cp == 0x2029) {
+			TRY(put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6));
+			i += n;
+		} else {
+			TRY(put(out, s + i, n));
+			i += n;
+		}
+	}
+	TRY(put(out, s + i - run, run));
+	TRY(put(out, "\"", 1));
+out:
+	return ret;
+}
+
+static int json_scalar(struct gs_buf *out, const struct doc_node *n)
+{
+	double v;
+
+	switch (n->type) {
+	case DOC_STR:
+		return json_string(out, n->text, n->len);
+	case DOC_INT:
+		return put(out, n->text, n->len);
+	case DOC_FLOAT:
+		if (!float_from_text(n->text, n->len, &v))
+			return GS_FAIL(GS_ERR_PARSE, "invalid float value");
+		return float_format_go_json(v, out);
+	case DOC_BOOL:
+		return put(out, n->text, n->len);
+	case DOC_NULL:
+		return put(out, "null", 4);
+	}
+	return GS_FAIL(GS_ERR_PARSE, "unknown value type");
+}
+
+static int newline_indent(struct jemit *em, const char *base, size_t base_len, int depth)
+{
+	int ret = 0;
+
+	TRY(put(em->out, "\n", 1));
+	TRY(put(em->out, base, base_len));
+	for (int i = 0; i < depth; i++)
+		TRY(put(em->out, em->unit, em->unit_len));
+out:
+	return ret;
+}
+
+/* Go json.Indent of json.Marshal: "key": value, empty containers compact. */
+static int json_fresh(struct jemit *em, const struct doc_node *n, const char *base,
+		      size_t base_len, int depth)
+{
+	int ret = 0;
+	size_t written = 0;
+
+	if (n->kind == DOC_SCALAR)
+		return json_scalar(em->out, n);
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return 0;
+	TRY(put(em->out, n->kind == DOC_MAP ? "{" : "[", 1));
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->removed || e->value->kind == DOC_COMMENT)
+			continue;
+		if (written++)
+			TRY(put(em->out, ",", 1));
+		TRY(newline_indent(em, base, base_len, depth + 1));
+		if (n->kind == DOC_MAP) {
+			TRY(json_string(em->out, e->key, e->key_len));
+			TRY(put(em->out, ": ", 2));
+		}
+		TRY(json_fresh(em, e->value, base, base_len, depth + 1));
+	}
+	if (written)
+		TRY(newline_indent(em, base, base_len, depth));
+	TRY(put(em->out, n->kind == DOC_MAP ? "}" : "]", 1));
+out:
+	return ret;
+}
+
+static bool is_new(const struct doc_entry *e, const struct doc_node *parent)
+{
+	return parent->kind == DOC_MAP ? e->key_span.start == DOC_NO_POS
+				       : e->value->span.start == DOC_NO_POS;
+}
+
+/* A document that can be written back by patching: every dirty or removed
+ * node has a span, and containers with spans get new entries only when
+ * their source is known. */
+static bool patchable(const struct doc_node *n)
+{
+	if (n->kind == DOC_SCALAR)
+		return !n->dirty || n->span.start != DOC_NO_POS;
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return true;
+	if (n->span.start == DOC_NO_POS)
+		return false;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (is_new(e, n)) {
+			if (n->kind != DOC_MAP || e->removed)
+				return false;
+			continue;
+		}
+		if (!patchable(e->value))
+			return false;
+	}
+	return true;
+}
+
+static size_t line_start(const uint8_t *s, size_t pos)
+{
+	while (pos > 0 && s[pos - 1] != '\n')
+		pos--;
+	return pos;
+}
+
+static int patch_node(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
+		      const struct jemit *tmpl);
+
+static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
+			  const struct jemit *tmpl)
+{
+	const struct doc_entry *first = NULL, *last_kept = NULL, *last = NULL;
+	size_t first_idx = 0;
+	struct jemit em = *tmpl;
+	const char *prefix;
+	size_t prefix_len, pos, mark;
+	bool one_line, any_new = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (is_new(e, n)) {
+			any_new = true;
+			continue;
+		}
+		if (!first) {
+			first = e;
+			first_idx = i;
+		}
+		last = e;
+		if (!e->removed)
+			last_kept = e;
+	}
+	(void)first_idx;
+	/* cut removed entries: a run at the end takes the comma before it,
+	 * any other removed entry the comma after it */
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i], *next = NULL, *prev = NULL;
+
+		if (is_new(e, n) || !e->removed)
+			continue;
+		for (size_t j = i + 1; j < n->count && !next; j++)
+			if (!is_new(&n->entries[j], n) && !n->entries[j].removed)
+				next = &n->entries[j];
+		if (next) {
+			size_t end = i + 1;
+
+			while (is_new(&n->entries[end], n))
+				end++;
+			TRY(store_edits_push(ed, e->key_span.start,
+					     n->entries[end].key_span.start, ed->pool.len));
+			continue;
+		}
+		for (size_t j = i; j-- > 0 && !prev;)
+			if (!is_new(&n->entries[j], n) && !n->entries[j].removed)
+				prev = &n->entries[j];
+		TRY(store_edits_push(ed, prev ? prev->value->span.end : first->key_span.start,
+				     last->value->span.end, ed->pool.len));
+		break; /* the trailing run is cut in one edit */
+	}
+	if (!any_new)
+		goto out;
+	if (first) {
+		size_t ls = line_start(src, first->key_span.start);
+
+		prefix = (const char *)src + ls;
+		prefix_len = first->key_span.start - ls;
+		one_line = ls <= n->span.start;
+		for (size_t i = 0; i < prefix_len && !one_line; i++)
+			if (prefix[i] != ' ' && prefix[i] != '\t')
+				one_line = true;
+	} else {
+		one_line = false;
+		prefix = NULL;
+		prefix_len = 0;
+	}
+	if (one_line) {
+		prefix = "";
+		prefix_len = 0;
+	}
+	if (last_kept)
+		pos = last_kept->value->span.end;
+	else if (first)
+		pos = first->key_span.start;
+	else
+		pos = n->span.start + 1;
+	mark = ed->pool.len;
+	em.out = &ed->pool;
+	{
+		/* the parent's indentation: the '{' line's leading blanks */
+		size_t ls = line_start(src, n->span.start), k = ls;
+		bool wrote = false;
+
+		while (k < n->span.start && (src[k] == ' ' || src[k] == '\t'))
+			k++;
+		for (size_t i = 0; i < n->count; i++) {
+			const struct doc_entry *e = &n->entries[i];
+			const char *base = prefix;
+			size_t base_len = prefix_len;
+
+			if (!is_new(e, n))
+				continue;
+			if (!first) {
+				/* an empty object: indent one unit past its line */
+				base = (const char *)src + ls;
+				base_len = k - ls;
+				TRY(put(&ed->pool, "\n", 1));
+				TRY(put(&ed->pool, base, base_len));
+				TRY(put(&ed->pool, em.unit, em.unit_len));
+			} else if (last_kept || wrote) {
+				TRY(put(&ed->pool, one_line ? ", " : ",\n", one_line ? 2 : 2));
+				TRY(put(&ed->pool, prefix, prefix_len));
+			}
+			wrote = true;
+			TRY(json_string(&ed->pool, e->key, e->key_len));
+			TRY(put(&ed->pool, ": ", 2));
+			if (!first) {
+				char *b2 = NULL;
+				size_t b2_len = base_len + em.unit_len;
+
+				b2 = malloc(b2_len + 1);
+				if (!b2) {
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				memcpy(b2, base, base_len);
+				memcpy(b2 + base_len, em.unit, em.unit_len);
+				ret = json_fresh(&em, e->value, b2, b2_len, 0);
+				free(b2);
+				if (ret)
+					goto out;
+			} else {
+				TRY(json_fresh(&em, e->value, prefix, prefix_len, 0));
+			}
+		}
+		if (!first) {
+			TRY(put(&ed->pool, "\n", 1));
+			TRY(put(&ed->pool, (const char *)src + ls, k - ls));
+		}
+	}
+	TRY(store_edits_push(ed, pos, pos, mark));
+out:
+	return ret;
+}
+
+static int patch_node(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
+		      const struct jemit *tmpl)
+{
+	int ret = 0;
+
+	if (n->kind == DOC_SCALAR) {
+		size_t mark = ed->pool.len;
+
+		if (!n->dirty)
+			return 0;
+		TRY(json_scalar(&ed->pool, n));
+		return store_edits_push(ed, n->span.start, n->span.end, mark);
+	}
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (!is_new(e, n) && !e->removed)
+			TRY(patch_node(ed, src, e->value, tmpl));
+	}
+	if (n->kind == DOC_MAP)
+		TRY(patch_map_tail(ed, src, n, tmpl));
+out:
+	return ret;
+}
+
+/* One indentation unit as the source uses it: the blanks before the
+ * top-level object's first key, else the option. */
+static void detect_unit(const struct doc *d, struct jemit *em)
+{
+	const struct doc_node *root = d->branches[0];
+
+	for (size_t i = 0; i < root->count; i++) {
+		const struct doc_entry *e = &root->entries[i];
+		size_t ls, k;
+
+		if (e->key_span.start == DOC_NO_POS)
+			continue;
+		ls = line_start(d->source.data, e->key_span.start);
+		if (ls <= root->span.start)
+			return;
+		for (k = ls; k < e->key_span.start; k++)
+			if (d->source.data[k] != ' ' && d->source.data[k] != '\t')
+				return;
+		if (k > ls) {
+			em->unit = (const char *)d->source.data + ls;
+			em->unit_len = k - ls;
+		}
+		return;
+	}
+}
+
+int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+{
+	static const char spaces[] = "                ";
+	struct jemit em = { .out = out, .unit = "\t", .unit_len = 1 };
+	struct store_edits ed;
+	int ret = 0;
+
+	if (opts && opts->indent >= 0) {
+		em.unit = spaces;
+		em.unit_len = (size_t)(opts->indent > 16 ? 16 : opts->indent);
+	}
+	if (d->count == 0)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
+	if (d->count > 1)
+		return GS_FAIL(GS_ERR_USAGE, "JSON holds a single document");
+	store_edits_init(&ed);
+	if (d->format == DOC_FORMAT_JSON && d->source.data && patchable(d->branches[0])) {
+		detect_unit(d, &em);
+		TRY(patch_node(&ed, d->source.data, d->branches[0], &em));
+		TRY(store_edits_apply(&ed, d->source.data, d->source.len, out));
+	} else {
+		TRY(json_fresh(&em, d->branches[0], "", 0, 0));
+		TRY(put(out, "\n", 1));
+	}
+out:
+	store_edits_release(&ed);
+	return ret;
+}

@@ -1,0 +1,71 @@
+/* Store dispatch and format names (sops cmd/sops/formats: FormatForPath). */
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+
+int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+{
+	switch (format) {
+	case DOC_FORMAT_YAML:
+		return store_yaml_load(text, len, d);
+	case DOC_FORMAT_JSON:
+		return store_json_load(text, len, d);
+	default:
+		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
+	}
+}
+
+int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
+	       struct gs_buf *out)
+{
+	switch (format) {
+	case DOC_FORMAT_YAML:
+		return store_yaml_emit(d, opts, out);
+	case DOC_FORMAT_JSON:
+		return store_json_emit(d, opts, out);
+	default:
+		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
+	}
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* sops 6.5: case-sensitive suffixes, binary otherwise */
+enum doc_format store_format_for_path(const char *path)
+{
+	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+		return DOC_FORMAT_YAML;
+	if (has_suffix(path, ".json"))
+		return DOC_FORMAT_JSON;
+	if (has_suffix(path, ".env"))
+		return DOC_FORMAT_DOTENV;
+	if (has_suffix(path, ".ini"))
+		return DOC_FORMAT_INI;
+	return DOC_FORMAT_BINARY;
+}
+
+int store_format_from_name(const char *name, enum doc_format *out)
+{
+	static const struct {
+		const char *name;
+		enum doc_format format;
+	} names[] = {
+		{ "yaml", DOC_FORMAT_YAML },     { "json", DOC_FORMAT_JSON },
+		{ "dotenv", DOC_FORMAT_DOTENV }, { "ini", DOC_FORMAT_INI },
+		{ "binary", DOC_FORMAT_BINARY },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, name) == 0) {
+			*out = names[i].format;
+			return 0;
+		}
+	}
+	return GS_FAIL(GS_ERR_USAGE, "unknown format '%.32s'", name);
+}

@@ -1,0 +1,74 @@
+/* Private helpers shared by the stores (src/store/ and its tests/fuzzers). */
+#ifndef GITSEAL_STORE_INT_H
+#define GITSEAL_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/doc.h"
+#include "gitseal/secmem.h"
+
+/* Shortest round-trip digits of a finite double: digits[0..n) with the
+ * decimal point after `point` digits (point may be <= 0 or > n). */
+struct float_digits {
+	char digits[24];
+	int n;
+	int point;
+	bool negative;
+};
+
+void float_shortest(double v, struct float_digits *fd);
+/* Positional text as sops writes a float value (Go FormatFloat 'f', -1):
+ * "1000000000000000000000", "0.00000015", "NaN", "+Inf", "-Inf". */
+int float_format_positional(double v, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Go strconv.FormatFloat(v, 'g', -1, 64), as yaml.v3 writes floats. */
+int float_format_go_g(double v, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Go encoding/json float formatting ('f' in [1e-6, 1e21), else 'e'). */
+int float_format_go_json(double v, struct gs_buf *out) __attribute__((warn_unused_result));
+
+/* A doc float text ("1.5", "NaN", "+Inf") back to a double. */
+bool float_from_text(const char *text, size_t len, double *out);
+
+/* How a YAML 1.2 (yaml.v3) plain scalar resolves. */
+enum yaml_resolved {
+	YAML_RESOLVED_STR,
+	YAML_RESOLVED_NULL,
+	YAML_RESOLVED_BOOL,
+	YAML_RESOLVED_INT,
+	YAML_RESOLVED_UINT,   /* above int64: sops cannot walk it */
+	YAML_RESOLVED_FLOAT,
+	YAML_RESOLVED_TIMESTAMP,
+};
+
+/* Resolves a plain scalar. For INT, *ival is set; for FLOAT, *fval. */
+enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, double *fval);
+
+/* UTF-8 helpers. Returns the length of the valid sequence at p, or 0. */
+size_t utf8_decode(const uint8_t *p, size_t avail, uint32_t *cp);
+void utf8_encode(uint32_t cp, char out[4], size_t *n);
+
+
+
+/* Patch-mode output: a list of replacements of source byte ranges. The
+ * replacement texts (plaintext) live in one secure pool. */
+struct store_edit {
+	size_t start, end;       /* source range replaced (start == end: insert) */
+	size_t text_off, text_len;
+	size_t seq;              /* insertion order, to keep ties stable */
+};
+
+struct store_edits {
+	struct store_edit *v;
+	size_t n, cap;
+	struct gs_buf pool;
+};
+
+void store_edits_init(struct store_edits *e);
+void store_edits_release(struct store_edits *e);
+/* Records an edit whose text is pool[mark, pool.len). */
+int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
+	__attribute__((warn_unused_result));
+int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+#endif

@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# edit, set, unset, rotate, updatekeys, filestatus, exec-env, exec-file.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'db:\n    user: admin\n    password: hunter2\n    port: 5432\nname: app\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	cp secret.yaml original.yaml
+	export TMPDIR="$TMP/tmpdir"
+	mkdir -p "$TMPDIR"
+}
+teardown() { teardown_tmp; }
+
+# lines that differ between two files
+changed_lines() { diff "$1" "$2" | grep -c '^>' || true; }
+
+@test "set changes one value line plus mac and lastmodified; others keep their ciphertext" {
+	gitseal set secret.yaml '["db"]["password"]' '"new-pass"'
+	[ "$(gitseal decrypt --extract '["db"]["password"]' secret.yaml)" = "new-pass" ]
+	[ "$(changed_lines original.yaml secret.yaml)" -eq 3 ]
+	diff original.yaml secret.yaml | grep '^>' | grep -q 'password: ENC'
+	diff original.yaml secret.yaml | grep '^>' | grep -q 'lastmodified:'
+	diff original.yaml secret.yaml | grep '^>' | grep -q 'mac: ENC'
+	grep -qF "$(grep 'user:' original.yaml)" secret.yaml
+}
+
+@test "set a new key and a number; unset removes; --idempotent" {
+	gitseal set secret.yaml '["db"]["replicas"]' '3'
+	[ "$(gitseal decrypt --extract '["db"]["replicas"]' secret.yaml)" = "3" ]
+	gitseal unset secret.yaml '["db"]["replicas"]'
+	run gitseal decrypt --extract '["db"]["replicas"]' secret.yaml
+	[ "$status" -ne 0 ]
+	run gitseal unset secret.yaml '["db"]["replicas"]'
+	[ "$status" -ne 0 ]
+	gitseal unset --idempotent secret.yaml '["db"]["replicas"]'
+	gitseal decrypt secret.yaml | cmp - plain.yaml
+}
+
+@test "set with a bad value or path" {
+	run gitseal set secret.yaml '["db"]["password"]' 'not json'
+	[ "$status" -eq 7 ]
+	run gitseal set secret.yaml 'db.password' '"x"'
+	[ "$status" -eq 7 ]
+	cmp secret.yaml original.yaml
+}
+
+@test "edit: an unchanged file exits 200 and leaves nothing behind" {
+	run env EDITOR=true "$GITSEAL_BIN" edit secret.yaml
+	[ "$status" -eq 200 ]
+	cmp secret.yaml original.yaml
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "edit: a changed value, only that line (plus MAC) changes; the plaintext dir is removed" {
+	cat >"$TMP/editor.sh" <<'SH'
+#!/bin/sh
+dir=$(dirname "$1")
+stat -c %a "$dir" >"$TMP_NOTE/dirmode"
+sed -i 's/hunter2/correct-horse/' "$1"
+SH
+	chmod +x "$TMP/editor.sh"
+	mkdir -p note
+	TMP_NOTE="$TMP/note" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat note/dirmode)" = "700" ]
+	[ "$(gitseal decrypt --extract '["db"]["password"]' secret.yaml)" = "correct-horse" ]
+	[ "$(changed_lines original.yaml secret.yaml)" -eq 3 ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "edit: a failing editor leaves the file untouched and removes the plaintext" {
+	run env EDITOR=false "$GITSEAL_BIN" edit secret.yaml
+	[ "$status" -ne 0 ]
+	cmp secret.yaml original.yaml
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "rotate: new data key, every value changes, plaintext the same" {
+	gitseal rotate -i secret.yaml
+	gitseal decrypt secret.yaml | cmp - plain.yaml
+	! grep -qF "$(grep 'user:' original.yaml)" secret.yaml
+	k2=$(age-keygen -y "$KEYS/test-age-key-2.txt")
+	gitseal rotate -i --add-age "$k2" secret.yaml
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
+	gitseal rotate -i --rm-age "$(demo_recipient)" secret.yaml
+	run gitseal decrypt secret.yaml
+	[ "$status" -eq 128 ]
+}
+
+@test "updatekeys: adds the rule's new recipient, values and MAC unchanged" {
+	k2=$(age-keygen -y "$KEYS/test-age-key-2.txt")
+	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$k2" >.sops.yaml
+	gitseal updatekeys -y secret.yaml
+	[ "$(grep -c 'recipient:' secret.yaml)" -eq 2 ]
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
+	grep -qF "$(grep 'user:' original.yaml)" secret.yaml
+	grep -qF "$(grep 'mac:' original.yaml)" secret.yaml
+	run gitseal updatekeys -y secret.yaml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already up to date"* ]]
+}
+
+@test "filestatus" {
+	[ "$(gitseal filestatus secret.yaml)" = '{"encrypted":true}' ]
+	[ "$(gitseal filestatus plain.yaml)" = '{"encrypted":false}' ]
+}
+
+@test "exec-env and exec-file see the plaintext; nothing stays on disk" {
+	printf 'PASSWORD: hunter2\nUSER: admin\n' >env.yaml
+	gitseal encrypt --age "$(demo_recipient)" env.yaml >env.enc.yaml
+	[ "$(gitseal exec-env env.enc.yaml 'echo $USER:$PASSWORD')" = "admin:hunter2" ]
+	run gitseal exec-env env.enc.yaml 'exit 7'
+	[ "$status" -eq 7 ]
+	[ "$(gitseal exec-file env.enc.yaml 'cat {}')" = "$(cat env.yaml)" ]
+	[ "$(gitseal exec-file --no-fifo env.enc.yaml 'cat {}')" = "$(cat env.yaml)" ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
