@@ -183,7 +183,7 @@ struct sops_metadata_out {
 int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
 	__attribute__((warn_unused_result));
 
-/* ---- keys.c: data key, wrap/unwrap, Shamir (spec 7, 8, 9) ---- */
+/* ---- keys.c: data key, wrap/unwrap (spec 7, 8); shamir.c (spec 9) ---- */
 
 /* Secure, SOPS_DATA_KEY_SIZE bytes. */
 uint8_t *sops_data_key_new(void);
@@ -205,16 +205,33 @@ int sops_shamir_split(const uint8_t secret[SOPS_DATA_KEY_SIZE], int n, int thres
 int sops_shamir_combine(const uint8_t *shares, size_t count, uint8_t secret[SOPS_DATA_KEY_SIZE])
 	__attribute__((warn_unused_result));
 
-/* ---- engine.c ---- */
+/* ---- tree.c: a document under a known data key ---- */
 
 /* Decryption with a known data key (fixtures, PGP files). */
 int sops_decrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			      const struct sops_decrypt_opts *opts) __attribute__((warn_unused_result));
 
-/* Encryption with a given data key and already wrapped entries (tests and
- * reuse). */
-int sops_encrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-			      const struct sops_meta_group *group, const struct sops_selection *sel,
-			      const char *lastmodified) __attribute__((warn_unused_result));
+struct sops_stash;
+
+/* A previous encrypted version, decrypted (without changing it) and
+ * verified, with every leaf's ciphertext indexed by (AAD, typed value). */
+struct sops_previous {
+	struct sops_metadata meta;
+	uint8_t *key;
+	struct sops_stash *stash;
+};
+
+int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KEY_SIZE],
+				struct sops_previous *p) __attribute__((warn_unused_result));
+void sops_previous_release(struct sops_previous *p);
+
+/* Encrypts d under key; group holds the wrapped key entries to write.
+ * With prev (same key), unchanged values keep their ciphertext, and when
+ * nothing changed lastmodified, mac and version are kept. lastmodified
+ * NULL means now. */
+int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			  const struct sops_meta_group *group, const struct sops_selection *sel,
+			  const struct sops_previous *prev, const char *lastmodified)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -1,0 +1,519 @@
+/* .sops.yaml (spec 10; sops config/config.go), read with libyaml's
+ * document API: independent of the YAML store. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "gitseal/config.h"
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "../sops/sops_int.h"
+
+enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
+
+struct parser {
+	yaml_document_t doc;
+	const char *name;
+};
+
+static yaml_node_t *node_at(struct parser *p, int id)
+{
+	return yaml_document_get_node(&p->doc, id);
+}
+
+static bool scalar_is(yaml_node_t *n, const char *s)
+{
+	return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == strlen(s) &&
+	       memcmp(n->data.scalar.value, s, n->data.scalar.length) == 0;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *map_get(struct parser *p, yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+	     pr++)
+		if (scalar_is(node_at(p, pr->key), key))
+			return node_at(p, pr->value);
+	return NULL;
+}
+
+static bool is_null(yaml_node_t *n)
+{
+	const char *s = scalar(n);
+
+	return !n || (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		      (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+		       !strcmp(s, "NULL")));
+}
+
+static int add_string(char ***list, size_t *count, const char *s, size_t len, bool dedupe)
+{
+	char **v;
+
+	while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
+		       s[len - 1] == '\r'))
+		len--;
+	if (!len)
+		return 0;
+	if (dedupe)
+		for (size_t i = 0; i < *count; i++)
+			if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
+				return 0;
+	v = realloc(*list, (*count + 1) * sizeof(*v));
+	if (!v)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*list = v;
+	if (!(v[*count] = strndup(s, len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*count)++;
+	return 0;
+}
+
+/* A key field: a string with commas, or a list of such strings. */
+static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char ***list,
+		    size_t *count, bool dedupe)
+{
+	int ret = 0;
+
+	if (is_null(n))
+		return 0;
+	if (n->type == YAML_SCALAR_NODE) {
+		const char *s = scalar(n), *comma;
+
+		while (ret == 0) {
+			comma = strchr(s, ',');
+			ret = add_string(list, count, s, comma ? (size_t)(comma - s) : strlen(s), dedupe);
+			if (!comma)
+				break;
+			s = comma + 1;
+		}
+		return ret;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be a string or a list", p->name, field);
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top && ret == 0; it++) {
+		yaml_node_t *item = node_at(p, *it);
+
+		if (!item || item->type != YAML_SCALAR_NODE)
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be strings", p->name, field);
+		ret = add_keys(p, item, field, list, count, dedupe);
+	}
+	return ret;
+}
+
+static const char *const selection_names[] = {
+	[SOPS_SEL_UNENCRYPTED_SUFFIX] = "unencrypted_suffix",
+	[SOPS_SEL_ENCRYPTED_SUFFIX] = "encrypted_suffix",
+	[SOPS_SEL_UNENCRYPTED_REGEX] = "unencrypted_regex",
+	[SOPS_SEL_ENCRYPTED_REGEX] = "encrypted_regex",
+	[SOPS_SEL_UNENCRYPTED_COMMENT_REGEX] = "unencrypted_comment_regex",
+	[SOPS_SEL_ENCRYPTED_COMMENT_REGEX] = "encrypted_comment_regex",
+};
+
+static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *out, int depth)
+{
+	yaml_node_t *merge;
+	int ret = 0;
+
+	if (depth > 16)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': key group merges nested too deeply", p->name);
+	if (is_null(g))
+		return 0;
+	if (g->type != YAML_MAPPING_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': a key group must be a mapping", p->name);
+	/* extractMasterKeys: merge first, then age, ..., hc_vault */
+	merge = map_get(p, g, "merge");
+	if (merge && !is_null(merge)) {
+		if (merge->type != YAML_SEQUENCE_NODE)
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': 'merge' must be a list", p->name);
+		for (yaml_node_item_t *it = merge->data.sequence.items.start;
+		     it < merge->data.sequence.items.top && ret == 0; it++)
+			ret = parse_group(p, node_at(p, *it), out, depth + 1);
+	}
+	if (ret == 0)
+		ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true);
+	if (ret == 0)
+		ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
+			       &out->vault_count, true);
+	return ret;
+}
+
+static void group_free(struct sops_key_group *g)
+{
+	for (size_t i = 0; i < g->age_count; i++)
+		free(g->age[i]);
+	for (size_t i = 0; i < g->vault_count; i++)
+		free(g->vault_uris[i]);
+	free(g->age);
+	free(g->vault_uris);
+}
+
+static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, int *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	long v;
+
+	if (is_null(n)) {
+		*out = 0;
+		return 0;
+	}
+	if (!s)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < INT_MIN || v > INT_MAX)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, size_t index)
+{
+	yaml_node_t *kg, *n;
+	const char *s;
+	int ret = 0;
+
+	memset(rule, 0, sizeof(*rule));
+	if (r->type != YAML_MAPPING_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
+	if ((n = map_get(p, r, "path_regex")) && !is_null(n)) {
+		regex_t re;
+
+		if (!(s = scalar(n)))
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
+		if ((ret = sops_regex_compile(&re, s)) < 0)
+			return ret;
+		regfree(&re);
+		if (!(rule->path_regex = strdup(s)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++) {
+		n = map_get(p, r, selection_names[k]);
+		if (is_null(n) || !(s = scalar(n)) || !*s)
+			continue;
+		if (rule->selection.kind != SOPS_SEL_NONE)
+			return GS_FAIL(GS_ERR_CONFIG,
+				       "'%s': creation rule %zu sets more than one of the "
+				       "encrypted/unencrypted suffix/regex options",
+				       p->name, index);
+		if (k != SOPS_SEL_UNENCRYPTED_SUFFIX && k != SOPS_SEL_ENCRYPTED_SUFFIX) {
+			regex_t re;
+
+			if ((ret = sops_regex_compile(&re, s)) < 0)
+				return ret;
+			regfree(&re);
+		}
+		rule->selection.kind = (enum sops_selection_kind)k;
+		if (!(rule->selection.value = strdup(s)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	if ((n = map_get(p, r, "mac_only_encrypted")) && !is_null(n))
+		rule->selection.mac_only_encrypted =
+			scalar_is(n, "true") || scalar_is(n, "True") || scalar_is(n, "TRUE");
+	if ((ret = parse_int_node(p, map_get(p, r, "shamir_threshold"), "shamir_threshold",
+				  &rule->shamir_threshold)) < 0)
+		return ret;
+	kg = map_get(p, r, "key_groups");
+	if (kg && !is_null(kg) && kg->type != YAML_SEQUENCE_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': key_groups must be a list", p->name);
+	if (kg && kg->type == YAML_SEQUENCE_NODE &&
+	    kg->data.sequence.items.top > kg->data.sequence.items.start) {
+		size_t n_groups = (size_t)(kg->data.sequence.items.top - kg->data.sequence.items.start);
+
+		rule->groups = calloc(n_groups, sizeof(*rule->groups));
+		if (!rule->groups)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < n_groups && ret == 0; i++) {
+			rule->group_count++;
+			ret = parse_group(p, node_at(p, kg->data.sequence.items.start[i]),
+					  &rule->groups[i], 0);
+		}
+		return ret;
+	}
+	/* flat keys make one group (getKeyGroupsFromCreationRule), no dedupe */
+	rule->groups = calloc(1, sizeof(*rule->groups));
+	if (!rule->groups)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	rule->group_count = 1;
+	if ((ret = add_keys(p, map_get(p, r, "age"), "age", &rule->groups[0].age,
+			    &rule->groups[0].age_count, false)) < 0)
+		return ret;
+	return add_keys(p, map_get(p, r, "hc_vault_transit_uri"), "hc_vault_transit_uri",
+			&rule->groups[0].vault_uris, &rule->groups[0].vault_count, false);
+}
+
+static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, int *out)
+{
+	yaml_node_t *n = map_get(p, map_get(p, stores, fmt), "indent");
+
+	if (!n)
+		return 0;
+	return parse_int_node(p, n, "indent", out);
+}
+
+int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
+{
+	yaml_parser_t yp;
+	struct parser p;
+	struct sops_config *c = NULL;
+	yaml_node_t *root, *rules, *stores;
+	bool have_doc = false;
+	int ret = 0;
+
+	*out = NULL;
+	memset(&p, 0, sizeof(p));
+	p.name = ".sops.yaml";
+	if (len > CONFIG_MAX_SIZE)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': too large", p.name);
+	if (!yaml_parser_initialize(&yp))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, &p.doc)) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': invalid YAML at line %zu: %s", p.name,
+			      yp.problem_mark.line + 1, yp.problem ? yp.problem : "syntax error");
+		goto out;
+	}
+	have_doc = true;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->dir = strdup(dir ? dir : "."))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	c->json_indent = -2;
+	root = yaml_document_get_root_node(&p.doc);
+	if (!root || is_null(root))
+		goto out;
+	if (root->type != YAML_MAPPING_NODE) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': top level must be a mapping", p.name);
+		goto out;
+	}
+	stores = map_get(&p, root, "stores");
+	if ((ret = parse_indent(&p, stores, "yaml", &c->yaml_indent)) < 0 ||
+	    (ret = parse_indent(&p, stores, "json", &c->json_indent)) < 0)
+		goto out;
+	rules = map_get(&p, root, "creation_rules");
+	if (!rules || is_null(rules))
+		goto out;
+	if (rules->type != YAML_SEQUENCE_NODE) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': creation_rules must be a list", p.name);
+		goto out;
+	}
+	c->rules = calloc((size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start) + 1,
+			  sizeof(*c->rules));
+	if (!c->rules) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (yaml_node_item_t *it = rules->data.sequence.items.start;
+	     it < rules->data.sequence.items.top && ret == 0; it++) {
+		yaml_node_t *r = node_at(&p, *it);
+
+		c->rule_count++;
+		ret = r ? parse_rule(&p, r, &c->rules[c->rule_count - 1], c->rule_count)
+			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid creation rule", p.name);
+	}
+out:
+	if (have_doc)
+		yaml_document_delete(&p.doc);
+	yaml_parser_delete(&yp);
+	if (ret < 0) {
+		sops_config_free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void sops_config_free(struct sops_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->rule_count; i++) {
+		struct sops_rule *r = &c->rules[i];
+
+		free(r->path_regex);
+		free(r->selection.value);
+		for (size_t g = 0; g < r->group_count; g++)
+			group_free(&r->groups[g]);
+		free(r->groups);
+	}
+	free(c->rules);
+	free(c->path);
+	free(c->dir);
+	free(c);
+}
+
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	size_t n;
+	char *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	n = strlen(cwd) + strlen(path) + 2;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", cwd, path);
+	return out;
+}
+
+/* filepath.Clean, enough for matching: drop "." parts, fold "..", "//". */
+static void clean_path(char *p)
+{
+	char *src = p, *dst = p;
+
+	while (*src) {
+		if (src[0] == '/' && (src[1] == '/' || (src[1] == '.' && (src[2] == '/' || !src[2])))) {
+			src += src[1] == '/' ? 1 : 2;
+			continue;
+		}
+		if (src[0] == '/' && src[1] == '.' && src[2] == '.' && (src[3] == '/' || !src[3])) {
+			while (dst > p && *--dst != '/')
+				;
+			src += 3;
+			continue;
+		}
+		*dst++ = *src++;
+	}
+	if (dst == p)
+		*dst++ = '/';
+	*dst = '\0';
+}
+
+int sops_config_load(const char *path, struct sops_config **out)
+{
+	struct gs_buf text;
+	char *abs = NULL, *slash;
+	int ret;
+
+	*out = NULL;
+	gs_buf_init(&text, false);
+	if ((ret = gs_read_file(path, &text, CONFIG_MAX_SIZE)) < 0)
+		goto out;
+	if (!(abs = absolute(path))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	clean_path(abs);
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((ret = sops_config_parse((const char *)text.data, text.len, abs, out)) < 0) {
+		gs_error_prefix("%s", path);
+		goto out;
+	}
+	if (!((*out)->path = strdup(path))) {
+		sops_config_free(*out);
+		*out = NULL;
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+out:
+	free(abs);
+	gs_buf_release(&text);
+	return ret;
+}
+
+int sops_config_find(const char *start_dir, char **path_out)
+{
+	char *dir = absolute(start_dir ? start_dir : ".");
+	int ret = 0;
+
+	*path_out = NULL;
+	if (!dir)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	clean_path(dir);
+	for (int level = 0; level < CONFIG_MAX_LEVELS; level++) {
+		size_t n = strlen(dir) + sizeof("/.sops.yaml");
+		char *cand = malloc(n);
+		struct stat st;
+		char *slash;
+
+		if (!cand) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		snprintf(cand, n, "%s%s.sops.yaml", dir, strcmp(dir, "/") ? "/" : "");
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			*path_out = cand;
+			break;
+		}
+		free(cand);
+		if (strcmp(dir, "/") == 0)
+			break;
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(dir);
+	return ret;
+}
+
+int sops_config_match(const struct sops_config *c, const char *file_path,
+		      const struct sops_rule **out)
+{
+	char *abs = absolute(file_path);
+	const char *rel;
+	size_t dlen;
+	int ret = GS_ERR_NO_RULE;
+
+	*out = NULL;
+	if (!abs)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	clean_path(abs);
+	rel = abs;
+	dlen = strlen(c->dir);
+	/* parseCreationRuleForFile: strip "<config dir>/" when it is a prefix */
+	if (strcmp(c->dir, "/") == 0)
+		rel = abs + 1;
+	else if (strncmp(abs, c->dir, dlen) == 0 && abs[dlen] == '/')
+		rel = abs + dlen + 1;
+	for (size_t i = 0; i < c->rule_count; i++) {
+		const struct sops_rule *r = &c->rules[i];
+		regex_t re;
+		bool hit;
+
+		if (!r->path_regex || !r->path_regex[0]) {
+			*out = r;
+			ret = 0;
+			break;
+		}
+		if ((ret = sops_regex_compile(&re, r->path_regex)) < 0)
+			break;
+		hit = sops_regex_match(&re, rel);
+		regfree(&re);
+		ret = GS_ERR_NO_RULE;
+		if (hit) {
+			*out = r;
+			ret = 0;
+			break;
+		}
+	}
+	if (ret == GS_ERR_NO_RULE)
+		gs_error_set(GS_ERR_NO_RULE, "no matching creation rules found for '%s'", file_path);
+	free(abs);
+	return ret;
+}

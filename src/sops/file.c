@@ -1,0 +1,137 @@
+/* File level: bytes -> store -> engine -> store -> bytes, with the keys and
+ * selection taken from options, else from the matching creation rule. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/config.h"
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "sops_int.h"
+
+static bool scalar_is(const struct doc_node *root, const char *key, const char *want)
+{
+	struct doc_entry *e = doc_map_find(root, key);
+
+	return e && e->value && e->value->kind == DOC_SCALAR && strcmp(e->value->text, want) == 0;
+}
+
+/* kind: Secret with apiVersion v1 at the top level of every document. */
+static bool is_k8s_secret(const struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		const struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !scalar_is(root, "kind", "Secret") ||
+		    !scalar_is(root, "apiVersion", "v1"))
+			return false;
+	}
+	return d->count > 0;
+}
+
+int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_encrypt_opts *o,
+		      struct gs_buf *out)
+{
+	struct doc d, prev;
+	struct age_recipient_list recipients = { NULL, 0 };
+	struct sops_encrypt_opts eo;
+	struct store_emit_opts emit = { 0 };
+	const struct sops_rule *rule = NULL;
+	const char *const *strings = o->age_recipients;
+	size_t count = o->age_recipient_count;
+	bool have_prev = false;
+	int ret;
+
+	doc_init(&d, o->format);
+	memset(&eo, 0, sizeof(eo));
+	if ((ret = store_load(o->format, plain, len, &d)) < 0)
+		goto out;
+	if (sops_doc_is_encrypted(&d)) {
+		ret = GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
+		goto out;
+	}
+	if (!d.count) {
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
+		goto out;
+	}
+	/* sops loads the rule even when keys come from flags: it also gives
+	 * the selection options (spec 10.3). */
+	if (o->config && o->config->rule_count &&
+	    (ret = sops_config_match(o->config, o->rule_path ? o->rule_path : "", &rule)) < 0)
+		goto out;
+	if (!count && rule) {
+		if (rule->group_count > 1) {
+			ret = GS_FAIL(GS_ERR_CONFIG, "creation rules with several key groups are not "
+						     "supported for encryption yet");
+			goto out;
+		}
+		if (rule->group_count == 1) {
+			strings = (const char *const *)rule->groups[0].age;
+			count = rule->groups[0].age_count;
+		}
+	}
+	if (!count) {
+		ret = GS_FAIL(GS_ERR_USAGE, "config file not found, or has no creation rules, and no "
+					    "keys provided");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct age_recipient *r;
+
+		if ((ret = age_recipient_parse(strings[i], &r)) < 0)
+			goto out;
+		if ((ret = age_recipient_list_add(&recipients, r)) < 0) {
+			age_recipient_free(r);
+			goto out;
+		}
+	}
+	eo.recipients = &recipients;
+	eo.recipient_strings = (char **)strings;
+	eo.selection = o->selection;
+	if (eo.selection.kind == SOPS_SEL_NONE && rule)
+		eo.selection.kind = rule->selection.kind, eo.selection.value = rule->selection.value;
+	if (rule && rule->selection.mac_only_encrypted)
+		eo.selection.mac_only_encrypted = true;
+	if (eo.selection.kind == SOPS_SEL_NONE && is_k8s_secret(&d)) {
+		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
+		eo.selection.value = (char *)"^(data|stringData)$";
+	}
+	eo.shamir_threshold = rule ? rule->shamir_threshold : 0;
+	doc_init(&prev, o->format);
+	if (o->previous && o->previous_len &&
+	    store_load(o->format, o->previous, o->previous_len, &prev) == 0)
+		have_prev = true;
+	gs_error_clear();
+	ret = sops_encrypt_doc(&d, &eo, have_prev ? &prev : NULL, o->identities);
+	doc_release(&prev);
+	if (ret < 0)
+		goto out;
+	emit.indent = o->indent;
+	if (!emit.indent && o->config)
+		emit.indent = o->format == DOC_FORMAT_JSON && o->config->json_indent != -2
+				      ? o->config->json_indent
+				      : o->format == DOC_FORMAT_YAML ? o->config->yaml_indent : 0;
+	ret = store_emit(&d, o->format, &emit, out);
+out:
+	age_recipient_list_release(&recipients);
+	doc_release(&d);
+	return ret;
+}
+
+int sops_file_decrypt(const uint8_t *cipher, size_t len, enum doc_format format,
+		      const struct age_identity_list *ids, const struct sops_decrypt_opts *o,
+		      struct gs_buf *out)
+{
+	struct doc d;
+	struct store_emit_opts emit = { 0 };
+	int ret;
+
+	doc_init(&d, format);
+	if ((ret = store_load(format, cipher, len, &d)) < 0)
+		goto out;
+	if ((ret = sops_decrypt_doc(&d, ids, o)) < 0)
+		goto out;
+	ret = store_emit(&d, format, &emit, out);
+out:
+	doc_release(&d);
+	return ret;
+}
