@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # gitseal render: plain directories and kustomizations, all or nothing.
 
+bats_require_minimum_version 1.5.0
 load k8s_helpers
 
 setup() {
