@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "exec-file", cmd_exec_file, "run a command with the plaintext in a FIFO ({} in the command)" },
 	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
 	{ "git", cmd_git, "the git filter, diff and merge drivers: init, filter-process, textconv, merge, check" },
+	{ "render", cmd_render, "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)" },
+	{ "krm", cmd_krm, "KRM function / KSOPS-compatible secret generator (kustomize, kpt)" },
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
 
@@ -44,6 +46,12 @@ int main(int argc, char **argv)
 	if (gs_crypto_init() != 0) {
 		cmd_print_error();
 		return EXIT_GENERIC;
+	}
+	{
+		const char *base = strrchr(argv[0], '/');
+
+		if (!strcmp(base ? base + 1 : argv[0], "ksops"))
+			return cmd_ksops(argc, argv);
 	}
 	if (argc < 2) {
 		usage(stderr);

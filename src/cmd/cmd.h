@@ -64,5 +64,9 @@ int cmd_exec_file(int argc, char **argv);
 /* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */
 int cmd_legacy(int argc, char **argv);
 int cmd_git(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_krm(int argc, char **argv);
+/* The binary invoked as "ksops" (KSOPS's name; argv[0] is the program). */
+int cmd_ksops(int argc, char **argv);
 
 #endif

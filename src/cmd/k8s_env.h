@@ -1,0 +1,11 @@
+/* Shared by the cluster commands (render, krm). */
+#ifndef GITSEAL_CMD_K8S_ENV_H
+#define GITSEAL_CMD_K8S_ENV_H
+
+/* Argo CD passes an Application's plugin env as ARGOCD_ENV_<NAME>: maps the
+ * sops age variables to their own names. A variable the sidecar itself sets
+ * wins. SOPS_AGE_KEY_CMD runs a command, so it is taken from an
+ * Application only when the sidecar sets GITSEAL_ALLOW_ARGOCD_KEY_CMD=1. */
+void cmd_k8s_import_argocd_env(void);
+
+#endif

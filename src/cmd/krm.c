@@ -1,0 +1,86 @@
+/* gitseal krm: a KRM function (ResourceList on stdin and stdout) taking
+ * KSOPS generator configs; `gitseal krm --legacy CONFIG`, or the binary
+ * invoked as `ksops CONFIG`, is KSOPS's legacy exec-plugin mode. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "gitseal/io.h"
+#include "gitseal/k8s.h"
+#include "gitseal/sops.h"
+#include "k8s_env.h"
+
+static const char usage_text[] =
+	"usage: gitseal krm                  (ResourceList on stdin, ResourceList on stdout)\n"
+	"       gitseal krm --legacy CONFIG  (kustomize legacy exec plugin: YAML on stdout)\n"
+	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1, kind: ksops)\n"
+	"or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and secretFrom.\n";
+
+static int run(const char *legacy_config)
+{
+	struct age_identity_list ids = { 0 };
+	struct k8s_failures fails = { 0 };
+	struct gs_buf in, out;
+	char cwd[PATH_MAX];
+	int ret, code = EXIT_OK;
+
+	gs_harden_process();
+	gs_buf_init(&in, false);
+	gs_buf_init(&out, true);
+	cmd_k8s_import_argocd_env();
+	ret = getcwd(cwd, sizeof(cwd)) ? 0 : GS_FAIL(GS_ERR_IO, "cannot get the working directory");
+	if (!ret)
+		ret = sops_identities_load(&ids);
+	if (!ret && legacy_config) {
+		ret = k8s_krm_legacy(legacy_config, cwd, &ids, &out, &fails);
+	} else if (!ret) {
+		ret = gs_read_file("-", &in, 256 * 1024 * 1024);
+		if (!ret)
+			ret = k8s_krm_run(in.data, in.len, cwd, &ids, &out, &fails);
+	}
+	/* a KRM function reports errors in the ResourceList it writes */
+	if (!legacy_config || !ret) {
+		if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+			ret = ret ? ret : GS_FAIL(GS_ERR_IO, "cannot write to stdout");
+		fflush(stdout);
+	}
+	if (ret) {
+		for (size_t i = 0; i < fails.count; i++)
+			cmd_errorf("%s", fails.lines[i]);
+		if (!fails.count)
+			cmd_print_error();
+		code = EXIT_GENERIC;
+	}
+	k8s_failures_release(&fails);
+	age_identity_list_release(&ids);
+	gs_buf_release(&in);
+	gs_buf_release(&out);
+	return code;
+}
+
+int cmd_krm(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--legacy"))
+		return run(argv[2]);
+	if (argc == 1)
+		return run(NULL);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* As KSOPS: one argument is the legacy plugin mode, none is KRM. */
+int cmd_ksops(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+		return run(argv[1]);
+	if (argc == 1)
+		return run(NULL);
+	fputs("usage: ksops [CONFIG]   (gitseal's KSOPS-compatible generator)\n", stderr);
+	return EXIT_USAGE;
+}

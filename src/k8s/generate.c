@@ -1,0 +1,228 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/sops.h"
+#include "gitseal/store.h"
+#include "k8s_int.h"
+
+int k8s_file_decrypt(const char *path, const struct age_identity_list *ids, struct gs_buf *plain,
+		     enum doc_format *format)
+{
+	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct gs_buf cipher;
+	int ret;
+
+	gs_buf_init(&cipher, false);
+	*format = store_format_for_path(path);
+	ret = gs_read_file(path, &cipher, K8S_MAX_FILE);
+	if (!ret)
+		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+	gs_buf_release(&cipher);
+	return ret;
+}
+
+/* Every document of a decrypted manifest file becomes an item. */
+static int add_manifests(struct doc *out_doc, struct doc_node *items, const struct gs_buf *plain,
+			 enum doc_format format)
+{
+	struct k8s_span *spans = NULL;
+	size_t count = 0;
+	int ret;
+
+	if (format == DOC_FORMAT_JSON) {
+		spans = malloc(sizeof(*spans));
+		if (!spans)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		spans[0].start = 0;
+		spans[0].end = plain->len;
+		count = 1;
+	} else {
+		ret = k8s_stream_split((const char *)plain->data, plain->len, &spans, &count);
+		if (ret)
+			return ret;
+	}
+	ret = 0;
+	for (size_t i = 0; !ret && i < count; i++) {
+		struct doc d;
+
+		doc_init(&d, format);
+		ret = store_load(format, plain->data + spans[i].start, spans[i].end - spans[i].start, &d);
+		for (size_t b = 0; !ret && b < d.count; b++) {
+			struct doc_node *c = doc_clone(out_doc, d.branches[b]);
+
+			if (!c || !doc_append(out_doc, items, NULL, 0, c))
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		doc_release(&d);
+	}
+	free(spans);
+	return ret;
+}
+
+static struct doc_node *str_node(struct doc *d, const char *s)
+{
+	return doc_new_scalar(d, DOC_STR, s, strlen(s));
+}
+
+/* Keys sorted, as KSOPS's Go map marshalling writes them. */
+static int sorted_insert(struct doc *d, struct doc_node *map, const char *key, size_t klen,
+			 const char *val, size_t vlen)
+{
+	struct doc_node *v = doc_new_scalar(d, DOC_STR, val, vlen);
+	size_t pos = 0;
+
+	if (!v)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < map->count; i++) {
+		struct doc_entry *e = &map->entries[i];
+		size_t m = e->key_len < klen ? e->key_len : klen;
+		int c = memcmp(e->key, key, m);
+
+		if (!c && e->key_len == klen) {
+			e->value = v;
+			return 0;
+		}
+		if (c < 0 || (!c && e->key_len < klen))
+			pos = i + 1;
+	}
+	if (!doc_append(d, map, key, klen, v))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (pos < map->count - 1) {
+		struct doc_entry last = map->entries[map->count - 1];
+
+		memmove(&map->entries[pos + 1], &map->entries[pos],
+			(map->count - 1 - pos) * sizeof(*map->entries));
+		map->entries[pos] = last;
+	}
+	return 0;
+}
+
+static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir,
+			   const struct age_identity_list *ids, struct doc *d, struct doc_node *items)
+{
+	struct doc_node *secret = doc_new_map(d), *string_data = doc_new_map(d),
+			*data = doc_new_map(d), *meta;
+	struct gs_buf plain;
+	char *key = NULL, *rel = NULL, *path = NULL;
+	int ret = 0;
+
+	gs_buf_init(&plain, true);
+	if (!secret || !string_data || !data)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	const struct doc_node *lists[3] = { s->files, s->binary_files, s->envs };
+
+	for (int which = 0; !ret && which < 3; which++) {
+		const struct doc_node *l = lists[which];
+
+		for (size_t i = 0; !ret && l && i < l->count; i++) {
+			const struct doc_node *v = l->entries[i].value;
+			enum doc_format fmt;
+
+			if (l->entries[i].removed || v->kind != DOC_SCALAR)
+				continue;
+			if (which == 2) {
+				key = NULL;
+				rel = strdup(v->text);
+				ret = rel ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			} else {
+				ret = k8s_file_key_path(v->text, &key, &rel);
+			}
+			if (!ret) {
+				path = k8s_path_join(base_dir, rel);
+				ret = path ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			}
+			if (!ret)
+				ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+			if (ret)
+				gs_error_prefix("'%s'", rel ? rel : v->text);
+			if (!ret && which == 0) {
+				ret = sorted_insert(d, string_data, key, strlen(key), (const char *)plain.data,
+						    plain.len);
+			} else if (!ret && which == 1) {
+				size_t cap = sodium_base64_encoded_len(plain.len,
+								       sodium_base64_VARIANT_ORIGINAL);
+				char *b64 = gs_arena_alloc(&d->arena, cap);
+
+				ret = b64 ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				if (!ret) {
+					sodium_bin2base64(b64, cap, plain.data, plain.len,
+							  sodium_base64_VARIANT_ORIGINAL);
+					ret = sorted_insert(d, data, key, strlen(key), b64, strlen(b64));
+				}
+			} else if (!ret) {
+				struct doc env;
+
+				doc_init(&env, DOC_FORMAT_DOTENV);
+				struct doc_node *m = doc_new_map(&env);
+
+				ret = m ? k8s_dotenv_parse(&env, m, (const char *)plain.data, plain.len)
+					: GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				if (ret)
+					gs_error_prefix("'%s'", rel);
+				for (size_t k = 0; !ret && k < m->count; k++)
+					ret = sorted_insert(d, string_data, m->entries[k].key,
+							    m->entries[k].key_len, m->entries[k].value->text,
+							    m->entries[k].value->len);
+				doc_release(&env);
+			}
+			gs_buf_reset(&plain);
+			free(key);
+			free(rel);
+			free(path);
+			key = rel = path = NULL;
+		}
+	}
+	gs_buf_release(&plain);
+	if (ret)
+		return ret;
+	meta = s->metadata ? doc_clone(d, s->metadata) : doc_new_map(d);
+	if (!meta || !doc_append(d, secret, "apiVersion", 10, str_node(d, "v1")) ||
+	    !doc_append(d, secret, "kind", 4, str_node(d, "Secret")) ||
+	    !doc_append(d, secret, "metadata", 8, meta))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (string_data->count && !doc_append(d, secret, "stringData", 10, string_data))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (data->count && !doc_append(d, secret, "data", 4, data))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!doc_append(d, items, NULL, 0, secret))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
+		      const struct age_identity_list *ids, struct doc *out_doc, struct doc_node *items)
+{
+	struct gs_buf plain;
+	int ret = 0;
+
+	gs_buf_init(&plain, true);
+	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
+		const struct doc_node *v = g->files->entries[i].value;
+		enum doc_format fmt;
+		char *path;
+
+		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
+			continue;
+		path = k8s_path_join(base_dir, v->text);
+		if (!path)
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (!ret)
+			ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+		if (!ret)
+			ret = add_manifests(out_doc, items, &plain, fmt);
+		if (ret)
+			gs_error_prefix("'%s'", v->text);
+		gs_buf_reset(&plain);
+		free(path);
+	}
+	gs_buf_release(&plain);
+	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
+		ret = secret_from_run(&g->secret_from[i], base_dir, ids, out_doc, items);
+	return ret;
+}

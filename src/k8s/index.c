@@ -1,0 +1,278 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "k8s_int.h"
+
+#define ENC_PREFIX "ENC[AES256_GCM,"
+
+bool k8s_is_enc_value(const struct doc_node *n)
+{
+	return n->kind == DOC_SCALAR && n->type == DOC_STR && n->len >= sizeof(ENC_PREFIX) - 1 &&
+	       !memcmp(n->text, ENC_PREFIX, sizeof(ENC_PREFIX) - 1);
+}
+
+void k8s_cipher_index_init(struct k8s_cipher_index *ix)
+{
+	memset(ix, 0, sizeof(*ix));
+}
+
+void k8s_cipher_index_release(struct k8s_cipher_index *ix)
+{
+	for (size_t i = 0; i < ix->count; i++)
+		free(ix->items[i].path);
+	free(ix->items);
+	k8s_cipher_index_init(ix);
+}
+
+/* Key paths are kept as "len:key" segments so that keys holding ':' can
+ * never make two different paths equal. */
+static int path_push(struct gs_buf *p, const char *key, size_t len)
+{
+	int ret = gs_buf_printf(p, "%zu:", len);
+
+	return ret ? ret : gs_buf_append(p, key, len);
+}
+
+static bool skip_entry(const struct doc_entry *e)
+{
+	return e->removed || e->value->kind == DOC_COMMENT;
+}
+
+/* The top-level sops entry is metadata, not data. */
+static bool skip_at(const struct doc_entry *e, int depth)
+{
+	return skip_entry(e) || (depth == 0 && e->key && !strcmp(e->key, "sops"));
+}
+
+static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
+		      const struct doc_node *plain, struct gs_buf *path, int depth)
+{
+	size_t i = 0, j = 0, mark = path->len;
+	int ret = 0;
+
+	if (depth > K8S_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
+	if (enc->kind == DOC_SCALAR) {
+		struct k8s_cipher *c;
+
+		if (!k8s_is_enc_value(enc))
+			return 0;
+		if (plain->kind != DOC_SCALAR)
+			return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
+		if (ix->count == ix->cap) {
+			size_t ncap = ix->cap ? ix->cap * 2 : 16;
+			struct k8s_cipher *g = realloc(ix->items, ncap * sizeof(*g));
+
+			if (!g)
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			ix->items = g;
+			ix->cap = ncap;
+		}
+		c = &ix->items[ix->count];
+		c->path = malloc(path->len + 1);
+		if (!c->path)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		memcpy(c->path, path->data, path->len);
+		c->path[path->len] = '\0';
+		c->path_len = path->len;
+		c->enc = enc->text;
+		c->enc_len = enc->len;
+		c->plain = plain;
+		ix->count++;
+		return 0;
+	}
+	if (enc->kind != plain->kind)
+		return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
+	if (enc->kind != DOC_MAP && enc->kind != DOC_LIST)
+		return 0;
+	for (;;) {
+		while (i < enc->count && skip_at(&enc->entries[i], depth))
+			i++;
+		while (j < plain->count && skip_at(&plain->entries[j], depth))
+			j++;
+		if (i == enc->count || j == plain->count)
+			break;
+		if (enc->kind == DOC_MAP) {
+			const struct doc_entry *a = &enc->entries[i], *b = &plain->entries[j];
+
+			if (!a->key || !b->key || a->key_len != b->key_len ||
+			    memcmp(a->key, b->key, a->key_len))
+				return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
+			ret = path_push(path, a->key, a->key_len);
+			if (ret)
+				return ret;
+		}
+		ret = index_walk(ix, enc->entries[i].value, plain->entries[j].value, path, depth + 1);
+		path->len = mark;
+		if (ret)
+			return ret;
+		i++;
+		j++;
+	}
+	if (i != enc->count || j != plain->count)
+		return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
+	return 0;
+}
+
+int k8s_cipher_index_add(struct k8s_cipher_index *ix, const struct doc_node *enc,
+			 const struct doc_node *plain)
+{
+	struct gs_buf path;
+	int ret;
+
+	gs_buf_init(&path, false);
+	ret = index_walk(ix, enc, plain, &path, 0);
+	gs_buf_release(&path);
+	return ret;
+}
+
+const struct k8s_cipher *k8s_cipher_index_find(const struct k8s_cipher_index *ix, const char *path,
+					       size_t path_len, const char *enc, size_t enc_len)
+{
+	for (size_t i = 0; i < ix->count; i++) {
+		const struct k8s_cipher *c = &ix->items[i];
+
+		/* ciphertexts are public; a plain comparison leaks nothing */
+		if (c->path_len == path_len && c->enc_len == enc_len &&
+		    !memcmp(c->enc, enc, enc_len) && !memcmp(c->path, path, path_len))
+			return c;
+	}
+	return NULL;
+}
+
+/* "len:key" segments back to "a:b:c", for an error message (keys only). */
+static void path_describe(const char *p, size_t len, char *out, size_t cap)
+{
+	size_t o = 0, i = 0;
+
+	if (!cap)
+		return;
+	while (i < len) {
+		size_t klen = strtoul(p + i, NULL, 10);
+		const char *colon = memchr(p + i, ':', len - i);
+
+		if (!colon)
+			break;
+		i = (size_t)(colon - p) + 1;
+		if (o && o + 1 < cap)
+			out[o++] = ':';
+		for (size_t k = 0; k < klen && i + k < len && o + 1 < cap; k++)
+			out[o++] = p[i + k];
+		i += klen;
+	}
+	out[o] = '\0';
+}
+
+static int decrypt_walk(struct doc *d, struct doc_node *n, const struct k8s_cipher_index *ix,
+			struct gs_buf *path, char *bad, size_t bad_cap, int depth)
+{
+	size_t mark = path->len;
+	int ret = 0;
+
+	if (depth > K8S_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
+	if (n->kind == DOC_SCALAR) {
+		const struct k8s_cipher *c;
+
+		if (!k8s_is_enc_value(n))
+			return 0;
+		c = k8s_cipher_index_find(ix, (const char *)path->data, path->len, n->text, n->len);
+		if (!c) {
+			path_describe((const char *)path->data, path->len, bad, bad_cap);
+			return GS_FAIL(GS_ERR_MAC_MISMATCH,
+				       "encrypted value at '%s' is not the verified source's", bad);
+		}
+		return doc_scalar_set(d, n, c->plain->type, c->plain->text, c->plain->len);
+	}
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_entry *e = &n->entries[i];
+
+		if (skip_at(e, depth))
+			continue;
+		if (n->kind == DOC_MAP) {
+			ret = path_push(path, e->key, e->key_len);
+			if (ret)
+				return ret;
+		}
+		ret = decrypt_walk(d, e->value, ix, path, bad, bad_cap, depth + 1);
+		path->len = mark;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_cipher_index *ix,
+			 char *bad_path, size_t bad_path_cap)
+{
+	struct gs_buf path;
+	int ret;
+
+	if (bad_path_cap)
+		bad_path[0] = '\0';
+	gs_buf_init(&path, false);
+	ret = decrypt_walk(d, root, ix, &path, bad_path, bad_path_cap, 0);
+	gs_buf_release(&path);
+	return ret;
+}
+
+const struct doc_node *k8s_resource_strip(struct doc_node *root)
+{
+	struct doc_entry *e, *meta, *ann;
+	const struct doc_node *origin = NULL;
+	size_t live = 0;
+
+	if (root->kind != DOC_MAP)
+		return NULL;
+	e = doc_map_find(root, "sops");
+	if (e)
+		e->removed = true;
+	meta = doc_map_find(root, "metadata");
+	if (!meta || meta->value->kind != DOC_MAP)
+		return NULL;
+	ann = doc_map_find(meta->value, "annotations");
+	if (!ann || ann->value->kind != DOC_MAP)
+		return NULL;
+	e = doc_map_find(ann->value, K8S_ORIGIN_ANNOTATION);
+	if (!e)
+		return NULL;
+	e->removed = true;
+	origin = e->value;
+	for (size_t i = 0; i < ann->value->count; i++)
+		live += !ann->value->entries[i].removed;
+	if (!live)
+		ann->removed = true;
+	return origin;
+}
+
+struct doc_node *k8s_map_get(const struct doc_node *map, const char *key)
+{
+	struct doc_entry *e;
+
+	if (!map || map->kind != DOC_MAP)
+		return NULL;
+	e = doc_map_find(map, key);
+	return e ? e->value : NULL;
+}
+
+const char *k8s_map_str(const struct doc_node *map, const char *key)
+{
+	const struct doc_node *v = k8s_map_get(map, key);
+
+	return v && v->kind == DOC_SCALAR && v->type == DOC_STR ? v->text : NULL;
+}
+
+char *k8s_path_join(const char *dir, const char *rel)
+{
+	char *p = NULL;
+
+	if (rel[0] == '/' || !dir || !dir[0])
+		return strdup(rel);
+	if (asprintf(&p, "%s/%s", dir, rel) < 0)
+		return NULL;
+	return p;
+}

@@ -1,0 +1,78 @@
+# Fixtures for the cluster tests: manifests encrypted at test time with the
+# gitseal CLI for the committed demo key.
+load ../helpers
+
+k8s_setup() {
+	setup_tmp
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	unset GITSEAL_KUSTOMIZE ARGOCD_ENV_SOPS_AGE_KEY_FILE
+	APP="$TMP/app"
+	mkdir -p "$APP"
+}
+
+# seal PLAIN ENC: encrypts data/stringData of a manifest for the demo key
+seal() {
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData)$' \
+		"$1" >"$2"
+}
+
+write_manifests() {
+	local dir=$1
+	cat >"$TMP/db.plain.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+type: Opaque
+stringData:
+  username: admin
+  password: t0p-s3cr3t
+  port: "5432"
+YAML
+	cat >"$TMP/tls.plain.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tls
+type: Opaque
+data:
+  token: aHVudGVyMg==
+YAML
+	seal "$TMP/db.plain.yaml" "$dir/db.enc.yaml"
+	seal "$TMP/tls.plain.yaml" "$dir/tls.enc.yaml"
+	cat >"$dir/deploy.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+YAML
+	cat >"$dir/config.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: production
+YAML
+}
+
+# stream_names FILE: parses a manifest stream with kustomize (no cluster
+# needed) and prints kind/name of every resource.
+stream_names() {
+	local d
+	d=$(mktemp -d "$TMP/stream.XXXXXX")
+	cp "$1" "$d/out.yaml"
+	printf 'resources:\n- out.yaml\n' >"$d/kustomization.yaml"
+	kubectl kustomize "$d" | awk '/^kind:/{k=$2} /^  name:/{print tolower(k) "/" $2}'
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# gitseal render: plain directories and kustomizations, all or nothing.
+
+bats_require_minimum_version 1.5.0
+load k8s_helpers
+
+setup() {
+	k8s_setup
+	write_manifests "$APP"
+}
+teardown() { teardown_tmp; }
+
+@test "render of a plain directory decrypts stringData and data, passes the rest through" {
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	grep -q 'username: admin' <<<"$output"
+	grep -q 'port: "5432"' <<<"$output"
+	grep -q 'token: aHVudGVyMg==' <<<"$output"
+	grep -q 'image: nginx:1.27' <<<"$output"
+	grep -q 'mode: production' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output"
+	! grep -q '^sops:' <<<"$output"
+	# sorted order: config, db, deploy, tls
+	[ "$(grep '^kind:' <<<"$output" | tr '\n' ' ')" = "kind: ConfigMap kind: Secret kind: Deployment kind: Secret " ]
+	# the output is a valid stream kubectl understands
+	printf '%s\n' "$output" >"$TMP/out.yaml"
+	stream_names "$TMP/out.yaml" >"$TMP/names"
+	grep -qx 'secret/db' "$TMP/names"
+	grep -qx 'deployment/web' "$TMP/names"
+}
+
+@test "render defaults to the current directory and skips hidden files" {
+	printf 'creation_rules: []\n' >"$APP/.sops.yaml"
+	cd "$APP"
+	run --separate-stderr "$GITSEAL_BIN" render
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	! grep -q 'creation_rules' <<<"$output"
+}
+
+@test "render reads the key from ARGOCD_ENV_SOPS_AGE_KEY_FILE" {
+	unset SOPS_AGE_KEY_FILE
+	ARGOCD_ENV_SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+}
+
+@test "render with the wrong key fails with nothing on stdout" {
+	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
+	grep -q "'tls.enc.yaml' document 1" <<<"$stderr"
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	! grep -q 't0p-s3cr3t\|admin' <<<"$stderr"
+}
+
+@test "render of a tampered file fails with nothing on stdout and no value in the error" {
+	# change a plaintext field covered by the MAC
+	sed -i 's/name: db/name: dbx/' "$APP/db.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
+	! grep -q 't0p-s3cr3t' <<<"$stderr"
+}
+
+@test "render of a missing directory fails" {
+	run --separate-stderr "$GITSEAL_BIN" render "$TMP/nope"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+}
+
+@test "render keeps multi-document files and names the failing document" {
+	{ cat "$APP/config.yaml"; echo '---'; cat "$APP/db.enc.yaml"; } >"$APP/multi.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'password: t0p-s3cr3t' <<<"$output")" -eq 2 ]
+	sed -i '0,/username: ENC\[AES256_GCM,data:./s//username: ENC[AES256_GCM,data:A/' "$APP/multi.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "'multi.yaml' document 2" <<<"$stderr"
+}
+
+kustomize_app() {
+	cat >"$APP/kustomization.yaml" <<'YAML'
+namePrefix: prod-
+commonLabels:
+  team: payments
+resources:
+- deploy.yaml
+- config.yaml
+- db.enc.yaml
+- tls.enc.yaml
+YAML
+}
+
+@test "render builds a kustomization with namePrefix and commonLabels and verifies every secret" {
+	kustomize_app
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'name: prod-db' <<<"$output"
+	grep -q 'name: prod-tls' <<<"$output"
+	grep -q 'team: payments' <<<"$output"
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	grep -q 'port: "5432"' <<<"$output"
+	grep -q 'token: aHVudGVyMg==' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output"
+	! grep -q 'sops' <<<"$output"
+	! grep -q 'config.kubernetes.io/origin' <<<"$output"
+	printf '%s\n' "$output" >"$TMP/out.yaml"
+	stream_names "$TMP/out.yaml" | grep -qx 'secret/prod-db'
+}
+
+@test "render uses GITSEAL_KUSTOMIZE" {
+	kustomize_app
+	GITSEAL_KUSTOMIZE="kubectl kustomize" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'name: prod-db' <<<"$output"
+	GITSEAL_KUSTOMIZE="false" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+}
+
+@test "render refuses a ciphertext that a patch moved to another key" {
+	kustomize_app
+	enc=$(sed -n 's/^ *password: \(ENC\[.*\]\)$/\1/p' "$APP/db.enc.yaml")
+	cat >>"$APP/kustomization.yaml" <<YAML
+patches:
+- target: {kind: Secret, name: db}
+  patch: |
+    - op: add
+      path: /stringData/leaked
+      value: "$enc"
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "stringData:leaked" <<<"$stderr"
+	! grep -q 't0p-s3cr3t' <<<"$stderr"
+}
+
+@test "render of a kustomization with a tampered or missing source fails" {
+	kustomize_app
+	cp "$APP/db.enc.yaml" "$TMP/db.orig"
+	sed -i 's/name: db/name: dbx/' "$APP/db.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "db.enc.yaml" <<<"$stderr"
+	cp "$TMP/db.orig" "$APP/db.enc.yaml"
+	rm "$APP/tls.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+}
+
+@test "render of a kustomization with the wrong key fails with nothing on stdout" {
+	kustomize_app
+	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "db.enc.yaml" <<<"$stderr"
+}
+
+@test "render leaves no temporary directory behind" {
+	kustomize_app
+	export TMPDIR="$TMP/t"
+	mkdir -p "$TMPDIR"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}

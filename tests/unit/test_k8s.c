@@ -1,0 +1,311 @@
+/* src/k8s: stream splitting, the YAML emitter, the ciphertext index that
+ * checks built resources against their verified sources, dotenv and the
+ * KSOPS generator config. Trees are built by hand: no store or engine. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/k8s/k8s_int.h"
+
+static struct doc_node *s(struct doc *d, const char *t)
+{
+	return doc_new_scalar(d, DOC_STR, t, strlen(t));
+}
+
+static void put(struct doc *d, struct doc_node *m, const char *k, struct doc_node *v)
+{
+	assert_non_null(doc_append(d, m, k, k ? strlen(k) : 0, v));
+}
+
+static void test_split(void **state)
+{
+	const char *t = "# head\n---\na: 1\n---\n# only a comment\n...\nb: |\n  x\n  ---not\n--- \nc: 2\n----x: 3\n";
+	struct k8s_span *sp = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(k8s_stream_split(t, strlen(t), &sp, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(t + sp[0].start, "\na: 1\n", sp[0].end - sp[0].start);
+	assert_true(strstr(t + sp[1].start, "b: |") == t + sp[1].start);
+	assert_int_equal(sp[1].end - sp[1].start, strlen("b: |\n  x\n  ---not\n"));
+	assert_memory_equal(t + sp[2].start, " \nc: 2\n----x: 3\n", sp[2].end - sp[2].start);
+	free(sp);
+	assert_int_equal(k8s_stream_split("", 0, &sp, &n), 0);
+	assert_int_equal(n, 0);
+	free(sp);
+}
+
+static void test_emit(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_node *root, *meta, *l, *item, *empty;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	gs_buf_init(&out, true);
+	root = doc_new_map(&d);
+	meta = doc_new_map(&d);
+	l = doc_new_list(&d);
+	item = doc_new_map(&d);
+	empty = doc_new_map(&d);
+	put(&d, root, "apiVersion", s(&d, "v1"));
+	put(&d, meta, "name", s(&d, "x"));
+	put(&d, root, "metadata", meta);
+	put(&d, root, "port", doc_new_scalar(&d, DOC_INT, "80", 2));
+	put(&d, root, "num", s(&d, "80"));
+	put(&d, root, "yes", s(&d, "yes"));
+	put(&d, root, "on", doc_new_scalar(&d, DOC_BOOL, "true", 4));
+	put(&d, root, "q", s(&d, "a: b #c"));
+	put(&d, root, "ctl", s(&d, "tab\there\x01"));
+	put(&d, root, "multi", s(&d, "line1\nline2\n"));
+	put(&d, root, "keep", s(&d, "x\n\n"));
+	put(&d, root, "strip", s(&d, "x\ny"));
+	put(&d, root, "empty", s(&d, ""));
+	put(&d, root, "none", doc_new_scalar(&d, DOC_NULL, "", 0));
+	put(&d, item, "k", s(&d, "v"));
+	put(&d, item, "k2", s(&d, "-dash"));
+	put(&d, l, NULL, item);
+	put(&d, l, NULL, s(&d, "plain"));
+	put(&d, root, "list", l);
+	put(&d, root, "e", empty);
+	put(&d, root, "a:b", s(&d, "c"));
+	assert_int_equal(k8s_yaml_emit(root, &out), 0);
+	assert_string_equal((char *)out.data,
+			    "apiVersion: v1\n"
+			    "metadata:\n  name: x\n"
+			    "port: 80\n"
+			    "num: \"80\"\n"
+			    "\"yes\": \"yes\"\n"
+			    "\"on\": true\n"
+			    "q: \"a: b #c\"\n"
+			    "ctl: \"tab\\there\\x01\"\n"
+			    "multi: |\n  line1\n  line2\n"
+			    "keep: |+\n  x\n\n"
+			    "strip: |-\n  x\n  y\n"
+			    "empty: \"\"\n"
+			    "none: null\n"
+			    "list:\n- k: v\n  k2: -dash\n- plain\n"
+			    "e: {}\n"
+			    "a:b: c\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+#define ENC_A "ENC[AES256_GCM,data:AAAA,iv:aXY=,tag:dGFn,type:str]"
+#define ENC_B "ENC[AES256_GCM,data:BBBB,iv:aXY=,tag:dGFn,type:int]"
+
+/* An encrypted source, its decryption, and a "built" resource as
+ * kustomize would write it (renamed, labelled, keys re-ordered). */
+static void build_source(struct doc *d, struct doc_node **enc, struct doc_node **dec)
+{
+	struct doc_node *e = doc_new_map(d), *p = doc_new_map(d);
+	struct doc_node *ed = doc_new_map(d), *pd = doc_new_map(d), *sops = doc_new_map(d);
+	struct doc_entry *se;
+
+	put(d, ed, "password", s(d, ENC_A));
+	put(d, ed, "port", s(d, ENC_B));
+	put(d, e, "kind", s(d, "Secret"));
+	put(d, e, "stringData", ed);
+	put(d, sops, "mac", s(d, "ENC[mac]"));
+	put(d, e, "sops", sops);
+	put(d, pd, "password", s(d, "hunter2"));
+	put(d, pd, "port", doc_new_scalar(d, DOC_INT, "5432", 4));
+	put(d, p, "kind", s(d, "Secret"));
+	put(d, p, "stringData", pd);
+	se = doc_append(d, p, "sops", 4, doc_new_map(d));
+	se->removed = true; /* as sops_decrypt_doc leaves it */
+	*enc = e;
+	*dec = p;
+}
+
+static void test_index_and_decrypt(void **state)
+{
+	struct doc d;
+	struct doc_node *enc, *dec, *built, *sd, *meta, *ann, *sops;
+	struct k8s_cipher_index ix;
+	char bad[128];
+	const struct doc_node *origin;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	build_source(&d, &enc, &dec);
+	k8s_cipher_index_init(&ix);
+	assert_int_equal(k8s_cipher_index_add(&ix, enc, dec), 0);
+	assert_int_equal(ix.count, 2);
+
+	built = doc_new_map(&d);
+	meta = doc_new_map(&d);
+	ann = doc_new_map(&d);
+	sd = doc_new_map(&d);
+	sops = doc_new_map(&d);
+	put(&d, ann, K8S_ORIGIN_ANNOTATION, s(&d, "path: ../src/secret.yaml\n"));
+	put(&d, meta, "annotations", ann);
+	put(&d, meta, "name", s(&d, "pre-db"));
+	put(&d, built, "kind", s(&d, "Secret"));
+	put(&d, built, "metadata", meta);
+	put(&d, sops, "mac", s(&d, "ENC[mac]"));
+	put(&d, built, "sops", sops);
+	put(&d, sd, "port", s(&d, ENC_B));
+	put(&d, sd, "password", s(&d, ENC_A));
+	put(&d, built, "stringData", sd);
+
+	origin = k8s_resource_strip(built);
+	assert_non_null(origin);
+	assert_string_equal(origin->text, "path: ../src/secret.yaml\n");
+	assert_null(doc_map_find(built, "sops"));
+	assert_null(doc_map_find(meta, "annotations"));
+	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), 0);
+	assert_string_equal(sd->entries[1].value->text, "hunter2");
+	assert_int_equal(sd->entries[0].value->type, DOC_INT);
+	assert_string_equal(sd->entries[0].value->text, "5432");
+
+	/* a ciphertext moved to another key is refused, naming the key path */
+	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR, ENC_B, strlen(ENC_B)), 0);
+	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	assert_string_equal(bad, "stringData:password");
+	assert_null(strstr(gs_error_message(), "hunter2"));
+	/* and so is a ciphertext that is not in the source at all */
+	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR,
+					"ENC[AES256_GCM,data:CCCC,iv:x,tag:y,type:str]", 45), 0);
+	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	k8s_cipher_index_release(&ix);
+	doc_release(&d);
+}
+
+static void test_index_paths_exact(void **state)
+{
+	struct doc d;
+	struct doc_node *e = NULL, *p = NULL, *a1, *a2;
+	struct k8s_cipher_index ix;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	/* {"a:b": ENC} and {a: {b: ENC}} must not be the same path */
+	e = doc_new_map(&d);
+	p = doc_new_map(&d);
+	put(&d, e, "a:b", s(&d, ENC_A));
+	put(&d, p, "a:b", s(&d, "v"));
+	k8s_cipher_index_init(&ix);
+	assert_int_equal(k8s_cipher_index_add(&ix, e, p), 0);
+	a1 = doc_new_map(&d);
+	a2 = doc_new_map(&d);
+	put(&d, a2, "b", s(&d, ENC_A));
+	put(&d, a1, "a", a2);
+	char bad[64];
+
+	assert_int_equal(k8s_resource_decrypt(&d, a1, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	/* shapes that differ are an error, not a silent partial index */
+	put(&d, p, "extra", s(&d, "x"));
+	assert_int_equal(k8s_cipher_index_add(&ix, e, p), GS_ERR_PARSE);
+	k8s_cipher_index_release(&ix);
+	doc_release(&d);
+}
+
+static void test_dotenv(void **state)
+{
+	const char *t = "# c\nexport A=1\nB = two words # note\nC=\"x\\ny\"\nD='lit\\n'\n\nA=again\nE=\n";
+	struct doc d;
+	struct doc_node *m;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_DOTENV);
+	m = doc_new_map(&d);
+	assert_int_equal(k8s_dotenv_parse(&d, m, t, strlen(t)), 0);
+	assert_int_equal(m->count, 5);
+	assert_string_equal(m->entries[0].key, "A");
+	assert_string_equal(m->entries[0].value->text, "again");
+	assert_string_equal(m->entries[1].value->text, "two words");
+	assert_string_equal(m->entries[2].value->text, "x\ny");
+	assert_string_equal(m->entries[3].value->text, "lit\\n");
+	assert_string_equal(m->entries[4].value->text, "");
+	assert_int_equal(k8s_dotenv_parse(&d, m, "NOEQUALS\n", 9), GS_ERR_PARSE);
+	assert_null(strstr(gs_error_message(), "NOEQUALS"));
+	assert_int_equal(k8s_dotenv_parse(&d, m, "X=\"open\n", 8), GS_ERR_PARSE);
+	doc_release(&d);
+}
+
+static void test_generator_config(void **state)
+{
+	struct doc d;
+	struct doc_node *cfg, *files, *sf, *item, *meta, *bf;
+	struct k8s_generator g;
+	char *key, *path;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	cfg = doc_new_map(&d);
+	files = doc_new_list(&d);
+	sf = doc_new_list(&d);
+	item = doc_new_map(&d);
+	meta = doc_new_map(&d);
+	bf = doc_new_list(&d);
+	put(&d, cfg, "apiVersion", s(&d, "viaduct.ai/v1"));
+	put(&d, cfg, "kind", s(&d, "ksops"));
+	assert_true(k8s_generator_kind_ok(cfg));
+	assert_int_equal(k8s_generator_parse(cfg, &g), GS_ERR_CONFIG);
+	put(&d, files, NULL, s(&d, "./a.enc.yaml"));
+	put(&d, files, NULL, s(&d, "b.enc.yaml"));
+	put(&d, cfg, "files", files);
+	put(&d, meta, "name", s(&d, "generated"));
+	put(&d, item, "metadata", meta);
+	put(&d, item, "type", s(&d, "Opaque"));
+	put(&d, bf, NULL, s(&d, "cert=./tls.enc"));
+	put(&d, item, "binaryFiles", bf);
+	put(&d, sf, NULL, item);
+	put(&d, cfg, "secretFrom", sf);
+	assert_int_equal(k8s_generator_parse(cfg, &g), 0);
+	assert_int_equal(g.files->count, 2);
+	assert_int_equal(g.secret_from_count, 1);
+	assert_string_equal(g.secret_from[0].type, "Opaque");
+	assert_ptr_equal(g.secret_from[0].binary_files, bf);
+	assert_null(g.secret_from[0].envs);
+	k8s_generator_release(&g);
+
+	put(&d, bf, NULL, doc_new_map(&d));
+	assert_int_equal(k8s_generator_parse(cfg, &g), GS_ERR_CONFIG);
+
+	assert_int_equal(k8s_file_key_path("dir/x.enc.yaml", &key, &path), 0);
+	assert_string_equal(key, "x.enc.yaml");
+	assert_string_equal(path, "dir/x.enc.yaml");
+	free(key);
+	free(path);
+	assert_int_equal(k8s_file_key_path("k=dir/x", &key, &path), 0);
+	assert_string_equal(key, "k");
+	assert_string_equal(path, "dir/x");
+	free(key);
+	free(path);
+	assert_int_equal(k8s_file_key_path("a=b=c", &key, &path), GS_ERR_CONFIG);
+
+	cfg = doc_new_map(&d);
+	put(&d, cfg, "apiVersion", s(&d, "gitseal.dev/v1"));
+	put(&d, cfg, "kind", s(&d, "SecretGenerator"));
+	assert_true(k8s_generator_kind_ok(cfg));
+	cfg = doc_new_map(&d);
+	put(&d, cfg, "apiVersion", s(&d, "v1"));
+	put(&d, cfg, "kind", s(&d, "ksops"));
+	assert_false(k8s_generator_kind_ok(cfg));
+	doc_release(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_emit),
+		cmocka_unit_test(test_index_and_decrypt),
+		cmocka_unit_test(test_index_paths_exact),
+		cmocka_unit_test(test_dotenv),
+		cmocka_unit_test(test_generator_config),
+	};
+
+	if (gs_crypto_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
