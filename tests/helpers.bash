@@ -1,3 +1,5 @@
+bats_require_minimum_version 1.5.0
+
 # Shared bats helpers. GITSEAL_BIN and GITSEAL_SHARED come from the Makefile.
 : "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -88,6 +88,7 @@ struct sops_file_encrypt_opts {
 	size_t previous_len;
 	const struct age_identity_list *identities; /* to open previous */
 	int indent;                         /* 0 = the store's default */
+	bool *used_k8s_default;             /* if set: told whether the Secret default applied */
 };
 
 int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_encrypt_opts *o,

@@ -21,6 +21,7 @@ int cmd_encrypt(int argc, char **argv)
 	struct gs_buf in, out;
 	char **recipients = NULL;
 	size_t recipient_count = 0;
+	bool k8s_default = false;
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
@@ -49,7 +50,12 @@ int cmd_encrypt(int argc, char **argv)
 	o.age_recipient_count = recipient_count;
 	o.selection = c.selection;
 	o.indent = c.indent;
+	o.used_k8s_default = &k8s_default;
 	ret = sops_file_encrypt(in.data, in.len, &o, &out);
+	if (!ret && k8s_default)
+		fprintf(stderr, "gitseal: '%s' is a Kubernetes Secret: using encrypted_regex "
+				"^(data|stringData)$ so apiVersion, kind and metadata stay readable\n",
+			sops_cli_rule_path(&c));
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
 out:

@@ -28,26 +28,6 @@ out_key:
 	return ret;
 }
 
-static bool same_recipients(const struct sops_metadata *m, const struct sops_encrypt_opts *o)
-{
-	const struct sops_meta_group *g;
-
-	if (m->group_count != 1 || m->from_key_groups)
-		return false;
-	g = &m->groups[0];
-	if (g->age_count != o->recipients->count)
-		return false;
-	for (size_t i = 0; i < o->recipients->count; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < g->age_count && !found; j++)
-			found = g->age[j].enc && strcmp(g->age[j].recipient, o->recipient_strings[i]) == 0;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
 /* Opens previous for reuse; false (error cleared) when it cannot be used:
  * reuse is an optimisation, and a version that does not open or verify
  * is simply not reused. */
@@ -61,7 +41,8 @@ static bool previous_for_reuse(struct doc *previous, const struct age_identity_l
 	memset(p, 0, sizeof(*p));
 	if (!key || sops_metadata_read(previous, &m) < 0)
 		goto out;
-	if (same_recipients(&m, opts) && sops_data_key_unwrap(&m, ids, key) == 0 &&
+	(void)opts;
+	if (m.group_count == 1 && !m.from_key_groups && sops_data_key_unwrap(&m, ids, key) == 0 &&
 	    sops_previous_open_with_key(previous, key, p) == 0)
 		ok = true;
 	sops_metadata_release(&m);
@@ -91,15 +72,24 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
 	if (!opts || !opts->recipients || !opts->recipients->count || !opts->recipient_strings)
 		return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
+	n = opts->recipients->count;
+	/* Reuse keeps the data key even when the recipients changed (as sops's
+	 * updatekeys does): entries of recipients that stay are kept as they
+	 * are, new recipients get the same key wrapped. Removing a recipient
+	 * is therefore no revocation; `rotate` is. */
 	if (previous && ids && sops_doc_is_encrypted(previous) &&
 	    previous_for_reuse(previous, ids, opts, &prev)) {
-		ret = sops_encrypt_with_key(d, prev.key, &prev.meta.groups[0], &opts->selection, &prev,
-					    NULL);
-		sops_previous_release(&prev);
-		return ret;
+		const struct sops_meta_group *old = &prev.meta.groups[0];
+
+		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
+		if (key)
+			memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
+		fresh.raw = old->raw;
+		fresh.raw_count = old->raw_count;
+		fresh.other_key_count = old->other_key_count;
+	} else {
+		key = sops_data_key_new();
 	}
-	n = opts->recipients->count;
-	key = sops_data_key_new();
 	wrapped = calloc(n, sizeof(*wrapped));
 	fresh.age = calloc(n, sizeof(*fresh.age));
 	if (!key || !wrapped || !fresh.age) {
@@ -107,7 +97,19 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
+		const struct sops_age_entry *kept = NULL;
+
 		gs_buf_init(&wrapped[i], false);
+		for (size_t j = 0; prev.key && j < prev.meta.groups[0].age_count && !kept; j++) {
+			const struct sops_age_entry *e = &prev.meta.groups[0].age[j];
+
+			if (e->enc && !strcmp(e->recipient, opts->recipient_strings[i]))
+				kept = e;
+		}
+		if (kept) {
+			fresh.age[i] = *kept;
+			continue;
+		}
 		ret = sops_key_wrap(opts->recipients->items[i], key, SOPS_DATA_KEY_SIZE, &wrapped[i]);
 		if (ret < 0) {
 			gs_error_prefix("cannot wrap the data key for '%s'", opts->recipient_strings[i]);
@@ -118,8 +120,9 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 		fresh.age[i].enc_len = wrapped[i].len;
 	}
 	fresh.age_count = n;
-	ret = sops_encrypt_with_key(d, key, &fresh, &opts->selection, NULL, NULL);
+	ret = sops_encrypt_with_key(d, key, &fresh, &opts->selection, prev.key ? &prev : NULL, NULL);
 out:
+	sops_previous_release(&prev);
 	gs_secure_free(key);
 	if (wrapped)
 		for (size_t i = 0; i < n; i++)

@@ -94,6 +94,8 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 	if (eo.selection.kind == SOPS_SEL_NONE && is_k8s_secret(&d)) {
 		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		eo.selection.value = (char *)"^(data|stringData)$";
+		if (o->used_k8s_default)
+			*o->used_k8s_default = true;
 	}
 	eo.shamir_threshold = rule ? rule->shamir_threshold : 0;
 	doc_init(&prev, o->format);

@@ -14,7 +14,7 @@ setup() {
 	printf 'password: hunter2\n' >secret.yaml
 	cp secret.yaml original.yaml
 }
-teardown() { [ -n "${TMP:-}" ] && teardown_tmp; }
+teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 
 @test "a failure before the rename keeps the original and removes the temporary file" {
 	for step in write fsync rename; do

@@ -24,9 +24,9 @@ teardown() { teardown_tmp; }
 
 @test "encrypt writes the sops 3.13 layout and leaves keys readable" {
 	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
-	grep -q '^    user: ENC\[AES256_GCM,data:.*,iv:.*,tag:.*,type:str\]$' enc.yaml
-	grep -q '^    port: ENC\[AES256_GCM,.*,type:int\]$' enc.yaml
-	grep -q '^    tls: ENC\[AES256_GCM,.*,type:bool\]$' enc.yaml
+	grep -q '^  user: ENC\[AES256_GCM,data:.*,iv:.*,tag:.*,type:str\]$' enc.yaml
+	grep -q '^  port: ENC\[AES256_GCM,.*,type:int\]$' enc.yaml
+	grep -q '^  tls: ENC\[AES256_GCM,.*,type:bool\]$' enc.yaml
 	grep -q '^api_token_unencrypted: visible$' enc.yaml
 	grep -q '^#ENC\[AES256_GCM,.*type:comment\]$' enc.yaml
 	! grep -q hunter2 enc.yaml
@@ -94,8 +94,8 @@ RULES
 	cp app.yaml sub/deeper/app.yaml
 	cd sub/deeper
 	gitseal encrypt app.dev.yaml >dev.enc.yaml
-	grep -q '^    user: admin$' dev.enc.yaml
-	grep -q '^    password: ENC\[' dev.enc.yaml
+	grep -q '^  user: admin$' dev.enc.yaml
+	grep -q '^  password: ENC\[' dev.enc.yaml
 	grep -q '^    encrypted_regex: \^password\$$' dev.enc.yaml
 	[ "$(grep -c 'recipient:' dev.enc.yaml)" -eq 1 ]
 	gitseal encrypt app.yaml >all.enc.yaml
@@ -145,7 +145,7 @@ YAML
 @test "tampering: a changed ciphertext fails with 25 and prints nothing" {
 	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
 	# replace the first base64 character of user's data with a different one
-	awk '/^    user: ENC/ { c = substr($0, 30, 1); $0 = substr($0, 1, 29) (c == "A" ? "B" : "A") substr($0, 31) } {print}' enc.yaml >bad.yaml
+	awk '/^  user: ENC/ { c = substr($0, 28, 1); $0 = substr($0, 1, 27) (c == "A" ? "B" : "A") substr($0, 29) } {print}' enc.yaml >bad.yaml
 	! cmp -s enc.yaml bad.yaml
 	run --separate-stderr gitseal decrypt bad.yaml
 	[ "$status" -eq 25 ]
@@ -154,9 +154,9 @@ YAML
 
 @test "tampering: swapped values fail (the path is authenticated)" {
 	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
-	user=$(grep '^    user:' enc.yaml | sed 's/^    user: //')
-	pass=$(grep '^    password:' enc.yaml | sed 's/^    password: //; s/ *#.*//')
-	awk -v u="$user" -v p="$pass" '/^    user:/ {print "    user: " p; next} /^    password:/ {print "    password: " u; next} {print}' enc.yaml >swapped.yaml
+	user=$(grep '^  user:' enc.yaml | sed 's/^  user: //')
+	pass=$(grep '^  password:' enc.yaml | sed 's/^  password: //; s/ *#.*//')
+	awk -v u="$user" -v p="$pass" '/^  user:/ {print "  user: " p; next} /^  password:/ {print "  password: " u; next} {print}' enc.yaml >swapped.yaml
 	run --separate-stderr gitseal decrypt swapped.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]
@@ -164,7 +164,7 @@ YAML
 
 @test "tampering: a removed key fails the MAC (51); --ignore-mac skips the check" {
 	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
-	grep -v '^    port:' enc.yaml >removed.yaml
+	grep -v '^  port:' enc.yaml >removed.yaml
 	run --separate-stderr gitseal decrypt removed.yaml
 	[ "$status" -eq 51 ]
 	[ -z "$output" ]
