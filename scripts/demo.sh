@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make demo: the main job on the demo keys in keys/.
+# make demo: the main job on the demo keys in keys/: encrypt the example
+# Kubernetes Secret for the demo recipient, decrypt it, change one value,
+# and render it as Argo CD would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build/gitseal}")
@@ -8,10 +10,32 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 700 "$work"
 rcpt=$(cat "$KEYS/demo-age-recipient.txt")
+export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 
-echo "# age round trip with the demo key ($rcpt)"
-echo "the launch code is 0000" >"$work/message.txt"
-"$BIN" age -a -r "$rcpt" -o "$work/message.txt.age" "$work/message.txt"
-cat "$work/message.txt.age"
-echo "# decrypted:"
-"$BIN" age -d -i "$KEYS/demo-age-key.txt" "$work/message.txt.age"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cp examples/k8s-secret.yaml "$work/secret.yaml"
+step "plaintext: examples/k8s-secret.yaml"
+cat "$work/secret.yaml"
+
+step "gitseal encrypt --age $rcpt secret.yaml"
+"$BIN" encrypt --age "$rcpt" "$work/secret.yaml" >"$work/secret.enc.yaml"
+cat "$work/secret.enc.yaml"
+
+step "gitseal decrypt secret.enc.yaml (SOPS_AGE_KEY_FILE=keys/demo-age-key.txt)"
+"$BIN" decrypt "$work/secret.enc.yaml" | tee "$work/secret.dec.yaml"
+cmp -s "$work/secret.yaml" "$work/secret.dec.yaml" && echo "(byte-identical to the original, comments included)"
+
+step "gitseal set: change one value; only that line and the MAC change"
+cp "$work/secret.enc.yaml" "$work/before.yaml"
+"$BIN" set "$work/secret.enc.yaml" '["stringData"]["password"]' '"n3w-s3cr3t"'
+diff "$work/before.yaml" "$work/secret.enc.yaml" | grep '^[<>]' | cut -c1-90 || true
+
+step "gitseal render: what an Argo CD sync would apply"
+mkdir "$work/app"
+cp "$work/secret.enc.yaml" "$work/app/"
+"$BIN" render "$work/app"
+
+step "age layer: gitseal age round trip"
+echo "the launch code is 0000" | "$BIN" age -a -r "$rcpt" | tee "$work/msg.age"
+"$BIN" age -d -i "$KEYS/demo-age-key.txt" "$work/msg.age"

@@ -397,8 +397,11 @@ static int put(struct gs_buf *out, const char *s, size_t n)
 	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
 }
 
-/* Go json.Marshal string escaping (HTML-safe, \b \f since Go 1.22). */
-static int json_string(struct gs_buf *out, const char *s, size_t len)
+/* Go json.Marshal string escaping (HTML-safe, \b \f since Go 1.22) for
+ * fresh output, as sops writes. A value patched into the user's own text
+ * escapes only what JSON requires, so decrypt(encrypt(file)) gives back
+ * "<", ">" and "&" as the user wrote them. */
+static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_safe)
 {
 	static const char hex[] = "0123456789abcdef";
 	int ret = 0;
@@ -411,8 +414,8 @@ static int json_string(struct gs_buf *out, const char *s, size_t len)
 		size_t en = 0, n;
 		uint32_t cp;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' &&
-		    c < 0x80) {
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80 &&
+		    (!html_safe || (c != '<' && c != '>' && c != '&'))) {
 			i++;
 			run++;
 			continue;
@@ -443,7 +446,7 @@ static int json_string(struct gs_buf *out, const char *s, size_t len)
 		if (!n) {
 			TRY(put(out, "\\ufffd", 6));
 			i++;
-		} else if (cp == 0x2028 || cp == 0x2029) {
+		} else if (html_safe && (cp == 0x2028 || cp == 0x2029)) {
 			TRY(put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6));
 			i += n;
 		} else {
@@ -457,13 +460,13 @@ out:
 	return ret;
 }
 
-static int json_scalar(struct gs_buf *out, const struct doc_node *n)
+static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool html_safe)
 {
 	double v;
 
 	switch (n->type) {
 	case DOC_STR:
-		return json_string(out, n->text, n->len);
+		return json_string(out, n->text, n->len, html_safe);
 	case DOC_INT:
 		return put(out, n->text, n->len);
 	case DOC_FLOAT:
@@ -498,7 +501,7 @@ static int json_fresh(struct jemit *em, const struct doc_node *n, const char *ba
 	size_t written = 0;
 
 	if (n->kind == DOC_SCALAR)
-		return json_scalar(em->out, n);
+		return json_scalar(em->out, n, true);
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
 		return 0;
 	TRY(put(em->out, n->kind == DOC_MAP ? "{" : "[", 1));
@@ -511,7 +514,7 @@ static int json_fresh(struct jemit *em, const struct doc_node *n, const char *ba
 			TRY(put(em->out, ",", 1));
 		TRY(newline_indent(em, base, base_len, depth + 1));
 		if (n->kind == DOC_MAP) {
-			TRY(json_string(em->out, e->key, e->key_len));
+			TRY(json_string(em->out, e->key, e->key_len, true));
 			TRY(put(em->out, ": ", 2));
 		}
 		TRY(json_fresh(em, e->value, base, base_len, depth + 1));
@@ -671,7 +674,7 @@ static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const stru
 				TRY(put(&ed->pool, prefix, prefix_len));
 			}
 			wrote = true;
-			TRY(json_string(&ed->pool, e->key, e->key_len));
+			TRY(json_string(&ed->pool, e->key, e->key_len, true));
 			TRY(put(&ed->pool, ": ", 2));
 			if (!first) {
 				char *b2 = NULL;
@@ -712,7 +715,7 @@ static int patch_node(struct store_edits *ed, const uint8_t *src, const struct d
 
 		if (!n->dirty)
 			return 0;
-		TRY(json_scalar(&ed->pool, n));
+		TRY(json_scalar(&ed->pool, n, false));
 		return store_edits_push(ed, n->span.start, n->span.end, mark);
 	}
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)

@@ -47,8 +47,8 @@ static void test_patch_encrypt_decrypt_identical(void **state)
 		assert_int_equal(doc_scalar_set(&d2, l2.v[k], orig[k]->type, orig[k]->text, orig[k]->len), 0);
 	}
 	emit_ok(&d2, DOC_FORMAT_JSON, -1, &dec);
-	/* Go escapes <, > and & */
-	assert_text(&dec, "{\n\t\"a\": \"x\\u003cy\\u003e\\u0026z\",\n\t\"n\": 3,\n\t\"l\": [\"p\", 2.5, false],\n\t\"m\": {\"k\": \"v\\n\"}\n}\n");
+	/* patched values escape only what JSON needs: the round trip is exact */
+	assert_text(&dec, "{\n\t\"a\": \"x<y>&z\",\n\t\"n\": 3,\n\t\"l\": [\"p\", 2.5, false],\n\t\"m\": {\"k\": \"v\\n\"}\n}\n");
 	free(orig);
 	free(l.v);
 	free(l2.v);
