@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/base64.h"
 #include "sops_int.h"
 
 static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
@@ -111,14 +112,10 @@ static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len
 {
 	size_t cap = len / 4 * 3 + 3;
 	uint8_t *buf = malloc(cap);
-	const char *endp = NULL;
 
 	if (!buf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (len % 4 != 0 ||
-	    sodium_base642bin(buf, cap, in, len, NULL, out_len, &endp,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    endp != in + len) {
+	if (gs_base64_decode(in, len, buf, out_len) != 0) {
 		free(buf);
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "invalid base64 in encrypted value");
 	}

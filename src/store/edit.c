@@ -49,10 +49,22 @@ static int edit_cmp(const void *a, const void *b)
 
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
 {
-	size_t pos = 0;
+	size_t pos = 0, total = len;
 
 	if (e->n)
 		qsort(e->v, e->n, sizeof(*e->v), edit_cmp);
+	/* the exact size first: one allocation of the (secure) output */
+	for (size_t i = 0; i < e->n; i++) {
+		const struct store_edit *x = &e->v[i];
+
+		if (x->start < pos || x->end > len || x->end < x->start)
+			continue;
+		total = total - (x->end - x->start) + x->text_len;
+		pos = x->end;
+	}
+	if (gs_buf_reserve(out, total))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	pos = 0;
 	for (size_t i = 0; i < e->n; i++) {
 		const struct store_edit *x = &e->v[i];
 

@@ -451,10 +451,14 @@ struct yloader {
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	long budget;
+	bool ascii;
 };
 
 static size_t to_byte(struct yloader *l, size_t ch)
 {
+	/* libyaml counts characters; in ASCII text they are bytes */
+	if (l->ascii)
+		return ch < l->len ? ch : l->len;
 	if (ch < l->cur_char) {
 		while (l->cur_char > ch && l->cur_byte > l->base) {
 			l->cur_byte--;
@@ -1107,6 +1111,9 @@ int store_yaml_load(const uint8_t *text, size_t len, struct doc *d)
 	l.base = len >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0;
 	l.cur_byte = l.base;
 	l.budget = ALIAS_BUDGET;
+	l.ascii = true;
+	for (size_t i = 0; i < len && l.ascii; i++)
+		l.ascii = text[i] < 0x80;
 	l.stack = calloc(STORE_MAX_DEPTH + 1, sizeof(*l.stack));
 	if (!l.stack)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

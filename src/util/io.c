@@ -92,6 +92,7 @@ int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct stat st;
 	uint8_t chunk[65536];
 	size_t n;
 	int ret = 0;
@@ -99,6 +100,14 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
 			       "cannot open '%s': %s", path, strerror(errno));
+	/* One allocation for a regular file: growing a secure buffer step by
+	 * step costs a guarded mapping per step. */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= max && gs_buf_reserve(b, (size_t)st.st_size) != 0) {
+		if (f != stdin)
+			fclose(f);
+		return GS_ERR_NOMEM;
+	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (b->len + n > max) {
 			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);

@@ -154,6 +154,11 @@ uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len)
  * handful of guarded mappings, not tens of thousands. */
 enum { ARENA_BLOCK_MIN = 64 * 1024 };
 
+/* Each new block is twice the last, up to ARENA_BLOCK_MAX: a large
+ * document costs a few guarded mappings, a small one a single block, and
+ * little locked memory is left unused at the end. */
+enum { ARENA_BLOCK_MAX = 512 * 1024 };
+
 struct gs_arena_block {
 	struct gs_arena_block *next;
 	size_t used;
@@ -179,7 +184,9 @@ void *gs_arena_alloc(struct gs_arena *a, size_t size)
 	if (!rounded)
 		rounded = align;
 	if (!blk || blk->cap - blk->used < rounded) {
-		cap = rounded > ARENA_BLOCK_MIN ? rounded : ARENA_BLOCK_MIN;
+		cap = blk ? (blk->cap < ARENA_BLOCK_MAX ? blk->cap * 2 : blk->cap) : ARENA_BLOCK_MIN;
+		if (cap < rounded)
+			cap = rounded;
 		blk = sodium_malloc(sizeof(*blk) + cap);
 		if (!blk)
 			return NULL;
