@@ -1,4 +1,6 @@
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +27,115 @@ void gs_harden_process(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-void *gs_secure_alloc(size_t size)
+/*
+ * Small secrets come from a pool carved out of large sodium_malloc regions
+ * (locked, excluded from core dumps), one free list per size class; large
+ * ones get a guarded sodium_malloc mapping of their own. A guarded mapping
+ * costs several system calls (mmap, mprotect, mlock, munmap), which for
+ * the many short-lived buffers of a git filter run dominated the time.
+ * Every slot is wiped when it is freed. Each allocation carries a 16-byte
+ * header saying where it came from.
+ */
+enum {
+	POOL_CLASSES = 7,            /* 64 .. 4096 bytes, header included */
+	POOL_MIN_SHIFT = 6,
+	POOL_REGION = 256 * 1024,
+	HEADER = 16,
+	LARGE_CLASS = 0xff,
+};
+
+struct slot_header {
+	uint32_t magic;
+	uint32_t size_class;
+	uint64_t size;               /* requested size, for large allocations */
+};
+
+#define SLOT_MAGIC 0x67736d31u /* "gsm1" */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *free_slots[POOL_CLASSES];
+static uint8_t *region_next;
+static size_t region_left;
+
+static int size_class(size_t total)
 {
-	return sodium_malloc(size ? size : 1);
+	for (int c = 0; c < POOL_CLASSES; c++)
+		if (total <= (size_t)1 << (POOL_MIN_SHIFT + c))
+			return c;
+	return -1;
 }
 
-void gs_secure_free(void *p)
+static void *pool_take(int c)
 {
-	if (p)
+	size_t slot = (size_t)1 << (POOL_MIN_SHIFT + c);
+	void *p = free_slots[c];
+
+	if (p) {
+		memcpy(&free_slots[c], p, sizeof(void *));
+		return p;
+	}
+	if (region_left < slot) {
+		/* Regions are never returned: the pool is bounded by the peak. */
+		region_next = sodium_malloc(POOL_REGION);
+		if (!region_next) {
+			region_left = 0;
+			return NULL;
+		}
+		region_left = POOL_REGION;
+	}
+	p = region_next;
+	region_next += slot;
+	region_left -= slot;
+	return p;
+}
+
+void *gs_secure_alloc(size_t size)
+{
+	struct slot_header h = { SLOT_MAGIC, LARGE_CLASS, size };
+	uint8_t *p;
+	int c;
+
+	if (size > SIZE_MAX - HEADER)
+		return NULL;
+	c = size_class(size + HEADER);
+	if (c >= 0) {
+		pthread_mutex_lock(&pool_lock);
+		p = pool_take(c);
+		pthread_mutex_unlock(&pool_lock);
+		h.size_class = (uint32_t)c;
+	} else {
+		/* sodium_malloc aligns the end of a block to its guard page:
+		 * a multiple of 16 keeps the start aligned too */
+		if (size > SIZE_MAX - 2 * HEADER)
+			return NULL;
+		p = sodium_malloc((size + HEADER + 15) & ~(size_t)15);
+	}
+	if (!p)
+		return NULL;
+	memcpy(p, &h, sizeof(h));
+	return p + HEADER;
+}
+
+void gs_secure_free(void *ptr)
+{
+	struct slot_header h;
+	uint8_t *p = ptr;
+
+	if (!p)
+		return;
+	p -= HEADER;
+	memcpy(&h, p, sizeof(h));
+	if (h.magic != SLOT_MAGIC)
+		abort(); /* not ours, or a buffer underflow: never continue */
+	if (h.size_class == LARGE_CLASS) {
 		sodium_free(p);
+		return;
+	}
+	sodium_memzero(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
+	pthread_mutex_lock(&pool_lock);
+	memcpy(p, &free_slots[h.size_class], sizeof(void *));
+	free_slots[h.size_class] = p;
+	pthread_mutex_unlock(&pool_lock);
 }
 
 void gs_buf_init(struct gs_buf *b, bool secure)
@@ -54,17 +156,16 @@ int gs_buf_reserve(struct gs_buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
-	/* sodium_malloc hands out whole pages: start a secure buffer at one. */
-	cap = b->cap ? b->cap : b->secure ? 4000 : 64;
+	cap = b->cap ? b->cap : b->secure ? 112 : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
 	if (b->secure) {
-		p = sodium_malloc(cap);
+		p = gs_secure_alloc(cap);
 		if (!p)
 			return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 		if (b->data) {
 			memcpy(p, b->data, b->len + 1);
-			sodium_free(b->data);
+			gs_secure_free(b->data);
 		}
 	} else {
 		p = realloc(b->data, cap);
@@ -127,7 +228,7 @@ void gs_buf_release(struct gs_buf *b)
 {
 	if (b->data) {
 		if (b->secure) {
-			sodium_free(b->data);
+			gs_secure_free(b->data);
 		} else {
 			sodium_memzero(b->data, b->cap);
 			free(b->data);
