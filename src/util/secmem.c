@@ -251,9 +251,9 @@ uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len)
 	return p;
 }
 
-/* Arena blocks are at least this big, so a 10,000-value document needs a
- * handful of guarded mappings, not tens of thousands. */
-enum { ARENA_BLOCK_MIN = 64 * 1024 };
+/* The first block of an arena fits the pool's largest slot (a small
+ * document costs no system call); later ones double. */
+enum { ARENA_BLOCK_MIN = 4096 - 64 };
 
 /* Each new block is twice the last, up to ARENA_BLOCK_MAX: a large
  * document costs a few guarded mappings, a small one a single block, and
@@ -288,7 +288,7 @@ void *gs_arena_alloc(struct gs_arena *a, size_t size)
 		cap = blk ? (blk->cap < ARENA_BLOCK_MAX ? blk->cap * 2 : blk->cap) : ARENA_BLOCK_MIN;
 		if (cap < rounded)
 			cap = rounded;
-		blk = sodium_malloc(sizeof(*blk) + cap);
+		blk = gs_secure_alloc(sizeof(*blk) + cap);
 		if (!blk)
 			return NULL;
 		blk->next = a->head;
@@ -318,7 +318,7 @@ void gs_arena_release(struct gs_arena *a)
 
 	while (blk) {
 		next = blk->next;
-		sodium_free(blk);
+		gs_secure_free(blk);
 		blk = next;
 	}
 	a->head = NULL;
