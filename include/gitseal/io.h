@@ -42,15 +42,21 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	__attribute__((warn_unused_result));
 
 /* Crash-safe replacement of a file: the new content goes to a temporary
- * file in the same directory, which is fsynced, renamed over the target
- * and followed by an fsync of the directory. The target's mode is kept
- * (or mode is used for a new file). On failure the target is untouched
- * and the temporary file is removed. */
+ * file in the same directory, which is renamed over the target only when
+ * complete, so the target never holds a partial file. When the target
+ * exists (a write in place), the temporary file is fsynced before the
+ * rename and the directory after it, so a crash at any point leaves the
+ * old or the new content, never neither. A new file is not fsynced: there
+ * is nothing to lose, and fsync would cost more than the whole job. The
+ * target's mode (and owner, for root) is kept, or mode is used for a new
+ * file. On failure the target is untouched and the temporary file is
+ * removed. */
 struct gs_atomic_file {
 	char *path;
 	char *tmp_path;
 	FILE *f;
 	int mode;
+	bool replacing; /* the target existed: fsync */
 };
 
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)

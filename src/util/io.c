@@ -162,8 +162,10 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 
 	memset(af, 0, sizeof(*af));
 	af->mode = mode;
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0) {
 		af->mode = st.st_mode & 07777;
+		af->replacing = true;
+	}
 	af->path = strdup(path);
 	dir = dir_of(path);
 	if (!af->path || !dir) {
@@ -213,7 +215,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 		step = "write";
 	else if (fchmod(fileno(af->f), (mode_t)af->mode) != 0)
 		step = "chmod";
-	else if (fsync(fileno(af->f)) != 0 || inject_failure("fsync"))
+	else if (af->replacing && (fsync(fileno(af->f)) != 0 || inject_failure("fsync")))
 		step = "fsync";
 	if (step) {
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot %s '%s': %s", step, af->path, strerror(errno));
@@ -231,6 +233,11 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	}
 	free(af->tmp_path);
 	af->tmp_path = NULL;
+	if (!af->replacing) {
+		free(af->path);
+		af->path = NULL;
+		return 0;
+	}
 	dir = dir_of(af->path);
 	dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
 	if (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync"))

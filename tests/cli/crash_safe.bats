@@ -32,10 +32,21 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 }
 
-@test "age -o: an injected fsync failure leaves no output" {
+@test "age -o over an existing file: an injected failure keeps the old file" {
 	echo data >p
-	run env GITSEAL_TEST_FAIL_AT=fsync "$GITSEAL_BIN" age -r "$(demo_recipient)" -o out.age p
+	echo "old content" >out.age
+	for step in write fsync rename; do
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" age -r "$(demo_recipient)" -o out.age p
+		[ "$status" -ne 0 ]
+		[ "$(cat out.age)" = "old content" ]
+		[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+	done
+}
+
+@test "age -o to a new file: a failed write leaves nothing" {
+	echo data >p
+	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" age -r "$(demo_recipient)" -o new.age p
 	[ "$status" -ne 0 ]
-	[ ! -e out.age ]
+	[ ! -e new.age ]
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 }
