@@ -3,42 +3,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/kdf.h>
 #include <sodium.h>
 
 #include "gitseal/error.h"
 
 #include "age_int.h"
 
+/* RFC 5869 HKDF-SHA-256 built on libsodium's HMAC (1.0.18 has no HKDF):
+ * it keeps OpenSSL's provider start-up (about a millisecond) off the path
+ * of small age files, which need no other OpenSSL primitive. */
 int age_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
 		    const char *info, uint8_t *out, size_t out_len)
 {
-	static const uint8_t empty[1];
-	OSSL_PARAM params[5], *p = params;
-	EVP_KDF_CTX *kctx = NULL;
-	EVP_KDF *kdf;
-	int ok = 0;
+	static const uint8_t zero_salt[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state *st = gs_secure_alloc(sizeof(*st));
+	uint8_t *prk = gs_secure_alloc(crypto_auth_hmacsha256_BYTES);
+	uint8_t *block = gs_secure_alloc(crypto_auth_hmacsha256_BYTES);
+	size_t done = 0, n;
+	uint8_t counter = 1;
+	int ret = 0;
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (kdf)
-		kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (!kctx)
-		return GS_FAIL(GS_ERR_GENERIC, "hkdf is not available");
-	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm_len ? ikm : empty),
-						 ikm_len);
-	if (salt_len)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	*p = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
-	EVP_KDF_CTX_free(kctx);
-	return ok ? 0 : GS_FAIL(GS_ERR_GENERIC, "hkdf failed");
+	if (!st || !prk || !block || out_len > 255 * crypto_auth_hmacsha256_BYTES) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+		goto out;
+	}
+	/* extract: PRK = HMAC(salt, IKM); an absent salt is HashLen zeros */
+	if (!salt_len) {
+		salt = zero_salt;
+		salt_len = sizeof(zero_salt);
+	}
+	crypto_auth_hmacsha256_init(st, salt, salt_len);
+	crypto_auth_hmacsha256_update(st, ikm, ikm_len);
+	crypto_auth_hmacsha256_final(st, prk);
+	/* expand: T(i) = HMAC(PRK, T(i-1) || info || i) */
+	while (done < out_len) {
+		crypto_auth_hmacsha256_init(st, prk, crypto_auth_hmacsha256_BYTES);
+		if (done)
+			crypto_auth_hmacsha256_update(st, block, crypto_auth_hmacsha256_BYTES);
+		crypto_auth_hmacsha256_update(st, (const uint8_t *)info, strlen(info));
+		crypto_auth_hmacsha256_update(st, &counter, 1);
+		crypto_auth_hmacsha256_final(st, block);
+		n = out_len - done < crypto_auth_hmacsha256_BYTES ? out_len - done
+								  : crypto_auth_hmacsha256_BYTES;
+		memcpy(out + done, block, n);
+		done += n;
+		counter++;
+	}
+out:
+	gs_secure_free(st);
+	gs_secure_free(prk);
+	gs_secure_free(block);
+	return ret;
 }
 
 int age_aead_wrap(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZE],
@@ -306,7 +321,6 @@ int age_header_write(const struct age_header *h, struct gs_buf *out)
 int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, uint8_t mac[AGE_MAC_SIZE])
 {
 	uint8_t *key = gs_secure_alloc(32);
-	unsigned int mac_len = AGE_MAC_SIZE;
 	struct gs_buf input;
 	int ret;
 
@@ -320,8 +334,12 @@ int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, 
 	ret = age_hkdf_sha256(file_key, AGE_FILE_KEY_SIZE, NULL, 0, "header", key, 32);
 	if (ret)
 		goto out;
-	if (!HMAC(EVP_sha256(), key, 32, input.data, input.len, mac, &mac_len) || mac_len != AGE_MAC_SIZE)
-		ret = GS_FAIL(GS_ERR_GENERIC, "hmac failed");
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key, 32);
+	crypto_auth_hmacsha256_update(&st, input.data, input.len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
 out:
 	gs_secure_free(key);
 	gs_buf_release(&input);
