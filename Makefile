@@ -2,6 +2,10 @@
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
+# libgit2 is opened with dlopen by the git commands only (src/git/libgit2.c):
+# its headers are used, the library is not linked.
+LINKED    := libsodium libcrypto yaml-0.1 libcurl
+LIBGIT2_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so 2>/dev/null | awk '/SONAME/ {print $$2}')
 PREFIX    ?= /usr/local
 CC        ?= cc
 
@@ -23,10 +27,11 @@ endif
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HARDEN    := -fstack-protector-strong -fPIE -fcf-protection
-CPPFLAGS  += -D_GNU_SOURCE -Iinclude $(HOOKS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude $(HOOKS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"'
 CFLAGS    += $(WARN) $(OPT) $(HARDEN) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDSAN)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS    += $(shell pkg-config --libs $(LINKED) 2>/dev/null) -lpthread -ldl
 
 ifeq ($(V),1)
 Q :=
@@ -112,7 +117,7 @@ bench: deps all
 # libFuzzer targets, one per parser. FUZZ_SECONDS per target (default 30).
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"'
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)

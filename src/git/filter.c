@@ -29,6 +29,11 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 
 	if (!f)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = gitfilter_libgit2_load();
+	if (ret) {
+		free(f);
+		return ret;
+	}
 	git_libgit2_init();
 	f->libgit2_ready = true;
 	if (!start_dir) {

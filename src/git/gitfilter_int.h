@@ -25,6 +25,8 @@ struct gitfilter {
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);
+/* Loads libgit2 on first use (libgit2.c); every libgit2 call comes after. */
+int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* NULL when no identity is available. */

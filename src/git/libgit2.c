@@ -1,0 +1,327 @@
+/* libgit2, loaded when a git command first needs it.
+ *
+ * libgit2 and the libraries it pulls in (krb5, mbedtls, ssh2, pcre2, ...)
+ * cost about 1.3 ms of start-up in every process, more than a whole small
+ * encryption, while only `gitseal git` uses them. So the binary does not
+ * link libgit2: this file defines the few libgit2 functions gitseal calls,
+ * each forwarding to the real one, resolved with dlopen on first use. The
+ * prototypes come from git2.h, so the compiler checks every forwarder.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <git2.h>
+
+#include "gitseal/error.h"
+
+#include "gitfilter_int.h"
+
+#ifndef LIBGIT2_SONAME
+#error "the Makefile passes LIBGIT2_SONAME, the shared library name found at build time"
+#endif
+
+static int (*p_git_attr_cache_flush)(git_repository *repo);
+static int (*p_git_attr_get)(const char **value_out, git_repository *repo, uint32_t flags, const char *path, const char *name);
+static git_attr_value_t (*p_git_attr_value)(const char *attr);
+static void (*p_git_blob_free)(git_blob *blob);
+static int (*p_git_blob_lookup)(git_blob **blob, git_repository *repo, const git_oid *id);
+static const void * (*p_git_blob_rawcontent)(const git_blob *blob);
+static git_object_size_t (*p_git_blob_rawsize)(const git_blob *blob);
+static void (*p_git_config_free)(git_config *cfg);
+static int (*p_git_config_open_level)(git_config **out, const git_config *parent, git_config_level_t level);
+static int (*p_git_config_set_string)(git_config *cfg, const char *name, const char *value);
+static void (*p_git_error_clear)(void);
+static const git_error * (*p_git_error_last)(void);
+static int (*p_git_index_add)(git_index *index, const git_index_entry *source_entry);
+static int (*p_git_index_entry_stage)(const git_index_entry *entry);
+static size_t (*p_git_index_entrycount)(const git_index *index);
+static void (*p_git_index_free)(git_index *index);
+static const git_index_entry * (*p_git_index_get_byindex)(git_index *index, size_t n);
+static const git_index_entry * (*p_git_index_get_bypath)(git_index *index, const char *path, int stage);
+static int (*p_git_index_read)(git_index *index, int force);
+static int (*p_git_index_write)(git_index *index);
+static int (*p_git_libgit2_init)(void);
+static int (*p_git_libgit2_shutdown)(void);
+static int (*p_git_merge_file)(git_merge_file_result *out, const git_merge_file_input *ancestor, const git_merge_file_input *ours, const git_merge_file_input *theirs, const git_merge_file_options *opts);
+static int (*p_git_merge_file_input_init)(git_merge_file_input *opts, unsigned int version);
+static int (*p_git_merge_file_options_init)(git_merge_file_options *opts, unsigned int version);
+static void (*p_git_merge_file_result_free)(git_merge_file_result *result);
+static void (*p_git_object_free)(git_object *object);
+static const char * (*p_git_repository_commondir)(const git_repository *repo);
+static int (*p_git_repository_config)(git_config **out, git_repository *repo);
+static void (*p_git_repository_free)(git_repository *repo);
+static int (*p_git_repository_index)(git_index **out, git_repository *repo);
+static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
+static const char * (*p_git_repository_workdir)(const git_repository *repo);
+static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
+static int (*p_git_tree_entry_bypath)(git_tree_entry **out, const git_tree *root, const char *path);
+static void (*p_git_tree_entry_free)(git_tree_entry *entry);
+static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
+static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
+
+#define SYMBOL(name) { #name, (void **)&p_##name }
+
+static const struct {
+	const char *name;
+	void **slot;
+} symbols[] = {
+	SYMBOL(git_attr_cache_flush),
+	SYMBOL(git_attr_get),
+	SYMBOL(git_attr_value),
+	SYMBOL(git_blob_free),
+	SYMBOL(git_blob_lookup),
+	SYMBOL(git_blob_rawcontent),
+	SYMBOL(git_blob_rawsize),
+	SYMBOL(git_config_free),
+	SYMBOL(git_config_open_level),
+	SYMBOL(git_config_set_string),
+	SYMBOL(git_error_clear),
+	SYMBOL(git_error_last),
+	SYMBOL(git_index_add),
+	SYMBOL(git_index_entry_stage),
+	SYMBOL(git_index_entrycount),
+	SYMBOL(git_index_free),
+	SYMBOL(git_index_get_byindex),
+	SYMBOL(git_index_get_bypath),
+	SYMBOL(git_index_read),
+	SYMBOL(git_index_write),
+	SYMBOL(git_libgit2_init),
+	SYMBOL(git_libgit2_shutdown),
+	SYMBOL(git_merge_file),
+	SYMBOL(git_merge_file_input_init),
+	SYMBOL(git_merge_file_options_init),
+	SYMBOL(git_merge_file_result_free),
+	SYMBOL(git_object_free),
+	SYMBOL(git_repository_commondir),
+	SYMBOL(git_repository_config),
+	SYMBOL(git_repository_free),
+	SYMBOL(git_repository_index),
+	SYMBOL(git_repository_open_ext),
+	SYMBOL(git_repository_workdir),
+	SYMBOL(git_revparse_single),
+	SYMBOL(git_tree_entry_bypath),
+	SYMBOL(git_tree_entry_free),
+	SYMBOL(git_tree_entry_id),
+	SYMBOL(git_tree_entry_type),
+};
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool loaded;
+static char load_error[256];
+
+static void load(void)
+{
+	void *lib = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		snprintf(load_error, sizeof(load_error), "cannot load %s (install libgit2)", LIBGIT2_SONAME);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+		/* POSIX: a function pointer read through a void * (dlsym's idiom) */
+		*symbols[i].slot = dlsym(lib, symbols[i].name);
+		if (!*symbols[i].slot) {
+			snprintf(load_error, sizeof(load_error), "%s has no %s", LIBGIT2_SONAME,
+				 symbols[i].name);
+			return;
+		}
+	}
+	loaded = true;
+}
+
+int gitfilter_libgit2_load(void)
+{
+	pthread_once(&load_once, load);
+	return loaded ? 0 : GS_FAIL(GS_ERR_GENERIC, "%s", load_error);
+}
+
+int git_attr_cache_flush(git_repository *repo)
+{
+	return p_git_attr_cache_flush(repo);
+}
+
+int git_attr_get(const char **value_out, git_repository *repo, uint32_t flags, const char *path, const char *name)
+{
+	return p_git_attr_get(value_out, repo, flags, path, name);
+}
+
+git_attr_value_t git_attr_value(const char *attr)
+{
+	return p_git_attr_value(attr);
+}
+
+void git_blob_free(git_blob *blob)
+{
+	p_git_blob_free(blob);
+}
+
+int git_blob_lookup(git_blob **blob, git_repository *repo, const git_oid *id)
+{
+	return p_git_blob_lookup(blob, repo, id);
+}
+
+const void * git_blob_rawcontent(const git_blob *blob)
+{
+	return p_git_blob_rawcontent(blob);
+}
+
+git_object_size_t git_blob_rawsize(const git_blob *blob)
+{
+	return p_git_blob_rawsize(blob);
+}
+
+void git_config_free(git_config *cfg)
+{
+	p_git_config_free(cfg);
+}
+
+int git_config_open_level(git_config **out, const git_config *parent, git_config_level_t level)
+{
+	return p_git_config_open_level(out, parent, level);
+}
+
+int git_config_set_string(git_config *cfg, const char *name, const char *value)
+{
+	return p_git_config_set_string(cfg, name, value);
+}
+
+void git_error_clear(void)
+{
+	p_git_error_clear();
+}
+
+const git_error * git_error_last(void)
+{
+	return p_git_error_last();
+}
+
+int git_index_add(git_index *index, const git_index_entry *source_entry)
+{
+	return p_git_index_add(index, source_entry);
+}
+
+int git_index_entry_stage(const git_index_entry *entry)
+{
+	return p_git_index_entry_stage(entry);
+}
+
+size_t git_index_entrycount(const git_index *index)
+{
+	return p_git_index_entrycount(index);
+}
+
+void git_index_free(git_index *index)
+{
+	p_git_index_free(index);
+}
+
+const git_index_entry * git_index_get_byindex(git_index *index, size_t n)
+{
+	return p_git_index_get_byindex(index, n);
+}
+
+const git_index_entry * git_index_get_bypath(git_index *index, const char *path, int stage)
+{
+	return p_git_index_get_bypath(index, path, stage);
+}
+
+int git_index_read(git_index *index, int force)
+{
+	return p_git_index_read(index, force);
+}
+
+int git_index_write(git_index *index)
+{
+	return p_git_index_write(index);
+}
+
+int git_libgit2_init(void)
+{
+	return p_git_libgit2_init();
+}
+
+int git_libgit2_shutdown(void)
+{
+	return p_git_libgit2_shutdown();
+}
+
+int git_merge_file(git_merge_file_result *out, const git_merge_file_input *ancestor, const git_merge_file_input *ours, const git_merge_file_input *theirs, const git_merge_file_options *opts)
+{
+	return p_git_merge_file(out, ancestor, ours, theirs, opts);
+}
+
+int git_merge_file_input_init(git_merge_file_input *opts, unsigned int version)
+{
+	return p_git_merge_file_input_init(opts, version);
+}
+
+int git_merge_file_options_init(git_merge_file_options *opts, unsigned int version)
+{
+	return p_git_merge_file_options_init(opts, version);
+}
+
+void git_merge_file_result_free(git_merge_file_result *result)
+{
+	p_git_merge_file_result_free(result);
+}
+
+void git_object_free(git_object *object)
+{
+	p_git_object_free(object);
+}
+
+const char * git_repository_commondir(const git_repository *repo)
+{
+	return p_git_repository_commondir(repo);
+}
+
+int git_repository_config(git_config **out, git_repository *repo)
+{
+	return p_git_repository_config(out, repo);
+}
+
+void git_repository_free(git_repository *repo)
+{
+	p_git_repository_free(repo);
+}
+
+int git_repository_index(git_index **out, git_repository *repo)
+{
+	return p_git_repository_index(out, repo);
+}
+
+int git_repository_open_ext(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs)
+{
+	return p_git_repository_open_ext(out, path, flags, ceiling_dirs);
+}
+
+const char * git_repository_workdir(const git_repository *repo)
+{
+	return p_git_repository_workdir(repo);
+}
+
+int git_revparse_single(git_object **out, git_repository *repo, const char *spec)
+{
+	return p_git_revparse_single(out, repo, spec);
+}
+
+int git_tree_entry_bypath(git_tree_entry **out, const git_tree *root, const char *path)
+{
+	return p_git_tree_entry_bypath(out, root, path);
+}
+
+void git_tree_entry_free(git_tree_entry *entry)
+{
+	p_git_tree_entry_free(entry);
+}
+
+const git_oid * git_tree_entry_id(const git_tree_entry *entry)
+{
+	return p_git_tree_entry_id(entry);
+}
+
+git_object_t git_tree_entry_type(const git_tree_entry *entry)
+{
+	return p_git_tree_entry_type(entry);
+}
