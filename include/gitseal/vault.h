@@ -37,7 +37,8 @@ int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len,
 	__attribute__((warn_unused_result));
 
 /* Finds the string value at data.<field> in a Vault JSON response and
- * appends it (JSON escapes decoded) to out. GS_ERR_PARSE when absent.
+ * appends it (JSON escapes decoded) to out. GS_ERR_PARSE when absent or
+ * empty.
  * Exposed for tests and the fuzz target. */
 int vault_response_field(const char *json, size_t len, const char *field, struct gs_buf *out)
 	__attribute__((warn_unused_result));

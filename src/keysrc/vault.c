@@ -332,7 +332,7 @@ int vault_response_field(const char *json, size_t len, const char *field, struct
 	size_t start = out->len;
 
 	skip_ws(&s);
-	if (walk_object(&s, "data", on_data, &f, &data_found) < 0 || !f.found) {
+	if (walk_object(&s, "data", on_data, &f, &data_found) < 0 || !f.found || out->len == start) {
 		if (out->data) {
 			sodium_memzero(out->data + start, out->len - start);
 			out->data[start] = '\0';
