@@ -6,13 +6,6 @@
 
 #include "gitseal/sops.h"
 
-struct sops_key_group {
-	char **age;          /* recipient strings, trimmed, de-duplicated within key_groups */
-	size_t age_count;
-	char **vault_uris;   /* hc_vault_transit_uri */
-	size_t vault_count;
-};
-
 struct sops_rule {
 	char *path_regex;    /* NULL or empty: matches every path */
 	struct sops_key_group *groups; /* flat keys make one group */

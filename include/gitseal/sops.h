@@ -38,10 +38,22 @@ struct sops_selection {
 	bool mac_only_encrypted;
 };
 
-/* What encryption needs: where the file is (for creation rules and the
- * format), who may read it, and which values to seal. */
+/* One key group, as strings: age recipients (written to the metadata as
+ * they are) and Vault transit URIs (https://HOST/v1/ENGINE/keys/NAME). */
+struct sops_key_group {
+	char **age;          /* recipient strings, trimmed, de-duplicated within key_groups */
+	size_t age_count;
+	char **vault_uris;   /* hc_vault_transit_uri */
+	size_t vault_count;
+};
+
+/* Who may read a file and which values to seal. With several key groups
+ * the data key is split with Shamir (spec 9): shamir_threshold groups
+ * (0: all of them) are needed to decrypt. */
 struct sops_encrypt_opts {
-	const struct age_recipient_list *recipients; /* one key group */
+	const struct sops_key_group *groups; /* NULL: the one group of recipients below */
+	size_t group_count;
+	const struct age_recipient_list *recipients; /* shorthand for one age-only group */
 	char **recipient_strings;                     /* as written to metadata, same order */
 	struct sops_selection selection;
 	int shamir_threshold;
@@ -83,6 +95,9 @@ struct sops_file_encrypt_opts {
 	const struct sops_config *config;   /* may be NULL */
 	const char *const *age_recipients;  /* from flags or env: replace the rule's keys */
 	size_t age_recipient_count;
+	const char *const *vault_uris;      /* likewise (--hc-vault-transit) */
+	size_t vault_uri_count;
+	int shamir_threshold;               /* non-zero: beats the rule's */
 	struct sops_selection selection;    /* from flags: overrides the rule's */
 	const uint8_t *previous;            /* previous encrypted version (reuse), or NULL */
 	size_t previous_len;

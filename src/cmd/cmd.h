@@ -59,6 +59,7 @@ int cmd_unset(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_updatekeys(int argc, char **argv);
 int cmd_filestatus(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
 int cmd_exec_env(int argc, char **argv);
 int cmd_exec_file(int argc, char **argv);
 /* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */

@@ -114,8 +114,8 @@ static int edit_new_file(struct sops_cli *c)
 	struct sops_file_encrypt_opts o = { 0 };
 	enum doc_format format = sops_cli_input_format(c);
 	struct gs_buf plain, edited, out;
-	char **recipients = NULL;
-	size_t count = 0;
+	char **recipients = NULL, **vault = NULL;
+	size_t count = 0, vault_count = 0;
 	int ret;
 
 	gs_buf_init(&plain, true);
@@ -127,6 +127,8 @@ static int edit_new_file(struct sops_cli *c)
 	if (!ret)
 		ret = sops_cli_age_recipients(c, &recipients, &count);
 	if (!ret)
+		ret = sops_cli_vault_uris(c, &vault, &vault_count);
+	if (!ret)
 		ret = edit_text(c->file, &plain, &edited);
 	if (!ret) {
 		o.format = format;
@@ -134,12 +136,16 @@ static int edit_new_file(struct sops_cli *c)
 		o.config = config;
 		o.age_recipients = (const char *const *)recipients;
 		o.age_recipient_count = count;
+		o.vault_uris = (const char *const *)vault;
+		o.vault_uri_count = vault_count;
+		o.shamir_threshold = c->shamir_threshold;
 		o.selection = c->selection;
 		ret = sops_file_encrypt(edited.data, edited.len, &o, &out);
 	}
 	if (!ret)
 		ret = gs_atomic_write(c->file, out.data, out.len, 0644);
 	sops_cli_free_strings(recipients, count);
+	sops_cli_free_strings(vault, vault_count);
 	sops_config_free(config);
 	gs_buf_release(&plain);
 	gs_buf_release(&edited);
@@ -195,7 +201,7 @@ int cmd_edit(int argc, char **argv)
 	if (!ret && sops_doc_is_encrypted(&changed))
 		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
 	if (!ret)
-		ret = sops_session_seal(&s, &changed, NULL, 0, false, &out);
+		ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out);
 	if (!ret)
 		ret = gs_atomic_write(c.file, out.data, out.len, 0600);
 done:

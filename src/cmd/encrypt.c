@@ -7,7 +7,8 @@
 #include "sops_cli.h"
 
 static const char usage_text[] =
-	"usage: gitseal encrypt [--age R,...] [-i | --output F] [--input-type T] [--output-type T]\n"
+	"usage: gitseal encrypt [--age R,...] [--hc-vault-transit URI,...]\n"
+	"                       [--shamir-secret-sharing-threshold N] [-i | --output F] [--input-type T] [--output-type T]\n"
 	"                       [--filename-override NAME] [--config PATH] [selection flags] [FILE]\n"
 	"Encrypts the values of FILE (stdin if omitted) for age recipients from --age,\n"
 	"SOPS_AGE_RECIPIENTS or the matching .sops.yaml creation rule.\n";
@@ -19,8 +20,8 @@ int cmd_encrypt(int argc, char **argv)
 	struct age_identity_list ids = { 0 };
 	struct sops_file_encrypt_opts o = { 0 };
 	struct gs_buf in, out;
-	char **recipients = NULL;
-	size_t recipient_count = 0;
+	char **recipients = NULL, **vault = NULL;
+	size_t recipient_count = 0, vault_count = 0;
 	bool k8s_default = false;
 	int ret, code = EXIT_OK;
 
@@ -41,6 +42,8 @@ int cmd_encrypt(int argc, char **argv)
 		ret = sops_cli_load_config(&c, &config);
 	if (!ret)
 		ret = sops_cli_age_recipients(&c, &recipients, &recipient_count);
+	if (!ret)
+		ret = sops_cli_vault_uris(&c, &vault, &vault_count);
 	if (ret)
 		goto out;
 	o.format = sops_cli_input_format(&c);
@@ -48,6 +51,9 @@ int cmd_encrypt(int argc, char **argv)
 	o.config = config;
 	o.age_recipients = (const char *const *)recipients;
 	o.age_recipient_count = recipient_count;
+	o.vault_uris = (const char *const *)vault;
+	o.vault_uri_count = vault_count;
+	o.shamir_threshold = c.shamir_threshold;
 	o.selection = c.selection;
 	o.indent = c.indent;
 	o.used_k8s_default = &k8s_default;
@@ -62,6 +68,7 @@ out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 	sops_cli_free_strings(recipients, recipient_count);
+	sops_cli_free_strings(vault, vault_count);
 	age_identity_list_release(&ids);
 	sops_config_free(config);
 	gs_buf_release(&in);

@@ -1,7 +1,14 @@
-/* gitseal rotate / updatekeys / filestatus: the key-management commands. */
+/* gitseal rotate / updatekeys / filestatus: the key-management commands,
+ * and their bulk form (-r DIR): a small pool of threads, each handling
+ * whole files through code with no shared mutable state (the error
+ * message is per thread; the config is only read). */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -9,77 +16,109 @@
 #include "gitseal/store.h"
 #include "session.h"
 
-static bool contains(char **list, size_t count, const char *s)
+/* The groups for rotate: the file's, with --rm-* keys removed from every
+ * group and --add-* keys added to group 0 (sops: added keys go into the
+ * first group). */
+static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
+			 struct sops_key_group **out, size_t *n)
 {
-	for (size_t i = 0; i < count; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
+	char **add_age = NULL, **rm_age = NULL, **add_vault = NULL, **rm_vault = NULL;
+	size_t n_add_age = 0, n_rm_age = 0, n_add_vault = 0, n_rm_vault = 0, keys = 0;
+	struct sops_key_group *g;
+	int ret;
 
-static int add_unique(char ***list, size_t *count, const char *s)
-{
-	char **grown;
+	*out = NULL;
+	*n = 0;
+	g = calloc(s->group_count + 1, sizeof(*g));
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = sops_cli_split(c->add_age, c->add_age_count, &add_age, &n_add_age);
+	if (!ret)
+		ret = sops_cli_split(c->rm_age, c->rm_age_count, &rm_age, &n_rm_age);
+	if (!ret)
+		ret = sops_cli_split(c->add_vault, c->add_vault_count, &add_vault, &n_add_vault);
+	if (!ret)
+		ret = sops_cli_split(c->rm_vault, c->rm_vault_count, &rm_vault, &n_rm_vault);
+	for (size_t k = 0; !ret && k < s->group_count; k++) {
+		const struct sops_key_group *old = &s->groups[k];
+		struct sops_key_group rm = { rm_age, n_rm_age, rm_vault, n_rm_vault };
 
-	if (contains(*list, *count, s))
-		return 0;
-	grown = realloc(*list, (*count + 1) * sizeof(*grown));
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	*list = grown;
-	if (!(grown[*count] = strdup(s)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	(*count)++;
+		for (size_t i = 0; !ret && i < old->age_count; i++)
+			if (!key_group_has(&rm, old->age[i]))
+				ret = key_group_add_age(&g[k], old->age[i]);
+		for (size_t i = 0; !ret && i < old->vault_count; i++)
+			if (!key_group_has(&rm, old->vault_uris[i]))
+				ret = key_group_add_vault(&g[k], old->vault_uris[i]);
+	}
+	for (size_t i = 0; !ret && i < n_add_age; i++)
+		ret = key_group_add_age(&g[0], add_age[i]);
+	for (size_t i = 0; !ret && i < n_add_vault; i++)
+		ret = key_group_add_vault(&g[0], add_vault[i]);
+	for (size_t k = 0; !ret && k < s->group_count; k++) {
+		if (s->group_count > 1 && !g[k].age_count && !g[k].vault_count)
+			ret = GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
+		keys += g[k].age_count + g[k].vault_count;
+	}
+	if (!ret && !keys)
+		ret = GS_FAIL(GS_ERR_USAGE, "no keys left after --rm-age/--rm-hc-vault-transit");
+	sops_cli_free_strings(add_age, n_add_age);
+	sops_cli_free_strings(rm_age, n_rm_age);
+	sops_cli_free_strings(add_vault, n_add_vault);
+	sops_cli_free_strings(rm_vault, n_rm_vault);
+	if (ret) {
+		key_groups_free(g, s->group_count);
+		return ret;
+	}
+	*out = g;
+	*n = s->group_count;
 	return 0;
 }
 
-int cmd_rotate(int argc, char **argv)
+/* rotate for one file: a new data key, every value re-encrypted. */
+static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf *out)
 {
-	struct sops_cli c;
+	struct sops_cli fc = *c;
 	struct sops_session s;
-	struct gs_buf out;
-	char **recipients = NULL;
-	size_t count = 0;
-	int ret, code = EXIT_OK;
+	struct sops_key_group *groups = NULL;
+	size_t n = 0;
+	int ret;
 
-	gs_harden_process();
-	sops_cli_init(&c, "rotate");
+	fc.file = file;
 	sops_session_init(&s);
-	gs_buf_init(&out, false);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file) {
-		cmd_errorf("rotate needs a file");
-		code = EXIT_SOPS_NO_FILE;
-		goto out;
-	}
+	ret = sops_session_open(&s, &fc);
 	if (!ret)
-		ret = sops_session_open(&s, &c);
-	for (size_t i = 0; !ret && i < s.recipient_count; i++) {
-		bool removed = false;
-
-		for (size_t j = 0; j < c.rm_age_count; j++)
-			removed |= !strcmp(c.rm_age[j], s.recipients[i]);
-		if (!removed)
-			ret = add_unique(&recipients, &count, s.recipients[i]);
-	}
-	for (size_t i = 0; !ret && i < c.add_age_count; i++)
-		ret = add_unique(&recipients, &count, c.add_age[i]);
-	if (!ret && !count)
-		ret = GS_FAIL(GS_ERR_USAGE, "no recipients left after --rm-age");
+		ret = rotate_groups(&fc, &s, &groups, &n);
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, recipients, count, true, &out);
-	if (!ret)
-		ret = sops_cli_write(&c, out.data, out.len);
-	if (ret)
-		code = sops_cli_fail(&c, ret);
-out:
-	for (size_t i = 0; i < count; i++)
-		free(recipients[i]);
-	free(recipients);
-	gs_buf_release(&out);
+		ret = sops_session_seal(&s, &s.plain, groups, n, c->shamir_threshold ? c->shamir_threshold
+										      : s.shamir_threshold,
+					true, out);
+	key_groups_free(groups, n);
 	sops_session_release(&s);
-	sops_cli_release(&c);
-	return code;
+	return ret;
+}
+
+static void print_group_diff(const struct sops_key_group *want, size_t nw, const struct sops_key_group *have,
+			     size_t nh)
+{
+	size_t n = nw > nh ? nw : nh;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct sops_key_group *w = k < nw ? &want[k] : NULL, *h = k < nh ? &have[k] : NULL;
+
+		if (n > 1)
+			fprintf(stderr, "Group %zu\n", k + 1);
+		for (size_t i = 0; w && i < w->age_count; i++)
+			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->age[i]) ? "   " : "+++", w->age[i]);
+		for (size_t i = 0; w && i < w->vault_count; i++)
+			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->vault_uris[i]) ? "   " : "+++",
+				w->vault_uris[i]);
+		for (size_t i = 0; h && i < h->age_count; i++)
+			if (!w || !key_group_has(w, h->age[i]))
+				fprintf(stderr, "--- %s\n", h->age[i]);
+		for (size_t i = 0; h && i < h->vault_count; i++)
+			if (!w || !key_group_has(w, h->vault_uris[i]))
+				fprintf(stderr, "--- %s\n", h->vault_uris[i]);
+	}
 }
 
 static bool confirm(const char *file)
@@ -92,58 +131,333 @@ static bool confirm(const char *file)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-/* Re-wraps one file's data key for the keys of its creation rule. */
-static int update_one(struct sops_cli *c, const struct sops_config *config, const char *file)
+static int effective_threshold(int t, size_t groups)
 {
-	const struct sops_rule *rule;
+	return groups > 1 ? (t ? t : (int)groups) : 0;
+}
+
+/* Re-wraps one file's data key for the keys of its creation rule. With
+ * bulk, nothing is printed or asked (-y is required). *changed tells
+ * whether the file was rewritten. */
+static int update_one(const struct sops_cli *c, const struct sops_config *config, const char *file,
+		      bool bulk, bool *changed)
+{
+	struct sops_cli fc = *c;
+	const struct sops_rule *rule = NULL;
 	struct sops_session s;
 	struct gs_buf out;
-	char **wanted = NULL;
-	size_t wanted_count = 0;
-	bool same;
-	int ret;
+	int threshold, ret;
 
-	c->file = file;
+	*changed = false;
+	fc.file = file;
 	sops_session_init(&s);
 	gs_buf_init(&out, false);
 	ret = config ? sops_config_match(config, file, &rule)
 		     : GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
-	for (size_t g = 0; !ret && g < rule->group_count; g++)
-		for (size_t i = 0; !ret && i < rule->groups[g].age_count; i++)
-			ret = add_unique(&wanted, &wanted_count, rule->groups[g].age[i]);
 	if (!ret)
-		ret = sops_session_open(&s, c);
+		ret = sops_session_open(&s, &fc);
 	if (ret)
 		goto out;
-	same = wanted_count == s.recipient_count;
-	for (size_t i = 0; same && i < wanted_count; i++)
-		same = contains(s.recipients, s.recipient_count, wanted[i]);
-	if (same) {
-		fprintf(stderr, "gitseal: '%s': already up to date\n", file);
+	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
+	if (key_groups_equal(rule->groups, rule->group_count, s.groups, s.group_count) &&
+	    effective_threshold(threshold, rule->group_count) ==
+		    effective_threshold(s.shamir_threshold, s.group_count)) {
+		if (!bulk)
+			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
 		goto out;
 	}
-	for (size_t i = 0; i < wanted_count; i++)
-		if (!contains(s.recipients, s.recipient_count, wanted[i]))
-			fprintf(stderr, "+++ %s\n", wanted[i]);
-	for (size_t i = 0; i < s.recipient_count; i++)
-		if (!contains(wanted, wanted_count, s.recipients[i]))
-			fprintf(stderr, "--- %s\n", s.recipients[i]);
-	if (!c->yes && !confirm(file)) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
-		goto out;
+	if (!bulk) {
+		print_group_diff(rule->groups, rule->group_count, s.groups, s.group_count);
+		if (!c->yes && !confirm(file)) {
+			ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+			goto out;
+		}
 	}
-	ret = sops_session_seal(&s, &s.plain, wanted, wanted_count, false, &out);
+	ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	if (!ret)
 		ret = gs_atomic_write(file, out.data, out.len, 0600);
-	if (!ret)
-		fprintf(stderr, "gitseal: '%s': keys updated\n", file);
+	if (!ret) {
+		*changed = true;
+		if (!bulk)
+			fprintf(stderr, "gitseal: '%s': keys updated\n", file);
+	}
 out:
-	for (size_t i = 0; i < wanted_count; i++)
-		free(wanted[i]);
-	free(wanted);
 	gs_buf_release(&out);
 	sops_session_release(&s);
 	return ret;
+}
+
+/* ---- bulk: -r DIR, a pool of workers over every sops file below ---- */
+
+enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED };
+
+struct bulk_job {
+	char *path;
+	enum bulk_status status;
+	char message[512];
+};
+
+struct bulk {
+	const struct sops_cli *cli;
+	const struct sops_config *config;
+	bool rotate;
+	struct bulk_job *jobs;
+	size_t count, cap;
+	size_t next, finished;
+	bool progress;
+	pthread_mutex_t lock;
+};
+
+static int bulk_add(struct bulk *b, const char *path)
+{
+	if (b->count == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct bulk_job *grown = realloc(b->jobs, cap * sizeof(*grown));
+
+		if (!grown)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		b->jobs = grown;
+		b->cap = cap;
+	}
+	memset(&b->jobs[b->count], 0, sizeof(b->jobs[0]));
+	if (!(b->jobs[b->count].path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	b->count++;
+	return 0;
+}
+
+/* Regular files below dir, .git skipped, symbolic links not followed. */
+static int bulk_collect(struct bulk *b, const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int ret = 0;
+
+	if (depth > 64)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", dir);
+	if (!(d = opendir(dir)))
+		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", dir, strerror(errno));
+	while (!ret && (e = readdir(d))) {
+		struct stat st;
+		char *path = NULL;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
+			continue;
+		if (asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name) < 0)
+			return closedir(d), GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (lstat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				ret = bulk_collect(b, path, depth + 1);
+			else if (S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= STORE_MAX_INPUT)
+				ret = bulk_add(b, path);
+		}
+		free(path);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int job_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct bulk_job *)x)->path, ((const struct bulk_job *)y)->path);
+}
+
+/* A sops file: it loads in the format of its name and has sops metadata. */
+static bool is_sops_file(const struct sops_cli *c, const char *path)
+{
+	struct sops_cli fc = *c;
+	struct gs_buf in;
+	struct doc d;
+	bool yes = false;
+
+	fc.file = path;
+	gs_buf_init(&in, false);
+	doc_init(&d, DOC_FORMAT_YAML);
+	if (gs_read_file(path, &in, STORE_MAX_INPUT) == 0 && memmem(in.data, in.len, "sops", 4) &&
+	    store_load(sops_cli_input_format(&fc), in.data, in.len, &d) == 0)
+		yes = sops_doc_is_encrypted(&d);
+	doc_release(&d);
+	gs_buf_release(&in);
+	gs_error_clear();
+	return yes;
+}
+
+static void bulk_progress(struct bulk *b)
+{
+	int width = 30, filled = b->count ? (int)(b->finished * (size_t)width / b->count) : width;
+
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", filled, "##############################", width - filled,
+		"", b->finished, b->count);
+	if (b->finished == b->count)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+static void bulk_run_job(struct bulk *b, struct bulk_job *j)
+{
+	struct gs_buf out;
+	bool changed = false;
+	int ret;
+
+	if (!is_sops_file(b->cli, j->path)) {
+		j->status = BULK_SKIPPED;
+		return;
+	}
+	if (b->rotate) {
+		gs_buf_init(&out, false);
+		ret = rotate_one(b->cli, j->path, &out);
+		if (!ret)
+			ret = gs_atomic_write(j->path, out.data, out.len, 0600);
+		gs_buf_release(&out);
+		changed = true;
+	} else {
+		ret = update_one(b->cli, b->config, j->path, true, &changed);
+	}
+	if (ret) {
+		j->status = BULK_FAILED;
+		snprintf(j->message, sizeof(j->message), "%s", gs_error_message());
+	} else {
+		j->status = changed ? BULK_UPDATED : BULK_SAME;
+	}
+	gs_error_clear();
+}
+
+static void *bulk_worker(void *arg)
+{
+	struct bulk *b = arg;
+
+	for (;;) {
+		struct bulk_job *j;
+
+		pthread_mutex_lock(&b->lock);
+		j = b->next < b->count ? &b->jobs[b->next++] : NULL;
+		pthread_mutex_unlock(&b->lock);
+		if (!j)
+			break;
+		bulk_run_job(b, j);
+		pthread_mutex_lock(&b->lock);
+		b->finished++;
+		if (b->progress)
+			bulk_progress(b);
+		pthread_mutex_unlock(&b->lock);
+	}
+	return NULL;
+}
+
+static int bulk_workers(size_t jobs)
+{
+	const char *env = getenv("GITSEAL_JOBS");
+	long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	if ((size_t)n > jobs)
+		n = jobs ? (long)jobs : 1;
+	return (int)n;
+}
+
+/* Runs rotate or updatekeys over every sops file below the given
+ * directories; prints one line per file; 1 if any failed. */
+static int bulk_main(const struct sops_cli *c, const struct sops_config *config, bool rotate)
+{
+	struct bulk b;
+	pthread_t threads[64];
+	int started = 0, n, code = EXIT_OK, ret = 0;
+	size_t updated = 0, same = 0, failed = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.cli = c;
+	b.config = config;
+	b.rotate = rotate;
+	b.progress = isatty(STDERR_FILENO);
+	pthread_mutex_init(&b.lock, NULL);
+	if (!c->file) {
+		cmd_errorf("%s -r needs a directory", c->command);
+		code = EXIT_SOPS_NO_FILE;
+		goto out;
+	}
+	for (int i = -1; !ret && i < c->rest_count; i++)
+		ret = bulk_collect(&b, i < 0 ? c->file : c->rest[i], 0);
+	if (ret) {
+		cmd_print_error();
+		code = EXIT_GENERIC;
+		goto out;
+	}
+	qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
+	n = bulk_workers(b.count);
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&threads[i], NULL, bulk_worker, &b) != 0)
+			break;
+		started++;
+	}
+	if (!started)
+		bulk_worker(&b);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < b.count; i++) {
+		struct bulk_job *j = &b.jobs[i];
+
+		switch (j->status) {
+		case BULK_SKIPPED:
+			break;
+		case BULK_UPDATED:
+			updated++;
+			printf("%s: %s\n", j->path, rotate ? "rotated" : "updated");
+			break;
+		case BULK_SAME:
+			same++;
+			printf("%s: up to date\n", j->path);
+			break;
+		case BULK_FAILED:
+			failed++;
+			printf("%s: error: %s\n", j->path, j->message);
+			break;
+		}
+	}
+	fflush(stdout);
+	fprintf(stderr, "gitseal: %zu files %s, %zu up to date, %zu failed\n", updated,
+		rotate ? "rotated" : "updated", same, failed);
+	if (failed)
+		code = EXIT_GENERIC;
+out:
+	for (size_t i = 0; i < b.count; i++)
+		free(b.jobs[i].path);
+	free(b.jobs);
+	pthread_mutex_destroy(&b.lock);
+	return code;
+}
+
+int cmd_rotate(int argc, char **argv)
+{
+	struct sops_cli c;
+	struct gs_buf out;
+	int ret, code = EXIT_OK;
+
+	gs_harden_process();
+	sops_cli_init(&c, "rotate");
+	gs_buf_init(&out, false);
+	ret = sops_cli_parse(&c, argc, argv);
+	if (!ret && c.recursive) {
+		code = bulk_main(&c, NULL, true);
+		goto out;
+	}
+	if (!ret && !c.file) {
+		cmd_errorf("rotate needs a file");
+		code = EXIT_SOPS_NO_FILE;
+		goto out;
+	}
+	if (!ret)
+		ret = rotate_one(&c, c.file, &out);
+	if (!ret)
+		ret = sops_cli_write(&c, out.data, out.len);
+	if (ret)
+		code = sops_cli_fail(&c, ret);
+out:
+	gs_buf_release(&out);
+	sops_cli_release(&c);
+	return code;
 }
 
 int cmd_updatekeys(int argc, char **argv)
@@ -151,6 +465,7 @@ int cmd_updatekeys(int argc, char **argv)
 	struct sops_cli c;
 	struct sops_config *config = NULL;
 	const char *first;
+	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
 	gs_harden_process();
@@ -161,22 +476,32 @@ int cmd_updatekeys(int argc, char **argv)
 		sops_cli_release(&c);
 		return EXIT_SOPS_NO_FILE;
 	}
+	if (!ret && c.recursive && !c.yes)
+		ret = GS_FAIL(GS_ERR_USAGE, "updatekeys -r needs -y (no questions are asked per file)");
 	if (!ret)
 		ret = sops_cli_load_config(&c, &config);
+	if (!ret && c.recursive && !config)
+		ret = GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
 	if (ret) {
 		code = sops_cli_fail(&c, ret);
+		goto out;
+	}
+	if (c.recursive) {
+		code = bulk_main(&c, config, false);
 		goto out;
 	}
 	first = c.file;
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 
-		ret = update_one(&c, config, file);
+		ret = update_one(&c, config, file, false, &changed);
 		if (ret) {
+			c.file = file;
 			code = sops_cli_fail(&c, ret);
 			failed++;
 		}
 	}
+	c.file = first;
 	if (failed && c.rest_count > 0)
 		code = EXIT_GENERIC;
 out:

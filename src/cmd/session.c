@@ -3,6 +3,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/store.h"
+#include "gitseal/vault.h"
 #include "session.h"
 
 void sops_session_init(struct sops_session *s)
@@ -13,38 +14,147 @@ void sops_session_init(struct sops_session *s)
 	doc_init(&s->plain, DOC_FORMAT_YAML);
 }
 
-static int push_string(struct sops_session *s, const char *text, size_t len)
+static int push_unique(char ***list, size_t *count, const char *text, size_t len)
 {
-	char **grown = realloc(s->recipients, (s->recipient_count + 1) * sizeof(*grown));
+	char **grown;
 
+	for (size_t i = 0; i < *count; i++)
+		if (strlen((*list)[i]) == len && !memcmp((*list)[i], text, len))
+			return 0;
+	grown = realloc(*list, (*count + 1) * sizeof(*grown));
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	s->recipients = grown;
-	grown[s->recipient_count] = strndup(text, len);
-	if (!grown[s->recipient_count])
+	*list = grown;
+	if (!(grown[*count] = strndup(text, len)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	s->recipient_count++;
+	(*count)++;
 	return 0;
 }
 
-/* The age recipients listed in the metadata, flat or in key_groups. */
-static int collect_age_list(struct sops_session *s, const struct doc_node *list)
+int key_group_add_age(struct sops_key_group *g, const char *recipient)
 {
+	return push_unique(&g->age, &g->age_count, recipient, strlen(recipient));
+}
+
+int key_group_add_vault(struct sops_key_group *g, const char *uri)
+{
+	return push_unique(&g->vault_uris, &g->vault_count, uri, strlen(uri));
+}
+
+bool key_group_has(const struct sops_key_group *g, const char *key)
+{
+	for (size_t i = 0; i < g->age_count; i++)
+		if (!strcmp(g->age[i], key))
+			return true;
+	for (size_t i = 0; i < g->vault_count; i++)
+		if (!strcmp(g->vault_uris[i], key))
+			return true;
+	return false;
+}
+
+void key_groups_free(struct sops_key_group *g, size_t n)
+{
+	for (size_t k = 0; g && k < n; k++) {
+		for (size_t i = 0; i < g[k].age_count; i++)
+			free(g[k].age[i]);
+		for (size_t i = 0; i < g[k].vault_count; i++)
+			free(g[k].vault_uris[i]);
+		free(g[k].age);
+		free(g[k].vault_uris);
+	}
+	free(g);
+}
+
+int key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
+{
+	struct sops_key_group *g = calloc(n + 1, sizeof(*g));
 	int ret = 0;
 
-	if (!list || list->kind != DOC_LIST)
-		return 0;
-	for (size_t i = 0; !ret && i < list->count; i++) {
-		const struct doc_node *entry = list->entries[i].value;
-		struct doc_entry *r;
+	*out = NULL;
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t k = 0; !ret && k < n; k++) {
+		for (size_t i = 0; !ret && i < src[k].age_count; i++)
+			ret = key_group_add_age(&g[k], src[k].age[i]);
+		for (size_t i = 0; !ret && i < src[k].vault_count; i++)
+			ret = key_group_add_vault(&g[k], src[k].vault_uris[i]);
+	}
+	if (ret) {
+		key_groups_free(g, n);
+		return ret;
+	}
+	*out = g;
+	return 0;
+}
 
-		if (entry->kind != DOC_MAP)
-			continue;
-		r = doc_map_find(entry, "recipient");
-		if (r && r->value->kind == DOC_SCALAR)
-			ret = push_string(s, r->value->text, r->value->len);
+bool key_groups_equal(const struct sops_key_group *a, size_t na, const struct sops_key_group *b,
+		      size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t k = 0; k < na; k++) {
+		if (a[k].age_count != b[k].age_count || a[k].vault_count != b[k].vault_count)
+			return false;
+		for (size_t i = 0; i < a[k].age_count; i++)
+			if (!key_group_has(&b[k], a[k].age[i]))
+				return false;
+		for (size_t i = 0; i < a[k].vault_count; i++)
+			if (!key_group_has(&b[k], a[k].vault_uris[i]))
+				return false;
+	}
+	return true;
+}
+
+static const char *field(const struct doc_node *map, const char *key)
+{
+	struct doc_entry *e = map->kind == DOC_MAP ? doc_map_find(map, key) : NULL;
+
+	return e && e->value && e->value->kind == DOC_SCALAR ? e->value->text : NULL;
+}
+
+/* The age recipients and Vault URIs of one metadata group (a map with
+ * `age` and `hc_vault` lists; the top-level sops map for the flat form). */
+static int collect_group(struct sops_key_group *g, const struct doc_node *map)
+{
+	struct doc_entry *e;
+	int ret = 0;
+
+	if ((e = doc_map_find(map, "age")) && e->value && e->value->kind == DOC_LIST) {
+		for (size_t i = 0; !ret && i < e->value->count; i++) {
+			const struct doc_node *entry = e->value->entries[i].value;
+			const char *r = entry ? field(entry, "recipient") : NULL;
+
+			if (r)
+				ret = key_group_add_age(g, r);
+		}
+	}
+	if ((e = doc_map_find(map, "hc_vault")) && e->value && e->value->kind == DOC_LIST) {
+		for (size_t i = 0; !ret && i < e->value->count; i++) {
+			const struct doc_node *entry = e->value->entries[i].value;
+			const char *addr = entry ? field(entry, "vault_address") : NULL;
+			const char *engine = entry ? field(entry, "engine_path") : NULL;
+			const char *name = entry ? field(entry, "key_name") : NULL;
+			struct vault_key k;
+			char *uri;
+
+			if (!addr || !engine || !name)
+				continue;
+			if ((ret = vault_key_init(&k, addr, engine, name)) < 0)
+				break;
+			uri = vault_key_uri(&k);
+			vault_key_release(&k);
+			ret = uri ? key_group_add_vault(g, uri) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			free(uri);
+		}
 	}
 	return ret;
+}
+
+static bool has_list(const struct doc_node *map, const char *key)
+{
+	struct doc_entry *e = doc_map_find(map, key);
+
+	return e && e->value && e->value->kind == DOC_LIST && e->value->count;
 }
 
 static int read_metadata_summary(struct sops_session *s)
@@ -61,20 +171,35 @@ static int read_metadata_summary(struct sops_session *s)
 		{ "encrypted_comment_regex", SOPS_SEL_ENCRYPTED_COMMENT_REGEX },
 	};
 	struct doc_entry *meta, *e;
-	int ret;
+	int ret = 0;
 
 	if (!s->encrypted.count || !(meta = doc_map_find(s->encrypted.branches[0], "sops")) ||
 	    meta->value->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
-	ret = collect_age_list(s, (e = doc_map_find(meta->value, "age")) ? e->value : NULL);
-	if (!ret && (e = doc_map_find(meta->value, "key_groups")) && e->value->kind == DOC_LIST) {
+	/* any non-empty top-level key list wins over key_groups (spec 5.3) */
+	e = doc_map_find(meta->value, "key_groups");
+	if (!has_list(meta->value, "age") && !has_list(meta->value, "hc_vault") && e && e->value &&
+	    e->value->kind == DOC_LIST && e->value->count) {
+		s->groups = calloc(e->value->count, sizeof(*s->groups));
+		if (!s->groups)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		for (size_t g = 0; !ret && g < e->value->count; g++) {
-			struct doc_node *group = e->value->entries[g].value;
-			struct doc_entry *ages = group->kind == DOC_MAP ? doc_map_find(group, "age") : NULL;
+			const struct doc_node *group = e->value->entries[g].value;
 
-			ret = collect_age_list(s, ages ? ages->value : NULL);
+			if (!group || group->kind != DOC_MAP)
+				continue;
+			ret = collect_group(&s->groups[s->group_count++], group);
 		}
+	} else {
+		s->groups = calloc(1, sizeof(*s->groups));
+		if (!s->groups)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		s->group_count = 1;
+		ret = collect_group(&s->groups[0], meta->value);
 	}
+	if (!ret && (e = doc_map_find(meta->value, "shamir_threshold")) && e->value &&
+	    e->value->kind == DOC_SCALAR)
+		s->shamir_threshold = atoi(e->value->text);
 	for (size_t i = 0; !ret && i < sizeof(selections) / sizeof(selections[0]); i++) {
 		e = doc_map_find(meta->value, selections[i].key);
 		if (e && e->value->kind == DOC_SCALAR && e->value->len) {
@@ -111,41 +236,31 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c)
 	return ret;
 }
 
-int sops_session_seal(struct sops_session *s, struct doc *doc, char **recipients, size_t count,
-		      bool fresh_key, struct gs_buf *out)
+int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops_key_group *groups,
+		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
 {
-	struct age_recipient_list rl = { 0 };
 	struct sops_encrypt_opts eo = { 0 };
 	struct store_emit_opts emit = { 0 };
-	struct age_recipient *r;
-	int ret = 0;
+	int ret;
 
-	if (!recipients) {
-		recipients = s->recipients;
-		count = s->recipient_count;
+	if (!groups) {
+		groups = s->groups;
+		group_count = s->group_count;
+		shamir_threshold = s->shamir_threshold;
 	}
-	for (size_t i = 0; !ret && i < count; i++) {
-		ret = age_recipient_parse(recipients[i], &r);
-		if (!ret && (ret = age_recipient_list_add(&rl, r)))
-			age_recipient_free(r);
-	}
-	if (!ret) {
-		eo.recipients = &rl;
-		eo.recipient_strings = recipients;
-		eo.selection = s->selection;
-		ret = sops_encrypt_doc(doc, &eo, fresh_key ? NULL : &s->encrypted, &s->ids);
-	}
+	eo.groups = groups;
+	eo.group_count = group_count;
+	eo.shamir_threshold = group_count > 1 ? shamir_threshold : 0;
+	eo.selection = s->selection;
+	ret = sops_encrypt_doc(doc, &eo, fresh_key ? NULL : &s->encrypted, &s->ids);
 	if (!ret)
 		ret = store_emit(doc, s->format, &emit, out);
-	age_recipient_list_release(&rl);
 	return ret;
 }
 
 void sops_session_release(struct sops_session *s)
 {
-	for (size_t i = 0; i < s->recipient_count; i++)
-		free(s->recipients[i]);
-	free(s->recipients);
+	key_groups_free(s->groups, s->group_count);
 	free(s->selection.value);
 	age_identity_list_release(&s->ids);
 	doc_release(&s->encrypted);

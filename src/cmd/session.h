@@ -15,8 +15,9 @@ struct sops_session {
 	struct doc encrypted;    /* as read */
 	struct doc plain;        /* decrypted, sops entry removed */
 	struct age_identity_list ids;
-	char **recipients;       /* from the file's metadata */
-	size_t recipient_count;
+	struct sops_key_group *groups; /* from the file's metadata: age and vault keys */
+	size_t group_count;
+	int shamir_threshold;
 	struct sops_selection selection; /* from the file's metadata */
 };
 
@@ -24,11 +25,24 @@ void sops_session_init(struct sops_session *s);
 /* Reads and decrypts the file named on the command line; the MAC is checked. */
 int sops_session_open(struct sops_session *s, const struct sops_cli *c) __attribute__((warn_unused_result));
 /* Re-encrypts doc (a plaintext document of the same file) for the given
- * recipients (NULL: the file's own) against the encrypted original, so
- * unchanged values keep their ciphertext; with fresh_key, everything is
- * encrypted anew under a new data key (rotate). */
-int sops_session_seal(struct sops_session *s, struct doc *doc, char **recipients, size_t count,
-		      bool fresh_key, struct gs_buf *out) __attribute__((warn_unused_result));
+ * key groups and threshold (groups NULL: the file's own) against the
+ * encrypted original, so the data key and unchanged values are kept; with
+ * fresh_key, everything is encrypted anew under a new data key (rotate). */
+int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops_key_group *groups,
+		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
+	__attribute__((warn_unused_result));
 void sops_session_release(struct sops_session *s);
+
+/* Key group lists owned by commands. */
+int key_group_add_age(struct sops_key_group *g, const char *recipient) __attribute__((warn_unused_result));
+int key_group_add_vault(struct sops_key_group *g, const char *uri) __attribute__((warn_unused_result));
+bool key_group_has(const struct sops_key_group *g, const char *key);
+/* Deep copy of n groups into *out. */
+int key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
+	__attribute__((warn_unused_result));
+/* True when both lists hold the same keys in the same groups. */
+bool key_groups_equal(const struct sops_key_group *a, size_t na, const struct sops_key_group *b,
+		      size_t nb);
+void key_groups_free(struct sops_key_group *g, size_t n);
 
 #endif

@@ -145,7 +145,7 @@ static int run(struct sops_cli *c, bool is_set, int *code)
 		goto out;
 	if (structural)
 		forget_source(&s.plain);
-	ret = sops_session_seal(&s, &s.plain, NULL, 0, false, &out);
+	ret = sops_session_seal(&s, &s.plain, NULL, 0, 0, false, &out);
 	if (!ret)
 		ret = gs_atomic_write(c->file, out.data, out.len, 0600);
 out:

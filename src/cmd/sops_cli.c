@@ -23,6 +23,9 @@ void sops_cli_release(struct sops_cli *c)
 	free(c->age);
 	free(c->add_age);
 	free(c->rm_age);
+	free(c->vault);
+	free(c->add_vault);
+	free(c->rm_vault);
 	free(c->selection.value);
 	memset(c, 0, sizeof(*c));
 }
@@ -122,6 +125,20 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 			} else if (flag_is(&it, NULL, "rm-age")) {
 				if (!(ret = VALUE()))
 					ret = push(&c->rm_age, &c->rm_age_count, v);
+			} else if (flag_is(&it, NULL, "hc-vault-transit")) {
+				if (!(ret = VALUE()))
+					ret = push(&c->vault, &c->vault_count, v);
+			} else if (flag_is(&it, NULL, "add-hc-vault-transit")) {
+				if (!(ret = VALUE()))
+					ret = push(&c->add_vault, &c->add_vault_count, v);
+			} else if (flag_is(&it, NULL, "rm-hc-vault-transit")) {
+				if (!(ret = VALUE()))
+					ret = push(&c->rm_vault, &c->rm_vault_count, v);
+			} else if (flag_is(&it, NULL, "file")) {
+				if (!(ret = VALUE()))
+					c->group_file = v;
+			} else if (flag_is(&it, "r", "recursive")) {
+				c->recursive = true;
 			} else if (flag_is(&it, NULL, "mac-only-encrypted")) {
 				c->selection.mac_only_encrypted = true;
 			} else if (flag_is(&it, NULL, "indent")) {
@@ -180,7 +197,7 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 		c->file = NULL;
 	if (c->in_place && c->output)
 		return GS_FAIL(GS_ERR_CONFLICT, "--in-place and --output are mutually exclusive");
-	if (c->in_place && !c->file)
+	if (c->in_place && !c->file && !c->group_file)
 		return GS_FAIL(GS_ERR_CONFLICT, "--in-place needs a file, not standard input");
 	if (c->selection_flags > 1)
 		return GS_FAIL(GS_ERR_CONFLICT, "only one of the encrypted/unencrypted suffix and regex options may be given");
@@ -275,6 +292,41 @@ int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count
 		ret = split_into(c->age[i], out, count);
 	if (!ret && !c->age_count && env)
 		ret = split_into(env, out, count);
+	if (ret) {
+		sops_cli_free_strings(*out, *count);
+		*out = NULL;
+		*count = 0;
+	}
+	return ret;
+}
+
+int sops_cli_vault_uris(const struct sops_cli *c, char ***out, size_t *count)
+{
+	const char *env = getenv("SOPS_VAULT_URIS");
+	int ret = 0;
+
+	*out = NULL;
+	*count = 0;
+	for (size_t i = 0; !ret && i < c->vault_count; i++)
+		ret = split_into(c->vault[i], out, count);
+	if (!ret && !c->vault_count && env)
+		ret = split_into(env, out, count);
+	if (ret) {
+		sops_cli_free_strings(*out, *count);
+		*out = NULL;
+		*count = 0;
+	}
+	return ret;
+}
+
+int sops_cli_split(const char *const *values, size_t n, char ***out, size_t *count)
+{
+	int ret = 0;
+
+	*out = NULL;
+	*count = 0;
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = split_into(values[i], out, count);
 	if (ret) {
 		sops_cli_free_strings(*out, *count);
 		*out = NULL;

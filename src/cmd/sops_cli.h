@@ -31,6 +31,12 @@ struct sops_cli {
 	bool yes;
 	const char **add_age, **rm_age;
 	size_t add_age_count, rm_age_count;
+	const char **vault;        /* --hc-vault-transit values (each may hold commas) */
+	size_t vault_count;
+	const char **add_vault, **rm_vault;
+	size_t add_vault_count, rm_vault_count;
+	const char *group_file;    /* groups add/delete --file */
+	bool recursive;            /* updatekeys/rotate -r DIR */
 	const char *value_file;
 	bool value_stdin;
 	bool pristine, no_fifo;
@@ -57,6 +63,12 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 /* Splits the --age values and SOPS_AGE_RECIPIENTS on commas into a
  * NULL-terminated malloc'd array of trimmed strings. */
 int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count)
+	__attribute__((warn_unused_result));
+/* Likewise for --hc-vault-transit and SOPS_VAULT_URIS. */
+int sops_cli_vault_uris(const struct sops_cli *c, char ***out, size_t *count)
+	__attribute__((warn_unused_result));
+/* Splits comma-separated values onto a NULL-terminated list. */
+int sops_cli_split(const char *const *values, size_t n, char ***out, size_t *count)
 	__attribute__((warn_unused_result));
 void sops_cli_free_strings(char **list, size_t count);
 

@@ -1,11 +1,12 @@
 /* Whole-document entry points with key wrapping: decrypt with identities,
- * encrypt for recipients, re-encrypt against a previous version (reuse,
- * spec 2.5): the data key and the wrapped entries are kept when the
- * recipient set is unchanged. */
+ * encrypt for key groups (Shamir across several, spec 9), re-encrypt
+ * against a previous version (reuse, spec 2.5): the data key is kept, and
+ * the wrapped entries too where the keys did not change. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/vault.h"
 #include "sops_int.h"
 
 int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
@@ -32,7 +33,7 @@ out_key:
  * reuse is an optimisation, and a version that does not open or verify
  * is simply not reused. */
 static bool previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
-			       const struct sops_encrypt_opts *opts, struct sops_previous *p)
+			       struct sops_previous *p)
 {
 	struct sops_metadata m;
 	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
@@ -41,9 +42,7 @@ static bool previous_for_reuse(struct doc *previous, const struct age_identity_l
 	memset(p, 0, sizeof(*p));
 	if (!key || sops_metadata_read(previous, &m) < 0)
 		goto out;
-	(void)opts;
-	if (m.group_count == 1 && !m.from_key_groups && sops_data_key_unwrap(&m, ids, key) == 0 &&
-	    sops_previous_open_with_key(previous, key, p) == 0)
+	if (sops_data_key_unwrap(&m, ids, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
 		ok = true;
 	sops_metadata_release(&m);
 out:
@@ -54,80 +53,313 @@ out:
 	return ok;
 }
 
+/* The keys of one group, parsed. */
+struct enc_group {
+	struct age_recipient **age;
+	const char *const *age_str;
+	size_t age_count;
+	struct vault_key *vault;
+	size_t vault_count;
+};
+
+struct enc_plan {
+	struct enc_group *groups;
+	size_t count;
+	struct age_recipient_list owned_age;   /* recipients parsed here */
+	struct sops_meta_group *out;           /* what is written */
+	char **strings;                        /* wrapped keys and vault fields made here */
+	size_t string_count;
+};
+
+static void plan_release(struct enc_plan *p)
+{
+	for (size_t g = 0; g < p->count; g++) {
+		for (size_t i = 0; p->groups && i < p->groups[g].vault_count; i++)
+			vault_key_release(&p->groups[g].vault[i]);
+		if (p->groups)
+			free(p->groups[g].vault), free(p->groups[g].age);
+		if (p->out)
+			free(p->out[g].age), free(p->out[g].vault);
+	}
+	free(p->groups);
+	free(p->out);
+	age_recipient_list_release(&p->owned_age);
+	for (size_t i = 0; i < p->string_count; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *plan_keep(struct enc_plan *p, char *s)
+{
+	char **grown;
+
+	if (!s)
+		return NULL;
+	grown = realloc(p->strings, (p->string_count + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s);
+		return NULL;
+	}
+	p->strings = grown;
+	grown[p->string_count++] = s;
+	return s;
+}
+
+static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->count = opts->groups ? opts->group_count : 1;
+	if (!p->count || p->count > 255)
+		return GS_FAIL(GS_ERR_USAGE, "%zu key groups: between 1 and 255 are needed", p->count);
+	p->groups = calloc(p->count, sizeof(*p->groups));
+	p->out = calloc(p->count, sizeof(*p->out));
+	if (!p->groups || !p->out)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!opts->groups) {
+		if (!opts->recipients || !opts->recipients->count || !opts->recipient_strings)
+			return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
+		p->groups[0].age = calloc(opts->recipients->count, sizeof(*p->groups[0].age));
+		if (!p->groups[0].age)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		memcpy(p->groups[0].age, opts->recipients->items,
+		       opts->recipients->count * sizeof(*p->groups[0].age));
+		p->groups[0].age_str = (const char *const *)opts->recipient_strings;
+		p->groups[0].age_count = opts->recipients->count;
+		return 0;
+	}
+	for (size_t g = 0; g < p->count; g++) {
+		const struct sops_key_group *kg = &opts->groups[g];
+		struct enc_group *eg = &p->groups[g];
+
+		if (!kg->age_count && !kg->vault_count)
+			return GS_FAIL(GS_ERR_USAGE, "key group %zu has no keys", g);
+		eg->age = calloc(kg->age_count + 1, sizeof(*eg->age));
+		eg->vault = calloc(kg->vault_count + 1, sizeof(*eg->vault));
+		if (!eg->age || !eg->vault)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		eg->age_str = (const char *const *)kg->age;
+		for (size_t i = 0; i < kg->age_count; i++, eg->age_count++) {
+			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0)
+				return ret;
+			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
+				age_recipient_free(eg->age[i]);
+				return ret;
+			}
+		}
+		for (size_t i = 0; i < kg->vault_count; i++, eg->vault_count++)
+			if ((ret = vault_key_parse_uri(kg->vault_uris[i], &eg->vault[i])) < 0)
+				return ret;
+	}
+	return 0;
+}
+
+static bool vault_same(const struct sops_vault_entry *e, const struct vault_key *k)
+{
+	size_t alen = strlen(e->address);
+
+	while (alen && e->address[alen - 1] == '/')
+		alen--;
+	return alen == strlen(k->address) && !strncmp(e->address, k->address, alen) &&
+	       !strcmp(e->engine_path, k->engine_path) && !strcmp(e->key_name, k->key_name);
+}
+
+static const struct sops_age_entry *find_age(const struct sops_meta_group *g, const char *recipient)
+{
+	for (size_t j = 0; j < g->age_count; j++)
+		if (g->age[j].enc && !strcmp(g->age[j].recipient, recipient))
+			return &g->age[j];
+	return NULL;
+}
+
+static const struct sops_vault_entry *find_vault(const struct sops_meta_group *g, const struct vault_key *k)
+{
+	for (size_t j = 0; j < g->vault_count; j++)
+		if (g->vault[j].enc && vault_same(&g->vault[j], k))
+			return &g->vault[j];
+	return NULL;
+}
+
+/* Same keys in the same groups as before (order inside a group aside). */
+static bool same_groups(const struct enc_plan *p, const struct sops_metadata *m, int threshold)
+{
+	if (m->group_count != p->count ||
+	    (m->shamir_threshold ? m->shamir_threshold : (int)m->group_count) != threshold)
+		return false;
+	for (size_t g = 0; g < p->count; g++) {
+		const struct enc_group *eg = &p->groups[g];
+
+		if (m->groups[g].age_count != eg->age_count || m->groups[g].vault_count != eg->vault_count)
+			return false;
+		for (size_t i = 0; i < eg->age_count; i++)
+			if (!find_age(&m->groups[g], eg->age_str[i]))
+				return false;
+		for (size_t i = 0; i < eg->vault_count; i++)
+			if (!find_vault(&m->groups[g], &eg->vault[i]))
+				return false;
+	}
+	return true;
+}
+
+/* Wraps payload for every key of group g that has no kept entry in old. */
+static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size_t len,
+		      const struct sops_meta_group *old, const char *now)
+{
+	const struct enc_group *eg = &p->groups[g];
+	struct sops_meta_group *out = &p->out[g];
+	int ret = 0;
+
+	out->age = calloc(eg->age_count + 1, sizeof(*out->age));
+	out->vault = calloc(eg->vault_count + 1, sizeof(*out->vault));
+	if (!out->age || !out->vault)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < eg->age_count; i++) {
+		const struct sops_age_entry *kept = old ? find_age(old, eg->age_str[i]) : NULL;
+		struct gs_buf w;
+
+		if (kept) {
+			out->age[out->age_count++] = *kept;
+			continue;
+		}
+		gs_buf_init(&w, false);
+		ret = sops_key_wrap(eg->age[i], payload, len, &w);
+		if (ret < 0) {
+			gs_buf_release(&w);
+			gs_error_prefix("cannot wrap the data key for '%s'", eg->age_str[i]);
+			return ret;
+		}
+		out->age[out->age_count].recipient = eg->age_str[i];
+		out->age[out->age_count].enc_len = w.len;
+		out->age[out->age_count].enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));
+		if (!out->age[out->age_count++].enc)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < eg->vault_count; i++) {
+		const struct sops_vault_entry *kept = old ? find_vault(old, &eg->vault[i]) : NULL;
+		struct sops_vault_entry *v = &out->vault[out->vault_count];
+		struct gs_buf w;
+
+		if (kept) {
+			*v = *kept;
+			out->vault_count++;
+			continue;
+		}
+		gs_buf_init(&w, false);
+		if ((ret = vault_encrypt(&eg->vault[i], payload, len, &w)) < 0) {
+			gs_buf_release(&w);
+			return ret;
+		}
+		v->enc_len = w.len;
+		v->enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));
+		v->address = plan_keep(p, strdup(eg->vault[i].address));
+		v->engine_path = plan_keep(p, strdup(eg->vault[i].engine_path));
+		v->key_name = plan_keep(p, strdup(eg->vault[i].key_name));
+		v->created_at = plan_keep(p, strdup(now));
+		if (!v->enc || !v->address || !v->engine_path || !v->key_name || !v->created_at)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		out->vault_count++;
+	}
+	return 0;
+}
+
 int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
 		     const struct age_identity_list *ids)
 {
 	struct sops_previous prev;
-	struct sops_meta_group fresh;
-	struct gs_buf *wrapped = NULL;
-	uint8_t *key = NULL;
-	size_t n;
+	struct enc_plan plan;
+	uint8_t *key = NULL, *shares = NULL;
+	char now[32];
+	int threshold = 0, write_threshold;
 	int ret;
 
 	memset(&prev, 0, sizeof(prev));
-	memset(&fresh, 0, sizeof(fresh));
+	memset(&plan, 0, sizeof(plan));
 	if (sops_doc_is_encrypted(d))
 		return GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
 	if (!d->count)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
-	if (!opts || !opts->recipients || !opts->recipients->count || !opts->recipient_strings)
+	if (!opts)
 		return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
-	n = opts->recipients->count;
-	/* Reuse keeps the data key even when the recipients changed (as sops's
-	 * updatekeys does): entries of recipients that stay are kept as they
-	 * are, new recipients get the same key wrapped. Removing a recipient
-	 * is therefore no revocation; `rotate` is. */
-	if (previous && ids && sops_doc_is_encrypted(previous) &&
-	    previous_for_reuse(previous, ids, opts, &prev)) {
-		const struct sops_meta_group *old = &prev.meta.groups[0];
-
+	if ((ret = plan_parse(&plan, opts)) < 0)
+		goto out;
+	write_threshold = opts->shamir_threshold;
+	if (plan.count > 1) {
+		threshold = opts->shamir_threshold ? opts->shamir_threshold : (int)plan.count;
+		if (threshold < 2 || (size_t)threshold > plan.count) {
+			ret = GS_FAIL(GS_ERR_CONFIG, "shamir threshold %d is invalid for %zu key groups "
+						     "(2 to %zu)", threshold, plan.count, plan.count);
+			goto out;
+		}
+		write_threshold = threshold;
+	}
+	if ((ret = sops_time_now(now)) < 0)
+		goto out;
+	/* Reuse keeps the data key even when the keys changed (as sops's
+	 * updatekeys and groups do): entries of keys that stay are kept, new
+	 * keys get the same key (or a fresh split of it) wrapped. Removing a
+	 * key is therefore no revocation; `rotate` is. */
+	if (previous && ids && sops_doc_is_encrypted(previous) && previous_for_reuse(previous, ids, &prev)) {
 		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 		if (key)
 			memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
-		fresh.raw = old->raw;
-		fresh.raw_count = old->raw_count;
-		fresh.other_key_count = old->other_key_count;
 	} else {
 		key = sops_data_key_new();
 	}
-	wrapped = calloc(n, sizeof(*wrapped));
-	fresh.age = calloc(n, sizeof(*fresh.age));
-	if (!key || !wrapped || !fresh.age) {
+	if (!key) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct sops_age_entry *kept = NULL;
+	if (plan.count == 1) {
+		const struct sops_meta_group *old =
+			prev.key && prev.meta.group_count == 1 ? &prev.meta.groups[0] : NULL;
 
-		gs_buf_init(&wrapped[i], false);
-		for (size_t j = 0; prev.key && j < prev.meta.groups[0].age_count && !kept; j++) {
-			const struct sops_age_entry *e = &prev.meta.groups[0].age[j];
+		if ((ret = wrap_group(&plan, 0, key, SOPS_DATA_KEY_SIZE, old, now)) < 0)
+			goto out;
+		if (old) {
+			plan.out[0].raw = old->raw;
+			plan.out[0].raw_count = old->raw_count;
+			plan.out[0].other_key_count = old->other_key_count;
+		}
+	} else if (prev.key && same_groups(&plan, &prev.meta, threshold)) {
+		/* nothing to re-split: the shares stay as they are */
+		for (size_t g = 0; g < plan.count; g++) {
+			if ((ret = wrap_group(&plan, g, NULL, 0, &prev.meta.groups[g], now)) < 0)
+				goto out;
+			plan.out[g].raw = prev.meta.groups[g].raw;
+			plan.out[g].raw_count = prev.meta.groups[g].raw_count;
+			plan.out[g].other_key_count = prev.meta.groups[g].other_key_count;
+		}
+	} else {
+		size_t other = 0;
 
-			if (e->enc && !strcmp(e->recipient, opts->recipient_strings[i]))
-				kept = e;
-		}
-		if (kept) {
-			fresh.age[i] = *kept;
-			continue;
-		}
-		ret = sops_key_wrap(opts->recipients->items[i], key, SOPS_DATA_KEY_SIZE, &wrapped[i]);
-		if (ret < 0) {
-			gs_error_prefix("cannot wrap the data key for '%s'", opts->recipient_strings[i]);
+		for (size_t g = 0; prev.key && g < prev.meta.group_count; g++)
+			other += prev.meta.groups[g].other_key_count;
+		if (other) {
+			ret = GS_FAIL(GS_ERR_CONFIG, "cannot re-split the data key: the file has %zu keys of "
+						     "types gitseal cannot wrap (pgp, kms, ...)", other);
 			goto out;
 		}
-		fresh.age[i].recipient = opts->recipient_strings[i];
-		fresh.age[i].enc = (const char *)wrapped[i].data;
-		fresh.age[i].enc_len = wrapped[i].len;
+		shares = gs_secure_alloc(plan.count * SOPS_SHARE_SIZE);
+		if (!shares) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((ret = sops_shamir_split(key, (int)plan.count, threshold, shares)) < 0)
+			goto out;
+		/* share i belongs to group i; every key of the group wraps it */
+		for (size_t g = 0; g < plan.count; g++)
+			if ((ret = wrap_group(&plan, g, shares + g * SOPS_SHARE_SIZE, SOPS_SHARE_SIZE, NULL,
+					      now)) < 0)
+				goto out;
 	}
-	fresh.age_count = n;
-	ret = sops_encrypt_with_key(d, key, &fresh, &opts->selection, prev.key ? &prev : NULL, NULL);
+	ret = sops_encrypt_with_key(d, key, plan.out, plan.count, write_threshold, &opts->selection,
+				    prev.key ? &prev : NULL, NULL);
 out:
 	sops_previous_release(&prev);
 	gs_secure_free(key);
-	if (wrapped)
-		for (size_t i = 0; i < n; i++)
-			gs_buf_release(&wrapped[i]);
-	free(wrapped);
-	free(fresh.age);
+	gs_secure_free(shares);
+	plan_release(&plan);
 	return ret;
 }

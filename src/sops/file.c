@@ -32,17 +32,18 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 		      struct gs_buf *out)
 {
 	struct doc d, prev;
-	struct age_recipient_list recipients = { NULL, 0 };
+	struct sops_key_group flag_group;
 	struct sops_encrypt_opts eo;
 	struct store_emit_opts emit = { 0 };
 	const struct sops_rule *rule = NULL;
 	const char *const *strings = o->age_recipients;
-	size_t count = o->age_recipient_count;
+	size_t count = o->age_recipient_count, keys = 0;
 	bool have_prev = false;
 	int ret;
 
 	doc_init(&d, o->format);
 	memset(&eo, 0, sizeof(eo));
+	memset(&flag_group, 0, sizeof(flag_group));
 	if ((ret = store_load(o->format, plain, len, &d)) < 0)
 		goto out;
 	if (sops_doc_is_encrypted(&d)) {
@@ -58,34 +59,26 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 	if (o->config && o->config->rule_count &&
 	    (ret = sops_config_match(o->config, o->rule_path ? o->rule_path : "", &rule)) < 0)
 		goto out;
-	if (!count && rule) {
-		if (rule->group_count > 1) {
-			ret = GS_FAIL(GS_ERR_CONFIG, "creation rules with several key groups are not "
-						     "supported for encryption yet");
-			goto out;
-		}
-		if (rule->group_count == 1) {
-			strings = (const char *const *)rule->groups[0].age;
-			count = rule->groups[0].age_count;
-		}
+	/* Key flags replace the rule's keys entirely and make one group
+	 * (spec 10.3); otherwise the rule's groups are used. */
+	if (count || o->vault_uri_count) {
+		flag_group.age = (char **)strings;
+		flag_group.age_count = count;
+		flag_group.vault_uris = (char **)o->vault_uris;
+		flag_group.vault_count = o->vault_uri_count;
+		eo.groups = &flag_group;
+		eo.group_count = 1;
+	} else if (rule && rule->group_count) {
+		eo.groups = rule->groups;
+		eo.group_count = rule->group_count;
 	}
-	if (!count) {
+	for (size_t g = 0; g < eo.group_count; g++)
+		keys += eo.groups[g].age_count + eo.groups[g].vault_count;
+	if (!keys) {
 		ret = GS_FAIL(GS_ERR_USAGE, "config file not found, or has no creation rules, and no "
 					    "keys provided");
 		goto out;
 	}
-	for (size_t i = 0; i < count; i++) {
-		struct age_recipient *r;
-
-		if ((ret = age_recipient_parse(strings[i], &r)) < 0)
-			goto out;
-		if ((ret = age_recipient_list_add(&recipients, r)) < 0) {
-			age_recipient_free(r);
-			goto out;
-		}
-	}
-	eo.recipients = &recipients;
-	eo.recipient_strings = (char **)strings;
 	eo.selection = o->selection;
 	if (eo.selection.kind == SOPS_SEL_NONE && rule)
 		eo.selection.kind = rule->selection.kind, eo.selection.value = rule->selection.value;
@@ -97,7 +90,8 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 		if (o->used_k8s_default)
 			*o->used_k8s_default = true;
 	}
-	eo.shamir_threshold = rule ? rule->shamir_threshold : 0;
+	eo.shamir_threshold = o->shamir_threshold ? o->shamir_threshold
+						  : rule ? rule->shamir_threshold : 0;
 	doc_init(&prev, o->format);
 	if (o->previous && o->previous_len &&
 	    store_load(o->format, o->previous, o->previous_len, &prev) == 0)
@@ -114,7 +108,6 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 				      : o->format == DOC_FORMAT_YAML ? o->config->yaml_indent : 0;
 	ret = store_emit(&d, o->format, &emit, out);
 out:
-	age_recipient_list_release(&recipients);
 	doc_release(&d);
 	return ret;
 }

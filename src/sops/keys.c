@@ -1,10 +1,12 @@
 /* The data key: generation, wrapping for age recipients, unwrapping with
  * identities, and Shamir sharing across key groups (spec 5.1, 7.2, 8, 9). */
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/vault.h"
 #include "sops_int.h"
 
 uint8_t *sops_data_key_new(void)
@@ -30,19 +32,50 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
 	return 0;
 }
 
-/* Tries every age entry of a group; plain receives the first payload of
+struct unwrap_stats {
+	size_t age_tried, vault_tried;
+	char vault_error[256]; /* the first Vault failure, for the message */
+};
+
+static int unwrap_vault(const struct sops_vault_entry *v, struct gs_buf *plain)
+{
+	struct vault_key k;
+	int ret;
+
+	if ((ret = vault_key_init(&k, v->address, v->engine_path, v->key_name)) < 0)
+		return ret;
+	ret = vault_decrypt(&k, v->enc, v->enc_len, plain);
+	vault_key_release(&k);
+	return ret;
+}
+
+/* Tries the age entries of a group, then its Vault entries (sops's default
+ * decryption order puts age first, 8); plain receives the first payload of
  * the wanted size. */
 static int unwrap_group(const struct sops_meta_group *g, const struct age_identity_list *ids,
-			size_t want, struct gs_buf *plain, size_t *tried)
+			size_t want, struct gs_buf *plain, struct unwrap_stats *st)
 {
 	for (size_t i = 0; i < g->age_count; i++) {
 		if (!g->age[i].enc || !g->age[i].enc_len)
 			continue;
-		(*tried)++;
+		st->age_tried++;
 		gs_buf_reset(plain);
 		if (age_decrypt_mem(ids, (const uint8_t *)g->age[i].enc, g->age[i].enc_len, plain) == 0 &&
 		    plain->len == want)
 			return 0;
+		gs_buf_reset(plain);
+	}
+	for (size_t i = 0; i < g->vault_count; i++) {
+		if (!g->vault[i].enc || !g->vault[i].enc_len)
+			continue;
+		st->vault_tried++;
+		gs_buf_reset(plain);
+		if (unwrap_vault(&g->vault[i], plain) == 0 && plain->len == want)
+			return 0;
+		if (!st->vault_error[0])
+			snprintf(st->vault_error, sizeof(st->vault_error), "%s",
+				 plain->len && plain->len != want ? "vault returned a key of the wrong size"
+								  : gs_error_message());
 		gs_buf_reset(plain);
 	}
 	return -1;
@@ -54,16 +87,18 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 	static const struct age_identity_list no_ids = { NULL, 0 };
 	struct gs_buf plain;
 	uint8_t *shares = NULL;
-	size_t tried = 0, other = 0, got = 0;
+	struct unwrap_stats st;
+	size_t other = 0, got = 0;
 	int threshold, ret = GS_ERR_NO_DATA_KEY;
 
 	if (!ids)
 		ids = &no_ids;
+	memset(&st, 0, sizeof(st));
 	gs_buf_init(&plain, true);
 	for (size_t g = 0; g < m->group_count; g++)
 		other += m->groups[g].other_key_count;
 	if (m->group_count == 1) {
-		if (unwrap_group(&m->groups[0], ids, SOPS_DATA_KEY_SIZE, &plain, &tried) == 0) {
+		if (unwrap_group(&m->groups[0], ids, SOPS_DATA_KEY_SIZE, &plain, &st) == 0) {
 			memcpy(key, plain.data, SOPS_DATA_KEY_SIZE);
 			ret = 0;
 		}
@@ -77,7 +112,7 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 		goto out;
 	}
 	for (size_t g = 0; g < m->group_count; g++) {
-		if (unwrap_group(&m->groups[g], ids, SOPS_SHARE_SIZE, &plain, &tried) == 0)
+		if (unwrap_group(&m->groups[g], ids, SOPS_SHARE_SIZE, &plain, &st) == 0)
 			memcpy(shares + got++ * SOPS_SHARE_SIZE, plain.data, SOPS_SHARE_SIZE);
 	}
 	threshold = m->shamir_threshold ? m->shamir_threshold : (int)m->group_count;
@@ -87,15 +122,23 @@ out:
 	gs_buf_release(&plain);
 	gs_secure_free(shares);
 	if (ret == GS_ERR_NO_DATA_KEY) {
+		char vault[300] = "";
+
+		if (st.vault_tried)
+			snprintf(vault, sizeof(vault), ", %zu vault keys%s%s", st.vault_tried,
+				 st.vault_error[0] ? ": " : "", st.vault_error);
 		if (m->group_count > 1)
 			return GS_FAIL(GS_ERR_NO_DATA_KEY,
-				       "cannot recover the data key: %zu of %zu key groups opened "
-				       "(tried %zu age keys, %zu keys of other types unsupported)",
-				       got, m->group_count, tried, other);
+				       "cannot recover the data key: %zu of %zu key groups opened, "
+				       "%d needed (tried %zu age keys%s; %zu keys of other types "
+				       "unsupported)",
+				       got, m->group_count,
+				       m->shamir_threshold ? m->shamir_threshold : (int)m->group_count,
+				       st.age_tried, vault, other);
 		return GS_FAIL(GS_ERR_NO_DATA_KEY,
-			       "cannot recover the data key: no identity opened any of %zu age keys "
-			       "(%zu keys of other types unsupported)",
-			       tried, other);
+			       "cannot recover the data key: no key opened it (tried %zu age keys%s; "
+			       "%zu keys of other types unsupported)",
+			       st.age_tried, vault, other);
 	}
 	if (ret == 0)
 		gs_error_clear();

@@ -18,8 +18,7 @@ static const char *const selection_keys[] = {
 };
 
 /* Key types gitseal keeps as they are but cannot use. */
-static const char *const raw_key_types[] = { "azure_kv", "gcp_kms", "hc_vault", "hckms", "kms",
-					     "pgp" };
+static const char *const raw_key_types[] = { "azure_kv", "gcp_kms", "hckms", "kms", "pgp" };
 
 static bool key_is(const struct doc_entry *e, const char *name)
 {
@@ -116,6 +115,56 @@ static int read_age_list(const struct doc_node *list, struct sops_meta_group *g)
 	return 0;
 }
 
+static const char *scalar_field(const struct doc_node *map, const char *key, size_t *len)
+{
+	struct doc_entry *e = doc_map_find(map, key);
+
+	if (!e || e->removed || !is_scalar(e->value))
+		return NULL;
+	if (len)
+		*len = e->value->len;
+	return e->value->text;
+}
+
+/* hc_vault: [{vault_address, engine_path, key_name, created_at, enc}] */
+static int read_vault_list(const struct doc_node *list, struct sops_meta_group *g)
+{
+	size_t count = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
+			       ? 0
+			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'hc_vault' is not a list");
+	free(g->vault);
+	g->vault = calloc(list->count ? list->count : 1, sizeof(*g->vault));
+	if (!g->vault)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < list->count; i++) {
+		const struct doc_node *item = live_value(&list->entries[i]);
+		struct sops_vault_entry *v = &g->vault[count];
+		char canon[64];
+
+		if (!item || item->kind == DOC_COMMENT)
+			continue;
+		if (item->kind != DOC_MAP)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry is not a mapping");
+		v->address = scalar_field(item, "vault_address", NULL);
+		v->engine_path = scalar_field(item, "engine_path", NULL);
+		v->key_name = scalar_field(item, "key_name", NULL);
+		v->created_at = scalar_field(item, "created_at", NULL);
+		v->enc = scalar_field(item, "enc", &v->enc_len);
+		/* sops parses every non-age created_at as RFC 3339 (5.3) */
+		if (!v->created_at ||
+		    sops_time_canonical(v->created_at, strlen(v->created_at), canon, sizeof(canon)) < 0)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry has an invalid created_at");
+		if (!v->address || !v->engine_path || !v->key_name)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: incomplete hc_vault entry");
+		count++;
+	}
+	g->vault_count = count;
+	return 0;
+}
+
 static size_t list_len(const struct doc_node *n)
 {
 	size_t c = 0;
@@ -163,6 +212,8 @@ static int read_group(const struct doc_node *map, struct sops_meta_group *g)
 			continue;
 		if (key_is(e, "age"))
 			ret = read_age_list(e->value, g);
+		else if (key_is(e, "hc_vault"))
+			ret = read_vault_list(e->value, g);
 		else if ((raw = raw_type_name(e)))
 			ret = add_raw(g, raw, e->value);
 	}
@@ -172,6 +223,7 @@ static int read_group(const struct doc_node *map, struct sops_meta_group *g)
 static void group_release(struct sops_meta_group *g)
 {
 	free(g->age);
+	free(g->vault);
 	free(g->raw);
 	memset(g, 0, sizeof(*g));
 }
@@ -201,6 +253,8 @@ int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
 			free(flat.age);
 			flat.age = NULL;
 			ret = read_age_list(e->value, &flat);
+		} else if (key_is(e, "hc_vault")) {
+			ret = read_vault_list(e->value, &flat);
 		} else if ((raw = raw_type_name(e))) {
 			ret = add_raw(&flat, raw, e->value);
 		} else if (key_is(e, "key_groups")) {
@@ -246,7 +300,7 @@ int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
 		m->selection.value = (char *)"_unencrypted";
 	}
 	/* Any non-empty top-level key list wins over key_groups (5.3). */
-	if (flat.age_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
+	if (flat.age_count || flat.vault_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
 		m->groups = calloc(1, sizeof(*m->groups));
 		if (!m->groups) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -337,23 +391,43 @@ static struct doc_node *age_list_node(struct doc *d, const struct sops_meta_grou
 	return list;
 }
 
+static struct doc_node *vault_list_node(struct doc *d, const struct sops_meta_group *g)
+{
+	struct doc_node *list = doc_new_list(d);
+
+	if (!list)
+		return NULL;
+	for (size_t i = 0; i < g->vault_count; i++) {
+		const struct sops_vault_entry *v = &g->vault[i];
+		struct doc_node *m = doc_new_map(d);
+		struct named items[5];
+
+		if (!m)
+			return NULL;
+		items[0] = (struct named){ "vault_address", str_node(d, v->address) };
+		items[1] = (struct named){ "engine_path", str_node(d, v->engine_path) };
+		items[2] = (struct named){ "key_name", str_node(d, v->key_name) };
+		items[3] = (struct named){ "created_at", str_node(d, v->created_at) };
+		items[4] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, v->enc, v->enc_len) };
+		if (append_sorted(d, m, items, 5) < 0 || !doc_append(d, list, NULL, 0, m))
+			return NULL;
+	}
+	return list;
+}
+
 /* Fills items with a group's key lists; returns how many, or -1. */
 static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_key_groups,
 		       struct named *items)
 {
 	int n = 0;
-	bool has_hc_vault = false;
 
+	/* sops >= 3.7: age and hc_vault lack omitempty in a key group (5.4). */
 	if (g->age_count || in_key_groups)
 		items[n++] = (struct named){ "age", age_list_node(d, g) };
-	for (size_t i = 0; i < g->raw_count; i++) {
-		if (strcmp(g->raw[i].type, "hc_vault") == 0)
-			has_hc_vault = true;
+	if (g->vault_count || in_key_groups)
+		items[n++] = (struct named){ "hc_vault", vault_list_node(d, g) };
+	for (size_t i = 0; i < g->raw_count; i++)
 		items[n++] = (struct named){ g->raw[i].type, doc_clone(d, g->raw[i].node) };
-	}
-	/* sops >= 3.7: age and hc_vault lack omitempty in a key group (5.4). */
-	if (in_key_groups && !has_hc_vault)
-		items[n++] = (struct named){ "hc_vault", doc_new_list(d) };
 	for (int i = 0; i < n; i++)
 		if (!items[i].value)
 			return -1;

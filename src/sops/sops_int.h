@@ -136,6 +136,16 @@ struct sops_age_entry {
 	size_t enc_len;
 };
 
+/* hc_vault entry (hcvault/keysource.go; 3.13 writes the keys sorted). */
+struct sops_vault_entry {
+	const char *address;
+	const char *engine_path;
+	const char *key_name;
+	const char *created_at;
+	const char *enc;
+	size_t enc_len;
+};
+
 struct sops_raw_key {
 	const char *type;            /* "pgp", "kms", ... */
 	const struct doc_node *node; /* the list, as read */
@@ -144,6 +154,8 @@ struct sops_raw_key {
 struct sops_meta_group {
 	struct sops_age_entry *age;
 	size_t age_count;
+	struct sops_vault_entry *vault;
+	size_t vault_count;
 	struct sops_raw_key *raw;    /* key types gitseal cannot use */
 	size_t raw_count;
 	size_t other_key_count;      /* entries in those raw lists */
@@ -167,8 +179,9 @@ struct doc_entry *sops_metadata_entry(const struct doc *d);
 int sops_metadata_read(const struct doc *d, struct sops_metadata *m) __attribute__((warn_unused_result));
 void sops_metadata_release(struct sops_metadata *m);
 
-/* What to write: one group of age entries (plus raw keys kept from a
- * previous version), the selection, lastmodified and the encrypted mac. */
+/* What to write: the key groups (age and vault entries, plus raw keys
+ * kept from a previous version), the selection, lastmodified and the
+ * encrypted mac. One group is written flat, several as key_groups. */
 struct sops_metadata_out {
 	const struct sops_meta_group *groups;
 	size_t group_count;
@@ -225,13 +238,13 @@ int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KE
 				struct sops_previous *p) __attribute__((warn_unused_result));
 void sops_previous_release(struct sops_previous *p);
 
-/* Encrypts d under key; group holds the wrapped key entries to write.
- * With prev (same key), unchanged values keep their ciphertext, and when
- * nothing changed lastmodified, mac and version are kept. lastmodified
- * NULL means now. */
+/* Encrypts d under key; groups hold the wrapped key entries to write
+ * (shamir_threshold written when non-zero). With prev (same key),
+ * unchanged values keep their ciphertext, and when nothing changed
+ * lastmodified, mac and version are kept. lastmodified NULL means now. */
 int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-			  const struct sops_meta_group *group, const struct sops_selection *sel,
-			  const struct sops_previous *prev, const char *lastmodified)
-	__attribute__((warn_unused_result));
+			  const struct sops_meta_group *groups, size_t group_count, int shamir_threshold,
+			  const struct sops_selection *sel, const struct sops_previous *prev,
+			  const char *lastmodified) __attribute__((warn_unused_result));
 
 #endif

@@ -393,8 +393,8 @@ static void default_selection(const struct doc *d, const struct sops_selection *
 	}
 }
 
-static int finish_metadata(struct doc *d, const uint8_t *key, const struct sops_meta_group *group,
-			   const struct sops_selection *sel, const char *lastmodified,
+static int finish_metadata(struct doc *d, const uint8_t *key, const struct sops_meta_group *groups,
+			   size_t group_count, int shamir_threshold, const struct sops_selection *sel, const char *lastmodified,
 			   const char hex[129], const char *kept_mac, const char *version)
 {
 	struct gs_buf mac;
@@ -405,8 +405,9 @@ static int finish_metadata(struct doc *d, const uint8_t *key, const struct sops_
 	if (!kept_mac && (ret = sops_mac_encrypt(key, hex, lastmodified, &mac)) < 0)
 		goto out;
 	memset(&out, 0, sizeof(out));
-	out.groups = group;
-	out.group_count = 1;
+	out.groups = groups;
+	out.group_count = group_count;
+	out.shamir_threshold = shamir_threshold;
 	out.selection = sel;
 	out.lastmodified = lastmodified;
 	out.mac = kept_mac ? kept_mac : (const char *)mac.data;
@@ -453,8 +454,9 @@ static bool same_selection(const struct sops_selection *a, const struct sops_sel
 }
 
 int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-			  const struct sops_meta_group *group, const struct sops_selection *sel_in,
-			  const struct sops_previous *prev, const char *lastmodified)
+			  const struct sops_meta_group *groups, size_t group_count, int shamir_threshold,
+			  const struct sops_selection *sel_in, const struct sops_previous *prev,
+			  const char *lastmodified)
 {
 	struct sops_selection sel;
 	const char *kept_mac = NULL, *version = NULL;
@@ -482,5 +484,6 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 		kept_mac = prev->meta.mac;
 		version = prev->meta.version;
 	}
-	return finish_metadata(d, key, group, &sel, lastmodified, hex, kept_mac, version);
+	return finish_metadata(d, key, groups, group_count, shamir_threshold, &sel, lastmodified, hex,
+			       kept_mac, version);
 }

@@ -366,7 +366,7 @@ static void build_sample(struct doc *d, const char *password)
 
 static const struct sops_age_entry fake_age = { "age1example", "-----BEGIN AGE ENCRYPTED FILE-----\n"
 							       "x\n-----END AGE ENCRYPTED FILE-----\n", 71 };
-static const struct sops_meta_group fake_group = { (struct sops_age_entry *)&fake_age, 1, NULL, 0, 0 };
+static const struct sops_meta_group fake_group = { .age = (struct sops_age_entry *)&fake_age, .age_count = 1 };
 
 static void test_encrypt_roundtrip(void **state)
 {
@@ -381,7 +381,7 @@ static void test_encrypt_roundtrip(void **state)
 	(void)state;
 	memset(key, 7, sizeof(key));
 	build_sample(&d, "s3cret");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	assert_true(sops_doc_is_encrypted(&d));
 	assert_int_equal(strncmp(at(&d, 0, "db.password")->text, "ENC[AES256_GCM,data:", 20), 0);
 	assert_non_null(strstr(at(&d, 0, "db.port")->text, "type:int]"));
@@ -435,14 +435,14 @@ static void test_mac_detects_changes(void **state)
 	memset(key, 9, sizeof(key));
 	/* a plaintext leaf is part of the MAC */
 	build_sample(&d, "pw");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	host = at(&d, 0, "db.host_unencrypted");
 	assert_int_equal(doc_scalar_set(&d, host, DOC_STR, "evil", 4), 0);
 	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), GS_ERR_MAC_MISMATCH);
 	doc_release(&d);
 	/* reordering two list items changes the MAC */
 	build_sample(&d, "pw");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	ports = at(&d, 0, "ports");
 	tmp = ports->entries[0];
 	ports->entries[0] = ports->entries[2];
@@ -450,7 +450,7 @@ static void test_mac_detects_changes(void **state)
 	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), GS_ERR_MAC_MISMATCH);
 	doc_release(&d);
 	build_sample(&d, "pw");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	ports = at(&d, 0, "ports");
 	tmp = ports->entries[0];
 	ports->entries[0] = ports->entries[2];
@@ -459,14 +459,14 @@ static void test_mac_detects_changes(void **state)
 	doc_release(&d);
 	/* a changed lastmodified breaks the mac's AAD */
 	build_sample(&d, "pw");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	assert_int_equal(doc_scalar_set(&d, at(&d, 0, "sops.lastmodified"), DOC_STR,
 					"2020-01-01T00:00:01Z", 20), 0);
 	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), GS_ERR_MAC_MISMATCH);
 	doc_release(&d);
 	/* lastmodified with an offset of zero and a fraction is re-formatted */
 	build_sample(&d, "pw");
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	assert_int_equal(doc_scalar_set(&d, at(&d, 0, "sops.lastmodified"), DOC_STR,
 					"2020-01-01T00:00:00.123+00:00", 29), 0);
 	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), 0);
@@ -491,7 +491,7 @@ static void test_selection_options(void **state)
 	data = doc_new_map(&d);
 	assert_non_null(doc_append(&d, root, "data", 4, data));
 	assert_non_null(doc_append(&d, data, "x", 1, doc_new_scalar(&d, DOC_STR, "secret", 6)));
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &re, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &re, NULL, LM), 0);
 	assert_string_equal(at(&d, 0, "kind")->text, "Secret");
 	assert_string_equal(root->entries[0].value->text, " top");
 	assert_int_equal(strncmp(at(&d, 0, "data.x")->text, "ENC[", 4), 0);
@@ -505,7 +505,7 @@ static void test_selection_options(void **state)
 	assert_int_equal(doc_add_branch(&d, root), 0);
 	assert_non_null(doc_append(&d, root, "password", 8, doc_new_scalar(&d, DOC_STR, "a", 1)));
 	assert_non_null(doc_append(&d, root, "user", 4, doc_new_scalar(&d, DOC_STR, "b", 1)));
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &mac_only, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &mac_only, NULL, LM), 0);
 	assert_string_equal(at(&d, 0, "sops.mac_only_encrypted")->text, "true");
 	assert_int_equal(at(&d, 0, "sops.mac_only_encrypted")->type, DOC_BOOL);
 	/* with mac_only_encrypted, plaintext leaves may change */
@@ -532,7 +532,7 @@ static void test_comment_regex(void **state)
 	assert_non_null(doc_append(&d, root, NULL, 0, doc_new_comment(&d, " note", 5)));
 	assert_non_null(doc_append(&d, root, "b", 1, doc_new_scalar(&d, DOC_STR, "hidden", 6)));
 	assert_non_null(doc_append(&d, root, "c", 1, doc_new_scalar(&d, DOC_STR, "plain2", 6)));
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &sel, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &sel, NULL, LM), 0);
 	assert_string_equal(root->entries[0].value->text, "plain");
 	/* the marker stays plaintext, the comment after it and the value are sealed */
 	assert_string_equal(root->entries[1].value->text, " sops:enc");
@@ -561,7 +561,7 @@ static void test_multi_branch(void **state)
 	assert_int_equal(doc_add_branch(&d, b), 0);
 	assert_non_null(doc_append(&d, a, "k", 1, doc_new_scalar(&d, DOC_STR, "one", 3)));
 	assert_non_null(doc_append(&d, b, "k", 1, doc_new_scalar(&d, DOC_STR, "two", 3)));
-	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	assert_non_null(at(&d, 0, "sops.mac"));
 	assert_non_null(at(&d, 1, "sops.mac"));
 	assert_string_equal(at(&d, 0, "sops.mac")->text, at(&d, 1, "sops.mac")->text);
@@ -581,7 +581,7 @@ static void reencrypt(struct doc *prev, const uint8_t *key, const char *password
 
 	assert_int_equal(sops_previous_open_with_key(prev, key, &p), 0);
 	build_sample(out, password);
-	assert_int_equal(sops_encrypt_with_key(out, key, &p.meta.groups[0], &none, &p, NULL), 0);
+	assert_int_equal(sops_encrypt_with_key(out, key, &p.meta.groups[0], 1, 0, &none, &p, NULL), 0);
 	sops_previous_release(&p);
 }
 
@@ -596,7 +596,7 @@ static void test_reuse(void **state)
 	(void)state;
 	memset(key, 1, sizeof(key));
 	build_sample(&v1, "pw-1");
-	assert_int_equal(sops_encrypt_with_key(&v1, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&v1, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 
 	/* unchanged: every ciphertext, lastmodified and mac identical */
 	reencrypt(&v1, key, "pw-1", &v2);
@@ -637,7 +637,7 @@ static void test_reuse_rejects_tampered_previous(void **state)
 	(void)state;
 	memset(key, 2, sizeof(key));
 	build_sample(&v1, "pw");
-	assert_int_equal(sops_encrypt_with_key(&v1, key, &fake_group, &none, NULL, LM), 0);
+	assert_int_equal(sops_encrypt_with_key(&v1, key, &fake_group, 1, 0, &none, NULL, LM), 0);
 	assert_int_equal(doc_scalar_set(&v1, at(&v1, 0, "db.host_unencrypted"), DOC_STR, "x", 1), 0);
 	assert_int_equal(sops_previous_open_with_key(&v1, key, &p), GS_ERR_MAC_MISMATCH);
 	sops_previous_release(&p);

@@ -1,0 +1,614 @@
+/* HashiCorp Vault transit client over libcurl (sops hcvault/keysource.go).
+ * Plaintext key material and the token only ever sit in secure buffers on
+ * our side; libcurl copies the header and body into its own memory, which
+ * we cannot wipe (documented in docs/vault.md). */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/vault.h"
+
+enum {
+	VAULT_MAX_RESPONSE = 1 << 20,
+	VAULT_DEFAULT_TIMEOUT = 30,
+	JSON_MAX_DEPTH = 32,
+};
+
+/* ---- keys ---- */
+
+void vault_key_release(struct vault_key *k)
+{
+	free(k->address);
+	free(k->engine_path);
+	free(k->key_name);
+	memset(k, 0, sizeof(*k));
+}
+
+int vault_key_init(struct vault_key *k, const char *address, const char *engine_path,
+		   const char *key_name)
+{
+	size_t alen;
+
+	memset(k, 0, sizeof(*k));
+	if (!address || !*address || !engine_path || !*engine_path || !key_name || !*key_name)
+		return GS_FAIL(GS_ERR_KEY, "vault key: address, engine path and key name are required");
+	alen = strlen(address);
+	while (alen && address[alen - 1] == '/')
+		alen--;
+	k->address = strndup(address, alen);
+	k->engine_path = strdup(engine_path);
+	k->key_name = strdup(key_name);
+	if (!k->address || !k->engine_path || !k->key_name) {
+		vault_key_release(k);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int vault_key_parse_uri(const char *uri, struct vault_key *out)
+{
+	const char *path, *keys, *env = NULL, *scheme_end;
+	char *address = NULL, *engine = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!uri || !*uri)
+		return GS_FAIL(GS_ERR_KEY, "empty vault transit uri");
+	if (!strncmp(uri, "/v1/", 4)) {
+		env = getenv("VAULT_ADDR");
+		if (!env || !*env)
+			return GS_FAIL(GS_ERR_KEY, "vault uri '%s' has no address and VAULT_ADDR is not set",
+				       uri);
+		path = uri;
+		address = strdup(env);
+	} else {
+		if (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))
+			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
+				       uri);
+		scheme_end = strstr(uri, "://") + 3;
+		path = strchr(scheme_end, '/');
+		if (!path || path == scheme_end)
+			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
+				       uri);
+		address = strndup(uri, (size_t)(path - uri));
+	}
+	if (!address)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* sops: the path is /v1/<engine path>/keys/<key name> */
+	keys = NULL;
+	for (const char *p = strstr(path, "/keys/"); p; p = strstr(p + 1, "/keys/"))
+		keys = p;
+	if (strncmp(path, "/v1/", 4) || !keys || keys < path + 4 || !keys[6] ||
+	    strchr(keys + 6, '/') || strpbrk(path, "?#")) {
+		free(address);
+		return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME", uri);
+	}
+	engine = strndup(path + 4, (size_t)(keys - (path + 4)));
+	if (!engine) {
+		free(address);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	ret = vault_key_init(out, address, engine, keys + 6);
+	free(address);
+	free(engine);
+	return ret;
+}
+
+char *vault_key_uri(const struct vault_key *k)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s/v1/%s/keys/%s", k->address, k->engine_path, k->key_name) < 0)
+		return NULL;
+	return s;
+}
+
+/* ---- a minimal JSON reader: data.<field> as a string ---- */
+
+struct jscan {
+	const char *p, *end;
+	int depth;
+};
+
+static void skip_ws(struct jscan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads a string at s->p (which must be '"'); out may be NULL. */
+static int read_string(struct jscan *s, struct gs_buf *out)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return -1;
+	s->p++;
+	while (s->p < s->end && *s->p != '"') {
+		char c = *s->p++;
+		uint8_t u8[3];
+		size_t n = 1;
+
+		if ((unsigned char)c < 0x20)
+			return -1;
+		u8[0] = (uint8_t)c;
+		if (c == '\\') {
+			if (s->p >= s->end)
+				return -1;
+			c = *s->p++;
+			switch (c) {
+			case '"': case '\\': case '/': u8[0] = (uint8_t)c; break;
+			case 'b': u8[0] = '\b'; break;
+			case 'f': u8[0] = '\f'; break;
+			case 'n': u8[0] = '\n'; break;
+			case 'r': u8[0] = '\r'; break;
+			case 't': u8[0] = '\t'; break;
+			case 'u': {
+				unsigned cp = 0;
+
+				if (s->end - s->p < 4)
+					return -1;
+				for (int i = 0; i < 4; i++) {
+					int h = hexval(s->p[i]);
+
+					if (h < 0)
+						return -1;
+					cp = cp << 4 | (unsigned)h;
+				}
+				s->p += 4;
+				/* BMP code unit as UTF-8; Vault's base64 never needs more */
+				if (cp < 0x80) {
+					u8[0] = (uint8_t)cp;
+				} else if (cp < 0x800) {
+					u8[0] = (uint8_t)(0xC0 | cp >> 6);
+					u8[1] = (uint8_t)(0x80 | (cp & 0x3F));
+					n = 2;
+				} else {
+					u8[0] = (uint8_t)(0xE0 | cp >> 12);
+					u8[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+					u8[2] = (uint8_t)(0x80 | (cp & 0x3F));
+					n = 3;
+				}
+				break;
+			}
+			default:
+				return -1;
+			}
+		}
+		if (out && gs_buf_append(out, u8, n) < 0)
+			return -1;
+	}
+	if (s->p >= s->end)
+		return -1;
+	s->p++;
+	return 0;
+}
+
+static int skip_value(struct jscan *s);
+
+/* Walks an object; for the member named want, calls on_member (if set). */
+static int walk_object(struct jscan *s, const char *want, int (*on_member)(struct jscan *, void *),
+		       void *ctx, bool *found)
+{
+	struct gs_buf key;
+	int ret = -1;
+
+	if (++s->depth > JSON_MAX_DEPTH || s->p >= s->end || *s->p != '{')
+		return -1;
+	s->p++;
+	gs_buf_init(&key, false);
+	skip_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		ret = 0;
+		goto out;
+	}
+	for (;;) {
+		bool match;
+
+		skip_ws(s);
+		gs_buf_reset(&key);
+		if (read_string(s, &key) < 0)
+			goto out;
+		skip_ws(s);
+		if (s->p >= s->end || *s->p++ != ':')
+			goto out;
+		skip_ws(s);
+		match = want && !*found && key.len == strlen(want) && !memcmp(key.data, want, key.len);
+		if (match) {
+			*found = true;
+			if (on_member(s, ctx) < 0)
+				goto out;
+		} else if (skip_value(s) < 0) {
+			goto out;
+		}
+		skip_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			ret = 0;
+		}
+		goto out;
+	}
+out:
+	gs_buf_release(&key);
+	s->depth--;
+	return ret;
+}
+
+static int skip_value(struct jscan *s)
+{
+	bool found = false;
+
+	skip_ws(s);
+	if (s->p >= s->end)
+		return -1;
+	if (*s->p == '"')
+		return read_string(s, NULL);
+	if (*s->p == '{')
+		return walk_object(s, NULL, NULL, NULL, &found);
+	if (*s->p == '[') {
+		if (++s->depth > JSON_MAX_DEPTH)
+			return -1;
+		s->p++;
+		skip_ws(s);
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		for (;;) {
+			if (skip_value(s) < 0)
+				return -1;
+			skip_ws(s);
+			if (s->p < s->end && *s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (s->p < s->end && *s->p == ']') {
+				s->p++;
+				s->depth--;
+				return 0;
+			}
+			return -1;
+		}
+	}
+	/* numbers, true, false, null */
+	if (!(isalnum((unsigned char)*s->p) || *s->p == '-'))
+		return -1;
+	while (s->p < s->end && (isalnum((unsigned char)*s->p) || strchr("+-.", *s->p)))
+		s->p++;
+	return 0;
+}
+
+struct field_ctx {
+	const char *field;
+	struct gs_buf *out;
+	bool found;
+};
+
+static int on_field(struct jscan *s, void *ctx)
+{
+	struct field_ctx *f = ctx;
+
+	if (s->p >= s->end || *s->p != '"')
+		return -1;
+	return read_string(s, f->out);
+}
+
+static int on_data(struct jscan *s, void *ctx)
+{
+	struct field_ctx *f = ctx;
+
+	if (s->p >= s->end || *s->p != '{')
+		return skip_value(s);
+	return walk_object(s, f->field, on_field, f, &f->found);
+}
+
+int vault_response_field(const char *json, size_t len, const char *field, struct gs_buf *out)
+{
+	struct jscan s = { json, json + len, 0 };
+	struct field_ctx f = { field, out, false };
+	bool data_found = false;
+	size_t start = out->len;
+
+	skip_ws(&s);
+	if (walk_object(&s, "data", on_data, &f, &data_found) < 0 || !f.found || out->len == start) {
+		if (out->data) {
+			sodium_memzero(out->data + start, out->len - start);
+			out->data[start] = '\0';
+		}
+		out->len = start;
+		return GS_FAIL(GS_ERR_PARSE, "vault response has no string data.%s", field);
+	}
+	return 0;
+}
+
+/* The first entry of "errors", for messages (Vault's own text, never a secret). */
+static void response_error(const char *json, size_t len, char *msg, size_t cap)
+{
+	const char *p = memmem(json, len, "\"errors\"", 8);
+	struct jscan s;
+	struct gs_buf e;
+
+	msg[0] = '\0';
+	if (!p)
+		return;
+	s.p = p + 8;
+	s.end = json + len;
+	s.depth = 0;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p++ != ':')
+		return;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p++ != '[')
+		return;
+	skip_ws(&s);
+	gs_buf_init(&e, false);
+	if (read_string(&s, &e) == 0 && e.len) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < e.len && n + 1 < cap && n < 160; i++)
+			msg[n++] = isprint(e.data[i]) ? (char)e.data[i] : '?';
+		msg[n] = '\0';
+	}
+	gs_buf_release(&e);
+}
+
+/* ---- HTTP ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct gs_buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (b->len + n > VAULT_MAX_RESPONSE || gs_buf_append(b, ptr, n) < 0)
+		return 0;
+	return n;
+}
+
+static int read_token(struct gs_buf *token)
+{
+	const char *env = getenv("VAULT_TOKEN"), *home = getenv("HOME");
+	struct gs_buf file;
+	char *path = NULL;
+	int ret;
+
+	if (env && *env)
+		return gs_buf_append_str(token, env);
+	if (!home || !*home || asprintf(&path, "%s/.vault-token", home) < 0)
+		return GS_FAIL(GS_ERR_KEY, "no vault token: set VAULT_TOKEN or write ~/.vault-token");
+	gs_buf_init(&file, true);
+	ret = gs_read_file(path, &file, 64 * 1024);
+	free(path);
+	if (ret < 0) {
+		gs_buf_release(&file);
+		return GS_FAIL(GS_ERR_KEY, "no vault token: set VAULT_TOKEN or write ~/.vault-token");
+	}
+	while (file.len && isspace(file.data[file.len - 1]))
+		file.len--;
+	ret = file.len ? gs_buf_append(token, file.data, file.len)
+		       : GS_FAIL(GS_ERR_KEY, "no vault token: ~/.vault-token is empty");
+	gs_buf_release(&file);
+	return ret;
+}
+
+static bool is_loopback(const char *address)
+{
+	static const char *const hosts[] = { "http://127.0.0.1", "http://localhost", "http://[::1]" };
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		size_t n = strlen(hosts[i]);
+
+		if (!strncmp(address, hosts[i], n) && (address[n] == '\0' || address[n] == ':'))
+			return true;
+	}
+	return false;
+}
+
+static long timeout_seconds(void)
+{
+	const char *env = getenv("GITSEAL_VAULT_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return VAULT_DEFAULT_TIMEOUT;
+	v = strtol(env, &end, 10);
+	return *end || v <= 0 || v > 3600 ? VAULT_DEFAULT_TIMEOUT : v;
+}
+
+/* POSTs body to {address}/v1/{engine}/{op}/{key}; response gets the body of a 2xx reply. */
+static int transit_call(const struct vault_key *k, const char *op, const struct gs_buf *body,
+			struct gs_buf *response)
+{
+	struct curl_slist *headers = NULL, *h;
+	struct gs_buf token, header;
+	const char *ns = getenv("VAULT_NAMESPACE"), *ca = getenv("VAULT_CACERT");
+	char *url = NULL, msg[192];
+	long status = 0;
+	CURL *curl = NULL;
+	CURLcode rc;
+	int ret;
+
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_result != CURLE_OK)
+		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl");
+	if (strncmp(k->address, "https://", 8) && !is_loopback(k->address))
+		return GS_FAIL(GS_ERR_KEY, "vault address '%s': plain http is only allowed for loopback "
+					   "addresses", k->address);
+	gs_buf_init(&token, true);
+	gs_buf_init(&header, true);
+	if ((ret = read_token(&token)) < 0)
+		goto out;
+	if ((ret = gs_buf_append_str(&header, "X-Vault-Token: ")) < 0 ||
+	    (ret = gs_buf_append(&header, token.data, token.len)) < 0)
+		goto out;
+	if (asprintf(&url, "%s/v1/%s/%s/%s", k->address, k->engine_path, op, k->key_name) < 0) {
+		url = NULL;
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!(curl = curl_easy_init())) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "cannot create a curl handle");
+		goto out;
+	}
+	h = curl_slist_append(headers, (const char *)header.data);
+	if (h)
+		headers = h;
+	if (h && (h = curl_slist_append(headers, "Content-Type: application/json")))
+		headers = h;
+	if (h && ns && *ns) {
+		char *nsh = NULL;
+
+		if (asprintf(&nsh, "X-Vault-Namespace: %s", ns) >= 0) {
+			if ((h = curl_slist_append(headers, nsh)))
+				headers = h;
+			free(nsh);
+		} else {
+			h = NULL;
+		}
+	}
+	if (!h) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body->data);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body->len);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds());
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	if (ca && *ca)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		ret = GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		response_error((const char *)response->data, response->len, msg, sizeof(msg));
+		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': %s of key '%s' failed with HTTP %ld%s%s",
+			      k->address, op, k->key_name, status, msg[0] ? ": " : "", msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (curl)
+		curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+	free(url);
+	gs_buf_release(&token);
+	gs_buf_release(&header);
+	return ret;
+}
+
+int vault_encrypt(const struct vault_key *k, const uint8_t *plain, size_t len, struct gs_buf *ciphertext)
+{
+	struct gs_buf body, response;
+	size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	int ret;
+
+	gs_buf_init(&body, true);
+	gs_buf_init(&response, true);
+	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_buf_reserve(&body, b64len + 4)) < 0)
+		goto out;
+	sodium_bin2base64((char *)body.data + body.len, b64len, plain, len, sodium_base64_VARIANT_ORIGINAL);
+	body.len += strlen((const char *)body.data + body.len);
+	if ((ret = gs_buf_append_str(&body, "\"}")) < 0)
+		goto out;
+	if ((ret = transit_call(k, "encrypt", &body, &response)) < 0)
+		goto out;
+	if ((ret = vault_response_field((const char *)response.data, response.len, "ciphertext",
+					ciphertext)) < 0)
+		goto out;
+	if (strncmp((const char *)ciphertext->data, "vault:", 6))
+		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': unexpected ciphertext from key '%s'", k->address,
+			      k->key_name);
+out:
+	gs_buf_release(&body);
+	gs_buf_release(&response);
+	return ret;
+}
+
+static bool json_safe(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] >= 0x7F)
+			return false;
+	return true;
+}
+
+int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len, struct gs_buf *plain)
+{
+	struct gs_buf body, response, b64;
+	size_t out_len = 0;
+	int ret;
+
+	if (!json_safe(ciphertext, len) || len < 6 || strncmp(ciphertext, "vault:", 6))
+		return GS_FAIL(GS_ERR_PARSE, "vault key '%s': malformed ciphertext", k->key_name);
+	gs_buf_init(&body, false);
+	gs_buf_init(&response, true);
+	gs_buf_init(&b64, true);
+	if ((ret = gs_buf_append_str(&body, "{\"ciphertext\":\"")) < 0 ||
+	    (ret = gs_buf_append(&body, ciphertext, len)) < 0 || (ret = gs_buf_append_str(&body, "\"}")) < 0)
+		goto out;
+	if ((ret = transit_call(k, "decrypt", &body, &response)) < 0)
+		goto out;
+	if ((ret = vault_response_field((const char *)response.data, response.len, "plaintext", &b64)) < 0)
+		goto out;
+	gs_buf_reset(plain);
+	if ((ret = gs_buf_reserve(plain, b64.len + 1)) < 0)
+		goto out;
+	if (sodium_base642bin(plain->data, plain->cap - 1, (const char *)b64.data, b64.len, NULL, &out_len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		ret = GS_FAIL(GS_ERR_PARSE, "vault key '%s': plaintext is not base64", k->key_name);
+		goto out;
+	}
+	plain->len = out_len;
+	plain->data[out_len] = '\0';
+out:
+	gs_buf_release(&body);
+	gs_buf_release(&response);
+	gs_buf_release(&b64);
+	return ret;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# HashiCorp Vault transit as a key source, against tests/vault/transit_server.mjs
+# (a stand-in implementing the transit encrypt/decrypt endpoints over
+# plain HTTP on 127.0.0.1; see docs/vault.md for what it does not cover).
+
+load ../helpers
+
+setup() {
+	command -v node >/dev/null || skip "node is needed for the Vault stand-in"
+	setup_tmp
+	cd "$TMP"
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	node "$REPO_ROOT/tests/vault/transit_server.mjs" "$PORT" s3cret-token "$TMP/vault.log" &
+	VAULT_PID=$!
+	for _ in $(seq 50); do
+		grep -q listening "$TMP/vault.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q listening "$TMP/vault.log"
+	export VAULT_TOKEN=s3cret-token
+	URI="http://127.0.0.1:$PORT/v1/transit/keys/app"
+	printf 'user: alice\npassword: hunter2\n' >plain.yaml
+	gitseal keygen >k1.txt 2>/dev/null
+	gitseal keygen -y k1.txt >r1.txt
+}
+
+teardown() {
+	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
+	teardown_tmp
+}
+
+@test "--hc-vault-transit: the hc_vault entry as sops writes it, and decryption through Vault" {
+	gitseal encrypt --hc-vault-transit "$URI" plain.yaml >enc.yaml
+	grep -q '^    hc_vault:$' enc.yaml
+	grep -Eq '^        - created_at: "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"$' enc.yaml
+	grep -q '^          enc: vault:v1:' enc.yaml
+	grep -q '^          engine_path: transit$' enc.yaml
+	grep -q '^          key_name: app$' enc.yaml
+	grep -q "^          vault_address: http://127.0.0.1:$PORT\$" enc.yaml
+	! grep -q hunter2 enc.yaml
+	[ "$(gitseal decrypt enc.yaml)" = "$(cat plain.yaml)" ]
+	grep -q "POST /v1/transit/encrypt/app" vault.log
+	grep -q "POST /v1/transit/decrypt/app" vault.log
+}
+
+@test "the token comes from VAULT_TOKEN, else ~/.vault-token; a wrong one fails with 128" {
+	gitseal encrypt --hc-vault-transit "$URI" plain.yaml >enc.yaml
+	run env VAULT_TOKEN=wrong "$GITSEAL_BIN" decrypt enc.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"HTTP 403: permission denied"* ]]
+	[[ "$output" != *wrong* ]]
+	unset VAULT_TOKEN
+	run gitseal decrypt enc.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"no vault token"* ]]
+	printf 's3cret-token\n' >"$HOME/.vault-token"
+	[ "$(gitseal decrypt enc.yaml)" = "$(cat plain.yaml)" ]
+}
+
+@test "hc_vault_transit_uri in .sops.yaml, and vault + age in key groups" {
+	cat >.sops.yaml <<YAML
+creation_rules:
+  - path_regex: flat\.yaml\$
+    hc_vault_transit_uri: $URI
+  - path_regex: groups\.yaml\$
+    key_groups:
+      - hc_vault: [$URI]
+      - age: [$(cat r1.txt)]
+        hc_vault: ["http://127.0.0.1:$PORT/v1/transit/keys/second"]
+YAML
+	cp plain.yaml flat.yaml
+	cp plain.yaml groups.yaml
+	gitseal encrypt -i flat.yaml
+	grep -q '^          key_name: app$' flat.yaml
+	[ "$(gitseal decrypt flat.yaml)" = "$(cat plain.yaml)" ]
+	gitseal encrypt -i groups.yaml
+	grep -q '^    key_groups:$' groups.yaml
+	grep -q '^    shamir_threshold: 2$' groups.yaml
+	grep -q '^              key_name: second$' groups.yaml
+	# both groups open through Vault alone
+	[ "$(gitseal decrypt groups.yaml)" = "$(cat plain.yaml)" ]
+	# without Vault, the age key opens one group of two: not enough
+	run env -u VAULT_TOKEN SOPS_AGE_KEY_FILE=k1.txt "$GITSEAL_BIN" decrypt groups.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"1 of 2 key groups opened"* ]]
+}
+
+@test "edit-like changes keep the vault entries; rotate asks Vault again" {
+	gitseal encrypt --hc-vault-transit "$URI" plain.yaml >enc.yaml
+	before=$(grep 'enc: vault' enc.yaml)
+	gitseal set enc.yaml '["user"]' '"bob"'
+	[ "$(grep 'enc: vault' enc.yaml)" = "$before" ]
+	[ "$(gitseal decrypt --extract '["user"]' enc.yaml)" = "bob" ]
+	gitseal rotate -i enc.yaml
+	[ "$(grep 'enc: vault' enc.yaml)" != "$before" ]
+	[ "$(gitseal decrypt --extract '["user"]' enc.yaml)" = "bob" ]
+}
+
+@test "plain http is refused for non-loopback addresses; bad URIs are rejected" {
+	run gitseal encrypt --hc-vault-transit "http://vault.example.org:8200/v1/transit/keys/app" plain.yaml
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"plain http is only allowed for loopback"* ]]
+	run gitseal encrypt --hc-vault-transit "https://vault.example.org:8200/transit/app" plain.yaml
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"expected https://HOST/v1/ENGINE/keys/NAME"* ]]
+}
+
+@test "an unreachable Vault fails within the timeout" {
+	kill "$VAULT_PID"; wait "$VAULT_PID" 2>/dev/null || true; VAULT_PID=
+	run env GITSEAL_VAULT_TIMEOUT=2 "$GITSEAL_BIN" encrypt --hc-vault-transit "$URI" plain.yaml
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"vault 'http://127.0.0.1:$PORT'"* ]]
+}
