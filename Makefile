@@ -2,10 +2,15 @@
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
-# libgit2 is opened with dlopen by the git commands only (src/git/libgit2.c):
-# its headers are used, the library is not linked.
-LINKED    := libsodium libcrypto yaml-0.1 libcurl
-LIBGIT2_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libgit2 2>/dev/null)/libgit2.so 2>/dev/null | awk '/SONAME/ {print $$2}')
+# libgit2 and libcurl are opened on first use (gitseal/dynlib.h): their
+# headers are used, the libraries are not linked, and their names are
+# taken from the development files found at build time.
+LINKED    := libsodium libcrypto yaml-0.1
+soname     = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so 2>/dev/null | awk '/SONAME/ {print $$2}')
+LIBGIT2_SONAME := $(call soname,libgit2)
+LIBCURL_SONAME := $(call soname,libcurl)
+SONAMES   := -DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"' -DLIBCURL_SONAME='"$(LIBCURL_SONAME)"'
+
 PREFIX    ?= /usr/local
 CC        ?= cc
 
@@ -27,8 +32,7 @@ endif
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HARDEN    := -fstack-protector-strong -fPIE -fcf-protection
-CPPFLAGS  += -D_GNU_SOURCE -Iinclude $(HOOKS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-	-DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"'
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude $(HOOKS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SONAMES)
 CFLAGS    += $(WARN) $(OPT) $(HARDEN) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDSAN)
 LDLIBS    += $(shell pkg-config --libs $(LINKED) 2>/dev/null) -lpthread -ldl
@@ -117,7 +121,7 @@ bench: deps all
 # libFuzzer targets, one per parser. FUZZ_SECONDS per target (default 30).
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"'
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SONAMES)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)

@@ -7,12 +7,12 @@
  * each forwarding to the real one, resolved with dlopen on first use. The
  * prototypes come from git2.h, so the compiler checks every forwarder.
  */
-#include <dlfcn.h>
 #include <pthread.h>
-#include <stdbool.h>
+#include <stdio.h>
 
 #include <git2.h>
 
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
 #include "gitfilter_int.h"
@@ -60,80 +60,62 @@ static void (*p_git_tree_entry_free)(git_tree_entry *entry);
 static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
 static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
 
-#define SYMBOL(name) { #name, (void **)&p_##name }
-
-static const struct {
-	const char *name;
-	void **slot;
-} symbols[] = {
-	SYMBOL(git_attr_cache_flush),
-	SYMBOL(git_attr_get),
-	SYMBOL(git_attr_value),
-	SYMBOL(git_blob_free),
-	SYMBOL(git_blob_lookup),
-	SYMBOL(git_blob_rawcontent),
-	SYMBOL(git_blob_rawsize),
-	SYMBOL(git_config_free),
-	SYMBOL(git_config_open_level),
-	SYMBOL(git_config_set_string),
-	SYMBOL(git_error_clear),
-	SYMBOL(git_error_last),
-	SYMBOL(git_index_add),
-	SYMBOL(git_index_entry_stage),
-	SYMBOL(git_index_entrycount),
-	SYMBOL(git_index_free),
-	SYMBOL(git_index_get_byindex),
-	SYMBOL(git_index_get_bypath),
-	SYMBOL(git_index_read),
-	SYMBOL(git_index_write),
-	SYMBOL(git_libgit2_init),
-	SYMBOL(git_libgit2_shutdown),
-	SYMBOL(git_merge_file),
-	SYMBOL(git_merge_file_input_init),
-	SYMBOL(git_merge_file_options_init),
-	SYMBOL(git_merge_file_result_free),
-	SYMBOL(git_object_free),
-	SYMBOL(git_repository_commondir),
-	SYMBOL(git_repository_config),
-	SYMBOL(git_repository_free),
-	SYMBOL(git_repository_index),
-	SYMBOL(git_repository_open_ext),
-	SYMBOL(git_repository_workdir),
-	SYMBOL(git_revparse_single),
-	SYMBOL(git_tree_entry_bypath),
-	SYMBOL(git_tree_entry_free),
-	SYMBOL(git_tree_entry_id),
-	SYMBOL(git_tree_entry_type),
+static const struct gs_dynsym symbols[] = {
+	GS_DYNSYM(git_attr_cache_flush),
+	GS_DYNSYM(git_attr_get),
+	GS_DYNSYM(git_attr_value),
+	GS_DYNSYM(git_blob_free),
+	GS_DYNSYM(git_blob_lookup),
+	GS_DYNSYM(git_blob_rawcontent),
+	GS_DYNSYM(git_blob_rawsize),
+	GS_DYNSYM(git_config_free),
+	GS_DYNSYM(git_config_open_level),
+	GS_DYNSYM(git_config_set_string),
+	GS_DYNSYM(git_error_clear),
+	GS_DYNSYM(git_error_last),
+	GS_DYNSYM(git_index_add),
+	GS_DYNSYM(git_index_entry_stage),
+	GS_DYNSYM(git_index_entrycount),
+	GS_DYNSYM(git_index_free),
+	GS_DYNSYM(git_index_get_byindex),
+	GS_DYNSYM(git_index_get_bypath),
+	GS_DYNSYM(git_index_read),
+	GS_DYNSYM(git_index_write),
+	GS_DYNSYM(git_libgit2_init),
+	GS_DYNSYM(git_libgit2_shutdown),
+	GS_DYNSYM(git_merge_file),
+	GS_DYNSYM(git_merge_file_input_init),
+	GS_DYNSYM(git_merge_file_options_init),
+	GS_DYNSYM(git_merge_file_result_free),
+	GS_DYNSYM(git_object_free),
+	GS_DYNSYM(git_repository_commondir),
+	GS_DYNSYM(git_repository_config),
+	GS_DYNSYM(git_repository_free),
+	GS_DYNSYM(git_repository_index),
+	GS_DYNSYM(git_repository_open_ext),
+	GS_DYNSYM(git_repository_workdir),
+	GS_DYNSYM(git_revparse_single),
+	GS_DYNSYM(git_tree_entry_bypath),
+	GS_DYNSYM(git_tree_entry_free),
+	GS_DYNSYM(git_tree_entry_id),
+	GS_DYNSYM(git_tree_entry_type),
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static bool loaded;
+static int load_result;
 static char load_error[256];
 
 static void load(void)
 {
-	void *lib = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
-
-	if (!lib) {
-		snprintf(load_error, sizeof(load_error), "cannot load %s (install libgit2)", LIBGIT2_SONAME);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
-		/* POSIX: a function pointer read through a void * (dlsym's idiom) */
-		*symbols[i].slot = dlsym(lib, symbols[i].name);
-		if (!*symbols[i].slot) {
-			snprintf(load_error, sizeof(load_error), "%s has no %s", LIBGIT2_SONAME,
-				 symbols[i].name);
-			return;
-		}
-	}
-	loaded = true;
+	load_result = gs_dynlib_load(LIBGIT2_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]));
+	if (load_result)
+		snprintf(load_error, sizeof(load_error), "%s", gs_error_message());
 }
 
 int gitfilter_libgit2_load(void)
 {
 	pthread_once(&load_once, load);
-	return loaded ? 0 : GS_FAIL(GS_ERR_GENERIC, "%s", load_error);
+	return load_result ? GS_FAIL(load_result, "%s", load_error) : 0;
 }
 
 int git_attr_cache_flush(git_repository *repo)

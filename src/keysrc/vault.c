@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "keysrc_int.h"
 #include "gitseal/io.h"
 #include "gitseal/vault.h"
 
@@ -381,7 +382,8 @@ static CURLcode curl_init_result = CURLE_FAILED_INIT;
 
 static void curl_init(void)
 {
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (keysrc_libcurl_load() == 0)
+		curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -460,7 +462,7 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_result != CURLE_OK)
-		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl");
+		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl (is it installed?)");
 	if (strncmp(k->address, "https://", 8) && !is_loopback(k->address))
 		return GS_FAIL(GS_ERR_KEY, "vault address '%s': plain http is only allowed for loopback "
 					   "addresses", k->address);

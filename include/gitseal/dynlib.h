@@ -1,0 +1,23 @@
+/* Shared libraries opened on first use. gitseal's git and Vault code need
+ * libgit2 and libcurl, whose dependency trees cost milliseconds of start-up
+ * in every process; the binary links neither and opens them when a command
+ * needs them (src/git/libgit2.c, src/keysrc/libcurl.c define the functions
+ * gitseal calls, forwarding to the library). */
+#ifndef GITSEAL_DYNLIB_H
+#define GITSEAL_DYNLIB_H
+
+#include <stddef.h>
+
+struct gs_dynsym {
+	const char *name;
+	void **slot; /* receives the function's address */
+};
+
+#define GS_DYNSYM(fn) { #fn, (void **)&p_##fn }
+
+/* Opens soname and resolves every symbol; GS_ERR_GENERIC with a message
+ * naming the library (and the missing symbol) on failure. */
+int gs_dynlib_load(const char *soname, const struct gs_dynsym *syms, size_t count)
+	__attribute__((warn_unused_result));
+
+#endif
