@@ -660,14 +660,20 @@ static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred
 	return put_styled(out, n->text, n->len, st);
 }
 
-/* The key as go-ini writes it, and its width. */
+/* How a key is written: plain, `key` or """key""" (go-ini's choice), or
+ * -1 when readKeyName could not give it back (go-ini writes it anyway). */
 static int key_quote(const char *k, size_t n)
 {
-	if (has(k, n, '"') || has(k, n, '=') || has(k, n, ':'))
-		return 1; /* `key` */
-	if (has(k, n, '`'))
-		return 3; /* """key""" */
-	return 0;
+	if (!n || has(k, n, '\n') || spaced(k, n) || (n == 1 && k[0] == '-'))
+		return -1;
+	if (!has(k, n, '=') && !has(k, n, ':') && !has(k, n, '"') && !has(k, n, '`') &&
+	    k[0] != '[' && k[0] != '#' && k[0] != ';')
+		return 0;
+	if (!has(k, n, '`'))
+		return 1;
+	if (!has_triple(k, n) && k[n - 1] != '"')
+		return 3;
+	return -1;
 }
 
 static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
@@ -676,6 +682,8 @@ static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
 	const char *qs = q == 1 ? "`" : q == 3 ? "\"\"\"" : "";
 	size_t w = n + 2 * (size_t)q;
 
+	if (q < 0)
+		return GS_FAIL(GS_ERR_PARSE, "a key cannot be written in an INI file");
 	if ((ret = puts_(out, qs)) || (ret = put(out, k, n)) || (ret = puts_(out, qs)))
 		return ret;
 	for (; w < align; w++)
@@ -729,6 +737,8 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 
 		if (!is_key(e))
 			continue;
+		if (key_quote(e->key, e->key_len) < 0)
+			return GS_FAIL(GS_ERR_PARSE, "a key cannot be written in an INI file");
 		w = e->key_len + 2 * (size_t)key_quote(e->key, e->key_len);
 		align = w > align ? w : align;
 		keys++;
@@ -743,6 +753,8 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			break;
 		TRY(put_comment(out, e->value->text, e->value->len));
 	}
+	if (!name_len || memchr(name, '\n', name_len))
+		return GS_FAIL(GS_ERR_PARSE, "a section name cannot be written in an INI file");
 	if (!first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0) {
 		TRY(put(out, "[", 1));
 		TRY(put(out, name, name_len));
