@@ -33,6 +33,20 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 int store_json_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* dotenv: the sops metadata is read from and written as sops_* keys. */
+int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* INI: sections are top-level maps; the metadata is a final [sops] section. */
+int store_ini_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_ini_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* binary: a plaintext file is the single string `data`; JSON with a
+ * top-level sops mapping loads as the encrypted form, and a document with
+ * a sops entry is written as JSON, one without as the raw bytes of data. */
+int store_binary_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_binary_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+	__attribute__((warn_unused_result));
 
 /* Format from a file name as sops chooses it (.yaml/.yml, .json, .env,
  * .ini, else binary); from a --input-type word (yaml|json|dotenv|ini|binary). */

@@ -71,7 +71,8 @@ int cmd_decrypt(int argc, char **argv)
 	dopts.ignore_mac = c.ignore_mac;
 	if (!ret)
 		ret = sops_decrypt_doc(&d, &ids, &dopts);
-	eo.indent = c.indent;
+	/* 0 is the store's default; for JSON that is a tab (-1) */
+	eo.indent = c.indent ? c.indent : sops_cli_output_format(&c) == DOC_FORMAT_JSON ? -1 : 0;
 	if (!ret && c.extract)
 		ret = emit_extract(&c, &d, &out);
 	else if (!ret)

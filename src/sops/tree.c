@@ -386,8 +386,12 @@ static void default_selection(const struct doc *d, const struct sops_selection *
 			      struct sops_selection *out)
 {
 	*out = *in;
-	/* spec 3.2: default _unencrypted, except for the binary store */
-	if (out->kind == SOPS_SEL_NONE && d->format != DOC_FORMAT_BINARY) {
+	/* spec 3.2: the binary store clears the six options and adds no
+	 * default (isSingleValueStore); the others default to _unencrypted */
+	if (d->format == DOC_FORMAT_BINARY) {
+		out->kind = SOPS_SEL_NONE;
+		out->value = NULL;
+	} else if (out->kind == SOPS_SEL_NONE) {
 		out->kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
 		out->value = (char *)"_unencrypted";
 	}

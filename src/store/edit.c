@@ -73,7 +73,7 @@ int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, str
 		if (x->start < pos || x->end > len || x->end < x->start)
 			continue;
 		if (gs_buf_append(out, src + pos, x->start - pos) ||
-		    gs_buf_append(out, e->pool.data + x->text_off, x->text_len))
+		    (x->text_len && gs_buf_append(out, e->pool.data + x->text_off, x->text_len)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		pos = x->end;
 	}

@@ -11,6 +11,12 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 		return store_yaml_load(text, len, d);
 	case DOC_FORMAT_JSON:
 		return store_json_load(text, len, d);
+	case DOC_FORMAT_DOTENV:
+		return store_dotenv_load(text, len, d);
+	case DOC_FORMAT_INI:
+		return store_ini_load(text, len, d);
+	case DOC_FORMAT_BINARY:
+		return store_binary_load(text, len, d);
 	default:
 		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
 	}
@@ -24,6 +30,12 @@ int store_emit(const struct doc *d, enum doc_format format, const struct store_e
 		return store_yaml_emit(d, opts, out);
 	case DOC_FORMAT_JSON:
 		return store_json_emit(d, opts, out);
+	case DOC_FORMAT_DOTENV:
+		return store_dotenv_emit(d, opts, out);
+	case DOC_FORMAT_INI:
+		return store_ini_emit(d, opts, out);
+	case DOC_FORMAT_BINARY:
+		return store_binary_emit(d, opts, out);
 	default:
 		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
 	}

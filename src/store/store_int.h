@@ -71,4 +71,38 @@ int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mar
 	__attribute__((warn_unused_result));
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* ---- flatten.c: sops metadata flattened into one level (spec 5.7, 5.8;
+ * sops stores/flatten.go) ---- */
+
+/* Called for every leaf of a flattened map, depth first in entry order:
+ * key is prefix + path ("age__list_0__map_enc"), valid during the call. */
+typedef int (*store_flat_fn)(void *ctx, const char *key, size_t key_len,
+			     const struct doc_node *value);
+int store_flatten(const struct doc_node *map, const char *prefix, store_flat_fn fn, void *ctx)
+	__attribute__((warn_unused_result));
+
+/* One flattened item as read: key without the prefix, value a scalar. */
+struct store_flat_item {
+	const char *key;
+	size_t key_len;
+	struct doc_node *value;
+};
+
+/* Rebuilds the tree: map keys sorted bytewise, lists complete from 0. */
+int store_unflatten(struct doc *d, const struct store_flat_item *items, size_t n,
+		    struct doc_node **out) __attribute__((warn_unused_result));
+
+/* Line ranges of the metadata a dotenv/INI document was loaded with
+ * (d->store_data), cut when the loaded sops entry does not survive. */
+struct store_meta_ranges {
+	struct doc_span *v;
+	size_t n, cap;
+};
+
+int store_meta_ranges_add(struct doc *d, size_t start, size_t end) __attribute__((warn_unused_result));
+const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d);
+
+/* True when a loaded sops entry is still there and unchanged: its
+ * source text can stay as it is. */
+bool store_meta_kept(const struct doc_node *root);
 #endif

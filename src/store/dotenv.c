@@ -1,0 +1,307 @@
+/* dotenv store (sops stores/dotenv; spec 5.7, 6.3): one line per value,
+ * split at the first '='; key and value verbatim except that the two
+ * characters \n stand for a newline; '#' lines are comments. The sops
+ * metadata is flattened into sops_* keys after the data. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "store_int.h"
+
+static const char prefix[] = "sops_";
+#define PREFIX_LEN (sizeof(prefix) - 1)
+
+static int put(struct gs_buf *out, const void *s, size_t n)
+{
+	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+}
+
+/* Appends s with every newline written as the two characters \n. */
+static int put_escaped(struct gs_buf *out, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\n')
+			continue;
+		if (put(out, s + run, i - run) || put(out, "\\n", 2))
+			return GS_ERR_NOMEM;
+		run = i + 1;
+	}
+	return put(out, s + run, n - run);
+}
+
+struct meta_lines {
+	struct store_flat_item *v;
+	size_t n, cap;
+};
+
+static int meta_push(struct meta_lines *m, const char *key, size_t key_len, struct doc_node *v)
+{
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 8;
+		struct store_flat_item *g = realloc(m->v, ncap * sizeof(*g));
+
+		if (!g)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		m->v = g;
+		m->cap = ncap;
+	}
+	m->v[m->n++] = (struct store_flat_item){ key, key_len, v };
+	return 0;
+}
+
+int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
+{
+	struct meta_lines meta = { 0 };
+	struct doc_node *root;
+	struct gs_buf val;
+	const char *s;
+	size_t pos = 0, line_no = 0, meta_start = DOC_NO_POS;
+	int ret = 0;
+
+	if (len > STORE_MAX_INPUT)
+		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
+	d->format = DOC_FORMAT_DOTENV;
+	gs_buf_reset(&d->source);
+	if (gs_buf_append(&d->source, text, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	s = (const char *)d->source.data;
+	root = doc_new_map(d);
+	if (!root)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	root->span = (struct doc_span){ 0, len };
+	gs_buf_init(&val, true);
+	while (pos < len) {
+		const char *nl = memchr(s + pos, '\n', len - pos);
+		size_t ls = pos, le = nl ? (size_t)(nl - s) : len;
+		const char *eq;
+		struct doc_node *n;
+		struct doc_entry *e;
+
+		pos = nl ? le + 1 : len;
+		line_no++;
+		if (le == ls)
+			continue;
+		if (s[ls] == '#') {
+			n = doc_new_comment(d, s + ls + 1, le - ls - 1);
+			if (!n || !doc_append(d, root, NULL, 0, n)) {
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			n->span = (struct doc_span){ ls, le };
+			continue;
+		}
+		eq = memchr(s + ls, '=', le - ls);
+		if (!eq) {
+			ret = GS_FAIL(GS_ERR_PARSE, "invalid dotenv input at line %zu: no '='", line_no);
+			goto out;
+		}
+		gs_buf_reset(&val);
+		for (const char *p = eq + 1; p < s + le; p++) {
+			if (*p == '\\' && p + 1 < s + le && p[1] == 'n') {
+				ret = put(&val, "\n", 1);
+				p++;
+			} else {
+				ret = put(&val, p, 1);
+			}
+			if (ret)
+				goto out;
+		}
+		n = doc_new_scalar(d, DOC_STR, (const char *)val.data, val.len);
+		if (!n) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		n->span = (struct doc_span){ (size_t)(eq + 1 - s), le };
+		if ((size_t)(eq - (s + ls)) >= PREFIX_LEN && memcmp(s + ls, prefix, PREFIX_LEN) == 0) {
+			/* sops ExtractMetadata (MetadataFlattenFull) */
+			if ((ret = meta_push(&meta, s + ls + PREFIX_LEN, (size_t)(eq - s) - ls - PREFIX_LEN,
+					     n)) < 0 ||
+			    (ret = store_meta_ranges_add(d, ls, pos)) < 0)
+				goto out;
+			if (meta_start == DOC_NO_POS)
+				meta_start = ls;
+			continue;
+		}
+		e = doc_append(d, root, s + ls, (size_t)(eq - s) - ls, n);
+		if (!e) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		e->key_span = (struct doc_span){ ls, (size_t)(eq - s) };
+	}
+	if (meta.n) {
+		struct doc_node *m;
+
+		if ((ret = store_unflatten(d, meta.v, meta.n, &m)) < 0)
+			goto out;
+		m->span = (struct doc_span){ meta_start, meta_start };
+		if (!doc_append(d, root, "sops", 4, m)) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	ret = doc_add_branch(d, root);
+out:
+	free(meta.v);
+	gs_buf_release(&val);
+	return ret;
+}
+
+/* ---- output ---- */
+
+static bool is_sops(const struct doc_entry *e)
+{
+	return e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0;
+}
+
+static int put_value(struct gs_buf *out, const struct doc_node *n)
+{
+	if (n->kind != DOC_SCALAR)
+		return GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
+	if (n->type == DOC_STR)
+		return put_escaped(out, n->text, n->len);
+	return put(out, n->text, n->len); /* ValueToString: true, 3, 1.5, "" for null */
+}
+
+static int put_line(struct gs_buf *out, const struct doc_entry *e)
+{
+	int ret;
+
+	if (!e->key) {
+		if (e->value->kind != DOC_COMMENT)
+			return 0;
+		if ((ret = put(out, "#", 1)) || (ret = put(out, e->value->text, e->value->len)))
+			return ret;
+		return put(out, "\n", 1);
+	}
+	/* a key that would not read back as itself */
+	if (memchr(e->key, '=', e->key_len) || memchr(e->key, '\n', e->key_len) ||
+	    (e->key_len && e->key[0] == '#'))
+		return GS_FAIL(GS_ERR_PARSE, "key cannot be written in a dotenv file");
+	if ((ret = put(out, e->key, e->key_len)) || (ret = put(out, "=", 1)) ||
+	    (ret = put_value(out, e->value)))
+		return ret;
+	return put(out, "\n", 1);
+}
+
+static int meta_line(void *ctx, const char *key, size_t key_len, const struct doc_node *v)
+{
+	struct gs_buf *out = ctx;
+	int ret;
+
+	if ((ret = put(out, key, key_len)) || (ret = put(out, "=", 1)) || (ret = put_value(out, v)))
+		return ret;
+	return put(out, "\n", 1);
+}
+
+static int put_metadata(struct gs_buf *out, const struct doc_node *root, bool skip_loaded)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < root->count && !ret; i++) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (e->removed || !is_sops(e))
+			continue;
+		if (skip_loaded && e->value->span.start != DOC_NO_POS)
+			continue;
+		ret = store_flatten(e->value, prefix, meta_line, out);
+	}
+	return ret;
+}
+
+static size_t line_end(const uint8_t *s, size_t len, size_t pos)
+{
+	const uint8_t *nl = memchr(s + pos, '\n', len - pos);
+
+	return nl ? (size_t)(nl - s) + 1 : len;
+}
+
+static size_t line_begin(const uint8_t *s, size_t pos)
+{
+	while (pos > 0 && s[pos - 1] != '\n')
+		pos--;
+	return pos;
+}
+
+static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+{
+	const uint8_t *src = d->source.data;
+	size_t len = d->source.len, start = out->len;
+	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
+	bool kept = store_meta_kept(root);
+	struct store_edits ed;
+	struct gs_buf tail;
+	int ret = 0;
+
+	store_edits_init(&ed);
+	gs_buf_init(&tail, true);
+	for (size_t i = 0; i < root->count && !ret; i++) {
+		const struct doc_entry *e = &root->entries[i];
+		const struct doc_node *v = e->value;
+		size_t at = e->key ? e->key_span.start : v->span.start, mark = ed.pool.len;
+
+		if (is_sops(e))
+			continue;
+		if (at == DOC_NO_POS) {
+			if (!e->removed)
+				ret = put_line(&tail, e);
+			continue;
+		}
+		if (e->removed) {
+			ret = store_edits_push(&ed, line_begin(src, at), line_end(src, len, at), mark);
+		} else if (v->dirty && v->kind == DOC_COMMENT) {
+			if (!(ret = put(&ed.pool, v->text, v->len)))
+				ret = store_edits_push(&ed, v->span.start + 1, v->span.end, mark);
+		} else if (v->dirty || v->span.start == DOC_NO_POS) {
+			if (v->span.start == DOC_NO_POS)
+				ret = GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
+			else if (!(ret = put_value(&ed.pool, v)))
+				ret = store_edits_push(&ed, v->span.start, v->span.end, mark);
+		}
+	}
+	if (!ret && !kept && mr)
+		for (size_t i = 0; i < mr->n && !ret; i++)
+			ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len);
+	if (!ret)
+		ret = put_metadata(&tail, root, kept);
+	if (!ret)
+		ret = store_edits_apply(&ed, src, len, out);
+	if (!ret && tail.len) {
+		if (out->len > start && out->data[out->len - 1] != '\n')
+			ret = put(out, "\n", 1);
+		if (!ret)
+			ret = put(out, tail.data, tail.len);
+	}
+	gs_buf_release(&tail);
+	store_edits_release(&ed);
+	return ret;
+}
+
+int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+{
+	const struct doc_node *root;
+	int ret = 0;
+
+	(void)opts;
+	if (d->count == 0)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
+	root = d->branches[0];
+	if (!root || root->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
+	if (d->format == DOC_FORMAT_DOTENV && d->source.data && root->span.start != DOC_NO_POS)
+		return emit_patch(d, root, out);
+	/* sops EmitPlainFile: the first document only */
+	for (size_t i = 0; i < root->count && !ret; i++) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->removed && !is_sops(e))
+			ret = put_line(out, e);
+	}
+	if (!ret)
+		ret = put_metadata(out, root, false);
+	return ret;
+}

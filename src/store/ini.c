@@ -1,0 +1,985 @@
+/* INI store (sops stores/ini on go-ini gopkg.in/ini.v1 v1.67; spec 3.4,
+ * 5.8, 6.4). Each section is a top-level mapping of string values; keys
+ * before the first header form the section DEFAULT. The parser follows
+ * go-ini's rules (key delimiters '=' and ':', inline comments at the first
+ * '#' or ';', "..."/'...' stripped, `...` and \"\"\"...\"\"\" quoting, '\'
+ * continuation lines, non-unique sections). The sops metadata is a final
+ * [sops] section of flattened keys, newlines written as \n; both that and
+ * the \"\"\"-quoted multi-line form of sops 3.13.0/3.13.1 are read.
+ *
+ * Comments: a run of consecutive comment lines is one comment item (go-ini
+ * joins them), its text without the leading ';'/'#' and blanks
+ * (stripCommentChar). It is an item of the section it precedes (a section
+ * comment) or of the section it stands in (before a key, or trailing).
+ * Comments right before [sops] stay with the section they stand in.
+ *
+ * Differences from go-ini, on purpose: a key given twice in one section is
+ * an error (go-ini keeps the last value in the first place, which patch
+ * output could not honour); an empty DEFAULT section is not a mapping of
+ * the document; blank lines split comment runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "store_int.h"
+
+enum ini_style { INI_PLAIN, INI_DQ, INI_SQ, INI_BACKTICK, INI_TRIPLE, INI_CONT };
+
+enum { INI_SECTION_COMMENT = 1 }; /* comment node style: written above the header */
+
+#define TRY(x)                    \
+	do {                      \
+		ret = (x);        \
+		if (ret)          \
+			goto out; \
+	} while (0)
+
+static int put(struct gs_buf *out, const void *s, size_t n)
+{
+	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+}
+
+static int puts_(struct gs_buf *out, const char *s)
+{
+	return put(out, s, strlen(s));
+}
+
+/* Length of a Unicode white space character (Go unicode.IsSpace) at p. */
+static size_t space_at(const char *p, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)p;
+
+	if (!n)
+		return 0;
+	if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r'))
+		return 1;
+	if (n >= 2 && u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
+		return 2;
+	if (n >= 3 && u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80)
+		return 3;
+	if (n >= 3 && u[0] == 0xE2 && u[1] == 0x80 &&
+	    ((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF))
+		return 3;
+	if (n >= 3 && u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F)
+		return 3;
+	if (n >= 3 && u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+static size_t skip_space(const char *s, size_t pos, size_t end)
+{
+	size_t k;
+
+	while (pos < end && (k = space_at(s + pos, end - pos)))
+		pos += k;
+	return pos;
+}
+
+/* End of [start, end) with trailing white space removed. */
+static size_t trim_end(const char *s, size_t start, size_t end)
+{
+	for (;;) {
+		size_t k = 0;
+
+		for (size_t w = 1; w <= 3 && w <= end - start; w++)
+			if (space_at(s + end - w, w) == w) {
+				k = w;
+				break;
+			}
+		if (!k)
+			return end;
+		end -= k;
+	}
+}
+
+static const char *find_any(const char *s, size_t start, size_t end, const char *set)
+{
+	for (size_t i = start; i < end; i++)
+		if (strchr(set, s[i]) && s[i])
+			return s + i;
+	return NULL;
+}
+
+static const char *find_str(const char *s, size_t start, size_t end, const char *needle, bool last)
+{
+	size_t n = strlen(needle);
+	const char *hit = NULL;
+
+	for (size_t i = start; i + n <= end; i++)
+		if (memcmp(s + i, needle, n) == 0) {
+			hit = s + i;
+			if (!last)
+				break;
+		}
+	return hit;
+}
+
+/* ---- loading ---- */
+
+struct pending {
+	size_t line_start, text_start, text_end;
+};
+
+struct iparser {
+	const char *s;
+	size_t len, pos, line_no;
+	struct doc *d;
+	struct doc_node *root;
+	struct doc_node *sec;       /* current section */
+	struct pending *pend;
+	size_t npend, cappend;
+	bool in_block;              /* the previous line was a comment */
+	long auto_count;
+	struct gs_buf val;
+};
+
+static int ifail(struct iparser *p, const char *what)
+{
+	return GS_FAIL(GS_ERR_PARSE, "invalid INI at line %zu: %s", p->line_no, what);
+}
+
+/* stripCommentChar: a ';' comment loses its leading ';' and ' ', a '#'
+ * comment its leading '#' and ' '. */
+static size_t strip_comment_char(const char *s, size_t pos, size_t end)
+{
+	char c = s[pos];
+
+	while (pos < end && (s[pos] == c || s[pos] == ' '))
+		pos++;
+	return pos;
+}
+
+static struct doc_node *comment_node(struct iparser *p, size_t ts, size_t te)
+{
+	struct doc_node *n;
+
+	if (te < ts)
+		te = ts;
+	n = doc_new_comment(p->d, p->s + ts, te - ts);
+	if (n)
+		n->span = (struct doc_span){ ts, te };
+	return n;
+}
+
+static int ensure_section(struct iparser *p, size_t at)
+{
+	struct doc_node *m;
+
+	if (p->sec)
+		return 0;
+	m = doc_new_map(p->d);
+	if (!m || !doc_append(p->d, p->root, "DEFAULT", 7, m))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	m->span = (struct doc_span){ at, p->len };
+	p->sec = m;
+	return 0;
+}
+
+static int flush_pending(struct iparser *p, struct doc_node *into, int style)
+{
+	for (size_t i = 0; i < p->npend; i++) {
+		struct doc_node *n = comment_node(p, p->pend[i].text_start, p->pend[i].text_end);
+
+		if (!n || !doc_append(p->d, into, NULL, 0, n))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		n->style = style;
+	}
+	p->npend = 0;
+	return 0;
+}
+
+static int comment_line(struct iparser *p, size_t ls, size_t t, size_t le)
+{
+	size_t te = trim_end(p->s, t, le);
+
+	if (p->in_block && p->npend) {
+		p->pend[p->npend - 1].text_end = te;
+		return 0;
+	}
+	if (p->npend == p->cappend) {
+		size_t ncap = p->cappend ? p->cappend * 2 : 8;
+		struct pending *g = realloc(p->pend, ncap * sizeof(*g));
+
+		if (!g)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		p->pend = g;
+		p->cappend = ncap;
+	}
+	p->pend[p->npend++] = (struct pending){ ls, strip_comment_char(p->s, t, le), te };
+	p->in_block = true;
+	return 0;
+}
+
+static int inline_comment(struct iparser *p, size_t start, size_t end)
+{
+	struct doc_node *n = comment_node(p, strip_comment_char(p->s, start, end), trim_end(p->s, start, end));
+
+	if (!n || !doc_append(p->d, p->sec, NULL, 0, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->inline_comment = true;
+	return 0;
+}
+
+static int header(struct iparser *p, size_t ls, size_t t, size_t le)
+{
+	const char *close = NULL, *c;
+	struct doc_node *m;
+	struct doc_entry *e;
+	bool sops;
+	int ret;
+
+	for (size_t i = t; i < le; i++)
+		if (p->s[i] == ']')
+			close = p->s + i;
+	if (!close)
+		return ifail(p, "unclosed section");
+	if (close == p->s + t + 1)
+		return ifail(p, "empty section name");
+	sops = close - (p->s + t + 1) == 4 && memcmp(p->s + t + 1, "sops", 4) == 0;
+	if (sops || !p->npend) {
+		if (p->npend && (ret = ensure_section(p, p->pend[0].line_start)) < 0)
+			return ret;
+		if (p->sec && (ret = flush_pending(p, p->sec, 0)) < 0)
+			return ret;
+		if (p->sec)
+			p->sec->span.end = ls;
+	} else if (p->sec) {
+		p->sec->span.end = p->pend[0].line_start;
+	}
+	m = doc_new_map(p->d);
+	e = m ? doc_append(p->d, p->root, p->s + t + 1, (size_t)(close - p->s) - t - 1, m) : NULL;
+	if (!e)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e->key_span = (struct doc_span){ t + 1, (size_t)(close - p->s) };
+	m->span = (struct doc_span){ p->npend ? p->pend[0].line_start : ls, p->len };
+	p->sec = m;
+	p->auto_count = 1;
+	if ((ret = flush_pending(p, m, INI_SECTION_COMMENT)) < 0)
+		return ret;
+	c = find_any(p->s, (size_t)(close - p->s) + 1, le, "#;");
+	if (c)
+		return inline_comment(p, (size_t)(c - p->s), le);
+	return 0;
+}
+
+/* go-ini hasSurroundedQuote */
+static bool surrounded(const char *s, size_t a, size_t b, char q)
+{
+	if (b - a < 2 || s[a] != q || s[b - 1] != q)
+		return false;
+	for (size_t i = a + 1; i < b - 1; i++)
+		if (s[i] == q)
+			return false;
+	return true;
+}
+
+static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
+{
+	const char *s = p->s, *delim, *c;
+	size_t ks, ke, v, vend, value_start, value_end, span_end;
+	enum ini_style style = INI_PLAIN;
+	const char *comment_at = NULL;
+	size_t comment_end = 0;
+	char autokey[32];
+	const char *key;
+	size_t key_len;
+	struct doc_node *n;
+	struct doc_entry *e;
+	bool built = false;
+	int ret;
+
+	/* readKeyName */
+	if (s[t] == '"' || s[t] == '`') {
+		size_t q = s[t] == '"' && next - t > 6 && le - t >= 3 && !memcmp(s + t, "\"\"\"", 3) ? 3 : 1;
+		char quote[4] = { 0 };
+		const char *pos;
+
+		memcpy(quote, s + t, q);
+		pos = find_str(s, t + q, le, quote, false);
+		if (!pos)
+			return ifail(p, "missing closing key quote");
+		delim = find_any(s, (size_t)(pos - s) + q, le, "=:");
+		if (!delim)
+			return ifail(p, "no '=' or ':' after the key");
+		ks = t + q;
+		ke = (size_t)(pos - s);
+	} else {
+		delim = find_any(s, t, le, "=:");
+		if (!delim)
+			return ifail(p, "no '=' or ':' after the key");
+		ks = t;
+		ke = (size_t)(delim - s);
+	}
+	ks = skip_space(s, ks, ke);
+	ke = trim_end(s, ks, ke);
+	if (ke == ks)
+		return ifail(p, "empty key name");
+	key = s + ks;
+	key_len = ke - ks;
+	if (key_len == 1 && key[0] == '-') {
+		key_len = (size_t)snprintf(autokey, sizeof(autokey), "#%ld", p->auto_count++);
+		key = autokey;
+	}
+	/* readValue */
+	v = skip_space(s, (size_t)(delim - s) + 1, le);
+	if (v == le) {
+		value_start = value_end = span_end = v;
+	} else if ((next - v > 3 && le - v >= 3 && !memcmp(s + v, "\"\"\"", 3)) || s[v] == '`') {
+		size_t q = s[v] == '`' ? 1 : 3;
+		const char *quote = q == 1 ? "`" : "\"\"\"";
+		const char *close = find_str(s, v + q, le, quote, true);
+
+		style = q == 1 ? INI_BACKTICK : INI_TRIPLE;
+		value_start = v + q;
+		while (!close) {
+			size_t l2 = p->pos, e2;
+			const char *nl;
+
+			if (l2 >= p->len)
+				return ifail(p, "missing closing quote of a multi-line value");
+			nl = memchr(s + l2, '\n', p->len - l2);
+			e2 = nl ? (size_t)(nl - s) : p->len;
+			p->pos = nl ? e2 + 1 : p->len;
+			p->line_no++;
+			close = find_str(s, l2, e2, quote, true);
+			if (close) {
+				c = find_any(s, (size_t)(close - s), e2, "#;");
+				if (c) {
+					comment_at = c;
+					comment_end = e2;
+				}
+			}
+		}
+		value_end = (size_t)(close - s);
+		span_end = value_end + q;
+	} else {
+		vend = trim_end(s, v, le);
+		if (s[vend - 1] == '\\') {
+			/* readContinuationLines */
+			style = INI_CONT;
+			built = true;
+			gs_buf_reset(&p->val);
+			TRY(put(&p->val, s + v, vend - 1 - v));
+			span_end = vend;
+			while (p->pos < p->len) {
+				size_t l2 = p->pos, e2, a, b;
+				const char *nl = memchr(s + l2, '\n', p->len - l2);
+
+				e2 = nl ? (size_t)(nl - s) : p->len;
+				p->pos = nl ? e2 + 1 : p->len;
+				p->line_no++;
+				a = skip_space(s, l2, e2);
+				b = trim_end(s, a, e2);
+				if (a == b)
+					break;
+				TRY(put(&p->val, s + a, b - a));
+				span_end = b;
+				if (p->val.data[p->val.len - 1] != '\\')
+					break;
+				p->val.len--;
+			}
+			value_start = v;
+			value_end = span_end;
+		} else {
+			c = find_any(s, v, vend, "#;");
+			if (c) {
+				comment_at = c;
+				comment_end = vend;
+				vend = trim_end(s, v, (size_t)(c - s));
+			}
+			value_start = v;
+			value_end = span_end = vend;
+			if (surrounded(s, v, vend, '"') || surrounded(s, v, vend, '\'')) {
+				style = s[v] == '"' ? INI_DQ : INI_SQ;
+				value_start++;
+				value_end--;
+			}
+		}
+	}
+	TRY(ensure_section(p, t));
+	for (size_t i = 0; i < p->sec->count; i++) {
+		const struct doc_entry *o = &p->sec->entries[i];
+
+		if (o->key && o->key_len == key_len && memcmp(o->key, key, key_len) == 0) {
+			ret = ifail(p, "duplicate key in a section");
+			goto out;
+		}
+	}
+	TRY(flush_pending(p, p->sec, 0));
+	n = built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
+		  : doc_new_scalar(p->d, DOC_STR, s + value_start, value_end - value_start);
+	e = n ? doc_append(p->d, p->sec, key, key_len, n) : NULL;
+	if (!e) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	n->style = style;
+	n->span = (struct doc_span){ style == INI_PLAIN || style == INI_CONT ? value_start : v, span_end };
+	e->key_span = (struct doc_span){ t, (size_t)(delim - s) };
+	if (comment_at)
+		TRY(inline_comment(p, (size_t)(comment_at - s), comment_end));
+out:
+	if (built)
+		gs_buf_reset(&p->val);
+	return ret;
+}
+
+static int parse(struct iparser *p)
+{
+	const uint8_t *u = (const uint8_t *)p->s;
+	int ret = 0;
+
+	if (p->len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+		p->pos = 3;
+	else if (p->len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE)))
+		p->pos = 2;
+	while (p->pos < p->len && !ret) {
+		const char *nl = memchr(p->s + p->pos, '\n', p->len - p->pos);
+		size_t ls = p->pos, le = nl ? (size_t)(nl - p->s) : p->len, t;
+
+		p->pos = nl ? le + 1 : p->len;
+		p->line_no++;
+		t = skip_space(p->s, ls, le);
+		if (t == le) {
+			p->in_block = false;
+			continue;
+		}
+		if (p->s[t] == '#' || p->s[t] == ';') {
+			ret = comment_line(p, ls, t, le);
+			continue;
+		}
+		p->in_block = false;
+		if (p->s[t] == '[')
+			ret = header(p, ls, t, le);
+		else
+			ret = key_line(p, t, le, p->pos);
+	}
+	if (!ret && p->npend) {
+		ret = ensure_section(p, p->pend[0].line_start);
+		if (!ret)
+			ret = flush_pending(p, p->sec, 0);
+	}
+	return ret;
+}
+
+static bool key_is(const struct doc_entry *e, const char *k)
+{
+	size_t n = strlen(k);
+
+	return e->key && e->key_len == n && memcmp(e->key, k, n) == 0;
+}
+
+/* The [sops] section becomes the metadata map (ExtractMetadata with
+ * MetadataFlattenBelowTop and EscapeNewlines). */
+static int extract_metadata(struct doc *d, struct doc_node *root)
+{
+	struct doc_entry *e = NULL;
+	struct store_flat_item *items = NULL;
+	struct gs_buf v;
+	struct doc_node *m;
+	size_t n = 0, start;
+	const char *s = (const char *)d->source.data;
+	int ret = 0;
+
+	for (size_t i = 0; i < root->count; i++) {
+		if (!key_is(&root->entries[i], "sops"))
+			continue;
+		if (e)
+			return GS_FAIL(GS_ERR_PARSE, "found duplicate sops section");
+		e = &root->entries[i];
+	}
+	if (!e)
+		return 0;
+	gs_buf_init(&v, false);
+	items = calloc(e->value->count ? e->value->count : 1, sizeof(*items));
+	if (!items) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < e->value->count; i++) {
+		const struct doc_entry *k = &e->value->entries[i];
+		struct doc_node *x;
+
+		if (!k->key)
+			continue;
+		gs_buf_reset(&v);
+		for (size_t j = 0; j < k->value->len; j++) {
+			if (k->value->text[j] == '\\' && j + 1 < k->value->len && k->value->text[j + 1] == 'n') {
+				TRY(put(&v, "\n", 1));
+				j++;
+			} else {
+				TRY(put(&v, k->value->text + j, 1));
+			}
+		}
+		x = doc_new_scalar(d, DOC_STR, (const char *)v.data, v.len);
+		if (!x) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		items[n++] = (struct store_flat_item){ k->key, k->key_len, x };
+	}
+	TRY(store_unflatten(d, items, n, &m));
+	/* the cut: the header line to the section's end, and the one blank
+	 * line that separates it from the section before */
+	start = e->key_span.start;
+	while (start > 0 && s[start - 1] != '\n')
+		start--;
+	if (start >= 2 && s[start - 1] == '\n' && s[start - 2] == '\n')
+		start--;
+	TRY(store_meta_ranges_add(d, start, e->value->span.end));
+	m->span = (struct doc_span){ start, start };
+	e->value = m;
+out:
+	free(items);
+	gs_buf_release(&v);
+	return ret;
+}
+
+int store_ini_load(const uint8_t *text, size_t len, struct doc *d)
+{
+	struct iparser p;
+	int ret;
+
+	if (len > STORE_MAX_INPUT)
+		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
+	d->format = DOC_FORMAT_INI;
+	gs_buf_reset(&d->source);
+	if (gs_buf_append(&d->source, text, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memset(&p, 0, sizeof(p));
+	p.s = (const char *)d->source.data;
+	p.len = len;
+	p.d = d;
+	p.auto_count = 1;
+	gs_buf_init(&p.val, true);
+	p.root = doc_new_map(d);
+	if (!p.root) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	p.root->span = (struct doc_span){ 0, len };
+	if ((ret = parse(&p)) < 0)
+		goto out;
+	if ((ret = extract_metadata(d, p.root)) < 0)
+		goto out;
+	ret = doc_add_branch(d, p.root);
+out:
+	free(p.pend);
+	gs_buf_release(&p.val);
+	return ret;
+}
+
+/* ---- output ---- */
+
+static bool has(const char *s, size_t n, char c)
+{
+	return memchr(s, c, n) != NULL;
+}
+
+static bool has_triple(const char *s, size_t n)
+{
+	return find_str(s, 0, n, "\"\"\"", false) != NULL;
+}
+
+static bool spaced(const char *s, size_t n)
+{
+	return n && (space_at(s, n) || trim_end(s, 0, n) != n);
+}
+
+/* Whether go-ini's readValue gives v back when it is written in style. */
+static bool style_ok(const char *v, size_t n, enum ini_style style)
+{
+	switch (style) {
+	case INI_PLAIN:
+		return !has(v, n, '\n') && !has(v, n, '#') && !has(v, n, ';') && !spaced(v, n) &&
+		       !(n >= 3 && !memcmp(v, "\"\"\"", 3)) && !(n && v[0] == '`') &&
+		       !(n && v[n - 1] == '\\') && !surrounded(v, 0, n, '"') &&
+		       !surrounded(v, 0, n, '\'');
+	case INI_DQ:
+	case INI_SQ:
+		return !has(v, n, style == INI_DQ ? '"' : '\'') && !has(v, n, '\n') &&
+		       !has(v, n, '#') && !has(v, n, ';');
+	case INI_BACKTICK:
+		return !has(v, n, '`');
+	case INI_TRIPLE: {
+		/* every line but the last must be free of """ */
+		const char *last = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (v[i] == '\n')
+				last = v + i;
+		return !last || !has_triple(v, (size_t)(last - v));
+	}
+	default:
+		return false;
+	}
+}
+
+/* go-ini writeToBuffer's choice, made safe for values it would garble. */
+static int choose_style(const char *v, size_t n, int preferred, enum ini_style *out)
+{
+	if (preferred != INI_CONT && style_ok(v, n, (enum ini_style)preferred)) {
+		*out = (enum ini_style)preferred;
+		return 0;
+	}
+	if (has(v, n, '\n') || has(v, n, '`'))
+		*out = INI_TRIPLE;
+	else if (has(v, n, '#') || has(v, n, ';'))
+		*out = INI_BACKTICK;
+	else if (spaced(v, n))
+		*out = style_ok(v, n, INI_DQ) ? INI_DQ : INI_BACKTICK;
+	else
+		*out = style_ok(v, n, INI_PLAIN) ? INI_PLAIN : INI_BACKTICK;
+	if (!style_ok(v, n, *out))
+		return GS_FAIL(GS_ERR_PARSE, "a value cannot be written in an INI file");
+	return 0;
+}
+
+static int put_styled(struct gs_buf *out, const char *v, size_t n, enum ini_style st)
+{
+	static const char *const quote[] = { "", "\"", "'", "`", "\"\"\"" };
+	int ret;
+
+	if ((ret = puts_(out, quote[st])) || (ret = put(out, v, n)))
+		return ret;
+	return puts_(out, quote[st]);
+}
+
+static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred)
+{
+	enum ini_style st;
+	int ret;
+
+	if (n->kind != DOC_SCALAR)
+		return GS_FAIL(GS_ERR_PARSE, "INI values must be scalars below a section");
+	if ((ret = choose_style(n->text, n->len, preferred, &st)) < 0)
+		return ret;
+	return put_styled(out, n->text, n->len, st);
+}
+
+/* How a key is written: plain, `key` or """key""" (go-ini's choice), or
+ * -1 when readKeyName could not give it back (go-ini writes it anyway). */
+static int key_quote(const char *k, size_t n)
+{
+	if (!n || has(k, n, '\n') || spaced(k, n) || (n == 1 && k[0] == '-'))
+		return -1;
+	if (!has(k, n, '=') && !has(k, n, ':') && !has(k, n, '"') && !has(k, n, '`') &&
+	    k[0] != '[' && k[0] != '#' && k[0] != ';')
+		return 0;
+	if (!has(k, n, '`'))
+		return 1;
+	if (!has_triple(k, n) && k[n - 1] != '"')
+		return 3;
+	return -1;
+}
+
+static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
+{
+	int q = key_quote(k, n), ret;
+	const char *qs = q == 1 ? "`" : q == 3 ? "\"\"\"" : "";
+	size_t w = n + 2 * (size_t)q;
+
+	if (q < 0)
+		return GS_FAIL(GS_ERR_PARSE, "a key cannot be written in an INI file");
+	if ((ret = puts_(out, qs)) || (ret = put(out, k, n)) || (ret = puts_(out, qs)))
+		return ret;
+	for (; w < align; w++)
+		if ((ret = put(out, " ", 1)))
+			return ret;
+	return puts_(out, " = ");
+}
+
+/* go-ini writes each comment line as "; text", or "# text" / "; text"
+ * when the line starts with one of them. */
+static int put_comment(struct gs_buf *out, const char *t, size_t n)
+{
+	size_t pos = 0;
+	int ret = 0;
+
+	do {
+		const char *nl = memchr(t + pos, '\n', n - pos);
+		size_t le = nl ? (size_t)(nl - t) : n, a = skip_space(t, pos, le), b = trim_end(t, a, le);
+
+		if (a < b && (t[a] == '#' || t[a] == ';')) {
+			if ((ret = put(out, t + a, 1)) || (ret = put(out, " ", 1)))
+				return ret;
+			a = skip_space(t, a + 1, b);
+		} else if ((ret = puts_(out, "; "))) {
+			return ret;
+		}
+		if ((ret = put(out, t + a, b - a)) || (ret = put(out, "\n", 1)))
+			return ret;
+		pos = le + 1;
+	} while (pos <= n);
+	return 0;
+}
+
+static bool is_key(const struct doc_entry *e)
+{
+	return e->key && !e->removed && e->value->kind != DOC_COMMENT;
+}
+
+/* A section in go-ini layout: section comments, header, aligned keys. */
+static int put_section(struct gs_buf *out, const char *name, size_t name_len,
+		       const struct doc_node *sec, bool first)
+{
+	size_t align = 0, i = 0, keys = 0;
+	int ret = 0;
+
+	if (sec->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "INI top-level values must be sections");
+	for (size_t k = 0; k < sec->count; k++) {
+		const struct doc_entry *e = &sec->entries[k];
+		size_t w;
+
+		if (!is_key(e))
+			continue;
+		if (key_quote(e->key, e->key_len) < 0)
+			return GS_FAIL(GS_ERR_PARSE, "a key cannot be written in an INI file");
+		w = e->key_len + 2 * (size_t)key_quote(e->key, e->key_len);
+		align = w > align ? w : align;
+		keys++;
+	}
+	/* the leading comments are the section comment */
+	for (; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (e->removed)
+			continue;
+		if (e->key || e->value->kind != DOC_COMMENT)
+			break;
+		TRY(put_comment(out, e->value->text, e->value->len));
+	}
+	if (!name_len || memchr(name, '\n', name_len))
+		return GS_FAIL(GS_ERR_PARSE, "a section name cannot be written in an INI file");
+	if (!first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0) {
+		TRY(put(out, "[", 1));
+		TRY(put(out, name, name_len));
+		TRY(put(out, "]\n", 2));
+	} else if (!keys) {
+		return 0;
+	}
+	for (; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (e->removed)
+			continue;
+		if (!e->key) {
+			if (e->value->kind == DOC_COMMENT)
+				TRY(put_comment(out, e->value->text, e->value->len));
+			continue;
+		}
+		TRY(put_key(out, e->key, e->key_len, align));
+		TRY(put_value(out, e->value, INI_PLAIN));
+		TRY(put(out, "\n", 1));
+	}
+out:
+	return ret;
+}
+
+/* The [sops] section: flattened keys, newlines escaped, aligned. */
+struct flat_collect {
+	struct doc *tmp;
+	struct doc_node *sec;
+	struct gs_buf esc;
+};
+
+static int collect_flat(void *ctx, const char *key, size_t key_len, const struct doc_node *v)
+{
+	struct flat_collect *c = ctx;
+	struct doc_node *n;
+
+	if (v->kind != DOC_SCALAR)
+		return 0;
+	gs_buf_reset(&c->esc);
+	for (size_t i = 0; i < v->len; i++)
+		if (v->text[i] == '\n' ? put(&c->esc, "\\n", 2) : put(&c->esc, v->text + i, 1))
+			return GS_ERR_NOMEM;
+	n = doc_new_scalar(c->tmp, DOC_STR, (const char *)c->esc.data, c->esc.len);
+	if (!n || !doc_append(c->tmp, c->sec, key, key_len, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, bool first)
+{
+	struct flat_collect c;
+	struct doc tmp;
+	int ret;
+
+	doc_init(&tmp, DOC_FORMAT_INI);
+	gs_buf_init(&c.esc, false);
+	c.tmp = &tmp;
+	c.sec = doc_new_map(&tmp);
+	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!ret)
+		ret = put_section(out, "sops", 4, c.sec, first);
+	gs_buf_release(&c.esc);
+	doc_release(&tmp);
+	return ret;
+}
+
+/* Sections with no source text, and new metadata, at the end. */
+static int put_sections(struct gs_buf *out, const struct doc_node *root, bool only_new,
+			bool skip_loaded_meta, bool first)
+{
+	size_t before;
+	int ret = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < root->count; i++) {
+			const struct doc_entry *e = &root->entries[i];
+			bool sops = key_is(e, "sops");
+
+			if (e->removed || !e->key || sops != (pass == 1))
+				continue;
+			if (only_new && e->value->span.start != DOC_NO_POS &&
+			    (!sops || skip_loaded_meta))
+				continue;
+			before = out->len;
+			if (!first)
+				TRY(put(out, "\n", 1));
+			if (sops)
+				TRY(put_sops_section(out, e->value, first));
+			else
+				TRY(put_section(out, e->key, e->key_len, e->value, first));
+			if (out->len == before + !first) {
+				out->len = before; /* an empty DEFAULT writes nothing */
+				continue;
+			}
+			first = false;
+		}
+	}
+out:
+	return ret;
+}
+
+static size_t line_end(const char *s, size_t len, size_t pos)
+{
+	const char *nl = pos < len ? memchr(s + pos, '\n', len - pos) : NULL;
+
+	return nl ? (size_t)(nl - s) + 1 : len;
+}
+
+static size_t line_begin(const char *s, size_t pos)
+{
+	while (pos > 0 && s[pos - 1] != '\n')
+		pos--;
+	return pos;
+}
+
+static int patch_section(struct store_edits *ed, const char *src, size_t len,
+			 const struct doc_entry *se)
+{
+	const struct doc_node *sec = se->value;
+	size_t insert = DOC_NO_POS, mark;
+	int ret = 0;
+
+	if (sec->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "INI top-level values must be sections");
+	if (se->removed)
+		return store_edits_push(ed, sec->span.start, sec->span.end, ed->pool.len);
+	if (se->key_span.start != DOC_NO_POS)
+		insert = line_end(src, len, se->key_span.start);
+	for (size_t i = 0; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+		const struct doc_node *v = e->value;
+		size_t at = e->key ? e->key_span.start : v->span.start;
+
+		if (at == DOC_NO_POS)
+			continue;
+		if (!e->removed) {
+			size_t end = line_end(src, len, v->span.end);
+
+			insert = insert == DOC_NO_POS || end > insert ? end : insert;
+		}
+		mark = ed->pool.len;
+		if (e->removed) {
+			if (e->key || !v->inline_comment)
+				TRY(store_edits_push(ed, line_begin(src, at),
+						     line_end(src, len, v->span.end), mark));
+			else
+				TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+		} else if (v->dirty && v->kind == DOC_COMMENT) {
+			TRY(put(&ed->pool, v->text, v->len));
+			TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+		} else if (v->dirty || v->span.start == DOC_NO_POS) {
+			TRY(put_value(&ed->pool, v, v->style));
+			TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+		}
+	}
+	if (insert == DOC_NO_POS)
+		insert = sec->span.start;
+	mark = ed->pool.len;
+	for (size_t i = 0; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
+			continue;
+		if (!e->key) {
+			if (e->value->kind == DOC_COMMENT)
+				TRY(put_comment(&ed->pool, e->value->text, e->value->len));
+			continue;
+		}
+		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark)
+			TRY(put(&ed->pool, "\n", 1));
+		TRY(put_key(&ed->pool, e->key, e->key_len, 0));
+		TRY(put_value(&ed->pool, e->value, INI_PLAIN));
+		TRY(put(&ed->pool, "\n", 1));
+	}
+	if (ed->pool.len > mark)
+		TRY(store_edits_push(ed, insert, insert, mark));
+out:
+	return ret;
+}
+
+static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+{
+	const char *src = (const char *)d->source.data;
+	size_t len = d->source.len, start = out->len;
+	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
+	bool kept = store_meta_kept(root);
+	struct store_edits ed;
+	struct gs_buf tail;
+	int ret = 0;
+
+	store_edits_init(&ed);
+	gs_buf_init(&tail, true);
+	for (size_t i = 0; i < root->count; i++) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->key || key_is(e, "sops") || e->value->span.start == DOC_NO_POS)
+			continue;
+		TRY(patch_section(&ed, src, len, e));
+	}
+	if (!kept && mr)
+		for (size_t i = 0; i < mr->n; i++)
+			TRY(store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len));
+	TRY(store_edits_apply(&ed, d->source.data, len, out));
+	TRY(put_sections(&tail, root, true, kept, out->len == start));
+	if (tail.len && out->len > start && out->data[out->len - 1] != '\n')
+		TRY(put(out, "\n", 1));
+	TRY(put(out, tail.data, tail.len));
+out:
+	gs_buf_release(&tail);
+	store_edits_release(&ed);
+	return ret;
+}
+
+int store_ini_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+{
+	const struct doc_node *root;
+
+	(void)opts;
+	if (d->count == 0)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
+	root = d->branches[0];
+	if (!root || root->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
+	if (d->format == DOC_FORMAT_INI && d->source.data && root->span.start != DOC_NO_POS)
+		return emit_patch(d, root, out);
+	return put_sections(out, root, false, false, true);
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# dotenv, INI and binary files: byte-exact round trips, the sops layouts,
+# format choice from the name or --input-type/--output-type.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf '# database\nDB_USER=admin\nDB_PASS=hunter2\n\n#token below\nTOKEN =with\\nnewline\nPUBLIC_unencrypted=visible\nEMPTY=\n' >app.env
+	cat >app.ini <<'INI'
+; global settings
+name = demo
+
+; the database
+[db]
+# who
+user = admin
+password = "hunter2"
+port: 5432 ; default port
+motd = """line one
+line two"""
+
+[api]
+token = `abc;def`
+key_unencrypted = visible
+INI
+}
+teardown() { teardown_tmp; }
+
+@test "dotenv: encrypt writes flattened metadata, decrypt gives the file back byte for byte" {
+	gitseal encrypt --age "$(demo_recipient)" app.env >enc.env
+	grep -q '^DB_PASS=ENC\[AES256_GCM,.*,type:str\]$' enc.env
+	grep -q '^TOKEN =ENC\[AES256_GCM,.*,type:str\]$' enc.env
+	grep -q '^#ENC\[AES256_GCM,.*,type:comment\]$' enc.env
+	grep -q '^PUBLIC_unencrypted=visible$' enc.env
+	grep -q '^EMPTY=$' enc.env
+	grep -q '^sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\n.*-----END AGE ENCRYPTED FILE-----\\n$' enc.env
+	grep -q "^sops_age__list_0__map_recipient=$(demo_recipient)\$" enc.env
+	grep -q '^sops_unencrypted_suffix=_unencrypted$' enc.env
+	grep -q '^sops_version=3.13.2$' enc.env
+	! grep -q hunter2 enc.env
+	[ "$(sed -n 4p enc.env)" = "" ]
+	gitseal decrypt --input-type dotenv enc.env >dec.env
+	cmp app.env dec.env
+	# the name gives the format too
+	cp enc.env copy.env
+	gitseal decrypt copy.env | cmp - app.env
+}
+
+@test "dotenv: decrypt --output-type json" {
+	gitseal encrypt --age "$(demo_recipient)" app.env >enc.env
+	run -0 gitseal decrypt --output-type json enc.env
+	[ "${lines[0]}" = "{" ]
+	[[ "$output" == *$'\t"DB_PASS": "hunter2",'* ]]
+	[[ "$output" == *$'\t"TOKEN ": "with\\nnewline",'* ]]
+	[[ "$output" != *sops* ]]
+}
+
+@test "dotenv: a file with sops_ keys counts as encrypted" {
+	printf 'A=1\nsops_version=3.13.2\n' >x.env
+	run gitseal encrypt --age "$(demo_recipient)" x.env
+	[ "$status" -ne 0 ]
+}
+
+@test "ini: encrypt writes a final [sops] section, decrypt gives the file back byte for byte" {
+	gitseal encrypt --age "$(demo_recipient)" app.ini >enc.ini
+	grep -q '^user = ENC\[AES256_GCM,.*,type:str\]$' enc.ini
+	grep -q '^password = "ENC\[AES256_GCM,.*,type:str\]"$' enc.ini
+	grep -q '^port: ENC\[AES256_GCM,.*,type:str\] ; ENC\[AES256_GCM,.*,type:comment\]$' enc.ini
+	grep -q '^motd = """ENC\[AES256_GCM,.*,type:str\]"""$' enc.ini
+	grep -q '^token = `ENC\[AES256_GCM,.*,type:str\]`$' enc.ini
+	grep -q '^key_unencrypted = visible$' enc.ini
+	grep -q '^; ENC\[AES256_GCM,.*,type:comment\]$' enc.ini
+	grep -q '^\[sops\]$' enc.ini
+	grep -q "^age__list_0__map_recipient = $(demo_recipient)\$" enc.ini
+	grep -q '^age__list_0__map_enc       = -----BEGIN AGE ENCRYPTED FILE-----\\n' enc.ini
+	grep -q '^unencrypted_suffix         = _unencrypted$' enc.ini
+	[ "$(tail -n 1 enc.ini)" = "version                    = 3.13.2" ]
+	! grep -q hunter2 enc.ini
+	! grep -q 'line two' enc.ini
+	gitseal decrypt enc.ini >dec.ini
+	cmp app.ini dec.ini
+}
+
+@test "ini: decrypt --output-type json and yaml" {
+	gitseal encrypt --age "$(demo_recipient)" app.ini >enc.ini
+	run -0 gitseal decrypt --output-type json enc.ini
+	[[ "$output" == *$'"db": {\n\t\t"user": "admin",\n\t\t"password": "hunter2",\n\t\t"port": "5432",'* ]]
+	[[ "$output" == *'"motd": "line one\nline two"'* ]]
+	run -0 gitseal decrypt --output-type yaml enc.ini
+	[[ "$output" == *"token: abc;def"* ]]
+}
+
+@test "binary: random bytes round trip through the JSON form" {
+	random_file data.bin 4096
+	gitseal encrypt --age "$(demo_recipient)" data.bin >enc.bin
+	[ "$(head -c 32 enc.bin)" = "$(printf '{\n\t"data": "ENC[AES256_GCM,data:')" ]
+	grep -q '^	"sops": {$' enc.bin
+	! grep -q unencrypted_suffix enc.bin
+	gitseal decrypt enc.bin >dec.bin
+	cmp data.bin dec.bin
+	# an unknown extension is binary; --input-type says the same
+	cp data.bin data.weird
+	gitseal encrypt --age "$(demo_recipient)" data.weird >enc.weird
+	gitseal decrypt --input-type binary --output-type binary enc.weird | cmp - data.bin
+}
+
+@test "--input-type and --output-type override the name" {
+	cp app.env app.txt
+	gitseal encrypt --age "$(demo_recipient)" --input-type dotenv --output-type dotenv app.txt >enc.txt
+	grep -q '^DB_PASS=ENC\[' enc.txt
+	gitseal decrypt --input-type dotenv --output-type dotenv enc.txt | cmp - app.env
+	# yaml in, dotenv out
+	printf 'a: 1\nb: two\n' >in.yaml
+	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	run -0 gitseal decrypt --output-type dotenv enc.yaml
+	[ "$output" = $'a=1\nb=two' ]
+	# a nested value has no dotenv form
+	printf 'a:\n  b: 1\n' >nested.yaml
+	gitseal encrypt --age "$(demo_recipient)" nested.yaml >nested.enc.yaml
+	run gitseal decrypt --output-type dotenv nested.enc.yaml
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot use complex value in dotenv file"* ]]
+}
+
+@test "a tampered dotenv value fails the MAC" {
+	gitseal encrypt --age "$(demo_recipient)" app.env >enc.env
+	sed -i 's/^PUBLIC_unencrypted=visible$/PUBLIC_unencrypted=changed/' enc.env
+	run gitseal decrypt enc.env
+	[ "$status" -ne 0 ]
+	[[ "$output" == *MAC* || "$output" == *mac* ]]
+}

@@ -1,0 +1,259 @@
+/* INI store: go-ini parsing rules, byte-exact round trips, go-ini output,
+ * the [sops] section in both layouts, and sops's format.enc.ini and
+ * format-2.enc.ini decrypted with their data keys. */
+#include "test_store_util.h"
+#include "gitseal/io.h"
+#include "../../src/sops/sops_int.h"
+
+static void hex_key(const char *hex, uint8_t key[SOPS_DATA_KEY_SIZE])
+{
+	for (size_t i = 0; i < SOPS_DATA_KEY_SIZE; i++) {
+		unsigned b;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &b), 1);
+		key[i] = (uint8_t)b;
+	}
+}
+
+static void load_fixture(const char *rel, struct doc *d)
+{
+	char path[1024];
+	const char *shared = getenv("GITSEAL_SHARED");
+	struct gs_buf text;
+
+	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", rel);
+	gs_buf_init(&text, false);
+	assert_int_equal(gs_read_file(path, &text, 1 << 20), 0);
+	doc_init(d, DOC_FORMAT_INI);
+	assert_int_equal(store_load(DOC_FORMAT_INI, text.data, text.len, d), 0);
+	gs_buf_release(&text);
+}
+
+static struct doc_node *val(struct doc *d, const char *sec, const char *key)
+{
+	return find(find(d->branches[0], sec)->value, key)->value;
+}
+
+static const char *const identity_inputs[] = {
+	"",
+	"[foo]\nbar = baz\n",
+	"; head\ntop = 1\n[a]\n# c1\n#c2\nk: v ; inline\n\n\n[b]\nx=\"q\"\ny = 'z'\nm = \"\"\"l1\nl2\"\"\"\n",
+	"[s]\r\nk = v\r\n",
+	"[s]\nk = `a;b`\nc = one \\\n  two\nlast=x",
+};
+
+static void test_identity(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(identity_inputs) / sizeof(identity_inputs[0]); i++) {
+		struct doc d;
+		struct gs_buf out;
+
+		load_ok(DOC_FORMAT_INI, identity_inputs[i], &d);
+		emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+		assert_text(&out, identity_inputs[i]);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
+static void test_parse_rules(void **state)
+{
+	struct doc d;
+	struct doc_node *a;
+
+	(void)state;
+	load_ok(DOC_FORMAT_INI,
+		"top = 1\n"
+		"; section comment\n"
+		"[a]\n"
+		";; key comment\n"
+		"; second line\n"
+		"k1 : v1 # inline\n"
+		"  k2=  \"quoted \"  \n"
+		"k3 = 'single'\n"
+		"k4 = `raw ; value`\n"
+		"k5 = \"\"\"multi\n"
+		"line\"\"\"\n"
+		"k6 = cont \\\n"
+		"   inued\n"
+		"\"k 7\" = q\n"
+		"k8 =\n"
+		"- = auto\n"
+		"url = http://x/#frag\n",
+		&d);
+	assert_string_equal(val(&d, "DEFAULT", "top")->text, "1");
+	a = find(d.branches[0], "a")->value;
+	assert_int_equal(a->entries[0].value->kind, DOC_COMMENT);
+	assert_string_equal(a->entries[0].value->text, "section comment");
+	assert_string_equal(a->entries[1].value->text, "key comment\n; second line");
+	assert_string_equal(val(&d, "a", "k1")->text, "v1");
+	assert_string_equal(a->entries[3].value->text, "inline");
+	assert_true(a->entries[3].value->inline_comment);
+	assert_string_equal(val(&d, "a", "k2")->text, "quoted ");
+	assert_string_equal(val(&d, "a", "k3")->text, "single");
+	assert_string_equal(val(&d, "a", "k4")->text, "raw ; value");
+	assert_string_equal(val(&d, "a", "k5")->text, "multi\nline");
+	/* go-ini keeps the blank before the backslash */
+	assert_string_equal(val(&d, "a", "k6")->text, "cont inued");
+	assert_string_equal(val(&d, "a", "k 7")->text, "q");
+	assert_string_equal(val(&d, "a", "k8")->text, "");
+	assert_string_equal(val(&d, "a", "#1")->text, "auto");
+	/* go-ini: an inline comment starts at any '#' or ';' */
+	assert_string_equal(val(&d, "a", "url")->text, "http://x/");
+	doc_release(&d);
+	/* non-unique sections are separate mappings */
+	load_ok(DOC_FORMAT_INI, "[s]\na=1\n[s]\na=2\n", &d);
+	assert_int_equal(d.branches[0]->count, 2);
+	doc_release(&d);
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[s]\nnovalue\n"), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "invalid INI at line 2: no '=' or ':' after the key");
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[s\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[]\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[s]\n= v\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[s]\na=1\na=2\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_INI, "[s]\nm = \"\"\"open\nnever closed\n"), GS_ERR_PARSE);
+}
+
+/* Values replaced in place keep their quoting when it can hold them. */
+static void test_patch(void **state)
+{
+	struct doc d, d2;
+	struct gs_buf out;
+	struct doc_node *s;
+
+	(void)state;
+	load_ok(DOC_FORMAT_INI, "[s]\n; c\na = \"x\"\nb = plain ; note\nc = gone\nm = \"\"\"1\n2\"\"\"\n", &d);
+	s = find(d.branches[0], "s")->value;
+	assert_int_equal(doc_scalar_set(&d, find(s, "a")->value, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+	assert_int_equal(doc_scalar_set(&d, find(s, "b")->value, DOC_STR, "has ; semicolon", 15), 0);
+	assert_int_equal(doc_scalar_set(&d, s->entries[0].value, DOC_STR, "ENC", 3), 0);
+	assert_int_equal(doc_scalar_set(&d, find(s, "m")->value, DOC_STR, "one", 3), 0);
+	find(s, "c")->removed = true;
+	assert_non_null(doc_append(&d, s, "new", 3, doc_new_scalar(&d, DOC_STR, " sp", 3)));
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_text(&out, "[s]\n; ENC\na = \"" ENC_SAMPLE "\"\nb = `has ; semicolon` ; note\n"
+			  "m = \"\"\"one\"\"\"\nnew = \" sp\"\n");
+	/* what was written reads back */
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &d2);
+	assert_string_equal(val(&d2, "s", "b")->text, "has ; semicolon");
+	assert_string_equal(val(&d2, "s", "new")->text, " sp");
+	assert_string_equal(val(&d2, "s", "a")->text, ENC_SAMPLE);
+	gs_buf_release(&out);
+	doc_release(&d2);
+	doc_release(&d);
+}
+
+/* Fresh output from another format: go-ini's layout. */
+static void test_fresh(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML,
+		"DEFAULT:\n    d: 1\nsec:\n    # about k\n    k: v\n    longer_key: \"a\\nb\"\n    h: 'x#y'\n"
+		"    t: true\nempty: {}\n",
+		&d);
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	/* a leading comment is the section comment, written above the header */
+	assert_text(&out, "d = 1\n\n; about k\n[sec]\nk          = v\nlonger_key = \"\"\"a\nb\"\"\"\n"
+			  "h          = `x#y`\nt          = true\n\n[empty]\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static const char *const enc_ini = "getsops-sops/functional-tests/res/format.enc.ini";
+static const char *const enc_ini2 = "getsops-sops/functional-tests/res/format-2.enc.ini";
+
+static void check_fixture(const char *rel, const char *hexkey)
+{
+	struct doc d;
+	struct gs_buf out;
+	uint8_t key[SOPS_DATA_KEY_SIZE];
+	struct doc_node *meta, *pgp;
+
+	hex_key(hexkey, key);
+	load_fixture(rel, &d);
+	meta = find(d.branches[0], "sops")->value;
+	pgp = find(meta, "pgp")->value->entries[0].value;
+	assert_string_equal(find(pgp, "fp")->value->text, "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4");
+	/* both layouts give the armor with real newlines */
+	assert_non_null(strstr(find(pgp, "enc")->value->text, "-----BEGIN PGP MESSAGE-----\n\nwcBM"));
+	assert_non_null(strstr(find(pgp, "enc")->value->text, "\n-----END PGP MESSAGE-----"));
+	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), 0);
+	assert_string_equal(val(&d, "foo", "bar")->text, "baz");
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_text(&out, "[foo]\nbar = baz\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* a wrong key fails the MAC or the value */
+	key[31] ^= 0x80;
+	load_fixture(rel, &d);
+	assert_true(sops_decrypt_doc_with_key(&d, key, NULL) < 0);
+	doc_release(&d);
+}
+
+static void test_fixtures(void **state)
+{
+	(void)state;
+	check_fixture(enc_ini, "ce46fd76883106d55913ff2207e160bbeac65a71d6e1cf84c510614bed6f8ccd");
+	check_fixture(enc_ini2, "200b251d35608cb3451d26d95d0f6c4580575d8f61d908b6d224fc488c65263f");
+}
+
+/* The metadata written back in the current layout: aligned, newlines
+ * as \n, after one blank line. */
+static void test_metadata_layout(void **state)
+{
+	struct doc d;
+	struct gs_buf out, src;
+	struct doc_node *meta;
+	char path[1024];
+	const char *shared = getenv("GITSEAL_SHARED");
+
+	(void)state;
+	load_fixture(enc_ini, &d);
+	/* unchanged: byte for byte */
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", enc_ini);
+	gs_buf_init(&src, false);
+	assert_int_equal(gs_read_file(path, &src, 1 << 20), 0);
+	assert_int_equal(out.len, src.len);
+	assert_memory_equal(out.data, src.data, src.len);
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* format-2 (""" form) rewritten: the escaped form of format.enc.ini */
+	load_fixture(enc_ini2, &d);
+	meta = find(d.branches[0], "sops")->value;
+	find(d.branches[0], "sops")->removed = true;
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, doc_clone(&d, meta)));
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_non_null(strstr((const char *)out.data,
+			       "\n\n[sops]\nlastmodified                = 2026-05-22T20:15:23Z\n"));
+	assert_non_null(strstr((const char *)out.data,
+			       "pgp__list_0__map_enc        = -----BEGIN PGP MESSAGE-----\\n\\nwcBM"));
+	assert_null(strstr((const char *)out.data, "\"\"\""));
+	gs_buf_release(&out);
+	gs_buf_release(&src);
+	doc_release(&d);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return gs_crypto_init();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_parse_rules),
+		cmocka_unit_test(test_patch),
+		cmocka_unit_test(test_fresh),
+		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_metadata_layout),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
