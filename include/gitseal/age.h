@@ -3,7 +3,7 @@
  *
  * Supported recipient types: X25519 (age1...), scrypt passphrases,
  * ssh-ed25519 and ssh-rsa (OpenSSH public keys). Identities: native
- * AGE-SECRET-KEY-1... lines, unencrypted OpenSSH/PEM private keys,
+ * native X25519 identity lines (AGE-SECRET-KEY-...), unencrypted OpenSSH/PEM private keys,
  * passphrases. Unknown stanza types are skipped. */
 #ifndef GITSEAL_AGE_H
 #define GITSEAL_AGE_H
@@ -55,7 +55,7 @@ void age_recipient_list_release(struct age_recipient_list *l);
 /* Identities. */
 int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
 	__attribute__((warn_unused_result));
-/* Parses identity-file text: AGE-SECRET-KEY-1 lines (with # comments and
+/* Parses identity-file text: native identity lines (with # comments and
  * CRLF), or a whole OpenSSH / PEM private key. source_name is used in
  * error messages only. */
 int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
@@ -66,7 +66,7 @@ void age_identity_list_release(struct age_identity_list *l);
 
 /* Native X25519 keys. */
 int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));
-/* Writes the AGE-SECRET-KEY-1... string (74 chars + NUL) into out, which
+/* Writes the native identity string (74 chars + NUL) into out, which
  * must be secure memory of at least 75 bytes. Only for X25519 identities. */
 int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));

