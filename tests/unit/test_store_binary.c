@@ -51,7 +51,7 @@ static void test_roundtrip_under_key(void **state)
 	doc_init(&d, DOC_FORMAT_BINARY);
 	assert_int_equal(store_load(DOC_FORMAT_BINARY, bytes, sizeof(bytes), &d), 0);
 	/* the selection given is dropped for binary (spec 3.2) */
-	assert_int_equal(sops_encrypt_with_key(&d, key, &group, &sel, NULL, NULL), 0);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &group, 1, 0, &sel, NULL, NULL), 0);
 	emit_ok(&d, DOC_FORMAT_BINARY, 0, &enc);
 	assert_int_equal(memcmp(enc.data, "{\n\t\"data\": \"ENC[AES256_GCM,data:", 32), 0);
 	assert_null(strstr((const char *)enc.data, "unencrypted_suffix"));
