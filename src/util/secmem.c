@@ -46,6 +46,11 @@ void gs_buf_init(struct gs_buf *b, bool secure)
 
 int gs_buf_reserve(struct gs_buf *b, size_t extra)
 {
+	return gs_buf_reserve_upto(b, extra, SIZE_MAX);
+}
+
+int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
+{
 	size_t want, cap;
 	uint8_t *p;
 
@@ -58,6 +63,9 @@ int gs_buf_reserve(struct gs_buf *b, size_t extra)
 	cap = b->cap ? b->cap : b->secure ? 4000 : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	/* doubling past a known limit would map twice the memory ever needed */
+	if (cap > most && want <= most)
+		cap = most;
 	if (b->secure) {
 		p = sodium_malloc(cap);
 		if (!p)
