@@ -125,7 +125,9 @@ static int read_content(struct pkt_reader *r, struct filter_request *req)
 			/* Stay in step with git: read to the flush, then answer error. */
 			req->too_large = true;
 		} else {
-			ret = gs_buf_append(&req->content, r->data, r->len);
+			ret = gs_buf_reserve_upto(&req->content, r->len, FILTER_MAX_CONTENT + 1);
+			if (!ret)
+				ret = gs_buf_append(&req->content, r->data, r->len);
 			if (ret)
 				break;
 		}
