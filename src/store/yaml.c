@@ -378,7 +378,8 @@ out:
 
 static int write_float(struct gs_buf *out, const struct doc_node *n, bool go_style)
 {
-	double v;
+	int64_t iv;
+	double v, fv;
 
 	if (!float_from_text(n->text, n->len, &v))
 		return GS_FAIL(GS_ERR_PARSE, "invalid float value");
@@ -386,7 +387,9 @@ static int write_float(struct gs_buf *out, const struct doc_node *n, bool go_sty
 		return put_str(out, ".nan");
 	if (isinf(v))
 		return put_str(out, v > 0 ? ".inf" : "-.inf");
-	if (go_style)
+	/* positional text without a '.' ("3", "16737886033851100000") would
+	 * come back as an integer: only text that resolves as a float stays */
+	if (go_style || yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
 		return float_format_go_g(v, out);
 	return put(out, n->text, n->len);
 }
