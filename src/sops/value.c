@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/b64.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
 
@@ -115,7 +116,7 @@ static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len
 
 	if (!buf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (len % 4 != 0 ||
+	if (!gs_b64_std_padded_ok(in, len) ||
 	    sodium_base642bin(buf, cap, in, len, NULL, out_len, &endp,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    endp != in + len) {
