@@ -23,7 +23,8 @@ static size_t key_hash(const struct store_keyset *s, const char *key, size_t len
 
 static bool entry_is(const struct doc_entry *e, const char *key, size_t len)
 {
-	return e->key && e->key_len == len && memcmp(e->key, key, len) == 0;
+	/* an empty key may come as a NULL pointer */
+	return e->key && e->key_len == len && (len == 0 || memcmp(e->key, key, len) == 0);
 }
 
 static void slot_put(struct store_keyset *s, const struct doc_node *map, size_t idx)

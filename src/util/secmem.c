@@ -207,7 +207,8 @@ char *gs_arena_strndup(struct gs_arena *a, const char *s, size_t n)
 
 	if (!p)
 		return NULL;
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

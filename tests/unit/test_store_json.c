@@ -29,6 +29,17 @@ static void test_many_keys_and_late_duplicate(void **state)
 	assert_non_null(strstr(gs_error_message(), "duplicate key"));
 	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}"), 0);
 	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"a\": {\"x\": 1, \"x\": 2}}"), GS_ERR_PARSE);
+	/* empty keys (fuzz_json: an empty key reached memcmp as a NULL pointer) */
+	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"\": 1, \"\": 2}"), GS_ERR_PARSE);
+	gs_buf_reset(&text);
+	assert_int_equal(gs_buf_append_str(&text, "{\"\": 0"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(gs_buf_printf(&text, ", \"k%d\": %d", i, i), 0);
+	assert_int_equal(gs_buf_append_str(&text, "}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, (const char *)text.data), 0);
+	text.len--;
+	assert_int_equal(gs_buf_append_str(&text, ", \"\": 1}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, (const char *)text.data), GS_ERR_PARSE);
 	gs_buf_release(&text);
 }
 
