@@ -31,6 +31,10 @@ struct gs_buf {
 
 void gs_buf_init(struct gs_buf *b, bool secure);
 int gs_buf_reserve(struct gs_buf *b, size_t extra) __attribute__((warn_unused_result));
+/* As gs_buf_reserve, but growth never makes the capacity (the terminating
+ * NUL included) larger than most, unless the request itself needs more. */
+int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
+	__attribute__((warn_unused_result));
 int gs_buf_append(struct gs_buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
 int gs_buf_append_str(struct gs_buf *b, const char *s) __attribute__((warn_unused_result));
 int gs_buf_printf(struct gs_buf *b, const char *fmt, ...)

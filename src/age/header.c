@@ -238,6 +238,10 @@ int age_header_parse(struct age_bufin *b, struct age_header *h)
 			if (ret)
 				goto out;
 			total += len + 1;
+			if (total > AGE_HEADER_MAX) {
+				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: header too large");
+				goto out;
+			}
 			if (len > AGE_STANZA_COLUMNS ||
 			    age_b64_decode((const char *)line, len, dec, sizeof(dec), &n) != 0) {
 				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza body");

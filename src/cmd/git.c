@@ -46,6 +46,8 @@ static int git_init(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* init decrypts the files already checked out */
+	gs_harden_process();
 	if (self_path(self, sizeof(self)))
 		return EXIT_GENERIC;
 	o.self = self;
@@ -118,7 +120,8 @@ static int git_textconv(const char *file)
 	int ret;
 
 	gs_harden_process();
-	gs_buf_init(&in, false);
+	/* a blob that is not a sops file is plaintext */
+	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
 	ret = gs_read_file(file, &in, 256u * 1024 * 1024);
 	if (!ret)
@@ -168,6 +171,8 @@ static int git_check(void)
 	char **paths;
 	size_t count;
 
+	/* the blobs it reads may be staged plaintext */
+	gs_harden_process();
 	if (gitfilter_check(".", &paths, &count)) {
 		cmd_print_error();
 		return EXIT_GENERIC;

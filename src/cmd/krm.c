@@ -27,7 +27,8 @@ static int run(const char *legacy_config)
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
-	gs_buf_init(&in, false);
+	/* items from earlier functions may be plaintext Secrets */
+	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
 	cmd_k8s_import_argocd_env();
 	ret = getcwd(cwd, sizeof(cwd)) ? 0 : GS_FAIL(GS_ERR_IO, "cannot get the working directory");

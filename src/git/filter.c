@@ -226,7 +226,8 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 
 	if (gitfilter_is_sops(format, in, len))
 		return gs_buf_append(out, in, len);
-	gs_buf_init(&prev, false);
+	/* the previous version may have been committed unencrypted */
+	gs_buf_init(&prev, true);
 	ret = previous_version(f, path, &prev);
 	if (ret)
 		goto out;

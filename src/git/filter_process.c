@@ -125,7 +125,9 @@ static int read_content(struct pkt_reader *r, struct filter_request *req)
 			/* Stay in step with git: read to the flush, then answer error. */
 			req->too_large = true;
 		} else {
-			ret = gs_buf_append(&req->content, r->data, r->len);
+			ret = gs_buf_reserve_upto(&req->content, r->len, FILTER_MAX_CONTENT + 1);
+			if (!ret)
+				ret = gs_buf_append(&req->content, r->data, r->len);
 			if (ret)
 				break;
 		}
@@ -226,7 +228,8 @@ out:
 
 int filter_process_serve(struct gs_reader *in, struct pkt_writer *out, const struct filter_handler *h)
 {
-	struct pkt_reader *r = malloc(sizeof(*r));
+	/* content packets (plaintext on clean) pass through it */
+	struct pkt_reader *r = gs_secure_alloc(sizeof(*r));
 	bool done = false;
 	int ret;
 
@@ -236,7 +239,6 @@ int filter_process_serve(struct gs_reader *in, struct pkt_writer *out, const str
 	ret = handshake(r, out);
 	while (!ret && !done)
 		ret = serve_one(r, out, h, &done);
-	sodium_memzero(r->data, sizeof(r->data));
-	free(r);
+	gs_secure_free(r);
 	return ret;
 }

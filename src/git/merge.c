@@ -285,9 +285,10 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	int ret;
 
 	*conflict = false;
-	gs_buf_init(&raw_b, false);
-	gs_buf_init(&raw_o, false);
-	gs_buf_init(&raw_t, false);
+	/* a version that is not a sops file is plaintext */
+	gs_buf_init(&raw_b, true);
+	gs_buf_init(&raw_o, true);
+	gs_buf_init(&raw_t, true);
 	gs_buf_init(&pb, true);
 	gs_buf_init(&po, true);
 	gs_buf_init(&pt, true);

@@ -231,8 +231,9 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	if (git_repository_index(&idx, f->repo) < 0)
 		return gitrepo_fail("cannot open the index");
 	git_attr_cache_flush(f->repo);
-	gs_buf_init(&blob, false);
-	gs_buf_init(&file, false);
+	/* the work tree file and a blob that is not a sops file are plaintext */
+	gs_buf_init(&blob, true);
+	gs_buf_init(&file, true);
 	gs_buf_init(&plain, true);
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
@@ -319,7 +320,8 @@ int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
 	ret = gitfilter_open(start_dir, &f);
 	if (ret)
 		return ret;
-	gs_buf_init(&blob, false);
+	/* what it looks for: blobs staged as plaintext */
+	gs_buf_init(&blob, true);
 	if (git_repository_index(&idx, f->repo) < 0) {
 		ret = gitrepo_fail("cannot open the index");
 		goto out;

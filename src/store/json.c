@@ -219,7 +219,8 @@ out:
 
 static int parse_value(struct jparser *p, struct doc_node **out, int depth);
 
-static int parse_container(struct jparser *p, struct doc_node *n, int depth)
+static int parse_container_items(struct jparser *p, struct doc_node *n, int depth,
+				 struct store_keyset *keys)
 {
 	bool map = n->kind == DOC_MAP;
 	uint8_t close = map ? '}' : ']';
@@ -251,10 +252,11 @@ static int parse_container(struct jparser *p, struct doc_node *n, int depth)
 			ks.end = p->pos;
 			key = (char *)p->tmp.data;
 			klen = p->tmp.len;
-			for (size_t i = 0; i < n->count; i++)
-				if (n->entries[i].key_len == klen &&
-				    memcmp(n->entries[i].key, key, klen) == 0)
-					return jfail(p, "duplicate key");
+			ret = store_keyset_has(keys, n, key, klen);
+			if (ret < 0)
+				return ret;
+			if (ret)
+				return jfail(p, "duplicate key");
 			key = gs_arena_strndup(&p->d->arena, key, klen);
 			if (!key)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -283,6 +285,17 @@ static int parse_container(struct jparser *p, struct doc_node *n, int depth)
 		}
 		return jfail(p, "expected ',' or a closing bracket");
 	}
+}
+
+static int parse_container(struct jparser *p, struct doc_node *n, int depth)
+{
+	struct store_keyset keys;
+	int ret;
+
+	store_keyset_init(&keys);
+	ret = parse_container_items(p, n, depth, &keys);
+	store_keyset_release(&keys);
+	return ret;
 }
 
 static bool literal(struct jparser *p, const char *word)

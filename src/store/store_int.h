@@ -50,6 +50,22 @@ void utf8_encode(uint32_t cp, char out[4], size_t *n);
 
 
 
+/* Duplicate-key check of a map being loaded, linear in the map's size.
+ * The set follows the map's entries (appended only) by index. */
+struct store_keyset {
+	size_t *slots;     /* entry index + 1; 0 is empty */
+	size_t nslots;     /* a power of two, or 0 while the map is small */
+	size_t used;
+	size_t synced;     /* entries[0..synced) are in the table */
+	unsigned char hash_key[16];
+};
+
+void store_keyset_init(struct store_keyset *s);
+void store_keyset_release(struct store_keyset *s);
+/* 1 when map has an entry with this key, 0 when not, or a negative gs_err. */
+int store_keyset_has(struct store_keyset *s, const struct doc_node *map, const char *key, size_t len)
+	__attribute__((warn_unused_result));
+
 /* Patch-mode output: a list of replacements of source byte ranges. The
  * replacement texts (plaintext) live in one secure pool. */
 struct store_edit {

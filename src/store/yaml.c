@@ -378,7 +378,8 @@ out:
 
 static int write_float(struct gs_buf *out, const struct doc_node *n, bool go_style)
 {
-	double v;
+	int64_t iv;
+	double v, fv;
 
 	if (!float_from_text(n->text, n->len, &v))
 		return GS_FAIL(GS_ERR_PARSE, "invalid float value");
@@ -386,7 +387,9 @@ static int write_float(struct gs_buf *out, const struct doc_node *n, bool go_sty
 		return put_str(out, ".nan");
 	if (isinf(v))
 		return put_str(out, v > 0 ? ".inf" : "-.inf");
-	if (go_style)
+	/* positional text without a '.' ("3", "16737886033851100000") would
+	 * come back as an integer: only text that resolves as a float stays */
+	if (go_style || yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
 		return float_format_go_g(v, out);
 	return put(out, n->text, n->len);
 }
@@ -423,6 +426,7 @@ struct frame {
 	size_t key_len;
 	struct doc_span key_span;
 	size_t content_end;  /* end of the last thing inside it */
+	struct store_keyset keys; /* of a mapping: its keys so far */
 };
 
 struct anchor {
@@ -737,6 +741,7 @@ static int attach(struct yloader *l, struct doc_node *n, size_t start, size_t en
 {
 	struct frame *f = top(l);
 	struct doc_entry *e;
+	int ret;
 
 	*was_key = false;
 	if (!f) {
@@ -775,12 +780,11 @@ static int attach(struct yloader *l, struct doc_node *n, size_t start, size_t en
 			return yfail(l, start, "a mapping key must be a string");
 		(void)iv;
 		(void)fv;
-		for (size_t i = 0; i < f->node->count; i++) {
-			const struct doc_entry *x = &f->node->entries[i];
-
-			if (x->key && x->key_len == n->len && memcmp(x->key, n->text, n->len) == 0)
-				return yfail(l, start, "duplicate mapping key");
-		}
+		ret = store_keyset_has(&f->keys, f->node, n->text, n->len);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			return yfail(l, start, "duplicate mapping key");
 		f->have_key = true;
 		f->key = n->text;
 		f->key_len = n->len;
@@ -921,6 +925,7 @@ static int on_event(struct yloader *l, yaml_event_t *ev)
 			struct frame f = { .node = l->root, .content_end = l->root->span.end };
 
 			ret = flush_carry(l, &f);
+			store_keyset_release(&f.keys);
 			if (l->root->span.start != DOC_NO_POS && !l->root->flow)
 				l->root->span.end = f.content_end;
 		}
@@ -1061,6 +1066,7 @@ static int on_event(struct yloader *l, yaml_event_t *ev)
 			break;
 		}
 		f->node->span.end = f->block ? f->content_end : end;
+		store_keyset_release(&f->keys);
 		l->depth--;
 		if (top(l))
 			extend(top(l), f->node->span.end);
@@ -1085,6 +1091,8 @@ static void loader_release(struct yloader *l)
 	free(l->anchors);
 	free(l->carry.v);
 	free(l->gap.v);
+	for (int i = 0; l->stack && i < l->depth; i++)
+		store_keyset_release(&l->stack[i].keys);
 	free(l->stack);
 }
 

@@ -89,39 +89,80 @@ int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
 	return 0;
 }
 
+/* Input is gathered in blocks and copied once at the end: growing one
+ * buffer by doubling would map up to three times the input (old and new
+ * buffer) and, near the limit, twice the limit for a file that is refused
+ * anyway. Blocks are secure memory because the input may be plaintext. */
+enum { READ_BLOCK = 1024 * 1024 };
+
+struct read_block {
+	struct read_block *next;
+	size_t len;
+	uint8_t data[READ_BLOCK];
+};
+
+static void read_blocks_free(struct read_block *head)
+{
+	struct read_block *next;
+
+	while (head) {
+		next = head->next;
+		gs_secure_free(head);
+		head = next;
+	}
+}
+
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct read_block *head = NULL, **tail = &head, *cur = NULL;
 	struct stat st;
-	uint8_t chunk[65536];
-	size_t n;
+	size_t n, total = 0;
 	int ret = 0;
 
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
 			       "cannot open '%s': %s", path, strerror(errno));
-	/* One allocation for a regular file: growing a secure buffer step by
-	 * step costs a guarded mapping per step. */
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size <= max && gs_buf_reserve(b, (size_t)st.st_size) != 0) {
-		if (f != stdin)
-			fclose(f);
-		return GS_ERR_NOMEM;
+	/* a regular file that is too large fails before it is read */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max - b->len &&
+	    b->len <= max) {
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+		goto out;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (b->len + n > max) {
-			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
-			break;
+	for (;;) {
+		if (!cur || cur->len == READ_BLOCK) {
+			cur = gs_secure_alloc(sizeof(*cur));
+			if (!cur) {
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+				goto out;
+			}
+			cur->next = NULL;
+			cur->len = 0;
+			*tail = cur;
+			tail = &cur->next;
 		}
-		ret = gs_buf_append(b, chunk, n);
-		if (ret)
+		n = fread(cur->data + cur->len, 1, READ_BLOCK - cur->len, f);
+		if (n == 0)
 			break;
+		if (b->len + total + n > max) {
+			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+			goto out;
+		}
+		cur->len += n;
+		total += n;
 	}
-	if (!ret && ferror(f))
+	if (ferror(f)) {
 		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-	if (!ret && gs_buf_reserve(b, 0))
-		ret = GS_ERR_NOMEM;
-	sodium_memzero(chunk, sizeof(chunk));
+		goto out;
+	}
+	if ((ret = gs_buf_reserve_upto(b, total, b->len + total + 1)))
+		goto out;
+	for (cur = head; cur; cur = cur->next) {
+		if ((ret = gs_buf_append(b, cur->data, cur->len)))
+			goto out;
+	}
+out:
+	read_blocks_free(head);
 	if (f != stdin)
 		fclose(f);
 	return ret;

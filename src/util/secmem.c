@@ -148,6 +148,11 @@ void gs_buf_init(struct gs_buf *b, bool secure)
 
 int gs_buf_reserve(struct gs_buf *b, size_t extra)
 {
+	return gs_buf_reserve_upto(b, extra, SIZE_MAX);
+}
+
+int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
+{
 	size_t want, cap;
 	uint8_t *p;
 
@@ -159,6 +164,9 @@ int gs_buf_reserve(struct gs_buf *b, size_t extra)
 	cap = b->cap ? b->cap : b->secure ? 112 : 64;
 	while (cap < want)
 		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+	/* doubling past a known limit would map twice the memory ever needed */
+	if (cap > most && want <= most)
+		cap = most;
 	if (b->secure) {
 		p = gs_secure_alloc(cap);
 		if (!p)
@@ -307,7 +315,8 @@ char *gs_arena_strndup(struct gs_arena *a, const char *s, size_t n)
 
 	if (!p)
 		return NULL;
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

@@ -164,6 +164,52 @@ static void test_tamper(void **state)
 	gs_buf_release(&plain);
 }
 
+/* libsodium 1.0.18 decodes a byte >= 0x80 in base64 as '/': such a value
+ * must be refused, not decrypted as if it were the '/' it is not. */
+static void test_non_alphabet_base64(void **state)
+{
+	/* with key 'f'*32 and IV 0xff*32 these plaintexts put a '/' in the
+	 * field: data "/////w==", IV "////...8=", tag "R5D/a1oS..." */
+	static const struct {
+		const char *field;
+		const char *plain;
+	} cases[] = {
+		{ "data:", "\x14\x82\x0c\x3b" },
+		{ "iv:", "\xa3\x7c\xf1\x08" },
+		{ "tag:", "\xa3\x7c\xf1\x08" },
+	};
+	uint8_t iv[32];
+	struct gs_buf enc, plain;
+	enum sops_value_type type;
+
+	(void)state;
+	memset(iv, 0xff, sizeof(iv));
+	gs_buf_init(&plain, true);
+	for (size_t f = 0; f < 3; f++) {
+		for (int bad = 0x80; bad <= 0xff; bad += 0x7f) {
+			char *copy, *field, *slash;
+
+			gs_buf_init(&enc, false);
+			assert_int_equal(sops_value_encrypt(key_f, (const uint8_t *)cases[f].plain, 4,
+							    SOPS_TYPE_STR, "k:", 2, iv, sizeof(iv), &enc), 0);
+			assert_int_equal(sops_value_decrypt(key_f, (char *)enc.data, enc.len, "k:", 2,
+							    &plain, &type), 0);
+			copy = strdup((char *)enc.data);
+			field = strstr(copy, cases[f].field);
+			assert_non_null(field);
+			slash = strchr(field, '/');
+			assert_true(slash && slash < strchr(field, ','));
+			*slash = (char)bad;
+			assert_int_equal(sops_value_decrypt(key_f, copy, strlen(copy), "k:", 2, &plain, &type),
+					 GS_ERR_DECRYPT_VALUE);
+			assert_int_equal(plain.len, 0);
+			free(copy);
+			gs_buf_release(&enc);
+		}
+	}
+	gs_buf_release(&plain);
+}
+
 static void test_any_iv_length(void **state)
 {
 	uint8_t iv12[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
@@ -268,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_types), cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_any_iv_length), cmocka_unit_test(test_float_format),
 		cmocka_unit_test(test_canonical),     cmocka_unit_test(test_node_plaintext),
+		cmocka_unit_test(test_non_alphabet_base64),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

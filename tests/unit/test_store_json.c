@@ -7,6 +7,42 @@ static const char *const roundtrip_inputs[] = {
 	"  {  }  ",
 };
 
+/* 100,000 keys load in linear time; a duplicate after them is still found. */
+static void test_many_keys_and_late_duplicate(void **state)
+{
+	enum { N = 100000 };
+	struct gs_buf text;
+	struct doc d;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	assert_int_equal(gs_buf_append_str(&text, "{"), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gs_buf_printf(&text, "\"key%d\": %d,", i, i), 0);
+	assert_int_equal(gs_buf_append_str(&text, "\"last\": 0}"), 0);
+	load_ok(DOC_FORMAT_JSON, (const char *)text.data, &d);
+	assert_int_equal(d.branches[0]->count, N + 1);
+	doc_release(&d);
+	text.len -= strlen("\"last\": 0}");
+	assert_int_equal(gs_buf_append_str(&text, "\"key77\": 1}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, (const char *)text.data), GS_ERR_PARSE);
+	assert_non_null(strstr(gs_error_message(), "duplicate key"));
+	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"a\": {\"x\": 1, \"x\": 2}}"), GS_ERR_PARSE);
+	/* empty keys (fuzz_json: an empty key reached memcmp as a NULL pointer) */
+	assert_int_equal(load_err(DOC_FORMAT_JSON, "{\"\": 1, \"\": 2}"), GS_ERR_PARSE);
+	gs_buf_reset(&text);
+	assert_int_equal(gs_buf_append_str(&text, "{\"\": 0"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(gs_buf_printf(&text, ", \"k%d\": %d", i, i), 0);
+	assert_int_equal(gs_buf_append_str(&text, "}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, (const char *)text.data), 0);
+	text.len--;
+	assert_int_equal(gs_buf_append_str(&text, ", \"\": 1}"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_JSON, (const char *)text.data), GS_ERR_PARSE);
+	gs_buf_release(&text);
+}
+
 static void test_roundtrip_identical(void **state)
 {
 	(void)state;
@@ -233,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_fresh_matches_sops),
 		cmocka_unit_test(test_remove_and_append),
 		cmocka_unit_test(test_errors_and_limits),
+		cmocka_unit_test(test_many_keys_and_late_duplicate),
 	};
 
 	if (gs_crypto_init())

@@ -416,6 +416,56 @@ static void test_encrypted_comments_patch(void **state)
 	doc_release(&d);
 }
 
+/* Found by fuzzing: a float whose positional text has no '.' was written
+ * back as that text, which loads as an integer (here: above int64, so the
+ * rewritten file did not load at all). */
+static void test_patch_float_stays_float(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_entry *e;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "k: 000000016737886033851099820\nf: 2.5\n", &d);
+	e = find(d.branches[0], "k");
+	assert_int_equal(e->value->type, DOC_FLOAT);
+	assert_int_equal(doc_scalar_set(&d, e->value, DOC_FLOAT, e->value->text, e->value->len), 0);
+	e = find(d.branches[0], "f");
+	assert_int_equal(doc_scalar_set(&d, e->value, DOC_FLOAT, "0.25", 4), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "k: 1.67378860338511e+19\nf: 0.25\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_int_equal(find(again.branches[0], "k")->value->type, DOC_FLOAT);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* 100,000 keys: the duplicate check is a hash set, not a scan per key. */
+static void test_many_keys_and_late_duplicate(void **state)
+{
+	enum { N = 100000 };
+	struct gs_buf text;
+	struct doc d;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(gs_buf_printf(&text, "key%d: %d\n", i, i), 0);
+	load_ok(DOC_FORMAT_YAML, (const char *)text.data, &d);
+	assert_int_equal(d.branches[0]->count, N);
+	assert_non_null(doc_map_find(d.branches[0], "key99999"));
+	doc_release(&d);
+	assert_int_equal(gs_buf_printf(&text, "key%d: again\n", N / 2), 0);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, (const char *)text.data), GS_ERR_PARSE);
+	assert_non_null(strstr(gs_error_message(), "duplicate mapping key"));
+	/* a duplicate among the first few keys (the small-map scan) and in a nested map */
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: 1\nb: 2\nb: 3\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "m:\n  x: 1\n  y: 2\nn:\n  x: 1\n"), 0);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "m: {x: 1, y: 2, x: 3}\n"), GS_ERR_PARSE);
+	gs_buf_release(&text);
+}
+
 static void test_errors_and_limits(void **state)
 {
 	char *deep;
@@ -541,6 +591,8 @@ int main(void)
 		cmocka_unit_test(test_comments_placement),
 		cmocka_unit_test(test_encrypted_comments_patch),
 		cmocka_unit_test(test_errors_and_limits),
+		cmocka_unit_test(test_patch_float_stays_float),
+		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
 		cmocka_unit_test(test_formats),

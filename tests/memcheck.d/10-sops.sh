@@ -1,0 +1,44 @@
+# sops engine: encrypt, decrypt, set, edit (EDITOR=true), and a refused
+# tampered file; sourced by tests/memcheck.sh (BIN, KEYS, work, vg).
+rcpt=$(cat "$KEYS/demo-age-recipient.txt")
+mkdir -p "$work/sops"
+cat >"$work/sops/app.yaml" <<'YAML'
+# database
+db:
+  user: admin
+  password: hunter2 # inline
+  port: 5432
+  ratio: 1.5
+  tls: true
+list: [one, "two", 3]
+anchors:
+  base: &b {a: 1}
+  copy: *b
+YAML
+printf '{"a": {"b": [1, "x", null, true]}, "c": "d"}\n' >"$work/sops/app.json"
+export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+for f in app.yaml app.json; do
+	vg "$BIN" encrypt --age "$rcpt" "$work/sops/$f" >"$work/sops/enc.$f"
+	vg "$BIN" decrypt "$work/sops/enc.$f" >"$work/sops/dec.$f"
+	vg "$BIN" set "$work/sops/enc.$f" '["new"]' '"value"'
+	vg "$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f" >/dev/null
+	# an editor that changes nothing: sops's exit status 200
+	rc=0
+	EDITOR=true vg "$BIN" edit "$work/sops/enc.$f" 2>/dev/null || rc=$?
+	[ "$rc" -eq 200 ] || { echo "edit without a change: exit $rc"; exit 1; }
+	EDITOR="sed -i s/value/changed/" vg "$BIN" edit "$work/sops/enc.$f"
+	[ "$(vg "$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f")" = changed ] ||
+		{ echo "edit did not change the value"; exit 1; }
+	vg "$BIN" filestatus "$work/sops/enc.$f" >/dev/null
+done
+cmp "$work/sops/app.json" "$work/sops/dec.app.json" || { echo "json round trip differs"; exit 1; }
+# a tampered value: the MAC check refuses it, without leaking
+perl -pe 's/^( +user: ENC\[AES256_GCM,data:)(.)/$1.($2 eq "A" ? "B" : "A")/e' "$work/sops/enc.app.yaml" \
+	>"$work/sops/bad.yaml"
+! cmp -s "$work/sops/enc.app.yaml" "$work/sops/bad.yaml" || { echo "tampering failed"; exit 1; }
+if vg "$BIN" decrypt "$work/sops/bad.yaml" >/dev/null 2>&1; then
+	echo "tampered file decrypted"; exit 1
+elif [ $? -eq 99 ]; then
+	echo "valgrind errors on the tampered file"; exit 1
+fi
+unset SOPS_AGE_KEY_FILE
