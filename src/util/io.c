@@ -92,7 +92,7 @@ int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
 /* Input is gathered in blocks and copied once at the end: growing one
  * buffer by doubling would map up to three times the input (old and new
  * buffer) and, near the limit, twice the limit for a file that is refused
- * anyway. Blocks are secure memory because the input may be plaintext. */
+ * anyway. Blocks are secure memory when the buffer is (plaintext input). */
 enum { READ_BLOCK = 1024 * 1024 };
 
 struct read_block {
@@ -101,13 +101,18 @@ struct read_block {
 	uint8_t data[READ_BLOCK];
 };
 
-static void read_blocks_free(struct read_block *head)
+static void read_blocks_free(struct read_block *head, bool secure)
 {
 	struct read_block *next;
 
 	while (head) {
 		next = head->next;
-		gs_secure_free(head);
+		if (secure) {
+			gs_secure_free(head);
+		} else {
+			sodium_memzero(head->data, head->len);
+			free(head);
+		}
 		head = next;
 	}
 }
@@ -131,7 +136,8 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	}
 	for (;;) {
 		if (!cur || cur->len == READ_BLOCK) {
-			cur = gs_secure_alloc(sizeof(*cur));
+			/* blocks are as secret as the buffer they fill */
+			cur = b->secure ? gs_secure_alloc(sizeof(*cur)) : malloc(sizeof(*cur));
 			if (!cur) {
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 				goto out;
@@ -162,7 +168,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 			goto out;
 	}
 out:
-	read_blocks_free(head);
+	read_blocks_free(head, b->secure);
 	if (f != stdin)
 		fclose(f);
 	return ret;
