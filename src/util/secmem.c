@@ -39,7 +39,7 @@ void gs_harden_process(void)
 enum {
 	POOL_CLASSES = 7,            /* 64 .. 4096 bytes, header included */
 	POOL_MIN_SHIFT = 6,
-	POOL_REGION = 256 * 1024,
+	POOL_REGION = 64 * 1024,
 	HEADER = 16,
 	LARGE_CLASS = 0xff,
 };
