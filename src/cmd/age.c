@@ -45,17 +45,6 @@ struct age_opts {
 	bool stdin_used;
 };
 
-static int push(const char ***list, size_t *count, const char *value)
-{
-	const char **p = realloc(*list, (*count + 1) * sizeof(**list));
-
-	if (!p)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	p[(*count)++] = value;
-	*list = p;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct age_opts *o)
 {
 	struct flag_iter it;
@@ -79,11 +68,11 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 			if (!(o->output = flag_value(&it)))
 				return GS_ERR_USAGE;
 		} else if (flag_is(&it, "r", "recipient")) {
-			ret = (v = flag_value(&it)) ? push(&o->recipients, &o->recipient_count, v) : GS_ERR_USAGE;
+			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipients, &o->recipient_count, v) : GS_ERR_USAGE;
 		} else if (flag_is(&it, "R", "recipients-file")) {
-			ret = (v = flag_value(&it)) ? push(&o->recipient_files, &o->recipient_file_count, v) : GS_ERR_USAGE;
+			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipient_files, &o->recipient_file_count, v) : GS_ERR_USAGE;
 		} else if (flag_is(&it, "i", "identity")) {
-			ret = (v = flag_value(&it)) ? push(&o->identity_files, &o->identity_file_count, v) : GS_ERR_USAGE;
+			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->identity_files, &o->identity_file_count, v) : GS_ERR_USAGE;
 		} else {
 			return GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
 		}

@@ -44,6 +44,10 @@ void cmd_print_error(void);
 void cmd_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cmd_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Appends a command-line word to a growing list (for repeatable flags). */
+int cmd_push_arg(const char ***list, size_t *count, const char *value)
+	__attribute__((warn_unused_result));
+
 /* Maps an age-layer error to the age command's exit code. */
 int cmd_age_exit_code(int err);
 /* Maps an error to sops's exit code. */

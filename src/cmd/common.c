@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd.h"
 
@@ -63,4 +64,15 @@ int cmd_sops_exit_code(int err)
 	case GS_ERR_ALREADY_ENCRYPTED: return EXIT_SOPS_ALREADY_ENCRYPTED;
 	default: return EXIT_GENERIC;
 	}
+}
+
+int cmd_push_arg(const char ***list, size_t *count, const char *value)
+{
+	const char **p = realloc(*list, (*count + 1) * sizeof(**list));
+
+	if (!p)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	p[(*count)++] = value;
+	*list = p;
+	return 0;
 }

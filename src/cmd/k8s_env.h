@@ -8,4 +8,8 @@
  * Application only when the sidecar sets GITSEAL_ALLOW_ARGOCD_KEY_CMD=1. */
 void cmd_k8s_import_argocd_env(void);
 
+struct k8s_failures;
+/* Prints each per-document failure (or the error) and returns the exit code. */
+int cmd_k8s_report(const struct k8s_failures *fails);
+
 #endif

@@ -47,13 +47,8 @@ static int run(const char *legacy_config)
 			ret = ret ? ret : GS_FAIL(GS_ERR_IO, "cannot write to stdout");
 		fflush(stdout);
 	}
-	if (ret) {
-		for (size_t i = 0; i < fails.count; i++)
-			cmd_errorf("%s", fails.lines[i]);
-		if (!fails.count)
-			cmd_print_error();
-		code = EXIT_GENERIC;
-	}
+	if (ret)
+		code = cmd_k8s_report(&fails);
 	k8s_failures_release(&fails);
 	age_identity_list_release(&ids);
 	gs_buf_release(&in);

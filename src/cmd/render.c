@@ -40,6 +40,15 @@ void cmd_k8s_import_argocd_env(void)
 	}
 }
 
+int cmd_k8s_report(const struct k8s_failures *fails)
+{
+	for (size_t i = 0; i < fails->count; i++)
+		cmd_errorf("%s", fails->lines[i]);
+	if (!fails->count)
+		cmd_print_error();
+	return EXIT_GENERIC;
+}
+
 int cmd_render(int argc, char **argv)
 {
 	struct age_identity_list ids = { 0 };
@@ -69,13 +78,8 @@ int cmd_render(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
 	if (!ret && fflush(stdout))
 		ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
-	if (ret) {
-		for (size_t i = 0; i < fails.count; i++)
-			cmd_errorf("%s", fails.lines[i]);
-		if (!fails.count)
-			cmd_print_error();
-		code = EXIT_GENERIC;
-	}
+	if (ret)
+		code = cmd_k8s_report(&fails);
 	k8s_failures_release(&fails);
 	age_identity_list_release(&ids);
 	gs_buf_release(&out);

@@ -30,17 +30,6 @@ void sops_cli_release(struct sops_cli *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int push(const char ***list, size_t *count, const char *value)
-{
-	const char **p = realloc(*list, (*count + 1) * sizeof(**list));
-
-	if (!p)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	p[(*count)++] = value;
-	*list = p;
-	return 0;
-}
-
 static int set_selection(struct sops_cli *c, enum sops_selection_kind kind, const char *value)
 {
 	free(c->selection.value);
@@ -118,22 +107,22 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 					c->config_path = v;
 			} else if (flag_is(&it, "a", "age")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->age, &c->age_count, v);
+					ret = cmd_push_arg(&c->age, &c->age_count, v);
 			} else if (flag_is(&it, NULL, "add-age")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->add_age, &c->add_age_count, v);
+					ret = cmd_push_arg(&c->add_age, &c->add_age_count, v);
 			} else if (flag_is(&it, NULL, "rm-age")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->rm_age, &c->rm_age_count, v);
+					ret = cmd_push_arg(&c->rm_age, &c->rm_age_count, v);
 			} else if (flag_is(&it, NULL, "hc-vault-transit")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->vault, &c->vault_count, v);
+					ret = cmd_push_arg(&c->vault, &c->vault_count, v);
 			} else if (flag_is(&it, NULL, "add-hc-vault-transit")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->add_vault, &c->add_vault_count, v);
+					ret = cmd_push_arg(&c->add_vault, &c->add_vault_count, v);
 			} else if (flag_is(&it, NULL, "rm-hc-vault-transit")) {
 				if (!(ret = VALUE()))
-					ret = push(&c->rm_vault, &c->rm_vault_count, v);
+					ret = cmd_push_arg(&c->rm_vault, &c->rm_vault_count, v);
 			} else if (flag_is(&it, NULL, "file")) {
 				if (!(ret = VALUE()))
 					c->group_file = v;

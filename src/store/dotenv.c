@@ -12,11 +12,6 @@
 static const char prefix[] = "sops_";
 #define PREFIX_LEN (sizeof(prefix) - 1)
 
-static int put(struct gs_buf *out, const void *s, size_t n)
-{
-	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-}
-
 /* Appends s with every newline written as the two characters \n. */
 static int put_escaped(struct gs_buf *out, const char *s, size_t n)
 {
@@ -25,11 +20,11 @@ static int put_escaped(struct gs_buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] != '\n')
 			continue;
-		if (put(out, s + run, i - run) || put(out, "\\n", 2))
+		if (store_put(out, s + run, i - run) || store_put(out, "\\n", 2))
 			return GS_ERR_NOMEM;
 		run = i + 1;
 	}
-	return put(out, s + run, n - run);
+	return store_put(out, s + run, n - run);
 }
 
 struct meta_lines {
@@ -101,10 +96,10 @@ int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 		gs_buf_reset(&val);
 		for (const char *p = eq + 1; p < s + le; p++) {
 			if (*p == '\\' && p + 1 < s + le && p[1] == 'n') {
-				ret = put(&val, "\n", 1);
+				ret = store_put(&val, "\n", 1);
 				p++;
 			} else {
-				ret = put(&val, p, 1);
+				ret = store_put(&val, p, 1);
 			}
 			if (ret)
 				goto out;
@@ -163,7 +158,7 @@ static int put_value(struct gs_buf *out, const struct doc_node *n)
 		return GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
 	if (n->type == DOC_STR)
 		return put_escaped(out, n->text, n->len);
-	return put(out, n->text, n->len); /* ValueToString: true, 3, 1.5, "" for null */
+	return store_put(out, n->text, n->len); /* ValueToString: true, 3, 1.5, "" for null */
 }
 
 static int put_line(struct gs_buf *out, const struct doc_entry *e)
@@ -173,18 +168,18 @@ static int put_line(struct gs_buf *out, const struct doc_entry *e)
 	if (!e->key) {
 		if (e->value->kind != DOC_COMMENT)
 			return 0;
-		if ((ret = put(out, "#", 1)) || (ret = put(out, e->value->text, e->value->len)))
+		if ((ret = store_put(out, "#", 1)) || (ret = store_put(out, e->value->text, e->value->len)))
 			return ret;
-		return put(out, "\n", 1);
+		return store_put(out, "\n", 1);
 	}
 	/* a key that would not read back as itself */
 	if (memchr(e->key, '=', e->key_len) || memchr(e->key, '\n', e->key_len) ||
 	    (e->key_len && e->key[0] == '#'))
 		return GS_FAIL(GS_ERR_PARSE, "key cannot be written in a dotenv file");
-	if ((ret = put(out, e->key, e->key_len)) || (ret = put(out, "=", 1)) ||
+	if ((ret = store_put(out, e->key, e->key_len)) || (ret = store_put(out, "=", 1)) ||
 	    (ret = put_value(out, e->value)))
 		return ret;
-	return put(out, "\n", 1);
+	return store_put(out, "\n", 1);
 }
 
 static int meta_line(void *ctx, const char *key, size_t key_len, const struct doc_node *v)
@@ -192,9 +187,9 @@ static int meta_line(void *ctx, const char *key, size_t key_len, const struct do
 	struct gs_buf *out = ctx;
 	int ret;
 
-	if ((ret = put(out, key, key_len)) || (ret = put(out, "=", 1)) || (ret = put_value(out, v)))
+	if ((ret = store_put(out, key, key_len)) || (ret = store_put(out, "=", 1)) || (ret = put_value(out, v)))
 		return ret;
-	return put(out, "\n", 1);
+	return store_put(out, "\n", 1);
 }
 
 static int put_metadata(struct gs_buf *out, const struct doc_node *root, bool skip_loaded)
@@ -254,7 +249,7 @@ static int emit_patch(const struct doc *d, const struct doc_node *root, struct g
 		if (e->removed) {
 			ret = store_edits_push(&ed, line_begin(src, at), line_end(src, len, at), mark);
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if (!(ret = put(&ed.pool, v->text, v->len)))
+			if (!(ret = store_put(&ed.pool, v->text, v->len)))
 				ret = store_edits_push(&ed, v->span.start + 1, v->span.end, mark);
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			if (v->span.start == DOC_NO_POS)
@@ -272,9 +267,9 @@ static int emit_patch(const struct doc *d, const struct doc_node *root, struct g
 		ret = store_edits_apply(&ed, src, len, out);
 	if (!ret && tail.len) {
 		if (out->len > start && out->data[out->len - 1] != '\n')
-			ret = put(out, "\n", 1);
+			ret = store_put(out, "\n", 1);
 		if (!ret)
-			ret = put(out, tail.data, tail.len);
+			ret = store_put(out, tail.data, tail.len);
 	}
 	gs_buf_release(&tail);
 	store_edits_release(&ed);

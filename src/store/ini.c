@@ -29,21 +29,9 @@ enum ini_style { INI_PLAIN, INI_DQ, INI_SQ, INI_BACKTICK, INI_TRIPLE, INI_CONT }
 
 enum { INI_SECTION_COMMENT = 1 }; /* comment node style: written above the header */
 
-#define TRY(x)                    \
-	do {                      \
-		ret = (x);        \
-		if (ret)          \
-			goto out; \
-	} while (0)
-
-static int put(struct gs_buf *out, const void *s, size_t n)
-{
-	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-}
-
 static int puts_(struct gs_buf *out, const char *s)
 {
-	return put(out, s, strlen(s));
+	return store_put(out, s, strlen(s));
 }
 
 /* Length of a Unicode white space character (Go unicode.IsSpace) at p. */
@@ -362,7 +350,7 @@ static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
 			style = INI_CONT;
 			built = true;
 			gs_buf_reset(&p->val);
-			TRY(put(&p->val, s + v, vend - 1 - v));
+			TRY(store_put(&p->val, s + v, vend - 1 - v));
 			span_end = vend;
 			while (p->pos < p->len) {
 				size_t l2 = p->pos, e2, a, b;
@@ -375,7 +363,7 @@ static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
 				b = trim_end(s, a, e2);
 				if (a == b)
 					break;
-				TRY(put(&p->val, s + a, b - a));
+				TRY(store_put(&p->val, s + a, b - a));
 				span_end = b;
 				if (p->val.data[p->val.len - 1] != '\\')
 					break;
@@ -508,10 +496,10 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 		gs_buf_reset(&v);
 		for (size_t j = 0; j < k->value->len; j++) {
 			if (k->value->text[j] == '\\' && j + 1 < k->value->len && k->value->text[j + 1] == 'n') {
-				TRY(put(&v, "\n", 1));
+				TRY(store_put(&v, "\n", 1));
 				j++;
 			} else {
-				TRY(put(&v, k->value->text + j, 1));
+				TRY(store_put(&v, k->value->text + j, 1));
 			}
 		}
 		x = doc_new_scalar(d, DOC_STR, (const char *)v.data, v.len);
@@ -643,7 +631,7 @@ static int put_styled(struct gs_buf *out, const char *v, size_t n, enum ini_styl
 	static const char *const quote[] = { "", "\"", "'", "`", "\"\"\"" };
 	int ret;
 
-	if ((ret = puts_(out, quote[st])) || (ret = put(out, v, n)))
+	if ((ret = puts_(out, quote[st])) || (ret = store_put(out, v, n)))
 		return ret;
 	return puts_(out, quote[st]);
 }
@@ -684,10 +672,10 @@ static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
 
 	if (q < 0)
 		return GS_FAIL(GS_ERR_PARSE, "a key cannot be written in an INI file");
-	if ((ret = puts_(out, qs)) || (ret = put(out, k, n)) || (ret = puts_(out, qs)))
+	if ((ret = puts_(out, qs)) || (ret = store_put(out, k, n)) || (ret = puts_(out, qs)))
 		return ret;
 	for (; w < align; w++)
-		if ((ret = put(out, " ", 1)))
+		if ((ret = store_put(out, " ", 1)))
 			return ret;
 	return puts_(out, " = ");
 }
@@ -704,13 +692,13 @@ static int put_comment(struct gs_buf *out, const char *t, size_t n)
 		size_t le = nl ? (size_t)(nl - t) : n, a = skip_space(t, pos, le), b = trim_end(t, a, le);
 
 		if (a < b && (t[a] == '#' || t[a] == ';')) {
-			if ((ret = put(out, t + a, 1)) || (ret = put(out, " ", 1)))
+			if ((ret = store_put(out, t + a, 1)) || (ret = store_put(out, " ", 1)))
 				return ret;
 			a = skip_space(t, a + 1, b);
 		} else if ((ret = puts_(out, "; "))) {
 			return ret;
 		}
-		if ((ret = put(out, t + a, b - a)) || (ret = put(out, "\n", 1)))
+		if ((ret = store_put(out, t + a, b - a)) || (ret = store_put(out, "\n", 1)))
 			return ret;
 		pos = le + 1;
 	} while (pos <= n);
@@ -756,9 +744,9 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 	if (!name_len || memchr(name, '\n', name_len))
 		return GS_FAIL(GS_ERR_PARSE, "a section name cannot be written in an INI file");
 	if (!first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0) {
-		TRY(put(out, "[", 1));
-		TRY(put(out, name, name_len));
-		TRY(put(out, "]\n", 2));
+		TRY(store_put(out, "[", 1));
+		TRY(store_put(out, name, name_len));
+		TRY(store_put(out, "]\n", 2));
 	} else if (!keys) {
 		return 0;
 	}
@@ -774,7 +762,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 		}
 		TRY(put_key(out, e->key, e->key_len, align));
 		TRY(put_value(out, e->value, INI_PLAIN));
-		TRY(put(out, "\n", 1));
+		TRY(store_put(out, "\n", 1));
 	}
 out:
 	return ret;
@@ -796,7 +784,7 @@ static int collect_flat(void *ctx, const char *key, size_t key_len, const struct
 		return 0;
 	gs_buf_reset(&c->esc);
 	for (size_t i = 0; i < v->len; i++)
-		if (v->text[i] == '\n' ? put(&c->esc, "\\n", 2) : put(&c->esc, v->text + i, 1))
+		if (v->text[i] == '\n' ? store_put(&c->esc, "\\n", 2) : store_put(&c->esc, v->text + i, 1))
 			return GS_ERR_NOMEM;
 	n = doc_new_scalar(c->tmp, DOC_STR, (const char *)c->esc.data, c->esc.len);
 	if (!n || !doc_append(c->tmp, c->sec, key, key_len, n))
@@ -841,7 +829,7 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 				continue;
 			before = out->len;
 			if (!first)
-				TRY(put(out, "\n", 1));
+				TRY(store_put(out, "\n", 1));
 			if (sops)
 				TRY(put_sops_section(out, e->value, first));
 			else
@@ -904,7 +892,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			else
 				TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			TRY(put(&ed->pool, v->text, v->len));
+			TRY(store_put(&ed->pool, v->text, v->len));
 			TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			TRY(put_value(&ed->pool, v, v->style));
@@ -925,10 +913,10 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			continue;
 		}
 		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark)
-			TRY(put(&ed->pool, "\n", 1));
+			TRY(store_put(&ed->pool, "\n", 1));
 		TRY(put_key(&ed->pool, e->key, e->key_len, 0));
 		TRY(put_value(&ed->pool, e->value, INI_PLAIN));
-		TRY(put(&ed->pool, "\n", 1));
+		TRY(store_put(&ed->pool, "\n", 1));
 	}
 	if (ed->pool.len > mark)
 		TRY(store_edits_push(ed, insert, insert, mark));
@@ -961,8 +949,8 @@ static int emit_patch(const struct doc *d, const struct doc_node *root, struct g
 	TRY(store_edits_apply(&ed, d->source.data, len, out));
 	TRY(put_sections(&tail, root, true, kept, out->len == start));
 	if (tail.len && out->len > start && out->data[out->len - 1] != '\n')
-		TRY(put(out, "\n", 1));
-	TRY(put(out, tail.data, tail.len));
+		TRY(store_put(out, "\n", 1));
+	TRY(store_put(out, tail.data, tail.len));
 out:
 	gs_buf_release(&tail);
 	store_edits_release(&ed);

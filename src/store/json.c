@@ -398,18 +398,6 @@ struct jemit {
 	size_t unit_len;
 };
 
-#define TRY(x)                    \
-	do {                      \
-		ret = (x);        \
-		if (ret)          \
-			goto out; \
-	} while (0)
-
-static int put(struct gs_buf *out, const char *s, size_t n)
-{
-	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-}
-
 /* Go json.Marshal string escaping (HTML-safe, \b \f since Go 1.22) for
  * fresh output, as sops writes. A value patched into the user's own text
  * escapes only what JSON requires, so decrypt(encrypt(file)) gives back
@@ -420,7 +408,7 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 	int ret = 0;
 	size_t i = 0, run = 0;
 
-	TRY(put(out, "\"", 1));
+	TRY(store_put(out, "\"", 1));
 	while (i < len) {
 		uint8_t c = (uint8_t)s[i];
 		char esc[8];
@@ -433,7 +421,7 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 			run++;
 			continue;
 		}
-		TRY(put(out, s + i - run, run));
+		TRY(store_put(out, s + i - run, run));
 		run = 0;
 		if (c < 0x80) {
 			esc[0] = '\\';
@@ -451,24 +439,24 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 				esc[5] = hex[c & 15];
 				en = 6;
 			}
-			TRY(put(out, esc, en));
+			TRY(store_put(out, esc, en));
 			i++;
 			continue;
 		}
 		n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
 		if (!n) {
-			TRY(put(out, "\\ufffd", 6));
+			TRY(store_put(out, "\\ufffd", 6));
 			i++;
 		} else if (html_safe && (cp == 0x2028 || cp == 0x2029)) {
-			TRY(put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6));
+			TRY(store_put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6));
 			i += n;
 		} else {
-			TRY(put(out, s + i, n));
+			TRY(store_put(out, s + i, n));
 			i += n;
 		}
 	}
-	TRY(put(out, s + i - run, run));
-	TRY(put(out, "\"", 1));
+	TRY(store_put(out, s + i - run, run));
+	TRY(store_put(out, "\"", 1));
 out:
 	return ret;
 }
@@ -481,15 +469,15 @@ static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool html_s
 	case DOC_STR:
 		return json_string(out, n->text, n->len, html_safe);
 	case DOC_INT:
-		return put(out, n->text, n->len);
+		return store_put(out, n->text, n->len);
 	case DOC_FLOAT:
 		if (!float_from_text(n->text, n->len, &v))
 			return GS_FAIL(GS_ERR_PARSE, "invalid float value");
 		return float_format_go_json(v, out);
 	case DOC_BOOL:
-		return put(out, n->text, n->len);
+		return store_put(out, n->text, n->len);
 	case DOC_NULL:
-		return put(out, "null", 4);
+		return store_put(out, "null", 4);
 	}
 	return GS_FAIL(GS_ERR_PARSE, "unknown value type");
 }
@@ -498,10 +486,10 @@ static int newline_indent(struct jemit *em, const char *base, size_t base_len, i
 {
 	int ret = 0;
 
-	TRY(put(em->out, "\n", 1));
-	TRY(put(em->out, base, base_len));
+	TRY(store_put(em->out, "\n", 1));
+	TRY(store_put(em->out, base, base_len));
 	for (int i = 0; i < depth; i++)
-		TRY(put(em->out, em->unit, em->unit_len));
+		TRY(store_put(em->out, em->unit, em->unit_len));
 out:
 	return ret;
 }
@@ -517,24 +505,24 @@ static int json_fresh(struct jemit *em, const struct doc_node *n, const char *ba
 		return json_scalar(em->out, n, true);
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
 		return 0;
-	TRY(put(em->out, n->kind == DOC_MAP ? "{" : "[", 1));
+	TRY(store_put(em->out, n->kind == DOC_MAP ? "{" : "[", 1));
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (e->removed || e->value->kind == DOC_COMMENT)
 			continue;
 		if (written++)
-			TRY(put(em->out, ",", 1));
+			TRY(store_put(em->out, ",", 1));
 		TRY(newline_indent(em, base, base_len, depth + 1));
 		if (n->kind == DOC_MAP) {
 			TRY(json_string(em->out, e->key, e->key_len, true));
-			TRY(put(em->out, ": ", 2));
+			TRY(store_put(em->out, ": ", 2));
 		}
 		TRY(json_fresh(em, e->value, base, base_len, depth + 1));
 	}
 	if (written)
 		TRY(newline_indent(em, base, base_len, depth));
-	TRY(put(em->out, n->kind == DOC_MAP ? "}" : "]", 1));
+	TRY(store_put(em->out, n->kind == DOC_MAP ? "}" : "]", 1));
 out:
 	return ret;
 }
@@ -679,16 +667,16 @@ static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const stru
 				/* an empty object: indent one unit past its line */
 				base = (const char *)src + ls;
 				base_len = k - ls;
-				TRY(put(&ed->pool, "\n", 1));
-				TRY(put(&ed->pool, base, base_len));
-				TRY(put(&ed->pool, em.unit, em.unit_len));
+				TRY(store_put(&ed->pool, "\n", 1));
+				TRY(store_put(&ed->pool, base, base_len));
+				TRY(store_put(&ed->pool, em.unit, em.unit_len));
 			} else if (last_kept || wrote) {
-				TRY(put(&ed->pool, one_line ? ", " : ",\n", one_line ? 2 : 2));
-				TRY(put(&ed->pool, prefix, prefix_len));
+				TRY(store_put(&ed->pool, one_line ? ", " : ",\n", one_line ? 2 : 2));
+				TRY(store_put(&ed->pool, prefix, prefix_len));
 			}
 			wrote = true;
 			TRY(json_string(&ed->pool, e->key, e->key_len, true));
-			TRY(put(&ed->pool, ": ", 2));
+			TRY(store_put(&ed->pool, ": ", 2));
 			if (!first) {
 				char *b2 = NULL;
 				size_t b2_len = base_len + em.unit_len;
@@ -709,8 +697,8 @@ static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const stru
 			}
 		}
 		if (!first) {
-			TRY(put(&ed->pool, "\n", 1));
-			TRY(put(&ed->pool, (const char *)src + ls, k - ls));
+			TRY(store_put(&ed->pool, "\n", 1));
+			TRY(store_put(&ed->pool, (const char *)src + ls, k - ls));
 		}
 	}
 	TRY(store_edits_push(ed, pos, pos, mark));
@@ -793,7 +781,7 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 		TRY(store_edits_apply(&ed, d->source.data, d->source.len, out));
 	} else {
 		TRY(json_fresh(&em, d->branches[0], "", 0, 0));
-		TRY(put(out, "\n", 1));
+		TRY(store_put(out, "\n", 1));
 	}
 out:
 	store_edits_release(&ed);

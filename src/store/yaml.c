@@ -27,21 +27,9 @@ enum {
 	DEFAULT_INDENT = 4,
 };
 
-#define TRY(x)                    \
-	do {                      \
-		ret = (x);        \
-		if (ret)          \
-			goto out; \
-	} while (0)
-
-static int put(struct gs_buf *out, const char *s, size_t n)
-{
-	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-}
-
 static int put_str(struct gs_buf *out, const char *s)
 {
-	return put(out, s, strlen(s));
+	return store_put(out, s, strlen(s));
 }
 
 static int put_spaces(struct gs_buf *out, size_t n)
@@ -52,7 +40,7 @@ static int put_spaces(struct gs_buf *out, size_t n)
 	while (n && !ret) {
 		size_t k = n > 32 ? 32 : n;
 
-		ret = put(out, sp, k);
+		ret = store_put(out, sp, k);
 		n -= k;
 	}
 	return ret;
@@ -261,7 +249,7 @@ static int write_double(struct gs_buf *out, const char *text, size_t len)
 	const uint8_t *s = (const uint8_t *)text;
 	int ret = 0;
 
-	TRY(put(out, "\"", 1));
+	TRY(store_put(out, "\"", 1));
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
@@ -274,12 +262,12 @@ static int write_double(struct gs_buf *out, const char *text, size_t len)
 			esc[1] = 'x';
 			esc[2] = hex[s[i] >> 4];
 			esc[3] = hex[s[i] & 15];
-			TRY(put(out, esc, 4));
+			TRY(store_put(out, esc, 4));
 			i++;
 			continue;
 		}
 		if (is_printable(s + i, n) && cp != '\n' && cp != '"' && cp != '\\') {
-			TRY(put(out, text + i, n));
+			TRY(store_put(out, text + i, n));
 			i += n;
 			continue;
 		}
@@ -313,7 +301,7 @@ static int write_double(struct gs_buf *out, const char *text, size_t len)
 		}
 		i += n;
 	}
-	TRY(put(out, "\"", 1));
+	TRY(store_put(out, "\"", 1));
 out:
 	return ret;
 }
@@ -323,18 +311,18 @@ static int write_single(struct gs_buf *out, const char *s, size_t len)
 	int ret = 0;
 	size_t run = 0;
 
-	TRY(put(out, "'", 1));
+	TRY(store_put(out, "'", 1));
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\'') {
-			TRY(put(out, s + i - run, run + 1));
-			TRY(put(out, "'", 1));
+			TRY(store_put(out, s + i - run, run + 1));
+			TRY(store_put(out, "'", 1));
 			run = 0;
 		} else {
 			run++;
 		}
 	}
-	TRY(put(out, s + len - run, run));
-	TRY(put(out, "'", 1));
+	TRY(store_put(out, s + len - run, run));
+	TRY(store_put(out, "'", 1));
 out:
 	return ret;
 }
@@ -350,19 +338,19 @@ static int write_literal(struct gs_buf *out, const char *text, size_t len, size_
 	bool at_line_start = true;
 	int ret = 0;
 
-	TRY(put(out, "|", 1));
+	TRY(store_put(out, "|", 1));
 	if (len && (s[0] == ' ' || is_break_at(s, len, 0)))
 		TRY(gs_buf_printf(out, "%zu", indicator));
 	if (len == 0 || s[len - 1] != '\n')
-		TRY(put(out, "-", 1));
+		TRY(store_put(out, "-", 1));
 	else if (len == 1 || s[len - 2] == '\n')
-		TRY(put(out, "+", 1));
-	TRY(put(out, "\n", 1));
+		TRY(store_put(out, "+", 1));
+	TRY(store_put(out, "\n", 1));
 	if (drop_last_break && len && s[len - 1] == '\n')
 		len--;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n') {
-			TRY(put(out, "\n", 1));
+			TRY(store_put(out, "\n", 1));
 			at_line_start = true;
 			continue;
 		}
@@ -370,7 +358,7 @@ static int write_literal(struct gs_buf *out, const char *text, size_t len, size_
 			TRY(put_spaces(out, indent));
 			at_line_start = false;
 		}
-		TRY(put(out, text + i, 1));
+		TRY(store_put(out, text + i, 1));
 	}
 out:
 	return ret;
@@ -391,16 +379,16 @@ static int write_float(struct gs_buf *out, const struct doc_node *n, bool go_sty
 	 * come back as an integer: only text that resolves as a float stays */
 	if (go_style || yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
 		return float_format_go_g(v, out);
-	return put(out, n->text, n->len);
+	return store_put(out, n->text, n->len);
 }
 
 static int write_null(struct gs_buf *out, int style)
 {
 	if (style & YSTYLE_NULL_TILDE)
-		return put(out, "~", 1);
+		return store_put(out, "~", 1);
 	if (style & YSTYLE_NULL_EMPTY)
 		return 0;
-	return put(out, "null", 4);
+	return store_put(out, "null", 4);
 }
 
 /* ====================================================================
@@ -1188,7 +1176,7 @@ static int fresh_str(struct yemit *em, const char *s, size_t len, bool key, size
 	if (retypes(s, len))
 		return write_double(em->out, s, len);
 	if (a.block_plain)
-		return put(em->out, s, len);
+		return store_put(em->out, s, len);
 	if (a.single_quoted)
 		return write_single(em->out, s, len);
 	return write_double(em->out, s, len);
@@ -1203,9 +1191,9 @@ static int fresh_scalar(struct yemit *em, const struct doc_node *n, size_t block
 	case DOC_FLOAT:
 		return write_float(em->out, n, true);
 	case DOC_NULL:
-		return put(em->out, "null", 4);
+		return store_put(em->out, "null", 4);
 	default:
-		return put(em->out, n->text, n->len);
+		return store_put(em->out, n->text, n->len);
 	}
 }
 
@@ -1256,9 +1244,9 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 			}
 			if (!at_inline)
 				TRY(put_spaces(em->out, indent));
-			TRY(put(em->out, "#", 1));
-			TRY(put(em->out, c->text, c->len));
-			TRY(put(em->out, "\n", 1));
+			TRY(store_put(em->out, "#", 1));
+			TRY(store_put(em->out, c->text, c->len));
+			TRY(store_put(em->out, "\n", 1));
 			if (at_inline) {
 				TRY(put_spaces(em->out, indent));
 				at_inline = false;
@@ -1269,7 +1257,7 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 			TRY(put_spaces(em->out, indent));
 		at_inline = false;
 		TRY(fresh_str(em, e->key, e->key_len, true, 0, 0));
-		TRY(put(em->out, ":", 1));
+		TRY(store_put(em->out, ":", 1));
 		TRY(fresh_value(em, e->value, indent, false, lc, lc_len));
 		lc = NULL;
 	}
@@ -1290,16 +1278,16 @@ static int fresh_list(struct yemit *em, const struct doc_node *list, size_t inde
 		if (!at_inline)
 			TRY(put_spaces(em->out, indent));
 		if (e->value->kind == DOC_COMMENT) {
-			TRY(put(em->out, "#", 1));
-			TRY(put(em->out, e->value->text, e->value->len));
-			TRY(put(em->out, "\n", 1));
+			TRY(store_put(em->out, "#", 1));
+			TRY(store_put(em->out, e->value->text, e->value->len));
+			TRY(store_put(em->out, "\n", 1));
 			if (at_inline)
 				TRY(put_spaces(em->out, indent));
 			at_inline = false;
 			continue;
 		}
 		at_inline = false;
-		TRY(put(em->out, "-", 1));
+		TRY(store_put(em->out, "-", 1));
 		TRY(fresh_value(em, e->value, indent, true, NULL, 0));
 	}
 out:
@@ -1313,14 +1301,14 @@ static int fresh_value(struct yemit *em, const struct doc_node *v, size_t indent
 	int ret = 0;
 
 	if (v->kind == DOC_SCALAR) {
-		TRY(put(em->out, " ", 1));
+		TRY(store_put(em->out, " ", 1));
 		TRY(fresh_scalar(em, v, child, indent));
 		if (line_comment) {
-			TRY(put(em->out, " #", 2));
-			TRY(put(em->out, line_comment, lc_len));
+			TRY(store_put(em->out, " #", 2));
+			TRY(store_put(em->out, line_comment, lc_len));
 		}
 		if (em->out->len == 0 || em->out->data[em->out->len - 1] != '\n')
-			TRY(put(em->out, "\n", 1));
+			TRY(store_put(em->out, "\n", 1));
 		goto out;
 	}
 	if (is_empty_container(v)) {
@@ -1328,14 +1316,14 @@ static int fresh_value(struct yemit *em, const struct doc_node *v, size_t indent
 		goto out;
 	}
 	if (in_list) {
-		TRY(put(em->out, " ", 1));
+		TRY(store_put(em->out, " ", 1));
 		if (v->kind == DOC_MAP)
 			TRY(fresh_map(em, v, child, true));
 		else
 			TRY(fresh_list(em, v, child, true));
 		goto out;
 	}
-	TRY(put(em->out, "\n", 1));
+	TRY(store_put(em->out, "\n", 1));
 	if (v->kind == DOC_MAP)
 		TRY(fresh_map(em, v, child, false));
 	else
@@ -1489,13 +1477,13 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 			if (start > 0 && p->src[start - 1] == '-')
 				start--;
 		}
-		TRY(put(out, "#", 1));
+		TRY(store_put(out, "#", 1));
 		for (size_t i = 0; i < v->len; i++)
-			TRY(put(out, v->text[i] == '\n' || v->text[i] == '\r' ? " " : &v->text[i], 1));
+			TRY(store_put(out, v->text[i] == '\n' || v->text[i] == '\r' ? " " : &v->text[i], 1));
 		return store_edits_push(&p->ed, start, v->span.end, mark);
 	}
 	if (p->src[start] == '#' && !e->key) {
-		TRY(put(out, "- ", 2)); /* a list comment stored as an element (3.4) */
+		TRY(store_put(out, "- ", 2)); /* a list comment stored as an element (3.4) */
 	} else if (v->type != DOC_STR || !memchr(v->text, '\n', v->len)) {
 		/* a value on a line of its own (after "key:" or "-"): a plain
 		 * scalar there could read as something else, so it moves up */
@@ -1510,7 +1498,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 					 p->src[q - 1] == '\n' || p->src[q - 1] == '\r'))
 				q--;
 			start = q;
-			TRY(put(out, " ", 1));
+			TRY(store_put(out, " ", 1));
 		}
 	}
 	switch (v->type) {
@@ -1534,7 +1522,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		} else if (retypes(v->text, v->len) || !(in_flow ? a.flow_plain : a.block_plain)) {
 			TRY(write_double(out, v->text, v->len));
 		} else {
-			TRY(put(out, v->text, v->len));
+			TRY(store_put(out, v->text, v->len));
 		}
 		break;
 	}
@@ -1545,7 +1533,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		TRY(write_null(out, v->style));
 		break;
 	default:
-		TRY(put(out, v->text, v->len));
+		TRY(store_put(out, v->text, v->len));
 	}
 	ret = store_edits_push(&p->ed, start, v->span.end, mark);
 out:
@@ -1618,7 +1606,7 @@ static int append_new(struct patcher *p, const struct doc_node *map)
 	if (pos < p->len && p->src[pos] == '\n')
 		pos++;
 	if (pos == 0 || (p->src[pos - 1] != '\n' && p->src[pos - 1] != '\r'))
-		TRY(put(&p->ed.pool, "\n", 1));
+		TRY(store_put(&p->ed.pool, "\n", 1));
 	for (size_t i = 0; i < map->count; i++) {
 		const struct doc_entry *e = &map->entries[i];
 
@@ -1626,14 +1614,14 @@ static int append_new(struct patcher *p, const struct doc_node *map)
 			continue;
 		if (e->value->kind == DOC_COMMENT) {
 			TRY(put_spaces(&p->ed.pool, col));
-			TRY(put(&p->ed.pool, "#", 1));
-			TRY(put(&p->ed.pool, e->value->text, e->value->len));
-			TRY(put(&p->ed.pool, "\n", 1));
+			TRY(store_put(&p->ed.pool, "#", 1));
+			TRY(store_put(&p->ed.pool, e->value->text, e->value->len));
+			TRY(store_put(&p->ed.pool, "\n", 1));
 			continue;
 		}
 		TRY(put_spaces(&p->ed.pool, col));
 		TRY(fresh_str(&p->em, e->key, e->key_len, true, 0, 0));
-		TRY(put(&p->ed.pool, ":", 1));
+		TRY(store_put(&p->ed.pool, ":", 1));
 		TRY(fresh_value(&p->em, e->value, col, false, NULL, 0));
 	}
 	ret = store_edits_push(&p->ed, pos, pos, mark);
@@ -1712,7 +1700,7 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 
 		for (size_t i = 0; i < d->count; i++) {
 			if (i)
-				TRY(put(out, "---\n", 4));
+				TRY(store_put(out, "---\n", 4));
 			TRY(fresh_document(&em, d->branches[i]));
 		}
 	}
