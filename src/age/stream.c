@@ -15,7 +15,10 @@
 
 #include "age_int.h"
 
-enum { OPENSSL_FROM_CHUNK = 16 };
+enum {
+	OPENSSL_FROM_CHUNK = 16,
+	SMALL_PAYLOAD = 2048, /* the first read of an encryption (a pool slot) */
+};
 
 struct stream {
 	EVP_CIPHER_CTX *ctx;         /* created at OPENSSL_FROM_CHUNK */
@@ -123,7 +126,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct gs_reader *in, struct gs_writer *out)
 {
 	struct stream s;
-	uint8_t *pt = gs_secure_alloc(AGE_CHUNK_SIZE + 1);
+	uint8_t *pt = gs_secure_alloc(SMALL_PAYLOAD), *big;
 	uint8_t *ct = malloc(AGE_CHUNK_CT_SIZE);
 	size_t carry = 0, got, n;
 	int ret;
@@ -131,6 +134,26 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	ret = stream_init(&s, file_key, nonce, true);
 	if (!ret && (!pt || !ct))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* Most payloads (sops data keys, small files) fit a small buffer: the
+	 * chunk-sized one is taken only when the input is larger. */
+	if (!ret)
+		ret = gs_read_full(in, pt, SMALL_PAYLOAD, &got);
+	if (!ret && got < SMALL_PAYLOAD) {
+		ret = seal_chunk(&s, pt, got, true, ct);
+		if (!ret)
+			ret = out->write(out->ctx, ct, got + AGE_TAG_SIZE);
+		goto out;
+	}
+	if (!ret) {
+		big = gs_secure_alloc(AGE_CHUNK_SIZE + 1);
+		if (big)
+			memcpy(big, pt, got);
+		gs_secure_free(pt);
+		pt = big;
+		carry = got;
+		if (!pt)
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	while (!ret) {
 		/* One byte of look-ahead decides the last-chunk flag, so a
 		 * multiple of 64 KiB never gets an empty final chunk. */
@@ -152,6 +175,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			ret = out->write(out->ctx, ct, n + AGE_TAG_SIZE);
 		break;
 	}
+out:
 	stream_release(&s);
 	gs_secure_free(pt);
 	free(ct);
@@ -162,7 +186,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct age_bufin *in, struct gs_writer *out)
 {
 	struct stream s;
-	uint8_t *pt = gs_secure_alloc(AGE_CHUNK_SIZE);
+	uint8_t *pt = NULL;
 	uint8_t *ct = malloc(AGE_CHUNK_CT_SIZE);
 	const uint8_t *peek;
 	size_t got, avail;
@@ -170,7 +194,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	int ret;
 
 	ret = stream_init(&s, file_key, nonce, false);
-	if (!ret && (!pt || !ct))
+	if (!ret && !ct)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	/* The exact order of spec §6's pseudo-code: the flag is never guessed
 	 * from look-ahead, and a chunk is released before what follows it is
@@ -181,6 +205,11 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			break;
 		if (got == 0) {
 			ret = GS_FAIL(GS_ERR_AGE_PAYLOAD, "truncated payload: missing final chunk");
+			break;
+		}
+		/* sized by the first chunk: a short file needs no 64 KiB buffer */
+		if (!pt && !(pt = gs_secure_alloc(got < AGE_CHUNK_CT_SIZE ? got : AGE_CHUNK_SIZE))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}
 		if (got < AGE_CHUNK_CT_SIZE) {

@@ -68,6 +68,7 @@ void gitfilter_free(struct gitfilter *f)
 	if (f->config)
 		sops_config_free(f->config);
 	age_identity_list_release(&f->ids);
+	git_object_free(f->head_tree);
 	git_index_free(f->index);
 	git_repository_free(f->repo);
 	free(f->workdir);
@@ -165,7 +166,7 @@ int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out
 static int previous_version(struct gitfilter *f, const char *path, struct gs_buf *out)
 {
 	const git_index_entry *e;
-	git_object *obj = NULL;
+	git_object *obj;
 	git_tree *tree = NULL;
 	git_tree_entry *te = NULL;
 	int ret = 0;
@@ -180,16 +181,22 @@ static int previous_version(struct gitfilter *f, const char *path, struct gs_buf
 	e = git_index_get_bypath(f->index, path, 0);
 	if (e)
 		return gitrepo_read_blob(f, &e->id, out);
-	if (git_revparse_single(&obj, f->repo, "HEAD^{tree}") < 0) {
-		git_error_clear();
-		return 0; /* unborn branch */
+	/* HEAD does not move while one git command runs its filter; if it did
+	 * (a rebase), a stale tree only means less reuse, never a wrong value. */
+	if (!f->head_tried) {
+		f->head_tried = true;
+		if (git_revparse_single(&obj, f->repo, "HEAD^{tree}") < 0)
+			git_error_clear(); /* unborn branch */
+		else
+			f->head_tree = obj;
 	}
-	tree = (git_tree *)obj;
+	if (!f->head_tree)
+		return 0;
+	tree = (git_tree *)f->head_tree;
 	if (git_tree_entry_bypath(&te, tree, path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB)
 		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
 	git_error_clear();
 	git_tree_entry_free(te);
-	git_object_free(obj);
 	return ret;
 }
 

@@ -11,6 +11,8 @@
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
+	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	bool head_tried;
 	char *workdir;              /* with a trailing '/' */
 	bool libgit2_ready;
 	bool config_tried;

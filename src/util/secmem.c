@@ -37,7 +37,7 @@ void gs_harden_process(void)
  * header saying where it came from.
  */
 enum {
-	POOL_CLASSES = 7,            /* 64 .. 4096 bytes, header included */
+	POOL_CLASSES = 9,            /* 64 .. 16384 bytes, header included */
 	POOL_MIN_SHIFT = 6,
 	POOL_REGION = 64 * 1024,
 	HEADER = 16,
@@ -259,8 +259,8 @@ uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len)
 	return p;
 }
 
-/* The first block of an arena fits the pool's largest slot (a small
- * document costs no system call); later ones double. */
+/* An arena's first blocks fit the pool's slots (a small document costs no
+ * system call); later ones double. */
 enum { ARENA_BLOCK_MIN = 4096 - 64 };
 
 /* Each new block is twice the last, up to ARENA_BLOCK_MAX: a large

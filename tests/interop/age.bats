@@ -13,7 +13,7 @@ setup() {
 }
 teardown() { teardown_tmp; }
 
-SIZES="0 1 65535 65536 65537 3145728"
+SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 
 @test "gitseal -> age, binary and armored, payload sizes around the chunk size" {
 	for n in $SIZES; do
