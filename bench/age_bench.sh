@@ -11,39 +11,41 @@ age-keygen -o "$work/key" 2>/dev/null
 rcpt=$(age-keygen -y "$work/key")
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$work/plain"
 
-# run LABEL CMD...: best of 3 wall-clock seconds and the peak RSS in KiB
-measure() {
-	local best="" rss=0 t r
-	for _ in 1 2 3; do
-		/usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1
-		read -r t r <"$work/time"
-		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-		[ "$r" -gt "$rss" ] && rss=$r
-	done
-	echo "$best $rss"
+# Peak resident memory (KiB) of one run.
+peak() {
+	/usr/bin/time -f "%M" -o "$work/rss" "$@" >/dev/null 2>&1
+	cat "$work/rss"
 }
 
-row() { # name seconds rss
-	awk -v n="$1" -v s="$2" -v r="$3" -v m="$SIZE_MIB" \
-		'BEGIN { printf "  %-28s %7.3f s  %8.1f MB/s  peak %6.1f MiB\n", n, s, (s > 0 ? m * 1.048576 / s : 0), r / 1024 }'
-}
-
-echo "age throughput on $SIZE_MIB MiB (best of 3)"
-read -r ge gr < <(measure "$BIN" age -r "$rcpt" -o "$work/g.age" "$work/plain")
-read -r ae ar < <(measure age -r "$rcpt" -o "$work/a.age" "$work/plain")
-read -r gd gdr < <(measure "$BIN" age -d -i "$work/key" -o "$work/g.out" "$work/a.age")
-read -r ad adr < <(measure age -d -i "$work/key" -o "$work/a.out" "$work/g.age")
-cmp "$work/plain" "$work/g.out" && cmp "$work/plain" "$work/a.out"
-row "gitseal age encrypt" "$ge" "$gr"
-row "age encrypt" "$ae" "$ar"
-row "gitseal age decrypt" "$gd" "$gdr"
-row "age decrypt" "$ad" "$adr"
-awk -v g="$ge" -v a="$ae" 'BEGIN { printf "  encrypt throughput ratio gitseal/age: %.2fx\n", a / g }'
-awk -v g="$gd" -v a="$ad" 'BEGIN { printf "  decrypt throughput ratio gitseal/age: %.2fx\n", a / g }'
+echo "age throughput on $SIZE_MIB MiB (hyperfine, 5 runs each, same run)"
+age -r "$rcpt" -o "$work/ref.age" "$work/plain"
+hyperfine -N --warmup 1 --runs 5 --export-json "$work/big.json" \
+	--prepare "rm -f $work/g.age $work/a.age $work/g.out $work/a.out" \
+	"$BIN age -r $rcpt -o $work/g.age $work/plain" \
+	"age -r $rcpt -o $work/a.age $work/plain" \
+	"$BIN age -d -i $work/key -o $work/g.out $work/ref.age" \
+	"age -d -i $work/key -o $work/a.out $work/ref.age" >/dev/null
+rm -f "$work/g.age" "$work/a.age" "$work/g.out" "$work/a.out"
+rss_ge=$(peak "$BIN" age -r "$rcpt" -o "$work/g.age" "$work/plain")
+rss_ae=$(peak age -r "$rcpt" -o "$work/a.age" "$work/plain")
+rss_gd=$(peak "$BIN" age -d -i "$work/key" -o "$work/g.out" "$work/ref.age")
+rss_ad=$(peak age -d -i "$work/key" -o "$work/a.out" "$work/ref.age")
+# what was measured also has to be right
+cmp "$work/plain" "$work/g.out"
+age -d -i "$work/key" "$work/g.age" | cmp - "$work/plain"
+node -e '
+const r = require(process.argv[1]).results.map((x) => x.mean);
+const mib = Number(process.argv[2]), rss = process.argv.slice(3).map(Number);
+const names = ["gitseal age encrypt", "age encrypt", "gitseal age decrypt", "age decrypt"];
+r.forEach((t, i) => console.log(`  ${names[i].padEnd(22)} ${t.toFixed(3)} s  ${(mib * 1.048576 / t).toFixed(0).padStart(6)} MB/s  peak ${(rss[i] / 1024).toFixed(1)} MiB`));
+console.log(`  encrypt throughput ratio gitseal/age: ${(r[1] / r[0]).toFixed(2)}x`);
+console.log(`  decrypt throughput ratio gitseal/age: ${(r[3] / r[2]).toFixed(2)}x`);
+' "$work/big.json" "$SIZE_MIB" "$rss_ge" "$rss_ae" "$rss_gd" "$rss_ad"
 
 echo "small file (100 bytes), 200 runs each"
 head -c 100 /dev/urandom >"$work/small"
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/h.json" \
+	--prepare "rm -f $work/s1.age $work/s2.age" \
 	"$BIN age -r $rcpt -o $work/s1.age $work/small" \
 	"age -r $rcpt -o $work/s2.age $work/small" >/dev/null
 node -e '
