@@ -103,6 +103,8 @@ struct sops_file_encrypt_opts {
 	size_t previous_len;
 	const struct age_identity_list *identities; /* to open previous */
 	int indent;                         /* 0 = the store's default */
+	bool convert;                       /* write output_format instead of format */
+	enum doc_format output_format;
 	bool *used_k8s_default;             /* if set: told whether the Secret default applied */
 };
 

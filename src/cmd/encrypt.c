@@ -56,6 +56,8 @@ int cmd_encrypt(int argc, char **argv)
 	o.shamir_threshold = c.shamir_threshold;
 	o.selection = c.selection;
 	o.indent = c.indent;
+	o.convert = c.output_type != NULL;
+	o.output_format = sops_cli_output_format(&c);
 	o.used_k8s_default = &k8s_default;
 	ret = sops_file_encrypt(in.data, in.len, &o, &out);
 	if (!ret && k8s_default)

@@ -106,7 +106,7 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 		emit.indent = o->format == DOC_FORMAT_JSON && o->config->json_indent != -2
 				      ? o->config->json_indent
 				      : o->format == DOC_FORMAT_YAML ? o->config->yaml_indent : 0;
-	ret = store_emit(&d, o->format, &emit, out);
+	ret = store_emit(&d, o->convert ? o->output_format : o->format, &emit, out);
 out:
 	doc_release(&d);
 	return ret;

@@ -211,3 +211,11 @@ YAML
 	run gitseal encrypt --age "$(demo_recipient)" empty.yaml
 	[ "$status" -eq 92 ]
 }
+
+@test "--output-type: a YAML file encrypted to a JSON sops file, and back" {
+	gitseal encrypt --age "$(demo_recipient)" --output-type json app.yaml >enc.json
+	head -c1 enc.json | grep -q '{'
+	grep -q '"sops": {' enc.json
+	gitseal decrypt --output-type yaml enc.json >dec.yaml
+	node "$REPO_ROOT/tests/interop/same_data.mjs" dec.yaml app.yaml
+}
