@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libsodium-dev libssl-dev libyaml-dev libgit2-dev libcurl4-openssl-dev zlib1g-dev
-	libcmocka-dev bats valgrind time hyperfine bsdutils
+	libcmocka-dev bats valgrind time hyperfine bsdutils bc binutils
 	age git-crypt openssh-client git
 )
 NPM_PACKAGES=(age-encryption@0.3.1 sops-age@4.0.2)
@@ -17,8 +17,10 @@ missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js may come from elsewhere than Debian (it then brings its own npm).
+# Node.js may come from elsewhere than Debian (it then brings its own npm);
+# so may python3 (the tests use it to generate inputs).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}" >&2
 	SUDO=""
@@ -37,3 +39,10 @@ if [ $need_npm -eq 1 ]; then
 	echo "install-deps: installing npm packages ${NPM_PACKAGES[*]}" >&2
 	npm install --no-save --no-audit --no-fund --silent "${NPM_PACKAGES[@]}" >/dev/null
 fi
+
+# kubectl (with its kustomize) and kpt come with this machine image, not from
+# Debian: tests/k8s needs them.
+for tool in kubectl kpt; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		echo "install-deps: warning: $tool not found; tests/k8s will fail" >&2
+done
