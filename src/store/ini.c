@@ -423,7 +423,10 @@ static int parse(struct iparser *p)
 	if (p->len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
 		p->pos = 3;
 	else if (p->len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE)))
-		p->pos = 2;
+		/* Skipping a UTF-16 byte order mark without decoding would misread
+		 * the file, and a key that starts with these bytes would not
+		 * survive a round trip (found by fuzz_ini). */
+		return GS_FAIL(GS_ERR_PARSE, "invalid INI: only UTF-8 is supported");
 	while (p->pos < p->len && !ret) {
 		const char *nl = memchr(p->s + p->pos, '\n', p->len - p->pos);
 		size_t ls = p->pos, le = nl ? (size_t)(nl - p->s) : p->len, t;
