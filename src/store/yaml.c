@@ -1465,6 +1465,17 @@ static bool followed_by_break(const struct patcher *p, size_t pos)
 	return pos < p->len && (p->src[pos] == '\n' || p->src[pos] == '\r');
 }
 
+/* Whether render_dirty writes this scalar as a literal block. */
+static bool written_as_block(const struct doc_node *v, bool in_flow)
+{
+	struct scalar_analysis a;
+
+	if (v->type != DOC_STR || in_flow || !memchr(v->text, '\n', v->len))
+		return false;
+	analyze(v->text, v->len, &a);
+	return a.multiline && a.block;
+}
+
 /* A changed scalar, written in place (the patch rules of the store). */
 static int render_dirty(struct patcher *p, const struct doc_entry *e, const struct doc_node *v,
 			bool in_flow)
@@ -1489,9 +1500,11 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 	}
 	if (p->src[start] == '#' && !e->key) {
 		TRY(put(out, "- ", 2)); /* a list comment stored as an element (3.4) */
-	} else if (v->type != DOC_STR || !memchr(v->text, '\n', v->len)) {
+	} else if (!written_as_block(v, in_flow)) {
 		/* a value on a line of its own (after "key:" or "-"): a plain
-		 * scalar there could read as something else, so it moves up */
+		 * scalar there could read as something else, and a quoted one
+		 * may sit where only a block scalar could (column 0), so it
+		 * moves up */
 		size_t q = start, ls = line_start(p->src, start);
 		bool own_line = ls > 0;
 
