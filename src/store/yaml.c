@@ -1252,10 +1252,8 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 			TRY(put(em->out, "#", 1));
 			TRY(put(em->out, c->text, c->len));
 			TRY(put(em->out, "\n", 1));
-			if (at_inline) {
-				TRY(put_spaces(em->out, indent));
-				at_inline = false;
-			}
+			/* the next entry starts a line of its own, indented as usual */
+			at_inline = false;
 			continue;
 		}
 		if (!at_inline)
@@ -1286,8 +1284,6 @@ static int fresh_list(struct yemit *em, const struct doc_node *list, size_t inde
 			TRY(put(em->out, "#", 1));
 			TRY(put(em->out, e->value->text, e->value->len));
 			TRY(put(em->out, "\n", 1));
-			if (at_inline)
-				TRY(put_spaces(em->out, indent));
 			at_inline = false;
 			continue;
 		}

@@ -490,6 +490,25 @@ static void test_patch_quoted_value_moves_up(void **state)
 	doc_release(&d);
 }
 
+/* Found by fuzzing: in the fresh layout, a comment written after "- " was
+ * followed by the indentation twice, so the item's first key sat deeper
+ * than the next one and the output did not load. */
+static void test_fresh_comment_after_dash(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "l:\n- a: #c\n    b: 1\n  c: 2\n", &d);
+	gs_buf_release(&d.source);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "l:\n    - #c\n      a:\n        b: 1\n      c: 2\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 static void test_errors_and_limits(void **state)
 {
 	char *deep;
@@ -617,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_limits),
 		cmocka_unit_test(test_patch_float_stays_float),
 		cmocka_unit_test(test_patch_quoted_value_moves_up),
+		cmocka_unit_test(test_fresh_comment_after_dash),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
