@@ -1247,10 +1247,8 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 			TRY(store_put(em->out, "#", 1));
 			TRY(store_put(em->out, c->text, c->len));
 			TRY(store_put(em->out, "\n", 1));
-			if (at_inline) {
-				TRY(put_spaces(em->out, indent));
-				at_inline = false;
-			}
+			/* the next entry starts a line of its own, indented as usual */
+			at_inline = false;
 			continue;
 		}
 		if (!at_inline)
@@ -1281,8 +1279,6 @@ static int fresh_list(struct yemit *em, const struct doc_node *list, size_t inde
 			TRY(store_put(em->out, "#", 1));
 			TRY(store_put(em->out, e->value->text, e->value->len));
 			TRY(store_put(em->out, "\n", 1));
-			if (at_inline)
-				TRY(put_spaces(em->out, indent));
 			at_inline = false;
 			continue;
 		}
@@ -1460,12 +1456,35 @@ static bool followed_by_break(const struct patcher *p, size_t pos)
 	return pos < p->len && (p->src[pos] == '\n' || p->src[pos] == '\r');
 }
 
+/* Where a comment starts in src[from, to): a '#' at the start or after a
+ * space or tab; to when there is none. A '#' inside quotes counts too:
+ * the caller then only places a value more conservatively. */
+static size_t comment_start(const uint8_t *src, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++) {
+		if (src[k] == '#' && (k == from || src[k - 1] == ' ' || src[k - 1] == '\t'))
+			return k;
+	}
+	return to;
+}
+
+/* Whether render_dirty writes this scalar as a literal block. */
+static bool written_as_block(const struct doc_node *v, bool in_flow)
+{
+	struct scalar_analysis a;
+
+	if (v->type != DOC_STR || in_flow || !memchr(v->text, '\n', v->len))
+		return false;
+	analyze(v->text, v->len, &a);
+	return a.multiline && a.block;
+}
+
 /* A changed scalar, written in place (the patch rules of the store). */
 static int render_dirty(struct patcher *p, const struct doc_entry *e, const struct doc_node *v,
 			bool in_flow)
 {
 	struct gs_buf *out = &p->ed.pool;
-	size_t mark = out->len, start = v->span.start;
+	size_t mark = out->len, start = v->span.start, end = v->span.end;
 	int style = v->style & YSTYLE_MASK;
 	int ret = 0;
 
@@ -1484,9 +1503,11 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 	}
 	if (p->src[start] == '#' && !e->key) {
 		TRY(store_put(out, "- ", 2)); /* a list comment stored as an element (3.4) */
-	} else if (v->type != DOC_STR || !memchr(v->text, '\n', v->len)) {
+	} else if (!written_as_block(v, in_flow)) {
 		/* a value on a line of its own (after "key:" or "-"): a plain
-		 * scalar there could read as something else, so it moves up */
+		 * scalar there could read as something else, and a quoted one
+		 * may sit where only a block scalar could (column 0), so it
+		 * moves up */
 		size_t q = start, ls = line_start(p->src, start);
 		bool own_line = ls > 0;
 
@@ -1494,9 +1515,41 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 			if (p->src[k] != ' ' && p->src[k] != '\t')
 				own_line = false;
 		if (own_line) {
-			while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t' ||
-					 p->src[q - 1] == '\n' || p->src[q - 1] == '\r'))
-				q--;
+			bool past_comment = false;
+
+			/* up to the end of the content before it, past comment
+			 * lines; before a comment that ends that content's line */
+			for (;;) {
+				size_t ls2, cs, k;
+
+				while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t' ||
+						 p->src[q - 1] == '\n' || p->src[q - 1] == '\r'))
+					q--;
+				if (q == 0)
+					break;
+				ls2 = line_start(p->src, q - 1);
+				cs = comment_start(p->src, ls2, q);
+				if (cs == q)
+					break;
+				past_comment = true;
+				for (k = ls2; k < cs && (p->src[k] == ' ' || p->src[k] == '\t'); k++)
+					;
+				if (k == cs) {
+					q = ls2;
+					continue;
+				}
+				while (p->src[cs - 1] == ' ' || p->src[cs - 1] == '\t')
+					cs--;
+				q = cs;
+				break;
+			}
+			if (q == 0) {
+				q = start;
+			} else if (past_comment) {
+				/* the value's own line keeps only its spaces */
+				TRY(store_edits_push(&p->ed, start, end, mark));
+				end = q;
+			}
 			start = q;
 			TRY(store_put(out, " ", 1));
 		}
@@ -1535,7 +1588,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 	default:
 		TRY(store_put(out, v->text, v->len));
 	}
-	ret = store_edits_push(&p->ed, start, v->span.end, mark);
+	ret = store_edits_push(&p->ed, start, end, mark);
 out:
 	return ret;
 }

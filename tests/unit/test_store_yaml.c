@@ -466,6 +466,78 @@ static void test_many_keys_and_late_duplicate(void **state)
 	gs_buf_release(&text);
 }
 
+/* Found by fuzzing: a block scalar whose '|' sits at column 0 on the line
+ * after its key, changed to text that cannot be a literal block (a space
+ * before a line break), was written as a quoted scalar at column 0: a file
+ * that no longer loads. A quoted value moves up to its key. */
+static void test_patch_quoted_value_moves_up(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_entry *e;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: \n|\n  x\nb: 1\n", &d);
+	e = find(d.branches[0], "a");
+	assert_string_equal(e->value->text, "x\n");
+	assert_int_equal(doc_scalar_set(&d, e->value, DOC_STR, ": \\ \n", 5), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a: \": \\\\ \\n\"\nb: 1\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_string_equal(find(again.branches[0], "a")->value->text, ": \\ \n");
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* Found by fuzzing: in the fresh layout, a comment written after "- " was
+ * followed by the indentation twice, so the item's first key sat deeper
+ * than the next one and the output did not load. */
+static void test_fresh_comment_after_dash(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "l:\n- a: #c\n    b: 1\n  c: 2\n", &d);
+	gs_buf_release(&d.source);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "l:\n    - #c\n      a:\n        b: 1\n      c: 2\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* Found by fuzzing: a changed value on a line of its own moved up onto
+ * the line above even when that line was a comment, and became part of
+ * the comment. It now goes before the comment, past whole comment lines. */
+static void patch_one(const char *in, const char *value, const char *want)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_entry *e;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	e = find(d.branches[0], "a");
+	assert_int_equal(doc_scalar_set(&d, e->value, DOC_STR, value, strlen(value)), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, want);
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_string_equal(find(again.branches[0], "a")->value->text, value);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_patch_value_below_comment(void **state)
+{
+	(void)state;
+	patch_one("a:\n# c\n  x\nb: 1\n", "y z", "a: y z\n# c\n  \nb: 1\n");
+	patch_one("a: # c\n  x\nb: 1\n", "y z", "a: y z # c\n  \nb: 1\n");
+	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
+}
+
 static void test_errors_and_limits(void **state)
 {
 	char *deep;
@@ -592,6 +664,9 @@ int main(void)
 		cmocka_unit_test(test_encrypted_comments_patch),
 		cmocka_unit_test(test_errors_and_limits),
 		cmocka_unit_test(test_patch_float_stays_float),
+		cmocka_unit_test(test_patch_quoted_value_moves_up),
+		cmocka_unit_test(test_fresh_comment_after_dash),
+		cmocka_unit_test(test_patch_value_below_comment),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
