@@ -1546,8 +1546,13 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 			if (q == 0) {
 				q = start;
 			} else if (past_comment) {
-				/* the value's own line keeps only its spaces */
-				TRY(store_edits_push(&p->ed, start, end, mark));
+				/* the value's own line goes, up to what follows the
+				 * value on it (a tab left alone on a line is an error) */
+				size_t e2 = end;
+
+				while (e2 < p->len && (p->src[e2] == ' ' || p->src[e2] == '\t'))
+					e2++;
+				TRY(store_edits_push(&p->ed, ls, e2, mark));
 				end = q;
 			}
 			start = q;

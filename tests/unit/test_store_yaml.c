@@ -533,8 +533,11 @@ static void patch_one(const char *in, const char *value, const char *want)
 static void test_patch_value_below_comment(void **state)
 {
 	(void)state;
-	patch_one("a:\n# c\n  x\nb: 1\n", "y z", "a: y z\n# c\n  \nb: 1\n");
-	patch_one("a: # c\n  x\nb: 1\n", "y z", "a: y z # c\n  \nb: 1\n");
+	patch_one("a:\n# c\n  x\nb: 1\n", "y z", "a: y z\n# c\n\nb: 1\n");
+	patch_one("a: # c\n  x\nb: 1\n", "y z", "a: y z # c\n\nb: 1\n");
+	/* what followed the value on its line: a tab alone would not load */
+	patch_one("a: # c\n  x \t\nb: 1\n", "y z", "a: y z # c\n\nb: 1\n");
+	patch_one("a: # c\n  x # d\nb: 1\n", "y z", "a: y z # c\n# d\nb: 1\n");
 	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
 }
 
