@@ -218,7 +218,7 @@ static int held_write(void *ctx, const uint8_t *buf, size_t n)
 	return w.write(w.ctx, buf, n);
 }
 
-static int run_decrypt(struct age_opts *o, FILE *in, FILE *out_file, struct gs_writer *sink)
+static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
 	struct age_identity_list ids = { 0 };
 	struct peek_reader peek = { 0 };
@@ -230,7 +230,6 @@ static int run_decrypt(struct age_opts *o, FILE *in, FILE *out_file, struct gs_w
 	ret = load_identities(o, &ids);
 	if (ret)
 		goto out;
-	(void)out_file;
 	peek.f = in;
 	peek.head = head;
 	peek.head_len = fread(head, 1, sizeof(head), in);
@@ -332,7 +331,7 @@ int cmd_age(int argc, char **argv)
 		sink = gs_writer_to_file(stdout);
 	}
 
-	ret = o.decrypt ? run_decrypt(&o, in, stdout, &sink) : run_encrypt(&o, in, &sink);
+	ret = o.decrypt ? run_decrypt(&o, in, &sink) : run_encrypt(&o, in, &sink);
 
 	if (!to_stdout) {
 		if (!ret)
