@@ -32,6 +32,10 @@ enum sops_selection_kind {
 	SOPS_SEL_ENCRYPTED_COMMENT_REGEX,
 };
 
+/* The metadata key (and .sops.yaml option) of a selection kind, e.g.
+ * "encrypted_regex"; NULL for SOPS_SEL_NONE. */
+const char *sops_selection_key(enum sops_selection_kind kind);
+
 struct sops_selection {
 	enum sops_selection_kind kind;
 	char *value; /* malloc'd; suffix or regex */

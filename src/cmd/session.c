@@ -159,17 +159,6 @@ static bool has_list(const struct doc_node *map, const char *key)
 
 static int read_metadata_summary(struct sops_session *s)
 {
-	static const struct {
-		const char *key;
-		enum sops_selection_kind kind;
-	} selections[] = {
-		{ "unencrypted_suffix", SOPS_SEL_UNENCRYPTED_SUFFIX },
-		{ "encrypted_suffix", SOPS_SEL_ENCRYPTED_SUFFIX },
-		{ "unencrypted_regex", SOPS_SEL_UNENCRYPTED_REGEX },
-		{ "encrypted_regex", SOPS_SEL_ENCRYPTED_REGEX },
-		{ "unencrypted_comment_regex", SOPS_SEL_UNENCRYPTED_COMMENT_REGEX },
-		{ "encrypted_comment_regex", SOPS_SEL_ENCRYPTED_COMMENT_REGEX },
-	};
 	struct doc_entry *meta, *e;
 	int ret = 0;
 
@@ -200,10 +189,10 @@ static int read_metadata_summary(struct sops_session *s)
 	if (!ret && (e = doc_map_find(meta->value, "shamir_threshold")) && e->value &&
 	    e->value->kind == DOC_SCALAR)
 		s->shamir_threshold = atoi(e->value->text);
-	for (size_t i = 0; !ret && i < sizeof(selections) / sizeof(selections[0]); i++) {
-		e = doc_map_find(meta->value, selections[i].key);
+	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; !ret && k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++) {
+		e = doc_map_find(meta->value, sops_selection_key((enum sops_selection_kind)k));
 		if (e && e->value->kind == DOC_SCALAR && e->value->len) {
-			s->selection.kind = selections[i].kind;
+			s->selection.kind = (enum sops_selection_kind)k;
 			s->selection.value = strndup(e->value->text, e->value->len);
 			if (!s->selection.value)
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");

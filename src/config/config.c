@@ -117,15 +117,6 @@ static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char **
 	return ret;
 }
 
-static const char *const selection_names[] = {
-	[SOPS_SEL_UNENCRYPTED_SUFFIX] = "unencrypted_suffix",
-	[SOPS_SEL_ENCRYPTED_SUFFIX] = "encrypted_suffix",
-	[SOPS_SEL_UNENCRYPTED_REGEX] = "unencrypted_regex",
-	[SOPS_SEL_ENCRYPTED_REGEX] = "encrypted_regex",
-	[SOPS_SEL_UNENCRYPTED_COMMENT_REGEX] = "unencrypted_comment_regex",
-	[SOPS_SEL_ENCRYPTED_COMMENT_REGEX] = "encrypted_comment_regex",
-};
-
 static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *out, int depth)
 {
 	yaml_node_t *merge;
@@ -205,7 +196,7 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++) {
-		n = map_get(p, r, selection_names[k]);
+		n = map_get(p, r, sops_selection_key((enum sops_selection_kind)k));
 		if (is_null(n) || !(s = scalar(n)) || !*s)
 			continue;
 		if (rule->selection.kind != SOPS_SEL_NONE)

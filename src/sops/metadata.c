@@ -17,6 +17,11 @@ static const char *const selection_keys[] = {
 	[SOPS_SEL_ENCRYPTED_COMMENT_REGEX] = "encrypted_comment_regex",
 };
 
+const char *sops_selection_key(enum sops_selection_kind kind)
+{
+	return kind <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX ? selection_keys[kind] : NULL;
+}
+
 /* Key types gitseal keeps as they are but cannot use. */
 static const char *const raw_key_types[] = { "azure_kv", "gcp_kms", "hckms", "kms", "pgp" };
 
