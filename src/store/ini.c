@@ -655,10 +655,15 @@ static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred
  * -1 when readKeyName could not give it back (go-ini writes it anyway). */
 static int key_quote(const char *k, size_t n)
 {
+	const uint8_t *u = (const uint8_t *)k;
+	/* bytes that would read as a byte order mark at the start of a file */
+	bool bom = (n >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE))) ||
+		   (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF);
+
 	if (!n || has(k, n, '\n') || spaced(k, n) || (n == 1 && k[0] == '-'))
 		return -1;
 	if (!has(k, n, '=') && !has(k, n, ':') && !has(k, n, '"') && !has(k, n, '`') &&
-	    k[0] != '[' && k[0] != '#' && k[0] != ';')
+	    k[0] != '[' && k[0] != '#' && k[0] != ';' && !bom)
 		return 0;
 	if (!has(k, n, '`'))
 		return 1;

@@ -1383,6 +1383,13 @@ static bool yaml_patchable(const struct doc_node *n)
 	/* a copy made for an alias has no source of its own */
 	if (n->span.start == DOC_NO_POS)
 		return !any_change(n);
+	/* Comments inside a flow collection run to the end of their line, so
+	 * text patched in around them can end up commented out (fuzz_yaml):
+	 * such a collection, once changed, is written afresh. */
+	if (n->flow && any_change(n))
+		for (size_t i = 0; i < n->count; i++)
+			if (n->entries[i].value->kind == DOC_COMMENT)
+				return false;
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 

@@ -254,6 +254,24 @@ static void test_utf16_refused(void **state)
 	assert_int_equal(load_err(DOC_FORMAT_INI, "\xef\xbb\xbf[s]\na = b\n"), 0);
 }
 
+/* fuzz_ini: a key that starts with those bytes is quoted when written, so
+ * the file it lands in does not start like a UTF-16 one. */
+static void test_key_with_bom_bytes(void **state)
+{
+	struct gs_buf out;
+	struct doc d, again;
+
+	(void)state;
+	load_ok(DOC_FORMAT_INI, "\"\xfe\xff\xffTd\" = v\n", &d);
+	gs_buf_release(&d.source); /* fresh layout */
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_int_equal(out.data[0], '`');
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_metadata_layout),
 		cmocka_unit_test(test_utf16_refused),
+		cmocka_unit_test(test_key_with_bom_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

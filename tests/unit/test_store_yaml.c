@@ -541,6 +541,29 @@ static void test_patch_value_below_comment(void **state)
 	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
 }
 
+/* fuzz_yaml: a comment inside a flow collection runs to the end of its
+ * line; a changed collection holding one is written afresh and loads. */
+static void test_patch_flow_with_comment(void **state)
+{
+	struct gs_buf out;
+	struct doc d, again;
+	struct doc_node *list;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: [x, # note\n  y]\nb: 1\n", &d);
+	list = find(d.branches[0], "a")->value;
+	for (size_t i = 0; i < list->count; i++)
+		assert_int_equal(doc_scalar_set(&d, list->entries[i].value, DOC_STR, "ENC[z]", 6), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, 0, &out);
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	list = find(again.branches[0], "a")->value;
+	assert_int_equal(list->entries[0].value->kind == DOC_COMMENT ? list->count - 1 : list->count, 2);
+	assert_non_null(strstr((const char *)out.data, "ENC[z]"));
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 static void test_errors_and_limits(void **state)
 {
 	char *deep;
@@ -670,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_patch_quoted_value_moves_up),
 		cmocka_unit_test(test_fresh_comment_after_dash),
 		cmocka_unit_test(test_patch_value_below_comment),
+		cmocka_unit_test(test_patch_flow_with_comment),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
