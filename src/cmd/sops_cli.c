@@ -88,7 +88,12 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 			}
 			if (matched)
 				continue;
-			if (flag_is(&it, "i", "in-place")) {
+			if (flag_is(&it, "h", "help")) {
+				printf("usage: gitseal %s [flags] FILE ...\n"
+				       "The flags, environment variables and exit codes are sops's "
+				       "(see README.md and docs/exit-codes.md).\n", c->command);
+				exit(EXIT_OK);
+			} else if (flag_is(&it, "i", "in-place")) {
 				c->in_place = true;
 			} else if (flag_is(&it, NULL, "output")) {
 				if (!(ret = VALUE()))
