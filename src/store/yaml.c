@@ -1168,7 +1168,8 @@ static int fresh_str(struct yemit *em, const char *s, size_t len, bool key, size
 
 	analyze(s, len, &a);
 	if (a.multiline) {
-		if (!key && a.block)
+		/* an indentation indicator is a single digit */
+		if (!key && a.block && block_indent - parent <= 9)
 			return write_literal(em->out, s, len, block_indent, block_indent - parent,
 					     false);
 		return write_double(em->out, s, len);
@@ -1573,7 +1574,9 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		analyze(v->text, v->len, &a);
 		if (a.multiline) {
 			size_t col = owner_col(p, e, v);
-			size_t ind = e->key ? col + p->doc_indent : col + 2;
+			/* an indentation indicator is one digit (fuzz_yaml: a file
+			 * indented by 10 got "|10", which does not load) */
+			size_t ind = e->key && p->doc_indent <= 9 ? col + p->doc_indent : col + 2;
 
 			if (!in_flow && a.block)
 				TRY(write_literal(out, v->text, v->len, ind, ind - col,

@@ -541,6 +541,15 @@ static void test_patch_value_below_comment(void **state)
 	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
 }
 
+/* fuzz_yaml: a file indented by 10 gave a literal block the indicator
+ * "|10", which is not YAML; the block now steps in by 2. */
+static void test_patch_block_in_wide_indent(void **state)
+{
+	(void)state;
+	patch_one("b:\n          x: 1\na: y\n", " first\nsecond\n",
+		  "b:\n          x: 1\na: |2\n   first\n  second\n");
+}
+
 /* fuzz_yaml: a comment inside a flow collection runs to the end of its
  * line; a changed collection holding one is written afresh and loads. */
 static void test_patch_flow_with_comment(void **state)
@@ -694,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_fresh_comment_after_dash),
 		cmocka_unit_test(test_patch_value_below_comment),
 		cmocka_unit_test(test_patch_flow_with_comment),
+		cmocka_unit_test(test_patch_block_in_wide_indent),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
