@@ -1412,12 +1412,36 @@ static bool yaml_patchable(const struct doc_node *n)
 	return true;
 }
 
+/* Where a key's node starts: before its tag and anchor, if any (fuzz_yaml:
+ * "!t\tkey: v" put appended entries at the key's column, not the tag's). */
+static size_t node_start(const struct patcher *p, size_t key_start)
+{
+	size_t ls = line_start(p->src, key_start), pos = key_start;
+
+	for (;;) {
+		size_t q = pos, t;
+
+		while (q > ls && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t'))
+			q--;
+		t = q;
+		while (t > ls && p->src[t - 1] != ' ' && p->src[t - 1] != '\t')
+			t--;
+		if (t == q || (p->src[t] != '!' && p->src[t] != '&'))
+			return pos;
+		pos = t;
+	}
+}
+
 static size_t first_key_col(const struct patcher *p, const struct doc_node *map)
 {
-	for (size_t i = 0; i < map->count; i++)
-		if (map->entries[i].key_span.start != DOC_NO_POS)
-			return map->entries[i].key_span.start -
-			       line_start(p->src, map->entries[i].key_span.start);
+	for (size_t i = 0; i < map->count; i++) {
+		size_t start = map->entries[i].key_span.start;
+
+		if (start != DOC_NO_POS) {
+			start = node_start(p, start);
+			return start - line_start(p->src, start);
+		}
+	}
 	return 0;
 }
 

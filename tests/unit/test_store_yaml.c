@@ -541,6 +541,32 @@ static void test_patch_value_below_comment(void **state)
 	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
 }
 
+/* fuzz_yaml: an entry appended to a map whose first key carries a tag or
+ * an anchor goes to the column of that tag, not of the key after it. */
+static void test_append_after_tagged_key(void **state)
+{
+	static const char *const inputs[] = { "&k a: 1\nb: 2\n", "!!str\ta: 1\nb: 2\n" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct doc d, again;
+		struct gs_buf out;
+		struct doc_node *v;
+
+		load_ok(DOC_FORMAT_YAML, inputs[i], &d);
+		v = doc_new_scalar(&d, DOC_INT, "3", 1);
+		assert_non_null(v);
+		assert_non_null(doc_append(&d, d.branches[0], "c", 1, v));
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		assert_non_null(strstr((const char *)out.data, "\nc: 3\n"));
+		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+		assert_non_null(find(again.branches[0], "c"));
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -704,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_patch_value_below_comment),
 		cmocka_unit_test(test_patch_flow_with_comment),
 		cmocka_unit_test(test_patch_block_in_wide_indent),
+		cmocka_unit_test(test_append_after_tagged_key),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
