@@ -1541,7 +1541,10 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		 * may sit where only a block scalar could (column 0), so it
 		 * moves up */
 		size_t q = start, ls = line_start(p->src, start);
-		bool own_line = ls > 0;
+		/* inside [...] or {...} a value may stay on its own line, and
+		 * moving it up could land it in a "#..." that is a comment only
+		 * on that line (fuzz_yaml) */
+		bool own_line = ls > 0 && !in_flow;
 
 		for (size_t k = ls; k < start; k++)
 			if (p->src[k] != ' ' && p->src[k] != '\t')

@@ -541,6 +541,32 @@ static void test_patch_value_below_comment(void **state)
 	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
 }
 
+/* fuzz_yaml: a flow value on a line of its own stays there; moved up it
+ * landed after "#W", which is a key where it was and a comment after " ". */
+static void test_flow_value_stays_on_its_line(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_node *list, *item = NULL;
+
+	(void)state;
+	/* "#W" right after "[" starts a comment; the quoted item sits below it */
+	load_ok(DOC_FORMAT_YAML, "k:\t&x [#W\t:\n\"v]w\",i'C] \n", &d);
+	list = find(d.branches[0], "k")->value;
+	for (size_t i = 0; i < list->count && !item; i++)
+		if (list->entries[i].value->kind == DOC_SCALAR)
+			item = list->entries[i].value;
+	assert_non_null(item);
+	assert_string_equal(item->text, "v]w");
+	assert_int_equal(doc_scalar_set(&d, item, DOC_STR, "ENC[z]", 6), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_non_null(strstr((const char *)out.data, "\n\"ENC[z]\""));
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: an entry appended to a map whose first key carries a tag or
  * an anchor goes to the column of that tag, not of the key after it. */
 static void test_append_after_tagged_key(void **state)
@@ -731,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_patch_flow_with_comment),
 		cmocka_unit_test(test_patch_block_in_wide_indent),
 		cmocka_unit_test(test_append_after_tagged_key),
+		cmocka_unit_test(test_flow_value_stays_on_its_line),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
