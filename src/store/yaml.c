@@ -98,6 +98,10 @@ static void analyze(const char *text, size_t len, struct scalar_analysis *a)
 	bool leading_space = false, leading_break = false, trailing_space = false,
 	     trailing_break = false, break_space = false, space_break = false;
 	bool prev_space = false, prev_break = false, preceded_ws = true;
+	/* \r, NEL, LS and PS break lines for a YAML reader, but a literal block
+	 * is written line by line at '\n' only (fuzz_yaml: an LS inside a
+	 * block ended its indentation) */
+	bool odd_break = false;
 
 	memset(a, 0, sizeof(*a));
 	if (len == 0) {
@@ -143,8 +147,11 @@ static void analyze(const char *text, size_t len, struct scalar_analysis *a)
 		}
 		if (!is_printable(s + i, n) && !is_break_at(s, len, i))
 			special = true;
-		if (is_break_at(s, len, i))
+		if (is_break_at(s, len, i)) {
 			line_breaks = true;
+			if (c != '\n')
+				odd_break = true;
+		}
 		if (c == ' ') {
 			if (first)
 				leading_space = true;
@@ -173,7 +180,7 @@ static void analyze(const char *text, size_t len, struct scalar_analysis *a)
 	a->flow_plain = a->block_plain = a->single_quoted = a->block = true;
 	if (leading_space || leading_break || trailing_space || trailing_break)
 		a->flow_plain = a->block_plain = false;
-	if (trailing_space)
+	if (trailing_space || odd_break)
 		a->block = false;
 	if (break_space)
 		a->flow_plain = a->block_plain = a->single_quoted = false;

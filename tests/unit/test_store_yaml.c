@@ -567,6 +567,31 @@ static void test_flow_value_stays_on_its_line(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a line separator (U+2028) inside a multi-line value broke a
+ * literal block; such a value is written double-quoted. */
+static void test_line_separator_not_in_block(void **state)
+{
+	static const char value[] = "a\xe2\x80\xa8" "b\nc\n";
+
+	(void)state;
+	for (int fresh = 0; fresh < 2; fresh++) {
+		struct doc d, again;
+		struct gs_buf out;
+
+		load_ok(DOC_FORMAT_YAML, "x: 1\n", &d);
+		assert_int_equal(doc_scalar_set(&d, find(d.branches[0], "x")->value, DOC_STR, value,
+						strlen(value)), 0);
+		if (fresh)
+			gs_buf_release(&d.source);
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+		assert_string_equal(find(again.branches[0], "x")->value->text, value);
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* fuzz_yaml: an entry appended to a map whose first key carries a tag or
  * an anchor goes to the column of that tag, not of the key after it. */
 static void test_append_after_tagged_key(void **state)
@@ -758,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_patch_block_in_wide_indent),
 		cmocka_unit_test(test_append_after_tagged_key),
 		cmocka_unit_test(test_flow_value_stays_on_its_line),
+		cmocka_unit_test(test_line_separator_not_in_block),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
