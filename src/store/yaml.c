@@ -1649,7 +1649,8 @@ static size_t node_end(const struct doc_node *v)
 
 static int cut_entry(struct patcher *p, const struct doc_node *map, const struct doc_entry *e)
 {
-	size_t start = e->key_span.start, end = node_end(e->value);
+	/* the key's tag and anchor go with it (fuzz_yaml: "!\tsops:" left "!\t") */
+	size_t start = node_start(p, e->key_span.start), end = node_end(e->value);
 	size_t ls = line_start(p->src, start);
 	bool only_blanks = true;
 

@@ -618,6 +618,38 @@ static void test_append_after_tagged_key(void **state)
 	}
 }
 
+/* fuzz_yaml: removing an entry whose key carries a tag or an anchor left
+ * the tag behind, and it then tagged the next key written there. */
+static void test_remove_tagged_key(void **state)
+{
+	static const char *const inputs[] = { "\n!\t\n!\tsops: 1\n", "a: 1\n&k sops: 2\n",
+					      "!t sops: 1\na: 2\n" };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct doc d, again;
+		struct gs_buf out;
+		struct doc_entry *meta;
+		struct doc_node *v;
+
+		load_ok(DOC_FORMAT_YAML, inputs[i], &d);
+		meta = find(d.branches[0], "sops");
+		meta->removed = true;
+		v = doc_new_scalar(&d, DOC_INT, "3", 1);
+		assert_non_null(v);
+		assert_non_null(doc_append(&d, d.branches[0], "sops", 4, v));
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		assert_null(strstr((const char *)out.data, "!t"));
+		assert_null(strstr((const char *)out.data, "&k"));
+		assert_non_null(strstr((const char *)out.data, "\nsops: 3\n"));
+		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+		assert_string_equal(find(again.branches[0], "sops")->value->text, "3");
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -784,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_append_after_tagged_key),
 		cmocka_unit_test(test_flow_value_stays_on_its_line),
 		cmocka_unit_test(test_line_separator_not_in_block),
+		cmocka_unit_test(test_remove_tagged_key),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
