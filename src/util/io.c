@@ -89,16 +89,19 @@ int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
 	return 0;
 }
 
-/* Input is gathered in blocks and copied once at the end: growing one
- * buffer by doubling would map up to three times the input (old and new
- * buffer) and, near the limit, twice the limit for a file that is refused
- * anyway. Blocks are secure memory when the buffer is (plaintext input). */
-enum { READ_BLOCK = 1024 * 1024 };
+/* Input of unknown length (a pipe) is gathered in blocks and copied once
+ * at the end: growing one buffer by doubling would map up to three times
+ * the input (old and new buffer) and, near the limit, twice the limit for
+ * a file that is refused anyway. Blocks start small and double, so a short
+ * input does not lock a megabyte; they are secure memory when the buffer is
+ * (plaintext input). */
+enum { FIRST_BLOCK = 16 * 1024 - 64, LAST_BLOCK = 1024 * 1024 };
 
 struct read_block {
 	struct read_block *next;
 	size_t len;
-	uint8_t data[READ_BLOCK];
+	size_t cap;
+	uint8_t data[];
 };
 
 static void read_blocks_free(struct read_block *head, bool secure)
@@ -117,37 +120,71 @@ static void read_blocks_free(struct read_block *head, bool secure)
 	}
 }
 
+/* A regular file is read straight into the buffer, sized once from its
+ * length; *complete says the file ended there (it may have grown since). */
+static int read_known_size(FILE *f, const char *path, struct gs_buf *b, size_t size, bool *complete)
+{
+	size_t n;
+	int probe, ret;
+
+	*complete = false;
+	if ((ret = gs_buf_reserve_upto(b, size, b->len + size + 1)))
+		return ret;
+	n = fread(b->data + b->len, 1, size, f);
+	b->len += n;
+	b->data[b->len] = 0;
+	if (n < size) {
+		*complete = !ferror(f);
+		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno)) : 0;
+	}
+	probe = fgetc(f);
+	if (probe == EOF) {
+		*complete = !ferror(f);
+		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno)) : 0;
+	}
+	return ungetc(probe, f) == EOF ? GS_FAIL(GS_ERR_IO, "cannot read '%s'", path) : 0;
+}
+
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	struct read_block *head = NULL, **tail = &head, *cur = NULL;
 	struct stat st;
-	size_t n, total = 0;
+	size_t n, total = 0, block = FIRST_BLOCK;
+	bool complete = false;
 	int ret = 0;
 
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
 			       "cannot open '%s': %s", path, strerror(errno));
-	/* a regular file that is too large fails before it is read */
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max - b->len &&
-	    b->len <= max) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
-		goto out;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		/* a regular file that is too large fails before it is read */
+		if ((uint64_t)st.st_size > max - b->len && b->len <= max) {
+			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+			goto out;
+		}
+		if ((ret = read_known_size(f, path, b, (size_t)st.st_size, &complete)) || complete)
+			goto out;
 	}
 	for (;;) {
-		if (!cur || cur->len == READ_BLOCK) {
+		if (!cur || cur->len == cur->cap) {
 			/* blocks are as secret as the buffer they fill */
-			cur = b->secure ? gs_secure_alloc(sizeof(*cur)) : malloc(sizeof(*cur));
+			size_t bytes = sizeof(*cur) + block;
+
+			cur = b->secure ? gs_secure_alloc(bytes) : malloc(bytes);
 			if (!cur) {
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 				goto out;
 			}
 			cur->next = NULL;
 			cur->len = 0;
+			cur->cap = block;
 			*tail = cur;
 			tail = &cur->next;
+			if (block < LAST_BLOCK)
+				block *= 2;
 		}
-		n = fread(cur->data + cur->len, 1, READ_BLOCK - cur->len, f);
+		n = fread(cur->data + cur->len, 1, cur->cap - cur->len, f);
 		if (n == 0)
 			break;
 		if (b->len + total + n > max) {
