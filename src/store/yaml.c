@@ -1518,6 +1518,35 @@ static bool written_as_block(const struct doc_node *v, bool in_flow)
 	return a.multiline && a.block;
 }
 
+/* A plain scalar swallows the blank lines after it, tabs and all; once it
+ * is written another way, moved or cut, a tab on such a line is an error
+ * (fuzz_yaml), so those lines are emptied. */
+static int clear_tabbed_blank_lines(struct patcher *p, size_t end)
+{
+	size_t q = end;
+
+	while (q < p->len && (p->src[q] == ' ' || p->src[q] == '\t'))
+		q++;
+	while (q < p->len && (p->src[q] == '\n' || p->src[q] == '\r')) {
+		size_t ls, k;
+		bool tab = false;
+
+		q += p->src[q] == '\r' && q + 1 < p->len && p->src[q + 1] == '\n' ? 2 : 1;
+		for (ls = k = q; k < p->len && (p->src[k] == ' ' || p->src[k] == '\t'); k++)
+			tab |= p->src[k] == '\t';
+		if (k < p->len && p->src[k] != '\n' && p->src[k] != '\r')
+			return 0;
+		if (tab) {
+			int ret = store_edits_push(&p->ed, ls, k, p->ed.pool.len);
+
+			if (ret)
+				return ret;
+		}
+		q = k;
+	}
+	return 0;
+}
+
 /* A changed scalar, written in place (the patch rules of the store). */
 static int render_dirty(struct patcher *p, const struct doc_entry *e, const struct doc_node *v,
 			bool in_flow)
@@ -1638,6 +1667,8 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		TRY(store_put(out, v->text, v->len));
 	}
 	ret = store_edits_push(&p->ed, start, end, mark);
+	if (!ret && style == YSTYLE_PLAIN && !in_flow)
+		ret = clear_tabbed_blank_lines(p, v->span.end);
 out:
 	return ret;
 }
@@ -1653,6 +1684,8 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 	size_t start = node_start(p, e->key_span.start), end = node_end(e->value);
 	size_t ls = line_start(p->src, start);
 	bool only_blanks = true;
+	size_t eol;
+	int ret;
 
 	if (end == DOC_NO_POS || end < start)
 		end = e->key_span.end;
@@ -1682,18 +1715,15 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 			only_blanks = false;
 	if (only_blanks)
 		start = ls;
-	{
-		size_t q = end;
-
-		while (q < p->len && p->src[q] != '\n' && p->src[q] != '\r')
-			q++;
-		if (q < p->len && p->src[q] == '\r')
-			q++;
-		if (q < p->len && p->src[q] == '\n')
-			q++;
-		end = q;
-	}
-	return store_edits_push(&p->ed, start, end, p->ed.pool.len);
+	while (end < p->len && p->src[end] != '\n' && p->src[end] != '\r')
+		end++;
+	eol = end;
+	if (end < p->len && p->src[end] == '\r')
+		end++;
+	if (end < p->len && p->src[end] == '\n')
+		end++;
+	ret = store_edits_push(&p->ed, start, end, p->ed.pool.len);
+	return ret ? ret : clear_tabbed_blank_lines(p, eol);
 }
 
 static int append_new(struct patcher *p, const struct doc_node *map)

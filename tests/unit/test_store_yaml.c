@@ -650,6 +650,27 @@ static void test_remove_tagged_key(void **state)
 	}
 }
 
+/* fuzz_yaml: a plain scalar swallows the blank lines after it, tabs and
+ * all; quoted, moved or cut, it left a tab where it does not load. */
+static void test_tabbed_blank_lines_after_plain(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+
+	(void)state;
+	patch_one("a: x\n   \t\n \t\nb: 1\n", "1", "a: \"1\"\n\n\nb: 1\n");
+	patch_one("a:\n# c\n  x\n \t\nb: 1\n", "z", "a: z\n# c\n\n\nb: 1\n");
+	/* an entry cut after a quoted value */
+	load_ok(DOC_FORMAT_YAML, "q: \"v\"\nsops: x\n  \t\r\nb: 1\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "q: \"v\"\n\r\nb: 1\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -817,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_flow_value_stays_on_its_line),
 		cmocka_unit_test(test_line_separator_not_in_block),
 		cmocka_unit_test(test_remove_tagged_key),
+		cmocka_unit_test(test_tabbed_blank_lines_after_plain),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
