@@ -24,6 +24,13 @@ enum doc_format { DOC_FORMAT_YAML, DOC_FORMAT_JSON, DOC_FORMAT_DOTENV, DOC_FORMA
 
 #define DOC_NO_POS ((size_t)-1)
 
+/* The most nodes a loaded document may hold. A value costs a few hundred
+ * bytes however short its text (node, entry, ciphertext, output), so
+ * without a bound a hostile 256 MiB file of one-character values would
+ * take gigabytes; 2^20 is far past any secrets file and keeps a document
+ * within a few hundred MiB. */
+enum { DOC_MAX_NODES = 1 << 20 };
+
 struct doc_span {
 	size_t start; /* byte offset in doc.source; DOC_NO_POS when the node is new */
 	size_t end;   /* exclusive */
@@ -69,10 +76,16 @@ struct doc {
 	struct gs_buf source;       /* the text the document was loaded from */
 	void *store_data;           /* private to the store that loaded it */
 	void (*store_data_free)(void *);
+	size_t nodes;               /* made so far */
+	size_t node_limit;          /* no node past this many; 0 = none */
 };
 
 void doc_init(struct doc *d, enum doc_format format);
 void doc_release(struct doc *d);
+/* True once the document has made node_limit nodes: every later doc_new_*
+ * returns NULL. store_load() sets the limit to DOC_MAX_NODES while it loads
+ * and then reports GS_ERR_LIMIT. */
+bool doc_budget_spent(const struct doc *d);
 
 struct doc_node *doc_new_map(struct doc *d);
 struct doc_node *doc_new_list(struct doc *d);

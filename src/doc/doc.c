@@ -21,12 +21,21 @@ void doc_release(struct doc *d)
 	memset(d, 0, sizeof(*d));
 }
 
+bool doc_budget_spent(const struct doc *d)
+{
+	return d->node_limit && d->nodes >= d->node_limit;
+}
+
 static struct doc_node *new_node(struct doc *d, enum doc_kind kind)
 {
-	struct doc_node *n = gs_arena_alloc(&d->arena, sizeof(*n));
+	struct doc_node *n;
 
+	if (doc_budget_spent(d))
+		return NULL;
+	n = gs_arena_alloc(&d->arena, sizeof(*n));
 	if (!n)
 		return NULL;
+	d->nodes++;
 	memset(n, 0, sizeof(*n));
 	n->kind = kind;
 	n->span.start = n->span.end = DOC_NO_POS;

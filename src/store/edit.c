@@ -18,7 +18,7 @@ void store_edits_release(struct store_edits *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
+static int push(struct store_edits *e, struct store_edit x)
 {
 	if (e->n == e->cap) {
 		size_t ncap = e->cap ? e->cap * 2 : 16;
@@ -29,10 +29,21 @@ int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mar
 		e->v = v;
 		e->cap = ncap;
 	}
-	e->v[e->n] = (struct store_edit){ .start = start, .end = end, .text_off = mark,
-					  .text_len = e->pool.len - mark, .seq = e->n };
-	e->n++;
+	x.seq = e->n;
+	e->v[e->n++] = x;
 	return 0;
+}
+
+int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
+{
+	return push(e, (struct store_edit){ .start = start, .end = end, .text_off = mark,
+					    .text_len = e->pool.len - mark });
+}
+
+int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const uint8_t *text,
+			  size_t len)
+{
+	return push(e, (struct store_edit){ .start = start, .end = end, .text = text, .text_len = len });
 }
 
 static int edit_cmp(const void *a, const void *b)
@@ -62,7 +73,7 @@ int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, str
 		total = total - (x->end - x->start) + x->text_len;
 		pos = x->end;
 	}
-	if (gs_buf_reserve(out, total))
+	if (gs_buf_reserve_upto(out, total, out->len + total + 1))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	pos = 0;
 	for (size_t i = 0; i < e->n; i++) {
@@ -73,7 +84,8 @@ int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, str
 		if (x->start < pos || x->end > len || x->end < x->start)
 			continue;
 		if (gs_buf_append(out, src + pos, x->start - pos) ||
-		    (x->text_len && gs_buf_append(out, e->pool.data + x->text_off, x->text_len)))
+		    (x->text_len && gs_buf_append(out, x->text ? x->text : e->pool.data + x->text_off,
+						  x->text_len)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		pos = x->end;
 	}

@@ -4,7 +4,7 @@
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 
-int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+static int load_by_format(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
 {
 	switch (format) {
 	case DOC_FORMAT_YAML:
@@ -20,6 +20,22 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 	default:
 		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
 	}
+}
+
+int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+{
+	int ret;
+
+	/* what a file may make; what the engine adds later (metadata) is not
+	 * counted against it */
+	d->node_limit = d->nodes + DOC_MAX_NODES;
+	ret = load_by_format(format, text, len, d);
+	/* the stores see a spent budget as a failed allocation */
+	if (ret && doc_budget_spent(d))
+		ret = GS_FAIL(GS_ERR_LIMIT, "more than %d keys and values in one document",
+			      DOC_MAX_NODES);
+	d->node_limit = 0;
+	return ret;
 }
 
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,

@@ -72,6 +72,7 @@ int store_keyset_has(struct store_keyset *s, const struct doc_node *map, const c
 struct store_edit {
 	size_t start, end;       /* source range replaced (start == end: insert) */
 	size_t text_off, text_len;
+	const uint8_t *text;     /* the new text when not in the pool */
 	size_t seq;              /* insertion order, to keep ties stable */
 };
 
@@ -84,6 +85,10 @@ struct store_edits {
 void store_edits_init(struct store_edits *e);
 void store_edits_release(struct store_edits *e);
 /* Records an edit whose text is pool[mark, pool.len). */
+/* As store_edits_push, with text that outlives the edits (a node's text)
+ * instead of the pool's. */
+int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const uint8_t *text,
+			  size_t len) __attribute__((warn_unused_result));
 int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
 	__attribute__((warn_unused_result));
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)

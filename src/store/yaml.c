@@ -874,11 +874,41 @@ out:
 	return ret;
 }
 
+/* The spaces that indent a block scalar's content: those of its first line
+ * with more than spaces on it; 0 (not known) after an explicit indentation
+ * indicator. */
+static size_t block_indent(const struct yloader *l, size_t start, size_t end)
+{
+	size_t p = start + 1;
+
+	for (int i = 0; i < 2 && p < end; i++, p++) {
+		if (l->src[p] >= '1' && l->src[p] <= '9')
+			return 0;
+		if (l->src[p] != '+' && l->src[p] != '-')
+			break;
+	}
+	while (p < end && l->src[p] != '\n' && l->src[p] != '\r')
+		p++;
+	while (p < end) {
+		size_t n = 0;
+
+		p += l->src[p] == '\r' && p + 1 < end && l->src[p + 1] == '\n' ? 2 : 1;
+		while (p + n < end && l->src[p + n] == ' ')
+			n++;
+		if (p + n < end && l->src[p + n] != '\n' && l->src[p + n] != '\r')
+			return n;
+		p += n;
+	}
+	return 0;
+}
+
 /* Block scalars end, in libyaml's marks, at the next token; the span ends
- * with the last line that holds content. */
+ * with the last line that holds content. Past the indentation, spaces and
+ * tabs are content too (fuzz_yaml: a trailing " \t" line was left behind
+ * when the value was rewritten). */
 static size_t block_scalar_end(const struct yloader *l, size_t start, size_t end)
 {
-	size_t p = end;
+	size_t p = end, indent = block_indent(l, start, end);
 
 	for (;;) {
 		size_t q, ls;
@@ -891,7 +921,7 @@ static size_t block_scalar_end(const struct yloader *l, size_t start, size_t end
 			q--;
 		ls = line_start(l->src, q);
 		for (size_t i = ls; i < q; i++)
-			if (l->src[i] != ' ' && l->src[i] != '\t')
+			if (l->src[i] != ' ' || (indent && i - ls >= indent))
 				blank = false;
 		if (!blank || ls <= start)
 			return q;
@@ -1554,6 +1584,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 	struct gs_buf *out = &p->ed.pool;
 	size_t mark = out->len, start = v->span.start, end = v->span.end;
 	int style = v->style & YSTYLE_MASK;
+	bool verbatim = false;
 	int ret = 0;
 
 	if (v->kind == DOC_COMMENT) {
@@ -1653,7 +1684,7 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		} else if (retypes(v->text, v->len) || !(in_flow ? a.flow_plain : a.block_plain)) {
 			TRY(write_double(out, v->text, v->len));
 		} else {
-			TRY(store_put(out, v->text, v->len));
+			verbatim = true;
 		}
 		break;
 	}
@@ -1664,9 +1695,14 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 		TRY(write_null(out, v->style));
 		break;
 	default:
-		TRY(store_put(out, v->text, v->len));
+		verbatim = true;
 	}
-	ret = store_edits_push(&p->ed, start, end, mark);
+	if (verbatim && out->len == mark)
+		/* the value's own text, not copied (it is most of a large
+		 * encrypted file) */
+		ret = store_edits_push_text(&p->ed, start, end, (const uint8_t *)v->text, v->len);
+	else if (!verbatim || !(ret = store_put(out, v->text, v->len)))
+		ret = store_edits_push(&p->ed, start, end, mark);
 	if (!ret && style == YSTYLE_PLAIN && !in_flow)
 		ret = clear_tabbed_blank_lines(p, v->span.end);
 out:

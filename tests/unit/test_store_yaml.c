@@ -671,6 +671,44 @@ static void test_tabbed_blank_lines_after_plain(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: past a block scalar's indentation, spaces and tabs are content;
+ * a trailing " \t" line was left behind when the value was rewritten. */
+static void test_block_with_whitespace_lines(void **state)
+{
+	(void)state;
+	patch_one("a: |\n F\n \t\nb: 1\n", "z", "a: z\nb: 1\n");
+	patch_one("a: |\n F\n   \n\nb: 1\n", "z", "a: z\n\nb: 1\n");
+	patch_one("a: |\n  F\n  \nb: 1\n", "z", "a: z\n  \nb: 1\n");
+}
+
+/* A file may make at most DOC_MAX_NODES nodes (a cheap way to take
+ * gigabytes otherwise); what the engine adds after loading is not counted. */
+static void test_node_budget(void **state)
+{
+	size_t items = DOC_MAX_NODES, len = 3 + 4 * items;
+	char *text = malloc(len + 1);
+	struct doc d;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, "k:\n", 3);
+	for (size_t i = 0; i < items; i++)
+		memcpy(text + 3 + 4 * i, "- a\n", 4);
+	text[len] = 0;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, len, &d), GS_ERR_LIMIT);
+	assert_non_null(strstr(gs_error_message(), "keys and values"));
+	doc_release(&d);
+	/* three items fewer (for the root map, the key and the list): it loads */
+	len -= 4 * 3;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, len, &d), 0);
+	assert_int_equal(d.nodes, DOC_MAX_NODES);
+	assert_non_null(doc_new_scalar(&d, DOC_STR, "metadata", 8));
+	doc_release(&d);
+	free(text);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -839,6 +877,8 @@ int main(void)
 		cmocka_unit_test(test_line_separator_not_in_block),
 		cmocka_unit_test(test_remove_tagged_key),
 		cmocka_unit_test(test_tabbed_blank_lines_after_plain),
+		cmocka_unit_test(test_block_with_whitespace_lines),
+		cmocka_unit_test(test_node_budget),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
