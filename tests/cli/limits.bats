@@ -118,6 +118,22 @@ print(json.dumps({'k%d' % i: 'v' for i in range(200000)}))" >many.json
 	one_line_error "'dup.json': invalid JSON at line 1: duplicate key"
 }
 
+@test "a flood of one-character values stops at the node budget, in bounded memory" {
+	# 256 MiB of "- a" lines would be 67 million nodes: the budget is 2^20
+	python3 -c "
+import sys
+sys.stdout.write('k:\\n' + '- a\\n' * 1100000)" >flood.yaml
+	python3 -c "import json; print(json.dumps({'k': [1] * 1100000}))" >flood.json
+	python3 -c "
+for i in range(1100000): print('K%d=' % i)" >flood.env
+	for f in flood.yaml flood.json flood.env; do
+		limited 20 400 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$f"
+		[ "$status" -eq 2 ] # sops: the input could not be read or parsed
+		one_line_error "'$f': more than 1048576 keys and values in one document"
+		[ ! -s "$TMP/out" ]
+	done
+}
+
 @test "age: a header stanza with an endless body stops at the header limit" {
 	limited 10 100 "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" < <(
 		printf 'age-encryption.org/v1\n-> X25519 AAAA\n'
