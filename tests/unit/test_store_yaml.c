@@ -709,6 +709,30 @@ static void test_node_budget(void **state)
 	free(text);
 }
 
+/* fuzz_yaml: a line or paragraph separator is printable but breaks a line;
+ * written raw inside a quoted key, the key no longer loaded. */
+static void test_separator_in_key_escaped(void **state)
+{
+	static const char key[] = "a\xe2\x80\xa8" "b\xe2\x80\xa9";
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_node *v;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(doc_add_branch(&d, doc_new_map(&d)), 0);
+	v = doc_new_scalar(&d, DOC_STR, key, strlen(key));
+	assert_non_null(v);
+	assert_non_null(doc_append(&d, d.branches[0], key, strlen(key), v));
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_non_null(strstr((const char *)out.data, "\"a\\Lb\\P\": \"a\\Lb\\P\""));
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_string_equal(find(again.branches[0], key)->value->text, key);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -879,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_tabbed_blank_lines_after_plain),
 		cmocka_unit_test(test_block_with_whitespace_lines),
 		cmocka_unit_test(test_node_budget),
+		cmocka_unit_test(test_separator_in_key_escaped),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
