@@ -733,6 +733,32 @@ static void test_separator_in_key_escaped(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: an entry cut out took with it an anchor that an alias outside
+ * it named; such a document is written afresh, its aliases expanded. */
+static void test_cut_entry_with_anchor(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "sops:\n  k: &x 1\nb: *x\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "b: 1\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_string_equal(find(again.branches[0], "b")->value->text, "1");
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* without an anchor in it, the cut is a patch as before */
+	load_ok(DOC_FORMAT_YAML, "sops:\n  k: 1 # and & more\nb:   2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "b:   2\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -904,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_block_with_whitespace_lines),
 		cmocka_unit_test(test_node_budget),
 		cmocka_unit_test(test_separator_in_key_escaped),
+		cmocka_unit_test(test_cut_entry_with_anchor),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
