@@ -435,6 +435,62 @@ static bool is_loopback(const char *address)
 	return false;
 }
 
+/* An address in comparable form: scheme and host in lower case, no default
+ * port, no trailing slash. Returns false when it does not fit in out. */
+static bool canonical_address(const char *a, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *host, *port;
+
+	while (len && (a[len - 1] == '/' || a[len - 1] == ' '))
+		len--;
+	while (len && *a == ' ') {
+		a++;
+		len--;
+	}
+	if (len >= cap)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		out[n++] = (char)(a[i] >= 'A' && a[i] <= 'Z' ? a[i] - 'A' + 'a' : a[i]);
+	out[n] = '\0';
+	host = strstr(out, "://");
+	port = host ? strrchr(host + 3, ':') : NULL;
+	if (port && !strchr(port, ']') &&
+	    ((!strncmp(out, "https://", 8) && !strcmp(port, ":443")) ||
+	     (!strncmp(out, "http://", 7) && !strcmp(port, ":80"))))
+		out[port - out] = '\0';
+	return true;
+}
+
+/* The token goes only to a Vault the user named: one of GITSEAL_VAULT_ADDRS
+ * (comma-separated), else VAULT_ADDR. The address in a file's metadata
+ * alone is not trusted: a tampered file could name any host and receive
+ * the token (sops sends it there). */
+static int check_trusted(const char *address)
+{
+	const char *list = getenv("GITSEAL_VAULT_ADDRS"), *name = "GITSEAL_VAULT_ADDRS";
+	char want[512], have[512];
+
+	if (!list || !*list) {
+		list = getenv("VAULT_ADDR");
+		name = "VAULT_ADDR";
+	}
+	if (!list || !*list)
+		return GS_FAIL(GS_ERR_KEY, "vault address '%s' is not trusted: set VAULT_ADDR (or "
+					   "GITSEAL_VAULT_ADDRS) to it to send it the token", address);
+	if (!canonical_address(address, strlen(address), want, sizeof(want)))
+		return GS_FAIL(GS_ERR_KEY, "vault address too long");
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (canonical_address(p, len, have, sizeof(have)) && !strcmp(have, want))
+			return 0;
+		p += len + (comma ? 1 : 0);
+	}
+	return GS_FAIL(GS_ERR_KEY, "vault address '%s' is not trusted: it is not in %s", address, name);
+}
+
 static long timeout_seconds(void)
 {
 	const char *env = getenv("GITSEAL_VAULT_TIMEOUT");
@@ -466,6 +522,8 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	if (strncmp(k->address, "https://", 8) && !is_loopback(k->address))
 		return GS_FAIL(GS_ERR_KEY, "vault address '%s': plain http is only allowed for loopback "
 					   "addresses", k->address);
+	if ((ret = check_trusted(k->address)))
+		return ret;
 	gs_buf_init(&token, true);
 	gs_buf_init(&header, true);
 	if ((ret = read_token(&token)) < 0)

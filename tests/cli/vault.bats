@@ -18,7 +18,8 @@ setup() {
 	done
 	grep -q listening "$TMP/vault.log"
 	export VAULT_TOKEN=s3cret-token
-	URI="http://127.0.0.1:$PORT/v1/transit/keys/app"
+	export VAULT_ADDR="http://127.0.0.1:$PORT"
+	URI="$VAULT_ADDR/v1/transit/keys/app"
 	printf 'user: alice\npassword: hunter2\n' >plain.yaml
 	gitseal keygen >k1.txt 2>/dev/null
 	gitseal keygen -y k1.txt >r1.txt
@@ -55,6 +56,25 @@ teardown() {
 	[[ "$output" == *"no vault token"* ]]
 	printf 's3cret-token\n' >"$HOME/.vault-token"
 	[ "$(gitseal decrypt enc.yaml)" = "$(cat plain.yaml)" ]
+}
+
+@test "the token goes only to VAULT_ADDR or GITSEAL_VAULT_ADDRS, never to an address a file names" {
+	gitseal encrypt --hc-vault-transit "$URI" plain.yaml >enc.yaml
+	# a tampered file sends the request elsewhere (here: the same server
+	# under another name, which would otherwise receive the token)
+	sed "s|vault_address: http://127.0.0.1:$PORT|vault_address: http://localhost:$PORT|" enc.yaml >tampered.yaml
+	grep -q "vault_address: http://localhost:$PORT" tampered.yaml
+	run gitseal decrypt tampered.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"vault address 'http://localhost:$PORT' is not trusted: it is not in VAULT_ADDR"* ]]
+	! grep -q "POST /v1/transit/decrypt" vault.log
+	run env -u VAULT_ADDR "$GITSEAL_BIN" decrypt enc.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"is not trusted: set VAULT_ADDR"* ]]
+	! grep -q "POST /v1/transit/decrypt" vault.log
+	# an explicit list; the default port and case do not matter
+	GITSEAL_VAULT_ADDRS="https://vault.example.org,HTTP://LOCALHOST:$PORT/" gitseal decrypt tampered.yaml | cmp - plain.yaml
+	grep -q "POST /v1/transit/decrypt" vault.log
 }
 
 @test "hc_vault_transit_uri in .sops.yaml, and vault + age in key groups" {

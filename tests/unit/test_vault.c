@@ -95,9 +95,27 @@ static void test_checks_before_requests(void **state)
 	assert_non_null(strstr(gs_error_message(), "only allowed for loopback"));
 	vault_key_release(&k);
 
-	/* no token anywhere: refused before connecting (port 9 would not answer) */
+	/* the token goes only to an address the user named, whatever the
+	 * file says: refused before reading the token or connecting */
+	unsetenv("VAULT_ADDR");
+	unsetenv("GITSEAL_VAULT_ADDRS");
+	assert_int_equal(vault_key_parse_uri("https://vault.example.org/v1/transit/keys/a", &k), 0);
+	assert_int_equal(vault_encrypt(&k, key, sizeof(key), &out), GS_ERR_KEY);
+	assert_non_null(strstr(gs_error_message(), "is not trusted: set VAULT_ADDR"));
+	setenv("VAULT_ADDR", "https://vault.example.org:8200", 1);
+	assert_int_equal(vault_encrypt(&k, key, sizeof(key), &out), GS_ERR_KEY);
+	assert_non_null(strstr(gs_error_message(), "it is not in VAULT_ADDR"));
+	setenv("GITSEAL_VAULT_ADDRS", "https://other.example.org, https://Vault.Example.ORG:443/", 1);
 	unsetenv("VAULT_TOKEN");
 	setenv("HOME", "/nonexistent-gitseal-home", 1);
+	/* trusted now (case and default port aside): it goes on to the token */
+	assert_int_equal(vault_encrypt(&k, key, sizeof(key), &out), GS_ERR_KEY);
+	assert_non_null(strstr(gs_error_message(), "no vault token"));
+	vault_key_release(&k);
+	unsetenv("GITSEAL_VAULT_ADDRS");
+	setenv("VAULT_ADDR", "http://127.0.0.1:9", 1);
+
+	/* no token anywhere: refused before connecting (port 9 would not answer) */
 	assert_int_equal(vault_key_parse_uri("http://127.0.0.1:9/v1/transit/keys/a", &k), 0);
 	assert_int_equal(vault_encrypt(&k, key, sizeof(key), &out), GS_ERR_KEY);
 	assert_non_null(strstr(gs_error_message(), "no vault token"));
