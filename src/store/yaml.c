@@ -1223,6 +1223,27 @@ static int fresh_str(struct yemit *em, const char *s, size_t len, bool key, size
 	return write_double(em->out, s, len);
 }
 
+/* A key and its ':'. A YAML reader looks at most 1024 characters ahead for
+ * the ':' of a "key:", so a longer key is explicit, "? key" and then ":" on
+ * the next line at the map's column; like yaml.v3, from 129 bytes on
+ * (fuzz_yaml: a 1,100-byte key did not load). */
+static int fresh_key(struct yemit *em, const char *key, size_t len, size_t col)
+{
+	int ret = 0;
+
+	if (len <= 128) {
+		TRY(fresh_str(em, key, len, true, 0, 0));
+		return store_put(em->out, ":", 1);
+	}
+	TRY(store_put(em->out, "? ", 2));
+	TRY(fresh_str(em, key, len, true, 0, 0));
+	TRY(store_put(em->out, "\n", 1));
+	TRY(put_spaces(em->out, col));
+	TRY(store_put(em->out, ":", 1));
+out:
+	return ret;
+}
+
 static int fresh_scalar(struct yemit *em, const struct doc_node *n, size_t block_indent,
 			size_t parent)
 {
@@ -1295,8 +1316,7 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 		if (!at_inline)
 			TRY(put_spaces(em->out, indent));
 		at_inline = false;
-		TRY(fresh_str(em, e->key, e->key_len, true, 0, 0));
-		TRY(store_put(em->out, ":", 1));
+		TRY(fresh_key(em, e->key, e->key_len, indent));
 		TRY(fresh_value(em, e->value, indent, false, lc, lc_len));
 		lc = NULL;
 	}
@@ -1810,8 +1830,7 @@ static int append_new(struct patcher *p, const struct doc_node *map)
 			continue;
 		}
 		TRY(put_spaces(&p->ed.pool, col));
-		TRY(fresh_str(&p->em, e->key, e->key_len, true, 0, 0));
-		TRY(store_put(&p->ed.pool, ":", 1));
+		TRY(fresh_key(&p->em, e->key, e->key_len, col));
 		TRY(fresh_value(&p->em, e->value, col, false, NULL, 0));
 	}
 	ret = store_edits_push(&p->ed, pos, pos, mark);

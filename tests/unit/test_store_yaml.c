@@ -759,6 +759,42 @@ static void test_cut_entry_with_anchor(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a reader looks at most 1024 characters ahead for a simple
+ * key's ':'; a key past 128 bytes is written explicit ("? key" / ":"), as
+ * yaml.v3 does, in the fresh layout and when appended. */
+static void test_long_key_explicit(void **state)
+{
+	char key[1101];
+
+	(void)state;
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = 0;
+	for (int fresh = 0; fresh < 2; fresh++) {
+		struct doc d, again;
+		struct gs_buf out;
+		struct doc_node *v = NULL, *m;
+
+		load_ok(DOC_FORMAT_YAML, "a: 1\n", &d);
+		m = doc_new_map(&d);
+		assert_non_null(m);
+		v = doc_new_scalar(&d, DOC_STR, "v", 1);
+		assert_non_null(v);
+		assert_non_null(doc_append(&d, m, "x", 1, v));
+		assert_non_null(doc_append(&d, d.branches[0], key, strlen(key), m));
+		if (fresh)
+			gs_buf_release(&d.source);
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		assert_non_null(strstr((const char *)out.data, "\n? kkkk"));
+		assert_non_null(strstr((const char *)out.data, "kkk\n:\n"));
+		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+		m = find(again.branches[0], key)->value;
+		assert_string_equal(find(m, "x")->value->text, "v");
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -931,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_node_budget),
 		cmocka_unit_test(test_separator_in_key_escaped),
 		cmocka_unit_test(test_cut_entry_with_anchor),
+		cmocka_unit_test(test_long_key_explicit),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
