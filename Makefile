@@ -2,14 +2,16 @@
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
-# libgit2 and libcurl are opened on first use (gitseal/dynlib.h): their
-# headers are used, the libraries are not linked, and their names are
+# libcrypto, libgit2 and libcurl are opened on first use (gitseal/dynlib.h):
+# their headers are used, the libraries are not linked, and their names are
 # taken from the development files found at build time.
-LINKED    := libsodium libcrypto yaml-0.1
+LINKED    := libsodium yaml-0.1
 soname     = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so 2>/dev/null | awk '/SONAME/ {print $$2}')
+LIBCRYPTO_SONAME := $(call soname,libcrypto)
 LIBGIT2_SONAME := $(call soname,libgit2)
 LIBCURL_SONAME := $(call soname,libcurl)
-SONAMES   := -DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"' -DLIBCURL_SONAME='"$(LIBCURL_SONAME)"'
+SONAMES   := -DLIBCRYPTO_SONAME='"$(LIBCRYPTO_SONAME)"' -DLIBGIT2_SONAME='"$(LIBGIT2_SONAME)"' \
+	     -DLIBCURL_SONAME='"$(LIBCURL_SONAME)"'
 
 PREFIX    ?= /usr/local
 CC        ?= cc

@@ -1,8 +1,9 @@
 /* Shared libraries opened on first use. gitseal's git and Vault code need
  * libgit2 and libcurl, whose dependency trees cost milliseconds of start-up
- * in every process; the binary links neither and opens them when a command
- * needs them (src/git/libgit2.c, src/keysrc/libcurl.c define the functions
- * gitseal calls, forwarding to the library). */
+ * in every process, and only the sops and ssh-rsa code needs libcrypto; the
+ * binary links none of them and opens them when a command needs them
+ * (src/git/libgit2.c, src/keysrc/libcurl.c, src/util/libcrypto.c define the
+ * functions gitseal calls, forwarding to the library). */
 #ifndef GITSEAL_DYNLIB_H
 #define GITSEAL_DYNLIB_H
 
@@ -19,5 +20,11 @@ struct gs_dynsym {
  * naming the library (and the missing symbol) on failure. */
 int gs_dynlib_load(const char *soname, const struct gs_dynsym *syms, size_t count)
 	__attribute__((warn_unused_result));
+
+/* Loads libcrypto; GS_ERR_GENERIC with a message naming it on failure.
+ * Code that can fail cleanly calls this before its first OpenSSL call;
+ * an OpenSSL call made without it loads libcrypto too, but ends the
+ * process with a message if it cannot. */
+int gs_libcrypto_load(void) __attribute__((warn_unused_result));
 
 #endif

@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <sodium.h>
 
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
 #include "age_int.h"
@@ -173,6 +174,8 @@ static int parse_public_blob(const uint8_t *blob, size_t len, enum age_key_type 
 	w = (struct wire){ blob, len };
 	if (!wire_string_is(&w, "ssh-rsa"))
 		return GS_FAIL(GS_ERR_KEY, "unsupported ssh key type");
+	if ((ret = gs_libcrypto_load()) < 0)
+		return ret;
 	e = wire_mpint(&w);
 	n = wire_mpint(&w);
 	if (!e || !n || w.len != 0) {
@@ -558,6 +561,8 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 		ret = GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", name);
 		goto out;
 	}
+	if ((ret = gs_libcrypto_load()) < 0)
+		goto out;
 	/* n, e, d, iqmp, p, q */
 	for (i = 0; i < 6; i++) {
 		bn[i] = wire_mpint(&w);
@@ -601,6 +606,8 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 		return parse_openssh(text, len, name, out);
 	if (memmem(text, len, "ENCRYPTED", 9))
 		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", name);
+	if ((ret = gs_libcrypto_load()) < 0)
+		return ret;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (!bio)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
 #include "age_int.h"
@@ -44,9 +45,13 @@ static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t 
 /* True when this chunk goes through OpenSSL (created on first use). */
 static int use_openssl(struct stream *s, bool *yes)
 {
+	int ret;
+
 	*yes = s->counter >= OPENSSL_FROM_CHUNK;
 	if (!*yes || s->ctx)
 		return 0;
+	if ((ret = gs_libcrypto_load()) < 0)
+		return ret;
 	s->ctx = EVP_CIPHER_CTX_new();
 	if (!s->ctx || EVP_CipherInit_ex(s->ctx, EVP_chacha20_poly1305(), NULL, s->key, NULL,
 					 s->enc ? 1 : 0) != 1)
@@ -190,7 +195,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	uint8_t *ct = malloc(AGE_CHUNK_CT_SIZE);
 	const uint8_t *peek;
 	size_t got, avail;
-	bool last;
+	bool last, openssl;
 	int ret;
 
 	ret = stream_init(&s, file_key, nonce, false);
@@ -212,6 +217,10 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}
+		/* set up here, as open_chunk would report a failure to load
+		 * OpenSSL as a chunk that does not authenticate */
+		if ((ret = use_openssl(&s, &openssl)) < 0)
+			break;
 		if (got < AGE_CHUNK_CT_SIZE) {
 			if (got < AGE_TAG_SIZE) {
 				ret = GS_FAIL(GS_ERR_AGE_PAYLOAD, "truncated payload: short chunk");

@@ -8,17 +8,22 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
 
 int sops_mac_init(struct sops_mac *m, bool only_encrypted)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	uint8_t prefix[32];
 	unsigned int plen = 0;
+	int ret;
 
 	m->md = NULL;
 	m->only_encrypted = only_encrypted;
+	if ((ret = gs_libcrypto_load()) < 0)
+		return ret;
+	ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) != 1)
 		goto fail;
 	/* sops MACOnlyEncryptedInitialization = SHA-256("sops"), so the two

@@ -14,6 +14,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/base64.h"
+#include "gitseal/dynlib.h"
 #include "sops_int.h"
 
 static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
@@ -160,10 +161,13 @@ int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *pla
 	uint8_t ivbuf[SOPS_IV_SIZE], tag[SOPS_TAG_SIZE];
 	uint8_t *ct = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
-	int n = 0, fin = 0, ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
+	int n = 0, fin = 0, ret;
 
 	if (len > INT32_MAX || aad_len > INT32_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "value too large to encrypt");
+	if ((ret = gs_libcrypto_load()) < 0)
+		return ret;
+	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
 	if (!iv) {
 		randombytes_buf(ivbuf, sizeof(ivbuf));
 		iv = ivbuf;
@@ -215,7 +219,8 @@ int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, s
 	    (ret = sops_value_type_from_name(f.type, f.type_len, type)) < 0 ||
 	    (ret = b64_decode(f.data, f.data_len, &data, &data_len)) < 0 ||
 	    (ret = b64_decode(f.iv, f.iv_len, &iv, &iv_len)) < 0 ||
-	    (ret = b64_decode(f.tag, f.tag_len, &tag, &tag_len)) < 0)
+	    (ret = b64_decode(f.tag, f.tag_len, &tag, &tag_len)) < 0 ||
+	    (ret = gs_libcrypto_load()) < 0)
 		goto out;
 	ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
 	/* sops hands data||tag to GCM, which takes the last 16 bytes as tag. */

@@ -1,0 +1,439 @@
+/* libcrypto (OpenSSL 3), loaded when gitseal first needs it.
+ *
+ * Mapping and relocating libcrypto costs about 0.5 ms of start-up in every
+ * process, a third of a small `age -d`, which never calls OpenSSL (libsodium
+ * does its work; OpenSSL's AEAD only takes over on large files). So the
+ * binary does not link libcrypto: this file defines the OpenSSL functions
+ * gitseal calls, each forwarding to the real one, resolved with dlopen on
+ * first use. The prototypes come from the OpenSSL headers, so the compiler
+ * checks every forwarder.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "gitseal/dynlib.h"
+#include "gitseal/error.h"
+
+#ifndef LIBCRYPTO_SONAME
+#error "the Makefile passes LIBCRYPTO_SONAME, the shared library name found at build time"
+#endif
+
+#define LIBCRYPTO_FUNCTIONS(X) \
+	X(BIO_free) X(BIO_new_mem_buf) \
+	X(BN_CTX_free) X(BN_CTX_new) X(BN_bin2bn) X(BN_bn2bin) X(BN_clear_free) X(BN_div) \
+	X(BN_free) X(BN_new) X(BN_num_bits) X(BN_secure_new) X(BN_set_flags) X(BN_sub) \
+	X(BN_value_one) \
+	X(CRYPTO_free) X(CRYPTO_memdup) \
+	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_fetch) \
+	X(EVP_CipherFinal_ex) X(EVP_CipherInit_ex) X(EVP_CipherUpdate) \
+	X(EVP_DecryptFinal_ex) X(EVP_DecryptInit_ex) X(EVP_DecryptUpdate) \
+	X(EVP_Digest) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) X(EVP_DigestUpdate) \
+	X(EVP_EncryptFinal_ex) X(EVP_EncryptInit_ex) X(EVP_EncryptUpdate) \
+	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) \
+	X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey) \
+	X(EVP_PKEY_CTX_set0_rsa_oaep_label) X(EVP_PKEY_CTX_set_rsa_mgf1_md) \
+	X(EVP_PKEY_CTX_set_rsa_oaep_md) X(EVP_PKEY_CTX_set_rsa_padding) \
+	X(EVP_PKEY_decrypt) X(EVP_PKEY_decrypt_init) X(EVP_PKEY_encrypt) X(EVP_PKEY_encrypt_init) \
+	X(EVP_PKEY_free) X(EVP_PKEY_fromdata) X(EVP_PKEY_fromdata_init) X(EVP_PKEY_get_bits) \
+	X(EVP_PKEY_get_bn_param) X(EVP_PKEY_get_raw_private_key) X(EVP_PKEY_get_size) \
+	X(EVP_PKEY_is_a) \
+	X(EVP_chacha20_poly1305) X(EVP_sha256) X(EVP_sha512) \
+	X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) \
+	X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free) \
+	X(PEM_read_bio_PrivateKey)
+
+/* Each pointer has the type of the header's prototype. */
+#define POINTER(fn) static __typeof__(fn) *p_##fn;
+#define SYMBOL(fn) GS_DYNSYM(fn),
+LIBCRYPTO_FUNCTIONS(POINTER)
+static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) };
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_result;
+static char load_error[256];
+
+static void load(void)
+{
+	const char *why;
+
+	load_result = gs_dynlib_load(LIBCRYPTO_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]));
+	if (!load_result)
+		return;
+	why = dlerror();
+	snprintf(load_error, sizeof(load_error), "cannot load %s: %s", LIBCRYPTO_SONAME,
+		 why ? why : gs_error_message());
+}
+
+int gs_libcrypto_load(void)
+{
+	pthread_once(&load_once, load);
+	return load_result ? GS_FAIL(load_result, "%s", load_error) : 0;
+}
+
+/* A call that reaches a forwarder without gs_libcrypto_load having
+ * succeeded: gitseal cannot go on without its cryptography, as if a linked
+ * library were missing. */
+static void load_or_exit(void)
+{
+	pthread_once(&load_once, load);
+	if (load_result) {
+		fprintf(stderr, "gitseal: error: %s\n", load_error);
+		_exit(1);
+	}
+}
+
+#define CALL(fn) (load_or_exit(), p_##fn)
+
+/* Freeing NULL does not load the library: the age path releases keys and
+ * contexts that were never created. */
+
+int BIO_free(BIO *a)
+{
+	return a ? CALL(BIO_free)(a) : 0;
+}
+
+BIO *BIO_new_mem_buf(const void *buf, int len)
+{
+	return CALL(BIO_new_mem_buf)(buf, len);
+}
+
+void BN_CTX_free(BN_CTX *c)
+{
+	if (c)
+		CALL(BN_CTX_free)(c);
+}
+
+BN_CTX *BN_CTX_new(void)
+{
+	return CALL(BN_CTX_new)();
+}
+
+BIGNUM *BN_bin2bn(const unsigned char *s, int len, BIGNUM *ret)
+{
+	return CALL(BN_bin2bn)(s, len, ret);
+}
+
+int BN_bn2bin(const BIGNUM *a, unsigned char *to)
+{
+	return CALL(BN_bn2bin)(a, to);
+}
+
+void BN_clear_free(BIGNUM *a)
+{
+	if (a)
+		CALL(BN_clear_free)(a);
+}
+
+int BN_div(BIGNUM *dv, BIGNUM *rem, const BIGNUM *m, const BIGNUM *d, BN_CTX *ctx)
+{
+	return CALL(BN_div)(dv, rem, m, d, ctx);
+}
+
+void BN_free(BIGNUM *a)
+{
+	if (a)
+		CALL(BN_free)(a);
+}
+
+BIGNUM *BN_new(void)
+{
+	return CALL(BN_new)();
+}
+
+int BN_num_bits(const BIGNUM *a)
+{
+	return CALL(BN_num_bits)(a);
+}
+
+BIGNUM *BN_secure_new(void)
+{
+	return CALL(BN_secure_new)();
+}
+
+void BN_set_flags(BIGNUM *b, int n)
+{
+	CALL(BN_set_flags)(b, n);
+}
+
+int BN_sub(BIGNUM *r, const BIGNUM *a, const BIGNUM *b)
+{
+	return CALL(BN_sub)(r, a, b);
+}
+
+const BIGNUM *BN_value_one(void)
+{
+	return CALL(BN_value_one)();
+}
+
+/* OPENSSL_free and OPENSSL_memdup are macros for these two. */
+void CRYPTO_free(void *ptr, const char *file, int line)
+{
+	if (ptr)
+		CALL(CRYPTO_free)(ptr, file, line);
+}
+
+void *CRYPTO_memdup(const void *str, size_t siz, const char *file, int line)
+{
+	return CALL(CRYPTO_memdup)(str, siz, file, line);
+}
+
+int EVP_CIPHER_CTX_ctrl(EVP_CIPHER_CTX *ctx, int type, int arg, void *ptr)
+{
+	return CALL(EVP_CIPHER_CTX_ctrl)(ctx, type, arg, ptr);
+}
+
+void EVP_CIPHER_CTX_free(EVP_CIPHER_CTX *c)
+{
+	if (c)
+		CALL(EVP_CIPHER_CTX_free)(c);
+}
+
+EVP_CIPHER_CTX *EVP_CIPHER_CTX_new(void)
+{
+	return CALL(EVP_CIPHER_CTX_new)();
+}
+
+EVP_CIPHER *EVP_CIPHER_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties)
+{
+	return CALL(EVP_CIPHER_fetch)(ctx, algorithm, properties);
+}
+
+int EVP_CipherFinal_ex(EVP_CIPHER_CTX *ctx, unsigned char *outm, int *outl)
+{
+	return CALL(EVP_CipherFinal_ex)(ctx, outm, outl);
+}
+
+int EVP_CipherInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher, ENGINE *impl,
+		      const unsigned char *key, const unsigned char *iv, int enc)
+{
+	return CALL(EVP_CipherInit_ex)(ctx, cipher, impl, key, iv, enc);
+}
+
+int EVP_CipherUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in,
+		     int inl)
+{
+	return CALL(EVP_CipherUpdate)(ctx, out, outl, in, inl);
+}
+
+int EVP_DecryptFinal_ex(EVP_CIPHER_CTX *ctx, unsigned char *outm, int *outl)
+{
+	return CALL(EVP_DecryptFinal_ex)(ctx, outm, outl);
+}
+
+int EVP_DecryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher, ENGINE *impl,
+		       const unsigned char *key, const unsigned char *iv)
+{
+	return CALL(EVP_DecryptInit_ex)(ctx, cipher, impl, key, iv);
+}
+
+int EVP_DecryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in,
+		      int inl)
+{
+	return CALL(EVP_DecryptUpdate)(ctx, out, outl, in, inl);
+}
+
+int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,
+	       const EVP_MD *type, ENGINE *impl)
+{
+	return CALL(EVP_Digest)(data, count, md, size, type, impl);
+}
+
+int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s)
+{
+	return CALL(EVP_DigestFinal_ex)(ctx, md, s);
+}
+
+int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl)
+{
+	return CALL(EVP_DigestInit_ex)(ctx, type, impl);
+}
+
+int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt)
+{
+	return CALL(EVP_DigestUpdate)(ctx, d, cnt);
+}
+
+int EVP_EncryptFinal_ex(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl)
+{
+	return CALL(EVP_EncryptFinal_ex)(ctx, out, outl);
+}
+
+int EVP_EncryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher, ENGINE *impl,
+		       const unsigned char *key, const unsigned char *iv)
+{
+	return CALL(EVP_EncryptInit_ex)(ctx, cipher, impl, key, iv);
+}
+
+int EVP_EncryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in,
+		      int inl)
+{
+	return CALL(EVP_EncryptUpdate)(ctx, out, outl, in, inl);
+}
+
+void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
+{
+	if (ctx)
+		CALL(EVP_MD_CTX_free)(ctx);
+}
+
+EVP_MD_CTX *EVP_MD_CTX_new(void)
+{
+	return CALL(EVP_MD_CTX_new)();
+}
+
+void EVP_PKEY_CTX_free(EVP_PKEY_CTX *ctx)
+{
+	if (ctx)
+		CALL(EVP_PKEY_CTX_free)(ctx);
+}
+
+EVP_PKEY_CTX *EVP_PKEY_CTX_new_from_name(OSSL_LIB_CTX *libctx, const char *name, const char *propquery)
+{
+	return CALL(EVP_PKEY_CTX_new_from_name)(libctx, name, propquery);
+}
+
+EVP_PKEY_CTX *EVP_PKEY_CTX_new_from_pkey(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey, const char *propquery)
+{
+	return CALL(EVP_PKEY_CTX_new_from_pkey)(libctx, pkey, propquery);
+}
+
+int EVP_PKEY_CTX_set0_rsa_oaep_label(EVP_PKEY_CTX *ctx, void *label, int llen)
+{
+	return CALL(EVP_PKEY_CTX_set0_rsa_oaep_label)(ctx, label, llen);
+}
+
+int EVP_PKEY_CTX_set_rsa_mgf1_md(EVP_PKEY_CTX *ctx, const EVP_MD *md)
+{
+	return CALL(EVP_PKEY_CTX_set_rsa_mgf1_md)(ctx, md);
+}
+
+int EVP_PKEY_CTX_set_rsa_oaep_md(EVP_PKEY_CTX *ctx, const EVP_MD *md)
+{
+	return CALL(EVP_PKEY_CTX_set_rsa_oaep_md)(ctx, md);
+}
+
+int EVP_PKEY_CTX_set_rsa_padding(EVP_PKEY_CTX *ctx, int pad_mode)
+{
+	return CALL(EVP_PKEY_CTX_set_rsa_padding)(ctx, pad_mode);
+}
+
+int EVP_PKEY_decrypt(EVP_PKEY_CTX *ctx, unsigned char *out, size_t *outlen, const unsigned char *in,
+		     size_t inlen)
+{
+	return CALL(EVP_PKEY_decrypt)(ctx, out, outlen, in, inlen);
+}
+
+int EVP_PKEY_decrypt_init(EVP_PKEY_CTX *ctx)
+{
+	return CALL(EVP_PKEY_decrypt_init)(ctx);
+}
+
+int EVP_PKEY_encrypt(EVP_PKEY_CTX *ctx, unsigned char *out, size_t *outlen, const unsigned char *in,
+		     size_t inlen)
+{
+	return CALL(EVP_PKEY_encrypt)(ctx, out, outlen, in, inlen);
+}
+
+int EVP_PKEY_encrypt_init(EVP_PKEY_CTX *ctx)
+{
+	return CALL(EVP_PKEY_encrypt_init)(ctx);
+}
+
+void EVP_PKEY_free(EVP_PKEY *pkey)
+{
+	if (pkey)
+		CALL(EVP_PKEY_free)(pkey);
+}
+
+int EVP_PKEY_fromdata(EVP_PKEY_CTX *ctx, EVP_PKEY **ppkey, int selection, OSSL_PARAM param[])
+{
+	return CALL(EVP_PKEY_fromdata)(ctx, ppkey, selection, param);
+}
+
+int EVP_PKEY_fromdata_init(EVP_PKEY_CTX *ctx)
+{
+	return CALL(EVP_PKEY_fromdata_init)(ctx);
+}
+
+int EVP_PKEY_get_bits(const EVP_PKEY *pkey)
+{
+	return CALL(EVP_PKEY_get_bits)(pkey);
+}
+
+int EVP_PKEY_get_bn_param(const EVP_PKEY *pkey, const char *key_name, BIGNUM **bn)
+{
+	return CALL(EVP_PKEY_get_bn_param)(pkey, key_name, bn);
+}
+
+int EVP_PKEY_get_raw_private_key(const EVP_PKEY *pkey, unsigned char *priv, size_t *len)
+{
+	return CALL(EVP_PKEY_get_raw_private_key)(pkey, priv, len);
+}
+
+int EVP_PKEY_get_size(const EVP_PKEY *pkey)
+{
+	return CALL(EVP_PKEY_get_size)(pkey);
+}
+
+int EVP_PKEY_is_a(const EVP_PKEY *pkey, const char *name)
+{
+	return CALL(EVP_PKEY_is_a)(pkey, name);
+}
+
+const EVP_CIPHER *EVP_chacha20_poly1305(void)
+{
+	return CALL(EVP_chacha20_poly1305)();
+}
+
+const EVP_MD *EVP_sha256(void)
+{
+	return CALL(EVP_sha256)();
+}
+
+const EVP_MD *EVP_sha512(void)
+{
+	return CALL(EVP_sha512)();
+}
+
+void OSSL_PARAM_BLD_free(OSSL_PARAM_BLD *bld)
+{
+	if (bld)
+		CALL(OSSL_PARAM_BLD_free)(bld);
+}
+
+OSSL_PARAM_BLD *OSSL_PARAM_BLD_new(void)
+{
+	return CALL(OSSL_PARAM_BLD_new)();
+}
+
+int OSSL_PARAM_BLD_push_BN(OSSL_PARAM_BLD *bld, const char *key, const BIGNUM *bn)
+{
+	return CALL(OSSL_PARAM_BLD_push_BN)(bld, key, bn);
+}
+
+OSSL_PARAM *OSSL_PARAM_BLD_to_param(OSSL_PARAM_BLD *bld)
+{
+	return CALL(OSSL_PARAM_BLD_to_param)(bld);
+}
+
+void OSSL_PARAM_free(OSSL_PARAM *p)
+{
+	if (p)
+		CALL(OSSL_PARAM_free)(p);
+}
+
+EVP_PKEY *PEM_read_bio_PrivateKey(BIO *out, EVP_PKEY **x, pem_password_cb *cb, void *u)
+{
+	return CALL(PEM_read_bio_PrivateKey)(out, x, cb, u);
+}
