@@ -1490,6 +1490,18 @@ static bool yaml_patchable(const uint8_t *src, const struct doc_node *n)
 	return true;
 }
 
+/* Where a comment starts in src[from, to): a '#' at the start or after a
+ * space or tab; to when there is none. A '#' inside quotes counts too:
+ * the caller then only places a value more conservatively. */
+static size_t comment_start(const uint8_t *src, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++) {
+		if (src[k] == '#' && (k == from || src[k - 1] == ' ' || src[k - 1] == '\t'))
+			return k;
+	}
+	return to;
+}
+
 /* Where a key's node starts: before its tag and anchor, if any (fuzz_yaml:
  * "!t\tkey: v" put appended entries at the key's column, not the tag's). */
 static size_t node_start(const struct patcher *p, size_t key_start)
@@ -1510,13 +1522,35 @@ static size_t node_start(const struct patcher *p, size_t key_start)
 	}
 }
 
+/* Where an entry starts: at the "?" of an explicit key, if it has one,
+ * past line breaks and comments (fuzz_yaml: "? sops" cut from its key on
+ * left "? " behind, a null key). */
+static size_t entry_start(const struct patcher *p, size_t key_start)
+{
+	size_t q = key_start;
+
+	for (;;) {
+		while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t'))
+			q--;
+		if (q < key_start && q > 0 && p->src[q - 1] == '?' &&
+		    (q == 1 || strchr(" \t\n\r{[,", p->src[q - 2])))
+			return q - 1;
+		if (q == 0 || (p->src[q - 1] != '\n' && p->src[q - 1] != '\r'))
+			return key_start;
+		q--;
+		if (q > 0 && p->src[q] == '\n' && p->src[q - 1] == '\r')
+			q--;
+		q = comment_start(p->src, line_start(p->src, q), q);
+	}
+}
+
 static size_t first_key_col(const struct patcher *p, const struct doc_node *map)
 {
 	for (size_t i = 0; i < map->count; i++) {
 		size_t start = map->entries[i].key_span.start;
 
 		if (start != DOC_NO_POS) {
-			start = node_start(p, start);
+			start = entry_start(p, node_start(p, start));
 			return start - line_start(p->src, start);
 		}
 	}
@@ -1564,18 +1598,6 @@ static size_t owner_col(const struct patcher *p, const struct doc_entry *e, cons
 static bool followed_by_break(const struct patcher *p, size_t pos)
 {
 	return pos < p->len && (p->src[pos] == '\n' || p->src[pos] == '\r');
-}
-
-/* Where a comment starts in src[from, to): a '#' at the start or after a
- * space or tab; to when there is none. A '#' inside quotes counts too:
- * the caller then only places a value more conservatively. */
-static size_t comment_start(const uint8_t *src, size_t from, size_t to)
-{
-	for (size_t k = from; k < to; k++) {
-		if (src[k] == '#' && (k == from || src[k - 1] == ' ' || src[k - 1] == '\t'))
-			return k;
-	}
-	return to;
 }
 
 /* Whether render_dirty writes this scalar as a literal block. */
@@ -1758,7 +1780,7 @@ static size_t node_end(const struct doc_node *v)
 static int cut_entry(struct patcher *p, const struct doc_node *map, const struct doc_entry *e)
 {
 	/* the key's tag and anchor go with it (fuzz_yaml: "!\tsops:" left "!\t") */
-	size_t start = node_start(p, e->key_span.start), end = node_end(e->value);
+	size_t start = entry_start(p, node_start(p, e->key_span.start)), end = node_end(e->value);
 	size_t ls = line_start(p->src, start);
 	bool only_blanks = true;
 	size_t eol;

@@ -795,6 +795,37 @@ static void test_long_key_explicit(void **state)
 	}
 }
 
+/* fuzz_yaml: an explicit key ("? key") cut from its key on left the "?"
+ * behind, and entries appended to a map of such keys went to the key's
+ * column, not the "?"'s. */
+static void test_explicit_keys_cut_and_appended(void **state)
+{
+	static const char *const inputs[] = { "? sops\n", "? X\nsops:\n", "? #\n sops\n",
+					      "a: 1\n?\n  sops\n: 2\nb: 3\n" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct doc d, again;
+		struct gs_buf out;
+		struct doc_node *v;
+
+		load_ok(DOC_FORMAT_YAML, inputs[i], &d);
+		find(d.branches[0], "sops")->removed = true;
+		v = doc_new_scalar(&d, DOC_INT, "3", 1);
+		assert_non_null(v);
+		assert_non_null(doc_append(&d, d.branches[0], "sops", 4, v));
+		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+		/* at column 0, at the start of the file or of a line */
+		assert_true(strncmp((const char *)out.data, "sops: 3\n", 8) == 0 ||
+			    strstr((const char *)out.data, "\nsops: 3\n"));
+		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+		assert_string_equal(find(again.branches[0], "sops")->value->text, "3");
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -968,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_separator_in_key_escaped),
 		cmocka_unit_test(test_cut_entry_with_anchor),
 		cmocka_unit_test(test_long_key_explicit),
+		cmocka_unit_test(test_explicit_keys_cut_and_appended),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
