@@ -944,6 +944,11 @@ static int on_event(struct yloader *l, yaml_event_t *ev)
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		ret = place_comments(l, start, ev->type);
+		/* anchors belong to their document (fuzz_yaml: an alias in the
+		 * next one was accepted, and that document was not patchable) */
+		for (size_t i = 0; i < l->n_anchors; i++)
+			free(l->anchors[i].name);
+		l->n_anchors = 0;
 		l->root = NULL;
 		l->in_document = true;
 		break;

@@ -922,6 +922,13 @@ static void test_multi_document(void **state)
 	assert_string_equal(d.branches[1]->entries[0].key, "b");
 	assert_int_equal(d.branches[2]->count, 0);
 	doc_release(&d);
+	/* an anchor belongs to its document (fuzz_yaml: a later document's
+	 * alias was accepted, and could not be written back as it was) */
+	load_ok(DOC_FORMAT_YAML, "a: &x 1\nb: *x\n---\nc: &x 2\nd: *x\n", &d);
+	assert_string_equal(find(d.branches[1], "d")->value->text, "2");
+	doc_release(&d);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x 1\n---\nb: *x\n"), GS_ERR_PARSE);
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x {k: v}\n---\n*x\n"), GS_ERR_PARSE);
 }
 
 static void test_aliases_expanded(void **state)
