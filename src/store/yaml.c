@@ -1003,6 +1003,13 @@ static int on_event(struct yloader *l, yaml_event_t *ev)
 			n->span.end = end;
 			n->style = YSTYLE_PLAIN;
 		}
+		/* A key written "*x" would change with the value it names once
+		 * that is encrypted (fuzz_yaml); sops reads such a key as the
+		 * anchor's name. Neither is a key anyone means: refused. */
+		if (top(l) && top(l)->node->kind == DOC_MAP && !top(l)->have_key) {
+			ret = yfail(l, start, "an alias cannot be a mapping key");
+			break;
+		}
 		ret = attach(l, n, start, end, n->kind == DOC_SCALAR, &was_key);
 		if (!ret && !was_key && top(l)) {
 			l->last_was_value = true;

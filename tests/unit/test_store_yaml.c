@@ -956,6 +956,10 @@ static void test_aliases_expanded(void **state)
 	assert_text(&out, "a: E\nb: E\nc:\n    k: v\nd:\n    k: E\n");
 	gs_buf_release(&out);
 	doc_release(&d);
+	/* fuzz_yaml: an alias as a key would change with the value it names */
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x k\n*x: v\n"), GS_ERR_PARSE);
+	assert_non_null(strstr(gs_error_message(), "an alias cannot be a mapping key"));
+	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x k\nb: {*x : v}\n"), GS_ERR_PARSE);
 }
 
 static void test_formats(void **state)
