@@ -1798,7 +1798,10 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 	size_t eol;
 	int ret;
 
-	if (end == DOC_NO_POS || end < start)
+	/* an empty value's marks are those of the next token, maybe the next
+	 * entry's key (fuzz_yaml: "? sops" cut "a:" on the next line too) */
+	if (end == DOC_NO_POS || end < start ||
+	    (e->value->kind == DOC_SCALAR && e->value->span.start == e->value->span.end))
 		end = e->key_span.end;
 	if (map->flow) {
 		size_t q = end;

@@ -801,7 +801,7 @@ static void test_long_key_explicit(void **state)
 static void test_explicit_keys_cut_and_appended(void **state)
 {
 	static const char *const inputs[] = { "? sops\n", "? X\nsops:\n", "? #\n sops\n",
-					      "a: 1\n?\n  sops\n: 2\nb: 3\n" };
+					      "a: 1\n?\n  sops\n: 2\nb: 3\n", "? sops\na:\n|\n #\n  " };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -820,6 +820,9 @@ static void test_explicit_keys_cut_and_appended(void **state)
 			    strstr((const char *)out.data, "\nsops: 3\n"));
 		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
 		assert_string_equal(find(again.branches[0], "sops")->value->text, "3");
+		/* the entry after an empty value stays (its marks are the next key's) */
+		if (strstr(inputs[i], "a:"))
+			assert_non_null(find(again.branches[0], "a"));
 		doc_release(&again);
 		gs_buf_release(&out);
 		doc_release(&d);
