@@ -1494,6 +1494,10 @@ static bool yaml_patchable(const uint8_t *src, const struct doc_node *n)
 			if (e->value->span.end != DOC_NO_POS &&
 			    defines_anchor(src, e->key_span.start, e->value->span.end))
 				return false;
+			/* nor does a map or list copied for an alias say where the
+			 * alias was, so a cut would leave it (fuzz_yaml) */
+			if (e->value->span.start == DOC_NO_POS && e->value->kind != DOC_SCALAR)
+				return false;
 			continue;
 		}
 		if (!yaml_patchable(src, e->value))

@@ -750,6 +750,14 @@ static void test_cut_entry_with_anchor(void **state)
 	doc_release(&again);
 	gs_buf_release(&out);
 	doc_release(&d);
+	/* a removed entry whose value is an alias of a list: written afresh
+	 * too (the copy does not say where the alias was) */
+	load_ok(DOC_FORMAT_YAML, "a: &x [1]\nsops:\n   *x\nc: 2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a:\n    - 1\nc: 2\n");
+	gs_buf_release(&out);
+	doc_release(&d);
 	/* without an anchor in it, the cut is a patch as before */
 	load_ok(DOC_FORMAT_YAML, "sops:\n  k: 1 # and & more\nb:   2\n", &d);
 	find(d.branches[0], "sops")->removed = true;
