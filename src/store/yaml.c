@@ -1803,9 +1803,12 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 	int ret;
 
 	/* an empty value's marks are those of the next token, maybe the next
-	 * entry's key (fuzz_yaml: "? sops" cut "a:" on the next line too) */
-	if (end == DOC_NO_POS || end < start ||
-	    (e->value->kind == DOC_SCALAR && e->value->span.start == e->value->span.end))
+	 * entry's key (fuzz_yaml: "? sops" cut "a:" on the next line too),
+	 * unless it has a tag or anchor to end at ("sops:\n  !" left "!") */
+	if (e->value->kind == DOC_SCALAR && e->value->span.start == e->value->span.end &&
+	    end != DOC_NO_POS)
+		end = node_start(p, end) < end ? end : e->key_span.end;
+	if (end == DOC_NO_POS || end < start)
 		end = e->key_span.end;
 	if (map->flow) {
 		size_t q = end;
