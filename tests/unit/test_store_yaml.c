@@ -832,6 +832,8 @@ static void test_explicit_keys_cut_and_appended(void **state)
 		/* the entry after an empty value stays (its marks are the next key's) */
 		if (strstr(inputs[i], "a:"))
 			assert_non_null(find(again.branches[0], "a"));
+		/* and an empty value's tag goes with its entry */
+		assert_null(strchr((const char *)out.data, '!'));
 		doc_release(&again);
 		gs_buf_release(&out);
 		doc_release(&d);
