@@ -840,6 +840,35 @@ static void test_explicit_keys_cut_and_appended(void **state)
 	}
 }
 
+/* fuzz_yaml: libyaml, told the encoding, read a byte-order mark as a
+ * character in column 0, so every position after it was one byte late and
+ * a file with a BOM could not be encrypted at all. */
+static void test_bom_file_patched(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_node *v;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "\xEF\xBB\xBF" "a: secret\nb: two\n", &d);
+	assert_int_equal(doc_scalar_set(&d, find(d.branches[0], "a")->value, DOC_STR, "ENC[x]", 6), 0);
+	v = doc_new_scalar(&d, DOC_INT, "3", 1);
+	assert_non_null(v);
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, v));
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "\xEF\xBB\xBF" "a: ENC[x]\nb: two\nsops: 3\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	assert_string_equal(find(again.branches[0], "a")->value->text, "ENC[x]");
+	doc_release(&again);
+	gs_buf_release(&out);
+	/* the first entry cut: the mark stays */
+	find(d.branches[0], "a")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "\xEF\xBB\xBF" "b: two\nsops: 3\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -1025,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_cut_entry_with_anchor),
 		cmocka_unit_test(test_long_key_explicit),
 		cmocka_unit_test(test_explicit_keys_cut_and_appended),
+		cmocka_unit_test(test_bom_file_patched),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
