@@ -367,6 +367,10 @@ int store_json_load(const uint8_t *text, size_t len, struct doc *d)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	p.s = d->source.data;
 	gs_buf_init(&p.tmp, true);
+	/* a UTF-8 byte-order mark may be ignored (RFC 8259 8.1); patch-mode
+	 * output keeps it, as it keeps all text outside the values */
+	if (len >= 3 && p.s[0] == 0xEF && p.s[1] == 0xBB && p.s[2] == 0xBF)
+		p.pos = 3;
 	skip_ws(&p);
 	if (p.pos >= len) {
 		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "empty JSON document");

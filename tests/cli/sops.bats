@@ -44,6 +44,17 @@ teardown() { teardown_tmp; }
 	cmp app.yaml dec.yaml
 }
 
+@test "files that start with a UTF-8 byte-order mark (Windows editors) round-trip byte for byte" {
+	printf '\xef\xbb\xbfa: secret\nb: two\n' >bom.yaml
+	printf '\xef\xbb\xbf{"a": "secret", "b": 2}\n' >bom.json
+	printf '\xef\xbb\xbfA=secret\nB=two\n' >bom.env
+	for f in bom.yaml bom.json bom.env; do
+		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
+		! grep -q secret "enc.$f"
+		gitseal decrypt "enc.$f" | cmp - "$f"
+	done
+}
+
 @test "the legacy forms -e and -d work" {
 	gitseal -e --age "$(demo_recipient)" app.yaml >enc.yaml
 	gitseal -d enc.yaml | cmp - app.yaml

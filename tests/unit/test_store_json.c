@@ -259,10 +259,27 @@ static void test_errors_and_limits(void **state)
 	free(deep);
 }
 
+/* A UTF-8 byte-order mark is ignored on input (RFC 8259 8.1) and kept in
+ * patch-mode output; it was refused as "the top level must be an object". */
+static void test_bom_ignored_and_kept(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_JSON, "\xEF\xBB\xBF{\"a\": \"x\"}\n", &d);
+	assert_int_equal(doc_scalar_set(&d, d.branches[0]->entries[0].value, DOC_STR, "ENC[y]", 6), 0);
+	emit_ok(&d, DOC_FORMAT_JSON, -1, &out);
+	assert_text(&out, "\xEF\xBB\xBF{\"a\": \"ENC[y]\"}\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_identical),
+		cmocka_unit_test(test_bom_ignored_and_kept),
 		cmocka_unit_test(test_patch_encrypt_decrypt_identical),
 		cmocka_unit_test(test_typing_and_escapes),
 		cmocka_unit_test(test_fresh_layout),
