@@ -1636,9 +1636,10 @@ static bool written_as_block(const struct doc_node *v, bool in_flow)
 	return a.multiline && a.block;
 }
 
-/* A plain scalar swallows the blank lines after it, tabs and all; once it
- * is written another way, moved or cut, a tab on such a line is an error
- * (fuzz_yaml), so those lines are emptied. */
+/* A plain scalar swallows the blank lines after it, tabs and all, up to a
+ * comment; once it is written another way, moved or cut, a tab on such a
+ * line is an error (fuzz_yaml), so those lines are emptied, and a comment
+ * line loses its indentation. */
 static int clear_tabbed_blank_lines(struct patcher *p, size_t end)
 {
 	size_t q = end;
@@ -1652,6 +1653,8 @@ static int clear_tabbed_blank_lines(struct patcher *p, size_t end)
 		q += p->src[q] == '\r' && q + 1 < p->len && p->src[q + 1] == '\n' ? 2 : 1;
 		for (ls = k = q; k < p->len && (p->src[k] == ' ' || p->src[k] == '\t'); k++)
 			tab |= p->src[k] == '\t';
+		if (k < p->len && p->src[k] == '#' && tab)
+			return store_edits_push(&p->ed, ls, k, p->ed.pool.len);
 		if (k < p->len && p->src[k] != '\n' && p->src[k] != '\r')
 			return 0;
 		if (tab) {

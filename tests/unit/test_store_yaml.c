@@ -669,6 +669,15 @@ static void test_tabbed_blank_lines_after_plain(void **state)
 	doc_release(&again);
 	gs_buf_release(&out);
 	doc_release(&d);
+	/* up to a comment, which loses its indentation */
+	load_ok(DOC_FORMAT_YAML, "q: \"v\"\nsops: c\n \t# note\nb: 1\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "q: \"v\"\n# note\nb: 1\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
 }
 
 /* fuzz_yaml: past a block scalar's indentation, spaces and tabs are content;
