@@ -1547,6 +1547,17 @@ static size_t node_start(const struct patcher *p, size_t key_start)
 	}
 }
 
+/* Whether only indentation (and "- " of list items) precedes pos on its
+ * line: a "?" there indicates an explicit key; elsewhere it is text
+ * ("a: b ?" is a value). */
+static bool only_indent(const struct patcher *p, size_t pos)
+{
+	for (size_t i = line_start(p->src, pos); i < pos; i++)
+		if (p->src[i] != ' ' && p->src[i] != '\t' && p->src[i] != '-')
+			return false;
+	return true;
+}
+
 /* Where an entry starts: at the "?" of an explicit key, if it has one,
  * past line breaks and comments (fuzz_yaml: "? sops" cut from its key on
  * left "? " behind, a null key). */
@@ -1557,8 +1568,7 @@ static size_t entry_start(const struct patcher *p, size_t key_start)
 	for (;;) {
 		while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t'))
 			q--;
-		if (q < key_start && q > 0 && p->src[q - 1] == '?' &&
-		    (q == 1 || strchr(" \t\n\r{[,", p->src[q - 2])))
+		if (q < key_start && q > 0 && p->src[q - 1] == '?' && only_indent(p, q - 1))
 			return q - 1;
 		if (q == 0 || (p->src[q - 1] != '\n' && p->src[q - 1] != '\r'))
 			return key_start;

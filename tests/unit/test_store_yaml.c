@@ -819,7 +819,7 @@ static void test_explicit_keys_cut_and_appended(void **state)
 {
 	static const char *const inputs[] = { "? sops\n", "? X\nsops:\n", "? #\n sops\n",
 					      "a: 1\n?\n  sops\n: 2\nb: 3\n", "? sops\na:\n|\n #\n  ",
-					      "a: 1\nsops:\n  ! #c\nb: 2\n" };
+					      "a: 1\nsops:\n  ! #c\nb: 2\n", "a: le ?\nsops: " };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -841,6 +841,9 @@ static void test_explicit_keys_cut_and_appended(void **state)
 		/* the entry after an empty value stays (its marks are the next key's) */
 		if (strstr(inputs[i], "a:"))
 			assert_non_null(find(again.branches[0], "a"));
+		/* a "?" that ends a value is text, not an explicit key */
+		if (strstr(inputs[i], "le ?"))
+			assert_string_equal(find(again.branches[0], "a")->value->text, "le ?");
 		/* and an empty value's tag goes with its entry */
 		assert_null(strchr((const char *)out.data, '!'));
 		doc_release(&again);
