@@ -1566,10 +1566,17 @@ static size_t entry_start(const struct patcher *p, size_t key_start)
 	size_t q = key_start;
 
 	for (;;) {
+		size_t props;
+
 		while (q > 0 && (p->src[q - 1] == ' ' || p->src[q - 1] == '\t'))
 			q--;
 		if (q < key_start && q > 0 && p->src[q - 1] == '?' && only_indent(p, q - 1))
 			return q - 1;
+		/* past a tag or anchor on the "?" line ("? !\n sops") */
+		if (q < key_start && (props = node_start(p, q)) < q) {
+			q = props;
+			continue;
+		}
 		if (q == 0 || (p->src[q - 1] != '\n' && p->src[q - 1] != '\r'))
 			return key_start;
 		q--;
