@@ -806,8 +806,9 @@ static int attach(struct yloader *l, struct doc_node *n, size_t start, size_t en
 		f->have_key = false;
 	}
 	/* an empty value's marks are the next token's, maybe past the end of
-	 * this map (fuzz_yaml: a cut map took the next entry's line along) */
-	if (!(is_scalar && start == end))
+	 * this map (fuzz_yaml: a cut map took the next entry's line along);
+	 * an empty list item still has its "-" to hold the list's end */
+	if (!(is_scalar && start == end && f->node->kind == DOC_MAP))
 		extend(f, end);
 	return 0;
 }

@@ -820,7 +820,8 @@ static void test_explicit_keys_cut_and_appended(void **state)
 	static const char *const inputs[] = { "? sops\n", "? X\nsops:\n", "? #\n sops\n",
 					      "a: 1\n?\n  sops\n: 2\nb: 3\n", "? sops\na:\n|\n #\n  ",
 					      "a: 1\nsops:\n  ! #c\nb: 2\n", "a: le ?\nsops: ",
-					      "? !\n sops\n", "sops: #C\n ? X\na: 1\n" };
+					      "? !\n sops\n", "sops: #C\n ? X\na: 1\n",
+					      "a: 1\nsops:\r-\n-\r\r" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
