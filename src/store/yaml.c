@@ -1883,11 +1883,12 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 static int append_new(struct patcher *p, const struct doc_node *map)
 {
 	size_t col = first_key_col(p, map);
-	size_t pos = map->span.end, mark = p->ed.pool.len;
+	size_t pos = map->span.end, mark = p->ed.pool.len, eol;
 	int ret = 0;
 
 	while (pos < p->len && p->src[pos] != '\n' && p->src[pos] != '\r')
 		pos++;
+	eol = pos;
 	if (pos < p->len && p->src[pos] == '\r')
 		pos++;
 	if (pos < p->len && p->src[pos] == '\n')
@@ -1911,6 +1912,10 @@ static int append_new(struct patcher *p, const struct doc_node *map)
 		TRY(fresh_value(&p->em, e->value, col, false, NULL, 0));
 	}
 	ret = store_edits_push(&p->ed, pos, pos, mark);
+	/* blank lines after the map's last value now follow the new entries,
+	 * where a tab in them is an error (fuzz_yaml) */
+	if (!ret)
+		ret = clear_tabbed_blank_lines(p, eol);
 out:
 	return ret;
 }

@@ -656,6 +656,7 @@ static void test_tabbed_blank_lines_after_plain(void **state)
 {
 	struct doc d, again;
 	struct gs_buf out;
+	struct doc_node *v, *m;
 
 	(void)state;
 	patch_one("a: x\n   \t\n \t\nb: 1\n", "1", "a: \"1\"\n\n\nb: 1\n");
@@ -665,6 +666,20 @@ static void test_tabbed_blank_lines_after_plain(void **state)
 	find(d.branches[0], "sops")->removed = true;
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
 	assert_text(&out, "q: \"v\"\n\r\nb: 1\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* entries appended after the last value, before such lines */
+	load_ok(DOC_FORMAT_YAML, "a:\n  k: ~\n   \t\n", &d);
+	m = doc_new_map(&d);
+	v = doc_new_scalar(&d, DOC_INT, "3", 1);
+	assert_non_null(m);
+	assert_non_null(v);
+	assert_non_null(doc_append(&d, m, "x", 1, v));
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, m));
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "a:\n  k: ~\nsops:\n    x: 3\n\n");
 	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
 	doc_release(&again);
 	gs_buf_release(&out);
