@@ -1638,6 +1638,21 @@ static size_t owner_col(const struct patcher *p, const struct doc_entry *e, cons
 		q--;
 	if (q > 0 && p->src[q - 1] == '-')
 		q--;
+	if (q > 0 && q == line_start(p->src, q)) {
+		/* a value on a line of its own, below its "-" (fuzz_yaml: "- #"
+		 * then the value: the block was indented from column 0) */
+		size_t vcol = v->span.start - q;
+
+		for (size_t l = q; l > 0;) {
+			size_t pl = line_start(p->src, l - 1), k = pl;
+
+			while (k < l && (p->src[k] == ' ' || p->src[k] == '\t'))
+				k++;
+			if (k < l && p->src[k] == '-' && k - pl < vcol)
+				return k - pl;
+			l = pl;
+		}
+	}
 	return q - line_start(p->src, q);
 }
 

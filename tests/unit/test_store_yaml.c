@@ -898,6 +898,33 @@ static void test_bom_file_patched(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a list item's value on a line of its own below "- #" was
+ * rewritten as a literal block indented from column 0, less than the list
+ * allows; its indentation now counts from the item's "-". */
+static void test_block_below_dash_comment(void **state)
+{
+	struct doc d, again;
+	struct gs_buf out;
+	struct doc_node *list, *item = NULL;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "y:\n  - #\n   D\n\n   T\n", &d);
+	list = find(d.branches[0], "y")->value;
+	for (size_t i = 0; i < list->count; i++)
+		if (list->entries[i].value->kind == DOC_SCALAR)
+			item = list->entries[i].value;
+	assert_non_null(item);
+	assert_int_equal(doc_scalar_set(&d, item, DOC_STR, "a\nb", 3), 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "y:\n  - #\n   |-\n    a\n    b\n");
+	load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
+	list = find(again.branches[0], "y")->value;
+	assert_string_equal(list->entries[list->count - 1].value->text, "a\nb");
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
  * "|10", which is not YAML; the block now steps in by 2. */
 static void test_patch_block_in_wide_indent(void **state)
@@ -1084,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(test_long_key_explicit),
 		cmocka_unit_test(test_explicit_keys_cut_and_appended),
 		cmocka_unit_test(test_bom_file_patched),
+		cmocka_unit_test(test_block_below_dash_comment),
 		cmocka_unit_test(test_many_keys_and_late_duplicate),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_aliases_expanded),
