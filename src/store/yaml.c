@@ -1799,10 +1799,19 @@ static int render_dirty(struct patcher *p, const struct doc_entry *e, const stru
 			 * indented by 10 got "|10", which does not load) */
 			size_t ind = e->key && p->doc_indent <= 9 ? col + p->doc_indent : col + 2;
 
-			if (!in_flow && a.block)
+			if (!in_flow && a.block) {
+				/* blanks that end the old value's line would start
+				 * the line after the block, where a tab is an error
+				 * (fuzz_yaml) */
+				size_t b = end;
+
+				while (b < p->len && (p->src[b] == ' ' || p->src[b] == '\t'))
+					b++;
+				if (b == p->len || followed_by_break(p, b))
+					end = b;
 				TRY(write_literal(out, v->text, v->len, ind, ind - col,
-						  followed_by_break(p, v->span.end)));
-			else
+						  followed_by_break(p, end)));
+			} else
 				TRY(write_double(out, v->text, v->len));
 		} else if (style == YSTYLE_DOUBLE) {
 			TRY(write_double(out, v->text, v->len));
