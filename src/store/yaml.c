@@ -1854,6 +1854,19 @@ static int cut_entry(struct patcher *p, const struct doc_node *map, const struct
 {
 	/* the key's tag and anchor go with it (fuzz_yaml: "!\tsops:" left "!\t") */
 	size_t start = entry_start(p, node_start(p, e->key_span.start)), end = node_end(e->value);
+	/* a "?" inside the previous value is text, not this entry's indicator
+	 * (fuzz_yaml: "d: l\n ?\nsops:") */
+	for (size_t i = (size_t)(e - map->entries); i-- > 0;) {
+		const struct doc_node *pv = map->entries[i].value;
+		size_t prev_end = pv->kind == DOC_SCALAR && pv->span.start == pv->span.end
+					  ? map->entries[i].key_span.end : node_end(pv);
+
+		if (pv->kind == DOC_COMMENT || prev_end == DOC_NO_POS)
+			continue;
+		if (start < prev_end)
+			start = node_start(p, e->key_span.start);
+		break;
+	}
 	size_t ls = line_start(p->src, start);
 	bool only_blanks = true;
 	size_t eol;

@@ -836,7 +836,7 @@ static void test_explicit_keys_cut_and_appended(void **state)
 					      "a: 1\n?\n  sops\n: 2\nb: 3\n", "? sops\na:\n|\n #\n  ",
 					      "a: 1\nsops:\n  ! #c\nb: 2\n", "a: le ?\nsops: ",
 					      "? !\n sops\n", "sops: #C\n ? X\na: 1\n",
-					      "a: 1\nsops:\r-\n-\r\r" };
+					      "a: 1\nsops:\r-\n-\r\r", "a: le\n ?\nsops:" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -859,7 +859,7 @@ static void test_explicit_keys_cut_and_appended(void **state)
 		if (strstr(inputs[i], "a:"))
 			assert_non_null(find(again.branches[0], "a"));
 		/* a "?" that ends a value is text, not an explicit key */
-		if (strstr(inputs[i], "le ?"))
+		if (strstr(inputs[i], "le ?") || strstr(inputs[i], "le\n ?"))
 			assert_string_equal(find(again.branches[0], "a")->value->text, "le ?");
 		/* and an empty value's tag goes with its entry */
 		assert_null(strchr((const char *)out.data, '!'));
