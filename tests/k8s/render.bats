@@ -78,7 +78,8 @@ teardown() { teardown_tmp; }
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'password: t0p-s3cr3t' <<<"$output")" -eq 2 ]
-	sed -i '0,/username: ENC\[AES256_GCM,data:./s//username: ENC[AES256_GCM,data:A/' "$APP/multi.yaml"
+	# change the first ciphertext character of document 2 (to one it is not)
+	perl -0pi -e 's/(username: ENC\[AES256_GCM,data:)(.)/$1 . ($2 eq "A" ? "B" : "A")/e' "$APP/multi.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -ne 0 ]
 	[ -z "$output" ]
