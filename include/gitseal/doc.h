@@ -109,6 +109,15 @@ struct doc_entry *doc_map_find(const struct doc_node *map, const char *key);
 /* Deep copy of a node into another (or the same) document; spans dropped. */
 struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n);
 
+/* Compares two documents as data: the same number of documents, and in
+ * each the same kinds, keys in the same order, scalar types and bytes, and
+ * comment texts. Layout (quote style, flow, spans, dirty marks) and removed
+ * entries do not count. Returns true when equal; otherwise, when where is
+ * not NULL, writes the path of the first difference in sops's form
+ * (`doc 0: ["db"]["password"]`, no values) into where[where_size]. This is
+ * the oracle of every verified write and of the store fuzzers. */
+bool doc_equal(const struct doc *a, const struct doc *b, char *where, size_t where_size);
+
 const char *doc_type_name(enum doc_type t);
 int doc_type_from_name(const char *name, size_t len, enum doc_type *out);
 

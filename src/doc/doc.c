@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "gitseal/doc.h"
@@ -208,4 +209,85 @@ int doc_type_from_name(const char *name, size_t len, enum doc_type *out)
 		}
 	}
 	return GS_FAIL(GS_ERR_PARSE, "unknown value type '%.*s'", (int)(len > 16 ? 16 : len), name);
+}
+
+/* The path of the first difference, built as the walk goes down. */
+struct diff_path {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void path_push(struct diff_path *p, const struct doc_entry *e, size_t index)
+{
+	int n;
+
+	if (!p->buf || p->len >= p->size)
+		return;
+	if (e->key)
+		n = snprintf(p->buf + p->len, p->size - p->len, "[\"%.*s\"]",
+			     (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
+	else
+		n = snprintf(p->buf + p->len, p->size - p->len, "[%zu]", index);
+	if (n > 0)
+		p->len = p->len + (size_t)n < p->size ? p->len + (size_t)n : p->size - 1;
+}
+
+/* The next entry at or after *i that is not removed, or NULL. */
+static const struct doc_entry *next_live(const struct doc_node *n, size_t *i)
+{
+	while (*i < n->count && n->entries[*i].removed)
+		(*i)++;
+	return *i < n->count ? &n->entries[*i] : NULL;
+}
+
+/* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
+static bool node_equal(const struct doc_node *a, const struct doc_node *b, struct diff_path *p)
+{
+	size_t i = 0, j = 0, index = 0, mark = p->len;
+
+	if (!a || !b)
+		return a == b;
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == DOC_SCALAR || a->kind == DOC_COMMENT)
+		return (a->kind == DOC_COMMENT || a->type == b->type) && a->len == b->len &&
+		       (a->len == 0 || memcmp(a->text, b->text, a->len) == 0);
+	for (;; i++, j++, index++) {
+		const struct doc_entry *ea = next_live(a, &i), *eb = next_live(b, &j);
+
+		if (!ea || !eb)
+			return ea == eb;
+		p->len = mark;
+		if (p->buf)
+			p->buf[mark] = '\0';
+		path_push(p, ea->key ? ea : eb, index);
+		if (!ea->key != !eb->key ||
+		    (ea->key && (ea->key_len != eb->key_len || memcmp(ea->key, eb->key, ea->key_len))))
+			return false;
+		if (!node_equal(ea->value, eb->value, p))
+			return false;
+	}
+}
+
+bool doc_equal(const struct doc *a, const struct doc *b, char *where, size_t where_size)
+{
+	struct diff_path p = { where_size ? where : NULL, where_size, 0 };
+
+	if (a->count != b->count) {
+		if (p.buf)
+			snprintf(where, where_size, "the number of documents (%zu, %zu)", a->count,
+				 b->count);
+		return false;
+	}
+	for (size_t i = 0; i < a->count; i++) {
+		int n = p.buf ? snprintf(where, where_size, "doc %zu: ", i) : 0;
+
+		p.len = n > 0 && (size_t)n < where_size ? (size_t)n : 0;
+		if (!node_equal(a->branches[i], b->branches[i], &p))
+			return false;
+	}
+	if (p.buf)
+		where[0] = '\0';
+	return true;
 }

@@ -1,0 +1,96 @@
+/* doc_equal: the oracle of verified writes and of the store fuzzers. */
+#include "test_store_util.h"
+
+static bool equal_json(const char *x, const char *y, char *where, size_t size)
+{
+	struct doc a, b;
+	bool same;
+
+	load_ok(DOC_FORMAT_JSON, x, &a);
+	load_ok(DOC_FORMAT_JSON, y, &b);
+	same = doc_equal(&a, &b, where, size);
+	doc_release(&a);
+	doc_release(&b);
+	return same;
+}
+
+static void test_layout_does_not_count(void **state)
+{
+	char where[128] = "unset";
+
+	(void)state;
+	assert_true(equal_json("{\"a\": [1, {\"b\": \"x\"}]}", "{\n  \"a\":[1,{\"b\":\"x\"}]\n}", where,
+			       sizeof(where)));
+	assert_string_equal(where, "");
+}
+
+static void test_differences_name_their_path(void **state)
+{
+	char where[128];
+
+	(void)state;
+	assert_false(equal_json("{\"db\": {\"u\": \"1\"}}", "{\"db\": {\"u\": \"2\"}}", where,
+				sizeof(where)));
+	assert_string_equal(where, "doc 0: [\"db\"][\"u\"]");
+	/* a type is data: "1" and 1 differ */
+	assert_false(equal_json("{\"l\": [0, \"1\"]}", "{\"l\": [0, 1]}", where, sizeof(where)));
+	assert_string_equal(where, "doc 0: [\"l\"][1]");
+	/* key order is data */
+	assert_false(equal_json("{\"a\": 1, \"b\": 2}", "{\"b\": 2, \"a\": 1}", where, sizeof(where)));
+	assert_string_equal(where, "doc 0: [\"a\"]");
+	/* a missing trailing entry */
+	assert_false(equal_json("{\"a\": 1, \"b\": 2}", "{\"a\": 1}", where, sizeof(where)));
+	assert_false(equal_json("{\"a\": {}}", "{\"a\": []}", NULL, 0));
+	assert_false(equal_json("{\"a\": \"\"}", "{\"a\": null}", NULL, 0));
+}
+
+static void test_comments_count_and_removed_entries_do_not(void **state)
+{
+	struct doc a, b;
+	char where[128];
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: 1 # one\nb: 2\n", &a);
+	load_ok(DOC_FORMAT_YAML, "a: 1 # two\nb: 2\n", &b);
+	assert_false(doc_equal(&a, &b, where, sizeof(where)));
+	doc_release(&b);
+	/* sops: a value's end-of-line comment is the entry before it */
+	load_ok(DOC_FORMAT_YAML, "# one\na: 1\nb: 2\nc: 3\n", &b);
+	assert_false(doc_equal(&a, &b, NULL, 0));
+	doc_map_find(b.branches[0], "c")->removed = true;
+	if (!doc_equal(&a, &b, where, sizeof(where)))
+		fail_msg("differ at %s", where);
+	doc_release(&a);
+	doc_release(&b);
+	load_ok(DOC_FORMAT_YAML, "a: 1\n---\na: 1\n", &a);
+	load_ok(DOC_FORMAT_YAML, "a: 1\n", &b);
+	assert_false(doc_equal(&a, &b, where, sizeof(where)));
+	assert_non_null(strstr(where, "number of documents"));
+	doc_release(&a);
+	doc_release(&b);
+}
+
+/* A long path is cut, never overflows. */
+static void test_long_path_is_bounded(void **state)
+{
+	char where[16];
+
+	(void)state;
+	assert_false(equal_json("{\"aaaaaaaaaaaaaaaaaaaaaa\": {\"b\": 1}}",
+				"{\"aaaaaaaaaaaaaaaaaaaaaa\": {\"b\": 2}}", where, sizeof(where)));
+	assert_int_equal(strlen(where), sizeof(where) - 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout_does_not_count),
+		cmocka_unit_test(test_differences_name_their_path),
+		cmocka_unit_test(test_comments_count_and_removed_entries_do_not),
+		cmocka_unit_test(test_long_path_is_bounded),
+	};
+
+	if (gs_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
