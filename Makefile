@@ -194,9 +194,9 @@ uninstall:
 		rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page"; done
 
 # build/gitseal_<version>_<arch>.deb, offline (scripts/make-deb.sh).
-DEB_ROOT    := build/deb/root
+DEB_ROOT    := build/deb/debian/gitseal
 deb: all
-	rm -rf build/deb
+	rm -rf build/deb build/gitseal_*.deb
 	$(MAKE) --no-print-directory install DESTDIR="$(abspath $(DEB_ROOT))" PREFIX=/usr \
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions >/dev/null
 	scripts/make-deb.sh $(DEB_ROOT) '$(VERSION)' '$(VERSION_EPOCH)' build \

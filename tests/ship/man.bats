@@ -56,20 +56,22 @@ teardown() {
 # check_help WHAT PAGE TEXT: every flag, variable and subcommand of the help
 # text TEXT (from WHAT) is in PAGE; appends what is missing to $bad.
 check_help() {
-	local what=$1 page=$2 text=$3 cmd=$4 item
-	page_text "$page" >"$TMP/page.txt"
-	[ -s "$TMP/page.txt" ] || { bad+="$page: renders empty"$'\n'; return; }
+	local what=$1 page=$2 text=$3 cmd=$4 item txt=$TMP/$2.txt
+	[ -s "$txt" ] || page_text "$page" >"$txt"
+	[ -s "$txt" ] || { bad+="$page: renders empty"$'\n'; return; }
+	local content
+	content=$(<"$txt")
 	for item in $(printf '%s\n' "$text" | flags_in); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the flag $item (listed by '$what')"$'\n'
 	done
 	for item in $(printf '%s\n' "$text" | env_in); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the environment variable $item (listed by '$what')"$'\n'
 	done
 	[ -z "$cmd" ] && return
 	for item in $(printf '%s\n' "$text" | subcommands_in "$cmd"); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the subcommand '$cmd $item' (listed by '$what')"$'\n'
 	done
 }
