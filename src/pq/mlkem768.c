@@ -44,8 +44,9 @@ struct poly {
 	uint16_t c[N];
 };
 
-/* The secret working set of one operation, in secure memory. */
+/* The secret working set of one operation (pq_scratch_open). */
 struct work {
+	struct pq_hash hash;  /* first */
 	struct poly a[K][K];  /* A-hat, public but large */
 	struct poly s[K], e[K], t[K], u[K];
 	struct poly v, w;
@@ -55,7 +56,6 @@ struct work {
 	uint8_t m[32];
 	uint8_t ct[MLKEM768_CT_SIZE];
 	uint8_t k_bar[32];
-	struct pq_hash hash;
 };
 
 /* zeta^BitRev7(i) and zeta^(2 BitRev7(i) + 1) mod q, zeta = 17 (4.3). */
@@ -365,29 +365,13 @@ static int sample_matrix(struct work *w, const uint8_t rho[32])
 
 static int work_open(struct work **out)
 {
-	struct work *w;
+	void *scratch;
 	int ret;
 
-	*out = NULL;
 	pthread_once(&tables_once, make_tables);
-	w = gs_secure_alloc(sizeof(*w));
-	if (!w)
-		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	ret = pq_hash_init(&w->hash);
-	if (ret) {
-		gs_secure_free(w);
-		return ret;
-	}
-	*out = w;
-	return 0;
-}
-
-static void work_close(struct work *w)
-{
-	if (!w)
-		return;
-	pq_hash_release(&w->hash);
-	gs_secure_free(w); /* wipes */
+	ret = pq_scratch_open(sizeof(struct work), &scratch);
+	*out = scratch;
+	return ret;
 }
 
 /* K-PKE.KeyGen (Algorithm 13): ek = ByteEncode12(t-hat) || rho and the
@@ -521,7 +505,7 @@ int mlkem768_keygen(const uint8_t d[static MLKEM768_RANDOM_SIZE], const uint8_t 
 		memcpy(dk + MLKEM768_DK_SIZE - 32, z, 32);
 	else
 		sodium_memzero(dk, MLKEM768_DK_SIZE);
-	work_close(w);
+	pq_scratch_close(w);
 	return ret;
 }
 
@@ -555,7 +539,7 @@ int mlkem768_encaps(const uint8_t ek[static MLKEM768_EK_SIZE], const uint8_t m[s
 		ret = encaps(w, ek, w->buf, m, ct);
 	if (!ret)
 		memcpy(ss, w->g, 32);
-	work_close(w);
+	pq_scratch_close(w);
 	return ret;
 }
 
@@ -601,7 +585,7 @@ int mlkem768_decaps_derived(const uint8_t dk[MLKEM768_DK_SIZE], const uint8_t ct
 
 	if (!ret)
 		ret = decaps(w, dk, ct, ss);
-	work_close(w);
+	pq_scratch_close(w);
 	return ret;
 }
 
@@ -620,6 +604,6 @@ int mlkem768_decaps(const uint8_t dk[static MLKEM768_DK_SIZE], const uint8_t ct[
 		ret = GS_FAIL(GS_ERR_KEY, "invalid ML-KEM-768 decapsulation key (hash check)");
 	if (!ret)
 		ret = decaps(w, dk, ct, ss);
-	work_close(w);
+	pq_scratch_close(w);
 	return ret;
 }

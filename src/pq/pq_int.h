@@ -23,6 +23,12 @@ void pq_hash_release(struct pq_hash *h);
 int pq_hash(struct pq_hash *h, enum pq_md md, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
 	    uint8_t *out, size_t out_len) __attribute__((warn_unused_result));
 
+/* Scratch space for the secrets of one operation: size bytes of secure
+ * memory, zeroed, whose first member is a struct pq_hash, ready. */
+int pq_scratch_open(size_t size, void **out) __attribute__((warn_unused_result));
+/* Releases the hash and wipes and frees the memory; NULL is ignored. */
+void pq_scratch_close(void *scratch);
+
 /* ML-KEM-768 decapsulation without the hash check of FIPS 203 7.3, for a
  * dk this process derived from a seed (mlkem768.c). */
 int mlkem768_decaps_derived(const uint8_t dk[MLKEM768_DK_SIZE], const uint8_t ct[MLKEM768_CT_SIZE],

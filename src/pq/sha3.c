@@ -4,9 +4,11 @@
  * squeezes a SHAKE once (EVP_DigestFinalXOF); callers that need more
  * output ask again for a longer one, whose prefix is the same. */
 #include <pthread.h>
+#include <string.h>
 
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
+#include "gitseal/secmem.h"
 
 #include "pq_int.h"
 
@@ -64,4 +66,30 @@ int pq_hash(struct pq_hash *h, enum pq_md md, const uint8_t *a, size_t a_len, co
 	else if (ok)
 		ok = EVP_DigestFinal_ex(h->ctx, out, &n) && n == out_len;
 	return ok ? 0 : GS_FAIL(GS_ERR_GENERIC, "%s failed in libcrypto", md_names[md]);
+}
+
+int pq_scratch_open(size_t size, void **out)
+{
+	struct pq_hash *h = gs_secure_alloc(size);
+	int ret;
+
+	*out = NULL;
+	if (!h)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	memset(h, 0, size);
+	ret = pq_hash_init(h);
+	if (ret) {
+		gs_secure_free(h);
+		return ret;
+	}
+	*out = h;
+	return 0;
+}
+
+void pq_scratch_close(void *scratch)
+{
+	if (!scratch)
+		return;
+	pq_hash_release(scratch);
+	gs_secure_free(scratch); /* wipes */
 }
