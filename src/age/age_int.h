@@ -154,6 +154,24 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 
+/* write_behind.c: a thread that writes buffers, in the order they are
+ * handed over, while the caller fills the next ones. */
+enum { AGE_WRITE_BEHIND_BUFFERS = 3 };
+struct age_write_behind;
+/* Allocates the ring (secure memory for plaintext) and starts the thread. */
+int age_write_behind_start(struct age_write_behind **wb, struct gs_writer *out, size_t size, bool secure)
+	__attribute__((warn_unused_result));
+/* The next buffer to fill, of *size bytes (waits for one to come back); the
+ * writer's error once a write failed. */
+int age_write_behind_buffer(struct age_write_behind *wb, uint8_t **buf, size_t *size)
+	__attribute__((warn_unused_result));
+/* Hands over the buffer from age_write_behind_buffer, holding len bytes. */
+int age_write_behind_submit(struct age_write_behind *wb, size_t len) __attribute__((warn_unused_result));
+/* Writes everything handed over, ends the thread and frees wb (NULL: does
+ * nothing). Returns ret when it is an error (its message kept), else the
+ * writer's error or 0. */
+int age_write_behind_finish(struct age_write_behind *wb, int ret) __attribute__((warn_unused_result));
+
 /* armor.c */
 struct age_armor_reader {
 	struct age_bufin *in;
