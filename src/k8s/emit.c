@@ -2,6 +2,7 @@
 #include <strings.h>
 
 #include "gitseal/error.h"
+#include "gitseal/store.h"
 #include "k8s_int.h"
 
 /* Plain scalars that YAML 1.1 or 1.2 resolvers (kyaml, yaml.v3, PyYAML)
@@ -247,4 +248,51 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 int k8s_yaml_emit(const struct doc_node *n, struct gs_buf *out)
 {
 	return emit_node(out, n, 0, false, 0);
+}
+
+/* The emitter writes no comments: they are dropped from the tree first so
+ * that the comparison below is about data only. */
+static void drop_comments(struct doc_node *n, int depth)
+{
+	if (depth > K8S_MAX_DEPTH || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return;
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_entry *e = &n->entries[i];
+
+		if (e->value->kind == DOC_COMMENT)
+			e->removed = true;
+		else if (!e->removed)
+			drop_comments(e->value, depth + 1);
+	}
+}
+
+int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
+{
+	struct doc tree, back;
+	struct gs_buf text;
+	char where[256];
+	int ret;
+
+	drop_comments(n, 0);
+	doc_init(&tree, DOC_FORMAT_YAML);
+	doc_init(&back, DOC_FORMAT_YAML);
+	gs_buf_init(&text, true);
+	ret = doc_add_branch(&tree, n);
+	if (!ret)
+		ret = k8s_yaml_emit(n, &text);
+	if (!ret) {
+		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, &back);
+		if (ret)
+			ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
+				      gs_error_message());
+	}
+	if (!ret && !doc_equal(&tree, &back, where, sizeof(where)))
+		ret = GS_FAIL(GS_ERR_WRITE, "the written document would read back differently at %s",
+			      where);
+	if (!ret)
+		ret = gs_buf_append(out, text.data, text.len);
+	gs_buf_release(&text);
+	doc_release(&back);
+	doc_release(&tree);
+	return ret;
 }

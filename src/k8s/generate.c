@@ -9,19 +9,23 @@
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
-int k8s_file_decrypt(const char *path, const struct age_identity_list *ids, struct gs_buf *plain,
-		     enum doc_format *format)
+int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
+		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
 {
 	struct sops_decrypt_opts o = { .ignore_mac = false };
 	struct gs_buf cipher;
+	char *rel = k8s_rel_join(base_rel, path);
 	int ret;
 
+	if (!rel)
+		return GS_ERR_USAGE;
 	gs_buf_init(&cipher, false);
-	*format = store_format_for_path(path);
-	ret = gs_read_file(path, &cipher, K8S_MAX_FILE);
+	*format = store_format_for_path(rel);
+	ret = k8s_root_read(root, rel, &cipher, K8S_MAX_FILE);
 	if (!ret)
 		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
 	gs_buf_release(&cipher);
+	free(rel);
 	return ret;
 }
 
@@ -101,13 +105,14 @@ static int sorted_insert(struct doc *d, struct doc_node *map, const char *key, s
 	return 0;
 }
 
-static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir,
-			   const struct age_identity_list *ids, struct doc *d, struct doc_node *items)
+static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
+			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
+			   struct doc_node *items)
 {
 	struct doc_node *secret = doc_new_map(d), *string_data = doc_new_map(d),
 			*data = doc_new_map(d), *meta;
 	struct gs_buf plain;
-	char *key = NULL, *rel = NULL, *path = NULL;
+	char *key = NULL, *rel = NULL;
 	int ret = 0;
 
 	gs_buf_init(&plain, true);
@@ -131,12 +136,8 @@ static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir
 			} else {
 				ret = k8s_file_key_path(v->text, &key, &rel);
 			}
-			if (!ret) {
-				path = k8s_path_join(base_dir, rel);
-				ret = path ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			}
 			if (!ret)
-				ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+				ret = k8s_file_decrypt(root, base_rel, rel, ids, &plain, &fmt);
 			if (ret)
 				gs_error_prefix("'%s'", rel ? rel : v->text);
 			if (!ret && which == 0) {
@@ -172,8 +173,7 @@ static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir
 			gs_buf_reset(&plain);
 			free(key);
 			free(rel);
-			free(path);
-			key = rel = path = NULL;
+			key = rel = NULL;
 		}
 	}
 	gs_buf_release(&plain);
@@ -195,8 +195,9 @@ static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir
 	return 0;
 }
 
-int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
-		      const struct age_identity_list *ids, struct doc *out_doc, struct doc_node *items)
+int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
+		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
+		      struct doc_node *items)
 {
 	struct gs_buf plain;
 	int ret = 0;
@@ -205,24 +206,18 @@ int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
 	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
 		const struct doc_node *v = g->files->entries[i].value;
 		enum doc_format fmt;
-		char *path;
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
-		path = k8s_path_join(base_dir, v->text);
-		if (!path)
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		if (!ret)
-			ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+		ret = k8s_file_decrypt(root, base_rel, v->text, ids, &plain, &fmt);
 		if (!ret)
 			ret = add_manifests(out_doc, items, &plain, fmt);
 		if (ret)
 			gs_error_prefix("'%s'", v->text);
 		gs_buf_reset(&plain);
-		free(path);
 	}
 	gs_buf_release(&plain);
 	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
-		ret = secret_from_run(&g->secret_from[i], base_dir, ids, out_doc, items);
+		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
 	return ret;
 }
