@@ -463,9 +463,9 @@ out:
 	return ret;
 }
 
-static int build_and_bind(struct build *b, const char *tree)
+static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)
 {
-	struct child_env env[3];
+	struct child_env env[4];
 	char **argv = NULL, *dir = NULL;
 	size_t argc = 0, count = 0, env_count = 0;
 	struct k8s_span *spans = NULL;
@@ -482,6 +482,9 @@ static int build_and_bind(struct build *b, const char *tree)
 		goto out;
 	}
 	if (b->ksops) {
+		/* only gitseal is a plugin: the plugin home is private */
+		env[env_count++] = (struct child_env){ "KUSTOMIZE_PLUGIN_HOME", st->plugins };
+		env[env_count++] = (struct child_env){ "XDG_CONFIG_HOME", st->dir };
 		env[env_count++] = (struct child_env){ "GITSEAL_K8S_ROOT", tree };
 		argv[argc++] = strdup("--enable-alpha-plugins");
 	}
@@ -532,10 +535,10 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		if (ret)
 			ret = k8s_failure_add(fails, "%s", gs_error_message());
 		else
-			ret = build_and_bind(&b, st.tree);
+			ret = build_and_bind(&b, st.tree, &st);
 	} else {
 		/* nothing to change: kustomize reads the repository itself */
-		ret = build_and_bind(&b, root->path);
+		ret = build_and_bind(&b, root->path, NULL);
 	}
 out:
 	k8s_stage_remove(&st);

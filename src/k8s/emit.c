@@ -5,28 +5,72 @@
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
+static bool all_of(const char *s, size_t n, const char *set)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!strchr(set, s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* YAML 1.1 and 1.2 numbers: 0x/0o/0b integers, decimal integers and
+ * floats with '_' separators and an exponent, sexagesimal (1:20:30). */
+static bool is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	if (n && (s[0] == '-' || s[0] == '+'))
+		i++;
+	if (n - i > 2 && s[i] == '0' && strchr("xXoObB", s[i + 1]))
+		return all_of(s + i + 2, n - i - 2, "0123456789abcdefABCDEF_");
+	if (memchr(s + i, ':', n - i))
+		return all_of(s + i, n - i, "0123456789_:") && s[i] != ':';
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		digits += s[i++] != '_';
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			digits += s[i++] != '_';
+	}
+	if (!digits)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		if (i == n)
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+/* YAML 1.1 timestamps (yaml.v3 resolves them): a date, maybe a time. */
+static bool is_timestamp(const char *s, size_t n)
+{
+	return n >= 8 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
+	       s[2] <= '9' && s[3] >= '0' && s[3] <= '9' && s[4] == '-';
+}
+
 /* Plain scalars that YAML 1.1 or 1.2 resolvers (kyaml, yaml.v3, PyYAML)
- * would read as null, bool or a number must be quoted when they are
- * strings. */
+ * would read as null, bool, a number or a time must be quoted when they
+ * are strings. */
 static bool resolves_to_non_string(const char *s, size_t n)
 {
 	static const char *const words[] = {
 		"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
 		".inf", "-.inf", "+.inf", ".nan",
 	};
-	char c;
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
 			return true;
 	}
-	c = s[0];
-	if (c >= '0' && c <= '9')
-		return true;
-	if ((c == '-' || c == '+' || c == '.') && n > 1 &&
-	    ((s[1] >= '0' && s[1] <= '9') || s[1] == '.'))
-		return true;
-	return false;
+	return is_number(s, n) || is_timestamp(s, n);
 }
 
 static bool plain_ok(const char *s, size_t n)

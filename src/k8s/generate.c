@@ -105,6 +105,35 @@ static int sorted_insert(struct doc *d, struct doc_node *map, const char *key, s
 	return 0;
 }
 
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct doc_entry *x = a, *y = b;
+	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key ? x->key : "", y->key ? y->key : "", x->key && y->key ? m : 0);
+
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+static void sort_keys(struct doc_node *n, int depth)
+{
+	if (depth > K8S_MAX_DEPTH || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return;
+	if (n->kind == DOC_MAP) {
+		size_t live = 0;
+
+		/* comments and removed entries are not data: dropped first */
+		for (size_t i = 0; i < n->count; i++) {
+			if (!n->entries[i].removed && n->entries[i].key &&
+			    n->entries[i].value->kind != DOC_COMMENT)
+				n->entries[live++] = n->entries[i];
+		}
+		n->count = live;
+		qsort(n->entries, n->count, sizeof(*n->entries), entry_cmp);
+	}
+	for (size_t i = 0; i < n->count; i++)
+		sort_keys(n->entries[i].value, depth + 1);
+}
+
 static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
 			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
 			   struct doc_node *items)
@@ -179,16 +208,16 @@ static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_roo
 	gs_buf_release(&plain);
 	if (ret)
 		return ret;
+	/* KSOPS marshals the Secret from a Go map: every map's keys sorted */
 	meta = s->metadata ? doc_clone(d, s->metadata) : doc_new_map(d);
+	if (meta)
+		sort_keys(meta, 0);
 	if (!meta || !doc_append(d, secret, "apiVersion", 10, str_node(d, "v1")) ||
+	    (data->count && !doc_append(d, secret, "data", 4, data)) ||
 	    !doc_append(d, secret, "kind", 4, str_node(d, "Secret")) ||
-	    !doc_append(d, secret, "metadata", 8, meta))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (string_data->count && !doc_append(d, secret, "stringData", 10, string_data))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (data->count && !doc_append(d, secret, "data", 4, data))
+	    !doc_append(d, secret, "metadata", 8, meta) ||
+	    (string_data->count && !doc_append(d, secret, "stringData", 10, string_data)) ||
+	    (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!doc_append(d, items, NULL, 0, secret))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
