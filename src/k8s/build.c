@@ -1,7 +1,7 @@
 /* gitseal render of a kustomization. Before the build: the kustomization
- * is walked (every path beneath the root), its encrypted resources and
- * patches are decrypted and indexed, its encrypted secretGenerator sources
- * are decrypted (as Flux does: kustomize then hashes and encodes the
+ * is walked (every path beneath the root), its encrypted resources are
+ * decrypted and indexed, its encrypted secretGenerator sources and patch
+ * files are decrypted (as Flux does: kustomize then hashes and encodes the
  * plaintext), and KSOPS generator configs are prepared to run gitseal
  * itself as the only plugin. The build runs on the repository as it is,
  * or on a private staged copy when files had to change. After the build,
@@ -257,9 +257,9 @@ static int prepare(struct build *b)
 
 		switch (f->role) {
 		case K8S_FILE_RESOURCE:
-		case K8S_FILE_PATCH:
 			ret = k8s_sources_add_file(b->sources, b->root, f->rel, b->ids, b->fails);
 			break;
+		case K8S_FILE_PATCH: /* decrypted before the build, as Flux does */
 		case K8S_FILE_SECRET_FILE:
 		case K8S_FILE_SECRET_ENV:
 		case K8S_FILE_CONFIGMAP_SOURCE:
@@ -274,7 +274,7 @@ static int prepare(struct build *b)
 			return ret;
 	}
 	if (!b->fails->count && b->opts->ns_policy == K8S_NS_SOURCE && (b->ksops || b->plain_count))
-		ret = k8s_failure_add(b->fails, "'%s': Secrets generated from encrypted files name no "
+		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
 						"namespace of their own: --bind-namespace needs a list of "
 						"namespaces here", b->app_rel);
 	return ret;
