@@ -93,8 +93,11 @@ check_help() {
 
 @test "man: gitseal(1) documents every environment variable the source reads" {
 	local var bad= vars
-	vars=$(grep -rhoE 'getenv\("[A-Za-z_][A-Za-z0-9_]*"\)' "$REPO_ROOT/src" |
-		sed -E 's/.*\("([^"]*)"\)/\1/' | grep -v '^GITSEAL_TEST_' | sort -u)
+	# getenv("NAME"), and names in tables ("SOPS_..." string literals)
+	vars=$({
+		grep -rhoE 'getenv\("[A-Za-z_][A-Za-z0-9_]*"\)' "$REPO_ROOT/src" | sed -E 's/.*\("([^"]*)"\)/\1/'
+		grep -rhoE '"(SOPS|GITSEAL|VAULT|ARGOCD)_[A-Z0-9_]*[A-Z0-9]"' "$REPO_ROOT/src" | tr -d '"'
+	} | grep -v '^GITSEAL_TEST_' | sort -u)
 	[ -n "$vars" ] || { echo "found no getenv(\"...\") in src/: update this test"; false; }
 	page_text gitseal.1 | sed -n '/^ENVIRONMENT/,/^[A-Z]/p' >"$TMP/env.txt"
 	for var in $vars; do
@@ -106,10 +109,11 @@ check_help() {
 
 @test "man: gitseal-sops.yaml(5) documents every .sops.yaml key the parser reads" {
 	local key bad= keys
-	# map_get(parser, node, "key") in src/config; the selection keys come
-	# from the metadata table of src/sops.
+	# map_get(parser, node, "key") and the *_fields[] tables in src/config;
+	# the selection keys come from the metadata table of src/sops.
 	keys=$({
-		grep -rhoE 'map_get\([^;]*"[a-z_]+"' "$REPO_ROOT/src/config" | grep -oE '"[a-z_]+"'
+		grep -rhoE 'map_get\([^;]*"[A-Za-z_]+"' "$REPO_ROOT/src/config" | grep -oE '"[A-Za-z_]+"'
+		grep -rhE '_fields\[\] = \{' "$REPO_ROOT/src/config" | grep -oE '"[A-Za-z_]+"'
 		grep -hoE '"(un)?encrypted_[a-z_]+"' "$REPO_ROOT/src/sops/metadata.c"
 	} | tr -d '"' | sort -u)
 	[ -n "$keys" ] || { echo "found no keys in src/config: update this test"; false; }
