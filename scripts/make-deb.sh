@@ -98,7 +98,7 @@ Maintainer: $DEB_MAINTAINER
 Installed-Size: $size
 Depends: $depends
 Recommends: $recommends
-Suggests: git
+Suggests: git, gnupg
 Section: utils
 Priority: optional
 Description: sops-compatible secrets encryption, git filter and cluster decryptor
