@@ -2,7 +2,9 @@
 # render_bench.sh [GITSEAL] [COUNT]: COUNT (default 1000) encrypted Secrets
 # rendered (1) from a plain directory, per Secret, and (2) through a
 # kustomization, beside a bare `kubectl kustomize` of the same tree in the
-# same run: gitseal's own time is render's minus kubectl's.
+# same run. In (2) the kubectl that render runs is timed on its own
+# (GITSEAL_KUSTOMIZE wraps it in time(1)): gitseal's own time is render's
+# minus that kubectl's, measured in the same process tree.
 # Times are CPU seconds (user + system, children included), the best of
 # RUNS runs: wall time on a shared machine measures the neighbours.
 # Targets: (1) <= 100 us per Secret, (2) gitseal's own <= 20% of kubectl's.
@@ -52,10 +54,20 @@ awk -v t="$plain" -v n="$COUNT" 'BEGIN {
 	       n, t * 1000, t * 1e6 / n }'
 
 bare=$(cpu_best kubectl kustomize "$TMP/kz")
-kz=$(cpu_best "$BIN" render "$TMP/kz")
+best_own="" best_child=""
+for _ in $(seq "$RUNS"); do
+	GITSEAL_KUSTOMIZE="/usr/bin/time -o $TMP/child -f %U+%S kubectl kustomize" \
+		/usr/bin/time -o "$TMP/time" -f '%U %S' "$BIN" render "$TMP/kz" >"$TMP/out.yaml" 2>/dev/null
+	total=$(awk '{print $1 + $2}' "$TMP/time")
+	child=$(tr '+' ' ' <"$TMP/child" | awk '{print $1 + $2}')
+	own=$(awk -v t="$total" -v c="$child" 'BEGIN {print t - c}')
+	if [ -z "$best_own" ] || awk -v a="$own" -v b="$best_own" 'BEGIN {exit !(a < b)}'; then
+		best_own=$own best_child=$child
+	fi
+done
 n=$(grep -c '^kind: Secret' "$TMP/out.yaml")
 [ "$n" -eq "$COUNT" ] || { echo "render_bench: expected $COUNT Secrets, got $n" >&2; exit 1; }
 grep -q 'name: prod-s' "$TMP/out.yaml"
-awk -v b="$bare" -v k="$kz" -v n="$COUNT" 'BEGIN {
-	printf "render, kustomization of %d Secrets: kubectl kustomize %.0f ms, gitseal render %.0f ms CPU: gitseal'"'"'s own %.0f ms, %+.0f%% over kubectl (target <= 20%%)\n",
-	       n, b * 1000, k * 1000, (k - b) * 1000, (k - b) * 100 / b }'
+awk -v b="$bare" -v c="$best_child" -v o="$best_own" -v n="$COUNT" 'BEGIN {
+	printf "render, kustomization of %d Secrets: bare kubectl kustomize %.0f ms; in render: kubectl %.0f ms + gitseal %.0f ms CPU = %.0f%% of kubectl (target <= 20%%)\n",
+	       n, b * 1000, c * 1000, o * 1000, o * 100 / c }'

@@ -1,6 +1,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -312,20 +314,19 @@ static void drop_comments(struct doc_node *n, int depth)
 
 int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
 {
-	struct doc tree, back;
-	struct gs_buf text;
+	struct doc_node *branches[1] = { n };
+	/* a view of n as a one-document doc, for doc_equal (nothing allocated) */
+	struct doc tree = { .format = DOC_FORMAT_YAML, .branches = branches, .count = 1 };
+	struct doc back;
+	size_t start = out->len;
 	char where[256];
 	int ret;
 
 	drop_comments(n, 0);
-	doc_init(&tree, DOC_FORMAT_YAML);
 	doc_init(&back, DOC_FORMAT_YAML);
-	gs_buf_init(&text, true);
-	ret = doc_add_branch(&tree, n);
-	if (!ret)
-		ret = k8s_yaml_emit(n, &text);
+	ret = k8s_yaml_emit(n, out);
 	if (!ret) {
-		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, &back);
+		ret = store_load(DOC_FORMAT_YAML, out->data + start, out->len - start, &back);
 		if (ret)
 			ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
 				      gs_error_message());
@@ -333,10 +334,12 @@ int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
 	if (!ret && !doc_equal(&tree, &back, where, sizeof(where)))
 		ret = GS_FAIL(GS_ERR_WRITE, "the written document would read back differently at %s",
 			      where);
-	if (!ret)
-		ret = gs_buf_append(out, text.data, text.len);
-	gs_buf_release(&text);
+	if (ret && out->len > start) {
+		/* nothing unproven stays in out */
+		sodium_memzero(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+	}
 	doc_release(&back);
-	doc_release(&tree);
 	return ret;
 }
