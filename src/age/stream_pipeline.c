@@ -71,7 +71,11 @@ static void fill_next(struct pipeline *p)
 
 	pthread_mutex_unlock(&p->lock);
 	*b = (struct age_batch){ .data = b->data, .counter = p->counter };
-	ret = p->ops->fill(p->ctx, b);
+	/* allocated on first use: the rest of a file may need fewer */
+	if (!b->data && !(b->data = gs_secure_alloc(AGE_PIPELINE_BATCH_SIZE)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	else
+		ret = p->ops->fill(p->ctx, b);
 	pthread_mutex_lock(&p->lock);
 	if (ret) {
 		/* reported when the batches before it are written */
@@ -161,11 +165,6 @@ int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t cou
 	pthread_t output;
 	int ret = 0;
 
-	for (int i = 0; i < RING && !ret; i++)
-		if (!(p.batch[i].data = gs_secure_alloc(AGE_PIPELINE_BATCH_SIZE)))
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	if (ret)
-		goto out;
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.to_main, NULL);
 	pthread_cond_init(&p.to_output, NULL);
@@ -180,7 +179,6 @@ int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t cou
 	pthread_cond_destroy(&p.to_output);
 	pthread_cond_destroy(&p.to_main);
 	pthread_mutex_destroy(&p.lock);
-out:
 	release_ring(&p);
 	return ret;
 }
