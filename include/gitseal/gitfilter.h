@@ -56,17 +56,23 @@ struct gitfilter_events {
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 	__attribute__((warn_unused_result));
 
-/* Merge driver (%O %A %B %P): merges the decrypted versions key by key.
- * Without conflicts the result is re-encrypted (reusing %A's ciphertext)
- * into ours_file and *conflict is false. With conflicts ours_file gets the
- * plaintext with git-style conflict markers and *conflict is true. */
+struct gitfilter_merge_result {
+	bool conflict;
+	struct gs_buf where;   /* the conflicting key paths (names only), "" for the whole file */
+};
+
+/* Merge driver (%O %A %B %P): merges the decrypted versions as trees (maps
+ * at every depth; lists and scalars as atoms). The result, or on a
+ * conflict the text with git-style markers around the conflicting values,
+ * is sealed into ours_file (the smudge filter shows the markers). Keys
+ * and rules: a side that changed them wins; the recipients must be
+ * accepted. res->where is the caller's to release. */
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
-		    const char *theirs_file, const char *path, bool *conflict)
+		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 	__attribute__((warn_unused_result));
 
-/* Merges plaintext documents key by key (top-level and nested map keys);
- * base may be empty. The result follows ours' layout; each conflicting
- * key takes the value of pick_theirs ? theirs : ours. */
+/* Merges plaintext documents as trees; base may be empty. The result
+ * follows ours' layout; each conflicting key takes the value of pick. */
 int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
 			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 	__attribute__((warn_unused_result));
@@ -85,6 +91,7 @@ struct gitfilter_init_opts {
 
 struct gitfilter_init_result {
 	size_t attributes_added;
+	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
 	size_t files_failed;    /* could not be decrypted (message of the last one set) */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */

@@ -80,6 +80,10 @@ static int git_init(int argc, char **argv)
 	warn_path();
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
+	if (res.recipients_accepted)
+		fprintf(stderr, "gitseal: this clone seals files for %zu recipient(s), those of .sops.yaml and "
+				"the committed files; 'gitseal updatekeys' shows and accepts changes\n",
+			res.recipients_accepted);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)
@@ -168,24 +172,28 @@ static int git_textconv(const char *file)
 
 static int git_merge(char **argv)
 {
+	struct gitfilter_merge_result res = { 0 };
 	struct gitfilter *f = NULL;
-	bool conflict = false;
 	int ret;
 
 	gs_harden_process();
 	ret = gitfilter_open(".", &f);
 	if (!ret)
-		ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &conflict);
+		ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &res);
 	gitfilter_free(f);
 	if (ret) {
 		cmd_print_error();
+		gs_buf_release(&res.where);
 		return EXIT_GENERIC;
 	}
-	if (conflict) {
-		cmd_errorf("conflicting changes to the same keys in '%s'", argv[3]);
-		return EXIT_GENERIC;
+	if (res.conflict) {
+		if (res.where.len)
+			cmd_errorf("conflict in '%s': changed on both sides: %s", argv[3], (const char *)res.where.data);
+		else
+			cmd_errorf("conflict in '%s': the file changed on both sides", argv[3]);
 	}
-	return EXIT_OK;
+	gs_buf_release(&res.where);
+	return res.conflict ? EXIT_GENERIC : EXIT_OK;
 }
 
 static int git_check(void)

@@ -216,17 +216,6 @@ out:
 	return ret;
 }
 
-static bool path_is_filtered(git_repository *repo, const char *path)
-{
-	const char *value = NULL;
-
-	if (git_attr_get(&value, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") < 0) {
-		git_error_clear();
-		return false;
-	}
-	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
-}
-
 /* git trusts a size change without reading the file (ie_modified in
  * read-cache.c), so the entry must describe the plaintext file, as after a
  * checkout through the filter. The blob id stays. */
@@ -281,7 +270,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		bool passed;
 		int err;
 
-		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
 			continue;
 		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
 		    lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
@@ -318,6 +307,90 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	return ret;
 }
 
+struct name_list {
+	char **items;
+	size_t count;
+};
+
+static int name_list_add(struct name_list *l, const struct sops_key_group *groups, size_t n)
+{
+	for (size_t g = 0; g < n; g++) {
+		size_t more = groups[g].age_count + groups[g].vault_count;
+		char **grown = realloc(l->items, (l->count + more + 1) * sizeof(*grown));
+
+		if (!grown)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		l->items = grown;
+		for (size_t i = 0; i < groups[g].age_count; i++)
+			l->items[l->count++] = groups[g].age[i];
+		for (size_t i = 0; i < groups[g].vault_count; i++)
+			l->items[l->count++] = groups[g].vault_uris[i];
+	}
+	return 0;
+}
+
+/* The first time, a clone accepts whom its repository seals files for
+ * now: the recipients of .sops.yaml and of the committed files. Later
+ * changes go through `gitseal updatekeys`, which shows them. */
+static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *res)
+{
+	const struct sops_config *config;
+	struct sops_key_summary *files = NULL;
+	struct name_list names = { 0 };
+	size_t nfiles = 0;
+	git_index *idx = NULL;
+	struct gs_buf blob;
+	int ret;
+
+	if ((ret = gittrust_load(f)) || f->trust.have_record)
+		return ret;
+	gs_buf_init(&blob, false);
+	if (gitfilter_config(f, &config) == 0) {
+		for (size_t r = 0; r < config->rule_count && !ret; r++)
+			ret = name_list_add(&names, config->rules[r].groups, config->rules[r].group_count);
+	}
+	gs_error_clear();
+	if (!ret && git_repository_index(&idx, f->repo) < 0)
+		ret = gitrepo_fail("cannot open the index");
+	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		struct sops_key_summary *grown;
+		struct doc d;
+
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
+			continue;
+		gs_buf_reset(&blob);
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
+			break;
+		if (!gitseal_load_sealed(store_format_for_path(e->path), blob.data, blob.len, &d)) {
+			doc_release(&d);
+			continue;
+		}
+		if (!(grown = realloc(files, (nfiles + 1) * sizeof(*files)))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else {
+			files = grown;
+			if (sops_doc_keys(&d, &files[nfiles]) == 0) {
+				ret = name_list_add(&names, files[nfiles].groups, files[nfiles].group_count);
+				nfiles++;
+			}
+			gs_error_clear();
+		}
+		doc_release(&d);
+	}
+	if (!ret)
+		ret = gittrust_accept(f, (const char *const *)names.items, names.count);
+	if (!ret)
+		res->recipients_accepted = f->trust.recipient_count;
+	for (size_t i = 0; i < nfiles; i++)
+		sops_key_summary_release(&files[i]);
+	free(files);
+	free(names.items);
+	git_index_free(idx);
+	gs_buf_release(&blob);
+	return ret;
+}
+
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res)
 {
@@ -332,6 +405,8 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
 		goto out;
 	if (o->hook && (ret = install_hook(f->repo)))
+		goto out;
+	if ((ret = accept_first_time(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:
@@ -370,7 +445,7 @@ int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 		char **grown;
 
-		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&blob);
 		ret = gitrepo_read_blob(f, &e->id, &blob);
