@@ -103,10 +103,19 @@ struct gitfilter_init_result {
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res) __attribute__((warn_unused_result));
 
-/* Staged files (index) whose filter attribute is gitseal but whose blob is
- * not sops-encrypted. *paths is a malloc'd array of malloc'd strings. */
-int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
-	__attribute__((warn_unused_result));
-void gitfilter_paths_free(char **paths, size_t count);
+/* `gitseal git check`: what is staged under the filter, read as the
+ * repository reader will see it (see check.c for the rules). */
+struct gitfilter_finding {
+	char *path;
+	char *problem;   /* one line, never a value */
+};
+
+struct gitfilter_findings {
+	struct gitfilter_finding *items;
+	size_t count;
+};
+
+int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs) __attribute__((warn_unused_result));
+void gitfilter_findings_release(struct gitfilter_findings *fs);
 
 #endif

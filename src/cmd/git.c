@@ -198,24 +198,24 @@ static int git_merge(char **argv)
 
 static int git_check(void)
 {
-	char **paths;
+	struct gitfilter_findings fs;
 	size_t count;
 
 	/* the blobs it reads may be staged plaintext */
 	gs_harden_process();
-	if (gitfilter_check(".", &paths, &count)) {
+	if (gitfilter_check(".", &fs)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
-	for (size_t i = 0; i < count; i++)
-		cmd_errorf("'%s' is staged unencrypted", paths[i]);
-	gitfilter_paths_free(paths, count);
-	if (count) {
-		fputs("hint: run 'gitseal git init' (the filter encrypts on 'git add'), then 'git add' again\n",
+	for (size_t i = 0; i < fs.count; i++)
+		cmd_errorf("'%s': %s", fs.items[i].path, fs.items[i].problem);
+	if (fs.count)
+		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
+		      "'gitseal git status' shows every file\n",
 		      stderr);
-		return EXIT_GENERIC;
-	}
-	return EXIT_OK;
+	count = fs.count;
+	gitfilter_findings_release(&fs);
+	return count ? EXIT_GENERIC : EXIT_OK;
 }
 
 int cmd_git(int argc, char **argv)

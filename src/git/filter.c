@@ -169,28 +169,32 @@ int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out
 	return ret;
 }
 
-int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+git_tree *gitrepo_head_tree(struct gitfilter *f)
 {
 	git_object *obj;
-	git_tree_entry *te = NULL;
-	int ret = 0;
 
-	*found = false;
-	if (!f->repo)
-		return 0;
 	/* HEAD does not move while one git command runs its filter; if it did
 	 * (a rebase), a stale tree only means less reuse, never a wrong value */
-	if (!f->head_tried) {
+	if (f->repo && !f->head_tried) {
 		f->head_tried = true;
 		if (git_revparse_single(&obj, f->repo, "HEAD^{tree}") < 0)
 			git_error_clear(); /* unborn branch */
 		else
 			f->head_tree = obj;
 	}
-	if (!f->head_tree)
+	return (git_tree *)f->head_tree;
+}
+
+int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	git_tree *tree = gitrepo_head_tree(f);
+	git_tree_entry *te = NULL;
+	int ret = 0;
+
+	*found = false;
+	if (!tree)
 		return 0;
-	if (git_tree_entry_bypath(&te, (git_tree *)f->head_tree, path) == 0 &&
-	    git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+	if (git_tree_entry_bypath(&te, tree, path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
 		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
 		*found = !ret;
 	}

@@ -54,6 +54,8 @@ int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out
  * out is left empty and *found false when there is none. */
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
+/* HEAD^{tree}, read once per process; NULL on an unborn branch. */
+git_tree *gitrepo_head_tree(struct gitfilter *f);
 /* HEAD's version of path only. */
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
