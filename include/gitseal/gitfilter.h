@@ -11,6 +11,7 @@
 
 #include "gitseal/doc.h"
 #include "gitseal/secmem.h"
+#include "gitseal/sops.h"
 
 /* A repository and what filtering needs of it: the .sops.yaml at its
  * root and the user's identities, each loaded once, on first use. */
@@ -103,8 +104,7 @@ struct gitfilter_init_result {
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res) __attribute__((warn_unused_result));
 
-/* `gitseal git check`: what is staged under the filter, read as the
- * repository reader will see it (see check.c for the rules). */
+/* Lines about files, for check and status. */
 struct gitfilter_finding {
 	char *path;
 	char *problem;   /* one line, never a value */
@@ -115,7 +115,50 @@ struct gitfilter_findings {
 	size_t count;
 };
 
+/* `gitseal git check`: what is staged under the filter, read as the
+ * repository reader will see it (see check.c for the rules). */
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs) __attribute__((warn_unused_result));
 void gitfilter_findings_release(struct gitfilter_findings *fs);
+
+/* `gitseal git lock`: the work tree back to ciphertext (identities are
+ * left alone), and checkouts leave ciphertext until unlock. Refuses when a
+ * file has changes not committed, unless force. */
+int gitfilter_lock(const char *start_dir, bool force, size_t *locked) __attribute__((warn_unused_result));
+/* `gitseal git unlock`: decrypts the work tree in place, as init does. */
+int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
+	__attribute__((warn_unused_result));
+/* `gitseal git status`: one line per staged file under the filter (and
+ * for .sops.yaml when it names recipients this clone did not accept). */
+int gitfilter_status(const char *start_dir, struct gitfilter_findings *out) __attribute__((warn_unused_result));
+
+/* `gitseal updatekeys` on files under the filter (updatekeys.c). */
+struct gitfilter_update {
+	char *path;                   /* relative to the work tree */
+	bool is_new;                  /* not committed yet: only whom .sops.yaml names is accepted */
+	bool accept_only;             /* no rule matches: the file's own recipients are accepted */
+	bool changes;                 /* anything to apply or accept */
+	bool adds;                    /* someone gets to read it who did not */
+	struct sops_key_summary from; /* the committed version's keys and rule */
+	struct sops_key_summary to;   /* .sops.yaml's */
+	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
+};
+
+/* What updatekeys would change for path (relative to the work tree). */
+int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+	__attribute__((warn_unused_result));
+/* Re-seals and stages the committed version (rotate: with a new data key),
+ * and accepts its recipients. */
+int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
+	__attribute__((warn_unused_result));
+void gitfilter_update_release(struct gitfilter_update *u);
+/* Accepts the working tree's .sops.yaml (its recipients, and its rules
+ * for new files); with diff, only lists the recipients it would add. */
+int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
+/* A command-line path as a path in f's work tree (malloc'd). */
+int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
+/* The staged paths under the filter below dir ("" for all), malloc'd. */
+int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+	__attribute__((warn_unused_result));
+bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
 
 #endif

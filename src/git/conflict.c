@@ -49,7 +49,7 @@ int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *ke
 	else
 		ret = doc_add_branch(&d, root);
 	if (!ret)
-		ret = gitseal_seal(f, &d, &all, NULL, out);
+		ret = gitseal_seal(f, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
 	doc_release(&d);
 	return ret;
 }

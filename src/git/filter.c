@@ -236,6 +236,11 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path)
 	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
 }
 
+bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
+{
+	return f->repo && gitrepo_filtered(f, path);
+}
+
 /* ---- clean ---- */
 
 static bool has_conflict_markers(const uint8_t *in, size_t len)
@@ -323,7 +328,8 @@ static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, st
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
 	if (!ret)
-		ret = gitseal_seal(f, in, &keys, committed_sealed ? committed : NULL, out);
+		ret = gitseal_seal(f, in, &keys, committed_sealed ? committed : NULL, GITSEAL_KEY_IF_MADE_HERE,
+				   out);
 	sops_key_summary_release(&keys);
 	return ret;
 }

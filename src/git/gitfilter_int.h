@@ -77,20 +77,40 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 /* The same as a tree, and the id of its data key. */
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
 		     uint8_t key_id[GITSEAL_KEY_ID_SIZE]) __attribute__((warn_unused_result));
+/* Which data key a seal uses. */
+enum gitseal_key_policy {
+	/* previous's, when its keys are exactly the new ones, it verifies, and
+	 * this clone made it (the filter, the merge driver) */
+	GITSEAL_KEY_IF_MADE_HERE,
+	/* previous's whatever the keys (updatekeys: the user saw the change) */
+	GITSEAL_KEY_KEEP,
+	/* a new one (rotation) */
+	GITSEAL_KEY_FRESH,
+};
+
 /* Seals plain (a plaintext tree; changed) for keys, proven by loading the
- * result again. previous (a sealed version of the file, may be NULL)
- * lends its data key and unchanged ciphertexts only when its keys are
- * exactly keys, it verifies, and this clone made its data key; otherwise
- * a fresh data key is made and remembered as this clone's. */
+ * result again. previous (a sealed version of the file, may be NULL) lends
+ * its data key and unchanged ciphertexts as policy says; a fresh data key
+ * is remembered as this clone's. */
 int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
-		 const struct doc *previous, struct gs_buf *out) __attribute__((warn_unused_result));
+		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+	__attribute__((warn_unused_result));
 /* A plaintext tree as bytes, proven by loading them again. */
 int gitseal_plain_emit(struct doc *d, struct gs_buf *out) __attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
+/* The same, the selection rule aside. */
+bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* The keys for a file new to the repository: the working tree's creation
  * rule for path, if this clone accepted what it names. */
 int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
+/* The rule's keys, whatever this clone accepted (updatekeys shows them). */
+int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+	__attribute__((warn_unused_result));
+/* Sets an index entry's blob (id, unless NULL) and, when full is given,
+ * its stat data from that file. */
+int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
+		      const char *full) __attribute__((warn_unused_result));
 
 /* ---- conflict.c: a conflict, sealed ---- */
 

@@ -482,7 +482,8 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 		ret = store_load(format, text->data, text->len, &plain);
 	/* ours' data key and ciphertexts when its keys are kept */
 	if (!ret)
-		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL, out);
+		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL,
+				   GITSEAL_KEY_IF_MADE_HERE, out);
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
 	return ret;

@@ -116,13 +116,17 @@ static bool same_strings(char **a, size_t na, char **b, size_t nb)
 
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b)
 {
+	return gitseal_keys_equal_groups(a, b) && a->selection.kind == b->selection.kind &&
+	       a->selection.mac_only_encrypted == b->selection.mac_only_encrypted &&
+	       !strcmp(a->selection.value ? a->selection.value : "", b->selection.value ? b->selection.value : "");
+}
+
+bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b)
+{
 	int ta = a->group_count > 1 ? (a->shamir_threshold ? a->shamir_threshold : (int)a->group_count) : 0;
 	int tb = b->group_count > 1 ? (b->shamir_threshold ? b->shamir_threshold : (int)b->group_count) : 0;
 
-	if (a->group_count != b->group_count || ta != tb || a->other_keys != b->other_keys ||
-	    a->selection.kind != b->selection.kind ||
-	    a->selection.mac_only_encrypted != b->selection.mac_only_encrypted ||
-	    strcmp(a->selection.value ? a->selection.value : "", b->selection.value ? b->selection.value : ""))
+	if (a->group_count != b->group_count || ta != tb || a->other_keys != b->other_keys)
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
 		if (!same_strings(a->groups[g].age, a->groups[g].age_count, b->groups[g].age, b->groups[g].age_count) ||
@@ -143,7 +147,7 @@ static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
 	return 0;
 }
 
-int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+static int rule_keys(struct gitfilter *f, const char *path, bool check_selection, struct sops_key_summary *out)
 {
 	const struct sops_config *config;
 	const struct sops_rule *rule;
@@ -158,7 +162,7 @@ int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
 	if ((ret = sops_config_match(config, full, &rule)))
 		return ret;
-	if (!gittrust_selection_accepted(f, path, &rule->selection))
+	if (check_selection && !gittrust_selection_accepted(f, path, &rule->selection))
 		return GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); "
 					      "run 'gitseal updatekeys' to accept",
 			       path, rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
@@ -185,6 +189,16 @@ int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key
 	if (ret)
 		sops_key_summary_release(out);
 	return ret;
+}
+
+int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+{
+	return rule_keys(f, path, true, out);
+}
+
+int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+{
+	return rule_keys(f, path, false, out);
 }
 
 static bool scalar_is(const struct doc_node *root, const char *key, const char *want)
@@ -260,12 +274,14 @@ static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const str
 }
 
 int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
-		 const struct doc *previous, struct gs_buf *out)
+		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
 {
 	struct sops_encrypt_opts eo = { 0 };
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	struct doc want, prev;
-	bool reuse = may_reuse(f, previous, keys), have_id;
+	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
+		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
+	     have_id;
 	int ret = 0;
 
 	doc_init(&want, plain->format);
