@@ -420,8 +420,10 @@ static bool confirm(const char *question)
 
 	fprintf(stderr, "%s (y/n): ", question);
 	fflush(stderr);
-	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin))
+	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin)) {
+		fputc('\n', stderr);
 		return false;
+	}
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
