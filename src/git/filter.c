@@ -334,6 +334,25 @@ static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, st
 	return ret;
 }
 
+/* Text with conflict markers is sealed as a conflict, for the keys the
+ * file has: `git diff` shows it, `gitseal git check` refuses to commit it. */
+static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
+			  struct doc *committed, bool committed_sealed, struct gs_buf *out)
+{
+	struct sops_key_summary keys;
+	struct gs_buf text;
+	int ret = keys_for(f, path, committed, committed_sealed, &keys);
+
+	gs_buf_init(&text, true);
+	if (!ret)
+		ret = gs_buf_append(&text, in, len);
+	if (!ret)
+		ret = gitseal_conflict_seal(f, &keys, &text, out);
+	sops_key_summary_release(&keys);
+	gs_buf_release(&text);
+	return ret;
+}
+
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out)
 {
@@ -367,8 +386,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		goto out;
 	}
 	if ((ret = store_load(format, in, len, &doc))) {
-		if (has_conflict_markers(in, len))
-			ret = GS_FAIL(GS_ERR_CONFLICT, "it holds conflict markers: resolve the conflict first");
+		/* a conflict being resolved: git diff and git add read it too */
+		if (has_conflict_markers(in, len)) {
+			gs_error_clear();
+			ret = clean_conflict(f, path, in, len, &committed, committed_sealed, out);
+		}
 		goto out;
 	}
 	if (sops_doc_is_encrypted(&doc)) {

@@ -123,8 +123,91 @@ static void note_conflict(struct tree_merge *tm, const char *key)
 		gs_error_clear(); /* the message loses a name, the merge nothing */
 }
 
+/* Whether dst can be made to hold src's data in place: the same kinds
+ * (maps and lists may gain and lose entries). */
+static bool shapes_match(const struct doc_node *dst, const struct doc_node *src)
+{
+	size_t i, j;
+
+	if (dst->kind != src->kind)
+		return false;
+	if (dst->kind == DOC_MAP) {
+		for (i = 0; i < src->count; i++) {
+			const struct doc_entry *e = &src->entries[i];
+			const struct doc_node *d = is_item(e) && e->key ? map_get(dst, e->key) : NULL;
+
+			if (d && !shapes_match(d, e->value))
+				return false;
+		}
+		return true;
+	}
+	if (dst->kind != DOC_LIST)
+		return true;
+	for (i = 0, j = 0; i < dst->count; i++) {
+		if (!is_item(&dst->entries[i]))
+			continue;
+		while (j < src->count && !is_item(&src->entries[j]))
+			j++;
+		if (j == src->count)
+			break;
+		if (!shapes_match(dst->entries[i].value, src->entries[j++].value))
+			return false;
+	}
+	return true;
+}
+
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src);
+
+/* Makes dst hold src's data, changing only what differs, so that ours'
+ * text keeps its layout (shapes_match(dst, src) holds). */
+static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *src)
+{
+	size_t i, j, n = dst->count;
+	int ret = 0;
+
+	if (node_same(dst, src))
+		return 0;
+	switch (dst->kind) {
+	case DOC_SCALAR:
+		return doc_scalar_set(d, dst, src->type, src->text, src->len);
+	case DOC_MAP:
+		for (i = 0; i < n && !ret; i++)
+			if (is_item(&dst->entries[i]) && dst->entries[i].key && !map_get(src, dst->entries[i].key))
+				dst->entries[i].removed = true;
+		for (i = 0; i < src->count && !ret; i++)
+			if (is_item(&src->entries[i]) && src->entries[i].key)
+				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value);
+		return ret;
+	case DOC_LIST:
+		/* item by item; items past the end of src go, src's extra ones
+		 * are appended */
+		for (i = 0, j = 0; i < n && !ret; i++) {
+			if (!is_item(&dst->entries[i]))
+				continue;
+			while (j < src->count && !is_item(&src->entries[j]))
+				j++;
+			if (j == src->count)
+				dst->entries[i].removed = true;
+			else
+				ret = assign(d, dst->entries[i].value, src->entries[j++].value);
+		}
+		for (; j < src->count && !ret; j++) {
+			struct doc_node *c;
+
+			if (!is_item(&src->entries[j]))
+				continue;
+			if (!(c = doc_clone(d, src->entries[j].value)) || !doc_append(d, dst, NULL, 0, c))
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		return ret;
+	case DOC_COMMENT:
+		break;
+	}
+	return 0;
+}
+
 /* Makes ours' entry for key hold src (NULL: remove it). */
-static int take(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src)
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src)
 {
 	struct doc_entry *e = doc_map_find(map, key);
 	struct doc_node *n;
@@ -134,9 +217,8 @@ static int take(struct doc *d, struct doc_node *map, const char *key, const stru
 			e->removed = true;
 		return 0;
 	}
-	/* a scalar keeps its place and presentation in ours' text */
-	if (e && e->value->kind == DOC_SCALAR && src->kind == DOC_SCALAR)
-		return doc_scalar_set(d, e->value, src->type, src->text, src->len);
+	if (e && shapes_match(e->value, src))
+		return assign(d, e->value, src);
 	if (!(n = doc_clone(d, src)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (e) {
@@ -159,8 +241,8 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 
 	if (node_same(o, t) || node_same(b, t))
 		return 0;
-	if (node_same(b, o))
-		return take(tm->d, ours, key, t);
+	/* maps on both sides merge key by key, even when one side kept its
+	 * map: its changes then land in ours' text in place */
 	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP)) {
 		mark = tm->path.len;
 		ret = gs_buf_printf(&tm->path, "%s%s", mark ? "." : "", key);
@@ -170,11 +252,13 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 		tm->path.data[mark] = '\0';
 		return ret;
 	}
+	if (node_same(b, o))
+		return assign_entry(tm->d, ours, key, t);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
-		return take(tm->d, ours, key, t);
+		return assign_entry(tm->d, ours, key, t);
 	if (tm->pick == MERGE_PICK_BASE)
-		return take(tm->d, ours, key, b);
+		return assign_entry(tm->d, ours, key, b);
 	return 0;
 }
 
