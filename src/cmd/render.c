@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "gitseal/k8s.h"
+#include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
@@ -17,7 +18,8 @@ static const char usage_text[] =
 	"decrypted. A kustomization is built with $GITSEAL_KUSTOMIZE, else\n"
 	"'kustomize build', else 'kubectl kustomize'; otherwise every *.yaml, *.yml and\n"
 	"*.json file below DIR is read in sorted order. Keys come from the sops\n"
-	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*.\n";
+	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*;\n"
+	"PGP keys from the *.asc files of GITSEAL_PGP_KEY_DIR (or from GNUPGHOME).\n";
 
 static const char *const mapped[] = {
 	"SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_CMD",
@@ -40,6 +42,30 @@ void cmd_k8s_import_argocd_env(void)
 	}
 }
 
+int cmd_k8s_pgp_home(struct pgp_home *h)
+{
+	const char *dir = getenv("GITSEAL_PGP_KEY_DIR");
+	int ret;
+
+	h->path[0] = '\0';
+	if (!dir || !*dir)
+		return 0;
+	if ((ret = pgp_home_create(h, dir)) < 0)
+		return ret;
+	if (setenv("GNUPGHOME", h->path, 1) != 0) {
+		pgp_home_remove(h);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void cmd_k8s_pgp_home_remove(struct pgp_home *h)
+{
+	if (h->path[0])
+		unsetenv("GNUPGHOME");
+	pgp_home_remove(h);
+}
+
 int cmd_k8s_report(const struct k8s_failures *fails)
 {
 	for (size_t i = 0; i < fails->count; i++)
@@ -54,6 +80,7 @@ int cmd_render(int argc, char **argv)
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
 	struct k8s_render_opts opts = { .kustomize_cmd = getenv("GITSEAL_KUSTOMIZE") };
+	struct pgp_home pgp;
 	struct gs_buf out;
 	const char *dir = ".";
 	int ret, code = EXIT_OK;
@@ -71,9 +98,12 @@ int cmd_render(int argc, char **argv)
 	gs_harden_process();
 	gs_buf_init(&out, true);
 	cmd_k8s_import_argocd_env();
-	ret = sops_identities_load(&ids);
+	ret = cmd_k8s_pgp_home(&pgp);
+	if (!ret)
+		ret = sops_identities_load(&ids);
 	if (!ret)
 		ret = k8s_render(dir, &ids, &opts, &out, &fails);
+	cmd_k8s_pgp_home_remove(&pgp);
 	if (!ret && fwrite(out.data, 1, out.len, stdout) != out.len)
 		ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
 	if (!ret && fflush(stdout))

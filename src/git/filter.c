@@ -265,13 +265,14 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	if (!gitfilter_is_sops(format, in, len))
 		return gs_buf_append(out, in, len);
 	ids = gitfilter_identities(f);
-	if (!ids) {
-		f->pass_reason = f->ids_error ? f->ids_error : "no age identity found";
+	if (!ids && f->ids_error) {
+		f->pass_reason = f->ids_error;
 		goto pass;
 	}
+	/* without an age identity, a PGP or Vault entry may still open it */
 	ret = sops_file_decrypt(in, len, format, ids, &o, out);
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-		f->pass_reason = "none of the identities opens it";
+		f->pass_reason = ids ? "none of the identities opens it" : "no age identity found";
 		gs_buf_reset(out);
 		goto pass;
 	}
