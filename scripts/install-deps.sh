@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
 	libsodium-dev libssl-dev libyaml-dev libgit2-dev libcurl4-openssl-dev zlib1g-dev
 	libcmocka-dev bats valgrind time hyperfine bsdutils bc binutils
 	age git-crypt openssh-client git gnupg
+	groff-base mandoc man-db dpkg-dev bash-completion zsh fish
 )
 NPM_PACKAGES=(age-encryption@0.3.1 sops-age@4.0.2)
 

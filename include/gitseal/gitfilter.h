@@ -72,8 +72,12 @@ int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, cons
 	__attribute__((warn_unused_result));
 enum { MERGE_PICK_OURS, MERGE_PICK_THEIRS, MERGE_PICK_BASE };
 
+/* The conflict-marker-size attribute of protected paths (a string for the
+ * attribute line): not the driver's 7, so that rerere finds no conflict to
+ * record in plaintext (see setup.c). */
+#define GITFILTER_RERERE_MARKER_SIZE "32"
+
 struct gitfilter_init_opts {
-	const char *self;       /* absolute path of the gitseal binary */
 	const char *const *patterns;
 	size_t pattern_count;
 	bool hook;              /* install a pre-commit hook running `git check` */

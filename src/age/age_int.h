@@ -11,6 +11,7 @@
 
 #include "gitseal/age.h"
 #include "gitseal/io.h"
+#include "gitseal/pq.h"
 
 #define AGE_INTRO "age-encryption.org/v1"
 #define AGE_ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
@@ -36,6 +37,7 @@ enum age_key_type {
 	AGE_KEY_SCRYPT,
 	AGE_KEY_SSH_ED25519,
 	AGE_KEY_SSH_RSA,
+	AGE_KEY_MLKEM768X25519,      /* post-quantum hybrid (age1pq1...) */
 };
 
 struct age_recipient {
@@ -45,6 +47,7 @@ struct age_recipient {
 	size_t ssh_blob_len;
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
+	uint8_t *pq_pk;              /* MLKEM768-X25519 public key, 1216 bytes */
 	uint8_t *passphrase;         /* secure memory */
 	size_t passphrase_len;
 	int log_n;
@@ -52,13 +55,14 @@ struct age_recipient {
 
 struct age_identity {
 	enum age_key_type type;
-	uint8_t *secret;             /* secure: X25519 scalar, or the passphrase */
+	uint8_t *secret;             /* secure: X25519 scalar, hybrid seed, or the passphrase */
 	size_t secret_len;
 	uint8_t pk[32];              /* own X25519 point */
 	uint8_t *ssh_blob;
 	size_t ssh_blob_len;
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
+	struct mlkem768x25519_key *pq; /* the hybrid seed expanded (secure) */
 };
 
 /* bech32.c: BIP-173 Bech32 without the 90-character limit. */
@@ -150,6 +154,24 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 
+/* write_behind.c: a thread that writes buffers, in the order they are
+ * handed over, while the caller fills the next ones. */
+enum { AGE_WRITE_BEHIND_BUFFERS = 3 };
+struct age_write_behind;
+/* Allocates the ring (secure memory for plaintext) and starts the thread. */
+int age_write_behind_start(struct age_write_behind **wb, struct gs_writer *out, size_t size, bool secure)
+	__attribute__((warn_unused_result));
+/* The next buffer to fill, of *size bytes (waits for one to come back); the
+ * writer's error once a write failed. */
+int age_write_behind_buffer(struct age_write_behind *wb, uint8_t **buf, size_t *size)
+	__attribute__((warn_unused_result));
+/* Hands over the buffer from age_write_behind_buffer, holding len bytes. */
+int age_write_behind_submit(struct age_write_behind *wb, size_t len) __attribute__((warn_unused_result));
+/* Writes everything handed over, ends the thread and frees wb (NULL: does
+ * nothing). Returns ret when it is an error (its message kept), else the
+ * writer's error or 0. */
+int age_write_behind_finish(struct age_write_behind *wb, int ret) __attribute__((warn_unused_result));
+
 /* armor.c */
 struct age_armor_reader {
 	struct age_bufin *in;
@@ -179,7 +201,7 @@ struct gs_writer age_armor_writer_as_writer(struct age_armor_writer *w);
 int age_armor_writer_finish(struct age_armor_writer *w) __attribute__((warn_unused_result));
 void age_armor_writer_release(struct age_armor_writer *w);
 
-/* x25519.c, scrypt.c, ssh.c: stanza wrap and unwrap. Unwrap returns 0
+/* x25519.c, scrypt.c, ssh.c, pq.c: stanza wrap and unwrap. Unwrap returns 0
  * with the file key, AGE_UNWRAP_SKIP, or a negative error. */
 int age_x25519_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 	__attribute__((warn_unused_result));
@@ -193,6 +215,11 @@ int age_scrypt_parse_log_n(const char *s, int *log_n) __attribute__((warn_unused
 int age_ssh_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 	__attribute__((warn_unused_result));
 int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+	__attribute__((warn_unused_result));
+
+int age_pq_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+	__attribute__((warn_unused_result));
+int age_pq_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 	__attribute__((warn_unused_result));
 
 /* ssh.c: key parsing. */

@@ -10,59 +10,81 @@
 #include "gitseal/store.h"
 
 static const char git_usage[] =
-	"usage: gitseal git init [--hook] [PATTERN...]\n"
+	"usage: gitseal git init [--no-hook] [PATTERN...]\n"
 	"       gitseal git filter-process\n"
 	"       gitseal git textconv FILE\n"
 	"       gitseal git merge BASE OURS THEIRS PATH\n"
 	"       gitseal git check\n";
 
-static int self_path(char *out, size_t cap)
+/* The gitseal that git will run: the first one on PATH. */
+static bool find_on_path(char *out, size_t cap)
 {
-	ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+	const char *path = getenv("PATH");
 
-	if (n <= 0 || (size_t)n >= cap - 1) {
-		cmd_errorf("cannot find the path of the gitseal binary");
-		return -1;
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+
+		if ((size_t)snprintf(out, cap, "%.*s/gitseal", (int)len, len ? path : ".") < cap &&
+		    access(out, X_OK) == 0)
+			return true;
+		path = end ? end + 1 : NULL;
 	}
-	out[n] = '\0';
-	return 0;
+	return false;
+}
+
+static void warn_path(void)
+{
+	char found[PATH_MAX], real_found[PATH_MAX], self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (!find_on_path(found, sizeof(found))) {
+		cmd_warnf("'gitseal' is not on PATH: git runs the filter by that name; add its directory to PATH");
+		return;
+	}
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return;
+	self[n] = '\0';
+	if (!realpath(found, real_found) || strcmp(real_found, self))
+		cmd_warnf("git will run '%s', not this gitseal ('%s')", found, self);
 }
 
 static int git_init(int argc, char **argv)
 {
-	struct gitfilter_init_opts o = { 0 };
+	struct gitfilter_init_opts o = { .hook = true };
 	struct gitfilter_init_result res;
-	char self[PATH_MAX];
 	int i = 1;
 
-	if (i < argc && !strcmp(argv[i], "--hook")) {
-		o.hook = true;
-		i++;
-	}
-	for (int j = i; j < argc; j++) {
-		if (argv[j][0] == '-') {
-			cmd_errorf("git init: unknown option '%s'", argv[j]);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--no-hook")) {
+			o.hook = false;
+		} else if (!strcmp(argv[i], "--hook")) {
+			o.hook = true; /* the default; accepted for older scripts */
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else {
+			cmd_errorf("git init: unknown option '%s'", argv[i]);
 			fputs(git_usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
 	/* init decrypts the files already checked out */
 	gs_harden_process();
-	if (self_path(self, sizeof(self)))
-		return EXIT_GENERIC;
-	o.self = self;
 	o.patterns = (const char *const *)(argv + i);
 	o.pattern_count = (size_t)(argc - i);
 	if (gitfilter_init(".", &o, &res)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	warn_path();
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)
-		cmd_warnf("%zu file(s) stay encrypted: no identity opens them", res.files_locked);
+		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
+			  res.files_locked);
 	if (res.files_failed) {
 		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed,
 			   gs_error_message());

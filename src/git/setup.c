@@ -15,25 +15,26 @@
 
 enum { ATTRIBUTES_MAX = 1024 * 1024 };
 
-#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal"
+/* The attributes of a protected path. The conflict-marker size is not the
+ * one the merge driver writes (7): rerere records a conflict only where it
+ * finds markers of that size in the work tree, and a conflict of secrets
+ * must not be recorded in plaintext under .git/rr-cache. */
+#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE
+#define ATTR_SUFFIX_V1 " filter=gitseal diff=gitseal merge=gitseal"
 
-/* git runs these through the shell: quote the path unless it is plain. */
-static int shell_command(struct gs_buf *b, const char *self, const char *args)
+/* git runs these through the shell. The binary is found on PATH, so an
+ * upgrade or a move does not break every git command; when it is not
+ * there, git shows this one line instead of a broken pipe. */
+static int shell_command(struct gs_buf *b, const char *args)
 {
-	int ret = 0;
-
-	if (strspn(self, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+") ==
-	    strlen(self))
-		return gs_buf_printf(b, "%s %s", self, args);
-	ret = gs_buf_append_str(b, "'");
-	for (const char *p = self; *p && !ret; p++)
-		ret = *p == '\'' ? gs_buf_append_str(b, "'\\''") : gs_buf_append(b, p, 1);
-	if (!ret)
-		ret = gs_buf_printf(b, "' %s", args);
-	return ret;
+	return gs_buf_printf(b,
+			     "command -v gitseal >/dev/null 2>&1 || { echo 'gitseal: command not found: "
+			     "install it or add its directory to PATH (git config filter.gitseal.process)' >&2; "
+			     "exit 127; }; exec gitseal %s",
+			     args);
 }
 
-static int set_config(git_repository *repo, const char *self)
+static int set_config(git_repository *repo)
 {
 	static const struct {
 		const char *key;
@@ -43,7 +44,11 @@ static int set_config(git_repository *repo, const char *self)
 		{ "filter.gitseal.process", "git filter-process", NULL },
 		{ "filter.gitseal.required", NULL, "true" },
 		{ "diff.gitseal.textconv", "git textconv", NULL },
-		{ "merge.gitseal.name", NULL, "gitseal key-by-key merge of sops files" },
+		/* `git add -p` and friends cannot split a sealed file into
+		 * hunks (a partial blob fails its MAC); diffs still go through
+		 * textconv. */
+		{ "diff.gitseal.binary", NULL, "true" },
+		{ "merge.gitseal.name", NULL, "gitseal three-way merge of sops files" },
 		{ "merge.gitseal.driver", "git merge %O %A %B %P", NULL },
 	};
 	git_config *cfg = NULL, *local = NULL;
@@ -61,7 +66,7 @@ static int set_config(git_repository *repo, const char *self)
 
 		if (entries[i].args) {
 			gs_buf_reset(&cmd);
-			ret = shell_command(&cmd, self, entries[i].args);
+			ret = shell_command(&cmd, entries[i].args);
 			if (ret)
 				break;
 			value = (const char *)cmd.data;
@@ -76,72 +81,106 @@ out:
 	return ret;
 }
 
-static bool has_line(const struct gs_buf *text, const char *line)
+/* Where line (trailing blanks aside) starts in text, or -1. */
+static long find_line(const struct gs_buf *text, const char *line, size_t *len_out)
 {
 	size_t n = strlen(line);
-	const char *p = (const char *)text->data, *end = p + text->len;
+	const char *start = (const char *)text->data, *p = start, *end = p + text->len;
 
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((eol ? eol : end) - p);
+		size_t len = (size_t)((eol ? eol : end) - p), full = len;
 
 		while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len == n && !memcmp(p, line, n))
-			return true;
+		if (len == n && !memcmp(p, line, n)) {
+			*len_out = full;
+			return (long)(p - start);
+		}
 		p = eol ? eol + 1 : end;
 	}
-	return false;
+	return -1;
 }
 
+/* Replaces text[at, at + len) with repl. */
+static int splice(struct gs_buf *text, size_t at, size_t len, const char *repl)
+{
+	struct gs_buf out;
+	int ret;
+
+	gs_buf_init(&out, false);
+	ret = gs_buf_append(&out, text->data, at);
+	if (!ret)
+		ret = gs_buf_append_str(&out, repl);
+	if (!ret)
+		ret = gs_buf_append(&out, text->data + at + len, text->len - at - len);
+	if (!ret) {
+		gs_buf_release(text);
+		*text = out;
+	} else {
+		gs_buf_release(&out);
+	}
+	return ret;
+}
+
+/* Appends the line for each pattern, or brings an older gitseal line for
+ * it up to date. */
 static int add_attributes(const char *workdir, const char *const *patterns, size_t count, size_t *added)
 {
 	char path[PATH_MAX];
-	struct gs_buf text, line;
-	size_t before;
+	struct gs_buf text, line, old;
+	bool changed = false;
 	int ret;
 
 	*added = 0;
-	if (!count)
-		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", workdir) >= sizeof(path))
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&line, false);
+	gs_buf_init(&old, false);
 	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
 		ret = 0;
 	}
-	if (ret)
-		goto out;
-	before = text.len;
 	for (size_t i = 0; i < count && !ret; i++) {
+		size_t len;
+		long at;
+
 		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
 			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", patterns[i]);
 			break;
 		}
 		gs_buf_reset(&line);
-		ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i]);
-		if (ret || has_line(&text, (const char *)line.data))
+		gs_buf_reset(&old);
+		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])) ||
+		    (ret = gs_buf_printf(&old, "%s" ATTR_SUFFIX_V1, patterns[i])))
+			break;
+		if (find_line(&text, (const char *)line.data, &len) >= 0)
 			continue;
+		changed = true;
+		at = find_line(&text, (const char *)old.data, &len);
+		if (at >= 0) {
+			ret = splice(&text, (size_t)at, len, (const char *)line.data);
+			continue;
+		}
 		if (text.len && text.data[text.len - 1] != '\n')
 			ret = gs_buf_append_str(&text, "\n");
 		if (!ret)
 			ret = gs_buf_printf(&text, "%s\n", line.data);
 		(*added)++;
 	}
-	if (!ret && text.len != before)
+	if (!ret && changed)
 		ret = gs_atomic_write(path, text.data, text.len, 0644);
-out:
 	gs_buf_release(&text);
 	gs_buf_release(&line);
+	gs_buf_release(&old);
 	return ret;
 }
 
 #define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
 
-static int install_hook(git_repository *repo, const char *self)
+static int install_hook(git_repository *repo)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct gs_buf text;
@@ -155,7 +194,8 @@ static int install_hook(git_repository *repo, const char *self)
 	if (ret == 0) {
 		ret = strstr((const char *)text.data, HOOK_MARK)
 			      ? 0
-			      : GS_FAIL(GS_ERR_CONFLICT, "'%s' exists: add '%s git check' to it yourself", path, self);
+			      : GS_FAIL(GS_ERR_CONFLICT,
+					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook", path);
 		goto out;
 	}
 	if (ret != GS_ERR_NOT_FOUND)
@@ -166,9 +206,9 @@ static int install_hook(git_repository *repo, const char *self)
 		goto out;
 	}
 	gs_buf_reset(&text);
-	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\nexec ");
+	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n");
 	if (!ret)
-		ret = shell_command(&text, self, "git check\n");
+		ret = shell_command(&text, "git check\n");
 	if (!ret)
 		ret = gs_atomic_write(path, text.data, text.len, 0755);
 out:
@@ -288,10 +328,10 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	ret = gitfilter_open(start_dir, &f);
 	if (ret)
 		return ret;
-	if ((ret = set_config(f->repo, o->self)) ||
+	if ((ret = set_config(f->repo)) ||
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
 		goto out;
-	if (o->hook && (ret = install_hook(f->repo, o->self)))
+	if (o->hook && (ret = install_hook(f->repo)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:

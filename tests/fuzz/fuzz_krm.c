@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	doc_release(&d);
 
 	gs_buf_init(&out, true);
-	(void)k8s_krm_run(data, size, "/nonexistent-fuzz-dir", &ids, &out, &fails);
+	(void)k8s_krm_run(data, size, "/nonexistent-fuzz-dir", NULL, &ids, &out, &fails);
 	k8s_failures_release(&fails);
 	gs_buf_release(&out);
 	return 0;

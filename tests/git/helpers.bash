@@ -3,6 +3,8 @@
 
 gs_setup() {
 	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
+	# git runs the filter as `gitseal` from PATH
+	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
 	T=$(mktemp -d)
 	export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0

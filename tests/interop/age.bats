@@ -111,3 +111,54 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	$AGEJS decrypt-pass "pw-js" "$TMP/g.age" "$TMP/out"
 	cmp "$TMP/p" "$TMP/out"
 }
+
+PQ_SIZES="0 1 65536 1048576"
+
+@test "post-quantum: npm age-encryption -> gitseal, binary and armored; its hybrid identities work in gitseal" {
+	$AGEJS keygen-pq "$TMP/js-pq.key"
+	rcpt=$($AGEJS recipient "$TMP/js-pq.key")
+	[[ "$rcpt" == age1pq1* ]]
+	[ "$(gitseal keygen -y "$TMP/js-pq.key")" = "$rcpt" ]
+	for n in $PQ_SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "--armor"; do
+			$AGEJS encrypt "$rcpt" -- "$TMP/p" "$TMP/j.age" $a
+			grep -qa -- "$([ -z "$a" ] && echo '-> mlkem768x25519 ' || echo 'BEGIN AGE ENCRYPTED FILE')" "$TMP/j.age"
+			gitseal age -d -i "$TMP/js-pq.key" -o "$TMP/out" "$TMP/j.age"
+			cmp "$TMP/p" "$TMP/out"
+			rm -f "$TMP/out"
+		done
+	done
+}
+
+@test "post-quantum: gitseal -> npm age-encryption, binary and armored; gitseal keygen -pq identities work in it" {
+	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
+	gitseal keygen -pq -o "$TMP/g-pq2.key" 2>/dev/null
+	rcpt=$(gitseal keygen -y "$TMP/g-pq.key")
+	[ "$($AGEJS recipient "$TMP/g-pq.key")" = "$rcpt" ]
+	for n in $PQ_SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "-a"; do
+			gitseal age $a -r "$rcpt" -r "$(gitseal keygen -y "$TMP/g-pq2.key")" -o "$TMP/g.age" "$TMP/p"
+			for k in g-pq g-pq2; do
+				$AGEJS decrypt "$TMP/$k.key" "$TMP/g.age" "$TMP/out"
+				cmp "$TMP/p" "$TMP/out"
+				rm -f "$TMP/out"
+			done
+		done
+	done
+}
+
+@test "post-quantum: a wrong hybrid identity fails on both sides" {
+	$AGEJS keygen-pq "$TMP/js-pq.key"
+	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
+	echo x >"$TMP/p"
+	$AGEJS encrypt "$($AGEJS recipient "$TMP/js-pq.key")" -- "$TMP/p" "$TMP/j.age"
+	run gitseal age -d -i "$TMP/g-pq.key" "$TMP/j.age"
+	[ "$status" -eq 12 ]
+	[ "$output" = "gitseal: error: '$TMP/j.age': no identity matched any of the recipients" ]
+	gitseal age -r "$(gitseal keygen -y "$TMP/g-pq.key")" -o "$TMP/g.age" "$TMP/p"
+	run $AGEJS decrypt "$TMP/js-pq.key" "$TMP/g.age" "$TMP/out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "age_js: no identity matched"* ]]
+}
