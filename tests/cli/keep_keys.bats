@@ -165,6 +165,8 @@ YAML
 }
 
 @test "the git filter keeps kms entries while the data key stays" {
+	# git runs the filter as `gitseal` from PATH
+	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
 	export GIT_CONFIG_NOSYSTEM=1
 	git config --global user.name "gitseal test"
 	git config --global user.email "test@example.invalid"

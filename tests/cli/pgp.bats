@@ -275,6 +275,8 @@ SH
 }
 
 @test "the git filter with PGP recipients" {
+	# git runs the filter as `gitseal` from PATH
+	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
 	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
 	git config --global user.name "gitseal test"
 	git config --global user.email "test@example.invalid"
