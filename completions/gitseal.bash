@@ -36,13 +36,13 @@ _gitseal_flags()
 		init) _gitseal_reply="--hook" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
-	render) _gitseal_reply="-h --help" ;;
-	krm) _gitseal_reply="--legacy -h --help" ;;
+	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
+	krm) _gitseal_reply="--root --legacy -h --help" ;;
 	esac
 }
 
 # What the value of flag $2 of command $1 is, in _gitseal_reply: type,
-# file, text, or none (the flag takes no value).
+# file, dir, text, or none (the flag takes no value).
 _gitseal_value()
 {
 	case $1:$2 in
@@ -51,6 +51,7 @@ _gitseal_value()
 	age:-r | age:--recipient) _gitseal_reply=text ;;
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
+	render:--root | krm:--root) _gitseal_reply=dir ;;
 	*:-a | *:--age | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
 	*) _gitseal_reply=none ;;
@@ -118,6 +119,9 @@ _gitseal()
 		return ;;
 	file)
 		_gitseal_files
+		return ;;
+	dir)
+		_gitseal_files -d
 		return ;;
 	text)
 		return ;;
