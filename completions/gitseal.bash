@@ -9,31 +9,31 @@ _gitseal_types="yaml json dotenv ini binary"
 # The flags of command $1 (subcommand $2 for groups and git), in _gitseal_reply.
 _gitseal_flags()
 {
-	local keys="-a --age --hc-vault-transit --shamir-secret-sharing-threshold"
+	local keys="-a --age -p --pgp --hc-vault-transit --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes"
 	local selection="--unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex"
 	_gitseal_reply=
 	case $1 in
 	encrypt) _gitseal_reply="$keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
 	decrypt) _gitseal_reply="--extract --ignore-mac -i --in-place --output --input-type --output-type --filename-override --indent -h --help" ;;
-	edit) _gitseal_reply="--ignore-mac --input-type $keys --config $selection -h --help" ;;
+	edit) _gitseal_reply="--ignore-mac --input-type -a --age --hc-vault-transit --shamir-secret-sharing-threshold --config $selection -h --help" ;;
 	set) _gitseal_reply="--value-file --value-stdin --ignore-mac --input-type -h --help" ;;
 	unset) _gitseal_reply="--idempotent --ignore-mac --input-type -h --help" ;;
-	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
-	updatekeys) _gitseal_reply="-y --yes -r --recursive --config --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
+	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac -h --help" ;;
+	updatekeys) _gitseal_reply="-y --yes -r --recursive --config --shamir-secret-sharing-threshold --drop-unsupported-keys --input-type --ignore-mac -h --help" ;;
 	groups)
 		case $2 in
-		add) _gitseal_reply="--file -a --age --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
+		add) _gitseal_reply="--file -a --age -p --pgp --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac" ;;
 		delete) _gitseal_reply="--file -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	filestatus) _gitseal_reply="--input-type -h --help" ;;
 	exec-env) _gitseal_reply="--pristine --input-type --ignore-mac -h --help" ;;
 	exec-file) _gitseal_reply="--no-fifo --filename --output-type --input-type --ignore-mac -h --help" ;;
-	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity -h --help" ;;
-	keygen) _gitseal_reply="-o --output -y -h --help" ;;
+	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity --allow-mixed -h --help" ;;
+	keygen) _gitseal_reply="-pq -o --output -y -h --help" ;;
 	git)
 		case $2 in
-		init) _gitseal_reply="--hook" ;;
+		init) _gitseal_reply="--no-hook --hook" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
@@ -42,7 +42,7 @@ _gitseal_flags()
 }
 
 # What the value of flag $2 of command $1 is, in _gitseal_reply: type,
-# file, dir, text, or none (the flag takes no value).
+# file, text, or none (the flag takes no value).
 _gitseal_value()
 {
 	case $1:$2 in
@@ -52,7 +52,8 @@ _gitseal_value()
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
 	render:--root | krm:--root) _gitseal_reply=dir ;;
-	*:-a | *:--age | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
+	render:*) _gitseal_reply=none ;;
+	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
 	*) _gitseal_reply=none ;;
 	esac
