@@ -326,7 +326,7 @@ int k8s_root_read(const struct k8s_root *root, const char *rel, struct gs_buf *o
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a regular file", rel);
 	if (!ret && st.st_size > 0 && (size_t)st.st_size <= max)
-		ret = gs_buf_reserve(out, (size_t)st.st_size + 1);
+		ret = gs_buf_reserve(out, (size_t)st.st_size + 512); /* EOF read needs no growth */
 	if (!ret)
 		ret = k8s_fd_read(fd, rel, out, max);
 	close(fd);
