@@ -13,17 +13,17 @@ _gitseal_flags()
 	local selection="--unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex"
 	_gitseal_reply=
 	case $1 in
-	encrypt) _gitseal_reply="$keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
+	encrypt) _gitseal_reply="$keys -p --pgp --drop-unsupported-keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
 	decrypt) _gitseal_reply="--extract --ignore-mac -i --in-place --output --input-type --output-type --filename-override --indent -h --help" ;;
 	edit) _gitseal_reply="--ignore-mac --input-type $keys --config $selection -h --help" ;;
 	set) _gitseal_reply="--value-file --value-stdin --ignore-mac --input-type -h --help" ;;
 	unset) _gitseal_reply="--idempotent --ignore-mac --input-type -h --help" ;;
-	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
-	updatekeys) _gitseal_reply="-y --yes -r --recursive --config --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
+	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit --drop-unsupported-keys -r --recursive --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
+	updatekeys) _gitseal_reply="-y --yes -r --recursive --drop-unsupported-keys --config --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
 	groups)
 		case $2 in
-		add) _gitseal_reply="--file -a --age --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
-		delete) _gitseal_reply="--file -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
+		add) _gitseal_reply="--file -a --age --pgp --hc-vault-transit --drop-unsupported-keys -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
+		delete) _gitseal_reply="--file --drop-unsupported-keys -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	filestatus) _gitseal_reply="--input-type -h --help" ;;
@@ -51,7 +51,7 @@ _gitseal_value()
 	age:-r | age:--recipient) _gitseal_reply=text ;;
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
-	*:-a | *:--age | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
+	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
 	*) _gitseal_reply=none ;;
 	esac

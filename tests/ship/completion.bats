@@ -102,7 +102,7 @@ check_offered() {
 	cd "$TMP"
 
 	[ "$(bash_complete gitseal upd)" = updatekeys ]
-	[ "$(bash_complete gitseal rotate --rm)" = "--rm-age"$'\n'"--rm-hc-vault-transit" ]
+	[ "$(bash_complete gitseal rotate --rm)" = "--rm-age"$'\n'"--rm-pgp"$'\n'"--rm-hc-vault-transit" ]
 	[ "$(bash_complete gitseal decrypt --output-type '' | tr '\n' ' ')" = "yaml json dotenv ini binary " ]
 	[ "$(LINE="gitseal decrypt --output-type=d" bash_complete gitseal decrypt --output-type = d)" = dotenv ]
 	[ "$(bash_complete gitseal edit a.)" = a.enc.yaml ]
