@@ -158,11 +158,12 @@ DIST_NAME   := gitseal-$(DIST_VERSION)
 all: $(MAN_OUT)
 test: ship
 
-# Rewritten only when the version changes, so main.o is rebuilt only then.
+# Rewritten only when the version changes, so main.o is rebuilt only then
+# (a temporary file per make: the tests run make inside make).
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define GITSEAL_VERSION "%s"\n' '$(VERSION)' >$@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+	@tmp=$@.$$$$; printf '#define GITSEAL_VERSION "%s"\n' '$(VERSION)' >$$tmp; \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
 $(MAIN_OBJ): $(BUILD)/gen/version.h
 $(MAIN_OBJ): CPPFLAGS += -I$(BUILD)/gen
 FORCE:
@@ -172,7 +173,8 @@ man: $(MAN_OUT)
 $(BUILD)/man/%: man/% scripts/build-man.sh docs/exit-codes.md $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  MAN     $@")
-	$(Q)scripts/build-man.sh page '$(VERSION)' '$(MAN_DATE)' $< >$@.tmp && mv $@.tmp $@
+	$(Q)tmp=$@.$$$$; scripts/build-man.sh page '$(VERSION)' '$(MAN_DATE)' $< >$$tmp && mv $$tmp $@ || \
+		{ rm -f $$tmp; exit 1; }
 
 # Pages, links for the extra names in their NAME lines, completions.
 install: all
@@ -194,9 +196,9 @@ uninstall:
 		rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page"; done
 
 # build/gitseal_<version>_<arch>.deb, offline (scripts/make-deb.sh).
-DEB_ROOT    := build/deb/root
+DEB_ROOT    := build/deb/debian/gitseal
 deb: all
-	rm -rf build/deb
+	rm -rf build/deb build/gitseal_*.deb
 	$(MAKE) --no-print-directory install DESTDIR="$(abspath $(DEB_ROOT))" PREFIX=/usr \
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions >/dev/null
 	scripts/make-deb.sh $(DEB_ROOT) '$(VERSION)' '$(VERSION_EPOCH)' build \

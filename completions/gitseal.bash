@@ -9,34 +9,34 @@ _gitseal_types="yaml json dotenv ini binary"
 # The flags of command $1 (subcommand $2 for groups and git), in _gitseal_reply.
 _gitseal_flags()
 {
-	local keys="-a --age --hc-vault-transit --shamir-secret-sharing-threshold"
+	local keys="-a --age -p --pgp --hc-vault-transit --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes"
 	local selection="--unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex"
 	_gitseal_reply=
 	case $1 in
-	encrypt) _gitseal_reply="$keys -p --pgp --drop-unsupported-keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
+	encrypt) _gitseal_reply="$keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
 	decrypt) _gitseal_reply="--extract --ignore-mac -i --in-place --output --input-type --output-type --filename-override --indent -h --help" ;;
-	edit) _gitseal_reply="--ignore-mac --input-type $keys --config $selection -h --help" ;;
+	edit) _gitseal_reply="--ignore-mac --input-type -a --age --hc-vault-transit --shamir-secret-sharing-threshold --config $selection -h --help" ;;
 	set) _gitseal_reply="--value-file --value-stdin --ignore-mac --input-type -h --help" ;;
 	unset) _gitseal_reply="--idempotent --ignore-mac --input-type -h --help" ;;
-	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit --drop-unsupported-keys -r --recursive --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
-	updatekeys) _gitseal_reply="-y --yes -r --recursive --drop-unsupported-keys --config --shamir-secret-sharing-threshold --input-type --ignore-mac -h --help" ;;
+	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac -h --help" ;;
+	updatekeys) _gitseal_reply="-y --yes -r --recursive --config --shamir-secret-sharing-threshold --drop-unsupported-keys --input-type --ignore-mac -h --help" ;;
 	groups)
 		case $2 in
-		add) _gitseal_reply="--file -a --age --pgp --hc-vault-transit --drop-unsupported-keys -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
-		delete) _gitseal_reply="--file --drop-unsupported-keys -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
+		add) _gitseal_reply="--file -a --age -p --pgp --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac" ;;
+		delete) _gitseal_reply="--file -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	filestatus) _gitseal_reply="--input-type -h --help" ;;
 	exec-env) _gitseal_reply="--pristine --input-type --ignore-mac -h --help" ;;
 	exec-file) _gitseal_reply="--no-fifo --filename --output-type --input-type --ignore-mac -h --help" ;;
-	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity -h --help" ;;
-	keygen) _gitseal_reply="-o --output -y -h --help" ;;
+	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity --allow-mixed -h --help" ;;
+	keygen) _gitseal_reply="-pq -o --output -y -h --help" ;;
 	git)
 		case $2 in
-		init) _gitseal_reply="--hook" ;;
+		init) _gitseal_reply="--no-hook --hook" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
-	render) _gitseal_reply="-h --help" ;;
+	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
 	krm) _gitseal_reply="--legacy -h --help" ;;
 	esac
 }
@@ -51,6 +51,8 @@ _gitseal_value()
 	age:-r | age:--recipient) _gitseal_reply=text ;;
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
+	render:--root) _gitseal_reply=dir ;;
+	render:*) _gitseal_reply=none ;;
 	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
 	*) _gitseal_reply=none ;;
@@ -118,6 +120,9 @@ _gitseal()
 		return ;;
 	file)
 		_gitseal_files
+		return ;;
+	dir)
+		_gitseal_files -d
 		return ;;
 	text)
 		return ;;

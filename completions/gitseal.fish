@@ -82,6 +82,13 @@ end
 for cmd in encrypt edit updatekeys
     complete -c gitseal -n "__gitseal_is $cmd" -l config -r -F -d '.sops.yaml to use'
 end
+for cmd in encrypt rotate updatekeys
+    complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+end
+for cmd in encrypt rotate
+    complete -c gitseal -n "__gitseal_is $cmd" -s y -l yes -d 'Do not ask'
+end
+complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
 for cmd in encrypt edit rotate updatekeys
     complete -c gitseal -n "__gitseal_is $cmd" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
 end
@@ -104,6 +111,8 @@ complete -c gitseal -n '__gitseal_is unset' -l idempotent -d 'A missing path is 
 # rotate, updatekeys
 complete -c gitseal -n '__gitseal_is rotate' -l add-age -x -d 'Add age recipients'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-age -x -d 'Remove age recipients'
+complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
 complete -c gitseal -n '__gitseal_is rotate' -l add-hc-vault-transit -x -d 'Add Vault transit keys'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-hc-vault-transit -x -d 'Remove Vault transit keys'
 complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
@@ -128,6 +137,9 @@ for sub in add delete
     complete -c gitseal -n "__gitseal_is groups $sub" -l ignore-mac -d 'Go on when the MAC does not match'
 end
 complete -c gitseal -n '__gitseal_is groups add' -s a -l age -x -d 'age recipients of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -s p -l pgp -x -d 'PGP keys of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+complete -c gitseal -n '__gitseal_is groups add' -s y -l yes -d 'Do not ask'
 complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'Vault transit keys of the new group'
 complete -c gitseal -n '__gitseal_is groups add' -l pgp -x -d 'PGP keys of the new group'
 
@@ -145,11 +157,13 @@ complete -c gitseal -n '__gitseal_is age' -s p -l passphrase -d 'Encrypt with a 
 complete -c gitseal -n '__gitseal_is age' -s r -l recipient -x -d 'Recipient (age1..., ssh-ed25519, ssh-rsa)'
 complete -c gitseal -n '__gitseal_is age' -s R -l recipients-file -r -F -d 'File of recipients'
 complete -c gitseal -n '__gitseal_is age' -s i -l identity -r -F -d 'Identity file'
+complete -c gitseal -n '__gitseal_is age' -l allow-mixed -d 'Post-quantum and classic recipients together'
 complete -c gitseal -n '__gitseal_is age' -s h -l help -d 'Print the usage'
 
 # keygen
 complete -c gitseal -n '__gitseal_is keygen' -s o -l output -r -F -d 'Write to a file (never overwritten)'
 complete -c gitseal -n '__gitseal_is keygen' -s y -d 'Print the recipients of an identity file'
+complete -c gitseal -n '__gitseal_is keygen' -o pq -d 'A post-quantum hybrid identity'
 complete -c gitseal -n '__gitseal_is keygen' -s h -l help -d 'Print the usage'
 
 # git init | check | filter-process | textconv | merge
@@ -159,11 +173,16 @@ complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filte
 complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
 complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usage'
-complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install a pre-commit hook'
+complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
+complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
 complete -c gitseal -n '__gitseal_is git textconv' -F
 complete -c gitseal -n '__gitseal_is git merge' -F
 
 # render, krm
 complete -c gitseal -n '__gitseal_is render' -s h -l help -d 'Print the usage'
+complete -c gitseal -n '__gitseal_is render' -l root -r -a '(__fish_complete_directories)' -d 'Read nothing outside this directory'
+complete -c gitseal -n '__gitseal_is render' -l bind-namespace -d 'Resources only into their source namespace (=A,B: these)'
+complete -c gitseal -n '__gitseal_is render' -l allow-empty -d 'Succeed when nothing renders'
+complete -c gitseal -n '__gitseal_is render' -l discover -d 'Print the directory when it uses encrypted files'
 complete -c gitseal -n '__gitseal_is krm' -l legacy -r -F -d 'Legacy exec plugin with this config'
 complete -c gitseal -n '__gitseal_is krm' -s h -l help -d 'Print the usage'

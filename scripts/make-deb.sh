@@ -1,7 +1,8 @@
 #!/bin/sh
 # make-deb.sh ROOT VERSION EPOCH OUTDIR SONAME...
 #
-# Turns ROOT, a `make install DESTDIR=ROOT PREFIX=/usr` tree, into
+# Turns ROOT (.../debian/gitseal), a `make install DESTDIR=ROOT PREFIX=/usr`
+# tree, into
 # OUTDIR/gitseal_<version>_<arch>.deb with dpkg-deb, offline:
 #   - the binary stripped, man pages compressed (gzip -9n) and their alias
 #     links pointed at the compressed pages;
@@ -17,7 +18,7 @@
 # "-rc1" tag, before its release.
 set -eu
 [ $# -ge 4 ] || { echo "usage: $0 ROOT VERSION EPOCH OUTDIR SONAME..." >&2; exit 2; }
-root=$1 version=$2 epoch=$3 outdir=$4
+root=$(cd "$1" && pwd) version=$2 epoch=$3 outdir=$4
 shift 4
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${DEB_MAINTAINER:=gitseal maintainers <maintainers@users.noreply.r-seed-a5b2c396.example>}"
@@ -30,10 +31,6 @@ case "$debversion" in
 *) echo "make-deb.sh: '$version' does not make a Debian version" >&2; exit 1 ;;
 esac
 doc=$root/usr/share/doc/gitseal
-
-# dpkg-shlibdeps wants a source package around the binary.
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/gitseal"
 
@@ -59,9 +56,20 @@ date=$(date -u -R -d "@$epoch")
 	printf ' -- %s  %s\n' "$DEB_MAINTAINER" "$date"
 } | gzip -9n >"$doc/changelog.gz"
 
-mkdir -p "$work/debian"
+# dpkg-shlibdeps wants the tree at debian/gitseal in a source package.
+case "$root" in
+*/debian/gitseal) ;;
+*) echo "make-deb.sh: ROOT must be a directory debian/gitseal" >&2; exit 2 ;;
+esac
+work=${root%/debian/gitseal}
+mkdir -p "$root/DEBIAN"
 printf 'Source: gitseal\n\nPackage: gitseal\nArchitecture: any\n' >"$work/debian/control"
-depends=$(cd "$work" && dpkg-shlibdeps -O "$root/usr/bin/gitseal" | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$work" && dpkg-shlibdeps -O debian/gitseal/usr/bin/gitseal)
+depends=${depends#shlibs:Depends=}
+case "$depends" in
+*libsodium*) ;;
+*) echo "make-deb.sh: dpkg-shlibdeps found no libsodium in '$depends'" >&2; exit 1 ;;
+esac
 
 # The package holding each run-time library, for this architecture.
 recommends=
@@ -80,7 +88,6 @@ for soname in "$@"; do
 	recommends="${recommends:+$recommends, }$pkg"
 done
 
-mkdir -p "$root/DEBIAN"
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat >"$root/DEBIAN/control" <<EOF
@@ -91,7 +98,7 @@ Maintainer: $DEB_MAINTAINER
 Installed-Size: $size
 Depends: $depends
 Recommends: $recommends
-Suggests: git
+Suggests: git, gnupg
 Section: utils
 Priority: optional
 Description: sops-compatible secrets encryption, git filter and cluster decryptor
@@ -108,6 +115,8 @@ EOF
 find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f -exec chmod 0644 {} +
 chmod 0755 "$root/usr/bin/gitseal"
+# no file newer than the version: the same commit gives the same package
+find "$root" -newermt "@$epoch" -exec touch -h -d "@$epoch" {} +
 
 mkdir -p "$outdir"
 deb=$outdir/gitseal_${debversion}_$arch.deb

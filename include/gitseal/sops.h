@@ -90,6 +90,33 @@ struct sops_encrypt_opts {
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
 
+/* Reading an encrypted document without its data key (inspect.c). The
+ * metadata is outside the MAC: these are claims, the caller decides what
+ * to trust. */
+struct sops_key_summary {
+	struct sops_key_group *groups; /* malloc'd strings */
+	size_t group_count;
+	int shamir_threshold;
+	struct sops_selection selection; /* value malloc'd */
+	size_t other_keys;               /* keys of types gitseal cannot wrap (pgp, kms, ...) */
+};
+
+/* The keys and selection rule the metadata names. */
+int sops_doc_keys(const struct doc *d, struct sops_key_summary *out) __attribute__((warn_unused_result));
+void sops_key_summary_release(struct sops_key_summary *k);
+/* 0 when every value that sel (the default rule when its kind is NONE)
+ * seals is a well-formed ENC[...] value; GS_ERR_DECRYPT_VALUE and the key
+ * path of the first one in clear (in sops's AAD form, "db:password")
+ * written to where otherwise. */
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+	__attribute__((warn_unused_result));
+/* A public name for the data key that opens d (a keyed BLAKE2b of it, which
+ * tells nothing about the key), so a caller can recognise keys it made
+ * without keeping them. */
+enum { SOPS_KEY_ID_SIZE = 32 };
+int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, uint8_t id[SOPS_KEY_ID_SIZE])
+	__attribute__((warn_unused_result));
+
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an
  * encrypted document of the same file, may be NULL) and identities that

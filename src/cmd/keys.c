@@ -508,6 +508,10 @@ int cmd_updatekeys(int argc, char **argv)
 	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
+	/* plaintext in a work tree under the gitseal filter: the staged
+	 * version is what updatekeys changes (src/cmd/git.c) */
+	if (git_updatekeys_applies(argc, argv))
+		return git_updatekeys(argc, argv);
 	gs_harden_process();
 	sops_cli_init(&c, "updatekeys");
 	ret = sops_cli_parse(&c, argc, argv);

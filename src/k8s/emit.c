@@ -1,6 +1,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -124,6 +126,24 @@ static int emit_quoted(struct gs_buf *out, const char *s, size_t n)
 	return ret ? ret : gs_buf_append(out, "\"", 1);
 }
 
+/* A node's tag, written before it: libyaml's resolved core tags as "!!x",
+ * local tags as written, any other URI verbatim ("!<...>"). */
+static int emit_tag(struct gs_buf *out, const struct doc_node *n)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+	int ret;
+
+	if (!n->tag || !*n->tag)
+		return 0;
+	if (!strncmp(n->tag, core, sizeof(core) - 1))
+		ret = gs_buf_printf(out, "!!%s", n->tag + sizeof(core) - 1);
+	else if (n->tag[0] == '!')
+		ret = gs_buf_append_str(out, n->tag);
+	else
+		ret = gs_buf_printf(out, "!<%s>", n->tag);
+	return ret;
+}
+
 static int indent_to(struct gs_buf *out, int indent)
 {
 	int ret = 0;
@@ -228,6 +248,13 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 {
 	int ret;
 
+	if (v->tag) {
+		ret = gs_buf_append(out, " ", 1);
+		if (!ret)
+			ret = emit_tag(out, v);
+		if (ret)
+			return ret;
+	}
 	if (v->kind == DOC_SCALAR) {
 		ret = gs_buf_append(out, " ", 1);
 		if (!ret)
@@ -236,6 +263,11 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 	}
 	if (live_count(v) == 0)
 		return gs_buf_append_str(out, v->kind == DOC_MAP ? " {}\n" : " []\n");
+	if (in_list && v->tag) {
+		/* "- !tag" then the collection on the next lines */
+		ret = gs_buf_append(out, "\n", 1);
+		return ret ? ret : emit_node(out, v, indent + 2, false, depth + 1);
+	}
 	if (in_list) {
 		ret = gs_buf_append(out, " ", 1);
 		return ret ? ret : emit_node(out, v, indent + 2, true, depth + 1);
@@ -256,8 +288,17 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 	if (depth > K8S_MAX_DEPTH)
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
 	if (n->kind == DOC_SCALAR) {
+		if (n->tag && ((ret = emit_tag(out, n)) || (ret = gs_buf_append(out, " ", 1))))
+			return ret;
 		ret = emit_scalar(out, n, indent);
 		return ret ? ret : end_line(out);
+	}
+	if (depth == 0 && n->tag) {
+		ret = emit_tag(out, n);
+		if (!ret)
+			ret = gs_buf_append(out, "\n", 1);
+		if (ret)
+			return ret;
 	}
 	if (live_count(n) == 0)
 		return gs_buf_append_str(out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
@@ -312,20 +353,19 @@ static void drop_comments(struct doc_node *n, int depth)
 
 int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
 {
-	struct doc tree, back;
-	struct gs_buf text;
+	struct doc_node *branches[1] = { n };
+	/* a view of n as a one-document doc, for doc_equal (nothing allocated) */
+	struct doc tree = { .format = DOC_FORMAT_YAML, .branches = branches, .count = 1 };
+	struct doc back;
+	size_t start = out->len;
 	char where[256];
 	int ret;
 
 	drop_comments(n, 0);
-	doc_init(&tree, DOC_FORMAT_YAML);
 	doc_init(&back, DOC_FORMAT_YAML);
-	gs_buf_init(&text, true);
-	ret = doc_add_branch(&tree, n);
-	if (!ret)
-		ret = k8s_yaml_emit(n, &text);
+	ret = k8s_yaml_emit(n, out);
 	if (!ret) {
-		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, &back);
+		ret = store_load(DOC_FORMAT_YAML, out->data + start, out->len - start, &back);
 		if (ret)
 			ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
 				      gs_error_message());
@@ -333,10 +373,12 @@ int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
 	if (!ret && !doc_equal(&tree, &back, where, sizeof(where)))
 		ret = GS_FAIL(GS_ERR_WRITE, "the written document would read back differently at %s",
 			      where);
-	if (!ret)
-		ret = gs_buf_append(out, text.data, text.len);
-	gs_buf_release(&text);
+	if (ret && out->len > start) {
+		/* nothing unproven stays in out */
+		sodium_memzero(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+	}
 	doc_release(&back);
-	doc_release(&tree);
 	return ret;
 }

@@ -42,15 +42,18 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
 
 int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
 {
-	struct gs_buf text;
-	int ret;
+	size_t mark = out->len;
+	int ret = *docs ? gs_buf_append_str(out, "---\n") : 0;
 
-	gs_buf_init(&text, true);
-	ret = k8s_yaml_emit_verified(root, &text);
 	if (!ret)
-		ret = k8s_stream_append(out, docs, text.data, text.len);
-	gs_buf_release(&text);
-	return ret;
+		ret = k8s_yaml_emit_verified(root, out);
+	if (ret) {
+		out->len = mark;
+		out->data[mark] = '\0';
+		return ret;
+	}
+	(*docs)++;
+	return 0;
 }
 
 static int append_doc(struct render *r, const uint8_t *text, size_t len)
@@ -291,6 +294,14 @@ static int collect(const struct k8s_root *dir_root, const char *rel, struct name
 		if (!p) {
 			ret = GS_ERR_NOMEM;
 			break;
+		}
+		/* a regular file in a directory walked beneath the root is inside */
+		if (de->d_type == DT_REG) {
+			if (manifest_name(de->d_name))
+				ret = list_push(l, p);
+			else
+				free(p);
+			continue;
 		}
 		ret = k8s_root_stat(dir_root, p, &st);
 		if (ret == GS_ERR_NOT_FOUND) /* a dangling link: nothing to read */

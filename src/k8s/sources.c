@@ -184,13 +184,14 @@ static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t f
 	return ret;
 }
 
-static int unit_add(struct k8s_sources *s, const char *file, const struct k8s_unit *unit,
-		    const uint8_t *text, enum doc_format format,
-		    const struct age_identity_list *ids)
+/* Takes the unit's loaded document as the encrypted form; the decrypted
+ * form is a copy of it, decrypted in place (every MAC checked). */
+static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *unit,
+		    enum doc_format format, const struct age_identity_list *ids)
 {
 	struct sops_decrypt_opts o = { .ignore_mac = false };
 	struct k8s_source_unit *u = calloc(1, sizeof(*u)), **g;
-	int ret;
+	int ret = 0;
 
 	if (!u)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -201,15 +202,17 @@ static int unit_add(struct k8s_sources *s, const char *file, const struct k8s_un
 	}
 	s->units = g;
 	s->units[s->unit_count++] = u;
-	doc_init(&u->enc, format);
+	u->enc = unit->doc;
+	doc_init(&unit->doc, format);
 	doc_init(&u->dec, format);
 	u->file = strdup(file);
 	if (!u->file)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = store_load(format, text + unit->span.start, unit->span.end - unit->span.start, &u->enc);
-	if (!ret)
-		ret = store_load(format, text + unit->span.start, unit->span.end - unit->span.start,
-				 &u->dec);
+	for (size_t b = 0; !ret && b < u->enc.count; b++) {
+		struct doc_node *c = doc_clone(&u->dec, u->enc.branches[b]);
+
+		ret = c ? doc_add_branch(&u->dec, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	if (!ret)
 		ret = sops_decrypt_doc(&u->dec, ids, &o);
 	if (!ret)
@@ -243,7 +246,7 @@ int k8s_sources_add_file(struct k8s_sources *s, const struct k8s_root *root, con
 	for (size_t i = 0; !ret && i < count; i++) {
 		if (!units[i].encrypted)
 			continue;
-		ret = unit_add(s, rel, &units[i], text.data, format, ids);
+		ret = unit_add(s, rel, &units[i], format, ids);
 		if (ret)
 			ret = k8s_failure_add(fails, "'%s' document %zu: %s", rel, units[i].first_doc + 1,
 					      gs_error_message());

@@ -83,7 +83,7 @@ check_offered() {
 	# "--input-type=y": readline splits at '='
 	[ "$(LINE="gitseal encrypt --input-type=y" bash_complete gitseal encrypt --input-type = y)" = yaml ]
 	[ "$(bash_complete gitseal git '' | tr '\n' ' ')" = "init check filter-process textconv merge " ]
-	[ "$(bash_complete gitseal git init --)" = --hook ]
+	[ "$(bash_complete gitseal git init --no)" = --no-hook ]
 	[ "$(bash_complete gitseal groups add --f)" = --file ]
 	[ "$(bash_complete gitseal age -R '' | sort | tr '\n' ' ')" = "dir secret.enc.yaml secret.txt " ]
 	[ "$(bash_complete gitseal decrypt secret.e)" = secret.enc.yaml ]
@@ -102,7 +102,7 @@ check_offered() {
 	cd "$TMP"
 
 	[ "$(bash_complete gitseal upd)" = updatekeys ]
-	[ "$(bash_complete gitseal rotate --rm)" = "--rm-age"$'\n'"--rm-pgp"$'\n'"--rm-hc-vault-transit" ]
+	[ "$(bash_complete gitseal rotate --rm | tr '\n' ' ')" = "--rm-age --rm-pgp --rm-hc-vault-transit " ]
 	[ "$(bash_complete gitseal decrypt --output-type '' | tr '\n' ' ')" = "yaml json dotenv ini binary " ]
 	[ "$(LINE="gitseal decrypt --output-type=d" bash_complete gitseal decrypt --output-type = d)" = dotenv ]
 	[ "$(bash_complete gitseal edit a.)" = a.enc.yaml ]

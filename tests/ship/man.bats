@@ -56,20 +56,22 @@ teardown() {
 # check_help WHAT PAGE TEXT: every flag, variable and subcommand of the help
 # text TEXT (from WHAT) is in PAGE; appends what is missing to $bad.
 check_help() {
-	local what=$1 page=$2 text=$3 cmd=$4 item
-	page_text "$page" >"$TMP/page.txt"
-	[ -s "$TMP/page.txt" ] || { bad+="$page: renders empty"$'\n'; return; }
+	local what=$1 page=$2 text=$3 cmd=$4 item txt=$TMP/$2.txt
+	[ -s "$txt" ] || page_text "$page" >"$txt"
+	[ -s "$txt" ] || { bad+="$page: renders empty"$'\n'; return; }
+	local content
+	content=$(<"$txt")
 	for item in $(printf '%s\n' "$text" | flags_in); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the flag $item (listed by '$what')"$'\n'
 	done
 	for item in $(printf '%s\n' "$text" | env_in); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the environment variable $item (listed by '$what')"$'\n'
 	done
 	[ -z "$cmd" ] && return
 	for item in $(printf '%s\n' "$text" | subcommands_in "$cmd"); do
-		present "$item" "$TMP/page.txt" ||
+		present_in "$item" "$content" ||
 			bad+="man/$page lacks the subcommand '$cmd $item' (listed by '$what')"$'\n'
 	done
 }
@@ -91,8 +93,11 @@ check_help() {
 
 @test "man: gitseal(1) documents every environment variable the source reads" {
 	local var bad= vars
-	vars=$(grep -rhoE 'getenv\("[A-Za-z_][A-Za-z0-9_]*"\)' "$REPO_ROOT/src" |
-		sed -E 's/.*\("([^"]*)"\)/\1/' | grep -v '^GITSEAL_TEST_' | sort -u)
+	# getenv("NAME"), and names in tables ("SOPS_..." string literals)
+	vars=$({
+		grep -rhoE 'getenv\("[A-Za-z_][A-Za-z0-9_]*"\)' "$REPO_ROOT/src" | sed -E 's/.*\("([^"]*)"\)/\1/'
+		grep -rhoE '"(SOPS|GITSEAL|VAULT|ARGOCD)_[A-Z0-9_]*[A-Z0-9]"' "$REPO_ROOT/src" | tr -d '"'
+	} | grep -v '^GITSEAL_TEST_' | sort -u)
 	[ -n "$vars" ] || { echo "found no getenv(\"...\") in src/: update this test"; false; }
 	page_text gitseal.1 | sed -n '/^ENVIRONMENT/,/^[A-Z]/p' >"$TMP/env.txt"
 	for var in $vars; do
@@ -104,10 +109,11 @@ check_help() {
 
 @test "man: gitseal-sops.yaml(5) documents every .sops.yaml key the parser reads" {
 	local key bad= keys
-	# map_get(parser, node, "key") in src/config; the selection keys come
-	# from the metadata table of src/sops.
+	# map_get(parser, node, "key") and the *_fields[] tables in src/config;
+	# the selection keys come from the metadata table of src/sops.
 	keys=$({
-		grep -rhoE 'map_get\([^;]*"[a-z_]+"' "$REPO_ROOT/src/config" | grep -oE '"[a-z_]+"'
+		grep -rhoE 'map_get\([^;]*"[A-Za-z_]+"' "$REPO_ROOT/src/config" | grep -oE '"[A-Za-z_]+"'
+		grep -rhE '_fields\[\] = \{' "$REPO_ROOT/src/config" | grep -oE '"[A-Za-z_]+"'
 		grep -hoE '"(un)?encrypted_[a-z_]+"' "$REPO_ROOT/src/sops/metadata.c"
 	} | tr -d '"' | sort -u)
 	[ -n "$keys" ] || { echo "found no keys in src/config: update this test"; false; }
