@@ -7,8 +7,8 @@
 #include "cmd/cmd.h"
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
-
-#define GITSEAL_VERSION "0.1.0"
+/* GITSEAL_VERSION: `git describe` at build time (Makefile, scripts/version.sh) */
+#include "version.h"
 
 struct command {
 	const char *name;

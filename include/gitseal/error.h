@@ -37,6 +37,7 @@ enum gs_err {
 	GS_ERR_ENCRYPT = -30,
 	GS_ERR_NOT_FOUND = -31,
 	GS_ERR_WRITE = -32,         /* the output could not be written */
+	GS_ERR_UNSUPPORTED_KEY = -33, /* a key entry gitseal cannot wrap for would be lost */
 };
 
 /* printf-style; the message must never contain a secret or a plaintext value. */

@@ -154,6 +154,48 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 
+/* stream_pipeline.c: the payload of a large file in batches of chunks,
+ * read in order by the calling thread, sealed or opened by whichever of it
+ * and an output thread is free, written in order by the output thread. */
+enum {
+	AGE_PIPELINE_BATCH_CHUNKS = 4,
+	AGE_PIPELINE_BATCHES = 4,
+	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
+	AGE_PIPELINE_COMPLETE = 1, /* drain: the stream is complete */
+};
+
+struct age_batch {
+	uint8_t *data;               /* chunk i at i * AGE_CHUNK_CT_SIZE, sealed in place */
+	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
+	size_t count;                /* chunks in the batch */
+	uint64_t counter;            /* the first chunk's number (set by the pipeline) */
+	bool end;                    /* fill: the input ends in this batch */
+	bool failed;                 /* the pipeline: fill failed */
+	/* transform's result: done chunks sealed, or opened and authentic (the
+	 * last of them the final chunk of the stream when final is set); then
+	 * a failure (error, why) at the next one */
+	size_t done;
+	bool final;
+	int error;
+	const char *why;
+};
+
+struct age_pipeline_ops {
+	/* The calling thread, in order: reads the next batch, setting end when
+	 * the input ends. */
+	int (*fill)(void *ctx, struct age_batch *b);
+	/* Either thread (worker 0 is the calling one, 1 the output thread). */
+	void (*transform)(void *ctx, int worker, struct age_batch *b);
+	/* The output thread, in order: 0 to go on, AGE_PIPELINE_COMPLETE, or
+	 * an error; after a batch with end set the pipeline stops. */
+	int (*drain)(void *ctx, struct age_batch *b);
+};
+
+/* Runs the batches from chunk number counter on; returns the first error
+ * in the order of the input (from fill or drain), or 0. */
+int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
+	__attribute__((warn_unused_result));
+
 /* armor.c */
 struct age_armor_reader {
 	struct age_bufin *in;

@@ -179,6 +179,49 @@ teardown() { teardown_tmp; }
 	[[ "$output" == *"passphrase"* ]]
 }
 
+# Past chunk 16, large payloads go through two threads in batches of 4
+# chunks (src/age/stream_pipeline.c); the same guarantees hold there.
+@test "large file: a flipped byte or a cut late in the payload is exit 14, nothing released" {
+	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/p.age"
+	cmp "$TMP/p" "$TMP/out"
+	rm "$TMP/out"
+	size=$(stat -c %s "$TMP/p.age")
+	payload=$((size - (3 * 1024 * 1024 + 12345) - 49 * 16))
+	cp "$TMP/p.age" "$TMP/flip.age"
+	flip_byte "$TMP/flip.age" $((payload + 30 * 65552 + 100))
+	# cut after chunk 20, the first of a batch: "missing final chunk"
+	head -c $((payload + 21 * 65552)) "$TMP/p.age" >"$TMP/cut.age"
+	for f in flip cut; do
+		run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/$f.age"
+		[ "$status" -eq 14 ]
+		[ ! -e "$TMP/out" ]
+		run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/$f.age' 2>&1 >'$TMP/stdout'"
+		[ "$status" -eq 14 ]
+		[ ! -s "$TMP/stdout" ]
+		if [ $f = flip ]; then
+			[ "$output" = "gitseal: error: '$TMP/flip.age': payload chunk failed to authenticate" ]
+		else
+			[ "$output" = "gitseal: error: '$TMP/cut.age': truncated payload: missing final chunk" ]
+		fi
+	done
+}
+
+@test "large file: a full output device is exit 1 with the write error, both ways" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	# past the 16 MiB that decryption holds back for stdout: the write fails
+	# on the output thread
+	random_file "$TMP/p" $((17 * 1024 * 1024))
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	run bash -c "'$GITSEAL_BIN' age -r '$(demo_recipient)' '$TMP/p' >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: write error: No space left on device" ]
+	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: write error: No space left on device" ]
+}
+
 # Splits each test-kit vector of $1 into $2: NAME.age (inflated when the
 # vector is compressed), NAME.ids (its identities), NAME.pass (its
 # passphrase), NAME.expect and NAME.payload.

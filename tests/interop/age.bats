@@ -112,6 +112,34 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	cmp "$TMP/p" "$TMP/out"
 }
 
+# Large payloads change gear at chunk 16 (OpenSSL, two threads, batches of
+# 4 chunks): sizes where the first batched chunk is 1 byte, where the last
+# chunk is full and ends a batch, or ends one byte short of it.
+LARGE_SIZES="1048576 1048577 1310720 1376255 3145729"
+
+@test "large payloads both ways with age, from stdin and to stdout too" {
+	for n in $LARGE_SIZES; do
+		random_file "$TMP/p" "$n"
+		gitseal age -r "$AGE_RCPT" <"$TMP/p" >"$TMP/g.age"
+		age -d -i "$TMP/age.key" "$TMP/g.age" | cmp - "$TMP/p"
+		age -a -r "$AGE_RCPT" -o "$TMP/a.age" "$TMP/p"
+		gitseal age -d -i "$TMP/age.key" <"$TMP/a.age" | cmp - "$TMP/p"
+		rm -f "$TMP/g.age" "$TMP/a.age"
+	done
+}
+
+@test "large payloads both ways with npm age-encryption" {
+	for n in 1048577 1310720; do
+		random_file "$TMP/p" "$n"
+		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age"
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+		gitseal age -a -r "$(demo_recipient)" -o "$TMP/g.age" "$TMP/p"
+		$AGEJS decrypt "$KEYS/demo-age-key.txt" "$TMP/g.age" "$TMP/out"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+	done
+}
+
 PQ_SIZES="0 1 65536 1048576"
 
 @test "post-quantum: npm age-encryption -> gitseal, binary and armored; its hybrid identities work in gitseal" {
