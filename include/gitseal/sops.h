@@ -89,6 +89,17 @@ struct sops_encrypt_opts {
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
+/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD run with
+ * SOPS_AGE_RECIPIENT=recipient (sops runs them per age key): the
+ * identities they gave, kept for the process; NULL when no command is set
+ * or nothing came of it. Thread-safe. */
+const struct age_identity_list *sops_identities_for_recipient(const char *recipient);
+bool sops_identities_have_commands(void);
+/* What went wrong with the sources so far ("SOPS_AGE_KEY_FILE '/x': ..."),
+ * "" if nothing: for the message when no key opens a file. */
+void sops_identities_problems(char *out, size_t cap);
+/* Frees what the key commands gave (at exit). */
+void sops_identities_forget(void);
 
 /* Reading an encrypted document without its data key (inspect.c). The
  * metadata is outside the MAC: these are claims, the caller decides what

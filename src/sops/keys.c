@@ -58,6 +58,19 @@ static void note_failure(char *slot, size_t cap, const struct gs_buf *plain, siz
 									  : gs_error_message());
 }
 
+/* The identities SOPS_AGE_KEY_CMD / SOPS_AGE_SSH_PRIVATE_KEY_CMD give for
+ * the entry's recipient (sops runs them per age key it tries). */
+static int age_unwrap_by_command(const struct sops_age_entry *e, size_t want, struct gs_buf *plain)
+{
+	const struct age_identity_list *more = sops_identities_for_recipient(e->recipient);
+
+	if (more && more->count &&
+	    age_decrypt_mem(more, (const uint8_t *)e->enc, e->enc_len, plain) == 0 && plain->len == want)
+		return 0;
+	gs_buf_reset(plain);
+	return -1;
+}
+
 /* Tries the age entries of a group, then its PGP entries, then its Vault
  * entries (sops's DefaultDecryptionOrder is age, pgp; the others follow,
  * spec 8); plain receives the first payload of the wanted size. */
@@ -73,6 +86,8 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 		    plain->len == want)
 			return 0;
 		gs_buf_reset(plain);
+		if (age_unwrap_by_command(&g->age[i], want, plain) == 0)
+			return 0;
 	}
 	for (size_t i = 0; i < g->pgp_count; i++) {
 		if (!g->pgp[i].enc || !g->pgp[i].enc_len)
