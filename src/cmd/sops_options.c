@@ -117,6 +117,8 @@ const struct opt sops_options[SO_COUNT] = {
 	[SO_SET] = { "set", NULL, OPT_STRING, "'PATH VALUE'", NULL,
 		     "set one value of FILE: --set '[\"key\"] \"value\"'" },
 
+	[SO_VERSION] = { "version", "v", OPT_BOOL, NULL, NULL, "print the version" },
+
 	[SO_RECURSIVE] = { "recursive", "r", OPT_BOOL, NULL, NULL,
 			   "every sops file below the directories given (gitseal)" },
 	[SO_DROP_UNSUPPORTED_KEYS] = { "drop-unsupported-keys", NULL, OPT_BOOL, NULL, NULL,
@@ -202,10 +204,22 @@ const int sops_global_options[] = {
 	SO_ADD_HC_VAULT_TRANSIT, SO_RM_HC_VAULT_TRANSIT, SO_ADD_AGE, SO_RM_AGE, SO_ADD_PGP, SO_RM_PGP,
 	SO_IGNORE_MAC, SO_MAC_ONLY_ENCRYPTED, SELECTION, SO_UNENCRYPTED_COMMENT_REGEX, SO_ENCRYPTED_COMMENT_REGEX,
 	SO_CONFIG, SO_ENCRYPTION_CONTEXT, SO_SET, SO_SHAMIR_THRESHOLD, SO_INDENT, SO_VERBOSE, SO_OUTPUT,
-	SO_FILENAME_OVERRIDE, SO_DECRYPTION_ORDER, KEYSERVICE,
+	SO_FILENAME_OVERRIDE, SO_DECRYPTION_ORDER, KEYSERVICE, SO_VERSION,
 	/* gitseal's, for the legacy mode */
 	SO_DROP_UNSUPPORTED_KEYS, SO_YES, OPT_END
 };
+
+static const struct opt_value *globals;
+
+void sops_globals_set(const struct opt_value *values)
+{
+	globals = values;
+}
+
+const struct opt_value *sops_globals(void)
+{
+	return globals;
+}
 
 const struct sops_command *sops_command_find(const char *name)
 {

@@ -86,6 +86,8 @@ enum sops_option {
 	SO_ENCRYPT,
 	SO_ROTATE,
 	SO_SET,
+	/* urfave/cli's application flags */
+	SO_VERSION,
 	/* gitseal's own */
 	SO_RECURSIVE,
 	SO_DROP_UNSUPPORTED_KEYS,
@@ -111,6 +113,11 @@ struct sops_command {
 const struct sops_command *sops_command_find(const char *name);
 /* sops's application flags, accepted before a command (and the legacy mode's). */
 extern const int sops_global_options[];
+
+/* The global flags given before the command (main.c parses them): read by
+ * the sops-compatible commands. NULL when there were none. */
+void sops_globals_set(const struct opt_value *values);
+const struct opt_value *sops_globals(void);
 
 /* Prints "usage: gitseal NAME [flags] ARGS", the summary and the flags. */
 void sops_command_usage(FILE *f, const struct sops_command *cmd);
