@@ -94,7 +94,8 @@ struct gitfilter_init_result {
 	size_t attributes_added;
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
-	size_t files_failed;    /* could not be decrypted (message of the last one set) */
+	size_t files_failed;    /* could not be decrypted */
+	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
 };
 

@@ -95,8 +95,7 @@ static int git_init(int argc, char **argv)
 		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
 			  res.files_locked);
 	if (res.files_failed) {
-		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed,
-			   gs_error_message());
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;
@@ -121,7 +120,7 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 	if (rep->warned)
 		return;
 	rep->warned = true;
-	cmd_warnf("'%s' and other sops files stay encrypted in the work tree: %s", path, reason);
+	cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
 }
 
 static int git_filter_process(void)
@@ -270,7 +269,7 @@ static int git_unlock(void)
 	if (res.files_locked)
 		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them", res.files_locked);
 	if (res.files_failed) {
-		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, gs_error_message());
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;

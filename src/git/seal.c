@@ -24,6 +24,22 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	return false;
 }
 
+/* A plaintext that does not end its last line seals to a file that does
+ * not either, and opens back to it: the stores end the file with the
+ * metadata they append (YAML, dotenv, INI), which says nothing of the
+ * author's last byte. JSON and binary files keep it by themselves. */
+static bool ends_open(enum doc_format format, const struct gs_buf *text)
+{
+	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) &&
+	       text->len && text->data[text->len - 1] != '\n';
+}
+
+static void end_open(struct gs_buf *text)
+{
+	if (text->len && text->data[text->len - 1] == '\n')
+		text->data[--text->len] = '\0';
+}
+
 static const struct age_identity_list *need_identities(struct gitfilter *f)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
@@ -39,9 +55,14 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 	const struct age_identity_list *ids = need_identities(f);
 	struct sops_decrypt_opts o = { 0 };
 
+	int ret;
+
 	if (!ids)
 		return GS_ERR_NO_DATA_KEY;
-	return sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
+	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(plain);
+	return ret;
 }
 
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
@@ -281,7 +302,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	struct doc want, prev;
 	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
 		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
-	     have_id;
+	     have_id, open_end;
 	int ret = 0;
 
 	doc_init(&want, plain->format);
@@ -308,9 +329,12 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		eo.selection.value = (char *)"^(data|stringData)$";
 	}
+	open_end = ends_open(plain->format, &plain->source);
 	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
 	if (!ret)
 		ret = emit_proven(plain, out, NULL);
+	if (!ret && open_end)
+		end_open(out);
 	if (!ret)
 		ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
 	if (!ret && have_id && !reuse)

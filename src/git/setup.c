@@ -15,12 +15,21 @@
 
 enum { ATTRIBUTES_MAX = 1024 * 1024 };
 
-/* The attributes of a protected path. The conflict-marker size is not the
- * one the merge driver writes (7): rerere records a conflict only where it
- * finds markers of that size in the work tree, and a conflict of secrets
- * must not be recorded in plaintext under .git/rr-cache. */
-#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE
-#define ATTR_SUFFIX_V1 " filter=gitseal diff=gitseal merge=gitseal"
+/* The attributes of a protected path. Line ends are LF in the work tree
+ * too (text eol=lf), whatever core.autocrlf says: git converts line ends
+ * before the smudge filter, and a dotenv or INI sops file read with CRLF
+ * is no longer the file that was sealed. The conflict-marker size is not
+ * the one the merge driver writes (7): rerere records a conflict only
+ * where it finds markers of that size in the work tree, and a conflict of
+ * secrets must not be recorded in plaintext under .git/rr-cache. */
+#define ATTR_SUFFIX                                                                                    \
+	" filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size="                  \
+	GITFILTER_RERERE_MARKER_SIZE
+/* older lines, brought up to date */
+static const char *const attr_suffix_old[] = {
+	" filter=gitseal diff=gitseal merge=gitseal",
+	" filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE,
+};
 
 /* git runs these through the shell. The binary is found on PATH, so an
  * upgrade or a move does not break every git command; when it is not
@@ -152,15 +161,18 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 			break;
 		}
 		gs_buf_reset(&line);
-		gs_buf_reset(&old);
-		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])) ||
-		    (ret = gs_buf_printf(&old, "%s" ATTR_SUFFIX_V1, patterns[i])))
+		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])))
 			break;
 		if (find_line(&text, (const char *)line.data, &len) >= 0)
 			continue;
 		changed = true;
-		at = find_line(&text, (const char *)old.data, &len);
-		if (at >= 0) {
+		at = -1;
+		for (size_t k = 0; k < sizeof(attr_suffix_old) / sizeof(attr_suffix_old[0]) && at < 0 && !ret; k++) {
+			gs_buf_reset(&old);
+			if (!(ret = gs_buf_printf(&old, "%s%s", patterns[i], attr_suffix_old[k])))
+				at = find_line(&text, (const char *)old.data, &len);
+		}
+		if (!ret && at >= 0) {
 			ret = splice(&text, (size_t)at, len, (const char *)line.data);
 			continue;
 		}
@@ -274,6 +286,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		err = gitfilter_smudge(f, e->path, file.data, file.len, &plain, &passed);
 		if (err) {
 			res->files_failed++;
+			snprintf(res->failed_message, sizeof(res->failed_message), "%s", gs_error_message());
 			continue;
 		}
 		if (passed) {

@@ -24,7 +24,7 @@ teardown() { gs_teardown; }
 	[ -x .git/hooks/pre-commit ]
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
-	attrs='filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=32'
+	attrs='filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32'
 	[ "$(grep -cxF "secrets/** $attrs" .gitattributes)" -eq 1 ]
 	[ "$(grep -cxF "*.enc.json $attrs" .gitattributes)" -eq 1 ]
 	[ "$(wc -l < .gitattributes)" -eq 2 ]
@@ -35,7 +35,7 @@ teardown() { gs_teardown; }
 	printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal\n*.txt text\n' > .gitattributes
 	run "$GITSEAL_BIN" git init 'secrets/**'
 	[ "$status" -eq 0 ]
-	[ "$(cat .gitattributes)" = "$(printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=32\n*.txt text')" ]
+	[ "$(cat .gitattributes)" = "$(printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32\n*.txt text')" ]
 }
 
 @test "init --no-hook leaves the hooks alone; an existing hook is not overwritten" {
