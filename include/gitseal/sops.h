@@ -43,13 +43,26 @@ struct sops_selection {
 };
 
 /* One key group, as strings: age recipients (written to the metadata as
- * they are) and Vault transit URIs (https://HOST/v1/ENGINE/keys/NAME). */
+ * they are), Vault transit URIs (https://HOST/v1/ENGINE/keys/NAME), PGP
+ * fingerprints, and keys of types gitseal cannot wrap for ("foreign":
+ * sops_foreign_key_describe's "TYPE ID" form). A foreign key can only be
+ * kept from the previous version of a file while its data key stays. */
 struct sops_key_group {
 	char **age;          /* recipient strings, trimmed, de-duplicated within key_groups */
 	size_t age_count;
 	char **vault_uris;   /* hc_vault_transit_uri */
 	size_t vault_count;
+	char **pgp;          /* fingerprints, spaces removed (sops) */
+	size_t pgp_count;
+	char **foreign;      /* "kms ARN", "gcp_kms ID", "azure_kv URL", "hckms ID", "TYPE #N" */
+	size_t foreign_count;
 };
+
+/* "TYPE ID" for one metadata entry of a key type gitseal cannot wrap for
+ * (type as in the metadata: kms, gcp_kms, azure_kv, hckms, or another
+ * name; index tells an entry of an unknown type apart). *out malloc'd. */
+int sops_foreign_key_describe(const char *type, const struct doc_node *entry, size_t index, char **out)
+	__attribute__((warn_unused_result));
 
 /* Who may read a file and which values to seal. With several key groups
  * the data key is split with Shamir (spec 9): shamir_threshold groups
@@ -61,6 +74,15 @@ struct sops_encrypt_opts {
 	char **recipient_strings;                     /* as written to metadata, same order */
 	struct sops_selection selection;
 	int shamir_threshold;
+	/* With previous: a new data key all the same (rotate); previous only
+	 * tells which key entries would be lost. */
+	bool new_data_key;
+	/* Key entries gitseal cannot wrap for (kms, gcp_kms, azure_kv, hckms,
+	 * unknown types) are kept from previous while the data key stays and
+	 * the key groups are not split anew; otherwise, and for such keys named
+	 * by the groups but absent from previous, encryption fails with
+	 * GS_ERR_UNSUPPORTED_KEY unless this is set (then they are left out). */
+	bool drop_unsupported_keys;
 };
 
 /* Identities for decryption, gathered from the sops environment
@@ -128,6 +150,9 @@ struct sops_file_encrypt_opts {
 	size_t age_recipient_count;
 	const char *const *vault_uris;      /* likewise (--hc-vault-transit) */
 	size_t vault_uri_count;
+	const char *const *pgp_fingerprints; /* likewise (--pgp) */
+	size_t pgp_count;
+	bool drop_unsupported_keys;         /* see sops_encrypt_opts */
 	int shamir_threshold;               /* non-zero: beats the rule's */
 	struct sops_selection selection;    /* from flags: overrides the rule's */
 	const uint8_t *previous;            /* previous encrypted version (reuse), or NULL */

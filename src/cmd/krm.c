@@ -3,6 +3,7 @@
  * invoked as `ksops CONFIG`, is KSOPS's legacy exec-plugin mode. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,15 @@ static const char usage_text[] =
 	"       gitseal krm --legacy CONFIG  (kustomize legacy exec plugin: YAML on stdout)\n"
 	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1, kind: ksops)\n"
 	"or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and secretFrom.\n";
+
+/* gitseal render sets the root of the plugins it runs (its staged copy):
+ * an Application cannot, Argo CD prefixes its variables ARGOCD_ENV_. */
+static const char *root_dir(void)
+{
+	const char *r = getenv("GITSEAL_K8S_ROOT");
+
+	return r && *r ? r : NULL;
+}
 
 static int run(const char *legacy_config)
 {
@@ -35,11 +45,11 @@ static int run(const char *legacy_config)
 	if (!ret)
 		ret = sops_identities_load(&ids);
 	if (!ret && legacy_config) {
-		ret = k8s_krm_legacy(legacy_config, cwd, &ids, &out, &fails);
+		ret = k8s_krm_legacy(legacy_config, cwd, root_dir(), &ids, &out, &fails);
 	} else if (!ret) {
 		ret = gs_read_file("-", &in, 256 * 1024 * 1024);
 		if (!ret)
-			ret = k8s_krm_run(in.data, in.len, cwd, &ids, &out, &fails);
+			ret = k8s_krm_run(in.data, in.len, cwd, root_dir(), &ids, &out, &fails);
 	}
 	/* a KRM function reports errors in the ResourceList it writes */
 	if (!legacy_config || !ret) {
