@@ -161,5 +161,7 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __a
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* Whether `gitseal git init` set the filter up in f's repository. */
+bool gitfilter_configured(struct gitfilter *f);
 
 #endif

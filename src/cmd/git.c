@@ -394,13 +394,8 @@ bool git_updatekeys_applies(int argc, char **argv)
 	first = a.count ? a.paths[0] : a.recursive ? "." : NULL;
 	if (first && open_for_path(first, &f, &rel) == 0) {
 		if (stat(first, &st) == 0 && S_ISDIR(st.st_mode)) {
-			char **paths = NULL;
-			size_t n = 0;
-
-			yes = a.recursive && gitfilter_filtered_paths(f, rel, &paths, &n) == 0 && n;
-			for (size_t i = 0; i < n; i++)
-				free(paths[i]);
-			free(paths);
+			/* a tree with the filter set up, even with no sealed file yet */
+			yes = a.recursive && gitfilter_configured(f);
 		} else {
 			/* a sops file in the work tree is updated as sops does it */
 			yes = gitfilter_path_filtered(f, rel) && !is_sealed_file(first, rel);

@@ -236,6 +236,23 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path)
 	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
 }
 
+bool gitfilter_configured(struct gitfilter *f)
+{
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	bool yes;
+
+	if (!f->repo || git_repository_config(&cfg, f->repo) < 0) {
+		git_error_clear();
+		return false;
+	}
+	yes = git_config_get_entry(&e, cfg, "filter.gitseal.process") == 0;
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return yes;
+}
+
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
 {
 	return f->repo && gitrepo_filtered(f, path);

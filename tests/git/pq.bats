@@ -13,6 +13,8 @@ creation_rules:
   - path_regex: secrets/.*\.yaml$
     age: $("$GITSEAL_BIN" keygen -y "$T/pq.key")
 YAML
+	# this clone accepts the recipient it now names
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
 }
 teardown() { gs_teardown; }
 
