@@ -137,11 +137,15 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
 int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 	__attribute__((warn_unused_result));
-/* Accepts recipients (added to the record) and the working tree's
- * .sops.yaml (its snapshot replaces the accepted one). */
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count)
-	__attribute__((warn_unused_result));
+/* Accepts recipients (added to the record) and a .sops.yaml: config_text,
+ * or the working tree's when it is NULL (its snapshot replaces the
+ * accepted one). */
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text) __attribute__((warn_unused_result));
 int gittrust_set_locked(struct gitfilter *f, bool locked) __attribute__((warn_unused_result));
 void gittrust_release(struct gittrust *t);
+/* A .sops.yaml text whose rules match paths of f's work tree. */
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
+	__attribute__((warn_unused_result));
 
 #endif

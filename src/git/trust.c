@@ -194,7 +194,7 @@ static int key_id_line(void *ctx, const char *p, size_t n)
 	return id_insert(ctx, id);
 }
 
-static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
 {
 	char *dir = strdup(f->workdir);
 	size_t n;
@@ -205,8 +205,15 @@ static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 	n = strlen(dir);
 	if (n > 1 && dir[n - 1] == '/')
 		dir[n - 1] = '\0';
-	ret = sops_config_parse((const char *)text->data, text->len, dir, &f->trust.config);
+	ret = sops_config_parse((const char *)text->data, text->len, dir, out);
 	free(dir);
+	return ret;
+}
+
+static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
+{
+	int ret = gittrust_parse_config(f, text, &f->trust.config);
+
 	if (ret)
 		gs_error_prefix("the accepted .sops.yaml in '%s'", f->statedir);
 	return ret;
@@ -352,7 +359,9 @@ int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_S
 	return ret ? ret : id_insert(&f->trust, id);
 }
 
-static int copy_config_snapshot(struct gitfilter *f)
+/* The snapshot of .sops.yaml: text, or the work tree's when text is NULL
+ * (none when there is none). */
+static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	struct gs_buf text;
@@ -362,15 +371,17 @@ static int copy_config_snapshot(struct gitfilter *f)
 	    (ret = state_path(f, "sops.yaml", to, sizeof(to))))
 		return GS_FAIL(GS_ERR_LIMIT, "path too long");
 	gs_buf_init(&text, false);
-	ret = gs_read_file(from, &text, TRUST_FILE_MAX);
+	ret = given ? gs_buf_append(&text, given->data, given->len) : gs_read_file(from, &text, TRUST_FILE_MAX);
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && !text.len)
 		ret = unlink(to) != 0 && errno != ENOENT
 			      ? GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno))
 			      : 0;
-	} else if (!ret) {
+	else if (!ret)
 		ret = gs_atomic_write(to, text.data, text.len, 0600);
-	}
 	if (!ret && f->trust.config) {
 		sops_config_free(f->trust.config);
 		f->trust.config = NULL;
@@ -381,7 +392,8 @@ static int copy_config_snapshot(struct gitfilter *f)
 	return ret;
 }
 
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count)
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text)
 {
 	struct gittrust *t = &f->trust;
 	struct gs_buf text;
@@ -407,7 +419,7 @@ int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t c
 	if (!ret)
 		t->have_record = true;
 	gs_buf_release(&text);
-	return ret ? ret : copy_config_snapshot(f);
+	return ret ? ret : write_config_snapshot(f, config_text);
 }
 
 int gittrust_set_locked(struct gitfilter *f, bool locked)

@@ -329,7 +329,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 			goto out;
 	}
 	if (!(ret = collect_recipients(accept, &names, &count)))
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 out:
 	if (ret)
 		gs_error_prefix("'%s'", u->path);
@@ -362,7 +362,7 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 			ret = collect_recipients(&k, &names, &count);
 	}
 	if (!ret && !diff)
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 	free(names);
 	return ret;
 }

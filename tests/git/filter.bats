@@ -345,3 +345,20 @@ SH
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
 }
+
+@test "clone recipe: --no-checkout, gitseal git init, then the first checkout decrypts" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	grep -q "this clone seals files for 1 recipient(s)" <<<"$output"
+	git checkout -q main
+	[ "$(cat secrets/app.yaml)" = "token: s3cr3t" ]
+	assert_status_clean
+	printf 'token: new\n' > secrets/new.yaml
+	git add secrets/new.yaml
+	git commit -qm new
+	assert_blob_encrypted secrets/new.yaml
+}
