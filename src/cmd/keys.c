@@ -99,7 +99,7 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 	struct sops_session s;
 	struct sops_key_group *groups = NULL;
 	size_t n = 0;
-	int ret;
+	int threshold = 0, ret;
 
 	fc.file = file;
 	sops_session_init(&s);
@@ -108,15 +108,14 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 		ret = sops_session_open(&s, &fc);
 	if (!ret)
 		ret = rotate_groups(&fc, &s, &groups, &n);
-	for (int attempt = 0; !ret && attempt < 2; attempt++) {
-		ret = sops_session_seal(&s, &s.plain, groups, n, c->shamir_threshold ? c->shamir_threshold
-										      : s.shamir_threshold,
-					true, out);
-		/* in bulk (-r), -y is needed: nothing is asked per file */
-		if (ret != GS_ERR_UNSUPPORTED_KEY || attempt || s.drop_unsupported_keys ||
-		    !(c->recursive ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file)))
-			break;
+	threshold = c->shamir_threshold ? c->shamir_threshold : s.shamir_threshold;
+	if (!ret)
+		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
+	/* in bulk (-r) nothing is asked per file: -y is needed */
+	if (ret == GS_ERR_UNSUPPORTED_KEY &&
+	    (c->recursive ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
 		s.drop_unsupported_keys = true;
+		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
 	}
 	key_groups_free(groups, n);
 	sops_session_release(&s);

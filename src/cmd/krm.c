@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "gitseal/io.h"
 #include "gitseal/k8s.h"
+#include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
@@ -32,6 +33,7 @@ static int run(const char *legacy_config)
 {
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
+	struct pgp_home pgp;
 	struct gs_buf in, out;
 	char cwd[PATH_MAX];
 	int ret, code = EXIT_OK;
@@ -41,7 +43,10 @@ static int run(const char *legacy_config)
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
 	cmd_k8s_import_argocd_env();
+	pgp.path[0] = '\0';
 	ret = getcwd(cwd, sizeof(cwd)) ? 0 : GS_FAIL(GS_ERR_IO, "cannot get the working directory");
+	if (!ret)
+		ret = cmd_k8s_pgp_home(&pgp);
 	if (!ret)
 		ret = sops_identities_load(&ids);
 	if (!ret && legacy_config) {
@@ -51,6 +56,7 @@ static int run(const char *legacy_config)
 		if (!ret)
 			ret = k8s_krm_run(in.data, in.len, cwd, root_dir(), &ids, &out, &fails);
 	}
+	cmd_k8s_pgp_home_remove(&pgp);
 	/* a KRM function reports errors in the ResourceList it writes */
 	if (!legacy_config || !ret) {
 		if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len)

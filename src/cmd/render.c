@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "flags.h"
 #include "gitseal/k8s.h"
+#include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
@@ -21,7 +22,8 @@ static const char usage_text[] =
 	"decrypted. A kustomization is built with $GITSEAL_KUSTOMIZE, else\n"
 	"'kustomize build', else 'kubectl kustomize'; otherwise every *.yaml, *.yml and\n"
 	"*.json file below DIR is read in sorted order. Keys come from the sops\n"
-	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*.\n"
+	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*;\n"
+	"PGP keys from the *.asc files of GITSEAL_PGP_KEY_DIR (or from GNUPGHOME).\n"
 	"\n"
 	"  --root DIR              read nothing outside DIR (default: the repository:\n"
 	"                          the nearest directory holding .git, or Argo CD's\n"
@@ -53,6 +55,30 @@ void cmd_k8s_import_argocd_env(void)
 		if (v && *v && !getenv(mapped[i]))
 			setenv(mapped[i], v, 0);
 	}
+}
+
+int cmd_k8s_pgp_home(struct pgp_home *h)
+{
+	const char *dir = getenv("GITSEAL_PGP_KEY_DIR");
+	int ret;
+
+	h->path[0] = '\0';
+	if (!dir || !*dir)
+		return 0;
+	if ((ret = pgp_home_create(h, dir)) < 0)
+		return ret;
+	if (setenv("GNUPGHOME", h->path, 1) != 0) {
+		pgp_home_remove(h);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void cmd_k8s_pgp_home_remove(struct pgp_home *h)
+{
+	if (h->path[0])
+		unsetenv("GNUPGHOME");
+	pgp_home_remove(h);
 }
 
 int cmd_k8s_report(const struct k8s_failures *fails)
@@ -146,6 +172,7 @@ int cmd_render(int argc, char **argv)
 	struct render_args a = { .dir = "." };
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
+	struct pgp_home pgp = { .path = "" };
 	struct gs_buf out;
 	bool found = false;
 	int ret, code = EXIT_OK;
@@ -181,9 +208,12 @@ int cmd_render(int argc, char **argv)
 		goto out;
 	}
 	cmd_k8s_import_argocd_env();
-	ret = sops_identities_load(&ids);
+	ret = cmd_k8s_pgp_home(&pgp);
+	if (!ret)
+		ret = sops_identities_load(&ids);
 	if (!ret)
 		ret = k8s_render(a.dir, &ids, &a.opts, &out, &fails);
+	cmd_k8s_pgp_home_remove(&pgp);
 	if (!ret)
 		ret = render_out(&out);
 out:

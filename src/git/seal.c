@@ -52,13 +52,16 @@ static const struct age_identity_list *need_identities(struct gitfilter *f)
 
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
 {
-	const struct age_identity_list *ids = need_identities(f);
+	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
 
 	int ret;
 
-	if (!ids)
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
+	}
 	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
 	if (!ret && ends_open(cipher->format, &cipher->source))
 		end_open(plain);

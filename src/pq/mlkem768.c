@@ -2,10 +2,13 @@
  * encapsulation with the modulus check, decapsulation with implicit
  * rejection. Section and algorithm numbers are FIPS 203's.
  *
- * Coefficients are kept fully reduced in [0, q) as uint16_t. Every
- * operation on secret values is branch-free arithmetic: products are
+ * Coefficients are kept fully reduced in [0, q) as uint16_t between
+ * steps. Every operation on secret values is branch-free arithmetic: the
+ * NTT works on signed 16-bit values with Montgomery multiplication and
+ * lazy reduction (Barrett's method brings them back), other products are
  * reduced with Barrett's method, a conditional subtraction is a mask,
- * Compress divides by q with a multiply and a shift. Table indexes (the
+ * Compress divides by q with a multiply and a shift. Signed right shifts
+ * are arithmetic (GCC and Clang define them so). Table indexes (the
  * NTT's powers of zeta, byte positions) depend on loop counters only. The
  * public matrix A is the one thing sampled with data-dependent control
  * flow (rejection sampling of a public seed, as FIPS 203 specifies). */
@@ -38,28 +41,41 @@ enum {
 	/* ceil(2^36 / q): (n * DIV_M) >> 36 == n / q for n < 2^23 (Compress) */
 	DIV_M = 20642679,
 	DIV_SHIFT = 36,
+	QINV = 62209,                       /* q^-1 mod 2^16 */
+	MONT = 2285,                        /* 2^16 mod q */
+	BARRETT_V = ((1 << 26) + Q / 2) / Q,
+	INV128_MONT = 512,                  /* 128^-1 2^16 mod q: ends NTT^-1 */
 };
 
 struct poly {
 	uint16_t c[N];
 };
 
+/* A decapsulation key in the form decapsulation uses: s-hat, t-hat and
+ * A-hat decoded or sampled once, h = H(ek) and z (secure memory). */
+struct mlkem768_dk {
+	struct poly a[K][K];  /* A-hat, public but large */
+	struct poly s[K], t[K];
+	uint8_t h[32], z[32];
+};
+
 /* The secret working set of one operation (pq_scratch_open). */
 struct work {
 	struct pq_hash hash;  /* first */
-	struct poly a[K][K];  /* A-hat, public but large */
-	struct poly s[K], e[K], t[K], u[K];
+	struct mlkem768_dk key;  /* the key of a byte-form call */
+	struct poly y[K], e[K], u[K];
 	struct poly v, w;
 	uint8_t prf[CBD_BYTES];
 	uint8_t g[64];        /* G output: (rho, sigma) or (K, r) */
-	uint8_t buf[64];      /* G input */
 	uint8_t m[32];
 	uint8_t ct[MLKEM768_CT_SIZE];
 	uint8_t k_bar[32];
 };
 
-/* zeta^BitRev7(i) and zeta^(2 BitRev7(i) + 1) mod q, zeta = 17 (4.3). */
-static uint16_t zetas[128], gammas[128];
+/* zeta^BitRev7(i) 2^16 (Montgomery form, for the NTT) and zeta^(2
+ * BitRev7(i) + 1) mod q, zeta = 17 (4.3). */
+static int16_t zetas[128];
+static uint16_t gammas[128];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static uint32_t pow_mod_q(uint32_t base, uint32_t e)
@@ -83,7 +99,7 @@ static unsigned bitrev7(unsigned i)
 static void make_tables(void)
 {
 	for (unsigned i = 0; i < 128; i++) {
-		zetas[i] = (uint16_t)pow_mod_q(17, bitrev7(i));
+		zetas[i] = (int16_t)(pow_mod_q(17, bitrev7(i)) * MONT % Q);
 		gammas[i] = (uint16_t)pow_mod_q(17, 2 * bitrev7(i) + 1);
 	}
 }
@@ -120,55 +136,88 @@ static uint16_t fq_mul(uint16_t a, uint16_t b)
 	return reduce((uint32_t)a * b);
 }
 
-/* Algorithm 9 */
+/* a 2^-16 mod q, in (-q, q), for |a| < q 2^15 */
+static int16_t montgomery_reduce(int32_t a)
+{
+	int16_t t = (int16_t)(uint16_t)((uint32_t)a * QINV);
+
+	return (int16_t)((a - (int32_t)t * Q) >> 16);
+}
+
+/* a mod q in [-(q-1)/2, (q-1)/2], for any 16-bit a */
+static int16_t barrett_reduce(int16_t a)
+{
+	int16_t t = (int16_t)((BARRETT_V * a + (1 << 25)) >> 26);
+
+	return (int16_t)(a - t * Q);
+}
+
+/* a mod q in [0, q) */
+static uint16_t freeze(int16_t a)
+{
+	a = barrett_reduce(a);
+	return (uint16_t)(a + (Q & (a >> 15)));
+}
+
+/* Algorithm 9. The coefficients are read as int16_t (signed and unsigned
+ * variants of a type may alias); each layer adds less than q to their
+ * magnitude, so after seven they stay below 8q < 2^15. */
 static void ntt(struct poly *f)
 {
+	int16_t *r = (int16_t *)f->c, zeta, t;
 	unsigned i = 1, len, start, j;
-	uint16_t zeta, t;
 
 	for (len = 128; len >= 2; len /= 2) {
 		for (start = 0; start < N; start += 2 * len) {
 			zeta = zetas[i++];
 			for (j = start; j < start + len; j++) {
-				t = fq_mul(zeta, f->c[j + len]);
-				f->c[j + len] = fq_sub(f->c[j], t);
-				f->c[j] = fq_add(f->c[j], t);
+				t = montgomery_reduce((int32_t)zeta * r[j + len]);
+				r[j + len] = (int16_t)(r[j] - t);
+				r[j] = (int16_t)(r[j] + t);
 			}
 		}
 	}
+	for (j = 0; j < N; j++)
+		f->c[j] = freeze(r[j]);
 }
 
-/* Algorithm 10; 3303 = 128^-1 mod q */
+/* Algorithm 10; the sums are brought back below q/2 at every layer */
 static void ntt_inverse(struct poly *f)
 {
+	int16_t *r = (int16_t *)f->c, zeta, t;
 	unsigned i = 127, len, start, j;
-	uint16_t zeta, t;
 
 	for (len = 2; len <= 128; len *= 2) {
 		for (start = 0; start < N; start += 2 * len) {
 			zeta = zetas[i--];
 			for (j = start; j < start + len; j++) {
-				t = f->c[j];
-				f->c[j] = fq_add(t, f->c[j + len]);
-				f->c[j + len] = fq_mul(zeta, fq_sub(f->c[j + len], t));
+				t = r[j];
+				r[j] = barrett_reduce((int16_t)(t + r[j + len]));
+				r[j + len] = montgomery_reduce((int32_t)zeta * (r[j + len] - t));
 			}
 		}
 	}
 	for (j = 0; j < N; j++)
-		f->c[j] = fq_mul(f->c[j], 3303);
+		f->c[j] = freeze(montgomery_reduce((int32_t)r[j] * INV128_MONT));
 }
 
-/* h += f x g in the NTT domain (Algorithms 11 and 12) */
-static void multiply_ntts_add(struct poly *h, const struct poly *f, const struct poly *g)
+/* h = the sum over j of f[j] x g[j] in the NTT domain (Algorithms 11
+ * and 12), reduced once per coefficient: K sums of products of values
+ * below q stay below 2^32. */
+static void inner_product(struct poly *h, const struct poly *const f[K], const struct poly g[K])
 {
 	for (unsigned i = 0; i < 128; i++) {
-		uint16_t a0 = f->c[2 * i], a1 = f->c[2 * i + 1];
-		uint16_t b0 = g->c[2 * i], b1 = g->c[2 * i + 1];
-		uint32_t c0 = (uint32_t)a0 * b0 + (uint32_t)fq_mul(a1, b1) * gammas[i];
-		uint32_t c1 = (uint32_t)a0 * b1 + (uint32_t)a1 * b0;
+		uint32_t c0 = 0, c1 = 0;
 
-		h->c[2 * i] = fq_add(h->c[2 * i], reduce(c0));
-		h->c[2 * i + 1] = fq_add(h->c[2 * i + 1], reduce(c1));
+		for (unsigned j = 0; j < K; j++) {
+			uint32_t a0 = f[j]->c[2 * i], a1 = f[j]->c[2 * i + 1];
+			uint32_t b0 = g[j].c[2 * i], b1 = g[j].c[2 * i + 1];
+
+			c0 += a0 * b0 + (uint32_t)fq_mul((uint16_t)a1, (uint16_t)b1) * gammas[i];
+			c1 += a0 * b1 + a1 * b0;
+		}
+		h->c[2 * i] = reduce(c0);
+		h->c[2 * i + 1] = reduce(c1);
 	}
 }
 
@@ -353,13 +402,13 @@ static int sample_ntt(struct pq_hash *h, const uint8_t rho[32], uint8_t j, uint8
 }
 
 /* A-hat[i][j] = SampleNTT(rho || j || i) (K-PKE.KeyGen step 6) */
-static int sample_matrix(struct work *w, const uint8_t rho[32])
+static int sample_matrix(struct work *w, const uint8_t rho[32], struct poly a[K][K])
 {
 	int ret = 0;
 
 	for (uint8_t i = 0; !ret && i < K; i++)
 		for (uint8_t j = 0; !ret && j < K; j++)
-			ret = sample_ntt(&w->hash, rho, j, i, &w->a[i][j]);
+			ret = sample_ntt(&w->hash, rho, j, i, &a[i][j]);
 	return ret;
 }
 
@@ -380,6 +429,7 @@ static int work_open(struct work **out)
 static int pke_keygen(struct work *w, const uint8_t d[32], uint8_t ek[MLKEM768_EK_SIZE],
 		      uint8_t dk_pke[PKE_DK_SIZE])
 {
+	struct mlkem768_dk *key = &w->key;
 	const uint8_t k = K;
 	const uint8_t *rho = w->g, *sigma = w->g + 32;
 	uint8_t n = 0;
@@ -387,34 +437,36 @@ static int pke_keygen(struct work *w, const uint8_t d[32], uint8_t ek[MLKEM768_E
 
 	ret = pq_hash(&w->hash, PQ_SHA3_512, d, 32, &k, 1, w->g, 64);
 	if (!ret)
-		ret = sample_matrix(w, rho);
+		ret = sample_matrix(w, rho, key->a);
 	for (unsigned i = 0; !ret && i < K; i++)
-		ret = sample_noise(w, sigma, n++, &w->s[i]);
+		ret = sample_noise(w, sigma, n++, &key->s[i]);
 	for (unsigned i = 0; !ret && i < K; i++)
 		ret = sample_noise(w, sigma, n++, &w->e[i]);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < K; i++) {
-		ntt(&w->s[i]);
+		ntt(&key->s[i]);
 		ntt(&w->e[i]);
 	}
 	for (unsigned i = 0; i < K; i++) {
-		w->t[i] = w->e[i];
-		for (unsigned j = 0; j < K; j++)
-			multiply_ntts_add(&w->t[i], &w->a[i][j], &w->s[j]);
-		encode12(&w->t[i], ek + i * POLY_BYTES);
-		encode12(&w->s[i], dk_pke + i * POLY_BYTES);
+		const struct poly *row[K] = { &key->a[i][0], &key->a[i][1], &key->a[i][2] };
+
+		inner_product(&key->t[i], row, key->s);
+		poly_add(&key->t[i], &w->e[i]);
+		encode12(&key->t[i], ek + i * POLY_BYTES);
+		encode12(&key->s[i], dk_pke + i * POLY_BYTES);
 	}
 	memcpy(ek + PKE_DK_SIZE, rho, 32);
 	return 0;
 }
 
-/* K-PKE.Encrypt (Algorithm 14) of m with randomness r into ct; the
- * caller has checked ek's modulus and sampled A-hat from its rho. */
-static int pke_encrypt(struct work *w, const uint8_t ek[MLKEM768_EK_SIZE], const uint8_t m[32], const uint8_t r[32],
+/* K-PKE.Encrypt (Algorithm 14) of m with randomness r into ct, for the
+ * key's A-hat and t-hat (ek already passed the modulus check). */
+static int pke_encrypt(struct work *w, const struct mlkem768_dk *key, const uint8_t m[32], const uint8_t r[32],
 		       uint8_t ct[MLKEM768_CT_SIZE])
 {
-	struct poly *y = w->s, *e1 = w->e, *e2 = &w->w;
+	struct poly *y = w->y, *e1 = w->e, *e2 = &w->w;
+	const struct poly *t[K] = { &key->t[0], &key->t[1], &key->t[2] };
 	uint8_t n = 0;
 	int ret = 0;
 
@@ -426,22 +478,18 @@ static int pke_encrypt(struct work *w, const uint8_t ek[MLKEM768_EK_SIZE], const
 		ret = sample_noise(w, r, n++, e2);
 	if (ret)
 		return ret;
-	for (unsigned i = 0; i < K; i++) {
-		decode12(ek + i * POLY_BYTES, &w->t[i]);
+	for (unsigned i = 0; i < K; i++)
 		ntt(&y[i]);
-	}
 	/* u = NTT^-1(A-hat^T o y-hat) + e1 */
 	for (unsigned i = 0; i < K; i++) {
-		memset(&w->u[i], 0, sizeof(w->u[i]));
-		for (unsigned j = 0; j < K; j++)
-			multiply_ntts_add(&w->u[i], &w->a[j][i], &y[j]);
+		const struct poly *column[K] = { &key->a[0][i], &key->a[1][i], &key->a[2][i] };
+
+		inner_product(&w->u[i], column, y);
 		ntt_inverse(&w->u[i]);
 		poly_add(&w->u[i], &e1[i]);
 	}
 	/* v = NTT^-1(t-hat^T o y-hat) + e2 + Decompress_1(m) */
-	memset(&w->v, 0, sizeof(w->v));
-	for (unsigned j = 0; j < K; j++)
-		multiply_ntts_add(&w->v, &w->t[j], &y[j]);
+	inner_product(&w->v, t, y);
 	ntt_inverse(&w->v);
 	poly_add(&w->v, e2);
 	decode_bits(m, 1, e2);
@@ -457,16 +505,16 @@ static int pke_encrypt(struct work *w, const uint8_t ek[MLKEM768_EK_SIZE], const
 }
 
 /* K-PKE.Decrypt (Algorithm 15) into w->m */
-static void pke_decrypt(struct work *w, const uint8_t dk_pke[PKE_DK_SIZE], const uint8_t ct[MLKEM768_CT_SIZE])
+static void pke_decrypt(struct work *w, const struct mlkem768_dk *key, const uint8_t ct[MLKEM768_CT_SIZE])
 {
-	memset(&w->w, 0, sizeof(w->w));
+	const struct poly *s[K] = { &key->s[0], &key->s[1], &key->s[2] };
+
 	for (unsigned i = 0; i < K; i++) {
 		decode_bits(ct + i * 32 * DU, DU, &w->u[i]);
 		poly_decompress(&w->u[i], DU);
 		ntt(&w->u[i]);
-		decode12(dk_pke + i * POLY_BYTES, &w->s[i]);
-		multiply_ntts_add(&w->w, &w->s[i], &w->u[i]);
 	}
+	inner_product(&w->w, s, w->u);
 	ntt_inverse(&w->w);
 	decode_bits(ct + C1_SIZE, DV, &w->v);
 	poly_decompress(&w->v, DV);
@@ -509,17 +557,34 @@ int mlkem768_keygen(const uint8_t d[static MLKEM768_RANDOM_SIZE], const uint8_t 
 	return ret;
 }
 
-/* ML-KEM.Encaps_internal (Algorithm 17) after the checks of 7.2:
- * (K, r) = G(m || H(ek)); c = K-PKE.Encrypt(ek, m, r) */
-static int encaps(struct work *w, const uint8_t ek[MLKEM768_EK_SIZE], const uint8_t h[32], const uint8_t m[32],
-		  uint8_t ct[MLKEM768_CT_SIZE])
+/* t-hat and A-hat of an encapsulation key that passed the modulus check */
+static int load_ek(struct work *w, const uint8_t ek[MLKEM768_EK_SIZE], struct mlkem768_dk *key)
 {
-	int ret = pq_hash(&w->hash, PQ_SHA3_512, m, 32, h, 32, w->g, 64);
+	for (unsigned i = 0; i < K; i++)
+		decode12(ek + i * POLY_BYTES, &key->t[i]);
+	return sample_matrix(w, ek + PKE_DK_SIZE, key->a);
+}
+
+/* The decoded form of a 2400-byte dk = dk_pke || ek || h || z */
+static int load_dk(struct work *w, const uint8_t dk[MLKEM768_DK_SIZE], struct mlkem768_dk *key)
+{
+	const uint8_t *ek = dk + PKE_DK_SIZE;
+
+	for (unsigned i = 0; i < K; i++)
+		decode12(dk + i * POLY_BYTES, &key->s[i]);
+	memcpy(key->h, ek + MLKEM768_EK_SIZE, 32);
+	memcpy(key->z, ek + MLKEM768_EK_SIZE + 32, 32);
+	return load_ek(w, ek, key);
+}
+
+/* ML-KEM.Encaps_internal (Algorithm 17) after the checks of 7.2:
+ * (K, r) = G(m || H(ek)); c = K-PKE.Encrypt(ek, m, r); K is w->g[0..32) */
+static int encaps(struct work *w, const struct mlkem768_dk *key, const uint8_t m[32], uint8_t ct[MLKEM768_CT_SIZE])
+{
+	int ret = pq_hash(&w->hash, PQ_SHA3_512, m, 32, key->h, 32, w->g, 64);
 
 	if (!ret)
-		ret = sample_matrix(w, ek + PKE_DK_SIZE);
-	if (!ret)
-		ret = pke_encrypt(w, ek, m, w->g + 32, ct);
+		ret = pke_encrypt(w, key, m, w->g + 32, ct);
 	return ret;
 }
 
@@ -534,9 +599,11 @@ int mlkem768_encaps(const uint8_t ek[static MLKEM768_EK_SIZE], const uint8_t m[s
 	ret = work_open(&w);
 	if (ret)
 		return ret;
-	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->buf, 32);
+	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->key.h, 32);
 	if (!ret)
-		ret = encaps(w, ek, w->buf, m, ct);
+		ret = load_ek(w, ek, &w->key);
+	if (!ret)
+		ret = encaps(w, &w->key, m, ct);
 	if (!ret)
 		memcpy(ss, w->g, 32);
 	pq_scratch_close(w);
@@ -557,36 +624,22 @@ static uint8_t differ_mask(const uint8_t *a, const uint8_t *b, size_t n)
 
 /* ML-KEM.Decaps_internal (Algorithm 18). The ciphertext check and the
  * choice between K' and K-bar = J(z || c) are constant-time. */
-static int decaps(struct work *w, const uint8_t dk[MLKEM768_DK_SIZE], const uint8_t ct[MLKEM768_CT_SIZE],
+static int decaps(struct work *w, const struct mlkem768_dk *key, const uint8_t ct[MLKEM768_CT_SIZE],
 		  uint8_t ss[MLKEM768_SS_SIZE])
 {
-	const uint8_t *dk_pke = dk, *ek = dk + PKE_DK_SIZE, *h = ek + MLKEM768_EK_SIZE, *z = h + 32;
 	uint8_t mask;
 	int ret;
 
-	pke_decrypt(w, dk_pke, ct);
-	memcpy(w->buf, w->m, 32);
-	ret = pq_hash(&w->hash, PQ_SHAKE256, z, 32, ct, MLKEM768_CT_SIZE, w->k_bar, 32);
+	pke_decrypt(w, key, ct);
+	ret = pq_hash(&w->hash, PQ_SHAKE256, key->z, 32, ct, MLKEM768_CT_SIZE, w->k_bar, 32);
 	if (!ret)
-		ret = encaps(w, ek, h, w->buf, w->ct);
+		ret = encaps(w, key, w->m, w->ct);
 	if (ret)
 		return ret;
 	mask = differ_mask(ct, w->ct, MLKEM768_CT_SIZE);
 	for (unsigned i = 0; i < 32; i++)
 		ss[i] = (uint8_t)(w->g[i] ^ (mask & (w->g[i] ^ w->k_bar[i])));
 	return 0;
-}
-
-int mlkem768_decaps_derived(const uint8_t dk[MLKEM768_DK_SIZE], const uint8_t ct[MLKEM768_CT_SIZE],
-			    uint8_t ss[MLKEM768_SS_SIZE])
-{
-	struct work *w;
-	int ret = work_open(&w);
-
-	if (!ret)
-		ret = decaps(w, dk, ct, ss);
-	pq_scratch_close(w);
-	return ret;
 }
 
 /* With the decapsulation key's hash check of 7.3: H(ek) is stored in dk. */
@@ -599,11 +652,51 @@ int mlkem768_decaps(const uint8_t dk[static MLKEM768_DK_SIZE], const uint8_t ct[
 
 	if (ret)
 		return ret;
-	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->buf, 32);
-	if (!ret && sodium_memcmp(w->buf, ek + MLKEM768_EK_SIZE, 32) != 0)
+	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->k_bar, 32);
+	if (!ret && sodium_memcmp(w->k_bar, ek + MLKEM768_EK_SIZE, 32) != 0)
 		ret = GS_FAIL(GS_ERR_KEY, "invalid ML-KEM-768 decapsulation key (hash check)");
 	if (!ret)
-		ret = decaps(w, dk, ct, ss);
+		ret = load_dk(w, dk, &w->key);
+	if (!ret)
+		ret = decaps(w, &w->key, ct, ss);
+	pq_scratch_close(w);
+	return ret;
+}
+
+int mlkem768_dk_load(const uint8_t dk[MLKEM768_DK_SIZE], struct mlkem768_dk **out)
+{
+	struct mlkem768_dk *key = gs_secure_alloc(sizeof(*key));
+	struct work *w = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!key)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	ret = work_open(&w);
+	if (!ret)
+		ret = load_dk(w, dk, key);
+	pq_scratch_close(w);
+	if (ret) {
+		gs_secure_free(key);
+		return ret;
+	}
+	*out = key;
+	return 0;
+}
+
+void mlkem768_dk_free(struct mlkem768_dk *key)
+{
+	gs_secure_free(key);
+}
+
+int mlkem768_decaps_loaded(const struct mlkem768_dk *key, const uint8_t ct[MLKEM768_CT_SIZE],
+			   uint8_t ss[MLKEM768_SS_SIZE])
+{
+	struct work *w;
+	int ret = work_open(&w);
+
+	if (!ret)
+		ret = decaps(w, key, ct, ss);
 	pq_scratch_close(w);
 	return ret;
 }

@@ -18,7 +18,7 @@ static const uint8_t combiner_label[6] = { 0x5c, 0x2e, 0x2f, 0x2f, 0x5e, 0x5c };
 enum { X25519_SIZE = 32, COMBINER_INPUT = 4 * 32 + sizeof(combiner_label) };
 
 struct mlkem768x25519_key {
-	uint8_t dk[MLKEM768_DK_SIZE];     /* expanded ML-KEM key; never written anywhere */
+	struct mlkem768_dk *dk;           /* the ML-KEM key, decoded; never written anywhere */
 	uint8_t sk_x[X25519_SIZE];
 	uint8_t pk[MLKEM768X25519_PK_SIZE];
 };
@@ -35,11 +35,14 @@ int mlkem768x25519_key_expand(const uint8_t seed[static MLKEM768X25519_SEED_SIZE
 {
 	struct mlkem768x25519_key *k = gs_secure_alloc(sizeof(*k));
 	uint8_t *x = gs_secure_alloc(96); /* d || z || X25519 scalar */
+	uint8_t *dk = gs_secure_alloc(MLKEM768_DK_SIZE);
 	struct pq_hash h = { 0 };
 	int ret;
 
 	*out = NULL;
-	if (!k || !x) {
+	if (k)
+		k->dk = NULL;
+	if (!k || !x || !dk) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 		goto out;
 	}
@@ -47,7 +50,9 @@ int mlkem768x25519_key_expand(const uint8_t seed[static MLKEM768X25519_SEED_SIZE
 	if (!ret)
 		ret = pq_hash(&h, PQ_SHAKE256, seed, MLKEM768X25519_SEED_SIZE, NULL, 0, x, 96);
 	if (!ret)
-		ret = mlkem768_keygen(x, x + 32, k->pk, k->dk);
+		ret = mlkem768_keygen(x, x + 32, k->pk, dk);
+	if (!ret)
+		ret = mlkem768_dk_load(dk, &k->dk);
 	if (ret)
 		goto out;
 	memcpy(k->sk_x, x + 64, X25519_SIZE);
@@ -57,12 +62,16 @@ int mlkem768x25519_key_expand(const uint8_t seed[static MLKEM768X25519_SEED_SIZE
 out:
 	pq_hash_release(&h);
 	gs_secure_free(x);
-	gs_secure_free(k);
+	gs_secure_free(dk);
+	mlkem768x25519_key_free(k);
 	return ret;
 }
 
 void mlkem768x25519_key_free(struct mlkem768x25519_key *k)
 {
+	if (!k)
+		return;
+	mlkem768_dk_free(k->dk);
 	gs_secure_free(k);
 }
 
@@ -129,7 +138,7 @@ int mlkem768x25519_decap(const struct mlkem768x25519_key *k, const uint8_t enc[s
 		goto out;
 	}
 	/* never fails on a bad ciphertext: implicit rejection */
-	ret = mlkem768_decaps_derived(k->dk, enc, w->combiner);
+	ret = mlkem768_decaps_loaded(k->dk, enc, w->combiner);
 	if (!ret)
 		ret = combine(w, ct_x, k->pk + MLKEM768_EK_SIZE, ss);
 out:

@@ -29,9 +29,15 @@ int pq_scratch_open(size_t size, void **out) __attribute__((warn_unused_result))
 /* Releases the hash and wipes and frees the memory; NULL is ignored. */
 void pq_scratch_close(void *scratch);
 
-/* ML-KEM-768 decapsulation without the hash check of FIPS 203 7.3, for a
- * dk this process derived from a seed (mlkem768.c). */
-int mlkem768_decaps_derived(const uint8_t dk[MLKEM768_DK_SIZE], const uint8_t ct[MLKEM768_CT_SIZE],
-			    uint8_t ss[MLKEM768_SS_SIZE]) __attribute__((warn_unused_result));
+/* An ML-KEM-768 decapsulation key decoded once (s-hat, t-hat, A-hat), in
+ * secure memory, for a dk this process derived from a seed: no hash check
+ * of FIPS 203 7.3 (mlkem768.c). */
+struct mlkem768_dk;
+
+int mlkem768_dk_load(const uint8_t dk[MLKEM768_DK_SIZE], struct mlkem768_dk **out)
+	__attribute__((warn_unused_result));
+void mlkem768_dk_free(struct mlkem768_dk *key);
+int mlkem768_decaps_loaded(const struct mlkem768_dk *key, const uint8_t ct[MLKEM768_CT_SIZE],
+			   uint8_t ss[MLKEM768_SS_SIZE]) __attribute__((warn_unused_result));
 
 #endif

@@ -392,14 +392,27 @@ static int check_lost(const struct enc_plan *p, const struct sops_metadata *prev
 		      bool drop)
 {
 	size_t before = foreign_entries(prev_meta->groups, prev_meta->group_count);
-	const char *type = sops_metadata_raw_type(prev_meta->groups, prev_meta->group_count);
+	char types[256] = "";
+	size_t n = 0;
 
 	if (drop || !before || foreign_entries(p->out, p->count) >= before)
 		return 0;
+	/* every type named once: "kms, gcp_kms" */
+	for (size_t g = 0; g < prev_meta->group_count; g++)
+		for (size_t r = 0; r < prev_meta->groups[g].raw_count; r++) {
+			const char *t = prev_meta->groups[g].raw[r].type;
+			const char *at = strstr(types, t);
+			size_t tl = strlen(t);
+
+			if (at && (at == types || at[-1] == ' ') && (at[tl] == ',' || !at[tl]))
+				continue;
+			if (n + tl + 3 < sizeof(types))
+				n += (size_t)snprintf(types + n, sizeof(types) - n, "%s%s", n ? ", " : "", t);
+		}
 	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
 		       "the file's %s keys would be lost: gitseal cannot wrap for them and %s "
 		       "(--drop-unsupported-keys removes them, after a confirmation)",
-		       type ? type : "other", new_key ? "a new data key is needed" : "the key groups change");
+		       types, new_key ? "a new data key is needed" : "the key groups change");
 }
 
 /* How the key entries of the previous version can be kept. */
@@ -520,7 +533,7 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 	 * updatekeys and groups do): entries of keys that stay are kept, new
 	 * keys get the same key (or a fresh split of it) wrapped. Removing a
 	 * key is therefore no revocation; `rotate` is. */
-	if (previous && ids && !opts->new_data_key && prev_meta.group_count &&
+	if (previous && !opts->new_data_key && prev_meta.group_count &&
 	    previous_for_reuse(previous, ids, &prev)) {
 		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 		if (key)

@@ -69,14 +69,6 @@ static const char *raw_type_name(const struct doc_entry *e)
 	return e->key;
 }
 
-const char *sops_metadata_raw_type(const struct sops_meta_group *groups, size_t count)
-{
-	for (size_t g = 0; g < count; g++)
-		if (groups[g].raw_count)
-			return groups[g].raw[0].type;
-	return NULL;
-}
-
 struct doc_entry *sops_metadata_entry(const struct doc *d)
 {
 	struct doc_node *root;

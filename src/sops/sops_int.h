@@ -173,8 +173,6 @@ struct sops_meta_group {
 	size_t other_key_count;      /* entries in those raw lists */
 };
 
-/* The type named by the first raw list of any group ("kms", ...), NULL if none. */
-const char *sops_metadata_raw_type(const struct sops_meta_group *groups, size_t count);
 
 /* Strings point into the document the metadata was read from. */
 struct sops_metadata {
