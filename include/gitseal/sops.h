@@ -98,7 +98,6 @@ struct sops_key_summary {
 	size_t group_count;
 	int shamir_threshold;
 	struct sops_selection selection; /* value malloc'd */
-	size_t other_keys;               /* keys of types gitseal cannot wrap (pgp, kms, ...) */
 };
 
 /* The keys and selection rule the metadata names. */

@@ -123,18 +123,37 @@ int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
 	return emit_proven(d, out, NULL);
 }
 
-static bool same_strings(char **a, size_t na, char **b, size_t nb)
+size_t gitseal_group_size(const struct sops_key_group *g)
 {
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++) {
-		size_t j = 0;
+	return g->age_count + g->vault_count + g->pgp_count + g->foreign_count;
+}
 
-		while (j < nb && strcmp(a[i], b[j]))
-			j++;
-		if (j == nb)
+const char *gitseal_group_key(const struct sops_key_group *g, size_t i)
+{
+	if (i < g->age_count)
+		return g->age[i];
+	if ((i -= g->age_count) < g->vault_count)
+		return g->vault_uris[i];
+	if ((i -= g->vault_count) < g->pgp_count)
+		return g->pgp[i];
+	return g->foreign[i - g->pgp_count];
+}
+
+bool gitseal_group_has(const struct sops_key_group *g, const char *key)
+{
+	for (size_t i = 0; i < gitseal_group_size(g); i++)
+		if (!strcmp(gitseal_group_key(g, i), key))
+			return true;
+	return false;
+}
+
+static bool same_group(const struct sops_key_group *a, const struct sops_key_group *b)
+{
+	if (gitseal_group_size(a) != gitseal_group_size(b))
+		return false;
+	for (size_t i = 0; i < gitseal_group_size(a); i++)
+		if (!gitseal_group_has(b, gitseal_group_key(a, i)))
 			return false;
-	}
 	return true;
 }
 
@@ -150,12 +169,10 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 	int ta = a->group_count > 1 ? (a->shamir_threshold ? a->shamir_threshold : (int)a->group_count) : 0;
 	int tb = b->group_count > 1 ? (b->shamir_threshold ? b->shamir_threshold : (int)b->group_count) : 0;
 
-	if (a->group_count != b->group_count || ta != tb || a->other_keys != b->other_keys)
+	if (a->group_count != b->group_count || ta != tb)
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
-		if (!same_strings(a->groups[g].age, a->groups[g].age_count, b->groups[g].age, b->groups[g].age_count) ||
-		    !same_strings(a->groups[g].vault_uris, a->groups[g].vault_count, b->groups[g].vault_uris,
-				  b->groups[g].vault_count))
+		if (!same_group(&a->groups[g], &b->groups[g]))
 			return false;
 	return true;
 }
@@ -201,7 +218,13 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		if (!ret)
 			ret = copy_strings(&out->groups[g].vault_uris, &out->groups[g].vault_count,
 					   rule->groups[g].vault_uris, rule->groups[g].vault_count);
-		keys += rule->groups[g].age_count + rule->groups[g].vault_count;
+		if (!ret)
+			ret = copy_strings(&out->groups[g].pgp, &out->groups[g].pgp_count, rule->groups[g].pgp,
+					   rule->groups[g].pgp_count);
+		if (!ret)
+			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
+					   rule->groups[g].foreign, rule->groups[g].foreign_count);
+		keys += gitseal_group_size(&rule->groups[g]);
 	}
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;

@@ -21,8 +21,14 @@ void sops_key_summary_release(struct sops_key_summary *k)
 			free(k->groups[g].age[i]);
 		for (size_t i = 0; i < k->groups[g].vault_count; i++)
 			free(k->groups[g].vault_uris[i]);
+		for (size_t i = 0; i < k->groups[g].pgp_count; i++)
+			free(k->groups[g].pgp[i]);
+		for (size_t i = 0; i < k->groups[g].foreign_count; i++)
+			free(k->groups[g].foreign[i]);
 		free(k->groups[g].age);
 		free(k->groups[g].vault_uris);
+		free(k->groups[g].pgp);
+		free(k->groups[g].foreign);
 	}
 	free(k->groups);
 	free(k->selection.value);
@@ -61,6 +67,23 @@ static int summarize_group(const struct sops_meta_group *mg, struct sops_key_gro
 		ret = uri ? push(&g->vault_uris, &g->vault_count, uri) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		free(uri);
 	}
+	for (size_t i = 0; !ret && i < mg->pgp_count; i++)
+		if (mg->pgp[i].fp && mg->pgp[i].fp[0])
+			ret = push(&g->pgp, &g->pgp_count, mg->pgp[i].fp);
+	for (size_t r = 0; !ret && r < mg->raw_count; r++) {
+		const struct doc_node *list = mg->raw[r].node;
+
+		for (size_t i = 0, k = 0; !ret && i < list->count; i++) {
+			const struct doc_node *e = list->entries[i].value;
+			char *name;
+
+			if (list->entries[i].removed || !e || e->kind == DOC_COMMENT)
+				continue;
+			if (!(ret = sops_foreign_key_describe(mg->raw[r].type, e, k++, &name)))
+				ret = push(&g->foreign, &g->foreign_count, name);
+			free(name);
+		}
+	}
 	return ret;
 }
 
@@ -80,7 +103,6 @@ int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 	out->group_count = m.group_count;
 	for (size_t g = 0; !ret && g < m.group_count; g++) {
 		ret = summarize_group(&m.groups[g], &out->groups[g]);
-		out->other_keys += m.groups[g].other_key_count;
 	}
 	out->shamir_threshold = m.shamir_threshold;
 	out->selection.kind = m.selection.kind;
