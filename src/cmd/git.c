@@ -10,6 +10,8 @@
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 
+enum { GIT_PREPARED_HEADERS = 16 };
+
 static const char git_usage[] =
 	"usage: gitseal git init [--no-hook] [PATTERN...]\n"
 	"       gitseal git status\n"
@@ -135,7 +137,11 @@ static int git_filter_process(void)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	/* the X25519 work of new files' headers, done while git works */
+	if (age_prepare_start(GIT_PREPARED_HEADERS))
+		gs_error_clear();
 	ret = gitfilter_serve(f, stdin, stdout, &ev);
+	age_prepare_stop();
 	if (ret)
 		cmd_print_error();
 	gitfilter_free(f);

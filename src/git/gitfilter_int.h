@@ -22,6 +22,7 @@ struct gittrust {
 	uint8_t *key_ids;            /* a hash set of GITSEAL_KEY_ID_SIZE-byte ids */
 	size_t key_id_count, key_id_cap;
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
+	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 };
 
 struct gitfilter {

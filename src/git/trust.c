@@ -229,6 +229,7 @@ int gittrust_load(struct gitfilter *f)
 
 	if (t->loaded)
 		return 0;
+	t->key_fd = -1;
 	if (!f->statedir)
 		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
 	gs_buf_init(&b, false);
@@ -339,22 +340,24 @@ bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID
 int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
 	char path[PATH_MAX], line[2 * GITSEAL_KEY_ID_SIZE + 2];
-	int fd, ret;
+	struct gittrust *t = &f->trust;
+	int ret;
 
-	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
-	    (ret = state_path(f, "data-keys", path, sizeof(path))))
+	if ((ret = gittrust_load(f)))
 		return ret;
+	if (t->key_fd < 0) {
+		if ((ret = state_dir_make(f)) || (ret = state_path(f, "data-keys", path, sizeof(path))))
+			return ret;
+		t->key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (t->key_fd < 0)
+			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	}
 	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
 	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
 	/* one write of a whole line: concurrent filters append, never mix */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-	if (write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-	if (close(fd) != 0 && !ret)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-	return ret ? ret : id_insert(&f->trust, id);
+	if (write(t->key_fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		return GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
+	return id_insert(t, id);
 }
 
 /* The snapshot of .sops.yaml: text, or the work tree's when text is NULL
@@ -445,5 +448,7 @@ void gittrust_release(struct gittrust *t)
 	if (t->config)
 		sops_config_free(t->config);
 	free(t->key_ids);
+	if (t->loaded && t->key_fd >= 0)
+		close(t->key_fd);
 	memset(t, 0, sizeof(*t));
 }
