@@ -71,13 +71,16 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
 		     uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
-	const struct age_identity_list *ids = need_identities(f);
+	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
 	int ret;
 
 	doc_init(plain, cipher->format);
-	if (!ids)
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
+	}
 	ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
 	if (!ret)
 		ret = sops_decrypt_doc_id(plain, ids, &o, key_id);
@@ -305,8 +308,9 @@ static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const str
 	ret = store_load(want->format, out->data, out->len, &back);
 	if (!ret && !sops_doc_is_encrypted(&back))
 		ret = GS_FAIL(GS_ERR_ENCRYPT, "the output holds no sops metadata");
-	if (!ret && ids) {
-		/* the data key was just made: an identity of ours opens it, or none */
+	if (!ret && (ids || !f->ids_error)) {
+		/* the data key was just made: an identity of ours (age, or PGP
+		 * through gpg) opens it, or none does */
 		ret = sops_decrypt_doc_id(&back, ids, &o, id);
 		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 			gs_error_clear();
