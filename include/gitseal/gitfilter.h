@@ -34,19 +34,23 @@ bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len);
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 
-/* smudge: decrypts a sops file. Content that is not a sops file, or that no
- * available identity opens, is copied through unchanged and *passed_through
- * set (may be NULL). A MAC or value failure is an error. */
+/* smudge: decrypts a sops file (a sealed conflict: its marked text).
+ * Content that is not a sops file, or that no available identity opens,
+ * is copied through unchanged; then *passed (may be NULL) says why, else
+ * it is NULL. A MAC or value failure is an error. Safe to call from
+ * several threads at once once gitfilter_prepare() has run. */
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through) __attribute__((warn_unused_result));
+		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
-/* Why the last smudge passed a sops file through, or NULL. */
-const char *gitfilter_pass_reason(const struct gitfilter *f);
+/* Loads what the filter reads lazily (identities, this clone's records),
+ * before smudges run on several threads. */
+void gitfilter_prepare(struct gitfilter *f);
 
 struct gitfilter_events {
 	/* A file failed and was answered status=error; the error message is set. */
 	void (*file_failed)(void *ctx, const char *path, bool clean);
-	/* A sops file was passed through as ciphertext (no identity opens it). */
+	/* A sops file was passed through as ciphertext (no identity opens it);
+	 * may be called from a worker thread. */
 	void (*passed_through)(void *ctx, const char *path, const char *reason);
 	void *ctx;
 };

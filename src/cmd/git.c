@@ -1,5 +1,6 @@
 /* gitseal git: init, filter-process, textconv, merge, check. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,14 +116,17 @@ static void report_failed(void *ctx, const char *path, bool clean)
 	cmd_print_error();
 }
 
+/* called from the filter's worker threads too */
 static void report_passed(void *ctx, const char *path, const char *reason)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct filter_report *rep = ctx;
 
-	if (rep->warned)
-		return;
+	pthread_mutex_lock(&lock);
+	if (!rep->warned)
+		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
 	rep->warned = true;
-	cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
+	pthread_mutex_unlock(&lock);
 }
 
 static int git_filter_process(void)
@@ -152,7 +156,7 @@ static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
 	struct gs_buf in, out;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	gs_harden_process();
@@ -168,7 +172,7 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 	} else {
 		if (passed)
-			cmd_warnf("'%s' shown encrypted: %s", file, gitfilter_pass_reason(f));
+			cmd_warnf("'%s' shown encrypted: %s", file, passed);
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 			cmd_errorf("cannot write to stdout");
 			ret = -1;

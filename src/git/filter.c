@@ -102,9 +102,11 @@ const char *gitfilter_workdir(const struct gitfilter *f)
 	return f->workdir;
 }
 
-const char *gitfilter_pass_reason(const struct gitfilter *f)
+void gitfilter_prepare(struct gitfilter *f)
 {
-	return f->pass_reason;
+	(void)gitfilter_identities(f);
+	if (f->statedir && gittrust_load(f))
+		gs_error_clear();
 }
 
 bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len)
@@ -432,17 +434,17 @@ out:
 /* ---- smudge ---- */
 
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through)
+		     struct gs_buf *out, const char **passed)
 {
 	enum doc_format format = store_format_for_path(path);
+	const char *reason = NULL;
 	struct doc cipher;
 	int ret = 0;
 
-	if (passed_through)
-		*passed_through = false;
-	f->pass_reason = NULL;
+	if (passed)
+		*passed = NULL;
 	if (f->statedir && !gittrust_load(f) && f->trust.locked) {
-		f->pass_reason = "the repository is locked ('gitseal git unlock' decrypts it)";
+		reason = "the repository is locked ('gitseal git unlock' decrypts it)";
 		goto pass;
 	}
 	gs_error_clear();
@@ -456,8 +458,9 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	doc_release(&cipher);
 opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-		f->pass_reason = gitfilter_identities(f) ? "none of your identities opens it"
-							  : f->ids_error ? f->ids_error : "no age identity found";
+		reason = gitfilter_identities(f) ? "none of your identities opens it"
+		       : f->ids_error		  ? f->ids_error
+						  : "no age identity found";
 		gs_error_clear();
 		gs_buf_reset(out);
 		goto pass;
@@ -468,8 +471,8 @@ opened:
 	}
 	return ret;
 pass:
-	if (passed_through)
-		*passed_through = true;
+	if (passed)
+		*passed = reason;
 	return gs_buf_append(out, in, len);
 }
 
@@ -531,14 +534,14 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 		     struct gs_buf *out)
 {
 	struct serve_ctx *s = ctx;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	if (cmd == FILTER_CLEAN)
 		return gitfilter_clean(s->f, path, in, len, out);
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
 	if (!ret && passed && s->ev && s->ev->passed_through)
-		s->ev->passed_through(s->ev->ctx, path, s->f->pass_reason);
+		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
 }
 
@@ -563,10 +566,12 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct serve_ctx s = { f, ev };
 
 	f->blame = parent_runs_blame();
+	/* smudges may run on worker threads: nothing left to load lazily */
+	gitfilter_prepare(f);
 	struct gs_reader r = gs_reader_from_file(in);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
-	struct filter_handler h = { serve_run, serve_failed, &s };
+	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS };
 
 	return filter_process_serve(&r, &pw, &h);
 }

@@ -40,7 +40,6 @@ struct gitfilter {
 	bool ids_tried;
 	struct age_identity_list ids;
 	char *ids_error;
-	const char *pass_reason;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 };

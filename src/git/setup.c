@@ -267,7 +267,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 		struct stat st;
-		bool passed;
+		const char *passed;
 		int err;
 
 		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
