@@ -237,7 +237,8 @@ int gittrust_load(struct gitfilter *f)
 	if (!ret && t->have_record)
 		ret = each_line(&b, recipient_line, t);
 	if (!ret) {
-		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+		if (t->recipient_count)
+			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
 		gs_buf_reset(&b);
 		ret = read_optional(f, "sops.yaml", &b, &found);
 	}
