@@ -50,13 +50,16 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
 		     uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
-	const struct age_identity_list *ids = need_identities(f);
+	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
 	int ret;
 
 	doc_init(plain, cipher->format);
-	if (!ids)
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
+	}
 	ret = sops_doc_key_id(cipher, ids, key_id);
 	if (!ret)
 		ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
@@ -133,6 +136,7 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
 		if (!same_strings(a->groups[g].age, a->groups[g].age_count, b->groups[g].age, b->groups[g].age_count) ||
+		    !same_strings(a->groups[g].pgp, a->groups[g].pgp_count, b->groups[g].pgp, b->groups[g].pgp_count) ||
 		    !same_strings(a->groups[g].vault_uris, a->groups[g].vault_count, b->groups[g].vault_uris,
 				  b->groups[g].vault_count))
 			return false;
@@ -180,7 +184,15 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		if (!ret)
 			ret = copy_strings(&out->groups[g].vault_uris, &out->groups[g].vault_count,
 					   rule->groups[g].vault_uris, rule->groups[g].vault_count);
-		keys += rule->groups[g].age_count + rule->groups[g].vault_count;
+		if (!ret)
+			ret = copy_strings(&out->groups[g].pgp, &out->groups[g].pgp_count, rule->groups[g].pgp,
+					   rule->groups[g].pgp_count);
+		/* keys of other types (kms, ...): the engine refuses them by name */
+		if (!ret)
+			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
+					   rule->groups[g].foreign, rule->groups[g].foreign_count);
+		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
+		out->other_keys += rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;
@@ -263,7 +275,7 @@ static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const str
 	ret = store_load(want->format, out->data, out->len, &back);
 	if (!ret && !sops_doc_is_encrypted(&back))
 		ret = GS_FAIL(GS_ERR_ENCRYPT, "the output holds no sops metadata");
-	if (!ret && ids && sops_doc_key_id(&back, ids, id) == 0) {
+	if (!ret && (ids || !f->ids_error) && sops_doc_key_id(&back, ids, id) == 0) {
 		*have_id = true;
 		ret = sops_decrypt_doc(&back, ids, &o);
 		if (!ret && !doc_equal(&back, want, where, sizeof(where)))
@@ -301,8 +313,11 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	}
 	if (ret)
 		goto out;
-	if (reuse && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
+	/* given even without reuse: the engine refuses to lose its entries of
+	 * key types gitseal cannot wrap for (kms, ...) under a new data key */
+	if (previous && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
 		goto out;
+	eo.new_data_key = !reuse;
 	eo.groups = keys->groups;
 	eo.group_count = keys->group_count;
 	eo.shamir_threshold = keys->shamir_threshold;
@@ -311,7 +326,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		eo.selection.value = (char *)"^(data|stringData)$";
 	}
-	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
+	ret = sops_encrypt_doc(plain, &eo, previous ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
 	if (!ret)
 		ret = emit_proven(plain, out, NULL);
 	if (!ret)

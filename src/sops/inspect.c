@@ -21,12 +21,34 @@ void sops_key_summary_release(struct sops_key_summary *k)
 			free(k->groups[g].age[i]);
 		for (size_t i = 0; i < k->groups[g].vault_count; i++)
 			free(k->groups[g].vault_uris[i]);
+		for (size_t i = 0; i < k->groups[g].pgp_count; i++)
+			free(k->groups[g].pgp[i]);
+		for (size_t i = 0; i < k->groups[g].foreign_count; i++)
+			free(k->groups[g].foreign[i]);
 		free(k->groups[g].age);
 		free(k->groups[g].vault_uris);
+		free(k->groups[g].pgp);
+		free(k->groups[g].foreign);
 	}
 	free(k->groups);
 	free(k->selection.value);
 	memset(k, 0, sizeof(*k));
+}
+
+size_t sops_key_group_size(const struct sops_key_group *g)
+{
+	return g->age_count + g->pgp_count + g->vault_count;
+}
+
+const char *sops_key_group_key(const struct sops_key_group *g, size_t i)
+{
+	if (i < g->age_count)
+		return g->age[i];
+	i -= g->age_count;
+	if (i < g->pgp_count)
+		return g->pgp[i];
+	i -= g->pgp_count;
+	return i < g->vault_count ? g->vault_uris[i] : NULL;
 }
 
 static int push(char ***list, size_t *count, const char *s)
@@ -49,6 +71,9 @@ static int summarize_group(const struct sops_meta_group *mg, struct sops_key_gro
 	for (size_t i = 0; !ret && i < mg->age_count; i++)
 		if (mg->age[i].recipient && mg->age[i].recipient[0])
 			ret = push(&g->age, &g->age_count, mg->age[i].recipient);
+	for (size_t i = 0; !ret && i < mg->pgp_count; i++)
+		if (mg->pgp[i].fp && mg->pgp[i].fp[0])
+			ret = push(&g->pgp, &g->pgp_count, mg->pgp[i].fp);
 	for (size_t i = 0; !ret && i < mg->vault_count; i++) {
 		const struct sops_vault_entry *v = &mg->vault[i];
 		struct vault_key vk;
