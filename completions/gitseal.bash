@@ -37,7 +37,7 @@ _gitseal_flags()
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
-	krm) _gitseal_reply="--legacy -h --help" ;;
+	krm) _gitseal_reply="--root --legacy -h --help" ;;
 	esac
 }
 
@@ -51,7 +51,7 @@ _gitseal_value()
 	age:-r | age:--recipient) _gitseal_reply=text ;;
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
-	render:--root) _gitseal_reply=dir ;;
+	render:--root | krm:--root) _gitseal_reply=dir ;;
 	render:*) _gitseal_reply=none ;;
 	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;

@@ -184,5 +184,6 @@ complete -c gitseal -n '__gitseal_is render' -l root -r -a '(__fish_complete_dir
 complete -c gitseal -n '__gitseal_is render' -l bind-namespace -d 'Resources only into their source namespace (=A,B: these)'
 complete -c gitseal -n '__gitseal_is render' -l allow-empty -d 'Succeed when nothing renders'
 complete -c gitseal -n '__gitseal_is render' -l discover -d 'Print the directory when it uses encrypted files'
+complete -c gitseal -n '__gitseal_is krm' -l root -r -a '(__fish_complete_directories)' -d 'Read nothing outside this directory'
 complete -c gitseal -n '__gitseal_is krm' -l legacy -r -F -d 'Legacy exec plugin with this config'
 complete -c gitseal -n '__gitseal_is krm' -s h -l help -d 'Print the usage'

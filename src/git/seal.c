@@ -136,9 +136,11 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
 		if (!same_strings(a->groups[g].age, a->groups[g].age_count, b->groups[g].age, b->groups[g].age_count) ||
-		    !same_strings(a->groups[g].pgp, a->groups[g].pgp_count, b->groups[g].pgp, b->groups[g].pgp_count) ||
 		    !same_strings(a->groups[g].vault_uris, a->groups[g].vault_count, b->groups[g].vault_uris,
-				  b->groups[g].vault_count))
+				  b->groups[g].vault_count) ||
+		    !same_strings(a->groups[g].pgp, a->groups[g].pgp_count, b->groups[g].pgp, b->groups[g].pgp_count) ||
+		    !same_strings(a->groups[g].foreign, a->groups[g].foreign_count, b->groups[g].foreign,
+				  b->groups[g].foreign_count))
 			return false;
 	return true;
 }
@@ -187,11 +189,11 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		if (!ret)
 			ret = copy_strings(&out->groups[g].pgp, &out->groups[g].pgp_count, rule->groups[g].pgp,
 					   rule->groups[g].pgp_count);
-		/* keys of other types (kms, ...): the engine refuses them by name */
 		if (!ret)
 			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
 					   rule->groups[g].foreign, rule->groups[g].foreign_count);
-		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
+		keys += rule->groups[g].age_count + rule->groups[g].vault_count + rule->groups[g].pgp_count +
+			rule->groups[g].foreign_count;
 		out->other_keys += rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
@@ -313,11 +315,8 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	}
 	if (ret)
 		goto out;
-	/* given even without reuse: the engine refuses to lose its entries of
-	 * key types gitseal cannot wrap for (kms, ...) under a new data key */
-	if (previous && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
+	if (reuse && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
 		goto out;
-	eo.new_data_key = !reuse;
 	eo.groups = keys->groups;
 	eo.group_count = keys->group_count;
 	eo.shamir_threshold = keys->shamir_threshold;
@@ -326,7 +325,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		eo.selection.value = (char *)"^(data|stringData)$";
 	}
-	ret = sops_encrypt_doc(plain, &eo, previous ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
+	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
 	if (!ret)
 		ret = emit_proven(plain, out, NULL);
 	if (!ret)

@@ -71,9 +71,6 @@ static int summarize_group(const struct sops_meta_group *mg, struct sops_key_gro
 	for (size_t i = 0; !ret && i < mg->age_count; i++)
 		if (mg->age[i].recipient && mg->age[i].recipient[0])
 			ret = push(&g->age, &g->age_count, mg->age[i].recipient);
-	for (size_t i = 0; !ret && i < mg->pgp_count; i++)
-		if (mg->pgp[i].fp && mg->pgp[i].fp[0])
-			ret = push(&g->pgp, &g->pgp_count, mg->pgp[i].fp);
 	for (size_t i = 0; !ret && i < mg->vault_count; i++) {
 		const struct sops_vault_entry *v = &mg->vault[i];
 		struct vault_key vk;
@@ -85,6 +82,23 @@ static int summarize_group(const struct sops_meta_group *mg, struct sops_key_gro
 		vault_key_release(&vk);
 		ret = uri ? push(&g->vault_uris, &g->vault_count, uri) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		free(uri);
+	}
+	for (size_t i = 0; !ret && i < mg->pgp_count; i++)
+		if (mg->pgp[i].fp && mg->pgp[i].fp[0])
+			ret = push(&g->pgp, &g->pgp_count, mg->pgp[i].fp);
+	for (size_t r = 0; !ret && r < mg->raw_count; r++) {
+		const struct doc_node *list = mg->raw[r].node;
+
+		for (size_t i = 0, k = 0; !ret && i < list->count; i++) {
+			const struct doc_node *e = list->entries[i].value;
+			char *name;
+
+			if (list->entries[i].removed || !e || e->kind == DOC_COMMENT)
+				continue;
+			if (!(ret = sops_foreign_key_describe(mg->raw[r].type, e, k++, &name)))
+				ret = push(&g->foreign, &g->foreign_count, name);
+			free(name);
+		}
 	}
 	return ret;
 }
