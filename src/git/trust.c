@@ -269,10 +269,8 @@ int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys
 	int ret = gittrust_load(f);
 
 	for (size_t g = 0; !ret && g < keys->group_count; g++) {
-		for (size_t i = 0; !ret && i < keys->groups[g].age_count; i++)
-			ret = note_unaccepted(&f->trust, keys->groups[g].age[i], list);
-		for (size_t i = 0; !ret && i < keys->groups[g].vault_count; i++)
-			ret = note_unaccepted(&f->trust, keys->groups[g].vault_uris[i], list);
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++)
+			ret = note_unaccepted(&f->trust, sops_key_group_key(&keys->groups[g], i), list);
 	}
 	return ret;
 }
