@@ -100,6 +100,11 @@ struct sops_key_summary {
 	struct sops_selection selection; /* value malloc'd */
 };
 
+/* A group's keys as one list (age recipients, PGP fingerprints, Vault
+ * URIs: the names a user accepts); keys of other types are not in it. */
+size_t sops_key_group_size(const struct sops_key_group *g);
+const char *sops_key_group_key(const struct sops_key_group *g, size_t i);
+
 /* The keys and selection rule the metadata names. */
 int sops_doc_keys(const struct doc *d, struct sops_key_summary *out) __attribute__((warn_unused_result));
 void sops_key_summary_release(struct sops_key_summary *k);

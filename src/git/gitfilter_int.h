@@ -98,11 +98,6 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 /* A plaintext tree as bytes, proven by loading them again. */
 int gitseal_plain_emit(struct doc *d, struct gs_buf *out) __attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
-/* Every key a group names, as one list: age recipients, Vault URIs, PGP
- * fingerprints, then keys of types gitseal cannot wrap for ("kms ARN"). */
-size_t gitseal_group_size(const struct sops_key_group *g);
-const char *gitseal_group_key(const struct sops_key_group *g, size_t i);
-bool gitseal_group_has(const struct sops_key_group *g, const char *key);
 /* The same, the selection rule aside. */
 bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* The keys for a file new to the repository: the working tree's creation

@@ -124,36 +124,32 @@ int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
 	return emit_proven(d, out, NULL);
 }
 
-size_t gitseal_group_size(const struct sops_key_group *g)
+static bool has_string(char *const *list, size_t n, const char *s)
 {
-	return g->age_count + g->vault_count + g->pgp_count + g->foreign_count;
-}
-
-const char *gitseal_group_key(const struct sops_key_group *g, size_t i)
-{
-	if (i < g->age_count)
-		return g->age[i];
-	if ((i -= g->age_count) < g->vault_count)
-		return g->vault_uris[i];
-	if ((i -= g->vault_count) < g->pgp_count)
-		return g->pgp[i];
-	return g->foreign[i - g->pgp_count];
-}
-
-bool gitseal_group_has(const struct sops_key_group *g, const char *key)
-{
-	for (size_t i = 0; i < gitseal_group_size(g); i++)
-		if (!strcmp(gitseal_group_key(g, i), key))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
 			return true;
 	return false;
 }
 
+static bool group_has(const struct sops_key_group *g, const char *key)
+{
+	for (size_t i = 0; i < sops_key_group_size(g); i++)
+		if (!strcmp(sops_key_group_key(g, i), key))
+			return true;
+	return false;
+}
+
+/* The same keys, order aside; keys of types gitseal cannot wrap for too. */
 static bool same_group(const struct sops_key_group *a, const struct sops_key_group *b)
 {
-	if (gitseal_group_size(a) != gitseal_group_size(b))
+	if (sops_key_group_size(a) != sops_key_group_size(b) || a->foreign_count != b->foreign_count)
 		return false;
-	for (size_t i = 0; i < gitseal_group_size(a); i++)
-		if (!gitseal_group_has(b, gitseal_group_key(a, i)))
+	for (size_t i = 0; i < sops_key_group_size(a); i++)
+		if (!group_has(b, sops_key_group_key(a, i)))
+			return false;
+	for (size_t i = 0; i < a->foreign_count; i++)
+		if (!has_string(b->foreign, b->foreign_count, a->foreign[i]))
 			return false;
 	return true;
 }
@@ -225,7 +221,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		if (!ret)
 			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
 					   rule->groups[g].foreign, rule->groups[g].foreign_count);
-		keys += gitseal_group_size(&rule->groups[g]);
+		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;

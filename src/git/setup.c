@@ -316,14 +316,14 @@ struct name_list {
 static int name_list_add(struct name_list *l, const struct sops_key_group *groups, size_t n)
 {
 	for (size_t g = 0; g < n; g++) {
-		size_t more = gitseal_group_size(&groups[g]);
+		size_t more = sops_key_group_size(&groups[g]);
 		char **grown = realloc(l->items, (l->count + more + 1) * sizeof(*grown));
 
 		if (!grown)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		l->items = grown;
 		for (size_t i = 0; i < more; i++)
-			l->items[l->count++] = (char *)gitseal_group_key(&groups[g], i);
+			l->items[l->count++] = (char *)sops_key_group_key(&groups[g], i);
 	}
 	return 0;
 }

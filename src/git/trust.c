@@ -278,11 +278,8 @@ int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys
 	int ret = gittrust_load(f);
 
 	for (size_t g = 0; !ret && g < keys->group_count; g++) {
-		/* keys of types gitseal cannot wrap for (kms, ...) get no data key
-		 * from it: only those it wraps for are a trust decision */
-		for (size_t i = 0; !ret && i < gitseal_group_size(&keys->groups[g]) - keys->groups[g].foreign_count;
-		     i++)
-			ret = note_unaccepted(&f->trust, gitseal_group_key(&keys->groups[g], i), list);
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++)
+			ret = note_unaccepted(&f->trust, sops_key_group_key(&keys->groups[g], i), list);
 	}
 	return ret;
 }

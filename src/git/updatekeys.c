@@ -17,6 +17,20 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
+static bool has_string(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+static bool group_has(const struct sops_key_group *g, const char *key)
+{
+	return has_string(g->age, g->age_count, key) || has_string(g->pgp, g->pgp_count, key) ||
+	       has_string(g->vault_uris, g->vault_count, key);
+}
+
 /* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
 static int diff_groups(const struct sops_key_summary *from, const struct sops_key_summary *to, bool *adds,
 		       struct gs_buf *out)
@@ -30,17 +44,17 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 
 		if (n > 1)
 			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
-		for (size_t i = 0; b && !ret && i < gitseal_group_size(b); i++) {
-			const char *k = gitseal_group_key(b, i);
-			bool kept = a && gitseal_group_has(a, k);
+		for (size_t i = 0; b && !ret && i < sops_key_group_size(b); i++) {
+			const char *k = sops_key_group_key(b, i);
+			bool kept = a && group_has(a, k);
 
 			*adds = *adds || !kept;
 			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
 		}
-		for (size_t i = 0; a && !ret && i < gitseal_group_size(a); i++) {
-			const char *k = gitseal_group_key(a, i);
+		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
+			const char *k = sops_key_group_key(a, i);
 
-			if (!b || !gitseal_group_has(b, k))
+			if (!b || !group_has(b, k))
 				ret = gs_buf_printf(out, "--- %s\n", k);
 		}
 	}
@@ -271,14 +285,14 @@ out:
 static int collect_recipients(const struct sops_key_summary *k, const char ***list, size_t *n)
 {
 	for (size_t g = 0; g < k->group_count; g++) {
-		size_t more = gitseal_group_size(&k->groups[g]);
+		size_t more = sops_key_group_size(&k->groups[g]);
 		const char **grown = realloc(*list, (*n + more + 1) * sizeof(*grown));
 
 		if (!grown)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		*list = grown;
 		for (size_t i = 0; i < more; i++)
-			grown[(*n)++] = gitseal_group_key(&k->groups[g], i);
+			grown[(*n)++] = sops_key_group_key(&k->groups[g], i);
 	}
 	return 0;
 }

@@ -35,6 +35,22 @@ void sops_key_summary_release(struct sops_key_summary *k)
 	memset(k, 0, sizeof(*k));
 }
 
+size_t sops_key_group_size(const struct sops_key_group *g)
+{
+	return g->age_count + g->pgp_count + g->vault_count;
+}
+
+const char *sops_key_group_key(const struct sops_key_group *g, size_t i)
+{
+	if (i < g->age_count)
+		return g->age[i];
+	i -= g->age_count;
+	if (i < g->pgp_count)
+		return g->pgp[i];
+	i -= g->pgp_count;
+	return i < g->vault_count ? g->vault_uris[i] : NULL;
+}
+
 static int push(char ***list, size_t *count, const char *s)
 {
 	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
