@@ -335,7 +335,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	struct doc want, prev;
 	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
 		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
-	     have_id, open_end;
+	     have_id = false, open_end;
 	int ret = 0;
 
 	doc_init(&want, plain->format);
@@ -364,12 +364,27 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	}
 	open_end = ends_open(plain->format, &plain->source);
 	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
-	if (!ret)
-		ret = emit_proven(plain, out, NULL);
-	if (!ret && open_end)
-		end_open(out);
-	if (!ret)
-		ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
+	/* the file's own layout, else the fresh one; each proven by decrypting it */
+	for (int fresh = 0; fresh < 2 && !ret; fresh++) {
+		struct gs_buf source = plain->source;
+
+		if (fresh)
+			gs_buf_init(&plain->source, true);
+		gs_buf_reset(out);
+		ret = store_emit(plain, plain->format, NULL, out);
+		if (fresh)
+			plain->source = source;
+		if (!ret && open_end)
+			end_open(out);
+		if (!ret)
+			ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
+		if (ret && ret != GS_ERR_NOMEM && !fresh) {
+			gs_error_clear();
+			ret = 0;
+			continue;
+		}
+		break;
+	}
 	if (!ret && have_id && !reuse)
 		ret = gittrust_remember_key(f, id);
 out:
