@@ -85,6 +85,8 @@ void gitfilter_free(struct gitfilter *f)
 		sops_config_free(f->config);
 	gittrust_release(&f->trust);
 	age_identity_list_release(&f->ids);
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
 	git_object_free(f->head_tree);
 	git_index_free(f->index);
 	git_repository_free(f->repo);
@@ -187,21 +189,56 @@ git_tree *gitrepo_head_tree(struct gitfilter *f)
 	return (git_tree *)f->head_tree;
 }
 
-int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+/* HEAD's tree of the directory of path (borrowed), or NULL. The last one
+ * is kept: git hands a directory's files in a row, and loading a tree of
+ * thousands of entries again for each of them costs more than the rest of
+ * the clean. */
+static git_tree *head_dir(struct gitfilter *f, const char *path, const char **name)
 {
-	git_tree *tree = gitrepo_head_tree(f);
+	git_tree *root = gitrepo_head_tree(f);
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	git_tree_entry *te = NULL;
-	int ret = 0;
+	char *dir;
 
-	*found = false;
-	if (!tree)
-		return 0;
-	if (git_tree_entry_bypath(&te, tree, path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
-		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
-		*found = !ret;
+	*name = slash ? slash + 1 : path;
+	if (!root || !dlen)
+		return root;
+	if (f->head_dir_path && strlen(f->head_dir_path) == dlen && !memcmp(f->head_dir_path, path, dlen))
+		return f->head_dir;
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
+	f->head_dir = NULL;
+	f->head_dir_path = NULL;
+	if (!(dir = strndup(path, dlen)))
+		return NULL;
+	if (git_tree_entry_bypath(&te, root, dir) == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&f->head_dir, f->repo, git_tree_entry_id(te)) == 0) {
+		f->head_dir_path = dir;
+	} else {
+		free(dir);
+		f->head_dir = NULL;
 	}
 	git_error_clear();
 	git_tree_entry_free(te);
+	return f->head_dir;
+}
+
+int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+	int ret = 0;
+
+	*found = false;
+	if (!dir)
+		return 0;
+	te = git_tree_entry_byname(dir, name);
+	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
+		*found = !ret;
+	}
 	return ret;
 }
 

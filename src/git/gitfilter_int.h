@@ -29,6 +29,8 @@ struct gitfilter {
 	git_repository *repo;
 	git_index *index;
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	git_tree *head_dir;         /* the tree of the last directory looked up in it */
+	char *head_dir_path;
 	bool head_tried;
 	char *workdir;              /* with a trailing '/' */
 	char *statedir;             /* <common dir>/gitseal/, with a trailing '/' */

@@ -58,11 +58,14 @@ static int (*p_git_repository_index)(git_index **out, git_repository *repo);
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
 static const char * (*p_git_repository_workdir)(const git_repository *repo);
 static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
+static const git_tree_entry *(*p_git_tree_entry_byname)(const git_tree *tree, const char *filename);
 static int (*p_git_tree_entry_bypath)(git_tree_entry **out, const git_tree *root, const char *path);
 static void (*p_git_tree_entry_free)(git_tree_entry *entry);
 static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
 static const char *(*p_git_tree_entry_name)(const git_tree_entry *entry);
 static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
+static void (*p_git_tree_free)(git_tree *tree);
+static int (*p_git_tree_lookup)(git_tree **out, git_repository *repo, const git_oid *id);
 static int (*p_git_tree_walk)(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload);
 
 static const struct gs_dynsym symbols[] = {
@@ -103,11 +106,14 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_repository_open_ext),
 	GS_DYNSYM(git_repository_workdir),
 	GS_DYNSYM(git_revparse_single),
+	GS_DYNSYM(git_tree_entry_byname),
 	GS_DYNSYM(git_tree_entry_bypath),
 	GS_DYNSYM(git_tree_entry_free),
 	GS_DYNSYM(git_tree_entry_id),
 	GS_DYNSYM(git_tree_entry_name),
 	GS_DYNSYM(git_tree_entry_type),
+	GS_DYNSYM(git_tree_free),
+	GS_DYNSYM(git_tree_lookup),
 	GS_DYNSYM(git_tree_walk),
 };
 
@@ -341,4 +347,19 @@ const char *git_tree_entry_name(const git_tree_entry *entry)
 int git_tree_walk(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload)
 {
 	return p_git_tree_walk(tree, mode, callback, payload);
+}
+
+const git_tree_entry *git_tree_entry_byname(const git_tree *tree, const char *filename)
+{
+	return p_git_tree_entry_byname(tree, filename);
+}
+
+int git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
+{
+	return p_git_tree_lookup(out, repo, id);
+}
+
+void git_tree_free(git_tree *tree)
+{
+	p_git_tree_free(tree);
 }
