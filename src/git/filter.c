@@ -224,6 +224,16 @@ static git_tree *head_dir(struct gitfilter *f, const char *path, const char **na
 	return f->head_dir;
 }
 
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+
+	te = dir ? git_tree_entry_byname(dir, name) : NULL;
+	return te && git_tree_entry_type(te) == GIT_OBJECT_BLOB && git_oid_equal(git_tree_entry_id(te), id);
+}
+
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 {
 	const git_tree_entry *te;

@@ -58,6 +58,8 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 	__attribute__((warn_unused_result));
 /* HEAD^{tree}, read once per process; NULL on an unborn branch. */
 git_tree *gitrepo_head_tree(struct gitfilter *f);
+/* Whether HEAD holds exactly the blob id at path. */
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id);
 /* HEAD's version of path only. */
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));

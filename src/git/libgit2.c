@@ -51,6 +51,7 @@ static int (*p_git_merge_file_input_init)(git_merge_file_input *opts, unsigned i
 static int (*p_git_merge_file_options_init)(git_merge_file_options *opts, unsigned int version);
 static void (*p_git_merge_file_result_free)(git_merge_file_result *result);
 static void (*p_git_object_free)(git_object *object);
+static int (*p_git_oid_equal)(const git_oid *a, const git_oid *b);
 static const char * (*p_git_repository_commondir)(const git_repository *repo);
 static int (*p_git_repository_config)(git_config **out, git_repository *repo);
 static void (*p_git_repository_free)(git_repository *repo);
@@ -99,6 +100,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_merge_file_options_init),
 	GS_DYNSYM(git_merge_file_result_free),
 	GS_DYNSYM(git_object_free),
+	GS_DYNSYM(git_oid_equal),
 	GS_DYNSYM(git_repository_commondir),
 	GS_DYNSYM(git_repository_config),
 	GS_DYNSYM(git_repository_free),
@@ -362,4 +364,9 @@ int git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
 void git_tree_free(git_tree *tree)
 {
 	p_git_tree_free(tree);
+}
+
+int git_oid_equal(const git_oid *a, const git_oid *b)
+{
+	return p_git_oid_equal(a, b);
 }
