@@ -98,6 +98,7 @@ struct sops_key_summary {
 	size_t group_count;
 	int shamir_threshold;
 	struct sops_selection selection; /* value malloc'd */
+	size_t other_keys;               /* entries of types gitseal cannot wrap (kms, ...): the groups' foreign */
 };
 
 /* A group's keys as one list (age recipients, PGP fingerprints, Vault

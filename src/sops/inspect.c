@@ -119,6 +119,7 @@ int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 	out->group_count = m.group_count;
 	for (size_t g = 0; !ret && g < m.group_count; g++) {
 		ret = summarize_group(&m.groups[g], &out->groups[g]);
+		out->other_keys += m.groups[g].other_key_count;
 	}
 	out->shamir_threshold = m.shamir_threshold;
 	out->selection.kind = m.selection.kind;
