@@ -222,6 +222,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
 					   rule->groups[g].foreign, rule->groups[g].foreign_count);
 		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
+		out->other_keys += rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;
