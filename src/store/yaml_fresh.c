@@ -287,19 +287,30 @@ int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in
 	return fresh_value_at(f, v, col, in_list, NULL);
 }
 
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A map with no entries is "{}" (comments alone are no document). */
 int yfresh_document(struct yfresh *f, const struct doc_node *root)
 {
 	int ret = 0;
 
-	if (root->tag)
-		ret = yfresh_tag(f, root->tag);
-	if (ret)
-		return ret;
-	if (yfresh_is_empty(root))
-		return put_str(f->out, "{}\n");
-	if (root->tag && (ret = put(f->out, "\n", 1)))
-		return ret;
-	return fresh_map(f, root, 0, false);
+	if (!holds_items(root)) {
+		for (size_t i = 0; i < root->count && !ret; i++)
+			if (!root->entries[i].removed)
+				ret = write_comment_line(f, root->entries[i].value);
+		if (!ret && root->tag)
+			ret = yfresh_tag(f, root->tag);
+		return ret ? ret : put_str(f->out, "{}\n");
+	}
+	if (root->tag && (ret = yfresh_tag(f, root->tag)) == 0)
+		ret = put(f->out, "\n", 1);
+	return ret ? ret : fresh_map(f, root, 0, false);
 }
 
 /* ---- flow style ---- */

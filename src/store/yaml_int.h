@@ -186,6 +186,7 @@ struct yloader {
 	bool last_was_value;
 	struct doc_node *root;
 	uint32_t doc_start;      /* the "---" token of the current document */
+	uint32_t item_dash;      /* a container starting as a list item: its '-' */
 	struct yanchor *anchors;
 	size_t n_anchors, cap_anchors;
 	long budget;

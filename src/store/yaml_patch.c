@@ -93,7 +93,7 @@ static bool comment_token(const struct patcher *p, const struct ynode *r)
 /* Whether the node is no longer what its record describes. */
 static bool reshaped(const struct patcher *p, const struct doc_node *n, const struct ynode *r)
 {
-	if (n->kind == DOC_MAP || n->kind == DOC_LIST)
+	if (n->kind == DOC_MAP || n->kind == DOC_LIST || (r->flags & YN_ALIAS))
 		return r->kind != n->kind;
 	return (n->kind == DOC_COMMENT) != comment_token(p, r) ||
 	       (r->kind == DOC_MAP || r->kind == DOC_LIST);
@@ -281,13 +281,17 @@ static bool moves_up(const struct slot *s)
  * collection below its key) after everything else on that line. */
 static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 {
-	size_t be = p->ed.pool.len, line_end;
+	size_t be = p->ed.pool.len, line_end, head_at;
 	int ret;
 
 	if (!moves_up(s)) {
 		if (s->start == s->at && bm > hm && (ret = edit_text(p, s->at, s->at, " ", 1)))
 			return ret;
 		if ((ret = store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm)))
+			return ret;
+		/* "|#c" and '"x"#c' hold a comment; "x#c" is all text */
+		if (s->end < p->len && p->src[s->end] == '#' && bm > hm &&
+		    (ret = edit_text(p, s->end, s->end, " ", 1)))
 			return ret;
 		if (be == bm && s->body_start == s->body_end)
 			return 0;
@@ -296,8 +300,9 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	/* below its key but not deeper, only a block scalar sits: the new
 	 * value moves up to the indicator's line (fuzz_yaml) */
 	line_end = ysrc_line_end(p->lx, s->at);
-	if ((ret = edit_text(p, s->at, s->at, " ", 1)) ||
-	    (ret = store_edits_push_pool(&p->ed, s->at, s->at, hm, bm - hm)) ||
+	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
+	if ((ret = edit_text(p, s->at, head_at, " ", 1)) ||
+	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
 	return edit_text(p, first_on_line(p, s->start) ? ysrc_line_start(p->lx, s->start) : s->start,
@@ -376,10 +381,13 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 	return render_block(p, s, v, in_list, hm, bm);
 }
 
-static enum yaml_style style_of(uint8_t kind)
+/* The style a value had, to keep. In flow context an encrypted value
+ * cannot be plain, and is single-quoted where the value was plain: a
+ * single-quoted value there is written plain again when it can be. */
+static enum yaml_style style_of(uint8_t kind, bool flow)
 {
 	switch (kind) {
-	case YT_SINGLE: return YAML_STYLE_SINGLE;
+	case YT_SINGLE: return flow ? YAML_STYLE_PLAIN : YAML_STYLE_SINGLE;
 	case YT_DOUBLE: return YAML_STYLE_DOUBLE;
 	case YT_PLAIN: return YAML_STYLE_PLAIN;
 	default: return YAML_STYLE_ANY;
@@ -648,7 +656,11 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	else if (!ret)
 		ret = yfresh_flow(&p->fresh, v, line_indent);
 	touch(p, er);
-	return ret ? ret : edit(p, start, end, mark);
+	if (!ret)
+		ret = edit(p, start, end, mark);
+	if (!ret && end < p->len && p->src[end] == '#')
+		ret = edit_text(p, end, end, " ", 1);
+	return ret;
 }
 
 /* A removed entry with the comma after it, or else the one before it. */
@@ -740,7 +752,7 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 	if (v->kind == DOC_COMMENT)
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	if (v->kind == DOC_SCALAR)
-		return v->dirty ? write_flow_value(p, er, v, style_of(er->style), line_indent) : 0;
+		return v->dirty ? write_flow_value(p, er, v, style_of(er->style, true), line_indent) : 0;
 	ret = patch_flow(p, v, er, line_indent);
 	if (ret == RERENDER)
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
@@ -807,7 +819,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 	if (v->kind == DOC_SCALAR) {
 		if (comment_token(p, er))
 			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
-		return v->dirty ? write_value(p, c, cr, er, v, style_of(er->style)) : 0;
+		return v->dirty ? write_value(p, c, cr, er, v, style_of(er->style, false)) : 0;
 	}
 	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
 	if (ret == RERENDER)
@@ -852,6 +864,17 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 
 /* A document root that cannot be patched is written afresh in place
  * when it starts a line; else the whole file is. */
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A document root that cannot be patched is written afresh in place
+ * when it starts a line; else the whole file is. A block map left with no
+ * entries would leave no document at all without its "---": "{}". */
 static int rewrite_root(struct patcher *p, const struct doc_node *root, const struct ynode *r)
 {
 	size_t mark = p->ed.pool.len, start;
@@ -863,7 +886,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	start = tstart(p, r->first);
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
-	else if ((ret = yfresh_block(&p->fresh, root, 0)) == 0)
+	else if (!holds_items(root))
+		ret = yfresh_document(&p->fresh, root);
+	else
+		ret = yfresh_block(&p->fresh, root, 0);
+	if (!ret && !(r->flags & YN_FLOW))
 		chop_break(p, mark);
 	touch(p, r);
 	return ret ? ret : edit(p, start, tend(p, r->last), mark);
@@ -872,6 +899,7 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 static int patch_root(struct patcher *p, const struct doc_node *root)
 {
 	const struct ynode *r = ysyn_node(p->syn, root);
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
 	int ret;
 
 	if (!r)
@@ -880,8 +908,18 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return 0;
 	if ((r->flags & YN_EMPTY_ROOT) && r->first != YNONE)
 		return RERENDER; /* properties on an empty document */
-	ret = (r->flags & YN_FLOW) ? patch_flow(p, root, r, p->fresh.step) : patch_block(p, root, r);
-	return ret == RERENDER ? rewrite_root(p, root, r) : ret;
+	if (r->flags & YN_FLOW)
+		ret = patch_flow(p, root, r, p->fresh.step);
+	else if (!holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+		ret = RERENDER;
+	else
+		ret = patch_block(p, root, r);
+	if (ret == RERENDER) {
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
+		ret = rewrite_root(p, root, r);
+	}
+	return ret;
 }
 
 int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
@@ -901,7 +939,11 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.fresh.out = &p.ed.pool;
 	p.fresh.step = step;
 	p.fresh.keep_positional = true;
+	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
+	 * load): past 9, blocks step in by 2 */
 	p.block_step = syn->step ? syn->step : step;
+	if (p.block_step > 9)
+		p.block_step = 2;
 	p.state = calloc(syn->n + 1, 1);
 	if (!p.state) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
