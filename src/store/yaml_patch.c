@@ -381,19 +381,6 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 	return render_block(p, s, v, in_list, hm, bm);
 }
 
-/* The style a value had, to keep. In flow context an encrypted value
- * cannot be plain, and is single-quoted where the value was plain: a
- * single-quoted value there is written plain again when it can be. */
-static enum yaml_style style_of(uint8_t kind, bool flow)
-{
-	switch (kind) {
-	case YT_SINGLE: return flow ? YAML_STYLE_PLAIN : YAML_STYLE_SINGLE;
-	case YT_DOUBLE: return YAML_STYLE_DOUBLE;
-	case YT_PLAIN: return YAML_STYLE_PLAIN;
-	default: return YAML_STYLE_ANY;
-	}
-}
-
 /* Whether what was written from hm on is a plain scalar on one line. */
 static bool wrote_plain(const struct patcher *p, size_t hm, size_t bm)
 {
@@ -464,38 +451,68 @@ static const struct ynode *next_item(const struct patcher *p, const struct doc_n
 	return NULL;
 }
 
+/* Whether a live comment entry of c has its token inside [first, last]. */
+static bool holds_other_comment(const struct patcher *p, const struct doc_node *c, uint32_t first,
+				uint32_t last)
+{
+	for (size_t j = 0; j < c->count; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT &&
+		    comment_token(p, r) && r->body >= first && r->body <= last)
+			return true;
+	}
+	return false;
+}
+
+/* "- " and the value, on one line (else RERENDER). */
+static int write_item(struct patcher *p, const struct doc_node *v, size_t d)
+{
+	size_t mark = p->ed.pool.len;
+	int ret = put(p, "- ", 2);
+
+	if (!ret)
+		ret = yfresh_scalar(&p->fresh, v, false, d + 2, d, YAML_STYLE_ANY, false);
+	if (!ret && memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
+		ret = RERENDER;
+	return ret;
+}
+
 /* sops keeps an encrypted comment in a list as an item: it goes on a line
- * of its own with "- " at the list's dash column, before the item it was
- * the end-of-line comment of. */
+ * of its own with "- " at the list's dash column, before the item that
+ * follows it in the list (whose '-' may come before the comment: "- x # c"
+ * or "-", the comment, then the value). */
 static int comment_to_item(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 			   size_t i, const struct ynode *er)
 {
 	uint32_t tok = er->body;
 	const struct ynode *next = next_item(p, c, i);
-	size_t mark = p->ed.pool.len, d = cr->col;
+	size_t start = tstart(p, tok), mark, d = cr->col;
+	bool own_line = first_on_line(p, start);
 	int ret;
 
-	if (first_on_line(p, tstart(p, tok))) {
-		if ((ret = put_spaces(p, d)) || (ret = put(p, "- ", 2)) ||
-		    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)))
-			return ret;
-		if (memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
+	if (next && next->lead != YNONE && tstart(p, next->lead) < start) {
+		/* other comments between that '-' and this one would move */
+		if (holds_other_comment(p, c, next->lead, tok - 1))
 			return RERENDER;
-		return edit(p, ysrc_line_start(p->lx, tstart(p, tok)), tend(p, tok), mark);
+		mark = p->ed.pool.len;
+		if ((ret = write_item(p, c->entries[i].value, d)) || (ret = put(p, "\n", 1)) ||
+		    (ret = put_spaces(p, d)) || (ret = edit(p, tstart(p, next->lead), tstart(p, next->lead), mark)))
+			return ret;
+		if (own_line)
+			return edit_text(p, ysrc_line_start(p->lx, start), ysrc_next_line(p->lx, start), "", 0);
+		return edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0);
 	}
-	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, tok)), tend(p, tok), "", 0)))
+	if (own_line) {
+		mark = p->ed.pool.len;
+		if ((ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
+			return ret;
+		return edit(p, ysrc_line_start(p->lx, start), tend(p, tok), mark);
+	}
+	if ((ret = edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0)))
 		return ret;
 	mark = p->ed.pool.len;
-	if (next && next->lead != YNONE && tstart(p, next->lead) < tstart(p, tok)) {
-		/* before the item whose line it ended */
-		if ((ret = put(p, "- ", 2)) ||
-		    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)) ||
-		    (ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)))
-			return ret;
-		return edit(p, tstart(p, next->lead), tstart(p, next->lead), mark);
-	}
-	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)) || (ret = put(p, "- ", 2)) ||
-	    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)))
+	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
 		return ret;
 	return edit(p, ysrc_line_end(p->lx, tend(p, tok)), ysrc_line_end(p->lx, tend(p, tok)), mark);
 }
@@ -523,20 +540,6 @@ static uint32_t entry_first(const struct ynode *r)
 	if (r->lead != YNONE)
 		return r->lead;
 	return r->first != YNONE ? r->first : r->ind;
-}
-
-/* Whether a live comment entry of c has its token inside [first, last]. */
-static bool holds_other_comment(const struct patcher *p, const struct doc_node *c, uint32_t first,
-				uint32_t last)
-{
-	for (size_t j = 0; j < c->count; j++) {
-		const struct ynode *r = entry_rec(p, &c->entries[j]);
-
-		if (r && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT &&
-		    comment_token(p, r) && r->body >= first && r->body <= last)
-			return true;
-	}
-	return false;
 }
 
 /* A removed entry: its lines go, when they hold nothing else. */
@@ -752,7 +755,7 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 	if (v->kind == DOC_COMMENT)
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	if (v->kind == DOC_SCALAR)
-		return v->dirty ? write_flow_value(p, er, v, style_of(er->style, true), line_indent) : 0;
+		return v->dirty ? write_flow_value(p, er, v, yfresh_style_of(er->style, true), line_indent) : 0;
 	ret = patch_flow(p, v, er, line_indent);
 	if (ret == RERENDER)
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
@@ -819,7 +822,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 	if (v->kind == DOC_SCALAR) {
 		if (comment_token(p, er))
 			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
-		return v->dirty ? write_value(p, c, cr, er, v, style_of(er->style, false)) : 0;
+		return v->dirty ? write_value(p, c, cr, er, v, yfresh_style_of(er->style, false)) : 0;
 	}
 	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
 	if (ret == RERENDER)
@@ -939,6 +942,7 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.fresh.out = &p.ed.pool;
 	p.fresh.step = step;
 	p.fresh.keep_positional = true;
+	p.fresh.syn = syn;
 	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
 	 * load): past 9, blocks step in by 2 */
 	p.block_step = syn->step ? syn->step : step;
