@@ -124,6 +124,7 @@ for cmd in rotate updatekeys
     complete -c gitseal -n "__gitseal_is $cmd" -s r -l recursive -d 'Every sops file below the directories'
 end
 complete -c gitseal -n '__gitseal_is updatekeys' -s y -l yes -d 'Do not ask for confirmation'
+complete -c gitseal -n '__gitseal_is updatekeys' -l rotate -d 'Files under the git filter: a new data key too'
 
 # groups add | delete
 complete -c gitseal -n '__gitseal_needs_sub groups' -a add -d 'Add a key group'
@@ -168,13 +169,17 @@ complete -c gitseal -n '__gitseal_is keygen' -s h -l help -d 'Print the usage'
 
 # git init | check | filter-process | textconv | merge
 complete -c gitseal -n '__gitseal_needs_sub git' -a init -d 'Set up the filter in this repository'
-complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse staged plaintext'
+complete -c gitseal -n '__gitseal_needs_sub git' -a status -d 'What this clone sees of each file under the filter'
+complete -c gitseal -n '__gitseal_needs_sub git' -a lock -d 'The work tree back to ciphertext'
+complete -c gitseal -n '__gitseal_needs_sub git' -a unlock -d 'Decrypt the work tree again'
+complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse what must not be committed'
 complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filter, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
 complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usage'
 complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
 complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
+complete -c gitseal -n '__gitseal_is git lock' -s f -l force -d 'Even with changes not committed'
 complete -c gitseal -n '__gitseal_is git textconv' -F
 complete -c gitseal -n '__gitseal_is git merge' -F
 
