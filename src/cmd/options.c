@@ -234,6 +234,8 @@ void opt_usage(FILE *f, const struct opt *table, const int *ids)
 		const struct opt *o = &table[*ids];
 		int width;
 
+		if (o->hidden)
+			continue;
 		if (o->alias)
 			width = fprintf(f, "  %s%s, --%s", strlen(o->alias) == 1 ? "-" : "--", o->alias, o->name);
 		else

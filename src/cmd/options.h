@@ -31,6 +31,8 @@ struct opt {
 	const char *arg;   /* the value's name in the usage text ("FILE"); NULL for OPT_BOOL */
 	const char *env;   /* variable giving the value when the flag is absent, or NULL */
 	const char *help;  /* one line, lowercase */
+	bool hidden;       /* taken (to be refused with a reason, or for old scripts) but not
+			    * listed by the usage text */
 };
 
 struct opt_value {

@@ -5,6 +5,8 @@
 #include "sops_options.h"
 
 #define TYPES "yaml, json, dotenv, ini or binary (default: from the file name)"
+/* Flags sops has and gitseal refuses (cloud KMS keys, remote key
+ * services) are hidden: taken, to say why they cannot work, not listed. */
 #define KMS_NOTE "; gitseal cannot wrap for these keys"
 
 const struct opt sops_options[SO_COUNT] = {
@@ -28,15 +30,15 @@ const struct opt sops_options[SO_COUNT] = {
 	[SO_PGP] = { "pgp", "p", OPT_LIST, "FINGERPRINTS", "SOPS_PGP_FP", "PGP fingerprints, comma-separated" },
 	[SO_HC_VAULT_TRANSIT] = { "hc-vault-transit", NULL, OPT_LIST, "URIS", "SOPS_VAULT_URIS",
 				  "Vault transit key URIs, comma-separated" },
-	[SO_KMS] = { "kms", "k", OPT_STRING, "ARNS", "SOPS_KMS_ARN", "AWS KMS ARNs" KMS_NOTE },
-	[SO_GCP_KMS] = { "gcp-kms", NULL, OPT_STRING, "IDS", "SOPS_GCP_KMS_IDS", "GCP KMS key IDs" KMS_NOTE },
+	[SO_KMS] = { "kms", "k", OPT_STRING, "ARNS", "SOPS_KMS_ARN", "AWS KMS ARNs" KMS_NOTE, true },
+	[SO_GCP_KMS] = { "gcp-kms", NULL, OPT_STRING, "IDS", "SOPS_GCP_KMS_IDS", "GCP KMS key IDs" KMS_NOTE, true },
 	[SO_AZURE_KV] = { "azure-kv", NULL, OPT_STRING, "URLS", "SOPS_AZURE_KEYVAULT_URLS",
-			  "Azure Key Vault key URLs" KMS_NOTE },
+			  "Azure Key Vault key URLs" KMS_NOTE, true },
 	[SO_HCKMS] = { "hckms", NULL, OPT_STRING, "IDS", "SOPS_HUAWEICLOUD_KMS_IDS",
-		       "Huawei Cloud KMS key IDs" KMS_NOTE },
-	[SO_AWS_PROFILE] = { "aws-profile", NULL, OPT_STRING, "NAME", NULL, "the AWS profile for KMS" KMS_NOTE },
+		       "Huawei Cloud KMS key IDs" KMS_NOTE, true },
+	[SO_AWS_PROFILE] = { "aws-profile", NULL, OPT_STRING, "NAME", NULL, "the AWS profile for KMS" KMS_NOTE, true },
 	[SO_ENCRYPTION_CONTEXT] = { "encryption-context", NULL, OPT_STRING, "PAIRS", NULL,
-				    "AWS KMS encryption context" KMS_NOTE },
+				    "AWS KMS encryption context" KMS_NOTE, true },
 	[SO_SHAMIR_THRESHOLD] = { "shamir-secret-sharing-threshold", NULL, OPT_INT, "N", NULL,
 				  "how many key groups are needed to decrypt" },
 
@@ -44,10 +46,10 @@ const struct opt sops_options[SO_COUNT] = {
 	[SO_GROUP_PGP] = { "pgp", NULL, OPT_LIST, "FINGERPRINT", NULL, "a PGP key of the new group (repeatable)" },
 	[SO_GROUP_HC_VAULT_TRANSIT] = { "hc-vault-transit", NULL, OPT_LIST, "URI", NULL,
 					"a Vault transit key of the new group (repeatable)" },
-	[SO_GROUP_KMS] = { "kms", NULL, OPT_LIST, "ARN", NULL, "an AWS KMS key" KMS_NOTE },
-	[SO_GROUP_GCP_KMS] = { "gcp-kms", NULL, OPT_LIST, "ID", NULL, "a GCP KMS key" KMS_NOTE },
-	[SO_GROUP_AZURE_KV] = { "azure-kv", NULL, OPT_LIST, "URL", NULL, "an Azure Key Vault key" KMS_NOTE },
-	[SO_GROUP_HCKMS] = { "hckms", NULL, OPT_LIST, "ID", NULL, "a Huawei Cloud KMS key" KMS_NOTE },
+	[SO_GROUP_KMS] = { "kms", NULL, OPT_LIST, "ARN", NULL, "an AWS KMS key" KMS_NOTE, true },
+	[SO_GROUP_GCP_KMS] = { "gcp-kms", NULL, OPT_LIST, "ID", NULL, "a GCP KMS key" KMS_NOTE, true },
+	[SO_GROUP_AZURE_KV] = { "azure-kv", NULL, OPT_LIST, "URL", NULL, "an Azure Key Vault key" KMS_NOTE, true },
+	[SO_GROUP_HCKMS] = { "hckms", NULL, OPT_LIST, "ID", NULL, "a Huawei Cloud KMS key" KMS_NOTE, true },
 	[SO_GROUP_FILE] = { "file", "f", OPT_STRING, "FILE", NULL, "the sops file" },
 
 	[SO_ADD_AGE] = { "add-age", NULL, OPT_LIST, "RECIPIENTS", NULL, "add age recipients" },
@@ -57,14 +59,14 @@ const struct opt sops_options[SO_COUNT] = {
 	[SO_ADD_HC_VAULT_TRANSIT] = { "add-hc-vault-transit", NULL, OPT_LIST, "URIS", NULL, "add Vault transit keys" },
 	[SO_RM_HC_VAULT_TRANSIT] = { "rm-hc-vault-transit", NULL, OPT_LIST, "URIS", NULL,
 				     "remove Vault transit keys" },
-	[SO_ADD_KMS] = { "add-kms", NULL, OPT_STRING, "ARNS", NULL, "add AWS KMS keys" KMS_NOTE },
-	[SO_RM_KMS] = { "rm-kms", NULL, OPT_STRING, "ARNS", NULL, "remove AWS KMS keys" KMS_NOTE },
-	[SO_ADD_GCP_KMS] = { "add-gcp-kms", NULL, OPT_STRING, "IDS", NULL, "add GCP KMS keys" KMS_NOTE },
-	[SO_RM_GCP_KMS] = { "rm-gcp-kms", NULL, OPT_STRING, "IDS", NULL, "remove GCP KMS keys" KMS_NOTE },
-	[SO_ADD_AZURE_KV] = { "add-azure-kv", NULL, OPT_STRING, "URLS", NULL, "add Azure Key Vault keys" KMS_NOTE },
-	[SO_RM_AZURE_KV] = { "rm-azure-kv", NULL, OPT_STRING, "URLS", NULL, "remove Azure Key Vault keys" KMS_NOTE },
-	[SO_ADD_HCKMS] = { "add-hckms", NULL, OPT_STRING, "IDS", NULL, "add Huawei Cloud KMS keys" KMS_NOTE },
-	[SO_RM_HCKMS] = { "rm-hckms", NULL, OPT_STRING, "IDS", NULL, "remove Huawei Cloud KMS keys" KMS_NOTE },
+	[SO_ADD_KMS] = { "add-kms", NULL, OPT_STRING, "ARNS", NULL, "add AWS KMS keys" KMS_NOTE, true },
+	[SO_RM_KMS] = { "rm-kms", NULL, OPT_STRING, "ARNS", NULL, "remove AWS KMS keys" KMS_NOTE, true },
+	[SO_ADD_GCP_KMS] = { "add-gcp-kms", NULL, OPT_STRING, "IDS", NULL, "add GCP KMS keys" KMS_NOTE, true },
+	[SO_RM_GCP_KMS] = { "rm-gcp-kms", NULL, OPT_STRING, "IDS", NULL, "remove GCP KMS keys" KMS_NOTE, true },
+	[SO_ADD_AZURE_KV] = { "add-azure-kv", NULL, OPT_STRING, "URLS", NULL, "add Azure Key Vault keys" KMS_NOTE, true },
+	[SO_RM_AZURE_KV] = { "rm-azure-kv", NULL, OPT_STRING, "URLS", NULL, "remove Azure Key Vault keys" KMS_NOTE, true },
+	[SO_ADD_HCKMS] = { "add-hckms", NULL, OPT_STRING, "IDS", NULL, "add Huawei Cloud KMS keys" KMS_NOTE, true },
+	[SO_RM_HCKMS] = { "rm-hckms", NULL, OPT_STRING, "IDS", NULL, "remove Huawei Cloud KMS keys" KMS_NOTE, true },
 
 	[SO_UNENCRYPTED_SUFFIX] = { "unencrypted-suffix", NULL, OPT_STRING, "SUFFIX", NULL,
 				    "leave values under keys ending in SUFFIX in plaintext" },
@@ -102,14 +104,14 @@ const struct opt sops_options[SO_COUNT] = {
 			  "the name of the plaintext file in its private directory" },
 
 	[SO_KEYSERVICE] = { "keyservice", NULL, OPT_LIST, "URI", "SOPS_KEYSERVICE",
-			    "a remote key service: not supported by gitseal" },
+			    "a remote key service: not supported by gitseal", true },
 	[SO_ENABLE_LOCAL_KEYSERVICE] = { "enable-local-keyservice", NULL, OPT_BOOL, NULL,
 					 "SOPS_ENABLE_LOCAL_KEYSERVICE",
-					 "use the local key service (gitseal's only one; always on)" },
+					 "use the local key service (gitseal's only one; always on)", true },
 	[SO_DISABLE_VERSION_CHECK] = { "disable-version-check", NULL, OPT_BOOL, NULL, "SOPS_DISABLE_VERSION_CHECK",
-				       "accepted: gitseal never checks for updates" },
+				       "accepted: gitseal never checks for updates", true },
 	[SO_CHECK_FOR_UPDATES] = { "check-for-updates", NULL, OPT_BOOL, NULL, NULL,
-				   "accepted: gitseal never checks for updates" },
+				   "accepted: gitseal never checks for updates", true },
 
 	[SO_DECRYPT] = { "decrypt", "d", OPT_BOOL, NULL, NULL, "decrypt FILE to standard output" },
 	[SO_ENCRYPT] = { "encrypt", "e", OPT_BOOL, NULL, NULL, "encrypt FILE to standard output" },
@@ -237,5 +239,6 @@ void sops_command_usage(FILE *f, const struct sops_command *cmd)
 	fputs("  -h, --help                      print this help\n"
 	      "\nglobal flags (before the command, as in sops, or after it):\n", f);
 	opt_usage(f, sops_options, cmd->inherits);
-	fputs("\nexit codes as sops: see docs/exit-codes.md; differences from sops: docs/sops-parity.md\n", f);
+	fputs("\nsops's cloud KMS and key-service flags are refused: gitseal cannot use those keys.\n"
+	      "exit codes as sops (docs/exit-codes.md); every difference from sops: docs/sops-parity.md\n", f);
 }
