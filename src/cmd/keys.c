@@ -29,7 +29,7 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 
 	*out = NULL;
 	*n = 0;
-	g = calloc(s->group_count + 1, sizeof(*g));
+	g = calloc(s->keys->group_count + 1, sizeof(*g));
 	if (!g)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = sops_cli_split(c->add_age, c->add_age_count, &add_age, &n_add_age);
@@ -39,23 +39,23 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 		ret = sops_cli_split(c->add_vault, c->add_vault_count, &add_vault, &n_add_vault);
 	if (!ret)
 		ret = sops_cli_split(c->rm_vault, c->rm_vault_count, &rm_vault, &n_rm_vault);
-	for (size_t k = 0; !ret && k < s->group_count; k++) {
-		const struct sops_key_group *old = &s->groups[k];
+	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
+		const struct sops_key_group *old = &s->keys->groups[k];
 		struct sops_key_group rm = { rm_age, n_rm_age, rm_vault, n_rm_vault };
 
 		for (size_t i = 0; !ret && i < old->age_count; i++)
-			if (!key_group_has(&rm, old->age[i]))
-				ret = key_group_add_age(&g[k], old->age[i]);
+			if (!sops_key_group_has(&rm, old->age[i]))
+				ret = sops_key_group_add_age(&g[k], old->age[i]);
 		for (size_t i = 0; !ret && i < old->vault_count; i++)
-			if (!key_group_has(&rm, old->vault_uris[i]))
-				ret = key_group_add_vault(&g[k], old->vault_uris[i]);
+			if (!sops_key_group_has(&rm, old->vault_uris[i]))
+				ret = sops_key_group_add_vault(&g[k], old->vault_uris[i]);
 	}
 	for (size_t i = 0; !ret && i < n_add_age; i++)
-		ret = key_group_add_age(&g[0], add_age[i]);
+		ret = sops_key_group_add_age(&g[0], add_age[i]);
 	for (size_t i = 0; !ret && i < n_add_vault; i++)
-		ret = key_group_add_vault(&g[0], add_vault[i]);
-	for (size_t k = 0; !ret && k < s->group_count; k++) {
-		if (s->group_count > 1 && !g[k].age_count && !g[k].vault_count)
+		ret = sops_key_group_add_vault(&g[0], add_vault[i]);
+	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
+		if (s->keys->group_count > 1 && !g[k].age_count && !g[k].vault_count)
 			ret = GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
 		keys += g[k].age_count + g[k].vault_count;
 	}
@@ -66,11 +66,11 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 	sops_cli_free_strings(add_vault, n_add_vault);
 	sops_cli_free_strings(rm_vault, n_rm_vault);
 	if (ret) {
-		key_groups_free(g, s->group_count);
+		sops_key_groups_free(g, s->keys->group_count);
 		return ret;
 	}
 	*out = g;
-	*n = s->group_count;
+	*n = s->keys->group_count;
 	return 0;
 }
 
@@ -85,14 +85,14 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 
 	fc.file = file;
 	sops_session_init(&s);
-	ret = sops_session_open(&s, &fc);
+	ret = sops_session_open(&s, &fc, false);
 	if (!ret)
 		ret = rotate_groups(&fc, &s, &groups, &n);
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, groups, n, c->shamir_threshold ? c->shamir_threshold
-										      : s.shamir_threshold,
+		ret = sops_session_seal(&s, s.plain, groups, n, c->shamir_threshold ? c->shamir_threshold
+										      : s.keys->shamir_threshold,
 					true, out);
-	key_groups_free(groups, n);
+	sops_key_groups_free(groups, n);
 	sops_session_release(&s);
 	return ret;
 }
@@ -108,15 +108,15 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 		if (n > 1)
 			fprintf(stderr, "Group %zu\n", k + 1);
 		for (size_t i = 0; w && i < w->age_count; i++)
-			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->age[i]) ? "   " : "+++", w->age[i]);
+			fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, w->age[i]) ? "   " : "+++", w->age[i]);
 		for (size_t i = 0; w && i < w->vault_count; i++)
-			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->vault_uris[i]) ? "   " : "+++",
+			fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, w->vault_uris[i]) ? "   " : "+++",
 				w->vault_uris[i]);
 		for (size_t i = 0; h && i < h->age_count; i++)
-			if (!w || !key_group_has(w, h->age[i]))
+			if (!w || !sops_key_group_has(w, h->age[i]))
 				fprintf(stderr, "--- %s\n", h->age[i]);
 		for (size_t i = 0; h && i < h->vault_count; i++)
-			if (!w || !key_group_has(w, h->vault_uris[i]))
+			if (!w || !sops_key_group_has(w, h->vault_uris[i]))
 				fprintf(stderr, "--- %s\n", h->vault_uris[i]);
 	}
 }
@@ -155,27 +155,27 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	ret = config ? sops_config_match(config, file, &rule)
 		     : GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
 	if (!ret)
-		ret = sops_session_open(&s, &fc);
+		ret = sops_session_open(&s, &fc, true);
 	if (ret)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
-	if (key_groups_equal(rule->groups, rule->group_count, s.groups, s.group_count) &&
+	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
 	    effective_threshold(threshold, rule->group_count) ==
-		    effective_threshold(s.shamir_threshold, s.group_count)) {
+		    effective_threshold(s.keys->shamir_threshold, s.keys->group_count)) {
 		if (!bulk)
 			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
 		goto out;
 	}
 	if (!bulk) {
-		print_group_diff(rule->groups, rule->group_count, s.groups, s.group_count);
+		print_group_diff(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count);
 		if (!c->yes && !confirm(file)) {
 			ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
 			goto out;
 		}
 	}
-	ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
+	ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	if (!ret)
-		ret = gs_atomic_write(file, out.data, out.len, 0600);
+		ret = gs_output_write(file, out.data, out.len, 0600);
 	if (!ret) {
 		*changed = true;
 		if (!bulk)
@@ -307,7 +307,7 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 		gs_buf_init(&out, false);
 		ret = rotate_one(b->cli, j->path, &out);
 		if (!ret)
-			ret = gs_atomic_write(j->path, out.data, out.len, 0600);
+			ret = gs_output_write(j->path, out.data, out.len, 0600);
 		gs_buf_release(&out);
 		changed = true;
 	} else {

@@ -29,11 +29,9 @@ out_key:
 	return ret;
 }
 
-/* Opens previous for reuse; false (error cleared) when it cannot be used:
- * reuse is an optimisation, and a version that does not open or verify
- * is simply not reused. */
-static bool previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
-			       struct sops_previous *p)
+/* The error is cleared when the version cannot be used. */
+bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
+			     struct sops_previous *p)
 {
 	struct sops_metadata m;
 	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
@@ -264,24 +262,95 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 	return 0;
 }
 
-int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
-		     const struct age_identity_list *ids)
+int sops_doc_check_plain(const struct doc *d)
 {
-	struct sops_previous prev;
-	struct enc_plan plan;
-	uint8_t *key = NULL, *shares = NULL;
-	char now[32];
-	int threshold = 0, write_threshold;
-	int ret;
-
-	memset(&prev, 0, sizeof(prev));
-	memset(&plan, 0, sizeof(plan));
 	if (sops_doc_is_encrypted(d))
 		return GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
 	if (!d->count)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
+	return 0;
+}
+
+int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
+		     const struct age_identity_list *ids)
+{
+	struct sops_previous prev;
+	bool reuse = false;
+	int ret;
+
+	memset(&prev, 0, sizeof(prev));
+	if (previous && ids && sops_doc_is_encrypted(previous))
+		reuse = sops_previous_for_reuse(previous, ids, &prev);
+	ret = sops_encrypt_doc_reusing(d, opts, reuse ? &prev : NULL, NULL, NULL);
+	sops_previous_release(&prev);
+	return ret;
+}
+
+/* Wraps the data key (or its Shamir shares) for every group of the plan,
+ * keeping the entries of prev that stay valid. */
+static int wrap_plan(struct enc_plan *plan, const uint8_t *key, int threshold,
+		     const struct sops_previous *prev, const char *now)
+{
+	uint8_t *shares = NULL;
+	size_t other = 0;
+	int ret = 0;
+
+	if (plan->count == 1) {
+		const struct sops_meta_group *old =
+			prev && prev->meta.group_count == 1 ? &prev->meta.groups[0] : NULL;
+
+		if ((ret = wrap_group(plan, 0, key, SOPS_DATA_KEY_SIZE, old, now)) < 0)
+			return ret;
+		if (old) {
+			plan->out[0].raw = old->raw;
+			plan->out[0].raw_count = old->raw_count;
+			plan->out[0].other_key_count = old->other_key_count;
+		}
+		return 0;
+	}
+	if (prev && same_groups(plan, &prev->meta, threshold)) {
+		/* nothing to re-split: the shares stay as they are */
+		for (size_t g = 0; g < plan->count; g++) {
+			if ((ret = wrap_group(plan, g, NULL, 0, &prev->meta.groups[g], now)) < 0)
+				return ret;
+			plan->out[g].raw = prev->meta.groups[g].raw;
+			plan->out[g].raw_count = prev->meta.groups[g].raw_count;
+			plan->out[g].other_key_count = prev->meta.groups[g].other_key_count;
+		}
+		return 0;
+	}
+	for (size_t g = 0; prev && g < prev->meta.group_count; g++)
+		other += prev->meta.groups[g].other_key_count;
+	if (other)
+		return GS_FAIL(GS_ERR_CONFIG, "cannot re-split the data key: the file has %zu keys of "
+					      "types gitseal cannot wrap (pgp, kms, ...)", other);
+	shares = gs_secure_alloc(plan->count * SOPS_SHARE_SIZE);
+	if (!shares)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = sops_shamir_split(key, (int)plan->count, threshold, shares);
+	/* share i belongs to group i; every key of the group wraps it */
+	for (size_t g = 0; ret == 0 && g < plan->count; g++)
+		ret = wrap_group(plan, g, shares + g * SOPS_SHARE_SIZE, SOPS_SHARE_SIZE, NULL, now);
+	gs_secure_free(shares);
+	return ret;
+}
+
+int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts,
+			     const struct sops_previous *prev, uint8_t *key_out, struct sops_undo *undo)
+{
+	struct enc_plan plan;
+	uint8_t *key = NULL;
+	char now[32];
+	int threshold = 0, write_threshold;
+	int ret;
+
+	memset(&plan, 0, sizeof(plan));
+	if ((ret = sops_doc_check_plain(d)) < 0)
+		return ret;
 	if (!opts)
 		return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
+	if (prev && !prev->key)
+		prev = NULL;
 	if ((ret = plan_parse(&plan, opts)) < 0)
 		goto out;
 	write_threshold = opts->shamir_threshold;
@@ -300,66 +369,21 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 	 * updatekeys and groups do): entries of keys that stay are kept, new
 	 * keys get the same key (or a fresh split of it) wrapped. Removing a
 	 * key is therefore no revocation; `rotate` is. */
-	if (previous && ids && sops_doc_is_encrypted(previous) && previous_for_reuse(previous, ids, &prev)) {
-		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
-		if (key)
-			memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
-	} else {
-		key = sops_data_key_new();
-	}
+	key = prev ? gs_secure_alloc(SOPS_DATA_KEY_SIZE) : sops_data_key_new();
 	if (!key) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (plan.count == 1) {
-		const struct sops_meta_group *old =
-			prev.key && prev.meta.group_count == 1 ? &prev.meta.groups[0] : NULL;
-
-		if ((ret = wrap_group(&plan, 0, key, SOPS_DATA_KEY_SIZE, old, now)) < 0)
-			goto out;
-		if (old) {
-			plan.out[0].raw = old->raw;
-			plan.out[0].raw_count = old->raw_count;
-			plan.out[0].other_key_count = old->other_key_count;
-		}
-	} else if (prev.key && same_groups(&plan, &prev.meta, threshold)) {
-		/* nothing to re-split: the shares stay as they are */
-		for (size_t g = 0; g < plan.count; g++) {
-			if ((ret = wrap_group(&plan, g, NULL, 0, &prev.meta.groups[g], now)) < 0)
-				goto out;
-			plan.out[g].raw = prev.meta.groups[g].raw;
-			plan.out[g].raw_count = prev.meta.groups[g].raw_count;
-			plan.out[g].other_key_count = prev.meta.groups[g].other_key_count;
-		}
-	} else {
-		size_t other = 0;
-
-		for (size_t g = 0; prev.key && g < prev.meta.group_count; g++)
-			other += prev.meta.groups[g].other_key_count;
-		if (other) {
-			ret = GS_FAIL(GS_ERR_CONFIG, "cannot re-split the data key: the file has %zu keys of "
-						     "types gitseal cannot wrap (pgp, kms, ...)", other);
-			goto out;
-		}
-		shares = gs_secure_alloc(plan.count * SOPS_SHARE_SIZE);
-		if (!shares) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((ret = sops_shamir_split(key, (int)plan.count, threshold, shares)) < 0)
-			goto out;
-		/* share i belongs to group i; every key of the group wraps it */
-		for (size_t g = 0; g < plan.count; g++)
-			if ((ret = wrap_group(&plan, g, shares + g * SOPS_SHARE_SIZE, SOPS_SHARE_SIZE, NULL,
-					      now)) < 0)
-				goto out;
-	}
-	ret = sops_encrypt_with_key(d, key, plan.out, plan.count, write_threshold, &opts->selection,
-				    prev.key ? &prev : NULL, NULL);
+	if (prev)
+		memcpy(key, prev->key, SOPS_DATA_KEY_SIZE);
+	if ((ret = wrap_plan(&plan, key, threshold, prev, now)) < 0)
+		goto out;
+	ret = sops_encrypt_with_key_undo(d, key, plan.out, plan.count, write_threshold,
+					 &opts->selection, prev, NULL, undo);
+	if (ret == 0 && key_out)
+		memcpy(key_out, key, SOPS_DATA_KEY_SIZE);
 out:
-	sops_previous_release(&prev);
 	gs_secure_free(key);
-	gs_secure_free(shares);
 	plan_release(&plan);
 	return ret;
 }

@@ -236,7 +236,53 @@ struct sops_previous {
 
 int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KEY_SIZE],
 				struct sops_previous *p) __attribute__((warn_unused_result));
+/* Decrypts d in place under key (the MAC checked unless opts says not)
+ * and fills p with what sealing it again needs: the metadata (pointing
+ * into d), a copy of the key and, with keep_stash, every leaf's
+ * ciphertext for reuse. One walk, one parse: the opened file and its
+ * previous version are the same document. */
+int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+	__attribute__((warn_unused_result));
 void sops_previous_release(struct sops_previous *p);
+
+/* What encryption changed in a document, so that it can be shown as the
+ * plaintext it was (to verify an output against it) and as ciphertext
+ * again (to write another layout), without a copy of the tree. The
+ * ciphertexts live in the log's arena and go with it. */
+struct sops_leaf_state {
+	char *text;
+	size_t len;
+	enum doc_type type;
+	enum doc_kind kind;
+	bool dirty;
+};
+
+struct sops_undo_item {
+	struct doc_node *node;
+	struct sops_leaf_state state[2]; /* [0] plaintext, [1] encrypted */
+};
+
+struct sops_undo_meta {
+	size_t branch;         /* a branch, its root and the sops entry appended to it */
+	struct doc_node *root;
+	size_t index;
+};
+
+struct sops_undo {
+	struct sops_undo_item *items;
+	size_t count, cap;
+	struct sops_undo_meta *meta;
+	size_t meta_count;
+	struct gs_arena arena;
+	bool encrypted; /* the state the nodes are in */
+};
+
+void sops_undo_init(struct sops_undo *u);
+/* Puts every recorded leaf and metadata entry in one state. */
+void sops_undo_show(struct sops_undo *u, bool encrypted);
+/* Shows the plaintext, then frees the ciphertexts. */
+void sops_undo_release(struct sops_undo *u);
 
 /* Encrypts d under key; groups hold the wrapped key entries to write
  * (shamir_threshold written when non-zero). With prev (same key),
@@ -246,5 +292,39 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			  const struct sops_meta_group *groups, size_t group_count, int shamir_threshold,
 			  const struct sops_selection *sel, const struct sops_previous *prev,
 			  const char *lastmodified) __attribute__((warn_unused_result));
+/* The same, recording every change in undo (NULL: none). */
+int sops_encrypt_with_key_undo(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			       const struct sops_meta_group *groups, size_t group_count,
+			       int shamir_threshold, const struct sops_selection *sel,
+			       const struct sops_previous *prev, const char *lastmodified,
+			       struct sops_undo *undo) __attribute__((warn_unused_result));
+
+/* ---- file.c, seal.c: the file pipeline ---- */
+
+struct sops_file {
+	enum doc_format format;
+	bool opened;               /* from an encrypted file (else created) */
+	struct doc doc;            /* opened: the plaintext tree, decrypted in place */
+	struct doc previous;       /* created: the previous version given for reuse */
+	struct sops_previous prev; /* the data key, metadata and ciphertexts to reuse */
+	bool have_prev;            /* prev holds a key */
+	struct sops_keys keys;
+};
+
+/* ---- engine.c ---- */
+
+/* Encrypts d for the key groups of opts. With prev (an opened version of
+ * the same file) its data key, the wrapped entries of keys that stay and
+ * the unchanged ciphertexts are kept; without it a new data key is made.
+ * The data key used is copied to key_out (SOPS_DATA_KEY_SIZE secure bytes)
+ * when it is not NULL; undo as above. */
+int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts,
+			     const struct sops_previous *prev, uint8_t *key_out, struct sops_undo *undo)
+	__attribute__((warn_unused_result));
+/* Opens previous for reuse with ids; false when it cannot be used (reuse
+ * is an optimisation: a version that does not open or verify is simply
+ * not reused). */
+bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
+			     struct sops_previous *p);
 
 #endif

@@ -291,6 +291,33 @@ int sops_decrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZ
 	return ret;
 }
 
+int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+{
+	char hex[129];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (!(p->key = gs_secure_alloc(SOPS_DATA_KEY_SIZE)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(p->key, key, SOPS_DATA_KEY_SIZE);
+	if (keep_stash) {
+		if (!(p->stash = calloc(1, sizeof(*p->stash))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		stash_init(p->stash);
+	}
+	if ((ret = sops_metadata_read(d, &p->meta)) < 0)
+		return ret;
+	/* the ciphertexts the stash keeps stay in the arena when the nodes
+	 * take their plaintext */
+	ret = decrypt_tree(d, &p->meta, key, opts && opts->ignore_mac, true, p->stash, hex);
+	if (ret == 0 && p->stash)
+		ret = stash_index(p->stash);
+	if (ret == 0)
+		mark_metadata_removed(d);
+	return ret;
+}
+
 bool sops_doc_is_encrypted(const struct doc *d)
 {
 	return sops_metadata_entry(d) != NULL;
@@ -306,7 +333,116 @@ struct encrypt_ctx {
 	const struct sops_stash *prev; /* NULL: no reuse */
 	size_t pos;
 	bool unchanged;
+	struct sops_undo *undo;        /* NULL: the nodes simply take the ciphertexts */
 };
+
+/* ---- the undo log: both states of every leaf encryption changed ---- */
+
+void sops_undo_init(struct sops_undo *u)
+{
+	memset(u, 0, sizeof(*u));
+	gs_arena_init(&u->arena);
+}
+
+void sops_undo_release(struct sops_undo *u)
+{
+	/* the nodes must not point at ciphertexts about to be freed */
+	sops_undo_show(u, false);
+	gs_arena_release(&u->arena);
+	free(u->items);
+	free(u->meta);
+	memset(u, 0, sizeof(*u));
+}
+
+static void leaf_state_save(struct sops_leaf_state *s, const struct doc_node *n)
+{
+	s->text = n->text;
+	s->len = n->len;
+	s->type = n->type;
+	s->kind = n->kind;
+	s->dirty = n->dirty;
+}
+
+static void leaf_state_load(struct doc_node *n, const struct sops_leaf_state *s)
+{
+	n->text = s->text;
+	n->len = s->len;
+	n->type = s->type;
+	n->kind = s->kind;
+	n->dirty = s->dirty;
+}
+
+void sops_undo_show(struct sops_undo *u, bool encrypted)
+{
+	if (u->encrypted == encrypted)
+		return;
+	for (size_t i = 0; i < u->count; i++)
+		leaf_state_load(u->items[i].node, &u->items[i].state[encrypted]);
+	for (size_t i = 0; i < u->meta_count; i++)
+		u->meta[i].root->entries[u->meta[i].index].removed = !encrypted;
+	u->encrypted = encrypted;
+}
+
+/* Records the metadata entries sops_metadata_write just appended (the
+ * last entry of every branch root). */
+static int undo_note_metadata(struct sops_undo *u, struct doc *d)
+{
+	u->meta = calloc(d->count + 1, sizeof(*u->meta));
+	if (!u->meta)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t b = 0; b < d->count; b++) {
+		struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !root->count)
+			continue;
+		u->meta[u->meta_count].branch = b;
+		u->meta[u->meta_count].root = root;
+		u->meta[u->meta_count++].index = root->count - 1;
+	}
+	return 0;
+}
+
+/* The node takes the ciphertext; with an undo log the ciphertext lives in
+ * the log's arena and both states are recorded. */
+static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool make_scalar)
+{
+	struct sops_undo *u = c->undo;
+	struct sops_undo_item *it;
+	int ret;
+
+	if (!u) {
+		if ((ret = doc_scalar_set(c->d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
+			return ret;
+		if (make_scalar)
+			n->kind = DOC_SCALAR;
+		return 0;
+	}
+	if (u->count == u->cap) {
+		size_t ncap = u->cap ? u->cap * 2 : 64;
+		struct sops_undo_item *p = realloc(u->items, ncap * sizeof(*p));
+
+		if (!p)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		u->items = p;
+		u->cap = ncap;
+	}
+	it = &u->items[u->count];
+	it->node = n;
+	leaf_state_save(&it->state[0], n);
+	n->text = gs_arena_strndup(&u->arena, (const char *)c->enc.data, c->enc.len);
+	if (!n->text) {
+		n->text = it->state[0].text;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	n->len = c->enc.len;
+	n->type = DOC_STR;
+	n->dirty = true;
+	if (make_scalar)
+		n->kind = DOC_SCALAR;
+	leaf_state_save(&it->state[1], n);
+	u->count++;
+	return 0;
+}
 
 static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 {
@@ -342,16 +478,13 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	gs_buf_reset(&c->plain);
 	if (ret < 0)
 		return ret;
-	if ((ret = doc_scalar_set(c->d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
-		return ret;
 	/* sops walkSlice: an encrypted comment in a list becomes a list item */
-	if (leaf->is_comment && leaf->container->kind == DOC_LIST)
-		n->kind = DOC_SCALAR;
-	return 0;
+	return leaf_set_ciphertext(c, n, leaf->is_comment && leaf->container->kind == DOC_LIST);
 }
 
 static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_selection *sel,
-			const struct sops_stash *prev, bool *unchanged, char hex[129])
+			const struct sops_stash *prev, struct sops_undo *undo, bool *unchanged,
+			char hex[129])
 {
 	struct encrypt_ctx c;
 	struct sops_selector s;
@@ -361,6 +494,7 @@ static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_sel
 	c.d = d;
 	c.key = key;
 	c.prev = prev;
+	c.undo = undo;
 	c.unchanged = prev != NULL;
 	gs_buf_init(&c.plain, true);
 	gs_buf_init(&c.enc, false);
@@ -462,6 +596,16 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			  const struct sops_selection *sel_in, const struct sops_previous *prev,
 			  const char *lastmodified)
 {
+	return sops_encrypt_with_key_undo(d, key, groups, group_count, shamir_threshold, sel_in, prev,
+					  lastmodified, NULL);
+}
+
+int sops_encrypt_with_key_undo(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			       const struct sops_meta_group *groups, size_t group_count,
+			       int shamir_threshold, const struct sops_selection *sel_in,
+			       const struct sops_previous *prev, const char *lastmodified,
+			       struct sops_undo *undo)
+{
 	struct sops_selection sel;
 	const char *kept_mac = NULL, *version = NULL;
 	char hex[129], now[32];
@@ -480,7 +624,9 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			return ret;
 		lastmodified = now;
 	}
-	if ((ret = encrypt_tree(d, key, &sel, prev ? prev->stash : NULL, &unchanged, hex)) < 0)
+	if (undo)
+		undo->encrypted = true;
+	if ((ret = encrypt_tree(d, key, &sel, prev ? prev->stash : NULL, undo, &unchanged, hex)) < 0)
 		return ret;
 	if (prev && unchanged && same_selection(&sel, &prev->meta.selection) &&
 	    prev->meta.lastmodified && prev->meta.mac && prev->meta.mac_len) {
@@ -488,6 +634,9 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 		kept_mac = prev->meta.mac;
 		version = prev->meta.version;
 	}
-	return finish_metadata(d, key, groups, group_count, shamir_threshold, &sel, lastmodified, hex,
-			       kept_mac, version);
+	ret = finish_metadata(d, key, groups, group_count, shamir_threshold, &sel, lastmodified, hex,
+			      kept_mac, version);
+	if (ret == 0 && undo)
+		ret = undo_note_metadata(undo, d);
+	return ret;
 }

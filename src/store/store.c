@@ -38,6 +38,14 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 	return ret;
 }
 
+int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
+{
+	int ret = store_load(format, text->data, text->len, d);
+
+	gs_buf_release(text);
+	return ret;
+}
+
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
 	       struct gs_buf *out)
 {

@@ -1321,7 +1321,11 @@ static int fresh_map(struct yemit *em, const struct doc_node *map, size_t indent
 			for (size_t j = i + 1; j < map->count; j++) {
 				if (map->entries[j].removed)
 					continue;
-				next_scalar = map->entries[j].value->kind == DOC_SCALAR;
+				/* a multi-line value may be a block scalar: a comment
+				 * after its last line would become part of it */
+				next_scalar = map->entries[j].value->kind == DOC_SCALAR &&
+					      !memchr(map->entries[j].value->text, '\n',
+						      map->entries[j].value->len);
 				break;
 			}
 			if (c->inline_comment && next_scalar && !lc) {
