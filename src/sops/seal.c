@@ -124,17 +124,21 @@ static int emit_layout(struct doc *d, enum doc_format format, int indent, bool f
 }
 
 /* The test build can damage the output before it is proven, to show the
- * fallback (GITSEAL_TEST_CORRUPT=first: the first output made) and the
- * refusal (=all). A ciphertext is changed at its first data byte, a
- * plaintext at its last letter or digit. Release builds compile this out. */
-static void test_corrupt(struct gs_buf *out, int made)
+ * fallback (GITSEAL_TEST_CORRUPT=first: the first output of a write) and
+ * the refusal (=all); GITSEAL_TEST_CORRUPT_ONLY=sealed|plain limits it to
+ * encrypted or plaintext outputs. A ciphertext is changed at its first
+ * data byte, a plaintext at its last letter or digit. Release builds
+ * compile this out. */
+static void test_corrupt(struct gs_buf *out, int made, bool sealed)
 {
 #ifdef GITSEAL_TEST_HOOKS
 	static const char marker[] = "ENC[AES256_GCM,data:";
-	const char *how = getenv("GITSEAL_TEST_CORRUPT");
+	const char *how = getenv("GITSEAL_TEST_CORRUPT"), *only = getenv("GITSEAL_TEST_CORRUPT_ONLY");
 	uint8_t *p;
 
 	if (!how || (strcmp(how, "all") && (strcmp(how, "first") || made > 0)))
+		return;
+	if (only && strcmp(only, sealed ? "sealed" : "plain"))
 		return;
 	p = memmem(out->data, out->len, marker, sizeof(marker) - 1);
 	if (p && p + sizeof(marker) - 1 < out->data + out->len) {
@@ -151,6 +155,7 @@ static void test_corrupt(struct gs_buf *out, int made)
 #else
 	(void)out;
 	(void)made;
+	(void)sealed;
 #endif
 }
 
@@ -195,11 +200,11 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 		if (ret < 0 && fresh)
 			goto out; /* the store's own error: the tree has no form in this format */
 		if (ret < 0) {
-			snprintf(first, sizeof(first), "cannot write the file's layout: %s", gs_error_message());
+			snprintf(first, sizeof(first), "the store cannot write it (%s)", gs_error_message());
 			gs_error_clear();
 			continue;
 		}
-		test_corrupt(out, made++);
+		test_corrupt(out, made++, p->undo != NULL);
 		if ((ret = p->check(p, out, why, sizeof(why))) == 0) {
 			if (fresh && own && why_fresh)
 				snprintf(why_fresh, SOPS_WHY_SIZE, "%s", first);
@@ -208,8 +213,8 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 		if (!fresh)
 			snprintf(first, sizeof(first), "%s", why);
 	}
-	ret = GS_FAIL(GS_ERR_VERIFY, "%s would not give back the data given (%s%s): nothing written",
-		      what, why, own ? ", in the file's layout and in the fresh one" : "");
+	ret = GS_FAIL(GS_ERR_VERIFY, "%s would not give back the data given%s: %s; nothing written",
+		      what, own ? ", in the file's layout nor in the fresh one" : "", why);
 out:
 	if (ret)
 		gs_buf_reset(out);
@@ -226,7 +231,7 @@ static int check_plain(struct proof *p, const struct gs_buf *out, char *why, siz
 
 	doc_init(&r, p->format);
 	if ((ret = store_load(p->format, out->data, out->len, &r)) < 0)
-		snprintf(why, why_size, "it does not load again: %s", gs_error_message());
+		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
 	else if (!same_data(&r, p->want, p->format, where, sizeof(where)))
 		ret = GS_ERR_VERIFY, snprintf(why, why_size, "%s differs", where);
 	doc_release(&r);
@@ -255,12 +260,12 @@ static int check_sealed(struct proof *p, const struct gs_buf *out, char *why, si
 
 	doc_init(&r, p->format);
 	if ((ret = store_load(p->format, out->data, out->len, &r)) < 0) {
-		snprintf(why, why_size, "it does not load again: %s", gs_error_message());
+		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
 	} else if (!same_metadata(&r, p->undo)) {
 		ret = GS_ERR_VERIFY;
 		snprintf(why, why_size, "its sops metadata differs");
 	} else if ((ret = sops_decrypt_doc_with_key(&r, p->key, NULL)) < 0) {
-		snprintf(why, why_size, "it does not decrypt: %s", gs_error_message());
+		snprintf(why, why_size, "it does not decrypt (%s)", gs_error_message());
 	} else if (!same_data(&r, p->want, p->format, where, sizeof(where))) {
 		ret = GS_ERR_VERIFY;
 		snprintf(why, why_size, "%s differs", where);
