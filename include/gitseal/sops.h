@@ -247,6 +247,9 @@ struct sops_emit_opts {
 	bool drop_source;  /* the caller needs only the tree afterwards: the source text may be
 			    * freed before the check (memory) */
 	char *fell_back;   /* as in sops_seal_opts */
+	bool unverified;   /* output that replaces nothing and is read by a person or a pipe
+			    * (decrypt to standard output): emitted as is, not loaded back;
+			    * the cost of a check that protects no data */
 };
 
 /* Writes a plaintext tree as format into out (a secure buffer), verified:

@@ -12,6 +12,13 @@ static const char usage_text[] =
 	"Decrypts FILE (stdin if omitted) with the identities sops would use\n"
 	"(SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, ...).\n";
 
+/* A file written (-i, --output) is proven; standard output replaces
+ * nothing and is not read back (the encrypted file stays as it was). */
+static enum cmd_emit decrypt_emit(const struct sops_cli *c)
+{
+	return c->in_place || c->output ? CMD_EMIT_VERIFIED_DROP : CMD_EMIT_TO_READER;
+}
+
 /* sops prints a string leaf raw, anything else as a document of its own. */
 static int emit_extract(const struct sops_cli *c, struct doc *d, struct gs_buf *out)
 {
@@ -33,7 +40,7 @@ static int emit_extract(const struct sops_cli *c, struct doc *d, struct gs_buf *
 	root = doc_clone(&sub, e->value);
 	ret = root ? doc_add_branch(&sub, root) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret)
-		ret = cmd_plain_emit(c->file, &sub, sub.format, c->indent, false, out);
+		ret = cmd_plain_emit(c->file, &sub, sub.format, c->indent, decrypt_emit(c), out);
 	doc_release(&sub);
 	return ret;
 }
@@ -62,7 +69,8 @@ int cmd_decrypt(int argc, char **argv)
 		ret = emit_extract(&c, s.plain, &out);
 	else if (!ret) /* 0 is the store's default; for JSON that is a tab (-1) */
 		ret = cmd_plain_emit(s.name, s.plain, format,
-				     c.indent ? c.indent : format == DOC_FORMAT_JSON ? -1 : 0, true, &out);
+				     c.indent ? c.indent : format == DOC_FORMAT_JSON ? -1 : 0,
+				     decrypt_emit(&c), &out);
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
 	if (ret)

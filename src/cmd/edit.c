@@ -164,7 +164,7 @@ int cmd_edit(int argc, char **argv)
 	if (!ret)
 		ret = sops_session_open(&s, &c, true);
 	if (!ret)
-		ret = cmd_plain_emit(c.file, s.plain, s.format, 0, true, &plain);
+		ret = cmd_plain_emit(c.file, s.plain, s.format, 0, CMD_EMIT_VERIFIED_DROP, &plain);
 	if (!ret)
 		ret = edit_text(c.file, &plain, &edited);
 	if (ret == GS_ERR_GENERIC && strstr(gs_error_message(), "editor")) {

@@ -179,7 +179,7 @@ static int run_exec(int argc, char **argv, bool file_mode)
 		goto fail;
 	}
 	ret = cmd_plain_emit(c.file, s.plain, c.output_type ? sops_cli_output_format(&c) : s.format, 0,
-			     true, &plain);
+			     CMD_EMIT_VERIFIED_DROP, &plain);
 	if (!ret)
 		ret = private_dir_create(&dir, c.exec_filename ? c.exec_filename : "tmp-file");
 	if (ret)

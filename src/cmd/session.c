@@ -72,10 +72,11 @@ void sops_session_release(struct sops_session *s)
 }
 
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
-		   bool drop_source, struct gs_buf *out)
+		   enum cmd_emit how, struct gs_buf *out)
 {
 	char why[SOPS_WHY_SIZE];
-	struct sops_emit_opts o = { .indent = indent, .drop_source = drop_source, .fell_back = why };
+	struct sops_emit_opts o = { .indent = indent, .drop_source = how != CMD_EMIT_VERIFIED,
+				    .fell_back = why, .unverified = how == CMD_EMIT_TO_READER };
 	int ret = sops_plain_emit(plain, format, &o, out);
 
 	if (!ret)

@@ -34,10 +34,17 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	__attribute__((warn_unused_result));
 void sops_session_release(struct sops_session *s);
 
-/* A plaintext tree as bytes, verified (decrypt, edit, exec-file); warns
- * about a fallback to the fresh layout, naming the file. */
+/* How a plaintext is emitted. */
+enum cmd_emit {
+	CMD_EMIT_VERIFIED,        /* loaded back and compared (files, the editor's copy) */
+	CMD_EMIT_VERIFIED_DROP,   /* the same; the tree's source text is not needed afterwards */
+	CMD_EMIT_TO_READER,       /* standard output: replaces nothing, not loaded back */
+};
+
+/* A plaintext tree as bytes (decrypt, edit, exec-file); warns about a
+ * fallback to the fresh layout, naming the file. */
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
-		   bool drop_source, struct gs_buf *out) __attribute__((warn_unused_result));
+		   enum cmd_emit how, struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* New files (encrypt, edit of a new file): the keys from flags, the
  * environment and the creation rule; a Kubernetes Secret with no

@@ -37,8 +37,23 @@ int sops_value_type_from_name(const char *name, size_t len, enum sops_value_type
 	__attribute__((warn_unused_result));
 const char *sops_value_type_name(enum sops_value_type t);
 
+/* AES-256-GCM contexts reused across the values of one walk (one per
+ * direction, made on first use), keyed once for one data key. */
+struct sops_cipher {
+	struct evp_cipher_ctx_st *ctx[2]; /* [0] decrypt, [1] encrypt */
+	const uint8_t *key[2];            /* the key each was given (not owned) */
+	size_t iv_len[2];                 /* the IV length each was set to */
+};
+
+void sops_cipher_init(struct sops_cipher *c);
+void sops_cipher_release(struct sops_cipher *c);
+
 /* Encrypts plaintext into a fresh "ENC[...]" string appended to out.
  * iv may be NULL (32 random bytes) or iv_len bytes to use. */
+int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const uint8_t *plain, size_t len, enum sops_value_type type,
+			    const char *aad, size_t aad_len, const uint8_t *iv, size_t iv_len,
+			    struct gs_buf *out) __attribute__((warn_unused_result));
 int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
 		       enum sops_value_type type, const char *aad, size_t aad_len,
 		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
@@ -46,6 +61,19 @@ int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *pla
 
 /* Decrypts an ENC string; the tag is verified before anything is kept.
  * plain is reset and receives the plaintext (it must be a secure buffer). */
+int sops_value_decrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const char *enc, size_t len, const char *aad, size_t aad_len,
+			    struct gs_buf *plain, enum sops_value_type *type)
+	__attribute__((warn_unused_result));
+/* The same into the ENC text's own memory (secure, len bytes): on success
+ * it holds the plaintext, *plain_len bytes, NUL-terminated and the rest
+ * wiped; on failure it is damaged and must be discarded. No copy of a
+ * large value is made. Returns 1, the text untouched, when an unusual
+ * tag leaves no room: then decrypt with sops_value_decrypt_with. */
+int sops_value_decrypt_in_place(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+				char *enc, size_t len, const char *aad, size_t aad_len,
+				size_t *plain_len, enum sops_value_type *type)
+	__attribute__((warn_unused_result));
 int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, size_t len,
 		       const char *aad, size_t aad_len, struct gs_buf *plain,
 		       enum sops_value_type *type) __attribute__((warn_unused_result));
@@ -275,6 +303,8 @@ struct sops_undo {
 	struct sops_undo_meta *meta;
 	size_t meta_count;
 	struct gs_arena arena;
+	void **buffers;  /* large ciphertexts, each in a buffer of its own */
+	size_t buffer_count;
 	bool encrypted; /* the state the nodes are in */
 };
 

@@ -8,6 +8,7 @@
 # said; =all damages every output, so nothing may be written (exit 4, one
 # line naming the file and the key path). GITSEAL_TEST_CORRUPT_ONLY=sealed
 # or plain limits the damage to encrypted or plaintext outputs.
+# Decrypting to standard output replaces nothing and is not read back.
 # Symbolic links and output targets (FIFO, /dev/stdout, devices) need no
 # test build.
 
@@ -75,11 +76,8 @@ first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
 	gitseal decrypt plain.yaml | cmp - plain.orig
 }
 
-@test "decrypt to stdout, -i and --output: damaged outputs write nothing (exit 4)" {
+@test "decrypt -i and --output: damaged outputs write nothing (exit 4)" {
 	needs_hooks
-	all "$GITSEAL_BIN" decrypt enc.yaml
-	refused enc.yaml "$PLAIN_WHY"
-	[ -z "$output" ]
 	all "$GITSEAL_BIN" decrypt -i enc.yaml
 	refused enc.yaml "$PLAIN_WHY"
 	cmp enc.yaml enc.orig
