@@ -47,10 +47,19 @@ struct doc_node {
 	enum doc_type type;
 	char *text;
 	size_t len;
+	/* A YAML tag that says more than the node's kind and type ("!!binary",
+	 * "!local", in libyaml's resolved form "tag:yaml.org,2002:binary");
+	 * NULL when there is none or when it only restates them ("!!str",
+	 * "!!int", "!!map"...). Data: readers see a tagged value differently,
+	 * so doc_equal compares tags; doc_scalar_set drops it, as sops does. */
+	char *tag;
 	int style;            /* the store's presentation (quote style...) */
 	bool inline_comment;  /* a comment at the end of a value's line */
 	bool dirty;           /* text changed since load: the store re-renders it */
 	struct doc_span span; /* of the value, or the comment including '#' */
+	/* The loading store's record of where the node came from (an index
+	 * into its store_data, plus one); 0 for nodes made since. */
+	size_t origin;
 	/* Maps and lists. In a list every entry's key is NULL. In a map a
 	 * comment item is an entry with key NULL and a DOC_COMMENT value. */
 	struct doc_entry *entries;
@@ -99,19 +108,25 @@ int doc_add_branch(struct doc *d, struct doc_node *map) __attribute__((warn_unus
 struct doc_entry *doc_append(struct doc *d, struct doc_node *parent, const char *key,
 			     size_t key_len, struct doc_node *value);
 
-/* Replaces a scalar's value and marks it dirty. */
+/* Replaces a scalar's value and marks it dirty; its tag goes (a value
+ * set or encrypted is what the caller gave, not what the tag said). */
 int doc_scalar_set(struct doc *d, struct doc_node *n, enum doc_type type, const char *text,
 		   size_t len) __attribute__((warn_unused_result));
 
 /* The first entry of map with this key that is not removed, or NULL. */
 struct doc_entry *doc_map_find(const struct doc_node *map, const char *key);
 
-/* Deep copy of a node into another (or the same) document; spans dropped. */
+/* Copies a tag into the arena (tag NULL: none). */
+int doc_node_set_tag(struct doc *d, struct doc_node *n, const char *tag)
+	__attribute__((warn_unused_result));
+
+/* Deep copy of a node into another (or the same) document; spans and
+ * origins dropped, tags kept. */
 struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n);
 
 /* Compares two documents as data: the same number of documents, and in
- * each the same kinds, keys in the same order, scalar types and bytes, and
- * comment texts. Layout (quote style, flow, spans, dirty marks) and removed
+ * each the same kinds, keys in the same order, scalar types and bytes,
+ * tags, and comment texts. Layout (quote style, flow, spans, dirty marks) and removed
  * entries do not count. Returns true when equal; otherwise, when where is
  * not NULL, writes the path of the first difference in sops's form
  * (`doc 0: ["db"]["password"]`, no values) into where[where_size]. This is

@@ -43,13 +43,26 @@ struct sops_selection {
 };
 
 /* One key group, as strings: age recipients (written to the metadata as
- * they are) and Vault transit URIs (https://HOST/v1/ENGINE/keys/NAME). */
+ * they are), Vault transit URIs (https://HOST/v1/ENGINE/keys/NAME), PGP
+ * fingerprints, and keys of types gitseal cannot wrap for ("foreign":
+ * sops_foreign_key_describe's "TYPE ID" form). A foreign key can only be
+ * kept from the previous version of a file while its data key stays. */
 struct sops_key_group {
 	char **age;          /* recipient strings, trimmed, de-duplicated within key_groups */
 	size_t age_count;
 	char **vault_uris;   /* hc_vault_transit_uri */
 	size_t vault_count;
+	char **pgp;          /* fingerprints, spaces removed (sops) */
+	size_t pgp_count;
+	char **foreign;      /* "kms ARN", "gcp_kms ID", "azure_kv URL", "hckms ID", "TYPE #N" */
+	size_t foreign_count;
 };
+
+/* "TYPE ID" for one metadata entry of a key type gitseal cannot wrap for
+ * (type as in the metadata: kms, gcp_kms, azure_kv, hckms, or another
+ * name; index tells an entry of an unknown type apart). *out malloc'd. */
+int sops_foreign_key_describe(const char *type, const struct doc_node *entry, size_t index, char **out)
+	__attribute__((warn_unused_result));
 
 /* Who may read a file and which values to seal. With several key groups
  * the data key is split with Shamir (spec 9): shamir_threshold groups
@@ -61,13 +74,29 @@ struct sops_encrypt_opts {
 	char **recipient_strings;                     /* as written to metadata, same order */
 	struct sops_selection selection;
 	int shamir_threshold;
+	/* With previous: a new data key all the same (rotate); previous only
+	 * tells which key entries would be lost. */
+	bool new_data_key;
+	/* Key entries gitseal cannot wrap for (kms, gcp_kms, azure_kv, hckms,
+	 * unknown types) are kept from previous while the data key stays and
+	 * the key groups are not split anew; otherwise, and for such keys named
+	 * by the groups but absent from previous, encryption fails with
+	 * GS_ERR_UNSUPPORTED_KEY unless this is set (then they are left out). */
+	bool drop_unsupported_keys;
 };
 
-/* Key group lists (strings owned by the list): add (no duplicates), test,
- * copy, compare (same keys in the same groups, order aside), free. */
+/* Key group lists (strings owned by the list): add (no duplicates), test
+ * (fingerprints in either case), copy, compare (b holds a's age, Vault and
+ * PGP keys in the same groups, order aside, and at least a's keys of other
+ * types: gitseal keeps those it cannot wrap for and never removes one),
+ * free. */
 int sops_key_group_add_age(struct sops_key_group *g, const char *recipient)
 	__attribute__((warn_unused_result));
 int sops_key_group_add_vault(struct sops_key_group *g, const char *uri)
+	__attribute__((warn_unused_result));
+int sops_key_group_add_pgp(struct sops_key_group *g, const char *fingerprint)
+	__attribute__((warn_unused_result));
+int sops_key_group_add_foreign(struct sops_key_group *g, const char *key)
 	__attribute__((warn_unused_result));
 bool sops_key_group_has(const struct sops_key_group *g, const char *key);
 int sops_key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
@@ -80,6 +109,33 @@ void sops_key_groups_free(struct sops_key_group *g, size_t n);
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
+
+/* Reading an encrypted document without its data key (inspect.c). The
+ * metadata is outside the MAC: these are claims, the caller decides what
+ * to trust. */
+struct sops_key_summary {
+	struct sops_key_group *groups; /* malloc'd strings */
+	size_t group_count;
+	int shamir_threshold;
+	struct sops_selection selection; /* value malloc'd */
+	size_t other_keys;               /* keys of types gitseal cannot wrap (pgp, kms, ...) */
+};
+
+/* The keys and selection rule the metadata names. */
+int sops_doc_keys(const struct doc *d, struct sops_key_summary *out) __attribute__((warn_unused_result));
+void sops_key_summary_release(struct sops_key_summary *k);
+/* 0 when every value that sel (the default rule when its kind is NONE)
+ * seals is a well-formed ENC[...] value; GS_ERR_DECRYPT_VALUE and the key
+ * path of the first one in clear (in sops's AAD form, "db:password")
+ * written to where otherwise. */
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+	__attribute__((warn_unused_result));
+/* A public name for the data key that opens d (a keyed BLAKE2b of it, which
+ * tells nothing about the key), so a caller can recognise keys it made
+ * without keeping them. */
+enum { SOPS_KEY_ID_SIZE = 32 };
+int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, uint8_t id[SOPS_KEY_ID_SIZE])
+	__attribute__((warn_unused_result));
 
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an
@@ -150,24 +206,16 @@ int sops_doc_check_plain(const struct doc *d) __attribute__((warn_unused_result)
  *   ret = sops_keys_resolve(config, path, NULL, &keys);
  *   ret = sops_file_create(fmt, &keys, &previous_doc, ids, &f); // takes previous_doc
  *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc is left as it was
- *   sops_file_free(f); sops_keys_release(&keys);
+ *   sops_file_free(f); sops_key_summary_release(&keys);
  *
  * Decrypt for a reader (render, smudge): sops_file_open() without reseal,
  * then sops_plain_emit(sops_file_doc(f), ...) or walk the tree. */
 struct sops_file;
 struct sops_config;
 
-/* Who can read a file and which values are sealed. */
-struct sops_keys {
-	struct sops_key_group *groups; /* owned (malloc'd strings) */
-	size_t group_count;
-	int shamir_threshold;          /* 0: all groups */
-	struct sops_selection selection;
-};
-
-void sops_keys_release(struct sops_keys *k);
-/* Deep copy. */
-int sops_keys_copy(const struct sops_keys *src, struct sops_keys *dst)
+/* Who can read a new file and which values are sealed: a struct
+ * sops_key_summary (above), owned by the caller; deep copy. */
+int sops_key_summary_copy(const struct sops_key_summary *src, struct sops_key_summary *dst)
 	__attribute__((warn_unused_result));
 
 /* Keys given on the command line (or by the environment); each replaces
@@ -177,6 +225,8 @@ struct sops_key_flags {
 	size_t age_count;
 	const char *const *vault; /* Vault transit URIs, likewise */
 	size_t vault_count;
+	const char *const *pgp;   /* PGP fingerprints, likewise */
+	size_t pgp_count;
 	int shamir_threshold;     /* non-zero: beats the rule's */
 	struct sops_selection selection; /* kind != NONE: beats the rule's */
 };
@@ -185,7 +235,7 @@ struct sops_key_flags {
  * creation rule of config (may be NULL). The selection stays
  * SOPS_SEL_NONE when neither gives one (the caller may apply a default). */
 int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
-		      const struct sops_key_flags *flags, struct sops_keys *out)
+		      const struct sops_key_flags *flags, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
 
 struct sops_open_opts {
@@ -207,7 +257,7 @@ int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, st
 
 /* A new file for keys (copied). previous: an encrypted version of the
  * same file, taken over (left empty), or NULL. */
-int sops_file_create(enum doc_format format, const struct sops_keys *keys, struct doc *previous,
+int sops_file_create(enum doc_format format, const struct sops_key_summary *keys, struct doc *previous,
 		     const struct age_identity_list *ids, struct sops_file **out)
 	__attribute__((warn_unused_result));
 
@@ -215,7 +265,7 @@ int sops_file_create(enum doc_format format, const struct sops_keys *keys, struc
  * empty document for a created file. */
 struct doc *sops_file_doc(struct sops_file *f);
 /* The file's keys: from its metadata when opened, as given when created. */
-const struct sops_keys *sops_file_keys(const struct sops_file *f);
+const struct sops_key_summary *sops_file_keys(const struct sops_file *f);
 enum doc_format sops_file_format(const struct sops_file *f);
 
 /* Why a write fell back to the fresh layout: a key path or a reason,
@@ -227,6 +277,7 @@ struct sops_seal_opts {
 	size_t group_count;
 	int shamir_threshold;
 	bool fresh_key;                      /* a new data key, every value anew (rotate) */
+	bool drop_unsupported_keys;          /* see sops_encrypt_opts */
 	bool convert;                        /* write output_format instead of the file's */
 	enum doc_format output_format;
 	int indent;                          /* 0: the store's default (see store_emit_opts) */
@@ -268,6 +319,9 @@ struct sops_file_encrypt_opts {
 	size_t age_recipient_count;
 	const char *const *vault_uris;      /* likewise (--hc-vault-transit) */
 	size_t vault_uri_count;
+	const char *const *pgp_fingerprints; /* likewise (--pgp) */
+	size_t pgp_count;
+	bool drop_unsupported_keys;         /* see sops_encrypt_opts */
 	int shamir_threshold;               /* non-zero: beats the rule's */
 	struct sops_selection selection;    /* from flags: overrides the rule's */
 	const uint8_t *previous;            /* previous encrypted version (reuse), or NULL */

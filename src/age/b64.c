@@ -12,15 +12,26 @@
  * here first. */
 bool age_b64_chars_ok(const char *s, size_t len, const char *extra)
 {
+	unsigned bad = 0;
 	size_t i;
-	char c;
 
+	/* Arithmetic, not branches: no branch per character (long stanza
+	 * arguments and armor lines), and nothing depends on the values. */
 	for (i = 0; i < len; i++) {
-		c = s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-		    c == '/')
-			continue;
-		if (c == '\0' || !extra || !strchr(extra, c))
+		unsigned c = (unsigned char)s[i];
+		unsigned ok = (c - 'A' < 26) | (c - 'a' < 26) | (c - '0' < 10) | (c == '+') | (c == '/');
+
+		bad |= ok ^ 1;
+	}
+	if (!bad)
+		return true;
+	if (!extra)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		      c == '/' || (c != '\0' && strchr(extra, c))))
 			return false;
 	}
 	return true;

@@ -6,11 +6,13 @@
 #include "session.h"
 
 static const char usage_text[] =
-	"usage: gitseal encrypt [--age R,...] [--hc-vault-transit URI,...]\n"
+	"usage: gitseal encrypt [--age R,...] [--pgp FPR,...] [--hc-vault-transit URI,...]\n"
 	"                       [--shamir-secret-sharing-threshold N] [-i | --output F] [--input-type T] [--output-type T]\n"
-	"                       [--filename-override NAME] [--config PATH] [selection flags] [FILE]\n"
-	"Encrypts the values of FILE (stdin if omitted) for age recipients from --age,\n"
-	"SOPS_AGE_RECIPIENTS or the matching .sops.yaml creation rule.\n";
+	"                       [--filename-override NAME] [--config PATH] [--drop-unsupported-keys]\n"
+	"                       [selection flags] [FILE]\n"
+	"Encrypts the values of FILE (stdin if omitted) for the keys from --age, --pgp,\n"
+	"--hc-vault-transit (or SOPS_AGE_RECIPIENTS, SOPS_PGP_FP, SOPS_VAULT_URIS), else\n"
+	"the matching .sops.yaml creation rule.\n";
 
 int cmd_encrypt(int argc, char **argv)
 {
@@ -35,6 +37,9 @@ int cmd_encrypt(int argc, char **argv)
 		ret = sops_cli_read_input(&c, &in);
 	if (!ret)
 		ret = sops_cli_load_config(&c, &config);
+	if (!ret && (ret = sops_cli_check_foreign_keys(&c, true)) == GS_ERR_UNSUPPORTED_KEY &&
+	    sops_cli_confirm_drop(&c, sops_cli_rule_path(&c)))
+		ret = 0;
 	if (!ret)
 		ret = cmd_encrypt_text(&c, config, &in, &out, &k8s_default);
 	if (!ret && k8s_default)

@@ -3,12 +3,14 @@
  * invoked as `ksops CONFIG`, is KSOPS's legacy exec-plugin mode. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "gitseal/io.h"
 #include "gitseal/k8s.h"
+#include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
@@ -18,10 +20,20 @@ static const char usage_text[] =
 	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1, kind: ksops)\n"
 	"or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and secretFrom.\n";
 
+/* gitseal render sets the root of the plugins it runs (its staged copy):
+ * an Application cannot, Argo CD prefixes its variables ARGOCD_ENV_. */
+static const char *root_dir(void)
+{
+	const char *r = getenv("GITSEAL_K8S_ROOT");
+
+	return r && *r ? r : NULL;
+}
+
 static int run(const char *legacy_config)
 {
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
+	struct pgp_home pgp;
 	struct gs_buf in, out;
 	char cwd[PATH_MAX];
 	int ret, code = EXIT_OK;
@@ -31,16 +43,20 @@ static int run(const char *legacy_config)
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
 	cmd_k8s_import_argocd_env();
+	pgp.path[0] = '\0';
 	ret = getcwd(cwd, sizeof(cwd)) ? 0 : GS_FAIL(GS_ERR_IO, "cannot get the working directory");
+	if (!ret)
+		ret = cmd_k8s_pgp_home(&pgp);
 	if (!ret)
 		ret = sops_identities_load(&ids);
 	if (!ret && legacy_config) {
-		ret = k8s_krm_legacy(legacy_config, cwd, &ids, &out, &fails);
+		ret = k8s_krm_legacy(legacy_config, cwd, root_dir(), &ids, &out, &fails);
 	} else if (!ret) {
 		ret = gs_read_file("-", &in, 256 * 1024 * 1024);
 		if (!ret)
-			ret = k8s_krm_run(in.data, in.len, cwd, &ids, &out, &fails);
+			ret = k8s_krm_run(in.data, in.len, cwd, root_dir(), &ids, &out, &fails);
 	}
+	cmd_k8s_pgp_home_remove(&pgp);
 	/* a KRM function reports errors in the ResourceList it writes */
 	if (!legacy_config || !ret) {
 		if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len)

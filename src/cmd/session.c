@@ -55,7 +55,8 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	char why[SOPS_WHY_SIZE];
 	struct sops_seal_opts o = {
 		.groups = groups, .group_count = group_count, .shamir_threshold = shamir_threshold,
-		.fresh_key = fresh_key, .fell_back = why,
+		.fresh_key = fresh_key, .drop_unsupported_keys = s->drop_unsupported_keys,
+		.fell_back = why,
 	};
 	int ret = sops_file_seal(s->file, doc, &o, out);
 
@@ -105,22 +106,26 @@ static bool is_k8s_secret(const struct doc *d)
 }
 
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
-		      const struct doc *plain, struct sops_keys *out, bool *k8s_default)
+		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {
 	struct sops_key_flags flags = { .shamir_threshold = c->shamir_threshold,
 					.selection = c->selection };
-	char **age = NULL, **vault = NULL;
-	size_t age_count = 0, vault_count = 0;
+	char **age = NULL, **vault = NULL, **pgp = NULL;
+	size_t age_count = 0, vault_count = 0, pgp_count = 0;
 	int ret;
 
 	*k8s_default = false;
 	ret = sops_cli_age_recipients(c, &age, &age_count);
 	if (!ret)
 		ret = sops_cli_vault_uris(c, &vault, &vault_count);
+	if (!ret)
+		ret = sops_cli_pgp_fingerprints(c, &pgp, &pgp_count);
 	flags.age = (const char *const *)age;
 	flags.age_count = age_count;
 	flags.vault = (const char *const *)vault;
 	flags.vault_count = vault_count;
+	flags.pgp = (const char *const *)pgp;
+	flags.pgp_count = pgp_count;
 	if (!ret)
 		ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out);
 	if (!ret && out->selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
@@ -131,6 +136,7 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	}
 	sops_cli_free_strings(age, age_count);
 	sops_cli_free_strings(vault, vault_count);
+	sops_cli_free_strings(pgp, pgp_count);
 	return ret;
 }
 
@@ -154,7 +160,7 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 		.convert = c->output_type != NULL, .output_format = out_format,
 		.indent = cmd_indent(c, config, out_format), .drop_source = true, .fell_back = why,
 	};
-	struct sops_keys keys = { 0 };
+	struct sops_key_summary keys = { 0 };
 	struct sops_file *f = NULL;
 	struct doc d;
 	int ret;
@@ -169,11 +175,17 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 		goto out;
 	if ((ret = sops_file_create(format, &keys, NULL, NULL, &f)) < 0)
 		goto out;
-	if ((ret = sops_file_seal(f, &d, &so, out)) == 0)
+	ret = sops_file_seal(f, &d, &so, out);
+	/* the tree is left as it was: sealed again without those keys */
+	if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(c, sops_cli_rule_path(c))) {
+		so.drop_unsupported_keys = true;
+		ret = sops_file_seal(f, &d, &so, out);
+	}
+	if (ret == 0)
 		warn_fell_back(sops_cli_rule_path(c), why);
 out:
 	sops_file_free(f);
-	sops_keys_release(&keys);
+	sops_key_summary_release(&keys);
 	doc_release(&d);
 	return ret;
 }

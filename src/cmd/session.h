@@ -18,7 +18,8 @@ struct sops_session {
 	struct age_identity_list ids;
 	struct sops_file *file;
 	struct doc *plain;             /* the decrypted tree (sops_file_doc) */
-	const struct sops_keys *keys;  /* the file's groups, threshold and selection */
+	const struct sops_key_summary *keys; /* the file's groups, threshold and selection */
+	bool drop_unsupported_keys;    /* given to sops_session_seal (--drop-unsupported-keys) */
 };
 
 void sops_session_init(struct sops_session *s);
@@ -50,7 +51,7 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
  * environment and the creation rule; a Kubernetes Secret with no
  * selection gets encrypted_regex ^(data|stringData)$ (*k8s_default set). */
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
-		      const struct doc *plain, struct sops_keys *out, bool *k8s_default)
+		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 	__attribute__((warn_unused_result));
 /* Encrypts the plaintext text (taken over) of a new file for those keys,
  * in --output-type when given; verified. */

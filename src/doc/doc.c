@@ -135,8 +135,19 @@ int doc_scalar_set(struct doc *d, struct doc_node *n, enum doc_type type, const 
 	n->type = type;
 	n->text = copy;
 	n->len = len;
+	n->tag = NULL;
 	n->dirty = true;
 	return 0;
+}
+
+int doc_node_set_tag(struct doc *d, struct doc_node *n, const char *tag)
+{
+	if (!tag) {
+		n->tag = NULL;
+		return 0;
+	}
+	n->tag = gs_arena_strndup(&d->arena, tag, strlen(tag));
+	return n->tag ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
 struct doc_entry *doc_map_find(const struct doc_node *map, const char *key)
@@ -185,8 +196,11 @@ struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n)
 	default:
 		return NULL;
 	}
-	if (c)
+	if (c) {
 		c->style = n->style;
+		if (doc_node_set_tag(dst, c, n->tag))
+			return NULL;
+	}
 	return c;
 }
 
@@ -248,7 +262,7 @@ static bool node_equal(const struct doc_node *a, const struct doc_node *b, struc
 
 	if (!a || !b)
 		return a == b;
-	if (a->kind != b->kind)
+	if (a->kind != b->kind || !a->tag != !b->tag || (a->tag && strcmp(a->tag, b->tag) != 0))
 		return false;
 	if (a->kind == DOC_SCALAR || a->kind == DOC_COMMENT)
 		return (a->kind == DOC_COMMENT || a->type == b->type) && a->len == b->len &&

@@ -3,11 +3,11 @@
  * the verified emission are in seal.c. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
-#include "gitseal/vault.h"
 #include "sops_int.h"
 
 /* ---- key groups as strings ---- */
@@ -39,6 +39,16 @@ int sops_key_group_add_vault(struct sops_key_group *g, const char *uri)
 	return push_unique(&g->vault_uris, &g->vault_count, uri);
 }
 
+int sops_key_group_add_pgp(struct sops_key_group *g, const char *fingerprint)
+{
+	return push_unique(&g->pgp, &g->pgp_count, fingerprint);
+}
+
+int sops_key_group_add_foreign(struct sops_key_group *g, const char *key)
+{
+	return push_unique(&g->foreign, &g->foreign_count, key);
+}
+
 bool sops_key_group_has(const struct sops_key_group *g, const char *key)
 {
 	for (size_t i = 0; i < g->age_count; i++)
@@ -47,18 +57,30 @@ bool sops_key_group_has(const struct sops_key_group *g, const char *key)
 	for (size_t i = 0; i < g->vault_count; i++)
 		if (!strcmp(g->vault_uris[i], key))
 			return true;
+	/* fingerprints: hexadecimal, either case */
+	for (size_t i = 0; i < g->pgp_count; i++)
+		if (!strcasecmp(g->pgp[i], key))
+			return true;
+	for (size_t i = 0; i < g->foreign_count; i++)
+		if (!strcmp(g->foreign[i], key))
+			return true;
 	return false;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
 }
 
 void sops_key_groups_free(struct sops_key_group *g, size_t n)
 {
 	for (size_t k = 0; g && k < n; k++) {
-		for (size_t i = 0; i < g[k].age_count; i++)
-			free(g[k].age[i]);
-		for (size_t i = 0; i < g[k].vault_count; i++)
-			free(g[k].vault_uris[i]);
-		free(g[k].age);
-		free(g[k].vault_uris);
+		free_list(g[k].age, g[k].age_count);
+		free_list(g[k].vault_uris, g[k].vault_count);
+		free_list(g[k].pgp, g[k].pgp_count);
+		free_list(g[k].foreign, g[k].foreign_count);
 	}
 	free(g);
 }
@@ -76,6 +98,10 @@ int sops_key_groups_copy(const struct sops_key_group *src, size_t n, struct sops
 			ret = sops_key_group_add_age(&g[k], src[k].age[i]);
 		for (size_t i = 0; !ret && i < src[k].vault_count; i++)
 			ret = sops_key_group_add_vault(&g[k], src[k].vault_uris[i]);
+		for (size_t i = 0; !ret && i < src[k].pgp_count; i++)
+			ret = sops_key_group_add_pgp(&g[k], src[k].pgp[i]);
+		for (size_t i = 0; !ret && i < src[k].foreign_count; i++)
+			ret = sops_key_group_add_foreign(&g[k], src[k].foreign[i]);
 	}
 	if (ret) {
 		sops_key_groups_free(g, n);
@@ -91,8 +117,16 @@ bool sops_key_groups_equal(const struct sops_key_group *a, size_t na, const stru
 	if (na != nb)
 		return false;
 	for (size_t k = 0; k < na; k++) {
-		if (a[k].age_count != b[k].age_count || a[k].vault_count != b[k].vault_count)
+		if (a[k].age_count != b[k].age_count || a[k].vault_count != b[k].vault_count ||
+		    a[k].pgp_count != b[k].pgp_count)
 			return false;
+		for (size_t i = 0; i < a[k].pgp_count; i++)
+			if (!sops_key_group_has(&b[k], a[k].pgp[i]))
+				return false;
+		/* b may hold more keys gitseal cannot wrap for: it never removes one */
+		for (size_t i = 0; i < a[k].foreign_count; i++)
+			if (!sops_key_group_has(&b[k], a[k].foreign[i]))
+				return false;
 		for (size_t i = 0; i < a[k].age_count; i++)
 			if (!sops_key_group_has(&b[k], a[k].age[i]))
 				return false;
@@ -103,14 +137,7 @@ bool sops_key_groups_equal(const struct sops_key_group *a, size_t na, const stru
 	return true;
 }
 
-void sops_keys_release(struct sops_keys *k)
-{
-	sops_key_groups_free(k->groups, k->group_count);
-	free(k->selection.value);
-	memset(k, 0, sizeof(*k));
-}
-
-int sops_keys_copy(const struct sops_keys *src, struct sops_keys *dst)
+int sops_key_summary_copy(const struct sops_key_summary *src, struct sops_key_summary *dst)
 {
 	int ret;
 
@@ -119,10 +146,11 @@ int sops_keys_copy(const struct sops_keys *src, struct sops_keys *dst)
 		return ret;
 	dst->group_count = src->group_count;
 	dst->shamir_threshold = src->shamir_threshold;
+	dst->other_keys = src->other_keys;
 	dst->selection = src->selection;
 	dst->selection.value = NULL;
 	if (src->selection.value && !(dst->selection.value = strdup(src->selection.value))) {
-		sops_keys_release(dst);
+		sops_key_summary_release(dst);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
@@ -140,11 +168,11 @@ static int selection_copy(struct sops_selection *dst, enum sops_selection_kind k
 }
 
 int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
-		      const struct sops_key_flags *flags, struct sops_keys *out)
+		      const struct sops_key_flags *flags, struct sops_key_summary *out)
 {
 	static const struct sops_key_flags none;
 	const struct sops_rule *rule = NULL;
-	struct sops_keys k = { 0 };
+	struct sops_key_summary k = { 0 };
 	size_t keys = 0;
 	int ret = 0;
 
@@ -158,7 +186,7 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 		goto out;
 	/* Key flags replace the rule's keys entirely and make one group
 	 * (spec 10.3); otherwise the rule's groups are used. */
-	if (flags->age_count || flags->vault_count) {
+	if (flags->age_count || flags->vault_count || flags->pgp_count) {
 		if (!(k.groups = calloc(2, sizeof(*k.groups)))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
@@ -168,6 +196,8 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 			ret = sops_key_group_add_age(&k.groups[0], flags->age[i]);
 		for (size_t i = 0; !ret && i < flags->vault_count; i++)
 			ret = sops_key_group_add_vault(&k.groups[0], flags->vault[i]);
+		for (size_t i = 0; !ret && i < flags->pgp_count; i++)
+			ret = sops_key_group_add_pgp(&k.groups[0], flags->pgp[i]);
 	} else if (rule && rule->group_count) {
 		ret = sops_key_groups_copy(rule->groups, rule->group_count, &k.groups);
 		k.group_count = rule->group_count;
@@ -175,7 +205,8 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 	if (ret)
 		goto out;
 	for (size_t g = 0; g < k.group_count; g++)
-		keys += k.groups[g].age_count + k.groups[g].vault_count;
+		keys += k.groups[g].age_count + k.groups[g].vault_count + k.groups[g].pgp_count +
+			k.groups[g].foreign_count;
 	if (!keys) {
 		ret = GS_FAIL(GS_ERR_USAGE, "config file not found, or has no creation rules, and no "
 					    "keys provided");
@@ -194,7 +225,7 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 						     : rule ? rule->shamir_threshold : 0;
 out:
 	if (ret)
-		sops_keys_release(&k);
+		sops_key_summary_release(&k);
 	else
 		*out = k;
 	return ret;
@@ -221,50 +252,11 @@ void sops_file_free(struct sops_file *f)
 	if (!f)
 		return;
 	sops_previous_release(&f->prev);
-	sops_keys_release(&f->keys);
+	sops_metadata_release(&f->previous_meta);
+	sops_key_summary_release(&f->keys);
 	doc_release(&f->doc);
 	doc_release(&f->previous);
 	free(f);
-}
-
-/* The keys of the file as strings, from its metadata: age recipients and
- * Vault URIs per group (what updatekeys, rotate and groups compare and
- * change). Entries of other key types stay in the metadata and are kept
- * by the engine when the data key stays. */
-static int keys_from_metadata(const struct sops_metadata *m, struct sops_keys *k)
-{
-	int ret = 0;
-
-	k->group_count = m->group_count;
-	if (!(k->groups = calloc(m->group_count + 1, sizeof(*k->groups))))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t g = 0; !ret && g < m->group_count; g++) {
-		const struct sops_meta_group *mg = &m->groups[g];
-
-		for (size_t i = 0; !ret && i < mg->age_count; i++)
-			if (mg->age[i].recipient)
-				ret = sops_key_group_add_age(&k->groups[g], mg->age[i].recipient);
-		for (size_t i = 0; !ret && i < mg->vault_count; i++) {
-			const struct sops_vault_entry *v = &mg->vault[i];
-			struct vault_key vk;
-			char *uri;
-
-			if (!v->address || !v->engine_path || !v->key_name)
-				continue;
-			if ((ret = vault_key_init(&vk, v->address, v->engine_path, v->key_name)) < 0)
-				break;
-			uri = vault_key_uri(&vk);
-			vault_key_release(&vk);
-			ret = uri ? sops_key_group_add_vault(&k->groups[g], uri)
-				  : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			free(uri);
-		}
-	}
-	k->shamir_threshold = m->shamir_threshold;
-	if (!ret)
-		ret = selection_copy(&k->selection, m->selection.kind, m->selection.value,
-				     m->selection.mac_only_encrypted);
-	return ret;
 }
 
 int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, struct sops_file **out)
@@ -293,12 +285,12 @@ int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, st
 		goto out;
 	ret = sops_data_key_unwrap(&m, o->ids, key);
 	sops_metadata_release(&m);
-	if (ret < 0)
+	/* the keys as strings, read before the metadata entry is marked removed */
+	if (ret < 0 || (ret = sops_doc_keys(&f->doc, &f->keys)) < 0)
 		goto out;
 	if ((ret = sops_open_with_key(&f->doc, key, &dopts, o->reseal, &f->prev)) < 0)
 		goto out;
 	f->have_prev = true;
-	ret = keys_from_metadata(&f->prev.meta, &f->keys);
 out:
 	gs_secure_free(key);
 	if (ret) {
@@ -338,7 +330,7 @@ int sops_file_open(const uint8_t *data, size_t len, const struct sops_open_opts 
 	return ret;
 }
 
-int sops_file_create(enum doc_format format, const struct sops_keys *keys, struct doc *previous,
+int sops_file_create(enum doc_format format, const struct sops_key_summary *keys, struct doc *previous,
 		     const struct age_identity_list *ids, struct sops_file **out)
 {
 	struct sops_file *f;
@@ -347,14 +339,19 @@ int sops_file_create(enum doc_format format, const struct sops_keys *keys, struc
 	*out = NULL;
 	if (!(f = file_new(format)))
 		return GS_ERR_NOMEM;
-	if ((ret = sops_keys_copy(keys, &f->keys)) < 0) {
+	if ((ret = sops_key_summary_copy(keys, &f->keys)) < 0) {
 		sops_file_free(f);
 		return ret;
 	}
 	if (previous) {
 		f->previous = *previous;
 		doc_init(previous, format);
-		if (ids && sops_doc_is_encrypted(&f->previous))
+		/* its metadata tells which key entries must not be lost, whether
+		 * or not it opens */
+		if (sops_doc_is_encrypted(&f->previous) &&
+		    sops_metadata_read(&f->previous, &f->previous_meta) < 0)
+			gs_error_clear();
+		if (ids && f->previous_meta.group_count)
 			f->have_prev = sops_previous_for_reuse(&f->previous, ids, &f->prev);
 	}
 	*out = f;
@@ -366,7 +363,7 @@ struct doc *sops_file_doc(struct sops_file *f)
 	return &f->doc;
 }
 
-const struct sops_keys *sops_file_keys(const struct sops_file *f)
+const struct sops_key_summary *sops_file_keys(const struct sops_file *f)
 {
 	return &f->keys;
 }
@@ -384,11 +381,12 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 	struct sops_key_flags flags = {
 		.age = o->age_recipients, .age_count = o->age_recipient_count,
 		.vault = o->vault_uris, .vault_count = o->vault_uri_count,
+		.pgp = o->pgp_fingerprints, .pgp_count = o->pgp_count,
 		.shamir_threshold = o->shamir_threshold, .selection = o->selection,
 	};
 	struct sops_seal_opts so = { .convert = o->convert, .output_format = o->output_format,
-				     .indent = o->indent };
-	struct sops_keys keys = { 0 };
+				     .indent = o->indent, .drop_unsupported_keys = o->drop_unsupported_keys };
+	struct sops_key_summary keys = { 0 };
 	struct sops_file *f = NULL;
 	struct doc d, prev;
 	int ret;
@@ -409,7 +407,7 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 	ret = sops_file_seal(f, &d, &so, out);
 out:
 	sops_file_free(f);
-	sops_keys_release(&keys);
+	sops_key_summary_release(&keys);
 	doc_release(&prev);
 	doc_release(&d);
 	return ret;

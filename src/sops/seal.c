@@ -320,8 +320,10 @@ int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_sea
 	if (f->opened && eo.group_count < 2)
 		eo.shamir_threshold = 0;
 	eo.selection = f->keys.selection;
-	ret = sops_encrypt_doc_reusing(plain, &eo, f->have_prev && !o->fresh_key ? &f->prev : NULL,
-				       key, &undo);
+	eo.new_data_key = o->fresh_key;
+	eo.drop_unsupported_keys = o->drop_unsupported_keys;
+	ret = sops_encrypt_doc_reusing(plain, &eo, f->opened ? &f->prev.meta : &f->previous_meta,
+				       f->have_prev ? &f->prev : NULL, key, &undo);
 	if (ret == 0)
 		ret = emit_proven(plain, o->indent, o->drop_source, &p, "the encrypted output",
 				  o->fell_back, out);

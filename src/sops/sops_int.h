@@ -174,20 +174,33 @@ struct sops_vault_entry {
 	size_t enc_len;
 };
 
+/* pgp entry (pgp/keysource.go ToMap; stores.go pgpkey). */
+struct sops_pgp_entry {
+	const char *fp;
+	const char *created_at;
+	const char *enc;
+	size_t enc_len;
+};
+
+/* A list of keys gitseal cannot wrap for (kms, gcp_kms, azure_kv, hckms,
+ * or a type it does not know), kept verbatim while the data key stays. */
 struct sops_raw_key {
-	const char *type;            /* "pgp", "kms", ... */
+	const char *type;            /* the metadata key, e.g. "kms" */
 	const struct doc_node *node; /* the list, as read */
 };
 
 struct sops_meta_group {
 	struct sops_age_entry *age;
 	size_t age_count;
+	struct sops_pgp_entry *pgp;
+	size_t pgp_count;
 	struct sops_vault_entry *vault;
 	size_t vault_count;
 	struct sops_raw_key *raw;    /* key types gitseal cannot use */
 	size_t raw_count;
 	size_t other_key_count;      /* entries in those raw lists */
 };
+
 
 /* Strings point into the document the metadata was read from. */
 struct sops_metadata {
@@ -338,19 +351,22 @@ struct sops_file {
 	struct doc previous;       /* created: the previous version given for reuse */
 	struct sops_previous prev; /* the data key, metadata and ciphertexts to reuse */
 	bool have_prev;            /* prev holds a key */
-	struct sops_keys keys;
+	struct sops_metadata previous_meta; /* created: previous's metadata, whether it opens or not */
+	struct sops_key_summary keys;
 };
 
 /* ---- engine.c ---- */
 
-/* Encrypts d for the key groups of opts. With prev (an opened version of
- * the same file) its data key, the wrapped entries of keys that stay and
- * the unchanged ciphertexts are kept; without it a new data key is made.
- * The data key used is copied to key_out (SOPS_DATA_KEY_SIZE secure bytes)
- * when it is not NULL; undo as above. */
+/* Encrypts d for the key groups of opts. prev_meta (may be NULL): the
+ * metadata of the previous version, which tells which key entries must
+ * not be lost. With prev (that version opened) its data key, the wrapped
+ * entries of keys that stay and the unchanged ciphertexts are kept, unless
+ * opts->new_data_key; otherwise a new data key is made. The data key used
+ * is copied to key_out (SOPS_DATA_KEY_SIZE secure bytes) when it is not
+ * NULL; undo as above. */
 int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts,
-			     const struct sops_previous *prev, uint8_t *key_out, struct sops_undo *undo)
-	__attribute__((warn_unused_result));
+			     const struct sops_metadata *prev_meta, const struct sops_previous *prev,
+			     uint8_t *key_out, struct sops_undo *undo) __attribute__((warn_unused_result));
 /* Opens previous for reuse with ids; false when it cannot be used (reuse
  * is an optimisation: a version that does not open or verify is simply
  * not reused). */

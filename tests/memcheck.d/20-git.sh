@@ -3,6 +3,9 @@
 # runs inside git, so its exit status reaches git as a filter failure.
 rcpt=$(cat "$KEYS/demo-age-recipient.txt")
 export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" GIT_CONFIG_NOSYSTEM=1
+# the hook and drivers run `gitseal` from PATH
+saved_path=$PATH
+PATH="$(dirname "$BIN"):$PATH"
 repo="$work/repo"
 git init -q "$repo"
 (
@@ -37,3 +40,4 @@ for log in "$work"/vg-git.*; do
 	fi
 done
 unset SOPS_AGE_KEY_FILE
+PATH=$saved_path

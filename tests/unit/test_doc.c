@@ -70,6 +70,37 @@ static void test_comments_count_and_removed_entries_do_not(void **state)
 	doc_release(&b);
 }
 
+/* A tag is data (a reader sees !!binary bytes, not a string); setting a
+ * value drops its tag, cloning keeps it. */
+static void test_tags_count(void **state)
+{
+	struct doc a, b;
+	struct doc_node *va, *vb;
+	char where[64];
+
+	(void)state;
+	load_ok(DOC_FORMAT_JSON, "{\"a\": \"aGk=\"}", &a);
+	load_ok(DOC_FORMAT_JSON, "{\"a\": \"aGk=\"}", &b);
+	va = a.branches[0]->entries[0].value;
+	vb = b.branches[0]->entries[0].value;
+	assert_int_equal(doc_node_set_tag(&b, vb, "tag:yaml.org,2002:binary"), 0);
+	assert_false(doc_equal(&a, &b, where, sizeof(where)));
+	assert_string_equal(where, "doc 0: [\"a\"]");
+	assert_int_equal(doc_node_set_tag(&a, va, "tag:yaml.org,2002:binary"), 0);
+	assert_true(doc_equal(&a, &b, NULL, 0));
+	assert_int_equal(doc_node_set_tag(&a, va, "!local"), 0);
+	assert_false(doc_equal(&a, &b, NULL, 0));
+	/* a clone keeps the tag */
+	vb = doc_clone(&b, va);
+	assert_non_null(vb);
+	assert_string_equal(vb->tag, "!local");
+	/* a value set is what the caller gave: the tag goes */
+	assert_int_equal(doc_scalar_set(&a, va, DOC_STR, "plain", 5), 0);
+	assert_null(va->tag);
+	doc_release(&a);
+	doc_release(&b);
+}
+
 /* A long path is cut, never overflows. */
 static void test_long_path_is_bounded(void **state)
 {
@@ -87,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_layout_does_not_count),
 		cmocka_unit_test(test_differences_name_their_path),
 		cmocka_unit_test(test_comments_count_and_removed_entries_do_not),
+		cmocka_unit_test(test_tags_count),
 		cmocka_unit_test(test_long_path_is_bounded),
 	};
 
