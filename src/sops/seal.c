@@ -159,25 +159,37 @@ static void test_corrupt(struct gs_buf *out, int made, bool sealed)
 #endif
 }
 
-/* How one kind of output is proven. */
+/* How one kind of output is made and proven. */
 struct proof {
+	/* sealing: puts the tree in its encrypted form to be emitted (NULL:
+	 * the tree is emitted as it is) */
+	int (*encrypt)(struct proof *p);
 	/* 0 when out holds what was meant; else why not in why */
-	int (*check)(struct proof *p, const struct gs_buf *out, char *why, size_t why_size);
-	struct sops_undo *undo; /* sealing: the document is shown encrypted to emit it */
-	const uint8_t *key;
+	int (*check)(struct proof *p, struct gs_buf *out, char *why, size_t why_size);
 	struct doc *want;
 	enum doc_format format;
+	/* sealing */
+	struct sops_file *file;
+	const struct sops_seal_opts *opts;
+	struct sops_undo undo;
+	uint8_t *key;
+	bool encrypted;          /* undo holds ciphertexts for the next emission */
 };
 
-static void show_encrypted(struct proof *p, bool encrypted)
+/* Once emitted, the ciphertexts are freed before the output is checked
+ * (a large value is not held a third time); the metadata written stays
+ * recorded for the check. The fresh layout is encrypted anew. */
+static void after_emit(struct proof *p)
 {
-	if (p->undo)
-		sops_undo_show(p->undo, encrypted);
+	if (p->encrypt) {
+		sops_undo_drop_ciphertexts(&p->undo);
+		p->encrypted = false;
+	}
 }
 
 /* bench/sops_bench.sh builds a second binary with GITSEAL_BENCH_UNVERIFIED
  * to show what the proof costs; no other build has it. */
-static int prove(struct proof *p, const struct gs_buf *out, char *why, size_t why_size)
+static int prove(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
 {
 #ifdef GITSEAL_BENCH_UNVERIFIED
 	(void)p, (void)out, (void)why, (void)why_size;
@@ -202,9 +214,10 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 		why_fresh[0] = '\0';
 	for (int fresh = !own; fresh < 2; fresh++) {
 		gs_buf_reset(out);
-		show_encrypted(p, true);
+		if (p->encrypt && (ret = p->encrypt(p)) < 0)
+			goto out;
 		ret = emit_layout(d, p->format, indent, fresh, out);
-		show_encrypted(p, false);
+		after_emit(p);
 		if (drop_source && !fresh) {
 			gs_buf_release(&d->source);
 			gs_buf_init(&d->source, true);
@@ -216,7 +229,7 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 			gs_error_clear();
 			continue;
 		}
-		test_corrupt(out, made++, p->undo != NULL);
+		test_corrupt(out, made++, p->encrypt != NULL);
 		if ((ret = prove(p, out, why, sizeof(why))) == 0) {
 			if (fresh && own && why_fresh)
 				snprintf(why_fresh, SOPS_WHY_SIZE, "%s", first);
@@ -233,19 +246,41 @@ out:
 	return ret;
 }
 
+/* The output is loaded in place: the document borrows its buffer (a large
+ * output is not held twice) and gives it back before it is released. The
+ * stores only read their source. */
+static int load_borrowed(struct doc *r, enum doc_format format, struct gs_buf *out)
+{
+	if (!out->data && gs_buf_reserve(out, 0))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	r->source = *out;
+	gs_buf_init(out, out->secure);
+	return store_load(format, r->source.data, r->source.len, r);
+}
+
+static void give_back(struct doc *r, struct gs_buf *out)
+{
+	if (r->source.data) {
+		gs_buf_release(out);
+		*out = r->source;
+		gs_buf_init(&r->source, true);
+	}
+}
+
 /* ---- plaintext ---- */
 
-static int check_plain(struct proof *p, const struct gs_buf *out, char *why, size_t why_size)
+static int check_plain(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
 {
 	char where[SOPS_WHY_SIZE];
 	struct doc r;
 	int ret;
 
 	doc_init(&r, p->format);
-	if ((ret = store_load(p->format, out->data, out->len, &r)) < 0)
+	if ((ret = load_borrowed(&r, p->format, out)) < 0)
 		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
 	else if (!same_data(&r, p->want, p->format, where, sizeof(where)))
 		ret = GS_ERR_VERIFY, snprintf(why, why_size, "%s differs", where);
+	give_back(&r, out);
 	doc_release(&r);
 	gs_error_clear();
 	return ret ? GS_ERR_VERIFY : 0;
@@ -271,16 +306,16 @@ int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops
 
 /* ---- sealing ---- */
 
-static int check_sealed(struct proof *p, const struct gs_buf *out, char *why, size_t why_size)
+static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
 {
 	char where[SOPS_WHY_SIZE];
 	struct doc r;
 	int ret;
 
 	doc_init(&r, p->format);
-	if ((ret = store_load(p->format, out->data, out->len, &r)) < 0) {
+	if ((ret = load_borrowed(&r, p->format, out)) < 0) {
 		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
-	} else if (!same_metadata(&r, p->undo)) {
+	} else if (!same_metadata(&r, &p->undo)) {
 		ret = GS_ERR_VERIFY;
 		snprintf(why, why_size, "its sops metadata differs");
 	} else if ((ret = sops_decrypt_doc_with_key(&r, p->key, NULL)) < 0) {
@@ -289,30 +324,28 @@ static int check_sealed(struct proof *p, const struct gs_buf *out, char *why, si
 		ret = GS_ERR_VERIFY;
 		snprintf(why, why_size, "%s differs", where);
 	}
+	give_back(&r, out);
 	doc_release(&r);
 	gs_error_clear();
 	return ret ? GS_ERR_VERIFY : 0;
 }
 
-int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_seal_opts *o,
-		   struct gs_buf *out)
+/* Encrypts the tree for the file's keys (again for a second layout: a new
+ * data key for a new file, new IVs for changed values) and shows it
+ * encrypted. */
+static int seal_encrypt(struct proof *p)
 {
-	static const struct sops_seal_opts none;
+	const struct sops_seal_opts *o = p->opts;
+	struct sops_file *f = p->file;
 	struct sops_encrypt_opts eo = { 0 };
-	struct sops_undo undo;
-	struct proof p = { .check = check_sealed, .undo = &undo, .want = plain };
-	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 	int ret;
 
-	sops_undo_init(&undo);
-	if (!o)
-		o = &none;
-	if (!key) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
+	if (p->encrypted) {
+		sops_undo_show(&p->undo, true);
+		return 0;
 	}
-	p.key = key;
-	p.format = o->convert ? o->output_format : f->format;
+	sops_undo_release(&p->undo);
+	sops_undo_init(&p->undo);
 	eo.groups = o->groups ? o->groups : f->keys.groups;
 	eo.group_count = o->groups ? o->group_count : f->keys.group_count;
 	eo.shamir_threshold = o->groups ? o->shamir_threshold : f->keys.shamir_threshold;
@@ -322,13 +355,32 @@ int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_sea
 	eo.selection = f->keys.selection;
 	eo.new_data_key = o->fresh_key;
 	eo.drop_unsupported_keys = o->drop_unsupported_keys;
-	ret = sops_encrypt_doc_reusing(plain, &eo, f->opened ? &f->prev.meta : &f->previous_meta,
-				       f->have_prev ? &f->prev : NULL, key, &undo);
-	if (ret == 0)
-		ret = emit_proven(plain, o->indent, o->drop_source, &p, "the encrypted output",
-				  o->fell_back, out);
+	ret = sops_encrypt_doc_reusing(p->want, &eo, f->opened ? &f->prev.meta : &f->previous_meta,
+				       f->have_prev ? &f->prev : NULL, p->key, &p->undo);
+	p->encrypted = ret == 0;
+	return ret;
+}
+
+int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_seal_opts *o,
+		   struct gs_buf *out)
+{
+	static const struct sops_seal_opts none;
+	struct proof p = { .encrypt = seal_encrypt, .check = check_sealed, .want = plain, .file = f };
+	int ret;
+
+	sops_undo_init(&p.undo);
+	p.opts = o ? o : &none;
+	p.format = p.opts->convert ? p.opts->output_format : f->format;
+	if (!(p.key = gs_secure_alloc(SOPS_DATA_KEY_SIZE))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* encrypted first: a refusal (keys, selection) comes before any output */
+	if ((ret = seal_encrypt(&p)) == 0)
+		ret = emit_proven(plain, p.opts->indent, p.opts->drop_source, &p, "the encrypted output",
+				  p.opts->fell_back, out);
 out:
-	sops_undo_release(&undo);
-	gs_secure_free(key);
+	sops_undo_release(&p.undo);
+	gs_secure_free(p.key);
 	return ret;
 }

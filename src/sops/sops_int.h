@@ -324,7 +324,10 @@ struct sops_undo {
 void sops_undo_init(struct sops_undo *u);
 /* Puts every recorded leaf and metadata entry in one state. */
 void sops_undo_show(struct sops_undo *u, bool encrypted);
-/* Shows the plaintext, then frees the ciphertexts. */
+/* Shows the plaintext and frees the ciphertexts; the metadata entries
+ * stay recorded (shown removed). */
+void sops_undo_drop_ciphertexts(struct sops_undo *u);
+/* The same, and forgets the metadata entries. */
 void sops_undo_release(struct sops_undo *u);
 
 /* Encrypts d under key; groups hold the wrapped key entries to write

@@ -410,7 +410,7 @@ void sops_undo_init(struct sops_undo *u)
 	gs_arena_init(&u->arena);
 }
 
-void sops_undo_release(struct sops_undo *u)
+void sops_undo_drop_ciphertexts(struct sops_undo *u)
 {
 	/* the nodes must not point at ciphertexts about to be freed */
 	sops_undo_show(u, false);
@@ -419,6 +419,15 @@ void sops_undo_release(struct sops_undo *u)
 		free(u->buffers[i]);
 	free(u->buffers);
 	free(u->items);
+	u->buffers = NULL;
+	u->buffer_count = 0;
+	u->items = NULL;
+	u->count = u->cap = 0;
+}
+
+void sops_undo_release(struct sops_undo *u)
+{
+	sops_undo_drop_ciphertexts(u);
 	free(u->meta);
 	memset(u, 0, sizeof(*u));
 }
@@ -519,11 +528,11 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 	it = &u->items[u->count];
 	it->node = n;
 	leaf_state_save(&it->state[0], n);
+	n->len = c->enc.len; /* before a large buffer is taken over */
 	if ((ret = undo_take_text(u, &c->enc, &n->text)) < 0) {
-		n->text = it->state[0].text;
+		leaf_state_load(n, &it->state[0]);
 		return ret;
 	}
-	n->len = c->enc.len;
 	n->type = DOC_STR;
 	n->dirty = true;
 	if (make_scalar)

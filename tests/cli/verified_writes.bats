@@ -254,3 +254,15 @@ stdout_still_a_link() {
 	[ "$output" = "$(cat plain.orig)" ]
 	[ ! -e ./- ]
 }
+
+@test "values larger than 64 KiB round-trip in YAML and JSON (handed over, not copied)" {
+	python3 -c "print('big: ' + 'x' * 200000 + '\nsmall: word')" >large.yaml
+	python3 -c "import json; print(json.dumps({'big': 'a\"b' * 70000, 'n': 1}))" >large.json
+	for f in large.yaml large.json; do
+		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
+		! grep -q xxxx "enc.$f"
+		gitseal decrypt "enc.$f" | cmp - "$f"
+		gitseal set "enc.$f" '["big"]' '"short"'
+		[ "$(gitseal decrypt --extract '["big"]' "enc.$f")" = short ]
+	done
+}
