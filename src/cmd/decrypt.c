@@ -61,18 +61,18 @@ int cmd_decrypt(int argc, char **argv)
 	sops_cli_init(&c, "decrypt");
 	sops_session_init(&s);
 	gs_buf_init(&out, true);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret)
-		ret = sops_session_open(&s, &c, false);
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0 || (ret = sops_session_open(&s, &c, false)) < 0)
+		goto out;
 	format = sops_cli_output_format(&c);
-	if (!ret && c.extract)
+	if (c.extract)
 		ret = emit_extract(&c, s.plain, &out);
-	else if (!ret) /* 0 is the store's default; for JSON that is a tab (-1) */
+	else /* 0 is the store's default; for JSON that is a tab (-1) */
 		ret = cmd_plain_emit(s.name, s.plain, format,
 				     c.indent ? c.indent : format == DOC_FORMAT_JSON ? -1 : 0,
 				     decrypt_emit(&c), &out);
-	if (!ret)
+	if (ret == 0)
 		ret = sops_cli_write(&c, out.data, out.len);
+out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 	sops_session_release(&s);

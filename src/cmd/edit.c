@@ -119,15 +119,12 @@ static int edit_new_file(struct sops_cli *c)
 	gs_buf_init(&plain, true);
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
-	ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml);
-	if (!ret)
-		ret = sops_cli_load_config(c, &config);
-	if (!ret)
-		ret = edit_text(c->file, &plain, &edited);
-	if (!ret)
-		ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default);
-	if (!ret)
-		ret = gs_output_write(c->file, out.data, out.len, 0644);
+	if ((ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml)) < 0 ||
+	    (ret = sops_cli_load_config(c, &config)) < 0 || (ret = edit_text(c->file, &plain, &edited)) < 0 ||
+	    (ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
+		goto out;
+	ret = gs_output_write(c->file, out.data, out.len, 0644);
+out:
 	sops_config_free(config);
 	gs_buf_release(&plain);
 	gs_buf_release(&edited);

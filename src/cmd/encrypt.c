@@ -30,24 +30,26 @@ int cmd_encrypt(int argc, char **argv)
 	sops_cli_init(&c, "encrypt");
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, false);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file && !c.filename_override)
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
+		goto out;
+	if (!c.file && !c.filename_override) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "reading from standard input needs --filename-override");
-	if (!ret)
-		ret = sops_cli_read_input(&c, &in);
-	if (!ret)
-		ret = sops_cli_load_config(&c, &config);
-	if (!ret && (ret = sops_cli_check_foreign_keys(&c, true)) == GS_ERR_UNSUPPORTED_KEY &&
+		goto out;
+	}
+	if ((ret = sops_cli_read_input(&c, &in)) < 0 || (ret = sops_cli_load_config(&c, &config)) < 0)
+		goto out;
+	/* a key type gitseal cannot wrap for, named by a flag or variable */
+	if ((ret = sops_cli_check_foreign_keys(&c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(&c, sops_cli_rule_path(&c)))
 		ret = 0;
-	if (!ret)
-		ret = cmd_encrypt_text(&c, config, &in, &out, &k8s_default);
-	if (!ret && k8s_default)
+	if (ret < 0 || (ret = cmd_encrypt_text(&c, config, &in, &out, &k8s_default)) < 0)
+		goto out;
+	if (k8s_default)
 		fprintf(stderr, "gitseal: '%s' is a Kubernetes Secret: using encrypted_regex "
 				"^(data|stringData)$ so apiVersion, kind and metadata stay readable\n",
 			sops_cli_rule_path(&c));
-	if (!ret)
-		ret = sops_cli_write(&c, out.data, out.len);
+	ret = sops_cli_write(&c, out.data, out.len);
+out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 	sops_config_free(config);

@@ -23,20 +23,18 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 	s->format = o.format = sops_cli_input_format(c);
 	gs_buf_init(&text, false);
 	doc_init(&d, s->format);
-	ret = sops_cli_read_input(c, &text);
-	if (!ret)
-		ret = store_load_buf(s->format, &text, &d);
+	if ((ret = sops_cli_read_input(c, &text)) < 0 || (ret = store_load_buf(s->format, &text, &d)) < 0)
+		goto out;
 	/* said before any key is looked for */
-	if (!ret && !sops_doc_is_encrypted(&d))
+	if (!sops_doc_is_encrypted(&d)) {
 		ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
-	if (!ret)
-		ret = sops_identities_load(&s->ids);
-	if (!ret)
-		ret = sops_file_open_doc(&d, &o, &s->file);
-	if (!ret) {
-		s->plain = sops_file_doc(s->file);
-		s->keys = sops_file_keys(s->file);
+		goto out;
 	}
+	if ((ret = sops_identities_load(&s->ids)) < 0 || (ret = sops_file_open_doc(&d, &o, &s->file)) < 0)
+		goto out;
+	s->plain = sops_file_doc(s->file);
+	s->keys = sops_file_keys(s->file);
+out:
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
@@ -115,25 +113,25 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	int ret;
 
 	*k8s_default = false;
-	ret = sops_cli_age_recipients(c, &age, &age_count);
-	if (!ret)
-		ret = sops_cli_vault_uris(c, &vault, &vault_count);
-	if (!ret)
-		ret = sops_cli_pgp_fingerprints(c, &pgp, &pgp_count);
+	if ((ret = sops_cli_age_recipients(c, &age, &age_count)) < 0 ||
+	    (ret = sops_cli_vault_uris(c, &vault, &vault_count)) < 0 ||
+	    (ret = sops_cli_pgp_fingerprints(c, &pgp, &pgp_count)) < 0)
+		goto out;
 	flags.age = (const char *const *)age;
 	flags.age_count = age_count;
 	flags.vault = (const char *const *)vault;
 	flags.vault_count = vault_count;
 	flags.pgp = (const char *const *)pgp;
 	flags.pgp_count = pgp_count;
-	if (!ret)
-		ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out);
-	if (!ret && out->selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
+	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0)
+		goto out;
+	if (out->selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		*k8s_default = true;
 		if (!(out->selection.value = strdup("^(data|stringData)$")))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+out:
 	sops_cli_free_strings(age, age_count);
 	sops_cli_free_strings(vault, vault_count);
 	sops_cli_free_strings(pgp, pgp_count);
