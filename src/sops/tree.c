@@ -279,13 +279,16 @@ static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 		canon = c->canon.data;
 		canon_len = c->canon.len;
 	}
-	gs_buf_reset(&c->plain);
+	/* wiped once used (a reset wipes the whole buffer: not for nothing) */
+	if (c->plain.len)
+		gs_buf_reset(&c->plain);
 	if (hashed(&c->mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
 	    (ret = sops_mac_update(&c->mac, canon, canon_len)) < 0)
 		return ret;
 	if (c->stash && (ret = stash_add(c->stash, leaf, type, canon, canon_len, enc, enc_len)) < 0)
 		return ret;
-	gs_buf_reset(&c->canon);
+	if (c->canon.len)
+		gs_buf_reset(&c->canon);
 	return 0;
 }
 
