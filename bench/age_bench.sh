@@ -30,17 +30,29 @@ rcpt=$(age-keygen -y "$work/key")
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$work/plain"
 age -r "$rcpt" -o "$work/ref.age" "$work/plain"
 
-# Microseconds of wall-clock time for one run; the output is removed
-# before and after, so each run creates its file as in real use.
-elapsed_us() {
-	local out=$1 t0 t1
+# The CPU time (user + system) of a shell's children, in ms, from what its
+# builtin times wrote to file $1 (run in that shell: a command
+# substitution's subshell has other children).
+cpu_ms_of() {
+	tail -1 "$1" | awk '{ split($0, f, /[ms]+/); printf "%d\n", (f[1] * 60 + f[2] + f[3] * 60 + f[4]) * 1000 + 0.5 }'
+}
+
+# Microseconds of wall-clock time and milliseconds of CPU time for one run;
+# the output is removed before and after, so each run creates its file as
+# in real use.
+measure() {
+	local out=$1 t0 t1 c0 c1
 	shift
 	rm -f "$out"
+	times >"$work/times"
+	c0=$(cpu_ms_of "$work/times")
 	t0=$EPOCHREALTIME
 	"$@" >/dev/null 2>&1 || { echo "age_bench: failed: $*" >&2; exit 1; }
 	t1=$EPOCHREALTIME
+	times >"$work/times"
+	c1=$(cpu_ms_of "$work/times")
 	rm -f "$out"
-	echo $((${t1/./} - ${t0/./}))
+	echo $((${t1/./} - ${t0/./})) $((c1 - c0))
 }
 
 # bytes per second of openssl speed on 64 KiB blocks (its "k" is 1000 B/s)
@@ -62,10 +74,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	{
 		openssl_speed
 		openssl_speed -elapsed
-		elapsed_us "$work/o" "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain"
-		elapsed_us "$work/o" age -r "$rcpt" -o "$work/o" "$work/plain"
-		elapsed_us "$work/o" "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
-		elapsed_us "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+		measure "$work/o" "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain"
+		measure "$work/o" age -r "$rcpt" -o "$work/o" "$work/plain"
+		measure "$work/o" "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+		measure "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
 	} | paste -sd' ' >>"$work/rounds"
 done
 load_after=$(cut -d' ' -f1 /proc/loadavg)
@@ -96,18 +108,21 @@ console.log(`  ChaCha20-Poly1305 limit, openssl speed -evp on 64 KiB (CPU time):
 console.log(`  the same timed by the wall clock, under this run\x27s load (-elapsed): ${mbs(med(loaded))} MB/s (range ${range(loaded, mbs)})`);
 const rss = rssArg.split(" ").map(Number);
 const names = ["gitseal encrypt", "age encrypt", "gitseal decrypt", "age decrypt"];
-console.log("                     time (median, range)     MB/s   peak RSS");
+/* each round: limit, loaded limit, then (wall us, cpu ms) per command */
+const wall = (r, i) => r[2 + 2 * i] / 1e6, cpu = (r, i) => r[3 + 2 * i] / 1e3;
+console.log("                     wall time (median, range)    MB/s   CPU time (user+sys)   peak RSS");
 names.forEach((n, i) => {
-	const t = rounds.map((r) => r[2 + i] / 1e6);
-	console.log(`  ${n.padEnd(17)} ${med(t).toFixed(3)} s (${range(t, (v) => v.toFixed(3))})  ${mbs(bytes / med(t)).padStart(6)}   ${(rss[i] / 1024).toFixed(1)} MiB`);
+	const t = rounds.map((r) => wall(r, i)), c = rounds.map((r) => cpu(r, i));
+	console.log(`  ${n.padEnd(17)} ${med(t).toFixed(3)} s (${range(t, (v) => v.toFixed(3))})  ${mbs(bytes / med(t)).padStart(6)}   ${med(c).toFixed(3)} s (${range(c, (v) => v.toFixed(2))})   ${(rss[i] / 1024).toFixed(1)} MiB`);
 });
-for (const [op, g, a] of [["encrypt", 2, 3], ["decrypt", 4, 5]]) {
-	const frac = rounds.map((r) => bytes / (r[g] / 1e6) / r[0]);
-	const fracLoaded = rounds.map((r) => bytes / (r[g] / 1e6) / r[1]);
-	const vsAge = rounds.map((r) => r[a] / r[g]);
+for (const [op, g, a] of [["encrypt", 0, 1], ["decrypt", 2, 3]]) {
+	const frac = rounds.map((r) => bytes / wall(r, g) / r[0]);
+	const fracLoaded = rounds.map((r) => bytes / wall(r, g) / r[1]);
+	const vsAge = rounds.map((r) => wall(r, a) / wall(r, g));
 	console.log(`  gitseal ${op}: ${pct(med(frac))} of the limit (range ${range(frac, pct)}; ${pct(med(fracLoaded))} of the wall-clock one), ${x(med(vsAge))} age (range ${range(vsAge, x)})`);
 }
-console.log("  (ratios are taken within each round, then the median; targets: >= 65% of the limit, >= 2.5x age, peak RSS < 8 MiB)");
+console.log("  (ratios are taken within each round, then the median; targets: >= 65% of the limit, >= 2.5x age, peak RSS < 8 MiB;");
+console.log("   CPU time is what a run cost the machine, less sensitive to load than the wall time the targets use)");
 ' "$work/rounds" "$SIZE_MIB" "$rss"
 
 echo "small file (100 bytes), hyperfine, 200 runs each"

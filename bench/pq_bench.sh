@@ -13,6 +13,8 @@ SECONDS_PER_OP=${PQ_BENCH_SECONDS:-2}
 LIB="$(dirname "$BIN")/libgitseal.a"
 [ -f "$LIB" ] || { echo "pq_bench: $LIB not found (make all first)" >&2; exit 1; }
 export NODE_PATH="$PWD/node_modules"
+# git runs the filter as `gitseal` from PATH
+export PATH="$(dirname "$BIN"):$PATH"
 
 T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT

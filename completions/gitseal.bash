@@ -19,7 +19,7 @@ _gitseal_flags()
 	set) _gitseal_reply="--value-file --value-stdin --ignore-mac --input-type -h --help" ;;
 	unset) _gitseal_reply="--idempotent --ignore-mac --input-type -h --help" ;;
 	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac -h --help" ;;
-	updatekeys) _gitseal_reply="-y --yes -r --recursive --config --shamir-secret-sharing-threshold --drop-unsupported-keys --input-type --ignore-mac -h --help" ;;
+	updatekeys) _gitseal_reply="-y --yes -r --recursive --rotate --config --shamir-secret-sharing-threshold --drop-unsupported-keys --input-type --ignore-mac -h --help" ;;
 	groups)
 		case $2 in
 		add) _gitseal_reply="--file -a --age -p --pgp --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac" ;;
@@ -34,10 +34,11 @@ _gitseal_flags()
 	git)
 		case $2 in
 		init) _gitseal_reply="--no-hook --hook" ;;
+		lock) _gitseal_reply="-f --force" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
-	krm) _gitseal_reply="--legacy -h --help" ;;
+	krm) _gitseal_reply="--root --legacy -h --help" ;;
 	esac
 }
 
@@ -51,7 +52,7 @@ _gitseal_value()
 	age:-r | age:--recipient) _gitseal_reply=text ;;
 	age:* | keygen:*) case $2 in --output | --recipients-file | --identity) _gitseal_reply=file ;; *) _gitseal_reply=none ;; esac ;;
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
-	render:--root) _gitseal_reply=dir ;;
+	render:--root | krm:--root) _gitseal_reply=dir ;;
 	render:*) _gitseal_reply=none ;;
 	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
 	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
@@ -106,7 +107,7 @@ _gitseal()
 	if [[ $cmd == git || $cmd == groups ]]; then
 		if ((cword == 2)); then
 			local subs="add delete"
-			[[ $cmd == git ]] && subs="init check filter-process textconv merge"
+			[[ $cmd == git ]] && subs="init status lock unlock check filter-process textconv merge"
 			mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
 			return
 		fi
@@ -135,7 +136,7 @@ _gitseal()
 	fi
 	case $cmd:$sub in
 	render:*) _gitseal_files -d ;;
-	krm:* | git:check | git:filter-process | groups:*) ;;
+	krm:* | git:check | git:status | git:lock | git:unlock | git:filter-process | groups:*) ;;
 	*) _gitseal_files ;;
 	esac
 } &&

@@ -94,6 +94,7 @@ for cmd in encrypt edit rotate updatekeys
 end
 
 # encrypt
+complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
 complete -c gitseal -n '__gitseal_is encrypt' -l mac-only-encrypted -d 'MAC over the encrypted values only'
 complete -c gitseal -n '__gitseal_is encrypt' -l enable-local-keyservice -d 'Accepted for sops compatibility'
 complete -c gitseal -n '__gitseal_is encrypt' -l disable-version-check -d 'Accepted for sops compatibility'
@@ -114,10 +115,16 @@ complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
 complete -c gitseal -n '__gitseal_is rotate' -l add-hc-vault-transit -x -d 'Add Vault transit keys'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-hc-vault-transit -x -d 'Remove Vault transit keys'
+complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
+for cmd in encrypt rotate updatekeys 'groups add' 'groups delete'
+    complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+end
 for cmd in rotate updatekeys
     complete -c gitseal -n "__gitseal_is $cmd" -s r -l recursive -d 'Every sops file below the directories'
 end
 complete -c gitseal -n '__gitseal_is updatekeys' -s y -l yes -d 'Do not ask for confirmation'
+complete -c gitseal -n '__gitseal_is updatekeys' -l rotate -d 'Files under the git filter: a new data key too'
 
 # groups add | delete
 complete -c gitseal -n '__gitseal_needs_sub groups' -a add -d 'Add a key group'
@@ -135,6 +142,7 @@ complete -c gitseal -n '__gitseal_is groups add' -s p -l pgp -x -d 'PGP keys of 
 complete -c gitseal -n '__gitseal_is groups add' -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
 complete -c gitseal -n '__gitseal_is groups add' -s y -l yes -d 'Do not ask'
 complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'Vault transit keys of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l pgp -x -d 'PGP keys of the new group'
 
 # exec-env, exec-file
 complete -c gitseal -n '__gitseal_is exec-env' -l pristine -d "Only the file's entries in the environment"
@@ -161,13 +169,17 @@ complete -c gitseal -n '__gitseal_is keygen' -s h -l help -d 'Print the usage'
 
 # git init | check | filter-process | textconv | merge
 complete -c gitseal -n '__gitseal_needs_sub git' -a init -d 'Set up the filter in this repository'
-complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse staged plaintext'
+complete -c gitseal -n '__gitseal_needs_sub git' -a status -d 'What this clone sees of each file under the filter'
+complete -c gitseal -n '__gitseal_needs_sub git' -a lock -d 'The work tree back to ciphertext'
+complete -c gitseal -n '__gitseal_needs_sub git' -a unlock -d 'Decrypt the work tree again'
+complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse what must not be committed'
 complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filter, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
 complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usage'
 complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
 complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
+complete -c gitseal -n '__gitseal_is git lock' -s f -l force -d 'Even with changes not committed'
 complete -c gitseal -n '__gitseal_is git textconv' -F
 complete -c gitseal -n '__gitseal_is git merge' -F
 
@@ -177,5 +189,6 @@ complete -c gitseal -n '__gitseal_is render' -l root -r -a '(__fish_complete_dir
 complete -c gitseal -n '__gitseal_is render' -l bind-namespace -d 'Resources only into their source namespace (=A,B: these)'
 complete -c gitseal -n '__gitseal_is render' -l allow-empty -d 'Succeed when nothing renders'
 complete -c gitseal -n '__gitseal_is render' -l discover -d 'Print the directory when it uses encrypted files'
+complete -c gitseal -n '__gitseal_is krm' -l root -r -a '(__fish_complete_directories)' -d 'Read nothing outside this directory'
 complete -c gitseal -n '__gitseal_is krm' -l legacy -r -F -d 'Legacy exec plugin with this config'
 complete -c gitseal -n '__gitseal_is krm' -s h -l help -d 'Print the usage'

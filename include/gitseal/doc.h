@@ -73,6 +73,9 @@ struct doc_entry {
 	size_t key_len;
 	struct doc_span key_span;
 	struct doc_node *value;
+	/* The loading store's record of the entry (of the value it was loaded
+	 * with, which may since have been replaced); 0 for entries made since. */
+	size_t origin;
 	bool removed;         /* dropped on output (e.g. the sops key on decrypt) */
 };
 

@@ -40,6 +40,15 @@ struct pipeline {
 	char message[1024];          /* result's message (errors live per thread) */
 };
 
+/* With the lock held: wakes a waiting thread, signalling after letting go
+ * of the lock, so that it does not wake only to wait for the lock. */
+static void wake(struct pipeline *p, pthread_cond_t *cond)
+{
+	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(cond);
+	pthread_mutex_lock(&p->lock);
+}
+
 /* With the lock held. */
 static struct age_batch *oldest_filled(struct pipeline *p)
 {
@@ -115,7 +124,7 @@ static void *output_main(void *arg)
 				p->stopped = true;
 			}
 			if (p->main_waits)
-				pthread_cond_signal(&p->to_main);
+				wake(p, &p->to_main);
 		} else if ((b = oldest_filled(p))) {
 			transform(p, b, OUTPUT);
 		} else {
@@ -148,7 +157,7 @@ static void main_loop(struct pipeline *p)
 			continue;
 		}
 		if (p->output_waits)
-			pthread_cond_signal(&p->to_output);
+			wake(p, &p->to_output);
 	}
 	pthread_mutex_unlock(&p->lock);
 }

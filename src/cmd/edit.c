@@ -120,7 +120,13 @@ static int edit_new_file(struct sops_cli *c)
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
 	if ((ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml)) < 0 ||
-	    (ret = sops_cli_load_config(c, &config)) < 0 || (ret = edit_text(c->file, &plain, &edited)) < 0 ||
+	    (ret = sops_cli_load_config(c, &config)) < 0)
+		goto out;
+	/* a key type gitseal cannot wrap for: asked before the editor runs */
+	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
+	    sops_cli_confirm_drop(c, c->file))
+		ret = 0;
+	if (ret < 0 || (ret = edit_text(c->file, &plain, &edited)) < 0 ||
 	    (ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
 		goto out;
 	ret = gs_output_write(c->file, out.data, out.len, 0644);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "flags.h"
 #include "gitseal/io.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
@@ -15,17 +16,24 @@
 #include "k8s_env.h"
 
 static const char usage_text[] =
-	"usage: gitseal krm                  (ResourceList on stdin, ResourceList on stdout)\n"
-	"       gitseal krm --legacy CONFIG  (kustomize legacy exec plugin: YAML on stdout)\n"
-	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1, kind: ksops)\n"
-	"or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and secretFrom.\n";
+	"usage: gitseal krm [--root DIR]                  (ResourceList on stdin and stdout)\n"
+	"       gitseal krm [--root DIR] --legacy CONFIG  (kustomize legacy exec plugin)\n"
+	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1 or v2, kind:\n"
+	"ksops) or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and\n"
+	"secretFrom. Every file read lies beneath --root DIR (default: the repository,\n"
+	"the nearest directory holding .git, or Argo CD's checkout directory).\n";
 
-/* gitseal render sets the root of the plugins it runs (its staged copy):
- * an Application cannot, Argo CD prefixes its variables ARGOCD_ENV_. */
+static const char *root_flag;
+
+/* --root, else the root gitseal render sets for the plugins it runs (its
+ * staged copy): an Application cannot set it, Argo CD prefixes its
+ * variables ARGOCD_ENV_. */
 static const char *root_dir(void)
 {
 	const char *r = getenv("GITSEAL_K8S_ROOT");
 
+	if (root_flag)
+		return root_flag;
 	return r && *r ? r : NULL;
 }
 
@@ -74,16 +82,32 @@ static int run(const char *legacy_config)
 
 int cmd_krm(int argc, char **argv)
 {
+	const char *legacy = NULL;
+	struct flag_iter it;
+
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
 	}
-	if (argc == 3 && !strcmp(argv[1], "--legacy"))
-		return run(argv[2]);
-	if (argc == 1)
-		return run(NULL);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	flag_iter_init(&it, argc, argv);
+	while (flag_next(&it)) {
+		const char **slot = flag_is(&it, NULL, "root")	   ? &root_flag
+				    : flag_is(&it, NULL, "legacy") ? &legacy
+								   : NULL;
+
+		if (!slot || !(*slot = flag_value(&it))) {
+			if (!slot)
+				gs_error_set(GS_ERR_USAGE, "unknown flag: %s", argv[it.i - 1]);
+			cmd_print_error();
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (it.i != argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	return run(legacy);
 }
 
 /* As KSOPS: one argument is the legacy plugin mode, none is KRM. */

@@ -27,7 +27,8 @@ static bool has_string(char *const *list, size_t n, const char *s)
 
 static bool group_has(const struct sops_key_group *g, const char *key)
 {
-	return has_string(g->age, g->age_count, key) || has_string(g->vault_uris, g->vault_count, key);
+	return has_string(g->age, g->age_count, key) || has_string(g->pgp, g->pgp_count, key) ||
+	       has_string(g->vault_uris, g->vault_count, key);
 }
 
 /* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
@@ -43,15 +44,15 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 
 		if (n > 1)
 			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
-		for (size_t i = 0; b && !ret && i < b->age_count + b->vault_count; i++) {
-			const char *k = i < b->age_count ? b->age[i] : b->vault_uris[i - b->age_count];
+		for (size_t i = 0; b && !ret && i < sops_key_group_size(b); i++) {
+			const char *k = sops_key_group_key(b, i);
 			bool kept = a && group_has(a, k);
 
 			*adds = *adds || !kept;
 			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
 		}
-		for (size_t i = 0; a && !ret && i < a->age_count + a->vault_count; i++) {
-			const char *k = i < a->age_count ? a->age[i] : a->vault_uris[i - a->age_count];
+		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
+			const char *k = sops_key_group_key(a, i);
 
 			if (!b || !group_has(b, k))
 				ret = gs_buf_printf(out, "--- %s\n", k);
@@ -173,7 +174,6 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 		}
 		goto out;
 	}
-	u->to.other_keys = u->from.other_keys; /* kept by the engine as they are */
 	if ((ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
 		goto out;
 	u->changes = !gitseal_keys_equal_groups(&u->from, &u->to);
@@ -285,16 +285,14 @@ out:
 static int collect_recipients(const struct sops_key_summary *k, const char ***list, size_t *n)
 {
 	for (size_t g = 0; g < k->group_count; g++) {
-		size_t more = k->groups[g].age_count + k->groups[g].vault_count;
+		size_t more = sops_key_group_size(&k->groups[g]);
 		const char **grown = realloc(*list, (*n + more + 1) * sizeof(*grown));
 
 		if (!grown)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		*list = grown;
-		for (size_t i = 0; i < k->groups[g].age_count; i++)
-			grown[(*n)++] = k->groups[g].age[i];
-		for (size_t i = 0; i < k->groups[g].vault_count; i++)
-			grown[(*n)++] = k->groups[g].vault_uris[i];
+		for (size_t i = 0; i < more; i++)
+			grown[(*n)++] = sops_key_group_key(&k->groups[g], i);
 	}
 	return 0;
 }
@@ -329,7 +327,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 			goto out;
 	}
 	if (!(ret = collect_recipients(accept, &names, &count)))
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 out:
 	if (ret)
 		gs_error_prefix("'%s'", u->path);
@@ -362,7 +360,7 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 			ret = collect_recipients(&k, &names, &count);
 	}
 	if (!ret && !diff)
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 	free(names);
 	return ret;
 }

@@ -292,12 +292,17 @@ int k8s_root_stat(const struct k8s_root *root, const char *rel, struct stat *st)
 int k8s_fd_read(int fd, const char *name, struct gs_buf *out, size_t max)
 {
 	for (;;) {
-		int ret = gs_buf_reserve(out, 65536);
+		size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
 		ssize_t n;
+		int ret;
 
-		if (ret)
-			return ret;
-		n = read(fd, out->data + out->len, 65536);
+		if (room == 0) {
+			ret = gs_buf_reserve(out, out->len < 65536 ? 65536 : out->len);
+			if (ret)
+				return ret;
+			room = out->cap - out->len - 1;
+		}
+		n = read(fd, out->data + out->len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -320,6 +325,8 @@ int k8s_root_read(const struct k8s_root *root, const char *rel, struct gs_buf *o
 		return ret;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a regular file", rel);
+	if (!ret && st.st_size > 0 && (size_t)st.st_size <= max)
+		ret = gs_buf_reserve(out, (size_t)st.st_size + 512); /* EOF read needs no growth */
 	if (!ret)
 		ret = k8s_fd_read(fd, rel, out, max);
 	close(fd);

@@ -128,7 +128,8 @@ static void sort_keys(struct doc_node *n, int depth)
 				n->entries[live++] = n->entries[i];
 		}
 		n->count = live;
-		qsort(n->entries, n->count, sizeof(*n->entries), entry_cmp);
+		if (n->count)
+			qsort(n->entries, n->count, sizeof(*n->entries), entry_cmp);
 	}
 	for (size_t i = 0; i < n->count; i++)
 		sort_keys(n->entries[i].value, depth + 1);

@@ -342,7 +342,7 @@ static int render_plain(struct render *r)
 	ret = collect(&dir_root, ".", &l, 0);
 	if (ret)
 		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
-	if (!ret)
+	if (!ret && l.count)
 		qsort(l.items, l.count, sizeof(*l.items), cmp_names);
 	for (size_t i = 0; !ret && i < l.count; i++)
 		ret = plain_file(r, &dir_root, l.items[i]);

@@ -48,7 +48,8 @@ int pq_hash_init(struct pq_hash *h)
 
 void pq_hash_release(struct pq_hash *h)
 {
-	/* OpenSSL wipes the Keccak state when it frees the context */
+	/* OpenSSL wipes the Keccak state when it frees the context
+	 * (keccak_freectx in its sha3_prov.c: OPENSSL_clear_free) */
 	EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
 }

@@ -35,6 +35,22 @@ void sops_key_summary_release(struct sops_key_summary *k)
 	memset(k, 0, sizeof(*k));
 }
 
+size_t sops_key_group_size(const struct sops_key_group *g)
+{
+	return g->age_count + g->pgp_count + g->vault_count;
+}
+
+const char *sops_key_group_key(const struct sops_key_group *g, size_t i)
+{
+	if (i < g->age_count)
+		return g->age[i];
+	i -= g->age_count;
+	if (i < g->pgp_count)
+		return g->pgp[i];
+	i -= g->pgp_count;
+	return i < g->vault_count ? g->vault_uris[i] : NULL;
+}
+
 static int push(char ***list, size_t *count, const char *s)
 {
 	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
@@ -174,10 +190,18 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
 	return ret;
 }
 
-int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, uint8_t id[SOPS_KEY_ID_SIZE])
+static void key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
 {
 	/* a fixed BLAKE2b key: ids of the same data key are equal everywhere */
 	static const char domain[] = "gitseal: the id of a sops data key";
+
+	crypto_generichash(id, SOPS_KEY_ID_SIZE, key, SOPS_DATA_KEY_SIZE, (const uint8_t *)domain,
+			   sizeof(domain) - 1);
+}
+
+int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
+			uint8_t id[SOPS_KEY_ID_SIZE])
+{
 	struct sops_metadata m;
 	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 	int ret;
@@ -189,8 +213,9 @@ int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, ui
 	ret = sops_data_key_unwrap(&m, ids, key);
 	sops_metadata_release(&m);
 	if (!ret)
-		crypto_generichash(id, SOPS_KEY_ID_SIZE, key, SOPS_DATA_KEY_SIZE, (const uint8_t *)domain,
-				   sizeof(domain) - 1);
+		ret = sops_decrypt_doc_with_key(d, key, opts);
+	if (!ret)
+		key_id(key, id);
 out:
 	gs_secure_free(key);
 	return ret;

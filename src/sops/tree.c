@@ -196,6 +196,12 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE,
 			       "value at '%.*s' is not encrypted: expected an encrypted string",
 			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+	/* a tag is outside the MAC, and readers go by it (!!null reads as
+	 * null, !!binary as bytes): an encrypted value has none */
+	if (n->tag)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH,
+			       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
+			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
 	if (c->in_place && owns_text(c->d, n))
 		ret = sops_value_decrypt_in_place(&c->cipher, c->key, n->text, n->len, leaf->aad,
 						  leaf->aad_len, &plain_len, type);
@@ -530,6 +536,9 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 	}
 	it = &u->items[u->count];
 	it->node = n;
+	/* an encrypted value loses its tag, as sops does (doc_scalar_set): for
+	 * good, since the plaintext that decrypts has none */
+	n->tag = NULL;
 	leaf_state_save(&it->state[0], n);
 	n->len = c->enc.len; /* before a large buffer is taken over */
 	if ((ret = undo_take_text(u, &c->enc, &n->text)) < 0) {

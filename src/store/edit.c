@@ -40,6 +40,11 @@ int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mar
 					    .text_len = e->pool.len - mark });
 }
 
+int store_edits_push_pool(struct store_edits *e, size_t start, size_t end, size_t off, size_t len)
+{
+	return push(e, (struct store_edit){ .start = start, .end = end, .text_off = off, .text_len = len });
+}
+
 int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const uint8_t *text,
 			  size_t len)
 {
@@ -58,18 +63,30 @@ static int edit_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static bool sorted(const struct store_edits *e)
+{
+	for (size_t i = 1; i < e->n; i++)
+		if (edit_cmp(&e->v[i - 1], &e->v[i]) > 0)
+			return false;
+	return true;
+}
+
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
 {
 	size_t pos = 0, total = len;
 
-	if (e->n)
+	/* edits mostly come in source order: no sort then */
+	if (e->n && !sorted(e))
 		qsort(e->v, e->n, sizeof(*e->v), edit_cmp);
 	/* the exact size first: one allocation of the (secure) output */
 	for (size_t i = 0; i < e->n; i++) {
 		const struct store_edit *x = &e->v[i];
 
-		if (x->start < pos || x->end > len || x->end < x->start)
+		if (x->start < pos || x->end > len || x->end < x->start) {
+			if (e->strict)
+				return GS_FAIL(GS_ERR_GENERIC, "overlapping edits");
 			continue;
+		}
 		total = total - (x->end - x->start) + x->text_len;
 		pos = x->end;
 	}

@@ -9,6 +9,7 @@
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
+#include "gitseal/yaml_scalar.h"
 
 /* Shortest round-trip digits of a finite double: digits[0..n) with the
  * decimal point after `point` digits (point may be <= 0 or > n). */
@@ -30,20 +31,6 @@ int float_format_go_json(double v, struct gs_buf *out) __attribute__((warn_unuse
 
 /* A doc float text ("1.5", "NaN", "+Inf") back to a double. */
 bool float_from_text(const char *text, size_t len, double *out);
-
-/* How a YAML 1.2 (yaml.v3) plain scalar resolves. */
-enum yaml_resolved {
-	YAML_RESOLVED_STR,
-	YAML_RESOLVED_NULL,
-	YAML_RESOLVED_BOOL,
-	YAML_RESOLVED_INT,
-	YAML_RESOLVED_UINT,   /* above int64: sops cannot walk it */
-	YAML_RESOLVED_FLOAT,
-	YAML_RESOLVED_TIMESTAMP,
-};
-
-/* Resolves a plain scalar. For INT, *ival is set; for FLOAT, *fval. */
-enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, double *fval);
 
 /* UTF-8 helpers. Returns the length of the valid sequence at p, or 0. */
 size_t utf8_decode(const uint8_t *p, size_t avail, uint32_t *cp);
@@ -80,6 +67,9 @@ struct store_edits {
 	struct store_edit *v;
 	size_t n, cap;
 	struct gs_buf pool;
+	/* edits that overlap are an error (else one inside a range already
+	 * cut, a removed entry's contents, is dropped with it) */
+	bool strict;
 };
 
 void store_edits_init(struct store_edits *e);
@@ -91,6 +81,10 @@ int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const
 			  size_t len) __attribute__((warn_unused_result));
 int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
 	__attribute__((warn_unused_result));
+/* An edit whose text is pool[off, off + len). */
+int store_edits_push_pool(struct store_edits *e, size_t start, size_t end, size_t off, size_t len)
+	__attribute__((warn_unused_result));
+/* GS_ERR_GENERIC when strict and two edits overlap. */
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* ---- flatten.c: sops metadata flattened into one level (spec 5.7, 5.8;

@@ -135,6 +135,17 @@ empty_home() {
 	[[ "$output" == *"invalid PGP fingerprint 'not-a-fingerprint'"* ]]
 }
 
+@test "edit of a new file and the legacy -e form take --pgp" {
+	printf '#!/bin/sh\nprintf "token: s3cret\\n" >"$1"\n' >editor.sh
+	chmod +x editor.sh
+	EDITOR=$TMP/editor.sh gitseal edit --pgp "$PGP_FP" new.yaml
+	grep -q "^          fp: $PGP_FP\$" new.yaml
+	[ "$(gitseal decrypt new.yaml)" = "token: s3cret" ]
+	gitseal -e --pgp "$PGP_FP" plain.yaml >legacy.yaml
+	grep -q "^          fp: $PGP_FP\$" legacy.yaml
+	gitseal -d legacy.yaml | cmp - plain.yaml
+}
+
 @test "a file holding age and PGP entries opens with either key alone" {
 	gitseal keygen >age.txt 2>/dev/null
 	gitseal encrypt --age "$(gitseal keygen -y age.txt)" --pgp "$PGP_FP" plain.yaml >enc.yaml

@@ -4,15 +4,20 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
+# gs_setup's home and git config, and a fresh clone whose .sops.yaml names
+# a hybrid recipient from the start (the clone seals for what it saw at init)
 setup() {
 	gs_setup
 	"$GITSEAL_BIN" keygen -pq -o "$T/pq.key" 2>/dev/null
 	export SOPS_AGE_KEY_FILE="$T/pq.key"
+	rm -rf "$REPO/.git" "$REPO/.gitattributes"
+	git init -q "$REPO"
 	cat >.sops.yaml <<YAML
 creation_rules:
   - path_regex: secrets/.*\.yaml$
     age: $("$GITSEAL_BIN" keygen -y "$T/pq.key")
 YAML
+	"$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
 }
 teardown() { gs_teardown; }
 

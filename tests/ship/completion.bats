@@ -34,6 +34,21 @@ help_of() {
 	help_summary "$1"
 }
 
+# The help lines about command $1: those of its usage that name no other
+# command, and those of other commands' usage that name it ("files under
+# the filter: gitseal updatekeys [-y] ..." in git's is about updatekeys).
+# The usages are read once, into $TMP/help/.
+help_about() {
+	local cmd=$1 others
+	if [ ! -d "$TMP/help" ]; then
+		mkdir "$TMP/help"
+		for others in $(help_commands); do help_of "$others" >"$TMP/help/$others"; done
+	fi
+	others=$(help_commands | grep -vx -- "$cmd" | paste -sd'|')
+	grep -vE "gitseal ($others)( |$)" "$TMP/help/$cmd" || true
+	(cd "$TMP/help" && grep -hE "gitseal $cmd( |$)" $(ls | grep -vx -- "$cmd")) || true
+}
+
 # in_list ITEM LIST: ITEM is one of the lines of LIST.
 in_list() {
 	[[ $'\n'$2$'\n' == *$'\n'"$1"$'\n'* ]]
@@ -53,7 +68,7 @@ check_offered() {
 	done
 	[ $# -eq 0 ] || cmds=$*
 	for cmd in $cmds; do
-		help=$(help_of "$cmd")
+		help=$(help_about "$cmd")
 		subs=$(subcommands_in "$cmd" <<<"$help")
 		offered=$(offered_subs "$cmd")
 		for sub in $subs; do
@@ -82,7 +97,7 @@ check_offered() {
 	[ "$(bash_complete gitseal decrypt --output-type j)" = json ]
 	# "--input-type=y": readline splits at '='
 	[ "$(LINE="gitseal encrypt --input-type=y" bash_complete gitseal encrypt --input-type = y)" = yaml ]
-	[ "$(bash_complete gitseal git '' | tr '\n' ' ')" = "init check filter-process textconv merge " ]
+	[ "$(bash_complete gitseal git '' | tr '\n' ' ')" = "init status lock unlock check filter-process textconv merge " ]
 	[ "$(bash_complete gitseal git init --no)" = --no-hook ]
 	[ "$(bash_complete gitseal groups add --f)" = --file ]
 	[ "$(bash_complete gitseal age -R '' | sort | tr '\n' ' ')" = "dir secret.enc.yaml secret.txt " ]

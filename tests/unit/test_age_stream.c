@@ -1,5 +1,6 @@
 /* The STREAM payload (src/age/stream.c, stream_pipeline.c) against a
- * one-chunk-at-a-time reference written here from spec §6 on libsodium:
+ * one-chunk-at-a-time reference written from spec §6 on libsodium
+ * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
  * the same bytes out at every size around the chunk size, the move to
  * OpenSSL and the two-thread pipeline (chunk 16) and its batch edges; and
  * on damaged payloads the same error, the same message and the same
@@ -20,6 +21,7 @@
 #include "gitseal/secmem.h"
 
 #include "../../src/age/age_int.h"
+#include "../fuzz/age_stream_reference.h"
 
 enum {
 	CHUNK = AGE_CHUNK_SIZE,
@@ -28,91 +30,6 @@ enum {
 	BATCH = AGE_PIPELINE_BATCH_CHUNKS,
 	FIRST_BATCHED = 16, /* the first chunk that goes through the pipeline */
 };
-
-static const uint8_t file_key[AGE_FILE_KEY_SIZE] = "0123456789abcdef";
-static const uint8_t nonce[AGE_NONCE_SIZE] = "fedcba9876543210";
-static uint8_t payload_key[32];
-
-/* The reference. */
-
-static void ref_chunk(struct gs_buf *out, uint64_t counter, const uint8_t *pt, size_t len, bool last)
-{
-	uint8_t n[12] = { 0 };
-
-	for (int i = 0; i < 8; i++)
-		n[10 - i] = (uint8_t)(counter >> (8 * i));
-	n[11] = last;
-	assert_int_equal(gs_buf_reserve(out, len + TAG), 0);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out->data + out->len, NULL, pt, len, NULL, 0, NULL, n,
-						  payload_key);
-	out->len += len + TAG;
-}
-
-static void ref_encrypt(const uint8_t *pt, size_t len, struct gs_buf *out)
-{
-	uint64_t counter = 0;
-	size_t pos = 0;
-
-	gs_buf_init(out, false);
-	do {
-		size_t n = len - pos < CHUNK ? len - pos : CHUNK;
-
-		ref_chunk(out, counter++, pt + pos, n, pos + n == len);
-		pos += n;
-	} while (pos < len);
-}
-
-struct outcome {
-	int ret;
-	char message[256];
-	struct gs_buf released;
-};
-
-static int ref_fail(struct outcome *o, const char *message)
-{
-	snprintf(o->message, sizeof(o->message), "%s", message);
-	return o->ret = GS_ERR_AGE_PAYLOAD;
-}
-
-static bool ref_open(uint64_t counter, const uint8_t *ct, size_t len, bool last, uint8_t *pt)
-{
-	uint8_t n[12] = { 0 };
-
-	for (int i = 0; i < 8; i++)
-		n[10 - i] = (uint8_t)(counter >> (8 * i));
-	n[11] = last;
-	return crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, NULL, 0, n, payload_key) == 0;
-}
-
-static int ref_decrypt(const uint8_t *ct, size_t len, struct outcome *o)
-{
-	static uint8_t pt[CHUNK];
-	size_t pos = 0, n;
-	uint64_t counter;
-	bool last;
-
-	memset(o, 0, sizeof(*o));
-	gs_buf_init(&o->released, false);
-	for (counter = 0;; counter++) {
-		n = len - pos < CT ? len - pos : CT;
-		if (n == 0)
-			return ref_fail(o, "truncated payload: missing final chunk");
-		if (n < TAG)
-			return ref_fail(o, "truncated payload: short chunk");
-		if (counter > 0 && n == TAG)
-			return ref_fail(o, "invalid payload: empty final chunk");
-		if (n == CT && ref_open(counter, ct + pos, n, false, pt))
-			last = false;
-		else if (ref_open(counter, ct + pos, n, true, pt))
-			last = true;
-		else
-			return ref_fail(o, "payload chunk failed to authenticate");
-		assert_int_equal(gs_buf_append(&o->released, pt, n - TAG), 0);
-		pos += n;
-		if (last)
-			return pos < len ? ref_fail(o, "invalid payload: trailing data after the final chunk") : 0;
-	}
-}
 
 /* Readers and writers. */
 
@@ -164,7 +81,7 @@ static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *
 	struct gs_reader r = { source_read, &src };
 	struct gs_writer w = { sink_write, out };
 
-	return age_stream_encrypt(file_key, nonce, &r, &w);
+	return age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
 }
 
 static int run_decrypt(struct source *src, struct sink *out)
@@ -175,7 +92,7 @@ static int run_decrypt(struct source *src, struct sink *out)
 	int ret;
 
 	assert_int_equal(age_bufin_init(&in, &r, 128 * 1024), 0);
-	ret = age_stream_decrypt(file_key, nonce, &in, &w);
+	ret = age_stream_decrypt(ref_file_key, ref_nonce, &in, &w);
 	age_bufin_release(&in);
 	return ret;
 }
@@ -194,7 +111,7 @@ static void check_decrypt(const char *what, const uint8_t *ct, size_t len, size_
 {
 	struct source src = { .data = ct, .len = len, .step = step };
 	struct sink out = { 0 };
-	struct outcome want;
+	struct ref_outcome want;
 	int ret;
 
 	ref_decrypt(ct, len, &want);
@@ -407,7 +324,7 @@ static void test_io_failures(void **state)
 		src = (struct source){ .data = pt, .len = len, .fail_at = fail_at[i] };
 		out = (struct sink){ 0 };
 		gs_buf_init(&out.buf, false);
-		ret = age_stream_encrypt(file_key, nonce, &r, &w);
+		ret = age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
 		assert_int_equal(ret, GS_ERR_IO);
 		assert_string_equal(gs_error_message(), "test source: read error");
 		gs_buf_release(&out.buf);
@@ -433,8 +350,7 @@ int main(void)
 
 	if (gs_crypto_init() != 0)
 		return 1;
-	if (age_hkdf_sha256(file_key, sizeof(file_key), nonce, sizeof(nonce), "payload", payload_key,
-			    sizeof(payload_key)) != 0)
+	if (ref_init() != 0)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

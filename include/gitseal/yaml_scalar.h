@@ -1,0 +1,83 @@
+/* YAML scalars: how a plain scalar resolves to a type (YAML 1.2 core
+ * schema as yaml.v3 reads it; sops spec 6.1) and how a string is written
+ * so that a reader gets the same string back (yaml.v3's emitter rules).
+ * Shared by the YAML store and the Kubernetes manifest writer. */
+#ifndef GITSEAL_YAML_SCALAR_H
+#define GITSEAL_YAML_SCALAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gitseal/secmem.h"
+
+/* How a YAML 1.2 (yaml.v3) plain scalar resolves. */
+enum yaml_resolved {
+	YAML_RESOLVED_STR,
+	YAML_RESOLVED_NULL,
+	YAML_RESOLVED_BOOL,
+	YAML_RESOLVED_INT,
+	YAML_RESOLVED_UINT,   /* above int64: sops cannot walk it */
+	YAML_RESOLVED_FLOAT,
+	YAML_RESOLVED_TIMESTAMP,
+};
+
+/* Resolves a plain scalar. For BOOL and INT, *ival is set; for FLOAT, *fval. */
+enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, double *fval);
+
+/* Whether a string written plain would read back as something else: a
+ * YAML 1.2 type, or a YAML 1.1 boolean or base-60 number that older
+ * readers still resolve (yaml.v3 quotes these too). */
+bool yaml_str_retypes(const char *s, size_t len);
+
+/* The ways a string may be written and read back as the same string
+ * (yaml.v3 yaml_emitter_analyze_scalar; a double-quoted string always can). */
+struct yaml_str_fit {
+	bool multiline;   /* holds a line break */
+	bool plain_block; /* plain, in block context */
+	bool plain_flow;  /* plain, inside [...] or {...} */
+	bool single;      /* single-quoted, on one line */
+	bool literal;     /* a literal block ("|") */
+	bool retypes;     /* plain, it would read as another type (yaml.v3 then double-quotes) */
+	/* plain reads it as this string under YAML 1.2, though some YAML 1.1
+	 * readers take it for a boolean or a base-60 number ("y", "1:30"):
+	 * kept plain where it was plain */
+	bool plain_block_v12, plain_flow_v12;
+};
+
+void yaml_str_fit(const char *s, size_t len, struct yaml_str_fit *fit);
+
+enum yaml_style { YAML_STYLE_ANY, YAML_STYLE_PLAIN, YAML_STYLE_SINGLE, YAML_STYLE_DOUBLE,
+		  YAML_STYLE_LITERAL, YAML_STYLE_FOLDED };
+
+/* Where a string is written decides what it may look like. */
+struct yaml_str_place {
+	bool flow;             /* inside [...] or {...}: no block, flow-plain rules */
+	bool key;              /* a mapping key: one line */
+	size_t block_indent;   /* a literal block's content column; 0: no block here */
+	size_t parent_indent;  /* the column its indentation indicator counts from */
+	bool final_break;      /* a literal block ends with its last line break
+				* (else what follows in the file supplies it) */
+	enum yaml_style prefer; /* the style the text had, kept when it fits */
+};
+
+/* Writes a string as yaml.v3 does: plain when it reads back as the same
+ * string, else single-quoted, else double-quoted, and multi-line text as a
+ * literal block where the place allows one; a preferred quoting is kept
+ * when the text allows it. */
+int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct yaml_str_place *place)
+	__attribute__((warn_unused_result));
+/* Each style on its own; the caller checked with yaml_str_fit. Double
+ * quotes hold any UTF-8 text (bytes that are not UTF-8 are written as \x
+ * escapes, which read back as characters: no YAML string holds them). */
+int yaml_write_double(struct gs_buf *out, const char *s, size_t len)
+	__attribute__((warn_unused_result));
+int yaml_write_single(struct gs_buf *out, const char *s, size_t len)
+	__attribute__((warn_unused_result));
+/* "|" with its chomping indicator (and `indicator`, the content column
+ * less the parent's, when the text starts with a space or a line break),
+ * then each line at `indent` spaces. */
+int yaml_write_literal(struct gs_buf *out, const char *s, size_t len, size_t indent, size_t indicator,
+		       bool final_break) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,413 @@
+/* YAML written afresh, in the layout yaml.v3 gives sops: block style,
+ * maps indented by the step (default 4), list items by 2 from their dash,
+ * strings quoted only when they must be, multi-line strings as literal
+ * blocks. The patcher also uses these writers for what it adds. */
+#include <math.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "yaml_int.h"
+
+static int put(struct gs_buf *out, const char *s, size_t n)
+{
+	return store_put(out, s, n);
+}
+
+static int put_str(struct gs_buf *out, const char *s)
+{
+	return store_put(out, s, strlen(s));
+}
+
+static int put_spaces(struct gs_buf *out, size_t n)
+{
+	static const char sp[] = "                                ";
+	int ret = 0;
+
+	while (n && !ret) {
+		size_t k = n > 32 ? 32 : n;
+
+		ret = put(out, sp, k);
+		n -= k;
+	}
+	return ret;
+}
+
+bool yfresh_is_empty(const struct doc_node *n)
+{
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return false;
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed)
+			return false;
+	return true;
+}
+
+int yfresh_tag(struct yfresh *f, const char *tag)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+	int ret;
+
+	if (strncmp(tag, core, sizeof(core) - 1) == 0)
+		ret = gs_buf_printf(f->out, "!!%s ", tag + sizeof(core) - 1);
+	else if (tag[0] == '!')
+		ret = gs_buf_printf(f->out, "%s ", tag);
+	else
+		ret = gs_buf_printf(f->out, "!<%s> ", tag);
+	return ret ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+}
+
+static bool reads_as_float(const char *s, size_t len)
+{
+	int64_t iv;
+	double fv;
+
+	return yaml_resolve_plain(s, len, &iv, &fv) == YAML_RESOLVED_FLOAT;
+}
+
+/* yaml.v3 writes floats with strconv 'g'; a patched value keeps sops's
+ * positional text. Either way the text must read back as a float: "3",
+ * "3000" or "16737886033851100000" would come back as integers (fuzz_yaml),
+ * so such a text gets a ".0". */
+static int write_float(struct yfresh *f, const struct doc_node *n)
+{
+	size_t mark = f->out->len;
+	double v;
+	int ret;
+
+	if (!float_from_text(n->text, n->len, &v))
+		return GS_FAIL(GS_ERR_PARSE, "invalid float value");
+	if (isnan(v))
+		return put_str(f->out, ".nan");
+	if (isinf(v))
+		return put_str(f->out, v > 0 ? ".inf" : "-.inf");
+	if (f->keep_positional && reads_as_float(n->text, n->len))
+		return put(f->out, n->text, n->len);
+	if ((ret = float_format_go_g(v, f->out)))
+		return ret;
+	if (!reads_as_float((const char *)f->out->data + mark, f->out->len - mark))
+		ret = put(f->out, ".0", 2);
+	return ret;
+}
+
+/* In flow context an encrypted value cannot be plain, and is
+ * single-quoted where the value was plain: a single-quoted value there is
+ * written plain again when it can be. */
+enum yaml_style yfresh_style_of(uint8_t kind, bool flow)
+{
+	switch (kind) {
+	case YT_SINGLE: return flow ? YAML_STYLE_PLAIN : YAML_STYLE_SINGLE;
+	case YT_DOUBLE: return YAML_STYLE_DOUBLE;
+	case YT_PLAIN: return YAML_STYLE_PLAIN;
+	default: return YAML_STYLE_ANY;
+	}
+}
+
+int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+		  size_t parent, enum yaml_style prefer, bool final_break)
+{
+	const struct ynode *r = ysyn_node(f->syn, n);
+
+	if (prefer == YAML_STYLE_ANY && r && !(r->flags & YN_IN_COPY))
+		prefer = yfresh_style_of(r->style, flow);
+	struct yaml_str_place p = { .flow = flow, .block_indent = block_indent,
+				    .parent_indent = parent, .final_break = final_break,
+				    .prefer = prefer };
+
+	switch (n->type) {
+	case DOC_STR:
+		return yaml_write_str(f->out, n->text, n->len, &p);
+	case DOC_FLOAT:
+		return write_float(f, n);
+	case DOC_NULL:
+		return put_str(f->out, "null");
+	default:
+		return put(f->out, n->text, n->len);
+	}
+}
+
+/* A key and its ':'. A YAML reader looks at most 1024 characters ahead for
+ * the ':' of a "key:", so a longer key is explicit, "? key" and then ":"
+ * on the next line at the map's column; like yaml.v3, from 129 bytes on
+ * (fuzz_yaml: a 1,100-byte key did not load). */
+int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
+{
+	struct yaml_str_place p = { .key = true };
+	int ret = 0;
+
+	if (len <= 128) {
+		if (!(ret = yaml_write_str(f->out, key, len, &p)))
+			ret = put(f->out, ":", 1);
+		return ret;
+	}
+	if (!(ret = put(f->out, "? ", 2)) && !(ret = yaml_write_str(f->out, key, len, &p)) &&
+	    !(ret = put(f->out, "\n", 1)) && !(ret = put_spaces(f->out, col)))
+		ret = put(f->out, ":", 1);
+	return ret;
+}
+
+int yfresh_comment_text(struct yfresh *f, const struct doc_node *c)
+{
+	const uint8_t *s = (const uint8_t *)c->text;
+	int ret = 0;
+
+	/* a line break would end the comment and make the rest YAML */
+	for (size_t i = 0; i < c->len && !ret;) {
+		size_t n = ysrc_break_len(s, c->len, i);
+
+		ret = n ? put(f->out, " ", 1) : put(f->out, c->text + i, 1);
+		i += n ? n : 1;
+	}
+	return ret;
+}
+
+static int write_comment_line(struct yfresh *f, const struct doc_node *c)
+{
+	int ret = put(f->out, "#", 1);
+
+	if (!ret)
+		ret = yfresh_comment_text(f, c);
+	return ret ? ret : put(f->out, "\n", 1);
+}
+
+/* yaml.v3 yaml_emitter_increase_indent: align to the step */
+static size_t round_indent(const struct yfresh *f, size_t indent)
+{
+	return f->step * ((indent + f->step) / f->step);
+}
+
+static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list,
+			  const struct doc_node *line_comment);
+
+/* A value's end-of-line comment after the value written from mark on; a
+ * literal block's goes on its header line. */
+static int add_line_comment(struct yfresh *f, size_t mark, const struct doc_node *c)
+{
+	const uint8_t *nl = memchr(f->out->data + mark, '\n', f->out->len - mark);
+	struct gs_buf tail;
+	int ret;
+
+	if (!nl) {
+		ret = put(f->out, " #", 2);
+		return ret ? ret : yfresh_comment_text(f, c);
+	}
+	gs_buf_init(&tail, true);
+	ret = gs_buf_append(&tail, nl, f->out->len - (size_t)(nl - f->out->data)) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+	if (!ret) {
+		f->out->len = (size_t)(nl - f->out->data);
+		if (!(ret = put(f->out, " #", 2)) && !(ret = yfresh_comment_text(f, c)))
+			ret = put(f->out, (const char *)tail.data, tail.len);
+	}
+	gs_buf_release(&tail);
+	return ret;
+}
+
+/* The next entry after i that is not removed, or NULL. */
+static const struct doc_entry *next_entry(const struct doc_node *n, size_t i)
+{
+	for (size_t j = i + 1; j < n->count; j++)
+		if (!n->entries[j].removed)
+			return &n->entries[j];
+	return NULL;
+}
+
+/* `at_line` when the first entry goes where the caller left off (after
+ * "- " or at a column the source already indents to). */
+static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, bool at_line)
+{
+	const struct doc_node *lc = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < map->count && !ret; i++) {
+		const struct doc_entry *e = &map->entries[i], *next;
+
+		if (e->removed)
+			continue;
+		if (e->value->kind == DOC_COMMENT) {
+			next = next_entry(map, i);
+			/* sops 3.4: an inline comment is the next value's line comment */
+			if (e->value->inline_comment && next && next->value->kind == DOC_SCALAR && !lc) {
+				lc = e->value;
+				continue;
+			}
+			if (!at_line)
+				ret = put_spaces(f->out, col);
+			if (!ret)
+				ret = write_comment_line(f, e->value);
+			at_line = false;
+			continue;
+		}
+		if (!at_line)
+			ret = put_spaces(f->out, col);
+		at_line = false;
+		if (!ret)
+			ret = yfresh_key(f, e->key, e->key_len, col);
+		if (!ret)
+			ret = fresh_value_at(f, e->value, col, false, lc);
+		lc = NULL;
+	}
+	return ret;
+}
+
+static int fresh_list(struct yfresh *f, const struct doc_node *list, size_t col, bool at_line)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < list->count && !ret; i++) {
+		const struct doc_entry *e = &list->entries[i];
+
+		if (e->removed)
+			continue;
+		if (!at_line)
+			ret = put_spaces(f->out, col);
+		at_line = false;
+		if (ret)
+			break;
+		if (e->value->kind == DOC_COMMENT) {
+			ret = write_comment_line(f, e->value);
+			continue;
+		}
+		ret = put(f->out, "-", 1);
+		if (!ret)
+			ret = fresh_value_at(f, e->value, col, true, NULL);
+	}
+	return ret;
+}
+
+int yfresh_block(struct yfresh *f, const struct doc_node *n, size_t col)
+{
+	return n->kind == DOC_MAP ? fresh_map(f, n, col, true) : fresh_list(f, n, col, true);
+}
+
+/* Writes `v` after "key:" or "-" (written by the caller, without the
+ * space); col is the column of the key or the dash; a list item's content
+ * is indented by 2 from its dash, a map's by the step (yaml.v3). */
+static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list,
+			  const struct doc_node *line_comment)
+{
+	size_t child = in_list ? col + 2 : round_indent(f, col);
+	int ret = put(f->out, " ", 1);
+
+	if (!ret && v->tag)
+		ret = yfresh_tag(f, v->tag);
+	if (ret)
+		return ret;
+	if (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT) {
+		size_t mark = f->out->len;
+
+		ret = yfresh_scalar(f, v, false, child, col, YAML_STYLE_ANY, true);
+		if (!ret && line_comment)
+			ret = add_line_comment(f, mark, line_comment);
+		if (!ret && (f->out->len == 0 || f->out->data[f->out->len - 1] != '\n'))
+			ret = put(f->out, "\n", 1);
+		return ret;
+	}
+	if (yfresh_is_empty(v))
+		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
+	if (in_list && !v->tag)
+		return yfresh_block(f, v, child);
+	/* drop the space: "key:" then the block on the next line */
+	if (!v->tag)
+		f->out->len--;
+	if ((ret = put(f->out, "\n", 1)))
+		return ret;
+	return v->kind == DOC_MAP ? fresh_map(f, v, child, false) : fresh_list(f, v, child, false);
+}
+
+int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list)
+{
+	return fresh_value_at(f, v, col, in_list, NULL);
+}
+
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A map with no entries is "{}" (comments alone are no document). */
+int yfresh_document(struct yfresh *f, const struct doc_node *root)
+{
+	int ret = 0;
+
+	if (!holds_items(root)) {
+		for (size_t i = 0; i < root->count && !ret; i++)
+			if (!root->entries[i].removed)
+				ret = write_comment_line(f, root->entries[i].value);
+		if (!ret && root->tag)
+			ret = yfresh_tag(f, root->tag);
+		return ret ? ret : put_str(f->out, "{}\n");
+	}
+	if (root->tag && (ret = yfresh_tag(f, root->tag)) == 0)
+		ret = put(f->out, "\n", 1);
+	return ret ? ret : fresh_map(f, root, 0, false);
+}
+
+/* ---- flow style ---- */
+
+static int flow_key(struct yfresh *f, const char *key, size_t len)
+{
+	struct yaml_str_place p = { .flow = true, .key = true };
+	int ret;
+
+	if (len <= 128)
+		return yaml_write_str(f->out, key, len, &p);
+	/* explicit, as in the block layout */
+	ret = put(f->out, "? ", 2);
+	return ret ? ret : yaml_write_double(f->out, key, len);
+}
+
+/* Between flow entries: a comma, and each comment on a line of its own
+ * (a comment runs to the end of its line). */
+static int flow_entries(struct yfresh *f, const struct doc_node *n, size_t line_indent)
+{
+	bool wrote_item = false, at_line_start = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n->count && !ret; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->removed)
+			continue;
+		if (e->value->kind == DOC_COMMENT) {
+			if (!at_line_start && !(ret = put(f->out, "\n", 1)))
+				ret = put_spaces(f->out, line_indent);
+			if (!ret && !(ret = write_comment_line(f, e->value)))
+				ret = put_spaces(f->out, line_indent);
+			at_line_start = true;
+			continue;
+		}
+		if (wrote_item)
+			ret = put(f->out, at_line_start ? "" : " ", at_line_start ? 0 : 1);
+		at_line_start = false;
+		if (!ret && n->kind == DOC_MAP) {
+			ret = flow_key(f, e->key, e->key_len);
+			if (!ret)
+				ret = put(f->out, ": ", 2);
+		}
+		if (!ret)
+			ret = yfresh_flow(f, e->value, line_indent);
+		/* a comma before whatever comes next, comments included */
+		if (!ret && next_entry(n, i) && !(ret = put(f->out, ",", 1)))
+			wrote_item = true;
+	}
+	return ret;
+}
+
+int yfresh_flow(struct yfresh *f, const struct doc_node *n, size_t line_indent)
+{
+	int ret = 0;
+
+	if (n->tag)
+		ret = yfresh_tag(f, n->tag);
+	if (ret)
+		return ret;
+	if (n->kind == DOC_SCALAR)
+		return yfresh_scalar(f, n, true, 0, 0, YAML_STYLE_ANY, false);
+	if ((ret = put(f->out, n->kind == DOC_MAP ? "{" : "[", 1)))
+		return ret;
+	if ((ret = flow_entries(f, n, line_indent)))
+		return ret;
+	return put(f->out, n->kind == DOC_MAP ? "}" : "]", 1);
+}

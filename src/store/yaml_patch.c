@@ -1,0 +1,968 @@
+/* A changed YAML document written back as edits over its tokens: what did
+ * not change keeps its bytes. Each change is one of a few operations on a
+ * map or list entry's tokens (yaml_int.h, struct ynode):
+ *
+ *   a value replaced   its text, or a new value written where it was; a
+ *                      literal block's lines go after everything else on
+ *                      the line (a comment stays on the header line);
+ *   an entry cut       its lines, when they hold nothing else;
+ *   entries added      lines after the entry before them;
+ *   a list comment     becomes an item ("- ENC[...]") on a line of its own
+ *                      at the list's dash column, and back (sops keeps a
+ *                      comment in a list as a list element, spec 3.4);
+ *   an alias           written out when what it names changed.
+ *
+ * A collection where a change fits none of these is written afresh in
+ * its place (flow collections in flow style), so the worst case is local.
+ * Edits never overlap (store_edits strict). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "yaml_int.h"
+
+enum {
+	RERENDER = 1,    /* the collection is written afresh by its parent */
+	ST_CHANGED = 1,  /* per record: something in its subtree changed */
+	ST_TOUCHED = 2,  /* its text is cut or rewritten (an anchor there is gone) */
+};
+
+struct patcher {
+	const struct yaml_syntax *syn;
+	const struct ylex *lx;
+	const uint8_t *src;
+	size_t len;
+	struct store_edits ed;
+	struct yfresh fresh; /* writes into ed.pool */
+	size_t block_step;   /* how far literal blocks are indented: the file's step */
+	uint8_t *state;      /* per record */
+};
+
+/* ---- tokens and records ---- */
+
+static size_t tstart(const struct patcher *p, uint32_t i)
+{
+	return p->lx->v[i].start;
+}
+
+static size_t tend(const struct patcher *p, uint32_t i)
+{
+	return p->lx->v[i].end;
+}
+
+static uint8_t tkind(const struct patcher *p, uint32_t i)
+{
+	return i == YNONE ? 0xFF : p->lx->v[i].kind;
+}
+
+static uint32_t rec_index(const struct patcher *p, const struct ynode *r)
+{
+	return (uint32_t)(r - p->syn->v);
+}
+
+static const struct ynode *entry_rec(const struct patcher *p, const struct doc_entry *e)
+{
+	return e->origin && e->origin <= p->syn->n ? &p->syn->v[e->origin - 1] : NULL;
+}
+
+static bool first_on_line(const struct patcher *p, size_t pos)
+{
+	return ysrc_blank(p->lx, ysrc_line_start(p->lx, pos), pos);
+}
+
+/* Nothing but blanks from pos to the end of its line. */
+static bool rest_blank(const struct patcher *p, size_t pos)
+{
+	return ysrc_blank(p->lx, pos, ysrc_line_end(p->lx, pos));
+}
+
+static void touch(struct patcher *p, const struct ynode *r)
+{
+	for (uint32_t i = rec_index(p, r); i < r->end_rec; i++)
+		p->state[i] |= ST_TOUCHED;
+}
+
+/* ---- what changed ---- */
+
+static bool comment_token(const struct patcher *p, const struct ynode *r)
+{
+	return tkind(p, r->body) == YT_COMMENT;
+}
+
+/* Whether the node is no longer what its record describes. */
+static bool reshaped(const struct patcher *p, const struct doc_node *n, const struct ynode *r)
+{
+	if (n->kind == DOC_MAP || n->kind == DOC_LIST || (r->flags & YN_ALIAS))
+		return r->kind != n->kind;
+	return (n->kind == DOC_COMMENT) != comment_token(p, r) ||
+	       (r->kind == DOC_MAP || r->kind == DOC_LIST);
+}
+
+/* Marks every record whose subtree changed (bottom-up, once). */
+static bool mark_changes(struct patcher *p, const struct doc_node *n, int depth)
+{
+	const struct ynode *r = ysyn_node(p->syn, n);
+	bool changed = !r || n->dirty || reshaped(p, n, r) || depth > STORE_MAX_DEPTH;
+
+	for (size_t i = 0; i < n->count && depth <= STORE_MAX_DEPTH; i++) {
+		const struct doc_entry *e = &n->entries[i];
+		const struct ynode *er = entry_rec(p, e);
+
+		if (e->removed) {
+			changed |= er != NULL;
+			continue;
+		}
+		if (!er || ysyn_node(p->syn, e->value) != er)
+			changed = true;
+		changed |= mark_changes(p, e->value, depth + 1);
+	}
+	if (r && changed)
+		p->state[rec_index(p, r)] |= ST_CHANGED;
+	return changed;
+}
+
+static bool changed(const struct patcher *p, const struct ynode *r)
+{
+	return p->state[rec_index(p, r)] & ST_CHANGED;
+}
+
+/* An alias is written out when what it names changed, was cut or
+ * rewritten (the anchor gone); an alias of a key, whose entry may be
+ * cut, whenever anything changes. */
+static bool alias_stale(const struct patcher *p, const struct ynode *r)
+{
+	if (!(r->flags & YN_ALIAS) || (r->flags & YN_IN_COPY) != 0)
+		return false;
+	if (changed(p, r) || r->target == YNONE)
+		return true;
+	return (p->state[r->target] & (ST_CHANGED | ST_TOUCHED)) != 0;
+}
+
+/* ---- edits ---- */
+
+static int edit(struct patcher *p, size_t start, size_t end, size_t mark)
+{
+	return store_edits_push(&p->ed, start, end, mark);
+}
+
+static int edit_text(struct patcher *p, size_t start, size_t end, const char *s, size_t n)
+{
+	size_t mark = p->ed.pool.len;
+
+	if (gs_buf_append(&p->ed.pool, s, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return edit(p, start, end, mark);
+}
+
+static int put(struct patcher *p, const char *s, size_t n)
+{
+	return store_put(&p->ed.pool, s, n);
+}
+
+static int put_spaces(struct patcher *p, size_t n)
+{
+	int ret = 0;
+
+	while (n-- && !ret)
+		ret = put(p, " ", 1);
+	return ret;
+}
+
+/* A plain scalar in block context takes in the blank lines after it, tabs
+ * and all, and the blanks before a comment on the next line; written
+ * another way, cut, or followed by new lines, a tab there no longer loads
+ * (fuzz_yaml): those lines lose their leading blanks. */
+static int clear_tab_lines(struct patcher *p, uint32_t tok)
+{
+	size_t line, stop = tok + 1 < p->lx->n ? tstart(p, tok + 1) : p->len;
+	int ret = 0;
+
+	if (tkind(p, tok) != YT_PLAIN)
+		return 0;
+	for (line = ysrc_next_line(p->lx, tend(p, tok)); line < stop && line < p->len && !ret;
+	     line = ysrc_next_line(p->lx, line)) {
+		size_t k = line;
+		bool tab = false;
+
+		while (k < p->len && (p->src[k] == ' ' || p->src[k] == '\t'))
+			tab |= p->src[k++] == '\t';
+		if (tab)
+			ret = edit_text(p, line, k, "", 0);
+	}
+	return ret;
+}
+
+/* ---- where a value goes ---- */
+
+/* The text of an entry's value and what surrounds it, in block context. */
+struct slot {
+	size_t ind_end;        /* after ':' or '-' */
+	size_t at;             /* where a value on the indicator's line goes */
+	size_t start, end;     /* the old value's text (properties excluded) */
+	size_t body_start, body_end; /* an old block scalar's lines, or its line's end */
+	bool header_comment;   /* a comment on an old block scalar's header line */
+	bool own_line;         /* it starts a line below the indicator */
+	size_t col;            /* then its column */
+	size_t owner;          /* the column of the key or dash */
+};
+
+/* Properties stay where they are, except tags: a value set or encrypted
+ * is what the caller gave, not what the tag said (sops drops them too). */
+static int drop_tags(struct patcher *p, const struct ynode *r)
+{
+	int ret = 0;
+
+	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last && !ret; t++) {
+		size_t e = tend(p, t);
+
+		if (tkind(p, t) != YT_TAG)
+			continue;
+		while (e < p->len && (p->src[e] == ' ' || p->src[e] == '\t'))
+			e++;
+		ret = edit_text(p, tstart(p, t), e, "", 0);
+	}
+	return ret;
+}
+
+static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
+		    struct slot *s)
+{
+	uint32_t text = r->body, props_end = YNONE;
+
+	memset(s, 0, sizeof(*s));
+	s->owner = cr->col;
+	if (r->ind == YNONE)
+		return false;
+	s->ind_end = s->at = tend(p, r->ind);
+	for (uint32_t t = r->first; t != YNONE && t <= r->last && t != text; t++)
+		if (tkind(p, t) == YT_ANCHOR || tkind(p, t) == YT_TAG)
+			props_end = t;
+	if (props_end != YNONE) {
+		/* after the properties, when they sit on the indicator's line */
+		if (!ysrc_same_line(p->lx, s->ind_end, tstart(p, props_end)))
+			return false;
+		s->at = tend(p, props_end);
+	}
+	if (text == YNONE) {
+		s->start = s->end = s->at;
+		s->body_start = s->body_end = ysrc_line_end(p->lx, s->at);
+		return true;
+	}
+	s->start = tstart(p, text);
+	s->end = tend(p, r->last);
+	s->body_start = s->body_end = ysrc_line_end(p->lx, s->end);
+	if (tkind(p, r->last) == YT_BODY) {
+		s->header_comment = tkind(p, r->last - 1) == YT_COMMENT;
+		s->end = tend(p, text);
+		s->body_start = tstart(p, r->last);
+		s->body_end = tend(p, r->last);
+	}
+	s->own_line = !ysrc_same_line(p->lx, s->at, s->start);
+	s->col = s->own_line ? ysrc_column(p->lx, s->start) : 0;
+	return true;
+}
+
+/* Where what was written from mark on breaks its first line. */
+static size_t split_at_break(const struct patcher *p, size_t mark)
+{
+	const uint8_t *nl = memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark);
+
+	return nl ? (size_t)(nl - p->ed.pool.data) : p->ed.pool.len;
+}
+
+static bool moves_up(const struct slot *s)
+{
+	return s->own_line && s->col <= s->owner;
+}
+
+/* Places the head pool[hm, bm) and the body pool[bm, pool end): the head
+ * where the old value was, the body (a literal block's lines, a block
+ * collection below its key) after everything else on that line. */
+static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
+{
+	size_t be = p->ed.pool.len, line_end, head_at;
+	int ret;
+
+	if (!moves_up(s)) {
+		if (s->start == s->at && bm > hm && (ret = edit_text(p, s->at, s->at, " ", 1)))
+			return ret;
+		if ((ret = store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm)))
+			return ret;
+		/* "|#c" and '"x"#c' hold a comment; "x#c" is all text */
+		if (s->end < p->len && p->src[s->end] == '#' && bm > hm &&
+		    (ret = edit_text(p, s->end, s->end, " ", 1)))
+			return ret;
+		if (be == bm && s->body_start == s->body_end)
+			return 0;
+		return store_edits_push_pool(&p->ed, s->body_start, s->body_end, bm, be - bm);
+	}
+	/* below its key but not deeper, only a block scalar sits: the new
+	 * value moves up to the indicator's line (fuzz_yaml) */
+	line_end = ysrc_line_end(p->lx, s->at);
+	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
+	if ((ret = edit_text(p, s->at, head_at, " ", 1)) ||
+	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
+	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
+		return ret;
+	return edit_text(p, first_on_line(p, s->start) ? ysrc_line_start(p->lx, s->start) : s->start,
+			 rest_blank(p, s->body_end) ? ysrc_next_line(p->lx, s->body_end) : s->body_end, "", 0);
+}
+
+/* Drops the line break that ends what a fresh writer wrote. */
+static void chop_break(struct patcher *p, size_t mark)
+{
+	if (p->ed.pool.len > mark && p->ed.pool.data[p->ed.pool.len - 1] == '\n')
+		p->ed.pool.len--;
+}
+
+/* A block collection for a slot (after a tag, if any, at hm): where the
+ * old value was when it had a line of its own; compact after a list's
+ * dash ("- a: 1"); else on the lines below the indicator (the body).
+ * Returns RERENDER when it cannot go there. */
+static int render_block(struct patcher *p, const struct slot *s, const struct doc_node *v,
+			bool in_list, size_t hm, size_t *bm)
+{
+	size_t child = s->owner + (in_list ? 2 : p->fresh.step);
+	int ret = 0;
+
+	if (!moves_up(s) && s->own_line) {
+		/* the source indents its first line */
+		child = s->col;
+		if (v->tag) {
+			p->ed.pool.len--;
+			if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, child)))
+				return ret;
+		}
+	} else if (in_list && !v->tag) {
+		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
+			return RERENDER;
+	} else {
+		if (v->tag)
+			p->ed.pool.len--; /* the space after it */
+		*bm = p->ed.pool.len;
+		if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, child)) ||
+		    (ret = yfresh_block(&p->fresh, v, child)))
+			return ret;
+		chop_break(p, hm);
+		return 0;
+	}
+	ret = yfresh_block(&p->fresh, v, child);
+	chop_break(p, hm);
+	*bm = p->ed.pool.len;
+	return ret;
+}
+
+/* Writes v into the pool for the slot: the head from hm to *bm, the body
+ * after it. */
+static int render(struct patcher *p, const struct slot *s, const struct doc_node *v, bool in_list,
+		  enum yaml_style prefer, bool as_flow, size_t *bm)
+{
+	size_t hm = p->ed.pool.len;
+	int ret = 0;
+
+	if (v->tag && (ret = yfresh_tag(&p->fresh, v->tag)))
+		return ret;
+	if (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT) {
+		size_t indent = s->owner + (in_list ? 2 : p->block_step);
+		/* the body is followed by a line break, except at the end */
+		bool final = !moves_up(s) && s->body_end >= p->len;
+
+		ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final);
+		*bm = split_at_break(p, hm);
+		return ret;
+	}
+	if (yfresh_is_empty(v) || as_flow) {
+		ret = yfresh_is_empty(v) ? put(p, v->kind == DOC_MAP ? "{}" : "[]", 2)
+					 : yfresh_flow(&p->fresh, v, s->owner + p->fresh.step);
+		*bm = p->ed.pool.len;
+		return ret;
+	}
+	return render_block(p, s, v, in_list, hm, bm);
+}
+
+/* Whether what was written from hm on is a plain scalar on one line. */
+static bool wrote_plain(const struct patcher *p, size_t hm, size_t bm)
+{
+	return bm > hm && bm == p->ed.pool.len && !strchr("'\"|>{[!&*", p->ed.pool.data[hm]);
+}
+
+/* Writes v where the entry's value was (block context). */
+static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
+{
+	struct slot s;
+	size_t hm, bm = 0;
+	bool plain;
+	int ret;
+
+	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && s.header_comment))
+		return RERENDER;
+	if ((ret = drop_tags(p, er)))
+		return ret;
+	hm = p->ed.pool.len;
+	ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
+		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
+	plain = !ret && wrote_plain(p, hm, bm);
+	if (!ret && bm == hm && !s.own_line)
+		s.start = s.at; /* nothing on the indicator's line: no blanks left there */
+	if (!ret)
+		ret = place(p, &s, hm, bm);
+	if (!ret && !plain)
+		ret = clear_tab_lines(p, er->last);
+	touch(p, er);
+	return ret;
+}
+
+/* ---- comments ---- */
+
+static int write_comment(struct patcher *p, const struct doc_node *v)
+{
+	int ret = put(p, "#", 1);
+
+	return ret ? ret : yfresh_comment_text(&p->fresh, v);
+}
+
+static int replace_comment(struct patcher *p, const struct ynode *r, const struct doc_node *v)
+{
+	size_t mark = p->ed.pool.len;
+	int ret = write_comment(p, v);
+
+	return ret ? ret : edit(p, tstart(p, r->body), tend(p, r->body), mark);
+}
+
+/* Blanks before pos on its line. */
+static size_t back_over_blanks(const struct patcher *p, size_t pos)
+{
+	while (pos > 0 && (p->src[pos - 1] == ' ' || p->src[pos - 1] == '\t'))
+		pos--;
+	return pos;
+}
+
+/* The loaded list item after entry i, in the model's order. */
+static const struct ynode *next_item(const struct patcher *p, const struct doc_node *c, size_t i)
+{
+	for (size_t j = i + 1; j < c->count; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && !c->entries[j].removed && !comment_token(p, r))
+			return r;
+	}
+	return NULL;
+}
+
+/* Whether a live comment entry of c has its token inside [first, last]. */
+static bool holds_other_comment(const struct patcher *p, const struct doc_node *c, uint32_t first,
+				uint32_t last)
+{
+	for (size_t j = 0; j < c->count; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT &&
+		    comment_token(p, r) && r->body >= first && r->body <= last)
+			return true;
+	}
+	return false;
+}
+
+/* "- " and the value, on one line (else RERENDER). */
+static int write_item(struct patcher *p, const struct doc_node *v, size_t d)
+{
+	size_t mark = p->ed.pool.len;
+	int ret = put(p, "- ", 2);
+
+	if (!ret)
+		ret = yfresh_scalar(&p->fresh, v, false, d + 2, d, YAML_STYLE_ANY, false);
+	if (!ret && memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
+		ret = RERENDER;
+	return ret;
+}
+
+/* sops keeps an encrypted comment in a list as an item: it goes on a line
+ * of its own with "- " at the list's dash column, before the item that
+ * follows it in the list (whose '-' may come before the comment: "- x # c"
+ * or "-", the comment, then the value). */
+static int comment_to_item(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			   size_t i, const struct ynode *er)
+{
+	uint32_t tok = er->body;
+	const struct ynode *next = next_item(p, c, i);
+	size_t start = tstart(p, tok), mark, d = cr->col;
+	bool own_line = first_on_line(p, start);
+	int ret;
+
+	if (next && next->lead != YNONE && tstart(p, next->lead) < start) {
+		/* other comments between that '-' and this one would move */
+		if (holds_other_comment(p, c, next->lead, tok - 1))
+			return RERENDER;
+		mark = p->ed.pool.len;
+		if ((ret = write_item(p, c->entries[i].value, d)) || (ret = put(p, "\n", 1)) ||
+		    (ret = put_spaces(p, d)) || (ret = edit(p, tstart(p, next->lead), tstart(p, next->lead), mark)))
+			return ret;
+		if (own_line)
+			return edit_text(p, ysrc_line_start(p->lx, start), ysrc_next_line(p->lx, start), "", 0);
+		return edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0);
+	}
+	if (own_line) {
+		mark = p->ed.pool.len;
+		if ((ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
+			return ret;
+		return edit(p, ysrc_line_start(p->lx, start), tend(p, tok), mark);
+	}
+	if ((ret = edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0)))
+		return ret;
+	mark = p->ed.pool.len;
+	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
+		return ret;
+	return edit(p, ysrc_line_end(p->lx, tend(p, tok)), ysrc_line_end(p->lx, tend(p, tok)), mark);
+}
+
+/* And back: a list item that decrypts to a comment is written as one. */
+static int item_to_comment(struct patcher *p, const struct ynode *er, const struct doc_node *v)
+{
+	uint32_t last = er->last;
+	size_t mark = p->ed.pool.len;
+	int ret;
+
+	if (er->lead == YNONE || tkind(p, er->lead) != YT_DASH || !first_on_line(p, tstart(p, er->lead)) ||
+	    last == YNONE || !rest_blank(p, tend(p, last)))
+		return RERENDER;
+	if ((ret = write_comment(p, v)) || (ret = edit(p, tstart(p, er->lead), tend(p, last), mark)))
+		return ret;
+	touch(p, er);
+	return clear_tab_lines(p, last);
+}
+
+/* ---- entries cut and added (block) ---- */
+
+static uint32_t entry_first(const struct ynode *r)
+{
+	if (r->lead != YNONE)
+		return r->lead;
+	return r->first != YNONE ? r->first : r->ind;
+}
+
+/* A removed entry: its lines go, when they hold nothing else. */
+static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *er)
+{
+	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
+	size_t end;
+	int ret;
+
+	if (first == YNONE || !first_on_line(p, tstart(p, first)))
+		return RERENDER;
+	end = ysrc_line_end(p->lx, tend(p, last));
+	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last))
+		return RERENDER;
+	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
+	touch(p, er);
+	return ret ? ret : clear_tab_lines(p, last);
+}
+
+static int write_new_entry(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
+			   size_t col)
+{
+	int ret = put_spaces(p, col);
+
+	if (ret)
+		return ret;
+	if (e->value->kind == DOC_COMMENT) {
+		if (!(ret = write_comment(p, e->value)))
+			ret = put(p, "\n", 1);
+		return ret;
+	}
+	if (c->kind == DOC_MAP) {
+		if ((ret = yfresh_key(&p->fresh, e->key, e->key_len, col)))
+			return ret;
+	} else if ((ret = put(p, "-", 1))) {
+		return ret;
+	}
+	return yfresh_value(&p->fresh, e->value, col, c->kind == DOC_LIST);
+}
+
+/* Where new entries go: after the line of the loaded entry before them,
+ * or before the first one, or after an empty document's "---". */
+static int insert_position(const struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			   const struct ynode *after, size_t *pos)
+{
+	if (after) {
+		*pos = ysrc_next_line(p->lx, tend(p, ysyn_entry_last(after)));
+		return 0;
+	}
+	for (size_t j = 0; j < c->count; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+		uint32_t first = r ? entry_first(r) : YNONE;
+
+		if (!r)
+			continue;
+		if (first == YNONE || !first_on_line(p, tstart(p, first)))
+			return RERENDER;
+		*pos = ysrc_line_start(p->lx, tstart(p, first));
+		return 0;
+	}
+	if ((cr->flags & YN_EMPTY_ROOT) && cr->lead != YNONE && cr->first == YNONE) {
+		*pos = ysrc_next_line(p->lx, tend(p, cr->lead));
+		return 0;
+	}
+	return RERENDER;
+}
+
+static int insert_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			const struct ynode *after, size_t from, size_t to)
+{
+	size_t pos, mark;
+	int ret = insert_position(p, c, cr, after, &pos);
+
+	if (ret)
+		return ret;
+	mark = p->ed.pool.len;
+	/* a last line with no line break */
+	if (pos >= p->len && !ysrc_break_before(p->lx, p->len))
+		ret = put(p, "\n", 1);
+	for (size_t i = from; i < to && !ret; i++)
+		if (!c->entries[i].removed)
+			ret = write_new_entry(p, c, &c->entries[i], cr->col);
+	if (!ret)
+		ret = edit(p, pos, pos, mark);
+	if (!ret && after)
+		ret = clear_tab_lines(p, ysyn_entry_last(after));
+	return ret;
+}
+
+/* ---- flow collections ---- */
+
+/* A value inside [...] or {...}: its text replaced (properties but tags
+ * kept), or written after a ':' that had none. */
+static int write_flow_value(struct patcher *p, const struct ynode *er, const struct doc_node *v,
+			    enum yaml_style prefer, size_t line_indent)
+{
+	size_t mark, start, end;
+	int ret;
+
+	if (er->body == YNONE) {
+		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body))
+			return RERENDER;
+		start = end = tend(p, er->ind);
+	} else {
+		start = tstart(p, er->body);
+		end = tend(p, er->last);
+	}
+	if ((ret = drop_tags(p, er)))
+		return ret;
+	mark = p->ed.pool.len;
+	if (er->body == YNONE)
+		ret = put(p, " ", 1);
+	if (!ret && v->tag)
+		ret = yfresh_tag(&p->fresh, v->tag);
+	if (!ret && (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT))
+		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
+	else if (!ret)
+		ret = yfresh_flow(&p->fresh, v, line_indent);
+	touch(p, er);
+	if (!ret)
+		ret = edit(p, start, end, mark);
+	if (!ret && end < p->len && p->src[end] == '#')
+		ret = edit_text(p, end, end, " ", 1);
+	return ret;
+}
+
+/* A removed entry with the comma after it, or else the one before it. */
+static int cut_flow_entry(struct patcher *p, const struct ynode *er)
+{
+	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
+	size_t start, end;
+
+	if (first == YNONE)
+		return RERENDER;
+	for (uint32_t t = first; t <= last; t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return RERENDER;
+	start = tstart(p, first);
+	end = tend(p, last);
+	if (tkind(p, last + 1) == YT_COMMA) {
+		end = tend(p, last + 1);
+		while (end < p->len && (p->src[end] == ' ' || p->src[end] == '\t'))
+			end++;
+	} else if (first > 0 && tkind(p, first - 1) == YT_COMMA) {
+		start = tstart(p, first - 1);
+	}
+	touch(p, er);
+	return edit_text(p, start, end, "", 0);
+}
+
+/* New entries at the end of a flow collection, before its bracket. */
+static int append_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+		       const struct ynode *last_live, size_t from, size_t line_indent)
+{
+	size_t pos, mark = p->ed.pool.len;
+	bool comma = last_live != NULL;
+	int ret = 0;
+
+	if (!(cr->flags & YN_BRACKETS))
+		return RERENDER;
+	pos = tend(p, cr->body);
+	if (last_live) {
+		uint32_t t = ysyn_entry_last(last_live);
+
+		pos = tend(p, t);
+		if (tkind(p, t + 1) == YT_COMMENT)
+			return RERENDER;
+		if (tkind(p, t + 1) == YT_COMMA) {
+			/* a trailing comma stays */
+			pos = tend(p, t + 1);
+			comma = false;
+			ret = put(p, " ", 1);
+		}
+	}
+	for (size_t i = from; i < c->count && !ret; i++) {
+		const struct doc_entry *e = &c->entries[i];
+
+		if (e->removed)
+			continue;
+		if (e->value->kind == DOC_COMMENT)
+			return RERENDER;
+		if (comma)
+			ret = put(p, ", ", 2);
+		comma = true;
+		if (!ret && c->kind == DOC_MAP) {
+			struct doc_node key = { .kind = DOC_SCALAR, .type = DOC_STR, .text = e->key,
+						.len = e->key_len };
+
+			if (!(ret = yfresh_scalar(&p->fresh, &key, true, 0, 0, YAML_STYLE_ANY, false)))
+				ret = put(p, ": ", 2);
+		}
+		if (!ret)
+			ret = yfresh_flow(&p->fresh, e->value, line_indent);
+	}
+	return ret ? ret : edit(p, pos, pos, mark);
+}
+
+static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+		      size_t line_indent);
+
+static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const struct ynode *er,
+			    size_t line_indent)
+{
+	const struct doc_node *v = e->value;
+	const struct ynode *vr = ysyn_node(p->syn, v);
+	int ret;
+
+	if (vr != er || alias_stale(p, er) || (er->flags & YN_ALIAS))
+		return (er->flags & YN_ALIAS) && !alias_stale(p, er) && vr == er
+			       ? 0 : write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
+	if (reshaped(p, v, er))
+		return RERENDER;
+	if (v->kind == DOC_COMMENT)
+		return v->dirty ? replace_comment(p, er, v) : 0;
+	if (v->kind == DOC_SCALAR)
+		return v->dirty ? write_flow_value(p, er, v, yfresh_style_of(er->style, true), line_indent) : 0;
+	ret = patch_flow(p, v, er, line_indent);
+	if (ret == RERENDER)
+		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
+	return ret;
+}
+
+/* Returns RERENDER when the collection is to be written afresh. */
+static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+		      size_t line_indent)
+{
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
+	const struct ynode *last_live = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->count && !ret; i++) {
+		const struct doc_entry *e = &c->entries[i];
+		const struct ynode *er = entry_rec(p, e);
+
+		if (!er) {
+			if (e->removed)
+				continue;
+			/* new entries only at the end */
+			for (size_t j = i; j < c->count; j++)
+				if (entry_rec(p, &c->entries[j]) && !c->entries[j].removed)
+					ret = RERENDER;
+			if (!ret)
+				ret = append_flow(p, c, cr, last_live, i, line_indent);
+			break;
+		}
+		if (e->removed) {
+			ret = cut_flow_entry(p, er);
+			continue;
+		}
+		last_live = er;
+		if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
+			ret = patch_flow_entry(p, e, er, line_indent);
+	}
+	if (ret == RERENDER) {
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
+	}
+	return ret;
+}
+
+/* ---- block collections ---- */
+
+static int patch_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr);
+
+static int patch_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			     size_t i, const struct ynode *er)
+{
+	const struct doc_node *v = c->entries[i].value;
+	int ret;
+
+	if (ysyn_node(p->syn, v) != er || (er->flags & YN_ALIAS) ||
+	    ((v->kind == DOC_MAP || v->kind == DOC_LIST) && reshaped(p, v, er)))
+		return (er->flags & YN_ALIAS) && !alias_stale(p, er) && ysyn_node(p->syn, v) == er
+			       ? 0 : write_value(p, c, cr, er, v, YAML_STYLE_ANY);
+	if (v->kind == DOC_COMMENT) {
+		if (!comment_token(p, er))
+			return c->kind == DOC_LIST ? item_to_comment(p, er, v) : RERENDER;
+		return v->dirty ? replace_comment(p, er, v) : 0;
+	}
+	if (v->kind == DOC_SCALAR) {
+		if (comment_token(p, er))
+			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
+		return v->dirty ? write_value(p, c, cr, er, v, yfresh_style_of(er->style, false)) : 0;
+	}
+	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
+	if (ret == RERENDER)
+		ret = write_value(p, c, cr, er, v, YAML_STYLE_ANY);
+	return ret;
+}
+
+/* Returns RERENDER when the collection is to be written afresh. */
+static int patch_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr)
+{
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
+	const struct ynode *prev = NULL; /* the loaded entry before */
+	int ret = 0;
+
+	for (size_t i = 0; i < c->count && !ret; i++) {
+		const struct doc_entry *e = &c->entries[i];
+		const struct ynode *er = entry_rec(p, e);
+
+		if (!er) {
+			size_t j = i;
+
+			while (j < c->count && !entry_rec(p, &c->entries[j]))
+				j++;
+			ret = insert_block(p, c, cr, prev, i, j);
+			i = j - 1;
+			continue;
+		}
+		prev = er;
+		if (e->removed)
+			ret = cut_block_entry(p, c, er);
+		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
+			ret = patch_block_entry(p, c, cr, i, er);
+	}
+	if (ret == RERENDER) {
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
+	}
+	return ret;
+}
+
+/* ---- documents ---- */
+
+/* A document root that cannot be patched is written afresh in place
+ * when it starts a line; else the whole file is. */
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A document root that cannot be patched is written afresh in place
+ * when it starts a line; else the whole file is. A block map left with no
+ * entries would leave no document at all without its "---": "{}". */
+static int rewrite_root(struct patcher *p, const struct doc_node *root, const struct ynode *r)
+{
+	size_t mark = p->ed.pool.len, start;
+	int ret;
+
+	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
+	    !first_on_line(p, tstart(p, r->first)) || root->tag)
+		return RERENDER;
+	start = tstart(p, r->first);
+	if (r->flags & YN_FLOW)
+		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
+	else if (!holds_items(root))
+		ret = yfresh_document(&p->fresh, root);
+	else
+		ret = yfresh_block(&p->fresh, root, 0);
+	if (!ret && !(r->flags & YN_FLOW))
+		chop_break(p, mark);
+	touch(p, r);
+	return ret ? ret : edit(p, start, tend(p, r->last), mark);
+}
+
+static int patch_root(struct patcher *p, const struct doc_node *root)
+{
+	const struct ynode *r = ysyn_node(p->syn, root);
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
+	int ret;
+
+	if (!r)
+		return RERENDER;
+	if (!changed(p, r))
+		return 0;
+	if ((r->flags & YN_EMPTY_ROOT) && r->first != YNONE)
+		return RERENDER; /* properties on an empty document */
+	if (r->flags & YN_FLOW)
+		ret = patch_flow(p, root, r, p->fresh.step);
+	else if (!holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+		ret = RERENDER;
+	else
+		ret = patch_block(p, root, r);
+	if (ret == RERENDER) {
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
+		ret = rewrite_root(p, root, r);
+	}
+	return ret;
+}
+
+int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
+{
+	struct patcher p;
+	int ret = 0;
+
+	if (!syn->trusted)
+		return GS_FAIL(GS_ERR_GENERIC, "the layout of this YAML file cannot be kept");
+	memset(&p, 0, sizeof(p));
+	p.syn = syn;
+	p.lx = &syn->lx;
+	p.src = d->source.data;
+	p.len = d->source.len;
+	store_edits_init(&p.ed);
+	p.ed.strict = true;
+	p.fresh.out = &p.ed.pool;
+	p.fresh.step = step;
+	p.fresh.keep_positional = true;
+	p.fresh.syn = syn;
+	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
+	 * load): past 9, blocks step in by 2 */
+	p.block_step = syn->step ? syn->step : step;
+	if (p.block_step > 9)
+		p.block_step = 2;
+	p.state = calloc(syn->n + 1, 1);
+	if (!p.state) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t b = 0; b < d->count; b++)
+		mark_changes(&p, d->branches[b], 0);
+	for (size_t b = 0; b < d->count && !ret; b++)
+		ret = patch_root(&p, d->branches[b]);
+	if (ret == RERENDER)
+		ret = GS_FAIL(GS_ERR_GENERIC, "the layout of this YAML file cannot be kept");
+	if (!ret)
+		ret = store_edits_apply(&p.ed, p.src, p.len, out);
+out:
+	free(p.state);
+	store_edits_release(&p.ed);
+	return ret;
+}
