@@ -941,9 +941,8 @@ int yaml_load(const uint8_t *text, size_t len, struct doc *d)
 	if (len >= 2 && ((text[0] == 0xFE && text[1] == 0xFF) || (text[0] == 0xFF && text[1] == 0xFE)))
 		return GS_FAIL(GS_ERR_PARSE, "invalid YAML: only UTF-8 is supported");
 	d->format = DOC_FORMAT_YAML;
-	gs_buf_reset(&d->source);
-	if (gs_buf_append(&d->source, text, len))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = store_take_source(d, text, len)) < 0)
+		return ret;
 	if ((ret = loader_init(&l, d, len)))
 		goto out;
 	if (!yaml_parser_initialize(&parser)) {
