@@ -116,6 +116,14 @@ bool age_looks_like_age(const uint8_t *data, size_t len);
 /* True when the file's header holds an scrypt stanza (needs a passphrase). */
 bool age_is_passphrase_file(const uint8_t *data, size_t len);
 
+/* Headers made ahead of time (prepare.c), for a process that encrypts many
+ * small files to the same few X25519 recipients, each file alone (the git
+ * filter): a background thread prepares up to depth headers per recipient
+ * seen, each a fresh file key wrapped for it, while the process waits for
+ * work. Each serves one file, as if made on the spot. Stop wipes the rest. */
+int age_prepare_start(size_t depth) __attribute__((warn_unused_result));
+void age_prepare_stop(void);
+
 /* In-memory helpers; the plaintext buffer of age_decrypt_mem is secure. */
 int age_encrypt_mem(const struct age_recipient_list *recipients, bool armor, const uint8_t *in,
 		    size_t len, struct gs_buf *out) __attribute__((warn_unused_result));

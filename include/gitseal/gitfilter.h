@@ -34,19 +34,23 @@ bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len);
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 
-/* smudge: decrypts a sops file. Content that is not a sops file, or that no
- * available identity opens, is copied through unchanged and *passed_through
- * set (may be NULL). A MAC or value failure is an error. */
+/* smudge: decrypts a sops file (a sealed conflict: its marked text).
+ * Content that is not a sops file, or that no available identity opens,
+ * is copied through unchanged; then *passed (may be NULL) says why, else
+ * it is NULL. A MAC or value failure is an error. Safe to call from
+ * several threads at once once gitfilter_prepare() has run. */
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through) __attribute__((warn_unused_result));
+		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
-/* Why the last smudge passed a sops file through, or NULL. */
-const char *gitfilter_pass_reason(const struct gitfilter *f);
+/* Loads what the filter reads lazily (identities, this clone's records),
+ * before smudges run on several threads. */
+void gitfilter_prepare(struct gitfilter *f);
 
 struct gitfilter_events {
 	/* A file failed and was answered status=error; the error message is set. */
 	void (*file_failed)(void *ctx, const char *path, bool clean);
-	/* A sops file was passed through as ciphertext (no identity opens it). */
+	/* A sops file was passed through as ciphertext (no identity opens it);
+	 * may be called from a worker thread. */
 	void (*passed_through)(void *ctx, const char *path, const char *reason);
 	void *ctx;
 };
@@ -94,7 +98,8 @@ struct gitfilter_init_result {
 	size_t attributes_added;
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
-	size_t files_failed;    /* could not be decrypted (message of the last one set) */
+	size_t files_failed;    /* could not be decrypted */
+	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
 };
 
@@ -160,5 +165,7 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __a
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* Whether `gitseal git init` set the filter up in f's repository. */
+bool gitfilter_configured(struct gitfilter *f);
 
 #endif

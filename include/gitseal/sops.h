@@ -98,7 +98,7 @@ struct sops_key_summary {
 	size_t group_count;
 	int shamir_threshold;
 	struct sops_selection selection; /* value malloc'd */
-	size_t other_keys;               /* keys of types gitseal cannot wrap (pgp, kms, ...) */
+	size_t other_keys;               /* entries of types gitseal cannot wrap (kms, ...): the groups' foreign */
 };
 
 /* A group's keys as one list (age recipients, PGP fingerprints, Vault
@@ -115,12 +115,13 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
-/* A public name for the data key that opens d (a keyed BLAKE2b of it, which
- * tells nothing about the key), so a caller can recognise keys it made
- * without keeping them. */
+/* sops_decrypt_doc, also giving a public name for the data key (a keyed
+ * BLAKE2b of it, which tells nothing about the key), so that a caller can
+ * recognise keys it made without keeping them. */
 enum { SOPS_KEY_ID_SIZE = 32 };
-int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, uint8_t id[SOPS_KEY_ID_SIZE])
-	__attribute__((warn_unused_result));
+struct sops_decrypt_opts;
+int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
+			uint8_t id[SOPS_KEY_ID_SIZE]) __attribute__((warn_unused_result));
 
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an

@@ -18,6 +18,7 @@ enum {
 
 struct store_emit_opts {
 	int indent; /* YAML: spaces (default 4); JSON: -1 = tab (default), n = n spaces */
+	bool fresh; /* the layout sops writes, whatever the source's */
 };
 
 /* Takes ownership of nothing; copies text into d->source. */

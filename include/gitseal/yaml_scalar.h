@@ -38,6 +38,11 @@ struct yaml_str_fit {
 	bool plain_flow;  /* plain, inside [...] or {...} */
 	bool single;      /* single-quoted, on one line */
 	bool literal;     /* a literal block ("|") */
+	bool retypes;     /* plain, it would read as another type (yaml.v3 then double-quotes) */
+	/* plain reads it as this string under YAML 1.2, though some YAML 1.1
+	 * readers take it for a boolean or a base-60 number ("y", "1:30"):
+	 * kept plain where it was plain */
+	bool plain_block_v12, plain_flow_v12;
 };
 
 void yaml_str_fit(const char *s, size_t len, struct yaml_str_fit *fit);

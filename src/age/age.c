@@ -39,11 +39,14 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	gs_buf_init(&hdr, false);
 	if (!file_key)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
-	for (i = 0; !ret && i < recipients->count; i++)
-		ret = wrap_for(recipients->items[i], file_key, &h);
-	if (!ret)
-		ret = age_header_compute_mac(&h, file_key, h.mac);
+	/* a header made ahead of time (prepare.c) for a lone X25519 recipient */
+	if (recipients->count != 1 || !age_prepared_take(recipients->items[0], file_key, &h)) {
+		randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
+		for (i = 0; !ret && i < recipients->count; i++)
+			ret = wrap_for(recipients->items[i], file_key, &h);
+		if (!ret)
+			ret = age_header_compute_mac(&h, file_key, h.mac);
+	}
 	if (!ret)
 		ret = age_header_write(&h, &hdr);
 	randombytes_buf(nonce, sizeof(nonce));

@@ -123,6 +123,11 @@ struct age_header {
 	uint8_t mac[AGE_MAC_SIZE];
 };
 
+/* prepare.c: takes a header made ahead of time for r (with its file
+ * key), when preparation is on and one is ready; false otherwise (and r
+ * gets headers made for the next files). */
+bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct age_header *h);
+
 /* Parses the header from b, leaving b at the first payload byte. Syntax
  * errors are GS_ERR_AGE_HEADER; reader errors pass through. */
 int age_header_parse(struct age_bufin *b, struct age_header *h) __attribute__((warn_unused_result));

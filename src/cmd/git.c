@@ -1,5 +1,6 @@
 /* gitseal git: init, filter-process, textconv, merge, check. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,8 @@
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
+
+enum { GIT_PREPARED_HEADERS = 16 };
 
 static const char git_usage[] =
 	"usage: gitseal git init [--no-hook] [PATTERN...]\n"
@@ -95,8 +98,7 @@ static int git_init(int argc, char **argv)
 		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
 			  res.files_locked);
 	if (res.files_failed) {
-		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed,
-			   gs_error_message());
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;
@@ -114,14 +116,17 @@ static void report_failed(void *ctx, const char *path, bool clean)
 	cmd_print_error();
 }
 
+/* called from the filter's worker threads too */
 static void report_passed(void *ctx, const char *path, const char *reason)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct filter_report *rep = ctx;
 
-	if (rep->warned)
-		return;
+	pthread_mutex_lock(&lock);
+	if (!rep->warned)
+		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
 	rep->warned = true;
-	cmd_warnf("'%s' and other sops files stay encrypted in the work tree: %s", path, reason);
+	pthread_mutex_unlock(&lock);
 }
 
 static int git_filter_process(void)
@@ -136,7 +141,11 @@ static int git_filter_process(void)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	/* the X25519 work of new files' headers, done while git works */
+	if (age_prepare_start(GIT_PREPARED_HEADERS))
+		gs_error_clear();
 	ret = gitfilter_serve(f, stdin, stdout, &ev);
+	age_prepare_stop();
 	if (ret)
 		cmd_print_error();
 	gitfilter_free(f);
@@ -147,7 +156,7 @@ static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
 	struct gs_buf in, out;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	gs_harden_process();
@@ -163,7 +172,7 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 	} else {
 		if (passed)
-			cmd_warnf("'%s' shown encrypted: %s", file, gitfilter_pass_reason(f));
+			cmd_warnf("'%s' shown encrypted: %s", file, passed);
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 			cmd_errorf("cannot write to stdout");
 			ret = -1;
@@ -270,7 +279,7 @@ static int git_unlock(void)
 	if (res.files_locked)
 		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them", res.files_locked);
 	if (res.files_failed) {
-		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, gs_error_message());
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;
@@ -395,13 +404,8 @@ bool git_updatekeys_applies(int argc, char **argv)
 	first = a.count ? a.paths[0] : a.recursive ? "." : NULL;
 	if (first && open_for_path(first, &f, &rel) == 0) {
 		if (stat(first, &st) == 0 && S_ISDIR(st.st_mode)) {
-			char **paths = NULL;
-			size_t n = 0;
-
-			yes = a.recursive && gitfilter_filtered_paths(f, rel, &paths, &n) == 0 && n;
-			for (size_t i = 0; i < n; i++)
-				free(paths[i]);
-			free(paths);
+			/* a tree with the filter set up, even with no sealed file yet */
+			yes = a.recursive && gitfilter_configured(f);
 		} else {
 			/* a sops file in the work tree is updated as sops does it */
 			yes = gitfilter_path_filtered(f, rel) && !is_sealed_file(first, rel);

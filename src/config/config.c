@@ -326,13 +326,15 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 	if (r->type != YAML_MAPPING_NODE)
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
 	if ((n = map_get(p, r, "path_regex")) && !is_null(n)) {
-		regex_t re;
-
 		if (!(s = scalar(n)))
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
-		if ((ret = sops_regex_compile(&re, s)) < 0)
+		if (!(rule->path_re = malloc(sizeof(regex_t))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if ((ret = sops_regex_compile(rule->path_re, s)) < 0) {
+			free(rule->path_re);
+			rule->path_re = NULL;
 			return ret;
-		regfree(&re);
+		}
 		if (!(rule->path_regex = strdup(s)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -486,6 +488,9 @@ void sops_config_free(struct sops_config *c)
 		struct sops_rule *r = &c->rules[i];
 
 		free(r->path_regex);
+		if (r->path_re)
+			regfree(r->path_re);
+		free(r->path_re);
 		free(r->selection.value);
 		for (size_t g = 0; g < r->group_count; g++)
 			group_free(&r->groups[g]);
@@ -630,20 +635,13 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 		rel = abs + dlen + 1;
 	for (size_t i = 0; i < c->rule_count; i++) {
 		const struct sops_rule *r = &c->rules[i];
-		regex_t re;
-		bool hit;
 
-		if (!r->path_regex || !r->path_regex[0]) {
+		if (!r->path_regex || !r->path_regex[0] || !r->path_re) {
 			*out = r;
 			ret = 0;
 			break;
 		}
-		if ((ret = sops_regex_compile(&re, r->path_regex)) < 0)
-			break;
-		hit = sops_regex_match(&re, rel);
-		regfree(&re);
-		ret = GS_ERR_NO_RULE;
-		if (hit) {
+		if (sops_regex_match(r->path_re, rel)) {
 			*out = r;
 			ret = 0;
 			break;

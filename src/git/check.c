@@ -1,5 +1,6 @@
-/* `gitseal git check` (and the pre-commit hook): what is staged, read as
- * the repository reader will see it. Refused, one finding per file:
+/* `gitseal git check` (and the pre-commit hook): what the next commit
+ * changes (staged blobs HEAD does not hold), read as the repository reader
+ * will see it. Refused, one finding per file:
  *   - a blob under the filter that is not a sops file (plaintext staged
  *     past the filter), or a sealed conflict not yet resolved;
  *   - a sops blob with a value in clear that its own rule or the committed
@@ -361,7 +362,11 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
-		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
+		/* what the next commit changes: a blob HEAD holds was checked
+		 * when it was committed (a hook over every file of a large
+		 * repository would make each commit slow) */
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path) ||
+		    gitrepo_head_same(f, e->path, &e->id))
 			continue;
 		gs_buf_reset(&blob);
 		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))

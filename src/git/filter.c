@@ -85,6 +85,8 @@ void gitfilter_free(struct gitfilter *f)
 		sops_config_free(f->config);
 	gittrust_release(&f->trust);
 	age_identity_list_release(&f->ids);
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
 	git_object_free(f->head_tree);
 	git_index_free(f->index);
 	git_repository_free(f->repo);
@@ -102,9 +104,11 @@ const char *gitfilter_workdir(const struct gitfilter *f)
 	return f->workdir;
 }
 
-const char *gitfilter_pass_reason(const struct gitfilter *f)
+void gitfilter_prepare(struct gitfilter *f)
 {
-	return f->pass_reason;
+	(void)gitfilter_identities(f);
+	if (f->statedir && gittrust_load(f))
+		gs_error_clear();
 }
 
 bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len)
@@ -185,21 +189,66 @@ git_tree *gitrepo_head_tree(struct gitfilter *f)
 	return (git_tree *)f->head_tree;
 }
 
-int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+/* HEAD's tree of the directory of path (borrowed), or NULL. The last one
+ * is kept: git hands a directory's files in a row, and loading a tree of
+ * thousands of entries again for each of them costs more than the rest of
+ * the clean. */
+static git_tree *head_dir(struct gitfilter *f, const char *path, const char **name)
 {
-	git_tree *tree = gitrepo_head_tree(f);
+	git_tree *root = gitrepo_head_tree(f);
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	git_tree_entry *te = NULL;
-	int ret = 0;
+	char *dir;
 
-	*found = false;
-	if (!tree)
-		return 0;
-	if (git_tree_entry_bypath(&te, tree, path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
-		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
-		*found = !ret;
+	*name = slash ? slash + 1 : path;
+	if (!root || !dlen)
+		return root;
+	if (f->head_dir_path && strlen(f->head_dir_path) == dlen && !memcmp(f->head_dir_path, path, dlen))
+		return f->head_dir;
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
+	f->head_dir = NULL;
+	f->head_dir_path = NULL;
+	if (!(dir = strndup(path, dlen)))
+		return NULL;
+	if (git_tree_entry_bypath(&te, root, dir) == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&f->head_dir, f->repo, git_tree_entry_id(te)) == 0) {
+		f->head_dir_path = dir;
+	} else {
+		free(dir);
+		f->head_dir = NULL;
 	}
 	git_error_clear();
 	git_tree_entry_free(te);
+	return f->head_dir;
+}
+
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+
+	te = dir ? git_tree_entry_byname(dir, name) : NULL;
+	return te && git_tree_entry_type(te) == GIT_OBJECT_BLOB && git_oid_equal(git_tree_entry_id(te), id);
+}
+
+int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+	int ret = 0;
+
+	*found = false;
+	if (!dir)
+		return 0;
+	te = git_tree_entry_byname(dir, name);
+	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
+		*found = !ret;
+	}
 	return ret;
 }
 
@@ -234,6 +283,23 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path)
 		return false;
 	}
 	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
+}
+
+bool gitfilter_configured(struct gitfilter *f)
+{
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	bool yes;
+
+	if (!f->repo || git_repository_config(&cfg, f->repo) < 0) {
+		git_error_clear();
+		return false;
+	}
+	yes = git_config_get_entry(&e, cfg, "filter.gitseal.process") == 0;
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return yes;
 }
 
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
@@ -415,17 +481,17 @@ out:
 /* ---- smudge ---- */
 
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through)
+		     struct gs_buf *out, const char **passed)
 {
 	enum doc_format format = store_format_for_path(path);
+	const char *reason = NULL;
 	struct doc cipher;
 	int ret = 0;
 
-	if (passed_through)
-		*passed_through = false;
-	f->pass_reason = NULL;
+	if (passed)
+		*passed = NULL;
 	if (f->statedir && !gittrust_load(f) && f->trust.locked) {
-		f->pass_reason = "the repository is locked ('gitseal git unlock' decrypts it)";
+		reason = "the repository is locked ('gitseal git unlock' decrypts it)";
 		goto pass;
 	}
 	gs_error_clear();
@@ -439,8 +505,9 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	doc_release(&cipher);
 opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-		f->pass_reason = gitfilter_identities(f) ? "none of your identities opens it"
-							  : f->ids_error ? f->ids_error : "no age identity found";
+		reason = gitfilter_identities(f) ? "none of your identities opens it"
+		       : f->ids_error		  ? f->ids_error
+						  : "no age identity found";
 		gs_error_clear();
 		gs_buf_reset(out);
 		goto pass;
@@ -451,8 +518,8 @@ opened:
 	}
 	return ret;
 pass:
-	if (passed_through)
-		*passed_through = true;
+	if (passed)
+		*passed = reason;
 	return gs_buf_append(out, in, len);
 }
 
@@ -514,14 +581,14 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 		     struct gs_buf *out)
 {
 	struct serve_ctx *s = ctx;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	if (cmd == FILTER_CLEAN)
 		return gitfilter_clean(s->f, path, in, len, out);
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
 	if (!ret && passed && s->ev && s->ev->passed_through)
-		s->ev->passed_through(s->ev->ctx, path, s->f->pass_reason);
+		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
 }
 
@@ -546,10 +613,12 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct serve_ctx s = { f, ev };
 
 	f->blame = parent_runs_blame();
+	/* smudges may run on worker threads: nothing left to load lazily */
+	gitfilter_prepare(f);
 	struct gs_reader r = gs_reader_from_file(in);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
-	struct filter_handler h = { serve_run, serve_failed, &s };
+	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS };
 
 	return filter_process_serve(&r, &pw, &h);
 }

@@ -22,12 +22,15 @@ struct gittrust {
 	uint8_t *key_ids;            /* a hash set of GITSEAL_KEY_ID_SIZE-byte ids */
 	size_t key_id_count, key_id_cap;
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
+	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 };
 
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	git_tree *head_dir;         /* the tree of the last directory looked up in it */
+	char *head_dir_path;
 	bool head_tried;
 	char *workdir;              /* with a trailing '/' */
 	char *statedir;             /* <common dir>/gitseal/, with a trailing '/' */
@@ -39,7 +42,6 @@ struct gitfilter {
 	bool ids_tried;
 	struct age_identity_list ids;
 	char *ids_error;
-	const char *pass_reason;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 };
@@ -56,6 +58,8 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 	__attribute__((warn_unused_result));
 /* HEAD^{tree}, read once per process; NULL on an unborn branch. */
 git_tree *gitrepo_head_tree(struct gitfilter *f);
+/* Whether HEAD holds exactly the blob id at path. */
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id);
 /* HEAD's version of path only. */
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
@@ -137,11 +141,15 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
 int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 	__attribute__((warn_unused_result));
-/* Accepts recipients (added to the record) and the working tree's
- * .sops.yaml (its snapshot replaces the accepted one). */
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count)
-	__attribute__((warn_unused_result));
+/* Accepts recipients (added to the record) and a .sops.yaml: config_text,
+ * or the working tree's when it is NULL (its snapshot replaces the
+ * accepted one). */
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text) __attribute__((warn_unused_result));
 int gittrust_set_locked(struct gitfilter *f, bool locked) __attribute__((warn_unused_result));
 void gittrust_release(struct gittrust *t);
+/* A .sops.yaml text whose rules match paths of f's work tree. */
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
+	__attribute__((warn_unused_result));
 
 #endif

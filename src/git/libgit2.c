@@ -51,6 +51,7 @@ static int (*p_git_merge_file_input_init)(git_merge_file_input *opts, unsigned i
 static int (*p_git_merge_file_options_init)(git_merge_file_options *opts, unsigned int version);
 static void (*p_git_merge_file_result_free)(git_merge_file_result *result);
 static void (*p_git_object_free)(git_object *object);
+static int (*p_git_oid_equal)(const git_oid *a, const git_oid *b);
 static const char * (*p_git_repository_commondir)(const git_repository *repo);
 static int (*p_git_repository_config)(git_config **out, git_repository *repo);
 static void (*p_git_repository_free)(git_repository *repo);
@@ -58,11 +59,14 @@ static int (*p_git_repository_index)(git_index **out, git_repository *repo);
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
 static const char * (*p_git_repository_workdir)(const git_repository *repo);
 static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
+static const git_tree_entry *(*p_git_tree_entry_byname)(const git_tree *tree, const char *filename);
 static int (*p_git_tree_entry_bypath)(git_tree_entry **out, const git_tree *root, const char *path);
 static void (*p_git_tree_entry_free)(git_tree_entry *entry);
 static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
 static const char *(*p_git_tree_entry_name)(const git_tree_entry *entry);
 static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
+static void (*p_git_tree_free)(git_tree *tree);
+static int (*p_git_tree_lookup)(git_tree **out, git_repository *repo, const git_oid *id);
 static int (*p_git_tree_walk)(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload);
 
 static const struct gs_dynsym symbols[] = {
@@ -96,6 +100,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_merge_file_options_init),
 	GS_DYNSYM(git_merge_file_result_free),
 	GS_DYNSYM(git_object_free),
+	GS_DYNSYM(git_oid_equal),
 	GS_DYNSYM(git_repository_commondir),
 	GS_DYNSYM(git_repository_config),
 	GS_DYNSYM(git_repository_free),
@@ -103,11 +108,14 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_repository_open_ext),
 	GS_DYNSYM(git_repository_workdir),
 	GS_DYNSYM(git_revparse_single),
+	GS_DYNSYM(git_tree_entry_byname),
 	GS_DYNSYM(git_tree_entry_bypath),
 	GS_DYNSYM(git_tree_entry_free),
 	GS_DYNSYM(git_tree_entry_id),
 	GS_DYNSYM(git_tree_entry_name),
 	GS_DYNSYM(git_tree_entry_type),
+	GS_DYNSYM(git_tree_free),
+	GS_DYNSYM(git_tree_lookup),
 	GS_DYNSYM(git_tree_walk),
 };
 
@@ -341,4 +349,24 @@ const char *git_tree_entry_name(const git_tree_entry *entry)
 int git_tree_walk(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload)
 {
 	return p_git_tree_walk(tree, mode, callback, payload);
+}
+
+const git_tree_entry *git_tree_entry_byname(const git_tree *tree, const char *filename)
+{
+	return p_git_tree_entry_byname(tree, filename);
+}
+
+int git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
+{
+	return p_git_tree_lookup(out, repo, id);
+}
+
+void git_tree_free(git_tree *tree)
+{
+	p_git_tree_free(tree);
+}
+
+int git_oid_equal(const git_oid *a, const git_oid *b)
+{
+	return p_git_oid_equal(a, b);
 }

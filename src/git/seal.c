@@ -24,6 +24,22 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	return false;
 }
 
+/* A plaintext that does not end its last line seals to a file that does
+ * not either, and opens back to it: the stores end the file with the
+ * metadata they append (YAML, dotenv, INI), which says nothing of the
+ * author's last byte. JSON and binary files keep it by themselves. */
+static bool ends_open(enum doc_format format, const struct gs_buf *text)
+{
+	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) &&
+	       text->len && text->data[text->len - 1] != '\n';
+}
+
+static void end_open(struct gs_buf *text)
+{
+	if (text->len && text->data[text->len - 1] == '\n')
+		text->data[--text->len] = '\0';
+}
+
 static const struct age_identity_list *need_identities(struct gitfilter *f)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
@@ -39,12 +55,17 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
 
+	int ret;
+
 	/* without an age identity, a PGP or Vault entry may still open it */
 	if (!ids && f->ids_error) {
 		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
 	}
-	return sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
+	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(plain);
+	return ret;
 }
 
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
@@ -60,11 +81,9 @@ int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *
 		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
 	}
-	ret = sops_doc_key_id(cipher, ids, key_id);
+	ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
 	if (!ret)
-		ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
-	if (!ret)
-		ret = sops_decrypt_doc(plain, ids, &o);
+		ret = sops_decrypt_doc_id(plain, ids, &o, key_id);
 	return ret;
 }
 
@@ -105,18 +124,33 @@ int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
 	return emit_proven(d, out, NULL);
 }
 
-static bool same_strings(char **a, size_t na, char **b, size_t nb)
+static bool has_string(char *const *list, size_t n, const char *s)
 {
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++) {
-		size_t j = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
 
-		while (j < nb && strcmp(a[i], b[j]))
-			j++;
-		if (j == nb)
+static bool group_has(const struct sops_key_group *g, const char *key)
+{
+	for (size_t i = 0; i < sops_key_group_size(g); i++)
+		if (!strcmp(sops_key_group_key(g, i), key))
+			return true;
+	return false;
+}
+
+/* The same keys, order aside; keys of types gitseal cannot wrap for too. */
+static bool same_group(const struct sops_key_group *a, const struct sops_key_group *b)
+{
+	if (sops_key_group_size(a) != sops_key_group_size(b) || a->foreign_count != b->foreign_count)
+		return false;
+	for (size_t i = 0; i < sops_key_group_size(a); i++)
+		if (!group_has(b, sops_key_group_key(a, i)))
 			return false;
-	}
+	for (size_t i = 0; i < a->foreign_count; i++)
+		if (!has_string(b->foreign, b->foreign_count, a->foreign[i]))
+			return false;
 	return true;
 }
 
@@ -132,15 +166,10 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 	int ta = a->group_count > 1 ? (a->shamir_threshold ? a->shamir_threshold : (int)a->group_count) : 0;
 	int tb = b->group_count > 1 ? (b->shamir_threshold ? b->shamir_threshold : (int)b->group_count) : 0;
 
-	if (a->group_count != b->group_count || ta != tb || a->other_keys != b->other_keys)
+	if (a->group_count != b->group_count || ta != tb)
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
-		if (!same_strings(a->groups[g].age, a->groups[g].age_count, b->groups[g].age, b->groups[g].age_count) ||
-		    !same_strings(a->groups[g].vault_uris, a->groups[g].vault_count, b->groups[g].vault_uris,
-				  b->groups[g].vault_count) ||
-		    !same_strings(a->groups[g].pgp, a->groups[g].pgp_count, b->groups[g].pgp, b->groups[g].pgp_count) ||
-		    !same_strings(a->groups[g].foreign, a->groups[g].foreign_count, b->groups[g].foreign,
-				  b->groups[g].foreign_count))
+		if (!same_group(&a->groups[g], &b->groups[g]))
 			return false;
 	return true;
 }
@@ -192,8 +221,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		if (!ret)
 			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
 					   rule->groups[g].foreign, rule->groups[g].foreign_count);
-		keys += rule->groups[g].age_count + rule->groups[g].vault_count + rule->groups[g].pgp_count +
-			rule->groups[g].foreign_count;
+		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
 		out->other_keys += rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
@@ -277,13 +305,23 @@ static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const str
 	ret = store_load(want->format, out->data, out->len, &back);
 	if (!ret && !sops_doc_is_encrypted(&back))
 		ret = GS_FAIL(GS_ERR_ENCRYPT, "the output holds no sops metadata");
-	if (!ret && (ids || !f->ids_error) && sops_doc_key_id(&back, ids, id) == 0) {
-		*have_id = true;
-		ret = sops_decrypt_doc(&back, ids, &o);
-		if (!ret && !doc_equal(&back, want, where, sizeof(where)))
-			ret = GS_FAIL(GS_ERR_ENCRYPT, "the output would not decrypt to the input (at %s)", where);
+	if (!ret && (ids || !f->ids_error)) {
+		/* the data key was just made: an identity of ours (age, or PGP
+		 * through gpg) opens it, or none does */
+		ret = sops_decrypt_doc_id(&back, ids, &o, id);
+		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
+			gs_error_clear();
+			doc_release(&back);
+			doc_init(&back, want->format);
+			ret = store_load(want->format, out->data, out->len, &back);
+			if (!ret)
+				ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
+		} else if (!ret) {
+			*have_id = true;
+			if (!doc_equal(&back, want, where, sizeof(where)))
+				ret = GS_FAIL(GS_ERR_ENCRYPT, "the output would not decrypt to the input (at %s)", where);
+		}
 	} else if (!ret) {
-		gs_error_clear();
 		ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
 	}
 	doc_release(&back);
@@ -298,7 +336,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	struct doc want, prev;
 	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
 		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
-	     have_id;
+	     have_id = false, open_end;
 	int ret = 0;
 
 	doc_init(&want, plain->format);
@@ -325,11 +363,29 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		eo.selection.value = (char *)"^(data|stringData)$";
 	}
+	open_end = ends_open(plain->format, &plain->source);
 	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
-	if (!ret)
-		ret = emit_proven(plain, out, NULL);
-	if (!ret)
-		ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
+	/* the file's own layout, else the fresh one; each proven by decrypting it */
+	for (int fresh = 0; fresh < 2 && !ret; fresh++) {
+		struct gs_buf source = plain->source;
+
+		if (fresh)
+			gs_buf_init(&plain->source, true);
+		gs_buf_reset(out);
+		ret = store_emit(plain, plain->format, NULL, out);
+		if (fresh)
+			plain->source = source;
+		if (!ret && open_end)
+			end_open(out);
+		if (!ret)
+			ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
+		if (ret && ret != GS_ERR_NOMEM && !fresh) {
+			gs_error_clear();
+			ret = 0;
+			continue;
+		}
+		break;
+	}
 	if (!ret && have_id && !reuse)
 		ret = gittrust_remember_key(f, id);
 out:

@@ -15,12 +15,21 @@
 
 enum { ATTRIBUTES_MAX = 1024 * 1024 };
 
-/* The attributes of a protected path. The conflict-marker size is not the
- * one the merge driver writes (7): rerere records a conflict only where it
- * finds markers of that size in the work tree, and a conflict of secrets
- * must not be recorded in plaintext under .git/rr-cache. */
-#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE
-#define ATTR_SUFFIX_V1 " filter=gitseal diff=gitseal merge=gitseal"
+/* The attributes of a protected path. Line ends are LF in the work tree
+ * too (text eol=lf), whatever core.autocrlf says: git converts line ends
+ * before the smudge filter, and a dotenv or INI sops file read with CRLF
+ * is no longer the file that was sealed. The conflict-marker size is not
+ * the one the merge driver writes (7): rerere records a conflict only
+ * where it finds markers of that size in the work tree, and a conflict of
+ * secrets must not be recorded in plaintext under .git/rr-cache. */
+#define ATTR_SUFFIX                                                                                    \
+	" filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size="                  \
+	GITFILTER_RERERE_MARKER_SIZE
+/* older lines, brought up to date */
+static const char *const attr_suffix_old[] = {
+	" filter=gitseal diff=gitseal merge=gitseal",
+	" filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE,
+};
 
 /* git runs these through the shell. The binary is found on PATH, so an
  * upgrade or a move does not break every git command; when it is not
@@ -152,15 +161,18 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 			break;
 		}
 		gs_buf_reset(&line);
-		gs_buf_reset(&old);
-		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])) ||
-		    (ret = gs_buf_printf(&old, "%s" ATTR_SUFFIX_V1, patterns[i])))
+		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])))
 			break;
 		if (find_line(&text, (const char *)line.data, &len) >= 0)
 			continue;
 		changed = true;
-		at = find_line(&text, (const char *)old.data, &len);
-		if (at >= 0) {
+		at = -1;
+		for (size_t k = 0; k < sizeof(attr_suffix_old) / sizeof(attr_suffix_old[0]) && at < 0 && !ret; k++) {
+			gs_buf_reset(&old);
+			if (!(ret = gs_buf_printf(&old, "%s%s", patterns[i], attr_suffix_old[k])))
+				at = find_line(&text, (const char *)old.data, &len);
+		}
+		if (!ret && at >= 0) {
 			ret = splice(&text, (size_t)at, len, (const char *)line.data);
 			continue;
 		}
@@ -255,7 +267,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 		struct stat st;
-		bool passed;
+		const char *passed;
 		int err;
 
 		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
@@ -274,6 +286,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		err = gitfilter_smudge(f, e->path, file.data, file.len, &plain, &passed);
 		if (err) {
 			res->files_failed++;
+			snprintf(res->failed_message, sizeof(res->failed_message), "%s", gs_error_message());
 			continue;
 		}
 		if (passed) {
@@ -315,65 +328,119 @@ static int name_list_add(struct name_list *l, const struct sops_key_group *group
 	return 0;
 }
 
+struct first_accept {
+	struct gitfilter *f;
+	struct name_list names;
+	struct sops_key_summary *files;
+	size_t nfiles;
+	struct gs_buf blob;
+	int ret;
+};
+
+static int note_file(struct first_accept *fa, const char *path, const git_oid *id)
+{
+	struct sops_key_summary *grown;
+	struct doc d;
+	int ret;
+
+	if (!gitrepo_filtered(fa->f, path))
+		return 0;
+	gs_buf_reset(&fa->blob);
+	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
+		return ret;
+	if (gitseal_load_sealed(store_format_for_path(path), fa->blob.data, fa->blob.len, &d)) {
+		if (!(grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown)))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else {
+			fa->files = grown;
+			if (sops_doc_keys(&d, &grown[fa->nfiles]) == 0) {
+				ret = name_list_add(&fa->names, grown[fa->nfiles].groups, grown[fa->nfiles].group_count);
+				fa->nfiles++;
+			}
+			gs_error_clear();
+		}
+	}
+	doc_release(&d);
+	return ret;
+}
+
+static int note_head_file(const char *root, const git_tree_entry *te, void *ctx)
+{
+	struct first_accept *fa = ctx;
+	char path[4096];
+
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(te)) >= sizeof(path))
+		return 0;
+	fa->ret = note_file(fa, path, git_tree_entry_id(te));
+	return fa->ret ? -1 : 0;
+}
+
+/* .sops.yaml as the work tree has it, else as HEAD has it (a clone made
+ * with --no-checkout, set up before its first checkout). */
+static int config_text(struct gitfilter *f, struct gs_buf *text)
+{
+	char path[PATH_MAX];
+	bool found;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path))
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	ret = gs_read_file(path, text, ATTRIBUTES_MAX);
+	if (ret != GS_ERR_NOT_FOUND)
+		return ret;
+	gs_error_clear();
+	return gitrepo_head_blob(f, ".sops.yaml", text, &found);
+}
+
 /* The first time, a clone accepts whom its repository seals files for
  * now: the recipients of .sops.yaml and of the committed files. Later
  * changes go through `gitseal updatekeys`, which shows them. */
 static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *res)
 {
-	const struct sops_config *config;
-	struct sops_key_summary *files = NULL;
-	struct name_list names = { 0 };
-	size_t nfiles = 0;
+	struct first_accept fa = { .f = f };
+	struct sops_config *config = NULL;
+	struct gs_buf text;
 	git_index *idx = NULL;
-	struct gs_buf blob;
+	git_tree *head;
+	size_t staged = 0;
 	int ret;
 
 	if ((ret = gittrust_load(f)) || f->trust.have_record)
 		return ret;
-	gs_buf_init(&blob, false);
-	if (gitfilter_config(f, &config) == 0) {
+	gs_buf_init(&fa.blob, false);
+	gs_buf_init(&text, false);
+	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
 		for (size_t r = 0; r < config->rule_count && !ret; r++)
-			ret = name_list_add(&names, config->rules[r].groups, config->rules[r].group_count);
+			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count);
 	}
 	gs_error_clear();
 	if (!ret && git_repository_index(&idx, f->repo) < 0)
 		ret = gitrepo_fail("cannot open the index");
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
-		struct sops_key_summary *grown;
-		struct doc d;
 
-		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
-			continue;
-		gs_buf_reset(&blob);
-		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
-			break;
-		if (!gitseal_load_sealed(store_format_for_path(e->path), blob.data, blob.len, &d)) {
-			doc_release(&d);
-			continue;
-		}
-		if (!(grown = realloc(files, (nfiles + 1) * sizeof(*files)))) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		} else {
-			files = grown;
-			if (sops_doc_keys(&d, &files[nfiles]) == 0) {
-				ret = name_list_add(&names, files[nfiles].groups, files[nfiles].group_count);
-				nfiles++;
-			}
-			gs_error_clear();
-		}
-		doc_release(&d);
+		staged++;
+		if (git_index_entry_stage(e) == 0)
+			ret = note_file(&fa, e->path, &e->id);
 	}
+	/* nothing checked out yet: what HEAD holds */
+	if (!ret && !staged && (head = gitrepo_head_tree(f)) &&
+	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, &fa) < 0)
+		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
 	if (!ret)
-		ret = gittrust_accept(f, (const char *const *)names.items, names.count);
+		ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text);
 	if (!ret)
 		res->recipients_accepted = f->trust.recipient_count;
-	for (size_t i = 0; i < nfiles; i++)
-		sops_key_summary_release(&files[i]);
-	free(files);
-	free(names.items);
+	for (size_t i = 0; i < fa.nfiles; i++)
+		sops_key_summary_release(&fa.files[i]);
+	free(fa.files);
+	free(fa.names.items);
+	if (config)
+		sops_config_free(config);
 	git_index_free(idx);
-	gs_buf_release(&blob);
+	gs_buf_release(&fa.blob);
+	gs_buf_release(&text);
 	return ret;
 }
 

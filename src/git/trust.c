@@ -194,7 +194,7 @@ static int key_id_line(void *ctx, const char *p, size_t n)
 	return id_insert(ctx, id);
 }
 
-static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
 {
 	char *dir = strdup(f->workdir);
 	size_t n;
@@ -205,8 +205,15 @@ static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 	n = strlen(dir);
 	if (n > 1 && dir[n - 1] == '/')
 		dir[n - 1] = '\0';
-	ret = sops_config_parse((const char *)text->data, text->len, dir, &f->trust.config);
+	ret = sops_config_parse((const char *)text->data, text->len, dir, out);
 	free(dir);
+	return ret;
+}
+
+static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
+{
+	int ret = gittrust_parse_config(f, text, &f->trust.config);
+
 	if (ret)
 		gs_error_prefix("the accepted .sops.yaml in '%s'", f->statedir);
 	return ret;
@@ -222,6 +229,7 @@ int gittrust_load(struct gitfilter *f)
 
 	if (t->loaded)
 		return 0;
+	t->key_fd = -1;
 	if (!f->statedir)
 		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
 	gs_buf_init(&b, false);
@@ -229,7 +237,8 @@ int gittrust_load(struct gitfilter *f)
 	if (!ret && t->have_record)
 		ret = each_line(&b, recipient_line, t);
 	if (!ret) {
-		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+		if (t->recipient_count)
+			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
 		gs_buf_reset(&b);
 		ret = read_optional(f, "sops.yaml", &b, &found);
 	}
@@ -332,25 +341,29 @@ bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID
 int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
 	char path[PATH_MAX], line[2 * GITSEAL_KEY_ID_SIZE + 2];
-	int fd, ret;
+	struct gittrust *t = &f->trust;
+	int ret;
 
-	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
-	    (ret = state_path(f, "data-keys", path, sizeof(path))))
+	if ((ret = gittrust_load(f)))
 		return ret;
+	if (t->key_fd < 0) {
+		if ((ret = state_dir_make(f)) || (ret = state_path(f, "data-keys", path, sizeof(path))))
+			return ret;
+		t->key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (t->key_fd < 0)
+			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	}
 	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
 	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
 	/* one write of a whole line: concurrent filters append, never mix */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-	if (write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-	if (close(fd) != 0 && !ret)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-	return ret ? ret : id_insert(&f->trust, id);
+	if (write(t->key_fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		return GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
+	return id_insert(t, id);
 }
 
-static int copy_config_snapshot(struct gitfilter *f)
+/* The snapshot of .sops.yaml: text, or the work tree's when text is NULL
+ * (none when there is none). */
+static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	struct gs_buf text;
@@ -360,15 +373,17 @@ static int copy_config_snapshot(struct gitfilter *f)
 	    (ret = state_path(f, "sops.yaml", to, sizeof(to))))
 		return GS_FAIL(GS_ERR_LIMIT, "path too long");
 	gs_buf_init(&text, false);
-	ret = gs_read_file(from, &text, TRUST_FILE_MAX);
+	ret = given ? gs_buf_append(&text, given->data, given->len) : gs_read_file(from, &text, TRUST_FILE_MAX);
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && !text.len)
 		ret = unlink(to) != 0 && errno != ENOENT
 			      ? GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno))
 			      : 0;
-	} else if (!ret) {
+	else if (!ret)
 		ret = gs_atomic_write(to, text.data, text.len, 0600);
-	}
 	if (!ret && f->trust.config) {
 		sops_config_free(f->trust.config);
 		f->trust.config = NULL;
@@ -379,7 +394,8 @@ static int copy_config_snapshot(struct gitfilter *f)
 	return ret;
 }
 
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count)
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text)
 {
 	struct gittrust *t = &f->trust;
 	struct gs_buf text;
@@ -405,7 +421,7 @@ int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t c
 	if (!ret)
 		t->have_record = true;
 	gs_buf_release(&text);
-	return ret ? ret : copy_config_snapshot(f);
+	return ret ? ret : write_config_snapshot(f, config_text);
 }
 
 int gittrust_set_locked(struct gitfilter *f, bool locked)
@@ -433,5 +449,7 @@ void gittrust_release(struct gittrust *t)
 	if (t->config)
 		sops_config_free(t->config);
 	free(t->key_ids);
+	if (t->loaded && t->key_fd >= 0)
+		close(t->key_fd);
 	memset(t, 0, sizeof(*t));
 }

@@ -174,7 +174,6 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 		}
 		goto out;
 	}
-	u->to.other_keys = u->from.other_keys; /* kept by the engine as they are */
 	if ((ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
 		goto out;
 	u->changes = !gitseal_keys_equal_groups(&u->from, &u->to);
@@ -328,7 +327,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 			goto out;
 	}
 	if (!(ret = collect_recipients(accept, &names, &count)))
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 out:
 	if (ret)
 		gs_error_prefix("'%s'", u->path);
@@ -361,7 +360,7 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 			ret = collect_recipients(&k, &names, &count);
 	}
 	if (!ret && !diff)
-		ret = gittrust_accept(f, names, count);
+		ret = gittrust_accept(f, names, count, NULL);
 	free(names);
 	return ret;
 }

@@ -190,10 +190,18 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
 	return ret;
 }
 
-int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, uint8_t id[SOPS_KEY_ID_SIZE])
+static void key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
 {
 	/* a fixed BLAKE2b key: ids of the same data key are equal everywhere */
 	static const char domain[] = "gitseal: the id of a sops data key";
+
+	crypto_generichash(id, SOPS_KEY_ID_SIZE, key, SOPS_DATA_KEY_SIZE, (const uint8_t *)domain,
+			   sizeof(domain) - 1);
+}
+
+int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
+			uint8_t id[SOPS_KEY_ID_SIZE])
+{
 	struct sops_metadata m;
 	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 	int ret;
@@ -205,8 +213,9 @@ int sops_doc_key_id(const struct doc *d, const struct age_identity_list *ids, ui
 	ret = sops_data_key_unwrap(&m, ids, key);
 	sops_metadata_release(&m);
 	if (!ret)
-		crypto_generichash(id, SOPS_KEY_ID_SIZE, key, SOPS_DATA_KEY_SIZE, (const uint8_t *)domain,
-				   sizeof(domain) - 1);
+		ret = sops_decrypt_doc_with_key(d, key, opts);
+	if (!ret)
+		key_id(key, id);
 out:
 	gs_secure_free(key);
 	return ret;

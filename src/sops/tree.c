@@ -202,6 +202,12 @@ static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 			return GS_FAIL(GS_ERR_DECRYPT_VALUE,
 				       "value at '%.*s' is not encrypted: expected an encrypted string",
 				       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+		/* a tag is outside the MAC, and readers go by it (!!null reads
+		 * as null, !!binary as bytes): an encrypted value has none */
+		if (n->tag)
+			return GS_FAIL(GS_ERR_MAC_MISMATCH,
+				       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
+				       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
 		ret = sops_value_decrypt(c->key, n->text, n->len, leaf->aad, leaf->aad_len, &c->plain,
 					 &type);
 		if (ret == 0)

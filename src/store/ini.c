@@ -969,13 +969,13 @@ int store_ini_emit(const struct doc *d, const struct store_emit_opts *opts, stru
 {
 	const struct doc_node *root;
 
-	(void)opts;
 	if (d->count == 0)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
 	root = d->branches[0];
 	if (!root || root->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
-	if (d->format == DOC_FORMAT_INI && d->source.data && root->span.start != DOC_NO_POS)
+	if (d->format == DOC_FORMAT_INI && d->source.data && !(opts && opts->fresh) &&
+	    root->span.start != DOC_NO_POS)
 		return emit_patch(d, root, out);
 	return put_sections(out, root, false, false, true);
 }

@@ -779,7 +779,8 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	if (d->count > 1)
 		return GS_FAIL(GS_ERR_USAGE, "JSON holds a single document");
 	store_edits_init(&ed);
-	if (d->format == DOC_FORMAT_JSON && d->source.data && patchable(d->branches[0])) {
+	if (d->format == DOC_FORMAT_JSON && d->source.data && !(opts && opts->fresh) &&
+	    patchable(d->branches[0])) {
 		detect_unit(d, &em);
 		TRY(patch_node(&ed, d->source.data, d->branches[0], &em));
 		TRY(store_edits_apply(&ed, d->source.data, d->source.len, out));

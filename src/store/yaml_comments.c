@@ -40,14 +40,13 @@ static int add_comment(struct yloader *l, struct yframe *f, uint32_t tok, bool i
 	struct doc_node *n = doc_new_comment(l->d, (const char *)l->src + t->start + 1,
 					     t->end - t->start - 1);
 	struct doc_node *parent = f->node;
+	struct doc_entry *e;
 	struct ynode *r;
 
-	if (!n || !doc_append(l->d, parent, NULL, 0, n))
+	if (!n || !(e = doc_append(l->d, parent, NULL, 0, n)) || !(r = yload_new_record(l, n)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	n->inline_comment = inline_c;
-	r = yload_new_record(l, n);
-	if (!r)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e->origin = n->origin;
 	r->lead = r->first = r->body = r->last = tok;
 	r->flags = inline_c ? YN_INLINE : 0;
 	if (inline_c && parent->count >= 2) {
@@ -58,6 +57,13 @@ static int add_comment(struct yloader *l, struct yframe *f, uint32_t tok, bool i
 		parent->entries[parent->count - 2] = tmp;
 	}
 	yload_extend(l, f, tok);
+	r = yload_rec(l, f->rec);
+	if (f->block && (r->body == YNONE || tok < r->body)) {
+		/* a block collection starts with its first entry, comments too */
+		r->body = tok;
+		if (r->first == YNONE || tok < r->first)
+			r->first = tok;
+	}
 	return 0;
 }
 
@@ -135,6 +141,15 @@ static int place(struct yloader *l, struct yframe *f, const struct ycomment_list
 				ret = list_push(&l->carry, all->v[i]);
 			return ret;
 		}
+	}
+	if (what == YPLACE_CONTAINER_START && l->item_dash != YNONE) {
+		/* after a list item's '-': the first entries of the container it
+		 * holds (so "- # c" then "  a: 1" keeps the comment with "a") */
+		for (; i < all->n && all->v[i] < l->item_dash && !ret; i++)
+			ret = add_comment(l, f, all->v[i], false);
+		for (; i < all->n && !ret; i++)
+			ret = list_push(&l->carry, all->v[i]);
+		return ret;
 	}
 	if (what == YPLACE_BLOCK_END && f->block)
 		return place_at_block_end(l, f, all, i);

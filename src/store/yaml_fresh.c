@@ -56,13 +56,23 @@ int yfresh_tag(struct yfresh *f, const char *tag)
 	return ret ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
 }
 
-/* yaml.v3 writes floats with strconv 'g'; a patched value keeps sops's
- * positional text when it still reads as a float (a text without '.',
- * "3" or "16737886033851100000", would come back as an integer). */
-static int write_float(struct yfresh *f, const struct doc_node *n)
+static bool reads_as_float(const char *s, size_t len)
 {
 	int64_t iv;
-	double v, fv;
+	double fv;
+
+	return yaml_resolve_plain(s, len, &iv, &fv) == YAML_RESOLVED_FLOAT;
+}
+
+/* yaml.v3 writes floats with strconv 'g'; a patched value keeps sops's
+ * positional text. Either way the text must read back as a float: "3",
+ * "3000" or "16737886033851100000" would come back as integers (fuzz_yaml),
+ * so such a text gets a ".0". */
+static int write_float(struct yfresh *f, const struct doc_node *n)
+{
+	size_t mark = f->out->len;
+	double v;
+	int ret;
 
 	if (!float_from_text(n->text, n->len, &v))
 		return GS_FAIL(GS_ERR_PARSE, "invalid float value");
@@ -70,14 +80,35 @@ static int write_float(struct yfresh *f, const struct doc_node *n)
 		return put_str(f->out, ".nan");
 	if (isinf(v))
 		return put_str(f->out, v > 0 ? ".inf" : "-.inf");
-	if (!f->keep_positional || yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
-		return float_format_go_g(v, f->out);
-	return put(f->out, n->text, n->len);
+	if (f->keep_positional && reads_as_float(n->text, n->len))
+		return put(f->out, n->text, n->len);
+	if ((ret = float_format_go_g(v, f->out)))
+		return ret;
+	if (!reads_as_float((const char *)f->out->data + mark, f->out->len - mark))
+		ret = put(f->out, ".0", 2);
+	return ret;
+}
+
+/* In flow context an encrypted value cannot be plain, and is
+ * single-quoted where the value was plain: a single-quoted value there is
+ * written plain again when it can be. */
+enum yaml_style yfresh_style_of(uint8_t kind, bool flow)
+{
+	switch (kind) {
+	case YT_SINGLE: return flow ? YAML_STYLE_PLAIN : YAML_STYLE_SINGLE;
+	case YT_DOUBLE: return YAML_STYLE_DOUBLE;
+	case YT_PLAIN: return YAML_STYLE_PLAIN;
+	default: return YAML_STYLE_ANY;
+	}
 }
 
 int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
 		  size_t parent, enum yaml_style prefer, bool final_break)
 {
+	const struct ynode *r = ysyn_node(f->syn, n);
+
+	if (prefer == YAML_STYLE_ANY && r && !(r->flags & YN_IN_COPY))
+		prefer = yfresh_style_of(r->style, flow);
 	struct yaml_str_place p = { .flow = flow, .block_indent = block_indent,
 				    .parent_indent = parent, .final_break = final_break,
 				    .prefer = prefer };
@@ -287,19 +318,30 @@ int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in
 	return fresh_value_at(f, v, col, in_list, NULL);
 }
 
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A map with no entries is "{}" (comments alone are no document). */
 int yfresh_document(struct yfresh *f, const struct doc_node *root)
 {
 	int ret = 0;
 
-	if (root->tag)
-		ret = yfresh_tag(f, root->tag);
-	if (ret)
-		return ret;
-	if (yfresh_is_empty(root))
-		return put_str(f->out, "{}\n");
-	if (root->tag && (ret = put(f->out, "\n", 1)))
-		return ret;
-	return fresh_map(f, root, 0, false);
+	if (!holds_items(root)) {
+		for (size_t i = 0; i < root->count && !ret; i++)
+			if (!root->entries[i].removed)
+				ret = write_comment_line(f, root->entries[i].value);
+		if (!ret && root->tag)
+			ret = yfresh_tag(f, root->tag);
+		return ret ? ret : put_str(f->out, "{}\n");
+	}
+	if (root->tag && (ret = yfresh_tag(f, root->tag)) == 0)
+		ret = put(f->out, "\n", 1);
+	return ret ? ret : fresh_map(f, root, 0, false);
 }
 
 /* ---- flow style ---- */

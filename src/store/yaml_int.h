@@ -186,6 +186,7 @@ struct yloader {
 	bool last_was_value;
 	struct doc_node *root;
 	uint32_t doc_start;      /* the "---" token of the current document */
+	uint32_t item_dash;      /* a container starting as a list item: its '-' */
 	struct yanchor *anchors;
 	size_t n_anchors, cap_anchors;
 	long budget;
@@ -216,7 +217,12 @@ struct yfresh {
 	struct gs_buf *out;
 	size_t step;          /* indentation step */
 	bool keep_positional; /* floats as sops's text where it reads back as a float */
+	/* when patching: the records, whose scalars keep the quoting they had */
+	const struct yaml_syntax *syn;
 };
+
+/* The quoting a scalar of this token kind had, to keep. */
+enum yaml_style yfresh_style_of(uint8_t kind, bool flow);
 
 /* A whole document. */
 int yfresh_document(struct yfresh *f, const struct doc_node *root) __attribute__((warn_unused_result));

@@ -174,8 +174,9 @@ static void settle_col(struct yloader *l, struct yframe *f, uint32_t lead)
 	f->col_known = true;
 	r = yload_rec(l, f->rec);
 	r->col = (uint32_t)f->col;
-	r->body = lead;
-	if (r->first == YNONE)
+	if (r->body == YNONE || lead < r->body)
+		r->body = lead;
+	if (r->first == YNONE || lead < r->first)
 		r->first = lead;
 	if (l->depth >= 2) {
 		struct yframe *parent = &l->stack[l->depth - 2];
@@ -394,6 +395,9 @@ static int attach_root(struct yloader *l, struct doc_node *n, size_t start)
 		r->last = later(props, l->doc_start);
 	} else if (n->kind != DOC_MAP) {
 		return yfail(l, start, "a document must be a mapping");
+	} else {
+		r = &l->syn->v[n->origin - 1];
+		r->lead = l->doc_start;
 	}
 	l->root = n;
 	return doc_add_branch(l->d, n);
@@ -695,6 +699,18 @@ static int push_frame(struct yloader *l, struct doc_node *n, bool flow, uint32_t
 	return ycomments_flush(l, f);
 }
 
+/* A tag on a map or list is data unless it only says "map" or "list". */
+static int keep_collection_tag(struct yloader *l, struct doc_node *n, const yaml_char_t *tag)
+{
+	const char *t = (const char *)tag;
+
+	if (!t || strcmp(t, "!") == 0 ||
+	    (strncmp(t, core_prefix, sizeof(core_prefix) - 1) == 0 &&
+	     strcmp(t + sizeof(core_prefix) - 1, n->kind == DOC_MAP ? "map" : "seq") == 0))
+		return 0;
+	return doc_node_set_tag(l->d, n, t);
+}
+
 static int on_collection_start(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
 {
 	bool map = ev->type == YAML_MAPPING_START_EVENT;
@@ -720,12 +736,17 @@ static int on_collection_start(struct yloader *l, const yaml_event_t *ev, size_t
 	if ((ret = ylex_gap(l->lx, end)) < 0)
 		return ret;
 	check_anchor(l, anchor, mark, l->lx->n);
-	if ((ret = ycomments_place(l, l->lx->n, YPLACE_CONTAINER_START)))
+	l->item_dash = f && f->block && f->node->kind == DOC_LIST ? entry_lead(l, f, YNONE) : YNONE;
+	ret = ycomments_place(l, l->lx->n, YPLACE_CONTAINER_START);
+	l->item_dash = YNONE;
+	if (ret)
 		return ret;
 	n = map ? doc_new_map(l->d) : doc_new_list(l->d);
 	if (!n || !(r = yload_new_record(l, n)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	n->flow = flow;
+	if ((ret = keep_collection_tag(l, n, map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag)))
+		return ret;
 	open = first_of(l, mark, l->lx->n, map ? YT_MAP_OPEN : YT_SEQ_OPEN);
 	r->first = first_property(l, mark, l->lx->n);
 	if (flow) {
@@ -879,7 +900,7 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	l->base = len >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0;
 	l->cur_byte = l->base;
 	l->budget = ALIAS_BUDGET;
-	l->doc_start = YNONE;
+	l->doc_start = l->item_dash = YNONE;
 	l->ascii = true;
 	for (size_t i = 0; i < len && l->ascii; i++)
 		l->ascii = text[i] < 0x80;

@@ -93,7 +93,7 @@ static bool comment_token(const struct patcher *p, const struct ynode *r)
 /* Whether the node is no longer what its record describes. */
 static bool reshaped(const struct patcher *p, const struct doc_node *n, const struct ynode *r)
 {
-	if (n->kind == DOC_MAP || n->kind == DOC_LIST)
+	if (n->kind == DOC_MAP || n->kind == DOC_LIST || (r->flags & YN_ALIAS))
 		return r->kind != n->kind;
 	return (n->kind == DOC_COMMENT) != comment_token(p, r) ||
 	       (r->kind == DOC_MAP || r->kind == DOC_LIST);
@@ -281,13 +281,17 @@ static bool moves_up(const struct slot *s)
  * collection below its key) after everything else on that line. */
 static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 {
-	size_t be = p->ed.pool.len, line_end;
+	size_t be = p->ed.pool.len, line_end, head_at;
 	int ret;
 
 	if (!moves_up(s)) {
 		if (s->start == s->at && bm > hm && (ret = edit_text(p, s->at, s->at, " ", 1)))
 			return ret;
 		if ((ret = store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm)))
+			return ret;
+		/* "|#c" and '"x"#c' hold a comment; "x#c" is all text */
+		if (s->end < p->len && p->src[s->end] == '#' && bm > hm &&
+		    (ret = edit_text(p, s->end, s->end, " ", 1)))
 			return ret;
 		if (be == bm && s->body_start == s->body_end)
 			return 0;
@@ -296,8 +300,9 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	/* below its key but not deeper, only a block scalar sits: the new
 	 * value moves up to the indicator's line (fuzz_yaml) */
 	line_end = ysrc_line_end(p->lx, s->at);
-	if ((ret = edit_text(p, s->at, s->at, " ", 1)) ||
-	    (ret = store_edits_push_pool(&p->ed, s->at, s->at, hm, bm - hm)) ||
+	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
+	if ((ret = edit_text(p, s->at, head_at, " ", 1)) ||
+	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
 	return edit_text(p, first_on_line(p, s->start) ? ysrc_line_start(p->lx, s->start) : s->start,
@@ -376,16 +381,6 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 	return render_block(p, s, v, in_list, hm, bm);
 }
 
-static enum yaml_style style_of(uint8_t kind)
-{
-	switch (kind) {
-	case YT_SINGLE: return YAML_STYLE_SINGLE;
-	case YT_DOUBLE: return YAML_STYLE_DOUBLE;
-	case YT_PLAIN: return YAML_STYLE_PLAIN;
-	default: return YAML_STYLE_ANY;
-	}
-}
-
 /* Whether what was written from hm on is a plain scalar on one line. */
 static bool wrote_plain(const struct patcher *p, size_t hm, size_t bm)
 {
@@ -456,38 +451,68 @@ static const struct ynode *next_item(const struct patcher *p, const struct doc_n
 	return NULL;
 }
 
+/* Whether a live comment entry of c has its token inside [first, last]. */
+static bool holds_other_comment(const struct patcher *p, const struct doc_node *c, uint32_t first,
+				uint32_t last)
+{
+	for (size_t j = 0; j < c->count; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT &&
+		    comment_token(p, r) && r->body >= first && r->body <= last)
+			return true;
+	}
+	return false;
+}
+
+/* "- " and the value, on one line (else RERENDER). */
+static int write_item(struct patcher *p, const struct doc_node *v, size_t d)
+{
+	size_t mark = p->ed.pool.len;
+	int ret = put(p, "- ", 2);
+
+	if (!ret)
+		ret = yfresh_scalar(&p->fresh, v, false, d + 2, d, YAML_STYLE_ANY, false);
+	if (!ret && memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
+		ret = RERENDER;
+	return ret;
+}
+
 /* sops keeps an encrypted comment in a list as an item: it goes on a line
- * of its own with "- " at the list's dash column, before the item it was
- * the end-of-line comment of. */
+ * of its own with "- " at the list's dash column, before the item that
+ * follows it in the list (whose '-' may come before the comment: "- x # c"
+ * or "-", the comment, then the value). */
 static int comment_to_item(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 			   size_t i, const struct ynode *er)
 {
 	uint32_t tok = er->body;
 	const struct ynode *next = next_item(p, c, i);
-	size_t mark = p->ed.pool.len, d = cr->col;
+	size_t start = tstart(p, tok), mark, d = cr->col;
+	bool own_line = first_on_line(p, start);
 	int ret;
 
-	if (first_on_line(p, tstart(p, tok))) {
-		if ((ret = put_spaces(p, d)) || (ret = put(p, "- ", 2)) ||
-		    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)))
-			return ret;
-		if (memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
+	if (next && next->lead != YNONE && tstart(p, next->lead) < start) {
+		/* other comments between that '-' and this one would move */
+		if (holds_other_comment(p, c, next->lead, tok - 1))
 			return RERENDER;
-		return edit(p, ysrc_line_start(p->lx, tstart(p, tok)), tend(p, tok), mark);
+		mark = p->ed.pool.len;
+		if ((ret = write_item(p, c->entries[i].value, d)) || (ret = put(p, "\n", 1)) ||
+		    (ret = put_spaces(p, d)) || (ret = edit(p, tstart(p, next->lead), tstart(p, next->lead), mark)))
+			return ret;
+		if (own_line)
+			return edit_text(p, ysrc_line_start(p->lx, start), ysrc_next_line(p->lx, start), "", 0);
+		return edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0);
 	}
-	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, tok)), tend(p, tok), "", 0)))
+	if (own_line) {
+		mark = p->ed.pool.len;
+		if ((ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
+			return ret;
+		return edit(p, ysrc_line_start(p->lx, start), tend(p, tok), mark);
+	}
+	if ((ret = edit_text(p, back_over_blanks(p, start), tend(p, tok), "", 0)))
 		return ret;
 	mark = p->ed.pool.len;
-	if (next && next->lead != YNONE && tstart(p, next->lead) < tstart(p, tok)) {
-		/* before the item whose line it ended */
-		if ((ret = put(p, "- ", 2)) ||
-		    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)) ||
-		    (ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)))
-			return ret;
-		return edit(p, tstart(p, next->lead), tstart(p, next->lead), mark);
-	}
-	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)) || (ret = put(p, "- ", 2)) ||
-	    (ret = yfresh_scalar(&p->fresh, c->entries[i].value, false, d + 2, d, YAML_STYLE_ANY, false)))
+	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, d)) || (ret = write_item(p, c->entries[i].value, d)))
 		return ret;
 	return edit(p, ysrc_line_end(p->lx, tend(p, tok)), ysrc_line_end(p->lx, tend(p, tok)), mark);
 }
@@ -515,20 +540,6 @@ static uint32_t entry_first(const struct ynode *r)
 	if (r->lead != YNONE)
 		return r->lead;
 	return r->first != YNONE ? r->first : r->ind;
-}
-
-/* Whether a live comment entry of c has its token inside [first, last]. */
-static bool holds_other_comment(const struct patcher *p, const struct doc_node *c, uint32_t first,
-				uint32_t last)
-{
-	for (size_t j = 0; j < c->count; j++) {
-		const struct ynode *r = entry_rec(p, &c->entries[j]);
-
-		if (r && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT &&
-		    comment_token(p, r) && r->body >= first && r->body <= last)
-			return true;
-	}
-	return false;
 }
 
 /* A removed entry: its lines go, when they hold nothing else. */
@@ -648,7 +659,11 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	else if (!ret)
 		ret = yfresh_flow(&p->fresh, v, line_indent);
 	touch(p, er);
-	return ret ? ret : edit(p, start, end, mark);
+	if (!ret)
+		ret = edit(p, start, end, mark);
+	if (!ret && end < p->len && p->src[end] == '#')
+		ret = edit_text(p, end, end, " ", 1);
+	return ret;
 }
 
 /* A removed entry with the comma after it, or else the one before it. */
@@ -740,7 +755,7 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 	if (v->kind == DOC_COMMENT)
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	if (v->kind == DOC_SCALAR)
-		return v->dirty ? write_flow_value(p, er, v, style_of(er->style), line_indent) : 0;
+		return v->dirty ? write_flow_value(p, er, v, yfresh_style_of(er->style, true), line_indent) : 0;
 	ret = patch_flow(p, v, er, line_indent);
 	if (ret == RERENDER)
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
@@ -807,7 +822,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 	if (v->kind == DOC_SCALAR) {
 		if (comment_token(p, er))
 			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
-		return v->dirty ? write_value(p, c, cr, er, v, style_of(er->style)) : 0;
+		return v->dirty ? write_value(p, c, cr, er, v, yfresh_style_of(er->style, false)) : 0;
 	}
 	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
 	if (ret == RERENDER)
@@ -852,6 +867,17 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 
 /* A document root that cannot be patched is written afresh in place
  * when it starts a line; else the whole file is. */
+static bool holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
+}
+
+/* A document root that cannot be patched is written afresh in place
+ * when it starts a line; else the whole file is. A block map left with no
+ * entries would leave no document at all without its "---": "{}". */
 static int rewrite_root(struct patcher *p, const struct doc_node *root, const struct ynode *r)
 {
 	size_t mark = p->ed.pool.len, start;
@@ -863,7 +889,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	start = tstart(p, r->first);
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
-	else if ((ret = yfresh_block(&p->fresh, root, 0)) == 0)
+	else if (!holds_items(root))
+		ret = yfresh_document(&p->fresh, root);
+	else
+		ret = yfresh_block(&p->fresh, root, 0);
+	if (!ret && !(r->flags & YN_FLOW))
 		chop_break(p, mark);
 	touch(p, r);
 	return ret ? ret : edit(p, start, tend(p, r->last), mark);
@@ -872,6 +902,7 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 static int patch_root(struct patcher *p, const struct doc_node *root)
 {
 	const struct ynode *r = ysyn_node(p->syn, root);
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
 	int ret;
 
 	if (!r)
@@ -880,8 +911,18 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return 0;
 	if ((r->flags & YN_EMPTY_ROOT) && r->first != YNONE)
 		return RERENDER; /* properties on an empty document */
-	ret = (r->flags & YN_FLOW) ? patch_flow(p, root, r, p->fresh.step) : patch_block(p, root, r);
-	return ret == RERENDER ? rewrite_root(p, root, r) : ret;
+	if (r->flags & YN_FLOW)
+		ret = patch_flow(p, root, r, p->fresh.step);
+	else if (!holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+		ret = RERENDER;
+	else
+		ret = patch_block(p, root, r);
+	if (ret == RERENDER) {
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
+		ret = rewrite_root(p, root, r);
+	}
+	return ret;
 }
 
 int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
@@ -901,7 +942,12 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.fresh.out = &p.ed.pool;
 	p.fresh.step = step;
 	p.fresh.keep_positional = true;
+	p.fresh.syn = syn;
+	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
+	 * load): past 9, blocks step in by 2 */
 	p.block_step = syn->step ? syn->step : step;
+	if (p.block_step > 9)
+		p.block_step = 2;
 	p.state = calloc(syn->n + 1, 1);
 	if (!p.state) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");

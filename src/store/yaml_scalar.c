@@ -425,16 +425,22 @@ void yaml_str_fit(const char *text, size_t len, struct yaml_str_fit *fit)
 	memset(fit, 0, sizeof(*fit));
 	if (len == 0) {
 		/* "" reads as null when plain */
-		fit->single = true;
+		fit->single = fit->retypes = true;
 		return;
 	}
 	analyze((const uint8_t *)text, len, &a);
 	fit->multiline = a.breaks;
+	int64_t iv;
+	double fv;
+
+	fit->retypes = yaml_str_retypes(text, len);
 	plain = !(a.leading_space || a.leading_break || a.trailing_space || a.trailing_break ||
 		  a.break_space || a.space_break || a.tabs || a.special || a.breaks) &&
-		!yaml_str_retypes(text, len);
-	fit->plain_block = plain && !a.block_ind;
-	fit->plain_flow = plain && !a.flow_ind;
+		yaml_resolve_plain(text, len, &iv, &fv) == YAML_RESOLVED_STR;
+	fit->plain_block_v12 = plain && !a.block_ind;
+	fit->plain_flow_v12 = plain && !a.flow_ind;
+	fit->plain_block = fit->plain_block_v12 && !fit->retypes;
+	fit->plain_flow = fit->plain_flow_v12 && !fit->retypes;
 	fit->single = !(a.break_space || a.space_break || a.tabs || a.special || a.breaks);
 	fit->literal = a.breaks && !(a.trailing_space || a.space_break || a.special || a.odd_break);
 }
@@ -590,7 +596,7 @@ static enum yaml_style choose(const struct yaml_str_fit *f, const struct yaml_st
 			return YAML_STYLE_SINGLE;
 		break;
 	case YAML_STYLE_PLAIN:
-		if (plain)
+		if (p->flow ? f->plain_flow_v12 : f->plain_block_v12)
 			return YAML_STYLE_PLAIN;
 		break;
 	default:
@@ -598,6 +604,8 @@ static enum yaml_style choose(const struct yaml_str_fit *f, const struct yaml_st
 	}
 	if (f->multiline)
 		return block_ok && f->literal ? YAML_STYLE_LITERAL : YAML_STYLE_DOUBLE;
+	if (f->retypes)
+		return YAML_STYLE_DOUBLE;
 	if (plain)
 		return YAML_STYLE_PLAIN;
 	return f->single ? YAML_STYLE_SINGLE : YAML_STYLE_DOUBLE;

@@ -1,50 +1,145 @@
 /* The body of the store fuzz targets (fuzz_yaml, fuzz_json, fuzz_dotenv,
  * fuzz_ini); the including file defines FUZZ_FORMAT.
  *
- * Loads arbitrary bytes, writes them back unchanged (the source must come
- * back byte for byte), then with every value and comment changed and the
- * sops metadata entry replaced (what encryption does), then in the fresh
- * layout; every output must load again: whatever a store accepts it must
- * write as text it accepts. */
+ * Whatever a store accepts it must write back holding the same data, as
+ * doc_equal() sees it (the oracle of every verified write):
+ *   1. unchanged: the source byte for byte, and it loads as the same tree;
+ *   2. every value and comment changed, comments in lists made items and
+ *      the sops metadata entry replaced (what encryption does): the output
+ *      loads as the changed tree;
+ *   3. that output loaded and changed back (what decryption does, list
+ *      items back to comments, tags back): it loads as the input's tree;
+ *   4. the fresh layout of the changed tree loads as that tree. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gitseal/doc.h"
+#include "gitseal/error.h"
 #include "gitseal/secmem.h"
 #include "gitseal/store.h"
 
+static const char enc_sample[] = "ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]";
+
+/* Loads out and compares it with want; on a difference, says where and
+ * shows the output. */
+static void reload_equal(const struct doc *want, const struct gs_buf *out, const char *step)
+{
+	struct doc again;
+	char where[256];
+	bool loads;
+
+	doc_init(&again, FUZZ_FORMAT);
+	loads = store_load(FUZZ_FORMAT, out->data, out->len, &again) == 0;
+	if (!loads || !doc_equal(want, &again, where, sizeof(where))) {
+		fprintf(stderr, "%s: %s %s\n--- output\n%.*s\n---\n", step,
+			loads ? "the output holds other data at" : "the output does not load:",
+			loads ? where : gs_error_message(), (int)out->len, (const char *)out->data);
+		abort();
+	}
+	doc_release(&again);
+}
+
+static bool is_meta(const struct doc_node *parent, size_t depth, const struct doc_entry *e)
+{
+	return depth == 0 && parent && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0;
+}
+
+/* What encryption does to a tree: every value and comment changed (half
+ * to the text they had), comments in lists turned into items. */
 static void change_all(struct doc *d, struct doc_node *n, int depth)
 {
-	static const char enc[] = "ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]";
-
 	for (size_t i = 0; i < n->count && depth < 300; i++) {
 		struct doc_node *v = n->entries[i].value;
+		bool same = i & 1;
 
+		if (n->entries[i].removed)
+			continue;
 		if (v->kind == DOC_MAP || v->kind == DOC_LIST) {
 			change_all(d, v, depth + 1);
-		} else if (v->len) {
-			/* cycle the value through the text it had, or a sample */
-			if (doc_scalar_set(d, v, (i & 1) ? v->type : DOC_STR, (i & 1) ? v->text : enc,
-					   (i & 1) ? v->len : sizeof(enc) - 1))
-				abort();
+			continue;
 		}
+		if (v->kind == DOC_COMMENT && n->kind == DOC_LIST && i % 3 == 0) {
+			if (doc_scalar_set(d, v, DOC_STR, enc_sample, sizeof(enc_sample) - 1))
+				abort();
+			v->kind = DOC_SCALAR;
+			continue;
+		}
+		if (v->len && doc_scalar_set(d, v, same ? v->type : DOC_STR, same ? v->text : enc_sample,
+					     same ? v->len : sizeof(enc_sample) - 1))
+			abort();
 	}
 }
 
-static void reload(const struct gs_buf *out)
+/* What decryption does: each leaf of `enc` set back to its counterpart in
+ * `plain` (the same shape, but for the sops entries, which are skipped). */
+static void change_back(struct doc *d, struct doc_node *enc, const struct doc_node *plain,
+			int depth)
 {
-	struct doc again;
+	size_t i = 0, j = 0;
 
-	doc_init(&again, FUZZ_FORMAT);
-	if (store_load(FUZZ_FORMAT, out->data, out->len, &again))
+	for (;; i++, j++) {
+		struct doc_node *e;
+		const struct doc_node *p;
+
+		while (i < enc->count && (enc->entries[i].removed || is_meta(enc, depth, &enc->entries[i])))
+			i++;
+		while (j < plain->count &&
+		       (plain->entries[j].removed || is_meta(plain, depth, &plain->entries[j])))
+			j++;
+		if (i >= enc->count || j >= plain->count || depth >= 300)
+			return;
+		e = enc->entries[i].value;
+		p = plain->entries[j].value;
+		if (p->kind == DOC_MAP || p->kind == DOC_LIST) {
+			if (e->kind == p->kind)
+				change_back(d, e, p, depth + 1);
+			continue;
+		}
+		if (doc_scalar_set(d, e, p->type, p->text, p->len) || doc_node_set_tag(d, e, p->tag))
+			abort();
+		e->kind = p->kind;
+	}
+}
+
+static void drop_meta(struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++)
+		for (size_t i = 0; d->branches[b]->kind == DOC_MAP && i < d->branches[b]->count; i++)
+			if (is_meta(d->branches[b], 0, &d->branches[b]->entries[i]))
+				d->branches[b]->entries[i].removed = true;
+}
+
+/* 3: the "encrypted" output loaded, changed back, compared with the input. */
+static void decrypt_back(const struct gs_buf *enc, const uint8_t *data, size_t size)
+{
+	struct doc e, plain;
+	struct gs_buf out;
+
+	doc_init(&e, FUZZ_FORMAT);
+	doc_init(&plain, FUZZ_FORMAT);
+	if (store_load(FUZZ_FORMAT, enc->data, enc->len, &e) ||
+	    store_load(FUZZ_FORMAT, data, size, &plain)) {
+		fprintf(stderr, "changed back: a load failed: %s\n", gs_error_message());
 		abort();
-	doc_release(&again);
+	}
+	for (size_t b = 0; b < e.count && b < plain.count; b++)
+		change_back(&e, e.branches[b], plain.branches[b], 0);
+	drop_meta(&e);
+	drop_meta(&plain);
+	gs_buf_init(&out, true);
+	if (store_emit(&e, FUZZ_FORMAT, NULL, &out) == 0)
+		reload_equal(&plain, &out, "changed back");
+	gs_buf_release(&out);
+	doc_release(&e);
+	doc_release(&plain);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
+	struct store_emit_opts fresh = { .fresh = true };
 	struct gs_buf out;
 	struct doc d;
 
@@ -59,9 +154,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		gs_buf_init(&out, true);
 		if (store_emit(&d, FUZZ_FORMAT, NULL, &out) == 0) {
-			if (out.len != size || memcmp(out.data, data, size) != 0)
+			if (out.len != size || memcmp(out.data, data, size) != 0) {
+				fprintf(stderr, "unchanged: not the input\n--- output\n%.*s\n---\n",
+					(int)out.len, (const char *)out.data);
 				abort();
-			reload(&out);
+			}
+			reload_equal(&d, &out, "unchanged");
 		}
 		gs_buf_reset(&out);
 		for (size_t b = 0; b < d.count; b++)
@@ -73,14 +171,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!copy || !doc_append(&d, d.branches[0], "sops", 4, copy))
 				abort();
 		}
-		if (store_emit(&d, FUZZ_FORMAT, NULL, &out) == 0)
-			reload(&out);
-		gs_buf_release(&out);
-		/* fresh layout */
-		gs_buf_init(&out, true);
-		gs_buf_release(&d.source);
-		if (store_emit(&d, FUZZ_FORMAT, NULL, &out) == 0)
-			reload(&out);
+		if (store_emit(&d, FUZZ_FORMAT, NULL, &out) == 0) {
+			reload_equal(&d, &out, "changed");
+			decrypt_back(&out, data, size);
+		}
+		gs_buf_reset(&out);
+		if (store_emit(&d, FUZZ_FORMAT, &fresh, &out) == 0)
+			reload_equal(&d, &out, "fresh");
 		gs_buf_release(&out);
 	}
 	doc_release(&d);

@@ -24,7 +24,7 @@ teardown() { gs_teardown; }
 	[ -x .git/hooks/pre-commit ]
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
-	attrs='filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=32'
+	attrs='filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32'
 	[ "$(grep -cxF "secrets/** $attrs" .gitattributes)" -eq 1 ]
 	[ "$(grep -cxF "*.enc.json $attrs" .gitattributes)" -eq 1 ]
 	[ "$(wc -l < .gitattributes)" -eq 2 ]
@@ -35,7 +35,7 @@ teardown() { gs_teardown; }
 	printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal\n*.txt text\n' > .gitattributes
 	run "$GITSEAL_BIN" git init 'secrets/**'
 	[ "$status" -eq 0 ]
-	[ "$(cat .gitattributes)" = "$(printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=32\n*.txt text')" ]
+	[ "$(cat .gitattributes)" = "$(printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32\n*.txt text')" ]
 }
 
 @test "init --no-hook leaves the hooks alone; an existing hook is not overwritten" {
@@ -344,4 +344,21 @@ SH
 	grep -q "repository" <<<"$output"
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
+}
+
+@test "clone recipe: --no-checkout, gitseal git init, then the first checkout decrypts" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	grep -q "this clone seals files for 1 recipient(s)" <<<"$output"
+	git checkout -q main
+	[ "$(cat secrets/app.yaml)" = "token: s3cr3t" ]
+	assert_status_clean
+	printf 'token: new\n' > secrets/new.yaml
+	git add secrets/new.yaml
+	git commit -qm new
+	assert_blob_encrypted secrets/new.yaml
 }

@@ -38,7 +38,7 @@ static const char *const patch_inputs[] = {
 	"# a comment\nroot:\n    child: value # note\n    list:\n        - a\n        - \"b\"\n    other: {k: \"v\", k2: [1, 2]}\n",
 	"lit: |\n    line1\n    line2\nnext: x\nstrip: |-\n    a\n    b\n",
 	"---\ndoc1: a\n---\ndoc2: b\n",
-	"flow: [\"a\", 'b', \"c\"]\nemptystr: \"\"\n",
+	"flow: [\"a\", b, \"c\"]\nemptystr: \"\"\n",
 	"indent2:\n  k: v\n  nested:\n    k: |\n      multi\n      line\n",
 };
 
@@ -138,11 +138,17 @@ static void test_patch_quoting(void **state)
 	expect_patch("a: x\n", "a", DOC_STR, "true", "a: \"true\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "123", "a: \"123\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "", "a: \"\"\n");
-	expect_patch("a: x\n", "a", DOC_STR, "yes", "a: \"yes\"\n");
+	/* YAML 1.2 reads a plain yes as a string: where the value was plain it
+	 * stays plain (a YAML 1.1 reader sees what it saw before); a new
+	 * value is quoted, as yaml.v3 does */
+	expect_patch("a: x\n", "a", DOC_STR, "yes", "a: yes\n");
+	expect_patch("a: \"x\"\n", "a", DOC_STR, "yes", "a: \"yes\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "2026-01-01", "a: \"2026-01-01\"\n");
-	expect_patch("a: x\n", "a", DOC_STR, "k: v", "a: \"k: v\"\n");
-	expect_patch("a: x\n", "a", DOC_STR, "v #c", "a: \"v #c\"\n");
-	expect_patch("a: x\n", "a", DOC_STR, "- item", "a: \"- item\"\n");
+	/* not plain: single quotes, as yaml.v3 writes them */
+	expect_patch("a: x\n", "a", DOC_STR, "k: v", "a: 'k: v'\n");
+	expect_patch("a: x\n", "a", DOC_STR, "v #c", "a: 'v #c'\n");
+	expect_patch("a: x\n", "a", DOC_STR, "- item", "a: '- item'\n");
+	expect_patch("a: \"x\"\n", "a", DOC_STR, "k: v", "a: \"k: v\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "tab\there", "a: \"tab\\there\"\n");
 	expect_patch("a: 'x'\n", "a", DOC_STR, "it's", "a: 'it''s'\n");
 	expect_patch("a: {b: x}\nc: 1\n", "c", DOC_INT, "31", "a: {b: x}\nc: 31\n");
@@ -173,7 +179,9 @@ static void test_patch_flow_context(void **state)
 	assert_int_equal(doc_scalar_set(&d, find(find(d.branches[0], "m")->value, "k")->value,
 					DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
-	assert_text(&out, "l: [\"" ENC_SAMPLE "\", '" ENC_SAMPLE "']\nm: {k: \"" ENC_SAMPLE "\"}\n");
+	/* an encrypted value cannot be plain in flow context: single quotes
+	 * where the value was plain, so that it is plain again decrypted */
+	assert_text(&out, "l: ['" ENC_SAMPLE "', '" ENC_SAMPLE "']\nm: {k: '" ENC_SAMPLE "'}\n");
 	gs_buf_release(&out);
 	doc_release(&d);
 }
@@ -394,9 +402,6 @@ static void test_comments_placement(void **state)
 	c = find(r, "l")->value;
 	assert_int_equal(c->count, 3);
 	assert_string_equal(c->entries[1].value->text, "in list");
-	/* spans cover '#' to the end of the line */
-	assert_int_equal(r->entries[0].value->span.start, 0);
-	assert_int_equal(r->entries[0].value->span.end, 5);
 	doc_release(&d);
 }
 
@@ -533,12 +538,14 @@ static void patch_one(const char *in, const char *value, const char *want)
 static void test_patch_value_below_comment(void **state)
 {
 	(void)state;
-	patch_one("a:\n# c\n  x\nb: 1\n", "y z", "a: y z\n# c\n\nb: 1\n");
-	patch_one("a: # c\n  x\nb: 1\n", "y z", "a: y z # c\n\nb: 1\n");
-	/* what followed the value on its line: a tab alone would not load */
-	patch_one("a: # c\n  x \t\nb: 1\n", "y z", "a: y z # c\n\nb: 1\n");
-	patch_one("a: # c\n  x # d\nb: 1\n", "y z", "a: y z # c\n# d\nb: 1\n");
-	patch_one("a:\n  x\nb: 1\n", "y z", "a: y z\nb: 1\n");
+	patch_one("a:\n# c\n  x\nb: 1\n", "y z", "a:\n# c\n  y z\nb: 1\n");
+	patch_one("a: # c\n  x\nb: 1\n", "y z", "a: # c\n  y z\nb: 1\n");
+	patch_one("a: # c\n  x \t\nb: 1\n", "y z", "a: # c\n  y z \t\nb: 1\n");
+	patch_one("a: # c\n  x # d\nb: 1\n", "y z", "a: # c\n  y z # d\nb: 1\n");
+	patch_one("a:\n  x\nb: 1\n", "y z", "a:\n  y z\nb: 1\n");
+	/* at the key's column only a block scalar can be: the value moves up,
+	 * before a comment on the key's line */
+	patch_one("a: # c\n|\n  x\nb: 1\n", "y z", "a: y z # c\nb: 1\n");
 }
 
 /* fuzz_yaml: a flow value on a line of its own stays there; moved up it
@@ -660,7 +667,8 @@ static void test_tabbed_blank_lines_after_plain(void **state)
 
 	(void)state;
 	patch_one("a: x\n   \t\n \t\nb: 1\n", "1", "a: \"1\"\n\n\nb: 1\n");
-	patch_one("a:\n# c\n  x\n \t\nb: 1\n", "z", "a: z\n# c\n\n\nb: 1\n");
+	/* plain again: the line stays */
+	patch_one("a:\n# c\n  x\n \t\nb: 1\n", "z", "a:\n# c\n  z\n \t\nb: 1\n");
 	/* an entry cut after a quoted value */
 	load_ok(DOC_FORMAT_YAML, "q: \"v\"\nsops: x\n  \t\r\nb: 1\n", &d);
 	find(d.branches[0], "sops")->removed = true;
@@ -723,8 +731,9 @@ static void test_node_budget(void **state)
 	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, len, &d), GS_ERR_LIMIT);
 	assert_non_null(strstr(gs_error_message(), "keys and values"));
 	doc_release(&d);
-	/* three items fewer (for the root map, the key and the list): it loads */
-	len -= 4 * 3;
+	/* two items fewer (for the root map and the list; keys are not
+	 * nodes, as in the other stores): it loads */
+	len -= 4 * 2;
 	doc_init(&d, DOC_FORMAT_YAML);
 	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, len, &d), 0);
 	assert_int_equal(d.nodes, DOC_MAX_NODES);
@@ -774,12 +783,11 @@ static void test_cut_entry_with_anchor(void **state)
 	doc_release(&again);
 	gs_buf_release(&out);
 	doc_release(&d);
-	/* a removed entry whose value is an alias of a list: written afresh
-	 * too (the copy does not say where the alias was) */
+	/* a removed entry whose value is an alias of a list: its lines go */
 	load_ok(DOC_FORMAT_YAML, "a: &x [1]\nsops:\n   *x\nc: 2\n", &d);
 	find(d.branches[0], "sops")->removed = true;
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
-	assert_text(&out, "a:\n    - 1\nc: 2\n");
+	assert_text(&out, "a: &x [1]\nc: 2\n");
 	gs_buf_release(&out);
 	doc_release(&d);
 	/* without an anchor in it, the cut is a patch as before */
@@ -924,7 +932,7 @@ static void test_block_below_dash_comment(void **state)
 	gs_buf_release(&out);
 	doc_release(&d);
 	/* fuzz_yaml: a tab after the old value started the line after the block */
-	patch_one("r:\na: 'x'\t\n", "\n", "r:\na: |4+\n\n");
+	patch_one("r:\na: 'x'\t\n", "\n", "r:\na: |4+\t\n\n");
 }
 
 /* fuzz_yaml: a file indented by 10 gave a literal block the indicator
@@ -1050,11 +1058,11 @@ static void test_aliases_expanded(void **state)
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
 	assert_text(&out, "a: &x E\nb: E\nc: &m {k: v}\nd: *m\n");
 	gs_buf_release(&out);
-	/* a change inside an expanded map cannot be patched: written fresh */
+	/* a change inside an expanded map: the alias is written out */
 	assert_int_equal(doc_scalar_set(&d, find(find(d.branches[0], "d")->value, "k")->value,
 					DOC_STR, "E", 1), 0);
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
-	assert_text(&out, "a: E\nb: E\nc:\n    k: v\nd:\n    k: E\n");
+	assert_text(&out, "a: &x E\nb: E\nc: &m {k: v}\nd:\n    k: E\n");
 	gs_buf_release(&out);
 	doc_release(&d);
 	/* fuzz_yaml: an alias as a key would change with the value it names */
