@@ -238,12 +238,8 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	for (uint32_t t = r->first; t != YNONE && t <= r->last && t != text; t++)
 		if (tkind(p, t) == YT_ANCHOR || tkind(p, t) == YT_TAG)
 			props_end = t;
-	if (props_end != YNONE) {
-		/* after the properties, when they sit on the indicator's line */
-		if (!ysrc_same_line(p->lx, s->ind_end, tstart(p, props_end)))
-			return false;
-		s->at = tend(p, props_end);
-	}
+	if (props_end != YNONE)
+		s->at = tend(p, props_end); /* a value goes after its properties */
 	if (text == YNONE) {
 		s->start = s->end = s->at;
 		s->body_start = s->body_end = ysrc_line_end(p->lx, s->at);
@@ -587,6 +583,11 @@ static int insert_position(const struct patcher *p, const struct doc_node *c, co
 {
 	if (after) {
 		*pos = ysrc_next_line(p->lx, tend(p, ysyn_entry_last(after)));
+		/* comments before a document's "---" are its first entries */
+		if ((cr->flags & YN_EMPTY_ROOT || cr->lead != YNONE) && cr->lead != YNONE &&
+		    !(cr->flags & YN_IN_COPY) && tkind(p, cr->lead) == YT_DOC_START &&
+		    *pos <= tstart(p, cr->lead))
+			*pos = ysrc_next_line(p->lx, tend(p, cr->lead));
 		return 0;
 	}
 	for (size_t j = 0; j < c->count; j++) {
@@ -884,7 +885,8 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	int ret;
 
 	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
-	    !first_on_line(p, tstart(p, r->first)) || root->tag)
+	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
+	    (r->lead != YNONE && r->first < r->lead)) /* comments before its "---" */
 		return RERENDER;
 	start = tstart(p, r->first);
 	if (r->flags & YN_FLOW)
