@@ -1,4 +1,4 @@
-# gitseal: one plain Makefile. Targets: all check demo bench fuzz install clean.
+# gitseal: one plain Makefile. Targets: all check demo bench fuzz install uninstall deb dist clean.
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
@@ -136,8 +136,90 @@ fuzz: deps $(FUZZ_BIN)
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; done
 
+# ---- Shipping: version, man pages, completions, install, .deb, tarball ----
+# `make install` honours PREFIX, DESTDIR, BINDIR, MANDIR and the completion
+# directories below. VERSION comes from `git describe` (scripts/version.sh);
+# a tarball made by `make dist` carries it in a VERSION file.
+VERSION     := $(shell scripts/version.sh)
+VERSION_EPOCH := $(shell scripts/version.sh --epoch)
+MAN_DATE    := $(shell date -u -d @$(VERSION_EPOCH) +%Y-%m-%d 2>/dev/null)
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+MAN_SRC     := $(sort $(wildcard man/*.1 man/*.5))
+MAN_OUT     := $(MAN_SRC:man/%=$(BUILD)/man/%)
+DIST_VERSION := $(subst -dirty,,$(VERSION))
+DIST_NAME   := gitseal-$(DIST_VERSION)
+
+.PHONY: man ship uninstall deb dist FORCE
+all: $(MAN_OUT)
+test: ship
+
+# Rewritten only when the version changes, so main.o is rebuilt only then
+# (a temporary file per make: the tests run make inside make).
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@tmp=$@.$$$$; printf '#define GITSEAL_VERSION "%s"\n' '$(VERSION)' >$$tmp; \
+	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
+$(MAIN_OBJ): $(BUILD)/gen/version.h
+$(MAIN_OBJ): CPPFLAGS += -I$(BUILD)/gen
+FORCE:
+
+man: $(MAN_OUT)
+
+$(BUILD)/man/%: man/% scripts/build-man.sh docs/exit-codes.md $(BUILD)/gen/version.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)tmp=$@.$$$$; scripts/build-man.sh page '$(VERSION)' '$(MAN_DATE)' $< >$$tmp && mv $$tmp $@ || \
+		{ rm -f $$tmp; exit 1; }
+
+# Pages, links for the extra names in their NAME lines, completions.
 install: all
-	install -D -m 0755 $(BUILD)/gitseal $(DESTDIR)$(PREFIX)/bin/gitseal
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
+		"$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"
+	install -m 0755 $(BUILD)/gitseal "$(DESTDIR)$(BINDIR)/gitseal"
+	install -m 0644 $(filter %.1,$(MAN_OUT)) "$(DESTDIR)$(MANDIR)/man1/"
+	install -m 0644 $(filter %.5,$(MAN_OUT)) "$(DESTDIR)$(MANDIR)/man5/"
+	scripts/build-man.sh aliases $(MAN_SRC) | while read -r alias page; do \
+		ln -sf "$$page" "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$alias" || exit 1; done
+	install -m 0644 completions/gitseal.bash "$(DESTDIR)$(BASHCOMPDIR)/gitseal"
+	install -m 0644 completions/_gitseal "$(DESTDIR)$(ZSHCOMPDIR)/_gitseal"
+	install -m 0644 completions/gitseal.fish "$(DESTDIR)$(FISHCOMPDIR)/gitseal.fish"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/gitseal" "$(DESTDIR)$(BASHCOMPDIR)/gitseal" \
+		"$(DESTDIR)$(ZSHCOMPDIR)/_gitseal" "$(DESTDIR)$(FISHCOMPDIR)/gitseal.fish"
+	for page in $(notdir $(MAN_SRC)) $$(scripts/build-man.sh aliases $(MAN_SRC) | cut -d' ' -f1); do \
+		rm -f "$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page"; done
+
+# build/gitseal_<version>_<arch>.deb, offline (scripts/make-deb.sh).
+DEB_ROOT    := build/deb/debian/gitseal
+deb: all
+	rm -rf build/deb build/gitseal_*.deb
+	$(MAKE) --no-print-directory install DESTDIR="$(abspath $(DEB_ROOT))" PREFIX=/usr \
+		ZSHCOMPDIR=/usr/share/zsh/vendor-completions >/dev/null
+	scripts/make-deb.sh $(DEB_ROOT) '$(VERSION)' '$(VERSION_EPOCH)' build \
+		$(LIBCRYPTO_SONAME) $(LIBGIT2_SONAME) $(LIBCURL_SONAME)
+
+# build/gitseal-<version>.tar.gz: `git archive` of HEAD plus the VERSION
+# file (uncommitted changes are not in it, nor in its version).
+dist:
+	@git diff-index --quiet HEAD -- 2>/dev/null || echo "dist: warning: uncommitted changes are left out" >&2
+	@rm -rf build/dist && mkdir -p build/dist/$(DIST_NAME)
+	echo '$(DIST_VERSION)' >build/dist/$(DIST_NAME)/VERSION
+	git archive --format=tar --prefix=$(DIST_NAME)/ -o build/dist/$(DIST_NAME).tar HEAD
+	tar -rf build/dist/$(DIST_NAME).tar -C build/dist --owner=0 --group=0 --numeric-owner \
+		--mtime=@$(VERSION_EPOCH) $(DIST_NAME)/VERSION
+	gzip -9n <build/dist/$(DIST_NAME).tar >build/$(DIST_NAME).tar.gz
+	@rm -rf build/dist
+	@echo build/$(DIST_NAME).tar.gz
+
+# Pages, completions and packaging (tests/ship).
+ship: $(BUILD)/gitseal $(MAN_OUT)
+	GITSEAL_BUILD=$(abspath $(BUILD)) $(BATS) tests/ship
 
 clean:
 	rm -rf build

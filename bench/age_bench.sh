@@ -1,57 +1,142 @@
 #!/usr/bin/env bash
-# gitseal age vs age (Debian) on the same 256 MiB file and on a small file:
-# throughput, ratio, and peak memory (GNU time's maximum resident set).
+# gitseal age against the machine's ChaCha20-Poly1305 speed (openssl speed)
+# and against Go age (Debian's age), in one run: throughput on a large file
+# (default 256 MiB) kept on tmpfs, peak memory, and a 100-byte file.
+#
+# The machine may be shared: each round runs openssl speed and every
+# command once, in turn, so each round's ratios compare runs made under
+# the same load; the report gives the median over rounds and the range.
+# usage: bench/age_bench.sh [GITSEAL_BIN]   (AGE_BENCH_MIB, AGE_BENCH_ROUNDS)
 set -euo pipefail
-BIN=$(realpath "$1")
+export LC_ALL=C
+BIN=$(realpath "${1:-build/gitseal}")
 SIZE_MIB=${AGE_BENCH_MIB:-256}
-work=$(mktemp -d)
+ROUNDS=${AGE_BENCH_ROUNDS:-7}
+for tool in age age-keygen openssl hyperfine node; do
+	command -v "$tool" >/dev/null || { echo "age_bench: $tool is not installed" >&2; exit 1; }
+done
+
+# tmpfs keeps the disk out of what is measured
+if work=$(mktemp -d -p /dev/shm 2>/dev/null); then
+	where="tmpfs (/dev/shm)"
+else
+	work=$(mktemp -d)
+	where="$(df --output=fstype "$work" | tail -1) (no /dev/shm: disk speed is part of it)"
+fi
 trap 'rm -rf "$work"' EXIT
 chmod 700 "$work"
 age-keygen -o "$work/key" 2>/dev/null
 rcpt=$(age-keygen -y "$work/key")
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$work/plain"
+age -r "$rcpt" -o "$work/ref.age" "$work/plain"
+
+# The CPU time (user + system) of a shell's children, in ms, from what its
+# builtin times wrote to file $1 (run in that shell: a command
+# substitution's subshell has other children).
+cpu_ms_of() {
+	tail -1 "$1" | awk '{ split($0, f, /[ms]+/); printf "%d\n", (f[1] * 60 + f[2] + f[3] * 60 + f[4]) * 1000 + 0.5 }'
+}
+
+# Microseconds of wall-clock time and milliseconds of CPU time for one run;
+# the output is removed before and after, so each run creates its file as
+# in real use.
+measure() {
+	local out=$1 t0 t1 c0 c1
+	shift
+	rm -f "$out"
+	times >"$work/times"
+	c0=$(cpu_ms_of "$work/times")
+	t0=$EPOCHREALTIME
+	"$@" >/dev/null 2>&1 || { echo "age_bench: failed: $*" >&2; exit 1; }
+	t1=$EPOCHREALTIME
+	times >"$work/times"
+	c1=$(cpu_ms_of "$work/times")
+	rm -f "$out"
+	echo $((${t1/./} - ${t0/./})) $((c1 - c0))
+}
+
+# bytes per second of openssl speed on 64 KiB blocks (its "k" is 1000 B/s)
+openssl_speed() {
+	openssl speed -evp chacha20-poly1305 -bytes 65536 -seconds 1 "$@" 2>/dev/null |
+		awk '/^ChaCha20-Poly1305/ { v = $NF; sub(/k$/, "", v); printf "%.0f\n", v * 1000 }'
+}
+
+# what is measured also has to be right
+"$BIN" age -r "$rcpt" -o "$work/check.age" "$work/plain"
+age -d -i "$work/key" "$work/check.age" | cmp - "$work/plain"
+"$BIN" age -d -i "$work/key" -o "$work/check.out" "$work/ref.age"
+cmp "$work/check.out" "$work/plain"
+rm -f "$work/check.age" "$work/check.out"
+
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+: >"$work/rounds"
+for ((r = 1; r <= ROUNDS; r++)); do
+	{
+		openssl_speed
+		openssl_speed -elapsed
+		measure "$work/o" "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain"
+		measure "$work/o" age -r "$rcpt" -o "$work/o" "$work/plain"
+		measure "$work/o" "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+		measure "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+	} | paste -sd' ' >>"$work/rounds"
+done
+load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 # Peak resident memory (KiB) of one run.
 peak() {
 	/usr/bin/time -f "%M" -o "$work/rss" "$@" >/dev/null 2>&1
+	rm -f "$work/o"
 	cat "$work/rss"
 }
+rss="$(peak "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain") $(peak age -r "$rcpt" -o "$work/o" "$work/plain")"
+rss="$rss $(peak "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age") $(peak age -d -i "$work/key" -o "$work/o" "$work/ref.age")"
 
-echo "age throughput on $SIZE_MIB MiB (hyperfine, 5 runs each, same run)"
-age -r "$rcpt" -o "$work/ref.age" "$work/plain"
-hyperfine -N --warmup 1 --runs 5 --export-json "$work/big.json" \
-	--prepare "rm -f $work/g.age $work/a.age $work/g.out $work/a.out" \
-	"$BIN age -r $rcpt -o $work/g.age $work/plain" \
-	"age -r $rcpt -o $work/a.age $work/plain" \
-	"$BIN age -d -i $work/key -o $work/g.out $work/ref.age" \
-	"age -d -i $work/key -o $work/a.out $work/ref.age" >/dev/null
-rm -f "$work/g.age" "$work/a.age" "$work/g.out" "$work/a.out"
-rss_ge=$(peak "$BIN" age -r "$rcpt" -o "$work/g.age" "$work/plain")
-rss_ae=$(peak age -r "$rcpt" -o "$work/a.age" "$work/plain")
-rss_gd=$(peak "$BIN" age -d -i "$work/key" -o "$work/g.out" "$work/ref.age")
-rss_ad=$(peak age -d -i "$work/key" -o "$work/a.out" "$work/ref.age")
-# what was measured also has to be right
-cmp "$work/plain" "$work/g.out"
-age -d -i "$work/key" "$work/g.age" | cmp - "$work/plain"
+echo "age: $SIZE_MIB MiB on $where; $ROUNDS rounds, each running openssl speed and every command once, in turn"
+echo "  load average $load_before at the start, $load_after at the end (2 cores: above 2, others compete)"
 node -e '
-const r = require(process.argv[1]).results.map((x) => x.mean);
-const mib = Number(process.argv[2]), rss = process.argv.slice(3).map(Number);
-const names = ["gitseal age encrypt", "age encrypt", "gitseal age decrypt", "age decrypt"];
-r.forEach((t, i) => console.log(`  ${names[i].padEnd(22)} ${t.toFixed(3)} s  ${(mib * 1.048576 / t).toFixed(0).padStart(6)} MB/s  peak ${(rss[i] / 1024).toFixed(1)} MiB`));
-console.log(`  encrypt throughput ratio gitseal/age: ${(r[1] / r[0]).toFixed(2)}x`);
-console.log(`  decrypt throughput ratio gitseal/age: ${(r[3] / r[2]).toFixed(2)}x`);
-' "$work/big.json" "$SIZE_MIB" "$rss_ge" "$rss_ae" "$rss_gd" "$rss_ad"
+const fs = require("fs");
+const [file, mibArg, rssArg] = process.argv.slice(1);
+const bytes = Number(mibArg) * 1048576;
+const rounds = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
+const med = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const range = (a, f) => `${f(Math.min(...a))}-${f(Math.max(...a))}`;
+const mbs = (v) => (v / 1e6).toFixed(0);
+const pct = (v) => (v * 100).toFixed(0) + "%";
+const x = (v) => v.toFixed(2) + "x";
+const limit = rounds.map((r) => r[0]), loaded = rounds.map((r) => r[1]);
+console.log(`  ChaCha20-Poly1305 limit, openssl speed -evp on 64 KiB (CPU time): ${mbs(med(limit))} MB/s (range ${range(limit, mbs)})`);
+console.log(`  the same timed by the wall clock, under this run\x27s load (-elapsed): ${mbs(med(loaded))} MB/s (range ${range(loaded, mbs)})`);
+const rss = rssArg.split(" ").map(Number);
+const names = ["gitseal encrypt", "age encrypt", "gitseal decrypt", "age decrypt"];
+/* each round: limit, loaded limit, then (wall us, cpu ms) per command */
+const wall = (r, i) => r[2 + 2 * i] / 1e6, cpu = (r, i) => r[3 + 2 * i] / 1e3;
+console.log("                     wall time (median, range)    MB/s   CPU time (user+sys)   peak RSS");
+names.forEach((n, i) => {
+	const t = rounds.map((r) => wall(r, i)), c = rounds.map((r) => cpu(r, i));
+	console.log(`  ${n.padEnd(17)} ${med(t).toFixed(3)} s (${range(t, (v) => v.toFixed(3))})  ${mbs(bytes / med(t)).padStart(6)}   ${med(c).toFixed(3)} s (${range(c, (v) => v.toFixed(2))})   ${(rss[i] / 1024).toFixed(1)} MiB`);
+});
+for (const [op, g, a] of [["encrypt", 0, 1], ["decrypt", 2, 3]]) {
+	const frac = rounds.map((r) => bytes / wall(r, g) / r[0]);
+	const fracLoaded = rounds.map((r) => bytes / wall(r, g) / r[1]);
+	const vsAge = rounds.map((r) => wall(r, a) / wall(r, g));
+	console.log(`  gitseal ${op}: ${pct(med(frac))} of the limit (range ${range(frac, pct)}; ${pct(med(fracLoaded))} of the wall-clock one), ${x(med(vsAge))} age (range ${range(vsAge, x)})`);
+}
+console.log("  (ratios are taken within each round, then the median; targets: >= 65% of the limit, >= 2.5x age, peak RSS < 8 MiB;");
+console.log("   CPU time is what a run cost the machine, less sensitive to load than the wall time the targets use)");
+' "$work/rounds" "$SIZE_MIB" "$rss"
 
-echo "small file (100 bytes), 200 runs each"
+echo "small file (100 bytes), hyperfine, 200 runs each"
 head -c 100 /dev/urandom >"$work/small"
+age -r "$rcpt" -o "$work/small.age" "$work/small"
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/h.json" \
 	--prepare "rm -f $work/s1.age $work/s2.age" \
 	"$BIN age -r $rcpt -o $work/s1.age $work/small" \
-	"age -r $rcpt -o $work/s2.age $work/small" >/dev/null
+	"age -r $rcpt -o $work/s2.age $work/small" \
+	"$BIN age -d -i $work/key $work/small.age" \
+	"age -d -i $work/key $work/small.age" >/dev/null 2>"$work/hyperfine.err" ||
+	{ cat "$work/hyperfine.err" >&2; exit 1; }
 node -e '
-const r = require(process.argv[1]).results;
-const g = r[0].mean * 1000, a = r[1].mean * 1000;
-console.log(`  gitseal age encrypt  ${g.toFixed(3)} ms`);
-console.log(`  age encrypt          ${a.toFixed(3)} ms`);
-console.log(`  small-file encrypt speed-up gitseal/age: ${(a / g).toFixed(1)}x`);
+const r = require(process.argv[1]).results.map((x) => ({ med: x.median * 1000, min: x.min * 1000 }));
+for (const [op, g, a] of [["encrypt", 0, 1], ["decrypt", 2, 3]])
+	console.log(`  ${op}: gitseal ${r[g].med.toFixed(2)} ms, age ${r[a].med.toFixed(2)} ms (medians): ${(r[a].med / r[g].med).toFixed(1)}x (target >= 3x)`);
 ' "$work/h.json"

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# render_bench.sh [GITSEAL] [COUNT]: renders COUNT (default 1000) encrypted
-# Secrets from a plain directory and prints the total and per-Secret time.
+# render_bench.sh [GITSEAL] [COUNT]: COUNT (default 1000) encrypted Secrets
+# rendered (1) from a plain directory, per Secret, and (2) through a
+# kustomization, beside a bare `kubectl kustomize` of the same tree in the
+# same run. In (2) the kubectl that render runs is timed on its own
+# (GITSEAL_KUSTOMIZE wraps it in time(1)): gitseal's own time is render's
+# minus that kubectl's, measured in the same process tree.
+# Times are CPU seconds (user + system, children included), the best of
+# RUNS runs: wall time on a shared machine measures the neighbours.
+# Targets: (1) <= 100 us per Secret, (2) gitseal's own <= 20% of kubectl's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build/gitseal}")
 COUNT=${2:-1000}
+RUNS=${RUNS:-5}
 KEYS=$PWD/keys
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/app"
+mkdir -p "$TMP/app" "$TMP/kz"
 export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 recipient=$(cat "$KEYS/demo-age-recipient.txt")
 
@@ -18,12 +26,48 @@ for i in $(seq -w 1 "$COUNT"); do
 	"$BIN" encrypt --age "$recipient" --encrypted-regex '^(data|stringData)$' "$TMP/plain.yaml" \
 		>"$TMP/app/s$i.enc.yaml"
 done
+cp "$TMP"/app/*.enc.yaml "$TMP/kz/"
+{
+	echo 'namePrefix: prod-'
+	echo 'resources:'
+	for f in "$TMP"/kz/*.enc.yaml; do echo "- $(basename "$f")"; done
+} >"$TMP/kz/kustomization.yaml"
 
-start=$(date +%s%N)
-"$BIN" render "$TMP/app" >"$TMP/out.yaml"
-end=$(date +%s%N)
+# cpu_best CMD...: the least user+system CPU seconds of RUNS runs (stdout
+# to $TMP/out.yaml)
+cpu_best() {
+	local best="" t
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -o "$TMP/time" -f '%U %S' "$@" >"$TMP/out.yaml" 2>/dev/null
+		t=$(awk '{print $1 + $2}' "$TMP/time")
+		best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN {print (a < b) ? a : b}')
+	done
+	echo "$best"
+}
+
+plain=$(cpu_best "$BIN" render "$TMP/app")
 n=$(grep -c '^kind: Secret' "$TMP/out.yaml")
 [ "$n" -eq "$COUNT" ] || { echo "render_bench: expected $COUNT Secrets, got $n" >&2; exit 1; }
-total_ms=$(( (end - start) / 1000000 ))
-per_us=$(( (end - start) / 1000 / COUNT ))
-echo "render: $COUNT Secrets in ${total_ms} ms total, ${per_us} us per Secret"
+grep -q 'password: pass-' "$TMP/out.yaml"
+awk -v t="$plain" -v n="$COUNT" 'BEGIN {
+	printf "render, plain directory: %d Secrets in %.0f ms CPU, %.0f us per Secret (target <= 100)\n",
+	       n, t * 1000, t * 1e6 / n }'
+
+bare=$(cpu_best kubectl kustomize "$TMP/kz")
+best_own="" best_child=""
+for _ in $(seq "$RUNS"); do
+	GITSEAL_KUSTOMIZE="/usr/bin/time -o $TMP/child -f %U+%S kubectl kustomize" \
+		/usr/bin/time -o "$TMP/time" -f '%U %S' "$BIN" render "$TMP/kz" >"$TMP/out.yaml" 2>/dev/null
+	total=$(awk '{print $1 + $2}' "$TMP/time")
+	child=$(tr '+' ' ' <"$TMP/child" | awk '{print $1 + $2}')
+	own=$(awk -v t="$total" -v c="$child" 'BEGIN {print t - c}')
+	if [ -z "$best_own" ] || awk -v a="$own" -v b="$best_own" 'BEGIN {exit !(a < b)}'; then
+		best_own=$own best_child=$child
+	fi
+done
+n=$(grep -c '^kind: Secret' "$TMP/out.yaml")
+[ "$n" -eq "$COUNT" ] || { echo "render_bench: expected $COUNT Secrets, got $n" >&2; exit 1; }
+grep -q 'name: prod-s' "$TMP/out.yaml"
+awk -v b="$bare" -v c="$best_child" -v o="$best_own" -v n="$COUNT" 'BEGIN {
+	printf "render, kustomization of %d Secrets: bare kubectl kustomize %.0f ms; in render: kubectl %.0f ms + gitseal %.0f ms CPU = %.0f%% of kubectl (target <= 20%%)\n",
+	       n, b * 1000, c * 1000, o * 1000, o * 100 / c }'

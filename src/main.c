@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "gitseal/error.h"
 #include "gitseal/secmem.h"
-
-#define GITSEAL_VERSION "0.1.0"
+/* GITSEAL_VERSION: `git describe` at build time (Makefile, scripts/version.sh) */
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -34,6 +35,11 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
 };
 
+static void print_warning(const char *message)
+{
+	fprintf(stderr, "gitseal: warning: %s\n", message);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: gitseal COMMAND [ARGS...]\n\ncommands:\n", f);
@@ -48,6 +54,7 @@ int main(int argc, char **argv)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	gs_warning_set_handler(print_warning);
 	{
 		const char *base = strrchr(argv[0], '/');
 

@@ -1,10 +1,11 @@
 /* age v1 (age-encryption.org/v1): recipients, identities, streaming
  * encryption and decryption, ASCII armor.
  *
- * Supported recipient types: X25519 (age1...), scrypt passphrases,
- * ssh-ed25519 and ssh-rsa (OpenSSH public keys). Identities: native
- * native X25519 identity lines (AGE-SECRET-KEY-...), unencrypted OpenSSH/PEM private keys,
- * passphrases. Unknown stanza types are skipped. */
+ * Supported recipient types: X25519 (age1...), the post-quantum hybrid
+ * mlkem768x25519 (age1pq1...), scrypt passphrases, ssh-ed25519 and
+ * ssh-rsa (OpenSSH public keys). Identities: native identity lines
+ * (AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1...), unencrypted OpenSSH/PEM
+ * private keys, passphrases. Unknown stanza types are skipped. */
 #ifndef GITSEAL_AGE_H
 #define GITSEAL_AGE_H
 
@@ -21,6 +22,8 @@ enum {
 	AGE_SCRYPT_LOG_N_MAX = 22,
 	AGE_X25519_RECIPIENT_LEN = 62,
 	AGE_X25519_IDENTITY_LEN = 74,
+	AGE_PQ_RECIPIENT_LEN = 1959,
+	AGE_PQ_IDENTITY_LEN = 77,
 };
 
 struct age_recipient;
@@ -36,8 +39,8 @@ struct age_identity_list {
 	size_t count;
 };
 
-/* Recipients. text is "age1...", "ssh-ed25519 AAAA... [comment]" or
- * "ssh-rsa AAAA... [comment]". */
+/* Recipients. text is "age1...", "age1pq1...", "ssh-ed25519 AAAA...
+ * [comment]" or "ssh-rsa AAAA... [comment]". */
 int age_recipient_parse(const char *text, struct age_recipient **out)
 	__attribute__((warn_unused_result));
 /* A passphrase recipient (scrypt, work factor 2^log_n). */
@@ -57,28 +60,46 @@ int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
 	__attribute__((warn_unused_result));
 /* Parses identity-file text: native identity lines (with # comments and
  * CRLF), or a whole OpenSSH / PEM private key. source_name is used in
- * error messages only. */
+ * messages only. A well-formed Bech32 key of a type gitseal does not know
+ * (AGE-PLUGIN-..., a future AGE-SECRET-KEY-...- type) is skipped with a
+ * warning (gs_warn) naming its type and line; a file whose key lines are
+ * all skipped adds nothing and is not an error (decryption then finds no
+ * match). Any other line that is not a valid identity is an error. */
 int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
 			       const char *source_name) __attribute__((warn_unused_result));
 int age_identity_list_add_passphrase(struct age_identity_list *l, const char *passphrase, size_t len)
 	__attribute__((warn_unused_result));
 void age_identity_list_release(struct age_identity_list *l);
 
-/* Native X25519 keys. */
+/* Native keys: X25519, or the post-quantum hybrid (pq). */
 int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));
-/* Writes the native identity string (74 chars + NUL) into out, which
- * must be secure memory of at least 75 bytes. Only for X25519 identities. */
+int age_identity_generate_pq(struct age_identity **out) __attribute__((warn_unused_result));
+/* Writes the native identity string (AGE_X25519_IDENTITY_LEN or
+ * AGE_PQ_IDENTITY_LEN chars + NUL) into out, which must be secure memory.
+ * Only for native identities. */
 int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
-/* The recipient of an identity, as text (age1..., or the ssh public key). */
+/* The recipient of an identity, as text (age1..., age1pq1... of
+ * AGE_PQ_RECIPIENT_LEN characters, or the ssh public key). */
 int age_identity_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
 void age_identity_free(struct age_identity *id);
 
 /* Encrypts the whole of in to out. With armor, the output is PEM-style
- * ASCII armor. A scrypt recipient must be the only one. */
+ * ASCII armor. A scrypt recipient must be the only one; post-quantum and
+ * classic recipients are refused together (GS_ERR_KEY), as age 1.3 does. */
 int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct gs_reader *in,
 		struct gs_writer *out) __attribute__((warn_unused_result));
+
+struct age_encrypt_opts {
+	bool armor;
+	/* Encrypt to post-quantum and classic recipients together, which
+	 * age 1.3 refuses: the classic stanza is open to a quantum computer. */
+	bool allow_mixed;
+};
+
+int age_encrypt_with(const struct age_recipient_list *recipients, const struct age_encrypt_opts *opts,
+		     struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 
 /* Decrypts in to out, detecting armor by itself. The header MAC is checked
  * before any plaintext is written; each 64 KiB chunk is written only after
@@ -94,6 +115,14 @@ int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in
 bool age_looks_like_age(const uint8_t *data, size_t len);
 /* True when the file's header holds an scrypt stanza (needs a passphrase). */
 bool age_is_passphrase_file(const uint8_t *data, size_t len);
+
+/* Headers made ahead of time (prepare.c), for a process that encrypts many
+ * small files to the same few X25519 recipients, each file alone (the git
+ * filter): a background thread prepares up to depth headers per recipient
+ * seen, each a fresh file key wrapped for it, while the process waits for
+ * work. Each serves one file, as if made on the spot. Stop wipes the rest. */
+int age_prepare_start(size_t depth) __attribute__((warn_unused_result));
+void age_prepare_stop(void);
 
 /* In-memory helpers; the plaintext buffer of age_decrypt_mem is secure. */
 int age_encrypt_mem(const struct age_recipient_list *recipients, bool armor, const uint8_t *in,

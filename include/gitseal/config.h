@@ -8,6 +8,7 @@
 
 struct sops_rule {
 	char *path_regex;    /* NULL or empty: matches every path */
+	void *path_re;       /* path_regex compiled once (a regex_t), read by every match */
 	struct sops_key_group *groups; /* flat keys make one group */
 	size_t group_count;
 	struct sops_selection selection;

@@ -37,6 +37,7 @@ enum gs_err {
 	GS_ERR_ENCRYPT = -30,
 	GS_ERR_NOT_FOUND = -31,
 	GS_ERR_WRITE = -32,         /* the output could not be written */
+	GS_ERR_UNSUPPORTED_KEY = -33, /* a key entry gitseal cannot wrap for would be lost */
 };
 
 /* printf-style; the message must never contain a secret or a plaintext value. */
@@ -50,6 +51,13 @@ void gs_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 const char *gs_error_message(void);
 enum gs_err gs_error_code(void);
 void gs_error_clear(void);
+
+/* Warnings: something the user should know that does not stop the work
+ * (an identity line of an unknown type, skipped). Library code calls
+ * gs_warn; the front end installs the handler that prints (main.c); with
+ * none installed, warnings are dropped. The message never holds a secret. */
+void gs_warning_set_handler(void (*handler)(const char *message));
+void gs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Convenience: sets the message and returns code. */
 #define GS_FAIL(code, ...) (gs_error_set((code), __VA_ARGS__), (code))

@@ -11,6 +11,7 @@
 
 #include "gitseal/doc.h"
 #include "gitseal/secmem.h"
+#include "gitseal/sops.h"
 
 /* A repository and what filtering needs of it: the .sops.yaml at its
  * root and the user's identities, each loaded once, on first use. */
@@ -33,19 +34,23 @@ bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len);
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 
-/* smudge: decrypts a sops file. Content that is not a sops file, or that no
- * available identity opens, is copied through unchanged and *passed_through
- * set (may be NULL). A MAC or value failure is an error. */
+/* smudge: decrypts a sops file (a sealed conflict: its marked text).
+ * Content that is not a sops file, or that no available identity opens,
+ * is copied through unchanged; then *passed (may be NULL) says why, else
+ * it is NULL. A MAC or value failure is an error. Safe to call from
+ * several threads at once once gitfilter_prepare() has run. */
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through) __attribute__((warn_unused_result));
+		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
-/* Why the last smudge passed a sops file through, or NULL. */
-const char *gitfilter_pass_reason(const struct gitfilter *f);
+/* Loads what the filter reads lazily (identities, this clone's records),
+ * before smudges run on several threads. */
+void gitfilter_prepare(struct gitfilter *f);
 
 struct gitfilter_events {
 	/* A file failed and was answered status=error; the error message is set. */
 	void (*file_failed)(void *ctx, const char *path, bool clean);
-	/* A sops file was passed through as ciphertext (no identity opens it). */
+	/* A sops file was passed through as ciphertext (no identity opens it);
+	 * may be called from a worker thread. */
 	void (*passed_through)(void *ctx, const char *path, const char *reason);
 	void *ctx;
 };
@@ -56,24 +61,34 @@ struct gitfilter_events {
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 	__attribute__((warn_unused_result));
 
-/* Merge driver (%O %A %B %P): merges the decrypted versions key by key.
- * Without conflicts the result is re-encrypted (reusing %A's ciphertext)
- * into ours_file and *conflict is false. With conflicts ours_file gets the
- * plaintext with git-style conflict markers and *conflict is true. */
+struct gitfilter_merge_result {
+	bool conflict;
+	struct gs_buf where;   /* the conflicting key paths (names only), "" for the whole file */
+};
+
+/* Merge driver (%O %A %B %P): merges the decrypted versions as trees (maps
+ * at every depth; lists and scalars as atoms). The result, or on a
+ * conflict the text with git-style markers around the conflicting values,
+ * is sealed into ours_file (the smudge filter shows the markers). Keys
+ * and rules: a side that changed them wins; the recipients must be
+ * accepted. res->where is the caller's to release. */
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
-		    const char *theirs_file, const char *path, bool *conflict)
+		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 	__attribute__((warn_unused_result));
 
-/* Merges plaintext documents key by key (top-level and nested map keys);
- * base may be empty. The result follows ours' layout; each conflicting
- * key takes the value of pick_theirs ? theirs : ours. */
+/* Merges plaintext documents as trees; base may be empty. The result
+ * follows ours' layout; each conflicting key takes the value of pick. */
 int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
 			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 	__attribute__((warn_unused_result));
 enum { MERGE_PICK_OURS, MERGE_PICK_THEIRS, MERGE_PICK_BASE };
 
+/* The conflict-marker-size attribute of protected paths (a string for the
+ * attribute line): not the driver's 7, so that rerere finds no conflict to
+ * record in plaintext (see setup.c). */
+#define GITFILTER_RERERE_MARKER_SIZE "32"
+
 struct gitfilter_init_opts {
-	const char *self;       /* absolute path of the gitseal binary */
 	const char *const *patterns;
 	size_t pattern_count;
 	bool hook;              /* install a pre-commit hook running `git check` */
@@ -81,8 +96,10 @@ struct gitfilter_init_opts {
 
 struct gitfilter_init_result {
 	size_t attributes_added;
+	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
-	size_t files_failed;    /* could not be decrypted (message of the last one set) */
+	size_t files_failed;    /* could not be decrypted */
+	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
 };
 
@@ -92,10 +109,63 @@ struct gitfilter_init_result {
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res) __attribute__((warn_unused_result));
 
-/* Staged files (index) whose filter attribute is gitseal but whose blob is
- * not sops-encrypted. *paths is a malloc'd array of malloc'd strings. */
-int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
+/* Lines about files, for check and status. */
+struct gitfilter_finding {
+	char *path;
+	char *problem;   /* one line, never a value */
+};
+
+struct gitfilter_findings {
+	struct gitfilter_finding *items;
+	size_t count;
+};
+
+/* `gitseal git check`: what is staged under the filter, read as the
+ * repository reader will see it (see check.c for the rules). */
+int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs) __attribute__((warn_unused_result));
+void gitfilter_findings_release(struct gitfilter_findings *fs);
+
+/* `gitseal git lock`: the work tree back to ciphertext (identities are
+ * left alone), and checkouts leave ciphertext until unlock. Refuses when a
+ * file has changes not committed, unless force. */
+int gitfilter_lock(const char *start_dir, bool force, size_t *locked) __attribute__((warn_unused_result));
+/* `gitseal git unlock`: decrypts the work tree in place, as init does. */
+int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	__attribute__((warn_unused_result));
-void gitfilter_paths_free(char **paths, size_t count);
+/* `gitseal git status`: one line per staged file under the filter (and
+ * for .sops.yaml when it names recipients this clone did not accept). */
+int gitfilter_status(const char *start_dir, struct gitfilter_findings *out) __attribute__((warn_unused_result));
+
+/* `gitseal updatekeys` on files under the filter (updatekeys.c). */
+struct gitfilter_update {
+	char *path;                   /* relative to the work tree */
+	bool is_new;                  /* not committed yet: only whom .sops.yaml names is accepted */
+	bool accept_only;             /* no rule matches: the file's own recipients are accepted */
+	bool changes;                 /* anything to apply or accept */
+	bool adds;                    /* someone gets to read it who did not */
+	struct sops_key_summary from; /* the committed version's keys and rule */
+	struct sops_key_summary to;   /* .sops.yaml's */
+	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
+};
+
+/* What updatekeys would change for path (relative to the work tree). */
+int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+	__attribute__((warn_unused_result));
+/* Re-seals and stages the committed version (rotate: with a new data key),
+ * and accepts its recipients. */
+int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
+	__attribute__((warn_unused_result));
+void gitfilter_update_release(struct gitfilter_update *u);
+/* Accepts the working tree's .sops.yaml (its recipients, and its rules
+ * for new files); with diff, only lists the recipients it would add. */
+int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
+/* A command-line path as a path in f's work tree (malloc'd). */
+int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
+/* The staged paths under the filter below dir ("" for all), malloc'd. */
+int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+	__attribute__((warn_unused_result));
+bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* Whether `gitseal git init` set the filter up in f's repository. */
+bool gitfilter_configured(struct gitfilter *f);
 
 #endif

@@ -20,6 +20,8 @@ static int wrap_for(const struct age_recipient *r, const uint8_t *file_key, stru
 	case AGE_KEY_SSH_ED25519:
 	case AGE_KEY_SSH_RSA:
 		return age_ssh_wrap(r, file_key, h);
+	case AGE_KEY_MLKEM768X25519:
+		return age_pq_wrap(r, file_key, h);
 	}
 	return GS_FAIL(GS_ERR_KEY, "unknown recipient type");
 }
@@ -37,11 +39,14 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	gs_buf_init(&hdr, false);
 	if (!file_key)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
-	for (i = 0; !ret && i < recipients->count; i++)
-		ret = wrap_for(recipients->items[i], file_key, &h);
-	if (!ret)
-		ret = age_header_compute_mac(&h, file_key, h.mac);
+	/* a header made ahead of time (prepare.c) for a lone X25519 recipient */
+	if (recipients->count != 1 || !age_prepared_take(recipients->items[0], file_key, &h)) {
+		randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
+		for (i = 0; !ret && i < recipients->count; i++)
+			ret = wrap_for(recipients->items[i], file_key, &h);
+		if (!ret)
+			ret = age_header_compute_mac(&h, file_key, h.mac);
+	}
 	if (!ret)
 		ret = age_header_write(&h, &hdr);
 	randombytes_buf(nonce, sizeof(nonce));
@@ -57,20 +62,48 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	return ret;
 }
 
-int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct gs_reader *in,
-		struct gs_writer *out)
+/* The rules on which recipients may share a file, checked before
+ * anything is written. */
+static int check_recipients(const struct age_recipient_list *recipients, bool allow_mixed)
 {
-	struct age_armor_writer aw;
-	struct gs_writer w;
-	size_t i;
-	int ret;
+	size_t i, pq = 0;
 
 	if (recipients->count == 0)
 		return GS_FAIL(GS_ERR_USAGE, "no recipients");
-	for (i = 0; i < recipients->count; i++)
+	for (i = 0; i < recipients->count; i++) {
 		if (recipients->items[i]->type == AGE_KEY_SCRYPT && recipients->count > 1)
 			return GS_FAIL(GS_ERR_USAGE, "a passphrase recipient must be the only recipient");
-	if (!armor)
+		pq += recipients->items[i]->type == AGE_KEY_MLKEM768X25519;
+	}
+	/* Go age 1.3 (age.go encryptHdr): hybrid recipients carry the label
+	 * "postquantum", classic ones none, and all label sets must match;
+	 * so does its message. A classic stanza would let a quantum computer
+	 * open the file anyway. */
+	if (pq && pq != recipients->count && !allow_mixed)
+		return GS_FAIL(GS_ERR_KEY, "incompatible recipients: can't mix post-quantum and classic "
+					   "recipients, or the file would be vulnerable to quantum computers");
+	return 0;
+}
+
+int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct gs_reader *in,
+		struct gs_writer *out)
+{
+	const struct age_encrypt_opts opts = { .armor = armor };
+
+	return age_encrypt_with(recipients, &opts, in, out);
+}
+
+int age_encrypt_with(const struct age_recipient_list *recipients, const struct age_encrypt_opts *opts,
+		     struct gs_reader *in, struct gs_writer *out)
+{
+	struct age_armor_writer aw;
+	struct gs_writer w;
+	int ret;
+
+	ret = check_recipients(recipients, opts->allow_mixed);
+	if (ret)
+		return ret;
+	if (!opts->armor)
 		return encrypt_to(recipients, in, out);
 	ret = age_armor_writer_init(&aw, out);
 	if (ret)
@@ -93,6 +126,8 @@ static int unwrap_with(const struct age_identity *id, const struct age_stanza *s
 	case AGE_KEY_SSH_ED25519:
 	case AGE_KEY_SSH_RSA:
 		return age_ssh_unwrap(id, s, file_key);
+	case AGE_KEY_MLKEM768X25519:
+		return age_pq_unwrap(id, s, file_key);
 	}
 	return AGE_UNWRAP_SKIP;
 }

@@ -11,6 +11,7 @@
 
 #include "gitseal/age.h"
 #include "gitseal/io.h"
+#include "gitseal/pq.h"
 
 #define AGE_INTRO "age-encryption.org/v1"
 #define AGE_ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
@@ -36,6 +37,7 @@ enum age_key_type {
 	AGE_KEY_SCRYPT,
 	AGE_KEY_SSH_ED25519,
 	AGE_KEY_SSH_RSA,
+	AGE_KEY_MLKEM768X25519,      /* post-quantum hybrid (age1pq1...) */
 };
 
 struct age_recipient {
@@ -45,6 +47,7 @@ struct age_recipient {
 	size_t ssh_blob_len;
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
+	uint8_t *pq_pk;              /* MLKEM768-X25519 public key, 1216 bytes */
 	uint8_t *passphrase;         /* secure memory */
 	size_t passphrase_len;
 	int log_n;
@@ -52,13 +55,14 @@ struct age_recipient {
 
 struct age_identity {
 	enum age_key_type type;
-	uint8_t *secret;             /* secure: X25519 scalar, or the passphrase */
+	uint8_t *secret;             /* secure: X25519 scalar, hybrid seed, or the passphrase */
 	size_t secret_len;
 	uint8_t pk[32];              /* own X25519 point */
 	uint8_t *ssh_blob;
 	size_t ssh_blob_len;
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
+	struct mlkem768x25519_key *pq; /* the hybrid seed expanded (secure) */
 };
 
 /* bech32.c: BIP-173 Bech32 without the 90-character limit. */
@@ -119,6 +123,11 @@ struct age_header {
 	uint8_t mac[AGE_MAC_SIZE];
 };
 
+/* prepare.c: takes a header made ahead of time for r (with its file
+ * key), when preparation is on and one is ready; false otherwise (and r
+ * gets headers made for the next files). */
+bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct age_header *h);
+
 /* Parses the header from b, leaving b at the first payload byte. Syntax
  * errors are GS_ERR_AGE_HEADER; reader errors pass through. */
 int age_header_parse(struct age_bufin *b, struct age_header *h) __attribute__((warn_unused_result));
@@ -150,6 +159,48 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 
+/* stream_pipeline.c: the payload of a large file in batches of chunks,
+ * read in order by the calling thread, sealed or opened by whichever of it
+ * and an output thread is free, written in order by the output thread. */
+enum {
+	AGE_PIPELINE_BATCH_CHUNKS = 4,
+	AGE_PIPELINE_BATCHES = 4,
+	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
+	AGE_PIPELINE_COMPLETE = 1, /* drain: the stream is complete */
+};
+
+struct age_batch {
+	uint8_t *data;               /* chunk i at i * AGE_CHUNK_CT_SIZE, sealed in place */
+	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
+	size_t count;                /* chunks in the batch */
+	uint64_t counter;            /* the first chunk's number (set by the pipeline) */
+	bool end;                    /* fill: the input ends in this batch */
+	bool failed;                 /* the pipeline: fill failed */
+	/* transform's result: done chunks sealed, or opened and authentic (the
+	 * last of them the final chunk of the stream when final is set); then
+	 * a failure (error, why) at the next one */
+	size_t done;
+	bool final;
+	int error;
+	const char *why;
+};
+
+struct age_pipeline_ops {
+	/* The calling thread, in order: reads the next batch, setting end when
+	 * the input ends. */
+	int (*fill)(void *ctx, struct age_batch *b);
+	/* Either thread (worker 0 is the calling one, 1 the output thread). */
+	void (*transform)(void *ctx, int worker, struct age_batch *b);
+	/* The output thread, in order: 0 to go on, AGE_PIPELINE_COMPLETE, or
+	 * an error; after a batch with end set the pipeline stops. */
+	int (*drain)(void *ctx, struct age_batch *b);
+};
+
+/* Runs the batches from chunk number counter on; returns the first error
+ * in the order of the input (from fill or drain), or 0. */
+int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
+	__attribute__((warn_unused_result));
+
 /* armor.c */
 struct age_armor_reader {
 	struct age_bufin *in;
@@ -179,7 +230,7 @@ struct gs_writer age_armor_writer_as_writer(struct age_armor_writer *w);
 int age_armor_writer_finish(struct age_armor_writer *w) __attribute__((warn_unused_result));
 void age_armor_writer_release(struct age_armor_writer *w);
 
-/* x25519.c, scrypt.c, ssh.c: stanza wrap and unwrap. Unwrap returns 0
+/* x25519.c, scrypt.c, ssh.c, pq.c: stanza wrap and unwrap. Unwrap returns 0
  * with the file key, AGE_UNWRAP_SKIP, or a negative error. */
 int age_x25519_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 	__attribute__((warn_unused_result));
@@ -193,6 +244,11 @@ int age_scrypt_parse_log_n(const char *s, int *log_n) __attribute__((warn_unused
 int age_ssh_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 	__attribute__((warn_unused_result));
 int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+	__attribute__((warn_unused_result));
+
+int age_pq_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
+	__attribute__((warn_unused_result));
+int age_pq_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 	__attribute__((warn_unused_result));
 
 /* ssh.c: key parsing. */

@@ -189,7 +189,11 @@ int age_armor_detect(struct age_bufin *in, bool *armored)
 		return ret;
 	for (i = 0; i < avail && is_space(p[i]); i++)
 		;
-	*armored = i < avail && p[i] == '-';
+	/* A binary file starts "age-". Garbage before a BEGIN line is still an
+	 * armored file, a malformed one (an armor failure, as the test kit's
+	 * armor_garbage_leading expects), not a bad binary header. */
+	*armored = i < avail && (p[i] == '-' || ((avail - i < 4 || memcmp(p + i, "age-", 4) != 0) &&
+						 memmem(p + i, avail - i, "\n" AGE_ARMOR_BEGIN, strlen(AGE_ARMOR_BEGIN) + 1)));
 	return 0;
 }
 

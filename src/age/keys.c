@@ -13,6 +13,11 @@
 #define IDENTITY_HRP "age-secret-key-"
 #define IDENTITY_PREFIX "AGE-SECRET-KEY-" "1" /* HRP, then the bech32 separator */
 #define RECIPIENT_HRP "age"
+/* age-pq.md 2: upper-case identity, lower-case recipient, Bech32 (not m) */
+#define PQ_IDENTITY_HRP "age-secret-key-pq-"
+#define PQ_IDENTITY_PREFIX "AGE-SECRET-KEY-PQ-" "1"
+#define PQ_RECIPIENT_HRP "age1pq"
+#define PQ_RECIPIENT_PREFIX PQ_RECIPIENT_HRP "1"
 
 enum {
 	KEY_FILE_MAX = 16 * 1024 * 1024,
@@ -34,6 +39,7 @@ void age_recipient_free(struct age_recipient *r)
 		return;
 	free(r->ssh_blob);
 	EVP_PKEY_free(r->rsa);
+	free(r->pq_pk);
 	gs_secure_free(r->passphrase);
 	free(r);
 }
@@ -63,6 +69,7 @@ void age_identity_free(struct age_identity *id)
 	gs_secure_free(id->secret);
 	free(id->ssh_blob);
 	EVP_PKEY_free(id->rsa);
+	mlkem768x25519_key_free(id->pq);
 	free(id);
 }
 
@@ -87,15 +94,49 @@ static int x25519_recipient_parse(const char *text, struct age_recipient **out)
 	return 0;
 }
 
+/* age-pq.md 2.3: 1216 bytes, and an ML-KEM key that fails the modulus
+ * check is refused here, as Go age does, so it is never used. */
+static int pq_recipient_parse(const char *text, struct age_recipient **out)
+{
+	char hrp[16];
+	uint8_t *data = malloc(MLKEM768X25519_PK_SIZE);
+	size_t n;
+	struct age_recipient *r;
+	int ret = 0;
+
+	if (!data)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (age_bech32_decode(text, hrp, sizeof(hrp), data, MLKEM768X25519_PK_SIZE, &n) != 0 ||
+	    strcmp(hrp, PQ_RECIPIENT_HRP) != 0 || n != MLKEM768X25519_PK_SIZE)
+		ret = GS_FAIL(GS_ERR_PARSE, "malformed age1pq1 recipient");
+	else if (!mlkem768_ek_is_valid(data))
+		ret = GS_FAIL(GS_ERR_KEY, "invalid age1pq1 recipient: its ML-KEM key fails the modulus check");
+	if (ret) {
+		free(data);
+		return ret;
+	}
+	r = age_recipient_new(AGE_KEY_MLKEM768X25519);
+	if (!r) {
+		free(data);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	r->pq_pk = data;
+	*out = r;
+	return 0;
+}
+
 int age_recipient_parse(const char *text, struct age_recipient **out)
 {
 	*out = NULL;
-	/* spec §9.1: recipients are lower-case; "AGE1..." is rejected. */
+	/* spec §9.1: recipients are lower-case; "AGE1..." is rejected. The
+	 * hybrid prefix first: it starts like the X25519 one. */
+	if (strncmp(text, PQ_RECIPIENT_PREFIX, strlen(PQ_RECIPIENT_PREFIX)) == 0)
+		return pq_recipient_parse(text, out);
 	if (strncmp(text, "age1", 4) == 0)
 		return x25519_recipient_parse(text, out);
 	if (strncmp(text, "ssh-ed25519 ", 12) == 0 || strncmp(text, "ssh-rsa ", 8) == 0)
 		return age_ssh_recipient_parse(text, out);
-	if (strncmp(text, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) == 0)
+	if (strncmp(text, "AGE-SECRET-KEY-", 15) == 0)
 		return GS_FAIL(GS_ERR_PARSE, "this is an identity (secret key), not a recipient");
 	if (age_ssh_is_other_key_type(text))
 		return GS_FAIL(GS_ERR_KEY, "unsupported ssh key type");
@@ -218,6 +259,90 @@ static int x25519_identity_parse(const char *text, struct age_identity **out)
 	return 0;
 }
 
+/* The seed is expanded once, here: every stanza this identity tries
+ * reuses the ML-KEM key instead of regenerating it. */
+static int pq_identity_from_seed(struct age_identity *id)
+{
+	return mlkem768x25519_key_expand(id->secret, &id->pq);
+}
+
+static int pq_identity_parse(const char *text, struct age_identity **out)
+{
+	struct age_identity *id = age_identity_new(AGE_KEY_MLKEM768X25519, MLKEM768X25519_SEED_SIZE);
+	char hrp[32];
+	size_t n;
+	int ret;
+
+	if (!id)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	if (age_bech32_decode(text, hrp, sizeof(hrp), id->secret, MLKEM768X25519_SEED_SIZE, &n) != 0 ||
+	    strcmp(hrp, PQ_IDENTITY_HRP) != 0 || n != MLKEM768X25519_SEED_SIZE) {
+		age_identity_free(id);
+		return GS_FAIL(GS_ERR_PARSE, "malformed post-quantum age identity");
+	}
+	ret = pq_identity_from_seed(id);
+	if (ret) {
+		age_identity_free(id);
+		return ret;
+	}
+	*out = id;
+	return 0;
+}
+
+/* A key of a type not known here, its type (the Bech32 HRP) copied into
+ * type: a plugin identity (AGE-PLUGIN-NAME-1..., whatever its payload:
+ * gitseal cannot run it anyway), or a well-formed upper-case Bech32 key
+ * whose HRP starts "AGE-" (a future native type). */
+static bool is_unknown_key_type(const char *line, size_t n, char *type, size_t cap)
+{
+	const char *sep = memrchr(line, '1', n);
+	uint8_t *data;
+	char hrp[128];
+	size_t len;
+	bool yes;
+
+	if (n < 5 || strncmp(line, "AGE-", 4) != 0 || !sep || (size_t)(sep - line) >= cap)
+		return false;
+	yes = strncmp(line, "AGE-PLUGIN-", 11) == 0;
+	if (!yes) {
+		data = gs_secure_alloc(n);
+		if (!data)
+			return false;
+		yes = age_bech32_decode(line, hrp, sizeof(hrp), data, n, &len) == 0;
+		gs_secure_free(data);
+	}
+	if (yes) {
+		memcpy(type, line, (size_t)(sep - line));
+		type[sep - line] = '\0';
+	}
+	return yes;
+}
+
+/* One identity line: 0 with *id set, 0 with *id NULL when the line was
+ * skipped (with a warning), or an error that never echoes the line. */
+static int identity_line_parse(const char *line, size_t n, const char *source_name, size_t number,
+			       struct age_identity **id)
+{
+	char type[128];
+	int ret;
+
+	*id = NULL;
+	if (strncmp(line, PQ_IDENTITY_PREFIX, strlen(PQ_IDENTITY_PREFIX)) == 0)
+		ret = pq_identity_parse(line, id);
+	else if (strncmp(line, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) == 0)
+		ret = x25519_identity_parse(line, id);
+	else if (is_unknown_key_type(line, n, type, sizeof(type))) {
+		gs_warn("'%s': line %zu: skipped an identity of unsupported type %s", source_name, number, type);
+		return 0;
+	} else
+		ret = GS_ERR_PARSE;
+	if (ret == GS_ERR_PARSE)
+		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name, number);
+	if (ret)
+		gs_error_prefix("'%s': line %zu", source_name, number);
+	return ret;
+}
+
 int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
 			       const char *source_name)
 {
@@ -225,7 +350,7 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 	struct age_identity *id = NULL;
 	const char *line;
 	char *copy = NULL;
-	size_t n, found = 0;
+	size_t n, lines = 0;
 	int ret = 0;
 
 	if (len > KEY_FILE_MAX)
@@ -244,29 +369,15 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 	copy = gs_secure_alloc(len + 1);
 	if (!copy)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	while (next_line(&it, &line, &n)) {
+	while (!ret && next_line(&it, &line, &n)) {
 		memcpy(copy, line, n);
 		copy[n] = '\0';
-		if (strncmp(copy, "AGE-PLUGIN-", 11) == 0) {
-			ret = GS_FAIL(GS_ERR_KEY, "'%s': line %zu: plugin identities are not supported",
-				      source_name, it.number);
-			break;
-		}
-		ret = x25519_identity_parse(copy, &id);
-		if (ret) {
-			/* Never echo the line: it may be a secret. */
-			ret = GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name,
-				      it.number);
-			break;
-		}
-		ret = age_identity_list_add(l, id);
-		if (ret) {
+		lines++;
+		ret = identity_line_parse(copy, n, source_name, it.number, &id);
+		if (!ret && id && (ret = age_identity_list_add(l, id)))
 			age_identity_free(id);
-			break;
-		}
-		found++;
 	}
-	if (!ret && found == 0)
+	if (!ret && lines == 0)
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", source_name);
 	gs_secure_free(copy);
 	return ret;
@@ -338,11 +449,35 @@ int age_identity_generate(struct age_identity **out)
 	return 0;
 }
 
+int age_identity_generate_pq(struct age_identity **out)
+{
+	struct age_identity *id = age_identity_new(AGE_KEY_MLKEM768X25519, MLKEM768X25519_SEED_SIZE);
+	int ret;
+
+	*out = NULL;
+	if (!id)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	randombytes_buf(id->secret, MLKEM768X25519_SEED_SIZE);
+	ret = pq_identity_from_seed(id);
+	if (ret) {
+		age_identity_free(id);
+		return ret;
+	}
+	*out = id;
+	return 0;
+}
+
 int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
 {
-	if (id->type != AGE_KEY_X25519)
-		return GS_FAIL(GS_ERR_KEY, "only native X25519 identities can be encoded");
-	if (age_bech32_encode(IDENTITY_HRP, id->secret, 32, true, out, cap) != 0)
+	const char *hrp;
+
+	if (id->type == AGE_KEY_X25519)
+		hrp = IDENTITY_HRP;
+	else if (id->type == AGE_KEY_MLKEM768X25519)
+		hrp = PQ_IDENTITY_HRP;
+	else
+		return GS_FAIL(GS_ERR_KEY, "only native identities can be encoded");
+	if (age_bech32_encode(hrp, id->secret, id->secret_len, true, out, cap) != 0)
 		return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the identity");
 	return 0;
 }
@@ -352,6 +487,11 @@ int age_identity_recipient_string(const struct age_identity *id, char *out, size
 	switch (id->type) {
 	case AGE_KEY_X25519:
 		if (age_bech32_encode(RECIPIENT_HRP, id->pk, 32, false, out, cap) != 0)
+			return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the recipient");
+		return 0;
+	case AGE_KEY_MLKEM768X25519:
+		if (age_bech32_encode(PQ_RECIPIENT_HRP, mlkem768x25519_key_public(id->pq), MLKEM768X25519_PK_SIZE,
+				      false, out, cap) != 0)
 			return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the recipient");
 		return 0;
 	case AGE_KEY_SSH_ED25519:

@@ -19,7 +19,7 @@
 enum { STDOUT_HOLD_BACK = 16 * 1024 * 1024, KEY_FILE_MAX = 16 * 1024 * 1024 };
 
 static const char usage_text[] =
-	"usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [-a] [-o OUTPUT] [INPUT]\n"
+	"usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [--allow-mixed] [-a] [-o OUTPUT] [INPUT]\n"
 	"       gitseal age [-e] -p [-a] [-o OUTPUT] [INPUT]\n"
 	"       gitseal age -d [-i PATH]... [-o OUTPUT] [INPUT]\n"
 	"\n"
@@ -28,12 +28,14 @@ static const char usage_text[] =
 	"  -o, --output OUTPUT      write to OUTPUT, atomically, only once the whole input succeeded\n"
 	"  -a, --armor              encrypt to a PEM-style ASCII armor\n"
 	"  -p, --passphrase         encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)\n"
-	"  -r, --recipient R        age1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)\n"
+	"  -r, --recipient R        age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)\n"
 	"  -R, --recipients-file P  recipients listed in a file, '-' for stdin (repeatable)\n"
-	"  -i, --identity PATH      identity file (age keys or an SSH private key; repeatable)\n";
+	"  -i, --identity PATH      identity file (age keys or an SSH private key; repeatable)\n"
+	"      --allow-mixed        encrypt to post-quantum (age1pq1...) and classic recipients together,\n"
+	"                           which age 1.3 refuses: the file is then open to a quantum computer\n";
 
 struct age_opts {
-	bool encrypt, decrypt, armor, passphrase;
+	bool encrypt, decrypt, armor, passphrase, allow_mixed;
 	const char *output;
 	const char *input;
 	const char **recipients;
@@ -61,6 +63,8 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 			o->armor = true;
 		} else if (flag_is(&it, "p", "passphrase")) {
 			o->passphrase = true;
+		} else if (flag_is(&it, NULL, "allow-mixed")) {
+			o->allow_mixed = true;
 		} else if (flag_is(&it, "h", "help")) {
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -93,6 +97,8 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 			return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be used with -d/--decrypt");
 		if (o->recipient_count || o->recipient_file_count)
 			return GS_FAIL(GS_ERR_USAGE, "-r/-R can't be used with -d/--decrypt");
+		if (o->allow_mixed)
+			return GS_FAIL(GS_ERR_USAGE, "--allow-mixed can't be used with -d/--decrypt");
 	} else {
 		if (o->identity_file_count && !o->encrypt)
 			return GS_FAIL(GS_ERR_USAGE, "-i/--identity can't be used in encryption mode unless -e is given");
@@ -225,6 +231,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	struct gs_reader reader;
 	struct gs_buf pass;
 	uint8_t head[4096];
+	bool passphrase_file;
 	int ret;
 
 	ret = load_identities(o, &ids);
@@ -237,11 +244,14 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", o->input ? o->input : "-", strerror(errno));
 		goto out;
 	}
-	if (age_is_passphrase_file(head, peek.head_len)) {
-		if (o->identity_file_count) {
-			ret = GS_FAIL(GS_ERR_USAGE, "file is passphrase-encrypted but identities were specified with -i");
-			goto out;
-		}
+	passphrase_file = age_is_passphrase_file(head, peek.head_len);
+	if (passphrase_file && o->identity_file_count) {
+		ret = GS_FAIL(GS_ERR_USAGE, "file is passphrase-encrypted but identities were specified with -i");
+		goto out;
+	}
+	/* Without -i, a passphrase given in the environment is tried whatever
+	 * the stanzas are, as age tries its passphrase identity. */
+	if (!o->identity_file_count && (passphrase_file || getenv("GITSEAL_PASSPHRASE"))) {
 		gs_buf_init(&pass, true);
 		ret = prompt_passphrase("Enter passphrase: ", false, &pass);
 		if (!ret)
@@ -249,12 +259,15 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 		gs_buf_release(&pass);
 		if (ret)
 			goto out;
-	} else if (!ids.count) {
-		ret = GS_FAIL(GS_ERR_USAGE, "missing identity file (-i)");
-		goto out;
 	}
+	/* With no identity, as age: a malformed header is still reported as
+	 * such; a good one tells the user what is missing. Identity files
+	 * whose every key was skipped (unknown types, with a warning each)
+	 * leave none: the file then finds no match. */
 	reader = (struct gs_reader){ peek_read, &peek };
 	ret = age_decrypt(&ids, &reader, sink);
+	if (ret == GS_ERR_AGE_NO_MATCH && !ids.count && !o->identity_file_count)
+		ret = GS_FAIL(GS_ERR_USAGE, "missing identity file (-i)");
 out:
 	sodium_memzero(head, sizeof(head));
 	age_identity_list_release(&ids);
@@ -263,6 +276,7 @@ out:
 
 static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
+	const struct age_encrypt_opts opts = { .armor = o->armor, .allow_mixed = o->allow_mixed };
 	struct age_recipient_list rl = { 0 };
 	struct age_recipient *r;
 	struct gs_reader reader = gs_reader_from_file(in);
@@ -282,7 +296,7 @@ static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 		ret = load_recipients(o, &rl);
 	}
 	if (!ret)
-		ret = age_encrypt(&rl, o->armor, &reader, sink);
+		ret = age_encrypt_with(&rl, &opts, &reader, sink);
 	age_recipient_list_release(&rl);
 	return ret;
 }

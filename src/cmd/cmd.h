@@ -3,6 +3,7 @@
 #ifndef GITSEAL_CMD_H
 #define GITSEAL_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "gitseal/error.h"
@@ -69,6 +70,10 @@ int cmd_exec_file(int argc, char **argv);
 /* sops's legacy top-level form: gitseal -e|-d|-r [-i] FILE, gitseal FILE (edit). */
 int cmd_legacy(int argc, char **argv);
 int cmd_git(int argc, char **argv);
+/* updatekeys on files under the git filter (git.c): whether the arguments
+ * name such files, and the command for them. */
+bool git_updatekeys_applies(int argc, char **argv);
+int git_updatekeys(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_krm(int argc, char **argv);
 /* The binary invoked as "ksops" (KSOPS's name; argv[0] is the program). */

@@ -114,8 +114,8 @@ static int edit_new_file(struct sops_cli *c)
 	struct sops_file_encrypt_opts o = { 0 };
 	enum doc_format format = sops_cli_input_format(c);
 	struct gs_buf plain, edited, out;
-	char **recipients = NULL, **vault = NULL;
-	size_t count = 0, vault_count = 0;
+	char **recipients = NULL, **vault = NULL, **pgp = NULL;
+	size_t count = 0, vault_count = 0, pgp_count = 0;
 	int ret;
 
 	gs_buf_init(&plain, true);
@@ -129,6 +129,11 @@ static int edit_new_file(struct sops_cli *c)
 	if (!ret)
 		ret = sops_cli_vault_uris(c, &vault, &vault_count);
 	if (!ret)
+		ret = sops_cli_pgp_fingerprints(c, &pgp, &pgp_count);
+	if (!ret && (ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
+	    sops_cli_confirm_drop(c, c->file))
+		ret = 0;
+	if (!ret)
 		ret = edit_text(c->file, &plain, &edited);
 	if (!ret) {
 		o.format = format;
@@ -138,14 +143,22 @@ static int edit_new_file(struct sops_cli *c)
 		o.age_recipient_count = count;
 		o.vault_uris = (const char *const *)vault;
 		o.vault_uri_count = vault_count;
+		o.pgp_fingerprints = (const char *const *)pgp;
+		o.pgp_count = pgp_count;
 		o.shamir_threshold = c->shamir_threshold;
 		o.selection = c->selection;
 		ret = sops_file_encrypt(edited.data, edited.len, &o, &out);
+		if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(c, c->file)) {
+			o.drop_unsupported_keys = true;
+			gs_buf_reset(&out);
+			ret = sops_file_encrypt(edited.data, edited.len, &o, &out);
+		}
 	}
 	if (!ret)
 		ret = gs_atomic_write(c->file, out.data, out.len, 0644);
 	sops_cli_free_strings(recipients, count);
 	sops_cli_free_strings(vault, vault_count);
+	sops_cli_free_strings(pgp, pgp_count);
 	sops_config_free(config);
 	gs_buf_release(&plain);
 	gs_buf_release(&edited);

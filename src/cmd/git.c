@@ -1,7 +1,9 @@
 /* gitseal git: init, filter-process, textconv, merge, check. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -9,63 +11,94 @@
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 
+enum { GIT_PREPARED_HEADERS = 16 };
+
 static const char git_usage[] =
-	"usage: gitseal git init [--hook] [PATTERN...]\n"
+	"usage: gitseal git init [--no-hook] [PATTERN...]\n"
+	"       gitseal git status\n"
+	"       gitseal git lock [--force]\n"
+	"       gitseal git unlock\n"
+	"       gitseal git check\n"
 	"       gitseal git filter-process\n"
 	"       gitseal git textconv FILE\n"
 	"       gitseal git merge BASE OURS THEIRS PATH\n"
-	"       gitseal git check\n";
+	"files under the filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n";
 
-static int self_path(char *out, size_t cap)
+/* The gitseal that git will run: the first one on PATH. */
+static bool find_on_path(char *out, size_t cap)
 {
-	ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+	const char *path = getenv("PATH");
 
-	if (n <= 0 || (size_t)n >= cap - 1) {
-		cmd_errorf("cannot find the path of the gitseal binary");
-		return -1;
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+
+		if ((size_t)snprintf(out, cap, "%.*s/gitseal", (int)len, len ? path : ".") < cap &&
+		    access(out, X_OK) == 0)
+			return true;
+		path = end ? end + 1 : NULL;
 	}
-	out[n] = '\0';
-	return 0;
+	return false;
+}
+
+static void warn_path(void)
+{
+	char found[PATH_MAX], real_found[PATH_MAX], self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (!find_on_path(found, sizeof(found))) {
+		cmd_warnf("'gitseal' is not on PATH: git runs the filter by that name; add its directory to PATH");
+		return;
+	}
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return;
+	self[n] = '\0';
+	if (!realpath(found, real_found) || strcmp(real_found, self))
+		cmd_warnf("git will run '%s', not this gitseal ('%s')", found, self);
 }
 
 static int git_init(int argc, char **argv)
 {
-	struct gitfilter_init_opts o = { 0 };
+	struct gitfilter_init_opts o = { .hook = true };
 	struct gitfilter_init_result res;
-	char self[PATH_MAX];
 	int i = 1;
 
-	if (i < argc && !strcmp(argv[i], "--hook")) {
-		o.hook = true;
-		i++;
-	}
-	for (int j = i; j < argc; j++) {
-		if (argv[j][0] == '-') {
-			cmd_errorf("git init: unknown option '%s'", argv[j]);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--no-hook")) {
+			o.hook = false;
+		} else if (!strcmp(argv[i], "--hook")) {
+			o.hook = true; /* the default; accepted for older scripts */
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else {
+			cmd_errorf("git init: unknown option '%s'", argv[i]);
 			fputs(git_usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
 	/* init decrypts the files already checked out */
 	gs_harden_process();
-	if (self_path(self, sizeof(self)))
-		return EXIT_GENERIC;
-	o.self = self;
 	o.patterns = (const char *const *)(argv + i);
 	o.pattern_count = (size_t)(argc - i);
 	if (gitfilter_init(".", &o, &res)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	warn_path();
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
+	if (res.recipients_accepted)
+		fprintf(stderr, "gitseal: this clone seals files for %zu recipient(s), those of .sops.yaml and "
+				"the committed files; 'gitseal updatekeys' shows and accepts changes\n",
+			res.recipients_accepted);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)
-		cmd_warnf("%zu file(s) stay encrypted: no identity opens them", res.files_locked);
+		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
+			  res.files_locked);
 	if (res.files_failed) {
-		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed,
-			   gs_error_message());
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;
@@ -83,14 +116,17 @@ static void report_failed(void *ctx, const char *path, bool clean)
 	cmd_print_error();
 }
 
+/* called from the filter's worker threads too */
 static void report_passed(void *ctx, const char *path, const char *reason)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct filter_report *rep = ctx;
 
-	if (rep->warned)
-		return;
+	pthread_mutex_lock(&lock);
+	if (!rep->warned)
+		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
 	rep->warned = true;
-	cmd_warnf("'%s' and other sops files stay encrypted in the work tree: %s", path, reason);
+	pthread_mutex_unlock(&lock);
 }
 
 static int git_filter_process(void)
@@ -105,7 +141,11 @@ static int git_filter_process(void)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	/* the X25519 work of new files' headers, done while git works */
+	if (age_prepare_start(GIT_PREPARED_HEADERS))
+		gs_error_clear();
 	ret = gitfilter_serve(f, stdin, stdout, &ev);
+	age_prepare_stop();
 	if (ret)
 		cmd_print_error();
 	gitfilter_free(f);
@@ -116,7 +156,7 @@ static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
 	struct gs_buf in, out;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	gs_harden_process();
@@ -132,7 +172,7 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 	} else {
 		if (passed)
-			cmd_warnf("'%s' shown encrypted: %s", file, gitfilter_pass_reason(f));
+			cmd_warnf("'%s' shown encrypted: %s", file, passed);
 		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 			cmd_errorf("cannot write to stdout");
 			ret = -1;
@@ -146,43 +186,100 @@ static int git_textconv(const char *file)
 
 static int git_merge(char **argv)
 {
+	struct gitfilter_merge_result res = { 0 };
 	struct gitfilter *f = NULL;
-	bool conflict = false;
 	int ret;
 
 	gs_harden_process();
 	ret = gitfilter_open(".", &f);
 	if (!ret)
-		ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &conflict);
+		ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &res);
 	gitfilter_free(f);
 	if (ret) {
 		cmd_print_error();
+		gs_buf_release(&res.where);
 		return EXIT_GENERIC;
 	}
-	if (conflict) {
-		cmd_errorf("conflicting changes to the same keys in '%s'", argv[3]);
-		return EXIT_GENERIC;
+	if (res.conflict) {
+		if (res.where.len)
+			cmd_errorf("conflict in '%s': changed on both sides: %s", argv[3], (const char *)res.where.data);
+		else
+			cmd_errorf("conflict in '%s': the file changed on both sides", argv[3]);
 	}
-	return EXIT_OK;
+	gs_buf_release(&res.where);
+	return res.conflict ? EXIT_GENERIC : EXIT_OK;
 }
 
 static int git_check(void)
 {
-	char **paths;
+	struct gitfilter_findings fs;
 	size_t count;
 
 	/* the blobs it reads may be staged plaintext */
 	gs_harden_process();
-	if (gitfilter_check(".", &paths, &count)) {
+	if (gitfilter_check(".", &fs)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
-	for (size_t i = 0; i < count; i++)
-		cmd_errorf("'%s' is staged unencrypted", paths[i]);
-	gitfilter_paths_free(paths, count);
-	if (count) {
-		fputs("hint: run 'gitseal git init' (the filter encrypts on 'git add'), then 'git add' again\n",
+	for (size_t i = 0; i < fs.count; i++)
+		cmd_errorf("'%s': %s", fs.items[i].path, fs.items[i].problem);
+	if (fs.count)
+		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
+		      "'gitseal git status' shows every file\n",
 		      stderr);
+	count = fs.count;
+	gitfilter_findings_release(&fs);
+	return count ? EXIT_GENERIC : EXIT_OK;
+}
+
+static int git_status(void)
+{
+	struct gitfilter_findings fs;
+
+	gs_harden_process();
+	if (gitfilter_status(".", &fs)) {
+		cmd_print_error();
+		return EXIT_GENERIC;
+	}
+	for (size_t i = 0; i < fs.count; i++)
+		printf("%s: %s\n", fs.items[i].path, fs.items[i].problem);
+	gitfilter_findings_release(&fs);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_GENERIC;
+}
+
+static int git_lock(int argc, char **argv)
+{
+	bool force = argc == 3 && (!strcmp(argv[2], "--force") || !strcmp(argv[2], "-f"));
+	size_t locked;
+
+	if (argc > 3 || (argc == 3 && !force)) {
+		fputs(git_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (gitfilter_lock(".", force, &locked)) {
+		cmd_print_error();
+		return EXIT_GENERIC;
+	}
+	fprintf(stderr, "gitseal: locked: %zu file(s) back to ciphertext; checkouts leave ciphertext until "
+			"'gitseal git unlock'\n",
+		locked);
+	return EXIT_OK;
+}
+
+static int git_unlock(void)
+{
+	struct gitfilter_init_result res;
+
+	gs_harden_process();
+	if (gitfilter_unlock(".", &res)) {
+		cmd_print_error();
+		return EXIT_GENERIC;
+	}
+	fprintf(stderr, "gitseal: unlocked: %zu file(s) decrypted\n", res.files_smudged);
+	if (res.files_locked)
+		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them", res.files_locked);
+	if (res.files_failed) {
+		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
 	}
 	return EXIT_OK;
@@ -206,7 +303,267 @@ int cmd_git(int argc, char **argv)
 		return git_merge(argv + 2);
 	if (!strcmp(sub, "check") && argc == 2)
 		return git_check();
+	if (!strcmp(sub, "status") && argc == 2)
+		return git_status();
+	if (!strcmp(sub, "lock"))
+		return git_lock(argc, argv);
+	if (!strcmp(sub, "unlock") && argc == 2)
+		return git_unlock();
 	cmd_errorf("git: bad subcommand or arguments");
 	fputs(git_usage, stderr);
 	return EXIT_USAGE;
+}
+
+/* ---- updatekeys on files under the filter ---- */
+
+struct git_updatekeys_args {
+	bool yes, recursive, rotate;
+	const char **paths;
+	size_t count;
+};
+
+static int parse_updatekeys(int argc, char **argv, struct git_updatekeys_args *a)
+{
+	bool options = true;
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (options && !strcmp(arg, "--")) {
+			options = false;
+		} else if (options && (!strcmp(arg, "-y") || !strcmp(arg, "--yes"))) {
+			a->yes = true;
+		} else if (options && (!strcmp(arg, "-r") || !strcmp(arg, "--recursive"))) {
+			a->recursive = true;
+		} else if (options && !strcmp(arg, "--rotate")) {
+			a->rotate = true;
+		} else if (options && arg[0] == '-' && arg[1]) {
+			cmd_errorf("updatekeys: '%s' is not an option for files under the git filter", arg);
+			return -1;
+		} else if (cmd_push_arg(&a->paths, &a->count, arg)) {
+			cmd_print_error();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The repository of a command-line path, and the path in its work tree. */
+static int open_for_path(const char *arg, struct gitfilter **f, char **rel)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	*f = NULL;
+	*rel = NULL;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+	if (!(stat(arg, &st) == 0 && S_ISDIR(st.st_mode))) {
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			strcpy(dir, ".");
+	}
+	if (gitfilter_open(dir[0] ? dir : "/", f) || gitfilter_path_in_repo(*f, arg, rel)) {
+		gitfilter_free(*f);
+		*f = NULL;
+		return gs_error_code();
+	}
+	return 0;
+}
+
+static bool is_sealed_file(const char *file, const char *rel)
+{
+	struct gs_buf b;
+	bool yes;
+
+	gs_buf_init(&b, false);
+	yes = gs_read_file(file, &b, STORE_MAX_INPUT) == 0 && gitfilter_is_sops(store_format_for_path(rel), b.data, b.len);
+	gs_error_clear();
+	gs_buf_release(&b);
+	return yes;
+}
+
+bool git_updatekeys_applies(int argc, char **argv)
+{
+	struct git_updatekeys_args a;
+	struct gitfilter *f = NULL;
+	const char *first;
+	char *rel = NULL;
+	struct stat st;
+	bool yes = false;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--rotate"))
+			return true;
+	if (parse_updatekeys(argc, argv, &a) < 0)
+		return false;
+	first = a.count ? a.paths[0] : a.recursive ? "." : NULL;
+	if (first && open_for_path(first, &f, &rel) == 0) {
+		if (stat(first, &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* a tree with the filter set up, even with no sealed file yet */
+			yes = a.recursive && gitfilter_configured(f);
+		} else {
+			/* a sops file in the work tree is updated as sops does it */
+			yes = gitfilter_path_filtered(f, rel) && !is_sealed_file(first, rel);
+		}
+	}
+	gs_error_clear();
+	free(rel);
+	gitfilter_free(f);
+	free(a.paths);
+	return yes;
+}
+
+static bool confirm(const char *question)
+{
+	char answer[16];
+
+	fprintf(stderr, "%s (y/n): ", question);
+	fflush(stderr);
+	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin)) {
+		fputc('\n', stderr);
+		return false;
+	}
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+struct update_run {
+	struct gitfilter *f;
+	struct gitfilter_update *plans;
+	size_t count;
+};
+
+static int plan_paths(struct update_run *run, const struct git_updatekeys_args *a)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < (a->count ? a->count : 1) && !ret; i++) {
+		const char *arg = a->count ? a->paths[i] : ".";
+		char *rel = NULL, **paths = NULL;
+		size_t n = 0;
+		struct stat st;
+
+		if ((ret = gitfilter_path_in_repo(run->f, arg, &rel)))
+			break;
+		if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+			ret = a->recursive ? gitfilter_filtered_paths(run->f, rel, &paths, &n)
+					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", arg);
+		} else if (!gitfilter_path_filtered(run->f, rel)) {
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", arg);
+		} else if ((paths = malloc(sizeof(*paths))) && (paths[0] = strdup(rel))) {
+			n = 1;
+		} else {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		for (size_t k = 0; k < n; k++) {
+			struct gitfilter_update *grown = ret ? NULL : realloc(run->plans, (run->count + 1) * sizeof(*grown));
+
+			if (!ret && !grown)
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			if (!ret) {
+				run->plans = grown;
+				ret = gitfilter_update_plan(run->f, paths[k], &run->plans[run->count]);
+				run->count++;
+			}
+			free(paths[k]);
+		}
+		free(paths);
+		free(rel);
+	}
+	return ret;
+}
+
+static void show_plan(const struct gitfilter_update *u, bool rotate)
+{
+	if (!u->changes && !rotate) {
+		fprintf(stderr, "gitseal: '%s': already up to date\n", u->path);
+		return;
+	}
+	fprintf(stderr, "%s:\n%s", u->path, (const char *)u->diff.data);
+	if (u->adds && !u->is_new && !u->accept_only && !rotate)
+		fprintf(stderr, "    the added recipients can read every earlier version of '%s' too: its data key "
+				"stays (--rotate gives it a new one)\n",
+			u->path);
+	if (rotate && !u->is_new)
+		fprintf(stderr, "    a new data key (rotation)\n");
+}
+
+static int apply_plans(struct update_run *run, const struct git_updatekeys_args *a, bool *declined)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < run->count && !ret; i++) {
+		struct gitfilter_update *u = &run->plans[i];
+		char question[PATH_MAX + 64];
+
+		if (!u->changes && !(a->rotate && !u->is_new))
+			continue;
+		snprintf(question, sizeof(question), "Is this okay for '%s'?", u->path);
+		if (!a->yes && !a->recursive && !confirm(question)) {
+			*declined = true;
+			continue;
+		}
+		if ((ret = gitfilter_update_apply(run->f, u, a->rotate)))
+			break;
+		fprintf(stderr, "gitseal: '%s': %s\n", u->path,
+			u->is_new || u->accept_only ? "recipients accepted"
+						    : "keys updated and staged; commit to share the change");
+	}
+	return ret;
+}
+
+int git_updatekeys(int argc, char **argv)
+{
+	struct git_updatekeys_args a;
+	struct update_run run = { 0 };
+	struct gs_buf config_diff;
+	bool declined = false, any = false;
+	char *first = NULL;
+	int ret, code = EXIT_GENERIC;
+
+	gs_harden_process();
+	gs_buf_init(&config_diff, false);
+	if (parse_updatekeys(argc, argv, &a) < 0)
+		return EXIT_USAGE;
+	if (!a.count && !a.recursive) {
+		cmd_errorf("updatekeys needs at least one file");
+		free(a.paths);
+		return EXIT_SOPS_NO_FILE;
+	}
+	if ((ret = open_for_path(a.count ? a.paths[0] : ".", &run.f, &first)) ||
+	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)))
+		goto out;
+	for (size_t i = 0; i < run.count; i++) {
+		show_plan(&run.plans[i], a.rotate);
+		any = any || run.plans[i].changes || (a.rotate && !run.plans[i].is_new);
+	}
+	if (config_diff.len) {
+		fprintf(stderr, ".sops.yaml:\n    new files are sealed for: %s\n", (const char *)config_diff.data);
+		any = true;
+	}
+	if (any && a.recursive && !a.yes && !confirm("Is this okay for these files?")) {
+		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+		goto out;
+	}
+	if (!(ret = apply_plans(&run, &a, &declined)) && !declined && any)
+		ret = gitfilter_accept_config(run.f, NULL);
+	if (!ret && declined)
+		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+	if (!ret)
+		code = EXIT_OK;
+out:
+	if (ret)
+		cmd_print_error();
+	for (size_t i = 0; i < run.count; i++)
+		gitfilter_update_release(&run.plans[i]);
+	free(run.plans);
+	gitfilter_free(run.f);
+	gs_buf_release(&config_diff);
+	free(first);
+	free(a.paths);
+	return code;
 }

@@ -10,8 +10,8 @@
 #include "session.h"
 
 static const char usage_text[] =
-	"usage: gitseal groups add --file FILE [--age R,...] [--hc-vault-transit URI,...] [-i]\n"
-	"                          [--shamir-secret-sharing-threshold N]\n"
+	"usage: gitseal groups add --file FILE [--age R,...] [--pgp FPR,...] [--hc-vault-transit URI,...]\n"
+	"                          [-i] [--shamir-secret-sharing-threshold N] [--drop-unsupported-keys]\n"
 	"       gitseal groups delete --file FILE [-i] [--shamir-secret-sharing-threshold N] INDEX\n"
 	"Adds a key group, or deletes the group at INDEX (0-based). The data key is kept and\n"
 	"split again; the result goes to stdout unless -i.\n";
@@ -32,8 +32,8 @@ static int parse_index(const char *s, size_t *out)
 static int new_groups(const struct sops_cli *c, const struct sops_session *s, bool add,
 		      const char *index_text, struct sops_key_group **out, size_t *n, int *threshold)
 {
-	char **age = NULL, **vault = NULL;
-	size_t age_count = 0, vault_count = 0, index = 0;
+	char **age = NULL, **vault = NULL, **pgp = NULL;
+	size_t age_count = 0, vault_count = 0, pgp_count = 0, index = 0;
 	struct sops_key_group *g = NULL;
 	int ret;
 
@@ -55,14 +55,19 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 		ret = sops_cli_age_recipients(c, &age, &age_count);
 		if (!ret)
 			ret = sops_cli_vault_uris(c, &vault, &vault_count);
+		if (!ret)
+			ret = sops_cli_split(c->pgp, c->pgp_count, &pgp, &pgp_count);
 		for (size_t i = 0; !ret && i < age_count; i++)
 			ret = key_group_add_age(&g[s->group_count], age[i]);
 		for (size_t i = 0; !ret && i < vault_count; i++)
 			ret = key_group_add_vault(&g[s->group_count], vault[i]);
-		if (!ret && !age_count && !vault_count)
-			ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --hc-vault-transit)");
+		for (size_t i = 0; !ret && i < pgp_count; i++)
+			ret = key_group_add_pgp(&g[s->group_count], pgp[i]);
+		if (!ret && !age_count && !vault_count && !pgp_count)
+			ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --pgp, --hc-vault-transit)");
 		sops_cli_free_strings(age, age_count);
 		sops_cli_free_strings(vault, vault_count);
+		sops_cli_free_strings(pgp, pgp_count);
 		*n = s->group_count + 1;
 	} else {
 		struct sops_key_group gone = g[index];
@@ -119,9 +124,15 @@ int cmd_groups(int argc, char **argv)
 	if (!ret)
 		ret = sops_session_open(&s, &c);
 	if (!ret)
+		ret = sops_cli_check_foreign_keys(&c, false);
+	if (!ret)
 		ret = new_groups(&c, &s, add, index_text, &groups, &n, &threshold);
 	if (!ret)
 		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+	if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(&c, c.file)) {
+		s.drop_unsupported_keys = true;
+		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+	}
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
 out:

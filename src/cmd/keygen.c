@@ -1,4 +1,5 @@
-/* gitseal keygen: age-keygen compatible identity generation and -y. */
+/* gitseal keygen: age-keygen compatible identity generation (-pq for the
+ * post-quantum hybrid type, as age-keygen 1.3) and -y. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +15,10 @@
 #include "gitseal/io.h"
 
 static const char usage_text[] =
-	"usage: gitseal keygen [-o OUTPUT]\n"
+	"usage: gitseal keygen [-pq] [-o OUTPUT]\n"
 	"       gitseal keygen -y [-o OUTPUT] [INPUT]\n"
 	"\n"
+	"  -pq                  a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)\n"
 	"  -o, --output OUTPUT  write the identity to OUTPUT (created 0600; never overwritten)\n"
 	"  -y                   print the recipients of the identity file INPUT (default stdin)\n";
 
@@ -41,24 +43,26 @@ static void format_created(char *out, size_t cap)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 }
 
-static int generate(const char *output)
+static int generate(const char *output, bool pq)
 {
 	struct age_identity *id = NULL;
-	char *secret = gs_secure_alloc(AGE_X25519_IDENTITY_LEN + 1);
-	char recipient[AGE_X25519_RECIPIENT_LEN + 1], created[128];
+	char *secret = gs_secure_alloc(AGE_PQ_IDENTITY_LEN + 1);
+	char *recipient = malloc(AGE_PQ_RECIPIENT_LEN + 1), created[128];
 	struct gs_buf text;
 	struct stat st;
 	FILE *f = stdout;
 	int fd, ret;
 
 	gs_buf_init(&text, true);
-	if (!secret)
-		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	ret = age_identity_generate(&id);
+	if (!secret || !recipient) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	ret = pq ? age_identity_generate_pq(&id) : age_identity_generate(&id);
 	if (!ret)
-		ret = age_identity_encode(id, secret, AGE_X25519_IDENTITY_LEN + 1);
+		ret = age_identity_encode(id, secret, AGE_PQ_IDENTITY_LEN + 1);
 	if (!ret)
-		ret = age_identity_recipient_string(id, recipient, sizeof(recipient));
+		ret = age_identity_recipient_string(id, recipient, AGE_PQ_RECIPIENT_LEN + 1);
 	if (ret)
 		goto out;
 	format_created(created, sizeof(created));
@@ -92,6 +96,7 @@ static int generate(const char *output)
 out:
 	gs_buf_release(&text);
 	gs_secure_free(secret);
+	free(recipient);
 	age_identity_free(id);
 	return ret;
 }
@@ -133,7 +138,7 @@ int cmd_keygen(int argc, char **argv)
 {
 	struct flag_iter it;
 	const char *output = NULL, *input = NULL;
-	bool to_recipients = false;
+	bool to_recipients = false, pq = false;
 	int ret = 0;
 
 	gs_harden_process();
@@ -144,6 +149,8 @@ int cmd_keygen(int argc, char **argv)
 				ret = GS_ERR_USAGE;
 		} else if (flag_is(&it, "y", NULL)) {
 			to_recipients = true;
+		} else if (flag_is(&it, "pq", NULL)) {
+			pq = true;
 		} else if (flag_is(&it, "h", "help")) {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -151,6 +158,8 @@ int cmd_keygen(int argc, char **argv)
 			ret = GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
 		}
 	}
+	if (!ret && pq && to_recipients)
+		ret = GS_FAIL(GS_ERR_USAGE, "-pq can't be used with -y");
 	if (!ret && it.i < argc) {
 		if (!to_recipients)
 			ret = GS_FAIL(GS_ERR_USAGE, "too many arguments");
@@ -160,7 +169,7 @@ int cmd_keygen(int argc, char **argv)
 			input = argv[it.i];
 	}
 	if (!ret)
-		ret = to_recipients ? convert(input, output) : generate(output);
+		ret = to_recipients ? convert(input, output) : generate(output, pq);
 	if (ret) {
 		cmd_print_error();
 		return ret == GS_ERR_USAGE ? EXIT_USAGE : cmd_age_exit_code(ret);

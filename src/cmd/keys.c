@@ -23,7 +23,9 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 			 struct sops_key_group **out, size_t *n)
 {
 	char **add_age = NULL, **rm_age = NULL, **add_vault = NULL, **rm_vault = NULL;
-	size_t n_add_age = 0, n_rm_age = 0, n_add_vault = 0, n_rm_vault = 0, keys = 0;
+	char **add_pgp = NULL, **rm_pgp = NULL;
+	size_t n_add_age = 0, n_rm_age = 0, n_add_vault = 0, n_rm_vault = 0, n_add_pgp = 0, n_rm_pgp = 0;
+	size_t keys = 0;
 	struct sops_key_group *g;
 	int ret;
 
@@ -39,9 +41,16 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 		ret = sops_cli_split(c->add_vault, c->add_vault_count, &add_vault, &n_add_vault);
 	if (!ret)
 		ret = sops_cli_split(c->rm_vault, c->rm_vault_count, &rm_vault, &n_rm_vault);
+	if (!ret)
+		ret = sops_cli_split(c->add_pgp, c->add_pgp_count, &add_pgp, &n_add_pgp);
+	if (!ret)
+		ret = sops_cli_split(c->rm_pgp, c->rm_pgp_count, &rm_pgp, &n_rm_pgp);
+	/* the file's keys of other types are not carried into the new groups:
+	 * a new data key cannot be wrapped for them (sops_encrypt_doc says so) */
 	for (size_t k = 0; !ret && k < s->group_count; k++) {
 		const struct sops_key_group *old = &s->groups[k];
-		struct sops_key_group rm = { rm_age, n_rm_age, rm_vault, n_rm_vault };
+		struct sops_key_group rm = { .age = rm_age, .age_count = n_rm_age, .vault_uris = rm_vault,
+					     .vault_count = n_rm_vault, .pgp = rm_pgp, .pgp_count = n_rm_pgp };
 
 		for (size_t i = 0; !ret && i < old->age_count; i++)
 			if (!key_group_has(&rm, old->age[i]))
@@ -49,22 +58,31 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 		for (size_t i = 0; !ret && i < old->vault_count; i++)
 			if (!key_group_has(&rm, old->vault_uris[i]))
 				ret = key_group_add_vault(&g[k], old->vault_uris[i]);
+		for (size_t i = 0; !ret && i < old->pgp_count; i++)
+			if (!key_group_has(&rm, old->pgp[i]))
+				ret = key_group_add_pgp(&g[k], old->pgp[i]);
 	}
 	for (size_t i = 0; !ret && i < n_add_age; i++)
 		ret = key_group_add_age(&g[0], add_age[i]);
 	for (size_t i = 0; !ret && i < n_add_vault; i++)
 		ret = key_group_add_vault(&g[0], add_vault[i]);
+	for (size_t i = 0; !ret && i < n_add_pgp; i++)
+		ret = key_group_add_pgp(&g[0], add_pgp[i]);
 	for (size_t k = 0; !ret && k < s->group_count; k++) {
-		if (s->group_count > 1 && !g[k].age_count && !g[k].vault_count)
+		size_t here = g[k].age_count + g[k].vault_count + g[k].pgp_count;
+
+		if (s->group_count > 1 && !here)
 			ret = GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
-		keys += g[k].age_count + g[k].vault_count;
+		keys += here;
 	}
 	if (!ret && !keys)
-		ret = GS_FAIL(GS_ERR_USAGE, "no keys left after --rm-age/--rm-hc-vault-transit");
+		ret = GS_FAIL(GS_ERR_USAGE, "no keys left after --rm-age/--rm-pgp/--rm-hc-vault-transit");
 	sops_cli_free_strings(add_age, n_add_age);
 	sops_cli_free_strings(rm_age, n_rm_age);
 	sops_cli_free_strings(add_vault, n_add_vault);
 	sops_cli_free_strings(rm_vault, n_rm_vault);
+	sops_cli_free_strings(add_pgp, n_add_pgp);
+	sops_cli_free_strings(rm_pgp, n_rm_pgp);
 	if (ret) {
 		key_groups_free(g, s->group_count);
 		return ret;
@@ -81,20 +99,37 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 	struct sops_session s;
 	struct sops_key_group *groups = NULL;
 	size_t n = 0;
-	int ret;
+	int threshold = 0, ret;
 
 	fc.file = file;
 	sops_session_init(&s);
-	ret = sops_session_open(&s, &fc);
+	ret = sops_cli_check_foreign_keys(c, false);
+	if (!ret)
+		ret = sops_session_open(&s, &fc);
 	if (!ret)
 		ret = rotate_groups(&fc, &s, &groups, &n);
+	threshold = c->shamir_threshold ? c->shamir_threshold : s.shamir_threshold;
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, groups, n, c->shamir_threshold ? c->shamir_threshold
-										      : s.shamir_threshold,
-					true, out);
+		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
+	/* in bulk (-r) nothing is asked per file: -y is needed */
+	if (ret == GS_ERR_UNSUPPORTED_KEY &&
+	    (c->recursive ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
+		s.drop_unsupported_keys = true;
+		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
+	}
 	key_groups_free(groups, n);
 	sops_session_release(&s);
 	return ret;
+}
+
+static void print_keys(char *const *want, size_t nw, const struct sops_key_group *w, char *const *have,
+		       size_t nh, const struct sops_key_group *h)
+{
+	for (size_t i = 0; i < nw; i++)
+		fprintf(stderr, "%s %s\n", h && key_group_has(h, want[i]) ? "   " : "+++", want[i]);
+	for (size_t i = 0; i < nh; i++)
+		if (!w || !key_group_has(w, have[i]))
+			fprintf(stderr, "--- %s\n", have[i]);
 }
 
 static void print_group_diff(const struct sops_key_group *want, size_t nw, const struct sops_key_group *have,
@@ -107,17 +142,17 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 
 		if (n > 1)
 			fprintf(stderr, "Group %zu\n", k + 1);
-		for (size_t i = 0; w && i < w->age_count; i++)
-			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->age[i]) ? "   " : "+++", w->age[i]);
-		for (size_t i = 0; w && i < w->vault_count; i++)
-			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->vault_uris[i]) ? "   " : "+++",
-				w->vault_uris[i]);
-		for (size_t i = 0; h && i < h->age_count; i++)
-			if (!w || !key_group_has(w, h->age[i]))
-				fprintf(stderr, "--- %s\n", h->age[i]);
-		for (size_t i = 0; h && i < h->vault_count; i++)
-			if (!w || !key_group_has(w, h->vault_uris[i]))
-				fprintf(stderr, "--- %s\n", h->vault_uris[i]);
+		print_keys(w ? w->age : NULL, w ? w->age_count : 0, w, h ? h->age : NULL, h ? h->age_count : 0, h);
+		print_keys(w ? w->pgp : NULL, w ? w->pgp_count : 0, w, h ? h->pgp : NULL, h ? h->pgp_count : 0, h);
+		print_keys(w ? w->vault_uris : NULL, w ? w->vault_count : 0, w, h ? h->vault_uris : NULL,
+			   h ? h->vault_count : 0, h);
+		/* keys gitseal cannot wrap for stay as they are (it never removes one) */
+		for (size_t i = 0; w && i < w->foreign_count; i++)
+			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->foreign[i]) ? "   " : "+++",
+				w->foreign[i]);
+		for (size_t i = 0; h && i < h->foreign_count; i++)
+			if (!w || !key_group_has(w, h->foreign[i]))
+				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", h->foreign[i]);
 	}
 }
 
@@ -174,6 +209,11 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		}
 	}
 	ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
+	if (ret == GS_ERR_UNSUPPORTED_KEY &&
+	    (bulk ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
+		s.drop_unsupported_keys = true;
+		ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
+	}
 	if (!ret)
 		ret = gs_atomic_write(file, out.data, out.len, 0600);
 	if (!ret) {
@@ -468,6 +508,10 @@ int cmd_updatekeys(int argc, char **argv)
 	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
+	/* plaintext in a work tree under the gitseal filter: the staged
+	 * version is what updatekeys changes (src/cmd/git.c) */
+	if (git_updatekeys_applies(argc, argv))
+		return git_updatekeys(argc, argv);
 	gs_harden_process();
 	sops_cli_init(&c, "updatekeys");
 	ret = sops_cli_parse(&c, argc, argv);

@@ -1,23 +1,40 @@
-/* gitseal render [DIR]: the Argo CD config management plugin's generate
- * step. All or nothing: the stream goes to stdout only when every document
- * decrypted and verified; otherwise one line per failure on stderr. */
+/* gitseal render [flags] [DIR]: the Argo CD config management plugin's
+ * generate step (and, with --discover, its discover step). All or nothing:
+ * the stream goes to stdout only when every document decrypted and
+ * verified; otherwise one line per failure on stderr. */
+#include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "flags.h"
 #include "gitseal/k8s.h"
+#include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
 static const char usage_text[] =
-	"usage: gitseal render [DIR]\n"
+	"usage: gitseal render [flags] [DIR]\n"
 	"Writes the manifests of DIR (default .) to stdout with every sops document\n"
 	"decrypted. A kustomization is built with $GITSEAL_KUSTOMIZE, else\n"
 	"'kustomize build', else 'kubectl kustomize'; otherwise every *.yaml, *.yml and\n"
 	"*.json file below DIR is read in sorted order. Keys come from the sops\n"
-	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*.\n";
+	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*;\n"
+	"PGP keys from the *.asc files of GITSEAL_PGP_KEY_DIR (or from GNUPGHOME).\n"
+	"\n"
+	"  --root DIR              read nothing outside DIR (default: the repository:\n"
+	"                          the nearest directory holding .git, or Argo CD's\n"
+	"                          checkout directory)\n"
+	"  --bind-namespace        a decrypted resource only into the namespace its\n"
+	"                          encrypted source names\n"
+	"  --bind-namespace=A,B    Secrets and decrypted resources only into these\n"
+	"                          namespaces (no namespace: $ARGOCD_APP_NAMESPACE)\n"
+	"  --allow-empty           succeed when DIR renders no manifests\n"
+	"  --discover              print DIR when it uses encrypted files (Argo CD\n"
+	"                          discovery); print nothing otherwise\n";
 
 static const char *const mapped[] = {
 	"SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_CMD",
@@ -40,6 +57,30 @@ void cmd_k8s_import_argocd_env(void)
 	}
 }
 
+int cmd_k8s_pgp_home(struct pgp_home *h)
+{
+	const char *dir = getenv("GITSEAL_PGP_KEY_DIR");
+	int ret;
+
+	h->path[0] = '\0';
+	if (!dir || !*dir)
+		return 0;
+	if ((ret = pgp_home_create(h, dir)) < 0)
+		return ret;
+	if (setenv("GNUPGHOME", h->path, 1) != 0) {
+		pgp_home_remove(h);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void cmd_k8s_pgp_home_remove(struct pgp_home *h)
+{
+	if (h->path[0])
+		unsetenv("GNUPGHOME");
+	pgp_home_remove(h);
+}
+
 int cmd_k8s_report(const struct k8s_failures *fails)
 {
 	for (size_t i = 0; i < fails->count; i++)
@@ -49,39 +90,139 @@ int cmd_k8s_report(const struct k8s_failures *fails)
 	return EXIT_GENERIC;
 }
 
+struct render_args {
+	struct k8s_render_opts opts;
+	const char *dir;
+	char *ns_list;        /* the --bind-namespace list, split in place */
+	const char **ns_items;
+	size_t ns_count;
+	bool discover;
+	char self[PATH_MAX];
+};
+
+static int split_namespaces(struct render_args *a, const char *list)
+{
+	char *save = NULL;
+
+	free(a->ns_list);
+	a->ns_list = strdup(list);
+	if (!a->ns_list)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (char *t = strtok_r(a->ns_list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (cmd_push_arg(&a->ns_items, &a->ns_count, t))
+			return GS_ERR_NOMEM;
+	}
+	if (!a->ns_count)
+		return GS_FAIL(GS_ERR_USAGE, "--bind-namespace= needs at least one namespace");
+	a->opts.ns_policy = K8S_NS_ALLOW_LIST;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct render_args *a)
+{
+	struct flag_iter it;
+	int ret = 0;
+
+	flag_iter_init(&it, argc, argv);
+	while (!ret && flag_next(&it)) {
+		if (flag_is(&it, NULL, "root")) {
+			a->opts.root = flag_value(&it);
+			ret = a->opts.root ? 0 : GS_ERR_USAGE;
+		} else if (flag_is(&it, NULL, "allow-empty") && !flag_has_inline_value(&it)) {
+			a->opts.allow_empty = true;
+		} else if (flag_is(&it, NULL, "discover") && !flag_has_inline_value(&it)) {
+			a->discover = true;
+		} else if (flag_is(&it, NULL, "bind-namespace")) {
+			if (flag_has_inline_value(&it))
+				ret = split_namespaces(a, it.inline_value);
+			else
+				a->opts.ns_policy = K8S_NS_SOURCE;
+		} else {
+			ret = GS_FAIL(GS_ERR_USAGE, "unknown flag: %s", argv[it.i - 1]);
+		}
+	}
+	if (!ret && argc - it.i > 1)
+		ret = GS_FAIL(GS_ERR_USAGE, "more than one directory");
+	if (!ret && argc - it.i == 1)
+		a->dir = argv[it.i];
+	return ret;
+}
+
+/* kustomize runs this same program as the ksops plugin of KSOPS
+ * generators. */
+static void find_self(struct render_args *a)
+{
+	ssize_t n = readlink("/proc/self/exe", a->self, sizeof(a->self) - 1);
+
+	if (n > 0) {
+		a->self[n] = '\0';
+		a->opts.self_exe = a->self;
+	}
+}
+
+static int render_out(const struct gs_buf *out)
+{
+	if (fwrite(out->data, 1, out->len, stdout) != out->len || fflush(stdout))
+		return GS_FAIL(GS_ERR_IO, "cannot write to stdout");
+	return 0;
+}
+
 int cmd_render(int argc, char **argv)
 {
+	struct render_args a = { .dir = "." };
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
-	struct k8s_render_opts opts = { .kustomize_cmd = getenv("GITSEAL_KUSTOMIZE") };
+	struct pgp_home pgp = { .path = "" };
 	struct gs_buf out;
-	const char *dir = ".";
+	bool found = false;
 	int ret, code = EXIT_OK;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
 	}
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1])) {
+	if (parse_args(argc, argv, &a)) {
+		cmd_print_error();
 		fputs(usage_text, stderr);
+		free(a.ns_items);
+		free(a.ns_list);
 		return EXIT_USAGE;
 	}
-	if (argc == 2)
-		dir = argv[1];
+	a.opts.kustomize_cmd = getenv("GITSEAL_KUSTOMIZE");
+	a.opts.default_namespace = getenv("ARGOCD_APP_NAMESPACE");
+	if (a.opts.default_namespace && !*a.opts.default_namespace)
+		a.opts.default_namespace = NULL;
+	a.opts.ns_allow = a.ns_items;
+	a.opts.ns_allow_count = a.ns_count;
+	find_self(&a);
+	/* thousands of small documents: keep freed memory instead of giving it
+	 * back to the system after each one (brk shrink, page faults) */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	gs_harden_process();
 	gs_buf_init(&out, true);
+	if (a.discover) {
+		ret = k8s_discover(a.dir, a.opts.root, &found);
+		if (!ret && found && (printf("%s\n", a.dir) < 0 || fflush(stdout)))
+			ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
+		goto out;
+	}
 	cmd_k8s_import_argocd_env();
-	ret = sops_identities_load(&ids);
+	ret = cmd_k8s_pgp_home(&pgp);
 	if (!ret)
-		ret = k8s_render(dir, &ids, &opts, &out, &fails);
-	if (!ret && fwrite(out.data, 1, out.len, stdout) != out.len)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
-	if (!ret && fflush(stdout))
-		ret = GS_FAIL(GS_ERR_IO, "cannot write to stdout");
+		ret = sops_identities_load(&ids);
+	if (!ret)
+		ret = k8s_render(a.dir, &ids, &a.opts, &out, &fails);
+	cmd_k8s_pgp_home_remove(&pgp);
+	if (!ret)
+		ret = render_out(&out);
+out:
 	if (ret)
 		code = cmd_k8s_report(&fails);
 	k8s_failures_release(&fails);
 	age_identity_list_release(&ids);
 	gs_buf_release(&out);
+	free(a.ns_items);
+	free(a.ns_list);
 	return code;
 }

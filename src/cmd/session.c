@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -41,6 +42,16 @@ int key_group_add_vault(struct sops_key_group *g, const char *uri)
 	return push_unique(&g->vault_uris, &g->vault_count, uri, strlen(uri));
 }
 
+int key_group_add_pgp(struct sops_key_group *g, const char *fingerprint)
+{
+	return push_unique(&g->pgp, &g->pgp_count, fingerprint, strlen(fingerprint));
+}
+
+int key_group_add_foreign(struct sops_key_group *g, const char *key)
+{
+	return push_unique(&g->foreign, &g->foreign_count, key, strlen(key));
+}
+
 bool key_group_has(const struct sops_key_group *g, const char *key)
 {
 	for (size_t i = 0; i < g->age_count; i++)
@@ -48,6 +59,13 @@ bool key_group_has(const struct sops_key_group *g, const char *key)
 			return true;
 	for (size_t i = 0; i < g->vault_count; i++)
 		if (!strcmp(g->vault_uris[i], key))
+			return true;
+	/* fingerprints: hexadecimal, either case */
+	for (size_t i = 0; i < g->pgp_count; i++)
+		if (!strcasecmp(g->pgp[i], key))
+			return true;
+	for (size_t i = 0; i < g->foreign_count; i++)
+		if (!strcmp(g->foreign[i], key))
 			return true;
 	return false;
 }
@@ -59,8 +77,14 @@ void key_groups_free(struct sops_key_group *g, size_t n)
 			free(g[k].age[i]);
 		for (size_t i = 0; i < g[k].vault_count; i++)
 			free(g[k].vault_uris[i]);
+		for (size_t i = 0; i < g[k].pgp_count; i++)
+			free(g[k].pgp[i]);
+		for (size_t i = 0; i < g[k].foreign_count; i++)
+			free(g[k].foreign[i]);
 		free(g[k].age);
 		free(g[k].vault_uris);
+		free(g[k].pgp);
+		free(g[k].foreign);
 	}
 	free(g);
 }
@@ -78,6 +102,10 @@ int key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_
 			ret = key_group_add_age(&g[k], src[k].age[i]);
 		for (size_t i = 0; !ret && i < src[k].vault_count; i++)
 			ret = key_group_add_vault(&g[k], src[k].vault_uris[i]);
+		for (size_t i = 0; !ret && i < src[k].pgp_count; i++)
+			ret = key_group_add_pgp(&g[k], src[k].pgp[i]);
+		for (size_t i = 0; !ret && i < src[k].foreign_count; i++)
+			ret = key_group_add_foreign(&g[k], src[k].foreign[i]);
 	}
 	if (ret) {
 		key_groups_free(g, n);
@@ -93,8 +121,15 @@ bool key_groups_equal(const struct sops_key_group *a, size_t na, const struct so
 	if (na != nb)
 		return false;
 	for (size_t k = 0; k < na; k++) {
-		if (a[k].age_count != b[k].age_count || a[k].vault_count != b[k].vault_count)
+		if (a[k].age_count != b[k].age_count || a[k].vault_count != b[k].vault_count ||
+		    a[k].pgp_count != b[k].pgp_count)
 			return false;
+		for (size_t i = 0; i < a[k].pgp_count; i++)
+			if (!key_group_has(&b[k], a[k].pgp[i]))
+				return false;
+		for (size_t i = 0; i < a[k].foreign_count; i++)
+			if (!key_group_has(&b[k], a[k].foreign[i]))
+				return false;
 		for (size_t i = 0; i < a[k].age_count; i++)
 			if (!key_group_has(&b[k], a[k].age[i]))
 				return false;
@@ -112,8 +147,37 @@ static const char *field(const struct doc_node *map, const char *key)
 	return e && e->value && e->value->kind == DOC_SCALAR ? e->value->text : NULL;
 }
 
-/* The age recipients and Vault URIs of one metadata group (a map with
- * `age` and `hc_vault` lists; the top-level sops map for the flat form). */
+/* Entries of key types gitseal cannot wrap for, named ("kms ARN", ...). */
+static int collect_foreign(struct sops_key_group *g, const struct doc_node *map)
+{
+	static const char *const not_keys[] = { "age", "hc_vault", "pgp", "key_groups" };
+	int ret = 0;
+
+	for (size_t e = 0; !ret && e < map->count; e++) {
+		const struct doc_entry *en = &map->entries[e];
+		bool skip = !en->key || en->removed || !en->value || en->value->kind != DOC_LIST ||
+			    !en->value->count || !en->value->entries[0].value ||
+			    en->value->entries[0].value->kind != DOC_MAP;
+
+		for (size_t i = 0; !skip && i < sizeof(not_keys) / sizeof(not_keys[0]); i++)
+			skip = !strcmp(en->key, not_keys[i]);
+		for (size_t i = 0, k = 0; !skip && !ret && i < en->value->count; i++) {
+			const struct doc_node *item = en->value->entries[i].value;
+			char *name;
+
+			if (!item || en->value->entries[i].removed || item->kind == DOC_COMMENT)
+				continue;
+			if (!(ret = sops_foreign_key_describe(en->key, item, k++, &name)))
+				ret = key_group_add_foreign(g, name);
+			free(name);
+		}
+	}
+	return ret;
+}
+
+/* The age recipients, PGP fingerprints, Vault URIs and other keys of one
+ * metadata group (a map with `age`, `pgp`, `hc_vault`... lists; the
+ * top-level sops map for the flat form). */
 static int collect_group(struct sops_key_group *g, const struct doc_node *map)
 {
 	struct doc_entry *e;
@@ -147,14 +211,30 @@ static int collect_group(struct sops_key_group *g, const struct doc_node *map)
 			free(uri);
 		}
 	}
-	return ret;
+	if ((e = doc_map_find(map, "pgp")) && e->value && e->value->kind == DOC_LIST) {
+		for (size_t i = 0; !ret && i < e->value->count; i++) {
+			const struct doc_node *entry = e->value->entries[i].value;
+			const char *fp = entry ? field(entry, "fp") : NULL;
+
+			if (fp && *fp)
+				ret = key_group_add_pgp(g, fp);
+		}
+	}
+	return ret ? ret : collect_foreign(g, map);
 }
 
-static bool has_list(const struct doc_node *map, const char *key)
+/* Any non-empty key list at the top (spec 5.3: it wins over key_groups). */
+static bool has_flat_keys(const struct doc_node *map)
 {
-	struct doc_entry *e = doc_map_find(map, key);
+	for (size_t i = 0; i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
 
-	return e && e->value && e->value->kind == DOC_LIST && e->value->count;
+		if (e->key && !e->removed && strcmp(e->key, "key_groups") && e->value &&
+		    e->value->kind == DOC_LIST && e->value->count && e->value->entries[0].value &&
+		    e->value->entries[0].value->kind == DOC_MAP)
+			return true;
+	}
+	return false;
 }
 
 static int read_metadata_summary(struct sops_session *s)
@@ -167,7 +247,7 @@ static int read_metadata_summary(struct sops_session *s)
 		return GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
 	/* any non-empty top-level key list wins over key_groups (spec 5.3) */
 	e = doc_map_find(meta->value, "key_groups");
-	if (!has_list(meta->value, "age") && !has_list(meta->value, "hc_vault") && e && e->value &&
+	if (!has_flat_keys(meta->value) && e && e->value &&
 	    e->value->kind == DOC_LIST && e->value->count) {
 		s->groups = calloc(e->value->count, sizeof(*s->groups));
 		if (!s->groups)
@@ -241,7 +321,9 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	eo.group_count = group_count;
 	eo.shamir_threshold = group_count > 1 ? shamir_threshold : 0;
 	eo.selection = s->selection;
-	ret = sops_encrypt_doc(doc, &eo, fresh_key ? NULL : &s->encrypted, &s->ids);
+	eo.new_data_key = fresh_key;
+	eo.drop_unsupported_keys = s->drop_unsupported_keys;
+	ret = sops_encrypt_doc(doc, &eo, &s->encrypted, &s->ids);
 	if (!ret)
 		ret = store_emit(doc, s->format, &emit, out);
 	return ret;

@@ -19,6 +19,7 @@ struct sops_session {
 	size_t group_count;
 	int shamir_threshold;
 	struct sops_selection selection; /* from the file's metadata */
+	bool drop_unsupported_keys;      /* given to sops_session_seal (--drop-unsupported-keys) */
 };
 
 void sops_session_init(struct sops_session *s);
@@ -36,11 +37,15 @@ void sops_session_release(struct sops_session *s);
 /* Key group lists owned by commands. */
 int key_group_add_age(struct sops_key_group *g, const char *recipient) __attribute__((warn_unused_result));
 int key_group_add_vault(struct sops_key_group *g, const char *uri) __attribute__((warn_unused_result));
+int key_group_add_pgp(struct sops_key_group *g, const char *fingerprint) __attribute__((warn_unused_result));
+int key_group_add_foreign(struct sops_key_group *g, const char *key) __attribute__((warn_unused_result));
 bool key_group_has(const struct sops_key_group *g, const char *key);
 /* Deep copy of n groups into *out. */
 int key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
 	__attribute__((warn_unused_result));
-/* True when both lists hold the same keys in the same groups. */
+/* True when b holds a's keys in the same groups: the same age, Vault and
+ * PGP keys, and at least a's keys of other types (gitseal keeps those it
+ * cannot wrap for and never removes one). */
 bool key_groups_equal(const struct sops_key_group *a, size_t na, const struct sops_key_group *b,
 		      size_t nb);
 void key_groups_free(struct sops_key_group *g, size_t n);

@@ -26,6 +26,10 @@ void sops_cli_release(struct sops_cli *c)
 	free(c->vault);
 	free(c->add_vault);
 	free(c->rm_vault);
+	free(c->pgp);
+	free(c->add_pgp);
+	free(c->rm_pgp);
+	free((char *)c->foreign_flag);
 	free(c->selection.value);
 	memset(c, 0, sizeof(*c));
 }
@@ -52,6 +56,21 @@ static int parse_int(const char *s, int *out)
 		return GS_FAIL(GS_ERR_USAGE, "invalid number '%s'", s);
 	*out = (int)v;
 	return 0;
+}
+
+/* sops's key flags of types gitseal cannot wrap for (cmd/sops/main.go). */
+static const char *const foreign_key_flags[] = {
+	"kms", "k", "gcp-kms", "azure-kv", "hckms", "aws-profile", "encryption-context",
+	"add-kms", "rm-kms", "add-gcp-kms", "rm-gcp-kms", "add-azure-kv", "rm-azure-kv",
+	"add-hckms", "rm-hckms",
+};
+
+static bool is_foreign_key_flag(const struct flag_iter *it)
+{
+	for (size_t i = 0; i < sizeof(foreign_key_flags) / sizeof(foreign_key_flags[0]); i++)
+		if (flag_is(it, NULL, foreign_key_flags[i]))
+			return true;
+	return false;
 }
 
 static const struct {
@@ -128,6 +147,23 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 			} else if (flag_is(&it, NULL, "rm-hc-vault-transit")) {
 				if (!(ret = VALUE()))
 					ret = cmd_push_arg(&c->rm_vault, &c->rm_vault_count, v);
+			} else if (flag_is(&it, "p", "pgp")) {
+				if (!(ret = VALUE()))
+					ret = cmd_push_arg(&c->pgp, &c->pgp_count, v);
+			} else if (flag_is(&it, NULL, "add-pgp")) {
+				if (!(ret = VALUE()))
+					ret = cmd_push_arg(&c->add_pgp, &c->add_pgp_count, v);
+			} else if (flag_is(&it, NULL, "rm-pgp")) {
+				if (!(ret = VALUE()))
+					ret = cmd_push_arg(&c->rm_pgp, &c->rm_pgp_count, v);
+			} else if (flag_is(&it, NULL, "drop-unsupported-keys")) {
+				c->drop_unsupported_keys = true;
+			} else if (is_foreign_key_flag(&it)) {
+				/* recorded, refused by the commands that take keys */
+				if (!c->foreign_flag && !(c->foreign_flag = strdup(it.name)))
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				if (!ret)
+					ret = VALUE();
 			} else if (flag_is(&it, NULL, "file")) {
 				if (!(ret = VALUE()))
 					c->group_file = v;
@@ -275,16 +311,18 @@ static int split_into(const char *list, char ***out, size_t *count)
 	return 0;
 }
 
-int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count)
+/* The values of a repeatable key flag, else its environment variable
+ * (sops binds one to each key flag), split on commas. */
+static int flag_or_env(const char *const *values, size_t n, const char *var, char ***out, size_t *count)
 {
-	const char *env = getenv("SOPS_AGE_RECIPIENTS");
+	const char *env = getenv(var);
 	int ret = 0;
 
 	*out = NULL;
 	*count = 0;
-	for (size_t i = 0; !ret && i < c->age_count; i++)
-		ret = split_into(c->age[i], out, count);
-	if (!ret && !c->age_count && env)
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = split_into(values[i], out, count);
+	if (!ret && !n && env)
 		ret = split_into(env, out, count);
 	if (ret) {
 		sops_cli_free_strings(*out, *count);
@@ -294,23 +332,67 @@ int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count
 	return ret;
 }
 
+int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count)
+{
+	return flag_or_env(c->age, c->age_count, "SOPS_AGE_RECIPIENTS", out, count);
+}
+
 int sops_cli_vault_uris(const struct sops_cli *c, char ***out, size_t *count)
 {
-	const char *env = getenv("SOPS_VAULT_URIS");
-	int ret = 0;
+	return flag_or_env(c->vault, c->vault_count, "SOPS_VAULT_URIS", out, count);
+}
 
-	*out = NULL;
-	*count = 0;
-	for (size_t i = 0; !ret && i < c->vault_count; i++)
-		ret = split_into(c->vault[i], out, count);
-	if (!ret && !c->vault_count && env)
-		ret = split_into(env, out, count);
-	if (ret) {
-		sops_cli_free_strings(*out, *count);
-		*out = NULL;
-		*count = 0;
+int sops_cli_pgp_fingerprints(const struct sops_cli *c, char ***out, size_t *count)
+{
+	return flag_or_env(c->pgp, c->pgp_count, "SOPS_PGP_FP", out, count);
+}
+
+int sops_cli_check_foreign_keys(const struct sops_cli *c, bool env)
+{
+	/* the variables sops binds to its key flags (cmd/sops/main.go) */
+	static const struct {
+		const char *var, *type;
+	} vars[] = {
+		{ "SOPS_KMS_ARN", "kms" },
+		{ "SOPS_GCP_KMS_IDS", "gcp_kms" },
+		{ "SOPS_AZURE_KEYVAULT_URLS", "azure_kv" },
+		{ "SOPS_HUAWEICLOUD_KMS_IDS", "hckms" },
+	};
+
+	if (c->foreign_flag)
+		return GS_FAIL(GS_ERR_UNSUPPORTED_KEY, "--%s: gitseal cannot encrypt for %s keys "
+				"(--drop-unsupported-keys goes on without them)",
+			       c->foreign_flag, strstr(c->foreign_flag, "gcp") ? "gcp_kms"
+					       : strstr(c->foreign_flag, "azure")    ? "azure_kv"
+					       : strstr(c->foreign_flag, "hckms")    ? "hckms"
+										     : "kms");
+	for (size_t i = 0; env && i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i].var);
+
+		if (v && *v)
+			return GS_FAIL(GS_ERR_UNSUPPORTED_KEY, "%s is set: gitseal cannot encrypt for %s keys "
+					"(unset it, or --drop-unsupported-keys goes on without them)",
+				       vars[i].var, vars[i].type);
 	}
-	return ret;
+	return 0;
+}
+
+bool sops_cli_confirm_drop(const struct sops_cli *c, const char *file)
+{
+	char answer[16];
+
+	if (!c->drop_unsupported_keys)
+		return false;
+	fprintf(stderr, "gitseal: '%s': %s\n", file ? file : "-", gs_error_message());
+	if (c->yes) {
+		fprintf(stderr, "gitseal: '%s': going on without them (--drop-unsupported-keys -y)\n",
+			file ? file : "-");
+		return true;
+	}
+	fprintf(stderr, "Drop them? Whoever decrypts through them loses access. (y/n): ");
+	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin))
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
 int sops_cli_split(const char *const *values, size_t n, char ***out, size_t *count)

@@ -35,6 +35,12 @@ struct sops_cli {
 	size_t vault_count;
 	const char **add_vault, **rm_vault;
 	size_t add_vault_count, rm_vault_count;
+	const char **pgp;          /* --pgp values (each may hold commas) */
+	size_t pgp_count;
+	const char **add_pgp, **rm_pgp;
+	size_t add_pgp_count, rm_pgp_count;
+	const char *foreign_flag;  /* a key flag of a type gitseal cannot wrap for (--kms, ...) */
+	bool drop_unsupported_keys;
 	const char *group_file;    /* groups add/delete --file */
 	bool recursive;            /* updatekeys/rotate -r DIR */
 	const char *value_file;
@@ -67,6 +73,17 @@ int sops_cli_age_recipients(const struct sops_cli *c, char ***out, size_t *count
 /* Likewise for --hc-vault-transit and SOPS_VAULT_URIS. */
 int sops_cli_vault_uris(const struct sops_cli *c, char ***out, size_t *count)
 	__attribute__((warn_unused_result));
+/* Likewise for --pgp and SOPS_PGP_FP. */
+int sops_cli_pgp_fingerprints(const struct sops_cli *c, char ***out, size_t *count)
+	__attribute__((warn_unused_result));
+/* Keys of types gitseal cannot wrap for, asked by a flag (--kms, ...) or,
+ * with env, by sops's variables (SOPS_KMS_ARN, ...): GS_ERR_UNSUPPORTED_KEY
+ * (sops_cli_confirm_drop then tells whether to go on without them). */
+int sops_cli_check_foreign_keys(const struct sops_cli *c, bool env) __attribute__((warn_unused_result));
+/* After GS_ERR_UNSUPPORTED_KEY: true when --drop-unsupported-keys was
+ * given and the user confirms (on the terminal, or -y) that the key entries
+ * named in the error may go. */
+bool sops_cli_confirm_drop(const struct sops_cli *c, const char *file);
 /* Splits comma-separated values onto a NULL-terminated list. */
 int sops_cli_split(const char *const *values, size_t n, char ***out, size_t *count)
 	__attribute__((warn_unused_result));

@@ -16,6 +16,9 @@
 
 enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
 
+/* Key types sops has and gitseal cannot wrap for (config/config.go). */
+static const char *const foreign_fields[] = { "kms", "gcp_kms", "azure_keyvault", "hckms" };
+
 struct parser {
 	yaml_document_t doc;
 	const char *name;
@@ -117,6 +120,134 @@ static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char **
 	return ret;
 }
 
+/* ---- keys gitseal cannot wrap for, named as sops_foreign_key_describe does ---- */
+
+static int add_foreign(struct sops_key_group *g, const char *type, const char *id, size_t len)
+{
+	char *s = NULL;
+	int ret;
+
+	while (len && (*id == ' ' || *id == '\t')) {
+		id++;
+		len--;
+	}
+	while (len && (id[len - 1] == ' ' || id[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return 0;
+	if (asprintf(&s, "%s %.*s", type, (int)len, id) < 0)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = add_string(&g->foreign, &g->foreign_count, s, strlen(s), true);
+	free(s);
+	return ret;
+}
+
+/* pgp: a fingerprint loses its spaces (pgp NewMasterKeyFromFingerprint) */
+static int add_pgp(struct parser *p, yaml_node_t *n, struct sops_key_group *g, bool dedupe)
+{
+	size_t first = g->pgp_count;
+	int ret = add_keys(p, n, "pgp", &g->pgp, &g->pgp_count, dedupe);
+
+	for (size_t i = first; ret == 0 && i < g->pgp_count; i++) {
+		char *w = g->pgp[i];
+
+		for (const char *r = g->pgp[i]; *r; r++)
+			if (*r != ' ')
+				*w++ = *r;
+		*w = '\0';
+	}
+	return ret;
+}
+
+/* kms: an ARN, "+arn:..." a role to assume (kms NewMasterKeyFromArn) */
+static int add_kms_arn(struct sops_key_group *g, const char *arn)
+{
+	const char *role = strstr(arn, "+arn:");
+
+	return add_foreign(g, "kms", arn, role ? (size_t)(role - arn) : strlen(arn));
+}
+
+/* azure_keyvault: https://HOST/keys/NAME[/VERSION] (azkv NewMasterKeyFromURL) */
+static int add_azure_url(struct parser *p, struct sops_key_group *g, const char *url)
+{
+	const char *keys, *name, *slash;
+
+	while (*url == ' ')
+		url++;
+	keys = strstr(url, "/keys/");
+	if (strncmp(url, "https://", 8) || !keys || memchr(url + 8, '/', (size_t)(keys - url - 8)) ||
+	    !keys[6] || keys[6] == '/')
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': invalid azure_keyvault URL '%s'", p->name, url);
+	name = keys + 6;
+	slash = strchr(name, '/');
+	return add_foreign(g, "azure_kv", url, (size_t)((slash ? slash : name + strlen(name)) - url));
+}
+
+/* A list of strings or comma-separated strings of one foreign type. */
+static int add_foreign_field(struct parser *p, yaml_node_t *n, const char *field, struct sops_key_group *g)
+{
+	char **list = NULL;
+	size_t count = 0;
+	int ret = add_keys(p, n, field, &list, &count, false);
+
+	for (size_t i = 0; ret == 0 && i < count; i++) {
+		if (!strcmp(field, "kms"))
+			ret = add_kms_arn(g, list[i]);
+		else if (!strcmp(field, "azure_keyvault"))
+			ret = add_azure_url(p, g, list[i]);
+		else
+			ret = add_foreign(g, !strcmp(field, "gcp_kms") ? "gcp_kms" : "hckms", list[i],
+					  strlen(list[i]));
+	}
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+	return ret;
+}
+
+/* A key group's list of maps: kms [{arn}], gcp_kms [{resource_id}],
+ * hckms [{key_id}], azure_keyvault [{vaultUrl, key, version}]. */
+static int add_foreign_maps(struct parser *p, yaml_node_t *n, const char *field, struct sops_key_group *g)
+{
+	int ret = 0;
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' in a key group must be a list", p->name, field);
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top && !ret;
+	     it++) {
+		yaml_node_t *item = node_at(p, *it);
+		const char *id = NULL, *url, *key;
+
+		if (!item || item->type != YAML_MAPPING_NODE)
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be mappings", p->name, field);
+		if (!strcmp(field, "kms"))
+			id = scalar(map_get(p, item, "arn"));
+		else if (!strcmp(field, "gcp_kms"))
+			id = scalar(map_get(p, item, "resource_id"));
+		else if (!strcmp(field, "hckms"))
+			id = scalar(map_get(p, item, "key_id"));
+		if (!strcmp(field, "azure_keyvault")) {
+			char *joined = NULL;
+
+			url = scalar(map_get(p, item, "vaultUrl"));
+			key = scalar(map_get(p, item, "key"));
+			if (!url || !key || !*key)
+				return GS_FAIL(GS_ERR_CONFIG, "'%s': azure_keyvault needs vaultUrl and key", p->name);
+			if (asprintf(&joined, "%s/keys/%s", url, key) < 0)
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			ret = add_azure_url(p, g, joined);
+			free(joined);
+		} else if (!id || !*id) {
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': a '%s' entry without its key id", p->name, field);
+		} else {
+			ret = add_foreign(g, field, id, strlen(id));
+		}
+	}
+	return ret;
+}
+
 static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *out, int depth)
 {
 	yaml_node_t *merge;
@@ -140,8 +271,12 @@ static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *
 	if (ret == 0)
 		ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true);
 	if (ret == 0)
+		ret = add_pgp(p, map_get(p, g, "pgp"), out, true);
+	if (ret == 0)
 		ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
 			       &out->vault_count, true);
+	for (size_t i = 0; ret == 0 && i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
+		ret = add_foreign_maps(p, map_get(p, g, foreign_fields[i]), foreign_fields[i], out);
 	return ret;
 }
 
@@ -151,8 +286,14 @@ static void group_free(struct sops_key_group *g)
 		free(g->age[i]);
 	for (size_t i = 0; i < g->vault_count; i++)
 		free(g->vault_uris[i]);
+	for (size_t i = 0; i < g->pgp_count; i++)
+		free(g->pgp[i]);
+	for (size_t i = 0; i < g->foreign_count; i++)
+		free(g->foreign[i]);
 	free(g->age);
 	free(g->vault_uris);
+	free(g->pgp);
+	free(g->foreign);
 }
 
 static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, int *out)
@@ -185,13 +326,15 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 	if (r->type != YAML_MAPPING_NODE)
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
 	if ((n = map_get(p, r, "path_regex")) && !is_null(n)) {
-		regex_t re;
-
 		if (!(s = scalar(n)))
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
-		if ((ret = sops_regex_compile(&re, s)) < 0)
+		if (!(rule->path_re = malloc(sizeof(regex_t))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if ((ret = sops_regex_compile(rule->path_re, s)) < 0) {
+			free(rule->path_re);
+			rule->path_re = NULL;
 			return ret;
-		regfree(&re);
+		}
 		if (!(rule->path_regex = strdup(s)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -244,8 +387,13 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	rule->group_count = 1;
 	if ((ret = add_keys(p, map_get(p, r, "age"), "age", &rule->groups[0].age,
-			    &rule->groups[0].age_count, false)) < 0)
+			    &rule->groups[0].age_count, false)) < 0 ||
+	    (ret = add_pgp(p, map_get(p, r, "pgp"), &rule->groups[0], false)) < 0)
 		return ret;
+	for (size_t i = 0; i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
+		if ((ret = add_foreign_field(p, map_get(p, r, foreign_fields[i]), foreign_fields[i],
+					     &rule->groups[0])) < 0)
+			return ret;
 	return add_keys(p, map_get(p, r, "hc_vault_transit_uri"), "hc_vault_transit_uri",
 			&rule->groups[0].vault_uris, &rule->groups[0].vault_count, false);
 }
@@ -340,6 +488,9 @@ void sops_config_free(struct sops_config *c)
 		struct sops_rule *r = &c->rules[i];
 
 		free(r->path_regex);
+		if (r->path_re)
+			regfree(r->path_re);
+		free(r->path_re);
 		free(r->selection.value);
 		for (size_t g = 0; g < r->group_count; g++)
 			group_free(&r->groups[g]);
@@ -484,20 +635,13 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 		rel = abs + dlen + 1;
 	for (size_t i = 0; i < c->rule_count; i++) {
 		const struct sops_rule *r = &c->rules[i];
-		regex_t re;
-		bool hit;
 
-		if (!r->path_regex || !r->path_regex[0]) {
+		if (!r->path_regex || !r->path_regex[0] || !r->path_re) {
 			*out = r;
 			ret = 0;
 			break;
 		}
-		if ((ret = sops_regex_compile(&re, r->path_regex)) < 0)
-			break;
-		hit = sops_regex_match(&re, rel);
-		regfree(&re);
-		ret = GS_ERR_NO_RULE;
-		if (hit) {
+		if (sops_regex_match(r->path_re, rel)) {
 			*out = r;
 			ret = 0;
 			break;

@@ -1,10 +1,12 @@
 /* clean and smudge for one repository, opened once per process. */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "gitseal/config.h"
 #include "gitseal/error.h"
@@ -19,6 +21,18 @@ int gitrepo_fail(const char *what)
 	const git_error *e = git_error_last();
 
 	return GS_FAIL(GS_ERR_IO, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+static int make_statedir(struct gitfilter *f)
+{
+	const char *common = git_repository_commondir(f->repo);
+	size_t n = strlen(common);
+
+	if (!(f->statedir = malloc(n + sizeof("/gitseal/"))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(f->statedir, common, n);
+	strcpy(f->statedir + n, n && common[n - 1] == '/' ? "gitseal/" : "/gitseal/");
+	return 0;
 }
 
 int gitfilter_open(const char *start_dir, struct gitfilter **out)
@@ -54,6 +68,8 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	if ((ret = make_statedir(f)))
+		goto fail;
 	*out = f;
 	return 0;
 fail:
@@ -67,11 +83,15 @@ void gitfilter_free(struct gitfilter *f)
 		return;
 	if (f->config)
 		sops_config_free(f->config);
+	gittrust_release(&f->trust);
 	age_identity_list_release(&f->ids);
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
 	git_object_free(f->head_tree);
 	git_index_free(f->index);
 	git_repository_free(f->repo);
 	free(f->workdir);
+	free(f->statedir);
 	free(f->config_error);
 	free(f->ids_error);
 	if (f->libgit2_ready)
@@ -84,27 +104,19 @@ const char *gitfilter_workdir(const struct gitfilter *f)
 	return f->workdir;
 }
 
-const char *gitfilter_pass_reason(const struct gitfilter *f)
+void gitfilter_prepare(struct gitfilter *f)
 {
-	return f->pass_reason;
+	(void)gitfilter_identities(f);
+	if (f->statedir && gittrust_load(f))
+		gs_error_clear();
 }
 
 bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len)
 {
 	struct doc d;
-	bool yes;
+	bool yes = gitseal_load_sealed(format, data, len, &d);
 
-	/* Every sops format carries a "sops" key (sops_* in dotenv, [sops]
-	 * in INI); skip parsing files that cannot hold one. */
-	if (!len || !memmem(data, len, "sops", 4))
-		return false;
-	/* sops writes encrypted binary files as JSON. */
-	if (format == DOC_FORMAT_BINARY)
-		format = DOC_FORMAT_JSON;
-	doc_init(&d, format);
-	yes = store_load(format, data, len, &d) == 0 && sops_doc_is_encrypted(&d);
 	doc_release(&d);
-	gs_error_clear();
 	return yes;
 }
 
@@ -122,7 +134,7 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 	return f->ids.count ? &f->ids : NULL;
 }
 
-static int load_config(struct gitfilter *f, const struct sops_config **out)
+int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 {
 	char path[PATH_MAX];
 
@@ -161,67 +173,250 @@ int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out
 	return ret;
 }
 
-/* The version git holds of path now: the index entry, else HEAD's.
- * Leaves out empty when there is none. */
-static int previous_version(struct gitfilter *f, const char *path, struct gs_buf *out)
+git_tree *gitrepo_head_tree(struct gitfilter *f)
 {
-	const git_index_entry *e;
 	git_object *obj;
-	git_tree *tree = NULL;
-	git_tree_entry *te = NULL;
-	int ret = 0;
 
-	if (!f->repo)
-		return 0;
-	if (!f->index && git_repository_index(&f->index, f->repo) < 0)
-		return gitrepo_fail("cannot open the index");
-	/* git may have rewritten the index since the last file. */
-	if (git_index_read(f->index, 0) < 0)
-		return gitrepo_fail("cannot read the index");
-	e = git_index_get_bypath(f->index, path, 0);
-	if (e)
-		return gitrepo_read_blob(f, &e->id, out);
 	/* HEAD does not move while one git command runs its filter; if it did
-	 * (a rebase), a stale tree only means less reuse, never a wrong value. */
-	if (!f->head_tried) {
+	 * (a rebase), a stale tree only means less reuse, never a wrong value */
+	if (f->repo && !f->head_tried) {
 		f->head_tried = true;
 		if (git_revparse_single(&obj, f->repo, "HEAD^{tree}") < 0)
 			git_error_clear(); /* unborn branch */
 		else
 			f->head_tree = obj;
 	}
-	if (!f->head_tree)
-		return 0;
-	tree = (git_tree *)f->head_tree;
-	if (git_tree_entry_bypath(&te, tree, path) == 0 && git_tree_entry_type(te) == GIT_OBJECT_BLOB)
-		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
+	return (git_tree *)f->head_tree;
+}
+
+/* HEAD's tree of the directory of path (borrowed), or NULL. The last one
+ * is kept: git hands a directory's files in a row, and loading a tree of
+ * thousands of entries again for each of them costs more than the rest of
+ * the clean. */
+static git_tree *head_dir(struct gitfilter *f, const char *path, const char **name)
+{
+	git_tree *root = gitrepo_head_tree(f);
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	git_tree_entry *te = NULL;
+	char *dir;
+
+	*name = slash ? slash + 1 : path;
+	if (!root || !dlen)
+		return root;
+	if (f->head_dir_path && strlen(f->head_dir_path) == dlen && !memcmp(f->head_dir_path, path, dlen))
+		return f->head_dir;
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
+	f->head_dir = NULL;
+	f->head_dir_path = NULL;
+	if (!(dir = strndup(path, dlen)))
+		return NULL;
+	if (git_tree_entry_bypath(&te, root, dir) == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
+	    git_tree_lookup(&f->head_dir, f->repo, git_tree_entry_id(te)) == 0) {
+		f->head_dir_path = dir;
+	} else {
+		free(dir);
+		f->head_dir = NULL;
+	}
 	git_error_clear();
 	git_tree_entry_free(te);
+	return f->head_dir;
+}
+
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+
+	te = dir ? git_tree_entry_byname(dir, name) : NULL;
+	return te && git_tree_entry_type(te) == GIT_OBJECT_BLOB && git_oid_equal(git_tree_entry_id(te), id);
+}
+
+int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+	int ret = 0;
+
+	*found = false;
+	if (!dir)
+		return 0;
+	te = git_tree_entry_byname(dir, name);
+	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
+		ret = gitrepo_read_blob(f, git_tree_entry_id(te), out);
+		*found = !ret;
+	}
 	return ret;
 }
 
-int gitfilter_encrypt_for_path(struct gitfilter *f, const char *path, const uint8_t *plain, size_t len,
-			       const uint8_t *previous, size_t previous_len, struct gs_buf *out)
+int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 {
-	struct sops_file_encrypt_opts o = { 0 };
-	const struct sops_config *config;
-	const struct age_identity_list *ids;
-	char full[PATH_MAX];
+	const git_index_entry *e;
 	int ret;
 
-	ret = load_config(f, &config);
-	if (ret)
+	*found = false;
+	if (!f->repo)
+		return 0;
+	if (!f->index && git_repository_index(&f->index, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	/* git may have rewritten the index since the last file */
+	if (git_index_read(f->index, 0) < 0)
+		return gitrepo_fail("cannot read the index");
+	e = git_index_get_bypath(f->index, path, 0);
+	if (e) {
+		ret = gitrepo_read_blob(f, &e->id, out);
+		*found = !ret;
 		return ret;
-	ids = gitfilter_identities(f);
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
-	o.format = store_format_for_path(path);
-	o.rule_path = full;
-	o.config = config;
-	o.previous = previous;
-	o.previous_len = previous_len;
-	o.identities = ids;
-	return sops_file_encrypt(plain, len, &o, out);
+	}
+	return gitrepo_head_blob(f, path, out, found);
+}
+
+bool gitrepo_filtered(struct gitfilter *f, const char *path)
+{
+	const char *value = NULL;
+
+	if (git_attr_get(&value, f->repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") < 0) {
+		git_error_clear();
+		return false;
+	}
+	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
+}
+
+bool gitfilter_configured(struct gitfilter *f)
+{
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	bool yes;
+
+	if (!f->repo || git_repository_config(&cfg, f->repo) < 0) {
+		git_error_clear();
+		return false;
+	}
+	yes = git_config_get_entry(&e, cfg, "filter.gitseal.process") == 0;
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return yes;
+}
+
+bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
+{
+	return f->repo && gitrepo_filtered(f, path);
+}
+
+/* ---- clean ---- */
+
+static bool has_conflict_markers(const uint8_t *in, size_t len)
+{
+	static const char mark[] = "<<<<<<< ";
+
+	for (const uint8_t *p = in, *end = in + len; p < end;) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if ((size_t)(end - p) >= sizeof(mark) - 1 && !memcmp(p, mark, sizeof(mark) - 1))
+			return true;
+		p = eol ? eol + 1 : end;
+	}
+	return false;
+}
+
+/* A sops file handed to clean (a clone without keys, or a file encrypted
+ * by hand) passes as it is, once it is shown to be whole: its recipients
+ * accepted, every value the committed version's rule seals (and its own)
+ * sealed, and its MAC right when an identity opens it. */
+static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
+			bool committed_sealed)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_key_summary own, old;
+	struct gs_buf plain;
+	char where[256];
+	int ret;
+
+	memset(&old, 0, sizeof(old));
+	gs_buf_init(&plain, true);
+	if ((ret = sops_doc_keys(in, &own)))
+		return ret;
+	ret = gitseal_check_accepted(f, path, &own);
+	if (!ret && (ret = sops_doc_check_sealed(in, &own.selection, where, sizeof(where))))
+		gs_error_set(ret, "the value at '%s' is not encrypted", where);
+	if (!ret && committed_sealed && !(ret = sops_doc_keys(committed, &old)) &&
+	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
+		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", where);
+	if (!ret && ids) {
+		ret = gitseal_open_text(f, in, &plain);
+		/* a key that does not open it cannot check it: the checks above stand */
+		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
+			gs_error_clear();
+			ret = 0;
+		}
+	}
+	sops_key_summary_release(&own);
+	sops_key_summary_release(&old);
+	gs_buf_release(&plain);
+	return ret;
+}
+
+/* The keys of an existing file are its committed version's; .sops.yaml
+ * decides only for a file new to the repository. */
+static int keys_for(struct gitfilter *f, const char *path, struct doc *committed, bool committed_sealed,
+		    struct sops_key_summary *keys)
+{
+	int ret = committed_sealed ? sops_doc_keys(committed, keys) : gitseal_new_file_keys(f, path, keys);
+
+	if (!ret)
+		ret = gitseal_check_accepted(f, path, keys);
+	return ret;
+}
+
+/* Whether the committed version decrypts to exactly these bytes: then it
+ * is the answer, whatever the file's type. */
+static bool committed_is_same(struct gitfilter *f, struct doc *committed, const uint8_t *in, size_t len)
+{
+	struct gs_buf plain;
+	bool same;
+
+	gs_buf_init(&plain, true);
+	same = gitfilter_identities(f) && gitseal_open_text(f, committed, &plain) == 0 && plain.len == len &&
+	       !sodium_memcmp(plain.data, in, len);
+	gs_error_clear();
+	gs_buf_release(&plain);
+	return same;
+}
+
+static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
+		       bool committed_sealed, struct gs_buf *out)
+{
+	struct sops_key_summary keys;
+	int ret = keys_for(f, path, committed, committed_sealed, &keys);
+
+	if (!ret)
+		ret = gitseal_seal(f, in, &keys, committed_sealed ? committed : NULL, GITSEAL_KEY_IF_MADE_HERE,
+				   out);
+	sops_key_summary_release(&keys);
+	return ret;
+}
+
+/* Text with conflict markers is sealed as a conflict, for the keys the
+ * file has: `git diff` shows it, `gitseal git check` refuses to commit it. */
+static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
+			  struct doc *committed, bool committed_sealed, struct gs_buf *out)
+{
+	struct sops_key_summary keys;
+	struct gs_buf text;
+	int ret = keys_for(f, path, committed, committed_sealed, &keys);
+
+	gs_buf_init(&text, true);
+	if (!ret)
+		ret = gs_buf_append(&text, in, len);
+	if (!ret)
+		ret = gitseal_conflict_seal(f, &keys, &text, out);
+	sops_key_summary_release(&keys);
+	gs_buf_release(&text);
+	return ret;
 }
 
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
@@ -229,49 +424,91 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 {
 	enum doc_format format = store_format_for_path(path);
 	struct gs_buf prev;
+	struct doc committed, doc;
+	bool found = false, committed_sealed = false;
 	int ret;
 
-	if (gitfilter_is_sops(format, in, len))
+	/* an empty file holds no secret; `git blame` never stores what it cleans */
+	if (!len || f->blame)
 		return gs_buf_append(out, in, len);
-	/* the previous version may have been committed unencrypted */
-	gs_buf_init(&prev, true);
-	ret = previous_version(f, path, &prev);
-	if (ret)
+	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
+	doc_init(&committed, format);
+	doc_init(&doc, format);
+	if ((ret = gitrepo_committed(f, path, &prev, &found)))
 		goto out;
-	if (!gitfilter_is_sops(format, prev.data, prev.len))
-		gs_buf_reset(&prev);
-	ret = gitfilter_encrypt_for_path(f, path, in, len, prev.len ? prev.data : NULL, prev.len, out);
-	/* fail closed: never hand back a partial result */
-	if (ret)
-		gs_buf_reset(out);
+	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
+	if (found && prev.len == len && !memcmp(prev.data, in, len) && gitfilter_is_sops(format, in, len)) {
+		ret = gs_buf_append(out, in, len);
+		goto out;
+	}
+	if (found)
+		committed_sealed = gitseal_load_sealed(format, prev.data, prev.len, &committed);
+	if (gitseal_conflict_is(in, len)) {
+		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
+		goto out;
+	}
+	if (committed_sealed && committed_is_same(f, &committed, in, len)) {
+		ret = gs_buf_append(out, prev.data, prev.len);
+		goto out;
+	}
+	if ((ret = store_load(format, in, len, &doc))) {
+		/* a conflict being resolved: git diff and git add read it too */
+		if (has_conflict_markers(in, len)) {
+			gs_error_clear();
+			ret = clean_conflict(f, path, in, len, &committed, committed_sealed, out);
+		}
+		goto out;
+	}
+	if (sops_doc_is_encrypted(&doc)) {
+		ret = clean_sealed(f, path, &doc, &committed, committed_sealed);
+		if (!ret)
+			ret = gs_buf_append(out, in, len);
+	} else {
+		ret = clean_plain(f, path, &doc, &committed, committed_sealed, out);
+	}
 out:
-	if (ret)
+	/* fail closed: never hand back a partial result */
+	if (ret) {
+		gs_buf_reset(out);
 		gs_error_prefix("cannot encrypt '%s'", path);
+	}
+	doc_release(&committed);
+	doc_release(&doc);
 	gs_buf_release(&prev);
 	return ret;
 }
 
+/* ---- smudge ---- */
+
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		     struct gs_buf *out, bool *passed_through)
+		     struct gs_buf *out, const char **passed)
 {
 	enum doc_format format = store_format_for_path(path);
-	const struct age_identity_list *ids;
-	struct sops_decrypt_opts o = { 0 };
-	int ret;
+	const char *reason = NULL;
+	struct doc cipher;
+	int ret = 0;
 
-	if (passed_through)
-		*passed_through = false;
-	f->pass_reason = NULL;
-	if (!gitfilter_is_sops(format, in, len))
-		return gs_buf_append(out, in, len);
-	ids = gitfilter_identities(f);
-	if (!ids) {
-		f->pass_reason = f->ids_error ? f->ids_error : "no age identity found";
+	if (passed)
+		*passed = NULL;
+	if (f->statedir && !gittrust_load(f) && f->trust.locked) {
+		reason = "the repository is locked ('gitseal git unlock' decrypts it)";
 		goto pass;
 	}
-	ret = sops_file_decrypt(in, len, format, ids, &o, out);
+	gs_error_clear();
+	if (gitseal_conflict_is(in, len)) {
+		ret = gitseal_conflict_open(f, in, len, out);
+		goto opened;
+	}
+	if (!gitseal_load_sealed(format, in, len, &cipher))
+		return gs_buf_append(out, in, len);
+	ret = gitseal_open_text(f, &cipher, out);
+	doc_release(&cipher);
+opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-		f->pass_reason = "none of the identities opens it";
+		reason = gitfilter_identities(f) ? "none of your identities opens it"
+		       : f->ids_error		  ? f->ids_error
+						  : "no age identity found";
+		gs_error_clear();
 		gs_buf_reset(out);
 		goto pass;
 	}
@@ -281,9 +518,58 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	}
 	return ret;
 pass:
-	if (passed_through)
-		*passed_through = true;
+	if (passed)
+		*passed = reason;
 	return gs_buf_append(out, in, len);
+}
+
+/* ---- git blame ----
+ * `git blame FILE` runs textconv on the work tree file and then the clean
+ * filter on that text, and compares the result with the textconv of each
+ * commit: cleaned to ciphertext, every line differs. The fake commit it
+ * builds is never written, so a filter serving `git blame` (or annotate)
+ * hands the plaintext back unchanged. The command is read from the parent
+ * git's arguments (Linux /proc; elsewhere blame shows ciphertext). */
+
+static bool option_takes_value(const char *arg)
+{
+	static const char *const with_value[] = { "-C", "-c", "--git-dir", "--work-tree", "--namespace",
+						  "--super-prefix", "--config-env" };
+
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(arg, with_value[i]))
+			return true;
+	return false;
+}
+
+static bool parent_runs_blame(void)
+{
+	char path[64], args[4096];
+	const char *p, *end, *base;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, args, sizeof(args) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	args[n] = '\0';
+	end = args + n;
+	base = strrchr(args, '/');
+	base = base ? base + 1 : args;
+	if (strcmp(base, "git"))
+		return false;
+	for (p = args + strlen(args) + 1; p < end; p += strlen(p) + 1) {
+		if (p[0] != '-')
+			return !strcmp(p, "blame") || !strcmp(p, "annotate");
+		if (option_takes_value(p))
+			p += strlen(p) + 1;
+	}
+	return false;
 }
 
 struct serve_ctx {
@@ -295,14 +581,14 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 		     struct gs_buf *out)
 {
 	struct serve_ctx *s = ctx;
-	bool passed = false;
+	const char *passed = NULL;
 	int ret;
 
 	if (cmd == FILTER_CLEAN)
 		return gitfilter_clean(s->f, path, in, len, out);
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
 	if (!ret && passed && s->ev && s->ev->passed_through)
-		s->ev->passed_through(s->ev->ctx, path, s->f->pass_reason);
+		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
 }
 
@@ -325,10 +611,14 @@ static int stream_flush(void *ctx)
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 {
 	struct serve_ctx s = { f, ev };
+
+	f->blame = parent_runs_blame();
+	/* smudges may run on worker threads: nothing left to load lazily */
+	gitfilter_prepare(f);
 	struct gs_reader r = gs_reader_from_file(in);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
-	struct filter_handler h = { serve_run, serve_failed, &s };
+	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS };
 
 	return filter_process_serve(&r, &pw, &h);
 }

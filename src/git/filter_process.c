@@ -1,6 +1,16 @@
 /* git's long-running filter protocol, version 2, server side
  * (gitprotocol-long-running-process(5); gitattributes(5), "Long Running
- * Filter Process"). One process serves every file of a git command. */
+ * Filter Process"). One process serves every file of a git command.
+ *
+ * Delay: in a checkout or a clone git lets a smudge wait ("can-delay=1").
+ * Such a file is answered "status=delayed" at once and smudged by a
+ * worker thread while git goes on; when git has sent every file it asks
+ * which are ready ("list_available_blobs", answered when at least one
+ * is) and fetches each with an empty request. The X25519 work of opening
+ * the files then runs beside git's own work instead of between its
+ * requests. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +25,211 @@ struct filter_request {
 	char *path;
 	struct gs_buf content; /* secure: plaintext on clean */
 	bool too_large;
+	bool can_delay;
 };
+
+/* ---- delayed smudges ---- */
+
+enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE, JOB_DELIVERED };
+
+struct job {
+	char *path;
+	struct gs_buf content;
+	struct gs_buf out;      /* secure: plaintext */
+	int err;
+	char message[512];      /* the error message, from the worker's thread */
+	enum job_state state;
+	bool listed;
+};
+
+struct delay {
+	const struct filter_handler *h;
+	bool enabled;           /* git offered "delay" and the handler has workers */
+	pthread_mutex_t lock;
+	pthread_cond_t work;    /* a job to run, or stop */
+	pthread_cond_t done;    /* a job finished */
+	struct job **jobs;      /* in git's order */
+	size_t count, cap;
+	size_t next_pending;    /* the first job not yet given to a worker */
+	size_t first_unlisted;  /* every job before it was listed */
+	size_t first_undelivered; /* every job before it was delivered */
+	size_t held, bytes;     /* not yet delivered */
+	bool stop;
+	pthread_t threads[FILTER_SMUDGE_WORKERS];
+	unsigned nthreads;
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->path);
+	gs_buf_release(&j->content);
+	gs_buf_release(&j->out);
+	free(j);
+}
+
+static void *delay_worker(void *arg)
+{
+	struct delay *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		struct job *j;
+
+		while (!d->stop && d->next_pending == d->count)
+			pthread_cond_wait(&d->work, &d->lock);
+		if (d->stop)
+			break;
+		j = d->jobs[d->next_pending++];
+		j->state = JOB_RUNNING;
+		pthread_mutex_unlock(&d->lock);
+		j->err = d->h->run(d->h->ctx, FILTER_SMUDGE, j->path, j->content.data, j->content.len, &j->out);
+		if (j->err)
+			snprintf(j->message, sizeof(j->message), "%s", gs_error_message());
+		gs_error_clear();
+		pthread_mutex_lock(&d->lock);
+		d->bytes += j->out.len;
+		d->bytes -= j->content.len < d->bytes ? j->content.len : d->bytes;
+		gs_buf_release(&j->content);
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&d->done);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+static void delay_init(struct delay *d, const struct filter_handler *h)
+{
+	memset(d, 0, sizeof(*d));
+	d->h = h;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->work, NULL);
+	pthread_cond_init(&d->done, NULL);
+}
+
+static void delay_release(struct delay *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_broadcast(&d->work);
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned i = 0; i < d->nthreads; i++)
+		pthread_join(d->threads[i], NULL);
+	for (size_t i = 0; i < d->count; i++)
+		job_free(d->jobs[i]);
+	free(d->jobs);
+	pthread_cond_destroy(&d->work);
+	pthread_cond_destroy(&d->done);
+	pthread_mutex_destroy(&d->lock);
+}
+
+/* Takes the request's file as a delayed job; false when it must be
+ * answered now (no room, or no thread could start). */
+static bool delay_take(struct delay *d, struct filter_request *req)
+{
+	struct job *j;
+	bool taken = false;
+
+	if (!d->enabled || !req->can_delay || req->cmd != FILTER_SMUDGE || !req->path)
+		return false;
+	pthread_mutex_lock(&d->lock);
+	if (d->held >= FILTER_DELAY_MAX_JOBS || d->bytes + req->content.len > FILTER_DELAY_MAX_BYTES)
+		goto out;
+	while (d->nthreads < d->h->workers && d->nthreads < FILTER_SMUDGE_WORKERS &&
+	       pthread_create(&d->threads[d->nthreads], NULL, delay_worker, d) == 0)
+		d->nthreads++;
+	if (!d->nthreads)
+		goto out;
+	if (d->count == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		struct job **grown = realloc(d->jobs, cap * sizeof(*grown));
+
+		if (!grown)
+			goto out;
+		d->jobs = grown;
+		d->cap = cap;
+	}
+	if (!(j = calloc(1, sizeof(*j))))
+		goto out;
+	j->path = req->path;
+	j->content = req->content;
+	gs_buf_init(&j->out, true);
+	req->path = NULL;
+	gs_buf_init(&req->content, false);
+	d->jobs[d->count++] = j;
+	d->held++;
+	d->bytes += j->content.len;
+	pthread_cond_signal(&d->work);
+	taken = true;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return taken;
+}
+
+/* Waits for at least one delayed file to be ready (none when every one
+ * was listed), then lists the ready ones. */
+static int delay_list(struct delay *d, struct pkt_writer *w)
+{
+	struct gs_buf line;
+	bool any, waiting;
+	int ret = 0;
+
+	gs_buf_init(&line, false);
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		any = waiting = false;
+		while (d->first_unlisted < d->count && d->jobs[d->first_unlisted]->listed)
+			d->first_unlisted++;
+		for (size_t i = d->first_unlisted; i < d->count && !any; i++) {
+			any = d->jobs[i]->state == JOB_DONE && !d->jobs[i]->listed;
+			waiting = waiting || !d->jobs[i]->listed;
+		}
+		if (any || !waiting)
+			break;
+		pthread_cond_wait(&d->done, &d->lock);
+	}
+	for (size_t i = d->first_unlisted; i < d->count && !ret; i++) {
+		struct job *j = d->jobs[i];
+
+		if (j->state != JOB_DONE || j->listed)
+			continue;
+		j->listed = true;
+		gs_buf_reset(&line);
+		ret = gs_buf_printf(&line, "pathname=%s", j->path);
+		if (!ret)
+			ret = pkt_write_text(w, (const char *)line.data);
+	}
+	pthread_mutex_unlock(&d->lock);
+	gs_buf_release(&line);
+	if ((ret = ret ? ret : pkt_write_flush(w)) || (ret = pkt_write_text(w, "status=success")) ||
+	    (ret = pkt_write_flush(w)))
+		return ret;
+	return pkt_writer_push(w);
+}
+
+/* The finished job for a path git fetches again (an empty request), or NULL. */
+static struct job *delay_fetch(struct delay *d, const char *path)
+{
+	struct job *found = NULL;
+
+	if (!d->count)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	/* git fetches in the order they were listed */
+	while (d->first_undelivered < d->count && d->jobs[d->first_undelivered]->state == JOB_DELIVERED)
+		d->first_undelivered++;
+	for (size_t i = d->first_undelivered; i < d->count && !found; i++)
+		if (d->jobs[i]->state == JOB_DONE && d->jobs[i]->listed && !strcmp(d->jobs[i]->path, path))
+			found = d->jobs[i];
+	if (found) {
+		found->state = JOB_DELIVERED;
+		d->held--;
+		d->bytes -= found->out.len < d->bytes ? found->out.len : d->bytes;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return found;
+}
 
 /* Reads text packets up to a flush, calling fn for each one. */
 static int read_list(struct pkt_reader *r, int (*fn)(void *ctx, const char *text), void *ctx)
@@ -39,6 +253,7 @@ struct handshake {
 	bool version2;
 	bool clean;
 	bool smudge;
+	bool delay;
 };
 
 static int note_version(void *ctx, const char *text)
@@ -58,10 +273,12 @@ static int note_capability(void *ctx, const char *text)
 		hs->clean = true;
 	else if (!strcmp(text, "capability=smudge"))
 		hs->smudge = true;
+	else if (!strcmp(text, "capability=delay"))
+		hs->delay = true;
 	return 0;
 }
 
-static int handshake(struct pkt_reader *r, struct pkt_writer *w)
+static int handshake(struct pkt_reader *r, struct pkt_writer *w, struct delay *d)
 {
 	struct handshake hs = { 0 };
 	int ret;
@@ -86,6 +303,9 @@ static int handshake(struct pkt_reader *r, struct pkt_writer *w)
 		return ret;
 	if (hs.smudge && (ret = pkt_write_text(w, "capability=smudge")))
 		return ret;
+	d->enabled = hs.delay && hs.smudge && d->h->workers;
+	if (d->enabled && (ret = pkt_write_text(w, "capability=delay")))
+		return ret;
 	if ((ret = pkt_write_flush(w)))
 		return ret;
 	return pkt_writer_push(w);
@@ -100,6 +320,8 @@ static int note_request_key(void *ctx, const char *text)
 		req->path = strdup(text + 9);
 		if (!req->path)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	} else if (!strcmp(text, "can-delay=1")) {
+		req->can_delay = true;
 	}
 	/* Other keys (ref, treeish, blob, can-delay) do not change how a
 	 * sops file is cleaned or smudged. */
@@ -146,41 +368,60 @@ static int answer_error(struct pkt_writer *w)
 	return ret;
 }
 
-static int answer(struct pkt_writer *w, const struct filter_handler *h, struct filter_request *req)
+/* A file's answer: status, content, flush, then an empty list (the
+ * status stands); status=error when err is set. */
+static int answer_result(struct pkt_writer *w, const struct filter_handler *h, enum filter_command cmd,
+			 const char *path, int err, const struct gs_buf *out)
 {
+	int ret;
+
+	if (err) {
+		if (h->failed)
+			h->failed(h->ctx, cmd, path ? path : "", err);
+		ret = answer_error(w);
+	} else if (!(ret = pkt_write_text(w, "status=success")) && !(ret = pkt_write_flush(w)) &&
+		   !(ret = pkt_write_stream(w, out->data, out->len)) && !(ret = pkt_write_flush(w))) {
+		ret = pkt_write_flush(w);
+	}
+	return ret ? ret : pkt_writer_push(w);
+}
+
+static int answer(struct pkt_writer *w, const struct filter_handler *h, struct delay *d,
+		  struct filter_request *req)
+{
+	struct job *j = NULL;
 	struct gs_buf out;
 	int ret, err;
 
 	gs_buf_init(&out, true);
-	if (!req->known_cmd)
+	if (!req->known_cmd) {
 		err = GS_FAIL(GS_ERR_USAGE, "filter protocol: unsupported command");
-	else if (!req->path)
+	} else if (!req->path) {
 		err = GS_FAIL(GS_ERR_PARSE, "filter protocol: request without a pathname");
-	else if (req->too_large)
+	} else if (req->too_large) {
 		err = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", req->path, FILTER_MAX_CONTENT);
-	else
+	} else if (req->cmd == FILTER_SMUDGE && !req->content.len && (j = delay_fetch(d, req->path))) {
+		/* a delayed file, fetched */
+		err = j->err ? GS_FAIL(j->err, "%s", j->message) : 0;
+		ret = answer_result(w, h, req->cmd, req->path, err, &j->out);
+		gs_buf_release(&j->out);
+		goto out;
+	} else if (delay_take(d, req)) {
+		if (!(ret = pkt_write_text(w, "status=delayed")) && !(ret = pkt_write_flush(w)))
+			ret = pkt_writer_push(w);
+		goto out;
+	} else {
 		err = h->run(h->ctx, req->cmd, req->path, req->content.data, req->content.len, &out);
-	if (err) {
-		if (h->failed)
-			h->failed(h->ctx, req->cmd, req->path ? req->path : "", err);
-		ret = answer_error(w);
-		goto out;
 	}
-	/* status, content, flush, then an empty list: the status stands. */
-	if ((ret = pkt_write_text(w, "status=success")) || (ret = pkt_write_flush(w)) ||
-	    (ret = pkt_write_stream(w, out.data, out.len)) || (ret = pkt_write_flush(w)))
-		goto out;
-	ret = pkt_write_flush(w);
+	ret = answer_result(w, h, req->cmd, req->path, err, &out);
 out:
-	if (!ret)
-		ret = pkt_writer_push(w);
 	gs_buf_release(&out);
 	return ret;
 }
 
 /* One request. *done is set when git closed the pipe before it. */
 static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct filter_handler *h,
-		     bool *done)
+		     struct delay *d, bool *done)
 {
 	struct filter_request req = { 0 };
 	enum pkt_kind kind;
@@ -207,6 +448,12 @@ static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct fi
 		goto out;
 	}
 	req.known_cmd = true;
+	if (!strcmp(cmd + 8, "list_available_blobs") && d->enabled) {
+		/* no keys, no content */
+		if (!(ret = read_list(r, NULL, NULL)))
+			ret = delay_list(d, w);
+		goto out;
+	}
 	if (!strcmp(cmd + 8, "clean"))
 		req.cmd = FILTER_CLEAN;
 	else if (!strcmp(cmd + 8, "smudge"))
@@ -219,7 +466,7 @@ static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct fi
 	ret = read_content(r, &req);
 	if (ret)
 		goto out;
-	ret = answer(w, h, &req);
+	ret = answer(w, h, d, &req);
 out:
 	free(req.path);
 	gs_buf_release(&req.content);
@@ -230,15 +477,18 @@ int filter_process_serve(struct gs_reader *in, struct pkt_writer *out, const str
 {
 	/* content packets (plaintext on clean) pass through it */
 	struct pkt_reader *r = gs_secure_alloc(sizeof(*r));
+	struct delay d;
 	bool done = false;
 	int ret;
 
 	if (!r)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	delay_init(&d, h);
 	pkt_reader_init(r, in);
-	ret = handshake(r, out);
+	ret = handshake(r, out, &d);
 	while (!ret && !done)
-		ret = serve_one(r, out, h, &done);
+		ret = serve_one(r, out, h, &d, &done);
+	delay_release(&d);
 	gs_secure_free(r);
 	return ret;
 }

@@ -73,10 +73,19 @@ struct filter_handler {
 	/* Told of each file that failed (the error message is set), may be NULL. */
 	void (*failed)(void *ctx, enum filter_command cmd, const char *path, int err);
 	void *ctx;
+	/* With workers, smudges git lets wait (the "delay" capability: a
+	 * checkout or a clone) run on that many threads while git goes on;
+	 * run must then be safe to call for smudge from several threads. */
+	unsigned workers;
 };
 
 enum {
 	FILTER_MAX_CONTENT = 256 * 1024 * 1024, /* one file, as the stores allow */
+	FILTER_SMUDGE_WORKERS = 2,
+	/* delayed files held at once (content and result): past this, files
+	 * are smudged as they come */
+	FILTER_DELAY_MAX_JOBS = 1 << 20,
+	FILTER_DELAY_MAX_BYTES = 64 * 1024 * 1024,
 };
 
 /* Handshake, then requests until the input ends. Returns 0 when git

@@ -1,4 +1,5 @@
-/* Private to src/git/: the state behind struct gitfilter. */
+/* Private to src/git/: the state behind struct gitfilter, and the helpers
+ * its modules share. */
 #ifndef GITSEAL_GITFILTER_INT_H
 #define GITSEAL_GITFILTER_INT_H
 
@@ -7,13 +8,32 @@
 #include "gitseal/age.h"
 #include "gitseal/config.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/sops.h"
+
+enum { GITSEAL_KEY_ID_SIZE = 32 };
+
+/* What this clone has accepted and made (trust.c), loaded on first use. */
+struct gittrust {
+	bool loaded;
+	bool have_record;            /* `gitseal git init` or updatekeys wrote one */
+	char **recipients;           /* accepted, sorted */
+	size_t recipient_count;
+	struct sops_config *config;  /* the .sops.yaml last accepted, or NULL */
+	uint8_t *key_ids;            /* a hash set of GITSEAL_KEY_ID_SIZE-byte ids */
+	size_t key_id_count, key_id_cap;
+	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
+	int key_fd;                  /* data-keys, open for appending; -1 until needed */
+};
 
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	git_tree *head_dir;         /* the tree of the last directory looked up in it */
+	char *head_dir_path;
 	bool head_tried;
 	char *workdir;              /* with a trailing '/' */
+	char *statedir;             /* <common dir>/gitseal/, with a trailing '/' */
 	bool libgit2_ready;
 	bool config_tried;
 	struct sops_config *config;
@@ -22,7 +42,8 @@ struct gitfilter {
 	bool ids_tried;
 	struct age_identity_list ids;
 	char *ids_error;
-	const char *pass_reason;
+	struct gittrust trust;
+	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 };
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
@@ -31,10 +52,104 @@ int gitrepo_fail(const char *what);
 int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* The version git holds of path: the index entry (stage 0), else HEAD's.
+ * out is left empty and *found false when there is none. */
+int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+	__attribute__((warn_unused_result));
+/* HEAD^{tree}, read once per process; NULL on an unborn branch. */
+git_tree *gitrepo_head_tree(struct gitfilter *f);
+/* Whether HEAD holds exactly the blob id at path. */
+bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id);
+/* HEAD's version of path only. */
+int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+	__attribute__((warn_unused_result));
+/* True when path has the gitseal filter attribute. */
+bool gitrepo_filtered(struct gitfilter *f, const char *path);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
-int gitfilter_encrypt_for_path(struct gitfilter *f, const char *path, const uint8_t *plain, size_t len,
-			       const uint8_t *previous, size_t previous_len, struct gs_buf *out)
+/* The working tree's .sops.yaml (error when there is none). */
+int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
+
+/* ---- seal.c: the sops side of the filter ---- */
+
+/* Loads data as the encrypted form of format; false (d left empty) when it
+ * is not a sops file. Empty data is not. */
+bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
+/* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
+int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
+	__attribute__((warn_unused_result));
+/* The same as a tree, and the id of its data key. */
+int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
+		     uint8_t key_id[GITSEAL_KEY_ID_SIZE]) __attribute__((warn_unused_result));
+/* Which data key a seal uses. */
+enum gitseal_key_policy {
+	/* previous's, when its keys are exactly the new ones, it verifies, and
+	 * this clone made it (the filter, the merge driver) */
+	GITSEAL_KEY_IF_MADE_HERE,
+	/* previous's whatever the keys (updatekeys: the user saw the change) */
+	GITSEAL_KEY_KEEP,
+	/* a new one (rotation) */
+	GITSEAL_KEY_FRESH,
+};
+
+/* Seals plain (a plaintext tree; changed) for keys, proven by loading the
+ * result again. previous (a sealed version of the file, may be NULL) lends
+ * its data key and unchanged ciphertexts as policy says; a fresh data key
+ * is remembered as this clone's. */
+int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
+		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* A plaintext tree as bytes, proven by loading them again. */
+int gitseal_plain_emit(struct doc *d, struct gs_buf *out) __attribute__((warn_unused_result));
+bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
+/* The same, the selection rule aside. */
+bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
+/* The keys for a file new to the repository: the working tree's creation
+ * rule for path, if this clone accepted what it names. */
+int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+	__attribute__((warn_unused_result));
+/* The rule's keys, whatever this clone accepted (updatekeys shows them). */
+int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+	__attribute__((warn_unused_result));
+/* Sets an index entry's blob (id, unless NULL) and, when full is given,
+ * its stat data from that file. */
+int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
+		      const char *full) __attribute__((warn_unused_result));
+
+/* ---- conflict.c: a conflict, sealed ---- */
+
+bool gitseal_conflict_is(const uint8_t *data, size_t len);
+int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
+			  const struct gs_buf *marked, struct gs_buf *out) __attribute__((warn_unused_result));
+int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, struct gs_buf *marked)
+	__attribute__((warn_unused_result));
+
+/* ---- trust.c: what this clone accepted and made (under .git/gitseal/) ---- */
+
+int gittrust_load(struct gitfilter *f) __attribute__((warn_unused_result));
+/* "+r1, +r2" for the recipients keys names that this clone did not accept;
+ * empty when it accepted them all. */
+int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys, struct gs_buf *list)
+	__attribute__((warn_unused_result));
+/* GS_ERR_CONFIG "recipients changed: ...; run 'gitseal updatekeys' to
+ * accept" unless every recipient keys names is accepted. */
+int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+	__attribute__((warn_unused_result));
+/* Whether the accepted .sops.yaml had this selection for path (or the
+ * selection is the default, which seals every value). */
+bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const struct sops_selection *sel);
+bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
+int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+	__attribute__((warn_unused_result));
+/* Accepts recipients (added to the record) and a .sops.yaml: config_text,
+ * or the working tree's when it is NULL (its snapshot replaces the
+ * accepted one). */
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text) __attribute__((warn_unused_result));
+int gittrust_set_locked(struct gitfilter *f, bool locked) __attribute__((warn_unused_result));
+void gittrust_release(struct gittrust *t);
+/* A .sops.yaml text whose rules match paths of f's work tree. */
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
 	__attribute__((warn_unused_result));
 
 #endif

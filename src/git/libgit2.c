@@ -24,11 +24,14 @@
 static int (*p_git_attr_cache_flush)(git_repository *repo);
 static int (*p_git_attr_get)(const char **value_out, git_repository *repo, uint32_t flags, const char *path, const char *name);
 static git_attr_value_t (*p_git_attr_value)(const char *attr);
+static int (*p_git_blob_create_from_buffer)(git_oid *id, git_repository *repo, const void *buffer, size_t len);
 static void (*p_git_blob_free)(git_blob *blob);
 static int (*p_git_blob_lookup)(git_blob **blob, git_repository *repo, const git_oid *id);
 static const void * (*p_git_blob_rawcontent)(const git_blob *blob);
 static git_object_size_t (*p_git_blob_rawsize)(const git_blob *blob);
+static void (*p_git_config_entry_free)(git_config_entry *entry);
 static void (*p_git_config_free)(git_config *cfg);
+static int (*p_git_config_get_entry)(git_config_entry **out, const git_config *cfg, const char *name);
 static int (*p_git_config_open_level)(git_config **out, const git_config *parent, git_config_level_t level);
 static int (*p_git_config_set_string)(git_config *cfg, const char *name, const char *value);
 static void (*p_git_error_clear)(void);
@@ -48,6 +51,7 @@ static int (*p_git_merge_file_input_init)(git_merge_file_input *opts, unsigned i
 static int (*p_git_merge_file_options_init)(git_merge_file_options *opts, unsigned int version);
 static void (*p_git_merge_file_result_free)(git_merge_file_result *result);
 static void (*p_git_object_free)(git_object *object);
+static int (*p_git_oid_equal)(const git_oid *a, const git_oid *b);
 static const char * (*p_git_repository_commondir)(const git_repository *repo);
 static int (*p_git_repository_config)(git_config **out, git_repository *repo);
 static void (*p_git_repository_free)(git_repository *repo);
@@ -55,20 +59,28 @@ static int (*p_git_repository_index)(git_index **out, git_repository *repo);
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
 static const char * (*p_git_repository_workdir)(const git_repository *repo);
 static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
+static const git_tree_entry *(*p_git_tree_entry_byname)(const git_tree *tree, const char *filename);
 static int (*p_git_tree_entry_bypath)(git_tree_entry **out, const git_tree *root, const char *path);
 static void (*p_git_tree_entry_free)(git_tree_entry *entry);
 static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
+static const char *(*p_git_tree_entry_name)(const git_tree_entry *entry);
 static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
+static void (*p_git_tree_free)(git_tree *tree);
+static int (*p_git_tree_lookup)(git_tree **out, git_repository *repo, const git_oid *id);
+static int (*p_git_tree_walk)(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload);
 
 static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_attr_cache_flush),
 	GS_DYNSYM(git_attr_get),
 	GS_DYNSYM(git_attr_value),
+	GS_DYNSYM(git_blob_create_from_buffer),
 	GS_DYNSYM(git_blob_free),
 	GS_DYNSYM(git_blob_lookup),
 	GS_DYNSYM(git_blob_rawcontent),
 	GS_DYNSYM(git_blob_rawsize),
+	GS_DYNSYM(git_config_entry_free),
 	GS_DYNSYM(git_config_free),
+	GS_DYNSYM(git_config_get_entry),
 	GS_DYNSYM(git_config_open_level),
 	GS_DYNSYM(git_config_set_string),
 	GS_DYNSYM(git_error_clear),
@@ -88,6 +100,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_merge_file_options_init),
 	GS_DYNSYM(git_merge_file_result_free),
 	GS_DYNSYM(git_object_free),
+	GS_DYNSYM(git_oid_equal),
 	GS_DYNSYM(git_repository_commondir),
 	GS_DYNSYM(git_repository_config),
 	GS_DYNSYM(git_repository_free),
@@ -95,10 +108,15 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_repository_open_ext),
 	GS_DYNSYM(git_repository_workdir),
 	GS_DYNSYM(git_revparse_single),
+	GS_DYNSYM(git_tree_entry_byname),
 	GS_DYNSYM(git_tree_entry_bypath),
 	GS_DYNSYM(git_tree_entry_free),
 	GS_DYNSYM(git_tree_entry_id),
+	GS_DYNSYM(git_tree_entry_name),
 	GS_DYNSYM(git_tree_entry_type),
+	GS_DYNSYM(git_tree_free),
+	GS_DYNSYM(git_tree_lookup),
+	GS_DYNSYM(git_tree_walk),
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -306,4 +324,49 @@ const git_oid * git_tree_entry_id(const git_tree_entry *entry)
 git_object_t git_tree_entry_type(const git_tree_entry *entry)
 {
 	return p_git_tree_entry_type(entry);
+}
+
+int git_blob_create_from_buffer(git_oid *id, git_repository *repo, const void *buffer, size_t len)
+{
+	return p_git_blob_create_from_buffer(id, repo, buffer, len);
+}
+
+void git_config_entry_free(git_config_entry *entry)
+{
+	p_git_config_entry_free(entry);
+}
+
+int git_config_get_entry(git_config_entry **out, const git_config *cfg, const char *name)
+{
+	return p_git_config_get_entry(out, cfg, name);
+}
+
+const char *git_tree_entry_name(const git_tree_entry *entry)
+{
+	return p_git_tree_entry_name(entry);
+}
+
+int git_tree_walk(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload)
+{
+	return p_git_tree_walk(tree, mode, callback, payload);
+}
+
+const git_tree_entry *git_tree_entry_byname(const git_tree *tree, const char *filename)
+{
+	return p_git_tree_entry_byname(tree, filename);
+}
+
+int git_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
+{
+	return p_git_tree_lookup(out, repo, id);
+}
+
+void git_tree_free(git_tree *tree)
+{
+	p_git_tree_free(tree);
+}
+
+int git_oid_equal(const git_oid *a, const git_oid *b)
+{
+	return p_git_oid_equal(a, b);
 }

@@ -1,6 +1,18 @@
-/* The merge driver: three versions decrypted, merged key by key, the
- * result re-encrypted against ours so unchanged values keep their
- * ciphertext. */
+/* The merge driver (%O %A %B %P): the three versions are decrypted and
+ * merged as trees, the result sealed for the file's keys.
+ *
+ * The tree merge is three-way at every depth of maps, in every store: a
+ * key takes the side that changed it; both sides changing it the same way
+ * is no conflict; lists and scalars are atoms. When no key conflicts, a
+ * line merge of the plaintexts is tried first and kept if it holds the
+ * same data (it also carries both sides' comments and layout); otherwise
+ * the tree result is written in ours' layout.
+ *
+ * A conflict is sealed as well: git stores the driver's output as a blob
+ * (and in the AUTO_MERGE tree), which must not hold plaintext. The smudge
+ * filter shows the markers in the work tree; rerere does not record them
+ * (see GITFILTER_RERERE_MARKER_SIZE). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,13 +25,13 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
-enum { MERGE_MAX_FILE = 256 * 1024 * 1024 };
+enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 
-static bool node_equal(const struct doc_node *a, const struct doc_node *b);
+/* ---- comparing as data: comments and removed entries do not count ---- */
 
 static bool is_item(const struct doc_entry *e)
 {
-	return !e->removed && !(e->value && e->value->kind == DOC_COMMENT);
+	return !e->removed && e->value && e->value->kind != DOC_COMMENT;
 }
 
 static size_t item_count(const struct doc_node *n)
@@ -31,7 +43,7 @@ static size_t item_count(const struct doc_node *n)
 	return c;
 }
 
-static const struct doc_node *map_get(const struct doc_node *map, const char *key)
+static struct doc_node *map_get(const struct doc_node *map, const char *key)
 {
 	const struct doc_entry *e;
 
@@ -41,7 +53,7 @@ static const struct doc_node *map_get(const struct doc_node *map, const char *ke
 	return e ? e->value : NULL;
 }
 
-static bool node_equal(const struct doc_node *a, const struct doc_node *b)
+static bool node_same(const struct doc_node *a, const struct doc_node *b)
 {
 	size_t i, j;
 
@@ -52,16 +64,15 @@ static bool node_equal(const struct doc_node *a, const struct doc_node *b)
 	switch (a->kind) {
 	case DOC_SCALAR:
 	case DOC_COMMENT:
-		return a->type == b->type && a->len == b->len && !memcmp(a->text, b->text, a->len);
+		return a->type == b->type && a->len == b->len &&
+		       (!a->len || !sodium_memcmp(a->text, b->text, a->len));
 	case DOC_MAP:
 		if (item_count(a) != item_count(b))
 			return false;
 		for (i = 0; i < a->count; i++) {
 			const struct doc_entry *e = &a->entries[i];
 
-			if (!is_item(e) || !e->key)
-				continue;
-			if (!node_equal(e->value, map_get(b, e->key)))
+			if (is_item(e) && e->key && !node_same(e->value, map_get(b, e->key)))
 				return false;
 		}
 		return true;
@@ -73,7 +84,7 @@ static bool node_equal(const struct doc_node *a, const struct doc_node *b)
 				continue;
 			while (!is_item(&b->entries[j]))
 				j++;
-			if (!node_equal(a->entries[i].value, b->entries[j].value))
+			if (!node_same(a->entries[i].value, b->entries[j].value))
 				return false;
 			j++;
 		}
@@ -82,8 +93,121 @@ static bool node_equal(const struct doc_node *a, const struct doc_node *b)
 	return false;
 }
 
+static bool docs_same(const struct doc *a, const struct doc *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (!node_same(a->branches[i], b->branches[i]))
+			return false;
+	return true;
+}
+
+/* ---- the tree merge: ours is changed in place ---- */
+
+struct tree_merge {
+	struct doc *d;          /* ours */
+	int pick;               /* the side a conflicting key takes */
+	size_t conflicts;
+	struct gs_buf where;    /* the first conflicting key paths (names, never values) */
+	struct gs_buf path;     /* of the map being merged */
+};
+
+static void note_conflict(struct tree_merge *tm, const char *key)
+{
+	tm->conflicts++;
+	if (tm->conflicts > MERGE_WHERE_MAX)
+		return;
+	if (gs_buf_printf(&tm->where, "%s%s%s%s", tm->where.len ? ", " : "", (const char *)tm->path.data,
+			  tm->path.len && key ? "." : "", key ? key : "") < 0)
+		gs_error_clear(); /* the message loses a name, the merge nothing */
+}
+
+/* Whether dst can be made to hold src's data in place: the same kinds
+ * (maps and lists may gain and lose entries). */
+static bool shapes_match(const struct doc_node *dst, const struct doc_node *src)
+{
+	size_t i, j;
+
+	if (dst->kind != src->kind)
+		return false;
+	if (dst->kind == DOC_MAP) {
+		for (i = 0; i < src->count; i++) {
+			const struct doc_entry *e = &src->entries[i];
+			const struct doc_node *d = is_item(e) && e->key ? map_get(dst, e->key) : NULL;
+
+			if (d && !shapes_match(d, e->value))
+				return false;
+		}
+		return true;
+	}
+	if (dst->kind != DOC_LIST)
+		return true;
+	for (i = 0, j = 0; i < dst->count; i++) {
+		if (!is_item(&dst->entries[i]))
+			continue;
+		while (j < src->count && !is_item(&src->entries[j]))
+			j++;
+		if (j == src->count)
+			break;
+		if (!shapes_match(dst->entries[i].value, src->entries[j++].value))
+			return false;
+	}
+	return true;
+}
+
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src);
+
+/* Makes dst hold src's data, changing only what differs, so that ours'
+ * text keeps its layout (shapes_match(dst, src) holds). */
+static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *src)
+{
+	size_t i, j, n = dst->count;
+	int ret = 0;
+
+	if (node_same(dst, src))
+		return 0;
+	switch (dst->kind) {
+	case DOC_SCALAR:
+		return doc_scalar_set(d, dst, src->type, src->text, src->len);
+	case DOC_MAP:
+		for (i = 0; i < n && !ret; i++)
+			if (is_item(&dst->entries[i]) && dst->entries[i].key && !map_get(src, dst->entries[i].key))
+				dst->entries[i].removed = true;
+		for (i = 0; i < src->count && !ret; i++)
+			if (is_item(&src->entries[i]) && src->entries[i].key)
+				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value);
+		return ret;
+	case DOC_LIST:
+		/* item by item; items past the end of src go, src's extra ones
+		 * are appended */
+		for (i = 0, j = 0; i < n && !ret; i++) {
+			if (!is_item(&dst->entries[i]))
+				continue;
+			while (j < src->count && !is_item(&src->entries[j]))
+				j++;
+			if (j == src->count)
+				dst->entries[i].removed = true;
+			else
+				ret = assign(d, dst->entries[i].value, src->entries[j++].value);
+		}
+		for (; j < src->count && !ret; j++) {
+			struct doc_node *c;
+
+			if (!is_item(&src->entries[j]))
+				continue;
+			if (!(c = doc_clone(d, src->entries[j].value)) || !doc_append(d, dst, NULL, 0, c))
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		return ret;
+	case DOC_COMMENT:
+		break;
+	}
+	return 0;
+}
+
 /* Makes ours' entry for key hold src (NULL: remove it). */
-static int take(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src)
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src)
 {
 	struct doc_entry *e = doc_map_find(map, key);
 	struct doc_node *n;
@@ -93,11 +217,9 @@ static int take(struct doc *d, struct doc_node *map, const char *key, const stru
 			e->removed = true;
 		return 0;
 	}
-	/* A scalar keeps its place and presentation in ours' text. */
-	if (e && e->value->kind == DOC_SCALAR && src->kind == DOC_SCALAR)
-		return doc_scalar_set(d, e->value, src->type, src->text, src->len);
-	n = doc_clone(d, src);
-	if (!n)
+	if (e && shapes_match(e->value, src))
+		return assign(d, e->value, src);
+	if (!(n = doc_clone(d, src)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (e) {
 		e->value = n;
@@ -106,119 +228,158 @@ static int take(struct doc *d, struct doc_node *map, const char *key, const stru
 	return doc_append(d, map, key, strlen(key), n) ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
-static int merge_map(struct doc *d, struct doc_node *ours, const struct doc_node *base,
-		     const struct doc_node *theirs, int pick, size_t *conflicts);
+static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
+		     const struct doc_node *theirs);
 
-static int merge_key(struct doc *d, struct doc_node *ours, const struct doc_node *base,
-		     const struct doc_node *theirs, const char *key, int pick, size_t *conflicts)
+static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
+		     const struct doc_node *theirs, const char *key)
 {
 	const struct doc_node *b = map_get(base, key), *t = map_get(theirs, key);
-	struct doc_node *o = (struct doc_node *)map_get(ours, key);
+	struct doc_node *o = map_get(ours, key);
+	size_t mark;
+	int ret;
 
-	if (node_equal(o, t) || node_equal(b, t))
+	if (node_same(o, t) || node_same(b, t))
 		return 0;
-	if (node_equal(b, o))
-		return take(d, ours, key, t);
-	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP))
-		return merge_map(d, o, b, t, pick, conflicts);
-	(*conflicts)++;
-	if (pick == MERGE_PICK_THEIRS)
-		return take(d, ours, key, t);
-	if (pick == MERGE_PICK_BASE)
-		return take(d, ours, key, b);
+	/* maps on both sides merge key by key, even when one side kept its
+	 * map: its changes then land in ours' text in place */
+	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP)) {
+		mark = tm->path.len;
+		ret = gs_buf_printf(&tm->path, "%s%s", mark ? "." : "", key);
+		if (!ret)
+			ret = merge_map(tm, o, b, t);
+		tm->path.len = mark;
+		tm->path.data[mark] = '\0';
+		return ret;
+	}
+	if (node_same(b, o))
+		return assign_entry(tm->d, ours, key, t);
+	note_conflict(tm, key);
+	if (tm->pick == MERGE_PICK_THEIRS)
+		return assign_entry(tm->d, ours, key, t);
+	if (tm->pick == MERGE_PICK_BASE)
+		return assign_entry(tm->d, ours, key, b);
 	return 0;
 }
 
-static int merge_map(struct doc *d, struct doc_node *ours, const struct doc_node *base,
-		     const struct doc_node *theirs, int pick, size_t *conflicts)
+static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
+		     const struct doc_node *theirs)
 {
 	size_t n = ours->count;
 	int ret = 0;
 
-	/* Keys of ours first (in its order), then keys only theirs has. The
-	 * entries array may grow while we walk it: index, never pointers. */
+	/* keys of ours first (in its order), then keys only theirs has; the
+	 * entries array may grow while it is walked: index, never pointers */
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (!ours->entries[i].key || ours->entries[i].removed)
 			continue;
-		ret = merge_key(d, ours, base, theirs, ours->entries[i].key, pick, conflicts);
+		ret = merge_key(tm, ours, base, theirs, ours->entries[i].key);
 	}
 	for (size_t i = 0; theirs && i < theirs->count && !ret; i++) {
 		const struct doc_entry *e = &theirs->entries[i];
 
 		if (!e->key || e->removed || doc_map_find(ours, e->key))
 			continue;
-		ret = merge_key(d, ours, base, theirs, e->key, pick, conflicts);
+		ret = merge_key(tm, ours, base, theirs, e->key);
+	}
+	/* a key ours and theirs both removed, or only ours removed while theirs
+	 * kept it unchanged, needs nothing; one theirs removed is seen above */
+	return ret;
+}
+
+/* A whole document (or file) as one atom. */
+static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struct doc_node *base,
+		      const struct doc_node *theirs)
+{
+	const struct doc_node *pick;
+
+	if (node_same(*ours, theirs) || node_same(base, theirs))
+		return 0;
+	if (!node_same(base, *ours)) {
+		note_conflict(tm, NULL);
+		if (tm->pick == MERGE_PICK_OURS)
+			return 0;
+		pick = tm->pick == MERGE_PICK_THEIRS ? theirs : base;
+	} else {
+		pick = theirs;
+	}
+	*ours = pick ? doc_clone(tm->d, pick) : NULL;
+	return !pick || *ours ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+}
+
+static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b, const struct doc *t)
+{
+	int ret = 0;
+
+	if (o->count != t->count || (b->count && b->count != o->count))
+		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
+	for (size_t i = 0; i < o->count && !ret; i++) {
+		struct doc_node *on = o->branches[i];
+		const struct doc_node *bn = b->count ? b->branches[i] : NULL, *tn = t->branches[i];
+
+		if (on && tn && on->kind == DOC_MAP && tn->kind == DOC_MAP && (!bn || bn->kind == DOC_MAP))
+			ret = merge_map(tm, on, bn, tn);
+		else
+			ret = merge_atom(tm, &o->branches[i], bn, tn);
 	}
 	return ret;
 }
 
-static int load(enum doc_format format, const struct gs_buf *text, struct doc *d)
+static int load_plain(enum doc_format format, const struct gs_buf *text, struct doc *d)
 {
 	doc_init(d, format);
-	if (!text->len)
-		return 0;
-	return store_load(format, text->data, text->len, d);
+	return text->len ? store_load(format, text->data, text->len, d) : 0;
+}
+
+/* Merges three plaintexts as trees; out gets ours' document with the
+ * merge applied (released by the caller). Each conflicting key takes the
+ * side pick names. */
+static int tree_merge(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
+		      const struct gs_buf *theirs, int pick, struct doc *out, size_t *conflicts,
+		      struct gs_buf *where)
+{
+	struct tree_merge tm = { .d = out, .pick = pick };
+	struct doc b, t;
+	int ret;
+
+	gs_buf_init(&tm.where, false);
+	gs_buf_init(&tm.path, false);
+	doc_init(&b, format);
+	doc_init(&t, format);
+	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, base, &b)) ||
+	    (ret = load_plain(format, theirs, &t)) || (ret = gs_buf_append_str(&tm.path, "")))
+		goto out;
+	ret = merge_docs(&tm, out, &b, &t);
+	*conflicts = tm.conflicts;
+	if (!ret && where)
+		ret = gs_buf_append(where, tm.where.data, tm.where.len);
+out:
+	doc_release(&b);
+	doc_release(&t);
+	gs_buf_release(&tm.where);
+	gs_buf_release(&tm.path);
+	return ret;
 }
 
 int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
 			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 {
-	struct doc b, o, t;
+	struct doc d;
 	int ret;
 
-	*conflicts = 0;
-	ret = load(format, base, &b);
+	doc_init(&d, format);
+	ret = tree_merge(format, base, ours, theirs, pick, &d, conflicts, NULL);
 	if (!ret)
-		ret = load(format, ours, &o);
-	else
-		doc_init(&o, format);
-	if (!ret)
-		ret = load(format, theirs, &t);
-	else
-		doc_init(&t, format);
-	if (ret)
-		goto out;
-	if (o.count != t.count || (b.count && b.count != o.count)) {
-		ret = GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
-		goto out;
-	}
-	for (size_t i = 0; i < o.count && !ret; i++) {
-		if (o.branches[i]->kind != DOC_MAP || t.branches[i]->kind != DOC_MAP) {
-			ret = GS_FAIL(GS_ERR_CONFLICT, "a document is not a map");
-			break;
-		}
-		ret = merge_map(&o, o.branches[i], b.count ? b.branches[i] : NULL, t.branches[i], pick,
-				conflicts);
-	}
-	if (!ret)
-		ret = store_emit(&o, format, NULL, out);
-out:
-	doc_release(&b);
-	doc_release(&o);
-	doc_release(&t);
+		ret = gitseal_plain_emit(&d, out);
+	doc_release(&d);
 	return ret;
 }
 
-/* Plaintext of one version: decrypted when it is a sops file. */
-static int version_plaintext(struct gitfilter *f, enum doc_format format, const struct gs_buf *raw,
-			     struct gs_buf *plain)
-{
-	const struct age_identity_list *ids;
-	struct sops_decrypt_opts o = { 0 };
+/* ---- line merges (libgit2's xdiff) ---- */
 
-	if (!gitfilter_is_sops(format, raw->data, raw->len))
-		return gs_buf_append(plain, raw->data, raw->len);
-	ids = gitfilter_identities(f);
-	if (!ids)
-		return GS_FAIL(GS_ERR_NO_DATA_KEY, "no age identity to decrypt with (%s)",
-			       f->ids_error ? f->ids_error : "none found");
-	return sops_file_decrypt(raw->data, raw->len, format, ids, &o, plain);
-}
-
-/* git-style markers around the conflicting values only: a text merge of
- * the key-merged results, which differ only where the keys conflict. */
-static int conflict_text(const struct gs_buf *base, const struct gs_buf *ours, const struct gs_buf *theirs,
-			 const char *path, struct gs_buf *out)
+/* A line merge of three texts; *clean tells whether it needed no markers. */
+static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, const struct gs_buf *theirs,
+		      const char *path, struct gs_buf *out, bool *clean)
 {
 	git_merge_file_input in_b, in_o, in_t;
 	git_merge_file_options opts;
@@ -243,101 +404,240 @@ static int conflict_text(const struct gs_buf *base, const struct gs_buf *ours, c
 	opts.their_label = "theirs";
 	if (git_merge_file(&res, &in_b, &in_o, &in_t, &opts) < 0)
 		return gitrepo_fail("cannot merge the conflicting values");
+	*clean = res.automergeable;
 	ret = gs_buf_append(out, res.ptr, res.len);
 	sodium_memzero((void *)res.ptr, res.len);
 	git_merge_file_result_free(&res);
 	return ret;
 }
 
-static int read_version(const char *file, struct gs_buf *b)
+/* The tree result's text: a clean line merge when it holds the same data
+ * (it keeps both sides' comments and layout), else ours' layout. */
+static int merged_text(enum doc_format format, struct doc *merged, const struct gs_buf *pb,
+		       const struct gs_buf *po, const struct gs_buf *pt, const char *path, struct gs_buf *out)
 {
-	return gs_read_file(file, b, MERGE_MAX_FILE);
-}
-
-/* Neither side merged key by key: one side changed, or a conflict. */
-static int merge_whole(const struct gs_buf *raw_t, const struct gs_buf *pb,
-		       const struct gs_buf *po, const struct gs_buf *pt, const char *ours_file,
-		       const char *path, bool *conflict)
-{
-	struct gs_buf marked;
+	struct gs_buf lines;
+	struct doc d;
+	bool clean = false;
 	int ret;
 
-	if ((po->len == pt->len && !memcmp(po->data, pt->data, po->len)) ||
-	    (pb->len == pt->len && !memcmp(pb->data, pt->data, pb->len)))
-		return 0;
-	if (pb->len == po->len && !memcmp(pb->data, po->data, pb->len))
-		return gs_atomic_write(ours_file, raw_t->data, raw_t->len, 0644);
-	gs_buf_init(&marked, true);
-	ret = conflict_text(pb, po, pt, path, &marked);
+	gs_buf_init(&lines, true);
+	doc_init(&d, format);
+	ret = line_merge(pb, po, pt, path, &lines, &clean);
+	if (!ret && clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged)) {
+		ret = gs_buf_append(out, lines.data, lines.len);
+		goto out;
+	}
+	gs_error_clear();
 	if (!ret)
-		ret = gs_atomic_write(ours_file, marked.data, marked.len, 0644);
-	gs_buf_release(&marked);
-	*conflict = true;
+		ret = gitseal_plain_emit(merged, out);
+out:
+	doc_release(&d);
+	gs_buf_release(&lines);
+	return ret;
+}
+
+/* git-style markers around the conflicting values only: a line merge of
+ * three tree merges that differ only where keys conflict. */
+static int conflict_text(enum doc_format format, const struct gs_buf *pb, const struct gs_buf *po,
+			 const struct gs_buf *pt, const char *path, struct gs_buf *out)
+{
+	static const int picks[] = { MERGE_PICK_BASE, MERGE_PICK_OURS, MERGE_PICK_THEIRS };
+	struct gs_buf text[3];
+	size_t ignored;
+	bool clean;
+	int ret = 0;
+
+	for (int i = 0; i < 3; i++)
+		gs_buf_init(&text[i], true);
+	for (int i = 0; i < 3 && !ret; i++)
+		ret = gitfilter_merge_text(format, pb, po, pt, picks[i], &text[i], &ignored);
+	if (ret) {
+		/* the versions do not merge as trees: markers over the whole text */
+		gs_error_clear();
+		ret = line_merge(pb, po, pt, path, out, &clean);
+	} else {
+		ret = line_merge(&text[0], &text[1], &text[2], path, out, &clean);
+	}
+	for (int i = 0; i < 3; i++)
+		gs_buf_release(&text[i]);
+	return ret;
+}
+
+/* ---- the three versions ---- */
+
+struct version {
+	struct gs_buf raw;       /* as git gave it */
+	bool sealed;             /* a sops file */
+	struct doc cipher;       /* sealed: as loaded */
+	struct gs_buf plain;     /* plaintext bytes */
+};
+
+static void version_init(struct version *v, enum doc_format format)
+{
+	gs_buf_init(&v->raw, true); /* a version that is not a sops file is plaintext */
+	gs_buf_init(&v->plain, true);
+	doc_init(&v->cipher, format);
+	v->sealed = false;
+}
+
+static void version_release(struct version *v)
+{
+	gs_buf_release(&v->raw);
+	gs_buf_release(&v->plain);
+	doc_release(&v->cipher);
+}
+
+static int version_read(struct gitfilter *f, enum doc_format format, const char *file, const char *name,
+			struct version *v)
+{
+	int ret = gs_read_file(file, &v->raw, MERGE_MAX_FILE);
+
+	if (ret)
+		return ret;
+	if (gitseal_conflict_is(v->raw.data, v->raw.len))
+		return GS_FAIL(GS_ERR_CONFLICT, "%s holds an unresolved conflict", name);
+	v->sealed = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher);
+	if (!v->sealed)
+		return gs_buf_append(&v->plain, v->raw.data, v->raw.len);
+	ret = gitseal_open_text(f, &v->cipher, &v->plain);
+	if (ret)
+		gs_error_prefix("%s", name);
+	return ret;
+}
+
+/* The keys of the result: a side that changed them wins over one that
+ * did not; both changing them differently is refused (the metadata does
+ * not merge as values do). */
+static int result_keys(struct gitfilter *f, const char *path, struct version *v,
+		       struct sops_key_summary *out)
+{
+	struct sops_key_summary k[3];
+	bool have[3];
+	int ret = 0, use;
+
+	memset(k, 0, sizeof(k));
+	for (int i = 0; i < 3 && !ret; i++) {
+		have[i] = v[i].sealed;
+		if (have[i])
+			ret = sops_doc_keys(&v[i].cipher, &k[i]);
+	}
+	if (ret)
+		goto out;
+	if (have[1] && (!have[2] || (have[0] && gitseal_keys_equal(&k[0], &k[2])) ||
+			gitseal_keys_equal(&k[1], &k[2])))
+		use = 1;
+	else if (have[2] && (!have[1] || (have[0] && gitseal_keys_equal(&k[0], &k[1]))))
+		use = 2;
+	else if (have[1])
+		use = -1;
+	else
+		use = 0;
+	if (use < 0) {
+		ret = GS_FAIL(GS_ERR_CONFLICT, "the keys or the selection rule changed on both sides; "
+					       "merge, then run 'gitseal updatekeys %s'", path);
+		goto out;
+	}
+	if (use == 0) {
+		/* no side is sealed yet: a new file, the creation rules decide */
+		ret = gitseal_new_file_keys(f, path, out);
+		goto out;
+	}
+	*out = k[use];
+	memset(&k[use], 0, sizeof(k[use]));
+out:
+	for (int i = 0; i < 3; i++)
+		sops_key_summary_release(&k[i]);
+	return ret;
+}
+
+static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
+		       const struct gs_buf *text, struct gs_buf *out)
+{
+	struct sops_key_summary keys;
+	struct doc plain;
+	int ret;
+
+	doc_init(&plain, format);
+	if ((ret = result_keys(f, path, v, &keys)))
+		return ret;
+	ret = gitseal_check_accepted(f, path, &keys);
+	if (!ret)
+		ret = store_load(format, text->data, text->len, &plain);
+	/* ours' data key and ciphertexts when its keys are kept */
+	if (!ret)
+		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL,
+				   GITSEAL_KEY_IF_MADE_HERE, out);
+	doc_release(&plain);
+	sops_key_summary_release(&keys);
+	return ret;
+}
+
+static int seal_conflict(struct gitfilter *f, const char *path, struct version *v, const struct gs_buf *marked,
+			 struct gs_buf *out)
+{
+	struct sops_key_summary keys;
+	int ret;
+
+	/* for ours' keys: the file is sealed for them once resolved */
+	if ((ret = result_keys(f, path, v, &keys)) == GS_ERR_CONFLICT) {
+		gs_error_clear();
+		ret = v[1].sealed ? sops_doc_keys(&v[1].cipher, &keys) : gitseal_new_file_keys(f, path, &keys);
+	}
+	if (!ret)
+		ret = gitseal_check_accepted(f, path, &keys);
+	if (!ret)
+		ret = gitseal_conflict_seal(f, &keys, marked, out);
+	sops_key_summary_release(&keys);
 	return ret;
 }
 
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
-		    const char *theirs_file, const char *path, bool *conflict)
+		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf raw_b, raw_o, raw_t, pb, po, pt, mo, mt, mb, enc;
-	size_t conflicts = 0, ignored;
-	int ret;
+	const char *files[3] = { base_file, ours_file, theirs_file };
+	static const char *const names[3] = { "the base version", "our version", "their version" };
+	struct version v[3];
+	struct gs_buf text, out;
+	struct doc merged;
+	size_t conflicts = 0;
+	int ret = 0;
 
-	*conflict = false;
-	/* a version that is not a sops file is plaintext */
-	gs_buf_init(&raw_b, true);
-	gs_buf_init(&raw_o, true);
-	gs_buf_init(&raw_t, true);
-	gs_buf_init(&pb, true);
-	gs_buf_init(&po, true);
-	gs_buf_init(&pt, true);
-	gs_buf_init(&mo, true);
-	gs_buf_init(&mt, true);
-	gs_buf_init(&mb, true);
-	gs_buf_init(&enc, false);
-	if ((ret = read_version(base_file, &raw_b)) || (ret = read_version(ours_file, &raw_o)) ||
-	    (ret = read_version(theirs_file, &raw_t)))
-		goto out;
-	if ((ret = version_plaintext(f, format, &raw_b, &pb)) ||
-	    (ret = version_plaintext(f, format, &raw_o, &po)) ||
-	    (ret = version_plaintext(f, format, &raw_t, &pt)))
-		goto out;
-	if (format != DOC_FORMAT_YAML && format != DOC_FORMAT_JSON) {
-		ret = merge_whole(&raw_t, &pb, &po, &pt, ours_file, path, conflict);
-		goto out;
-	}
-	ret = gitfilter_merge_text(format, &pb, &po, &pt, MERGE_PICK_OURS, &mo, &conflicts);
+	memset(res, 0, sizeof(*res));
+	gs_buf_init(&text, true);
+	gs_buf_init(&out, false);
+	gs_buf_init(&res->where, false);
+	doc_init(&merged, format);
+	for (int i = 0; i < 3; i++)
+		version_init(&v[i], format);
+	for (int i = 0; i < 3 && !ret; i++)
+		ret = version_read(f, format, files[i], names[i], &v[i]);
 	if (ret)
 		goto out;
-	if (!conflicts) {
-		ret = gitfilter_encrypt_for_path(f, path, mo.data, mo.len,
-						 gitfilter_is_sops(format, raw_o.data, raw_o.len) ? raw_o.data : NULL,
-						 raw_o.len, &enc);
+	ret = tree_merge(format, &v[0].plain, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
+			 &res->where);
+	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
+		/* a whole-file conflict names no key */
+		gs_error_clear();
+		res->conflict = true;
+		ret = conflict_text(format, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
 		if (!ret)
-			ret = gs_atomic_write(ours_file, enc.data, enc.len, 0644);
-		goto out;
+			ret = seal_conflict(f, path, v, &text, &out);
+	} else if (!ret) {
+		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
+		if (!ret)
+			ret = seal_result(f, format, path, v, &text, &out);
 	}
-	*conflict = true;
-	if ((ret = gitfilter_merge_text(format, &pb, &po, &pt, MERGE_PICK_THEIRS, &mt, &ignored)) ||
-	    (ret = gitfilter_merge_text(format, &pb, &po, &pt, MERGE_PICK_BASE, &mb, &ignored)))
-		goto out;
-	gs_buf_reset(&pb);
-	ret = conflict_text(&mb, &mo, &mt, path, &pb);
 	if (!ret)
-		ret = gs_atomic_write(ours_file, pb.data, pb.len, 0644);
+		ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
 out:
 	if (ret)
 		gs_error_prefix("cannot merge '%s'", path);
-	gs_buf_release(&raw_b);
-	gs_buf_release(&raw_o);
-	gs_buf_release(&raw_t);
-	gs_buf_release(&pb);
-	gs_buf_release(&po);
-	gs_buf_release(&pt);
-	gs_buf_release(&mo);
-	gs_buf_release(&mt);
-	gs_buf_release(&mb);
-	gs_buf_release(&enc);
+	for (int i = 0; i < 3; i++)
+		version_release(&v[i]);
+	doc_release(&merged);
+	gs_buf_release(&text);
+	gs_buf_release(&out);
 	return ret;
 }

@@ -15,25 +15,35 @@
 
 enum { ATTRIBUTES_MAX = 1024 * 1024 };
 
-#define ATTR_SUFFIX " filter=gitseal diff=gitseal merge=gitseal"
+/* The attributes of a protected path. Line ends are LF in the work tree
+ * too (text eol=lf), whatever core.autocrlf says: git converts line ends
+ * before the smudge filter, and a dotenv or INI sops file read with CRLF
+ * is no longer the file that was sealed. The conflict-marker size is not
+ * the one the merge driver writes (7): rerere records a conflict only
+ * where it finds markers of that size in the work tree, and a conflict of
+ * secrets must not be recorded in plaintext under .git/rr-cache. */
+#define ATTR_SUFFIX                                                                                    \
+	" filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size="                  \
+	GITFILTER_RERERE_MARKER_SIZE
+/* older lines, brought up to date */
+static const char *const attr_suffix_old[] = {
+	" filter=gitseal diff=gitseal merge=gitseal",
+	" filter=gitseal diff=gitseal merge=gitseal conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE,
+};
 
-/* git runs these through the shell: quote the path unless it is plain. */
-static int shell_command(struct gs_buf *b, const char *self, const char *args)
+/* git runs these through the shell. The binary is found on PATH, so an
+ * upgrade or a move does not break every git command; when it is not
+ * there, git shows this one line instead of a broken pipe. */
+static int shell_command(struct gs_buf *b, const char *args)
 {
-	int ret = 0;
-
-	if (strspn(self, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+") ==
-	    strlen(self))
-		return gs_buf_printf(b, "%s %s", self, args);
-	ret = gs_buf_append_str(b, "'");
-	for (const char *p = self; *p && !ret; p++)
-		ret = *p == '\'' ? gs_buf_append_str(b, "'\\''") : gs_buf_append(b, p, 1);
-	if (!ret)
-		ret = gs_buf_printf(b, "' %s", args);
-	return ret;
+	return gs_buf_printf(b,
+			     "command -v gitseal >/dev/null 2>&1 || { echo 'gitseal: command not found: "
+			     "install it or add its directory to PATH (git config filter.gitseal.process)' >&2; "
+			     "exit 127; }; exec gitseal %s",
+			     args);
 }
 
-static int set_config(git_repository *repo, const char *self)
+static int set_config(git_repository *repo)
 {
 	static const struct {
 		const char *key;
@@ -43,7 +53,11 @@ static int set_config(git_repository *repo, const char *self)
 		{ "filter.gitseal.process", "git filter-process", NULL },
 		{ "filter.gitseal.required", NULL, "true" },
 		{ "diff.gitseal.textconv", "git textconv", NULL },
-		{ "merge.gitseal.name", NULL, "gitseal key-by-key merge of sops files" },
+		/* `git add -p` and friends cannot split a sealed file into
+		 * hunks (a partial blob fails its MAC); diffs still go through
+		 * textconv. */
+		{ "diff.gitseal.binary", NULL, "true" },
+		{ "merge.gitseal.name", NULL, "gitseal three-way merge of sops files" },
 		{ "merge.gitseal.driver", "git merge %O %A %B %P", NULL },
 	};
 	git_config *cfg = NULL, *local = NULL;
@@ -61,7 +75,7 @@ static int set_config(git_repository *repo, const char *self)
 
 		if (entries[i].args) {
 			gs_buf_reset(&cmd);
-			ret = shell_command(&cmd, self, entries[i].args);
+			ret = shell_command(&cmd, entries[i].args);
 			if (ret)
 				break;
 			value = (const char *)cmd.data;
@@ -76,72 +90,109 @@ out:
 	return ret;
 }
 
-static bool has_line(const struct gs_buf *text, const char *line)
+/* Where line (trailing blanks aside) starts in text, or -1. */
+static long find_line(const struct gs_buf *text, const char *line, size_t *len_out)
 {
 	size_t n = strlen(line);
-	const char *p = (const char *)text->data, *end = p + text->len;
+	const char *start = (const char *)text->data, *p = start, *end = p + text->len;
 
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((eol ? eol : end) - p);
+		size_t len = (size_t)((eol ? eol : end) - p), full = len;
 
 		while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len == n && !memcmp(p, line, n))
-			return true;
+		if (len == n && !memcmp(p, line, n)) {
+			*len_out = full;
+			return (long)(p - start);
+		}
 		p = eol ? eol + 1 : end;
 	}
-	return false;
+	return -1;
 }
 
+/* Replaces text[at, at + len) with repl. */
+static int splice(struct gs_buf *text, size_t at, size_t len, const char *repl)
+{
+	struct gs_buf out;
+	int ret;
+
+	gs_buf_init(&out, false);
+	ret = gs_buf_append(&out, text->data, at);
+	if (!ret)
+		ret = gs_buf_append_str(&out, repl);
+	if (!ret)
+		ret = gs_buf_append(&out, text->data + at + len, text->len - at - len);
+	if (!ret) {
+		gs_buf_release(text);
+		*text = out;
+	} else {
+		gs_buf_release(&out);
+	}
+	return ret;
+}
+
+/* Appends the line for each pattern, or brings an older gitseal line for
+ * it up to date. */
 static int add_attributes(const char *workdir, const char *const *patterns, size_t count, size_t *added)
 {
 	char path[PATH_MAX];
-	struct gs_buf text, line;
-	size_t before;
+	struct gs_buf text, line, old;
+	bool changed = false;
 	int ret;
 
 	*added = 0;
-	if (!count)
-		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", workdir) >= sizeof(path))
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&line, false);
+	gs_buf_init(&old, false);
 	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
 		ret = 0;
 	}
-	if (ret)
-		goto out;
-	before = text.len;
 	for (size_t i = 0; i < count && !ret; i++) {
+		size_t len;
+		long at;
+
 		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
 			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", patterns[i]);
 			break;
 		}
 		gs_buf_reset(&line);
-		ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i]);
-		if (ret || has_line(&text, (const char *)line.data))
+		if ((ret = gs_buf_printf(&line, "%s" ATTR_SUFFIX, patterns[i])))
+			break;
+		if (find_line(&text, (const char *)line.data, &len) >= 0)
 			continue;
+		changed = true;
+		at = -1;
+		for (size_t k = 0; k < sizeof(attr_suffix_old) / sizeof(attr_suffix_old[0]) && at < 0 && !ret; k++) {
+			gs_buf_reset(&old);
+			if (!(ret = gs_buf_printf(&old, "%s%s", patterns[i], attr_suffix_old[k])))
+				at = find_line(&text, (const char *)old.data, &len);
+		}
+		if (!ret && at >= 0) {
+			ret = splice(&text, (size_t)at, len, (const char *)line.data);
+			continue;
+		}
 		if (text.len && text.data[text.len - 1] != '\n')
 			ret = gs_buf_append_str(&text, "\n");
 		if (!ret)
 			ret = gs_buf_printf(&text, "%s\n", line.data);
 		(*added)++;
 	}
-	if (!ret && text.len != before)
+	if (!ret && changed)
 		ret = gs_atomic_write(path, text.data, text.len, 0644);
-out:
 	gs_buf_release(&text);
 	gs_buf_release(&line);
+	gs_buf_release(&old);
 	return ret;
 }
 
 #define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
 
-static int install_hook(git_repository *repo, const char *self)
+static int install_hook(git_repository *repo)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct gs_buf text;
@@ -155,7 +206,8 @@ static int install_hook(git_repository *repo, const char *self)
 	if (ret == 0) {
 		ret = strstr((const char *)text.data, HOOK_MARK)
 			      ? 0
-			      : GS_FAIL(GS_ERR_CONFLICT, "'%s' exists: add '%s git check' to it yourself", path, self);
+			      : GS_FAIL(GS_ERR_CONFLICT,
+					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook", path);
 		goto out;
 	}
 	if (ret != GS_ERR_NOT_FOUND)
@@ -166,9 +218,9 @@ static int install_hook(git_repository *repo, const char *self)
 		goto out;
 	}
 	gs_buf_reset(&text);
-	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\nexec ");
+	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n");
 	if (!ret)
-		ret = shell_command(&text, self, "git check\n");
+		ret = shell_command(&text, "git check\n");
 	if (!ret)
 		ret = gs_atomic_write(path, text.data, text.len, 0755);
 out:
@@ -176,44 +228,21 @@ out:
 	return ret;
 }
 
-static bool path_is_filtered(git_repository *repo, const char *path)
+/* The blob as checked out: byte for byte, or with CRLF line ends where
+ * git converted them (core.autocrlf, the text attribute). */
+static bool same_but_crlf(const struct gs_buf *file, const struct gs_buf *blob)
 {
-	const char *value = NULL;
+	size_t i = 0, j = 0;
 
-	if (git_attr_get(&value, repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "filter") < 0) {
-		git_error_clear();
-		return false;
+	if (file->len == blob->len)
+		return !memcmp(file->data, blob->data, blob->len);
+	while (i < file->len && j < blob->len) {
+		if (file->data[i] == '\r' && i + 1 < file->len && file->data[i + 1] == '\n' && blob->data[j] == '\n')
+			i++;
+		if (file->data[i++] != blob->data[j++])
+			return false;
 	}
-	return git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
-}
-
-/* git trusts a size change without reading the file (ie_modified in
- * read-cache.c), so the entry must describe the plaintext file, as after a
- * checkout through the filter. The blob id stays. */
-static int index_restat(git_index *idx, const git_index_entry *e, const char *full)
-{
-	git_index_entry copy = *e;
-	struct stat st;
-	int ret = 0;
-
-	if (lstat(full, &st) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot stat '%s': %s", full, strerror(errno));
-	copy.path = strdup(e->path);
-	if (!copy.path)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	copy.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-	copy.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-	copy.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-	copy.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-	copy.dev = (uint32_t)st.st_dev;
-	copy.ino = (uint32_t)st.st_ino;
-	copy.uid = (uint32_t)st.st_uid;
-	copy.gid = (uint32_t)st.st_gid;
-	copy.file_size = (uint32_t)st.st_size;
-	if (git_index_add(idx, &copy) < 0)
-		ret = gitrepo_fail("cannot update the index");
-	free((char *)copy.path);
-	return ret;
+	return i == file->len && j == blob->len;
 }
 
 /* A file checked out before the filter was configured still holds the
@@ -238,10 +267,10 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 		struct stat st;
-		bool passed;
+		const char *passed;
 		int err;
 
-		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
 			continue;
 		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
 		    lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
@@ -251,12 +280,13 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		gs_buf_reset(&plain);
 		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = gs_read_file(full, &file, FILTER_MAX_CONTENT)))
 			break;
-		if (blob.len != file.len || memcmp(blob.data, file.data, blob.len) ||
+		if (!same_but_crlf(&file, &blob) ||
 		    !gitfilter_is_sops(store_format_for_path(e->path), file.data, file.len))
 			continue;
 		err = gitfilter_smudge(f, e->path, file.data, file.len, &plain, &passed);
 		if (err) {
 			res->files_failed++;
+			snprintf(res->failed_message, sizeof(res->failed_message), "%s", gs_error_message());
 			continue;
 		}
 		if (passed) {
@@ -265,7 +295,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		}
 		ret = gs_atomic_write(full, plain.data, plain.len, (int)(st.st_mode & 07777));
 		if (!ret)
-			ret = index_restat(idx, e, full);
+			ret = gitrepo_index_set(f, idx, e, NULL, full);
 		res->files_smudged++;
 		dirty = true;
 	}
@@ -275,6 +305,142 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	gs_buf_release(&file);
 	gs_buf_release(&plain);
 	git_index_free(idx);
+	return ret;
+}
+
+struct name_list {
+	char **items;
+	size_t count;
+};
+
+static int name_list_add(struct name_list *l, const struct sops_key_group *groups, size_t n)
+{
+	for (size_t g = 0; g < n; g++) {
+		size_t more = sops_key_group_size(&groups[g]);
+		char **grown = realloc(l->items, (l->count + more + 1) * sizeof(*grown));
+
+		if (!grown)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		l->items = grown;
+		for (size_t i = 0; i < more; i++)
+			l->items[l->count++] = (char *)sops_key_group_key(&groups[g], i);
+	}
+	return 0;
+}
+
+struct first_accept {
+	struct gitfilter *f;
+	struct name_list names;
+	struct sops_key_summary *files;
+	size_t nfiles;
+	struct gs_buf blob;
+	int ret;
+};
+
+static int note_file(struct first_accept *fa, const char *path, const git_oid *id)
+{
+	struct sops_key_summary *grown;
+	struct doc d;
+	int ret;
+
+	if (!gitrepo_filtered(fa->f, path))
+		return 0;
+	gs_buf_reset(&fa->blob);
+	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
+		return ret;
+	if (gitseal_load_sealed(store_format_for_path(path), fa->blob.data, fa->blob.len, &d)) {
+		if (!(grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown)))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else {
+			fa->files = grown;
+			if (sops_doc_keys(&d, &grown[fa->nfiles]) == 0) {
+				ret = name_list_add(&fa->names, grown[fa->nfiles].groups, grown[fa->nfiles].group_count);
+				fa->nfiles++;
+			}
+			gs_error_clear();
+		}
+	}
+	doc_release(&d);
+	return ret;
+}
+
+static int note_head_file(const char *root, const git_tree_entry *te, void *ctx)
+{
+	struct first_accept *fa = ctx;
+	char path[4096];
+
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
+	    (size_t)snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(te)) >= sizeof(path))
+		return 0;
+	fa->ret = note_file(fa, path, git_tree_entry_id(te));
+	return fa->ret ? -1 : 0;
+}
+
+/* .sops.yaml as the work tree has it, else as HEAD has it (a clone made
+ * with --no-checkout, set up before its first checkout). */
+static int config_text(struct gitfilter *f, struct gs_buf *text)
+{
+	char path[PATH_MAX];
+	bool found;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path))
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	ret = gs_read_file(path, text, ATTRIBUTES_MAX);
+	if (ret != GS_ERR_NOT_FOUND)
+		return ret;
+	gs_error_clear();
+	return gitrepo_head_blob(f, ".sops.yaml", text, &found);
+}
+
+/* The first time, a clone accepts whom its repository seals files for
+ * now: the recipients of .sops.yaml and of the committed files. Later
+ * changes go through `gitseal updatekeys`, which shows them. */
+static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *res)
+{
+	struct first_accept fa = { .f = f };
+	struct sops_config *config = NULL;
+	struct gs_buf text;
+	git_index *idx = NULL;
+	git_tree *head;
+	size_t staged = 0;
+	int ret;
+
+	if ((ret = gittrust_load(f)) || f->trust.have_record)
+		return ret;
+	gs_buf_init(&fa.blob, false);
+	gs_buf_init(&text, false);
+	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
+		for (size_t r = 0; r < config->rule_count && !ret; r++)
+			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count);
+	}
+	gs_error_clear();
+	if (!ret && git_repository_index(&idx, f->repo) < 0)
+		ret = gitrepo_fail("cannot open the index");
+	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		staged++;
+		if (git_index_entry_stage(e) == 0)
+			ret = note_file(&fa, e->path, &e->id);
+	}
+	/* nothing checked out yet: what HEAD holds */
+	if (!ret && !staged && (head = gitrepo_head_tree(f)) &&
+	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, &fa) < 0)
+		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
+	if (!ret)
+		ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text);
+	if (!ret)
+		res->recipients_accepted = f->trust.recipient_count;
+	for (size_t i = 0; i < fa.nfiles; i++)
+		sops_key_summary_release(&fa.files[i]);
+	free(fa.files);
+	free(fa.names.items);
+	if (config)
+		sops_config_free(config);
+	git_index_free(idx);
+	gs_buf_release(&fa.blob);
+	gs_buf_release(&text);
 	return ret;
 }
 
@@ -288,10 +454,12 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	ret = gitfilter_open(start_dir, &f);
 	if (ret)
 		return ret;
-	if ((ret = set_config(f->repo, o->self)) ||
+	if ((ret = set_config(f->repo)) ||
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
 		goto out;
-	if (o->hook && (ret = install_hook(f->repo, o->self)))
+	if (o->hook && (ret = install_hook(f->repo)))
+		goto out;
+	if ((ret = accept_first_time(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:
@@ -299,59 +467,119 @@ out:
 	return ret;
 }
 
-void gitfilter_paths_free(char **paths, size_t count)
+int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 {
-	for (size_t i = 0; i < count; i++)
-		free(paths[i]);
-	free(paths);
+	struct gitfilter *f = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	ret = gittrust_set_locked(f, false);
+	if (!ret)
+		ret = smudge_worktree(f, res);
+	gitfilter_free(f);
+	return ret;
 }
 
-int gitfilter_check(const char *start_dir, char ***paths, size_t *count)
+/* Whether the work tree file holds what is staged: its ciphertext, or a
+ * plaintext the filter cleans to it. */
+static bool worktree_matches(struct gitfilter *f, const char *path, const struct gs_buf *file,
+			     const struct gs_buf *blob)
+{
+	struct gs_buf cleaned;
+	bool same;
+
+	if (same_but_crlf(file, blob))
+		return true;
+	gs_buf_init(&cleaned, false);
+	same = gitfilter_clean(f, path, file->data, file->len, &cleaned) == 0 && same_but_crlf(&cleaned, blob);
+	gs_error_clear();
+	gs_buf_release(&cleaned);
+	return same;
+}
+
+/* Every decrypted file under the filter, or the first that has changes
+ * (unless force). */
+static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **which, size_t *count)
+{
+	struct gs_buf blob, file;
+	char full[PATH_MAX];
+	int ret = 0;
+
+	gs_buf_init(&blob, false);
+	gs_buf_init(&file, true);
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		size_t *grown;
+
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path))
+			continue;
+		gs_buf_reset(&blob);
+		gs_buf_reset(&file);
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
+		    gs_read_file(full, &file, FILTER_MAX_CONTENT) != 0) {
+			gs_error_clear();
+			continue;
+		}
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
+			break;
+		if (!blob.len || !gitfilter_is_sops(store_format_for_path(e->path), blob.data, blob.len) ||
+		    same_but_crlf(&file, &blob))
+			continue;
+		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
+			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
+						       "them first (--force locks it anyway, and they are lost)",
+				      e->path);
+			break;
+		}
+		if (!(grown = realloc(*which, (*count + 1) * sizeof(*grown)))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		*which = grown;
+		grown[(*count)++] = i;
+	}
+	gs_buf_release(&blob);
+	gs_buf_release(&file);
+	return ret;
+}
+
+int gitfilter_lock(const char *start_dir, bool force, size_t *locked)
 {
 	struct gitfilter *f = NULL;
 	git_index *idx = NULL;
 	struct gs_buf blob;
-	char **list = NULL;
-	size_t n = 0;
+	size_t *which = NULL, count = 0;
+	char full[PATH_MAX];
 	int ret;
 
-	*paths = NULL;
-	*count = 0;
-	ret = gitfilter_open(start_dir, &f);
-	if (ret)
+	*locked = 0;
+	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
-	/* what it looks for: blobs staged as plaintext */
-	gs_buf_init(&blob, true);
-	if (git_repository_index(&idx, f->repo) < 0) {
-		ret = gitrepo_fail("cannot open the index");
+	gs_buf_init(&blob, false);
+	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0) {
+		ret = gitrepo_fail("cannot read the index");
 		goto out;
 	}
-	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
-		const git_index_entry *e = git_index_get_byindex(idx, i);
-		char **grown;
+	/* the state first: a checkout from now on leaves ciphertext */
+	if ((ret = lock_plan(f, idx, force, &which, &count)) || (ret = gittrust_set_locked(f, true)))
+		goto out;
+	for (size_t k = 0; k < count && !ret; k++) {
+		const git_index_entry *e = git_index_get_byindex(idx, which[k]);
+		struct stat st;
 
-		if (git_index_entry_stage(e) != 0 || !path_is_filtered(f->repo, e->path))
-			continue;
 		gs_buf_reset(&blob);
-		ret = gitrepo_read_blob(f, &e->id, &blob);
-		if (ret || gitfilter_is_sops(store_format_for_path(e->path), blob.data, blob.len))
-			continue;
-		grown = realloc(list, (n + 1) * sizeof(*list));
-		if (!grown || !(grown[n] = strdup(e->path))) {
-			list = grown ? grown : list;
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			break;
-		}
-		list = grown;
-		n++;
+		snprintf(full, sizeof(full), "%s%s", f->workdir, e->path);
+		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 &&
+		    !(ret = gs_atomic_write(full, blob.data, blob.len, (int)(st.st_mode & 07777))))
+			ret = gitrepo_index_set(f, idx, e, NULL, full);
+		*locked += !ret;
 	}
+	if (!ret && count && git_index_write(idx) < 0)
+		ret = gitrepo_fail("cannot write the index");
 out:
-	if (ret) {
-		gitfilter_paths_free(list, n);
-	} else {
-		*paths = list;
-		*count = n;
-	}
+	free(which);
 	gs_buf_release(&blob);
 	git_index_free(idx);
 	gitfilter_free(f);

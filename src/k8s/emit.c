@@ -1,31 +1,78 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
+#include "gitseal/store.h"
 #include "k8s_int.h"
 
+static bool all_of(const char *s, size_t n, const char *set)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!strchr(set, s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* YAML 1.1 and 1.2 numbers: 0x/0o/0b integers, decimal integers and
+ * floats with '_' separators and an exponent, sexagesimal (1:20:30). */
+static bool is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	if (n && (s[0] == '-' || s[0] == '+'))
+		i++;
+	if (n - i > 2 && s[i] == '0' && strchr("xXoObB", s[i + 1]))
+		return all_of(s + i + 2, n - i - 2, "0123456789abcdefABCDEF_");
+	if (memchr(s + i, ':', n - i))
+		return all_of(s + i, n - i, "0123456789_:") && s[i] != ':';
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		digits += s[i++] != '_';
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			digits += s[i++] != '_';
+	}
+	if (!digits)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		if (i == n)
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+/* YAML 1.1 timestamps (yaml.v3 resolves them): a date, maybe a time. */
+static bool is_timestamp(const char *s, size_t n)
+{
+	return n >= 8 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
+	       s[2] <= '9' && s[3] >= '0' && s[3] <= '9' && s[4] == '-';
+}
+
 /* Plain scalars that YAML 1.1 or 1.2 resolvers (kyaml, yaml.v3, PyYAML)
- * would read as null, bool or a number must be quoted when they are
- * strings. */
+ * would read as null, bool, a number or a time must be quoted when they
+ * are strings. */
 static bool resolves_to_non_string(const char *s, size_t n)
 {
 	static const char *const words[] = {
 		"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
 		".inf", "-.inf", "+.inf", ".nan",
 	};
-	char c;
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
 			return true;
 	}
-	c = s[0];
-	if (c >= '0' && c <= '9')
-		return true;
-	if ((c == '-' || c == '+' || c == '.') && n > 1 &&
-	    ((s[1] >= '0' && s[1] <= '9') || s[1] == '.'))
-		return true;
-	return false;
+	return is_number(s, n) || is_timestamp(s, n);
 }
 
 static bool plain_ok(const char *s, size_t n)
@@ -77,6 +124,24 @@ static int emit_quoted(struct gs_buf *out, const char *s, size_t n)
 		ret = elen ? gs_buf_append(out, esc, elen) : gs_buf_append(out, &s[i], 1);
 	}
 	return ret ? ret : gs_buf_append(out, "\"", 1);
+}
+
+/* A node's tag, written before it: libyaml's resolved core tags as "!!x",
+ * local tags as written, any other URI verbatim ("!<...>"). */
+static int emit_tag(struct gs_buf *out, const struct doc_node *n)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+	int ret;
+
+	if (!n->tag || !*n->tag)
+		return 0;
+	if (!strncmp(n->tag, core, sizeof(core) - 1))
+		ret = gs_buf_printf(out, "!!%s", n->tag + sizeof(core) - 1);
+	else if (n->tag[0] == '!')
+		ret = gs_buf_append_str(out, n->tag);
+	else
+		ret = gs_buf_printf(out, "!<%s>", n->tag);
+	return ret;
 }
 
 static int indent_to(struct gs_buf *out, int indent)
@@ -183,6 +248,13 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 {
 	int ret;
 
+	if (v->tag) {
+		ret = gs_buf_append(out, " ", 1);
+		if (!ret)
+			ret = emit_tag(out, v);
+		if (ret)
+			return ret;
+	}
 	if (v->kind == DOC_SCALAR) {
 		ret = gs_buf_append(out, " ", 1);
 		if (!ret)
@@ -191,6 +263,11 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 	}
 	if (live_count(v) == 0)
 		return gs_buf_append_str(out, v->kind == DOC_MAP ? " {}\n" : " []\n");
+	if (in_list && v->tag) {
+		/* "- !tag" then the collection on the next lines */
+		ret = gs_buf_append(out, "\n", 1);
+		return ret ? ret : emit_node(out, v, indent + 2, false, depth + 1);
+	}
 	if (in_list) {
 		ret = gs_buf_append(out, " ", 1);
 		return ret ? ret : emit_node(out, v, indent + 2, true, depth + 1);
@@ -211,8 +288,17 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 	if (depth > K8S_MAX_DEPTH)
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
 	if (n->kind == DOC_SCALAR) {
+		if (n->tag && ((ret = emit_tag(out, n)) || (ret = gs_buf_append(out, " ", 1))))
+			return ret;
 		ret = emit_scalar(out, n, indent);
 		return ret ? ret : end_line(out);
+	}
+	if (depth == 0 && n->tag) {
+		ret = emit_tag(out, n);
+		if (!ret)
+			ret = gs_buf_append(out, "\n", 1);
+		if (ret)
+			return ret;
 	}
 	if (live_count(n) == 0)
 		return gs_buf_append_str(out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
@@ -247,4 +333,52 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 int k8s_yaml_emit(const struct doc_node *n, struct gs_buf *out)
 {
 	return emit_node(out, n, 0, false, 0);
+}
+
+/* The emitter writes no comments: they are dropped from the tree first so
+ * that the comparison below is about data only. */
+static void drop_comments(struct doc_node *n, int depth)
+{
+	if (depth > K8S_MAX_DEPTH || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return;
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_entry *e = &n->entries[i];
+
+		if (e->value->kind == DOC_COMMENT)
+			e->removed = true;
+		else if (!e->removed)
+			drop_comments(e->value, depth + 1);
+	}
+}
+
+int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
+{
+	struct doc_node *branches[1] = { n };
+	/* a view of n as a one-document doc, for doc_equal (nothing allocated) */
+	struct doc tree = { .format = DOC_FORMAT_YAML, .branches = branches, .count = 1 };
+	struct doc back;
+	size_t start = out->len;
+	char where[256];
+	int ret;
+
+	drop_comments(n, 0);
+	doc_init(&back, DOC_FORMAT_YAML);
+	ret = k8s_yaml_emit(n, out);
+	if (!ret) {
+		ret = store_load(DOC_FORMAT_YAML, out->data + start, out->len - start, &back);
+		if (ret)
+			ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
+				      gs_error_message());
+	}
+	if (!ret && !doc_equal(&tree, &back, where, sizeof(where)))
+		ret = GS_FAIL(GS_ERR_WRITE, "the written document would read back differently at %s",
+			      where);
+	if (ret && out->len > start) {
+		/* nothing unproven stays in out */
+		sodium_memzero(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	doc_release(&back);
+	return ret;
 }

@@ -9,19 +9,23 @@
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
-int k8s_file_decrypt(const char *path, const struct age_identity_list *ids, struct gs_buf *plain,
-		     enum doc_format *format)
+int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
+		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
 {
 	struct sops_decrypt_opts o = { .ignore_mac = false };
 	struct gs_buf cipher;
+	char *rel = k8s_rel_join(base_rel, path);
 	int ret;
 
+	if (!rel)
+		return GS_ERR_USAGE;
 	gs_buf_init(&cipher, false);
-	*format = store_format_for_path(path);
-	ret = gs_read_file(path, &cipher, K8S_MAX_FILE);
+	*format = store_format_for_path(rel);
+	ret = k8s_root_read(root, rel, &cipher, K8S_MAX_FILE);
 	if (!ret)
 		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
 	gs_buf_release(&cipher);
+	free(rel);
 	return ret;
 }
 
@@ -101,13 +105,44 @@ static int sorted_insert(struct doc *d, struct doc_node *map, const char *key, s
 	return 0;
 }
 
-static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir,
-			   const struct age_identity_list *ids, struct doc *d, struct doc_node *items)
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct doc_entry *x = a, *y = b;
+	size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key ? x->key : "", y->key ? y->key : "", x->key && y->key ? m : 0);
+
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+static void sort_keys(struct doc_node *n, int depth)
+{
+	if (depth > K8S_MAX_DEPTH || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return;
+	if (n->kind == DOC_MAP) {
+		size_t live = 0;
+
+		/* comments and removed entries are not data: dropped first */
+		for (size_t i = 0; i < n->count; i++) {
+			if (!n->entries[i].removed && n->entries[i].key &&
+			    n->entries[i].value->kind != DOC_COMMENT)
+				n->entries[live++] = n->entries[i];
+		}
+		n->count = live;
+		if (n->count)
+			qsort(n->entries, n->count, sizeof(*n->entries), entry_cmp);
+	}
+	for (size_t i = 0; i < n->count; i++)
+		sort_keys(n->entries[i].value, depth + 1);
+}
+
+static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
+			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
+			   struct doc_node *items)
 {
 	struct doc_node *secret = doc_new_map(d), *string_data = doc_new_map(d),
 			*data = doc_new_map(d), *meta;
 	struct gs_buf plain;
-	char *key = NULL, *rel = NULL, *path = NULL;
+	char *key = NULL, *rel = NULL;
 	int ret = 0;
 
 	gs_buf_init(&plain, true);
@@ -131,12 +166,8 @@ static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir
 			} else {
 				ret = k8s_file_key_path(v->text, &key, &rel);
 			}
-			if (!ret) {
-				path = k8s_path_join(base_dir, rel);
-				ret = path ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			}
 			if (!ret)
-				ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+				ret = k8s_file_decrypt(root, base_rel, rel, ids, &plain, &fmt);
 			if (ret)
 				gs_error_prefix("'%s'", rel ? rel : v->text);
 			if (!ret && which == 0) {
@@ -172,31 +203,31 @@ static int secret_from_run(const struct k8s_secret_from *s, const char *base_dir
 			gs_buf_reset(&plain);
 			free(key);
 			free(rel);
-			free(path);
-			key = rel = path = NULL;
+			key = rel = NULL;
 		}
 	}
 	gs_buf_release(&plain);
 	if (ret)
 		return ret;
+	/* KSOPS marshals the Secret from a Go map: every map's keys sorted */
 	meta = s->metadata ? doc_clone(d, s->metadata) : doc_new_map(d);
+	if (meta)
+		sort_keys(meta, 0);
 	if (!meta || !doc_append(d, secret, "apiVersion", 10, str_node(d, "v1")) ||
+	    (data->count && !doc_append(d, secret, "data", 4, data)) ||
 	    !doc_append(d, secret, "kind", 4, str_node(d, "Secret")) ||
-	    !doc_append(d, secret, "metadata", 8, meta))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (string_data->count && !doc_append(d, secret, "stringData", 10, string_data))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (data->count && !doc_append(d, secret, "data", 4, data))
+	    !doc_append(d, secret, "metadata", 8, meta) ||
+	    (string_data->count && !doc_append(d, secret, "stringData", 10, string_data)) ||
+	    (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!doc_append(d, items, NULL, 0, secret))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
-int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
-		      const struct age_identity_list *ids, struct doc *out_doc, struct doc_node *items)
+int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
+		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
+		      struct doc_node *items)
 {
 	struct gs_buf plain;
 	int ret = 0;
@@ -205,24 +236,18 @@ int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
 	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
 		const struct doc_node *v = g->files->entries[i].value;
 		enum doc_format fmt;
-		char *path;
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
-		path = k8s_path_join(base_dir, v->text);
-		if (!path)
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		if (!ret)
-			ret = k8s_file_decrypt(path, ids, &plain, &fmt);
+		ret = k8s_file_decrypt(root, base_rel, v->text, ids, &plain, &fmt);
 		if (!ret)
 			ret = add_manifests(out_doc, items, &plain, fmt);
 		if (ret)
 			gs_error_prefix("'%s'", v->text);
 		gs_buf_reset(&plain);
-		free(path);
 	}
 	gs_buf_release(&plain);
 	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
-		ret = secret_from_run(&g->secret_from[i], base_dir, ids, out_doc, items);
+		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
 	return ret;
 }

@@ -5,7 +5,7 @@
 #include "gitseal/error.h"
 #include "k8s_int.h"
 
-#define ENC_PREFIX "ENC[AES256_GCM,"
+#define ENC_PREFIX K8S_ENC_PREFIX
 
 bool k8s_is_enc_value(const struct doc_node *n)
 {
@@ -220,33 +220,12 @@ int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_
 	return ret;
 }
 
-const struct doc_node *k8s_resource_strip(struct doc_node *root)
+void k8s_resource_strip_sops(struct doc_node *root)
 {
-	struct doc_entry *e, *meta, *ann;
-	const struct doc_node *origin = NULL;
-	size_t live = 0;
+	struct doc_entry *e = root->kind == DOC_MAP ? doc_map_find(root, "sops") : NULL;
 
-	if (root->kind != DOC_MAP)
-		return NULL;
-	e = doc_map_find(root, "sops");
 	if (e)
 		e->removed = true;
-	meta = doc_map_find(root, "metadata");
-	if (!meta || meta->value->kind != DOC_MAP)
-		return NULL;
-	ann = doc_map_find(meta->value, "annotations");
-	if (!ann || ann->value->kind != DOC_MAP)
-		return NULL;
-	e = doc_map_find(ann->value, K8S_ORIGIN_ANNOTATION);
-	if (!e)
-		return NULL;
-	e->removed = true;
-	origin = e->value;
-	for (size_t i = 0; i < ann->value->count; i++)
-		live += !ann->value->entries[i].removed;
-	if (!live)
-		ann->removed = true;
-	return origin;
 }
 
 struct doc_node *k8s_map_get(const struct doc_node *map, const char *key)

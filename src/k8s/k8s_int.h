@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
@@ -17,6 +18,8 @@ enum {
 };
 
 #define K8S_ORIGIN_ANNOTATION "config.kubernetes.io/origin"
+/* sops: every encrypted value starts so (spec 4) */
+#define K8S_ENC_PREFIX "ENC[AES256_GCM,"
 
 /* failures.c */
 int k8s_failure_add(struct k8s_failures *f, const char *fmt, ...)
@@ -38,6 +41,10 @@ bool k8s_text_is_blank(const char *text, size_t len);
  * not indented, as kustomize writes). Strings that would read back as
  * another type are double-quoted; multi-line strings use literal blocks. */
 int k8s_yaml_emit(const struct doc_node *n, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Emits with proof: comments are dropped from n, the text is loaded back
+ * and compared with n as data (doc_equal); nothing is appended to out
+ * unless they are equal. */
+int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* index.c: the encrypted values of verified source documents, each with
  * the path of map keys it sits at and its decrypted value. */
@@ -72,16 +79,103 @@ bool k8s_is_enc_value(const struct doc_node *n);
 int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_cipher_index *ix,
 			 char *bad_path, size_t bad_path_cap) __attribute__((warn_unused_result));
 
-/* Removes the sops entry and the origin annotation (and annotations that
- * this leaves empty). Returns the origin annotation's text, or NULL. */
-const struct doc_node *k8s_resource_strip(struct doc_node *root);
+/* Removes the top-level sops entry of a built resource. */
+void k8s_resource_strip_sops(struct doc_node *root);
+
+
+/* units.c: a manifest file cut into what is decrypted as one sops
+ * document (the whole file when sops encrypted it as one, else each
+ * document), each loaded. On a parse failure *bad_doc is its 1-based
+ * number. */
+struct k8s_unit {
+	struct k8s_span span;
+	size_t first_doc; /* 0-based index of its first document */
+	bool encrypted;
+	struct doc doc;
+};
+
+int k8s_units_load(const uint8_t *text, size_t len, enum doc_format format,
+		   struct k8s_unit **units, size_t *count, size_t *bad_doc)
+	__attribute__((warn_unused_result));
+void k8s_units_release(struct k8s_unit *units, size_t count);
+
+/* sources.c: verified sources of a build, and binding to them. */
+struct k8s_identity {
+	const char *kind;
+	const char *name;
+	const char *namespace;
+};
+
+struct k8s_source_doc {
+	const char *file;    /* root-relative */
+	size_t doc_number;   /* 1-based */
+	struct k8s_identity id;
+	bool namespace_authenticated; /* covered by the MAC */
+	struct k8s_cipher_index ix;
+};
+
+struct k8s_sources;
+struct k8s_root;
+
+void k8s_identity_of(const struct doc_node *root, struct k8s_identity *id);
+int k8s_sources_new(struct k8s_sources **out) __attribute__((warn_unused_result));
+void k8s_sources_free(struct k8s_sources *s);
+/* Reads a YAML or JSON file beneath the root and decrypts and indexes its
+ * encrypted documents. A failure is added to fails, once per document. */
+int k8s_sources_add_file(struct k8s_sources *s, const struct k8s_root *root, const char *rel,
+			 const struct age_identity_list *ids, struct k8s_failures *fails)
+	__attribute__((warn_unused_result));
+/* Binds a built resource to its source document and decrypts it in place
+ * (*bound NULL when it holds no ENC value). */
+int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node *root,
+		     const struct k8s_source_doc **bound) __attribute__((warn_unused_result));
+/* Fails when a document outside any sops file holds encrypted text. */
+int k8s_check_no_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
+
+
+/* stage.c: a private copy of what a build reads, for builds that need
+ * files changed first (decrypted generator sources, KSOPS configs). */
+struct k8s_stage {
+	char *dir;     /* 0700 temporary directory */
+	char *tree;    /* dir/tree: the staged root */
+	char *plugins; /* dir/plugins: kustomize's plugin home, ksops only */
+};
+
+int k8s_stage_create(struct k8s_stage *st) __attribute__((warn_unused_result));
+/* Overwrites every staged file and removes the directory. */
+void k8s_stage_remove(struct k8s_stage *st);
+int k8s_stage_dir(const struct k8s_stage *st, const char *rel) __attribute__((warn_unused_result));
+int k8s_stage_write(const struct k8s_stage *st, const char *rel, const uint8_t *data, size_t len)
+	__attribute__((warn_unused_result));
+/* Copies a file beneath the root to the same path in the tree. */
+int k8s_stage_copy(const struct k8s_stage *st, const struct k8s_root *root, const char *rel)
+	__attribute__((warn_unused_result));
+/* The plugin home with ksops (viaduct.ai/v1 and v2) linked to self_exe. */
+int k8s_stage_plugins(const struct k8s_stage *st, const char *self_exe)
+	__attribute__((warn_unused_result));
+
+
+/* render.c and build.c: the output stream ("---" between documents) and
+ * the namespace policy (--bind-namespace) for a resource written out, with
+ * the source it was decrypted from (NULL: none). */
+int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len)
+	__attribute__((warn_unused_result));
+int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
+	__attribute__((warn_unused_result));
+int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
+			       const struct k8s_source_doc *src) __attribute__((warn_unused_result));
+const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap);
+int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
+			 const struct k8s_render_opts *opts, const struct age_identity_list *ids,
+			 struct k8s_failures *fails, struct gs_buf *out, size_t *out_docs)
+	__attribute__((warn_unused_result));
 
 /* dotenv.c: KEY=VALUE lines as godotenv reads them (comments, export,
  * single and double quotes). Pairs are appended to map in d. */
 int k8s_dotenv_parse(struct doc *d, struct doc_node *map, const char *text, size_t len)
 	__attribute__((warn_unused_result));
 
-/* ksops.c: generator configs (viaduct.ai/v1 ksops, gitseal.dev/v1
+/* ksops.c: generator configs (viaduct.ai/v1 and v2 ksops, gitseal.dev/v1
  * SecretGenerator). */
 struct k8s_secret_from {
 	const struct doc_node *metadata; /* may be NULL */
@@ -103,15 +197,98 @@ int k8s_generator_parse(const struct doc_node *cfg, struct k8s_generator *g)
 void k8s_generator_release(struct k8s_generator *g);
 /* Splits "key=path" (or "path", key = base name). */
 int k8s_file_key_path(const char *spec, char **key, char **path) __attribute__((warn_unused_result));
-/* Runs the generator: documents appended to items (a list in out_doc). */
-int k8s_generator_run(const struct k8s_generator *g, const char *base_dir,
-		      const struct age_identity_list *ids, struct doc *out_doc, struct doc_node *items)
+/* Runs the generator, its paths relative to base_rel beneath the root:
+ * documents appended to items (a list in out_doc). */
+int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
+		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
+		      struct doc_node *items) __attribute__((warn_unused_result));
+
+/* Reads (beneath the root) and decrypts one sops file (format from its
+ * name) into plain (secure). */
+int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
+		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
 	__attribute__((warn_unused_result));
 
-/* Reads and decrypts one sops file (format from its name) into plain
- * (secure). */
-int k8s_file_decrypt(const char *path, const struct age_identity_list *ids, struct gs_buf *plain,
-		     enum doc_format *format) __attribute__((warn_unused_result));
+
+/* confine.c: the root every file read resolves beneath. */
+struct k8s_root {
+	int fd;     /* O_PATH descriptor of the root directory */
+	char *path; /* absolute, resolved */
+};
+
+/* Finds the root for app_dir: explicit_root (which must contain it), else
+ * the nearest ancestor holding .git or Argo CD's checkout directory
+ * (_cmp_server/<uuid>), else the root ARGOCD_APP_SOURCE_PATH names, else
+ * app_dir itself. *app_rel gets app_dir relative to the root ("." for the
+ * root itself). */
+int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s_root *root,
+		      char **app_rel) __attribute__((warn_unused_result));
+void k8s_root_release(struct k8s_root *root);
+/* Cleans a relative path lexically ("a/./b/../c" -> "a/c"); fails on an
+ * absolute path or one that climbs above its start. */
+int k8s_path_clean(const char *p, char *out, size_t cap) __attribute__((warn_unused_result));
+/* dir_rel + "/" + p, cleaned; NULL with the error set when p is absolute or
+ * climbs above the root. */
+char *k8s_rel_join(const char *dir_rel, const char *p);
+/* Opens rel beneath the root: symbolic links and '..' are followed only
+ * while they stay inside it. */
+int k8s_root_open(const struct k8s_root *root, const char *rel, int flags, int *fd_out)
+	__attribute__((warn_unused_result));
+int k8s_root_stat(const struct k8s_root *root, const char *rel, struct stat *st)
+	__attribute__((warn_unused_result));
+/* Reads a regular file beneath the root. */
+int k8s_root_read(const struct k8s_root *root, const char *rel, struct gs_buf *out, size_t max)
+	__attribute__((warn_unused_result));
+int k8s_fd_read(int fd, const char *name, struct gs_buf *out, size_t max)
+	__attribute__((warn_unused_result));
+
+/* kustomization.c: the files a kustomization reads, by role. */
+enum k8s_file_role {
+	K8S_FILE_KUSTOMIZATION,
+	K8S_FILE_RESOURCE,         /* a manifest file in resources/bases */
+	K8S_FILE_PATCH,            /* a strategic-merge patch file */
+	K8S_FILE_GENERATOR,        /* a generator, transformer or validator config */
+	K8S_FILE_SECRET_FILE,      /* secretGenerator files: */
+	K8S_FILE_SECRET_ENV,       /* secretGenerator envs:/env: */
+	K8S_FILE_CONFIGMAP_SOURCE, /* configMapGenerator files:/envs:/env: */
+	K8S_FILE_OTHER,            /* crds, configurations, openapi, JSON 6902 patches, replacements */
+};
+
+struct k8s_walk_file {
+	char *rel;  /* root-relative, cleaned */
+	char *kdir; /* the kustomization directory that names it */
+	enum k8s_file_role role;
+};
+
+struct k8s_walk {
+	struct k8s_walk_file *files;
+	size_t count;
+	size_t cap;
+	char **dirs; /* kustomization directories, root-relative */
+	size_t dir_count;
+	bool has_remote;        /* remote resources (kustomize fetches them) */
+	bool inline_generators; /* generator configs written inline */
+};
+
+/* The kustomization file name in dir_rel, or NULL. */
+const char *k8s_kustomization_name(const struct k8s_root *root, const char *dir_rel);
+/* Walks the kustomization in app_rel; every local path must lie beneath
+ * the root. */
+int k8s_walk(const struct k8s_root *root, const char *app_rel, struct k8s_walk *w)
+	__attribute__((warn_unused_result));
+void k8s_walk_release(struct k8s_walk *w);
+/* The sources of one configMapGenerator/secretGenerator entry (also the
+ * builtin SecretGenerator plugin config). */
+int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *args, bool secret)
+	__attribute__((warn_unused_result));
+/* A file a generator config names (spec "key=path" when key_value),
+ * relative to dir; checked beneath the root and staged. */
+int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const char *dir,
+		      const char *spec, bool key_value) __attribute__((warn_unused_result));
+/* Reads and parses a YAML file beneath the root. */
+int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
+	__attribute__((warn_unused_result));
 
 /* Helpers shared by the files here. */
 const char *k8s_map_str(const struct doc_node *map, const char *key);

@@ -13,8 +13,8 @@ static struct doc_node *str_node(struct doc *d, const char *s)
 
 /* kpt and kustomize tag the functionConfig with the file it came from
  * (relative to the working directory); KSOPS resolves against the
- * working directory. */
-static char *config_dir(const struct doc_node *cfg, const char *cwd)
+ * working directory. The result is relative to the root. */
+static char *config_dir(const struct doc_node *cfg, const char *cwd_rel)
 {
 	const struct doc_node *ann = k8s_map_get(k8s_map_get(cfg, "metadata"), "annotations");
 	const char *p = k8s_map_str(ann, "config.kubernetes.io/path");
@@ -22,13 +22,19 @@ static char *config_dir(const struct doc_node *cfg, const char *cwd)
 
 	if (!p)
 		p = k8s_map_str(ann, "internal.config.kubernetes.io/path");
-	if (!p || !strchr(p, '/'))
-		return strdup(cwd);
+	if (!p || !strchr(p, '/')) {
+		joined = strdup(cwd_rel);
+		if (!joined)
+			gs_error_set(GS_ERR_NOMEM, "out of memory");
+		return joined;
+	}
 	copy = strdup(p);
-	if (!copy)
+	if (!copy) {
+		gs_error_set(GS_ERR_NOMEM, "out of memory");
 		return NULL;
+	}
 	dir = dirname(copy);
-	joined = k8s_path_join(cwd, dir);
+	joined = k8s_rel_join(cwd_rel, dir);
 	free(copy);
 	return joined;
 }
@@ -44,9 +50,11 @@ static int add_result(struct doc *d, struct doc_node *rl, const char *message)
 	return 0;
 }
 
-int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const struct age_identity_list *ids,
-		struct gs_buf *out, struct k8s_failures *fails)
+int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const char *root_dir,
+		const struct age_identity_list *ids, struct gs_buf *out, struct k8s_failures *fails)
 {
+	struct k8s_root root = { .fd = -1 };
+	char *cwd_rel = NULL;
 	struct doc input, output;
 	struct doc_node *rl, *items, *fn_config = NULL, *in_items;
 	const char *api = "config.kubernetes.io/v1";
@@ -66,8 +74,8 @@ int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const struct age
 	if (!err && (!input.count || input.branches[0]->kind != DOC_MAP))
 		err = GS_FAIL(GS_ERR_PARSE, "input is not a ResourceList");
 	if (!err) {
-		const struct doc_node *root = input.branches[0];
-		const char *a = k8s_map_str(root, "apiVersion"), *k = k8s_map_str(root, "kind");
+		const struct doc_node *rl_in = input.branches[0];
+		const char *a = k8s_map_str(rl_in, "apiVersion"), *k = k8s_map_str(rl_in, "kind");
 
 		if (!k || strcmp(k, "ResourceList") || !a ||
 		    (strcmp(a, "config.kubernetes.io/v1") && strcmp(a, "config.kubernetes.io/v1alpha1")))
@@ -96,15 +104,17 @@ int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const struct age
 	}
 	if (!err)
 		err = k8s_generator_parse(fn_config, &g);
+	if (!err)
+		err = k8s_root_open_for(cwd, root_dir, &root, &cwd_rel);
 	if (!err) {
-		base = config_dir(fn_config, cwd);
+		base = config_dir(fn_config, cwd_rel);
 		if (!base)
-			err = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			err = GS_ERR_USAGE;
 	}
 	if (!err) {
 		size_t before = items->count;
 
-		err = k8s_generator_run(&g, base, ids, &output, items);
+		err = k8s_generator_run(&g, &root, base, ids, &output, items);
 		if (err)
 			items->count = before; /* nothing generated reaches the output on failure */
 	}
@@ -126,20 +136,23 @@ int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const struct age
 		ret = err;
 out:
 	free(base);
+	free(cwd_rel);
+	k8s_root_release(&root);
 	k8s_generator_release(&g);
 	doc_release(&output);
 	doc_release(&input);
 	return ret;
 }
 
-int k8s_krm_legacy(const char *config_path, const char *cwd, const struct age_identity_list *ids,
-		   struct gs_buf *out, struct k8s_failures *fails)
+int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_dir,
+		   const struct age_identity_list *ids, struct gs_buf *out, struct k8s_failures *fails)
 {
 	struct doc cfg, output;
 	struct gs_buf text, stream;
 	struct k8s_generator g = { 0 };
+	struct k8s_root root = { .fd = -1 };
 	struct doc_node *items;
-	char *copy = NULL, *base = NULL;
+	char *copy = NULL, *base = NULL, *cwd_rel = NULL;
 	const char *slash = strrchr(config_path, '/');
 	int ret;
 
@@ -173,7 +186,9 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const struct age_id
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	ret = k8s_generator_run(&g, base, ids, &output, items);
+	ret = k8s_root_open_for(base, root_dir, &root, &cwd_rel);
+	if (!ret)
+		ret = k8s_generator_run(&g, &root, cwd_rel, ids, &output, items);
 	for (size_t i = 0; !ret && i < items->count; i++) {
 		if (i)
 			ret = gs_buf_append_str(&stream, "---\n");
@@ -185,6 +200,8 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const struct age_id
 fail:
 	if (ret && k8s_failure_add(fails, "%s", gs_error_message()))
 		ret = GS_ERR_NOMEM;
+	k8s_root_release(&root);
+	free(cwd_rel);
 	free(copy);
 	free(base);
 	k8s_generator_release(&g);

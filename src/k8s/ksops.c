@@ -10,7 +10,9 @@ bool k8s_generator_kind_ok(const struct doc_node *cfg)
 
 	if (!api || !kind)
 		return false;
-	return (!strcmp(api, "viaduct.ai/v1") && !strcmp(kind, "ksops")) ||
+	/* KSOPS reads v1 and v2 configs alike (v2 only names the KRM form) */
+	return ((!strcmp(api, "viaduct.ai/v1") || !strcmp(api, "viaduct.ai/v2")) &&
+		!strcmp(kind, "ksops")) ||
 	       (!strcmp(api, "gitseal.dev/v1") && !strcmp(kind, "SecretGenerator"));
 }
 

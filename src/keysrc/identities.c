@@ -39,11 +39,15 @@ static int add_file(struct age_identity_list *ids, const char *path, const char 
 }
 
 /* SOPS_AGE_KEY: every whitespace-separated word of non-comment lines is an
- * identity; each is handed to the parser on a line of its own. */
+ * identity; each is handed to the parser on a line of its own. Comment and
+ * blank lines stay (empty), so that a warning or an error names the
+ * variable's own line number when its lines hold one key each, as sops's
+ * do (age.ParseIdentities). */
 static int add_key_words(struct age_identity_list *ids, const char *env)
 {
 	struct gs_buf lines;
 	const char *p = env;
+	bool any = false;
 	int ret = 0;
 
 	gs_buf_init(&lines, true);
@@ -51,6 +55,7 @@ static int add_key_words(struct age_identity_list *ids, const char *env)
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 		const char *q = p, *end = p + len;
+		bool words = false;
 
 		while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
 			q++;
@@ -63,13 +68,17 @@ static int add_key_words(struct age_identity_list *ids, const char *env)
 				if (q > w && ((ret = gs_buf_append(&lines, w, (size_t)(q - w))) < 0 ||
 					      (ret = gs_buf_append(&lines, "\n", 1)) < 0))
 					break;
+				words = true;
 				while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
 					q++;
 			}
 		}
+		if (!words && ret == 0)
+			ret = gs_buf_append(&lines, "\n", 1);
+		any |= words;
 		p = eol ? eol + 1 : end;
 	}
-	if (ret == 0 && lines.len)
+	if (ret == 0 && any)
 		ret = age_identity_list_add_text(ids, (const char *)lines.data, lines.len,
 						 "SOPS_AGE_KEY");
 	gs_buf_release(&lines);

@@ -32,14 +32,64 @@ void vault_key_release(struct vault_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
+/* Vault path parts come from a file's metadata, outside the MAC: only a
+ * safe character set, so that a tampered file cannot point a request (and
+ * the token) at another endpoint of the trusted Vault (sys/..., auth/...).
+ * Segments of letters, digits, '-', '_' and '.', not "." or ".."; the
+ * engine path may hold several, joined by single '/'. */
+static bool path_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_' || c == '.';
+}
+
+static bool path_ok(const char *s, bool segments)
+{
+	const char *seg = s;
+
+	for (const char *p = s;; p++) {
+		if (*p == '/' && !segments)
+			return false;
+		if (*p == '/' || !*p) {
+			size_t n = (size_t)(p - seg);
+
+			if (!n || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+				return false;
+			if (!*p)
+				return true;
+			seg = p + 1;
+		} else if (!path_char_ok(*p)) {
+			return false;
+		}
+	}
+}
+
+/* The value for a message: printable ASCII only, shortened. */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < cap; s++)
+		buf[n++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
 int vault_key_init(struct vault_key *k, const char *address, const char *engine_path,
 		   const char *key_name)
 {
+	char b[96];
 	size_t alen;
 
 	memset(k, 0, sizeof(*k));
 	if (!address || !*address || !engine_path || !*engine_path || !key_name || !*key_name)
 		return GS_FAIL(GS_ERR_KEY, "vault key: address, engine path and key name are required");
+	if (!path_ok(engine_path, true))
+		return GS_FAIL(GS_ERR_KEY, "vault key: invalid engine_path '%s' (letters, digits, '-', '_', "
+					   "'.', and '/' between segments)", shown(engine_path, b, sizeof(b)));
+	if (!path_ok(key_name, false))
+		return GS_FAIL(GS_ERR_KEY, "vault key: invalid key_name '%s' (letters, digits, '-', '_', '.')",
+			       shown(key_name, b, sizeof(b)));
 	alen = strlen(address);
 	while (alen && address[alen - 1] == '/')
 		alen--;
@@ -51,6 +101,40 @@ int vault_key_init(struct vault_key *k, const char *address, const char *engine_
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* Appends s percent-encoded (RFC 3986: all but unreserved characters; with
+ * keep_slash, '/' stays a separator). */
+static int append_escaped(struct gs_buf *b, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int ret = 0;
+
+	for (; *s && ret == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+		if (path_char_ok((char)c) || c == '~' || (keep_slash && c == '/'))
+			ret = gs_buf_append(b, s, 1);
+		else
+			ret = gs_buf_append(b, esc, 3);
+	}
+	return ret;
+}
+
+char *vault_transit_url(const struct vault_key *k, const char *op)
+{
+	struct gs_buf b;
+
+	gs_buf_init(&b, false);
+	if (gs_buf_append_str(&b, k->address) < 0 || gs_buf_append_str(&b, "/v1/") < 0 ||
+	    append_escaped(&b, k->engine_path, true) < 0 || gs_buf_append_str(&b, "/") < 0 ||
+	    append_escaped(&b, op, false) < 0 || gs_buf_append_str(&b, "/") < 0 ||
+	    append_escaped(&b, k->key_name, false) < 0) {
+		gs_buf_release(&b);
+		return NULL;
+	}
+	return (char *)gs_buf_detach(&b, NULL);
 }
 
 int vault_key_parse_uri(const char *uri, struct vault_key *out)
@@ -531,8 +615,12 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	if ((ret = gs_buf_append_str(&header, "X-Vault-Token: ")) < 0 ||
 	    (ret = gs_buf_append(&header, token.data, token.len)) < 0)
 		goto out;
-	if (asprintf(&url, "%s/v1/%s/%s/%s", k->address, k->engine_path, op, k->key_name) < 0) {
-		url = NULL;
+	/* checked again here: a key may have been made without vault_key_init */
+	if (!path_ok(k->engine_path, true) || !path_ok(k->key_name, false)) {
+		ret = GS_FAIL(GS_ERR_KEY, "vault key: invalid engine path or key name");
+		goto out;
+	}
+	if (!(url = vault_transit_url(k, op))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}

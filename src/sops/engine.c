@@ -4,8 +4,10 @@
  * the wrapped entries too where the keys did not change. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gitseal/error.h"
+#include "gitseal/pgp.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
 
@@ -60,6 +62,10 @@ struct enc_group {
 	size_t age_count;
 	struct vault_key *vault;
 	size_t vault_count;
+	const char **pgp;              /* fingerprints, checked (plan strings) */
+	size_t pgp_count;
+	const char *const *foreign;    /* keys only kept from the previous version */
+	size_t foreign_count;
 };
 
 struct enc_plan {
@@ -77,9 +83,9 @@ static void plan_release(struct enc_plan *p)
 		for (size_t i = 0; p->groups && i < p->groups[g].vault_count; i++)
 			vault_key_release(&p->groups[g].vault[i]);
 		if (p->groups)
-			free(p->groups[g].vault), free(p->groups[g].age);
+			free(p->groups[g].vault), free(p->groups[g].age), free(p->groups[g].pgp);
 		if (p->out)
-			free(p->out[g].age), free(p->out[g].vault);
+			free(p->out[g].age), free(p->out[g].vault), free(p->out[g].pgp);
 	}
 	free(p->groups);
 	free(p->out);
@@ -134,12 +140,24 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		const struct sops_key_group *kg = &opts->groups[g];
 		struct enc_group *eg = &p->groups[g];
 
-		if (!kg->age_count && !kg->vault_count)
+		if (!kg->age_count && !kg->vault_count && !kg->pgp_count &&
+		    (!kg->foreign_count || opts->drop_unsupported_keys))
 			return GS_FAIL(GS_ERR_USAGE, "key group %zu has no keys", g);
 		eg->age = calloc(kg->age_count + 1, sizeof(*eg->age));
 		eg->vault = calloc(kg->vault_count + 1, sizeof(*eg->vault));
-		if (!eg->age || !eg->vault)
+		eg->pgp = calloc(kg->pgp_count + 1, sizeof(*eg->pgp));
+		if (!eg->age || !eg->vault || !eg->pgp)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		eg->foreign = (const char *const *)kg->foreign;
+		eg->foreign_count = kg->foreign_count;
+		for (size_t i = 0; i < kg->pgp_count; i++, eg->pgp_count++) {
+			char *fp;
+
+			if ((ret = pgp_fingerprint_parse(kg->pgp[i], &fp)) < 0)
+				return ret;
+			if (!(eg->pgp[i] = plan_keep(p, fp)))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
 		eg->age_str = (const char *const *)kg->age;
 		for (size_t i = 0; i < kg->age_count; i++, eg->age_count++) {
 			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0)
@@ -182,6 +200,14 @@ static const struct sops_vault_entry *find_vault(const struct sops_meta_group *g
 	return NULL;
 }
 
+static const struct sops_pgp_entry *find_pgp(const struct sops_meta_group *g, const char *fp)
+{
+	for (size_t j = 0; j < g->pgp_count; j++)
+		if (g->pgp[j].enc && !strcasecmp(g->pgp[j].fp, fp))
+			return &g->pgp[j];
+	return NULL;
+}
+
 /* Same keys in the same groups as before (order inside a group aside). */
 static bool same_groups(const struct enc_plan *p, const struct sops_metadata *m, int threshold)
 {
@@ -191,8 +217,12 @@ static bool same_groups(const struct enc_plan *p, const struct sops_metadata *m,
 	for (size_t g = 0; g < p->count; g++) {
 		const struct enc_group *eg = &p->groups[g];
 
-		if (m->groups[g].age_count != eg->age_count || m->groups[g].vault_count != eg->vault_count)
+		if (m->groups[g].age_count != eg->age_count || m->groups[g].vault_count != eg->vault_count ||
+		    m->groups[g].pgp_count != eg->pgp_count)
 			return false;
+		for (size_t i = 0; i < eg->pgp_count; i++)
+			if (!find_pgp(&m->groups[g], eg->pgp[i]))
+				return false;
 		for (size_t i = 0; i < eg->age_count; i++)
 			if (!find_age(&m->groups[g], eg->age_str[i]))
 				return false;
@@ -201,6 +231,36 @@ static bool same_groups(const struct enc_plan *p, const struct sops_metadata *m,
 				return false;
 	}
 	return true;
+}
+
+/* One pgp entry: kept from old, else payload encrypted through gpg. */
+static int wrap_pgp(struct enc_plan *p, const char *fp, const uint8_t *payload, size_t len,
+		    const struct sops_meta_group *old, const char *now, struct sops_meta_group *out)
+{
+	const struct sops_pgp_entry *kept = old ? find_pgp(old, fp) : NULL;
+	struct sops_pgp_entry *e = &out->pgp[out->pgp_count];
+	struct gs_buf w;
+	int ret;
+
+	if (kept) {
+		*e = *kept;
+		out->pgp_count++;
+		return 0;
+	}
+	gs_buf_init(&w, false);
+	if ((ret = pgp_encrypt(fp, payload, len, &w)) < 0) {
+		gs_buf_release(&w);
+		gs_error_prefix("PGP key '%s'", fp);
+		return ret;
+	}
+	e->enc_len = w.len;
+	e->enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));
+	e->fp = fp;
+	e->created_at = plan_keep(p, strdup(now));
+	if (!e->enc || !e->created_at)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	out->pgp_count++;
+	return 0;
 }
 
 /* Wraps payload for every key of group g that has no kept entry in old. */
@@ -213,7 +273,8 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 
 	out->age = calloc(eg->age_count + 1, sizeof(*out->age));
 	out->vault = calloc(eg->vault_count + 1, sizeof(*out->vault));
-	if (!out->age || !out->vault)
+	out->pgp = calloc(eg->pgp_count + 1, sizeof(*out->pgp));
+	if (!out->age || !out->vault || !out->pgp)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < eg->age_count; i++) {
 		const struct sops_age_entry *kept = old ? find_age(old, eg->age_str[i]) : NULL;
@@ -236,6 +297,9 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 		if (!out->age[out->age_count++].enc)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+	for (size_t i = 0; i < eg->pgp_count; i++)
+		if ((ret = wrap_pgp(p, eg->pgp[i], payload, len, old, now, out)) < 0)
+			return ret;
 	for (size_t i = 0; i < eg->vault_count; i++) {
 		const struct sops_vault_entry *kept = old ? find_vault(old, &eg->vault[i]) : NULL;
 		struct sops_vault_entry *v = &out->vault[out->vault_count];
@@ -264,17 +328,193 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 	return 0;
 }
 
+/* ---- keys gitseal cannot wrap for (issue 18: never drop a key entry) ---- */
+
+static size_t foreign_entries(const struct sops_meta_group *groups, size_t count)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < count; g++)
+		n += groups[g].other_key_count;
+	return n;
+}
+
+/* True when group old holds the foreign key named want ("TYPE ID"). */
+static int raw_holds(const struct sops_meta_group *old, const char *want, bool *found)
+{
+	*found = false;
+	for (size_t r = 0; old && r < old->raw_count && !*found; r++) {
+		const struct doc_node *list = old->raw[r].node;
+
+		for (size_t i = 0, k = 0; i < list->count && !*found; i++) {
+			const struct doc_node *e = list->entries[i].value;
+			char *name;
+			int ret;
+
+			if (list->entries[i].removed || !e || e->kind == DOC_COMMENT)
+				continue;
+			if ((ret = sops_foreign_key_describe(old->raw[r].type, e, k++, &name)) < 0)
+				return ret;
+			*found = !strcmp(name, want);
+			free(name);
+		}
+	}
+	return 0;
+}
+
+/* Every foreign key group g of the plan names must be among the entries
+ * it keeps (gitseal cannot add one). */
+static int check_named_foreign(const struct enc_plan *p, size_t g)
+{
+	const struct enc_group *eg = &p->groups[g];
+	int ret;
+
+	for (size_t i = 0; i < eg->foreign_count; i++) {
+		const char *name = eg->foreign[i];
+		size_t type_len = strcspn(name, " ");
+		bool found;
+
+		if ((ret = raw_holds(&p->out[g], name, &found)) < 0)
+			return ret;
+		if (!found)
+			return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
+				       "cannot encrypt for the %.*s key '%s': gitseal cannot wrap for %.*s keys "
+				       "(--drop-unsupported-keys leaves it out, after a confirmation)",
+				       (int)type_len, name, name + type_len + (name[type_len] != '\0'), (int)type_len,
+				       name);
+	}
+	return 0;
+}
+
+/* Entries of the previous version that are not carried over would be
+ * lost: refused unless the caller asked to drop them. */
+static int check_lost(const struct enc_plan *p, const struct sops_metadata *prev_meta, bool new_key,
+		      bool drop)
+{
+	size_t before = foreign_entries(prev_meta->groups, prev_meta->group_count);
+	char types[256] = "";
+	size_t n = 0;
+
+	if (drop || !before || foreign_entries(p->out, p->count) >= before)
+		return 0;
+	/* every type named once: "kms, gcp_kms" */
+	for (size_t g = 0; g < prev_meta->group_count; g++)
+		for (size_t r = 0; r < prev_meta->groups[g].raw_count; r++) {
+			const char *t = prev_meta->groups[g].raw[r].type;
+			const char *at = strstr(types, t);
+			size_t tl = strlen(t);
+
+			if (at && (at == types || at[-1] == ' ') && (at[tl] == ',' || !at[tl]))
+				continue;
+			if (n + tl + 3 < sizeof(types))
+				n += (size_t)snprintf(types + n, sizeof(types) - n, "%s%s", n ? ", " : "", t);
+		}
+	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
+		       "the file's %s keys would be lost: gitseal cannot wrap for them and %s "
+		       "(--drop-unsupported-keys removes them, after a confirmation)",
+		       types, new_key ? "a new data key is needed" : "the key groups change");
+}
+
+/* How the key entries of the previous version can be kept. */
+enum carry_mode {
+	CARRY_ONE,   /* one group, same data key: its entries stay */
+	CARRY_SAME,  /* the same groups, same data key: the shares stay */
+	CARRY_NONE,  /* a new key or a new split: every entry is made anew */
+};
+
+static enum carry_mode carry_mode(const struct enc_plan *p, const struct sops_previous *prev, int threshold)
+{
+	if (p->count == 1)
+		return prev->key && prev->meta.group_count == 1 ? CARRY_ONE : CARRY_NONE;
+	return prev->key && same_groups(p, &prev->meta, threshold) ? CARRY_SAME : CARRY_NONE;
+}
+
+/* Decides which entries of prev are kept, checks that nothing would be
+ * lost (before any key is wrapped: a refusal costs no gpg or Vault call). */
+static int plan_carry(struct enc_plan *p, const struct sops_previous *prev, enum carry_mode mode,
+		      const struct sops_metadata *prev_meta, const struct sops_encrypt_opts *opts)
+{
+	bool drop = opts->drop_unsupported_keys;
+	int ret;
+
+	for (size_t g = 0; g < p->count; g++) {
+		const struct sops_meta_group *old = mode == CARRY_ONE ? &prev->meta.groups[0]
+						    : mode == CARRY_SAME ? &prev->meta.groups[g]
+									 : NULL;
+
+		if (old) {
+			p->out[g].raw = old->raw;
+			p->out[g].raw_count = old->raw_count;
+			p->out[g].other_key_count = old->other_key_count;
+		}
+	}
+	if ((ret = check_lost(p, prev_meta, !prev->key, drop)) < 0)
+		return ret;
+	for (size_t g = 0; g < p->count && !drop; g++)
+		if ((ret = check_named_foreign(p, g)) < 0)
+			return ret;
+	return 0;
+}
+
+/* Wraps the data key (one group) or its Shamir shares (several) for every
+ * group of the plan, keeping the entries of prev where the key or share
+ * stays the same. */
+static int wrap_all(struct enc_plan *p, const uint8_t *key, const struct sops_previous *prev,
+		    enum carry_mode mode, int threshold, const char *now)
+{
+	uint8_t *shares = NULL;
+	int ret = 0;
+
+	if (mode == CARRY_ONE || (mode == CARRY_NONE && p->count == 1))
+		return wrap_group(p, 0, key, SOPS_DATA_KEY_SIZE, mode == CARRY_ONE ? &prev->meta.groups[0] : NULL,
+				  now);
+	if (mode == CARRY_SAME) {
+		for (size_t g = 0; g < p->count; g++)
+			if ((ret = wrap_group(p, g, NULL, 0, &prev->meta.groups[g], now)) < 0)
+				return ret;
+		return 0;
+	}
+	shares = gs_secure_alloc(p->count * SOPS_SHARE_SIZE);
+	if (!shares)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = sops_shamir_split(key, (int)p->count, threshold, shares)) < 0)
+		goto out;
+	/* share i belongs to group i; every key of the group wraps it */
+	for (size_t g = 0; g < p->count; g++)
+		if ((ret = wrap_group(p, g, shares + g * SOPS_SHARE_SIZE, SOPS_SHARE_SIZE, NULL, now)) < 0)
+			goto out;
+out:
+	gs_secure_free(shares);
+	return ret;
+}
+
+/* The Shamir threshold for the plan (0 for one group). */
+static int plan_threshold(const struct enc_plan *p, const struct sops_encrypt_opts *opts, int *threshold)
+{
+	*threshold = 0;
+	if (p->count < 2)
+		return 0;
+	*threshold = opts->shamir_threshold ? opts->shamir_threshold : (int)p->count;
+	if (*threshold < 2 || (size_t)*threshold > p->count)
+		return GS_FAIL(GS_ERR_CONFIG, "shamir threshold %d is invalid for %zu key groups (2 to %zu)",
+			       *threshold, p->count, p->count);
+	return 0;
+}
+
 int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
 		     const struct age_identity_list *ids)
 {
 	struct sops_previous prev;
+	struct sops_metadata prev_meta;
 	struct enc_plan plan;
-	uint8_t *key = NULL, *shares = NULL;
+	enum carry_mode mode;
+	uint8_t *key = NULL;
 	char now[32];
-	int threshold = 0, write_threshold;
+	int threshold = 0;
 	int ret;
 
 	memset(&prev, 0, sizeof(prev));
+	memset(&prev_meta, 0, sizeof(prev_meta));
 	memset(&plan, 0, sizeof(plan));
 	if (sops_doc_is_encrypted(d))
 		return GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
@@ -282,25 +522,19 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
 	if (!opts)
 		return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
-	if ((ret = plan_parse(&plan, opts)) < 0)
+	if ((ret = plan_parse(&plan, opts)) < 0 || (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
+	    (ret = sops_time_now(now)) < 0)
 		goto out;
-	write_threshold = opts->shamir_threshold;
-	if (plan.count > 1) {
-		threshold = opts->shamir_threshold ? opts->shamir_threshold : (int)plan.count;
-		if (threshold < 2 || (size_t)threshold > plan.count) {
-			ret = GS_FAIL(GS_ERR_CONFIG, "shamir threshold %d is invalid for %zu key groups "
-						     "(2 to %zu)", threshold, plan.count, plan.count);
-			goto out;
-		}
-		write_threshold = threshold;
-	}
-	if ((ret = sops_time_now(now)) < 0)
-		goto out;
+	/* The previous version's metadata tells which key entries it holds,
+	 * whether or not it can be reused. */
+	if (previous && sops_doc_is_encrypted(previous) && sops_metadata_read(previous, &prev_meta) < 0)
+		gs_error_clear();
 	/* Reuse keeps the data key even when the keys changed (as sops's
 	 * updatekeys and groups do): entries of keys that stay are kept, new
 	 * keys get the same key (or a fresh split of it) wrapped. Removing a
 	 * key is therefore no revocation; `rotate` is. */
-	if (previous && ids && sops_doc_is_encrypted(previous) && previous_for_reuse(previous, ids, &prev)) {
+	if (previous && !opts->new_data_key && prev_meta.group_count &&
+	    previous_for_reuse(previous, ids, &prev)) {
 		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 		if (key)
 			memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
@@ -311,55 +545,16 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (plan.count == 1) {
-		const struct sops_meta_group *old =
-			prev.key && prev.meta.group_count == 1 ? &prev.meta.groups[0] : NULL;
-
-		if ((ret = wrap_group(&plan, 0, key, SOPS_DATA_KEY_SIZE, old, now)) < 0)
-			goto out;
-		if (old) {
-			plan.out[0].raw = old->raw;
-			plan.out[0].raw_count = old->raw_count;
-			plan.out[0].other_key_count = old->other_key_count;
-		}
-	} else if (prev.key && same_groups(&plan, &prev.meta, threshold)) {
-		/* nothing to re-split: the shares stay as they are */
-		for (size_t g = 0; g < plan.count; g++) {
-			if ((ret = wrap_group(&plan, g, NULL, 0, &prev.meta.groups[g], now)) < 0)
-				goto out;
-			plan.out[g].raw = prev.meta.groups[g].raw;
-			plan.out[g].raw_count = prev.meta.groups[g].raw_count;
-			plan.out[g].other_key_count = prev.meta.groups[g].other_key_count;
-		}
-	} else {
-		size_t other = 0;
-
-		for (size_t g = 0; prev.key && g < prev.meta.group_count; g++)
-			other += prev.meta.groups[g].other_key_count;
-		if (other) {
-			ret = GS_FAIL(GS_ERR_CONFIG, "cannot re-split the data key: the file has %zu keys of "
-						     "types gitseal cannot wrap (pgp, kms, ...)", other);
-			goto out;
-		}
-		shares = gs_secure_alloc(plan.count * SOPS_SHARE_SIZE);
-		if (!shares) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((ret = sops_shamir_split(key, (int)plan.count, threshold, shares)) < 0)
-			goto out;
-		/* share i belongs to group i; every key of the group wraps it */
-		for (size_t g = 0; g < plan.count; g++)
-			if ((ret = wrap_group(&plan, g, shares + g * SOPS_SHARE_SIZE, SOPS_SHARE_SIZE, NULL,
-					      now)) < 0)
-				goto out;
-	}
-	ret = sops_encrypt_with_key(d, key, plan.out, plan.count, write_threshold, &opts->selection,
-				    prev.key ? &prev : NULL, NULL);
+	mode = carry_mode(&plan, &prev, threshold);
+	if ((ret = plan_carry(&plan, &prev, mode, &prev_meta, opts)) < 0 ||
+	    (ret = wrap_all(&plan, key, &prev, mode, threshold, now)) < 0)
+		goto out;
+	ret = sops_encrypt_with_key(d, key, plan.out, plan.count, plan.count > 1 ? threshold : opts->shamir_threshold,
+				    &opts->selection, prev.key ? &prev : NULL, NULL);
 out:
 	sops_previous_release(&prev);
+	sops_metadata_release(&prev_meta);
 	gs_secure_free(key);
-	gs_secure_free(shares);
 	plan_release(&plan);
 	return ret;
 }

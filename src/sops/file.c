@@ -61,11 +61,13 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 		goto out;
 	/* Key flags replace the rule's keys entirely and make one group
 	 * (spec 10.3); otherwise the rule's groups are used. */
-	if (count || o->vault_uri_count) {
+	if (count || o->vault_uri_count || o->pgp_count) {
 		flag_group.age = (char **)strings;
 		flag_group.age_count = count;
 		flag_group.vault_uris = (char **)o->vault_uris;
 		flag_group.vault_count = o->vault_uri_count;
+		flag_group.pgp = (char **)o->pgp_fingerprints;
+		flag_group.pgp_count = o->pgp_count;
 		eo.groups = &flag_group;
 		eo.group_count = 1;
 	} else if (rule && rule->group_count) {
@@ -73,12 +75,14 @@ int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_e
 		eo.group_count = rule->group_count;
 	}
 	for (size_t g = 0; g < eo.group_count; g++)
-		keys += eo.groups[g].age_count + eo.groups[g].vault_count;
+		keys += eo.groups[g].age_count + eo.groups[g].vault_count + eo.groups[g].pgp_count +
+			eo.groups[g].foreign_count;
 	if (!keys) {
 		ret = GS_FAIL(GS_ERR_USAGE, "config file not found, or has no creation rules, and no "
 					    "keys provided");
 		goto out;
 	}
+	eo.drop_unsupported_keys = o->drop_unsupported_keys;
 	eo.selection = o->selection;
 	if (eo.selection.kind == SOPS_SEL_NONE && rule)
 		eo.selection.kind = rule->selection.kind, eo.selection.value = rule->selection.value;

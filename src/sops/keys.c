@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/pgp.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
 
@@ -33,7 +34,8 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
 }
 
 struct unwrap_stats {
-	size_t age_tried, vault_tried;
+	size_t age_tried, pgp_tried, vault_tried;
+	char pgp_error[256];   /* the first PGP failure, for the message */
 	char vault_error[256]; /* the first Vault failure, for the message */
 };
 
@@ -49,9 +51,16 @@ static int unwrap_vault(const struct sops_vault_entry *v, struct gs_buf *plain)
 	return ret;
 }
 
-/* Tries the age entries of a group, then its Vault entries (sops's default
- * decryption order puts age first, 8); plain receives the first payload of
- * the wanted size. */
+static void note_failure(char *slot, size_t cap, const struct gs_buf *plain, size_t want)
+{
+	if (!slot[0])
+		snprintf(slot, cap, "%s", plain->len && plain->len != want ? "a key of the wrong size"
+									  : gs_error_message());
+}
+
+/* Tries the age entries of a group, then its PGP entries, then its Vault
+ * entries (sops's DefaultDecryptionOrder is age, pgp; the others follow,
+ * spec 8); plain receives the first payload of the wanted size. */
 static int unwrap_group(const struct sops_meta_group *g, const struct age_identity_list *ids,
 			size_t want, struct gs_buf *plain, struct unwrap_stats *st)
 {
@@ -65,6 +74,15 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 			return 0;
 		gs_buf_reset(plain);
 	}
+	for (size_t i = 0; i < g->pgp_count; i++) {
+		if (!g->pgp[i].enc || !g->pgp[i].enc_len)
+			continue;
+		st->pgp_tried++;
+		if (pgp_decrypt(g->pgp[i].enc, g->pgp[i].enc_len, plain) == 0 && plain->len == want)
+			return 0;
+		note_failure(st->pgp_error, sizeof(st->pgp_error), plain, want);
+		gs_buf_reset(plain);
+	}
 	for (size_t i = 0; i < g->vault_count; i++) {
 		if (!g->vault[i].enc || !g->vault[i].enc_len)
 			continue;
@@ -72,13 +90,25 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 		gs_buf_reset(plain);
 		if (unwrap_vault(&g->vault[i], plain) == 0 && plain->len == want)
 			return 0;
-		if (!st->vault_error[0])
-			snprintf(st->vault_error, sizeof(st->vault_error), "%s",
-				 plain->len && plain->len != want ? "vault returned a key of the wrong size"
-								  : gs_error_message());
+		note_failure(st->vault_error, sizeof(st->vault_error), plain, want);
 		gs_buf_reset(plain);
 	}
 	return -1;
+}
+
+/* "tried 1 age key, 2 pgp keys: gpg: ...; 1 key of other types unsupported" */
+static void describe_tried(const struct unwrap_stats *st, size_t other, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "tried %zu age keys", st->age_tried);
+
+	if (st->pgp_tried && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, ", %zu pgp keys%s%s", st->pgp_tried,
+			      st->pgp_error[0] ? ": " : "", st->pgp_error);
+	if (st->vault_tried && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, ", %zu vault keys%s%s", st->vault_tried,
+			      st->vault_error[0] ? ": " : "", st->vault_error);
+	if (n >= 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, "; %zu keys of other types unsupported", other);
 }
 
 int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
@@ -122,23 +152,16 @@ out:
 	gs_buf_release(&plain);
 	gs_secure_free(shares);
 	if (ret == GS_ERR_NO_DATA_KEY) {
-		char vault[300] = "";
+		char tried[700];
 
-		if (st.vault_tried)
-			snprintf(vault, sizeof(vault), ", %zu vault keys%s%s", st.vault_tried,
-				 st.vault_error[0] ? ": " : "", st.vault_error);
+		describe_tried(&st, other, tried, sizeof(tried));
 		if (m->group_count > 1)
 			return GS_FAIL(GS_ERR_NO_DATA_KEY,
 				       "cannot recover the data key: %zu of %zu key groups opened, "
-				       "%d needed (tried %zu age keys%s; %zu keys of other types "
-				       "unsupported)",
+				       "%d needed (%s)",
 				       got, m->group_count,
-				       m->shamir_threshold ? m->shamir_threshold : (int)m->group_count,
-				       st.age_tried, vault, other);
-		return GS_FAIL(GS_ERR_NO_DATA_KEY,
-			       "cannot recover the data key: no key opened it (tried %zu age keys%s; "
-			       "%zu keys of other types unsupported)",
-			       st.age_tried, vault, other);
+				       m->shamir_threshold ? m->shamir_threshold : (int)m->group_count, tried);
+		return GS_FAIL(GS_ERR_NO_DATA_KEY, "cannot recover the data key: no key opened it (%s)", tried);
 	}
 	if (ret == 0)
 		gs_error_clear();

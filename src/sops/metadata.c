@@ -22,8 +22,12 @@ const char *sops_selection_key(enum sops_selection_kind kind)
 	return kind <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX ? selection_keys[kind] : NULL;
 }
 
-/* Key types gitseal keeps as they are but cannot use. */
-static const char *const raw_key_types[] = { "azure_kv", "gcp_kms", "hckms", "kms", "pgp" };
+/* Entries of the sops map that are not key lists. */
+static const char *const plain_fields[] = {
+	"key_groups", "lastmodified", "mac", "mac_only_encrypted", "shamir_threshold", "version",
+};
+
+enum { RAW_LISTS_MAX = 16 };
 
 static bool key_is(const struct doc_entry *e, const char *name)
 {
@@ -32,12 +36,37 @@ static bool key_is(const struct doc_entry *e, const char *name)
 	return e->key && e->key_len == n && memcmp(e->key, name, n) == 0;
 }
 
+/* A list of mappings: the shape of a key list. */
+static bool is_list_of_maps(const struct doc_node *n)
+{
+	size_t maps = 0;
+
+	for (size_t i = 0; n && n->kind == DOC_LIST && i < n->count; i++) {
+		const struct doc_node *v = n->entries[i].removed ? NULL : n->entries[i].value;
+
+		if (v && v->kind == DOC_MAP)
+			maps++;
+		else if (v && v->kind != DOC_COMMENT)
+			return false;
+	}
+	return maps > 0;
+}
+
+/* A list of keys gitseal cannot wrap for: kms, gcp_kms, azure_kv, hckms,
+ * or any other list of mappings (a key type of a later sops). Kept
+ * verbatim while the data key stays (issue 18: never drop a key entry). */
 static const char *raw_type_name(const struct doc_entry *e)
 {
-	for (size_t i = 0; i < sizeof(raw_key_types) / sizeof(raw_key_types[0]); i++)
-		if (key_is(e, raw_key_types[i]))
-			return raw_key_types[i];
-	return NULL;
+	if (!e->key || !e->key_len || strlen(e->key) != e->key_len || !is_list_of_maps(e->value) ||
+	    key_is(e, "age") || key_is(e, "hc_vault") || key_is(e, "pgp"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(plain_fields) / sizeof(plain_fields[0]); i++)
+		if (key_is(e, plain_fields[i]))
+			return NULL;
+	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++)
+		if (key_is(e, selection_keys[k]))
+			return NULL;
+	return e->key;
 }
 
 struct doc_entry *sops_metadata_entry(const struct doc *d)
@@ -170,6 +199,43 @@ static int read_vault_list(const struct doc_node *list, struct sops_meta_group *
 	return 0;
 }
 
+/* pgp: [{created_at, enc, fp}] */
+static int read_pgp_list(const struct doc_node *list, struct sops_meta_group *g)
+{
+	size_t count = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
+			       ? 0
+			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'pgp' is not a list");
+	free(g->pgp);
+	g->pgp = calloc(list->count ? list->count : 1, sizeof(*g->pgp));
+	if (!g->pgp)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < list->count; i++) {
+		const struct doc_node *item = live_value(&list->entries[i]);
+		struct sops_pgp_entry *p = &g->pgp[count];
+		char canon[64];
+
+		if (!item || item->kind == DOC_COMMENT)
+			continue;
+		if (item->kind != DOC_MAP)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry is not a mapping");
+		p->fp = scalar_field(item, "fp", NULL);
+		p->created_at = scalar_field(item, "created_at", NULL);
+		p->enc = scalar_field(item, "enc", &p->enc_len);
+		/* sops pgpkey.toInternal parses created_at as RFC 3339 */
+		if (!p->created_at ||
+		    sops_time_canonical(p->created_at, strlen(p->created_at), canon, sizeof(canon)) < 0)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry has an invalid created_at");
+		if (!p->fp)
+			p->fp = "";
+		count++;
+	}
+	g->pgp_count = count;
+	return 0;
+}
+
 static size_t list_len(const struct doc_node *n)
 {
 	size_t c = 0;
@@ -189,8 +255,11 @@ static int add_raw(struct sops_meta_group *g, const char *type, const struct doc
 
 	if (!list_len(n))
 		return 0;
-	if (g->raw_count >= sizeof(raw_key_types) / sizeof(raw_key_types[0]))
-		return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", type);
+	for (size_t i = 0; i < g->raw_count; i++)
+		if (!strcmp(g->raw[i].type, type))
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", type);
+	if (g->raw_count >= RAW_LISTS_MAX)
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: more than %d key lists", RAW_LISTS_MAX);
 	r = realloc(g->raw, (g->raw_count + 1) * sizeof(*r));
 	if (!r)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -217,6 +286,8 @@ static int read_group(const struct doc_node *map, struct sops_meta_group *g)
 			continue;
 		if (key_is(e, "age"))
 			ret = read_age_list(e->value, g);
+		else if (key_is(e, "pgp"))
+			ret = read_pgp_list(e->value, g);
 		else if (key_is(e, "hc_vault"))
 			ret = read_vault_list(e->value, g);
 		else if ((raw = raw_type_name(e)))
@@ -228,6 +299,7 @@ static int read_group(const struct doc_node *map, struct sops_meta_group *g)
 static void group_release(struct sops_meta_group *g)
 {
 	free(g->age);
+	free(g->pgp);
 	free(g->vault);
 	free(g->raw);
 	memset(g, 0, sizeof(*g));
@@ -258,6 +330,8 @@ int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
 			free(flat.age);
 			flat.age = NULL;
 			ret = read_age_list(e->value, &flat);
+		} else if (key_is(e, "pgp")) {
+			ret = read_pgp_list(e->value, &flat);
 		} else if (key_is(e, "hc_vault")) {
 			ret = read_vault_list(e->value, &flat);
 		} else if ((raw = raw_type_name(e))) {
@@ -305,7 +379,7 @@ int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
 		m->selection.value = (char *)"_unencrypted";
 	}
 	/* Any non-empty top-level key list wins over key_groups (5.3). */
-	if (flat.age_count || flat.vault_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
+	if (flat.age_count || flat.pgp_count || flat.vault_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
 		m->groups = calloc(1, sizeof(*m->groups));
 		if (!m->groups) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -420,6 +494,29 @@ static struct doc_node *vault_list_node(struct doc *d, const struct sops_meta_gr
 	return list;
 }
 
+static struct doc_node *pgp_list_node(struct doc *d, const struct sops_meta_group *g)
+{
+	struct doc_node *list = doc_new_list(d);
+
+	if (!list)
+		return NULL;
+	for (size_t i = 0; i < g->pgp_count; i++) {
+		const struct sops_pgp_entry *p = &g->pgp[i];
+		struct doc_node *m = doc_new_map(d);
+		struct named items[3];
+
+		if (!m)
+			return NULL;
+		items[0] = (struct named){ "created_at", str_node(d, p->created_at) };
+		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, p->enc ? p->enc : "",
+								 p->enc ? p->enc_len : 0) };
+		items[2] = (struct named){ "fp", str_node(d, p->fp) };
+		if (append_sorted(d, m, items, 3) < 0 || !doc_append(d, list, NULL, 0, m))
+			return NULL;
+	}
+	return list;
+}
+
 /* Fills items with a group's key lists; returns how many, or -1. */
 static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_key_groups,
 		       struct named *items)
@@ -431,6 +528,9 @@ static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_k
 		items[n++] = (struct named){ "age", age_list_node(d, g) };
 	if (g->vault_count || in_key_groups)
 		items[n++] = (struct named){ "hc_vault", vault_list_node(d, g) };
+	/* pgp keeps omitempty (stores.go keygroup) */
+	if (g->pgp_count)
+		items[n++] = (struct named){ "pgp", pgp_list_node(d, g) };
 	for (size_t i = 0; i < g->raw_count; i++)
 		items[n++] = (struct named){ g->raw[i].type, doc_clone(d, g->raw[i].node) };
 	for (int i = 0; i < n; i++)
@@ -442,7 +542,7 @@ static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_k
 static struct doc_node *metadata_node(struct doc *d, const struct sops_metadata_out *m)
 {
 	struct doc_node *map = doc_new_map(d);
-	struct named items[32];
+	struct named items[RAW_LISTS_MAX + 16];
 	size_t n = 0;
 	char num[16];
 
@@ -460,7 +560,7 @@ static struct doc_node *metadata_node(struct doc *d, const struct sops_metadata_
 		if (!groups)
 			return NULL;
 		for (size_t g = 0; g < m->group_count; g++) {
-			struct named gi[16];
+			struct named gi[RAW_LISTS_MAX + 4];
 			struct doc_node *gm = doc_new_map(d);
 			int k = gm ? group_items(d, &m->groups[g], true, gi) : -1;
 
@@ -504,6 +604,38 @@ int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
 			continue;
 		if (!node || !doc_append(d, d->branches[b], "sops", 4, node))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- keys of other types, named ---- */
+
+int sops_foreign_key_describe(const char *type, const struct doc_node *entry, size_t index, char **out)
+{
+	static const struct {
+		const char *type, *field;
+	} ids[] = { { "kms", "arn" }, { "gcp_kms", "resource_id" }, { "hckms", "key_id" } };
+	const char *id = NULL, *url, *name;
+	int n = -1;
+
+	*out = NULL;
+	if (entry && entry->kind == DOC_MAP) {
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+			if (!strcmp(type, ids[i].type))
+				id = scalar_field(entry, ids[i].field, NULL);
+		/* the version is left out: a rule without one takes the latest
+		 * (azkv NewMasterKeyFromURL), which the file then names */
+		if (!strcmp(type, "azure_kv") && (url = scalar_field(entry, "vault_url", NULL)) &&
+		    (name = scalar_field(entry, "name", NULL)))
+			n = asprintf(out, "%s %s/keys/%s", type, url, name);
+	}
+	if (n < 0 && id && *id)
+		n = asprintf(out, "%s %s", type, id);
+	else if (n < 0)
+		n = asprintf(out, "%s #%zu", type, index + 1);
+	if (n < 0) {
+		*out = NULL;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
 }

@@ -146,20 +146,33 @@ struct sops_vault_entry {
 	size_t enc_len;
 };
 
+/* pgp entry (pgp/keysource.go ToMap; stores.go pgpkey). */
+struct sops_pgp_entry {
+	const char *fp;
+	const char *created_at;
+	const char *enc;
+	size_t enc_len;
+};
+
+/* A list of keys gitseal cannot wrap for (kms, gcp_kms, azure_kv, hckms,
+ * or a type it does not know), kept verbatim while the data key stays. */
 struct sops_raw_key {
-	const char *type;            /* "pgp", "kms", ... */
+	const char *type;            /* the metadata key, e.g. "kms" */
 	const struct doc_node *node; /* the list, as read */
 };
 
 struct sops_meta_group {
 	struct sops_age_entry *age;
 	size_t age_count;
+	struct sops_pgp_entry *pgp;
+	size_t pgp_count;
 	struct sops_vault_entry *vault;
 	size_t vault_count;
 	struct sops_raw_key *raw;    /* key types gitseal cannot use */
 	size_t raw_count;
 	size_t other_key_count;      /* entries in those raw lists */
 };
+
 
 /* Strings point into the document the metadata was read from. */
 struct sops_metadata {

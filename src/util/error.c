@@ -6,6 +6,7 @@
 
 static _Thread_local char message[1024];
 static _Thread_local enum gs_err last_code;
+static void (*warning_handler)(const char *message);
 
 void gs_error_set(enum gs_err code, const char *fmt, ...)
 {
@@ -50,4 +51,22 @@ void gs_error_clear(void)
 {
 	message[0] = '\0';
 	last_code = GS_OK;
+}
+
+void gs_warning_set_handler(void (*handler)(const char *message))
+{
+	warning_handler = handler;
+}
+
+void gs_warn(const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (!warning_handler)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	warning_handler(text);
 }

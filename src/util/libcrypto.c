@@ -38,9 +38,10 @@
 	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_fetch) \
 	X(EVP_CipherFinal_ex) X(EVP_CipherInit_ex) X(EVP_CipherUpdate) \
 	X(EVP_DecryptFinal_ex) X(EVP_DecryptInit_ex) X(EVP_DecryptUpdate) \
-	X(EVP_Digest) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) X(EVP_DigestUpdate) \
+	X(EVP_Digest) X(EVP_DigestFinalXOF) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) \
+	X(EVP_DigestInit_ex2) X(EVP_DigestUpdate) \
 	X(EVP_EncryptFinal_ex) X(EVP_EncryptInit_ex) X(EVP_EncryptUpdate) \
-	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) \
+	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_MD_fetch) \
 	X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey) \
 	X(EVP_PKEY_CTX_set0_rsa_oaep_label) X(EVP_PKEY_CTX_set_rsa_mgf1_md) \
 	X(EVP_PKEY_CTX_set_rsa_oaep_md) X(EVP_PKEY_CTX_set_rsa_padding) \
@@ -249,6 +250,11 @@ int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *
 	return CALL(EVP_Digest)(data, count, md, size, type, impl);
 }
 
+int EVP_DigestFinalXOF(EVP_MD_CTX *ctx, unsigned char *md, size_t len)
+{
+	return CALL(EVP_DigestFinalXOF)(ctx, md, len);
+}
+
 int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s)
 {
 	return CALL(EVP_DigestFinal_ex)(ctx, md, s);
@@ -257,6 +263,11 @@ int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s)
 int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl)
 {
 	return CALL(EVP_DigestInit_ex)(ctx, type, impl);
+}
+
+int EVP_DigestInit_ex2(EVP_MD_CTX *ctx, const EVP_MD *type, const OSSL_PARAM params[])
+{
+	return CALL(EVP_DigestInit_ex2)(ctx, type, params);
 }
 
 int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt)
@@ -290,6 +301,11 @@ void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
 EVP_MD_CTX *EVP_MD_CTX_new(void)
 {
 	return CALL(EVP_MD_CTX_new)();
+}
+
+EVP_MD *EVP_MD_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties)
+{
+	return CALL(EVP_MD_fetch)(ctx, algorithm, properties);
 }
 
 void EVP_PKEY_CTX_free(EVP_PKEY_CTX *ctx)

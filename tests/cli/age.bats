@@ -178,3 +178,206 @@ teardown() { teardown_tmp; }
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"passphrase"* ]]
 }
+
+# Past chunk 16, large payloads go through two threads in batches of 4
+# chunks (src/age/stream_pipeline.c); the same guarantees hold there.
+@test "large file: a flipped byte or a cut late in the payload is exit 14, nothing released" {
+	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/p.age"
+	cmp "$TMP/p" "$TMP/out"
+	rm "$TMP/out"
+	size=$(stat -c %s "$TMP/p.age")
+	payload=$((size - (3 * 1024 * 1024 + 12345) - 49 * 16))
+	cp "$TMP/p.age" "$TMP/flip.age"
+	flip_byte "$TMP/flip.age" $((payload + 30 * 65552 + 100))
+	# cut after chunk 20, the first of a batch: "missing final chunk"
+	head -c $((payload + 21 * 65552)) "$TMP/p.age" >"$TMP/cut.age"
+	for f in flip cut; do
+		run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/$f.age"
+		[ "$status" -eq 14 ]
+		[ ! -e "$TMP/out" ]
+		run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/$f.age' 2>&1 >'$TMP/stdout'"
+		[ "$status" -eq 14 ]
+		[ ! -s "$TMP/stdout" ]
+		if [ $f = flip ]; then
+			[ "$output" = "gitseal: error: '$TMP/flip.age': payload chunk failed to authenticate" ]
+		else
+			[ "$output" = "gitseal: error: '$TMP/cut.age': truncated payload: missing final chunk" ]
+		fi
+	done
+}
+
+@test "large file: a full output device is exit 1 with the write error, both ways" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	# past the 16 MiB that decryption holds back for stdout: the write fails
+	# on the output thread
+	random_file "$TMP/p" $((17 * 1024 * 1024))
+	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	run bash -c "'$GITSEAL_BIN' age -r '$(demo_recipient)' '$TMP/p' >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: write error: No space left on device" ]
+	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: write error: No space left on device" ]
+}
+
+# Splits each test-kit vector of $1 into $2: NAME.age (inflated when the
+# vector is compressed), NAME.ids (its identities), NAME.pass (its
+# passphrase), NAME.expect and NAME.payload.
+split_testkit() {
+	python3 - "$1" "$2" <<'PY'
+import os, sys, zlib
+kit, out = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(kit)):
+    if name == "README.md":
+        continue
+    raw = open(os.path.join(kit, name), "rb").read()
+    head, body = raw.split(b"\n\n", 1)
+    meta = {"identity": []}
+    for line in head.decode().split("\n"):
+        key, value = line.split(": ", 1)
+        if key == "identity":
+            meta["identity"].append(value)
+        else:
+            meta[key] = value
+    if meta.get("compressed") == "zlib":
+        body = zlib.decompress(body)
+    base = os.path.join(out, name)
+    open(base + ".age", "wb").write(body)
+    open(base + ".expect", "w").write(meta["expect"])
+    open(base + ".payload", "w").write(meta.get("payload", ""))
+    if meta["identity"]:
+        open(base + ".ids", "w").write("\n".join(meta["identity"]) + "\n")
+    if "passphrase" in meta:
+        open(base + ".pass", "w").write(meta["passphrase"])
+PY
+}
+
+@test "the 143 age test-kit vectors through the CLI: exit code by category, released bytes by hash" {
+	local kit="$GITSEAL_SHARED/testdata/age-testkit" v name expect want code got ran=0 pq=0
+	[ -d "$kit" ] || skip "no ../shared: $kit is absent"
+	mkdir "$TMP/kit"
+	split_testkit "$kit" "$TMP/kit"
+	for v in "$TMP"/kit/*.age; do
+		name=${v%.age}
+		expect=$(cat "$name.expect")
+		case $expect in
+		success) want=0 ;; "armor failure") want=10 ;; "header failure") want=11 ;;
+		"no match") want=12 ;; "HMAC failure") want=13 ;; "payload failure") want=14 ;;
+		*) echo "unknown expect '$expect'"; return 1 ;;
+		esac
+		# a passphrase is given alone (the file's stanzas decide), as age does
+		code=0
+		if [ -f "$name.pass" ]; then
+			GITSEAL_PASSPHRASE=$(cat "$name.pass") gitseal age -d "$v" >"$TMP/out" 2>"$TMP/err" || code=$?
+		elif [ -f "$name.ids" ]; then
+			gitseal age -d -i "$name.ids" "$v" >"$TMP/out" 2>"$TMP/err" || code=$?
+		else
+			gitseal age -d "$v" >"$TMP/out" 2>"$TMP/err" || code=$?
+		fi
+		if [ "$code" -ne "$want" ]; then
+			echo "$(basename "$name"): expected $expect ($want), got exit $code: $(cat "$TMP/err")"
+			return 1
+		fi
+		if [ "$want" -eq 0 ]; then
+			got=$(sha256sum <"$TMP/out" | cut -d' ' -f1)
+			[ "$got" = "$(cat "$name.payload")" ] || { echo "$(basename "$name"): wrong plaintext"; return 1; }
+		else
+			# nothing released on failure, and one line saying why
+			[ ! -s "$TMP/out" ] || { echo "$(basename "$name"): released bytes on $expect"; return 1; }
+			[ "$(wc -l <"$TMP/err")" -eq 1 ] || { echo "$(basename "$name"): $(cat "$TMP/err")"; return 1; }
+		fi
+		ran=$((ran + 1))
+		if grep -q "AGE-SECRET-KEY-PQ-1" "$name.ids" 2>/dev/null; then pq=$((pq + 1)); fi
+	done
+	[ "$ran" -eq 143 ]
+	[ "$pq" -eq 19 ]
+}
+
+@test "keygen -pq: a 0600 hybrid identity whose public key line keygen -y reproduces" {
+	run gitseal keygen -pq -o "$TMP/pq.key"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "Public key: age1pq1"* ]]
+	[ "$(stat -c %a "$TMP/pq.key")" = 600 ]
+	[ "$(wc -l <"$TMP/pq.key")" -eq 3 ]
+	grep -q '^# created: ' "$TMP/pq.key"
+	secret=$(grep -v '^#' "$TMP/pq.key")
+	[[ "$secret" == AGE-SECRET-KEY-PQ-1* ]]
+	[ "${#secret}" -eq 77 ]
+	rcpt=$(gitseal keygen -y "$TMP/pq.key")
+	[ "${#rcpt}" -eq 1959 ]
+	[ "# public key: $rcpt" = "$(sed -n 2p "$TMP/pq.key")" ]
+	[ "Public key: $rcpt" = "$output" ]
+	run gitseal keygen -pq -y "$TMP/pq.key"
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "gitseal: error: -pq can't be used with -y" ]
+}
+
+@test "post-quantum recipients: -r, -R, and -i files mixing hybrid and X25519 identities" {
+	gitseal keygen -pq -o "$TMP/pq1.key" 2>/dev/null
+	gitseal keygen -pq -o "$TMP/pq2.key" 2>/dev/null
+	gitseal keygen -o "$TMP/x.key" 2>/dev/null
+	gitseal keygen -y "$TMP/pq2.key" >"$TMP/rcpts"
+	random_file "$TMP/p" 70000
+	for a in "" "-a"; do
+		gitseal age $a -r "$(gitseal keygen -y "$TMP/pq1.key")" -R "$TMP/rcpts" -o "$TMP/p.age" "$TMP/p"
+		[ "$(grep -ac -- '-> mlkem768x25519 ' "$TMP/p.age")" -eq "$([ -z "$a" ] && echo 2 || echo 0)" ]
+		for k in pq1 pq2; do
+			gitseal age -d -i "$TMP/$k.key" -o "$TMP/out" "$TMP/p.age"
+			cmp "$TMP/p" "$TMP/out"
+			rm "$TMP/out"
+		done
+		# an identity file with an X25519 key first and the hybrid one after
+		cat "$TMP/x.key" "$TMP/pq2.key" >"$TMP/both.key"
+		gitseal age -d -i "$TMP/both.key" "$TMP/p.age" | cmp - "$TMP/p"
+		run gitseal age -d -i "$TMP/x.key" "$TMP/p.age"
+		[ "$status" -eq 12 ]
+		[ "$output" = "gitseal: error: '$TMP/p.age': no identity matched any of the recipients" ]
+	done
+}
+
+@test "post-quantum and classic recipients are refused together (as age 1.3) unless --allow-mixed" {
+	gitseal keygen -pq -o "$TMP/pq.key" 2>/dev/null
+	gitseal keygen -o "$TMP/x.key" 2>/dev/null
+	echo secret >"$TMP/p"
+	run gitseal age -r "$(gitseal keygen -y "$TMP/pq.key")" -r "$(gitseal keygen -y "$TMP/x.key")" -o "$TMP/p.age" "$TMP/p"
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: incompatible recipients: can't mix post-quantum and classic recipients, or the file would be vulnerable to quantum computers" ]
+	[ ! -e "$TMP/p.age" ]
+	cat "$TMP/pq.key" "$TMP/x.key" >"$TMP/both.key"
+	run gitseal age -e -i "$TMP/both.key" -o "$TMP/p.age" "$TMP/p"
+	[ "$status" -eq 15 ]
+	[ ! -e "$TMP/p.age" ]
+	gitseal age --allow-mixed -e -i "$TMP/both.key" -o "$TMP/p.age" "$TMP/p"
+	[ "$(gitseal age -d -i "$TMP/pq.key" "$TMP/p.age")" = secret ]
+	[ "$(gitseal age -d -i "$TMP/x.key" "$TMP/p.age")" = secret ]
+	run gitseal age -d --allow-mixed -i "$TMP/x.key" "$TMP/p.age"
+	[ "$status" -eq 2 ]
+}
+
+@test "identity lines of unknown types are skipped with a warning naming type and line" {
+	gitseal keygen -pq -o "$TMP/pq.key" 2>/dev/null
+	echo secret | gitseal age -r "$(gitseal keygen -y "$TMP/pq.key")" -o "$TMP/p.age"
+	{ echo "# a YubiKey"; echo "AGE-PLUGIN-YUBIKEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS8PPMRZ"; cat "$TMP/pq.key"; } >"$TMP/ids"
+	run gitseal age -d -i "$TMP/ids" "$TMP/p.age"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "gitseal: warning: '$TMP/ids': line 2: skipped an identity of unsupported type AGE-PLUGIN-YUBIKEY-" ]
+	[ "${lines[1]}" = secret ]
+	run gitseal keygen -y "$TMP/ids"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == age1pq1* ]]
+	# nothing usable left: the file finds no match (exit 12), after the warning
+	sed -n 1,2p "$TMP/ids" >"$TMP/plugin-only"
+	run gitseal age -d -i "$TMP/plugin-only" "$TMP/p.age"
+	[ "$status" -eq 12 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "gitseal: warning: '$TMP/plugin-only': line 2: skipped an identity of unsupported type AGE-PLUGIN-YUBIKEY-" ]]
+	[ "${lines[1]}" = "gitseal: error: '$TMP/p.age': no identity matched any of the recipients" ]
+	# a line that is no key at all is still an error
+	printf 'AGE-SECRET-KEY-PQ-1NOTAKEY\n' >"$TMP/bad"
+	run gitseal age -d -i "$TMP/bad" "$TMP/p.age"
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: '$TMP/bad': line 1: not a valid identity" ]
+}

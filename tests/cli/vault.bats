@@ -131,3 +131,56 @@ YAML
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"vault 'http://127.0.0.1:$PORT'"* ]]
 }
+
+@test "tampered engine_path and key_name never steer a request: only POST /v1/<engine>/decrypt/<key> reaches Vault" {
+	gitseal encrypt --hc-vault-transit "$URI" plain.yaml >enc.yaml
+	: >vault.log
+	# each: the field, the tampered value (as YAML), what the message shows
+	while IFS='|' read -r field value shown; do
+		F=$field V=$value awk '$0 ~ "^          " ENVIRON["F"] ": " { print "          " ENVIRON["F"] ": " ENVIRON["V"]; next } { print }' \
+			enc.yaml >tampered.yaml
+		! cmp -s enc.yaml tampered.yaml
+		run gitseal decrypt tampered.yaml
+		[ "$status" -eq 128 ]
+		[[ "$output" == *"vault key: invalid $field '$shown'"* ]]
+	done <<'CASES'
+engine_path|"sys/seal?"|sys/seal?
+engine_path|"auth/token/revoke-self#"|auth/token/revoke-self#
+engine_path|transit/../auth/token|transit/../auth/token
+engine_path|../sys|../sys
+engine_path|"transit%2F..%2Fsys"|transit%2F..%2Fsys
+engine_path|/transit|/transit
+engine_path|transit/|transit/
+engine_path|transit//x|transit//x
+engine_path|./transit|./transit
+engine_path|"trans it"|trans it
+engine_path|"transit\nx"|transit?x
+key_name|app/../../auth/token/revoke-self|app/../../auth/token/revoke-self
+key_name|"app?x=1"|app?x=1
+key_name|"app#x"|app#x
+key_name|"a%2Fb"|a%2Fb
+key_name|..|..
+key_name|a/b|a/b
+CASES
+	# not one request went out for them
+	[ ! -s vault.log ]
+	# the untampered file: exactly one request, to the decrypt endpoint
+	gitseal decrypt enc.yaml | cmp - plain.yaml
+	[ "$(cat vault.log)" = "POST /v1/transit/decrypt/app" ]
+	# and a nested engine path with dots and dashes is fine both ways
+	: >vault.log
+	gitseal encrypt --hc-vault-transit "$VAULT_ADDR/v1/team-a/transit.v2/keys/app_1" plain.yaml >nested.yaml
+	gitseal decrypt nested.yaml | cmp - plain.yaml
+	[ "$(cat vault.log)" = "$(printf 'POST /v1/team-a/transit.v2/encrypt/app_1\nPOST /v1/team-a/transit.v2/decrypt/app_1')" ]
+}
+
+@test "bad names in a URI are refused before any request, on encrypt" {
+	: >vault.log
+	for uri in "$VAULT_ADDR/v1/sys/../keys/app" "$VAULT_ADDR/v1/tr%61nsit/keys/app" "$VAULT_ADDR/v1/transit/keys/a%2Fb" \
+		"$VAULT_ADDR/v1//transit/keys/app" "$VAULT_ADDR/v1/transit/keys/.."; do
+		run gitseal encrypt --hc-vault-transit "$uri" plain.yaml
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"vault key: invalid "* ]]
+	done
+	[ ! -s vault.log ]
+}

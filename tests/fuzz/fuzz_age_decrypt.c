@@ -1,6 +1,8 @@
 /* libFuzzer target: full decryption (armor detection, header, unwrap,
- * MAC, STREAM) with a fixed X25519 test identity. No passphrase identity:
- * a fuzzed scrypt work factor would only measure memory. */
+ * MAC, STREAM) with the test kit's X25519 and post-quantum hybrid
+ * identities, so X25519 and mlkem768x25519 stanzas are both unwrapped. No
+ * passphrase identity: a fuzzed scrypt work factor would only measure
+ * memory. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@
 
 #include "../../src/age/age_int.h"
 
-#define TEST_IDENTITY "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
+#define TEST_IDENTITY "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0\n" \
+	"AGE-SECRET-KEY-PQ-1HZLGZUPT4ETPKDEV8HSGFDCYZ4E522W0A7PU2LHT8EH9W6YLNC3SW78XKG\n"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,91 @@
-/* The KRM function's inputs: a ResourceList (functionConfig parsing, the
- * KSOPS generator), the manifest stream splitter and the dotenv reader.
- * No identities are loaded, so decryption always fails cleanly. */
+/* The cluster side's inputs: a ResourceList (functionConfig parsing, the
+ * KSOPS generator), the manifest stream splitter and unit loader, the
+ * dotenv reader, a kustomization.yaml walked beneath a small root, and the
+ * verified emitter on whatever loads. No identities are loaded, so
+ * decryption always fails cleanly. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "gitseal/store.h"
 #include "../../src/k8s/k8s_int.h"
+
+static char root_dir[] = "/tmp/fuzz_krm.XXXXXX";
+static char kfile[sizeof(root_dir) + 32];
+
+/* A root with a base, a resource and a generator source to point at. */
+static void make_root(void)
+{
+	static const char *const files[][2] = {
+		{ "base/kustomization.yaml", "resources: [cm.yaml]\n" },
+		{ "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" },
+		{ "app.env", "A=1\n" },
+		{ "gen.yaml", "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: g}\nfiles: [base/cm.yaml]\n" },
+	};
+	char p[256];
+
+	if (!mkdtemp(root_dir))
+		abort();
+	snprintf(p, sizeof(p), "%s/base", root_dir);
+	mkdir(p, 0700);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/%s", root_dir, files[i][0]);
+		f = fopen(p, "w");
+		if (!f)
+			abort();
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	snprintf(kfile, sizeof(kfile), "%s/kustomization.yaml", root_dir);
+}
+
+static void walk(const uint8_t *data, size_t size)
+{
+	struct k8s_root root;
+	struct k8s_walk w;
+	char *app = NULL;
+	FILE *f = fopen(kfile, "w");
+
+	if (!f)
+		abort();
+	fwrite(data, 1, size, f);
+	fclose(f);
+	if (k8s_root_open_for(root_dir, root_dir, &root, &app))
+		abort();
+	(void)k8s_walk(&root, app, &w);
+	for (size_t i = 0; i < w.count; i++) {
+		if (w.files[i].rel[0] == '/' || strstr(w.files[i].rel, ".."))
+			abort(); /* every recorded path is clean and relative */
+	}
+	k8s_walk_release(&w);
+	k8s_root_release(&root);
+	free(app);
+}
+
+static void units(const uint8_t *data, size_t size)
+{
+	struct k8s_unit *u = NULL;
+	size_t count = 0, bad = 0;
+
+	if (k8s_units_load(data, size, DOC_FORMAT_YAML, &u, &count, &bad))
+		return;
+	for (size_t i = 0; i < count; i++) {
+		for (size_t b = 0; b < u[i].doc.count; b++) {
+			struct gs_buf out;
+
+			(void)k8s_check_no_ciphertext(u[i].doc.branches[b]);
+			gs_buf_init(&out, true);
+			(void)k8s_yaml_emit_verified(u[i].doc.branches[b], &out);
+			gs_buf_release(&out);
+		}
+	}
+	k8s_units_release(u, count);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		if (gs_crypto_init() != 0)
 			abort();
+		make_root();
 		ready = 1;
 	}
 	if (k8s_stream_split((const char *)data, size, &spans, &count) == 0) {
@@ -36,8 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)k8s_dotenv_parse(&d, m, (const char *)data, size);
 	doc_release(&d);
 
+	units(data, size);
+	walk(data, size);
+
 	gs_buf_init(&out, true);
-	(void)k8s_krm_run(data, size, "/nonexistent-fuzz-dir", &ids, &out, &fails);
+	(void)k8s_krm_run(data, size, root_dir, root_dir, &ids, &out, &fails);
 	k8s_failures_release(&fails);
 	gs_buf_release(&out);
 	return 0;

@@ -3,6 +3,8 @@
 
 gs_setup() {
 	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
+	# git runs the filter as `gitseal` from PATH
+	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
 	T=$(mktemp -d)
 	export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
@@ -44,4 +46,52 @@ assert_status_clean() {
 	local st
 	st=$(git status --porcelain)
 	[ -z "$st" ] || { echo "git status not clean:"; echo "$st"; return 1; }
+}
+
+# Another person with their own age key and a clone of $REPO in $T/NAME.
+# Their clone has no gitseal filter: they commit bytes as they are, as
+# anyone preparing a pull request can. `as_person NAME CMD...` runs as them.
+gs_person() {
+	local name=$1
+	mkdir -p "$T/$name-home"
+	age-keygen -o "$T/$name.txt" 2>/dev/null
+	git clone -q "$REPO" "$T/$name"
+	git -C "$T/$name" config user.name "$name"
+	git -C "$T/$name" config user.email "$name@example.invalid"
+}
+
+as_person() {
+	local name=$1
+	shift
+	(cd "$T/$name" && HOME="$T/$name-home" SOPS_AGE_KEY_FILE="$T/$name.txt" "$@")
+}
+
+recipient_of() { age-keygen -y "$T/$1.txt"; }
+
+# The sops block of a YAML file on stdin without the age stanza of
+# recipient $1 (written to $2).
+drop_stanza() {
+	awk -v r="$1" -v cut="$2" '
+		/^        - enc: \|$/ { buf = $0 "\n"; in_stanza = 1; next }
+		in_stanza {
+			buf = buf $0 "\n"
+			if ($0 ~ /^          recipient: /) {
+				in_stanza = 0
+				if ($2 == r) printf "%s", buf > cut; else printf "%s", buf
+			}
+			next
+		}
+		{ print }'
+}
+
+# A YAML sops file on stdin with the stanza in file $1 put back.
+graft_stanza() { sed "/^    age:\$/r $1"; }
+
+# The plaintext of a sealed YAML blob on stdin.
+gitseal_textconv() {
+	local f
+	f=$(mktemp "$T/blob.XXXXXX.yaml")
+	cat > "$f"
+	"$GITSEAL_BIN" git textconv "$f"
+	rm -f "$f"
 }

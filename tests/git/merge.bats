@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# The key-by-key merge driver through git merge.
+# The merge driver through git merge, rebase and revert.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
@@ -101,4 +102,179 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
 	[ "$status" -eq 1 ]
 	cmp "$T/ours" "$T/result.yaml"
+}
+
+# Every object, and every file under .git (rr-cache, AUTO_MERGE, MERGE_*),
+# searched for each given plaintext.
+assert_no_plaintext_in_git() {
+	for secret in "$@"; do
+		if git cat-file --batch-all-objects --batch | grep -qaF "$secret"; then
+			echo "'$secret' is in an object"; return 1
+		fi
+		if grep -rqaF "$secret" .git; then
+			echo "'$secret' is under .git:"; grep -rlaF "$secret" .git; return 1
+		fi
+	done
+}
+
+@test "case 5: edits at different depths merge (flow maps too), and rebase keeps the commit" {
+	git checkout -q -b base5
+	printf 'db: {u: 1}\nk: 1\n' > secrets/app.yaml
+	git commit -qam base5
+	git branch side5
+	sed -i 's/^k: 1/k: 2/' secrets/app.yaml
+	git commit -qam k2
+	git checkout -q side5
+	sed -i 's/u: 1/u: 3/' secrets/app.yaml
+	git commit -qam u3
+	git branch side5-copy
+	run git merge -q --no-edit base5
+	echo "$output"
+	[ "$status" -eq 0 ]
+	gitseal_textconv < <(git show HEAD:secrets/app.yaml)
+	[ "$(gitseal_textconv < <(git show HEAD:secrets/app.yaml) | tr -d ' ')" = "$(printf 'db:{u:3}\nk:2')" ]
+	assert_status_clean
+	# the same two commits, rebased: the commit stays and both edits hold
+	git checkout -q side5-copy
+	run git rebase -q base5
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(git log --format=%s -1)" = "u3" ]
+	[ "$(git rev-parse HEAD~1)" = "$(git rev-parse base5)" ]
+	gitseal_textconv < <(git show HEAD:secrets/app.yaml)
+	[ "$(gitseal_textconv < <(git show HEAD:secrets/app.yaml) | tr -d ' ')" = "$(printf 'db:{u:3}\nk:2')" ]
+}
+
+@test "three-way at every depth: both sides' nested edits, an addition and a removal" {
+	git checkout -q -b deep
+	printf 'a:\n    b:\n        c: 1\n        d: 2\n        e: 5\n    f: 3\ng: 4\n' > secrets/app.yaml
+	git commit -qam deep
+	git branch deep2
+	sed -i 's/c: 1/c: 10/; /e: 5/d' secrets/app.yaml
+	git commit -qam ours
+	git checkout -q deep2
+	sed -i 's/d: 2/d: 20/; s/f: 3/f: 30/' secrets/app.yaml
+	printf 'h: new\n' >> secrets/app.yaml
+	git commit -qam theirs
+	run git merge -q --no-edit deep
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/app.yaml)" = "$(printf 'a:\n    b:\n        c: 10\n        d: 20\n    f: 30\ng: 4\nh: new')" ]
+}
+
+@test "lists merge as atoms: one side's change wins, changes on both sides conflict" {
+	git checkout -q -b lists
+	printf 'l:\n    - 1\n    - 2\nm: x\n' > secrets/app.yaml
+	git commit -qam lists
+	git branch lists2
+	printf 'l:\n    - 1\n    - 2\n    - 3\nm: x\n' > secrets/app.yaml
+	git commit -qam ours
+	git checkout -q lists2
+	sed -i 's/m: x/m: y/' secrets/app.yaml
+	git commit -qam theirs
+	run git merge -q --no-edit lists
+	[ "$status" -eq 0 ]
+	# the data; the layout is the YAML store's
+	[ "$(tr -d '"' < secrets/app.yaml)" = "$(printf 'l:\n    - 1\n    - 2\n    - 3\nm: y')" ]
+	git checkout -q -b lists3 lists2~1
+	printf 'l:\n    - 0\nm: x\n' > secrets/app.yaml
+	git commit -qam other-list
+	run git merge -q --no-edit lists
+	[ "$status" -ne 0 ]
+	grep -q "conflict in 'secrets/app.yaml': changed on both sides: l" <<<"$output"
+}
+
+@test "case 12: dotenv and INI merge key by key; the message names the key" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	printf 'A=1\nB=2\nC=3\n' > secrets/app.env
+	printf '[db]\nuser = u\npass = p\n[api]\nkey = k\n' > secrets/app.ini
+	git add -A && git commit -qm formats
+	git branch f2
+	sed -i 's/A=1/A=10/' secrets/app.env
+	sed -i 's/user = u/user = uu/' secrets/app.ini
+	git commit -qam ours
+	git checkout -q f2
+	sed -i 's/C=3/C=30/' secrets/app.env
+	sed -i 's/pass = p/pass = pp/; s/key = k/key = kk/' secrets/app.ini
+	git commit -qam theirs
+	run git merge -q --no-edit main
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/app.env)" = "$(printf 'A=10\nB=2\nC=30')" ]
+	[ "$(cat secrets/app.ini)" = "$(printf '[db]\nuser = uu\npass = pp\n[api]\nkey = kk')" ]
+	assert_status_clean
+	sed -i 's/B=2/B=from-f2/' secrets/app.env
+	git commit -qam f2-b
+	git checkout -q main
+	sed -i 's/B=2/B=from-main/' secrets/app.env
+	git commit -qam main-b
+	run git merge -q --no-edit f2
+	[ "$status" -ne 0 ]
+	grep -qF "gitseal: error: conflict in 'secrets/app.env': changed on both sides: B" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/app.env
+	grep -qx 'B=from-main' secrets/app.env
+	grep -qx 'B=from-f2' secrets/app.env
+}
+
+@test "case 7: a conflict leaves no plaintext in .git (objects, AUTO_MERGE, rr-cache), through its resolution" {
+	git config rerere.enabled true
+	printf 'untouched: untouched-secret-value\n' >> secrets/app.yaml
+	git commit -qam untouched
+	git branch -f feature
+	sed -i 's/two/main-two-secret/' secrets/app.yaml
+	git commit -qam main-side
+	git checkout -q feature
+	sed -i 's/two/feature-two-secret/; s/three/feature-three-secret/' secrets/app.yaml
+	git commit -qam feature-side
+	git checkout -q main
+	run git merge --no-edit feature
+	[ "$status" -ne 0 ]
+	grep -qx '<<<<<<< ours' secrets/app.yaml
+	grep -qx 'b: main-two-secret' secrets/app.yaml
+	grep -qx 'b: feature-two-secret' secrets/app.yaml
+	grep -qx 'c: feature-three-secret' secrets/app.yaml
+	git rev-parse -q --verify AUTO_MERGE
+	# the conflict as git stored it is sealed; textconv shows it
+	git show AUTO_MERGE:secrets/app.yaml | grep -q '"gitseal_conflict": "ENC\['
+	git diff AUTO_MERGE -- secrets/app.yaml
+	assert_no_plaintext_in_git main-two-secret feature-two-secret feature-three-secret untouched-secret-value
+	run "$GITSEAL_BIN" git status
+	grep -qx "secrets/app.yaml: unmerged" <<<"$output"
+	# the resolution
+	printf 'a: one\nb: resolved-secret\nc: feature-three-secret\nnested:\n    x: 1\n    y: 2\nuntouched: untouched-secret-value\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	git commit -qm merged
+	assert_blob_encrypted secrets/app.yaml
+	assert_no_plaintext_in_git main-two-secret feature-two-secret feature-three-secret resolved-secret untouched-secret-value
+	assert_status_clean
+	# and a revert that conflicts
+	sed -i 's/resolved-secret/later-secret/' secrets/app.yaml
+	git commit -qam later
+	run git revert --no-edit -m 1 HEAD~1
+	[ "$status" -ne 0 ]
+	grep -qx "<<<<<<< ours" secrets/app.yaml
+	assert_no_plaintext_in_git later-secret resolved-secret main-two-secret
+	git revert --abort
+}
+
+@test "an unresolved conflict is staged sealed, and the hook refuses to commit it" {
+	sed -i 's/two/main-two/' secrets/app.yaml
+	git commit -qam main-side
+	git checkout -q feature
+	sed -i 's/two/feature-two/' secrets/app.yaml
+	git commit -qam feature-side
+	git checkout -q main
+	run git merge --no-edit feature
+	[ "$status" -ne 0 ]
+	git diff --stat
+	git add secrets/app.yaml
+	git show :secrets/app.yaml | grep -q '"gitseal_conflict": "ENC\['
+	run ! grep -q 'main-two' <(git cat-file --batch-all-objects --batch)
+	run "$GITSEAL_BIN" git status
+	grep -qx "secrets/app.yaml: unresolved merge conflict" <<<"$output"
+	run git commit -qm merged
+	[ "$status" -ne 0 ]
+	grep -qF "gitseal: error: 'secrets/app.yaml': it holds an unresolved merge conflict" <<<"$output"
+	# a clone without the filter sees ciphertext only
+	[ "$(git show :secrets/app.yaml | gitseal_textconv | grep -c '^<<<<<<< ')" -eq 1 ]
 }

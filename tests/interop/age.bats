@@ -111,3 +111,82 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	$AGEJS decrypt-pass "pw-js" "$TMP/g.age" "$TMP/out"
 	cmp "$TMP/p" "$TMP/out"
 }
+
+# Large payloads change gear at chunk 16 (OpenSSL, two threads, batches of
+# 4 chunks): sizes where the first batched chunk is 1 byte, where the last
+# chunk is full and ends a batch, or ends one byte short of it.
+LARGE_SIZES="1048576 1048577 1310720 1376255 3145729"
+
+@test "large payloads both ways with age, from stdin and to stdout too" {
+	for n in $LARGE_SIZES; do
+		random_file "$TMP/p" "$n"
+		gitseal age -r "$AGE_RCPT" <"$TMP/p" >"$TMP/g.age"
+		age -d -i "$TMP/age.key" "$TMP/g.age" | cmp - "$TMP/p"
+		age -a -r "$AGE_RCPT" -o "$TMP/a.age" "$TMP/p"
+		gitseal age -d -i "$TMP/age.key" <"$TMP/a.age" | cmp - "$TMP/p"
+		rm -f "$TMP/g.age" "$TMP/a.age"
+	done
+}
+
+@test "large payloads both ways with npm age-encryption" {
+	for n in 1048577 1310720; do
+		random_file "$TMP/p" "$n"
+		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age"
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+		gitseal age -a -r "$(demo_recipient)" -o "$TMP/g.age" "$TMP/p"
+		$AGEJS decrypt "$KEYS/demo-age-key.txt" "$TMP/g.age" "$TMP/out"
+		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+	done
+}
+
+PQ_SIZES="0 1 65536 1048576"
+
+@test "post-quantum: npm age-encryption -> gitseal, binary and armored; its hybrid identities work in gitseal" {
+	$AGEJS keygen-pq "$TMP/js-pq.key"
+	rcpt=$($AGEJS recipient "$TMP/js-pq.key")
+	[[ "$rcpt" == age1pq1* ]]
+	[ "$(gitseal keygen -y "$TMP/js-pq.key")" = "$rcpt" ]
+	for n in $PQ_SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "--armor"; do
+			$AGEJS encrypt "$rcpt" -- "$TMP/p" "$TMP/j.age" $a
+			grep -qa -- "$([ -z "$a" ] && echo '-> mlkem768x25519 ' || echo 'BEGIN AGE ENCRYPTED FILE')" "$TMP/j.age"
+			gitseal age -d -i "$TMP/js-pq.key" -o "$TMP/out" "$TMP/j.age"
+			cmp "$TMP/p" "$TMP/out"
+			rm -f "$TMP/out"
+		done
+	done
+}
+
+@test "post-quantum: gitseal -> npm age-encryption, binary and armored; gitseal keygen -pq identities work in it" {
+	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
+	gitseal keygen -pq -o "$TMP/g-pq2.key" 2>/dev/null
+	rcpt=$(gitseal keygen -y "$TMP/g-pq.key")
+	[ "$($AGEJS recipient "$TMP/g-pq.key")" = "$rcpt" ]
+	for n in $PQ_SIZES; do
+		random_file "$TMP/p" "$n"
+		for a in "" "-a"; do
+			gitseal age $a -r "$rcpt" -r "$(gitseal keygen -y "$TMP/g-pq2.key")" -o "$TMP/g.age" "$TMP/p"
+			for k in g-pq g-pq2; do
+				$AGEJS decrypt "$TMP/$k.key" "$TMP/g.age" "$TMP/out"
+				cmp "$TMP/p" "$TMP/out"
+				rm -f "$TMP/out"
+			done
+		done
+	done
+}
+
+@test "post-quantum: a wrong hybrid identity fails on both sides" {
+	$AGEJS keygen-pq "$TMP/js-pq.key"
+	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
+	echo x >"$TMP/p"
+	$AGEJS encrypt "$($AGEJS recipient "$TMP/js-pq.key")" -- "$TMP/p" "$TMP/j.age"
+	run gitseal age -d -i "$TMP/g-pq.key" "$TMP/j.age"
+	[ "$status" -eq 12 ]
+	[ "$output" = "gitseal: error: '$TMP/j.age': no identity matched any of the recipients" ]
+	gitseal age -r "$(gitseal keygen -y "$TMP/g-pq.key")" -o "$TMP/g.age" "$TMP/p"
+	run $AGEJS decrypt "$TMP/js-pq.key" "$TMP/g.age" "$TMP/out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "age_js: no identity matched"* ]]
+}

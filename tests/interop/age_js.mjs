@@ -3,6 +3,8 @@
 //        node age_js.mjs decrypt  IDENTITYFILE IN OUT
 //        node age_js.mjs encrypt-pass PASSPHRASE LOGN IN OUT
 //        node age_js.mjs decrypt-pass PASSPHRASE IN OUT
+//        node age_js.mjs keygen-pq OUT          (a hybrid identity file, as age-keygen -pq)
+//        node age_js.mjs recipient IDENTITYFILE (the recipient of each identity, one a line)
 import { readFileSync, writeFileSync } from "node:fs";
 import * as age from "age-encryption";
 
@@ -42,6 +44,12 @@ async function main() {
 		const d = new age.Decrypter();
 		d.addPassphrase(pass);
 		writeFileSync(output, await d.decrypt(maybeArmored(readFileSync(input))));
+	} else if (cmd === "keygen-pq") {
+		const identity = await age.generateHybridIdentity();
+		const recipient = await age.identityToRecipient(identity);
+		writeFileSync(args[0], `# public key: ${recipient}\n${identity}\n`, { mode: 0o600 });
+	} else if (cmd === "recipient") {
+		for (const id of identitiesFrom(args[0])) console.log(await age.identityToRecipient(id));
 	} else {
 		throw new Error(`unknown command ${cmd}`);
 	}

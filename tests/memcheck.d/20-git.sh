@@ -1,10 +1,18 @@
-# The git filter process under valgrind: a scripted repository, git add and
-# checkout through the filter that `gitseal git init` installs. valgrind
-# runs inside git, so its exit status reaches git as a filter failure.
+# The git side under valgrind: a scripted repository; git add and checkout
+# (delayed smudges on worker threads) through the filter process, textconv
+# and the merge driver inside git (a clean merge and a conflict), and
+# check, status, updatekeys, lock and unlock run directly. valgrind runs
+# inside git, so its exit status reaches git as a filter failure.
 rcpt=$(cat "$KEYS/demo-age-recipient.txt")
+# one glibc allocation in dlopen, explained in the file
+export VALGRIND_OPTS="--suppressions=$(pwd)/tests/memcheck.d/glibc-dlopen.supp"
 export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" GIT_CONFIG_NOSYSTEM=1
+# the hook and drivers run `gitseal` from PATH
+saved_path=$PATH
+PATH="$(dirname "$BIN"):$PATH"
 repo="$work/repo"
-git init -q "$repo"
+git init -q -b main "$repo"
+vgcmd="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$work/vg-git.%p $BIN"
 (
 	cd "$repo"
 	git config user.name memcheck
@@ -12,8 +20,9 @@ git init -q "$repo"
 	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s\n' "$rcpt" >.sops.yaml
 	vg "$BIN" git init 'secrets/**'
 	# the filter and drivers gitseal wrote, run under valgrind
-	git config filter.gitseal.process "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$work/vg-git.%p $BIN git filter-process"
-	git config diff.gitseal.textconv "valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$work/vg-git.%p $BIN git textconv"
+	git config filter.gitseal.process "$vgcmd git filter-process"
+	git config diff.gitseal.textconv "$vgcmd git textconv"
+	git config merge.gitseal.driver "$vgcmd git merge %O %A %B %P"
 	mkdir -p secrets
 	printf 'db:\n  password: hunter2\n  port: 5432\n' >secrets/app.yaml
 	printf 'token: abc\n' >secrets/other.yaml
@@ -23,10 +32,37 @@ git init -q "$repo"
 	rm secrets/*.yaml
 	git checkout -- secrets
 	grep -q 'password: hunter2' secrets/app.yaml || { echo "checkout did not decrypt"; exit 1; }
+	# a merge at two depths, then a conflict
+	git branch side
 	sed -i 's/hunter2/hunter3/' secrets/app.yaml
+	git commit -qam ours
+	git checkout -q side
+	sed -i 's/5432/5433/' secrets/app.yaml
+	git commit -qam theirs
+	git merge -q --no-edit main
+	grep -q 'port: 5433' secrets/app.yaml && grep -q 'password: hunter3' secrets/app.yaml ||
+		{ echo "merge lost a change"; exit 1; }
+	sed -i 's/abc/side/' secrets/other.yaml
+	git commit -qam side-token
+	git checkout -q main
+	sed -i 's/abc/main/' secrets/other.yaml
+	git commit -qam main-token
+	if git merge -q --no-edit side 2>/dev/null; then echo "the conflict merged"; exit 1; fi
+	grep -q '^<<<<<<< ' secrets/other.yaml || { echo "no markers"; exit 1; }
 	git diff >/dev/null
-	git add secrets/app.yaml
+	printf 'token: resolved\n' >secrets/other.yaml
+	git add secrets/other.yaml
+	git commit -qm merged --no-verify
 	vg "$BIN" git check >/dev/null
+	vg "$BIN" git status >/dev/null
+	# a second recipient: updatekeys on the work tree files, with a rotation
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s,%s\n' "$rcpt" \
+		"$("$BIN" keygen -y "$KEYS/test-age-key-2.txt")" >.sops.yaml
+	vg "$BIN" updatekeys -r -y --rotate . 2>/dev/null
+	vg "$BIN" git lock >/dev/null 2>&1
+	grep -q 'ENC\[' secrets/app.yaml || { echo "lock left plaintext"; exit 1; }
+	vg "$BIN" git unlock >/dev/null 2>&1
+	grep -q 'password: hunter3' secrets/app.yaml || { echo "unlock did not decrypt"; exit 1; }
 )
 # each valgrind run wrote a log; any content is an error or a definite leak
 for log in "$work"/vg-git.*; do
@@ -36,4 +72,5 @@ for log in "$work"/vg-git.*; do
 		exit 1
 	fi
 done
-unset SOPS_AGE_KEY_FILE
+unset SOPS_AGE_KEY_FILE VALGRIND_OPTS
+PATH=$saved_path

@@ -27,4 +27,23 @@ if vg "$BIN" krm <"$work/rl-bad.yaml" >/dev/null 2>&1; then
 elif [ $? -eq 99 ]; then
 	echo "valgrind errors in a failed krm"; exit 1
 fi
+# a kustomization: an encrypted resource bound to its source, a sops
+# dotenv secretGenerator source decrypted in a staged copy; and the
+# failures of a copied ciphertext and a path outside the root
+kz="$work/kz"
+mkdir -p "$kz/.git" "$kz/app"
+cp "$app/db.enc.yaml" "$app/config.yaml" "$kz/app/"
+printf 'API_KEY=abc123\n' >"$work/app.env"
+"$BIN" encrypt --age "$rcpt" "$work/app.env" >"$kz/app/app.enc.env"
+printf 'namePrefix: p-\nresources: [db.enc.yaml, config.yaml]\nsecretGenerator:\n- name: env\n  envs: [app.enc.env]\n' >"$kz/app/kustomization.yaml"
+vg "$BIN" render "$kz/app" | grep -q 'password: t0p-s3cr3t' || { echo "render of a kustomization wrong"; exit 1; }
+sed -n 's/^ *password: \(ENC\[.*\]\)$/apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\nstringData:\n  password: \1/p' "$app/db.enc.yaml" >"$kz/app/copy.yaml"
+printf 'resources: [copy.yaml, ../../outside.yaml]\n' >"$kz/app/kustomization.yaml"
+for args in "$kz/app" "--root $kz/app $kz/app"; do
+	if vg "$BIN" render $args >/dev/null 2>&1; then
+		echo "render of a copied ciphertext succeeded"; exit 1
+	elif [ $? -eq 99 ]; then
+		echo "valgrind errors in a failed render"; exit 1
+	fi
+done
 unset SOPS_AGE_KEY_FILE

@@ -1,7 +1,9 @@
 /* src/k8s: stream splitting, the YAML emitter, the ciphertext index that
  * checks built resources against their verified sources, dotenv and the
  * KSOPS generator config. Trees are built by hand: no store or engine. */
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,7 +133,6 @@ static void test_index_and_decrypt(void **state)
 	struct doc_node *enc, *dec, *built, *sd, *meta, *ann, *sops;
 	struct k8s_cipher_index ix;
 	char bad[128];
-	const struct doc_node *origin;
 
 	(void)state;
 	doc_init(&d, DOC_FORMAT_YAML);
@@ -156,11 +157,10 @@ static void test_index_and_decrypt(void **state)
 	put(&d, sd, "password", s(&d, ENC_A));
 	put(&d, built, "stringData", sd);
 
-	origin = k8s_resource_strip(built);
-	assert_non_null(origin);
-	assert_string_equal(origin->text, "path: ../src/secret.yaml\n");
+	/* the origin annotation is the build's own: kept, never trusted */
+	k8s_resource_strip_sops(built);
 	assert_null(doc_map_find(built, "sops"));
-	assert_null(doc_map_find(meta, "annotations"));
+	assert_non_null(doc_map_find(ann, K8S_ORIGIN_ANNOTATION));
 	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), 0);
 	assert_string_equal(sd->entries[1].value->text, "hunter2");
 	assert_int_equal(sd->entries[0].value->type, DOC_INT);
@@ -294,6 +294,150 @@ static void test_generator_config(void **state)
 	doc_release(&d);
 }
 
+
+static void test_emit_scalars_and_tags(void **state)
+{
+	static const char *const quoted[] = { "12", "-1.5e3", "0x1F", "0o17", "1_000", "1:20", ".5",
+					      "2024-01-01", "TRUE", "~", "Null" };
+	static const char *const plain[] = { "1f2d1e2e67df", "1.2.3", "v1", "0xZZ", "e5", "-x", "a-b" };
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	gs_buf_init(&out, true);
+	for (size_t i = 0; i < sizeof(quoted) / sizeof(quoted[0]); i++) {
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, quoted[i]));
+		gs_buf_reset(&out);
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		if (!strchr((char *)out.data, '"'))
+			fail_msg("not quoted: %s", (char *)out.data);
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, plain[i]));
+		gs_buf_reset(&out);
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		if (strchr((char *)out.data, '"'))
+			fail_msg("quoted: %s", (char *)out.data);
+	}
+	/* tags are data: written (the proof then needs a store that reads
+	 * them back; until it does, a tagged document is refused, not
+	 * written without its tag) */
+	struct doc_node *m = doc_new_map(&d), *b = s(&d, "aGVsbG8="), *l = doc_new_map(&d);
+
+	assert_int_equal(doc_node_set_tag(&d, b, "!vault"), 0);
+	assert_int_equal(doc_node_set_tag(&d, l, "!local"), 0);
+	put(&d, l, "a", s(&d, "b"));
+	put(&d, m, "blob", b);
+	put(&d, m, "map", l);
+	gs_buf_reset(&out);
+	assert_int_equal(k8s_yaml_emit(m, &out), 0);
+	assert_string_equal((char *)out.data, "blob: !vault aGVsbG8=\nmap: !local\n  a: b\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* A failed proof leaves the output as it was. */
+static void test_emit_verified_keeps_nothing_unproven(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_node *m;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	gs_buf_init(&out, true);
+	assert_int_equal(gs_buf_append_str(&out, "kept\n"), 0);
+	m = doc_new_map(&d);
+	/* an int whose text is no number reads back as a string */
+	put(&d, m, "a", s(&d, "x"));
+	put(&d, m, "b", doc_new_scalar(&d, DOC_INT, "abc", 3));
+	assert_int_not_equal(k8s_yaml_emit_verified(m, &out), 0);
+	assert_int_equal(out.len, 5);
+	assert_string_equal((char *)out.data, "kept\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+static void test_path_clean(void **state)
+{
+	char out[64];
+	char *j;
+
+	(void)state;
+	assert_int_equal(k8s_path_clean("a/./b//../c", out, sizeof(out)), 0);
+	assert_string_equal(out, "a/c");
+	assert_int_equal(k8s_path_clean("a/..", out, sizeof(out)), 0);
+	assert_string_equal(out, ".");
+	assert_int_equal(k8s_path_clean("a/../..", out, sizeof(out)), GS_ERR_USAGE);
+	assert_int_equal(k8s_path_clean("/etc/passwd", out, sizeof(out)), GS_ERR_USAGE);
+	j = k8s_rel_join("overlays/prod", "../../base");
+	assert_string_equal(j, "base");
+	free(j);
+	assert_null(k8s_rel_join("overlays/prod", "../../../x"));
+	assert_non_null(strstr(gs_error_message(), "leads outside the root"));
+	assert_null(k8s_rel_join(".", "/abs"));
+	assert_non_null(strstr(gs_error_message(), "absolute paths are not allowed"));
+}
+
+/* The root: --root, the nearest .git, Argo CD's _cmp_server/<uuid>, or
+ * what ARGOCD_APP_SOURCE_PATH leaves; reads never leave it. */
+static void test_root(void **state)
+{
+	char tmpl[] = "/tmp/test_k8s.XXXXXX", p[1024], *rel = NULL;
+	struct k8s_root r;
+	struct gs_buf b;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(p, sizeof(p), "mkdir -p %s/repo/.git %s/repo/apps/x %s/_cmp_server/1234/apps/y "
+			       "%s/plain/a/b && echo hi >%s/repo/apps/x/f && ln -s ../../../repo/apps/x/f "
+			       "%s/_cmp_server/1234/apps/y/link", tmpl, tmpl, tmpl, tmpl, tmpl, tmpl);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/repo/apps/x", tmpl);
+	assert_int_equal(k8s_root_open_for(p, NULL, &r, &rel), 0);
+	assert_string_equal(rel, "apps/x");
+	assert_non_null(strstr(r.path, "/repo"));
+	gs_buf_init(&b, false);
+	assert_int_equal(k8s_root_read(&r, "apps/x/f", &b, 100), 0);
+	assert_string_equal((char *)b.data, "hi\n");
+	k8s_root_release(&r);
+	free(rel);
+	/* Argo CD's checkout: the link leads outside it */
+	snprintf(p, sizeof(p), "%s/_cmp_server/1234/apps/y", tmpl);
+	assert_int_equal(k8s_root_open_for(p, NULL, &r, &rel), 0);
+	assert_string_equal(rel, "apps/y");
+	if (k8s_root_open(&r, "apps/y/link", O_RDONLY, &fd) != GS_ERR_USAGE)
+		fail_msg("%s", gs_error_message());
+	assert_non_null(strstr(gs_error_message(), "leads outside the root"));
+	k8s_root_release(&r);
+	free(rel);
+	/* no marker: ARGOCD_APP_SOURCE_PATH, else the directory itself */
+	snprintf(p, sizeof(p), "%s/plain/a/b", tmpl);
+	setenv("ARGOCD_APP_SOURCE_PATH", "a/b", 1);
+	assert_int_equal(k8s_root_open_for(p, NULL, &r, &rel), 0);
+	assert_string_equal(rel, "a/b");
+	k8s_root_release(&r);
+	free(rel);
+	unsetenv("ARGOCD_APP_SOURCE_PATH");
+	assert_int_equal(k8s_root_open_for(p, NULL, &r, &rel), 0);
+	assert_string_equal(rel, ".");
+	k8s_root_release(&r);
+	free(rel);
+	/* --root must contain the directory */
+	snprintf(p, sizeof(p), "%s/plain", tmpl);
+	if (k8s_root_open_for(p, "/usr", &r, &rel) != GS_ERR_USAGE)
+		fail_msg("%s", gs_error_message());
+	gs_buf_release(&b);
+	snprintf(p, sizeof(p), "rm -rf %s", tmpl);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +447,10 @@ int main(void)
 		cmocka_unit_test(test_index_paths_exact),
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_generator_config),
+		cmocka_unit_test(test_emit_scalars_and_tags),
+		cmocka_unit_test(test_emit_verified_keeps_nothing_unproven),
+		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_root),
 	};
 
 	if (gs_crypto_init() != 0)

@@ -81,6 +81,50 @@ static void test_response_field(void **state)
 	gs_buf_release(&out);
 }
 
+/* engine_path and key_name come from metadata outside the MAC: only safe
+ * names become a key; the URL is percent-encoded whatever a key holds. */
+static void test_path_names(void **state)
+{
+	static const char *const good_engines[] = { "transit", "team-a/transit.v2", "a_b/c-d/E.9", "x" };
+	static const char *const bad_engines[] = {
+		"sys/seal?", "transit#", "tr%61nsit", "../sys", "transit/..", "a/./b", ".", "/transit",
+		"transit/", "a//b", "trans it", "transit\n", "caf\xc3\xa9", "a\\b",
+	};
+	static const char *const bad_names[] = { "a/b", "..", ".", "a?b", "a#b", "a%2F", "a b", "a\r", "" };
+	struct vault_key k;
+	char *url;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good_engines) / sizeof(good_engines[0]); i++) {
+		assert_int_equal(vault_key_init(&k, "https://v", good_engines[i], "key-1.x_y"), 0);
+		vault_key_release(&k);
+	}
+	for (size_t i = 0; i < sizeof(bad_engines) / sizeof(bad_engines[0]); i++) {
+		assert_int_equal(vault_key_init(&k, "https://v", bad_engines[i], "k"), GS_ERR_KEY);
+		assert_non_null(strstr(gs_error_message(), "invalid engine_path"));
+		/* never a control character in a message */
+		for (const char *m = gs_error_message(); *m; m++)
+			assert_true((unsigned char)*m >= 0x20);
+	}
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
+		assert_int_equal(vault_key_init(&k, "https://v", "transit", bad_names[i]), GS_ERR_KEY);
+	assert_int_equal(vault_key_parse_uri("https://h/v1/a/../keys/x", &k), GS_ERR_KEY);
+	assert_int_equal(vault_key_parse_uri("https://h/v1/tr%61nsit/keys/x", &k), GS_ERR_KEY);
+
+	assert_int_equal(vault_key_init(&k, "https://v:8200/", "team/transit", "app"), 0);
+	url = vault_transit_url(&k, "decrypt");
+	assert_string_equal(url, "https://v:8200/v1/team/transit/decrypt/app");
+	free(url);
+	vault_key_release(&k);
+	/* a key made by hand, past the checks: every unsafe byte is escaped */
+	k.address = (char *)"https://v";
+	k.engine_path = (char *)"sys/seal?#";
+	k.key_name = (char *)"../x%/y";
+	url = vault_transit_url(&k, "decrypt");
+	assert_string_equal(url, "https://v/v1/sys/seal%3F%23/decrypt/..%2Fx%25%2Fy");
+	free(url);
+}
+
 static void test_checks_before_requests(void **state)
 {
 	struct vault_key k;
@@ -130,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_uri),
 		cmocka_unit_test(test_response_field),
+		cmocka_unit_test(test_path_names),
 		cmocka_unit_test(test_checks_before_requests),
 	};
 

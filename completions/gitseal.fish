@@ -1,0 +1,194 @@
+# fish completion for gitseal(1). Installed as
+# share/fish/vendor_completions.d/gitseal.fish.
+
+# True when the command line's command (and subcommand) are the arguments.
+function __gitseal_is
+    set -l tokens (commandline -opc)
+    test (count $tokens) -ge 2; or return 1
+    test "$tokens[2]" = $argv[1]; or return 1
+    if set -q argv[2]
+        test (count $tokens) -ge 3; and test "$tokens[3]" = $argv[2]
+    end
+end
+
+# True when the command line holds the command only (its subcommand comes next).
+function __gitseal_needs_sub
+    set -l tokens (commandline -opc)
+    test (count $tokens) -eq 2; and test "$tokens[2]" = $argv[1]
+end
+
+set -l __gitseal_types 'yaml json dotenv ini binary'
+set -l __gitseal_sops encrypt decrypt edit set unset rotate updatekeys filestatus exec-env exec-file
+
+complete -c gitseal -f
+
+# Commands
+complete -c gitseal -n __fish_use_subcommand -a encrypt -d 'Encrypt the values of a file (sops format)'
+complete -c gitseal -n __fish_use_subcommand -a decrypt -d 'Decrypt a sops file'
+complete -c gitseal -n __fish_use_subcommand -a edit -d 'Edit a sops file in an editor'
+complete -c gitseal -n __fish_use_subcommand -a set -d 'Set one value of a sops file'
+complete -c gitseal -n __fish_use_subcommand -a unset -d 'Remove one value of a sops file'
+complete -c gitseal -n __fish_use_subcommand -a rotate -d 'New data key, every value encrypted again'
+complete -c gitseal -n __fish_use_subcommand -a updatekeys -d 'Wrap the data key for the creation rule'
+complete -c gitseal -n __fish_use_subcommand -a groups -d 'Add or delete a key group'
+complete -c gitseal -n __fish_use_subcommand -a filestatus -d 'Tell whether a file is encrypted'
+complete -c gitseal -n __fish_use_subcommand -a exec-env -d 'Run a command with the values in its environment'
+complete -c gitseal -n __fish_use_subcommand -a exec-file -d 'Run a command with the plaintext in a FIFO'
+complete -c gitseal -n __fish_use_subcommand -a age -d 'age v1 encryption and decryption'
+complete -c gitseal -n __fish_use_subcommand -a git -d 'The git filter, diff and merge drivers'
+complete -c gitseal -n __fish_use_subcommand -a render -d 'Decrypt manifests for Argo CD'
+complete -c gitseal -n __fish_use_subcommand -a krm -d 'KRM function and KSOPS generator'
+complete -c gitseal -n __fish_use_subcommand -a keygen -d 'Generate an age identity'
+complete -c gitseal -n __fish_use_subcommand -a help -d 'List the commands'
+complete -c gitseal -n __fish_use_subcommand -a version -d 'Print the version'
+complete -c gitseal -n __fish_use_subcommand -l help -s h -d 'List the commands'
+complete -c gitseal -n __fish_use_subcommand -l version -d 'Print the version'
+
+# Files as arguments
+for cmd in $__gitseal_sops age keygen
+    complete -c gitseal -n "__gitseal_is $cmd" -F
+end
+complete -c gitseal -n '__gitseal_is render' -a '(__fish_complete_directories)'
+
+# Shared by the sops-compatible commands
+for cmd in $__gitseal_sops
+    complete -c gitseal -n "__gitseal_is $cmd" -s h -l help -d 'Print the usage'
+    complete -c gitseal -n "__gitseal_is $cmd" -l input-type -x -a $__gitseal_types -d 'Format of the input'
+end
+for cmd in decrypt edit set unset rotate updatekeys exec-env exec-file
+    complete -c gitseal -n "__gitseal_is $cmd" -l ignore-mac -d 'Go on when the MAC does not match'
+end
+for cmd in encrypt decrypt rotate
+    complete -c gitseal -n "__gitseal_is $cmd" -s i -l in-place -d 'Write the result back to the file'
+    complete -c gitseal -n "__gitseal_is $cmd" -l output -r -F -d 'Write the result to a file'
+end
+for cmd in encrypt decrypt exec-file
+    complete -c gitseal -n "__gitseal_is $cmd" -l output-type -x -a $__gitseal_types -d 'Format of the output'
+end
+for cmd in encrypt decrypt
+    complete -c gitseal -n "__gitseal_is $cmd" -l filename-override -r -F -d 'File name for the format and rule'
+    complete -c gitseal -n "__gitseal_is $cmd" -l indent -x -d 'Indentation of the output'
+end
+for cmd in encrypt edit
+    complete -c gitseal -n "__gitseal_is $cmd" -s a -l age -x -d 'age recipients, comma-separated'
+    complete -c gitseal -n "__gitseal_is $cmd" -l hc-vault-transit -x -d 'Vault transit key URIs'
+    complete -c gitseal -n "__gitseal_is $cmd" -l unencrypted-suffix -x -d 'Plaintext below keys with this suffix'
+    complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-suffix -x -d 'Encrypt only below keys with this suffix'
+    complete -c gitseal -n "__gitseal_is $cmd" -l unencrypted-regex -x -d 'Plaintext below matching keys'
+    complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-regex -x -d 'Encrypt only below matching keys'
+    complete -c gitseal -n "__gitseal_is $cmd" -l unencrypted-comment-regex -x -d 'Plaintext after a matching comment'
+    complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-comment-regex -x -d 'Encrypt only after a matching comment'
+end
+for cmd in encrypt edit updatekeys
+    complete -c gitseal -n "__gitseal_is $cmd" -l config -r -F -d '.sops.yaml to use'
+end
+for cmd in encrypt rotate updatekeys
+    complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+end
+for cmd in encrypt rotate
+    complete -c gitseal -n "__gitseal_is $cmd" -s y -l yes -d 'Do not ask'
+end
+complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
+for cmd in encrypt edit rotate updatekeys
+    complete -c gitseal -n "__gitseal_is $cmd" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
+end
+
+# encrypt
+complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
+complete -c gitseal -n '__gitseal_is encrypt' -l mac-only-encrypted -d 'MAC over the encrypted values only'
+complete -c gitseal -n '__gitseal_is encrypt' -l enable-local-keyservice -d 'Accepted for sops compatibility'
+complete -c gitseal -n '__gitseal_is encrypt' -l disable-version-check -d 'Accepted for sops compatibility'
+complete -c gitseal -n '__gitseal_is encrypt' -l verbose -d 'Accepted for sops compatibility'
+
+# decrypt
+complete -c gitseal -n '__gitseal_is decrypt' -l extract -x -d 'Print one value: a tree path'
+
+# set, unset
+complete -c gitseal -n '__gitseal_is set' -l value-file -r -F -d 'Read the JSON value from a file'
+complete -c gitseal -n '__gitseal_is set' -l value-stdin -d 'Read the JSON value from standard input'
+complete -c gitseal -n '__gitseal_is unset' -l idempotent -d 'A missing path is not an error'
+
+# rotate, updatekeys
+complete -c gitseal -n '__gitseal_is rotate' -l add-age -x -d 'Add age recipients'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-age -x -d 'Remove age recipients'
+complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
+complete -c gitseal -n '__gitseal_is rotate' -l add-hc-vault-transit -x -d 'Add Vault transit keys'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-hc-vault-transit -x -d 'Remove Vault transit keys'
+complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
+complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
+for cmd in encrypt rotate updatekeys 'groups add' 'groups delete'
+    complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+end
+for cmd in rotate updatekeys
+    complete -c gitseal -n "__gitseal_is $cmd" -s r -l recursive -d 'Every sops file below the directories'
+end
+complete -c gitseal -n '__gitseal_is updatekeys' -s y -l yes -d 'Do not ask for confirmation'
+complete -c gitseal -n '__gitseal_is updatekeys' -l rotate -d 'Files under the git filter: a new data key too'
+
+# groups add | delete
+complete -c gitseal -n '__gitseal_needs_sub groups' -a add -d 'Add a key group'
+complete -c gitseal -n '__gitseal_needs_sub groups' -a delete -d 'Delete a key group'
+complete -c gitseal -n '__gitseal_needs_sub groups' -s h -l help -d 'Print the usage'
+for sub in add delete
+    complete -c gitseal -n "__gitseal_is groups $sub" -l file -r -F -d 'The sops file'
+    complete -c gitseal -n "__gitseal_is groups $sub" -s i -l in-place -d 'Write the result back to the file'
+    complete -c gitseal -n "__gitseal_is groups $sub" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
+    complete -c gitseal -n "__gitseal_is groups $sub" -l input-type -x -a $__gitseal_types -d 'Format of the file'
+    complete -c gitseal -n "__gitseal_is groups $sub" -l ignore-mac -d 'Go on when the MAC does not match'
+end
+complete -c gitseal -n '__gitseal_is groups add' -s a -l age -x -d 'age recipients of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -s p -l pgp -x -d 'PGP keys of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
+complete -c gitseal -n '__gitseal_is groups add' -s y -l yes -d 'Do not ask'
+complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'Vault transit keys of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l pgp -x -d 'PGP keys of the new group'
+
+# exec-env, exec-file
+complete -c gitseal -n '__gitseal_is exec-env' -l pristine -d "Only the file's entries in the environment"
+complete -c gitseal -n '__gitseal_is exec-file' -l no-fifo -d 'A private file instead of a FIFO'
+complete -c gitseal -n '__gitseal_is exec-file' -l filename -x -d 'Name of the FIFO or file'
+
+# age
+complete -c gitseal -n '__gitseal_is age' -s e -l encrypt -d 'Encrypt (the default)'
+complete -c gitseal -n '__gitseal_is age' -s d -l decrypt -d 'Decrypt'
+complete -c gitseal -n '__gitseal_is age' -s o -l output -r -F -d 'Write to a file once the input succeeded'
+complete -c gitseal -n '__gitseal_is age' -s a -l armor -d 'ASCII armor'
+complete -c gitseal -n '__gitseal_is age' -s p -l passphrase -d 'Encrypt with a passphrase'
+complete -c gitseal -n '__gitseal_is age' -s r -l recipient -x -d 'Recipient (age1..., ssh-ed25519, ssh-rsa)'
+complete -c gitseal -n '__gitseal_is age' -s R -l recipients-file -r -F -d 'File of recipients'
+complete -c gitseal -n '__gitseal_is age' -s i -l identity -r -F -d 'Identity file'
+complete -c gitseal -n '__gitseal_is age' -l allow-mixed -d 'Post-quantum and classic recipients together'
+complete -c gitseal -n '__gitseal_is age' -s h -l help -d 'Print the usage'
+
+# keygen
+complete -c gitseal -n '__gitseal_is keygen' -s o -l output -r -F -d 'Write to a file (never overwritten)'
+complete -c gitseal -n '__gitseal_is keygen' -s y -d 'Print the recipients of an identity file'
+complete -c gitseal -n '__gitseal_is keygen' -o pq -d 'A post-quantum hybrid identity'
+complete -c gitseal -n '__gitseal_is keygen' -s h -l help -d 'Print the usage'
+
+# git init | check | filter-process | textconv | merge
+complete -c gitseal -n '__gitseal_needs_sub git' -a init -d 'Set up the filter in this repository'
+complete -c gitseal -n '__gitseal_needs_sub git' -a status -d 'What this clone sees of each file under the filter'
+complete -c gitseal -n '__gitseal_needs_sub git' -a lock -d 'The work tree back to ciphertext'
+complete -c gitseal -n '__gitseal_needs_sub git' -a unlock -d 'Decrypt the work tree again'
+complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse what must not be committed'
+complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filter, run by git'
+complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
+complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
+complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usage'
+complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
+complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
+complete -c gitseal -n '__gitseal_is git lock' -s f -l force -d 'Even with changes not committed'
+complete -c gitseal -n '__gitseal_is git textconv' -F
+complete -c gitseal -n '__gitseal_is git merge' -F
+
+# render, krm
+complete -c gitseal -n '__gitseal_is render' -s h -l help -d 'Print the usage'
+complete -c gitseal -n '__gitseal_is render' -l root -r -a '(__fish_complete_directories)' -d 'Read nothing outside this directory'
+complete -c gitseal -n '__gitseal_is render' -l bind-namespace -d 'Resources only into their source namespace (=A,B: these)'
+complete -c gitseal -n '__gitseal_is render' -l allow-empty -d 'Succeed when nothing renders'
+complete -c gitseal -n '__gitseal_is render' -l discover -d 'Print the directory when it uses encrypted files'
+complete -c gitseal -n '__gitseal_is krm' -l root -r -a '(__fish_complete_directories)' -d 'Read nothing outside this directory'
+complete -c gitseal -n '__gitseal_is krm' -l legacy -r -F -d 'Legacy exec plugin with this config'
+complete -c gitseal -n '__gitseal_is krm' -s h -l help -d 'Print the usage'

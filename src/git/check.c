@@ -1,0 +1,384 @@
+/* `gitseal git check` (and the pre-commit hook): what the next commit
+ * changes (staged blobs HEAD does not hold), read as the repository reader
+ * will see it. Refused, one finding per file:
+ *   - a blob under the filter that is not a sops file (plaintext staged
+ *     past the filter), or a sealed conflict not yet resolved;
+ *   - a sops blob with a value in clear that its own rule or the committed
+ *     version's rule seals (a selection downgrade, a line added by hand in
+ *     a clone without keys), or recipients this clone did not accept;
+ *   - a blob that is not whole: its MAC fails where a key opens it, or,
+ *     without a key, it keeps the committed MAC while its values changed
+ *     (a part of a change staged, as `git add -p` would);
+ *   - a file moved out of the filter's pattern that holds the plaintext of
+ *     a file that was sealed under it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+enum { SECRET_MIN_LEN = 6 };
+
+static int add_finding(struct gitfilter_findings *fs, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int add_finding(struct gitfilter_findings *fs, const char *path, const char *fmt, ...)
+{
+	struct gitfilter_finding *grown = realloc(fs->items, (fs->count + 1) * sizeof(*grown));
+	va_list ap;
+	int n;
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	fs->items = grown;
+	grown[fs->count].problem = NULL;
+	if (!(grown[fs->count].path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	va_start(ap, fmt);
+	n = vasprintf(&grown[fs->count].problem, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		free(grown[fs->count].path);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	fs->count++;
+	return 0;
+}
+
+void gitfilter_findings_release(struct gitfilter_findings *fs)
+{
+	for (size_t i = 0; i < fs->count; i++) {
+		free(fs->items[i].path);
+		free(fs->items[i].problem);
+	}
+	free(fs->items);
+	memset(fs, 0, sizeof(*fs));
+}
+
+static const struct doc_node *metadata_field(const struct doc *d, const char *key)
+{
+	const struct doc_entry *meta = d->count && d->branches[0] && d->branches[0]->kind == DOC_MAP
+					       ? doc_map_find(d->branches[0], "sops")
+					       : NULL;
+	const struct doc_entry *e = meta && meta->value->kind == DOC_MAP ? doc_map_find(meta->value, key) : NULL;
+
+	return e && e->value->kind == DOC_SCALAR && e->value->len ? e->value : NULL;
+}
+
+static bool same_scalar(const struct doc_node *a, const struct doc_node *b)
+{
+	return a && b && a->len == b->len && !memcmp(a->text, b->text, a->len);
+}
+
+/* The values of two versions, the metadata aside. */
+static bool same_values(struct doc *a, struct doc *b)
+{
+	struct doc_entry *ma = doc_map_find(a->branches[0], "sops"), *mb = doc_map_find(b->branches[0], "sops");
+	bool same;
+
+	if (ma)
+		ma->removed = true;
+	if (mb)
+		mb->removed = true;
+	same = doc_equal(a, b, NULL, 0);
+	if (ma)
+		ma->removed = false;
+	if (mb)
+		mb->removed = false;
+	return same;
+}
+
+/* Against the committed version: no value its rule seals in clear, no MAC
+ * mode that covers less, no committed MAC kept over changed values. */
+static int check_against_head(struct gitfilter *f, const char *path, struct doc *staged,
+			      const struct sops_key_summary *own, struct gitfilter_findings *fs)
+{
+	struct sops_key_summary old;
+	struct gs_buf blob;
+	struct doc head;
+	char where[256];
+	bool found;
+	int ret;
+
+	gs_buf_init(&blob, false);
+	if ((ret = gitrepo_head_blob(f, path, &blob, &found)) || !found ||
+	    !gitseal_load_sealed(staged->format, blob.data, blob.len, &head)) {
+		if (found)
+			doc_release(&head);
+		gs_buf_release(&blob);
+		return ret;
+	}
+	if (sops_doc_keys(&head, &old) == 0) {
+		if (sops_doc_check_sealed(staged, &old.selection, where, sizeof(where)))
+			ret = add_finding(fs, path, "the value at '%s' is in clear, but the committed version "
+						    "encrypts it", where);
+		else if (own->selection.mac_only_encrypted && !old.selection.mac_only_encrypted)
+			ret = add_finding(fs, path, "its MAC no longer covers the values in clear "
+						    "(mac_only_encrypted), unlike the committed version's");
+		sops_key_summary_release(&old);
+	}
+	gs_error_clear();
+	if (!ret && same_scalar(metadata_field(staged, "mac"), metadata_field(&head, "mac")) &&
+	    !same_values(staged, &head))
+		ret = add_finding(fs, path, "only a part of a change is staged (git add -p?): its MAC "
+					    "cannot match; stage the whole file with 'git add %s'", path);
+	doc_release(&head);
+	gs_buf_release(&blob);
+	return ret;
+}
+
+static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, struct gitfilter_findings *fs)
+{
+	struct sops_key_summary own;
+	struct gs_buf plain, list;
+	char where[256];
+	int ret, err;
+
+	if (sops_doc_keys(d, &own) != 0 || !metadata_field(d, "mac") || !metadata_field(d, "lastmodified")) {
+		ret = add_finding(fs, path, "its sops metadata is damaged (%s)",
+				  gs_error_code() ? gs_error_message() : "no mac or lastmodified");
+		gs_error_clear();
+		return ret;
+	}
+	gs_buf_init(&plain, true);
+	gs_buf_init(&list, false);
+	if ((ret = gittrust_unaccepted(f, &own, &list)))
+		goto out;
+	if (list.len) {
+		ret = add_finding(fs, path, "recipients changed: %s; run 'gitseal updatekeys' to accept",
+				  (const char *)list.data);
+		goto out;
+	}
+	if (sops_doc_check_sealed(d, &own.selection, where, sizeof(where))) {
+		gs_error_clear();
+		ret = add_finding(fs, path, "the value at '%s' is not encrypted", where);
+		goto out;
+	}
+	if ((ret = check_against_head(f, path, d, &own, fs)) || !gitfilter_identities(f))
+		goto out;
+	err = gitseal_open_text(f, d, &plain);
+	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
+		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
+	gs_error_clear();
+out:
+	sops_key_summary_release(&own);
+	gs_buf_release(&plain);
+	gs_buf_release(&list);
+	return ret;
+}
+
+static int check_filtered(struct gitfilter *f, const char *path, const struct gs_buf *blob,
+			  struct gitfilter_findings *fs)
+{
+	struct doc d;
+	int ret = 0;
+
+	if (!blob->len)
+		return 0;
+	if (gitseal_conflict_is(blob->data, blob->len))
+		return add_finding(fs, path, "it holds an unresolved merge conflict");
+	if (!gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d))
+		ret = add_finding(fs, path, "it is staged unencrypted");
+	else
+		ret = check_sealed(f, path, &d, fs);
+	doc_release(&d);
+	return ret;
+}
+
+/* ---- files moved out of the pattern ---- */
+
+/* The plaintext values of the sealed files gone from the index. */
+struct secrets {
+	char **values;       /* secure copies */
+	size_t *lens;
+	size_t *from;        /* index into paths */
+	size_t count;
+	char **paths;
+	size_t path_count;
+};
+
+static void secrets_release(struct secrets *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		gs_secure_free(s->values[i]);
+	for (size_t i = 0; i < s->path_count; i++)
+		free(s->paths[i]);
+	free(s->values);
+	free(s->lens);
+	free(s->from);
+	free(s->paths);
+	memset(s, 0, sizeof(*s));
+}
+
+static int secrets_add(struct secrets *s, const char *text, size_t len)
+{
+	char **v = realloc(s->values, (s->count + 1) * sizeof(*v));
+	size_t *l = v ? realloc(s->lens, (s->count + 1) * sizeof(*l)) : NULL;
+	size_t *fr = l ? realloc(s->from, (s->count + 1) * sizeof(*fr)) : NULL;
+
+	if (v)
+		s->values = v;
+	if (l)
+		s->lens = l;
+	if (!fr)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	s->from = fr;
+	if (!(s->values[s->count] = gs_secure_alloc(len + 1)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(s->values[s->count], text, len);
+	s->lens[s->count] = len;
+	s->from[s->count++] = s->path_count - 1;
+	return 0;
+}
+
+/* The plaintext of every value that is sealed in cipher (plain is the same
+ * document decrypted: the same shape, the metadata aside). */
+static int collect_values(struct secrets *s, const struct doc_node *cipher, const struct doc_node *plain)
+{
+	int ret = 0;
+
+	if (!cipher || !plain || cipher->kind != plain->kind)
+		return 0;
+	if (cipher->kind == DOC_SCALAR)
+		return plain->len >= SECRET_MIN_LEN && cipher->len > 4 && !memcmp(cipher->text, "ENC[", 4)
+			       ? secrets_add(s, plain->text, plain->len)
+			       : 0;
+	for (size_t i = 0; i < cipher->count && i < plain->count && !ret; i++)
+		ret = collect_values(s, cipher->entries[i].value, plain->entries[i].value);
+	return ret;
+}
+
+struct moved_walk {
+	struct gitfilter *f;
+	git_index *idx;
+	struct secrets *secrets;
+	struct gs_buf blob;
+	int ret;
+};
+
+static int add_path(struct secrets *s, const char *path)
+{
+	char **grown = realloc(s->paths, (s->path_count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	s->paths = grown;
+	if (!(grown[s->path_count] = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	s->path_count++;
+	return 0;
+}
+
+static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
+{
+	struct moved_walk *w = ctx;
+	char path[4096];
+	struct doc cipher, plain;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(te)) >= sizeof(path) ||
+	    git_index_get_bypath(w->idx, path, 0) || !gitrepo_filtered(w->f, path))
+		return 0;
+	gs_buf_reset(&w->blob);
+	if ((w->ret = gitrepo_read_blob(w->f, git_tree_entry_id(te), &w->blob)))
+		return -1;
+	if (gitseal_load_sealed(store_format_for_path(path), w->blob.data, w->blob.len, &cipher) &&
+	    gitseal_open_doc(w->f, &cipher, &plain, id) == 0 && !(w->ret = add_path(w->secrets, path))) {
+		for (size_t b = 0; b < cipher.count && b < plain.count && !w->ret; b++)
+			w->ret = collect_values(w->secrets, cipher.branches[b], plain.branches[b]);
+		doc_release(&plain);
+	}
+	gs_error_clear();
+	doc_release(&cipher);
+	return w->ret ? -1 : 0;
+}
+
+static bool holds(const struct gs_buf *blob, const char *value, size_t len)
+{
+	return len && blob->len >= len && memmem(blob->data, blob->len, value, len);
+}
+
+static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
+{
+	struct secrets secrets = { 0 };
+	struct moved_walk w = { f, idx, &secrets, { 0 }, 0 };
+	git_tree *head = gitrepo_head_tree(f);
+	struct gs_buf blob;
+	int ret = 0;
+
+	/* without a key the moved file held ciphertext: nothing to find */
+	if (!head || !gitfilter_identities(f))
+		return 0;
+	gs_buf_init(&w.blob, true);
+	gs_buf_init(&blob, true);
+	if (git_tree_walk(head, GIT_TREEWALK_PRE, note_moved, &w) < 0 && !w.ret)
+		w.ret = gitrepo_fail("cannot read HEAD's tree");
+	ret = w.ret;
+	for (size_t i = 0; i < git_index_entrycount(idx) && secrets.count && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		const char *from = NULL;
+
+		if (git_index_entry_stage(e) != 0 || gitrepo_filtered(f, e->path))
+			continue;
+		gs_buf_reset(&blob);
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
+			break;
+		for (size_t s = 0; s < secrets.count && !from; s++)
+			if (holds(&blob, secrets.values[s], secrets.lens[s]))
+				from = secrets.paths[secrets.from[s]];
+		if (from)
+			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
+						       "the filter's pattern (see .gitattributes)", from);
+	}
+	secrets_release(&secrets);
+	gs_buf_release(&w.blob);
+	gs_buf_release(&blob);
+	return ret;
+}
+
+int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
+{
+	struct gitfilter *f = NULL;
+	git_index *idx = NULL;
+	struct gs_buf blob;
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
+	if (git_repository_index(&idx, f->repo) < 0) {
+		ret = gitrepo_fail("cannot open the index");
+		goto out;
+	}
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		/* what the next commit changes: a blob HEAD holds was checked
+		 * when it was committed (a hook over every file of a large
+		 * repository would make each commit slow) */
+		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path) ||
+		    gitrepo_head_same(f, e->path, &e->id))
+			continue;
+		gs_buf_reset(&blob);
+		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
+			ret = check_filtered(f, e->path, &blob, fs);
+	}
+	if (!ret)
+		ret = check_moved_out(f, idx, fs);
+out:
+	if (ret)
+		gitfilter_findings_release(fs);
+	gs_buf_release(&blob);
+	git_index_free(idx);
+	gitfilter_free(f);
+	return ret;
+}

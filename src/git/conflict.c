@@ -1,0 +1,76 @@
+/* A conflict, sealed. git stores the merge driver's output as a blob, and
+ * puts it in the AUTO_MERGE tree, even when the merge conflicts: with the
+ * markers in plaintext, every secret of the file would sit in .git/objects
+ * and survive `git gc`. So the driver seals the marked text, and the smudge
+ * filter shows it in the work tree. The sealed form is a sops JSON file of
+ * one value, which any sops opens:
+ *   {"gitseal_conflict": "ENC[AES256_GCM,...]", "sops": {...}} */
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+#define CONFLICT_KEY "gitseal_conflict"
+
+static const uint8_t *skip_blanks(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+bool gitseal_conflict_is(const uint8_t *data, size_t len)
+{
+	static const char key[] = "\"" CONFLICT_KEY "\"";
+	const uint8_t *end = data + len, *p = skip_blanks(data, end);
+
+	if (p == end || *p != '{')
+		return false;
+	p = skip_blanks(p + 1, end);
+	return (size_t)(end - p) >= sizeof(key) - 1 && !memcmp(p, key, sizeof(key) - 1);
+}
+
+int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
+			  const struct gs_buf *marked, struct gs_buf *out)
+{
+	struct sops_key_summary all = *keys;
+	struct doc d;
+	struct doc_node *root, *text;
+	int ret;
+
+	/* the one value is sealed whatever the file's rule leaves in clear */
+	memset(&all.selection, 0, sizeof(all.selection));
+	doc_init(&d, DOC_FORMAT_JSON);
+	root = doc_new_map(&d);
+	text = doc_new_scalar(&d, DOC_STR, (const char *)marked->data, marked->len);
+	if (!root || !text || !doc_append(&d, root, CONFLICT_KEY, strlen(CONFLICT_KEY), text))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	else
+		ret = doc_add_branch(&d, root);
+	if (!ret)
+		ret = gitseal_seal(f, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
+	doc_release(&d);
+	return ret;
+}
+
+int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, struct gs_buf *marked)
+{
+	struct doc d, p;
+	const struct doc_entry *e = NULL;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	int ret;
+
+	doc_init(&p, DOC_FORMAT_JSON);
+	if (!gitseal_load_sealed(DOC_FORMAT_JSON, data, len, &d))
+		return GS_FAIL(GS_ERR_PARSE, "a damaged conflict: not a sops file");
+	ret = gitseal_open_doc(f, &d, &p, id);
+	if (!ret && (!p.count || !(e = doc_map_find(p.branches[0], CONFLICT_KEY)) ||
+		     e->value->kind != DOC_SCALAR || e->value->type != DOC_STR))
+		ret = GS_FAIL(GS_ERR_PARSE, "a damaged conflict: no " CONFLICT_KEY " value");
+	if (!ret)
+		ret = gs_buf_append(marked, e->value->text, e->value->len);
+	doc_release(&d);
+	doc_release(&p);
+	return ret;
+}

@@ -1,0 +1,397 @@
+/* The sops side of the filter and the merge driver: opening a version
+ * git holds, and sealing a plaintext for a file's keys, proven before it
+ * is handed to git (loaded again, decrypted, compared). */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d)
+{
+	doc_init(d, format);
+	/* every sops format carries a "sops" key (sops_* in dotenv, [sops]
+	 * in INI): skip parsing what cannot hold one */
+	if (!len || !memmem(data, len, "sops", 4))
+		return false;
+	if (store_load(format, data, len, d) == 0 && sops_doc_is_encrypted(d))
+		return true;
+	gs_error_clear();
+	doc_release(d);
+	doc_init(d, format);
+	return false;
+}
+
+/* A plaintext that does not end its last line seals to a file that does
+ * not either, and opens back to it: the stores end the file with the
+ * metadata they append (YAML, dotenv, INI), which says nothing of the
+ * author's last byte. JSON and binary files keep it by themselves. */
+static bool ends_open(enum doc_format format, const struct gs_buf *text)
+{
+	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) &&
+	       text->len && text->data[text->len - 1] != '\n';
+}
+
+static void end_open(struct gs_buf *text)
+{
+	if (text->len && text->data[text->len - 1] == '\n')
+		text->data[--text->len] = '\0';
+}
+
+static const struct age_identity_list *need_identities(struct gitfilter *f)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+
+	if (!ids)
+		gs_error_set(GS_ERR_NO_DATA_KEY, "no identity to decrypt with (%s)",
+			     f->ids_error ? f->ids_error : "none found");
+	return ids;
+}
+
+int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_decrypt_opts o = { 0 };
+
+	int ret;
+
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
+		return GS_ERR_NO_DATA_KEY;
+	}
+	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(plain);
+	return ret;
+}
+
+int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
+		     uint8_t key_id[GITSEAL_KEY_ID_SIZE])
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_decrypt_opts o = { 0 };
+	int ret;
+
+	doc_init(plain, cipher->format);
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
+		return GS_ERR_NO_DATA_KEY;
+	}
+	ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
+	if (!ret)
+		ret = sops_decrypt_doc_id(plain, ids, &o, key_id);
+	return ret;
+}
+
+/* Emits d, proven by loading the bytes again; the fresh layout when the
+ * document's own does not prove. */
+static int emit_proven(struct doc *d, struct gs_buf *out, const struct doc *want)
+{
+	char where[256];
+	int ret;
+
+	for (int fresh = 0; fresh < 2; fresh++) {
+		struct gs_buf source = d->source;
+		struct doc back;
+
+		if (fresh)
+			gs_buf_init(&d->source, true);
+		gs_buf_reset(out);
+		ret = store_emit(d, d->format, NULL, out);
+		if (fresh)
+			d->source = source;
+		if (ret)
+			return ret;
+		doc_init(&back, d->format);
+		ret = store_load(d->format, out->data, out->len, &back);
+		if (!ret && doc_equal(&back, want ? want : d, where, sizeof(where))) {
+			doc_release(&back);
+			return 0;
+		}
+		gs_error_clear();
+		doc_release(&back);
+	}
+	gs_buf_reset(out);
+	return GS_FAIL(GS_ERR_ENCRYPT, "the output would not read back as written (at %s)", where);
+}
+
+int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
+{
+	return emit_proven(d, out, NULL);
+}
+
+static bool has_string(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+static bool group_has(const struct sops_key_group *g, const char *key)
+{
+	for (size_t i = 0; i < sops_key_group_size(g); i++)
+		if (!strcmp(sops_key_group_key(g, i), key))
+			return true;
+	return false;
+}
+
+/* The same keys, order aside; keys of types gitseal cannot wrap for too. */
+static bool same_group(const struct sops_key_group *a, const struct sops_key_group *b)
+{
+	if (sops_key_group_size(a) != sops_key_group_size(b) || a->foreign_count != b->foreign_count)
+		return false;
+	for (size_t i = 0; i < sops_key_group_size(a); i++)
+		if (!group_has(b, sops_key_group_key(a, i)))
+			return false;
+	for (size_t i = 0; i < a->foreign_count; i++)
+		if (!has_string(b->foreign, b->foreign_count, a->foreign[i]))
+			return false;
+	return true;
+}
+
+bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b)
+{
+	return gitseal_keys_equal_groups(a, b) && a->selection.kind == b->selection.kind &&
+	       a->selection.mac_only_encrypted == b->selection.mac_only_encrypted &&
+	       !strcmp(a->selection.value ? a->selection.value : "", b->selection.value ? b->selection.value : "");
+}
+
+bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b)
+{
+	int ta = a->group_count > 1 ? (a->shamir_threshold ? a->shamir_threshold : (int)a->group_count) : 0;
+	int tb = b->group_count > 1 ? (b->shamir_threshold ? b->shamir_threshold : (int)b->group_count) : 0;
+
+	if (a->group_count != b->group_count || ta != tb)
+		return false;
+	for (size_t g = 0; g < a->group_count; g++)
+		if (!same_group(&a->groups[g], &b->groups[g]))
+			return false;
+	return true;
+}
+
+static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
+{
+	*dst = calloc(count + 1, sizeof(**dst));
+	if (!*dst)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (*n = 0; *n < count; (*n)++)
+		if (!((*dst)[*n] = strdup(src[*n])))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int rule_keys(struct gitfilter *f, const char *path, bool check_selection, struct sops_key_summary *out)
+{
+	const struct sops_config *config;
+	const struct sops_rule *rule;
+	char full[PATH_MAX];
+	size_t keys = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = gitfilter_config(f, &config)))
+		return ret;
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+	if ((ret = sops_config_match(config, full, &rule)))
+		return ret;
+	if (check_selection && !gittrust_selection_accepted(f, path, &rule->selection))
+		return GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); "
+					      "run 'gitseal updatekeys' to accept",
+			       path, rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
+			       rule->selection.kind ? " '" : "", rule->selection.value ? rule->selection.value : "",
+			       rule->selection.kind ? "'" : "mac_only_encrypted");
+	if (!(out->groups = calloc(rule->group_count + 1, sizeof(*out->groups))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	out->group_count = rule->group_count;
+	for (size_t g = 0; !ret && g < rule->group_count; g++) {
+		ret = copy_strings(&out->groups[g].age, &out->groups[g].age_count, rule->groups[g].age,
+				   rule->groups[g].age_count);
+		if (!ret)
+			ret = copy_strings(&out->groups[g].vault_uris, &out->groups[g].vault_count,
+					   rule->groups[g].vault_uris, rule->groups[g].vault_count);
+		if (!ret)
+			ret = copy_strings(&out->groups[g].pgp, &out->groups[g].pgp_count, rule->groups[g].pgp,
+					   rule->groups[g].pgp_count);
+		if (!ret)
+			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
+					   rule->groups[g].foreign, rule->groups[g].foreign_count);
+		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
+		out->other_keys += rule->groups[g].foreign_count;
+	}
+	out->shamir_threshold = rule->shamir_threshold;
+	out->selection.kind = rule->selection.kind;
+	out->selection.mac_only_encrypted = rule->selection.mac_only_encrypted;
+	if (!ret && rule->selection.value && !(out->selection.value = strdup(rule->selection.value)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!ret && !keys)
+		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", path);
+	if (ret)
+		sops_key_summary_release(out);
+	return ret;
+}
+
+int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+{
+	return rule_keys(f, path, true, out);
+}
+
+int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
+{
+	return rule_keys(f, path, false, out);
+}
+
+static bool scalar_is(const struct doc_node *root, const char *key, const char *want)
+{
+	const struct doc_entry *e = doc_map_find(root, key);
+
+	return e && e->value && e->value->kind == DOC_SCALAR && !strcmp(e->value->text, want);
+}
+
+/* sops's default for a Kubernetes Secret without a selection rule (as
+ * `gitseal encrypt` applies it): only data and stringData. */
+static bool is_k8s_secret(const struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		const struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !scalar_is(root, "kind", "Secret") ||
+		    !scalar_is(root, "apiVersion", "v1"))
+			return false;
+	}
+	return d->count > 0;
+}
+
+/* previous lends its data key when its keys are exactly keys, it opens and
+ * verifies, and this clone made the key. */
+static bool may_reuse(struct gitfilter *f, const struct doc *previous, const struct sops_key_summary *keys)
+{
+	struct sops_key_summary pk;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	struct doc plain;
+	bool ok;
+
+	if (!previous || sops_doc_keys(previous, &pk)) {
+		gs_error_clear();
+		return false;
+	}
+	ok = gitseal_keys_equal(&pk, keys) && gitseal_open_doc(f, previous, &plain, id) == 0 &&
+	     gittrust_key_made_here(f, id);
+	doc_release(&plain);
+	sops_key_summary_release(&pk);
+	gs_error_clear();
+	return ok;
+}
+
+/* Loads the sealed bytes again: they must decrypt (when an identity of
+ * ours is a recipient) to want; without one, every value the keys' rule
+ * seals must be sealed. */
+static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const struct doc *want,
+			const struct sops_selection *sel, uint8_t id[GITSEAL_KEY_ID_SIZE], bool *have_id)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_decrypt_opts o = { 0 };
+	struct doc back;
+	char where[256];
+	int ret;
+
+	*have_id = false;
+	doc_init(&back, want->format);
+	ret = store_load(want->format, out->data, out->len, &back);
+	if (!ret && !sops_doc_is_encrypted(&back))
+		ret = GS_FAIL(GS_ERR_ENCRYPT, "the output holds no sops metadata");
+	if (!ret && (ids || !f->ids_error)) {
+		/* the data key was just made: an identity of ours (age, or PGP
+		 * through gpg) opens it, or none does */
+		ret = sops_decrypt_doc_id(&back, ids, &o, id);
+		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
+			gs_error_clear();
+			doc_release(&back);
+			doc_init(&back, want->format);
+			ret = store_load(want->format, out->data, out->len, &back);
+			if (!ret)
+				ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
+		} else if (!ret) {
+			*have_id = true;
+			if (!doc_equal(&back, want, where, sizeof(where)))
+				ret = GS_FAIL(GS_ERR_ENCRYPT, "the output would not decrypt to the input (at %s)", where);
+		}
+	} else if (!ret) {
+		ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
+	}
+	doc_release(&back);
+	return ret;
+}
+
+int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
+		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+{
+	struct sops_encrypt_opts eo = { 0 };
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	struct doc want, prev;
+	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
+		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
+	     have_id = false, open_end;
+	int ret = 0;
+
+	doc_init(&want, plain->format);
+	doc_init(&prev, plain->format);
+	if (!plain->count) {
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "nothing to encrypt: the file holds no document");
+		goto out;
+	}
+	/* the tree to prove the output against */
+	for (size_t i = 0; i < plain->count && !ret; i++) {
+		struct doc_node *n = plain->branches[i] ? doc_clone(&want, plain->branches[i]) : NULL;
+
+		ret = plain->branches[i] && !n ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : doc_add_branch(&want, n);
+	}
+	if (ret)
+		goto out;
+	if (reuse && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
+		goto out;
+	eo.groups = keys->groups;
+	eo.group_count = keys->group_count;
+	eo.shamir_threshold = keys->shamir_threshold;
+	eo.selection = keys->selection;
+	if (eo.selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
+		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
+		eo.selection.value = (char *)"^(data|stringData)$";
+	}
+	open_end = ends_open(plain->format, &plain->source);
+	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
+	/* the file's own layout, else the fresh one; each proven by decrypting it */
+	for (int fresh = 0; fresh < 2 && !ret; fresh++) {
+		struct gs_buf source = plain->source;
+
+		if (fresh)
+			gs_buf_init(&plain->source, true);
+		gs_buf_reset(out);
+		ret = store_emit(plain, plain->format, NULL, out);
+		if (fresh)
+			plain->source = source;
+		if (!ret && open_end)
+			end_open(out);
+		if (!ret)
+			ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
+		if (ret && ret != GS_ERR_NOMEM && !fresh) {
+			gs_error_clear();
+			ret = 0;
+			continue;
+		}
+		break;
+	}
+	if (!ret && have_id && !reuse)
+		ret = gittrust_remember_key(f, id);
+out:
+	if (ret)
+		gs_buf_reset(out);
+	doc_release(&want);
+	doc_release(&prev);
+	return ret;
+}

@@ -1,0 +1,192 @@
+/* `gitseal git status`: every staged file under the filter, as this clone
+ * sees it (the work tree and the staged blob), and what .sops.yaml would
+ * change. Nothing is decrypted: only metadata and the work tree's bytes
+ * are read. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+static int add_line(struct gitfilter_findings *out, const char *path, const struct gs_buf *text)
+{
+	struct gitfilter_finding *grown = realloc(out->items, (out->count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	out->items = grown;
+	grown[out->count].path = strdup(path);
+	grown[out->count].problem = strdup((const char *)text->data);
+	if (!grown[out->count].path || !grown[out->count].problem) {
+		free(grown[out->count].path);
+		free(grown[out->count].problem);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	out->count++;
+	return 0;
+}
+
+static int add(struct gs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int add(struct gs_buf *b, const char *fmt, ...)
+{
+	char one[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	return gs_buf_printf(b, "%s%s", b->len ? "; " : "", one);
+}
+
+/* decrypted / locked: what the work tree holds. */
+static int describe_worktree(struct gitfilter *f, const char *path, struct gs_buf *line)
+{
+	char full[PATH_MAX];
+	struct gs_buf file;
+	struct doc d;
+	int ret;
+
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+	gs_buf_init(&file, true);
+	ret = gs_read_file(full, &file, STORE_MAX_INPUT);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = add(line, "deleted in the work tree");
+	} else if (!ret && gitseal_load_sealed(store_format_for_path(path), file.data, file.len, &d)) {
+		ret = add(line, "locked (ciphertext in the work tree: %s)",
+			  f->trust.locked ? "'gitseal git unlock' decrypts it"
+			  : gitfilter_identities(f) ? "none of your identities opens it"
+						     : "no identity found");
+		doc_release(&d);
+	} else if (!ret) {
+		ret = add(line, "decrypted");
+	}
+	gs_buf_release(&file);
+	return ret;
+}
+
+static int describe_sealed(struct gitfilter *f, const char *path, struct doc *cipher, struct gs_buf *line)
+{
+	struct gitfilter_update u;
+	struct sops_key_summary keys;
+	struct gs_buf list;
+	int ret;
+
+	gs_buf_init(&list, false);
+	if ((ret = describe_worktree(f, path, line)))
+		return ret;
+	if (sops_doc_keys(cipher, &keys)) {
+		ret = add(line, "damaged sops metadata (%s)", gs_error_message());
+		gs_error_clear();
+		return ret;
+	}
+	ret = gittrust_unaccepted(f, &keys, &list);
+	if (!ret && list.len)
+		ret = add(line, "recipients changed: %s; run 'gitseal updatekeys' to accept", (const char *)list.data);
+	sops_key_summary_release(&keys);
+	gs_buf_release(&list);
+	if (ret)
+		return ret;
+	ret = gitfilter_update_plan(f, path, &u);
+	if (ret == GS_ERR_CONFIG || ret == GS_ERR_NO_RULE) {
+		/* no .sops.yaml to compare with */
+		gs_error_clear();
+		return 0;
+	}
+	if (!ret && u.accept_only)
+		ret = add(line, "hand-made (no creation rule matches: its own keys and rule are kept)");
+	else if (!ret && u.changes && !gitseal_keys_equal_groups(&u.from, &u.to))
+		ret = add(line, "needs updatekeys (.sops.yaml names other keys)");
+	else if (!ret && u.changes)
+		ret = add(line, "hand-made (its own rule is kept; 'gitseal updatekeys' applies .sops.yaml's)");
+	gitfilter_update_release(&u);
+	return ret;
+}
+
+static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf *blob, struct gs_buf *line)
+{
+	struct doc d;
+	int ret;
+
+	gs_buf_reset(blob);
+	if ((ret = gitrepo_read_blob(f, &e->id, blob)))
+		return ret;
+	if (!blob->len)
+		return add(line, "empty");
+	if (gitseal_conflict_is(blob->data, blob->len))
+		return add(line, "unresolved merge conflict");
+	if (!gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d)) {
+		doc_release(&d);
+		return add(line, "plaintext staged (the filter did not seal it: 'git add' it again)");
+	}
+	ret = describe_sealed(f, e->path, &d, line);
+	doc_release(&d);
+	return ret;
+}
+
+int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
+{
+	struct gitfilter *f = NULL;
+	git_index *idx = NULL;
+	struct gs_buf blob, line;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	gs_buf_init(&blob, true);
+	gs_buf_init(&line, false);
+	if ((ret = gittrust_load(f)))
+		goto out;
+	/* .sops.yaml first: whom new files would be sealed for */
+	if (!(ret = gitfilter_accept_config(f, &line)) && line.len) {
+		struct gs_buf msg;
+
+		gs_buf_init(&msg, false);
+		ret = gs_buf_printf(&msg, "recipients changed: %s; run 'gitseal updatekeys' to accept",
+				    (const char *)line.data);
+		if (!ret)
+			ret = add_line(out, ".sops.yaml", &msg);
+		gs_buf_release(&msg);
+	}
+	if (!ret && f->trust.locked) {
+		gs_buf_reset(&line);
+		if (!(ret = add(&line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))
+			ret = add_line(out, ".", &line);
+	}
+	if (!ret && (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0))
+		ret = gitrepo_fail("cannot read the index");
+	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		if (!gitrepo_filtered(f, e->path))
+			continue;
+		gs_buf_reset(&line);
+		if (git_index_entry_stage(e) != 0) {
+			/* one line for the stages of an unmerged path */
+			if (git_index_entry_stage(e) == 2)
+				ret = add(&line, "unmerged");
+		} else {
+			ret = describe(f, e, &blob, &line);
+		}
+		if (!ret && line.len)
+			ret = add_line(out, e->path, &line);
+	}
+out:
+	if (ret)
+		gitfilter_findings_release(out);
+	gs_buf_release(&blob);
+	gs_buf_release(&line);
+	git_index_free(idx);
+	gitfilter_free(f);
+	return ret;
+}

@@ -1,0 +1,455 @@
+/* What this clone has accepted and what it has made, kept where only the
+ * user writes: <common git dir>/gitseal/ (shared by the worktrees of a
+ * repository, never committed).
+ *
+ *   accepted    the recipients files may be sealed for, one per line. A
+ *               file, a .sops.yaml or a merge that names anyone else is
+ *               refused until `gitseal updatekeys` shows the change and the
+ *               user accepts it (repository content is attacker input).
+ *   sops.yaml   the .sops.yaml as last accepted: the selection rules that
+ *               new files may use.
+ *   data-keys   ids of the data keys this clone made (a keyed BLAKE2b of
+ *               the key, which tells nothing about it). A data key is
+ *               re-used only when it is one of them: a key someone else
+ *               made may be known to whoever made it, even when the file
+ *               names only us (a planted key).
+ *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitfilter_int.h"
+
+enum { TRUST_FILE_MAX = 64 * 1024 * 1024 };
+
+static int state_path(struct gitfilter *f, const char *name, char *out, size_t cap)
+{
+	if (!f->statedir)
+		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
+	if ((size_t)snprintf(out, cap, "%s%s", f->statedir, name) >= cap)
+		return GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
+	return 0;
+}
+
+static int state_dir_make(struct gitfilter *f)
+{
+	if (mkdir(f->statedir, 0700) != 0 && errno != EEXIST)
+		return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", f->statedir, strerror(errno));
+	return 0;
+}
+
+/* ---- the ids of data keys made here: an open-addressing set ---- */
+
+static size_t id_slot(const uint8_t *id, size_t cap)
+{
+	size_t h;
+
+	memcpy(&h, id, sizeof(h)); /* ids are uniform already */
+	return h & (cap - 1);
+}
+
+static bool id_is_empty(const uint8_t *slot)
+{
+	static const uint8_t zero[GITSEAL_KEY_ID_SIZE];
+
+	return !memcmp(slot, zero, GITSEAL_KEY_ID_SIZE);
+}
+
+static int id_insert(struct gittrust *t, const uint8_t *id);
+
+static int id_grow(struct gittrust *t)
+{
+	size_t cap = t->key_id_cap ? t->key_id_cap * 2 : 1024, old_cap = t->key_id_cap;
+	uint8_t *old = t->key_ids;
+
+	if (!(t->key_ids = calloc(cap, GITSEAL_KEY_ID_SIZE))) {
+		t->key_ids = old;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	t->key_id_cap = cap;
+	t->key_id_count = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (!id_is_empty(old + i * GITSEAL_KEY_ID_SIZE))
+			(void)id_insert(t, old + i * GITSEAL_KEY_ID_SIZE);
+	free(old);
+	return 0;
+}
+
+static uint8_t *id_find(const struct gittrust *t, const uint8_t *id)
+{
+	if (!t->key_id_cap)
+		return NULL;
+	for (size_t i = id_slot(id, t->key_id_cap);; i = (i + 1) & (t->key_id_cap - 1)) {
+		uint8_t *slot = t->key_ids + i * GITSEAL_KEY_ID_SIZE;
+
+		if (id_is_empty(slot))
+			return NULL;
+		if (!memcmp(slot, id, GITSEAL_KEY_ID_SIZE))
+			return slot;
+	}
+}
+
+static int id_insert(struct gittrust *t, const uint8_t *id)
+{
+	int ret;
+
+	if (id_is_empty(id) || id_find(t, id))
+		return 0;
+	if ((t->key_id_count + 1) * 2 > t->key_id_cap && (ret = id_grow(t)))
+		return ret;
+	for (size_t i = id_slot(id, t->key_id_cap);; i = (i + 1) & (t->key_id_cap - 1)) {
+		uint8_t *slot = t->key_ids + i * GITSEAL_KEY_ID_SIZE;
+
+		if (id_is_empty(slot)) {
+			memcpy(slot, id, GITSEAL_KEY_ID_SIZE);
+			t->key_id_count++;
+			return 0;
+		}
+	}
+}
+
+/* ---- loading ---- */
+
+static int read_optional(struct gitfilter *f, const char *name, struct gs_buf *b, bool *found)
+{
+	char path[PATH_MAX];
+	int ret = state_path(f, name, path, sizeof(path));
+
+	*found = false;
+	if (ret)
+		return ret;
+	ret = gs_read_file(path, b, TRUST_FILE_MAX);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		return 0;
+	}
+	*found = !ret;
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool line_is_blank(const char *p, size_t n)
+{
+	return !n || p[0] == '#';
+}
+
+static int add_recipient(struct gittrust *t, const char *p, size_t n)
+{
+	char **grown = realloc(t->recipients, (t->recipient_count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	t->recipients = grown;
+	if (!(grown[t->recipient_count] = strndup(p, n)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	t->recipient_count++;
+	return 0;
+}
+
+/* Calls fn for each line of b, trailing blanks cut. */
+static int each_line(const struct gs_buf *b, int (*fn)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	const char *p = (const char *)b->data, *end = p + b->len;
+	int ret = 0;
+
+	while (p < end && !ret) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+			n--;
+		ret = fn(ctx, p, n);
+		p = eol ? eol + 1 : end;
+	}
+	return ret;
+}
+
+static int recipient_line(void *ctx, const char *p, size_t n)
+{
+	return line_is_blank(p, n) ? 0 : add_recipient(ctx, p, n);
+}
+
+static int key_id_line(void *ctx, const char *p, size_t n)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	size_t got = 0;
+
+	/* a damaged line is no id: at worst a key is not re-used */
+	if (n != 2 * GITSEAL_KEY_ID_SIZE ||
+	    sodium_hex2bin(id, sizeof(id), p, n, NULL, &got, NULL) != 0 || got != sizeof(id))
+		return 0;
+	return id_insert(ctx, id);
+}
+
+int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
+{
+	char *dir = strdup(f->workdir);
+	size_t n;
+	int ret;
+
+	if (!dir)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n = strlen(dir);
+	if (n > 1 && dir[n - 1] == '/')
+		dir[n - 1] = '\0';
+	ret = sops_config_parse((const char *)text->data, text->len, dir, out);
+	free(dir);
+	return ret;
+}
+
+static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
+{
+	int ret = gittrust_parse_config(f, text, &f->trust.config);
+
+	if (ret)
+		gs_error_prefix("the accepted .sops.yaml in '%s'", f->statedir);
+	return ret;
+}
+
+int gittrust_load(struct gitfilter *f)
+{
+	struct gittrust *t = &f->trust;
+	struct gs_buf b;
+	char path[PATH_MAX];
+	bool found;
+	int ret;
+
+	if (t->loaded)
+		return 0;
+	t->key_fd = -1;
+	if (!f->statedir)
+		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
+	gs_buf_init(&b, false);
+	ret = read_optional(f, "accepted", &b, &t->have_record);
+	if (!ret && t->have_record)
+		ret = each_line(&b, recipient_line, t);
+	if (!ret) {
+		if (t->recipient_count)
+			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+		gs_buf_reset(&b);
+		ret = read_optional(f, "sops.yaml", &b, &found);
+	}
+	if (!ret && found)
+		ret = load_config_snapshot(f, &b);
+	if (!ret) {
+		gs_buf_reset(&b);
+		ret = read_optional(f, "data-keys", &b, &found);
+	}
+	if (!ret && found)
+		ret = each_line(&b, key_id_line, t);
+	if (!ret && !(ret = state_path(f, "locked", path, sizeof(path))))
+		t->locked = access(path, F_OK) == 0;
+	gs_buf_release(&b);
+	if (!ret)
+		t->loaded = true;
+	return ret;
+}
+
+/* ---- questions ---- */
+
+static bool accepted(const struct gittrust *t, const char *r)
+{
+	return t->recipient_count &&
+	       bsearch(&r, t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+}
+
+static int note_unaccepted(const struct gittrust *t, const char *r, struct gs_buf *list)
+{
+	if (accepted(t, r))
+		return 0;
+	return gs_buf_printf(list, "%s+%s", list->len ? ", " : "", r);
+}
+
+int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys, struct gs_buf *list)
+{
+	int ret = gittrust_load(f);
+
+	for (size_t g = 0; !ret && g < keys->group_count; g++) {
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++)
+			ret = note_unaccepted(&f->trust, sops_key_group_key(&keys->groups[g], i), list);
+	}
+	return ret;
+}
+
+int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+{
+	struct gs_buf list;
+	int ret;
+
+	(void)path;
+	if ((ret = gittrust_load(f)))
+		return ret;
+	if (!f->trust.have_record)
+		return GS_FAIL(GS_ERR_CONFIG, "this clone has accepted no recipients yet: run 'gitseal "
+					      "updatekeys -r .' (it shows whom the files are sealed for)");
+	gs_buf_init(&list, false);
+	ret = gittrust_unaccepted(f, keys, &list);
+	if (!ret && list.len)
+		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
+			      (const char *)list.data);
+	gs_buf_release(&list);
+	return ret;
+}
+
+static bool same_selection(const struct sops_selection *a, const struct sops_selection *b)
+{
+	return a->kind == b->kind && a->mac_only_encrypted == b->mac_only_encrypted &&
+	       !strcmp(a->value ? a->value : "", b->value ? b->value : "");
+}
+
+bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const struct sops_selection *sel)
+{
+	const struct sops_rule *rule = NULL;
+	char full[PATH_MAX];
+
+	/* the default seals every value and covers it with the MAC */
+	if (sel->kind == SOPS_SEL_NONE && !sel->mac_only_encrypted)
+		return true;
+	if (gittrust_load(f) || !f->trust.config ||
+	    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
+	    sops_config_match(f->trust.config, full, &rule) != 0) {
+		gs_error_clear();
+		return false;
+	}
+	return same_selection(&rule->selection, sel);
+}
+
+bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	if (gittrust_load(f)) {
+		gs_error_clear();
+		return false;
+	}
+	return id_find(&f->trust, id) != NULL;
+}
+
+/* ---- changes ---- */
+
+int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	char path[PATH_MAX], line[2 * GITSEAL_KEY_ID_SIZE + 2];
+	struct gittrust *t = &f->trust;
+	int ret;
+
+	if ((ret = gittrust_load(f)))
+		return ret;
+	if (t->key_fd < 0) {
+		if ((ret = state_dir_make(f)) || (ret = state_path(f, "data-keys", path, sizeof(path))))
+			return ret;
+		t->key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (t->key_fd < 0)
+			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	}
+	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
+	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
+	/* one write of a whole line: concurrent filters append, never mix */
+	if (write(t->key_fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		return GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
+	return id_insert(t, id);
+}
+
+/* The snapshot of .sops.yaml: text, or the work tree's when text is NULL
+ * (none when there is none). */
+static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct gs_buf text;
+	int ret;
+
+	if ((size_t)snprintf(from, sizeof(from), "%s.sops.yaml", f->workdir) >= sizeof(from) ||
+	    (ret = state_path(f, "sops.yaml", to, sizeof(to))))
+		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	gs_buf_init(&text, false);
+	ret = given ? gs_buf_append(&text, given->data, given->len) : gs_read_file(from, &text, TRUST_FILE_MAX);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && !text.len)
+		ret = unlink(to) != 0 && errno != ENOENT
+			      ? GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno))
+			      : 0;
+	else if (!ret)
+		ret = gs_atomic_write(to, text.data, text.len, 0600);
+	if (!ret && f->trust.config) {
+		sops_config_free(f->trust.config);
+		f->trust.config = NULL;
+	}
+	if (!ret && text.len)
+		ret = load_config_snapshot(f, &text);
+	gs_buf_release(&text);
+	return ret;
+}
+
+int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
+		    const struct gs_buf *config_text)
+{
+	struct gittrust *t = &f->trust;
+	struct gs_buf text;
+	char path[PATH_MAX];
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
+	    (ret = state_path(f, "accepted", path, sizeof(path))))
+		return ret;
+	for (size_t i = 0; i < count && !ret; i++)
+		if (!accepted(t, recipients[i])) {
+			ret = add_recipient(t, recipients[i], strlen(recipients[i]));
+			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+		}
+	gs_buf_init(&text, false);
+	if (!ret)
+		ret = gs_buf_append_str(&text, "# gitseal: the recipients this clone seals files for; "
+					       "changed by 'gitseal updatekeys'\n");
+	for (size_t i = 0; i < t->recipient_count && !ret; i++)
+		ret = gs_buf_printf(&text, "%s\n", t->recipients[i]);
+	if (!ret)
+		ret = gs_atomic_write(path, text.data, text.len, 0600);
+	if (!ret)
+		t->have_record = true;
+	gs_buf_release(&text);
+	return ret ? ret : write_config_snapshot(f, config_text);
+}
+
+int gittrust_set_locked(struct gitfilter *f, bool locked)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
+	    (ret = state_path(f, "locked", path, sizeof(path))))
+		return ret;
+	if (locked)
+		ret = gs_atomic_write(path, (const uint8_t *)"locked\n", 7, 0600);
+	else if (unlink(path) != 0 && errno != ENOENT)
+		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+	if (!ret)
+		f->trust.locked = locked;
+	return ret;
+}
+
+void gittrust_release(struct gittrust *t)
+{
+	for (size_t i = 0; i < t->recipient_count; i++)
+		free(t->recipients[i]);
+	free(t->recipients);
+	if (t->config)
+		sops_config_free(t->config);
+	free(t->key_ids);
+	if (t->loaded && t->key_fd >= 0)
+		close(t->key_fd);
+	memset(t, 0, sizeof(*t));
+}

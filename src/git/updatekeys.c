@@ -1,0 +1,424 @@
+/* `gitseal updatekeys` on files under the filter: the committed version
+ * (index, else HEAD) is re-sealed for the keys and rule that .sops.yaml now
+ * names, and staged; the work tree keeps its plaintext. Like sops, the
+ * data key stays when keys are added (the new recipients can then read
+ * every earlier version too) unless a rotation is asked for. What the
+ * command applied becomes what this clone accepts. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+static bool has_string(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+static bool group_has(const struct sops_key_group *g, const char *key)
+{
+	return has_string(g->age, g->age_count, key) || has_string(g->pgp, g->pgp_count, key) ||
+	       has_string(g->vault_uris, g->vault_count, key);
+}
+
+/* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
+static int diff_groups(const struct sops_key_summary *from, const struct sops_key_summary *to, bool *adds,
+		       struct gs_buf *out)
+{
+	size_t n = from->group_count > to->group_count ? from->group_count : to->group_count;
+	int ret = 0;
+
+	for (size_t g = 0; g < n && !ret; g++) {
+		const struct sops_key_group *a = g < from->group_count ? &from->groups[g] : NULL;
+		const struct sops_key_group *b = g < to->group_count ? &to->groups[g] : NULL;
+
+		if (n > 1)
+			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
+		for (size_t i = 0; b && !ret && i < sops_key_group_size(b); i++) {
+			const char *k = sops_key_group_key(b, i);
+			bool kept = a && group_has(a, k);
+
+			*adds = *adds || !kept;
+			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
+		}
+		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
+			const char *k = sops_key_group_key(a, i);
+
+			if (!b || !group_has(b, k))
+				ret = gs_buf_printf(out, "--- %s\n", k);
+		}
+	}
+	return ret;
+}
+
+static int describe_selection(const struct sops_selection *s, struct gs_buf *out)
+{
+	int ret = s->kind == SOPS_SEL_NONE ? gs_buf_append_str(out, "every value")
+					   : gs_buf_printf(out, "%s '%s'", sops_selection_key(s->kind),
+							   s->value ? s->value : "");
+
+	if (!ret && s->mac_only_encrypted)
+		ret = gs_buf_append_str(out, ", mac_only_encrypted");
+	return ret;
+}
+
+/* A rule without a selection seals every value but `_unencrypted` keys,
+ * and a Kubernetes Secret's data and stringData (as sealing applies it). */
+static bool same_effective_selection(const struct sops_selection *file, const struct sops_selection *rule,
+				     const struct doc *cipher)
+{
+	struct sops_selection r = *rule;
+
+	if (r.kind == SOPS_SEL_NONE) {
+		const struct doc_entry *kind = cipher->count && cipher->branches[0]->kind == DOC_MAP
+						       ? doc_map_find(cipher->branches[0], "kind")
+						       : NULL;
+
+		if (kind && kind->value->kind == DOC_SCALAR && !strcmp(kind->value->text, "Secret")) {
+			r.kind = SOPS_SEL_ENCRYPTED_REGEX;
+			r.value = (char *)"^(data|stringData)$";
+		} else if (cipher->format != DOC_FORMAT_BINARY) {
+			r.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
+			r.value = (char *)"_unencrypted";
+		}
+	}
+	return file->kind == r.kind && file->mac_only_encrypted == r.mac_only_encrypted &&
+	       !strcmp(file->value ? file->value : "", r.value ? r.value : "");
+}
+
+void gitfilter_update_release(struct gitfilter_update *u)
+{
+	free(u->path);
+	sops_key_summary_release(&u->from);
+	sops_key_summary_release(&u->to);
+	gs_buf_release(&u->diff);
+	memset(u, 0, sizeof(*u));
+}
+
+/* The rule's keys for path, with the rule's selection as written. */
+static int rule_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out, bool *no_rule)
+{
+	int ret;
+
+	*no_rule = false;
+	ret = gitseal_new_file_keys(f, path, out);
+	/* the selection check is for the filter: here the change is shown */
+	if (ret == GS_ERR_CONFIG && strstr(gs_error_message(), "changed what is encrypted")) {
+		gs_error_clear();
+		ret = gitfilter_rule_keys_unchecked(f, path, out);
+	}
+	if (ret == GS_ERR_NO_RULE) {
+		gs_error_clear();
+		*no_rule = true;
+		ret = 0;
+	}
+	return ret;
+}
+
+int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+{
+	struct gs_buf blob, list;
+	struct doc cipher;
+	bool found, no_rule;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	gs_buf_init(&u->diff, false);
+	gs_buf_init(&blob, false);
+	gs_buf_init(&list, false);
+	doc_init(&cipher, store_format_for_path(path));
+	if (!(u->path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)) ||
+	    (ret = rule_keys(f, path, &u->to, &no_rule)))
+		goto out;
+	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
+	if (u->is_new) {
+		/* nothing sealed yet: only whom new files name */
+		if (no_rule)
+			goto out;
+		ret = gittrust_unaccepted(f, &u->to, &list);
+		if (!ret && list.len) {
+			u->changes = u->adds = true;
+			ret = gs_buf_printf(&u->diff, "    new file, sealed on 'git add' for: %s\n",
+					    (const char *)list.data);
+		}
+		if (!ret && !gittrust_selection_accepted(f, path, &u->to.selection)) {
+			u->changes = true;
+			if (!(ret = gs_buf_append_str(&u->diff, "    new file, sealing: ")))
+				ret = describe_selection(&u->to.selection, &u->diff);
+			if (!ret)
+				ret = gs_buf_append_str(&u->diff, "\n");
+		}
+		goto out;
+	}
+	if ((ret = sops_doc_keys(&cipher, &u->from)))
+		goto out;
+	if (no_rule) {
+		/* a file made by hand for keys no rule names: its own stay */
+		ret = gittrust_unaccepted(f, &u->from, &list);
+		if (!ret && list.len) {
+			u->changes = u->adds = u->accept_only = true;
+			ret = gs_buf_printf(&u->diff, "    no creation rule matches; accept its recipients: %s\n",
+					    (const char *)list.data);
+		}
+		goto out;
+	}
+	if ((ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
+		goto out;
+	u->changes = !gitseal_keys_equal_groups(&u->from, &u->to);
+	if (!same_effective_selection(&u->from.selection, &u->to.selection, &cipher)) {
+		u->changes = true;
+		if (!(ret = gs_buf_append_str(&u->diff, "    sealed values: ")) &&
+		    !(ret = describe_selection(&u->from.selection, &u->diff)) &&
+		    !(ret = gs_buf_append_str(&u->diff, " -> ")) && !(ret = describe_selection(&u->to.selection, &u->diff)))
+			ret = gs_buf_append_str(&u->diff, "\n");
+	} else {
+		/* the same rule in the file's own words: keep them */
+		free(u->to.selection.value);
+		u->to.selection = u->from.selection;
+		u->from.selection.value = u->to.selection.value ? strdup(u->to.selection.value) : NULL;
+	}
+	if (!u->changes)
+		gs_buf_reset(&u->diff);
+out:
+	doc_release(&cipher);
+	gs_buf_release(&blob);
+	gs_buf_release(&list);
+	return ret;
+}
+
+/* git trusts a size change without reading the file (ie_modified in
+ * read-cache.c), so an entry whose file changed must describe it. */
+int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
+		      const char *full)
+{
+	git_index_entry copy = *e;
+	struct stat st;
+	int ret = 0;
+
+	if (id)
+		copy.id = *id;
+	if (full) {
+		if (lstat(full, &st) != 0)
+			return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+		copy.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+		copy.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+		copy.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+		copy.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+		copy.dev = (uint32_t)st.st_dev;
+		copy.ino = (uint32_t)st.st_ino;
+		copy.uid = (uint32_t)st.st_uid;
+		copy.gid = (uint32_t)st.st_gid;
+		copy.file_size = (uint32_t)st.st_size;
+	}
+	if (!(copy.path = strdup(e->path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (git_index_add(idx, &copy) < 0)
+		ret = gitrepo_fail("cannot update the index");
+	free((char *)copy.path);
+	(void)f;
+	return ret;
+}
+
+/* Stages the re-sealed version; a work tree file that held the old
+ * ciphertext (locked) gets the new one. */
+static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old, const struct gs_buf *sealed)
+{
+	git_index *idx = NULL;
+	const git_index_entry *e;
+	git_index_entry fresh;
+	struct gs_buf file;
+	char full[PATH_MAX];
+	git_oid id;
+	bool rewrite = false;
+	int ret;
+
+	gs_buf_init(&file, true);
+	if (git_blob_create_from_buffer(&id, f->repo, sealed->data, sealed->len) < 0)
+		return gitrepo_fail("cannot write a blob");
+	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0) {
+		ret = gitrepo_fail("cannot read the index");
+		goto out;
+	}
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full)) {
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+		goto out;
+	}
+	if (gs_read_file(full, &file, STORE_MAX_INPUT) == 0 && file.len == old->len &&
+	    !memcmp(file.data, old->data, old->len)) {
+		struct stat st;
+
+		rewrite = true;
+		ret = lstat(full, &st) == 0 ? gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))
+					    : GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+		if (ret)
+			goto out;
+	}
+	gs_error_clear();
+	e = git_index_get_bypath(idx, path, 0);
+	if (!e) {
+		/* committed in HEAD, removed from the index: stage it again */
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.mode = GIT_FILEMODE_BLOB;
+		fresh.path = path;
+		e = &fresh;
+	}
+	if (!(ret = gitrepo_index_set(f, idx, e, &id, rewrite ? full : NULL)) && git_index_write(idx) < 0)
+		ret = gitrepo_fail("cannot write the index");
+out:
+	git_index_free(idx);
+	gs_buf_release(&file);
+	return ret;
+}
+
+static int collect_recipients(const struct sops_key_summary *k, const char ***list, size_t *n)
+{
+	for (size_t g = 0; g < k->group_count; g++) {
+		size_t more = sops_key_group_size(&k->groups[g]);
+		const char **grown = realloc(*list, (*n + more + 1) * sizeof(*grown));
+
+		if (!grown)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		*list = grown;
+		for (size_t i = 0; i < more; i++)
+			grown[(*n)++] = sops_key_group_key(&k->groups[g], i);
+	}
+	return 0;
+}
+
+int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
+{
+	const struct sops_key_summary *accept = u->accept_only || u->is_new ? (u->is_new ? &u->to : &u->from)
+									    : &u->to;
+	struct gs_buf blob, sealed;
+	struct doc cipher, plain;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	const char **names = NULL;
+	size_t count = 0;
+	bool found;
+	int ret = 0;
+
+	gs_buf_init(&blob, false);
+	gs_buf_init(&sealed, false);
+	doc_init(&cipher, store_format_for_path(u->path));
+	doc_init(&plain, cipher.format);
+	if (!u->is_new && !u->accept_only && (u->changes || rotate)) {
+		if ((ret = gitrepo_committed(f, u->path, &blob, &found)))
+			goto out;
+		if (!found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher)) {
+			ret = GS_FAIL(GS_ERR_CONFLICT, "the committed version changed meanwhile");
+			goto out;
+		}
+		if ((ret = gitseal_open_doc(f, &cipher, &plain, id)) ||
+		    (ret = gitseal_seal(f, &plain, &u->to, &cipher, rotate ? GITSEAL_KEY_FRESH : GITSEAL_KEY_KEEP,
+					&sealed)) ||
+		    (ret = stage(f, u->path, &blob, &sealed)))
+			goto out;
+	}
+	if (!(ret = collect_recipients(accept, &names, &count)))
+		ret = gittrust_accept(f, names, count, NULL);
+out:
+	if (ret)
+		gs_error_prefix("'%s'", u->path);
+	free(names);
+	doc_release(&cipher);
+	doc_release(&plain);
+	gs_buf_release(&blob);
+	gs_buf_release(&sealed);
+	return ret;
+}
+
+int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
+{
+	const struct sops_config *config;
+	struct sops_key_summary k = { 0 };
+	const char **names = NULL;
+	size_t count = 0;
+	int ret;
+
+	if ((ret = gitfilter_config(f, &config)) == GS_ERR_CONFIG) {
+		gs_error_clear();
+		return 0;
+	}
+	for (size_t r = 0; !ret && r < config->rule_count; r++) {
+		k.groups = config->rules[r].groups;
+		k.group_count = config->rules[r].group_count;
+		if (diff)
+			ret = gittrust_unaccepted(f, &k, diff);
+		if (!ret)
+			ret = collect_recipients(&k, &names, &count);
+	}
+	if (!ret && !diff)
+		ret = gittrust_accept(f, names, count, NULL);
+	free(names);
+	return ret;
+}
+
+/* ---- which paths ---- */
+
+int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
+{
+	char dir[PATH_MAX], real[PATH_MAX], *slash;
+	const char *base;
+	size_t wl = strlen(f->workdir);
+
+	*rel = NULL;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+	slash = strrchr(dir, '/');
+	base = slash ? slash + 1 : dir;
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? (dir[0] ? dir : "/") : ".", real))
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", arg);
+	if (strlen(real) + 1 < wl - 1 || strncmp(real, f->workdir, wl - 1) ||
+	    (real[wl - 1] != '/' && real[wl - 1] != '\0'))
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", arg);
+	if (asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
+		     strcmp(base, ".") ? base : "") < 0) {
+		*rel = NULL;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+{
+	git_index *idx = NULL;
+	size_t dl = strlen(dir);
+	int ret = 0;
+
+	*paths = NULL;
+	*count = 0;
+	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0)
+		return gitrepo_fail("cannot read the index");
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		char **grown;
+
+		if (git_index_entry_stage(e) != 0 || (dl && (strncmp(e->path, dir, dl) || e->path[dl] != '/')) ||
+		    !gitrepo_filtered(f, e->path))
+			continue;
+		if (!(grown = realloc(*paths, (*count + 1) * sizeof(*grown))) || !(grown[*count] = strdup(e->path))) {
+			if (grown)
+				*paths = grown;
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		*paths = grown;
+		(*count)++;
+	}
+	git_index_free(idx);
+	return ret;
+}

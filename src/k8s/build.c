@@ -1,0 +1,550 @@
+/* gitseal render of a kustomization. Before the build: the kustomization
+ * is walked (every path beneath the root), its encrypted resources are
+ * decrypted and indexed, its encrypted secretGenerator sources and patch
+ * files are decrypted (as Flux does: kustomize then hashes and encodes the
+ * plaintext), and KSOPS generator configs are prepared to run gitseal
+ * itself as the only plugin. The build runs on the repository as it is,
+ * or on a private staged copy when files had to change. After the build,
+ * every resource that holds ENC values is bound to its verified source
+ * and decrypted from it; nothing encrypted may pass unbound. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "gitseal/sops.h"
+#include "gitseal/store.h"
+#include "k8s_int.h"
+
+/* kustomize reads a KRM function from these annotations (kyaml
+ * fn/runtime/runtimeutil/functiontypes.go). */
+static const char *const function_annotations[] = {
+	"config.kubernetes.io/function", "config.k8s.io/function",
+};
+
+struct plaintext {
+	char *rel;
+	struct gs_buf text; /* secure */
+};
+
+struct build {
+	const struct k8s_root *root;
+	const char *app_rel;
+	const struct k8s_render_opts *opts;
+	const struct age_identity_list *ids;
+	struct k8s_failures *fails;
+	struct k8s_walk walk;
+	struct k8s_sources *sources;
+	struct plaintext *plain; /* decrypted generator sources */
+	size_t plain_count;
+	struct plaintext *configs; /* KSOPS configs rewritten without function annotations */
+	size_t config_count;
+	bool ksops;
+	struct gs_buf *out;
+	size_t *out_docs;
+};
+
+static int push_text(struct plaintext **list, size_t *count, const char *rel, bool secure,
+		     struct plaintext **item)
+{
+	struct plaintext *g = realloc(*list, (*count + 1) * sizeof(*g));
+
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*list = g;
+	*item = &g[*count];
+	(*item)->rel = strdup(rel);
+	gs_buf_init(&(*item)->text, secure);
+	if (!(*item)->rel)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*count)++;
+	return 0;
+}
+
+static void release_texts(struct plaintext *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(list[i].rel);
+		gs_buf_release(&list[i].text);
+	}
+	free(list);
+}
+
+static const struct plaintext *find_text(const struct plaintext *list, size_t count, const char *rel)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (!strcmp(list[i].rel, rel))
+			return &list[i];
+	}
+	return NULL;
+}
+
+/* ---- generator configs ---- */
+
+static bool is_ksops(const struct doc_node *cfg)
+{
+	return k8s_generator_kind_ok(cfg);
+}
+
+static struct doc_entry *function_annotation(const struct doc_node *cfg, struct doc_entry **ann)
+{
+	*ann = doc_map_find(k8s_map_get(cfg, "metadata"), "annotations");
+	for (size_t i = 0; *ann && (*ann)->value->kind == DOC_MAP && i < 2; i++) {
+		struct doc_entry *e = doc_map_find((*ann)->value, function_annotations[i]);
+
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+/* The files a KSOPS config reads, relative to the kustomization directory
+ * (kustomize runs legacy plugins there), staged with the build. */
+static int ksops_paths(struct build *b, const char *kdir, const struct doc_node *cfg)
+{
+	struct k8s_generator g;
+	int ret = k8s_generator_parse(cfg, &g);
+
+	for (size_t i = 0; !ret && g.files && i < g.files->count; i++) {
+		const struct doc_node *v = g.files->entries[i].value;
+
+		if (!g.files->entries[i].removed && v->kind == DOC_SCALAR)
+			ret = k8s_walk_add_path(&b->walk, b->root, kdir, v->text, false);
+	}
+	for (size_t s = 0; !ret && s < g.secret_from_count; s++) {
+		const struct doc_node *lists[3] = { g.secret_from[s].files, g.secret_from[s].binary_files,
+						    g.secret_from[s].envs };
+
+		for (int w = 0; !ret && w < 3; w++) {
+			for (size_t i = 0; !ret && lists[w] && i < lists[w]->count; i++) {
+				const struct doc_node *v = lists[w]->entries[i].value;
+
+				if (!lists[w]->entries[i].removed && v->kind == DOC_SCALAR)
+					ret = k8s_walk_add_path(&b->walk, b->root, kdir, v->text,
+								w < 2);
+			}
+		}
+	}
+	k8s_generator_release(&g);
+	return ret;
+}
+
+static int rewrite_config(struct build *b, const char *rel, struct doc *d)
+{
+	struct plaintext *t;
+	int ret = push_text(&b->configs, &b->config_count, rel, false, &t);
+
+	for (size_t i = 0; !ret && i < d->count; i++) {
+		struct doc_entry *ann, *fn;
+
+		while ((fn = function_annotation(d->branches[i], &ann)))
+			fn->removed = true;
+		if (ann && ann->value->kind == DOC_MAP) {
+			bool live = false;
+
+			for (size_t k = 0; k < ann->value->count; k++)
+				live |= !ann->value->entries[k].removed;
+			ann->removed = !live;
+		}
+		if (i)
+			ret = gs_buf_append_str(&t->text, "---\n");
+		if (!ret)
+			ret = k8s_yaml_emit(d->branches[i], &t->text);
+	}
+	return ret;
+}
+
+static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
+{
+	bool rewrite = false;
+	struct doc d;
+	int ret;
+
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
+	for (size_t i = 0; !ret && i < d.count; i++) {
+		const struct doc_node *cfg = d.branches[i];
+		const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
+		struct doc_entry *ann;
+		bool fn = function_annotation(cfg, &ann) != NULL;
+
+		if (is_ksops(cfg)) {
+			b->ksops = true;
+			rewrite |= fn;
+			ret = ksops_paths(b, f->kdir, cfg);
+		} else if (fn) {
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': %s/%s is a KRM function: exec and container "
+						    "functions from the repository are not run",
+				      f->rel, api ? api : "?", kind ? kind : "?");
+		} else if (api && !strcmp(api, "builtin") && kind &&
+			   (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator"))) {
+			ret = k8s_walk_generator_args(&b->walk, b->root, f->rel, f->kdir, cfg,
+						      !strcmp(kind, "SecretGenerator"));
+		}
+	}
+	if (!ret && rewrite)
+		ret = rewrite_config(b, f->rel, &d);
+	doc_release(&d);
+	return ret;
+}
+
+/* ---- generator sources ---- */
+
+static int source_is_encrypted(const struct gs_buf *text, enum doc_format format, bool *encrypted)
+{
+	struct doc d;
+	int ret;
+
+	doc_init(&d, format);
+	ret = store_load(format, text->data, text->len, &d);
+	*encrypted = !ret && sops_doc_is_encrypted(&d);
+	doc_release(&d);
+	/* what does not load as its format is no sops file: kustomize reads it */
+	return 0;
+}
+
+static int generator_source(struct build *b, const struct k8s_walk_file *f)
+{
+	enum doc_format format = store_format_for_path(f->rel);
+	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct plaintext *t;
+	struct gs_buf text;
+	bool encrypted = false;
+	int ret;
+
+	if (find_text(b->plain, b->plain_count, f->rel))
+		return 0;
+	gs_buf_init(&text, false);
+	ret = k8s_root_read(b->root, f->rel, &text, K8S_MAX_FILE);
+	if (!ret)
+		ret = source_is_encrypted(&text, format, &encrypted);
+	if (!ret && encrypted && f->role == K8S_FILE_CONFIGMAP_SOURCE)
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
+					    "(use a secretGenerator)", f->rel);
+	if (!ret && encrypted) {
+		ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
+		if (!ret)
+			ret = sops_file_decrypt(text.data, text.len, format, b->ids, &o, &t->text);
+		if (ret)
+			gs_error_prefix("'%s'", f->rel);
+	}
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* ---- before the build ---- */
+
+static int prepare(struct build *b)
+{
+	int ret = 0;
+
+	/* generator configs can name more files: walk them first */
+	for (size_t i = 0; i < b->walk.count; i++) {
+		if (b->walk.files[i].role != K8S_FILE_GENERATOR)
+			continue;
+		ret = inspect_generator(b, &b->walk.files[i]);
+		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
+			return ret;
+	}
+	for (size_t i = 0; i < b->walk.count; i++) {
+		const struct k8s_walk_file *f = &b->walk.files[i];
+
+		switch (f->role) {
+		case K8S_FILE_RESOURCE:
+			ret = k8s_sources_add_file(b->sources, b->root, f->rel, b->ids, b->fails);
+			break;
+		case K8S_FILE_PATCH: /* decrypted before the build, as Flux does */
+		case K8S_FILE_SECRET_FILE:
+		case K8S_FILE_SECRET_ENV:
+		case K8S_FILE_CONFIGMAP_SOURCE:
+			ret = generator_source(b, f);
+			if (ret)
+				ret = k8s_failure_add(b->fails, "%s", gs_error_message());
+			break;
+		default:
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+	if (!b->fails->count && b->opts->ns_policy == K8S_NS_SOURCE && (b->ksops || b->plain_count))
+		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
+						"namespace of their own: --bind-namespace needs a list of "
+						"namespaces here", b->app_rel);
+	return ret;
+}
+
+static int stage(struct build *b, struct k8s_stage *st)
+{
+	int ret = k8s_stage_create(st);
+
+	for (size_t i = 0; !ret && i < b->walk.dir_count; i++)
+		ret = k8s_stage_dir(st, b->walk.dirs[i]);
+	for (size_t i = 0; !ret && i < b->walk.count; i++) {
+		const char *rel = b->walk.files[i].rel;
+		const struct plaintext *t = find_text(b->plain, b->plain_count, rel);
+
+		if (!t)
+			t = find_text(b->configs, b->config_count, rel);
+		if (t)
+			ret = k8s_stage_write(st, rel, t->text.data, t->text.len);
+		else
+			ret = k8s_stage_copy(st, b->root, rel);
+	}
+	if (!ret && b->ksops) {
+		if (!b->opts->self_exe)
+			ret = GS_FAIL(GS_ERR_USAGE, "KSOPS generators need the path of gitseal");
+		else
+			ret = k8s_stage_plugins(st, b->opts->self_exe);
+	}
+	return ret;
+}
+
+/* ---- the build ---- */
+
+struct child_env {
+	const char *name;
+	const char *value;
+};
+
+/* Runs the build with its output captured (secure: it holds plaintext).
+ * Its stderr is the user's. */
+static int run_build(char **argv, const char *cwd, const struct child_env *env, size_t env_count,
+		     struct gs_buf *out)
+{
+	int fds[2], status = 0, ret = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		return GS_FAIL(GS_ERR_IO, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return GS_FAIL(GS_ERR_IO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) < 0 || chdir(cwd))
+			_exit(127);
+		close(fds[1]);
+		for (size_t i = 0; i < env_count; i++)
+			setenv(env[i].name, env[i].value, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		uint8_t buf[65536];
+		ssize_t n = read(fds[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!ret && out->len + (size_t)n > K8S_MAX_FILE)
+			ret = GS_FAIL(GS_ERR_LIMIT, "kustomize output larger than %d bytes", K8S_MAX_FILE);
+		if (!ret)
+			ret = gs_buf_append(out, buf, (size_t)n);
+		sodium_memzero(buf, sizeof(buf));
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ret)
+		return ret;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return GS_FAIL(GS_ERR_IO, "cannot run '%s'", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return GS_FAIL(GS_ERR_GENERIC, "'%s' failed (exit status %d)", argv[0],
+			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *c = strchr(path, ':');
+		size_t n = c ? (size_t)(c - path) : strlen(path);
+
+		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return true;
+		path += n + (c ? 1 : 0);
+	}
+	return false;
+}
+
+static void free_words(char **argv, size_t argc)
+{
+	for (size_t i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* The kustomize command line, split on blanks, with room for two more. */
+static int build_argv(const struct k8s_render_opts *opts, char ***argv_out, size_t *argc_out)
+{
+	const char *cmd = opts->kustomize_cmd;
+	char **argv = NULL;
+	size_t argc = 0;
+
+	if (!cmd || !*cmd)
+		cmd = in_path("kustomize") ? "kustomize build" : "kubectl kustomize";
+	for (const char *p = cmd; *p;) {
+		const char *s;
+		char **g;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		g = realloc(argv, (argc + 4) * sizeof(*g));
+		if (!g || !(g[argc] = strndup(s, (size_t)(p - s)))) {
+			free_words(g ? g : argv, argc);
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		argv = g;
+		argc++;
+	}
+	if (!argc) {
+		free(argv);
+		return GS_FAIL(GS_ERR_USAGE, "empty kustomize command");
+	}
+	*argv_out = argv;
+	*argc_out = argc;
+	return 0;
+}
+
+static int built_resource(struct build *b, size_t index, const uint8_t *text, size_t len)
+{
+	const struct k8s_source_doc *src = NULL;
+	char what[256];
+	struct doc d;
+	int ret;
+
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = store_load(DOC_FORMAT_YAML, text, len, &d);
+	if (ret) {
+		ret = k8s_failure_add(b->fails, "kustomize output document %zu: %s", index + 1,
+				      gs_error_message());
+		goto out;
+	}
+	if (!d.count || d.branches[0]->kind != DOC_MAP)
+		goto out;
+	k8s_resource_name(d.branches[0], what, sizeof(what));
+	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
+	if (!ret)
+		ret = k8s_render_check_namespace(b->opts, d.branches[0], src);
+	if (ret) {
+		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
+				      gs_error_message());
+		goto out;
+	}
+	k8s_resource_strip_sops(d.branches[0]);
+	ret = k8s_stream_append_tree(b->out, b->out_docs, d.branches[0]);
+out:
+	doc_release(&d);
+	return ret;
+}
+
+static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)
+{
+	struct child_env env[4];
+	char **argv = NULL, *dir = NULL;
+	size_t argc = 0, count = 0, env_count = 0;
+	struct k8s_span *spans = NULL;
+	struct gs_buf built;
+	int ret;
+
+	gs_buf_init(&built, true);
+	ret = build_argv(b->opts, &argv, &argc);
+	if (ret)
+		return ret;
+	dir = strcmp(b->app_rel, ".") ? k8s_path_join(tree, b->app_rel) : strdup(tree);
+	if (!dir) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (b->ksops) {
+		/* only gitseal is a plugin: the plugin home is private */
+		env[env_count++] = (struct child_env){ "KUSTOMIZE_PLUGIN_HOME", st->plugins };
+		env[env_count++] = (struct child_env){ "XDG_CONFIG_HOME", st->dir };
+		env[env_count++] = (struct child_env){ "GITSEAL_K8S_ROOT", tree };
+		argv[argc++] = strdup("--enable-alpha-plugins");
+	}
+	argv[argc++] = strdup(dir);
+	argv[argc] = NULL;
+	if (!argv[argc - 1] || !argv[argc - 2]) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	ret = run_build(argv, dir, env, env_count, &built);
+	if (ret) {
+		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s", b->app_rel,
+				      gs_error_message());
+		goto out;
+	}
+	ret = k8s_stream_split((const char *)built.data, built.len, &spans, &count);
+	for (size_t i = 0; !ret && i < count; i++)
+		ret = built_resource(b, i, built.data + spans[i].start, spans[i].end - spans[i].start);
+out:
+	free(spans);
+	free(dir);
+	free_words(argv, argc);
+	gs_buf_release(&built);
+	return ret;
+}
+
+int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
+			 const struct k8s_render_opts *opts, const struct age_identity_list *ids,
+			 struct k8s_failures *fails, struct gs_buf *out, size_t *out_docs)
+{
+	struct build b = { .root = root, .app_rel = app_rel, .opts = opts, .ids = ids,
+			   .fails = fails, .out = out, .out_docs = out_docs };
+	struct k8s_stage st = { 0 };
+	int ret;
+
+	ret = k8s_walk(root, app_rel, &b.walk);
+	if (ret) {
+		ret = k8s_failure_add(fails, "%s", gs_error_message());
+		goto out;
+	}
+	ret = k8s_sources_new(&b.sources);
+	if (!ret)
+		ret = prepare(&b);
+	if (ret || fails->count)
+		goto out;
+	if (b.ksops || b.plain_count) {
+		ret = stage(&b, &st);
+		if (ret)
+			ret = k8s_failure_add(fails, "%s", gs_error_message());
+		else
+			ret = build_and_bind(&b, st.tree, &st);
+	} else {
+		/* nothing to change: kustomize reads the repository itself */
+		ret = build_and_bind(&b, root->path, NULL);
+	}
+out:
+	k8s_stage_remove(&st);
+	release_texts(b.plain, b.plain_count);
+	release_texts(b.configs, b.config_count);
+	k8s_sources_free(b.sources);
+	k8s_walk_release(&b.walk);
+	return ret;
+}

@@ -1,0 +1,413 @@
+/* The kustomization walker: follows a kustomization and everything it
+ * names (resources, bases, components, patches, generator sources and
+ * configs, and the other fields that hold paths) and records each local
+ * path, joined and cleaned as kustomize does, so that the renderer can
+ * check it lies inside the root, index the encrypted sources, decrypt
+ * generator sources before the build and stage what the build reads.
+ * Field names: kustomize api/types/kustomization.go. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gitseal/store.h"
+#include "k8s_int.h"
+
+enum { WALK_MAX_DIRS = 10000, WALK_MAX_FILES = K8S_MAX_FILES };
+
+static const char *const kustomization_names[] = {
+	"kustomization.yaml", "kustomization.yml", "Kustomization",
+};
+
+const char *k8s_kustomization_name(const struct k8s_root *root, const char *dir_rel)
+{
+	for (size_t i = 0; i < sizeof(kustomization_names) / sizeof(kustomization_names[0]); i++) {
+		char *p = k8s_rel_join(dir_rel, kustomization_names[i]);
+		struct stat st;
+		bool found = p && !k8s_root_stat(root, p, &st) && S_ISREG(st.st_mode);
+
+		free(p);
+		if (found)
+			return kustomization_names[i];
+	}
+	return NULL;
+}
+
+/* kustomize's remote targets: URLs, scp-like git addresses and the hosts
+ * it knows without a scheme (api/internal/git/repospec.go). */
+static bool is_remote(const char *s)
+{
+	static const char *const prefixes[] = {
+		"git@", "git::", "gh:", "github.com/", "gitlab.com/", "bitbucket.org/",
+	};
+
+	if (strstr(s, "://"))
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+			return true;
+	}
+	return false;
+}
+
+void k8s_walk_release(struct k8s_walk *w)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		free(w->files[i].rel);
+		free(w->files[i].kdir);
+	}
+	for (size_t i = 0; i < w->dir_count; i++)
+		free(w->dirs[i]);
+	free(w->files);
+	free(w->dirs);
+	memset(w, 0, sizeof(*w));
+}
+
+static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role, const char *kdir)
+{
+	struct k8s_walk_file *f;
+
+	for (size_t i = 0; i < w->count; i++) {
+		if (w->files[i].role == role && !strcmp(w->files[i].rel, rel))
+			return 0;
+	}
+	if (w->count >= WALK_MAX_FILES)
+		return GS_FAIL(GS_ERR_LIMIT, "more than %d files in the kustomization", WALK_MAX_FILES);
+	if (w->count == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 32;
+		struct k8s_walk_file *g = realloc(w->files, ncap * sizeof(*g));
+
+		if (!g)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		w->files = g;
+		w->cap = ncap;
+	}
+	f = &w->files[w->count];
+	memset(f, 0, sizeof(*f));
+	f->role = role;
+	f->rel = strdup(rel);
+	f->kdir = strdup(kdir);
+	if (!f->rel || !f->kdir) {
+		free(f->rel);
+		free(f->kdir);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	w->count++;
+	return 0;
+}
+
+static bool dir_seen(const struct k8s_walk *w, const char *rel)
+{
+	for (size_t i = 0; i < w->dir_count; i++) {
+		if (!strcmp(w->dirs[i], rel))
+			return true;
+	}
+	return false;
+}
+
+static int add_dir(struct k8s_walk *w, const char *rel)
+{
+	char **g;
+
+	if (w->dir_count >= WALK_MAX_DIRS)
+		return GS_FAIL(GS_ERR_LIMIT, "more than %d kustomizations", WALK_MAX_DIRS);
+	g = realloc(w->dirs, (w->dir_count + 1) * sizeof(*g));
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	w->dirs = g;
+	w->dirs[w->dir_count] = strdup(rel);
+	if (!w->dirs[w->dir_count])
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	w->dir_count++;
+	return 0;
+}
+
+struct walker {
+	const struct k8s_root *root;
+	struct k8s_walk *w;
+	int depth;
+};
+
+static int walk_dir(struct walker *k, const char *dir_rel, bool as_generators);
+
+/* A local path named in the kustomization in dir: joined, cleaned and
+ * checked beneath the root. */
+static int local_path(struct walker *k, const char *kfile, const char *dir, const char *p,
+		      char **rel_out, struct stat *st)
+{
+	int ret;
+
+	*rel_out = k8s_rel_join(dir, p);
+	if (!*rel_out) {
+		gs_error_prefix("'%s'", kfile);
+		return GS_ERR_USAGE;
+	}
+	ret = k8s_root_stat(k->root, *rel_out, st);
+	if (ret) {
+		gs_error_prefix("'%s'", kfile);
+		free(*rel_out);
+		*rel_out = NULL;
+	}
+	return ret;
+}
+
+static bool str_item(const struct doc_entry *e)
+{
+	return !e->removed && e->value->kind == DOC_SCALAR && e->value->type == DOC_STR;
+}
+
+/* resources, bases, components: files or kustomization directories. */
+static int walk_resources(struct walker *k, const char *kfile, const char *dir,
+			  const struct doc_node *list, bool as_generators)
+{
+	int ret = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; !ret && i < list->count; i++) {
+		const struct doc_entry *e = &list->entries[i];
+		struct stat st;
+		char *rel;
+
+		if (!str_item(e))
+			continue;
+		if (is_remote(e->value->text)) {
+			k->w->has_remote = true;
+			continue;
+		}
+		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
+			k->w->inline_generators = true;
+			continue;
+		}
+		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
+		if (ret)
+			break;
+		if (S_ISDIR(st.st_mode))
+			ret = walk_dir(k, rel, as_generators);
+		else
+			ret = add_file(k->w, rel, as_generators ? K8S_FILE_GENERATOR : K8S_FILE_RESOURCE, dir);
+		free(rel);
+	}
+	return ret;
+}
+
+/* Paths that must only lie beneath the root (and be staged). */
+static int walk_plain_path(struct walker *k, const char *kfile, const char *dir, const char *p,
+			   enum k8s_file_role role)
+{
+	struct stat st;
+	char *rel;
+	int ret = local_path(k, kfile, dir, p, &rel, &st);
+
+	if (ret)
+		return ret;
+	if (!S_ISREG(st.st_mode))
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is not a file", kfile, p);
+	else
+		ret = add_file(k->w, rel, role, dir);
+	free(rel);
+	return ret;
+}
+
+static int walk_path_list(struct walker *k, const char *kfile, const char *dir,
+			  const struct doc_node *list, enum k8s_file_role role, bool allow_inline)
+{
+	int ret = 0;
+
+	if (!list)
+		return 0;
+	if (list->kind == DOC_SCALAR && list->type == DOC_STR && list->len)
+		return walk_plain_path(k, kfile, dir, list->text, role);
+	if (list->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; !ret && i < list->count; i++) {
+		const struct doc_entry *e = &list->entries[i];
+
+		if (!str_item(e) || (allow_inline && memchr(e->value->text, '\n', e->value->len)))
+			continue;
+		ret = walk_plain_path(k, kfile, dir, e->value->text, role);
+	}
+	return ret;
+}
+
+/* patches / patchesJson6902 / replacements: maps whose 'path' is a file. */
+static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
+			  const struct doc_node *list, enum k8s_file_role role)
+{
+	int ret = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; !ret && i < list->count; i++) {
+		const char *p = k8s_map_str(list->entries[i].value, "path");
+
+		if (!list->entries[i].removed && p && *p)
+			ret = walk_plain_path(k, kfile, dir, p, role);
+	}
+	return ret;
+}
+
+/* configMapGenerator / secretGenerator sources: files ([key=]path), envs,
+ * env (kustomize api/types/generatorargs.go, kv.go). */
+int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *args, bool secret)
+{
+	struct walker k = { .root = root, .w = w };
+	const struct doc_node *files = k8s_map_get(args, "files");
+	const struct doc_node *envs = k8s_map_get(args, "envs");
+	const char *env = k8s_map_str(args, "env");
+	enum k8s_file_role env_role = secret ? K8S_FILE_SECRET_ENV : K8S_FILE_CONFIGMAP_SOURCE;
+	enum k8s_file_role file_role = secret ? K8S_FILE_SECRET_FILE : K8S_FILE_CONFIGMAP_SOURCE;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && files && files->kind == DOC_LIST && i < files->count; i++) {
+		const struct doc_entry *e = &files->entries[i];
+		char *key = NULL, *path = NULL;
+
+		if (!str_item(e))
+			continue;
+		ret = k8s_file_key_path(e->value->text, &key, &path);
+		if (!ret)
+			ret = walk_plain_path(&k, kfile, dir, path, file_role);
+		free(key);
+		free(path);
+	}
+	if (!ret)
+		ret = walk_path_list(&k, kfile, dir, envs, env_role, false);
+	if (!ret && env && *env)
+		ret = walk_plain_path(&k, kfile, dir, env, env_role);
+	return ret;
+}
+
+static int walk_generator_list(struct walker *k, const char *kfile, const char *dir,
+			       const struct doc_node *list, bool secret)
+{
+	int ret = 0;
+
+	if (!list || list->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0; !ret && i < list->count; i++) {
+		if (!list->entries[i].removed)
+			ret = k8s_walk_generator_args(k->w, k->root, kfile, dir, list->entries[i].value,
+						      secret);
+	}
+	return ret;
+}
+
+static int walk_kustomization(struct walker *k, const char *kfile, const char *dir,
+			      const struct doc_node *kz, bool as_generators)
+{
+	static const char *const path_lists[] = { "crds", "configurations" };
+	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
+	int ret;
+
+	if (kz->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", kfile);
+	if (k8s_map_get(kz, "helmCharts") || k8s_map_get(kz, "helmChartInflationGenerator"))
+		return GS_FAIL(GS_ERR_USAGE, "'%s': Helm charts in a kustomization are not rendered; "
+					     "use Argo CD's Helm source", kfile);
+	ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "resources"), as_generators);
+	if (!ret)
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "bases"), as_generators);
+	if (!ret)
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "components"), false);
+	if (!ret)
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "generators"), true);
+	if (!ret)
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "transformers"), true);
+	if (!ret)
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "validators"), true);
+	if (!ret)
+		ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"),
+				     K8S_FILE_PATCH, true);
+	if (!ret)
+		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "patches"), K8S_FILE_PATCH);
+	if (!ret)
+		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "patchesJson6902"), K8S_FILE_OTHER);
+	if (!ret)
+		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "replacements"), K8S_FILE_OTHER);
+	for (size_t i = 0; !ret && i < 2; i++)
+		ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, path_lists[i]), K8S_FILE_OTHER,
+				     false);
+	if (!ret && openapi && k8s_map_str(openapi, "path"))
+		ret = walk_plain_path(k, kfile, dir, k8s_map_str(openapi, "path"), K8S_FILE_OTHER);
+	if (!ret)
+		ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
+	if (!ret)
+		ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
+	return ret;
+}
+
+int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
+{
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, false);
+	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
+	if (!ret)
+		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, d);
+	if (ret)
+		gs_error_prefix("'%s'", rel);
+	gs_buf_release(&text);
+	return ret;
+}
+
+static int walk_dir(struct walker *k, const char *dir_rel, bool as_generators)
+{
+	const char *name;
+	char *kfile = NULL;
+	struct doc d;
+	int ret;
+
+	if (dir_seen(k->w, dir_rel))
+		return 0;
+	if (k->depth >= 64)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': kustomizations nested too deeply", dir_rel);
+	name = k8s_kustomization_name(k->root, dir_rel);
+	if (!name)
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s' has no kustomization", dir_rel);
+	ret = add_dir(k->w, dir_rel);
+	if (ret)
+		return ret;
+	kfile = k8s_rel_join(dir_rel, name);
+	if (!kfile)
+		return GS_ERR_NOMEM;
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = add_file(k->w, kfile, K8S_FILE_KUSTOMIZATION, dir_rel);
+	if (!ret)
+		ret = k8s_walk_load_yaml(k->root, kfile, &d);
+	k->depth++;
+	for (size_t b = 0; !ret && b < d.count; b++)
+		ret = walk_kustomization(k, kfile, dir_rel, d.branches[b], as_generators);
+	k->depth--;
+	doc_release(&d);
+	free(kfile);
+	return ret;
+}
+
+int k8s_walk(const struct k8s_root *root, const char *app_rel, struct k8s_walk *w)
+{
+	struct walker k = { .root = root, .w = w };
+
+	memset(w, 0, sizeof(*w));
+	return walk_dir(&k, app_rel, false);
+}
+
+int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const char *dir,
+		      const char *spec, bool key_value)
+{
+	struct walker k = { .root = root, .w = w };
+	char *key = NULL, *path = NULL;
+	int ret = 0;
+
+	if (key_value)
+		ret = k8s_file_key_path(spec, &key, &path);
+	if (!ret)
+		ret = walk_plain_path(&k, "generator config", dir, key_value ? path : spec,
+				      K8S_FILE_OTHER);
+	free(key);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,341 @@
+/* The verified sources of a kustomize build, and the binding of built
+ * resources to them. A built resource is never matched to a file by what
+ * the build says about it (kustomize's origin annotation can be set by any
+ * patch): gitseal reads the files the kustomization names beneath the
+ * root, decrypts them (every MAC checked) and indexes their ciphertexts.
+ * A built resource holding ENC values is bound to the one source document
+ * its ciphertexts come from (a ciphertext carries a random IV, so it names
+ * one document), and only if it is that document's resource: the same
+ * kind, a name that contains the source's (kustomize adds prefixes,
+ * suffixes), and every ENC value the same ciphertext at the same key path. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gitseal/sops.h"
+#include "gitseal/store.h"
+#include "k8s_int.h"
+
+struct k8s_source_unit {
+	char *file;          /* root-relative */
+	struct doc enc;
+	struct doc dec;
+};
+
+struct k8s_sources {
+	struct k8s_source_unit **units;
+	size_t unit_count;
+	struct k8s_source_doc **docs;
+	size_t doc_count;
+	/* open addressing, ENC text -> document */
+	struct slot {
+		const char *enc;
+		size_t len;
+		struct k8s_source_doc *doc;
+	} *slots;
+	size_t slot_cap;
+	size_t slot_used;
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];
+};
+
+int k8s_sources_new(struct k8s_sources **out)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	randombytes_buf((*out)->hash_key, sizeof((*out)->hash_key));
+	return 0;
+}
+
+void k8s_sources_free(struct k8s_sources *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->doc_count; i++) {
+		k8s_cipher_index_release(&s->docs[i]->ix);
+		free(s->docs[i]);
+	}
+	for (size_t i = 0; i < s->unit_count; i++) {
+		doc_release(&s->units[i]->enc);
+		doc_release(&s->units[i]->dec);
+		free(s->units[i]->file);
+		free(s->units[i]);
+	}
+	free(s->docs);
+	free(s->units);
+	free(s->slots);
+	free(s);
+}
+
+static size_t slot_hash(const struct k8s_sources *s, const char *enc, size_t len)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, (const unsigned char *)enc, len, s->hash_key);
+	return (size_t)h;
+}
+
+static int slots_grow(struct k8s_sources *s)
+{
+	size_t ncap = s->slot_cap ? s->slot_cap * 2 : 1024;
+	struct slot *old = s->slots, *g = calloc(ncap, sizeof(*g));
+	size_t oldcap = s->slot_cap;
+
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	s->slots = g;
+	s->slot_cap = ncap;
+	for (size_t i = 0; i < oldcap; i++) {
+		size_t h;
+
+		if (!old[i].enc)
+			continue;
+		h = slot_hash(s, old[i].enc, old[i].len) & (ncap - 1);
+		while (g[h].enc)
+			h = (h + 1) & (ncap - 1);
+		g[h] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+static int slot_put(struct k8s_sources *s, const char *enc, size_t len, struct k8s_source_doc *doc)
+{
+	size_t h;
+	int ret;
+
+	if ((s->slot_used + 1) * 2 > s->slot_cap && (ret = slots_grow(s)))
+		return ret;
+	h = slot_hash(s, enc, len) & (s->slot_cap - 1);
+	while (s->slots[h].enc) {
+		/* the same ciphertext twice (a copied value): first one wins,
+		 * the binding then checks identity and key path */
+		if (s->slots[h].len == len && !memcmp(s->slots[h].enc, enc, len))
+			return 0;
+		h = (h + 1) & (s->slot_cap - 1);
+	}
+	s->slots[h].enc = enc;
+	s->slots[h].len = len;
+	s->slots[h].doc = doc;
+	s->slot_used++;
+	return 0;
+}
+
+static struct k8s_source_doc *slot_get(const struct k8s_sources *s, const char *enc, size_t len)
+{
+	size_t h;
+
+	if (!s->slot_cap)
+		return NULL;
+	h = slot_hash(s, enc, len) & (s->slot_cap - 1);
+	while (s->slots[h].enc) {
+		if (s->slots[h].len == len && !memcmp(s->slots[h].enc, enc, len))
+			return s->slots[h].doc;
+		h = (h + 1) & (s->slot_cap - 1);
+	}
+	return NULL;
+}
+
+void k8s_identity_of(const struct doc_node *root, struct k8s_identity *id)
+{
+	const struct doc_node *meta = k8s_map_get(root, "metadata");
+
+	id->kind = k8s_map_str(root, "kind");
+	id->name = k8s_map_str(meta, "name");
+	id->namespace = k8s_map_str(meta, "namespace");
+}
+
+/* sops leaves unencrypted values out of the MAC with mac_only_encrypted:
+ * the namespace is then not authenticated. */
+static bool mac_covers_plaintext(const struct doc_node *branch)
+{
+	const struct doc_node *m = k8s_map_get(k8s_map_get(branch, "sops"), "mac_only_encrypted");
+
+	return !(m && m->kind == DOC_SCALAR && m->type == DOC_BOOL && !strcmp(m->text, "true"));
+}
+
+static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t first_doc)
+{
+	int ret = 0;
+
+	for (size_t b = 0; !ret && b < u->enc.count && b < u->dec.count; b++) {
+		struct k8s_source_doc *sd = calloc(1, sizeof(*sd));
+		struct k8s_source_doc **g;
+
+		if (!sd)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		g = realloc(s->docs, (s->doc_count + 1) * sizeof(*g));
+		if (!g) {
+			free(sd);
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		s->docs = g;
+		s->docs[s->doc_count++] = sd;
+		sd->file = u->file;
+		sd->doc_number = first_doc + b + 1;
+		k8s_identity_of(u->enc.branches[b], &sd->id);
+		sd->namespace_authenticated = mac_covers_plaintext(u->enc.branches[b]);
+		k8s_cipher_index_init(&sd->ix);
+		ret = k8s_cipher_index_add(&sd->ix, u->enc.branches[b], u->dec.branches[b]);
+		for (size_t i = 0; !ret && i < sd->ix.count; i++)
+			ret = slot_put(s, sd->ix.items[i].enc, sd->ix.items[i].enc_len, sd);
+	}
+	return ret;
+}
+
+/* Takes the unit's loaded document as the encrypted form; the decrypted
+ * form is a copy of it, decrypted in place (every MAC checked). */
+static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *unit,
+		    enum doc_format format, const struct age_identity_list *ids)
+{
+	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct k8s_source_unit *u = calloc(1, sizeof(*u)), **g;
+	int ret = 0;
+
+	if (!u)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	g = realloc(s->units, (s->unit_count + 1) * sizeof(*g));
+	if (!g) {
+		free(u);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	s->units = g;
+	s->units[s->unit_count++] = u;
+	u->enc = unit->doc;
+	doc_init(&unit->doc, format);
+	doc_init(&u->dec, format);
+	u->file = strdup(file);
+	if (!u->file)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t b = 0; !ret && b < u->enc.count; b++) {
+		struct doc_node *c = doc_clone(&u->dec, u->enc.branches[b]);
+
+		ret = c ? doc_add_branch(&u->dec, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	if (!ret)
+		ret = sops_decrypt_doc(&u->dec, ids, &o);
+	if (!ret)
+		ret = unit_index(s, u, unit->first_doc);
+	return ret;
+}
+
+int k8s_sources_add_file(struct k8s_sources *s, const struct k8s_root *root, const char *rel,
+			 const struct age_identity_list *ids, struct k8s_failures *fails)
+{
+	enum doc_format format = store_format_for_path(rel);
+	struct gs_buf text;
+	struct k8s_unit *units = NULL;
+	size_t count = 0, bad = 0;
+	int ret;
+
+	if (format != DOC_FORMAT_YAML && format != DOC_FORMAT_JSON)
+		return 0;
+	gs_buf_init(&text, false);
+	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
+	if (ret) {
+		ret = k8s_failure_add(fails, "%s", gs_error_message());
+		goto out;
+	}
+	ret = k8s_units_load(text.data, text.len, format, &units, &count, &bad);
+	if (ret) {
+		/* kustomize reports what it cannot read; only sources matter here */
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 0; !ret && i < count; i++) {
+		if (!units[i].encrypted)
+			continue;
+		ret = unit_add(s, rel, &units[i], format, ids);
+		if (ret)
+			ret = k8s_failure_add(fails, "'%s' document %zu: %s", rel, units[i].first_doc + 1,
+					      gs_error_message());
+	}
+out:
+	k8s_units_release(units, count);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* A name kustomize derived from the source's: prefixes and suffixes only. */
+static bool name_derived(const char *built, const char *source)
+{
+	return built && source && *source && strstr(built, source);
+}
+
+struct enc_scan {
+	const struct doc_node *first;
+	const char *stray; /* a scalar holding ENC[ text that is not one value */
+	int depth;
+};
+
+static void scan(const struct doc_node *n, struct enc_scan *sc, int depth)
+{
+	if (depth > K8S_MAX_DEPTH || sc->stray)
+		return;
+	if (n->kind == DOC_SCALAR) {
+		if (k8s_is_enc_value(n)) {
+			if (!sc->first)
+				sc->first = n;
+		} else if (n->type == DOC_STR && memmem(n->text, n->len, K8S_ENC_PREFIX, strlen(K8S_ENC_PREFIX))) {
+			sc->stray = n->text;
+		}
+		return;
+	}
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->removed || e->value->kind == DOC_COMMENT)
+			continue;
+		if (depth == 0 && e->key && !strcmp(e->key, "sops"))
+			continue;
+		scan(e->value, sc, depth + 1);
+	}
+}
+
+int k8s_check_no_ciphertext(const struct doc_node *root)
+{
+	struct enc_scan sc = { 0 };
+
+	scan(root, &sc, 0);
+	if (sc.first || sc.stray)
+		return GS_FAIL(GS_ERR_NO_METADATA, "encrypted values without sops metadata");
+	return 0;
+}
+
+int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node *root,
+		     const struct k8s_source_doc **bound)
+{
+	struct enc_scan sc = { 0 };
+	const struct k8s_source_doc *src;
+	struct k8s_identity id;
+	char bad[512];
+	int ret;
+
+	*bound = NULL;
+	scan(root, &sc, 0);
+	if (sc.stray)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds encrypted text that is not a sops value");
+	if (!sc.first)
+		return 0;
+	src = slot_get(s, sc.first->text, sc.first->len);
+	if (!src)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds encrypted values that are not from a "
+						    "verified source of this kustomization");
+	k8s_identity_of(root, &id);
+	if (!id.kind || !src->id.kind || strcmp(id.kind, src->id.kind) ||
+	    !name_derived(id.name, src->id.name))
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds the encrypted values of %s/%s in '%s' "
+						    "document %zu",
+			       src->id.kind ? src->id.kind : "?", src->id.name ? src->id.name : "?",
+			       src->file, src->doc_number);
+	ret = k8s_resource_decrypt(d, root, &src->ix, bad, sizeof(bad));
+	if (ret) {
+		gs_error_prefix("'%s' document %zu", src->file, src->doc_number);
+		return ret;
+	}
+	*bound = src;
+	return 0;
+}

@@ -1,0 +1,222 @@
+/* Reading an encrypted document without its data key: the keys its
+ * metadata names, and whether every value a selection rule seals is
+ * sealed. The git filter needs both before it can open a file, or where no
+ * key opens it (a clone without keys, `gitseal git check`). The metadata is
+ * outside the MAC: what it says is a claim, and the caller decides what to
+ * trust. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/vault.h"
+#include "sops_int.h"
+
+void sops_key_summary_release(struct sops_key_summary *k)
+{
+	for (size_t g = 0; k->groups && g < k->group_count; g++) {
+		for (size_t i = 0; i < k->groups[g].age_count; i++)
+			free(k->groups[g].age[i]);
+		for (size_t i = 0; i < k->groups[g].vault_count; i++)
+			free(k->groups[g].vault_uris[i]);
+		for (size_t i = 0; i < k->groups[g].pgp_count; i++)
+			free(k->groups[g].pgp[i]);
+		for (size_t i = 0; i < k->groups[g].foreign_count; i++)
+			free(k->groups[g].foreign[i]);
+		free(k->groups[g].age);
+		free(k->groups[g].vault_uris);
+		free(k->groups[g].pgp);
+		free(k->groups[g].foreign);
+	}
+	free(k->groups);
+	free(k->selection.value);
+	memset(k, 0, sizeof(*k));
+}
+
+size_t sops_key_group_size(const struct sops_key_group *g)
+{
+	return g->age_count + g->pgp_count + g->vault_count;
+}
+
+const char *sops_key_group_key(const struct sops_key_group *g, size_t i)
+{
+	if (i < g->age_count)
+		return g->age[i];
+	i -= g->age_count;
+	if (i < g->pgp_count)
+		return g->pgp[i];
+	i -= g->pgp_count;
+	return i < g->vault_count ? g->vault_uris[i] : NULL;
+}
+
+static int push(char ***list, size_t *count, const char *s)
+{
+	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*list = grown;
+	if (!(grown[*count] = strdup(s)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*count)++;
+	return 0;
+}
+
+static int summarize_group(const struct sops_meta_group *mg, struct sops_key_group *g)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < mg->age_count; i++)
+		if (mg->age[i].recipient && mg->age[i].recipient[0])
+			ret = push(&g->age, &g->age_count, mg->age[i].recipient);
+	for (size_t i = 0; !ret && i < mg->vault_count; i++) {
+		const struct sops_vault_entry *v = &mg->vault[i];
+		struct vault_key vk;
+		char *uri;
+
+		if ((ret = vault_key_init(&vk, v->address, v->engine_path, v->key_name)) < 0)
+			break;
+		uri = vault_key_uri(&vk);
+		vault_key_release(&vk);
+		ret = uri ? push(&g->vault_uris, &g->vault_count, uri) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		free(uri);
+	}
+	for (size_t i = 0; !ret && i < mg->pgp_count; i++)
+		if (mg->pgp[i].fp && mg->pgp[i].fp[0])
+			ret = push(&g->pgp, &g->pgp_count, mg->pgp[i].fp);
+	for (size_t r = 0; !ret && r < mg->raw_count; r++) {
+		const struct doc_node *list = mg->raw[r].node;
+
+		for (size_t i = 0, k = 0; !ret && i < list->count; i++) {
+			const struct doc_node *e = list->entries[i].value;
+			char *name;
+
+			if (list->entries[i].removed || !e || e->kind == DOC_COMMENT)
+				continue;
+			if (!(ret = sops_foreign_key_describe(mg->raw[r].type, e, k++, &name)))
+				ret = push(&g->foreign, &g->foreign_count, name);
+			free(name);
+		}
+	}
+	return ret;
+}
+
+int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
+{
+	struct sops_metadata m;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = sops_metadata_read(d, &m)) < 0)
+		return ret;
+	out->groups = calloc(m.group_count + 1, sizeof(*out->groups));
+	if (!out->groups) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	out->group_count = m.group_count;
+	for (size_t g = 0; !ret && g < m.group_count; g++) {
+		ret = summarize_group(&m.groups[g], &out->groups[g]);
+		out->other_keys += m.groups[g].other_key_count;
+	}
+	out->shamir_threshold = m.shamir_threshold;
+	out->selection.kind = m.selection.kind;
+	out->selection.mac_only_encrypted = m.selection.mac_only_encrypted;
+	if (!ret && m.selection.value && !(out->selection.value = strdup(m.selection.value)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+out:
+	sops_metadata_release(&m);
+	if (ret)
+		sops_key_summary_release(out);
+	return ret;
+}
+
+struct sealed_check {
+	char *where;
+	size_t where_size;
+	bool plaintext_found;
+};
+
+static int check_leaf(void *ctx, struct sops_leaf *leaf)
+{
+	struct sealed_check *c = ctx;
+	const struct doc_node *n = leaf->node;
+
+	/* comments may stay in clear (sops 3.3: older files), and an empty
+	 * string is never encrypted (spec 2.4) */
+	if (!leaf->selected || leaf->is_comment || (n->type == DOC_STR && n->len == 0))
+		return 0;
+	if (n->kind == DOC_SCALAR && n->type == DOC_STR && sops_enc_looks_encrypted(n->text, n->len)) {
+		struct sops_enc_fields f;
+
+		if (sops_enc_parse(n->text, n->len, &f) == 0)
+			return 0;
+		gs_error_clear();
+	}
+	c->plaintext_found = true;
+	if (c->where_size)
+		snprintf(c->where, c->where_size, "%.*s", (int)(leaf->aad_len ? leaf->aad_len - 1 : 0), leaf->aad);
+	return GS_ERR_GENERIC; /* stops the walk at the first one */
+}
+
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+{
+	struct sops_selection s = *sel;
+	struct sops_selector selector;
+	struct sealed_check c = { where, where_size, false };
+	int ret;
+
+	if (where_size)
+		where[0] = '\0';
+	/* spec 3.2, as the engine applies it: the binary store seals its one
+	 * value; the others default to sealing all but `_unencrypted` keys */
+	if (d->format == DOC_FORMAT_BINARY) {
+		s.kind = SOPS_SEL_NONE;
+		s.value = NULL;
+	} else if (s.kind == SOPS_SEL_NONE) {
+		s.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
+		s.value = (char *)"_unencrypted";
+	}
+	if ((ret = sops_selector_init(&selector, &s)) < 0)
+		return ret;
+	ret = sops_walk(d, &selector, check_leaf, &c);
+	sops_selector_release(&selector);
+	if (c.plaintext_found) {
+		gs_error_clear();
+		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value that must be encrypted is in clear");
+	}
+	return ret;
+}
+
+static void key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
+{
+	/* a fixed BLAKE2b key: ids of the same data key are equal everywhere */
+	static const char domain[] = "gitseal: the id of a sops data key";
+
+	crypto_generichash(id, SOPS_KEY_ID_SIZE, key, SOPS_DATA_KEY_SIZE, (const uint8_t *)domain,
+			   sizeof(domain) - 1);
+}
+
+int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
+			uint8_t id[SOPS_KEY_ID_SIZE])
+{
+	struct sops_metadata m;
+	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
+	int ret;
+
+	if (!key)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = sops_metadata_read(d, &m)) < 0)
+		goto out;
+	ret = sops_data_key_unwrap(&m, ids, key);
+	sops_metadata_release(&m);
+	if (!ret)
+		ret = sops_decrypt_doc_with_key(d, key, opts);
+	if (!ret)
+		key_id(key, id);
+out:
+	gs_secure_free(key);
+	return ret;
+}

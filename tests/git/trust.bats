@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# Repository content is attacker input: what a pull request can do to who
+# reads a secret, done as a hostile pull request would do it (another
+# person's clone commits; the victim pulls and works as usual).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+}
+teardown() { gs_teardown; }
+
+pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
+
+@test "case 1: a pull request adding a recipient to .sops.yaml reaches no existing file, and new files wait for updatekeys" {
+	as_person mallory sed -i "s|age: .*|&,$M|" .sops.yaml
+	as_person mallory git commit -qam "add a recipient"
+	pull_from mallory
+	# the victim changes the secret as usual
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	git commit -qam "rotate the password"
+	assert_blob_encrypted secrets/app.yaml
+	run ! grep -q "$M" <(git show HEAD:secrets/app.yaml)
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
+	[ "$status" -eq 128 ]
+	run ! grep -q hunter2 <<<"$output"
+	# a new file is not sealed for the new recipient silently
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	run git add secrets/new.yaml
+	[ "$status" -ne 0 ]
+	grep -qF "cannot encrypt 'secrets/new.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ -z "$(git ls-files -s secrets/new.yaml)" ]
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qxF ".sops.yaml: recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	grep -qx "secrets/app.yaml: decrypted; needs updatekeys (.sops.yaml names other keys)" <<<"$output"
+}
+
+@test "case 2: a pull request setting encrypted_regex: ^no_such_key\$ puts no value in clear" {
+	as_person mallory sh -c 'printf "    encrypted_regex: ^no_such_key\$\n" >> .sops.yaml'
+	as_person mallory git commit -qam "narrow what is encrypted"
+	pull_from mallory
+	printf 'db_password: hunter2-new\nport: 5433\n' > secrets/app.yaml
+	git commit -qam change
+	run ! grep -q hunter2 <(git show HEAD:secrets/app.yaml)
+	run ! grep -q encrypted_regex <(git show HEAD:secrets/app.yaml)
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	run git add secrets/new.yaml
+	[ "$status" -ne 0 ]
+	grep -qF "the creation rule for 'secrets/new.yaml' changed what is encrypted (encrypted_regex '^no_such_key\$'); run 'gitseal updatekeys' to accept" <<<"$output"
+	# the same downgrade staged past the filter: check and the hook refuse it
+	printf 'db_password: hunter2-newer\nport: 5433\n' > "$T/p.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^no_such_key$' p.yaml) > "$T/weak.yaml"
+	id=$(git hash-object -w --no-filters "$T/weak.yaml")
+	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': the value at 'db_password' is in clear, but the committed version encrypts it" <<<"$output"
+	run git commit -qm weak
+	[ "$status" -ne 0 ]
+	[ "$(git rev-parse HEAD:secrets/app.yaml)" != "$id" ]
+}
+
+@test "case 3: a planted data key is never re-used for the victim's secret" {
+	# mallory seals a placeholder for the victim and for herself, then
+	# deletes her own stanza: the file still verifies (metadata is outside the MAC)
+	printf 'token: placeholder\n' > "$T/planted.yaml"
+	(cd "$T" && HOME="$T/mallory-home" "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" planted.yaml) > "$T/both.yaml"
+	drop_stanza "$M" "$T/stanza" < "$T/both.yaml" > "$T/mallory/secrets/planted.yaml"
+	grep -q "$M" "$T/stanza"
+	as_person mallory git add secrets/planted.yaml
+	as_person mallory git commit -qm "add a placeholder"
+	pull_from mallory
+	[ "$(cat secrets/planted.yaml)" = "token: placeholder" ]
+	# the victim writes the real secret into it
+	printf 'token: the-real-secret\n' > secrets/planted.yaml
+	git commit -qam "the real token"
+	assert_blob_encrypted secrets/planted.yaml
+	# mallory grafts her stanza back: it opens the placeholder, not the secret
+	git show HEAD~1:secrets/planted.yaml | graft_stanza "$T/stanza" > "$T/old.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/old.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "token: placeholder" ]
+	git show HEAD:secrets/planted.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	[ "$status" -ne 0 ]
+	run ! grep -q the-real-secret <<<"$output"
+	# a data key this clone made is re-used: small diffs stay
+	printf 'token: the-real-secret-2\n' > secrets/planted.yaml
+	git commit -qam again
+	[ "$(git show HEAD:secrets/planted.yaml | grep -c 'BEGIN AGE')" -eq 1 ]
+	[ "$(git show HEAD~1:secrets/planted.yaml | sed -n '/enc: |/,/END AGE/p')" = "$(git show HEAD:secrets/planted.yaml | sed -n '/enc: |/,/END AGE/p')" ]
+}
+
+@test "case 3: a recipient added to an existing file's metadata is refused" {
+	# mallory cannot wrap the data key for herself, but she can name herself
+	git show HEAD:secrets/app.yaml > "$T/app.yaml"
+	printf 'x: 1\n' > "$T/x.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" x.yaml) > "$T/mx.yaml"
+	drop_stanza "$M" "$T/stanza" < "$T/mx.yaml" > /dev/null
+	graft_stanza "$T/stanza" < "$T/app.yaml" > "$T/mallory/secrets/app.yaml"
+	as_person mallory git commit -qam "read access"
+	pull_from mallory
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	grep -qF "cannot encrypt 'secrets/app.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	run "$GITSEAL_BIN" git status
+	grep -qF "secrets/app.yaml: decrypted; recipients changed: +$M" <<<"$output"
+}
+
+@test "case 4: a clone without the key cannot commit a line added in clear to a sops file" {
+	unset SOPS_AGE_KEY_FILE
+	git clone -q "$REPO" "$T/locked"
+	cd "$T/locked"
+	"$GITSEAL_BIN" git init 2>/dev/null
+	grep -q 'ENC\[' secrets/app.yaml
+	assert_status_clean
+	printf 'api_token: plain-text-token\n' >> secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	grep -qF "cannot encrypt 'secrets/app.yaml': the value at 'api_token' is not encrypted" <<<"$output"
+	run git commit -qam "add a token"
+	[ "$status" -ne 0 ]
+	# staged past the filter: check and the hook refuse it
+	id=$(git hash-object -w --no-filters secrets/app.yaml)
+	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': the value at 'api_token' is not encrypted" <<<"$output"
+	run git commit -qm "add a token"
+	[ "$status" -ne 0 ]
+	[ "$(git rev-parse HEAD:secrets/app.yaml)" = "$(git -C "$REPO" rev-parse HEAD:secrets/app.yaml)" ]
+}
+
+@test "case 15: a hand-made sops file keeps its own rules in a key holder's clone" {
+	printf 'user: admin\npassword: hunter2\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
+	git add secrets/hand.yaml
+	git commit -qm "hand-made"
+	git clone -q "$REPO" "$T/other"
+	cd "$T/other"
+	"$GITSEAL_BIN" git init 2>/dev/null
+	[ "$(cat secrets/hand.yaml)" = "$(printf 'user: admin\npassword: hunter2')" ]
+	sleep 1
+	touch secrets/hand.yaml
+	assert_status_clean
+	sed -i 's/admin/root/' secrets/hand.yaml
+	git commit -qam "another user"
+	git show HEAD:secrets/hand.yaml | grep -qx 'user: root'
+	git show HEAD:secrets/hand.yaml | grep -q "encrypted_regex: \^password\\$"
+	run ! grep -q hunter2 <(git show HEAD:secrets/hand.yaml)
+	run "$GITSEAL_BIN" git status
+	grep -qx "secrets/hand.yaml: decrypted; hand-made (its own rule is kept; 'gitseal updatekeys' applies .sops.yaml's)" <<<"$output"
+}
+
+@test "case 18: a recipient added by a teammate shows in gitseal git status; updatekeys on the work tree file asks, adds, and keeps the data key" {
+	gs_person tina
+	TI=$(recipient_of tina)
+	sed -i "s|age: .*|&,$TI|" .sops.yaml
+	git commit -qm "tina joins" .sops.yaml
+	run "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: recipients changed: +$TI; run 'gitseal updatekeys' to accept" <<<"$output"
+	grep -qx "secrets/app.yaml: decrypted; needs updatekeys (.sops.yaml names other keys)" <<<"$output"
+	# without a terminal or -y nothing changes
+	run "$GITSEAL_BIN" updatekeys secrets/app.yaml </dev/null
+	[ "$status" -eq 1 ]
+	grep -qxF "+++ $TI" <<<"$output"
+	grep -qF "the added recipients can read every earlier version of 'secrets/app.yaml' too: its data key stays (--rotate gives it a new one)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	assert_status_clean
+	run "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -qx "gitseal: 'secrets/app.yaml': keys updated and staged; commit to share the change" <<<"$output"
+	[ "$(git status --porcelain)" = "M  secrets/app.yaml" ]
+	git commit -qm "updatekeys"
+	# tina reads it; the data key stayed, so she reads the earlier version too
+	run env SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+	[ "$(git show HEAD~2:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
+	run "$GITSEAL_BIN" git status
+	[ "$output" = "secrets/app.yaml: decrypted" ]
+	# new files are sealed for both now
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	git add secrets/new.yaml
+	[ "$(git show :secrets/new.yaml | grep -c 'recipient: ')" -eq 2 ]
+	# --rotate: a new data key, every value sealed anew
+	run "$GITSEAL_BIN" updatekeys -y --rotate secrets/app.yaml
+	[ "$status" -eq 0 ]
+	[ "$(git show :secrets/app.yaml | grep '^port')" != "$(git show HEAD:secrets/app.yaml | grep '^port')" ]
+	[ "$(git show :secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+}
+
+@test "updatekeys -r over the tree asks once; a file outside the filter is refused" {
+	gs_person tina
+	TI=$(recipient_of tina)
+	printf 'k: v1\n' > secrets/b.yaml
+	git add secrets/b.yaml && git commit -qm b
+	sed -i "s|age: .*|&,$TI|" .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -r </dev/null
+	[ "$status" -eq 1 ]
+	grep -qx "secrets/app.yaml:" <<<"$output"
+	grep -qx "secrets/b.yaml:" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -r -y .
+	[ "$status" -eq 0 ]
+	[ "$(git status --porcelain | sort)" = "$(printf ' M .sops.yaml\nM  secrets/app.yaml\nM  secrets/b.yaml')" ]
+	run "$GITSEAL_BIN" updatekeys -y .sops.yaml
+	[ "$status" -ne 0 ]
+}

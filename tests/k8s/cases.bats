@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# Issue 13's cases, one or more tests each (the case number leads the
+# name): wrong output with exit 0, kustomize generators, KSOPS through
+# render, Helm, copied ciphertext, and a hostile tenant of a shared
+# repo-server. Cases 1 and 2 (the plugin in Argo CD) are in cmp.bats.
+
+bats_require_minimum_version 1.5.0
+load k8s_helpers
+
+setup() {
+	k8s_setup
+	REPO="$TMP/repo"
+	mkdir -p "$REPO/.git"
+}
+teardown() { teardown_tmp; }
+
+# seal_ns PLAIN ENC NS: a Secret encrypted for the demo key in namespace NS
+secret_in() {
+	local name=$1 ns=$2 value=$3 out=$4
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n%s\ntype: Opaque\nstringData:\n  password: %s\n' \
+		"$name" "${ns:+  namespace: $ns}" "$value" | sed '/^$/d' >"$TMP/plain.yaml"
+	seal "$TMP/plain.yaml" "$out"
+}
+
+@test "3: secretGenerator envs and files that are sops files are decrypted before the build, MAC checked" {
+	mkdir -p "$REPO/app"
+	printf 'API_KEY=abc123\nREGION=eu-west-1\n' >"$TMP/app.env"
+	printf 'username: admin\npassword: t0p-s3cr3t\n' >"$TMP/config.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/config.yaml" >"$REPO/app/config.enc.yaml"
+	printf 'plain-value\n' >"$REPO/app/plain.txt"
+	cat >"$REPO/app/kustomization.yaml" <<'YAML'
+secretGenerator:
+- name: app
+  envs: [app.enc.env]
+  files: [config.yaml=config.enc.yaml, plain.txt]
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q "API_KEY: $(printf abc123 | base64)" <<<"$output"
+	grep -q "REGION: $(printf eu-west-1 | base64)" <<<"$output"
+	grep -q "config.yaml: $(base64 -w0 "$TMP/config.yaml")" <<<"$output"
+	grep -q "plain.txt: $(printf 'plain-value\n' | base64)" <<<"$output"
+	! grep -q 'sops_mac\|sops_version\|ENC\[' <<<"$output"
+	grep -Eq 'name: app-[a-z0-9]{10}$' <<<"$output"
+	# nothing decrypted is left behind, nothing written into the repository
+	[ -z "$(ls -A "$TMP/home" 2>/dev/null | grep -v '^\.config$')" ]
+	! grep -rq 'abc123' "$REPO"
+	# a tampered source (its MAC) fails the render
+	sed -i 's/^sops_mac=ENC\[AES256_GCM,data:./&x/' "$REPO/app/app.enc.env"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "^gitseal: error: 'app/app.enc.env': " <<<"$stderr"
+}
+
+@test "3: an encrypted generator source that cannot be decrypted fails the render" {
+	mkdir -p "$REPO/app"
+	printf 'API_KEY=abc123\n' >"$TMP/app.env"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	printf 'secretGenerator:\n- name: app\n  envs: [app.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "^gitseal: error: 'app/app.enc.env': " <<<"$stderr"
+	# a configMapGenerator would publish it: refused even with the key
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'configMapGenerator:\n- name: app\n  envs: [app.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "'app/app.enc.env' is encrypted: a configMapGenerator would publish it" <<<"$stderr"
+}
+
+@test "4: zero documents is an error unless --allow-empty" {
+	mkdir -p "$REPO/empty"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/empty"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "renders no manifests (--allow-empty to accept)" <<<"$stderr"
+	run --separate-stderr "$GITSEAL_BIN" render --allow-empty "$REPO/empty"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# a kustomization whose only generator kubectl skips (a KRM function
+	# without --enable-exec) builds to nothing under a bare kubectl
+	mkdir -p "$REPO/krm"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./fn.sh\n' >"$REPO/krm/gen.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/krm/kustomization.yaml"
+	run kubectl kustomize --enable-alpha-plugins "$REPO/krm"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	printf 'resources: []\n' >"$REPO/krm/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/krm"
+	[ "$status" -eq 1 ]
+	grep -q "renders no manifests" <<<"$stderr"
+}
+
+@test "5: a KSOPS-configured kustomization builds through render; v2 configs; no exec or container function from the repository" {
+	mkdir -p "$REPO/app"
+	write_manifests "$REPO/app"
+	for v in v1 v2; do
+		cat >"$REPO/app/gen.yaml" <<YAML
+apiVersion: viaduct.ai/$v
+kind: ksops
+metadata:
+  name: gen
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: ksops
+files: [db.enc.yaml]
+YAML
+		printf 'generators: [gen.yaml]\nresources: [config.yaml]\n' >"$REPO/app/kustomization.yaml"
+		run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+		[ "$status" -eq 0 ]
+		grep -q 'password: t0p-s3cr3t' <<<"$output"
+		grep -q 'mode: production' <<<"$output"
+	done
+	# an exec function of the repository's own is refused, not run
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$REPO/app/fn.sh"
+	chmod +x "$REPO/app/fn.sh"
+	printf 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: x\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./fn.sh\n' >"$REPO/app/evil.yaml"
+	printf 'generators: [gen.yaml, evil.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "'app/evil.yaml': example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" <<<"$stderr"
+	[ ! -e "$TMP/ran" ]
+	# a container function likewise
+	sed -i 's|exec:|container:|; s|path: ./fn.sh|image: example.com/evil|' "$REPO/app/evil.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "is a KRM function" <<<"$stderr"
+	# and a legacy plugin that is not ksops has no plugin to run
+	printf 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: x\n' >"$REPO/app/evil.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "kustomize build" <<<"$stderr"
+}
+
+@test "6: a JSON 6902 patch that replaces the annotations still verifies" {
+	mkdir -p "$REPO/app"
+	write_manifests "$REPO/app"
+	cat >"$REPO/app/kustomization.yaml" <<'YAML'
+buildMetadata: [originAnnotations]
+resources: [db.enc.yaml, config.yaml]
+patches:
+- target: {kind: Secret, name: db}
+  patch: |
+    - op: add
+      path: /metadata/annotations
+      value: {team: payments}
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	grep -q 'team: payments' <<<"$output"
+	! grep -q 'ENC\[\|^sops:' <<<"$output"
+}
+
+@test "7: a Helm chart directory is refused with guidance" {
+	mkdir -p "$REPO/chart/templates"
+	printf 'apiVersion: v2\nname: web\nversion: 1.0.0\n' >"$REPO/chart/Chart.yaml"
+	printf 'replicas: 2\n' >"$REPO/chart/values.yaml"
+	printf 'kind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n' >"$REPO/chart/templates/d.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/chart"
+	[ "$status" -eq 2 ] || [ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "is a Helm chart: use Argo CD's Helm source, with a values file decrypted by gitseal" <<<"$stderr"
+	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/chart"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "8: copied ciphertext without sops metadata fails, in a plain directory and a kustomization" {
+	mkdir -p "$REPO/app"
+	write_manifests "$REPO/app"
+	enc=$(sed -n 's/^ *password: \(ENC\[.*\]\)$/\1/p' "$REPO/app/db.enc.yaml")
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: copy\nstringData:\n  password: %s\n' "$enc" >"$REPO/app/copy.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: 'copy.yaml' document 1: encrypted values without sops metadata" <<<"$stderr"
+	printf 'resources: [copy.yaml, config.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "resource Secret/copy (document 2): holds encrypted values that are not from a verified source" <<<"$stderr"
+	# ciphertext inside a longer string is no way around it
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: copy\ndata:\n  f: "x %s"\n' "$enc" >"$REPO/app/copy.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "holds encrypted text that is not a sops value" <<<"$stderr"
+}
+
+@test "9: docs/flux.md says Flux decrypts after the build with the MAC off, generator sources and patches before" {
+	local doc="$BATS_TEST_DIRNAME/../../docs/flux.md"
+	grep -qi 'after the kustomize build' "$doc"
+	grep -qi 'before the kustomize build' "$doc"
+	grep -q 'MAC check off' "$doc"
+	grep -qi 'MAC' "$doc"
+	grep -q 'secretGenerator' "$doc"
+	grep -qi 'patches' "$doc"
+	! grep -q 'Flux decrypts each file before its kustomize build' "$doc"
+}
+
+# Two tenants' apps in one repository on one repo-server.
+tenants() {
+	mkdir -p "$REPO/tenant-a" "$REPO/tenant-b"
+	secret_in db tenant-b b-s3cr3t "$REPO/tenant-b/secret.enc.yaml"
+	printf 'resources: [secret.enc.yaml]\n' >"$REPO/tenant-b/kustomization.yaml"
+}
+
+@test "10: an origin annotation set by a patch is never followed to another tenant's file" {
+	tenants
+	mkdir -p "$TMP/other/tenantB"
+	cp "$REPO/tenant-b/secret.enc.yaml" "$TMP/other/tenantB/secret.enc.yaml"
+	# tenant A copies B's ciphertext (no sops block) and points the
+	# origin annotation at B's file outside A's repository
+	enc=$(sed -n 's/^ *password: \(ENC\[.*\]\)$/\1/p' "$REPO/tenant-b/secret.enc.yaml")
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: %s\n' "$enc" >"$REPO/tenant-a/secret.yaml"
+	cat >"$REPO/tenant-a/kustomization.yaml" <<YAML
+resources: [secret.yaml]
+patches:
+- target: {kind: Secret}
+  patch: |
+    - op: add
+      path: /metadata/annotations
+      value: {config.kubernetes.io/origin: "path: /proc/self/cwd/../../other/tenantB/secret.enc.yaml"}
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "resource Secret/db (document 1): holds encrypted values that are not from a verified source" <<<"$stderr"
+	! grep -q 'b-s3cr3t' <<<"$stderr"
+}
+
+@test "10: resources from another tenant's directory with namespace: tenant-a fail under --bind-namespace" {
+	tenants
+	printf 'namespace: tenant-a\nresources: [../tenant-b]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: resource Secret/db (document 1): namespace 'tenant-a' is not its source's 'tenant-b' (--bind-namespace)" <<<"$stderr"
+	ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 0 ]
+	# the allow-list is about where it lands: B's own app into tenant-b is refused for A's list
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-b"
+	[ "$status" -eq 1 ]
+	grep -q "namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# B's own app renders into B's namespace
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
+	[ "$status" -eq 0 ]
+	grep -q 'password: b-s3cr3t' <<<"$output"
+	# a source that names no namespace cannot be bound to one
+	secret_in nons "" x "$REPO/tenant-b/nons.enc.yaml"
+	printf 'resources: [nons.enc.yaml]\n' >"$REPO/tenant-b/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
+	[ "$status" -eq 1 ]
+	grep -q "its source names no namespace (--bind-namespace)" <<<"$stderr"
+}
+
+@test "10: one key per tenant: tenant A's key does not open tenant B's files" {
+	tenants
+	printf 'namespace: tenant-a\nresources: [../tenant-b]\n' >"$REPO/tenant-a/kustomization.yaml"
+	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "^gitseal: error: 'tenant-b/secret.enc.yaml' document 1: " <<<"$stderr"
+}
+
+@test "11: generator paths outside the root (absolute, ../) fail in krm, ksops and render" {
+	tenants
+	mkdir -p "$TMP/outside"
+	secret_in leak "" outside-s3cr3t "$TMP/outside/secret.enc.yaml"
+	for p in "$TMP/outside/secret.enc.yaml" ../../outside/secret.enc.yaml; do
+		for field in "files: [$p]" "secretFrom: [{metadata: {name: x}, files: [$p]}]" \
+			"secretFrom: [{metadata: {name: x}, binaryFiles: [$p]}]" \
+			"secretFrom: [{metadata: {name: x}, envs: [$p]}]"; do
+			printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\n%s\n' "$field" >"$REPO/tenant-a/gen.yaml"
+			(cd "$REPO/tenant-a" && "$GITSEAL_BIN" krm --legacy gen.yaml >"$TMP/out" 2>"$TMP/err") && false
+			[ ! -s "$TMP/out" ]
+			grep -Eq "absolute paths are not allowed|leads outside the root" "$TMP/err"
+			! grep -q 'outside-s3cr3t' "$TMP/out" "$TMP/err"
+			printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+			run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+			[ "$status" -eq 1 ]
+			[ -z "$output" ]
+			grep -Eq "absolute paths are not allowed|leads outside the root" <<<"$stderr"
+		done
+	done
+	# kustomize's own generator sources too
+	printf 'secretGenerator:\n- name: x\n  envs: [../../outside/secret.enc.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	grep -q "leads outside the root" <<<"$stderr"
+}
+
+@test "11: symbolic links out of the app directory or the root are not followed" {
+	tenants
+	mkdir -p "$REPO/plain" "$TMP/outside"
+	secret_in leak "" outside-s3cr3t "$TMP/outside/secret.enc.yaml"
+	write_manifests "$REPO/plain"
+	# plain directory: a link to another tenant's file, in the same repository
+	ln -s ../tenant-b/secret.enc.yaml "$REPO/plain/link.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/plain"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: 'link.yaml' leads outside the root '$REPO/plain'" <<<"$stderr"
+	rm "$REPO/plain/link.yaml"
+	ln -s "$TMP/outside" "$REPO/plain/dir"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/plain"
+	[ "$status" -eq 1 ]
+	grep -q "'dir' leads outside the root" <<<"$stderr"
+	rm "$REPO/plain/dir"
+	# kustomization: a resource linked outside the repository
+	ln -s "$TMP/outside/secret.enc.yaml" "$REPO/tenant-a/secret.enc.yaml"
+	printf 'resources: [secret.enc.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "'tenant-a/secret.enc.yaml' leads outside the root '$REPO'" <<<"$stderr"
+	! grep -q 'outside-s3cr3t' <<<"$stderr"
+}
+
+@test "11: --root confines reads; a directory outside it is refused" {
+	tenants
+	printf 'resources: [../tenant-b]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --root "$REPO/tenant-a" "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "'app/kustomization.yaml': '../tenant-b' leads outside the root\|leads outside the root" <<<"$stderr"
+	run --separate-stderr "$GITSEAL_BIN" render --root "$REPO/tenant-a" "$REPO/tenant-b"
+	[ "$status" -eq 2 ] || [ "$status" -eq 1 ]
+	grep -q "is outside the root" <<<"$stderr"
+	run --separate-stderr "$GITSEAL_BIN" render --root "$REPO" "$REPO/tenant-a"
+	[ "$status" -eq 0 ]
+	grep -q 'password: b-s3cr3t' <<<"$output"
+}

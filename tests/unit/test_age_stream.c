@@ -1,0 +1,356 @@
+/* The STREAM payload (src/age/stream.c, stream_pipeline.c) against a
+ * one-chunk-at-a-time reference written from spec §6 on libsodium
+ * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
+ * the same bytes out at every size around the chunk size, the move to
+ * OpenSSL and the two-thread pipeline (chunk 16) and its batch edges; and
+ * on damaged payloads the same error, the same message and the same
+ * released plaintext, wherever the damage falls. The age test kit covers
+ * the format; this covers where the code changes gear. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/secmem.h"
+
+#include "../../src/age/age_int.h"
+#include "../fuzz/age_stream_reference.h"
+
+enum {
+	CHUNK = AGE_CHUNK_SIZE,
+	CT = AGE_CHUNK_CT_SIZE,
+	TAG = AGE_TAG_SIZE,
+	BATCH = AGE_PIPELINE_BATCH_CHUNKS,
+	FIRST_BATCHED = 16, /* the first chunk that goes through the pipeline */
+};
+
+/* Readers and writers. */
+
+/* Hands out at most step bytes per read (0: all that is asked), and fails
+ * with GS_ERR_IO once fail_at bytes were read (0: never). */
+struct source {
+	const uint8_t *data;
+	size_t len, pos, step, fail_at;
+};
+
+static int source_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	struct source *s = ctx;
+	size_t n = s->len - s->pos;
+
+	if (s->fail_at && s->pos >= s->fail_at)
+		return GS_FAIL(GS_ERR_IO, "test source: read error");
+	if (s->step && n > s->step)
+		n = s->step;
+	if (s->fail_at && n > s->fail_at - s->pos)
+		n = s->fail_at - s->pos;
+	if (n > cap)
+		n = cap;
+	memcpy(buf, s->data + s->pos, n);
+	s->pos += n;
+	*got = n;
+	return 0;
+}
+
+/* Appends to a buffer, and fails with GS_ERR_IO once more than limit bytes
+ * would be held (0: never). */
+struct sink {
+	struct gs_buf buf;
+	size_t limit;
+};
+
+static int sink_write(void *ctx, const uint8_t *data, size_t n)
+{
+	struct sink *s = ctx;
+
+	if (s->limit && s->buf.len + n > s->limit)
+		return GS_FAIL(GS_ERR_IO, "test sink: disk full");
+	return gs_buf_append(&s->buf, data, n);
+}
+
+static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *out)
+{
+	struct source src = { .data = pt, .len = len, .step = step };
+	struct gs_reader r = { source_read, &src };
+	struct gs_writer w = { sink_write, out };
+
+	return age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
+}
+
+static int run_decrypt(struct source *src, struct sink *out)
+{
+	struct gs_reader r = { source_read, src };
+	struct gs_writer w = { sink_write, out };
+	struct age_bufin in;
+	int ret;
+
+	assert_int_equal(age_bufin_init(&in, &r, 128 * 1024), 0);
+	ret = age_stream_decrypt(ref_file_key, ref_nonce, &in, &w);
+	age_bufin_release(&in);
+	return ret;
+}
+
+static uint8_t *random_bytes(size_t len)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	assert_non_null(p);
+	randombytes_buf(p, len);
+	return p;
+}
+
+/* Decrypts ct as gitseal and as the reference; both must agree. */
+static void check_decrypt(const char *what, const uint8_t *ct, size_t len, size_t step)
+{
+	struct source src = { .data = ct, .len = len, .step = step };
+	struct sink out = { 0 };
+	struct ref_outcome want;
+	int ret;
+
+	ref_decrypt(ct, len, &want);
+	gs_buf_init(&out.buf, true);
+	gs_error_clear();
+	ret = run_decrypt(&src, &out);
+	if (ret != want.ret || (ret && strcmp(gs_error_message(), want.message) != 0))
+		fail_msg("%s: got %d '%s', want %d '%s'", what, ret, ret ? gs_error_message() : "",
+			 want.ret, want.message);
+	if (out.buf.len != want.released.len ||
+	    (out.buf.len && memcmp(out.buf.data, want.released.data, out.buf.len) != 0))
+		fail_msg("%s: released %zu bytes, want %zu", what, out.buf.len, want.released.len);
+	gs_buf_release(&out.buf);
+	gs_buf_release(&want.released);
+}
+
+/* Sizes around every place where the code changes gear. */
+static size_t edge_sizes(size_t *sizes)
+{
+	static const size_t chunks[] = { 0, 1, 15, 16, 17, 19, 20, 21, 23, 24, 28, 33 };
+	static const long deltas[] = { -17, -1, 0, 1, 17 };
+	size_t n = 0;
+
+	sizes[n++] = 0;
+	sizes[n++] = 1;
+	sizes[n++] = 2047;
+	sizes[n++] = 2048;
+	sizes[n++] = 2049;
+	for (size_t c = 1; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+		for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
+			sizes[n++] = (size_t)((long)(chunks[c] * CHUNK) + deltas[d]);
+	return n;
+}
+
+static void test_same_bytes_as_the_reference(void **state)
+{
+	size_t sizes[64], n = edge_sizes(sizes), max = 33 * CHUNK + 17;
+	static const size_t steps[] = { 0, 4093, 100003 };
+	uint8_t *pt = random_bytes(max);
+	struct gs_buf want;
+	struct sink out;
+	char what[64];
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		ref_encrypt(pt, sizes[i], &want);
+		for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+			out = (struct sink){ 0 };
+			gs_buf_init(&out.buf, false);
+			assert_int_equal(run_encrypt(pt, sizes[i], steps[s], &out), 0);
+			if (out.buf.len != want.len || memcmp(out.buf.data, want.data, want.len) != 0)
+				fail_msg("encrypt %zu bytes (reads of %zu): not the reference's bytes", sizes[i],
+					 steps[s]);
+			gs_buf_release(&out.buf);
+			snprintf(what, sizeof(what), "decrypt %zu bytes (reads of %zu)", sizes[i], steps[s]);
+			check_decrypt(what, want.data, want.len, steps[s]);
+		}
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
+/* A payload of chunks numbered 0..n-1 with the given plaintext lengths and
+ * last flags. */
+static void craft(struct gs_buf *out, const uint8_t *pt, size_t n, const size_t *lens, const bool *last)
+{
+	size_t pos = 0;
+
+	gs_buf_init(out, false);
+	for (size_t i = 0; i < n; i++) {
+		ref_chunk(out, i, pt + pos, lens[i], last[i]);
+		pos += lens[i];
+	}
+}
+
+static void test_damage_like_the_reference(void **state)
+{
+	/* 26 chunks, the last short; and 24 full chunks, the last ending a batch */
+	static const size_t shapes[][2] = { { 25 * CHUNK + 1000, 26 }, { 24 * CHUNK, 24 } };
+	static const long around[] = { -17, -16, -1, 0, 1, 15, 16, 17 };
+	uint8_t *pt = random_bytes(26 * CHUNK), *bad;
+	uint8_t garbage[BATCH * CT + 1];
+	struct gs_buf ct;
+	char what[96];
+	size_t len, k;
+
+	(void)state;
+	randombytes_buf(garbage, sizeof(garbage));
+	for (size_t sh = 0; sh < 2; sh++) {
+		ref_encrypt(pt, shapes[sh][0], &ct);
+		len = ct.len;
+		bad = malloc(len + sizeof(garbage));
+		assert_non_null(bad);
+		/* truncated around every chunk boundary */
+		for (k = 0; k <= shapes[sh][1]; k++) {
+			for (size_t a = 0; a < sizeof(around) / sizeof(around[0]); a++) {
+				long cut = (long)(k * CT) + around[a];
+
+				if (cut < 0 || (size_t)cut >= len)
+					continue;
+				snprintf(what, sizeof(what), "shape %zu cut at %ld", sh, cut);
+				check_decrypt(what, ct.data, (size_t)cut, k & 1 ? 0 : 4093);
+			}
+		}
+		/* a flipped byte in a chunk's body and in its tag */
+		for (k = 0; k < shapes[sh][1]; k++) {
+			size_t end = k + 1 == shapes[sh][1] ? len : (k + 1) * CT;
+
+			for (size_t at = k * CT + 5; at < end; at = end - 3 > at ? end - 3 : end) {
+				memcpy(bad, ct.data, len);
+				bad[at] ^= 0x40;
+				snprintf(what, sizeof(what), "shape %zu byte %zu flipped", sh, at);
+				check_decrypt(what, bad, len, 0);
+			}
+		}
+		/* data after the final chunk */
+		static const size_t extra[] = { 1, 15, 16, 17, CT - 1, CT, BATCH * CT + 1 };
+		for (size_t e = 0; e < sizeof(extra) / sizeof(extra[0]); e++) {
+			memcpy(bad, ct.data, len);
+			memcpy(bad + len, garbage, extra[e]);
+			snprintf(what, sizeof(what), "shape %zu with %zu trailing bytes", sh, extra[e]);
+			check_decrypt(what, bad, len + extra[e], 0);
+		}
+		free(bad);
+		gs_buf_release(&ct);
+	}
+	free(pt);
+}
+
+/* Streams that only a forger writes: a full chunk flagged last with more
+ * after it, an empty final chunk, no chunk flagged last. */
+static void test_forged_streams_like_the_reference(void **state)
+{
+	static const size_t at[] = { 3, 15, 16, 18, 19, 20, 23 };
+	uint8_t *pt = random_bytes(26 * CHUNK);
+	size_t lens[26];
+	bool last[26];
+	struct gs_buf ct;
+	char what[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		size_t k = at[i];
+
+		for (size_t j = 0; j < 26; j++) {
+			lens[j] = CHUNK;
+			last[j] = j == 25;
+		}
+		last[k] = true;
+		craft(&ct, pt, 26, lens, last);
+		snprintf(what, sizeof(what), "chunk %zu of 26 flagged last", k);
+		check_decrypt(what, ct.data, ct.len, 0);
+		gs_buf_release(&ct);
+
+		for (size_t j = 0; j <= k; j++) {
+			lens[j] = j == k ? 0 : CHUNK;
+			last[j] = j == k;
+		}
+		craft(&ct, pt, k + 1, lens, last);
+		snprintf(what, sizeof(what), "empty final chunk %zu", k);
+		check_decrypt(what, ct.data, ct.len, 0);
+		gs_buf_release(&ct);
+
+		for (size_t j = 0; j <= k; j++) {
+			lens[j] = CHUNK;
+			last[j] = false;
+		}
+		craft(&ct, pt, k + 1, lens, last);
+		snprintf(what, sizeof(what), "%zu chunks, none flagged last", k + 1);
+		check_decrypt(what, ct.data, ct.len, 0);
+		gs_buf_release(&ct);
+	}
+	free(pt);
+}
+
+/* A failing reader or writer at any point: its error and message come back
+ * (not a hang, not another error); decryption never releases more than the
+ * reference would have before the failure. */
+static void test_io_failures(void **state)
+{
+	static const size_t fail_at[] = { 1, CT - 1, 16 * CT, 17 * CT + 5, 20 * CT, 25 * CT };
+	size_t len = 25 * CHUNK + 1000;
+	uint8_t *pt = random_bytes(len);
+	struct gs_buf ct;
+	struct sink out;
+	int ret;
+
+	(void)state;
+	ref_encrypt(pt, len, &ct);
+	for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]); i++) {
+		struct source src = { .data = ct.data, .len = ct.len, .fail_at = fail_at[i] };
+		struct gs_reader r = { source_read, &src };
+		struct gs_writer w = { sink_write, &out };
+
+		out = (struct sink){ 0 };
+		gs_buf_init(&out.buf, true);
+		assert_int_equal(run_decrypt(&src, &out), GS_ERR_IO);
+		assert_string_equal(gs_error_message(), "test source: read error");
+		assert_true(out.buf.len <= fail_at[i] / CT * CHUNK);
+		assert_memory_equal(out.buf.data, pt, out.buf.len);
+		gs_buf_release(&out.buf);
+
+		out = (struct sink){ .limit = fail_at[i] };
+		gs_buf_init(&out.buf, true);
+		src = (struct source){ .data = ct.data, .len = ct.len };
+		assert_int_equal(run_decrypt(&src, &out), GS_ERR_IO);
+		assert_string_equal(gs_error_message(), "test sink: disk full");
+		gs_buf_release(&out.buf);
+
+		src = (struct source){ .data = pt, .len = len, .fail_at = fail_at[i] };
+		out = (struct sink){ 0 };
+		gs_buf_init(&out.buf, false);
+		ret = age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
+		assert_int_equal(ret, GS_ERR_IO);
+		assert_string_equal(gs_error_message(), "test source: read error");
+		gs_buf_release(&out.buf);
+
+		out = (struct sink){ .limit = fail_at[i] };
+		gs_buf_init(&out.buf, false);
+		assert_int_equal(run_encrypt(pt, len, 0, &out), GS_ERR_IO);
+		assert_string_equal(gs_error_message(), "test sink: disk full");
+		gs_buf_release(&out.buf);
+	}
+	gs_buf_release(&ct);
+	free(pt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_bytes_as_the_reference),
+		cmocka_unit_test(test_damage_like_the_reference),
+		cmocka_unit_test(test_forged_streams_like_the_reference),
+		cmocka_unit_test(test_io_failures),
+	};
+
+	if (gs_crypto_init() != 0)
+		return 1;
+	if (ref_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
