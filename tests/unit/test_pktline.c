@@ -262,7 +262,7 @@ static int run_session(const struct gs_buf *in, struct gs_buf *out, struct fake 
 	struct gs_reader r = gs_reader_from_mem(&src, in->data, in->len);
 	struct gs_writer bw = gs_writer_to_buf(out);
 	struct pkt_writer w = { &bw, NULL, NULL };
-	struct filter_handler h = { fake_run, fake_failed, fk };
+	struct filter_handler h = { .run = fake_run, .failed = fake_failed, .ctx = fk };
 
 	return filter_process_serve(&r, &w, &h);
 }
