@@ -922,6 +922,24 @@ static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, siz
  * The load
  * ==================================================================== */
 
+/* Eight bytes at a time: this runs over the whole file. */
+static bool is_ascii(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (w & UINT64_C(0x8080808080808080))
+			return false;
+	}
+	for (; i < len; i++)
+		if (s[i] & 0x80)
+			return false;
+	return true;
+}
+
 static void loader_release(struct yloader *l)
 {
 	forget_anchors(l);
@@ -953,9 +971,7 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	l->cur_byte = l->base;
 	l->budget = ALIAS_BUDGET;
 	l->doc_start = l->item_dash = YNONE;
-	l->ascii = true;
-	for (size_t i = 0; i < len && l->ascii; i++)
-		l->ascii = text[i] < 0x80;
+	l->ascii = is_ascii(text, len);
 	syn->trusted = true;
 	ylex_init(&syn->lx, text, len, l->base);
 	l->stack = calloc(STORE_MAX_DEPTH + 1, sizeof(*l->stack));
