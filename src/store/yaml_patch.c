@@ -220,6 +220,9 @@ static int drop_tags(struct patcher *p, const struct ynode *r)
 			continue;
 		while (e < p->len && (p->src[e] == ' ' || p->src[e] == '\t'))
 			e++;
+		/* a comment keeps a blank before it (fuzz_yaml) */
+		if (e < p->len && p->src[e] == '#')
+			e = tend(p, t);
 		ret = edit_text(p, tstart(p, t), e, "", 0);
 	}
 	return ret;

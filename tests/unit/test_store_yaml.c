@@ -1024,6 +1024,8 @@ static void test_tag_row8_dropped_when_set(void **state)
 	doc_release(&d);
 	expect_patch("a: !!binary aGk=\n", "a", DOC_STR, "plain", "a: plain\n");
 	expect_patch("a: !!binary\n  aGk=\n", "a", DOC_STR, "plain", "a: \n  plain\n");
+	/* fuzz_yaml: the blank before a comment stays when the tag goes */
+	expect_patch("s: !M # c\n", "s", DOC_STR, "v", "s: v # c\n");
 	seal_and_back("a: !local x\n", "a: " ENC_SAMPLE "\n", "a: x\n");
 }
 
