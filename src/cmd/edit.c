@@ -111,54 +111,26 @@ static int edit_text(const char *file, const struct gs_buf *plain, struct gs_buf
 static int edit_new_file(struct sops_cli *c)
 {
 	struct sops_config *config = NULL;
-	struct sops_file_encrypt_opts o = { 0 };
 	enum doc_format format = sops_cli_input_format(c);
 	struct gs_buf plain, edited, out;
-	char **recipients = NULL, **vault = NULL, **pgp = NULL;
-	size_t count = 0, vault_count = 0, pgp_count = 0;
+	bool k8s_default;
 	int ret;
 
 	gs_buf_init(&plain, true);
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
-	ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml);
-	if (!ret)
-		ret = sops_cli_load_config(c, &config);
-	if (!ret)
-		ret = sops_cli_age_recipients(c, &recipients, &count);
-	if (!ret)
-		ret = sops_cli_vault_uris(c, &vault, &vault_count);
-	if (!ret)
-		ret = sops_cli_pgp_fingerprints(c, &pgp, &pgp_count);
-	if (!ret && (ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
+	if ((ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml)) < 0 ||
+	    (ret = sops_cli_load_config(c, &config)) < 0)
+		goto out;
+	/* a key type gitseal cannot wrap for: asked before the editor runs */
+	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(c, c->file))
 		ret = 0;
-	if (!ret)
-		ret = edit_text(c->file, &plain, &edited);
-	if (!ret) {
-		o.format = format;
-		o.rule_path = c->file;
-		o.config = config;
-		o.age_recipients = (const char *const *)recipients;
-		o.age_recipient_count = count;
-		o.vault_uris = (const char *const *)vault;
-		o.vault_uri_count = vault_count;
-		o.pgp_fingerprints = (const char *const *)pgp;
-		o.pgp_count = pgp_count;
-		o.shamir_threshold = c->shamir_threshold;
-		o.selection = c->selection;
-		ret = sops_file_encrypt(edited.data, edited.len, &o, &out);
-		if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(c, c->file)) {
-			o.drop_unsupported_keys = true;
-			gs_buf_reset(&out);
-			ret = sops_file_encrypt(edited.data, edited.len, &o, &out);
-		}
-	}
-	if (!ret)
-		ret = gs_atomic_write(c->file, out.data, out.len, 0644);
-	sops_cli_free_strings(recipients, count);
-	sops_cli_free_strings(vault, vault_count);
-	sops_cli_free_strings(pgp, pgp_count);
+	if (ret < 0 || (ret = edit_text(c->file, &plain, &edited)) < 0 ||
+	    (ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
+		goto out;
+	ret = gs_output_write(c->file, out.data, out.len, 0644);
+out:
 	sops_config_free(config);
 	gs_buf_release(&plain);
 	gs_buf_release(&edited);
@@ -170,7 +142,6 @@ int cmd_edit(int argc, char **argv)
 {
 	struct sops_cli c;
 	struct sops_session s;
-	struct store_emit_opts eo = { 0 };
 	struct gs_buf plain, edited, out;
 	struct doc changed;
 	struct stat st;
@@ -194,9 +165,9 @@ int cmd_edit(int argc, char **argv)
 		goto done;
 	}
 	if (!ret)
-		ret = sops_session_open(&s, &c);
+		ret = sops_session_open(&s, &c, true);
 	if (!ret)
-		ret = store_emit(&s.plain, s.format, &eo, &plain);
+		ret = cmd_plain_emit(c.file, s.plain, s.format, 0, CMD_EMIT_VERIFIED_DROP, &plain);
 	if (!ret)
 		ret = edit_text(c.file, &plain, &edited);
 	if (ret == GS_ERR_GENERIC && strstr(gs_error_message(), "editor")) {
@@ -210,13 +181,13 @@ int cmd_edit(int argc, char **argv)
 		goto out;
 	}
 	if (!ret)
-		ret = store_load(s.format, edited.data, edited.len, &changed);
+		ret = store_load_buf(s.format, &edited, &changed);
 	if (!ret && sops_doc_is_encrypted(&changed))
 		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
 	if (!ret)
 		ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out);
 	if (!ret)
-		ret = gs_atomic_write(c.file, out.data, out.len, 0600);
+		ret = gs_output_write(c.file, out.data, out.len, 0600);
 done:
 	if (ret)
 		code = sops_cli_fail(&c, ret);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "gitseal/store.h"
 #include "private_dir.h"
 #include "session.h"
 
@@ -48,7 +47,7 @@ static int spawn_shell(const char *command, char **envp, pid_t *pid)
 /* NAME=value for every top-level leaf, as sops's exec-env does. */
 static int build_env(struct sops_session *s, bool pristine, char ***out, size_t *count)
 {
-	struct doc_node *root = s->plain.count ? s->plain.branches[0] : NULL;
+	struct doc_node *root = s->plain->count ? s->plain->branches[0] : NULL;
 	size_t n = 0, inherited = 0;
 	char **env;
 
@@ -151,7 +150,6 @@ static int run_exec(int argc, char **argv, bool file_mode)
 	struct sops_cli c;
 	struct sops_session s;
 	struct private_dir dir = { 0 };
-	struct store_emit_opts eo = { 0 };
 	struct gs_buf plain;
 	char **env = NULL, *command = NULL;
 	size_t env_count = 0;
@@ -169,7 +167,7 @@ static int run_exec(int argc, char **argv, bool file_mode)
 		goto out;
 	}
 	if (!ret)
-		ret = sops_session_open(&s, &c);
+		ret = sops_session_open(&s, &c, false);
 	if (ret)
 		goto fail;
 	if (!file_mode) {
@@ -180,7 +178,8 @@ static int run_exec(int argc, char **argv, bool file_mode)
 			ret = wait_child(pid, &code);
 		goto fail;
 	}
-	ret = store_emit(&s.plain, c.output_type ? sops_cli_output_format(&c) : s.format, &eo, &plain);
+	ret = cmd_plain_emit(c.file, s.plain, c.output_type ? sops_cli_output_format(&c) : s.format, 0,
+			     CMD_EMIT_VERIFIED_DROP, &plain);
 	if (!ret)
 		ret = private_dir_create(&dir, c.exec_filename ? c.exec_filename : "tmp-file");
 	if (ret)

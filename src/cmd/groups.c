@@ -39,17 +39,17 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 
 	*out = NULL;
 	*n = 0;
-	*threshold = c->shamir_threshold ? c->shamir_threshold : s->shamir_threshold;
+	*threshold = c->shamir_threshold ? c->shamir_threshold : s->keys->shamir_threshold;
 	if (!add) {
 		if ((ret = parse_index(index_text, &index)) < 0)
 			return ret;
-		if (index >= s->group_count)
-			return GS_FAIL(GS_ERR_USAGE, "the file has %zu key groups: no group %zu", s->group_count,
+		if (index >= s->keys->group_count)
+			return GS_FAIL(GS_ERR_USAGE, "the file has %zu key groups: no group %zu", s->keys->group_count,
 				       index);
-		if (s->group_count == 1)
+		if (s->keys->group_count == 1)
 			return GS_FAIL(GS_ERR_USAGE, "cannot delete the only key group");
 	}
-	if ((ret = key_groups_copy(s->groups, s->group_count, &g)) < 0)
+	if ((ret = sops_key_groups_copy(s->keys->groups, s->keys->group_count, &g)) < 0)
 		return ret;
 	if (add) {
 		ret = sops_cli_age_recipients(c, &age, &age_count);
@@ -58,29 +58,29 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 		if (!ret)
 			ret = sops_cli_split(c->pgp, c->pgp_count, &pgp, &pgp_count);
 		for (size_t i = 0; !ret && i < age_count; i++)
-			ret = key_group_add_age(&g[s->group_count], age[i]);
+			ret = sops_key_group_add_age(&g[s->keys->group_count], age[i]);
 		for (size_t i = 0; !ret && i < vault_count; i++)
-			ret = key_group_add_vault(&g[s->group_count], vault[i]);
+			ret = sops_key_group_add_vault(&g[s->keys->group_count], vault[i]);
 		for (size_t i = 0; !ret && i < pgp_count; i++)
-			ret = key_group_add_pgp(&g[s->group_count], pgp[i]);
+			ret = sops_key_group_add_pgp(&g[s->keys->group_count], pgp[i]);
 		if (!ret && !age_count && !vault_count && !pgp_count)
 			ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --pgp, --hc-vault-transit)");
 		sops_cli_free_strings(age, age_count);
 		sops_cli_free_strings(vault, vault_count);
 		sops_cli_free_strings(pgp, pgp_count);
-		*n = s->group_count + 1;
+		*n = s->keys->group_count + 1;
 	} else {
 		struct sops_key_group gone = g[index];
 
-		memmove(&g[index], &g[index + 1], (s->group_count - index) * sizeof(*g));
-		g[s->group_count - 1] = gone; /* freed with the rest */
-		*n = s->group_count - 1;
+		memmove(&g[index], &g[index + 1], (s->keys->group_count - index) * sizeof(*g));
+		g[s->keys->group_count - 1] = gone; /* freed with the rest */
+		*n = s->keys->group_count - 1;
 		/* fewer groups than the threshold: sops lowers it */
 		if (*threshold > (int)*n)
 			*threshold = (int)*n;
 	}
 	if (ret) {
-		key_groups_free(g, s->group_count + 1);
+		sops_key_groups_free(g, s->keys->group_count + 1);
 		return ret;
 	}
 	*out = g;
@@ -122,16 +122,16 @@ int cmd_groups(int argc, char **argv)
 	}
 	c.file = c.group_file;
 	if (!ret)
-		ret = sops_session_open(&s, &c);
+		ret = sops_session_open(&s, &c, true);
 	if (!ret)
 		ret = sops_cli_check_foreign_keys(&c, false);
 	if (!ret)
 		ret = new_groups(&c, &s, add, index_text, &groups, &n, &threshold);
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(&c, c.file)) {
 		s.drop_unsupported_keys = true;
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	}
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
@@ -139,7 +139,7 @@ out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 done:
-	key_groups_free(groups, add ? n : n + 1);
+	sops_key_groups_free(groups, add ? n : n + 1);
 	gs_buf_release(&out);
 	sops_session_release(&s);
 	sops_cli_release(&c);

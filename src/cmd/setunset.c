@@ -126,13 +126,13 @@ static int run(struct sops_cli *c, bool is_set, int *code)
 			goto out;
 		}
 	}
-	ret = sops_session_open(&s, c);
+	ret = sops_session_open(&s, c, true);
 	if (ret)
 		goto out;
 	if (is_set) {
-		ret = set_path(&s.plain, &path, value, &structural);
+		ret = set_path(s.plain, &path, value, &structural);
 	} else {
-		struct doc_entry *e = s.plain.count ? tree_path_find(s.plain.branches[0], &path, NULL) : NULL;
+		struct doc_entry *e = s.plain->count ? tree_path_find(s.plain->branches[0], &path, NULL) : NULL;
 
 		if (e)
 			e->removed = true;
@@ -144,10 +144,10 @@ static int run(struct sops_cli *c, bool is_set, int *code)
 	if (ret || !changed)
 		goto out;
 	if (structural)
-		forget_source(&s.plain);
-	ret = sops_session_seal(&s, &s.plain, NULL, 0, 0, false, &out);
+		forget_source(s.plain);
+	ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out);
 	if (!ret)
-		ret = gs_atomic_write(c->file, out.data, out.len, 0600);
+		ret = gs_output_write(c->file, out.data, out.len, 0600);
 out:
 	tree_path_release(&path);
 	doc_release(&scratch);

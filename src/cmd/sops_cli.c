@@ -421,9 +421,9 @@ void sops_cli_free_strings(char **list, size_t count)
 int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 {
 	if (c->in_place)
-		return gs_atomic_write(c->file, data, len, 0600);
+		return gs_output_write(c->file, data, len, 0600);
 	if (c->output)
-		return gs_atomic_write(c->output, data, len, 0600);
+		return gs_output_write(c->output, data, len, 0600);
 	if (len && fwrite(data, 1, len, stdout) != len)
 		return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
 	if (fflush(stdout) != 0)

@@ -89,7 +89,7 @@ int sops_cli_split(const char *const *values, size_t n, char ***out, size_t *cou
 	__attribute__((warn_unused_result));
 void sops_cli_free_strings(char **list, size_t count);
 
-/* Writes the result: in place (atomic, mode kept), to --output (atomic), or stdout. */
+/* Writes the result: in place, to --output, or stdout (gs_output_write). */
 int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 	__attribute__((warn_unused_result));
 

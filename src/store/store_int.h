@@ -129,6 +129,10 @@ bool store_meta_kept(const struct doc_node *root);
 			goto out; \
 	} while (0)
 
+/* Makes text the document's source: kept as it is when store_load_buf
+ * handed it over (text is d->source.data), else copied. */
+int store_take_source(struct doc *d, const uint8_t *text, size_t len) __attribute__((warn_unused_result));
+
 static inline int store_put(struct gs_buf *out, const void *s, size_t n)
 {
 	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
