@@ -260,6 +260,8 @@ struct sops_open_opts {
 	const struct age_identity_list *ids;
 	bool ignore_mac;
 	bool reseal; /* keep every ciphertext for reuse by sops_file_seal (set, edit, ...) */
+	const char *decryption_order; /* key types to try first, comma-separated ("pgp,age"),
+				       * or NULL: sops's default (age, pgp, then the others) */
 };
 
 /* Opens encrypted bytes (copied). */

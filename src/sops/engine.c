@@ -22,7 +22,7 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		goto out_key;
-	ret = sops_data_key_unwrap(&m, ids, key);
+	ret = sops_data_key_unwrap(&m, ids, NULL, key);
 	sops_metadata_release(&m);
 	if (ret == 0)
 		ret = sops_decrypt_doc_with_key(d, key, opts);
@@ -42,7 +42,7 @@ bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_lis
 	memset(p, 0, sizeof(*p));
 	if (!key || sops_metadata_read(previous, &m) < 0)
 		goto out;
-	if (sops_data_key_unwrap(&m, ids, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
+	if (sops_data_key_unwrap(&m, ids, NULL, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
 		ok = true;
 	sops_metadata_release(&m);
 out:

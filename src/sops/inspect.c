@@ -210,7 +210,7 @@ int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, cons
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		goto out;
-	ret = sops_data_key_unwrap(&m, ids, key);
+	ret = sops_data_key_unwrap(&m, ids, NULL, key);
 	sops_metadata_release(&m);
 	if (!ret)
 		ret = sops_decrypt_doc_with_key(d, key, opts);

@@ -246,8 +246,10 @@ uint8_t *sops_data_key_new(void);
 int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 
-/* Recovers the data key from the metadata into key (secure, 32 bytes). */
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
+/* Recovers the data key from the metadata into key (secure, 32 bytes).
+ * order: key types to try first, comma-separated (--decryption-order), or
+ * NULL for sops's default (age, pgp). */
+int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
 enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };
