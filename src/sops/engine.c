@@ -158,8 +158,14 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		}
 		eg->age_str = (const char *const *)kg->age;
 		for (size_t i = 0; i < kg->age_count; i++, eg->age_count++) {
-			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0)
-				return ret;
+			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0) {
+				char why[256];
+
+				/* a key that cannot be used, not input that cannot be read */
+				snprintf(why, sizeof(why), "%s", gs_error_message());
+				return ret == GS_ERR_PARSE ? GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why)
+							   : ret;
+			}
 			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
 				age_recipient_free(eg->age[i]);
 				return ret;
