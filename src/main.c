@@ -91,8 +91,7 @@ static void usage(FILE *f)
 	fputs("\nglobal flags (before the command; the sops commands also take them after it):\n", f);
 	{
 		static const int shown[] = { SO_CONFIG, SO_VERBOSE, SO_INDENT, SO_MAC_ONLY_ENCRYPTED,
-					     SO_UNENCRYPTED_COMMENT_REGEX, SO_ENCRYPTED_COMMENT_REGEX,
-					     SO_DECRYPTION_ORDER, OPT_END };
+					     SO_UNENCRYPTED_COMMENT_REGEX, SO_ENCRYPTED_COMMENT_REGEX, OPT_END };
 
 		opt_usage(f, sops_options, shown);
 	}
