@@ -114,3 +114,7 @@ run_checks() {
 @test "parity: environment" {
 	run_checks "## Environment"
 }
+
+@test "parity: gitseal only" {
+	run_checks "## gitseal only"
+}
