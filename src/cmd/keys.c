@@ -441,7 +441,8 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_GENERIC;
 		goto out;
 	}
-	qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
+	if (b.count) /* qsort takes no NULL array, even empty */
+		qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
 	n = bulk_workers(b.count);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&threads[i], NULL, bulk_worker, &b) != 0)
