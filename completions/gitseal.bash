@@ -38,6 +38,7 @@ _gitseal_flags()
 	git)
 		case $2 in
 		init) _gitseal_reply="--no-hook --hook" ;;
+		lock) _gitseal_reply="-f --force" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
