@@ -135,13 +135,10 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
-/* sops_decrypt_doc, also giving a public name for the data key (a keyed
- * BLAKE2b of it, which tells nothing about the key), so that a caller can
- * recognise keys it made without keeping them. */
+/* The size of a data key's public name: a keyed BLAKE2b of the key, which
+ * tells nothing about it, so that a caller can recognise keys it made
+ * without keeping them (sops_file_key_id, sops_seal_opts.key_id). */
 enum { SOPS_KEY_ID_SIZE = 32 };
-struct sops_decrypt_opts;
-int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
-			uint8_t id[SOPS_KEY_ID_SIZE]) __attribute__((warn_unused_result));
 
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an
@@ -272,6 +269,10 @@ int sops_file_create(enum doc_format format, const struct sops_key_summary *keys
 struct doc *sops_file_doc(struct sops_file *f);
 /* The file's keys: from its metadata when opened, as given when created. */
 const struct sops_key_summary *sops_file_keys(const struct sops_file *f);
+/* The public name of an opened file's data key (SOPS_KEY_ID_SIZE); false
+ * when the file holds none (created without a previous version that
+ * opened). */
+bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE]);
 enum doc_format sops_file_format(const struct sops_file *f);
 
 /* Why a write fell back to the fresh layout: a key path or a reason,
@@ -290,6 +291,8 @@ struct sops_seal_opts {
 	bool drop_source;                    /* plain's source text may be freed once emitted */
 	char *fell_back;                     /* if set (SOPS_WHY_SIZE bytes): why the fresh
 					      * layout was written, "" when it was not */
+	uint8_t *key_id;                     /* if set (SOPS_KEY_ID_SIZE bytes): the public name
+					      * of the data key sealed with */
 };
 
 /* Encrypts plain (a plaintext tree in the file's format: the opened one or
