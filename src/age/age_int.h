@@ -153,7 +153,10 @@ int age_aead_wrap(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZ
 int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
 		    uint8_t file_key[AGE_FILE_KEY_SIZE], const char *type) __attribute__((warn_unused_result));
 
-/* stream.c: the STREAM payload. */
+/* stream.c: the STREAM payload. Its first AGE_STREAM_LARGE_FROM_CHUNK chunks
+ * go through libsodium on the calling thread, the rest through OpenSSL and
+ * stream_pipeline.c (named here for the tests, which probe both sides). */
+enum { AGE_STREAM_LARGE_FROM_CHUNK = 32 };
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],

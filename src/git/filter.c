@@ -43,6 +43,12 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 
 	if (!f)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* no repository (textconv, once per file of a `git log -p`): no
+	 * libgit2, whose start-up reads the system's CA certificates */
+	if (!start_dir) {
+		*out = f;
+		return 0;
+	}
 	ret = gitfilter_libgit2_load();
 	if (ret) {
 		free(f);
@@ -50,10 +56,6 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 	}
 	git_libgit2_init();
 	f->libgit2_ready = true;
-	if (!start_dir) {
-		*out = f;
-		return 0;
-	}
 	if (git_repository_open_ext(&f->repo, start_dir, 0, NULL) < 0) {
 		ret = gitrepo_fail("cannot open the git repository");
 		goto fail;
@@ -85,11 +87,13 @@ void gitfilter_free(struct gitfilter *f)
 		sops_config_free(f->config);
 	gittrust_release(&f->trust);
 	age_identity_list_release(&f->ids);
-	git_tree_free(f->head_dir);
+	if (f->libgit2_ready) {
+		git_tree_free(f->head_dir);
+		git_object_free(f->head_tree);
+		git_index_free(f->index);
+		git_repository_free(f->repo);
+	}
 	free(f->head_dir_path);
-	git_object_free(f->head_tree);
-	git_index_free(f->index);
-	git_repository_free(f->repo);
 	free(f->workdir);
 	free(f->statedir);
 	free(f->config_error);

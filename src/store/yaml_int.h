@@ -65,6 +65,10 @@ struct ylex {
 	size_t n, cap;
 	size_t pos;        /* src[0, pos) is lexed */
 	bool failed;       /* a byte it could not place: the layout is not to be patched */
+	/* YAML that libyaml reads but the YAML 1.2 spec forbids (a comment
+	 * glued to what precedes it...): the loader refuses it */
+	const char *invalid;
+	size_t invalid_pos;
 };
 
 void ylex_init(struct ylex *lx, const uint8_t *src, size_t len, size_t base);
@@ -187,6 +191,7 @@ struct yloader {
 	struct doc_node *root;
 	uint32_t doc_start;      /* the "---" token of the current document */
 	uint32_t item_dash;      /* a container starting as a list item: its '-' */
+	bool open_ended;         /* the last document ended without "..." */
 	struct yanchor *anchors;
 	size_t n_anchors, cap_anchors;
 	long budget;

@@ -204,6 +204,35 @@ static enum ytok_kind indicator_kind(uint8_t c)
 	}
 }
 
+static void refuse(struct ylex *lx, size_t pos, const char *what)
+{
+	if (!lx->invalid) {
+		lx->invalid = what;
+		lx->invalid_pos = pos;
+	}
+}
+
+/* A directive, up to a comment: never edited, so not kept. "%YAML 1.1#x"
+ * glues a comment to the version, which libyaml lets through. */
+static size_t directive_end(struct ylex *lx, size_t i)
+{
+	const uint8_t *s = lx->src;
+	size_t e = i + 5;
+
+	if (lx->len - i > 5 && memcmp(s + i, "%YAML", 5) == 0) {
+		while (e < lx->len && (s[e] == ' ' || s[e] == '\t'))
+			e++;
+		while (e < lx->len && ((s[e] >= '0' && s[e] <= '9') || s[e] == '.'))
+			e++;
+		if (!blankz_at(lx, e))
+			refuse(lx, e, "a %YAML directive's version must end with a space or the line");
+	}
+	for (e = i; e < lx->len && !ysrc_break_len(s, lx->len, e); e++)
+		if (s[e] == '#' && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+			break;
+	return e;
+}
+
 /* One token (or skipped syntax) at i; returns where the next starts, or 0
  * when the byte cannot start anything here. */
 static size_t lex_one(struct ylex *lx, size_t i, int *ret)
@@ -220,17 +249,13 @@ static size_t lex_one(struct ylex *lx, size_t i, int *ret)
 		return i + 3; /* libyaml skips it like a blank */
 	switch (s[i]) {
 	case '#':
+		if (!at_line_start(lx, i) && s[i - 1] != ' ' && s[i - 1] != '\t')
+			refuse(lx, i, "a comment must be separated from what precedes it by a space");
 		e = comment_end(lx, i);
 		*ret = push(lx, YT_COMMENT, i, e);
 		return e;
 	case '%':
-		/* a directive, up to a comment: never edited, so not kept */
-		if (!at_line_start(lx, i))
-			return 0;
-		for (e = i; e < lx->len && !ysrc_break_len(s, lx->len, e); e++)
-			if (s[e] == '#' && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-				break;
-		return e;
+		return at_line_start(lx, i) ? directive_end(lx, i) : 0;
 	case '.':
 		return marker_at(lx, i, '.') ? i + 3 : 0;
 	case '-':
@@ -323,18 +348,23 @@ static size_t leading_spaces(const struct ylex *lx, size_t i, bool *content)
  * yaml_parser_scan_block_scalar and _breaks): an explicit indicator
  * counts from the parent's indentation; else the deepest of the leading
  * blank lines and the first line with content, at least parent + 1. */
-static size_t block_indent(const struct ylex *lx, size_t header, size_t header_end, size_t body,
-			   size_t end, long parent)
+static size_t block_indent(struct ylex *lx, size_t header, size_t header_end, size_t body,
+			   long parent)
 {
 	long indent = 0;
 
 	for (size_t i = header + 1; i < header_end; i++)
 		if (lx->src[i] >= '1' && lx->src[i] <= '9')
 			return (size_t)((parent >= 0 ? parent : 0) + (lx->src[i] - '0'));
-	for (size_t i = body; i < end;) {
+	for (size_t i = body; i < lx->len;) {
 		bool content;
 		long k = (long)leading_spaces(lx, i, &content);
 
+		/* YAML 1.2 8.1.1.1: leading empty lines deeper than the first
+		 * line of the text are an error (libyaml takes them as the
+		 * indentation, and what was text for others becomes a comment) */
+		if (content && k > parent && k < indent)
+			refuse(lx, i, "a block scalar's leading blank lines are deeper than its first line");
 		if (k > indent)
 			indent = k;
 		if (content)
@@ -351,7 +381,7 @@ static size_t block_indent(const struct ylex *lx, size_t header, size_t header_e
  * chomping ("+"), after its last blank line but before that line's break,
  * since those lines are its value's trailing line breaks. Only lines that
  * start before libyaml's end of the scalar count. */
-static size_t block_end(const struct ylex *lx, size_t header, size_t header_end, size_t end,
+static size_t block_end(struct ylex *lx, size_t header, size_t header_end, size_t end,
 			long parent)
 {
 	size_t line = ysrc_next_line(lx, header_end), indent, last = ysrc_line_end(lx, header_end);
@@ -359,7 +389,7 @@ static size_t block_end(const struct ylex *lx, size_t header, size_t header_end,
 
 	for (size_t i = header + 1; i < header_end; i++)
 		keep |= lx->src[i] == '+';
-	indent = block_indent(lx, header, header_end, line, end, parent);
+	indent = block_indent(lx, header, header_end, line, parent);
 	while (line < end && line < lx->len) {
 		bool content;
 		size_t k = leading_spaces(lx, line, &content), eol = ysrc_line_end(lx, line);

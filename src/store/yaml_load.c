@@ -213,6 +213,31 @@ static long parent_indent(const struct yloader *l)
 	return -1;
 }
 
+/* YAML 1.2 7.x: in block context, the lines a flow collection or a quoted
+ * scalar continues on are indented deeper than the block around them
+ * (libyaml takes them at any column). Lines holding only blanks, a comment
+ * or a closing bracket pass. */
+static int check_continuation(struct yloader *l, size_t from, size_t to, long n)
+{
+	if (n < 0)
+		return 0;
+	for (size_t line = ysrc_next_line(l->lx, from); line < to && line < l->len;
+	     line = ysrc_next_line(l->lx, line)) {
+		size_t k = 0, c;
+
+		while (line + k < l->len && l->src[line + k] == ' ')
+			k++;
+		for (c = line + k; c < l->len && (l->src[c] == ' ' || l->src[c] == '\t'); c++)
+			;
+		if (c >= l->len || ysrc_break_len(l->src, l->len, c) || strchr("#]}", l->src[c]))
+			continue;
+		if ((long)k <= n)
+			return yfail(l, line, "a line inside a flow collection or a quoted scalar must be "
+					      "indented deeper than the block around it");
+	}
+	return 0;
+}
+
 /* ====================================================================
  * Scalars
  * ==================================================================== */
@@ -572,6 +597,10 @@ static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, si
 		return ret;
 	find_scalar_tokens(l, mark, &st);
 	check_text(l, ev, &st);
+	if ((!f || f->block) && (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				 ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+	    (ret = check_continuation(l, start, end, parent_indent(l))))
+		return ret;
 	check_anchor(l, ev->data.scalar.anchor, mark, l->lx->n);
 	if ((ret = ycomments_place(l, st.text == YNONE ? l->lx->n : st.text, YPLACE_NODE)))
 		return ret;
@@ -788,6 +817,13 @@ static int on_collection_end(struct yloader *l, size_t start, size_t end)
 		return ret;
 	if (f->node->kind == DOC_MAP && f->have_key)
 		return yfail(l, start, "mapping key without a value");
+	if (!f->block && (l->depth < 2 || l->stack[l->depth - 2].block)) {
+		struct ynode *r = yload_rec(l, f->rec);
+		long n = l->depth >= 2 && l->stack[l->depth - 2].col_known ? (long)l->stack[l->depth - 2].col : -1;
+
+		if (r->body != YNONE && (ret = check_continuation(l, l->lx->v[r->body].start, end, n)))
+			return ret;
+	}
 	last = yload_rec(l, f->rec)->last;
 	yload_rec(l, f->rec)->end_rec = (uint32_t)l->syn->n;
 	store_keyset_release(&f->keys);
@@ -836,15 +872,31 @@ static int on_document_end(struct yloader *l, size_t end)
 	return ret;
 }
 
+static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end);
+
 static int on_event(struct yloader *l, const yaml_event_t *ev)
 {
 	size_t start = to_byte(l, ev->start_mark.index);
 	size_t end = to_byte(l, ev->end_mark.index);
+	int ret = dispatch(l, ev, start, end);
 
+	if (!ret && l->lx->invalid)
+		ret = yfail(l, l->lx->invalid_pos, l->lx->invalid);
+	return ret;
+}
+
+static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
+{
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
+		/* YAML 1.2 9.2: directives start a stream or follow a "..." */
+		if ((ev->data.document_start.version_directive ||
+		     ev->data.document_start.tag_directives.start != ev->data.document_start.tag_directives.end) &&
+		    l->open_ended)
+			return yfail(l, start, "a directive after a document needs a \"...\" before it");
 		return on_document_start(l, end);
 	case YAML_DOCUMENT_END_EVENT:
+		l->open_ended = ev->data.document_end.implicit;
 		return on_document_end(l, end);
 	case YAML_ALIAS_EVENT:
 		return on_alias(l, ev, start, end);
@@ -869,6 +921,24 @@ static int on_event(struct yloader *l, const yaml_event_t *ev)
 /* ====================================================================
  * The load
  * ==================================================================== */
+
+/* Eight bytes at a time: this runs over the whole file. */
+static bool is_ascii(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (w & UINT64_C(0x8080808080808080))
+			return false;
+	}
+	for (; i < len; i++)
+		if (s[i] & 0x80)
+			return false;
+	return true;
+}
 
 static void loader_release(struct yloader *l)
 {
@@ -901,9 +971,7 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	l->cur_byte = l->base;
 	l->budget = ALIAS_BUDGET;
 	l->doc_start = l->item_dash = YNONE;
-	l->ascii = true;
-	for (size_t i = 0; i < len && l->ascii; i++)
-		l->ascii = text[i] < 0x80;
+	l->ascii = is_ascii(text, len);
 	syn->trusted = true;
 	ylex_init(&syn->lx, text, len, l->base);
 	l->stack = calloc(STORE_MAX_DEPTH + 1, sizeof(*l->stack));

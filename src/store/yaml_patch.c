@@ -220,6 +220,9 @@ static int drop_tags(struct patcher *p, const struct ynode *r)
 			continue;
 		while (e < p->len && (p->src[e] == ' ' || p->src[e] == '\t'))
 			e++;
+		/* a comment keeps a blank before it (fuzz_yaml) */
+		if (e < p->len && p->src[e] == '#')
+			e = tend(p, t);
 		ret = edit_text(p, tstart(p, t), e, "", 0);
 	}
 	return ret;
@@ -235,15 +238,15 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	if (r->ind == YNONE)
 		return false;
 	s->ind_end = s->at = tend(p, r->ind);
-	for (uint32_t t = r->first; t != YNONE && t <= r->last && t != text; t++)
-		if (tkind(p, t) == YT_ANCHOR || tkind(p, t) == YT_TAG)
+	/* a value goes after its anchor, or where a tag (which goes) was */
+	for (uint32_t t = r->first; t != YNONE && t <= r->last && t != text; t++) {
+		if (tkind(p, t) == YT_ANCHOR)
 			props_end = t;
-	if (props_end != YNONE) {
-		/* after the properties, when they sit on the indicator's line */
-		if (!ysrc_same_line(p->lx, s->ind_end, tstart(p, props_end)))
-			return false;
-		s->at = tend(p, props_end);
+		else if (tkind(p, t) == YT_TAG && props_end == YNONE && s->at == s->ind_end)
+			s->at = tstart(p, t);
 	}
+	if (props_end != YNONE)
+		s->at = tend(p, props_end);
 	if (text == YNONE) {
 		s->start = s->end = s->at;
 		s->body_start = s->body_end = ysrc_line_end(p->lx, s->at);
@@ -285,13 +288,10 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	int ret;
 
 	if (!moves_up(s)) {
-		if (s->start == s->at && bm > hm && (ret = edit_text(p, s->at, s->at, " ", 1)))
+		if (s->start == s->at && bm > hm && s->at > 0 && p->src[s->at - 1] != ' ' &&
+		    p->src[s->at - 1] != '\t' && (ret = edit_text(p, s->at, s->at, " ", 1)))
 			return ret;
 		if ((ret = store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm)))
-			return ret;
-		/* "|#c" and '"x"#c' hold a comment; "x#c" is all text */
-		if (s->end < p->len && p->src[s->end] == '#' && bm > hm &&
-		    (ret = edit_text(p, s->end, s->end, " ", 1)))
 			return ret;
 		if (be == bm && s->body_start == s->body_end)
 			return 0;
@@ -387,6 +387,17 @@ static bool wrote_plain(const struct patcher *p, size_t hm, size_t bm)
 	return bm > hm && bm == p->ed.pool.len && !strchr("'\"|>{[!&*", p->ed.pool.data[hm]);
 }
 
+/* A comment line between the indicator and the value: moved up, the
+ * value would come before it, and the comment after its entry (fuzz_yaml;
+ * one on the indicator's line stays before the value's entry). */
+static bool comment_between(const struct patcher *p, const struct ynode *er)
+{
+	for (uint32_t t = er->ind + 1; er->ind != YNONE && er->body != YNONE && t < er->body; t++)
+		if (tkind(p, t) == YT_COMMENT && !ysrc_same_line(p->lx, tend(p, er->ind), tstart(p, t)))
+			return true;
+	return false;
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -396,7 +407,7 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	bool plain;
 	int ret;
 
-	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && s.header_comment))
+	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && (s.header_comment || comment_between(p, er))))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
@@ -542,6 +553,35 @@ static uint32_t entry_first(const struct ynode *r)
 	return r->first != YNONE ? r->first : r->ind;
 }
 
+/* Whether what follows a cut that ends at `end` would become the text of
+ * a block scalar ending just before the cut (fuzz_yaml): a line deeper
+ * than the block's own line, or with keep chomping a blank line. */
+static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end)
+{
+	uint32_t body = first - 1, header;
+	size_t ls, col, line;
+	bool keep;
+
+	if (first == 0 || tkind(p, body) != YT_BODY)
+		return false;
+	header = body - 1 - (tkind(p, body - 1) == YT_COMMENT);
+	keep = memchr(p->src + tstart(p, header), '+', tend(p, header) - tstart(p, header)) != NULL;
+	ls = ysrc_line_start(p->lx, tstart(p, header));
+	for (col = 0; ls + col < p->len && p->src[ls + col] == ' '; col++)
+		;
+	for (line = end; line < p->len; line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0;
+
+		while (line + k < p->len && (p->src[line + k] == ' ' || p->src[line + k] == '\t'))
+			k++;
+		if (line + k < p->len && !ysrc_break_len(p->src, p->len, line + k))
+			return k > col;
+		if (keep)
+			return true;
+	}
+	return false;
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
 static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *er)
 {
@@ -552,7 +592,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 	if (first == YNONE || !first_on_line(p, tstart(p, first)))
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
-	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last))
+	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end)))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);
@@ -587,6 +628,11 @@ static int insert_position(const struct patcher *p, const struct doc_node *c, co
 {
 	if (after) {
 		*pos = ysrc_next_line(p->lx, tend(p, ysyn_entry_last(after)));
+		/* comments before a document's "---" are its first entries */
+		if ((cr->flags & YN_EMPTY_ROOT || cr->lead != YNONE) && cr->lead != YNONE &&
+		    !(cr->flags & YN_IN_COPY) && tkind(p, cr->lead) == YT_DOC_START &&
+		    *pos <= tstart(p, cr->lead))
+			*pos = ysrc_next_line(p->lx, tend(p, cr->lead));
 		return 0;
 	}
 	for (size_t j = 0; j < c->count; j++) {
@@ -659,11 +705,7 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	else if (!ret)
 		ret = yfresh_flow(&p->fresh, v, line_indent);
 	touch(p, er);
-	if (!ret)
-		ret = edit(p, start, end, mark);
-	if (!ret && end < p->len && p->src[end] == '#')
-		ret = edit_text(p, end, end, " ", 1);
-	return ret;
+	return ret ? ret : edit(p, start, end, mark);
 }
 
 /* A removed entry with the comma after it, or else the one before it. */
@@ -884,7 +926,8 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	int ret;
 
 	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
-	    !first_on_line(p, tstart(p, r->first)) || root->tag)
+	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
+	    (r->lead != YNONE && r->first < r->lead)) /* comments before its "---" */
 		return RERENDER;
 	start = tstart(p, r->first);
 	if (r->flags & YN_FLOW)

@@ -208,7 +208,12 @@ enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, 
 	size_t n = 0;
 	char c;
 
-	if (len == 0 || in_list(s, len, nulls))
+	if (len == 0)
+		return YAML_RESOLVED_NULL;
+	/* yaml.v3's resolve table: only these can start anything but a string */
+	if (!strchr("~nNtTfF.+-0123456789", s[0]))
+		return YAML_RESOLVED_STR;
+	if (in_list(s, len, nulls))
 		return YAML_RESOLVED_NULL;
 	if (in_list(s, len, trues) || in_list(s, len, falses)) {
 		*ival = s[0] == 't' || s[0] == 'T';
@@ -257,6 +262,8 @@ enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, 
 
 static bool is_old_bool(const char *s, size_t len)
 {
+	if (!len || !strchr("yYnNoO", s[0]))
+		return false;
 	static const char *const words[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no",
 					     "No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
 
@@ -294,13 +301,18 @@ static bool is_base60_float(const char *s, size_t len)
 	return i == len;
 }
 
+/* YAML 1.1 readers' extra types, which yaml.v3 quotes too */
+static bool v11_retypes(const char *s, size_t len)
+{
+	return is_old_bool(s, len) || is_base60_float(s, len);
+}
+
 bool yaml_str_retypes(const char *s, size_t len)
 {
 	int64_t iv;
 	double fv;
 
-	return yaml_resolve_plain(s, len, &iv, &fv) != YAML_RESOLVED_STR || is_old_bool(s, len) ||
-	       is_base60_float(s, len);
+	return yaml_resolve_plain(s, len, &iv, &fv) != YAML_RESOLVED_STR || v11_retypes(s, len);
 }
 
 /* ====================================================================
@@ -381,7 +393,16 @@ static void analyze(const uint8_t *s, size_t len, struct analysis *a)
 		a->flow_ind = a->block_ind = true;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = s[i] < 0x80 ? 1 : utf8_decode(s + i, len - i, &cp), brk;
+		size_t n, brk;
+
+		/* most bytes: printable ASCII that is no indicator past the start */
+		if (i > 0 && s[i] > 0x20 && s[i] < 0x7F && s[i] != '#' && s[i] != ',' && s[i] != '?' &&
+		    s[i] != '[' && s[i] != ']' && s[i] != '{' && s[i] != '}' && s[i] != ':') {
+			prev_space = prev_break = preceded_ws = false;
+			i++;
+			continue;
+		}
+		n = s[i] < 0x80 ? 1 : utf8_decode(s + i, len - i, &cp);
 
 		if (!n) {
 			/* not UTF-8 */
@@ -432,11 +453,11 @@ void yaml_str_fit(const char *text, size_t len, struct yaml_str_fit *fit)
 	fit->multiline = a.breaks;
 	int64_t iv;
 	double fv;
+	bool v12_str = yaml_resolve_plain(text, len, &iv, &fv) == YAML_RESOLVED_STR;
 
-	fit->retypes = yaml_str_retypes(text, len);
+	fit->retypes = !v12_str || v11_retypes(text, len);
 	plain = !(a.leading_space || a.leading_break || a.trailing_space || a.trailing_break ||
-		  a.break_space || a.space_break || a.tabs || a.special || a.breaks) &&
-		yaml_resolve_plain(text, len, &iv, &fv) == YAML_RESOLVED_STR;
+		  a.break_space || a.space_break || a.tabs || a.special || a.breaks) && v12_str;
 	fit->plain_block_v12 = plain && !a.block_ind;
 	fit->plain_flow_v12 = plain && !a.flow_ind;
 	fit->plain_block = fit->plain_block_v12 && !fit->retypes;

@@ -1,0 +1,291 @@
+/* One table for all text stores: an input, an edit, the bytes expected.
+ * Each row also loads what was written and compares it with the edited
+ * tree (doc_equal): the output must hold exactly the data intended.
+ * Read by concept, the table is a short manual of how each store keeps a
+ * file's layout when values change (what encryption and decryption do),
+ * and where it cannot. */
+#include "test_store_util.h"
+
+enum edit_op {
+	KEEP,    /* nothing: the input comes back byte for byte */
+	SET,     /* the value at path set to (type, value) */
+	REMOVE,  /* the entry at path removed */
+	APPEND,  /* a new entry path = (type, value) at the end of its map */
+	SEAL,    /* what encryption does: every non-empty value and comment
+		  * becomes "ENC", comments in lists become items */
+	FRESH,   /* written in the layout sops writes */
+};
+
+struct row {
+	const char *concept;
+	enum doc_format format;
+	const char *input;
+	enum edit_op op;
+	const char *path; /* keys and list indexes joined by '/' */
+	enum doc_type type;
+	const char *value;
+	const char *want;
+};
+
+#define Y DOC_FORMAT_YAML
+#define J DOC_FORMAT_JSON
+#define E DOC_FORMAT_DOTENV
+#define I DOC_FORMAT_INI
+
+static const struct row rows[] = {
+	/* ---- scalars: a value set keeps its quoting where the text allows ---- */
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_STR, "y z", "a: y z\n" },
+	{ "scalars", Y, "a: 'x'\n", SET, "a", DOC_STR, "it's", "a: 'it''s'\n" },
+	{ "scalars", Y, "a: \"x\"\n", SET, "a", DOC_STR, "tab\there", "a: \"tab\\there\"\n" },
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_STR, "123", "a: \"123\"\n" },
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_STR, "k: v", "a: 'k: v'\n" },
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_INT, "31", "a: 31\n" },
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_FLOAT, "3000", "a: 3000.0\n" },
+	{ "scalars", Y, "a: x\n", SET, "a", DOC_BOOL, "false", "a: false\n" },
+	{ "scalars", Y, "a:\nb: 1\n", SET, "a", DOC_STR, "v", "a: v\nb: 1\n" },
+	{ "scalars", J, "{\"a\": \"x\"}", SET, "a", DOC_STR, "say \"hi\"", "{\"a\": \"say \\\"hi\\\"\"}" },
+	{ "scalars", J, "{\"a\": 1}", SET, "a", DOC_STR, "1", "{\"a\": \"1\"}" },
+	{ "scalars", E, "A=x\nB=y\n", SET, "A", DOC_STR, "two\nlines", "A=two\\nlines\nB=y\n" },
+	{ "scalars", I, "[s]\nk = x\n", SET, "s/k", DOC_STR, "v", "[s]\nk = v\n" },
+	/* ---- comments: in maps they stay comments, in lists sops makes them items ---- */
+	{ "comments", Y, "# c\na: 1\n", SEAL, NULL, 0, NULL, "#ENC\na: ENC\n" },
+	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },
+	{ "comments", E, "# c\nA=1\n", SEAL, NULL, 0, NULL, "#ENC\nA=ENC\n" },
+	{ "comments", I, "; c\n[s]\nk = v\n", SEAL, NULL, 0, NULL, "; ENC\n[s]\nk = ENC\n" },
+	/* ---- lists ---- */
+	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
+	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
+	{ "lists", Y, "a:\n- x\n- y\n", REMOVE, "a/0", 0, NULL, "a:\n- y\n" },
+	{ "lists", Y, "a:\n  - x\nb: 1\n", SET, "a/0", DOC_STR, "two\nlines",
+	  "a:\n  - |-\n    two\n    lines\nb: 1\n" },
+	{ "lists", J, "{\"a\": [1, \"x\"]}", SET, "a/1", DOC_INT, "2", "{\"a\": [1, 2]}" },
+	/* ---- flow collections keep their layout ---- */
+	{ "flow", Y, "a: [x, \"y\"]\n", SEAL, NULL, 0, NULL, "a: [ENC, \"ENC\"]\n" },
+	{ "flow", Y, "a: [x, # c\n  y]\n", SEAL, NULL, 0, NULL, "a: [ENC, ENC, ENC]\n" },
+	{ "flow", Y, "a: [x]\n", SET, "a/0", DOC_STR, "ENC[x,y]", "a: ['ENC[x,y]']\n" },
+	{ "flow", Y, "{ ?foo: bar }", APPEND, "new", DOC_INT, "1", "{ ?foo: bar, new: 1 }" },
+	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/a", 0, NULL, "m: {b: 2}\n" },
+	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/b", 0, NULL, "m: {a: 1}\n" },
+	/* ---- block scalars ---- */
+	{ "blocks", Y, "k: |+\n  t\n\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC\nz: ENC\n" },
+	{ "blocks", Y, "k: | # c\n  t\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC #ENC\nz: ENC\n" },
+	{ "blocks", Y, "k: x\nz: 1\n", SET, "k", DOC_STR, "t\n\n", "k: |+\n    t\n\nz: 1\n" },
+	{ "blocks", Y, "k: x # c\n", SET, "k", DOC_STR, "a\nb\n", "k: | # c\n    a\n    b\n" },
+	/* ---- documents ---- */
+	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
+	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
+	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
+	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
+	/* yaml.v3 quotes what a YAML 1.1 reader takes for a boolean, keys too */
+	{ "documents", Y, "a: 1\n", APPEND, "n", DOC_INT, "2", "a: 1\n\"n\": 2\n" },
+	{ "documents", Y, "a: 1\n", REMOVE, "a", 0, NULL, "{}\n" },
+	{ "documents", J, "{\"a\": 1}", APPEND, "n", DOC_INT, "2", "{\"a\": 1, \"n\": 2}" },
+	{ "documents", E, "A=1\n", APPEND, "N", DOC_STR, "2", "A=1\nN=2\n" },
+	/* ---- tags: a value set or encrypted loses its tag, as with sops ---- */
+	{ "tags", Y, "a: !!binary aGk=\n", SET, "a", DOC_STR, "plain", "a: plain\n" },
+	{ "tags", Y, "a: !local &x v\n", SET, "a", DOC_STR, "w", "a: &x w\n" },
+	{ "tags", Y, "a: !!binary aGk=\nb: 1\n", KEEP, NULL, 0, NULL, "a: !!binary aGk=\nb: 1\n" },
+	/* ---- aliases: written out when what they name changed ---- */
+	{ "aliases", Y, "a: &x v\nb: *x\n", SET, "a", DOC_STR, "w", "a: &x w\nb: v\n" },
+	{ "aliases", Y, "a: &x v\nb: *x\n", SET, "b", DOC_STR, "w", "a: &x v\nb: w\n" },
+	/* ---- the layout sops writes ---- */
+	{ "fresh", Y, "a: {b: [1, x]}\nc: \"y\"\n", FRESH, NULL, 0, NULL,
+	  "a:\n    b:\n        - 1\n        - x\nc: \"y\"\n" },
+	{ "fresh", J, "{\"a\":[1,{\"b\":null}]}", FRESH, NULL, 0, NULL,
+	  "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t}\n\t]\n}\n" },
+	{ "fresh", E, "A=1\n# c\nB=x\n", FRESH, NULL, 0, NULL, "A=1\n# c\nB=x\n" },
+	{ "fresh", I, "[s]\nk: v ; c\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; c\n" },
+	/* ---- unchanged: byte for byte ---- */
+	{ "keep", Y, "a: 1 # c\n\n# d\nb:\n  - x\n", KEEP, NULL, 0, NULL, "a: 1 # c\n\n# d\nb:\n  - x\n" },
+	{ "keep", J, "{\n  \"a\" :1 }\n", KEEP, NULL, 0, NULL, "{\n  \"a\" :1 }\n" },
+	{ "keep", E, "A=1\n\n#c\n", KEEP, NULL, 0, NULL, "A=1\n\n#c\n" },
+	{ "keep", I, "[s]\nk=v\r\n", KEEP, NULL, 0, NULL, "[s]\nk=v\r\n" },
+};
+
+static struct doc_entry *child(struct doc_node *n, const char *part)
+{
+	size_t idx = (size_t)atoi(part), k = 0;
+
+	if (n->kind != DOC_LIST)
+		return doc_map_find(n, part);
+	for (size_t i = 0; i < n->count; i++)
+		if (n->entries[i].value->kind != DOC_COMMENT && k++ == idx)
+			return &n->entries[i];
+	return NULL;
+}
+
+/* The entry at a path ("a/b/0"), or with `parent` the map holding its last
+ * component (written to last). */
+static struct doc_node *walk(struct doc *d, const char *path, bool parent, char *last,
+			     struct doc_entry **entry)
+{
+	struct doc_node *n = d->branches[0];
+	char buf[128], *save = NULL, *part, *next;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	*entry = NULL;
+	for (part = strtok_r(buf, "/", &save); part; part = next) {
+		next = strtok_r(NULL, "/", &save);
+		if (parent && !next) {
+			snprintf(last, 64, "%s", part);
+			return n;
+		}
+		if (!(*entry = child(n, part)))
+			fail_msg("no '%s' in '%s'", part, path);
+		n = (*entry)->value;
+	}
+	return n;
+}
+
+static void seal(struct doc *d, struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_node *v = n->entries[i].value;
+
+		if (v->kind == DOC_MAP || v->kind == DOC_LIST) {
+			seal(d, v);
+		} else if (v->len) {
+			assert_int_equal(doc_scalar_set(d, v, DOC_STR, "ENC", 3), 0);
+			if (v->kind == DOC_COMMENT && n->kind == DOC_LIST)
+				v->kind = DOC_SCALAR;
+		}
+	}
+}
+
+static void apply(struct doc *d, const struct row *r)
+{
+	struct doc_entry *e;
+	char last[64];
+	struct doc_node *n;
+
+	switch (r->op) {
+	case SET:
+		n = walk(d, r->path, false, last, &e);
+		assert_int_equal(doc_scalar_set(d, n, r->type, r->value, strlen(r->value)), 0);
+		break;
+	case REMOVE:
+		walk(d, r->path, false, last, &e);
+		e->removed = true;
+		break;
+	case APPEND:
+		n = walk(d, r->path, true, last, &e);
+		assert_non_null(doc_append(d, n, last, strlen(last),
+					   doc_new_scalar(d, r->type, r->value, strlen(r->value))));
+		break;
+	case SEAL:
+		for (size_t b = 0; b < d->count; b++)
+			seal(d, d->branches[b]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* One row; a message on stdout and false when it does not hold. */
+static bool run_row(size_t i, const struct row *r)
+{
+	struct store_emit_opts o = { .indent = -1, .fresh = r->op == FRESH };
+	struct doc d, again;
+	struct gs_buf out;
+	char where[128];
+	bool ok = false;
+
+	load_ok(r->format, r->input, &d);
+	apply(&d, r);
+	gs_buf_init(&out, true);
+	doc_init(&again, r->format);
+	if (store_emit(&d, r->format, &o, &out))
+		printf("row %zu (%s): %s\n", i, r->concept, gs_error_message());
+	else if (out.len != strlen(r->want) || memcmp(out.data, r->want, out.len) != 0)
+		printf("row %zu (%s): output differs\n--- got\n%.*s\n--- want\n%s\n", i, r->concept,
+		       (int)out.len, (const char *)out.data, r->want);
+	else if (store_load(r->format, out.data, out.len, &again))
+		printf("row %zu (%s): the output does not load: %s\n", i, r->concept, gs_error_message());
+	else if (!doc_equal(&d, &again, where, sizeof(where)))
+		printf("row %zu (%s): the output holds other data at %s\n", i, r->concept, where);
+	else
+		ok = true;
+	doc_release(&again);
+	gs_buf_release(&out);
+	doc_release(&d);
+	return ok;
+}
+
+static void test_table(void **state)
+{
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		failed += !run_row(i, &rows[i]);
+	assert_int_equal(failed, 0);
+}
+
+/* The node budget is the same in every store: values, maps, lists and
+ * comments count, keys do not (docs/threat-model.md). A document of
+ * exactly the budget's nodes loads; one more is refused. The budget is
+ * made small here (tests/cli/limits.bats floods the real one). */
+enum { BUDGET = 1000 };
+static void build(enum doc_format f, size_t values, struct gs_buf *t)
+{
+	int ret = 0;
+
+	gs_buf_reset(t);
+	if (f == J)
+		ret = gs_buf_append_str(t, "{");
+	else if (f == I)
+		ret = gs_buf_append_str(t, "[s]\n");
+	for (size_t i = 0; i < values && !ret; i++) {
+		if (f == Y)
+			ret = gs_buf_printf(t, "k%zu: 1\n", i);
+		else if (f == J)
+			ret = gs_buf_printf(t, "%s\"k%zu\":1", i ? "," : "", i);
+		else
+			ret = gs_buf_printf(t, "k%zu=1\n", i);
+	}
+	if (!ret && f == J)
+		ret = gs_buf_append_str(t, "}");
+	assert_int_equal(ret, 0);
+}
+
+static void test_node_budget_same_in_every_store(void **state)
+{
+	static const struct {
+		enum doc_format format;
+		size_t containers; /* the root, and INI's section */
+	} stores[] = { { Y, 1 }, { J, 1 }, { E, 1 }, { I, 2 } };
+	struct gs_buf text;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < sizeof(stores) / sizeof(stores[0]); i++) {
+		size_t values = BUDGET - stores[i].containers;
+		struct doc d;
+
+		build(stores[i].format, values, &text);
+		doc_init(&d, stores[i].format);
+		d.node_limit = BUDGET;
+		assert_int_equal(store_load(stores[i].format, text.data, text.len, &d), 0);
+		assert_int_equal(d.nodes, BUDGET);
+		doc_release(&d);
+		build(stores[i].format, values + 1, &text);
+		doc_init(&d, stores[i].format);
+		d.node_limit = BUDGET;
+		assert_int_equal(store_load(stores[i].format, text.data, text.len, &d), GS_ERR_LIMIT);
+		assert_non_null(strstr(gs_error_message(), "more than 1000 keys and values"));
+		doc_release(&d);
+	}
+	gs_buf_release(&text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_node_budget_same_in_every_store),
+	};
+
+	if (gs_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
