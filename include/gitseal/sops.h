@@ -208,7 +208,7 @@ int sops_doc_check_plain(const struct doc *d) __attribute__((warn_unused_result)
  * Clean a plaintext the caller parsed, with the version git holds:
  *   ret = sops_keys_resolve(config, path, NULL, &keys);
  *   ret = sops_file_create(fmt, &keys, &previous_doc, ids, &f); // takes previous_doc
- *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc is left as it was
+ *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc stays usable
  *   sops_file_free(f); sops_key_summary_release(&keys);
  *
  * Decrypt for a reader (render, smudge): sops_file_open() without reseal,
@@ -314,9 +314,9 @@ struct sops_emit_opts {
 };
 
 /* Writes a plaintext tree as format into out (a secure buffer), verified:
- * the bytes load again with format's store into the same data (comments
- * aside for formats without them, types aside for dotenv and INI when
- * converting). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
+ * the bytes load again with format's store into the same data (when
+ * converting: no comments in JSON, text values in dotenv and INI, tags in
+ * YAML only). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
 int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 
