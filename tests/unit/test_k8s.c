@@ -86,7 +86,7 @@ static void test_emit(void **state)
 			    "num: \"80\"\n"
 			    "\"yes\": \"yes\"\n"
 			    "\"on\": true\n"
-			    "q: \"a: b #c\"\n"
+			    "q: 'a: b #c'\n"
 			    "ctl: \"tab\\there\\x01\"\n"
 			    "multi: |\n  line1\n  line2\n"
 			    "keep: |+\n  x\n\n"
@@ -324,19 +324,76 @@ static void test_emit_scalars_and_tags(void **state)
 		if (strchr((char *)out.data, '"'))
 			fail_msg("quoted: %s", (char *)out.data);
 	}
-	/* tags are data: written (the proof then needs a store that reads
-	 * them back; until it does, a tagged document is refused, not
-	 * written without its tag) */
+	/* tags are data: written, and read back by the store (doc_equal
+	 * compares them) */
 	struct doc_node *m = doc_new_map(&d), *b = s(&d, "aGVsbG8="), *l = doc_new_map(&d);
+	struct doc_node *tl = doc_new_list(&d), *tm = doc_new_map(&d);
 
-	assert_int_equal(doc_node_set_tag(&d, b, "!vault"), 0);
+	assert_int_equal(doc_node_set_tag(&d, b, "tag:yaml.org,2002:binary"), 0);
 	assert_int_equal(doc_node_set_tag(&d, l, "!local"), 0);
+	assert_int_equal(doc_node_set_tag(&d, tm, "!item"), 0);
 	put(&d, l, "a", s(&d, "b"));
+	put(&d, tm, "c", s(&d, "d"));
+	put(&d, tl, NULL, tm);
 	put(&d, m, "blob", b);
 	put(&d, m, "map", l);
+	put(&d, m, "list", tl);
 	gs_buf_reset(&out);
-	assert_int_equal(k8s_yaml_emit(m, &out), 0);
-	assert_string_equal((char *)out.data, "blob: !vault aGVsbG8=\nmap: !local\n  a: b\n");
+	assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+	assert_string_equal((char *)out.data,
+			    "blob: !!binary aGVsbG8=\nmap: !local\n  a: b\nlist:\n- !item\n  c: d\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* Multi-line strings as literal blocks wherever they sit (an indentation
+ * indicator when they start with a space), keys past 128 bytes as
+ * explicit keys, floats that read back as floats: each proven. */
+static void test_emit_blocks_keys_floats(void **state)
+{
+	static const char *const texts[] = { "a\nb\n", " lead\nx\n", "\nfirst break\n", "x\n\n\n",
+					     "trail \nx", "tab\tin\nline\n", "no end\nbreak" };
+	char key[200];
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	gs_buf_init(&out, true);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct doc_node *m = doc_new_map(&d), *l = doc_new_list(&d), *inner = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, texts[i]));
+		put(&d, l, NULL, s(&d, texts[i]));
+		put(&d, inner, "k", s(&d, texts[i]));
+		put(&d, l, NULL, inner);
+		put(&d, m, "l", l);
+		gs_buf_reset(&out);
+		if (k8s_yaml_emit_verified(m, &out))
+			fail_msg("text %zu: %s", i, gs_error_message());
+	}
+	gs_buf_reset(&out);
+	{
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, "a\nb\n"));
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		assert_string_equal((char *)out.data, "k: |\n  a\n  b\n");
+	}
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	{
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, key, s(&d, "v"));
+		put(&d, m, "f", doc_new_scalar(&d, DOC_FLOAT, "3", 1));
+		put(&d, m, "g", doc_new_scalar(&d, DOC_FLOAT, "1.5", 3));
+		put(&d, m, "n", doc_new_scalar(&d, DOC_FLOAT, "-Inf", 4));
+		gs_buf_reset(&out);
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		assert_non_null(strstr((char *)out.data, "? kkk"));
+		assert_non_null(strstr((char *)out.data, "\n: v\nf: 3.0\ng: 1.5\n\"n\": -.inf\n"));
+	}
 	gs_buf_release(&out);
 	doc_release(&d);
 }
@@ -448,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_generator_config),
 		cmocka_unit_test(test_emit_scalars_and_tags),
+		cmocka_unit_test(test_emit_blocks_keys_floats),
 		cmocka_unit_test(test_emit_verified_keeps_nothing_unproven),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_root),
