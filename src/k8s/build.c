@@ -155,7 +155,7 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 		if (i)
 			ret = gs_buf_append_str(&t->text, "---\n");
 		if (!ret)
-			ret = k8s_yaml_emit(d->branches[i], &t->text);
+			ret = k8s_yaml_emit_verified(d->branches[i], &t->text);
 	}
 	return ret;
 }
@@ -196,44 +196,47 @@ static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
 
 /* ---- generator sources ---- */
 
-static int source_is_encrypted(const struct gs_buf *text, enum doc_format format, bool *encrypted)
-{
-	struct doc d;
-	int ret;
-
-	doc_init(&d, format);
-	ret = store_load(format, text->data, text->len, &d);
-	*encrypted = !ret && sops_doc_is_encrypted(&d);
-	doc_release(&d);
-	/* what does not load as its format is no sops file: kustomize reads it */
-	return 0;
-}
-
+/* A generator source or patch file: when it is a sops file, opened
+ * through the file pipeline (the MAC checked) and emitted as plaintext in
+ * its own format and layout, proven, for the staged build. */
 static int generator_source(struct build *b, const struct k8s_walk_file *f)
 {
 	enum doc_format format = store_format_for_path(f->rel);
-	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct sops_open_opts oo = { .format = format, .ids = b->ids };
+	struct sops_emit_opts eo = { .drop_source = true };
+	struct sops_file *sf = NULL;
 	struct plaintext *t;
 	struct gs_buf text;
-	bool encrypted = false;
+	struct doc d;
 	int ret;
 
 	if (find_text(b->plain, b->plain_count, f->rel))
 		return 0;
 	gs_buf_init(&text, false);
+	doc_init(&d, format);
 	ret = k8s_root_read(b->root, f->rel, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = source_is_encrypted(&text, format, &encrypted);
-	if (!ret && encrypted && f->role == K8S_FILE_CONFIGMAP_SOURCE)
+	if (ret)
+		goto out;
+	if (store_load_buf(format, &text, &d) || !sops_doc_is_encrypted(&d)) {
+		/* what does not load as its format is no sops file: kustomize reads it */
+		gs_error_clear();
+		goto out;
+	}
+	if (f->role == K8S_FILE_CONFIGMAP_SOURCE) {
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
 					    "(use a secretGenerator)", f->rel);
-	if (!ret && encrypted) {
-		ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
-		if (!ret)
-			ret = sops_file_decrypt(text.data, text.len, format, b->ids, &o, &t->text);
-		if (ret)
-			gs_error_prefix("'%s'", f->rel);
+		goto out;
 	}
+	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
+	if (!ret)
+		ret = sops_file_open_doc(&d, &oo, &sf);
+	if (!ret)
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	if (ret)
+		gs_error_prefix("'%s'", f->rel);
+out:
+	sops_file_free(sf);
+	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
 }
@@ -431,6 +434,10 @@ static int build_argv(const struct k8s_render_opts *opts, char ***argv_out, size
 	return 0;
 }
 
+/* A resource of the build: bound to its verified source and decrypted
+ * from it, then written by the pipeline's proven emitter in kustomize's
+ * layout; one with nothing encrypted and no sops entry goes out as
+ * kustomize wrote it. */
 static int built_resource(struct build *b, size_t index, const uint8_t *text, size_t len)
 {
 	const struct k8s_source_doc *src = NULL;
@@ -456,8 +463,14 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 				      gs_error_message());
 		goto out;
 	}
-	k8s_resource_strip_sops(d.branches[0]);
-	ret = k8s_stream_append_tree(b->out, b->out_docs, d.branches[0]);
+	if (!k8s_resource_strip_sops(d.branches[0]) && !src) {
+		ret = k8s_stream_append(b->out, b->out_docs, text, len, 1);
+		goto out;
+	}
+	ret = k8s_stream_append_plain(b->out, b->out_docs, &d);
+	if (ret)
+		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
+				      gs_error_message());
 out:
 	doc_release(&d);
 	return ret;

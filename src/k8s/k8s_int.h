@@ -79,8 +79,9 @@ bool k8s_is_enc_value(const struct doc_node *n);
 int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_cipher_index *ix,
 			 char *bad_path, size_t bad_path_cap) __attribute__((warn_unused_result));
 
-/* Removes the top-level sops entry of a built resource. */
-void k8s_resource_strip_sops(struct doc_node *root);
+/* Removes the top-level sops entry of a built resource; false when it
+ * had none. */
+bool k8s_resource_strip_sops(struct doc_node *root);
 
 
 /* units.c: a manifest file cut into what is decrypted as one sops
@@ -155,13 +156,20 @@ int k8s_stage_plugins(const struct k8s_stage *st, const char *self_exe)
 	__attribute__((warn_unused_result));
 
 
-/* render.c and build.c: the output stream ("---" between documents) and
- * the namespace policy (--bind-namespace) for a resource written out, with
- * the source it was decrypted from (NULL: none). */
-int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len)
+/* stream.c: the output stream, "---" between documents. text holds
+ * `docs` documents (a separator of its own at its start is kept). */
+int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
+		      size_t text_docs) __attribute__((warn_unused_result));
+/* A decrypted document (plain: a tree from the file pipeline, or one
+ * decrypted from its sources), written by the pipeline's proven emitter
+ * (sops_plain_emit) in the layout it was loaded with, or as YAML afresh
+ * for a JSON source; nothing is appended unless it proved. */
+int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	__attribute__((warn_unused_result));
-int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
-	__attribute__((warn_unused_result));
+
+/* render.c and build.c: the namespace policy (--bind-namespace) for a
+ * resource written out, with the source it was decrypted from (NULL:
+ * none). */
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
 			       const struct k8s_source_doc *src) __attribute__((warn_unused_result));
 const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap);

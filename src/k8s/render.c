@@ -1,8 +1,9 @@
 /* gitseal render: a directory or a kustomization to one verified manifest
  * stream. Every file read resolves beneath the root (confine.c); built
  * resources are bound to sources gitseal read itself (sources.c); every
- * decrypted document is written through the verified emitter; the stream
- * reaches the caller only when everything succeeded. */
+ * sops file is opened, and every decrypted document written, through the
+ * file pipeline (gitseal/sops.h: the MAC checked, the output proven); the
+ * stream reaches the caller only when everything succeeded. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,44 +27,9 @@ struct render {
 	size_t out_docs;
 };
 
-int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len)
-{
-	int ret = 0;
-
-	if (*docs)
-		ret = gs_buf_append_str(out, "---\n");
-	if (!ret)
-		ret = gs_buf_append(out, text, len);
-	if (!ret && len && text[len - 1] != '\n')
-		ret = gs_buf_append(out, "\n", 1);
-	(*docs)++;
-	return ret;
-}
-
-int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
-{
-	size_t mark = out->len;
-	int ret = *docs ? gs_buf_append_str(out, "---\n") : 0;
-
-	if (!ret)
-		ret = k8s_yaml_emit_verified(root, out);
-	if (ret) {
-		out->len = mark;
-		out->data[mark] = '\0';
-		return ret;
-	}
-	(*docs)++;
-	return 0;
-}
-
 static int append_doc(struct render *r, const uint8_t *text, size_t len)
 {
-	return k8s_stream_append(r->out, &r->out_docs, text, len);
-}
-
-static int append_tree(struct render *r, struct doc_node *root)
-{
-	return k8s_stream_append_tree(r->out, &r->out_docs, root);
+	return k8s_stream_append(r->out, &r->out_docs, text, len, 1);
 }
 
 static bool in_list(const char *ns, const char *const *list, size_t count)
@@ -123,45 +89,45 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 
 /* ---- plain directories ---- */
 
-/* One encrypted unit: decrypted in place (the MAC checked), each document
- * checked against the namespace policy and written verified. */
+/* One encrypted unit, through the file pipeline (the MAC checked), each
+ * document checked against the namespace policy, then written by the
+ * pipeline's proven emitter in the file's own layout. In a plain
+ * directory a document is its own source. */
 static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
 {
-	struct sops_decrypt_opts o = { .ignore_mac = false };
-	struct k8s_source_doc *srcs = calloc(u->doc.count ? u->doc.count : 1, sizeof(*srcs));
-	int ret = srcs ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
+	struct sops_file *f = NULL;
+	struct doc *plain;
+	size_t first = u->first_doc, failed = r->fails->count;
+	int ret = sops_file_open_doc(&u->doc, &oo, &f);
 
-	/* identities come from the encrypted form: the sops entry goes away */
-	for (size_t b = 0; !ret && b < u->doc.count; b++) {
-		const struct doc_node *m = k8s_map_get(k8s_map_get(u->doc.branches[b], "sops"),
-						       "mac_only_encrypted");
-
-		k8s_identity_of(u->doc.branches[b], &srcs[b].id);
-		srcs[b].namespace_authenticated = !(m && m->kind == DOC_SCALAR &&
-						    !strcmp(m->text, "true"));
-	}
-	if (!ret)
-		ret = sops_decrypt_doc(&u->doc, r->ids, &o);
 	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, u->first_doc + 1,
+		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
 				      gs_error_message());
 		goto out;
 	}
-	for (size_t b = 0; !ret && b < u->doc.count; b++) {
+	plain = sops_file_doc(f);
+	for (size_t b = 0; !ret && b < plain->count; b++) {
+		struct k8s_source_doc src = {
+			.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
+		};
 		char what[256];
 
-		ret = namespace_check(r, u->doc.branches[b], &srcs[b]);
-		if (ret) {
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name,
-					      u->first_doc + b + 1,
-					      k8s_resource_name(u->doc.branches[b], what, sizeof(what)),
+		k8s_identity_of(plain->branches[b], &src.id);
+		ret = namespace_check(r, plain->branches[b], &src);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
+					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
 					      gs_error_message());
-			continue;
-		}
-		ret = append_tree(r, u->doc.branches[b]);
+	}
+	if (!ret && r->fails->count == failed) {
+		ret = k8s_stream_append_plain(r->out, &r->out_docs, plain);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
+					      gs_error_message());
 	}
 out:
-	free(srcs);
+	sops_file_free(f);
 	return ret;
 }
 

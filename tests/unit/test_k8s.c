@@ -26,17 +26,22 @@ static void put(struct doc *d, struct doc_node *m, const char *k, struct doc_nod
 
 static void test_split(void **state)
 {
-	const char *t = "# head\n---\na: 1\n---\n# only a comment\n...\nb: |\n  x\n  ---not\n--- \nc: 2\n----x: 3\n";
+	const char *t = "# head\n---\na: 1\n---\n# only a comment\n...\nb: |\n  x\n  ---not\n--- \nc: 2\n----x: 3\n--- {e: 5}\n";
 	struct k8s_span *sp = NULL;
 	size_t n = 0;
 
 	(void)state;
 	assert_int_equal(k8s_stream_split(t, strlen(t), &sp, &n), 0);
-	assert_int_equal(n, 3);
-	assert_memory_equal(t + sp[0].start, "\na: 1\n", sp[0].end - sp[0].start);
+	assert_int_equal(n, 4);
+	/* a marker line's blank rest is not the document's; content after it is */
+	assert_int_equal(sp[0].end - sp[0].start, strlen("a: 1\n"));
+	assert_memory_equal(t + sp[0].start, "a: 1\n", sp[0].end - sp[0].start);
 	assert_true(strstr(t + sp[1].start, "b: |") == t + sp[1].start);
 	assert_int_equal(sp[1].end - sp[1].start, strlen("b: |\n  x\n  ---not\n"));
-	assert_memory_equal(t + sp[2].start, " \nc: 2\n----x: 3\n", sp[2].end - sp[2].start);
+	assert_int_equal(sp[2].end - sp[2].start, strlen("c: 2\n----x: 3\n"));
+	assert_memory_equal(t + sp[2].start, "c: 2\n----x: 3\n", sp[2].end - sp[2].start);
+	assert_int_equal(sp[3].end - sp[3].start, strlen(" {e: 5}\n"));
+	assert_memory_equal(t + sp[3].start, " {e: 5}\n", sp[3].end - sp[3].start);
 	free(sp);
 	assert_int_equal(k8s_stream_split("", 0, &sp, &n), 0);
 	assert_int_equal(n, 0);
@@ -175,6 +180,12 @@ static void test_index_and_decrypt(void **state)
 	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR,
 					"ENC[AES256_GCM,data:CCCC,iv:x,tag:y,type:str]", 45), 0);
 	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	/* the right ciphertext carrying a tag (outside every MAC) is refused */
+	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR, ENC_A, strlen(ENC_A)), 0);
+	assert_int_equal(doc_node_set_tag(&d, sd->entries[1].value, "tag:yaml.org,2002:binary"), 0);
+	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	assert_string_equal(bad, "stringData:password");
+	assert_non_null(strstr(gs_error_message(), "carries a YAML tag"));
 	k8s_cipher_index_release(&ix);
 	doc_release(&d);
 }
