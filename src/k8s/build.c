@@ -135,6 +135,28 @@ static int ksops_paths(struct build *b, const char *kdir, const struct doc_node 
 	return ret;
 }
 
+static bool is_gitseal_generator(const struct doc_node *cfg)
+{
+	const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
+
+	return api && kind && !strcmp(api, "gitseal.dev/v1") && !strcmp(kind, "SecretGenerator");
+}
+
+/* kustomize finds a legacy plugin by the config's apiVersion and kind, and
+ * the private plugin home holds only ksops: a gitseal.dev/v1
+ * SecretGenerator, which gitseal reads exactly as a ksops config, is handed
+ * to kustomize as one. */
+static int as_ksops(struct doc *d, struct doc_node *cfg)
+{
+	struct doc_entry *api = doc_map_find(cfg, "apiVersion"), *kind = doc_map_find(cfg, "kind");
+	int ret = doc_scalar_set(d, api->value, DOC_STR, "viaduct.ai/v1", strlen("viaduct.ai/v1"));
+
+	return ret ? ret : doc_scalar_set(d, kind->value, DOC_STR, "ksops", strlen("ksops"));
+}
+
+/* The staged copy of a generator file: KSOPS configs without a function
+ * annotation (gitseal, not the repository, decides what runs), and in the
+ * form the private plugin home serves. */
 static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 {
 	struct plaintext *t;
@@ -142,6 +164,9 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 
 	for (size_t i = 0; !ret && i < d->count; i++) {
 		struct doc_entry *ann, *fn;
+
+		if (is_gitseal_generator(d->branches[i]) && (ret = as_ksops(d, d->branches[i])))
+			break;
 
 		while ((fn = function_annotation(d->branches[i], &ann)))
 			fn->removed = true;
@@ -176,7 +201,7 @@ static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
 
 		if (is_ksops(cfg)) {
 			b->ksops = true;
-			rewrite |= fn;
+			rewrite |= fn || is_gitseal_generator(cfg);
 			ret = ksops_paths(b, f->kdir, cfg);
 		} else if (fn) {
 			ret = GS_FAIL(GS_ERR_USAGE, "'%s': %s/%s is a KRM function: exec and container "

@@ -96,13 +96,13 @@ YAML
 	grep -q "renders no manifests" <<<"$stderr"
 }
 
-@test "5: a KSOPS-configured kustomization builds through render; v2 configs; no exec or container function from the repository" {
+@test "5: a KSOPS-configured kustomization builds through render; v2 configs, gitseal.dev/v1 SecretGenerator; no exec or container function from the repository" {
 	mkdir -p "$REPO/app"
 	write_manifests "$REPO/app"
-	for v in v1 v2; do
+	for v in "viaduct.ai/v1 ksops" "viaduct.ai/v2 ksops" "gitseal.dev/v1 SecretGenerator"; do
 		cat >"$REPO/app/gen.yaml" <<YAML
-apiVersion: viaduct.ai/$v
-kind: ksops
+apiVersion: ${v% *}
+kind: ${v#* }
 metadata:
   name: gen
   annotations:
@@ -117,6 +117,23 @@ YAML
 		grep -q 'password: t0p-s3cr3t' <<<"$output"
 		grep -q 'mode: production' <<<"$output"
 	done
+	# secretFrom in a SecretGenerator, through kustomize's hash suffix
+	cat >"$REPO/app/gen.yaml" <<'YAML'
+apiVersion: gitseal.dev/v1
+kind: SecretGenerator
+metadata:
+  name: gen
+secretFrom:
+- metadata:
+    name: from-files
+    annotations: {kustomize.config.k8s.io/needs-hash: "true"}
+  files: [db.yaml=db.enc.yaml]
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -Eq 'name: from-files-[a-z0-9]{10}$' <<<"$output"
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	! grep -q 'ENC\[\|needs-hash' <<<"$output"
 	# an exec function of the repository's own is refused, not run
 	printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$REPO/app/fn.sh"
 	chmod +x "$REPO/app/fn.sh"
