@@ -39,11 +39,24 @@ teardown() { teardown_tmp; }
 	! grep -q 'creation_rules' <<<"$output"
 }
 
-@test "render reads the key from ARGOCD_ENV_SOPS_AGE_KEY_FILE" {
+@test "render takes an Application's key (ARGOCD_ENV_SOPS_AGE_KEY); key files only when the sidecar allows them" {
 	unset SOPS_AGE_KEY_FILE
-	ARGOCD_ENV_SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	ARGOCD_ENV_SOPS_AGE_KEY="$(grep '^AGE-SECRET-KEY' "$KEYS/demo-age-key.txt")" run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	# a file name chooses among the sidecar's keys: ignored, said, unless allowed
+	for v in ARGOCD_ENV_SOPS_AGE_KEY_FILE ARGOCD_ENV_SOPS_AGE_SSH_PRIVATE_KEY_FILE; do
+		env "$v=$KEYS/demo-age-key.txt" "$GITSEAL_BIN" render "$APP" >"$TMP/out" 2>"$TMP/err" && false
+		[ ! -s "$TMP/out" ]
+		grep -qx "gitseal: warning: $v is ignored: the sidecar does not set GITSEAL_ALLOW_ARGOCD_KEY_FILE=1" "$TMP/err"
+		grep -q "'db.enc.yaml' document 1: " "$TMP/err"
+		env "$v=$KEYS/demo-age-key.txt" GITSEAL_ALLOW_ARGOCD_KEY_FILE=1 "$GITSEAL_BIN" render "$APP" >"$TMP/out"
+		grep -q 'password: t0p-s3cr3t' "$TMP/out"
+	done
+	# a command: its own switch
+	ARGOCD_ENV_SOPS_AGE_KEY_CMD="cat $KEYS/demo-age-key.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 1 ]
+	grep -q "ARGOCD_ENV_SOPS_AGE_KEY_CMD is ignored: the sidecar does not set GITSEAL_ALLOW_ARGOCD_KEY_CMD=1" <<<"$stderr"
 }
 
 @test "render with the wrong key fails with nothing on stdout" {
