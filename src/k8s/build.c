@@ -482,7 +482,7 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 	k8s_resource_name(d.branches[0], what, sizeof(what));
 	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
 	if (!ret)
-		ret = k8s_render_check_namespace(b->opts, d.branches[0], src);
+		ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
 	if (ret) {
 		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
 				      gs_error_message());

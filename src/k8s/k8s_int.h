@@ -171,7 +171,8 @@ int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
  * resource written out, with the source it was decrypted from (NULL:
  * none). */
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
-			       const struct k8s_source_doc *src) __attribute__((warn_unused_result));
+			       const struct k8s_source_doc *src, bool plaintext_inputs)
+	__attribute__((warn_unused_result));
 const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap);
 int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 			 const struct k8s_render_opts *opts, const struct age_identity_list *ids,

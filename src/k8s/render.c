@@ -41,12 +41,14 @@ static bool in_list(const char *ns, const char *const *list, size_t count)
 	return false;
 }
 
-/* --bind-namespace. out is the built resource; src the identity of the
- * encrypted source it was decrypted from (NULL for a plaintext resource). */
-static int namespace_check(const struct render *r, const struct doc_node *out,
-			   const struct k8s_source_doc *src)
+/* --bind-namespace. out is the resource written out; src the encrypted
+ * source it was decrypted from (NULL for one that held no ciphertext);
+ * plaintext_inputs: the build decrypted generator sources or patches, or
+ * ran KSOPS, so any resource of it may hold plaintext that names no
+ * source. */
+static int namespace_check(const struct k8s_render_opts *o, const struct doc_node *out,
+			   const struct k8s_source_doc *src, bool plaintext_inputs)
 {
-	const struct k8s_render_opts *o = r->opts;
 	struct k8s_identity id;
 	const char *ns;
 
@@ -67,7 +69,7 @@ static int namespace_check(const struct render *r, const struct doc_node *out,
 				       src->id.namespace);
 		return 0;
 	case K8S_NS_ALLOW_LIST:
-		if (!src && (!id.kind || strcmp(id.kind, "Secret")))
+		if (!src && !plaintext_inputs && (!id.kind || strcmp(id.kind, "Secret")))
 			return 0;
 		if (!in_list(ns, o->ns_allow, o->ns_allow_count))
 			return GS_FAIL(GS_ERR_CONFIG, "namespace '%s' is not allowed (--bind-namespace)",
@@ -114,7 +116,7 @@ static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
 		char what[256];
 
 		k8s_identity_of(plain->branches[b], &src.id);
-		ret = namespace_check(r, plain->branches[b], &src);
+		ret = namespace_check(r->opts, plain->branches[b], &src, false);
 		if (ret)
 			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
 					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
@@ -160,7 +162,7 @@ static int plain_file(struct render *r, const struct k8s_root *dir_root, const c
 		for (size_t b = 0; !ret && b < u->doc.count; b++) {
 			ret = k8s_check_no_ciphertext(u->doc.branches[b]);
 			if (!ret)
-				ret = namespace_check(r, u->doc.branches[b], NULL);
+				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false);
 			if (ret)
 				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
 						      u->first_doc + 1, gs_error_message());
@@ -369,11 +371,9 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 
 /* Shared with build.c. */
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
-			       const struct k8s_source_doc *src)
+			       const struct k8s_source_doc *src, bool plaintext_inputs)
 {
-	struct render r = { .opts = opts };
-
-	return namespace_check(&r, out, src);
+	return namespace_check(opts, out, src, plaintext_inputs);
 }
 
 /* ---- discovery ---- */

@@ -279,6 +279,35 @@ YAML
 	grep -q "its source names no namespace (--bind-namespace)" <<<"$stderr"
 }
 
+@test "10: under --bind-namespace=LIST every resource of a build with decrypted generators or patches is checked, not only Secrets" {
+	tenants
+	# a KSOPS generator decrypting a ConfigMap that names another namespace
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: tenant-b\ndata:\n  dsn: postgres://b:pw@db\n' >"$TMP/cm.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/cm.yaml" >"$REPO/tenant-a/cm.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [cm.enc.yaml]\n' >"$REPO/tenant-a/gen.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: resource ConfigMap/cm (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# a decrypted patch file carrying plaintext into a Deployment elsewhere
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  replicas: 1\n' >"$REPO/tenant-a/deploy.yaml"
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
+	printf 'resources: [deploy.yaml]\npatches:\n- path: patch.enc.yaml\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: resource Deployment/web (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# into an allowed namespace it renders
+	sed -i 's/tenant-b/tenant-a/' "$REPO/tenant-a/deploy.yaml"
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-a\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 0 ]
+	grep -q 'dsn: postgres://b:pw@db' <<<"$output"
+}
+
 @test "10: one key per tenant: tenant A's key does not open tenant B's files" {
 	tenants
 	printf 'namespace: tenant-a\nresources: [../tenant-b]\n' >"$REPO/tenant-a/kustomization.yaml"
