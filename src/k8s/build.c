@@ -185,36 +185,77 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 	return ret;
 }
 
-static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
+/* The generator, transformer or validator configs of one file (or inline
+ * in the kustomization file; where names them in a message): a KSOPS
+ * config's files are staged; a KRM function from the repository is
+ * refused; a builtin generator's sources are walked like the
+ * kustomization's own. *rewrite: the staged copy must differ (a function
+ * annotation to drop, a SecretGenerator to hand over as ksops), which an
+ * inline config, held in its kustomization, cannot. */
+static int inspect_configs(struct build *b, struct doc *d, const char *file, const char *where,
+			   const char *kdir, bool *rewrite)
 {
-	bool rewrite = false;
-	struct doc d;
-	int ret;
+	int ret = 0;
 
-	doc_init(&d, DOC_FORMAT_YAML);
-	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
-	for (size_t i = 0; !ret && i < d.count; i++) {
-		const struct doc_node *cfg = d.branches[i];
+	for (size_t i = 0; !ret && i < d->count; i++) {
+		const struct doc_node *cfg = d->branches[i];
 		const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
 		struct doc_entry *ann;
 		bool fn = function_annotation(cfg, &ann) != NULL;
 
 		if (is_ksops(cfg)) {
 			b->ksops = true;
-			rewrite |= fn || is_gitseal_generator(cfg);
-			ret = ksops_paths(b, f->kdir, cfg);
+			*rewrite |= fn || is_gitseal_generator(cfg);
+			ret = ksops_paths(b, kdir, cfg);
 		} else if (fn) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': %s/%s is a KRM function: exec and container "
+			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is a KRM function: exec and container "
 						    "functions from the repository are not run",
-				      f->rel, api ? api : "?", kind ? kind : "?");
+				      where, api ? api : "?", kind ? kind : "?");
 		} else if (api && !strcmp(api, "builtin") && kind &&
 			   (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator"))) {
-			ret = k8s_walk_generator_args(&b->walk, b->root, f->rel, f->kdir, cfg,
+			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
 		}
 	}
+	return ret;
+}
+
+static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
+{
+	bool rewrite = false;
+	char where[PATH_MAX + 8];
+	struct doc d;
+	int ret;
+
+	snprintf(where, sizeof(where), "'%s'", f->rel);
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
+	if (!ret)
+		ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
 	if (!ret && rewrite)
 		ret = rewrite_config(b, f->rel, &d);
+	doc_release(&d);
+	return ret;
+}
+
+static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
+{
+	bool rewrite = false;
+	char where[PATH_MAX + 32];
+	struct doc d;
+	int ret;
+
+	snprintf(where, sizeof(where), "'%s' (inline config)", it->kfile);
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = store_load(DOC_FORMAT_YAML, (const uint8_t *)it->text, strlen(it->text), &d);
+	if (ret)
+		gs_error_prefix("%s", where);
+	if (!ret)
+		ret = inspect_configs(b, &d, it->kfile, where, it->kdir, &rewrite);
+	if (!ret && rewrite)
+		ret = GS_FAIL(GS_ERR_USAGE, "%s: a KSOPS config with a function annotation, or a "
+					    "gitseal.dev/v1 SecretGenerator, must be in a file of its own",
+			      where);
 	doc_release(&d);
 	return ret;
 }
@@ -277,6 +318,11 @@ static int prepare(struct build *b)
 		if (b->walk.files[i].role != K8S_FILE_GENERATOR)
 			continue;
 		ret = inspect_generator(b, &b->walk.files[i]);
+		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
+			return ret;
+	}
+	for (size_t i = 0; i < b->walk.inline_count; i++) {
+		ret = inspect_inline(b, &b->walk.inlines[i]);
 		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
 			return ret;
 	}
@@ -481,6 +527,8 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 		goto out;
 	k8s_resource_name(d.branches[0], what, sizeof(what));
 	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
+	if (!ret)
+		ret = k8s_check_no_encoded_ciphertext(d.branches[0]);
 	if (!ret)
 		ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
 	if (ret) {

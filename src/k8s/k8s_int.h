@@ -132,6 +132,10 @@ int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node
 		     const struct k8s_source_doc **bound) __attribute__((warn_unused_result));
 /* Fails when a document outside any sops file holds encrypted text. */
 int k8s_check_no_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
+/* Fails when a Secret's data (a ConfigMap's binaryData) holds base64 of
+ * encrypted text: kustomize encoded a generator source that was still
+ * encrypted. */
+int k8s_check_no_encoded_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
 
 
 /* stage.c: a private copy of what a build reads, for builds that need
@@ -269,14 +273,23 @@ struct k8s_walk_file {
 	enum k8s_file_role role;
 };
 
+/* A generator, transformer or validator config written inline in a
+ * kustomization (a YAML string in the list). */
+struct k8s_walk_inline {
+	char *text;
+	char *kfile; /* the kustomization that holds it */
+	char *kdir;  /* its directory */
+};
+
 struct k8s_walk {
 	struct k8s_walk_file *files;
 	size_t count;
 	size_t cap;
 	char **dirs; /* kustomization directories, root-relative */
 	size_t dir_count;
-	bool has_remote;        /* remote resources (kustomize fetches them) */
-	bool inline_generators; /* generator configs written inline */
+	struct k8s_walk_inline *inlines;
+	size_t inline_count;
+	bool has_remote; /* remote resources (kustomize fetches them) */
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

@@ -406,18 +406,50 @@ static bool file_is_encrypted(const struct k8s_root *root, const char *rel)
 	return found;
 }
 
+static bool configs_use_ksops(const struct doc *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		if (k8s_generator_kind_ok(d->branches[i]))
+			return true;
+	}
+	return false;
+}
+
 static bool generator_is_ksops(const struct k8s_root *root, const char *rel)
 {
 	struct doc d;
-	bool found = false;
+	bool found;
 
 	doc_init(&d, DOC_FORMAT_YAML);
-	if (!k8s_walk_load_yaml(root, rel, &d)) {
-		for (size_t i = 0; !found && i < d.count; i++)
-			found = k8s_generator_kind_ok(d.branches[i]);
-	}
+	found = !k8s_walk_load_yaml(root, rel, &d) && configs_use_ksops(&d);
 	doc_release(&d);
 	return found;
+}
+
+/* An inline config: KSOPS, or a builtin generator whose sources join the
+ * walk's files. */
+static int discover_inline(const struct k8s_root *root, struct k8s_walk *w,
+			   const struct k8s_walk_inline *it, bool *found)
+{
+	struct doc d;
+	int ret = 0;
+
+	doc_init(&d, DOC_FORMAT_YAML);
+	if (store_load(DOC_FORMAT_YAML, (const uint8_t *)it->text, strlen(it->text), &d)) {
+		gs_error_clear(); /* not ours to report: the build will */
+		goto out;
+	}
+	*found = configs_use_ksops(&d);
+	for (size_t i = 0; !ret && i < d.count; i++) {
+		const char *api = k8s_map_str(d.branches[i], "apiVersion");
+		const char *kind = k8s_map_str(d.branches[i], "kind");
+
+		if (api && kind && !strcmp(api, "builtin") && !strcmp(kind, "SecretGenerator"))
+			ret = k8s_walk_generator_args(w, root, it->kfile, it->kdir, d.branches[i], true);
+	}
+out:
+	doc_release(&d);
+	return ret;
 }
 
 static int discover_kustomization(const struct k8s_root *root, const char *app_rel, bool *found)
@@ -425,6 +457,8 @@ static int discover_kustomization(const struct k8s_root *root, const char *app_r
 	struct k8s_walk w;
 	int ret = k8s_walk(root, app_rel, &w);
 
+	for (size_t i = 0; !ret && !*found && i < w.inline_count; i++)
+		ret = discover_inline(root, &w, &w.inlines[i], found);
 	for (size_t i = 0; !ret && !*found && i < w.count; i++) {
 		const struct k8s_walk_file *f = &w.files[i];
 

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/secmem.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -300,6 +301,51 @@ int k8s_check_no_ciphertext(const struct doc_node *root)
 	if (sc.first || sc.stray)
 		return GS_FAIL(GS_ERR_NO_METADATA, "encrypted values without sops metadata");
 	return 0;
+}
+
+/* One base64 value (kustomize wraps long ones over lines) holding the
+ * ENC prefix once decoded; the decoded bytes may be a secret: secure
+ * memory, libsodium's constant-time decoder. */
+static int encoded_ciphertext(const struct doc_node *v, bool *found)
+{
+	size_t cap = v->len / 4 * 3 + 3, len = 0;
+	uint8_t *bin;
+
+	*found = false;
+	if (v->kind != DOC_SCALAR || v->type != DOC_STR || !v->len)
+		return 0;
+	bin = gs_secure_alloc(cap);
+	if (!bin)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!sodium_base642bin(bin, cap, v->text, v->len, "\n\r ", &len, NULL,
+			       sodium_base64_VARIANT_ORIGINAL))
+		*found = memmem(bin, len, K8S_ENC_PREFIX, strlen(K8S_ENC_PREFIX)) != NULL;
+	gs_secure_free(bin);
+	return 0;
+}
+
+int k8s_check_no_encoded_ciphertext(const struct doc_node *root)
+{
+	const char *kind = k8s_map_str(root, "kind");
+	const struct doc_node *data;
+	int ret = 0;
+
+	if (!kind || (strcmp(kind, "Secret") && strcmp(kind, "ConfigMap")))
+		return 0;
+	data = k8s_map_get(root, strcmp(kind, "Secret") ? "binaryData" : "data");
+	for (size_t i = 0; !ret && data && data->kind == DOC_MAP && i < data->count; i++) {
+		const struct doc_entry *e = &data->entries[i];
+		bool found;
+
+		if (e->removed || !e->key)
+			continue;
+		ret = encoded_ciphertext(e->value, &found);
+		if (!ret && found)
+			ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "'%.*s' holds encrypted text: a generator "
+							   "source gitseal did not read as a sops file",
+				      (int)(e->key_len > 200 ? 200 : e->key_len), e->key);
+	}
+	return ret;
 }
 
 int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node *root,

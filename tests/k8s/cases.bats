@@ -73,6 +73,50 @@ YAML
 	grep -q "'app/app.enc.env' is encrypted: a configMapGenerator would publish it" <<<"$stderr"
 }
 
+@test "3: inline generator configs: their sops sources are decrypted too, a KRM function inline is refused, discovery sees them" {
+	mkdir -p "$REPO/app"
+	printf 'API_KEY=abc123\n' >"$TMP/app.env"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	cat >"$REPO/app/kustomization.yaml" <<'YAML'
+generators:
+- |-
+  apiVersion: builtin
+  kind: SecretGenerator
+  metadata:
+    name: inline
+  envs: [app.enc.env]
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q "API_KEY: $(printf abc123 | base64)" <<<"$output"
+	! grep -q 'sops_mac\|sops_version' <<<"$output"
+	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
+	[ "$output" = "$REPO/app" ]
+	# an inline KSOPS config runs gitseal as its plugin
+	write_manifests "$REPO/app"
+	printf 'generators:\n- |-\n  apiVersion: viaduct.ai/v1\n  kind: ksops\n  metadata:\n    name: g\n  files: [db.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	# an inline exec or container function is refused, not run
+	printf 'generators:\n- |-\n  apiVersion: example.com/v1\n  kind: Gen\n  metadata:\n    name: x\n    annotations:\n      config.kubernetes.io/function: |\n        container:\n          image: example.com/evil\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: 'app/kustomization.yaml' (inline config): example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" <<<"$stderr"
+}
+
+@test "3: a generator source still encrypted after all (a sops file under a name of another format) fails the render" {
+	mkdir -p "$REPO/app"
+	printf 'user: admin\npassword: t0p-s3cr3t\n' >"$TMP/creds.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/creds.yaml" >"$REPO/app/creds.txt"
+	printf 'secretGenerator:\n- name: x\n  files: [creds.txt]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -Eqx "gitseal: error: resource Secret/x-[a-z0-9]{10} \(document 1\): 'creds.txt' holds encrypted text: a generator source gitseal did not read as a sops file" <<<"$stderr"
+}
+
 @test "4: zero documents is an error unless --allow-empty" {
 	mkdir -p "$REPO/empty"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/empty"
