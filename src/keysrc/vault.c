@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "keysrc_int.h"
 #include "gitseal/io.h"
@@ -693,16 +694,12 @@ out:
 int vault_encrypt(const struct vault_key *k, const uint8_t *plain, size_t len, struct gs_buf *ciphertext)
 {
 	struct gs_buf body, response;
-	size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	int ret;
 
 	gs_buf_init(&body, true);
 	gs_buf_init(&response, true);
-	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_buf_reserve(&body, b64len + 4)) < 0)
-		goto out;
-	sodium_bin2base64((char *)body.data + body.len, b64len, plain, len, sodium_base64_VARIANT_ORIGINAL);
-	body.len += strlen((const char *)body.data + body.len);
-	if ((ret = gs_buf_append_str(&body, "\"}")) < 0)
+	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_base64_append(&body, plain, len)) < 0 ||
+	    (ret = gs_buf_append_str(&body, "\"}")) < 0)
 		goto out;
 	if ((ret = transit_call(k, "encrypt", &body, &response)) < 0)
 		goto out;
@@ -747,8 +744,8 @@ int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len,
 	gs_buf_reset(plain);
 	if ((ret = gs_buf_reserve(plain, b64.len + 1)) < 0)
 		goto out;
-	if (sodium_base642bin(plain->data, plain->cap - 1, (const char *)b64.data, b64.len, NULL, &out_len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+	if (gs_base64_decode_secret((const char *)b64.data, b64.len, NULL, plain->data, plain->cap - 1,
+				    &out_len) != 0) {
 		ret = GS_FAIL(GS_ERR_PARSE, "vault key '%s': plaintext is not base64", k->key_name);
 		goto out;
 	}
