@@ -10,12 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gitseal/cmdline.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops.h"
 
-enum { KEY_TEXT_MAX = 1024 * 1024 };
+enum { KEY_TEXT_MAX = 1024 * 1024, CMD_MAX_WORDS = 64 };
 
 static bool file_exists(const char *path)
 {
@@ -86,16 +85,63 @@ static int add_key_words(struct age_identity_list *ids, const char *env)
 	return ret;
 }
 
+/* Splits a command line like a shell would for words and quotes (no
+ * expansion). words point into buf. */
+static int split_words(char *buf, char **words, size_t max, size_t *count)
+{
+	char *src = buf, *dst = buf;
+
+	*count = 0;
+	while (*src) {
+		char quote = 0;
+
+		while (*src == ' ' || *src == '\t' || *src == '\n')
+			src++;
+		if (!*src)
+			break;
+		if (*count + 1 >= max)
+			return GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD: too many words");
+		words[(*count)++] = dst;
+		while (*src && (quote || (*src != ' ' && *src != '\t' && *src != '\n'))) {
+			if (quote) {
+				if (*src == quote) {
+					quote = 0;
+					src++;
+					continue;
+				}
+				if (quote == '"' && *src == '\\' && src[1] &&
+				    strchr("\"\\$`", src[1]))
+					src++;
+			} else if (*src == '\'' || *src == '"') {
+				quote = *src++;
+				continue;
+			} else if (*src == '\\' && src[1]) {
+				src++;
+			}
+			*dst++ = *src++;
+		}
+		if (quote)
+			return GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD: unterminated quote");
+		if (*src)
+			src++;
+		*dst++ = '\0';
+	}
+	words[*count] = NULL;
+	return *count ? 0 : GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD is empty");
+}
+
 static int run_key_cmd(struct age_identity_list *ids, const char *cmdline)
 {
-	char **words = NULL;
+	char *buf = strdup(cmdline), *words[CMD_MAX_WORDS];
 	struct gs_buf out;
 	size_t nwords;
 	int pipefd[2] = { -1, -1 }, status = 0, ret;
 	pid_t pid;
 
 	gs_buf_init(&out, true);
-	if ((ret = cmdline_split("SOPS_AGE_KEY_CMD", cmdline, 0, &words, &nwords)) < 0)
+	if (!buf)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = split_words(buf, words, CMD_MAX_WORDS, &nwords)) < 0)
 		goto out;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		ret = GS_FAIL(GS_ERR_IO, "SOPS_AGE_KEY_CMD: cannot create a pipe: %s", strerror(errno));
@@ -146,7 +192,7 @@ out:
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
 	gs_buf_release(&out);
-	free(words);
+	free(buf);
 	return ret;
 }
 
