@@ -95,8 +95,9 @@ struct doc {
 void doc_init(struct doc *d, enum doc_format format);
 void doc_release(struct doc *d);
 /* True once the document has made node_limit nodes: every later doc_new_*
- * returns NULL. store_load() sets the limit to DOC_MAX_NODES while it loads
- * and then reports GS_ERR_LIMIT. */
+ * returns NULL. store_load() allows DOC_MAX_NODES more while it loads (or
+ * node_limit more, when that was set smaller beforehand) and then reports
+ * GS_ERR_LIMIT. */
 bool doc_budget_spent(const struct doc *d);
 
 struct doc_node *doc_new_map(struct doc *d);

@@ -272,6 +272,10 @@ int sops_file_create(enum doc_format format, const struct sops_key_summary *keys
 struct doc *sops_file_doc(struct sops_file *f);
 /* The file's keys: from its metadata when opened, as given when created. */
 const struct sops_key_summary *sops_file_keys(const struct sops_file *f);
+/* The public name of an opened file's data key (as sops_decrypt_doc_id
+ * gives it); false when the file holds none (created without a previous
+ * version that opened). */
+bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE]);
 enum doc_format sops_file_format(const struct sops_file *f);
 
 /* Why a write fell back to the fresh layout: a key path or a reason,
@@ -290,6 +294,8 @@ struct sops_seal_opts {
 	bool drop_source;                    /* plain's source text may be freed once emitted */
 	char *fell_back;                     /* if set (SOPS_WHY_SIZE bytes): why the fresh
 					      * layout was written, "" when it was not */
+	uint8_t *key_id;                     /* if set (SOPS_KEY_ID_SIZE bytes): the public name
+					      * of the data key sealed with (sops_decrypt_doc_id) */
 };
 
 /* Encrypts plain (a plaintext tree in the file's format: the opened one or

@@ -190,7 +190,7 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
 	return ret;
 }
 
-static void key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
+void sops_data_key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
 {
 	/* a fixed BLAKE2b key: ids of the same data key are equal everywhere */
 	static const char domain[] = "gitseal: the id of a sops data key";
@@ -215,8 +215,16 @@ int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, cons
 	if (!ret)
 		ret = sops_decrypt_doc_with_key(d, key, opts);
 	if (!ret)
-		key_id(key, id);
+		sops_data_key_id(key, id);
 out:
 	gs_secure_free(key);
 	return ret;
+}
+
+bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE])
+{
+	if (!f->have_prev || !f->prev.key)
+		return false;
+	sops_data_key_id(f->prev.key, id);
+	return true;
 }

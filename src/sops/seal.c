@@ -381,6 +381,8 @@ int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_sea
 	if ((ret = seal_encrypt(&p)) == 0)
 		ret = emit_proven(plain, p.opts->indent, p.opts->drop_source, &p, "the encrypted output",
 				  p.opts->fell_back, out);
+	if (!ret && p.opts->key_id)
+		sops_data_key_id(p.key, p.opts->key_id);
 out:
 	sops_undo_release(&p.undo);
 	gs_secure_free(p.key);

@@ -354,6 +354,9 @@ struct sops_file {
 	struct sops_key_summary keys;
 };
 
+/* inspect.c: the public name of a data key (SOPS_KEY_ID_SIZE bytes). */
+void sops_data_key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE]);
+
 /* ---- engine.c ---- */
 
 /* Encrypts d for the key groups of opts. prev_meta (may be NULL): the

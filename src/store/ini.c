@@ -122,6 +122,10 @@ struct iparser {
 	bool in_block;              /* the previous line was a comment */
 	long auto_count;
 	struct gs_buf val;
+	/* the keys of the section keys_of, for the duplicate check: a scan
+	 * per key made a section of n keys cost n^2 comparisons */
+	struct store_keyset keys;
+	const struct doc_node *keys_of;
 };
 
 static int ifail(struct iparser *p, const char *what)
@@ -388,13 +392,15 @@ static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
 		}
 	}
 	TRY(ensure_section(p, t));
-	for (size_t i = 0; i < p->sec->count; i++) {
-		const struct doc_entry *o = &p->sec->entries[i];
-
-		if (o->key && o->key_len == key_len && memcmp(o->key, key, key_len) == 0) {
+	if (p->keys_of != p->sec) {
+		store_keyset_release(&p->keys);
+		store_keyset_init(&p->keys);
+		p->keys_of = p->sec;
+	}
+	if ((ret = store_keyset_has(&p->keys, p->sec, key, key_len)) != 0) {
+		if (ret > 0)
 			ret = ifail(p, "duplicate key in a section");
-			goto out;
-		}
+		goto out;
 	}
 	TRY(flush_pending(p, p->sec, 0));
 	n = built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
@@ -545,6 +551,7 @@ int store_ini_load(const uint8_t *text, size_t len, struct doc *d)
 	p.d = d;
 	p.auto_count = 1;
 	gs_buf_init(&p.val, true);
+	store_keyset_init(&p.keys);
 	p.root = doc_new_map(d);
 	if (!p.root) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -559,6 +566,7 @@ int store_ini_load(const uint8_t *text, size_t len, struct doc *d)
 out:
 	free(p.pend);
 	gs_buf_release(&p.val);
+	store_keyset_release(&p.keys);
 	return ret;
 }
 

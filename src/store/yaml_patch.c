@@ -553,6 +553,35 @@ static uint32_t entry_first(const struct ynode *r)
 	return r->first != YNONE ? r->first : r->ind;
 }
 
+/* Whether what follows a cut that ends at `end` would become the text of
+ * a block scalar ending just before the cut (fuzz_yaml): a line deeper
+ * than the block's own line, or with keep chomping a blank line. */
+static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end)
+{
+	uint32_t body = first - 1, header;
+	size_t ls, col, line;
+	bool keep;
+
+	if (first == 0 || tkind(p, body) != YT_BODY)
+		return false;
+	header = body - 1 - (tkind(p, body - 1) == YT_COMMENT);
+	keep = memchr(p->src + tstart(p, header), '+', tend(p, header) - tstart(p, header)) != NULL;
+	ls = ysrc_line_start(p->lx, tstart(p, header));
+	for (col = 0; ls + col < p->len && p->src[ls + col] == ' '; col++)
+		;
+	for (line = end; line < p->len; line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0;
+
+		while (line + k < p->len && (p->src[line + k] == ' ' || p->src[line + k] == '\t'))
+			k++;
+		if (line + k < p->len && !ysrc_break_len(p->src, p->len, line + k))
+			return k > col;
+		if (keep)
+			return true;
+	}
+	return false;
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
 static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *er)
 {
@@ -563,7 +592,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 	if (first == YNONE || !first_on_line(p, tstart(p, first)))
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
-	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last))
+	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end)))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);

@@ -879,6 +879,29 @@ static void test_entry_explicit_keys(void **state)
 	}
 }
 
+/* fuzz_yaml: a block scalar before a cut entry would take in the lines
+ * after it (deeper ones, or blank ones when it keeps its line breaks): its
+ * map is written afresh instead. */
+static void test_entry_cut_after_block(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "k: |\nsops: 1\n  # c\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "k: \"\"\n# c\n");
+	doc_release(&d);
+	load_ok(DOC_FORMAT_YAML, "k: |+\n  t\nsops: 1\n\nz: 2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "k: |\n    t\nz: 2\n");
+	doc_release(&d);
+	/* a line at the key's column ends the block: the cut is a patch */
+	load_ok(DOC_FORMAT_YAML, "k: |\n  t\nsops: 1\nz: 2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "k: |\n  t\nz: 2\n");
+	doc_release(&d);
+}
+
 static void test_entry_cut_with_anchor(void **state)
 {
 	struct doc d, again;
@@ -1572,6 +1595,7 @@ int main(void)
 
 		cmocka_unit_test(test_entry_explicit_keys),
 
+		cmocka_unit_test(test_entry_cut_after_block),
 		cmocka_unit_test(test_entry_cut_with_anchor),
 
 		cmocka_unit_test(test_document_several),
