@@ -75,7 +75,7 @@ struct doc_entry *sops_metadata_entry(const struct doc *d)
 
 	if (!d->count || !(root = d->branches[0]) || root->kind != DOC_MAP)
 		return NULL;
-	return doc_map_find(root, "sops");
+	return doc_map_find(root, SOPS_METADATA_KEY);
 }
 
 static const struct doc_node *live_value(const struct doc_entry *e)
@@ -602,7 +602,7 @@ int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
 
 		if (!d->branches[b] || d->branches[b]->kind != DOC_MAP)
 			continue;
-		if (!node || !doc_append(d, d->branches[b], "sops", 4, node))
+		if (!node || !doc_append(d, d->branches[b], SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, node))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;

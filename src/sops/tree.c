@@ -306,8 +306,7 @@ static void mark_metadata_removed(struct doc *d)
 		if (!root || root->kind != DOC_MAP)
 			continue;
 		for (size_t i = 0; i < root->count; i++)
-			if (root->entries[i].key && root->entries[i].key_len == 4 &&
-			    memcmp(root->entries[i].key, "sops", 4) == 0)
+			if (sops_is_metadata_key(root->entries[i].key, root->entries[i].key_len))
 				root->entries[i].removed = true;
 	}
 }

@@ -17,8 +17,6 @@
 #include "gitseal/dynlib.h"
 #include "sops_int.h"
 
-static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
-
 static const char *const type_names[] = {
 	[SOPS_TYPE_STR] = "str",   [SOPS_TYPE_INT] = "int",         [SOPS_TYPE_FLOAT] = "float",
 	[SOPS_TYPE_BOOL] = "bool", [SOPS_TYPE_TIME] = "time",       [SOPS_TYPE_COMMENT] = "comment",
@@ -62,10 +60,10 @@ static const char *rfind(const char *from, const char *to, const char *needle)
  * so only the first line counts. */
 int sops_enc_parse(const char *s, size_t len, struct sops_enc_fields *out)
 {
-	const size_t plen = sizeof(ENC_PREFIX) - 1;
+	const size_t plen = sizeof(SOPS_ENC_DATA) - 1;
 	const char *nl, *end, *d0, *close, *type_sep, *tag_sep, *iv_sep;
 
-	if (len < plen || memcmp(s, ENC_PREFIX, plen) != 0)
+	if (len < plen || memcmp(s, SOPS_ENC_DATA, plen) != 0)
 		goto bad;
 	nl = memchr(s, '\n', len);
 	end = nl ? nl : s + len;
@@ -235,7 +233,7 @@ int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_K
 		goto out;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
 		goto out;
-	if ((ret = gs_buf_append_str(out, ENC_PREFIX)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
+	if ((ret = gs_buf_append_str(out, SOPS_ENC_DATA)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
 		goto out;
 	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
 	if (EVP_EncryptFinal_ex(ctx, tag, &fin) != 1 || fin != 0 ||

@@ -165,7 +165,7 @@ static int walk_container(struct walker *w, struct doc_node *c, bool top)
 
 		if (e->removed || !e->value)
 			continue;
-		if (top && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0)
+		if (top && sops_is_metadata_key(e->key, e->key_len))
 			continue;
 		if (c->kind == DOC_MAP && e->key) {
 			w->path[w->depth++] = e;
