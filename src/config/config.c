@@ -652,3 +652,22 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 	free(abs);
 	return ret;
 }
+
+static bool entry_is(const struct doc_node *root, const char *key, const char *want)
+{
+	const struct doc_entry *e = doc_map_find(root, key);
+
+	return e && e->value && e->value->kind == DOC_SCALAR && strcmp(e->value->text, want) == 0;
+}
+
+bool sops_config_is_k8s_secret(const struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		const struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !entry_is(root, "kind", "Secret") ||
+		    !entry_is(root, "apiVersion", "v1"))
+			return false;
+	}
+	return d->count > 0;
+}
