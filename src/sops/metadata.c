@@ -139,19 +139,25 @@ static int read_age_entry(const struct doc_node *map, void *out)
 	return 0;
 }
 
+/* sops parses every non-age created_at as RFC 3339 (5.3; pgpkey.toInternal) */
+static bool valid_created_at(const char *s)
+{
+	char canon[64];
+
+	return s && sops_time_canonical(s, strlen(s), canon, sizeof(canon)) == 0;
+}
+
 /* hc_vault: {vault_address, engine_path, key_name, created_at, enc} */
 static int read_vault_entry(const struct doc_node *map, void *out)
 {
 	struct sops_vault_entry *v = out;
-	char canon[64];
 
 	v->address = scalar_field(map, "vault_address", NULL);
 	v->engine_path = scalar_field(map, "engine_path", NULL);
 	v->key_name = scalar_field(map, "key_name", NULL);
 	v->created_at = scalar_field(map, "created_at", NULL);
 	v->enc = scalar_field(map, "enc", &v->enc_len);
-	/* sops parses every non-age created_at as RFC 3339 (5.3) */
-	if (!v->created_at || sops_time_canonical(v->created_at, strlen(v->created_at), canon, sizeof(canon)) < 0)
+	if (!valid_created_at(v->created_at))
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry has an invalid created_at");
 	if (!v->address || !v->engine_path || !v->key_name)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: incomplete hc_vault entry");
@@ -162,13 +168,11 @@ static int read_vault_entry(const struct doc_node *map, void *out)
 static int read_pgp_entry(const struct doc_node *map, void *out)
 {
 	struct sops_pgp_entry *p = out;
-	char canon[64];
 
 	p->fp = scalar_field(map, "fp", NULL);
 	p->created_at = scalar_field(map, "created_at", NULL);
 	p->enc = scalar_field(map, "enc", &p->enc_len);
-	/* sops pgpkey.toInternal parses created_at as RFC 3339 */
-	if (!p->created_at || sops_time_canonical(p->created_at, strlen(p->created_at), canon, sizeof(canon)) < 0)
+	if (!valid_created_at(p->created_at))
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry has an invalid created_at");
 	if (!p->fp)
 		p->fp = "";
