@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "sops_int.h"
@@ -133,16 +134,10 @@ static int build_aad(struct walker *w)
 static int push_comment(struct walker *w, const char *text)
 {
 	struct comment_level *l = &w->levels[w->level_count - 1];
+	int ret = GS_ARRAY_GROW(l->items, l->count, l->cap, 4);
 
-	if (l->count == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 4;
-		const char **p = realloc(l->items, ncap * sizeof(*p));
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		l->items = p;
-		l->cap = ncap;
-	}
+	if (ret < 0)
+		return ret;
 	l->items[l->count++] = text;
 	return 0;
 }
