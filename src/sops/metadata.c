@@ -338,7 +338,8 @@ static int read_meta_entry(const struct doc_entry *e, struct sops_metadata *m, s
 
 /* The key groups: the flat lists when any is non-empty or there is no
  * key_groups list (5.3), else each group of key_groups. Takes over flat. */
-static int read_groups(struct sops_metadata *m, struct sops_meta_group *flat, const struct doc_node *key_groups)
+static int read_groups(struct sops_metadata *m, struct sops_meta_group *flat,
+		       const struct doc_node *key_groups)
 {
 	if (flat->age_count || flat->pgp_count || flat->vault_count || flat->raw_count || !key_groups ||
 	    key_groups->kind != DOC_LIST) {
@@ -433,69 +434,54 @@ static int append_sorted(struct doc *d, struct doc_node *map, struct named *item
 	return 0;
 }
 
-static struct doc_node *age_list_node(struct doc *d, const struct sops_meta_group *g)
+/* One entry of a key list as its fields (at most KEY_FIELDS_MAX). */
+enum { KEY_FIELDS_MAX = 5 };
+typedef size_t key_fields_fn(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items);
+
+static size_t age_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
 {
-	struct doc_node *list = doc_new_list(d);
+	const struct sops_age_entry *a = &g->age[i];
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->age_count; i++) {
-		struct doc_node *m = doc_new_map(d);
-		struct named items[2];
-
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "recipient", str_node(d, g->age[i].recipient) };
-		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, g->age[i].enc,
-								 g->age[i].enc_len) };
-		if (append_sorted(d, m, items, 2) < 0 || !doc_append(d, list, NULL, 0, m))
-			return NULL;
-	}
-	return list;
+	items[0] = (struct named){ "recipient", str_node(d, a->recipient) };
+	items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, a->enc, a->enc_len) };
+	return 2;
 }
 
-static struct doc_node *vault_list_node(struct doc *d, const struct sops_meta_group *g)
+static size_t vault_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
 {
-	struct doc_node *list = doc_new_list(d);
+	const struct sops_vault_entry *v = &g->vault[i];
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->vault_count; i++) {
-		const struct sops_vault_entry *v = &g->vault[i];
-		struct doc_node *m = doc_new_map(d);
-		struct named items[5];
-
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "vault_address", str_node(d, v->address) };
-		items[1] = (struct named){ "engine_path", str_node(d, v->engine_path) };
-		items[2] = (struct named){ "key_name", str_node(d, v->key_name) };
-		items[3] = (struct named){ "created_at", str_node(d, v->created_at) };
-		items[4] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, v->enc, v->enc_len) };
-		if (append_sorted(d, m, items, 5) < 0 || !doc_append(d, list, NULL, 0, m))
-			return NULL;
-	}
-	return list;
+	items[0] = (struct named){ "vault_address", str_node(d, v->address) };
+	items[1] = (struct named){ "engine_path", str_node(d, v->engine_path) };
+	items[2] = (struct named){ "key_name", str_node(d, v->key_name) };
+	items[3] = (struct named){ "created_at", str_node(d, v->created_at) };
+	items[4] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, v->enc, v->enc_len) };
+	return 5;
 }
 
-static struct doc_node *pgp_list_node(struct doc *d, const struct sops_meta_group *g)
+static size_t pgp_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
+{
+	const struct sops_pgp_entry *p = &g->pgp[i];
+
+	items[0] = (struct named){ "created_at", str_node(d, p->created_at) };
+	items[1] = (struct named){ "enc",
+				   doc_new_scalar(d, DOC_STR, p->enc ? p->enc : "", p->enc ? p->enc_len : 0) };
+	items[2] = (struct named){ "fp", str_node(d, p->fp) };
+	return 3;
+}
+
+/* A key list as sops writes it: a map per entry, its keys sorted. */
+static struct doc_node *key_list_node(struct doc *d, const struct sops_meta_group *g, size_t count,
+				      key_fields_fn *fields)
 {
 	struct doc_node *list = doc_new_list(d);
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->pgp_count; i++) {
-		const struct sops_pgp_entry *p = &g->pgp[i];
+	for (size_t i = 0; list && i < count; i++) {
 		struct doc_node *m = doc_new_map(d);
-		struct named items[3];
+		struct named items[KEY_FIELDS_MAX];
 
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "created_at", str_node(d, p->created_at) };
-		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, p->enc ? p->enc : "",
-								 p->enc ? p->enc_len : 0) };
-		items[2] = (struct named){ "fp", str_node(d, p->fp) };
-		if (append_sorted(d, m, items, 3) < 0 || !doc_append(d, list, NULL, 0, m))
+		if (!m || append_sorted(d, m, items, fields(d, g, i, items)) < 0 ||
+		    !doc_append(d, list, NULL, 0, m))
 			return NULL;
 	}
 	return list;
@@ -509,12 +495,12 @@ static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_k
 
 	/* sops >= 3.7: age and hc_vault lack omitempty in a key group (5.4). */
 	if (g->age_count || in_key_groups)
-		items[n++] = (struct named){ "age", age_list_node(d, g) };
+		items[n++] = (struct named){ "age", key_list_node(d, g, g->age_count, age_fields) };
 	if (g->vault_count || in_key_groups)
-		items[n++] = (struct named){ "hc_vault", vault_list_node(d, g) };
+		items[n++] = (struct named){ "hc_vault", key_list_node(d, g, g->vault_count, vault_fields) };
 	/* pgp keeps omitempty (stores.go keygroup) */
 	if (g->pgp_count)
-		items[n++] = (struct named){ "pgp", pgp_list_node(d, g) };
+		items[n++] = (struct named){ "pgp", key_list_node(d, g, g->pgp_count, pgp_fields) };
 	for (size_t i = 0; i < g->raw_count; i++)
 		items[n++] = (struct named){ g->raw[i].type, doc_clone(d, g->raw[i].node) };
 	for (int i = 0; i < n; i++)
