@@ -12,14 +12,7 @@
 #include "gitseal/age.h"
 #include "gitseal/doc.h"
 #include "gitseal/secmem.h"
-
-#define SOPS_VERSION "3.13.2" /* the metadata layout gitseal writes */
-
-enum {
-	SOPS_DATA_KEY_SIZE = 32,
-	SOPS_IV_SIZE = 32,
-	SOPS_TAG_SIZE = 16,
-};
+#include "gitseal/sops_format.h"
 
 /* Which leaves are encrypted; at most one option is set. */
 enum sops_selection_kind {

@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/cmdline.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -461,48 +462,15 @@ static bool in_path(const char *prog)
 	return false;
 }
 
-static void free_words(char **argv, size_t argc)
-{
-	for (size_t i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-}
-
-/* The kustomize command line, split on blanks, with room for two more. */
+/* The kustomize command line (GITSEAL_KUSTOMIZE), split as sops splits
+ * SOPS_AGE_KEY_CMD, with room for two more words. */
 static int build_argv(const struct k8s_render_opts *opts, char ***argv_out, size_t *argc_out)
 {
 	const char *cmd = opts->kustomize_cmd;
-	char **argv = NULL;
-	size_t argc = 0;
 
 	if (!cmd || !*cmd)
 		cmd = in_path("kustomize") ? "kustomize build" : "kubectl kustomize";
-	for (const char *p = cmd; *p;) {
-		const char *s;
-		char **g;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		s = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		g = realloc(argv, (argc + 4) * sizeof(*g));
-		if (!g || !(g[argc] = strndup(s, (size_t)(p - s)))) {
-			free_words(g ? g : argv, argc);
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		}
-		argv = g;
-		argc++;
-	}
-	if (!argc) {
-		free(argv);
-		return GS_FAIL(GS_ERR_USAGE, "empty kustomize command");
-	}
-	*argv_out = argv;
-	*argc_out = argc;
-	return 0;
+	return cmdline_split("the kustomize command", cmd, 2, argv_out, argc_out);
 }
 
 /* A resource of the build: bound to its verified source and decrypted
@@ -572,14 +540,10 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 		env[env_count++] = (struct child_env){ "KUSTOMIZE_PLUGIN_HOME", st->plugins };
 		env[env_count++] = (struct child_env){ "XDG_CONFIG_HOME", st->dir };
 		env[env_count++] = (struct child_env){ "GITSEAL_K8S_ROOT", tree };
-		argv[argc++] = strdup("--enable-alpha-plugins");
+		argv[argc++] = (char *)"--enable-alpha-plugins";
 	}
-	argv[argc++] = strdup(dir);
+	argv[argc++] = dir;
 	argv[argc] = NULL;
-	if (!argv[argc - 1] || !argv[argc - 2]) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	ret = run_build(argv, dir, env, env_count, &built);
 	if (ret) {
 		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s", b->app_rel,
@@ -592,7 +556,7 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 out:
 	free(spans);
 	free(dir);
-	free_words(argv, argc);
+	free(argv);
 	gs_buf_release(&built);
 	return ret;
 }

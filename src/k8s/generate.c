@@ -1,8 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops.h"
@@ -176,14 +175,12 @@ static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_roo
 				ret = sorted_insert(d, string_data, key, strlen(key), (const char *)plain.data,
 						    plain.len);
 			} else if (!ret && which == 1) {
-				size_t cap = sodium_base64_encoded_len(plain.len,
-								       sodium_base64_VARIANT_ORIGINAL);
+				size_t cap = GS_BASE64_LEN(plain.len) + 1;
 				char *b64 = gs_arena_alloc(&d->arena, cap);
 
 				ret = b64 ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				if (!ret) {
-					sodium_bin2base64(b64, cap, plain.data, plain.len,
-							  sodium_base64_VARIANT_ORIGINAL);
+					gs_base64_encode(plain.data, plain.len, b64, cap);
 					ret = sorted_insert(d, data, key, strlen(key), b64, strlen(b64));
 				}
 			} else if (!ret) {

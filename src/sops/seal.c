@@ -104,7 +104,7 @@ static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
 	for (size_t i = 0; same && i < undo->meta_count; i++) {
 		const struct sops_undo_meta *m = &undo->meta[i];
 		const struct doc_node *root = m->branch < got->count ? got->branches[m->branch] : NULL;
-		const struct doc_entry *e = root && root->kind == DOC_MAP ? doc_map_find(root, "sops") : NULL;
+		const struct doc_entry *e = root && root->kind == DOC_MAP ? doc_map_find(root, SOPS_METADATA_KEY) : NULL;
 		const struct doc_node *read[1] = { e ? e->value : NULL };
 		const struct doc_node *written[1] = { m->root->entries[m->index].value };
 
@@ -145,7 +145,7 @@ static int emit_layout(struct doc *d, enum doc_format format, int indent, bool f
 static void test_corrupt(struct gs_buf *out, int made, bool sealed)
 {
 #ifdef GITSEAL_TEST_HOOKS
-	static const char marker[] = "ENC[AES256_GCM,data:";
+	static const char marker[] = SOPS_ENC_DATA;
 	const char *how = getenv("GITSEAL_TEST_CORRUPT"), *only = getenv("GITSEAL_TEST_CORRUPT_ONLY");
 	uint8_t *p;
 
