@@ -329,7 +329,7 @@ static bool is_sops_file(const struct sops_cli *c, const char *path)
 	fc.file = path;
 	gs_buf_init(&in, false);
 	doc_init(&d, DOC_FORMAT_YAML);
-	if (gs_read_file(path, &in, STORE_MAX_INPUT) == 0 && memmem(in.data, in.len, "sops", 4) &&
+	if (gs_read_file(path, &in, STORE_MAX_INPUT) == 0 && memmem(in.data, in.len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN) &&
 	    store_load(sops_cli_input_format(&fc), in.data, in.len, &d) == 0)
 		yes = sops_doc_is_encrypted(&d);
 	doc_release(&d);
@@ -611,7 +611,7 @@ int cmd_filestatus(int argc, char **argv)
 		ret = sops_cli_read_input(&c, &in);
 	if (!ret)
 		ret = store_load(sops_cli_input_format(&c), in.data, in.len, &d);
-	if (!ret && d.count && (meta = doc_map_find(d.branches[0], "sops")) && meta->value->kind == DOC_MAP) {
+	if (!ret && d.count && (meta = doc_map_find(d.branches[0], SOPS_METADATA_KEY)) && meta->value->kind == DOC_MAP) {
 		version = doc_map_find(meta->value, "version");
 		mac = doc_map_find(meta->value, "mac");
 		encrypted = version && mac && version->value->len && mac->value->len;

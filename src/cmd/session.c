@@ -120,26 +120,6 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 	return ret;
 }
 
-static bool scalar_is(const struct doc_node *root, const char *key, const char *want)
-{
-	struct doc_entry *e = doc_map_find(root, key);
-
-	return e && e->value && e->value->kind == DOC_SCALAR && strcmp(e->value->text, want) == 0;
-}
-
-/* kind: Secret with apiVersion v1 at the top level of every document. */
-static bool is_k8s_secret(const struct doc *d)
-{
-	for (size_t b = 0; b < d->count; b++) {
-		const struct doc_node *root = d->branches[b];
-
-		if (!root || root->kind != DOC_MAP || !scalar_is(root, "kind", "Secret") ||
-		    !scalar_is(root, "apiVersion", "v1"))
-			return false;
-	}
-	return d->count > 0;
-}
-
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
 		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {
@@ -162,10 +142,10 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	flags.pgp_count = pgp_count;
 	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0)
 		goto out;
-	if (out->selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
+	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		*k8s_default = true;
-		if (!(out->selection.value = strdup("^(data|stringData)$")))
+		if (!(out->selection.value = strdup(GITSEAL_K8S_SECRET_REGEX)))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 out:
@@ -183,7 +163,8 @@ int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum 
 		return config->json_indent;
 	if (config && format == DOC_FORMAT_YAML)
 		return config->yaml_indent;
-	return 0;
+	/* sops writes JSON with tabs (the store's -1); 0 would be none */
+	return format == DOC_FORMAT_JSON ? -1 : 0;
 }
 
 int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,

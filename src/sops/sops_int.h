@@ -2,11 +2,11 @@
 #ifndef GITSEAL_SOPS_INT_H
 #define GITSEAL_SOPS_INT_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gitseal/re2posix.h"
 #include "gitseal/sops.h"
 
 /* ---- value.c: ENC[AES256_GCM,...] and typed plaintext (spec 2) ---- */
@@ -103,10 +103,6 @@ struct sops_selector {
 	regex_t re;
 	bool compiled;
 };
-
-/* Compiles an RE2-flavoured regex with POSIX ERE (see walk.c for limits). */
-int sops_regex_compile(regex_t *re, const char *pattern) __attribute__((warn_unused_result));
-bool sops_regex_match(const regex_t *re, const char *s);
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
 	__attribute__((warn_unused_result));

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
 
@@ -72,16 +73,10 @@ static int stash_add(struct sops_stash *s, const struct sops_leaf *leaf, enum so
 		     const uint8_t *plain, size_t plain_len, const char *enc, size_t enc_len)
 {
 	struct stash_item *it;
+	int ret = GS_ARRAY_GROW(s->items, s->count, s->cap, 16);
 
-	if (s->count == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct stash_item *p = realloc(s->items, ncap * sizeof(*p));
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		s->items = p;
-		s->cap = ncap;
-	}
+	if (ret < 0)
+		return ret;
 	it = &s->items[s->count];
 	it->aad = gs_arena_strndup(&s->arena, leaf->aad, leaf->aad_len);
 	it->plain = (const uint8_t *)gs_arena_strndup(&s->arena, (const char *)plain, plain_len);
@@ -306,8 +301,7 @@ static void mark_metadata_removed(struct doc *d)
 		if (!root || root->kind != DOC_MAP)
 			continue;
 		for (size_t i = 0; i < root->count; i++)
-			if (root->entries[i].key && root->entries[i].key_len == 4 &&
-			    memcmp(root->entries[i].key, "sops", 4) == 0)
+			if (sops_is_metadata_key(root->entries[i].key, root->entries[i].key_len))
 				root->entries[i].removed = true;
 	}
 }
@@ -525,15 +519,8 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 			n->kind = DOC_SCALAR;
 		return 0;
 	}
-	if (u->count == u->cap) {
-		size_t ncap = u->cap ? u->cap * 2 : 64;
-		struct sops_undo_item *p = realloc(u->items, ncap * sizeof(*p));
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		u->items = p;
-		u->cap = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(u->items, u->count, u->cap, 64)) < 0)
+		return ret;
 	it = &u->items[u->count];
 	it->node = n;
 	/* an encrypted value loses its tag, as sops does (doc_scalar_set): for

@@ -17,8 +17,6 @@
 #include "gitseal/dynlib.h"
 #include "sops_int.h"
 
-static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
-
 static const char *const type_names[] = {
 	[SOPS_TYPE_STR] = "str",   [SOPS_TYPE_INT] = "int",         [SOPS_TYPE_FLOAT] = "float",
 	[SOPS_TYPE_BOOL] = "bool", [SOPS_TYPE_TIME] = "time",       [SOPS_TYPE_COMMENT] = "comment",
@@ -62,10 +60,10 @@ static const char *rfind(const char *from, const char *to, const char *needle)
  * so only the first line counts. */
 int sops_enc_parse(const char *s, size_t len, struct sops_enc_fields *out)
 {
-	const size_t plen = sizeof(ENC_PREFIX) - 1;
+	const size_t plen = sizeof(SOPS_ENC_DATA) - 1;
 	const char *nl, *end, *d0, *close, *type_sep, *tag_sep, *iv_sep;
 
-	if (len < plen || memcmp(s, ENC_PREFIX, plen) != 0)
+	if (len < plen || memcmp(s, SOPS_ENC_DATA, plen) != 0)
 		goto bad;
 	nl = memchr(s, '\n', len);
 	end = nl ? nl : s + len;
@@ -121,19 +119,6 @@ static int b64_decode_into(const char *in, size_t len, uint8_t *out, size_t *out
 static size_t b64_decoded_max(size_t len)
 {
 	return len / 4 * 3 + 3;
-}
-
-static int b64_append(struct gs_buf *out, const uint8_t *p, size_t n)
-{
-	size_t b64len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	int ret = gs_buf_reserve(out, b64len);
-
-	if (ret < 0)
-		return ret;
-	sodium_bin2base64((char *)out->data + out->len, b64len, p, n, sodium_base64_VARIANT_ORIGINAL);
-	out->len += b64len - 1;
-	out->data[out->len] = '\0';
-	return 0;
 }
 
 /* AES-256-GCM fetched once: OpenSSL 3 would otherwise look the algorithm up
@@ -211,14 +196,14 @@ static int encrypt_into(EVP_CIPHER_CTX *ctx, const uint8_t *plain, size_t len, s
 	size_t done = 0;
 	int n, ret;
 
-	if ((ret = gs_buf_reserve(out, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL))))
+	if ((ret = gs_buf_reserve(out, GS_BASE64_LEN(len) + 1)))
 		return ret;
 	while (done < len) {
 		size_t step = len - done < sizeof(piece) ? len - done : sizeof(piece);
 
 		if (EVP_EncryptUpdate(ctx, piece, &n, plain + done, (int)step) != 1 || (size_t)n != step)
 			return GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
-		ret = b64_append(out, piece, step);
+		ret = gs_base64_append(out, piece, step);
 		sodium_memzero(piece, step);
 		if (ret < 0)
 			return ret;
@@ -248,15 +233,15 @@ int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_K
 		goto out;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
 		goto out;
-	if ((ret = gs_buf_append_str(out, ENC_PREFIX)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
+	if ((ret = gs_buf_append_str(out, SOPS_ENC_DATA)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
 		goto out;
 	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
 	if (EVP_EncryptFinal_ex(ctx, tag, &fin) != 1 || fin != 0 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SOPS_TAG_SIZE, tag) != 1)
 		goto out;
-	if ((ret = gs_buf_append_str(out, ",iv:")) < 0 || (ret = b64_append(out, iv, iv_len)) < 0 ||
+	if ((ret = gs_buf_append_str(out, ",iv:")) < 0 || (ret = gs_base64_append(out, iv, iv_len)) < 0 ||
 	    (ret = gs_buf_append_str(out, ",tag:")) < 0 ||
-	    (ret = b64_append(out, tag, sizeof(tag))) < 0 ||
+	    (ret = gs_base64_append(out, tag, sizeof(tag))) < 0 ||
 	    (ret = gs_buf_append_str(out, ",type:")) < 0 ||
 	    (ret = gs_buf_append_str(out, type_names[type])) < 0 ||
 	    (ret = gs_buf_append(out, "]", 1)) < 0)
