@@ -122,13 +122,6 @@ const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d);
  * source text can stay as it is. */
 bool store_meta_kept(const struct doc_node *root);
 /* Output helpers shared by the stores: append, failing with a message. */
-#define TRY(x)                    \
-	do {                      \
-		ret = (x);        \
-		if (ret)          \
-			goto out; \
-	} while (0)
-
 static inline int store_put(struct gs_buf *out, const void *s, size_t n)
 {
 	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
