@@ -582,8 +582,24 @@ static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end
 	return false;
 }
 
+/* Whether, once the entry at i is cut, a comment line after it would
+ * follow a block map or list of the entry before it, and be read as that
+ * collection's (fuzz_yaml: an indentless list took it). */
+static bool comment_would_move(const struct patcher *p, const struct doc_node *c, size_t i,
+			       uint32_t last)
+{
+	const struct ynode *prev = NULL;
+
+	if (last + 1 >= p->lx->n || tkind(p, last + 1) != YT_COMMENT)
+		return false;
+	for (size_t j = i; j-- > 0 && !prev;)
+		if (!c->entries[j].removed && c->entries[j].value->kind != DOC_COMMENT)
+			prev = entry_rec(p, &c->entries[j]);
+	return prev && (prev->kind == DOC_MAP || prev->kind == DOC_LIST) && !(prev->flags & YN_FLOW);
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
-static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *er)
+static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i, const struct ynode *er)
 {
 	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
 	size_t end;
@@ -593,7 +609,7 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
-	    block_would_grow(p, first, ysrc_next_line(p->lx, end)))
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);
@@ -894,7 +910,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		}
 		prev = er;
 		if (e->removed)
-			ret = cut_block_entry(p, c, er);
+			ret = cut_block_entry(p, c, i, er);
 		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_block_entry(p, c, cr, i, er);
 	}

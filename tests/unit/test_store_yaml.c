@@ -895,6 +895,12 @@ static void test_entry_cut_after_block(void **state)
 	find(d.branches[0], "sops")->removed = true;
 	emit_check(&d, "k: |\n    t\nz: 2\n");
 	doc_release(&d);
+	/* fuzz_yaml: a comment after the cut entry would join the indentless
+	 * list before it */
+	load_ok(DOC_FORMAT_YAML, "k:\n- a\nsops: 1\n# c\nz: 2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "k:\n    - a\n# c\nz: 2\n");
+	doc_release(&d);
 	/* a line at the key's column ends the block: the cut is a patch */
 	load_ok(DOC_FORMAT_YAML, "k: |\n  t\nsops: 1\nz: 2\n", &d);
 	find(d.branches[0], "sops")->removed = true;
