@@ -97,11 +97,13 @@ int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_t
 
 /* ---- walk.c: tree walk, selection, encrypt/decrypt of leaves (spec 3) ---- */
 
+struct sops_regex_entry;
+
 struct sops_selector {
 	enum sops_selection_kind kind;
 	const char *value;
-	regex_t re;
-	bool compiled;
+	const regex_t *re;               /* the compiled regex, shared (walk.c) */
+	struct sops_regex_entry *regex;  /* its cache entry, released with the selector */
 };
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
