@@ -149,6 +149,25 @@ struct gitfilter_update {
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
 };
 
+/* `gitseal git trust` (vouch.c): this clone vouches for the data key of a
+ * file's committed version, which it did not make, so that the filter
+ * re-uses it (the only way to keep keys gitseal cannot wrap for, such as
+ * kms, through an edit). */
+struct gitfilter_vouch {
+	char *path;
+	bool already;                 /* made or trusted here before */
+	uint8_t key_id[SOPS_KEY_ID_SIZE];
+	struct gs_buf shown;          /* the file's keys, one "    KEY" line each */
+};
+
+/* Opens the committed version (its MAC checked) and reads its keys, which
+ * this clone must have accepted. */
+int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
+	__attribute__((warn_unused_result));
+int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
+	__attribute__((warn_unused_result));
+void gitfilter_vouch_release(struct gitfilter_vouch *v);
+
 /* What updatekeys would change for path (relative to the work tree). */
 int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
 	__attribute__((warn_unused_result));

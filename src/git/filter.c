@@ -402,6 +402,25 @@ static bool committed_is_same(struct sops_file *sf, struct doc *committed, const
 	return same;
 }
 
+/* A key gitseal cannot wrap for (kms, ...) stays only with the data key,
+ * which this clone did not make: the way out is to vouch for it. */
+static int explain_foreign(const char *path, const struct sops_key_summary *keys)
+{
+	const char *name = NULL;
+
+	for (size_t g = 0; g < keys->group_count && !name; g++)
+		if (keys->groups[g].foreign_count)
+			name = keys->groups[g].foreign[0];
+	if (!name)
+		return gs_error_code();
+	gs_error_clear();
+	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
+		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
+		       "'gitseal git trust %s' shows the file's keys and accepts it",
+		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
+		       path);
+}
+
 static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
 		       bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
@@ -413,6 +432,8 @@ static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, st
 		ret = gitseal_seal_opened(f, opened, in, out);
 	else if (!ret)
 		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
+	if (ret == GS_ERR_UNSUPPORTED_KEY && opened)
+		ret = explain_foreign(path, &keys);
 	sops_key_summary_release(&keys);
 	return ret;
 }

@@ -8,7 +8,8 @@
  *               user accepts it (repository content is attacker input).
  *   sops.yaml   the .sops.yaml as last accepted: the selection rules that
  *               new files may use.
- *   data-keys   ids of the data keys this clone made (a keyed BLAKE2b of
+ *   data-keys   ids of the data keys this clone made, or vouched for with
+ *               `gitseal git trust` (a keyed BLAKE2b of
  *               the key, which tells nothing about it). A data key is
  *               re-used only when it is one of them: a key someone else
  *               made may be known to whoever made it, even when the file
