@@ -98,6 +98,9 @@ void gitfilter_free(struct gitfilter *f)
 	free(f->statedir);
 	free(f->config_error);
 	free(f->ids_error);
+	for (size_t i = 0; i < f->id_recipient_count; i++)
+		free(f->id_recipients[i]);
+	free(f->id_recipients);
 	if (f->libgit2_ready)
 		git_libgit2_shutdown();
 	free(f);
@@ -421,8 +424,8 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 		       path);
 }
 
-static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
-		       bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
+static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
+		       struct doc *committed, bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
@@ -434,6 +437,9 @@ static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, st
 		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY && opened)
 		ret = explain_foreign(path, &keys);
+	/* what this clone cannot open again, it remembers having sealed */
+	if (!ret && !gitseal_opens_by_age(f, &keys))
+		ret = gittrust_remember_sealed(f, out, text, len);
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -486,6 +492,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
 		goto out;
 	}
+	/* sealed here from these very bytes: a clone that cannot open it knows */
+	if (committed_sealed && gittrust_sealed_here(f, &prev, in, len)) {
+		ret = gs_buf_append(out, prev.data, prev.len);
+		goto out;
+	}
 	if (committed_sealed)
 		opened = open_committed(f, &committed);
 	if (committed_is_same(opened, &committed, in, len)) {
@@ -505,7 +516,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		if (!ret)
 			ret = gs_buf_append(out, in, len);
 	} else {
-		ret = clean_plain(f, path, &doc, &committed, committed_sealed, opened, out);
+		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
 	}
 out:
 	/* fail closed: never hand back a partial result */

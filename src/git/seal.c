@@ -167,6 +167,34 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 	return true;
 }
 
+static void load_id_recipients(struct gitfilter *f)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	char *one = NULL;
+
+	f->id_recipients_tried = true;
+	if (!ids || !(f->id_recipients = calloc(ids->count, sizeof(*f->id_recipients))) ||
+	    !(one = malloc(AGE_PQ_RECIPIENT_LEN + 1)))
+		return;
+	for (size_t i = 0; i < ids->count; i++)
+		if (age_identity_recipient_string(ids->items[i], one, AGE_PQ_RECIPIENT_LEN + 1) == 0)
+			f->id_recipients[f->id_recipient_count++] = strdup(one);
+	gs_error_clear();
+	free(one);
+}
+
+bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys)
+{
+	if (!f->id_recipients_tried)
+		load_id_recipients(f);
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < f->id_recipient_count; i++)
+			if (f->id_recipients[i] &&
+			    has_string(keys->groups[g].age, keys->groups[g].age_count, f->id_recipients[i]))
+				return true;
+	return false;
+}
+
 static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
 {
 	*dst = calloc(count + 1, sizeof(**dst));
