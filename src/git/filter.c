@@ -463,11 +463,34 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	return ret;
 }
 
+/* git's `text eol=lf` turns CRLF into LF after the clean filter: in the
+ * ciphertext, where a YAML, JSON or INI file's line ends are, the values
+ * never holding them. A dotenv value runs to the LF (as sops reads it),
+ * so a CR would be sealed into every value and come back in each. The
+ * file is taken as git stores any text file: with LF line ends. */
+static int normalize_dotenv(const uint8_t **in, size_t *len, struct gs_buf *norm)
+{
+	const uint8_t *p = *in, *end = p + *len;
+	int ret;
+
+	if (!memmem(p, *len, "\r\n", 2))
+		return 0;
+	if ((ret = gs_buf_reserve(norm, *len)))
+		return ret;
+	for (; p < end; p++)
+		if (!(*p == '\r' && p + 1 < end && p[1] == '\n'))
+			norm->data[norm->len++] = *p;
+	norm->data[norm->len] = '\0';
+	*in = norm->data;
+	*len = norm->len;
+	return 0;
+}
+
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf prev;
+	struct gs_buf prev, norm;
 	struct doc committed, doc;
 	struct sops_file *opened = NULL;
 	bool found = false, committed_sealed = false;
@@ -477,8 +500,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	if (!len || f->blame)
 		return gs_buf_append(out, in, len);
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
+	gs_buf_init(&norm, true);
 	doc_init(&committed, format);
 	doc_init(&doc, format);
+	if (format == DOC_FORMAT_DOTENV && (ret = normalize_dotenv(&in, &len, &norm)))
+		goto out;
 	if ((ret = gitrepo_committed(f, path, &prev, &found)))
 		goto out;
 	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
@@ -528,6 +554,7 @@ out:
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&prev);
+	gs_buf_release(&norm);
 	return ret;
 }
 
