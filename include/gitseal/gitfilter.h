@@ -142,6 +142,7 @@ struct gitfilter_update {
 	char *path;                   /* relative to the work tree */
 	bool is_new;                  /* not committed yet: only whom .sops.yaml names is accepted */
 	bool accept_only;             /* no rule matches: the file's own recipients are accepted */
+	bool no_rule;                 /* new, plaintext, and no creation rule matches it */
 	bool changes;                 /* anything to apply or accept */
 	bool adds;                    /* someone gets to read it who did not */
 	struct sops_key_summary from; /* the committed version's keys and rule */
@@ -181,10 +182,13 @@ void gitfilter_update_release(struct gitfilter_update *u);
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
-/* The staged paths under the filter below dir ("" for all), malloc'd. */
+/* The paths under the filter below dir ("" for all), malloc'd: staged ones,
+ * and files git would add (not ignored). */
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* Whether the index (else HEAD) holds a sops file at path. */
+bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */
 bool gitfilter_configured(struct gitfilter *f);
 

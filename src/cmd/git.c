@@ -414,8 +414,10 @@ bool git_updatekeys_applies(int argc, char **argv)
 			/* a tree with the filter set up, even with no sealed file yet */
 			yes = a.recursive && gitfilter_configured(f);
 		} else {
-			/* a sops file in the work tree is updated as sops does it */
-			yes = gitfilter_path_filtered(f, rel) && !is_sealed_file(first, rel);
+			/* a sops file in the work tree is updated as sops does it,
+			 * unless it is new to the repository (its recipients are accepted) */
+			yes = gitfilter_path_filtered(f, rel) &&
+			      (!is_sealed_file(first, rel) || !gitfilter_committed_sealed(f, rel));
 		}
 	}
 	gs_error_clear();
@@ -486,6 +488,11 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
+	if (u->no_rule) {
+		fprintf(stderr, "gitseal: '%s': no creation rule of .sops.yaml matches it: 'git add' refuses it until "
+				"one does\n", u->path);
+		return;
+	}
 	if (!u->changes && !rotate) {
 		fprintf(stderr, "gitseal: '%s': already up to date\n", u->path);
 		return;
