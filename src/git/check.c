@@ -174,7 +174,7 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 	}
 	if ((ret = check_against_head(f, path, d, &own, fs)) || !may_open(f, &own))
 		goto out;
-	err = gitseal_open_text(f, d, &plain);
+	err = gitseal_open_text_doc(f, d, &plain);
 	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
 	gs_error_clear();

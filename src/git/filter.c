@@ -354,7 +354,7 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
 		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", where);
 	if (!ret && ids) {
-		ret = gitseal_open_text(f, in, &plain);
+		ret = gitseal_open_text_doc(f, in, &plain);
 		/* a key that does not open it cannot check it: the checks above stand */
 		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 			gs_error_clear();
@@ -581,7 +581,7 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	}
 	if (!gitseal_load_sealed(format, in, len, &cipher))
 		return gs_buf_append(out, in, len);
-	ret = gitseal_open_text(f, &cipher, out);
+	ret = gitseal_open_text_doc(f, &cipher, out);
 	doc_release(&cipher);
 opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {

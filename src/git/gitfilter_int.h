@@ -89,6 +89,9 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 /* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
+/* The same, the document taken over (left empty): not parsed again. */
+int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
+	__attribute__((warn_unused_result));
 /* Opens a sealed version (the MAC checked): its plaintext tree, keys and
  * data key, ready to seal again. */
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)

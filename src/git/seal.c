@@ -54,7 +54,6 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
-
 	int ret;
 
 	/* without an age identity, a PGP or Vault entry may still open it */
@@ -64,6 +63,31 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 	}
 	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
 	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(plain);
+	return ret;
+}
+
+int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	enum doc_format format = cipher->format;
+	struct sops_open_opts oo = { .format = format, .ids = ids };
+	struct sops_emit_opts eo = { .drop_source = true };
+	bool open_end = ends_open(format, &cipher->source);
+	struct sops_file *sf = NULL;
+	int ret;
+
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
+		return GS_ERR_NO_DATA_KEY;
+	}
+	/* the document the caller parsed, not its text again */
+	if (!(ret = sops_file_open_doc(cipher, &oo, &sf)))
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, plain);
+	sops_file_free(sf);
+	doc_init(cipher, format);
+	if (!ret && open_end)
 		end_open(plain);
 	return ret;
 }
