@@ -53,7 +53,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIBA      := $(BUILD)/libgitseal.a
 
-.PHONY: all check test unit cli interop gitsuite k8s asan memcheck demo bench fuzz install clean deps
+.PHONY: all check test unit cli golden interop gitsuite k8s asan memcheck demo bench fuzz install clean deps
 
 all: $(BUILD)/gitseal
 
@@ -90,6 +90,10 @@ export GITSEAL_SHARED = $(abspath $(SHARED))
 cli: $(BUILD)/gitseal
 	$(BATS) tests/cli
 
+# committed inputs and expected outputs, compared with diff -u (tests/golden/golden.bash)
+golden: $(BUILD)/gitseal
+	$(BATS) tests/golden
+
 interop: $(BUILD)/gitseal
 	$(BATS) tests/interop
 
@@ -99,13 +103,13 @@ gitsuite: $(BUILD)/gitseal
 k8s: $(BUILD)/gitseal
 	@if ls tests/k8s/*.bats >/dev/null 2>&1; then $(BATS) tests/k8s; fi
 
-test: unit cli interop gitsuite k8s
+test: unit cli golden interop gitsuite k8s
 
 memcheck: $(BUILD)/gitseal
 	tests/memcheck.sh $(BUILD)/gitseal
 
 asan:
-	$(MAKE) SAN=1 unit cli gitsuite k8s
+	$(MAKE) SAN=1 unit cli golden gitsuite k8s
 
 check: deps
 	$(MAKE) all

@@ -2,6 +2,7 @@
 #ifndef GITSEAL_CONFIG_H
 #define GITSEAL_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gitseal/sops.h"
@@ -31,6 +32,15 @@ int sops_config_load(const char *path, struct sops_config **out) __attribute__((
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 	__attribute__((warn_unused_result));
 void sops_config_free(struct sops_config *c);
+
+/* gitseal's selection for a new Kubernetes Secret when neither flags nor
+ * the creation rule give one (the encrypt command and the git filter
+ * apply it): only data and stringData are encrypted, so that the manifest
+ * stays readable and KSOPS, Flux and render find what they decrypt. */
+#define GITSEAL_K8S_SECRET_REGEX "^(data|stringData)$"
+/* True when every document of d is a v1 Secret (kind and apiVersion at
+ * its top level). */
+bool sops_config_is_k8s_secret(const struct doc *d);
 
 /* The first rule whose path_regex matches file_path (made relative to the
  * config's directory when it lies below it). GS_ERR_NO_RULE when none. */

@@ -7,6 +7,9 @@
 #ifndef GITSEAL_DYNLIB_H
 #define GITSEAL_DYNLIB_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gs_dynsym {
@@ -20,6 +23,24 @@ struct gs_dynsym {
  * naming the library (and the missing symbol) on failure. */
 int gs_dynlib_load(const char *soname, const struct gs_dynsym *syms, size_t count)
 	__attribute__((warn_unused_result));
+
+/* A library opened once per process (the first caller opens it): the
+ * outcome, its message included, is kept for every later caller. */
+struct gs_dynlib {
+	const char *soname;
+	const struct gs_dynsym *syms;
+	size_t count;
+	pthread_mutex_t lock;
+	atomic_bool done;
+	int result;
+	char error[256];
+};
+
+#define GS_DYNLIB(soname, syms) \
+	{ (soname), (syms), sizeof(syms) / sizeof((syms)[0]), PTHREAD_MUTEX_INITIALIZER, false, 0, "" }
+
+/* 0 once lib is open; its error (the same each time) when it cannot be. */
+int gs_dynlib_open(struct gs_dynlib *lib) __attribute__((warn_unused_result));
 
 /* Loads libcrypto; GS_ERR_GENERIC with a message naming it on failure.
  * Code that can fail cleanly calls this before its first OpenSSL call;

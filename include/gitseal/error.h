@@ -38,6 +38,7 @@ enum gs_err {
 	GS_ERR_NOT_FOUND = -31,
 	GS_ERR_WRITE = -32,         /* the output could not be written */
 	GS_ERR_UNSUPPORTED_KEY = -33, /* a key entry gitseal cannot wrap for would be lost */
+	GS_ERR_VERIFY = -34,        /* the output would not load back as the same data */
 };
 
 /* printf-style; the message must never contain a secret or a plaintext value. */

@@ -98,6 +98,7 @@ struct gitfilter_init_result {
 	size_t attributes_added;
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
+	char hook_message[512]; /* why the hook was not installed, "" when it was */
 	size_t files_failed;    /* could not be decrypted */
 	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */

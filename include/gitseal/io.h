@@ -42,7 +42,8 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	__attribute__((warn_unused_result));
 
 /* Crash-safe replacement of a file: the new content goes to a temporary
- * file in the same directory, which is renamed over the target only when
+ * file in the directory of the target (through symbolic links: the link
+ * stays and its target is replaced), which is renamed over it only when
  * complete, so the target never holds a partial file. When the target
  * exists (a write in place), the temporary file is fsynced before the
  * rename and the directory after it, so a crash at any point leaves the
@@ -65,6 +66,13 @@ int gs_atomic_commit(struct gs_atomic_file *af) __attribute__((warn_unused_resul
 void gs_atomic_abort(struct gs_atomic_file *af);
 /* One-shot convenience. */
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+	__attribute__((warn_unused_result));
+
+/* Writes a command's whole output, once it is complete and verified: "-"
+ * is standard output; a regular file (or a new one) is replaced as above;
+ * anything else (a FIFO, a character device, /dev/stdout and every path
+ * under /dev and /proc) is opened and written directly, never replaced. */
+int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));
 
 #endif

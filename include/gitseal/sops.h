@@ -12,14 +12,7 @@
 #include "gitseal/age.h"
 #include "gitseal/doc.h"
 #include "gitseal/secmem.h"
-
-#define SOPS_VERSION "3.13.2" /* the metadata layout gitseal writes */
-
-enum {
-	SOPS_DATA_KEY_SIZE = 32,
-	SOPS_IV_SIZE = 32,
-	SOPS_TAG_SIZE = 16,
-};
+#include "gitseal/sops_format.h"
 
 /* Which leaves are encrypted; at most one option is set. */
 enum sops_selection_kind {
@@ -85,10 +78,41 @@ struct sops_encrypt_opts {
 	bool drop_unsupported_keys;
 };
 
+/* Key group lists (strings owned by the list): add (no duplicates), test
+ * (fingerprints in either case), copy, compare (b holds a's age, Vault and
+ * PGP keys in the same groups, order aside, and at least a's keys of other
+ * types: gitseal keeps those it cannot wrap for and never removes one),
+ * free. */
+int sops_key_group_add_age(struct sops_key_group *g, const char *recipient)
+	__attribute__((warn_unused_result));
+int sops_key_group_add_vault(struct sops_key_group *g, const char *uri)
+	__attribute__((warn_unused_result));
+int sops_key_group_add_pgp(struct sops_key_group *g, const char *fingerprint)
+	__attribute__((warn_unused_result));
+int sops_key_group_add_foreign(struct sops_key_group *g, const char *key)
+	__attribute__((warn_unused_result));
+bool sops_key_group_has(const struct sops_key_group *g, const char *key);
+int sops_key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
+	__attribute__((warn_unused_result));
+bool sops_key_groups_equal(const struct sops_key_group *a, size_t na, const struct sops_key_group *b,
+			   size_t nb);
+void sops_key_groups_free(struct sops_key_group *g, size_t n);
+
 /* Identities for decryption, gathered from the sops environment
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
+/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD run with
+ * SOPS_AGE_RECIPIENT=recipient (sops runs them per age key): the
+ * identities they gave, kept for the process; NULL when no command is set
+ * or nothing came of it. Thread-safe. */
+const struct age_identity_list *sops_identities_for_recipient(const char *recipient);
+bool sops_identities_have_commands(void);
+/* What went wrong with the sources so far ("SOPS_AGE_KEY_FILE '/x': ..."),
+ * "" if nothing: for the message when no key opens a file. */
+void sops_identities_problems(char *out, size_t cap);
+/* Frees what the key commands gave (at exit). */
+void sops_identities_forget(void);
 
 /* Reading an encrypted document without its data key (inspect.c). The
  * metadata is outside the MAC: these are claims, the caller decides what
@@ -115,13 +139,10 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
-/* sops_decrypt_doc, also giving a public name for the data key (a keyed
- * BLAKE2b of it, which tells nothing about the key), so that a caller can
- * recognise keys it made without keeping them. */
+/* The size of a data key's public name: a keyed BLAKE2b of the key, which
+ * tells nothing about it, so that a caller can recognise keys it made
+ * without keeping them (sops_file_key_id, sops_seal_opts.key_id). */
 enum { SOPS_KEY_ID_SIZE = 32 };
-struct sops_decrypt_opts;
-int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
-			uint8_t id[SOPS_KEY_ID_SIZE]) __attribute__((warn_unused_result));
 
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an
@@ -143,11 +164,169 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 
 /* True when the document has a sops metadata entry. */
 bool sops_doc_is_encrypted(const struct doc *d);
+/* 0 when d can be encrypted: not encrypted yet (GS_ERR_ALREADY_ENCRYPTED),
+ * at least one document (GS_ERR_EMPTY_INPUT). */
+int sops_doc_check_plain(const struct doc *d) __attribute__((warn_unused_result));
 
-/* File level: store + rules + engine, for commands, the git filter and the
- * cluster renderer. */
+/* ---- The file pipeline: one way to read and write a sops file ----
+ *
+ * Every command, the git filter and merge driver, and render/krm read and
+ * write sops files through these, so that the rule "exit 0 means decrypt
+ * gives back exactly what you gave" is kept in one place:
+ *
+ *   sops_file_open()    encrypted bytes (or a document already parsed) ->
+ *                       the plaintext tree, decrypted in place with the MAC
+ *                       checked; the data key and the metadata are kept for
+ *                       sealing again.
+ *   sops_file_create()  a new file for given keys; a previous encrypted
+ *                       version (parsed) gives its data key and unchanged
+ *                       ciphertexts when the identities open it (reuse).
+ *   sops_file_seal()    plaintext tree -> encrypted bytes, proven before
+ *                       they are returned: emit -> reload with the same
+ *                       store -> decrypt with the data key in hand ->
+ *                       doc_equal() with the tree, metadata equal. On a
+ *                       mismatch the fresh layout (yaml.v3's, as sops
+ *                       writes) is emitted and proven; if that fails too,
+ *                       nothing is returned: GS_ERR_VERIFY, one line naming
+ *                       the key path (never a value).
+ *   sops_plain_emit()   plaintext tree -> bytes (decrypt, edit, exec-file,
+ *                       render), proven the same way: emit -> reload ->
+ *                       doc_equal(), fallback to the fresh layout.
+ *   gs_output_write()   (gitseal/io.h) bytes -> a path: a regular file is
+ *                       replaced atomically (through a symlink, mode kept);
+ *                       a FIFO, a device or "-" is written directly.
+ *
+ * Policy stays with the caller: which keys (sops_keys_resolve() for flags
+ * and creation rules), a default selection such as the one for Kubernetes
+ * Secrets, the indentation, where the bytes go.
+ *
+ * Change one value (as `set` does):
+ *   struct sops_file *f;
+ *   struct sops_open_opts oo = { .format = fmt, .ids = ids, .reseal = true };
+ *   ret = sops_file_open(data, len, &oo, &f);             // MAC checked
+ *   if (!ret) ret = doc_scalar_set(...sops_file_doc(f)...); // edit the tree
+ *   if (!ret) ret = sops_file_seal(f, sops_file_doc(f), NULL, &out);
+ *   if (!ret) ret = gs_output_write(path, out.data, out.len, 0600);
+ *   sops_file_free(f);
+ *
+ * Clean a plaintext the caller parsed, with the version git holds:
+ *   ret = sops_keys_resolve(config, path, NULL, &keys);
+ *   ret = sops_file_create(fmt, &keys, &previous_doc, ids, &f); // takes previous_doc
+ *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc stays usable
+ *   sops_file_free(f); sops_key_summary_release(&keys);
+ *
+ * Decrypt for a reader (render, smudge): sops_file_open() without reseal,
+ * then sops_plain_emit(sops_file_doc(f), ...) or walk the tree. */
+struct sops_file;
 struct sops_config;
 
+/* Who can read a new file and which values are sealed: a struct
+ * sops_key_summary (above), owned by the caller; deep copy. */
+int sops_key_summary_copy(const struct sops_key_summary *src, struct sops_key_summary *dst)
+	__attribute__((warn_unused_result));
+
+/* Keys given on the command line (or by the environment); each replaces
+ * what the creation rule says (spec 10.3). */
+struct sops_key_flags {
+	const char *const *age;   /* recipients: replace the rule's keys, one group */
+	size_t age_count;
+	const char *const *vault; /* Vault transit URIs, likewise */
+	size_t vault_count;
+	const char *const *pgp;   /* PGP fingerprints, likewise */
+	size_t pgp_count;
+	int shamir_threshold;     /* non-zero: beats the rule's */
+	struct sops_selection selection; /* kind != NONE: beats the rule's */
+};
+
+/* The keys for a new file at rule_path: flags, else the first matching
+ * creation rule of config (may be NULL). The selection stays
+ * SOPS_SEL_NONE when neither gives one (the caller may apply a default). */
+int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
+		      const struct sops_key_flags *flags, struct sops_key_summary *out)
+	__attribute__((warn_unused_result));
+
+struct sops_open_opts {
+	enum doc_format format;
+	const struct age_identity_list *ids;
+	bool ignore_mac;
+	bool reseal; /* keep every ciphertext for reuse by sops_file_seal (set, edit, ...) */
+	const char *decryption_order; /* key types to try first, comma-separated ("pgp,age"),
+				       * or NULL: sops's default (age, pgp, then the others) */
+};
+
+/* Opens encrypted bytes (copied). */
+int sops_file_open(const uint8_t *data, size_t len, const struct sops_open_opts *o,
+		   struct sops_file **out) __attribute__((warn_unused_result));
+/* The same, the document taking over text (no copy; text is left empty). */
+int sops_file_open_buf(struct gs_buf *text, const struct sops_open_opts *o, struct sops_file **out)
+	__attribute__((warn_unused_result));
+/* The same for a document the caller loaded (taken over; left empty). */
+int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, struct sops_file **out)
+	__attribute__((warn_unused_result));
+
+/* A new file for keys (copied). previous: an encrypted version of the
+ * same file, taken over (left empty), or NULL. */
+int sops_file_create(enum doc_format format, const struct sops_key_summary *keys, struct doc *previous,
+		     const struct age_identity_list *ids, struct sops_file **out)
+	__attribute__((warn_unused_result));
+
+/* The plaintext tree of an opened file (the caller may change it); an
+ * empty document for a created file. */
+struct doc *sops_file_doc(struct sops_file *f);
+/* The file's keys: from its metadata when opened, as given when created. */
+const struct sops_key_summary *sops_file_keys(const struct sops_file *f);
+/* The public name of an opened file's data key (SOPS_KEY_ID_SIZE); false
+ * when the file holds none (created without a previous version that
+ * opened). */
+bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE]);
+enum doc_format sops_file_format(const struct sops_file *f);
+
+/* Why a write fell back to the fresh layout: a key path or a reason,
+ * never a value. */
+enum { SOPS_WHY_SIZE = 384 };
+
+struct sops_seal_opts {
+	const struct sops_key_group *groups; /* NULL: the file's own groups and threshold */
+	size_t group_count;
+	int shamir_threshold;
+	bool fresh_key;                      /* a new data key, every value anew (rotate) */
+	bool drop_unsupported_keys;          /* see sops_encrypt_opts */
+	bool convert;                        /* write output_format instead of the file's */
+	enum doc_format output_format;
+	int indent;                          /* 0: the store's default (see store_emit_opts) */
+	bool drop_source;                    /* plain's source text may be freed once emitted */
+	char *fell_back;                     /* if set (SOPS_WHY_SIZE bytes): why the fresh
+					      * layout was written, "" when it was not */
+	uint8_t *key_id;                     /* if set (SOPS_KEY_ID_SIZE bytes): the public name
+					      * of the data key sealed with */
+};
+
+/* Encrypts plain (a plaintext tree in the file's format: the opened one or
+ * another) into out, verified as described above. plain is left as it was
+ * given, except that the values it encrypts lose their YAML tags (as sops
+ * drops them: what decrypts is the value without its tag); o may be NULL. */
+int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_seal_opts *o,
+		   struct gs_buf *out) __attribute__((warn_unused_result));
+void sops_file_free(struct sops_file *f);
+
+struct sops_emit_opts {
+	int indent;        /* 0: the store's default */
+	bool drop_source;  /* the caller needs only the tree afterwards: the source text may be
+			    * freed before the check (memory) */
+	char *fell_back;   /* as in sops_seal_opts */
+	bool unverified;   /* output that replaces nothing and is read by a person or a pipe
+			    * (decrypt to standard output): emitted as is, not loaded back;
+			    * the cost of a check that protects no data */
+};
+
+/* Writes a plaintext tree as format into out (a secure buffer), verified:
+ * the bytes load again with format's store into the same data (when
+ * converting: no comments in JSON, text values in dotenv and INI, tags in
+ * YAML only). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
+int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
+		    struct gs_buf *out) __attribute__((warn_unused_result));
+
+/* One-shot forms of the pipeline, for callers that hold bytes. */
 struct sops_file_encrypt_opts {
 	enum doc_format format;
 	const char *rule_path;              /* matched against the creation rules */
@@ -167,11 +346,12 @@ struct sops_file_encrypt_opts {
 	int indent;                         /* 0 = the store's default */
 	bool convert;                       /* write output_format instead of format */
 	enum doc_format output_format;
-	bool *used_k8s_default;             /* if set: told whether the Secret default applied */
 };
 
+/* load -> sops_keys_resolve -> create -> seal. */
 int sops_file_encrypt(const uint8_t *plain, size_t len, const struct sops_file_encrypt_opts *o,
 		      struct gs_buf *out) __attribute__((warn_unused_result));
+/* open -> sops_plain_emit in the same format. */
 int sops_file_decrypt(const uint8_t *cipher, size_t len, enum doc_format format,
 		      const struct age_identity_list *ids, const struct sops_decrypt_opts *o,
 		      struct gs_buf *out) __attribute__((warn_unused_result));

@@ -24,6 +24,10 @@ struct store_emit_opts {
 /* Takes ownership of nothing; copies text into d->source. */
 int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
 	__attribute__((warn_unused_result));
+/* The same, the document taking over text (left empty): no second copy
+ * of a large input. */
+int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
+	__attribute__((warn_unused_result));
 /* Appends the document's text to out (a secure buffer for plaintext). */
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
 	       struct gs_buf *out) __attribute__((warn_unused_result));

@@ -10,20 +10,24 @@
 
 enum { INPUT_BUFFER = 128 * 1024 };
 
+/* Each key type's stanza (spec §3): how a file key is wrapped for a
+ * recipient and unwrapped with an identity. */
+static const struct {
+	int (*wrap)(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h);
+	int (*unwrap)(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key);
+} stanza_methods[] = {
+	[AGE_KEY_X25519] = { age_x25519_wrap, age_x25519_unwrap },
+	[AGE_KEY_SCRYPT] = { age_scrypt_wrap, age_scrypt_unwrap },
+	[AGE_KEY_SSH_ED25519] = { age_ssh_wrap, age_ssh_unwrap },
+	[AGE_KEY_SSH_RSA] = { age_ssh_wrap, age_ssh_unwrap },
+	[AGE_KEY_MLKEM768X25519] = { age_pq_wrap, age_pq_unwrap },
+};
+
 static int wrap_for(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 {
-	switch (r->type) {
-	case AGE_KEY_X25519:
-		return age_x25519_wrap(r, file_key, h);
-	case AGE_KEY_SCRYPT:
-		return age_scrypt_wrap(r, file_key, h);
-	case AGE_KEY_SSH_ED25519:
-	case AGE_KEY_SSH_RSA:
-		return age_ssh_wrap(r, file_key, h);
-	case AGE_KEY_MLKEM768X25519:
-		return age_pq_wrap(r, file_key, h);
-	}
-	return GS_FAIL(GS_ERR_KEY, "unknown recipient type");
+	if ((size_t)r->type >= sizeof(stanza_methods) / sizeof(stanza_methods[0]))
+		return GS_FAIL(GS_ERR_KEY, "unknown recipient type");
+	return stanza_methods[r->type].wrap(r, file_key, h);
 }
 
 static int encrypt_to(const struct age_recipient_list *recipients, struct gs_reader *in,
@@ -118,18 +122,9 @@ int age_encrypt_with(const struct age_recipient_list *recipients, const struct a
 
 static int unwrap_with(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 {
-	switch (id->type) {
-	case AGE_KEY_X25519:
-		return age_x25519_unwrap(id, s, file_key);
-	case AGE_KEY_SCRYPT:
-		return age_scrypt_unwrap(id, s, file_key);
-	case AGE_KEY_SSH_ED25519:
-	case AGE_KEY_SSH_RSA:
-		return age_ssh_unwrap(id, s, file_key);
-	case AGE_KEY_MLKEM768X25519:
-		return age_pq_unwrap(id, s, file_key);
-	}
-	return AGE_UNWRAP_SKIP;
+	if ((size_t)id->type >= sizeof(stanza_methods) / sizeof(stanza_methods[0]))
+		return AGE_UNWRAP_SKIP;
+	return stanza_methods[id->type].unwrap(id, s, file_key);
 }
 
 /* Unwraps the file key: identities in order, then stanzas in file order. */

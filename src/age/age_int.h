@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "gitseal/age.h"
+#include "gitseal/base64.h"
 #include "gitseal/io.h"
 #include "gitseal/pq.h"
 
@@ -72,18 +73,6 @@ int age_bech32_encode(const char *hrp, const uint8_t *data, size_t len, bool upp
  * HRP; data receives up to data_cap bytes. Returns 0 or -1. */
 int age_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap,
 		      size_t *data_len) __attribute__((warn_unused_result));
-
-/* b64.c: canonical unpadded standard base64 (header); padded (armor, ssh). */
-int age_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
-	__attribute__((warn_unused_result));
-int age_b64_decode_padded(const char *s, size_t len, uint8_t *out, size_t cap, size_t *out_len)
-	__attribute__((warn_unused_result));
-/* Writes NUL-terminated text; cap must be at least the encoded length + 1. */
-void age_b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
-void age_b64_encode_padded(const uint8_t *in, size_t len, char *out, size_t cap);
-size_t age_b64_encoded_len(size_t len);
-/* True when s holds only base64 alphabet bytes or bytes from extra. */
-bool age_b64_chars_ok(const char *s, size_t len, const char *extra);
 
 /* A buffered source with peek and line reads over a gs_reader. */
 struct age_bufin {
@@ -153,7 +142,10 @@ int age_aead_wrap(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZ
 int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
 		    uint8_t file_key[AGE_FILE_KEY_SIZE], const char *type) __attribute__((warn_unused_result));
 
-/* stream.c: the STREAM payload. */
+/* stream.c: the STREAM payload. Its first AGE_STREAM_LARGE_FROM_CHUNK chunks
+ * go through libsodium on the calling thread, the rest through OpenSSL and
+ * stream_pipeline.c (named here for the tests, which probe both sides). */
+enum { AGE_STREAM_LARGE_FROM_CHUNK = 32 };
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],

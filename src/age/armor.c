@@ -112,7 +112,7 @@ static int decode_line(struct age_armor_reader *a, uint8_t *dst, size_t *n)
 		return armor_fail(a, "empty line");
 	if (len > AGE_STANZA_COLUMNS)
 		return armor_fail(a, "line longer than 64 columns");
-	if (age_b64_decode_padded((const char *)line, len, dst, AGE_STANZA_LINE_BYTES, n) != 0)
+	if (gs_base64_decode_strict((const char *)line, len, dst, AGE_STANZA_LINE_BYTES, n) != 0)
 		return armor_fail(a, "invalid base64 line");
 	if (*n < AGE_STANZA_LINE_BYTES) {
 		/* A short line must be the last one. */
@@ -216,7 +216,7 @@ static int obuf_line(struct age_armor_writer *w, const uint8_t *data, size_t n)
 		if (ret)
 			return ret;
 	}
-	age_b64_encode_padded(data, n, w->obuf + w->olen, w->ocap - w->olen);
+	gs_base64_encode(data, n, w->obuf + w->olen, w->ocap - w->olen);
 	w->olen += strlen(w->obuf + w->olen);
 	w->obuf[w->olen++] = '\n';
 	return 0;

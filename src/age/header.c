@@ -218,7 +218,7 @@ int age_header_parse(struct age_bufin *b, struct age_header *h)
 		if (len >= 3 && memcmp(line, "---", 3) == 0) {
 			/* spec §3.4: "--- " and exactly 43 canonical characters. */
 			if (len != 4 + 43 || line[3] != ' ' ||
-			    age_b64_decode((const char *)line + 4, 43, h->mac, sizeof(h->mac), &n) != 0 ||
+			    gs_base64_decode_raw((const char *)line + 4, 43, h->mac, sizeof(h->mac), &n) != 0 ||
 			    n != AGE_MAC_SIZE) {
 				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed MAC line");
 				goto out;
@@ -243,7 +243,7 @@ int age_header_parse(struct age_bufin *b, struct age_header *h)
 				goto out;
 			}
 			if (len > AGE_STANZA_COLUMNS ||
-			    age_b64_decode((const char *)line, len, dec, sizeof(dec), &n) != 0) {
+			    gs_base64_decode_raw((const char *)line, len, dec, sizeof(dec), &n) != 0) {
 				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza body");
 				goto out;
 			}
@@ -298,7 +298,7 @@ int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
 			n = s->body_len - off;
 			if (n > AGE_STANZA_LINE_BYTES)
 				n = AGE_STANZA_LINE_BYTES;
-			age_b64_encode(s->body + off, n, line, sizeof(line));
+			gs_base64_encode_raw(s->body + off, n, line, sizeof(line));
 			ret = gs_buf_append_str(out, line);
 			if (!ret)
 				ret = gs_buf_append_str(out, "\n");
@@ -316,7 +316,7 @@ int age_header_write(const struct age_header *h, struct gs_buf *out)
 	char mac[48];
 	int ret = age_header_write_mac_input(h, out);
 
-	age_b64_encode(h->mac, sizeof(h->mac), mac, sizeof(mac));
+	gs_base64_encode_raw(h->mac, sizeof(h->mac), mac, sizeof(mac));
 	if (!ret)
 		ret = gs_buf_printf(out, " %s\n", mac);
 	return ret;

@@ -168,6 +168,8 @@ int age_recipient_scrypt(const char *passphrase, size_t len, int log_n, struct a
 	return 0;
 }
 
+/* The recipient and identity lists grow and go alike; they stay two typed
+ * pairs of functions: a list of void * would lose the types callers use. */
 int age_recipient_list_add(struct age_recipient_list *l, struct age_recipient *r)
 {
 	struct age_recipient **items = realloc(l->items, (l->count + 1) * sizeof(*items));

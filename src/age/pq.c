@@ -9,7 +9,7 @@
 #define PQ_TYPE "mlkem768x25519"
 #define PQ_INFO "age-encryption.org/" PQ_TYPE
 
-enum { ENC_B64_SIZE = (MLKEM768X25519_ENC_SIZE * 4 + 2) / 3 + 1 };
+enum { ENC_B64_SIZE = GS_BASE64_RAW_LEN(MLKEM768X25519_ENC_SIZE) + 1 };
 
 int age_pq_wrap(const struct age_recipient *r, const uint8_t *file_key, struct age_header *h)
 {
@@ -21,7 +21,7 @@ int age_pq_wrap(const struct age_recipient *r, const uint8_t *file_key, struct a
 	ret = hpke_seal(r->pq_pk, PQ_INFO, file_key, AGE_FILE_KEY_SIZE, enc, body);
 	if (ret)
 		return ret;
-	age_b64_encode(enc, sizeof(enc), enc_b64, sizeof(enc_b64));
+	gs_base64_encode_raw(enc, sizeof(enc), enc_b64, sizeof(enc_b64));
 	return age_stanza_add(h, args, 2, body, sizeof(body));
 }
 
@@ -36,7 +36,7 @@ int age_pq_unwrap(const struct age_identity *id, const struct age_stanza *s, uin
 		return AGE_UNWRAP_SKIP;
 	if (s->argc != 2)
 		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid %s stanza: wrong number of arguments", PQ_TYPE);
-	if (age_b64_decode(s->args[1], strlen(s->args[1]), enc, sizeof(enc), &n) != 0 || n != sizeof(enc))
+	if (gs_base64_decode_raw(s->args[1], strlen(s->args[1]), enc, sizeof(enc), &n) != 0 || n != sizeof(enc))
 		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid %s stanza: encapsulated key is not %d bytes", PQ_TYPE,
 			       MLKEM768X25519_ENC_SIZE);
 	/* the body length is checked before any decryption (partitioning oracles) */

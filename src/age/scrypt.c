@@ -56,7 +56,7 @@ int age_scrypt_wrap(const struct age_recipient *r, const uint8_t *file_key, stru
 	ret = derive(r->passphrase, r->passphrase_len, salt, r->log_n, key);
 	if (!ret) {
 		age_aead_wrap(key, file_key, body);
-		age_b64_encode(salt, sizeof(salt), salt_b64, sizeof(salt_b64));
+		gs_base64_encode_raw(salt, sizeof(salt), salt_b64, sizeof(salt_b64));
 		snprintf(work, sizeof(work), "%d", r->log_n);
 		ret = age_stanza_add(h, args, 3, body, sizeof(body));
 	}
@@ -73,7 +73,7 @@ int age_scrypt_unwrap(const struct age_identity *id, const struct age_stanza *s,
 
 	if (strcmp(s->args[0], "scrypt") != 0)
 		return AGE_UNWRAP_SKIP;
-	if (s->argc != 3 || age_b64_decode(s->args[1], strlen(s->args[1]), salt, sizeof(salt), &n) != 0 ||
+	if (s->argc != 3 || gs_base64_decode_raw(s->args[1], strlen(s->args[1]), salt, sizeof(salt), &n) != 0 ||
 	    n != sizeof(salt))
 		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid scrypt stanza");
 	if (age_scrypt_parse_log_n(s->args[2], &log_n) != 0)

@@ -229,7 +229,7 @@ int age_ssh_recipient_parse(const char *text, struct age_recipient **out)
 	blob = malloc((size_t)(end - b64));
 	if (!blob)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (age_b64_decode_padded(b64, (size_t)(end - b64), blob, (size_t)(end - b64), &blob_len) != 0) {
+	if (gs_base64_decode_strict(b64, (size_t)(end - b64), blob, (size_t)(end - b64), &blob_len) != 0) {
 		ret = GS_FAIL(GS_ERR_PARSE, "invalid ssh public key: bad base64");
 		goto out;
 	}
@@ -262,7 +262,7 @@ out:
 
 static void tag_string(const uint8_t tag[AGE_SSH_TAG_SIZE], char out[16])
 {
-	age_b64_encode(tag, AGE_SSH_TAG_SIZE, out, 16);
+	gs_base64_encode_raw(tag, AGE_SSH_TAG_SIZE, out, 16);
 }
 
 /* spec §4.3: ss' = X25519(tweak, ss), tweak = HKDF(empty, blob, label);
@@ -351,7 +351,7 @@ int age_ssh_wrap(const struct age_recipient *r, const uint8_t *file_key, struct 
 	if (ret)
 		goto out;
 	age_aead_wrap(sec + 64, file_key, body);
-	age_b64_encode(share, sizeof(share), share_b64, sizeof(share_b64));
+	gs_base64_encode_raw(share, sizeof(share), share_b64, sizeof(share_b64));
 	{
 		const char *args[3] = { "ssh-ed25519", tag, share_b64 };
 
@@ -403,7 +403,7 @@ int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, ui
 		return AGE_UNWRAP_SKIP;
 	if (id->type == AGE_KEY_SSH_RSA)
 		return rsa_unwrap(id, s, file_key);
-	if (s->argc != 3 || age_b64_decode(s->args[2], strlen(s->args[2]), share, sizeof(share), &n) != 0 ||
+	if (s->argc != 3 || gs_base64_decode_raw(s->args[2], strlen(s->args[2]), share, sizeof(share), &n) != 0 ||
 	    n != sizeof(share))
 		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid ssh-ed25519 stanza");
 	tag_string(id->ssh_tag, tag);
@@ -523,9 +523,8 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	blob = gs_secure_alloc((size_t)(end - b64) + 1);
 	if (!blob)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	if (!age_b64_chars_ok(b64, (size_t)(end - b64), "= \t\r\n") ||
-	    sodium_base642bin(blob, (size_t)(end - b64) + 1, b64, (size_t)(end - b64), " \t\r\n", &blob_len,
-			      NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
+				    &blob_len) != 0 ||
 	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
 		goto out;
@@ -642,13 +641,11 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 {
 	const char *type = id->type == AGE_KEY_SSH_RSA ? "ssh-rsa" : "ssh-ed25519";
-	size_t need = strlen(type) + 1 + sodium_base64_ENCODED_LEN(id->ssh_blob_len,
-								    sodium_base64_VARIANT_ORIGINAL);
+	size_t need = strlen(type) + 1 + GS_BASE64_LEN(id->ssh_blob_len) + 1;
 
 	if (cap < need)
 		return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the recipient");
 	snprintf(out, cap, "%s ", type);
-	age_b64_encode_padded(id->ssh_blob, id->ssh_blob_len, out + strlen(type) + 1,
-			      cap - strlen(type) - 1);
+	gs_base64_encode(id->ssh_blob, id->ssh_blob_len, out + strlen(type) + 1, cap - strlen(type) - 1);
 	return 0;
 }

@@ -39,7 +39,7 @@ int age_x25519_wrap(const struct age_recipient *r, const uint8_t *file_key, stru
 	if (ret)
 		goto out;
 	age_aead_wrap(sec + 64, file_key, body);
-	age_b64_encode(share, sizeof(share), share_b64, sizeof(share_b64));
+	gs_base64_encode_raw(share, sizeof(share), share_b64, sizeof(share_b64));
 	ret = age_stanza_add(h, args, 2, body, sizeof(body));
 out:
 	gs_secure_free(sec);
@@ -55,7 +55,7 @@ int age_x25519_unwrap(const struct age_identity *id, const struct age_stanza *s,
 
 	if (strcmp(s->args[0], "X25519") != 0)
 		return AGE_UNWRAP_SKIP;
-	if (s->argc != 2 || age_b64_decode(s->args[1], strlen(s->args[1]), share, sizeof(share), &n) != 0 ||
+	if (s->argc != 2 || gs_base64_decode_raw(s->args[1], strlen(s->args[1]), share, sizeof(share), &n) != 0 ||
 	    n != sizeof(share))
 		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid X25519 stanza");
 	if (s->body_len != AGE_WRAPPED_KEY_SIZE)

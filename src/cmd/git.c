@@ -86,6 +86,8 @@ static int git_init(int argc, char **argv)
 		return EXIT_GENERIC;
 	}
 	warn_path();
+	if (res.hook_message[0])
+		cmd_warnf("%s", res.hook_message);
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
 	if (res.recipients_accepted)

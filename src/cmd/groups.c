@@ -9,13 +9,6 @@
 #include "cmd.h"
 #include "session.h"
 
-static const char usage_text[] =
-	"usage: gitseal groups add --file FILE [--age R,...] [--pgp FPR,...] [--hc-vault-transit URI,...]\n"
-	"                          [-i] [--shamir-secret-sharing-threshold N] [--drop-unsupported-keys]\n"
-	"       gitseal groups delete --file FILE [-i] [--shamir-secret-sharing-threshold N] INDEX\n"
-	"Adds a key group, or deletes the group at INDEX (0-based). The data key is kept and\n"
-	"split again; the result goes to stdout unless -i.\n";
-
 static int parse_index(const char *s, size_t *out)
 {
 	char *end;
@@ -39,48 +32,49 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 
 	*out = NULL;
 	*n = 0;
-	*threshold = c->shamir_threshold ? c->shamir_threshold : s->shamir_threshold;
+	*threshold = c->shamir_threshold ? c->shamir_threshold : s->keys->shamir_threshold;
 	if (!add) {
 		if ((ret = parse_index(index_text, &index)) < 0)
 			return ret;
-		if (index >= s->group_count)
-			return GS_FAIL(GS_ERR_USAGE, "the file has %zu key groups: no group %zu", s->group_count,
+		if (index >= s->keys->group_count)
+			return GS_FAIL(GS_ERR_USAGE, "the file has %zu key groups: no group %zu", s->keys->group_count,
 				       index);
-		if (s->group_count == 1)
+		if (s->keys->group_count == 1)
 			return GS_FAIL(GS_ERR_USAGE, "cannot delete the only key group");
 	}
-	if ((ret = key_groups_copy(s->groups, s->group_count, &g)) < 0)
+	if ((ret = sops_key_groups_copy(s->keys->groups, s->keys->group_count, &g)) < 0)
 		return ret;
 	if (add) {
-		ret = sops_cli_age_recipients(c, &age, &age_count);
+		/* repeatable flags with no variable (main.go:565-595) */
+		ret = sops_cli_split(c->age, c->age_count, &age, &age_count);
 		if (!ret)
-			ret = sops_cli_vault_uris(c, &vault, &vault_count);
+			ret = sops_cli_split(c->vault, c->vault_count, &vault, &vault_count);
 		if (!ret)
 			ret = sops_cli_split(c->pgp, c->pgp_count, &pgp, &pgp_count);
 		for (size_t i = 0; !ret && i < age_count; i++)
-			ret = key_group_add_age(&g[s->group_count], age[i]);
+			ret = sops_key_group_add_age(&g[s->keys->group_count], age[i]);
 		for (size_t i = 0; !ret && i < vault_count; i++)
-			ret = key_group_add_vault(&g[s->group_count], vault[i]);
+			ret = sops_key_group_add_vault(&g[s->keys->group_count], vault[i]);
 		for (size_t i = 0; !ret && i < pgp_count; i++)
-			ret = key_group_add_pgp(&g[s->group_count], pgp[i]);
+			ret = sops_key_group_add_pgp(&g[s->keys->group_count], pgp[i]);
 		if (!ret && !age_count && !vault_count && !pgp_count)
 			ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --pgp, --hc-vault-transit)");
 		sops_cli_free_strings(age, age_count);
 		sops_cli_free_strings(vault, vault_count);
 		sops_cli_free_strings(pgp, pgp_count);
-		*n = s->group_count + 1;
+		*n = s->keys->group_count + 1;
 	} else {
 		struct sops_key_group gone = g[index];
 
-		memmove(&g[index], &g[index + 1], (s->group_count - index) * sizeof(*g));
-		g[s->group_count - 1] = gone; /* freed with the rest */
-		*n = s->group_count - 1;
+		memmove(&g[index], &g[index + 1], (s->keys->group_count - index) * sizeof(*g));
+		g[s->keys->group_count - 1] = gone; /* freed with the rest */
+		*n = s->keys->group_count - 1;
 		/* fewer groups than the threshold: sops lowers it */
 		if (*threshold > (int)*n)
 			*threshold = (int)*n;
 	}
 	if (ret) {
-		key_groups_free(g, s->group_count + 1);
+		sops_key_groups_free(g, s->keys->group_count + 1);
 		return ret;
 	}
 	*out = g;
@@ -98,11 +92,15 @@ int cmd_groups(int argc, char **argv)
 	int threshold = 0, ret, code = EXIT_OK;
 	bool add;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    (strcmp(argv[1], "add") && strcmp(argv[1], "delete"))) {
-		fputs(usage_text, argc < 2 || strncmp(argv[1], "-h", 2) ? stderr : stdout);
-		return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? EXIT_OK
-											   : EXIT_USAGE;
+	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "delete"))) {
+		bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		if (!help)
+			cmd_errorf("groups needs a subcommand: add or delete");
+		sops_command_usage(help ? stdout : stderr, sops_command_find("groups add"));
+		fputc('\n', help ? stdout : stderr);
+		sops_command_usage(help ? stdout : stderr, sops_command_find("groups delete"));
+		return help ? EXIT_OK : EXIT_GENERIC;
 	}
 	add = !strcmp(argv[1], "add");
 	gs_harden_process();
@@ -122,16 +120,16 @@ int cmd_groups(int argc, char **argv)
 	}
 	c.file = c.group_file;
 	if (!ret)
-		ret = sops_session_open(&s, &c);
+		ret = sops_session_open(&s, &c, true);
 	if (!ret)
 		ret = sops_cli_check_foreign_keys(&c, false);
 	if (!ret)
 		ret = new_groups(&c, &s, add, index_text, &groups, &n, &threshold);
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(&c, c.file)) {
 		s.drop_unsupported_keys = true;
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, false, &out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	}
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
@@ -139,7 +137,7 @@ out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 done:
-	key_groups_free(groups, add ? n : n + 1);
+	sops_key_groups_free(groups, add ? n : n + 1);
 	gs_buf_release(&out);
 	sops_session_release(&s);
 	sops_cli_release(&c);

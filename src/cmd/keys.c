@@ -31,7 +31,7 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 
 	*out = NULL;
 	*n = 0;
-	g = calloc(s->group_count + 1, sizeof(*g));
+	g = calloc(s->keys->group_count + 1, sizeof(*g));
 	if (!g)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = sops_cli_split(c->add_age, c->add_age_count, &add_age, &n_add_age);
@@ -47,31 +47,31 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 		ret = sops_cli_split(c->rm_pgp, c->rm_pgp_count, &rm_pgp, &n_rm_pgp);
 	/* the file's keys of other types are not carried into the new groups:
 	 * a new data key cannot be wrapped for them (sops_encrypt_doc says so) */
-	for (size_t k = 0; !ret && k < s->group_count; k++) {
-		const struct sops_key_group *old = &s->groups[k];
+	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
+		const struct sops_key_group *old = &s->keys->groups[k];
 		struct sops_key_group rm = { .age = rm_age, .age_count = n_rm_age, .vault_uris = rm_vault,
 					     .vault_count = n_rm_vault, .pgp = rm_pgp, .pgp_count = n_rm_pgp };
 
 		for (size_t i = 0; !ret && i < old->age_count; i++)
-			if (!key_group_has(&rm, old->age[i]))
-				ret = key_group_add_age(&g[k], old->age[i]);
+			if (!sops_key_group_has(&rm, old->age[i]))
+				ret = sops_key_group_add_age(&g[k], old->age[i]);
 		for (size_t i = 0; !ret && i < old->vault_count; i++)
-			if (!key_group_has(&rm, old->vault_uris[i]))
-				ret = key_group_add_vault(&g[k], old->vault_uris[i]);
+			if (!sops_key_group_has(&rm, old->vault_uris[i]))
+				ret = sops_key_group_add_vault(&g[k], old->vault_uris[i]);
 		for (size_t i = 0; !ret && i < old->pgp_count; i++)
-			if (!key_group_has(&rm, old->pgp[i]))
-				ret = key_group_add_pgp(&g[k], old->pgp[i]);
+			if (!sops_key_group_has(&rm, old->pgp[i]))
+				ret = sops_key_group_add_pgp(&g[k], old->pgp[i]);
 	}
 	for (size_t i = 0; !ret && i < n_add_age; i++)
-		ret = key_group_add_age(&g[0], add_age[i]);
+		ret = sops_key_group_add_age(&g[0], add_age[i]);
 	for (size_t i = 0; !ret && i < n_add_vault; i++)
-		ret = key_group_add_vault(&g[0], add_vault[i]);
+		ret = sops_key_group_add_vault(&g[0], add_vault[i]);
 	for (size_t i = 0; !ret && i < n_add_pgp; i++)
-		ret = key_group_add_pgp(&g[0], add_pgp[i]);
-	for (size_t k = 0; !ret && k < s->group_count; k++) {
+		ret = sops_key_group_add_pgp(&g[0], add_pgp[i]);
+	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
 		size_t here = g[k].age_count + g[k].vault_count + g[k].pgp_count;
 
-		if (s->group_count > 1 && !here)
+		if (s->keys->group_count > 1 && !here)
 			ret = GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
 		keys += here;
 	}
@@ -84,11 +84,11 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 	sops_cli_free_strings(add_pgp, n_add_pgp);
 	sops_cli_free_strings(rm_pgp, n_rm_pgp);
 	if (ret) {
-		key_groups_free(g, s->group_count);
+		sops_key_groups_free(g, s->keys->group_count);
 		return ret;
 	}
 	*out = g;
-	*n = s->group_count;
+	*n = s->keys->group_count;
 	return 0;
 }
 
@@ -105,19 +105,19 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 	sops_session_init(&s);
 	ret = sops_cli_check_foreign_keys(c, false);
 	if (!ret)
-		ret = sops_session_open(&s, &fc);
+		ret = sops_session_open(&s, &fc, false);
 	if (!ret)
 		ret = rotate_groups(&fc, &s, &groups, &n);
-	threshold = c->shamir_threshold ? c->shamir_threshold : s.shamir_threshold;
+	threshold = c->shamir_threshold ? c->shamir_threshold : s.keys ? s.keys->shamir_threshold : 0;
 	if (!ret)
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
 	/* in bulk (-r) nothing is asked per file: -y is needed */
 	if (ret == GS_ERR_UNSUPPORTED_KEY &&
 	    (c->recursive ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
 		s.drop_unsupported_keys = true;
-		ret = sops_session_seal(&s, &s.plain, groups, n, threshold, true, out);
+		ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
 	}
-	key_groups_free(groups, n);
+	sops_key_groups_free(groups, n);
 	sops_session_release(&s);
 	return ret;
 }
@@ -126,9 +126,9 @@ static void print_keys(char *const *want, size_t nw, const struct sops_key_group
 		       size_t nh, const struct sops_key_group *h)
 {
 	for (size_t i = 0; i < nw; i++)
-		fprintf(stderr, "%s %s\n", h && key_group_has(h, want[i]) ? "   " : "+++", want[i]);
+		fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, want[i]) ? "   " : "+++", want[i]);
 	for (size_t i = 0; i < nh; i++)
-		if (!w || !key_group_has(w, have[i]))
+		if (!w || !sops_key_group_has(w, have[i]))
 			fprintf(stderr, "--- %s\n", have[i]);
 }
 
@@ -148,22 +148,35 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 			   h ? h->vault_count : 0, h);
 		/* keys gitseal cannot wrap for stay as they are (it never removes one) */
 		for (size_t i = 0; w && i < w->foreign_count; i++)
-			fprintf(stderr, "%s %s\n", h && key_group_has(h, w->foreign[i]) ? "   " : "+++",
+			fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, w->foreign[i]) ? "   " : "+++",
 				w->foreign[i]);
 		for (size_t i = 0; h && i < h->foreign_count; i++)
-			if (!w || !key_group_has(w, h->foreign[i]))
+			if (!w || !sops_key_group_has(w, h->foreign[i]))
 				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", h->foreign[i]);
 	}
 }
 
-static bool confirm(const char *file)
+/* sops asks on standard input, a terminal or a pipe, until the answer is
+ * y or n (updatekeys.go:87, fmt.Scanln): 1 yes, 0 no; GS_ERR_USAGE when
+ * the input ends or the line is empty, as Scanln fails then. */
+static int confirm(const char *file)
 {
-	char answer[16];
+	char answer[64];
 
-	fprintf(stderr, "Is this okay for '%s'? (y/n): ", file);
-	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin))
-		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	for (;;) {
+		size_t n;
+
+		fprintf(stderr, "Is this okay for '%s'? (y/n): ", file);
+		fflush(stderr);
+		if (!fgets(answer, sizeof(answer), stdin))
+			return GS_FAIL(GS_ERR_USAGE, "no answer on standard input (use -y)");
+		n = strcspn(answer, "\r\n");
+		answer[n] = '\0';
+		if (!n)
+			return GS_FAIL(GS_ERR_USAGE, "no answer (use -y)");
+		if (!strcmp(answer, "y") || !strcmp(answer, "n"))
+			return answer[0] == 'y';
+	}
 }
 
 static int effective_threshold(int t, size_t groups)
@@ -190,32 +203,35 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	ret = config ? sops_config_match(config, file, &rule)
 		     : GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
 	if (!ret)
-		ret = sops_session_open(&s, &fc);
+		ret = sops_session_open(&s, &fc, true);
 	if (ret)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
-	if (key_groups_equal(rule->groups, rule->group_count, s.groups, s.group_count) &&
+	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
 	    effective_threshold(threshold, rule->group_count) ==
-		    effective_threshold(s.shamir_threshold, s.group_count)) {
+		    effective_threshold(s.keys->shamir_threshold, s.keys->group_count)) {
 		if (!bulk)
 			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
 		goto out;
 	}
 	if (!bulk) {
-		print_group_diff(rule->groups, rule->group_count, s.groups, s.group_count);
-		if (!c->yes && !confirm(file)) {
-			ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+		print_group_diff(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count);
+		/* n leaves the file as it is, and that is a success (updatekeys.go:96) */
+		if (!c->yes && (ret = confirm(file)) <= 0) {
+			if (ret == 0)
+				fprintf(stderr, "gitseal: '%s': left unchanged\n", file);
 			goto out;
 		}
+		ret = 0;
 	}
-	ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
+	ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY &&
 	    (bulk ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
 		s.drop_unsupported_keys = true;
-		ret = sops_session_seal(&s, &s.plain, rule->groups, rule->group_count, threshold, false, &out);
+		ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	}
 	if (!ret)
-		ret = gs_atomic_write(file, out.data, out.len, 0600);
+		ret = gs_output_write(file, out.data, out.len, 0600);
 	if (!ret) {
 		*changed = true;
 		if (!bulk)
@@ -313,7 +329,7 @@ static bool is_sops_file(const struct sops_cli *c, const char *path)
 	fc.file = path;
 	gs_buf_init(&in, false);
 	doc_init(&d, DOC_FORMAT_YAML);
-	if (gs_read_file(path, &in, STORE_MAX_INPUT) == 0 && memmem(in.data, in.len, "sops", 4) &&
+	if (gs_read_file(path, &in, STORE_MAX_INPUT) == 0 && memmem(in.data, in.len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN) &&
 	    store_load(sops_cli_input_format(&fc), in.data, in.len, &d) == 0)
 		yes = sops_doc_is_encrypted(&d);
 	doc_release(&d);
@@ -347,7 +363,7 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 		gs_buf_init(&out, false);
 		ret = rotate_one(b->cli, j->path, &out);
 		if (!ret)
-			ret = gs_atomic_write(j->path, out.data, out.len, 0600);
+			ret = gs_output_write(j->path, out.data, out.len, 0600);
 		gs_buf_release(&out);
 		changed = true;
 	} else {
@@ -425,7 +441,8 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_GENERIC;
 		goto out;
 	}
-	qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
+	if (b.count) /* qsort takes no NULL array, even empty */
+		qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
 	n = bulk_workers(b.count);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&threads[i], NULL, bulk_worker, &b) != 0)
@@ -489,6 +506,10 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	if (!ret)
+		sops_cli_one_file(&c);
+	if (!ret)
+		ret = sops_cli_require_file(&c);
+	if (!ret)
 		ret = rotate_one(&c, c.file, &out);
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
@@ -508,6 +529,14 @@ int cmd_updatekeys(int argc, char **argv)
 	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			sops_command_usage(stdout, sops_command_find("updatekeys"));
+			fputs("files under the git filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n"
+			      "  (--rotate: a new data key as well; see gitseal-git(1))\n", stdout);
+			return EXIT_OK;
+		}
+	}
 	/* plaintext in a work tree under the gitseal filter: the staged
 	 * version is what updatekeys changes (src/cmd/git.c) */
 	if (git_updatekeys_applies(argc, argv))
@@ -542,6 +571,10 @@ int cmd_updatekeys(int argc, char **argv)
 		if (ret) {
 			c.file = file;
 			code = sops_cli_fail(&c, ret);
+			/* sops: a file that cannot be read or parsed is a generic
+			 * error here (updatekeys.go:33, main.go:768) */
+			if (code == EXIT_SOPS_READ_INPUT)
+				code = EXIT_GENERIC;
 			failed++;
 		}
 	}
@@ -567,13 +600,18 @@ int cmd_filestatus(int argc, char **argv)
 	gs_buf_init(&in, false);
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file)
-		ret = GS_FAIL(GS_ERR_USAGE, "filestatus needs a file");
+	if (!ret && !c.file) {
+		c.code = EXIT_SOPS_NO_FILE;
+		ret = GS_FAIL(GS_ERR_USAGE, "no file specified");
+	}
+	/* any other failure: "cannot check file status", 1 (filestatus.go:26) */
+	if (!ret && !c.code)
+		c.code = EXIT_GENERIC;
 	if (!ret)
 		ret = sops_cli_read_input(&c, &in);
 	if (!ret)
 		ret = store_load(sops_cli_input_format(&c), in.data, in.len, &d);
-	if (!ret && d.count && (meta = doc_map_find(d.branches[0], "sops")) && meta->value->kind == DOC_MAP) {
+	if (!ret && d.count && (meta = doc_map_find(d.branches[0], SOPS_METADATA_KEY)) && meta->value->kind == DOC_MAP) {
 		version = doc_map_find(meta->value, "version");
 		mac = doc_map_find(meta->value, "mac");
 		encrypted = version && mac && version->value->len && mac->value->len;

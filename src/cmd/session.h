@@ -1,6 +1,7 @@
-/* An opened sops file for commands that change it (edit, set, unset,
- * rotate, updatekeys, exec-*): the encrypted original (kept for reuse),
- * its plaintext document, and the identities that opened it. */
+/* The commands' side of the file pipeline (include/gitseal/sops.h): read
+ * the file named on the command line, open it with the identities sops
+ * would use, seal it again, and the policies that belong to commands (the
+ * default selection for Kubernetes Secrets, the indentation). */
 #ifndef GITSEAL_CMD_SESSION_H
 #define GITSEAL_CMD_SESSION_H
 
@@ -9,45 +10,66 @@
 #include "gitseal/sops.h"
 #include "sops_cli.h"
 
+/* An opened sops file for commands that change it or use its plaintext
+ * (edit, set, unset, rotate, updatekeys, groups, exec-*). */
 struct sops_session {
+	const char *name;              /* for messages */
 	enum doc_format format;
-	struct gs_buf cipher_text;
-	struct doc encrypted;    /* as read */
-	struct doc plain;        /* decrypted, sops entry removed */
 	struct age_identity_list ids;
-	struct sops_key_group *groups; /* from the file's metadata: age and vault keys */
-	size_t group_count;
-	int shamir_threshold;
-	struct sops_selection selection; /* from the file's metadata */
-	bool drop_unsupported_keys;      /* given to sops_session_seal (--drop-unsupported-keys) */
+	struct sops_file *file;
+	struct doc *plain;             /* the decrypted tree (sops_file_doc) */
+	const struct sops_key_summary *keys; /* the file's groups, threshold and selection */
+	bool drop_unsupported_keys;    /* given to sops_session_seal (--drop-unsupported-keys) */
+	int indent;                    /* --indent, else 0: the store's default */
+	bool fresh_layout;             /* --indent given: the whole file is written afresh with it,
+					* as sops re-emits every file (main.go:2391) */
+	bool keep_metadata;            /* set before opening: meta gets the file's sops entry */
+	struct doc meta;               /* { sops: <the metadata as in the file> } (edit -s) */
 };
 
 void sops_session_init(struct sops_session *s);
-/* Reads and decrypts the file named on the command line; the MAC is checked. */
-int sops_session_open(struct sops_session *s, const struct sops_cli *c) __attribute__((warn_unused_result));
-/* Re-encrypts doc (a plaintext document of the same file) for the given
- * key groups and threshold (groups NULL: the file's own) against the
- * encrypted original, so the data key and unchanged values are kept; with
- * fresh_key, everything is encrypted anew under a new data key (rotate). */
+/* Reads and opens the file named on the command line; the MAC is checked.
+ * With reseal, what sealing again reuses is kept. */
+int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool reseal)
+	__attribute__((warn_unused_result));
+/* Seals doc (a plaintext tree of the file: s->plain or another) for the
+ * given key groups (NULL: the file's own), verified; with fresh_key under
+ * a new data key (rotate). Warns when the fresh layout had to be written. */
 int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops_key_group *groups,
 		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 void sops_session_release(struct sops_session *s);
 
-/* Key group lists owned by commands. */
-int key_group_add_age(struct sops_key_group *g, const char *recipient) __attribute__((warn_unused_result));
-int key_group_add_vault(struct sops_key_group *g, const char *uri) __attribute__((warn_unused_result));
-int key_group_add_pgp(struct sops_key_group *g, const char *fingerprint) __attribute__((warn_unused_result));
-int key_group_add_foreign(struct sops_key_group *g, const char *key) __attribute__((warn_unused_result));
-bool key_group_has(const struct sops_key_group *g, const char *key);
-/* Deep copy of n groups into *out. */
-int key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
+/* Forgets a tree's source text: it is then written in the fresh layout
+ * (a change its own layout cannot take, or --indent). */
+void cmd_drop_layout(struct doc *d);
+
+/* How a plaintext is emitted. */
+enum cmd_emit {
+	CMD_EMIT_VERIFIED,        /* loaded back and compared (files, the editor's copy) */
+	CMD_EMIT_VERIFIED_DROP,   /* the same; the tree's source text is not needed afterwards */
+	CMD_EMIT_TO_READER,       /* standard output: replaces nothing, not loaded back */
+};
+
+/* A plaintext tree as bytes (decrypt, edit, exec-file); warns about a
+ * fallback to the fresh layout, naming the file. */
+int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
+		   enum cmd_emit how, struct gs_buf *out) __attribute__((warn_unused_result));
+
+/* New files (encrypt, edit of a new file): the keys from flags, the
+ * environment and the creation rule; a Kubernetes Secret with no
+ * selection gets encrypted_regex ^(data|stringData)$ (*k8s_default set). */
+int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
+		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 	__attribute__((warn_unused_result));
-/* True when b holds a's keys in the same groups: the same age, Vault and
- * PGP keys, and at least a's keys of other types (gitseal keeps those it
- * cannot wrap for and never removes one). */
-bool key_groups_equal(const struct sops_key_group *a, size_t na, const struct sops_key_group *b,
-		      size_t nb);
-void key_groups_free(struct sops_key_group *g, size_t n);
+/* Encrypts the plaintext text (taken over) of a new file for those keys,
+ * in --output-type when given; verified. */
+int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
+		     struct gs_buf *text, struct gs_buf *out, bool *k8s_default)
+	__attribute__((warn_unused_result));
+/* The indentation for writing format: --indent, else the config's
+ * stores.yaml.indent / stores.json.indent, else sops's (a tab for JSON,
+ * the store's default otherwise). */
+int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum doc_format format);
 
 #endif

@@ -12,7 +12,7 @@
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
-#include "../sops/sops_int.h"
+#include "gitseal/re2posix.h"
 
 enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
 
@@ -330,7 +330,7 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
 		if (!(rule->path_re = malloc(sizeof(regex_t))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		if ((ret = sops_regex_compile(rule->path_re, s)) < 0) {
+		if ((ret = re2posix_compile(rule->path_re, s)) < 0) {
 			free(rule->path_re);
 			rule->path_re = NULL;
 			return ret;
@@ -350,7 +350,7 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 		if (k != SOPS_SEL_UNENCRYPTED_SUFFIX && k != SOPS_SEL_ENCRYPTED_SUFFIX) {
 			regex_t re;
 
-			if ((ret = sops_regex_compile(&re, s)) < 0)
+			if ((ret = re2posix_compile(&re, s)) < 0)
 				return ret;
 			regfree(&re);
 		}
@@ -641,7 +641,7 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 			ret = 0;
 			break;
 		}
-		if (sops_regex_match(r->path_re, rel)) {
+		if (re2posix_match(r->path_re, rel)) {
 			*out = r;
 			ret = 0;
 			break;
@@ -651,4 +651,23 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 		gs_error_set(GS_ERR_NO_RULE, "no matching creation rules found for '%s'", file_path);
 	free(abs);
 	return ret;
+}
+
+static bool entry_is(const struct doc_node *root, const char *key, const char *want)
+{
+	const struct doc_entry *e = doc_map_find(root, key);
+
+	return e && e->value && e->value->kind == DOC_SCALAR && strcmp(e->value->text, want) == 0;
+}
+
+bool sops_config_is_k8s_secret(const struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		const struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !entry_is(root, "kind", "Secret") ||
+		    !entry_is(root, "apiVersion", "v1"))
+			return false;
+	}
+	return d->count > 0;
 }

@@ -43,6 +43,12 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 
 	if (!f)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* no repository (textconv, once per file of a `git log -p`): no
+	 * libgit2, whose start-up reads the system's CA certificates */
+	if (!start_dir) {
+		*out = f;
+		return 0;
+	}
 	ret = gitfilter_libgit2_load();
 	if (ret) {
 		free(f);
@@ -50,10 +56,6 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 	}
 	git_libgit2_init();
 	f->libgit2_ready = true;
-	if (!start_dir) {
-		*out = f;
-		return 0;
-	}
 	if (git_repository_open_ext(&f->repo, start_dir, 0, NULL) < 0) {
 		ret = gitrepo_fail("cannot open the git repository");
 		goto fail;
@@ -85,11 +87,13 @@ void gitfilter_free(struct gitfilter *f)
 		sops_config_free(f->config);
 	gittrust_release(&f->trust);
 	age_identity_list_release(&f->ids);
-	git_tree_free(f->head_dir);
+	if (f->libgit2_ready) {
+		git_tree_free(f->head_dir);
+		git_object_free(f->head_tree);
+		git_index_free(f->index);
+		git_repository_free(f->repo);
+	}
 	free(f->head_dir_path);
-	git_object_free(f->head_tree);
-	git_index_free(f->index);
-	git_repository_free(f->repo);
 	free(f->workdir);
 	free(f->statedir);
 	free(f->config_error);
@@ -372,15 +376,26 @@ static int keys_for(struct gitfilter *f, const char *path, struct doc *committed
 	return ret;
 }
 
+/* The committed version, opened when an identity of ours opens it: what
+ * it decrypts to, and the data key that may seal the new one. */
+static struct sops_file *open_committed(struct gitfilter *f, struct doc *committed)
+{
+	struct sops_file *sf = NULL;
+
+	if (gitseal_open(f, committed, &sf))
+		gs_error_clear();
+	return sf;
+}
+
 /* Whether the committed version decrypts to exactly these bytes: then it
  * is the answer, whatever the file's type. */
-static bool committed_is_same(struct gitfilter *f, struct doc *committed, const uint8_t *in, size_t len)
+static bool committed_is_same(struct sops_file *sf, struct doc *committed, const uint8_t *in, size_t len)
 {
 	struct gs_buf plain;
 	bool same;
 
 	gs_buf_init(&plain, true);
-	same = gitfilter_identities(f) && gitseal_open_text(f, committed, &plain) == 0 && plain.len == len &&
+	same = sf && gitseal_opened_text(sf, committed, &plain) == 0 && plain.len == len &&
 	       !sodium_memcmp(plain.data, in, len);
 	gs_error_clear();
 	gs_buf_release(&plain);
@@ -388,14 +403,16 @@ static bool committed_is_same(struct gitfilter *f, struct doc *committed, const 
 }
 
 static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
-		       bool committed_sealed, struct gs_buf *out)
+		       bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
-	if (!ret)
-		ret = gitseal_seal(f, in, &keys, committed_sealed ? committed : NULL, GITSEAL_KEY_IF_MADE_HERE,
-				   out);
+	/* the committed data key only when this clone made it (a planted key is not) */
+	if (!ret && opened && gitseal_may_reuse(f, opened, &keys))
+		ret = gitseal_seal_opened(f, opened, in, out);
+	else if (!ret)
+		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -425,6 +442,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	enum doc_format format = store_format_for_path(path);
 	struct gs_buf prev;
 	struct doc committed, doc;
+	struct sops_file *opened = NULL;
 	bool found = false, committed_sealed = false;
 	int ret;
 
@@ -447,7 +465,9 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
 		goto out;
 	}
-	if (committed_sealed && committed_is_same(f, &committed, in, len)) {
+	if (committed_sealed)
+		opened = open_committed(f, &committed);
+	if (committed_is_same(opened, &committed, in, len)) {
 		ret = gs_buf_append(out, prev.data, prev.len);
 		goto out;
 	}
@@ -464,7 +484,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		if (!ret)
 			ret = gs_buf_append(out, in, len);
 	} else {
-		ret = clean_plain(f, path, &doc, &committed, committed_sealed, out);
+		ret = clean_plain(f, path, &doc, &committed, committed_sealed, opened, out);
 	}
 out:
 	/* fail closed: never hand back a partial result */
@@ -472,6 +492,7 @@ out:
 		gs_buf_reset(out);
 		gs_error_prefix("cannot encrypt '%s'", path);
 	}
+	sops_file_free(opened);
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&prev);

@@ -7,8 +7,6 @@
  * each forwarding to the real one, resolved with dlopen on first use. The
  * prototypes come from git2.h, so the compiler checks every forwarder.
  */
-#include <pthread.h>
-#include <stdio.h>
 
 #include <git2.h>
 
@@ -119,21 +117,11 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_tree_walk),
 };
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int load_result;
-static char load_error[256];
-
-static void load(void)
-{
-	load_result = gs_dynlib_load(LIBGIT2_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]));
-	if (load_result)
-		snprintf(load_error, sizeof(load_error), "%s", gs_error_message());
-}
+static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
 
 int gitfilter_libgit2_load(void)
 {
-	pthread_once(&load_once, load);
-	return load_result ? GS_FAIL(load_result, "%s", load_error) : 0;
+	return gs_dynlib_open(&library);
 }
 
 int git_attr_cache_flush(git_repository *repo)

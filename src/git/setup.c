@@ -457,7 +457,13 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	if ((ret = set_config(f->repo)) ||
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
 		goto out;
-	if (o->hook && (ret = install_hook(f->repo)))
+	/* a hook of the user's own stays: init goes on and says what to add */
+	if (o->hook && (ret = install_hook(f->repo)) == GS_ERR_CONFLICT) {
+		snprintf(res->hook_message, sizeof(res->hook_message), "%s", gs_error_message());
+		gs_error_clear();
+		ret = 0;
+	}
+	if (ret)
 		goto out;
 	if ((ret = accept_first_time(f, res)))
 		goto out;

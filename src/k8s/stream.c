@@ -2,7 +2,11 @@
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/sops.h"
 #include "k8s_int.h"
+
+/* Kubernetes manifests are indented by 2 (kubectl, kustomize) */
+enum { K8S_INDENT = 2 };
 
 bool k8s_text_is_blank(const char *text, size_t len)
 {
@@ -69,7 +73,8 @@ int k8s_stream_split(const char *text, size_t len, struct k8s_span **out, size_t
 			if (ret)
 				goto out;
 			/* "--- value" keeps its content with the new document */
-			start = dashes ? pos + 3 : line_end;
+			start = dashes && !k8s_text_is_blank(text + pos + 3, line_end - pos - 3) ? pos + 3
+												 : line_end;
 		}
 		pos = line_end;
 	}
@@ -82,4 +87,62 @@ out:
 	*out = v;
 	*count = n;
 	return 0;
+}
+
+/* The joint before a document's text: none first; "---" starts the next
+ * document unless the text starts with its own marker; directives
+ * ("%YAML") may only follow a document ended with "...". */
+static const char *joint(size_t docs, const uint8_t *text, size_t len)
+{
+	if (!docs || is_marker((const char *)text, len, '-'))
+		return "";
+	return len && text[0] == '%' ? "...\n" : "---\n";
+}
+
+int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
+		      size_t text_docs)
+{
+	int ret;
+
+	/* a line break added after a block scalar at the end would become its
+	 * text: such a document is written again (k8s_stream_append_plain) */
+	if (!len || text[len - 1] != '\n')
+		return GS_FAIL(GS_ERR_VERIFY, "a document that does not end with a line break");
+	ret = gs_buf_append_str(out, joint(*docs, text, len));
+	if (!ret)
+		ret = gs_buf_append(out, text, len);
+	*docs += text_docs;
+	return ret;
+}
+
+int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
+{
+	struct sops_emit_opts eo = { .indent = K8S_INDENT, .drop_source = true };
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, true);
+	ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
+	/* the file's own layout without a final line break: the fresh one
+	 * (drop_source left no source to lay out) ends every line */
+	if (!ret && text.len && text.data[text.len - 1] != '\n') {
+		gs_buf_release(&plain->source);
+		gs_buf_init(&plain->source, true);
+		ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
+	}
+	if (!ret)
+		ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* A document of the input as it was written; one that does not end with
+ * a line break is written again, proven (a line break added after a block
+ * scalar at its end would become its text). */
+int k8s_stream_append_source(struct gs_buf *out, size_t *docs, struct doc *d, const uint8_t *text,
+			     size_t len)
+{
+	if (len && text[len - 1] == '\n')
+		return k8s_stream_append(out, docs, text, len, d->count);
+	return k8s_stream_append_plain(out, docs, d);
 }

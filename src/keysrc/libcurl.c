@@ -2,9 +2,7 @@
  * libcurl's dependencies cost about 2 ms of start-up in every process).
  * The functions below are the ones vault.c calls, forwarding to libcurl;
  * curl.h's prototypes make the compiler check them. */
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
 
 #include <curl/curl.h>
 
@@ -39,21 +37,11 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(curl_slist_free_all),
 };
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int load_result;
-static char load_error[256];
-
-static void load(void)
-{
-	load_result = gs_dynlib_load(LIBCURL_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]));
-	if (load_result)
-		snprintf(load_error, sizeof(load_error), "%s", gs_error_message());
-}
+static struct gs_dynlib library = GS_DYNLIB(LIBCURL_SONAME, symbols);
 
 int keysrc_libcurl_load(void)
 {
-	pthread_once(&load_once, load);
-	return load_result ? GS_FAIL(load_result, "%s", load_error) : 0;
+	return gs_dynlib_open(&library);
 }
 
 CURLcode curl_global_init(long flags)

@@ -11,15 +11,16 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "keysrc_int.h"
 #include "gitseal/io.h"
+#include "gitseal/store.h"
 #include "gitseal/vault.h"
 
 enum {
 	VAULT_MAX_RESPONSE = 1 << 20,
 	VAULT_DEFAULT_TIMEOUT = 30,
-	JSON_MAX_DEPTH = 32,
 };
 
 /* ---- keys ---- */
@@ -195,268 +196,59 @@ char *vault_key_uri(const struct vault_key *k)
 	return s;
 }
 
-/* ---- a minimal JSON reader: data.<field> as a string ---- */
+/* ---- the response: JSON, read with the JSON store (its document lives
+ * in secure memory: data.plaintext is a data key) ---- */
 
-struct jscan {
-	const char *p, *end;
-	int depth;
-};
-
-static void skip_ws(struct jscan *s)
+/* The string at data.<field>, or NULL. */
+static const struct doc_node *data_field(const struct doc *d, const char *field)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
+	const struct doc_node *root = d->count ? d->branches[0] : NULL;
+	const struct doc_entry *data = root && root->kind == DOC_MAP ? doc_map_find(root, "data") : NULL;
+	const struct doc_entry *e = data && data->value->kind == DOC_MAP ? doc_map_find(data->value, field)
+									 : NULL;
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Reads a string at s->p (which must be '"'); out may be NULL. */
-static int read_string(struct jscan *s, struct gs_buf *out)
-{
-	if (s->p >= s->end || *s->p != '"')
-		return -1;
-	s->p++;
-	while (s->p < s->end && *s->p != '"') {
-		char c = *s->p++;
-		uint8_t u8[3];
-		size_t n = 1;
-
-		if ((unsigned char)c < 0x20)
-			return -1;
-		u8[0] = (uint8_t)c;
-		if (c == '\\') {
-			if (s->p >= s->end)
-				return -1;
-			c = *s->p++;
-			switch (c) {
-			case '"': case '\\': case '/': u8[0] = (uint8_t)c; break;
-			case 'b': u8[0] = '\b'; break;
-			case 'f': u8[0] = '\f'; break;
-			case 'n': u8[0] = '\n'; break;
-			case 'r': u8[0] = '\r'; break;
-			case 't': u8[0] = '\t'; break;
-			case 'u': {
-				unsigned cp = 0;
-
-				if (s->end - s->p < 4)
-					return -1;
-				for (int i = 0; i < 4; i++) {
-					int h = hexval(s->p[i]);
-
-					if (h < 0)
-						return -1;
-					cp = cp << 4 | (unsigned)h;
-				}
-				s->p += 4;
-				/* BMP code unit as UTF-8; Vault's base64 never needs more */
-				if (cp < 0x80) {
-					u8[0] = (uint8_t)cp;
-				} else if (cp < 0x800) {
-					u8[0] = (uint8_t)(0xC0 | cp >> 6);
-					u8[1] = (uint8_t)(0x80 | (cp & 0x3F));
-					n = 2;
-				} else {
-					u8[0] = (uint8_t)(0xE0 | cp >> 12);
-					u8[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-					u8[2] = (uint8_t)(0x80 | (cp & 0x3F));
-					n = 3;
-				}
-				break;
-			}
-			default:
-				return -1;
-			}
-		}
-		if (out && gs_buf_append(out, u8, n) < 0)
-			return -1;
-	}
-	if (s->p >= s->end)
-		return -1;
-	s->p++;
-	return 0;
-}
-
-static int skip_value(struct jscan *s);
-
-/* Walks an object; for the member named want, calls on_member (if set). */
-static int walk_object(struct jscan *s, const char *want, int (*on_member)(struct jscan *, void *),
-		       void *ctx, bool *found)
-{
-	struct gs_buf key;
-	int ret = -1;
-
-	if (++s->depth > JSON_MAX_DEPTH || s->p >= s->end || *s->p != '{')
-		return -1;
-	s->p++;
-	gs_buf_init(&key, false);
-	skip_ws(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		ret = 0;
-		goto out;
-	}
-	for (;;) {
-		bool match;
-
-		skip_ws(s);
-		gs_buf_reset(&key);
-		if (read_string(s, &key) < 0)
-			goto out;
-		skip_ws(s);
-		if (s->p >= s->end || *s->p++ != ':')
-			goto out;
-		skip_ws(s);
-		match = want && !*found && key.len == strlen(want) && !memcmp(key.data, want, key.len);
-		if (match) {
-			*found = true;
-			if (on_member(s, ctx) < 0)
-				goto out;
-		} else if (skip_value(s) < 0) {
-			goto out;
-		}
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			ret = 0;
-		}
-		goto out;
-	}
-out:
-	gs_buf_release(&key);
-	s->depth--;
-	return ret;
-}
-
-static int skip_value(struct jscan *s)
-{
-	bool found = false;
-
-	skip_ws(s);
-	if (s->p >= s->end)
-		return -1;
-	if (*s->p == '"')
-		return read_string(s, NULL);
-	if (*s->p == '{')
-		return walk_object(s, NULL, NULL, NULL, &found);
-	if (*s->p == '[') {
-		if (++s->depth > JSON_MAX_DEPTH)
-			return -1;
-		s->p++;
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			s->depth--;
-			return 0;
-		}
-		for (;;) {
-			if (skip_value(s) < 0)
-				return -1;
-			skip_ws(s);
-			if (s->p < s->end && *s->p == ',') {
-				s->p++;
-				continue;
-			}
-			if (s->p < s->end && *s->p == ']') {
-				s->p++;
-				s->depth--;
-				return 0;
-			}
-			return -1;
-		}
-	}
-	/* numbers, true, false, null */
-	if (!(isalnum((unsigned char)*s->p) || *s->p == '-'))
-		return -1;
-	while (s->p < s->end && (isalnum((unsigned char)*s->p) || strchr("+-.", *s->p)))
-		s->p++;
-	return 0;
-}
-
-struct field_ctx {
-	const char *field;
-	struct gs_buf *out;
-	bool found;
-};
-
-static int on_field(struct jscan *s, void *ctx)
-{
-	struct field_ctx *f = ctx;
-
-	if (s->p >= s->end || *s->p != '"')
-		return -1;
-	return read_string(s, f->out);
-}
-
-static int on_data(struct jscan *s, void *ctx)
-{
-	struct field_ctx *f = ctx;
-
-	if (s->p >= s->end || *s->p != '{')
-		return skip_value(s);
-	return walk_object(s, f->field, on_field, f, &f->found);
+	return e && e->value->kind == DOC_SCALAR && e->value->type == DOC_STR && e->value->len
+		       ? e->value
+		       : NULL;
 }
 
 int vault_response_field(const char *json, size_t len, const char *field, struct gs_buf *out)
 {
-	struct jscan s = { json, json + len, 0 };
-	struct field_ctx f = { field, out, false };
-	bool data_found = false;
-	size_t start = out->len;
+	const struct doc_node *v = NULL;
+	struct doc d;
+	int ret;
 
-	skip_ws(&s);
-	if (walk_object(&s, "data", on_data, &f, &data_found) < 0 || !f.found || out->len == start) {
-		if (out->data) {
-			sodium_memzero(out->data + start, out->len - start);
-			out->data[start] = '\0';
-		}
-		out->len = start;
-		return GS_FAIL(GS_ERR_PARSE, "vault response has no string data.%s", field);
-	}
-	return 0;
+	doc_init(&d, DOC_FORMAT_JSON);
+	if (store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d) == 0)
+		v = data_field(&d, field);
+	gs_error_clear();
+	ret = v ? gs_buf_append(out, v->text, v->len)
+		: GS_FAIL(GS_ERR_PARSE, "vault response has no string data.%s", field);
+	doc_release(&d);
+	return ret;
 }
 
-/* The first entry of "errors", for messages (Vault's own text, never a secret). */
+/* The first entry of "errors", for messages (Vault's own text, never a
+ * secret), printable ASCII only and shortened. */
 static void response_error(const char *json, size_t len, char *msg, size_t cap)
 {
-	const char *p = memmem(json, len, "\"errors\"", 8);
-	struct jscan s;
-	struct gs_buf e;
+	const struct doc_entry *errors = NULL;
+	const struct doc_node *first = NULL;
+	struct doc d;
+	size_t n = 0;
 
-	msg[0] = '\0';
-	if (!p)
-		return;
-	s.p = p + 8;
-	s.end = json + len;
-	s.depth = 0;
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p++ != ':')
-		return;
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p++ != '[')
-		return;
-	skip_ws(&s);
-	gs_buf_init(&e, false);
-	if (read_string(&s, &e) == 0 && e.len) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < e.len && n + 1 < cap && n < 160; i++)
-			msg[n++] = isprint(e.data[i]) ? (char)e.data[i] : '?';
-		msg[n] = '\0';
-	}
-	gs_buf_release(&e);
+	doc_init(&d, DOC_FORMAT_JSON);
+	if (store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d) == 0 && d.count &&
+	    d.branches[0]->kind == DOC_MAP)
+		errors = doc_map_find(d.branches[0], "errors");
+	gs_error_clear();
+	if (errors && errors->value->kind == DOC_LIST && errors->value->count)
+		first = errors->value->entries[0].value;
+	if (first && first->kind == DOC_SCALAR && first->type == DOC_STR)
+		for (size_t i = 0; i < first->len && n + 1 < cap && n < 160; i++)
+			msg[n++] = isprint((unsigned char)first->text[i]) ? first->text[i] : '?';
+	msg[n] = '\0';
+	doc_release(&d);
 }
 
 /* ---- HTTP ---- */
@@ -693,16 +485,12 @@ out:
 int vault_encrypt(const struct vault_key *k, const uint8_t *plain, size_t len, struct gs_buf *ciphertext)
 {
 	struct gs_buf body, response;
-	size_t b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	int ret;
 
 	gs_buf_init(&body, true);
 	gs_buf_init(&response, true);
-	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_buf_reserve(&body, b64len + 4)) < 0)
-		goto out;
-	sodium_bin2base64((char *)body.data + body.len, b64len, plain, len, sodium_base64_VARIANT_ORIGINAL);
-	body.len += strlen((const char *)body.data + body.len);
-	if ((ret = gs_buf_append_str(&body, "\"}")) < 0)
+	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_base64_append(&body, plain, len)) < 0 ||
+	    (ret = gs_buf_append_str(&body, "\"}")) < 0)
 		goto out;
 	if ((ret = transit_call(k, "encrypt", &body, &response)) < 0)
 		goto out;
@@ -747,8 +535,8 @@ int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len,
 	gs_buf_reset(plain);
 	if ((ret = gs_buf_reserve(plain, b64.len + 1)) < 0)
 		goto out;
-	if (sodium_base642bin(plain->data, plain->cap - 1, (const char *)b64.data, b64.len, NULL, &out_len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+	if (gs_base64_decode_secret((const char *)b64.data, b64.len, NULL, plain->data, plain->cap - 1,
+				    &out_len) != 0) {
 		ret = GS_FAIL(GS_ERR_PARSE, "vault key '%s': plaintext is not base64", k->key_name);
 		goto out;
 	}

@@ -22,7 +22,7 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		goto out_key;
-	ret = sops_data_key_unwrap(&m, ids, key);
+	ret = sops_data_key_unwrap(&m, ids, NULL, key);
 	sops_metadata_release(&m);
 	if (ret == 0)
 		ret = sops_decrypt_doc_with_key(d, key, opts);
@@ -31,11 +31,9 @@ out_key:
 	return ret;
 }
 
-/* Opens previous for reuse; false (error cleared) when it cannot be used:
- * reuse is an optimisation, and a version that does not open or verify
- * is simply not reused. */
-static bool previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
-			       struct sops_previous *p)
+/* The error is cleared when the version cannot be used. */
+bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
+			     struct sops_previous *p)
 {
 	struct sops_metadata m;
 	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
@@ -44,7 +42,7 @@ static bool previous_for_reuse(struct doc *previous, const struct age_identity_l
 	memset(p, 0, sizeof(*p));
 	if (!key || sops_metadata_read(previous, &m) < 0)
 		goto out;
-	if (sops_data_key_unwrap(&m, ids, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
+	if (sops_data_key_unwrap(&m, ids, NULL, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
 		ok = true;
 	sops_metadata_release(&m);
 out:
@@ -160,8 +158,14 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		}
 		eg->age_str = (const char *const *)kg->age;
 		for (size_t i = 0; i < kg->age_count; i++, eg->age_count++) {
-			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0)
-				return ret;
+			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0) {
+				char why[256];
+
+				/* a key that cannot be used, not input that cannot be read */
+				snprintf(why, sizeof(why), "%s", gs_error_message());
+				return ret == GS_ERR_PARSE ? GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why)
+							   : ret;
+			}
 			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
 				age_recipient_free(eg->age[i]);
 				return ret;
@@ -501,11 +505,43 @@ static int plan_threshold(const struct enc_plan *p, const struct sops_encrypt_op
 	return 0;
 }
 
+int sops_doc_check_plain(const struct doc *d)
+{
+	if (sops_doc_is_encrypted(d))
+		return GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
+	if (!d->count)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
+	return 0;
+}
+
 int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct doc *previous,
 		     const struct age_identity_list *ids)
 {
 	struct sops_previous prev;
 	struct sops_metadata prev_meta;
+	bool reuse = false;
+	int ret;
+
+	memset(&prev, 0, sizeof(prev));
+	memset(&prev_meta, 0, sizeof(prev_meta));
+	/* The previous version's metadata tells which key entries it holds,
+	 * whether or not it can be reused. */
+	if (previous && sops_doc_is_encrypted(previous) && sops_metadata_read(previous, &prev_meta) < 0)
+		gs_error_clear();
+	if (previous && opts && !opts->new_data_key && prev_meta.group_count)
+		reuse = sops_previous_for_reuse(previous, ids, &prev);
+	ret = sops_encrypt_doc_reusing(d, opts, &prev_meta, reuse ? &prev : NULL, NULL, NULL);
+	sops_previous_release(&prev);
+	sops_metadata_release(&prev_meta);
+	return ret;
+}
+
+int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts,
+			     const struct sops_metadata *prev_meta, const struct sops_previous *prev_in,
+			     uint8_t *key_out, struct sops_undo *undo)
+{
+	static const struct sops_metadata no_meta;
+	struct sops_previous prev;
 	struct enc_plan plan;
 	enum carry_mode mode;
 	uint8_t *key = NULL;
@@ -513,47 +549,41 @@ int sops_encrypt_doc(struct doc *d, const struct sops_encrypt_opts *opts, struct
 	int threshold = 0;
 	int ret;
 
-	memset(&prev, 0, sizeof(prev));
-	memset(&prev_meta, 0, sizeof(prev_meta));
 	memset(&plan, 0, sizeof(plan));
-	if (sops_doc_is_encrypted(d))
-		return GS_FAIL(GS_ERR_ALREADY_ENCRYPTED, "file is already encrypted");
-	if (!d->count)
-		return GS_FAIL(GS_ERR_EMPTY_INPUT, "file has no document to encrypt");
+	/* a copy of the handle: the key and stash stay the caller's */
+	memset(&prev, 0, sizeof(prev));
+	if ((ret = sops_doc_check_plain(d)) < 0)
+		return ret;
 	if (!opts)
 		return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
-	if ((ret = plan_parse(&plan, opts)) < 0 || (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
-	    (ret = sops_time_now(now)) < 0)
-		goto out;
-	/* The previous version's metadata tells which key entries it holds,
-	 * whether or not it can be reused. */
-	if (previous && sops_doc_is_encrypted(previous) && sops_metadata_read(previous, &prev_meta) < 0)
-		gs_error_clear();
+	if (!prev_meta)
+		prev_meta = &no_meta;
 	/* Reuse keeps the data key even when the keys changed (as sops's
 	 * updatekeys and groups do): entries of keys that stay are kept, new
 	 * keys get the same key (or a fresh split of it) wrapped. Removing a
-	 * key is therefore no revocation; `rotate` is. */
-	if (previous && !opts->new_data_key && prev_meta.group_count &&
-	    previous_for_reuse(previous, ids, &prev)) {
-		key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
-		if (key)
-			memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
-	} else {
-		key = sops_data_key_new();
-	}
+	 * key is therefore no revocation; `rotate` (new_data_key) is. */
+	if (prev_in && prev_in->key && !opts->new_data_key)
+		prev = *prev_in;
+	if ((ret = plan_parse(&plan, opts)) < 0 || (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
+	    (ret = sops_time_now(now)) < 0)
+		goto out;
+	key = prev.key ? gs_secure_alloc(SOPS_DATA_KEY_SIZE) : sops_data_key_new();
 	if (!key) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if (prev.key)
+		memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
 	mode = carry_mode(&plan, &prev, threshold);
-	if ((ret = plan_carry(&plan, &prev, mode, &prev_meta, opts)) < 0 ||
+	if ((ret = plan_carry(&plan, &prev, mode, prev_meta, opts)) < 0 ||
 	    (ret = wrap_all(&plan, key, &prev, mode, threshold, now)) < 0)
 		goto out;
-	ret = sops_encrypt_with_key(d, key, plan.out, plan.count, plan.count > 1 ? threshold : opts->shamir_threshold,
-				    &opts->selection, prev.key ? &prev : NULL, NULL);
+	ret = sops_encrypt_with_key_undo(d, key, plan.out, plan.count,
+					 plan.count > 1 ? threshold : opts->shamir_threshold,
+					 &opts->selection, prev.key ? &prev : NULL, NULL, undo);
+	if (ret == 0 && key_out)
+		memcpy(key_out, key, SOPS_DATA_KEY_SIZE);
 out:
-	sops_previous_release(&prev);
-	sops_metadata_release(&prev_meta);
 	gs_secure_free(key);
 	plan_release(&plan);
 	return ret;

@@ -75,7 +75,7 @@ struct doc_entry *sops_metadata_entry(const struct doc *d)
 
 	if (!d->count || !(root = d->branches[0]) || root->kind != DOC_MAP)
 		return NULL;
-	return doc_map_find(root, "sops");
+	return doc_map_find(root, SOPS_METADATA_KEY);
 }
 
 static const struct doc_node *live_value(const struct doc_entry *e)
@@ -117,38 +117,6 @@ static bool loose_bool(const struct doc_node *n)
 	return false;
 }
 
-static int read_age_list(const struct doc_node *list, struct sops_meta_group *g)
-{
-	size_t count = 0;
-
-	if (!list || list->kind != DOC_LIST)
-		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
-			       ? 0
-			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'age' is not a list");
-	g->age = calloc(list->count ? list->count : 1, sizeof(*g->age));
-	if (!g->age)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < list->count; i++) {
-		const struct doc_node *item = live_value(&list->entries[i]);
-		struct doc_entry *r, *enc;
-
-		if (!item || item->kind == DOC_COMMENT)
-			continue;
-		if (item->kind != DOC_MAP)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: age entry is not a mapping");
-		r = doc_map_find(item, "recipient");
-		enc = doc_map_find(item, "enc");
-		g->age[count].recipient = r && is_scalar(r->value) ? r->value->text : "";
-		if (enc && is_scalar(enc->value)) {
-			g->age[count].enc = enc->value->text;
-			g->age[count].enc_len = enc->value->len;
-		}
-		count++;
-	}
-	g->age_count = count;
-	return 0;
-}
-
 static const char *scalar_field(const struct doc_node *map, const char *key, size_t *len)
 {
 	struct doc_entry *e = doc_map_find(map, key);
@@ -160,80 +128,88 @@ static const char *scalar_field(const struct doc_node *map, const char *key, siz
 	return e->value->text;
 }
 
-/* hc_vault: [{vault_address, engine_path, key_name, created_at, enc}] */
-static int read_vault_list(const struct doc_node *list, struct sops_meta_group *g)
+/* age: {recipient, enc} */
+static int read_age_entry(const struct doc_node *map, void *out)
 {
-	size_t count = 0;
+	struct sops_age_entry *a = out;
+	const char *recipient = scalar_field(map, "recipient", NULL);
 
-	if (!list || list->kind != DOC_LIST)
-		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
-			       ? 0
-			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'hc_vault' is not a list");
-	free(g->vault);
-	g->vault = calloc(list->count ? list->count : 1, sizeof(*g->vault));
-	if (!g->vault)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < list->count; i++) {
-		const struct doc_node *item = live_value(&list->entries[i]);
-		struct sops_vault_entry *v = &g->vault[count];
-		char canon[64];
-
-		if (!item || item->kind == DOC_COMMENT)
-			continue;
-		if (item->kind != DOC_MAP)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry is not a mapping");
-		v->address = scalar_field(item, "vault_address", NULL);
-		v->engine_path = scalar_field(item, "engine_path", NULL);
-		v->key_name = scalar_field(item, "key_name", NULL);
-		v->created_at = scalar_field(item, "created_at", NULL);
-		v->enc = scalar_field(item, "enc", &v->enc_len);
-		/* sops parses every non-age created_at as RFC 3339 (5.3) */
-		if (!v->created_at ||
-		    sops_time_canonical(v->created_at, strlen(v->created_at), canon, sizeof(canon)) < 0)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry has an invalid created_at");
-		if (!v->address || !v->engine_path || !v->key_name)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: incomplete hc_vault entry");
-		count++;
-	}
-	g->vault_count = count;
+	a->recipient = recipient ? recipient : "";
+	a->enc = scalar_field(map, "enc", &a->enc_len);
 	return 0;
 }
 
-/* pgp: [{created_at, enc, fp}] */
-static int read_pgp_list(const struct doc_node *list, struct sops_meta_group *g)
+/* sops parses every non-age created_at as RFC 3339 (5.3; pgpkey.toInternal) */
+static bool valid_created_at(const char *s)
 {
-	size_t count = 0;
+	char canon[64];
+
+	return s && sops_time_canonical(s, strlen(s), canon, sizeof(canon)) == 0;
+}
+
+/* hc_vault: {vault_address, engine_path, key_name, created_at, enc} */
+static int read_vault_entry(const struct doc_node *map, void *out)
+{
+	struct sops_vault_entry *v = out;
+
+	v->address = scalar_field(map, "vault_address", NULL);
+	v->engine_path = scalar_field(map, "engine_path", NULL);
+	v->key_name = scalar_field(map, "key_name", NULL);
+	v->created_at = scalar_field(map, "created_at", NULL);
+	v->enc = scalar_field(map, "enc", &v->enc_len);
+	if (!valid_created_at(v->created_at))
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: hc_vault entry has an invalid created_at");
+	if (!v->address || !v->engine_path || !v->key_name)
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: incomplete hc_vault entry");
+	return 0;
+}
+
+/* pgp: {created_at, enc, fp} */
+static int read_pgp_entry(const struct doc_node *map, void *out)
+{
+	struct sops_pgp_entry *p = out;
+
+	p->fp = scalar_field(map, "fp", NULL);
+	p->created_at = scalar_field(map, "created_at", NULL);
+	p->enc = scalar_field(map, "enc", &p->enc_len);
+	if (!valid_created_at(p->created_at))
+		return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry has an invalid created_at");
+	if (!p->fp)
+		p->fp = "";
+	return 0;
+}
+
+/* A key list ([{...}, ...] or null) of a key group: each mapping in it
+ * (comments skipped) read by read_entry into the next of item_size-byte
+ * items, malloc'd into *items_out (replacing what was there: a list named
+ * twice counts once). */
+static int read_key_list(const struct doc_node *list, const char *name, size_t item_size,
+			 int (*read_entry)(const struct doc_node *, void *), void **items_out, size_t *count)
+{
+	uint8_t *items;
+	size_t n = 0;
+	int ret = 0;
 
 	if (!list || list->kind != DOC_LIST)
 		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
 			       ? 0
-			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: 'pgp' is not a list");
-	free(g->pgp);
-	g->pgp = calloc(list->count ? list->count : 1, sizeof(*g->pgp));
-	if (!g->pgp)
+			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: '%s' is not a list", name);
+	if (!(items = calloc(list->count ? list->count : 1, item_size)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < list->count; i++) {
+	for (size_t i = 0; i < list->count && !ret; i++) {
 		const struct doc_node *item = live_value(&list->entries[i]);
-		struct sops_pgp_entry *p = &g->pgp[count];
-		char canon[64];
 
 		if (!item || item->kind == DOC_COMMENT)
 			continue;
 		if (item->kind != DOC_MAP)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry is not a mapping");
-		p->fp = scalar_field(item, "fp", NULL);
-		p->created_at = scalar_field(item, "created_at", NULL);
-		p->enc = scalar_field(item, "enc", &p->enc_len);
-		/* sops pgpkey.toInternal parses created_at as RFC 3339 */
-		if (!p->created_at ||
-		    sops_time_canonical(p->created_at, strlen(p->created_at), canon, sizeof(canon)) < 0)
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: pgp entry has an invalid created_at");
-		if (!p->fp)
-			p->fp = "";
-		count++;
+			ret = GS_FAIL(GS_ERR_PARSE, "sops metadata: %s entry is not a mapping", name);
+		else if ((ret = read_entry(item, items + n * item_size)) == 0)
+			n++;
 	}
-	g->pgp_count = count;
-	return 0;
+	free(*items_out);
+	*items_out = items;
+	*count = n;
+	return ret;
 }
 
 static size_t list_len(const struct doc_node *n)
@@ -271,28 +247,39 @@ static int add_raw(struct sops_meta_group *g, const char *type, const struct doc
 	return 0;
 }
 
+/* e's key list into g when e is one: age, pgp, hc_vault, or a type gitseal
+ * cannot wrap for (kept as it is); *taken false when e is none. */
+static int read_key_entry(const struct doc_entry *e, struct sops_meta_group *g, bool *taken)
+{
+	const char *raw;
+
+	*taken = true;
+	if (key_is(e, "age"))
+		return read_key_list(e->value, "age", sizeof(*g->age), read_age_entry, (void **)&g->age,
+				     &g->age_count);
+	if (key_is(e, "pgp"))
+		return read_key_list(e->value, "pgp", sizeof(*g->pgp), read_pgp_entry, (void **)&g->pgp,
+				     &g->pgp_count);
+	if (key_is(e, "hc_vault"))
+		return read_key_list(e->value, "hc_vault", sizeof(*g->vault), read_vault_entry,
+				     (void **)&g->vault, &g->vault_count);
+	if ((raw = raw_type_name(e)))
+		return add_raw(g, raw, e->value);
+	*taken = false;
+	return 0;
+}
+
 static int read_group(const struct doc_node *map, struct sops_meta_group *g)
 {
+	bool taken;
 	int ret = 0;
 
 	memset(g, 0, sizeof(*g));
 	if (!map || map->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: key group is not a mapping");
-	for (size_t i = 0; i < map->count && ret == 0; i++) {
-		const struct doc_entry *e = &map->entries[i];
-		const char *raw;
-
-		if (e->removed || !e->key)
-			continue;
-		if (key_is(e, "age"))
-			ret = read_age_list(e->value, g);
-		else if (key_is(e, "pgp"))
-			ret = read_pgp_list(e->value, g);
-		else if (key_is(e, "hc_vault"))
-			ret = read_vault_list(e->value, g);
-		else if ((raw = raw_type_name(e)))
-			ret = add_raw(g, raw, e->value);
-	}
+	for (size_t i = 0; i < map->count && ret == 0; i++)
+		if (!map->entries[i].removed && map->entries[i].key)
+			ret = read_key_entry(&map->entries[i], g, &taken);
 	return ret;
 }
 
@@ -303,6 +290,80 @@ static void group_release(struct sops_meta_group *g)
 	free(g->vault);
 	free(g->raw);
 	memset(g, 0, sizeof(*g));
+}
+
+/* A selection option (encrypted_regex...): at most one, and an empty one
+ * is none (sops ToInternal). */
+static int read_selection_entry(const struct doc_entry *e, struct sops_metadata *m)
+{
+	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++) {
+		if (!key_is(e, selection_keys[k]) || !is_scalar(e->value) || !e->value->len)
+			continue;
+		if (m->selection.kind != SOPS_SEL_NONE)
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: more than one selection option");
+		m->selection.kind = (enum sops_selection_kind)k;
+		m->selection.value = e->value->text;
+	}
+	return 0;
+}
+
+/* One top-level entry of the metadata; key_groups is noted for later. */
+static int read_meta_entry(const struct doc_entry *e, struct sops_metadata *m, struct sops_meta_group *flat,
+			   const struct doc_node **key_groups)
+{
+	bool taken;
+	int ret = read_key_entry(e, flat, &taken);
+
+	if (ret < 0 || taken)
+		return ret;
+	if (key_is(e, "key_groups")) {
+		*key_groups = e->value;
+	} else if (key_is(e, "shamir_threshold")) {
+		ret = loose_int(e->value, &m->shamir_threshold);
+	} else if (key_is(e, "lastmodified") && is_scalar(e->value)) {
+		m->lastmodified = e->value->text;
+		m->lastmodified_len = e->value->len;
+	} else if (key_is(e, "mac") && is_scalar(e->value)) {
+		m->mac = e->value->text;
+		m->mac_len = e->value->len;
+	} else if (key_is(e, "version") && is_scalar(e->value)) {
+		m->version = e->value->text;
+	} else if (key_is(e, "mac_only_encrypted")) {
+		m->selection.mac_only_encrypted = loose_bool(e->value);
+	} else {
+		ret = read_selection_entry(e, m);
+	}
+	return ret;
+}
+
+/* The key groups: the flat lists when any is non-empty or there is no
+ * key_groups list (5.3), else each group of key_groups. Takes over flat. */
+static int read_groups(struct sops_metadata *m, struct sops_meta_group *flat,
+		       const struct doc_node *key_groups)
+{
+	if (flat->age_count || flat->pgp_count || flat->vault_count || flat->raw_count || !key_groups ||
+	    key_groups->kind != DOC_LIST) {
+		if (!(m->groups = calloc(1, sizeof(*m->groups))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		m->groups[0] = *flat;
+		memset(flat, 0, sizeof(*flat));
+		m->group_count = 1;
+		return 0;
+	}
+	group_release(flat);
+	m->from_key_groups = true;
+	if (!(m->groups = calloc(key_groups->count ? key_groups->count : 1, sizeof(*m->groups))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < key_groups->count; i++) {
+		const struct doc_node *g = live_value(&key_groups->entries[i]);
+		int ret;
+
+		if (!g || g->kind == DOC_COMMENT)
+			continue;
+		if ((ret = read_group(g, &m->groups[m->group_count++])) < 0)
+			return ret;
+	}
+	return 0;
 }
 
 int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
@@ -319,97 +380,21 @@ int sops_metadata_read(const struct doc *d, struct sops_metadata *m)
 	meta = se->value;
 	if (!meta || meta->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata is not a mapping");
-	for (size_t i = 0; i < meta->count && ret == 0; i++) {
-		const struct doc_entry *e = &meta->entries[i];
-		const char *raw;
-		bool matched = false;
-
-		if (e->removed || !e->key || !e->value)
-			continue;
-		if (key_is(e, "age")) {
-			free(flat.age);
-			flat.age = NULL;
-			ret = read_age_list(e->value, &flat);
-		} else if (key_is(e, "pgp")) {
-			ret = read_pgp_list(e->value, &flat);
-		} else if (key_is(e, "hc_vault")) {
-			ret = read_vault_list(e->value, &flat);
-		} else if ((raw = raw_type_name(e))) {
-			ret = add_raw(&flat, raw, e->value);
-		} else if (key_is(e, "key_groups")) {
-			key_groups = e->value;
-		} else if (key_is(e, "shamir_threshold")) {
-			ret = loose_int(e->value, &m->shamir_threshold);
-		} else if (key_is(e, "lastmodified") && is_scalar(e->value)) {
-			m->lastmodified = e->value->text;
-			m->lastmodified_len = e->value->len;
-		} else if (key_is(e, "mac") && is_scalar(e->value)) {
-			m->mac = e->value->text;
-			m->mac_len = e->value->len;
-		} else if (key_is(e, "version") && is_scalar(e->value)) {
-			m->version = e->value->text;
-		} else if (key_is(e, "mac_only_encrypted")) {
-			m->selection.mac_only_encrypted = loose_bool(e->value);
-		} else {
-			for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX;
-			     k++)
-				if (key_is(e, selection_keys[k]))
-					matched = true;
-			if (!matched || !is_scalar(e->value) || !e->value->len)
-				continue;
-			for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX;
-			     k++) {
-				if (!key_is(e, selection_keys[k]))
-					continue;
-				if (m->selection.kind != SOPS_SEL_NONE) {
-					ret = GS_FAIL(GS_ERR_PARSE,
-						      "sops metadata: more than one selection option");
-					break;
-				}
-				m->selection.kind = (enum sops_selection_kind)k;
-				m->selection.value = e->value->text;
-			}
-		}
-	}
+	for (size_t i = 0; i < meta->count && ret == 0; i++)
+		if (!meta->entries[i].removed && meta->entries[i].key && meta->entries[i].value)
+			ret = read_meta_entry(&meta->entries[i], m, &flat, &key_groups);
 	if (ret < 0)
-		goto fail;
+		goto out;
 	/* sops ToInternal: without any option, the default suffix applies. */
 	if (m->selection.kind == SOPS_SEL_NONE) {
 		m->selection.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
 		m->selection.value = (char *)"_unencrypted";
 	}
-	/* Any non-empty top-level key list wins over key_groups (5.3). */
-	if (flat.age_count || flat.pgp_count || flat.vault_count || flat.raw_count || !key_groups || key_groups->kind != DOC_LIST) {
-		m->groups = calloc(1, sizeof(*m->groups));
-		if (!m->groups) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		m->groups[0] = flat;
-		memset(&flat, 0, sizeof(flat));
-		m->group_count = 1;
-		return 0;
-	}
+	ret = read_groups(m, &flat, key_groups);
+out:
 	group_release(&flat);
-	m->from_key_groups = true;
-	m->groups = calloc(key_groups->count ? key_groups->count : 1, sizeof(*m->groups));
-	if (!m->groups) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < key_groups->count; i++) {
-		const struct doc_node *g = live_value(&key_groups->entries[i]);
-
-		if (!g || g->kind == DOC_COMMENT)
-			continue;
-		ret = read_group(g, &m->groups[m->group_count++]);
-		if (ret < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	group_release(&flat);
-	sops_metadata_release(m);
+	if (ret < 0)
+		sops_metadata_release(m);
 	return ret;
 }
 
@@ -449,69 +434,54 @@ static int append_sorted(struct doc *d, struct doc_node *map, struct named *item
 	return 0;
 }
 
-static struct doc_node *age_list_node(struct doc *d, const struct sops_meta_group *g)
+/* One entry of a key list as its fields (at most KEY_FIELDS_MAX). */
+enum { KEY_FIELDS_MAX = 5 };
+typedef size_t key_fields_fn(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items);
+
+static size_t age_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
 {
-	struct doc_node *list = doc_new_list(d);
+	const struct sops_age_entry *a = &g->age[i];
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->age_count; i++) {
-		struct doc_node *m = doc_new_map(d);
-		struct named items[2];
-
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "recipient", str_node(d, g->age[i].recipient) };
-		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, g->age[i].enc,
-								 g->age[i].enc_len) };
-		if (append_sorted(d, m, items, 2) < 0 || !doc_append(d, list, NULL, 0, m))
-			return NULL;
-	}
-	return list;
+	items[0] = (struct named){ "recipient", str_node(d, a->recipient) };
+	items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, a->enc, a->enc_len) };
+	return 2;
 }
 
-static struct doc_node *vault_list_node(struct doc *d, const struct sops_meta_group *g)
+static size_t vault_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
 {
-	struct doc_node *list = doc_new_list(d);
+	const struct sops_vault_entry *v = &g->vault[i];
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->vault_count; i++) {
-		const struct sops_vault_entry *v = &g->vault[i];
-		struct doc_node *m = doc_new_map(d);
-		struct named items[5];
-
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "vault_address", str_node(d, v->address) };
-		items[1] = (struct named){ "engine_path", str_node(d, v->engine_path) };
-		items[2] = (struct named){ "key_name", str_node(d, v->key_name) };
-		items[3] = (struct named){ "created_at", str_node(d, v->created_at) };
-		items[4] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, v->enc, v->enc_len) };
-		if (append_sorted(d, m, items, 5) < 0 || !doc_append(d, list, NULL, 0, m))
-			return NULL;
-	}
-	return list;
+	items[0] = (struct named){ "vault_address", str_node(d, v->address) };
+	items[1] = (struct named){ "engine_path", str_node(d, v->engine_path) };
+	items[2] = (struct named){ "key_name", str_node(d, v->key_name) };
+	items[3] = (struct named){ "created_at", str_node(d, v->created_at) };
+	items[4] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, v->enc, v->enc_len) };
+	return 5;
 }
 
-static struct doc_node *pgp_list_node(struct doc *d, const struct sops_meta_group *g)
+static size_t pgp_fields(struct doc *d, const struct sops_meta_group *g, size_t i, struct named *items)
+{
+	const struct sops_pgp_entry *p = &g->pgp[i];
+
+	items[0] = (struct named){ "created_at", str_node(d, p->created_at) };
+	items[1] = (struct named){ "enc",
+				   doc_new_scalar(d, DOC_STR, p->enc ? p->enc : "", p->enc ? p->enc_len : 0) };
+	items[2] = (struct named){ "fp", str_node(d, p->fp) };
+	return 3;
+}
+
+/* A key list as sops writes it: a map per entry, its keys sorted. */
+static struct doc_node *key_list_node(struct doc *d, const struct sops_meta_group *g, size_t count,
+				      key_fields_fn *fields)
 {
 	struct doc_node *list = doc_new_list(d);
 
-	if (!list)
-		return NULL;
-	for (size_t i = 0; i < g->pgp_count; i++) {
-		const struct sops_pgp_entry *p = &g->pgp[i];
+	for (size_t i = 0; list && i < count; i++) {
 		struct doc_node *m = doc_new_map(d);
-		struct named items[3];
+		struct named items[KEY_FIELDS_MAX];
 
-		if (!m)
-			return NULL;
-		items[0] = (struct named){ "created_at", str_node(d, p->created_at) };
-		items[1] = (struct named){ "enc", doc_new_scalar(d, DOC_STR, p->enc ? p->enc : "",
-								 p->enc ? p->enc_len : 0) };
-		items[2] = (struct named){ "fp", str_node(d, p->fp) };
-		if (append_sorted(d, m, items, 3) < 0 || !doc_append(d, list, NULL, 0, m))
+		if (!m || append_sorted(d, m, items, fields(d, g, i, items)) < 0 ||
+		    !doc_append(d, list, NULL, 0, m))
 			return NULL;
 	}
 	return list;
@@ -525,12 +495,12 @@ static int group_items(struct doc *d, const struct sops_meta_group *g, bool in_k
 
 	/* sops >= 3.7: age and hc_vault lack omitempty in a key group (5.4). */
 	if (g->age_count || in_key_groups)
-		items[n++] = (struct named){ "age", age_list_node(d, g) };
+		items[n++] = (struct named){ "age", key_list_node(d, g, g->age_count, age_fields) };
 	if (g->vault_count || in_key_groups)
-		items[n++] = (struct named){ "hc_vault", vault_list_node(d, g) };
+		items[n++] = (struct named){ "hc_vault", key_list_node(d, g, g->vault_count, vault_fields) };
 	/* pgp keeps omitempty (stores.go keygroup) */
 	if (g->pgp_count)
-		items[n++] = (struct named){ "pgp", pgp_list_node(d, g) };
+		items[n++] = (struct named){ "pgp", key_list_node(d, g, g->pgp_count, pgp_fields) };
 	for (size_t i = 0; i < g->raw_count; i++)
 		items[n++] = (struct named){ g->raw[i].type, doc_clone(d, g->raw[i].node) };
 	for (int i = 0; i < n; i++)
@@ -602,7 +572,7 @@ int sops_metadata_write(struct doc *d, const struct sops_metadata_out *m)
 
 		if (!d->branches[b] || d->branches[b]->kind != DOC_MAP)
 			continue;
-		if (!node || !doc_append(d, d->branches[b], "sops", 4, node))
+		if (!node || !doc_append(d, d->branches[b], SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, node))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;

@@ -2,11 +2,11 @@
 #ifndef GITSEAL_SOPS_INT_H
 #define GITSEAL_SOPS_INT_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gitseal/re2posix.h"
 #include "gitseal/sops.h"
 
 /* ---- value.c: ENC[AES256_GCM,...] and typed plaintext (spec 2) ---- */
@@ -37,8 +37,23 @@ int sops_value_type_from_name(const char *name, size_t len, enum sops_value_type
 	__attribute__((warn_unused_result));
 const char *sops_value_type_name(enum sops_value_type t);
 
+/* AES-256-GCM contexts reused across the values of one walk (one per
+ * direction, made on first use), keyed once for one data key. */
+struct sops_cipher {
+	struct evp_cipher_ctx_st *ctx[2]; /* [0] decrypt, [1] encrypt */
+	const uint8_t *key[2];            /* the key each was given (not owned) */
+	size_t iv_len[2];                 /* the IV length each was set to */
+};
+
+void sops_cipher_init(struct sops_cipher *c);
+void sops_cipher_release(struct sops_cipher *c);
+
 /* Encrypts plaintext into a fresh "ENC[...]" string appended to out.
  * iv may be NULL (32 random bytes) or iv_len bytes to use. */
+int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const uint8_t *plain, size_t len, enum sops_value_type type,
+			    const char *aad, size_t aad_len, const uint8_t *iv, size_t iv_len,
+			    struct gs_buf *out) __attribute__((warn_unused_result));
 int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
 		       enum sops_value_type type, const char *aad, size_t aad_len,
 		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
@@ -46,6 +61,19 @@ int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *pla
 
 /* Decrypts an ENC string; the tag is verified before anything is kept.
  * plain is reset and receives the plaintext (it must be a secure buffer). */
+int sops_value_decrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const char *enc, size_t len, const char *aad, size_t aad_len,
+			    struct gs_buf *plain, enum sops_value_type *type)
+	__attribute__((warn_unused_result));
+/* The same into the ENC text's own memory (secure, len bytes): on success
+ * it holds the plaintext, *plain_len bytes, NUL-terminated and the rest
+ * wiped; on failure it is damaged and must be discarded. No copy of a
+ * large value is made. Returns 1, the text untouched, when an unusual
+ * tag leaves no room: then decrypt with sops_value_decrypt_with. */
+int sops_value_decrypt_in_place(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+				char *enc, size_t len, const char *aad, size_t aad_len,
+				size_t *plain_len, enum sops_value_type *type)
+	__attribute__((warn_unused_result));
 int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, size_t len,
 		       const char *aad, size_t aad_len, struct gs_buf *plain,
 		       enum sops_value_type *type) __attribute__((warn_unused_result));
@@ -69,16 +97,14 @@ int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_t
 
 /* ---- walk.c: tree walk, selection, encrypt/decrypt of leaves (spec 3) ---- */
 
+struct sops_regex_entry;
+
 struct sops_selector {
 	enum sops_selection_kind kind;
 	const char *value;
-	regex_t re;
-	bool compiled;
+	const regex_t *re;               /* the compiled regex, shared (walk.c) */
+	struct sops_regex_entry *regex;  /* its cache entry, released with the selector */
 };
-
-/* Compiles an RE2-flavoured regex with POSIX ERE (see walk.c for limits). */
-int sops_regex_compile(regex_t *re, const char *pattern) __attribute__((warn_unused_result));
-bool sops_regex_match(const regex_t *re, const char *s);
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
 	__attribute__((warn_unused_result));
@@ -218,8 +244,10 @@ uint8_t *sops_data_key_new(void);
 int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 
-/* Recovers the data key from the metadata into key (secure, 32 bytes). */
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
+/* Recovers the data key from the metadata into key (secure, 32 bytes).
+ * order: key types to try first, comma-separated (--decryption-order), or
+ * NULL for sops's default (age, pgp). */
+int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
 enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };
@@ -249,7 +277,58 @@ struct sops_previous {
 
 int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KEY_SIZE],
 				struct sops_previous *p) __attribute__((warn_unused_result));
+/* Decrypts d in place under key (the MAC checked unless opts says not)
+ * and fills p with what sealing it again needs: the metadata (pointing
+ * into d), a copy of the key and, with keep_stash, every leaf's
+ * ciphertext for reuse. One walk, one parse: the opened file and its
+ * previous version are the same document. */
+int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+	__attribute__((warn_unused_result));
 void sops_previous_release(struct sops_previous *p);
+
+/* What encryption changed in a document, so that it can be shown as the
+ * plaintext it was (to verify an output against it) and as ciphertext
+ * again (to write another layout), without a copy of the tree. The
+ * ciphertexts live in the log's arena and go with it. */
+struct sops_leaf_state {
+	char *text;
+	size_t len;
+	enum doc_type type;
+	enum doc_kind kind;
+	bool dirty;
+};
+
+struct sops_undo_item {
+	struct doc_node *node;
+	struct sops_leaf_state state[2]; /* [0] plaintext, [1] encrypted */
+};
+
+struct sops_undo_meta {
+	size_t branch;         /* a branch, its root and the sops entry appended to it */
+	struct doc_node *root;
+	size_t index;
+};
+
+struct sops_undo {
+	struct sops_undo_item *items;
+	size_t count, cap;
+	struct sops_undo_meta *meta;
+	size_t meta_count;
+	struct gs_arena arena;
+	void **buffers;  /* large ciphertexts, each in a buffer of its own */
+	size_t buffer_count;
+	bool encrypted; /* the state the nodes are in */
+};
+
+void sops_undo_init(struct sops_undo *u);
+/* Puts every recorded leaf and metadata entry in one state. */
+void sops_undo_show(struct sops_undo *u, bool encrypted);
+/* Shows the plaintext and frees the ciphertexts; the metadata entries
+ * stay recorded (shown removed). */
+void sops_undo_drop_ciphertexts(struct sops_undo *u);
+/* The same, and forgets the metadata entries. */
+void sops_undo_release(struct sops_undo *u);
 
 /* Encrypts d under key; groups hold the wrapped key entries to write
  * (shamir_threshold written when non-zero). With prev (same key),
@@ -259,5 +338,45 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			  const struct sops_meta_group *groups, size_t group_count, int shamir_threshold,
 			  const struct sops_selection *sel, const struct sops_previous *prev,
 			  const char *lastmodified) __attribute__((warn_unused_result));
+/* The same, recording every change in undo (NULL: none). */
+int sops_encrypt_with_key_undo(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			       const struct sops_meta_group *groups, size_t group_count,
+			       int shamir_threshold, const struct sops_selection *sel,
+			       const struct sops_previous *prev, const char *lastmodified,
+			       struct sops_undo *undo) __attribute__((warn_unused_result));
+
+/* ---- file.c, seal.c: the file pipeline ---- */
+
+struct sops_file {
+	enum doc_format format;
+	bool opened;               /* from an encrypted file (else created) */
+	struct doc doc;            /* opened: the plaintext tree, decrypted in place */
+	struct doc previous;       /* created: the previous version given for reuse */
+	struct sops_previous prev; /* the data key, metadata and ciphertexts to reuse */
+	bool have_prev;            /* prev holds a key */
+	struct sops_metadata previous_meta; /* created: previous's metadata, whether it opens or not */
+	struct sops_key_summary keys;
+};
+
+/* inspect.c: the public name of a data key (SOPS_KEY_ID_SIZE bytes). */
+void sops_data_key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE]);
+
+/* ---- engine.c ---- */
+
+/* Encrypts d for the key groups of opts. prev_meta (may be NULL): the
+ * metadata of the previous version, which tells which key entries must
+ * not be lost. With prev (that version opened) its data key, the wrapped
+ * entries of keys that stay and the unchanged ciphertexts are kept, unless
+ * opts->new_data_key; otherwise a new data key is made. The data key used
+ * is copied to key_out (SOPS_DATA_KEY_SIZE secure bytes) when it is not
+ * NULL; undo as above. */
+int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts,
+			     const struct sops_metadata *prev_meta, const struct sops_previous *prev,
+			     uint8_t *key_out, struct sops_undo *undo) __attribute__((warn_unused_result));
+/* Opens previous for reuse with ids; false when it cannot be used (reuse
+ * is an optimisation: a version that does not open or verify is simply
+ * not reused). */
+bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_list *ids,
+			     struct sops_previous *p);
 
 #endif

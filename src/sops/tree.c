@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
 
@@ -72,16 +73,10 @@ static int stash_add(struct sops_stash *s, const struct sops_leaf *leaf, enum so
 		     const uint8_t *plain, size_t plain_len, const char *enc, size_t enc_len)
 {
 	struct stash_item *it;
+	int ret = GS_ARRAY_GROW(s->items, s->count, s->cap, 16);
 
-	if (s->count == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct stash_item *p = realloc(s->items, ncap * sizeof(*p));
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		s->items = p;
-		s->cap = ncap;
-	}
+	if (ret < 0)
+		return ret;
 	it = &s->items[s->count];
 	it->aad = gs_arena_strndup(&s->arena, leaf->aad, leaf->aad_len);
 	it->plain = (const uint8_t *)gs_arena_strndup(&s->arena, (const char *)plain, plain_len);
@@ -153,9 +148,11 @@ static const struct stash_item *stash_find(const struct sops_stash *s, const cha
 struct decrypt_ctx {
 	struct doc *d;
 	const uint8_t *key;
+	struct sops_cipher cipher;
 	struct sops_mac mac;
 	struct gs_buf plain, canon;
 	bool modify;
+	bool in_place;             /* values may be decrypted in their own memory */
 	struct sops_stash *stash;
 };
 
@@ -165,72 +162,134 @@ static bool hashed(const struct sops_mac *m, const struct sops_leaf *leaf, bool 
 	return !is_comment && (leaf->selected || !m->only_encrypted);
 }
 
+static bool text_types(enum sops_value_type type)
+{
+	return type == SOPS_TYPE_STR || type == SOPS_TYPE_TIME || type == SOPS_TYPE_BYTES;
+}
+
+/* A text value decrypted in the node's own memory: it keeps it, so a large
+ * value is never copied. Whether that memory is the node's own: a store
+ * may one day point node texts into the source, which must stay intact. */
+static bool owns_text(const struct doc *d, const struct doc_node *n)
+{
+	const char *src = (const char *)d->source.data;
+
+	return !src || n->text < src || n->text >= src + d->source.len;
+}
+
+/* Decrypts an encrypted value; on success *canon points at the bytes the
+ * MAC takes (in the node, or in c->canon). enc/enc_len: the ciphertext as
+ * read, for the stash (NULL when it was decrypted in place). */
+static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sops_value_type *type,
+			 const uint8_t **canon, size_t *canon_len, const char **enc, size_t *enc_len)
+{
+	struct doc_node *n = leaf->node;
+	size_t plain_len;
+	int ret = 1;
+
+	if (n->kind != DOC_SCALAR || n->type != DOC_STR)
+		return GS_FAIL(GS_ERR_DECRYPT_VALUE,
+			       "value at '%.*s' is not encrypted: expected an encrypted string",
+			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+	/* a tag is outside the MAC, and readers go by it (!!null reads as
+	 * null, !!binary as bytes): an encrypted value has none */
+	if (n->tag)
+		return GS_FAIL(GS_ERR_MAC_MISMATCH,
+			       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
+			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+	if (c->in_place && owns_text(c->d, n))
+		ret = sops_value_decrypt_in_place(&c->cipher, c->key, n->text, n->len, leaf->aad,
+						  leaf->aad_len, &plain_len, type);
+	if (ret == 0 && text_types(*type)) {
+		n->len = plain_len;
+		n->type = DOC_STR;
+		n->dirty = true;
+		*canon = (const uint8_t *)n->text;
+		*canon_len = n->len;
+		return 0;
+	}
+	if (ret == 0) /* int, float, bool: canonical form re-rendered below */
+		ret = gs_buf_append(&c->plain, n->text, plain_len);
+	else if (ret == 1)
+		ret = sops_value_decrypt_with(&c->cipher, c->key, n->text, n->len, leaf->aad,
+					      leaf->aad_len, &c->plain, type);
+	if (ret == 0 && !c->in_place) {
+		*enc = n->text;
+		*enc_len = n->len;
+	}
+	if (ret == 0)
+		ret = sops_plaintext_canonical(*type, c->plain.data, c->plain.len, &c->canon);
+	if (ret < 0) {
+		gs_error_prefix("value at '%.*s'", (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len),
+				leaf->aad);
+		return GS_ERR_DECRYPT_VALUE;
+	}
+	if (c->modify && (ret = sops_node_set_canonical(c->d, n, *type, c->canon.data, c->canon.len)) < 0)
+		return ret;
+	*canon = c->canon.data;
+	*canon_len = c->canon.len;
+	return 0;
+}
+
+/* A selected comment: comments from before comment encryption stay as
+ * they are (spec 3.3). */
+static int decrypt_comment(struct decrypt_ctx *c, struct sops_leaf *leaf, const char **enc,
+			   size_t *enc_len)
+{
+	struct doc_node *n = leaf->node;
+	enum sops_value_type type;
+	int ret;
+
+	if (sops_enc_looks_encrypted(n->text, n->len) &&
+	    sops_value_decrypt_with(&c->cipher, c->key, n->text, n->len, leaf->aad, leaf->aad_len,
+				    &c->plain, &type) == 0) {
+		*enc = n->text;
+		*enc_len = n->len;
+		if ((ret = gs_buf_append(&c->canon, c->plain.data, c->plain.len)) < 0)
+			return ret;
+		if (c->modify && (ret = sops_node_set_canonical(c->d, n, SOPS_TYPE_COMMENT, c->canon.data,
+								  c->canon.len)) < 0)
+			return ret;
+		return 0;
+	}
+	gs_error_clear();
+	return sops_node_plaintext(n, &c->canon, &type);
+}
+
 static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 {
 	struct decrypt_ctx *c = vctx;
 	struct doc_node *n = leaf->node;
 	enum sops_value_type type = SOPS_TYPE_STR;
+	const uint8_t *canon = NULL;
 	const char *enc = NULL;
-	size_t enc_len = 0;
+	size_t canon_len = 0, enc_len = 0;
 	int ret;
 
 	if (!leaf->selected || (n->kind == DOC_SCALAR && n->len == 0 && n->type == DOC_STR)) {
-		if ((ret = sops_node_plaintext(n, &c->canon, &type)) < 0)
-			return ret;
+		ret = sops_node_plaintext(n, &c->canon, &type);
 	} else if (leaf->is_comment) {
-		/* Comments from before comment encryption stay as they are
-		 * (spec 3.3). */
 		type = SOPS_TYPE_COMMENT;
-		if (sops_enc_looks_encrypted(n->text, n->len) &&
-		    sops_value_decrypt(c->key, n->text, n->len, leaf->aad, leaf->aad_len, &c->plain,
-				       &type) == 0) {
-			enc = n->text;
-			enc_len = n->len;
-			if ((ret = gs_buf_append(&c->canon, c->plain.data, c->plain.len)) < 0)
-				return ret;
-			type = SOPS_TYPE_COMMENT;
-			if (c->modify && (ret = sops_node_set_canonical(c->d, n, type, c->canon.data,
-									  c->canon.len)) < 0)
-				return ret;
-		} else {
-			gs_error_clear();
-			if ((ret = sops_node_plaintext(n, &c->canon, &type)) < 0)
-				return ret;
-		}
+		ret = decrypt_comment(c, leaf, &enc, &enc_len);
 	} else {
-		if (n->kind != DOC_SCALAR || n->type != DOC_STR)
-			return GS_FAIL(GS_ERR_DECRYPT_VALUE,
-				       "value at '%.*s' is not encrypted: expected an encrypted string",
-				       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
-		/* a tag is outside the MAC, and readers go by it (!!null reads
-		 * as null, !!binary as bytes): an encrypted value has none */
-		if (n->tag)
-			return GS_FAIL(GS_ERR_MAC_MISMATCH,
-				       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
-				       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
-		ret = sops_value_decrypt(c->key, n->text, n->len, leaf->aad, leaf->aad_len, &c->plain,
-					 &type);
-		if (ret == 0)
-			ret = sops_plaintext_canonical(type, c->plain.data, c->plain.len, &c->canon);
-		if (ret < 0) {
-			gs_error_prefix("value at '%.*s'", (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len),
-					leaf->aad);
-			return GS_ERR_DECRYPT_VALUE;
-		}
-		enc = n->text;
-		enc_len = n->len;
-		if (c->modify &&
-		    (ret = sops_node_set_canonical(c->d, n, type, c->canon.data, c->canon.len)) < 0)
-			return ret;
+		ret = decrypt_value(c, leaf, &type, &canon, &canon_len, &enc, &enc_len);
 	}
-	gs_buf_reset(&c->plain);
+	if (ret < 0)
+		return ret;
+	if (!canon) {
+		canon = c->canon.data;
+		canon_len = c->canon.len;
+	}
+	/* wiped once used (a reset wipes the whole buffer: not for nothing) */
+	if (c->plain.len)
+		gs_buf_reset(&c->plain);
 	if (hashed(&c->mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
-	    (ret = sops_mac_update(&c->mac, c->canon.data, c->canon.len)) < 0)
+	    (ret = sops_mac_update(&c->mac, canon, canon_len)) < 0)
 		return ret;
-	if (c->stash && (ret = stash_add(c->stash, leaf, type, c->canon.data, c->canon.len, enc,
-					 enc_len)) < 0)
+	if (c->stash && (ret = stash_add(c->stash, leaf, type, canon, canon_len, enc, enc_len)) < 0)
 		return ret;
-	gs_buf_reset(&c->canon);
+	if (c->canon.len)
+		gs_buf_reset(&c->canon);
 	return 0;
 }
 
@@ -242,8 +301,7 @@ static void mark_metadata_removed(struct doc *d)
 		if (!root || root->kind != DOC_MAP)
 			continue;
 		for (size_t i = 0; i < root->count; i++)
-			if (root->entries[i].key && root->entries[i].key_len == 4 &&
-			    memcmp(root->entries[i].key, "sops", 4) == 0)
+			if (sops_is_metadata_key(root->entries[i].key, root->entries[i].key_len))
 				root->entries[i].removed = true;
 	}
 }
@@ -260,7 +318,10 @@ static int decrypt_tree(struct doc *d, const struct sops_metadata *m, const uint
 	c.d = d;
 	c.key = key;
 	c.modify = modify;
+	/* the stash keeps the ciphertexts as read: then they are not overwritten */
+	c.in_place = modify && !stash;
 	c.stash = stash;
+	sops_cipher_init(&c.cipher);
 	gs_buf_init(&c.plain, true);
 	gs_buf_init(&c.canon, true);
 	if ((ret = sops_selector_init(&sel, &m->selection)) < 0)
@@ -276,6 +337,7 @@ static int decrypt_tree(struct doc *d, const struct sops_metadata *m, const uint
 out:
 	sops_mac_release(&c.mac);
 	sops_selector_release(&sel);
+	sops_cipher_release(&c.cipher);
 	gs_buf_release(&c.plain);
 	gs_buf_release(&c.canon);
 	return ret;
@@ -297,6 +359,33 @@ int sops_decrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZ
 	return ret;
 }
 
+int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+{
+	char hex[129];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (!(p->key = gs_secure_alloc(SOPS_DATA_KEY_SIZE)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(p->key, key, SOPS_DATA_KEY_SIZE);
+	if (keep_stash) {
+		if (!(p->stash = calloc(1, sizeof(*p->stash))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		stash_init(p->stash);
+	}
+	if ((ret = sops_metadata_read(d, &p->meta)) < 0)
+		return ret;
+	/* the ciphertexts the stash keeps stay in the arena when the nodes
+	 * take their plaintext */
+	ret = decrypt_tree(d, &p->meta, key, opts && opts->ignore_mac, true, p->stash, hex);
+	if (ret == 0 && p->stash)
+		ret = stash_index(p->stash);
+	if (ret == 0)
+		mark_metadata_removed(d);
+	return ret;
+}
+
 bool sops_doc_is_encrypted(const struct doc *d)
 {
 	return sops_metadata_entry(d) != NULL;
@@ -307,12 +396,150 @@ bool sops_doc_is_encrypted(const struct doc *d)
 struct encrypt_ctx {
 	struct doc *d;
 	const uint8_t *key;
+	struct sops_cipher cipher;
 	struct sops_mac mac;
 	struct gs_buf plain, enc;
 	const struct sops_stash *prev; /* NULL: no reuse */
 	size_t pos;
 	bool unchanged;
+	struct sops_undo *undo;        /* NULL: the nodes simply take the ciphertexts */
 };
+
+/* ---- the undo log: both states of every leaf encryption changed ---- */
+
+void sops_undo_init(struct sops_undo *u)
+{
+	memset(u, 0, sizeof(*u));
+	gs_arena_init(&u->arena);
+}
+
+void sops_undo_drop_ciphertexts(struct sops_undo *u)
+{
+	/* the nodes must not point at ciphertexts about to be freed */
+	sops_undo_show(u, false);
+	gs_arena_release(&u->arena);
+	for (size_t i = 0; i < u->buffer_count; i++)
+		free(u->buffers[i]);
+	free(u->buffers);
+	free(u->items);
+	u->buffers = NULL;
+	u->buffer_count = 0;
+	u->items = NULL;
+	u->count = u->cap = 0;
+}
+
+void sops_undo_release(struct sops_undo *u)
+{
+	sops_undo_drop_ciphertexts(u);
+	free(u->meta);
+	memset(u, 0, sizeof(*u));
+}
+
+static void leaf_state_save(struct sops_leaf_state *s, const struct doc_node *n)
+{
+	s->text = n->text;
+	s->len = n->len;
+	s->type = n->type;
+	s->kind = n->kind;
+	s->dirty = n->dirty;
+}
+
+static void leaf_state_load(struct doc_node *n, const struct sops_leaf_state *s)
+{
+	n->text = s->text;
+	n->len = s->len;
+	n->type = s->type;
+	n->kind = s->kind;
+	n->dirty = s->dirty;
+}
+
+void sops_undo_show(struct sops_undo *u, bool encrypted)
+{
+	if (u->encrypted == encrypted)
+		return;
+	for (size_t i = 0; i < u->count; i++)
+		leaf_state_load(u->items[i].node, &u->items[i].state[encrypted]);
+	for (size_t i = 0; i < u->meta_count; i++)
+		u->meta[i].root->entries[u->meta[i].index].removed = !encrypted;
+	u->encrypted = encrypted;
+}
+
+/* Records the metadata entries sops_metadata_write just appended (the
+ * last entry of every branch root). */
+static int undo_note_metadata(struct sops_undo *u, struct doc *d)
+{
+	u->meta = calloc(d->count + 1, sizeof(*u->meta));
+	if (!u->meta)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t b = 0; b < d->count; b++) {
+		struct doc_node *root = d->branches[b];
+
+		if (!root || root->kind != DOC_MAP || !root->count)
+			continue;
+		u->meta[u->meta_count].branch = b;
+		u->meta[u->meta_count].root = root;
+		u->meta[u->meta_count++].index = root->count - 1;
+	}
+	return 0;
+}
+
+/* A ciphertext for the log: small ones are copied into its arena, a large
+ * one keeps the buffer it was made in (no second copy of a large value). */
+enum { UNDO_TAKE_BUFFER = 64 * 1024 };
+
+static int undo_take_text(struct sops_undo *u, struct gs_buf *enc, char **text)
+{
+	void **grown;
+
+	if (enc->len < UNDO_TAKE_BUFFER) {
+		*text = gs_arena_strndup(&u->arena, (const char *)enc->data, enc->len);
+		return *text ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	grown = realloc(u->buffers, (u->buffer_count + 1) * sizeof(*grown));
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	u->buffers = grown;
+	*text = (char *)gs_buf_detach(enc, NULL);
+	u->buffers[u->buffer_count++] = *text;
+	return 0;
+}
+
+/* The node takes the ciphertext; with an undo log the ciphertext lives in
+ * the log's arena and both states are recorded. */
+static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool make_scalar)
+{
+	struct sops_undo *u = c->undo;
+	struct sops_undo_item *it;
+	int ret;
+
+	if (!u) {
+		if ((ret = doc_scalar_set(c->d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
+			return ret;
+		if (make_scalar)
+			n->kind = DOC_SCALAR;
+		return 0;
+	}
+	if ((ret = GS_ARRAY_GROW(u->items, u->count, u->cap, 64)) < 0)
+		return ret;
+	it = &u->items[u->count];
+	it->node = n;
+	/* an encrypted value loses its tag, as sops does (doc_scalar_set): for
+	 * good, since the plaintext that decrypts has none */
+	n->tag = NULL;
+	leaf_state_save(&it->state[0], n);
+	n->len = c->enc.len; /* before a large buffer is taken over */
+	if ((ret = undo_take_text(u, &c->enc, &n->text)) < 0) {
+		leaf_state_load(n, &it->state[0]);
+		return ret;
+	}
+	n->type = DOC_STR;
+	n->dirty = true;
+	if (make_scalar)
+		n->kind = DOC_SCALAR;
+	leaf_state_save(&it->state[1], n);
+	u->count++;
+	return 0;
+}
 
 static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 {
@@ -322,42 +549,51 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	const struct stash_item *old;
 	int ret;
 
-	if ((ret = sops_node_plaintext(n, &c->plain, &type)) < 0)
-		return ret;
+	const uint8_t *plain;
+	size_t len;
+
+	/* text, ints and comments are their own plaintext: no copy of a large value */
+	if (n->kind == DOC_COMMENT || n->type == DOC_STR || n->type == DOC_INT) {
+		type = n->kind == DOC_COMMENT ? SOPS_TYPE_COMMENT
+		       : n->type == DOC_INT  ? SOPS_TYPE_INT : SOPS_TYPE_STR;
+		plain = (const uint8_t *)n->text;
+		len = n->len;
+	} else {
+		if ((ret = sops_node_plaintext(n, &c->plain, &type)) < 0)
+			return ret;
+		plain = c->plain.data;
+		len = c->plain.len;
+	}
 	if (c->prev) {
 		const struct stash_item *it = c->pos < c->prev->count ? &c->prev->items[c->pos] : NULL;
 
 		if (!it || it->selected != leaf->selected || it->is_comment != leaf->is_comment ||
-		    !item_equal(it, leaf->aad, leaf->aad_len, type, c->plain.data, c->plain.len))
+		    !item_equal(it, leaf->aad, leaf->aad_len, type, plain, len))
 			c->unchanged = false;
 		c->pos++;
 	}
-	if (hashed(&c->mac, leaf, leaf->is_comment) &&
-	    (ret = sops_mac_update(&c->mac, c->plain.data, c->plain.len)) < 0)
+	if (hashed(&c->mac, leaf, leaf->is_comment) && (ret = sops_mac_update(&c->mac, plain, len)) < 0)
 		return ret;
 	/* spec 2.4: empty strings and comments are never encrypted */
-	if (!leaf->selected || c->plain.len == 0)
+	if (!leaf->selected || len == 0)
 		return 0;
 	gs_buf_reset(&c->enc);
-	old = stash_find(c->prev, leaf->aad, leaf->aad_len, type, c->plain.data, c->plain.len);
+	old = stash_find(c->prev, leaf->aad, leaf->aad_len, type, plain, len);
 	if (old)
 		ret = gs_buf_append(&c->enc, old->enc, old->enc_len);
 	else
-		ret = sops_value_encrypt(c->key, c->plain.data, c->plain.len, type, leaf->aad,
-					 leaf->aad_len, NULL, 0, &c->enc);
+		ret = sops_value_encrypt_with(&c->cipher, c->key, plain, len, type, leaf->aad,
+					      leaf->aad_len, NULL, 0, &c->enc);
 	gs_buf_reset(&c->plain);
 	if (ret < 0)
 		return ret;
-	if ((ret = doc_scalar_set(c->d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
-		return ret;
 	/* sops walkSlice: an encrypted comment in a list becomes a list item */
-	if (leaf->is_comment && leaf->container->kind == DOC_LIST)
-		n->kind = DOC_SCALAR;
-	return 0;
+	return leaf_set_ciphertext(c, n, leaf->is_comment && leaf->container->kind == DOC_LIST);
 }
 
 static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_selection *sel,
-			const struct sops_stash *prev, bool *unchanged, char hex[129])
+			const struct sops_stash *prev, struct sops_undo *undo, bool *unchanged,
+			char hex[129])
 {
 	struct encrypt_ctx c;
 	struct sops_selector s;
@@ -367,7 +603,9 @@ static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_sel
 	c.d = d;
 	c.key = key;
 	c.prev = prev;
+	c.undo = undo;
 	c.unchanged = prev != NULL;
+	sops_cipher_init(&c.cipher);
 	gs_buf_init(&c.plain, true);
 	gs_buf_init(&c.enc, false);
 	if ((ret = sops_selector_init(&s, sel)) < 0)
@@ -383,6 +621,7 @@ static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_sel
 out:
 	sops_mac_release(&c.mac);
 	sops_selector_release(&s);
+	sops_cipher_release(&c.cipher);
 	gs_buf_release(&c.plain);
 	gs_buf_release(&c.enc);
 	return ret;
@@ -468,6 +707,16 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			  const struct sops_selection *sel_in, const struct sops_previous *prev,
 			  const char *lastmodified)
 {
+	return sops_encrypt_with_key_undo(d, key, groups, group_count, shamir_threshold, sel_in, prev,
+					  lastmodified, NULL);
+}
+
+int sops_encrypt_with_key_undo(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			       const struct sops_meta_group *groups, size_t group_count,
+			       int shamir_threshold, const struct sops_selection *sel_in,
+			       const struct sops_previous *prev, const char *lastmodified,
+			       struct sops_undo *undo)
+{
 	struct sops_selection sel;
 	const char *kept_mac = NULL, *version = NULL;
 	char hex[129], now[32];
@@ -486,7 +735,9 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			return ret;
 		lastmodified = now;
 	}
-	if ((ret = encrypt_tree(d, key, &sel, prev ? prev->stash : NULL, &unchanged, hex)) < 0)
+	if (undo)
+		undo->encrypted = true;
+	if ((ret = encrypt_tree(d, key, &sel, prev ? prev->stash : NULL, undo, &unchanged, hex)) < 0)
 		return ret;
 	if (prev && unchanged && same_selection(&sel, &prev->meta.selection) &&
 	    prev->meta.lastmodified && prev->meta.mac && prev->meta.mac_len) {
@@ -494,6 +745,9 @@ int sops_encrypt_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 		kept_mac = prev->meta.mac;
 		version = prev->meta.version;
 	}
-	return finish_metadata(d, key, groups, group_count, shamir_threshold, &sel, lastmodified, hex,
-			       kept_mac, version);
+	ret = finish_metadata(d, key, groups, group_count, shamir_threshold, &sel, lastmodified, hex,
+			      kept_mac, version);
+	if (ret == 0 && undo)
+		ret = undo_note_metadata(undo, d);
+	return ret;
 }

@@ -17,8 +17,6 @@
 #include "gitseal/dynlib.h"
 #include "sops_int.h"
 
-static const char ENC_PREFIX[] = "ENC[AES256_GCM,data:";
-
 static const char *const type_names[] = {
 	[SOPS_TYPE_STR] = "str",   [SOPS_TYPE_INT] = "int",         [SOPS_TYPE_FLOAT] = "float",
 	[SOPS_TYPE_BOOL] = "bool", [SOPS_TYPE_TIME] = "time",       [SOPS_TYPE_COMMENT] = "comment",
@@ -62,10 +60,10 @@ static const char *rfind(const char *from, const char *to, const char *needle)
  * so only the first line counts. */
 int sops_enc_parse(const char *s, size_t len, struct sops_enc_fields *out)
 {
-	const size_t plen = sizeof(ENC_PREFIX) - 1;
+	const size_t plen = sizeof(SOPS_ENC_DATA) - 1;
 	const char *nl, *end, *d0, *close, *type_sep, *tag_sep, *iv_sep;
 
-	if (len < plen || memcmp(s, ENC_PREFIX, plen) != 0)
+	if (len < plen || memcmp(s, SOPS_ENC_DATA, plen) != 0)
 		goto bad;
 	nl = memchr(s, '\n', len);
 	end = nl ? nl : s + len;
@@ -109,33 +107,18 @@ bool sops_enc_looks_encrypted(const char *s, size_t len)
 	return true;
 }
 
-/* Go base64.StdEncoding: standard alphabet, '=' padding required. */
-static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len)
+/* Go base64.StdEncoding: standard alphabet, '=' padding required. The
+ * output may be the input itself (decoding only moves bytes forward). */
+static int b64_decode_into(const char *in, size_t len, uint8_t *out, size_t *out_len)
 {
-	size_t cap = len / 4 * 3 + 3;
-	uint8_t *buf = malloc(cap);
-
-	if (!buf)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (gs_base64_decode(in, len, buf, out_len) != 0) {
-		free(buf);
+	if (gs_base64_decode(in, len, out, out_len) != 0)
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "invalid base64 in encrypted value");
-	}
-	*out = buf;
 	return 0;
 }
 
-static int b64_append(struct gs_buf *out, const uint8_t *p, size_t n)
+static size_t b64_decoded_max(size_t len)
 {
-	size_t b64len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	int ret = gs_buf_reserve(out, b64len);
-
-	if (ret < 0)
-		return ret;
-	sodium_bin2base64((char *)out->data + out->len, b64len, p, n, sodium_base64_VARIANT_ORIGINAL);
-	out->len += b64len - 1;
-	out->data[out->len] = '\0';
-	return 0;
+	return len / 4 * 3 + 3;
 }
 
 /* AES-256-GCM fetched once: OpenSSL 3 would otherwise look the algorithm up
@@ -154,53 +137,231 @@ static const EVP_CIPHER *aes_256_gcm(void)
 	return aes_gcm;
 }
 
-int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
-		       enum sops_value_type type, const char *aad, size_t aad_len,
-		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
+void sops_cipher_init(struct sops_cipher *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void sops_cipher_release(struct sops_cipher *c)
+{
+	/* EVP_CIPHER_CTX_free cleanses the key schedule */
+	if (c->ctx[0])
+		EVP_CIPHER_CTX_free(c->ctx[0]);
+	if (c->ctx[1])
+		EVP_CIPHER_CTX_free(c->ctx[1]);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A context keyed with key and iv, made once per direction and walk: a
+ * context per value costs more than the AES work on a short value. */
+static EVP_CIPHER_CTX *cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key,
+				    const uint8_t *iv, size_t iv_len)
+{
+	EVP_CIPHER_CTX **slot = &c->ctx[encrypt];
+
+	if (gs_libcrypto_load() < 0 || !aes_256_gcm() || iv_len > INT32_MAX)
+		return NULL;
+	if (!*slot) {
+		if (!(*slot = EVP_CIPHER_CTX_new()))
+			return NULL;
+		if (EVP_CipherInit_ex(*slot, aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1) {
+			EVP_CIPHER_CTX_free(*slot);
+			*slot = NULL;
+			return NULL;
+		}
+	}
+	/* sops: a 32-byte nonce, so the IV length is set before key and IV;
+	 * the key schedule and GHASH table are made once per key */
+	if (c->iv_len[encrypt] != iv_len) {
+		c->key[encrypt] = NULL;
+		if (EVP_CIPHER_CTX_ctrl(*slot, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1)
+			return NULL;
+		c->iv_len[encrypt] = iv_len;
+	}
+	if (EVP_CipherInit_ex(*slot, NULL, NULL, c->key[encrypt] == key ? NULL : key, iv, encrypt) != 1) {
+		c->iv_len[encrypt] = 0;
+		return NULL;
+	}
+	c->key[encrypt] = key;
+	return *slot;
+}
+
+/* Plaintext is encrypted and base64-encoded in pieces of a multiple of 3
+ * bytes, straight into the output: no whole-value ciphertext buffer. */
+enum { ENCRYPT_PIECE = 3 * 4096 };
+
+static int encrypt_into(EVP_CIPHER_CTX *ctx, const uint8_t *plain, size_t len, struct gs_buf *out)
+{
+	uint8_t piece[ENCRYPT_PIECE];
+	size_t done = 0;
+	int n, ret;
+
+	if ((ret = gs_buf_reserve(out, GS_BASE64_LEN(len) + 1)))
+		return ret;
+	while (done < len) {
+		size_t step = len - done < sizeof(piece) ? len - done : sizeof(piece);
+
+		if (EVP_EncryptUpdate(ctx, piece, &n, plain + done, (int)step) != 1 || (size_t)n != step)
+			return GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
+		ret = gs_base64_append(out, piece, step);
+		sodium_memzero(piece, step);
+		if (ret < 0)
+			return ret;
+		done += step;
+	}
+	return 0;
+}
+
+int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const uint8_t *plain, size_t len, enum sops_value_type type,
+			    const char *aad, size_t aad_len, const uint8_t *iv, size_t iv_len,
+			    struct gs_buf *out)
 {
 	uint8_t ivbuf[SOPS_IV_SIZE], tag[SOPS_TAG_SIZE];
-	uint8_t *ct = NULL;
-	EVP_CIPHER_CTX *ctx = NULL;
+	EVP_CIPHER_CTX *ctx;
 	int n = 0, fin = 0, ret;
 
 	if (len > INT32_MAX || aad_len > INT32_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "value too large to encrypt");
-	if ((ret = gs_libcrypto_load()) < 0)
-		return ret;
-	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
 	if (!iv) {
 		randombytes_buf(ivbuf, sizeof(ivbuf));
 		iv = ivbuf;
 		iv_len = sizeof(ivbuf);
 	}
-	ct = malloc(len ? len : 1);
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ct || !ctx)
-		goto out;
-	/* sops: 32-byte nonce, so the IV length is set before key and IV. */
-	if (!aes_256_gcm() || EVP_EncryptInit_ex(ctx, aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) != 1)
+	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
+	if (!(ctx = cipher_start(c, true, key, iv, iv_len)))
 		goto out;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
 		goto out;
-	if (len && EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) != 1)
+	if ((ret = gs_buf_append_str(out, SOPS_ENC_DATA)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
 		goto out;
-	if (EVP_EncryptFinal_ex(ctx, ct + n, &fin) != 1 ||
+	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
+	if (EVP_EncryptFinal_ex(ctx, tag, &fin) != 1 || fin != 0 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SOPS_TAG_SIZE, tag) != 1)
 		goto out;
-	if ((ret = gs_buf_append_str(out, ENC_PREFIX)) < 0 || (ret = b64_append(out, ct, len)) < 0 ||
-	    (ret = gs_buf_append_str(out, ",iv:")) < 0 || (ret = b64_append(out, iv, iv_len)) < 0 ||
+	if ((ret = gs_buf_append_str(out, ",iv:")) < 0 || (ret = gs_base64_append(out, iv, iv_len)) < 0 ||
 	    (ret = gs_buf_append_str(out, ",tag:")) < 0 ||
-	    (ret = b64_append(out, tag, sizeof(tag))) < 0 ||
-	    (ret = gs_buf_printf(out, ",type:%s]", type_names[type])) < 0)
+	    (ret = gs_base64_append(out, tag, sizeof(tag))) < 0 ||
+	    (ret = gs_buf_append_str(out, ",type:")) < 0 ||
+	    (ret = gs_buf_append_str(out, type_names[type])) < 0 ||
+	    (ret = gs_buf_append(out, "]", 1)) < 0)
 		goto out;
 	ret = 0;
+	gs_error_clear();
 out:
-	if (ret == 0)
-		gs_error_clear();
-	EVP_CIPHER_CTX_free(ctx);
-	free(ct);
+	return ret;
+}
+
+int sops_value_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const uint8_t *plain, size_t len,
+		       enum sops_value_type type, const char *aad, size_t aad_len,
+		       const uint8_t *iv, size_t iv_len, struct gs_buf *out)
+{
+	struct sops_cipher c;
+	int ret;
+
+	sops_cipher_init(&c);
+	ret = sops_value_encrypt_with(&c, key, plain, len, type, aad, aad_len, iv, iv_len, out);
+	sops_cipher_release(&c);
+	return ret;
+}
+
+/* The IV and the tag of an ENC string, decoded: on the stack at the sizes
+ * sops writes, on the heap for whatever else a file holds. */
+enum { SIDE_INLINE = 48 };
+
+struct enc_side {
+	uint8_t *iv, *tag;
+	size_t iv_len, tag_len;
+	uint8_t iv_inline[SIDE_INLINE], tag_inline[SIDE_INLINE];
+};
+
+static void enc_side_release(struct enc_side *s)
+{
+	if (s->iv != s->iv_inline)
+		free(s->iv);
+	if (s->tag != s->tag_inline)
+		free(s->tag);
+}
+
+static uint8_t *side_buffer(uint8_t *inline_buf, size_t need)
+{
+	return need <= SIDE_INLINE ? inline_buf : malloc(need);
+}
+
+static int enc_side_decode(const struct sops_enc_fields *f, struct enc_side *s)
+{
+	s->iv = side_buffer(s->iv_inline, b64_decoded_max(f->iv_len));
+	s->tag = side_buffer(s->tag_inline, b64_decoded_max(f->tag_len));
+	if (!s->iv || !s->tag)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (b64_decode_into(f->iv, f->iv_len, s->iv, &s->iv_len) < 0 ||
+	    b64_decode_into(f->tag, f->tag_len, s->tag, &s->tag_len) < 0)
+		return GS_ERR_DECRYPT_VALUE;
+	return 0;
+}
+
+/* buf holds data then tag (data_len + tag_len bytes); sops hands
+ * data||tag to GCM, which takes the last 16 bytes as the tag. Decrypts in
+ * place; *plain_len is the plaintext's length. The tag is verified before
+ * this returns success; on failure buf is wiped. */
+static int decrypt_in(struct sops_cipher *c, const uint8_t *key, const struct enc_side *s,
+		      uint8_t *buf, size_t total, const char *aad, size_t aad_len, size_t *plain_len)
+{
+	EVP_CIPHER_CTX *ctx;
+	uint8_t tag[SOPS_TAG_SIZE];
+	size_t ct_len;
+	int n = 0, fin = 0, ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
+
+	if (total < SOPS_TAG_SIZE || !s->iv_len || total > INT32_MAX || aad_len > INT32_MAX)
+		goto out;
+	ct_len = total - SOPS_TAG_SIZE;
+	memcpy(tag, buf + ct_len, SOPS_TAG_SIZE);
+	if (!(ctx = cipher_start(c, false, key, s->iv, s->iv_len)))
+		goto out;
+	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
+		goto out;
+	n = 0;
+	if (ct_len && EVP_DecryptUpdate(ctx, buf, &n, buf, (int)ct_len) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SOPS_TAG_SIZE, tag) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, buf + n, &fin) != 1)
+		goto out;
+	*plain_len = (size_t)n + (size_t)fin;
+	ret = 0;
+	gs_error_clear();
+out:
+	if (ret < 0)
+		sodium_memzero(buf, total);
+	return ret;
+}
+
+int sops_value_decrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			    const char *enc, size_t len, const char *aad, size_t aad_len,
+			    struct gs_buf *plain, enum sops_value_type *type)
+{
+	struct sops_enc_fields f;
+	struct enc_side side;
+	size_t data_len = 0, plain_len = 0;
+	int ret;
+
+	memset(&side, 0, sizeof(side));
+	gs_buf_reset(plain);
+	if ((ret = sops_enc_parse(enc, len, &f)) < 0 ||
+	    (ret = sops_value_type_from_name(f.type, f.type_len, type)) < 0 ||
+	    (ret = enc_side_decode(&f, &side)) < 0 ||
+	    (ret = gs_buf_reserve(plain, b64_decoded_max(f.data_len) + side.tag_len)) < 0 ||
+	    (ret = b64_decode_into(f.data, f.data_len, plain->data, &data_len)) < 0)
+		goto out;
+	memcpy(plain->data + data_len, side.tag, side.tag_len);
+	if ((ret = decrypt_in(c, key, &side, plain->data, data_len + side.tag_len, aad, aad_len,
+			      &plain_len)) < 0)
+		goto out;
+	plain->len = plain_len;
+	plain->data[plain->len] = '\0';
+out:
+	if (ret < 0)
+		gs_buf_reset(plain);
+	enc_side_release(&side);
 	return ret;
 }
 
@@ -208,58 +369,46 @@ int sops_value_decrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *enc, s
 		       const char *aad, size_t aad_len, struct gs_buf *plain,
 		       enum sops_value_type *type)
 {
-	struct sops_enc_fields f;
-	uint8_t *data = NULL, *iv = NULL, *tag = NULL, *all = NULL;
-	size_t data_len = 0, iv_len = 0, tag_len = 0, ct_len;
-	EVP_CIPHER_CTX *ctx = NULL;
-	int n = 0, fin = 0, ret;
+	struct sops_cipher c;
+	int ret;
 
-	gs_buf_reset(plain);
+	sops_cipher_init(&c);
+	ret = sops_value_decrypt_with(&c, key, enc, len, aad, aad_len, plain, type);
+	sops_cipher_release(&c);
+	return ret;
+}
+
+int sops_value_decrypt_in_place(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE],
+				char *enc, size_t len, const char *aad, size_t aad_len,
+				size_t *plain_len, enum sops_value_type *type)
+{
+	struct sops_enc_fields f;
+	struct enc_side side;
+	size_t data_len = 0;
+	int ret;
+
+	memset(&side, 0, sizeof(side));
+	/* the type, IV and tag are read before the data overwrites the text */
 	if ((ret = sops_enc_parse(enc, len, &f)) < 0 ||
 	    (ret = sops_value_type_from_name(f.type, f.type_len, type)) < 0 ||
-	    (ret = b64_decode(f.data, f.data_len, &data, &data_len)) < 0 ||
-	    (ret = b64_decode(f.iv, f.iv_len, &iv, &iv_len)) < 0 ||
-	    (ret = b64_decode(f.tag, f.tag_len, &tag, &tag_len)) < 0 ||
-	    (ret = gs_libcrypto_load()) < 0)
+	    (ret = enc_side_decode(&f, &side)) < 0)
 		goto out;
-	ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
-	/* sops hands data||tag to GCM, which takes the last 16 bytes as tag. */
-	if (data_len + tag_len < SOPS_TAG_SIZE || !iv_len || iv_len > INT32_MAX ||
-	    data_len > INT32_MAX || aad_len > INT32_MAX)
+	/* data decodes to at most 3/4 of its text, which starts 20 bytes in:
+	 * with a tag of the usual size, data and tag fit before the IV */
+	if (b64_decoded_max(f.data_len) + side.tag_len > (size_t)(f.iv - enc)) {
+		ret = 1;
 		goto out;
-	all = malloc(data_len + tag_len);
-	if (!all)
+	}
+	if ((ret = b64_decode_into(f.data, f.data_len, (uint8_t *)enc, &data_len)) < 0)
 		goto out;
-	memcpy(all, data, data_len);
-	memcpy(all + data_len, tag, tag_len);
-	ct_len = data_len + tag_len - SOPS_TAG_SIZE;
-	if (gs_buf_reserve(plain, ct_len) < 0)
+	memcpy(enc + data_len, side.tag, side.tag_len);
+	if ((ret = decrypt_in(c, key, &side, (uint8_t *)enc, data_len + side.tag_len, aad, aad_len,
+			      plain_len)) < 0)
 		goto out;
-	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx || !aes_256_gcm() || EVP_DecryptInit_ex(ctx, aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1 ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, iv) != 1)
-		goto out;
-	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
-		goto out;
-	n = 0;
-	if (ct_len && EVP_DecryptUpdate(ctx, plain->data, &n, all, (int)ct_len) != 1)
-		goto out;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SOPS_TAG_SIZE, all + ct_len) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, plain->data + n, &fin) != 1)
-		goto out;
-	plain->len = (size_t)n + (size_t)fin;
-	plain->data[plain->len] = '\0';
-	ret = 0;
-	gs_error_clear();
+	/* what is left of the ENC text is cleared, the plaintext ends in NUL */
+	sodium_memzero(enc + *plain_len, len - *plain_len);
 out:
-	if (ret < 0)
-		gs_buf_reset(plain);
-	EVP_CIPHER_CTX_free(ctx);
-	free(data);
-	free(iv);
-	free(tag);
-	free(all);
+	enc_side_release(&side);
 	return ret;
 }
 

@@ -1,210 +1,119 @@
 /* The tree walk in sops order and the selection rule (spec 3; sops.go
- * walkBranch, walkSlice, shouldBeEncrypted).
- *
- * Regexes: sops uses Go RE2, unanchored. We compile them as POSIX ERE
- * after translating the common RE2-only syntax: \d \D \s \S \w \W (also
- * inside brackets), escaped punctuation inside brackets, (?: groups, a
- * leading (?i), lazy quantifiers (same result for a yes/no match), \A \z.
- * Not supported (GS_ERR_CONFIG): \b \B, \p{..}, other (?flags), named
- * groups. Matching is by bytes in the C locale's sense, not UTF-8 runes. */
+ * walkBranch, walkSlice, shouldBeEncrypted). The selection regexes are
+ * RE2's, run on POSIX ERE (gitseal/re2posix.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "sops_int.h"
 
-enum { REGEX_MAX_LEN = 1024, REGEX_MAX_REPEAT = 256 };
+/* Compiled selection regexes, kept for the life of the process. A
+ * selector is made for every document opened, and render and the git
+ * filter open thousands of files sharing one pattern: compiling it each
+ * time, and glibc building the regex's DFA anew during its first matches,
+ * cost more than the rest of the walk. A few patterns, each with a count
+ * of the selectors using it (one in use is never freed; the least recently
+ * used free one makes room); glibc's regexec locks the regex it runs, so
+ * threads (the git filter's workers) may share one. */
+enum { REGEX_CACHE_SIZE = 8 };
 
-static int put(char **out, size_t *len, size_t *cap, const char *s)
+struct sops_regex_entry {
+	char *pattern;
+	regex_t re;
+	size_t users;
+	unsigned long last_use;
+	bool cached; /* in regex_cache, else malloc'd for one selector */
+};
+
+static struct sops_regex_entry regex_cache[REGEX_CACHE_SIZE];
+static unsigned long regex_clock;
+static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void regex_entry_clear(struct sops_regex_entry *e)
 {
-	size_t n = strlen(s);
-
-	if (*len + n + 1 > *cap) {
-		size_t ncap = (*len + n + 1) * 2;
-		char *p = realloc(*out, ncap);
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		*out = p;
-		*cap = ncap;
+	if (e->pattern) {
+		regfree(&e->re);
+		free(e->pattern);
 	}
-	memcpy(*out + *len, s, n + 1);
-	*len += n;
+	e->pattern = NULL;
+}
+
+static int regex_entry_fill(struct sops_regex_entry *e, const char *pattern)
+{
+	int ret = re2posix_compile(&e->re, pattern);
+
+	if (ret)
+		return ret;
+	e->pattern = strdup(pattern);
+	if (!e->pattern) {
+		regfree(&e->re);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	return 0;
 }
 
-static int translate_re2(const char *in, char **out)
+/* Under regex_lock: the entry for pattern, compiled if it is not cached. */
+static int regex_find(const char *pattern, struct sops_regex_entry **out)
 {
-	size_t len = 0, cap = 0, i = 0;
-	unsigned long repeat_total = 0;
-	bool in_bracket = false, after_quantifier = false;
-	int ret = 0;
-	char one[2] = { 0, 0 };
-
-	*out = NULL;
-	/* glibc's regcomp grows without bound on stacked repetitions, which
-	 * RE2 rejects anyway ("invalid nested repetition operator"). */
-	if (strlen(in) > REGEX_MAX_LEN)
-		return GS_FAIL(GS_ERR_CONFIG, "regular expression too long");
-	if ((ret = put(out, &len, &cap, "")) < 0)
-		return ret;
-	while (in[i] && ret == 0) {
-		char c = in[i];
-
-		if (!in_bracket && c == '(' && in[i + 1] == '?') {
-			if (in[i + 2] == ':') {
-				ret = put(out, &len, &cap, "(");
-				i += 3;
-				continue;
-			}
-			goto unsupported;
-		}
-		if (!in_bracket && (c == '*' || c == '+' || c == '?' || c == '{')) {
-			if (c == '{') {
-				const char *close = strchr(in + i, '}');
-				size_t span = close ? (size_t)(close - (in + i)) + 1 : 0;
-				unsigned long lo, hi;
-				char *end;
-
-				if (!close || strspn(in + i + 1, "0123456789,") != span - 2 || span < 3) {
-					/* RE2 reads a brace that is no repeat literally */
-					ret = put(out, &len, &cap, "\\{");
-					i++;
-					after_quantifier = false;
-					continue;
-				}
-				if (after_quantifier)
-					goto unsupported;
-				lo = strtoul(in + i + 1, &end, 10);
-				hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, &end, 10) : lo;
-				repeat_total += hi > lo ? hi : lo;
-				if (repeat_total > REGEX_MAX_REPEAT)
-					goto unsupported;
-				for (size_t k = 0; k < span && ret == 0; k++) {
-					one[0] = in[i + k];
-					ret = put(out, &len, &cap, one);
-				}
-				i += span;
-			} else {
-				if (after_quantifier)
-					goto unsupported;
-				one[0] = c;
-				ret = put(out, &len, &cap, one);
-				i++;
-			}
-			/* a lazy quantifier gives the same yes/no answer */
-			if (in[i] == '?')
-				i++;
-			after_quantifier = true;
-			continue;
-		}
-		after_quantifier = false;
-		if (c == '[' && !in_bracket) {
-			in_bracket = true;
-			ret = put(out, &len, &cap, "[");
-			i++;
-			if (in[i] == '^') {
-				ret = put(out, &len, &cap, "^");
-				i++;
-			}
-			if (in[i] == ']') {
-				ret = put(out, &len, &cap, "]");
-				i++;
-			}
-			continue;
-		}
-		if (c == '[' && in_bracket && in[i + 1] == ':') {
-			const char *close = strstr(in + i + 2, ":]");
-
-			if (!close)
-				goto unsupported;
-			for (; in + i < close + 2 && ret == 0; i++) {
-				one[0] = in[i];
-				ret = put(out, &len, &cap, one);
-			}
-			continue;
-		}
-		if (c == ']' && in_bracket) {
-			in_bracket = false;
-			ret = put(out, &len, &cap, "]");
-			i++;
-			continue;
-		}
-		if (c == '\\') {
-			char e = in[i + 1];
-			const char *rep = NULL;
-
-			if (!e)
-				goto unsupported;
-			switch (e) {
-			case 'd': rep = in_bracket ? "0-9" : "[0-9]"; break;
-			case 's': rep = in_bracket ? "[:space:]" : "[[:space:]]"; break;
-			case 'w': rep = in_bracket ? "[:alnum:]_" : "[[:alnum:]_]"; break;
-			case 'D': rep = in_bracket ? NULL : "[^0-9]"; break;
-			case 'S': rep = in_bracket ? NULL : "[^[:space:]]"; break;
-			case 'W': rep = in_bracket ? NULL : "[^[:alnum:]_]"; break;
-			case 'A': rep = in_bracket ? NULL : "^"; break;
-			case 'z': rep = in_bracket ? NULL : "$"; break;
-			case 'n': rep = "\n"; break;
-			case 't': rep = "\t"; break;
-			default:
-				if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
-				    (e >= '0' && e <= '9'))
-					goto unsupported;
-				if (in_bracket) {
-					/* POSIX brackets take '\' literally; a ']' or
-					 * '^' or '-' would change meaning. */
-					if (e == ']' || e == '^' || e == '-' || e == '[')
-						goto unsupported;
-					one[0] = e;
-				} else {
-					char esc[3] = { '\\', e, 0 };
-
-					ret = put(out, &len, &cap, esc);
-					i += 2;
-					continue;
-				}
-				rep = one;
-			}
-			if (!rep)
-				goto unsupported;
-			ret = put(out, &len, &cap, rep);
-			i += 2;
-			continue;
-		}
-		one[0] = c;
-		ret = put(out, &len, &cap, one);
-		i++;
-	}
-	return ret;
-unsupported:
-	free(*out);
-	*out = NULL;
-	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", in);
-}
-
-int sops_regex_compile(regex_t *re, const char *pattern)
-{
-	int flags = REG_EXTENDED | REG_NOSUB;
-	char *posix = NULL;
+	struct sops_regex_entry *room = NULL, *e;
 	int ret;
 
-	if (strncmp(pattern, "(?i)", 4) == 0) {
-		flags |= REG_ICASE;
-		pattern += 4;
+	for (size_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+		e = &regex_cache[i];
+		if (e->pattern && !strcmp(e->pattern, pattern)) {
+			*out = e;
+			return 0;
+		}
+		if (!e->users && (!room || !e->pattern || (room->pattern && e->last_use < room->last_use)))
+			room = e;
 	}
-	if ((ret = translate_re2(pattern, &posix)) < 0)
+	if (room) {
+		regex_entry_clear(room);
+		ret = regex_entry_fill(room, pattern);
+		room->cached = true;
+		*out = room;
 		return ret;
-	if (regcomp(re, posix, flags) != 0)
-		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", pattern);
-	free(posix);
+	}
+	/* every entry in use by another thread's selector: one of its own */
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = regex_entry_fill(e, pattern);
+	if (ret)
+		free(e);
+	*out = ret ? NULL : e;
 	return ret;
 }
 
-bool sops_regex_match(const regex_t *re, const char *s)
+static int regex_acquire(const char *pattern, struct sops_regex_entry **out)
 {
-	return regexec(re, s, 0, NULL, 0) == 0;
+	int ret;
+
+	pthread_mutex_lock(&regex_lock);
+	ret = regex_find(pattern, out);
+	if (!ret) {
+		(*out)->users++;
+		(*out)->last_use = ++regex_clock;
+	}
+	pthread_mutex_unlock(&regex_lock);
+	return ret;
+}
+
+static void regex_release(struct sops_regex_entry *e)
+{
+	bool own;
+
+	pthread_mutex_lock(&regex_lock);
+	e->users--;
+	own = !e->cached;
+	pthread_mutex_unlock(&regex_lock);
+	if (own) {
+		regex_entry_clear(e);
+		free(e);
+	}
 }
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
@@ -219,8 +128,8 @@ int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel
 	case SOPS_SEL_ENCRYPTED_REGEX:
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
 	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
-		if ((ret = sops_regex_compile(&s->re, s->value)) == 0)
-			s->compiled = true;
+		if ((ret = regex_acquire(s->value, &s->regex)) == 0)
+			s->re = &s->regex->re;
 		break;
 	default:
 		break;
@@ -230,9 +139,10 @@ int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel
 
 void sops_selector_release(struct sops_selector *s)
 {
-	if (s->compiled)
-		regfree(&s->re);
-	s->compiled = false;
+	if (s->regex)
+		regex_release(s->regex);
+	s->regex = NULL;
+	s->re = NULL;
 }
 
 struct comment_level {
@@ -281,19 +191,19 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 		break;
 	case SOPS_SEL_UNENCRYPTED_REGEX:
 		for (size_t i = 0; i < w->depth; i++)
-			if (sops_regex_match(&s->re, w->path[i]->key))
+			if (re2posix_match(s->re, w->path[i]->key))
 				enc = false;
 		break;
 	case SOPS_SEL_ENCRYPTED_REGEX:
 		enc = false;
 		for (size_t i = 0; i < w->depth; i++)
-			if (sops_regex_match(&s->re, w->path[i]->key))
+			if (re2posix_match(s->re, w->path[i]->key))
 				enc = true;
 		break;
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
 		for (size_t l = 0; l < w->level_count; l++)
 			for (size_t j = 0; j < w->levels[l].count; j++)
-				if (sops_regex_match(&s->re, w->levels[l].items[j]))
+				if (re2posix_match(s->re, w->levels[l].items[j]))
 					enc = false;
 		break;
 	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
@@ -304,7 +214,7 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 				if (is_comment && l == w->level_count - 1 &&
 				    j == w->levels[l].count - 1)
 					continue;
-				if (sops_regex_match(&s->re, w->levels[l].items[j]))
+				if (re2posix_match(s->re, w->levels[l].items[j]))
 					enc = true;
 			}
 		}
@@ -332,16 +242,10 @@ static int build_aad(struct walker *w)
 static int push_comment(struct walker *w, const char *text)
 {
 	struct comment_level *l = &w->levels[w->level_count - 1];
+	int ret = GS_ARRAY_GROW(l->items, l->count, l->cap, 4);
 
-	if (l->count == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 4;
-		const char **p = realloc(l->items, ncap * sizeof(*p));
-
-		if (!p)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		l->items = p;
-		l->cap = ncap;
-	}
+	if (ret < 0)
+		return ret;
 	l->items[l->count++] = text;
 	return 0;
 }
@@ -364,7 +268,7 @@ static int walk_container(struct walker *w, struct doc_node *c, bool top)
 
 		if (e->removed || !e->value)
 			continue;
-		if (top && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0)
+		if (top && sops_is_metadata_key(e->key, e->key_len))
 			continue;
 		if (c->kind == DOC_MAP && e->key) {
 			w->path[w->depth++] = e;

@@ -23,6 +23,7 @@ static bool has_sops_map(const struct doc *d)
 int store_binary_load(const uint8_t *text, size_t len, struct doc *d)
 {
 	struct doc_node *root, *data;
+	struct gs_buf source;
 	int ret;
 
 	if (len > STORE_MAX_INPUT)
@@ -32,10 +33,18 @@ int store_binary_load(const uint8_t *text, size_t len, struct doc *d)
 		return 0;
 	}
 	gs_error_clear();
+	/* the source handed over by store_load_buf outlives the JSON attempt */
+	source = d->source;
+	if (text && text == source.data)
+		gs_buf_init(&d->source, source.secure);
 	doc_release(d);
 	doc_init(d, DOC_FORMAT_BINARY);
-	if (gs_buf_append(&d->source, text, len))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (text && text == source.data) {
+		gs_buf_release(&d->source);
+		d->source = source;
+	}
+	if ((ret = store_take_source(d, text, len)) < 0)
+		return ret;
 	root = doc_new_map(d);
 	data = doc_new_scalar(d, DOC_STR, (const char *)text, len);
 	if (!root || !data || !doc_append(d, root, "data", 4, data))

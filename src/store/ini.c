@@ -597,9 +597,8 @@ int store_ini_load(const uint8_t *text, size_t len, struct doc *d)
 	if (len > STORE_MAX_INPUT)
 		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	d->format = DOC_FORMAT_INI;
-	gs_buf_reset(&d->source);
-	if (gs_buf_append(&d->source, text, len))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = store_take_source(d, text, len)) < 0)
+		return ret;
 	memset(&p, 0, sizeof(p));
 	p.s = (const char *)d->source.data;
 	p.len = len;

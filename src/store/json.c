@@ -62,10 +62,37 @@ static int hex4(struct jparser *p, uint32_t *out)
 	return 0;
 }
 
-/* Reads a string at p->pos (on the quote) into p->tmp. */
-static int parse_string(struct jparser *p)
+/* Where the string at p->pos (on the quote) ends: its raw length, which
+ * its decoded bytes never exceed, so the output is sized once. */
+static int string_extent(const struct jparser *p, size_t *raw)
 {
-	gs_buf_reset(&p->tmp);
+	size_t i = p->pos + 1;
+
+	while (i < p->len) {
+		const uint8_t *q = memchr(p->s + i, '"', p->len - i);
+		size_t slashes = 0;
+
+		if (!q)
+			break;
+		i = (size_t)(q - p->s);
+		while (i - slashes > p->pos + 1 && p->s[i - slashes - 1] == '\\')
+			slashes++;
+		if (!(slashes & 1)) {
+			*raw = i - p->pos - 1;
+			return 0;
+		}
+		i++;
+	}
+	*raw = p->len - p->pos;
+	return 0;
+}
+
+/* Decodes the string at p->pos (on the quote) into dst, which holds its
+ * raw length plus one; *len is the decoded length. */
+static int decode_string(struct jparser *p, uint8_t *dst, size_t *len)
+{
+	size_t o = 0;
+
 	p->pos++;
 	for (;;) {
 		uint8_t c;
@@ -78,6 +105,8 @@ static int parse_string(struct jparser *p)
 		c = p->s[p->pos];
 		if (c == '"') {
 			p->pos++;
+			dst[o] = '\0';
+			*len = o;
 			return 0;
 		}
 		if (c < 0x20)
@@ -86,8 +115,8 @@ static int parse_string(struct jparser *p)
 			n = utf8_decode(p->s + p->pos, p->len - p->pos, &cp);
 			if (!n)
 				return jfail(p, "invalid UTF-8 in string");
-			if (gs_buf_append(&p->tmp, p->s + p->pos, n))
-				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			memcpy(dst + o, p->s + p->pos, n);
+			o += n;
 			p->pos += n;
 			continue;
 		}
@@ -132,9 +161,53 @@ static int parse_string(struct jparser *p)
 		default:
 			return jfail(p, "bad escape");
 		}
-		if (gs_buf_append(&p->tmp, u, n))
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		/* an escape is at least as long as what it decodes to */
+		memcpy(dst + o, u, n);
+		o += n;
 	}
+}
+
+/* Reads a string at p->pos (on the quote) into p->tmp. */
+static int parse_string(struct jparser *p)
+{
+	size_t raw, len;
+	int ret;
+
+	gs_buf_reset(&p->tmp);
+	if ((ret = string_extent(p, &raw)) < 0 || (ret = gs_buf_reserve(&p->tmp, raw + 4)) < 0)
+		return ret;
+	if ((ret = decode_string(p, p->tmp.data, &len)) < 0)
+		return ret;
+	p->tmp.len = len;
+	return 0;
+}
+
+/* A string value. A large one is decoded straight into the document's
+ * memory: not into p->tmp and then copied (a large value held twice). */
+enum { JSON_DIRECT_STRING = 64 * 1024 };
+
+static int string_node(struct jparser *p, struct doc_node **out)
+{
+	size_t raw, len;
+	uint8_t *dst;
+	int ret;
+
+	*out = NULL;
+	if ((ret = string_extent(p, &raw)) < 0)
+		return ret;
+	if (raw < JSON_DIRECT_STRING) {
+		if ((ret = parse_string(p)) < 0)
+			return ret;
+		*out = doc_new_scalar(p->d, DOC_STR, (char *)p->tmp.data, p->tmp.len);
+		return *out ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	if (!(dst = gs_arena_alloc(&p->d->arena, raw + 4)) || !(*out = doc_new_scalar(p->d, DOC_STR, "", 0)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = decode_string(p, dst, &len)) < 0)
+		return ret;
+	(*out)->text = (char *)dst;
+	(*out)->len = len;
+	return 0;
 }
 
 static bool is_digit(uint8_t c)
@@ -326,12 +399,7 @@ static int parse_value(struct jparser *p, struct doc_node **out, int depth)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		ret = parse_container(p, n, depth);
 	} else if (c == '"') {
-		ret = parse_string(p);
-		if (!ret) {
-			n = doc_new_scalar(p->d, DOC_STR, (char *)p->tmp.data, p->tmp.len);
-			if (!n)
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		}
+		ret = string_node(p, &n);
 	} else if (c == '-' || is_digit(c)) {
 		ret = parse_number(p, &n);
 	} else if (literal(p, "true") || literal(p, "false")) {
@@ -362,9 +430,8 @@ int store_json_load(const uint8_t *text, size_t len, struct doc *d)
 	if (len > STORE_MAX_INPUT)
 		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	d->format = DOC_FORMAT_JSON;
-	gs_buf_reset(&d->source);
-	if (gs_buf_append(&d->source, text, len))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = store_take_source(d, text, len)) < 0)
+		return ret;
 	p.s = d->source.data;
 	gs_buf_init(&p.tmp, true);
 	/* a UTF-8 byte-order mark may be ignored (RFC 8259 8.1); patch-mode

@@ -3,6 +3,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/store.h"
+#include "store_int.h"
 
 static int load_by_format(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
 {
@@ -37,6 +38,27 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 		ret = GS_FAIL(GS_ERR_LIMIT, "more than %zu keys and values in one document", budget);
 	d->node_limit = 0;
 	return ret;
+}
+
+int store_take_source(struct doc *d, const uint8_t *text, size_t len)
+{
+	if (text && text == d->source.data && len == d->source.len)
+		return 0;
+	gs_buf_reset(&d->source);
+	if (gs_buf_append(&d->source, text, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
+{
+	gs_buf_release(&d->source);
+	d->source = *text;
+	gs_buf_init(text, text->secure);
+	/* an empty buffer has no storage: the stores read "" */
+	if (!d->source.data && gs_buf_reserve(&d->source, 0))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return store_load(format, d->source.data, d->source.len, d);
 }
 
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,

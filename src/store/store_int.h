@@ -122,6 +122,10 @@ const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d);
  * source text can stay as it is. */
 bool store_meta_kept(const struct doc_node *root);
 /* Output helpers shared by the stores: append, failing with a message. */
+/* Makes text the document's source: kept as it is when store_load_buf
+ * handed it over (text is d->source.data), else copied. */
+int store_take_source(struct doc *d, const uint8_t *text, size_t len) __attribute__((warn_unused_result));
+
 static inline int store_put(struct gs_buf *out, const void *s, size_t n)
 {
 	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;

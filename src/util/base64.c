@@ -1,3 +1,9 @@
+/* Standard base64, every use of it in gitseal (see gitseal/base64.h for
+ * which function serves which format). */
+#include <string.h>
+
+#include <sodium.h>
+
 #include "gitseal/base64.h"
 
 /* value + 1 for the alphabet, 65 for '=', 0 for anything else (this also
@@ -38,5 +44,129 @@ int gs_base64_decode(const char *in, size_t len, uint8_t *out, size_t *out_len)
 			out[n++] = (uint8_t)(c << 6 | d);
 	}
 	*out_len = n;
+	return 0;
+}
+
+bool gs_base64_chars_ok(const char *s, size_t len, const char *extra)
+{
+	unsigned bad = 0;
+	size_t i;
+
+	/* Arithmetic, not branches: no branch per character (long stanza
+	 * arguments and armor lines), and nothing depends on the values. */
+	for (i = 0; i < len; i++) {
+		unsigned c = (unsigned char)s[i];
+		unsigned ok = (c - 'A' < 26) | (c - 'a' < 26) | (c - '0' < 10) | (c == '+') | (c == '/');
+
+		bad |= ok ^ 1;
+	}
+	if (!bad)
+		return true;
+	if (!extra)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+		      c == '/' || (c != '\0' && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
+/* the 6-bit value of an alphabet character (checked before) */
+static unsigned value(char ch)
+{
+	return (unsigned)decode_table[(unsigned char)ch] - 1;
+}
+
+int gs_base64_decode_raw(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t full = len / 4 * 4, rem = len % 4, n = 0;
+	unsigned a, b, c;
+
+	if (!gs_base64_chars_ok(in, len, NULL) || rem == 1 || full / 4 * 3 + (rem ? rem - 1 : 0) > cap)
+		return -1;
+	if (full && gs_base64_decode(in, full, out, &n) != 0)
+		return -1;
+	/* the last 2 or 3 characters: 1 or 2 bytes, and zero bits after them */
+	if (rem) {
+		a = value(in[full]);
+		b = value(in[full + 1]);
+		c = rem == 3 ? value(in[full + 2]) : 0;
+		if ((rem == 2 && (b & 0x0f)) || (rem == 3 && (c & 0x03)))
+			return -1;
+		out[n++] = (uint8_t)(a << 2 | b >> 4);
+		if (rem == 3)
+			out[n++] = (uint8_t)(b << 4 | c >> 2);
+	}
+	*out_len = n;
+	return 0;
+}
+
+int gs_base64_decode_strict(const char *in, size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+	size_t pad = len >= 2 ? (in[len - 1] == '=') + (in[len - 2] == '=') : 0;
+
+	if (!gs_base64_chars_ok(in, len, "=") || len % 4 || len / 4 * 3 - pad > cap)
+		return -1;
+	if (len == 0) {
+		*out_len = 0;
+		return 0;
+	}
+	/* canonical: the character before the padding carries no extra bits */
+	if ((pad == 1 && (value(in[len - 2]) & 0x03)) || (pad == 2 && (value(in[len - 3]) & 0x0f)))
+		return -1;
+	return gs_base64_decode(in, len, out, out_len);
+}
+
+int gs_base64_decode_secret(const char *in, size_t len, const char *ignore, uint8_t *out, size_t cap,
+			    size_t *out_len)
+{
+	char extra[8] = "=";
+
+	if (ignore && strlen(ignore) < sizeof(extra) - 1)
+		strcat(extra, ignore);
+	else if (ignore)
+		return -1;
+	/* the alphabet check is not constant-time in the bytes it refuses,
+	 * only in the ones it accepts: a refused input is no secret's encoding */
+	if (!gs_base64_chars_ok(in, len, extra))
+		return -1;
+	return sodium_base642bin(out, cap, in, len, ignore, out_len, NULL, sodium_base64_VARIANT_ORIGINAL) == 0
+		       ? 0
+		       : -1;
+}
+
+static void encode(const uint8_t *in, size_t len, char *out, size_t cap, int variant)
+{
+	if (cap < sodium_base64_ENCODED_LEN(len, variant)) {
+		if (cap)
+			out[0] = '\0';
+		return;
+	}
+	sodium_bin2base64(out, cap, in, len, variant);
+}
+
+void gs_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	encode(in, len, out, cap, sodium_base64_VARIANT_ORIGINAL);
+}
+
+void gs_base64_encode_raw(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	encode(in, len, out, cap, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+int gs_base64_append(struct gs_buf *out, const uint8_t *p, size_t n)
+{
+	size_t size = GS_BASE64_LEN(n) + 1;
+	int ret = gs_buf_reserve(out, size);
+
+	if (ret < 0)
+		return ret;
+	sodium_bin2base64((char *)out->data + out->len, size, p, n, sodium_base64_VARIANT_ORIGINAL);
+	out->len += size - 1;
+	out->data[out->len] = '\0';
 	return 0;
 }

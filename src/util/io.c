@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,44 @@ static char *dir_of(const char *path)
 	return dir;
 }
 
+enum { MAX_LINKS = 40 }; /* as the kernel's limit on a path's symbolic links */
+
+/* Where a write to path lands: path itself, or the end of its chain of
+ * symbolic links (which may not exist yet: writing through a dangling
+ * link creates its target, as open(2) does). NULL with errno set on
+ * failure. */
+static char *link_target(const char *path)
+{
+	char *cur = strdup(path);
+
+	for (int depth = 0; cur; depth++) {
+		char buf[PATH_MAX], *next = NULL, *dir;
+		struct stat st;
+		ssize_t n;
+
+		if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+			return cur;
+		if (depth == MAX_LINKS || (n = readlink(cur, buf, sizeof(buf) - 1)) < 0) {
+			if (depth == MAX_LINKS)
+				errno = ELOOP;
+			free(cur);
+			return NULL;
+		}
+		buf[n] = '\0';
+		if (buf[0] == '/') {
+			next = strdup(buf);
+		} else if ((dir = dir_of(cur))) {
+			if (asprintf(&next, "%s/%s", dir, buf) < 0)
+				next = NULL;
+			free(dir);
+		}
+		free(cur);
+		cur = next;
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 {
 	struct stat st;
@@ -246,14 +285,21 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 
 	memset(af, 0, sizeof(*af));
 	af->mode = mode;
-	if (stat(path, &st) == 0) {
+	/* through a symbolic link the target is replaced and the link stays */
+	if (!(af->path = link_target(path)))
+		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
+			       path, strerror(errno));
+	if (stat(af->path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			gs_atomic_abort(af);
+			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", path);
+		}
 		af->mode = st.st_mode & 07777;
 		af->replacing = true;
 	}
-	af->path = strdup(path);
+	path = af->path;
 	dir = dir_of(path);
-	if (!af->path || !dir) {
-		free(dir);
+	if (!dir) {
 		gs_atomic_abort(af);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -358,4 +404,59 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 		return ret;
 	}
 	return gs_atomic_commit(&af);
+}
+
+/* Paths under /dev and /proc name devices and the magic links of
+ * /dev/stdout and /proc/self/fd: whatever they point at, they are written
+ * to, never replaced. */
+static bool is_device_path(const char *path)
+{
+	return !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+}
+
+static int write_all(int fd, const char *path, const uint8_t *data, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path,
+				       n < 0 ? strerror(errno) : "nothing written");
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int write_direct(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	int ret;
+
+	if (fd < 0)
+		return GS_FAIL(GS_ERR_WRITE, "cannot open '%s': %s", path, strerror(errno));
+	ret = inject_failure("write") ? GS_FAIL(GS_ERR_WRITE, "cannot write '%s': injected", path)
+				      : write_all(fd, path, data, len);
+	if (close(fd) != 0 && !ret)
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path, strerror(errno));
+	return ret;
+}
+
+int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-")) {
+		if (len && fwrite(data, 1, len, stdout) != len)
+			return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
+		if (fflush(stdout) != 0)
+			return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
+		return 0;
+	}
+	if (is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+		return write_direct(path, data, len);
+	return gs_atomic_write(path, data, len, mode);
 }

@@ -8,8 +8,6 @@
  * first use. The prototypes come from the OpenSSL headers, so the compiler
  * checks every forwarder.
  */
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -60,26 +58,11 @@
 LIBCRYPTO_FUNCTIONS(POINTER)
 static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) };
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int load_result;
-static char load_error[256];
-
-static void load(void)
-{
-	const char *why;
-
-	load_result = gs_dynlib_load(LIBCRYPTO_SONAME, symbols, sizeof(symbols) / sizeof(symbols[0]));
-	if (!load_result)
-		return;
-	why = dlerror();
-	snprintf(load_error, sizeof(load_error), "cannot load %s: %s", LIBCRYPTO_SONAME,
-		 why ? why : gs_error_message());
-}
+static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, symbols);
 
 int gs_libcrypto_load(void)
 {
-	pthread_once(&load_once, load);
-	return load_result ? GS_FAIL(load_result, "%s", load_error) : 0;
+	return gs_dynlib_open(&libcrypto);
 }
 
 /* A call that reaches a forwarder without gs_libcrypto_load having
@@ -87,9 +70,8 @@ int gs_libcrypto_load(void)
  * library were missing. */
 static void load_or_exit(void)
 {
-	pthread_once(&load_once, load);
-	if (load_result) {
-		fprintf(stderr, "gitseal: error: %s\n", load_error);
+	if (gs_dynlib_open(&libcrypto) < 0) {
+		fprintf(stderr, "gitseal: error: %s\n", libcrypto.error);
 		_exit(1);
 	}
 }

@@ -294,7 +294,21 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 	rounded = size ? size : 1;
 	start = blk ? (blk->used + align - 1) / align * align : 0;
 	if (!blk || start > blk->cap || blk->cap - start < rounded) {
-		cap = blk ? (blk->cap < ARENA_BLOCK_MAX ? blk->cap * 2 : blk->cap) : ARENA_BLOCK_MIN;
+		cap = blk ? (blk->cap < ARENA_BLOCK_MAX / 2 ? blk->cap * 2 : ARENA_BLOCK_MAX) : ARENA_BLOCK_MIN;
+		/* A string larger than a block gets a block of its own behind the
+		 * current one: later small allocations go on filling the current
+		 * block, and no block is sized after the large one (which took
+		 * twice a large value's memory). */
+		if (blk && rounded > cap) {
+			struct gs_arena_block *big = gs_secure_alloc(sizeof(*big) + rounded);
+
+			if (!big)
+				return NULL;
+			big->cap = big->used = rounded;
+			big->next = blk->next;
+			blk->next = big;
+			return big->data;
+		}
 		if (cap < rounded)
 			cap = rounded;
 		blk = gs_secure_alloc(sizeof(*blk) + cap);

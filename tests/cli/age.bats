@@ -179,8 +179,9 @@ teardown() { teardown_tmp; }
 	[[ "$output" == *"passphrase"* ]]
 }
 
-# Past chunk 16, large payloads go through two threads in batches of 4
-# chunks (src/age/stream_pipeline.c); the same guarantees hold there.
+# From chunk 32 (AGE_STREAM_LARGE_FROM_CHUNK) on, large payloads go through
+# two threads in batches of 4 chunks (src/age/stream_pipeline.c); the same
+# guarantees hold there.
 @test "large file: a flipped byte or a cut late in the payload is exit 14, nothing released" {
 	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
 	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
@@ -190,9 +191,9 @@ teardown() { teardown_tmp; }
 	size=$(stat -c %s "$TMP/p.age")
 	payload=$((size - (3 * 1024 * 1024 + 12345) - 49 * 16))
 	cp "$TMP/p.age" "$TMP/flip.age"
-	flip_byte "$TMP/flip.age" $((payload + 30 * 65552 + 100))
-	# cut after chunk 20, the first of a batch: "missing final chunk"
-	head -c $((payload + 21 * 65552)) "$TMP/p.age" >"$TMP/cut.age"
+	flip_byte "$TMP/flip.age" $((payload + 42 * 65552 + 100))
+	# cut after chunk 36, the first of a batch: "missing final chunk"
+	head -c $((payload + 37 * 65552)) "$TMP/p.age" >"$TMP/cut.age"
 	for f in flip cut; do
 		run gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/$f.age"
 		[ "$status" -eq 14 ]

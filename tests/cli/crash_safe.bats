@@ -50,3 +50,30 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	[ ! -e new.age ]
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 }
+
+@test "through a symbolic link: a failure at any step keeps the target and the link" {
+	mkdir dir
+	mv secret.yaml dir/target.yaml
+	ln -s dir/target.yaml secret.yaml
+	for step in write fsync rename; do
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+		[ "$status" -eq 3 ]
+		[[ "$output" == "gitseal: error: 'secret.yaml': cannot "*"dir/target.yaml"* ]]
+		[ -L secret.yaml ]
+		cmp dir/target.yaml original.yaml
+		[ -z "$(ls -A . dir | grep gitseal-tmp || true)" ]
+	done
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+	[ -L secret.yaml ]
+	grep -q '^password: ENC\[' dir/target.yaml
+}
+
+@test "a failed write to a FIFO or device is reported (exit 3)" {
+	mkfifo fifo
+	cat fifo >/dev/null &
+	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --output fifo secret.yaml
+	wait
+	[ "$status" -eq 3 ]
+	[[ "$output" == "gitseal: error: 'secret.yaml': cannot write 'fifo': injected" ]]
+	[ -p fifo ]
+}

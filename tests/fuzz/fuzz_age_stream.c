@@ -1,7 +1,8 @@
-/* libFuzzer target: the STREAM payload past chunk 16, where large payloads
- * go through two threads in batches (src/age/stream_pipeline.c) - further
- * than fuzz_age_decrypt's inputs reach. The input is a list of edits to a
- * valid 1.5 MiB payload (flip a byte, cut, append garbage, reseal a chunk
+/* libFuzzer target: the STREAM payload past AGE_STREAM_LARGE_FROM_CHUNK,
+ * where large payloads go through two threads in batches
+ * (src/age/stream_pipeline.c) - further than fuzz_age_decrypt's inputs
+ * reach. The input is a list of edits to a valid payload two batches longer
+ * than that (flip a byte, cut, append garbage, reseal a chunk
  * as the last one or as an empty last one); gitseal must decrypt the edited
  * payload exactly as the one-chunk-at-a-time reference does: the same
  * error and message, the same plaintext released before it. */
@@ -17,7 +18,7 @@
 #include "age_stream_reference.h"
 
 enum {
-	BASE_CHUNKS = 24,            /* chunks 16..23: two full batches */
+	BASE_CHUNKS = AGE_STREAM_LARGE_FROM_CHUNK + 2 * AGE_PIPELINE_BATCH_CHUNKS,
 	EDIT_SIZE = 4,               /* op, then three bytes of argument */
 };
 

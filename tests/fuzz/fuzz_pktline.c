@@ -1,5 +1,5 @@
 /* libFuzzer: the pkt-line reader and the filter protocol state machine,
- * fed git's side of a session. */
+ * fed git's side of a session, delayed smudges (one worker thread) too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gs_reader in;
 	struct gs_writer sink = { discard_write, NULL };
 	struct pkt_writer w = { &sink, NULL, NULL };
-	struct filter_handler h = { echo_run, NULL, NULL };
+	struct filter_handler h = { echo_run, NULL, NULL, 1 };
 	struct pkt_reader *r;
 	enum pkt_kind kind;
 

@@ -112,10 +112,11 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	cmp "$TMP/p" "$TMP/out"
 }
 
-# Large payloads change gear at chunk 16 (OpenSSL, two threads, batches of
-# 4 chunks): sizes where the first batched chunk is 1 byte, where the last
-# chunk is full and ends a batch, or ends one byte short of it.
-LARGE_SIZES="1048576 1048577 1310720 1376255 3145729"
+# Large payloads change gear at chunk 32 (AGE_STREAM_LARGE_FROM_CHUNK:
+# OpenSSL, two threads, batches of 4 chunks): sizes where the first batched
+# chunk is 1 byte, where the last chunk is full and ends a batch, or ends
+# one byte short of it.
+LARGE_SIZES="2097152 2097153 2359296 2424831 3145729"
 
 @test "large payloads both ways with age, from stdin and to stdout too" {
 	for n in $LARGE_SIZES; do
@@ -129,7 +130,7 @@ LARGE_SIZES="1048576 1048577 1310720 1376255 3145729"
 }
 
 @test "large payloads both ways with npm age-encryption" {
-	for n in 1048577 1310720; do
+	for n in 2097153 2359296; do
 		random_file "$TMP/p" "$n"
 		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age"
 		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"

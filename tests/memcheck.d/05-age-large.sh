@@ -1,8 +1,8 @@
-# age on a payload past chunk 16, where two threads take over in batches
+# age on a payload past chunk 32, where two threads take over in batches
 # (src/age/stream_pipeline.c): a round trip, armored, and a payload failure
 # late in the file; sourced by tests/memcheck.sh (BIN, KEYS, work, vg).
 rcpt=$(cat "$KEYS/demo-age-recipient.txt")
-head -c $((2 * 1024 * 1024 + 1000)) /dev/urandom >"$work/large"
+head -c $((3 * 1024 * 1024 + 1000)) /dev/urandom >"$work/large"
 vg "$BIN" age -a -r "$rcpt" -o "$work/large.age" "$work/large"
 vg "$BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$work/large.out" "$work/large.age"
 cmp "$work/large" "$work/large.out"

@@ -32,6 +32,13 @@ for f in app.yaml app.json; do
 	vg "$BIN" filestatus "$work/sops/enc.$f" >/dev/null
 done
 cmp "$work/sops/app.json" "$work/sops/dec.app.json" || { echo "json round trip differs"; exit 1; }
+# the pipeline's other paths: a proven plaintext file, rotate, a value past
+# 64 KiB (its ciphertext handed over, decrypted in place)
+vg "$BIN" decrypt --output "$work/sops/out.yaml" "$work/sops/enc.app.yaml"
+vg "$BIN" rotate -i "$work/sops/enc.app.yaml"
+python3 -c "print('big: ' + 'x' * 100000)" >"$work/sops/big.yaml"
+vg "$BIN" encrypt --age "$rcpt" -i "$work/sops/big.yaml"
+vg "$BIN" decrypt "$work/sops/big.yaml" >/dev/null
 # a tampered value: the MAC check refuses it, without leaking
 perl -pe 's/^( +user: ENC\[AES256_GCM,data:)(.)/$1.($2 eq "A" ? "B" : "A")/e' "$work/sops/enc.app.yaml" \
 	>"$work/sops/bad.yaml"

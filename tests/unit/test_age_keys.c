@@ -191,77 +191,6 @@ static void test_bech32(void **state)
 	assert_int_equal(n, 0);
 }
 
-static void test_base64(void **state)
-{
-	uint8_t out[64];
-	size_t n;
-
-	(void)state;
-	assert_int_equal(age_b64_decode("QUE", 3, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(age_b64_decode("", 0, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 0);
-	/* Non-canonical trailing bits, padding, bad length, whitespace. */
-	assert_int_not_equal(age_b64_decode("QUF", 3, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode("QUE=", 4, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode("QUEBQ", 5, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode("QU E", 4, out, sizeof(out), &n), 0);
-	/* libsodium 1.0.18 alone would accept bytes >= 0x80. */
-	assert_int_not_equal(age_b64_decode("q\x98Ny", 4, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode_padded("q\xffNy", 4, out, sizeof(out), &n), 0);
-	assert_int_equal(age_b64_decode_padded("AA==", 4, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_not_equal(age_b64_decode_padded("AB==", 4, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode_padded("AA", 2, out, sizeof(out), &n), 0);
-	assert_int_not_equal(age_b64_decode_padded("AA==AA==", 8, out, sizeof(out), &n), 0);
-}
-
-/* The table-driven decoder agrees with libsodium's (after the alphabet
- * check) on every string of up to 6 characters over values that differ in
- * their low bits, padding included, and on every output capacity. */
-static void test_base64_matches_libsodium(void **state)
-{
-	static const char chars[] = "ABEQg/=";
-	char s[6];
-	uint8_t a[8], b[8];
-	size_t na, nb, total, k, agree = 0;
-	int ra, rb;
-
-	(void)state;
-	for (size_t len = 0; len <= sizeof(s); len++) {
-		for (total = 1, k = 0; k < len; k++)
-			total *= sizeof(chars) - 1;
-		for (size_t code = 0; code < total; code++) {
-			size_t c = code;
-
-			for (k = 0; k < len; k++, c /= sizeof(chars) - 1)
-				s[k] = chars[c % (sizeof(chars) - 1)];
-			for (int padded = 0; padded < 2; padded++) {
-				for (size_t cap = len / 4 * 3 - (len >= 4); cap <= len / 4 * 3 + 2; cap++) {
-					int variant = padded ? sodium_base64_VARIANT_ORIGINAL
-							     : sodium_base64_VARIANT_ORIGINAL_NO_PADDING;
-
-					ra = padded ? age_b64_decode_padded(s, len, a, cap, &na)
-						    : age_b64_decode(s, len, a, cap, &na);
-					rb = len == 0 ? 0
-						      : !age_b64_chars_ok(s, len, padded ? "=" : NULL)
-								? -1
-								: sodium_base642bin(b, cap, s, len, NULL, &nb, NULL, variant);
-					if (len == 0)
-						nb = 0;
-					assert_int_equal(ra, rb);
-					if (ra == 0) {
-						assert_int_equal(na, nb);
-						assert_memory_equal(a, b, na);
-						agree++;
-					}
-				}
-			}
-		}
-	}
-	assert_true(agree > 1000);
-}
-
 static void test_generate(void **state)
 {
 	struct age_identity *id = NULL;
@@ -813,8 +742,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bech32),
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_base64_matches_libsodium),
 		cmocka_unit_test(test_generate),
 		cmocka_unit_test(test_identity_file),
 		cmocka_unit_test(test_recipient_parsing),

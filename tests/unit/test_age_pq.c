@@ -157,9 +157,9 @@ static void test_example_stanza(void **state)
 
 	(void)state;
 	load(&l, EXAMPLE_IDENTITY);
-	assert_int_equal(age_b64_decode(example_enc, strlen(example_enc), enc, sizeof(enc), &n), 0);
+	assert_int_equal(gs_base64_decode_raw(example_enc, strlen(example_enc), enc, sizeof(enc), &n), 0);
 	assert_int_equal(n, sizeof(enc));
-	assert_int_equal(age_b64_decode(EXAMPLE_BODY, strlen(EXAMPLE_BODY), body, sizeof(body), &n), 0);
+	assert_int_equal(gs_base64_decode_raw(EXAMPLE_BODY, strlen(EXAMPLE_BODY), body, sizeof(body), &n), 0);
 	assert_int_equal(n, sizeof(body));
 	hex_equal(enc + MLKEM768_CT_SIZE, 32, "1c5cf4a2cc716c3a5869f7b0a9be6246334068e4a0268aaa722709b4a3626e04");
 	sha256_equal(enc, MLKEM768_CT_SIZE, "0a66add98a39f522d455e40abb975f507d51e15be0d6badb5df6ab3939b00c4e");

@@ -2,7 +2,8 @@
  * one-chunk-at-a-time reference written from spec §6 on libsodium
  * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
  * the same bytes out at every size around the chunk size, the move to
- * OpenSSL and the two-thread pipeline (chunk 16) and its batch edges; and
+ * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges;
+ * and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
  * the format; this covers where the code changes gear. */
@@ -28,7 +29,8 @@ enum {
 	CT = AGE_CHUNK_CT_SIZE,
 	TAG = AGE_TAG_SIZE,
 	BATCH = AGE_PIPELINE_BATCH_CHUNKS,
-	FIRST_BATCHED = 16, /* the first chunk that goes through the pipeline */
+	L = AGE_STREAM_LARGE_FROM_CHUNK, /* the first chunk through the pipeline */
+	LONG = L + 2 * BATCH + 2,        /* chunks in the damaged payloads */
 };
 
 /* Readers and writers. */
@@ -131,7 +133,10 @@ static void check_decrypt(const char *what, const uint8_t *ct, size_t len, size_
 /* Sizes around every place where the code changes gear. */
 static size_t edge_sizes(size_t *sizes)
 {
-	static const size_t chunks[] = { 0, 1, 15, 16, 17, 19, 20, 21, 23, 24, 28, 33 };
+	static const size_t chunks[] = {
+		0, 1, L - 1, L, L + 1, L + BATCH - 1, L + BATCH, L + BATCH + 1, L + 2 * BATCH - 1,
+		L + 2 * BATCH, L + 3 * BATCH, L + 4 * BATCH + 1,
+	};
 	static const long deltas[] = { -17, -1, 0, 1, 17 };
 	size_t n = 0;
 
@@ -148,7 +153,7 @@ static size_t edge_sizes(size_t *sizes)
 
 static void test_same_bytes_as_the_reference(void **state)
 {
-	size_t sizes[64], n = edge_sizes(sizes), max = 33 * CHUNK + 17;
+	size_t sizes[64], n = edge_sizes(sizes), max = (L + 4 * BATCH + 1) * CHUNK + 17;
 	static const size_t steps[] = { 0, 4093, 100003 };
 	uint8_t *pt = random_bytes(max);
 	struct gs_buf want;
@@ -189,10 +194,12 @@ static void craft(struct gs_buf *out, const uint8_t *pt, size_t n, const size_t 
 
 static void test_damage_like_the_reference(void **state)
 {
-	/* 26 chunks, the last short; and 24 full chunks, the last ending a batch */
-	static const size_t shapes[][2] = { { 25 * CHUNK + 1000, 26 }, { 24 * CHUNK, 24 } };
+	/* LONG chunks, the last short; and full chunks up to the end of a batch */
+	static const size_t shapes[][2] = {
+		{ (LONG - 1) * CHUNK + 1000, LONG }, { (L + 2 * BATCH) * CHUNK, L + 2 * BATCH },
+	};
 	static const long around[] = { -17, -16, -1, 0, 1, 15, 16, 17 };
-	uint8_t *pt = random_bytes(26 * CHUNK), *bad;
+	uint8_t *pt = random_bytes(LONG * CHUNK), *bad;
 	uint8_t garbage[BATCH * CT + 1];
 	struct gs_buf ct;
 	char what[96];
@@ -245,10 +252,10 @@ static void test_damage_like_the_reference(void **state)
  * after it, an empty final chunk, no chunk flagged last. */
 static void test_forged_streams_like_the_reference(void **state)
 {
-	static const size_t at[] = { 3, 15, 16, 18, 19, 20, 23 };
-	uint8_t *pt = random_bytes(26 * CHUNK);
-	size_t lens[26];
-	bool last[26];
+	static const size_t at[] = { 3, L - 1, L, L + 2, L + BATCH - 1, L + BATCH, L + 2 * BATCH - 1 };
+	uint8_t *pt = random_bytes(LONG * CHUNK);
+	size_t lens[LONG];
+	bool last[LONG];
 	struct gs_buf ct;
 	char what[96];
 
@@ -256,13 +263,13 @@ static void test_forged_streams_like_the_reference(void **state)
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		size_t k = at[i];
 
-		for (size_t j = 0; j < 26; j++) {
+		for (size_t j = 0; j < LONG; j++) {
 			lens[j] = CHUNK;
-			last[j] = j == 25;
+			last[j] = j == LONG - 1;
 		}
 		last[k] = true;
-		craft(&ct, pt, 26, lens, last);
-		snprintf(what, sizeof(what), "chunk %zu of 26 flagged last", k);
+		craft(&ct, pt, LONG, lens, last);
+		snprintf(what, sizeof(what), "chunk %zu of %d flagged last", k, LONG);
 		check_decrypt(what, ct.data, ct.len, 0);
 		gs_buf_release(&ct);
 
@@ -292,8 +299,10 @@ static void test_forged_streams_like_the_reference(void **state)
  * reference would have before the failure. */
 static void test_io_failures(void **state)
 {
-	static const size_t fail_at[] = { 1, CT - 1, 16 * CT, 17 * CT + 5, 20 * CT, 25 * CT };
-	size_t len = 25 * CHUNK + 1000;
+	static const size_t fail_at[] = {
+		1, CT - 1, L * CT, (L + 1) * CT + 5, (L + BATCH) * CT, (LONG - 1) * CT,
+	};
+	size_t len = (LONG - 1) * CHUNK + 1000;
 	uint8_t *pt = random_bytes(len);
 	struct gs_buf ct;
 	struct sink out;

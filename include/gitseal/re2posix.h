@@ -1,0 +1,31 @@
+/* sops's regular expressions (Go's RE2 syntax, unanchored: path_regex,
+ * encrypted_regex and the other selection regexes) run on POSIX ERE.
+ *
+ * Translated: \d \D \s \S \w \W (\d \s \w also inside brackets), escaped
+ * punctuation inside brackets, (?: groups, a leading (?i), lazy quantifiers
+ * (the same yes/no answer), \A \z, \n \t, a brace that is no repeat (read
+ * literally, as RE2 does). Refused with GS_ERR_CONFIG: \b \B, \p{..}, other
+ * (?flags), named groups, stacked repetitions (RE2 refuses them too), more
+ * than REGEX_MAX_REPEAT counted repetitions in all and patterns over
+ * REGEX_MAX_LEN bytes (glibc's regcomp grows without bound on them).
+ * Matching is by bytes in the C locale's sense, not by UTF-8 runes.
+ *
+ * A pattern is compiled once per rule or selector; matching a compiled
+ * one costs no allocation, so there is no cache. */
+#ifndef GITSEAL_RE2POSIX_H
+#define GITSEAL_RE2POSIX_H
+
+#include <regex.h>
+#include <stdbool.h>
+
+enum { REGEX_MAX_LEN = 1024, REGEX_MAX_REPEAT = 256 };
+
+/* Compiles pattern into re (free it with regfree). */
+int re2posix_compile(regex_t *re, const char *pattern) __attribute__((warn_unused_result));
+bool re2posix_match(const regex_t *re, const char *s);
+
+/* The POSIX ERE for an RE2 pattern (a leading (?i) is compile's, not
+ * translated here), malloc'd into *posix. */
+int re2posix_translate(const char *pattern, char **posix) __attribute__((warn_unused_result));
+
+#endif

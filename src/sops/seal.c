@@ -1,0 +1,401 @@
+/* The file pipeline, writing side: sealing (encrypt -> emit -> prove) and
+ * the proven plaintext emission. To prove bytes is to load them again with
+ * the store that will read them and compare the trees with doc_equal(),
+ * the one oracle; sealed bytes are also decrypted with the data key in
+ * hand first, so what is proven is what a reader will get. When the
+ * file's own layout does not prove, the fresh layout (the one sops
+ * writes) is tried; when that does not either, nothing is returned. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "sops_int.h"
+
+/* ---- comparing as data ---- */
+
+static bool format_has_comments(enum doc_format f)
+{
+	return f == DOC_FORMAT_YAML || f == DOC_FORMAT_DOTENV || f == DOC_FORMAT_INI;
+}
+
+/* dotenv and INI values are text: a converted value reads back as a string */
+static bool format_has_types(enum doc_format f)
+{
+	return f != DOC_FORMAT_DOTENV && f != DOC_FORMAT_INI;
+}
+
+/* Only YAML has tags (!!binary, !local) */
+static bool format_has_tags(enum doc_format f)
+{
+	return f == DOC_FORMAT_YAML;
+}
+
+/* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
+static void normalize_node(struct doc_node *n, bool drop_comments, bool drop_types, bool drop_tags)
+{
+	if (n->kind == DOC_SCALAR && drop_types)
+		n->type = DOC_STR;
+	if (drop_tags)
+		n->tag = NULL;
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_entry *e = &n->entries[i];
+
+		if (e->value->kind == DOC_COMMENT && drop_comments)
+			e->removed = true;
+		else
+			normalize_node(e->value, drop_comments, drop_types, drop_tags);
+	}
+}
+
+/* A copy of the nodes as a store of format can hold them. */
+static int normalized_copy(struct doc *dst, const struct doc_node *const *roots, size_t count,
+			   enum doc_format format, bool drop_types)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < count; i++) {
+		struct doc_node *c = roots[i] ? doc_clone(dst, roots[i]) : NULL;
+
+		if (roots[i] && !c)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (c)
+			normalize_node(c, !format_has_comments(format), drop_types,
+				       !format_has_tags(format));
+		ret = doc_add_branch(dst, c);
+	}
+	return ret;
+}
+
+/* Whether got (loaded from the output) holds the data of want. Written in
+ * another format than its own, want is compared as that format can hold
+ * it: no comments in JSON, text values in dotenv and INI, tags in YAML
+ * only. */
+static bool same_data(const struct doc *got, const struct doc *want, enum doc_format format,
+		      char *where, size_t where_size)
+{
+	struct doc n;
+	bool same;
+
+	/* the path is built only for a difference: naming every entry on the
+	 * way costs as much as the comparison */
+	if (want->format == format)
+		return doc_equal(got, want, NULL, 0) || doc_equal(got, want, where, where_size);
+	doc_init(&n, format);
+	same = normalized_copy(&n, (const struct doc_node *const *)want->branches, want->count, format,
+			       !format_has_types(format)) == 0 &&
+	       (doc_equal(got, &n, NULL, 0) || doc_equal(got, &n, where, where_size));
+	doc_release(&n);
+	return same;
+}
+
+/* The metadata entries as read back against the ones written. Their
+ * values are compared as text: dotenv and INI hold no types, and the
+ * metadata is read from its text anyway. */
+static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
+{
+	struct doc a, b;
+	bool same = undo->meta_count > 0;
+
+	doc_init(&a, got->format);
+	doc_init(&b, got->format);
+	for (size_t i = 0; same && i < undo->meta_count; i++) {
+		const struct sops_undo_meta *m = &undo->meta[i];
+		const struct doc_node *root = m->branch < got->count ? got->branches[m->branch] : NULL;
+		const struct doc_entry *e = root && root->kind == DOC_MAP ? doc_map_find(root, SOPS_METADATA_KEY) : NULL;
+		const struct doc_node *read[1] = { e ? e->value : NULL };
+		const struct doc_node *written[1] = { m->root->entries[m->index].value };
+
+		same = e && normalized_copy(&a, read, 1, got->format, true) == 0 &&
+		       normalized_copy(&b, written, 1, got->format, true) == 0;
+	}
+	same = same && doc_equal(&a, &b, NULL, 0);
+	doc_release(&a);
+	doc_release(&b);
+	return same;
+}
+
+/* ---- emitting in a layout ---- */
+
+/* The file's own layout patches its source; the fresh one ignores it. */
+static int emit_layout(struct doc *d, enum doc_format format, int indent, bool fresh,
+		       struct gs_buf *out)
+{
+	struct store_emit_opts eo = { .indent = indent };
+	struct gs_buf source;
+	int ret;
+
+	if (!fresh)
+		return store_emit(d, format, &eo, out);
+	source = d->source;
+	gs_buf_init(&d->source, true);
+	ret = store_emit(d, format, &eo, out);
+	d->source = source;
+	return ret;
+}
+
+/* The test build can damage the output before it is proven, to show the
+ * fallback (GITSEAL_TEST_CORRUPT=first: the first output of a write) and
+ * the refusal (=all); GITSEAL_TEST_CORRUPT_ONLY=sealed|plain limits it to
+ * encrypted or plaintext outputs. A ciphertext is changed at its first
+ * data byte, a plaintext at its last letter or digit. Release builds
+ * compile this out. */
+static void test_corrupt(struct gs_buf *out, int made, bool sealed)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	static const char marker[] = SOPS_ENC_DATA;
+	const char *how = getenv("GITSEAL_TEST_CORRUPT"), *only = getenv("GITSEAL_TEST_CORRUPT_ONLY");
+	uint8_t *p;
+
+	if (!how || (strcmp(how, "all") && (strcmp(how, "first") || made > 0)))
+		return;
+	if (only && strcmp(only, sealed ? "sealed" : "plain"))
+		return;
+	p = memmem(out->data, out->len, marker, sizeof(marker) - 1);
+	if (p && p + sizeof(marker) - 1 < out->data + out->len) {
+		p += sizeof(marker) - 1;
+		*p = *p == 'A' ? 'B' : 'A';
+		return;
+	}
+	for (size_t i = out->len; i-- > 0;) {
+		if (isalnum(out->data[i])) {
+			out->data[i] = out->data[i] == 'a' ? 'b' : 'a';
+			return;
+		}
+	}
+#else
+	(void)out;
+	(void)made;
+	(void)sealed;
+#endif
+}
+
+/* How one kind of output is made and proven. */
+struct proof {
+	/* sealing: puts the tree in its encrypted form to be emitted (NULL:
+	 * the tree is emitted as it is) */
+	int (*encrypt)(struct proof *p);
+	/* 0 when out holds what was meant; else why not in why */
+	int (*check)(struct proof *p, struct gs_buf *out, char *why, size_t why_size);
+	struct doc *want;
+	enum doc_format format;
+	/* sealing */
+	struct sops_file *file;
+	const struct sops_seal_opts *opts;
+	struct sops_undo undo;
+	uint8_t *key;
+	bool encrypted;          /* undo holds ciphertexts for the next emission */
+};
+
+/* Once emitted, the ciphertexts are freed before the output is checked
+ * (a large value is not held a third time); the metadata written stays
+ * recorded for the check. The fresh layout is encrypted anew. */
+static void after_emit(struct proof *p)
+{
+	if (p->encrypt) {
+		sops_undo_drop_ciphertexts(&p->undo);
+		p->encrypted = false;
+	}
+}
+
+/* bench/sops_bench.sh builds a second binary with GITSEAL_BENCH_UNVERIFIED
+ * to show what the proof costs; no other build has it. */
+static int prove(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
+{
+#ifdef GITSEAL_BENCH_UNVERIFIED
+	(void)p, (void)out, (void)why, (void)why_size;
+	return 0;
+#else
+	return p->check(p, out, why, why_size);
+#endif
+}
+
+/* Emits d in its own layout, then in the fresh one, until one proves.
+ * With drop_source the source text is freed after the first emission
+ * (the fresh layout does not need it). why_fresh, when set, receives why
+ * the fresh layout had to be written ("" when it did not). */
+static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof *p,
+		       const char *what, char *why_fresh, struct gs_buf *out)
+{
+	bool own = p->format == d->format && d->source.data;
+	char why[SOPS_WHY_SIZE] = "", first[SOPS_WHY_SIZE] = "";
+	int made = 0, ret = 0;
+
+	if (why_fresh)
+		why_fresh[0] = '\0';
+	for (int fresh = !own; fresh < 2; fresh++) {
+		gs_buf_reset(out);
+		if (p->encrypt && (ret = p->encrypt(p)) < 0)
+			goto out;
+		ret = emit_layout(d, p->format, indent, fresh, out);
+		after_emit(p);
+		if (drop_source && !fresh) {
+			gs_buf_release(&d->source);
+			gs_buf_init(&d->source, true);
+		}
+		if (ret < 0 && fresh)
+			goto out; /* the store's own error: the tree has no form in this format */
+		if (ret < 0) {
+			snprintf(first, sizeof(first), "the store cannot write it (%s)", gs_error_message());
+			gs_error_clear();
+			continue;
+		}
+		test_corrupt(out, made++, p->encrypt != NULL);
+		if ((ret = prove(p, out, why, sizeof(why))) == 0) {
+			if (fresh && own && why_fresh)
+				snprintf(why_fresh, SOPS_WHY_SIZE, "%s", first);
+			goto out;
+		}
+		if (!fresh)
+			snprintf(first, sizeof(first), "%s", why);
+	}
+	ret = GS_FAIL(GS_ERR_VERIFY, "%s would not give back the data given%s: %s; nothing written",
+		      what, own ? ", in the file's layout nor in the fresh one" : "", why);
+out:
+	if (ret)
+		gs_buf_reset(out);
+	return ret;
+}
+
+/* The output is loaded in place: the document borrows its buffer (a large
+ * output is not held twice) and gives it back before it is released. The
+ * stores only read their source. */
+static int load_borrowed(struct doc *r, enum doc_format format, struct gs_buf *out)
+{
+	if (!out->data && gs_buf_reserve(out, 0))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	r->source = *out;
+	gs_buf_init(out, out->secure);
+	return store_load(format, r->source.data, r->source.len, r);
+}
+
+static void give_back(struct doc *r, struct gs_buf *out)
+{
+	if (r->source.data) {
+		gs_buf_release(out);
+		*out = r->source;
+		gs_buf_init(&r->source, true);
+	}
+}
+
+/* ---- plaintext ---- */
+
+static int check_plain(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
+{
+	char where[SOPS_WHY_SIZE];
+	struct doc r;
+	int ret;
+
+	doc_init(&r, p->format);
+	if ((ret = load_borrowed(&r, p->format, out)) < 0)
+		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
+	else if (!same_data(&r, p->want, p->format, where, sizeof(where)))
+		ret = GS_ERR_VERIFY, snprintf(why, why_size, "%s differs", where);
+	give_back(&r, out);
+	doc_release(&r);
+	gs_error_clear();
+	return ret ? GS_ERR_VERIFY : 0;
+}
+
+int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
+		    struct gs_buf *out)
+{
+	static const struct sops_emit_opts none;
+	struct proof p = { .check = check_plain, .want = plain, .format = format };
+
+	if (!o)
+		o = &none;
+	if (o->unverified) {
+		struct store_emit_opts eo = { .indent = o->indent };
+
+		if (o->fell_back)
+			o->fell_back[0] = '\0';
+		return store_emit(plain, format, &eo, out);
+	}
+	return emit_proven(plain, o->indent, o->drop_source, &p, "the output", o->fell_back, out);
+}
+
+/* ---- sealing ---- */
+
+static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
+{
+	char where[SOPS_WHY_SIZE];
+	struct doc r;
+	int ret;
+
+	doc_init(&r, p->format);
+	if ((ret = load_borrowed(&r, p->format, out)) < 0) {
+		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
+	} else if (!same_metadata(&r, &p->undo)) {
+		ret = GS_ERR_VERIFY;
+		snprintf(why, why_size, "its sops metadata differs");
+	} else if ((ret = sops_decrypt_doc_with_key(&r, p->key, NULL)) < 0) {
+		snprintf(why, why_size, "it does not decrypt (%s)", gs_error_message());
+	} else if (!same_data(&r, p->want, p->format, where, sizeof(where))) {
+		ret = GS_ERR_VERIFY;
+		snprintf(why, why_size, "%s differs", where);
+	}
+	give_back(&r, out);
+	doc_release(&r);
+	gs_error_clear();
+	return ret ? GS_ERR_VERIFY : 0;
+}
+
+/* Encrypts the tree for the file's keys (again for a second layout: a new
+ * data key for a new file, new IVs for changed values) and shows it
+ * encrypted. */
+static int seal_encrypt(struct proof *p)
+{
+	const struct sops_seal_opts *o = p->opts;
+	struct sops_file *f = p->file;
+	struct sops_encrypt_opts eo = { 0 };
+	int ret;
+
+	if (p->encrypted) {
+		sops_undo_show(&p->undo, true);
+		return 0;
+	}
+	sops_undo_release(&p->undo);
+	sops_undo_init(&p->undo);
+	eo.groups = o->groups ? o->groups : f->keys.groups;
+	eo.group_count = o->groups ? o->group_count : f->keys.group_count;
+	eo.shamir_threshold = o->groups ? o->shamir_threshold : f->keys.shamir_threshold;
+	/* an opened file writes a threshold only for several groups (as sops) */
+	if (f->opened && eo.group_count < 2)
+		eo.shamir_threshold = 0;
+	eo.selection = f->keys.selection;
+	eo.new_data_key = o->fresh_key;
+	eo.drop_unsupported_keys = o->drop_unsupported_keys;
+	ret = sops_encrypt_doc_reusing(p->want, &eo, f->opened ? &f->prev.meta : &f->previous_meta,
+				       f->have_prev ? &f->prev : NULL, p->key, &p->undo);
+	p->encrypted = ret == 0;
+	return ret;
+}
+
+int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_seal_opts *o,
+		   struct gs_buf *out)
+{
+	static const struct sops_seal_opts none;
+	struct proof p = { .encrypt = seal_encrypt, .check = check_sealed, .want = plain, .file = f };
+	int ret;
+
+	sops_undo_init(&p.undo);
+	p.opts = o ? o : &none;
+	p.format = p.opts->convert ? p.opts->output_format : f->format;
+	if (!(p.key = gs_secure_alloc(SOPS_DATA_KEY_SIZE))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* encrypted first: a refusal (keys, selection) comes before any output */
+	if ((ret = seal_encrypt(&p)) == 0)
+		ret = emit_proven(plain, p.opts->indent, p.opts->drop_source, &p, "the encrypted output",
+				  p.opts->fell_back, out);
+	if (!ret && p.opts->key_id)
+		sops_data_key_id(p.key, p.opts->key_id);
+out:
+	sops_undo_release(&p.undo);
+	gs_secure_free(p.key);
+	return ret;
+}

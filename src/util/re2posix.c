@@ -1,0 +1,231 @@
+/* RE2 (sops's Go regexp) to POSIX ERE: see gitseal/re2posix.h for what is
+ * translated and what is refused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/re2posix.h"
+#include "gitseal/secmem.h"
+
+struct translator {
+	const char *in; /* the RE2 pattern */
+	size_t i;       /* the next byte of it */
+	struct gs_buf out;
+	bool in_bracket;
+	bool after_quantifier;
+	unsigned long repeat_total;
+};
+
+static int emit(struct translator *t, const char *s)
+{
+	return gs_buf_append_str(&t->out, s);
+}
+
+static int emit_bytes(struct translator *t, const char *s, size_t n)
+{
+	return gs_buf_append(&t->out, s, n);
+}
+
+static int unsupported(const struct translator *t)
+{
+	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", t->in);
+}
+
+/* "(?:" is a plain group; any other "(?" syntax is refused. */
+static int group(struct translator *t)
+{
+	if (t->in[t->i + 2] != ':')
+		return unsupported(t);
+	t->i += 3;
+	return emit(t, "(");
+}
+
+/* The length of a counted repeat at p ("{2}", "{2,}", "{2,5}"), or 0 when
+ * the brace is none (RE2 then reads it literally). */
+static size_t repeat_span(const char *p)
+{
+	const char *close = strchr(p, '}');
+	size_t span = close ? (size_t)(close - p) + 1 : 0;
+
+	return span >= 3 && strspn(p + 1, "0123456789,") == span - 2 ? span : 0;
+}
+
+static int counted_repeat(struct translator *t, size_t span)
+{
+	const char *p = t->in + t->i;
+	unsigned long lo, hi;
+	char *end;
+
+	lo = strtoul(p + 1, &end, 10);
+	hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, &end, 10) : lo;
+	t->repeat_total += hi > lo ? hi : lo;
+	if (t->repeat_total > REGEX_MAX_REPEAT)
+		return unsupported(t);
+	t->i += span;
+	return emit_bytes(t, p, span);
+}
+
+/* * + ? and counted repeats; a lazy '?' after them is dropped. */
+static int quantifier(struct translator *t)
+{
+	size_t span = t->in[t->i] == '{' ? repeat_span(t->in + t->i) : 1;
+	int ret;
+
+	if (!span) {
+		t->i++;
+		t->after_quantifier = false;
+		return emit(t, "\\{");
+	}
+	/* "a**": RE2's "invalid nested repetition operator" */
+	if (t->after_quantifier)
+		return unsupported(t);
+	if (t->in[t->i] == '{') {
+		ret = counted_repeat(t, span);
+	} else {
+		ret = emit_bytes(t, t->in + t->i, 1);
+		t->i++;
+	}
+	if (t->in[t->i] == '?')
+		t->i++;
+	t->after_quantifier = true;
+	return ret;
+}
+
+/* "[", "[^", and a ']' right after them, which is a member. */
+static int bracket_open(struct translator *t)
+{
+	int ret = emit(t, "[");
+
+	t->in_bracket = true;
+	t->i++;
+	if (!ret && t->in[t->i] == '^') {
+		ret = emit(t, "^");
+		t->i++;
+	}
+	if (!ret && t->in[t->i] == ']') {
+		ret = emit(t, "]");
+		t->i++;
+	}
+	return ret;
+}
+
+/* "[:alpha:]" inside a bracket, copied as it is. */
+static int class_name(struct translator *t)
+{
+	const char *close = strstr(t->in + t->i + 2, ":]");
+	size_t n;
+
+	if (!close)
+		return unsupported(t);
+	n = (size_t)(close + 2 - (t->in + t->i));
+	t->i += n;
+	return emit_bytes(t, t->in + t->i - n, n);
+}
+
+/* RE2's Perl classes and escapes, as POSIX writes them; NULL for what
+ * POSIX cannot say there (a negated class inside a bracket). */
+static const char *perl_escape(char e, bool in_bracket)
+{
+	switch (e) {
+	case 'd': return in_bracket ? "0-9" : "[0-9]";
+	case 's': return in_bracket ? "[:space:]" : "[[:space:]]";
+	case 'w': return in_bracket ? "[:alnum:]_" : "[[:alnum:]_]";
+	case 'D': return in_bracket ? NULL : "[^0-9]";
+	case 'S': return in_bracket ? NULL : "[^[:space:]]";
+	case 'W': return in_bracket ? NULL : "[^[:alnum:]_]";
+	case 'A': return in_bracket ? NULL : "^";
+	case 'z': return in_bracket ? NULL : "$";
+	case 'n': return "\n";
+	case 't': return "\t";
+	default: return NULL;
+	}
+}
+
+static int escape(struct translator *t)
+{
+	char e = t->in[t->i + 1], esc[2] = { '\\', e };
+	const char *rep;
+
+	if (!e)
+		return unsupported(t);
+	t->i += 2;
+	if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+		rep = perl_escape(e, t->in_bracket);
+		return rep ? emit(t, rep) : unsupported(t);
+	}
+	if (!t->in_bracket)
+		return emit_bytes(t, esc, 2);
+	/* POSIX brackets take '\' literally: the punctuation stands alone,
+	 * unless it would change the bracket's meaning. */
+	if (e == ']' || e == '^' || e == '-' || e == '[')
+		return unsupported(t);
+	return emit_bytes(t, &e, 1);
+}
+
+static int translate_one(struct translator *t)
+{
+	char c = t->in[t->i];
+	int ret;
+
+	if (!t->in_bracket && c == '(' && t->in[t->i + 1] == '?')
+		return group(t);
+	if (!t->in_bracket && (c == '*' || c == '+' || c == '?' || c == '{'))
+		return quantifier(t);
+	t->after_quantifier = false;
+	if (c == '[' && !t->in_bracket)
+		return bracket_open(t);
+	if (c == '[' && t->in_bracket && t->in[t->i + 1] == ':')
+		return class_name(t);
+	if (c == '\\')
+		return escape(t);
+	if (c == ']' && t->in_bracket)
+		t->in_bracket = false;
+	ret = emit_bytes(t, &c, 1);
+	t->i++;
+	return ret;
+}
+
+int re2posix_translate(const char *pattern, char **posix)
+{
+	struct translator t = { .in = pattern };
+	int ret;
+
+	*posix = NULL;
+	if (strlen(pattern) > REGEX_MAX_LEN)
+		return GS_FAIL(GS_ERR_CONFIG, "regular expression too long");
+	gs_buf_init(&t.out, false);
+	ret = gs_buf_reserve(&t.out, strlen(pattern) + 1);
+	if (!ret)
+		ret = emit(&t, ""); /* the empty pattern is "" too */
+	while (!ret && pattern[t.i])
+		ret = translate_one(&t);
+	if (ret) {
+		gs_buf_release(&t.out);
+		return ret;
+	}
+	*posix = (char *)gs_buf_detach(&t.out, NULL);
+	return 0;
+}
+
+int re2posix_compile(regex_t *re, const char *pattern)
+{
+	int flags = REG_EXTENDED | REG_NOSUB;
+	char *posix = NULL;
+	int ret;
+
+	if (strncmp(pattern, "(?i)", 4) == 0) {
+		flags |= REG_ICASE;
+		pattern += 4;
+	}
+	if ((ret = re2posix_translate(pattern, &posix)) < 0)
+		return ret;
+	if (regcomp(re, posix, flags) != 0)
+		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", pattern);
+	free(posix);
+	return ret;
+}
+
+bool re2posix_match(const regex_t *re, const char *s)
+{
+	return regexec(re, s, 0, NULL, 0) == 0;
+}

@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# Verified writes: every command that writes loads its output back with
+# the same store and compares it with what it meant to write (for an
+# encrypted output: decrypted with the data key in hand) before anything
+# is written. The test build (make SAN=1) can damage an output before it
+# is checked: GITSEAL_TEST_CORRUPT=first damages the first output of a
+# write (the file's own layout), so the fresh layout must be written and
+# said; =all damages every output, so nothing may be written (exit 4, one
+# line naming the file and the key path). GITSEAL_TEST_CORRUPT_ONLY=sealed
+# or plain limits the damage to encrypted or plaintext outputs.
+# Decrypting to standard output replaces nothing and is not read back.
+# Symbolic links and output targets (FIFO, /dev/stdout, devices) need no
+# test build.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'db:\n    user: admin\n    password: hunter2\nname: app\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	cp enc.yaml enc.orig
+	cp plain.yaml plain.orig
+	R2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
+}
+teardown() { teardown_tmp; }
+
+needs_hooks() {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
+}
+
+# The value the damage hits first: the first encrypted value (db.user)
+# or the last plaintext letter (name).
+SEALED_WHY="it does not decrypt (value at 'db:user:'"
+PLAIN_WHY='doc 0: ["name"] differs'
+
+# refused FILE WHY: exit 4 and one error line naming FILE and WHY (the
+# last line of stderr: updatekeys shows the key changes first).
+refused() {
+	local last
+	[ "$status" -eq 4 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '^gitseal: error: ')" -eq 1 ]
+	last=$(printf '%s\n' "$stderr" | tail -n 1)
+	[[ "$last" == "gitseal: error: '$1': "*"would not give back the data given, in the file's layout nor in the fresh one: $2"*"; nothing written" ]]
+}
+
+# fell_back FILE WHY: exit 0 and the warning about the fresh layout.
+fell_back() {
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"gitseal: warning: '$1': written in the fresh layout: the file's own would not give back the same data ($2"* ]]
+}
+
+all() { run --separate-stderr env GITSEAL_TEST_CORRUPT=all "$@"; }
+first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
+
+@test "encrypt to stdout, -i and --output: damaged outputs write nothing (exit 4)" {
+	needs_hooks
+	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml
+	refused plain.yaml "$SEALED_WHY"
+	[ -z "$output" ]
+	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i plain.yaml
+	refused plain.yaml "$SEALED_WHY"
+	cmp plain.yaml plain.orig
+	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --output out.yaml plain.yaml
+	refused plain.yaml "$SEALED_WHY"
+	[ ! -e out.yaml ]
+	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+}
+
+@test "encrypt: a damaged first layout falls back to the fresh one, which decrypts back" {
+	needs_hooks
+	first "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i plain.yaml
+	fell_back plain.yaml "$SEALED_WHY"
+	grep -q '^    user: ENC\[' plain.yaml
+	gitseal decrypt plain.yaml | cmp - plain.orig
+}
+
+@test "decrypt -i and --output: damaged outputs write nothing (exit 4)" {
+	needs_hooks
+	all "$GITSEAL_BIN" decrypt -i enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	cmp enc.yaml enc.orig
+	all "$GITSEAL_BIN" decrypt --output out.yaml enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	[ ! -e out.yaml ]
+}
+
+@test "decrypt -i: a damaged first layout falls back to the fresh one" {
+	needs_hooks
+	first "$GITSEAL_BIN" decrypt -i enc.yaml
+	fell_back enc.yaml "$PLAIN_WHY"
+	cmp enc.yaml plain.orig
+}
+
+@test "set and unset: damaged outputs write nothing; the fallback keeps the change" {
+	needs_hooks
+	all "$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	all "$GITSEAL_BIN" unset enc.yaml '["name"]'
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	first "$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
+	fell_back enc.yaml "$SEALED_WHY"
+	[ "$(gitseal decrypt --extract '["db"]["password"]' enc.yaml)" = new ]
+	first "$GITSEAL_BIN" unset enc.yaml '["name"]'
+	fell_back enc.yaml "$SEALED_WHY"
+	[ "$(gitseal decrypt enc.yaml)" = "$(printf 'db:\n    user: admin\n    password: new')" ]
+}
+
+@test "edit: a damaged sealed output writes nothing; a damaged copy for the editor stops before it" {
+	needs_hooks
+	export EDITOR="sed -i s/hunter2/changed/"
+	run --separate-stderr env GITSEAL_TEST_CORRUPT=all GITSEAL_TEST_CORRUPT_ONLY=sealed \
+		"$GITSEAL_BIN" edit enc.yaml
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	run --separate-stderr env GITSEAL_TEST_CORRUPT=all GITSEAL_TEST_CORRUPT_ONLY=plain \
+		EDITOR="touch edited-marker; true" "$GITSEAL_BIN" edit enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	[ ! -e edited-marker ]
+	cmp enc.yaml enc.orig
+	first "$GITSEAL_BIN" edit enc.yaml
+	fell_back enc.yaml "$SEALED_WHY"
+	[ "$(gitseal decrypt --extract '["db"]["password"]' enc.yaml)" = changed ]
+}
+
+@test "rotate -i: damaged outputs write nothing; the fallback rotates" {
+	needs_hooks
+	all "$GITSEAL_BIN" rotate -i enc.yaml
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	first "$GITSEAL_BIN" rotate -i enc.yaml
+	fell_back enc.yaml "$SEALED_WHY"
+	! cmp -s enc.yaml enc.orig
+	gitseal decrypt enc.yaml | cmp - plain.orig
+}
+
+@test "updatekeys and groups add: damaged outputs write nothing" {
+	needs_hooks
+	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$R2" >.sops.yaml
+	all "$GITSEAL_BIN" updatekeys -y enc.yaml
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	all "$GITSEAL_BIN" groups add --file enc.yaml -i --age "$R2"
+	refused enc.yaml "$SEALED_WHY"
+	cmp enc.yaml enc.orig
+	first "$GITSEAL_BIN" updatekeys -y enc.yaml
+	fell_back enc.yaml "$SEALED_WHY"
+	grep -q "recipient: $R2" enc.yaml
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt enc.yaml | cmp - plain.orig
+}
+
+@test "legacy -e -i and -d -i: damaged outputs write nothing" {
+	needs_hooks
+	all "$GITSEAL_BIN" -e -i --age "$(demo_recipient)" plain.yaml
+	refused plain.yaml "$SEALED_WHY"
+	cmp plain.yaml plain.orig
+	all "$GITSEAL_BIN" -d -i enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	cmp enc.yaml enc.orig
+}
+
+@test "exec-file: a damaged plaintext is refused before the command runs" {
+	needs_hooks
+	all "$GITSEAL_BIN" exec-file --no-fifo enc.yaml 'touch ran; cat {}'
+	refused enc.yaml "$PLAIN_WHY"
+	[ ! -e ran ]
+}
+
+# ---- symbolic links: written through, the link stays (sops does the same) ----
+
+@test "-i through a symbolic link replaces the target, keeps the link and the mode" {
+	mkdir sub
+	mv plain.yaml sub/real.yaml
+	chmod 640 sub/real.yaml
+	ln -s sub/real.yaml link.yaml
+	gitseal encrypt --age "$(demo_recipient)" -i link.yaml
+	[ -L link.yaml ]
+	[ "$(readlink link.yaml)" = sub/real.yaml ]
+	grep -q '^    password: ENC\[' sub/real.yaml
+	[ "$(stat -c %a sub/real.yaml)" = 640 ]
+	[ -z "$(ls -A . sub | grep gitseal-tmp || true)" ]
+	gitseal set link.yaml '["name"]' '"other"'
+	[ -L link.yaml ]
+	[ "$(gitseal decrypt --extract '["name"]' sub/real.yaml)" = other ]
+	gitseal decrypt -i link.yaml
+	[ -L link.yaml ]
+	[ "$(stat -c %a sub/real.yaml)" = 640 ]
+	[ "$(cat sub/real.yaml)" = "$(sed 's/^name: app$/name: other/' plain.orig)" ]
+}
+
+@test "a chain of relative links and a dangling link are written through" {
+	mkdir -p a/b
+	mv enc.yaml a/b/real.yaml
+	ln -s b/real.yaml a/mid.yaml
+	ln -s a/mid.yaml top.yaml
+	gitseal decrypt -i top.yaml
+	[ -L top.yaml ] && [ -L a/mid.yaml ]
+	cmp a/b/real.yaml plain.orig
+	# --output through a link whose target does not exist yet creates the target
+	ln -s a/b/new.yaml out.yaml
+	gitseal encrypt --age "$(demo_recipient)" --output out.yaml plain.yaml
+	[ -L out.yaml ]
+	gitseal decrypt a/b/new.yaml | cmp - plain.orig
+}
+
+# ---- output targets: only regular files are replaced ----
+
+@test "--output to a FIFO writes into it; the FIFO stays" {
+	mkfifo fifo
+	cat fifo >got &
+	gitseal decrypt --output fifo enc.yaml
+	wait
+	[ -p fifo ]
+	cmp got plain.orig
+	cat fifo >got2 &
+	gitseal encrypt --age "$(demo_recipient)" --output fifo plain.yaml
+	wait
+	[ -p fifo ]
+	gitseal decrypt --input-type yaml got2 | cmp - plain.orig
+}
+
+# A build that replaces /dev/stdout (as root it can) would break every
+# process on the machine: put the link back before failing.
+stdout_still_a_link() {
+	[ -L /dev/stdout ] && return 0
+	if [ "$(id -u)" = 0 ]; then
+		rm -f /dev/stdout && ln -s /proc/self/fd/1 /dev/stdout
+	fi
+	echo "/dev/stdout was replaced"
+	return 1
+}
+
+@test "--output /dev/stdout writes to standard output; /dev/stdout stays a link" {
+	[ -L /dev/stdout ] || skip "/dev/stdout is not a symbolic link here"
+	run --separate-stderr gitseal decrypt --output /dev/stdout enc.yaml
+	stdout_still_a_link
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat plain.orig)" ]
+	# standard output redirected to a file: that file gets the bytes, still a file
+	gitseal decrypt --output /dev/stdout enc.yaml >redirected.yaml
+	stdout_still_a_link
+	cmp redirected.yaml plain.orig
+	# a character device
+	gitseal decrypt --output /dev/null enc.yaml
+	[ -c /dev/null ]
+}
+
+@test "--output - is standard output" {
+	run --separate-stderr gitseal decrypt --output - enc.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat plain.orig)" ]
+	[ ! -e ./- ]
+}
+
+@test "values larger than 64 KiB round-trip in YAML and JSON (handed over, not copied)" {
+	python3 -c "print('big: ' + 'x' * 200000 + '\nsmall: word')" >large.yaml
+	python3 -c "import json; print(json.dumps({'big': 'a\"b' * 70000, 'n': 1}))" >large.json
+	for f in large.yaml large.json; do
+		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
+		! grep -q xxxx "enc.$f"
+		gitseal decrypt "enc.$f" | cmp - "$f"
+		gitseal set "enc.$f" '["big"]' '"short"'
+		[ "$(gitseal decrypt --extract '["big"]' "enc.$f")" = short ]
+	done
+}
+
+@test "converting proves the data as the target holds it: no tags or comments in JSON, text in dotenv" {
+	printf '# top\na: !!binary aGk=\nb_unencrypted: !local x\nn: 1\n' >tagged.yaml
+	gitseal encrypt --age "$(demo_recipient)" --output-type json tagged.yaml >enc.json
+	# sops writes JSON with tabs
+	[ "$(sed -n 2p enc.json | cut -c1-6)" = $'\t"a": ' ]
+	run -0 gitseal decrypt enc.json
+	[ "$output" = $'{\n\t"a": "aGk=",\n\t"b_unencrypted": "x",\n\t"n": 1\n}' ]
+	gitseal encrypt --age "$(demo_recipient)" tagged.yaml >enc.yaml
+	gitseal decrypt --output-type dotenv --output out.env enc.yaml
+	[ "$(cat out.env)" = $'# top\na=aGk=\nb_unencrypted=x\nn=1' ]
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# The main behaviours of each command, as committed inputs and expected
+# outputs (tests/golden/golden.bash says how a case is laid out).
+load golden
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+@test "decrypt: YAML comes back byte for byte, comments and layout included" { golden decrypt-yaml; }
+@test "decrypt: JSON" { golden decrypt-json; }
+@test "decrypt: dotenv" { golden decrypt-dotenv; }
+@test "decrypt: INI" { golden decrypt-ini; }
+@test "decrypt: binary" { golden decrypt-binary; }
+@test "decrypt --extract: one value, and a subtree in the file's format" { golden decrypt-extract; }
+@test "decrypt --output-type: YAML written as JSON" { golden decrypt-output-type; }
+@test "encrypt: YAML, every value encrypted but those whose key ends in _unencrypted" { golden encrypt-yaml; }
+@test "encrypt: JSON, dotenv and INI layouts" { golden encrypt-formats; }
+@test "encrypt --encrypted-regex: only the matching keys" { golden encrypt-encrypted-regex; }
+@test "encrypt: a Kubernetes Secret encrypts data and stringData only" { golden encrypt-k8s-secret; }
+@test "encrypt: a creation rule of .sops.yaml chooses the keys" { golden encrypt-creation-rule; }
+@test "set: one value changed, the others keep their ciphertext" { golden set; }
+@test "unset: one value removed" { golden unset; }
+@test "rotate: a new data key, the same plaintext" { golden rotate; }
+@test "filestatus: encrypted or not" { golden filestatus; }
+@test "exec-env: the values in a command's environment" { golden exec-env; }
+@test "keygen -y: the recipient of an identity" { golden keygen-recipient; }
+@test "age: decrypt a committed file, armored and binary" { golden age-decrypt; }
+@test "age: encrypt and decrypt again" { golden age-round-trip; }
+@test "error: a tampered value fails the MAC check, exit 51" { golden error-mac-mismatch; }
+@test "error: no identity opens the data key, exit 128" { golden error-no-key; }
+@test "error: encrypting an encrypted file, exit 203" { golden error-already-encrypted; }
+@test "error: a malformed --extract path, exit 91" { golden error-extract-path; }
+
+@test "every case directory is run by a test above" {
+	local listed=() dir
+	mapfile -t listed < <(grep -o 'golden [a-z0-9-]*; }' "$BATS_TEST_FILENAME" | cut -d' ' -f2 | tr -d ';')
+	for dir in "$GOLDEN"/cases/*/; do
+		dir=$(basename "$dir")
+		printf '%s\n' "${listed[@]}" | grep -qx "$dir" || { echo "case '$dir' is not run"; return 1; }
+	done
+}

@@ -1,0 +1,123 @@
+/* gitseal/re2posix.h: sops's RE2 patterns as POSIX ERE, what is
+ * translated, what is refused, and how the compiled patterns match. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gitseal/error.h"
+#include "gitseal/re2posix.h"
+
+static void test_translated(void **state)
+{
+	static const struct {
+		const char *re2, *posix;
+	} cases[] = {
+		{ "", "" },
+		{ "a.b", "a.b" },
+		{ "a\\.b", "a\\.b" },
+		{ "\\d+\\D", "[0-9]+[^0-9]" },
+		{ "\\s\\S\\w\\W", "[[:space:]][^[:space:]][[:alnum:]_][^[:alnum:]_]" },
+		{ "[\\w.]+", "[[:alnum:]_.]+" },
+		{ "[\\d\\s]", "[0-9[:space:]]" },
+		{ "[\\.\\/]", "[./]" },
+		{ "(?:ab)+", "(ab)+" },
+		{ "a*?b+?c??", "a*b+c?" },
+		{ "\\Aab\\z", "^ab$" },
+		{ "v\\d{2,3}x{$", "v[0-9]{2,3}x\\{$" },
+		{ "a{2}b{1,}", "a{2}b{1,}" },
+		{ "[[:alpha:]]", "[[:alpha:]]" },
+		{ "[]a]", "[]a]" },
+		{ "[^]a]", "[^]a]" },
+		{ "\\n\\t", "\n\t" },
+		{ "^(data|stringData)$", "^(data|stringData)$" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *posix = NULL;
+
+		assert_int_equal(re2posix_translate(cases[i].re2, &posix), 0);
+		assert_string_equal(posix, cases[i].posix);
+		free(posix);
+	}
+}
+
+static void test_refused(void **state)
+{
+	static const char *const cases[] = {
+		"a++",       /* nested repetition: RE2 refuses it too */
+		"a*{2}",
+		"a{200}b{100}", /* more counted repetitions than REGEX_MAX_REPEAT */
+		"\\bword",
+		"\\p{L}",
+		"(?P<n>a)",
+		"(?s)a",
+		"[\\D]",
+		"[\\]]",
+		"[\\-]",
+		"[[:alpha]",
+		"a\\",
+		"\\1",
+	};
+	char long_pattern[REGEX_MAX_LEN + 2];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *posix = (char *)cases;
+
+		assert_int_equal(re2posix_translate(cases[i], &posix), GS_ERR_CONFIG);
+		assert_null(posix);
+		assert_non_null(strstr(gs_error_message(), "unsupported regular expression syntax"));
+	}
+	memset(long_pattern, 'a', sizeof(long_pattern) - 1);
+	long_pattern[sizeof(long_pattern) - 1] = '\0';
+	assert_int_equal(re2posix_translate(long_pattern, &(char *){ NULL }), GS_ERR_CONFIG);
+	assert_string_equal(gs_error_message(), "regular expression too long");
+}
+
+static bool matches(const char *pattern, const char *s)
+{
+	regex_t re;
+	bool yes;
+
+	assert_int_equal(re2posix_compile(&re, pattern), 0);
+	yes = re2posix_match(&re, s);
+	regfree(&re);
+	return yes;
+}
+
+static void test_matching(void **state)
+{
+	regex_t re;
+
+	(void)state;
+	/* unanchored, as Go's MatchString */
+	assert_true(matches("dev", "config/dev/app.yaml"));
+	assert_true(matches("^(data|stringData)$", "stringData"));
+	assert_false(matches("^(data|stringData)$", "metadata"));
+	assert_true(matches("(?i)^a.*?[\\w.]+\\.YAML$", "Abc/x.y.yaml"));
+	assert_false(matches("(?i)^a.*?[\\w.]+\\.YAML$", "b.yaml"));
+	assert_true(matches("secrets/\\d+/.*", "secrets/42/db.yaml"));
+	assert_false(matches("secrets/\\d+/.*", "secrets/x/db.yaml"));
+	assert_true(matches("\\.dev\\.yaml$", "a.dev.yaml"));
+	assert_false(matches("\\.dev\\.yaml$", "a_dev.yaml"));
+	/* the case-insensitive flag is the pattern's first four bytes only */
+	assert_int_equal(re2posix_compile(&re, "a(?i)b"), GS_ERR_CONFIG);
+	assert_int_equal(re2posix_compile(&re, "("), GS_ERR_CONFIG);
+	assert_string_equal(gs_error_message(), "invalid regular expression '('");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_translated),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_matching),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
