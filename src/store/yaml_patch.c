@@ -162,11 +162,7 @@ static int put(struct patcher *p, const char *s, size_t n)
 
 static int put_spaces(struct patcher *p, size_t n)
 {
-	int ret = 0;
-
-	while (n-- && !ret)
-		ret = put(p, " ", 1);
-	return ret;
+	return yaml_put_spaces(&p->ed.pool, n);
 }
 
 /* A plain scalar in block context takes in the blank lines after it, tabs
