@@ -128,13 +128,10 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
-/* sops_decrypt_doc, also giving a public name for the data key (a keyed
- * BLAKE2b of it, which tells nothing about the key), so that a caller can
- * recognise keys it made without keeping them. */
+/* The size of a data key's public name: a keyed BLAKE2b of the key, which
+ * tells nothing about it, so that a caller can recognise keys it made
+ * without keeping them (sops_file_key_id, sops_seal_opts.key_id). */
 enum { SOPS_KEY_ID_SIZE = 32 };
-struct sops_decrypt_opts;
-int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
-			uint8_t id[SOPS_KEY_ID_SIZE]) __attribute__((warn_unused_result));
 
 /* Encrypts a plaintext document in place (values become ENC[...], the
  * sops metadata entry is appended to every branch). With previous (an
@@ -204,7 +201,7 @@ int sops_doc_check_plain(const struct doc *d) __attribute__((warn_unused_result)
  * Clean a plaintext the caller parsed, with the version git holds:
  *   ret = sops_keys_resolve(config, path, NULL, &keys);
  *   ret = sops_file_create(fmt, &keys, &previous_doc, ids, &f); // takes previous_doc
- *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc is left as it was
+ *   ret = sops_file_seal(f, &plain_doc, NULL, &out);            // plain_doc stays usable
  *   sops_file_free(f); sops_key_summary_release(&keys);
  *
  * Decrypt for a reader (render, smudge): sops_file_open() without reseal,
@@ -265,9 +262,9 @@ int sops_file_create(enum doc_format format, const struct sops_key_summary *keys
 struct doc *sops_file_doc(struct sops_file *f);
 /* The file's keys: from its metadata when opened, as given when created. */
 const struct sops_key_summary *sops_file_keys(const struct sops_file *f);
-/* The public name of an opened file's data key (as sops_decrypt_doc_id
- * gives it); false when the file holds none (created without a previous
- * version that opened). */
+/* The public name of an opened file's data key (SOPS_KEY_ID_SIZE); false
+ * when the file holds none (created without a previous version that
+ * opened). */
 bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE]);
 enum doc_format sops_file_format(const struct sops_file *f);
 
@@ -288,7 +285,7 @@ struct sops_seal_opts {
 	char *fell_back;                     /* if set (SOPS_WHY_SIZE bytes): why the fresh
 					      * layout was written, "" when it was not */
 	uint8_t *key_id;                     /* if set (SOPS_KEY_ID_SIZE bytes): the public name
-					      * of the data key sealed with (sops_decrypt_doc_id) */
+					      * of the data key sealed with */
 };
 
 /* Encrypts plain (a plaintext tree in the file's format: the opened one or
@@ -310,9 +307,9 @@ struct sops_emit_opts {
 };
 
 /* Writes a plaintext tree as format into out (a secure buffer), verified:
- * the bytes load again with format's store into the same data (comments
- * aside for formats without them, types aside for dotenv and INI when
- * converting). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
+ * the bytes load again with format's store into the same data (when
+ * converting: no comments in JSON, text values in dotenv and INI, tags in
+ * YAML only). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
 int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 

@@ -36,24 +36,42 @@ static const char usage_text[] =
 	"  --discover              print DIR when it uses encrypted files (Argo CD\n"
 	"                          discovery); print nothing otherwise\n";
 
-static const char *const mapped[] = {
-	"SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_CMD",
+/* The sops key variables an Application may set (as ARGOCD_ENV_<NAME>),
+ * and the sidecar's switch that allows each; NULL: always allowed. A key
+ * itself only adds what its owner holds anyway; a file name or a command
+ * chooses among the sidecar's own keys (another team's key file on a
+ * shared repo-server) or runs code in it. */
+static const struct {
+	const char *name;
+	const char *allow;
+} mapped[] = {
+	{ "SOPS_AGE_KEY", NULL },
+	{ "SOPS_AGE_KEY_FILE", "GITSEAL_ALLOW_ARGOCD_KEY_FILE" },
+	{ "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "GITSEAL_ALLOW_ARGOCD_KEY_FILE" },
+	{ "SOPS_AGE_KEY_CMD", "GITSEAL_ALLOW_ARGOCD_KEY_CMD" },
 };
+
+static bool allowed(const char *switch_name)
+{
+	const char *v = switch_name ? getenv(switch_name) : "1";
+
+	return v && !strcmp(v, "1");
+}
 
 void cmd_k8s_import_argocd_env(void)
 {
-	const char *allow_cmd = getenv("GITSEAL_ALLOW_ARGOCD_KEY_CMD");
-
 	for (size_t i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++) {
 		char name[64];
 		const char *v;
 
-		if (!strcmp(mapped[i], "SOPS_AGE_KEY_CMD") && !(allow_cmd && !strcmp(allow_cmd, "1")))
-			continue;
-		snprintf(name, sizeof(name), "ARGOCD_ENV_%s", mapped[i]);
+		snprintf(name, sizeof(name), "ARGOCD_ENV_%s", mapped[i].name);
 		v = getenv(name);
-		if (v && *v && !getenv(mapped[i]))
-			setenv(mapped[i], v, 0);
+		if (!v || !*v || getenv(mapped[i].name))
+			continue;
+		if (allowed(mapped[i].allow))
+			setenv(mapped[i].name, v, 0);
+		else
+			cmd_warnf("%s is ignored: the sidecar does not set %s=1", name, mapped[i].allow);
 	}
 }
 

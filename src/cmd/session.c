@@ -126,7 +126,8 @@ int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum 
 		return config->json_indent;
 	if (config && format == DOC_FORMAT_YAML)
 		return config->yaml_indent;
-	return 0;
+	/* sops writes JSON with tabs (the store's -1); 0 would be none */
+	return format == DOC_FORMAT_JSON ? -1 : 0;
 }
 
 int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,

@@ -59,7 +59,8 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 		     struct gs_buf *text, struct gs_buf *out, bool *k8s_default)
 	__attribute__((warn_unused_result));
 /* The indentation for writing format: --indent, else the config's
- * stores.yaml.indent / stores.json.indent, else the store's default. */
+ * stores.yaml.indent / stores.json.indent, else sops's (a tab for JSON,
+ * the store's default otherwise). */
 int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum doc_format format);
 
 #endif

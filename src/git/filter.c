@@ -376,15 +376,26 @@ static int keys_for(struct gitfilter *f, const char *path, struct doc *committed
 	return ret;
 }
 
+/* The committed version, opened when an identity of ours opens it: what
+ * it decrypts to, and the data key that may seal the new one. */
+static struct sops_file *open_committed(struct gitfilter *f, struct doc *committed)
+{
+	struct sops_file *sf = NULL;
+
+	if (gitseal_open(f, committed, &sf))
+		gs_error_clear();
+	return sf;
+}
+
 /* Whether the committed version decrypts to exactly these bytes: then it
  * is the answer, whatever the file's type. */
-static bool committed_is_same(struct gitfilter *f, struct doc *committed, const uint8_t *in, size_t len)
+static bool committed_is_same(struct sops_file *sf, struct doc *committed, const uint8_t *in, size_t len)
 {
 	struct gs_buf plain;
 	bool same;
 
 	gs_buf_init(&plain, true);
-	same = gitfilter_identities(f) && gitseal_open_text(f, committed, &plain) == 0 && plain.len == len &&
+	same = sf && gitseal_opened_text(sf, committed, &plain) == 0 && plain.len == len &&
 	       !sodium_memcmp(plain.data, in, len);
 	gs_error_clear();
 	gs_buf_release(&plain);
@@ -392,14 +403,16 @@ static bool committed_is_same(struct gitfilter *f, struct doc *committed, const 
 }
 
 static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
-		       bool committed_sealed, struct gs_buf *out)
+		       bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
-	if (!ret)
-		ret = gitseal_seal(f, in, &keys, committed_sealed ? committed : NULL, GITSEAL_KEY_IF_MADE_HERE,
-				   out);
+	/* the committed data key only when this clone made it (a planted key is not) */
+	if (!ret && opened && gitseal_may_reuse(f, opened, &keys))
+		ret = gitseal_seal_opened(f, opened, in, out);
+	else if (!ret)
+		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -429,6 +442,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	enum doc_format format = store_format_for_path(path);
 	struct gs_buf prev;
 	struct doc committed, doc;
+	struct sops_file *opened = NULL;
 	bool found = false, committed_sealed = false;
 	int ret;
 
@@ -451,7 +465,9 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
 		goto out;
 	}
-	if (committed_sealed && committed_is_same(f, &committed, in, len)) {
+	if (committed_sealed)
+		opened = open_committed(f, &committed);
+	if (committed_is_same(opened, &committed, in, len)) {
 		ret = gs_buf_append(out, prev.data, prev.len);
 		goto out;
 	}
@@ -468,7 +484,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		if (!ret)
 			ret = gs_buf_append(out, in, len);
 	} else {
-		ret = clean_plain(f, path, &doc, &committed, committed_sealed, out);
+		ret = clean_plain(f, path, &doc, &committed, committed_sealed, opened, out);
 	}
 out:
 	/* fail closed: never hand back a partial result */
@@ -476,6 +492,7 @@ out:
 		gs_buf_reset(out);
 		gs_error_prefix("cannot encrypt '%s'", path);
 	}
+	sops_file_free(opened);
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&prev);

@@ -52,6 +52,7 @@ struct delay {
 	size_t count, cap;
 	size_t next_pending;    /* the first job not yet given to a worker */
 	size_t first_unlisted;  /* every job before it was listed */
+	size_t ready;           /* jobs done and not yet listed */
 	size_t first_undelivered; /* every job before it was delivered */
 	size_t held, bytes;     /* not yet delivered */
 	bool stop;
@@ -93,6 +94,7 @@ static void *delay_worker(void *arg)
 		d->bytes -= j->content.len < d->bytes ? j->content.len : d->bytes;
 		gs_buf_release(&j->content);
 		j->state = JOB_DONE;
+		d->ready++;
 		pthread_cond_broadcast(&d->done);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -172,29 +174,23 @@ out:
 static int delay_list(struct delay *d, struct pkt_writer *w)
 {
 	struct gs_buf line;
-	bool any, waiting;
 	int ret = 0;
 
 	gs_buf_init(&line, false);
 	pthread_mutex_lock(&d->lock);
-	for (;;) {
-		any = waiting = false;
-		while (d->first_unlisted < d->count && d->jobs[d->first_unlisted]->listed)
-			d->first_unlisted++;
-		for (size_t i = d->first_unlisted; i < d->count && !any; i++) {
-			any = d->jobs[i]->state == JOB_DONE && !d->jobs[i]->listed;
-			waiting = waiting || !d->jobs[i]->listed;
-		}
-		if (any || !waiting)
-			break;
+	while (d->first_unlisted < d->count && d->jobs[d->first_unlisted]->listed)
+		d->first_unlisted++;
+	/* an empty list once every file was listed */
+	while (!d->ready && d->first_unlisted < d->count)
 		pthread_cond_wait(&d->done, &d->lock);
-	}
-	for (size_t i = d->first_unlisted; i < d->count && !ret; i++) {
+	/* jobs finish about in order: the ready ones are near the first unlisted */
+	for (size_t i = d->first_unlisted; i < d->count && d->ready && !ret; i++) {
 		struct job *j = d->jobs[i];
 
 		if (j->state != JOB_DONE || j->listed)
 			continue;
 		j->listed = true;
+		d->ready--;
 		gs_buf_reset(&line);
 		ret = gs_buf_printf(&line, "pathname=%s", j->path);
 		if (!ret)

@@ -78,6 +78,20 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 /* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
+/* Opens a sealed version (the MAC checked): its plaintext tree, keys and
+ * data key, ready to seal again. */
+int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
+	__attribute__((warn_unused_result));
+/* An opened version's plaintext, as the smudge filter would give it. */
+int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* Whether sf's data key may seal a new version for keys: this clone made
+ * it and the keys are exactly its own. */
+bool gitseal_may_reuse(struct gitfilter *f, const struct sops_file *sf, const struct sops_key_summary *keys);
+/* Seals plain with an opened version's keys, data key and unchanged
+ * ciphertexts (gitseal_may_reuse said yes), proven. */
+int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
+	__attribute__((warn_unused_result));
 /* The same as a tree, and the id of its data key. */
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
 		     uint8_t key_id[GITSEAL_KEY_ID_SIZE]) __attribute__((warn_unused_result));

@@ -68,60 +68,53 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 	return ret;
 }
 
-int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
-		     uint8_t key_id[GITSEAL_KEY_ID_SIZE])
+int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
-	struct sops_decrypt_opts o = { 0 };
-	int ret;
+	struct sops_open_opts o = { .format = cipher->format, .ids = ids, .reseal = true };
 
-	doc_init(plain, cipher->format);
+	*out = NULL;
 	/* without an age identity, a PGP or Vault entry may still open it */
 	if (!ids && f->ids_error) {
 		(void)need_identities(f); /* records the reason */
 		return GS_ERR_NO_DATA_KEY;
 	}
-	ret = store_load(cipher->format, cipher->source.data, cipher->source.len, plain);
-	if (!ret)
-		ret = sops_decrypt_doc_id(plain, ids, &o, key_id);
+	return sops_file_open(cipher->source.data, cipher->source.len, &o, out);
+}
+
+int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
+{
+	/* compared with what git hands over, never written */
+	struct sops_emit_opts o = { .unverified = true };
+	int ret = sops_plain_emit(sops_file_doc(sf), sops_file_format(sf), &o, out);
+
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(out);
 	return ret;
 }
 
-/* Emits d, proven by loading the bytes again; the fresh layout when the
- * document's own does not prove. */
-static int emit_proven(struct doc *d, struct gs_buf *out, const struct doc *want)
+int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
+		     uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
-	char where[256];
+	struct sops_file *sf;
 	int ret;
 
-	for (int fresh = 0; fresh < 2; fresh++) {
-		struct gs_buf source = d->source;
-		struct doc back;
-
-		if (fresh)
-			gs_buf_init(&d->source, true);
-		gs_buf_reset(out);
-		ret = store_emit(d, d->format, NULL, out);
-		if (fresh)
-			d->source = source;
-		if (ret)
-			return ret;
-		doc_init(&back, d->format);
-		ret = store_load(d->format, out->data, out->len, &back);
-		if (!ret && doc_equal(&back, want ? want : d, where, sizeof(where))) {
-			doc_release(&back);
-			return 0;
-		}
-		gs_error_clear();
-		doc_release(&back);
-	}
-	gs_buf_reset(out);
-	return GS_FAIL(GS_ERR_ENCRYPT, "the output would not read back as written (at %s)", where);
+	doc_init(plain, cipher->format);
+	if ((ret = gitseal_open(f, cipher, &sf)))
+		return ret;
+	if (!sops_file_key_id(sf, key_id))
+		memset(key_id, 0, GITSEAL_KEY_ID_SIZE);
+	/* the tree moves out; the file's metadata pointed into it and goes first */
+	doc_release(plain);
+	*plain = *sops_file_doc(sf);
+	doc_init(sops_file_doc(sf), cipher->format);
+	sops_file_free(sf);
+	return 0;
 }
 
 int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
 {
-	return emit_proven(d, out, NULL);
+	return sops_plain_emit(d, d->format, NULL, out);
 }
 
 static bool has_string(char *const *list, size_t n, const char *s)
@@ -267,131 +260,95 @@ static bool is_k8s_secret(const struct doc *d)
 	return d->count > 0;
 }
 
-/* previous lends its data key when its keys are exactly keys, it opens and
- * verifies, and this clone made the key. */
-static bool may_reuse(struct gitfilter *f, const struct doc *previous, const struct sops_key_summary *keys)
+/* After the proof of the bytes with their final newline: dropping the
+ * newline that ends the metadata's last line (its version) changes no
+ * data in YAML, dotenv or INI; anything else keeps it. */
+static void seal_end_open(struct gs_buf *out)
 {
-	struct sops_key_summary pk;
-	uint8_t id[GITSEAL_KEY_ID_SIZE];
-	struct doc plain;
-	bool ok;
+	static const char *const last[] = { "version:", "sops_version=", "version " };
+	const uint8_t *end, *line;
 
-	if (!previous || sops_doc_keys(previous, &pk)) {
-		gs_error_clear();
-		return false;
-	}
-	ok = gitseal_keys_equal(&pk, keys) && gitseal_open_doc(f, previous, &plain, id) == 0 &&
-	     gittrust_key_made_here(f, id);
-	doc_release(&plain);
-	sops_key_summary_release(&pk);
-	gs_error_clear();
-	return ok;
+	if (out->len < 2 || out->data[out->len - 1] != '\n')
+		return;
+	end = out->data + out->len - 1;
+	for (line = end; line > out->data && line[-1] != '\n'; line--)
+		;
+	while (line < end && *line == ' ')
+		line++;
+	for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++)
+		if ((size_t)(end - line) > strlen(last[i]) && !memcmp(line, last[i], strlen(last[i]))) {
+			end_open(out);
+			return;
+		}
 }
 
-/* Loads the sealed bytes again: they must decrypt (when an identity of
- * ours is a recipient) to want; without one, every value the keys' rule
- * seals must be sealed. */
-static int prove_sealed(struct gitfilter *f, const struct gs_buf *out, const struct doc *want,
-			const struct sops_selection *sel, uint8_t id[GITSEAL_KEY_ID_SIZE], bool *have_id)
+static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plain, bool fresh, bool remember,
+		     struct gs_buf *out)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
-	struct sops_decrypt_opts o = { 0 };
-	struct doc back;
-	char where[256];
-	int ret;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	struct sops_seal_opts so = { .fresh_key = fresh, .key_id = id };
+	bool open_end = ends_open(plain->format, &plain->source);
+	int ret = sops_file_seal(sf, plain, &so, out);
 
-	*have_id = false;
-	doc_init(&back, want->format);
-	ret = store_load(want->format, out->data, out->len, &back);
-	if (!ret && !sops_doc_is_encrypted(&back))
-		ret = GS_FAIL(GS_ERR_ENCRYPT, "the output holds no sops metadata");
-	if (!ret && (ids || !f->ids_error)) {
-		/* the data key was just made: an identity of ours (age, or PGP
-		 * through gpg) opens it, or none does */
-		ret = sops_decrypt_doc_id(&back, ids, &o, id);
-		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-			gs_error_clear();
-			doc_release(&back);
-			doc_init(&back, want->format);
-			ret = store_load(want->format, out->data, out->len, &back);
-			if (!ret)
-				ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
-		} else if (!ret) {
-			*have_id = true;
-			if (!doc_equal(&back, want, where, sizeof(where)))
-				ret = GS_FAIL(GS_ERR_ENCRYPT, "the output would not decrypt to the input (at %s)", where);
-		}
-	} else if (!ret) {
-		ret = sops_doc_check_sealed(&back, sel, where, sizeof(where));
-	}
-	doc_release(&back);
+	if (!ret && open_end)
+		seal_end_open(out);
+	if (!ret && remember)
+		ret = gittrust_remember_key(f, id);
+	if (ret)
+		gs_buf_reset(out);
 	return ret;
+}
+
+int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
+{
+	return seal_with(f, sf, plain, false, false, out);
+}
+
+bool gitseal_may_reuse(struct gitfilter *f, const struct sops_file *sf, const struct sops_key_summary *keys)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+
+	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, id) && gitseal_keys_equal(sops_file_keys(sf), keys);
 }
 
 int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
 {
-	struct sops_encrypt_opts eo = { 0 };
-	uint8_t id[GITSEAL_KEY_ID_SIZE];
-	struct doc want, prev;
-	bool reuse = previous && policy != GITSEAL_KEY_FRESH &&
-		     (policy == GITSEAL_KEY_KEEP || may_reuse(f, previous, keys)),
-	     have_id = false, open_end;
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_key_summary k = *keys;
+	struct sops_file *sf = NULL;
+	struct doc prev;
 	int ret = 0;
 
-	doc_init(&want, plain->format);
 	doc_init(&prev, plain->format);
-	if (!plain->count) {
-		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "nothing to encrypt: the file holds no document");
-		goto out;
+	if (!plain->count)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "nothing to encrypt: the file holds no document");
+	/* sops's default for a Kubernetes Secret without a selection rule */
+	if (k.selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
+		k.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
+		k.selection.value = (char *)"^(data|stringData)$";
 	}
-	/* the tree to prove the output against */
-	for (size_t i = 0; i < plain->count && !ret; i++) {
-		struct doc_node *n = plain->branches[i] ? doc_clone(&want, plain->branches[i]) : NULL;
-
-		ret = plain->branches[i] && !n ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : doc_add_branch(&want, n);
-	}
-	if (ret)
-		goto out;
-	if (reuse && (ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)))
-		goto out;
-	eo.groups = keys->groups;
-	eo.group_count = keys->group_count;
-	eo.shamir_threshold = keys->shamir_threshold;
-	eo.selection = keys->selection;
-	if (eo.selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
-		eo.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
-		eo.selection.value = (char *)"^(data|stringData)$";
-	}
-	open_end = ends_open(plain->format, &plain->source);
-	ret = sops_encrypt_doc(plain, &eo, reuse ? &prev : NULL, reuse ? gitfilter_identities(f) : NULL);
-	/* the file's own layout, else the fresh one; each proven by decrypting it */
-	for (int fresh = 0; fresh < 2 && !ret; fresh++) {
-		struct gs_buf source = plain->source;
-
-		if (fresh)
-			gs_buf_init(&plain->source, true);
-		gs_buf_reset(out);
-		ret = store_emit(plain, plain->format, NULL, out);
-		if (fresh)
-			plain->source = source;
-		if (!ret && open_end)
-			end_open(out);
-		if (!ret)
-			ret = prove_sealed(f, out, &want, &eo.selection, id, &have_id);
-		if (ret && ret != GS_ERR_NOMEM && !fresh) {
-			gs_error_clear();
-			ret = 0;
-			continue;
+	if (previous && policy == GITSEAL_KEY_IF_MADE_HERE && gitseal_open(f, previous, &sf) == 0) {
+		if (gitseal_may_reuse(f, sf, &k)) {
+			ret = gitseal_seal_opened(f, sf, plain, out);
+			goto out;
 		}
-		break;
+		sops_file_free(sf);
+		sf = NULL;
 	}
-	if (!ret && have_id && !reuse)
-		ret = gittrust_remember_key(f, id);
+	gs_error_clear();
+	if (previous && policy == GITSEAL_KEY_KEEP) {
+		/* the key stays when the previous version opens (updatekeys) */
+		if ((ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)) ||
+		    (ret = sops_file_create(plain->format, &k, &prev, ids, &sf)))
+			goto out;
+		ret = seal_with(f, sf, plain, false, false, out);
+		goto out;
+	}
+	if (!(ret = sops_file_create(plain->format, &k, NULL, NULL, &sf)))
+		ret = seal_with(f, sf, plain, true, true, out);
 out:
-	if (ret)
-		gs_buf_reset(out);
-	doc_release(&want);
+	sops_file_free(sf);
 	doc_release(&prev);
 	return ret;
 }

@@ -136,6 +136,28 @@ static int ksops_paths(struct build *b, const char *kdir, const struct doc_node 
 	return ret;
 }
 
+static bool is_gitseal_generator(const struct doc_node *cfg)
+{
+	const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
+
+	return api && kind && !strcmp(api, "gitseal.dev/v1") && !strcmp(kind, "SecretGenerator");
+}
+
+/* kustomize finds a legacy plugin by the config's apiVersion and kind, and
+ * the private plugin home holds only ksops: a gitseal.dev/v1
+ * SecretGenerator, which gitseal reads exactly as a ksops config, is handed
+ * to kustomize as one. */
+static int as_ksops(struct doc *d, struct doc_node *cfg)
+{
+	struct doc_entry *api = doc_map_find(cfg, "apiVersion"), *kind = doc_map_find(cfg, "kind");
+	int ret = doc_scalar_set(d, api->value, DOC_STR, "viaduct.ai/v1", strlen("viaduct.ai/v1"));
+
+	return ret ? ret : doc_scalar_set(d, kind->value, DOC_STR, "ksops", strlen("ksops"));
+}
+
+/* The staged copy of a generator file: KSOPS configs without a function
+ * annotation (gitseal, not the repository, decides what runs), and in the
+ * form the private plugin home serves. */
 static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 {
 	struct plaintext *t;
@@ -143,6 +165,9 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 
 	for (size_t i = 0; !ret && i < d->count; i++) {
 		struct doc_entry *ann, *fn;
+
+		if (is_gitseal_generator(d->branches[i]) && (ret = as_ksops(d, d->branches[i])))
+			break;
 
 		while ((fn = function_annotation(d->branches[i], &ann)))
 			fn->removed = true;
@@ -156,7 +181,42 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 		if (i)
 			ret = gs_buf_append_str(&t->text, "---\n");
 		if (!ret)
-			ret = k8s_yaml_emit(d->branches[i], &t->text);
+			ret = k8s_yaml_emit_verified(d->branches[i], &t->text);
+	}
+	return ret;
+}
+
+/* The generator, transformer or validator configs of one file (or inline
+ * in the kustomization file; where names them in a message): a KSOPS
+ * config's files are staged; a KRM function from the repository is
+ * refused; a builtin generator's sources are walked like the
+ * kustomization's own. *rewrite: the staged copy must differ (a function
+ * annotation to drop, a SecretGenerator to hand over as ksops), which an
+ * inline config, held in its kustomization, cannot. */
+static int inspect_configs(struct build *b, struct doc *d, const char *file, const char *where,
+			   const char *kdir, bool *rewrite)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < d->count; i++) {
+		const struct doc_node *cfg = d->branches[i];
+		const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
+		struct doc_entry *ann;
+		bool fn = function_annotation(cfg, &ann) != NULL;
+
+		if (is_ksops(cfg)) {
+			b->ksops = true;
+			*rewrite |= fn || is_gitseal_generator(cfg);
+			ret = ksops_paths(b, kdir, cfg);
+		} else if (fn) {
+			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is a KRM function: exec and container "
+						    "functions from the repository are not run",
+				      where, api ? api : "?", kind ? kind : "?");
+		} else if (api && !strcmp(api, "builtin") && kind &&
+			   (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator"))) {
+			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
+						      !strcmp(kind, "SecretGenerator"));
+		}
 	}
 	return ret;
 }
@@ -164,77 +224,86 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
 {
 	bool rewrite = false;
+	char where[PATH_MAX + 8];
 	struct doc d;
 	int ret;
 
+	snprintf(where, sizeof(where), "'%s'", f->rel);
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
-	for (size_t i = 0; !ret && i < d.count; i++) {
-		const struct doc_node *cfg = d.branches[i];
-		const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
-		struct doc_entry *ann;
-		bool fn = function_annotation(cfg, &ann) != NULL;
-
-		if (is_ksops(cfg)) {
-			b->ksops = true;
-			rewrite |= fn;
-			ret = ksops_paths(b, f->kdir, cfg);
-		} else if (fn) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': %s/%s is a KRM function: exec and container "
-						    "functions from the repository are not run",
-				      f->rel, api ? api : "?", kind ? kind : "?");
-		} else if (api && !strcmp(api, "builtin") && kind &&
-			   (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator"))) {
-			ret = k8s_walk_generator_args(&b->walk, b->root, f->rel, f->kdir, cfg,
-						      !strcmp(kind, "SecretGenerator"));
-		}
-	}
+	if (!ret)
+		ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
 	if (!ret && rewrite)
 		ret = rewrite_config(b, f->rel, &d);
 	doc_release(&d);
 	return ret;
 }
 
-/* ---- generator sources ---- */
-
-static int source_is_encrypted(const struct gs_buf *text, enum doc_format format, bool *encrypted)
+static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
 {
+	bool rewrite = false;
+	char where[PATH_MAX + 32];
 	struct doc d;
 	int ret;
 
-	doc_init(&d, format);
-	ret = store_load(format, text->data, text->len, &d);
-	*encrypted = !ret && sops_doc_is_encrypted(&d);
+	snprintf(where, sizeof(where), "'%s' (inline config)", it->kfile);
+	doc_init(&d, DOC_FORMAT_YAML);
+	ret = store_load(DOC_FORMAT_YAML, (const uint8_t *)it->text, strlen(it->text), &d);
+	if (ret)
+		gs_error_prefix("%s", where);
+	if (!ret)
+		ret = inspect_configs(b, &d, it->kfile, where, it->kdir, &rewrite);
+	if (!ret && rewrite)
+		ret = GS_FAIL(GS_ERR_USAGE, "%s: a KSOPS config with a function annotation, or a "
+					    "gitseal.dev/v1 SecretGenerator, must be in a file of its own",
+			      where);
 	doc_release(&d);
-	/* what does not load as its format is no sops file: kustomize reads it */
-	return 0;
+	return ret;
 }
 
+/* ---- generator sources ---- */
+
+/* A generator source or patch file: when it is a sops file, opened
+ * through the file pipeline (the MAC checked) and emitted as plaintext in
+ * its own format and layout, proven, for the staged build. */
 static int generator_source(struct build *b, const struct k8s_walk_file *f)
 {
 	enum doc_format format = store_format_for_path(f->rel);
-	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct sops_open_opts oo = { .format = format, .ids = b->ids };
+	struct sops_emit_opts eo = { .drop_source = true };
+	struct sops_file *sf = NULL;
 	struct plaintext *t;
 	struct gs_buf text;
-	bool encrypted = false;
+	struct doc d;
 	int ret;
 
 	if (find_text(b->plain, b->plain_count, f->rel))
 		return 0;
 	gs_buf_init(&text, false);
+	doc_init(&d, format);
 	ret = k8s_root_read(b->root, f->rel, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = source_is_encrypted(&text, format, &encrypted);
-	if (!ret && encrypted && f->role == K8S_FILE_CONFIGMAP_SOURCE)
+	if (ret)
+		goto out;
+	if (store_load_buf(format, &text, &d) || !sops_doc_is_encrypted(&d)) {
+		/* what does not load as its format is no sops file: kustomize reads it */
+		gs_error_clear();
+		goto out;
+	}
+	if (f->role == K8S_FILE_CONFIGMAP_SOURCE) {
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
 					    "(use a secretGenerator)", f->rel);
-	if (!ret && encrypted) {
-		ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
-		if (!ret)
-			ret = sops_file_decrypt(text.data, text.len, format, b->ids, &o, &t->text);
-		if (ret)
-			gs_error_prefix("'%s'", f->rel);
+		goto out;
 	}
+	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
+	if (!ret)
+		ret = sops_file_open_doc(&d, &oo, &sf);
+	if (!ret)
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	if (ret)
+		gs_error_prefix("'%s'", f->rel);
+out:
+	sops_file_free(sf);
+	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
 }
@@ -250,6 +319,11 @@ static int prepare(struct build *b)
 		if (b->walk.files[i].role != K8S_FILE_GENERATOR)
 			continue;
 		ret = inspect_generator(b, &b->walk.files[i]);
+		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
+			return ret;
+	}
+	for (size_t i = 0; i < b->walk.inline_count; i++) {
+		ret = inspect_inline(b, &b->walk.inlines[i]);
 		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
 			return ret;
 	}
@@ -399,6 +473,10 @@ static int build_argv(const struct k8s_render_opts *opts, char ***argv_out, size
 	return cmdline_split("the kustomize command", cmd, 2, argv_out, argc_out);
 }
 
+/* A resource of the build: bound to its verified source and decrypted
+ * from it, then written by the pipeline's proven emitter in kustomize's
+ * layout; one with nothing encrypted and no sops entry goes out as
+ * kustomize wrote it. */
 static int built_resource(struct build *b, size_t index, const uint8_t *text, size_t len)
 {
 	const struct k8s_source_doc *src = NULL;
@@ -418,14 +496,22 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 	k8s_resource_name(d.branches[0], what, sizeof(what));
 	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
 	if (!ret)
-		ret = k8s_render_check_namespace(b->opts, d.branches[0], src);
+		ret = k8s_check_no_encoded_ciphertext(d.branches[0]);
+	if (!ret)
+		ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
 	if (ret) {
 		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
 				      gs_error_message());
 		goto out;
 	}
-	k8s_resource_strip_sops(d.branches[0]);
-	ret = k8s_stream_append_tree(b->out, b->out_docs, d.branches[0]);
+	if (!k8s_resource_strip_sops(d.branches[0]) && !src) {
+		ret = k8s_stream_append(b->out, b->out_docs, text, len, 1);
+		goto out;
+	}
+	ret = k8s_stream_append_plain(b->out, b->out_docs, &d);
+	if (ret)
+		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
+				      gs_error_message());
 out:
 	doc_release(&d);
 	return ret;

@@ -1,130 +1,25 @@
+/* Kubernetes manifests as kustomize (kyaml) and KSOPS write them: block
+ * style, maps indented by 2, a list under a key at the key's own column
+ * ("compact" sequences), no comments.
+ *
+ * Scalars are written by the YAML store's writers (gitseal/yaml_scalar.h),
+ * the one home of yaml.v3's quoting rules, which kyaml and KSOPS's Go
+ * marshaller follow too. What differs from the store's fresh writer
+ * (yaml_fresh.c, sops's layout: maps by 4, list items indented under their
+ * key) is only the layout above, which kubectl and KSOPS's want.yaml
+ * fixtures show; so the layout stays here. */
 #include <string.h>
-#include <strings.h>
 
 #include <sodium.h>
 
 #include "gitseal/error.h"
 #include "gitseal/store.h"
+#include "gitseal/yaml_scalar.h"
 #include "k8s_int.h"
 
-static bool all_of(const char *s, size_t n, const char *set)
-{
-	if (!n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!strchr(set, s[i]))
-			return false;
-	}
-	return true;
-}
-
-/* YAML 1.1 and 1.2 numbers: 0x/0o/0b integers, decimal integers and
- * floats with '_' separators and an exponent, sexagesimal (1:20:30). */
-static bool is_number(const char *s, size_t n)
-{
-	size_t i = 0, digits = 0;
-
-	if (n && (s[0] == '-' || s[0] == '+'))
-		i++;
-	if (n - i > 2 && s[i] == '0' && strchr("xXoObB", s[i + 1]))
-		return all_of(s + i + 2, n - i - 2, "0123456789abcdefABCDEF_");
-	if (memchr(s + i, ':', n - i))
-		return all_of(s + i, n - i, "0123456789_:") && s[i] != ':';
-	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-		digits += s[i++] != '_';
-	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			digits += s[i++] != '_';
-	}
-	if (!digits)
-		return false;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '-' || s[i] == '+'))
-			i++;
-		if (i == n)
-			return false;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	return i == n;
-}
-
-/* YAML 1.1 timestamps (yaml.v3 resolves them): a date, maybe a time. */
-static bool is_timestamp(const char *s, size_t n)
-{
-	return n >= 8 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
-	       s[2] <= '9' && s[3] >= '0' && s[3] <= '9' && s[4] == '-';
-}
-
-/* Plain scalars that YAML 1.1 or 1.2 resolvers (kyaml, yaml.v3, PyYAML)
- * would read as null, bool, a number or a time must be quoted when they
- * are strings. */
-static bool resolves_to_non_string(const char *s, size_t n)
-{
-	static const char *const words[] = {
-		"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
-		".inf", "-.inf", "+.inf", ".nan",
-	};
-
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (strlen(words[i]) == n && !strncasecmp(s, words[i], n))
-			return true;
-	}
-	return is_number(s, n) || is_timestamp(s, n);
-}
-
-static bool plain_ok(const char *s, size_t n)
-{
-	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ')
-		return false;
-	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
-		return n > 1 && s[0] == '-' && s[1] != ' ' && !resolves_to_non_string(s, n) &&
-		       plain_ok(s + 1, n - 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return false;
-		if (c == ':' && (i + 1 == n || s[i + 1] == ' '))
-			return false;
-		if (c == '#' && s[i - 1] == ' ')
-			return false;
-	}
-	return !resolves_to_non_string(s, n);
-}
-
-static int emit_quoted(struct gs_buf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int ret = gs_buf_append(out, "\"", 1);
-
-	for (size_t i = 0; !ret && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[4] = { '\\', 0, 0, 0 };
-		size_t elen = 2;
-
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\r': esc[1] = 'r'; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				esc[1] = 'x';
-				esc[2] = hex[c >> 4];
-				esc[3] = hex[c & 15];
-				elen = 4;
-			} else {
-				elen = 0;
-			}
-		}
-		ret = elen ? gs_buf_append(out, esc, elen) : gs_buf_append(out, &s[i], 1);
-	}
-	return ret ? ret : gs_buf_append(out, "\"", 1);
-}
+/* yaml.v3 writes a key longer than this as "? key" (not a simple key:
+ * yaml_emitter_check_simple_key) */
+enum { SIMPLE_KEY_MAX = 128 };
 
 /* A node's tag, written before it: libyaml's resolved core tags as "!!x",
  * local tags as written, any other URI verbatim ("!<...>"). */
@@ -146,77 +41,71 @@ static int emit_tag(struct gs_buf *out, const struct doc_node *n)
 
 static int indent_to(struct gs_buf *out, int indent)
 {
+	static const char spaces[] = "                                ";
 	int ret = 0;
 
-	for (int i = 0; !ret && i < indent; i++)
-		ret = gs_buf_append(out, " ", 1);
+	while (!ret && indent > 0) {
+		int k = indent > 32 ? 32 : indent;
+
+		ret = gs_buf_append(out, spaces, (size_t)k);
+		indent -= k;
+	}
 	return ret;
 }
 
-/* A literal block keeps a multi-line string readable; the chomping
- * indicator restores its exact trailing newlines. Strings it cannot carry
- * (control characters, a leading space or newline) are quoted instead. */
-static bool literal_ok(const char *s, size_t n)
+/* sops keeps a float's positional text ("1000000000000000000000"), which a
+ * reader would take for an integer: such a text gets a ".0". */
+static int emit_float(struct gs_buf *out, const struct doc_node *n)
 {
-	if (n == 0 || !memchr(s, '\n', n) || s[0] == ' ' || s[0] == '\n' || s[0] == '\t')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-static int emit_literal(struct gs_buf *out, const char *s, size_t n, int indent)
-{
-	size_t trail = 0, pos = 0;
+	int64_t iv;
+	double fv;
 	int ret;
 
-	while (trail < n && s[n - 1 - trail] == '\n')
-		trail++;
-	ret = gs_buf_append_str(out, trail == 0 ? "|-\n" : trail == 1 ? "|\n" : "|+\n");
-	while (!ret && pos < n - trail) {
-		const char *nl = memchr(s + pos, '\n', n - trail - pos);
-		size_t end = nl ? (size_t)(nl - s) : n - trail;
-
-		if (end > pos)
-			ret = indent_to(out, indent);
-		if (!ret)
-			ret = gs_buf_append(out, s + pos, end - pos);
-		if (!ret)
-			ret = gs_buf_append(out, "\n", 1);
-		pos = end + 1;
-	}
-	for (size_t i = 1; !ret && i < trail; i++)
-		ret = gs_buf_append(out, "\n", 1);
+	if (n->len == 3 && !memcmp(n->text, "NaN", 3))
+		return gs_buf_append_str(out, ".nan");
+	if (n->len == 4 && !memcmp(n->text + 1, "Inf", 3))
+		return gs_buf_append_str(out, n->text[0] == '-' ? "-.inf" : ".inf");
+	ret = gs_buf_append(out, n->text, n->len);
+	if (!ret && yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
+		ret = gs_buf_append_str(out, ".0");
 	return ret;
 }
 
-static int emit_scalar(struct gs_buf *out, const struct doc_node *n, int indent)
+/* A value whose lines, as a literal block, start at column indent; parent
+ * is the column of the key or dash it belongs to. */
+static int emit_scalar(struct gs_buf *out, const struct doc_node *n, int indent, int parent)
 {
+	struct yaml_str_place place = { .block_indent = (size_t)indent, .parent_indent = (size_t)parent,
+					.final_break = true };
+
 	switch (n->type) {
 	case DOC_NULL:
 		return gs_buf_append_str(out, "null");
 	case DOC_BOOL:
-		return gs_buf_append(out, n->text, n->len);
 	case DOC_INT:
 		return gs_buf_append(out, n->text, n->len);
 	case DOC_FLOAT:
-		if (n->len == 3 && !memcmp(n->text, "NaN", 3))
-			return gs_buf_append_str(out, ".nan");
-		if (n->len == 4 && !memcmp(n->text + 1, "Inf", 3))
-			return gs_buf_append_str(out, n->text[0] == '-' ? "-.inf" : ".inf");
-		return gs_buf_append(out, n->text, n->len);
+		return emit_float(out, n);
 	case DOC_STR:
 	default:
-		if (literal_ok(n->text, n->len))
-			return emit_literal(out, n->text, n->len, indent);
-		if (plain_ok(n->text, n->len))
-			return gs_buf_append(out, n->text, n->len);
-		return emit_quoted(out, n->text, n->len);
+		return yaml_write_str(out, n->text, n->len, &place);
 	}
+}
+
+static int emit_key(struct gs_buf *out, const struct doc_entry *e, int indent)
+{
+	struct yaml_str_place place = { .key = true };
+	int ret = 0;
+
+	if (e->key_len > SIMPLE_KEY_MAX) {
+		ret = gs_buf_append_str(out, "? ");
+		if (!ret)
+			ret = yaml_write_str(out, e->key, e->key_len, &place);
+		if (!ret)
+			ret = gs_buf_append(out, "\n", 1);
+		return ret ? ret : indent_to(out, indent);
+	}
+	return yaml_write_str(out, e->key, e->key_len, &place);
 }
 
 /* A literal block already ends its last line. */
@@ -258,7 +147,7 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 	if (v->kind == DOC_SCALAR) {
 		ret = gs_buf_append(out, " ", 1);
 		if (!ret)
-			ret = emit_scalar(out, v, indent + 2);
+			ret = emit_scalar(out, v, indent + 2, indent);
 		return ret ? ret : end_line(out);
 	}
 	if (live_count(v) == 0)
@@ -290,7 +179,7 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 	if (n->kind == DOC_SCALAR) {
 		if (n->tag && ((ret = emit_tag(out, n)) || (ret = gs_buf_append(out, " ", 1))))
 			return ret;
-		ret = emit_scalar(out, n, indent);
+		ret = emit_scalar(out, n, indent, indent);
 		return ret ? ret : end_line(out);
 	}
 	if (depth == 0 && n->tag) {
@@ -318,10 +207,7 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 				ret = emit_value(out, e->value, indent, true, depth);
 			continue;
 		}
-		if (plain_ok(e->key, e->key_len))
-			ret = gs_buf_append(out, e->key, e->key_len);
-		else
-			ret = emit_quoted(out, e->key, e->key_len);
+		ret = emit_key(out, e, indent);
 		if (!ret)
 			ret = gs_buf_append(out, ":", 1);
 		if (!ret)

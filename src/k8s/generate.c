@@ -8,61 +8,63 @@
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
-int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
-		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
+/* Reads a sops file beneath the root, format from its name. */
+static int file_read(const struct k8s_root *root, const char *base_rel, const char *path,
+		     struct gs_buf *cipher, enum doc_format *format)
 {
-	struct sops_decrypt_opts o = { .ignore_mac = false };
-	struct gs_buf cipher;
 	char *rel = k8s_rel_join(base_rel, path);
 	int ret;
 
 	if (!rel)
 		return GS_ERR_USAGE;
-	gs_buf_init(&cipher, false);
 	*format = store_format_for_path(rel);
-	ret = k8s_root_read(root, rel, &cipher, K8S_MAX_FILE);
-	if (!ret)
-		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
-	gs_buf_release(&cipher);
+	ret = k8s_root_read(root, rel, cipher, K8S_MAX_FILE);
 	free(rel);
 	return ret;
 }
 
-/* Every document of a decrypted manifest file becomes an item. */
-static int add_manifests(struct doc *out_doc, struct doc_node *items, const struct gs_buf *plain,
-			 enum doc_format format)
+int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
+		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
 {
-	struct k8s_span *spans = NULL;
-	size_t count = 0;
+	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct gs_buf cipher;
 	int ret;
 
-	if (format == DOC_FORMAT_JSON) {
-		spans = malloc(sizeof(*spans));
-		if (!spans)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		spans[0].start = 0;
-		spans[0].end = plain->len;
-		count = 1;
-	} else {
-		ret = k8s_stream_split((const char *)plain->data, plain->len, &spans, &count);
-		if (ret)
-			return ret;
-	}
-	ret = 0;
-	for (size_t i = 0; !ret && i < count; i++) {
-		struct doc d;
+	gs_buf_init(&cipher, false);
+	ret = file_read(root, base_rel, path, &cipher, format);
+	if (!ret)
+		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+	gs_buf_release(&cipher);
+	return ret;
+}
 
-		doc_init(&d, format);
-		ret = store_load(format, plain->data + spans[i].start, spans[i].end - spans[i].start, &d);
-		for (size_t b = 0; !ret && b < d.count; b++) {
-			struct doc_node *c = doc_clone(out_doc, d.branches[b]);
+/* KSOPS's files: every document of a decrypted manifest file becomes an
+ * item (the tree the file pipeline opened, MAC checked). */
+static int add_manifests(const struct k8s_root *root, const char *base_rel, const char *path,
+			 const struct age_identity_list *ids, struct doc *out_doc,
+			 struct doc_node *items)
+{
+	struct sops_open_opts oo = { .ids = ids };
+	struct sops_file *f = NULL;
+	struct gs_buf cipher;
+	const struct doc *plain;
+	int ret;
 
-			if (!c || !doc_append(out_doc, items, NULL, 0, c))
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		}
-		doc_release(&d);
+	gs_buf_init(&cipher, false);
+	ret = file_read(root, base_rel, path, &cipher, &oo.format);
+	if (!ret)
+		ret = sops_file_open_buf(&cipher, &oo, &f);
+	gs_buf_release(&cipher);
+	if (ret)
+		return ret;
+	plain = sops_file_doc(f);
+	for (size_t b = 0; !ret && b < plain->count; b++) {
+		struct doc_node *c = doc_clone(out_doc, plain->branches[b]);
+
+		if (!c || !doc_append(out_doc, items, NULL, 0, c))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	free(spans);
+	sops_file_free(f);
 	return ret;
 }
 
@@ -226,24 +228,17 @@ int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root
 		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
 		      struct doc_node *items)
 {
-	struct gs_buf plain;
 	int ret = 0;
 
-	gs_buf_init(&plain, true);
 	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
 		const struct doc_node *v = g->files->entries[i].value;
-		enum doc_format fmt;
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
-		ret = k8s_file_decrypt(root, base_rel, v->text, ids, &plain, &fmt);
-		if (!ret)
-			ret = add_manifests(out_doc, items, &plain, fmt);
+		ret = add_manifests(root, base_rel, v->text, ids, out_doc, items);
 		if (ret)
 			gs_error_prefix("'%s'", v->text);
-		gs_buf_reset(&plain);
 	}
-	gs_buf_release(&plain);
 	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
 		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
 	return ret;

@@ -178,6 +178,14 @@ static int decrypt_walk(struct doc *d, struct doc_node *n, const struct k8s_ciph
 
 		if (!k8s_is_enc_value(n))
 			return 0;
+		/* readers go by a tag (!!binary, !!null), which no MAC covers: the
+		 * source's value has none (the engine refuses one), so the built
+		 * resource's may not either */
+		if (n->tag) {
+			path_describe((const char *)path->data, path->len, bad, bad_cap);
+			return GS_FAIL(GS_ERR_MAC_MISMATCH, "encrypted value at '%s' carries a YAML tag",
+				       bad);
+		}
 		c = k8s_cipher_index_find(ix, (const char *)path->data, path->len, n->text, n->len);
 		if (!c) {
 			path_describe((const char *)path->data, path->len, bad, bad_cap);
@@ -220,12 +228,13 @@ int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_
 	return ret;
 }
 
-void k8s_resource_strip_sops(struct doc_node *root)
+bool k8s_resource_strip_sops(struct doc_node *root)
 {
 	struct doc_entry *e = root->kind == DOC_MAP ? doc_map_find(root, "sops") : NULL;
 
 	if (e)
 		e->removed = true;
+	return e != NULL;
 }
 
 struct doc_node *k8s_map_get(const struct doc_node *map, const char *key)

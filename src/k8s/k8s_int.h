@@ -79,8 +79,9 @@ bool k8s_is_enc_value(const struct doc_node *n);
 int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_cipher_index *ix,
 			 char *bad_path, size_t bad_path_cap) __attribute__((warn_unused_result));
 
-/* Removes the top-level sops entry of a built resource. */
-void k8s_resource_strip_sops(struct doc_node *root);
+/* Removes the top-level sops entry of a built resource; false when it
+ * had none. */
+bool k8s_resource_strip_sops(struct doc_node *root);
 
 
 /* units.c: a manifest file cut into what is decrypted as one sops
@@ -131,6 +132,10 @@ int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node
 		     const struct k8s_source_doc **bound) __attribute__((warn_unused_result));
 /* Fails when a document outside any sops file holds encrypted text. */
 int k8s_check_no_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
+/* Fails when a Secret's data (a ConfigMap's binaryData) holds base64 of
+ * encrypted text: kustomize encoded a generator source that was still
+ * encrypted. */
+int k8s_check_no_encoded_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
 
 
 /* stage.c: a private copy of what a build reads, for builds that need
@@ -155,15 +160,23 @@ int k8s_stage_plugins(const struct k8s_stage *st, const char *self_exe)
 	__attribute__((warn_unused_result));
 
 
-/* render.c and build.c: the output stream ("---" between documents) and
- * the namespace policy (--bind-namespace) for a resource written out, with
- * the source it was decrypted from (NULL: none). */
-int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len)
+/* stream.c: the output stream, "---" between documents. text holds
+ * `docs` documents (a separator of its own at its start is kept). */
+int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
+		      size_t text_docs) __attribute__((warn_unused_result));
+/* A decrypted document (plain: a tree from the file pipeline, or one
+ * decrypted from its sources), written by the pipeline's proven emitter
+ * (sops_plain_emit) in the layout it was loaded with, or as YAML afresh
+ * for a JSON source; nothing is appended unless it proved. */
+int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	__attribute__((warn_unused_result));
-int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
-	__attribute__((warn_unused_result));
+
+/* render.c and build.c: the namespace policy (--bind-namespace) for a
+ * resource written out, with the source it was decrypted from (NULL:
+ * none). */
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
-			       const struct k8s_source_doc *src) __attribute__((warn_unused_result));
+			       const struct k8s_source_doc *src, bool plaintext_inputs)
+	__attribute__((warn_unused_result));
 const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap);
 int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 			 const struct k8s_render_opts *opts, const struct age_identity_list *ids,
@@ -260,14 +273,23 @@ struct k8s_walk_file {
 	enum k8s_file_role role;
 };
 
+/* A generator, transformer or validator config written inline in a
+ * kustomization (a YAML string in the list). */
+struct k8s_walk_inline {
+	char *text;
+	char *kfile; /* the kustomization that holds it */
+	char *kdir;  /* its directory */
+};
+
 struct k8s_walk {
 	struct k8s_walk_file *files;
 	size_t count;
 	size_t cap;
 	char **dirs; /* kustomization directories, root-relative */
 	size_t dir_count;
-	bool has_remote;        /* remote resources (kustomize fetches them) */
-	bool inline_generators; /* generator configs written inline */
+	struct k8s_walk_inline *inlines;
+	size_t inline_count;
+	bool has_remote; /* remote resources (kustomize fetches them) */
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

@@ -39,106 +39,126 @@ static char *config_dir(const struct doc_node *cfg, const char *cwd_rel)
 	return joined;
 }
 
-static int add_result(struct doc *d, struct doc_node *rl, const char *message)
+/* The ResourceList written out: apiVersion, kind, items and, on failure,
+ * the message in results. */
+static int list_build(struct doc *d, struct doc_node **rl, const char *api, struct doc_node *items,
+		      const char *message)
 {
-	struct doc_node *results = doc_new_list(d), *r = doc_new_map(d);
+	struct doc_node *results, *r;
 
+	*rl = doc_new_map(d);
+	if (!*rl || !items || !doc_append(d, *rl, "apiVersion", 10, str_node(d, api)) ||
+	    !doc_append(d, *rl, "kind", 4, str_node(d, "ResourceList")) ||
+	    !doc_append(d, *rl, "items", 5, items))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!message)
+		return 0;
+	results = doc_new_list(d);
+	r = doc_new_map(d);
 	if (!results || !r || !doc_append(d, r, "message", 7, str_node(d, message)) ||
 	    !doc_append(d, r, "severity", 8, str_node(d, "error")) ||
-	    !doc_append(d, results, NULL, 0, r) || !doc_append(d, rl, "results", 7, results))
+	    !doc_append(d, results, NULL, 0, r) || !doc_append(d, *rl, "results", 7, results))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
-int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const char *root_dir,
-		const struct age_identity_list *ids, struct gs_buf *out, struct k8s_failures *fails)
+/* The input: a config.kubernetes.io ResourceList; *api its version. */
+static int input_load(struct doc *input, const uint8_t *in, size_t len, const char **api)
 {
-	struct k8s_root root = { .fd = -1 };
-	char *cwd_rel = NULL;
-	struct doc input, output;
-	struct doc_node *rl, *items, *fn_config = NULL, *in_items;
-	const char *api = "config.kubernetes.io/v1";
-	struct k8s_generator g = { 0 };
-	char *base = NULL;
-	int ret, err = 0;
+	const struct doc_node *rl;
+	const char *a, *k;
+	int ret = store_load(DOC_FORMAT_YAML, in, len, input);
 
-	doc_init(&input, DOC_FORMAT_YAML);
-	doc_init(&output, DOC_FORMAT_YAML);
-	rl = doc_new_map(&output);
-	items = doc_new_list(&output);
-	if (!rl || !items) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	err = store_load(DOC_FORMAT_YAML, in, len, &input);
-	if (!err && (!input.count || input.branches[0]->kind != DOC_MAP))
-		err = GS_FAIL(GS_ERR_PARSE, "input is not a ResourceList");
-	if (!err) {
-		const struct doc_node *rl_in = input.branches[0];
-		const char *a = k8s_map_str(rl_in, "apiVersion"), *k = k8s_map_str(rl_in, "kind");
+	if (ret)
+		return ret;
+	if (!input->count || input->branches[0]->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "input is not a ResourceList");
+	rl = input->branches[0];
+	a = k8s_map_str(rl, "apiVersion");
+	k = k8s_map_str(rl, "kind");
+	if (!k || strcmp(k, "ResourceList") || !a ||
+	    (strcmp(a, "config.kubernetes.io/v1") && strcmp(a, "config.kubernetes.io/v1alpha1")))
+		return GS_FAIL(GS_ERR_PARSE, "input is not a config.kubernetes.io ResourceList");
+	*api = a;
+	return 0;
+}
 
-		if (!k || strcmp(k, "ResourceList") || !a ||
-		    (strcmp(a, "config.kubernetes.io/v1") && strcmp(a, "config.kubernetes.io/v1alpha1")))
-			err = GS_FAIL(GS_ERR_PARSE, "input is not a config.kubernetes.io ResourceList");
-		else
-			api = a;
-	}
-	/* the input items always go back out, unchanged */
-	in_items = err ? NULL : k8s_map_get(input.branches[0], "items");
+/* The input items go back out unchanged, before what is generated. */
+static int items_copy(struct doc *output, struct doc_node *items, const struct doc_node *in_items)
+{
 	for (size_t i = 0; in_items && in_items->kind == DOC_LIST && i < in_items->count; i++) {
 		struct doc_node *c;
 
 		if (in_items->entries[i].removed || in_items->entries[i].value->kind == DOC_COMMENT)
 			continue;
-		c = doc_clone(&output, in_items->entries[i].value);
-		if (!c || !doc_append(&output, items, NULL, 0, c)) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
+		c = doc_clone(output, in_items->entries[i].value);
+		if (!c || !doc_append(output, items, NULL, 0, c))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	if (!err) {
-		fn_config = k8s_map_get(input.branches[0], "functionConfig");
-		if (!fn_config || !k8s_generator_kind_ok(fn_config))
-			err = GS_FAIL(GS_ERR_CONFIG, "functionConfig must be viaduct.ai/v1 ksops or "
-						     "gitseal.dev/v1 SecretGenerator");
-	}
-	if (!err)
-		err = k8s_generator_parse(fn_config, &g);
-	if (!err)
-		err = k8s_root_open_for(cwd, root_dir, &root, &cwd_rel);
-	if (!err) {
-		base = config_dir(fn_config, cwd_rel);
-		if (!base)
-			err = GS_ERR_USAGE;
-	}
-	if (!err) {
-		size_t before = items->count;
+	return 0;
+}
 
-		err = k8s_generator_run(&g, &root, base, ids, &output, items);
-		if (err)
-			items->count = before; /* nothing generated reaches the output on failure */
-	}
-	if (!doc_append(&output, rl, "apiVersion", 10, str_node(&output, api)) ||
-	    !doc_append(&output, rl, "kind", 4, str_node(&output, "ResourceList")) ||
-	    !doc_append(&output, rl, "items", 5, items)) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (err) {
-		ret = k8s_failure_add(fails, "%s", gs_error_message());
-		if (!ret)
-			ret = add_result(&output, rl, gs_error_message());
-		if (ret)
-			goto out;
-	}
-	ret = k8s_yaml_emit(rl, out);
-	if (!ret && err)
-		ret = err;
-out:
+/* Runs the functionConfig's generator; on failure items is as it was. */
+static int generate(const struct doc_node *fn_config, const char *cwd, const char *root_dir,
+		    const struct age_identity_list *ids, struct doc *output, struct doc_node *items)
+{
+	struct k8s_root root = { .fd = -1 };
+	struct k8s_generator g = { 0 };
+	char *cwd_rel = NULL, *base = NULL;
+	size_t before = items->count;
+	int ret;
+
+	if (!fn_config || !k8s_generator_kind_ok(fn_config))
+		return GS_FAIL(GS_ERR_CONFIG, "functionConfig must be viaduct.ai/v1 ksops or "
+					      "gitseal.dev/v1 SecretGenerator");
+	ret = k8s_generator_parse(fn_config, &g);
+	if (!ret)
+		ret = k8s_root_open_for(cwd, root_dir, &root, &cwd_rel);
+	if (!ret && !(base = config_dir(fn_config, cwd_rel)))
+		ret = GS_ERR_USAGE;
+	if (!ret)
+		ret = k8s_generator_run(&g, &root, base, ids, output, items);
+	if (ret)
+		items->count = before; /* nothing generated reaches the output on failure */
 	free(base);
 	free(cwd_rel);
 	k8s_root_release(&root);
 	k8s_generator_release(&g);
+	return ret;
+}
+
+int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const char *root_dir,
+		const struct age_identity_list *ids, struct gs_buf *out, struct k8s_failures *fails)
+{
+	const char *api = "config.kubernetes.io/v1";
+	struct doc input, output;
+	struct doc_node *rl = NULL, *items;
+	int ret = 0, err;
+
+	doc_init(&input, DOC_FORMAT_YAML);
+	doc_init(&output, DOC_FORMAT_YAML);
+	items = doc_new_list(&output);
+	err = items ? input_load(&input, in, len, &api) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!err)
+		ret = items_copy(&output, items, k8s_map_get(input.branches[0], "items"));
+	if (!err && !ret)
+		err = generate(k8s_map_get(input.branches[0], "functionConfig"), cwd, root_dir, ids,
+			       &output, items);
+	if (!ret && err)
+		ret = k8s_failure_add(fails, "%s", gs_error_message());
+	if (!ret)
+		ret = list_build(&output, &rl, api, items, err ? gs_error_message() : NULL);
+	if (!ret)
+		ret = k8s_yaml_emit_verified(rl, out);
+	if (ret && rl) {
+		/* what does not prove is not written: the failure alone is */
+		if (k8s_failure_add(fails, "%s", gs_error_message()) ||
+		    list_build(&output, &rl, api, doc_new_list(&output), gs_error_message()) ||
+		    k8s_yaml_emit_verified(rl, out))
+			ret = GS_ERR_NOMEM;
+	}
+	if (!ret && err)
+		ret = err;
 	doc_release(&output);
 	doc_release(&input);
 	return ret;
@@ -193,7 +213,7 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 		if (i)
 			ret = gs_buf_append_str(&stream, "---\n");
 		if (!ret)
-			ret = k8s_yaml_emit(items->entries[i].value, &stream);
+			ret = k8s_yaml_emit_verified(items->entries[i].value, &stream);
 	}
 	if (!ret)
 		ret = gs_buf_append(out, stream.data, stream.len);

@@ -59,8 +59,14 @@ void k8s_walk_release(struct k8s_walk *w)
 	}
 	for (size_t i = 0; i < w->dir_count; i++)
 		free(w->dirs[i]);
+	for (size_t i = 0; i < w->inline_count; i++) {
+		free(w->inlines[i].text);
+		free(w->inlines[i].kfile);
+		free(w->inlines[i].kdir);
+	}
 	free(w->files);
 	free(w->dirs);
+	free(w->inlines);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -123,6 +129,31 @@ static int add_dir(struct k8s_walk *w, const char *rel)
 	return 0;
 }
 
+static int add_inline(struct k8s_walk *w, const struct doc_node *text, const char *kfile,
+		      const char *kdir)
+{
+	struct k8s_walk_inline *g, *it;
+
+	if (w->inline_count >= WALK_MAX_FILES)
+		return GS_FAIL(GS_ERR_LIMIT, "more than %d inline configs", WALK_MAX_FILES);
+	g = realloc(w->inlines, (w->inline_count + 1) * sizeof(*g));
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	w->inlines = g;
+	it = &g[w->inline_count];
+	it->text = strndup(text->text, text->len);
+	it->kfile = strdup(kfile);
+	it->kdir = strdup(kdir);
+	if (!it->text || !it->kfile || !it->kdir) {
+		free(it->text);
+		free(it->kfile);
+		free(it->kdir);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	w->inline_count++;
+	return 0;
+}
+
 struct walker {
 	const struct k8s_root *root;
 	struct k8s_walk *w;
@@ -176,8 +207,9 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 			k->w->has_remote = true;
 			continue;
 		}
+		/* kustomize reads a list item with a line break as a config itself */
 		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
-			k->w->inline_generators = true;
+			ret = add_inline(k->w, e->value, kfile, dir);
 			continue;
 		}
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);

@@ -1,8 +1,9 @@
 /* gitseal render: a directory or a kustomization to one verified manifest
  * stream. Every file read resolves beneath the root (confine.c); built
  * resources are bound to sources gitseal read itself (sources.c); every
- * decrypted document is written through the verified emitter; the stream
- * reaches the caller only when everything succeeded. */
+ * sops file is opened, and every decrypted document written, through the
+ * file pipeline (gitseal/sops.h: the MAC checked, the output proven); the
+ * stream reaches the caller only when everything succeeded. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,44 +27,9 @@ struct render {
 	size_t out_docs;
 };
 
-int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len)
-{
-	int ret = 0;
-
-	if (*docs)
-		ret = gs_buf_append_str(out, "---\n");
-	if (!ret)
-		ret = gs_buf_append(out, text, len);
-	if (!ret && len && text[len - 1] != '\n')
-		ret = gs_buf_append(out, "\n", 1);
-	(*docs)++;
-	return ret;
-}
-
-int k8s_stream_append_tree(struct gs_buf *out, size_t *docs, struct doc_node *root)
-{
-	size_t mark = out->len;
-	int ret = *docs ? gs_buf_append_str(out, "---\n") : 0;
-
-	if (!ret)
-		ret = k8s_yaml_emit_verified(root, out);
-	if (ret) {
-		out->len = mark;
-		out->data[mark] = '\0';
-		return ret;
-	}
-	(*docs)++;
-	return 0;
-}
-
 static int append_doc(struct render *r, const uint8_t *text, size_t len)
 {
-	return k8s_stream_append(r->out, &r->out_docs, text, len);
-}
-
-static int append_tree(struct render *r, struct doc_node *root)
-{
-	return k8s_stream_append_tree(r->out, &r->out_docs, root);
+	return k8s_stream_append(r->out, &r->out_docs, text, len, 1);
 }
 
 static bool in_list(const char *ns, const char *const *list, size_t count)
@@ -75,12 +41,14 @@ static bool in_list(const char *ns, const char *const *list, size_t count)
 	return false;
 }
 
-/* --bind-namespace. out is the built resource; src the identity of the
- * encrypted source it was decrypted from (NULL for a plaintext resource). */
-static int namespace_check(const struct render *r, const struct doc_node *out,
-			   const struct k8s_source_doc *src)
+/* --bind-namespace. out is the resource written out; src the encrypted
+ * source it was decrypted from (NULL for one that held no ciphertext);
+ * plaintext_inputs: the build decrypted generator sources or patches, or
+ * ran KSOPS, so any resource of it may hold plaintext that names no
+ * source. */
+static int namespace_check(const struct k8s_render_opts *o, const struct doc_node *out,
+			   const struct k8s_source_doc *src, bool plaintext_inputs)
 {
-	const struct k8s_render_opts *o = r->opts;
 	struct k8s_identity id;
 	const char *ns;
 
@@ -101,7 +69,7 @@ static int namespace_check(const struct render *r, const struct doc_node *out,
 				       src->id.namespace);
 		return 0;
 	case K8S_NS_ALLOW_LIST:
-		if (!src && (!id.kind || strcmp(id.kind, "Secret")))
+		if (!src && !plaintext_inputs && (!id.kind || strcmp(id.kind, "Secret")))
 			return 0;
 		if (!in_list(ns, o->ns_allow, o->ns_allow_count))
 			return GS_FAIL(GS_ERR_CONFIG, "namespace '%s' is not allowed (--bind-namespace)",
@@ -123,45 +91,45 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 
 /* ---- plain directories ---- */
 
-/* One encrypted unit: decrypted in place (the MAC checked), each document
- * checked against the namespace policy and written verified. */
+/* One encrypted unit, through the file pipeline (the MAC checked), each
+ * document checked against the namespace policy, then written by the
+ * pipeline's proven emitter in the file's own layout. In a plain
+ * directory a document is its own source. */
 static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
 {
-	struct sops_decrypt_opts o = { .ignore_mac = false };
-	struct k8s_source_doc *srcs = calloc(u->doc.count ? u->doc.count : 1, sizeof(*srcs));
-	int ret = srcs ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
+	struct sops_file *f = NULL;
+	struct doc *plain;
+	size_t first = u->first_doc, failed = r->fails->count;
+	int ret = sops_file_open_doc(&u->doc, &oo, &f);
 
-	/* identities come from the encrypted form: the sops entry goes away */
-	for (size_t b = 0; !ret && b < u->doc.count; b++) {
-		const struct doc_node *m = k8s_map_get(k8s_map_get(u->doc.branches[b], "sops"),
-						       "mac_only_encrypted");
-
-		k8s_identity_of(u->doc.branches[b], &srcs[b].id);
-		srcs[b].namespace_authenticated = !(m && m->kind == DOC_SCALAR &&
-						    !strcmp(m->text, "true"));
-	}
-	if (!ret)
-		ret = sops_decrypt_doc(&u->doc, r->ids, &o);
 	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, u->first_doc + 1,
+		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
 				      gs_error_message());
 		goto out;
 	}
-	for (size_t b = 0; !ret && b < u->doc.count; b++) {
+	plain = sops_file_doc(f);
+	for (size_t b = 0; !ret && b < plain->count; b++) {
+		struct k8s_source_doc src = {
+			.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
+		};
 		char what[256];
 
-		ret = namespace_check(r, u->doc.branches[b], &srcs[b]);
-		if (ret) {
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name,
-					      u->first_doc + b + 1,
-					      k8s_resource_name(u->doc.branches[b], what, sizeof(what)),
+		k8s_identity_of(plain->branches[b], &src.id);
+		ret = namespace_check(r->opts, plain->branches[b], &src, false);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
+					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
 					      gs_error_message());
-			continue;
-		}
-		ret = append_tree(r, u->doc.branches[b]);
+	}
+	if (!ret && r->fails->count == failed) {
+		ret = k8s_stream_append_plain(r->out, &r->out_docs, plain);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
+					      gs_error_message());
 	}
 out:
-	free(srcs);
+	sops_file_free(f);
 	return ret;
 }
 
@@ -194,7 +162,7 @@ static int plain_file(struct render *r, const struct k8s_root *dir_root, const c
 		for (size_t b = 0; !ret && b < u->doc.count; b++) {
 			ret = k8s_check_no_ciphertext(u->doc.branches[b]);
 			if (!ret)
-				ret = namespace_check(r, u->doc.branches[b], NULL);
+				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false);
 			if (ret)
 				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
 						      u->first_doc + 1, gs_error_message());
@@ -403,11 +371,9 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 
 /* Shared with build.c. */
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
-			       const struct k8s_source_doc *src)
+			       const struct k8s_source_doc *src, bool plaintext_inputs)
 {
-	struct render r = { .opts = opts };
-
-	return namespace_check(&r, out, src);
+	return namespace_check(opts, out, src, plaintext_inputs);
 }
 
 /* ---- discovery ---- */
@@ -440,18 +406,50 @@ static bool file_is_encrypted(const struct k8s_root *root, const char *rel)
 	return found;
 }
 
+static bool configs_use_ksops(const struct doc *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		if (k8s_generator_kind_ok(d->branches[i]))
+			return true;
+	}
+	return false;
+}
+
 static bool generator_is_ksops(const struct k8s_root *root, const char *rel)
 {
 	struct doc d;
-	bool found = false;
+	bool found;
 
 	doc_init(&d, DOC_FORMAT_YAML);
-	if (!k8s_walk_load_yaml(root, rel, &d)) {
-		for (size_t i = 0; !found && i < d.count; i++)
-			found = k8s_generator_kind_ok(d.branches[i]);
-	}
+	found = !k8s_walk_load_yaml(root, rel, &d) && configs_use_ksops(&d);
 	doc_release(&d);
 	return found;
+}
+
+/* An inline config: KSOPS, or a builtin generator whose sources join the
+ * walk's files. */
+static int discover_inline(const struct k8s_root *root, struct k8s_walk *w,
+			   const struct k8s_walk_inline *it, bool *found)
+{
+	struct doc d;
+	int ret = 0;
+
+	doc_init(&d, DOC_FORMAT_YAML);
+	if (store_load(DOC_FORMAT_YAML, (const uint8_t *)it->text, strlen(it->text), &d)) {
+		gs_error_clear(); /* not ours to report: the build will */
+		goto out;
+	}
+	*found = configs_use_ksops(&d);
+	for (size_t i = 0; !ret && i < d.count; i++) {
+		const char *api = k8s_map_str(d.branches[i], "apiVersion");
+		const char *kind = k8s_map_str(d.branches[i], "kind");
+
+		if (api && kind && !strcmp(api, "builtin") && !strcmp(kind, "SecretGenerator"))
+			ret = k8s_walk_generator_args(w, root, it->kfile, it->kdir, d.branches[i], true);
+	}
+out:
+	doc_release(&d);
+	return ret;
 }
 
 static int discover_kustomization(const struct k8s_root *root, const char *app_rel, bool *found)
@@ -459,6 +457,8 @@ static int discover_kustomization(const struct k8s_root *root, const char *app_r
 	struct k8s_walk w;
 	int ret = k8s_walk(root, app_rel, &w);
 
+	for (size_t i = 0; !ret && !*found && i < w.inline_count; i++)
+		ret = discover_inline(root, &w, &w.inlines[i], found);
 	for (size_t i = 0; !ret && !*found && i < w.count; i++) {
 		const struct k8s_walk_file *f = &w.files[i];
 

@@ -13,14 +13,15 @@
 
 #include <sodium.h>
 
+#include "gitseal/secmem.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
 struct k8s_source_unit {
-	char *file;          /* root-relative */
+	char *file;             /* root-relative */
 	struct doc enc;
-	struct doc dec;
+	struct sops_file *dec;  /* a copy of enc, opened through the file pipeline */
 };
 
 struct k8s_sources {
@@ -58,7 +59,7 @@ void k8s_sources_free(struct k8s_sources *s)
 	}
 	for (size_t i = 0; i < s->unit_count; i++) {
 		doc_release(&s->units[i]->enc);
-		doc_release(&s->units[i]->dec);
+		sops_file_free(s->units[i]->dec);
 		free(s->units[i]->file);
 		free(s->units[i]);
 	}
@@ -146,20 +147,15 @@ void k8s_identity_of(const struct doc_node *root, struct k8s_identity *id)
 	id->namespace = k8s_map_str(meta, "namespace");
 }
 
-/* sops leaves unencrypted values out of the MAC with mac_only_encrypted:
- * the namespace is then not authenticated. */
-static bool mac_covers_plaintext(const struct doc_node *branch)
-{
-	const struct doc_node *m = k8s_map_get(k8s_map_get(branch, "sops"), "mac_only_encrypted");
-
-	return !(m && m->kind == DOC_SCALAR && m->type == DOC_BOOL && !strcmp(m->text, "true"));
-}
-
 static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t first_doc)
 {
+	const struct doc *dec = sops_file_doc(u->dec);
+	/* sops leaves unencrypted values out of the MAC with
+	 * mac_only_encrypted: the namespace is then not authenticated */
+	bool mac_covers_plaintext = !sops_file_keys(u->dec)->selection.mac_only_encrypted;
 	int ret = 0;
 
-	for (size_t b = 0; !ret && b < u->enc.count && b < u->dec.count; b++) {
+	for (size_t b = 0; !ret && b < u->enc.count && b < dec->count; b++) {
 		struct k8s_source_doc *sd = calloc(1, sizeof(*sd));
 		struct k8s_source_doc **g;
 
@@ -174,23 +170,24 @@ static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t f
 		s->docs[s->doc_count++] = sd;
 		sd->file = u->file;
 		sd->doc_number = first_doc + b + 1;
-		k8s_identity_of(u->enc.branches[b], &sd->id);
-		sd->namespace_authenticated = mac_covers_plaintext(u->enc.branches[b]);
+		k8s_identity_of(dec->branches[b], &sd->id);
+		sd->namespace_authenticated = mac_covers_plaintext;
 		k8s_cipher_index_init(&sd->ix);
-		ret = k8s_cipher_index_add(&sd->ix, u->enc.branches[b], u->dec.branches[b]);
+		ret = k8s_cipher_index_add(&sd->ix, u->enc.branches[b], dec->branches[b]);
 		for (size_t i = 0; !ret && i < sd->ix.count; i++)
 			ret = slot_put(s, sd->ix.items[i].enc, sd->ix.items[i].enc_len, sd);
 	}
 	return ret;
 }
 
-/* Takes the unit's loaded document as the encrypted form; the decrypted
- * form is a copy of it, decrypted in place (every MAC checked). */
+/* Takes the unit's loaded document as the encrypted form; a copy of it is
+ * opened through the file pipeline (every MAC checked) for the plaintext. */
 static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *unit,
 		    enum doc_format format, const struct age_identity_list *ids)
 {
-	struct sops_decrypt_opts o = { .ignore_mac = false };
+	struct sops_open_opts oo = { .format = format, .ids = ids };
 	struct k8s_source_unit *u = calloc(1, sizeof(*u)), **g;
+	struct doc copy;
 	int ret = 0;
 
 	if (!u)
@@ -204,17 +201,18 @@ static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *un
 	s->units[s->unit_count++] = u;
 	u->enc = unit->doc;
 	doc_init(&unit->doc, format);
-	doc_init(&u->dec, format);
+	doc_init(&copy, format);
 	u->file = strdup(file);
 	if (!u->file)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t b = 0; !ret && b < u->enc.count; b++) {
-		struct doc_node *c = doc_clone(&u->dec, u->enc.branches[b]);
+		struct doc_node *c = doc_clone(&copy, u->enc.branches[b]);
 
-		ret = c ? doc_add_branch(&u->dec, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		ret = c ? doc_add_branch(&copy, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	if (!ret)
-		ret = sops_decrypt_doc(&u->dec, ids, &o);
+		ret = sops_file_open_doc(&copy, &oo, &u->dec);
+	doc_release(&copy);
 	if (!ret)
 		ret = unit_index(s, u, unit->first_doc);
 	return ret;
@@ -303,6 +301,51 @@ int k8s_check_no_ciphertext(const struct doc_node *root)
 	if (sc.first || sc.stray)
 		return GS_FAIL(GS_ERR_NO_METADATA, "encrypted values without sops metadata");
 	return 0;
+}
+
+/* One base64 value (kustomize wraps long ones over lines) holding the
+ * ENC prefix once decoded; the decoded bytes may be a secret: secure
+ * memory, libsodium's constant-time decoder. */
+static int encoded_ciphertext(const struct doc_node *v, bool *found)
+{
+	size_t cap = v->len / 4 * 3 + 3, len = 0;
+	uint8_t *bin;
+
+	*found = false;
+	if (v->kind != DOC_SCALAR || v->type != DOC_STR || !v->len)
+		return 0;
+	bin = gs_secure_alloc(cap);
+	if (!bin)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!sodium_base642bin(bin, cap, v->text, v->len, "\n\r ", &len, NULL,
+			       sodium_base64_VARIANT_ORIGINAL))
+		*found = memmem(bin, len, K8S_ENC_PREFIX, strlen(K8S_ENC_PREFIX)) != NULL;
+	gs_secure_free(bin);
+	return 0;
+}
+
+int k8s_check_no_encoded_ciphertext(const struct doc_node *root)
+{
+	const char *kind = k8s_map_str(root, "kind");
+	const struct doc_node *data;
+	int ret = 0;
+
+	if (!kind || (strcmp(kind, "Secret") && strcmp(kind, "ConfigMap")))
+		return 0;
+	data = k8s_map_get(root, strcmp(kind, "Secret") ? "binaryData" : "data");
+	for (size_t i = 0; !ret && data && data->kind == DOC_MAP && i < data->count; i++) {
+		const struct doc_entry *e = &data->entries[i];
+		bool found;
+
+		if (e->removed || !e->key)
+			continue;
+		ret = encoded_ciphertext(e->value, &found);
+		if (!ret && found)
+			ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "'%.*s' holds encrypted text: a generator "
+							   "source gitseal did not read as a sops file",
+				      (int)(e->key_len > 200 ? 200 : e->key_len), e->key);
+	}
+	return ret;
 }
 
 int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node *root,

@@ -2,7 +2,11 @@
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/sops.h"
 #include "k8s_int.h"
+
+/* Kubernetes manifests are indented by 2 (kubectl, kustomize) */
+enum { K8S_INDENT = 2 };
 
 bool k8s_text_is_blank(const char *text, size_t len)
 {
@@ -69,7 +73,8 @@ int k8s_stream_split(const char *text, size_t len, struct k8s_span **out, size_t
 			if (ret)
 				goto out;
 			/* "--- value" keeps its content with the new document */
-			start = dashes ? pos + 3 : line_end;
+			start = dashes && !k8s_text_is_blank(text + pos + 3, line_end - pos - 3) ? pos + 3
+												 : line_end;
 		}
 		pos = line_end;
 	}
@@ -82,4 +87,33 @@ out:
 	*out = v;
 	*count = n;
 	return 0;
+}
+
+int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
+		      size_t text_docs)
+{
+	int ret = 0;
+
+	if (*docs && !is_marker((const char *)text, len, '-'))
+		ret = gs_buf_append_str(out, "---\n");
+	if (!ret)
+		ret = gs_buf_append(out, text, len);
+	if (!ret && len && text[len - 1] != '\n')
+		ret = gs_buf_append(out, "\n", 1);
+	*docs += text_docs;
+	return ret;
+}
+
+int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
+{
+	struct sops_emit_opts eo = { .indent = K8S_INDENT, .drop_source = true };
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, true);
+	ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
+	if (!ret)
+		ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
+	gs_buf_release(&text);
+	return ret;
 }

@@ -199,28 +199,6 @@ void sops_data_key_id(const uint8_t *key, uint8_t id[SOPS_KEY_ID_SIZE])
 			   sizeof(domain) - 1);
 }
 
-int sops_decrypt_doc_id(struct doc *d, const struct age_identity_list *ids, const struct sops_decrypt_opts *opts,
-			uint8_t id[SOPS_KEY_ID_SIZE])
-{
-	struct sops_metadata m;
-	uint8_t *key = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
-	int ret;
-
-	if (!key)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = sops_metadata_read(d, &m)) < 0)
-		goto out;
-	ret = sops_data_key_unwrap(&m, ids, key);
-	sops_metadata_release(&m);
-	if (!ret)
-		ret = sops_decrypt_doc_with_key(d, key, opts);
-	if (!ret)
-		sops_data_key_id(key, id);
-out:
-	gs_secure_free(key);
-	return ret;
-}
-
 bool sops_file_key_id(const struct sops_file *f, uint8_t id[SOPS_KEY_ID_SIZE])
 {
 	if (!f->have_prev || !f->prev.key)

@@ -27,17 +27,26 @@ static bool format_has_types(enum doc_format f)
 	return f != DOC_FORMAT_DOTENV && f != DOC_FORMAT_INI;
 }
 
-static void normalize_node(struct doc_node *n, bool drop_comments, bool drop_types)
+/* Only YAML has tags (!!binary, !local) */
+static bool format_has_tags(enum doc_format f)
+{
+	return f == DOC_FORMAT_YAML;
+}
+
+/* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
+static void normalize_node(struct doc_node *n, bool drop_comments, bool drop_types, bool drop_tags)
 {
 	if (n->kind == DOC_SCALAR && drop_types)
 		n->type = DOC_STR;
+	if (drop_tags)
+		n->tag = NULL;
 	for (size_t i = 0; i < n->count; i++) {
 		struct doc_entry *e = &n->entries[i];
 
 		if (e->value->kind == DOC_COMMENT && drop_comments)
 			e->removed = true;
 		else
-			normalize_node(e->value, drop_comments, drop_types);
+			normalize_node(e->value, drop_comments, drop_types, drop_tags);
 	}
 }
 
@@ -53,7 +62,8 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 		if (roots[i] && !c)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (c)
-			normalize_node(c, !format_has_comments(format), drop_types);
+			normalize_node(c, !format_has_comments(format), drop_types,
+				       !format_has_tags(format));
 		ret = doc_add_branch(dst, c);
 	}
 	return ret;
@@ -61,7 +71,8 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 
 /* Whether got (loaded from the output) holds the data of want. Written in
  * another format than its own, want is compared as that format can hold
- * it: no comments in JSON, text values in dotenv and INI. */
+ * it: no comments in JSON, text values in dotenv and INI, tags in YAML
+ * only. */
 static bool same_data(const struct doc *got, const struct doc *want, enum doc_format format,
 		      char *where, size_t where_size)
 {
@@ -97,8 +108,8 @@ static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
 		const struct doc_node *read[1] = { e ? e->value : NULL };
 		const struct doc_node *written[1] = { m->root->entries[m->index].value };
 
-		same = e && normalized_copy(&a, read, 1, DOC_FORMAT_YAML, true) == 0 &&
-		       normalized_copy(&b, written, 1, DOC_FORMAT_YAML, true) == 0;
+		same = e && normalized_copy(&a, read, 1, got->format, true) == 0 &&
+		       normalized_copy(&b, written, 1, got->format, true) == 0;
 	}
 	same = same && doc_equal(&a, &b, NULL, 0);
 	doc_release(&a);

@@ -268,155 +268,205 @@ static bool surrounded(const char *s, size_t a, size_t b, char q)
 	return true;
 }
 
-static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
-{
-	const char *s = p->s, *delim, *c;
-	size_t ks, ke, v, vend, value_start, value_end, span_end;
-	enum ini_style style = INI_PLAIN;
-	const char *comment_at = NULL;
-	size_t comment_end = 0;
-	char autokey[32];
+/* One "key = value" line (and the lines a value continues on), as
+ * go-ini reads them. */
+struct ikv {
+	const char *delim;        /* the '=' or ':' */
 	const char *key;
 	size_t key_len;
-	struct doc_node *n;
-	struct doc_entry *e;
-	bool built = false;
-	int ret;
+	char autokey[32];         /* "-" keys are numbered: "#1", "#2"... */
+	size_t v;                 /* where the value's text starts */
+	size_t value_start, value_end, span_end;
+	enum ini_style style;
+	const char *comment_at;   /* an end-of-line comment */
+	size_t comment_end;
+	bool built;               /* the value is in p->val */
+};
 
-	/* readKeyName */
+/* readKeyName */
+static int read_key_name(struct iparser *p, size_t t, size_t le, size_t next, struct ikv *kv)
+{
+	const char *s = p->s;
+	size_t ks = t, ke;
+
 	if (s[t] == '"' || s[t] == '`') {
 		size_t q = s[t] == '"' && next - t > 6 && le - t >= 3 && !memcmp(s + t, "\"\"\"", 3) ? 3 : 1;
 		char quote[4] = { 0 };
 		const char *pos;
 
 		memcpy(quote, s + t, q);
-		pos = find_str(s, t + q, le, quote, false);
-		if (!pos)
+		if (!(pos = find_str(s, t + q, le, quote, false)))
 			return ifail(p, "missing closing key quote");
-		delim = find_any(s, (size_t)(pos - s) + q, le, "=:");
-		if (!delim)
-			return ifail(p, "no '=' or ':' after the key");
+		kv->delim = find_any(s, (size_t)(pos - s) + q, le, "=:");
 		ks = t + q;
 		ke = (size_t)(pos - s);
 	} else {
-		delim = find_any(s, t, le, "=:");
-		if (!delim)
-			return ifail(p, "no '=' or ':' after the key");
-		ks = t;
-		ke = (size_t)(delim - s);
+		kv->delim = find_any(s, t, le, "=:");
+		ke = kv->delim ? (size_t)(kv->delim - s) : le;
 	}
+	if (!kv->delim)
+		return ifail(p, "no '=' or ':' after the key");
 	ks = skip_space(s, ks, ke);
 	ke = trim_end(s, ks, ke);
 	if (ke == ks)
 		return ifail(p, "empty key name");
-	key = s + ks;
-	key_len = ke - ks;
-	if (key_len == 1 && key[0] == '-') {
-		key_len = (size_t)snprintf(autokey, sizeof(autokey), "#%ld", p->auto_count++);
-		key = autokey;
+	kv->key = s + ks;
+	kv->key_len = ke - ks;
+	if (kv->key_len == 1 && kv->key[0] == '-') {
+		kv->key_len = (size_t)snprintf(kv->autokey, sizeof(kv->autokey), "#%ld", p->auto_count++);
+		kv->key = kv->autokey;
 	}
-	/* readValue */
-	v = skip_space(s, (size_t)(delim - s) + 1, le);
+	return 0;
+}
+
+/* The next line of a value that goes on: [*start, *end). */
+static void next_line_of_value(struct iparser *p, size_t *start, size_t *end)
+{
+	const char *nl = memchr(p->s + p->pos, '\n', p->len - p->pos);
+
+	*start = p->pos;
+	*end = nl ? (size_t)(nl - p->s) : p->len;
+	p->pos = nl ? *end + 1 : p->len;
+	p->line_no++;
+}
+
+/* A value in """...""" or `...`, maybe over several lines. */
+static int read_quoted_value(struct iparser *p, size_t le, struct ikv *kv)
+{
+	const char *s = p->s;
+	size_t q = s[kv->v] == '`' ? 1 : 3;
+	const char *quote = q == 1 ? "`" : "\"\"\"";
+	const char *close = find_str(s, kv->v + q, le, quote, true);
+
+	kv->style = q == 1 ? INI_BACKTICK : INI_TRIPLE;
+	kv->value_start = kv->v + q;
+	while (!close) {
+		size_t l2, e2;
+		const char *c;
+
+		if (p->pos >= p->len)
+			return ifail(p, "missing closing quote of a multi-line value");
+		next_line_of_value(p, &l2, &e2);
+		if ((close = find_str(s, l2, e2, quote, true)) &&
+		    (c = find_any(s, (size_t)(close - s), e2, "#;"))) {
+			kv->comment_at = c;
+			kv->comment_end = e2;
+		}
+	}
+	kv->value_end = (size_t)(close - s);
+	kv->span_end = kv->value_end + q;
+	return 0;
+}
+
+/* readContinuationLines: a value whose line ends in a backslash goes on,
+ * each line trimmed, into p->val. */
+static int read_continued_value(struct iparser *p, size_t vend, struct ikv *kv)
+{
+	const char *s = p->s;
+	int ret;
+
+	kv->style = INI_CONT;
+	kv->built = true;
+	gs_buf_reset(&p->val);
+	if ((ret = store_put(&p->val, s + kv->v, vend - 1 - kv->v)))
+		return ret;
+	kv->span_end = vend;
+	while (p->pos < p->len) {
+		size_t l2, e2, a, b;
+
+		next_line_of_value(p, &l2, &e2);
+		a = skip_space(s, l2, e2);
+		b = trim_end(s, a, e2);
+		if (a == b)
+			break;
+		if ((ret = store_put(&p->val, s + a, b - a)))
+			return ret;
+		kv->span_end = b;
+		if (p->val.data[p->val.len - 1] != '\\')
+			break;
+		p->val.len--;
+	}
+	kv->value_start = kv->v;
+	kv->value_end = kv->span_end;
+	return 0;
+}
+
+/* readValue */
+static int read_value(struct iparser *p, size_t le, size_t next, struct ikv *kv)
+{
+	const char *s = p->s, *c;
+	size_t v = kv->v, vend;
+
 	if (v == le) {
-		value_start = value_end = span_end = v;
-	} else if ((next - v > 3 && le - v >= 3 && !memcmp(s + v, "\"\"\"", 3)) || s[v] == '`') {
-		size_t q = s[v] == '`' ? 1 : 3;
-		const char *quote = q == 1 ? "`" : "\"\"\"";
-		const char *close = find_str(s, v + q, le, quote, true);
-
-		style = q == 1 ? INI_BACKTICK : INI_TRIPLE;
-		value_start = v + q;
-		while (!close) {
-			size_t l2 = p->pos, e2;
-			const char *nl;
-
-			if (l2 >= p->len)
-				return ifail(p, "missing closing quote of a multi-line value");
-			nl = memchr(s + l2, '\n', p->len - l2);
-			e2 = nl ? (size_t)(nl - s) : p->len;
-			p->pos = nl ? e2 + 1 : p->len;
-			p->line_no++;
-			close = find_str(s, l2, e2, quote, true);
-			if (close) {
-				c = find_any(s, (size_t)(close - s), e2, "#;");
-				if (c) {
-					comment_at = c;
-					comment_end = e2;
-				}
-			}
-		}
-		value_end = (size_t)(close - s);
-		span_end = value_end + q;
-	} else {
-		vend = trim_end(s, v, le);
-		if (s[vend - 1] == '\\') {
-			/* readContinuationLines */
-			style = INI_CONT;
-			built = true;
-			gs_buf_reset(&p->val);
-			TRY(store_put(&p->val, s + v, vend - 1 - v));
-			span_end = vend;
-			while (p->pos < p->len) {
-				size_t l2 = p->pos, e2, a, b;
-				const char *nl = memchr(s + l2, '\n', p->len - l2);
-
-				e2 = nl ? (size_t)(nl - s) : p->len;
-				p->pos = nl ? e2 + 1 : p->len;
-				p->line_no++;
-				a = skip_space(s, l2, e2);
-				b = trim_end(s, a, e2);
-				if (a == b)
-					break;
-				TRY(store_put(&p->val, s + a, b - a));
-				span_end = b;
-				if (p->val.data[p->val.len - 1] != '\\')
-					break;
-				p->val.len--;
-			}
-			value_start = v;
-			value_end = span_end;
-		} else {
-			c = find_any(s, v, vend, "#;");
-			if (c) {
-				comment_at = c;
-				comment_end = vend;
-				vend = trim_end(s, v, (size_t)(c - s));
-			}
-			value_start = v;
-			value_end = span_end = vend;
-			if (surrounded(s, v, vend, '"') || surrounded(s, v, vend, '\'')) {
-				style = s[v] == '"' ? INI_DQ : INI_SQ;
-				value_start++;
-				value_end--;
-			}
-		}
+		kv->value_start = kv->value_end = kv->span_end = v;
+		return 0;
 	}
-	TRY(ensure_section(p, t));
+	if ((next - v > 3 && le - v >= 3 && !memcmp(s + v, "\"\"\"", 3)) || s[v] == '`')
+		return read_quoted_value(p, le, kv);
+	vend = trim_end(s, v, le);
+	if (s[vend - 1] == '\\')
+		return read_continued_value(p, vend, kv);
+	if ((c = find_any(s, v, vend, "#;"))) {
+		kv->comment_at = c;
+		kv->comment_end = vend;
+		vend = trim_end(s, v, (size_t)(c - s));
+	}
+	kv->value_start = v;
+	kv->value_end = kv->span_end = vend;
+	if (surrounded(s, v, vend, '"') || surrounded(s, v, vend, '\'')) {
+		kv->style = s[v] == '"' ? INI_DQ : INI_SQ;
+		kv->value_start++;
+		kv->value_end--;
+	}
+	return 0;
+}
+
+/* The key and its value into the current section; a key may appear once. */
+static int add_key(struct iparser *p, size_t t, const struct ikv *kv)
+{
+	struct doc_node *n;
+	struct doc_entry *e;
+	int ret;
+
+	if ((ret = ensure_section(p, t)))
+		return ret;
 	if (p->keys_of != p->sec) {
 		store_keyset_release(&p->keys);
 		store_keyset_init(&p->keys);
 		p->keys_of = p->sec;
 	}
-	if ((ret = store_keyset_has(&p->keys, p->sec, key, key_len)) != 0) {
-		if (ret > 0)
-			ret = ifail(p, "duplicate key in a section");
-		goto out;
-	}
-	TRY(flush_pending(p, p->sec, 0));
-	n = built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
-		  : doc_new_scalar(p->d, DOC_STR, s + value_start, value_end - value_start);
-	e = n ? doc_append(p->d, p->sec, key, key_len, n) : NULL;
-	if (!e) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	n->style = style;
-	n->span = (struct doc_span){ style == INI_PLAIN || style == INI_CONT ? value_start : v, span_end };
-	e->key_span = (struct doc_span){ t, (size_t)(delim - s) };
-	if (comment_at)
-		TRY(inline_comment(p, (size_t)(comment_at - s), comment_end));
-out:
-	if (built)
+	if ((ret = store_keyset_has(&p->keys, p->sec, kv->key, kv->key_len)) != 0)
+		return ret > 0 ? ifail(p, "duplicate key in a section") : ret;
+	if ((ret = flush_pending(p, p->sec, 0)))
+		return ret;
+	n = kv->built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
+		      : doc_new_scalar(p->d, DOC_STR, p->s + kv->value_start, kv->value_end - kv->value_start);
+	e = n ? doc_append(p->d, p->sec, kv->key, kv->key_len, n) : NULL;
+	if (!e)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->style = kv->style;
+	n->span = (struct doc_span){ kv->style == INI_PLAIN || kv->style == INI_CONT ? kv->value_start
+										   : kv->v,
+				     kv->span_end };
+	e->key_span = (struct doc_span){ t, (size_t)(kv->delim - p->s) };
+	if (kv->comment_at)
+		ret = inline_comment(p, (size_t)(kv->comment_at - p->s), kv->comment_end);
+	return ret;
+}
+
+static int key_line(struct iparser *p, size_t t, size_t le, size_t next)
+{
+	struct ikv kv;
+	int ret;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.style = INI_PLAIN;
+	if ((ret = read_key_name(p, t, le, next, &kv)))
+		return ret;
+	kv.v = skip_space(p->s, (size_t)(kv.delim - p->s) + 1, le);
+	if (!(ret = read_value(p, le, next, &kv)))
+		ret = add_key(p, t, &kv);
+	if (kv.built)
 		gs_buf_reset(&p->val);
 	return ret;
 }
@@ -505,10 +555,12 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 		gs_buf_reset(&v);
 		for (size_t j = 0; j < k->value->len; j++) {
 			if (k->value->text[j] == '\\' && j + 1 < k->value->len && k->value->text[j + 1] == 'n') {
-				TRY(store_put(&v, "\n", 1));
+				if ((ret = store_put(&v, "\n", 1)))
+					goto out;
 				j++;
 			} else {
-				TRY(store_put(&v, k->value->text + j, 1));
+				if ((ret = store_put(&v, k->value->text + j, 1)))
+					goto out;
 			}
 		}
 		x = doc_new_scalar(d, DOC_STR, (const char *)v.data, v.len);
@@ -518,7 +570,8 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 		}
 		items[n++] = (struct store_flat_item){ k->key, k->key_len, x };
 	}
-	TRY(store_unflatten(d, items, n, &m));
+	if ((ret = store_unflatten(d, items, n, &m)))
+		goto out;
 	/* the cut: the header line to the section's end, and the one blank
 	 * line that separates it from the section before */
 	start = e->key_span.start;
@@ -526,7 +579,8 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 		start--;
 	if (start >= 2 && s[start - 1] == '\n' && s[start - 2] == '\n')
 		start--;
-	TRY(store_meta_ranges_add(d, start, e->value->span.end));
+	if ((ret = store_meta_ranges_add(d, start, e->value->span.end)))
+		goto out;
 	m->span = (struct doc_span){ start, start };
 	e->value = m;
 out:
@@ -754,14 +808,18 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			continue;
 		if (e->key || e->value->kind != DOC_COMMENT)
 			break;
-		TRY(put_comment(out, e->value->text, e->value->len));
+		if ((ret = put_comment(out, e->value->text, e->value->len)))
+			goto out;
 	}
 	if (!name_len || memchr(name, '\n', name_len))
 		return GS_FAIL(GS_ERR_PARSE, "a section name cannot be written in an INI file");
 	if (!first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0) {
-		TRY(store_put(out, "[", 1));
-		TRY(store_put(out, name, name_len));
-		TRY(store_put(out, "]\n", 2));
+		if ((ret = store_put(out, "[", 1)))
+			goto out;
+		if ((ret = store_put(out, name, name_len)))
+			goto out;
+		if ((ret = store_put(out, "]\n", 2)))
+			goto out;
 	} else if (!keys) {
 		return 0;
 	}
@@ -772,12 +830,16 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			continue;
 		if (!e->key) {
 			if (e->value->kind == DOC_COMMENT)
-				TRY(put_comment(out, e->value->text, e->value->len));
+				if ((ret = put_comment(out, e->value->text, e->value->len)))
+					goto out;
 			continue;
 		}
-		TRY(put_key(out, e->key, e->key_len, align));
-		TRY(put_value(out, e->value, INI_PLAIN));
-		TRY(store_put(out, "\n", 1));
+		if ((ret = put_key(out, e->key, e->key_len, align)))
+			goto out;
+		if ((ret = put_value(out, e->value, INI_PLAIN)))
+			goto out;
+		if ((ret = store_put(out, "\n", 1)))
+			goto out;
 	}
 out:
 	return ret;
@@ -844,11 +906,14 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 				continue;
 			before = out->len;
 			if (!first)
-				TRY(store_put(out, "\n", 1));
+				if ((ret = store_put(out, "\n", 1)))
+					goto out;
 			if (sops)
-				TRY(put_sops_section(out, e->value, first));
+				ret = put_sops_section(out, e->value, first);
 			else
-				TRY(put_section(out, e->key, e->key_len, e->value, first));
+				ret = put_section(out, e->key, e->key_len, e->value, first);
+			if (ret)
+				goto out;
 			if (out->len == before + !first) {
 				out->len = before; /* an empty DEFAULT writes nothing */
 				continue;
@@ -902,16 +967,22 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 		mark = ed->pool.len;
 		if (e->removed) {
 			if (e->key || !v->inline_comment)
-				TRY(store_edits_push(ed, line_begin(src, at),
-						     line_end(src, len, v->span.end), mark));
+				ret = store_edits_push(ed, line_begin(src, at),
+						       line_end(src, len, v->span.end), mark);
 			else
-				TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
+			if (ret)
+				goto out;
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			TRY(store_put(&ed->pool, v->text, v->len));
-			TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+			if ((ret = store_put(&ed->pool, v->text, v->len)))
+				goto out;
+			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
+				goto out;
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
-			TRY(put_value(&ed->pool, v, v->style));
-			TRY(store_edits_push(ed, v->span.start, v->span.end, mark));
+			if ((ret = put_value(&ed->pool, v, v->style)))
+				goto out;
+			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
+				goto out;
 		}
 	}
 	if (insert == DOC_NO_POS)
@@ -924,17 +995,23 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			continue;
 		if (!e->key) {
 			if (e->value->kind == DOC_COMMENT)
-				TRY(put_comment(&ed->pool, e->value->text, e->value->len));
+				if ((ret = put_comment(&ed->pool, e->value->text, e->value->len)))
+					goto out;
 			continue;
 		}
 		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark)
-			TRY(store_put(&ed->pool, "\n", 1));
-		TRY(put_key(&ed->pool, e->key, e->key_len, 0));
-		TRY(put_value(&ed->pool, e->value, INI_PLAIN));
-		TRY(store_put(&ed->pool, "\n", 1));
+			if ((ret = store_put(&ed->pool, "\n", 1)))
+				goto out;
+		if ((ret = put_key(&ed->pool, e->key, e->key_len, 0)))
+			goto out;
+		if ((ret = put_value(&ed->pool, e->value, INI_PLAIN)))
+			goto out;
+		if ((ret = store_put(&ed->pool, "\n", 1)))
+			goto out;
 	}
 	if (ed->pool.len > mark)
-		TRY(store_edits_push(ed, insert, insert, mark));
+		if ((ret = store_edits_push(ed, insert, insert, mark)))
+			goto out;
 out:
 	return ret;
 }
@@ -956,16 +1033,22 @@ static int emit_patch(const struct doc *d, const struct doc_node *root, struct g
 
 		if (!e->key || key_is(e, "sops") || e->value->span.start == DOC_NO_POS)
 			continue;
-		TRY(patch_section(&ed, src, len, e));
+		if ((ret = patch_section(&ed, src, len, e)))
+			goto out;
 	}
 	if (!kept && mr)
 		for (size_t i = 0; i < mr->n; i++)
-			TRY(store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len));
-	TRY(store_edits_apply(&ed, d->source.data, len, out));
-	TRY(put_sections(&tail, root, true, kept, out->len == start));
+			if ((ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len)))
+				goto out;
+	if ((ret = store_edits_apply(&ed, d->source.data, len, out)))
+		goto out;
+	if ((ret = put_sections(&tail, root, true, kept, out->len == start)))
+		goto out;
 	if (tail.len && out->len > start && out->data[out->len - 1] != '\n')
-		TRY(store_put(out, "\n", 1));
-	TRY(store_put(out, tail.data, tail.len));
+		if ((ret = store_put(out, "\n", 1)))
+			goto out;
+	if ((ret = store_put(out, tail.data, tail.len)))
+		goto out;
 out:
 	gs_buf_release(&tail);
 	store_edits_release(&ed);

@@ -479,7 +479,8 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 	int ret = 0;
 	size_t i = 0, run = 0;
 
-	TRY(store_put(out, "\"", 1));
+	if ((ret = store_put(out, "\"", 1)))
+		goto out;
 	while (i < len) {
 		uint8_t c = (uint8_t)s[i];
 		char esc[8];
@@ -492,7 +493,8 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 			run++;
 			continue;
 		}
-		TRY(store_put(out, s + i - run, run));
+		if ((ret = store_put(out, s + i - run, run)))
+			goto out;
 		run = 0;
 		if (c < 0x80) {
 			esc[0] = '\\';
@@ -510,24 +512,30 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 				esc[5] = hex[c & 15];
 				en = 6;
 			}
-			TRY(store_put(out, esc, en));
+			if ((ret = store_put(out, esc, en)))
+				goto out;
 			i++;
 			continue;
 		}
 		n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
 		if (!n) {
-			TRY(store_put(out, "\\ufffd", 6));
+			if ((ret = store_put(out, "\\ufffd", 6)))
+				goto out;
 			i++;
 		} else if (html_safe && (cp == 0x2028 || cp == 0x2029)) {
-			TRY(store_put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6));
+			if ((ret = store_put(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6)))
+				goto out;
 			i += n;
 		} else {
-			TRY(store_put(out, s + i, n));
+			if ((ret = store_put(out, s + i, n)))
+				goto out;
 			i += n;
 		}
 	}
-	TRY(store_put(out, s + i - run, run));
-	TRY(store_put(out, "\"", 1));
+	if ((ret = store_put(out, s + i - run, run)))
+		goto out;
+	if ((ret = store_put(out, "\"", 1)))
+		goto out;
 out:
 	return ret;
 }
@@ -557,10 +565,13 @@ static int newline_indent(struct jemit *em, const char *base, size_t base_len, i
 {
 	int ret = 0;
 
-	TRY(store_put(em->out, "\n", 1));
-	TRY(store_put(em->out, base, base_len));
+	if ((ret = store_put(em->out, "\n", 1)))
+		goto out;
+	if ((ret = store_put(em->out, base, base_len)))
+		goto out;
 	for (int i = 0; i < depth; i++)
-		TRY(store_put(em->out, em->unit, em->unit_len));
+		if ((ret = store_put(em->out, em->unit, em->unit_len)))
+			goto out;
 out:
 	return ret;
 }
@@ -576,24 +587,32 @@ static int json_fresh(struct jemit *em, const struct doc_node *n, const char *ba
 		return json_scalar(em->out, n, true);
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
 		return 0;
-	TRY(store_put(em->out, n->kind == DOC_MAP ? "{" : "[", 1));
+	if ((ret = store_put(em->out, n->kind == DOC_MAP ? "{" : "[", 1)))
+		goto out;
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (e->removed || e->value->kind == DOC_COMMENT)
 			continue;
 		if (written++)
-			TRY(store_put(em->out, ",", 1));
-		TRY(newline_indent(em, base, base_len, depth + 1));
+			if ((ret = store_put(em->out, ",", 1)))
+				goto out;
+		if ((ret = newline_indent(em, base, base_len, depth + 1)))
+			goto out;
 		if (n->kind == DOC_MAP) {
-			TRY(json_string(em->out, e->key, e->key_len, true));
-			TRY(store_put(em->out, ": ", 2));
+			if ((ret = json_string(em->out, e->key, e->key_len, true)))
+				goto out;
+			if ((ret = store_put(em->out, ": ", 2)))
+				goto out;
 		}
-		TRY(json_fresh(em, e->value, base, base_len, depth + 1));
+		if ((ret = json_fresh(em, e->value, base, base_len, depth + 1)))
+			goto out;
 	}
 	if (written)
-		TRY(newline_indent(em, base, base_len, depth));
-	TRY(store_put(em->out, n->kind == DOC_MAP ? "}" : "]", 1));
+		if ((ret = newline_indent(em, base, base_len, depth)))
+			goto out;
+	if ((ret = store_put(em->out, n->kind == DOC_MAP ? "}" : "]", 1)))
+		goto out;
 out:
 	return ret;
 }
@@ -639,37 +658,38 @@ static size_t line_start(const uint8_t *s, size_t pos)
 static int patch_node(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
 		      const struct jemit *tmpl);
 
-static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
-			  const struct jemit *tmpl)
-{
-	const struct doc_entry *first = NULL, *last_kept = NULL, *last = NULL;
-	size_t first_idx = 0;
-	struct jemit em = *tmpl;
-	const char *prefix;
-	size_t prefix_len, pos, mark;
-	bool one_line, any_new = false;
-	int ret = 0;
+/* The loaded entries of an object: its first, its last and the last one
+ * still there; whether new ones follow. */
+struct map_bounds {
+	const struct doc_entry *first, *last, *last_kept;
+	bool any_new;
+};
 
+static void map_bounds(const struct doc_node *n, struct map_bounds *b)
+{
+	memset(b, 0, sizeof(*b));
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (is_new(e, n)) {
-			any_new = true;
+			b->any_new = true;
 			continue;
 		}
-		if (!first) {
-			first = e;
-			first_idx = i;
-		}
-		last = e;
+		if (!b->first)
+			b->first = e;
+		b->last = e;
 		if (!e->removed)
-			last_kept = e;
+			b->last_kept = e;
 	}
-	(void)first_idx;
-	/* cut removed entries: a run at the end takes the comma before it,
-	 * any other removed entry the comma after it */
+}
+
+/* Removed entries go with a comma: a run at the end with the comma
+ * before it, any other entry with the comma after it. */
+static int cut_removed(struct store_edits *ed, const struct doc_node *n, const struct map_bounds *b)
+{
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i], *next = NULL, *prev = NULL;
+		size_t end = i + 1;
 
 		if (is_new(e, n) || !e->removed)
 			continue;
@@ -677,104 +697,132 @@ static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const stru
 			if (!is_new(&n->entries[j], n) && !n->entries[j].removed)
 				next = &n->entries[j];
 		if (next) {
-			size_t end = i + 1;
-
 			while (is_new(&n->entries[end], n))
 				end++;
-			TRY(store_edits_push(ed, e->key_span.start,
-					     n->entries[end].key_span.start, ed->pool.len));
+			int ret = store_edits_push(ed, e->key_span.start, n->entries[end].key_span.start,
+						   ed->pool.len);
+
+			if (ret)
+				return ret;
 			continue;
 		}
 		for (size_t j = i; j-- > 0 && !prev;)
 			if (!is_new(&n->entries[j], n) && !n->entries[j].removed)
 				prev = &n->entries[j];
-		TRY(store_edits_push(ed, prev ? prev->value->span.end : first->key_span.start,
-				     last->value->span.end, ed->pool.len));
-		break; /* the trailing run is cut in one edit */
+		/* the trailing run is cut in one edit */
+		return store_edits_push(ed, prev ? prev->value->span.end : b->first->key_span.start,
+					b->last->value->span.end, ed->pool.len);
 	}
-	if (!any_new)
-		goto out;
-	if (first) {
-		size_t ls = line_start(src, first->key_span.start);
+	return 0;
+}
 
-		prefix = (const char *)src + ls;
-		prefix_len = first->key_span.start - ls;
-		one_line = ls <= n->span.start;
-		for (size_t i = 0; i < prefix_len && !one_line; i++)
-			if (prefix[i] != ' ' && prefix[i] != '\t')
-				one_line = true;
-	} else {
-		one_line = false;
-		prefix = NULL;
-		prefix_len = 0;
+/* What starts a new entry's line: the first key's indentation, or
+ * nothing when the object sits on one line. */
+static bool entry_prefix(const uint8_t *src, const struct doc_node *n, const struct map_bounds *b,
+			 const char **prefix, size_t *prefix_len)
+{
+	size_t ls;
+
+	*prefix = "";
+	*prefix_len = 0;
+	if (!b->first)
+		return false;
+	ls = line_start(src, b->first->key_span.start);
+	if (ls <= n->span.start)
+		return true;
+	for (size_t i = ls; i < b->first->key_span.start; i++)
+		if (src[i] != ' ' && src[i] != '\t')
+			return true;
+	*prefix = (const char *)src + ls;
+	*prefix_len = b->first->key_span.start - ls;
+	return false;
+}
+
+/* An object that had no entries: its new ones one unit deeper than its
+ * '{' line, the '}' back on a line of that indentation. */
+static int write_into_empty(struct jemit *em, const uint8_t *src, const struct doc_node *n)
+{
+	size_t ls = line_start(src, n->span.start), k = ls, base_len;
+	char *base = NULL;
+	bool wrote = false;
+	int ret = 0;
+
+	while (k < n->span.start && (src[k] == ' ' || src[k] == '\t'))
+		k++;
+	base_len = k - ls + em->unit_len;
+	if (!(base = malloc(base_len + 1)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	memcpy(base, src + ls, k - ls);
+	memcpy(base + (k - ls), em->unit, em->unit_len);
+	for (size_t i = 0; i < n->count && !ret; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (!is_new(e, n))
+			continue;
+		if ((ret = store_put(em->out, wrote ? "," : "", wrote)) ||
+		    (ret = store_put(em->out, "\n", 1)) || (ret = store_put(em->out, base, base_len)) ||
+		    (ret = json_string(em->out, e->key, e->key_len, true)) ||
+		    (ret = store_put(em->out, ": ", 2)))
+			break;
+		ret = json_fresh(em, e->value, base, base_len, 0);
+		wrote = true;
 	}
-	if (one_line) {
-		prefix = "";
-		prefix_len = 0;
+	if (!ret && !(ret = store_put(em->out, "\n", 1)))
+		ret = store_put(em->out, (const char *)src + ls, k - ls);
+	free(base);
+	return ret;
+}
+
+static int write_new_entries(struct jemit *em, const struct doc_node *n, const struct map_bounds *b,
+			     const char *prefix, size_t prefix_len, bool one_line)
+{
+	bool wrote = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n->count && !ret; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (!is_new(e, n))
+			continue;
+		if ((b->last_kept || wrote) &&
+		    ((ret = store_put(em->out, one_line ? ", " : ",\n", 2)) ||
+		     (ret = store_put(em->out, prefix, prefix_len))))
+			break;
+		wrote = true;
+		if ((ret = json_string(em->out, e->key, e->key_len, true)) ||
+		    (ret = store_put(em->out, ": ", 2)))
+			break;
+		ret = json_fresh(em, e->value, prefix, prefix_len, 0);
 	}
-	if (last_kept)
-		pos = last_kept->value->span.end;
-	else if (first)
-		pos = first->key_span.start;
+	return ret;
+}
+
+/* Removed entries cut, new ones written after the last one kept (after
+ * the '{' when there is none), in the object's own layout. */
+static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
+			  const struct jemit *tmpl)
+{
+	struct jemit em = *tmpl;
+	struct map_bounds b;
+	const char *prefix;
+	size_t prefix_len, pos, mark = ed->pool.len;
+	bool one_line;
+	int ret;
+
+	map_bounds(n, &b);
+	if ((ret = cut_removed(ed, n, &b)) || !b.any_new)
+		return ret;
+	one_line = entry_prefix(src, n, &b, &prefix, &prefix_len);
+	if (b.last_kept)
+		pos = b.last_kept->value->span.end;
+	else if (b.first)
+		pos = b.first->key_span.start;
 	else
 		pos = n->span.start + 1;
-	mark = ed->pool.len;
 	em.out = &ed->pool;
-	{
-		/* the parent's indentation: the '{' line's leading blanks */
-		size_t ls = line_start(src, n->span.start), k = ls;
-		bool wrote = false;
-
-		while (k < n->span.start && (src[k] == ' ' || src[k] == '\t'))
-			k++;
-		for (size_t i = 0; i < n->count; i++) {
-			const struct doc_entry *e = &n->entries[i];
-			const char *base = prefix;
-			size_t base_len = prefix_len;
-
-			if (!is_new(e, n))
-				continue;
-			if (!first) {
-				/* an empty object: indent one unit past its line */
-				base = (const char *)src + ls;
-				base_len = k - ls;
-				TRY(store_put(&ed->pool, "\n", 1));
-				TRY(store_put(&ed->pool, base, base_len));
-				TRY(store_put(&ed->pool, em.unit, em.unit_len));
-			} else if (last_kept || wrote) {
-				TRY(store_put(&ed->pool, one_line ? ", " : ",\n", one_line ? 2 : 2));
-				TRY(store_put(&ed->pool, prefix, prefix_len));
-			}
-			wrote = true;
-			TRY(json_string(&ed->pool, e->key, e->key_len, true));
-			TRY(store_put(&ed->pool, ": ", 2));
-			if (!first) {
-				char *b2 = NULL;
-				size_t b2_len = base_len + em.unit_len;
-
-				b2 = malloc(b2_len + 1);
-				if (!b2) {
-					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-					goto out;
-				}
-				memcpy(b2, base, base_len);
-				memcpy(b2 + base_len, em.unit, em.unit_len);
-				ret = json_fresh(&em, e->value, b2, b2_len, 0);
-				free(b2);
-				if (ret)
-					goto out;
-			} else {
-				TRY(json_fresh(&em, e->value, prefix, prefix_len, 0));
-			}
-		}
-		if (!first) {
-			TRY(store_put(&ed->pool, "\n", 1));
-			TRY(store_put(&ed->pool, (const char *)src + ls, k - ls));
-		}
-	}
-	TRY(store_edits_push(ed, pos, pos, mark));
-out:
-	return ret;
+	ret = b.first ? write_new_entries(&em, n, &b, prefix, prefix_len, one_line)
+		      : write_into_empty(&em, src, n);
+	return ret ? ret : store_edits_push(ed, pos, pos, mark);
 }
 
 static int patch_node(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
@@ -787,7 +835,8 @@ static int patch_node(struct store_edits *ed, const uint8_t *src, const struct d
 
 		if (!n->dirty)
 			return 0;
-		TRY(json_scalar(&ed->pool, n, false));
+		if ((ret = json_scalar(&ed->pool, n, false)))
+			goto out;
 		return store_edits_push(ed, n->span.start, n->span.end, mark);
 	}
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
@@ -796,10 +845,12 @@ static int patch_node(struct store_edits *ed, const uint8_t *src, const struct d
 		const struct doc_entry *e = &n->entries[i];
 
 		if (!is_new(e, n) && !e->removed)
-			TRY(patch_node(ed, src, e->value, tmpl));
+			if ((ret = patch_node(ed, src, e->value, tmpl)))
+				goto out;
 	}
 	if (n->kind == DOC_MAP)
-		TRY(patch_map_tail(ed, src, n, tmpl));
+		if ((ret = patch_map_tail(ed, src, n, tmpl)))
+			goto out;
 out:
 	return ret;
 }
@@ -849,11 +900,15 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	if (d->format == DOC_FORMAT_JSON && d->source.data && !(opts && opts->fresh) &&
 	    patchable(d->branches[0])) {
 		detect_unit(d, &em);
-		TRY(patch_node(&ed, d->source.data, d->branches[0], &em));
-		TRY(store_edits_apply(&ed, d->source.data, d->source.len, out));
+		if ((ret = patch_node(&ed, d->source.data, d->branches[0], &em)))
+			goto out;
+		if ((ret = store_edits_apply(&ed, d->source.data, d->source.len, out)))
+			goto out;
 	} else {
-		TRY(json_fresh(&em, d->branches[0], "", 0, 0));
-		TRY(store_put(out, "\n", 1));
+		if ((ret = json_fresh(&em, d->branches[0], "", 0, 0)))
+			goto out;
+		if ((ret = store_put(out, "\n", 1)))
+			goto out;
 	}
 out:
 	store_edits_release(&ed);

@@ -122,13 +122,6 @@ const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d);
  * source text can stay as it is. */
 bool store_meta_kept(const struct doc_node *root);
 /* Output helpers shared by the stores: append, failing with a message. */
-#define TRY(x)                    \
-	do {                      \
-		ret = (x);        \
-		if (ret)          \
-			goto out; \
-	} while (0)
-
 /* Makes text the document's source: kept as it is when store_load_buf
  * handed it over (text is d->source.data), else copied. */
 int store_take_source(struct doc *d, const uint8_t *text, size_t len) __attribute__((warn_unused_result));

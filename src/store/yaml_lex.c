@@ -245,8 +245,8 @@ static size_t lex_one(struct ylex *lx, size_t i, int *ret)
 		return i + 1;
 	if ((n = ysrc_break_len(s, lx->len, i)))
 		return i + n;
-	if (bom_at(lx, i))
-		return i + 3; /* libyaml skips it like a blank */
+	if (bom_at(lx, i) && at_line_start(lx, i))
+		return i + 3; /* libyaml skips it like a blank at the start of a line */
 	switch (s[i]) {
 	case '#':
 		if (!at_line_start(lx, i) && s[i - 1] != ' ' && s[i - 1] != '\t')
@@ -320,8 +320,8 @@ static size_t lex_properties(struct ylex *lx, size_t i, size_t end, int *ret)
 		uint8_t c = lx->src[i];
 		size_t next;
 
-		if (c != '&' && c != '!' && c != '#' && c != ' ' && c != '\t' && !bom_at(lx, i) &&
-		    !ysrc_break_len(lx->src, lx->len, i))
+		if (c != '&' && c != '!' && c != '#' && c != ' ' && c != '\t' &&
+		    !(bom_at(lx, i) && at_line_start(lx, i)) && !ysrc_break_len(lx->src, lx->len, i))
 			break;
 		next = lex_one(lx, i, ret);
 		if (!next) {

@@ -563,9 +563,15 @@ static void find_scalar_tokens(struct yloader *l, size_t mark, struct scalar_tok
 }
 
 /* The lexer and libyaml must agree on where the text starts. */
-static void check_text(struct yloader *l, const yaml_event_t *ev, const struct scalar_tokens *st)
+static void check_text(struct yloader *l, const yaml_event_t *ev, const struct scalar_tokens *st,
+		       size_t start)
 {
 	enum ytok_kind kind = style_kind(ev->data.scalar.style);
+
+	/* without properties, libyaml's scalar starts with its text */
+	if (!ev->data.scalar.anchor && !ev->data.scalar.tag && st->text != YNONE &&
+	    l->lx->v[st->text].start != start)
+		l->syn->trusted = false;
 
 	if (st->text == YNONE) {
 		if (ev->data.scalar.length || kind != YT_PLAIN)
@@ -596,7 +602,7 @@ static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, si
 			       parent_indent(l))) < 0)
 		return ret;
 	find_scalar_tokens(l, mark, &st);
-	check_text(l, ev, &st);
+	check_text(l, ev, &st, start);
 	if ((!f || f->block) && (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
 				 ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
 	    (ret = check_continuation(l, start, end, parent_indent(l))))

@@ -353,6 +353,27 @@ static int render_block(struct patcher *p, const struct slot *s, const struct do
 	return ret;
 }
 
+/* Whether a literal block with content at `indent` written before `at`
+ * keeps its text: what follows must not read as more of it (a line as
+ * deep as the text, blanks past the indentation, or under keep chomping
+ * any blank line: fuzz_yaml). */
+static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool keep)
+{
+	for (size_t line = ysrc_next_line(p->lx, at); line < p->len; line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0, w = 0;
+
+		while (line + k < p->len && p->src[line + k] == ' ')
+			k++;
+		for (w = k; line + w < p->len && (p->src[line + w] == ' ' || p->src[line + w] == '\t'); w++)
+			;
+		if (line + w < p->len && !ysrc_break_len(p->src, p->len, line + w))
+			return k < indent;
+		if (keep || w > indent)
+			return false;
+	}
+	return true;
+}
+
 /* Writes v into the pool for the slot: the head from hm to *bm, the body
  * after it. */
 static int render(struct patcher *p, const struct slot *s, const struct doc_node *v, bool in_list,
@@ -370,6 +391,16 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 
 		ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final);
 		*bm = split_at_break(p, hm);
+		if (!ret && *bm < p->ed.pool.len &&
+		    !block_fits(p, moves_up(s) ? ysrc_line_end(p->lx, s->at) : s->body_end, indent,
+				memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL)) {
+			/* double quotes hold it on one line */
+			p->ed.pool.len = hm;
+			if (v->tag && (ret = yfresh_tag(&p->fresh, v->tag)))
+				return ret;
+			ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, YAML_STYLE_DOUBLE, final);
+			*bm = p->ed.pool.len;
+		}
 		return ret;
 	}
 	if (yfresh_is_empty(v) || as_flow) {
@@ -398,6 +429,20 @@ static bool comment_between(const struct patcher *p, const struct ynode *er)
 	return false;
 }
 
+/* Comments of a collection written before its first token ("key:", a
+ * comment line, then "[..."): rewriting the collection from that token on
+ * would leave them, and write them again inside it. */
+static bool comments_before(const struct patcher *p, const struct doc_node *v, const struct ynode *er)
+{
+	for (size_t i = 0; (v->kind == DOC_MAP || v->kind == DOC_LIST) && i < v->count; i++) {
+		const struct ynode *r = entry_rec(p, &v->entries[i]);
+
+		if (r && comment_token(p, r) && er->body != YNONE && r->body < er->body)
+			return true;
+	}
+	return false;
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -407,7 +452,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	bool plain;
 	int ret;
 
-	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && (s.header_comment || comment_between(p, er))))
+	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && (s.header_comment || comment_between(p, er))) ||
+	    comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
@@ -582,8 +628,24 @@ static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end
 	return false;
 }
 
+/* Whether, once the entry at i is cut, a comment line after it would
+ * follow a block map or list of the entry before it, and be read as that
+ * collection's (fuzz_yaml: an indentless list took it). */
+static bool comment_would_move(const struct patcher *p, const struct doc_node *c, size_t i,
+			       uint32_t last)
+{
+	const struct ynode *prev = NULL;
+
+	if (last + 1 >= p->lx->n || tkind(p, last + 1) != YT_COMMENT)
+		return false;
+	for (size_t j = i; j-- > 0 && !prev;)
+		if (!c->entries[j].removed && c->entries[j].value->kind != DOC_COMMENT)
+			prev = entry_rec(p, &c->entries[j]);
+	return prev && (prev->kind == DOC_MAP || prev->kind == DOC_LIST) && !(prev->flags & YN_FLOW);
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
-static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *er)
+static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i, const struct ynode *er)
 {
 	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
 	size_t end;
@@ -593,7 +655,7 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
-	    block_would_grow(p, first, ysrc_next_line(p->lx, end)))
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);
@@ -876,7 +938,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 static int patch_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr)
 {
 	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
-	const struct ynode *prev = NULL; /* the loaded entry before */
+	const struct ynode *prev = NULL; /* the loaded entry before that ends last */
 	int ret = 0;
 
 	for (size_t i = 0; i < c->count && !ret; i++) {
@@ -892,9 +954,13 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 			i = j - 1;
 			continue;
 		}
-		prev = er;
+		/* new entries go after everything before them in the tree, which
+		 * is not always the entry just before (an empty value's comments
+		 * come first in the tree, last in the text: fuzz_yaml) */
+		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev))
+			prev = er;
 		if (e->removed)
-			ret = cut_block_entry(p, c, er);
+			ret = cut_block_entry(p, c, i, er);
 		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_block_entry(p, c, cr, i, er);
 	}

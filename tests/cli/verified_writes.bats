@@ -266,3 +266,15 @@ stdout_still_a_link() {
 		[ "$(gitseal decrypt --extract '["big"]' "enc.$f")" = short ]
 	done
 }
+
+@test "converting proves the data as the target holds it: no tags or comments in JSON, text in dotenv" {
+	printf '# top\na: !!binary aGk=\nb_unencrypted: !local x\nn: 1\n' >tagged.yaml
+	gitseal encrypt --age "$(demo_recipient)" --output-type json tagged.yaml >enc.json
+	# sops writes JSON with tabs
+	[ "$(sed -n 2p enc.json | cut -c1-6)" = $'\t"a": ' ]
+	run -0 gitseal decrypt enc.json
+	[ "$output" = $'{\n\t"a": "aGk=",\n\t"b_unencrypted": "x",\n\t"n": 1\n}' ]
+	gitseal encrypt --age "$(demo_recipient)" tagged.yaml >enc.yaml
+	gitseal decrypt --output-type dotenv --output out.env enc.yaml
+	[ "$(cat out.env)" = $'# top\na=aGk=\nb_unencrypted=x\nn=1' ]
+}

@@ -1,7 +1,8 @@
 /* The cluster side's inputs: a ResourceList (functionConfig parsing, the
  * KSOPS generator), the manifest stream splitter and unit loader, the
- * dotenv reader, a kustomization.yaml walked beneath a small root, and the
- * verified emitter on whatever loads. No identities are loaded, so
+ * dotenv reader, a kustomization.yaml walked beneath a small root (and its
+ * inline configs), the verified emitter on whatever loads, and the output
+ * stream joined from proven pieces read back whole. No identities are loaded, so
  * decryption always fails cleanly. */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,9 +63,56 @@ static void walk(const uint8_t *data, size_t size)
 		if (w.files[i].rel[0] == '/' || strstr(w.files[i].rel, ".."))
 			abort(); /* every recorded path is clean and relative */
 	}
+	for (size_t i = 0; i < w.inline_count; i++) {
+		struct doc d;
+
+		if (!strchr(w.inlines[i].text, '\n'))
+			abort(); /* only a string with a line break is a config */
+		doc_init(&d, DOC_FORMAT_YAML);
+		(void)store_load(DOC_FORMAT_YAML, (const uint8_t *)w.inlines[i].text,
+				 strlen(w.inlines[i].text), &d);
+		doc_release(&d);
+	}
 	k8s_walk_release(&w);
 	k8s_root_release(&root);
 	free(app);
+}
+
+/* The manifest stream render writes: each unit through the pipeline's
+ * proven emitter, joined. Read back whole, it must hold exactly the
+ * documents appended, equal to the trees (no document merged or split at
+ * a join). */
+static void stream(struct k8s_unit *u, size_t count)
+{
+	struct doc_node **want = calloc(K8S_MAX_DOCS, sizeof(*want));
+	struct doc all = { .format = DOC_FORMAT_YAML }, back;
+	struct gs_buf out;
+	size_t docs = 0;
+
+	if (!want)
+		abort();
+	all.branches = want;
+	gs_buf_init(&out, true);
+	for (size_t i = 0; i < count; i++) {
+		size_t before = docs;
+
+		if (u[i].encrypted || !u[i].doc.count)
+			continue;
+		if (k8s_stream_append_plain(&out, &docs, &u[i].doc))
+			goto out; /* refused: nothing is written, nothing to compare */
+		if (docs - before != u[i].doc.count)
+			abort();
+		for (size_t b = 0; b < u[i].doc.count; b++)
+			want[all.count++] = u[i].doc.branches[b];
+	}
+	doc_init(&back, DOC_FORMAT_YAML);
+	if (store_load(DOC_FORMAT_YAML, out.data, out.len, &back) || back.count != docs ||
+	    !doc_equal(&all, &back, NULL, 0))
+		abort();
+	doc_release(&back);
+out:
+	gs_buf_release(&out);
+	free(want);
 }
 
 static void units(const uint8_t *data, size_t size)
@@ -79,11 +127,13 @@ static void units(const uint8_t *data, size_t size)
 			struct gs_buf out;
 
 			(void)k8s_check_no_ciphertext(u[i].doc.branches[b]);
+			(void)k8s_check_no_encoded_ciphertext(u[i].doc.branches[b]);
 			gs_buf_init(&out, true);
 			(void)k8s_yaml_emit_verified(u[i].doc.branches[b], &out);
 			gs_buf_release(&out);
 		}
 	}
+	stream(u, count);
 	k8s_units_release(u, count);
 }
 

@@ -73,6 +73,50 @@ YAML
 	grep -q "'app/app.enc.env' is encrypted: a configMapGenerator would publish it" <<<"$stderr"
 }
 
+@test "3: inline generator configs: their sops sources are decrypted too, a KRM function inline is refused, discovery sees them" {
+	mkdir -p "$REPO/app"
+	printf 'API_KEY=abc123\n' >"$TMP/app.env"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	cat >"$REPO/app/kustomization.yaml" <<'YAML'
+generators:
+- |-
+  apiVersion: builtin
+  kind: SecretGenerator
+  metadata:
+    name: inline
+  envs: [app.enc.env]
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q "API_KEY: $(printf abc123 | base64)" <<<"$output"
+	! grep -q 'sops_mac\|sops_version' <<<"$output"
+	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
+	[ "$output" = "$REPO/app" ]
+	# an inline KSOPS config runs gitseal as its plugin
+	write_manifests "$REPO/app"
+	printf 'generators:\n- |-\n  apiVersion: viaduct.ai/v1\n  kind: ksops\n  metadata:\n    name: g\n  files: [db.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	# an inline exec or container function is refused, not run
+	printf 'generators:\n- |-\n  apiVersion: example.com/v1\n  kind: Gen\n  metadata:\n    name: x\n    annotations:\n      config.kubernetes.io/function: |\n        container:\n          image: example.com/evil\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: 'app/kustomization.yaml' (inline config): example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" <<<"$stderr"
+}
+
+@test "3: a generator source still encrypted after all (a sops file under a name of another format) fails the render" {
+	mkdir -p "$REPO/app"
+	printf 'user: admin\npassword: t0p-s3cr3t\n' >"$TMP/creds.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/creds.yaml" >"$REPO/app/creds.txt"
+	printf 'secretGenerator:\n- name: x\n  files: [creds.txt]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -Eqx "gitseal: error: resource Secret/x-[a-z0-9]{10} \(document 1\): 'creds.txt' holds encrypted text: a generator source gitseal did not read as a sops file" <<<"$stderr"
+}
+
 @test "4: zero documents is an error unless --allow-empty" {
 	mkdir -p "$REPO/empty"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/empty"
@@ -96,13 +140,13 @@ YAML
 	grep -q "renders no manifests" <<<"$stderr"
 }
 
-@test "5: a KSOPS-configured kustomization builds through render; v2 configs; no exec or container function from the repository" {
+@test "5: a KSOPS-configured kustomization builds through render; v2 configs, gitseal.dev/v1 SecretGenerator; no exec or container function from the repository" {
 	mkdir -p "$REPO/app"
 	write_manifests "$REPO/app"
-	for v in v1 v2; do
+	for v in "viaduct.ai/v1 ksops" "viaduct.ai/v2 ksops" "gitseal.dev/v1 SecretGenerator"; do
 		cat >"$REPO/app/gen.yaml" <<YAML
-apiVersion: viaduct.ai/$v
-kind: ksops
+apiVersion: ${v% *}
+kind: ${v#* }
 metadata:
   name: gen
   annotations:
@@ -117,6 +161,23 @@ YAML
 		grep -q 'password: t0p-s3cr3t' <<<"$output"
 		grep -q 'mode: production' <<<"$output"
 	done
+	# secretFrom in a SecretGenerator, through kustomize's hash suffix
+	cat >"$REPO/app/gen.yaml" <<'YAML'
+apiVersion: gitseal.dev/v1
+kind: SecretGenerator
+metadata:
+  name: gen
+secretFrom:
+- metadata:
+    name: from-files
+    annotations: {kustomize.config.k8s.io/needs-hash: "true"}
+  files: [db.yaml=db.enc.yaml]
+YAML
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -Eq 'name: from-files-[a-z0-9]{10}$' <<<"$output"
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	! grep -q 'ENC\[\|needs-hash' <<<"$output"
 	# an exec function of the repository's own is refused, not run
 	printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$REPO/app/fn.sh"
 	chmod +x "$REPO/app/fn.sh"
@@ -260,6 +321,35 @@ YAML
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
 	[ "$status" -eq 1 ]
 	grep -q "its source names no namespace (--bind-namespace)" <<<"$stderr"
+}
+
+@test "10: under --bind-namespace=LIST every resource of a build with decrypted generators or patches is checked, not only Secrets" {
+	tenants
+	# a KSOPS generator decrypting a ConfigMap that names another namespace
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: tenant-b\ndata:\n  dsn: postgres://b:pw@db\n' >"$TMP/cm.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/cm.yaml" >"$REPO/tenant-a/cm.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [cm.enc.yaml]\n' >"$REPO/tenant-a/gen.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: resource ConfigMap/cm (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# a decrypted patch file carrying plaintext into a Deployment elsewhere
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  replicas: 1\n' >"$REPO/tenant-a/deploy.yaml"
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
+	printf 'resources: [deploy.yaml]\npatches:\n- path: patch.enc.yaml\n' >"$REPO/tenant-a/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: resource Deployment/web (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# into an allowed namespace it renders
+	sed -i 's/tenant-b/tenant-a/' "$REPO/tenant-a/deploy.yaml"
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-a\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
+	[ "$status" -eq 0 ]
+	grep -q 'dsn: postgres://b:pw@db' <<<"$output"
 }
 
 @test "10: one key per tenant: tenant A's key does not open tenant B's files" {

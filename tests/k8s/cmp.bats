@@ -195,7 +195,7 @@ cmp() {
 	grep -q 'version: v1$' "$DEPLOY/plugin-named.yaml"
 }
 
-@test "10: the shared repo-server plugin picks the key by Argo CD project and binds namespaces" {
+@test "10: the shared repo-server plugin picks the key by Argo CD project (an Application cannot name another key file) and binds namespaces" {
 	mount_key
 	local cmd
 	cmd=$(sed -n 's/^    - \(exec env .*\)$/\1/p' "$DEPLOY/plugin-tenants.yaml" | sed "s|/keys/age/|$SIM/keys/|")
@@ -215,6 +215,12 @@ cmp() {
 	cmp overlays/prod "ARGOCD_APP_PROJECT_NAME=other; $cmd"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	# an Application of project "other" names payments' key file in its
+	# plugin env (Argo CD passes it as ARGOCD_ENV_...): not followed
+	cmp overlays/prod "export ARGOCD_ENV_SOPS_AGE_SSH_PRIVATE_KEY_FILE=$SIM/keys/payments.txt ARGOCD_ENV_SOPS_AGE_KEY_FILE=$SIM/keys/payments.txt; ARGOCD_APP_PROJECT_NAME=other; $cmd"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -q "ARGOCD_ENV_SOPS_AGE_SSH_PRIVATE_KEY_FILE is ignored: the sidecar does not set GITSEAL_ALLOW_ARGOCD_KEY_FILE=1" <<<"$stderr"
 	printf 'namespace: elsewhere\nresources: [../../base]\n' >"$TMP/repo/overlays/prod/kustomization.yaml"
 	cmp overlays/prod "ARGOCD_APP_PROJECT_NAME=payments; $cmd"
 	[ "$status" -eq 1 ]

@@ -26,10 +26,11 @@ teardown() { teardown_tmp; }
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
 	grep -q 'token: aHVudGVyMg==' <<<"$output"
 	! grep -q 'ENC\[' <<<"$output"
-	# Argo CD's plugin environment, the X25519 demo key beside it
+	# Argo CD's plugin environment (a key file, where the sidecar allows
+	# one), the X25519 demo key beside it
 	unset SOPS_AGE_KEY_FILE
 	cat "$KEYS/demo-age-key.txt" "$TMP/pq.key" >"$TMP/keys.txt"
-	ARGOCD_ENV_SOPS_AGE_KEY_FILE="$TMP/keys.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	GITSEAL_ALLOW_ARGOCD_KEY_FILE=1 ARGOCD_ENV_SOPS_AGE_KEY_FILE="$TMP/keys.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
 	# the demo key alone cannot: nothing on stdout

@@ -39,11 +39,24 @@ teardown() { teardown_tmp; }
 	! grep -q 'creation_rules' <<<"$output"
 }
 
-@test "render reads the key from ARGOCD_ENV_SOPS_AGE_KEY_FILE" {
+@test "render takes an Application's key (ARGOCD_ENV_SOPS_AGE_KEY); key files only when the sidecar allows them" {
 	unset SOPS_AGE_KEY_FILE
-	ARGOCD_ENV_SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	ARGOCD_ENV_SOPS_AGE_KEY="$(grep '^AGE-SECRET-KEY' "$KEYS/demo-age-key.txt")" run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	# a file name chooses among the sidecar's keys: ignored, said, unless allowed
+	for v in ARGOCD_ENV_SOPS_AGE_KEY_FILE ARGOCD_ENV_SOPS_AGE_SSH_PRIVATE_KEY_FILE; do
+		env "$v=$KEYS/demo-age-key.txt" "$GITSEAL_BIN" render "$APP" >"$TMP/out" 2>"$TMP/err" && false
+		[ ! -s "$TMP/out" ]
+		grep -qx "gitseal: warning: $v is ignored: the sidecar does not set GITSEAL_ALLOW_ARGOCD_KEY_FILE=1" "$TMP/err"
+		grep -q "'db.enc.yaml' document 1: " "$TMP/err"
+		env "$v=$KEYS/demo-age-key.txt" GITSEAL_ALLOW_ARGOCD_KEY_FILE=1 "$GITSEAL_BIN" render "$APP" >"$TMP/out"
+		grep -q 'password: t0p-s3cr3t' "$TMP/out"
+	done
+	# a command: its own switch
+	ARGOCD_ENV_SOPS_AGE_KEY_CMD="cat $KEYS/demo-age-key.txt" run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 1 ]
+	grep -q "ARGOCD_ENV_SOPS_AGE_KEY_CMD is ignored: the sidecar does not set GITSEAL_ALLOW_ARGOCD_KEY_CMD=1" <<<"$stderr"
 }
 
 @test "render with the wrong key fails with nothing on stdout" {
@@ -175,4 +188,59 @@ YAML
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "render keeps the YAML tags of plaintext and refuses a ciphertext carrying one" {
+	cat >"$TMP/tagged.plain.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tagged
+  annotations:
+    note: !note hello
+    blob: !!binary aGVsbG8=
+stringData:
+  password: t0p-s3cr3t
+YAML
+	seal "$TMP/tagged.plain.yaml" "$APP/tagged.enc.yaml"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain-tags\ndata:\n  x: !custom y\n' >"$APP/tags.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -qx '    note: !note hello' <<<"$output"
+	grep -qx '    blob: !!binary aGVsbG8=' <<<"$output"
+	grep -qx '  x: !custom y' <<<"$output"
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	# a tag is outside the MAC, and readers go by it
+	sed -i 's/^\(  password: \)ENC/\1!!binary ENC/' "$APP/tagged.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -qx "gitseal: error: 'tagged.enc.yaml' document 1: value at 'stringData:password:' carries a YAML tag, which the MAC does not cover" <<<"$stderr"
+}
+
+@test "render writes a decrypted document in its file's own layout, and JSON as YAML" {
+	cat >"$TMP/laid.plain.yaml" <<'YAML'
+# the database
+apiVersion: v1
+kind: Secret
+metadata:
+    name: laid
+    labels: {tier: db}
+stringData:
+    password: "t0p s3cr3t"  # rotated monthly
+    script: |
+        line one
+        line two
+YAML
+	seal "$TMP/laid.plain.yaml" "$TMP/laid.enc.yaml"
+	rm "$APP"/*
+	cp "$TMP/laid.enc.yaml" "$APP/"
+	printf '{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api"}, "stringData": {"token": "j50n", "n": 5}}\n' >"$TMP/api.json"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData)$' "$TMP/api.json" >"$APP/api.enc.json"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	# the YAML document is its plaintext file byte for byte; JSON is written as YAML
+	{ printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n  token: j50n\n  "n": 5\n---\n'
+	  cat "$TMP/laid.plain.yaml"; } >"$TMP/want.yaml"
+	diff -u "$TMP/want.yaml" - <<<"$output"
 }

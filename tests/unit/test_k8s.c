@@ -26,17 +26,22 @@ static void put(struct doc *d, struct doc_node *m, const char *k, struct doc_nod
 
 static void test_split(void **state)
 {
-	const char *t = "# head\n---\na: 1\n---\n# only a comment\n...\nb: |\n  x\n  ---not\n--- \nc: 2\n----x: 3\n";
+	const char *t = "# head\n---\na: 1\n---\n# only a comment\n...\nb: |\n  x\n  ---not\n--- \nc: 2\n----x: 3\n--- {e: 5}\n";
 	struct k8s_span *sp = NULL;
 	size_t n = 0;
 
 	(void)state;
 	assert_int_equal(k8s_stream_split(t, strlen(t), &sp, &n), 0);
-	assert_int_equal(n, 3);
-	assert_memory_equal(t + sp[0].start, "\na: 1\n", sp[0].end - sp[0].start);
+	assert_int_equal(n, 4);
+	/* a marker line's blank rest is not the document's; content after it is */
+	assert_int_equal(sp[0].end - sp[0].start, strlen("a: 1\n"));
+	assert_memory_equal(t + sp[0].start, "a: 1\n", sp[0].end - sp[0].start);
 	assert_true(strstr(t + sp[1].start, "b: |") == t + sp[1].start);
 	assert_int_equal(sp[1].end - sp[1].start, strlen("b: |\n  x\n  ---not\n"));
-	assert_memory_equal(t + sp[2].start, " \nc: 2\n----x: 3\n", sp[2].end - sp[2].start);
+	assert_int_equal(sp[2].end - sp[2].start, strlen("c: 2\n----x: 3\n"));
+	assert_memory_equal(t + sp[2].start, "c: 2\n----x: 3\n", sp[2].end - sp[2].start);
+	assert_int_equal(sp[3].end - sp[3].start, strlen(" {e: 5}\n"));
+	assert_memory_equal(t + sp[3].start, " {e: 5}\n", sp[3].end - sp[3].start);
 	free(sp);
 	assert_int_equal(k8s_stream_split("", 0, &sp, &n), 0);
 	assert_int_equal(n, 0);
@@ -86,7 +91,7 @@ static void test_emit(void **state)
 			    "num: \"80\"\n"
 			    "\"yes\": \"yes\"\n"
 			    "\"on\": true\n"
-			    "q: \"a: b #c\"\n"
+			    "q: 'a: b #c'\n"
 			    "ctl: \"tab\\there\\x01\"\n"
 			    "multi: |\n  line1\n  line2\n"
 			    "keep: |+\n  x\n\n"
@@ -175,6 +180,12 @@ static void test_index_and_decrypt(void **state)
 	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR,
 					"ENC[AES256_GCM,data:CCCC,iv:x,tag:y,type:str]", 45), 0);
 	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	/* the right ciphertext carrying a tag (outside every MAC) is refused */
+	assert_int_equal(doc_scalar_set(&d, sd->entries[1].value, DOC_STR, ENC_A, strlen(ENC_A)), 0);
+	assert_int_equal(doc_node_set_tag(&d, sd->entries[1].value, "tag:yaml.org,2002:binary"), 0);
+	assert_int_equal(k8s_resource_decrypt(&d, built, &ix, bad, sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	assert_string_equal(bad, "stringData:password");
+	assert_non_null(strstr(gs_error_message(), "carries a YAML tag"));
 	k8s_cipher_index_release(&ix);
 	doc_release(&d);
 }
@@ -324,19 +335,76 @@ static void test_emit_scalars_and_tags(void **state)
 		if (strchr((char *)out.data, '"'))
 			fail_msg("quoted: %s", (char *)out.data);
 	}
-	/* tags are data: written (the proof then needs a store that reads
-	 * them back; until it does, a tagged document is refused, not
-	 * written without its tag) */
+	/* tags are data: written, and read back by the store (doc_equal
+	 * compares them) */
 	struct doc_node *m = doc_new_map(&d), *b = s(&d, "aGVsbG8="), *l = doc_new_map(&d);
+	struct doc_node *tl = doc_new_list(&d), *tm = doc_new_map(&d);
 
-	assert_int_equal(doc_node_set_tag(&d, b, "!vault"), 0);
+	assert_int_equal(doc_node_set_tag(&d, b, "tag:yaml.org,2002:binary"), 0);
 	assert_int_equal(doc_node_set_tag(&d, l, "!local"), 0);
+	assert_int_equal(doc_node_set_tag(&d, tm, "!item"), 0);
 	put(&d, l, "a", s(&d, "b"));
+	put(&d, tm, "c", s(&d, "d"));
+	put(&d, tl, NULL, tm);
 	put(&d, m, "blob", b);
 	put(&d, m, "map", l);
+	put(&d, m, "list", tl);
 	gs_buf_reset(&out);
-	assert_int_equal(k8s_yaml_emit(m, &out), 0);
-	assert_string_equal((char *)out.data, "blob: !vault aGVsbG8=\nmap: !local\n  a: b\n");
+	assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+	assert_string_equal((char *)out.data,
+			    "blob: !!binary aGVsbG8=\nmap: !local\n  a: b\nlist:\n- !item\n  c: d\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* Multi-line strings as literal blocks wherever they sit (an indentation
+ * indicator when they start with a space), keys past 128 bytes as
+ * explicit keys, floats that read back as floats: each proven. */
+static void test_emit_blocks_keys_floats(void **state)
+{
+	static const char *const texts[] = { "a\nb\n", " lead\nx\n", "\nfirst break\n", "x\n\n\n",
+					     "trail \nx", "tab\tin\nline\n", "no end\nbreak" };
+	char key[200];
+	struct doc d;
+	struct gs_buf out;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	gs_buf_init(&out, true);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct doc_node *m = doc_new_map(&d), *l = doc_new_list(&d), *inner = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, texts[i]));
+		put(&d, l, NULL, s(&d, texts[i]));
+		put(&d, inner, "k", s(&d, texts[i]));
+		put(&d, l, NULL, inner);
+		put(&d, m, "l", l);
+		gs_buf_reset(&out);
+		if (k8s_yaml_emit_verified(m, &out))
+			fail_msg("text %zu: %s", i, gs_error_message());
+	}
+	gs_buf_reset(&out);
+	{
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, "k", s(&d, "a\nb\n"));
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		assert_string_equal((char *)out.data, "k: |\n  a\n  b\n");
+	}
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	{
+		struct doc_node *m = doc_new_map(&d);
+
+		put(&d, m, key, s(&d, "v"));
+		put(&d, m, "f", doc_new_scalar(&d, DOC_FLOAT, "3", 1));
+		put(&d, m, "g", doc_new_scalar(&d, DOC_FLOAT, "1.5", 3));
+		put(&d, m, "n", doc_new_scalar(&d, DOC_FLOAT, "-Inf", 4));
+		gs_buf_reset(&out);
+		assert_int_equal(k8s_yaml_emit_verified(m, &out), 0);
+		assert_non_null(strstr((char *)out.data, "? kkk"));
+		assert_non_null(strstr((char *)out.data, "\n: v\nf: 3.0\ng: 1.5\n\"n\": -.inf\n"));
+	}
 	gs_buf_release(&out);
 	doc_release(&d);
 }
@@ -448,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_generator_config),
 		cmocka_unit_test(test_emit_scalars_and_tags),
+		cmocka_unit_test(test_emit_blocks_keys_floats),
 		cmocka_unit_test(test_emit_verified_keeps_nothing_unproven),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_root),

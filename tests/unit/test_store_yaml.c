@@ -201,6 +201,7 @@ static void test_scalar_quoting(void **state)
 	expect_patch("a: |\n  l1\n  l2\nb: 1\n", "a", DOC_STR, ENC_SAMPLE, "a: " ENC_SAMPLE "\nb: 1\n");
 }
 
+/* The public writer (gitseal/yaml_scalar.h), as k8s/emit.c will use it. */
 static void test_scalar_writer(void **state)
 {
 	static const struct {
@@ -236,6 +237,9 @@ static void test_scalar_writer(void **state)
 	}
 }
 
+/* Found by fuzzing: a float whose positional text has no '.' was written
+ * back as that text, which loads as an integer (here: above int64, so the
+ * rewritten file did not load at all). */
 static void test_scalar_float_stays_float(void **state)
 {
 	struct doc d, again;
@@ -258,6 +262,8 @@ static void test_scalar_float_stays_float(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: "m: 3E3" is the float 3000, whose 'g' text "3000" reads back
+ * as an integer; a float is written so that it reads as one. */
 static void test_scalar_float_reads_as_float(void **state)
 {
 	(void)state;
@@ -265,6 +271,8 @@ static void test_scalar_float_reads_as_float(void **state)
 	expect_patch("m: 1\n", "m", DOC_FLOAT, "2.5", "m: 2.5\n");
 }
 
+/* fuzz_yaml: a line separator (U+2028) inside a multi-line value broke a
+ * literal block; such a value is written double-quoted. */
 static void test_scalar_line_separator_not_in_block(void **state)
 {
 	static const char value[] = "a\xe2\x80\xa8" "b\nc\n";
@@ -288,6 +296,8 @@ static void test_scalar_line_separator_not_in_block(void **state)
 	}
 }
 
+/* fuzz_yaml: a line or paragraph separator is printable but breaks a line;
+ * written raw inside a quoted key, the key no longer loaded. */
 static void test_scalar_separator_in_key_escaped(void **state)
 {
 	static const char key[] = "a\xe2\x80\xa8" "b\xe2\x80\xa9";
@@ -310,6 +320,9 @@ static void test_scalar_separator_in_key_escaped(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a reader looks at most 1024 characters ahead for a simple
+ * key's ':'; a key past 128 bytes is written explicit ("? key" / ":"), as
+ * yaml.v3 does, in the fresh layout and when appended. */
 static void test_scalar_long_key_explicit(void **state)
 {
 	char key[1101];
@@ -391,6 +404,9 @@ static void test_comment_encrypted_in_map(void **state)
 	doc_release(&d);
 }
 
+/* A comment on a block scalar's header line is the value's own (inline):
+ * it stays there when the value changes, and a block written for a value
+ * puts its lines after it. */
 static void test_comment_on_block_header(void **state)
 {
 	struct doc d;
@@ -404,6 +420,9 @@ static void test_comment_on_block_header(void **state)
 		      "k: | # note\n    text\nz: 1\n");
 }
 
+/* A comment after a list item's '-' heads the map or list the item holds
+ * (yaml.v3 reads it so; fuzz_yaml: written that way, it came back in the
+ * list). */
 static void test_comment_after_dash(void **state)
 {
 	struct doc d;
@@ -417,6 +436,8 @@ static void test_comment_after_dash(void **state)
 	doc_release(&d);
 }
 
+/* YAML 1.2 needs a blank before a comment; libyaml reads "x"# c as a value
+ * and a comment, a strict reader refuses it: so does the store. */
 static void test_comment_must_follow_a_space(void **state)
 {
 	(void)state;
@@ -437,12 +458,16 @@ static void test_list_row1_end_of_line_comment(void **state)
 		      "a:\n  # c\n  - x\n  - y\n");
 }
 
+/* Row 2: a comment above an item of a list at its key's column. */
 static void test_list_row2_zero_indented(void **state)
 {
 	(void)state;
 	seal_and_back("p:\n  # c\n- x\n", "p:\n- " ENC_SAMPLE "\n- " ENC_SAMPLE "\n", "p:\n# c\n- x\n");
 }
 
+/* fuzz_yaml: comments between an item's '-' and its value precede it in
+ * the list; an item made of one goes before that '-', and when others sit
+ * there too the list is written afresh in its place. */
 static void test_list_comment_between_dash_and_value(void **state)
 {
 	(void)state;
@@ -451,6 +476,9 @@ static void test_list_comment_between_dash_and_value(void **state)
 	seal_and_back("r:\n-\n- # a\n  # b\n  R\n", NULL, "r:\n- null\n# a\n# b\n-\n  R\n");
 }
 
+/* fuzz_yaml: a list item's value on a line of its own below "- #" was
+ * rewritten as a literal block indented from column 0, less than the list
+ * allows; its indentation now counts from the item's "-". */
 static void test_list_value_below_dash_comment(void **state)
 {
 	struct doc d, again;
@@ -501,6 +529,8 @@ static void test_flow_values(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a flow value on a line of its own stays there; moved up it
+ * landed after "#W", which is a key where it was and a comment after " ". */
 static void test_flow_value_stays_on_its_line(void **state)
 {
 	struct doc d, again;
@@ -525,6 +555,8 @@ static void test_flow_value_stays_on_its_line(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a comment inside a flow collection runs to the end of its
+ * line; a changed collection holding one is written afresh and loads. */
 static void test_flow_changed_with_comment(void **state)
 {
 	struct gs_buf out;
@@ -546,6 +578,18 @@ static void test_flow_changed_with_comment(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: comments between a key and its flow list are the list's
+ * first entries; when the list is written afresh, its map is too (else
+ * they would stay where they were, and be written again inside it). */
+static void test_flow_comments_before_the_bracket(void **state)
+{
+	(void)state;
+	seal_and_back("k:\n# c\n  [x, y]\nz: 1\n",
+		      "k:\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n",
+		      "k:\n    # c\n    - x\n    - y\nz: 1\n");
+}
+
+/* Row 3: a comment inside a flow list is an item after a comma. */
 static void test_flow_row3_comment(void **state)
 {
 	(void)state;
@@ -553,6 +597,8 @@ static void test_flow_row3_comment(void **state)
 		      "a: [\n    # c\n    x, y]\n");
 }
 
+/* Row 6: a flow map keeps its layout: libyaml reads the key "?foo" as
+ * "foo", and written afresh it would be; entries go before the brace. */
 static void test_flow_row6_map_kept(void **state)
 {
 	struct doc d;
@@ -588,6 +634,8 @@ static void test_block_row5_keep(void **state)
 	seal_and_back("m:\n  k: |+\n    t\n\n  z: 1\n", NULL, NULL);
 }
 
+/* fuzz_yaml: past a block scalar's indentation, spaces and tabs are content;
+ * a trailing " \t" line was left behind when the value was rewritten. */
 static void test_block_whitespace_lines(void **state)
 {
 	(void)state;
@@ -596,11 +644,25 @@ static void test_block_whitespace_lines(void **state)
 	patch_one("a: |\n  F\n  \nb: 1\n", "z", "a: z\n  \nb: 1\n");
 }
 
+/* fuzz_yaml: a file indented by 10 gave a literal block the indicator
+ * "|10", which is not YAML; the block now steps in by 2. */
 static void test_block_in_wide_indent(void **state)
 {
 	(void)state;
 	patch_one("b:\n          x: 1\na: y\n", " first\nsecond\n",
 		  "b:\n          x: 1\na: |2\n   first\n  second\n");
+}
+
+/* fuzz_yaml: a literal block written where lines follow that would read
+ * as more of its text (blanks past its indentation, a deeper comment, any
+ * blank line under keep chomping) becomes a double-quoted string. */
+static void test_block_written_only_where_it_fits(void **state)
+{
+	(void)state;
+	expect_patch("a: x\n     \nb: 1\n", "a", DOC_STR, "l1\nl2", "a: \"l1\\nl2\"\n     \nb: 1\n");
+	expect_patch("a: x\n      # c\nb: 1\n", "a", DOC_STR, "l1\nl2", "a: \"l1\\nl2\"\n      # c\nb: 1\n");
+	expect_patch("a: x\n\nb: 1\n", "a", DOC_STR, "l1\n\n", "a: \"l1\\n\\n\"\n\nb: 1\n");
+	expect_patch("a: x\n\nb: 1\n", "a", DOC_STR, "l1\nl2", "a: |-\n    l1\n    l2\n\nb: 1\n");
 }
 
 static void test_block_leading_blank_lines(void **state)
@@ -628,6 +690,10 @@ static void test_below_key_value_stays(void **state)
 	patch_one("a: # c\n|\n  x\nb: 1\n", "y z", "a: y z # c\nb: 1\n");
 }
 
+/* Found by fuzzing: a block scalar whose '|' sits at column 0 on the line
+ * after its key, changed to text that cannot be a literal block (a space
+ * before a line break), was written as a quoted scalar at column 0: a file
+ * that no longer loads. A quoted value moves up to its key. */
 static void test_below_key_value_moves_up(void **state)
 {
 	/* fuzz_yaml: with a comment between, moved up the value would come
@@ -654,6 +720,8 @@ static void test_below_key_value_moves_up(void **state)
 	}
 }
 
+/* fuzz_yaml: a plain scalar swallows the blank lines after it, tabs and
+ * all; quoted, moved or cut, it left a tab where it does not load. */
 static void test_below_key_tab_lines_after_plain(void **state)
 {
 	struct doc d, again;
@@ -786,6 +854,23 @@ static void test_entry_append(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: an empty value's comments come before it in the tree but
+ * after it in the text; entries added after it go after them. */
+static void test_entry_added_after_what_ends_last(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "? sops\n\n# c\n", &d);
+	assert_int_equal(d.branches[0]->entries[0].value->kind, DOC_COMMENT);
+	find(d.branches[0], "sops")->removed = true;
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, doc_new_scalar(&d, DOC_INT, "1", 1)));
+	emit_check(&d, "\n# c\nsops: 1\n");
+	doc_release(&d);
+}
+
+/* fuzz_yaml: removing an entry whose key carries a tag or an anchor left
+ * the tag behind, and it then tagged the next key written there. */
 static void test_entry_cut_tagged_key(void **state)
 {
 	static const char *const inputs[] = { "\n!\t\n!\tsops: 1\n", "a: 1\n&k sops: 2\n",
@@ -816,6 +901,8 @@ static void test_entry_cut_tagged_key(void **state)
 	}
 }
 
+/* fuzz_yaml: an entry appended to a map whose first key carries a tag or
+ * an anchor goes to the column of that tag, not of the key after it. */
 static void test_entry_append_after_tagged_key(void **state)
 {
 	static const char *const inputs[] = { "&k a: 1\nb: 2\n", "!!str\ta: 1\nb: 2\n" };
@@ -840,6 +927,9 @@ static void test_entry_append_after_tagged_key(void **state)
 	}
 }
 
+/* fuzz_yaml: an explicit key ("? key") cut from its key on left the "?"
+ * behind, and entries appended to a map of such keys went to the key's
+ * column, not the "?"'s. */
 static void test_entry_explicit_keys(void **state)
 {
 	static const char *const inputs[] = { "? sops\n", "? X\nsops:\n", "? #\n sops\n",
@@ -895,6 +985,12 @@ static void test_entry_cut_after_block(void **state)
 	find(d.branches[0], "sops")->removed = true;
 	emit_check(&d, "k: |\n    t\nz: 2\n");
 	doc_release(&d);
+	/* fuzz_yaml: a comment after the cut entry would join the indentless
+	 * list before it */
+	load_ok(DOC_FORMAT_YAML, "k:\n- a\nsops: 1\n# c\nz: 2\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "k:\n    - a\n# c\nz: 2\n");
+	doc_release(&d);
 	/* a line at the key's column ends the block: the cut is a patch */
 	load_ok(DOC_FORMAT_YAML, "k: |\n  t\nsops: 1\nz: 2\n", &d);
 	find(d.branches[0], "sops")->removed = true;
@@ -902,6 +998,8 @@ static void test_entry_cut_after_block(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: an entry cut out took with it an anchor that an alias outside
+ * it named; such a document is written afresh, its aliases expanded. */
 static void test_entry_cut_with_anchor(void **state)
 {
 	struct doc d, again;
@@ -955,12 +1053,17 @@ static void test_document_several(void **state)
 	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x {k: v}\n---\n*x\n"), GS_ERR_PARSE);
 }
 
+/* Row 10: a byte-order mark at the start of a later line is blank to
+ * libyaml, but takes a column. */
 static void test_document_row10_bom_line(void **state)
 {
 	(void)state;
 	seal_and_back("  R:\n\xEF\xBB\xBF\n   R\n", "  R:\n\xEF\xBB\xBF\n   " ENC_SAMPLE "\n", NULL);
 }
 
+/* fuzz_yaml: libyaml, told the encoding, read a byte-order mark as a
+ * character in column 0, so every position after it was one byte late and
+ * a file with a BOM could not be encrypted at all. */
 static void test_document_bom(void **state)
 {
 	struct doc d, again;
@@ -987,6 +1090,21 @@ static void test_document_bom(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: past the start of a line a byte-order mark is text (libyaml
+ * skips it only there), and a value starting with one keeps it. */
+static void test_document_bom_inside_a_line(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "b: \xEF\xBB\xBF\n   x\n", &d);
+	assert_string_equal(find(d.branches[0], "b")->value->text, "\xEF\xBB\xBF x");
+	doc_release(&d);
+	seal_and_back("b: \xEF\xBB\xBF\n   x\nc: 1\n", "b: " ENC_SAMPLE "\nc: " ENC_SAMPLE "\n",
+		      "b: \"\\uFEFF x\"\nc: 1\n");
+}
+
+/* Row 11: empty documents stay documents. */
 static void test_document_row11_empty(void **state)
 {
 	struct doc d;
@@ -1009,6 +1127,8 @@ static void test_document_row11_empty(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: a document whose last entry is cut would be no document;
+ * it is "{}" (a "---" keeps it otherwise). */
 static void test_document_left_empty(void **state)
 {
 	struct doc d;
@@ -1024,6 +1144,7 @@ static void test_document_left_empty(void **state)
 	doc_release(&d);
 }
 
+/* What libyaml reads but YAML 1.2 forbids around documents is refused. */
 static void test_document_directives(void **state)
 {
 	(void)state;
@@ -1052,6 +1173,8 @@ static void test_tag_row8_dropped_when_set(void **state)
 	seal_and_back("a: !local x\n", "a: " ENC_SAMPLE "\n", "a: x\n");
 }
 
+/* Row 9: an encrypted value someone tagged keeps its tag in the tree, for
+ * the sops layer to refuse (a tag that does not fit its text is kept). */
 static void test_tag_row9_kept_on_encrypted_value(void **state)
 {
 	struct doc d;
@@ -1068,6 +1191,7 @@ static void test_tag_row9_kept_on_encrypted_value(void **state)
 	doc_release(&d);
 }
 
+/* Core tags type a value (yaml.v3); other tags are kept, on maps and lists too. */
 static void test_tag_typing(void **state)
 {
 	struct doc d;
@@ -1124,6 +1248,8 @@ static void test_alias_expanded(void **state)
 	assert_int_equal(load_err(DOC_FORMAT_YAML, "a: &x k\nb: {*x : v}\n"), GS_ERR_PARSE);
 }
 
+/* fuzz_yaml: a copy made for an alias whose map holds a comment read as
+ * changed, and the alias was written out although nothing changed. */
 static void test_alias_copy_unchanged(void **state)
 {
 	struct doc d;
@@ -1136,6 +1262,7 @@ static void test_alias_copy_unchanged(void **state)
 	doc_release(&d);
 }
 
+/* An alias may name a key: the key is kept as written. */
 static void test_alias_of_a_key(void **state)
 {
 	struct doc d;
@@ -1214,6 +1341,9 @@ static void test_fresh_layout(void **state)
 	doc_release(&d);
 }
 
+/* Found by fuzzing: in the fresh layout, a comment written after "- " was
+ * followed by the indentation twice, so the item's first key sat deeper
+ * than the next one and the output did not load. */
 static void test_fresh_comment_after_dash(void **state)
 {
 	struct doc d, again;
@@ -1440,6 +1570,8 @@ static void test_limit_errors(void **state)
 	}
 }
 
+/* A file may make at most DOC_MAX_NODES nodes (a cheap way to take
+ * gigabytes otherwise); what the engine adds after loading is not counted. */
 static void test_limit_node_budget(void **state)
 {
 	size_t items = DOC_MAX_NODES, len = 3 + 4 * items;
@@ -1467,6 +1599,7 @@ static void test_limit_node_budget(void **state)
 	free(text);
 }
 
+/* 100,000 keys: the duplicate check is a hash set, not a scan per key. */
 static void test_limit_many_keys(void **state)
 {
 	enum { N = 100000 };
@@ -1491,6 +1624,8 @@ static void test_limit_many_keys(void **state)
 	gs_buf_release(&text);
 }
 
+/* YAML 1.2 7.x: in a block, a flow collection's or a quoted scalar's
+ * continuation lines are deeper than the block (libyaml takes any column). */
 static void test_limit_continuation_lines(void **state)
 {
 	(void)state;
@@ -1565,6 +1700,7 @@ int main(void)
 
 		cmocka_unit_test(test_flow_changed_with_comment),
 
+		cmocka_unit_test(test_flow_comments_before_the_bracket),
 		cmocka_unit_test(test_flow_row3_comment),
 
 		cmocka_unit_test(test_flow_row6_map_kept),
@@ -1575,6 +1711,7 @@ int main(void)
 
 		cmocka_unit_test(test_block_in_wide_indent),
 
+		cmocka_unit_test(test_block_written_only_where_it_fits),
 		cmocka_unit_test(test_block_leading_blank_lines),
 
 		cmocka_unit_test(test_below_key_value_stays),
@@ -1593,6 +1730,7 @@ int main(void)
 
 		cmocka_unit_test(test_entry_append_after_tagged_key),
 
+		cmocka_unit_test(test_entry_added_after_what_ends_last),
 		cmocka_unit_test(test_entry_explicit_keys),
 
 		cmocka_unit_test(test_entry_cut_after_block),
@@ -1604,6 +1742,7 @@ int main(void)
 
 		cmocka_unit_test(test_document_bom),
 
+		cmocka_unit_test(test_document_bom_inside_a_line),
 		cmocka_unit_test(test_document_row11_empty),
 
 		cmocka_unit_test(test_document_left_empty),
