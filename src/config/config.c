@@ -265,19 +265,21 @@ static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *
 		if (merge->type != YAML_SEQUENCE_NODE)
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': 'merge' must be a list", p->name);
 		for (yaml_node_item_t *it = merge->data.sequence.items.start;
-		     it < merge->data.sequence.items.top && ret == 0; it++)
-			ret = parse_group(p, node_at(p, *it), out, depth + 1);
+		     it < merge->data.sequence.items.top; it++)
+			if ((ret = parse_group(p, node_at(p, *it), out, depth + 1)) < 0)
+				return ret;
 	}
-	if (ret == 0)
-		ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true);
-	if (ret == 0)
-		ret = add_pgp(p, map_get(p, g, "pgp"), out, true);
-	if (ret == 0)
-		ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
-			       &out->vault_count, true);
-	for (size_t i = 0; ret == 0 && i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
-		ret = add_foreign_maps(p, map_get(p, g, foreign_fields[i]), foreign_fields[i], out);
-	return ret;
+	if ((ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true)) < 0)
+		return ret;
+	if ((ret = add_pgp(p, map_get(p, g, "pgp"), out, true)) < 0)
+		return ret;
+	if ((ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
+			    &out->vault_count, true)) < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
+		if ((ret = add_foreign_maps(p, map_get(p, g, foreign_fields[i]), foreign_fields[i], out)) < 0)
+			return ret;
+	return 0;
 }
 
 static void group_free(struct sops_key_group *g)
