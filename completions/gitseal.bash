@@ -7,28 +7,32 @@ _gitseal_commands="encrypt decrypt edit set unset rotate updatekeys groups files
 _gitseal_types="yaml json dotenv ini binary"
 
 # The flags of command $1 (subcommand $2 for groups and git), in _gitseal_reply.
+# The sops commands' lists follow their option tables (src/cmd/sops_options.c).
 _gitseal_flags()
 {
+	# sops's cloud KMS and key-service flags are refused, and not offered
+	local common="--decryption-order --enable-local-keyservice --config --verbose --indent -h --help"
 	local keys="-a --age -p --pgp --hc-vault-transit --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes"
-	local selection="--unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex"
+	local selection="--unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted"
+	local types="--input-type --output-type"
 	_gitseal_reply=
 	case $1 in
-	encrypt) _gitseal_reply="$keys $selection --mac-only-encrypted -i --in-place --output --input-type --output-type --filename-override --config --indent --enable-local-keyservice --disable-version-check --verbose -h --help" ;;
-	decrypt) _gitseal_reply="--extract --ignore-mac -i --in-place --output --input-type --output-type --filename-override --indent -h --help" ;;
-	edit) _gitseal_reply="--ignore-mac --input-type -a --age --hc-vault-transit --shamir-secret-sharing-threshold --config $selection -h --help" ;;
-	set) _gitseal_reply="--value-file --value-stdin --ignore-mac --input-type -h --help" ;;
-	unset) _gitseal_reply="--idempotent --ignore-mac --input-type -h --help" ;;
-	rotate) _gitseal_reply="-i --in-place --output --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac -h --help" ;;
-	updatekeys) _gitseal_reply="-y --yes -r --recursive --rotate --config --shamir-secret-sharing-threshold --drop-unsupported-keys --input-type --ignore-mac -h --help" ;;
+	encrypt) _gitseal_reply="$keys $selection $types $common -i --in-place --output --filename-override" ;;
+	decrypt) _gitseal_reply="$types $common --extract --ignore-mac -i --in-place --output --filename-override" ;;
+	edit) _gitseal_reply="$keys $selection $types $common --ignore-mac -s --show-master-keys" ;;
+	set) _gitseal_reply="$types $common --value-file --value-stdin --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
+	unset) _gitseal_reply="$types $common --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
+	rotate) _gitseal_reply="$types $common -i --in-place --output --filename-override --ignore-mac --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive -y --yes --drop-unsupported-keys" ;;
+	updatekeys) _gitseal_reply="$common -y --yes -r --recursive --rotate --input-type --shamir-secret-sharing-threshold --drop-unsupported-keys" ;;
 	groups)
 		case $2 in
-		add) _gitseal_reply="--file -a --age -p --pgp --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes --input-type --ignore-mac" ;;
-		delete) _gitseal_reply="--file -i --in-place --shamir-secret-sharing-threshold --input-type --ignore-mac" ;;
+		add) _gitseal_reply="$types $common -f --file --age --pgp --hc-vault-transit -i --in-place --shamir-secret-sharing-threshold --drop-unsupported-keys -y --yes" ;;
+		delete) _gitseal_reply="$types $common -f --file -i --in-place --shamir-secret-sharing-threshold" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
-	filestatus) _gitseal_reply="--input-type -h --help" ;;
-	exec-env) _gitseal_reply="--pristine --input-type --ignore-mac -h --help" ;;
-	exec-file) _gitseal_reply="--no-fifo --filename --output-type --input-type --ignore-mac -h --help" ;;
+	filestatus) _gitseal_reply="--input-type --config --verbose -h --help" ;;
+	exec-env) _gitseal_reply="$common --background --pristine --user --same-process --input-type --ignore-mac" ;;
+	exec-file) _gitseal_reply="$types $common --background --no-fifo --user --filename --ignore-mac" ;;
 	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity --allow-mixed -h --help" ;;
 	keygen) _gitseal_reply="-pq -o --output -y -h --help" ;;
 	git)
@@ -54,8 +58,11 @@ _gitseal_value()
 	*:--output | *:--config | *:--value-file | *:--filename-override | *:--file | krm:--legacy) _gitseal_reply=file ;;
 	render:--root | krm:--root) _gitseal_reply=dir ;;
 	render:*) _gitseal_reply=none ;;
+	*:-f) _gitseal_reply=file ;;
 	*:-a | *:--age | *:-p | *:--pgp | *:--hc-vault-transit | *:--add-* | *:--rm-* | *:--shamir-secret-sharing-threshold | \
-	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename) _gitseal_reply=text ;;
+	*:--indent | *:--extract | *:--*-suffix | *:--*-regex | exec-file:--filename | *:-k | *:--kms | *:--gcp-kms | \
+	*:--azure-kv | *:--hckms | *:--aws-profile | *:--encryption-context | *:--decryption-order | *:--keyservice | \
+	*:--user) _gitseal_reply=text ;;
 	*) _gitseal_reply=none ;;
 	esac
 }
@@ -89,29 +96,35 @@ _gitseal()
 		fi
 	fi
 
-	local cmd= sub= i
-	case ${words[1]} in
-	-e | --encrypt) cmd=encrypt ;;
-	-d | --decrypt) cmd=decrypt ;;
-	-r | --rotate) cmd=rotate ;;
-	*) cmd=${words[1]} ;;
-	esac
-	if ((cword == 1)); then
+	# sops's global flags may come before the command (gitseal --config F decrypt)
+	local cmd= sub= i first=1
+	while ((first < cword)) && [[ ${words[first]} == -* ]]; do
+		case ${words[first]} in
+		-e | --encrypt) cmd=encrypt ;;
+		-d | --decrypt) cmd=decrypt ;;
+		-r | --rotate) cmd=rotate ;;
+		--config | --indent | --decryption-order | --*-comment-regex | --keyservice) ((first++)) ;;
+		esac
+		[[ -n $cmd ]] && break
+		((first++))
+	done
+	if [[ -z $cmd ]] && ((cword == first)); then
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "--help --version -e --encrypt -d --decrypt -r --rotate" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "--help --version -v -e --encrypt -d --decrypt -r --rotate --set --config --verbose --indent --mac-only-encrypted --unencrypted-comment-regex --encrypted-comment-regex --decryption-order" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$_gitseal_commands help version" -- "$cur")
 		fi
 		return
 	fi
+	[[ -n $cmd ]] || cmd=${words[first]}
 	if [[ $cmd == git || $cmd == groups ]]; then
-		if ((cword == 2)); then
+		if ((cword == first + 1)); then
 			local subs="add delete"
 			[[ $cmd == git ]] && subs="init status lock unlock check filter-process textconv merge"
 			mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
 			return
 		fi
-		sub=${words[2]}
+		sub=${words[first + 1]}
 	fi
 
 	_gitseal_value "$cmd" "$prev"

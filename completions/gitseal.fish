@@ -42,7 +42,18 @@ complete -c gitseal -n __fish_use_subcommand -a keygen -d 'Generate an age ident
 complete -c gitseal -n __fish_use_subcommand -a help -d 'List the commands'
 complete -c gitseal -n __fish_use_subcommand -a version -d 'Print the version'
 complete -c gitseal -n __fish_use_subcommand -l help -s h -d 'List the commands'
-complete -c gitseal -n __fish_use_subcommand -l version -d 'Print the version'
+complete -c gitseal -n __fish_use_subcommand -l version -s v -d 'Print the version'
+complete -c gitseal -n __fish_use_subcommand -l config -r -F -d '.sops.yaml to use'
+complete -c gitseal -n __fish_use_subcommand -l verbose -d 'Say on stderr what is done'
+complete -c gitseal -n __fish_use_subcommand -l indent -x -d 'Indentation of YAML and JSON output'
+complete -c gitseal -n __fish_use_subcommand -l mac-only-encrypted -d 'MAC over the encrypted values only'
+complete -c gitseal -n __fish_use_subcommand -l unencrypted-comment-regex -x -d 'Plaintext after a matching comment'
+complete -c gitseal -n __fish_use_subcommand -l encrypted-comment-regex -x -d 'Encrypt only after a matching comment'
+complete -c gitseal -n __fish_use_subcommand -l decryption-order -x -a 'age pgp hc_vault' -d 'Key types to try first'
+complete -c gitseal -n __fish_use_subcommand -s e -l encrypt -d 'sops legacy mode: encrypt FILE'
+complete -c gitseal -n __fish_use_subcommand -s d -l decrypt -d 'sops legacy mode: decrypt FILE'
+complete -c gitseal -n __fish_use_subcommand -s r -l rotate -d 'sops legacy mode: rotate FILE'
+complete -c gitseal -n __fish_use_subcommand -l set -x -d 'sops legacy mode: set one value of FILE'
 
 # Files as arguments
 for cmd in $__gitseal_sops age keygen
@@ -50,27 +61,33 @@ for cmd in $__gitseal_sops age keygen
 end
 complete -c gitseal -n '__gitseal_is render' -a '(__fish_complete_directories)'
 
-# Shared by the sops-compatible commands
-for cmd in $__gitseal_sops
+# The sops-compatible commands: their option tables (src/cmd/sops_options.c).
+# sops's cloud KMS and key-service flags are refused by gitseal and not offered.
+# sops's global flags, which these commands also take after the command
+for cmd in $__gitseal_sops 'groups add' 'groups delete'
     complete -c gitseal -n "__gitseal_is $cmd" -s h -l help -d 'Print the usage'
+    complete -c gitseal -n "__gitseal_is $cmd" -l config -r -F -d '.sops.yaml to use'
+    complete -c gitseal -n "__gitseal_is $cmd" -l verbose -d 'Say on stderr what is done'
     complete -c gitseal -n "__gitseal_is $cmd" -l input-type -x -a $__gitseal_types -d 'Format of the input'
 end
-for cmd in decrypt edit set unset rotate updatekeys exec-env exec-file
-    complete -c gitseal -n "__gitseal_is $cmd" -l ignore-mac -d 'Go on when the MAC does not match'
-end
-for cmd in encrypt decrypt rotate
-    complete -c gitseal -n "__gitseal_is $cmd" -s i -l in-place -d 'Write the result back to the file'
-    complete -c gitseal -n "__gitseal_is $cmd" -l output -r -F -d 'Write the result to a file'
-end
-for cmd in encrypt decrypt exec-file
+for cmd in encrypt decrypt edit set unset rotate exec-file 'groups add' 'groups delete'
+    complete -c gitseal -n "__gitseal_is $cmd" -l indent -x -d 'Indentation of YAML and JSON output'
     complete -c gitseal -n "__gitseal_is $cmd" -l output-type -x -a $__gitseal_types -d 'Format of the output'
 end
-for cmd in encrypt decrypt
+for cmd in decrypt edit set unset rotate exec-env exec-file
+    complete -c gitseal -n "__gitseal_is $cmd" -l decryption-order -x -a 'age pgp hc_vault' -d 'Key types to try first'
+    complete -c gitseal -n "__gitseal_is $cmd" -l ignore-mac -d 'Go on when the MAC does not match'
+end
+for cmd in encrypt decrypt rotate 'groups add' 'groups delete'
+    complete -c gitseal -n "__gitseal_is $cmd" -s i -l in-place -d 'Write the result back to the file'
+end
+for cmd in encrypt decrypt rotate
+    complete -c gitseal -n "__gitseal_is $cmd" -l output -r -F -d 'Write the result to a file'
     complete -c gitseal -n "__gitseal_is $cmd" -l filename-override -r -F -d 'File name for the format and rule'
-    complete -c gitseal -n "__gitseal_is $cmd" -l indent -x -d 'Indentation of the output'
 end
 for cmd in encrypt edit
     complete -c gitseal -n "__gitseal_is $cmd" -s a -l age -x -d 'age recipients, comma-separated'
+    complete -c gitseal -n "__gitseal_is $cmd" -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
     complete -c gitseal -n "__gitseal_is $cmd" -l hc-vault-transit -x -d 'Vault transit key URIs'
     complete -c gitseal -n "__gitseal_is $cmd" -l unencrypted-suffix -x -d 'Plaintext below keys with this suffix'
     complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-suffix -x -d 'Encrypt only below keys with this suffix'
@@ -78,34 +95,24 @@ for cmd in encrypt edit
     complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-regex -x -d 'Encrypt only below matching keys'
     complete -c gitseal -n "__gitseal_is $cmd" -l unencrypted-comment-regex -x -d 'Plaintext after a matching comment'
     complete -c gitseal -n "__gitseal_is $cmd" -l encrypted-comment-regex -x -d 'Encrypt only after a matching comment'
+    complete -c gitseal -n "__gitseal_is $cmd" -l mac-only-encrypted -d 'MAC over the encrypted values only'
 end
-for cmd in encrypt edit updatekeys
-    complete -c gitseal -n "__gitseal_is $cmd" -l config -r -F -d '.sops.yaml to use'
-end
-for cmd in encrypt rotate updatekeys
+for cmd in encrypt edit rotate updatekeys 'groups add'
     complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
-end
-for cmd in encrypt rotate
     complete -c gitseal -n "__gitseal_is $cmd" -s y -l yes -d 'Do not ask'
 end
-complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
-for cmd in encrypt edit rotate updatekeys
+for cmd in encrypt edit set unset updatekeys 'groups add' 'groups delete'
     complete -c gitseal -n "__gitseal_is $cmd" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
 end
 
-# encrypt
-complete -c gitseal -n '__gitseal_is encrypt' -s p -l pgp -x -d 'PGP fingerprints, comma-separated'
-complete -c gitseal -n '__gitseal_is encrypt' -l mac-only-encrypted -d 'MAC over the encrypted values only'
-complete -c gitseal -n '__gitseal_is encrypt' -l enable-local-keyservice -d 'Accepted for sops compatibility'
-complete -c gitseal -n '__gitseal_is encrypt' -l disable-version-check -d 'Accepted for sops compatibility'
-complete -c gitseal -n '__gitseal_is encrypt' -l verbose -d 'Accepted for sops compatibility'
-
-# decrypt
+# decrypt, edit
 complete -c gitseal -n '__gitseal_is decrypt' -l extract -x -d 'Print one value: a tree path'
+complete -c gitseal -n '__gitseal_is edit' -s s -l show-master-keys -d 'Show the metadata (read-only)'
 
 # set, unset
-complete -c gitseal -n '__gitseal_is set' -l value-file -r -F -d 'Read the JSON value from a file'
+complete -c gitseal -n '__gitseal_is set' -l value-file -d 'VALUE names a file holding the JSON value'
 complete -c gitseal -n '__gitseal_is set' -l value-stdin -d 'Read the JSON value from standard input'
+complete -c gitseal -n '__gitseal_is set' -l idempotent -d 'Nothing to do when the value is already so'
 complete -c gitseal -n '__gitseal_is unset' -l idempotent -d 'A missing path is not an error'
 
 # rotate, updatekeys
@@ -115,15 +122,9 @@ complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
 complete -c gitseal -n '__gitseal_is rotate' -l add-hc-vault-transit -x -d 'Add Vault transit keys'
 complete -c gitseal -n '__gitseal_is rotate' -l rm-hc-vault-transit -x -d 'Remove Vault transit keys'
-complete -c gitseal -n '__gitseal_is rotate' -l add-pgp -x -d 'Add PGP keys'
-complete -c gitseal -n '__gitseal_is rotate' -l rm-pgp -x -d 'Remove PGP keys'
-for cmd in encrypt rotate updatekeys 'groups add' 'groups delete'
-    complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
-end
 for cmd in rotate updatekeys
     complete -c gitseal -n "__gitseal_is $cmd" -s r -l recursive -d 'Every sops file below the directories'
 end
-complete -c gitseal -n '__gitseal_is updatekeys' -s y -l yes -d 'Do not ask for confirmation'
 complete -c gitseal -n '__gitseal_is updatekeys' -l rotate -d 'Files under the git filter: a new data key too'
 
 # groups add | delete
@@ -131,23 +132,21 @@ complete -c gitseal -n '__gitseal_needs_sub groups' -a add -d 'Add a key group'
 complete -c gitseal -n '__gitseal_needs_sub groups' -a delete -d 'Delete a key group'
 complete -c gitseal -n '__gitseal_needs_sub groups' -s h -l help -d 'Print the usage'
 for sub in add delete
-    complete -c gitseal -n "__gitseal_is groups $sub" -l file -r -F -d 'The sops file'
-    complete -c gitseal -n "__gitseal_is groups $sub" -s i -l in-place -d 'Write the result back to the file'
-    complete -c gitseal -n "__gitseal_is groups $sub" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
-    complete -c gitseal -n "__gitseal_is groups $sub" -l input-type -x -a $__gitseal_types -d 'Format of the file'
-    complete -c gitseal -n "__gitseal_is groups $sub" -l ignore-mac -d 'Go on when the MAC does not match'
+    complete -c gitseal -n "__gitseal_is groups $sub" -s f -l file -r -F -d 'The sops file'
 end
-complete -c gitseal -n '__gitseal_is groups add' -s a -l age -x -d 'age recipients of the new group'
-complete -c gitseal -n '__gitseal_is groups add' -s p -l pgp -x -d 'PGP keys of the new group'
-complete -c gitseal -n '__gitseal_is groups add' -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
-complete -c gitseal -n '__gitseal_is groups add' -s y -l yes -d 'Do not ask'
-complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'Vault transit keys of the new group'
-complete -c gitseal -n '__gitseal_is groups add' -l pgp -x -d 'PGP keys of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l age -x -d 'An age recipient of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l pgp -x -d 'A PGP key of the new group'
+complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'A Vault transit key of the new group'
 
 # exec-env, exec-file
 complete -c gitseal -n '__gitseal_is exec-env' -l pristine -d "Only the file's entries in the environment"
+complete -c gitseal -n '__gitseal_is exec-env' -l same-process -d 'Run the command in place of gitseal'
 complete -c gitseal -n '__gitseal_is exec-file' -l no-fifo -d 'A private file instead of a FIFO'
 complete -c gitseal -n '__gitseal_is exec-file' -l filename -x -d 'Name of the FIFO or file'
+for cmd in exec-env exec-file
+    complete -c gitseal -n "__gitseal_is $cmd" -l background -d 'Do not wait for the command'
+    complete -c gitseal -n "__gitseal_is $cmd" -l user -x -a '(__fish_complete_users)' -d 'Run the command as this user'
+end
 
 # age
 complete -c gitseal -n '__gitseal_is age' -s e -l encrypt -d 'Encrypt (the default)'

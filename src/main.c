@@ -1,55 +1,166 @@
 /* gitseal: sops-compatible secrets encryption, a git filter, and an
- * in-cluster decryptor, in one binary. */
+ * in-cluster decryptor, in one binary.
+ *
+ * The command line is sops's (urfave/cli): the application's flags first
+ * (`gitseal --config X decrypt F`), then a command and its flags. When the
+ * first word after those flags is not a command, it is a file for sops's
+ * legacy mode (`gitseal -d F`, `gitseal F` to edit). */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/sops_options.h"
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
+#include "gitseal/sops.h"
 /* GITSEAL_VERSION: `git describe` at build time (Makefile, scripts/version.sh) */
 #include "version.h"
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
+	const char *summary;  /* NULL: not listed by --help */
+	bool sops;            /* takes sops's global flags */
+	const char *refusal;  /* a sops command gitseal does not have: why, in one line */
 };
 
 static const struct command commands[] = {
-	{ "encrypt", cmd_encrypt, "encrypt the values of a YAML/JSON/dotenv/INI/binary file (sops format)" },
-	{ "decrypt", cmd_decrypt, "decrypt a sops file (--extract for one value)" },
-	{ "edit", cmd_edit, "edit a sops file in $SOPS_EDITOR/$EDITOR; only changed values change" },
-	{ "set", cmd_set, "set one value: gitseal set FILE '[\"key\"]' JSON-VALUE" },
-	{ "unset", cmd_unset, "remove one value: gitseal unset FILE '[\"key\"]'" },
-	{ "rotate", cmd_rotate, "new data key, every value re-encrypted (--add-age, --rm-age; -r DIR: a tree)" },
-	{ "updatekeys", cmd_updatekeys, "re-wrap the data key for the keys of the matching creation rule (-r DIR -y: a tree)" },
-	{ "groups", cmd_groups, "add or delete a key group: groups add --file F --age R, groups delete --file F N" },
-	{ "filestatus", cmd_filestatus, "print {\"encrypted\":true|false}" },
-	{ "exec-env", cmd_exec_env, "run a command with the top-level values in its environment" },
-	{ "exec-file", cmd_exec_file, "run a command with the plaintext in a FIFO ({} in the command)" },
-	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)" },
-	{ "git", cmd_git, "the git filter, diff and merge drivers: init, filter-process, textconv, merge, check" },
-	{ "render", cmd_render, "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)" },
-	{ "krm", cmd_krm, "KRM function / KSOPS-compatible secret generator (kustomize, kpt)" },
-	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)" },
+	{ "encrypt", cmd_encrypt, NULL, true, NULL },
+	{ "decrypt", cmd_decrypt, NULL, true, NULL },
+	{ "edit", cmd_edit, NULL, true, NULL },
+	{ "set", cmd_set, NULL, true, NULL },
+	{ "unset", cmd_unset, NULL, true, NULL },
+	{ "rotate", cmd_rotate, NULL, true, NULL },
+	{ "updatekeys", cmd_updatekeys, NULL, true, NULL },
+	{ "groups", cmd_groups, "add or delete a key group: groups add --file F --age R, groups delete --file F N",
+	  true, NULL },
+	{ "filestatus", cmd_filestatus, NULL, true, NULL },
+	{ "exec-env", cmd_exec_env, NULL, true, NULL },
+	{ "exec-file", cmd_exec_file, NULL, true, NULL },
+	{ "age", cmd_age, "encrypt and decrypt files with age v1 (compatible with the age CLI)", false, NULL },
+	{ "git", cmd_git, "the git filter, diff and merge drivers: init, filter-process, textconv, merge, check",
+	  false, NULL },
+	{ "render", cmd_render, "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)", false,
+	  NULL },
+	{ "krm", cmd_krm, "KRM function / KSOPS-compatible secret generator (kustomize, kpt)", false, NULL },
+	{ "keygen", cmd_keygen, "generate an age identity, or print the recipients of one (-y)", false, NULL },
+	/* sops's commands that gitseal leaves out (docs/sops-parity.md) */
+	{ "publish", NULL, NULL, true,
+	  "publish is not supported: it uploads secrets to S3, GCS or Vault KV (see docs/sops-parity.md)" },
+	{ "keyservice", NULL, NULL, true,
+	  "keyservice is not supported: gitseal unwraps data keys in-process only (see docs/sops-parity.md)" },
+	{ "completion", NULL, NULL, true,
+	  "completion is not supported: the bash, zsh and fish completions are installed files (make install)" },
 };
+
+enum { COMMAND_COUNT = sizeof(commands) / sizeof(commands[0]) };
 
 static void print_warning(const char *message)
 {
 	fprintf(stderr, "gitseal: warning: %s\n", message);
 }
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* A command's line in the usage: its own summary, else its option table's. */
+static const char *summary_of(const struct command *c)
+{
+	const struct sops_command *s;
+
+	if (c->summary || c->refusal)
+		return c->summary;
+	s = sops_command_find(c->name);
+	return s ? s->summary : NULL;
+}
+
 static void usage(FILE *f)
 {
-	fputs("usage: gitseal COMMAND [ARGS...]\n\ncommands:\n", f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nrun 'gitseal COMMAND --help' for a command's options\n", f);
+	fputs("usage: gitseal [global flags] COMMAND [flags] [ARGS...]\n"
+	      "       gitseal [flags] FILE          (sops's legacy mode: -d, -e, -r, --set; else edit FILE)\n"
+	      "\ncommands:\n",
+	      f);
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (summary_of(&commands[i]))
+			fprintf(f, "  %-12s %s\n", commands[i].name, summary_of(&commands[i]));
+	fputs("\nglobal flags (before the command; the sops commands also take them after it):\n", f);
+	{
+		static const int shown[] = { SO_CONFIG, SO_VERBOSE, SO_INDENT, SO_MAC_ONLY_ENCRYPTED,
+					     SO_UNENCRYPTED_COMMENT_REGEX, SO_ENCRYPTED_COMMENT_REGEX, OPT_END };
+
+		opt_usage(f, sops_options, shown);
+	}
+	fputs("  -h, --help                      print this help\n"
+	      "  -v, --version                   print the version\n"
+	      "\nrun 'gitseal COMMAND --help' for a command's flags; exit codes: docs/exit-codes.md\n",
+	      f);
+}
+
+static int print_version(void)
+{
+	printf("gitseal %s (sops %s format, age v1)\n", GITSEAL_VERSION, SOPS_VERSION);
+	return EXIT_OK;
+}
+
+/* `gitseal help [COMMAND]` (urfave/cli's help command). */
+static int help(int argc, char **argv)
+{
+	const struct command *c = argc > 1 ? find_command(argv[1]) : NULL;
+	char *args[] = { argc > 1 ? argv[1] : NULL, "--help", NULL };
+
+	if (argc > 1 && (!c || !c->fn)) {
+		cmd_errorf("no help for '%s': not a command", argv[1]);
+		return EXIT_GENERIC;
+	}
+	if (!c) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	return c->fn(2, args);
+}
+
+static bool any_set(const struct opt_value *v)
+{
+	for (size_t i = 0; i < SO_COUNT; i++)
+		if (v[i].set)
+			return true;
+	return false;
+}
+
+/* Runs the command at argv[first]. */
+static int run_command(const struct command *c, const struct opt_value *globals, int argc, char **argv, int first)
+{
+	if (c->refusal) {
+		cmd_errorf("%s", c->refusal);
+		return EXIT_GENERIC;
+	}
+	if (!c->sops && any_set(globals)) {
+		cmd_errorf("'%s' takes no global flags: put its flags after it", c->name);
+		return EXIT_USAGE;
+	}
+	if (c->sops)
+		sops_globals_set(globals);
+	return c->fn(argc - first, argv + first);
 }
 
 int main(int argc, char **argv)
 {
+	static struct opt_value globals[SO_COUNT];
+	struct opt_parser p = {
+		.table = sops_options,
+		.table_len = SO_COUNT,
+		.accepted = sops_global_options,
+		.stop_at_word = true,
+		.values = globals,
+	};
+	const struct command *c;
+	int ret, code;
+
 	if (gs_crypto_init() != 0) {
 		cmd_print_error();
 		return EXIT_GENERIC;
@@ -62,24 +173,31 @@ int main(int argc, char **argv)
 			return cmd_ksops(argc, argv);
 	}
 	if (argc < 2) {
+		/* sops: no file given (main.go:1895) */
 		usage(stderr);
-		return EXIT_USAGE;
+		return EXIT_SOPS_NO_FILE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	ret = opt_parse(&p, argc, argv, 1);
+	if (ret) {
+		cmd_print_error();
+		fputs("run 'gitseal --help' for the usage\n", stderr);
+		code = EXIT_GENERIC;
+	} else if (p.help) {
 		usage(stdout);
-		return EXIT_OK;
+		code = EXIT_OK;
+	} else if (globals[SO_VERSION].on) {
+		code = print_version();
+	} else if (p.next < argc && (!strcmp(argv[p.next], "help") || !strcmp(argv[p.next], "h"))) {
+		code = help(argc - p.next, argv + p.next);
+	} else if (p.next < argc && !strcmp(argv[p.next], "version")) {
+		code = print_version();
+	} else if (p.next < argc && (c = find_command(argv[p.next]))) {
+		code = run_command(c, globals, argc, argv, p.next);
+	} else {
+		/* sops's legacy mode: the first word is a file, not a command */
+		code = cmd_legacy(argc, argv);
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("gitseal %s (sops %s format, age v1)\n", GITSEAL_VERSION, "3.13.2");
-		return EXIT_OK;
-	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	}
-	if (argv[1][0] == '-' || access(argv[1], F_OK) == 0)
-		return cmd_legacy(argc, argv);
-	cmd_errorf("unknown command '%s'", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	opt_parser_release(&p);
+	sops_identities_forget();
+	return code;
 }

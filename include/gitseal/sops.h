@@ -102,6 +102,17 @@ void sops_key_groups_free(struct sops_key_group *g, size_t n);
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
+/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD run with
+ * SOPS_AGE_RECIPIENT=recipient (sops runs them per age key): the
+ * identities they gave, kept for the process; NULL when no command is set
+ * or nothing came of it. Thread-safe. */
+const struct age_identity_list *sops_identities_for_recipient(const char *recipient);
+bool sops_identities_have_commands(void);
+/* What went wrong with the sources so far ("SOPS_AGE_KEY_FILE '/x': ..."),
+ * "" if nothing: for the message when no key opens a file. */
+void sops_identities_problems(char *out, size_t cap);
+/* Frees what the key commands gave (at exit). */
+void sops_identities_forget(void);
 
 /* Reading an encrypted document without its data key (inspect.c). The
  * metadata is outside the MAC: these are claims, the caller decides what
@@ -239,6 +250,8 @@ struct sops_open_opts {
 	const struct age_identity_list *ids;
 	bool ignore_mac;
 	bool reseal; /* keep every ciphertext for reuse by sops_file_seal (set, edit, ...) */
+	const char *decryption_order; /* key types to try first, comma-separated ("pgp,age"),
+				       * or NULL: sops's default (age, pgp, then the others) */
 };
 
 /* Opens encrypted bytes (copied). */

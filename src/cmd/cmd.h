@@ -9,8 +9,9 @@
 #include "gitseal/error.h"
 
 /* Exit codes, documented in docs/exit-codes.md. The sops-compatible
- * commands use sops's numbers; the age command has its own small set, one
- * per failure class. */
+ * commands use sops's numbers (a usage error is 1 there, as in sops; an
+ * input that cannot be read is 2); the age command has its own small set,
+ * one per failure class, with 2 for usage. */
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_GENERIC = 1,
@@ -30,10 +31,12 @@ enum exit_code {
 	EXIT_SOPS_CONFLICT = 8,
 	EXIT_SOPS_ENCRYPT_TREE = 23,
 	EXIT_SOPS_DECRYPT_TREE = 25,
+	EXIT_SOPS_KEYS_OF_MISSING_FILE = 49,
 	EXIT_SOPS_MAC_MISMATCH = 51,
 	EXIT_SOPS_TREE_PATH = 91,
 	EXIT_SOPS_NEED_DOCUMENT = 92,
 	EXIT_SOPS_NO_FILE = 100,
+	EXIT_SOPS_DUPLICATE_KEY_TYPE = 112,
 	EXIT_SOPS_NO_KEY = 128,
 	EXIT_SOPS_NOT_MODIFIED = 200,
 	EXIT_SOPS_NO_EDITOR = 201,

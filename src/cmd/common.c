@@ -50,7 +50,8 @@ int cmd_sops_exit_code(int err)
 {
 	switch (err) {
 	case GS_OK: return EXIT_OK;
-	case GS_ERR_USAGE: return EXIT_USAGE;
+	/* sops: a usage error is a generic one (urfave/cli, then log.Fatal) */
+	case GS_ERR_USAGE: return EXIT_GENERIC;
 	case GS_ERR_IO: case GS_ERR_NOT_FOUND: case GS_ERR_PARSE: case GS_ERR_LIMIT:
 		return EXIT_SOPS_READ_INPUT;
 	case GS_ERR_WRITE: return EXIT_SOPS_WRITE_OUTPUT;

@@ -6,12 +6,6 @@
 #include "session.h"
 #include "treepath.h"
 
-static const char usage_text[] =
-	"usage: gitseal decrypt [--extract '[\"key\"][0]'] [--ignore-mac] [-i | --output F]\n"
-	"                       [--input-type T] [--output-type T] [FILE]\n"
-	"Decrypts FILE (stdin if omitted) with the identities sops would use\n"
-	"(SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt, ...).\n";
-
 /* A file written (-i, --output) is proven; standard output replaces
  * nothing and is not read back (the encrypted file stays as it was). */
 static enum cmd_emit decrypt_emit(const struct sops_cli *c)
@@ -19,28 +13,103 @@ static enum cmd_emit decrypt_emit(const struct sops_cli *c)
 	return c->in_place || c->output ? CMD_EMIT_VERIFIED_DROP : CMD_EMIT_TO_READER;
 }
 
-/* sops prints a string leaf raw, anything else as a document of its own. */
-static int emit_extract(const struct sops_cli *c, struct doc *d, struct gs_buf *out)
+/* A YAML sequence as a document of its own: the store writes a mapping at
+ * the root, so the list is written under one key and taken out, its lines
+ * moved left by the indentation of that key's content. */
+static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_node *list, struct gs_buf *out)
 {
-	struct tree_path path;
-	struct doc_entry *e;
-	struct doc sub;
-	struct doc_node *root;
-	int ret = tree_path_parse(c->extract, &path);
+	struct gs_buf wrapped;
+	struct doc_node *root = doc_new_map(sub);
+	const char *p, *end;
+	size_t indent;
+	int ret;
 
-	if (ret)
-		return ret;
-	e = d->count ? tree_path_find(d->branches[0], &path, NULL) : NULL;
-	tree_path_release(&path);
-	if (!e)
-		return GS_FAIL(GS_ERR_TREE_PATH, "component %s not found", c->extract);
-	if (e->value->kind == DOC_SCALAR)
-		return gs_buf_append(out, e->value->text, e->value->len);
-	doc_init(&sub, sops_cli_output_format(c));
-	root = doc_clone(&sub, e->value);
-	ret = root ? doc_add_branch(&sub, root) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!root || !doc_append(sub, root, "k", 1, list) || doc_add_branch(sub, root) < 0)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	gs_buf_init(&wrapped, true);
+	ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_YAML, c->indent, CMD_EMIT_VERIFIED_DROP, &wrapped);
+	p = ret ? NULL : memchr(wrapped.data, '\n', wrapped.len);
+	if (!ret && !p)
+		ret = GS_FAIL(GS_ERR_VERIFY, "cannot write the list");
+	if (!ret) {
+		end = (const char *)wrapped.data + wrapped.len;
+		p++;
+		indent = strspn(p, " ");
+		while (!ret && p < end) {
+			const char *eol = memchr(p, '\n', (size_t)(end - p));
+			size_t len = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p), skip = strspn(p, " ");
+
+			skip = skip < indent ? skip : indent;
+			ret = gs_buf_append(out, p + skip, len - skip);
+			p += len;
+		}
+	}
+	gs_buf_release(&wrapped);
+	return ret;
+}
+
+/* 0 is the store's default; for JSON sops's is a tab (-1) */
+static int indent_for(const struct sops_cli *c, enum doc_format format)
+{
+	return c->indent ? c->indent : format == DOC_FORMAT_JSON ? -1 : 0;
+}
+
+/* A list as JSON (EmitValue: json.Marshal, re-indented for the JSON store,
+ * compact for INI), without a final newline: a value, not a file. Not
+ * loaded back: no store reads a list as a file. */
+static int emit_json_list(const struct sops_cli *c, struct doc *sub, struct doc_node *list, bool compact,
+			  struct gs_buf *out)
+{
+	size_t start = out->len, w = start;
+	int ret = doc_add_branch(sub, list);
+
 	if (!ret)
-		ret = cmd_plain_emit(c->file, &sub, sub.format, c->indent, decrypt_emit(c), out);
+		ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, compact ? 0 : indent_for(c, DOC_FORMAT_JSON),
+				     CMD_EMIT_TO_READER, out);
+	for (size_t r = start; !ret && r < out->len; r++)
+		if (!(compact || r + 1 == out->len) || out->data[r] != '\n')
+			out->data[w++] = out->data[r];
+	if (!ret)
+		out->len = w;
+	return ret;
+}
+
+/* sops's extract (decrypt.go:75): a string leaf raw; a map as a document
+ * of the output format; anything else as the output store's EmitValue
+ * writes a value: YAML ends it with a newline (yaml.Marshal), JSON and INI
+ * do not (json.Marshal), dotenv and binary cannot (4). */
+static int emit_extract(const struct sops_cli *c, const struct tree_path *path, struct doc *d,
+			struct gs_buf *out)
+{
+	enum doc_format format = sops_cli_output_format(c);
+	struct doc_entry *e = d->count ? tree_path_find(d->branches[0], path, NULL) : NULL;
+	struct doc_node *value, *copy;
+	struct doc sub;
+	int ret;
+
+	if (!e)
+		return GS_FAIL(GS_ERR_GENERIC, "component %s not found", c->extract);
+	value = e->value;
+	if (value->kind == DOC_SCALAR && value->type == DOC_STR)
+		return gs_buf_append(out, value->text, value->len);
+	if (value->kind != DOC_MAP && (format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_BINARY))
+		return GS_FAIL(GS_ERR_VERIFY, "the %s store cannot write a single %s value",
+			       format == DOC_FORMAT_DOTENV ? "dotenv" : "binary",
+			       value->kind == DOC_LIST ? "list" : "non-string");
+	if (value->kind == DOC_SCALAR) {
+		ret = gs_buf_append(out, value->text, value->len);
+		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);
+	}
+	doc_init(&sub, format);
+	copy = doc_clone(&sub, value);
+	if (!copy)
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	else if (value->kind == DOC_LIST && format == DOC_FORMAT_YAML)
+		ret = emit_yaml_list(c, &sub, copy, out);
+	else if (value->kind == DOC_LIST)
+		ret = emit_json_list(c, &sub, copy, format == DOC_FORMAT_INI, out);
+	else if ((ret = doc_add_branch(&sub, copy)) == 0)
+		ret = cmd_plain_emit(c->file, &sub, format, indent_for(c, format), CMD_EMIT_VERIFIED_DROP, out);
 	doc_release(&sub);
 	return ret;
 }
@@ -49,32 +118,37 @@ int cmd_decrypt(int argc, char **argv)
 {
 	struct sops_cli c;
 	struct sops_session s;
+	struct tree_path path = { 0 };
 	struct gs_buf out;
 	enum doc_format format;
 	int ret, code = EXIT_OK;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
 	gs_harden_process();
 	sops_cli_init(&c, "decrypt");
 	sops_session_init(&s);
 	gs_buf_init(&out, true);
-	if ((ret = sops_cli_parse(&c, argc, argv)) < 0 || (ret = sops_session_open(&s, &c, false)) < 0)
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0 || (ret = sops_cli_require_file(&c)) < 0)
+		goto out;
+	sops_cli_one_file(&c);
+	/* a malformed path is said before the file is opened (main.go:873) */
+	if (c.extract && (ret = tree_path_parse(c.extract, &path)) < 0)
+		goto out;
+	if ((ret = sops_session_open(&s, &c, false)) < 0)
 		goto out;
 	format = sops_cli_output_format(&c);
 	if (c.extract)
-		ret = emit_extract(&c, s.plain, &out);
-	else /* 0 is the store's default; for JSON that is a tab (-1) */
-		ret = cmd_plain_emit(s.name, s.plain, format,
-				     c.indent ? c.indent : format == DOC_FORMAT_JSON ? -1 : 0,
-				     decrypt_emit(&c), &out);
+		ret = emit_extract(&c, &path, s.plain, &out);
+	else
+		ret = cmd_plain_emit(s.name, s.plain, format, indent_for(&c, format), decrypt_emit(&c), &out);
+	/* sops: the plaintext cannot be written in that format (decrypt.go:70) */
+	if (ret < 0 && ret != GS_ERR_NOMEM && ret != GS_ERR_GENERIC)
+		c.code = EXIT_SOPS_DUMP_TREE;
 	if (ret == 0)
 		ret = sops_cli_write(&c, out.data, out.len);
 out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
+	tree_path_release(&path);
 	sops_session_release(&s);
 	gs_buf_release(&out);
 	sops_cli_release(&c);

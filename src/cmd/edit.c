@@ -33,6 +33,9 @@ static const char example_json[] =
 	"\t\t\"example_value1\",\n\t\t\"example_value2\"\n\t],\n"
 	"\t\"example_number\": 1234.56789,\n\t\"example_booleans\": [\n\t\ttrue,\n\t\tfalse\n\t]\n}\n";
 
+/* $SOPS_EDITOR, $EDITOR, else vim, nano or vi as sops looks for them
+ * (edit.go:315) - those only on a terminal: without one (a CI job) they
+ * would wait for ever, so the command fails at once (201). */
 static const char *find_editor(void)
 {
 	static const char *const fallbacks[] = { "vim", "nano", "vi" };
@@ -44,6 +47,8 @@ static const char *find_editor(void)
 	e = getenv("EDITOR");
 	if (e && *e)
 		return e;
+	if (!isatty(STDIN_FILENO))
+		return NULL;
 	for (size_t i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
 		char cmd[128];
 
@@ -63,6 +68,9 @@ static int run_editor(const char *path)
 	pid_t pid;
 	int status;
 
+	if (!editor && !isatty(STDIN_FILENO))
+		return GS_FAIL(GS_ERR_GENERIC, "no editor: set SOPS_EDITOR or EDITOR (vim, nano and vi are "
+			       "started only on a terminal)");
 	if (!editor)
 		return GS_FAIL(GS_ERR_GENERIC, "no editor found: set SOPS_EDITOR or EDITOR");
 	pid = fork();
@@ -87,8 +95,9 @@ static int run_editor(const char *path)
 
 /* Writes plaintext to the private directory, edits it, reads it back. The
  * directory is gone when this returns, whatever happened. */
-static int edit_text(const char *file, const struct gs_buf *plain, struct gs_buf *edited)
+static int edit_text(struct sops_cli *c, const struct gs_buf *plain, struct gs_buf *edited)
 {
+	const char *file = c->file;
 	struct private_dir dir;
 	char *copy = strdup(file);
 	int ret;
@@ -100,8 +109,8 @@ static int edit_text(const char *file, const struct gs_buf *plain, struct gs_buf
 	if (ret)
 		return ret;
 	ret = private_dir_write(&dir, plain->data, plain->len);
-	if (!ret)
-		ret = run_editor(dir.file);
+	if (!ret && (ret = run_editor(dir.file)) < 0)
+		c->code = EXIT_SOPS_NO_EDITOR;
 	if (!ret)
 		ret = gs_read_file(dir.file, edited, STORE_MAX_INPUT);
 	private_dir_remove(&dir);
@@ -126,16 +135,91 @@ static int edit_new_file(struct sops_cli *c)
 	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(c, c->file))
 		ret = 0;
-	if (ret < 0 || (ret = edit_text(c->file, &plain, &edited)) < 0 ||
-	    (ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
+	if (ret < 0 || (ret = edit_text(c, &plain, &edited)) < 0)
+		goto out;
+	/* sops writes nothing when the example was left as it was (edit.go:243) */
+	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {
+		c->code = EXIT_SOPS_NOT_MODIFIED;
+		ret = GS_FAIL(GS_ERR_GENERIC, "file has not changed, exiting");
+		goto out;
+	}
+	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
 		goto out;
 	ret = gs_output_write(c->file, out.data, out.len, 0644);
+	if (!ret)
+		sops_cli_verbose(c, "'%s': created", c->file);
 out:
 	sops_config_free(config);
 	gs_buf_release(&plain);
 	gs_buf_release(&edited);
 	gs_buf_release(&out);
 	return ret;
+}
+
+/* -s (sops's --show-master-keys): the metadata follows the values in the
+ * editor. YAML: a second block mapping after the first; JSON: one more
+ * member of the object. */
+static int append_metadata(const struct sops_session *s, struct gs_buf *plain)
+{
+	struct gs_buf meta;
+	const uint8_t *open_brace, *close_brace = NULL;
+	int ret;
+
+	gs_buf_init(&meta, true);
+	ret = cmd_plain_emit(s->name, (struct doc *)&s->meta, s->format, 0, CMD_EMIT_VERIFIED, &meta);
+	if (!ret && s->format == DOC_FORMAT_YAML)
+		ret = gs_buf_append(plain, meta.data, meta.len);
+	else if (!ret) {
+		for (size_t i = plain->len; i > 0 && !close_brace; i--)
+			if (plain->data[i - 1] == '}')
+				close_brace = &plain->data[i - 1];
+		open_brace = memchr(meta.data, '{', meta.len);
+		if (!close_brace || !open_brace) {
+			ret = GS_FAIL(GS_ERR_GENERIC, "cannot show the metadata");
+		} else {
+			bool empty = true;
+
+			for (const uint8_t *p = plain->data; p < close_brace && empty; p++)
+				empty = *p == '{' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+			plain->len = (size_t)(close_brace - plain->data);
+			while (plain->len && strchr(" \t\r\n", plain->data[plain->len - 1]))
+				plain->len--;
+			ret = gs_buf_append_str(plain, empty ? "" : ",");
+			if (!ret)
+				ret = gs_buf_append(plain, open_brace + 1,
+						    meta.len - (size_t)(open_brace + 1 - meta.data));
+		}
+	}
+	gs_buf_release(&meta);
+	return ret;
+}
+
+/* After -s: the metadata must come back as it was shown, then it is taken
+ * out. Who can read a file changes only through rotate, updatekeys and
+ * groups, which show the change (repository content never widens it). */
+static int take_metadata_back(const struct sops_session *s, struct doc *changed)
+{
+	struct doc_entry *e = changed->count && changed->branches[0]->kind == DOC_MAP
+				      ? doc_map_find(changed->branches[0], "sops")
+				      : NULL;
+	struct doc back;
+	struct doc_node *root;
+	char where[128] = "";
+	bool same = false;
+
+	if (!e)
+		return GS_FAIL(GS_ERR_GENERIC, "the sops metadata shown by -s was removed: it is shown to be "
+			       "read; change keys with rotate, updatekeys or groups");
+	doc_init(&back, s->format);
+	root = doc_new_map(&back);
+	if (root && doc_append(&back, root, "sops", 4, doc_clone(&back, e->value)) && doc_add_branch(&back, root) == 0)
+		same = doc_equal(&back, &s->meta, where, sizeof(where));
+	doc_release(&back);
+	if (!same)
+		return GS_FAIL(GS_ERR_GENERIC, "the sops metadata shown by -s was changed%s%s: it is shown to be "
+			       "read; change keys with rotate, updatekeys or groups", where[0] ? " at " : "", where);
+	e->removed = true;
+	return 0;
 }
 
 int cmd_edit(int argc, char **argv)
@@ -145,6 +229,7 @@ int cmd_edit(int argc, char **argv)
 	struct gs_buf plain, edited, out;
 	struct doc changed;
 	struct stat st;
+	bool show;
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
@@ -154,40 +239,43 @@ int cmd_edit(int argc, char **argv)
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
 	doc_init(&changed, DOC_FORMAT_YAML);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file) {
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
+		goto done;
+	if (!c.file) {
 		cmd_errorf("edit needs a file");
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	if (!ret && stat(c.file, &st) != 0 && errno == ENOENT) {
+	sops_cli_one_file(&c);
+	if (stat(c.file, &st) != 0 && errno == ENOENT) {
+		c.plaintext_input = true;
 		ret = edit_new_file(&c);
 		goto done;
 	}
-	if (!ret)
-		ret = sops_session_open(&s, &c, true);
-	if (!ret)
-		ret = cmd_plain_emit(c.file, s.plain, s.format, 0, CMD_EMIT_VERIFIED_DROP, &plain);
-	if (!ret)
-		ret = edit_text(c.file, &plain, &edited);
-	if (ret == GS_ERR_GENERIC && strstr(gs_error_message(), "editor")) {
-		cmd_print_error();
-		code = EXIT_SOPS_NO_EDITOR;
-		goto out;
-	}
-	if (!ret && edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {
+	show = c.show_master_keys && (sops_cli_input_format(&c) == DOC_FORMAT_YAML ||
+				      sops_cli_input_format(&c) == DOC_FORMAT_JSON);
+	if (c.show_master_keys && !show)
+		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", c.file);
+	s.keep_metadata = show;
+	if ((ret = sops_session_open(&s, &c, true)) < 0 ||
+	    (ret = cmd_plain_emit(c.file, s.plain, s.format, c.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
+	    (show && (ret = append_metadata(&s, &plain)) < 0) || (ret = edit_text(&c, &plain, &edited)) < 0)
+		goto done;
+	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {
 		cmd_errorf("'%s': file has not changed, exiting", c.file);
 		code = EXIT_SOPS_NOT_MODIFIED;
 		goto out;
 	}
-	if (!ret)
-		ret = store_load_buf(s.format, &edited, &changed);
-	if (!ret && sops_doc_is_encrypted(&changed))
+	if ((ret = store_load_buf(s.format, &edited, &changed)) < 0 ||
+	    (show && (ret = take_metadata_back(&s, &changed)) < 0))
+		goto done;
+	if (sops_doc_is_encrypted(&changed)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
-	if (!ret)
-		ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out);
-	if (!ret)
-		ret = gs_output_write(c.file, out.data, out.len, 0600);
+		goto done;
+	}
+	if ((ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) == 0 &&
+	    (ret = gs_output_write(c.file, out.data, out.len, 0600)) == 0)
+		sops_cli_verbose(&c, "'%s': written", c.file);
 done:
 	if (ret)
 		code = sops_cli_fail(&c, ret);

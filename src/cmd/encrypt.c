@@ -5,15 +5,6 @@
 #include "cmd.h"
 #include "session.h"
 
-static const char usage_text[] =
-	"usage: gitseal encrypt [--age R,...] [--pgp FPR,...] [--hc-vault-transit URI,...]\n"
-	"                       [--shamir-secret-sharing-threshold N] [-i | --output F] [--input-type T] [--output-type T]\n"
-	"                       [--filename-override NAME] [--config PATH] [--drop-unsupported-keys]\n"
-	"                       [selection flags] [FILE]\n"
-	"Encrypts the values of FILE (stdin if omitted) for the keys from --age, --pgp,\n"
-	"--hc-vault-transit (or SOPS_AGE_RECIPIENTS, SOPS_PGP_FP, SOPS_VAULT_URIS), else\n"
-	"the matching .sops.yaml creation rule.\n";
-
 int cmd_encrypt(int argc, char **argv)
 {
 	struct sops_cli c;
@@ -22,20 +13,20 @@ int cmd_encrypt(int argc, char **argv)
 	bool k8s_default = false;
 	int ret, code = EXIT_OK;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
 	gs_harden_process();
 	sops_cli_init(&c, "encrypt");
+	c.plaintext_input = true;
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, false);
 	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
 		goto out;
 	if (!c.file && !c.filename_override) {
-		ret = GS_FAIL(GS_ERR_CONFLICT, "reading from standard input needs --filename-override");
+		ret = GS_FAIL(GS_ERR_CONFLICT, "must specify --filename-override when reading from stdin");
 		goto out;
 	}
+	sops_cli_one_file(&c);
+	if ((ret = sops_cli_require_file(&c)) < 0)
+		goto out;
 	if ((ret = sops_cli_read_input(&c, &in)) < 0 || (ret = sops_cli_load_config(&c, &config)) < 0)
 		goto out;
 	/* a key type gitseal cannot wrap for, named by a flag or variable */
@@ -48,7 +39,8 @@ int cmd_encrypt(int argc, char **argv)
 		fprintf(stderr, "gitseal: '%s' is a Kubernetes Secret: using encrypted_regex "
 				"^(data|stringData)$ so apiVersion, kind and metadata stay readable\n",
 			sops_cli_rule_path(&c));
-	ret = sops_cli_write(&c, out.data, out.len);
+	if ((ret = sops_cli_write(&c, out.data, out.len)) == 0)
+		sops_cli_verbose(&c, "'%s': encrypted", sops_cli_rule_path(&c));
 out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);

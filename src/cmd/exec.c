@@ -1,8 +1,10 @@
 /* gitseal exec-env / exec-file: run a command with the plaintext, never
  * writing it to disk (exec-file uses a FIFO in a private directory, or a
- * private 0600 file with --no-fifo). */
+ * private 0600 file with --no-fifo). sops: cmd/sops/subcommand/exec. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,107 @@
 #include "session.h"
 
 extern char **environ;
+
+/* The command's environment: the variables gitseal adds (the file's
+ * values, --user's HOME/USER/LOGNAME), in secure memory, first, so that
+ * they win over the inherited ones of the same name (sops appends them
+ * after os.Environ(), and Go keeps the last). */
+struct exec_env {
+	char **vars;
+	size_t count, owned;
+};
+
+static int env_add(struct exec_env *e, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	size_t len = name_len + 1 + value_len + 1;
+	char *var = gs_secure_alloc(len);
+
+	if (!var)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	memcpy(var, name, name_len);
+	var[name_len] = '=';
+	memcpy(var + name_len + 1, value, value_len);
+	var[len - 1] = '\0';
+	e->vars[e->count++] = var;
+	e->owned = e->count;
+	return 0;
+}
+
+static bool env_has(const struct exec_env *e, const char *var)
+{
+	size_t n = strcspn(var, "=");
+
+	for (size_t i = 0; i < e->owned; i++)
+		if (!strncmp(e->vars[i], var, n) && e->vars[i][n] == '=')
+			return true;
+	return false;
+}
+
+/* NAME=value for every top-level leaf, as sops's exec-env does (main.go:254). */
+static int env_add_values(struct exec_env *e, const struct doc_node *root)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && root && i < root->count; i++) {
+		const struct doc_entry *d = &root->entries[i];
+		const char *v;
+
+		if (!d->key || d->removed || d->value->kind == DOC_COMMENT)
+			continue;
+		if (d->value->kind != DOC_SCALAR)
+			return GS_FAIL(GS_ERR_GENERIC, "cannot use complex value in environment; offending key %s",
+				       d->key);
+		if (memchr(d->key, '=', d->key_len))
+			return GS_FAIL(GS_ERR_GENERIC, "cannot use keys with '=' in environment: %s", d->key);
+		v = d->value->type == DOC_BOOL ? (strcmp(d->value->text, "true") ? "false" : "true") : d->value->text;
+		ret = env_add(e, d->key, d->key_len, v, strlen(v));
+	}
+	return ret;
+}
+
+static int env_build(struct exec_env *e, const struct doc_node *values, const struct passwd *user,
+		     bool pristine)
+{
+	size_t inherited = 0;
+	int ret = 0;
+
+	while (!pristine && environ[inherited])
+		inherited++;
+	e->vars = calloc(inherited + (values ? values->count : 0) + 4, sizeof(*e->vars));
+	if (!e->vars)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (user && ((ret = env_add(e, "HOME", 4, user->pw_dir, strlen(user->pw_dir))) < 0 ||
+		     (ret = env_add(e, "USER", 4, user->pw_name, strlen(user->pw_name))) < 0 ||
+		     (ret = env_add(e, "LOGNAME", 7, user->pw_name, strlen(user->pw_name))) < 0))
+		return ret;
+	if (values && (ret = env_add_values(e, values)) < 0)
+		return ret;
+	for (size_t i = 0; i < inherited; i++)
+		if (!env_has(e, environ[i]))
+			e->vars[e->count++] = environ[i];
+	return 0;
+}
+
+static void env_release(struct exec_env *e)
+{
+	for (size_t i = 0; i < e->owned; i++)
+		gs_secure_free(e->vars[i]);
+	free(e->vars);
+	memset(e, 0, sizeof(*e));
+}
+
+/* --user (exec_unix.go SwitchUser): groups, group, then user, in this
+ * process, before the command starts; only root can. */
+static int switch_user(const char *name, struct passwd *out, char *buf, size_t cap)
+{
+	struct passwd *pw = NULL;
+
+	if (getpwnam_r(name, out, buf, cap, &pw) != 0 || !pw)
+		return GS_FAIL(GS_ERR_GENERIC, "--user: unknown user '%s'", name);
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+		return GS_FAIL(GS_ERR_GENERIC, "--user '%s': cannot switch to that user: %s", name, strerror(errno));
+	return 0;
+}
 
 static int wait_child(pid_t pid, int *code)
 {
@@ -44,72 +147,27 @@ static int spawn_shell(const char *command, char **envp, pid_t *pid)
 	return 0;
 }
 
-/* NAME=value for every top-level leaf, as sops's exec-env does. */
-static int build_env(struct sops_session *s, bool pristine, char ***out, size_t *count)
-{
-	struct doc_node *root = s->plain->count ? s->plain->branches[0] : NULL;
-	size_t n = 0, inherited = 0;
-	char **env;
-
-	if (!pristine)
-		while (environ[inherited])
-			inherited++;
-	env = calloc(inherited + (root ? root->count : 0) + 1, sizeof(*env));
-	if (!env)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < inherited; i++)
-		env[n++] = environ[i];
-	*out = env;
-	*count = n;
-	for (size_t i = 0; root && i < root->count; i++) {
-		struct doc_entry *e = &root->entries[i];
-		size_t len;
-
-		if (!e->key || e->removed || e->value->kind == DOC_COMMENT)
-			continue;
-		if (e->value->kind != DOC_SCALAR)
-			return GS_FAIL(GS_ERR_GENERIC, "cannot use the non-scalar value '%s' as an environment variable", e->key);
-		len = e->key_len + 1 + e->value->len + 1;
-		env[n] = gs_secure_alloc(len);
-		if (!env[n])
-			return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-		snprintf(env[n], len, "%s=%s", e->key,
-			 e->value->type == DOC_BOOL ? (strcmp(e->value->text, "true") ? "false" : "true") : e->value->text);
-		*count = ++n;
-	}
-	return 0;
-}
-
-static void free_env(char **env, size_t count, bool pristine)
-{
-	size_t inherited = 0;
-
-	if (!env)
-		return;
-	if (!pristine)
-		while (environ[inherited])
-			inherited++;
-	for (size_t i = inherited; i < count; i++)
-		gs_secure_free(env[i]);
-	free(env);
-}
-
-/* Writes data into the FIFO once the command opens it; gives up when the
- * command exits without reading. */
-static int feed_fifo(const char *fifo, pid_t child, const uint8_t *data, size_t len)
+/* Writes data into the FIFO once the command opens it. A command that
+ * exits without opening it is not an error: its status is the answer
+ * (*exited, *code), as sops returns the command's own status. */
+static int feed_fifo(const char *fifo, pid_t child, const uint8_t *data, size_t len, bool *exited, int *code)
 {
 	struct timespec pause = { 0, 5 * 1000 * 1000 };
 	size_t done = 0;
-	int fd;
+	int fd, status;
 
+	*exited = false;
 	for (;;) {
 		fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0)
 			break;
 		if (errno != ENXIO)
 			return GS_FAIL(GS_ERR_IO, "cannot open the FIFO: %s", strerror(errno));
-		if (waitpid(child, NULL, WNOHANG) == child)
-			return GS_FAIL(GS_ERR_GENERIC, "the command exited without reading the file");
+		if (waitpid(child, &status, WNOHANG) == child) {
+			*exited = true;
+			*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			return 0;
+		}
 		nanosleep(&pause, NULL);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -145,65 +203,125 @@ fail:
 	return NULL;
 }
 
+/* exec.go:78: --filename must name a file inside the private directory. */
+static int check_filename(const char *name)
+{
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return GS_FAIL(GS_ERR_GENERIC, "--filename '%s' is not a local path: give a file name, "
+			       "it is made in a private directory", name);
+	return 0;
+}
+
+/* The sops flags that go together (main.go:213, 244). */
+static int check_exec_line(struct sops_cli *c, bool file_mode)
+{
+	if (c->word_count != 2 || !c->file) {
+		c->code = EXIT_GENERIC;
+		return GS_FAIL(GS_ERR_USAGE, "missing file to decrypt: gitseal %s FILE COMMAND", c->command);
+	}
+	if (c->same_process && c->background) {
+		c->code = EXIT_SOPS_CONFLICT;
+		return GS_FAIL(GS_ERR_CONFLICT, "the --same-process flag cannot be used with --background");
+	}
+	if (c->background)
+		cmd_warnf("%s's --background option is deprecated in sops", c->command);
+	return file_mode && c->exec_filename ? check_filename(c->exec_filename) : 0;
+}
+
+static int run_env(struct sops_cli *c, struct sops_session *s, const struct passwd *user, int *code)
+{
+	struct exec_env env = { 0 };
+	pid_t pid;
+	int ret = env_build(&env, s->plain->count ? s->plain->branches[0] : NULL, user, c->pristine);
+
+	if (!ret && c->same_process) {
+		char *argv[] = { "sh", "-c", c->rest[0], NULL };
+
+		fflush(NULL);
+		execve("/bin/sh", argv, env.vars);
+		ret = GS_FAIL(GS_ERR_GENERIC, "cannot run the command: %s", strerror(errno));
+	}
+	if (!ret)
+		ret = spawn_shell(c->rest[0], env.vars, &pid);
+	if (!ret && !c->background)
+		ret = wait_child(pid, code);
+	env_release(&env);
+	return ret;
+}
+
+static int run_file(struct sops_cli *c, struct sops_session *s, const struct passwd *user, int *code)
+{
+	struct private_dir dir = { 0 };
+	struct exec_env env = { 0 };
+	struct gs_buf plain;
+	char *command = NULL;
+	bool exited = false;
+	pid_t pid;
+	int ret;
+
+	gs_buf_init(&plain, true);
+	ret = cmd_plain_emit(c->file, s->plain, c->output_type ? sops_cli_output_format(c) : s->format, c->indent,
+			     CMD_EMIT_VERIFIED_DROP, &plain);
+	if (!ret)
+		ret = env_build(&env, NULL, user, false);
+	if (!ret)
+		ret = private_dir_create(&dir, c->exec_filename ? c->exec_filename : "tmp-file");
+	if (ret)
+		goto out;
+	if (c->no_fifo)
+		ret = private_dir_write(&dir, plain.data, plain.len);
+	else if (mkfifo(dir.file, 0600) != 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot create a FIFO: %s", strerror(errno));
+	if (!ret && !(command = substitute(c->rest[0], dir.file)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* --background: a detached process feeds the command and removes the
+	 * directory when the command is done; gitseal itself exits 0 */
+	if (!ret && c->background) {
+		pid_t keeper = fork();
+
+		if (keeper < 0)
+			ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the command: %s", strerror(errno));
+		if (keeper > 0) {
+			memset(&dir, 0, sizeof(dir));
+			goto out;
+		}
+		if (keeper == 0)
+			setsid();
+	}
+	if (!ret)
+		ret = spawn_shell(command, env.vars, &pid);
+	if (!ret && !c->no_fifo)
+		ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code);
+	if (!ret && !exited)
+		ret = wait_child(pid, code);
+out:
+	private_dir_remove(&dir);
+	free(command);
+	env_release(&env);
+	gs_buf_release(&plain);
+	return ret;
+}
+
 static int run_exec(int argc, char **argv, bool file_mode)
 {
 	struct sops_cli c;
 	struct sops_session s;
-	struct private_dir dir = { 0 };
-	struct gs_buf plain;
-	char **env = NULL, *command = NULL;
-	size_t env_count = 0;
-	pid_t pid;
+	struct passwd pw, *user = NULL;
+	char pwbuf[4096];
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
 	sops_cli_init(&c, file_mode ? "exec-file" : "exec-env");
 	sops_session_init(&s);
-	gs_buf_init(&plain, true);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && (!c.file || c.rest_count < 1)) {
-		cmd_errorf("usage: gitseal %s FILE COMMAND", c.command);
-		code = EXIT_SOPS_NO_FILE;
-		goto out;
-	}
-	if (!ret)
+	if ((ret = sops_cli_parse(&c, argc, argv)) == 0 && (ret = check_exec_line(&c, file_mode)) == 0)
 		ret = sops_session_open(&s, &c, false);
-	if (ret)
-		goto fail;
-	if (!file_mode) {
-		ret = build_env(&s, c.pristine, &env, &env_count);
-		if (!ret)
-			ret = spawn_shell(c.rest[0], env, &pid);
-		if (!ret)
-			ret = wait_child(pid, &code);
-		goto fail;
-	}
-	ret = cmd_plain_emit(c.file, s.plain, c.output_type ? sops_cli_output_format(&c) : s.format, 0,
-			     CMD_EMIT_VERIFIED_DROP, &plain);
+	/* sops switches user once the file is decrypted (exec.go:61) */
+	if (!ret && c.user && (ret = switch_user(c.user, &pw, pwbuf, sizeof(pwbuf))) == 0)
+		user = &pw;
 	if (!ret)
-		ret = private_dir_create(&dir, c.exec_filename ? c.exec_filename : "tmp-file");
-	if (ret)
-		goto fail;
-	if (c.no_fifo)
-		ret = private_dir_write(&dir, plain.data, plain.len);
-	else if (mkfifo(dir.file, 0600) != 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot create a FIFO: %s", strerror(errno));
-	if (!ret && !(command = substitute(c.rest[0], dir.file)))
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret)
-		ret = spawn_shell(command, environ, &pid);
-	if (!ret && !c.no_fifo)
-		ret = feed_fifo(dir.file, pid, plain.data, plain.len);
-	if (!ret)
-		ret = wait_child(pid, &code);
-fail:
+		ret = file_mode ? run_file(&c, &s, user, &code) : run_env(&c, &s, user, &code);
 	if (ret)
 		code = sops_cli_fail(&c, ret);
-out:
-	private_dir_remove(&dir);
-	free(command);
-	free_env(env, env_count, c.pristine);
-	gs_buf_release(&plain);
 	sops_session_release(&s);
 	sops_cli_release(&c);
 	return code;

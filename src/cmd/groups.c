@@ -9,13 +9,6 @@
 #include "cmd.h"
 #include "session.h"
 
-static const char usage_text[] =
-	"usage: gitseal groups add --file FILE [--age R,...] [--pgp FPR,...] [--hc-vault-transit URI,...]\n"
-	"                          [-i] [--shamir-secret-sharing-threshold N] [--drop-unsupported-keys]\n"
-	"       gitseal groups delete --file FILE [-i] [--shamir-secret-sharing-threshold N] INDEX\n"
-	"Adds a key group, or deletes the group at INDEX (0-based). The data key is kept and\n"
-	"split again; the result goes to stdout unless -i.\n";
-
 static int parse_index(const char *s, size_t *out)
 {
 	char *end;
@@ -52,9 +45,10 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 	if ((ret = sops_key_groups_copy(s->keys->groups, s->keys->group_count, &g)) < 0)
 		return ret;
 	if (add) {
-		ret = sops_cli_age_recipients(c, &age, &age_count);
+		/* repeatable flags with no variable (main.go:565-595) */
+		ret = sops_cli_split(c->age, c->age_count, &age, &age_count);
 		if (!ret)
-			ret = sops_cli_vault_uris(c, &vault, &vault_count);
+			ret = sops_cli_split(c->vault, c->vault_count, &vault, &vault_count);
 		if (!ret)
 			ret = sops_cli_split(c->pgp, c->pgp_count, &pgp, &pgp_count);
 		for (size_t i = 0; !ret && i < age_count; i++)
@@ -98,11 +92,15 @@ int cmd_groups(int argc, char **argv)
 	int threshold = 0, ret, code = EXIT_OK;
 	bool add;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    (strcmp(argv[1], "add") && strcmp(argv[1], "delete"))) {
-		fputs(usage_text, argc < 2 || strncmp(argv[1], "-h", 2) ? stderr : stdout);
-		return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? EXIT_OK
-											   : EXIT_USAGE;
+	if (argc < 2 || (strcmp(argv[1], "add") && strcmp(argv[1], "delete"))) {
+		bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		if (!help)
+			cmd_errorf("groups needs a subcommand: add or delete");
+		sops_command_usage(help ? stdout : stderr, sops_command_find("groups add"));
+		fputc('\n', help ? stdout : stderr);
+		sops_command_usage(help ? stdout : stderr, sops_command_find("groups delete"));
+		return help ? EXIT_OK : EXIT_GENERIC;
 	}
 	add = !strcmp(argv[1], "add");
 	gs_harden_process();

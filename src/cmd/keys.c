@@ -156,14 +156,27 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 	}
 }
 
-static bool confirm(const char *file)
+/* sops asks on standard input, a terminal or a pipe, until the answer is
+ * y or n (updatekeys.go:87, fmt.Scanln): 1 yes, 0 no; GS_ERR_USAGE when
+ * the input ends or the line is empty, as Scanln fails then. */
+static int confirm(const char *file)
 {
-	char answer[16];
+	char answer[64];
 
-	fprintf(stderr, "Is this okay for '%s'? (y/n): ", file);
-	if (!isatty(STDIN_FILENO) || !fgets(answer, sizeof(answer), stdin))
-		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	for (;;) {
+		size_t n;
+
+		fprintf(stderr, "Is this okay for '%s'? (y/n): ", file);
+		fflush(stderr);
+		if (!fgets(answer, sizeof(answer), stdin))
+			return GS_FAIL(GS_ERR_USAGE, "no answer on standard input (use -y)");
+		n = strcspn(answer, "\r\n");
+		answer[n] = '\0';
+		if (!n)
+			return GS_FAIL(GS_ERR_USAGE, "no answer (use -y)");
+		if (!strcmp(answer, "y") || !strcmp(answer, "n"))
+			return answer[0] == 'y';
+	}
 }
 
 static int effective_threshold(int t, size_t groups)
@@ -203,10 +216,13 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	}
 	if (!bulk) {
 		print_group_diff(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count);
-		if (!c->yes && !confirm(file)) {
-			ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+		/* n leaves the file as it is, and that is a success (updatekeys.go:96) */
+		if (!c->yes && (ret = confirm(file)) <= 0) {
+			if (ret == 0)
+				fprintf(stderr, "gitseal: '%s': left unchanged\n", file);
 			goto out;
 		}
+		ret = 0;
 	}
 	ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY &&
@@ -425,7 +441,8 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_GENERIC;
 		goto out;
 	}
-	qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
+	if (b.count) /* qsort takes no NULL array, even empty */
+		qsort(b.jobs, b.count, sizeof(*b.jobs), job_cmp);
 	n = bulk_workers(b.count);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&threads[i], NULL, bulk_worker, &b) != 0)
@@ -489,6 +506,10 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	if (!ret)
+		sops_cli_one_file(&c);
+	if (!ret)
+		ret = sops_cli_require_file(&c);
+	if (!ret)
 		ret = rotate_one(&c, c.file, &out);
 	if (!ret)
 		ret = sops_cli_write(&c, out.data, out.len);
@@ -508,6 +529,14 @@ int cmd_updatekeys(int argc, char **argv)
 	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			sops_command_usage(stdout, sops_command_find("updatekeys"));
+			fputs("files under the git filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n"
+			      "  (--rotate: a new data key as well; see gitseal-git(1))\n", stdout);
+			return EXIT_OK;
+		}
+	}
 	/* plaintext in a work tree under the gitseal filter: the staged
 	 * version is what updatekeys changes (src/cmd/git.c) */
 	if (git_updatekeys_applies(argc, argv))
@@ -542,6 +571,10 @@ int cmd_updatekeys(int argc, char **argv)
 		if (ret) {
 			c.file = file;
 			code = sops_cli_fail(&c, ret);
+			/* sops: a file that cannot be read or parsed is a generic
+			 * error here (updatekeys.go:33, main.go:768) */
+			if (code == EXIT_SOPS_READ_INPUT)
+				code = EXIT_GENERIC;
 			failed++;
 		}
 	}
@@ -567,8 +600,13 @@ int cmd_filestatus(int argc, char **argv)
 	gs_buf_init(&in, false);
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file)
-		ret = GS_FAIL(GS_ERR_USAGE, "filestatus needs a file");
+	if (!ret && !c.file) {
+		c.code = EXIT_SOPS_NO_FILE;
+		ret = GS_FAIL(GS_ERR_USAGE, "no file specified");
+	}
+	/* any other failure: "cannot check file status", 1 (filestatus.go:26) */
+	if (!ret && !c.code)
+		c.code = EXIT_GENERIC;
 	if (!ret)
 		ret = sops_cli_read_input(&c, &in);
 	if (!ret)

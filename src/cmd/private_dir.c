@@ -34,6 +34,9 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 	if (!base || !*base)
 		base = "/tmp";
 	memset(p, 0, sizeof(*p));
+	/* the file stays inside the directory it is removed with */
+	if (!*file_name || strchr(file_name, '/') || !strcmp(file_name, ".") || !strcmp(file_name, ".."))
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is not a file name", file_name);
 	snprintf(p->path, sizeof(p->path), "%s/gitseal-XXXXXX", base);
 	if (!mkdtemp(p->path))
 		return GS_FAIL(GS_ERR_IO, "cannot create a private directory in '%s': %s", base,

@@ -10,11 +10,30 @@
 void sops_session_init(struct sops_session *s)
 {
 	memset(s, 0, sizeof(*s));
+	doc_init(&s->meta, DOC_FORMAT_YAML);
+}
+
+/* A copy of the file's metadata entry, as { sops: ... } (edit -s). */
+static int keep_metadata(struct sops_session *s, const struct doc *d)
+{
+	const struct doc_entry *e = d->count && d->branches[0]->kind == DOC_MAP
+					    ? doc_map_find(d->branches[0], "sops")
+					    : NULL;
+	struct doc_node *root;
+
+	doc_release(&s->meta);
+	doc_init(&s->meta, s->format);
+	root = doc_new_map(&s->meta);
+	if (!e || !root || !doc_append(&s->meta, root, "sops", 4, doc_clone(&s->meta, e->value)) ||
+	    doc_add_branch(&s->meta, root) < 0)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
 }
 
 int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool reseal)
 {
-	struct sops_open_opts o = { .ignore_mac = c->ignore_mac, .reseal = reseal, .ids = &s->ids };
+	struct sops_open_opts o = { .ignore_mac = c->ignore_mac, .reseal = reseal, .ids = &s->ids,
+				    .decryption_order = c->decryption_order };
 	struct gs_buf text;
 	struct doc d;
 	int ret;
@@ -30,10 +49,17 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 		ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
 		goto out;
 	}
+	if (s->keep_metadata && (ret = keep_metadata(s, &d)) < 0)
+		goto out;
 	if ((ret = sops_identities_load(&s->ids)) < 0 || (ret = sops_file_open_doc(&d, &o, &s->file)) < 0)
 		goto out;
+	sops_cli_verbose(c, "'%s': data key recovered, MAC %s", s->name, c->ignore_mac ? "not checked" : "checked");
 	s->plain = sops_file_doc(s->file);
 	s->keys = sops_file_keys(s->file);
+	s->indent = c->indent;
+	s->fresh_layout = c->values[SO_INDENT].set;
+	if (s->fresh_layout)
+		cmd_drop_layout(s->plain);
 out:
 	doc_release(&d);
 	gs_buf_release(&text);
@@ -54,9 +80,13 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	struct sops_seal_opts o = {
 		.groups = groups, .group_count = group_count, .shamir_threshold = shamir_threshold,
 		.fresh_key = fresh_key, .drop_unsupported_keys = s->drop_unsupported_keys,
-		.fell_back = why,
+		.indent = s->indent, .fell_back = why,
 	};
-	int ret = sops_file_seal(s->file, doc, &o, out);
+	int ret;
+
+	if (s->fresh_layout)
+		cmd_drop_layout(doc);
+	ret = sops_file_seal(s->file, doc, &o, out);
 
 	if (!ret)
 		warn_fell_back(s->name, why);
@@ -67,7 +97,14 @@ void sops_session_release(struct sops_session *s)
 {
 	sops_file_free(s->file);
 	age_identity_list_release(&s->ids);
+	doc_release(&s->meta);
 	memset(s, 0, sizeof(*s));
+}
+
+void cmd_drop_layout(struct doc *d)
+{
+	gs_buf_release(&d->source);
+	gs_buf_init(&d->source, true);
 }
 
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
@@ -148,6 +185,8 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 	doc_init(&d, format);
 	if ((ret = store_load_buf(format, text, &d)) < 0)
 		goto out;
+	if (c->values[SO_INDENT].set)
+		cmd_drop_layout(&d);
 	if ((ret = sops_doc_check_plain(&d)) < 0)
 		goto out;
 	if ((ret = cmd_new_file_keys(c, config, &d, &keys, k8s_default)) < 0)

@@ -20,6 +20,11 @@ struct sops_session {
 	struct doc *plain;             /* the decrypted tree (sops_file_doc) */
 	const struct sops_key_summary *keys; /* the file's groups, threshold and selection */
 	bool drop_unsupported_keys;    /* given to sops_session_seal (--drop-unsupported-keys) */
+	int indent;                    /* --indent, else 0: the store's default */
+	bool fresh_layout;             /* --indent given: the whole file is written afresh with it,
+					* as sops re-emits every file (main.go:2391) */
+	bool keep_metadata;            /* set before opening: meta gets the file's sops entry */
+	struct doc meta;               /* { sops: <the metadata as in the file> } (edit -s) */
 };
 
 void sops_session_init(struct sops_session *s);
@@ -34,6 +39,10 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 void sops_session_release(struct sops_session *s);
+
+/* Forgets a tree's source text: it is then written in the fresh layout
+ * (a change its own layout cannot take, or --indent). */
+void cmd_drop_layout(struct doc *d);
 
 /* How a plaintext is emitted. */
 enum cmd_emit {

@@ -54,9 +54,9 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 			struct doc_node *child;
 
 			if (s->is_index && node->kind != DOC_LIST)
-				return GS_FAIL(GS_ERR_TREE_PATH, "component [%zu] is not a list", s->index);
+				return GS_FAIL(GS_ERR_GENERIC, "component [%zu] is not a list", s->index);
 			if (!s->is_index && node->kind != DOC_MAP)
-				return GS_FAIL(GS_ERR_TREE_PATH, "component [\"%s\"] is not in a map", s->key);
+				return GS_FAIL(GS_ERR_GENERIC, "component [\"%s\"] is not in a map", s->key);
 			child = last ? doc_clone(d, value) : doc_new_map(d);
 			if (!child || !doc_append(d, node, s->is_index ? NULL : s->key, s->key_len, child))
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -80,14 +80,37 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 	return 0;
 }
 
-/* The document's text no longer matches its tree: emit it afresh. */
-static void forget_source(struct doc *d)
+
+/* The words of `set FILE PATH VALUE` / `unset FILE PATH` as sops counts
+ * them (main.go:1488-1497, 1616): exactly so many, else 100. */
+static int check_words(const struct sops_cli *c, bool is_set, int *code)
 {
-	gs_buf_release(&d->source);
-	gs_buf_init(&d->source, true);
+	int want = is_set && !c->value_stdin ? 3 : 2;
+
+	if (is_set && c->value_file && c->value_stdin) {
+		*code = EXIT_GENERIC;
+		return GS_FAIL(GS_ERR_USAGE, "cannot use both --value-file and --value-stdin");
+	}
+	if (c->word_count == want && c->file)
+		return 0;
+	*code = EXIT_SOPS_NO_FILE;
+	return GS_FAIL(GS_ERR_USAGE, "%s", !is_set ? "usage: gitseal unset FILE '[\"key\"]'"
+				   : c->value_stdin ? "usage: gitseal set --value-stdin FILE '[\"key\"]' < VALUE-JSON"
+				   : "usage: gitseal set FILE '[\"key\"]' VALUE-JSON (--value-file: a file holding it)");
 }
 
-static int run(struct sops_cli *c, bool is_set, int *code)
+/* The value of set: the word itself, the file it names (--value-file),
+ * or standard input (--value-stdin). */
+static int read_value(const struct sops_cli *c, const char *word, struct gs_buf *text)
+{
+	if (c->value_stdin)
+		return gs_read_file("-", text, STORE_MAX_INPUT);
+	if (c->value_file)
+		return gs_read_file(word, text, STORE_MAX_INPUT);
+	return gs_buf_append_str(text, word);
+}
+
+static int run(struct sops_cli *c, bool is_set, const char *path_text, const char *value_word, int *code)
 {
 	struct sops_session s;
 	struct tree_path path = { 0 };
@@ -101,27 +124,18 @@ static int run(struct sops_cli *c, bool is_set, int *code)
 	doc_init(&scratch, DOC_FORMAT_JSON);
 	gs_buf_init(&value_text, true);
 	gs_buf_init(&out, false);
-	if (!c->file || c->rest_count < (is_set && !c->value_file && !c->value_stdin ? 2 : 1)) {
-		*code = EXIT_SOPS_NO_FILE;
-		ret = GS_FAIL(GS_ERR_USAGE, is_set ? "usage: gitseal set FILE '[\"key\"]' VALUE-JSON" :
-					       "usage: gitseal unset FILE '[\"key\"]'");
-		goto out;
-	}
-	ret = tree_path_parse(c->rest[0], &path);
+	ret = tree_path_parse(path_text, &path);
 	if (ret) {
 		*code = EXIT_SOPS_SET_FORMAT;
 		goto out;
 	}
 	if (is_set) {
-		if (c->value_file)
-			ret = gs_read_file(c->value_file, &value_text, STORE_MAX_INPUT);
-		else if (c->value_stdin)
-			ret = gs_read_file("-", &value_text, STORE_MAX_INPUT);
-		else
-			ret = gs_buf_append_str(&value_text, c->rest[1]);
-		if (!ret)
-			ret = parse_json_value(&scratch, value_text.data, value_text.len, &value);
-		if (ret) {
+		/* a value file that cannot be read: toExitError, 1 (main.go:1530) */
+		if ((ret = read_value(c, value_word, &value_text)) < 0) {
+			*code = EXIT_GENERIC;
+			goto out;
+		}
+		if ((ret = parse_json_value(&scratch, value_text.data, value_text.len, &value)) < 0) {
 			*code = EXIT_SOPS_SET_FORMAT;
 			goto out;
 		}
@@ -139,12 +153,12 @@ static int run(struct sops_cli *c, bool is_set, int *code)
 		else if (c->idempotent)
 			changed = false;
 		else
-			ret = GS_FAIL(GS_ERR_TREE_PATH, "component %s not found", c->rest[0]);
+			ret = GS_FAIL(GS_ERR_GENERIC, "component %s not found", path_text);
 	}
 	if (ret || !changed)
 		goto out;
 	if (structural)
-		forget_source(s.plain);
+		cmd_drop_layout(s.plain);
 	ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out);
 	if (!ret)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);
@@ -166,7 +180,9 @@ static int run_command(int argc, char **argv, bool is_set)
 	sops_cli_init(&c, is_set ? "set" : "unset");
 	ret = sops_cli_parse(&c, argc, argv);
 	if (!ret)
-		ret = run(&c, is_set, &code);
+		ret = check_words(&c, is_set, &code);
+	if (!ret)
+		ret = run(&c, is_set, c.rest[0], is_set && !c.value_stdin ? c.rest[1] : NULL, &code);
 	if (ret && code < 0)
 		code = sops_cli_fail(&c, ret);
 	else if (ret)

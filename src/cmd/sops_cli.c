@@ -1,12 +1,13 @@
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
-#include "flags.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "sops_cli.h"
@@ -15,223 +16,269 @@ void sops_cli_init(struct sops_cli *c, const char *command)
 {
 	memset(c, 0, sizeof(*c));
 	c->command = command;
-	c->indent = 0;
 }
 
 void sops_cli_release(struct sops_cli *c)
 {
-	free(c->age);
-	free(c->add_age);
-	free(c->rm_age);
-	free(c->vault);
-	free(c->add_vault);
-	free(c->rm_vault);
-	free(c->pgp);
-	free(c->add_pgp);
-	free(c->rm_pgp);
-	free((char *)c->foreign_flag);
+	for (size_t i = 0; i < SO_COUNT; i++)
+		free(c->values[i].list);
+	free(c->words);
 	free(c->selection.value);
 	memset(c, 0, sizeof(*c));
 }
 
-static int set_selection(struct sops_cli *c, enum sops_selection_kind kind, const char *value)
+void sops_cli_verbose(const struct sops_cli *c, const char *fmt, ...)
 {
-	free(c->selection.value);
-	c->selection.value = strdup(value);
-	if (!c->selection.value)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	c->selection.kind = kind;
-	c->selection_flags++;
-	return 0;
+	va_list ap;
+
+	if (!c->verbose)
+		return;
+	fputs("gitseal: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
-static int parse_int(const char *s, int *out)
+static const char *text_of(const struct sops_cli *c, int id)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *s == '\0' || *end != '\0' || v < INT_MIN || v > INT_MAX)
-		return GS_FAIL(GS_ERR_USAGE, "invalid number '%s'", s);
-	*out = (int)v;
-	return 0;
+	return c->values[id].set ? c->values[id].text : NULL;
 }
 
-/* sops's key flags of types gitseal cannot wrap for (cmd/sops/main.go). */
-static const char *const foreign_key_flags[] = {
-	"kms", "k", "gcp-kms", "azure-kv", "hckms", "aws-profile", "encryption-context",
-	"add-kms", "rm-kms", "add-gcp-kms", "rm-gcp-kms", "add-azure-kv", "rm-azure-kv",
-	"add-hckms", "rm-hckms",
-};
-
-static bool is_foreign_key_flag(const struct flag_iter *it)
+/* The values of a list flag (OPT_LIST) or of a string flag, as a list. */
+static void list_of(const struct sops_cli *c, int id, const char ***list, size_t *count)
 {
-	for (size_t i = 0; i < sizeof(foreign_key_flags) / sizeof(foreign_key_flags[0]); i++)
-		if (flag_is(it, NULL, foreign_key_flags[i]))
-			return true;
-	return false;
+	const struct opt_value *v = &c->values[id];
+
+	*list = v->set ? v->list : NULL;
+	*count = v->set ? v->count : 0;
+}
+
+/* A global flag given before the command: sops reads it only when the
+ * command does not declare it and looks it up (urfave/cli's lineage); a
+ * flag the command declares, or does not read, is ignored there. */
+static int merge_globals(struct sops_cli *c)
+{
+	const struct opt_value *g = sops_globals();
+
+	for (int id = 0; g && id < SO_COUNT; id++) {
+		struct opt_value *v = &c->values[id];
+
+		if (!g[id].set || id == SO_VERSION)
+			continue;
+		if (!opt_list_has(c->spec->inherits, id)) {
+			cmd_warnf("-%s before '%s' is ignored, as sops ignores it: put it after '%s'",
+				  sops_options[id].name, c->command, c->command);
+			continue;
+		}
+		if (v->set)
+			continue;
+		*v = g[id];
+		if (g[id].list) {
+			v->list = malloc(g[id].count * sizeof(*v->list));
+			if (!v->list)
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			memcpy(v->list, g[id].list, g[id].count * sizeof(*v->list));
+		}
+	}
+	return 0;
 }
 
 static const struct {
-	const char *flag;
+	int id;
 	enum sops_selection_kind kind;
-} selection_flags[] = {
-	{ "unencrypted-suffix", SOPS_SEL_UNENCRYPTED_SUFFIX },
-	{ "encrypted-suffix", SOPS_SEL_ENCRYPTED_SUFFIX },
-	{ "unencrypted-regex", SOPS_SEL_UNENCRYPTED_REGEX },
-	{ "encrypted-regex", SOPS_SEL_ENCRYPTED_REGEX },
-	{ "unencrypted-comment-regex", SOPS_SEL_UNENCRYPTED_COMMENT_REGEX },
-	{ "encrypted-comment-regex", SOPS_SEL_ENCRYPTED_COMMENT_REGEX },
+} selection_options[] = {
+	{ SO_UNENCRYPTED_SUFFIX, SOPS_SEL_UNENCRYPTED_SUFFIX },
+	{ SO_ENCRYPTED_SUFFIX, SOPS_SEL_ENCRYPTED_SUFFIX },
+	{ SO_UNENCRYPTED_REGEX, SOPS_SEL_UNENCRYPTED_REGEX },
+	{ SO_ENCRYPTED_REGEX, SOPS_SEL_ENCRYPTED_REGEX },
+	{ SO_UNENCRYPTED_COMMENT_REGEX, SOPS_SEL_UNENCRYPTED_COMMENT_REGEX },
+	{ SO_ENCRYPTED_COMMENT_REGEX, SOPS_SEL_ENCRYPTED_COMMENT_REGEX },
 };
+
+/* sops's key flags of types gitseal cannot wrap for (cmd/sops/main.go);
+ * their variables are looked at by sops_cli_check_foreign_keys. */
+static const int foreign_options[] = {
+	SO_KMS, SO_GCP_KMS, SO_AZURE_KV, SO_HCKMS, SO_AWS_PROFILE, SO_ENCRYPTION_CONTEXT,
+	SO_GROUP_KMS, SO_GROUP_GCP_KMS, SO_GROUP_AZURE_KV, SO_GROUP_HCKMS,
+	SO_ADD_KMS, SO_RM_KMS, SO_ADD_GCP_KMS, SO_RM_GCP_KMS, SO_ADD_AZURE_KV, SO_RM_AZURE_KV,
+	SO_ADD_HCKMS, SO_RM_HCKMS,
+};
+
+static int take_selection(struct sops_cli *c)
+{
+	for (size_t i = 0; i < sizeof(selection_options) / sizeof(selection_options[0]); i++) {
+		const char *v = text_of(c, selection_options[i].id);
+
+		if (!v)
+			continue;
+		free(c->selection.value);
+		if (!(c->selection.value = strdup(v)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		c->selection.kind = selection_options[i].kind;
+		c->selection_flags++;
+	}
+	c->selection.mac_only_encrypted = c->values[SO_MAC_ONLY_ENCRYPTED].on;
+	if (c->selection_flags > 1)
+		return GS_FAIL(GS_ERR_CONFLICT,
+			       "only one of the encrypted/unencrypted suffix and regex options may be given");
+	return 0;
+}
+
+static void take_keys(struct sops_cli *c)
+{
+	bool group = !strcmp(c->command, "groups add");
+
+	list_of(c, group ? SO_GROUP_AGE : SO_AGE, &c->age, &c->age_count);
+	list_of(c, group ? SO_GROUP_PGP : SO_PGP, &c->pgp, &c->pgp_count);
+	list_of(c, group ? SO_GROUP_HC_VAULT_TRANSIT : SO_HC_VAULT_TRANSIT, &c->vault, &c->vault_count);
+	list_of(c, SO_ADD_AGE, &c->add_age, &c->add_age_count);
+	list_of(c, SO_RM_AGE, &c->rm_age, &c->rm_age_count);
+	list_of(c, SO_ADD_PGP, &c->add_pgp, &c->add_pgp_count);
+	list_of(c, SO_RM_PGP, &c->rm_pgp, &c->rm_pgp_count);
+	list_of(c, SO_ADD_HC_VAULT_TRANSIT, &c->add_vault, &c->add_vault_count);
+	list_of(c, SO_RM_HC_VAULT_TRANSIT, &c->rm_vault, &c->rm_vault_count);
+	for (size_t i = 0; i < sizeof(foreign_options) / sizeof(foreign_options[0]); i++) {
+		const struct opt_value *v = &c->values[foreign_options[i]];
+
+		if (v->set && !v->from_env && !c->foreign_flag)
+			c->foreign_flag = sops_options[foreign_options[i]].name;
+	}
+	c->shamir_threshold = c->values[SO_SHAMIR_THRESHOLD].number;
+	c->drop_unsupported_keys = c->values[SO_DROP_UNSUPPORTED_KEYS].on;
+}
+
+static void take_flags(struct sops_cli *c)
+{
+	const struct opt_value *v = c->values;
+
+	c->in_place = v[SO_IN_PLACE].on;
+	c->output = text_of(c, SO_OUTPUT);
+	c->input_type = text_of(c, SO_INPUT_TYPE);
+	c->output_type = text_of(c, SO_OUTPUT_TYPE);
+	c->filename_override = text_of(c, SO_FILENAME_OVERRIDE);
+	c->config_path = text_of(c, SO_CONFIG);
+	c->indent = v[SO_INDENT].number;
+	c->extract = text_of(c, SO_EXTRACT);
+	c->ignore_mac = v[SO_IGNORE_MAC].on;
+	c->idempotent = v[SO_IDEMPOTENT].on;
+	c->yes = v[SO_YES].on;
+	c->group_file = text_of(c, SO_GROUP_FILE);
+	c->recursive = v[SO_RECURSIVE].on;
+	c->value_file = v[SO_VALUE_FILE].on;
+	c->value_stdin = v[SO_VALUE_STDIN].on;
+	c->pristine = v[SO_PRISTINE].on;
+	c->no_fifo = v[SO_NO_FIFO].on;
+	c->exec_filename = text_of(c, SO_FILENAME);
+	c->background = v[SO_BACKGROUND].on;
+	c->same_process = v[SO_SAME_PROCESS].on;
+	c->user = text_of(c, SO_USER);
+	c->show_master_keys = v[SO_SHOW_MASTER_KEYS].on;
+	c->verbose = v[SO_VERBOSE].on;
+}
+
+/* sops's decryptionOrder (main.go:2607): a type named twice is an error
+ * of its own (112). */
+static int take_decryption_order(struct sops_cli *c)
+{
+	const char *order = text_of(c, SO_DECRYPTION_ORDER);
+
+	if (!order || !*order)
+		return 0;
+	for (const char *p = order; *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (const char *q = p + len + (p[len] == ','); *q;) {
+			size_t qlen = strcspn(q, ",");
+
+			if (qlen == len && !strncmp(p, q, len)) {
+				c->code = EXIT_SOPS_DUPLICATE_KEY_TYPE;
+				return GS_FAIL(GS_ERR_USAGE, "duplicate decryption key type: %.*s", (int)len, p);
+			}
+			q += qlen + (q[qlen] == ',');
+		}
+		p += len + (p[len] == ',');
+	}
+	c->decryption_order = order;
+	return 0;
+}
+
+/* Positional words: FILE (or - for standard input), then the rest. */
+static void take_words(struct sops_cli *c)
+{
+	c->file = c->word_count ? c->words[0] : NULL;
+	c->rest = c->word_count ? &c->words[1] : NULL;
+	c->rest_count = c->word_count ? c->word_count - 1 : 0;
+	if (c->file && !strcmp(c->file, "-"))
+		c->file = NULL;
+}
+
+static int check_conflicts(struct sops_cli *c)
+{
+	if (c->values[SO_KEYSERVICE].set)
+		return GS_FAIL(GS_ERR_GENERIC, "%s: gitseal has no remote key service; its keys are local only",
+			       c->values[SO_KEYSERVICE].from_env ? "SOPS_KEYSERVICE" : "--keyservice");
+	if (c->in_place && c->output)
+		return GS_FAIL(GS_ERR_CONFLICT, "cannot operate on both --output and --in-place");
+	if (c->in_place && !c->file && !c->group_file)
+		return GS_FAIL(GS_ERR_CONFLICT, "cannot use --in-place when reading from stdin");
+	return 0;
+}
 
 int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 {
-	struct flag_iter it;
-	const char *v;
-	int ret = 0;
+	struct opt_parser p = { .table = sops_options, .table_len = SO_COUNT, .values = c->values };
+	int ret;
 
-	flag_iter_init(&it, argc, argv);
-	for (;;) {
-		while (!ret && flag_next(&it)) {
-			bool matched = false;
-
-#define VALUE() ((v = flag_value(&it)) != NULL ? 0 : GS_ERR_USAGE)
-			for (size_t i = 0; i < sizeof(selection_flags) / sizeof(selection_flags[0]); i++) {
-				if (flag_is(&it, NULL, selection_flags[i].flag)) {
-					matched = true;
-					ret = VALUE();
-					if (!ret)
-						ret = set_selection(c, selection_flags[i].kind, v);
-				}
-			}
-			if (matched)
-				continue;
-			if (flag_is(&it, "h", "help")) {
-				printf("usage: gitseal %s [flags] FILE ...\n"
-				       "The flags, environment variables and exit codes are sops's "
-				       "(see README.md and docs/exit-codes.md).\n", c->command);
-				exit(EXIT_OK);
-			} else if (flag_is(&it, "i", "in-place")) {
-				c->in_place = true;
-			} else if (flag_is(&it, NULL, "output")) {
-				if (!(ret = VALUE()))
-					c->output = v;
-			} else if (flag_is(&it, NULL, "input-type")) {
-				if (!(ret = VALUE()))
-					c->input_type = v;
-			} else if (flag_is(&it, NULL, "output-type")) {
-				if (!(ret = VALUE()))
-					c->output_type = v;
-			} else if (flag_is(&it, NULL, "filename-override")) {
-				if (!(ret = VALUE()))
-					c->filename_override = v;
-			} else if (flag_is(&it, NULL, "config")) {
-				if (!(ret = VALUE()))
-					c->config_path = v;
-			} else if (flag_is(&it, "a", "age")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->age, &c->age_count, v);
-			} else if (flag_is(&it, NULL, "add-age")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->add_age, &c->add_age_count, v);
-			} else if (flag_is(&it, NULL, "rm-age")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->rm_age, &c->rm_age_count, v);
-			} else if (flag_is(&it, NULL, "hc-vault-transit")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->vault, &c->vault_count, v);
-			} else if (flag_is(&it, NULL, "add-hc-vault-transit")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->add_vault, &c->add_vault_count, v);
-			} else if (flag_is(&it, NULL, "rm-hc-vault-transit")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->rm_vault, &c->rm_vault_count, v);
-			} else if (flag_is(&it, "p", "pgp")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->pgp, &c->pgp_count, v);
-			} else if (flag_is(&it, NULL, "add-pgp")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->add_pgp, &c->add_pgp_count, v);
-			} else if (flag_is(&it, NULL, "rm-pgp")) {
-				if (!(ret = VALUE()))
-					ret = cmd_push_arg(&c->rm_pgp, &c->rm_pgp_count, v);
-			} else if (flag_is(&it, NULL, "drop-unsupported-keys")) {
-				c->drop_unsupported_keys = true;
-			} else if (is_foreign_key_flag(&it)) {
-				/* recorded, refused by the commands that take keys */
-				if (!c->foreign_flag && !(c->foreign_flag = strdup(it.name)))
-					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-				if (!ret)
-					ret = VALUE();
-			} else if (flag_is(&it, NULL, "file")) {
-				if (!(ret = VALUE()))
-					c->group_file = v;
-			} else if (flag_is(&it, "r", "recursive")) {
-				c->recursive = true;
-			} else if (flag_is(&it, NULL, "mac-only-encrypted")) {
-				c->selection.mac_only_encrypted = true;
-			} else if (flag_is(&it, NULL, "indent")) {
-				if (!(ret = VALUE()))
-					ret = parse_int(v, &c->indent);
-			} else if (flag_is(&it, NULL, "shamir-secret-sharing-threshold")) {
-				if (!(ret = VALUE()))
-					ret = parse_int(v, &c->shamir_threshold);
-			} else if (flag_is(&it, NULL, "extract")) {
-				if (!(ret = VALUE()))
-					c->extract = v;
-			} else if (flag_is(&it, NULL, "ignore-mac")) {
-				c->ignore_mac = true;
-			} else if (flag_is(&it, NULL, "idempotent")) {
-				c->idempotent = true;
-			} else if (flag_is(&it, "y", "yes")) {
-				c->yes = true;
-			} else if (flag_is(&it, NULL, "value-file")) {
-				c->value_file = "";
-				if (!(ret = VALUE()))
-					c->value_file = v;
-			} else if (flag_is(&it, NULL, "value-stdin")) {
-				c->value_stdin = true;
-			} else if (flag_is(&it, NULL, "pristine")) {
-				c->pristine = true;
-			} else if (flag_is(&it, NULL, "no-fifo")) {
-				c->no_fifo = true;
-			} else if (flag_is(&it, NULL, "filename")) {
-				if (!(ret = VALUE()))
-					c->exec_filename = v;
-			} else if (flag_is(&it, NULL, "verbose")) {
-				c->verbose = true;
-			} else if (flag_is(&it, NULL, "enable-local-keyservice") ||
-				   flag_is(&it, NULL, "disable-version-check")) {
-				/* accepted for compatibility; gitseal has no key service or update check */
-			} else {
-				ret = GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
-			}
-#undef VALUE
-		}
-		if (ret)
-			return ret;
-		if (it.i >= argc)
-			break;
-		/* A positional word; sops accepts flags after it too. */
-		if (!c->file && !c->rest_count) {
-			c->file = argv[it.i];
-			c->rest = &argv[it.i + 1];
-		} else {
-			c->rest_count++;
-		}
-		it.i++;
-		it.done = false;
+	c->spec = sops_command_find(c->command);
+	if (!c->spec)
+		return GS_FAIL(GS_ERR_GENERIC, "no option table for '%s'", c->command);
+	p.accepted = c->spec->own;
+	p.also = c->spec->inherits;
+	ret = opt_parse(&p, argc, argv, 1);
+	c->words = p.words;
+	c->word_count = p.word_count;
+	if (ret < 0)
+		return ret;
+	if (p.help) {
+		sops_command_usage(stdout, c->spec);
+		exit(EXIT_OK);
 	}
-	if (c->file && !strcmp(c->file, "-"))
-		c->file = NULL;
-	if (c->in_place && c->output)
-		return GS_FAIL(GS_ERR_CONFLICT, "--in-place and --output are mutually exclusive");
-	if (c->in_place && !c->file && !c->group_file)
-		return GS_FAIL(GS_ERR_CONFLICT, "--in-place needs a file, not standard input");
-	if (c->selection_flags > 1)
-		return GS_FAIL(GS_ERR_CONFLICT, "only one of the encrypted/unencrypted suffix and regex options may be given");
-	return 0;
+	if ((ret = merge_globals(c)) < 0 || (ret = opt_apply_env(&p)) < 0)
+		return ret;
+	take_words(c);
+	take_flags(c);
+	take_keys(c);
+	if ((ret = take_selection(c)) < 0 || (ret = take_decryption_order(c)) < 0)
+		return ret;
+	return check_conflicts(c);
+}
+
+void sops_cli_one_file(const struct sops_cli *c)
+{
+	if (c->word_count > 1)
+		cmd_warnf("more than one positional argument: only the first one, '%s', is used", c->words[0]);
+}
+
+int sops_cli_require_file(struct sops_cli *c)
+{
+	static const int key_changes[] = { SO_ADD_AGE, SO_RM_AGE, SO_ADD_PGP, SO_RM_PGP, SO_ADD_HC_VAULT_TRANSIT,
+					   SO_RM_HC_VAULT_TRANSIT, SO_ADD_KMS, SO_RM_KMS, SO_ADD_GCP_KMS,
+					   SO_RM_GCP_KMS, SO_ADD_AZURE_KV, SO_RM_AZURE_KV, SO_ADD_HCKMS,
+					   SO_RM_HCKMS, OPT_END };
+	struct stat st;
+
+	if (!c->file || stat(c->file, &st) == 0 || errno != ENOENT)
+		return 0;
+	for (const int *id = key_changes; *id != OPT_END; id++) {
+		if (c->values[*id].set) {
+			c->code = EXIT_SOPS_KEYS_OF_MISSING_FILE;
+			return GS_FAIL(GS_ERR_NOT_FOUND, "cannot add or remove keys on non-existent file '%s', "
+				       "use the 'edit' command instead", c->file);
+		}
+	}
+	c->code = EXIT_SOPS_NO_FILE;
+	return GS_FAIL(GS_ERR_NOT_FOUND, "cannot operate on non-existent file '%s'", c->file);
 }
 
 const char *sops_cli_rule_path(const struct sops_cli *c)
@@ -271,13 +318,17 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	int ret;
 
 	*out = NULL;
-	if (explicit_path && *explicit_path)
+	if (explicit_path && *explicit_path) {
+		sops_cli_verbose(c, "config '%s'", explicit_path);
 		return sops_config_load(explicit_path, out);
+	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));
 	ret = sops_config_find(cwd, &found);
-	if (!ret && found)
+	if (!ret && found) {
+		sops_cli_verbose(c, "config '%s'", found);
 		ret = sops_config_load(found, out);
+	}
 	free(found);
 	return ret;
 }
@@ -434,7 +485,12 @@ int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 int sops_cli_fail(const struct sops_cli *c, int err)
 {
 	const char *name = c->file ? c->file : (c->filename_override ? c->filename_override : NULL);
-	int code = cmd_sops_exit_code(err);
+	int code = c->code ? c->code : cmd_sops_exit_code(err);
+
+	/* sops: a plaintext that does not parse cannot be read (2, encrypt.go:110);
+	 * an encrypted file that does not is a generic error (LoadEncryptedFile) */
+	if (!c->code && err == GS_ERR_PARSE && !c->plaintext_input)
+		code = EXIT_GENERIC;
 
 	if (name && err != GS_ERR_USAGE && err != GS_ERR_CONFLICT && !strstr(gs_error_message(), name))
 		gs_error_prefix("'%s'", name);

@@ -9,9 +9,21 @@
 #include "gitseal/config.h"
 #include "gitseal/doc.h"
 #include "gitseal/sops.h"
+#include "sops_options.h"
 
+struct sops_command;
+
+/* A sops-compatible command line, parsed through the command's option
+ * table (sops_options.h). The fields are the flags' values; values[] keeps
+ * them all as parsed. */
 struct sops_cli {
-	const char *command;       /* for messages */
+	const char *command;       /* "decrypt", "groups add": names the option table */
+	const struct sops_command *spec;
+	struct opt_value values[SO_COUNT];
+	char **words;              /* positional words (malloc'd array of argv strings) */
+	int word_count;
+	int code;                  /* an exit code the command line decides (sops's), else 0 */
+	bool plaintext_input;      /* the input is plaintext (encrypt): a parse error is 2, not 1 */
 	const char *file;          /* positional FILE, NULL = stdin */
 	char **rest;               /* further positional words */
 	int rest_count;
@@ -43,18 +55,34 @@ struct sops_cli {
 	bool drop_unsupported_keys;
 	const char *group_file;    /* groups add/delete --file */
 	bool recursive;            /* updatekeys/rotate -r DIR */
-	const char *value_file;
+	bool value_file;           /* set: VALUE names a file */
 	bool value_stdin;
 	bool pristine, no_fifo;
 	const char *exec_filename;
+	bool background, same_process;
+	const char *user;          /* exec-*: run the command as this user */
+	bool show_master_keys;
+	const char *decryption_order; /* validated: no type twice */
 	int shamir_threshold;
 	bool verbose;
 };
 
 void sops_cli_init(struct sops_cli *c, const char *command);
 void sops_cli_release(struct sops_cli *c);
-/* Parses flags (any order before FILE) and positional words. */
+/* Parses the command's flags (before or after the positional words, as
+ * urfave/cli lets sops take them), the global flags given before the
+ * command (main.c), and the variables bound to flags. -h prints the usage
+ * and exits 0. Errors: GS_ERR_USAGE (exit 1, as sops), c->code for sops's
+ * own codes (112 for a type named twice in --decryption-order, ...). */
 int sops_cli_parse(struct sops_cli *c, int argc, char **argv) __attribute__((warn_unused_result));
+/* sops's check of FILE before anything is read (encrypt, decrypt, rotate:
+ * main.go:843): a missing file is 100, or 49 with rotate's --add/--rm. */
+int sops_cli_require_file(struct sops_cli *c) __attribute__((warn_unused_result));
+/* Commands that take one FILE: more words are warned about and ignored,
+ * as sops does (main.go:62). */
+void sops_cli_one_file(const struct sops_cli *c);
+/* With --verbose: "gitseal: <message>" on stderr. */
+void sops_cli_verbose(const struct sops_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The path used for format detection and creation rules. */
 const char *sops_cli_rule_path(const struct sops_cli *c);

@@ -504,11 +504,10 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 				      gs_error_message());
 		goto out;
 	}
-	if (!k8s_resource_strip_sops(d.branches[0]) && !src) {
-		ret = k8s_stream_append(b->out, b->out_docs, text, len, 1);
-		goto out;
-	}
-	ret = k8s_stream_append_plain(b->out, b->out_docs, &d);
+	if (!k8s_resource_strip_sops(d.branches[0]) && !src)
+		ret = k8s_stream_append_source(b->out, b->out_docs, &d, text, len);
+	else
+		ret = k8s_stream_append_plain(b->out, b->out_docs, &d);
 	if (ret)
 		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
 				      gs_error_message());

@@ -161,7 +161,9 @@ int k8s_stage_plugins(const struct k8s_stage *st, const char *self_exe)
 
 
 /* stream.c: the output stream, "---" between documents. text holds
- * `docs` documents (a separator of its own at its start is kept). */
+ * text_docs documents (a separator of its own at its start is kept) and
+ * must end with a line break (GS_ERR_VERIFY otherwise: one added could
+ * change a block scalar at its end). */
 int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
 		      size_t text_docs) __attribute__((warn_unused_result));
 /* A decrypted document (plain: a tree from the file pipeline, or one
@@ -170,6 +172,11 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
  * for a JSON source; nothing is appended unless it proved. */
 int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	__attribute__((warn_unused_result));
+/* A document of the input (d, loaded from text) as it was written, or
+ * through k8s_stream_append_plain when the text does not end with a line
+ * break. */
+int k8s_stream_append_source(struct gs_buf *out, size_t *docs, struct doc *d, const uint8_t *text,
+			     size_t len) __attribute__((warn_unused_result));
 
 /* render.c and build.c: the namespace policy (--bind-namespace) for a
  * resource written out, with the source it was decrypted from (NULL:

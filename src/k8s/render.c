@@ -27,11 +27,6 @@ struct render {
 	size_t out_docs;
 };
 
-static int append_doc(struct render *r, const uint8_t *text, size_t len)
-{
-	return k8s_stream_append(r->out, &r->out_docs, text, len, 1);
-}
-
 static bool in_list(const char *ns, const char *const *list, size_t count)
 {
 	for (size_t i = 0; ns && i < count; i++) {
@@ -154,6 +149,7 @@ static int plain_file(struct render *r, const struct k8s_root *dir_root, const c
 	}
 	for (size_t i = 0; !ret && i < count; i++) {
 		struct k8s_unit *u = &units[i];
+		size_t failed = r->fails->count;
 
 		if (u->encrypted) {
 			ret = plain_unit(r, rel, u);
@@ -165,11 +161,15 @@ static int plain_file(struct render *r, const struct k8s_root *dir_root, const c
 				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false);
 			if (ret)
 				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
-						      u->first_doc + 1, gs_error_message());
+						      u->first_doc + b + 1, gs_error_message());
 		}
-		/* unchanged input goes out as it was written */
-		if (!ret && u->doc.count)
-			ret = append_doc(r, text.data + u->span.start, u->span.end - u->span.start);
+		if (ret || r->fails->count != failed || !u->doc.count)
+			continue;
+		ret = k8s_stream_append_source(r->out, &r->out_docs, &u->doc, text.data + u->span.start,
+					       u->span.end - u->span.start);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel, u->first_doc + 1,
+					      gs_error_message());
 	}
 out:
 	k8s_units_release(units, count);

@@ -89,17 +89,28 @@ out:
 	return 0;
 }
 
+/* The joint before a document's text: none first; "---" starts the next
+ * document unless the text starts with its own marker; directives
+ * ("%YAML") may only follow a document ended with "...". */
+static const char *joint(size_t docs, const uint8_t *text, size_t len)
+{
+	if (!docs || is_marker((const char *)text, len, '-'))
+		return "";
+	return len && text[0] == '%' ? "...\n" : "---\n";
+}
+
 int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, size_t len,
 		      size_t text_docs)
 {
-	int ret = 0;
+	int ret;
 
-	if (*docs && !is_marker((const char *)text, len, '-'))
-		ret = gs_buf_append_str(out, "---\n");
+	/* a line break added after a block scalar at the end would become its
+	 * text: such a document is written again (k8s_stream_append_plain) */
+	if (!len || text[len - 1] != '\n')
+		return GS_FAIL(GS_ERR_VERIFY, "a document that does not end with a line break");
+	ret = gs_buf_append_str(out, joint(*docs, text, len));
 	if (!ret)
 		ret = gs_buf_append(out, text, len);
-	if (!ret && len && text[len - 1] != '\n')
-		ret = gs_buf_append(out, "\n", 1);
 	*docs += text_docs;
 	return ret;
 }
@@ -112,8 +123,26 @@ int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 
 	gs_buf_init(&text, true);
 	ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
+	/* the file's own layout without a final line break: the fresh one
+	 * (drop_source left no source to lay out) ends every line */
+	if (!ret && text.len && text.data[text.len - 1] != '\n') {
+		gs_buf_release(&plain->source);
+		gs_buf_init(&plain->source, true);
+		ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
+	}
 	if (!ret)
 		ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
 	gs_buf_release(&text);
 	return ret;
+}
+
+/* A document of the input as it was written; one that does not end with
+ * a line break is written again, proven (a line break added after a block
+ * scalar at its end would become its text). */
+int k8s_stream_append_source(struct gs_buf *out, size_t *docs, struct doc *d, const uint8_t *text,
+			     size_t len)
+{
+	if (len && text[len - 1] == '\n')
+		return k8s_stream_append(out, docs, text, len, d->count);
+	return k8s_stream_append_plain(out, docs, d);
 }

@@ -1,7 +1,10 @@
 /* age identities from the sops environment (spec 7.3; sops age/keysource.go
- * loadIdentities). All sources are combined. Key text is read into secure
+ * loadIdentities). All sources are combined; one that fails is noted and
+ * the others are still tried, as sops does. Key text is read into secure
  * memory and wiped after parsing. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +16,8 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops.h"
+
+extern char **environ;
 
 enum { KEY_TEXT_MAX = 1024 * 1024, CMD_MAX_WORDS = 64 };
 
@@ -130,31 +135,47 @@ static int split_words(char *buf, char **words, size_t max, size_t *count)
 	return *count ? 0 : GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD is empty");
 }
 
-static int run_key_cmd(struct age_identity_list *ids, const char *cmdline)
+/* Runs a key command (no shell: its words, as sops's shlex split) with
+ * SOPS_AGE_RECIPIENT set to the recipient whose key is wanted (sops
+ * age/keysource.go getOutputFromCmd), its standard output into out. */
+static int run_key_cmd(const char *var, const char *cmdline, const char *recipient, struct gs_buf *out)
 {
-	char *buf = strdup(cmdline), *words[CMD_MAX_WORDS];
-	struct gs_buf out;
-	size_t nwords;
+	char *buf = strdup(cmdline), *words[CMD_MAX_WORDS], **env = NULL, *recipient_var = NULL;
+	size_t nwords, nenv = 0;
 	int pipefd[2] = { -1, -1 }, status = 0, ret;
 	pid_t pid;
 
-	gs_buf_init(&out, true);
 	if (!buf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = split_words(buf, words, CMD_MAX_WORDS, &nwords)) < 0)
+	if ((ret = split_words(buf, words, CMD_MAX_WORDS, &nwords)) < 0) {
+		gs_error_prefix("%s", var);
 		goto out;
+	}
+	while (environ[nenv])
+		nenv++;
+	env = calloc(nenv + 2, sizeof(*env));
+	if (!env || asprintf(&recipient_var, "SOPS_AGE_RECIPIENT=%s", recipient ? recipient : "") < 0) {
+		recipient_var = NULL;
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	nenv = 0;
+	for (size_t i = 0; environ[i]; i++)
+		if (strncmp(environ[i], "SOPS_AGE_RECIPIENT=", 19))
+			env[nenv++] = environ[i];
+	env[nenv] = recipient_var;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		ret = GS_FAIL(GS_ERR_IO, "SOPS_AGE_KEY_CMD: cannot create a pipe: %s", strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "%s: cannot create a pipe: %s", var, strerror(errno));
 		goto out;
 	}
 	pid = fork();
 	if (pid < 0) {
-		ret = GS_FAIL(GS_ERR_IO, "SOPS_AGE_KEY_CMD: cannot fork: %s", strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "%s: cannot fork: %s", var, strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
-		execvp(words[0], words);
+		execvpe(words[0], words, env);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -162,17 +183,17 @@ static int run_key_cmd(struct age_identity_list *ids, const char *cmdline)
 	for (;;) {
 		ssize_t n;
 
-		if ((ret = gs_buf_reserve(&out, 4096)) < 0)
+		if ((ret = gs_buf_reserve(out, 4096)) < 0)
 			break;
-		n = read(pipefd[0], out.data + out.len, 4096);
+		n = read(pipefd[0], out->data + out->len, 4096);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		out.len += (size_t)n;
-		out.data[out.len] = '\0';
-		if (out.len > KEY_TEXT_MAX) {
-			ret = GS_FAIL(GS_ERR_LIMIT, "SOPS_AGE_KEY_CMD: output too large");
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		if (out->len > KEY_TEXT_MAX) {
+			ret = GS_FAIL(GS_ERR_LIMIT, "%s: output too large", var);
 			kill(pid, SIGTERM);
 			break;
 		}
@@ -181,17 +202,17 @@ static int run_key_cmd(struct age_identity_list *ids, const char *cmdline)
 		;
 	if (ret < 0)
 		goto out;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		ret = GS_FAIL(GS_ERR_KEY, "SOPS_AGE_KEY_CMD '%s' failed", words[0]);
-		goto out;
-	}
-	ret = age_identity_list_add_text(ids, (const char *)out.data, out.len, "SOPS_AGE_KEY_CMD");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		ret = GS_FAIL(GS_ERR_KEY, "%s '%s' failed (%s %d)", var, words[0],
+			      WIFEXITED(status) ? "exit status" : "signal",
+			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 out:
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
-	gs_buf_release(&out);
+	free(recipient_var);
+	free(env);
 	free(buf);
 	return ret;
 }
@@ -212,13 +233,59 @@ static int add_home_file(struct age_identity_list *ids, const char *base, const 
 	return ret;
 }
 
+/* ---- Problems met on the way ----
+ * sops tries every source and fails (128) only when no identity opens the
+ * data key; what went wrong with a source is then part of the message
+ * (age/keysource.go formatError). The notes are process-wide: identities
+ * loaded once serve every thread of a bulk run. */
+static pthread_mutex_t notes_lock = PTHREAD_MUTEX_INITIALIZER;
+static char notes[1024];
+
+static void notes_clear(void)
+{
+	pthread_mutex_lock(&notes_lock);
+	notes[0] = '\0';
+	pthread_mutex_unlock(&notes_lock);
+}
+
+/* Records the current error message as a note and clears it. */
+static void note_error(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&notes_lock);
+	n = strlen(notes);
+	if (!strstr(notes, gs_error_message()))
+		snprintf(notes + n, sizeof(notes) - n, "%s%s", n ? "; " : "", gs_error_message());
+	pthread_mutex_unlock(&notes_lock);
+	gs_error_clear();
+}
+
+void sops_identities_problems(char *out, size_t cap)
+{
+	pthread_mutex_lock(&notes_lock);
+	snprintf(out, cap, "%s", notes);
+	pthread_mutex_unlock(&notes_lock);
+}
+
+/* A source that fails is noted, not fatal; out of memory is. */
+static int keep_going(int ret)
+{
+	if (ret == GS_ERR_NOMEM)
+		return ret;
+	if (ret < 0)
+		note_error();
+	return 0;
+}
+
 int sops_identities_load(struct age_identity_list *ids)
 {
 	const char *v, *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	int ret = 0;
 
+	notes_clear();
 	if ((v = getenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE")) && *v &&
-	    (ret = add_file(ids, v, "SOPS_AGE_SSH_PRIVATE_KEY_FILE")) < 0)
+	    (ret = keep_going(add_file(ids, v, "SOPS_AGE_SSH_PRIVATE_KEY_FILE"))) < 0)
 		return ret;
 	/* Default ssh keys are a convenience: one that does not parse (a
 	 * passphrase-protected key, say) is skipped, not fatal. */
@@ -228,17 +295,113 @@ int sops_identities_load(struct age_identity_list *ids)
 		if (add_home_file(ids, home, ".ssh/id_rsa", "ssh key") < 0)
 			gs_error_clear();
 	}
-	if ((v = getenv("SOPS_AGE_KEY")) && *v && (ret = add_key_words(ids, v)) < 0)
-		return ret;
+	if ((v = getenv("SOPS_AGE_KEY")) && *v) {
+		ret = add_key_words(ids, v);
+		if (ret < 0 && ret != GS_ERR_NOMEM)
+			gs_error_prefix("SOPS_AGE_KEY");
+		if ((ret = keep_going(ret)) < 0)
+			return ret;
+	}
 	if ((v = getenv("SOPS_AGE_KEY_FILE")) && *v &&
-	    (ret = add_file(ids, v, "SOPS_AGE_KEY_FILE")) < 0)
-		return ret;
-	if ((v = getenv("SOPS_AGE_KEY_CMD")) && *v && (ret = run_key_cmd(ids, v)) < 0)
+	    (ret = keep_going(add_file(ids, v, "SOPS_AGE_KEY_FILE"))) < 0)
 		return ret;
 	/* the default keys.txt is read even when the variables are set */
 	if (xdg && *xdg)
 		ret = add_home_file(ids, xdg, "sops/age/keys.txt", "age key file");
 	else if (home && *home)
 		ret = add_home_file(ids, home, ".config/sops/age/keys.txt", "age key file");
+	/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD are run per
+	 * recipient: sops_identities_for_recipient */
+	return keep_going(ret);
+}
+
+/* ---- Key commands, per recipient ----
+ * sops runs them for each age key it tries, with SOPS_AGE_RECIPIENT set,
+ * so that a command can hand out the one key asked for. gitseal runs them
+ * when the identities above did not open an entry, once per recipient per
+ * process (a git filter or a bulk run handles many files), and keeps what
+ * they gave. */
+struct cmd_result {
+	char *recipient;
+	struct age_identity_list ids;
+};
+
+static pthread_mutex_t cmd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cmd_result *cmd_results;
+static size_t cmd_result_count;
+
+static int run_commands(const char *recipient, struct age_identity_list *ids)
+{
+	static const struct {
+		const char *var;
+	} commands[] = { { "SOPS_AGE_SSH_PRIVATE_KEY_CMD" }, { "SOPS_AGE_KEY_CMD" } };
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *cmd = getenv(commands[i].var);
+		struct gs_buf out;
+
+		if (!cmd || !*cmd)
+			continue;
+		gs_buf_init(&out, true);
+		ret = run_key_cmd(commands[i].var, cmd, recipient, &out);
+		if (!ret)
+			ret = age_identity_list_add_text(ids, (const char *)out.data, out.len, commands[i].var);
+		if (ret < 0 && ret != GS_ERR_NOMEM && !strstr(gs_error_message(), commands[i].var))
+			gs_error_prefix("%s", commands[i].var);
+		gs_buf_release(&out);
+		ret = keep_going(ret);
+	}
 	return ret;
+}
+
+bool sops_identities_have_commands(void)
+{
+	const char *a = getenv("SOPS_AGE_KEY_CMD"), *b = getenv("SOPS_AGE_SSH_PRIVATE_KEY_CMD");
+
+	return (a && *a) || (b && *b);
+}
+
+const struct age_identity_list *sops_identities_for_recipient(const char *recipient)
+{
+	const struct age_identity_list *found = NULL;
+	struct cmd_result *grown;
+
+	if (!recipient || !sops_identities_have_commands())
+		return NULL;
+	pthread_mutex_lock(&cmd_lock);
+	for (size_t i = 0; i < cmd_result_count && !found; i++)
+		if (!strcmp(cmd_results[i].recipient, recipient))
+			found = &cmd_results[i].ids;
+	if (found)
+		goto out;
+	grown = realloc(cmd_results, (cmd_result_count + 1) * sizeof(*grown));
+	if (!grown)
+		goto out;
+	cmd_results = grown;
+	memset(&cmd_results[cmd_result_count], 0, sizeof(*cmd_results));
+	if (!(cmd_results[cmd_result_count].recipient = strdup(recipient)))
+		goto out;
+	if (run_commands(recipient, &cmd_results[cmd_result_count].ids) < 0) {
+		age_identity_list_release(&cmd_results[cmd_result_count].ids);
+		free(cmd_results[cmd_result_count].recipient);
+		goto out;
+	}
+	found = &cmd_results[cmd_result_count++].ids;
+out:
+	pthread_mutex_unlock(&cmd_lock);
+	return found;
+}
+
+void sops_identities_forget(void)
+{
+	pthread_mutex_lock(&cmd_lock);
+	for (size_t i = 0; i < cmd_result_count; i++) {
+		age_identity_list_release(&cmd_results[i].ids);
+		free(cmd_results[i].recipient);
+	}
+	free(cmd_results);
+	cmd_results = NULL;
+	cmd_result_count = 0;
+	pthread_mutex_unlock(&cmd_lock);
 }

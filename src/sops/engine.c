@@ -22,7 +22,7 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		goto out_key;
-	ret = sops_data_key_unwrap(&m, ids, key);
+	ret = sops_data_key_unwrap(&m, ids, NULL, key);
 	sops_metadata_release(&m);
 	if (ret == 0)
 		ret = sops_decrypt_doc_with_key(d, key, opts);
@@ -42,7 +42,7 @@ bool sops_previous_for_reuse(struct doc *previous, const struct age_identity_lis
 	memset(p, 0, sizeof(*p));
 	if (!key || sops_metadata_read(previous, &m) < 0)
 		goto out;
-	if (sops_data_key_unwrap(&m, ids, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
+	if (sops_data_key_unwrap(&m, ids, NULL, key) == 0 && sops_previous_open_with_key(previous, key, p) == 0)
 		ok = true;
 	sops_metadata_release(&m);
 out:
@@ -158,8 +158,14 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		}
 		eg->age_str = (const char *const *)kg->age;
 		for (size_t i = 0; i < kg->age_count; i++, eg->age_count++) {
-			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0)
-				return ret;
+			if ((ret = age_recipient_parse(kg->age[i], &eg->age[i])) < 0) {
+				char why[256];
+
+				/* a key that cannot be used, not input that cannot be read */
+				snprintf(why, sizeof(why), "%s", gs_error_message());
+				return ret == GS_ERR_PARSE ? GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why)
+							   : ret;
+			}
 			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
 				age_recipient_free(eg->age[i]);
 				return ret;

@@ -283,7 +283,7 @@ int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, st
 	}
 	if ((ret = sops_metadata_read(&f->doc, &m)) < 0)
 		goto out;
-	ret = sops_data_key_unwrap(&m, o->ids, key);
+	ret = sops_data_key_unwrap(&m, o->ids, o->decryption_order, key);
 	sops_metadata_release(&m);
 	/* the keys as strings, read before the metadata entry is marked removed */
 	if (ret < 0 || (ret = sops_doc_keys(&f->doc, &f->keys)) < 0)

@@ -58,11 +58,49 @@ static void note_failure(char *slot, size_t cap, const struct gs_buf *plain, siz
 									  : gs_error_message());
 }
 
-/* Tries the age entries of a group, then its PGP entries, then its Vault
- * entries (sops's DefaultDecryptionOrder is age, pgp; the others follow,
- * spec 8); plain receives the first payload of the wanted size. */
-static int unwrap_group(const struct sops_meta_group *g, const struct age_identity_list *ids,
-			size_t want, struct gs_buf *plain, struct unwrap_stats *st)
+/* The identities SOPS_AGE_KEY_CMD / SOPS_AGE_SSH_PRIVATE_KEY_CMD give for
+ * the entry's recipient (sops runs them per age key it tries). */
+static int age_unwrap_by_command(const struct sops_age_entry *e, size_t want, struct gs_buf *plain)
+{
+	const struct age_identity_list *more = sops_identities_for_recipient(e->recipient);
+
+	if (more && more->count &&
+	    age_decrypt_mem(more, (const uint8_t *)e->enc, e->enc_len, plain) == 0 && plain->len == want)
+		return 0;
+	gs_buf_reset(plain);
+	return -1;
+}
+
+enum key_type { KEY_AGE, KEY_PGP, KEY_VAULT, KEY_TYPES };
+
+/* The order in which a group's key types are tried: sops's default is
+ * age, pgp, then the others in the file's order (sops.go
+ * DefaultDecryptionOrder); --decryption-order puts the named types
+ * (sops's identifiers: age, pgp, hc_vault) first, the rest after, in the
+ * default order. Unknown names are ignored, as sops ignores them. */
+static void order_types(const char *order, enum key_type out[KEY_TYPES])
+{
+	static const char *const names[KEY_TYPES] = { "age", "pgp", "hc_vault" };
+	bool placed[KEY_TYPES] = { false };
+	size_t n = 0;
+
+	for (const char *p = order; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (int t = 0; t < KEY_TYPES; t++)
+			if (!placed[t] && strlen(names[t]) == len && !strncmp(p, names[t], len)) {
+				placed[t] = true;
+				out[n++] = (enum key_type)t;
+			}
+		p += len + (p[len] == ',');
+	}
+	for (int t = 0; t < KEY_TYPES; t++)
+		if (!placed[t])
+			out[n++] = (enum key_type)t;
+}
+
+static int unwrap_age(const struct sops_meta_group *g, const struct age_identity_list *ids, size_t want,
+		      struct gs_buf *plain, struct unwrap_stats *st)
 {
 	for (size_t i = 0; i < g->age_count; i++) {
 		if (!g->age[i].enc || !g->age[i].enc_len)
@@ -73,7 +111,14 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 		    plain->len == want)
 			return 0;
 		gs_buf_reset(plain);
+		if (age_unwrap_by_command(&g->age[i], want, plain) == 0)
+			return 0;
 	}
+	return -1;
+}
+
+static int unwrap_pgp(const struct sops_meta_group *g, size_t want, struct gs_buf *plain, struct unwrap_stats *st)
+{
 	for (size_t i = 0; i < g->pgp_count; i++) {
 		if (!g->pgp[i].enc || !g->pgp[i].enc_len)
 			continue;
@@ -83,6 +128,12 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 		note_failure(st->pgp_error, sizeof(st->pgp_error), plain, want);
 		gs_buf_reset(plain);
 	}
+	return -1;
+}
+
+static int unwrap_vaults(const struct sops_meta_group *g, size_t want, struct gs_buf *plain,
+			 struct unwrap_stats *st)
+{
 	for (size_t i = 0; i < g->vault_count; i++) {
 		if (!g->vault[i].enc || !g->vault[i].enc_len)
 			continue;
@@ -92,6 +143,23 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 			return 0;
 		note_failure(st->vault_error, sizeof(st->vault_error), plain, want);
 		gs_buf_reset(plain);
+	}
+	return -1;
+}
+
+/* Tries the entries of a group type by type, in order (spec 8); plain
+ * receives the first payload of the wanted size. */
+static int unwrap_group(const struct sops_meta_group *g, const struct age_identity_list *ids,
+			const enum key_type order[KEY_TYPES], size_t want, struct gs_buf *plain,
+			struct unwrap_stats *st)
+{
+	for (int t = 0; t < KEY_TYPES; t++) {
+		int ret = order[t] == KEY_AGE ? unwrap_age(g, ids, want, plain, st)
+			  : order[t] == KEY_PGP ? unwrap_pgp(g, want, plain, st)
+						: unwrap_vaults(g, want, plain, st);
+
+		if (ret == 0)
+			return 0;
 	}
 	return -1;
 }
@@ -111,9 +179,10 @@ static void describe_tried(const struct unwrap_stats *st, size_t other, char *ou
 		snprintf(out + n, cap - (size_t)n, "; %zu keys of other types unsupported", other);
 }
 
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
+int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE])
 {
+	enum key_type types[KEY_TYPES];
 	static const struct age_identity_list no_ids = { NULL, 0 };
 	struct gs_buf plain;
 	uint8_t *shares = NULL;
@@ -124,11 +193,12 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 	if (!ids)
 		ids = &no_ids;
 	memset(&st, 0, sizeof(st));
+	order_types(order, types);
 	gs_buf_init(&plain, true);
 	for (size_t g = 0; g < m->group_count; g++)
 		other += m->groups[g].other_key_count;
 	if (m->group_count == 1) {
-		if (unwrap_group(&m->groups[0], ids, SOPS_DATA_KEY_SIZE, &plain, &st) == 0) {
+		if (unwrap_group(&m->groups[0], ids, types, SOPS_DATA_KEY_SIZE, &plain, &st) == 0) {
 			memcpy(key, plain.data, SOPS_DATA_KEY_SIZE);
 			ret = 0;
 		}
@@ -142,7 +212,7 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 		goto out;
 	}
 	for (size_t g = 0; g < m->group_count; g++) {
-		if (unwrap_group(&m->groups[g], ids, SOPS_SHARE_SIZE, &plain, &st) == 0)
+		if (unwrap_group(&m->groups[g], ids, types, SOPS_SHARE_SIZE, &plain, &st) == 0)
 			memcpy(shares + got++ * SOPS_SHARE_SIZE, plain.data, SOPS_SHARE_SIZE);
 	}
 	threshold = m->shamir_threshold ? m->shamir_threshold : (int)m->group_count;
@@ -152,9 +222,16 @@ out:
 	gs_buf_release(&plain);
 	gs_secure_free(shares);
 	if (ret == GS_ERR_NO_DATA_KEY) {
-		char tried[700];
+		char tried[700], problems[512];
+		size_t n;
 
 		describe_tried(&st, other, tried, sizeof(tried));
+		/* what went wrong with the identity sources (age/keysource.go
+		 * formatError): a missing key file, a failing key command */
+		sops_identities_problems(problems, sizeof(problems));
+		n = strlen(tried);
+		if (problems[0] && n < sizeof(tried))
+			snprintf(tried + n, sizeof(tried) - n, "; key sources: %s", problems);
 		if (m->group_count > 1)
 			return GS_FAIL(GS_ERR_NO_DATA_KEY,
 				       "cannot recover the data key: %zu of %zu key groups opened, "

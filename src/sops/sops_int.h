@@ -97,11 +97,13 @@ int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_t
 
 /* ---- walk.c: tree walk, selection, encrypt/decrypt of leaves (spec 3) ---- */
 
+struct sops_regex_entry;
+
 struct sops_selector {
 	enum sops_selection_kind kind;
 	const char *value;
-	regex_t re;
-	bool compiled;
+	const regex_t *re;               /* the compiled regex, shared (walk.c) */
+	struct sops_regex_entry *regex;  /* its cache entry, released with the selector */
 };
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
@@ -242,8 +244,10 @@ uint8_t *sops_data_key_new(void);
 int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 
-/* Recovers the data key from the metadata into key (secure, 32 bytes). */
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids,
+/* Recovers the data key from the metadata into key (secure, 32 bytes).
+ * order: key types to try first, comma-separated (--decryption-order), or
+ * NULL for sops's default (age, pgp). */
+int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
 enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };

@@ -1,6 +1,7 @@
 /* The tree walk in sops order and the selection rule (spec 3; sops.go
  * walkBranch, walkSlice, shouldBeEncrypted). The selection regexes are
  * RE2's, run on POSIX ERE (gitseal/re2posix.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,112 @@
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "sops_int.h"
+
+/* Compiled selection regexes, kept for the life of the process. A
+ * selector is made for every document opened, and render and the git
+ * filter open thousands of files sharing one pattern: compiling it each
+ * time, and glibc building the regex's DFA anew during its first matches,
+ * cost more than the rest of the walk. A few patterns, each with a count
+ * of the selectors using it (one in use is never freed; the least recently
+ * used free one makes room); glibc's regexec locks the regex it runs, so
+ * threads (the git filter's workers) may share one. */
+enum { REGEX_CACHE_SIZE = 8 };
+
+struct sops_regex_entry {
+	char *pattern;
+	regex_t re;
+	size_t users;
+	unsigned long last_use;
+	bool cached; /* in regex_cache, else malloc'd for one selector */
+};
+
+static struct sops_regex_entry regex_cache[REGEX_CACHE_SIZE];
+static unsigned long regex_clock;
+static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void regex_entry_clear(struct sops_regex_entry *e)
+{
+	if (e->pattern) {
+		regfree(&e->re);
+		free(e->pattern);
+	}
+	e->pattern = NULL;
+}
+
+static int regex_entry_fill(struct sops_regex_entry *e, const char *pattern)
+{
+	int ret = re2posix_compile(&e->re, pattern);
+
+	if (ret)
+		return ret;
+	e->pattern = strdup(pattern);
+	if (!e->pattern) {
+		regfree(&e->re);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Under regex_lock: the entry for pattern, compiled if it is not cached. */
+static int regex_find(const char *pattern, struct sops_regex_entry **out)
+{
+	struct sops_regex_entry *room = NULL, *e;
+	int ret;
+
+	for (size_t i = 0; i < REGEX_CACHE_SIZE; i++) {
+		e = &regex_cache[i];
+		if (e->pattern && !strcmp(e->pattern, pattern)) {
+			*out = e;
+			return 0;
+		}
+		if (!e->users && (!room || !e->pattern || (room->pattern && e->last_use < room->last_use)))
+			room = e;
+	}
+	if (room) {
+		regex_entry_clear(room);
+		ret = regex_entry_fill(room, pattern);
+		room->cached = true;
+		*out = room;
+		return ret;
+	}
+	/* every entry in use by another thread's selector: one of its own */
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = regex_entry_fill(e, pattern);
+	if (ret)
+		free(e);
+	*out = ret ? NULL : e;
+	return ret;
+}
+
+static int regex_acquire(const char *pattern, struct sops_regex_entry **out)
+{
+	int ret;
+
+	pthread_mutex_lock(&regex_lock);
+	ret = regex_find(pattern, out);
+	if (!ret) {
+		(*out)->users++;
+		(*out)->last_use = ++regex_clock;
+	}
+	pthread_mutex_unlock(&regex_lock);
+	return ret;
+}
+
+static void regex_release(struct sops_regex_entry *e)
+{
+	bool own;
+
+	pthread_mutex_lock(&regex_lock);
+	e->users--;
+	own = !e->cached;
+	pthread_mutex_unlock(&regex_lock);
+	if (own) {
+		regex_entry_clear(e);
+		free(e);
+	}
+}
 
 int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel)
 {
@@ -21,8 +128,8 @@ int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel
 	case SOPS_SEL_ENCRYPTED_REGEX:
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
 	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
-		if ((ret = re2posix_compile(&s->re, s->value)) == 0)
-			s->compiled = true;
+		if ((ret = regex_acquire(s->value, &s->regex)) == 0)
+			s->re = &s->regex->re;
 		break;
 	default:
 		break;
@@ -32,9 +139,10 @@ int sops_selector_init(struct sops_selector *s, const struct sops_selection *sel
 
 void sops_selector_release(struct sops_selector *s)
 {
-	if (s->compiled)
-		regfree(&s->re);
-	s->compiled = false;
+	if (s->regex)
+		regex_release(s->regex);
+	s->regex = NULL;
+	s->re = NULL;
 }
 
 struct comment_level {
@@ -83,19 +191,19 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 		break;
 	case SOPS_SEL_UNENCRYPTED_REGEX:
 		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match(&s->re, w->path[i]->key))
+			if (re2posix_match(s->re, w->path[i]->key))
 				enc = false;
 		break;
 	case SOPS_SEL_ENCRYPTED_REGEX:
 		enc = false;
 		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match(&s->re, w->path[i]->key))
+			if (re2posix_match(s->re, w->path[i]->key))
 				enc = true;
 		break;
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
 		for (size_t l = 0; l < w->level_count; l++)
 			for (size_t j = 0; j < w->levels[l].count; j++)
-				if (re2posix_match(&s->re, w->levels[l].items[j]))
+				if (re2posix_match(s->re, w->levels[l].items[j]))
 					enc = false;
 		break;
 	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
@@ -106,7 +214,7 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 				if (is_comment && l == w->level_count - 1 &&
 				    j == w->levels[l].count - 1)
 					continue;
-				if (re2posix_match(&s->re, w->levels[l].items[j]))
+				if (re2posix_match(s->re, w->levels[l].items[j]))
 					enc = true;
 			}
 		}

@@ -116,8 +116,10 @@ decrypt_with() { SOPS_AGE_KEY_FILE="$1" gitseal decrypt "$2"; }
 	run gitseal groups add --file enc.yaml
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"needs keys"* ]]
+	# a usage error is 1 in the sops commands, as in sops
 	run gitseal groups frobnicate
-	[ "$status" -eq 2 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"groups needs a subcommand: add or delete"* ]]
 	run gitseal groups add --age "$(cat r4.txt)"
 	[ "$status" -eq 100 ]
 }

@@ -244,3 +244,14 @@ YAML
 	  cat "$TMP/laid.plain.yaml"; } >"$TMP/want.yaml"
 	diff -u "$TMP/want.yaml" - <<<"$output"
 }
+
+@test "render keeps a block scalar that ends a file without a line break (no line break added to it)" {
+	rm "$APP"/*
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  script: |\n    echo hi' >"$APP/a.yaml"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n' >"$APP/b.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	# "echo hi", as the file says: not "echo hi\n" (a "|" block then a line break)
+	grep -qx '  script: echo hi' <<<"$output"
+	[ "$(grep -c '^kind: ConfigMap$' <<<"$output")" -eq 2 ]
+}

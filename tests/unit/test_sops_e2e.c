@@ -335,20 +335,46 @@ static void test_identity_sources(void **state)
 	assert_int_equal(ids.count, 2);
 	unsetenv("SOPS_AGE_KEY");
 
-	snprintf(cmd, sizeof(cmd), "cat '%s'", fixture("reconstructed/example-age-key.txt"));
+	/* SOPS_AGE_KEY_CMD runs per recipient (SOPS_AGE_RECIPIENT set), once
+	 * per recipient per process, not at load */
+	snprintf(cmd, sizeof(cmd), "sh -c 'test \"$SOPS_AGE_RECIPIENT\" = age1x && cat \"$0\"' '%s'",
+		 fixture("reconstructed/example-age-key.txt"));
 	setenv("SOPS_AGE_KEY_CMD", cmd, 1);
 	assert_int_equal(sops_identities_load(&ids), 0);
-	assert_int_equal(ids.count, 3);
-	setenv("SOPS_AGE_KEY_CMD", "false", 1);
-	assert_int_equal(sops_identities_load(&ids), GS_ERR_KEY);
+	assert_int_equal(ids.count, 2);
+	{
+		const struct age_identity_list *more = sops_identities_for_recipient("age1x");
+		char problems[256];
+
+		assert_non_null(more);
+		assert_int_equal(more->count, 1);
+		assert_ptr_equal(sops_identities_for_recipient("age1x"), more);
+		/* the command refuses another recipient: noted, not fatal */
+		more = sops_identities_for_recipient("age1y");
+		assert_true(!more || more->count == 0);
+		sops_identities_problems(problems, sizeof(problems));
+		assert_non_null(strstr(problems, "SOPS_AGE_KEY_CMD 'sh' failed (exit status 1)"));
+	}
+	sops_identities_forget();
 	unsetenv("SOPS_AGE_KEY_CMD");
 
-	/* a bad key file fails the load */
+	/* a bad key file is noted; the other sources still count (sops tries
+	 * them all and fails only when no key opens the file) */
 	setenv("SOPS_AGE_KEY_FILE", fixture("kaweezle-iknite/signing-key.sops.yaml"), 1);
-	assert_true(sops_identities_load(&ids) < 0);
+	assert_int_equal(sops_identities_load(&ids), 0);
+	assert_int_equal(ids.count, 2);
+	{
+		char problems[256];
+
+		sops_identities_problems(problems, sizeof(problems));
+		assert_non_null(strstr(problems, "SOPS_AGE_KEY_FILE"));
+	}
 	unsetenv("SOPS_AGE_KEY_FILE");
 
-	/* the identities found decrypt a fixture */
+	/* the identities found, and the key command asked for the file's
+	 * recipient, decrypt a fixture */
+	snprintf(cmd, sizeof(cmd), "cat '%s'", fixture("reconstructed/example-age-key.txt"));
+	setenv("SOPS_AGE_KEY_CMD", cmd, 1);
 	{
 		struct doc d;
 
@@ -356,6 +382,8 @@ static void test_identity_sources(void **state)
 		assert_int_equal(sops_decrypt_doc(&d, &ids, NULL), 0);
 		doc_release(&d);
 	}
+	sops_identities_forget();
+	unsetenv("SOPS_AGE_KEY_CMD");
 	age_identity_list_release(&ids);
 	gs_buf_release(&key);
 	rmdir(dir);

@@ -188,7 +188,7 @@ static void data_key_of(const struct gs_buf *cipher, uint8_t key[SOPS_DATA_KEY_S
 	ids_for(0xF, &l, storage);
 	load(&d, (char *)cipher->data, cipher->len);
 	assert_int_equal(sops_metadata_read(&d, &m), 0);
-	assert_int_equal(sops_data_key_unwrap(&m, &l, key), 0);
+	assert_int_equal(sops_data_key_unwrap(&m, &l, NULL, key), 0);
 	sops_metadata_release(&m);
 	doc_release(&d);
 }

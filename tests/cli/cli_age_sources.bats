@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# Issue 18, point 9: age identities come from every source sops reads; one
+# that fails does not stop the others, 128 only when no key opens the file,
+# and the key commands are given the recipient they are asked for.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	printf 'a: secret\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+}
+teardown() { teardown_tmp; }
+
+# sops: age/keysource.go:425-429 (a key file that cannot be opened is an
+# error of its own; the other readers are still used)
+@test "a missing SOPS_AGE_KEY_FILE does not stop SOPS_AGE_KEY" {
+	SOPS_AGE_KEY="$(cat "$KEYS/demo-age-key.txt")" SOPS_AGE_KEY_FILE=/nonexistent/keys.txt \
+		gitseal decrypt enc.yaml | cmp - plain.yaml
+}
+
+# sops: age/keysource.go:473-478 (each reader parsed on its own; a parse
+# error is noted and the identities of the others kept)
+@test "a malformed SOPS_AGE_KEY does not stop SOPS_AGE_KEY_FILE" {
+	SOPS_AGE_KEY=AGE-SECRET-KEY-1GARBAGE SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" \
+		gitseal decrypt enc.yaml | cmp - plain.yaml
+}
+
+# sops: age/keysource.go:251 (no identity: "failed to load age identities"
+# with the errors), cmd/sops/common/common.go:88 (CouldNotRetrieveKey, 128)
+@test "when no source opens the file: 128, and the message names what failed" {
+	run -128 env SOPS_AGE_KEY=AGE-SECRET-KEY-1GARBAGE SOPS_AGE_KEY_FILE=/nonexistent/keys.txt \
+		"$GITSEAL_BIN" decrypt enc.yaml
+	[[ $output == *"cannot recover the data key"* ]]
+	[[ $output == *"SOPS_AGE_KEY_FILE '/nonexistent/keys.txt'"* ]]
+	[[ $output == *"SOPS_AGE_KEY"*"line 1"* ]]
+	[[ $output != *GARBAGE* ]]
+}
+
+# sops: age/keysource.go:441 (SOPS_AGE_KEY_CMD runs with
+# SOPS_AGE_RECIPIENT=<the key's recipient>)
+@test "SOPS_AGE_KEY_CMD is given SOPS_AGE_RECIPIENT, the recipient of the entry it opens" {
+	cat >keycmd <<EOF
+#!/bin/sh
+echo "\$SOPS_AGE_RECIPIENT" >>"$TMP/asked"
+cat "$KEYS/demo-age-key.txt"
+EOF
+	chmod +x keycmd
+	SOPS_AGE_KEY_CMD="$TMP/keycmd" gitseal decrypt enc.yaml | cmp - plain.yaml
+	[ "$(cat asked)" = "$(demo_recipient)" ]
+}
+
+# sops: age/keysource.go:442-444 (a failing command is an error among
+# others), common.go:88 (128 when nothing opens the key)
+@test "a failing SOPS_AGE_KEY_CMD: 128 with its status; another source still works" {
+	run -128 env SOPS_AGE_KEY_CMD=false "$GITSEAL_BIN" decrypt enc.yaml
+	[[ $output == *"SOPS_AGE_KEY_CMD 'false' failed (exit status 1)"* ]]
+	SOPS_AGE_KEY_CMD=false SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" gitseal decrypt enc.yaml | cmp - plain.yaml
+}
+
+# sops: age/keysource.go:342-354 (SOPS_AGE_SSH_PRIVATE_KEY_CMD, with
+# SOPS_AGE_RECIPIENT, its output an unencrypted SSH private key)
+@test "SOPS_AGE_SSH_PRIVATE_KEY_CMD gives an ssh-ed25519 identity" {
+	command -v ssh-keygen >/dev/null || skip "no ssh-keygen"
+	ssh-keygen -q -t ed25519 -N '' -C test-key -f "$TMP/id" >/dev/null
+	gitseal encrypt --age "$(cat "$TMP/id.pub")" plain.yaml >ssh.enc.yaml
+	run -128 "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat $TMP/id" gitseal decrypt ssh.enc.yaml | cmp - plain.yaml
+	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat /nonexistent" "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	[[ $output == *"SOPS_AGE_SSH_PRIVATE_KEY_CMD 'cat' failed"* ]]
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# Issue 18, point 11: edit of a new file left as it was writes nothing
+# (200), --verbose says what is done on stderr, --indent applies to every
+# output, and edit -s shows the metadata without letting it change.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'a: secret\nm:\n    k: v\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+}
+teardown() { teardown_tmp; }
+
+# sops: cmd/sops/edit.go:50-72 (editExample), 242-244 (hash unchanged:
+# FileHasNotBeenModified, 200, and nothing is written)
+@test "a new file whose example is saved untouched: 200, nothing written" {
+	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" edit --age "$(demo_recipient)" new.yaml
+	[[ $output == *"file has not changed, exiting"* ]]
+	[ ! -e new.yaml ]
+	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" --age "$(demo_recipient)" new.yaml
+	[ ! -e new.yaml ]
+	printf '#!/bin/sh\nprintf "x: 1\\n" >"$1"\n' >ed.sh
+	chmod +x ed.sh
+	SOPS_EDITOR="$TMP/ed.sh" gitseal edit --age "$(demo_recipient)" new.yaml
+	[ "$(gitseal decrypt new.yaml)" = "x: 1" ]
+}
+
+# sops: cmd/sops/main.go:1371-1373 (--verbose: debug logging, on stderr);
+# gitseal's own lines, also on stderr, never a value
+@test "--verbose says on stderr which config, which file and what was written" {
+	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	run -0 --separate-stderr gitseal --verbose decrypt enc.yaml
+	[ "$output" = "$(cat plain.yaml)" ]
+	[[ $stderr == *"gitseal: 'enc.yaml': data key recovered, MAC checked"* ]]
+	run -0 --separate-stderr gitseal encrypt --verbose plain.yaml
+	[[ $stderr == *"gitseal: config '"*".sops.yaml'"* ]]
+	[[ $stderr == *"gitseal: 'plain.yaml': encrypted"* ]]
+	[[ $stderr != *secret* ]]
+	printf '#!/bin/sh\nsed -i s/secret/other/ "$1"\n' >ed.sh
+	chmod +x ed.sh
+	run -0 env SOPS_EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" --verbose edit enc.yaml
+	[[ $output == *"gitseal: 'enc.yaml': written"* ]]
+	run -0 gitseal decrypt enc.yaml
+	[[ $output != *gitseal:* ]]
+}
+
+# sops: cmd/sops/main.go:2391-2396 (--indent sets the output stores'
+# indentation: every file sops writes is emitted with it)
+@test "--indent re-indents every output, not only conversions" {
+	gitseal decrypt --indent 2 enc.yaml | cmp - <(printf 'a: secret\nm:\n  k: v\n')
+	gitseal --indent 2 set enc.yaml '["a"]' '"x"'
+	grep -q '^  k: ENC\[' enc.yaml
+	printf '#!/bin/sh\nsed -i s/x/y/ "$1"\n' >ed.sh
+	chmod +x ed.sh
+	SOPS_EDITOR="$TMP/ed.sh" gitseal edit --indent 6 enc.yaml
+	grep -q '^      k: ENC\[' enc.yaml
+	# without --indent a file keeps its own layout
+	gitseal set enc.yaml '["a"]' '"z"'
+	grep -q '^      k: ENC\[' enc.yaml
+}
+
+# sops: cmd/sops/edit.go:168-170, 258-272 (-s: the metadata in the editor).
+# gitseal shows it to be read: a change is refused and nothing is written.
+@test "edit -s shows the metadata; changing it is refused; the values still change" {
+	printf '#!/bin/sh\ngrep -q "^sops:" "$1" && grep -q "recipient: %s" "$1" && sed -i s/secret/changed/ "$1"\n' \
+		"$(demo_recipient)" >show.sh
+	chmod +x show.sh
+	SOPS_EDITOR="$TMP/show.sh" gitseal edit -s enc.yaml
+	[ "$(gitseal decrypt --extract '["a"]' enc.yaml)" = changed ]
+	! grep -q '^    age:$' <(gitseal decrypt enc.yaml)
+	cp enc.yaml before.yaml
+	printf '#!/bin/sh\nsed -i "s/recipient: age1/recipient: age1x/" "$1"\n' >tamper.sh
+	chmod +x tamper.sh
+	run -1 env SOPS_EDITOR="$TMP/tamper.sh" "$GITSEAL_BIN" edit -s enc.yaml
+	[[ $output == *"the sops metadata shown by -s was changed"*"change keys with rotate, updatekeys or groups"* ]]
+	cmp enc.yaml before.yaml
+	# JSON: the metadata is one more member of the object
+	printf '{"a": "secret"}\n' >p.json
+	gitseal encrypt --age "$(demo_recipient)" p.json >e.json
+	printf '#!/bin/sh\ngrep -q "\\"sops\\": {" "$1" && sed -i s/secret/changed/ "$1"\n' >showj.sh
+	chmod +x showj.sh
+	SOPS_EDITOR="$TMP/showj.sh" gitseal edit --show-master-keys e.json
+	[ "$(gitseal decrypt --extract '["a"]' e.json)" = changed ]
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# Issue 18, point 4, and issue 19 (one code for usage errors, another for
+# input that cannot be read, as sops has them): each case exits with sops's
+# code (cmd/sops/codes/codes.go) and says what is wrong in one line.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'a: secret\nn: 1\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	mkdir dir
+}
+teardown() { teardown_tmp; }
+
+# sops: cmd/sops/main.go:843, 1034, 1211 (os.Stat: NoFileSpecified, 100)
+@test "a missing file for decrypt, encrypt, rotate: 100" {
+	for cmd in decrypt encrypt rotate; do
+		run -100 gitseal "$cmd" missing.yaml
+		[ "$output" = "gitseal: error: cannot operate on non-existent file 'missing.yaml'" ]
+	done
+	run -100 gitseal -d missing.yaml
+}
+
+# sops: cmd/sops/common/common.go:146 (CouldNotReadInputFile, 2): the file
+# is there but cannot be read; a usage error is 1 (issue 19)
+@test "input that cannot be read: 2; a usage error: 1" {
+	run -2 gitseal decrypt dir
+	[[ $output == *"'dir'"* ]]
+	run -2 gitseal set missing.yaml '["a"]' 1
+	[[ $output == *"missing.yaml"* ]]
+	printf 'a: [unclosed\n' >bad.yaml
+	run -2 gitseal encrypt --age "$(demo_recipient)" bad.yaml
+	[[ $output == *"'bad.yaml'"* ]]
+	run -1 gitseal decrypt --no-such-flag enc.yaml
+	[ "$output" = "gitseal: error: flag provided but not defined: -no-such-flag" ]
+}
+
+# sops: cmd/sops/decrypt.go:76 (Truncate fails: a plain error, 1); 91 is
+# for a path that does not parse (main.go:875)
+@test "--extract of an absent path: 1; a malformed path: 91" {
+	run -1 gitseal decrypt --extract '["zz"]' enc.yaml
+	[ "$output" = "gitseal: error: 'enc.yaml': component [\"zz\"] not found" ]
+	run -91 gitseal decrypt --extract 'zz' enc.yaml
+	[[ $output == *"invalid tree path 'zz'"* ]]
+}
+
+# sops: cmd/sops/unset.go (sops.SopsKeyNotFound through toExitError, 1)
+@test "unset of an absent path: 1, the file unchanged; --idempotent: 0" {
+	cp enc.yaml before.yaml
+	run -1 gitseal unset enc.yaml '["zz"]'
+	[[ $output == *"component [\"zz\"] not found"* ]]
+	cmp enc.yaml before.yaml
+	gitseal unset --idempotent enc.yaml '["zz"]'
+}
+
+# sops: cmd/sops/main.go:2499 (no keys: a plain error, 1), age/keysource.go
+# MasterKeysFromRecipients (a bad recipient: a plain error, 1)
+@test "no keys, or a recipient that does not parse: 1" {
+	run -1 gitseal encrypt plain.yaml
+	[ "$output" = "gitseal: error: config file not found, or has no creation rules, and no keys provided" ]
+	run -1 gitseal encrypt --age age1nope plain.yaml
+	[[ $output == *"age recipient 'age1nope'"* ]]
+}
+
+# sops: cmd/sops/main.go:213, 327 (exec-* needs exactly two words: 1)
+@test "exec-env and exec-file without a command: 1" {
+	run -1 gitseal exec-env enc.yaml
+	[[ $output == *"missing file to decrypt: gitseal exec-env FILE COMMAND"* ]]
+	run -1 gitseal exec-file enc.yaml
+}
+
+# sops: cmd/sops/main.go:524 (no file: 100), filestatus.go:26 (any other
+# failure is wrapped: "cannot check file status", 1)
+@test "filestatus: no file 100, a file it cannot load 1, a plain file false" {
+	run -100 gitseal filestatus
+	run -1 gitseal filestatus missing.yaml
+	printf 'a: [unclosed\n' >bad.yaml
+	run -1 gitseal filestatus bad.yaml
+	[ "$(gitseal filestatus plain.yaml)" = '{"encrypted":false}' ]
+	[ "$(gitseal filestatus enc.yaml)" = '{"encrypted":true}' ]
+}
+
+# sops: cmd/sops/main.go:1212-1214 (CannotChangeKeysFromNonExistentFile, 49)
+@test "rotate --add-age on a missing file: 49" {
+	run -49 gitseal rotate --add-age "$(demo_recipient)" missing.yaml
+	[[ $output == *"cannot add or remove keys on non-existent file 'missing.yaml'"* ]]
+}
+
+# sops: cmd/sops/decrypt.go:65-70 (EmitPlainFile fails: ErrorDumpingTree, 4)
+@test "--output-type binary of a structured file: 4" {
+	run -4 gitseal decrypt --output-type binary enc.yaml
+	[[ $output == *"'enc.yaml'"* ]]
+}
+
+# sops: cmd/sops/main.go:1020, 830, 834 (ErrorConflictingParameters, 8)
+@test "conflicting parameters: 8" {
+	run -8 gitseal decrypt -i --output x.yaml enc.yaml
+	[[ $output == *"cannot operate on both --output and --in-place"* ]]
+	run -8 gitseal encrypt <plain.yaml
+	[[ $output == *"must specify --filename-override when reading from stdin"* ]]
+	run -8 gitseal decrypt -i <enc.yaml
+}
+
+# sops: cmd/sops/main.go:1517, 2561 (ErrorInvalidSetFormat, 7);
+# main.go:1493, 1497 (the words of set: NoFileSpecified, 100)
+@test "set: a bad path or value 7, missing words 100" {
+	run -7 gitseal set enc.yaml 'a' '1'
+	run -7 gitseal set enc.yaml '["a"]' '{bad'
+	run -100 gitseal set enc.yaml '["a"]'
+	run -100 gitseal unset enc.yaml
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# Issue 18, point 6: set's --value-file and --value-stdin as sops has them:
+# two bool flags; with --value-file the third word is a file holding the
+# JSON value, with --value-stdin there is no third word.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'a: secret\nn: 1\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	printf '{"user": "bob", "port": 5432}\n' >value.json
+}
+teardown() { teardown_tmp; }
+
+# sops: cmd/sops/main.go:1458-1461 (value-file is a BoolFlag),
+# main.go:1527-1533 (the third positional word is the file)
+@test "set --value-file FILE PATH VALUEFILE: sops's form" {
+	gitseal set --value-file enc.yaml '["a"]' value.json
+	[ "$(gitseal decrypt --extract '["a"]["user"]' enc.yaml)" = bob ]
+	[ "$(gitseal decrypt --extract '["a"]["port"]' enc.yaml)" = 5432 ]
+	# the flag may also follow the words (urfave moves known flags forward)
+	printf '"again"\n' >v2.json
+	gitseal set enc.yaml '["n"]' v2.json --value-file
+	[ "$(gitseal decrypt --extract '["n"]' enc.yaml)" = again ]
+	# nothing of the value on the command line: no secret in a process listing
+	! grep -q bob enc.yaml
+}
+
+# sops: cmd/sops/main.go:1491-1494 (exactly two words with --value-stdin),
+# main.go:1521-1526 (the value read from standard input)
+@test "set --value-stdin FILE PATH: the value on standard input" {
+	printf '"from stdin"' | gitseal set --value-stdin enc.yaml '["a"]'
+	[ "$(gitseal decrypt --extract '["a"]' enc.yaml)" = "from stdin" ]
+	run -100 gitseal set --value-stdin enc.yaml '["a"]' '"extra"'
+	[[ $output == *"usage: gitseal set --value-stdin FILE"* ]]
+}
+
+# sops: cmd/sops/main.go:1488-1490 (both: ErrorGeneric, 1), 1496 (three
+# words without --value-stdin: 100), 1530 (a value file that cannot be
+# read: toExitError, 1), 2561 (a value that is not JSON: 7)
+@test "set: both flags 1, a missing value file 1, a value file that is not JSON 7" {
+	cp enc.yaml before.yaml
+	run -1 gitseal set --value-file --value-stdin enc.yaml '["a"]' value.json
+	[[ $output == *"cannot use both --value-file and --value-stdin"* ]]
+	run -100 gitseal set --value-file enc.yaml '["a"]'
+	run -1 gitseal set --value-file enc.yaml '["a"]' missing.json
+	[[ $output == *"missing.json"* ]]
+	printf 'not json\n' >bad.json
+	run -7 gitseal set --value-file enc.yaml '["a"]' bad.json
+	[[ $output == *"the value is not valid JSON"* ]]
+	cmp enc.yaml before.yaml
+}
+
+# sops: cmd/sops/main.go:1535 (the third word itself is the JSON value); a
+# negative number is a word, not a flag (Go's flag stops at the first word)
+@test "set FILE PATH VALUE, with a negative number" {
+	gitseal set enc.yaml '["n"]' -1
+	[ "$(gitseal decrypt --extract '["n"]' enc.yaml)" = -1 ]
+}

@@ -1,0 +1,142 @@
+/* src/sops/walk.c: selectors share compiled regexes through a small
+ * process-wide cache. More patterns than it holds, more live selectors
+ * than it holds, threads, and a pattern that does not compile: every
+ * selector matches as its own pattern says. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gitseal/error.h"
+#include "../../src/sops/sops_int.h"
+
+enum { PATTERNS = 20, LIVE = 12, THREADS = 4, ROUNDS = 300 };
+
+enum { MAX_PATTERN = 200 };
+
+/* Pattern i matches "key<i>" and nothing else of that form; made before
+ * the tests (a selection outlives its selectors). */
+static char patterns[MAX_PATTERN][32];
+
+static void key_of(size_t i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "key%zu", i);
+}
+
+static void selector_for(struct sops_selector *s, size_t i)
+{
+	struct sops_selection sel = { .kind = SOPS_SEL_ENCRYPTED_REGEX, .value = patterns[i] };
+
+	assert_int_equal(sops_selector_init(s, &sel), 0);
+}
+
+static void check_matches(const struct sops_selector *s, size_t i)
+{
+	char k[32];
+
+	key_of(i, k, sizeof(k));
+	assert_true(re2posix_match(s->re, k));
+	key_of(i + 1, k, sizeof(k));
+	assert_false(re2posix_match(s->re, k));
+}
+
+/* More patterns than the cache holds, in turns: entries are reused and
+ * replaced, never mixed up. */
+static void test_many_patterns(void **state)
+{
+	(void)state;
+	for (size_t round = 0; round < 3; round++) {
+		for (size_t i = 0; i < PATTERNS; i++) {
+			struct sops_selector s;
+
+			selector_for(&s, (i * 7 + round) % PATTERNS);
+			check_matches(&s, (i * 7 + round) % PATTERNS);
+			sops_selector_release(&s);
+		}
+	}
+}
+
+/* More selectors alive at once than the cache holds: the ones past it get
+ * a regex of their own; an entry in use is never replaced. */
+static void test_live_selectors(void **state)
+{
+	struct sops_selector s[LIVE];
+
+	(void)state;
+	for (size_t i = 0; i < LIVE; i++)
+		selector_for(&s[i], 100 + i);
+	for (size_t i = 0; i < LIVE; i++)
+		check_matches(&s[i], 100 + i);
+	/* two selectors of one pattern share it */
+	struct sops_selector again;
+
+	selector_for(&again, 100);
+	assert_ptr_equal(again.re, s[0].re);
+	sops_selector_release(&again);
+	for (size_t i = 0; i < LIVE; i++)
+		sops_selector_release(&s[i]);
+	assert_null(s[0].re);
+}
+
+static void *thread_main(void *arg)
+{
+	size_t base = (size_t)(uintptr_t)arg;
+
+	for (size_t r = 0; r < ROUNDS; r++) {
+		struct sops_selector s;
+		size_t i = (base + r) % 10;
+
+		selector_for(&s, i);
+		check_matches(&s, i);
+		sops_selector_release(&s);
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	pthread_t t[THREADS];
+
+	(void)state;
+	for (size_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, (void *)(uintptr_t)(i * 3)), 0);
+	for (size_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+}
+
+/* A pattern that does not compile fails every time (nothing cached), and
+ * the cache goes on serving the others. */
+static void test_bad_pattern(void **state)
+{
+	struct sops_selection bad = { .kind = SOPS_SEL_UNENCRYPTED_REGEX, .value = "a(" };
+	struct sops_selector s;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(sops_selector_init(&s, &bad), GS_ERR_CONFIG);
+		assert_null(s.re);
+		sops_selector_release(&s);
+	}
+	selector_for(&s, 7);
+	check_matches(&s, 7);
+	sops_selector_release(&s);
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < MAX_PATTERN; i++)
+		snprintf(patterns[i], sizeof(patterns[i]), "^key%zu$", i);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_many_patterns),
+		cmocka_unit_test(test_live_selectors),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_bad_pattern),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
