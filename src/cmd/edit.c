@@ -258,7 +258,7 @@ int cmd_edit(int argc, char **argv)
 		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", c.file);
 	s.keep_metadata = show;
 	if ((ret = sops_session_open(&s, &c, true)) < 0 ||
-	    (ret = cmd_plain_emit(c.file, s.plain, s.format, c.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
+	    (ret = cmd_plain_emit(c.file, s.plain, s.format, s.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
 	    (show && (ret = append_metadata(&s, &plain)) < 0) || (ret = edit_text(&c, &plain, &edited)) < 0)
 		goto done;
 	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {

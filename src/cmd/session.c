@@ -56,7 +56,7 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 	sops_cli_verbose(c, "'%s': data key recovered, MAC %s", s->name, c->ignore_mac ? "not checked" : "checked");
 	s->plain = sops_file_doc(s->file);
 	s->keys = sops_file_keys(s->file);
-	s->indent = c->indent;
+	s->indent = cmd_indent(c, NULL, s->format);
 	s->fresh_layout = c->values[SO_INDENT].set;
 	if (s->fresh_layout)
 		cmd_drop_layout(s->plain);
@@ -157,14 +157,14 @@ out:
 
 int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum doc_format format)
 {
-	if (c->indent)
-		return c->indent;
-	if (config && format == DOC_FORMAT_JSON && config->json_indent != -2)
+	/* sops: --indent replaces the output stores' settings (main.go outputStore) */
+	if (c->values[SO_INDENT].set)
+		return sops_indent_from_sops(c->indent, format == DOC_FORMAT_JSON);
+	if (config && format == DOC_FORMAT_JSON)
 		return config->json_indent;
 	if (config && format == DOC_FORMAT_YAML)
 		return config->yaml_indent;
-	/* sops writes JSON with tabs (the store's -1); 0 would be none */
-	return format == DOC_FORMAT_JSON ? -1 : 0;
+	return SOPS_INDENT_DEFAULT;
 }
 
 int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,

@@ -13,6 +13,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/re2posix.h"
+#include "gitseal/sops_format.h"
 
 enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
 
@@ -426,10 +427,14 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, int *out)
 {
 	yaml_node_t *n = map_get(p, map_get(p, stores, fmt), "indent");
+	int sops_value, ret;
 
 	if (!n)
 		return 0;
-	return parse_int_node(p, n, "indent", out);
+	if ((ret = parse_int_node(p, n, "indent", &sops_value)) < 0)
+		return ret;
+	*out = sops_indent_from_sops(sops_value, !strcmp(fmt, "json"));
+	return 0;
 }
 
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
@@ -460,7 +465,6 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	c->json_indent = -2;
 	root = yaml_document_get_root_node(&p.doc);
 	if (!root || is_null(root))
 		goto out;
