@@ -199,11 +199,8 @@ static int append_metadata(const struct sops_session *s, struct gs_buf *plain)
  * groups, which show the change (repository content never widens it). */
 static int take_metadata_back(const struct sops_session *s, struct doc *changed)
 {
-	struct doc_entry *e = changed->count && changed->branches[0]->kind == DOC_MAP
-				      ? doc_map_find(changed->branches[0], "sops")
-				      : NULL;
+	struct doc_entry *e = sops_metadata_entry(changed);
 	struct doc back;
-	struct doc_node *root;
 	char where[128] = "";
 	bool same = false;
 
@@ -211,8 +208,7 @@ static int take_metadata_back(const struct sops_session *s, struct doc *changed)
 		return GS_FAIL(GS_ERR_GENERIC, "the sops metadata shown by -s was removed: it is shown to be "
 			       "read; change keys with rotate, updatekeys or groups");
 	doc_init(&back, s->format);
-	root = doc_new_map(&back);
-	if (root && doc_append(&back, root, "sops", 4, doc_clone(&back, e->value)) && doc_add_branch(&back, root) == 0)
+	if (cmd_metadata_only(changed, s->format, &back) == 0)
 		same = doc_equal(&back, &s->meta, where, sizeof(where));
 	doc_release(&back);
 	if (!same)

@@ -13,7 +13,7 @@ static bool has_sops_map(const struct doc *d)
 
 	if (d->count != 1 || !d->branches[0] || d->branches[0]->kind != DOC_MAP)
 		return false;
-	e = doc_map_find(d->branches[0], "sops");
+	e = doc_map_find(d->branches[0], SOPS_METADATA_KEY);
 	return e && e->value->kind == DOC_MAP;
 }
 

@@ -9,7 +9,7 @@
 #include "gitseal/store.h"
 #include "store_int.h"
 
-static const char prefix[] = "sops_";
+static const char prefix[] = SOPS_DOTENV_PREFIX;
 #define PREFIX_LEN (sizeof(prefix) - 1)
 
 /* Appends s with every newline written as the two characters \n. */
@@ -132,7 +132,7 @@ int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 		if ((ret = store_unflatten(d, meta.v, meta.n, &m)) < 0)
 			goto out;
 		m->span = (struct doc_span){ meta_start, meta_start };
-		if (!doc_append(d, root, "sops", 4, m)) {
+		if (!doc_append(d, root, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, m)) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -148,7 +148,7 @@ out:
 
 static bool is_sops(const struct doc_entry *e)
 {
-	return e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0;
+	return sops_is_metadata_key(e->key, e->key_len);
 }
 
 static int put_value(struct gs_buf *out, const struct doc_node *n)

@@ -318,7 +318,7 @@ bool store_meta_kept(const struct doc_node *root)
 	for (size_t i = 0; root && i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
 
-		if (!e->removed && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0)
+		if (!e->removed && sops_is_metadata_key(e->key, e->key_len))
 			return e->value->span.start != DOC_NO_POS && !changed(e->value);
 	}
 	return false;

@@ -230,7 +230,7 @@ static int header(struct iparser *p, size_t ls, size_t t, size_t le)
 		return ifail(p, "unclosed section");
 	if (close == p->s + t + 1)
 		return ifail(p, "empty section name");
-	sops = close - (p->s + t + 1) == 4 && memcmp(p->s + t + 1, "sops", 4) == 0;
+	sops = sops_is_metadata_key(p->s + t + 1, (size_t)(close - (p->s + t + 1)));
 	if (sops || !p->npend) {
 		if (p->npend && (ret = ensure_section(p, p->pend[0].line_start)) < 0)
 			return ret;
@@ -532,7 +532,7 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 	int ret = 0;
 
 	for (size_t i = 0; i < root->count; i++) {
-		if (!key_is(&root->entries[i], "sops"))
+		if (!key_is(&root->entries[i], SOPS_METADATA_KEY))
 			continue;
 		if (e)
 			return GS_FAIL(GS_ERR_PARSE, "found duplicate sops section");
@@ -881,7 +881,7 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	c.sec = doc_new_map(&tmp);
 	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret)
-		ret = put_section(out, "sops", 4, c.sec, first);
+		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first);
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
 	return ret;
@@ -897,7 +897,7 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < root->count; i++) {
 			const struct doc_entry *e = &root->entries[i];
-			bool sops = key_is(e, "sops");
+			bool sops = key_is(e, SOPS_METADATA_KEY);
 
 			if (e->removed || !e->key || sops != (pass == 1))
 				continue;
@@ -1031,7 +1031,7 @@ static int emit_patch(const struct doc *d, const struct doc_node *root, struct g
 	for (size_t i = 0; i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
 
-		if (!e->key || key_is(e, "sops") || e->value->span.start == DOC_NO_POS)
+		if (!e->key || key_is(e, SOPS_METADATA_KEY) || e->value->span.start == DOC_NO_POS)
 			continue;
 		if ((ret = patch_section(&ed, src, len, e)))
 			goto out;
