@@ -207,6 +207,11 @@ static int put_metadata(struct gs_buf *out, const struct doc_node *root, bool sk
 	return ret;
 }
 
+static size_t entry_start(const struct doc_entry *e)
+{
+	return e->key ? e->key_span.start : e->value->span.start;
+}
+
 static size_t line_end(const uint8_t *s, size_t len, size_t pos)
 {
 	const uint8_t *nl = memchr(s + pos, '\n', len - pos);
@@ -221,81 +226,57 @@ static size_t line_begin(const uint8_t *s, size_t pos)
 	return pos;
 }
 
-static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+/* The loaded lines: a removed entry's line is cut, a changed value or
+ * comment replaced in place. */
+static int patch_lines(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
 {
 	const uint8_t *src = d->source.data;
-	size_t len = d->source.len, start = out->len;
-	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
-	bool kept = store_meta_kept(root);
-	struct store_edits ed;
-	struct gs_buf tail;
+	size_t len = d->source.len;
 	int ret = 0;
 
-	store_edits_init(&ed);
-	gs_buf_init(&tail, true);
 	for (size_t i = 0; i < root->count && !ret; i++) {
 		const struct doc_entry *e = &root->entries[i];
 		const struct doc_node *v = e->value;
-		size_t at = e->key ? e->key_span.start : v->span.start, mark = ed.pool.len;
+		size_t at = entry_start(e), mark = ed->pool.len;
 
-		if (is_sops(e))
+		if (is_sops(e) || at == DOC_NO_POS)
 			continue;
-		if (at == DOC_NO_POS) {
-			if (!e->removed)
-				ret = put_line(&tail, e);
-			continue;
-		}
 		if (e->removed) {
-			ret = store_edits_push(&ed, line_begin(src, at), line_end(src, len, at), mark);
+			ret = store_edits_push(ed, line_begin(src, at), line_end(src, len, at), mark);
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if (!(ret = store_put(&ed.pool, v->text, v->len)))
-				ret = store_edits_push(&ed, v->span.start + 1, v->span.end, mark);
+			if (!(ret = store_put(&ed->pool, v->text, v->len)))
+				ret = store_edits_push(ed, v->span.start + 1, v->span.end, mark);
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			if (v->span.start == DOC_NO_POS)
 				ret = GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
-			else if (!(ret = put_value(&ed.pool, v)))
-				ret = store_edits_push(&ed, v->span.start, v->span.end, mark);
+			else if (!(ret = put_value(&ed->pool, v)))
+				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
 		}
 	}
-	if (!ret && !kept && mr)
-		for (size_t i = 0; i < mr->n && !ret; i++)
-			ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len);
-	if (!ret)
-		ret = put_metadata(&tail, root, kept);
-	if (!ret)
-		ret = store_edits_apply(&ed, src, len, out);
-	if (!ret && tail.len) {
-		if (out->len > start && out->data[out->len - 1] != '\n')
-			ret = store_put(out, "\n", 1);
-		if (!ret)
-			ret = store_put(out, tail.data, tail.len);
-	}
-	gs_buf_release(&tail);
-	store_edits_release(&ed);
 	return ret;
+}
+
+/* sops EmitPlainFile (the first document only): the entries, then the
+ * metadata flattened into sops_ keys. */
+static int put_rest(struct gs_buf *out, const struct doc_node *root, bool only_new, bool kept, bool first)
+{
+	int ret = 0;
+
+	(void)first;
+	for (size_t i = 0; i < root->count && !ret; i++) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->removed && !is_sops(e) && !(only_new && entry_start(e) != DOC_NO_POS))
+			ret = put_line(out, e);
+	}
+	return ret < 0 ? ret : put_metadata(out, root, only_new && kept);
 }
 
 int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
-	const struct doc_node *root;
-	int ret = 0;
+	static const struct store_flat_writer writer = {
+		.format = DOC_FORMAT_DOTENV, .patch = patch_lines, .put_rest = put_rest,
+	};
 
-	if (d->count == 0)
-		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
-	root = d->branches[0];
-	if (!root || root->kind != DOC_MAP)
-		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
-	if (d->format == DOC_FORMAT_DOTENV && d->source.data && !(opts && opts->fresh) &&
-	    root->span.start != DOC_NO_POS)
-		return emit_patch(d, root, out);
-	/* sops EmitPlainFile: the first document only */
-	for (size_t i = 0; i < root->count && !ret; i++) {
-		const struct doc_entry *e = &root->entries[i];
-
-		if (!e->removed && !is_sops(e))
-			ret = put_line(out, e);
-	}
-	if (!ret)
-		ret = put_metadata(out, root, false);
-	return ret;
+	return store_flat_emit(d, &writer, opts, out);
 }

@@ -1016,56 +1016,26 @@ out:
 	return ret;
 }
 
-static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+static int patch_sections(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
 {
-	const char *src = (const char *)d->source.data;
-	size_t len = d->source.len, start = out->len;
-	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
-	bool kept = store_meta_kept(root);
-	struct store_edits ed;
-	struct gs_buf tail;
-	int ret = 0;
+	int ret;
 
-	store_edits_init(&ed);
-	gs_buf_init(&tail, true);
 	for (size_t i = 0; i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
 
 		if (!e->key || key_is(e, SOPS_METADATA_KEY) || e->value->span.start == DOC_NO_POS)
 			continue;
-		if ((ret = patch_section(&ed, src, len, e)))
-			goto out;
+		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)
+			return ret;
 	}
-	if (!kept && mr)
-		for (size_t i = 0; i < mr->n; i++)
-			if ((ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len)))
-				goto out;
-	if ((ret = store_edits_apply(&ed, d->source.data, len, out)))
-		goto out;
-	if ((ret = put_sections(&tail, root, true, kept, out->len == start)))
-		goto out;
-	if (tail.len && out->len > start && out->data[out->len - 1] != '\n')
-		if ((ret = store_put(out, "\n", 1)))
-			goto out;
-	if ((ret = store_put(out, tail.data, tail.len)))
-		goto out;
-out:
-	gs_buf_release(&tail);
-	store_edits_release(&ed);
-	return ret;
+	return 0;
 }
 
 int store_ini_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
-	const struct doc_node *root;
+	static const struct store_flat_writer writer = {
+		.format = DOC_FORMAT_INI, .patch = patch_sections, .put_rest = put_sections,
+	};
 
-	if (d->count == 0)
-		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
-	root = d->branches[0];
-	if (!root || root->kind != DOC_MAP)
-		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
-	if (d->format == DOC_FORMAT_INI && d->source.data && !(opts && opts->fresh) &&
-	    root->span.start != DOC_NO_POS)
-		return emit_patch(d, root, out);
-	return put_sections(out, root, false, false, true);
+	return store_flat_emit(d, &writer, opts, out);
 }
