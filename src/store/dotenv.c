@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
@@ -34,15 +35,10 @@ struct meta_lines {
 
 static int meta_push(struct meta_lines *m, const char *key, size_t key_len, struct doc_node *v)
 {
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 8;
-		struct store_flat_item *g = realloc(m->v, ncap * sizeof(*g));
+	int ret;
 
-		if (!g)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		m->v = g;
-		m->cap = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(m->v, m->n, m->cap, 8)) < 0)
+		return ret;
 	m->v[m->n++] = (struct store_flat_item){ key, key_len, v };
 	return 0;
 }

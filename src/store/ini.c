@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
@@ -186,20 +187,14 @@ static int flush_pending(struct iparser *p, struct doc_node *into, int style)
 static int comment_line(struct iparser *p, size_t ls, size_t t, size_t le)
 {
 	size_t te = trim_end(p->s, t, le);
+	int ret;
 
 	if (p->in_block && p->npend) {
 		p->pend[p->npend - 1].text_end = te;
 		return 0;
 	}
-	if (p->npend == p->cappend) {
-		size_t ncap = p->cappend ? p->cappend * 2 : 8;
-		struct pending *g = realloc(p->pend, ncap * sizeof(*g));
-
-		if (!g)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		p->pend = g;
-		p->cappend = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(p->pend, p->npend, p->cappend, 8)) < 0)
+		return ret;
 	p->pend[p->npend++] = (struct pending){ ls, strip_comment_char(p->s, t, le), te };
 	p->in_block = true;
 	return 0;
