@@ -28,28 +28,96 @@ static int put_escaped(struct gs_buf *out, const char *s, size_t n)
 	return store_put(out, s + run, n - run);
 }
 
-struct meta_lines {
-	struct store_flat_item *v;
-	size_t n, cap;
+/* One load: the document, its map, the source, and the sops_ lines met
+ * (sops ExtractMetadata, MetadataFlattenFull), unflattened at the end. */
+struct dotenv_loader {
+	struct doc *d;
+	struct doc_node *root;
+	const char *s;
+	struct store_flat_item *meta;
+	size_t meta_count, meta_cap;
+	size_t meta_start;          /* where the first sops_ line starts */
+	struct gs_buf val;          /* one value, its \n escapes undone */
 };
 
-static int meta_push(struct meta_lines *m, const char *key, size_t key_len, struct doc_node *v)
+static int load_comment(struct dotenv_loader *l, size_t ls, size_t le)
+{
+	struct doc_node *n = doc_new_comment(l->d, l->s + ls + 1, le - ls - 1);
+
+	if (!n || !doc_append(l->d, l->root, NULL, 0, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->span = (struct doc_span){ ls, le };
+	return 0;
+}
+
+/* The value after '=' up to le, "\n" read as a line break (sops
+ * dotenv: the only escape). */
+static int load_value(struct dotenv_loader *l, const char *eq, size_t le, struct doc_node **out)
 {
 	int ret;
 
-	if ((ret = GS_ARRAY_GROW(m->v, m->n, m->cap, 8)) < 0)
+	gs_buf_reset(&l->val);
+	for (const char *p = eq + 1; p < l->s + le; p++) {
+		bool escape = *p == '\\' && p + 1 < l->s + le && p[1] == 'n';
+
+		if ((ret = store_put(&l->val, escape ? "\n" : p, 1)) < 0)
+			return ret;
+		p += escape;
+	}
+	if (!(*out = doc_new_scalar(l->d, DOC_STR, (const char *)l->val.data, l->val.len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*out)->span = (struct doc_span){ (size_t)(eq + 1 - l->s), le };
+	return 0;
+}
+
+/* KEY=VALUE on [ls, le); next is where the following line starts. */
+static int load_pair(struct dotenv_loader *l, size_t ls, size_t le, size_t next, size_t line_no)
+{
+	const char *eq = memchr(l->s + ls, '=', le - ls);
+	size_t key_len = eq ? (size_t)(eq - l->s) - ls : 0;
+	struct doc_node *n;
+	struct doc_entry *e;
+	int ret;
+
+	if (!eq)
+		return GS_FAIL(GS_ERR_PARSE, "invalid dotenv input at line %zu: no '='", line_no);
+	if ((ret = load_value(l, eq, le, &n)) < 0)
 		return ret;
-	m->v[m->n++] = (struct store_flat_item){ key, key_len, v };
+	if (key_len >= PREFIX_LEN && memcmp(l->s + ls, prefix, PREFIX_LEN) == 0) {
+		if ((ret = GS_ARRAY_GROW(l->meta, l->meta_count, l->meta_cap, 8)) < 0 ||
+		    (ret = store_meta_ranges_add(l->d, ls, next)) < 0)
+			return ret;
+		l->meta[l->meta_count++] = (struct store_flat_item){ l->s + ls + PREFIX_LEN, key_len - PREFIX_LEN, n };
+		if (l->meta_start == DOC_NO_POS)
+			l->meta_start = ls;
+		return 0;
+	}
+	if (!(e = doc_append(l->d, l->root, l->s + ls, key_len, n)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e->key_span = (struct doc_span){ ls, ls + key_len };
+	return 0;
+}
+
+/* The sops_ lines become the "sops" entry, placed where the first was. */
+static int load_metadata(struct dotenv_loader *l)
+{
+	struct doc_node *m;
+	int ret;
+
+	if (!l->meta_count)
+		return 0;
+	if ((ret = store_unflatten(l->d, l->meta, l->meta_count, &m)) < 0)
+		return ret;
+	m->span = (struct doc_span){ l->meta_start, l->meta_start };
+	if (!doc_append(l->d, l->root, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, m))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
 int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 {
-	struct meta_lines meta = { 0 };
-	struct doc_node *root;
-	struct gs_buf val;
-	const char *s;
-	size_t pos = 0, line_no = 0, meta_start = DOC_NO_POS;
+	struct dotenv_loader l = { .d = d, .meta_start = DOC_NO_POS };
+	size_t pos = 0, line_no = 0;
 	int ret = 0;
 
 	if (len > STORE_MAX_INPUT)
@@ -57,86 +125,27 @@ int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 	d->format = DOC_FORMAT_DOTENV;
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;
-	s = (const char *)d->source.data;
-	root = doc_new_map(d);
-	if (!root)
+	l.s = (const char *)d->source.data;
+	if (!(l.root = doc_new_map(d)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	root->span = (struct doc_span){ 0, len };
-	gs_buf_init(&val, true);
-	while (pos < len) {
-		const char *nl = memchr(s + pos, '\n', len - pos);
-		size_t ls = pos, le = nl ? (size_t)(nl - s) : len;
-		const char *eq;
-		struct doc_node *n;
-		struct doc_entry *e;
+	l.root->span = (struct doc_span){ 0, len };
+	gs_buf_init(&l.val, true);
+	while (pos < len && ret == 0) {
+		const char *nl = memchr(l.s + pos, '\n', len - pos);
+		size_t ls = pos, le = nl ? (size_t)(nl - l.s) : len;
 
 		pos = nl ? le + 1 : len;
 		line_no++;
 		if (le == ls)
 			continue;
-		if (s[ls] == '#') {
-			n = doc_new_comment(d, s + ls + 1, le - ls - 1);
-			if (!n || !doc_append(d, root, NULL, 0, n)) {
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			n->span = (struct doc_span){ ls, le };
-			continue;
-		}
-		eq = memchr(s + ls, '=', le - ls);
-		if (!eq) {
-			ret = GS_FAIL(GS_ERR_PARSE, "invalid dotenv input at line %zu: no '='", line_no);
-			goto out;
-		}
-		gs_buf_reset(&val);
-		for (const char *p = eq + 1; p < s + le; p++) {
-			if (*p == '\\' && p + 1 < s + le && p[1] == 'n') {
-				ret = store_put(&val, "\n", 1);
-				p++;
-			} else {
-				ret = store_put(&val, p, 1);
-			}
-			if (ret)
-				goto out;
-		}
-		n = doc_new_scalar(d, DOC_STR, (const char *)val.data, val.len);
-		if (!n) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		n->span = (struct doc_span){ (size_t)(eq + 1 - s), le };
-		if ((size_t)(eq - (s + ls)) >= PREFIX_LEN && memcmp(s + ls, prefix, PREFIX_LEN) == 0) {
-			/* sops ExtractMetadata (MetadataFlattenFull) */
-			if ((ret = meta_push(&meta, s + ls + PREFIX_LEN, (size_t)(eq - s) - ls - PREFIX_LEN,
-					     n)) < 0 ||
-			    (ret = store_meta_ranges_add(d, ls, pos)) < 0)
-				goto out;
-			if (meta_start == DOC_NO_POS)
-				meta_start = ls;
-			continue;
-		}
-		e = doc_append(d, root, s + ls, (size_t)(eq - s) - ls, n);
-		if (!e) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		e->key_span = (struct doc_span){ ls, (size_t)(eq - s) };
+		ret = l.s[ls] == '#' ? load_comment(&l, ls, le) : load_pair(&l, ls, le, pos, line_no);
 	}
-	if (meta.n) {
-		struct doc_node *m;
-
-		if ((ret = store_unflatten(d, meta.v, meta.n, &m)) < 0)
-			goto out;
-		m->span = (struct doc_span){ meta_start, meta_start };
-		if (!doc_append(d, root, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, m)) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	ret = doc_add_branch(d, root);
+	if (ret < 0 || (ret = load_metadata(&l)) < 0)
+		goto out;
+	ret = doc_add_branch(d, l.root);
 out:
-	free(meta.v);
-	gs_buf_release(&val);
+	free(l.meta);
+	gs_buf_release(&l.val);
 	return ret;
 }
 
