@@ -63,9 +63,7 @@ void gitfilter_findings_release(struct gitfilter_findings *fs)
 
 static const struct doc_node *metadata_field(const struct doc *d, const char *key)
 {
-	const struct doc_entry *meta = d->count && d->branches[0] && d->branches[0]->kind == DOC_MAP
-					       ? doc_map_find(d->branches[0], "sops")
-					       : NULL;
+	const struct doc_entry *meta = sops_metadata_entry(d);
 	const struct doc_entry *e = meta && meta->value->kind == DOC_MAP ? doc_map_find(meta->value, key) : NULL;
 
 	return e && e->value->kind == DOC_SCALAR && e->value->len ? e->value : NULL;
@@ -79,7 +77,7 @@ static bool same_scalar(const struct doc_node *a, const struct doc_node *b)
 /* The values of two versions, the metadata aside. */
 static bool same_values(struct doc *a, struct doc *b)
 {
-	struct doc_entry *ma = doc_map_find(a->branches[0], "sops"), *mb = doc_map_find(b->branches[0], "sops");
+	struct doc_entry *ma = sops_metadata_entry(a), *mb = sops_metadata_entry(b);
 	bool same;
 
 	if (ma)
@@ -258,7 +256,7 @@ static int collect_values(struct secrets *s, const struct doc_node *cipher, cons
 	if (!cipher || !plain || cipher->kind != plain->kind)
 		return 0;
 	if (cipher->kind == DOC_SCALAR)
-		return plain->len >= SECRET_MIN_LEN && cipher->len > 4 && !memcmp(cipher->text, "ENC[", 4)
+		return plain->len >= SECRET_MIN_LEN && cipher->len > strlen(SOPS_ENC_OPEN) && !memcmp(cipher->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN))
 			       ? secrets_add(s, plain->text, plain->len)
 			       : 0;
 	for (size_t i = 0; i < cipher->count && i < plain->count && !ret; i++)

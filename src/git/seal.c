@@ -14,7 +14,7 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	doc_init(d, format);
 	/* every sops format carries a "sops" key (sops_* in dotenv, [sops]
 	 * in INI): skip parsing what cannot hold one */
-	if (!len || !memmem(data, len, "sops", 4))
+	if (!len || !memmem(data, len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN))
 		return false;
 	if (store_load(format, data, len, d) == 0 && sops_doc_is_encrypted(d))
 		return true;
