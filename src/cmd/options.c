@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "gitseal/error.h"
 #include "options.h"
 
@@ -70,17 +71,6 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
-static int push(const char ***list, size_t *count, const char *s)
-{
-	const char **grown = realloc(*list, (*count + 1) * sizeof(**list));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	grown[(*count)++] = s;
-	*list = grown;
-	return 0;
-}
-
 /* Stores one value of option id (text is an argv string or a variable's
  * value: both outlive the parse). */
 static int set_value(struct opt_parser *p, int id, const char *text, const char *flag)
@@ -106,7 +96,7 @@ static int set_value(struct opt_parser *p, int id, const char *text, const char 
 		v->text = text;
 		break;
 	case OPT_LIST:
-		if (push(&v->list, &v->count, text) < 0)
+		if (cmd_push_arg(&v->list, &v->count, text) < 0)
 			return GS_ERR_NOMEM;
 		break;
 	}

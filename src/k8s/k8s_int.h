@@ -9,6 +9,7 @@
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
 #include "gitseal/k8s.h"
+#include "gitseal/sops_format.h"
 
 enum {
 	K8S_MAX_DOCS = 100000,   /* documents in one stream */
@@ -18,8 +19,6 @@ enum {
 };
 
 #define K8S_ORIGIN_ANNOTATION "config.kubernetes.io/origin"
-/* sops: every encrypted value starts so (spec 4) */
-#define K8S_ENC_PREFIX "ENC[AES256_GCM,"
 
 /* failures.c */
 int k8s_failure_add(struct k8s_failures *f, const char *fmt, ...)
