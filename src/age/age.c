@@ -46,20 +46,18 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	/* a header made ahead of time (prepare.c) for a lone X25519 recipient */
 	if (recipients->count != 1 || !age_prepared_take(recipients->items[0], file_key, &h)) {
 		randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
-		for (i = 0; !ret && i < recipients->count; i++)
-			ret = wrap_for(recipients->items[i], file_key, &h);
-		if (!ret)
-			ret = age_header_compute_mac(&h, file_key, h.mac);
+		for (i = 0; i < recipients->count; i++)
+			if ((ret = wrap_for(recipients->items[i], file_key, &h)))
+				goto out;
+		if ((ret = age_header_compute_mac(&h, file_key, h.mac)))
+			goto out;
 	}
-	if (!ret)
-		ret = age_header_write(&h, &hdr);
 	randombytes_buf(nonce, sizeof(nonce));
-	if (!ret)
-		ret = gs_buf_append(&hdr, nonce, sizeof(nonce));
-	if (!ret)
-		ret = out->write(out->ctx, hdr.data, hdr.len);
-	if (!ret)
-		ret = age_stream_encrypt(file_key, nonce, in, out);
+	if ((ret = age_header_write(&h, &hdr)) || (ret = gs_buf_append(&hdr, nonce, sizeof(nonce))) ||
+	    (ret = out->write(out->ctx, hdr.data, hdr.len)))
+		goto out;
+	ret = age_stream_encrypt(file_key, nonce, in, out);
+out:
 	gs_secure_free(file_key);
 	gs_buf_release(&hdr);
 	age_header_release(&h);
