@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
-#include "flags.h"
+#include "options.h"
 #include "gitseal/age.h"
 #include "gitseal/io.h"
 #include "prompt.h"
@@ -18,23 +18,48 @@
  * -o for all-or-nothing output of any size). */
 enum { STDOUT_HOLD_BACK = 16 * 1024 * 1024, KEY_FILE_MAX = 16 * 1024 * 1024 };
 
-static const char usage_text[] =
-	"usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [--allow-mixed] [-a] [-o OUTPUT] [INPUT]\n"
-	"       gitseal age [-e] -p [-a] [-o OUTPUT] [INPUT]\n"
-	"       gitseal age -d [-i PATH]... [-o OUTPUT] [INPUT]\n"
-	"\n"
-	"  -e, --encrypt            encrypt (the default)\n"
-	"  -d, --decrypt            decrypt (armor is detected)\n"
-	"  -o, --output OUTPUT      write to OUTPUT, atomically, only once the whole input succeeded\n"
-	"  -a, --armor              encrypt to a PEM-style ASCII armor\n"
-	"  -p, --passphrase         encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)\n"
-	"  -r, --recipient R        age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)\n"
-	"  -R, --recipients-file P  recipients listed in a file, '-' for stdin (repeatable)\n"
-	"  -i, --identity PATH      identity file (age keys or an SSH private key; repeatable)\n"
-	"      --allow-mixed        encrypt to post-quantum (age1pq1...) and classic recipients together,\n"
-	"                           which age 1.3 refuses: the file is then open to a quantum computer\n";
+/* age's flags (cmd/age/age.go), and gitseal's --allow-mixed. */
+enum age_option {
+	AO_ENCRYPT, AO_DECRYPT, AO_OUTPUT, AO_ARMOR, AO_PASSPHRASE, AO_RECIPIENT, AO_RECIPIENTS_FILE,
+	AO_IDENTITY, AO_ALLOW_MIXED, AO_COUNT
+};
+
+static const struct opt age_options[AO_COUNT] = {
+	[AO_ENCRYPT] = { "encrypt", "e", OPT_BOOL, NULL, NULL, "encrypt the input (the default)" },
+	[AO_DECRYPT] = { "decrypt", "d", OPT_BOOL, NULL, NULL, "decrypt the input (armor is detected)" },
+	[AO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
+			"write to OUTPUT, atomically, once the whole input succeeded" },
+	[AO_ARMOR] = { "armor", "a", OPT_BOOL, NULL, NULL, "encrypt to a PEM-style ASCII armor" },
+	[AO_PASSPHRASE] = { "passphrase", "p", OPT_BOOL, NULL, NULL,
+			    "encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)" },
+	[AO_RECIPIENT] = { "recipient", "r", OPT_LIST, "RECIPIENT", NULL,
+			   "age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)" },
+	[AO_RECIPIENTS_FILE] = { "recipients-file", "R", OPT_LIST, "PATH", NULL,
+				 "recipients listed in a file, '-' for stdin (repeatable)" },
+	[AO_IDENTITY] = { "identity", "i", OPT_LIST, "PATH", NULL,
+			  "identity file (age keys or an SSH private key; repeatable)" },
+	[AO_ALLOW_MIXED] = { "allow-mixed", NULL, OPT_BOOL, NULL, NULL,
+			     "allow age1pq1... and classic recipients together, which age 1.3 refuses "
+			     "(the file is then open to a quantum computer)" },
+};
+
+static const int age_accepted[] = {
+	AO_ENCRYPT, AO_DECRYPT, AO_OUTPUT, AO_ARMOR, AO_PASSPHRASE, AO_RECIPIENT, AO_RECIPIENTS_FILE,
+	AO_IDENTITY, AO_ALLOW_MIXED, OPT_END
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [--allow-mixed] [-a] [-o OUTPUT] [INPUT]\n"
+	      "       gitseal age [-e] -p [-a] [-o OUTPUT] [INPUT]\n"
+	      "       gitseal age -d [-i PATH]... [-o OUTPUT] [INPUT]\n\nflags (before INPUT, as age takes them):\n",
+	      f);
+	opt_usage(f, age_options, age_accepted);
+	fputs("  -h, --help                      print this help\n", f);
+}
 
 struct age_opts {
+	struct opt_value values[AO_COUNT];
 	bool encrypt, decrypt, armor, passphrase, allow_mixed;
 	const char *output;
 	const char *input;
@@ -45,49 +70,32 @@ struct age_opts {
 	const char **identity_files;
 	size_t identity_file_count;
 	bool stdin_used;
+	bool help;
 };
 
-static int parse_args(int argc, char **argv, struct age_opts *o)
+static void take_values(struct age_opts *o)
 {
-	struct flag_iter it;
-	const char *v;
-	int ret = 0;
+	const struct opt_value *v = o->values;
 
-	flag_iter_init(&it, argc, argv);
-	while (!ret && flag_next(&it)) {
-		if (flag_is(&it, "e", "encrypt")) {
-			o->encrypt = true;
-		} else if (flag_is(&it, "d", "decrypt")) {
-			o->decrypt = true;
-		} else if (flag_is(&it, "a", "armor")) {
-			o->armor = true;
-		} else if (flag_is(&it, "p", "passphrase")) {
-			o->passphrase = true;
-		} else if (flag_is(&it, NULL, "allow-mixed")) {
-			o->allow_mixed = true;
-		} else if (flag_is(&it, "h", "help")) {
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
-		} else if (flag_is(&it, "o", "output")) {
-			if (!(o->output = flag_value(&it)))
-				return GS_ERR_USAGE;
-		} else if (flag_is(&it, "r", "recipient")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipients, &o->recipient_count, v) : GS_ERR_USAGE;
-		} else if (flag_is(&it, "R", "recipients-file")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipient_files, &o->recipient_file_count, v) : GS_ERR_USAGE;
-		} else if (flag_is(&it, "i", "identity")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->identity_files, &o->identity_file_count, v) : GS_ERR_USAGE;
-		} else {
-			return GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
-		}
-	}
-	if (ret)
-		return ret;
-	if (it.i < argc)
-		o->input = argv[it.i];
-	if (it.i + 1 < argc)
-		return GS_FAIL(GS_ERR_USAGE, "too many INPUT arguments: \"%s\" (flags must come before INPUT)",
-			       argv[it.i + 1]);
+	o->encrypt = v[AO_ENCRYPT].on;
+	o->decrypt = v[AO_DECRYPT].on;
+	o->armor = v[AO_ARMOR].on;
+	o->passphrase = v[AO_PASSPHRASE].on;
+	o->allow_mixed = v[AO_ALLOW_MIXED].on;
+	o->output = v[AO_OUTPUT].text;
+	o->recipients = v[AO_RECIPIENT].list;
+	o->recipient_count = v[AO_RECIPIENT].count;
+	o->recipient_files = v[AO_RECIPIENTS_FILE].list;
+	o->recipient_file_count = v[AO_RECIPIENTS_FILE].count;
+	o->identity_files = v[AO_IDENTITY].list;
+	o->identity_file_count = v[AO_IDENTITY].count;
+}
+
+/* The flags age refuses together (age.go main), in its words. */
+static int check_combination(const struct age_opts *o)
+{
+	bool recipients = o->recipient_count || o->recipient_file_count;
+
 	if (o->decrypt) {
 		if (o->encrypt)
 			return GS_FAIL(GS_ERR_USAGE, "-e/--encrypt can't be used with -d/--decrypt");
@@ -95,20 +103,44 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 			return GS_FAIL(GS_ERR_USAGE, "-a/--armor can't be used with -d/--decrypt (armor is detected automatically)");
 		if (o->passphrase)
 			return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be used with -d/--decrypt");
-		if (o->recipient_count || o->recipient_file_count)
+		if (recipients)
 			return GS_FAIL(GS_ERR_USAGE, "-r/-R can't be used with -d/--decrypt");
 		if (o->allow_mixed)
 			return GS_FAIL(GS_ERR_USAGE, "--allow-mixed can't be used with -d/--decrypt");
-	} else {
-		if (o->identity_file_count && !o->encrypt)
-			return GS_FAIL(GS_ERR_USAGE, "-i/--identity can't be used in encryption mode unless -e is given");
-		if (o->passphrase && (o->recipient_count || o->recipient_file_count || o->identity_file_count))
-			return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be combined with -r, -R or -i");
-		if (!o->passphrase && !o->recipient_count && !o->recipient_file_count &&
-		    !o->identity_file_count)
-			return GS_FAIL(GS_ERR_USAGE, "missing recipients (-r, -R or -p)");
+		return 0;
 	}
+	if (o->identity_file_count && !o->encrypt)
+		return GS_FAIL(GS_ERR_USAGE, "-i/--identity can't be used in encryption mode unless -e is given");
+	if (o->passphrase && (recipients || o->identity_file_count))
+		return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be combined with -r, -R or -i");
+	if (!o->passphrase && !recipients && !o->identity_file_count)
+		return GS_FAIL(GS_ERR_USAGE, "missing recipients (-r, -R or -p)");
 	return 0;
+}
+
+/* As Go's flag package reads age's command line: the flags, then INPUT
+ * (a flag after it is a second INPUT). */
+static int parse_args(int argc, char **argv, struct age_opts *o)
+{
+	struct opt_parser p = { .table = age_options, .table_len = AO_COUNT, .accepted = age_accepted,
+				.stop_at_word = true, .values = o->values };
+	int ret;
+
+	if ((ret = opt_parse(&p, argc, argv, 1)) < 0 || (o->help = p.help))
+		return ret;
+	take_values(o);
+	if (p.next < argc)
+		o->input = argv[p.next];
+	if (p.next + 1 < argc)
+		return GS_FAIL(GS_ERR_USAGE, "too many INPUT arguments: \"%s\" (flags must come before INPUT)",
+			       argv[p.next + 1]);
+	return check_combination(o);
+}
+
+static void age_opts_release(struct age_opts *o)
+{
+	for (size_t i = 0; i < AO_COUNT; i++)
+		free(o->values[i].list);
 }
 
 /* "-" means stdin, which may serve one purpose only. */
@@ -301,81 +333,103 @@ static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	return ret;
 }
 
+/* Where the output goes: a temporary file renamed over OUTPUT once all
+ * succeeded, plaintext on stdout held back (up to a limit), or stdout. */
+struct age_output {
+	bool to_stdout;
+	struct gs_atomic_file file;
+	struct held_output held;
+	struct gs_writer sink;
+};
+
+static int output_open(const struct age_opts *o, struct age_output *out)
+{
+	int ret;
+
+	out->to_stdout = !o->output || !strcmp(o->output, "-");
+	out->held.f = stdout;
+	gs_buf_init(&out->held.held, true);
+	if (!o->decrypt && !o->armor && !o->output && isatty(STDOUT_FILENO))
+		return GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
+	if (!out->to_stdout) {
+		if ((ret = gs_atomic_open(&out->file, o->output, 0666 & ~0022)) < 0)
+			return ret;
+		out->sink = gs_writer_to_file(out->file.f);
+	} else if (o->decrypt) {
+		out->sink = (struct gs_writer){ held_write, &out->held };
+	} else {
+		out->sink = gs_writer_to_file(stdout);
+	}
+	return 0;
+}
+
+/* Commits (ret 0) or drops what was written; returns the final result. */
+static int output_close(const struct age_opts *o, struct age_output *out, int ret)
+{
+	struct gs_writer w = gs_writer_to_file(stdout);
+
+	if (!out->to_stdout) {
+		if (ret)
+			gs_atomic_abort(&out->file);
+		else
+			ret = gs_atomic_commit(&out->file);
+	} else if (o->decrypt && !out->held.streaming && !ret) {
+		ret = w.write(w.ctx, out->held.held.data, out->held.held.len);
+	}
+	if (!ret && fflush(stdout) != 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+	gs_buf_release(&out->held.held);
+	return ret;
+}
+
+static int report(const struct age_opts *o, int ret)
+{
+	bool about_input = ret == GS_ERR_AGE_ARMOR || ret == GS_ERR_AGE_HEADER || ret == GS_ERR_AGE_NO_MATCH ||
+			   ret == GS_ERR_AGE_HMAC || ret == GS_ERR_AGE_PAYLOAD;
+
+	if (o->input && about_input)
+		gs_error_prefix("'%s'", o->input);
+	cmd_print_error();
+	if (ret == GS_ERR_USAGE)
+		fputs("run 'gitseal age --help' for usage\n", stderr);
+	return cmd_age_exit_code(ret);
+}
+
 int cmd_age(int argc, char **argv)
 {
 	struct age_opts o = { 0 };
-	struct gs_atomic_file af = { 0 };
-	struct held_output held = { .f = stdout };
-	struct gs_writer sink;
+	struct age_output out = { 0 };
 	FILE *in = stdin;
-	bool to_stdout;
 	int ret;
 
 	gs_harden_process();
+	/* age: no arguments at all print the usage, exit 1 */
 	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
+		usage(stderr);
+		return EXIT_GENERIC;
 	}
-	ret = parse_args(argc, argv, &o);
-	if (ret)
+	if ((ret = parse_args(argc, argv, &o)) < 0)
 		goto out;
-	to_stdout = !o.output || !strcmp(o.output, "-");
+	if (o.help) {
+		usage(stdout);
+		goto out;
+	}
 	if (o.input && strcmp(o.input, "-") != 0) {
-		in = fopen(o.input, "rb");
-		if (!in) {
+		if (!(in = fopen(o.input, "rb"))) {
 			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", o.input, strerror(errno));
 			goto out;
 		}
 	} else {
 		o.stdin_used = true;
 	}
-	if (!o.decrypt && !o.armor && !o.output && isatty(STDOUT_FILENO)) {
-		ret = GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
-		goto out;
-	}
-	if (!to_stdout) {
-		ret = gs_atomic_open(&af, o.output, 0666 & ~0022);
-		if (ret)
-			goto out;
-		sink = gs_writer_to_file(af.f);
-	} else if (o.decrypt) {
-		gs_buf_init(&held.held, true);
-		sink = (struct gs_writer){ held_write, &held };
-	} else {
-		sink = gs_writer_to_file(stdout);
-	}
-
-	ret = o.decrypt ? run_decrypt(&o, in, &sink) : run_encrypt(&o, in, &sink);
-
-	if (!to_stdout) {
-		if (!ret)
-			ret = gs_atomic_commit(&af);
-		else
-			gs_atomic_abort(&af);
-	} else if (o.decrypt && !held.streaming && !ret) {
-		struct gs_writer w = gs_writer_to_file(stdout);
-
-		ret = w.write(w.ctx, held.held.data, held.held.len);
-	}
-	if (!ret && fflush(stdout) != 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+	if ((ret = output_open(&o, &out)) == 0)
+		ret = o.decrypt ? run_decrypt(&o, in, &out.sink) : run_encrypt(&o, in, &out.sink);
+	ret = output_close(&o, &out, ret);
 out:
-	gs_buf_release(&held.held);
 	if (in && in != stdin)
 		fclose(in);
-	free(o.recipients);
-	free(o.recipient_files);
-	free(o.identity_files);
-	if (ret) {
-		bool about_input = ret == GS_ERR_AGE_ARMOR || ret == GS_ERR_AGE_HEADER ||
-				   ret == GS_ERR_AGE_NO_MATCH || ret == GS_ERR_AGE_HMAC ||
-				   ret == GS_ERR_AGE_PAYLOAD;
-
-		if (o.input && about_input)
-			gs_error_prefix("'%s'", o.input);
-		cmd_print_error();
-		if (ret == GS_ERR_USAGE)
-			fputs("run 'gitseal age --help' for usage\n", stderr);
-	}
-	return cmd_age_exit_code(ret);
+	if (ret)
+		ret = report(&o, ret);
+	age_opts_release(&o);
+	return ret;
 }

@@ -229,7 +229,7 @@ void opt_usage(FILE *f, const struct opt *table, const int *ids)
 		if (o->alias)
 			width = fprintf(f, "  %s%s, --%s", strlen(o->alias) == 1 ? "-" : "--", o->alias, o->name);
 		else
-			width = fprintf(f, "      --%s", o->name);
+			width = fprintf(f, "  %s%s", o->single_dash ? "-" : "    --", o->name);
 		if (o->arg)
 			width += fprintf(f, " %s", o->arg);
 		if (width >= HELP_COLUMN - 1) {
