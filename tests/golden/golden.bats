@@ -31,6 +31,7 @@ teardown() { teardown_tmp; }
 @test "keygen -y: the recipient of an identity" { golden keygen-recipient; }
 @test "keygen: a new identity, 0600, and its recipient on stderr" { golden keygen-generate; }
 @test "render: a directory of manifests, its Secret decrypted" { golden render; }
+@test "git: the filter stores ciphertext, the work tree and diffs show plaintext" { golden git; }
 @test "age: decrypt a committed file, armored and binary" { golden age-decrypt; }
 @test "age: encrypt and decrypt again" { golden age-round-trip; }
 @test "error: a tampered value fails the MAC check, exit 51" { golden error-mac-mismatch; }
