@@ -252,7 +252,9 @@ bool age_is_passphrase_file(const uint8_t *data, size_t len)
 	bool armored = false, found = false;
 	size_t i;
 
-	if (age_bufin_init(&raw, &r, INPUT_BUFFER))
+	/* sized to the bytes given: a 128 KiB buffer for a few KiB costs a
+	 * short decryption an mmap and a munmap */
+	if (age_bufin_init(&raw, &r, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER))
 		return false;
 	if (age_armor_detect(&raw, &armored)) {
 		age_bufin_release(&raw);
@@ -261,7 +263,7 @@ bool age_is_passphrase_file(const uint8_t *data, size_t len)
 	if (armored) {
 		age_armor_reader_init(&ar, &raw);
 		ar_reader = age_armor_reader_as_reader(&ar);
-		if (age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER)) {
+		if (age_bufin_init(&dearmored, &ar_reader, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER)) {
 			age_bufin_release(&raw);
 			return false;
 		}

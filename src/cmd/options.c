@@ -91,6 +91,10 @@ static int set_value(struct opt_parser *p, int id, const char *text, const char 
 	case OPT_STRING:
 		v->text = text;
 		break;
+	case OPT_OPTIONAL:
+		v->on = true;
+		v->text = text;
+		break;
 	case OPT_LIST:
 		if (cmd_push_arg(&v->list, &v->count, text) < 0)
 			return GS_ERR_NOMEM;
@@ -130,6 +134,8 @@ static int parse_flag(struct opt_parser *p, int argc, char **argv, int *i)
 	}
 	if (p->table[id].kind == OPT_BOOL)
 		return set_value(p, id, eq ? eq + 1 : "true", buf);
+	if (p->table[id].kind == OPT_OPTIONAL)
+		return set_value(p, id, eq ? eq + 1 : NULL, buf);
 	if (eq)
 		return set_value(p, id, eq + 1, buf);
 	if (*i + 1 >= argc)
@@ -231,7 +237,7 @@ void opt_usage(FILE *f, const struct opt *table, const int *ids)
 		else
 			width = fprintf(f, "  %s%s", o->single_dash ? "-" : "    --", o->name);
 		if (o->arg)
-			width += fprintf(f, " %s", o->arg);
+			width += fprintf(f, o->kind == OPT_OPTIONAL ? "[=%s]" : " %s", o->arg);
 		if (width >= HELP_COLUMN - 1) {
 			fputc('\n', f);
 			width = 0;

@@ -131,6 +131,18 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	return ret;
 }
 
+/* Whether a key of this clone may open the file: an age identity, or gpg
+ * or Vault, which only trying tells (a PGP-only clone checks the MAC too). */
+static bool may_open(struct gitfilter *f, const struct sops_key_summary *keys)
+{
+	if (gitfilter_identities(f))
+		return true;
+	for (size_t g = 0; g < keys->group_count; g++)
+		if (keys->groups[g].pgp_count || keys->groups[g].vault_count)
+			return true;
+	return false;
+}
+
 static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, struct gitfilter_findings *fs)
 {
 	struct sops_key_summary own;
@@ -158,9 +170,9 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 		ret = add_finding(fs, path, "the value at '%s' is not encrypted", where);
 		goto out;
 	}
-	if ((ret = check_against_head(f, path, d, &own, fs)) || !gitfilter_identities(f))
+	if ((ret = check_against_head(f, path, d, &own, fs)) || !may_open(f, &own))
 		goto out;
-	err = gitseal_open_text(f, d, &plain);
+	err = gitseal_open_text_doc(f, d, &plain);
 	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
 	gs_error_clear();

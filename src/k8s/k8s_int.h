@@ -314,7 +314,11 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
  * relative to dir; checked beneath the root and staged. */
 int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const char *dir,
 		      const char *spec, bool key_value) __attribute__((warn_unused_result));
-/* Reads and parses a YAML file beneath the root. */
+/* Fails when a map of d has a YAML merge key ('<<'): kustomize's
+ * kustomization reader (yaml.v2) applies it, so paths could reach the build
+ * that the walker, reading the keys as written, never checked. */
+int k8s_refuse_merge_keys(const struct doc *d) __attribute__((warn_unused_result));
+/* Reads and parses a YAML file beneath the root (merge keys refused). */
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 	__attribute__((warn_unused_result));
 

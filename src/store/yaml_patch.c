@@ -162,11 +162,7 @@ static int put(struct patcher *p, const char *s, size_t n)
 
 static int put_spaces(struct patcher *p, size_t n)
 {
-	int ret = 0;
-
-	while (n-- && !ret)
-		ret = put(p, " ", 1);
-	return ret;
+	return store_put_spaces(&p->ed.pool, n);
 }
 
 /* A plain scalar in block context takes in the blank lines after it, tabs
@@ -418,13 +414,15 @@ static bool wrote_plain(const struct patcher *p, size_t hm, size_t bm)
 	return bm > hm && bm == p->ed.pool.len && !strchr("'\"|>{[!&*", p->ed.pool.data[hm]);
 }
 
-/* A comment line between the indicator and the value: moved up, the
- * value would come before it, and the comment after its entry (fuzz_yaml;
- * one on the indicator's line stays before the value's entry). */
-static bool comment_between(const struct patcher *p, const struct ynode *er)
+/* A comment line after where the new value goes and before the end of
+ * the old one (its properties included): the value would come before
+ * it, and the comment after its entry (fuzz_yaml; one on the line where
+ * the value goes stays before the value's entry). */
+static bool comment_passed(const struct patcher *p, const struct ynode *er, size_t where)
 {
-	for (uint32_t t = er->ind + 1; er->ind != YNONE && er->body != YNONE && t < er->body; t++)
-		if (tkind(p, t) == YT_COMMENT && !ysrc_same_line(p->lx, tend(p, er->ind), tstart(p, t)))
+	for (uint32_t t = er->ind + 1; er->ind != YNONE && er->last != YNONE && t <= er->last; t++)
+		if (tkind(p, t) == YT_COMMENT && tstart(p, t) > where &&
+		    !ysrc_same_line(p->lx, where, tstart(p, t)))
 			return true;
 	return false;
 }
@@ -452,8 +450,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	bool plain;
 	int ret;
 
-	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && (s.header_comment || comment_between(p, er))) ||
-	    comments_before(p, v, er))
+	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && s.header_comment) ||
+	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
@@ -548,6 +546,13 @@ static int comment_to_item(struct patcher *p, const struct doc_node *c, const st
 	bool own_line = first_on_line(p, start);
 	int ret;
 
+	/* the list's own properties after it ("# c", then "!t", then "- x"):
+	 * an item put there would come before them (fuzz_yaml) */
+	for (uint32_t t = tok + 1; t < p->lx->n && tkind(p, t) != YT_DASH; t++)
+		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
+			return RERENDER;
+		else if (tkind(p, t) != YT_COMMENT)
+			break;
 	if (next && next->lead != YNONE && tstart(p, next->lead) < start) {
 		/* other comments between that '-' and this one would move */
 		if (holds_other_comment(p, c, next->lead, tok - 1))

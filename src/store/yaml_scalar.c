@@ -472,7 +472,7 @@ void yaml_str_fit(const char *text, size_t len, struct yaml_str_fit *fit)
 
 static int put(struct gs_buf *out, const void *s, size_t n)
 {
-	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+	return store_put(out, s, n);
 }
 
 static const char *escape_of(uint32_t cp)

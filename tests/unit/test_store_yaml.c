@@ -506,6 +506,28 @@ static void test_list_value_below_dash_comment(void **state)
 }
 
 
+/* fuzz_yaml: a list's own tag or anchor after a comment above its first
+ * item ("# c", then "!t", then "- x"): that comment made an item went
+ * before the tag, which then named the item's value; the list is written
+ * afresh. */
+static void test_list_comment_before_its_tag(void **state)
+{
+	struct doc d;
+	struct doc_node *list;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "D:\n#\n !\n-", &d);
+	list = find(d.branches[0], "D")->value;
+	assert_int_equal(list->kind, DOC_LIST);
+	assert_int_equal(list->entries[0].value->kind, DOC_COMMENT);
+	assert_int_equal(doc_scalar_set(&d, list->entries[0].value, DOC_STR, ENC_SAMPLE,
+					strlen(ENC_SAMPLE)), 0);
+	list->entries[0].value->kind = DOC_SCALAR;
+	emit_check(&d, "D:\n    - " ENC_SAMPLE "\n    - null");
+	doc_release(&d);
+}
+
+
 /* ==================== Flow collections ==================== */
 
 static void test_flow_values(void **state)
@@ -718,6 +740,15 @@ static void test_below_key_value_moves_up(void **state)
 	gs_buf_release(&out);
 	doc_release(&d);
 	}
+}
+
+/* fuzz_yaml: a comment between a value's anchor and its tag ("&x", "#",
+ * "!") lies inside the value: written in place of the old one, the new
+ * value would drop the comment's line; the map is written afresh. */
+static void test_below_key_comment_inside_properties(void **state)
+{
+	(void)state;
+	expect_patch("G: &x\n#\n !", "G", DOC_STR, "v", "#\nG: v");
 }
 
 /* fuzz_yaml: a plain scalar swallows the blank lines after it, tabs and
@@ -1693,6 +1724,7 @@ int main(void)
 		cmocka_unit_test(test_list_comment_between_dash_and_value),
 
 		cmocka_unit_test(test_list_value_below_dash_comment),
+		cmocka_unit_test(test_list_comment_before_its_tag),
 
 		cmocka_unit_test(test_flow_values),
 
@@ -1718,6 +1750,7 @@ int main(void)
 
 		cmocka_unit_test(test_below_key_value_moves_up),
 
+		cmocka_unit_test(test_below_key_comment_inside_properties),
 		cmocka_unit_test(test_below_key_tab_lines_after_plain),
 
 		cmocka_unit_test(test_entry_row4_set_empty),
