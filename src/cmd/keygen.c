@@ -21,10 +21,9 @@ static const struct opt keygen_options[KO_COUNT] = {
 	[KO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
 			"write the identity to OUTPUT (created 0600; never overwritten)" },
 	[KO_PQ] = { "pq", NULL, OPT_BOOL, NULL, NULL,
-		    "a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)",
-		    .single_dash = true },
+		    "a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)" },
 	[KO_RECIPIENTS] = { "y", NULL, OPT_BOOL, NULL, NULL,
-			    "print the recipients of the identity file INPUT (default stdin)", .single_dash = true },
+			    "print the recipients of the identity file INPUT (default stdin)" },
 };
 
 static const int keygen_accepted[] = { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, OPT_END };

@@ -36,7 +36,6 @@ struct opt {
 	const char *help;  /* one line, lowercase */
 	bool hidden;       /* taken (to be refused with a reason, or for old scripts) but not
 			    * listed by the usage text */
-	bool single_dash;  /* listed as -name (age-keygen's -pq and -y), not --name */
 };
 
 struct opt_value {
