@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/array.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "session.h"
@@ -294,15 +295,10 @@ struct bulk {
 
 static int bulk_add(struct bulk *b, const char *path)
 {
-	if (b->count == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct bulk_job *grown = realloc(b->jobs, cap * sizeof(*grown));
+	int ret;
 
-		if (!grown)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		b->jobs = grown;
-		b->cap = cap;
-	}
+	if ((ret = GS_ARRAY_GROW(b->jobs, b->count, b->cap, 64)) < 0)
+		return ret;
 	memset(&b->jobs[b->count], 0, sizeof(b->jobs[0]));
 	if (!(b->jobs[b->count].path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
