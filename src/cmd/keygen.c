@@ -72,16 +72,11 @@ static int generate(const char *output, bool pq)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	ret = pq ? age_identity_generate_pq(&id) : age_identity_generate(&id);
-	if (!ret)
-		ret = age_identity_encode(id, secret, AGE_PQ_IDENTITY_LEN + 1);
-	if (!ret)
-		ret = age_identity_recipient_string(id, recipient, AGE_PQ_RECIPIENT_LEN + 1);
-	if (ret)
-		goto out;
 	format_created(created, sizeof(created));
-	ret = gs_buf_printf(&text, "# created: %s\n# public key: %s\n%s\n", created, recipient, secret);
-	if (ret)
+	if ((ret = pq ? age_identity_generate_pq(&id) : age_identity_generate(&id)) < 0 ||
+	    (ret = age_identity_encode(id, secret, AGE_PQ_IDENTITY_LEN + 1)) < 0 ||
+	    (ret = age_identity_recipient_string(id, recipient, AGE_PQ_RECIPIENT_LEN + 1)) < 0 ||
+	    (ret = gs_buf_printf(&text, "# created: %s\n# public key: %s\n%s\n", created, recipient, secret)) < 0)
 		goto out;
 	if (output && strcmp(output, "-") != 0) {
 		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -127,20 +122,18 @@ static int convert(const char *input, const char *output)
 	gs_buf_init(&out, false);
 	if (!line)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = gs_read_file(name, &text, 16 * 1024 * 1024);
-	if (!ret)
-		ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name);
-	for (size_t i = 0; !ret && i < ids.count; i++) {
-		ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX);
-		if (!ret)
-			ret = gs_buf_printf(&out, "%s\n", line);
-	}
-	if (!ret) {
-		if (output && strcmp(output, "-") != 0)
-			ret = gs_atomic_write(output, out.data, out.len, 0644);
-		else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
-			ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output");
-	}
+	if ((ret = gs_read_file(name, &text, 16 * 1024 * 1024)) < 0 ||
+	    (ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name)) < 0)
+		goto out;
+	for (size_t i = 0; i < ids.count; i++)
+		if ((ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX)) < 0 ||
+		    (ret = gs_buf_printf(&out, "%s\n", line)) < 0)
+			goto out;
+	if (output && strcmp(output, "-") != 0)
+		ret = gs_atomic_write(output, out.data, out.len, 0644);
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output");
+out:
 	free(line);
 	gs_buf_release(&out);
 	gs_buf_release(&text);
