@@ -159,10 +159,9 @@ static int load_identities(struct age_opts *o, struct age_identity_list *ids)
 	struct gs_buf text;
 	int ret = 0;
 
-	for (size_t i = 0; !ret && i < o->identity_file_count; i++) {
+	for (size_t i = 0; ret == 0 && i < o->identity_file_count; i++) {
 		gs_buf_init(&text, true);
-		ret = read_key_file(o, o->identity_files[i], &text);
-		if (!ret)
+		if ((ret = read_key_file(o, o->identity_files[i], &text)) == 0)
 			ret = age_identity_list_add_text(ids, (const char *)text.data, text.len,
 							 o->identity_files[i]);
 		gs_buf_release(&text);
@@ -170,40 +169,54 @@ static int load_identities(struct age_opts *o, struct age_identity_list *ids)
 	return ret;
 }
 
-static int load_recipients(struct age_opts *o, struct age_recipient_list *rl)
+static int add_recipient(struct age_recipient_list *rl, const char *text)
+{
+	struct age_recipient *r;
+	int ret;
+
+	if ((ret = age_recipient_parse(text, &r)) < 0)
+		return ret;
+	if ((ret = age_recipient_list_add(rl, r)) < 0)
+		age_recipient_free(r);
+	return ret;
+}
+
+/* With an explicit -e, -i encrypts to the identities' own recipients. */
+static int add_identities_recipients(struct age_opts *o, struct age_recipient_list *rl)
 {
 	struct age_identity_list ids = { 0 };
-	struct age_recipient *r;
-	struct gs_buf text;
 	char line[16384];
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; !ret && i < o->recipient_count; i++) {
-		ret = age_recipient_parse(o->recipients[i], &r);
-		if (!ret && (ret = age_recipient_list_add(rl, r)))
-			age_recipient_free(r);
-	}
-	for (size_t i = 0; !ret && i < o->recipient_file_count; i++) {
+	if ((ret = load_identities(o, &ids)) < 0)
+		goto out;
+	for (size_t i = 0; i < ids.count; i++)
+		if ((ret = age_identity_recipient_string(ids.items[i], line, sizeof(line))) < 0 ||
+		    (ret = add_recipient(rl, line)) < 0)
+			goto out;
+out:
+	age_identity_list_release(&ids);
+	return ret;
+}
+
+static int load_recipients(struct age_opts *o, struct age_recipient_list *rl)
+{
+	struct gs_buf text;
+	int ret;
+
+	for (size_t i = 0; i < o->recipient_count; i++)
+		if ((ret = add_recipient(rl, o->recipients[i])) < 0)
+			return ret;
+	for (size_t i = 0; i < o->recipient_file_count; i++) {
 		gs_buf_init(&text, false);
-		ret = read_key_file(o, o->recipient_files[i], &text);
-		if (!ret)
+		if ((ret = read_key_file(o, o->recipient_files[i], &text)) == 0)
 			ret = age_recipient_list_add_file_text(rl, (const char *)text.data, text.len,
 							       o->recipient_files[i]);
 		gs_buf_release(&text);
+		if (ret < 0)
+			return ret;
 	}
-	/* With an explicit -e, -i encrypts to the identities' own recipients. */
-	if (!ret && o->identity_file_count) {
-		ret = load_identities(o, &ids);
-		for (size_t i = 0; !ret && i < ids.count; i++) {
-			ret = age_identity_recipient_string(ids.items[i], line, sizeof(line));
-			if (!ret)
-				ret = age_recipient_parse(line, &r);
-			if (!ret && (ret = age_recipient_list_add(rl, r)))
-				age_recipient_free(r);
-		}
-		age_identity_list_release(&ids);
-	}
-	return ret;
+	return o->identity_file_count ? add_identities_recipients(o, rl) : 0;
 }
 
 /* Replays bytes already peeked at, then reads on from the file. */
@@ -285,8 +298,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	 * the stanzas are, as age tries its passphrase identity. */
 	if (!o->identity_file_count && (passphrase_file || getenv("GITSEAL_PASSPHRASE"))) {
 		gs_buf_init(&pass, true);
-		ret = prompt_passphrase("Enter passphrase: ", false, &pass);
-		if (!ret)
+		if ((ret = prompt_passphrase("Enter passphrase: ", false, &pass)) == 0)
 			ret = age_identity_list_add_passphrase(&ids, (const char *)pass.data, pass.len);
 		gs_buf_release(&pass);
 		if (ret)
@@ -306,28 +318,31 @@ out:
 	return ret;
 }
 
+static int add_passphrase_recipient(struct age_recipient_list *rl)
+{
+	struct age_recipient *r;
+	struct gs_buf pass;
+	int ret;
+
+	gs_buf_init(&pass, true);
+	if ((ret = prompt_passphrase("Enter passphrase: ", true, &pass)) == 0)
+		ret = age_recipient_scrypt((const char *)pass.data, pass.len, AGE_SCRYPT_LOG_N_DEFAULT, &r);
+	gs_buf_release(&pass);
+	if (ret < 0)
+		return ret;
+	if ((ret = age_recipient_list_add(rl, r)) < 0)
+		age_recipient_free(r);
+	return ret;
+}
+
 static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
 	const struct age_encrypt_opts opts = { .armor = o->armor, .allow_mixed = o->allow_mixed };
 	struct age_recipient_list rl = { 0 };
-	struct age_recipient *r;
 	struct gs_reader reader = gs_reader_from_file(in);
-	struct gs_buf pass;
-	int ret = 0;
+	int ret;
 
-	if (o->passphrase) {
-		gs_buf_init(&pass, true);
-		ret = prompt_passphrase("Enter passphrase: ", true, &pass);
-		if (!ret)
-			ret = age_recipient_scrypt((const char *)pass.data, pass.len,
-						   AGE_SCRYPT_LOG_N_DEFAULT, &r);
-		gs_buf_release(&pass);
-		if (!ret && (ret = age_recipient_list_add(&rl, r)))
-			age_recipient_free(r);
-	} else {
-		ret = load_recipients(o, &rl);
-	}
-	if (!ret)
+	if ((ret = o->passphrase ? add_passphrase_recipient(&rl) : load_recipients(o, &rl)) == 0)
 		ret = age_encrypt_with(&rl, &opts, &reader, sink);
 	age_recipient_list_release(&rl);
 	return ret;
