@@ -21,8 +21,13 @@ command -v age-keygen >/dev/null || { echo "git_bench: age-keygen is not install
 T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" GIT_CONFIG_NOSYSTEM=1
-# git runs the filter as `gitseal` from PATH
-export PATH="$(dirname "$BIN"):$PATH"
+# git runs the filter as `gitseal` from PATH: a directory of our own, first
+# on PATH, names the binary under test whatever its file is called (another
+# gitseal on PATH, or a BIN not named gitseal, would be measured instead)
+mkdir -p "$T/bin"
+ln -s "$BIN" "$T/bin/gitseal"
+export PATH="$T/bin:$PATH"
+[ "$(command -v gitseal)" = "$T/bin/gitseal" ] || { echo "git_bench: gitseal on PATH is not $BIN" >&2; exit 1; }
 unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD
 mkdir -p "$HOME"
 git config --global user.name bench
@@ -77,6 +82,10 @@ gitseal_repo() {
 	git add -A && git commit -qm setup
 }
 
+# the bench shares the machine: its load says how far to trust the numbers
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD_BEFORE=$(load)
+
 GS_ADD=999999 GS_CO=999999 GS_CL=999999 PL_ADD=999999 PL_CO=999999 PL_CL=999999
 for r in $(seq 1 "$ROUNDS"); do
 	gitseal_repo "$T/gitseal$r"
@@ -118,6 +127,7 @@ for op in add checkout clone; do
 	printf '%-24s %8.2fs %9.2fs %8.2fs %11.2fx %12.1fx\n' "$label" "$gs" "$gc" "$pl" \
 		"$(ratio "$gs" "$pl")" "$(ratio "$gc" "$gs")"
 done
+echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load) after"
 echo "(best of $ROUNDS alternating rounds for gitseal and plain git; git-crypt once on $PEER_N files,"
 echo " scaled to $N; x no filter = gitseal / plain git, target <= 2; vs git-crypt = git-crypt / gitseal,"
 echo " target >= 20; a clone's first checkout opens every data key with the identity)"

@@ -8,6 +8,8 @@
 # Times are CPU seconds (user + system, children included), the best of
 # RUNS runs: wall time on a shared machine measures the neighbours.
 # Targets: (1) <= 100 us per Secret, (2) gitseal's own <= 20% of kubectl's.
+# The load average is printed before and after: CPU time on a loaded
+# machine (shared cores and caches) is longer; compare runs at low load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build/gitseal}")
@@ -45,6 +47,7 @@ cpu_best() {
 	echo "$best"
 }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 plain=$(cpu_best "$BIN" render "$TMP/app")
 n=$(grep -c '^kind: Secret' "$TMP/out.yaml")
 [ "$n" -eq "$COUNT" ] || { echo "render_bench: expected $COUNT Secrets, got $n" >&2; exit 1; }
@@ -71,3 +74,4 @@ grep -q 'name: prod-s' "$TMP/out.yaml"
 awk -v b="$bare" -v c="$best_child" -v o="$best_own" -v n="$COUNT" 'BEGIN {
 	printf "render, kustomization of %d Secrets: bare kubectl kustomize %.0f ms; in render: kubectl %.0f ms + gitseal %.0f ms CPU = %.0f%% of kubectl (target <= 20%%)\n",
 	       n, b * 1000, c * 1000, o * 1000, o * 100 / c }'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

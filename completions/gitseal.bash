@@ -39,6 +39,7 @@ _gitseal_flags()
 		case $2 in
 		init) _gitseal_reply="--no-hook --hook" ;;
 		lock) _gitseal_reply="-f --force" ;;
+		trust) _gitseal_reply="-y --yes" ;;
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	render) _gitseal_reply="--root --bind-namespace --allow-empty --discover -h --help" ;;
@@ -120,7 +121,7 @@ _gitseal()
 	if [[ $cmd == git || $cmd == groups ]]; then
 		if ((cword == first + 1)); then
 			local subs="add delete"
-			[[ $cmd == git ]] && subs="init status lock unlock check filter-process textconv merge"
+			[[ $cmd == git ]] && subs="init status lock unlock check trust filter-process textconv merge"
 			mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
 			return
 		fi

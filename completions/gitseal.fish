@@ -172,6 +172,7 @@ complete -c gitseal -n '__gitseal_needs_sub git' -a status -d 'What this clone s
 complete -c gitseal -n '__gitseal_needs_sub git' -a lock -d 'The work tree back to ciphertext'
 complete -c gitseal -n '__gitseal_needs_sub git' -a unlock -d 'Decrypt the work tree again'
 complete -c gitseal -n '__gitseal_needs_sub git' -a check -d 'Refuse what must not be committed'
+complete -c gitseal -n '__gitseal_needs_sub git' -a trust -d 'Re-use the data key of a file made in another clone'
 complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filter, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
 complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
@@ -179,6 +180,8 @@ complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usag
 complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
 complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
 complete -c gitseal -n '__gitseal_is git lock' -s f -l force -d 'Even with changes not committed'
+complete -c gitseal -n '__gitseal_is git trust' -s y -l yes -d 'Without asking'
+complete -c gitseal -n '__gitseal_is git trust' -F
 complete -c gitseal -n '__gitseal_is git textconv' -F
 complete -c gitseal -n '__gitseal_is git merge' -F
 

@@ -21,8 +21,8 @@ struct sops_config {
 	char *dir;           /* its directory, absolute */
 	struct sops_rule *rules;
 	size_t rule_count;
-	int yaml_indent;     /* stores.yaml.indent, 0 = default */
-	int json_indent;     /* stores.json.indent, -2 = default */
+	int yaml_indent;     /* stores.yaml.indent and */
+	int json_indent;     /* stores.json.indent, as gitseal/sops_format.h counts them */
 };
 
 /* Looks for .sops.yaml in start_dir and its parents (100 levels at most).

@@ -142,12 +142,32 @@ struct gitfilter_update {
 	char *path;                   /* relative to the work tree */
 	bool is_new;                  /* not committed yet: only whom .sops.yaml names is accepted */
 	bool accept_only;             /* no rule matches: the file's own recipients are accepted */
+	bool no_rule;                 /* new, plaintext, and no creation rule matches it */
 	bool changes;                 /* anything to apply or accept */
 	bool adds;                    /* someone gets to read it who did not */
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
 };
+
+/* `gitseal git trust` (vouch.c): this clone vouches for the data key of a
+ * file's committed version, which it did not make, so that the filter
+ * re-uses it (the only way to keep keys gitseal cannot wrap for, such as
+ * kms, through an edit). */
+struct gitfilter_vouch {
+	char *path;
+	bool already;                 /* made or trusted here before */
+	uint8_t key_id[SOPS_KEY_ID_SIZE];
+	struct gs_buf shown;          /* the file's keys, one "    KEY" line each */
+};
+
+/* Opens the committed version (its MAC checked) and reads its keys, which
+ * this clone must have accepted. */
+int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
+	__attribute__((warn_unused_result));
+int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
+	__attribute__((warn_unused_result));
+void gitfilter_vouch_release(struct gitfilter_vouch *v);
 
 /* What updatekeys would change for path (relative to the work tree). */
 int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
@@ -162,10 +182,13 @@ void gitfilter_update_release(struct gitfilter_update *u);
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
-/* The staged paths under the filter below dir ("" for all), malloc'd. */
+/* The paths under the filter below dir ("" for all), malloc'd: staged ones,
+ * and files git would add (not ignored). */
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* Whether the index (else HEAD) holds a sops file at path. */
+bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */
 bool gitfilter_configured(struct gitfilter *f);
 

@@ -164,6 +164,8 @@ int sops_decrypt_doc(struct doc *d, const struct age_identity_list *ids,
 
 /* True when the document has a sops metadata entry. */
 bool sops_doc_is_encrypted(const struct doc *d);
+/* The metadata entry (the top-level "sops" of the first document), or NULL. */
+struct doc_entry *sops_metadata_entry(const struct doc *d);
 /* 0 when d can be encrypted: not encrypted yet (GS_ERR_ALREADY_ENCRYPTED),
  * at least one document (GS_ERR_EMPTY_INPUT). */
 int sops_doc_check_plain(const struct doc *d) __attribute__((warn_unused_result));

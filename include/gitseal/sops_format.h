@@ -51,4 +51,16 @@ enum {
 	SOPS_YAML_INDENT = 4,
 };
 
+/* sops's number for an indent (--indent, stores.<format>.indent) in the
+ * convention above: for JSON -1 is the default (a tab) and 0 no
+ * indentation (config.go NewStoresConfig, stores/json reindentJSON); for
+ * YAML 0 is the default (stores/yaml getIndentation). What sops refuses (a
+ * JSON indent below -1, a negative YAML one) is taken as the default. */
+static inline int sops_indent_from_sops(int n, bool json)
+{
+	if (n > 0)
+		return n;
+	return json && n == 0 ? SOPS_INDENT_NONE : SOPS_INDENT_DEFAULT;
+}
+
 #endif

@@ -10,6 +10,7 @@
 #define GITSEAL_STORE_H
 
 #include "gitseal/doc.h"
+#include "gitseal/sops_format.h"
 
 enum {
 	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
@@ -17,7 +18,7 @@ enum {
 };
 
 struct store_emit_opts {
-	int indent; /* YAML: spaces (default 4); JSON: -1 = tab (default), n = n spaces */
+	int indent; /* as gitseal/sops_format.h counts it: 0 the default, n spaces, or none */
 	bool fresh; /* the layout sops writes, whatever the source's */
 };
 

@@ -80,7 +80,5 @@ int yaml_write_single(struct gs_buf *out, const char *s, size_t len)
 int yaml_write_literal(struct gs_buf *out, const char *s, size_t len, size_t indent, size_t indicator,
 		       bool final_break) __attribute__((warn_unused_result));
 
-/* Appends n spaces: indentation, for every YAML writer. */
-int yaml_put_spaces(struct gs_buf *out, size_t n) __attribute__((warn_unused_result));
 
 #endif

@@ -46,20 +46,18 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	/* a header made ahead of time (prepare.c) for a lone X25519 recipient */
 	if (recipients->count != 1 || !age_prepared_take(recipients->items[0], file_key, &h)) {
 		randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
-		for (i = 0; !ret && i < recipients->count; i++)
-			ret = wrap_for(recipients->items[i], file_key, &h);
-		if (!ret)
-			ret = age_header_compute_mac(&h, file_key, h.mac);
+		for (i = 0; i < recipients->count; i++)
+			if ((ret = wrap_for(recipients->items[i], file_key, &h)))
+				goto out;
+		if ((ret = age_header_compute_mac(&h, file_key, h.mac)))
+			goto out;
 	}
-	if (!ret)
-		ret = age_header_write(&h, &hdr);
 	randombytes_buf(nonce, sizeof(nonce));
-	if (!ret)
-		ret = gs_buf_append(&hdr, nonce, sizeof(nonce));
-	if (!ret)
-		ret = out->write(out->ctx, hdr.data, hdr.len);
-	if (!ret)
-		ret = age_stream_encrypt(file_key, nonce, in, out);
+	if ((ret = age_header_write(&h, &hdr)) || (ret = gs_buf_append(&hdr, nonce, sizeof(nonce))) ||
+	    (ret = out->write(out->ctx, hdr.data, hdr.len)))
+		goto out;
+	ret = age_stream_encrypt(file_key, nonce, in, out);
+out:
 	gs_secure_free(file_key);
 	gs_buf_release(&hdr);
 	age_header_release(&h);
@@ -254,7 +252,9 @@ bool age_is_passphrase_file(const uint8_t *data, size_t len)
 	bool armored = false, found = false;
 	size_t i;
 
-	if (age_bufin_init(&raw, &r, INPUT_BUFFER))
+	/* sized to the bytes given: a 128 KiB buffer for a few KiB costs a
+	 * short decryption an mmap and a munmap */
+	if (age_bufin_init(&raw, &r, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER))
 		return false;
 	if (age_armor_detect(&raw, &armored)) {
 		age_bufin_release(&raw);
@@ -263,7 +263,7 @@ bool age_is_passphrase_file(const uint8_t *data, size_t len)
 	if (armored) {
 		age_armor_reader_init(&ar, &raw);
 		ar_reader = age_armor_reader_as_reader(&ar);
-		if (age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER)) {
+		if (age_bufin_init(&dearmored, &ar_reader, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER)) {
 			age_bufin_release(&raw);
 			return false;
 		}

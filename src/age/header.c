@@ -187,88 +187,94 @@ fail:
 	return ret;
 }
 
+/* Counts a line (and its newline) against AGE_HEADER_MAX. */
+static int count_line(size_t *total, size_t len)
+{
+	*total += len + 1;
+	return *total > AGE_HEADER_MAX ? GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: header too large") : 0;
+}
+
+/* spec §3.4: "--- " and exactly 43 canonical characters. */
+static int parse_mac_line(const uint8_t *line, size_t len, struct age_header *h)
+{
+	size_t n;
+
+	if (len != 4 + 43 || line[3] != ' ' ||
+	    gs_base64_decode_raw((const char *)line + 4, 43, h->mac, sizeof(h->mac), &n) != 0 || n != AGE_MAC_SIZE)
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed MAC line");
+	return 0;
+}
+
+/* A stanza's body (spec §3.3): full lines of AGE_STANZA_COLUMNS
+ * canonical base64 characters, ended by a shorter one (maybe empty). */
+static int read_stanza_body(struct age_bufin *b, size_t *total, struct gs_buf *body)
+{
+	uint8_t dec[AGE_STANZA_LINE_BYTES];
+	const uint8_t *line;
+	size_t len, n;
+	int ret;
+
+	gs_buf_reset(body);
+	do {
+		if ((ret = header_line(b, &line, &len)) || (ret = count_line(total, len)))
+			return ret;
+		if (len > AGE_STANZA_COLUMNS ||
+		    gs_base64_decode_raw((const char *)line, len, dec, sizeof(dec), &n) != 0)
+			return GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza body");
+		if ((ret = gs_buf_append(body, dec, n)))
+			return ret;
+	} while (len == AGE_STANZA_COLUMNS);
+	return 0;
+}
+
+/* A stanza: its "-> " line (line[len]) and its body, added to h. */
+static int read_stanza(struct age_bufin *b, const uint8_t *line, size_t len, size_t *total,
+		       struct gs_buf *body, struct age_header *h)
+{
+	char **args = NULL;
+	size_t argc = 0;
+	int ret;
+
+	if ((ret = parse_stanza_args(line, len, &args, &argc)))
+		return ret;
+	if (!(ret = read_stanza_body(b, total, body)))
+		ret = age_stanza_add(h, (const char *const *)args, argc, body->data, body->len);
+	for (size_t i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	return ret;
+}
+
 int age_header_parse(struct age_bufin *b, struct age_header *h)
 {
 	struct gs_buf body;
 	const uint8_t *line;
-	size_t len, total = 0, n;
-	uint8_t dec[AGE_STANZA_LINE_BYTES];
-	char **args = NULL;
-	size_t argc = 0, i;
+	size_t len, total = 0;
 	int ret;
 
 	memset(h, 0, sizeof(*h));
 	gs_buf_init(&body, false);
-	ret = header_line(b, &line, &len);
-	if (ret)
+	if ((ret = header_line(b, &line, &len)))
 		goto out;
 	if (len != strlen(AGE_INTRO) || memcmp(line, AGE_INTRO, len) != 0) {
 		ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: unsupported version line");
 		goto out;
 	}
-	ret = header_line(b, &line, &len);
-	if (ret)
-		goto out;
 	for (;;) {
-		total += len + 1;
-		if (total > AGE_HEADER_MAX) {
-			ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: header too large");
+		if ((ret = header_line(b, &line, &len)) || (ret = count_line(&total, len)))
 			goto out;
-		}
 		if (len >= 3 && memcmp(line, "---", 3) == 0) {
-			/* spec §3.4: "--- " and exactly 43 canonical characters. */
-			if (len != 4 + 43 || line[3] != ' ' ||
-			    gs_base64_decode_raw((const char *)line + 4, 43, h->mac, sizeof(h->mac), &n) != 0 ||
-			    n != AGE_MAC_SIZE) {
-				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed MAC line");
-				goto out;
-			}
+			ret = parse_mac_line(line, len, h);
 			break;
 		}
 		if (len < 2 || memcmp(line, "->", 2) != 0) {
 			ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: unexpected line");
 			goto out;
 		}
-		ret = parse_stanza_args(line, len, &args, &argc);
-		if (ret)
-			goto out;
-		gs_buf_reset(&body);
-		for (;;) {
-			ret = header_line(b, &line, &len);
-			if (ret)
-				goto out;
-			total += len + 1;
-			if (total > AGE_HEADER_MAX) {
-				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: header too large");
-				goto out;
-			}
-			if (len > AGE_STANZA_COLUMNS ||
-			    gs_base64_decode_raw((const char *)line, len, dec, sizeof(dec), &n) != 0) {
-				ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza body");
-				goto out;
-			}
-			ret = gs_buf_append(&body, dec, n);
-			if (ret)
-				goto out;
-			if (len < AGE_STANZA_COLUMNS)
-				break;
-		}
-		ret = age_stanza_add(h, (const char *const *)args, argc, body.data, body.len);
-		if (ret)
-			goto out;
-		for (i = 0; i < argc; i++)
-			free(args[i]);
-		free(args);
-		args = NULL;
-		argc = 0;
-		ret = header_line(b, &line, &len);
-		if (ret)
+		if ((ret = read_stanza(b, line, len, &total, &body, h)))
 			goto out;
 	}
 out:
-	for (i = 0; i < argc; i++)
-		free(args[i]);
-	free(args);
 	gs_buf_release(&body);
 	if (ret)
 		age_header_release(h);

@@ -48,12 +48,6 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 	return ret;
 }
 
-/* 0 is the store's default; for JSON sops's is a tab (-1) */
-static int indent_for(const struct sops_cli *c, enum doc_format format)
-{
-	return c->indent ? c->indent : format == DOC_FORMAT_JSON ? -1 : 0;
-}
-
 /* A list as JSON (EmitValue: json.Marshal, re-indented for the JSON store,
  * compact for INI), without a final newline: a value, not a file. Not
  * loaded back: no store reads a list as a file. */
@@ -64,7 +58,7 @@ static int emit_json_list(const struct sops_cli *c, struct doc *sub, struct doc_
 	int ret = doc_add_branch(sub, list);
 
 	if (!ret)
-		ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, compact ? 0 : indent_for(c, DOC_FORMAT_JSON),
+		ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, compact ? SOPS_INDENT_NONE : cmd_indent(c, NULL, DOC_FORMAT_JSON),
 				     CMD_EMIT_TO_READER, out);
 	for (size_t r = start; !ret && r < out->len; r++)
 		if (!(compact || r + 1 == out->len) || out->data[r] != '\n')
@@ -109,7 +103,7 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 	else if (value->kind == DOC_LIST)
 		ret = emit_json_list(c, &sub, copy, format == DOC_FORMAT_INI, out);
 	else if ((ret = doc_add_branch(&sub, copy)) == 0)
-		ret = cmd_plain_emit(c->file, &sub, format, indent_for(c, format), CMD_EMIT_VERIFIED_DROP, out);
+		ret = cmd_plain_emit(c->file, &sub, format, cmd_indent(c, NULL, format), CMD_EMIT_VERIFIED_DROP, out);
 	doc_release(&sub);
 	return ret;
 }
@@ -139,7 +133,7 @@ int cmd_decrypt(int argc, char **argv)
 	if (c.extract)
 		ret = emit_extract(&c, &path, s.plain, &out);
 	else
-		ret = cmd_plain_emit(s.name, s.plain, format, indent_for(&c, format), decrypt_emit(&c), &out);
+		ret = cmd_plain_emit(s.name, s.plain, format, cmd_indent(&c, NULL, format), decrypt_emit(&c), &out);
 	/* sops: the plaintext cannot be written in that format (decrypt.go:70) */
 	if (ret < 0 && ret != GS_ERR_NOMEM && ret != GS_ERR_GENERIC)
 		c.code = EXIT_SOPS_DUMP_TREE;

@@ -199,11 +199,8 @@ static int append_metadata(const struct sops_session *s, struct gs_buf *plain)
  * groups, which show the change (repository content never widens it). */
 static int take_metadata_back(const struct sops_session *s, struct doc *changed)
 {
-	struct doc_entry *e = changed->count && changed->branches[0]->kind == DOC_MAP
-				      ? doc_map_find(changed->branches[0], "sops")
-				      : NULL;
+	struct doc_entry *e = sops_metadata_entry(changed);
 	struct doc back;
-	struct doc_node *root;
 	char where[128] = "";
 	bool same = false;
 
@@ -211,8 +208,7 @@ static int take_metadata_back(const struct sops_session *s, struct doc *changed)
 		return GS_FAIL(GS_ERR_GENERIC, "the sops metadata shown by -s was removed: it is shown to be "
 			       "read; change keys with rotate, updatekeys or groups");
 	doc_init(&back, s->format);
-	root = doc_new_map(&back);
-	if (root && doc_append(&back, root, "sops", 4, doc_clone(&back, e->value)) && doc_add_branch(&back, root) == 0)
+	if (cmd_metadata_only(changed, s->format, &back) == 0)
 		same = doc_equal(&back, &s->meta, where, sizeof(where));
 	doc_release(&back);
 	if (!same)
@@ -258,7 +254,7 @@ int cmd_edit(int argc, char **argv)
 		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", c.file);
 	s.keep_metadata = show;
 	if ((ret = sops_session_open(&s, &c, true)) < 0 ||
-	    (ret = cmd_plain_emit(c.file, s.plain, s.format, c.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
+	    (ret = cmd_plain_emit(c.file, s.plain, s.format, s.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
 	    (show && (ret = append_metadata(&s, &plain)) < 0) || (ret = edit_text(&c, &plain, &edited)) < 0)
 		goto done;
 	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {

@@ -254,14 +254,15 @@ static int run_file(struct sops_cli *c, struct sops_session *s, const struct pas
 	struct private_dir dir = { 0 };
 	struct exec_env env = { 0 };
 	struct gs_buf plain;
+	enum doc_format format;
 	char *command = NULL;
 	bool exited = false;
 	pid_t pid;
 	int ret;
 
 	gs_buf_init(&plain, true);
-	ret = cmd_plain_emit(c->file, s->plain, c->output_type ? sops_cli_output_format(c) : s->format, c->indent,
-			     CMD_EMIT_VERIFIED_DROP, &plain);
+	format = c->output_type ? sops_cli_output_format(c) : s->format;
+	ret = cmd_plain_emit(c->file, s->plain, format, cmd_indent(c, NULL, format), CMD_EMIT_VERIFIED_DROP, &plain);
 	if (!ret)
 		ret = env_build(&env, NULL, user, false);
 	if (!ret)

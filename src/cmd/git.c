@@ -19,6 +19,7 @@ static const char git_usage[] =
 	"       gitseal git lock [--force]\n"
 	"       gitseal git unlock\n"
 	"       gitseal git check\n"
+	"       gitseal git trust [-y] FILE...\n"
 	"       gitseal git filter-process\n"
 	"       gitseal git textconv FILE\n"
 	"       gitseal git merge BASE OURS THEIRS PATH\n"
@@ -287,6 +288,8 @@ static int git_unlock(void)
 	return EXIT_OK;
 }
 
+static int git_trust(int argc, char **argv);
+
 int cmd_git(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -311,6 +314,8 @@ int cmd_git(int argc, char **argv)
 		return git_lock(argc, argv);
 	if (!strcmp(sub, "unlock") && argc == 2)
 		return git_unlock();
+	if (!strcmp(sub, "trust"))
+		return git_trust(argc - 1, argv + 1);
 	cmd_errorf("git: bad subcommand or arguments");
 	fputs(git_usage, stderr);
 	return EXIT_USAGE;
@@ -409,8 +414,10 @@ bool git_updatekeys_applies(int argc, char **argv)
 			/* a tree with the filter set up, even with no sealed file yet */
 			yes = a.recursive && gitfilter_configured(f);
 		} else {
-			/* a sops file in the work tree is updated as sops does it */
-			yes = gitfilter_path_filtered(f, rel) && !is_sealed_file(first, rel);
+			/* a sops file in the work tree is updated as sops does it,
+			 * unless it is new to the repository (its recipients are accepted) */
+			yes = gitfilter_path_filtered(f, rel) &&
+			      (!is_sealed_file(first, rel) || !gitfilter_committed_sealed(f, rel));
 		}
 	}
 	gs_error_clear();
@@ -481,6 +488,11 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
+	if (u->no_rule) {
+		fprintf(stderr, "gitseal: '%s': no creation rule of .sops.yaml matches it: 'git add' refuses it until "
+				"one does\n", u->path);
+		return;
+	}
 	if (!u->changes && !rotate) {
 		fprintf(stderr, "gitseal: '%s': already up to date\n", u->path);
 		return;
@@ -568,4 +580,79 @@ out:
 	free(first);
 	free(a.paths);
 	return code;
+}
+
+/* ---- trust: vouch for a file's data key ---- */
+
+static int trust_one(struct gitfilter *f, const char *arg, bool yes)
+{
+	struct gitfilter_vouch v;
+	char question[PATH_MAX + 64];
+	char *rel = NULL;
+	int ret;
+
+	memset(&v, 0, sizeof(v));
+	if ((ret = gitfilter_path_in_repo(f, arg, &rel)))
+		goto out;
+	if (!gitfilter_path_filtered(f, rel)) {
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", arg);
+		goto out;
+	}
+	if ((ret = gitfilter_vouch_plan(f, rel, &v)))
+		goto out;
+	if (v.already) {
+		fprintf(stderr, "gitseal: '%s': its data key was made or trusted in this clone already\n", rel);
+		goto out;
+	}
+	fprintf(stderr,
+		"%s: sealed for\n%s"
+		"    its data key was made in another clone: whoever made it can read every value sealed with it,\n"
+		"    and the filter will re-use it for what you write into this file\n",
+		rel, (const char *)v.shown.data);
+	snprintf(question, sizeof(question), "Trust the data key of '%s'?", rel);
+	if (!yes && !confirm(question)) {
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", rel);
+		goto out;
+	}
+	if (!(ret = gitfilter_vouch_apply(f, &v)))
+		fprintf(stderr, "gitseal: '%s': data key trusted; 'git add' re-uses it\n", rel);
+out:
+	gitfilter_vouch_release(&v);
+	free(rel);
+	return ret;
+}
+
+static int git_trust(int argc, char **argv)
+{
+	struct gitfilter *f = NULL;
+	char *first = NULL;
+	bool yes = false;
+	int i = 1, ret = 0;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "-y") || !strcmp(argv[i], "--yes")) {
+			yes = true;
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else {
+			cmd_errorf("git trust: unknown option '%s'", argv[i]);
+			fputs(git_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		cmd_errorf("git trust needs at least one file");
+		fputs(git_usage, stderr);
+		return EXIT_USAGE;
+	}
+	gs_harden_process();
+	ret = open_for_path(argv[i], &f, &first);
+	for (; !ret && i < argc; i++)
+		ret = trust_one(f, argv[i], yes);
+	if (ret)
+		cmd_print_error();
+	gitfilter_free(f);
+	free(first);
+	return ret ? EXIT_GENERIC : EXIT_OK;
 }

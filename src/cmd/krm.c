@@ -8,20 +8,40 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "flags.h"
+#include "options.h"
 #include "gitseal/io.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
-static const char usage_text[] =
-	"usage: gitseal krm [--root DIR]                  (ResourceList on stdin and stdout)\n"
-	"       gitseal krm [--root DIR] --legacy CONFIG  (kustomize legacy exec plugin)\n"
-	"The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1 or v2, kind:\n"
-	"ksops) or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and\n"
-	"secretFrom. Every file read lies beneath --root DIR (default: the repository,\n"
-	"the nearest directory holding .git, or Argo CD's checkout directory).\n";
+enum krm_option { KO_ROOT, KO_LEGACY, KO_COUNT };
+
+static const struct opt krm_options[KO_COUNT] = {
+	[KO_ROOT] = { "root", NULL, OPT_STRING, "DIR", NULL,
+		      "read nothing outside DIR (default: the repository root)", false },
+	[KO_LEGACY] = { "legacy", NULL, OPT_STRING, "CONFIG", NULL,
+			"kustomize's legacy exec-plugin mode: the generator config CONFIG",
+			false },
+};
+
+static const int krm_accepted[] = { KO_ROOT, KO_LEGACY, OPT_END };
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal krm [flags]         (a ResourceList on stdin and stdout)\n"
+	      "       gitseal krm [flags] --legacy CONFIG\n"
+	      "KRM function / KSOPS-compatible secret generator (kustomize, kpt)\n"
+	      "\n"
+	      "The functionConfig is a KSOPS generator (apiVersion: viaduct.ai/v1 or v2, kind:\n"
+	      "ksops) or apiVersion: gitseal.dev/v1, kind: SecretGenerator, with files and\n"
+	      "secretFrom. Every file it names lies beneath the root: the nearest directory\n"
+	      "holding .git, or Argo CD's checkout directory, or --root.\n"
+	      "\n"
+	      "flags:\n",
+	      f);
+	opt_usage(f, krm_options, krm_accepted);
+}
 
 static const char *root_flag;
 
@@ -82,41 +102,37 @@ static int run(const char *legacy_config)
 
 int cmd_krm(int argc, char **argv)
 {
-	const char *legacy = NULL;
-	struct flag_iter it;
+	struct opt_value values[KO_COUNT] = { 0 };
+	struct opt_parser p = { .table = krm_options, .table_len = KO_COUNT, .accepted = krm_accepted,
+				.values = values };
+	int ret = opt_parse(&p, argc, argv, 1);
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_text, stdout);
+	if (!ret && !p.help && p.word_count)
+		ret = GS_FAIL(GS_ERR_USAGE, "unexpected argument '%s' (the config of the legacy mode is "
+					    "given with --legacy)", p.words[0]);
+	opt_parser_release(&p);
+	if (p.help) {
+		usage(stdout);
 		return EXIT_OK;
 	}
-	flag_iter_init(&it, argc, argv);
-	while (flag_next(&it)) {
-		const char **slot = flag_is(&it, NULL, "root")	   ? &root_flag
-				    : flag_is(&it, NULL, "legacy") ? &legacy
-								   : NULL;
-
-		if (!slot || !(*slot = flag_value(&it))) {
-			if (!slot)
-				gs_error_set(GS_ERR_USAGE, "unknown flag: %s", argv[it.i - 1]);
-			cmd_print_error();
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
-		}
+	if (ret) {
+		cmd_print_error();
+		return EXIT_GENERIC;
 	}
-	if (it.i != argc) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
-	return run(legacy);
+	root_flag = values[KO_ROOT].text;
+	return run(values[KO_LEGACY].text);
 }
 
 /* As KSOPS: one argument is the legacy plugin mode, none is KRM. */
 int cmd_ksops(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+	static const char ksops_usage[] = "usage: ksops [CONFIG]   (gitseal's KSOPS-compatible generator)\n";
+	bool help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+	if (argc == 2 && !help)
 		return run(argv[1]);
 	if (argc == 1)
 		return run(NULL);
-	fputs("usage: ksops [CONFIG]   (gitseal's KSOPS-compatible generator)\n", stderr);
-	return EXIT_USAGE;
+	fputs(ksops_usage, help ? stdout : stderr);
+	return help ? EXIT_OK : EXIT_GENERIC;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "gitseal/error.h"
 #include "options.h"
 
@@ -70,17 +71,6 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
-static int push(const char ***list, size_t *count, const char *s)
-{
-	const char **grown = realloc(*list, (*count + 1) * sizeof(**list));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	grown[(*count)++] = s;
-	*list = grown;
-	return 0;
-}
-
 /* Stores one value of option id (text is an argv string or a variable's
  * value: both outlive the parse). */
 static int set_value(struct opt_parser *p, int id, const char *text, const char *flag)
@@ -101,8 +91,12 @@ static int set_value(struct opt_parser *p, int id, const char *text, const char 
 	case OPT_STRING:
 		v->text = text;
 		break;
+	case OPT_OPTIONAL:
+		v->on = true;
+		v->text = text;
+		break;
 	case OPT_LIST:
-		if (push(&v->list, &v->count, text) < 0)
+		if (cmd_push_arg(&v->list, &v->count, text) < 0)
 			return GS_ERR_NOMEM;
 		break;
 	}
@@ -140,6 +134,8 @@ static int parse_flag(struct opt_parser *p, int argc, char **argv, int *i)
 	}
 	if (p->table[id].kind == OPT_BOOL)
 		return set_value(p, id, eq ? eq + 1 : "true", buf);
+	if (p->table[id].kind == OPT_OPTIONAL)
+		return set_value(p, id, eq ? eq + 1 : NULL, buf);
 	if (eq)
 		return set_value(p, id, eq + 1, buf);
 	if (*i + 1 >= argc)
@@ -241,7 +237,7 @@ void opt_usage(FILE *f, const struct opt *table, const int *ids)
 		else
 			width = fprintf(f, "      --%s", o->name);
 		if (o->arg)
-			width += fprintf(f, " %s", o->arg);
+			width += fprintf(f, o->kind == OPT_OPTIONAL ? "[=%s]" : " %s", o->arg);
 		if (width >= HELP_COLUMN - 1) {
 			fputc('\n', f);
 			width = 0;

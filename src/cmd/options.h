@@ -22,13 +22,16 @@ enum opt_kind {
 	OPT_STRING, /* given twice: the last one counts (Go's flag package) */
 	OPT_INT,
 	OPT_LIST,   /* repeatable: every value, in order */
+	OPT_OPTIONAL, /* alone (on) or with "=VALUE" (on, text); never takes the next word
+		       * (git's PARSE_OPT_OPTARG; Go's flag package has no such flag) */
 };
 
 struct opt {
 	const char *name;  /* long name, without dashes */
 	const char *alias; /* another name ("i" for -i), or NULL */
 	enum opt_kind kind;
-	const char *arg;   /* the value's name in the usage text ("FILE"); NULL for OPT_BOOL */
+	const char *arg;   /* the value's name in the usage text ("FILE"); NULL for OPT_BOOL;
+			    * OPT_OPTIONAL prints it as "[=ARG]" */
 	const char *env;   /* variable giving the value when the flag is absent, or NULL */
 	const char *help;  /* one line, lowercase */
 	bool hidden;       /* taken (to be refused with a reason, or for old scripts) but not
@@ -38,8 +41,9 @@ struct opt {
 struct opt_value {
 	bool set;          /* given on the command line, or by its variable */
 	bool from_env;
-	bool on;           /* OPT_BOOL */
-	const char *text;  /* OPT_STRING and OPT_INT: the last value as given */
+	bool on;           /* OPT_BOOL, OPT_OPTIONAL */
+	const char *text;  /* OPT_STRING, OPT_INT and OPT_OPTIONAL: the last value as given
+			    * (OPT_OPTIONAL: NULL when given alone) */
 	int number;        /* OPT_INT */
 	const char **list; /* OPT_LIST: every value (malloc'd array of argv strings) */
 	size_t count;

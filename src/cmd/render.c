@@ -10,31 +10,49 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "flags.h"
+#include "options.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
-static const char usage_text[] =
-	"usage: gitseal render [flags] [DIR]\n"
-	"Writes the manifests of DIR (default .) to stdout with every sops document\n"
-	"decrypted. A kustomization is built with $GITSEAL_KUSTOMIZE, else\n"
-	"'kustomize build', else 'kubectl kustomize'; otherwise every *.yaml, *.yml and\n"
-	"*.json file below DIR is read in sorted order. Keys come from the sops\n"
-	"environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*;\n"
-	"PGP keys from the *.asc files of GITSEAL_PGP_KEY_DIR (or from GNUPGHOME).\n"
-	"\n"
-	"  --root DIR              read nothing outside DIR (default: the repository:\n"
-	"                          the nearest directory holding .git, or Argo CD's\n"
-	"                          checkout directory)\n"
-	"  --bind-namespace        a decrypted resource only into the namespace its\n"
-	"                          encrypted source names\n"
-	"  --bind-namespace=A,B    Secrets and decrypted resources only into these\n"
-	"                          namespaces (no namespace: $ARGOCD_APP_NAMESPACE)\n"
-	"  --allow-empty           succeed when DIR renders no manifests\n"
-	"  --discover              print DIR when it uses encrypted files (Argo CD\n"
-	"                          discovery); print nothing otherwise\n";
+enum render_option { RO_ROOT, RO_BIND_NAMESPACE, RO_ALLOW_EMPTY, RO_DISCOVER, RO_COUNT };
+
+static const struct opt render_options[RO_COUNT] = {
+	[RO_ROOT] = { "root", NULL, OPT_STRING, "DIR", NULL,
+		      "read nothing outside DIR (default: the repository root)", false },
+	[RO_BIND_NAMESPACE] = { "bind-namespace", NULL, OPT_OPTIONAL, "NS,...", NULL,
+				"decrypted resources only into their source's namespace, or into NS,...",
+				false },
+	[RO_ALLOW_EMPTY] = { "allow-empty", NULL, OPT_BOOL, NULL, NULL,
+			     "succeed when DIR renders no manifests", false },
+	[RO_DISCOVER] = { "discover", NULL, OPT_BOOL, NULL, NULL,
+			  "print DIR when it uses encrypted files (Argo CD discovery)", false },
+};
+
+static const int render_accepted[] = { RO_ROOT, RO_BIND_NAMESPACE, RO_ALLOW_EMPTY, RO_DISCOVER, OPT_END };
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal render [flags] [DIR]\n"
+	      "decrypt a directory or kustomization to a manifest stream (Argo CD plugin)\n"
+	      "\n"
+	      "Writes the manifests of DIR (default .) to stdout with every sops document\n"
+	      "decrypted. A kustomization is built with $GITSEAL_KUSTOMIZE, else\n"
+	      "'kustomize build', else 'kubectl kustomize'; otherwise every *.yaml, *.yml and\n"
+	      "*.json file below DIR is read in sorted order. Keys come from the sops\n"
+	      "environment (SOPS_AGE_KEY_FILE, ...) or its Argo CD form ARGOCD_ENV_SOPS_AGE_*;\n"
+	      "PGP keys from the *.asc files of GITSEAL_PGP_KEY_DIR (or from GNUPGHOME).\n"
+	      "Every file read lies beneath the root: the nearest directory holding .git, or\n"
+	      "Argo CD's checkout directory, or --root. --bind-namespace alone: a decrypted\n"
+	      "resource only into the namespace its encrypted source names; =NS,...: Secrets\n"
+	      "and decrypted resources only into these (a resource naming none is in\n"
+	      "$ARGOCD_APP_NAMESPACE).\n"
+	      "\n"
+	      "flags:\n",
+	      f);
+	opt_usage(f, render_options, render_accepted);
+}
 
 /* The sops key variables an Application may set (as ARGOCD_ENV_<NAME>),
  * and the sidecar's switch that allows each; NULL: always allowed. A key
@@ -136,33 +154,31 @@ static int split_namespaces(struct render_args *a, const char *list)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct render_args *a)
+/* A usage error is GS_ERR_USAGE (exit 1, as the sops commands); --help
+ * sets *help. */
+static int parse_args(int argc, char **argv, struct render_args *a, bool *help)
 {
-	struct flag_iter it;
-	int ret = 0;
+	struct opt_value values[RO_COUNT] = { 0 };
+	struct opt_parser p = { .table = render_options, .table_len = RO_COUNT,
+				.accepted = render_accepted, .values = values };
+	int ret = opt_parse(&p, argc, argv, 1);
 
-	flag_iter_init(&it, argc, argv);
-	while (!ret && flag_next(&it)) {
-		if (flag_is(&it, NULL, "root")) {
-			a->opts.root = flag_value(&it);
-			ret = a->opts.root ? 0 : GS_ERR_USAGE;
-		} else if (flag_is(&it, NULL, "allow-empty") && !flag_has_inline_value(&it)) {
-			a->opts.allow_empty = true;
-		} else if (flag_is(&it, NULL, "discover") && !flag_has_inline_value(&it)) {
-			a->discover = true;
-		} else if (flag_is(&it, NULL, "bind-namespace")) {
-			if (flag_has_inline_value(&it))
-				ret = split_namespaces(a, it.inline_value);
-			else
-				a->opts.ns_policy = K8S_NS_SOURCE;
-		} else {
-			ret = GS_FAIL(GS_ERR_USAGE, "unknown flag: %s", argv[it.i - 1]);
-		}
-	}
-	if (!ret && argc - it.i > 1)
-		ret = GS_FAIL(GS_ERR_USAGE, "more than one directory");
-	if (!ret && argc - it.i == 1)
-		a->dir = argv[it.i];
+	*help = p.help;
+	if (ret || p.help)
+		goto out;
+	a->opts.root = values[RO_ROOT].text;
+	a->opts.allow_empty = values[RO_ALLOW_EMPTY].on;
+	a->discover = values[RO_DISCOVER].on;
+	if (values[RO_BIND_NAMESPACE].text)
+		ret = split_namespaces(a, values[RO_BIND_NAMESPACE].text);
+	else if (values[RO_BIND_NAMESPACE].on)
+		a->opts.ns_policy = K8S_NS_SOURCE;
+	if (!ret && p.word_count > 1)
+		ret = GS_FAIL(GS_ERR_USAGE, "more than one directory: '%s' and '%s'", p.words[0], p.words[1]);
+	if (!ret && p.word_count == 1)
+		a->dir = p.words[0];
+out:
+	opt_parser_release(&p);
 	return ret;
 }
 
@@ -192,19 +208,17 @@ int cmd_render(int argc, char **argv)
 	struct k8s_failures fails = { 0 };
 	struct pgp_home pgp = { .path = "" };
 	struct gs_buf out;
-	bool found = false;
+	bool found = false, help = false;
 	int ret, code = EXIT_OK;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	if (parse_args(argc, argv, &a)) {
-		cmd_print_error();
-		fputs(usage_text, stderr);
+	if (parse_args(argc, argv, &a, &help) || help) {
+		if (help)
+			usage(stdout);
+		else
+			cmd_print_error();
 		free(a.ns_items);
 		free(a.ns_list);
-		return EXIT_USAGE;
+		return help ? EXIT_OK : EXIT_GENERIC;
 	}
 	a.opts.kustomize_cmd = getenv("GITSEAL_KUSTOMIZE");
 	a.opts.default_namespace = getenv("ARGOCD_APP_NAMESPACE");

@@ -13,19 +13,18 @@ void sops_session_init(struct sops_session *s)
 	doc_init(&s->meta, DOC_FORMAT_YAML);
 }
 
-/* A copy of the file's metadata entry, as { sops: ... } (edit -s). */
-static int keep_metadata(struct sops_session *s, const struct doc *d)
+int cmd_metadata_only(const struct doc *d, enum doc_format format, struct doc *out)
 {
-	const struct doc_entry *e = d->count && d->branches[0]->kind == DOC_MAP
-					    ? doc_map_find(d->branches[0], "sops")
-					    : NULL;
+	const struct doc_entry *e = sops_metadata_entry(d);
 	struct doc_node *root;
 
-	doc_release(&s->meta);
-	doc_init(&s->meta, s->format);
-	root = doc_new_map(&s->meta);
-	if (!e || !root || !doc_append(&s->meta, root, "sops", 4, doc_clone(&s->meta, e->value)) ||
-	    doc_add_branch(&s->meta, root) < 0)
+	doc_release(out);
+	doc_init(out, format);
+	if (!e)
+		return GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
+	root = doc_new_map(out);
+	if (!root || !doc_append(out, root, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, doc_clone(out, e->value)) ||
+	    doc_add_branch(out, root) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -49,14 +48,14 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 		ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
 		goto out;
 	}
-	if (s->keep_metadata && (ret = keep_metadata(s, &d)) < 0)
+	if (s->keep_metadata && (ret = cmd_metadata_only(&d, s->format, &s->meta)) < 0)
 		goto out;
 	if ((ret = sops_identities_load(&s->ids)) < 0 || (ret = sops_file_open_doc(&d, &o, &s->file)) < 0)
 		goto out;
 	sops_cli_verbose(c, "'%s': data key recovered, MAC %s", s->name, c->ignore_mac ? "not checked" : "checked");
 	s->plain = sops_file_doc(s->file);
 	s->keys = sops_file_keys(s->file);
-	s->indent = c->indent;
+	s->indent = cmd_indent(c, NULL, s->format);
 	s->fresh_layout = c->values[SO_INDENT].set;
 	if (s->fresh_layout)
 		cmd_drop_layout(s->plain);
@@ -157,14 +156,14 @@ out:
 
 int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum doc_format format)
 {
-	if (c->indent)
-		return c->indent;
-	if (config && format == DOC_FORMAT_JSON && config->json_indent != -2)
+	/* sops: --indent replaces the output stores' settings (main.go outputStore) */
+	if (c->values[SO_INDENT].set)
+		return sops_indent_from_sops(c->indent, format == DOC_FORMAT_JSON);
+	if (config && format == DOC_FORMAT_JSON)
 		return config->json_indent;
 	if (config && format == DOC_FORMAT_YAML)
 		return config->yaml_indent;
-	/* sops writes JSON with tabs (the store's -1); 0 would be none */
-	return format == DOC_FORMAT_JSON ? -1 : 0;
+	return SOPS_INDENT_DEFAULT;
 }
 
 int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,

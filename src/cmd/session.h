@@ -67,9 +67,13 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 		     struct gs_buf *text, struct gs_buf *out, bool *k8s_default)
 	__attribute__((warn_unused_result));
-/* The indentation for writing format: --indent, else the config's
- * stores.yaml.indent / stores.json.indent, else sops's (a tab for JSON,
- * the store's default otherwise). */
+/* out (initialised or released) becomes { sops: <d's metadata entry> } in
+ * format: GS_ERR_NO_METADATA when d has none. */
+int cmd_metadata_only(const struct doc *d, enum doc_format format, struct doc *out)
+	__attribute__((warn_unused_result));
+/* The indentation for writing format, as gitseal/sops_format.h counts it:
+ * --indent, else the config's stores.yaml.indent / stores.json.indent
+ * (config may be NULL), else the store's default (a tab for JSON). */
 int cmd_indent(const struct sops_cli *c, const struct sops_config *config, enum doc_format format);
 
 #endif

@@ -13,6 +13,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/re2posix.h"
+#include "gitseal/sops_format.h"
 
 enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
 
@@ -265,19 +266,21 @@ static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *
 		if (merge->type != YAML_SEQUENCE_NODE)
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': 'merge' must be a list", p->name);
 		for (yaml_node_item_t *it = merge->data.sequence.items.start;
-		     it < merge->data.sequence.items.top && ret == 0; it++)
-			ret = parse_group(p, node_at(p, *it), out, depth + 1);
+		     it < merge->data.sequence.items.top; it++)
+			if ((ret = parse_group(p, node_at(p, *it), out, depth + 1)) < 0)
+				return ret;
 	}
-	if (ret == 0)
-		ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true);
-	if (ret == 0)
-		ret = add_pgp(p, map_get(p, g, "pgp"), out, true);
-	if (ret == 0)
-		ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
-			       &out->vault_count, true);
-	for (size_t i = 0; ret == 0 && i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
-		ret = add_foreign_maps(p, map_get(p, g, foreign_fields[i]), foreign_fields[i], out);
-	return ret;
+	if ((ret = add_keys(p, map_get(p, g, "age"), "age", &out->age, &out->age_count, true)) < 0)
+		return ret;
+	if ((ret = add_pgp(p, map_get(p, g, "pgp"), out, true)) < 0)
+		return ret;
+	if ((ret = add_keys(p, map_get(p, g, "hc_vault"), "hc_vault", &out->vault_uris,
+			    &out->vault_count, true)) < 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
+		if ((ret = add_foreign_maps(p, map_get(p, g, foreign_fields[i]), foreign_fields[i], out)) < 0)
+			return ret;
+	return 0;
 }
 
 static void group_free(struct sops_key_group *g)
@@ -316,28 +319,35 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 	return 0;
 }
 
-static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, size_t index)
+static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *rule)
 {
-	yaml_node_t *kg, *n;
+	yaml_node_t *n = map_get(p, r, "path_regex");
 	const char *s;
-	int ret = 0;
+	int ret;
 
-	memset(rule, 0, sizeof(*rule));
-	if (r->type != YAML_MAPPING_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
-	if ((n = map_get(p, r, "path_regex")) && !is_null(n)) {
-		if (!(s = scalar(n)))
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
-		if (!(rule->path_re = malloc(sizeof(regex_t))))
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		if ((ret = re2posix_compile(rule->path_re, s)) < 0) {
-			free(rule->path_re);
-			rule->path_re = NULL;
-			return ret;
-		}
-		if (!(rule->path_regex = strdup(s)))
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!n || is_null(n))
+		return 0;
+	if (!(s = scalar(n)))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
+	if (!(rule->path_re = malloc(sizeof(regex_t))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = re2posix_compile(rule->path_re, s)) < 0) {
+		free(rule->path_re);
+		rule->path_re = NULL;
+		return ret;
 	}
+	if (!(rule->path_regex = strdup(s)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* At most one of the suffix and regex options; a regex must compile. */
+static int parse_selection(struct parser *p, yaml_node_t *r, struct sops_rule *rule, size_t index)
+{
+	yaml_node_t *n;
+	const char *s;
+	int ret;
+
 	for (int k = SOPS_SEL_UNENCRYPTED_SUFFIX; k <= SOPS_SEL_ENCRYPTED_COMMENT_REGEX; k++) {
 		n = map_get(p, r, sops_selection_key((enum sops_selection_kind)k));
 		if (is_null(n) || !(s = scalar(n)) || !*s)
@@ -361,50 +371,70 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 	if ((n = map_get(p, r, "mac_only_encrypted")) && !is_null(n))
 		rule->selection.mac_only_encrypted =
 			scalar_is(n, "true") || scalar_is(n, "True") || scalar_is(n, "TRUE");
-	if ((ret = parse_int_node(p, map_get(p, r, "shamir_threshold"), "shamir_threshold",
-				  &rule->shamir_threshold)) < 0)
-		return ret;
-	kg = map_get(p, r, "key_groups");
+	return 0;
+}
+
+/* The keys: key_groups when it lists any, else the flat keys as one group
+ * (getKeyGroupsFromCreationRule, no dedupe). */
+static int parse_rule_keys(struct parser *p, yaml_node_t *r, struct sops_rule *rule)
+{
+	yaml_node_t *kg = map_get(p, r, "key_groups");
+	struct sops_key_group *g;
+	int ret = 0;
+
 	if (kg && !is_null(kg) && kg->type != YAML_SEQUENCE_NODE)
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': key_groups must be a list", p->name);
 	if (kg && kg->type == YAML_SEQUENCE_NODE &&
 	    kg->data.sequence.items.top > kg->data.sequence.items.start) {
 		size_t n_groups = (size_t)(kg->data.sequence.items.top - kg->data.sequence.items.start);
 
-		rule->groups = calloc(n_groups, sizeof(*rule->groups));
-		if (!rule->groups)
+		if (!(rule->groups = calloc(n_groups, sizeof(*rule->groups))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		for (size_t i = 0; i < n_groups && ret == 0; i++) {
 			rule->group_count++;
-			ret = parse_group(p, node_at(p, kg->data.sequence.items.start[i]),
-					  &rule->groups[i], 0);
+			ret = parse_group(p, node_at(p, kg->data.sequence.items.start[i]), &rule->groups[i], 0);
 		}
 		return ret;
 	}
-	/* flat keys make one group (getKeyGroupsFromCreationRule), no dedupe */
-	rule->groups = calloc(1, sizeof(*rule->groups));
-	if (!rule->groups)
+	if (!(rule->groups = calloc(1, sizeof(*rule->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	rule->group_count = 1;
-	if ((ret = add_keys(p, map_get(p, r, "age"), "age", &rule->groups[0].age,
-			    &rule->groups[0].age_count, false)) < 0 ||
-	    (ret = add_pgp(p, map_get(p, r, "pgp"), &rule->groups[0], false)) < 0)
+	g = &rule->groups[0];
+	if ((ret = add_keys(p, map_get(p, r, "age"), "age", &g->age, &g->age_count, false)) < 0 ||
+	    (ret = add_pgp(p, map_get(p, r, "pgp"), g, false)) < 0)
 		return ret;
 	for (size_t i = 0; i < sizeof(foreign_fields) / sizeof(foreign_fields[0]); i++)
-		if ((ret = add_foreign_field(p, map_get(p, r, foreign_fields[i]), foreign_fields[i],
-					     &rule->groups[0])) < 0)
+		if ((ret = add_foreign_field(p, map_get(p, r, foreign_fields[i]), foreign_fields[i], g)) < 0)
 			return ret;
-	return add_keys(p, map_get(p, r, "hc_vault_transit_uri"), "hc_vault_transit_uri",
-			&rule->groups[0].vault_uris, &rule->groups[0].vault_count, false);
+	return add_keys(p, map_get(p, r, "hc_vault_transit_uri"), "hc_vault_transit_uri", &g->vault_uris,
+			&g->vault_count, false);
+}
+
+static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, size_t index)
+{
+	int ret;
+
+	memset(rule, 0, sizeof(*rule));
+	if (r->type != YAML_MAPPING_NODE)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
+	if ((ret = parse_path_regex(p, r, rule)) < 0 || (ret = parse_selection(p, r, rule, index)) < 0 ||
+	    (ret = parse_int_node(p, map_get(p, r, "shamir_threshold"), "shamir_threshold",
+				  &rule->shamir_threshold)) < 0)
+		return ret;
+	return parse_rule_keys(p, r, rule);
 }
 
 static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, int *out)
 {
 	yaml_node_t *n = map_get(p, map_get(p, stores, fmt), "indent");
+	int sops_value, ret;
 
 	if (!n)
 		return 0;
-	return parse_int_node(p, n, "indent", out);
+	if ((ret = parse_int_node(p, n, "indent", &sops_value)) < 0)
+		return ret;
+	*out = sops_indent_from_sops(sops_value, !strcmp(fmt, "json"));
+	return 0;
 }
 
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
@@ -435,7 +465,6 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	c->json_indent = -2;
 	root = yaml_document_get_root_node(&p.doc);
 	if (!root || is_null(root))
 		goto out;

@@ -63,9 +63,7 @@ void gitfilter_findings_release(struct gitfilter_findings *fs)
 
 static const struct doc_node *metadata_field(const struct doc *d, const char *key)
 {
-	const struct doc_entry *meta = d->count && d->branches[0] && d->branches[0]->kind == DOC_MAP
-					       ? doc_map_find(d->branches[0], "sops")
-					       : NULL;
+	const struct doc_entry *meta = sops_metadata_entry(d);
 	const struct doc_entry *e = meta && meta->value->kind == DOC_MAP ? doc_map_find(meta->value, key) : NULL;
 
 	return e && e->value->kind == DOC_SCALAR && e->value->len ? e->value : NULL;
@@ -79,7 +77,7 @@ static bool same_scalar(const struct doc_node *a, const struct doc_node *b)
 /* The values of two versions, the metadata aside. */
 static bool same_values(struct doc *a, struct doc *b)
 {
-	struct doc_entry *ma = doc_map_find(a->branches[0], "sops"), *mb = doc_map_find(b->branches[0], "sops");
+	struct doc_entry *ma = sops_metadata_entry(a), *mb = sops_metadata_entry(b);
 	bool same;
 
 	if (ma)
@@ -133,6 +131,18 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	return ret;
 }
 
+/* Whether a key of this clone may open the file: an age identity, or gpg
+ * or Vault, which only trying tells (a PGP-only clone checks the MAC too). */
+static bool may_open(struct gitfilter *f, const struct sops_key_summary *keys)
+{
+	if (gitfilter_identities(f))
+		return true;
+	for (size_t g = 0; g < keys->group_count; g++)
+		if (keys->groups[g].pgp_count || keys->groups[g].vault_count)
+			return true;
+	return false;
+}
+
 static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, struct gitfilter_findings *fs)
 {
 	struct sops_key_summary own;
@@ -160,9 +170,9 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 		ret = add_finding(fs, path, "the value at '%s' is not encrypted", where);
 		goto out;
 	}
-	if ((ret = check_against_head(f, path, d, &own, fs)) || !gitfilter_identities(f))
+	if ((ret = check_against_head(f, path, d, &own, fs)) || !may_open(f, &own))
 		goto out;
-	err = gitseal_open_text(f, d, &plain);
+	err = gitseal_open_text_doc(f, d, &plain);
 	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
 	gs_error_clear();
@@ -246,7 +256,7 @@ static int collect_values(struct secrets *s, const struct doc_node *cipher, cons
 	if (!cipher || !plain || cipher->kind != plain->kind)
 		return 0;
 	if (cipher->kind == DOC_SCALAR)
-		return plain->len >= SECRET_MIN_LEN && cipher->len > 4 && !memcmp(cipher->text, "ENC[", 4)
+		return plain->len >= SECRET_MIN_LEN && cipher->len > strlen(SOPS_ENC_OPEN) && !memcmp(cipher->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN))
 			       ? secrets_add(s, plain->text, plain->len)
 			       : 0;
 	for (size_t i = 0; i < cipher->count && i < plain->count && !ret; i++)

@@ -98,6 +98,9 @@ void gitfilter_free(struct gitfilter *f)
 	free(f->statedir);
 	free(f->config_error);
 	free(f->ids_error);
+	for (size_t i = 0; i < f->id_recipient_count; i++)
+		free(f->id_recipients[i]);
+	free(f->id_recipients);
 	if (f->libgit2_ready)
 		git_libgit2_shutdown();
 	free(f);
@@ -351,7 +354,7 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
 		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", where);
 	if (!ret && ids) {
-		ret = gitseal_open_text(f, in, &plain);
+		ret = gitseal_open_text_doc(f, in, &plain);
 		/* a key that does not open it cannot check it: the checks above stand */
 		if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 			gs_error_clear();
@@ -402,8 +405,27 @@ static bool committed_is_same(struct sops_file *sf, struct doc *committed, const
 	return same;
 }
 
-static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
-		       bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
+/* A key gitseal cannot wrap for (kms, ...) stays only with the data key,
+ * which this clone did not make: the way out is to vouch for it. */
+static int explain_foreign(const char *path, const struct sops_key_summary *keys)
+{
+	const char *name = NULL;
+
+	for (size_t g = 0; g < keys->group_count && !name; g++)
+		if (keys->groups[g].foreign_count)
+			name = keys->groups[g].foreign[0];
+	if (!name)
+		return gs_error_code();
+	gs_error_clear();
+	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
+		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
+		       "'gitseal git trust %s' shows the file's keys and accepts it",
+		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
+		       path);
+}
+
+static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
+		       struct doc *committed, bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
@@ -413,6 +435,11 @@ static int clean_plain(struct gitfilter *f, const char *path, struct doc *in, st
 		ret = gitseal_seal_opened(f, opened, in, out);
 	else if (!ret)
 		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
+	if (ret == GS_ERR_UNSUPPORTED_KEY && opened)
+		ret = explain_foreign(path, &keys);
+	/* what this clone cannot open again, it remembers having sealed */
+	if (!ret && !gitseal_opens_by_age(f, &keys))
+		ret = gittrust_remember_sealed(f, out, text, len);
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -436,11 +463,34 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	return ret;
 }
 
+/* git's `text eol=lf` turns CRLF into LF after the clean filter: in the
+ * ciphertext, where a YAML, JSON or INI file's line ends are, the values
+ * never holding them. A dotenv value runs to the LF (as sops reads it),
+ * so a CR would be sealed into every value and come back in each. The
+ * file is taken as git stores any text file: with LF line ends. */
+static int normalize_dotenv(const uint8_t **in, size_t *len, struct gs_buf *norm)
+{
+	const uint8_t *p = *in, *end = p + *len;
+	int ret;
+
+	if (!memmem(p, *len, "\r\n", 2))
+		return 0;
+	if ((ret = gs_buf_reserve(norm, *len)))
+		return ret;
+	for (; p < end; p++)
+		if (!(*p == '\r' && p + 1 < end && p[1] == '\n'))
+			norm->data[norm->len++] = *p;
+	norm->data[norm->len] = '\0';
+	*in = norm->data;
+	*len = norm->len;
+	return 0;
+}
+
 int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		    struct gs_buf *out)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf prev;
+	struct gs_buf prev, norm;
 	struct doc committed, doc;
 	struct sops_file *opened = NULL;
 	bool found = false, committed_sealed = false;
@@ -450,8 +500,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	if (!len || f->blame)
 		return gs_buf_append(out, in, len);
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
+	gs_buf_init(&norm, true);
 	doc_init(&committed, format);
 	doc_init(&doc, format);
+	if (format == DOC_FORMAT_DOTENV && (ret = normalize_dotenv(&in, &len, &norm)))
+		goto out;
 	if ((ret = gitrepo_committed(f, path, &prev, &found)))
 		goto out;
 	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
@@ -463,6 +516,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		committed_sealed = gitseal_load_sealed(format, prev.data, prev.len, &committed);
 	if (gitseal_conflict_is(in, len)) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
+		goto out;
+	}
+	/* sealed here from these very bytes: a clone that cannot open it knows */
+	if (committed_sealed && gittrust_sealed_here(f, &prev, in, len)) {
+		ret = gs_buf_append(out, prev.data, prev.len);
 		goto out;
 	}
 	if (committed_sealed)
@@ -484,7 +542,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 		if (!ret)
 			ret = gs_buf_append(out, in, len);
 	} else {
-		ret = clean_plain(f, path, &doc, &committed, committed_sealed, opened, out);
+		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
 	}
 out:
 	/* fail closed: never hand back a partial result */
@@ -496,6 +554,7 @@ out:
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&prev);
+	gs_buf_release(&norm);
 	return ret;
 }
 
@@ -522,7 +581,7 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	}
 	if (!gitseal_load_sealed(format, in, len, &cipher))
 		return gs_buf_append(out, in, len);
-	ret = gitseal_open_text(f, &cipher, out);
+	ret = gitseal_open_text_doc(f, &cipher, out);
 	doc_release(&cipher);
 opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {

@@ -10,7 +10,13 @@
 #include "gitseal/gitfilter.h"
 #include "gitseal/sops.h"
 
-enum { GITSEAL_KEY_ID_SIZE = 32 };
+enum { GITSEAL_KEY_ID_SIZE = 32, GITSEAL_HASH_KEY_SIZE = 32 };
+
+/* An open-addressing hash set of GITSEAL_KEY_ID_SIZE-byte ids. */
+struct idset {
+	uint8_t *ids;
+	size_t count, cap;
+};
 
 /* What this clone has accepted and made (trust.c), loaded on first use. */
 struct gittrust {
@@ -19,10 +25,12 @@ struct gittrust {
 	char **recipients;           /* accepted, sorted */
 	size_t recipient_count;
 	struct sops_config *config;  /* the .sops.yaml last accepted, or NULL */
-	uint8_t *key_ids;            /* a hash set of GITSEAL_KEY_ID_SIZE-byte ids */
-	size_t key_id_count, key_id_cap;
+	struct idset key_ids;        /* data keys made or trusted here */
+	struct idset sealed;         /* seals this clone cannot open: keyed hashes of blob and plaintext */
+	uint8_t *hash_key;           /* secure; the key of those hashes, NULL until needed */
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
 	int key_fd;                  /* data-keys, open for appending; -1 until needed */
+	int sealed_fd;               /* sealed, likewise */
 };
 
 struct gitfilter {
@@ -42,6 +50,9 @@ struct gitfilter {
 	bool ids_tried;
 	struct age_identity_list ids;
 	char *ids_error;
+	bool id_recipients_tried;
+	char **id_recipients;       /* the recipients of ids, for clean (main thread) */
+	size_t id_recipient_count;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 };
@@ -77,6 +88,9 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attr
 bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
 /* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
+	__attribute__((warn_unused_result));
+/* The same, the document taken over (left empty): not parsed again. */
+int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
 /* Opens a sealed version (the MAC checked): its plaintext tree, keys and
  * data key, ready to seal again. */
@@ -116,6 +130,9 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 /* A plaintext tree as bytes, proven by loading them again. */
 int gitseal_plain_emit(struct doc *d, struct gs_buf *out) __attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
+/* Whether one of this clone's age identities is among keys' recipients
+ * (else it may open a file only through gpg or Vault, or not at all). */
+bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys);
 /* The same, the selection rule aside. */
 bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* The keys for a file new to the repository: the working tree's creation
@@ -153,6 +170,12 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
  * selection is the default, which seals every value). */
 bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const struct sops_selection *sel);
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
+/* A clone that cannot open what it seals (no identity of the file's, as
+ * a recipient-only or PGP-only clone) remembers each seal: whether blob
+ * is what this clone sealed plain into. */
+bool gittrust_sealed_here(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len);
+int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
+	__attribute__((warn_unused_result));
 int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 	__attribute__((warn_unused_result));
 /* Accepts recipients (added to the record) and a .sops.yaml: config_text,

@@ -34,6 +34,7 @@ static int (*p_git_config_open_level)(git_config **out, const git_config *parent
 static int (*p_git_config_set_string)(git_config *cfg, const char *name, const char *value);
 static void (*p_git_error_clear)(void);
 static const git_error * (*p_git_error_last)(void);
+static int (*p_git_ignore_path_is_ignored)(int *ignored, git_repository *repo, const char *path);
 static int (*p_git_index_add)(git_index *index, const git_index_entry *source_entry);
 static int (*p_git_index_entry_stage)(const git_index_entry *entry);
 static size_t (*p_git_index_entrycount)(const git_index *index);
@@ -83,6 +84,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_config_set_string),
 	GS_DYNSYM(git_error_clear),
 	GS_DYNSYM(git_error_last),
+	GS_DYNSYM(git_ignore_path_is_ignored),
 	GS_DYNSYM(git_index_add),
 	GS_DYNSYM(git_index_entry_stage),
 	GS_DYNSYM(git_index_entrycount),
@@ -122,6 +124,11 @@ static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
 int gitfilter_libgit2_load(void)
 {
 	return gs_dynlib_open(&library);
+}
+
+int git_ignore_path_is_ignored(int *ignored, git_repository *repo, const char *path)
+{
+	return p_git_ignore_path_is_ignored(ignored, repo, path);
 }
 
 int git_attr_cache_flush(git_repository *repo)

@@ -14,7 +14,7 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	doc_init(d, format);
 	/* every sops format carries a "sops" key (sops_* in dotenv, [sops]
 	 * in INI): skip parsing what cannot hold one */
-	if (!len || !memmem(data, len, "sops", 4))
+	if (!len || !memmem(data, len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN))
 		return false;
 	if (store_load(format, data, len, d) == 0 && sops_doc_is_encrypted(d))
 		return true;
@@ -54,7 +54,6 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_decrypt_opts o = { 0 };
-
 	int ret;
 
 	/* without an age identity, a PGP or Vault entry may still open it */
@@ -64,6 +63,31 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 	}
 	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
 	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(plain);
+	return ret;
+}
+
+int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	enum doc_format format = cipher->format;
+	struct sops_open_opts oo = { .format = format, .ids = ids };
+	struct sops_emit_opts eo = { .drop_source = true };
+	bool open_end = ends_open(format, &cipher->source);
+	struct sops_file *sf = NULL;
+	int ret;
+
+	/* without an age identity, a PGP or Vault entry may still open it */
+	if (!ids && f->ids_error) {
+		(void)need_identities(f); /* records the reason */
+		return GS_ERR_NO_DATA_KEY;
+	}
+	/* the document the caller parsed, not its text again */
+	if (!(ret = sops_file_open_doc(cipher, &oo, &sf)))
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, plain);
+	sops_file_free(sf);
+	doc_init(cipher, format);
+	if (!ret && open_end)
 		end_open(plain);
 	return ret;
 }
@@ -165,6 +189,34 @@ bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct so
 		if (!same_group(&a->groups[g], &b->groups[g]))
 			return false;
 	return true;
+}
+
+static void load_id_recipients(struct gitfilter *f)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	char *one = NULL;
+
+	f->id_recipients_tried = true;
+	if (!ids || !(f->id_recipients = calloc(ids->count, sizeof(*f->id_recipients))) ||
+	    !(one = malloc(AGE_PQ_RECIPIENT_LEN + 1)))
+		return;
+	for (size_t i = 0; i < ids->count; i++)
+		if (age_identity_recipient_string(ids->items[i], one, AGE_PQ_RECIPIENT_LEN + 1) == 0)
+			f->id_recipients[f->id_recipient_count++] = strdup(one);
+	gs_error_clear();
+	free(one);
+}
+
+bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys)
+{
+	if (!f->id_recipients_tried)
+		load_id_recipients(f);
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < f->id_recipient_count; i++)
+			if (f->id_recipients[i] &&
+			    has_string(keys->groups[g].age, keys->groups[g].age_count, f->id_recipients[i]))
+				return true;
+	return false;
 }
 
 static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
@@ -282,13 +334,86 @@ static void seal_end_open(struct gs_buf *out)
 		}
 }
 
+static size_t line_indent(const uint8_t *p, const uint8_t *end)
+{
+	size_t n = 0;
+
+	while (p + n < end && p[n] == ' ')
+		n++;
+	return n;
+}
+
+/* Whether a line (its text after the indentation) opens a block scalar:
+ * "key: |", "- >-", "k: |2+", a comment after it. */
+static bool opens_block(const uint8_t *p, const uint8_t *eol)
+{
+	const uint8_t *q = eol;
+
+	while (q > p && (q[-1] == ' ' || q[-1] == '\r'))
+		q--;
+	for (const uint8_t *h = q; h > p; h--)
+		if (h[-1] == '#' && h - 1 > p && h[-2] == ' ') {
+			q = h - 2;
+			while (q > p && q[-1] == ' ')
+				q--;
+			break;
+		}
+	while (q > p && (q[-1] == '-' || q[-1] == '+' || (q[-1] >= '1' && q[-1] <= '9')))
+		q--;
+	return q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ');
+}
+
+/* The indentation of the first block scalar of a YAML text whose block
+ * collections are all at the top (no line is indented but block scalar
+ * lines), or 0. The reader takes the step of block scalars from the
+ * file's nested collections; in a flat file the only ones are the sops
+ * metadata's, so the metadata is written with this step (case 10: a
+ * 2-space block came back indented by 4). */
+static int flat_block_step(const struct gs_buf *text)
+{
+	const uint8_t *p = text->data, *end = p + text->len;
+	size_t block_at = 0;
+	bool in_block = false;
+	int step = 0;
+
+	while (p < end) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t ind;
+
+		eol = eol ? eol : end;
+		ind = line_indent(p, eol);
+		if (p + ind == eol || (p + ind + 1 == eol && p[ind] == '\r')) {
+			p = eol + (eol < end);
+			continue; /* a blank line belongs to whatever surrounds it */
+		}
+		if (in_block && ind > block_at) {
+			if (!step)
+				step = (int)(ind - block_at);
+		} else {
+			in_block = false;
+			if (ind > 0 && p[ind] != '#')
+				return 0; /* a nested collection sets the step */
+			if (p[ind] != '#' && opens_block(p + ind, eol)) {
+				in_block = true;
+				block_at = 0;
+			}
+		}
+		p = eol + (eol < end);
+	}
+	return step >= 1 && step <= 9 ? step : 0;
+}
+
 static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plain, bool fresh, bool remember,
 		     struct gs_buf *out)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	struct sops_seal_opts so = { .fresh_key = fresh, .key_id = id };
 	bool open_end = ends_open(plain->format, &plain->source);
-	int ret = sops_file_seal(sf, plain, &so, out);
+	int ret;
+
+	if (plain->format == DOC_FORMAT_YAML)
+		so.indent = flat_block_step(&plain->source);
+	ret = sops_file_seal(sf, plain, &so, out);
 
 	if (!ret && open_end)
 		seal_end_open(out);

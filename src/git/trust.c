@@ -8,11 +8,14 @@
  *               user accepts it (repository content is attacker input).
  *   sops.yaml   the .sops.yaml as last accepted: the selection rules that
  *               new files may use.
- *   data-keys   ids of the data keys this clone made (a keyed BLAKE2b of
+ *   data-keys   ids of the data keys this clone made, or vouched for with
+ *               `gitseal git trust` (a keyed BLAKE2b of
  *               the key, which tells nothing about it). A data key is
  *               re-used only when it is one of them: a key someone else
  *               made may be known to whoever made it, even when the file
  *               names only us (a planted key).
+ *   sealed      in a clone that cannot open what it seals: keyed hashes of
+ *   hash-key    each blob it sealed and its plaintext (see below).
  *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,19 +67,19 @@ static bool id_is_empty(const uint8_t *slot)
 	return !memcmp(slot, zero, GITSEAL_KEY_ID_SIZE);
 }
 
-static int id_insert(struct gittrust *t, const uint8_t *id);
+static int id_insert(struct idset *t, const uint8_t *id);
 
-static int id_grow(struct gittrust *t)
+static int id_grow(struct idset *t)
 {
-	size_t cap = t->key_id_cap ? t->key_id_cap * 2 : 1024, old_cap = t->key_id_cap;
-	uint8_t *old = t->key_ids;
+	size_t cap = t->cap ? t->cap * 2 : 1024, old_cap = t->cap;
+	uint8_t *old = t->ids;
 
-	if (!(t->key_ids = calloc(cap, GITSEAL_KEY_ID_SIZE))) {
-		t->key_ids = old;
+	if (!(t->ids = calloc(cap, GITSEAL_KEY_ID_SIZE))) {
+		t->ids = old;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	t->key_id_cap = cap;
-	t->key_id_count = 0;
+	t->cap = cap;
+	t->count = 0;
 	for (size_t i = 0; i < old_cap; i++)
 		if (!id_is_empty(old + i * GITSEAL_KEY_ID_SIZE))
 			(void)id_insert(t, old + i * GITSEAL_KEY_ID_SIZE);
@@ -84,12 +87,12 @@ static int id_grow(struct gittrust *t)
 	return 0;
 }
 
-static uint8_t *id_find(const struct gittrust *t, const uint8_t *id)
+static uint8_t *id_find(const struct idset *t, const uint8_t *id)
 {
-	if (!t->key_id_cap)
+	if (!t->cap)
 		return NULL;
-	for (size_t i = id_slot(id, t->key_id_cap);; i = (i + 1) & (t->key_id_cap - 1)) {
-		uint8_t *slot = t->key_ids + i * GITSEAL_KEY_ID_SIZE;
+	for (size_t i = id_slot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		uint8_t *slot = t->ids + i * GITSEAL_KEY_ID_SIZE;
 
 		if (id_is_empty(slot))
 			return NULL;
@@ -98,20 +101,20 @@ static uint8_t *id_find(const struct gittrust *t, const uint8_t *id)
 	}
 }
 
-static int id_insert(struct gittrust *t, const uint8_t *id)
+static int id_insert(struct idset *t, const uint8_t *id)
 {
 	int ret;
 
 	if (id_is_empty(id) || id_find(t, id))
 		return 0;
-	if ((t->key_id_count + 1) * 2 > t->key_id_cap && (ret = id_grow(t)))
+	if ((t->count + 1) * 2 > t->cap && (ret = id_grow(t)))
 		return ret;
-	for (size_t i = id_slot(id, t->key_id_cap);; i = (i + 1) & (t->key_id_cap - 1)) {
-		uint8_t *slot = t->key_ids + i * GITSEAL_KEY_ID_SIZE;
+	for (size_t i = id_slot(id, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		uint8_t *slot = t->ids + i * GITSEAL_KEY_ID_SIZE;
 
 		if (id_is_empty(slot)) {
 			memcpy(slot, id, GITSEAL_KEY_ID_SIZE);
-			t->key_id_count++;
+			t->count++;
 			return 0;
 		}
 	}
@@ -182,15 +185,27 @@ static int recipient_line(void *ctx, const char *p, size_t n)
 	return line_is_blank(p, n) ? 0 : add_recipient(ctx, p, n);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Ids are public (hashes), so a plain decoder: sodium_hex2bin's constant
+ * time cost ~5,000 instructions a line, read by every git command. */
 static int key_id_line(void *ctx, const char *p, size_t n)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
-	size_t got = 0;
 
 	/* a damaged line is no id: at worst a key is not re-used */
-	if (n != 2 * GITSEAL_KEY_ID_SIZE ||
-	    sodium_hex2bin(id, sizeof(id), p, n, NULL, &got, NULL) != 0 || got != sizeof(id))
+	if (n != 2 * GITSEAL_KEY_ID_SIZE)
 		return 0;
+	for (size_t i = 0; i < GITSEAL_KEY_ID_SIZE; i++) {
+		int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return 0;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return id_insert(ctx, id);
 }
 
@@ -229,7 +244,7 @@ int gittrust_load(struct gitfilter *f)
 
 	if (t->loaded)
 		return 0;
-	t->key_fd = -1;
+	t->key_fd = t->sealed_fd = -1;
 	if (!f->statedir)
 		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
 	gs_buf_init(&b, false);
@@ -249,7 +264,13 @@ int gittrust_load(struct gitfilter *f)
 		ret = read_optional(f, "data-keys", &b, &found);
 	}
 	if (!ret && found)
-		ret = each_line(&b, key_id_line, t);
+		ret = each_line(&b, key_id_line, &t->key_ids);
+	if (!ret) {
+		gs_buf_reset(&b);
+		ret = read_optional(f, "sealed", &b, &found);
+	}
+	if (!ret && found)
+		ret = each_line(&b, key_id_line, &t->sealed);
 	if (!ret && !(ret = state_path(f, "locked", path, sizeof(path))))
 		t->locked = access(path, F_OK) == 0;
 	gs_buf_release(&b);
@@ -333,32 +354,118 @@ bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID
 		gs_error_clear();
 		return false;
 	}
-	return id_find(&f->trust, id) != NULL;
+	return id_find(&f->trust.key_ids, id) != NULL;
 }
 
 /* ---- changes ---- */
 
-int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+/* Appends one id to a state file (opened once, kept in *fd) and to set. */
+static int append_id(struct gitfilter *f, const char *name, int *fd, struct idset *set,
+		     const uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
 	char path[PATH_MAX], line[2 * GITSEAL_KEY_ID_SIZE + 2];
-	struct gittrust *t = &f->trust;
 	int ret;
 
-	if ((ret = gittrust_load(f)))
-		return ret;
-	if (t->key_fd < 0) {
-		if ((ret = state_dir_make(f)) || (ret = state_path(f, "data-keys", path, sizeof(path))))
+	if (*fd < 0) {
+		if ((ret = state_dir_make(f)) || (ret = state_path(f, name, path, sizeof(path))))
 			return ret;
-		t->key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (t->key_fd < 0)
+		*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (*fd < 0)
 			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
 	}
 	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
 	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
 	/* one write of a whole line: concurrent filters append, never mix */
-	if (write(t->key_fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
-		return GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
-	return id_insert(t, id);
+	if (write(*fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		return GS_FAIL(GS_ERR_IO, "cannot write '%s%s': %s", f->statedir, name, strerror(errno));
+	return id_insert(set, id);
+}
+
+int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	int ret = gittrust_load(f);
+
+	return ret ? ret : append_id(f, "data-keys", &f->trust.key_fd, &f->trust.key_ids, id);
+}
+
+/* ---- seals this clone cannot open ----
+ * A clone with no identity of a file's (a recipient-only clone, or one
+ * whose keys are only in gpg) seals fresh each time it cleans, so an
+ * unchanged file would look modified whenever git cleans it again. It
+ * remembers instead a keyed BLAKE2b of each blob it sealed with the
+ * plaintext sealed into it: the key (hash-key) is random per clone, kept
+ * beside it under .git/gitseal/, so the record tells nothing to whoever
+ * does not also hold that file (who can read the work tree as well). */
+
+static int load_hash_key(struct gitfilter *f, bool create)
+{
+	struct gittrust *t = &f->trust;
+	char path[PATH_MAX];
+	struct gs_buf b;
+	int ret;
+
+	if (t->hash_key)
+		return 0;
+	if ((ret = state_path(f, "hash-key", path, sizeof(path))))
+		return ret;
+	gs_buf_init(&b, true);
+	ret = gs_read_file(path, &b, GITSEAL_HASH_KEY_SIZE + 1);
+	if (ret == GS_ERR_NOT_FOUND && create) {
+		gs_error_clear();
+		gs_buf_reset(&b);
+		if (!(ret = gs_buf_reserve(&b, GITSEAL_HASH_KEY_SIZE))) {
+			randombytes_buf(b.data, GITSEAL_HASH_KEY_SIZE);
+			b.len = GITSEAL_HASH_KEY_SIZE;
+			if (!(ret = state_dir_make(f)))
+				ret = gs_atomic_write(path, b.data, b.len, 0600);
+		}
+	}
+	if (!ret && b.len != GITSEAL_HASH_KEY_SIZE)
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", path, GITSEAL_HASH_KEY_SIZE);
+	if (!ret && !(t->hash_key = gs_secure_alloc(GITSEAL_HASH_KEY_SIZE)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!ret)
+		memcpy(t->hash_key, b.data, GITSEAL_HASH_KEY_SIZE);
+	gs_buf_release(&b);
+	return ret;
+}
+
+static void sealed_id(const uint8_t *key, const struct gs_buf *blob, const uint8_t *plain, size_t len,
+		      uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	crypto_generichash_state st;
+	uint64_t n = blob->len;
+
+	/* the blob's length first: no other split of the same bytes hashes alike */
+	crypto_generichash_init(&st, key, GITSEAL_HASH_KEY_SIZE, GITSEAL_KEY_ID_SIZE);
+	crypto_generichash_update(&st, (const uint8_t *)&n, sizeof(n));
+	crypto_generichash_update(&st, blob->data, blob->len);
+	crypto_generichash_update(&st, plain, len);
+	crypto_generichash_final(&st, id, GITSEAL_KEY_ID_SIZE);
+	sodium_memzero(&st, sizeof(st));
+}
+
+bool gittrust_sealed_here(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+
+	if (gittrust_load(f) || !f->trust.sealed.count || load_hash_key(f, false)) {
+		gs_error_clear();
+		return false;
+	}
+	sealed_id(f->trust.hash_key, blob, plain, len, id);
+	return id_find(&f->trust.sealed, id) != NULL;
+}
+
+int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = load_hash_key(f, true)))
+		return ret;
+	sealed_id(f->trust.hash_key, blob, plain, len, id);
+	return append_id(f, "sealed", &f->trust.sealed_fd, &f->trust.sealed, id);
 }
 
 /* The snapshot of .sops.yaml: text, or the work tree's when text is NULL
@@ -448,8 +555,12 @@ void gittrust_release(struct gittrust *t)
 	free(t->recipients);
 	if (t->config)
 		sops_config_free(t->config);
-	free(t->key_ids);
+	free(t->key_ids.ids);
+	free(t->sealed.ids);
+	gs_secure_free(t->hash_key);
 	if (t->loaded && t->key_fd >= 0)
 		close(t->key_fd);
+	if (t->loaded && t->sealed_fd >= 0)
+		close(t->sealed_fd);
 	memset(t, 0, sizeof(*t));
 }

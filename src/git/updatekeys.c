@@ -4,6 +4,7 @@
  * data key stays when keys are added (the new recipients can then read
  * every earlier version too) unless a rotation is asked for. What the
  * command applied becomes what this clone accepts. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +126,33 @@ static int rule_keys(struct gitfilter *f, const char *path, struct sops_key_summ
 	return ret;
 }
 
+/* The work tree's file when it is a sops file (d loaded, *sealed set). */
+static int worktree_sealed(struct gitfilter *f, const char *path, struct doc *d, bool *sealed)
+{
+	enum doc_format format = d->format;
+	char full[PATH_MAX];
+	struct gs_buf text;
+	int ret;
+
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+	gs_buf_init(&text, true);
+	ret = gs_read_file(full, &text, STORE_MAX_INPUT);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	doc_release(d);
+	*sealed = !ret && gitseal_load_sealed(format, text.data, text.len, d);
+	gs_buf_release(&text);
+	return ret;
+}
+
 int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
 {
 	struct gs_buf blob, list;
 	struct doc cipher;
-	bool found, no_rule;
+	bool found, no_rule, handmade = false;
 	int ret;
 
 	memset(u, 0, sizeof(*u));
@@ -143,9 +166,24 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	    (ret = rule_keys(f, path, &u->to, &no_rule)))
 		goto out;
 	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
+	if (u->is_new && (ret = worktree_sealed(f, path, &cipher, &handmade)))
+		goto out;
+	if (handmade) {
+		u->is_new = false;
+		/* a sops file made by hand, new to the repository: it goes in as
+		 * it is once its recipients are accepted */
+		if ((ret = sops_doc_keys(&cipher, &u->from)) || (ret = gittrust_unaccepted(f, &u->from, &list)))
+			goto out;
+		if (list.len) {
+			u->changes = u->adds = u->accept_only = true;
+			ret = gs_buf_printf(&u->diff, "    new sops file, added as it is; accept its recipients: %s\n",
+					    (const char *)list.data);
+		}
+		goto out;
+	}
 	if (u->is_new) {
 		/* nothing sealed yet: only whom new files name */
-		if (no_rule)
+		if ((u->no_rule = no_rule))
 			goto out;
 		ret = gittrust_unaccepted(f, &u->to, &list);
 		if (!ret && list.len) {
@@ -393,6 +431,61 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 	return 0;
 }
 
+static int push_path(char ***paths, size_t *count, const char *path)
+{
+	char **grown = realloc(*paths, (*count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*paths = grown;
+	if (!(grown[*count] = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*count)++;
+	return 0;
+}
+
+/* Files below rel (a directory of the work tree, "" for the root) that git
+ * does not track yet and would add: not ignored, under the filter. Nested
+ * repositories are left alone. */
+static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel, char ***paths, size_t *count)
+{
+	char full[PATH_MAX], child[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int ret = 0;
+
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", rel);
+	if (!(dir = opendir(full)))
+		return 0;
+	while (!ret && (de = readdir(dir))) {
+		struct stat st;
+		int ignored = 0;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof(child) ||
+		    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, child) >= sizeof(full) ||
+		    lstat(full, &st) != 0)
+			continue;
+		if (git_ignore_path_is_ignored(&ignored, f->repo, child) < 0 || ignored) {
+			git_error_clear();
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			char dotgit[PATH_MAX + 8];
+
+			snprintf(dotgit, sizeof(dotgit), "%s/.git", full);
+			if (access(dotgit, F_OK) != 0)
+				ret = untracked_paths(f, idx, child, paths, count);
+		} else if (S_ISREG(st.st_mode) && !git_index_get_bypath(idx, child, 0) && gitrepo_filtered(f, child)) {
+			ret = push_path(paths, count, child);
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 {
 	git_index *idx = NULL;
@@ -405,20 +498,31 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 		return gitrepo_fail("cannot read the index");
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
-		char **grown;
 
 		if (git_index_entry_stage(e) != 0 || (dl && (strncmp(e->path, dir, dl) || e->path[dl] != '/')) ||
 		    !gitrepo_filtered(f, e->path))
 			continue;
-		if (!(grown = realloc(*paths, (*count + 1) * sizeof(*grown))) || !(grown[*count] = strdup(e->path))) {
-			if (grown)
-				*paths = grown;
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			break;
-		}
-		*paths = grown;
-		(*count)++;
+		ret = push_path(paths, count, e->path);
 	}
+	/* new files too: a hand-made sops file waits for its recipients */
+	if (!ret)
+		ret = untracked_paths(f, idx, dir, paths, count);
 	git_index_free(idx);
 	return ret;
+}
+
+bool gitfilter_committed_sealed(struct gitfilter *f, const char *path)
+{
+	struct gs_buf blob;
+	struct doc d;
+	bool found = false, sealed = false;
+
+	gs_buf_init(&blob, false);
+	if (gitrepo_committed(f, path, &blob, &found) == 0 && found)
+		sealed = gitseal_load_sealed(store_format_for_path(path), blob.data, blob.len, &d);
+	if (found)
+		doc_release(&d);
+	gs_error_clear();
+	gs_buf_release(&blob);
+	return sealed;
 }

@@ -71,9 +71,22 @@ static bool strip_source_path(const char *app, const char *source_path, char *ou
 	return true;
 }
 
+static bool is_symlink(const char *p)
+{
+	struct stat st;
+
+	return lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* The checkout holding app (a path as named, links kept): the nearest
+ * directory with .git, or Argo CD's work directory. Past a symbolic link
+ * on the way up, a checkout further up wins: what lies beyond a link inside
+ * a checkout is that checkout's content, so a link to another checkout (or
+ * a submodule of it) never becomes the root. */
 static int root_guess(const char *app, char *out, size_t cap)
 {
-	char d[PATH_MAX];
+	char d[PATH_MAX], found[PATH_MAX] = "";
+	bool past_link = false;
 
 	if (strlen(app) >= sizeof(d))
 		return GS_FAIL(GS_ERR_LIMIT, "path too long");
@@ -81,20 +94,23 @@ static int root_guess(const char *app, char *out, size_t cap)
 	for (;;) {
 		char *slash;
 
-		if (is_dir_entry(d, ".git") || parent_is_cmp_workdir(d))
-			break;
-		slash = strrchr(d, '/');
-		if (!slash || slash == d) {
-			/* none found: Argo CD's variable, else the app directory alone */
-			if (!strip_source_path(app, getenv("ARGOCD_APP_SOURCE_PATH"), d, sizeof(d)))
-				strcpy(d, app);
-			break;
+		if ((!found[0] || past_link) && (is_dir_entry(d, ".git") || parent_is_cmp_workdir(d))) {
+			strcpy(found, d);
+			past_link = false;
 		}
+		if (found[0] && is_symlink(d))
+			past_link = true;
+		slash = strrchr(d, '/');
+		if (!slash || slash == d)
+			break;
 		*slash = '\0';
 	}
-	if (strlen(d) >= cap)
+	/* none found: Argo CD's variable, else the app directory alone */
+	if (!found[0] && !strip_source_path(app, getenv("ARGOCD_APP_SOURCE_PATH"), found, sizeof(found)))
+		strcpy(found, app);
+	if (strlen(found) >= cap)
 		return GS_FAIL(GS_ERR_LIMIT, "path too long");
-	strcpy(out, d);
+	strcpy(out, found);
 	return 0;
 }
 
@@ -105,6 +121,71 @@ static bool path_below(const char *root, const char *p)
 	if (!strcmp(root, "/"))
 		return p[0] == '/';
 	return !strncmp(p, root, n) && (p[n] == '/' || p[n] == '\0');
+}
+
+/* app_dir made absolute from the working directory and cleaned by its
+ * words alone, symbolic links kept: the path as named, where the root is
+ * looked for. */
+static int path_as_named(const char *app_dir, char *out, size_t cap)
+{
+	char joined[PATH_MAX * 2];
+	size_t o = 0;
+
+	if (app_dir[0] == '/') {
+		if (strlen(app_dir) >= sizeof(joined))
+			return GS_FAIL(GS_ERR_LIMIT, "path too long");
+		strcpy(joined, app_dir);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return GS_FAIL(GS_ERR_IO, "cannot get the working directory: %s", strerror(errno));
+		if (snprintf(joined, sizeof(joined), "%s/%s", cwd, app_dir) >= (int)sizeof(joined))
+			return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	}
+	for (const char *s = joined; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else if (n && !(n == 1 && s[0] == '.')) {
+			if (o + 1 + n + 1 > cap)
+				return GS_FAIL(GS_ERR_LIMIT, "path too long");
+			out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s += n + (e ? 1 : 0);
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/* The root is looked for along the directory as named, and the directory,
+ * resolved, must lie beneath the root, resolved: an app directory (or a
+ * directory above it) that is a symbolic link into another checkout never
+ * makes that checkout the root. */
+static int root_find(const char *app_dir, const char *app, char *r, size_t cap)
+{
+	char named[PATH_MAX], guess[PATH_MAX];
+	int ret = path_as_named(app_dir, named, sizeof(named));
+
+	if (!ret)
+		ret = root_guess(named, guess, sizeof(guess));
+	if (ret)
+		return ret;
+	if (!realpath(guess, r) || strlen(r) >= cap)
+		return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", guess, strerror(errno));
+	if (!path_below(r, app))
+		return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root '%s' through a symbolic link", app_dir,
+			       guess);
+	return 0;
 }
 
 int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s_root *root,
@@ -124,7 +205,7 @@ int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s
 		if (!path_below(r, app))
 			return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the root '%s'", app_dir, explicit_root);
 	} else {
-		ret = root_guess(app, r, sizeof(r));
+		ret = root_find(app_dir, app, r, sizeof(r));
 		if (ret)
 			return ret;
 	}

@@ -5,7 +5,7 @@
 #include "gitseal/error.h"
 #include "k8s_int.h"
 
-#define ENC_PREFIX K8S_ENC_PREFIX
+#define ENC_PREFIX SOPS_ENC_AES256_GCM
 
 bool k8s_is_enc_value(const struct doc_node *n)
 {
@@ -43,7 +43,7 @@ static bool skip_entry(const struct doc_entry *e)
 /* The top-level sops entry is metadata, not data. */
 static bool skip_at(const struct doc_entry *e, int depth)
 {
-	return skip_entry(e) || (depth == 0 && e->key && !strcmp(e->key, "sops"));
+	return skip_entry(e) || (depth == 0 && sops_is_metadata_key(e->key, e->key_len));
 }
 
 static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
@@ -230,7 +230,7 @@ int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_
 
 bool k8s_resource_strip_sops(struct doc_node *root)
 {
-	struct doc_entry *e = root->kind == DOC_MAP ? doc_map_find(root, "sops") : NULL;
+	struct doc_entry *e = root->kind == DOC_MAP ? doc_map_find(root, SOPS_METADATA_KEY) : NULL;
 
 	if (e)
 		e->removed = true;

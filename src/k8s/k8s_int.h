@@ -9,6 +9,7 @@
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
 #include "gitseal/k8s.h"
+#include "gitseal/sops_format.h"
 
 enum {
 	K8S_MAX_DOCS = 100000,   /* documents in one stream */
@@ -18,8 +19,6 @@ enum {
 };
 
 #define K8S_ORIGIN_ANNOTATION "config.kubernetes.io/origin"
-/* sops: every encrypted value starts so (spec 4) */
-#define K8S_ENC_PREFIX "ENC[AES256_GCM,"
 
 /* failures.c */
 int k8s_failure_add(struct k8s_failures *f, const char *fmt, ...)
@@ -315,7 +314,11 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
  * relative to dir; checked beneath the root and staged. */
 int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const char *dir,
 		      const char *spec, bool key_value) __attribute__((warn_unused_result));
-/* Reads and parses a YAML file beneath the root. */
+/* Fails when a map of d has a YAML merge key ('<<'): kustomize's
+ * kustomization reader (yaml.v2) applies it, so paths could reach the build
+ * that the walker, reading the keys as written, never checked. */
+int k8s_refuse_merge_keys(const struct doc *d) __attribute__((warn_unused_result));
+/* Reads and parses a YAML file beneath the root (merge keys refused). */
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 	__attribute__((warn_unused_result));
 

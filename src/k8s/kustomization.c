@@ -203,6 +203,12 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 
 		if (!str_item(e))
 			continue;
+		/* a local repository fetched as a remote one: a path out of the root */
+		if (strcasestr(e->value->text, "file://")) {
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
+						    "read outside the root", kfile, e->value->text);
+			break;
+		}
 		if (is_remote(e->value->text)) {
 			k->w->has_remote = true;
 			continue;
@@ -371,6 +377,32 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	return ret;
 }
 
+static bool has_merge_key(const struct doc_node *n)
+{
+	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return false;
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (n->kind == DOC_MAP && e->key && e->key_len == 2 && !memcmp(e->key, "<<", 2))
+			return true;
+		if (has_merge_key(e->value))
+			return true;
+	}
+	return false;
+}
+
+int k8s_refuse_merge_keys(const struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		if (has_merge_key(d->branches[b]))
+			return GS_FAIL(GS_ERR_USAGE, "YAML merge keys ('<<') are not allowed here: "
+						     "kustomize applies them, gitseal would not see "
+						     "the paths they add");
+	}
+	return 0;
+}
+
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 {
 	struct gs_buf text;
@@ -380,6 +412,8 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
 	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
 	if (!ret)
 		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, d);
+	if (!ret)
+		ret = k8s_refuse_merge_keys(d);
 	if (ret)
 		gs_error_prefix("'%s'", rel);
 	gs_buf_release(&text);

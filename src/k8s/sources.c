@@ -275,7 +275,7 @@ static void scan(const struct doc_node *n, struct enc_scan *sc, int depth)
 		if (k8s_is_enc_value(n)) {
 			if (!sc->first)
 				sc->first = n;
-		} else if (n->type == DOC_STR && memmem(n->text, n->len, K8S_ENC_PREFIX, strlen(K8S_ENC_PREFIX))) {
+		} else if (n->type == DOC_STR && memmem(n->text, n->len, SOPS_ENC_AES256_GCM, strlen(SOPS_ENC_AES256_GCM))) {
 			sc->stray = n->text;
 		}
 		return;
@@ -287,7 +287,7 @@ static void scan(const struct doc_node *n, struct enc_scan *sc, int depth)
 
 		if (e->removed || e->value->kind == DOC_COMMENT)
 			continue;
-		if (depth == 0 && e->key && !strcmp(e->key, "sops"))
+		if (depth == 0 && sops_is_metadata_key(e->key, e->key_len))
 			continue;
 		scan(e->value, sc, depth + 1);
 	}
@@ -319,7 +319,7 @@ static int encoded_ciphertext(const struct doc_node *v, bool *found)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!sodium_base642bin(bin, cap, v->text, v->len, "\n\r ", &len, NULL,
 			       sodium_base64_VARIANT_ORIGINAL))
-		*found = memmem(bin, len, K8S_ENC_PREFIX, strlen(K8S_ENC_PREFIX)) != NULL;
+		*found = memmem(bin, len, SOPS_ENC_AES256_GCM, strlen(SOPS_ENC_AES256_GCM)) != NULL;
 	gs_secure_free(bin);
 	return 0;
 }

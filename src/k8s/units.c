@@ -13,7 +13,7 @@ static const char *sops_mac_text(const struct doc *d)
 {
 	if (!d->count)
 		return NULL;
-	return k8s_map_str(k8s_map_get(d->branches[0], "sops"), "mac");
+	return k8s_map_str(k8s_map_get(d->branches[0], SOPS_METADATA_KEY), "mac");
 }
 
 void k8s_units_release(struct k8s_unit *units, size_t count)

@@ -13,13 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gitseal/cmdline.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops.h"
 
 extern char **environ;
 
-enum { KEY_TEXT_MAX = 1024 * 1024, CMD_MAX_WORDS = 64 };
+enum { KEY_TEXT_MAX = 1024 * 1024 };
 
 static bool file_exists(const char *path)
 {
@@ -90,67 +91,18 @@ static int add_key_words(struct age_identity_list *ids, const char *env)
 	return ret;
 }
 
-/* Splits a command line like a shell would for words and quotes (no
- * expansion). words point into buf. */
-static int split_words(char *buf, char **words, size_t max, size_t *count)
-{
-	char *src = buf, *dst = buf;
-
-	*count = 0;
-	while (*src) {
-		char quote = 0;
-
-		while (*src == ' ' || *src == '\t' || *src == '\n')
-			src++;
-		if (!*src)
-			break;
-		if (*count + 1 >= max)
-			return GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD: too many words");
-		words[(*count)++] = dst;
-		while (*src && (quote || (*src != ' ' && *src != '\t' && *src != '\n'))) {
-			if (quote) {
-				if (*src == quote) {
-					quote = 0;
-					src++;
-					continue;
-				}
-				if (quote == '"' && *src == '\\' && src[1] &&
-				    strchr("\"\\$`", src[1]))
-					src++;
-			} else if (*src == '\'' || *src == '"') {
-				quote = *src++;
-				continue;
-			} else if (*src == '\\' && src[1]) {
-				src++;
-			}
-			*dst++ = *src++;
-		}
-		if (quote)
-			return GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD: unterminated quote");
-		if (*src)
-			src++;
-		*dst++ = '\0';
-	}
-	words[*count] = NULL;
-	return *count ? 0 : GS_FAIL(GS_ERR_USAGE, "SOPS_AGE_KEY_CMD is empty");
-}
-
 /* Runs a key command (no shell: its words, as sops's shlex split) with
  * SOPS_AGE_RECIPIENT set to the recipient whose key is wanted (sops
  * age/keysource.go getOutputFromCmd), its standard output into out. */
 static int run_key_cmd(const char *var, const char *cmdline, const char *recipient, struct gs_buf *out)
 {
-	char *buf = strdup(cmdline), *words[CMD_MAX_WORDS], **env = NULL, *recipient_var = NULL;
+	char **words = NULL, **env = NULL, *recipient_var = NULL;
 	size_t nwords, nenv = 0;
 	int pipefd[2] = { -1, -1 }, status = 0, ret;
 	pid_t pid;
 
-	if (!buf)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = split_words(buf, words, CMD_MAX_WORDS, &nwords)) < 0) {
-		gs_error_prefix("%s", var);
+	if ((ret = cmdline_split(var, cmdline, 0, &words, &nwords)) < 0)
 		goto out;
-	}
 	while (environ[nenv])
 		nenv++;
 	env = calloc(nenv + 2, sizeof(*env));
@@ -213,7 +165,7 @@ out:
 		close(pipefd[1]);
 	free(recipient_var);
 	free(env);
-	free(buf);
+	free(words);
 	return ret;
 }
 

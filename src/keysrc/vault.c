@@ -379,67 +379,67 @@ static long timeout_seconds(void)
 	return *end || v <= 0 || v > 3600 ? VAULT_DEFAULT_TIMEOUT : v;
 }
 
-/* POSTs body to {address}/v1/{engine}/{op}/{key}; response gets the body of a 2xx reply. */
-static int transit_call(const struct vault_key *k, const char *op, const struct gs_buf *body,
-			struct gs_buf *response)
+/* Where a request may go: https (or a loopback address), a Vault the
+ * user named, and a path of safe names (checked again here: a key may
+ * have been made without vault_key_init). */
+static int check_destination(const struct vault_key *k)
 {
-	struct curl_slist *headers = NULL, *h;
-	struct gs_buf token, header;
-	const char *ns = getenv("VAULT_NAMESPACE"), *ca = getenv("VAULT_CACERT");
-	char *url = NULL, msg[192];
-	long status = 0;
-	CURL *curl = NULL;
-	CURLcode rc;
 	int ret;
 
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_result != CURLE_OK)
-		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl (is it installed?)");
 	if (strncmp(k->address, "https://", 8) && !is_loopback(k->address))
 		return GS_FAIL(GS_ERR_KEY, "vault address '%s': plain http is only allowed for loopback "
 					   "addresses", k->address);
 	if ((ret = check_trusted(k->address)))
 		return ret;
-	gs_buf_init(&token, true);
-	gs_buf_init(&header, true);
-	if ((ret = read_token(&token)) < 0)
-		goto out;
-	if ((ret = gs_buf_append_str(&header, "X-Vault-Token: ")) < 0 ||
-	    (ret = gs_buf_append(&header, token.data, token.len)) < 0)
-		goto out;
-	/* checked again here: a key may have been made without vault_key_init */
-	if (!path_ok(k->engine_path, true) || !path_ok(k->key_name, false)) {
-		ret = GS_FAIL(GS_ERR_KEY, "vault key: invalid engine path or key name");
-		goto out;
-	}
-	if (!(url = vault_transit_url(k, op))) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (!(curl = curl_easy_init())) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "cannot create a curl handle");
-		goto out;
-	}
-	h = curl_slist_append(headers, (const char *)header.data);
-	if (h)
-		headers = h;
-	if (h && (h = curl_slist_append(headers, "Content-Type: application/json")))
-		headers = h;
-	if (h && ns && *ns) {
-		char *nsh = NULL;
+	if (!path_ok(k->engine_path, true) || !path_ok(k->key_name, false))
+		return GS_FAIL(GS_ERR_KEY, "vault key: invalid engine path or key name");
+	return 0;
+}
 
-		if (asprintf(&nsh, "X-Vault-Namespace: %s", ns) >= 0) {
-			if ((h = curl_slist_append(headers, nsh)))
-				headers = h;
-			free(nsh);
-		} else {
-			h = NULL;
-		}
-	}
-	if (!h) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+static int add_header(struct curl_slist **headers, const char *line)
+{
+	struct curl_slist *h = curl_slist_append(*headers, line);
+
+	if (!h)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*headers = h;
+	return 0;
+}
+
+/* The token, the content type and VAULT_NAMESPACE as request headers
+ * (libcurl keeps its own copy of the token line, which we cannot wipe). */
+static int request_headers(struct curl_slist **headers)
+{
+	const char *ns = getenv("VAULT_NAMESPACE");
+	struct gs_buf token, line;
+	int ret;
+
+	gs_buf_init(&token, true);
+	gs_buf_init(&line, true);
+	if ((ret = read_token(&token)) < 0 || (ret = gs_buf_append_str(&line, "X-Vault-Token: ")) < 0 ||
+	    (ret = gs_buf_append(&line, token.data, token.len)) < 0 ||
+	    (ret = add_header(headers, (const char *)line.data)) < 0 ||
+	    (ret = add_header(headers, "Content-Type: application/json")) < 0)
 		goto out;
+	if (ns && *ns) {
+		gs_buf_reset(&line);
+		if ((ret = gs_buf_printf(&line, "X-Vault-Namespace: %s", ns)) < 0 ||
+		    (ret = add_header(headers, (const char *)line.data)) < 0)
+			goto out;
 	}
+out:
+	gs_buf_release(&token);
+	gs_buf_release(&line);
+	return ret;
+}
+
+/* A POST of body to url, no redirect, TLS verified, http(s) only, the
+ * reply into response (at most VAULT_MAX_RESPONSE bytes). */
+static void set_request(CURL *curl, const char *url, struct curl_slist *headers, const struct gs_buf *body,
+			struct gs_buf *response)
+{
+	const char *ca = getenv("VAULT_CACERT");
+
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body->data);
@@ -459,8 +459,34 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 #endif
 	if (ca && *ca)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
+}
+
+/* POSTs body to {address}/v1/{engine}/{op}/{key}; response gets the body of a 2xx reply. */
+static int transit_call(const struct vault_key *k, const char *op, const struct gs_buf *body,
+			struct gs_buf *response)
+{
+	struct curl_slist *headers = NULL;
+	char *url = NULL, msg[192];
+	long status = 0;
+	CURL *curl = NULL;
+	CURLcode rc;
+	int ret;
+
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_result != CURLE_OK)
+		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl (is it installed?)");
+	if ((ret = check_destination(k)) < 0 || (ret = request_headers(&headers)) < 0)
+		goto out;
+	if (!(url = vault_transit_url(k, op))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!(curl = curl_easy_init())) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "cannot create a curl handle");
+		goto out;
+	}
+	set_request(curl, url, headers, body, response);
+	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
 		ret = GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
 		goto out;
 	}
@@ -469,16 +495,12 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 		response_error((const char *)response->data, response->len, msg, sizeof(msg));
 		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': %s of key '%s' failed with HTTP %ld%s%s",
 			      k->address, op, k->key_name, status, msg[0] ? ": " : "", msg);
-		goto out;
 	}
-	ret = 0;
 out:
 	if (curl)
 		curl_easy_cleanup(curl);
 	curl_slist_free_all(headers);
 	free(url);
-	gs_buf_release(&token);
-	gs_buf_release(&header);
 	return ret;
 }
 
@@ -489,8 +511,8 @@ int vault_encrypt(const struct vault_key *k, const uint8_t *plain, size_t len, s
 
 	gs_buf_init(&body, true);
 	gs_buf_init(&response, true);
-	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 || (ret = gs_base64_append(&body, plain, len)) < 0 ||
-	    (ret = gs_buf_append_str(&body, "\"}")) < 0)
+	if ((ret = gs_buf_append_str(&body, "{\"plaintext\":\"")) < 0 ||
+	    (ret = gs_base64_append(&body, plain, len)) < 0 || (ret = gs_buf_append_str(&body, "\"}")) < 0)
 		goto out;
 	if ((ret = transit_call(k, "encrypt", &body, &response)) < 0)
 		goto out;

@@ -599,13 +599,11 @@ int mlkem768_encaps(const uint8_t ek[static MLKEM768_EK_SIZE], const uint8_t m[s
 	ret = work_open(&w);
 	if (ret)
 		return ret;
-	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->key.h, 32);
-	if (!ret)
-		ret = load_ek(w, ek, &w->key);
-	if (!ret)
-		ret = encaps(w, &w->key, m, ct);
-	if (!ret)
-		memcpy(ss, w->g, 32);
+	if ((ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->key.h, 32)) ||
+	    (ret = load_ek(w, ek, &w->key)) || (ret = encaps(w, &w->key, m, ct)))
+		goto out;
+	memcpy(ss, w->g, 32);
+out:
 	pq_scratch_close(w);
 	return ret;
 }
@@ -652,13 +650,16 @@ int mlkem768_decaps(const uint8_t dk[static MLKEM768_DK_SIZE], const uint8_t ct[
 
 	if (ret)
 		return ret;
-	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->k_bar, 32);
-	if (!ret && sodium_memcmp(w->k_bar, ek + MLKEM768_EK_SIZE, 32) != 0)
+	if ((ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0, w->k_bar, 32)))
+		goto out;
+	if (sodium_memcmp(w->k_bar, ek + MLKEM768_EK_SIZE, 32) != 0) {
 		ret = GS_FAIL(GS_ERR_KEY, "invalid ML-KEM-768 decapsulation key (hash check)");
-	if (!ret)
-		ret = load_dk(w, dk, &w->key);
-	if (!ret)
-		ret = decaps(w, &w->key, ct, ss);
+		goto out;
+	}
+	if ((ret = load_dk(w, dk, &w->key)))
+		goto out;
+	ret = decaps(w, &w->key, ct, ss);
+out:
 	pq_scratch_close(w);
 	return ret;
 }

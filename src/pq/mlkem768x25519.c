@@ -46,14 +46,9 @@ int mlkem768x25519_key_expand(const uint8_t seed[static MLKEM768X25519_SEED_SIZE
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 		goto out;
 	}
-	ret = pq_hash_init(&h);
-	if (!ret)
-		ret = pq_hash(&h, PQ_SHAKE256, seed, MLKEM768X25519_SEED_SIZE, NULL, 0, x, 96);
-	if (!ret)
-		ret = mlkem768_keygen(x, x + 32, k->pk, dk);
-	if (!ret)
-		ret = mlkem768_dk_load(dk, &k->dk);
-	if (ret)
+	if ((ret = pq_hash_init(&h)) ||
+	    (ret = pq_hash(&h, PQ_SHAKE256, seed, MLKEM768X25519_SEED_SIZE, NULL, 0, x, 96)) ||
+	    (ret = mlkem768_keygen(x, x + 32, k->pk, dk)) || (ret = mlkem768_dk_load(dk, &k->dk)))
 		goto out;
 	memcpy(k->sk_x, x + 64, X25519_SIZE);
 	crypto_scalarmult_base(k->pk + MLKEM768_EK_SIZE, k->sk_x);

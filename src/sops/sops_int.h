@@ -214,7 +214,6 @@ struct sops_metadata {
 	const char *version;
 };
 
-struct doc_entry *sops_metadata_entry(const struct doc *d);
 int sops_metadata_read(const struct doc *d, struct sops_metadata *m) __attribute__((warn_unused_result));
 void sops_metadata_release(struct sops_metadata *m);
 

@@ -143,14 +143,50 @@ static const struct stash_item *stash_find(const struct sops_stash *s, const cha
 	return NULL;
 }
 
-/* ---- decryption ---- */
+/* ---- a pass over the values: what decryption and encryption share ---- */
 
-struct decrypt_ctx {
+/* The document, its data key, the cipher and the MAC of one walk, and a
+ * secure buffer for one plaintext (wiped after each value). */
+struct tree_pass {
 	struct doc *d;
 	const uint8_t *key;
 	struct sops_cipher cipher;
 	struct sops_mac mac;
-	struct gs_buf plain, canon;
+	struct gs_buf plain;
+};
+
+/* Walks d's values in sops's order under selection sel, fn(ctx, leaf)
+ * each, then puts the MAC of what fn hashed into hex. p is released. */
+static int tree_pass_run(struct tree_pass *p, struct doc *d, const uint8_t *key,
+			 const struct sops_selection *sel, sops_leaf_fn fn, void *ctx, char hex[129])
+{
+	struct sops_selector selector;
+	int ret;
+
+	p->d = d;
+	p->key = key;
+	sops_cipher_init(&p->cipher);
+	gs_buf_init(&p->plain, true);
+	memset(&p->mac, 0, sizeof(p->mac));
+	memset(&selector, 0, sizeof(selector));
+	if ((ret = sops_selector_init(&selector, sel)) < 0 ||
+	    (ret = sops_mac_init(&p->mac, sel->mac_only_encrypted)) < 0 || (ret = sops_walk(d, &selector, fn, ctx)) < 0)
+		goto out;
+	ret = sops_mac_final(&p->mac, hex);
+out:
+	if (p->mac.md)
+		sops_mac_release(&p->mac);
+	sops_selector_release(&selector);
+	sops_cipher_release(&p->cipher);
+	gs_buf_release(&p->plain);
+	return ret;
+}
+
+/* ---- decryption ---- */
+
+struct decrypt_ctx {
+	struct tree_pass pass;
+	struct gs_buf canon;
 	bool modify;
 	bool in_place;             /* values may be decrypted in their own memory */
 	struct sops_stash *stash;
@@ -197,8 +233,8 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 		return GS_FAIL(GS_ERR_MAC_MISMATCH,
 			       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
 			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
-	if (c->in_place && owns_text(c->d, n))
-		ret = sops_value_decrypt_in_place(&c->cipher, c->key, n->text, n->len, leaf->aad,
+	if (c->in_place && owns_text(c->pass.d, n))
+		ret = sops_value_decrypt_in_place(&c->pass.cipher, c->pass.key, n->text, n->len, leaf->aad,
 						  leaf->aad_len, &plain_len, type);
 	if (ret == 0 && text_types(*type)) {
 		n->len = plain_len;
@@ -209,22 +245,22 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 		return 0;
 	}
 	if (ret == 0) /* int, float, bool: canonical form re-rendered below */
-		ret = gs_buf_append(&c->plain, n->text, plain_len);
+		ret = gs_buf_append(&c->pass.plain, n->text, plain_len);
 	else if (ret == 1)
-		ret = sops_value_decrypt_with(&c->cipher, c->key, n->text, n->len, leaf->aad,
-					      leaf->aad_len, &c->plain, type);
+		ret = sops_value_decrypt_with(&c->pass.cipher, c->pass.key, n->text, n->len, leaf->aad,
+					      leaf->aad_len, &c->pass.plain, type);
 	if (ret == 0 && !c->in_place) {
 		*enc = n->text;
 		*enc_len = n->len;
 	}
 	if (ret == 0)
-		ret = sops_plaintext_canonical(*type, c->plain.data, c->plain.len, &c->canon);
+		ret = sops_plaintext_canonical(*type, c->pass.plain.data, c->pass.plain.len, &c->canon);
 	if (ret < 0) {
 		gs_error_prefix("value at '%.*s'", (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len),
 				leaf->aad);
 		return GS_ERR_DECRYPT_VALUE;
 	}
-	if (c->modify && (ret = sops_node_set_canonical(c->d, n, *type, c->canon.data, c->canon.len)) < 0)
+	if (c->modify && (ret = sops_node_set_canonical(c->pass.d, n, *type, c->canon.data, c->canon.len)) < 0)
 		return ret;
 	*canon = c->canon.data;
 	*canon_len = c->canon.len;
@@ -241,13 +277,13 @@ static int decrypt_comment(struct decrypt_ctx *c, struct sops_leaf *leaf, const 
 	int ret;
 
 	if (sops_enc_looks_encrypted(n->text, n->len) &&
-	    sops_value_decrypt_with(&c->cipher, c->key, n->text, n->len, leaf->aad, leaf->aad_len,
-				    &c->plain, &type) == 0) {
+	    sops_value_decrypt_with(&c->pass.cipher, c->pass.key, n->text, n->len, leaf->aad, leaf->aad_len,
+				    &c->pass.plain, &type) == 0) {
 		*enc = n->text;
 		*enc_len = n->len;
-		if ((ret = gs_buf_append(&c->canon, c->plain.data, c->plain.len)) < 0)
+		if ((ret = gs_buf_append(&c->canon, c->pass.plain.data, c->pass.plain.len)) < 0)
 			return ret;
-		if (c->modify && (ret = sops_node_set_canonical(c->d, n, SOPS_TYPE_COMMENT, c->canon.data,
+		if (c->modify && (ret = sops_node_set_canonical(c->pass.d, n, SOPS_TYPE_COMMENT, c->canon.data,
 								  c->canon.len)) < 0)
 			return ret;
 		return 0;
@@ -281,10 +317,10 @@ static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 		canon_len = c->canon.len;
 	}
 	/* wiped once used (a reset wipes the whole buffer: not for nothing) */
-	if (c->plain.len)
-		gs_buf_reset(&c->plain);
-	if (hashed(&c->mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
-	    (ret = sops_mac_update(&c->mac, canon, canon_len)) < 0)
+	if (c->pass.plain.len)
+		gs_buf_reset(&c->pass.plain);
+	if (hashed(&c->pass.mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
+	    (ret = sops_mac_update(&c->pass.mac, canon, canon_len)) < 0)
 		return ret;
 	if (c->stash && (ret = stash_add(c->stash, leaf, type, canon, canon_len, enc, enc_len)) < 0)
 		return ret;
@@ -311,34 +347,17 @@ static int decrypt_tree(struct doc *d, const struct sops_metadata *m, const uint
 			bool ignore_mac, bool modify, struct sops_stash *stash, char hex[129])
 {
 	struct decrypt_ctx c;
-	struct sops_selector sel;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
-	c.d = d;
-	c.key = key;
 	c.modify = modify;
 	/* the stash keeps the ciphertexts as read: then they are not overwritten */
 	c.in_place = modify && !stash;
 	c.stash = stash;
-	sops_cipher_init(&c.cipher);
-	gs_buf_init(&c.plain, true);
 	gs_buf_init(&c.canon, true);
-	if ((ret = sops_selector_init(&sel, &m->selection)) < 0)
-		return ret;
-	if ((ret = sops_mac_init(&c.mac, m->selection.mac_only_encrypted)) < 0)
-		goto out;
-	if ((ret = sops_walk(d, &sel, decrypt_leaf, &c)) < 0)
-		goto out;
-	if ((ret = sops_mac_final(&c.mac, hex)) < 0)
-		goto out;
-	if (!ignore_mac)
+	ret = tree_pass_run(&c.pass, d, key, &m->selection, decrypt_leaf, &c, hex);
+	if (ret == 0 && !ignore_mac)
 		ret = sops_mac_check(key, m->mac, m->mac_len, m->lastmodified, m->lastmodified_len, hex);
-out:
-	sops_mac_release(&c.mac);
-	sops_selector_release(&sel);
-	sops_cipher_release(&c.cipher);
-	gs_buf_release(&c.plain);
 	gs_buf_release(&c.canon);
 	return ret;
 }
@@ -394,11 +413,8 @@ bool sops_doc_is_encrypted(const struct doc *d)
 /* ---- encryption ---- */
 
 struct encrypt_ctx {
-	struct doc *d;
-	const uint8_t *key;
-	struct sops_cipher cipher;
-	struct sops_mac mac;
-	struct gs_buf plain, enc;
+	struct tree_pass pass;
+	struct gs_buf enc;
 	const struct sops_stash *prev; /* NULL: no reuse */
 	size_t pos;
 	bool unchanged;
@@ -513,7 +529,7 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 	int ret;
 
 	if (!u) {
-		if ((ret = doc_scalar_set(c->d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
+		if ((ret = doc_scalar_set(c->pass.d, n, DOC_STR, (const char *)c->enc.data, c->enc.len)) < 0)
 			return ret;
 		if (make_scalar)
 			n->kind = DOC_SCALAR;
@@ -559,10 +575,10 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 		plain = (const uint8_t *)n->text;
 		len = n->len;
 	} else {
-		if ((ret = sops_node_plaintext(n, &c->plain, &type)) < 0)
+		if ((ret = sops_node_plaintext(n, &c->pass.plain, &type)) < 0)
 			return ret;
-		plain = c->plain.data;
-		len = c->plain.len;
+		plain = c->pass.plain.data;
+		len = c->pass.plain.len;
 	}
 	if (c->prev) {
 		const struct stash_item *it = c->pos < c->prev->count ? &c->prev->items[c->pos] : NULL;
@@ -572,7 +588,7 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 			c->unchanged = false;
 		c->pos++;
 	}
-	if (hashed(&c->mac, leaf, leaf->is_comment) && (ret = sops_mac_update(&c->mac, plain, len)) < 0)
+	if (hashed(&c->pass.mac, leaf, leaf->is_comment) && (ret = sops_mac_update(&c->pass.mac, plain, len)) < 0)
 		return ret;
 	/* spec 2.4: empty strings and comments are never encrypted */
 	if (!leaf->selected || len == 0)
@@ -582,9 +598,9 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	if (old)
 		ret = gs_buf_append(&c->enc, old->enc, old->enc_len);
 	else
-		ret = sops_value_encrypt_with(&c->cipher, c->key, plain, len, type, leaf->aad,
+		ret = sops_value_encrypt_with(&c->pass.cipher, c->pass.key, plain, len, type, leaf->aad,
 					      leaf->aad_len, NULL, 0, &c->enc);
-	gs_buf_reset(&c->plain);
+	gs_buf_reset(&c->pass.plain);
 	if (ret < 0)
 		return ret;
 	/* sops walkSlice: an encrypted comment in a list becomes a list item */
@@ -596,33 +612,15 @@ static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_sel
 			char hex[129])
 {
 	struct encrypt_ctx c;
-	struct sops_selector s;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
-	c.d = d;
-	c.key = key;
 	c.prev = prev;
 	c.undo = undo;
 	c.unchanged = prev != NULL;
-	sops_cipher_init(&c.cipher);
-	gs_buf_init(&c.plain, true);
 	gs_buf_init(&c.enc, false);
-	if ((ret = sops_selector_init(&s, sel)) < 0)
-		return ret;
-	if ((ret = sops_mac_init(&c.mac, sel->mac_only_encrypted)) < 0)
-		goto out;
-	if ((ret = sops_walk(d, &s, encrypt_leaf, &c)) < 0)
-		goto out;
-	if (prev && c.pos != prev->count)
-		c.unchanged = false;
-	*unchanged = c.unchanged;
-	ret = sops_mac_final(&c.mac, hex);
-out:
-	sops_mac_release(&c.mac);
-	sops_selector_release(&s);
-	sops_cipher_release(&c.cipher);
-	gs_buf_release(&c.plain);
+	ret = tree_pass_run(&c.pass, d, key, sel, encrypt_leaf, &c, hex);
+	*unchanged = c.unchanged && (!prev || c.pos == prev->count);
 	gs_buf_release(&c.enc);
 	return ret;
 }

@@ -157,8 +157,11 @@ struct walker {
 	void *ctx;
 	const struct doc_entry **path; /* map entries from the root */
 	size_t depth;
+	size_t path_cap;
 	struct comment_level *levels;
 	size_t level_count;
+	size_t levels_made; /* levels initialised so far (their items freed at the end) */
+	size_t level_cap;
 	struct gs_buf aad;
 };
 
@@ -253,15 +256,33 @@ static int push_comment(struct walker *w, const char *text)
 static int walk_node(struct walker *w, struct doc_node *container, size_t index,
 		     struct doc_node *n);
 
-static int walk_container(struct walker *w, struct doc_node *c, bool top)
+/* Levels and the key path grow with the depth reached (small documents
+ * are the common case: no large zeroed allocation per walk, which also
+ * made malloc consolidate its free lists each time). */
+static int enter_level(struct walker *w)
 {
-	struct comment_level *lv;
-	int ret = 0;
+	int ret;
 
 	if (w->level_count >= STORE_MAX_DEPTH)
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
-	lv = &w->levels[w->level_count++];
-	lv->count = 0;
+	if (w->level_count == w->levels_made) {
+		if ((ret = GS_ARRAY_GROW(w->levels, w->levels_made, w->level_cap, 16)) < 0 ||
+		    (ret = GS_ARRAY_GROW(w->path, w->levels_made, w->path_cap, 16)) < 0)
+			return ret;
+		w->levels[w->levels_made++] = (struct comment_level){ 0 };
+	}
+	w->levels[w->level_count++].count = 0;
+	return 0;
+}
+
+static int walk_container(struct walker *w, struct doc_node *c, bool top)
+{
+	size_t level; /* an index: deeper levels may move the array */
+	int ret = 0;
+
+	if ((ret = enter_level(w)) < 0)
+		return ret;
+	level = w->level_count - 1;
 	for (size_t i = 0; i < c->count && ret == 0; i++) {
 		struct doc_entry *e = &c->entries[i];
 		bool is_comment = e->value && e->value->kind == DOC_COMMENT;
@@ -278,7 +299,7 @@ static int walk_container(struct walker *w, struct doc_node *c, bool top)
 			ret = walk_node(w, c, i, e->value);
 		}
 		if (!is_comment)
-			lv->count = 0;
+			w->levels[level].count = 0;
 	}
 	w->level_count--;
 	return ret;
@@ -325,19 +346,11 @@ int sops_walk(struct doc *d, const struct sops_selector *sel, sops_leaf_fn fn, v
 	w.fn = fn;
 	w.ctx = ctx;
 	gs_buf_init(&w.aad, false);
-	w.path = calloc(STORE_MAX_DEPTH + 1, sizeof(*w.path));
-	w.levels = calloc(STORE_MAX_DEPTH + 1, sizeof(*w.levels));
-	if (!w.path || !w.levels) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t b = 0; b < d->count && ret == 0; b++)
 		if (d->branches[b])
 			ret = walk_container(&w, d->branches[b], true);
-out:
-	if (w.levels)
-		for (size_t i = 0; i <= STORE_MAX_DEPTH; i++)
-			free(w.levels[i].items);
+	for (size_t i = 0; i < w.levels_made; i++)
+		free(w.levels[i].items);
 	free(w.levels);
 	free(w.path);
 	gs_buf_release(&w.aad);

@@ -13,7 +13,7 @@ static bool has_sops_map(const struct doc *d)
 
 	if (d->count != 1 || !d->branches[0] || d->branches[0]->kind != DOC_MAP)
 		return false;
-	e = doc_map_find(d->branches[0], "sops");
+	e = doc_map_find(d->branches[0], SOPS_METADATA_KEY);
 	return e && e->value->kind == DOC_MAP;
 }
 
@@ -62,9 +62,7 @@ int store_binary_emit(const struct doc *d, const struct store_emit_opts *opts, s
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
 	/* encrypted: the JSON layout (EmitEncryptedFile) */
 	if (has_sops_map(d)) {
-		struct store_emit_opts o = { .indent = opts && opts->indent ? opts->indent : -1 };
-
-		return store_json_emit(d, &o, out);
+		return store_json_emit(d, opts, out);
 	}
 	/* plaintext: the bytes of `data` (EmitPlainFile) */
 	e = doc_map_find(d->branches[0], "data");

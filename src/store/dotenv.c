@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
 
-static const char prefix[] = "sops_";
+static const char prefix[] = SOPS_DOTENV_PREFIX;
 #define PREFIX_LEN (sizeof(prefix) - 1)
 
 /* Appends s with every newline written as the two characters \n. */
@@ -27,33 +28,96 @@ static int put_escaped(struct gs_buf *out, const char *s, size_t n)
 	return store_put(out, s + run, n - run);
 }
 
-struct meta_lines {
-	struct store_flat_item *v;
-	size_t n, cap;
+/* One load: the document, its map, the source, and the sops_ lines met
+ * (sops ExtractMetadata, MetadataFlattenFull), unflattened at the end. */
+struct dotenv_loader {
+	struct doc *d;
+	struct doc_node *root;
+	const char *s;
+	struct store_flat_item *meta;
+	size_t meta_count, meta_cap;
+	size_t meta_start;          /* where the first sops_ line starts */
+	struct gs_buf val;          /* one value, its \n escapes undone */
 };
 
-static int meta_push(struct meta_lines *m, const char *key, size_t key_len, struct doc_node *v)
+static int load_comment(struct dotenv_loader *l, size_t ls, size_t le)
 {
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 8;
-		struct store_flat_item *g = realloc(m->v, ncap * sizeof(*g));
+	struct doc_node *n = doc_new_comment(l->d, l->s + ls + 1, le - ls - 1);
 
-		if (!g)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		m->v = g;
-		m->cap = ncap;
+	if (!n || !doc_append(l->d, l->root, NULL, 0, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->span = (struct doc_span){ ls, le };
+	return 0;
+}
+
+/* The value after '=' up to le, "\n" read as a line break (sops
+ * dotenv: the only escape). */
+static int load_value(struct dotenv_loader *l, const char *eq, size_t le, struct doc_node **out)
+{
+	int ret;
+
+	gs_buf_reset(&l->val);
+	for (const char *p = eq + 1; p < l->s + le; p++) {
+		bool escape = *p == '\\' && p + 1 < l->s + le && p[1] == 'n';
+
+		if ((ret = store_put(&l->val, escape ? "\n" : p, 1)) < 0)
+			return ret;
+		p += escape;
 	}
-	m->v[m->n++] = (struct store_flat_item){ key, key_len, v };
+	if (!(*out = doc_new_scalar(l->d, DOC_STR, (const char *)l->val.data, l->val.len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*out)->span = (struct doc_span){ (size_t)(eq + 1 - l->s), le };
+	return 0;
+}
+
+/* KEY=VALUE on [ls, le); next is where the following line starts. */
+static int load_pair(struct dotenv_loader *l, size_t ls, size_t le, size_t next, size_t line_no)
+{
+	const char *eq = memchr(l->s + ls, '=', le - ls);
+	size_t key_len = eq ? (size_t)(eq - l->s) - ls : 0;
+	struct doc_node *n;
+	struct doc_entry *e;
+	int ret;
+
+	if (!eq)
+		return GS_FAIL(GS_ERR_PARSE, "invalid dotenv input at line %zu: no '='", line_no);
+	if ((ret = load_value(l, eq, le, &n)) < 0)
+		return ret;
+	if (key_len >= PREFIX_LEN && memcmp(l->s + ls, prefix, PREFIX_LEN) == 0) {
+		if ((ret = GS_ARRAY_GROW(l->meta, l->meta_count, l->meta_cap, 8)) < 0 ||
+		    (ret = store_meta_ranges_add(l->d, ls, next)) < 0)
+			return ret;
+		l->meta[l->meta_count++] = (struct store_flat_item){ l->s + ls + PREFIX_LEN, key_len - PREFIX_LEN, n };
+		if (l->meta_start == DOC_NO_POS)
+			l->meta_start = ls;
+		return 0;
+	}
+	if (!(e = doc_append(l->d, l->root, l->s + ls, key_len, n)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e->key_span = (struct doc_span){ ls, ls + key_len };
+	return 0;
+}
+
+/* The sops_ lines become the "sops" entry, placed where the first was. */
+static int load_metadata(struct dotenv_loader *l)
+{
+	struct doc_node *m;
+	int ret;
+
+	if (!l->meta_count)
+		return 0;
+	if ((ret = store_unflatten(l->d, l->meta, l->meta_count, &m)) < 0)
+		return ret;
+	m->span = (struct doc_span){ l->meta_start, l->meta_start };
+	if (!doc_append(l->d, l->root, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, m))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
 int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 {
-	struct meta_lines meta = { 0 };
-	struct doc_node *root;
-	struct gs_buf val;
-	const char *s;
-	size_t pos = 0, line_no = 0, meta_start = DOC_NO_POS;
+	struct dotenv_loader l = { .d = d, .meta_start = DOC_NO_POS };
+	size_t pos = 0, line_no = 0;
 	int ret = 0;
 
 	if (len > STORE_MAX_INPUT)
@@ -61,86 +125,27 @@ int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 	d->format = DOC_FORMAT_DOTENV;
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;
-	s = (const char *)d->source.data;
-	root = doc_new_map(d);
-	if (!root)
+	l.s = (const char *)d->source.data;
+	if (!(l.root = doc_new_map(d)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	root->span = (struct doc_span){ 0, len };
-	gs_buf_init(&val, true);
-	while (pos < len) {
-		const char *nl = memchr(s + pos, '\n', len - pos);
-		size_t ls = pos, le = nl ? (size_t)(nl - s) : len;
-		const char *eq;
-		struct doc_node *n;
-		struct doc_entry *e;
+	l.root->span = (struct doc_span){ 0, len };
+	gs_buf_init(&l.val, true);
+	while (pos < len && ret == 0) {
+		const char *nl = memchr(l.s + pos, '\n', len - pos);
+		size_t ls = pos, le = nl ? (size_t)(nl - l.s) : len;
 
 		pos = nl ? le + 1 : len;
 		line_no++;
 		if (le == ls)
 			continue;
-		if (s[ls] == '#') {
-			n = doc_new_comment(d, s + ls + 1, le - ls - 1);
-			if (!n || !doc_append(d, root, NULL, 0, n)) {
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			n->span = (struct doc_span){ ls, le };
-			continue;
-		}
-		eq = memchr(s + ls, '=', le - ls);
-		if (!eq) {
-			ret = GS_FAIL(GS_ERR_PARSE, "invalid dotenv input at line %zu: no '='", line_no);
-			goto out;
-		}
-		gs_buf_reset(&val);
-		for (const char *p = eq + 1; p < s + le; p++) {
-			if (*p == '\\' && p + 1 < s + le && p[1] == 'n') {
-				ret = store_put(&val, "\n", 1);
-				p++;
-			} else {
-				ret = store_put(&val, p, 1);
-			}
-			if (ret)
-				goto out;
-		}
-		n = doc_new_scalar(d, DOC_STR, (const char *)val.data, val.len);
-		if (!n) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		n->span = (struct doc_span){ (size_t)(eq + 1 - s), le };
-		if ((size_t)(eq - (s + ls)) >= PREFIX_LEN && memcmp(s + ls, prefix, PREFIX_LEN) == 0) {
-			/* sops ExtractMetadata (MetadataFlattenFull) */
-			if ((ret = meta_push(&meta, s + ls + PREFIX_LEN, (size_t)(eq - s) - ls - PREFIX_LEN,
-					     n)) < 0 ||
-			    (ret = store_meta_ranges_add(d, ls, pos)) < 0)
-				goto out;
-			if (meta_start == DOC_NO_POS)
-				meta_start = ls;
-			continue;
-		}
-		e = doc_append(d, root, s + ls, (size_t)(eq - s) - ls, n);
-		if (!e) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		e->key_span = (struct doc_span){ ls, (size_t)(eq - s) };
+		ret = l.s[ls] == '#' ? load_comment(&l, ls, le) : load_pair(&l, ls, le, pos, line_no);
 	}
-	if (meta.n) {
-		struct doc_node *m;
-
-		if ((ret = store_unflatten(d, meta.v, meta.n, &m)) < 0)
-			goto out;
-		m->span = (struct doc_span){ meta_start, meta_start };
-		if (!doc_append(d, root, "sops", 4, m)) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	ret = doc_add_branch(d, root);
+	if (ret < 0 || (ret = load_metadata(&l)) < 0)
+		goto out;
+	ret = doc_add_branch(d, l.root);
 out:
-	free(meta.v);
-	gs_buf_release(&val);
+	free(l.meta);
+	gs_buf_release(&l.val);
 	return ret;
 }
 
@@ -148,7 +153,7 @@ out:
 
 static bool is_sops(const struct doc_entry *e)
 {
-	return e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0;
+	return sops_is_metadata_key(e->key, e->key_len);
 }
 
 static int put_value(struct gs_buf *out, const struct doc_node *n)
@@ -207,6 +212,11 @@ static int put_metadata(struct gs_buf *out, const struct doc_node *root, bool sk
 	return ret;
 }
 
+static size_t entry_start(const struct doc_entry *e)
+{
+	return e->key ? e->key_span.start : e->value->span.start;
+}
+
 static size_t line_end(const uint8_t *s, size_t len, size_t pos)
 {
 	const uint8_t *nl = memchr(s + pos, '\n', len - pos);
@@ -221,81 +231,57 @@ static size_t line_begin(const uint8_t *s, size_t pos)
 	return pos;
 }
 
-static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+/* The loaded lines: a removed entry's line is cut, a changed value or
+ * comment replaced in place. */
+static int patch_lines(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
 {
 	const uint8_t *src = d->source.data;
-	size_t len = d->source.len, start = out->len;
-	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
-	bool kept = store_meta_kept(root);
-	struct store_edits ed;
-	struct gs_buf tail;
+	size_t len = d->source.len;
 	int ret = 0;
 
-	store_edits_init(&ed);
-	gs_buf_init(&tail, true);
 	for (size_t i = 0; i < root->count && !ret; i++) {
 		const struct doc_entry *e = &root->entries[i];
 		const struct doc_node *v = e->value;
-		size_t at = e->key ? e->key_span.start : v->span.start, mark = ed.pool.len;
+		size_t at = entry_start(e), mark = ed->pool.len;
 
-		if (is_sops(e))
+		if (is_sops(e) || at == DOC_NO_POS)
 			continue;
-		if (at == DOC_NO_POS) {
-			if (!e->removed)
-				ret = put_line(&tail, e);
-			continue;
-		}
 		if (e->removed) {
-			ret = store_edits_push(&ed, line_begin(src, at), line_end(src, len, at), mark);
+			ret = store_edits_push(ed, line_begin(src, at), line_end(src, len, at), mark);
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if (!(ret = store_put(&ed.pool, v->text, v->len)))
-				ret = store_edits_push(&ed, v->span.start + 1, v->span.end, mark);
+			if (!(ret = store_put(&ed->pool, v->text, v->len)))
+				ret = store_edits_push(ed, v->span.start + 1, v->span.end, mark);
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			if (v->span.start == DOC_NO_POS)
 				ret = GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
-			else if (!(ret = put_value(&ed.pool, v)))
-				ret = store_edits_push(&ed, v->span.start, v->span.end, mark);
+			else if (!(ret = put_value(&ed->pool, v)))
+				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
 		}
 	}
-	if (!ret && !kept && mr)
-		for (size_t i = 0; i < mr->n && !ret; i++)
-			ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len);
-	if (!ret)
-		ret = put_metadata(&tail, root, kept);
-	if (!ret)
-		ret = store_edits_apply(&ed, src, len, out);
-	if (!ret && tail.len) {
-		if (out->len > start && out->data[out->len - 1] != '\n')
-			ret = store_put(out, "\n", 1);
-		if (!ret)
-			ret = store_put(out, tail.data, tail.len);
-	}
-	gs_buf_release(&tail);
-	store_edits_release(&ed);
 	return ret;
+}
+
+/* sops EmitPlainFile (the first document only): the entries, then the
+ * metadata flattened into sops_ keys. */
+static int put_rest(struct gs_buf *out, const struct doc_node *root, bool only_new, bool kept, bool first)
+{
+	int ret = 0;
+
+	(void)first;
+	for (size_t i = 0; i < root->count && !ret; i++) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->removed && !is_sops(e) && !(only_new && entry_start(e) != DOC_NO_POS))
+			ret = put_line(out, e);
+	}
+	return ret < 0 ? ret : put_metadata(out, root, only_new && kept);
 }
 
 int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
-	const struct doc_node *root;
-	int ret = 0;
+	static const struct store_flat_writer writer = {
+		.format = DOC_FORMAT_DOTENV, .patch = patch_lines, .put_rest = put_rest,
+	};
 
-	if (d->count == 0)
-		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
-	root = d->branches[0];
-	if (!root || root->kind != DOC_MAP)
-		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
-	if (d->format == DOC_FORMAT_DOTENV && d->source.data && !(opts && opts->fresh) &&
-	    root->span.start != DOC_NO_POS)
-		return emit_patch(d, root, out);
-	/* sops EmitPlainFile: the first document only */
-	for (size_t i = 0; i < root->count && !ret; i++) {
-		const struct doc_entry *e = &root->entries[i];
-
-		if (!e->removed && !is_sops(e))
-			ret = put_line(out, e);
-	}
-	if (!ret)
-		ret = put_metadata(out, root, false);
-	return ret;
+	return store_flat_emit(d, &writer, opts, out);
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "store_int.h"
 
@@ -20,15 +21,10 @@ void store_edits_release(struct store_edits *e)
 
 static int push(struct store_edits *e, struct store_edit x)
 {
-	if (e->n == e->cap) {
-		size_t ncap = e->cap ? e->cap * 2 : 16;
-		struct store_edit *v = realloc(e->v, ncap * sizeof(*v));
+	int ret;
 
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		e->v = v;
-		e->cap = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(e->v, e->n, e->cap, 16)) < 0)
+		return ret;
 	x.seq = e->n;
 	e->v[e->n++] = x;
 	return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
@@ -140,15 +141,8 @@ static struct unode *child(struct unode *u, int kind, const char *key, size_t ke
 		if (kind == 2 && u->kids[i].index == index)
 			return u->kids[i].node;
 	}
-	if (u->n == u->cap) {
-		size_t ncap = u->cap ? u->cap * 2 : 4;
-		struct ukid *k = realloc(u->kids, ncap * sizeof(*k));
-
-		if (!k)
-			return NULL;
-		u->kids = k;
-		u->cap = ncap;
-	}
+	if (GS_ARRAY_GROW(u->kids, u->n, u->cap, 4) < 0)
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -272,6 +266,7 @@ static void ranges_free(void *p)
 int store_meta_ranges_add(struct doc *d, size_t start, size_t end)
 {
 	struct store_meta_ranges *r = d->store_data;
+	int ret;
 
 	if (!r || d->store_data_free != ranges_free) {
 		if (d->store_data && d->store_data_free)
@@ -282,20 +277,13 @@ int store_meta_ranges_add(struct doc *d, size_t start, size_t end)
 		d->store_data = r;
 		d->store_data_free = ranges_free;
 	}
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 8;
-		struct doc_span *v = realloc(r->v, ncap * sizeof(*v));
-
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		r->v = v;
-		r->cap = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(r->v, r->n, r->cap, 8)) < 0)
+		return ret;
 	r->v[r->n++] = (struct doc_span){ start, end };
 	return 0;
 }
 
-const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d)
+static const struct store_meta_ranges *ranges_of(const struct doc *d)
 {
 	return d->store_data && d->store_data_free == ranges_free ? d->store_data : NULL;
 }
@@ -313,13 +301,57 @@ static bool changed(const struct doc_node *n)
 	return false;
 }
 
-bool store_meta_kept(const struct doc_node *root)
+static bool meta_kept(const struct doc_node *root)
 {
 	for (size_t i = 0; root && i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
 
-		if (!e->removed && e->key && e->key_len == 4 && memcmp(e->key, "sops", 4) == 0)
+		if (!e->removed && sops_is_metadata_key(e->key, e->key_len))
 			return e->value->span.start != DOC_NO_POS && !changed(e->value);
 	}
 	return false;
+}
+
+/* *kept: the sops entry root was loaded with is still there, unchanged,
+ * and its source text stays; otherwise edits cutting its lines go to ed. */
+static int cut_changed_metadata(const struct doc *d, const struct doc_node *root, struct store_edits *ed,
+				bool *kept)
+{
+	const struct store_meta_ranges *r = ranges_of(d);
+	int ret;
+
+	*kept = meta_kept(root);
+	for (size_t i = 0; !*kept && r && i < r->n; i++)
+		if ((ret = store_edits_push(ed, r->v[i].start, r->v[i].end, ed->pool.len)) < 0)
+			return ret;
+	return 0;
+}
+
+int store_flat_emit(const struct doc *d, const struct store_flat_writer *w, const struct store_emit_opts *opts,
+		    struct gs_buf *out)
+{
+	const struct doc_node *root = d->count ? d->branches[0] : NULL;
+	size_t start = out->len;
+	struct store_edits ed;
+	struct gs_buf tail;
+	bool kept;
+	int ret;
+
+	if (d->count == 0)
+		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
+	if (!root || root->kind != DOC_MAP)
+		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
+	if (d->format != w->format || !d->source.data || (opts && opts->fresh) || root->span.start == DOC_NO_POS)
+		return w->put_rest(out, root, false, false, true);
+	store_edits_init(&ed);
+	gs_buf_init(&tail, true);
+	if ((ret = w->patch(d, root, &ed)) < 0 || (ret = cut_changed_metadata(d, root, &ed, &kept)) < 0 ||
+	    (ret = store_edits_apply(&ed, d->source.data, d->source.len, out)) < 0 ||
+	    (ret = w->put_rest(&tail, root, true, kept, out->len == start)) < 0)
+		goto out;
+	ret = store_put_tail(out, start, &tail);
+out:
+	gs_buf_release(&tail);
+	store_edits_release(&ed);
+	return ret;
 }

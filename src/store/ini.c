@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
@@ -186,20 +187,14 @@ static int flush_pending(struct iparser *p, struct doc_node *into, int style)
 static int comment_line(struct iparser *p, size_t ls, size_t t, size_t le)
 {
 	size_t te = trim_end(p->s, t, le);
+	int ret;
 
 	if (p->in_block && p->npend) {
 		p->pend[p->npend - 1].text_end = te;
 		return 0;
 	}
-	if (p->npend == p->cappend) {
-		size_t ncap = p->cappend ? p->cappend * 2 : 8;
-		struct pending *g = realloc(p->pend, ncap * sizeof(*g));
-
-		if (!g)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		p->pend = g;
-		p->cappend = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(p->pend, p->npend, p->cappend, 8)) < 0)
+		return ret;
 	p->pend[p->npend++] = (struct pending){ ls, strip_comment_char(p->s, t, le), te };
 	p->in_block = true;
 	return 0;
@@ -230,7 +225,7 @@ static int header(struct iparser *p, size_t ls, size_t t, size_t le)
 		return ifail(p, "unclosed section");
 	if (close == p->s + t + 1)
 		return ifail(p, "empty section name");
-	sops = close - (p->s + t + 1) == 4 && memcmp(p->s + t + 1, "sops", 4) == 0;
+	sops = sops_is_metadata_key(p->s + t + 1, (size_t)(close - (p->s + t + 1)));
 	if (sops || !p->npend) {
 		if (p->npend && (ret = ensure_section(p, p->pend[0].line_start)) < 0)
 			return ret;
@@ -532,7 +527,7 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 	int ret = 0;
 
 	for (size_t i = 0; i < root->count; i++) {
-		if (!key_is(&root->entries[i], "sops"))
+		if (!key_is(&root->entries[i], SOPS_METADATA_KEY))
 			continue;
 		if (e)
 			return GS_FAIL(GS_ERR_PARSE, "found duplicate sops section");
@@ -881,7 +876,7 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	c.sec = doc_new_map(&tmp);
 	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret)
-		ret = put_section(out, "sops", 4, c.sec, first);
+		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first);
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
 	return ret;
@@ -897,7 +892,7 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < root->count; i++) {
 			const struct doc_entry *e = &root->entries[i];
-			bool sops = key_is(e, "sops");
+			bool sops = key_is(e, SOPS_METADATA_KEY);
 
 			if (e->removed || !e->key || sops != (pass == 1))
 				continue;
@@ -1016,56 +1011,26 @@ out:
 	return ret;
 }
 
-static int emit_patch(const struct doc *d, const struct doc_node *root, struct gs_buf *out)
+static int patch_sections(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
 {
-	const char *src = (const char *)d->source.data;
-	size_t len = d->source.len, start = out->len;
-	const struct store_meta_ranges *mr = store_meta_ranges_get(d);
-	bool kept = store_meta_kept(root);
-	struct store_edits ed;
-	struct gs_buf tail;
-	int ret = 0;
+	int ret;
 
-	store_edits_init(&ed);
-	gs_buf_init(&tail, true);
 	for (size_t i = 0; i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
 
-		if (!e->key || key_is(e, "sops") || e->value->span.start == DOC_NO_POS)
+		if (!e->key || key_is(e, SOPS_METADATA_KEY) || e->value->span.start == DOC_NO_POS)
 			continue;
-		if ((ret = patch_section(&ed, src, len, e)))
-			goto out;
+		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)
+			return ret;
 	}
-	if (!kept && mr)
-		for (size_t i = 0; i < mr->n; i++)
-			if ((ret = store_edits_push(&ed, mr->v[i].start, mr->v[i].end, ed.pool.len)))
-				goto out;
-	if ((ret = store_edits_apply(&ed, d->source.data, len, out)))
-		goto out;
-	if ((ret = put_sections(&tail, root, true, kept, out->len == start)))
-		goto out;
-	if (tail.len && out->len > start && out->data[out->len - 1] != '\n')
-		if ((ret = store_put(out, "\n", 1)))
-			goto out;
-	if ((ret = store_put(out, tail.data, tail.len)))
-		goto out;
-out:
-	gs_buf_release(&tail);
-	store_edits_release(&ed);
-	return ret;
+	return 0;
 }
 
 int store_ini_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
-	const struct doc_node *root;
+	static const struct store_flat_writer writer = {
+		.format = DOC_FORMAT_INI, .patch = patch_sections, .put_rest = put_sections,
+	};
 
-	if (d->count == 0)
-		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
-	root = d->branches[0];
-	if (!root || root->kind != DOC_MAP)
-		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
-	if (d->format == DOC_FORMAT_INI && d->source.data && !(opts && opts->fresh) &&
-	    root->span.start != DOC_NO_POS)
-		return emit_patch(d, root, out);
-	return put_sections(out, root, false, false, true);
+	return store_flat_emit(d, &writer, opts, out);
 }

@@ -888,9 +888,9 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	struct store_edits ed;
 	int ret = 0;
 
-	if (opts && opts->indent >= 0) {
+	if (opts && (opts->indent > 0 || opts->indent == SOPS_INDENT_NONE)) {
 		em.unit = spaces;
-		em.unit_len = (size_t)(opts->indent > 16 ? 16 : opts->indent);
+		em.unit_len = opts->indent > 16 ? 16 : opts->indent > 0 ? (size_t)opts->indent : 0;
 	}
 	if (d->count == 0)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");

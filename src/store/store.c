@@ -50,6 +50,31 @@ int store_take_source(struct doc *d, const uint8_t *text, size_t len)
 	return 0;
 }
 
+int store_put_spaces(struct gs_buf *out, size_t n)
+{
+	static const char spaces[] = "                                ";
+	int ret = 0;
+
+	while (n && !ret) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		ret = store_put(out, spaces, k);
+		n -= k;
+	}
+	return ret;
+}
+
+int store_put_tail(struct gs_buf *out, size_t start, const struct gs_buf *tail)
+{
+	int ret;
+
+	if (!tail->len)
+		return 0;
+	if (out->len > start && out->data[out->len - 1] != '\n' && (ret = store_put(out, "\n", 1)) < 0)
+		return ret;
+	return store_put(out, tail->data, tail->len);
+}
+
 int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
 {
 	gs_buf_release(&d->source);

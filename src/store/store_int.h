@@ -11,6 +11,8 @@
 #include "gitseal/secmem.h"
 #include "gitseal/yaml_scalar.h"
 
+struct store_emit_opts;
+
 /* Shortest round-trip digits of a finite double: digits[0..n) with the
  * decimal point after `point` digits (point may be <= 0 or > n). */
 struct float_digits {
@@ -74,11 +76,11 @@ struct store_edits {
 
 void store_edits_init(struct store_edits *e);
 void store_edits_release(struct store_edits *e);
-/* Records an edit whose text is pool[mark, pool.len). */
 /* As store_edits_push, with text that outlives the edits (a node's text)
  * instead of the pool's. */
 int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const uint8_t *text,
 			  size_t len) __attribute__((warn_unused_result));
+/* Records an edit whose text is pool[mark, pool.len). */
 int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
 	__attribute__((warn_unused_result));
 /* An edit whose text is pool[off, off + len). */
@@ -116,19 +118,33 @@ struct store_meta_ranges {
 };
 
 int store_meta_ranges_add(struct doc *d, size_t start, size_t end) __attribute__((warn_unused_result));
-const struct store_meta_ranges *store_meta_ranges_get(const struct doc *d);
 
-/* True when a loaded sops entry is still there and unchanged: its
- * source text can stay as it is. */
-bool store_meta_kept(const struct doc_node *root);
-/* Output helpers shared by the stores: append, failing with a message. */
+/* A flat store's writer (dotenv, INI). A document loaded from its own
+ * format is written by patching its source: patch adds the edits of the
+ * loaded entries, the lines of a metadata entry that changed are cut, and
+ * put_rest writes after them what the source lacks (only_new: entries
+ * added, the metadata unless kept as loaded; first: nothing came before).
+ * Any other document is put_rest(out, root, false, false, true). */
+struct store_flat_writer {
+	enum doc_format format;
+	int (*patch)(const struct doc *d, const struct doc_node *root, struct store_edits *ed);
+	int (*put_rest)(struct gs_buf *out, const struct doc_node *root, bool only_new, bool kept, bool first);
+};
+int store_flat_emit(const struct doc *d, const struct store_flat_writer *w, const struct store_emit_opts *opts,
+		    struct gs_buf *out) __attribute__((warn_unused_result));
+
 /* Makes text the document's source: kept as it is when store_load_buf
  * handed it over (text is d->source.data), else copied. */
 int store_take_source(struct doc *d, const uint8_t *text, size_t len) __attribute__((warn_unused_result));
 
+/* Output helpers shared by the stores: append, failing with a message. */
 static inline int store_put(struct gs_buf *out, const void *s, size_t n)
 {
 	return gs_buf_append(out, s, n) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
 }
+int store_put_spaces(struct gs_buf *out, size_t n) __attribute__((warn_unused_result));
+/* tail after what was written to out since start, on a line of its own. */
+int store_put_tail(struct gs_buf *out, size_t start, const struct gs_buf *tail)
+	__attribute__((warn_unused_result));
 
 #endif

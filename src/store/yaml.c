@@ -10,8 +10,6 @@
 #include "gitseal/store.h"
 #include "yaml_int.h"
 
-enum { DEFAULT_INDENT = 4 };
-
 int store_yaml_load(const uint8_t *text, size_t len, struct doc *d)
 {
 	return yaml_load(text, len, d);
@@ -33,7 +31,7 @@ static int emit_fresh(const struct doc *d, size_t step, struct gs_buf *out)
 
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
-	size_t step = opts && opts->indent > 0 ? (size_t)opts->indent : DEFAULT_INDENT;
+	size_t step = opts && opts->indent > 0 ? (size_t)opts->indent : SOPS_YAML_INDENT;
 	const struct yaml_syntax *syn = yaml_syntax_of(d);
 
 	if (syn && d->format == DOC_FORMAT_YAML && d->source.data && d->count > 0 &&

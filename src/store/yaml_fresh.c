@@ -137,7 +137,7 @@ int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
 		return ret;
 	}
 	if (!(ret = put(f->out, "? ", 2)) && !(ret = yaml_write_str(f->out, key, len, &p)) &&
-	    !(ret = put(f->out, "\n", 1)) && !(ret = yaml_put_spaces(f->out, col)))
+	    !(ret = put(f->out, "\n", 1)) && !(ret = store_put_spaces(f->out, col)))
 		ret = put(f->out, ":", 1);
 	return ret;
 }
@@ -235,14 +235,14 @@ static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, b
 				continue;
 			}
 			if (!at_line)
-				ret = yaml_put_spaces(f->out, col);
+				ret = store_put_spaces(f->out, col);
 			if (!ret)
 				ret = write_comment_line(f, e->value);
 			at_line = false;
 			continue;
 		}
 		if (!at_line)
-			ret = yaml_put_spaces(f->out, col);
+			ret = store_put_spaces(f->out, col);
 		at_line = false;
 		if (!ret)
 			ret = yfresh_key(f, e->key, e->key_len, col);
@@ -263,7 +263,7 @@ static int fresh_list(struct yfresh *f, const struct doc_node *list, size_t col,
 		if (e->removed)
 			continue;
 		if (!at_line)
-			ret = yaml_put_spaces(f->out, col);
+			ret = store_put_spaces(f->out, col);
 		at_line = false;
 		if (ret)
 			break;
@@ -374,9 +374,9 @@ static int flow_entries(struct yfresh *f, const struct doc_node *n, size_t line_
 			continue;
 		if (e->value->kind == DOC_COMMENT) {
 			if (!at_line_start && !(ret = put(f->out, "\n", 1)))
-				ret = yaml_put_spaces(f->out, line_indent);
+				ret = store_put_spaces(f->out, line_indent);
 			if (!ret && !(ret = write_comment_line(f, e->value)))
-				ret = yaml_put_spaces(f->out, line_indent);
+				ret = store_put_spaces(f->out, line_indent);
 			at_line_start = true;
 			continue;
 		}

@@ -172,7 +172,7 @@ static int put(struct patcher *p, const char *s, size_t n)
 
 static int put_spaces(struct patcher *p, size_t n)
 {
-	return yaml_put_spaces(&p->ed.pool, n);
+	return store_put_spaces(&p->ed.pool, n);
 }
 
 /* A plain scalar in block context takes in the blank lines after it, tabs

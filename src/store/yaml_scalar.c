@@ -475,20 +475,6 @@ static int put(struct gs_buf *out, const void *s, size_t n)
 	return store_put(out, s, n);
 }
 
-int yaml_put_spaces(struct gs_buf *out, size_t n)
-{
-	static const char sp[] = "                                ";
-	int ret = 0;
-
-	while (n && !ret) {
-		size_t k = n > 32 ? 32 : n;
-
-		ret = put(out, sp, k);
-		n -= k;
-	}
-	return ret;
-}
-
 static const char *escape_of(uint32_t cp)
 {
 	switch (cp) {
@@ -593,7 +579,7 @@ int yaml_write_literal(struct gs_buf *out, const char *text, size_t len, size_t 
 		const uint8_t *nl = memchr(s + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - s) : len;
 
-		if (end > i && !(ret = yaml_put_spaces(out, indent)))
+		if (end > i && !(ret = store_put_spaces(out, indent)))
 			ret = put(out, s + i, end - i);
 		if (!ret && nl)
 			ret = put(out, "\n", 1);

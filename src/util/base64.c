@@ -140,12 +140,16 @@ int gs_base64_decode_secret(const char *in, size_t len, const char *ignore, uint
 
 static void encode(const uint8_t *in, size_t len, char *out, size_t cap, int variant)
 {
-	if (cap < sodium_base64_ENCODED_LEN(len, variant)) {
+	size_t need = sodium_base64_ENCODED_LEN(len, variant);
+
+	if (cap < need) {
 		if (cap)
 			out[0] = '\0';
 		return;
 	}
-	sodium_bin2base64(out, cap, in, len, variant);
+	/* sodium_bin2base64 zeroes the whole buffer past the text: an armor
+	 * line written into a 64 KiB buffer cleared the rest of it each time */
+	sodium_bin2base64(out, need, in, len, variant);
 }
 
 void gs_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)

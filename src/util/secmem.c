@@ -40,6 +40,7 @@ void gs_harden_process(void)
 enum {
 	POOL_CLASSES = 9,            /* 64 .. 16384 bytes, header included */
 	POOL_MIN_SHIFT = 6,
+	POOL_FIRST_REGION = 8 * 1024,
 	POOL_REGION = 64 * 1024,
 	HEADER = 16,
 	LARGE_CLASS = 0xff,
@@ -57,6 +58,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *free_slots[POOL_CLASSES];
 static uint8_t *region_next;
 static size_t region_left;
+static size_t region_size = POOL_FIRST_REGION;
 
 static int size_class(size_t total)
 {
@@ -76,13 +78,20 @@ static void *pool_take(int c)
 		return p;
 	}
 	if (region_left < slot) {
-		/* Regions are never returned: the pool is bounded by the peak. */
-		region_next = sodium_malloc(POOL_REGION);
+		/* Regions are never returned: the pool is bounded by the peak.
+		 * They grow from 8 KiB, what a small file needs, because mlock
+		 * populates every page of a region: a 64 KiB first region cost
+		 * a small `gitseal age` 17 page allocations it never used. */
+		size_t size = region_size < slot ? slot : region_size;
+
+		region_next = sodium_malloc(size);
 		if (!region_next) {
 			region_left = 0;
 			return NULL;
 		}
-		region_left = POOL_REGION;
+		region_left = size;
+		if (region_size < POOL_REGION)
+			region_size *= 2;
 	}
 	p = region_next;
 	region_next += slot;

@@ -56,7 +56,8 @@ teardown() { teardown_tmp; }
 
 @test "updatekeys -r without -y is refused" {
 	run gitseal updatekeys -r tree
-	[ "$status" -ne 0 ]
+	# 2 here, 1 once the exit codes of issue 18 land
+	[ "$status" -eq 2 ] || [ "$status" -eq 1 ]
 	[[ "$output" == *"needs -y"* ]]
 }
 

@@ -59,6 +59,16 @@ EOF
 	SOPS_AGE_KEY_CMD=false SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" gitseal decrypt enc.yaml | cmp - plain.yaml
 }
 
+# sops: age/keysource.go (the command split by shlex.Split, google/shlex:
+# a '#' that starts a word ends the line; inside "..." a backslash takes
+# the next character literally)
+@test "SOPS_AGE_KEY_CMD is split into words as sops splits it" {
+	cp "$KEYS/demo-age-key.txt" 'key file'
+	SOPS_AGE_KEY_CMD='cat "key\ file" # a comment' gitseal decrypt enc.yaml | cmp - plain.yaml
+	run -128 env SOPS_AGE_KEY_CMD='cat "key file' "$GITSEAL_BIN" decrypt enc.yaml
+	[[ $output == *"SOPS_AGE_KEY_CMD: unterminated quote"* ]]
+}
+
 # sops: age/keysource.go:342-354 (SOPS_AGE_SSH_PRIVATE_KEY_CMD, with
 # SOPS_AGE_RECIPIENT, its output an unencrypted SSH private key)
 @test "SOPS_AGE_SSH_PRIVATE_KEY_CMD gives an ssh-ed25519 identity" {

@@ -62,6 +62,24 @@ teardown() { teardown_tmp; }
 	grep -q '^      k: ENC\[' enc.yaml
 }
 
+# sops: config/config.go NewStoresConfig (JSON's default indent is -1, a
+# tab), stores/json/store.go reindentJSON (0 is no indentation, n > 0 that
+# many spaces), stores/yaml/store.go getIndentation (0 is 4 spaces); the
+# same numbers from --indent and from .sops.yaml's stores.json.indent
+@test "indent numbers as sops counts them: JSON 0 none, -1 a tab; YAML 0 the default" {
+	printf '{"a": {"b": 1}}' >p.json
+	gitseal encrypt --age "$(demo_recipient)" p.json >e.json
+	[ "$(gitseal --indent 0 decrypt e.json)" = "$(printf '{\n"a": {\n"b": 1\n}\n}')" ]
+	[ "$(gitseal --indent -1 decrypt e.json)" = "$(printf '{\n\t"a": {\n\t\t"b": 1\n\t}\n}')" ]
+	gitseal --indent 0 decrypt enc.yaml | cmp - plain.yaml
+	printf 'stores:\n  json:\n    indent: 0\n' >.sops.yaml
+	gitseal encrypt --age "$(demo_recipient)" --output-type json plain.yaml >e2.json
+	grep -q '^"sops": {$' e2.json
+	rm .sops.yaml
+	gitseal encrypt --age "$(demo_recipient)" --output-type json plain.yaml >e3.json
+	grep -q "^$(printf '\t')\"sops\": {\$" e3.json
+}
+
 # sops: cmd/sops/edit.go:168-170, 258-272 (-s: the metadata in the editor).
 # gitseal shows it to be read: a change is refused and nothing is written.
 @test "edit -s shows the metadata; changing it is refused; the values still change" {

@@ -96,7 +96,7 @@ roundtrip() {
 		[ "$stderr" = "gitseal: error: 'tagged.yaml': value at 'stringData:a:' carries a YAML tag, which the MAC does not cover" ]
 		mkdir -p app && cp tagged.yaml app/s.yaml
 		run --separate-stderr gitseal render app
-		[ "$status" -ne 0 ]
+		[ "$status" -eq 1 ]
 		[ -z "$output" ]
 		grep -q "carries a YAML tag" <<<"$stderr"
 	done

@@ -164,30 +164,77 @@ YAML
 	gitseal decrypt enc.yaml | cmp - plain.yaml
 }
 
-@test "the git filter never drops a kms entry: a key this clone did not make is not re-used, and the commit fails naming the kms key" {
+# A repository with the filter on secrets/** whose secrets/app.yaml is the
+# mixed file (mixed.enc.yaml), committed as it is: this clone did not make
+# its data key.
+mixed_repo() {
 	# git runs the filter as `gitseal` from PATH
 	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
 	export GIT_CONFIG_NOSYSTEM=1
 	git config --global user.name "gitseal test"
 	git config --global user.email "test@example.invalid"
 	git init -q repo
-	make_mixed repo/mixed.yaml
-	cp repo/mixed.yaml mixed.enc.yaml
+	make_mixed mixed.enc.yaml
 	cd repo
 	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s\n' "$R1" >.sops.yaml
 	gitseal git init 'secrets/**'
 	mkdir secrets
 	# an encrypted file goes in as it is; the work tree gets the plaintext
-	mv mixed.yaml secrets/app.yaml
+	cp ../mixed.enc.yaml secrets/app.yaml
 	git add -A && git commit -qm one
+}
+
+@test "the git filter never drops a kms entry: a key this clone did not make is re-used only once 'gitseal git trust' vouched for it" {
+	mixed_repo
 	rm secrets/app.yaml && git checkout -- secrets/app.yaml
 	cmp secrets/app.yaml ../plain.yaml
 	sed -i 's/alice/bob/' secrets/app.yaml
 	# this clone did not make the file's data key, so it may not re-use it
 	# (a planted key, issue 12): a fresh key cannot carry the kms entry,
-	# and the commit fails naming it rather than dropping it
+	# and the commit fails naming it and the way out rather than dropping it
+	run git commit -qam two
+	[ "$status" -eq 128 ] # git's code when the clean filter fails
+	[[ "$output" == *"cannot encrypt 'secrets/app.yaml': its kms key '$KMS_ARN' is kept only with the file's data key, which this clone did not make: 'gitseal git trust secrets/app.yaml' shows the file's keys and accepts it"* ]]
+	git cat-file -p HEAD:secrets/app.yaml | cmp - ../mixed.enc.yaml
+	# trust shows the keys and asks; without a terminal or -y nothing changes
+	run gitseal git trust secrets/app.yaml </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"    $R1"* ]]
+	[[ "$output" == *"    kms $KMS_ARN (kept only while the data key stays: gitseal cannot wrap for it)"* ]]
+	[[ "$output" == *"whoever made it can read every value sealed with it"* ]]
+	[[ "$output" == *"gitseal: error: 'secrets/app.yaml': not trusted (use -y)"* ]]
 	run git commit -qam two
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"cannot encrypt for the kms key '$KMS_ARN': gitseal cannot wrap for kms keys"* ]]
-	git cat-file -p HEAD:secrets/app.yaml | cmp - ../mixed.enc.yaml
+	run gitseal git trust -y secrets/app.yaml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"gitseal: 'secrets/app.yaml': data key trusted; 'git add' re-uses it"* ]]
+	git commit -qam two
+	# the kms entry and the age stanza stay; only the changed value is new
+	git cat-file -p HEAD:secrets/app.yaml >../two.yaml
+	[ "$(foreign_block ../two.yaml)" = "$(foreign_block ../mixed.enc.yaml)" ]
+	[ "$(grep '^password:' ../two.yaml)" = "$(grep '^password:' ../mixed.enc.yaml)" ]
+	[ "$(gitseal decrypt ../two.yaml)" = "$(printf 'user: bob\npassword: hunter2')" ]
+	run gitseal git trust -y secrets/app.yaml
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"made or trusted in this clone already"* ]]
+}
+
+@test "git trust refuses a file whose committed version does not verify, and one that no identity opens" {
+	mixed_repo
+	# a value changed by hand: the MAC fails, nothing is trusted
+	git cat-file -p HEAD:secrets/app.yaml | sed 's/^user: ENC\[AES256_GCM,data:[^,]*/user: ENC[AES256_GCM,data:AAAA/' >../bad.yaml
+	id=$(git hash-object -w --no-filters ../bad.yaml)
+	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
+	run gitseal git trust -y secrets/app.yaml
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "gitseal: error: cannot trust 'secrets/app.yaml': "* ]]
+	[ ! -s ../repo/.git/gitseal/data-keys ]
+	git reset -q
+	run env SOPS_AGE_KEY_FILE="$TMP/k2.txt" "$GITSEAL_BIN" git trust -y secrets/app.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == "gitseal: error: cannot trust 'secrets/app.yaml': "* ]]
+	run gitseal git trust -y .sops.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'.sops.yaml' is not under the gitseal filter"* ]]
 }

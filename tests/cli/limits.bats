@@ -33,10 +33,11 @@ limited() {
 	[ "$rss_kib" -le $((mib * 1024)) ] || { echo "peak RSS above $mib MiB"; return 1; }
 }
 
+# one_line_error CODE MESSAGE: exit CODE and one line on stderr ending in MESSAGE
 one_line_error() {
-	[ "$status" -ne 0 ]
+	[ "$status" -eq "$1" ] || { echo "exit $status, expected $1"; return 1; }
 	[ "$(wc -l <"$TMP/err")" -eq 1 ]
-	[[ "$stderr" == "gitseal: error: "*"$1"* ]]
+	[[ "$stderr" == "gitseal: error: "*"$2"* ]]
 }
 
 write_alias_bomb() {
@@ -53,48 +54,48 @@ write_alias_bomb() {
 @test "YAML alias bomb (billion laughs)" {
 	write_alias_bomb bomb.yaml
 	limited 10 400 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" bomb.yaml
-	one_line_error "'bomb.yaml': YAML aliases expand to too many nodes"
+	one_line_error 2 "'bomb.yaml': YAML aliases expand to too many nodes"
 	[ ! -s "$TMP/out" ]
 }
 
 @test "a 1 GiB single line on stdin stops at the size limit" {
 	limited 20 320 "$GITSEAL_BIN" encrypt --filename-override x.yaml --age "$(demo_recipient)" \
 		< <(head -c 1073741824 /dev/zero | tr '\0' a)
-	one_line_error "is larger than 268435456 bytes"
+	one_line_error 2 "is larger than 268435456 bytes"
 }
 
 @test "a 1 GiB regular file fails before it is read" {
 	truncate -s 1G big.yaml
 	limited 5 32 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" big.yaml
-	one_line_error "'big.yaml' is larger than 268435456 bytes"
+	one_line_error 2 "'big.yaml' is larger than 268435456 bytes"
 }
 
 @test "10,000 levels of nesting: YAML flow, YAML block mapping and sequence" {
 	python3 -c "print('a: ' + '[' * 10000 + ']' * 10000)" >flow.yaml
 	limited 10 300 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" flow.yaml
-	one_line_error "YAML nested deeper than 256 levels"
+	one_line_error 2 "YAML nested deeper than 256 levels"
 
 	python3 -c "
 import sys
 for i in range(10000): sys.stdout.write(' ' * i + 'k:\n')" >block.yaml
 	limited 10 400 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" block.yaml
-	one_line_error "YAML nested deeper than 256 levels"
+	one_line_error 2 "YAML nested deeper than 256 levels"
 
 	python3 -c "
 import sys
 sys.stdout.write('a:\n')
 for i in range(10000): sys.stdout.write(' ' * (i + 1) + '-\n')" >seq.yaml
 	limited 10 400 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" seq.yaml
-	one_line_error "YAML nested deeper than 256 levels"
+	one_line_error 2 "YAML nested deeper than 256 levels"
 }
 
 @test "10,000 levels of nesting: JSON arrays and objects" {
 	python3 -c "print('{\"a\":' + '[' * 10000 + ']' * 10000 + '}')" >arr.json
 	limited 10 100 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" arr.json
-	one_line_error "JSON nested deeper than 256 levels"
+	one_line_error 2 "JSON nested deeper than 256 levels"
 	python3 -c "print('{\"a\":' * 10000 + '1' + '}' * 10000)" >obj.json
 	limited 10 100 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" obj.json
-	one_line_error "JSON nested deeper than 256 levels"
+	one_line_error 2 "JSON nested deeper than 256 levels"
 }
 
 @test "200,000 keys in one map load in linear time, and a duplicate at the end is found" {
@@ -115,10 +116,10 @@ print(json.dumps({'k%d' % i: 'v' for i in range(200000)}))" >many.json
 
 	echo 'k123456: again' >>many.yaml
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" many.yaml
-	one_line_error "'many.yaml': invalid YAML at line 200001: duplicate mapping key"
+	one_line_error 2 "'many.yaml': invalid YAML at line 200001: duplicate mapping key"
 	python3 -c "print('{' + ','.join('\"k%d\":1' % i for i in range(200000)) + ',\"k7\":2}')" >dup.json
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" dup.json
-	one_line_error "'dup.json': invalid JSON at line 1: duplicate key"
+	one_line_error 2 "'dup.json': invalid JSON at line 1: duplicate key"
 }
 
 # The sanitizer build has an allocator of its own: bounds are for the release build.
@@ -178,7 +179,7 @@ for i in range(1100000): print('K%d=' % i)" >flood.env
 	for f in flood.yaml flood.json flood.env; do
 		limited 20 400 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$f"
 		[ "$status" -eq 2 ] # sops: the input could not be read or parsed
-		one_line_error "'$f': more than 1048576 keys and values in one document"
+		one_line_error 2 "'$f': more than 1048576 keys and values in one document"
 		[ ! -s "$TMP/out" ]
 	done
 }
@@ -187,16 +188,16 @@ for i in range(1100000): print('K%d=' % i)" >flood.env
 	limited 10 100 "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" < <(
 		printf 'age-encryption.org/v1\n-> X25519 AAAA\n'
 		yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA | head -c 1073741824)
-	one_line_error "invalid header: header too large"
+	one_line_error 11 "invalid header: header too large"
 }
 
 @test "age: a 1 GiB header line and a 1 GiB armored line fail at once" {
 	limited 10 64 "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" < <(
 		printf 'age-encryption.org/v1\n-> X25519 '; head -c 1073741824 /dev/zero | tr '\0' A)
-	one_line_error "invalid header: line too long"
+	one_line_error 11 "invalid header: line too long"
 	limited 10 64 "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" < <(
 		echo '-----BEGIN AGE ENCRYPTED FILE-----'; head -c 1073741824 /dev/zero | tr '\0' Y)
-	one_line_error "invalid armor: line longer than 64 columns"
+	one_line_error 10 "invalid armor: line longer than 64 columns"
 }
 
 # pkt_text TEXT: one pkt-line packet
@@ -215,7 +216,7 @@ pkt_text() {
 		head -c 65531 /dev/zero
 	} >"$TMP/session"
 	limited 10 64 "$GITSEAL_BIN" git filter-process <"$TMP/session"
-	one_line_error "pkt-line: packet of 65535 bytes exceeds 65520"
+	one_line_error 1 "pkt-line: packet of 65535 bytes exceeds 65520"
 	# the handshake was answered, nothing after it
 	grep -q 'capability=clean' "$TMP/out"
 	! grep -q 'status=' "$TMP/out"
@@ -229,11 +230,11 @@ pkt_text() {
 		sed 's/^/    /' bomb.yaml
 	} >rl.yaml
 	limited 10 400 "$GITSEAL_BIN" krm <rl.yaml
-	one_line_error "YAML aliases expand to too many nodes"
+	one_line_error 1 "YAML aliases expand to too many nodes"
 	grep -q '^- message: YAML aliases expand to too many nodes$' "$TMP/out"
 	grep -q '^items: \[\]$' "$TMP/out"
 
 	python3 -c "print('apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: ' + '[' * 10000 + ']' * 10000)" >deep.yaml
 	limited 10 64 "$GITSEAL_BIN" krm <deep.yaml
-	one_line_error "YAML nested deeper than 256 levels"
+	one_line_error 1 "YAML nested deeper than 256 levels"
 }

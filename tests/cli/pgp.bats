@@ -102,7 +102,8 @@ empty_home() {
 	sed 's/"user": "ENC\[AES256_GCM,data:./"user": "ENC[AES256_GCM,data:A/' enc.json >bad.json
 	if cmp -s enc.json bad.json; then sed 's/"user": "ENC\[AES256_GCM,data:./"user": "ENC[AES256_GCM,data:B/' enc.json >bad.json; fi
 	run node "$REPO_ROOT/tests/cli/pgp_check.mjs" bad.json
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unable to authenticate data"* ]]
 }
 
 @test "every store: the pgp entry in YAML, JSON, dotenv and INI forms round-trips" {
@@ -334,10 +335,11 @@ SH
 	[ -z "$(ls -A "$TMPDIR")" ]
 	# without the directory, nothing opens it
 	run gitseal render manifests
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'secret.yaml' document 1: cannot recover the data key: no key opened it"* ]]
 	# a directory without keys is one clear line
 	mkdir nokeys
 	run env GITSEAL_PGP_KEY_DIR=$TMP/nokeys "$GITSEAL_BIN" render manifests
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"no *.asc key files in the PGP key directory"* ]]
 }

@@ -117,7 +117,7 @@ RULES
 @test "no matching creation rule is an error" {
 	printf 'creation_rules:\n  - path_regex: \\.prod\\.yaml$\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
 	run gitseal encrypt app.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"no matching creation rules"* ]]
 }
 

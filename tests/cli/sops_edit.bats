@@ -36,10 +36,14 @@ only_changed() {
 	gitseal set secret.yaml '["db"]["replicas"]' '3'
 	[ "$(gitseal decrypt --extract '["db"]["replicas"]' secret.yaml)" = "3" ]
 	gitseal unset secret.yaml '["db"]["replicas"]'
+	# a path that is not there: 91 here, 1 once the sops exit codes of issue
+	# 18 land (as sops); the message is the same
 	run gitseal decrypt --extract '["db"]["replicas"]' secret.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 91 ] || [ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'secret.yaml': component [\"db\"][\"replicas\"] not found" ]
 	run gitseal unset secret.yaml '["db"]["replicas"]'
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 91 ] || [ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'secret.yaml': component [\"db\"][\"replicas\"] not found" ]
 	gitseal unset --idempotent secret.yaml '["db"]["replicas"]'
 	gitseal decrypt secret.yaml | cmp - plain.yaml
 }
@@ -77,7 +81,8 @@ SH
 
 @test "edit: a failing editor leaves the file untouched and removes the plaintext" {
 	run env EDITOR=false "$GITSEAL_BIN" edit secret.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 201 ]
+	[[ "$output" == "gitseal: error: "*"the editor 'false' failed (status 1)" ]]
 	cmp secret.yaml original.yaml
 	[ -z "$(ls -A "$TMPDIR")" ]
 }

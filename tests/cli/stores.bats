@@ -61,7 +61,8 @@ teardown() { teardown_tmp; }
 @test "dotenv: a file with sops_ keys counts as encrypted" {
 	printf 'A=1\nsops_version=3.13.2\n' >x.env
 	run gitseal encrypt --age "$(demo_recipient)" x.env
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 203 ]
+	[ "$output" = "gitseal: error: 'x.env': file is already encrypted" ]
 }
 
 @test "ini: encrypt writes a final [sops] section, decrypt gives the file back byte for byte" {
@@ -121,7 +122,8 @@ teardown() { teardown_tmp; }
 	printf 'a:\n  b: 1\n' >nested.yaml
 	gitseal encrypt --age "$(demo_recipient)" nested.yaml >nested.enc.yaml
 	run gitseal decrypt --output-type dotenv nested.enc.yaml
-	[ "$status" -ne 0 ]
+	# 2 here, 4 once the exit codes of issue 18 land (sops: no output format)
+	[ "$status" -eq 2 ] || [ "$status" -eq 4 ]
 	[[ "$output" == *"cannot use complex value in dotenv file"* ]]
 }
 
@@ -129,6 +131,6 @@ teardown() { teardown_tmp; }
 	gitseal encrypt --age "$(demo_recipient)" app.env >enc.env
 	sed -i 's/^PUBLIC_unencrypted=visible$/PUBLIC_unencrypted=changed/' enc.env
 	run gitseal decrypt enc.env
-	[ "$status" -ne 0 ]
-	[[ "$output" == *MAC* || "$output" == *mac* ]]
+	[ "$status" -eq 51 ]
+	[ "$output" = "gitseal: error: 'enc.env': MAC mismatch" ]
 }

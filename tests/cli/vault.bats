@@ -118,17 +118,17 @@ YAML
 
 @test "plain http is refused for non-loopback addresses; bad URIs are rejected" {
 	run gitseal encrypt --hc-vault-transit "http://vault.example.org:8200/v1/transit/keys/app" plain.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"plain http is only allowed for loopback"* ]]
 	run gitseal encrypt --hc-vault-transit "https://vault.example.org:8200/transit/app" plain.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"expected https://HOST/v1/ENGINE/keys/NAME"* ]]
 }
 
 @test "an unreachable Vault fails within the timeout" {
 	kill "$VAULT_PID"; wait "$VAULT_PID" 2>/dev/null || true; VAULT_PID=
 	run env GITSEAL_VAULT_TIMEOUT=2 "$GITSEAL_BIN" encrypt --hc-vault-transit "$URI" plain.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 2 ]
 	[[ "$output" == *"vault 'http://127.0.0.1:$PORT'"* ]]
 }
 

@@ -214,3 +214,56 @@ pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 	run "$GITSEAL_BIN" updatekeys -y .sops.yaml
 	[ "$status" -ne 0 ]
 }
+
+@test "a repository with no sealed file yet: updatekeys -y -r (with or without a directory) accepts a changed .sops.yaml; status ends its line" {
+	gs_person tina
+	TI=$(recipient_of tina)
+	rm -rf .git .gitattributes secrets/app.yaml
+	git init -q .
+	"$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	sed -i "s|age: .*|&,$TI|" .sops.yaml
+	"$GITSEAL_BIN" git status >"$T/status.txt"
+	[ "$(cat "$T/status.txt")" = ".sops.yaml: recipients changed: +$TI; run 'gitseal updatekeys' to accept" ]
+	[ "$(tail -c 1 "$T/status.txt" | od -An -c | tr -d ' ')" = '\n' ]
+	printf 'token: t0ken\n' >secrets/new.yaml
+	run git add secrets/new.yaml
+	[ "$status" -ne 0 ]
+	run "$GITSEAL_BIN" updatekeys -y -r
+	[ "$status" -eq 0 ]
+	grep -qxF "    new files are sealed for: +$TI" <<<"$output"
+	[ -z "$("$GITSEAL_BIN" git status)" ]
+	git add secrets/new.yaml
+	[ "$(git show :secrets/new.yaml | grep -c 'recipient: ')" -eq 2 ]
+	# the same with a directory
+	M=$(recipient_of mallory)
+	sed -i "s|age: .*|&,$M|" .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	grep -qF "+$M" <<<"$output"
+	[ "$("$GITSEAL_BIN" git status)" = "secrets/new.yaml: decrypted" ]
+	[ "$(git show :secrets/new.yaml | grep -c 'recipient: ')" -eq 3 ]
+}
+
+@test "updatekeys -r with files outside every creation rule: a hand-made sops file new to the repository is shown and accepted, a plaintext one is named" {
+	printf 'k: v\n' >"$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" hand.yaml) >secrets/hand.yaml
+	printf '{"k": "v"}' >secrets/norule.json
+	# no rule matches a .json file; the hand-made file names mallory only
+	sed -i 's|secrets/\.\*\\\.yaml\$|secrets/app.*|' .sops.yaml
+	run git add secrets/hand.yaml
+	[ "$status" -ne 0 ]
+	grep -qF "cannot encrypt 'secrets/hand.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -r </dev/null
+	[ "$status" -eq 1 ]
+	grep -qxF "    new sops file, added as it is; accept its recipients: +$M" <<<"$output"
+	grep -qxF "gitseal: 'secrets/norule.json': no creation rule of .sops.yaml matches it: 'git add' refuses it until one does" <<<"$output"
+	grep -qxF "gitseal: 'secrets/app.yaml': already up to date" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -y secrets/hand.yaml
+	[ "$status" -eq 0 ]
+	grep -qxF "gitseal: 'secrets/hand.yaml': recipients accepted" <<<"$output"
+	git add secrets/hand.yaml
+	git show :secrets/hand.yaml | cmp - secrets/hand.yaml
+	"$GITSEAL_BIN" git check
+	run git add secrets/norule.json
+	[ "$status" -ne 0 ]
+}

@@ -84,6 +84,60 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
+@test "case 10: block scalars come back with their indentation, in flat files too, through the filter and the merge driver" {
+	# 2-space blocks in a file with no nested map: the sops metadata was the
+	# only thing to take a step from (4)
+	printf 'a: |-\n  line1\n  line2\nb: 1\n' > secrets/flat.yaml
+	printf 'a: |+\n  kept\n\nb: 1\n' > secrets/keep.yaml
+	printf 'a: |\n   three\n   spaces\nb: no-final-newline' > secrets/three.yaml
+	printf '# top\ncert: | # pem\n  -----BEGIN-----\n  abc\n' > secrets/comment.yaml
+	printf 'db:\n    cert: |\n        line1\n    k: v\n' > secrets/four.yaml
+	printf 'l:\n- |\n  x\n  y\n- z\n' > secrets/list.yaml
+	for f in flat keep three comment four list; do cp "secrets/$f.yaml" "$T/$f.yaml"; done
+	git add -A && git commit -qm one
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	"$GITSEAL_BIN" git init 2>/dev/null
+	for f in flat keep three comment four list; do
+		cmp "secrets/$f.yaml" "$T/$f.yaml"
+	done
+	assert_status_clean
+	# a merge that changes other keys writes the block back as it was
+	git checkout -qb side
+	sed -i 's/^b: 1$/b: 2/' secrets/flat.yaml
+	git commit -qam side
+	git checkout -q main
+	printf 'a: |-\n  line1\n  line2\nb: 1\nc: 3\n' > secrets/flat.yaml
+	git commit -qam main
+	git merge -q --no-edit side
+	[ "$(cat secrets/flat.yaml)" = "$(printf 'a: |-\n  line1\n  line2\nb: 2\nc: 3')" ]
+	rm secrets/flat.yaml
+	git checkout -- secrets/flat.yaml
+	[ "$(cat secrets/flat.yaml)" = "$(printf 'a: |-\n  line1\n  line2\nb: 2\nc: 3')" ]
+	assert_status_clean
+}
+
+@test "case 10: a dotenv file with CRLF line ends is stored as git stores text (LF), its values without CR; checkouts give those bytes" {
+	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
+	printf 'A=1\nB=2' > secrets/unix.env
+	git add -A
+	git commit -qm one
+	assert_status_clean
+	run ! grep -q $'\r' <(git show HEAD:secrets/win.env)
+	git show HEAD:secrets/win.env > "$T/win.enc.env"
+	[ "$("$GITSEAL_BIN" decrypt --output-type json "$T/win.enc.env" | tr -d '\n\t ')" = '{"A":"1","B":"\"twowords\"","C":"3"}' ]
+	rm secrets/*.env
+	git checkout -- secrets
+	printf 'A=1\nB="two words"\n# note\nC=3\n' | cmp - secrets/win.env
+	printf 'A=1\nB=2' | cmp - secrets/unix.env
+	assert_status_clean
+	# the CRLF file again, unchanged: the committed blob, not a new one
+	before=$(git rev-parse HEAD:secrets/win.env)
+	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
+	git add secrets/win.env
+	[ "$(git rev-parse :secrets/win.env)" = "$before" ]
+}
+
 @test "case 11: core.autocrlf=true: init decrypts, line ends stay LF for the filter, status is clean" {
 	printf 'A=1\nB=2\n' > secrets/app.env
 	printf 'a: one\nb: two\n' > secrets/app.yaml

@@ -97,7 +97,7 @@ teardown() { teardown_tmp; }
 		sed 's/^/  /' generator.yaml
 	} >"$TMP/rl.yaml"
 	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -q '^results:' <<<"$output"
 	grep -q 'severity: error' <<<"$output"
 	grep -q 'db.enc.yaml' <<<"$output"
@@ -107,8 +107,9 @@ teardown() { teardown_tmp; }
 @test "krm refuses a functionConfig of another kind" {
 	printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n' >"$TMP/rl.yaml"
 	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -q 'severity: error' <<<"$output"
+	grep -q 'message: functionConfig must be viaduct.ai/v1 ksops or gitseal.dev/v1 SecretGenerator' <<<"$output"
 }
 
 install_legacy_plugin() {
@@ -138,7 +139,7 @@ install_legacy_plugin() {
 	grep -q 'kustomize.config.k8s.io/needs-hash: "true"' <<<"$output"
 	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
 	run --separate-stderr "$GITSEAL_BIN" krm --legacy "$APP/generator.yaml"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q 'db.enc.yaml' <<<"$stderr"
 }

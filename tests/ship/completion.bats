@@ -97,7 +97,7 @@ check_offered() {
 	[ "$(bash_complete gitseal decrypt --output-type j)" = json ]
 	# "--input-type=y": readline splits at '='
 	[ "$(LINE="gitseal encrypt --input-type=y" bash_complete gitseal encrypt --input-type = y)" = yaml ]
-	[ "$(bash_complete gitseal git '' | tr '\n' ' ')" = "init status lock unlock check filter-process textconv merge " ]
+	[ "$(bash_complete gitseal git '' | tr '\n' ' ')" = "init status lock unlock check trust filter-process textconv merge " ]
 	[ "$(bash_complete gitseal git init --no)" = --no-hook ]
 	[ "$(bash_complete gitseal groups add --f)" = --file ]
 	[ "$(bash_complete gitseal age -R '' | sort | tr '\n' ' ')" = "dir secret.enc.yaml secret.txt " ]

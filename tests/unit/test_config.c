@@ -15,6 +15,7 @@
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/sops_format.h"
 
 static int setup(void **state)
 {
@@ -142,7 +143,15 @@ static void test_no_match_and_errors(void **state)
 	/* an empty config and one without rules are valid */
 	c = parse("", 0);
 	assert_int_equal(c->rule_count, 0);
-	assert_int_equal(c->json_indent, -2);
+	assert_int_equal(c->json_indent, SOPS_INDENT_DEFAULT);
+	sops_config_free(c);
+	/* sops's numbers: JSON 0 is no indentation and -1 a tab, YAML 0 the default */
+	c = parse("stores:\n  yaml:\n    indent: 0\n  json:\n    indent: 0\n", 0);
+	assert_int_equal(c->yaml_indent, SOPS_INDENT_DEFAULT);
+	assert_int_equal(c->json_indent, SOPS_INDENT_NONE);
+	sops_config_free(c);
+	c = parse("stores:\n  json:\n    indent: -1\n", 0);
+	assert_int_equal(c->json_indent, SOPS_INDENT_DEFAULT);
 	sops_config_free(c);
 }
 

@@ -226,6 +226,58 @@ static void test_usage_from_table(void **state)
 	free(text);
 }
 
+/* OPT_OPTIONAL (render's --bind-namespace[=NS,...]): alone or with '=',
+ * never the next word; the usage shows the value as optional. */
+static void test_optional_value(void **state)
+{
+	static const struct opt opt_table[] = {
+		{ "bind", NULL, OPT_OPTIONAL, "NS,...", NULL, "bind", false },
+		{ "root", NULL, OPT_STRING, "DIR", NULL, "the root", false },
+	};
+	static const int ids[] = { 0, 1, OPT_END };
+	struct opt_value values[2];
+	struct opt_parser p;
+	char *argv[] = { "cmd", "--bind", "dir", "--bind=a,b", "-bind", NULL };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(values, 0, sizeof(values));
+	memset(&p, 0, sizeof(p));
+	p.table = opt_table;
+	p.table_len = 2;
+	p.accepted = ids;
+	p.values = values;
+	assert_int_equal(opt_parse(&p, 3, argv, 1), 0);
+	assert_true(values[0].set && values[0].on);
+	assert_null(values[0].text);
+	assert_int_equal(p.word_count, 1);
+	assert_string_equal(p.words[0], "dir");
+	opt_parser_release(&p);
+
+	memset(values, 0, sizeof(values));
+	assert_int_equal(opt_parse(&p, 4, argv, 1), 0);
+	assert_true(values[0].on);
+	assert_string_equal(values[0].text, "a,b");
+	opt_parser_release(&p);
+
+	/* given alone after a value: alone again */
+	memset(values, 0, sizeof(values));
+	assert_int_equal(opt_parse(&p, 5, argv, 1), 0);
+	assert_true(values[0].on);
+	assert_null(values[0].text);
+	opt_parser_release(&p);
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	opt_usage(f, opt_table, ids);
+	fclose(f);
+	assert_non_null(strstr(text, "      --bind[=NS,...] "));
+	assert_non_null(strstr(text, "      --root DIR "));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_usage_from_table),
+		cmocka_unit_test(test_optional_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,11 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "gitseal/error.h"
+#include "gitseal/secmem.h"
+#include "gitseal/store.h"
 #include "../../src/sops/sops_int.h"
 
 enum { PATTERNS = 20, LIVE = 12, THREADS = 4, ROUNDS = 300 };
@@ -127,6 +130,70 @@ static void test_bad_pattern(void **state)
 	sops_selector_release(&s);
 }
 
+/* The walk's key path and comment levels grow with the depth (they start
+ * small): a document nested past their first sizes, with a comment at
+ * each level, gives every leaf its whole path as AAD, and selection by a
+ * key far up the path. */
+enum { DEEP = 100, MARKED = 70 };
+
+struct deep_seen {
+	size_t leaves, comments, selected;
+	char deepest_aad[DEEP * 8];
+	bool side_selected;
+};
+
+static int deep_leaf(void *ctx, struct sops_leaf *leaf)
+{
+	struct deep_seen *seen = ctx;
+
+	if (leaf->is_comment) {
+		seen->comments++;
+		return 0;
+	}
+	seen->leaves++;
+	seen->selected += leaf->selected;
+	if (leaf->node->type == DOC_STR && !strcmp(leaf->node->text, "deepest")) {
+		assert_true(leaf->aad_len < sizeof(seen->deepest_aad));
+		memcpy(seen->deepest_aad, leaf->aad, leaf->aad_len);
+	}
+	if (leaf->node->type == DOC_STR && !strcmp(leaf->node->text, "side"))
+		seen->side_selected = leaf->selected;
+	return 0;
+}
+
+static void test_walk_deep(void **state)
+{
+	char *text = malloc(DEEP * (2 * DEEP + 32)), *p = text, want[DEEP * 8], *w = want;
+	struct sops_selection sel = { .kind = SOPS_SEL_ENCRYPTED_REGEX, .value = patterns[MARKED] };
+	struct sops_selector s;
+	struct deep_seen seen = { 0 };
+	struct doc d;
+
+	(void)state;
+	assert_int_equal(gs_crypto_init(), 0);
+	assert_non_null(text);
+	for (int i = 0; i < DEEP; i++) {
+		p += sprintf(p, "%*s# level %d\n", 2 * i, "", i);
+		if (i == 60)
+			p += sprintf(p, "%*sside: side\n", 2 * i, "");
+		p += sprintf(p, "%*skey%d:%s\n", 2 * i, "", i, i == DEEP - 1 ? " deepest" : "");
+		w += sprintf(w, "key%d:", i);
+	}
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, strlen(text), &d), 0);
+	assert_int_equal(sops_selector_init(&s, &sel), 0);
+	assert_int_equal(sops_walk(&d, &s, deep_leaf, &seen), 0);
+	assert_int_equal(seen.leaves, 2);
+	assert_int_equal(seen.comments, DEEP);
+	assert_string_equal(seen.deepest_aad, want);
+	/* key70 is on the deepest leaf's path, not on the side leaf's */
+	assert_int_equal(seen.selected, 1);
+	assert_false(seen.side_selected);
+	sops_selector_release(&s);
+	doc_release(&d);
+	free(text);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < MAX_PATTERN; i++)
@@ -136,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_live_selectors),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_pattern),
+		cmocka_unit_test(test_walk_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

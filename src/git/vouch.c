@@ -1,0 +1,87 @@
+/* `gitseal git trust`: this clone vouches for a file's data key.
+ *
+ * The filter re-uses a data key only when this clone made it, since
+ * whoever made a key may know it (a planted key, docs/git.md). A file that
+ * also names keys gitseal cannot wrap for (kms, gcp_kms, ...) keeps them
+ * only while its data key stays, so in a clone that did not make the key
+ * it cannot be edited through the filter. The user may vouch for the
+ * teammate who made it: the key's id joins those of the keys this clone
+ * made, after the file's keys were shown and its committed version
+ * verified with one of our identities. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gitseal/error.h"
+#include "gitseal/store.h"
+#include "gitfilter_int.h"
+
+void gitfilter_vouch_release(struct gitfilter_vouch *v)
+{
+	free(v->path);
+	gs_buf_release(&v->shown);
+	memset(v, 0, sizeof(*v));
+}
+
+static int show_keys(const struct sops_key_summary *k, struct gs_buf *out)
+{
+	int ret = 0;
+
+	for (size_t g = 0; g < k->group_count && !ret; g++) {
+		const struct sops_key_group *grp = &k->groups[g];
+
+		if (k->group_count > 1)
+			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
+		for (size_t i = 0; i < sops_key_group_size(grp) && !ret; i++)
+			ret = gs_buf_printf(out, "    %s\n", sops_key_group_key(grp, i));
+		for (size_t i = 0; i < grp->foreign_count && !ret; i++)
+			ret = gs_buf_printf(out, "    %s (kept only while the data key stays: gitseal cannot wrap for it)\n",
+					    grp->foreign[i]);
+	}
+	return ret;
+}
+
+int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
+{
+	struct sops_file *sf = NULL;
+	struct gs_buf blob;
+	struct doc cipher;
+	bool found = false;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	gs_buf_init(&v->shown, false);
+	gs_buf_init(&blob, false);
+	doc_init(&cipher, store_format_for_path(path));
+	if (!(v->path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)))
+		goto out;
+	if (!found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher)) {
+		ret = GS_FAIL(GS_ERR_USAGE, "no sealed version in the index or HEAD: a new file gets a data key "
+					    "of this clone");
+		goto out;
+	}
+	/* the MAC checked: the key opens exactly this version */
+	if ((ret = gitseal_open(f, &cipher, &sf)))
+		goto out;
+	if ((ret = gitseal_check_accepted(f, path, sops_file_keys(sf))))
+		goto out;
+	if (!sops_file_key_id(sf, v->key_id)) {
+		ret = GS_FAIL(GS_ERR_NO_DATA_KEY, "its data key could not be read");
+		goto out;
+	}
+	v->already = gittrust_key_made_here(f, v->key_id);
+	ret = show_keys(sops_file_keys(sf), &v->shown);
+out:
+	if (ret)
+		gs_error_prefix("cannot trust '%s'", path);
+	sops_file_free(sf);
+	doc_release(&cipher);
+	gs_buf_release(&blob);
+	return ret;
+}
+
+int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
+{
+	return v->already ? 0 : gittrust_remember_key(f, v->key_id);
+}
