@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "k8s_int.h"
 
@@ -61,15 +62,8 @@ static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
 			return 0;
 		if (plain->kind != DOC_SCALAR)
 			return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
-		if (ix->count == ix->cap) {
-			size_t ncap = ix->cap ? ix->cap * 2 : 16;
-			struct k8s_cipher *g = realloc(ix->items, ncap * sizeof(*g));
-
-			if (!g)
-				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			ix->items = g;
-			ix->cap = ncap;
-		}
+		if ((ret = GS_ARRAY_GROW(ix->items, ix->count, ix->cap, 16)) < 0)
+			return ret;
 		c = &ix->items[ix->count];
 		c->path = malloc(path->len + 1);
 		if (!c->path)

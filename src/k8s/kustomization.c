@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/array.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
@@ -73,6 +74,7 @@ void k8s_walk_release(struct k8s_walk *w)
 static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role, const char *kdir)
 {
 	struct k8s_walk_file *f;
+	int ret;
 
 	for (size_t i = 0; i < w->count; i++) {
 		if (w->files[i].role == role && !strcmp(w->files[i].rel, rel))
@@ -80,15 +82,8 @@ static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role
 	}
 	if (w->count >= WALK_MAX_FILES)
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d files in the kustomization", WALK_MAX_FILES);
-	if (w->count == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 32;
-		struct k8s_walk_file *g = realloc(w->files, ncap * sizeof(*g));
-
-		if (!g)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		w->files = g;
-		w->cap = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(w->files, w->count, w->cap, 32)) < 0)
+		return ret;
 	f = &w->files[w->count];
 	memset(f, 0, sizeof(*f));
 	f->role = role;
