@@ -86,6 +86,12 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attr
 /* Loads data as the encrypted form of format; false (d left empty) when it
  * is not a sops file. Empty data is not. */
 bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
+/* What the work tree holds at path (status and updatekeys ask). */
+enum gitseal_worktree { GITSEAL_WT_MISSING, GITSEAL_WT_PLAIN, GITSEAL_WT_SEALED };
+/* Reads the work tree's file at path: d (initialised here, released by the
+ * caller) holds it when it is a sops file of format. */
+int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
+			  enum gitseal_worktree *state) __attribute__((warn_unused_result));
 /* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
@@ -135,6 +141,8 @@ bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_
 bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys);
 /* The same, the selection rule aside. */
 bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
+/* Whether key is one of g's age recipients, PGP fingerprints or Vault URIs. */
+bool gitseal_group_has(const struct sops_key_group *g, const char *key);
 /* The keys for a file new to the repository: the working tree's creation
  * rule for path, if this clone accepted what it names. */
 int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key_summary *out)

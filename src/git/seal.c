@@ -2,10 +2,12 @@
  * git holds, and sealing a plaintext for a file's keys, proven before it
  * is handed to git (loaded again, decrypted, compared). */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -22,6 +24,29 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	doc_release(d);
 	doc_init(d, format);
 	return false;
+}
+
+int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
+			  enum gitseal_worktree *state)
+{
+	char full[PATH_MAX];
+	struct gs_buf text;
+	int ret;
+
+	doc_init(d, format);
+	*state = GITSEAL_WT_MISSING;
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+	gs_buf_init(&text, true);
+	ret = gs_read_file(full, &text, STORE_MAX_INPUT);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	} else if (!ret) {
+		*state = gitseal_load_sealed(format, text.data, text.len, d) ? GITSEAL_WT_SEALED : GITSEAL_WT_PLAIN;
+	}
+	gs_buf_release(&text);
+	return ret;
 }
 
 /* A plaintext that does not end its last line seals to a file that does
@@ -149,7 +174,7 @@ static bool has_string(char *const *list, size_t n, const char *s)
 	return false;
 }
 
-static bool group_has(const struct sops_key_group *g, const char *key)
+bool gitseal_group_has(const struct sops_key_group *g, const char *key)
 {
 	for (size_t i = 0; i < sops_key_group_size(g); i++)
 		if (!strcmp(sops_key_group_key(g, i), key))
@@ -163,7 +188,7 @@ static bool same_group(const struct sops_key_group *a, const struct sops_key_gro
 	if (sops_key_group_size(a) != sops_key_group_size(b) || a->foreign_count != b->foreign_count)
 		return false;
 	for (size_t i = 0; i < sops_key_group_size(a); i++)
-		if (!group_has(b, sops_key_group_key(a, i)))
+		if (!gitseal_group_has(b, sops_key_group_key(a, i)))
 			return false;
 	for (size_t i = 0; i < a->foreign_count; i++)
 		if (!has_string(b->foreign, b->foreign_count, a->foreign[i]))

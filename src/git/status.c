@@ -2,7 +2,6 @@
  * sees it (the work tree and the staged blob), and what .sops.yaml would
  * change. Nothing is decrypted: only metadata and the work tree's bytes
  * are read. */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include <git2.h>
 
 #include "gitseal/error.h"
-#include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -49,28 +47,20 @@ static int add(struct gs_buf *b, const char *fmt, ...)
 /* decrypted / locked: what the work tree holds. */
 static int describe_worktree(struct gitfilter *f, const char *path, struct gs_buf *line)
 {
-	char full[PATH_MAX];
-	struct gs_buf file;
+	enum gitseal_worktree state;
 	struct doc d;
-	int ret;
+	int ret = gitseal_worktree_load(f, path, store_format_for_path(path), &d, &state);
 
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
-	gs_buf_init(&file, true);
-	ret = gs_read_file(full, &file, STORE_MAX_INPUT);
-	if (ret == GS_ERR_NOT_FOUND) {
-		gs_error_clear();
+	if (!ret && state == GITSEAL_WT_MISSING)
 		ret = add(line, "deleted in the work tree");
-	} else if (!ret && gitseal_load_sealed(store_format_for_path(path), file.data, file.len, &d)) {
+	else if (!ret && state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",
 			  f->trust.locked ? "'gitseal git unlock' decrypts it"
 			  : gitfilter_identities(f) ? "none of your identities opens it"
 						     : "no identity found");
-		doc_release(&d);
-	} else if (!ret) {
+	else if (!ret)
 		ret = add(line, "decrypted");
-	}
-	gs_buf_release(&file);
+	doc_release(&d);
 	return ret;
 }
 

@@ -18,20 +18,6 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
-static bool has_string(char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i], s))
-			return true;
-	return false;
-}
-
-static bool group_has(const struct sops_key_group *g, const char *key)
-{
-	return has_string(g->age, g->age_count, key) || has_string(g->pgp, g->pgp_count, key) ||
-	       has_string(g->vault_uris, g->vault_count, key);
-}
-
 /* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
 static int diff_groups(const struct sops_key_summary *from, const struct sops_key_summary *to, bool *adds,
 		       struct gs_buf *out)
@@ -47,7 +33,7 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
 		for (size_t i = 0; b && !ret && i < sops_key_group_size(b); i++) {
 			const char *k = sops_key_group_key(b, i);
-			bool kept = a && group_has(a, k);
+			bool kept = a && gitseal_group_has(a, k);
 
 			*adds = *adds || !kept;
 			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
@@ -55,7 +41,7 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
 			const char *k = sops_key_group_key(a, i);
 
-			if (!b || !group_has(b, k))
+			if (!b || !gitseal_group_has(b, k))
 				ret = gs_buf_printf(out, "--- %s\n", k);
 		}
 	}
@@ -123,28 +109,6 @@ static int rule_keys(struct gitfilter *f, const char *path, struct sops_key_summ
 		*no_rule = true;
 		ret = 0;
 	}
-	return ret;
-}
-
-/* The work tree's file when it is a sops file (d loaded, *sealed set). */
-static int worktree_sealed(struct gitfilter *f, const char *path, struct doc *d, bool *sealed)
-{
-	enum doc_format format = d->format;
-	char full[PATH_MAX];
-	struct gs_buf text;
-	int ret;
-
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
-	gs_buf_init(&text, true);
-	ret = gs_read_file(full, &text, STORE_MAX_INPUT);
-	if (ret == GS_ERR_NOT_FOUND) {
-		gs_error_clear();
-		ret = 0;
-	}
-	doc_release(d);
-	*sealed = !ret && gitseal_load_sealed(format, text.data, text.len, d);
-	gs_buf_release(&text);
 	return ret;
 }
 
@@ -231,8 +195,15 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	    (ret = rule_keys(f, path, &u->to, &no_rule)))
 		goto out;
 	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
-	if (u->is_new && (ret = worktree_sealed(f, path, &cipher, &handmade)))
-		goto out;
+	if (u->is_new) {
+		enum doc_format format = cipher.format;
+		enum gitseal_worktree worktree;
+
+		doc_release(&cipher);
+		if ((ret = gitseal_worktree_load(f, path, format, &cipher, &worktree)))
+			goto out;
+		handmade = worktree == GITSEAL_WT_SEALED;
+	}
 	if (handmade) {
 		/* a sops file made by hand, new to the repository: it goes in as
 		 * it is once its recipients are accepted */

@@ -257,4 +257,8 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git status
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf "secrets/app.yaml: decrypted\nsecrets/leak.yaml: plaintext staged (the filter did not seal it: 'git add' it again)")" ]
+	rm secrets/app.yaml
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qx "secrets/app.yaml: deleted in the work tree" <<<"$output"
 }
