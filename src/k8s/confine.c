@@ -123,13 +123,56 @@ static bool path_below(const char *root, const char *p)
 	return !strncmp(p, root, n) && (p[n] == '/' || p[n] == '\0');
 }
 
+/* p cleaned by its words alone, as Go's filepath.Clean on Unix:
+ * empty and "." words go, ".." takes back the word before it. Above the
+ * top ".." stays at "/" in an absolute path and is refused in a relative
+ * one; an empty relative result is ".". */
+static int clean_words(const char *p, char *out, size_t cap)
+{
+	bool absolute = *p == '/';
+	size_t top = absolute ? 1 : 0, o = top;
+
+	if (cap < 2)
+		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	if (absolute)
+		out[0] = '/';
+	for (const char *s = p; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 0 || (n == 1 && s[0] == '.')) {
+			/* skip */
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (o == top && !absolute)
+				return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root", p);
+			while (o > top && out[o - 1] != '/')
+				o--;
+			if (o > top)
+				o--;
+		} else {
+			size_t sep = o > top ? 1 : 0;
+
+			if (o + sep + n + 1 > cap)
+				return GS_FAIL(GS_ERR_LIMIT, "path too long");
+			if (sep)
+				out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s += n + (e ? 1 : 0);
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	return 0;
+}
+
 /* app_dir made absolute from the working directory and cleaned by its
  * words alone, symbolic links kept: the path as named, where the root is
  * looked for. */
 static int path_as_named(const char *app_dir, char *out, size_t cap)
 {
 	char joined[PATH_MAX * 2];
-	size_t o = 0;
 
 	if (app_dir[0] == '/') {
 		if (strlen(app_dir) >= sizeof(joined))
@@ -143,28 +186,7 @@ static int path_as_named(const char *app_dir, char *out, size_t cap)
 		if (snprintf(joined, sizeof(joined), "%s/%s", cwd, app_dir) >= (int)sizeof(joined))
 			return GS_FAIL(GS_ERR_LIMIT, "path too long");
 	}
-	for (const char *s = joined; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else if (n && !(n == 1 && s[0] == '.')) {
-			if (o + 1 + n + 1 > cap)
-				return GS_FAIL(GS_ERR_LIMIT, "path too long");
-			out[o++] = '/';
-			memcpy(out + o, s, n);
-			o += n;
-		}
-		s += n + (e ? 1 : 0);
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	return 0;
+	return clean_words(joined, out, cap);
 }
 
 /* The root is looked for along the directory as named, and the directory,
@@ -234,40 +256,9 @@ void k8s_root_release(struct k8s_root *root)
 
 int k8s_path_clean(const char *p, char *out, size_t cap)
 {
-	size_t o = 0;
-	const char *s = p;
-
-	if (!cap)
-		return GS_FAIL(GS_ERR_LIMIT, "path too long");
 	if (*p == '/')
 		return GS_FAIL(GS_ERR_USAGE, "'%s': absolute paths are not allowed", p);
-	while (*s) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-
-		if (n == 0 || (n == 1 && s[0] == '.')) {
-			/* skip */
-		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
-			if (o == 0)
-				return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root", p);
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else {
-			if (o + (o ? 1 : 0) + n + 1 > cap)
-				return GS_FAIL(GS_ERR_LIMIT, "path too long");
-			if (o)
-				out[o++] = '/';
-			memcpy(out + o, s, n);
-			o += n;
-		}
-		s += n + (e ? 1 : 0);
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = '\0';
-	return 0;
+	return clean_words(p, out, cap);
 }
 
 char *k8s_rel_join(const char *dir_rel, const char *p)

@@ -443,6 +443,11 @@ static void test_path_clean(void **state)
 	assert_string_equal(out, ".");
 	assert_int_equal(k8s_path_clean("a/../..", out, sizeof(out)), GS_ERR_USAGE);
 	assert_int_equal(k8s_path_clean("/etc/passwd", out, sizeof(out)), GS_ERR_USAGE);
+	assert_int_equal(k8s_path_clean("./a//b/.", out, sizeof(out)), 0);
+	assert_string_equal(out, "a/b");
+	assert_int_equal(k8s_path_clean("a/b/c", out, 5), GS_ERR_LIMIT);
+	assert_int_equal(k8s_path_clean("a/b/c", out, 6), 0);
+	assert_string_equal(out, "a/b/c");
 	j = k8s_rel_join("overlays/prod", "../../base");
 	assert_string_equal(j, "base");
 	free(j);
