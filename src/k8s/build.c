@@ -248,9 +248,7 @@ static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
 
 	snprintf(where, sizeof(where), "'%s' (inline config)", it->kfile);
 	doc_init(&d, DOC_FORMAT_YAML);
-	ret = store_load(DOC_FORMAT_YAML, (const uint8_t *)it->text, strlen(it->text), &d);
-	if (!ret)
-		ret = k8s_refuse_merge_keys(&d);
+	ret = k8s_load_config_yaml((const uint8_t *)it->text, strlen(it->text), &d);
 	if (ret)
 		gs_error_prefix("%s", where);
 	if (!ret)

@@ -314,11 +314,12 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
  * relative to dir; checked beneath the root and staged. */
 int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const char *dir,
 		      const char *spec, bool key_value) __attribute__((warn_unused_result));
-/* Fails when a map of d has a YAML merge key ('<<'): kustomize's
- * kustomization reader (yaml.v2) applies it, so paths could reach the build
- * that the walker, reading the keys as written, never checked. */
-int k8s_refuse_merge_keys(const struct doc *d) __attribute__((warn_unused_result));
-/* Reads and parses a YAML file beneath the root (merge keys refused). */
+/* Parses a kustomization or generator config: YAML whose merge keys ('<<')
+ * are refused, as kustomize's reader (yaml.v2) applies them, so paths could
+ * reach the build that the walker, reading the keys as written, never
+ * checked. */
+int k8s_load_config_yaml(const uint8_t *data, size_t len, struct doc *d) __attribute__((warn_unused_result));
+/* Reads and parses such a YAML file beneath the root (errors name it). */
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 	__attribute__((warn_unused_result));
 

@@ -387,7 +387,7 @@ static bool has_merge_key(const struct doc_node *n)
 	return false;
 }
 
-int k8s_refuse_merge_keys(const struct doc *d)
+static int refuse_merge_keys(const struct doc *d)
 {
 	for (size_t b = 0; b < d->count; b++) {
 		if (has_merge_key(d->branches[b]))
@@ -398,6 +398,13 @@ int k8s_refuse_merge_keys(const struct doc *d)
 	return 0;
 }
 
+int k8s_load_config_yaml(const uint8_t *data, size_t len, struct doc *d)
+{
+	int ret = store_load(DOC_FORMAT_YAML, data, len, d);
+
+	return ret ? ret : refuse_merge_keys(d);
+}
+
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 {
 	struct gs_buf text;
@@ -406,9 +413,7 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
 	gs_buf_init(&text, false);
 	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
 	if (!ret)
-		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, d);
-	if (!ret)
-		ret = k8s_refuse_merge_keys(d);
+		ret = k8s_load_config_yaml(text.data, text.len, d);
 	if (ret)
 		gs_error_prefix("'%s'", rel);
 	gs_buf_release(&text);

@@ -498,6 +498,13 @@ YAML
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
 	grep -q "YAML merge keys ('<<') are not allowed here" <<<"$stderr"
+	# in a generator config written inline in the kustomization
+	printf 'generators:\n- |\n  apiVersion: builtin\n  kind: SecretGenerator\n  <<: {files: [../../other/app/cm.yaml]}\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml' (inline config): YAML merge keys ('<<') are not allowed here: kustomize applies them, gitseal would not see the paths they add" ]
 	# a local git repository named as a remote base
 	git -C "$TMP/other" init -q
 	git -C "$TMP/other" add .
