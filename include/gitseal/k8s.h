@@ -17,6 +17,7 @@
 struct k8s_failures {
 	char **lines;
 	size_t count;
+	size_t cap;
 };
 
 void k8s_failures_release(struct k8s_failures *f);

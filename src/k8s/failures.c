@@ -2,27 +2,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gitseal/array.h"
 #include "k8s_int.h"
 
 int k8s_failure_add(struct k8s_failures *f, const char *fmt, ...)
 {
 	va_list ap;
-	char *line = NULL;
-	char **grown;
-	int n;
+	int ret, n;
 
+	if ((ret = GS_ARRAY_GROW(f->lines, f->count, f->cap, 8)) < 0)
+		return ret;
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	n = vasprintf(&f->lines[f->count], fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	grown = realloc(f->lines, (f->count + 1) * sizeof(*grown));
-	if (!grown) {
-		free(line);
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	}
-	f->lines = grown;
-	f->lines[f->count++] = line;
+	f->count++;
 	return 0;
 }
 
@@ -33,4 +28,5 @@ void k8s_failures_release(struct k8s_failures *f)
 	free(f->lines);
 	f->lines = NULL;
 	f->count = 0;
+	f->cap = 0;
 }

@@ -292,9 +292,9 @@ struct k8s_walk {
 	size_t count;
 	size_t cap;
 	char **dirs; /* kustomization directories, root-relative */
-	size_t dir_count;
+	size_t dir_count, dir_cap;
 	struct k8s_walk_inline *inlines;
-	size_t inline_count;
+	size_t inline_count, inline_cap;
 	bool has_remote; /* remote resources (kustomize fetches them) */
 };
 

@@ -109,14 +109,12 @@ static bool dir_seen(const struct k8s_walk *w, const char *rel)
 
 static int add_dir(struct k8s_walk *w, const char *rel)
 {
-	char **g;
+	int ret;
 
 	if (w->dir_count >= WALK_MAX_DIRS)
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d kustomizations", WALK_MAX_DIRS);
-	g = realloc(w->dirs, (w->dir_count + 1) * sizeof(*g));
-	if (!g)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	w->dirs = g;
+	if ((ret = GS_ARRAY_GROW(w->dirs, w->dir_count, w->dir_cap, 16)) < 0)
+		return ret;
 	w->dirs[w->dir_count] = strdup(rel);
 	if (!w->dirs[w->dir_count])
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -127,15 +125,14 @@ static int add_dir(struct k8s_walk *w, const char *rel)
 static int add_inline(struct k8s_walk *w, const struct doc_node *text, const char *kfile,
 		      const char *kdir)
 {
-	struct k8s_walk_inline *g, *it;
+	struct k8s_walk_inline *it;
+	int ret;
 
 	if (w->inline_count >= WALK_MAX_FILES)
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d inline configs", WALK_MAX_FILES);
-	g = realloc(w->inlines, (w->inline_count + 1) * sizeof(*g));
-	if (!g)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	w->inlines = g;
-	it = &g[w->inline_count];
+	if ((ret = GS_ARRAY_GROW(w->inlines, w->inline_count, w->inline_cap, 4)) < 0)
+		return ret;
+	it = &w->inlines[w->inline_count];
 	it->text = strndup(text->text, text->len);
 	it->kfile = strdup(kfile);
 	it->kdir = strdup(kdir);

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
@@ -26,9 +27,9 @@ struct k8s_source_unit {
 
 struct k8s_sources {
 	struct k8s_source_unit **units;
-	size_t unit_count;
+	size_t unit_count, unit_cap;
 	struct k8s_source_doc **docs;
-	size_t doc_count;
+	size_t doc_count, doc_cap;
 	/* open addressing, ENC text -> document */
 	struct slot {
 		const char *enc;
@@ -156,17 +157,12 @@ static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t f
 	int ret = 0;
 
 	for (size_t b = 0; !ret && b < u->enc.count && b < dec->count; b++) {
-		struct k8s_source_doc *sd = calloc(1, sizeof(*sd));
-		struct k8s_source_doc **g;
+		struct k8s_source_doc *sd;
 
-		if (!sd)
+		if ((ret = GS_ARRAY_GROW(s->docs, s->doc_count, s->doc_cap, 16)) < 0)
+			return ret;
+		if (!(sd = calloc(1, sizeof(*sd))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		g = realloc(s->docs, (s->doc_count + 1) * sizeof(*g));
-		if (!g) {
-			free(sd);
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		}
-		s->docs = g;
 		s->docs[s->doc_count++] = sd;
 		sd->file = u->file;
 		sd->doc_number = first_doc + b + 1;
@@ -186,18 +182,14 @@ static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *un
 		    enum doc_format format, const struct age_identity_list *ids)
 {
 	struct sops_open_opts oo = { .format = format, .ids = ids };
-	struct k8s_source_unit *u = calloc(1, sizeof(*u)), **g;
+	struct k8s_source_unit *u;
 	struct doc copy;
-	int ret = 0;
+	int ret;
 
-	if (!u)
+	if ((ret = GS_ARRAY_GROW(s->units, s->unit_count, s->unit_cap, 16)) < 0)
+		return ret;
+	if (!(u = calloc(1, sizeof(*u))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	g = realloc(s->units, (s->unit_count + 1) * sizeof(*g));
-	if (!g) {
-		free(u);
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	}
-	s->units = g;
 	s->units[s->unit_count++] = u;
 	u->enc = unit->doc;
 	doc_init(&unit->doc, format);
