@@ -16,4 +16,10 @@ int gs_array_grow(void *array_ptr, size_t *cap, size_t count, size_t item_size, 
 /* gs_array_grow for an array expression whose items' size is known. */
 #define GS_ARRAY_GROW(items, count, cap, first) gs_array_grow(&(items), &(cap), (count), sizeof(*(items)), (first))
 
+/* Appends a malloc'd copy of the len bytes at s (a string is made of
+ * them) to the string list *list of *count items. GS_ERR_NOMEM, the list
+ * unchanged, when it cannot. */
+int gs_strings_push(char ***list, size_t *count, const char *s, size_t len)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "gitseal/config.h"
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/re2posix.h"
@@ -63,8 +64,6 @@ static bool is_null(yaml_node_t *n)
 
 static int add_string(char ***list, size_t *count, const char *s, size_t len, bool dedupe)
 {
-	char **v;
-
 	while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
 		s++;
 		len--;
@@ -78,14 +77,7 @@ static int add_string(char ***list, size_t *count, const char *s, size_t len, bo
 		for (size_t i = 0; i < *count; i++)
 			if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
 				return 0;
-	v = realloc(*list, (*count + 1) * sizeof(*v));
-	if (!v)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	*list = v;
-	if (!(v[*count] = strndup(s, len)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	(*count)++;
-	return 0;
+	return gs_strings_push(list, count, s, len);
 }
 
 /* A key field: a string with commas, or a list of such strings. */

@@ -19,6 +19,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
@@ -274,15 +275,7 @@ struct moved_walk {
 
 static int add_path(struct secrets *s, const char *path)
 {
-	char **grown = realloc(s->paths, (s->path_count + 1) * sizeof(*grown));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	s->paths = grown;
-	if (!(grown[s->path_count] = strdup(path)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	s->path_count++;
-	return 0;
+	return gs_strings_push(&s->paths, &s->path_count, path, strlen(path));
 }
 
 static int note_moved(const char *root, const git_tree_entry *te, void *ctx)

@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitfilter_int.h"
@@ -151,15 +152,7 @@ static bool line_is_blank(const char *p, size_t n)
 
 static int add_recipient(struct gittrust *t, const char *p, size_t n)
 {
-	char **grown = realloc(t->recipients, (t->recipient_count + 1) * sizeof(*grown));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	t->recipients = grown;
-	if (!(grown[t->recipient_count] = strndup(p, n)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	t->recipient_count++;
-	return 0;
+	return gs_strings_push(&t->recipients, &t->recipient_count, p, n);
 }
 
 /* Calls fn for each line of b, trailing blanks cut. */

@@ -13,6 +13,7 @@
 
 #include <git2.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
@@ -420,15 +421,7 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 
 static int push_path(char ***paths, size_t *count, const char *path)
 {
-	char **grown = realloc(*paths, (*count + 1) * sizeof(*grown));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	*paths = grown;
-	if (!(grown[*count] = strdup(path)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	(*count)++;
-	return 0;
+	return gs_strings_push(paths, count, path, strlen(path));
 }
 
 /* Files below rel (a directory of the work tree, "" for the root) that git

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
@@ -53,15 +54,7 @@ const char *sops_key_group_key(const struct sops_key_group *g, size_t i)
 
 static int push(char ***list, size_t *count, const char *s)
 {
-	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
-
-	if (!grown)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	*list = grown;
-	if (!(grown[*count] = strdup(s)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	(*count)++;
-	return 0;
+	return gs_strings_push(list, count, s, strlen(s));
 }
 
 static int summarize_group(const struct sops_meta_group *mg, struct sops_key_group *g)

@@ -24,3 +24,16 @@ int gs_array_grow(void *array_ptr, size_t *cap, size_t count, size_t item_size, 
 	*cap = ncap;
 	return 0;
 }
+
+int gs_strings_push(char ***list, size_t *count, const char *s, size_t len)
+{
+	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*list = grown;
+	if (!(grown[*count] = strndup(s, len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	(*count)++;
+	return 0;
+}

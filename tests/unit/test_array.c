@@ -1,9 +1,11 @@
-/* gitseal/array.h: growth by doubling from a first size, items kept. */
+/* gitseal/array.h: growth by doubling from a first size, items kept;
+ * string lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -46,11 +48,30 @@ static void test_refuses_overflow(void **state)
 	assert_null(items);
 }
 
+static void test_strings_push_copies(void **state)
+{
+	char **list = NULL;
+	size_t count = 0;
+	char word[] = "age1xyz trailing";
+
+	(void)state;
+	assert_int_equal(gs_strings_push(&list, &count, word, 7), 0);
+	assert_int_equal(gs_strings_push(&list, &count, "", 0), 0);
+	word[0] = 'X'; /* the list holds copies */
+	assert_int_equal(count, 2);
+	assert_string_equal(list[0], "age1xyz");
+	assert_string_equal(list[1], "");
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grows_and_keeps),
 		cmocka_unit_test(test_refuses_overflow),
+		cmocka_unit_test(test_strings_push_copies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
