@@ -316,27 +316,6 @@ int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct 
 	return rule_keys(f, path, false, out);
 }
 
-static bool scalar_is(const struct doc_node *root, const char *key, const char *want)
-{
-	const struct doc_entry *e = doc_map_find(root, key);
-
-	return e && e->value && e->value->kind == DOC_SCALAR && !strcmp(e->value->text, want);
-}
-
-/* sops's default for a Kubernetes Secret without a selection rule (as
- * `gitseal encrypt` applies it): only data and stringData. */
-static bool is_k8s_secret(const struct doc *d)
-{
-	for (size_t b = 0; b < d->count; b++) {
-		const struct doc_node *root = d->branches[b];
-
-		if (!root || root->kind != DOC_MAP || !scalar_is(root, "kind", "Secret") ||
-		    !scalar_is(root, "apiVersion", "v1"))
-			return false;
-	}
-	return d->count > 0;
-}
-
 /* After the proof of the bytes with their final newline: dropping the
  * newline that ends the metadata's last line (its version) changes no
  * data in YAML, dotenv or INI; anything else keeps it. */
@@ -473,10 +452,11 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 	doc_init(&prev, plain->format);
 	if (!plain->count)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "nothing to encrypt: the file holds no document");
-	/* sops's default for a Kubernetes Secret without a selection rule */
-	if (k.selection.kind == SOPS_SEL_NONE && is_k8s_secret(plain)) {
+	/* sops's default for a Kubernetes Secret without a selection rule (as
+	 * `gitseal encrypt` applies it): only data and stringData */
+	if (k.selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		k.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
-		k.selection.value = (char *)"^(data|stringData)$";
+		k.selection.value = (char *)GITSEAL_K8S_SECRET_REGEX;
 	}
 	if (previous && policy == GITSEAL_KEY_IF_MADE_HERE && gitseal_open(f, previous, &sf) == 0) {
 		if (gitseal_may_reuse(f, sf, &k)) {

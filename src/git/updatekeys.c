@@ -68,13 +68,9 @@ static bool same_effective_selection(const struct sops_selection *file, const st
 	struct sops_selection r = *rule;
 
 	if (r.kind == SOPS_SEL_NONE) {
-		const struct doc_entry *kind = cipher->count && cipher->branches[0]->kind == DOC_MAP
-						       ? doc_map_find(cipher->branches[0], "kind")
-						       : NULL;
-
-		if (kind && kind->value->kind == DOC_SCALAR && !strcmp(kind->value->text, "Secret")) {
+		if (sops_config_is_k8s_secret(cipher)) {
 			r.kind = SOPS_SEL_ENCRYPTED_REGEX;
-			r.value = (char *)"^(data|stringData)$";
+			r.value = (char *)GITSEAL_K8S_SECRET_REGEX;
 		} else if (cipher->format != DOC_FORMAT_BINARY) {
 			r.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
 			r.value = (char *)"_unencrypted";

@@ -267,3 +267,14 @@ pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 	run git add secrets/norule.json
 	[ "$status" -ne 0 ]
 }
+
+@test "updatekeys finds a Kubernetes Secret sealed with sops's default selection up to date, and a look-alike too" {
+	printf 'apiVersion: v1\nkind: Secret\nstringData:\n  p: x\n' > secrets/s1.yaml
+	printf 'apiVersion: example.com/v2\nkind: Secret\nspec:\n  p: x\n' > secrets/s2.yaml
+	git add -A && git commit -qm secrets
+	git show HEAD:secrets/s1.yaml | grep -qxF '    encrypted_regex: ^(data|stringData)$'
+	git show HEAD:secrets/s2.yaml | grep -qxF '    unencrypted_suffix: _unencrypted'
+	run "$GITSEAL_BIN" updatekeys secrets/s1.yaml secrets/s2.yaml </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf "gitseal: 'secrets/s1.yaml': already up to date\ngitseal: 'secrets/s2.yaml': already up to date")" ]
+}
