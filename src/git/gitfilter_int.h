@@ -86,6 +86,10 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attr
 /* Loads data as the encrypted form of format; false (d left empty) when it
  * is not a sops file. Empty data is not. */
 bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
+/* The version of path git holds (index, else HEAD): d (initialised here,
+ * released by the caller) holds it when *sealed, it being a sops file. */
+int gitseal_committed_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
+			   bool *sealed) __attribute__((warn_unused_result));
 /* What the work tree holds at path (status and updatekeys ask). */
 enum gitseal_worktree { GITSEAL_WT_MISSING, GITSEAL_WT_PLAIN, GITSEAL_WT_SEALED };
 /* Reads the work tree's file at path: d (initialised here, released by the

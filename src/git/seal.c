@@ -26,6 +26,23 @@ bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len
 	return false;
 }
 
+int gitseal_committed_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
+			   bool *sealed)
+{
+	struct gs_buf blob;
+	bool found = false;
+	int ret;
+
+	doc_init(d, format);
+	*sealed = false;
+	gs_buf_init(&blob, false);
+	ret = gitrepo_committed(f, path, &blob, &found);
+	if (!ret && found)
+		*sealed = gitseal_load_sealed(format, blob.data, blob.len, d);
+	gs_buf_release(&blob);
+	return ret;
+}
+
 int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
 			  enum gitseal_worktree *state)
 {

@@ -177,23 +177,24 @@ static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
 
 int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
 {
-	struct gs_buf blob;
+	enum doc_format format = store_format_for_path(path);
 	struct doc cipher;
-	bool found, no_rule, handmade = false;
+	bool sealed = false, no_rule, handmade = false;
 	int ret;
 
 	memset(u, 0, sizeof(*u));
 	gs_buf_init(&u->diff, false);
-	gs_buf_init(&blob, false);
-	doc_init(&cipher, store_format_for_path(path));
+	doc_init(&cipher, format);
 	if (!(u->path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)) ||
+	if ((ret = gittrust_load(f)))
+		goto out;
+	doc_release(&cipher);
+	if ((ret = gitseal_committed_load(f, path, format, &cipher, &sealed)) ||
 	    (ret = rule_keys(f, path, &u->to, &no_rule)))
 		goto out;
-	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
+	u->is_new = !sealed;
 	if (u->is_new) {
-		enum doc_format format = cipher.format;
 		enum gitseal_worktree worktree;
 
 		doc_release(&cipher);
@@ -216,7 +217,6 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	}
 out:
 	doc_release(&cipher);
-	gs_buf_release(&blob);
 	return ret;
 }
 
@@ -489,16 +489,11 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 
 bool gitfilter_committed_sealed(struct gitfilter *f, const char *path)
 {
-	struct gs_buf blob;
 	struct doc d;
-	bool found = false, sealed = false;
+	bool sealed = false;
 
-	gs_buf_init(&blob, false);
-	if (gitrepo_committed(f, path, &blob, &found) == 0 && found)
-		sealed = gitseal_load_sealed(store_format_for_path(path), blob.data, blob.len, &d);
-	if (found)
-		doc_release(&d);
-	gs_error_clear();
-	gs_buf_release(&blob);
+	if (gitseal_committed_load(f, path, store_format_for_path(path), &d, &sealed))
+		gs_error_clear();
+	doc_release(&d);
 	return sealed;
 }

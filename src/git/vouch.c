@@ -43,20 +43,21 @@ static int show_keys(const struct sops_key_summary *k, struct gs_buf *out)
 int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
 {
 	struct sops_file *sf = NULL;
-	struct gs_buf blob;
 	struct doc cipher;
-	bool found = false;
+	bool sealed = false;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
 	gs_buf_init(&v->shown, false);
-	gs_buf_init(&blob, false);
 	doc_init(&cipher, store_format_for_path(path));
 	if (!(v->path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)))
+	if ((ret = gittrust_load(f)))
 		goto out;
-	if (!found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher)) {
+	doc_release(&cipher);
+	if ((ret = gitseal_committed_load(f, path, store_format_for_path(path), &cipher, &sealed)))
+		goto out;
+	if (!sealed) {
 		ret = GS_FAIL(GS_ERR_USAGE, "no sealed version in the index or HEAD: a new file gets a data key "
 					    "of this clone");
 		goto out;
@@ -77,7 +78,6 @@ out:
 		gs_error_prefix("cannot trust '%s'", path);
 	sops_file_free(sf);
 	doc_release(&cipher);
-	gs_buf_release(&blob);
 	return ret;
 }
 
