@@ -823,7 +823,10 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	int ret;
 
 	if (er->body == YNONE) {
-		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body))
+		/* comments after an empty value's ':' come before it in the tree:
+		 * a value written there would come before them (fuzz_yaml) */
+		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body) ||
+		    (er->ind + 1 < p->lx->n && tkind(p, er->ind + 1) == YT_COMMENT))
 			return RERENDER;
 		start = end = tend(p, er->ind);
 	} else {

@@ -656,6 +656,22 @@ static void test_flow_comments_before_the_bracket(void **state)
 }
 
 /* Row 3: a comment inside a flow list is an item after a comma. */
+/* fuzz_yaml: an empty value in a flow collection with a comment line
+ * after its ':' (before it in the tree): a value written there came
+ * before the comment; the collection is written afresh. */
+static void test_flow_empty_value_before_comment(void **state)
+{
+	struct doc d;
+	struct doc_node *pair;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: [t:\n#\n]", &d);
+	pair = find(d.branches[0], "a")->value->entries[0].value;
+	assert_int_equal(doc_scalar_set(&d, find(pair, "t")->value, DOC_STR, "v", 1), 0);
+	emit_check(&d, "a:\n    - #\n      t: v");
+	doc_release(&d);
+}
+
 static void test_flow_row3_comment(void **state)
 {
 	(void)state;
@@ -1840,6 +1856,7 @@ int main(void)
 		cmocka_unit_test(test_flow_changed_with_comment),
 
 		cmocka_unit_test(test_flow_comments_before_the_bracket),
+		cmocka_unit_test(test_flow_empty_value_before_comment),
 		cmocka_unit_test(test_flow_row3_comment),
 
 		cmocka_unit_test(test_flow_row6_map_kept),
