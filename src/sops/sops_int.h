@@ -128,6 +128,26 @@ typedef int (*sops_leaf_fn)(void *ctx, struct sops_leaf *leaf);
 int sops_walk(struct doc *d, const struct sops_selector *sel, sops_leaf_fn fn, void *ctx)
 	__attribute__((warn_unused_result));
 
+/* ---- batch.c: values decrypted ahead of the walk, on two threads ---- */
+
+struct sops_batch;
+
+/* Whether the walk decrypts leaf in its own memory (what a batch takes). */
+bool sops_batch_candidate(const struct doc *d, const struct sops_leaf *leaf);
+/* Decrypts in place every candidate of d under sel with key, the walk's
+ * order kept; *out NULL (and 0) when d has too few values to gain, or a
+ * selection the walk alone can make. key must outlive the batch. */
+int sops_batch_decrypt(struct doc *d, const struct sops_selection *sel, const uint8_t *key,
+		       struct sops_batch **out) __attribute__((warn_unused_result));
+/* The next candidate's outcome, n being the node the walk is at: 0 with
+ * its plaintext's length and type, 1 when it did not fit its own memory
+ * (its text unchanged), or the error that value had. */
+int sops_batch_take(struct sops_batch *b, const struct doc_node *n, size_t *plain_len,
+		    enum sops_value_type *type) __attribute__((warn_unused_result));
+/* After the walk: an error unless it took every value. */
+int sops_batch_finish(const struct sops_batch *b) __attribute__((warn_unused_result));
+void sops_batch_free(struct sops_batch *b);
+
 /* ---- mac.c (spec 4) ---- */
 
 struct sops_mac {

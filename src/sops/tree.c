@@ -190,6 +190,7 @@ struct decrypt_ctx {
 	bool modify;
 	bool in_place;             /* values may be decrypted in their own memory */
 	struct sops_stash *stash;
+	struct sops_batch *batch;  /* the in-place values, decrypted ahead (or NULL) */
 };
 
 static bool hashed(const struct sops_mac *m, const struct sops_leaf *leaf, bool is_comment)
@@ -233,7 +234,9 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 		return GS_FAIL(GS_ERR_MAC_MISMATCH,
 			       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
 			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
-	if (c->in_place && owns_text(c->pass.d, n))
+	if (c->batch && c->in_place && sops_batch_candidate(c->pass.d, leaf))
+		ret = sops_batch_take(c->batch, n, &plain_len, type);
+	else if (c->in_place && owns_text(c->pass.d, n))
 		ret = sops_value_decrypt_in_place(&c->pass.cipher, c->pass.key, n->text, n->len, leaf->aad,
 						  leaf->aad_len, &plain_len, type);
 	if (ret == 0 && text_types(*type)) {
@@ -355,7 +358,12 @@ static int decrypt_tree(struct doc *d, const struct sops_metadata *m, const uint
 	c.in_place = modify && !stash;
 	c.stash = stash;
 	gs_buf_init(&c.canon, true);
-	ret = tree_pass_run(&c.pass, d, key, &m->selection, decrypt_leaf, &c, hex);
+	ret = c.in_place ? sops_batch_decrypt(d, &m->selection, key, &c.batch) : 0;
+	if (ret == 0)
+		ret = tree_pass_run(&c.pass, d, key, &m->selection, decrypt_leaf, &c, hex);
+	if (ret == 0 && c.batch)
+		ret = sops_batch_finish(c.batch);
+	sops_batch_free(c.batch);
 	if (ret == 0 && !ignore_mac)
 		ret = sops_mac_check(key, m->mac, m->mac_len, m->lastmodified, m->lastmodified_len, hex);
 	gs_buf_release(&c.canon);

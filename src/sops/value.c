@@ -310,7 +310,7 @@ static int decrypt_in(struct sops_cipher *c, const uint8_t *key, const struct en
 	EVP_CIPHER_CTX *ctx;
 	uint8_t tag[SOPS_TAG_SIZE];
 	size_t ct_len;
-	int n = 0, fin = 0, ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
+	int n = 0, fin = 0, ret = GS_ERR_DECRYPT_VALUE;
 
 	if (total < SOPS_TAG_SIZE || !s->iv_len || total > INT32_MAX || aad_len > INT32_MAX)
 		goto out;
@@ -330,8 +330,12 @@ static int decrypt_in(struct sops_cipher *c, const uint8_t *key, const struct en
 	ret = 0;
 	gs_error_clear();
 out:
-	if (ret < 0)
+	/* the message is made only on failure: formatting it for every value
+	 * cost the proof of a 10,000-value file 4 M instructions */
+	if (ret < 0) {
 		sodium_memzero(buf, total);
+		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
+	}
 	return ret;
 }
 

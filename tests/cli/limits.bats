@@ -137,12 +137,13 @@ bound_mib() {
 # not yet: while it writes, the plaintext, its source text, the ciphertext
 # (4/3 of a value), the YAML writer's rendering of it and the output are
 # all alive; the proof's reload adds libyaml's buffer, which doubles and
-# zeroes for one huge scalar. These bounds guard what is reached (about
-# 6.8x and 7.3x measured on 2026-12-01).
-@test "a 100 MiB value: decrypt within 4x its input + 16 MiB, encrypt with its proof within 7.5x" {
+# zeroes for one huge scalar. These bounds guard what is reached: 6.3x and
+# 6.6x measured on 2026-12-01, since a large secure buffer grows by a
+# quarter (src/util/secmem.c; 7.0x and 7.3x before).
+@test "a 100 MiB value: decrypt within 4x its input + 16 MiB, encrypt with its proof within 6.5x" {
 	release_build_only
 	python3 -c "import sys; sys.stdout.write('a: ' + 'x' * (100 << 20) + '\nb: 1\n')" >big.yaml
-	limited 180 "$(bound_mib 7.5 big.yaml)" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" big.yaml
+	limited 180 "$(bound_mib 6.5 big.yaml)" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" big.yaml
 	[ "$status" -eq 0 ]
 	mv "$TMP/out" big.enc.yaml
 	# to a file: the plaintext written is loaded back and compared
@@ -154,13 +155,13 @@ bound_mib() {
 	cmp "$TMP/out" big.yaml
 }
 
-@test "2,500 values of 20 KB: decrypt within 4x its input + 16 MiB, encrypt with its proof within 8x" {
+@test "2,500 values of 20 KB: decrypt within 4x its input + 16 MiB, encrypt with its proof within 7x" {
 	release_build_only
 	python3 -c "
 import sys
 v = 'y' * 20000
 for i in range(2500): sys.stdout.write('key%d: %s%d\n' % (i, v, i))" >values.yaml
-	limited 60 "$(bound_mib 8 values.yaml)" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" values.yaml
+	limited 60 "$(bound_mib 7 values.yaml)" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" values.yaml
 	[ "$status" -eq 0 ]
 	mv "$TMP/out" values.enc.yaml
 	limited 60 "$(bound_mib 4 values.enc.yaml)" "$GITSEAL_BIN" decrypt --output dec.yaml values.enc.yaml

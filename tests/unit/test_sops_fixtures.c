@@ -422,6 +422,98 @@ static void test_encrypt_roundtrip(void **state)
 	doc_release(&d);
 }
 
+/* Enough values for the decryption ahead of the walk on two threads
+ * (batch.c): every value comes back, a bad value in either thread's half
+ * is named as the walk would name it, and a selection by key applies. */
+enum { MANY = 2000 };
+
+static void build_many(struct doc *d)
+{
+	struct doc_node *root;
+	char key[32], value[48];
+
+	doc_init(d, DOC_FORMAT_YAML);
+	root = doc_new_map(d);
+	assert_int_equal(doc_add_branch(d, root), 0);
+	for (int i = 0; i < MANY; i++) {
+		int kl = snprintf(key, sizeof(key), i % 3 ? "k%d" : "k%d_secret", i);
+		int vl = snprintf(value, sizeof(value), "value-%d-%s", i, i % 7 ? "x" : "a longer value");
+		enum doc_type type = i % 5 ? DOC_STR : DOC_INT;
+
+		if (type == DOC_INT)
+			vl = snprintf(value, sizeof(value), "%d", i);
+		assert_non_null(doc_append(d, root, key, (size_t)kl,
+					   doc_new_scalar(d, type, value, (size_t)vl)));
+	}
+}
+
+static void assert_many(const struct doc *d)
+{
+	const struct doc_node *root = d->branches[0];
+	char want[48];
+
+	/* the sops entry after them is marked removed */
+	assert_int_equal(root->count, MANY + 1);
+	assert_true(root->entries[MANY].removed);
+	for (int i = 0; i < MANY; i++) {
+		const struct doc_node *n = root->entries[i].value;
+
+		if (i % 5)
+			snprintf(want, sizeof(want), "value-%d-%s", i, i % 7 ? "x" : "a longer value");
+		else
+			snprintf(want, sizeof(want), "%d", i);
+		assert_int_equal(n->type, i % 5 ? DOC_STR : DOC_INT);
+		assert_int_equal(n->len, strlen(want));
+		assert_memory_equal(n->text, want, n->len);
+	}
+}
+
+static void break_value(struct doc *d, size_t i)
+{
+	struct doc_node *n = d->branches[0]->entries[i].value;
+	char *data = strstr(n->text, "data:") + 5;
+
+	*data = *data == 'A' ? 'B' : 'A';
+}
+
+static void test_decrypt_many_values(void **state)
+{
+	struct doc d;
+	uint8_t key[SOPS_DATA_KEY_SIZE];
+	struct sops_selection none = { SOPS_SEL_NONE, NULL, false };
+	struct sops_selection secret = { SOPS_SEL_ENCRYPTED_SUFFIX, "_secret", false };
+	static const size_t bad[] = { 10, MANY - 10 };
+
+	(void)state;
+	memset(key, 5, sizeof(key));
+	build_many(&d);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
+	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), 0);
+	assert_many(&d);
+	doc_release(&d);
+
+	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		char want[128];
+
+		build_many(&d);
+		assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &none, NULL, LM), 0);
+		break_value(&d, bad[b]);
+		assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), GS_ERR_DECRYPT_VALUE);
+		snprintf(want, sizeof(want), "value at 'k%zu%s:': cannot decrypt value: authentication failed",
+			 bad[b], bad[b] % 3 ? "" : "_secret");
+		assert_string_equal(gs_error_message(), want);
+		doc_release(&d);
+	}
+
+	build_many(&d);
+	assert_int_equal(sops_encrypt_with_key(&d, key, &fake_group, 1, 0, &secret, NULL, LM), 0);
+	assert_string_equal(d.branches[0]->entries[1].value->text, "value-1-x");
+	assert_int_equal(strncmp(d.branches[0]->entries[3].value->text, "ENC[", 4), 0);
+	assert_int_equal(sops_decrypt_doc_with_key(&d, key, NULL), 0);
+	assert_many(&d);
+	doc_release(&d);
+}
+
 static void test_mac_detects_changes(void **state)
 {
 	struct doc d;
@@ -688,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_reuse_rejects_tampered_previous),
 		cmocka_unit_test(test_shamir),
+		cmocka_unit_test(test_decrypt_many_values),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
