@@ -16,7 +16,7 @@
 #include "yaml_int.h"
 
 /* Below this a thread costs more than it overlaps. */
-enum { THREADED_MIN_INPUT = 64 * 1024, BLOCK_EVENTS = 512, BLOCKS = 4 };
+enum { THREADED_MIN_INPUT = 64 * 1024, BLOCK_EVENTS = 2048, BLOCKS = 3 };
 
 struct event_block {
 	yaml_event_t ev[BLOCK_EVENTS];
