@@ -48,7 +48,8 @@ console.log(`  gitseal / libyaml parse+emit: ${(r[0] / r[2]).toFixed(2)}x (targe
 # timed in turn (bench/alternate.c): measured one after the other, the
 # first came out slower for no reason of its own. Instructions counted by
 # callgrind, when valgrind is installed, do not depend on the load; the
-# main thread's count is the critical path when the proof uses a second.
+# main thread's count is printed too (libyaml and half of the decryption
+# run on a second thread for a file this size: neither is the critical path).
 echo
 echo "encrypt with and without the proof ($N values; load $(cut -d' ' -f1-3 /proc/loadavg))"
 CPPFLAGS=-DGITSEAL_BENCH_UNVERIFIED make -s BUILD=build/bench-unverified build/bench-unverified/gitseal >/dev/null
