@@ -52,25 +52,35 @@ make_files() {
 make_files "$T/files" "$N"
 make_files "$T/peer-files" "$PEER_N"
 
-# $1 = repo dir, $2 = files dir; sets ADD, CHECKOUT and CLONE (seconds):
-# git add -A, a checkout of the removed files, a fresh clone's first checkout
+# timed VAR CMD...: runs CMD; VAR = its wall clock seconds, VAR_CPU = the
+# user + system seconds of git and its children (the filter): CPU time
+# depends less on the machine's load than the wall clock does
+timed() {
+	local t0 t1 var=$1
+	shift
+	t0=$(now)
+	/usr/bin/time -f '%U %S' -o "$T/cpu" "$@"
+	t1=$(now)
+	printf -v "$var" '%s' "$(elapsed "$t0" "$t1")"
+	printf -v "${var}_CPU" '%s' "$(awk '{ print $1 + $2 }' "$T/cpu")"
+}
+
+# $1 = repo dir, $2 = files dir; sets ADD, CHECKOUT and CLONE (seconds,
+# and *_CPU): git add -A, a checkout of the removed files, a fresh clone's
+# first checkout
 measure() {
-	local t0 t1
 	cd "$1"
 	cp -r "$2" secrets
-	t0=$(now); git add -A; t1=$(now)
-	ADD=$(elapsed "$t0" "$t1")
+	timed ADD git add -A
 	git commit -qm files --no-verify
 	rm -rf secrets
-	t0=$(now); git checkout -q -- secrets; t1=$(now)
-	CHECKOUT=$(elapsed "$t0" "$t1")
+	timed CHECKOUT git checkout -q -- secrets
 	grep -q 'password: p4ss-7-' secrets/s7.yaml || { echo "git_bench: $1: checkout is not plaintext" >&2; exit 1; }
 	[ -z "$(git status --porcelain)" ] || { echo "git_bench: $1: status not clean" >&2; exit 1; }
 	git clone -q --no-checkout "$1" "$1-clone"
 	cd "$1-clone"
 	if [ -e "$1/.sops.yaml" ]; then "$BIN" git init --no-hook 2>/dev/null; fi
-	t0=$(now); git checkout -q main; t1=$(now)
-	CLONE=$(elapsed "$t0" "$t1")
+	timed CLONE git checkout -q main
 	grep -q 'password: p4ss-7-' secrets/s7.yaml || { echo "git_bench: $1: clone is not plaintext" >&2; exit 1; }
 }
 
@@ -87,15 +97,20 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_BEFORE=$(load)
 
 GS_ADD=999999 GS_CO=999999 GS_CL=999999 PL_ADD=999999 PL_CO=999999 PL_CL=999999
+GS_ADD_CPU=999999 GS_CO_CPU=999999 GS_CL_CPU=999999 PL_ADD_CPU=999999 PL_CO_CPU=999999 PL_CL_CPU=999999
 for r in $(seq 1 "$ROUNDS"); do
 	gitseal_repo "$T/gitseal$r"
 	measure "$T/gitseal$r" "$T/files"
 	GS_ADD=$(min "$GS_ADD" "$ADD") GS_CO=$(min "$GS_CO" "$CHECKOUT") GS_CL=$(min "$GS_CL" "$CLONE")
+	GS_ADD_CPU=$(min "$GS_ADD_CPU" "$ADD_CPU") GS_CO_CPU=$(min "$GS_CO_CPU" "$CHECKOUT_CPU")
+	GS_CL_CPU=$(min "$GS_CL_CPU" "$CLONE_CPU")
 	# the floor: git itself with no filter on the same files
 	git init -q "$T/plain$r"
 	git -C "$T/plain$r" commit -q --allow-empty -m setup
 	measure "$T/plain$r" "$T/files"
 	PL_ADD=$(min "$PL_ADD" "$ADD") PL_CO=$(min "$PL_CO" "$CHECKOUT") PL_CL=$(min "$PL_CL" "$CLONE")
+	PL_ADD_CPU=$(min "$PL_ADD_CPU" "$ADD_CPU") PL_CO_CPU=$(min "$PL_CO_CPU" "$CHECKOUT_CPU")
+	PL_CL_CPU=$(min "$PL_CL_CPU" "$CLONE_CPU")
 	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/plain$r" "$T/plain$r-clone"
 done
 
@@ -126,6 +141,15 @@ for op in add checkout clone; do
 	esac
 	printf '%-24s %8.2fs %9.2fs %8.2fs %11.2fx %12.1fx\n' "$label" "$gs" "$gc" "$pl" \
 		"$(ratio "$gs" "$pl")" "$(ratio "$gc" "$gs")"
+done
+printf '%-24s %9s %10s %9s\n' "CPU (user + system)" gitseal "no filter" "x no filter"
+for op in add checkout clone; do
+	case $op in
+	add) gs=$GS_ADD_CPU pl=$PL_ADD_CPU label="git add -A" ;;
+	checkout) gs=$GS_CO_CPU pl=$PL_CO_CPU label="git checkout" ;;
+	clone) gs=$GS_CL_CPU pl=$PL_CL_CPU label="a clone's first checkout" ;;
+	esac
+	printf '%-24s %8.2fs %9.2fs %11.2fx\n' "$label" "$gs" "$pl" "$(ratio "$gs" "$pl")"
 done
 echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load) after"
 echo "(best of $ROUNDS alternating rounds for gitseal and plain git; git-crypt once on $PEER_N files,"

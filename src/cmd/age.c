@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
-#include "flags.h"
+#include "options.h"
 #include "gitseal/age.h"
 #include "gitseal/io.h"
 #include "prompt.h"
@@ -18,23 +18,48 @@
  * -o for all-or-nothing output of any size). */
 enum { STDOUT_HOLD_BACK = 16 * 1024 * 1024, KEY_FILE_MAX = 16 * 1024 * 1024 };
 
-static const char usage_text[] =
-	"usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [--allow-mixed] [-a] [-o OUTPUT] [INPUT]\n"
-	"       gitseal age [-e] -p [-a] [-o OUTPUT] [INPUT]\n"
-	"       gitseal age -d [-i PATH]... [-o OUTPUT] [INPUT]\n"
-	"\n"
-	"  -e, --encrypt            encrypt (the default)\n"
-	"  -d, --decrypt            decrypt (armor is detected)\n"
-	"  -o, --output OUTPUT      write to OUTPUT, atomically, only once the whole input succeeded\n"
-	"  -a, --armor              encrypt to a PEM-style ASCII armor\n"
-	"  -p, --passphrase         encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)\n"
-	"  -r, --recipient R        age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)\n"
-	"  -R, --recipients-file P  recipients listed in a file, '-' for stdin (repeatable)\n"
-	"  -i, --identity PATH      identity file (age keys or an SSH private key; repeatable)\n"
-	"      --allow-mixed        encrypt to post-quantum (age1pq1...) and classic recipients together,\n"
-	"                           which age 1.3 refuses: the file is then open to a quantum computer\n";
+/* age's flags (cmd/age/age.go), and gitseal's --allow-mixed. */
+enum age_option {
+	AO_ENCRYPT, AO_DECRYPT, AO_OUTPUT, AO_ARMOR, AO_PASSPHRASE, AO_RECIPIENT, AO_RECIPIENTS_FILE,
+	AO_IDENTITY, AO_ALLOW_MIXED, AO_COUNT
+};
+
+static const struct opt age_options[AO_COUNT] = {
+	[AO_ENCRYPT] = { "encrypt", "e", OPT_BOOL, NULL, NULL, "encrypt the input (the default)" },
+	[AO_DECRYPT] = { "decrypt", "d", OPT_BOOL, NULL, NULL, "decrypt the input (armor is detected)" },
+	[AO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
+			"write to OUTPUT, atomically, once the whole input succeeded" },
+	[AO_ARMOR] = { "armor", "a", OPT_BOOL, NULL, NULL, "encrypt to a PEM-style ASCII armor" },
+	[AO_PASSPHRASE] = { "passphrase", "p", OPT_BOOL, NULL, NULL,
+			    "encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)" },
+	[AO_RECIPIENT] = { "recipient", "r", OPT_LIST, "RECIPIENT", NULL,
+			   "age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)" },
+	[AO_RECIPIENTS_FILE] = { "recipients-file", "R", OPT_LIST, "PATH", NULL,
+				 "recipients listed in a file, '-' for stdin (repeatable)" },
+	[AO_IDENTITY] = { "identity", "i", OPT_LIST, "PATH", NULL,
+			  "identity file (age keys or an SSH private key; repeatable)" },
+	[AO_ALLOW_MIXED] = { "allow-mixed", NULL, OPT_BOOL, NULL, NULL,
+			     "allow age1pq1... and classic recipients together, which age 1.3 refuses "
+			     "(the file is then open to a quantum computer)" },
+};
+
+static const int age_accepted[] = {
+	AO_ENCRYPT, AO_DECRYPT, AO_OUTPUT, AO_ARMOR, AO_PASSPHRASE, AO_RECIPIENT, AO_RECIPIENTS_FILE,
+	AO_IDENTITY, AO_ALLOW_MIXED, OPT_END
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal age [-e] (-r RECIPIENT | -R PATH)... [--allow-mixed] [-a] [-o OUTPUT] [INPUT]\n"
+	      "       gitseal age [-e] -p [-a] [-o OUTPUT] [INPUT]\n"
+	      "       gitseal age -d [-i PATH]... [-o OUTPUT] [INPUT]\n\nflags (before INPUT, as age takes them):\n",
+	      f);
+	opt_usage(f, age_options, age_accepted);
+	fputs("  -h, --help                      print this help\n", f);
+}
 
 struct age_opts {
+	struct opt_value values[AO_COUNT];
 	bool encrypt, decrypt, armor, passphrase, allow_mixed;
 	const char *output;
 	const char *input;
@@ -45,49 +70,32 @@ struct age_opts {
 	const char **identity_files;
 	size_t identity_file_count;
 	bool stdin_used;
+	bool help;
 };
 
-static int parse_args(int argc, char **argv, struct age_opts *o)
+static void take_values(struct age_opts *o)
 {
-	struct flag_iter it;
-	const char *v;
-	int ret = 0;
+	const struct opt_value *v = o->values;
 
-	flag_iter_init(&it, argc, argv);
-	while (!ret && flag_next(&it)) {
-		if (flag_is(&it, "e", "encrypt")) {
-			o->encrypt = true;
-		} else if (flag_is(&it, "d", "decrypt")) {
-			o->decrypt = true;
-		} else if (flag_is(&it, "a", "armor")) {
-			o->armor = true;
-		} else if (flag_is(&it, "p", "passphrase")) {
-			o->passphrase = true;
-		} else if (flag_is(&it, NULL, "allow-mixed")) {
-			o->allow_mixed = true;
-		} else if (flag_is(&it, "h", "help")) {
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
-		} else if (flag_is(&it, "o", "output")) {
-			if (!(o->output = flag_value(&it)))
-				return GS_ERR_USAGE;
-		} else if (flag_is(&it, "r", "recipient")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipients, &o->recipient_count, v) : GS_ERR_USAGE;
-		} else if (flag_is(&it, "R", "recipients-file")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->recipient_files, &o->recipient_file_count, v) : GS_ERR_USAGE;
-		} else if (flag_is(&it, "i", "identity")) {
-			ret = (v = flag_value(&it)) ? cmd_push_arg(&o->identity_files, &o->identity_file_count, v) : GS_ERR_USAGE;
-		} else {
-			return GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
-		}
-	}
-	if (ret)
-		return ret;
-	if (it.i < argc)
-		o->input = argv[it.i];
-	if (it.i + 1 < argc)
-		return GS_FAIL(GS_ERR_USAGE, "too many INPUT arguments: \"%s\" (flags must come before INPUT)",
-			       argv[it.i + 1]);
+	o->encrypt = v[AO_ENCRYPT].on;
+	o->decrypt = v[AO_DECRYPT].on;
+	o->armor = v[AO_ARMOR].on;
+	o->passphrase = v[AO_PASSPHRASE].on;
+	o->allow_mixed = v[AO_ALLOW_MIXED].on;
+	o->output = v[AO_OUTPUT].text;
+	o->recipients = v[AO_RECIPIENT].list;
+	o->recipient_count = v[AO_RECIPIENT].count;
+	o->recipient_files = v[AO_RECIPIENTS_FILE].list;
+	o->recipient_file_count = v[AO_RECIPIENTS_FILE].count;
+	o->identity_files = v[AO_IDENTITY].list;
+	o->identity_file_count = v[AO_IDENTITY].count;
+}
+
+/* The flags age refuses together (age.go main), in its words. */
+static int check_combination(const struct age_opts *o)
+{
+	bool recipients = o->recipient_count || o->recipient_file_count;
+
 	if (o->decrypt) {
 		if (o->encrypt)
 			return GS_FAIL(GS_ERR_USAGE, "-e/--encrypt can't be used with -d/--decrypt");
@@ -95,20 +103,44 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 			return GS_FAIL(GS_ERR_USAGE, "-a/--armor can't be used with -d/--decrypt (armor is detected automatically)");
 		if (o->passphrase)
 			return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be used with -d/--decrypt");
-		if (o->recipient_count || o->recipient_file_count)
+		if (recipients)
 			return GS_FAIL(GS_ERR_USAGE, "-r/-R can't be used with -d/--decrypt");
 		if (o->allow_mixed)
 			return GS_FAIL(GS_ERR_USAGE, "--allow-mixed can't be used with -d/--decrypt");
-	} else {
-		if (o->identity_file_count && !o->encrypt)
-			return GS_FAIL(GS_ERR_USAGE, "-i/--identity can't be used in encryption mode unless -e is given");
-		if (o->passphrase && (o->recipient_count || o->recipient_file_count || o->identity_file_count))
-			return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be combined with -r, -R or -i");
-		if (!o->passphrase && !o->recipient_count && !o->recipient_file_count &&
-		    !o->identity_file_count)
-			return GS_FAIL(GS_ERR_USAGE, "missing recipients (-r, -R or -p)");
+		return 0;
 	}
+	if (o->identity_file_count && !o->encrypt)
+		return GS_FAIL(GS_ERR_USAGE, "-i/--identity can't be used in encryption mode unless -e is given");
+	if (o->passphrase && (recipients || o->identity_file_count))
+		return GS_FAIL(GS_ERR_USAGE, "-p/--passphrase can't be combined with -r, -R or -i");
+	if (!o->passphrase && !recipients && !o->identity_file_count)
+		return GS_FAIL(GS_ERR_USAGE, "missing recipients (-r, -R or -p)");
 	return 0;
+}
+
+/* As Go's flag package reads age's command line: the flags, then INPUT
+ * (a flag after it is a second INPUT). */
+static int parse_args(int argc, char **argv, struct age_opts *o)
+{
+	struct opt_parser p = { .table = age_options, .table_len = AO_COUNT, .accepted = age_accepted,
+				.stop_at_word = true, .values = o->values };
+	int ret;
+
+	if ((ret = opt_parse(&p, argc, argv, 1)) < 0 || (o->help = p.help))
+		return ret;
+	take_values(o);
+	if (p.next < argc)
+		o->input = argv[p.next];
+	if (p.next + 1 < argc)
+		return GS_FAIL(GS_ERR_USAGE, "too many INPUT arguments: \"%s\" (flags must come before INPUT)",
+			       argv[p.next + 1]);
+	return check_combination(o);
+}
+
+static void age_opts_release(struct age_opts *o)
+{
+	for (size_t i = 0; i < AO_COUNT; i++)
+		free(o->values[i].list);
 }
 
 /* "-" means stdin, which may serve one purpose only. */
@@ -127,10 +159,9 @@ static int load_identities(struct age_opts *o, struct age_identity_list *ids)
 	struct gs_buf text;
 	int ret = 0;
 
-	for (size_t i = 0; !ret && i < o->identity_file_count; i++) {
+	for (size_t i = 0; ret == 0 && i < o->identity_file_count; i++) {
 		gs_buf_init(&text, true);
-		ret = read_key_file(o, o->identity_files[i], &text);
-		if (!ret)
+		if ((ret = read_key_file(o, o->identity_files[i], &text)) == 0)
 			ret = age_identity_list_add_text(ids, (const char *)text.data, text.len,
 							 o->identity_files[i]);
 		gs_buf_release(&text);
@@ -138,40 +169,54 @@ static int load_identities(struct age_opts *o, struct age_identity_list *ids)
 	return ret;
 }
 
-static int load_recipients(struct age_opts *o, struct age_recipient_list *rl)
+static int add_recipient(struct age_recipient_list *rl, const char *text)
+{
+	struct age_recipient *r;
+	int ret;
+
+	if ((ret = age_recipient_parse(text, &r)) < 0)
+		return ret;
+	if ((ret = age_recipient_list_add(rl, r)) < 0)
+		age_recipient_free(r);
+	return ret;
+}
+
+/* With an explicit -e, -i encrypts to the identities' own recipients. */
+static int add_identities_recipients(struct age_opts *o, struct age_recipient_list *rl)
 {
 	struct age_identity_list ids = { 0 };
-	struct age_recipient *r;
-	struct gs_buf text;
 	char line[16384];
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; !ret && i < o->recipient_count; i++) {
-		ret = age_recipient_parse(o->recipients[i], &r);
-		if (!ret && (ret = age_recipient_list_add(rl, r)))
-			age_recipient_free(r);
-	}
-	for (size_t i = 0; !ret && i < o->recipient_file_count; i++) {
+	if ((ret = load_identities(o, &ids)) < 0)
+		goto out;
+	for (size_t i = 0; i < ids.count; i++)
+		if ((ret = age_identity_recipient_string(ids.items[i], line, sizeof(line))) < 0 ||
+		    (ret = add_recipient(rl, line)) < 0)
+			goto out;
+out:
+	age_identity_list_release(&ids);
+	return ret;
+}
+
+static int load_recipients(struct age_opts *o, struct age_recipient_list *rl)
+{
+	struct gs_buf text;
+	int ret;
+
+	for (size_t i = 0; i < o->recipient_count; i++)
+		if ((ret = add_recipient(rl, o->recipients[i])) < 0)
+			return ret;
+	for (size_t i = 0; i < o->recipient_file_count; i++) {
 		gs_buf_init(&text, false);
-		ret = read_key_file(o, o->recipient_files[i], &text);
-		if (!ret)
+		if ((ret = read_key_file(o, o->recipient_files[i], &text)) == 0)
 			ret = age_recipient_list_add_file_text(rl, (const char *)text.data, text.len,
 							       o->recipient_files[i]);
 		gs_buf_release(&text);
+		if (ret < 0)
+			return ret;
 	}
-	/* With an explicit -e, -i encrypts to the identities' own recipients. */
-	if (!ret && o->identity_file_count) {
-		ret = load_identities(o, &ids);
-		for (size_t i = 0; !ret && i < ids.count; i++) {
-			ret = age_identity_recipient_string(ids.items[i], line, sizeof(line));
-			if (!ret)
-				ret = age_recipient_parse(line, &r);
-			if (!ret && (ret = age_recipient_list_add(rl, r)))
-				age_recipient_free(r);
-		}
-		age_identity_list_release(&ids);
-	}
-	return ret;
+	return o->identity_file_count ? add_identities_recipients(o, rl) : 0;
 }
 
 /* Replays bytes already peeked at, then reads on from the file. */
@@ -253,8 +298,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	 * the stanzas are, as age tries its passphrase identity. */
 	if (!o->identity_file_count && (passphrase_file || getenv("GITSEAL_PASSPHRASE"))) {
 		gs_buf_init(&pass, true);
-		ret = prompt_passphrase("Enter passphrase: ", false, &pass);
-		if (!ret)
+		if ((ret = prompt_passphrase("Enter passphrase: ", false, &pass)) == 0)
 			ret = age_identity_list_add_passphrase(&ids, (const char *)pass.data, pass.len);
 		gs_buf_release(&pass);
 		if (ret)
@@ -274,108 +318,133 @@ out:
 	return ret;
 }
 
+static int add_passphrase_recipient(struct age_recipient_list *rl)
+{
+	struct age_recipient *r;
+	struct gs_buf pass;
+	int ret;
+
+	gs_buf_init(&pass, true);
+	if ((ret = prompt_passphrase("Enter passphrase: ", true, &pass)) == 0)
+		ret = age_recipient_scrypt((const char *)pass.data, pass.len, AGE_SCRYPT_LOG_N_DEFAULT, &r);
+	gs_buf_release(&pass);
+	if (ret < 0)
+		return ret;
+	if ((ret = age_recipient_list_add(rl, r)) < 0)
+		age_recipient_free(r);
+	return ret;
+}
+
 static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
 	const struct age_encrypt_opts opts = { .armor = o->armor, .allow_mixed = o->allow_mixed };
 	struct age_recipient_list rl = { 0 };
-	struct age_recipient *r;
 	struct gs_reader reader = gs_reader_from_file(in);
-	struct gs_buf pass;
-	int ret = 0;
+	int ret;
 
-	if (o->passphrase) {
-		gs_buf_init(&pass, true);
-		ret = prompt_passphrase("Enter passphrase: ", true, &pass);
-		if (!ret)
-			ret = age_recipient_scrypt((const char *)pass.data, pass.len,
-						   AGE_SCRYPT_LOG_N_DEFAULT, &r);
-		gs_buf_release(&pass);
-		if (!ret && (ret = age_recipient_list_add(&rl, r)))
-			age_recipient_free(r);
-	} else {
-		ret = load_recipients(o, &rl);
-	}
-	if (!ret)
+	if ((ret = o->passphrase ? add_passphrase_recipient(&rl) : load_recipients(o, &rl)) == 0)
 		ret = age_encrypt_with(&rl, &opts, &reader, sink);
 	age_recipient_list_release(&rl);
 	return ret;
 }
 
+/* Where the output goes: a temporary file renamed over OUTPUT once all
+ * succeeded, plaintext on stdout held back (up to a limit), or stdout. */
+struct age_output {
+	bool to_stdout;
+	struct gs_atomic_file file;
+	struct held_output held;
+	struct gs_writer sink;
+};
+
+static int output_open(const struct age_opts *o, struct age_output *out)
+{
+	int ret;
+
+	out->to_stdout = !o->output || !strcmp(o->output, "-");
+	out->held.f = stdout;
+	gs_buf_init(&out->held.held, true);
+	if (!o->decrypt && !o->armor && !o->output && isatty(STDOUT_FILENO))
+		return GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
+	if (!out->to_stdout) {
+		if ((ret = gs_atomic_open(&out->file, o->output, 0666 & ~0022)) < 0)
+			return ret;
+		out->sink = gs_writer_to_file(out->file.f);
+	} else if (o->decrypt) {
+		out->sink = (struct gs_writer){ held_write, &out->held };
+	} else {
+		out->sink = gs_writer_to_file(stdout);
+	}
+	return 0;
+}
+
+/* Commits (ret 0) or drops what was written; returns the final result. */
+static int output_close(const struct age_opts *o, struct age_output *out, int ret)
+{
+	struct gs_writer w = gs_writer_to_file(stdout);
+
+	if (!out->to_stdout) {
+		if (ret)
+			gs_atomic_abort(&out->file);
+		else
+			ret = gs_atomic_commit(&out->file);
+	} else if (o->decrypt && !out->held.streaming && !ret) {
+		ret = w.write(w.ctx, out->held.held.data, out->held.held.len);
+	}
+	if (!ret && fflush(stdout) != 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+	gs_buf_release(&out->held.held);
+	return ret;
+}
+
+static int report(const struct age_opts *o, int ret)
+{
+	bool about_input = ret == GS_ERR_AGE_ARMOR || ret == GS_ERR_AGE_HEADER || ret == GS_ERR_AGE_NO_MATCH ||
+			   ret == GS_ERR_AGE_HMAC || ret == GS_ERR_AGE_PAYLOAD;
+
+	if (o->input && about_input)
+		gs_error_prefix("'%s'", o->input);
+	cmd_print_error();
+	if (ret == GS_ERR_USAGE)
+		fputs("run 'gitseal age --help' for usage\n", stderr);
+	return cmd_age_exit_code(ret);
+}
+
 int cmd_age(int argc, char **argv)
 {
 	struct age_opts o = { 0 };
-	struct gs_atomic_file af = { 0 };
-	struct held_output held = { .f = stdout };
-	struct gs_writer sink;
+	struct age_output out = { 0 };
 	FILE *in = stdin;
-	bool to_stdout;
 	int ret;
 
 	gs_harden_process();
+	/* age: no arguments at all print the usage, exit 1 */
 	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
+		usage(stderr);
+		return EXIT_GENERIC;
 	}
-	ret = parse_args(argc, argv, &o);
-	if (ret)
+	if ((ret = parse_args(argc, argv, &o)) < 0)
 		goto out;
-	to_stdout = !o.output || !strcmp(o.output, "-");
+	if (o.help) {
+		usage(stdout);
+		goto out;
+	}
 	if (o.input && strcmp(o.input, "-") != 0) {
-		in = fopen(o.input, "rb");
-		if (!in) {
+		if (!(in = fopen(o.input, "rb"))) {
 			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", o.input, strerror(errno));
 			goto out;
 		}
 	} else {
 		o.stdin_used = true;
 	}
-	if (!o.decrypt && !o.armor && !o.output && isatty(STDOUT_FILENO)) {
-		ret = GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
-		goto out;
-	}
-	if (!to_stdout) {
-		ret = gs_atomic_open(&af, o.output, 0666 & ~0022);
-		if (ret)
-			goto out;
-		sink = gs_writer_to_file(af.f);
-	} else if (o.decrypt) {
-		gs_buf_init(&held.held, true);
-		sink = (struct gs_writer){ held_write, &held };
-	} else {
-		sink = gs_writer_to_file(stdout);
-	}
-
-	ret = o.decrypt ? run_decrypt(&o, in, &sink) : run_encrypt(&o, in, &sink);
-
-	if (!to_stdout) {
-		if (!ret)
-			ret = gs_atomic_commit(&af);
-		else
-			gs_atomic_abort(&af);
-	} else if (o.decrypt && !held.streaming && !ret) {
-		struct gs_writer w = gs_writer_to_file(stdout);
-
-		ret = w.write(w.ctx, held.held.data, held.held.len);
-	}
-	if (!ret && fflush(stdout) != 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
+	if ((ret = output_open(&o, &out)) == 0)
+		ret = o.decrypt ? run_decrypt(&o, in, &out.sink) : run_encrypt(&o, in, &out.sink);
+	ret = output_close(&o, &out, ret);
 out:
-	gs_buf_release(&held.held);
 	if (in && in != stdin)
 		fclose(in);
-	free(o.recipients);
-	free(o.recipient_files);
-	free(o.identity_files);
-	if (ret) {
-		bool about_input = ret == GS_ERR_AGE_ARMOR || ret == GS_ERR_AGE_HEADER ||
-				   ret == GS_ERR_AGE_NO_MATCH || ret == GS_ERR_AGE_HMAC ||
-				   ret == GS_ERR_AGE_PAYLOAD;
-
-		if (o.input && about_input)
-			gs_error_prefix("'%s'", o.input);
-		cmd_print_error();
-		if (ret == GS_ERR_USAGE)
-			fputs("run 'gitseal age --help' for usage\n", stderr);
-	}
-	return cmd_age_exit_code(ret);
+	if (ret)
+		ret = report(&o, ret);
+	age_opts_release(&o);
+	return ret;
 }

@@ -10,8 +10,9 @@
 
 /* Exit codes, documented in docs/exit-codes.md. The sops-compatible
  * commands use sops's numbers (a usage error is 1 there, as in sops; an
- * input that cannot be read is 2); the age command has its own small set,
- * one per failure class, with 2 for usage. */
+ * input that cannot be read is 2); age and keygen have their own small
+ * set, one per failure class, with 1 for usage as age; EXIT_USAGE is the
+ * usage error of git, render and krm. */
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_GENERIC = 1,

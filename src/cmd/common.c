@@ -35,7 +35,8 @@ int cmd_age_exit_code(int err)
 {
 	switch (err) {
 	case GS_OK: return EXIT_OK;
-	case GS_ERR_USAGE: return EXIT_USAGE;
+	/* age: a usage error is 1, as every error it has no code for */
+	case GS_ERR_USAGE: return EXIT_GENERIC;
 	case GS_ERR_AGE_ARMOR: return EXIT_AGE_ARMOR;
 	case GS_ERR_AGE_HEADER: return EXIT_AGE_HEADER;
 	case GS_ERR_AGE_NO_MATCH: return EXIT_AGE_NO_MATCH;

@@ -27,23 +27,25 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 	if (!root || !doc_append(sub, root, "k", 1, list) || doc_add_branch(sub, root) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	gs_buf_init(&wrapped, true);
-	ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_YAML, c->indent, CMD_EMIT_VERIFIED_DROP, &wrapped);
-	p = ret ? NULL : memchr(wrapped.data, '\n', wrapped.len);
-	if (!ret && !p)
+	if ((ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_YAML, cmd_indent(c, NULL, DOC_FORMAT_YAML),
+				  CMD_EMIT_VERIFIED_DROP, &wrapped)) < 0)
+		goto out;
+	if (!(p = memchr(wrapped.data, '\n', wrapped.len))) {
 		ret = GS_FAIL(GS_ERR_VERIFY, "cannot write the list");
-	if (!ret) {
-		end = (const char *)wrapped.data + wrapped.len;
-		p++;
-		indent = strspn(p, " ");
-		while (!ret && p < end) {
-			const char *eol = memchr(p, '\n', (size_t)(end - p));
-			size_t len = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p), skip = strspn(p, " ");
-
-			skip = skip < indent ? skip : indent;
-			ret = gs_buf_append(out, p + skip, len - skip);
-			p += len;
-		}
+		goto out;
 	}
+	end = (const char *)wrapped.data + wrapped.len;
+	p++;
+	indent = strspn(p, " ");
+	while (ret == 0 && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p), skip = strspn(p, " ");
+
+		skip = skip < indent ? skip : indent;
+		ret = gs_buf_append(out, p + skip, len - skip) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+		p += len;
+	}
+out:
 	gs_buf_release(&wrapped);
 	return ret;
 }
@@ -54,18 +56,19 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 static int emit_json_list(const struct sops_cli *c, struct doc *sub, struct doc_node *list, bool compact,
 			  struct gs_buf *out)
 {
+	int indent = compact ? SOPS_INDENT_NONE : cmd_indent(c, NULL, DOC_FORMAT_JSON);
 	size_t start = out->len, w = start;
-	int ret = doc_add_branch(sub, list);
+	int ret;
 
-	if (!ret)
-		ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, compact ? SOPS_INDENT_NONE : cmd_indent(c, NULL, DOC_FORMAT_JSON),
-				     CMD_EMIT_TO_READER, out);
-	for (size_t r = start; !ret && r < out->len; r++)
+	if ((ret = doc_add_branch(sub, list)) < 0 ||
+	    (ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, indent, CMD_EMIT_TO_READER, out)) < 0)
+		return ret;
+	/* compact: no line breaks at all; else none at the end */
+	for (size_t r = start; r < out->len; r++)
 		if (!(compact || r + 1 == out->len) || out->data[r] != '\n')
 			out->data[w++] = out->data[r];
-	if (!ret)
-		out->len = w;
-	return ret;
+	out->len = w;
+	return 0;
 }
 
 /* sops's extract (decrypt.go:75): a string leaf raw; a map as a document

@@ -108,11 +108,14 @@ static int edit_text(struct sops_cli *c, const struct gs_buf *plain, struct gs_b
 	free(copy);
 	if (ret)
 		return ret;
-	ret = private_dir_write(&dir, plain->data, plain->len);
-	if (!ret && (ret = run_editor(dir.file)) < 0)
+	if ((ret = private_dir_write(&dir, plain->data, plain->len)) < 0)
+		goto out;
+	if ((ret = run_editor(dir.file)) < 0) {
 		c->code = EXIT_SOPS_NO_EDITOR;
-	if (!ret)
-		ret = gs_read_file(dir.file, edited, STORE_MAX_INPUT);
+		goto out;
+	}
+	ret = gs_read_file(dir.file, edited, STORE_MAX_INPUT);
+out:
 	private_dir_remove(&dir);
 	return ret;
 }
@@ -143,11 +146,10 @@ static int edit_new_file(struct sops_cli *c)
 		ret = GS_FAIL(GS_ERR_GENERIC, "file has not changed, exiting");
 		goto out;
 	}
-	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0)
+	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0 ||
+	    (ret = gs_output_write(c->file, out.data, out.len, 0644)) < 0)
 		goto out;
-	ret = gs_output_write(c->file, out.data, out.len, 0644);
-	if (!ret)
-		sops_cli_verbose(c, "'%s': created", c->file);
+	sops_cli_verbose(c, "'%s': created", c->file);
 out:
 	sops_config_free(config);
 	gs_buf_release(&plain);
@@ -156,40 +158,44 @@ out:
 	return ret;
 }
 
+/* JSON: the members of meta's object become the last members of plain's. */
+static int join_json_objects(struct gs_buf *plain, const struct gs_buf *meta)
+{
+	const uint8_t *open_brace = memchr(meta->data, '{', meta->len), *close_brace = NULL;
+	bool empty = true;
+
+	for (size_t i = plain->len; i > 0 && !close_brace; i--)
+		if (plain->data[i - 1] == '}')
+			close_brace = &plain->data[i - 1];
+	if (!close_brace || !open_brace)
+		return GS_FAIL(GS_ERR_GENERIC, "cannot show the metadata");
+	for (const uint8_t *p = plain->data; p < close_brace && empty; p++)
+		empty = *p == '{' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+	plain->len = (size_t)(close_brace - plain->data);
+	while (plain->len && strchr(" \t\r\n", plain->data[plain->len - 1]))
+		plain->len--;
+	if (gs_buf_append_str(plain, empty ? "" : ",") ||
+	    gs_buf_append(plain, open_brace + 1, meta->len - (size_t)(open_brace + 1 - meta->data)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 /* -s (sops's --show-master-keys): the metadata follows the values in the
  * editor. YAML: a second block mapping after the first; JSON: one more
  * member of the object. */
 static int append_metadata(const struct sops_session *s, struct gs_buf *plain)
 {
 	struct gs_buf meta;
-	const uint8_t *open_brace, *close_brace = NULL;
 	int ret;
 
 	gs_buf_init(&meta, true);
-	ret = cmd_plain_emit(s->name, (struct doc *)&s->meta, s->format, 0, CMD_EMIT_VERIFIED, &meta);
-	if (!ret && s->format == DOC_FORMAT_YAML)
-		ret = gs_buf_append(plain, meta.data, meta.len);
-	else if (!ret) {
-		for (size_t i = plain->len; i > 0 && !close_brace; i--)
-			if (plain->data[i - 1] == '}')
-				close_brace = &plain->data[i - 1];
-		open_brace = memchr(meta.data, '{', meta.len);
-		if (!close_brace || !open_brace) {
-			ret = GS_FAIL(GS_ERR_GENERIC, "cannot show the metadata");
-		} else {
-			bool empty = true;
-
-			for (const uint8_t *p = plain->data; p < close_brace && empty; p++)
-				empty = *p == '{' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
-			plain->len = (size_t)(close_brace - plain->data);
-			while (plain->len && strchr(" \t\r\n", plain->data[plain->len - 1]))
-				plain->len--;
-			ret = gs_buf_append_str(plain, empty ? "" : ",");
-			if (!ret)
-				ret = gs_buf_append(plain, open_brace + 1,
-						    meta.len - (size_t)(open_brace + 1 - meta.data));
-		}
-	}
+	if ((ret = cmd_plain_emit(s->name, (struct doc *)&s->meta, s->format, 0, CMD_EMIT_VERIFIED, &meta)) < 0)
+		goto out;
+	if (s->format != DOC_FORMAT_YAML)
+		ret = join_json_objects(plain, &meta);
+	else if (gs_buf_append(plain, meta.data, meta.len))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+out:
 	gs_buf_release(&meta);
 	return ret;
 }

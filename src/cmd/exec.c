@@ -232,21 +232,36 @@ static int run_env(struct sops_cli *c, struct sops_session *s, const struct pass
 {
 	struct exec_env env = { 0 };
 	pid_t pid;
-	int ret = env_build(&env, s->plain->count ? s->plain->branches[0] : NULL, user, c->pristine);
+	int ret;
 
-	if (!ret && c->same_process) {
+	if ((ret = env_build(&env, s->plain->count ? s->plain->branches[0] : NULL, user, c->pristine)) < 0)
+		goto out;
+	if (c->same_process) {
 		char *argv[] = { "sh", "-c", c->rest[0], NULL };
 
 		fflush(NULL);
 		execve("/bin/sh", argv, env.vars);
 		ret = GS_FAIL(GS_ERR_GENERIC, "cannot run the command: %s", strerror(errno));
+		goto out;
 	}
-	if (!ret)
-		ret = spawn_shell(c->rest[0], env.vars, &pid);
-	if (!ret && !c->background)
+	if ((ret = spawn_shell(c->rest[0], env.vars, &pid)) < 0)
+		goto out;
+	if (!c->background)
 		ret = wait_child(pid, code);
+out:
 	env_release(&env);
 	return ret;
+}
+
+/* The plaintext's place in the private directory: a FIFO the command
+ * reads (fed once it runs), or with --no-fifo a file written now. */
+static int make_plaintext_file(const struct sops_cli *c, struct private_dir *dir, const struct gs_buf *plain)
+{
+	if (c->no_fifo)
+		return private_dir_write(dir, plain->data, plain->len);
+	if (mkfifo(dir->file, 0600) != 0)
+		return GS_FAIL(GS_ERR_IO, "cannot create a FIFO: %s", strerror(errno));
+	return 0;
 }
 
 static int run_file(struct sops_cli *c, struct sops_session *s, const struct passwd *user, int *code)
@@ -254,46 +269,42 @@ static int run_file(struct sops_cli *c, struct sops_session *s, const struct pas
 	struct private_dir dir = { 0 };
 	struct exec_env env = { 0 };
 	struct gs_buf plain;
-	enum doc_format format;
+	enum doc_format format = c->output_type ? sops_cli_output_format(c) : s->format;
 	char *command = NULL;
 	bool exited = false;
 	pid_t pid;
 	int ret;
 
 	gs_buf_init(&plain, true);
-	format = c->output_type ? sops_cli_output_format(c) : s->format;
-	ret = cmd_plain_emit(c->file, s->plain, format, cmd_indent(c, NULL, format), CMD_EMIT_VERIFIED_DROP, &plain);
-	if (!ret)
-		ret = env_build(&env, NULL, user, false);
-	if (!ret)
-		ret = private_dir_create(&dir, c->exec_filename ? c->exec_filename : "tmp-file");
-	if (ret)
+	if ((ret = cmd_plain_emit(c->file, s->plain, format, cmd_indent(c, NULL, format), CMD_EMIT_VERIFIED_DROP,
+				  &plain)) < 0 ||
+	    (ret = env_build(&env, NULL, user, false)) < 0 ||
+	    (ret = private_dir_create(&dir, c->exec_filename ? c->exec_filename : "tmp-file")) < 0 ||
+	    (ret = make_plaintext_file(c, &dir, &plain)) < 0)
 		goto out;
-	if (c->no_fifo)
-		ret = private_dir_write(&dir, plain.data, plain.len);
-	else if (mkfifo(dir.file, 0600) != 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot create a FIFO: %s", strerror(errno));
-	if (!ret && !(command = substitute(c->rest[0], dir.file)))
+	if (!(command = substitute(c->rest[0], dir.file))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	/* --background: a detached process feeds the command and removes the
 	 * directory when the command is done; gitseal itself exits 0 */
-	if (!ret && c->background) {
+	if (c->background) {
 		pid_t keeper = fork();
 
-		if (keeper < 0)
+		if (keeper < 0) {
 			ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the command: %s", strerror(errno));
+			goto out;
+		}
 		if (keeper > 0) {
 			memset(&dir, 0, sizeof(dir));
 			goto out;
 		}
-		if (keeper == 0)
-			setsid();
+		setsid();
 	}
-	if (!ret)
-		ret = spawn_shell(command, env.vars, &pid);
-	if (!ret && !c->no_fifo)
-		ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code);
-	if (!ret && !exited)
+	if ((ret = spawn_shell(command, env.vars, &pid)) < 0 ||
+	    (!c->no_fifo && (ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code)) < 0))
+		goto out;
+	if (!exited)
 		ret = wait_child(pid, code);
 out:
 	private_dir_remove(&dir);
@@ -314,13 +325,17 @@ static int run_exec(int argc, char **argv, bool file_mode)
 	gs_harden_process();
 	sops_cli_init(&c, file_mode ? "exec-file" : "exec-env");
 	sops_session_init(&s);
-	if ((ret = sops_cli_parse(&c, argc, argv)) == 0 && (ret = check_exec_line(&c, file_mode)) == 0)
-		ret = sops_session_open(&s, &c, false);
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0 || (ret = check_exec_line(&c, file_mode)) < 0 ||
+	    (ret = sops_session_open(&s, &c, false)) < 0)
+		goto out;
 	/* sops switches user once the file is decrypted (exec.go:61) */
-	if (!ret && c.user && (ret = switch_user(c.user, &pw, pwbuf, sizeof(pwbuf))) == 0)
+	if (c.user) {
+		if ((ret = switch_user(c.user, &pw, pwbuf, sizeof(pwbuf))) < 0)
+			goto out;
 		user = &pw;
-	if (!ret)
-		ret = file_mode ? run_file(&c, &s, user, &code) : run_env(&c, &s, user, &code);
+	}
+	ret = file_mode ? run_file(&c, &s, user, &code) : run_env(&c, &s, user, &code);
+out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);
 	sops_session_release(&s);

@@ -22,11 +22,38 @@ static int parse_index(const char *s, size_t *out)
 	return 0;
 }
 
+/* The group groups add makes: its --age, --hc-vault-transit and --pgp
+ * keys, each split at commas (repeatable flags with no variable,
+ * main.go:565-595). */
+static int new_group(const struct sops_cli *c, struct sops_key_group *g)
+{
+	const char *const *given[] = { c->age, c->vault, c->pgp };
+	const size_t counts[] = { c->age_count, c->vault_count, c->pgp_count };
+	int (*const add[])(struct sops_key_group *, const char *) = {
+		sops_key_group_add_age, sops_key_group_add_vault, sops_key_group_add_pgp,
+	};
+	size_t keys = 0;
+	int ret = 0;
+
+	for (size_t t = 0; ret == 0 && t < sizeof(add) / sizeof(add[0]); t++) {
+		char **list = NULL;
+		size_t n = 0;
+
+		if ((ret = sops_cli_split(given[t], counts[t], &list, &n)) == 0)
+			for (size_t i = 0; ret == 0 && i < n; i++)
+				ret = add[t](g, list[i]);
+		sops_cli_free_strings(list, n);
+		keys += n;
+	}
+	if (ret == 0 && !keys)
+		ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --pgp, --hc-vault-transit)");
+	return ret;
+}
+
 static int new_groups(const struct sops_cli *c, const struct sops_session *s, bool add,
 		      const char *index_text, struct sops_key_group **out, size_t *n, int *threshold)
 {
-	char **age = NULL, **vault = NULL, **pgp = NULL;
-	size_t age_count = 0, vault_count = 0, pgp_count = 0, index = 0;
+	size_t index = 0;
 	struct sops_key_group *g = NULL;
 	int ret;
 
@@ -45,23 +72,10 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 	if ((ret = sops_key_groups_copy(s->keys->groups, s->keys->group_count, &g)) < 0)
 		return ret;
 	if (add) {
-		/* repeatable flags with no variable (main.go:565-595) */
-		ret = sops_cli_split(c->age, c->age_count, &age, &age_count);
-		if (!ret)
-			ret = sops_cli_split(c->vault, c->vault_count, &vault, &vault_count);
-		if (!ret)
-			ret = sops_cli_split(c->pgp, c->pgp_count, &pgp, &pgp_count);
-		for (size_t i = 0; !ret && i < age_count; i++)
-			ret = sops_key_group_add_age(&g[s->keys->group_count], age[i]);
-		for (size_t i = 0; !ret && i < vault_count; i++)
-			ret = sops_key_group_add_vault(&g[s->keys->group_count], vault[i]);
-		for (size_t i = 0; !ret && i < pgp_count; i++)
-			ret = sops_key_group_add_pgp(&g[s->keys->group_count], pgp[i]);
-		if (!ret && !age_count && !vault_count && !pgp_count)
-			ret = GS_FAIL(GS_ERR_USAGE, "groups add needs keys (--age, --pgp, --hc-vault-transit)");
-		sops_cli_free_strings(age, age_count);
-		sops_cli_free_strings(vault, vault_count);
-		sops_cli_free_strings(pgp, pgp_count);
+		if ((ret = new_group(c, &g[s->keys->group_count])) < 0) {
+			sops_key_groups_free(g, s->keys->group_count + 1);
+			return ret;
+		}
 		*n = s->keys->group_count + 1;
 	} else {
 		struct sops_key_group gone = g[index];
@@ -72,10 +86,6 @@ static int new_groups(const struct sops_cli *c, const struct sops_session *s, bo
 		/* fewer groups than the threshold: sops lowers it */
 		if (*threshold > (int)*n)
 			*threshold = (int)*n;
-	}
-	if (ret) {
-		sops_key_groups_free(g, s->keys->group_count + 1);
-		return ret;
 	}
 	*out = g;
 	return 0;
@@ -107,31 +117,28 @@ int cmd_groups(int argc, char **argv)
 	sops_cli_init(&c, add ? "groups add" : "groups delete");
 	sops_session_init(&s);
 	gs_buf_init(&out, false);
-	ret = sops_cli_parse(&c, argc - 1, argv + 1);
-	if (ret)
+	if ((ret = sops_cli_parse(&c, argc - 1, argv + 1)) < 0)
 		goto out;
 	index_text = c.file;
-	if (add && c.file)
+	if (add && c.file) {
 		ret = GS_FAIL(GS_ERR_USAGE, "groups add takes no positional arguments (use --file)");
-	if (!ret && !c.group_file) {
+		goto out;
+	}
+	if (!c.group_file) {
 		cmd_errorf("%s needs --file", c.command);
 		code = EXIT_SOPS_NO_FILE;
 		goto done;
 	}
 	c.file = c.group_file;
-	if (!ret)
-		ret = sops_session_open(&s, &c, true);
-	if (!ret)
-		ret = sops_cli_check_foreign_keys(&c, false);
-	if (!ret)
-		ret = new_groups(&c, &s, add, index_text, &groups, &n, &threshold);
-	if (!ret)
-		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
+	if ((ret = sops_session_open(&s, &c, true)) < 0 || (ret = sops_cli_check_foreign_keys(&c, false)) < 0 ||
+	    (ret = new_groups(&c, &s, add, index_text, &groups, &n, &threshold)) < 0)
+		goto out;
+	ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	if (ret == GS_ERR_UNSUPPORTED_KEY && sops_cli_confirm_drop(&c, c.file)) {
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, groups, n, threshold, false, &out);
 	}
-	if (!ret)
+	if (ret == 0)
 		ret = sops_cli_write(&c, out.data, out.len);
 out:
 	if (ret)

@@ -10,17 +10,31 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "flags.h"
+#include "options.h"
 #include "gitseal/age.h"
 #include "gitseal/io.h"
 
-static const char usage_text[] =
-	"usage: gitseal keygen [-pq] [-o OUTPUT]\n"
-	"       gitseal keygen -y [-o OUTPUT] [INPUT]\n"
-	"\n"
-	"  -pq                  a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)\n"
-	"  -o, --output OUTPUT  write the identity to OUTPUT (created 0600; never overwritten)\n"
-	"  -y                   print the recipients of the identity file INPUT (default stdin)\n";
+/* age-keygen's flags (cmd/age-keygen/keygen.go), -pq as age-keygen 1.3. */
+enum keygen_option { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, KO_COUNT };
+
+static const struct opt keygen_options[KO_COUNT] = {
+	[KO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
+			"write the identity to OUTPUT (created 0600; never overwritten)" },
+	[KO_PQ] = { "pq", NULL, OPT_BOOL, NULL, NULL,
+		    "a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)" },
+	[KO_RECIPIENTS] = { "y", NULL, OPT_BOOL, NULL, NULL,
+			    "print the recipients of the identity file INPUT (default stdin)" },
+};
+
+static const int keygen_accepted[] = { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, OPT_END };
+
+static void usage(FILE *f)
+{
+	fputs("usage: gitseal keygen [-pq] [-o OUTPUT]\n"
+	      "       gitseal keygen -y [-o OUTPUT] [INPUT]\n\nflags:\n", f);
+	opt_usage(f, keygen_options, keygen_accepted);
+	fputs("  -h, --help                      print this help\n", f);
+}
 
 enum { RECIPIENT_TEXT_MAX = 16384 };
 
@@ -58,16 +72,11 @@ static int generate(const char *output, bool pq)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	ret = pq ? age_identity_generate_pq(&id) : age_identity_generate(&id);
-	if (!ret)
-		ret = age_identity_encode(id, secret, AGE_PQ_IDENTITY_LEN + 1);
-	if (!ret)
-		ret = age_identity_recipient_string(id, recipient, AGE_PQ_RECIPIENT_LEN + 1);
-	if (ret)
-		goto out;
 	format_created(created, sizeof(created));
-	ret = gs_buf_printf(&text, "# created: %s\n# public key: %s\n%s\n", created, recipient, secret);
-	if (ret)
+	if ((ret = pq ? age_identity_generate_pq(&id) : age_identity_generate(&id)) < 0 ||
+	    (ret = age_identity_encode(id, secret, AGE_PQ_IDENTITY_LEN + 1)) < 0 ||
+	    (ret = age_identity_recipient_string(id, recipient, AGE_PQ_RECIPIENT_LEN + 1)) < 0 ||
+	    (ret = gs_buf_printf(&text, "# created: %s\n# public key: %s\n%s\n", created, recipient, secret)) < 0)
 		goto out;
 	if (output && strcmp(output, "-") != 0) {
 		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -113,20 +122,18 @@ static int convert(const char *input, const char *output)
 	gs_buf_init(&out, false);
 	if (!line)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = gs_read_file(name, &text, 16 * 1024 * 1024);
-	if (!ret)
-		ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name);
-	for (size_t i = 0; !ret && i < ids.count; i++) {
-		ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX);
-		if (!ret)
-			ret = gs_buf_printf(&out, "%s\n", line);
-	}
-	if (!ret) {
-		if (output && strcmp(output, "-") != 0)
-			ret = gs_atomic_write(output, out.data, out.len, 0644);
-		else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
-			ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output");
-	}
+	if ((ret = gs_read_file(name, &text, 16 * 1024 * 1024)) < 0 ||
+	    (ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name)) < 0)
+		goto out;
+	for (size_t i = 0; i < ids.count; i++)
+		if ((ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX)) < 0 ||
+		    (ret = gs_buf_printf(&out, "%s\n", line)) < 0)
+			goto out;
+	if (output && strcmp(output, "-") != 0)
+		ret = gs_atomic_write(output, out.data, out.len, 0644);
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output");
+out:
 	free(line);
 	gs_buf_release(&out);
 	gs_buf_release(&text);
@@ -134,45 +141,42 @@ static int convert(const char *input, const char *output)
 	return ret;
 }
 
+/* As Go's flag package reads age-keygen's command line: the flags, then
+ * INPUT (-y only). */
+static int parse_args(int argc, char **argv, struct opt_value *v, const char **input, bool *help)
+{
+	struct opt_parser p = { .table = keygen_options, .table_len = KO_COUNT, .accepted = keygen_accepted,
+				.stop_at_word = true, .values = v };
+	int ret;
+
+	if ((ret = opt_parse(&p, argc, argv, 1)) < 0 || (*help = p.help))
+		return ret;
+	if (v[KO_PQ].on && v[KO_RECIPIENTS].on)
+		return GS_FAIL(GS_ERR_USAGE, "-pq can't be used with -y");
+	if (p.next < argc && (!v[KO_RECIPIENTS].on || p.next + 1 < argc))
+		return GS_FAIL(GS_ERR_USAGE, "too many arguments");
+	*input = p.next < argc ? argv[p.next] : NULL;
+	return 0;
+}
+
 int cmd_keygen(int argc, char **argv)
 {
-	struct flag_iter it;
-	const char *output = NULL, *input = NULL;
-	bool to_recipients = false, pq = false;
-	int ret = 0;
+	struct opt_value v[KO_COUNT] = { 0 };
+	const char *input = NULL;
+	bool help = false;
+	int ret;
 
 	gs_harden_process();
-	flag_iter_init(&it, argc, argv);
-	while (!ret && flag_next(&it)) {
-		if (flag_is(&it, "o", "output")) {
-			if (!(output = flag_value(&it)))
-				ret = GS_ERR_USAGE;
-		} else if (flag_is(&it, "y", NULL)) {
-			to_recipients = true;
-		} else if (flag_is(&it, "pq", NULL)) {
-			pq = true;
-		} else if (flag_is(&it, "h", "help")) {
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		} else {
-			ret = GS_FAIL(GS_ERR_USAGE, "flag provided but not defined: -%s", it.name);
-		}
-	}
-	if (!ret && pq && to_recipients)
-		ret = GS_FAIL(GS_ERR_USAGE, "-pq can't be used with -y");
-	if (!ret && it.i < argc) {
-		if (!to_recipients)
-			ret = GS_FAIL(GS_ERR_USAGE, "too many arguments");
-		else if (it.i + 1 < argc)
-			ret = GS_FAIL(GS_ERR_USAGE, "too many arguments");
-		else
-			input = argv[it.i];
-	}
-	if (!ret)
-		ret = to_recipients ? convert(input, output) : generate(output, pq);
-	if (ret) {
+	if ((ret = parse_args(argc, argv, v, &input, &help)) < 0)
+		goto out;
+	if (help)
+		usage(stdout);
+	else if (v[KO_RECIPIENTS].on)
+		ret = convert(input, v[KO_OUTPUT].text);
+	else
+		ret = generate(v[KO_OUTPUT].text, v[KO_PQ].on);
+out:
+	if (ret)
 		cmd_print_error();
-		return ret == GS_ERR_USAGE ? EXIT_USAGE : cmd_age_exit_code(ret);
-	}
-	return EXIT_OK;
+	return cmd_age_exit_code(ret);
 }

@@ -12,84 +12,117 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/array.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "session.h"
 
-/* The groups for rotate: the file's, with --rm-* keys removed from every
- * group and --add-* keys added to group 0 (sops: added keys go into the
- * first group). */
+/* --add-* and --rm-* of rotate, each split at commas. */
+enum key_change { ADD_AGE, RM_AGE, ADD_VAULT, RM_VAULT, ADD_PGP, RM_PGP, KEY_CHANGES };
+
+struct key_changes {
+	char **keys[KEY_CHANGES];
+	size_t count[KEY_CHANGES];
+};
+
+static int key_changes_split(const struct sops_cli *c, struct key_changes *k)
+{
+	const char *const *given[KEY_CHANGES] = { c->add_age, c->rm_age, c->add_vault,
+						  c->rm_vault, c->add_pgp, c->rm_pgp };
+	const size_t counts[KEY_CHANGES] = { c->add_age_count, c->rm_age_count, c->add_vault_count,
+					     c->rm_vault_count, c->add_pgp_count, c->rm_pgp_count };
+	int ret;
+
+	for (int i = 0; i < KEY_CHANGES; i++)
+		if ((ret = sops_cli_split(given[i], counts[i], &k->keys[i], &k->count[i])) < 0)
+			return ret;
+	return 0;
+}
+
+static void key_changes_release(struct key_changes *k)
+{
+	for (int i = 0; i < KEY_CHANGES; i++)
+		sops_cli_free_strings(k->keys[i], k->count[i]);
+}
+
+/* The old group's keys that are not removed. The file's keys of other
+ * types are not carried: a new data key cannot be wrapped for them
+ * (sops_encrypt_doc says so). */
+static int keep_keys(const struct sops_key_group *old, const struct key_changes *k, struct sops_key_group *g)
+{
+	const struct sops_key_group rm = { .age = k->keys[RM_AGE], .age_count = k->count[RM_AGE],
+					   .vault_uris = k->keys[RM_VAULT], .vault_count = k->count[RM_VAULT],
+					   .pgp = k->keys[RM_PGP], .pgp_count = k->count[RM_PGP] };
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < old->age_count; i++)
+		if (!sops_key_group_has(&rm, old->age[i]))
+			ret = sops_key_group_add_age(g, old->age[i]);
+	for (size_t i = 0; ret == 0 && i < old->vault_count; i++)
+		if (!sops_key_group_has(&rm, old->vault_uris[i]))
+			ret = sops_key_group_add_vault(g, old->vault_uris[i]);
+	for (size_t i = 0; ret == 0 && i < old->pgp_count; i++)
+		if (!sops_key_group_has(&rm, old->pgp[i]))
+			ret = sops_key_group_add_pgp(g, old->pgp[i]);
+	return ret;
+}
+
+static int add_keys(const struct key_changes *k, struct sops_key_group *g)
+{
+	int ret = 0;
+
+	for (size_t i = 0; ret == 0 && i < k->count[ADD_AGE]; i++)
+		ret = sops_key_group_add_age(g, k->keys[ADD_AGE][i]);
+	for (size_t i = 0; ret == 0 && i < k->count[ADD_VAULT]; i++)
+		ret = sops_key_group_add_vault(g, k->keys[ADD_VAULT][i]);
+	for (size_t i = 0; ret == 0 && i < k->count[ADD_PGP]; i++)
+		ret = sops_key_group_add_pgp(g, k->keys[ADD_PGP][i]);
+	return ret;
+}
+
+/* Every group keeps a key; there is a key at all. */
+static int check_keys_left(const struct sops_key_group *g, size_t n)
+{
+	size_t keys = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t here = g[k].age_count + g[k].vault_count + g[k].pgp_count;
+
+		if (n > 1 && !here)
+			return GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
+		keys += here;
+	}
+	return keys ? 0 : GS_FAIL(GS_ERR_USAGE, "no keys left after --rm-age/--rm-pgp/--rm-hc-vault-transit");
+}
+
+/* The file's groups with --rm-* keys taken out of every group and --add-*
+ * keys added to group 0 (sops: added keys go into the first group). */
 static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 			 struct sops_key_group **out, size_t *n)
 {
-	char **add_age = NULL, **rm_age = NULL, **add_vault = NULL, **rm_vault = NULL;
-	char **add_pgp = NULL, **rm_pgp = NULL;
-	size_t n_add_age = 0, n_rm_age = 0, n_add_vault = 0, n_rm_vault = 0, n_add_pgp = 0, n_rm_pgp = 0;
-	size_t keys = 0;
+	size_t count = s->keys->group_count;
+	struct key_changes changes = { 0 };
 	struct sops_key_group *g;
 	int ret;
 
 	*out = NULL;
 	*n = 0;
-	g = calloc(s->keys->group_count + 1, sizeof(*g));
-	if (!g)
+	if (!(g = calloc(count + 1, sizeof(*g))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = sops_cli_split(c->add_age, c->add_age_count, &add_age, &n_add_age);
-	if (!ret)
-		ret = sops_cli_split(c->rm_age, c->rm_age_count, &rm_age, &n_rm_age);
-	if (!ret)
-		ret = sops_cli_split(c->add_vault, c->add_vault_count, &add_vault, &n_add_vault);
-	if (!ret)
-		ret = sops_cli_split(c->rm_vault, c->rm_vault_count, &rm_vault, &n_rm_vault);
-	if (!ret)
-		ret = sops_cli_split(c->add_pgp, c->add_pgp_count, &add_pgp, &n_add_pgp);
-	if (!ret)
-		ret = sops_cli_split(c->rm_pgp, c->rm_pgp_count, &rm_pgp, &n_rm_pgp);
-	/* the file's keys of other types are not carried into the new groups:
-	 * a new data key cannot be wrapped for them (sops_encrypt_doc says so) */
-	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
-		const struct sops_key_group *old = &s->keys->groups[k];
-		struct sops_key_group rm = { .age = rm_age, .age_count = n_rm_age, .vault_uris = rm_vault,
-					     .vault_count = n_rm_vault, .pgp = rm_pgp, .pgp_count = n_rm_pgp };
-
-		for (size_t i = 0; !ret && i < old->age_count; i++)
-			if (!sops_key_group_has(&rm, old->age[i]))
-				ret = sops_key_group_add_age(&g[k], old->age[i]);
-		for (size_t i = 0; !ret && i < old->vault_count; i++)
-			if (!sops_key_group_has(&rm, old->vault_uris[i]))
-				ret = sops_key_group_add_vault(&g[k], old->vault_uris[i]);
-		for (size_t i = 0; !ret && i < old->pgp_count; i++)
-			if (!sops_key_group_has(&rm, old->pgp[i]))
-				ret = sops_key_group_add_pgp(&g[k], old->pgp[i]);
-	}
-	for (size_t i = 0; !ret && i < n_add_age; i++)
-		ret = sops_key_group_add_age(&g[0], add_age[i]);
-	for (size_t i = 0; !ret && i < n_add_vault; i++)
-		ret = sops_key_group_add_vault(&g[0], add_vault[i]);
-	for (size_t i = 0; !ret && i < n_add_pgp; i++)
-		ret = sops_key_group_add_pgp(&g[0], add_pgp[i]);
-	for (size_t k = 0; !ret && k < s->keys->group_count; k++) {
-		size_t here = g[k].age_count + g[k].vault_count + g[k].pgp_count;
-
-		if (s->keys->group_count > 1 && !here)
-			ret = GS_FAIL(GS_ERR_USAGE, "key group %zu would have no keys left", k);
-		keys += here;
-	}
-	if (!ret && !keys)
-		ret = GS_FAIL(GS_ERR_USAGE, "no keys left after --rm-age/--rm-pgp/--rm-hc-vault-transit");
-	sops_cli_free_strings(add_age, n_add_age);
-	sops_cli_free_strings(rm_age, n_rm_age);
-	sops_cli_free_strings(add_vault, n_add_vault);
-	sops_cli_free_strings(rm_vault, n_rm_vault);
-	sops_cli_free_strings(add_pgp, n_add_pgp);
-	sops_cli_free_strings(rm_pgp, n_rm_pgp);
-	if (ret) {
-		sops_key_groups_free(g, s->keys->group_count);
-		return ret;
-	}
+	if ((ret = key_changes_split(c, &changes)) < 0)
+		goto out;
+	for (size_t k = 0; k < count; k++)
+		if ((ret = keep_keys(&s->keys->groups[k], &changes, &g[k])) < 0)
+			goto out;
+	if ((ret = add_keys(&changes, &g[0])) < 0 || (ret = check_keys_left(g, count)) < 0)
+		goto out;
 	*out = g;
-	*n = s->keys->group_count;
-	return 0;
+	*n = count;
+out:
+	key_changes_release(&changes);
+	if (ret < 0)
+		sops_key_groups_free(g, count);
+	return ret;
 }
 
 /* rotate for one file: a new data key, every value re-encrypted. */
@@ -103,20 +136,18 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 
 	fc.file = file;
 	sops_session_init(&s);
-	ret = sops_cli_check_foreign_keys(c, false);
-	if (!ret)
-		ret = sops_session_open(&s, &fc, false);
-	if (!ret)
-		ret = rotate_groups(&fc, &s, &groups, &n);
-	threshold = c->shamir_threshold ? c->shamir_threshold : s.keys ? s.keys->shamir_threshold : 0;
-	if (!ret)
-		ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
+	if ((ret = sops_cli_check_foreign_keys(c, false)) < 0 || (ret = sops_session_open(&s, &fc, false)) < 0 ||
+	    (ret = rotate_groups(&fc, &s, &groups, &n)) < 0)
+		goto out;
+	threshold = c->shamir_threshold ? c->shamir_threshold : s.keys->shamir_threshold;
+	ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
 	/* in bulk (-r) nothing is asked per file: -y is needed */
 	if (ret == GS_ERR_UNSUPPORTED_KEY &&
 	    (c->recursive ? c->drop_unsupported_keys && c->yes : sops_cli_confirm_drop(c, file))) {
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
 	}
+out:
 	sops_key_groups_free(groups, n);
 	sops_session_release(&s);
 	return ret;
@@ -200,11 +231,11 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	fc.file = file;
 	sops_session_init(&s);
 	gs_buf_init(&out, false);
-	ret = config ? sops_config_match(config, file, &rule)
-		     : GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
-	if (!ret)
-		ret = sops_session_open(&s, &fc, true);
-	if (ret)
+	if (!config) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
+		goto out;
+	}
+	if ((ret = sops_config_match(config, file, &rule)) < 0 || (ret = sops_session_open(&s, &fc, true)) < 0)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
 	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
@@ -230,13 +261,11 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	}
-	if (!ret)
-		ret = gs_output_write(file, out.data, out.len, 0600);
-	if (!ret) {
-		*changed = true;
-		if (!bulk)
-			fprintf(stderr, "gitseal: '%s': keys updated\n", file);
-	}
+	if (ret < 0 || (ret = gs_output_write(file, out.data, out.len, 0600)) < 0)
+		goto out;
+	*changed = true;
+	if (!bulk)
+		fprintf(stderr, "gitseal: '%s': keys updated\n", file);
 out:
 	gs_buf_release(&out);
 	sops_session_release(&s);
@@ -266,15 +295,10 @@ struct bulk {
 
 static int bulk_add(struct bulk *b, const char *path)
 {
-	if (b->count == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct bulk_job *grown = realloc(b->jobs, cap * sizeof(*grown));
+	int ret;
 
-		if (!grown)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		b->jobs = grown;
-		b->cap = cap;
-	}
+	if ((ret = GS_ARRAY_GROW(b->jobs, b->count, b->cap, 64)) < 0)
+		return ret;
 	memset(&b->jobs[b->count], 0, sizeof(b->jobs[0]));
 	if (!(b->jobs[b->count].path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -361,8 +385,7 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	}
 	if (b->rotate) {
 		gs_buf_init(&out, false);
-		ret = rotate_one(b->cli, j->path, &out);
-		if (!ret)
+		if ((ret = rotate_one(b->cli, j->path, &out)) == 0)
 			ret = gs_output_write(j->path, out.data, out.len, 0600);
 		gs_buf_release(&out);
 		changed = true;
@@ -495,26 +518,24 @@ int cmd_rotate(int argc, char **argv)
 	gs_harden_process();
 	sops_cli_init(&c, "rotate");
 	gs_buf_init(&out, false);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && c.recursive) {
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
+		goto fail;
+	if (c.recursive) {
 		code = bulk_main(&c, NULL, true);
 		goto out;
 	}
-	if (!ret && !c.file) {
+	if (!c.file) {
 		cmd_errorf("rotate needs a file");
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	if (!ret)
-		sops_cli_one_file(&c);
-	if (!ret)
-		ret = sops_cli_require_file(&c);
-	if (!ret)
-		ret = rotate_one(&c, c.file, &out);
-	if (!ret)
-		ret = sops_cli_write(&c, out.data, out.len);
-	if (ret)
-		code = sops_cli_fail(&c, ret);
+	sops_cli_one_file(&c);
+	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, c.file, &out)) < 0 ||
+	    (ret = sops_cli_write(&c, out.data, out.len)) < 0)
+		goto fail;
+	goto out;
+fail:
+	code = sops_cli_fail(&c, ret);
 out:
 	gs_buf_release(&out);
 	sops_cli_release(&c);
@@ -543,21 +564,22 @@ int cmd_updatekeys(int argc, char **argv)
 		return git_updatekeys(argc, argv);
 	gs_harden_process();
 	sops_cli_init(&c, "updatekeys");
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file) {
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
+		goto fail;
+	if (!c.file) {
 		cmd_errorf("updatekeys needs at least one file");
-		sops_cli_release(&c);
-		return EXIT_SOPS_NO_FILE;
-	}
-	if (!ret && c.recursive && !c.yes)
-		ret = GS_FAIL(GS_ERR_USAGE, "updatekeys -r needs -y (no questions are asked per file)");
-	if (!ret)
-		ret = sops_cli_load_config(&c, &config);
-	if (!ret && c.recursive && !config)
-		ret = GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
-	if (ret) {
-		code = sops_cli_fail(&c, ret);
+		code = EXIT_SOPS_NO_FILE;
 		goto out;
+	}
+	if (c.recursive && !c.yes) {
+		ret = GS_FAIL(GS_ERR_USAGE, "updatekeys -r needs -y (no questions are asked per file)");
+		goto fail;
+	}
+	if ((ret = sops_cli_load_config(&c, &config)) < 0)
+		goto fail;
+	if (c.recursive && !config) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "no .sops.yaml found");
+		goto fail;
 	}
 	if (c.recursive) {
 		code = bulk_main(&c, config, false);
@@ -581,10 +603,26 @@ int cmd_updatekeys(int argc, char **argv)
 	c.file = first;
 	if (failed && c.rest_count > 0)
 		code = EXIT_GENERIC;
+	goto out;
+fail:
+	code = sops_cli_fail(&c, ret);
 out:
 	sops_config_free(config);
 	sops_cli_release(&c);
 	return code;
+}
+
+/* Whether a loaded document is a sops file: a metadata map with a
+ * version and a MAC (sops filestatus.go). */
+static bool has_sops_metadata(const struct doc *d)
+{
+	const struct doc_entry *meta = sops_metadata_entry(d), *version, *mac;
+
+	if (!meta || meta->value->kind != DOC_MAP)
+		return false;
+	version = doc_map_find(meta->value, "version");
+	mac = doc_map_find(meta->value, "mac");
+	return version && mac && version->value->len && mac->value->len;
 }
 
 int cmd_filestatus(int argc, char **argv)
@@ -592,34 +630,29 @@ int cmd_filestatus(int argc, char **argv)
 	struct sops_cli c;
 	struct gs_buf in;
 	struct doc d;
-	struct doc_entry *meta, *version, *mac;
-	bool encrypted = false;
 	int ret, code = EXIT_OK;
 
 	sops_cli_init(&c, "filestatus");
 	gs_buf_init(&in, false);
 	doc_init(&d, DOC_FORMAT_YAML);
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret && !c.file) {
+	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
+		goto fail;
+	if (!c.file) {
 		c.code = EXIT_SOPS_NO_FILE;
 		ret = GS_FAIL(GS_ERR_USAGE, "no file specified");
+		goto fail;
 	}
 	/* any other failure: "cannot check file status", 1 (filestatus.go:26) */
-	if (!ret && !c.code)
+	if (!c.code)
 		c.code = EXIT_GENERIC;
-	if (!ret)
-		ret = sops_cli_read_input(&c, &in);
-	if (!ret)
-		ret = store_load(sops_cli_input_format(&c), in.data, in.len, &d);
-	if (!ret && d.count && (meta = doc_map_find(d.branches[0], SOPS_METADATA_KEY)) && meta->value->kind == DOC_MAP) {
-		version = doc_map_find(meta->value, "version");
-		mac = doc_map_find(meta->value, "mac");
-		encrypted = version && mac && version->value->len && mac->value->len;
-	}
-	if (!ret)
-		printf("{\"encrypted\":%s}\n", encrypted ? "true" : "false");
-	else
-		code = sops_cli_fail(&c, ret);
+	if ((ret = sops_cli_read_input(&c, &in)) < 0 ||
+	    (ret = store_load(sops_cli_input_format(&c), in.data, in.len, &d)) < 0)
+		goto fail;
+	printf("{\"encrypted\":%s}\n", has_sops_metadata(&d) ? "true" : "false");
+	goto out;
+fail:
+	code = sops_cli_fail(&c, ret);
+out:
 	doc_release(&d);
 	gs_buf_release(&in);
 	sops_cli_release(&c);

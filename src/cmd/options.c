@@ -235,7 +235,8 @@ void opt_usage(FILE *f, const struct opt *table, const int *ids)
 		if (o->alias)
 			width = fprintf(f, "  %s%s, --%s", strlen(o->alias) == 1 ? "-" : "--", o->alias, o->name);
 		else
-			width = fprintf(f, "      --%s", o->name);
+			/* a short name alone (age-keygen's -pq, -y) is listed as Go spells it */
+			width = fprintf(f, "  %s%s", strlen(o->name) <= 2 ? "-" : "    --", o->name);
 		if (o->arg)
 			width += fprintf(f, o->kind == OPT_OPTIONAL ? "[=%s]" : " %s", o->arg);
 		if (width >= HELP_COLUMN - 1) {

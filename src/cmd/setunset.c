@@ -19,13 +19,13 @@ static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len
 	int ret;
 
 	gs_buf_init(&wrapped, true);
-	ret = gs_buf_append_str(&wrapped, "{\"v\": ");
-	if (!ret)
-		ret = gs_buf_append(&wrapped, text, len);
-	if (!ret)
-		ret = gs_buf_append_str(&wrapped, "}");
-	if (!ret && store_json_load(wrapped.data, wrapped.len, scratch) != 0)
+	if (gs_buf_append_str(&wrapped, "{\"v\": ") || gs_buf_append(&wrapped, text, len) ||
+	    gs_buf_append_str(&wrapped, "}"))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	else if (store_json_load(wrapped.data, wrapped.len, scratch) != 0)
 		ret = GS_FAIL(GS_ERR_USAGE, "the value is not valid JSON");
+	else
+		ret = 0;
 	gs_buf_release(&wrapped);
 	if (ret)
 		return ret;
@@ -159,8 +159,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 		goto out;
 	if (structural)
 		cmd_drop_layout(s.plain);
-	ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out);
-	if (!ret)
+	if ((ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);
 out:
 	tree_path_release(&path);
@@ -178,10 +177,7 @@ static int run_command(int argc, char **argv, bool is_set)
 
 	gs_harden_process();
 	sops_cli_init(&c, is_set ? "set" : "unset");
-	ret = sops_cli_parse(&c, argc, argv);
-	if (!ret)
-		ret = check_words(&c, is_set, &code);
-	if (!ret)
+	if ((ret = sops_cli_parse(&c, argc, argv)) == 0 && (ret = check_words(&c, is_set, &code)) == 0)
 		ret = run(&c, is_set, c.rest[0], is_set && !c.value_stdin ? c.rest[1] : NULL, &code);
 	if (ret && code < 0)
 		code = sops_cli_fail(&c, ret);

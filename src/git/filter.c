@@ -468,7 +468,7 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
  * never holding them. A dotenv value runs to the LF (as sops reads it),
  * so a CR would be sealed into every value and come back in each. The
  * file is taken as git stores any text file: with LF line ends. */
-static int normalize_dotenv(const uint8_t **in, size_t *len, struct gs_buf *norm)
+int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm)
 {
 	const uint8_t *p = *in, *end = p + *len;
 	int ret;
@@ -503,7 +503,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	gs_buf_init(&norm, true);
 	doc_init(&committed, format);
 	doc_init(&doc, format);
-	if (format == DOC_FORMAT_DOTENV && (ret = normalize_dotenv(&in, &len, &norm)))
+	if (format == DOC_FORMAT_DOTENV && (ret = gitfilter_dotenv_lf(&in, &len, &norm)))
 		goto out;
 	if ((ret = gitrepo_committed(f, path, &prev, &found)))
 		goto out;

@@ -369,7 +369,7 @@ static bool opens_block(const uint8_t *p, const uint8_t *eol)
  * file's nested collections; in a flat file the only ones are the sops
  * metadata's, so the metadata is written with this step (case 10: a
  * 2-space block came back indented by 4). */
-static int flat_block_step(const struct gs_buf *text)
+int gitseal_flat_block_step(const struct gs_buf *text)
 {
 	const uint8_t *p = text->data, *end = p + text->len;
 	size_t block_at = 0;
@@ -412,7 +412,7 @@ static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plai
 	int ret;
 
 	if (plain->format == DOC_FORMAT_YAML)
-		so.indent = flat_block_step(&plain->source);
+		so.indent = gitseal_flat_block_step(&plain->source);
 	ret = sops_file_seal(sf, plain, &so, out);
 
 	if (!ret && open_end)

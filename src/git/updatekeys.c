@@ -148,74 +148,56 @@ static int worktree_sealed(struct gitfilter *f, const char *path, struct doc *d,
 	return ret;
 }
 
-int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+/* A file whose own keys stay (made by hand: new to the repository, or
+ * for keys no rule names): only its recipients are accepted. */
+static int plan_accept_own(struct gitfilter *f, const struct doc *cipher, const char *why,
+			   struct gitfilter_update *u)
 {
-	struct gs_buf blob, list;
-	struct doc cipher;
-	bool found, no_rule, handmade = false;
+	struct gs_buf list;
 	int ret;
 
-	memset(u, 0, sizeof(*u));
-	gs_buf_init(&u->diff, false);
-	gs_buf_init(&blob, false);
 	gs_buf_init(&list, false);
-	doc_init(&cipher, store_format_for_path(path));
-	if (!(u->path = strdup(path)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)) ||
-	    (ret = rule_keys(f, path, &u->to, &no_rule)))
-		goto out;
-	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
-	if (u->is_new && (ret = worktree_sealed(f, path, &cipher, &handmade)))
-		goto out;
-	if (handmade) {
-		u->is_new = false;
-		/* a sops file made by hand, new to the repository: it goes in as
-		 * it is once its recipients are accepted */
-		if ((ret = sops_doc_keys(&cipher, &u->from)) || (ret = gittrust_unaccepted(f, &u->from, &list)))
-			goto out;
-		if (list.len) {
-			u->changes = u->adds = u->accept_only = true;
-			ret = gs_buf_printf(&u->diff, "    new sops file, added as it is; accept its recipients: %s\n",
-					    (const char *)list.data);
-		}
-		goto out;
+	if (!(ret = sops_doc_keys(cipher, &u->from)) && !(ret = gittrust_unaccepted(f, &u->from, &list)) &&
+	    list.len) {
+		u->changes = u->adds = u->accept_only = true;
+		ret = gs_buf_printf(&u->diff, "    %s; accept its recipients: %s\n", why, (const char *)list.data);
 	}
-	if (u->is_new) {
-		/* nothing sealed yet: only whom new files name */
-		if ((u->no_rule = no_rule))
-			goto out;
-		ret = gittrust_unaccepted(f, &u->to, &list);
-		if (!ret && list.len) {
-			u->changes = u->adds = true;
-			ret = gs_buf_printf(&u->diff, "    new file, sealed on 'git add' for: %s\n",
-					    (const char *)list.data);
-		}
-		if (!ret && !gittrust_selection_accepted(f, path, &u->to.selection)) {
-			u->changes = true;
-			if (!(ret = gs_buf_append_str(&u->diff, "    new file, sealing: ")))
-				ret = describe_selection(&u->to.selection, &u->diff);
-			if (!ret)
-				ret = gs_buf_append_str(&u->diff, "\n");
-		}
-		goto out;
+	gs_buf_release(&list);
+	return ret;
+}
+
+/* Nothing sealed yet: only whom new files name, and what they seal. */
+static int plan_new_file(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+{
+	struct gs_buf list;
+	int ret;
+
+	gs_buf_init(&list, false);
+	ret = gittrust_unaccepted(f, &u->to, &list);
+	if (!ret && list.len) {
+		u->changes = u->adds = true;
+		ret = gs_buf_printf(&u->diff, "    new file, sealed on 'git add' for: %s\n", (const char *)list.data);
 	}
-	if ((ret = sops_doc_keys(&cipher, &u->from)))
-		goto out;
-	if (no_rule) {
-		/* a file made by hand for keys no rule names: its own stay */
-		ret = gittrust_unaccepted(f, &u->from, &list);
-		if (!ret && list.len) {
-			u->changes = u->adds = u->accept_only = true;
-			ret = gs_buf_printf(&u->diff, "    no creation rule matches; accept its recipients: %s\n",
-					    (const char *)list.data);
-		}
-		goto out;
+	if (!ret && !gittrust_selection_accepted(f, path, &u->to.selection)) {
+		u->changes = true;
+		if (!(ret = gs_buf_append_str(&u->diff, "    new file, sealing: ")))
+			ret = describe_selection(&u->to.selection, &u->diff);
+		if (!ret)
+			ret = gs_buf_append_str(&u->diff, "\n");
 	}
-	if ((ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
-		goto out;
+	gs_buf_release(&list);
+	return ret;
+}
+
+/* A committed file: its keys and rule against the creation rule's. */
+static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
+{
+	int ret;
+
+	if ((ret = sops_doc_keys(cipher, &u->from)) || (ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
+		return ret;
 	u->changes = !gitseal_keys_equal_groups(&u->from, &u->to);
-	if (!same_effective_selection(&u->from.selection, &u->to.selection, &cipher)) {
+	if (!same_effective_selection(&u->from.selection, &u->to.selection, cipher)) {
 		u->changes = true;
 		if (!(ret = gs_buf_append_str(&u->diff, "    sealed values: ")) &&
 		    !(ret = describe_selection(&u->from.selection, &u->diff)) &&
@@ -227,12 +209,46 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 		u->to.selection = u->from.selection;
 		u->from.selection.value = u->to.selection.value ? strdup(u->to.selection.value) : NULL;
 	}
-	if (!u->changes)
+	if (!ret && !u->changes)
 		gs_buf_reset(&u->diff);
+	return ret;
+}
+
+int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
+{
+	struct gs_buf blob;
+	struct doc cipher;
+	bool found, no_rule, handmade = false;
+	int ret;
+
+	memset(u, 0, sizeof(*u));
+	gs_buf_init(&u->diff, false);
+	gs_buf_init(&blob, false);
+	doc_init(&cipher, store_format_for_path(path));
+	if (!(u->path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = gittrust_load(f)) || (ret = gitrepo_committed(f, path, &blob, &found)) ||
+	    (ret = rule_keys(f, path, &u->to, &no_rule)))
+		goto out;
+	u->is_new = !found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher);
+	if (u->is_new && (ret = worktree_sealed(f, path, &cipher, &handmade)))
+		goto out;
+	if (handmade) {
+		/* a sops file made by hand, new to the repository: it goes in as
+		 * it is once its recipients are accepted */
+		u->is_new = false;
+		ret = plan_accept_own(f, &cipher, "new sops file, added as it is", u);
+	} else if (u->is_new) {
+		ret = (u->no_rule = no_rule) ? 0 : plan_new_file(f, path, u);
+	} else if (no_rule) {
+		/* a file made by hand for keys no rule names: its own stay */
+		ret = plan_accept_own(f, &cipher, "no creation rule matches", u);
+	} else {
+		ret = plan_committed(&cipher, u);
+	}
 out:
 	doc_release(&cipher);
 	gs_buf_release(&blob);
-	gs_buf_release(&list);
 	return ret;
 }
 

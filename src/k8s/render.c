@@ -41,8 +41,8 @@ static bool in_list(const char *ns, const char *const *list, size_t count)
  * plaintext_inputs: the build decrypted generator sources or patches, or
  * ran KSOPS, so any resource of it may hold plaintext that names no
  * source. */
-static int namespace_check(const struct k8s_render_opts *o, const struct doc_node *out,
-			   const struct k8s_source_doc *src, bool plaintext_inputs)
+static int namespace_check_one(const struct k8s_render_opts *o, const struct doc_node *out,
+			       const struct k8s_source_doc *src, bool plaintext_inputs)
 {
 	struct k8s_identity id;
 	const char *ns;
@@ -73,6 +73,34 @@ static int namespace_check(const struct k8s_render_opts *o, const struct doc_nod
 	default:
 		return 0;
 	}
+}
+
+/* A list object (kind: List, SecretList, ...: anything with an 'items'
+ * list, as apimachinery's Unstructured.IsList reads it) is applied item by
+ * item, each into its own namespace: every item that is a resource
+ * (apiVersion and kind) passes the policy too, with the list's source. */
+static int namespace_check(const struct k8s_render_opts *o, const struct doc_node *out,
+			   const struct k8s_source_doc *src, bool plaintext_inputs, int depth)
+{
+	const struct doc_node *items = k8s_map_get(out, "items");
+	int ret = namespace_check_one(o, out, src, plaintext_inputs);
+
+	if (ret || o->ns_policy == K8S_NS_ANY || !items || items->kind != DOC_LIST)
+		return ret;
+	if (depth >= K8S_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "lists nested too deeply");
+	for (size_t i = 0; !ret && i < items->count; i++) {
+		const struct doc_node *item = items->entries[i].value;
+		char what[256];
+
+		if (items->entries[i].removed || !item || item->kind != DOC_MAP ||
+		    !k8s_map_str(item, "apiVersion") || !k8s_map_str(item, "kind"))
+			continue;
+		ret = namespace_check(o, item, src, plaintext_inputs, depth + 1);
+		if (ret)
+			gs_error_prefix("item %zu (%s)", i + 1, k8s_resource_name(item, what, sizeof(what)));
+	}
+	return ret;
 }
 
 const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap)
@@ -111,7 +139,7 @@ static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
 		char what[256];
 
 		k8s_identity_of(plain->branches[b], &src.id);
-		ret = namespace_check(r->opts, plain->branches[b], &src, false);
+		ret = namespace_check(r->opts, plain->branches[b], &src, false, 0);
 		if (ret)
 			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
 					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
@@ -158,7 +186,7 @@ static int plain_file(struct render *r, const struct k8s_root *dir_root, const c
 		for (size_t b = 0; !ret && b < u->doc.count; b++) {
 			ret = k8s_check_no_ciphertext(u->doc.branches[b]);
 			if (!ret)
-				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false);
+				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false, 0);
 			if (ret)
 				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
 						      u->first_doc + b + 1, gs_error_message());
@@ -373,7 +401,7 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 int k8s_render_check_namespace(const struct k8s_render_opts *opts, const struct doc_node *out,
 			       const struct k8s_source_doc *src, bool plaintext_inputs)
 {
-	return namespace_check(opts, out, src, plaintext_inputs);
+	return namespace_check(opts, out, src, plaintext_inputs, 0);
 }
 
 /* ---- discovery ---- */

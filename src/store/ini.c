@@ -746,11 +746,31 @@ static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
 
 /* go-ini writes each comment line as "; text", or "# text" / "; text"
  * when the line starts with one of them. */
+/* Whether what out holds ends with a comment line. */
+static bool ends_with_comment(const struct gs_buf *out)
+{
+	const char *s = (const char *)out->data;
+	size_t end, start;
+
+	if (!out->len || s[out->len - 1] != '\n')
+		return false;
+	end = out->len - 1;
+	for (start = end; start > 0 && s[start - 1] != '\n'; start--)
+		;
+	start = skip_space(s, start, end);
+	return start < end && (s[start] == ';' || s[start] == '#');
+}
+
+/* A comment, one line per line of its text. Comment lines that follow
+ * each other read back as one comment: after another comment a blank line
+ * keeps this one apart (found by fuzz_ini). */
 static int put_comment(struct gs_buf *out, const char *t, size_t n)
 {
 	size_t pos = 0;
 	int ret = 0;
 
+	if (ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
+		return ret;
 	do {
 		const char *nl = memchr(t + pos, '\n', n - pos);
 		size_t le = nl ? (size_t)(nl - t) : n, a = skip_space(t, pos, le), b = trim_end(t, a, le);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/secmem.h"
 #include "store_int.h"
 
 /* sops 2.3: the smallest n for which "%.*e" reads back as the same double
@@ -153,8 +154,24 @@ bool float_from_text(const char *text, size_t len, double *out)
 		*out = text[0] == '+' ? INFINITY : -INFINITY;
 		return true;
 	}
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0)
 		return false;
+	if (len >= sizeof(buf)) {
+		/* a long positional text, as YAML reads one (fuzz_yaml: a
+		 * 64-digit number was encrypted, then could not be decrypted) */
+		struct gs_buf big;
+		bool ok;
+
+		gs_buf_init(&big, true);
+		ok = gs_buf_append(&big, text, len) == 0 && gs_buf_append(&big, "", 1) == 0;
+		errno = 0;
+		if (ok) {
+			*out = strtod((const char *)big.data, &end);
+			ok = *end == 0 && !(errno == ERANGE && isinf(*out));
+		}
+		gs_buf_release(&big);
+		return ok;
+	}
 	memcpy(buf, text, len);
 	buf[len] = 0;
 	errno = 0;

@@ -5,22 +5,21 @@
 #include "gitseal/store.h"
 #include "store_int.h"
 
-static int load_by_format(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+/* Each format's store: one table instead of a switch per operation. */
+static const struct {
+	int (*load)(const uint8_t *text, size_t len, struct doc *d);
+	int (*emit)(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out);
+} stores[] = {
+	[DOC_FORMAT_YAML] = { store_yaml_load, store_yaml_emit },
+	[DOC_FORMAT_JSON] = { store_json_load, store_json_emit },
+	[DOC_FORMAT_DOTENV] = { store_dotenv_load, store_dotenv_emit },
+	[DOC_FORMAT_INI] = { store_ini_load, store_ini_emit },
+	[DOC_FORMAT_BINARY] = { store_binary_load, store_binary_emit },
+};
+
+static bool known_format(enum doc_format format)
 {
-	switch (format) {
-	case DOC_FORMAT_YAML:
-		return store_yaml_load(text, len, d);
-	case DOC_FORMAT_JSON:
-		return store_json_load(text, len, d);
-	case DOC_FORMAT_DOTENV:
-		return store_dotenv_load(text, len, d);
-	case DOC_FORMAT_INI:
-		return store_ini_load(text, len, d);
-	case DOC_FORMAT_BINARY:
-		return store_binary_load(text, len, d);
-	default:
-		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
-	}
+	return (size_t)format < sizeof(stores) / sizeof(stores[0]) && stores[format].load;
 }
 
 int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
@@ -32,7 +31,8 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 	size_t budget = d->node_limit && d->node_limit < DOC_MAX_NODES ? d->node_limit : DOC_MAX_NODES;
 
 	d->node_limit = d->nodes + budget;
-	ret = load_by_format(format, text, len, d);
+	ret = known_format(format) ? stores[format].load(text, len, d)
+				   : GS_FAIL(GS_ERR_USAGE, "no store for this format");
 	/* the stores see a spent budget as a failed allocation */
 	if (ret && doc_budget_spent(d))
 		ret = GS_FAIL(GS_ERR_LIMIT, "more than %zu keys and values in one document", budget);
@@ -89,20 +89,9 @@ int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
 	       struct gs_buf *out)
 {
-	switch (format) {
-	case DOC_FORMAT_YAML:
-		return store_yaml_emit(d, opts, out);
-	case DOC_FORMAT_JSON:
-		return store_json_emit(d, opts, out);
-	case DOC_FORMAT_DOTENV:
-		return store_dotenv_emit(d, opts, out);
-	case DOC_FORMAT_INI:
-		return store_ini_emit(d, opts, out);
-	case DOC_FORMAT_BINARY:
-		return store_binary_emit(d, opts, out);
-	default:
+	if (!known_format(format))
 		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
-	}
+	return stores[format].emit(d, opts, out);
 }
 
 static bool has_suffix(const char *s, const char *suffix)

@@ -98,10 +98,21 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 	struct yaml_str_place p = { .flow = flow, .block_indent = block_indent,
 				    .parent_indent = parent, .final_break = final_break,
 				    .prefer = prefer };
+	size_t mark = f->out->len;
+	int ret;
 
 	switch (n->type) {
 	case DOC_STR:
-		return yaml_write_str(f->out, n->text, n->len, &p);
+		ret = yaml_write_str(f->out, n->text, n->len, &p);
+		if (!ret && f->out->len > mark && f->out->data[mark] == '|') {
+			const uint8_t *nl = memchr(f->out->data + mark, '\n', f->out->len - mark);
+
+			f->block_end = f->out->len;
+			f->block_indent = block_indent;
+			f->block_keep = memchr(f->out->data + mark, '+',
+					       nl ? (size_t)(nl - f->out->data) - mark : f->out->len - mark) != NULL;
+		}
+		return ret;
 	case DOC_FLOAT:
 		return write_float(f, n);
 	case DOC_NULL:
@@ -159,6 +170,14 @@ static int write_comment_line(struct yfresh *f, const struct doc_node *c)
 static size_t round_indent(const struct yfresh *f, size_t indent)
 {
 	return f->step * ((indent + f->step) / f->step);
+}
+
+bool yfresh_holds_items(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
+			return true;
+	return false;
 }
 
 static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list,
@@ -289,6 +308,11 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	}
 	if (yfresh_is_empty(v))
 		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
+	/* comments alone in block style would leave a null (fuzz_yaml) */
+	if (!yfresh_holds_items(v)) {
+		ret = yfresh_flow_brackets(f, v, child);
+		return ret ? ret : put(f->out, "\n", 1);
+	}
 	if (in_list && !v->tag)
 		return yfresh_block(f, v, child);
 	/* drop the space: "key:" then the block on the next line */
@@ -304,20 +328,12 @@ int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in
 	return fresh_value_at(f, v, col, in_list, NULL);
 }
 
-static bool holds_items(const struct doc_node *n)
-{
-	for (size_t i = 0; i < n->count; i++)
-		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
-			return true;
-	return false;
-}
-
 /* A map with no entries is "{}" (comments alone are no document). */
 int yfresh_document(struct yfresh *f, const struct doc_node *root)
 {
 	int ret = 0;
 
-	if (!holds_items(root)) {
+	if (!yfresh_holds_items(root)) {
 		for (size_t i = 0; i < root->count && !ret; i++)
 			if (!root->entries[i].removed)
 				ret = write_comment_line(f, root->entries[i].value);
@@ -381,6 +397,15 @@ static int flow_entries(struct yfresh *f, const struct doc_node *n, size_t line_
 	return ret;
 }
 
+int yfresh_flow_brackets(struct yfresh *f, const struct doc_node *n, size_t line_indent)
+{
+	int ret = put(f->out, n->kind == DOC_MAP ? "{" : "[", 1);
+
+	if (!ret)
+		ret = flow_entries(f, n, line_indent);
+	return ret ? ret : put(f->out, n->kind == DOC_MAP ? "}" : "]", 1);
+}
+
 int yfresh_flow(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 {
 	int ret = 0;
@@ -391,9 +416,5 @@ int yfresh_flow(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 		return ret;
 	if (n->kind == DOC_SCALAR)
 		return yfresh_scalar(f, n, true, 0, 0, YAML_STYLE_ANY, false);
-	if ((ret = put(f->out, n->kind == DOC_MAP ? "{" : "[", 1)))
-		return ret;
-	if ((ret = flow_entries(f, n, line_indent)))
-		return ret;
-	return put(f->out, n->kind == DOC_MAP ? "}" : "]", 1);
+	return yfresh_flow_brackets(f, n, line_indent);
 }

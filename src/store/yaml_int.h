@@ -241,6 +241,11 @@ struct yfresh {
 	bool keep_positional; /* floats as sops's text where it reads back as a float */
 	/* when patching: the records, whose scalars keep the quoting they had */
 	const struct yaml_syntax *syn;
+	/* the last literal block written: where it ends in out, the column of
+	 * its text, keep chomping ("|+"); what follows it must not read as
+	 * more of its text */
+	size_t block_end, block_indent;
+	bool block_keep;
 };
 
 /* The quoting a scalar of this token kind had, to keep. */
@@ -263,6 +268,9 @@ int yfresh_block(struct yfresh *f, const struct doc_node *n, size_t col) __attri
  * (comments each take a line of their own). */
 int yfresh_flow(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 	__attribute__((warn_unused_result));
+/* A collection in flow style without its tag: "[", its entries, "]". */
+int yfresh_flow_brackets(struct yfresh *f, const struct doc_node *n, size_t line_indent)
+	__attribute__((warn_unused_result));
 /* A scalar on one line or as a literal block with content at block_indent
  * (parent: the column its indicator counts from); flow: inside [...]. */
 int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
@@ -270,6 +278,8 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 /* A tag in its short form ("!!binary", "!local", "!<...>"), then a space. */
 int yfresh_tag(struct yfresh *f, const char *tag) __attribute__((warn_unused_result));
 bool yfresh_is_empty(const struct doc_node *n);
+/* Whether a collection holds a live entry other than a comment. */
+bool yfresh_holds_items(const struct doc_node *n);
 /* A comment's text, its line breaks written as spaces. */
 int yfresh_comment_text(struct yfresh *f, const struct doc_node *c) __attribute__((warn_unused_result));
 

@@ -99,6 +99,8 @@ static bool reshaped(const struct patcher *p, const struct doc_node *n, const st
 	       (r->kind == DOC_MAP || r->kind == DOC_LIST);
 }
 
+static bool alias_stale(const struct patcher *p, const struct ynode *r);
+
 /* Marks every record whose subtree changed (bottom-up, once). */
 static bool mark_changes(struct patcher *p, const struct doc_node *n, int depth)
 {
@@ -110,6 +112,9 @@ static bool mark_changes(struct patcher *p, const struct doc_node *n, int depth)
 		const struct ynode *er = entry_rec(p, e);
 
 		if (e->removed) {
+			/* cut: an anchor there is gone for the aliases after it */
+			if (er)
+				touch(p, er);
 			changed |= er != NULL;
 			continue;
 		}
@@ -117,6 +122,11 @@ static bool mark_changes(struct patcher *p, const struct doc_node *n, int depth)
 			changed = true;
 		changed |= mark_changes(p, e->value, depth + 1);
 	}
+	/* an alias whose anchored node changed or goes is written out, also
+	 * where nothing else around it changed (its anchor comes before it,
+	 * so that node's state is known here) */
+	if (r && r->target != YNONE && alias_stale(p, r))
+		changed = true;
 	if (r && changed)
 		p->state[rec_index(p, r)] |= ST_CHANGED;
 	return changed;
@@ -265,7 +275,8 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 /* Where what was written from mark on breaks its first line. */
 static size_t split_at_break(const struct patcher *p, size_t mark)
 {
-	const uint8_t *nl = memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark);
+	const uint8_t *nl = p->ed.pool.len > mark ? memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark)
+						  : NULL;
 
 	return nl ? (size_t)(nl - p->ed.pool.data) : p->ed.pool.len;
 }
@@ -312,6 +323,74 @@ static void chop_break(struct patcher *p, size_t mark)
 		p->ed.pool.len--;
 }
 
+/* Whether a literal block with content at `indent` written before `at`
+ * keeps its text: what follows must not read as more of it (a line as
+ * deep as the text, blanks past the indentation, or under keep chomping
+ * any blank line: fuzz_yaml). */
+static bool lines_fit(const struct patcher *p, size_t line, size_t indent, bool keep)
+{
+	for (; line < p->len; line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0, w = 0;
+
+		while (line + k < p->len && p->src[line + k] == ' ')
+			k++;
+		for (w = k; line + w < p->len && (p->src[line + w] == ' ' || p->src[line + w] == '\t'); w++)
+			;
+		if (line + w < p->len && !ysrc_break_len(p->src, p->len, line + w))
+			return k < indent;
+		if (keep || w > indent)
+			return false;
+	}
+	return true;
+}
+
+static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool keep)
+{
+	return lines_fit(p, ysrc_next_line(p->lx, at), indent, keep);
+}
+
+/* Whether the text written from mark on ends with a literal block (the
+ * writer records the last one it wrote; a stripped one gets its line
+ * break after that). */
+static bool ends_in_block(const struct patcher *p, size_t mark)
+{
+	size_t len = p->ed.pool.len, end = p->fresh.block_end;
+
+	return end > mark && (end == len || (end + 1 == len && p->ed.pool.data[end] == '\n'));
+}
+
+/* Text written afresh from mark on, ending in its line break, in place of
+ * source text that ends at `end`. Its break is the one that ends the
+ * source's line, but where a literal block ends the file, which then
+ * needs its own (fuzz_yaml: the block lost its last line break). Sets *to
+ * past the blanks after `end` (else they would join its last line, a
+ * literal block's text there). RERENDER when what follows would read as
+ * more of a literal block it ends with. */
+static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
+{
+	bool block = ends_in_block(p, mark);
+	size_t e = end;
+
+	while (e < p->len && (p->src[e] == ' ' || p->src[e] == '\t'))
+		e++;
+	*to = e;
+	if (e >= p->len) {
+		if (!block) {
+			/* the file keeps its end */
+			chop_break(p, mark);
+			*to = end;
+		}
+		return 0;
+	}
+	if (!ysrc_break_len(p->src, p->len, e)) {
+		/* a comment: it goes to a line of its own */
+		*to = end;
+		return block && e > end ? RERENDER : 0;
+	}
+	chop_break(p, mark);
+	return block && !block_fits(p, e, p->fresh.block_indent, p->fresh.block_keep) ? RERENDER : 0;
+}
+
 /* A block collection for a slot (after a tag, if any, at hm): where the
  * old value was when it had a line of its own; compact after a list's
  * dash ("- a: 1"); else on the lines below the indicator (the body).
@@ -319,8 +398,11 @@ static void chop_break(struct patcher *p, size_t mark)
 static int render_block(struct patcher *p, const struct slot *s, const struct doc_node *v,
 			bool in_list, size_t hm, size_t *bm)
 {
-	size_t child = s->owner + (in_list ? 2 : p->fresh.step);
+	size_t child = s->owner + (in_list ? 2 : p->fresh.step), to;
+	bool block;
 	int ret = 0;
+
+	p->fresh.block_end = 0;
 
 	if (!moves_up(s) && s->own_line) {
 		/* the source indents its first line */
@@ -340,34 +422,16 @@ static int render_block(struct patcher *p, const struct slot *s, const struct do
 		if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, child)) ||
 		    (ret = yfresh_block(&p->fresh, v, child)))
 			return ret;
-		chop_break(p, hm);
-		return 0;
+		return fit_tail(p, hm, s->body_end, &to);
 	}
-	ret = yfresh_block(&p->fresh, v, child);
-	chop_break(p, hm);
+	if ((ret = yfresh_block(&p->fresh, v, child)))
+		return ret;
+	/* it goes in place of the old value: blanks after that stay */
+	block = ends_in_block(p, hm);
+	if (!(ret = fit_tail(p, hm, s->end, &to)) && block && to != s->end)
+		ret = RERENDER;
 	*bm = p->ed.pool.len;
 	return ret;
-}
-
-/* Whether a literal block with content at `indent` written before `at`
- * keeps its text: what follows must not read as more of it (a line as
- * deep as the text, blanks past the indentation, or under keep chomping
- * any blank line: fuzz_yaml). */
-static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool keep)
-{
-	for (size_t line = ysrc_next_line(p->lx, at); line < p->len; line = ysrc_next_line(p->lx, line)) {
-		size_t k = 0, w = 0;
-
-		while (line + k < p->len && p->src[line + k] == ' ')
-			k++;
-		for (w = k; line + w < p->len && (p->src[line + w] == ' ' || p->src[line + w] == '\t'); w++)
-			;
-		if (line + w < p->len && !ysrc_break_len(p->src, p->len, line + w))
-			return k < indent;
-		if (keep || w > indent)
-			return false;
-	}
-	return true;
 }
 
 /* Writes v into the pool for the slot: the head from hm to *bm, the body
@@ -399,9 +463,10 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		}
 		return ret;
 	}
-	if (yfresh_is_empty(v) || as_flow) {
+	/* comments alone in block style would leave a null (fuzz_yaml) */
+	if (yfresh_is_empty(v) || as_flow || !yfresh_holds_items(v)) {
 		ret = yfresh_is_empty(v) ? put(p, v->kind == DOC_MAP ? "{}" : "[]", 2)
-					 : yfresh_flow(&p->fresh, v, s->owner + p->fresh.step);
+					 : yfresh_flow_brackets(&p->fresh, v, s->owner + p->fresh.step);
 		*bm = p->ed.pool.len;
 		return ret;
 	}
@@ -729,12 +794,17 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 	if (ret)
 		return ret;
 	mark = p->ed.pool.len;
+	p->fresh.block_end = 0;
 	/* a last line with no line break */
 	if (pos >= p->len && !ysrc_break_before(p->lx, p->len))
 		ret = put(p, "\n", 1);
 	for (size_t i = from; i < to && !ret; i++)
 		if (!c->entries[i].removed)
 			ret = write_new_entry(p, c, &c->entries[i], cr->col);
+	/* the lines after them must not read as more of a literal block */
+	if (!ret && ends_in_block(p, mark) &&
+	    !lines_fit(p, pos, p->fresh.block_indent, p->fresh.block_keep))
+		ret = RERENDER;
 	if (!ret)
 		ret = edit(p, pos, pos, mark);
 	if (!ret && after)
@@ -925,7 +995,9 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 			       ? 0 : write_value(p, c, cr, er, v, YAML_STYLE_ANY);
 	if (v->kind == DOC_COMMENT) {
 		if (!comment_token(p, er))
-			return c->kind == DOC_LIST ? item_to_comment(p, er, v) : RERENDER;
+			/* a block list of comments alone would be a null */
+			return c->kind == DOC_LIST && yfresh_holds_items(c) ? item_to_comment(p, er, v)
+									    : RERENDER;
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	}
 	if (v->kind == DOC_SCALAR) {
@@ -979,22 +1051,14 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 /* ---- documents ---- */
 
 /* A document root that cannot be patched is written afresh in place
- * when it starts a line; else the whole file is. */
-static bool holds_items(const struct doc_node *n)
-{
-	for (size_t i = 0; i < n->count; i++)
-		if (!n->entries[i].removed && n->entries[i].value->kind != DOC_COMMENT)
-			return true;
-	return false;
-}
-
-/* A document root that cannot be patched is written afresh in place
  * when it starts a line; else the whole file is. A block map left with no
  * entries would leave no document at all without its "---": "{}". */
 static int rewrite_root(struct patcher *p, const struct doc_node *root, const struct ynode *r)
 {
-	size_t mark = p->ed.pool.len, start;
+	size_t mark = p->ed.pool.len, start, end;
 	int ret;
+
+	p->fresh.block_end = 0;
 
 	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
 	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
@@ -1003,14 +1067,26 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	start = tstart(p, r->first);
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
-	else if (!holds_items(root))
+	else if (!yfresh_holds_items(root))
 		ret = yfresh_document(&p->fresh, root);
 	else
 		ret = yfresh_block(&p->fresh, root, 0);
+	end = tend(p, r->last);
 	if (!ret && !(r->flags & YN_FLOW))
-		chop_break(p, mark);
+		ret = fit_tail(p, mark, end, &end);
 	touch(p, r);
-	return ret ? ret : edit(p, start, tend(p, r->last), mark);
+	return ret ? ret : edit(p, start, end, mark);
+}
+
+/* Whether an alias left in the text names a node that changed or whose
+ * anchor the edits took away (a collection written afresh drops the
+ * anchors in it): the document is then written afresh, aliases expanded. */
+static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
+{
+	for (uint32_t i = rec_index(p, root); i < root->end_rec; i++)
+		if (!(p->state[i] & ST_TOUCHED) && alias_stale(p, &p->syn->v[i]))
+			return true;
+	return false;
 }
 
 static int patch_root(struct patcher *p, const struct doc_node *root)
@@ -1027,10 +1103,12 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return RERENDER; /* properties on an empty document */
 	if (r->flags & YN_FLOW)
 		ret = patch_flow(p, root, r, p->fresh.step);
-	else if (!holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+	else if (!yfresh_holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
 		ret = RERENDER;
 	else
 		ret = patch_block(p, root, r);
+	if (!ret && alias_left_stale(p, r))
+		ret = RERENDER;
 	if (ret == RERENDER) {
 		p->ed.n = n0;
 		p->ed.pool.len = pool0;

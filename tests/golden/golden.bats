@@ -22,14 +22,24 @@ teardown() { teardown_tmp; }
 @test "unset: one value removed" { golden unset; }
 @test "rotate: a new data key, the same plaintext" { golden rotate; }
 @test "filestatus: encrypted or not" { golden filestatus; }
+@test "edit: the editor's change saved, the other values keep their ciphertext" { golden edit; }
+@test "updatekeys: the data key wrapped for the creation rule's keys" { golden updatekeys; }
+@test "groups: a key group added, then deleted" { golden groups; }
+@test "exec-file: the plaintext in a FIFO or a file, {} in the command" { golden exec-file; }
+@test "legacy mode: sops's -d, -e, -i --set" { golden legacy-mode; }
 @test "exec-env: the values in a command's environment" { golden exec-env; }
 @test "keygen -y: the recipient of an identity" { golden keygen-recipient; }
+@test "keygen: a new identity, 0600, and its recipient on stderr" { golden keygen-generate; }
+@test "render: a directory of manifests, its Secret decrypted" { golden render; }
+@test "git: the filter stores ciphertext, the work tree and diffs show plaintext" { golden git; }
 @test "age: decrypt a committed file, armored and binary" { golden age-decrypt; }
 @test "age: encrypt and decrypt again" { golden age-round-trip; }
 @test "error: a tampered value fails the MAC check, exit 51" { golden error-mac-mismatch; }
 @test "error: no identity opens the data key, exit 128" { golden error-no-key; }
 @test "error: encrypting an encrypted file, exit 203" { golden error-already-encrypted; }
 @test "error: a malformed --extract path, exit 91" { golden error-extract-path; }
+@test "error: usage 1, unreadable input 2, no file 100 (sops commands)" { golden error-usage; }
+@test "error: age and keygen usage errors, exit 1 as age" { golden error-age-usage; }
 
 @test "every case directory is run by a test above" {
 	local listed=() dir

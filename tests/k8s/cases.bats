@@ -352,6 +352,41 @@ YAML
 	grep -q 'dsn: postgres://b:pw@db' <<<"$output"
 }
 
+@test "10: the items of a list object (kind: List, SecretList) pass --bind-namespace one by one" {
+	mkdir -p "$REPO/plain"
+	list() { # KIND LIST_NAMESPACE ITEM_NAMESPACE
+		printf 'apiVersion: v1\nkind: %s\n%bitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: db\n    namespace: %s\n  stringData:\n    password: l1st-s3cr3t\n' \
+			"$1" "${2:+metadata:\n  namespace: $2\n}" "$3"
+	}
+	list List "" tenant-b >"$TMP/list.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/plain"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'list.enc.yaml' document 1: List/?: item 1 (Secret/db): namespace 'tenant-b' is not allowed (--bind-namespace)" ]
+	# the list's own namespace is its items' source namespace
+	list List tenant-a tenant-b >"$TMP/list.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/plain"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'list.enc.yaml' document 1: List/?: item 1 (Secret/db): namespace 'tenant-b' is not its source's 'tenant-a' (--bind-namespace)" ]
+	# a plain SecretList: its Secrets too
+	rm "$REPO/plain/list.enc.yaml"
+	list SecretList "" tenant-b >"$REPO/plain/list.yaml"
+	ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/plain"
+	[ "$status" -eq 1 ]
+	grep -qx "gitseal: error: 'list.yaml' document 1: item 1 (Secret/db): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# items in the allowed namespace render
+	list List tenant-a tenant-a >"$TMP/list.yaml"
+	rm "$REPO/plain/list.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	for policy in --bind-namespace --bind-namespace=tenant-a; do
+		run --separate-stderr "$GITSEAL_BIN" render "$policy" "$REPO/plain"
+		[ "$status" -eq 0 ]
+		grep -q 'password: l1st-s3cr3t' <<<"$output"
+	done
+}
+
 @test "10: one key per tenant: tenant A's key does not open tenant B's files" {
 	tenants
 	printf 'namespace: tenant-a\nresources: [../tenant-b]\n' >"$REPO/tenant-a/kustomization.yaml"

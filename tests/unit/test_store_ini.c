@@ -272,6 +272,32 @@ static void test_key_with_bom_bytes(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_ini: two comments apart in the file stay two in the fresh layout
+ * (comment lines that follow each other read back as one comment), within
+ * a section and across a section header. */
+static void test_fresh_comments_stay_apart(void **state)
+{
+	static const char *const inputs[] = { ";\n\n;", "; a\n\n# b\nk = v\n", "; a\n[s]\n; b\n\n; c\nk = v\n" };
+	static const char *const fresh[] = { "; \n\n; \n", "; a\n\n; b\nk = v\n",
+						 "; a\n\n; b\n\n; c\n[s]\nk = v\n" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct gs_buf out;
+		struct doc d, again;
+
+		load_ok(DOC_FORMAT_INI, inputs[i], &d);
+		gs_buf_release(&d.source); /* fresh layout */
+		emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+		assert_text(&out, fresh[i]);
+		load_ok(DOC_FORMAT_INI, (const char *)out.data, &again);
+		assert_true(doc_equal(&d, &again, NULL, 0));
+		doc_release(&again);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_metadata_layout),
 		cmocka_unit_test(test_utf16_refused),
 		cmocka_unit_test(test_key_with_bom_bytes),
+		cmocka_unit_test(test_fresh_comments_stay_apart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,4 +1,4 @@
-/* One table for all text stores: an input, an edit, the bytes expected.
+/* One table for all stores: an input, an edit, the bytes expected.
  * Each row also loads what was written and compares it with the edited
  * tree (doc_equal): the output must hold exactly the data intended.
  * Read by concept, the table is a short manual of how each store keeps a
@@ -31,6 +31,7 @@ struct row {
 #define J DOC_FORMAT_JSON
 #define E DOC_FORMAT_DOTENV
 #define I DOC_FORMAT_INI
+#define B DOC_FORMAT_BINARY
 
 static const struct row rows[] = {
 	/* ---- scalars: a value set keeps its quoting where the text allows ---- */
@@ -100,6 +101,24 @@ static const struct row rows[] = {
 	{ "keep", J, "{\n  \"a\" :1 }\n", KEEP, NULL, 0, NULL, "{\n  \"a\" :1 }\n" },
 	{ "keep", E, "A=1\n\n#c\n", KEEP, NULL, 0, NULL, "A=1\n\n#c\n" },
 	{ "keep", I, "[s]\nk=v\r\n", KEEP, NULL, 0, NULL, "[s]\nk=v\r\n" },
+	/* ---- entries removed and added: the other lines stay as they were ---- */
+	{ "entries", Y, "a: 1\n# c\nb: 2\n", REMOVE, "a", 0, NULL, "# c\nb: 2\n" },
+	{ "entries", Y, "a:\n  b: 1\nc: 2\n", APPEND, "a/d", DOC_STR, "x", "a:\n  b: 1\n  d: x\nc: 2\n" },
+	{ "entries", J, "{\n  \"a\": 1,\n  \"b\": 2\n}\n", REMOVE, "a", 0, NULL, "{\n  \"b\": 2\n}\n" },
+	{ "entries", J, "{\n  \"a\": 1\n}\n", APPEND, "b", DOC_STR, "x", "{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n" },
+	{ "entries", E, "A=1\n# c\nB=2\n", REMOVE, "A", 0, NULL, "# c\nB=2\n" },
+	{ "entries", E, "A=1\n", APPEND, "B", DOC_STR, "x", "A=1\nB=x\n" },
+	{ "entries", I, "[s]\na = 1\nb = 2\n[t]\nc = 3\n", REMOVE, "s/a", 0, NULL, "[s]\nb = 2\n[t]\nc = 3\n" },
+	{ "entries", I, "[s]\na = 1\n[t]\nc = 3\n", APPEND, "s/b", DOC_STR, "x", "[s]\na = 1\nb = x\n[t]\nc = 3\n" },
+	/* ---- sealed: every store, what encryption does to its values ---- */
+	{ "sealed", J, "{\"a\": \"x\", \"b\": [1, true], \"c\": {\"d\": null}}", SEAL, NULL, 0, NULL,
+	  "{\"a\": \"ENC\", \"b\": [\"ENC\", \"ENC\"], \"c\": {\"d\": null}}" },
+	{ "sealed", E, "A=x\nB=\n", SEAL, NULL, 0, NULL, "A=ENC\nB=\n" },
+	{ "sealed", I, "[s]\na = x ; c\nb =\n", SEAL, NULL, 0, NULL, "[s]\na = ENC ; ENC\nb =\n" },
+	/* ---- binary: the file is one value, "data" ---- */
+	{ "binary", B, "\x01raw\nbytes", KEEP, NULL, 0, NULL, "\x01raw\nbytes" },
+	{ "binary", B, "old", SET, "data", DOC_STR, "new\n", "new\n" },
+	{ "binary", B, "old", FRESH, NULL, 0, NULL, "old" },
 };
 
 static struct doc_entry *child(struct doc_node *n, const char *part)
@@ -184,7 +203,7 @@ static void apply(struct doc *d, const struct row *r)
 /* One row; a message on stdout and false when it does not hold. */
 static bool run_row(size_t i, const struct row *r)
 {
-	struct store_emit_opts o = { .indent = -1, .fresh = r->op == FRESH };
+	struct store_emit_opts o = { .indent = SOPS_INDENT_DEFAULT, .fresh = r->op == FRESH };
 	struct doc d, again;
 	struct gs_buf out;
 	char where[128];

@@ -357,6 +357,19 @@ static void test_scalar_long_key_explicit(void **state)
 }
 
 
+/* fuzz_yaml: a float of 64 digits (a number too large for an integer)
+ * could not be written back: encrypted, it could not be decrypted. It
+ * comes back as the float it is (Go 'f' text, as sops writes it). Under
+ * make SAN=1 the failed write also showed a null pointer plus 0 (the
+ * line break looked for in an empty pool). */
+static void test_scalar_long_float(void **state)
+{
+	(void)state;
+	seal_and_back("k: 1011000000001100011011000000011011000000010001000000110110000001", NULL,
+		      "k: 1011000000001100000000000000000000000000000000000000000000000000");
+}
+
+
 /* ==================== Comments ==================== */
 
 static void test_comment_placement(void **state)
@@ -528,6 +541,37 @@ static void test_list_comment_before_its_tag(void **state)
 }
 
 
+/* fuzz_yaml: a list left holding comments alone ("a: [\n#\n]" decrypted)
+ * was written as a block of comment lines, which reads as null: it is
+ * written in brackets, the comments on lines of their own. */
+static void test_list_of_comments_alone(void **state)
+{
+	struct doc d;
+	struct doc_node *item;
+	struct store_emit_opts fresh = { .fresh = true };
+	struct gs_buf out;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a:\n- x\n", &d);
+	item = find(d.branches[0], "a")->value->entries[0].value;
+	assert_int_equal(doc_scalar_set(&d, item, DOC_STR, "c", 1), 0);
+	item->kind = DOC_COMMENT;
+	emit_check(&d, "a: [\n    #c\n    ]\n");
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_YAML, &fresh, &out), 0);
+	assert_text(&out, "a: [\n    #c\n    ]\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* a tag is written once */
+	load_ok(DOC_FORMAT_YAML, "a: !t\n- x\n", &d);
+	item = find(d.branches[0], "a")->value->entries[0].value;
+	assert_int_equal(doc_scalar_set(&d, item, DOC_STR, "c", 1), 0);
+	item->kind = DOC_COMMENT;
+	emit_check(&d, NULL);
+	doc_release(&d);
+}
+
+
 /* ==================== Flow collections ==================== */
 
 static void test_flow_values(void **state)
@@ -694,6 +738,51 @@ static void test_block_leading_blank_lines(void **state)
 	refused("empty block scalar: >\n \n  \n   \n # comment\n", "leading blank lines");
 	/* a blank line, then what follows the block: fine */
 	assert_int_equal(load_err(DOC_FORMAT_YAML, "k: |\n    \nnext: 1\n"), 0);
+}
+
+
+/* Sets key to a map {b: text}: written as a block below the key. */
+static void set_to_map(const char *in, const char *key, const char *text, const char *want)
+{
+	struct doc d;
+	struct doc_node *m, *v;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	m = doc_new_map(&d);
+	v = doc_new_scalar(&d, DOC_STR, text, strlen(text));
+	assert_non_null(m);
+	assert_non_null(v);
+	assert_non_null(doc_append(&d, m, "b", 1, v));
+	find(d.branches[0], key)->value = m;
+	emit_check(&d, want);
+	doc_release(&d);
+}
+
+/* fuzz_yaml: a literal block that ends a map written afresh in place of
+ * text: at the end of a file with no final line break it lost its own;
+ * blanks after the old text joined its last line; blank lines after it
+ * became its text under keep chomping. */
+static void test_block_ends_rewritten_text(void **state)
+{
+	struct doc d;
+	struct doc_entry *meta;
+
+	(void)state;
+	/* the sops entry cut and added again at the end (what encryption does) */
+	load_ok(DOC_FORMAT_YAML, "sops:\n#\n|\n u\nA:", &d);
+	meta = find(d.branches[0], "sops");
+	assert_non_null(doc_append(&d, d.branches[0], "sops", 4, doc_clone(&d, meta->value)));
+	meta->removed = true;
+	emit_check(&d, "#\nA: null\nsops: |\n    u\n");
+	doc_release(&d);
+	set_to_map("a: x", "a", "u\n", "a:\n    b: |\n        u\n");
+	set_to_map("a:\n  x  \n", "a", "u\n", "a:\n    b: |\n        u\n");
+	set_to_map("a: x\n\nc: 1\n", "a", "u\n\n", "a:\n    b: |+\n        u\n\nc: 1\n");
+	set_to_map("a: x\n\n", "a", "u\n\n", "a:\n    b: |+\n        u\n\n");
+	/* where it fits, the rest stays as it was */
+	set_to_map("a: x\nc:   1\n", "a", "u\n", "a:\n    b: |\n        u\nc:   1\n");
+	/* a stripped block ending the file, blanks after the old value */
+	seal_and_back("::\n#\n|\n-: t\n\r | ", NULL, "#\n':': \"\"\n'-': |-\n    t\n    |\n");
 }
 
 
@@ -1293,6 +1382,22 @@ static void test_alias_copy_unchanged(void **state)
 	doc_release(&d);
 }
 
+/* fuzz_yaml: an alias in a part of the document where nothing changed
+ * still named a node that changed, or an anchor cut with its entry: it
+ * is written out as the value it stood for. */
+static void test_alias_of_changed_node(void **state)
+{
+	struct doc d;
+
+	(void)state;
+	expect_patch("a: &x 1\nm:\n  c: *x\n", "a", DOC_STR, "2", "a: &x \"2\"\nm:\n  c: 1\n");
+	expect_patch("a: &x 1\nm:\n  - *x\n", "a", DOC_STR, "2", "a: &x \"2\"\nm:\n  - 1\n");
+	load_ok(DOC_FORMAT_YAML, "sops: &x\nm:\n C: *x", &d);
+	find(d.branches[0], "sops")->removed = true;
+	emit_check(&d, "m:\n C: null");
+	doc_release(&d);
+}
+
 /* An alias may name a key: the key is kept as written. */
 static void test_alias_of_a_key(void **state)
 {
@@ -1782,6 +1887,7 @@ int main(void)
 		cmocka_unit_test(test_scalar_separator_in_key_escaped),
 
 		cmocka_unit_test(test_scalar_long_key_explicit),
+		cmocka_unit_test(test_scalar_long_float),
 
 		cmocka_unit_test(test_comment_placement),
 
@@ -1801,6 +1907,7 @@ int main(void)
 
 		cmocka_unit_test(test_list_value_below_dash_comment),
 		cmocka_unit_test(test_list_comment_before_its_tag),
+		cmocka_unit_test(test_list_of_comments_alone),
 
 		cmocka_unit_test(test_flow_values),
 
@@ -1821,6 +1928,7 @@ int main(void)
 
 		cmocka_unit_test(test_block_written_only_where_it_fits),
 		cmocka_unit_test(test_block_leading_blank_lines),
+		cmocka_unit_test(test_block_ends_rewritten_text),
 
 		cmocka_unit_test(test_below_key_value_stays),
 
@@ -1868,6 +1976,7 @@ int main(void)
 
 		cmocka_unit_test(test_alias_copy_unchanged),
 
+		cmocka_unit_test(test_alias_of_changed_node),
 		cmocka_unit_test(test_alias_of_a_key),
 
 		cmocka_unit_test(test_fresh_matches_sops),
