@@ -141,6 +141,23 @@ const struct yaml_syntax *yaml_syntax_of(const struct doc *d);
 
 int yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 
+/* ---- yaml_events.c: libyaml's events, on a thread of their own for a
+ * large input (the loader's work runs beside the parser's) ---- */
+
+struct yaml_parser_s;
+struct yaml_event_s;
+struct yaml_events;
+
+/* *out reads parser's events (input_len: the bytes it reads); stop it
+ * even when this fails. */
+int yaml_events_start(struct yaml_events **out, struct yaml_parser_s *parser, size_t input_len)
+	__attribute__((warn_unused_result));
+/* libyaml's next event, the caller's to delete; false where
+ * yaml_parser_parse fails (the parser's problem then set). */
+bool yaml_events_next(struct yaml_events *e, struct yaml_event_s *ev) __attribute__((warn_unused_result));
+/* Ends the parsing, the events not read deleted (before the parser is). */
+void yaml_events_stop(struct yaml_events *e);
+
 /* ---- shared by yaml_load.c and yaml_comments.c ---- */
 
 struct yaml_event_s;

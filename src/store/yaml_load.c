@@ -986,24 +986,33 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	return l->stack ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
-static int run_parser(struct yloader *l, yaml_parser_t *parser)
+static int run_parser(struct yloader *l, yaml_parser_t *parser, size_t len)
 {
+	struct yaml_events *events;
 	yaml_event_t ev;
+	int ret;
 
+	/* libyaml's events come from a thread of their own for a large input
+	 * (yaml_events.c, perf2's: the proof of a write loads its output) */
+	if ((ret = yaml_events_start(&events, parser, len)) < 0)
+		goto out;
 	for (;;) {
 		yaml_event_type_t type;
-		int ret;
 
-		if (!yaml_parser_parse(parser, &ev))
-			return GS_FAIL(GS_ERR_PARSE, "invalid YAML at line %zu: %s",
-				       parser->problem_mark.line + 1,
-				       parser->problem ? parser->problem : "syntax error");
+		if (!yaml_events_next(events, &ev)) {
+			ret = GS_FAIL(GS_ERR_PARSE, "invalid YAML at line %zu: %s", parser->problem_mark.line + 1,
+				      parser->problem ? parser->problem : "syntax error");
+			goto out;
+		}
 		ret = on_event(l, &ev);
 		type = ev.type;
 		yaml_event_delete(&ev);
 		if (ret || type == YAML_STREAM_END_EVENT)
-			return ret;
+			goto out;
 	}
+out:
+	yaml_events_stop(events);
+	return ret;
 }
 
 int yaml_load(const uint8_t *text, size_t len, struct doc *d)
@@ -1031,7 +1040,7 @@ int yaml_load(const uint8_t *text, size_t len, struct doc *d)
 	 * reads what follows the mark. */
 	yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	ret = run_parser(&l, &parser);
+	ret = run_parser(&l, &parser, len - l.base);
 	yaml_parser_delete(&parser);
 	if (l.lx->failed)
 		l.syn->trusted = false;

@@ -383,9 +383,10 @@ static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
 		return 0;
 	}
 	if (!ysrc_break_len(p->src, p->len, e)) {
-		/* a comment: it goes to a line of its own */
+		/* a comment follows on the line: it would end a block's line */
+		chop_break(p, mark);
 		*to = end;
-		return block && e > end ? RERENDER : 0;
+		return block ? RERENDER : 0;
 	}
 	chop_break(p, mark);
 	return block && !block_fits(p, e, p->fresh.block_indent, p->fresh.block_keep) ? RERENDER : 0;
@@ -823,7 +824,10 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	int ret;
 
 	if (er->body == YNONE) {
-		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body))
+		/* comments after an empty value's ':' come before it in the tree:
+		 * a value written there would come before them (fuzz_yaml) */
+		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body) ||
+		    (er->ind + 1 < p->lx->n && tkind(p, er->ind + 1) == YT_COMMENT))
 			return RERENDER;
 		start = end = tend(p, er->ind);
 	} else {

@@ -656,6 +656,22 @@ static void test_flow_comments_before_the_bracket(void **state)
 }
 
 /* Row 3: a comment inside a flow list is an item after a comma. */
+/* fuzz_yaml: an empty value in a flow collection with a comment line
+ * after its ':' (before it in the tree): a value written there came
+ * before the comment; the collection is written afresh. */
+static void test_flow_empty_value_before_comment(void **state)
+{
+	struct doc d;
+	struct doc_node *pair;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: [t:\n#\n]", &d);
+	pair = find(d.branches[0], "a")->value->entries[0].value;
+	assert_int_equal(doc_scalar_set(&d, find(pair, "t")->value, DOC_STR, "v", 1), 0);
+	emit_check(&d, "a:\n    - #\n      t: v");
+	doc_release(&d);
+}
+
 static void test_flow_row3_comment(void **state)
 {
 	(void)state;
@@ -1706,6 +1722,82 @@ static void test_limit_errors(void **state)
 	}
 }
 
+/* A large input is parsed on a thread of its own (yaml_events.c): the same
+ * tree as libyaml's events give, in order (anchors, aliases, comments,
+ * block and flow scalars), and an error far in names its line. */
+static void test_large_input_events(void **state)
+{
+	enum { CHUNKS = 1000, CHUNK_LINES = 7 };
+	struct gs_buf text;
+	struct doc d;
+	char chunk[256], want[32];
+	const struct doc_node *root;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (int i = 0; i < CHUNKS; i++) {
+		snprintf(chunk, sizeof(chunk),
+			 "k%d: # c%d\n  a: &x%d v%d\n  b: *x%d\n  s: |\n    line %d\n  f: [1, {g: h%d}]\n"
+			 "  q: \"x\\ty%d\"\n",
+			 i, i, i, i, i, i, i, i);
+		assert_int_equal(gs_buf_append_str(&text, chunk), 0);
+	}
+	assert_true(text.len > 64 * 1024);
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, text.data, text.len, &d), 0);
+	root = d.branches[0];
+	for (int i = 0; i < CHUNKS; i += 97) {
+		const struct doc_node *m;
+		const struct doc_entry *e;
+
+		snprintf(want, sizeof(want), "k%d", i);
+		assert_non_null(e = doc_map_find(root, want));
+		m = e->value;
+		snprintf(want, sizeof(want), "v%d", i);
+		assert_string_equal(doc_map_find(m, "a")->value->text, want);
+		assert_string_equal(doc_map_find(m, "b")->value->text, want);
+		snprintf(want, sizeof(want), "line %d\n", i);
+		assert_string_equal(doc_map_find(m, "s")->value->text, want);
+		snprintf(want, sizeof(want), "h%d", i);
+		assert_string_equal(doc_map_find(doc_map_find(m, "f")->value->entries[1].value, "g")->value->text,
+				    want);
+		snprintf(want, sizeof(want), "x\ty%d", i);
+		assert_string_equal(doc_map_find(m, "q")->value->text, want);
+	}
+	doc_release(&d);
+
+	/* a syntax error after all of it, and a loader's error (a duplicate
+	 * key) with libyaml's events still coming */
+	assert_int_equal(gs_buf_append_str(&text, "z: [1,\n"), 0);
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, text.data, text.len, &d), GS_ERR_PARSE);
+	snprintf(chunk, sizeof(chunk), "invalid YAML at line %d: did not find expected node content",
+		 CHUNKS * CHUNK_LINES + 2);
+	assert_string_equal(gs_error_message(), chunk);
+	doc_release(&d);
+	text.len -= 7;
+	assert_int_equal(gs_buf_append_str(&text, "k3: again\n"), 0);
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, text.data, text.len, &d), GS_ERR_PARSE);
+	snprintf(chunk, sizeof(chunk), "invalid YAML at line %d: duplicate mapping key", CHUNKS * CHUNK_LINES + 1);
+	assert_string_equal(gs_error_message(), chunk);
+	doc_release(&d);
+	/* refused at its second line, the parser's thread well ahead */
+	{
+		struct gs_buf early;
+
+		gs_buf_init(&early, false);
+		assert_int_equal(gs_buf_append_str(&early, "k1: 1\nk1: 2\n"), 0);
+		assert_int_equal(gs_buf_append(&early, text.data, text.len), 0);
+		doc_init(&d, DOC_FORMAT_YAML);
+		assert_int_equal(store_load(DOC_FORMAT_YAML, early.data, early.len, &d), GS_ERR_PARSE);
+		gs_buf_release(&early);
+	}
+	assert_string_equal(gs_error_message(), "invalid YAML at line 2: duplicate mapping key");
+	doc_release(&d);
+	gs_buf_release(&text);
+}
+
 /* A file may make at most DOC_MAX_NODES nodes (a cheap way to take
  * gigabytes otherwise); what the engine adds after loading is not counted. */
 static void test_limit_node_budget(void **state)
@@ -1840,6 +1932,7 @@ int main(void)
 		cmocka_unit_test(test_flow_changed_with_comment),
 
 		cmocka_unit_test(test_flow_comments_before_the_bracket),
+		cmocka_unit_test(test_flow_empty_value_before_comment),
 		cmocka_unit_test(test_flow_row3_comment),
 
 		cmocka_unit_test(test_flow_row6_map_kept),
@@ -1920,6 +2013,7 @@ int main(void)
 		cmocka_unit_test(test_limit_node_budget),
 
 		cmocka_unit_test(test_limit_many_keys),
+		cmocka_unit_test(test_large_input_events),
 
 		cmocka_unit_test(test_limit_continuation_lines),
 

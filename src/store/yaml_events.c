@@ -1,0 +1,163 @@
+/* libyaml's events for the loader, parsed on a thread of their own for a
+ * large input: libyaml's scanner is four fifths of a load, and the proof
+ * of every write loads the whole output again, so the loader's own work
+ * (the lexer, the tree) runs beside it instead of after it. The events are
+ * the ones libyaml gives, in its order: handed over in blocks, under a
+ * lock, so a block costs one hand-over and the parser is only ever used
+ * by one thread at a time. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "gitseal/error.h"
+#include "yaml_int.h"
+
+/* Below this a thread costs more than it overlaps. */
+enum { THREADED_MIN_INPUT = 64 * 1024, BLOCK_EVENTS = 2048, BLOCKS = 3 };
+
+struct event_block {
+	yaml_event_t ev[BLOCK_EVENTS];
+	size_t count;
+	bool failed; /* libyaml refused what follows the events */
+	bool end;    /* the last is the stream's end */
+};
+
+struct yaml_events {
+	yaml_parser_t *parser;
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t filled, emptied;
+	struct event_block blocks[BLOCKS];
+	size_t head, tail; /* blocks [head, tail) are published, head's is read */
+	bool stop;         /* the reader wants no more */
+	size_t pos;        /* next event of head's block */
+};
+
+static void fill_block(yaml_parser_t *parser, struct event_block *b)
+{
+	b->count = 0;
+	b->failed = b->end = false;
+	while (b->count < BLOCK_EVENTS) {
+		if (!yaml_parser_parse(parser, &b->ev[b->count])) {
+			b->failed = true;
+			return;
+		}
+		if (b->ev[b->count++].type == YAML_STREAM_END_EVENT) {
+			b->end = true;
+			return;
+		}
+	}
+}
+
+static void *parse_main(void *arg)
+{
+	struct yaml_events *e = arg;
+
+	for (;;) {
+		struct event_block *b;
+
+		pthread_mutex_lock(&e->lock);
+		while (e->tail - e->head == BLOCKS && !e->stop)
+			pthread_cond_wait(&e->emptied, &e->lock);
+		if (e->stop) {
+			pthread_mutex_unlock(&e->lock);
+			return NULL;
+		}
+		b = &e->blocks[e->tail % BLOCKS];
+		pthread_mutex_unlock(&e->lock);
+		/* not yet published: the reader does not touch it */
+		fill_block(e->parser, b);
+		pthread_mutex_lock(&e->lock);
+		e->tail++;
+		pthread_cond_signal(&e->filled);
+		pthread_mutex_unlock(&e->lock);
+		if (b->failed || b->end)
+			return NULL;
+	}
+}
+
+/* The lock, its conditions and the thread, or none of them. */
+static bool start_thread(struct yaml_events *e)
+{
+	if (pthread_mutex_init(&e->lock, NULL))
+		return false;
+	if (pthread_cond_init(&e->filled, NULL))
+		goto no_filled;
+	if (pthread_cond_init(&e->emptied, NULL))
+		goto no_emptied;
+	if (pthread_create(&e->thread, NULL, parse_main, e) == 0)
+		return true;
+	pthread_cond_destroy(&e->emptied);
+no_emptied:
+	pthread_cond_destroy(&e->filled);
+no_filled:
+	pthread_mutex_destroy(&e->lock);
+	return false;
+}
+
+int yaml_events_start(struct yaml_events **out, yaml_parser_t *parser, size_t input_len)
+{
+	struct yaml_events *e = calloc(1, sizeof(*e));
+
+	*out = e;
+	if (!e)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e->parser = parser;
+	/* without a thread the reader parses itself, as before */
+	e->threaded = input_len >= THREADED_MIN_INPUT && start_thread(e);
+	return 0;
+}
+
+bool yaml_events_next(struct yaml_events *e, yaml_event_t *ev)
+{
+	struct event_block *b;
+
+	if (!e->threaded)
+		return yaml_parser_parse(e->parser, ev) != 0;
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		while (e->tail == e->head)
+			pthread_cond_wait(&e->filled, &e->lock);
+		b = &e->blocks[e->head % BLOCKS];
+		if (e->pos < b->count || b->failed || b->end)
+			break;
+		/* read to its end: back to the parser */
+		e->head++;
+		e->pos = 0;
+		pthread_cond_signal(&e->emptied);
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (e->pos == b->count)
+		return false; /* b->failed: the parser's problem is set and stays */
+	/* the event is the reader's now: it deletes it */
+	*ev = b->ev[e->pos++];
+	return true;
+}
+
+void yaml_events_stop(struct yaml_events *e)
+{
+	if (!e)
+		return;
+	if (e->threaded) {
+		pthread_mutex_lock(&e->lock);
+		e->stop = true;
+		pthread_cond_signal(&e->emptied);
+		pthread_mutex_unlock(&e->lock);
+		pthread_join(e->thread, NULL);
+		/* the events parsed and not read */
+		for (size_t i = e->head; i < e->tail; i++) {
+			struct event_block *b = &e->blocks[i % BLOCKS];
+
+			for (size_t k = i == e->head ? e->pos : 0; k < b->count; k++)
+				yaml_event_delete(&b->ev[k]);
+		}
+		pthread_cond_destroy(&e->filled);
+		pthread_cond_destroy(&e->emptied);
+		pthread_mutex_destroy(&e->lock);
+	}
+	free(e);
+}
