@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "yaml_int.h"
 
@@ -30,15 +31,11 @@ void ylex_release(struct ylex *lx)
 
 static int push(struct ylex *lx, enum ytok_kind kind, size_t start, size_t end)
 {
-	if (lx->n == lx->cap) {
-		size_t ncap = lx->cap ? lx->cap * 2 : 256;
-		struct ytok *v = realloc(lx->v, ncap * sizeof(*v));
+	int ret;
 
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		lx->v = v;
-		lx->cap = ncap;
-	}
+	/* the test first: a token is pushed for every few bytes of input */
+	if (lx->n == lx->cap && (ret = GS_ARRAY_GROW(lx->v, lx->n, lx->cap, 256)))
+		return ret;
 	lx->v[lx->n].start = (uint32_t)start;
 	lx->v[lx->n].end = (uint32_t)end;
 	lx->v[lx->n].kind = (uint8_t)kind;

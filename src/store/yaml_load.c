@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "yaml_int.h"
@@ -59,15 +60,8 @@ struct ynode *yload_new_record(struct yloader *l, struct doc_node *n)
 	struct yaml_syntax *syn = l->syn;
 	struct ynode *r;
 
-	if (syn->n == syn->cap) {
-		size_t ncap = syn->cap ? syn->cap * 2 : 64;
-		struct ynode *v = realloc(syn->v, ncap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		syn->v = v;
-		syn->cap = ncap;
-	}
+	if (syn->n == syn->cap && GS_ARRAY_GROW(syn->v, syn->n, syn->cap, 64))
+		return NULL;
 	r = &syn->v[syn->n++];
 	memset(r, 0, sizeof(*r));
 	r->lead = r->key_last = r->ind = r->first = r->body = r->last = r->target = YNONE;
@@ -373,17 +367,12 @@ static enum ytok_kind style_kind(yaml_scalar_style_t style)
 
 static int add_anchor(struct yloader *l, const yaml_char_t *name, struct doc_node *n)
 {
+	int ret;
+
 	if (!name)
 		return 0;
-	if (l->n_anchors == l->cap_anchors) {
-		size_t ncap = l->cap_anchors ? l->cap_anchors * 2 : 8;
-		struct yanchor *v = realloc(l->anchors, ncap * sizeof(*v));
-
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		l->anchors = v;
-		l->cap_anchors = ncap;
-	}
+	if ((ret = GS_ARRAY_GROW(l->anchors, l->n_anchors, l->cap_anchors, 8)))
+		return ret;
 	l->anchors[l->n_anchors].name = strdup((const char *)name);
 	if (!l->anchors[l->n_anchors].name)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
