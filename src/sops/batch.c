@@ -152,6 +152,9 @@ int sops_batch_decrypt(struct doc *d, const struct sops_selection *sel, const ui
 	 * comments as it decrypts them: the walk alone decides there */
 	if (sel->kind == SOPS_SEL_ENCRYPTED_COMMENT_REGEX || sel->kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX)
 		return 0;
+	/* fewer nodes than a batch needs values: no second walk for it */
+	if (d->nodes < BATCH_MIN_VALUES)
+		return 0;
 	if (!(b = calloc(1, sizeof(*b))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->doc = d;

@@ -31,7 +31,7 @@ struct yaml_events {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
-	struct event_block blocks[BLOCKS];
+	struct event_block *blocks; /* BLOCKS of them, only when threaded */
 	size_t head, tail; /* blocks [head, tail) are published, head's is read */
 	bool stop;         /* the reader wants no more */
 	size_t pos;        /* next event of head's block */
@@ -107,8 +107,13 @@ int yaml_events_start(struct yaml_events **out, yaml_parser_t *parser, size_t in
 	if (!e)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	e->parser = parser;
-	/* without a thread the reader parses itself, as before */
-	e->threaded = input_len >= THREADED_MIN_INPUT && start_thread(e);
+	/* without a thread the reader parses itself, as before; the blocks
+	 * (over half a MiB) are made only for a thread: clearing them for
+	 * every small document cost more than loading it */
+	if (input_len < THREADED_MIN_INPUT)
+		return 0;
+	e->blocks = calloc(BLOCKS, sizeof(*e->blocks));
+	e->threaded = e->blocks && start_thread(e);
 	return 0;
 }
 
@@ -159,5 +164,6 @@ void yaml_events_stop(struct yaml_events *e)
 		pthread_cond_destroy(&e->emptied);
 		pthread_mutex_destroy(&e->lock);
 	}
+	free(e->blocks);
 	free(e);
 }
