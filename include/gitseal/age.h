@@ -4,7 +4,7 @@
  * Supported recipient types: X25519 (age1...), the post-quantum hybrid
  * mlkem768x25519 (age1pq1...), scrypt passphrases, ssh-ed25519 and
  * ssh-rsa (OpenSSH public keys). Identities: native identity lines
- * (AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1...), unencrypted OpenSSH/PEM
+ * (the X25519 and hybrid "AGE-SECRET-KEY-" Bech32 forms), unencrypted OpenSSH/PEM
  * private keys, passphrases. Unknown stanza types are skipped. */
 #ifndef GITSEAL_AGE_H
 #define GITSEAL_AGE_H
