@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,24 +115,108 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 
 /* ---- plain directories ---- */
 
-/* One encrypted unit, through the file pipeline (the MAC checked), each
- * document checked against the namespace policy, then written by the
- * pipeline's proven emitter in the file's own layout. In a plain
- * directory a document is its own source. */
-static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
-{
-	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
-	struct sops_file *f = NULL;
-	struct doc *plain;
-	size_t first = u->first_doc, failed = r->fails->count;
-	int ret = sops_file_open_doc(&u->doc, &oo, &f);
+/* One file of a plain directory: read, cut into units and each encrypted
+ * unit opened through the file pipeline (the MAC checked) on any thread;
+ * then, on the caller's thread and in file order, each document checked
+ * against the namespace policy and written. Whatever failed while
+ * preparing is kept as the line it reports, so the failures and their
+ * order are those of a file-by-file run. */
+struct plain_file {
+	const char *rel;
+	struct gs_buf text;
+	struct k8s_unit *units;
+	size_t count;
+	struct sops_file **opened; /* per unit: the opened file, encrypted units */
+	char **failed;             /* per unit: why it did not open */
+	char *file_failed;         /* why the file did not read or load */
+	int fatal;                 /* out of memory while preparing */
+};
 
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
-				      gs_error_message());
+struct plain_run {
+	struct render *r;
+	const struct k8s_root *dir_root;
+	struct plain_file *files;
+};
+
+enum { PLAIN_AHEAD = 8 }; /* files held prepared (decrypted) ahead of the one written */
+
+static void plain_file_release(struct plain_file *pf)
+{
+	for (size_t u = 0; pf->opened && u < pf->count; u++)
+		sops_file_free(pf->opened[u]);
+	for (size_t u = 0; pf->failed && u < pf->count; u++)
+		free(pf->failed[u]);
+	free(pf->opened);
+	free(pf->failed);
+	k8s_units_release(pf->units, pf->count);
+	free(pf->file_failed);
+	gs_buf_release(&pf->text);
+	pf->opened = NULL;
+	pf->failed = NULL;
+	pf->units = NULL;
+	pf->count = 0;
+	pf->file_failed = NULL;
+}
+
+static void plain_record(struct plain_file *pf, char **line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void plain_record(struct plain_file *pf, char **line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(line, fmt, ap) < 0) {
+		*line = NULL;
+		pf->fatal = GS_ERR_NOMEM;
+	}
+	va_end(ap);
+}
+
+static void plain_file_prepare(void *ctx, size_t item)
+{
+	struct plain_run *run = ctx;
+	struct plain_file *pf = &run->files[item];
+	enum doc_format format = store_format_for_path(pf->rel);
+	size_t bad = 0;
+
+	if (k8s_root_read(run->dir_root, pf->rel, &pf->text, K8S_MAX_FILE)) {
+		plain_record(pf, &pf->file_failed, "%s", gs_error_message());
 		goto out;
 	}
-	plain = sops_file_doc(f);
+	if (k8s_units_load(pf->text.data, pf->text.len, format, &pf->units, &pf->count, &bad)) {
+		plain_record(pf, &pf->file_failed, "'%s' document %zu: %s", pf->rel, bad,
+			     gs_error_message());
+		goto out;
+	}
+	pf->opened = calloc(pf->count ? pf->count : 1, sizeof(*pf->opened));
+	pf->failed = calloc(pf->count ? pf->count : 1, sizeof(*pf->failed));
+	if (!pf->opened || !pf->failed) {
+		pf->fatal = GS_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t u = 0; !pf->fatal && u < pf->count; u++) {
+		struct k8s_unit *unit = &pf->units[u];
+		struct sops_open_opts oo = { .format = unit->doc.format, .ids = run->r->ids };
+
+		if (unit->encrypted && sops_file_open_doc(&unit->doc, &oo, &pf->opened[u]))
+			plain_record(pf, &pf->failed[u], "'%s' document %zu: %s", pf->rel,
+				     unit->first_doc + 1, gs_error_message());
+	}
+out:
+	gs_error_clear();
+}
+
+/* An opened unit: each document checked against the namespace policy,
+ * then written by the pipeline's proven emitter in the file's own layout.
+ * In a plain directory a document is its own source. */
+static int plain_unit_write(struct render *r, const char *name, const struct k8s_unit *u,
+			    struct sops_file *f)
+{
+	struct doc *plain = sops_file_doc(f);
+	size_t failed = r->fails->count;
+	int ret = 0;
+
 	for (size_t b = 0; !ret && b < plain->count; b++) {
 		struct k8s_source_doc src = {
 			.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
@@ -141,67 +226,87 @@ static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
 		k8s_identity_of(plain->branches[b], &src.id);
 		ret = namespace_check(r->opts, plain->branches[b], &src, false, 0);
 		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name,
+					      u->first_doc + b + 1,
 					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
 					      gs_error_message());
 	}
 	if (!ret && r->fails->count == failed) {
 		ret = k8s_stream_append_plain(r->out, &r->out_docs, plain);
 		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, u->first_doc + 1,
 					      gs_error_message());
 	}
-out:
-	sops_file_free(f);
 	return ret;
 }
 
-static int plain_file(struct render *r, const struct k8s_root *dir_root, const char *rel)
+/* A unit with no sops metadata: written as it is, if it holds no
+ * ciphertext and passes the namespace policy. */
+static int plain_unit_copy(struct render *r, const struct plain_file *pf, struct k8s_unit *u)
 {
-	enum doc_format format = store_format_for_path(rel);
-	struct gs_buf text;
-	struct k8s_unit *units = NULL;
-	size_t count = 0, bad = 0;
+	size_t failed = r->fails->count;
+	int ret = 0;
+
+	for (size_t b = 0; !ret && b < u->doc.count; b++) {
+		ret = k8s_check_no_ciphertext(u->doc.branches[b]);
+		if (!ret)
+			ret = namespace_check(r->opts, u->doc.branches[b], NULL, false, 0);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel,
+					      u->first_doc + b + 1, gs_error_message());
+	}
+	if (ret || r->fails->count != failed || !u->doc.count)
+		return ret;
+	ret = k8s_stream_append_source(r->out, &r->out_docs, &u->doc, pf->text.data + u->span.start,
+				       u->span.end - u->span.start);
+	if (ret)
+		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel, u->first_doc + 1,
+				      gs_error_message());
+	return ret;
+}
+
+static int plain_file_consume(void *ctx, size_t item)
+{
+	struct plain_run *run = ctx;
+	struct plain_file *pf = &run->files[item];
+	int ret = 0;
+
+	if (pf->fatal)
+		ret = GS_FAIL(pf->fatal, "out of memory");
+	else if (pf->file_failed)
+		ret = k8s_failure_add(run->r->fails, "%s", pf->file_failed);
+	for (size_t u = 0; !ret && !pf->file_failed && u < pf->count; u++) {
+		if (pf->failed[u])
+			ret = k8s_failure_add(run->r->fails, "%s", pf->failed[u]);
+		else if (pf->opened[u])
+			ret = plain_unit_write(run->r, pf->rel, &pf->units[u], pf->opened[u]);
+		else
+			ret = plain_unit_copy(run->r, pf, &pf->units[u]);
+	}
+	/* decrypted documents are wiped as soon as they are written */
+	plain_file_release(pf);
+	return ret;
+}
+
+static int plain_files(struct render *r, const struct k8s_root *dir_root, char **rels, size_t count)
+{
+	static const struct k8s_prefetch_ops ops = { plain_file_prepare, plain_file_consume };
+	struct plain_run run = { .r = r, .dir_root = dir_root };
 	int ret;
 
-	gs_buf_init(&text, false);
-	ret = k8s_root_read(dir_root, rel, &text, K8S_MAX_FILE);
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
-		goto out;
+	if (!count)
+		return 0;
+	run.files = calloc(count, sizeof(*run.files));
+	if (!run.files)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		run.files[i].rel = rels[i];
+		gs_buf_init(&run.files[i].text, false);
 	}
-	ret = k8s_units_load(text.data, text.len, format, &units, &count, &bad);
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel, bad, gs_error_message());
-		goto out;
-	}
-	for (size_t i = 0; !ret && i < count; i++) {
-		struct k8s_unit *u = &units[i];
-		size_t failed = r->fails->count;
-
-		if (u->encrypted) {
-			ret = plain_unit(r, rel, u);
-			continue;
-		}
-		for (size_t b = 0; !ret && b < u->doc.count; b++) {
-			ret = k8s_check_no_ciphertext(u->doc.branches[b]);
-			if (!ret)
-				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false, 0);
-			if (ret)
-				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
-						      u->first_doc + b + 1, gs_error_message());
-		}
-		if (ret || r->fails->count != failed || !u->doc.count)
-			continue;
-		ret = k8s_stream_append_source(r->out, &r->out_docs, &u->doc, text.data + u->span.start,
-					       u->span.end - u->span.start);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel, u->first_doc + 1,
-					      gs_error_message());
-	}
-out:
-	k8s_units_release(units, count);
-	gs_buf_release(&text);
+	ret = k8s_prefetch_run(count, PLAIN_AHEAD, &ops, &run);
+	for (size_t i = 0; i < count; i++)
+		plain_file_release(&run.files[i]);
+	free(run.files);
 	return ret;
 }
 
@@ -340,8 +445,8 @@ static int render_plain(struct render *r)
 		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
 	if (!ret && l.count)
 		qsort(l.items, l.count, sizeof(*l.items), cmp_names);
-	for (size_t i = 0; !ret && i < l.count; i++)
-		ret = plain_file(r, &dir_root, l.items[i]);
+	if (!ret)
+		ret = plain_files(r, &dir_root, l.items, l.count);
 	for (size_t i = 0; i < l.count; i++)
 		free(l.items[i]);
 	free(l.items);
