@@ -32,8 +32,10 @@ int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const ch
 
 	gs_buf_init(&cipher, false);
 	ret = file_read(root, base_rel, path, &cipher, format);
-	if (!ret)
-		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+	if (ret)
+		goto out;
+	ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+out:
 	gs_buf_release(&cipher);
 	return ret;
 }
@@ -52,18 +54,22 @@ static int add_manifests(const struct k8s_root *root, const char *base_rel, cons
 
 	gs_buf_init(&cipher, false);
 	ret = file_read(root, base_rel, path, &cipher, &oo.format);
-	if (!ret)
-		ret = sops_file_open_buf(&cipher, &oo, &f);
-	gs_buf_release(&cipher);
 	if (ret)
-		return ret;
+		goto out;
+	ret = sops_file_open_buf(&cipher, &oo, &f);
+	if (ret)
+		goto out;
 	plain = sops_file_doc(f);
-	for (size_t b = 0; !ret && b < plain->count; b++) {
+	for (size_t b = 0; b < plain->count; b++) {
 		struct doc_node *c = doc_clone(out_doc, plain->branches[b]);
 
-		if (!c || !doc_append(out_doc, items, NULL, 0, c))
+		if (!c || !doc_append(out_doc, items, NULL, 0, c)) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 	}
+out:
+	gs_buf_release(&cipher);
 	sops_file_free(f);
 	return ret;
 }
@@ -155,8 +161,10 @@ static int source_decrypt(enum secret_source which, const char *entry,
 	} else {
 		ret = k8s_file_key_path(entry, key, rel);
 	}
-	if (!ret)
-		ret = k8s_file_decrypt(root, base_rel, *rel, ids, plain, &fmt);
+	if (ret)
+		goto out;
+	ret = k8s_file_decrypt(root, base_rel, *rel, ids, plain, &fmt);
+out:
 	if (ret)
 		gs_error_prefix("'%s'", *rel ? *rel : entry);
 	return ret;
@@ -295,18 +303,23 @@ int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root
 		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
 		      struct doc_node *items)
 {
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
+	for (size_t i = 0; g->files && i < g->files->count; i++) {
 		const struct doc_node *v = g->files->entries[i].value;
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
 		ret = add_manifests(root, base_rel, v->text, ids, out_doc, items);
-		if (ret)
+		if (ret) {
 			gs_error_prefix("'%s'", v->text);
+			return ret;
+		}
 	}
-	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
+	for (size_t i = 0; i < g->secret_from_count; i++) {
 		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
-	return ret;
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
