@@ -243,6 +243,17 @@ static void plain_unit_clear(const struct render *r, struct plain_file *pf, stru
 	piece->docs = u->doc.count;
 }
 
+/* Whether a piece is a span of the file's text (which is then held until
+ * it is appended). */
+static bool plain_borrows_text(const struct plain_file *pf)
+{
+	for (size_t i = 0; i < pf->piece_count; i++) {
+		if (pf->pieces[i].docs && !pf->pieces[i].own.len)
+			return true;
+	}
+	return false;
+}
+
 static void plain_file_prepare(void *ctx, size_t item)
 {
 	struct plain_run *run = ctx;
@@ -276,6 +287,8 @@ static void plain_file_prepare(void *ctx, size_t item)
 	}
 out:
 	k8s_units_release(units, count);
+	if (!plain_borrows_text(pf))
+		gs_buf_release(&pf->text);
 	gs_error_clear();
 }
 
