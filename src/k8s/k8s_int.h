@@ -171,6 +171,9 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
  * for a JSON source; nothing is appended unless it proved. */
 int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	__attribute__((warn_unused_result));
+/* The proven text k8s_stream_append_plain appends, in text (secure; what
+ * it held is replaced). */
+int k8s_stream_plain_text(struct doc *plain, struct gs_buf *text) __attribute__((warn_unused_result));
 /* A document of the input (d, loaded from text) as it was written, or
  * through k8s_stream_append_plain when the text does not end with a line
  * break. */

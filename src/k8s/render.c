@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,21 +114,28 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 
 /* ---- plain directories ---- */
 
-/* One file of a plain directory: read, cut into units and each encrypted
- * unit opened through the file pipeline (the MAC checked) on any thread;
- * then, on the caller's thread and in file order, each document checked
- * against the namespace policy and written. Whatever failed while
- * preparing is kept as the line it reports, so the failures and their
- * order are those of a file-by-file run. */
+/* One file of a plain directory is prepared whole on any thread: read,
+ * cut into units, each encrypted unit opened through the file pipeline
+ * (the MAC checked), each document checked against the namespace policy
+ * (in a plain directory a document is its own source) and written by the
+ * pipeline's proven emitter in the file's own layout. What it gives is
+ * appended on the caller's thread, in file order: the failures as lines,
+ * so they and their order are those of a file-by-file run, and the text
+ * of each unit. */
+struct plain_piece {
+	struct gs_buf own; /* secure: a written decrypted unit */
+	size_t start, len; /* or a span of the file's text (own empty) */
+	size_t docs;
+	size_t first_doc;
+};
+
 struct plain_file {
 	const char *rel;
-	struct gs_buf text;
-	struct k8s_unit *units;
-	size_t count;
-	struct sops_file **opened; /* per unit: the opened file, encrypted units */
-	char **failed;             /* per unit: why it did not open */
-	char *file_failed;         /* why the file did not read or load */
-	int fatal;                 /* out of memory while preparing */
+	struct gs_buf text; /* the file as read */
+	struct k8s_failures lines;
+	struct plain_piece *pieces;
+	size_t piece_count;
+	int fatal; /* out of memory while preparing */
 };
 
 struct plain_run {
@@ -138,39 +144,114 @@ struct plain_run {
 	struct plain_file *files;
 };
 
-enum { PLAIN_AHEAD = 8 }; /* files held prepared (decrypted) ahead of the one written */
+enum { PLAIN_AHEAD = 8 }; /* files held prepared (decrypted) ahead of the one appended */
 
 static void plain_file_release(struct plain_file *pf)
 {
-	for (size_t u = 0; pf->opened && u < pf->count; u++)
-		sops_file_free(pf->opened[u]);
-	for (size_t u = 0; pf->failed && u < pf->count; u++)
-		free(pf->failed[u]);
-	free(pf->opened);
-	free(pf->failed);
-	k8s_units_release(pf->units, pf->count);
-	free(pf->file_failed);
+	for (size_t i = 0; i < pf->piece_count; i++)
+		gs_buf_release(&pf->pieces[i].own);
+	free(pf->pieces);
+	pf->pieces = NULL;
+	pf->piece_count = 0;
+	k8s_failures_release(&pf->lines);
 	gs_buf_release(&pf->text);
-	pf->opened = NULL;
-	pf->failed = NULL;
-	pf->units = NULL;
-	pf->count = 0;
-	pf->file_failed = NULL;
 }
 
-static void plain_record(struct plain_file *pf, char **line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void plain_record(struct plain_file *pf, char **line, const char *fmt, ...)
+/* A failure line for the unit at first_doc (0-based); the error message
+ * is the current one. */
+static void plain_fail(struct plain_file *pf, size_t first_doc)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(line, fmt, ap) < 0) {
-		*line = NULL;
+	if (k8s_failure_add(&pf->lines, "'%s' document %zu: %s", pf->rel, first_doc + 1,
+			    gs_error_message()))
 		pf->fatal = GS_ERR_NOMEM;
+}
+
+/* The namespace policy for every document of a unit; false when one
+ * failed (each failure a line). */
+static bool plain_namespaces_ok(const struct render *r, struct plain_file *pf, const struct doc *d,
+				size_t first_doc, const struct sops_file *f)
+{
+	size_t before = pf->lines.count;
+
+	for (size_t b = 0; !pf->fatal && b < d->count; b++) {
+		const struct doc_node *n = d->branches[b];
+		char what[256];
+		int ret;
+
+		if (f) {
+			struct k8s_source_doc src = {
+				.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
+			};
+
+			k8s_identity_of(n, &src.id);
+			ret = namespace_check(r->opts, n, &src, false, 0);
+			if (ret && k8s_failure_add(&pf->lines, "'%s' document %zu: %s: %s", pf->rel,
+						   first_doc + b + 1,
+						   k8s_resource_name(n, what, sizeof(what)), gs_error_message()))
+				pf->fatal = GS_ERR_NOMEM;
+			continue;
+		}
+		ret = k8s_check_no_ciphertext(n);
+		if (!ret)
+			ret = namespace_check(r->opts, n, NULL, false, 0);
+		if (ret)
+			plain_fail(pf, first_doc + b);
 	}
-	va_end(ap);
+	return !pf->fatal && pf->lines.count == before;
+}
+
+static void plain_unit_encrypted(const struct render *r, struct plain_file *pf, struct k8s_unit *u,
+				 struct plain_piece *piece)
+{
+	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
+	struct sops_file *f = NULL;
+	struct doc *plain;
+
+	if (sops_file_open_doc(&u->doc, &oo, &f)) {
+		plain_fail(pf, u->first_doc);
+		return;
+	}
+	plain = sops_file_doc(f);
+	if (plain_namespaces_ok(r, pf, plain, u->first_doc, f)) {
+		if (k8s_stream_plain_text(plain, &piece->own))
+			plain_fail(pf, u->first_doc);
+		else
+			piece->docs = plain->count;
+	}
+	/* the tree is wiped now: only the proven text is held */
+	sops_file_free(f);
+}
+
+/* A unit with no sops metadata is written as it is, when it holds no
+ * ciphertext; one whose text does not end with a line break is written
+ * again, proven (a line break added after a block scalar at its end
+ * would become its text). */
+static void plain_unit_clear(const struct render *r, struct plain_file *pf, struct k8s_unit *u,
+			     struct plain_piece *piece)
+{
+	size_t len = u->span.end - u->span.start;
+
+	if (!plain_namespaces_ok(r, pf, &u->doc, u->first_doc, NULL) || !u->doc.count)
+		return;
+	if (len && pf->text.data[u->span.end - 1] == '\n') {
+		piece->start = u->span.start;
+		piece->len = len;
+	} else if (k8s_stream_plain_text(&u->doc, &piece->own)) {
+		plain_fail(pf, u->first_doc);
+		return;
+	}
+	piece->docs = u->doc.count;
+}
+
+/* Whether a piece is a span of the file's text (which is then held until
+ * it is appended). */
+static bool plain_borrows_text(const struct plain_file *pf)
+{
+	for (size_t i = 0; i < pf->piece_count; i++) {
+		if (pf->pieces[i].docs && !pf->pieces[i].own.len)
+			return true;
+	}
+	return false;
 }
 
 static void plain_file_prepare(void *ctx, size_t item)
@@ -178,112 +259,61 @@ static void plain_file_prepare(void *ctx, size_t item)
 	struct plain_run *run = ctx;
 	struct plain_file *pf = &run->files[item];
 	enum doc_format format = store_format_for_path(pf->rel);
-	size_t bad = 0;
+	struct k8s_unit *units = NULL;
+	size_t count = 0, bad = 0;
 
 	if (k8s_root_read(run->dir_root, pf->rel, &pf->text, K8S_MAX_FILE)) {
-		plain_record(pf, &pf->file_failed, "%s", gs_error_message());
+		if (k8s_failure_add(&pf->lines, "%s", gs_error_message()))
+			pf->fatal = GS_ERR_NOMEM;
 		goto out;
 	}
-	if (k8s_units_load(pf->text.data, pf->text.len, format, &pf->units, &pf->count, &bad)) {
-		plain_record(pf, &pf->file_failed, "'%s' document %zu: %s", pf->rel, bad,
-			     gs_error_message());
+	if (k8s_units_load(pf->text.data, pf->text.len, format, &units, &count, &bad)) {
+		plain_fail(pf, bad - 1);
 		goto out;
 	}
-	pf->opened = calloc(pf->count ? pf->count : 1, sizeof(*pf->opened));
-	pf->failed = calloc(pf->count ? pf->count : 1, sizeof(*pf->failed));
-	if (!pf->opened || !pf->failed) {
+	if (!(pf->pieces = calloc(count ? count : 1, sizeof(*pf->pieces)))) {
 		pf->fatal = GS_ERR_NOMEM;
 		goto out;
 	}
-	for (size_t u = 0; !pf->fatal && u < pf->count; u++) {
-		struct k8s_unit *unit = &pf->units[u];
-		struct sops_open_opts oo = { .format = unit->doc.format, .ids = run->r->ids };
+	for (size_t i = 0; !pf->fatal && i < count; i++) {
+		struct plain_piece *piece = &pf->pieces[pf->piece_count++];
 
-		if (unit->encrypted && sops_file_open_doc(&unit->doc, &oo, &pf->opened[u]))
-			plain_record(pf, &pf->failed[u], "'%s' document %zu: %s", pf->rel,
-				     unit->first_doc + 1, gs_error_message());
+		gs_buf_init(&piece->own, true);
+		piece->first_doc = units[i].first_doc;
+		if (units[i].encrypted)
+			plain_unit_encrypted(run->r, pf, &units[i], piece);
+		else
+			plain_unit_clear(run->r, pf, &units[i], piece);
 	}
 out:
+	k8s_units_release(units, count);
+	if (!plain_borrows_text(pf))
+		gs_buf_release(&pf->text);
 	gs_error_clear();
-}
-
-/* An opened unit: each document checked against the namespace policy,
- * then written by the pipeline's proven emitter in the file's own layout.
- * In a plain directory a document is its own source. */
-static int plain_unit_write(struct render *r, const char *name, const struct k8s_unit *u,
-			    struct sops_file *f)
-{
-	struct doc *plain = sops_file_doc(f);
-	size_t failed = r->fails->count;
-	int ret = 0;
-
-	for (size_t b = 0; !ret && b < plain->count; b++) {
-		struct k8s_source_doc src = {
-			.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
-		};
-		char what[256];
-
-		k8s_identity_of(plain->branches[b], &src.id);
-		ret = namespace_check(r->opts, plain->branches[b], &src, false, 0);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name,
-					      u->first_doc + b + 1,
-					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
-					      gs_error_message());
-	}
-	if (!ret && r->fails->count == failed) {
-		ret = k8s_stream_append_plain(r->out, &r->out_docs, plain);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, u->first_doc + 1,
-					      gs_error_message());
-	}
-	return ret;
-}
-
-/* A unit with no sops metadata: written as it is, if it holds no
- * ciphertext and passes the namespace policy. */
-static int plain_unit_copy(struct render *r, const struct plain_file *pf, struct k8s_unit *u)
-{
-	size_t failed = r->fails->count;
-	int ret = 0;
-
-	for (size_t b = 0; !ret && b < u->doc.count; b++) {
-		ret = k8s_check_no_ciphertext(u->doc.branches[b]);
-		if (!ret)
-			ret = namespace_check(r->opts, u->doc.branches[b], NULL, false, 0);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel,
-					      u->first_doc + b + 1, gs_error_message());
-	}
-	if (ret || r->fails->count != failed || !u->doc.count)
-		return ret;
-	ret = k8s_stream_append_source(r->out, &r->out_docs, &u->doc, pf->text.data + u->span.start,
-				       u->span.end - u->span.start);
-	if (ret)
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel, u->first_doc + 1,
-				      gs_error_message());
-	return ret;
 }
 
 static int plain_file_consume(void *ctx, size_t item)
 {
 	struct plain_run *run = ctx;
 	struct plain_file *pf = &run->files[item];
-	int ret = 0;
+	struct render *r = run->r;
+	int ret = pf->fatal ? GS_FAIL(pf->fatal, "out of memory") : 0;
 
-	if (pf->fatal)
-		ret = GS_FAIL(pf->fatal, "out of memory");
-	else if (pf->file_failed)
-		ret = k8s_failure_add(run->r->fails, "%s", pf->file_failed);
-	for (size_t u = 0; !ret && !pf->file_failed && u < pf->count; u++) {
-		if (pf->failed[u])
-			ret = k8s_failure_add(run->r->fails, "%s", pf->failed[u]);
-		else if (pf->opened[u])
-			ret = plain_unit_write(run->r, pf->rel, &pf->units[u], pf->opened[u]);
-		else
-			ret = plain_unit_copy(run->r, pf, &pf->units[u]);
+	for (size_t i = 0; !ret && i < pf->lines.count; i++)
+		ret = k8s_failure_add(r->fails, "%s", pf->lines.lines[i]);
+	for (size_t i = 0; !ret && i < pf->piece_count; i++) {
+		const struct plain_piece *piece = &pf->pieces[i];
+		const uint8_t *text = piece->own.len ? piece->own.data : pf->text.data + piece->start;
+
+		if (!piece->docs)
+			continue;
+		ret = k8s_stream_append(r->out, &r->out_docs, text,
+					piece->own.len ? piece->own.len : piece->len, piece->docs);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel,
+					      piece->first_doc + 1, gs_error_message());
 	}
-	/* decrypted documents are wiped as soon as they are written */
+	/* decrypted text is wiped as soon as it is in the stream */
 	plain_file_release(pf);
 	return ret;
 }
