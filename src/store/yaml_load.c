@@ -1225,7 +1225,9 @@ int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 	d->store_data_free = NULL;
 	if (ret == 0)
 		return 0;
-	/* the full loader decides, on a document as it was (its source kept) */
+	/* the full loader decides, on a document as it was (its source kept:
+	 * it may be the text itself, which is then not copied again; a text
+	 * refused before it was taken, fuzz_yaml_load_data, is read again) */
 	gs_error_clear();
 	source = d->source;
 	gs_buf_init(&d->source, true);
@@ -1233,5 +1235,5 @@ int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 	doc_init(d, DOC_FORMAT_YAML);
 	d->source = source;
 	d->node_limit = limit;
-	return load(d->source.data, d->source.len, d, false);
+	return load(text, len, d, false);
 }

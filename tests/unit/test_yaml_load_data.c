@@ -180,6 +180,8 @@ static void test_gives_up_alike(void **state)
 		{ "a: *nope\n", false, true },
 		{ "[a]: 1\n", false, true },
 		{ "a: 1\n---\n- x\n", false, true },
+		/* refused before the text is taken (fuzz_yaml_load_data) */
+		{ "\xfe\xff\xff\xff?0\x03", false, true },
 	};
 
 	(void)state;
