@@ -15,6 +15,7 @@
 enum {
 	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
 	STORE_MAX_DEPTH = 256,               /* nesting of maps and lists */
+	JSON_NUMBER_MAX = 512,               /* bytes of one JSON number, and one more */
 };
 
 struct store_emit_opts {
@@ -39,6 +40,12 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 int store_json_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* Whether a float's text is a JSON number (RFC 8259 6) that a JSON
+ * reader takes for a float: a fraction or an exponent, or an integer past
+ * int64 ("1.0", "-2.5e3", "1e-7"; not "7", "NaN", "+Inf"). Such a text is
+ * written and encrypted as it is; Go's ParseFloat (sops) and parseFloat
+ * (sops-age) read it as the same number. */
+bool store_json_float_text(const char *s, size_t len);
 /* dotenv: the sops metadata is read from and written as sops_* keys. */
 int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

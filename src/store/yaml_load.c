@@ -995,7 +995,7 @@ static int run_parser(struct yloader *l, yaml_parser_t *parser, size_t len)
 		}
 		ret = on_event(l, &ev);
 		type = ev.type;
-		yaml_event_delete(&ev);
+		yaml_events_done(events, &ev);
 		if (ret || type == YAML_STREAM_END_EVENT)
 			goto out;
 	}
