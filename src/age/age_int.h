@@ -150,6 +150,8 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
+/* Waits for the loading age_expect_payload started, if any. */
+void age_preload_wait(void);
 
 /* stream_pipeline.c: the payload of a large file in batches of chunks over
  * two threads, each reading a batch, sealing or opening it and writing it:
