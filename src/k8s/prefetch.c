@@ -6,6 +6,7 @@
  * it needs is not ready: on two cores the two threads split the work
  * whatever its balance between the two steps. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -72,9 +73,13 @@ static int run_serial(size_t count, const struct k8s_prefetch_ops *ops, void *ct
 	return ret;
 }
 
+/* One thread per CPU this process may run on (its affinity: a cpuset
+ * limits it, a CFS quota does not), the caller's included. */
 static size_t worker_count(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN)
+							     : CPU_COUNT(&set);
 
 	if (cpus < 2)
 		return 0;

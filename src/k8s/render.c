@@ -144,7 +144,11 @@ struct plain_run {
 	struct plain_file *files;
 };
 
-enum { PLAIN_AHEAD = 8 }; /* files held prepared (decrypted) ahead of the one appended */
+/* Files held prepared (their proven text) ahead of the one appended: room
+ * for the caller's thread to work on while another thread that holds the
+ * file it needs is preempted. Bounded by the stream itself: every text
+ * stays in it until the end anyway. */
+enum { PLAIN_AHEAD = 32 };
 
 static void plain_file_release(struct plain_file *pf)
 {
