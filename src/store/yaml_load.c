@@ -400,10 +400,11 @@ static int attach_root(struct yloader *l, struct doc_node *n, size_t start)
 		struct ynode *nr = ysyn_node(l->syn, n) ? &l->syn->v[n->origin - 1] : NULL;
 		uint32_t props = nr ? nr->first : YNONE;
 
-		n = doc_new_map(l->d);
-		if (!n || (!l->tree_only && !(r = yload_new_record(l, n))))
+		if (!(n = doc_new_map(l->d)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (!l->tree_only) {
+			if (!(r = yload_new_record(l, n)))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			r->flags = YN_EMPTY_ROOT;
 			r->lead = l->doc_start;
 			r->first = props;
