@@ -13,11 +13,13 @@
  * What was sealed ahead and never asked for is dropped (its data key was
  * remembered as made here, and is never used). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -98,6 +100,33 @@ static void test_stale(struct gs_buf *in)
 #endif
 }
 
+/* A regular file of the work tree, never through a symbolic link (git
+ * stores a link itself and never cleans what it points to); not empty
+ * (git passes it untouched) nor larger than READAHEAD_MAX_FILE. */
+static int read_regular(const char *full, struct gs_buf *in)
+{
+	int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = 0;
+	int ret = 0;
+
+	if (fd < 0)
+		return GS_ERR_IO;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE)
+		ret = GS_ERR_LIMIT;
+	else
+		ret = gs_buf_reserve(in, (size_t)st.st_size + 1);
+	while (!ret && (n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
+		in->len += (size_t)n;
+	/* a file that grew or shrank meanwhile: git will send what it reads */
+	if (!ret && (n < 0 || in->len != (size_t)st.st_size))
+		ret = GS_ERR_IO;
+	if (!ret)
+		in->data[in->len] = '\0';
+	close(fd);
+	return ret;
+}
+
 static void run_job(struct gitfilter *f, struct ahead_job *j)
 {
 	static const struct gs_buf none = { 0 };
@@ -106,10 +135,7 @@ static void run_job(struct gitfilter *f, struct ahead_job *j)
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, j->path) >= sizeof(full))
 		j->err = GS_ERR_LIMIT;
 	else
-		j->err = gs_read_file(full, &j->in, READAHEAD_MAX_FILE);
-	/* an empty file passes untouched: nothing to do ahead */
-	if (!j->err && !j->in.len)
-		j->err = GS_ERR_EMPTY_INPUT;
+		j->err = read_regular(full, &j->in);
 	if (!j->err)
 		test_stale(&j->in);
 	if (!j->err)
@@ -277,12 +303,18 @@ static size_t after(const struct readahead *ra, const char *base)
 	return lo;
 }
 
-/* Whether git will send path as a new file to clean: under the filter,
- * not ignored, held nowhere in git yet. */
+/* Whether git will send path as a new file to clean: a regular file
+ * with bytes to seal, under the filter, not ignored, held nowhere in git
+ * yet. */
 static bool worth_sealing(struct gitfilter *f, const char *path)
 {
+	char full[PATH_MAX];
+	struct stat st;
 	int ignored = 0;
 
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) || lstat(full, &st) ||
+	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE)
+		return false;
 	if (!gitrepo_filtered(f, path) || git_ignore_path_is_ignored(&ignored, f->repo, path) < 0 || ignored) {
 		git_error_clear();
 		return false;

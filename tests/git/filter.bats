@@ -207,8 +207,9 @@ SH
 	assert_status_clean
 }
 
-# 40 new files in one directory, with an empty one, an ignored one and a
-# hand-made sops file among them; the work tree kept in $T/orig
+# 40 new files in one directory, with an empty one, an ignored one, a
+# hand-made sops file and a symbolic link to a file outside the
+# repository among them; the work tree kept in $T/orig
 many_new_files() {
 	for i in $(seq -w 1 40); do printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
 	: > secrets/f20a.yaml
@@ -216,6 +217,8 @@ many_new_files() {
 	echo secrets/f30a.yaml > .gitignore
 	printf 'hand: made\n' > "$T/hand.yaml"
 	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" hand.yaml) > secrets/f25a.yaml
+	printf 'outside: the repository\n' > "$T/outside.yaml"
+	ln -s "$T/outside.yaml" secrets/f15a.yaml
 	cp -r secrets "$T/orig"
 	KEYS_BEFORE=$(cat .git/gitseal/data-keys 2>/dev/null | wc -l)
 }
@@ -229,6 +232,8 @@ many_new_files_committed_right() {
 	cmp <(git cat-file -p HEAD:secrets/f25a.yaml) "$T/orig/f25a.yaml"
 	run git cat-file -e HEAD:secrets/f30a.yaml
 	[ "$status" -ne 0 ]
+	# git stores the link, never what it points to
+	[ "$(git cat-file -p HEAD:secrets/f15a.yaml)" = "$T/outside.yaml" ]
 	rm -rf secrets
 	git checkout -- secrets
 	# a key holder's checkout opens the hand-made one too
@@ -241,7 +246,8 @@ many_new_files_committed_right() {
 @test "git add of many new files: each is sealed from its own bytes, those read ahead too, none twice" {
 	many_new_files
 	git add -A
-	# one fresh data key per plaintext sealed: nothing sealed ahead was thrown away
+	# one fresh data key per plaintext sealed: nothing sealed ahead was
+	# thrown away, nothing read through the link
 	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 40 ]
 	many_new_files_committed_right
 }
