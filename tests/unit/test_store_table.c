@@ -48,6 +48,19 @@ static const struct row rows[] = {
 	{ "scalars", J, "{\"a\": 1}", SET, "a", DOC_STR, "1", "{\"a\": \"1\"}" },
 	{ "scalars", E, "A=x\nB=y\n", SET, "A", DOC_STR, "two\nlines", "A=two\\nlines\nB=y\n" },
 	{ "scalars", I, "[s]\nk = x\n", SET, "s/k", DOC_STR, "v", "[s]\nk = v\n" },
+	/* ---- floats: a JSON float comes back as the file spelled it (fuzz_json);
+	 * sops's positional "7" (a file sops made) keeps reading as a float ---- */
+	{ "floats", J, "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 0e-3}", KEEP, NULL, 0, NULL,
+	  "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 0e-3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "1.0", "{\"a\": 1.0}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "-2.5e3", "{\"a\": -2.5e3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "0e-3", "{\"a\": 0e-3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "7", "{\"a\": 7.0}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "-0", "{\"a\": -0.0}" },
+	{ "floats", J, "{\"a\": 1}", SET, "a", DOC_FLOAT, "1e21", "{\"a\": 1e21}" },
+	{ "floats", J, "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 1e-7}", FRESH, NULL, 0, NULL,
+	  "{\n\t\"a\": 1.0,\n\t\"b\": -2500.0,\n\t\"c\": 1e-7\n}\n" },
+	{ "floats", Y, "a: x\n", SET, "a", DOC_FLOAT, "-2.5e3", "a: -2.5e3\n" },
 	/* ---- comments: in maps they stay comments, in lists sops makes them items ---- */
 	{ "comments", Y, "# c\na: 1\n", SEAL, NULL, 0, NULL, "#ENC\na: ENC\n" },
 	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },
