@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -167,17 +168,27 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* With one CPU, sealing ahead would only take turns with git. */
+static unsigned worker_count(void)
+{
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN) : CPU_COUNT(&set);
+
+	return cpus < 2 ? 0 : cpus < READAHEAD_WORKERS ? (unsigned)cpus : READAHEAD_WORKERS;
+}
+
 void readahead_start(struct gitfilter *f)
 {
+	unsigned workers = worker_count();
 	struct readahead *ra;
 
-	if (f->ahead || !(ra = calloc(1, sizeof(*ra))))
+	if (f->ahead || !workers || !(ra = calloc(1, sizeof(*ra))))
 		return;
 	ra->f = f;
 	pthread_mutex_init(&ra->lock, NULL);
 	pthread_cond_init(&ra->work, NULL);
 	pthread_cond_init(&ra->done, NULL);
-	while (ra->nthreads < READAHEAD_WORKERS &&
+	while (ra->nthreads < workers &&
 	       pthread_create(&ra->threads[ra->nthreads], NULL, worker, ra) == 0)
 		ra->nthreads++;
 	f->ahead = ra;
