@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "gitseal/config.h"
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/sops.h"
@@ -113,6 +114,11 @@ const char *gitfilter_workdir(const struct gitfilter *f)
 
 void gitfilter_prepare(struct gitfilter *f)
 {
+	/* every sops file needs it (the values' AES-GCM), and with it loaded
+	 * the age headers' HMACs take OpenSSL's SHA-256 (gitseal/hmac.h) from
+	 * the first file on */
+	if (gs_libcrypto_load())
+		gs_error_clear();
 	(void)gitfilter_identities(f);
 	if (f->statedir && gittrust_load(f))
 		gs_error_clear();
