@@ -382,6 +382,7 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 	if (!out->to_stdout) {
 		if ((ret = gs_atomic_open(&out->file, o->output, 0666 & ~0022)) < 0)
 			return ret;
+		setvbuf(out->file.f, NULL, _IONBF, 0);
 		out->sink = gs_writer_to_file(out->file.f);
 	} else if (o->decrypt) {
 		out->sink = (struct gs_writer){ held_write, &out->held };
@@ -450,6 +451,10 @@ int cmd_age(int argc, char **argv)
 	} else {
 		o.stdin_used = true;
 	}
+	/* the age code reads and writes in chunks of 64 KiB and more, and
+	 * buffers headers itself: stdio's 4 KiB buffer only split each read
+	 * and write in two (a system call and a copy more per chunk) */
+	setvbuf(in, NULL, _IONBF, 0);
 	if ((ret = output_open(&o, &out)) == 0)
 		ret = o.decrypt ? run_decrypt(&o, in, &out.sink) : run_encrypt(&o, in, &out.sink);
 	ret = output_close(&o, &out, ret);
