@@ -78,6 +78,10 @@ static const struct row rows[] = {
 	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
 	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
 	{ "lists", Y, "a:\n- x\n- y\n", REMOVE, "a/0", 0, NULL, "a:\n- y\n" },
+	/* a comment between an explicit key and its ':' (fuzz_yaml): the item
+	 * it becomes cannot go before the ':', the entry is written afresh */
+	{ "lists", Y, "? o\n# c\n:\n- x\n", SEAL, NULL, 0, NULL,
+	  "o:\n    - ENC\n    - ENC\n" },
 	{ "lists", Y, "a:\n  - x\nb: 1\n", SET, "a/0", DOC_STR, "two\nlines",
 	  "a:\n  - |-\n    two\n    lines\nb: 1\n" },
 	{ "lists", J, "{\"a\": [1, \"x\"]}", SET, "a/1", DOC_INT, "2", "{\"a\": [1, 2]}" },
