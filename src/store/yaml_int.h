@@ -160,8 +160,8 @@ int yaml_events_start(struct yaml_events **out, struct yaml_parser_s *parser, si
 /* libyaml's next event, handed to yaml_events_done once read; false
  * where yaml_parser_parse fails (the parser's problem then set). */
 bool yaml_events_next(struct yaml_events *e, struct yaml_event_s *ev) __attribute__((warn_unused_result));
-/* The reader is done with ev (deleted now, or by the parser thread when
- * it takes the block back). */
+/* The reader is done with ev, the last event yaml_events_next gave
+ * (deleted now, or by the parser thread when it takes the block back). */
 void yaml_events_done(struct yaml_events *e, struct yaml_event_s *ev);
 /* Ends the parsing, the events not read deleted (before the parser is). */
 void yaml_events_stop(struct yaml_events *e);

@@ -216,6 +216,17 @@ static void test_large_input(void **state)
 	assert_int_equal(gs_buf_append_str(&text, "k7: again\n"), 0);
 	assert_false(same_both_ways(text.data, text.len, "large, a duplicate key at its end", &t));
 	assert_int_equal(t.refused, 1);
+	/* values the reader frees as soon as it reads them (yaml_events.c,
+	 * LARGE_SCALAR), beside short ones the parser thread frees */
+	gs_buf_reset(&text);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(gs_buf_printf(&text, "k%d: %d\nv%d: ", i, i, i), 0);
+		for (int k = 0; k < 100; k++)
+			assert_int_equal(gs_buf_printf(&text, "w%d-%d ", i, k), 0);
+		assert_int_equal(gs_buf_append_str(&text, "end\n"), 0);
+	}
+	assert_true(text.len > 64 * 1024);
+	assert_true(same_both_ways(text.data, text.len, "large values", &t));
 	gs_buf_release(&text);
 }
 
