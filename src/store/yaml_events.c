@@ -19,8 +19,16 @@
 #include "gitseal/error.h"
 #include "yaml_int.h"
 
-/* Below this a thread costs more than it overlaps. */
-enum { THREADED_MIN_INPUT = 64 * 1024, BLOCK_EVENTS = 2048, BLOCKS = 3 };
+/* Below this a thread costs more than it overlaps. A block ends at
+ * BLOCK_EVENTS events or once its scalars hold BLOCK_BYTES: the events of
+ * all BLOCKS are alive at once, and a document of large values must not
+ * hold thousands of them (peak memory stays a few blocks of text). */
+enum {
+	THREADED_MIN_INPUT = 64 * 1024,
+	BLOCK_EVENTS = 2048,
+	BLOCK_BYTES = 256 * 1024,
+	BLOCKS = 3,
+};
 
 struct event_block {
 	yaml_event_t ev[BLOCK_EVENTS];
@@ -54,15 +62,20 @@ static void fill_block(yaml_parser_t *parser, struct event_block *b)
 	/* the reader is done with what the block held */
 	delete_events(b);
 	b->failed = b->end = false;
-	while (b->count < BLOCK_EVENTS) {
-		if (!yaml_parser_parse(parser, &b->ev[b->count])) {
+	for (size_t bytes = 0; b->count < BLOCK_EVENTS && bytes < BLOCK_BYTES;) {
+		yaml_event_t *ev = &b->ev[b->count];
+
+		if (!yaml_parser_parse(parser, ev)) {
 			b->failed = true;
 			return;
 		}
-		if (b->ev[b->count++].type == YAML_STREAM_END_EVENT) {
+		b->count++;
+		if (ev->type == YAML_STREAM_END_EVENT) {
 			b->end = true;
 			return;
 		}
+		if (ev->type == YAML_SCALAR_EVENT)
+			bytes += ev->data.scalar.length;
 	}
 }
 

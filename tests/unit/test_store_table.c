@@ -66,10 +66,22 @@ static const struct row rows[] = {
 	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },
 	{ "comments", E, "# c\nA=1\n", SEAL, NULL, 0, NULL, "#ENC\nA=ENC\n" },
 	{ "comments", I, "; c\n[s]\nk = v\n", SEAL, NULL, 0, NULL, "; ENC\n[s]\nk = ENC\n" },
+	/* INI (fuzz_ini): a comment text starting with '#' goes after ';' (the
+	 * reader strips the comment's own character); an end-of-line comment
+	 * that ends a section stays on its line, before the next header it
+	 * would become that section's */
+	{ "comments", I, "[s]\nk = v ;#\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; #\n" },
+	{ "comments", I, "[a]\nk = v ; c\n[b]\nz = 1\n", FRESH, NULL, 0, NULL,
+	  "[a]\nk = v ; c\n\n[b]\nz = 1\n" },
+	{ "comments", I, "[s]\nk = v\n  ;\tx\n", SEAL, NULL, 0, NULL, "[s]\nk = ENC\n  ;ENC\n" },
 	/* ---- lists ---- */
 	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
 	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
 	{ "lists", Y, "a:\n- x\n- y\n", REMOVE, "a/0", 0, NULL, "a:\n- y\n" },
+	/* a comment between an explicit key and its ':' (fuzz_yaml): the item
+	 * it becomes cannot go before the ':', the entry is written afresh */
+	{ "lists", Y, "? o\n# c\n:\n- x\n", SEAL, NULL, 0, NULL,
+	  "o:\n    - ENC\n    - ENC\n" },
 	{ "lists", Y, "a:\n  - x\nb: 1\n", SET, "a/0", DOC_STR, "two\nlines",
 	  "a:\n  - |-\n    two\n    lines\nb: 1\n" },
 	{ "lists", J, "{\"a\": [1, \"x\"]}", SET, "a/1", DOC_INT, "2", "{\"a\": [1, 2]}" },
