@@ -791,10 +791,11 @@ static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool a
 		const char *nl = memchr(t + pos, '\n', n - pos);
 		size_t le = nl ? (size_t)(nl - t) : n, a = pos, b, c;
 
-		/* the reader drops leading spaces and trailing white space */
+		/* the reader drops leading spaces, and white space at the end of
+		 * the comment (not of the lines it runs on over) */
 		while (a < le && t[a] == ' ')
 			a++;
-		b = trim_end(t, a, le);
+		b = le == n ? trim_end(t, a, le) : le;
 		c = skip_space(t, pos, le);
 		if ((pos && c < le && (t[c] == ';' || t[c] == '#')) || (!pos && after_char))
 			ret = store_put(out, t + pos, b - pos);
