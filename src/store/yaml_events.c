@@ -30,9 +30,6 @@ enum {
 	BLOCKS = 3,
 };
 
-/* A scalar this long is freed by the reader as soon as it is read. */
-enum { LARGE_SCALAR = 512 };
-
 struct event_block {
 	yaml_event_t ev[BLOCK_EVENTS];
 	size_t count;       /* events in ev, not yet deleted */
@@ -185,17 +182,10 @@ bool yaml_events_next(struct yaml_events *e, yaml_event_t *ev)
 
 void yaml_events_done(struct yaml_events *e, yaml_event_t *ev)
 {
-	if (!e->threaded) {
+	/* threaded, the parser thread deletes the block's events when it
+	 * takes the block back (BLOCK_BYTES bounds what is held meanwhile) */
+	if (!e->threaded)
 		yaml_event_delete(ev);
-		return;
-	}
-	/* ev is the copy of cur's last event lent. A large scalar is freed at
-	 * once: held until the parser took its block back, the last blocks'
-	 * values were alive beside the tree's copies at the end of a load
-	 * (limits.bats: 2,500 values of 20 KB, 50 MB more at the peak). The
-	 * slot is cleared, so the parser thread frees nothing twice. */
-	if (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.length >= LARGE_SCALAR)
-		yaml_event_delete(&e->cur->ev[e->pos - 1]);
 }
 
 void yaml_events_stop(struct yaml_events *e)
