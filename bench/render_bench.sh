@@ -66,6 +66,14 @@ grep -q 'password: pass-' "$TMP/out.yaml"
 awk -v t="$plain" -v w="$(cat "$TMP/wall")" -v n="$COUNT" 'BEGIN {
 	printf "render, plain directory: %d Secrets in %.0f ms wall, %.0f us per Secret (target <= 100); %.0f ms CPU, %.0f us per Secret\n",
 	       n, w * 1000, w * 1e6 / n, t * 1000, t * 1e6 / n }'
+# the same render held to one CPU (no prefetch thread), in the same
+# conditions: what the second thread gains on this machine now
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	one=$(cpu_best taskset -c 0 "$BIN" render "$TMP/app")
+	awk -v t="$one" -v w="$(cat "$TMP/wall")" -v n="$COUNT" 'BEGIN {
+		printf "  on one CPU (taskset -c 0): %.0f ms wall, %.0f us per Secret; %.0f ms CPU\n",
+		       w * 1000, w * 1e6 / n, t * 1000 }'
+fi
 
 bare=$(cpu_best kubectl kustomize "$TMP/kz")
 best_own="" best_child=""
