@@ -115,7 +115,8 @@ int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in
  * change to OpenSSL's cipher, OpenSSL is loaded now on another thread
  * (about 3 ms of CPU), beside the header and the first chunks, instead of
  * between them and the rest. The next age_encrypt* or age_decrypt* call
- * waits for it before it returns; call it right before that call. */
+ * waits for it before it returns; call it right before that call, on the
+ * same thread (one file at a time: the command line's). */
 void age_expect_payload(uint64_t file_size);
 
 /* True when the input starts (after optional whitespace) like an age file
