@@ -42,7 +42,8 @@ struct doc_node {
 	enum doc_kind kind;
 	/* Scalars and comments. text is the value in sops's plaintext form:
 	 * str = its bytes; int = decimal; float = shortest positional
-	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"); bool = "true" or
+	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"), or the JSON
+	 * number as the file spelled it ("1.0", "-2.5e3"); bool = "true" or
 	 * "false"; null = "". A comment is its text without the leading '#'. */
 	enum doc_type type;
 	char *text;
@@ -129,8 +130,8 @@ int doc_node_set_tag(struct doc *d, struct doc_node *n, const char *tag)
 struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n);
 
 /* Compares two documents as data: the same number of documents, and in
- * each the same kinds, keys in the same order, scalar types and bytes,
- * tags, and comment texts. Layout (quote style, flow, spans, dirty marks) and removed
+ * each the same kinds, keys in the same order, scalar types and bytes
+ * (a float's value, however spelled), tags, and comment texts. Layout (quote style, flow, spans, dirty marks) and removed
  * entries do not count. Returns true when equal; otherwise, when where is
  * not NULL, writes the path of the first difference in sops's form
  * (`doc 0: ["db"]["password"]`, no values) into where[where_size]. This is

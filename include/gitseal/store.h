@@ -15,6 +15,7 @@
 enum {
 	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
 	STORE_MAX_DEPTH = 256,               /* nesting of maps and lists */
+	JSON_NUMBER_MAX = 512,               /* bytes of one JSON number, and one more */
 };
 
 struct store_emit_opts {
@@ -25,6 +26,12 @@ struct store_emit_opts {
 /* Takes ownership of nothing; copies text into d->source. */
 int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
 	__attribute__((warn_unused_result));
+/* The same tree and verdict, for a document only compared and decrypted
+ * (a proof): the YAML store then skips its syntax layer where the text
+ * shows it changes nothing (yaml_load_data); the document cannot be
+ * patched. */
+int store_load_data(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+	__attribute__((warn_unused_result));
 /* The same, the document taking over text (left empty): no second copy
  * of a large input. */
 int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
@@ -34,11 +41,18 @@ int store_emit(const struct doc *d, enum doc_format format, const struct store_e
 	       struct gs_buf *out) __attribute__((warn_unused_result));
 
 int store_yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 int store_json_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* Whether a float's text is a JSON number (RFC 8259 6) that a JSON
+ * reader takes for a float: a fraction or an exponent, or an integer past
+ * int64 ("1.0", "-2.5e3", "1e-7"; not "7", "NaN", "+Inf"). Such a text is
+ * written and encrypted as it is; Go's ParseFloat (sops) and parseFloat
+ * (sops-age) read it as the same number. */
+bool store_json_float_text(const char *s, size_t len);
 /* dotenv: the sops metadata is read from and written as sops_* keys. */
 int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

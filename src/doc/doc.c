@@ -1,5 +1,9 @@
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
@@ -255,6 +259,38 @@ static const struct doc_entry *next_live(const struct doc_node *n, size_t *i)
 	return *i < n->count ? &n->entries[*i] : NULL;
 }
 
+/* A float text as a double; false when it is not one. Texts are short
+ * (a JSON number, or sops's positional form of a double). */
+static bool float_value(const char *text, size_t len, double *v)
+{
+	char buf[512], *end;
+	bool ok;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	*v = strtod(buf, &end);
+	ok = end == buf + len;
+	sodium_memzero(buf, len);
+	return ok;
+}
+
+/* Two scalars of the same type hold the same value. A float is its value,
+ * however spelled: "1.0" and "1" (sops's form, which its MAC takes) are
+ * the same number; -0 is not 0; NaN is NaN. */
+static bool scalar_equal(const struct doc_node *a, const struct doc_node *b)
+{
+	double x, y;
+
+	if (a->len == b->len && (a->len == 0 || memcmp(a->text, b->text, a->len) == 0))
+		return true;
+	if (a->kind != DOC_SCALAR || a->type != DOC_FLOAT || !float_value(a->text, a->len, &x) ||
+	    !float_value(b->text, b->len, &y))
+		return false;
+	return (isnan(x) && isnan(y)) || (x == y && signbit(x) == signbit(y));
+}
+
 /* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
 static bool node_equal(const struct doc_node *a, const struct doc_node *b, struct diff_path *p)
 {
@@ -265,8 +301,7 @@ static bool node_equal(const struct doc_node *a, const struct doc_node *b, struc
 	if (a->kind != b->kind || !a->tag != !b->tag || (a->tag && strcmp(a->tag, b->tag) != 0))
 		return false;
 	if (a->kind == DOC_SCALAR || a->kind == DOC_COMMENT)
-		return (a->kind == DOC_COMMENT || a->type == b->type) && a->len == b->len &&
-		       (a->len == 0 || memcmp(a->text, b->text, a->len) == 0);
+		return (a->kind == DOC_COMMENT || a->type == b->type) && scalar_equal(a, b);
 	for (;; i++, j++, index++) {
 		const struct doc_entry *ea = next_live(a, &i), *eb = next_live(b, &j);
 

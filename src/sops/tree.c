@@ -10,6 +10,7 @@
 
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/store.h"
 #include "sops_int.h"
 
 /* ---- the stash: every leaf of a previous version, in walk order ---- */
@@ -199,6 +200,13 @@ static bool hashed(const struct sops_mac *m, const struct sops_leaf *leaf, bool 
 	return !is_comment && (leaf->selected || !m->only_encrypted);
 }
 
+/* A float encrypted as its text spells it (a JSON number that reads as a
+ * float); any other float text is encrypted in sops's canonical form. */
+static bool float_keeps_text(const struct doc_node *n)
+{
+	return n->kind == DOC_SCALAR && n->type == DOC_FLOAT && store_json_float_text(n->text, n->len);
+}
+
 static bool text_types(enum sops_value_type type)
 {
 	return type == SOPS_TYPE_STR || type == SOPS_TYPE_TIME || type == SOPS_TYPE_BYTES;
@@ -263,7 +271,14 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 				leaf->aad);
 		return GS_ERR_DECRYPT_VALUE;
 	}
-	if (c->modify && (ret = sops_node_set_canonical(c->pass.d, n, *type, c->canon.data, c->canon.len)) < 0)
+	/* a float encrypted as the file spelled it comes back so; the MAC
+	 * takes the canonical form (sops hashes the float64 it read) */
+	if (c->modify && *type == SOPS_TYPE_FLOAT &&
+	    store_json_float_text((const char *)c->pass.plain.data, c->pass.plain.len))
+		ret = sops_node_set_canonical(c->pass.d, n, *type, c->pass.plain.data, c->pass.plain.len);
+	else if (c->modify)
+		ret = sops_node_set_canonical(c->pass.d, n, *type, c->canon.data, c->canon.len);
+	if (ret < 0)
 		return ret;
 	*canon = c->canon.data;
 	*canon_len = c->canon.len;
@@ -325,6 +340,11 @@ static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	if (hashed(&c->pass.mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
 	    (ret = sops_mac_update(&c->pass.mac, canon, canon_len)) < 0)
 		return ret;
+	/* the stash holds what encryption will compare: a float's own spelling */
+	if (type == SOPS_TYPE_FLOAT && float_keeps_text(n)) {
+		canon = (const uint8_t *)n->text;
+		canon_len = n->len;
+	}
 	if (c->stash && (ret = stash_add(c->stash, leaf, type, canon, canon_len, enc, enc_len)) < 0)
 		return ret;
 	if (c->canon.len)
@@ -565,6 +585,22 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 	return 0;
 }
 
+/* The MAC takes a float in sops's canonical form, whatever spelling is
+ * encrypted ("1.0" hashes as "1", as sops hashes the float64 it reads). */
+static int hash_leaf(struct encrypt_ctx *c, const struct doc_node *n, const uint8_t *plain, size_t len)
+{
+	enum sops_value_type type;
+	int ret;
+
+	if (!float_keeps_text(n))
+		return sops_mac_update(&c->pass.mac, plain, len);
+	if ((ret = sops_node_plaintext(n, &c->pass.plain, &type)) < 0)
+		return ret;
+	ret = sops_mac_update(&c->pass.mac, c->pass.plain.data, c->pass.plain.len);
+	gs_buf_reset(&c->pass.plain);
+	return ret;
+}
+
 static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 {
 	struct encrypt_ctx *c = vctx;
@@ -576,10 +612,12 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	const uint8_t *plain;
 	size_t len;
 
-	/* text, ints and comments are their own plaintext: no copy of a large value */
-	if (n->kind == DOC_COMMENT || n->type == DOC_STR || n->type == DOC_INT) {
+	/* text, ints, comments and floats kept as spelled are their own
+	 * plaintext: no copy of a large value */
+	if (n->kind == DOC_COMMENT || n->type == DOC_STR || n->type == DOC_INT || float_keeps_text(n)) {
 		type = n->kind == DOC_COMMENT ? SOPS_TYPE_COMMENT
-		       : n->type == DOC_INT  ? SOPS_TYPE_INT : SOPS_TYPE_STR;
+		       : n->type == DOC_INT  ? SOPS_TYPE_INT
+		       : n->type == DOC_FLOAT ? SOPS_TYPE_FLOAT : SOPS_TYPE_STR;
 		plain = (const uint8_t *)n->text;
 		len = n->len;
 	} else {
@@ -596,7 +634,7 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 			c->unchanged = false;
 		c->pos++;
 	}
-	if (hashed(&c->pass.mac, leaf, leaf->is_comment) && (ret = sops_mac_update(&c->pass.mac, plain, len)) < 0)
+	if (hashed(&c->pass.mac, leaf, leaf->is_comment) && (ret = hash_leaf(c, n, plain, len)) < 0)
 		return ret;
 	/* spec 2.4: empty strings and comments are never encrypted */
 	if (!leaf->selected || len == 0)

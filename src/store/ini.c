@@ -695,16 +695,22 @@ static int put_styled(struct gs_buf *out, const char *v, size_t n, enum ini_styl
 	return puts_(out, quote[st]);
 }
 
-static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred)
+static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred, enum ini_style *st)
 {
-	enum ini_style st;
 	int ret;
 
 	if (n->kind != DOC_SCALAR)
 		return GS_FAIL(GS_ERR_PARSE, "INI values must be scalars below a section");
-	if ((ret = choose_style(n->text, n->len, preferred, &st)) < 0)
+	if ((ret = choose_style(n->text, n->len, preferred, st)) < 0)
 		return ret;
-	return put_styled(out, n->text, n->len, st);
+	return put_styled(out, n->text, n->len, *st);
+}
+
+/* readValue looks for an end-of-line comment after these (after a
+ * backquoted value the rest of its line is dropped). */
+static bool takes_inline_comment(enum ini_style st)
+{
+	return st == INI_PLAIN || st == INI_DQ || st == INI_SQ;
 }
 
 /* How a key is written: plain, `key` or """key""" (go-ini's choice), or
@@ -744,8 +750,6 @@ static int put_key(struct gs_buf *out, const char *k, size_t n, size_t align)
 	return puts_(out, " = ");
 }
 
-/* go-ini writes each comment line as "; text", or "# text" / "; text"
- * when the line starts with one of them. */
 /* Whether what out holds ends with a comment line. */
 static bool ends_with_comment(const struct gs_buf *out)
 {
@@ -761,31 +765,78 @@ static bool ends_with_comment(const struct gs_buf *out)
 	return start < end && (s[start] == ';' || s[start] == '#');
 }
 
-/* A comment, one line per line of its text. Comment lines that follow
- * each other read back as one comment: after another comment a blank line
- * keeps this one apart (found by fuzz_ini). */
-static int put_comment(struct gs_buf *out, const char *t, size_t n)
+/* The comment character a text is written after: the reader strips the
+ * comment's own character and spaces (stripCommentChar), so a text that
+ * starts with ';' goes after '#', any other after ';'. */
+static const char *comment_lead(const char *t, size_t n)
+{
+	return n && t[0] == ';' ? "# " : "; ";
+}
+
+/* A comment, one line per line of its text (put_comment_lines: without
+ * the final line break). Its first line is the text
+ * after the comment character; the lines after it are comment lines as
+ * the file had them (a run of comment lines loads as one comment, its
+ * text running on over them), written as they are. Comment lines that
+ * follow each other read back as one comment: after another comment a
+ * blank line keeps this one apart (found by fuzz_ini). after_char: the
+ * comment character is written already, and the text does not start with
+ * it or a space. */
+static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool after_char)
 {
 	size_t pos = 0;
 	int ret = 0;
 
-	if (ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
-		return ret;
 	do {
 		const char *nl = memchr(t + pos, '\n', n - pos);
-		size_t le = nl ? (size_t)(nl - t) : n, a = skip_space(t, pos, le), b = trim_end(t, a, le);
+		size_t le = nl ? (size_t)(nl - t) : n, a = pos, b, c;
 
-		if (a < b && (t[a] == '#' || t[a] == ';')) {
-			if ((ret = store_put(out, t + a, 1)) || (ret = store_put(out, " ", 1)))
-				return ret;
-			a = skip_space(t, a + 1, b);
-		} else if ((ret = puts_(out, "; "))) {
+		/* the reader drops leading spaces, and white space at the end of
+		 * the comment (not of the lines it runs on over) */
+		while (a < le && t[a] == ' ')
+			a++;
+		b = le == n ? trim_end(t, a, le) : le;
+		c = skip_space(t, pos, le);
+		if ((pos && c < le && (t[c] == ';' || t[c] == '#')) || (!pos && after_char))
+			ret = store_put(out, t + pos, b - pos);
+		else if (!(ret = puts_(out, comment_lead(t + a, b - a))))
+			ret = store_put(out, t + a, b - a);
+		if (ret || (pos = le + 1) > n)
 			return ret;
-		}
-		if ((ret = store_put(out, t + a, b - a)) || (ret = store_put(out, "\n", 1)))
+		if ((ret = store_put(out, "\n", 1)))
 			return ret;
-		pos = le + 1;
 	} while (pos <= n);
+	return 0;
+}
+
+static int put_comment(struct gs_buf *out, const char *t, size_t n)
+{
+	int ret = 0;
+
+	if (ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
+		return ret;
+	if ((ret = put_comment_lines(out, t, n, false)))
+		return ret;
+	return store_put(out, "\n", 1);
+}
+
+/* A comment the reader takes back whole at the end of a line (a key's
+ * value or a section header): one line, and after a header no ']' (the
+ * header closes at its last ']', as go-ini reads it). */
+static bool fits_inline(const struct doc_node *c, bool after_header)
+{
+	return c->kind == DOC_COMMENT && c->inline_comment && !has(c->text, c->len, '\n') &&
+	       !(after_header && has(c->text, c->len, ']')) && trim_end(c->text, 0, c->len) == c->len &&
+	       !(c->len && c->text[0] == ' ');
+}
+
+static int put_inline_comment(struct gs_buf *out, const struct doc_node *c)
+{
+	int ret;
+
+	if ((ret = store_put(out, " ", 1)) || (ret = puts_(out, comment_lead(c->text, c->len))) ||
+	    (ret = store_put(out, c->text, c->len)))
+		return ret;
 	return 0;
 }
 
@@ -794,9 +845,61 @@ static bool is_key(const struct doc_entry *e)
 	return e->key && !e->removed && e->value->kind != DOC_COMMENT;
 }
 
-/* A section in go-ini layout: section comments, header, aligned keys. */
+/* The next entry after i that is not removed, or NULL. */
+static const struct doc_entry *next_live(const struct doc_node *sec, size_t i)
+{
+	while (++i < sec->count)
+		if (!sec->entries[i].removed)
+			return &sec->entries[i];
+	return NULL;
+}
+
+/* Whether a key not removed follows sec's entry i. */
+static bool key_follows(const struct doc_node *sec, size_t i)
+{
+	while (++i < sec->count)
+		if (is_key(&sec->entries[i]))
+			return true;
+	return false;
+}
+
+/* Whether comments follow the section's last key (or it has only
+ * comments): before another section's header they would read back as
+ * that section's comments. */
+static bool ends_with_comments(const struct doc_node *sec)
+{
+	for (size_t i = sec->count; i-- > 0;) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (!e->removed)
+			return !e->key && e->value->kind == DOC_COMMENT;
+	}
+	return false;
+}
+
+/* A key line: the key, its value, and an end-of-line comment after it when
+ * the reader takes it back there (*took). */
+static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t align,
+			const struct doc_entry *next, bool *took)
+{
+	enum ini_style st;
+	int ret;
+
+	*took = false;
+	if ((ret = put_key(out, e->key, e->key_len, align)) || (ret = put_value(out, e->value, INI_PLAIN, &st)))
+		return ret;
+	if (next && !next->key && fits_inline(next->value, false) && takes_inline_comment(st)) {
+		if ((ret = put_inline_comment(out, next->value)))
+			return ret;
+		*took = true;
+	}
+	return store_put(out, "\n", 1);
+}
+
+/* A section in go-ini layout: section comments, header, aligned keys.
+ * more: other sections follow. */
 static int put_section(struct gs_buf *out, const char *name, size_t name_len,
-		       const struct doc_node *sec, bool first)
+		       const struct doc_node *sec, bool first, bool more)
 {
 	size_t align = 0, i = 0, keys = 0;
 	int ret = 0;
@@ -836,25 +939,39 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 		if ((ret = store_put(out, "]\n", 2)))
 			goto out;
 	} else if (!keys) {
+		/* comments alone, with no header: only the end of the file or
+		 * [sops] keeps them in this section */
+		if (more && ends_with_comments(sec))
+			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
+				       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
 		return 0;
 	}
 	for (; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
+		const struct doc_entry *next;
+		bool took;
 
 		if (e->removed)
 			continue;
 		if (!e->key) {
-			if (e->value->kind == DOC_COMMENT)
-				if ((ret = put_comment(out, e->value->text, e->value->len)))
-					goto out;
+			if (e->value->kind != DOC_COMMENT)
+				continue;
+			if (more && !next_live(sec, i) && ends_with_comments(sec))
+				return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
+					       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
+			if ((ret = put_comment(out, e->value->text, e->value->len)))
+				goto out;
 			continue;
 		}
-		if ((ret = put_key(out, e->key, e->key_len, align)))
+		/* an end-of-line comment goes on a line of its own, as go-ini
+		 * writes it, unless it would end up before the next header */
+		next = next_live(sec, i);
+		if (next && (!more || key_follows(sec, (size_t)(next - sec->entries))))
+			next = NULL;
+		if ((ret = put_key_line(out, e, align, next, &took)))
 			goto out;
-		if ((ret = put_value(out, e->value, INI_PLAIN)))
-			goto out;
-		if ((ret = store_put(out, "\n", 1)))
-			goto out;
+		while (took && &sec->entries[i] != next)
+			i++;
 	}
 out:
 	return ret;
@@ -896,10 +1013,24 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	c.sec = doc_new_map(&tmp);
 	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret)
-		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first);
+		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
 	return ret;
+}
+
+/* Whether put_sections writes a section other than [sops] after root's
+ * entry i. */
+static bool more_sections(const struct doc_node *root, size_t i, bool only_new)
+{
+	while (++i < root->count) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->removed && e->key && !key_is(e, SOPS_METADATA_KEY) &&
+		    !(only_new && e->value->span.start != DOC_NO_POS))
+			return true;
+	}
+	return false;
 }
 
 /* Sections with no source text, and new metadata, at the end. */
@@ -926,7 +1057,8 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 			if (sops)
 				ret = put_sops_section(out, e->value, first);
 			else
-				ret = put_section(out, e->key, e->key_len, e->value, first);
+				ret = put_section(out, e->key, e->key_len, e->value, first,
+						  more_sections(root, i, only_new));
 			if (ret)
 				goto out;
 			if (out->len == before + !first) {
@@ -952,6 +1084,73 @@ static size_t line_begin(const char *s, size_t pos)
 	while (pos > 0 && s[pos - 1] != '\n')
 		pos--;
 	return pos;
+}
+
+/* Where a loaded comment's text starts with its comment character: the
+ * reader stripped that character, its repeats and spaces. */
+static size_t comment_char_at(const char *src, size_t text_start)
+{
+	size_t at = text_start;
+	char c = 0;
+
+	while (at > 0 && (src[at - 1] == ' ' || src[at - 1] == ';' || src[at - 1] == '#')) {
+		if (src[at - 1] != ' ' && c && src[at - 1] != c)
+			break;
+		if (src[at - 1] != ' ')
+			c = src[at - 1];
+		at--;
+	}
+	while (src[at] == ' ')
+		at++;
+	return at;
+}
+
+/* Whether the entry after sec's entry i is a comment at the end of its
+ * line (after the value of entry i). */
+static bool comment_on_line(const char *src, size_t len, const struct doc_node *sec, size_t i)
+{
+	const struct doc_entry *next = next_live(sec, i);
+	const struct doc_node *v = sec->entries[i].value;
+
+	return next && !next->key && next->value->inline_comment && next->value->span.start != DOC_NO_POS &&
+	       v->span.end != DOC_NO_POS && next->value->span.start < line_end(src, len, v->span.end);
+}
+
+/* A changed comment, written from its comment character on. An end-of-line
+ * comment must stay one line; after a header it cannot hold a ']' (the
+ * header would close there), and goes on a line of its own below the
+ * header, where it is still the section's first comment, as long as a key
+ * follows to keep it in this section. */
+static int patch_comment(struct store_edits *ed, const char *src, const struct doc_entry *se, size_t i)
+{
+	const struct doc_node *sec = se->value, *v = sec->entries[i].value;
+	size_t mark = ed->pool.len, from = comment_char_at(src, v->span.start);
+	bool after_header = v->inline_comment && se->key_span.start != DOC_NO_POS &&
+			    line_begin(src, v->span.start) == line_begin(src, se->key_span.start);
+	bool moved = false;
+	int ret;
+
+	if (v->inline_comment && !fits_inline(v, after_header)) {
+		if (!after_header || !key_follows(sec, i))
+			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
+		from = se->key_span.end + 1;
+		moved = true;
+		if ((ret = store_put(&ed->pool, "\n", 1)))
+			return ret;
+	}
+	/* the file's own comment character stays where the reader strips no
+	 * more than it did */
+	if (!moved && (!v->len || (v->text[0] != src[from] && v->text[0] != ' ')))
+		from = v->span.start;
+	if (from == v->span.start)
+		ret = put_comment_lines(&ed->pool, v->text, v->len, true);
+	else if (v->inline_comment && !moved && !(ret = puts_(&ed->pool, comment_lead(v->text, v->len))))
+		ret = store_put(&ed->pool, v->text, v->len);
+	else if (!v->inline_comment || moved)
+		ret = put_comment_lines(&ed->pool, v->text, v->len, false);
+	if (ret)
+		return ret;
+	return store_edits_push(ed, from, v->span.end, mark);
 }
 
 static int patch_section(struct store_edits *ed, const char *src, size_t len,
@@ -989,13 +1188,16 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			if (ret)
 				goto out;
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if ((ret = store_put(&ed->pool, v->text, v->len)))
-				goto out;
-			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
+			if ((ret = patch_comment(ed, src, se, i)))
 				goto out;
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
-			if ((ret = put_value(&ed->pool, v, v->style)))
+			enum ini_style st;
+
+			if ((ret = put_value(&ed->pool, v, v->style, &st)))
 				goto out;
+			if (!takes_inline_comment(st) && comment_on_line(src, len, sec, i))
+				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its "
+					       "comment in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
 			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
 				goto out;
 		}
@@ -1005,6 +1207,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 	mark = ed->pool.len;
 	for (size_t i = 0; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
+		bool took;
 
 		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
 			continue;
@@ -1017,11 +1220,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark)
 			if ((ret = store_put(&ed->pool, "\n", 1)))
 				goto out;
-		if ((ret = put_key(&ed->pool, e->key, e->key_len, 0)))
-			goto out;
-		if ((ret = put_value(&ed->pool, e->value, INI_PLAIN)))
-			goto out;
-		if ((ret = store_put(&ed->pool, "\n", 1)))
+		if ((ret = put_key_line(&ed->pool, e, 0, NULL, &took)))
 			goto out;
 	}
 	if (ed->pool.len > mark)
@@ -1029,6 +1228,19 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			goto out;
 out:
 	return ret;
+}
+
+/* Whether a section ends with a comment on a line of its own. */
+static bool ends_with_comment_line(const struct doc_node *sec)
+{
+	for (size_t i = sec->count; i-- > 0;) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (!e->removed)
+			return !e->key && e->value->kind == DOC_COMMENT &&
+			       (!e->value->inline_comment || e->value->span.start == DOC_NO_POS);
+	}
+	return false;
 }
 
 static int patch_sections(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
@@ -1040,6 +1252,12 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 
 		if (!e->key || key_is(e, SOPS_METADATA_KEY) || e->value->span.start == DOC_NO_POS)
 			continue;
+		/* such comments stood before [sops] (the loader gives comments
+		 * before any other header to that section): with [sops] cut or
+		 * sections added after them, they would go to the next section */
+		if (!e->removed && ends_with_comment_line(e->value) && more_sections(root, i, false))
+			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
+				       "written in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
 		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)
 			return ret;
 	}

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -215,79 +218,97 @@ static bool is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
+/* The end of the JSON number (RFC 8259 6) that starts at s[pos], or 0
+ * when none does; *integer: it has no fraction and no exponent. */
+static size_t number_end(const uint8_t *s, size_t len, size_t pos, bool *integer)
+{
+	size_t d;
+
+	*integer = true;
+	if (pos < len && s[pos] == '-')
+		pos++;
+	if (pos < len && s[pos] == '0') {
+		pos++;
+	} else {
+		for (d = pos; pos < len && is_digit(s[pos]); pos++)
+			;
+		if (pos == d)
+			return 0;
+	}
+	if (pos < len && s[pos] == '.') {
+		*integer = false;
+		for (d = ++pos; pos < len && is_digit(s[pos]); pos++)
+			;
+		if (pos == d)
+			return 0;
+	}
+	if (pos < len && (s[pos] == 'e' || s[pos] == 'E')) {
+		*integer = false;
+		if (++pos < len && (s[pos] == '+' || s[pos] == '-'))
+			pos++;
+		for (d = pos; pos < len && is_digit(s[pos]); pos++)
+			;
+		if (pos == d)
+			return 0;
+	}
+	return pos;
+}
+
+/* An integer literal that fits int64 (what sops 6.2 reads as an int). */
+static bool fits_int64(const char *lexeme)
+{
+	errno = 0;
+	(void)strtoll(lexeme, NULL, 10);
+	return errno == 0;
+}
+
+bool store_json_float_text(const char *s, size_t len)
+{
+	char buf[JSON_NUMBER_MAX];
+	bool integer;
+	double v;
+
+	if (len == 0 || len >= sizeof(buf) || number_end((const uint8_t *)s, len, 0, &integer) != len)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v = strtod(buf, NULL);
+	return !isinf(v) && !(integer && fits_int64(buf));
+}
+
 /* sops 6.2: an integer literal that fits int64 is an int, anything else a
- * float64. */
+ * float64. A float keeps its text as the file spells it ("1.0", "-2.5e3"):
+ * it is encrypted as written (sops and sops-age read it with ParseFloat /
+ * parseFloat) and comes back byte for byte; its value is what counts as
+ * data (doc_equal). */
 static int parse_number(struct jparser *p, struct doc_node **out)
 {
-	size_t start = p->pos, d;
-	bool integer = true;
-	char buf[512];
-	struct gs_buf txt;
-	int ret;
+	size_t start = p->pos, len;
+	bool integer;
+	char buf[JSON_NUMBER_MAX];
 
-	if (p->s[p->pos] == '-')
-		p->pos++;
-	if (p->pos < p->len && p->s[p->pos] == '0') {
-		p->pos++;
-	} else {
-		for (d = p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
-			;
-		if (p->pos == d)
-			return jfail(p, "bad number");
+	p->pos = number_end(p->s, p->len, p->pos, &integer);
+	if (!p->pos) {
+		p->pos = start;
+		return jfail(p, "bad number");
 	}
-	if (p->pos < p->len && p->s[p->pos] == '.') {
-		integer = false;
-		for (d = ++p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
-			;
-		if (p->pos == d)
-			return jfail(p, "bad number");
-	}
-	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
-		integer = false;
-		p->pos++;
-		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
-			p->pos++;
-		for (d = p->pos; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++)
-			;
-		if (p->pos == d)
-			return jfail(p, "bad number");
-	}
-	if (p->pos - start >= sizeof(buf))
+	len = p->pos - start;
+	if (len >= sizeof(buf))
 		return jfail(p, "number too long");
-	memcpy(buf, p->s + start, p->pos - start);
-	buf[p->pos - start] = 0;
-	gs_buf_init(&txt, true);
-	if (integer) {
-		char *end;
-		long long v;
+	memcpy(buf, p->s + start, len);
+	buf[len] = '\0';
+	if (integer && fits_int64(buf)) {
+		char canon[24];
+		int n = snprintf(canon, sizeof(canon), "%lld", strtoll(buf, NULL, 10));
 
-		errno = 0;
-		v = strtoll(buf, &end, 10);
-		if (errno == 0) {
-			ret = gs_buf_printf(&txt, "%lld", v);
-			if (ret)
-				goto out;
-			*out = doc_new_scalar(p->d, DOC_INT, (char *)txt.data, txt.len);
-			goto made;
-		}
+		*out = doc_new_scalar(p->d, DOC_INT, canon, (size_t)n);
+	} else {
+		if (isinf(strtod(buf, NULL)))
+			return jfail(p, "number out of range");
+		*out = doc_new_scalar(p->d, DOC_FLOAT, buf, len);
 	}
-	{
-		double v = strtod(buf, NULL);
-
-		if (isinf(v)) {
-			ret = jfail(p, "number out of range");
-			goto out;
-		}
-		ret = float_format_positional(v, &txt);
-		if (ret)
-			goto out;
-		*out = doc_new_scalar(p->d, DOC_FLOAT, (char *)txt.data, txt.len);
-	}
-made:
-	ret = *out ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-out:
-	gs_buf_release(&txt);
-	return ret;
+	sodium_memzero(buf, sizeof(buf));
+	return *out ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
 static int parse_value(struct jparser *p, struct doc_node **out, int depth);
@@ -540,19 +561,41 @@ out:
 	return ret;
 }
 
-static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool html_safe)
+/* A float. Patched into the user's text, it is written as its text spells
+ * it when that is a JSON number that reads back as a float, so it comes
+ * back byte for byte. Otherwise, and in the fresh layout, it is written
+ * as Go's encoding/json writes it (sops), with ".0" where that would read
+ * back as an integer ("7"), as the YAML store does: readers keep seeing
+ * a float. */
+static int json_float(struct gs_buf *out, const struct doc_node *n, bool as_spelled)
 {
+	size_t mark = out->len;
+	bool integer;
 	double v;
+	int ret;
 
+	if (as_spelled && store_json_float_text(n->text, n->len))
+		return store_put(out, n->text, n->len);
+	if (!float_from_text(n->text, n->len, &v))
+		return GS_FAIL(GS_ERR_PARSE, "invalid float value");
+	if ((ret = float_format_go_json(v, out)))
+		return ret;
+	if (number_end(out->data + mark, out->len - mark, 0, &integer) && integer)
+		ret = store_put(out, ".0", 2);
+	return ret;
+}
+
+/* fresh: Go's json.Marshal, as sops writes; else patched into the user's
+ * text, in its own terms. */
+static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool fresh)
+{
 	switch (n->type) {
 	case DOC_STR:
-		return json_string(out, n->text, n->len, html_safe);
+		return json_string(out, n->text, n->len, fresh);
 	case DOC_INT:
 		return store_put(out, n->text, n->len);
 	case DOC_FLOAT:
-		if (!float_from_text(n->text, n->len, &v))
-			return GS_FAIL(GS_ERR_PARSE, "invalid float value");
-		return float_format_go_json(v, out);
+		return json_float(out, n, !fresh);
 	case DOC_BOOL:
 		return store_put(out, n->text, n->len);
 	case DOC_NULL:

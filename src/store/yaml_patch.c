@@ -494,14 +494,16 @@ static bool comment_passed(const struct patcher *p, const struct ynode *er, size
 }
 
 /* Comments of a collection written before its first token ("key:", a
- * comment line, then "[..."): rewriting the collection from that token on
- * would leave them, and write them again inside it. */
+ * comment line, then "[..."), or before its entry's ':' ("? key", a
+ * comment line, ":", then "- x": fuzz_yaml): rewriting the collection
+ * from that token on would leave them, and write them again inside it. */
 static bool comments_before(const struct patcher *p, const struct doc_node *v, const struct ynode *er)
 {
 	for (size_t i = 0; (v->kind == DOC_MAP || v->kind == DOC_LIST) && i < v->count; i++) {
 		const struct ynode *r = entry_rec(p, &v->entries[i]);
 
-		if (r && comment_token(p, r) && er->body != YNONE && r->body < er->body)
+		if (r && comment_token(p, r) &&
+		    ((er->body != YNONE && r->body < er->body) || (er->ind != YNONE && r->body < er->ind)))
 			return true;
 	}
 	return false;
@@ -612,10 +614,11 @@ static int comment_to_item(struct patcher *p, const struct doc_node *c, const st
 	bool own_line = first_on_line(p, start);
 	int ret;
 
-	/* the list's own properties after it ("# c", then "!t", then "- x"):
-	 * an item put there would come before them (fuzz_yaml) */
+	/* the list's own properties after it ("# c", then "!t", then "- x"),
+	 * or the ':' of its entry ("? k", "# c", ":", "- x"): an item put
+	 * there would come before them (fuzz_yaml) */
 	for (uint32_t t = tok + 1; t < p->lx->n && tkind(p, t) != YT_DASH; t++)
-		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
+		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR || tkind(p, t) == YT_COLON)
 			return RERENDER;
 		else if (tkind(p, t) != YT_COMMENT)
 			break;

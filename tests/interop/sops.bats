@@ -56,9 +56,15 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/mixed.enc.json" json "$KEYS/demo-age-key.txt" "$TMP/mixed.json"
 }
 
+@test "gitseal JSON floats as spelled (1.0, -2.5e3, 0e-3) -> sops-age reads the numbers, MAC as sops computes it" {
+	cp "$REPO_ROOT/tests/interop/data/floats.json" "$TMP/floats.json"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/floats.json" >"$TMP/floats.enc.json"
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/floats.enc.json" json "$KEYS/demo-age-key.txt" "$TMP/floats.json"
+}
+
 @test "decrypt(encrypt(file)) is byte-identical for YAML and JSON" {
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-	for f in mixed.yaml mixed.json; do
+	for f in mixed.yaml mixed.json floats.json; do
 		cp "$REPO_ROOT/tests/interop/data/$f" "$TMP/$f"
 		gitseal encrypt --age "$(demo_recipient)" "$TMP/$f" >"$TMP/enc.$f"
 		gitseal decrypt "$TMP/enc.$f" >"$TMP/dec.$f"

@@ -123,7 +123,7 @@ static void test_patch(void **state)
 	struct doc_node *s;
 
 	(void)state;
-	load_ok(DOC_FORMAT_INI, "[s]\n; c\na = \"x\"\nb = plain ; note\nc = gone\nm = \"\"\"1\n2\"\"\"\n", &d);
+	load_ok(DOC_FORMAT_INI, "[s]\n; c\na = \"x\"\nb = plain\nc = gone\nm = \"\"\"1\n2\"\"\"\n", &d);
 	s = find(d.branches[0], "s")->value;
 	assert_int_equal(doc_scalar_set(&d, find(s, "a")->value, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
 	assert_int_equal(doc_scalar_set(&d, find(s, "b")->value, DOC_STR, "has ; semicolon", 15), 0);
@@ -132,7 +132,7 @@ static void test_patch(void **state)
 	find(s, "c")->removed = true;
 	assert_non_null(doc_append(&d, s, "new", 3, doc_new_scalar(&d, DOC_STR, " sp", 3)));
 	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
-	assert_text(&out, "[s]\n; ENC\na = \"" ENC_SAMPLE "\"\nb = `has ; semicolon` ; note\n"
+	assert_text(&out, "[s]\n; ENC\na = \"" ENC_SAMPLE "\"\nb = `has ; semicolon`\n"
 			  "m = \"\"\"one\"\"\"\nnew = \" sp\"\n");
 	/* what was written reads back */
 	load_ok(DOC_FORMAT_INI, (const char *)out.data, &d2);
@@ -141,6 +141,73 @@ static void test_patch(void **state)
 	assert_string_equal(val(&d2, "s", "a")->text, ENC_SAMPLE);
 	gs_buf_release(&out);
 	doc_release(&d2);
+	doc_release(&d);
+}
+
+/* Comments the reader would not give back where they were (fuzz_ini):
+ * after a backquoted value the rest of the line is dropped, a header ends
+ * at its last ']', the reader strips a comment's leading ';' / '#' and
+ * spaces, and comments before a header belong to that section. The
+ * patched layout refuses what it cannot keep (one line), the fresh one
+ * moves such a comment to a line of its own where it stays in place. */
+static void test_comments_kept_in_place(void **state)
+{
+	static const char *const texts[] = { "#", ";x", "\t\x01", "\r=" };
+	struct store_emit_opts fresh = { .fresh = true };
+	struct doc d, back;
+	struct gs_buf out;
+	struct doc_node *s;
+	char where[128];
+
+	(void)state;
+	/* a value that must be backquoted, with a comment after it */
+	load_ok(DOC_FORMAT_INI, "[s]\nb = plain ; note\nk = v\n", &d);
+	s = find(d.branches[0], "s")->value;
+	assert_int_equal(doc_scalar_set(&d, find(s, "b")->value, DOC_STR, "has ; semicolon", 15), 0);
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "the value of 'b' cannot be written before its comment in an INI file");
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, &fresh, &out), 0);
+	assert_text(&out, "[s]\nb = `has ; semicolon`\n; note\nk = v\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* an end-of-line comment of a header, encrypted (it holds a ']') */
+	load_ok(DOC_FORMAT_INI, "[f] ; o\nk = v\n", &d);
+	s = find(d.branches[0], "f")->value;
+	assert_int_equal(doc_scalar_set(&d, s->entries[0].value, DOC_STR, ENC_SAMPLE, strlen(ENC_SAMPLE)), 0);
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_text(&out, "[f]\n; " ENC_SAMPLE "\nk = v\n");
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &back);
+	assert_true(doc_equal(&d, &back, where, sizeof(where)));
+	gs_buf_release(&out);
+	doc_release(&back);
+	doc_release(&d);
+	/* texts that start with a comment character or white space */
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		load_ok(DOC_FORMAT_INI, "[s]\nk = v ; c\n; own\nz = 1\n", &d);
+		s = find(d.branches[0], "s")->value;
+		assert_int_equal(doc_scalar_set(&d, s->entries[1].value, DOC_STR, texts[i], strlen(texts[i])), 0);
+		assert_int_equal(doc_scalar_set(&d, s->entries[2].value, DOC_STR, texts[i], strlen(texts[i])), 0);
+		for (int f = 0; f < 2; f++) {
+			gs_buf_init(&out, true);
+			assert_int_equal(store_emit(&d, DOC_FORMAT_INI, f ? &fresh : NULL, &out), 0);
+			load_ok(DOC_FORMAT_INI, (const char *)out.data, &back);
+			if (!doc_equal(&d, &back, where, sizeof(where)))
+				fail_msg("text %zu, %s layout: differs at %s\n%s", i, f ? "fresh" : "patched", where,
+					 (const char *)out.data);
+			gs_buf_release(&out);
+			doc_release(&back);
+		}
+		doc_release(&d);
+	}
+	/* a comment that stood before [sops] ends its section: with [sops]
+	 * gone it would read as the next section's */
+	load_ok(DOC_FORMAT_INI, ";y\n[sops]\nversion = 1\n[s]\nk = v\n", &d);
+	find(d.branches[0], "sops")->removed = true;
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "a comment at the end of section 'DEFAULT' cannot be written in an INI file");
+	gs_buf_release(&out);
 	doc_release(&d);
 }
 
@@ -305,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rules),
 		cmocka_unit_test(test_patch),
 		cmocka_unit_test(test_fresh),
+		cmocka_unit_test(test_comments_kept_in_place),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_metadata_layout),
 		cmocka_unit_test(test_utf16_refused),

@@ -48,15 +48,40 @@ static const struct row rows[] = {
 	{ "scalars", J, "{\"a\": 1}", SET, "a", DOC_STR, "1", "{\"a\": \"1\"}" },
 	{ "scalars", E, "A=x\nB=y\n", SET, "A", DOC_STR, "two\nlines", "A=two\\nlines\nB=y\n" },
 	{ "scalars", I, "[s]\nk = x\n", SET, "s/k", DOC_STR, "v", "[s]\nk = v\n" },
+	/* ---- floats: a JSON float comes back as the file spelled it (fuzz_json);
+	 * sops's positional "7" (a file sops made) keeps reading as a float ---- */
+	{ "floats", J, "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 0e-3}", KEEP, NULL, 0, NULL,
+	  "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 0e-3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "1.0", "{\"a\": 1.0}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "-2.5e3", "{\"a\": -2.5e3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "0e-3", "{\"a\": 0e-3}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "7", "{\"a\": 7.0}" },
+	{ "floats", J, "{\"a\": \"ENC\"}", SET, "a", DOC_FLOAT, "-0", "{\"a\": -0.0}" },
+	{ "floats", J, "{\"a\": 1}", SET, "a", DOC_FLOAT, "1e21", "{\"a\": 1e21}" },
+	{ "floats", J, "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 1e-7}", FRESH, NULL, 0, NULL,
+	  "{\n\t\"a\": 1.0,\n\t\"b\": -2500.0,\n\t\"c\": 1e-7\n}\n" },
+	{ "floats", Y, "a: x\n", SET, "a", DOC_FLOAT, "-2.5e3", "a: -2.5e3\n" },
 	/* ---- comments: in maps they stay comments, in lists sops makes them items ---- */
 	{ "comments", Y, "# c\na: 1\n", SEAL, NULL, 0, NULL, "#ENC\na: ENC\n" },
 	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },
 	{ "comments", E, "# c\nA=1\n", SEAL, NULL, 0, NULL, "#ENC\nA=ENC\n" },
 	{ "comments", I, "; c\n[s]\nk = v\n", SEAL, NULL, 0, NULL, "; ENC\n[s]\nk = ENC\n" },
+	/* INI (fuzz_ini): a comment text starting with '#' goes after ';' (the
+	 * reader strips the comment's own character); an end-of-line comment
+	 * that ends a section stays on its line, before the next header it
+	 * would become that section's */
+	{ "comments", I, "[s]\nk = v ;#\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; #\n" },
+	{ "comments", I, "[a]\nk = v ; c\n[b]\nz = 1\n", FRESH, NULL, 0, NULL,
+	  "[a]\nk = v ; c\n\n[b]\nz = 1\n" },
+	{ "comments", I, "[s]\nk = v\n  ;\tx\n", SEAL, NULL, 0, NULL, "[s]\nk = ENC\n  ;ENC\n" },
 	/* ---- lists ---- */
 	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
 	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
 	{ "lists", Y, "a:\n- x\n- y\n", REMOVE, "a/0", 0, NULL, "a:\n- y\n" },
+	/* a comment between an explicit key and its ':' (fuzz_yaml): the item
+	 * it becomes cannot go before the ':', the entry is written afresh */
+	{ "lists", Y, "? o\n# c\n:\n- x\n", SEAL, NULL, 0, NULL,
+	  "o:\n    - ENC\n    - ENC\n" },
 	{ "lists", Y, "a:\n  - x\nb: 1\n", SET, "a/0", DOC_STR, "two\nlines",
 	  "a:\n  - |-\n    two\n    lines\nb: 1\n" },
 	{ "lists", J, "{\"a\": [1, \"x\"]}", SET, "a/1", DOC_INT, "2", "{\"a\": [1, 2]}" },
