@@ -38,10 +38,14 @@ static int evp_init(struct gs_hmac_sha256 *h, const EVP_MD *md, const uint8_t *k
 	uint8_t pad[GS_HMAC_SHA256_BLOCK] = { 0 };
 	int ret = 0;
 
+	/* a key longer than a block is hashed first (RFC 2104) */
 	if (key_len > sizeof(pad)) {
-		if (EVP_DigestInit_ex2(h->evp, md, NULL) != 1 || EVP_DigestUpdate(h->evp, key, key_len) != 1 ||
-		    EVP_DigestFinal_ex(h->evp, pad, NULL) != 1)
+		if (EVP_DigestInit_ex2(h->evp, md, NULL) != 1 ||
+		    EVP_DigestUpdate(h->evp, key, key_len) != 1 ||
+		    EVP_DigestFinal_ex(h->evp, pad, NULL) != 1) {
 			ret = evp_fail();
+			goto out;
+		}
 	} else if (key_len) {
 		memcpy(pad, key, key_len);
 	}
@@ -49,8 +53,10 @@ static int evp_init(struct gs_hmac_sha256 *h, const EVP_MD *md, const uint8_t *k
 		h->outer[i] = pad[i] ^ 0x5c;
 		pad[i] ^= 0x36;
 	}
-	if (!ret && (EVP_DigestInit_ex2(h->evp, md, NULL) != 1 || EVP_DigestUpdate(h->evp, pad, sizeof(pad)) != 1))
+	if (EVP_DigestInit_ex2(h->evp, md, NULL) != 1 ||
+	    EVP_DigestUpdate(h->evp, pad, sizeof(pad)) != 1)
 		ret = evp_fail();
+out:
 	sodium_memzero(pad, sizeof(pad));
 	return ret;
 }
