@@ -111,25 +111,18 @@ static int consume_in_order(struct prefetch *p)
 
 int k8s_prefetch_run(size_t count, size_t ahead, const struct k8s_prefetch_ops *ops, void *ctx)
 {
-	struct prefetch p = { .ops = ops, .ctx = ctx, .count = count, .ahead = ahead ? ahead : 1 };
+	struct prefetch p = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER,
+			      .ops = ops, .ctx = ctx, .count = count, .ahead = ahead ? ahead : 1 };
 	pthread_t threads[K8S_PREFETCH_WORKERS];
 	size_t want = count < 2 ? 0 : worker_count(), started = 0;
 	int ret;
 
 	if (want && !(p.ready = calloc(count, sizeof(*p.ready))))
 		want = 0;
-	if (want && (pthread_mutex_init(&p.lock, NULL) || pthread_cond_init(&p.changed, NULL))) {
-		free(p.ready);
-		return GS_FAIL(GS_ERR_NOMEM, "cannot set up a thread");
-	}
 	while (started < want && !pthread_create(&threads[started], NULL, worker_main, &p))
 		started++;
 	if (!started) {
 		/* no second thread: the same work, one item after the other */
-		if (want) {
-			pthread_cond_destroy(&p.changed);
-			pthread_mutex_destroy(&p.lock);
-		}
 		free(p.ready);
 		return run_serial(count, ops, ctx);
 	}
@@ -140,8 +133,6 @@ int k8s_prefetch_run(size_t count, size_t ahead, const struct k8s_prefetch_ops *
 	pthread_mutex_unlock(&p.lock);
 	for (size_t t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
-	pthread_cond_destroy(&p.changed);
-	pthread_mutex_destroy(&p.lock);
 	free(p.ready);
 	return ret;
 }
