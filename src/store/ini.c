@@ -1086,6 +1086,19 @@ static size_t line_begin(const char *s, size_t pos)
 	return pos;
 }
 
+/* Whether text the reader dropped follows a quoted value on its line
+ * (after "`...`" or a triple-quoted value the rest of the line is
+ * ignored): a value written in another style would take it in, or close
+ * inside it (fuzz_ini). */
+static bool text_after(const char *src, size_t len, const struct doc_node *v)
+{
+	size_t end = line_end(src, len, v->span.end);
+
+	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
+		return false;
+	return skip_space(src, v->span.end, end) < end;
+}
+
 /* Where a loaded comment's text starts with its comment character: the
  * reader stripped that character, its repeats and spaces. */
 static size_t comment_char_at(const char *src, size_t text_start)
@@ -1209,6 +1222,10 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			if (!takes_inline_comment(st) && comment_on_line(src, sec, i))
 				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its "
 					       "comment in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
+			if (st != (enum ini_style)v->style && text_after(src, len, v))
+				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the "
+					       "text after it in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len),
+					       e->key);
 			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
 				goto out;
 		}
