@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # git add -A and checkout of N small secret files (default 10,000) through
 # the gitseal filter, through git-crypt, and through plain git with no
-# filter, in the same run. gitseal and plain git run in alternating rounds
+# filter, in the same run; and through a process filter that does nothing
+# (bench/noop_filter.c: git's long-running filter protocol, every file
+# handed back as it came), the floor of any process filter: what git
+# itself spends on one (the pipe, a request and an answer per file).
+# gitseal, the no-op filter and plain git run in alternating rounds
 # (GIT_BENCH_ROUNDS, default 3) and the best time of each is kept: on a
 # shared machine the best round is the one least disturbed. git-crypt starts
 # one process per file, so its cost per file is the same at any count: it
@@ -36,6 +40,10 @@ git config --global init.defaultBranch main
 git config --global gc.auto 0
 age-keygen -o "$T/key.txt" 2>/dev/null
 export SOPS_AGE_KEY_FILE="$T/key.txt"
+cc -O2 -o "$T/bin/noop_filter" "$(dirname "$0")/noop_filter.c"
+# only a repository whose attributes name it runs it
+git config --global filter.noop.process "$T/bin/noop_filter"
+git config --global filter.noop.required true
 
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
@@ -96,22 +104,35 @@ gitseal_repo() {
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_BEFORE=$(load)
 
-GS_ADD=999999 GS_CO=999999 GS_CL=999999 PL_ADD=999999 PL_CO=999999 PL_CL=999999
-GS_ADD_CPU=999999 GS_CO_CPU=999999 GS_CL_CPU=999999 PL_ADD_CPU=999999 PL_CO_CPU=999999 PL_CL_CPU=999999
+# best_of PREFIX: keeps the better of PREFIX_* and the round just measured
+best_of() {
+	local v
+	for v in ADD CHECKOUT CLONE ADD_CPU CHECKOUT_CPU CLONE_CPU; do
+		local best="${1}_$v" now="$v"
+		printf -v "$best" '%s' "$(min "${!best:-999999}" "${!now}")"
+	done
+}
+
+noop_repo() {
+	git init -q "$1"
+	cd "$1"
+	printf 'secrets/** filter=noop\n' > .gitattributes
+	git add -A && git commit -qm setup
+}
+
 for r in $(seq 1 "$ROUNDS"); do
 	gitseal_repo "$T/gitseal$r"
 	measure "$T/gitseal$r" "$T/files"
-	GS_ADD=$(min "$GS_ADD" "$ADD") GS_CO=$(min "$GS_CO" "$CHECKOUT") GS_CL=$(min "$GS_CL" "$CLONE")
-	GS_ADD_CPU=$(min "$GS_ADD_CPU" "$ADD_CPU") GS_CO_CPU=$(min "$GS_CO_CPU" "$CHECKOUT_CPU")
-	GS_CL_CPU=$(min "$GS_CL_CPU" "$CLONE_CPU")
+	best_of GS
+	noop_repo "$T/noop$r"
+	measure "$T/noop$r" "$T/files"
+	best_of NO
 	# the floor: git itself with no filter on the same files
 	git init -q "$T/plain$r"
 	git -C "$T/plain$r" commit -q --allow-empty -m setup
 	measure "$T/plain$r" "$T/files"
-	PL_ADD=$(min "$PL_ADD" "$ADD") PL_CO=$(min "$PL_CO" "$CHECKOUT") PL_CL=$(min "$PL_CL" "$CLONE")
-	PL_ADD_CPU=$(min "$PL_ADD_CPU" "$ADD_CPU") PL_CO_CPU=$(min "$PL_CO_CPU" "$CHECKOUT_CPU")
-	PL_CL_CPU=$(min "$PL_CL_CPU" "$CLONE_CPU")
-	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/plain$r" "$T/plain$r-clone"
+	best_of PL
+	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/noop$r" "$T/noop$r-clone" "$T/plain$r" "$T/plain$r-clone"
 done
 
 git init -q "$T/gitcrypt"
@@ -132,26 +153,39 @@ measure_crypt() {
 measure_crypt
 
 ratio() { echo "$1 / $2" | bc -l; }
-printf '%-24s %9s %10s %9s %12s %13s\n' "$N files" gitseal git-crypt "no filter" "x no filter" "vs git-crypt"
-for op in add checkout clone; do
-	case $op in
-	add) gs=$GS_ADD gc=$GC_ADD pl=$PL_ADD label="git add -A" ;;
-	checkout) gs=$GS_CO gc=$GC_CO pl=$PL_CO label="git checkout" ;;
-	clone) gs=$GS_CL gc=$GC_CO pl=$PL_CL label="a clone's first checkout" ;;
-	esac
-	printf '%-24s %8.2fs %9.2fs %8.2fs %11.2fx %12.1fx\n' "$label" "$gs" "$gc" "$pl" \
-		"$(ratio "$gs" "$pl")" "$(ratio "$gc" "$gs")"
+# row LABEL OP: gitseal, the no-op filter, plain git and their ratios
+for kind in wall CPU; do
+	if [ "$kind" = wall ]; then
+		printf '%-24s %8s %9s %9s %9s %8s %8s %8s\n' "$N files, wall" gitseal git-crypt "no-op flt" \
+			"no filter" "x no-op" "x plain" "vs g-c"
+	else
+		printf '%-24s %8s %9s %9s %9s %8s %8s\n' "CPU (user + system)" gitseal "" "no-op flt" \
+			"no filter" "x no-op" "x plain"
+	fi
+	for op in ADD CHECKOUT CLONE; do
+		case $op in
+		ADD) label="git add -A" gc=$GC_ADD ;;
+		CHECKOUT) label="git checkout" gc=$GC_CO ;;
+		CLONE) label="a clone's first checkout" gc=$GC_CO ;;
+		esac
+		suffix=$op
+		[ "$kind" = CPU ] && suffix=${op}_CPU
+		gs=GS_$suffix no=NO_$suffix pl=PL_$suffix
+		if [ "$kind" = wall ]; then
+			printf '%-24s %7.2fs %8.2fs %8.2fs %8.2fs %7.2fx %7.2fx %7.1fx\n' "$label" "${!gs}" "$gc" \
+				"${!no}" "${!pl}" "$(ratio "${!gs}" "${!no}")" "$(ratio "${!gs}" "${!pl}")" \
+				"$(ratio "$gc" "${!gs}")"
+		else
+			printf '%-24s %7.2fs %9s %8.2fs %8.2fs %7.2fx %7.2fx\n' "$label" "${!gs}" "" \
+				"${!no}" "${!pl}" "$(ratio "${!gs}" "${!no}")" "$(ratio "${!gs}" "${!pl}")"
+		fi
+	done
 done
-printf '%-24s %9s %10s %9s\n' "CPU (user + system)" gitseal "no filter" "x no filter"
-for op in add checkout clone; do
-	case $op in
-	add) gs=$GS_ADD_CPU pl=$PL_ADD_CPU label="git add -A" ;;
-	checkout) gs=$GS_CO_CPU pl=$PL_CO_CPU label="git checkout" ;;
-	clone) gs=$GS_CL_CPU pl=$PL_CL_CPU label="a clone's first checkout" ;;
-	esac
-	printf '%-24s %8.2fs %9.2fs %11.2fx\n' "$label" "$gs" "$pl" "$(ratio "$gs" "$pl")"
-done
+echo "any process filter (the no-op filter) / no filter: add $(printf '%.2f' "$(ratio "$NO_ADD" "$PL_ADD")")x," \
+	"checkout $(printf '%.2f' "$(ratio "$NO_CHECKOUT" "$PL_CHECKOUT")")x," \
+	"clone $(printf '%.2f' "$(ratio "$NO_CLONE" "$PL_CLONE")")x (wall)"
 echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load) after"
-echo "(best of $ROUNDS alternating rounds for gitseal and plain git; git-crypt once on $PEER_N files,"
-echo " scaled to $N; x no filter = gitseal / plain git, target <= 2; vs git-crypt = git-crypt / gitseal,"
-echo " target >= 20; a clone's first checkout opens every data key with the identity)"
+echo "(best of $ROUNDS alternating rounds for gitseal, the no-op filter and plain git; git-crypt once"
+echo " on $PEER_N files, scaled to $N; x plain = gitseal / plain git, target <= 2; x no-op = gitseal /"
+echo " the no-op process filter; vs g-c = git-crypt / gitseal, target >= 20; a clone's first"
+echo " checkout opens every data key with the identity)"

@@ -5,9 +5,13 @@
 # same run. In (2) the kubectl that render runs is timed on its own
 # (GITSEAL_KUSTOMIZE wraps it in time(1)): gitseal's own time is render's
 # minus that kubectl's, measured in the same process tree.
-# Times are CPU seconds (user + system, children included), the best of
-# RUNS runs: wall time on a shared machine measures the neighbours.
-# Targets: (1) <= 100 us per Secret, (2) gitseal's own <= 20% of kubectl's.
+# Times are the best of RUNS runs. (1) is given as wall time, which its
+# target is about (files are prepared on a second thread, so the CPU time,
+# also given, exceeds it), and CPU seconds (user + system); (2) in CPU
+# seconds, children included. Wall time on a loaded machine measures the
+# neighbours: the wall target holds at low load.
+# Targets: (1) <= 100 us per Secret wall, (2) gitseal's own <= 20% of
+# kubectl's.
 # The load average is printed before and after: CPU time on a loaded
 # machine (shared cores and caches) is longer; compare runs at low load.
 set -euo pipefail
@@ -35,15 +39,22 @@ cp "$TMP"/app/*.enc.yaml "$TMP/kz/"
 	for f in "$TMP"/kz/*.enc.yaml; do echo "- $(basename "$f")"; done
 } >"$TMP/kz/kustomization.yaml"
 
+# min A B: the smaller number
+min() { awk -v a="$1" -v b="${2:-$1}" 'BEGIN {print (a < b) ? a : b}'; }
+
 # cpu_best CMD...: the least user+system CPU seconds of RUNS runs (stdout
-# to $TMP/out.yaml)
+# to $TMP/out.yaml); the least wall seconds of them in $TMP/wall
 cpu_best() {
-	local best="" t
+	local best="" wall="" t start end
 	for _ in $(seq "$RUNS"); do
+		start=$(date +%s%N)
 		/usr/bin/time -o "$TMP/time" -f '%U %S' "$@" >"$TMP/out.yaml" 2>/dev/null
+		end=$(date +%s%N)
 		t=$(awk '{print $1 + $2}' "$TMP/time")
-		best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN {print (a < b) ? a : b}')
+		best=$(min "$t" "$best")
+		wall=$(min "$(awk -v a="$start" -v b="$end" 'BEGIN {print (b - a) / 1e9}')" "$wall")
 	done
+	echo "$wall" >"$TMP/wall"
 	echo "$best"
 }
 
@@ -52,9 +63,17 @@ plain=$(cpu_best "$BIN" render "$TMP/app")
 n=$(grep -c '^kind: Secret' "$TMP/out.yaml")
 [ "$n" -eq "$COUNT" ] || { echo "render_bench: expected $COUNT Secrets, got $n" >&2; exit 1; }
 grep -q 'password: pass-' "$TMP/out.yaml"
-awk -v t="$plain" -v n="$COUNT" 'BEGIN {
-	printf "render, plain directory: %d Secrets in %.0f ms CPU, %.0f us per Secret (target <= 100)\n",
-	       n, t * 1000, t * 1e6 / n }'
+awk -v t="$plain" -v w="$(cat "$TMP/wall")" -v n="$COUNT" 'BEGIN {
+	printf "render, plain directory: %d Secrets in %.0f ms wall, %.0f us per Secret (target <= 100); %.0f ms CPU, %.0f us per Secret\n",
+	       n, w * 1000, w * 1e6 / n, t * 1000, t * 1e6 / n }'
+# the same render held to one CPU (no prefetch thread), in the same
+# conditions: what the second thread gains on this machine now
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	one=$(cpu_best taskset -c 0 "$BIN" render "$TMP/app")
+	awk -v t="$one" -v w="$(cat "$TMP/wall")" -v n="$COUNT" 'BEGIN {
+		printf "  on one CPU (taskset -c 0): %.0f ms wall, %.0f us per Secret; %.0f ms CPU\n",
+		       w * 1000, w * 1e6 / n, t * 1000 }'
+fi
 
 bare=$(cpu_best kubectl kustomize "$TMP/kz")
 best_own="" best_child=""

@@ -47,5 +47,8 @@ int gs_dynlib_open(struct gs_dynlib *lib) __attribute__((warn_unused_result));
  * an OpenSSL call made without it loads libcrypto too, but ends the
  * process with a message if it cannot. */
 int gs_libcrypto_load(void) __attribute__((warn_unused_result));
+/* Whether libcrypto was loaded (by an earlier gs_libcrypto_load): code
+ * with an equal libsodium path uses OpenSSL only then. */
+bool gs_libcrypto_loaded(void);
 
 #endif

@@ -26,6 +26,12 @@ struct store_emit_opts {
 /* Takes ownership of nothing; copies text into d->source. */
 int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
 	__attribute__((warn_unused_result));
+/* The same tree and verdict, for a document only compared and decrypted
+ * (a proof): the YAML store then skips its syntax layer where the text
+ * shows it changes nothing (yaml_load_data); the document cannot be
+ * patched. */
+int store_load_data(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+	__attribute__((warn_unused_result));
 /* The same, the document taking over text (left empty): no second copy
  * of a large input. */
 int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
@@ -35,6 +41,7 @@ int store_emit(const struct doc *d, enum doc_format format, const struct store_e
 	       struct gs_buf *out) __attribute__((warn_unused_result));
 
 int store_yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 int store_json_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));

@@ -102,19 +102,21 @@ int age_encrypt_with(const struct age_recipient_list *recipients, const struct a
 	struct gs_writer w;
 	int ret;
 
-	ret = check_recipients(recipients, opts->allow_mixed);
-	if (ret)
-		return ret;
-	if (!opts->armor)
-		return encrypt_to(recipients, in, out);
-	ret = age_armor_writer_init(&aw, out);
-	if (ret)
-		return ret;
+	if ((ret = check_recipients(recipients, opts->allow_mixed)))
+		goto out;
+	if (!opts->armor) {
+		ret = encrypt_to(recipients, in, out);
+		goto out;
+	}
+	if ((ret = age_armor_writer_init(&aw, out)))
+		goto out;
 	w = age_armor_writer_as_writer(&aw);
 	ret = encrypt_to(recipients, in, &w);
 	if (!ret)
 		ret = age_armor_writer_finish(&aw);
 	age_armor_writer_release(&aw);
+out:
+	age_preload_wait();
 	return ret;
 }
 
@@ -195,25 +197,25 @@ int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, 
 	bool armored = mode == AGE_ARMOR_YES;
 	int ret;
 
-	ret = age_bufin_init(&raw, in, INPUT_BUFFER);
-	if (ret)
-		return ret;
+	if ((ret = age_bufin_init(&raw, in, INPUT_BUFFER)))
+		goto out;
 	if (mode == AGE_ARMOR_AUTO)
 		ret = age_armor_detect(&raw, &armored);
 	if (ret || !armored) {
 		if (!ret)
 			ret = decrypt_from(ids, &raw, out);
 		age_bufin_release(&raw);
-		return ret;
+		goto out;
 	}
 	age_armor_reader_init(&ar, &raw);
 	ar_reader = age_armor_reader_as_reader(&ar);
-	ret = age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER);
-	if (!ret) {
+	if (!(ret = age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER))) {
 		ret = decrypt_from(ids, &dearmored, out);
 		age_bufin_release(&dearmored);
 	}
 	age_bufin_release(&raw);
+out:
+	age_preload_wait();
 	return ret;
 }
 

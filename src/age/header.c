@@ -6,24 +6,27 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/hmac.h"
 
 #include "age_int.h"
 
-/* RFC 5869 HKDF-SHA-256 built on libsodium's HMAC (1.0.18 has no HKDF):
- * it keeps OpenSSL's provider start-up (about a millisecond) off the path
- * of small age files, which need no other OpenSSL primitive. */
+/* RFC 5869 HKDF-SHA-256 on gitseal/hmac.h (1.0.18 has no HKDF): libsodium's
+ * HMAC unless libcrypto is loaded anyway, which keeps OpenSSL's start-up
+ * (about a millisecond) off the path of small age files. */
 int age_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
 		    const char *info, uint8_t *out, size_t out_len)
 {
-	static const uint8_t zero_salt[crypto_auth_hmacsha256_BYTES];
-	crypto_auth_hmacsha256_state *st = gs_secure_alloc(sizeof(*st));
-	uint8_t *prk = gs_secure_alloc(crypto_auth_hmacsha256_BYTES);
-	uint8_t *block = gs_secure_alloc(crypto_auth_hmacsha256_BYTES);
+	static const uint8_t zero_salt[GS_HMAC_SHA256_SIZE];
+	struct gs_hmac_sha256 *st = gs_secure_alloc(sizeof(*st));
+	uint8_t *prk = gs_secure_alloc(GS_HMAC_SHA256_SIZE);
+	uint8_t *block = gs_secure_alloc(GS_HMAC_SHA256_SIZE);
 	size_t done = 0, n;
 	uint8_t counter = 1;
 	int ret = 0;
 
-	if (!st || !prk || !block || out_len > 255 * crypto_auth_hmacsha256_BYTES) {
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (!st || !prk || !block || out_len > 255 * GS_HMAC_SHA256_SIZE) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 		goto out;
 	}
@@ -32,24 +35,24 @@ int age_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, siz
 		salt = zero_salt;
 		salt_len = sizeof(zero_salt);
 	}
-	crypto_auth_hmacsha256_init(st, salt, salt_len);
-	crypto_auth_hmacsha256_update(st, ikm, ikm_len);
-	crypto_auth_hmacsha256_final(st, prk);
+	if ((ret = gs_hmac_sha256_init(st, salt, salt_len)) || (ret = gs_hmac_sha256_update(st, ikm, ikm_len)) ||
+	    (ret = gs_hmac_sha256_final(st, prk)))
+		goto out;
 	/* expand: T(i) = HMAC(PRK, T(i-1) || info || i) */
 	while (done < out_len) {
-		crypto_auth_hmacsha256_init(st, prk, crypto_auth_hmacsha256_BYTES);
-		if (done)
-			crypto_auth_hmacsha256_update(st, block, crypto_auth_hmacsha256_BYTES);
-		crypto_auth_hmacsha256_update(st, (const uint8_t *)info, strlen(info));
-		crypto_auth_hmacsha256_update(st, &counter, 1);
-		crypto_auth_hmacsha256_final(st, block);
-		n = out_len - done < crypto_auth_hmacsha256_BYTES ? out_len - done
-								  : crypto_auth_hmacsha256_BYTES;
+		if ((ret = gs_hmac_sha256_init(st, prk, GS_HMAC_SHA256_SIZE)) ||
+		    (done && (ret = gs_hmac_sha256_update(st, block, GS_HMAC_SHA256_SIZE))) ||
+		    (ret = gs_hmac_sha256_update(st, info, strlen(info))) ||
+		    (ret = gs_hmac_sha256_update(st, &counter, 1)) || (ret = gs_hmac_sha256_final(st, block)))
+			goto out;
+		n = out_len - done < GS_HMAC_SHA256_SIZE ? out_len - done : GS_HMAC_SHA256_SIZE;
 		memcpy(out + done, block, n);
 		done += n;
 		counter++;
 	}
 out:
+	if (st)
+		gs_hmac_sha256_release(st);
 	gs_secure_free(st);
 	gs_secure_free(prk);
 	gs_secure_free(block);
@@ -344,12 +347,11 @@ int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, 
 	ret = age_hkdf_sha256(file_key, AGE_FILE_KEY_SIZE, NULL, 0, "header", key, 32);
 	if (ret)
 		goto out;
-	crypto_auth_hmacsha256_state st;
+	struct gs_hmac_sha256 st = { 0 };
 
-	crypto_auth_hmacsha256_init(&st, key, 32);
-	crypto_auth_hmacsha256_update(&st, input.data, input.len);
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_memzero(&st, sizeof(st));
+	if (!(ret = gs_hmac_sha256_init(&st, key, 32)) && !(ret = gs_hmac_sha256_update(&st, input.data, input.len)))
+		ret = gs_hmac_sha256_final(&st, mac);
+	gs_hmac_sha256_release(&st);
 out:
 	gs_secure_free(key);
 	gs_buf_release(&input);

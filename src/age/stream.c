@@ -11,6 +11,7 @@
  * cipher fetch): switching at 1 MiB made 1-4 MiB files slower, and past
  * 2 MiB the switch pays for itself within a few MiB. Both compute the same
  * IETF ChaCha20-Poly1305. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@
 enum {
 	LARGE_FROM_CHUNK = AGE_STREAM_LARGE_FROM_CHUNK,
 	SMALL_PAYLOAD = 2048, /* the first read of an encryption (a pool slot) */
-	WORKERS = 2,          /* the pipeline's threads, each with its own context */
+	WORKERS = AGE_PIPELINE_WORKERS, /* each with its own context */
 };
 
 struct stream {
@@ -97,11 +98,50 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
 	return 0;
 }
 
+/* OpenSSL loaded ahead (age_expect_payload). Its first use of the cipher
+ * builds the provider and method tables: most of the start-up. */
+
+static struct {
+	pthread_t thread;
+	bool started;
+} preload;
+
+static void *preload_main(void *arg)
+{
+	EVP_CIPHER_CTX *ctx;
+
+	(void)arg;
+	/* a failure comes back from gs_libcrypto_load in start_large */
+	if (gs_libcrypto_load() == 0 && (ctx = EVP_CIPHER_CTX_new())) {
+		(void)EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, NULL, NULL, 1);
+		EVP_CIPHER_CTX_free(ctx);
+	}
+	return NULL;
+}
+
+void age_expect_payload(uint64_t file_size)
+{
+	/* past the chunks on libsodium, with room for a header */
+	if (preload.started || file_size <= (uint64_t)(LARGE_FROM_CHUNK + 2) * AGE_CHUNK_CT_SIZE)
+		return;
+	preload.started = pthread_create(&preload.thread, NULL, preload_main, NULL) == 0;
+}
+
+void age_preload_wait(void)
+{
+	if (preload.started)
+		pthread_join(preload.thread, NULL);
+	preload.started = false;
+}
+
 /* The rest, in place on OpenSSL. */
 
 static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 {
-	int ret = gs_libcrypto_load();
+	int ret;
+
+	age_preload_wait();
+	ret = gs_libcrypto_load();
 
 	for (int i = 0; !ret && i < WORKERS; i++) {
 		s->ctx[i] = EVP_CIPHER_CTX_new();

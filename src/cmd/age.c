@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -269,6 +270,15 @@ static int held_write(void *ctx, const uint8_t *buf, size_t n)
 	return w.write(w.ctx, buf, n);
 }
 
+/* A large regular file: the payload's cipher loads beside the first chunks. */
+static void expect_size(FILE *in)
+{
+	struct stat st;
+
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+		age_expect_payload((uint64_t)st.st_size);
+}
+
 static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
 	struct age_identity_list ids = { 0 };
@@ -309,6 +319,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	 * whose every key was skipped (unknown types, with a warning each)
 	 * leave none: the file then finds no match. */
 	reader = (struct gs_reader){ peek_read, &peek };
+	expect_size(in);
 	ret = age_decrypt(&ids, &reader, sink);
 	if (ret == GS_ERR_AGE_NO_MATCH && !ids.count && !o->identity_file_count)
 		ret = GS_FAIL(GS_ERR_USAGE, "missing identity file (-i)");
@@ -342,8 +353,10 @@ static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	struct gs_reader reader = gs_reader_from_file(in);
 	int ret;
 
-	if ((ret = o->passphrase ? add_passphrase_recipient(&rl) : load_recipients(o, &rl)) == 0)
+	if ((ret = o->passphrase ? add_passphrase_recipient(&rl) : load_recipients(o, &rl)) == 0) {
+		expect_size(in);
 		ret = age_encrypt_with(&rl, &opts, &reader, sink);
+	}
 	age_recipient_list_release(&rl);
 	return ret;
 }
@@ -369,6 +382,7 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 	if (!out->to_stdout) {
 		if ((ret = gs_atomic_open(&out->file, o->output, 0666 & ~0022)) < 0)
 			return ret;
+		setvbuf(out->file.f, NULL, _IONBF, 0);
 		out->sink = gs_writer_to_file(out->file.f);
 	} else if (o->decrypt) {
 		out->sink = (struct gs_writer){ held_write, &out->held };
@@ -437,6 +451,10 @@ int cmd_age(int argc, char **argv)
 	} else {
 		o.stdin_used = true;
 	}
+	/* the age code reads and writes in chunks of 64 KiB and more, and
+	 * buffers headers itself: stdio's 4 KiB buffer only split each read
+	 * and write in two (a system call and a copy more per chunk) */
+	setvbuf(in, NULL, _IONBF, 0);
 	if ((ret = output_open(&o, &out)) == 0)
 		ret = o.decrypt ? run_decrypt(&o, in, &out.sink) : run_encrypt(&o, in, &out.sink);
 	ret = output_close(&o, &out, ret);

@@ -57,13 +57,33 @@ static const char *root_dir(void)
 	return r && *r ? r : NULL;
 }
 
+/* The function's output in out: a ResourceList, or the legacy plugin's
+ * manifests. */
+static int generate(const char *legacy_config, struct pgp_home *pgp,
+		    struct age_identity_list *ids, struct gs_buf *in, struct gs_buf *out,
+		    struct k8s_failures *fails)
+{
+	char cwd[PATH_MAX];
+	int ret;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return GS_FAIL(GS_ERR_IO, "cannot get the working directory");
+	if ((ret = cmd_k8s_pgp_home(pgp)) || (ret = sops_identities_load(ids)))
+		return ret;
+	if (legacy_config)
+		return k8s_krm_legacy(legacy_config, cwd, root_dir(), ids, out, fails);
+	ret = gs_read_file("-", in, 256 * 1024 * 1024);
+	if (ret)
+		return ret;
+	return k8s_krm_run(in->data, in->len, cwd, root_dir(), ids, out, fails);
+}
+
 static int run(const char *legacy_config)
 {
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
 	struct pgp_home pgp;
 	struct gs_buf in, out;
-	char cwd[PATH_MAX];
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
@@ -72,18 +92,7 @@ static int run(const char *legacy_config)
 	gs_buf_init(&out, true);
 	cmd_k8s_import_argocd_env();
 	pgp.path[0] = '\0';
-	ret = getcwd(cwd, sizeof(cwd)) ? 0 : GS_FAIL(GS_ERR_IO, "cannot get the working directory");
-	if (!ret)
-		ret = cmd_k8s_pgp_home(&pgp);
-	if (!ret)
-		ret = sops_identities_load(&ids);
-	if (!ret && legacy_config) {
-		ret = k8s_krm_legacy(legacy_config, cwd, root_dir(), &ids, &out, &fails);
-	} else if (!ret) {
-		ret = gs_read_file("-", &in, 256 * 1024 * 1024);
-		if (!ret)
-			ret = k8s_krm_run(in.data, in.len, cwd, root_dir(), &ids, &out, &fails);
-	}
+	ret = generate(legacy_config, &pgp, &ids, &in, &out, &fails);
 	cmd_k8s_pgp_home_remove(&pgp);
 	/* a KRM function reports errors in the ResourceList it writes */
 	if (!legacy_config || !ret) {

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "gitseal/config.h"
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/sops.h"
@@ -113,6 +114,11 @@ const char *gitfilter_workdir(const struct gitfilter *f)
 
 void gitfilter_prepare(struct gitfilter *f)
 {
+	/* every sops file needs it (the values' AES-GCM), and with it loaded
+	 * the age headers' HMACs take OpenSSL's SHA-256 (gitseal/hmac.h) from
+	 * the first file on */
+	if (gs_libcrypto_load())
+		gs_error_clear();
 	(void)gitfilter_identities(f);
 	if (f->statedir && gittrust_load(f))
 		gs_error_clear();
@@ -257,6 +263,25 @@ int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out,
 		*found = !ret;
 	}
 	return ret;
+}
+
+bool gitrepo_has_committed(struct gitfilter *f, const char *path)
+{
+	const git_tree_entry *te;
+	const char *name;
+	git_tree *dir;
+
+	/* unknown counts as held: the caller then waits for git */
+	if (!f->repo || (!f->index && git_repository_index(&f->index, f->repo) < 0) ||
+	    git_index_read(f->index, 0) < 0) {
+		git_error_clear();
+		return true;
+	}
+	if (git_index_get_bypath(f->index, path, 0))
+		return true;
+	dir = head_dir(f, path, &name);
+	te = dir ? git_tree_entry_byname(dir, name) : NULL;
+	return te != NULL;
 }
 
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
@@ -486,47 +511,44 @@ int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm)
 	return 0;
 }
 
-int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
-		    struct gs_buf *out)
+/* A file's clean once the version git holds is known (prev, when found):
+ * the work of gitfilter_clean, also run ahead of git's request for a file
+ * new to the repository (readahead.c, found false), on another thread. */
+int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
+			  const struct gs_buf *prev, bool found, struct gs_buf *out)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf prev, norm;
+	struct gs_buf norm;
 	struct doc committed, doc;
 	struct sops_file *opened = NULL;
-	bool found = false, committed_sealed = false;
+	bool committed_sealed = false;
 	int ret;
 
-	/* an empty file holds no secret; `git blame` never stores what it cleans */
-	if (!len || f->blame)
-		return gs_buf_append(out, in, len);
-	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
 	gs_buf_init(&norm, true);
 	doc_init(&committed, format);
 	doc_init(&doc, format);
 	if (format == DOC_FORMAT_DOTENV && (ret = gitfilter_dotenv_lf(&in, &len, &norm)))
 		goto out;
-	if ((ret = gitrepo_committed(f, path, &prev, &found)))
-		goto out;
 	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
-	if (found && prev.len == len && !memcmp(prev.data, in, len) && gitfilter_is_sops(format, in, len)) {
+	if (found && prev->len == len && !memcmp(prev->data, in, len) && gitfilter_is_sops(format, in, len)) {
 		ret = gs_buf_append(out, in, len);
 		goto out;
 	}
 	if (found)
-		committed_sealed = gitseal_load_sealed(format, prev.data, prev.len, &committed);
+		committed_sealed = gitseal_load_sealed(format, prev->data, prev->len, &committed);
 	if (gitseal_conflict_is(in, len)) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
 		goto out;
 	}
 	/* sealed here from these very bytes: a clone that cannot open it knows */
-	if (committed_sealed && gittrust_sealed_here(f, &prev, in, len)) {
-		ret = gs_buf_append(out, prev.data, prev.len);
+	if (committed_sealed && gittrust_sealed_here(f, prev, in, len)) {
+		ret = gs_buf_append(out, prev->data, prev->len);
 		goto out;
 	}
 	if (committed_sealed)
 		opened = open_committed(f, &committed);
 	if (committed_is_same(opened, &committed, in, len)) {
-		ret = gs_buf_append(out, prev.data, prev.len);
+		ret = gs_buf_append(out, prev->data, prev->len);
 		goto out;
 	}
 	if ((ret = store_load(format, in, len, &doc))) {
@@ -553,8 +575,32 @@ out:
 	sops_file_free(opened);
 	doc_release(&committed);
 	doc_release(&doc);
-	gs_buf_release(&prev);
 	gs_buf_release(&norm);
+	return ret;
+}
+
+int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
+		    struct gs_buf *out)
+{
+	struct gs_buf prev;
+	bool found = false;
+	int ret;
+
+	/* an empty file holds no secret; `git blame` never stores what it cleans */
+	if (!len || f->blame)
+		return gs_buf_append(out, in, len);
+	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
+	ret = gitrepo_committed(f, path, &prev, &found);
+	if (ret) {
+		gs_error_prefix("cannot encrypt '%s'", path);
+	} else {
+		if (found || !readahead_take(f->ahead, path, in, len, out))
+			ret = gitfilter_clean_given(f, path, in, len, &prev, found, out);
+		/* a new file: the next ones git asks for are likely new too */
+		if (!found)
+			readahead_plan(f->ahead, path);
+	}
+	gs_buf_release(&prev);
 	return ret;
 }
 
@@ -688,6 +734,20 @@ static int stream_flush(void *ctx)
 	return 0;
 }
 
+/* New files may be sealed on other threads once everything they read is
+ * loaded: the .sops.yaml, what this clone accepted, the identities. */
+static bool may_read_ahead(struct gitfilter *f)
+{
+	const struct sops_config *config;
+
+	if (f->blame || !f->repo || !f->trust.loaded || gitfilter_config(f, &config)) {
+		gs_error_clear();
+		return false;
+	}
+	gitseal_prepare_recipients(f);
+	return true;
+}
+
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 {
 	struct serve_ctx s = { f, ev };
@@ -695,10 +755,14 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	f->blame = parent_runs_blame();
 	/* smudges may run on worker threads: nothing left to load lazily */
 	gitfilter_prepare(f);
+	if (may_read_ahead(f))
+		readahead_start(f);
 	struct gs_reader r = gs_reader_from_file(in);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
 	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS };
+	int ret = filter_process_serve(&r, &pw, &h);
 
-	return filter_process_serve(&r, &pw, &h);
+	readahead_stop(f);
+	return ret;
 }

@@ -55,6 +55,7 @@ struct gitfilter {
 	size_t id_recipient_count;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
+	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 };
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
@@ -80,6 +81,29 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path);
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
+
+/* gitfilter_clean's work once the version git holds of path is known
+ * (prev, when found). Safe on several threads at once for a file not
+ * found, once gitfilter_prepare has run. */
+int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
+			  const struct gs_buf *prev, bool found, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Whether git holds a version of path (the index, or HEAD). */
+bool gitrepo_has_committed(struct gitfilter *f, const char *path);
+
+/* ---- readahead.c: new files cleaned before git asks ----
+ * git add sends a directory's new files one by one, in the order of their
+ * names, and waits for each answer: the next ones are read from the work
+ * tree and sealed on worker threads meanwhile. A result is handed to git
+ * only for the very bytes git sends, for a file git still holds no
+ * version of; anything else is cleaned as it comes. */
+
+/* Starts the workers (f->ahead); nothing when they cannot start. */
+void readahead_start(struct gitfilter *f);
+void readahead_stop(struct gitfilter *f);
+/* The result made ahead for path from exactly in (true: out holds it). */
+bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, size_t len, struct gs_buf *out);
+/* path, new to the repository, was just cleaned: queues the files after it. */
+void readahead_plan(struct readahead *ra, const char *path);
 
 /* ---- seal.c: the sops side of the filter ---- */
 
@@ -143,6 +167,9 @@ bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_
 /* Whether one of this clone's age identities is among keys' recipients
  * (else it may open a file only through gpg or Vault, or not at all). */
 bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys);
+/* Works out the recipients of this clone's identities now (they are
+ * otherwise worked out on first use, on the thread that asks). */
+void gitseal_prepare_recipients(struct gitfilter *f);
 /* The same, the selection rule aside. */
 bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* Whether key is one of g's age recipients, PGP fingerprints or Vault URIs. */

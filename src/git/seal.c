@@ -249,10 +249,15 @@ static void load_id_recipients(struct gitfilter *f)
 	free(one);
 }
 
-bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys)
+void gitseal_prepare_recipients(struct gitfilter *f)
 {
 	if (!f->id_recipients_tried)
 		load_id_recipients(f);
+}
+
+bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *keys)
+{
+	gitseal_prepare_recipients(f);
 	for (size_t g = 0; g < keys->group_count; g++)
 		for (size_t i = 0; i < f->id_recipient_count; i++)
 			if (f->id_recipients[i] &&

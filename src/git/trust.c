@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,10 @@
 #include "gitfilter_int.h"
 
 enum { TRUST_FILE_MAX = 64 * 1024 * 1024 };
+
+/* The sets of made keys and seals, their files and the hash key change
+ * while the filter's read-ahead seals new files on other threads. */
+static pthread_mutex_t changes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int state_path(struct gitfilter *f, const char *name, char *out, size_t cap)
 {
@@ -343,11 +348,16 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
+	bool found;
+
 	if (gittrust_load(f)) {
 		gs_error_clear();
 		return false;
 	}
-	return id_find(&f->trust.key_ids, id) != NULL;
+	pthread_mutex_lock(&changes_lock);
+	found = id_find(&f->trust.key_ids, id) != NULL;
+	pthread_mutex_unlock(&changes_lock);
+	return found;
 }
 
 /* ---- changes ---- */
@@ -378,7 +388,12 @@ int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_S
 {
 	int ret = gittrust_load(f);
 
-	return ret ? ret : append_id(f, "data-keys", &f->trust.key_fd, &f->trust.key_ids, id);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&changes_lock);
+	ret = append_id(f, "data-keys", &f->trust.key_fd, &f->trust.key_ids, id);
+	pthread_mutex_unlock(&changes_lock);
+	return ret;
 }
 
 /* ---- seals this clone cannot open ----
@@ -441,13 +456,19 @@ static void sealed_id(const uint8_t *key, const struct gs_buf *blob, const uint8
 bool gittrust_sealed_here(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	bool found = false;
 
-	if (gittrust_load(f) || !f->trust.sealed.count || load_hash_key(f, false)) {
-		gs_error_clear();
-		return false;
+	if (gittrust_load(f))
+		goto out;
+	pthread_mutex_lock(&changes_lock);
+	if (f->trust.sealed.count && !load_hash_key(f, false)) {
+		sealed_id(f->trust.hash_key, blob, plain, len, id);
+		found = id_find(&f->trust.sealed, id) != NULL;
 	}
-	sealed_id(f->trust.hash_key, blob, plain, len, id);
-	return id_find(&f->trust.sealed, id) != NULL;
+	pthread_mutex_unlock(&changes_lock);
+out:
+	gs_error_clear();
+	return found;
 }
 
 int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
@@ -455,10 +476,15 @@ int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, con
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	int ret;
 
-	if ((ret = gittrust_load(f)) || (ret = load_hash_key(f, true)))
+	if ((ret = gittrust_load(f)))
 		return ret;
-	sealed_id(f->trust.hash_key, blob, plain, len, id);
-	return append_id(f, "sealed", &f->trust.sealed_fd, &f->trust.sealed, id);
+	pthread_mutex_lock(&changes_lock);
+	if (!(ret = load_hash_key(f, true))) {
+		sealed_id(f->trust.hash_key, blob, plain, len, id);
+		ret = append_id(f, "sealed", &f->trust.sealed_fd, &f->trust.sealed, id);
+	}
+	pthread_mutex_unlock(&changes_lock);
+	return ret;
 }
 
 /* The snapshot of .sops.yaml: text, or the work tree's when text is NULL

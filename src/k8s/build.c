@@ -105,6 +105,22 @@ static struct doc_entry *function_annotation(const struct doc_node *cfg, struct 
 	return NULL;
 }
 
+static int add_paths(struct build *b, const char *kdir, const struct doc_node *list,
+		     bool key_value)
+{
+	for (size_t i = 0; list && i < list->count; i++) {
+		const struct doc_node *v = list->entries[i].value;
+		int ret;
+
+		if (list->entries[i].removed || v->kind != DOC_SCALAR)
+			continue;
+		ret = k8s_walk_add_path(&b->walk, b->root, kdir, v->text, key_value);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The files a KSOPS config reads, relative to the kustomization directory
  * (kustomize runs legacy plugins there), staged with the build. */
 static int ksops_paths(struct build *b, const char *kdir, const struct doc_node *cfg)
@@ -112,26 +128,19 @@ static int ksops_paths(struct build *b, const char *kdir, const struct doc_node 
 	struct k8s_generator g;
 	int ret = k8s_generator_parse(cfg, &g);
 
-	for (size_t i = 0; !ret && g.files && i < g.files->count; i++) {
-		const struct doc_node *v = g.files->entries[i].value;
-
-		if (!g.files->entries[i].removed && v->kind == DOC_SCALAR)
-			ret = k8s_walk_add_path(&b->walk, b->root, kdir, v->text, false);
-	}
+	if (ret)
+		goto out;
+	ret = add_paths(b, kdir, g.files, false);
 	for (size_t s = 0; !ret && s < g.secret_from_count; s++) {
-		const struct doc_node *lists[3] = { g.secret_from[s].files, g.secret_from[s].binary_files,
-						    g.secret_from[s].envs };
+		const struct k8s_secret_from *sf = &g.secret_from[s];
 
-		for (int w = 0; !ret && w < 3; w++) {
-			for (size_t i = 0; !ret && lists[w] && i < lists[w]->count; i++) {
-				const struct doc_node *v = lists[w]->entries[i].value;
-
-				if (!lists[w]->entries[i].removed && v->kind == DOC_SCALAR)
-					ret = k8s_walk_add_path(&b->walk, b->root, kdir, v->text,
-								w < 2);
-			}
-		}
+		/* files and binaryFiles entries are key=path, envs entries paths */
+		if ((ret = add_paths(b, kdir, sf->files, true)) ||
+		    (ret = add_paths(b, kdir, sf->binary_files, true)))
+			goto out;
+		ret = add_paths(b, kdir, sf->envs, false);
 	}
+out:
 	k8s_generator_release(&g);
 	return ret;
 }
@@ -178,10 +187,9 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 				live |= !ann->value->entries[k].removed;
 			ann->removed = !live;
 		}
-		if (i)
-			ret = gs_buf_append_str(&t->text, "---\n");
-		if (!ret)
-			ret = k8s_yaml_emit_verified(d->branches[i], &t->text);
+		if (i && (ret = gs_buf_append_str(&t->text, "---\n")))
+			break;
+		ret = k8s_yaml_emit_verified(d->branches[i], &t->text);
 	}
 	return ret;
 }
@@ -231,10 +239,14 @@ static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
 	snprintf(where, sizeof(where), "'%s'", f->rel);
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
-	if (!ret)
-		ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
-	if (!ret && rewrite)
+	if (ret)
+		goto out;
+	ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
+	if (ret)
+		goto out;
+	if (rewrite)
 		ret = rewrite_config(b, f->rel, &d);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -249,14 +261,18 @@ static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
 	snprintf(where, sizeof(where), "'%s' (inline config)", it->kfile);
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = k8s_load_config_yaml((const uint8_t *)it->text, strlen(it->text), &d);
-	if (ret)
+	if (ret) {
 		gs_error_prefix("%s", where);
-	if (!ret)
-		ret = inspect_configs(b, &d, it->kfile, where, it->kdir, &rewrite);
-	if (!ret && rewrite)
+		goto out;
+	}
+	ret = inspect_configs(b, &d, it->kfile, where, it->kdir, &rewrite);
+	if (ret)
+		goto out;
+	if (rewrite)
 		ret = GS_FAIL(GS_ERR_USAGE, "%s: a KSOPS config with a function annotation, or a "
 					    "gitseal.dev/v1 SecretGenerator, must be in a file of its own",
 			      where);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -295,10 +311,13 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 		goto out;
 	}
 	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
-	if (!ret)
-		ret = sops_file_open_doc(&d, &oo, &sf);
-	if (!ret)
-		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	if (ret)
+		goto prefix;
+	ret = sops_file_open_doc(&d, &oo, &sf);
+	if (ret)
+		goto prefix;
+	ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+prefix:
 	if (ret)
 		gs_error_prefix("'%s'", f->rel);
 out:
@@ -359,9 +378,14 @@ static int stage(struct build *b, struct k8s_stage *st)
 {
 	int ret = k8s_stage_create(st);
 
-	for (size_t i = 0; !ret && i < b->walk.dir_count; i++)
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < b->walk.dir_count; i++) {
 		ret = k8s_stage_dir(st, b->walk.dirs[i]);
-	for (size_t i = 0; !ret && i < b->walk.count; i++) {
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < b->walk.count; i++) {
 		const char *rel = b->walk.files[i].rel;
 		const struct plaintext *t = find_text(b->plain, b->plain_count, rel);
 
@@ -371,14 +395,14 @@ static int stage(struct build *b, struct k8s_stage *st)
 			ret = k8s_stage_write(st, rel, t->text.data, t->text.len);
 		else
 			ret = k8s_stage_copy(st, b->root, rel);
+		if (ret)
+			return ret;
 	}
-	if (!ret && b->ksops) {
-		if (!b->opts->self_exe)
-			ret = GS_FAIL(GS_ERR_USAGE, "KSOPS generators need the path of gitseal");
-		else
-			ret = k8s_stage_plugins(st, b->opts->self_exe);
-	}
-	return ret;
+	if (!b->ksops)
+		return 0;
+	if (!b->opts->self_exe)
+		return GS_FAIL(GS_ERR_USAGE, "KSOPS generators need the path of gitseal");
+	return k8s_stage_plugins(st, b->opts->self_exe);
 }
 
 /* ---- the build ---- */
@@ -424,6 +448,7 @@ static int run_build(char **argv, const char *cwd, const struct child_env *env, 
 			continue;
 		if (n <= 0)
 			break;
+		/* after an error the pipe is still read to its end: the child must not block */
 		if (!ret && out->len + (size_t)n > K8S_MAX_FILE)
 			ret = GS_FAIL(GS_ERR_LIMIT, "kustomize output larger than %d bytes", K8S_MAX_FILE);
 		if (!ret)
@@ -495,22 +520,23 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 		goto out;
 	k8s_resource_name(d.branches[0], what, sizeof(what));
 	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
-	if (!ret)
-		ret = k8s_check_no_encoded_ciphertext(d.branches[0]);
-	if (!ret)
-		ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
-	if (ret) {
-		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
-				      gs_error_message());
-		goto out;
-	}
+	if (ret)
+		goto failed;
+	ret = k8s_check_no_encoded_ciphertext(d.branches[0]);
+	if (ret)
+		goto failed;
+	ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
+	if (ret)
+		goto failed;
 	if (!k8s_resource_strip_sops(d.branches[0]) && !src)
 		ret = k8s_stream_append_source(b->out, b->out_docs, &d, text, len);
 	else
 		ret = k8s_stream_append_plain(b->out, b->out_docs, &d);
-	if (ret)
-		ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
-				      gs_error_message());
+	if (!ret)
+		goto out;
+failed:
+	ret = k8s_failure_add(b->fails, "resource %s (document %zu): %s", what, index + 1,
+			      gs_error_message());
 out:
 	doc_release(&d);
 	return ret;
@@ -575,8 +601,9 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		goto out;
 	}
 	ret = k8s_sources_new(&b.sources);
-	if (!ret)
-		ret = prepare(&b);
+	if (ret)
+		goto out;
+	ret = prepare(&b);
 	if (ret || fails->count)
 		goto out;
 	if (b.ksops || b.plain_count) {

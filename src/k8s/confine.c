@@ -327,7 +327,8 @@ static int open_checked(const struct k8s_root *root, const char *rel, int flags)
 
 int k8s_root_open(const struct k8s_root *root, const char *rel, int flags, int *fd_out)
 {
-	static int have_openat2 = 1;
+	/* render prepares files on several threads */
+	static _Atomic int have_openat2 = 1;
 	int fd = -1;
 
 	*fd_out = -1;

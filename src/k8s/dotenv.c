@@ -53,89 +53,102 @@ static int put_double_quoted(struct doc *d, struct doc_node *map, const char *k,
 	return put(d, map, k, klen, buf, o);
 }
 
+static size_t skip_blanks(const char *text, size_t pos, size_t end)
+{
+	while (pos < end && is_blank(text[pos]))
+		pos++;
+	return pos;
+}
+
+/* The key of the line text[*pos, end), after an optional "export ", up to
+ * '=' or ':' (godotenv takes both), trailing blanks trimmed; *pos is left at
+ * the value, past the separator and the blanks after it. */
+static int read_key(const char *text, size_t *pos, size_t end, int line_no, size_t *ks,
+		    size_t *ke)
+{
+	size_t p = *pos;
+
+	if (end - p > 7 && !memcmp(text + p, "export", 6) && is_blank(text[p + 6]))
+		p = skip_blanks(text, p + 7, end);
+	*ks = p;
+	while (p < end && text[p] != '=' && text[p] != ':')
+		p++;
+	if (p == end)
+		return GS_FAIL(GS_ERR_PARSE, "line %d: no '=' after the key", line_no);
+	*ke = p;
+	while (*ke > *ks && is_blank(text[*ke - 1]))
+		(*ke)--;
+	if (*ke == *ks)
+		return GS_FAIL(GS_ERR_PARSE, "line %d: empty key", line_no);
+	*pos = skip_blanks(text, p + 1, end);
+	return 0;
+}
+
+/* A value quoted with text[vs] that may span lines; *next is set to the
+ * line after the closing quote's. */
+static int put_quoted(struct doc *d, struct doc_node *map, const char *k, size_t klen,
+		      const char *text, size_t len, size_t vs, int line_no, size_t *next)
+{
+	const char q = text[vs];
+	size_t close = vs + 1;
+	const char *nl;
+	int ret;
+
+	while (close < len && text[close] != q)
+		close += (q == '"' && text[close] == '\\' && close + 1 < len) ? 2 : 1;
+	if (close >= len)
+		return GS_FAIL(GS_ERR_PARSE, "line %d: unterminated quote", line_no);
+	if (q == '"')
+		ret = put_double_quoted(d, map, k, klen, text + vs + 1, close - vs - 1);
+	else
+		ret = put(d, map, k, klen, text + vs + 1, close - vs - 1);
+	nl = memchr(text + close, '\n', len - close);
+	*next = nl ? (size_t)(nl - text) + 1 : len;
+	return ret;
+}
+
+/* An unquoted value: an inline comment starts at " #"; blanks are trimmed. */
+static int put_unquoted(struct doc *d, struct doc_node *map, const char *k, size_t klen,
+			const char *v, size_t vlen)
+{
+	for (size_t i = 1; i < vlen; i++) {
+		if (v[i] == '#' && is_blank(v[i - 1])) {
+			vlen = i;
+			break;
+		}
+	}
+	while (vlen && is_blank(v[vlen - 1]))
+		vlen--;
+	return put(d, map, k, klen, v, vlen);
+}
+
 int k8s_dotenv_parse(struct doc *d, struct doc_node *map, const char *text, size_t len)
 {
 	size_t pos = 0;
 	int line_no = 0;
+	int ret = 0;
 
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len, next = nl ? end + 1 : len;
-		size_t ks, ke, vs, ve;
-		int ret;
+		size_t ks, ke;
 
 		line_no++;
-		while (pos < end && is_blank(text[pos]))
-			pos++;
+		pos = skip_blanks(text, pos, end);
 		if (pos == end || text[pos] == '#') {
 			pos = next;
 			continue;
 		}
-		if (end - pos > 7 && !memcmp(text + pos, "export", 6) && is_blank(text[pos + 6])) {
-			pos += 7;
-			while (pos < end && is_blank(text[pos]))
-				pos++;
-		}
-		ks = pos;
-		while (pos < end && text[pos] != '=' && text[pos] != ':')
-			pos++;
-		if (pos == end)
-			return GS_FAIL(GS_ERR_PARSE, "line %d: no '=' after the key", line_no);
-		ke = pos;
-		while (ke > ks && is_blank(text[ke - 1]))
-			ke--;
-		if (ke == ks)
-			return GS_FAIL(GS_ERR_PARSE, "line %d: empty key", line_no);
-		pos++;
-		while (pos < end && is_blank(text[pos]))
-			pos++;
-		vs = pos;
-		ve = end;
-		if (vs < end && (text[vs] == '"' || text[vs] == '\'')) {
-			char q = text[vs];
-			size_t i = vs + 1;
-			size_t close = 0;
-			bool found = false;
-
-			/* a quoted value may span lines */
-			while (i < len) {
-				if (q == '"' && text[i] == '\\' && i + 1 < len) {
-					i += 2;
-					continue;
-				}
-				if (text[i] == q) {
-					close = i;
-					found = true;
-					break;
-				}
-				i++;
-			}
-			if (!found)
-				return GS_FAIL(GS_ERR_PARSE, "line %d: unterminated quote", line_no);
-			if (q == '"')
-				ret = put_double_quoted(d, map, text + ks, ke - ks, text + vs + 1,
-							close - vs - 1);
-			else
-				ret = put(d, map, text + ks, ke - ks, text + vs + 1, close - vs - 1);
-			if (ret)
-				return ret;
-			nl = memchr(text + close, '\n', len - close);
-			pos = nl ? (size_t)(nl - text) + 1 : len;
-			continue;
-		}
-		/* unquoted: an inline comment starts at " #" */
-		for (size_t i = vs; i < end; i++) {
-			if (text[i] == '#' && i > vs && is_blank(text[i - 1])) {
-				ve = i;
-				break;
-			}
-		}
-		while (ve > vs && is_blank(text[ve - 1]))
-			ve--;
-		ret = put(d, map, text + ks, ke - ks, text + vs, ve - vs);
+		ret = read_key(text, &pos, end, line_no, &ks, &ke);
 		if (ret)
-			return ret;
+			break;
+		if (pos < end && (text[pos] == '"' || text[pos] == '\''))
+			ret = put_quoted(d, map, text + ks, ke - ks, text, len, pos, line_no, &next);
+		else
+			ret = put_unquoted(d, map, text + ks, ke - ks, text + pos, end - pos);
+		if (ret)
+			break;
 		pos = next;
 	}
-	return 0;
+	return ret;
 }

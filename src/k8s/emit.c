@@ -42,15 +42,15 @@ static int emit_tag(struct gs_buf *out, const struct doc_node *n)
 static int indent_to(struct gs_buf *out, int indent)
 {
 	static const char spaces[] = "                                ";
-	int ret = 0;
-
-	while (!ret && indent > 0) {
+	while (indent > 0) {
 		int k = indent > 32 ? 32 : indent;
+		int ret = gs_buf_append(out, spaces, (size_t)k);
 
-		ret = gs_buf_append(out, spaces, (size_t)k);
+		if (ret)
+			return ret;
 		indent -= k;
 	}
-	return ret;
+	return 0;
 }
 
 /* sops keeps a float's positional text ("1000000000000000000000"), which a
@@ -66,9 +66,11 @@ static int emit_float(struct gs_buf *out, const struct doc_node *n)
 	if (n->len == 4 && !memcmp(n->text + 1, "Inf", 3))
 		return gs_buf_append_str(out, n->text[0] == '-' ? "-.inf" : ".inf");
 	ret = gs_buf_append(out, n->text, n->len);
-	if (!ret && yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
-		ret = gs_buf_append_str(out, ".0");
-	return ret;
+	if (ret)
+		return ret;
+	if (yaml_resolve_plain(n->text, n->len, &iv, &fv) != YAML_RESOLVED_FLOAT)
+		return gs_buf_append_str(out, ".0");
+	return 0;
 }
 
 /* A value whose lines, as a literal block, start at column indent; parent
@@ -95,15 +97,14 @@ static int emit_scalar(struct gs_buf *out, const struct doc_node *n, int indent,
 static int emit_key(struct gs_buf *out, const struct doc_entry *e, int indent)
 {
 	struct yaml_str_place place = { .key = true };
-	int ret = 0;
+	int ret;
 
 	if (e->key_len > SIMPLE_KEY_MAX) {
-		ret = gs_buf_append_str(out, "? ");
-		if (!ret)
-			ret = yaml_write_str(out, e->key, e->key_len, &place);
-		if (!ret)
-			ret = gs_buf_append(out, "\n", 1);
-		return ret ? ret : indent_to(out, indent);
+		if ((ret = gs_buf_append_str(out, "? ")) ||
+		    (ret = yaml_write_str(out, e->key, e->key_len, &place)) ||
+		    (ret = gs_buf_append(out, "\n", 1)))
+			return ret;
+		return indent_to(out, indent);
 	}
 	return yaml_write_str(out, e->key, e->key_len, &place);
 }
@@ -137,18 +138,13 @@ static int emit_value(struct gs_buf *out, const struct doc_node *v, int indent, 
 {
 	int ret;
 
-	if (v->tag) {
-		ret = gs_buf_append(out, " ", 1);
-		if (!ret)
-			ret = emit_tag(out, v);
-		if (ret)
-			return ret;
-	}
+	if (v->tag && ((ret = gs_buf_append(out, " ", 1)) || (ret = emit_tag(out, v))))
+		return ret;
 	if (v->kind == DOC_SCALAR) {
-		ret = gs_buf_append(out, " ", 1);
-		if (!ret)
-			ret = emit_scalar(out, v, indent + 2, indent);
-		return ret ? ret : end_line(out);
+		if ((ret = gs_buf_append(out, " ", 1)) ||
+		    (ret = emit_scalar(out, v, indent + 2, indent)))
+			return ret;
+		return end_line(out);
 	}
 	if (live_count(v) == 0)
 		return gs_buf_append_str(out, v->kind == DOC_MAP ? " {}\n" : " []\n");
@@ -172,7 +168,7 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 		     int depth)
 {
 	bool first = true;
-	int ret = 0;
+	int ret;
 
 	if (depth > K8S_MAX_DEPTH)
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
@@ -182,38 +178,30 @@ static int emit_node(struct gs_buf *out, const struct doc_node *n, int indent, b
 		ret = emit_scalar(out, n, indent, indent);
 		return ret ? ret : end_line(out);
 	}
-	if (depth == 0 && n->tag) {
-		ret = emit_tag(out, n);
-		if (!ret)
-			ret = gs_buf_append(out, "\n", 1);
-		if (ret)
-			return ret;
-	}
+	if (depth == 0 && n->tag &&
+	    ((ret = emit_tag(out, n)) || (ret = gs_buf_append(out, "\n", 1))))
+		return ret;
 	if (live_count(n) == 0)
 		return gs_buf_append_str(out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
-	for (size_t i = 0; !ret && i < n->count; i++) {
+	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (e->removed || e->value->kind == DOC_COMMENT)
 			continue;
-		if (!(first && inline_start))
-			ret = indent_to(out, indent);
+		if (!(first && inline_start) && (ret = indent_to(out, indent)))
+			return ret;
 		first = false;
-		if (ret)
-			break;
 		if (n->kind == DOC_LIST) {
-			ret = gs_buf_append(out, "-", 1);
-			if (!ret)
-				ret = emit_value(out, e->value, indent, true, depth);
+			if ((ret = gs_buf_append(out, "-", 1)) ||
+			    (ret = emit_value(out, e->value, indent, true, depth)))
+				return ret;
 			continue;
 		}
-		ret = emit_key(out, e, indent);
-		if (!ret)
-			ret = gs_buf_append(out, ":", 1);
-		if (!ret)
-			ret = emit_value(out, e->value, indent, false, depth);
+		if ((ret = emit_key(out, e, indent)) || (ret = gs_buf_append(out, ":", 1)) ||
+		    (ret = emit_value(out, e->value, indent, false, depth)))
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 int k8s_yaml_emit(const struct doc_node *n, struct gs_buf *out)
@@ -250,15 +238,18 @@ int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out)
 	drop_comments(n, 0);
 	doc_init(&back, DOC_FORMAT_YAML);
 	ret = k8s_yaml_emit(n, out);
-	if (!ret) {
-		ret = store_load(DOC_FORMAT_YAML, out->data + start, out->len - start, &back);
-		if (ret)
-			ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
-				      gs_error_message());
+	if (ret)
+		goto out;
+	ret = store_load(DOC_FORMAT_YAML, out->data + start, out->len - start, &back);
+	if (ret) {
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write a document that reads back: %s",
+			      gs_error_message());
+		goto out;
 	}
-	if (!ret && !doc_equal(&tree, &back, where, sizeof(where)))
+	if (!doc_equal(&tree, &back, where, sizeof(where)))
 		ret = GS_FAIL(GS_ERR_WRITE, "the written document would read back differently at %s",
 			      where);
+out:
 	if (ret && out->len > start) {
 		/* nothing unproven stays in out */
 		sodium_memzero(out->data + start, out->len - start);

@@ -32,8 +32,10 @@ int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const ch
 
 	gs_buf_init(&cipher, false);
 	ret = file_read(root, base_rel, path, &cipher, format);
-	if (!ret)
-		ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+	if (ret)
+		goto out;
+	ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
+out:
 	gs_buf_release(&cipher);
 	return ret;
 }
@@ -52,18 +54,22 @@ static int add_manifests(const struct k8s_root *root, const char *base_rel, cons
 
 	gs_buf_init(&cipher, false);
 	ret = file_read(root, base_rel, path, &cipher, &oo.format);
-	if (!ret)
-		ret = sops_file_open_buf(&cipher, &oo, &f);
-	gs_buf_release(&cipher);
 	if (ret)
-		return ret;
+		goto out;
+	ret = sops_file_open_buf(&cipher, &oo, &f);
+	if (ret)
+		goto out;
 	plain = sops_file_doc(f);
-	for (size_t b = 0; !ret && b < plain->count; b++) {
+	for (size_t b = 0; b < plain->count; b++) {
 		struct doc_node *c = doc_clone(out_doc, plain->branches[b]);
 
-		if (!c || !doc_append(out_doc, items, NULL, 0, c))
+		if (!c || !doc_append(out_doc, items, NULL, 0, c)) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 	}
+out:
+	gs_buf_release(&cipher);
 	sops_file_free(f);
 	return ret;
 }
@@ -136,110 +142,184 @@ static void sort_keys(struct doc_node *n, int depth)
 		sort_keys(n->entries[i].value, depth + 1);
 }
 
-static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
-			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
-			   struct doc_node *items)
+/* The three lists of a secretFrom, in the order KSOPS reads them. */
+enum secret_source { SOURCE_FILES, SOURCE_BINARY_FILES, SOURCE_ENVS, SOURCE_COUNT };
+
+/* One entry of a list decrypted into plain: a files/binaryFiles entry is
+ * "key=path" or a path (its base name the key); an envs entry is a path. */
+static int source_decrypt(enum secret_source which, const char *entry,
+			  const struct k8s_root *root, const char *base_rel,
+			  const struct age_identity_list *ids, char **key, char **rel,
+			  struct gs_buf *plain)
 {
-	struct doc_node *secret = doc_new_map(d), *string_data = doc_new_map(d),
-			*data = doc_new_map(d), *meta;
+	enum doc_format fmt;
+	int ret;
+
+	if (which == SOURCE_ENVS) {
+		*rel = strdup(entry);
+		ret = *rel ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	} else {
+		ret = k8s_file_key_path(entry, key, rel);
+	}
+	if (ret)
+		goto out;
+	ret = k8s_file_decrypt(root, base_rel, *rel, ids, plain, &fmt);
+out:
+	if (ret)
+		gs_error_prefix("'%s'", *rel ? *rel : entry);
+	return ret;
+}
+
+/* A binary file goes to data, base64-encoded as Kubernetes keeps it. */
+static int put_binary(struct doc *d, struct doc_node *data, const char *key,
+		      const struct gs_buf *plain)
+{
+	size_t cap = GS_BASE64_LEN(plain->len) + 1;
+	char *b64 = gs_arena_alloc(&d->arena, cap);
+
+	if (!b64)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	gs_base64_encode(plain->data, plain->len, b64, cap);
+	return sorted_insert(d, data, key, strlen(key), b64, strlen(b64));
+}
+
+/* An env file's variables go to stringData, one key each. */
+static int put_env_file(struct doc *d, struct doc_node *string_data, const char *rel,
+			const struct gs_buf *plain)
+{
+	struct doc env;
+	struct doc_node *m;
+	int ret;
+
+	doc_init(&env, DOC_FORMAT_DOTENV);
+	m = doc_new_map(&env);
+	ret = m ? k8s_dotenv_parse(&env, m, (const char *)plain->data, plain->len)
+		: GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (ret) {
+		gs_error_prefix("'%s'", rel);
+		goto out;
+	}
+	for (size_t k = 0; k < m->count; k++) {
+		ret = sorted_insert(d, string_data, m->entries[k].key, m->entries[k].key_len,
+				    m->entries[k].value->text, m->entries[k].value->len);
+		if (ret)
+			goto out;
+	}
+out:
+	doc_release(&env);
+	return ret;
+}
+
+static int put_source(enum secret_source which, struct doc *d, struct doc_node *data,
+		      struct doc_node *string_data, const char *key, const char *rel,
+		      const struct gs_buf *plain)
+{
+	switch (which) {
+	case SOURCE_FILES:
+		return sorted_insert(d, string_data, key, strlen(key), (const char *)plain->data,
+				     plain->len);
+	case SOURCE_BINARY_FILES:
+		return put_binary(d, data, key, plain);
+	default:
+		return put_env_file(d, string_data, rel, plain);
+	}
+}
+
+/* Every entry of the three lists decrypted into data and stringData. */
+static int secret_put_sources(const struct k8s_secret_from *s, const struct k8s_root *root,
+			      const char *base_rel, const struct age_identity_list *ids,
+			      struct doc *d, struct doc_node *data, struct doc_node *string_data)
+{
+	const struct doc_node *lists[SOURCE_COUNT] = {
+		[SOURCE_FILES] = s->files,
+		[SOURCE_BINARY_FILES] = s->binary_files,
+		[SOURCE_ENVS] = s->envs,
+	};
 	struct gs_buf plain;
-	char *key = NULL, *rel = NULL;
 	int ret = 0;
 
 	gs_buf_init(&plain, true);
-	if (!secret || !string_data || !data)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	const struct doc_node *lists[3] = { s->files, s->binary_files, s->envs };
-
-	for (int which = 0; !ret && which < 3; which++) {
+	for (int which = 0; which < SOURCE_COUNT; which++) {
 		const struct doc_node *l = lists[which];
 
-		for (size_t i = 0; !ret && l && i < l->count; i++) {
+		for (size_t i = 0; l && i < l->count; i++) {
 			const struct doc_node *v = l->entries[i].value;
-			enum doc_format fmt;
+			char *key = NULL, *rel = NULL;
 
 			if (l->entries[i].removed || v->kind != DOC_SCALAR)
 				continue;
-			if (which == 2) {
-				key = NULL;
-				rel = strdup(v->text);
-				ret = rel ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			} else {
-				ret = k8s_file_key_path(v->text, &key, &rel);
-			}
+			ret = source_decrypt(which, v->text, root, base_rel, ids, &key, &rel, &plain);
 			if (!ret)
-				ret = k8s_file_decrypt(root, base_rel, rel, ids, &plain, &fmt);
-			if (ret)
-				gs_error_prefix("'%s'", rel ? rel : v->text);
-			if (!ret && which == 0) {
-				ret = sorted_insert(d, string_data, key, strlen(key), (const char *)plain.data,
-						    plain.len);
-			} else if (!ret && which == 1) {
-				size_t cap = GS_BASE64_LEN(plain.len) + 1;
-				char *b64 = gs_arena_alloc(&d->arena, cap);
-
-				ret = b64 ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-				if (!ret) {
-					gs_base64_encode(plain.data, plain.len, b64, cap);
-					ret = sorted_insert(d, data, key, strlen(key), b64, strlen(b64));
-				}
-			} else if (!ret) {
-				struct doc env;
-
-				doc_init(&env, DOC_FORMAT_DOTENV);
-				struct doc_node *m = doc_new_map(&env);
-
-				ret = m ? k8s_dotenv_parse(&env, m, (const char *)plain.data, plain.len)
-					: GS_FAIL(GS_ERR_NOMEM, "out of memory");
-				if (ret)
-					gs_error_prefix("'%s'", rel);
-				for (size_t k = 0; !ret && k < m->count; k++)
-					ret = sorted_insert(d, string_data, m->entries[k].key,
-							    m->entries[k].key_len, m->entries[k].value->text,
-							    m->entries[k].value->len);
-				doc_release(&env);
-			}
+				ret = put_source(which, d, data, string_data, key, rel, &plain);
 			gs_buf_reset(&plain);
 			free(key);
 			free(rel);
-			key = rel = NULL;
+			if (ret)
+				goto out;
 		}
 	}
+out:
 	gs_buf_release(&plain);
-	if (ret)
-		return ret;
-	/* KSOPS marshals the Secret from a Go map: every map's keys sorted */
-	meta = s->metadata ? doc_clone(d, s->metadata) : doc_new_map(d);
+	return ret;
+}
+
+/* The Secret itself, its keys in the order KSOPS marshals them: from a Go
+ * map, every map's keys sorted. */
+static int secret_append(const struct k8s_secret_from *s, struct doc *d, struct doc_node *data,
+			 struct doc_node *string_data, struct doc_node *items)
+{
+	struct doc_node *secret = doc_new_map(d);
+	struct doc_node *meta = s->metadata ? doc_clone(d, s->metadata) : doc_new_map(d);
+
 	if (meta)
 		sort_keys(meta, 0);
-	if (!meta || !doc_append(d, secret, "apiVersion", 10, str_node(d, "v1")) ||
+	if (!secret || !meta || !doc_append(d, secret, "apiVersion", 10, str_node(d, "v1")) ||
 	    (data->count && !doc_append(d, secret, "data", 4, data)) ||
 	    !doc_append(d, secret, "kind", 4, str_node(d, "Secret")) ||
 	    !doc_append(d, secret, "metadata", 8, meta) ||
 	    (string_data->count && !doc_append(d, secret, "stringData", 10, string_data)) ||
-	    (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type))))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!doc_append(d, items, NULL, 0, secret))
+	    (s->type && !doc_append(d, secret, "type", 4, str_node(d, s->type))) ||
+	    !doc_append(d, items, NULL, 0, secret))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
+}
+
+static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
+			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
+			   struct doc_node *items)
+{
+	struct doc_node *string_data = doc_new_map(d), *data = doc_new_map(d);
+	int ret;
+
+	if (!string_data || !data)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = secret_put_sources(s, root, base_rel, ids, d, data, string_data);
+	if (ret)
+		return ret;
+	return secret_append(s, d, data, string_data, items);
 }
 
 int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
 		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
 		      struct doc_node *items)
 {
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; !ret && g->files && i < g->files->count; i++) {
+	for (size_t i = 0; g->files && i < g->files->count; i++) {
 		const struct doc_node *v = g->files->entries[i].value;
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
 		ret = add_manifests(root, base_rel, v->text, ids, out_doc, items);
-		if (ret)
+		if (ret) {
 			gs_error_prefix("'%s'", v->text);
+			return ret;
+		}
 	}
-	for (size_t i = 0; !ret && i < g->secret_from_count; i++)
+	for (size_t i = 0; i < g->secret_from_count; i++) {
 		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
-	return ret;
+		if (ret)
+			return ret;
+	}
+	return 0;
 }

@@ -171,11 +171,27 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
  * for a JSON source; nothing is appended unless it proved. */
 int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	__attribute__((warn_unused_result));
+/* The proven text k8s_stream_append_plain appends, in text (secure; what
+ * it held is replaced). */
+int k8s_stream_plain_text(struct doc *plain, struct gs_buf *text) __attribute__((warn_unused_result));
 /* A document of the input (d, loaded from text) as it was written, or
  * through k8s_stream_append_plain when the text does not end with a line
  * break. */
 int k8s_stream_append_source(struct gs_buf *out, size_t *docs, struct doc *d, const uint8_t *text,
 			     size_t len) __attribute__((warn_unused_result));
+
+/* prefetch.c: count independent items, each prepared once on any thread
+ * (at most `ahead` past the one in use) and consumed on the caller's
+ * thread in item order; from 2 items on, other threads prepare beside it.
+ * A non-zero consume stops the run and is returned; items prepared but
+ * not consumed are then the caller's to release. */
+struct k8s_prefetch_ops {
+	void (*prepare)(void *ctx, size_t item); /* records its own outcome in ctx */
+	int (*consume)(void *ctx, size_t item);
+};
+
+int k8s_prefetch_run(size_t count, size_t ahead, const struct k8s_prefetch_ops *ops, void *ctx)
+	__attribute__((warn_unused_result));
 
 /* render.c and build.c: the namespace policy (--bind-namespace) for a
  * resource written out, with the source it was decrypted from (NULL:

@@ -112,12 +112,18 @@ static int generate(const struct doc_node *fn_config, const char *cwd, const cha
 		return GS_FAIL(GS_ERR_CONFIG, "functionConfig must be viaduct.ai/v1 ksops or "
 					      "gitseal.dev/v1 SecretGenerator");
 	ret = k8s_generator_parse(fn_config, &g);
-	if (!ret)
-		ret = k8s_root_open_for(cwd, root_dir, &root, &cwd_rel);
-	if (!ret && !(base = config_dir(fn_config, cwd_rel)))
+	if (ret)
+		goto out;
+	ret = k8s_root_open_for(cwd, root_dir, &root, &cwd_rel);
+	if (ret)
+		goto out;
+	base = config_dir(fn_config, cwd_rel);
+	if (!base) {
 		ret = GS_ERR_USAGE;
-	if (!ret)
-		ret = k8s_generator_run(&g, &root, base, ids, output, items);
+		goto out;
+	}
+	ret = k8s_generator_run(&g, &root, base, ids, output, items);
+out:
 	if (ret)
 		items->count = before; /* nothing generated reaches the output on failure */
 	free(base);
@@ -138,29 +144,58 @@ int k8s_krm_run(const uint8_t *in, size_t len, const char *cwd, const char *root
 	doc_init(&input, DOC_FORMAT_YAML);
 	doc_init(&output, DOC_FORMAT_YAML);
 	items = doc_new_list(&output);
+	/* err: the function failed, which the ResultList reports; ret: no
+	 * ResultList can be written */
 	err = items ? input_load(&input, in, len, &api) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!err)
+	if (!err) {
 		ret = items_copy(&output, items, k8s_map_get(input.branches[0], "items"));
-	if (!err && !ret)
+		if (ret)
+			goto out;
 		err = generate(k8s_map_get(input.branches[0], "functionConfig"), cwd, root_dir, ids,
 			       &output, items);
-	if (!ret && err)
-		ret = k8s_failure_add(fails, "%s", gs_error_message());
-	if (!ret)
-		ret = list_build(&output, &rl, api, items, err ? gs_error_message() : NULL);
-	if (!ret)
-		ret = k8s_yaml_emit_verified(rl, out);
-	if (ret && rl) {
-		/* what does not prove is not written: the failure alone is */
-		if (k8s_failure_add(fails, "%s", gs_error_message()) ||
-		    list_build(&output, &rl, api, doc_new_list(&output), gs_error_message()) ||
-		    k8s_yaml_emit_verified(rl, out))
-			ret = GS_ERR_NOMEM;
 	}
-	if (!ret && err)
+	if (err && (ret = k8s_failure_add(fails, "%s", gs_error_message())))
+		goto out;
+	ret = list_build(&output, &rl, api, items, err ? gs_error_message() : NULL);
+	if (ret)
+		goto unproven;
+	ret = k8s_yaml_emit_verified(rl, out);
+	if (!ret) {
 		ret = err;
+		goto out;
+	}
+unproven:
+	/* what does not prove is not written: the failure alone is */
+	if (rl && (k8s_failure_add(fails, "%s", gs_error_message()) ||
+		   list_build(&output, &rl, api, doc_new_list(&output), gs_error_message()) ||
+		   k8s_yaml_emit_verified(rl, out)))
+		ret = GS_ERR_NOMEM;
+out:
 	doc_release(&output);
 	doc_release(&input);
+	return ret;
+}
+
+/* A legacy exec plugin's config file: a ksops or gitseal SecretGenerator. */
+static int legacy_config_load(const char *path, struct gs_buf *text, struct doc *cfg,
+			      struct k8s_generator *g)
+{
+	int ret = gs_read_file(path, text, K8S_MAX_FILE);
+
+	if (ret)
+		goto out;
+	ret = store_load(DOC_FORMAT_YAML, text->data, text->len, cfg);
+	if (ret)
+		goto out;
+	if (!cfg->count || !k8s_generator_kind_ok(cfg->branches[0])) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "not a viaduct.ai/v1 ksops or gitseal.dev/v1 "
+					     "SecretGenerator config");
+		goto out;
+	}
+	ret = k8s_generator_parse(cfg->branches[0], g);
+out:
+	if (ret)
+		gs_error_prefix("'%s'", path);
 	return ret;
 }
 
@@ -180,18 +215,9 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 	doc_init(&output, DOC_FORMAT_YAML);
 	gs_buf_init(&text, false);
 	gs_buf_init(&stream, true);
-	ret = gs_read_file(config_path, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = store_load(DOC_FORMAT_YAML, text.data, text.len, &cfg);
-	if (!ret && (!cfg.count || !k8s_generator_kind_ok(cfg.branches[0])))
-		ret = GS_FAIL(GS_ERR_CONFIG, "not a viaduct.ai/v1 ksops or gitseal.dev/v1 "
-					     "SecretGenerator config");
-	if (!ret)
-		ret = k8s_generator_parse(cfg.branches[0], &g);
-	if (ret) {
-		gs_error_prefix("'%s'", config_path);
+	ret = legacy_config_load(config_path, &text, &cfg, &g);
+	if (ret)
 		goto fail;
-	}
 	/* kustomize hands the plugin a temporary copy of the config and runs
 	 * it in the kustomization's directory: relative paths are the CWD's
 	 * there. A config named by the user resolves against its directory. */
@@ -207,16 +233,17 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 		goto fail;
 	}
 	ret = k8s_root_open_for(base, root_dir, &root, &cwd_rel);
-	if (!ret)
-		ret = k8s_generator_run(&g, &root, cwd_rel, ids, &output, items);
-	for (size_t i = 0; !ret && i < items->count; i++) {
-		if (i)
-			ret = gs_buf_append_str(&stream, "---\n");
-		if (!ret)
-			ret = k8s_yaml_emit_verified(items->entries[i].value, &stream);
+	if (ret)
+		goto fail;
+	ret = k8s_generator_run(&g, &root, cwd_rel, ids, &output, items);
+	if (ret)
+		goto fail;
+	for (size_t i = 0; i < items->count; i++) {
+		if ((i && (ret = gs_buf_append_str(&stream, "---\n"))) ||
+		    (ret = k8s_yaml_emit_verified(items->entries[i].value, &stream)))
+			goto fail;
 	}
-	if (!ret)
-		ret = gs_buf_append(out, stream.data, stream.len);
+	ret = gs_buf_append(out, stream.data, stream.len);
 fail:
 	if (ret && k8s_failure_add(fails, "%s", gs_error_message()))
 		ret = GS_ERR_NOMEM;

@@ -188,7 +188,7 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 
 	if (!list || list->kind != DOC_LIST)
 		return 0;
-	for (size_t i = 0; !ret && i < list->count; i++) {
+	for (size_t i = 0; i < list->count; i++) {
 		const struct doc_entry *e = &list->entries[i];
 		struct stat st;
 		char *rel;
@@ -196,11 +196,9 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		if (!str_item(e))
 			continue;
 		/* a local repository fetched as a remote one: a path out of the root */
-		if (strcasestr(e->value->text, "file://")) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
-						    "read outside the root", kfile, e->value->text);
-			break;
-		}
+		if (strcasestr(e->value->text, "file://"))
+			return GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
+						     "read outside the root", kfile, e->value->text);
 		if (is_remote(e->value->text)) {
 			k->w->has_remote = true;
 			continue;
@@ -208,18 +206,22 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		/* kustomize reads a list item with a line break as a config itself */
 		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
 			ret = add_inline(k->w, e->value, kfile, dir);
+			if (ret)
+				return ret;
 			continue;
 		}
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
 		if (ret)
-			break;
+			return ret;
 		if (S_ISDIR(st.st_mode))
 			ret = walk_dir(k, rel, as_generators);
 		else
 			ret = add_file(k->w, rel, as_generators ? K8S_FILE_GENERATOR : K8S_FILE_RESOURCE, dir);
 		free(rel);
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 /* Paths that must only lie beneath the root (and be staged). */
@@ -251,14 +253,16 @@ static int walk_path_list(struct walker *k, const char *kfile, const char *dir,
 		return walk_plain_path(k, kfile, dir, list->text, role);
 	if (list->kind != DOC_LIST)
 		return 0;
-	for (size_t i = 0; !ret && i < list->count; i++) {
+	for (size_t i = 0; i < list->count; i++) {
 		const struct doc_entry *e = &list->entries[i];
 
 		if (!str_item(e) || (allow_inline && memchr(e->value->text, '\n', e->value->len)))
 			continue;
 		ret = walk_plain_path(k, kfile, dir, e->value->text, role);
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 /* patches / patchesJson6902 / replacements: maps whose 'path' is a file. */
@@ -269,13 +273,16 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 
 	if (!list || list->kind != DOC_LIST)
 		return 0;
-	for (size_t i = 0; !ret && i < list->count; i++) {
+	for (size_t i = 0; i < list->count; i++) {
 		const char *p = k8s_map_str(list->entries[i].value, "path");
 
-		if (!list->entries[i].removed && p && *p)
-			ret = walk_plain_path(k, kfile, dir, p, role);
+		if (list->entries[i].removed || !p || !*p)
+			continue;
+		ret = walk_plain_path(k, kfile, dir, p, role);
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 /* configMapGenerator / secretGenerator sources: files ([key=]path), envs,
@@ -291,7 +298,7 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 	enum k8s_file_role file_role = secret ? K8S_FILE_SECRET_FILE : K8S_FILE_CONFIGMAP_SOURCE;
 	int ret = 0;
 
-	for (size_t i = 0; !ret && files && files->kind == DOC_LIST && i < files->count; i++) {
+	for (size_t i = 0; files && files->kind == DOC_LIST && i < files->count; i++) {
 		const struct doc_entry *e = &files->entries[i];
 		char *key = NULL, *path = NULL;
 
@@ -302,12 +309,15 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 			ret = walk_plain_path(&k, kfile, dir, path, file_role);
 		free(key);
 		free(path);
+		if (ret)
+			return ret;
 	}
-	if (!ret)
-		ret = walk_path_list(&k, kfile, dir, envs, env_role, false);
-	if (!ret && env && *env)
-		ret = walk_plain_path(&k, kfile, dir, env, env_role);
-	return ret;
+	ret = walk_path_list(&k, kfile, dir, envs, env_role, false);
+	if (ret)
+		return ret;
+	if (env && *env)
+		return walk_plain_path(&k, kfile, dir, env, env_role);
+	return 0;
 }
 
 static int walk_generator_list(struct walker *k, const char *kfile, const char *dir,
@@ -317,19 +327,67 @@ static int walk_generator_list(struct walker *k, const char *kfile, const char *
 
 	if (!list || list->kind != DOC_LIST)
 		return 0;
-	for (size_t i = 0; !ret && i < list->count; i++) {
-		if (!list->entries[i].removed)
-			ret = k8s_walk_generator_args(k->w, k->root, kfile, dir, list->entries[i].value,
-						      secret);
+	for (size_t i = 0; i < list->count; i++) {
+		if (list->entries[i].removed)
+			continue;
+		ret = k8s_walk_generator_args(k->w, k->root, kfile, dir, list->entries[i].value,
+					      secret);
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
+}
+
+/* Fields that name files beneath the root: patchesStrategicMerge, patches,
+ * patchesJson6902, replacements, crds, configurations, openapi.path. */
+static int walk_path_fields(struct walker *k, const char *kfile, const char *dir,
+			    const struct doc_node *kz)
+{
+	static const struct {
+		const char *field;
+		enum k8s_file_role role;
+	} path_maps[] = {
+		{ "patches", K8S_FILE_PATCH },
+		{ "patchesJson6902", K8S_FILE_OTHER },
+		{ "replacements", K8S_FILE_OTHER },
+	};
+	static const char *const path_lists[] = { "crds", "configurations" };
+	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
+	int ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"),
+				 K8S_FILE_PATCH, true);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(path_maps) / sizeof(path_maps[0]); i++) {
+		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, path_maps[i].field),
+				     path_maps[i].role);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < sizeof(path_lists) / sizeof(path_lists[0]); i++) {
+		ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, path_lists[i]), K8S_FILE_OTHER,
+				     false);
+		if (ret)
+			return ret;
+	}
+	if (openapi && k8s_map_str(openapi, "path"))
+		return walk_plain_path(k, kfile, dir, k8s_map_str(openapi, "path"), K8S_FILE_OTHER);
+	return 0;
 }
 
 static int walk_kustomization(struct walker *k, const char *kfile, const char *dir,
 			      const struct doc_node *kz, bool as_generators)
 {
-	static const char *const path_lists[] = { "crds", "configurations" };
-	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
+	/* resources and bases are generators when the kustomization is one */
+	enum { AS_PARENT, AS_RESOURCES, AS_GENERATORS };
+	static const struct {
+		const char *field;
+		int read_as;
+	} resource_fields[] = {
+		{ "resources", AS_PARENT },	{ "bases", AS_PARENT },
+		{ "components", AS_RESOURCES }, { "generators", AS_GENERATORS },
+		{ "transformers", AS_GENERATORS }, { "validators", AS_GENERATORS },
+	};
 	int ret;
 
 	if (kz->kind != DOC_MAP)
@@ -337,36 +395,21 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	if (k8s_map_get(kz, "helmCharts") || k8s_map_get(kz, "helmChartInflationGenerator"))
 		return GS_FAIL(GS_ERR_USAGE, "'%s': Helm charts in a kustomization are not rendered; "
 					     "use Argo CD's Helm source", kfile);
-	ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "resources"), as_generators);
-	if (!ret)
-		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "bases"), as_generators);
-	if (!ret)
-		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "components"), false);
-	if (!ret)
-		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "generators"), true);
-	if (!ret)
-		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "transformers"), true);
-	if (!ret)
-		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, "validators"), true);
-	if (!ret)
-		ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"),
-				     K8S_FILE_PATCH, true);
-	if (!ret)
-		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "patches"), K8S_FILE_PATCH);
-	if (!ret)
-		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "patchesJson6902"), K8S_FILE_OTHER);
-	if (!ret)
-		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, "replacements"), K8S_FILE_OTHER);
-	for (size_t i = 0; !ret && i < 2; i++)
-		ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, path_lists[i]), K8S_FILE_OTHER,
-				     false);
-	if (!ret && openapi && k8s_map_str(openapi, "path"))
-		ret = walk_plain_path(k, kfile, dir, k8s_map_str(openapi, "path"), K8S_FILE_OTHER);
-	if (!ret)
-		ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
-	if (!ret)
-		ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
-	return ret;
+	for (size_t i = 0; i < sizeof(resource_fields) / sizeof(resource_fields[0]); i++) {
+		int read_as = resource_fields[i].read_as;
+		bool gen = read_as == AS_PARENT ? as_generators : read_as == AS_GENERATORS;
+
+		ret = walk_resources(k, kfile, dir, k8s_map_get(kz, resource_fields[i].field), gen);
+		if (ret)
+			return ret;
+	}
+	ret = walk_path_fields(k, kfile, dir, kz);
+	if (ret)
+		return ret;
+	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
+	if (ret)
+		return ret;
+	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
 }
 
 static bool has_merge_key(const struct doc_node *n)
@@ -409,8 +452,10 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
 
 	gs_buf_init(&text, false);
 	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = k8s_load_config_yaml(text.data, text.len, d);
+	if (ret)
+		goto out;
+	ret = k8s_load_config_yaml(text.data, text.len, d);
+out:
 	if (ret)
 		gs_error_prefix("'%s'", rel);
 	gs_buf_release(&text);
@@ -439,12 +484,16 @@ static int walk_dir(struct walker *k, const char *dir_rel, bool as_generators)
 		return GS_ERR_NOMEM;
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = add_file(k->w, kfile, K8S_FILE_KUSTOMIZATION, dir_rel);
-	if (!ret)
-		ret = k8s_walk_load_yaml(k->root, kfile, &d);
+	if (ret)
+		goto out;
+	ret = k8s_walk_load_yaml(k->root, kfile, &d);
+	if (ret)
+		goto out;
 	k->depth++;
 	for (size_t b = 0; !ret && b < d.count; b++)
 		ret = walk_kustomization(k, kfile, dir_rel, d.branches[b], as_generators);
 	k->depth--;
+out:
 	doc_release(&d);
 	free(kfile);
 	return ret;
@@ -463,13 +512,16 @@ int k8s_walk_add_path(struct k8s_walk *w, const struct k8s_root *root, const cha
 {
 	struct walker k = { .root = root, .w = w };
 	char *key = NULL, *path = NULL;
-	int ret = 0;
+	int ret;
 
-	if (key_value)
+	if (key_value) {
 		ret = k8s_file_key_path(spec, &key, &path);
-	if (!ret)
-		ret = walk_plain_path(&k, "generator config", dir, key_value ? path : spec,
-				      K8S_FILE_OTHER);
+		if (ret)
+			goto out;
+	}
+	ret = walk_plain_path(&k, "generator config", dir, key_value ? path : spec,
+			      K8S_FILE_OTHER);
+out:
 	free(key);
 	free(path);
 	return ret;

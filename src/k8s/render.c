@@ -114,94 +114,233 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 
 /* ---- plain directories ---- */
 
-/* One encrypted unit, through the file pipeline (the MAC checked), each
- * document checked against the namespace policy, then written by the
- * pipeline's proven emitter in the file's own layout. In a plain
- * directory a document is its own source. */
-static int plain_unit(struct render *r, const char *name, struct k8s_unit *u)
+/* One file of a plain directory is prepared whole on any thread: read,
+ * cut into units, each encrypted unit opened through the file pipeline
+ * (the MAC checked), each document checked against the namespace policy
+ * (in a plain directory a document is its own source) and written by the
+ * pipeline's proven emitter in the file's own layout. What it gives is
+ * appended on the caller's thread, in file order: the failures as lines,
+ * so they and their order are those of a file-by-file run, and the text
+ * of each unit. */
+struct plain_piece {
+	struct gs_buf own; /* secure: a written decrypted unit */
+	size_t start, len; /* or a span of the file's text (own empty) */
+	size_t docs;
+	size_t first_doc;
+};
+
+struct plain_file {
+	const char *rel;
+	struct gs_buf text; /* the file as read */
+	struct k8s_failures lines;
+	struct plain_piece *pieces;
+	size_t piece_count;
+	int fatal; /* out of memory while preparing */
+};
+
+struct plain_run {
+	struct render *r;
+	const struct k8s_root *dir_root;
+	struct plain_file *files;
+};
+
+/* Files held prepared (their proven text) ahead of the one appended: room
+ * for one thread to work on while the other is preempted (at load 10 on
+ * two cores, 32 left each thread waiting a third of the run, 256 none).
+ * What is held is text the stream keeps to the end anyway. */
+enum { PLAIN_AHEAD = 256 };
+
+static void plain_file_release(struct plain_file *pf)
+{
+	for (size_t i = 0; i < pf->piece_count; i++)
+		gs_buf_release(&pf->pieces[i].own);
+	free(pf->pieces);
+	pf->pieces = NULL;
+	pf->piece_count = 0;
+	k8s_failures_release(&pf->lines);
+	gs_buf_release(&pf->text);
+}
+
+/* A failure line for the unit at first_doc (0-based); the error message
+ * is the current one. */
+static void plain_fail(struct plain_file *pf, size_t first_doc)
+{
+	if (k8s_failure_add(&pf->lines, "'%s' document %zu: %s", pf->rel, first_doc + 1,
+			    gs_error_message()))
+		pf->fatal = GS_ERR_NOMEM;
+}
+
+/* The namespace policy for every document of a unit; false when one
+ * failed (each failure a line). */
+static bool plain_namespaces_ok(const struct render *r, struct plain_file *pf, const struct doc *d,
+				size_t first_doc, const struct sops_file *f)
+{
+	size_t before = pf->lines.count;
+
+	for (size_t b = 0; !pf->fatal && b < d->count; b++) {
+		const struct doc_node *n = d->branches[b];
+		char what[256];
+		int ret;
+
+		if (f) {
+			struct k8s_source_doc src = {
+				.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
+			};
+
+			k8s_identity_of(n, &src.id);
+			ret = namespace_check(r->opts, n, &src, false, 0);
+			if (ret && k8s_failure_add(&pf->lines, "'%s' document %zu: %s: %s", pf->rel,
+						   first_doc + b + 1,
+						   k8s_resource_name(n, what, sizeof(what)), gs_error_message()))
+				pf->fatal = GS_ERR_NOMEM;
+			continue;
+		}
+		ret = k8s_check_no_ciphertext(n);
+		if (!ret)
+			ret = namespace_check(r->opts, n, NULL, false, 0);
+		if (ret)
+			plain_fail(pf, first_doc + b);
+	}
+	return !pf->fatal && pf->lines.count == before;
+}
+
+static void plain_unit_encrypted(const struct render *r, struct plain_file *pf, struct k8s_unit *u,
+				 struct plain_piece *piece)
 {
 	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
 	struct sops_file *f = NULL;
 	struct doc *plain;
-	size_t first = u->first_doc, failed = r->fails->count;
-	int ret = sops_file_open_doc(&u->doc, &oo, &f);
 
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
-				      gs_error_message());
-		goto out;
+	if (sops_file_open_doc(&u->doc, &oo, &f)) {
+		plain_fail(pf, u->first_doc);
+		return;
 	}
 	plain = sops_file_doc(f);
-	for (size_t b = 0; !ret && b < plain->count; b++) {
-		struct k8s_source_doc src = {
-			.namespace_authenticated = !sops_file_keys(f)->selection.mac_only_encrypted,
-		};
-		char what[256];
-
-		k8s_identity_of(plain->branches[b], &src.id);
-		ret = namespace_check(r->opts, plain->branches[b], &src, false, 0);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s: %s", name, first + b + 1,
-					      k8s_resource_name(plain->branches[b], what, sizeof(what)),
-					      gs_error_message());
+	if (plain_namespaces_ok(r, pf, plain, u->first_doc, f)) {
+		if (k8s_stream_plain_text(plain, &piece->own))
+			plain_fail(pf, u->first_doc);
+		else
+			piece->docs = plain->count;
 	}
-	if (!ret && r->fails->count == failed) {
-		ret = k8s_stream_append_plain(r->out, &r->out_docs, plain);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", name, first + 1,
-					      gs_error_message());
-	}
-out:
+	/* the tree is wiped now: only the proven text is held */
 	sops_file_free(f);
-	return ret;
 }
 
-static int plain_file(struct render *r, const struct k8s_root *dir_root, const char *rel)
+/* A unit with no sops metadata is written as it is, when it holds no
+ * ciphertext; one whose text does not end with a line break is written
+ * again, proven (a line break added after a block scalar at its end
+ * would become its text). */
+static void plain_unit_clear(const struct render *r, struct plain_file *pf, struct k8s_unit *u,
+			     struct plain_piece *piece)
 {
-	enum doc_format format = store_format_for_path(rel);
-	struct gs_buf text;
+	size_t len = u->span.end - u->span.start;
+
+	if (!plain_namespaces_ok(r, pf, &u->doc, u->first_doc, NULL) || !u->doc.count)
+		return;
+	if (len && pf->text.data[u->span.end - 1] == '\n') {
+		piece->start = u->span.start;
+		piece->len = len;
+	} else if (k8s_stream_plain_text(&u->doc, &piece->own)) {
+		plain_fail(pf, u->first_doc);
+		return;
+	}
+	piece->docs = u->doc.count;
+}
+
+/* Whether a piece is a span of the file's text (which is then held until
+ * it is appended). */
+static bool plain_borrows_text(const struct plain_file *pf)
+{
+	for (size_t i = 0; i < pf->piece_count; i++) {
+		if (pf->pieces[i].docs && !pf->pieces[i].own.len)
+			return true;
+	}
+	return false;
+}
+
+static void plain_file_prepare(void *ctx, size_t item)
+{
+	struct plain_run *run = ctx;
+	struct plain_file *pf = &run->files[item];
+	enum doc_format format = store_format_for_path(pf->rel);
 	struct k8s_unit *units = NULL;
 	size_t count = 0, bad = 0;
-	int ret;
 
-	gs_buf_init(&text, false);
-	ret = k8s_root_read(dir_root, rel, &text, K8S_MAX_FILE);
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
+	if (k8s_root_read(run->dir_root, pf->rel, &pf->text, K8S_MAX_FILE)) {
+		if (k8s_failure_add(&pf->lines, "%s", gs_error_message()))
+			pf->fatal = GS_ERR_NOMEM;
 		goto out;
 	}
-	ret = k8s_units_load(text.data, text.len, format, &units, &count, &bad);
-	if (ret) {
-		ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel, bad, gs_error_message());
+	if (k8s_units_load(pf->text.data, pf->text.len, format, &units, &count, &bad)) {
+		plain_fail(pf, bad - 1);
 		goto out;
 	}
-	for (size_t i = 0; !ret && i < count; i++) {
-		struct k8s_unit *u = &units[i];
-		size_t failed = r->fails->count;
+	if (!(pf->pieces = calloc(count ? count : 1, sizeof(*pf->pieces)))) {
+		pf->fatal = GS_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; !pf->fatal && i < count; i++) {
+		struct plain_piece *piece = &pf->pieces[pf->piece_count++];
 
-		if (u->encrypted) {
-			ret = plain_unit(r, rel, u);
-			continue;
-		}
-		for (size_t b = 0; !ret && b < u->doc.count; b++) {
-			ret = k8s_check_no_ciphertext(u->doc.branches[b]);
-			if (!ret)
-				ret = namespace_check(r->opts, u->doc.branches[b], NULL, false, 0);
-			if (ret)
-				ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel,
-						      u->first_doc + b + 1, gs_error_message());
-		}
-		if (ret || r->fails->count != failed || !u->doc.count)
-			continue;
-		ret = k8s_stream_append_source(r->out, &r->out_docs, &u->doc, text.data + u->span.start,
-					       u->span.end - u->span.start);
-		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", rel, u->first_doc + 1,
-					      gs_error_message());
+		gs_buf_init(&piece->own, true);
+		piece->first_doc = units[i].first_doc;
+		if (units[i].encrypted)
+			plain_unit_encrypted(run->r, pf, &units[i], piece);
+		else
+			plain_unit_clear(run->r, pf, &units[i], piece);
 	}
 out:
 	k8s_units_release(units, count);
-	gs_buf_release(&text);
+	if (!plain_borrows_text(pf))
+		gs_buf_release(&pf->text);
+	gs_error_clear();
+}
+
+static int plain_file_consume(void *ctx, size_t item)
+{
+	struct plain_run *run = ctx;
+	struct plain_file *pf = &run->files[item];
+	struct render *r = run->r;
+	int ret = pf->fatal ? GS_FAIL(pf->fatal, "out of memory") : 0;
+
+	for (size_t i = 0; !ret && i < pf->lines.count; i++)
+		ret = k8s_failure_add(r->fails, "%s", pf->lines.lines[i]);
+	for (size_t i = 0; !ret && i < pf->piece_count; i++) {
+		const struct plain_piece *piece = &pf->pieces[i];
+		const uint8_t *text = piece->own.len ? piece->own.data : pf->text.data + piece->start;
+
+		if (!piece->docs)
+			continue;
+		ret = k8s_stream_append(r->out, &r->out_docs, text,
+					piece->own.len ? piece->own.len : piece->len, piece->docs);
+		if (ret)
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel,
+					      piece->first_doc + 1, gs_error_message());
+	}
+	/* decrypted text is wiped as soon as it is in the stream */
+	plain_file_release(pf);
+	return ret;
+}
+
+static int plain_files(struct render *r, const struct k8s_root *dir_root, char **rels, size_t count)
+{
+	static const struct k8s_prefetch_ops ops = { plain_file_prepare, plain_file_consume };
+	struct plain_run run = { .r = r, .dir_root = dir_root };
+	int ret;
+
+	if (!count)
+		return 0;
+	run.files = calloc(count, sizeof(*run.files));
+	if (!run.files)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		run.files[i].rel = rels[i];
+		gs_buf_init(&run.files[i].text, false);
+	}
+	ret = k8s_prefetch_run(count, PLAIN_AHEAD, &ops, &run);
+	for (size_t i = 0; i < count; i++)
+		plain_file_release(&run.files[i]);
+	free(run.files);
 	return ret;
 }
 
@@ -340,8 +479,8 @@ static int render_plain(struct render *r)
 		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
 	if (!ret && l.count)
 		qsort(l.items, l.count, sizeof(*l.items), cmp_names);
-	for (size_t i = 0; !ret && i < l.count; i++)
-		ret = plain_file(r, &dir_root, l.items[i]);
+	if (!ret)
+		ret = plain_files(r, &dir_root, l.items, l.count);
 	for (size_t i = 0; i < l.count; i++)
 		free(l.items[i]);
 	free(l.items);

@@ -115,21 +115,28 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
 	return ret;
 }
 
-int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
+int k8s_stream_plain_text(struct doc *plain, struct gs_buf *text)
 {
 	struct sops_emit_opts eo = { .indent = K8S_INDENT, .drop_source = true };
+	int ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, text);
+
+	/* the file's own layout without a final line break: the fresh one
+	 * (drop_source left no source to lay out) ends every line */
+	if (!ret && text->len && text->data[text->len - 1] != '\n') {
+		gs_buf_release(&plain->source);
+		gs_buf_init(&plain->source, true);
+		ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, text);
+	}
+	return ret;
+}
+
+int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
+{
 	struct gs_buf text;
 	int ret;
 
 	gs_buf_init(&text, true);
-	ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
-	/* the file's own layout without a final line break: the fresh one
-	 * (drop_source left no source to lay out) ends every line */
-	if (!ret && text.len && text.data[text.len - 1] != '\n') {
-		gs_buf_release(&plain->source);
-		gs_buf_init(&plain->source, true);
-		ret = sops_plain_emit(plain, DOC_FORMAT_YAML, &eo, &text);
-	}
+	ret = k8s_stream_plain_text(plain, &text);
 	if (!ret)
 		ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
 	gs_buf_release(&text);

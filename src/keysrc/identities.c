@@ -282,29 +282,42 @@ static pthread_mutex_t cmd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cmd_result *cmd_results;
 static size_t cmd_result_count;
 
+/* The identities that the command in the variable var prints. */
+static int run_command(const char *var, const char *cmd, const char *recipient,
+		       struct age_identity_list *ids)
+{
+	struct gs_buf out;
+	int ret;
+
+	gs_buf_init(&out, true);
+	ret = run_key_cmd(var, cmd, recipient, &out);
+	if (ret)
+		goto out;
+	ret = age_identity_list_add_text(ids, (const char *)out.data, out.len, var);
+out:
+	if (ret < 0 && ret != GS_ERR_NOMEM && !strstr(gs_error_message(), var))
+		gs_error_prefix("%s", var);
+	gs_buf_release(&out);
+	return ret;
+}
+
 static int run_commands(const char *recipient, struct age_identity_list *ids)
 {
 	static const struct {
 		const char *var;
 	} commands[] = { { "SOPS_AGE_SSH_PRIVATE_KEY_CMD" }, { "SOPS_AGE_KEY_CMD" } };
-	int ret = 0;
 
-	for (size_t i = 0; !ret && i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *cmd = getenv(commands[i].var);
-		struct gs_buf out;
+		int ret;
 
 		if (!cmd || !*cmd)
 			continue;
-		gs_buf_init(&out, true);
-		ret = run_key_cmd(commands[i].var, cmd, recipient, &out);
-		if (!ret)
-			ret = age_identity_list_add_text(ids, (const char *)out.data, out.len, commands[i].var);
-		if (ret < 0 && ret != GS_ERR_NOMEM && !strstr(gs_error_message(), commands[i].var))
-			gs_error_prefix("%s", commands[i].var);
-		gs_buf_release(&out);
-		ret = keep_going(ret);
+		ret = keep_going(run_command(commands[i].var, cmd, recipient, ids));
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 bool sops_identities_have_commands(void)

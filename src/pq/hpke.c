@@ -86,11 +86,12 @@ int hpke_seal(const uint8_t pk[static MLKEM768X25519_PK_SIZE], const char *info,
 	if (!mk)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	ret = mlkem768x25519_encap(pk, NULL, enc, mk->ss);
-	if (!ret) {
-		hpke_key_schedule(mk->ss, info, mk->key, mk->nonce);
-		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, pt_len, NULL, 0, NULL, mk->nonce,
-							  mk->key);
-	}
+	if (ret)
+		goto out;
+	hpke_key_schedule(mk->ss, info, mk->key, mk->nonce);
+	crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, pt_len, NULL, 0, NULL, mk->nonce,
+						  mk->key);
+out:
 	gs_secure_free(mk);
 	return ret;
 }
@@ -107,14 +108,15 @@ int hpke_open(const struct mlkem768x25519_key *k, const char *info,
 	if (!mk)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	ret = mlkem768x25519_decap(k, enc, mk->ss);
-	if (!ret) {
-		hpke_key_schedule(mk->ss, info, mk->key, mk->nonce);
-		if (crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, ct_len, NULL, 0, mk->nonce,
-							      mk->key) != 0) {
-			sodium_memzero(pt, ct_len - HPKE_TAG_SIZE);
-			ret = HPKE_OPEN_MISMATCH;
-		}
+	if (ret)
+		goto out;
+	hpke_key_schedule(mk->ss, info, mk->key, mk->nonce);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, ct_len, NULL, 0, mk->nonce,
+						      mk->key) != 0) {
+		sodium_memzero(pt, ct_len - HPKE_TAG_SIZE);
+		ret = HPKE_OPEN_MISMATCH;
 	}
+out:
 	gs_secure_free(mk);
 	return ret;
 }

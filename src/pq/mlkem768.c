@@ -342,9 +342,10 @@ static int sample_noise(struct work *w, const uint8_t sigma[32], uint8_t n, stru
 {
 	int ret = pq_hash(&w->hash, PQ_SHAKE256, sigma, 32, &n, 1, w->prf, sizeof(w->prf));
 
-	if (!ret)
-		sample_cbd2(w->prf, f);
-	return ret;
+	if (ret)
+		return ret;
+	sample_cbd2(w->prf, f);
+	return 0;
 }
 
 /* Parses 12-bit candidates from buf[*pos..len) into f until 256 are
@@ -404,12 +405,15 @@ static int sample_ntt(struct pq_hash *h, const uint8_t rho[32], uint8_t j, uint8
 /* A-hat[i][j] = SampleNTT(rho || j || i) (K-PKE.KeyGen step 6) */
 static int sample_matrix(struct work *w, const uint8_t rho[32], struct poly a[K][K])
 {
-	int ret = 0;
+	for (uint8_t i = 0; i < K; i++) {
+		for (uint8_t j = 0; j < K; j++) {
+			int ret = sample_ntt(&w->hash, rho, j, i, &a[i][j]);
 
-	for (uint8_t i = 0; !ret && i < K; i++)
-		for (uint8_t j = 0; !ret && j < K; j++)
-			ret = sample_ntt(&w->hash, rho, j, i, &a[i][j]);
-	return ret;
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 static int work_open(struct work **out)
@@ -435,15 +439,18 @@ static int pke_keygen(struct work *w, const uint8_t d[32], uint8_t ek[MLKEM768_E
 	uint8_t n = 0;
 	int ret;
 
-	ret = pq_hash(&w->hash, PQ_SHA3_512, d, 32, &k, 1, w->g, 64);
-	if (!ret)
-		ret = sample_matrix(w, rho, key->a);
-	for (unsigned i = 0; !ret && i < K; i++)
-		ret = sample_noise(w, sigma, n++, &key->s[i]);
-	for (unsigned i = 0; !ret && i < K; i++)
-		ret = sample_noise(w, sigma, n++, &w->e[i]);
-	if (ret)
+	if ((ret = pq_hash(&w->hash, PQ_SHA3_512, d, 32, &k, 1, w->g, 64)) ||
+	    (ret = sample_matrix(w, rho, key->a)))
 		return ret;
+	/* s then e: the PRF counter n runs on across both */
+	for (unsigned i = 0; i < K; i++) {
+		if ((ret = sample_noise(w, sigma, n++, &key->s[i])))
+			return ret;
+	}
+	for (unsigned i = 0; i < K; i++) {
+		if ((ret = sample_noise(w, sigma, n++, &w->e[i])))
+			return ret;
+	}
 	for (unsigned i = 0; i < K; i++) {
 		ntt(&key->s[i]);
 		ntt(&w->e[i]);
@@ -468,15 +475,18 @@ static int pke_encrypt(struct work *w, const struct mlkem768_dk *key, const uint
 	struct poly *y = w->y, *e1 = w->e, *e2 = &w->w;
 	const struct poly *t[K] = { &key->t[0], &key->t[1], &key->t[2] };
 	uint8_t n = 0;
-	int ret = 0;
+	int ret;
 
-	for (unsigned i = 0; !ret && i < K; i++)
-		ret = sample_noise(w, r, n++, &y[i]);
-	for (unsigned i = 0; !ret && i < K; i++)
-		ret = sample_noise(w, r, n++, &e1[i]);
-	if (!ret)
-		ret = sample_noise(w, r, n++, e2);
-	if (ret)
+	/* y, e1 then e2: the PRF counter n runs on across them */
+	for (unsigned i = 0; i < K; i++) {
+		if ((ret = sample_noise(w, r, n++, &y[i])))
+			return ret;
+	}
+	for (unsigned i = 0; i < K; i++) {
+		if ((ret = sample_noise(w, r, n++, &e1[i])))
+			return ret;
+	}
+	if ((ret = sample_noise(w, r, n++, e2)))
 		return ret;
 	for (unsigned i = 0; i < K; i++)
 		ntt(&y[i]);
@@ -544,14 +554,16 @@ int mlkem768_keygen(const uint8_t d[static MLKEM768_RANDOM_SIZE], const uint8_t 
 	if (ret)
 		return ret;
 	ret = pke_keygen(w, d, ek, dk);
-	if (!ret) {
-		memcpy(dk + PKE_DK_SIZE, ek, MLKEM768_EK_SIZE);
-		ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0,
-			      dk + PKE_DK_SIZE + MLKEM768_EK_SIZE, 32);
-	}
-	if (!ret)
-		memcpy(dk + MLKEM768_DK_SIZE - 32, z, 32);
-	else
+	if (ret)
+		goto out;
+	memcpy(dk + PKE_DK_SIZE, ek, MLKEM768_EK_SIZE);
+	ret = pq_hash(&w->hash, PQ_SHA3_256, ek, MLKEM768_EK_SIZE, NULL, 0,
+		      dk + PKE_DK_SIZE + MLKEM768_EK_SIZE, 32);
+	if (ret)
+		goto out;
+	memcpy(dk + MLKEM768_DK_SIZE - 32, z, 32);
+out:
+	if (ret)
 		sodium_memzero(dk, MLKEM768_DK_SIZE);
 	pq_scratch_close(w);
 	return ret;
@@ -583,9 +595,9 @@ static int encaps(struct work *w, const struct mlkem768_dk *key, const uint8_t m
 {
 	int ret = pq_hash(&w->hash, PQ_SHA3_512, m, 32, key->h, 32, w->g, 64);
 
-	if (!ret)
-		ret = pke_encrypt(w, key, m, w->g + 32, ct);
-	return ret;
+	if (ret)
+		return ret;
+	return pke_encrypt(w, key, m, w->g + 32, ct);
 }
 
 int mlkem768_encaps(const uint8_t ek[static MLKEM768_EK_SIZE], const uint8_t m[static MLKEM768_RANDOM_SIZE],
@@ -629,10 +641,8 @@ static int decaps(struct work *w, const struct mlkem768_dk *key, const uint8_t c
 	int ret;
 
 	pke_decrypt(w, key, ct);
-	ret = pq_hash(&w->hash, PQ_SHAKE256, key->z, 32, ct, MLKEM768_CT_SIZE, w->k_bar, 32);
-	if (!ret)
-		ret = encaps(w, key, w->m, w->ct);
-	if (ret)
+	if ((ret = pq_hash(&w->hash, PQ_SHAKE256, key->z, 32, ct, MLKEM768_CT_SIZE, w->k_bar, 32)) ||
+	    (ret = encaps(w, key, w->m, w->ct)))
 		return ret;
 	mask = differ_mask(ct, w->ct, MLKEM768_CT_SIZE);
 	for (unsigned i = 0; i < 32; i++)
@@ -674,8 +684,10 @@ int mlkem768_dk_load(const uint8_t dk[MLKEM768_DK_SIZE], struct mlkem768_dk **ou
 	if (!key)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	ret = work_open(&w);
-	if (!ret)
-		ret = load_dk(w, dk, key);
+	if (ret)
+		goto out;
+	ret = load_dk(w, dk, key);
+out:
 	pq_scratch_close(w);
 	if (ret) {
 		gs_secure_free(key);
@@ -696,8 +708,10 @@ int mlkem768_decaps_loaded(const struct mlkem768_dk *key, const uint8_t ct[MLKEM
 	struct work *w;
 	int ret = work_open(&w);
 
-	if (!ret)
-		ret = decaps(w, key, ct, ss);
+	if (ret)
+		goto out;
+	ret = decaps(w, key, ct, ss);
+out:
 	pq_scratch_close(w);
 	return ret;
 }

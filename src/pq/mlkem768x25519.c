@@ -134,8 +134,9 @@ int mlkem768x25519_decap(const struct mlkem768x25519_key *k, const uint8_t enc[s
 	}
 	/* never fails on a bad ciphertext: implicit rejection */
 	ret = mlkem768_decaps_loaded(k->dk, enc, w->combiner);
-	if (!ret)
-		ret = combine(w, ct_x, k->pk + MLKEM768_EK_SIZE, ss);
+	if (ret)
+		goto out;
+	ret = combine(w, ct_x, k->pk + MLKEM768_EK_SIZE, ss);
 out:
 	pq_scratch_close(w);
 	return ret;

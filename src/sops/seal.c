@@ -261,14 +261,15 @@ out:
 
 /* The output is loaded in place: the document borrows its buffer (a large
  * output is not held twice) and gives it back before it is released. The
- * stores only read their source. */
+ * stores only read their source. Loaded to be compared and decrypted,
+ * never patched: the tree alone (store_load_data). */
 static int load_borrowed(struct doc *r, enum doc_format format, struct gs_buf *out)
 {
 	if (!out->data && gs_buf_reserve(out, 0))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	r->source = *out;
 	gs_buf_init(out, out->secure);
-	return store_load(format, r->source.data, r->source.len, r);
+	return store_load_data(format, r->source.data, r->source.len, r);
 }
 
 static void give_back(struct doc *r, struct gs_buf *out)

@@ -22,7 +22,8 @@ static bool known_format(enum doc_format format)
 	return (size_t)format < sizeof(stores) / sizeof(stores[0]) && stores[format].load;
 }
 
-int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+static int load_with(int (*load)(const uint8_t *text, size_t len, struct doc *d), const uint8_t *text,
+		     size_t len, struct doc *d)
 {
 	int ret;
 
@@ -31,13 +32,26 @@ int store_load(enum doc_format format, const uint8_t *text, size_t len, struct d
 	size_t budget = d->node_limit && d->node_limit < DOC_MAX_NODES ? d->node_limit : DOC_MAX_NODES;
 
 	d->node_limit = d->nodes + budget;
-	ret = known_format(format) ? stores[format].load(text, len, d)
-				   : GS_FAIL(GS_ERR_USAGE, "no store for this format");
+	ret = load(text, len, d);
 	/* the stores see a spent budget as a failed allocation */
 	if (ret && doc_budget_spent(d))
 		ret = GS_FAIL(GS_ERR_LIMIT, "more than %zu keys and values in one document", budget);
 	d->node_limit = 0;
 	return ret;
+}
+
+int store_load(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+{
+	if (!known_format(format))
+		return GS_FAIL(GS_ERR_USAGE, "no store for this format");
+	return load_with(stores[format].load, text, len, d);
+}
+
+int store_load_data(enum doc_format format, const uint8_t *text, size_t len, struct doc *d)
+{
+	if (format == DOC_FORMAT_YAML)
+		return load_with(store_yaml_load_data, text, len, d);
+	return store_load(format, text, len, d);
 }
 
 int store_take_source(struct doc *d, const uint8_t *text, size_t len)

@@ -15,6 +15,11 @@ int store_yaml_load(const uint8_t *text, size_t len, struct doc *d)
 	return yaml_load(text, len, d);
 }
 
+int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
+{
+	return yaml_load_data(text, len, d);
+}
+
 static int emit_fresh(const struct doc *d, size_t step, struct gs_buf *out)
 {
 	struct yfresh f = { .out = out, .step = step };

@@ -104,7 +104,9 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 	switch (n->type) {
 	case DOC_STR:
 		ret = yaml_write_str(f->out, n->text, n->len, &p);
-		if (!ret && f->out->len > mark && f->out->data[mark] == '|') {
+		if (ret)
+			return ret;
+		if (f->out->len > mark && f->out->data[mark] == '|') {
 			const uint8_t *nl = memchr(f->out->data + mark, '\n', f->out->len - mark);
 
 			f->block_end = f->out->len;
@@ -112,7 +114,7 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 			f->block_keep = memchr(f->out->data + mark, '+',
 					       nl ? (size_t)(nl - f->out->data) - mark : f->out->len - mark) != NULL;
 		}
-		return ret;
+		return 0;
 	case DOC_FLOAT:
 		return write_float(f, n);
 	case DOC_NULL:
@@ -129,41 +131,42 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
 {
 	struct yaml_str_place p = { .key = true };
-	int ret = 0;
+	int ret;
 
 	if (len <= 128) {
-		if (!(ret = yaml_write_str(f->out, key, len, &p)))
-			ret = put(f->out, ":", 1);
-		return ret;
+		if ((ret = yaml_write_str(f->out, key, len, &p)))
+			return ret;
+		return put(f->out, ":", 1);
 	}
-	if (!(ret = put(f->out, "? ", 2)) && !(ret = yaml_write_str(f->out, key, len, &p)) &&
-	    !(ret = put(f->out, "\n", 1)) && !(ret = store_put_spaces(f->out, col)))
-		ret = put(f->out, ":", 1);
-	return ret;
+	if ((ret = put(f->out, "? ", 2)) || (ret = yaml_write_str(f->out, key, len, &p)) ||
+	    (ret = put(f->out, "\n", 1)) || (ret = store_put_spaces(f->out, col)))
+		return ret;
+	return put(f->out, ":", 1);
 }
 
 int yfresh_comment_text(struct yfresh *f, const struct doc_node *c)
 {
 	const uint8_t *s = (const uint8_t *)c->text;
-	int ret = 0;
 
 	/* a line break would end the comment and make the rest YAML */
-	for (size_t i = 0; i < c->len && !ret;) {
+	for (size_t i = 0; i < c->len;) {
 		size_t n = ysrc_break_len(s, c->len, i);
+		int ret = n ? put(f->out, " ", 1) : put(f->out, c->text + i, 1);
 
-		ret = n ? put(f->out, " ", 1) : put(f->out, c->text + i, 1);
+		if (ret)
+			return ret;
 		i += n ? n : 1;
 	}
-	return ret;
+	return 0;
 }
 
 static int write_comment_line(struct yfresh *f, const struct doc_node *c)
 {
-	int ret = put(f->out, "#", 1);
+	int ret;
 
-	if (!ret)
-		ret = yfresh_comment_text(f, c);
-	return ret ? ret : put(f->out, "\n", 1);
+	if ((ret = put(f->out, "#", 1)) || (ret = yfresh_comment_text(f, c)))
+		return ret;
+	return put(f->out, "\n", 1);
 }
 
 /* yaml.v3 yaml_emitter_increase_indent: align to the step */
@@ -192,16 +195,20 @@ static int add_line_comment(struct yfresh *f, size_t mark, const struct doc_node
 	int ret;
 
 	if (!nl) {
-		ret = put(f->out, " #", 2);
-		return ret ? ret : yfresh_comment_text(f, c);
+		if ((ret = put(f->out, " #", 2)))
+			return ret;
+		return yfresh_comment_text(f, c);
 	}
 	gs_buf_init(&tail, true);
-	ret = gs_buf_append(&tail, nl, f->out->len - (size_t)(nl - f->out->data)) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-	if (!ret) {
-		f->out->len = (size_t)(nl - f->out->data);
-		if (!(ret = put(f->out, " #", 2)) && !(ret = yfresh_comment_text(f, c)))
-			ret = put(f->out, (const char *)tail.data, tail.len);
+	if (gs_buf_append(&tail, nl, f->out->len - (size_t)(nl - f->out->data))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
 	}
+	f->out->len = (size_t)(nl - f->out->data);
+	if ((ret = put(f->out, " #", 2)) || (ret = yfresh_comment_text(f, c)))
+		goto out;
+	ret = put(f->out, (const char *)tail.data, tail.len);
+out:
 	gs_buf_release(&tail);
 	return ret;
 }
@@ -220,9 +227,9 @@ static const struct doc_entry *next_entry(const struct doc_node *n, size_t i)
 static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, bool at_line)
 {
 	const struct doc_node *lc = NULL;
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; i < map->count && !ret; i++) {
+	for (size_t i = 0; i < map->count; i++) {
 		const struct doc_entry *e = &map->entries[i], *next;
 
 		if (e->removed)
@@ -234,48 +241,44 @@ static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, b
 				lc = e->value;
 				continue;
 			}
-			if (!at_line)
-				ret = store_put_spaces(f->out, col);
-			if (!ret)
-				ret = write_comment_line(f, e->value);
+			if ((!at_line && (ret = store_put_spaces(f->out, col))) ||
+			    (ret = write_comment_line(f, e->value)))
+				return ret;
 			at_line = false;
 			continue;
 		}
-		if (!at_line)
-			ret = store_put_spaces(f->out, col);
+		if ((!at_line && (ret = store_put_spaces(f->out, col))) ||
+		    (ret = yfresh_key(f, e->key, e->key_len, col)) ||
+		    (ret = fresh_value_at(f, e->value, col, false, lc)))
+			return ret;
 		at_line = false;
-		if (!ret)
-			ret = yfresh_key(f, e->key, e->key_len, col);
-		if (!ret)
-			ret = fresh_value_at(f, e->value, col, false, lc);
 		lc = NULL;
 	}
-	return ret;
+	return 0;
 }
 
 static int fresh_list(struct yfresh *f, const struct doc_node *list, size_t col, bool at_line)
 {
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; i < list->count && !ret; i++) {
+	for (size_t i = 0; i < list->count; i++) {
 		const struct doc_entry *e = &list->entries[i];
 
 		if (e->removed)
 			continue;
-		if (!at_line)
-			ret = store_put_spaces(f->out, col);
+		if (!at_line && (ret = store_put_spaces(f->out, col)))
+			return ret;
 		at_line = false;
-		if (ret)
-			break;
 		if (e->value->kind == DOC_COMMENT) {
-			ret = write_comment_line(f, e->value);
+			if ((ret = write_comment_line(f, e->value)))
+				return ret;
 			continue;
 		}
-		ret = put(f->out, "-", 1);
-		if (!ret)
-			ret = fresh_value_at(f, e->value, col, true, NULL);
+		if ((ret = put(f->out, "-", 1)) ||
+		    (ret = fresh_value_at(f, e->value, col, true, NULL)))
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 int yfresh_block(struct yfresh *f, const struct doc_node *n, size_t col)
@@ -292,19 +295,17 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	size_t child = in_list ? col + 2 : round_indent(f, col);
 	int ret = put(f->out, " ", 1);
 
-	if (!ret && v->tag)
-		ret = yfresh_tag(f, v->tag);
-	if (ret)
+	if (ret || (v->tag && (ret = yfresh_tag(f, v->tag))))
 		return ret;
 	if (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT) {
 		size_t mark = f->out->len;
 
-		ret = yfresh_scalar(f, v, false, child, col, YAML_STYLE_ANY, true);
-		if (!ret && line_comment)
-			ret = add_line_comment(f, mark, line_comment);
-		if (!ret && (f->out->len == 0 || f->out->data[f->out->len - 1] != '\n'))
-			ret = put(f->out, "\n", 1);
-		return ret;
+		if ((ret = yfresh_scalar(f, v, false, child, col, YAML_STYLE_ANY, true)) ||
+		    (line_comment && (ret = add_line_comment(f, mark, line_comment))))
+			return ret;
+		if (f->out->len == 0 || f->out->data[f->out->len - 1] != '\n')
+			return put(f->out, "\n", 1);
+		return 0;
 	}
 	if (yfresh_is_empty(v))
 		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
@@ -331,19 +332,21 @@ int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in
 /* A map with no entries is "{}" (comments alone are no document). */
 int yfresh_document(struct yfresh *f, const struct doc_node *root)
 {
-	int ret = 0;
+	int ret;
 
 	if (!yfresh_holds_items(root)) {
-		for (size_t i = 0; i < root->count && !ret; i++)
-			if (!root->entries[i].removed)
-				ret = write_comment_line(f, root->entries[i].value);
-		if (!ret && root->tag)
-			ret = yfresh_tag(f, root->tag);
-		return ret ? ret : put_str(f->out, "{}\n");
+		for (size_t i = 0; i < root->count; i++) {
+			if (!root->entries[i].removed &&
+			    (ret = write_comment_line(f, root->entries[i].value)))
+				return ret;
+		}
+		if (root->tag && (ret = yfresh_tag(f, root->tag)))
+			return ret;
+		return put_str(f->out, "{}\n");
 	}
-	if (root->tag && (ret = yfresh_tag(f, root->tag)) == 0)
-		ret = put(f->out, "\n", 1);
-	return ret ? ret : fresh_map(f, root, 0, false);
+	if (root->tag && ((ret = yfresh_tag(f, root->tag)) || (ret = put(f->out, "\n", 1))))
+		return ret;
+	return fresh_map(f, root, 0, false);
 }
 
 /* ---- flow style ---- */
@@ -365,54 +368,55 @@ static int flow_key(struct yfresh *f, const char *key, size_t len)
 static int flow_entries(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 {
 	bool wrote_item = false, at_line_start = false;
-	int ret = 0;
+	int ret;
 
-	for (size_t i = 0; i < n->count && !ret; i++) {
+	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (e->removed)
 			continue;
 		if (e->value->kind == DOC_COMMENT) {
-			if (!at_line_start && !(ret = put(f->out, "\n", 1)))
-				ret = store_put_spaces(f->out, line_indent);
-			if (!ret && !(ret = write_comment_line(f, e->value)))
-				ret = store_put_spaces(f->out, line_indent);
+			if ((!at_line_start && ((ret = put(f->out, "\n", 1)) ||
+						(ret = store_put_spaces(f->out, line_indent)))) ||
+			    (ret = write_comment_line(f, e->value)) ||
+			    (ret = store_put_spaces(f->out, line_indent)))
+				return ret;
 			at_line_start = true;
 			continue;
 		}
-		if (wrote_item)
-			ret = put(f->out, at_line_start ? "" : " ", at_line_start ? 0 : 1);
+		if (wrote_item && !at_line_start && (ret = put(f->out, " ", 1)))
+			return ret;
 		at_line_start = false;
-		if (!ret && n->kind == DOC_MAP) {
-			ret = flow_key(f, e->key, e->key_len);
-			if (!ret)
-				ret = put(f->out, ": ", 2);
-		}
-		if (!ret)
-			ret = yfresh_flow(f, e->value, line_indent);
+		if (n->kind == DOC_MAP &&
+		    ((ret = flow_key(f, e->key, e->key_len)) || (ret = put(f->out, ": ", 2))))
+			return ret;
+		if ((ret = yfresh_flow(f, e->value, line_indent)))
+			return ret;
 		/* a comma before whatever comes next, comments included */
-		if (!ret && next_entry(n, i) && !(ret = put(f->out, ",", 1)))
+		if (next_entry(n, i)) {
+			if ((ret = put(f->out, ",", 1)))
+				return ret;
 			wrote_item = true;
+		}
 	}
-	return ret;
+	return 0;
 }
 
 int yfresh_flow_brackets(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 {
-	int ret = put(f->out, n->kind == DOC_MAP ? "{" : "[", 1);
+	int ret;
 
-	if (!ret)
-		ret = flow_entries(f, n, line_indent);
-	return ret ? ret : put(f->out, n->kind == DOC_MAP ? "}" : "]", 1);
+	if ((ret = put(f->out, n->kind == DOC_MAP ? "{" : "[", 1)) ||
+	    (ret = flow_entries(f, n, line_indent)))
+		return ret;
+	return put(f->out, n->kind == DOC_MAP ? "}" : "]", 1);
 }
 
 int yfresh_flow(struct yfresh *f, const struct doc_node *n, size_t line_indent)
 {
-	int ret = 0;
+	int ret;
 
-	if (n->tag)
-		ret = yfresh_tag(f, n->tag);
-	if (ret)
+	if (n->tag && (ret = yfresh_tag(f, n->tag)))
 		return ret;
 	if (n->kind == DOC_SCALAR)
 		return yfresh_scalar(f, n, true, 0, 0, YAML_STYLE_ANY, false);

@@ -140,6 +140,11 @@ uint32_t ysyn_entry_last(const struct ynode *r);
 const struct yaml_syntax *yaml_syntax_of(const struct doc *d);
 
 int yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+/* The same tree and the same verdict, built from libyaml's events alone
+ * where the text shows that the syntax layer could not change either (no
+ * comment...); else yaml_load itself. The document has no records: it can
+ * be compared and decrypted, not patched. For proofs (sops/seal.c). */
+int yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 
 /* ---- yaml_events.c: libyaml's events, on a thread of their own for a
  * large input (the loader's work runs beside the parser's) ---- */
@@ -152,9 +157,12 @@ struct yaml_events;
  * even when this fails. */
 int yaml_events_start(struct yaml_events **out, struct yaml_parser_s *parser, size_t input_len)
 	__attribute__((warn_unused_result));
-/* libyaml's next event, the caller's to delete; false where
- * yaml_parser_parse fails (the parser's problem then set). */
+/* libyaml's next event, handed to yaml_events_done once read; false
+ * where yaml_parser_parse fails (the parser's problem then set). */
 bool yaml_events_next(struct yaml_events *e, struct yaml_event_s *ev) __attribute__((warn_unused_result));
+/* The reader is done with ev, the last event yaml_events_next gave
+ * (deleted now, or by the parser thread when it takes the block back). */
+void yaml_events_done(struct yaml_events *e, struct yaml_event_s *ev);
 /* Ends the parsing, the events not read deleted (before the parser is). */
 void yaml_events_stop(struct yaml_events *e);
 
@@ -180,6 +188,7 @@ struct yframe {
 	uint32_t key_first, key_last;
 	size_t key_end;          /* where the pending key's text ends */
 	uint32_t entry_from;     /* tokens from here on belong to the entry being read */
+	size_t flow_start;       /* tree_only: where a flow collection starts */
 	struct store_keyset keys;
 };
 
@@ -212,6 +221,7 @@ struct yloader {
 	struct yanchor *anchors;
 	size_t n_anchors, cap_anchors;
 	long budget;
+	bool tree_only;          /* yaml_load_data: no tokens, no records */
 };
 
 enum yplace { YPLACE_NODE, YPLACE_CONTAINER_START, YPLACE_BLOCK_END, YPLACE_OTHER };

@@ -400,16 +400,19 @@ static int attach_root(struct yloader *l, struct doc_node *n, size_t start)
 		struct ynode *nr = ysyn_node(l->syn, n) ? &l->syn->v[n->origin - 1] : NULL;
 		uint32_t props = nr ? nr->first : YNONE;
 
-		n = doc_new_map(l->d);
-		if (!n || !(r = yload_new_record(l, n)))
+		if (!(n = doc_new_map(l->d)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		r->flags = YN_EMPTY_ROOT;
-		r->lead = l->doc_start;
-		r->first = props;
-		r->last = later(props, l->doc_start);
+		if (!l->tree_only) {
+			if (!(r = yload_new_record(l, n)))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			r->flags = YN_EMPTY_ROOT;
+			r->lead = l->doc_start;
+			r->first = props;
+			r->last = later(props, l->doc_start);
+		}
 	} else if (n->kind != DOC_MAP) {
 		return yfail(l, start, "a document must be a mapping");
-	} else {
+	} else if (!l->tree_only) {
 		r = &l->syn->v[n->origin - 1];
 		r->lead = l->doc_start;
 	}
@@ -868,12 +871,13 @@ static int on_document_end(struct yloader *l, size_t end)
 }
 
 static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end);
+static int tree_dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end);
 
 static int on_event(struct yloader *l, const yaml_event_t *ev)
 {
 	size_t start = to_byte(l, ev->start_mark.index);
 	size_t end = to_byte(l, ev->end_mark.index);
-	int ret = dispatch(l, ev, start, end);
+	int ret = l->tree_only ? tree_dispatch(l, ev, start, end) : dispatch(l, ev, start, end);
 
 	if (!ret && l->lx->invalid)
 		ret = yfail(l, l->lx->invalid_pos, l->lx->invalid);
@@ -908,6 +912,168 @@ static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, siz
 
 		return ret ? ret : ycomments_place(l, l->lx->n, YPLACE_OTHER);
 	}
+	default:
+		return 0;
+	}
+}
+
+/* ====================================================================
+ * The tree alone (yaml_load_data)
+ * ====================================================================
+ *
+ * A proof compares trees: it needs neither the tokens nor the records,
+ * which are a third of the loader's work. Without the lexer, what it
+ * decides must be decided otherwise or not at all: the text has no '#'
+ * (no comment entries, no comment glued to a value) and, as the events
+ * come, whatever the lexer or check_continuation could refuse gives up
+ * (TREE_GIVE_UP): a directive, a quoted scalar or a flow collection over
+ * several lines in block context, a block scalar with properties or with
+ * a blank line first. Giving up, or any error, hands the text to the full
+ * loader, which decides and names the error. test_store_yaml checks both
+ * loaders agree over the conformance suite and the fixtures. */
+enum { TREE_GIVE_UP = 1 };
+
+static bool has_break(const struct yloader *l, size_t from, size_t to)
+{
+	for (size_t i = from; i < to && i < l->len; i++)
+		if (ysrc_break_len(l->src, l->len, i))
+			return true;
+	return false;
+}
+
+/* A block scalar whose header stands where libyaml starts it (no
+ * properties) and whose next line has text: the lexer's one refusal
+ * there (block_indent: leading blank lines deeper than the first line)
+ * needs a blank line first. */
+static bool block_header_then_text(const struct yloader *l, size_t start)
+{
+	size_t i = start, b;
+
+	if (start >= l->len || (l->src[start] != '|' && l->src[start] != '>'))
+		return false;
+	while (i < l->len && !(b = ysrc_break_len(l->src, l->len, i)))
+		i++;
+	if (i >= l->len)
+		return true;
+	for (i += b; i < l->len && l->src[i] == ' '; i++)
+		;
+	return i >= l->len || !ysrc_break_len(l->src, l->len, i);
+}
+
+static int tree_attach(struct yloader *l, struct yframe *f, struct doc_node *n, size_t start)
+{
+	if (!f)
+		return attach_root(l, n, start);
+	if (!doc_append(l->d, f->node, f->node->kind == DOC_MAP ? f->key : NULL,
+			f->node->kind == DOC_MAP ? f->key_len : 0, n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	f->have_key = false;
+	return 0;
+}
+
+static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
+{
+	struct yframe *f = yload_top(l);
+	yaml_scalar_style_t style = ev->data.scalar.style;
+	struct doc_node *n;
+	int ret;
+
+	if ((style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+	    (!f || f->block) && has_break(l, start, end))
+		return TREE_GIVE_UP;
+	if ((style == YAML_LITERAL_SCALAR_STYLE || style == YAML_FOLDED_SCALAR_STYLE) &&
+	    !block_header_then_text(l, start))
+		return TREE_GIVE_UP;
+	/* no tokens: the key's lead and column stay unknown (attach_key) */
+	if (f && f->node->kind == DOC_MAP && !f->have_key)
+		return on_key_scalar(l, ev, f, YNONE, YNONE, start, end);
+	if ((ret = make_scalar(l, ev, start, &n)) || (ret = tree_attach(l, f, n, start)))
+		return ret;
+	return add_anchor(l, ev->data.scalar.anchor, n);
+}
+
+static int tree_on_alias(struct yloader *l, const yaml_event_t *ev, size_t start)
+{
+	struct yframe *f = yload_top(l);
+	struct doc_node *target, *n;
+	int ret;
+
+	if (f && f->node->kind == DOC_MAP && !f->have_key)
+		return yfail(l, start, "an alias cannot be a mapping key");
+	if ((ret = find_alias_target(l, ev, start, &target)))
+		return ret;
+	if (!(n = doc_clone(l->d, target)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return tree_attach(l, f, n, start);
+}
+
+static int tree_on_collection_start(struct yloader *l, const yaml_event_t *ev, size_t start)
+{
+	bool map = ev->type == YAML_MAPPING_START_EVENT;
+	bool flow = map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+			: ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+	struct yframe *f = yload_top(l), *g;
+	struct doc_node *n;
+	int ret;
+
+	if (l->depth >= STORE_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "YAML nested deeper than %d levels", STORE_MAX_DEPTH);
+	if (f && f->node->kind == DOC_MAP && !f->have_key)
+		return yfail(l, start, "a mapping key must be a string");
+	if (!(n = map ? doc_new_map(l->d) : doc_new_list(l->d)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	n->flow = flow;
+	if ((ret = keep_collection_tag(l, n, map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag)) ||
+	    (ret = tree_attach(l, f, n, start)) ||
+	    (ret = add_anchor(l, map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor, n)))
+		return ret;
+	g = &l->stack[l->depth++];
+	memset(g, 0, sizeof(*g));
+	g->node = n;
+	g->block = !flow;
+	g->flow_start = start;
+	store_keyset_init(&g->keys);
+	return 0;
+}
+
+static int tree_on_collection_end(struct yloader *l, size_t start, size_t end)
+{
+	struct yframe *f = yload_top(l);
+
+	if (f->node->kind == DOC_MAP && f->have_key)
+		return yfail(l, start, "mapping key without a value");
+	/* check_continuation's lines: a flow collection in block context */
+	if (!f->block && (l->depth < 2 || l->stack[l->depth - 2].block) && has_break(l, f->flow_start, end))
+		return TREE_GIVE_UP;
+	store_keyset_release(&f->keys);
+	l->depth--;
+	return 0;
+}
+
+static int tree_dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
+{
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		/* the lexer checks a %YAML directive's text */
+		if (ev->data.document_start.version_directive ||
+		    ev->data.document_start.tag_directives.start != ev->data.document_start.tag_directives.end)
+			return TREE_GIVE_UP;
+		forget_anchors(l);
+		l->root = NULL;
+		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		l->open_ended = ev->data.document_end.implicit;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return tree_on_alias(l, ev, start);
+	case YAML_SCALAR_EVENT:
+		return tree_on_scalar(l, ev, start, end);
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		return tree_on_collection_start(l, ev, start);
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		return tree_on_collection_end(l, start, end);
 	default:
 		return 0;
 	}
@@ -995,7 +1161,7 @@ static int run_parser(struct yloader *l, yaml_parser_t *parser, size_t len)
 		}
 		ret = on_event(l, &ev);
 		type = ev.type;
-		yaml_event_delete(&ev);
+		yaml_events_done(events, &ev);
 		if (ret || type == YAML_STREAM_END_EVENT)
 			goto out;
 	}
@@ -1004,7 +1170,7 @@ out:
 	return ret;
 }
 
-int yaml_load(const uint8_t *text, size_t len, struct doc *d)
+static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 {
 	struct yloader l;
 	yaml_parser_t parser;
@@ -1019,6 +1185,7 @@ int yaml_load(const uint8_t *text, size_t len, struct doc *d)
 		return ret;
 	if ((ret = loader_init(&l, d, len)))
 		goto out;
+	l.tree_only = tree_only;
 	if (!yaml_parser_initialize(&parser)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1036,4 +1203,38 @@ int yaml_load(const uint8_t *text, size_t len, struct doc *d)
 out:
 	loader_release(&l);
 	return ret;
+}
+
+int yaml_load(const uint8_t *text, size_t len, struct doc *d)
+{
+	return load(text, len, d, false);
+}
+
+int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
+{
+	struct gs_buf source;
+	size_t limit = d->node_limit;
+	int ret;
+
+	if (memchr(text, '#', len) || d->count || d->nodes)
+		return load(text, len, d, false);
+	ret = load(text, len, d, true);
+	/* the tree needs no records: none are kept */
+	if (d->store_data && d->store_data_free)
+		d->store_data_free(d->store_data);
+	d->store_data = NULL;
+	d->store_data_free = NULL;
+	if (ret == 0)
+		return 0;
+	/* the full loader decides, on a document as it was (its source kept:
+	 * it may be the text itself, which is then not copied again; a text
+	 * refused before it was taken, fuzz_yaml_load_data, is read again) */
+	gs_error_clear();
+	source = d->source;
+	gs_buf_init(&d->source, true);
+	doc_release(d);
+	doc_init(d, DOC_FORMAT_YAML);
+	d->source = source;
+	d->node_limit = limit;
+	return load(text, len, d, false);
 }

@@ -516,7 +516,9 @@ int yaml_write_double(struct gs_buf *out, const char *text, size_t len)
 	size_t run = 0; /* bytes written as they are, not yet copied */
 	int ret = put(out, "\"", 1);
 
-	for (size_t i = 0; i < len && !ret;) {
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < len;) {
 		uint32_t cp = s[i];
 		size_t n = s[i] < 0x80 ? 1 : utf8_decode(s + i, len - i, &cp);
 
@@ -528,15 +530,14 @@ int yaml_write_double(struct gs_buf *out, const char *text, size_t len)
 			i += n;
 			continue;
 		}
-		ret = put(out, s + i - run, run);
+		if ((ret = put(out, s + i - run, run)) || (ret = write_escape(out, n ? cp : s[i])))
+			return ret;
 		run = 0;
-		if (!ret)
-			ret = write_escape(out, n ? cp : s[i]);
 		i += n ? n : 1;
 	}
-	if (!ret)
-		ret = put(out, s + len - run, run);
-	return ret ? ret : put(out, "\"", 1);
+	if ((ret = put(out, s + len - run, run)))
+		return ret;
+	return put(out, "\"", 1);
 }
 
 int yaml_write_single(struct gs_buf *out, const char *s, size_t len)
@@ -544,48 +545,53 @@ int yaml_write_single(struct gs_buf *out, const char *s, size_t len)
 	size_t run = 0;
 	int ret = put(out, "'", 1);
 
-	for (size_t i = 0; i < len && !ret; i++) {
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < len; i++) {
 		if (s[i] != '\'') {
 			run++;
 			continue;
 		}
-		ret = put(out, s + i - run, run + 1);
-		if (!ret)
-			ret = put(out, "'", 1);
+		/* a quote is written twice */
+		if ((ret = put(out, s + i - run, run + 1)) || (ret = put(out, "'", 1)))
+			return ret;
 		run = 0;
 	}
-	if (!ret)
-		ret = put(out, s + len - run, run);
-	return ret ? ret : put(out, "'", 1);
+	if ((ret = put(out, s + len - run, run)))
+		return ret;
+	return put(out, "'", 1);
 }
 
 int yaml_write_literal(struct gs_buf *out, const char *text, size_t len, size_t indent,
 		       size_t indicator, bool final_break)
 {
 	const uint8_t *s = (const uint8_t *)text;
-	int ret = put(out, "|", 1);
+	const char *chomp = "";
+	int ret;
 
-	if (!ret && len && (s[0] == ' ' || break_at(s, len, 0)))
-		ret = gs_buf_printf(out, "%zu", indicator);
-	if (!ret && (len == 0 || s[len - 1] != '\n'))
-		ret = put(out, "-", 1);
-	else if (!ret && (len == 1 || s[len - 2] == '\n'))
-		ret = put(out, "+", 1);
-	if (!ret)
-		ret = put(out, "\n", 1);
+	if (len == 0 || s[len - 1] != '\n')
+		chomp = "-";
+	else if (len == 1 || s[len - 2] == '\n')
+		chomp = "+";
+	if ((ret = put(out, "|", 1)) ||
+	    (len && (s[0] == ' ' || break_at(s, len, 0)) &&
+	     (ret = gs_buf_printf(out, "%zu", indicator))) ||
+	    (ret = put(out, chomp, strlen(chomp))) || (ret = put(out, "\n", 1)))
+		return ret;
 	if (!final_break && len && s[len - 1] == '\n')
 		len--;
-	for (size_t i = 0; i < len && !ret;) {
+	for (size_t i = 0; i < len;) {
 		const uint8_t *nl = memchr(s + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - s) : len;
 
-		if (end > i && !(ret = store_put_spaces(out, indent)))
-			ret = put(out, s + i, end - i);
-		if (!ret && nl)
-			ret = put(out, "\n", 1);
+		if (end > i &&
+		    ((ret = store_put_spaces(out, indent)) || (ret = put(out, s + i, end - i))))
+			return ret;
+		if (nl && (ret = put(out, "\n", 1)))
+			return ret;
 		i = end + 1;
 	}
-	return ret;
+	return 0;
 }
 
 /* The style for a string here: the preferred one when the text fits it,

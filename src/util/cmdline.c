@@ -50,14 +50,14 @@ int cmdline_split(const char *what, const char *line, size_t spare, char ***argv
 	size_t len = strlen(line), slots = len / 2 + 2 + spare, n = 0;
 	char **words = malloc(slots * sizeof(char *) + len + 1), *text;
 	const char *s = line;
-	int ret = 0;
+	int ret;
 
 	*argv = NULL;
 	*argc = 0;
 	if (!words)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	text = (char *)(words + slots);
-	while (!ret) {
+	for (;;) {
 		while (is_blank(*s))
 			s++;
 		if (!*s)
@@ -68,15 +68,18 @@ int cmdline_split(const char *what, const char *line, size_t spare, char ***argv
 		}
 		words[n++] = text;
 		ret = read_word(what, &s, &text);
+		if (ret)
+			goto fail;
 	}
-	if (!ret && !n)
+	if (!n) {
 		ret = GS_FAIL(GS_ERR_USAGE, "%s is empty", what);
-	if (ret) {
-		free(words);
-		return ret;
+		goto fail;
 	}
 	words[n] = NULL;
 	*argv = words;
 	*argc = n;
 	return 0;
+fail:
+	free(words);
+	return ret;
 }

@@ -65,6 +65,11 @@ int gs_libcrypto_load(void)
 	return gs_dynlib_open(&libcrypto);
 }
 
+bool gs_libcrypto_loaded(void)
+{
+	return atomic_load_explicit(&libcrypto.done, memory_order_acquire) && !libcrypto.result;
+}
+
 /* A call that reaches a forwarder without gs_libcrypto_load having
  * succeeded: gitseal cannot go on without its cryptography, as if a linked
  * library were missing. */

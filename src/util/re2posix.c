@@ -96,17 +96,21 @@ static int bracket_open(struct translator *t)
 {
 	int ret = emit(t, "[");
 
+	if (ret)
+		return ret;
 	t->in_bracket = true;
 	t->i++;
-	if (!ret && t->in[t->i] == '^') {
-		ret = emit(t, "^");
+	if (t->in[t->i] == '^') {
+		if ((ret = emit(t, "^")))
+			return ret;
 		t->i++;
 	}
-	if (!ret && t->in[t->i] == ']') {
-		ret = emit(t, "]");
+	if (t->in[t->i] == ']') {
+		if ((ret = emit(t, "]")))
+			return ret;
 		t->i++;
 	}
-	return ret;
+	return 0;
 }
 
 /* "[:alpha:]" inside a bracket, copied as it is. */
@@ -194,17 +198,19 @@ int re2posix_translate(const char *pattern, char **posix)
 	if (strlen(pattern) > REGEX_MAX_LEN)
 		return GS_FAIL(GS_ERR_CONFIG, "regular expression too long");
 	gs_buf_init(&t.out, false);
-	ret = gs_buf_reserve(&t.out, strlen(pattern) + 1);
-	if (!ret)
-		ret = emit(&t, ""); /* the empty pattern is "" too */
-	while (!ret && pattern[t.i])
+	/* the empty pattern is "" too */
+	if ((ret = gs_buf_reserve(&t.out, strlen(pattern) + 1)) || (ret = emit(&t, "")))
+		goto fail;
+	while (pattern[t.i]) {
 		ret = translate_one(&t);
-	if (ret) {
-		gs_buf_release(&t.out);
-		return ret;
+		if (ret)
+			goto fail;
 	}
 	*posix = (char *)gs_buf_detach(&t.out, NULL);
 	return 0;
+fail:
+	gs_buf_release(&t.out);
+	return ret;
 }
 
 int re2posix_compile(regex_t *re, const char *pattern)

@@ -210,8 +210,9 @@ teardown() { teardown_tmp; }
 }
 
 # From chunk 32 (AGE_STREAM_LARGE_FROM_CHUNK) on, large payloads go through
-# two threads in batches of 4 chunks (src/age/stream_pipeline.c); the same
-# guarantees hold there.
+# two threads in batches of 4 chunks (src/age/stream_pipeline.c), with
+# OpenSSL loaded ahead for a regular file that large; the same guarantees
+# hold there.
 @test "large file: a flipped byte or a cut late in the payload is exit 14, nothing released" {
 	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
 	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
@@ -242,7 +243,7 @@ teardown() { teardown_tmp; }
 @test "large file: a full output device is exit 1 with the write error, both ways" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	# past the 16 MiB that decryption holds back for stdout: the write fails
-	# on the output thread
+	# in the pipeline, on whichever of its two threads has the write turn
 	random_file "$TMP/p" $((17 * 1024 * 1024))
 	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
 	run bash -c "'$GITSEAL_BIN' age -r '$(demo_recipient)' '$TMP/p' >/dev/full"

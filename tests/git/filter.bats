@@ -207,6 +207,62 @@ SH
 	assert_status_clean
 }
 
+# 40 new files in one directory, with an empty one, an ignored one, a
+# hand-made sops file and a symbolic link to a file outside the
+# repository among them; the work tree kept in $T/orig
+many_new_files() {
+	for i in $(seq -w 1 40); do printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	: > secrets/f20a.yaml
+	printf 'ignored: yes\n' > secrets/f30a.yaml
+	echo secrets/f30a.yaml > .gitignore
+	printf 'hand: made\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" hand.yaml) > secrets/f25a.yaml
+	printf 'outside: the repository\n' > "$T/outside.yaml"
+	ln -s "$T/outside.yaml" secrets/f15a.yaml
+	cp -r secrets "$T/orig"
+	KEYS_BEFORE=$(cat .git/gitseal/data-keys 2>/dev/null | wc -l)
+}
+
+# Each file committed sealed (the empty one as it is, the ignored one not
+# at all) and checked out again to its own bytes.
+many_new_files_committed_right() {
+	git commit -qm many
+	for i in $(seq -w 1 40); do assert_blob_encrypted "secrets/f$i.yaml"; done
+	[ -z "$(git cat-file -p HEAD:secrets/f20a.yaml)" ]
+	cmp <(git cat-file -p HEAD:secrets/f25a.yaml) "$T/orig/f25a.yaml"
+	run git cat-file -e HEAD:secrets/f30a.yaml
+	[ "$status" -ne 0 ]
+	# git stores the link, never what it points to
+	[ "$(git cat-file -p HEAD:secrets/f15a.yaml)" = "$T/outside.yaml" ]
+	rm -rf secrets
+	git checkout -- secrets
+	# a key holder's checkout opens the hand-made one too
+	cp "$T/hand.yaml" "$T/orig/f25a.yaml"
+	cp "$T/orig/f30a.yaml" secrets/
+	diff -r "$T/orig" secrets
+	assert_status_clean
+}
+
+@test "git add of many new files: each is sealed from its own bytes, those read ahead too, none twice" {
+	many_new_files
+	git add -A
+	# one fresh data key per plaintext sealed: nothing sealed ahead was
+	# thrown away, nothing read through the link
+	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 40 ]
+	many_new_files_committed_right
+}
+
+@test "a file read ahead that changed before git sent it is sealed from the bytes git sent" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	many_new_files
+	# the worker seals the file with a line more than git then sends
+	GITSEAL_TEST_READAHEAD=stale git add -A
+	# files were sealed ahead (and thrown away: their bytes were not git's)
+	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -gt 40 ]
+	many_new_files_committed_right
+	! grep -r stale secrets
+}
+
 # pkt-line helpers for driving the filter process by hand
 pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
 pkt_text() { pkt "$1"$'\n'; }

@@ -31,6 +31,8 @@ teardown() { teardown_tmp; }
 @test "keygen -y: the recipient of an identity" { golden keygen-recipient; }
 @test "keygen: a new identity, 0600, and its recipient on stderr" { golden keygen-generate; }
 @test "render: a directory of manifests, its Secret decrypted" { golden render; }
+@test "krm: a ResourceList in, its items and the generated Secrets out" { golden krm-resource-list; }
+@test "krm --legacy: KSOPS's exec plugin, the generated manifests" { golden krm-legacy; }
 @test "git: the filter stores ciphertext, the work tree and diffs show plaintext" { golden git; }
 @test "age: decrypt a committed file, armored and binary" { golden age-decrypt; }
 @test "age: encrypt and decrypt again" { golden age-round-trip; }
@@ -39,6 +41,7 @@ teardown() { teardown_tmp; }
 @test "error: encrypting an encrypted file, exit 203" { golden error-already-encrypted; }
 @test "error: a malformed --extract path, exit 91" { golden error-extract-path; }
 @test "error: usage 1, unreadable input 2, no file 100 (sops commands)" { golden error-usage; }
+@test "error: krm reports in the ResourceList's results, exit 1" { golden error-krm; }
 @test "error: age and keygen usage errors, exit 1 as age" { golden error-age-usage; }
 
 @test "every case directory is run by a test above" {

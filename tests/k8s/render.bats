@@ -80,6 +80,32 @@ teardown() { teardown_tmp; }
 	! grep -q 't0p-s3cr3t' <<<"$stderr"
 }
 
+@test "render of many files keeps their order, and reports every failure in file order with nothing on stdout" {
+	# files are opened ahead on other threads: the output and the failures
+	# must still come in file order
+	for i in $(seq -w 1 24); do
+		sed "s/name: db/name: db$i/; s/t0p-s3cr3t/pw-$i/" "$TMP/db.plain.yaml" >"$TMP/p.yaml"
+		seal "$TMP/p.yaml" "$APP/s$i.enc.yaml"
+	done
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	[ "$(grep -o 'password: pw-[0-9]*' <<<"$output" | tr '\n' ' ')" = "$(for i in $(seq -w 1 24); do printf 'password: pw-%s ' "$i"; done)" ]
+	[ "$(grep -c '^kind:' <<<"$output")" -eq 28 ]
+	# a wrong MAC in s05, a file that does not parse in s17, a wrong MAC in s20
+	sed -i 's/name: db05/name: dbx/' "$APP/s05.enc.yaml"
+	printf 'a: [\n' >>"$APP/s17.enc.yaml"
+	sed -i 's/name: db20/name: dby/' "$APP/s20.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	grep -n "error: " <<<"$stderr" >"$TMP/errors"
+	[ "$(grep -c . "$TMP/errors")" -eq 3 ]
+	grep -q "^1:gitseal: error: 's05.enc.yaml' document 1: MAC mismatch$" "$TMP/errors"
+	grep -q "^2:gitseal: error: 's17.enc.yaml' document 1: invalid YAML at line " "$TMP/errors"
+	grep -q "^3:gitseal: error: 's20.enc.yaml' document 1: MAC mismatch$" "$TMP/errors"
+	! grep -q 'pw-' <<<"$stderr"
+}
+
 @test "render of a missing directory fails" {
 	run --separate-stderr "$GITSEAL_BIN" render "$TMP/nope"
 	[ "$status" -ne 0 ]

@@ -2,8 +2,8 @@
  * one-chunk-at-a-time reference written from spec §6 on libsodium
  * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
  * the same bytes out at every size around the chunk size, the move to
- * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges;
- * and
+ * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges,
+ * with OpenSSL loaded ahead (age_expect_payload) too; and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
  * the format; this covers where the code changes gear. */
@@ -174,6 +174,35 @@ static void test_same_bytes_as_the_reference(void **state)
 			snprintf(what, sizeof(what), "decrypt %zu bytes (reads of %zu)", sizes[i], steps[s]);
 			check_decrypt(what, want.data, want.len, steps[s]);
 		}
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
+/* With OpenSSL loading on another thread (age_expect_payload), a payload
+ * that reaches the pipeline and one that ends before it are the same bytes
+ * as the reference's, both ways. */
+static void test_expected_payload(void **state)
+{
+	static const size_t sizes[] = { 100, L * CHUNK - 1, (L + BATCH + 1) * CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[2]);
+	struct gs_buf want;
+	struct sink out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ref_encrypt(pt, sizes[i], &want);
+		age_expect_payload((uint64_t)(L + 3) * CT);
+		out = (struct sink){ 0 };
+		gs_buf_init(&out.buf, false);
+		assert_int_equal(run_encrypt(pt, sizes[i], 0, &out), 0);
+		age_preload_wait();
+		assert_int_equal(out.buf.len, want.len);
+		assert_memory_equal(out.buf.data, want.data, want.len);
+		gs_buf_release(&out.buf);
+		age_expect_payload((uint64_t)(L + 3) * CT);
+		check_decrypt("decrypt after age_expect_payload", want.data, want.len, 0);
+		age_preload_wait();
 		gs_buf_release(&want);
 	}
 	free(pt);
@@ -352,6 +381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_bytes_as_the_reference),
+		cmocka_unit_test(test_expected_payload),
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
 		cmocka_unit_test(test_io_failures),

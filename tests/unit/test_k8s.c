@@ -2,6 +2,8 @@
  * checks built resources against their verified sources, dotenv and the
  * KSOPS generator config. Trees are built by hand: no store or engine. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -511,6 +514,96 @@ static void test_root(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* ---- prefetch ---- */
+
+enum { PF_ITEMS = 200, PF_AHEAD = 4, PF_STOP_AT = 37 };
+
+struct pf_ctx {
+	_Atomic int prepared[PF_ITEMS];
+	_Atomic size_t consumed;
+	_Atomic int too_far;     /* an item prepared `ahead` or more past the one in use */
+	_Atomic int off_thread;  /* items prepared on another thread */
+	pthread_t caller;
+	bool wait_for_other;
+	size_t order[PF_ITEMS];
+	size_t stop_at;
+};
+
+static void pf_prepare(void *ctx, size_t item)
+{
+	struct pf_ctx *c = ctx;
+
+	if (item >= c->consumed + PF_AHEAD)
+		c->too_far++;
+	if (!pthread_equal(pthread_self(), c->caller))
+		c->off_thread++;
+	/* with a second CPU the caller's first item waits (up to 2 s) for the
+	 * other thread to take one: a loaded machine may be slow to run it */
+	for (int i = 0; c->wait_for_other && !c->off_thread && i < 2000; i++)
+		usleep(1000);
+	usleep(100 + (item % 3) * 100);
+	c->prepared[item]++;
+}
+
+static int pf_consume(void *ctx, size_t item)
+{
+	struct pf_ctx *c = ctx;
+
+	assert_int_equal(c->prepared[item], 1); /* prepared, once, before it is used */
+	assert_true(pthread_equal(pthread_self(), c->caller));
+	c->order[c->consumed] = item;
+	c->consumed++;
+	return item == c->stop_at ? GS_ERR_VERIFY : 0;
+}
+
+static void test_prefetch(void **state)
+{
+	static const struct k8s_prefetch_ops ops = { pf_prepare, pf_consume };
+	static struct pf_ctx c;
+	size_t prepared = 0;
+	cpu_set_t cpus;
+
+	(void)state;
+	/* every item prepared once and consumed in order, on the caller's thread */
+	memset(&c, 0, sizeof(c));
+	c.caller = pthread_self();
+	c.stop_at = SIZE_MAX;
+	c.wait_for_other = !sched_getaffinity(0, sizeof(cpus), &cpus) && CPU_COUNT(&cpus) >= 2;
+	assert_int_equal(k8s_prefetch_run(PF_ITEMS, PF_AHEAD, &ops, &c), 0);
+	assert_int_equal(c.consumed, PF_ITEMS);
+	for (size_t i = 0; i < PF_ITEMS; i++) {
+		assert_int_equal(c.order[i], i);
+		assert_int_equal(c.prepared[i], 1);
+	}
+	assert_int_equal(c.too_far, 0);
+	if (c.wait_for_other)
+		assert_true(c.off_thread > 0);
+	/* a failing consume stops the run: its code back, nothing consumed after
+	 * it, nothing prepared beyond the window */
+	memset(&c, 0, sizeof(c));
+	c.caller = pthread_self();
+	c.stop_at = PF_STOP_AT;
+	assert_int_equal(k8s_prefetch_run(PF_ITEMS, PF_AHEAD, &ops, &c), GS_ERR_VERIFY);
+	assert_int_equal(c.consumed, PF_STOP_AT + 1);
+	for (size_t i = 0; i < PF_ITEMS; i++) {
+		assert_true(c.prepared[i] <= 1);
+		prepared += (size_t)c.prepared[i];
+		if (c.prepared[i])
+			assert_true(i < PF_STOP_AT + PF_AHEAD);
+	}
+	assert_true(prepared >= PF_STOP_AT + 1);
+	assert_int_equal(c.too_far, 0);
+	/* one item and none: no thread, the same contract */
+	memset(&c, 0, sizeof(c));
+	c.caller = pthread_self();
+	c.stop_at = SIZE_MAX;
+	assert_int_equal(k8s_prefetch_run(1, PF_AHEAD, &ops, &c), 0);
+	assert_int_equal(c.consumed, 1);
+	assert_int_equal(c.off_thread, 0);
+	assert_int_equal(k8s_prefetch_run(0, PF_AHEAD, &ops, &c), 0);
+	assert_int_equal(c.consumed, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_emit_verified_keeps_nothing_unproven),
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_root),
+		cmocka_unit_test(test_prefetch),
 	};
 
 	if (gs_crypto_init() != 0)

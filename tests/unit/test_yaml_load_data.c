@@ -1,0 +1,248 @@
+/* store_load_data (the proof's reload, yaml_load_data in
+ * src/store/yaml_load.c) against store_load, the reader of record: for
+ * every input, the same verdict (the same error code and message) and,
+ * when both load, the same tree (doc_equal). The inputs: the YAML test
+ * suite (../shared/testdata/yaml-test-suite), the sops fixtures
+ * (../shared/testdata/sops), sealed outputs of gitseal, and one case for
+ * each thing that makes the tree-only load give up. The tree-only path
+ * must also be taken (no records kept) where it applies, or this would
+ * only compare the full loader with itself. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "gitseal/doc.h"
+#include "gitseal/error.h"
+#include "gitseal/io.h"
+#include "gitseal/secmem.h"
+#include "gitseal/store.h"
+
+enum { MAX_CASE = 1 << 20 };
+
+struct tally {
+	int inputs, tree_path, refused;
+};
+
+static const char *shared_dir(void)
+{
+	const char *s = getenv("GITSEAL_SHARED");
+
+	return s ? s : "../shared";
+}
+
+/* Loads text both ways and checks they agree; true when the tree-only
+ * path was taken (the document keeps no records). */
+static bool same_both_ways(const uint8_t *text, size_t len, const char *name, struct tally *t)
+{
+	struct doc full, data;
+	char full_msg[1024], where[256];
+	int a, b;
+	bool tree;
+
+	doc_init(&full, DOC_FORMAT_YAML);
+	doc_init(&data, DOC_FORMAT_YAML);
+	a = store_load(DOC_FORMAT_YAML, text, len, &full);
+	snprintf(full_msg, sizeof(full_msg), "%s", a ? gs_error_message() : "");
+	gs_error_clear();
+	b = store_load_data(DOC_FORMAT_YAML, text, len, &data);
+	if (a != b || (a && strcmp(full_msg, gs_error_message()) != 0))
+		fail_msg("%s: store_load %d (%s), store_load_data %d (%s)", name, a, full_msg, b,
+			 b ? gs_error_message() : "");
+	gs_error_clear();
+	if (!a && !doc_equal(&full, &data, where, sizeof(where)))
+		fail_msg("%s: the trees differ at %s", name, where);
+	tree = !b && data.store_data == NULL;
+	t->inputs++;
+	t->tree_path += tree;
+	t->refused += a != 0;
+	doc_release(&full);
+	doc_release(&data);
+	return tree;
+}
+
+static bool same_both_ways_str(const char *text, struct tally *t)
+{
+	return same_both_ways((const uint8_t *)text, strlen(text), text, t);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Every *.yaml / *.yml under dir (in.yaml and out.yaml in the suite). */
+static void walk(const char *dir, struct tally *t, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d || depth > 6) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char path[4096];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			walk(path, t, depth + 1);
+		} else if (has_suffix(e->d_name, ".yaml") || has_suffix(e->d_name, ".yml")) {
+			struct gs_buf b;
+
+			gs_buf_init(&b, true);
+			if (gs_read_file(path, &b, MAX_CASE) == 0)
+				same_both_ways(b.data, b.len, path, t);
+			gs_error_clear();
+			gs_buf_release(&b);
+		}
+	}
+	closedir(d);
+}
+
+static void test_shared_data(void **state)
+{
+	struct tally t = { 0 };
+	char dir[2048];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/testdata/yaml-test-suite", shared_dir());
+	if (stat(dir, &st) != 0) {
+		printf("skipped: conformance data not present\n");
+		return;
+	}
+	walk(dir, &t, 0);
+	snprintf(dir, sizeof(dir), "%s/testdata/sops", shared_dir());
+	walk(dir, &t, 0);
+	printf("yaml_load_data: %d inputs, tree-only path %d, refused %d (both ways alike)\n", t.inputs,
+	       t.tree_path, t.refused);
+	assert_true(t.inputs > 300);
+	/* the suite has a comment in most cases; over a hundred have none */
+	assert_true(t.tree_path > 100);
+	assert_true(t.refused > 50);
+}
+
+/* What the tree-only load cannot decide goes to the full loader: the
+ * same refusal, the same tree. */
+static void test_gives_up_alike(void **state)
+{
+	static const struct {
+		const char *text;
+		bool tree;    /* the tree-only path takes it */
+		bool refused;
+	} cases[] = {
+		/* the lexer's refusals */
+		{ "k: |\n   \n  text\n", false, true },
+		{ "%YAML 1.1#x\n---\na: 1\n", false, true },
+		{ "a: \"x\"#c\n", false, true },
+		/* check_continuation's */
+		{ "a:\n  b: \"x\ny\"\n", false, true },
+		{ "a:\n  b: [1,\n2]\n", false, true },
+		{ "a:\n  b: {c: 1,\nd: 2}\n", false, true },
+		/* the same constructs, valid */
+		{ "k: |\n  \n  text\n", false, false },
+		{ "a:\n  b: \"x\n   y\"\n", false, false },
+		{ "a:\n  b: [1,\n    2]\n", false, false },
+		{ "a: !!str |\n  x\n", false, false },
+		{ "%YAML 1.2\n---\na: 1\n", false, false },
+		{ "a: 1#c\n", false, false },
+		{ "a: 1 # c\n", false, false },
+		{ "# c\na: 1\n", false, false },
+		/* no syntax layer needed */
+		{ "a: 1\n", true, false },
+		{ "a: &x [1, {b: c}]\nb: *x\n", true, false },
+		{ "a: \"x y\"\nb: 'z'\n", true, false },
+		{ "k: |\n  text\n\n  more\nz: >-\n  folded\n  text\n", true, false },
+		{ "---\n---\n", true, false },
+		{ "a: !local v\nb: !!binary aGk=\nc: !!int 3\n", true, false },
+		{ "&k key: v\nl:\n- 1\n- [2, 3]\n", true, false },
+		{ "a: x\n...\n---\nb: y\n", true, false },
+		{ "a: 99999999999999999999\n", true, false }, /* a float, as yaml.v3 */
+		/* refused by the tree's own rules: tried, then the full loader's word */
+		{ "a: 1\na: 2\n", false, true },
+		{ "- 1\n", false, true },
+		{ "a: *nope\n", false, true },
+		{ "[a]: 1\n", false, true },
+		{ "a: 1\n---\n- x\n", false, true },
+		/* refused before the text is taken (fuzz_yaml_load_data) */
+		{ "\xfe\xff\xff\xff?0\x03", false, true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tally t = { 0 };
+
+		if (same_both_ways_str(cases[i].text, &t) != cases[i].tree)
+			fail_msg("the tree-only path %s %s", cases[i].tree ? "should take" : "took",
+				 cases[i].text);
+		if ((t.refused == 1) != cases[i].refused)
+			fail_msg("%s: %s", cases[i].text, cases[i].refused ? "accepted" : "refused");
+	}
+}
+
+/* A large input comes through the parser thread (yaml_events.c) in both
+ * loaders, with an error far in. */
+static void test_large_input(void **state)
+{
+	struct tally t = { 0 };
+	struct gs_buf text;
+	char chunk[256];
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(chunk, sizeof(chunk), "k%d:\n  a: &x%d v%d\n  b: *x%d\n  s: |\n    line %d\n  f: [1, {g: h%d}]\n",
+			 i, i, i, i, i, i);
+		assert_int_equal(gs_buf_append_str(&text, chunk), 0);
+	}
+	assert_true(text.len > 64 * 1024);
+	assert_true(same_both_ways(text.data, text.len, "large", &t));
+	assert_int_equal(gs_buf_append_str(&text, "k7: again\n"), 0);
+	assert_false(same_both_ways(text.data, text.len, "large, a duplicate key at its end", &t));
+	assert_int_equal(t.refused, 1);
+	/* values the reader frees as soon as it reads them (yaml_events.c,
+	 * LARGE_SCALAR), beside short ones the parser thread frees */
+	gs_buf_reset(&text);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(gs_buf_printf(&text, "k%d: %d\nv%d: ", i, i, i), 0);
+		for (int k = 0; k < 100; k++)
+			assert_int_equal(gs_buf_printf(&text, "w%d-%d ", i, k), 0);
+		assert_int_equal(gs_buf_append_str(&text, "end\n"), 0);
+	}
+	assert_true(text.len > 64 * 1024);
+	assert_true(same_both_ways(text.data, text.len, "large values", &t));
+	gs_buf_release(&text);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return gs_crypto_init() ? -1 : 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gives_up_alike),
+		cmocka_unit_test(test_large_input),
+		cmocka_unit_test(test_shared_data),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
