@@ -1086,6 +1086,19 @@ static size_t line_begin(const char *s, size_t pos)
 	return pos;
 }
 
+/* Whether text the reader dropped follows a quoted value on its line
+ * (after "`...`" or a triple-quoted value the rest of the line is
+ * ignored): a value written in another style would take it in, or close
+ * inside it (fuzz_ini). */
+static bool text_after(const char *src, size_t len, const struct doc_node *v)
+{
+	size_t end = line_end(src, len, v->span.end);
+
+	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
+		return false;
+	return skip_space(src, v->span.end, end) < end;
+}
+
 /* Where a loaded comment's text starts with its comment character: the
  * reader stripped that character, its repeats and spaces. */
 static size_t comment_char_at(const char *src, size_t text_start)
@@ -1107,13 +1120,21 @@ static size_t comment_char_at(const char *src, size_t text_start)
 
 /* Whether the entry after sec's entry i is a comment at the end of its
  * line (after the value of entry i). */
-static bool comment_on_line(const char *src, size_t len, const struct doc_node *sec, size_t i)
+static bool comment_on_line(const char *src, const struct doc_node *sec, size_t i)
 {
 	const struct doc_entry *next = next_live(sec, i);
 	const struct doc_node *v = sec->entries[i].value;
 
 	return next && !next->key && next->value->inline_comment && next->value->span.start != DOC_NO_POS &&
-	       v->span.end != DOC_NO_POS && next->value->span.start < line_end(src, len, v->span.end);
+	       v->span.end != DOC_NO_POS &&
+	       line_begin(src, next->value->span.start) == line_begin(src, v->span.end);
+}
+
+/* Whether the line at pos is a comment line. */
+static bool comment_line_at(const char *src, size_t len, size_t pos)
+{
+	pos = skip_space(src, pos, line_end(src, len, pos));
+	return pos < len && (src[pos] == ';' || src[pos] == '#');
 }
 
 /* A changed comment, written from its comment character on. An end-of-line
@@ -1121,7 +1142,8 @@ static bool comment_on_line(const char *src, size_t len, const struct doc_node *
  * header would close there), and goes on a line of its own below the
  * header, where it is still the section's first comment, as long as a key
  * follows to keep it in this section. */
-static int patch_comment(struct store_edits *ed, const char *src, const struct doc_entry *se, size_t i)
+static int patch_comment(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
+			 size_t i)
 {
 	const struct doc_node *sec = se->value, *v = sec->entries[i].value;
 	size_t mark = ed->pool.len, from = comment_char_at(src, v->span.start);
@@ -1148,6 +1170,8 @@ static int patch_comment(struct store_edits *ed, const char *src, const struct d
 		ret = store_put(&ed->pool, v->text, v->len);
 	else if (!v->inline_comment || moved)
 		ret = put_comment_lines(&ed->pool, v->text, v->len, false);
+	if (!ret && moved && comment_line_at(src, len, line_end(src, len, v->span.end)))
+		ret = store_put(&ed->pool, "\n", 1);
 	if (ret)
 		return ret;
 	return store_edits_push(ed, from, v->span.end, mark);
@@ -1188,16 +1212,20 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			if (ret)
 				goto out;
 		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if ((ret = patch_comment(ed, src, se, i)))
+			if ((ret = patch_comment(ed, src, len, se, i)))
 				goto out;
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			enum ini_style st;
 
 			if ((ret = put_value(&ed->pool, v, v->style, &st)))
 				goto out;
-			if (!takes_inline_comment(st) && comment_on_line(src, len, sec, i))
+			if (!takes_inline_comment(st) && comment_on_line(src, sec, i))
 				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its "
 					       "comment in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
+			if (st != (enum ini_style)v->style && text_after(src, len, v))
+				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the "
+					       "text after it in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len),
+					       e->key);
 			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
 				goto out;
 		}

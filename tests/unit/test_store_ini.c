@@ -171,6 +171,20 @@ static void test_comments_kept_in_place(void **state)
 	assert_text(&out, "[s]\nb = `has ; semicolon`\n; note\nk = v\n");
 	gs_buf_release(&out);
 	doc_release(&d);
+	/* text after a backquoted value, which the reader drops: a value
+	 * rewritten in triple quotes would close inside it */
+	load_ok(DOC_FORMAT_INI, "[s]\nk = `a` x\"\"\"y\n", &d);
+	s = find(d.branches[0], "s")->value;
+	assert_string_equal(find(s, "k")->value->text, "a");
+	assert_int_equal(doc_scalar_set(&d, find(s, "k")->value, DOC_STR, "b`c", 3), 0);
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(),
+			    "the value of 'k' cannot be written before the text after it in an INI file");
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, &fresh, &out), 0);
+	assert_text(&out, "[s]\nk = b`c\n");
+	gs_buf_release(&out);
+	doc_release(&d);
 	/* an end-of-line comment of a header, encrypted (it holds a ']') */
 	load_ok(DOC_FORMAT_INI, "[f] ; o\nk = v\n", &d);
 	s = find(d.branches[0], "f")->value;
