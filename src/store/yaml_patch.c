@@ -675,7 +675,11 @@ static uint32_t entry_first(const struct ynode *r)
 
 /* Whether what follows a cut that ends at `end` would become the text of
  * a block scalar ending just before the cut (fuzz_yaml): a line deeper
- * than the block's own line, or with keep chomping a blank line. */
+ * than the block's own line, or with keep chomping a blank line. A line
+ * of blanks alone counts too when it is deeper (libyaml reads blanks past
+ * the indentation as text, even on a last line with no break: fuzz_yaml,
+ * regress_block_blank_tail); the content indentation is not known here,
+ * so any blank line deeper than the block's own line is taken as text. */
 static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end)
 {
 	uint32_t body = first - 1, header;
@@ -696,7 +700,7 @@ static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end
 			k++;
 		if (line + k < p->len && !ysrc_break_len(p->src, p->len, line + k))
 			return k > col;
-		if (keep)
+		if (keep || k > col)
 			return true;
 	}
 	return false;

@@ -97,6 +97,9 @@ static const struct row rows[] = {
 	{ "blocks", Y, "k: | # c\n  t\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC #ENC\nz: ENC\n" },
 	{ "blocks", Y, "k: x\nz: 1\n", SET, "k", DOC_STR, "t\n\n", "k: |+\n    t\n\nz: 1\n" },
 	{ "blocks", Y, "k: x # c\n", SET, "k", DOC_STR, "a\nb\n", "k: | # c\n    a\n    b\n" },
+	/* blanks left last after a cut, deeper than the block: its text */
+	{ "blocks", Y, "o:\n-  |\n &\nsops: 1\n   ", REMOVE, "sops", 0, NULL,
+	  "o:\n    - |\n      &\n   " },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
