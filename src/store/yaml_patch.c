@@ -36,6 +36,12 @@ struct patcher {
 	struct store_edits ed;
 	struct yfresh fresh; /* writes into ed.pool */
 	size_t block_step;   /* how far literal blocks are indented: the file's step */
+	/* the last literal block written in place of a scalar: the source
+	 * line it ends on (at), its indentation and chomping */
+	struct {
+		bool set, keep;
+		size_t at, indent;
+	} last_block;
 	uint8_t *state;      /* per record */
 };
 
@@ -449,19 +455,25 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		size_t indent = s->owner + (in_list ? 2 : p->block_step);
 		/* the body is followed by a line break, except at the end */
 		bool final = !moves_up(s) && s->body_end >= p->len;
+		size_t at = moves_up(s) ? ysrc_line_end(p->lx, s->at) : s->body_end;
+		bool keep;
 
 		ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final);
 		*bm = split_at_break(p, hm);
-		if (!ret && *bm < p->ed.pool.len &&
-		    !block_fits(p, moves_up(s) ? ysrc_line_end(p->lx, s->at) : s->body_end, indent,
-				memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL)) {
+		keep = memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL;
+		p->last_block.set = !ret && *bm < p->ed.pool.len;
+		if (p->last_block.set && !block_fits(p, at, indent, keep)) {
 			/* double quotes hold it on one line */
 			p->ed.pool.len = hm;
 			if (v->tag && (ret = yfresh_tag(&p->fresh, v->tag)))
 				return ret;
 			ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, YAML_STYLE_DOUBLE, final);
 			*bm = p->ed.pool.len;
+			p->last_block.set = false;
 		}
+		p->last_block.at = at;
+		p->last_block.indent = indent;
+		p->last_block.keep = keep;
 		return ret;
 	}
 	/* comments alone in block style would leave a null (fuzz_yaml) */
@@ -722,6 +734,24 @@ static bool comment_would_move(const struct patcher *p, const struct doc_node *c
 	return prev && (prev->kind == DOC_MAP || prev->kind == DOC_LIST) && !(prev->flags & YN_FLOW);
 }
 
+/* Whether the lines after a cut that ends at `end` would become the text
+ * of a literal block written just before it, with only blank lines
+ * between them (fuzz_yaml, regress_new_block_blank_tail). */
+static bool new_block_would_grow(const struct patcher *p, uint32_t first, size_t end)
+{
+	size_t from, to = ysrc_line_start(p->lx, tstart(p, first));
+
+	if (!p->last_block.set)
+		return false;
+	from = ysrc_next_line(p->lx, p->last_block.at);
+	if (from > to)
+		return false;
+	for (size_t i = from; i < to; i++)
+		if (p->src[i] != ' ' && p->src[i] != '\t' && !ysrc_break_len(p->src, p->len, i))
+			return false;
+	return !lines_fit(p, end, p->last_block.indent, p->last_block.keep);
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
 static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i, const struct ynode *er)
 {
@@ -733,7 +763,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
-	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) ||
+	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);

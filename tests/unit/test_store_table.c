@@ -10,6 +10,7 @@ enum edit_op {
 	KEEP,    /* nothing: the input comes back byte for byte */
 	SET,     /* the value at path set to (type, value) */
 	REMOVE,  /* the entry at path removed */
+	DECRYPT, /* SET, and the top-level "sops" entry removed */
 	APPEND,  /* a new entry path = (type, value) at the end of its map */
 	SEAL,    /* what encryption does: every non-empty value and comment
 		  * becomes "ENC", comments in lists become items */
@@ -100,6 +101,9 @@ static const struct row rows[] = {
 	/* blanks left last after a cut, deeper than the block: its text */
 	{ "blocks", Y, "o:\n-  |\n &\nsops: 1\n   ", REMOVE, "sops", 0, NULL,
 	  "o:\n    - |\n      &\n   " },
+	/* the same after a literal block written in place of a scalar */
+	{ "blocks", Y, "o:\n- a\n\nsops: 1\n   ", DECRYPT, "o/0", DOC_STR, "x\ny",
+	  "o:\n    - |-\n      x\n      y\n   " },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
@@ -212,6 +216,12 @@ static void apply(struct doc *d, const struct row *r)
 		break;
 	case REMOVE:
 		walk(d, r->path, false, last, &e);
+		e->removed = true;
+		break;
+	case DECRYPT:
+		n = walk(d, r->path, false, last, &e);
+		assert_int_equal(doc_scalar_set(d, n, r->type, r->value, strlen(r->value)), 0);
+		walk(d, "sops", false, last, &e);
 		e->removed = true;
 		break;
 	case APPEND:
