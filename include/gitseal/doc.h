@@ -43,7 +43,8 @@ struct doc_node {
 	/* Scalars and comments. text is the value in sops's plaintext form:
 	 * str = its bytes; int = decimal; float = shortest positional
 	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"), or the JSON
-	 * number as the file spelled it ("1.0", "-2.5e3"); bool = "true" or
+	 * number or YAML float as the file spelled it ("1.0", "-2.5e3", "08",
+	 * ".5": yaml_float_spelling_kept); bool = "true" or
 	 * "false"; null = "". A comment is its text without the leading '#'. */
 	enum doc_type type;
 	char *text;

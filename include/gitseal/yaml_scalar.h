@@ -25,6 +25,12 @@ enum yaml_resolved {
 /* Resolves a plain scalar. For BOOL and INT, *ival is set; for FLOAT, *fval. */
 enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, double *fval);
 
+/* Whether a float is encrypted and written back as the file spelled it:
+ * sops decrypts a float with Go's strconv.ParseFloat, so a spelling is
+ * kept only where that reads the value yaml.v3 reads from the plain
+ * scalar ("08", "1.50", "1e3", ".5" yes; ".inf", "1_0.5" no). */
+bool yaml_float_spelling_kept(const char *s, size_t len);
+
 /* Whether a string written plain would read back as something else: a
  * YAML 1.2 type, or a YAML 1.1 boolean or base-60 number that older
  * readers still resolve (yaml.v3 quotes these too). */

@@ -11,6 +11,7 @@
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
+#include "gitseal/yaml_scalar.h"
 #include "sops_int.h"
 
 /* ---- the stash: every leaf of a previous version, in walk order ---- */
@@ -200,11 +201,19 @@ static bool hashed(const struct sops_mac *m, const struct sops_leaf *leaf, bool 
 	return !is_comment && (leaf->selected || !m->only_encrypted);
 }
 
-/* A float encrypted as its text spells it (a JSON number that reads as a
- * float); any other float text is encrypted in sops's canonical form. */
+/* A float text that is encrypted and comes back as spelled: a JSON number
+ * that reads as a float, or a YAML float that Go's ParseFloat (sops's
+ * decrypt) reads as the same number ("08", ".5"). */
+static bool float_text_kept(const char *s, size_t len)
+{
+	return store_json_float_text(s, len) || yaml_float_spelling_kept(s, len);
+}
+
+/* A float encrypted as its text spells it; any other float text is
+ * encrypted in sops's canonical form. */
 static bool float_keeps_text(const struct doc_node *n)
 {
-	return n->kind == DOC_SCALAR && n->type == DOC_FLOAT && store_json_float_text(n->text, n->len);
+	return n->kind == DOC_SCALAR && n->type == DOC_FLOAT && float_text_kept(n->text, n->len);
 }
 
 static bool text_types(enum sops_value_type type)
@@ -274,7 +283,7 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 	/* a float encrypted as the file spelled it comes back so; the MAC
 	 * takes the canonical form (sops hashes the float64 it read) */
 	if (c->modify && *type == SOPS_TYPE_FLOAT &&
-	    store_json_float_text((const char *)c->pass.plain.data, c->pass.plain.len))
+	    float_text_kept((const char *)c->pass.plain.data, c->pass.plain.len))
 		ret = sops_node_set_canonical(c->pass.d, n, *type, c->pass.plain.data, c->pass.plain.len);
 	else if (c->modify)
 		ret = sops_node_set_canonical(c->pass.d, n, *type, c->canon.data, c->canon.len);

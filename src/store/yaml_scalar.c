@@ -260,6 +260,17 @@ enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, 
 	return YAML_RESOLVED_STR;
 }
 
+bool yaml_float_spelling_kept(const char *s, size_t len)
+{
+	int64_t iv;
+	double fv;
+
+	/* the float syntax without '_' is what Go's ParseFloat reads as
+	 * yaml.v3 does (both round correctly); .inf and .nan are not in it */
+	return len && !memchr(s, '_', len) && yaml_float_syntax(s, len) &&
+	       yaml_resolve_plain(s, len, &iv, &fv) == YAML_RESOLVED_FLOAT;
+}
+
 static bool is_old_bool(const char *s, size_t len)
 {
 	if (!len || !strchr("yYnNoO", s[0]))

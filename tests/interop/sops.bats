@@ -62,9 +62,16 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/floats.enc.json" json "$KEYS/demo-age-key.txt" "$TMP/floats.json"
 }
 
+@test "gitseal YAML numbers as spelled (08, 1.50, 1e3, .5) -> sops-age reads the numbers, MAC as sops computes it" {
+	cp "$REPO_ROOT/tests/interop/data/numbers.yaml" "$TMP/numbers.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/numbers.yaml" >"$TMP/numbers.enc.yaml"
+	grep -q 'type:float' "$TMP/numbers.enc.yaml"
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/numbers.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/numbers.yaml"
+}
+
 @test "decrypt(encrypt(file)) is byte-identical for YAML and JSON" {
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-	for f in mixed.yaml mixed.json floats.json; do
+	for f in mixed.yaml mixed.json floats.json numbers.yaml; do
 		cp "$REPO_ROOT/tests/interop/data/$f" "$TMP/$f"
 		gitseal encrypt --age "$(demo_recipient)" "$TMP/$f" >"$TMP/enc.$f"
 		gitseal decrypt "$TMP/enc.$f" >"$TMP/dec.$f"

@@ -6,6 +6,9 @@
  * and where it cannot. */
 #include "test_store_util.h"
 
+#include "gitseal/age.h"
+#include "gitseal/sops.h"
+
 enum edit_op {
 	KEEP,    /* nothing: the input comes back byte for byte */
 	SET,     /* the value at path set to (type, value) */
@@ -15,6 +18,8 @@ enum edit_op {
 	SEAL,    /* what encryption does: every non-empty value and comment
 		  * becomes "ENC", comments in lists become items */
 	FRESH,   /* written in the layout sops writes */
+	SOPS,    /* encrypted with a real age key and decrypted (sops_file_*):
+		  * want is what decryption gives back */
 };
 
 struct row {
@@ -62,6 +67,16 @@ static const struct row rows[] = {
 	{ "floats", J, "{\"a\": 1.0, \"b\": -2.5e3, \"c\": 1e-7}", FRESH, NULL, 0, NULL,
 	  "{\n\t\"a\": 1.0,\n\t\"b\": -2500.0,\n\t\"c\": 1e-7\n}\n" },
 	{ "floats", Y, "a: x\n", SET, "a", DOC_FLOAT, "-2.5e3", "a: -2.5e3\n" },
+	/* ---- YAML numbers through encryption: a spelling comes back where
+	 * sops's decrypt (Go strconv.ParseFloat / Atoi) reads it as the value
+	 * yaml.v3 reads; else sops's canonical form ---- */
+	{ "numbers", Y, "a: 08\nc: 1.50\ne: 1e3\nh: .5\ni: -2.5E+3\nj: 1.\n", SOPS, NULL, 0, NULL,
+	  "a: 08\nc: 1.50\ne: 1e3\nh: .5\ni: -2.5E+3\nj: 1.\n" },
+	{ "numbers", Y, "k: 010\nl: 0x1F\nm: 1_000\nn: .inf\no: 1_0.5\np: 0o17\n", SOPS, NULL, 0, NULL,
+	  "k: 8\nl: 31\nm: 1000\nn: .inf\no: 10.5\np: 15\n" },
+	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, "08", "a: 08\n" },
+	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, ".5", "a: .5\n" },
+	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, "+Inf", "a: .inf\n" },
 	/* ---- comments: in maps they stay comments, in lists sops makes them items ---- */
 	{ "comments", Y, "# c\na: 1\n", SEAL, NULL, 0, NULL, "#ENC\na: ENC\n" },
 	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },
@@ -238,10 +253,37 @@ static void apply(struct doc *d, const struct row *r)
 	}
 }
 
+static struct age_identity_list ids;
+static char recipient[128];
+
+static int sops_round_trip(const struct row *r, struct gs_buf *out)
+{
+	const char *const recipients[] = { recipient };
+	struct sops_file_encrypt_opts o = { .format = r->format, .age_recipients = recipients,
+					    .age_recipient_count = 1 };
+	struct gs_buf enc;
+	int ret;
+
+	gs_buf_init(&enc, true);
+	ret = sops_file_encrypt((const uint8_t *)r->input, strlen(r->input), &o, &enc);
+	if (ret == 0)
+		ret = sops_file_decrypt(enc.data, enc.len, r->format, &ids, NULL, out);
+	gs_buf_release(&enc);
+	return ret;
+}
+
+static int produce(struct doc *d, const struct row *r, struct gs_buf *out)
+{
+	struct store_emit_opts o = { .indent = SOPS_INDENT_DEFAULT, .fresh = r->op == FRESH };
+
+	if (r->op == SOPS)
+		return sops_round_trip(r, out);
+	return store_emit(d, r->format, &o, out);
+}
+
 /* One row; a message on stdout and false when it does not hold. */
 static bool run_row(size_t i, const struct row *r)
 {
-	struct store_emit_opts o = { .indent = SOPS_INDENT_DEFAULT, .fresh = r->op == FRESH };
 	struct doc d, again;
 	struct gs_buf out;
 	char where[128];
@@ -251,7 +293,7 @@ static bool run_row(size_t i, const struct row *r)
 	apply(&d, r);
 	gs_buf_init(&out, true);
 	doc_init(&again, r->format);
-	if (store_emit(&d, r->format, &o, &out))
+	if (produce(&d, r, &out))
 		printf("row %zu (%s): %s\n", i, r->concept, gs_error_message());
 	else if (out.len != strlen(r->want) || memcmp(out.data, r->want, out.len) != 0)
 		printf("row %zu (%s): output differs\n--- got\n%.*s\n--- want\n%s\n", i, r->concept,
@@ -341,8 +383,15 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_node_budget_same_in_every_store),
 	};
+	struct age_identity *id;
+	int failed;
 
-	if (gs_crypto_init())
+	if (gs_crypto_init() || age_identity_generate(&id) ||
+	    age_identity_recipient_string(id, recipient, sizeof(recipient)) ||
+	    age_identity_list_add(&ids, id))
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	age_identity_list_release(&ids);
+	return failed;
 }

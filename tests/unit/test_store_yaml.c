@@ -119,6 +119,8 @@ static void refused(const char *in, const char *message)
 
 /* ==================== Scalars: typing and quoting ==================== */
 
+/* text: sops's form, or a float as spelled where Go's ParseFloat reads it
+ * as the same number (it is encrypted and written back so) */
 struct typing {
 	const char *in;
 	enum doc_type type;
@@ -131,11 +133,11 @@ static void test_scalar_typing(void **state)
 		{ "0x1F", DOC_INT, "31" },       { "0755", DOC_INT, "493" },
 		{ "0o17", DOC_INT, "15" },       { "0b101", DOC_INT, "5" },
 		{ "1_000", DOC_INT, "1000" },    { "-42", DOC_INT, "-42" },
-		{ "+7", DOC_INT, "7" },          { "08", DOC_FLOAT, "8" },
-		{ "1e21", DOC_FLOAT, "1000000000000000000000" },
-		{ "1.5e-7", DOC_FLOAT, "0.00000015" },
-		{ "2.0", DOC_FLOAT, "2" },       { "1234.56789", DOC_FLOAT, "1234.56789" },
-		{ ".5", DOC_FLOAT, "0.5" },      { "0.1", DOC_FLOAT, "0.1" },
+		{ "+7", DOC_INT, "7" },          { "08", DOC_FLOAT, "08" },
+		{ "1e21", DOC_FLOAT, "1e21" },
+		{ "1.5e-7", DOC_FLOAT, "1.5e-7" },
+		{ "2.0", DOC_FLOAT, "2.0" },       { "1234.56789", DOC_FLOAT, "1234.56789" },
+		{ ".5", DOC_FLOAT, ".5" },      { "0.1", DOC_FLOAT, "0.1" },
 		{ ".inf", DOC_FLOAT, "+Inf" },   { "-.Inf", DOC_FLOAT, "-Inf" },
 		{ ".NaN", DOC_FLOAT, "NaN" },    { "1e400", DOC_STR, "1e400" },
 		{ "true", DOC_BOOL, "true" },    { "False", DOC_BOOL, "false" },
@@ -145,7 +147,8 @@ static void test_scalar_typing(void **state)
 		{ "", DOC_NULL, "" },            { "2026-01-01", DOC_STR, "2026-01-01" },
 		{ "2026-07-01T12:00:00Z", DOC_STR, "2026-07-01T12:00:00Z" },
 		{ "\"123\"", DOC_STR, "123" },   { "'true'", DOC_STR, "true" },
-		{ "|\n  x", DOC_STR, "x\n" },    { "99999999999999999999999", DOC_FLOAT, "100000000000000000000000" },
+		{ "|\n  x", DOC_STR, "x\n" },    { "99999999999999999999999", DOC_FLOAT, "99999999999999999999999" },
+		{ "1_0.5", DOC_FLOAT, "10.5" },
 		{ "-9223372036854775808", DOC_INT, "-9223372036854775808" },
 		{ "1:30", DOC_STR, "1:30" },
 	};
@@ -250,7 +253,8 @@ static void test_scalar_float_stays_float(void **state)
 	load_ok(DOC_FORMAT_YAML, "k: 000000016737886033851099820\nf: 2.5\n", &d);
 	e = find(d.branches[0], "k");
 	assert_int_equal(e->value->type, DOC_FLOAT);
-	assert_int_equal(doc_scalar_set(&d, e->value, DOC_FLOAT, e->value->text, e->value->len), 0);
+	/* sops's positional text of that value (the loaded text is the spelling) */
+	assert_int_equal(doc_scalar_set(&d, e->value, DOC_FLOAT, "16737886033851099820", 20), 0);
 	e = find(d.branches[0], "f");
 	assert_int_equal(doc_scalar_set(&d, e->value, DOC_FLOAT, "0.25", 4), 0);
 	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
@@ -359,14 +363,14 @@ static void test_scalar_long_key_explicit(void **state)
 
 /* fuzz_yaml: a float of 64 digits (a number too large for an integer)
  * could not be written back: encrypted, it could not be decrypted. It
- * comes back as the float it is (Go 'f' text, as sops writes it). Under
+ * comes back as the file spelled it (Go's ParseFloat reads it as the same
+ * number: ynum). Under
  * make SAN=1 the failed write also showed a null pointer plus 0 (the
  * line break looked for in an empty pool). */
 static void test_scalar_long_float(void **state)
 {
 	(void)state;
-	seal_and_back("k: 1011000000001100011011000000011011000000010001000000110110000001", NULL,
-		      "k: 1011000000001100000000000000000000000000000000000000000000000000");
+	seal_and_back("k: 1011000000001100011011000000011011000000010001000000110110000001", NULL, NULL);
 }
 
 
