@@ -153,12 +153,12 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 /* Waits for the loading age_expect_payload started, if any. */
 void age_preload_wait(void);
 
-/* stream_pipeline.c: the payload of a large file in batches of chunks over
- * two threads, each reading a batch, sealing or opening it and writing it:
- * reads take turns in the order of the input, writes in the same order. */
+/* stream_pipeline.c: the payload of a large file in batches of chunks,
+ * read in order by the calling thread, sealed or opened by whichever of it
+ * and an output thread is free, written in order by the output thread. */
 enum {
-	AGE_PIPELINE_WORKERS = 2,
 	AGE_PIPELINE_BATCH_CHUNKS = 4,
+	AGE_PIPELINE_BATCHES = 4,
 	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
 	AGE_PIPELINE_COMPLETE = 1, /* drain: the stream is complete */
 };
@@ -180,15 +180,13 @@ struct age_batch {
 };
 
 struct age_pipeline_ops {
-	/* Either thread, one at a time, in order: reads the next batch,
-	 * setting end when the input ends. */
+	/* The calling thread, in order: reads the next batch, setting end when
+	 * the input ends. */
 	int (*fill)(void *ctx, struct age_batch *b);
-	/* Either thread, both at once (worker 0 is the calling thread, 1 the
-	 * other), each on its own batch. */
+	/* Either thread (worker 0 is the calling one, 1 the output thread). */
 	void (*transform)(void *ctx, int worker, struct age_batch *b);
-	/* Either thread, one at a time, in order: 0 to go on,
-	 * AGE_PIPELINE_COMPLETE, or an error; after a batch with end set the
-	 * pipeline stops. */
+	/* The output thread, in order: 0 to go on, AGE_PIPELINE_COMPLETE, or
+	 * an error; after a batch with end set the pipeline stops. */
 	int (*drain)(void *ctx, struct age_batch *b);
 };
 

@@ -26,7 +26,7 @@
 enum {
 	LARGE_FROM_CHUNK = AGE_STREAM_LARGE_FROM_CHUNK,
 	SMALL_PAYLOAD = 2048, /* the first read of an encryption (a pool slot) */
-	WORKERS = AGE_PIPELINE_WORKERS, /* each with its own context */
+	WORKERS = 2,          /* the pipeline's threads, each with its own context */
 };
 
 struct stream {

@@ -1,18 +1,14 @@
 /* The STREAM payload of a large file, in batches of chunks over two
- * threads, each of which reads a batch, seals (or opens) it and writes it
- * before it reads another: reads take turns in the order of the input,
- * writes in the same order, and the cipher of one batch runs while the
- * other thread reads or writes. A batch stays on the core that read it:
- * when one thread read and the other wrote, each batch crossed between
- * the cores' caches, and the threads woke each other twice as often
- * (encrypt 2-3% more CPU time, twice the context switches). One batch per
- * thread, in secure memory (it holds plaintext), keeps memory constant.
+ * threads: the calling thread reads batches in order, an output thread
+ * writes them in order, and whichever of the two is free seals (or opens)
+ * the oldest batch that is read and not yet sealed. On a fast cipher the
+ * system's copies in and out cost more than the cipher itself; sharing the
+ * cipher balances the two threads. A ring of AGE_PIPELINE_BATCHES batches
+ * in secure memory (they hold plaintext) keeps memory constant.
  *
  * Errors keep the order of the input: a batch is written only when every
  * batch before it was, so what reaches the output before a failure is
- * exactly what a one-chunk-at-a-time loop would have written. A batch's
- * read and write run on one thread, so a read error's message (kept per
- * thread) is still there at its write turn. */
+ * exactly what a one-chunk-at-a-time loop would have written. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,129 +18,176 @@
 
 #include "age_int.h"
 
-enum { WORKERS = AGE_PIPELINE_WORKERS };
+enum { RING = AGE_PIPELINE_BATCHES, MAIN = 0, OUTPUT = 1 };
+
+enum batch_state { FREE, FILLED, BUSY, READY };
 
 struct pipeline {
 	const struct age_pipeline_ops *ops;
 	void *ctx;
-	pthread_mutex_t read_turn;   /* held while a batch is read */
+	pthread_mutex_t lock;
+	pthread_cond_t to_main, to_output;
+	bool main_waits, output_waits;
+	struct age_batch batch[RING];
+	enum batch_state state[RING];
+	/* batches filled and drained so far; batch n lives in batch[n % RING] */
+	unsigned long filled, drained;
 	uint64_t counter;            /* the next batch's first chunk number */
-	unsigned long read;          /* batches read so far (numbers them) */
 	bool input_done;             /* a batch had end set, or fill failed */
-	pthread_mutex_t lock;        /* the write turn and the result */
-	pthread_cond_t written;
-	unsigned long drained;       /* batches written so far */
 	bool stopped;                /* drain completed or failed */
+	int fill_error;              /* fill's error, for the batch marked failed */
 	int result;
 	char message[1024];          /* result's message (errors live per thread) */
 };
 
-/* Under the read turn: the next batch, numbered; false when the input
- * ended before it. A failed read marks the batch failed, its error kept
- * for its write turn. */
-static bool read_batch(struct pipeline *p, struct age_batch *b, unsigned long *number, int *fill_error)
+/* With the lock held: wakes a waiting thread, signalling after letting go
+ * of the lock, so that it does not wake only to wait for the lock. */
+static void wake(struct pipeline *p, pthread_cond_t *cond)
 {
+	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(cond);
+	pthread_mutex_lock(&p->lock);
+}
+
+/* With the lock held. */
+static struct age_batch *oldest_filled(struct pipeline *p)
+{
+	for (unsigned long n = p->drained; n < p->filled; n++)
+		if (p->state[n % RING] == FILLED)
+			return &p->batch[n % RING];
+	return NULL;
+}
+
+static enum batch_state *state_of(struct pipeline *p, struct age_batch *b)
+{
+	return &p->state[b - p->batch];
+}
+
+/* Seals or opens b outside the lock; with the lock held on return. */
+static void transform(struct pipeline *p, struct age_batch *b, int worker)
+{
+	*state_of(p, b) = BUSY;
+	pthread_mutex_unlock(&p->lock);
+	p->ops->transform(p->ctx, worker, b);
+	pthread_mutex_lock(&p->lock);
+	*state_of(p, b) = READY;
+}
+
+static void fill_next(struct pipeline *p)
+{
+	struct age_batch *b = &p->batch[p->filled % RING];
 	int ret;
 
-	pthread_mutex_lock(&p->read_turn);
-	if (p->input_done) {
-		pthread_mutex_unlock(&p->read_turn);
-		return false;
-	}
+	pthread_mutex_unlock(&p->lock);
 	*b = (struct age_batch){ .data = b->data, .counter = p->counter };
-	ret = p->ops->fill(p->ctx, b);
+	/* allocated on first use: the rest of a file may need fewer */
+	if (!b->data && !(b->data = gs_secure_alloc(AGE_PIPELINE_BATCH_SIZE)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	else
+		ret = p->ops->fill(p->ctx, b);
+	pthread_mutex_lock(&p->lock);
 	if (ret) {
+		/* reported when the batches before it are written */
 		b->failed = true;
 		b->end = true;
+		p->fill_error = ret;
+		snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
 	}
-	*fill_error = ret;
 	p->counter += b->count;
+	p->state[p->filled % RING] = ret ? READY : FILLED;
+	p->filled++;
 	p->input_done = b->end;
-	*number = p->read++;
-	pthread_mutex_unlock(&p->read_turn);
-	return true;
 }
 
-/* Waits for the turn of batch number, then writes b (or reports its read
- * error); false when the pipeline stopped. */
-static bool write_batch(struct pipeline *p, struct age_batch *b, unsigned long number, int fill_error)
+static void *output_main(void *arg)
 {
-	bool go_on;
+	struct pipeline *p = arg;
+	struct age_batch *b;
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->drained != number && !p->stopped)
-		pthread_cond_wait(&p->written, &p->lock);
-	if (p->stopped) {
-		pthread_mutex_unlock(&p->lock);
-		return false;
+	while (!p->stopped) {
+		b = &p->batch[p->drained % RING];
+		if (p->drained < p->filled && p->state[p->drained % RING] == READY) {
+			pthread_mutex_unlock(&p->lock);
+			ret = b->failed ? 0 : p->ops->drain(p->ctx, b);
+			pthread_mutex_lock(&p->lock);
+			p->state[p->drained % RING] = FREE;
+			p->drained++;
+			if (b->failed) {
+				p->result = p->fill_error;
+				p->stopped = true;
+			} else if (ret < 0 || ret == AGE_PIPELINE_COMPLETE || b->end) {
+				p->result = ret < 0 ? ret : 0;
+				if (ret < 0)
+					snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
+				p->stopped = true;
+			}
+			if (p->main_waits)
+				wake(p, &p->to_main);
+		} else if ((b = oldest_filled(p))) {
+			transform(p, b, OUTPUT);
+		} else {
+			p->output_waits = true;
+			pthread_cond_wait(&p->to_output, &p->lock);
+			p->output_waits = false;
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
-	ret = b->failed ? fill_error : p->ops->drain(p->ctx, b);
-	pthread_mutex_lock(&p->lock);
-	p->drained++;
-	if (ret < 0 || ret == AGE_PIPELINE_COMPLETE || b->end) {
-		p->result = ret < 0 ? ret : 0;
-		if (ret < 0)
-			snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
-		p->stopped = true;
-	}
-	go_on = !p->stopped;
-	pthread_mutex_unlock(&p->lock);
-	pthread_cond_broadcast(&p->written);
-	return go_on;
+	return NULL;
 }
 
-struct worker {
-	struct pipeline *p;
-	int index;                   /* 0 is the calling thread */
-	struct age_batch batch;
-};
-
-static void *worker_main(void *arg)
+/* The calling thread: reads while a batch is free, seals otherwise. */
+static void main_loop(struct pipeline *p)
 {
-	struct worker *w = arg;
-	struct age_batch *b = &w->batch;
-	unsigned long number;
-	int fill_error;
+	struct age_batch *b;
 
-	while (read_batch(w->p, b, &number, &fill_error)) {
-		if (!b->failed)
-			w->p->ops->transform(w->p->ctx, w->index, b);
-		if (!write_batch(w->p, b, number, fill_error))
-			break;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopped) {
+		if (!p->input_done && p->filled - p->drained < RING) {
+			fill_next(p);
+		} else if ((b = oldest_filled(p))) {
+			transform(p, b, MAIN);
+		} else if (p->input_done) {
+			break; /* the output thread writes what is left */
+		} else {
+			p->main_waits = true;
+			pthread_cond_wait(&p->to_main, &p->lock);
+			p->main_waits = false;
+			continue;
+		}
+		if (p->output_waits)
+			wake(p, &p->to_output);
 	}
-	return NULL;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void release_ring(struct pipeline *p)
+{
+	for (int i = 0; i < RING; i++)
+		gs_secure_free(p->batch[i].data);
 }
 
 int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
 {
 	struct pipeline p = { .ops = ops, .ctx = ctx, .counter = counter };
-	struct worker workers[WORKERS];
-	pthread_t other;
+	pthread_t output;
 	int ret = 0;
 
-	for (int i = 0; i < WORKERS; i++) {
-		workers[i] = (struct worker){ .p = &p, .index = i };
-		workers[i].batch.data = gs_secure_alloc(AGE_PIPELINE_BATCH_SIZE);
-		if (!workers[i].batch.data)
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	}
-	pthread_mutex_init(&p.read_turn, NULL);
 	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.written, NULL);
-	if (!ret && pthread_create(&other, NULL, worker_main, &workers[1]) != 0)
-		ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the second thread");
-	if (!ret) {
-		worker_main(&workers[0]);
-		pthread_join(other, NULL);
+	pthread_cond_init(&p.to_main, NULL);
+	pthread_cond_init(&p.to_output, NULL);
+	if (pthread_create(&output, NULL, output_main, &p) != 0) {
+		ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the output thread");
+	} else {
+		main_loop(&p);
+		pthread_join(output, NULL);
 		if (p.result)
 			ret = GS_FAIL(p.result, "%s", p.message);
 	}
-	pthread_cond_destroy(&p.written);
+	pthread_cond_destroy(&p.to_output);
+	pthread_cond_destroy(&p.to_main);
 	pthread_mutex_destroy(&p.lock);
-	pthread_mutex_destroy(&p.read_turn);
-	for (int i = 0; i < WORKERS; i++)
-		gs_secure_free(workers[i].batch.data);
+	release_ring(&p);
 	return ret;
 }
