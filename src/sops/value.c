@@ -39,19 +39,22 @@ int sops_value_type_from_name(const char *name, size_t len, enum sops_value_type
 	return GS_FAIL(GS_ERR_DECRYPT_VALUE, "unknown encrypted value type");
 }
 
-/* Rightmost occurrence of needle starting in [from, to - nlen]. */
+/* Rightmost occurrence of needle starting in [from, to - nlen]: memrchr
+ * for its first byte (a byte at a time was an eighth of decrypting a
+ * short value). */
 static const char *rfind(const char *from, const char *to, const char *needle)
 {
 	size_t nlen = strlen(needle);
+	const char *p;
 
 	if (to < from || (size_t)(to - from) < nlen)
 		return NULL;
-	for (const char *p = to - nlen;; p--) {
-		if (*p == *needle && memcmp(p, needle, nlen) == 0)
+	for (size_t room = (size_t)(to - from) - nlen + 1;
+	     room && (p = memrchr(from, *needle, room)); room = (size_t)(p - from)) {
+		if (memcmp(p, needle, nlen) == 0)
 			return p;
-		if (p == from)
-			return NULL;
 	}
+	return NULL;
 }
 
 /* The regex ^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\] with
