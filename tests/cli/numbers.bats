@@ -73,3 +73,11 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 0 ]
 	[ "$output" = "a: 10" ]
 }
+
+@test "exec-env gives an int spelled +5 or 007 as sops does (5, 7)" {
+	printf 'PLUS: +5\nPADDED: 007\nZERO: -0\n' >env.yaml
+	gitseal encrypt --age "$(demo_recipient)" env.yaml >enc.yaml
+	run --separate-stderr gitseal exec-env enc.yaml 'printf "%s %s %s" "$PLUS" "$PADDED" "$ZERO"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "5 7 0" ]
+}
