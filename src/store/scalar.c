@@ -17,9 +17,10 @@
 #include "store_int.h"
 
 /* Go's strconv.Atoi on a 64-bit platform, the parse of sops's decrypt of
- * type:int (aes/cipher.go): the fast path and ParseInt(s, 10, 0) accept
- * the same texts, an optional sign and decimal digits (no '_': that is
- * base 0 only), any number of leading zeros, in int64 range. */
+ * type:int (sops 3.13.2 aes/cipher.go:107): the fast path and
+ * ParseInt(s, 10, 0) accept the same texts, an optional sign and decimal
+ * digits (no '_': that is base 0 only), any number of leading zeros, in
+ * int64 range. */
 bool store_go_atoi(const char *s, size_t len, int64_t *out)
 {
 	size_t i = 0;
@@ -45,10 +46,12 @@ bool store_go_atoi(const char *s, size_t len, int64_t *out)
 }
 
 /* yaml.v3 types a plain scalar with strconv.ParseInt(s without '_', 0, 64)
- * (resolve.go), where a leading '0' means octal: "010" is 8 to it and 10 to
- * Atoi; "0x1F", "0o17", "0b1", "1_000" are not Atoi's at all. A spelling is
- * kept where both read the same number: "+5", "007", "-0", "00". A JSON
- * integer always is (RFC 8259 has no leading zeros; "-0" reads as 0). */
+ * (resolve.go:191-192), where a leading '0' means octal: "010" is 8 to it
+ * and 10 to Atoi; "0x1F", "0o17", "0b1", "1_000" are not Atoi's at all. A
+ * spelling is kept where both read the same number: "+5", "007", "-0",
+ * "00". A JSON integer always is (RFC 8259 has no leading zeros; sops's
+ * JSON store reads "-0" with ParseInt(s, 10, 64) as 0). The MAC takes
+ * strconv.Itoa of the int (sops.go:975 ToBytes), so it is sops's. */
 bool store_int_spelling_kept(const char *s, size_t len)
 {
 	int64_t atoi_value, yaml_value;
