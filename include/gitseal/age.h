@@ -96,12 +96,6 @@ struct age_encrypt_opts {
 	/* Encrypt to post-quantum and classic recipients together, which
 	 * age 1.3 refuses: the classic stanza is open to a quantum computer. */
 	bool allow_mixed;
-	/* in reads file descriptor input_fd, unbuffered, from its offset (a
-	 * command's input): past the first 2 MiB a regular file is then read
-	 * through mmap, one copy less, and is an error (GS_ERR_IO) if it
-	 * changes size meanwhile; the descriptor is left at the end. */
-	bool input_is_fd;
-	int input_fd;
 };
 
 int age_encrypt_with(const struct age_recipient_list *recipients, const struct age_encrypt_opts *opts,

@@ -30,7 +30,7 @@ static int wrap_for(const struct age_recipient *r, const uint8_t *file_key, stru
 	return stanza_methods[r->type].wrap(r, file_key, h);
 }
 
-static int encrypt_to(const struct age_recipient_list *recipients, struct gs_reader *in, int map_fd,
+static int encrypt_to(const struct age_recipient_list *recipients, struct gs_reader *in,
 		      struct gs_writer *out)
 {
 	struct age_header h = { 0 };
@@ -56,7 +56,7 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 	if ((ret = age_header_write(&h, &hdr)) || (ret = gs_buf_append(&hdr, nonce, sizeof(nonce))) ||
 	    (ret = out->write(out->ctx, hdr.data, hdr.len)))
 		goto out;
-	ret = age_stream_encrypt(file_key, nonce, in, map_fd, out);
+	ret = age_stream_encrypt(file_key, nonce, in, out);
 out:
 	gs_secure_free(file_key);
 	gs_buf_release(&hdr);
@@ -100,19 +100,18 @@ int age_encrypt_with(const struct age_recipient_list *recipients, const struct a
 {
 	struct age_armor_writer aw;
 	struct gs_writer w;
-	int map_fd = opts->input_is_fd ? opts->input_fd : -1;
 	int ret;
 
 	if ((ret = check_recipients(recipients, opts->allow_mixed)))
 		goto out;
 	if (!opts->armor) {
-		ret = encrypt_to(recipients, in, map_fd, out);
+		ret = encrypt_to(recipients, in, out);
 		goto out;
 	}
 	if ((ret = age_armor_writer_init(&aw, out)))
 		goto out;
 	w = age_armor_writer_as_writer(&aw);
-	ret = encrypt_to(recipients, in, map_fd, &w);
+	ret = encrypt_to(recipients, in, &w);
 	if (!ret)
 		ret = age_armor_writer_finish(&aw);
 	age_armor_writer_release(&aw);

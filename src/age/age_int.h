@@ -146,11 +146,8 @@ int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
  * go through libsodium on the calling thread, the rest through OpenSSL and
  * stream_pipeline.c (named here for the tests, which probe both sides). */
 enum { AGE_STREAM_LARGE_FROM_CHUNK = 32 };
-/* map_fd: in's file descriptor when in reads it unbuffered (else -1): past
- * the first chunks, a regular file is then read through mmap from where in
- * stopped (stream_map.c), and is an error if it changes size meanwhile. */
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
-		       struct gs_reader *in, int map_fd, struct gs_writer *out) __attribute__((warn_unused_result));
+		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 /* Waits for the loading age_expect_payload started, if any. */
@@ -168,7 +165,6 @@ enum {
 
 struct age_batch {
 	uint8_t *data;               /* chunk i at i * AGE_CHUNK_CT_SIZE, sealed in place */
-	const uint8_t *src;          /* or, when set, sealed from src + i * AGE_CHUNK_SIZE (mapped) */
 	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
 	size_t count;                /* chunks in the batch */
 	uint64_t counter;            /* the first chunk's number (set by the pipeline) */
@@ -198,38 +194,6 @@ struct age_pipeline_ops {
  * in the order of the input (from fill or drain), or 0. */
 int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
 	__attribute__((warn_unused_result));
-/* The same for a fill that costs nothing (a mapped input): each of two
- * threads fills, transforms and drains a batch, the drains in turn. */
-int age_pipeline_run_each(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
-	__attribute__((warn_unused_result));
-
-/* stream_map.c: a regular file's input through mmap, for the pipeline. */
-enum { AGE_MAP_UNAVAILABLE = 1 };
-
-struct age_map {
-	const uint8_t *data;         /* from the byte before fd's offset when opened */
-	size_t len;                  /* to the file's end when opened */
-	uint8_t *base;               /* the mapping (data rounded down to a page) */
-	size_t base_len, page;
-	uint64_t end;                /* the file's size when opened */
-	int fd;
-};
-
-/* Maps fd from the byte before its offset (the look-ahead byte already
- * read) to its end, when it is a regular file with at least min_size bytes
- * there: 0, or AGE_MAP_UNAVAILABLE (then read it as before). One mapping
- * at a time per process: a SIGBUS handler serves it until age_map_close. */
-int age_map_open(struct age_map *m, int fd, uint64_t min_size) __attribute__((warn_unused_result));
-/* Unmaps, restores the SIGBUS disposition, and sets fd's offset to the end
- * of what was mapped. */
-int age_map_close(struct age_map *m) __attribute__((warn_unused_result));
-/* Runs fn(arg): 0, or -1 when it touched a page of the mapping that the
- * file no longer has (fn was left where it faulted). */
-int age_map_guard(void (*fn)(void *arg), void *arg) __attribute__((warn_unused_result));
-/* The len bytes at from are used: their whole pages leave the resident set. */
-void age_map_done(const struct age_map *m, const uint8_t *from, size_t len);
-/* True when the file has bytes past what was mapped (or cannot be read). */
-bool age_map_grew(const struct age_map *m);
 
 /* armor.c */
 struct age_armor_reader {

@@ -37,10 +37,6 @@ struct stream {
 	struct gs_writer *out;
 	struct gs_reader *in;        /* encryption */
 	uint8_t carry;               /* encryption: the look-ahead byte */
-	int map_fd;                  /* encryption: in's descriptor, or -1 */
-	struct age_map map;          /* encryption: the rest of a regular file, mapped */
-	bool mapped;
-	size_t map_pos;              /* the next chunk's offset in map.data */
 	struct age_bufin *bin;       /* decryption */
 	bool final_seen;             /* decryption: a batch ended with the last chunk */
 };
@@ -49,7 +45,6 @@ static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t 
 		       struct gs_writer *out)
 {
 	memset(s, 0, sizeof(*s));
-	s->map_fd = -1;
 	s->enc = enc;
 	s->out = out;
 	s->key = gs_secure_alloc(32);
@@ -59,15 +54,12 @@ static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t 
 	return age_hkdf_sha256(file_key, AGE_FILE_KEY_SIZE, nonce, AGE_NONCE_SIZE, "payload", s->key, 32);
 }
 
-static int stream_release(struct stream *s)
+static void stream_release(struct stream *s)
 {
-	int ret = s->mapped ? age_map_close(&s->map) : 0;
-
 	for (int i = 0; i < WORKERS; i++)
 		EVP_CIPHER_CTX_free(s->ctx[i]);
 	gs_secure_free(s->key);
 	memset(s, 0, sizeof(*s));
-	return ret;
 }
 
 static void chunk_nonce(uint64_t counter, bool last, uint8_t nonce[12])
@@ -157,26 +149,22 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 						    s->enc ? 1 : 0) != 1)
 			ret = GS_FAIL(GS_ERR_GENERIC, "cannot initialise chacha20-poly1305");
 	}
-	/* the rest of a regular file through mmap; else read as before */
-	if (!ret && s->enc && s->map_fd >= 0)
-		s->mapped = age_map_open(&s->map, s->map_fd, 0) == 0;
 	if (!ret)
-		ret = s->mapped ? age_pipeline_run_each(ops, s, s->counter) : age_pipeline_run(ops, s, s->counter);
+		ret = age_pipeline_run(ops, s, s->counter);
 	return ret;
 }
 
-/* Seals the len bytes at in to out (in may be out) and appends the tag. */
-static int seal_chunk(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, const uint8_t *in, uint8_t *out,
-		      size_t len)
+/* Seals the len bytes at buf in place and appends the tag. */
+static int seal_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t len)
 {
 	uint8_t nonce[12];
 	int outl = 0, finl = 0;
 
 	chunk_nonce(counter, last, nonce);
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
-	    EVP_CipherUpdate(ctx, out, &outl, in, (int)len) != 1 ||
-	    EVP_CipherFinal_ex(ctx, out + outl, &finl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AGE_TAG_SIZE, out + len) != 1)
+	    EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1 ||
+	    EVP_CipherFinal_ex(ctx, buf + outl, &finl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AGE_TAG_SIZE, buf + len) != 1)
 		return -1;
 	return 0;
 }
@@ -207,7 +195,7 @@ static int restore_ciphertext(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, 
 	int ret;
 
 	memcpy(tag, buf + len, AGE_TAG_SIZE);
-	ret = seal_chunk(ctx, counter, last, buf, buf, len);
+	ret = seal_in_place(ctx, counter, last, buf, len);
 	memcpy(buf + len, tag, AGE_TAG_SIZE);
 	return ret;
 }
@@ -217,8 +205,9 @@ static int restore_ciphertext(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, 
 /* Chunk i of the batch is read to i * AGE_CHUNK_CT_SIZE + 1, after the
  * previous look-ahead byte; the read's last byte, in the tag's room, is
  * the next look-ahead byte. */
-static int encrypt_fill_read(struct stream *s, struct age_batch *b)
+static int encrypt_fill(void *ctx, struct age_batch *b)
 {
+	struct stream *s = ctx;
 	uint8_t *chunk;
 	size_t got;
 	int ret;
@@ -241,84 +230,21 @@ static int encrypt_fill_read(struct stream *s, struct age_batch *b)
 	return 0;
 }
 
-/* A mapped batch only points at its chunks; the cipher reads them. The
- * last chunk is the one that ends at the file's end, if the file did not
- * grow meanwhile. */
-static int encrypt_fill_mapped(struct stream *s, struct age_batch *b)
-{
-	size_t left;
-
-	b->src = s->map.data + s->map_pos;
-	for (size_t i = 0; i < AGE_PIPELINE_BATCH_CHUNKS; i++) {
-		left = s->map.len - s->map_pos;
-		b->count++;
-		if (left > AGE_CHUNK_SIZE) {
-			b->len[i] = AGE_CHUNK_SIZE;
-			s->map_pos += AGE_CHUNK_SIZE;
-			continue;
-		}
-		if (age_map_grew(&s->map))
-			return GS_FAIL(GS_ERR_IO, "read error: the input file grew while it was read");
-		b->len[i] = left;
-		s->map_pos += left;
-		b->end = true;
-		return 0;
-	}
-	return 0;
-}
-
-static int encrypt_fill(void *ctx, struct age_batch *b)
+static void encrypt_transform(void *ctx, int worker, struct age_batch *b)
 {
 	struct stream *s = ctx;
-
-	return s->mapped ? encrypt_fill_mapped(s, b) : encrypt_fill_read(s, b);
-}
-
-struct seal_job {
-	struct stream *s;
-	int worker;
-	struct age_batch *b;
-};
-
-static void seal_batch(void *arg)
-{
-	struct seal_job *job = arg;
-	struct age_batch *b = job->b;
-	uint8_t *out;
 	bool last;
 
 	for (b->done = 0; b->done < b->count; b->done++) {
 		last = b->end && b->done + 1 == b->count;
-		out = b->data + b->done * AGE_CHUNK_CT_SIZE;
-		if (seal_chunk(job->s->ctx[job->worker], b->counter + b->done, last,
-			       b->src ? b->src + b->done * AGE_CHUNK_SIZE : out, out, b->len[b->done]) != 0) {
+		if (seal_in_place(s->ctx[worker], b->counter + b->done, last,
+				  b->data + b->done * AGE_CHUNK_CT_SIZE, b->len[b->done]) != 0) {
 			b->error = GS_ERR_GENERIC;
 			b->why = "chacha20-poly1305 encryption failed";
 			return;
 		}
 		b->len[b->done] += AGE_TAG_SIZE;
 	}
-}
-
-static void encrypt_transform(void *ctx, int worker, struct age_batch *b)
-{
-	struct seal_job job = { ctx, worker, b };
-	size_t len;
-
-	if (!b->src) {
-		seal_batch(&job);
-		return;
-	}
-	/* the file may shrink under the mapping (stream_map.c) */
-	if (age_map_guard(seal_batch, &job) != 0) {
-		b->error = GS_ERR_IO;
-		b->why = "read error: the input file shrank while it was read";
-		return;
-	}
-	if (b->error)
-		return;
-	len = (b->count - 1) * AGE_CHUNK_SIZE + b->len[b->count - 1] - AGE_TAG_SIZE;
-	age_map_done(&job.s->map, b->src, len);
 }
 
 static int encrypt_drain(void *ctx, struct age_batch *b)
@@ -339,17 +265,16 @@ static int encrypt_drain(void *ctx, struct age_batch *b)
 static const struct age_pipeline_ops encrypt_ops = { encrypt_fill, encrypt_transform, encrypt_drain };
 
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
-		       struct gs_reader *in, int map_fd, struct gs_writer *out)
+		       struct gs_reader *in, struct gs_writer *out)
 {
 	struct stream s;
 	uint8_t *pt = gs_secure_alloc(SMALL_PAYLOAD), *big;
 	uint8_t *ct = NULL;
 	size_t carry = 0, got, n;
-	int ret, release_ret;
+	int ret;
 
 	ret = stream_init(&s, file_key, nonce, true, out);
 	s.in = in;
-	s.map_fd = map_fd;
 	if (!ret && !pt)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	/* Most payloads (sops data keys, small files) fit a small buffer: the
@@ -399,11 +324,10 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		}
 	}
 out:
-	/* a mapped file's descriptor is left at its end, as a reader leaves it */
-	release_ret = stream_release(&s);
+	stream_release(&s);
 	gs_secure_free(pt);
 	free(ct);
-	return ret ? ret : release_ret;
+	return ret;
 }
 
 /* Decryption, in spec §6's order: the flag is never guessed from
@@ -569,7 +493,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			break;
 		}
 	}
-	(void)stream_release(&s); /* nothing mapped */
+	stream_release(&s);
 	gs_secure_free(pt);
 	free(ct);
 	return ret;

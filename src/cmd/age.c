@@ -348,9 +348,7 @@ static int add_passphrase_recipient(struct age_recipient_list *rl)
 
 static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
-	/* in is unbuffered (cmd_age) */
-	const struct age_encrypt_opts opts = { .armor = o->armor, .allow_mixed = o->allow_mixed,
-					       .input_is_fd = true, .input_fd = fileno(in) };
+	const struct age_encrypt_opts opts = { .armor = o->armor, .allow_mixed = o->allow_mixed };
 	struct age_recipient_list rl = { 0 };
 	struct gs_reader reader = gs_reader_from_file(in);
 	int ret;

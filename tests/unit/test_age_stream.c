@@ -3,21 +3,16 @@
  * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
  * the same bytes out at every size around the chunk size, the move to
  * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges,
- * with OpenSSL loaded ahead (age_expect_payload) too, and with a regular
- * file's rest read through mmap (stream_map.c), also one that changes size
- * meanwhile; and
+ * with OpenSSL loaded ahead (age_expect_payload) too; and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
  * the format; this covers where the code changes gear. */
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -88,7 +83,7 @@ static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *
 	struct gs_reader r = { source_read, &src };
 	struct gs_writer w = { sink_write, out };
 
-	return age_stream_encrypt(ref_file_key, ref_nonce, &r, -1, &w);
+	return age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
 }
 
 static int run_decrypt(struct source *src, struct sink *out)
@@ -367,7 +362,7 @@ static void test_io_failures(void **state)
 		src = (struct source){ .data = pt, .len = len, .fail_at = fail_at[i] };
 		out = (struct sink){ 0 };
 		gs_buf_init(&out.buf, false);
-		ret = age_stream_encrypt(ref_file_key, ref_nonce, &r, -1, &w);
+		ret = age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
 		assert_int_equal(ret, GS_ERR_IO);
 		assert_string_equal(gs_error_message(), "test source: read error");
 		gs_buf_release(&out.buf);
@@ -382,155 +377,6 @@ static void test_io_failures(void **state)
 	free(pt);
 }
 
-/* A file in a private directory, read unbuffered through its descriptor as
- * gitseal age reads its INPUT. */
-struct file_source {
-	char dir[64], path[96];
-	int fd;
-};
-
-static int fd_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
-{
-	struct file_source *f = ctx;
-	ssize_t n = read(f->fd, buf, cap);
-
-	if (n < 0)
-		return GS_FAIL(GS_ERR_IO, "test file: read error");
-	*got = (size_t)n;
-	return 0;
-}
-
-static void file_create(struct file_source *f, const uint8_t *data, size_t len)
-{
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gitseal-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/input", f->dir);
-	f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL, 0600);
-	assert_true(f->fd >= 0);
-	assert_int_equal(write(f->fd, data, len), (ssize_t)len);
-	assert_int_equal(lseek(f->fd, 0, SEEK_SET), 0);
-}
-
-static void file_remove(struct file_source *f)
-{
-	close(f->fd);
-	unlink(f->path);
-	rmdir(f->dir);
-}
-
-/* Encrypts f from skip bytes on through its descriptor (mapped past the
- * first chunks); the writer is given. */
-static int encrypt_file(struct file_source *f, size_t skip, struct gs_writer *w)
-{
-	struct gs_reader r = { fd_read, f };
-
-	assert_int_equal(lseek(f->fd, (off_t)skip, SEEK_SET), (off_t)skip);
-	return age_stream_encrypt(ref_file_key, ref_nonce, &r, f->fd, w);
-}
-
-static void test_mapped_file_same_bytes(void **state)
-{
-	size_t sizes[64], n = edge_sizes(sizes), max = (L + 4 * BATCH + 1) * CHUNK + 17;
-	static const size_t skips[] = { 0, 3 };
-	uint8_t *pt = random_bytes(max);
-	struct file_source f;
-	struct gs_buf want;
-	struct sink out;
-	struct gs_writer w = { sink_write, &out };
-	struct sigaction before, after;
-
-	(void)state;
-	assert_int_equal(sigaction(SIGBUS, NULL, &before), 0);
-	file_create(&f, pt, max);
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(ftruncate(f.fd, (off_t)sizes[i]), 0);
-		for (size_t k = 0; k < sizeof(skips) / sizeof(skips[0]) && skips[k] <= sizes[i]; k++) {
-			ref_encrypt(pt + skips[k], sizes[i] - skips[k], &want);
-			out = (struct sink){ 0 };
-			gs_buf_init(&out.buf, false);
-			assert_int_equal(encrypt_file(&f, skips[k], &w), 0);
-			if (out.buf.len != want.len || memcmp(out.buf.data, want.data, want.len) != 0)
-				fail_msg("file of %zu bytes from byte %zu: not the reference's bytes", sizes[i],
-					 skips[k]);
-			/* left where a reader leaves it */
-			assert_int_equal(lseek(f.fd, 0, SEEK_CUR), (off_t)sizes[i]);
-			gs_buf_release(&out.buf);
-			gs_buf_release(&want);
-		}
-		/* the file's pages past the cut are written back for the next size */
-		assert_int_equal(pwrite(f.fd, pt + sizes[i], max - sizes[i], (off_t)sizes[i]),
-				 (ssize_t)(max - sizes[i]));
-	}
-	/* the SIGBUS disposition is the one before (cmocka's) */
-	assert_int_equal(sigaction(SIGBUS, NULL, &after), 0);
-	assert_true(after.sa_handler == before.sa_handler);
-	file_remove(&f);
-	free(pt);
-}
-
-/* A writer that changes the input file once the pipeline has written its
- * first batch: cuts it to cut bytes, or appends a byte (cut 0). */
-struct resizing_sink {
-	struct sink sink;
-	struct file_source *file;
-	size_t cut;
-	bool done;
-};
-
-static int resizing_write(void *ctx, const uint8_t *data, size_t n)
-{
-	struct resizing_sink *r = ctx;
-
-	if (!r->done && r->sink.buf.len > (size_t)(L + 1) * CT) {
-		r->done = true;
-		if (r->cut)
-			assert_int_equal(ftruncate(r->file->fd, (off_t)r->cut), 0);
-		else
-			assert_int_equal(pwrite(r->file->fd, "x", 1, lseek(r->file->fd, 0, SEEK_END)), 1);
-	}
-	return sink_write(&r->sink, data, n);
-}
-
-/* A file that shrinks under the mapping (an access past its new end
- * raises SIGBUS) or grows past it fails with a read error, and the
- * process lives on; what was written is the reference's up to there. */
-static void test_mapped_file_changes_size(void **state)
-{
-	size_t len = (L + 12 * BATCH) * CHUNK + 100;
-	static const size_t cuts[] = { (L + 1) * CHUNK + 7, (L + 6 * BATCH) * CHUNK, 0 };
-	static const char *const why[] = {
-		"read error: the input file shrank while it was read",
-		"read error: the input file shrank while it was read",
-		"read error: the input file grew while it was read",
-	};
-	uint8_t *pt = random_bytes(len);
-	struct file_source f;
-	struct resizing_sink r;
-	struct gs_writer w = { resizing_write, &r };
-	struct gs_buf want;
-	struct sigaction before, after;
-
-	(void)state;
-	assert_int_equal(sigaction(SIGBUS, NULL, &before), 0);
-	ref_encrypt(pt, len, &want);
-	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-		file_create(&f, pt, len);
-		r = (struct resizing_sink){ .file = &f, .cut = cuts[i] };
-		gs_buf_init(&r.sink.buf, false);
-		assert_int_equal(encrypt_file(&f, 0, &w), GS_ERR_IO);
-		assert_string_equal(gs_error_message(), why[i]);
-		assert_true(r.done);
-		assert_true(r.sink.buf.len < want.len);
-		assert_memory_equal(r.sink.buf.data, want.data, r.sink.buf.len);
-		gs_buf_release(&r.sink.buf);
-		file_remove(&f);
-	}
-	assert_int_equal(sigaction(SIGBUS, NULL, &after), 0);
-	assert_true(after.sa_handler == before.sa_handler);
-	gs_buf_release(&want);
-	free(pt);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,8 +385,6 @@ int main(void)
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
 		cmocka_unit_test(test_io_failures),
-		cmocka_unit_test(test_mapped_file_same_bytes),
-		cmocka_unit_test(test_mapped_file_changes_size),
 	};
 
 	if (gs_crypto_init() != 0)

@@ -243,7 +243,7 @@ static void check_stream_reencrypt(struct vector *v, const struct gs_buf *plaint
 	gs_buf_init(&ct, false);
 	r = gs_reader_from_mem(&src, plaintext->data, plaintext->len);
 	w = gs_writer_to_buf(&ct);
-	assert_int_equal(age_stream_encrypt(v->file_key, file.data + hdr_len, &r, -1, &w), 0);
+	assert_int_equal(age_stream_encrypt(v->file_key, file.data + hdr_len, &r, &w), 0);
 	assert_int_equal(ct.len, file.len - hdr_len - AGE_NONCE_SIZE);
 	assert_memory_equal(ct.data, file.data + hdr_len + AGE_NONCE_SIZE, ct.len);
 	gs_buf_release(&ct);
