@@ -346,6 +346,52 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 	return same_selection(&rule->selection, sel);
 }
 
+/* The selection as sealing applies it: sops's default for a Kubernetes
+ * Secret when the rule names none (seal.c, gitseal encrypt). */
+static struct sops_selection as_applied(const struct sops_selection *sel, const struct doc *plain)
+{
+	struct sops_selection s = *sel;
+
+	if (s.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
+		s.kind = SOPS_SEL_ENCRYPTED_REGEX;
+		s.value = (char *)GITSEAL_K8S_SECRET_REGEX;
+	}
+	return s;
+}
+
+int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
+			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
+{
+	static const struct sops_selection seal_all = { .kind = SOPS_SEL_NONE };
+	const struct sops_rule *rule = NULL;
+	struct sops_selection own, wider;
+	char full[PATH_MAX], where[256];
+	int ret;
+
+	if ((ret = gittrust_load(f)))
+		return ret;
+	/* the accepted .sops.yaml's rule for the path; none: every value */
+	if (!f->trust.config ||
+	    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
+	    sops_config_match(f->trust.config, full, &rule) != 0) {
+		gs_error_clear();
+		rule = NULL;
+	}
+	own = as_applied(&keys->selection, plain);
+	wider = as_applied(rule ? &rule->selection : &seal_all, plain);
+	if (same_selection(&own, &wider))
+		return 0;
+	ret = sops_doc_check_narrowed(plain, &own, &wider, kept, nkept, where, sizeof(where));
+	if (ret == GS_ERR_DECRYPT_VALUE) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
+					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule",
+			      where, own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      own.value ? own.value : "true", path);
+	}
+	return ret;
+}
+
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
 	bool found;
