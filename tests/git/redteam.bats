@@ -56,3 +56,64 @@ narrow_rule() {
 	grep -qF "the value at 'api_token' would be in clear under the file's own rule" <<<"$output"
 	run ! grep -qa s3cr3t <(git cat-file --batch-all-objects --batch)
 }
+
+# Three key groups, all three needed: the victim, tina and mallory each
+# hold one. The groups and the threshold are in the metadata, outside the MAC.
+three_groups() {
+	gs_person tina
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: secrets/.*\.yaml$
+    key_groups:
+      - age: [$RECIPIENT]
+      - age: [$(recipient_of tina)]
+      - age: [$(recipient_of mallory)]
+YAML
+	rm -rf .git/gitseal
+	"$GITSEAL_BIN" git init 2>/dev/null
+	# the victim holds the keys of all three (as a release manager may)
+	cat "$T/key.txt" "$T/tina.txt" "$T/mallory.txt" > "$T/all.txt"
+	export SOPS_AGE_KEY_FILE="$T/all.txt"
+	printf 'token: t0ken-old\n' > secrets/grouped.yaml
+	git add -A
+	git commit -qm "three groups"
+	git show HEAD:secrets/grouped.yaml | grep -qx '    shamir_threshold: 3'
+	as_person mallory git pull -q "$REPO" main
+}
+
+@test "a pull request lowering a file's shamir_threshold: a clone without keys does not seal the next value for fewer groups" {
+	three_groups
+	as_person mallory sed -i 's/^    shamir_threshold: 3$/    shamir_threshold: 2/' secrets/grouped.yaml
+	as_person mallory git commit -qam "lower the threshold"
+	pull_from mallory
+	# a CI job that writes secrets it never reads
+	unset SOPS_AGE_KEY_FILE
+	git clone -q "$REPO" "$T/ci"
+	cd "$T/ci"
+	"$GITSEAL_BIN" git init 2>/dev/null
+	printf 'token: t0ken-new\n' > secrets/grouped.yaml
+	run git add secrets/grouped.yaml
+	[ "$status" -ne 0 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/grouped.yaml': key groups changed: 3 group(s), 2 needed, where .sops.yaml has 3, 3 needed; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ "$(git rev-parse :secrets/grouped.yaml)" = "$(git rev-parse HEAD:secrets/grouped.yaml)" ]
+}
+
+@test "a pull request lowering the shamir_threshold of .sops.yaml: new files wait for updatekeys" {
+	three_groups
+	as_person mallory sh -c 'printf "    shamir_threshold: 2\n" >> .sops.yaml'
+	as_person mallory git commit -qam "lower the threshold"
+	pull_from mallory
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	run git add secrets/new.yaml
+	[ "$status" -ne 0 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': key groups changed: 3 group(s), 2 needed, where .sops.yaml has 3, 3 needed; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ -z "$(git ls-files -s secrets/new.yaml)" ]
+	# accepted, it applies
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	# the change is shown
+	grep -qxF "secrets/grouped.yaml:" <<<"$output"
+	grep -qxF "    groups needed: 3 -> 2" <<<"$output"
+	git add secrets/new.yaml
+	git show :secrets/new.yaml | grep -qx '    shamir_threshold: 2'
+}
