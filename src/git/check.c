@@ -358,7 +358,10 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
 	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
-	if (git_repository_index(&idx, f->repo) < 0) {
+	/* git commit -a and git commit FILE stage into an index of their own,
+	 * which they name to the pre-commit hook: the one the commit is made of */
+	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE") ? git_index_open(&idx, getenv("GIT_INDEX_FILE"))
+								  : git_repository_index(&idx, f->repo)) < 0) {
 		ret = gitrepo_fail("cannot open the index");
 		goto out;
 	}

@@ -117,3 +117,16 @@ YAML
 	git add secrets/new.yaml
 	git show :secrets/new.yaml | grep -qx '    shamir_threshold: 2'
 }
+
+@test "the pre-commit hook checks what git commit -a and git commit FILE commit (their own index), not .git/index" {
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	head=$(git rev-parse HEAD)
+	# the filter bypassed for one command: plaintext reaches the commit's index only
+	run git -c filter.gitseal.process= -c filter.gitseal.required=false commit -qam change
+	[ "$status" -ne 0 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted" <<<"$output"
+	run git -c filter.gitseal.process= -c filter.gitseal.required=false commit -qm change secrets/app.yaml
+	[ "$status" -ne 0 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted" <<<"$output"
+	[ "$(git rev-parse HEAD)" = "$head" ]
+}
