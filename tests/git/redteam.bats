@@ -118,6 +118,46 @@ YAML
 	git show :secrets/new.yaml | grep -qx '    shamir_threshold: 2'
 }
 
+# mallory takes the filter off for the secrets in .gitattributes
+filter_off() {
+	as_person mallory sh -c 'printf "secrets/** -filter -diff -merge\n" >> .gitattributes'
+	as_person mallory git commit -qam "no more filter"
+	pull_from mallory
+}
+
+@test "a pull request taking the filter off in .gitattributes: this clone still seals the secrets" {
+	grep -qxF "secrets/** filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32" .git/info/attributes
+	filter_off
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	git commit -qam change
+	assert_blob_encrypted secrets/app.yaml
+	run ! grep -qa hunter2-new <(git cat-file --batch-all-objects --batch)
+	[ "$(git show HEAD:secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: hunter2-new\nport: 5432')" ]
+}
+
+@test "the filter taken off in a clone set up before init kept its patterns: check and the hook refuse the secret in clear" {
+	: > .git/info/attributes
+	filter_off
+	head=$(git rev-parse HEAD)
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	run git commit -qam change
+	[ "$status" -ne 0 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted, but HEAD holds it encrypted: the filter is off for it (see .gitattributes; 'gitseal git init' keeps its patterns)" <<<"$output"
+	[ "$(git rev-parse HEAD)" = "$head" ]
+	assert_blob_encrypted secrets/app.yaml
+	git add secrets/app.yaml
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qF "'secrets/app.yaml': it is staged unencrypted, but HEAD holds it encrypted" <<<"$output"
+	# init pins the patterns again
+	"$GITSEAL_BIN" git init 2>/dev/null
+	git add --renormalize secrets/app.yaml
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 0 ]
+	git commit -qm change
+	assert_blob_encrypted secrets/app.yaml
+}
+
 @test "the pre-commit hook checks what git commit -a and git commit FILE commit (their own index), not .git/index" {
 	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
 	head=$(git rev-parse HEAD)
