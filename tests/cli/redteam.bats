@@ -23,3 +23,22 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	cmp secret.yaml sealed.yaml
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 }
+
+@test "a huge stores indent in .sops.yaml is refused, not written out (a repository's .sops.yaml is attacker input)" {
+	printf 'stores:\n  yaml:\n    indent: 200000000\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'a:\n  b: 1\n' >p.yaml
+	# it took a minute and 3.5 GB of memory
+	run timeout 10 "$GITSEAL_BIN" encrypt p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'indent' must be at most 64" ]
+	printf 'stores:\n  json:\n    indent: 65\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	run timeout 10 "$GITSEAL_BIN" encrypt p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'indent' must be at most 64" ]
+	run timeout 10 "$GITSEAL_BIN" --indent 200000000 encrypt --age "$(demo_recipient)" p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: --indent must be at most 64" ]
+	printf 'stores:\n  yaml:\n    indent: 64\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt -i p.yaml
+	[ "$(gitseal decrypt p.yaml)" = "$(printf 'a:\n  b: 1')" ]
+}
