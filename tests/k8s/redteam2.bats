@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# Second red-team pass over the cluster side: what --bind-namespace can and
+# cannot bind, checked from outside with the built binary.
+
+load k8s_helpers
+
+setup() {
+	k8s_setup
+	REPO="$TMP/repo"
+	mkdir -p "$REPO/tenant-b"
+	git init -q "$REPO"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: tenant-b\n  labels:\n    team: tenant-a\nstringData:\n  password: b-s3cr3t\n' >"$TMP/plain.yaml"
+}
+teardown() { teardown_tmp; }
+
+# The sops MAC is a hash of the values in order (sops.go, Tree.Encrypt):
+# keys and nesting are not in it. A value in clear can be moved under
+# another key, the MAC still verifies: here the label's `tenant-a` becomes
+# metadata.namespace and `tenant-b` is parked under another key.
+move_namespace() {
+	python3 - "$1" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = "  namespace: tenant-b\n  labels:\n    team: tenant-a\n"
+assert old in s, "layout changed"
+open(p, "w").write(s.replace(old, "  x: tenant-b\n  namespace: tenant-a\n"))
+PY
+}
+
+@test "--bind-namespace: a namespace in clear is bound by value only (a moved key keeps the MAC), an encrypted one by its path" {
+	# in clear: the move is invisible to the MAC, as in Go sops; what
+	# binds the namespace then is one key per tenant (docs/threat-model.md)
+	seal "$TMP/plain.yaml" "$REPO/tenant-b/secret.enc.yaml"
+	move_namespace "$REPO/tenant-b/secret.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" decrypt "$REPO/tenant-b/secret.enc.yaml"
+	[ "$status" -eq 0 ]
+	grep -qx '  namespace: tenant-a' <<<"$output"
+	# encrypted: the namespace's path is in its AES-GCM additional data
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData|namespace)$' \
+		"$TMP/plain.yaml" >"$REPO/tenant-b/secret.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
+	[ "$status" -eq 0 ]
+	grep -qx '  namespace: tenant-b' <<<"$output"
+	grep -qx '  password: b-s3cr3t' <<<"$output"
+	python3 - "$REPO/tenant-b/secret.enc.yaml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+# the encrypted namespace moved under another key, the label's value put in its place
+s2 = re.sub(r"  namespace: (ENC\[[^\n]*\])\n  labels:\n    team: tenant-a\n", r"  x: \1\n  namespace: tenant-a\n", s)
+assert s2 != s, "layout changed"
+open(p, "w").write(s2)
+PY
+	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	grep -q "'secret.enc.yaml' document 1: value at 'metadata:namespace:'" <<<"$stderr"
+	! grep -q 'b-s3cr3t' <<<"$stderr"
+}
