@@ -412,7 +412,7 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
 }
 
-static bool has_merge_key(const struct doc_node *n)
+bool k8s_has_merge_key(const struct doc_node *n)
 {
 	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
 		return false;
@@ -421,7 +421,7 @@ static bool has_merge_key(const struct doc_node *n)
 
 		if (n->kind == DOC_MAP && e->key && e->key_len == 2 && !memcmp(e->key, "<<", 2))
 			return true;
-		if (has_merge_key(e->value))
+		if (k8s_has_merge_key(e->value))
 			return true;
 	}
 	return false;
@@ -430,7 +430,7 @@ static bool has_merge_key(const struct doc_node *n)
 static int refuse_merge_keys(const struct doc *d)
 {
 	for (size_t b = 0; b < d->count; b++) {
-		if (has_merge_key(d->branches[b]))
+		if (k8s_has_merge_key(d->branches[b]))
 			return GS_FAIL(GS_ERR_USAGE, "YAML merge keys ('<<') are not allowed here: "
 						     "kustomize applies them, gitseal would not see "
 						     "the paths they add");

@@ -58,3 +58,30 @@ PY
 	grep -q "'secret.enc.yaml' document 1: value at 'metadata:namespace:'" <<<"$stderr"
 	! grep -q 'b-s3cr3t' <<<"$stderr"
 }
+
+# Kubernetes' YAML readers (sigs.k8s.io/yaml on go-yaml, kustomize's kyaml)
+# apply merge keys: `<<: {namespace: tenant-b}` puts the resource in
+# tenant-b. In a plain directory render writes the document as it is, so
+# the namespace policy must see what they will see: a merge key is refused.
+@test "--bind-namespace: a namespace given through a YAML merge key is refused in a plain directory" {
+	mkdir -p "$REPO/plain"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  <<: {namespace: tenant-b}\nstringData:\n  password: b-s3cr3t\n' >"$TMP/merge.yaml"
+	seal "$TMP/merge.yaml" "$REPO/plain/secret.enc.yaml"
+	for policy in --bind-namespace=tenant-a --bind-namespace; do
+		ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render "$policy" "$REPO/plain"
+		[ "$status" -eq 1 ] || { echo "$policy: $output"; false; }
+		[ -z "$output" ]
+		grep -qx "gitseal: error: 'secret.enc.yaml' document 1: Secret/db: YAML merge keys ('<<') are not allowed under --bind-namespace: Kubernetes applies them, gitseal would not see the namespace they set" <<<"$stderr"
+		! grep -q 'b-s3cr3t' <<<"$stderr"
+	done
+	# a plain document too (a ConfigMap may carry a decrypted build's plaintext)
+	rm "$REPO/plain/secret.enc.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  <<: {name: db, namespace: tenant-b}\nstringData:\n  password: plain\n' >"$REPO/plain/s.yaml"
+	ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/plain"
+	[ "$status" -eq 1 ]
+	grep -q "YAML merge keys ('<<') are not allowed under --bind-namespace" <<<"$stderr"
+	# without a policy nothing is bound: the document goes out as written
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/plain"
+	[ "$status" -eq 0 ]
+	grep -qF '<<: {name: db, namespace: tenant-b}' <<<"$output"
+}
