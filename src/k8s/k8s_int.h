@@ -312,6 +312,9 @@ struct k8s_walk {
 	struct k8s_walk_inline *inlines;
 	size_t inline_count, inline_cap;
 	bool has_remote; /* remote resources (kustomize fetches them) */
+	/* the first kustomization directory listed as generators, transformers
+	 * or validators: "'<kustomization>': '<entry>'", or NULL */
+	char *generator_dir;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

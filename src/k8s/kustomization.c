@@ -68,6 +68,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->files);
 	free(w->dirs);
 	free(w->inlines);
+	free(w->generator_dir);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -213,10 +214,15 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
 		if (ret)
 			return ret;
-		if (S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
+		    asprintf(&k->w->generator_dir, "'%s': '%s'", kfile, e->value->text) < 0) {
+			k->w->generator_dir = NULL;
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else if (S_ISDIR(st.st_mode)) {
 			ret = walk_dir(k, rel, as_generators);
-		else
+		} else {
 			ret = add_file(k->w, rel, as_generators ? K8S_FILE_GENERATOR : K8S_FILE_RESOURCE, dir);
+		}
 		free(rel);
 		if (ret)
 			return ret;

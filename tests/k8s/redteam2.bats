@@ -85,3 +85,45 @@ PY
 	[ "$status" -eq 0 ]
 	grep -qF '<<: {name: db, namespace: tenant-b}' <<<"$output"
 }
+
+# With KSOPS, render runs kustomize with --enable-alpha-plugins and a
+# private plugin home holding only ksops. kustomize finds a legacy plugin at
+# HOME/<apiVersion>/<lower kind>/<kind> without checking the path: a kind
+# of '../../../bin/sh' runs /bin/sh on the config file, and a line of the
+# config (`z: x;touch FILE`) is a shell command. Nothing but KSOPS and
+# kustomize's builtin configs may reach that build.
+@test "KSOPS builds: a generator whose kind walks out of the plugin home is refused, nothing runs" {
+	mkdir -p "$REPO/app"
+	seal "$TMP/plain.yaml" "$REPO/app/secret.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	printf 'apiVersion: a/v1\nkind: ../../../../../../../../../../../../../../bin/sh\nmetadata: {name: x}\nz: x;touch %s/PWNED\n' \
+		"$TMP" >"$REPO/app/gen.yaml"
+	printf 'generators: [ksops.yaml, gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ ! -e "$TMP/PWNED" ]
+	[ "$stderr" = "gitseal: error: 'app/gen.yaml': a/v1/../../../../../../../../../../../../../../bin/sh is an external plugin: only KSOPS generators and kustomize's builtin ones are run" ]
+	# the same config in a kustomization directory listed as transformers
+	mkdir "$REPO/app/tdir"
+	mv "$REPO/app/gen.yaml" "$REPO/app/tdir/gen.yaml"
+	printf 'resources: [gen.yaml]\n' >"$REPO/app/tdir/kustomization.yaml"
+	printf 'generators: [ksops.yaml]\ntransformers: [tdir]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ ! -e "$TMP/PWNED" ]
+	grep -q "'app/tdir/gen.yaml': a/v1/.*/bin/sh is an external plugin" <<<"$stderr"
+	# a builtin config there can be patched into one (kustomize patches the
+	# directory's output, apiVersion included): such directories are refused
+	printf 'apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: x}\nlabels: {a: b}\nfieldSpecs: [{path: metadata/labels, create: true}]\n' >"$REPO/app/tdir/gen.yaml"
+	printf 'resources: [gen.yaml]\npatches:\n- target: {kind: LabelTransformer}\n  patch: |-\n    - op: replace\n      path: /apiVersion\n      value: ../../../../../../../../../../../../../../x/v1\n' >"$REPO/app/tdir/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': 'tdir' is a kustomization directory listed as generators, transformers or validators: with KSOPS its patches could change which plugin kustomize runs; list the config files themselves" ]
+	# the builtin config listed as a file works
+	printf 'generators: [ksops.yaml]\ntransformers: [tdir/gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	grep -qx '    a: b' <<<"$output"
+	grep -qx '  password: b-s3cr3t' <<<"$output"
+}
