@@ -73,6 +73,23 @@ static int age_unwrap_by_command(const struct sops_age_entry *e, size_t want, st
 
 enum key_type { KEY_AGE, KEY_PGP, KEY_VAULT, KEY_TYPES };
 
+/* Each pgp entry runs gpg and each hc_vault entry makes a request: the
+ * entries are outside the MAC, so a tampered file could otherwise make
+ * decrypt run gpg hundreds of thousands of times (sops tries them all). */
+enum { KEY_RUNS_MAX = 64 };
+
+static int check_key_runs(const struct sops_metadata *m)
+{
+	size_t runs = 0;
+
+	for (size_t g = 0; g < m->group_count; g++)
+		runs += m->groups[g].pgp_count + m->groups[g].vault_count;
+	if (runs > KEY_RUNS_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "%zu pgp and vault keys, more than %d: refusing to run gpg "
+					     "or ask Vault that many times", runs, KEY_RUNS_MAX);
+	return 0;
+}
+
 /* The order in which a group's key types are tried: sops's default is
  * age, pgp, then the others in the file's order (sops.go
  * DefaultDecryptionOrder); --decryption-order puts the named types
@@ -192,6 +209,8 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 
 	if (!ids)
 		ids = &no_ids;
+	if (check_key_runs(m) < 0)
+		return GS_ERR_LIMIT;
 	memset(&st, 0, sizeof(st));
 	order_types(order, types);
 	gs_buf_init(&plain, true);

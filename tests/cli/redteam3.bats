@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# Key sources as attack surface: a file's key entries (outside the MAC) come
+# from whoever opens a pull request. No network: gpg is a stand-in
+# (SOPS_GPG_EXEC) that logs each run.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	gitseal keygen -o key.txt 2>/dev/null
+	gitseal keygen -o other.txt 2>/dev/null
+	printf 'a: secret\n' >plain.yaml
+	gitseal encrypt --age "$(gitseal keygen -y key.txt)" plain.yaml >enc.yaml
+	cat >fakegpg <<-'SH'
+	#!/bin/sh
+	echo run >>"$(dirname "$0")/gpg.log"
+	cat >/dev/null
+	echo 'gpg: decryption failed: No secret key' >&2
+	exit 2
+	SH
+	chmod +x fakegpg
+}
+
+teardown() {
+	teardown_tmp
+}
+
+# add_pgp_decoys IN OUT N: IN with N pgp entries, each a well-formed armored
+# message that opens with no key
+add_pgp_decoys() {
+	python3 - "$1" "$2" "$3" <<-'PY'
+	import sys
+	src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	arm = ["-----BEGIN PGP MESSAGE-----", "", "hQEMA" + "0" * 60, "=AAAA", "-----END PGP MESSAGE-----"]
+	enc = "".join("            %s\n" % l if l else "\n" for l in arm)
+	ents = "".join('        - created_at: "2026-01-01T00:00:00Z"\n          enc: |\n%s'
+	               "          fp: %040X\n" % (enc, i) for i in range(n))
+	s = open(src).read().replace("    lastmodified:", "    pgp:\n" + ents + "    lastmodified:", 1)
+	open(dst, "w").write(s)
+	PY
+}
+
+@test "a file with thousands of pgp entries does not run gpg thousands of times" {
+	add_pgp_decoys enc.yaml bad.yaml 2000
+	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_GPG_EXEC="$TMP/fakegpg" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"error: 'bad.yaml': 2000 pgp and vault keys, more than 64"* ]]
+	[ ! -e gpg.log ]
+	# a handful of entries is tried as sops tries them
+	add_pgp_decoys enc.yaml few.yaml 3
+	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_GPG_EXEC="$TMP/fakegpg" "$GITSEAL_BIN" decrypt few.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"3 pgp keys: cannot decrypt: gpg: decryption failed: No secret key"* ]]
+	[ "$(wc -l <gpg.log)" -eq 3 ]
+	# and the file's own key still opens a file with a few decoys
+	SOPS_AGE_KEY_FILE="$TMP/key.txt" SOPS_GPG_EXEC="$TMP/fakegpg" gitseal decrypt few.yaml | grep -qx 'a: secret'
+}
