@@ -7,6 +7,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
+#include "gitseal/sops.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
 
@@ -62,7 +63,15 @@ static void note_failure(char *slot, size_t cap, const struct gs_buf *plain, siz
  * the entry's recipient (sops runs them per age key it tries). */
 static int age_unwrap_by_command(const struct sops_age_entry *e, size_t want, struct gs_buf *plain)
 {
-	const struct age_identity_list *more = sops_identities_for_recipient(e->recipient);
+	const struct age_identity_list *more = NULL;
+	struct age_recipient *r = NULL;
+
+	/* the recipient is the file's text (outside the MAC): a key command
+	 * gets it in SOPS_AGE_RECIPIENT only if it is a recipient */
+	if (sops_identities_have_commands() && age_recipient_parse(e->recipient, &r) == 0) {
+		age_recipient_free(r);
+		more = sops_identities_for_recipient(e->recipient);
+	}
 
 	if (more && more->count &&
 	    age_decrypt_mem(more, (const uint8_t *)e->enc, e->enc_len, plain) == 0 && plain->len == want)
@@ -73,20 +82,26 @@ static int age_unwrap_by_command(const struct sops_age_entry *e, size_t want, st
 
 enum key_type { KEY_AGE, KEY_PGP, KEY_VAULT, KEY_TYPES };
 
-/* Each pgp entry runs gpg and each hc_vault entry makes a request: the
- * entries are outside the MAC, so a tampered file could otherwise make
- * decrypt run gpg hundreds of thousands of times (sops tries them all). */
+/* Each pgp entry runs gpg, each hc_vault entry makes a request, and with
+ * SOPS_AGE_KEY_CMD each age recipient runs the command: the entries are
+ * outside the MAC, so a tampered file could otherwise make decrypt run
+ * them hundreds of thousands of times (sops tries them all). */
 enum { KEY_RUNS_MAX = 64 };
 
 static int check_key_runs(const struct sops_metadata *m)
 {
-	size_t runs = 0;
+	size_t runs = 0, age = 0;
 
-	for (size_t g = 0; g < m->group_count; g++)
+	for (size_t g = 0; g < m->group_count; g++) {
 		runs += m->groups[g].pgp_count + m->groups[g].vault_count;
+		age += m->groups[g].age_count;
+	}
 	if (runs > KEY_RUNS_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "%zu pgp and vault keys, more than %d: refusing to run gpg "
 					     "or ask Vault that many times", runs, KEY_RUNS_MAX);
+	if (age > KEY_RUNS_MAX && sops_identities_have_commands())
+		return GS_FAIL(GS_ERR_LIMIT, "%zu age keys with SOPS_AGE_KEY_CMD set, more than %d: "
+					     "refusing to run the command that many times", age, KEY_RUNS_MAX);
 	return 0;
 }
 

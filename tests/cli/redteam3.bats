@@ -56,3 +56,45 @@ add_pgp_decoys() {
 	# and the file's own key still opens a file with a few decoys
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" SOPS_GPG_EXEC="$TMP/fakegpg" gitseal decrypt few.yaml | grep -qx 'a: secret'
 }
+
+# add_age_decoys IN OUT RECIPIENTS: IN with an age entry before its own for
+# each line of the file RECIPIENTS, each enc a truncated age file
+add_age_decoys() {
+	python3 - "$@" <<-'PY'
+	import json, sys
+	src, dst, names = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().splitlines()
+	s = open(src).read()
+	i = s.index("    age:\n") + len("    age:\n")
+	ents = "".join("        - enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWdl\n"
+	               "            -----END AGE ENCRYPTED FILE-----\n          recipient: %s\n"
+	               % json.dumps(r) for r in names)
+	open(dst, "w").write(s[:i] + ents + s[i:])
+	PY
+}
+
+@test "SOPS_AGE_KEY_CMD runs only for recipients that are age recipients, never for text a file chose" {
+	printf '#!/bin/sh\nprintf "%%s\\n" "$SOPS_AGE_RECIPIENT" >>"%s/cmd.log"\n' "$TMP" >keycmd
+	chmod +x keycmd
+	printf '%s\n' '$(touch pwned)' 'x y' 'age1 --help' >names
+	add_age_decoys enc.yaml bad.yaml names
+	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_AGE_KEY_CMD="$TMP/keycmd" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"error: 'bad.yaml': cannot recover the data key: no key opened it (tried 4 age keys"* ]]
+	# the file's own recipient was asked for, nothing else
+	[ "$(cat cmd.log)" = "$(gitseal keygen -y key.txt)" ]
+}
+
+@test "a file with hundreds of recipients does not run SOPS_AGE_KEY_CMD hundreds of times" {
+	printf '#!/bin/sh\necho run >>"%s/cmd.log"\n' "$TMP" >keycmd
+	chmod +x keycmd
+	for _ in $(seq 300); do gitseal keygen 2>/dev/null | grep -o 'age1[0-9a-z]*' | head -1; done >names
+	add_age_decoys enc.yaml bad.yaml names
+	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_AGE_KEY_CMD="$TMP/keycmd" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"error: 'bad.yaml': 301 age keys with SOPS_AGE_KEY_CMD set, more than 64"* ]]
+	[ ! -e cmd.log ]
+	# without a key command, the identities in hand are tried on every entry
+	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 128 ]
+	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt bad.yaml | grep -qx 'a: secret'
+}
