@@ -329,6 +329,13 @@ static int tool_exchange(struct tool_run *r, pid_t pid, int fds[3], struct gs_bu
 		}
 		if (fds[1] >= 0 && p[1].revents && !drain(fds[1], r->out, GPG_OUT_MAX))
 			close_fd(&fds[1]);
+		/* past the limit: stop gpg rather than read on (a compressed
+		 * literal packet in a file's enc can expand to gigabytes) */
+		if (fds[1] >= 0 && r->out && r->out->len > GPG_OUT_MAX) {
+			kill(pid, SIGKILL);
+			close_fd(&fds[0]);
+			close_fd(&fds[1]);
+		}
 		if (fds[2] >= 0 && p[2].revents && !drain(fds[2], err, GPG_ERR_MAX))
 			close_fd(&fds[2]);
 	}

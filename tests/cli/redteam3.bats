@@ -98,3 +98,12 @@ add_age_decoys() {
 	[ "$status" -eq 128 ]
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt bad.yaml | grep -qx 'a: secret'
 }
+
+@test "gpg that writes without end (a compression bomb in enc) is stopped at 1 MiB" {
+	printf '#!/bin/sh\ncat >/dev/null\nexec yes\n' >bombgpg
+	chmod +x bombgpg
+	add_pgp_decoys enc.yaml bad.yaml 1
+	run timeout 60 env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_GPG_EXEC="$TMP/bombgpg" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 128 ]
+	[[ "$output" == *"error: 'bad.yaml': cannot recover the data key: no key opened it (tried 1 age keys, 1 pgp keys: $TMP/bombgpg: output too large"* ]]
+}
