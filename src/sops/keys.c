@@ -88,6 +88,10 @@ enum key_type { KEY_AGE, KEY_PGP, KEY_VAULT, KEY_TYPES };
  * them hundreds of thousands of times (sops tries them all). */
 enum { KEY_RUNS_MAX = 64 };
 
+/* Each age entry costs an X25519 (about 0.1 ms) or an RSA decryption
+ * (ten times more) per identity: a tampered file could hold 400,000 */
+enum { KEY_AGE_MAX = 1024 };
+
 static int check_key_runs(const struct sops_metadata *m)
 {
 	size_t runs = 0, age = 0;
@@ -99,6 +103,8 @@ static int check_key_runs(const struct sops_metadata *m)
 	if (runs > KEY_RUNS_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "%zu pgp and vault keys, more than %d: refusing to run gpg "
 					     "or ask Vault that many times", runs, KEY_RUNS_MAX);
+	if (age > KEY_AGE_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "%zu age keys, more than %d", age, KEY_AGE_MAX);
 	if (age > KEY_RUNS_MAX && sops_identities_have_commands())
 		return GS_FAIL(GS_ERR_LIMIT, "%zu age keys with SOPS_AGE_KEY_CMD set, more than %d: "
 					     "refusing to run the command that many times", age, KEY_RUNS_MAX);

@@ -107,3 +107,21 @@ add_age_decoys() {
 	[ "$status" -eq 128 ]
 	[[ "$output" == *"error: 'bad.yaml': cannot recover the data key: no key opened it (tried 1 age keys, 1 pgp keys: $TMP/bombgpg: output too large"* ]]
 }
+
+@test "a file with thousands of age entries is refused before any is tried" {
+	# each decoy is a real X25519 stanza for another key: tried in full (about
+	# 0.1 ms each, 100,000 took 10 s; ssh-rsa identities cost ten times more)
+	gitseal encrypt --age "$(gitseal keygen -y other.txt)" plain.yaml >other.yaml
+	python3 - <<-'PY'
+	o = open("other.yaml").read()
+	ent = o[o.index("        - enc: |"):o.index("    lastmodified:")]
+	s = open("enc.yaml").read()
+	k = s.index("    age:\n") + len("    age:\n")
+	open("bad.yaml", "w").write(s[:k] + ent * 1100 + s[k:])
+	open("ok.yaml", "w").write(s[:k] + ent * 1000 + s[k:])
+	PY
+	run env SOPS_AGE_KEY_FILE="$TMP/key.txt" "$GITSEAL_BIN" decrypt bad.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"error: 'bad.yaml': 1101 age keys, more than 1024"* ]]
+	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt ok.yaml | grep -qx 'a: secret'
+}
