@@ -13,12 +13,17 @@
 # GIT_BENCH_BASE=OTHER_BIN adds a second gitseal (an earlier build) to the
 # same alternating rounds and prints gitseal / base for each operation: the
 # way to tell a regression from a change in the machine's load.
-# GIT_BENCH_PEER=0 skips git-crypt.
+# GIT_BENCH_PEER=0 skips git-crypt. GIT_BENCH_FLOOR=1 adds two variants of
+# the no-op filter to the rounds: one that polls git's pipe inside a
+# request (--spin-within=30, as gitseal's filter does) and one that
+# answers every smudge "delayed" (--delay, as gitseal does in a checkout),
+# and prints what each costs beside plain git (docs/development.md).
 # usage: bench/git_bench.sh [GITSEAL_BIN] [N]   (PEER_DIV=1 runs git-crypt on all N)
 set -euo pipefail
 BIN=$(readlink -f "${1:-build/gitseal}")
 BASE=${GIT_BENCH_BASE:+$(readlink -f "$GIT_BENCH_BASE")}
 PEER=${GIT_BENCH_PEER:-1}
+FLOOR=${GIT_BENCH_FLOOR:-0}
 N=${2:-10000}
 ROUNDS=${GIT_BENCH_ROUNDS:-3}
 PEER_DIV=${PEER_DIV:-10}
@@ -52,6 +57,10 @@ cc -O2 -o "$T/bin/noop_filter" "$(dirname "$0")/noop_filter.c"
 # only a repository whose attributes name it runs it
 git config --global filter.noop.process "$T/bin/noop_filter"
 git config --global filter.noop.required true
+git config --global filter.nooppoll.process "$T/bin/noop_filter --spin-within=30"
+git config --global filter.nooppoll.required true
+git config --global filter.noopdelay.process "$T/bin/noop_filter --delay"
+git config --global filter.noopdelay.required true
 
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
@@ -121,10 +130,11 @@ best_of() {
 	done
 }
 
+# noop_repo DIR [FILTER]: the no-op filter, or one of its variants
 noop_repo() {
 	git init -q "$1"
 	cd "$1"
-	printf 'secrets/** filter=noop\n' > .gitattributes
+	printf 'secrets/** filter=%s\n' "${2:-noop}" > .gitattributes
 	git add -A && git commit -qm setup
 }
 
@@ -143,6 +153,15 @@ for r in $(seq 1 "$ROUNDS"); do
 	noop_repo "$T/noop$r"
 	measure "$T/noop$r" "$T/files"
 	best_of NO
+	if [ "$FLOOR" != 0 ]; then
+		noop_repo "$T/nooppoll$r" nooppoll
+		measure "$T/nooppoll$r" "$T/files"
+		best_of NP
+		noop_repo "$T/noopdelay$r" noopdelay
+		measure "$T/noopdelay$r" "$T/files"
+		best_of ND
+		rm -rf "$T/nooppoll$r" "$T/nooppoll$r-clone" "$T/noopdelay$r" "$T/noopdelay$r-clone"
+	fi
 	# the floor: git itself with no filter on the same files
 	git init -q "$T/plain$r"
 	git -C "$T/plain$r" commit -q --allow-empty -m setup
@@ -211,6 +230,19 @@ if [ -n "$BASE" ]; then
 			"$(ratio "${!gs}" "${!ba}")" "${!gc}" "${!bc}" "$(ratio "${!gc}" "${!bc}")"
 	done
 	echo "(base: $BASE, in the same rounds; x base above 1 is slower than the base)"
+fi
+if [ "$FLOOR" != 0 ]; then
+	printf '%-24s %9s %9s %9s %9s %9s\n' "the floor, wall (CPU)" "no filter" "no-op" "polling" "delayed" gitseal
+	for op in ADD CHECKOUT CLONE; do
+		row=""
+		for side in PL NO NP ND GS; do
+			w=${side}_$op c=${side}_${op}_CPU
+			row+=$(printf ' %4.2f(%4.2f)' "${!w}" "${!c}")
+		done
+		printf '%-24s%s\n' "$op" "$row"
+	done
+	echo "(no-op: blocks for each of git's writes; polling: polls the pipe for 30 us inside a request;"
+	echo " delayed: answers each smudge 'delayed' and hands it back when git asks, as gitseal does)"
 fi
 echo "any process filter (the no-op filter) / no filter: add $(printf '%.2f' "$(ratio "$NO_ADD" "$PL_ADD")")x," \
 	"checkout $(printf '%.2f' "$(ratio "$NO_CHECKOUT" "$PL_CHECKOUT")")x," \
