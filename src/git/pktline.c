@@ -188,12 +188,12 @@ void pkt_pipe_close(struct pkt_pipe *p)
 	p->at = p->end = 0;
 }
 
-static long now_ns(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Polls the pipe without blocking for up to spin_ns: true when it has
@@ -201,7 +201,7 @@ static long now_ns(void)
 static bool spin_until_ready(const struct pkt_pipe *p)
 {
 	struct pollfd pfd = { p->fd, POLLIN, 0 };
-	long until = now_ns() + p->spin_ns;
+	int64_t until = now_ns() + p->spin_ns;
 
 	do {
 		if (poll(&pfd, 1, 0) > 0)
