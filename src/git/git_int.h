@@ -75,7 +75,8 @@ int pkt_writer_push(struct pkt_writer *w) __attribute__((warn_unused_result));
  * pipe is polled for up to spin_ns before the read blocks: the reader
  * stays on its CPU for the rest of the request and is woken once per file.
  * Between requests it always blocks: git then has a file to write or an
- * object to read. */
+ * object to read. A poll that runs out (git did not run: the machine is
+ * busy) makes the next fills block, more of them after each one. */
 enum { PKT_PIPE_BUF = 1 << 16 };
 
 struct pkt_pipe {
@@ -84,11 +85,14 @@ struct pkt_pipe {
 	size_t at, end;
 	long spin_ns; /* 0: never poll */
 	bool within;
+	/* after polls that ran out (git was not running), so many fills block */
+	unsigned skip, skip_left;
+	unsigned long missed; /* polls that ran out */
 };
 
 /* spin_ns < 0 chooses: PKT_PIPE_SPIN_US when this process may run on two
  * CPUs or more, never on one (polling would only keep git off the CPU). */
-enum { PKT_PIPE_SPIN_US = 30 };
+enum { PKT_PIPE_SPIN_US = 30, PKT_PIPE_SKIP_MAX = 256 };
 int pkt_pipe_open(struct pkt_pipe *p, int fd, long spin_ns) __attribute__((warn_unused_result));
 void pkt_pipe_close(struct pkt_pipe *p);
 struct gs_reader pkt_pipe_reader(struct pkt_pipe *p);

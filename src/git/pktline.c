@@ -210,6 +210,28 @@ static bool spin_until_ready(const struct pkt_pipe *p)
 	return false;
 }
 
+/* Polls when the last polls found git's bytes in time. A poll that runs
+ * out means git is not running (a loaded machine: it waits for a CPU),
+ * and polling would take CPU time from it: the next `skip` fills block,
+ * skip doubling with each poll that runs out, back to 0 with one that
+ * does not. */
+static void maybe_spin(struct pkt_pipe *p)
+{
+	if (!p->within || !p->spin_ns)
+		return;
+	if (p->skip_left) {
+		p->skip_left--;
+		return;
+	}
+	if (spin_until_ready(p)) {
+		p->skip = 0;
+		return;
+	}
+	p->missed++;
+	p->skip = p->skip ? (p->skip < PKT_PIPE_SKIP_MAX ? p->skip * 2 : p->skip) : 1;
+	p->skip_left = p->skip;
+}
+
 static int pipe_fill(struct pkt_pipe *p)
 {
 	ssize_t n;
@@ -217,8 +239,7 @@ static int pipe_fill(struct pkt_pipe *p)
 	/* what was read is plaintext on clean: gone before the next bytes come */
 	sodium_memzero(p->buf, p->end);
 	p->at = p->end = 0;
-	if (p->within && p->spin_ns)
-		(void)spin_until_ready(p);
+	maybe_spin(p);
 	do
 		n = read(p->fd, p->buf, PKT_PIPE_BUF);
 	while (n < 0 && errno == EINTR);

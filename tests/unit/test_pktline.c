@@ -432,8 +432,10 @@ static void *slow_write(void *arg)
 /* Serves in through a pipe written step bytes at a time, the reader
  * polling spin_ns inside a request; the output and the calls must be
  * those of the same session read from memory. */
-static void expect_pipe_session(const struct gs_buf *in, size_t step, long pause_us, long spin_ns)
+/* Returns how many polls ran out. */
+static unsigned long expect_pipe_session(const struct gs_buf *in, size_t step, long pause_us, long spin_ns)
 {
+	unsigned long missed;
 	struct gs_buf want, out;
 	struct fake fk_mem = { 0 }, fk = { 0 };
 	struct pkt_pipe pipe;
@@ -460,6 +462,7 @@ static void expect_pipe_session(const struct gs_buf *in, size_t step, long pause
 	}
 	assert_int_equal(pthread_join(writer, NULL), 0);
 	assert_false(pipe.within);
+	missed = pipe.missed;
 	pkt_pipe_close(&pipe);
 	assert_null(pipe.buf);
 	close(fds[0]);
@@ -469,6 +472,7 @@ static void expect_pipe_session(const struct gs_buf *in, size_t step, long pause
 	assert_memory_equal(out.data, want.data, want.len);
 	gs_buf_release(&want);
 	gs_buf_release(&out);
+	return missed;
 }
 
 static void put_session(struct gs_buf *in, bool big)
@@ -505,13 +509,17 @@ static void test_pipe_session_same_answers(void **state)
 	put_session(&in, false);
 	put_session(&big, true);
 	/* polling for git's next bytes or blocking: the same answers */
-	expect_pipe_session(&big, big.len, 0, 0);
-	expect_pipe_session(&big, 1000, 0, 0);
-	expect_pipe_session(&big, 999, 0, 1000 * 1000);
-	expect_pipe_session(&in, 3, 0, 0);
-	expect_pipe_session(&in, 3, 0, 1000 * 1000);
-	expect_pipe_session(&in, 7, 20, 5 * 1000);  /* pauses longer than the spin */
-	expect_pipe_session(&in, 5, 2, 200 * 1000); /* pauses within it */
+	(void)expect_pipe_session(&big, big.len, 0, 0);
+	(void)expect_pipe_session(&big, 1000, 0, 0);
+	(void)expect_pipe_session(&big, 999, 0, 1000 * 1000);
+	(void)expect_pipe_session(&in, 3, 0, 0);
+	(void)expect_pipe_session(&in, 3, 0, 1000 * 1000);
+	(void)expect_pipe_session(&in, 5, 2, 200 * 1000); /* pauses within the poll */
+	/* pauses longer than the poll: it runs out, and the next fills block */
+	assert_true(expect_pipe_session(&in, 7, 200, 5 * 1000) > 0);
+	assert_int_equal(expect_pipe_session(&in, 7, 200, 0), 0); /* never polled */
+	/* the whole session in the pipe at once (one write): every poll finds bytes */
+	assert_int_equal(expect_pipe_session(&in, in.len, 0, 1000 * 1000), 0);
 	gs_buf_release(&in);
 	gs_buf_release(&big);
 }
@@ -526,6 +534,8 @@ static void test_pipe_spin_chosen_by_cpus(void **state)
 	assert_int_equal(pkt_pipe_open(&pipe, 0, -1), 0);
 	assert_int_equal(pipe.spin_ns, want);
 	assert_false(pipe.within);
+	assert_int_equal(pipe.skip, 0);
+	assert_int_equal(pipe.missed, 0);
 	pkt_pipe_close(&pipe);
 }
 
