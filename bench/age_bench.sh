@@ -9,10 +9,19 @@
 # The machine may be shared: each round runs openssl speed and every
 # command once, in turn, so each round's ratios compare runs made under
 # the same load; the report gives the median over rounds and the range.
-# usage: bench/age_bench.sh [GITSEAL_BIN]   (AGE_BENCH_MIB, AGE_BENCH_ROUNDS)
+#
+# More than one binary (a change and the binary before it, say) are all
+# timed in each round, in an order that rotates from round to round, and
+# each is reported against the limit, age, and the first one.
+# usage: bench/age_bench.sh [GITSEAL_BIN...]   (AGE_BENCH_MIB, AGE_BENCH_ROUNDS)
 set -euo pipefail
 export LC_ALL=C
-BIN=$(realpath "${1:-build/gitseal}")
+[ $# -gt 0 ] || set -- build/gitseal
+[ $# -le 3 ] || { echo "age_bench: at most 3 binaries" >&2; exit 1; }
+labels=("$@")
+bins=()
+for b in "$@"; do bins+=("$(realpath "$b")"); done
+n=${#bins[@]}
 SIZE_MIB=${AGE_BENCH_MIB:-256}
 ROUNDS=${AGE_BENCH_ROUNDS:-7}
 for tool in age age-keygen openssl node cc dd; do
@@ -65,24 +74,45 @@ openssl_speed() {
 }
 
 # what is measured also has to be right
-"$BIN" age -r "$rcpt" -o "$work/check.age" "$work/plain"
-age -d -i "$work/key" "$work/check.age" | cmp - "$work/plain"
-"$BIN" age -d -i "$work/key" -o "$work/check.out" "$work/ref.age"
-cmp "$work/check.out" "$work/plain"
-rm -f "$work/check.age" "$work/check.out"
+for bin in "${bins[@]}"; do
+	"$bin" age -r "$rcpt" -o "$work/check.age" "$work/plain"
+	age -d -i "$work/key" "$work/check.age" | cmp - "$work/plain"
+	"$bin" age -d -i "$work/key" -o "$work/check.out" "$work/ref.age"
+	cmp "$work/check.out" "$work/plain"
+	rm -f "$work/check.age" "$work/check.out"
+done
+
+# A round's line: the limit, the limit by the wall clock, then wall and CPU
+# of each binary's encryption, age's, each binary's decryption, age's, dd.
+# The binaries run in a rotating order; each line is numbered by its slot
+# and sorted back. measure runs in this shell, not in a command
+# substitution, as its CPU time is taken from this shell's children.
+one_round() {
+	local r=$1 k i
+	echo "0 $(openssl_speed)"
+	echo "1 $(openssl_speed -elapsed)"
+	for ((k = 0; k < n; k++)); do
+		i=$(((k + r) % n))
+		printf "%d " $((2 + i))
+		measure "$work/o" "${bins[i]}" age -r "$rcpt" -o "$work/o" "$work/plain"
+	done
+	printf "%d " $((2 + n))
+	measure "$work/o" age -r "$rcpt" -o "$work/o" "$work/plain"
+	for ((k = 0; k < n; k++)); do
+		i=$(((k + r) % n))
+		printf "%d " $((3 + n + i))
+		measure "$work/o" "${bins[i]}" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+	done
+	printf "%d " $((3 + 2 * n))
+	measure "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
+	printf "%d " $((4 + 2 * n))
+	measure "$work/o" dd if="$work/plain" of="$work/o" bs=256K
+}
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 : >"$work/rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
-	{
-		openssl_speed
-		openssl_speed -elapsed
-		measure "$work/o" "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain"
-		measure "$work/o" age -r "$rcpt" -o "$work/o" "$work/plain"
-		measure "$work/o" "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
-		measure "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
-		measure "$work/o" dd if="$work/plain" of="$work/o" bs=256K
-	} | paste -sd' ' >>"$work/rounds"
+	one_round "$r" | sort -n | cut -d' ' -f2- | paste -sd' ' >>"$work/rounds"
 done
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -92,15 +122,18 @@ peak() {
 	rm -f "$work/o"
 	cat "$work/rss"
 }
-rss="$(peak "$BIN" age -r "$rcpt" -o "$work/o" "$work/plain") $(peak age -r "$rcpt" -o "$work/o" "$work/plain")"
-rss="$rss $(peak "$BIN" age -d -i "$work/key" -o "$work/o" "$work/ref.age") $(peak age -d -i "$work/key" -o "$work/o" "$work/ref.age")"
+rss=""
+for bin in "${bins[@]}"; do rss="$rss $(peak "$bin" age -r "$rcpt" -o "$work/o" "$work/plain")"; done
+rss="$rss $(peak age -r "$rcpt" -o "$work/o" "$work/plain")"
+for bin in "${bins[@]}"; do rss="$rss $(peak "$bin" age -d -i "$work/key" -o "$work/o" "$work/ref.age")"; done
+rss="$rss $(peak age -d -i "$work/key" -o "$work/o" "$work/ref.age")"
 
 echo "age: $SIZE_MIB MiB on $where; $ROUNDS rounds, each running openssl speed and every command once, in turn"
 echo "  load average $load_before at the start, $load_after at the end (2 cores: above 2, others compete)"
 node -e '
 const fs = require("fs");
-const [file, mibArg, rssArg] = process.argv.slice(1);
-const bytes = Number(mibArg) * 1048576;
+const [file, mibArg, rssArg, ...labels] = process.argv.slice(1);
+const n = labels.length, bytes = Number(mibArg) * 1048576;
 const rounds = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
 const med = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const range = (a, f) => `${f(Math.min(...a))}-${f(Math.max(...a))}`;
@@ -110,33 +143,49 @@ const x = (v) => v.toFixed(2) + "x";
 const limit = rounds.map((r) => r[0]), loaded = rounds.map((r) => r[1]);
 console.log(`  ChaCha20-Poly1305 limit, openssl speed -evp on 64 KiB (CPU time): ${mbs(med(limit))} MB/s (range ${range(limit, mbs)})`);
 console.log(`  the same timed by the wall clock, under this run\x27s load (-elapsed): ${mbs(med(loaded))} MB/s (range ${range(loaded, mbs)})`);
-const rss = rssArg.split(" ").map(Number);
-const names = ["gitseal encrypt", "age encrypt", "gitseal decrypt", "age decrypt"];
+const rss = rssArg.trim().split(/ +/).map(Number);
+/* the commands in a round line\x27s order (after the two limits): each
+ * binary encrypting, age, each binary decrypting, age, dd */
+const name = (i) => (n == 1 ? "gitseal" : labels[i]);
+const cmds = [...labels.map((l, i) => `${name(i)} encrypt`), "age encrypt", ...labels.map((l, i) => `${name(i)} decrypt`), "age decrypt"];
+const enc = (i) => i, ageEnc = n, dec = (i) => n + 1 + i, ageDec = 2 * n + 1, dd = 2 * n + 2;
 /* each round: limit, loaded limit, then (wall us, cpu ms) per command */
 const wall = (r, i) => r[2 + 2 * i] / 1e6, cpu = (r, i) => r[3 + 2 * i] / 1e3;
-console.log("                     wall time (median, range)    MB/s   CPU time (user+sys)   peak RSS");
-names.forEach((n, i) => {
-	const t = rounds.map((r) => wall(r, i)), c = rounds.map((r) => cpu(r, i));
-	console.log(`  ${n.padEnd(17)} ${med(t).toFixed(3)} s (${range(t, (v) => v.toFixed(3))})  ${mbs(bytes / med(t)).padStart(6)}   ${med(c).toFixed(3)} s (${range(c, (v) => v.toFixed(2))})   ${(rss[i] / 1024).toFixed(1)} MiB`);
+const width = Math.max(17, ...cmds.map((c) => c.length));
+console.log(`  ${"".padEnd(width)}   wall time (median, range)    MB/s   CPU time (user+sys)   peak RSS`);
+cmds.forEach((c, i) => {
+	const t = rounds.map((r) => wall(r, i)), u = rounds.map((r) => cpu(r, i));
+	console.log(`  ${c.padEnd(width)} ${med(t).toFixed(3)} s (${range(t, (v) => v.toFixed(3))})  ${mbs(bytes / med(t)).padStart(6)}   ${med(u).toFixed(3)} s (${range(u, (v) => v.toFixed(2))})   ${(rss[i] / 1024).toFixed(1)} MiB`);
 });
-for (const [op, g, a] of [["encrypt", 0, 1], ["decrypt", 2, 3]]) {
-	const frac = rounds.map((r) => bytes / wall(r, g) / r[0]);
-	const fracLoaded = rounds.map((r) => bytes / wall(r, g) / r[1]);
-	const vsAge = rounds.map((r) => wall(r, a) / wall(r, g));
-	console.log(`  gitseal ${op}: ${pct(med(frac))} of the limit (range ${range(frac, pct)}; ${pct(med(fracLoaded))} of the wall-clock one), ${x(med(vsAge))} age (range ${range(vsAge, x)})`);
+for (let b = 0; b < n; b++) {
+	for (const [op, g, a] of [["encrypt", enc(b), ageEnc], ["decrypt", dec(b), ageDec]]) {
+		const frac = rounds.map((r) => bytes / wall(r, g) / r[0]);
+		const fracLoaded = rounds.map((r) => bytes / wall(r, g) / r[1]);
+		const vsAge = rounds.map((r) => wall(r, a) / wall(r, g));
+		console.log(`  ${name(b)} ${op}: ${pct(med(frac))} of the limit (range ${range(frac, pct)}; ${pct(med(fracLoaded))} of the wall-clock one), ${x(med(vsAge))} age (range ${range(vsAge, x)})`);
+	}
 }
 /* the I/O alone (dd) plus the cipher at the limit, spread over 2 cores */
-const io = rounds.map((r) => cpu(r, 4)), floor = rounds.map((r) => cpu(r, 4) + bytes / r[0]);
+const io = rounds.map((r) => cpu(r, dd)), floor = rounds.map((r) => cpu(r, dd) + bytes / r[0]);
 const ceiling = rounds.map((r, i) => (2 * bytes) / floor[i] / r[0]);
 console.log(`  I/O alone (dd, 256 KiB blocks): ${med(io).toFixed(3)} s CPU (range ${range(io, (v) => v.toFixed(2))}); plus the cipher at the limit:`);
 console.log(`    ${med(floor).toFixed(3)} s CPU, so 2 cores reach at best ${pct(med(ceiling))} of the limit (range ${range(ceiling, pct)})`);
-for (const [op, g] of [["encrypt", 0], ["decrypt", 2]]) {
-	const over = rounds.map((r, i) => cpu(r, g) / floor[i]);
-	console.log(`  gitseal ${op} CPU time: ${x(med(over))} that floor (range ${range(over, x)})`);
+for (let b = 0; b < n; b++) {
+	for (const [op, g] of [["encrypt", enc(b)], ["decrypt", dec(b)]]) {
+		const over = rounds.map((r, i) => cpu(r, g) / floor[i]);
+		console.log(`  ${name(b)} ${op} CPU time: ${x(med(over))} that floor (range ${range(over, x)})`);
+	}
+}
+/* each binary against the first, round by round */
+for (let b = 1; b < n; b++) {
+	for (const [op, g, f] of [["encrypt", enc(b), enc(0)], ["decrypt", dec(b), dec(0)]]) {
+		const w = rounds.map((r) => wall(r, g) / wall(r, f)), c = rounds.map((r) => cpu(r, g) / cpu(r, f));
+		console.log(`  ${labels[b]} ${op} / ${labels[0]}: wall ${x(med(w))} (range ${range(w, x)}), CPU ${x(med(c))} (range ${range(c, x)})`);
+	}
 }
 console.log("  (ratios are taken within each round, then the median; targets: >= 65% of the limit, >= 2.5x age, peak RSS < 8 MiB;");
 console.log("   CPU time is what a run cost the machine, less sensitive to load than the wall time the targets use)");
-' "$work/rounds" "$SIZE_MIB" "$rss"
+' "$work/rounds" "$SIZE_MIB" "$rss" "${labels[@]}"
 
 # The small file: the commands timed in turn (bench/alternate.c), not one
 # after the other, so that the load falls on every command alike.
@@ -144,14 +193,18 @@ echo "small file (100 bytes), 200 runs of each, in turn; load $(cut -d' ' -f1 /p
 head -c 100 /dev/urandom >"$work/small"
 age -r "$rcpt" -o "$work/small.age" "$work/small"
 cc -O2 -o "$work/alternate" "$(dirname "$0")/alternate.c"
-"$work/alternate" 200 \
-	-- "$BIN" age -r "$rcpt" -o "$work/s1.age" "$work/small" \
-	-- age -r "$rcpt" -o "$work/s2.age" "$work/small" \
-	-- "$BIN" age -d -i "$work/key" "$work/small.age" \
-	-- age -d -i "$work/key" "$work/small.age" >"$work/small.txt"
+small=()
+for bin in "${bins[@]}"; do small+=(-- "$bin" age -r "$rcpt" -o "$work/s1.age" "$work/small"); done
+small+=(-- age -r "$rcpt" -o "$work/s2.age" "$work/small")
+for bin in "${bins[@]}"; do small+=(-- "$bin" age -d -i "$work/key" "$work/small.age"); done
+small+=(-- age -d -i "$work/key" "$work/small.age")
+"$work/alternate" 200 "${small[@]}" >"$work/small.txt"
 node -e '
-const r = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
-/* each line: mean wall, median wall, mean CPU (ms) */
-for (const [op, g, a] of [["encrypt", 0, 1], ["decrypt", 2, 3]])
-	console.log(`  ${op}: gitseal ${r[g][1].toFixed(2)} ms, age ${r[a][1].toFixed(2)} ms (medians): ${(r[a][1] / r[g][1]).toFixed(1)}x (target >= 3x); CPU ${r[g][2].toFixed(2)} / ${r[a][2].toFixed(2)} ms: ${(r[a][2] / r[g][2]).toFixed(1)}x`);
-' "$work/small.txt"
+const [file, ...labels] = process.argv.slice(1);
+const n = labels.length;
+const r = require("fs").readFileSync(file, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
+/* each line: mean wall, median wall, mean CPU (ms); in the order of the commands above */
+for (let b = 0; b < n; b++)
+	for (const [op, g, a] of [["encrypt", b, n], ["decrypt", n + 1 + b, 2 * n + 1]])
+		console.log(`  ${op}: ${n == 1 ? "gitseal" : labels[b]} ${r[g][1].toFixed(2)} ms, age ${r[a][1].toFixed(2)} ms (medians): ${(r[a][1] / r[g][1]).toFixed(1)}x (target >= 3x); CPU ${r[g][2].toFixed(2)} / ${r[a][2].toFixed(2)} ms: ${(r[a][2] / r[g][2]).toFixed(1)}x`);
+' "$work/small.txt" "${labels[@]}"

@@ -41,7 +41,9 @@ struct doc_entry;
 struct doc_node {
 	enum doc_kind kind;
 	/* Scalars and comments. text is the value in sops's plaintext form:
-	 * str = its bytes; int = decimal; float = shortest positional
+	 * str = its bytes; int = decimal, or as the file spelled it where
+	 * Go's Atoi reads that as the same number ("+5", "007", "-0":
+	 * store_int_spelling_kept); float = shortest positional
 	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"), or the JSON
 	 * number or YAML float as the file spelled it ("1.0", "-2.5e3", "08",
 	 * ".5": yaml_float_spelling_kept); bool = "true" or

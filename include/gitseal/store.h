@@ -16,6 +16,7 @@ enum {
 	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
 	STORE_MAX_DEPTH = 256,               /* nesting of maps and lists */
 	JSON_NUMBER_MAX = 512,               /* bytes of one JSON number, and one more */
+	STORE_INT_TEXT_MAX = 24,             /* an int64 in decimal, its sign and a NUL */
 };
 
 struct store_emit_opts {
@@ -53,6 +54,18 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
  * written and encrypted as it is; Go's ParseFloat (sops) and parseFloat
  * (sops-age) read it as the same number. */
 bool store_json_float_text(const char *s, size_t len);
+/* Ints. A DOC_INT's text is the number as the file spelled it where sops
+ * decrypts that spelling to the same number (store_int_spelling_kept:
+ * "+5", "007", "-0"), else sops's decimal form; either way the text is
+ * one that Go's strconv.Atoi reads (store_go_atoi). A store whose syntax
+ * has no such spelling (JSON, dotenv, INI) writes store_int_canonical. */
+bool store_go_atoi(const char *s, size_t len, int64_t *out);
+bool store_int_spelling_kept(const char *s, size_t len);
+int store_int_canonical(const char *s, size_t len, char out[STORE_INT_TEXT_MAX], size_t *out_len)
+	__attribute__((warn_unused_result));
+/* The same, appended to out (a secure buffer: a value is plaintext). */
+int store_append_int_canonical(struct gs_buf *out, const char *s, size_t len)
+	__attribute__((warn_unused_result));
 /* dotenv: the sops metadata is read from and written as sops_* keys. */
 int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_dotenv_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

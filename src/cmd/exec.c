@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "gitseal/store.h"
 #include "cmd.h"
 #include "private_dir.h"
 #include "session.h"
@@ -62,7 +65,9 @@ static int env_add_values(struct exec_env *e, const struct doc_node *root)
 
 	for (size_t i = 0; !ret && root && i < root->count; i++) {
 		const struct doc_entry *d = &root->entries[i];
+		char num[STORE_INT_TEXT_MAX];
 		const char *v;
+		size_t len;
 
 		if (!d->key || d->removed || d->value->kind == DOC_COMMENT)
 			continue;
@@ -72,7 +77,13 @@ static int env_add_values(struct exec_env *e, const struct doc_node *root)
 		if (memchr(d->key, '=', d->key_len))
 			return GS_FAIL(GS_ERR_GENERIC, "cannot use keys with '=' in environment: %s", d->key);
 		v = d->value->type == DOC_BOOL ? (strcmp(d->value->text, "true") ? "false" : "true") : d->value->text;
-		ret = env_add(e, d->key, d->key_len, v, strlen(v));
+		len = strlen(v);
+		/* an int as sops's ValToString writes it ("+5", "007" as 5, 7) */
+		if (d->value->type == DOC_INT && (ret = store_int_canonical(v, len, num, &len)) == 0)
+			v = num;
+		if (ret == 0)
+			ret = env_add(e, d->key, d->key_len, v, len);
+		sodium_memzero(num, sizeof(num));
 	}
 	return ret;
 }

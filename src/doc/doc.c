@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,19 +277,51 @@ static bool float_value(const char *text, size_t len, double *v)
 	return ok;
 }
 
-/* Two scalars of the same type hold the same value. A float is its value,
- * however spelled: "1.0" and "1" (sops's form, which its MAC takes) are
- * the same number; -0 is not 0; NaN is NaN. */
-static bool scalar_equal(const struct doc_node *a, const struct doc_node *b)
+/* An int text as its value: an optional sign and decimal digits, as
+ * Go's strconv.Atoi reads it ("+5", "007", "-0"); false when it is not
+ * one. Texts are short (yaml.v3 types no plain scalar past 127 bytes). */
+static bool int_value(const char *text, size_t len, long long *v)
+{
+	char buf[128], *end;
+	size_t digits = len && (text[0] == '+' || text[0] == '-');
+	bool ok;
+
+	if (len <= digits || len >= sizeof(buf) || text[digits] < '0' || text[digits] > '9')
+		return false;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	errno = 0;
+	*v = strtoll(buf, &end, 10);
+	ok = end == buf + len && errno == 0;
+	sodium_memzero(buf, len);
+	return ok;
+}
+
+static bool float_equal(const struct doc_node *a, const struct doc_node *b)
 {
 	double x, y;
 
-	if (a->len == b->len && (a->len == 0 || memcmp(a->text, b->text, a->len) == 0))
-		return true;
-	if (a->kind != DOC_SCALAR || a->type != DOC_FLOAT || !float_value(a->text, a->len, &x) ||
-	    !float_value(b->text, b->len, &y))
+	if (!float_value(a->text, a->len, &x) || !float_value(b->text, b->len, &y))
 		return false;
 	return (isnan(x) && isnan(y)) || (x == y && signbit(x) == signbit(y));
+}
+
+/* Two scalars of the same type hold the same value. A number is its value,
+ * however spelled, as sops's MAC sees it: "1.0" and "1" are the same float,
+ * "+5", "005" and "5" the same int, and so are "-0" and "0" (an int has no
+ * sign of zero); a float -0 is not 0; NaN is NaN. */
+static bool scalar_equal(const struct doc_node *a, const struct doc_node *b)
+{
+	long long i, j;
+
+	if (a->len == b->len && (a->len == 0 || memcmp(a->text, b->text, a->len) == 0))
+		return true;
+	if (a->kind != DOC_SCALAR)
+		return false;
+	if (a->type == DOC_FLOAT)
+		return float_equal(a, b);
+	return a->type == DOC_INT && int_value(a->text, a->len, &i) && int_value(b->text, b->len, &j) &&
+	       i == j;
 }
 
 /* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */

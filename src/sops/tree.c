@@ -201,19 +201,25 @@ static bool hashed(const struct sops_mac *m, const struct sops_leaf *leaf, bool 
 	return !is_comment && (leaf->selected || !m->only_encrypted);
 }
 
-/* A float text that is encrypted and comes back as spelled: a JSON number
- * that reads as a float, or a YAML float that Go's ParseFloat (sops's
- * decrypt) reads as the same number ("08", ".5"). */
-static bool float_text_kept(const char *s, size_t len)
+/* A number text that is encrypted and comes back as spelled: a float
+ * that is a JSON number that reads as a float, or a YAML float that Go's
+ * ParseFloat (sops's decrypt) reads as the same number ("08", ".5"); an
+ * int that Go's Atoi reads as the number yaml.v3 reads ("+5", "007"). */
+static bool number_text_kept(enum sops_value_type type, const char *s, size_t len)
 {
-	return store_json_float_text(s, len) || yaml_float_spelling_kept(s, len);
+	if (type == SOPS_TYPE_INT)
+		return store_int_spelling_kept(s, len);
+	return type == SOPS_TYPE_FLOAT &&
+	       (store_json_float_text(s, len) || yaml_float_spelling_kept(s, len));
 }
 
-/* A float encrypted as its text spells it; any other float text is
+/* A number encrypted as its text spells it; any other number text is
  * encrypted in sops's canonical form. */
-static bool float_keeps_text(const struct doc_node *n)
+static bool number_keeps_text(const struct doc_node *n)
 {
-	return n->kind == DOC_SCALAR && n->type == DOC_FLOAT && float_text_kept(n->text, n->len);
+	if (n->kind != DOC_SCALAR || (n->type != DOC_FLOAT && n->type != DOC_INT))
+		return false;
+	return number_text_kept(n->type == DOC_INT ? SOPS_TYPE_INT : SOPS_TYPE_FLOAT, n->text, n->len);
 }
 
 static bool text_types(enum sops_value_type type)
@@ -280,10 +286,9 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 				leaf->aad);
 		return GS_ERR_DECRYPT_VALUE;
 	}
-	/* a float encrypted as the file spelled it comes back so; the MAC
-	 * takes the canonical form (sops hashes the float64 it read) */
-	if (c->modify && *type == SOPS_TYPE_FLOAT &&
-	    float_text_kept((const char *)c->pass.plain.data, c->pass.plain.len))
+	/* a number encrypted as the file spelled it comes back so; the MAC
+	 * takes the canonical form (sops hashes the float64 or int it read) */
+	if (c->modify && number_text_kept(*type, (const char *)c->pass.plain.data, c->pass.plain.len))
 		ret = sops_node_set_canonical(c->pass.d, n, *type, c->pass.plain.data, c->pass.plain.len);
 	else if (c->modify)
 		ret = sops_node_set_canonical(c->pass.d, n, *type, c->canon.data, c->canon.len);
@@ -349,8 +354,8 @@ static int decrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	if (hashed(&c->pass.mac, leaf, leaf->is_comment || type == SOPS_TYPE_COMMENT) &&
 	    (ret = sops_mac_update(&c->pass.mac, canon, canon_len)) < 0)
 		return ret;
-	/* the stash holds what encryption will compare: a float's own spelling */
-	if (type == SOPS_TYPE_FLOAT && float_keeps_text(n)) {
+	/* the stash holds what encryption will compare: a number's own spelling */
+	if ((type == SOPS_TYPE_FLOAT || type == SOPS_TYPE_INT) && number_keeps_text(n)) {
 		canon = (const uint8_t *)n->text;
 		canon_len = n->len;
 	}
@@ -594,14 +599,15 @@ static int leaf_set_ciphertext(struct encrypt_ctx *c, struct doc_node *n, bool m
 	return 0;
 }
 
-/* The MAC takes a float in sops's canonical form, whatever spelling is
- * encrypted ("1.0" hashes as "1", as sops hashes the float64 it reads). */
+/* The MAC takes a number in sops's canonical form, whatever spelling is
+ * encrypted ("1.0" hashes as "1", "+5" as "5", as sops hashes the float64
+ * or int it reads). */
 static int hash_leaf(struct encrypt_ctx *c, const struct doc_node *n, const uint8_t *plain, size_t len)
 {
 	enum sops_value_type type;
 	int ret;
 
-	if (!float_keeps_text(n))
+	if (!number_keeps_text(n))
 		return sops_mac_update(&c->pass.mac, plain, len);
 	if ((ret = sops_node_plaintext(n, &c->pass.plain, &type)) < 0)
 		return ret;
@@ -621,9 +627,9 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 	const uint8_t *plain;
 	size_t len;
 
-	/* text, ints, comments and floats kept as spelled are their own
+	/* text, comments and numbers kept as spelled are their own
 	 * plaintext: no copy of a large value */
-	if (n->kind == DOC_COMMENT || n->type == DOC_STR || n->type == DOC_INT || float_keeps_text(n)) {
+	if (n->kind == DOC_COMMENT || n->type == DOC_STR || number_keeps_text(n)) {
 		type = n->kind == DOC_COMMENT ? SOPS_TYPE_COMMENT
 		       : n->type == DOC_INT  ? SOPS_TYPE_INT
 		       : n->type == DOC_FLOAT ? SOPS_TYPE_FLOAT : SOPS_TYPE_STR;

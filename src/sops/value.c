@@ -15,6 +15,7 @@
 #include "gitseal/error.h"
 #include "gitseal/base64.h"
 #include "gitseal/dynlib.h"
+#include "gitseal/store.h"
 #include "sops_int.h"
 
 static const char *const type_names[] = {
@@ -496,31 +497,6 @@ static int parse_bool(const char *s, size_t len, bool *out)
 	return -1;
 }
 
-/* strconv.Atoi: optional sign, decimal digits, int64 range. */
-static int parse_int(const char *s, size_t len, int64_t *out)
-{
-	size_t i = 0;
-	bool neg = false;
-	uint64_t v = 0, limit;
-
-	if (len && (s[0] == '+' || s[0] == '-')) {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	if (i == len)
-		return -1;
-	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v > (limit - (uint64_t)(s[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
-}
-
 /* strconv.ParseFloat(s, 64), near enough: strtod without leading space,
  * whole input consumed, overflow rejected. */
 static int parse_float(const char *s, size_t len, double *out)
@@ -553,8 +529,13 @@ int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_
 	}
 	switch (n->type) {
 	case DOC_INT:
+		/* sops's form, strconv.Itoa of what Atoi reads: the MAC takes it,
+		 * whatever spelling is encrypted ("+5" and "007" hash as "5" and
+		 * "7", as sops hashes the int it read) */
 		*type = SOPS_TYPE_INT;
-		return gs_buf_append(out, n->text, n->len);
+		if (store_append_int_canonical(out, n->text, n->len) < 0)
+			return GS_FAIL(GS_ERR_ENCRYPT, "invalid int value");
+		return 0;
 	case DOC_FLOAT:
 		*type = SOPS_TYPE_FLOAT;
 		if (parse_float(n->text, n->len, &v) < 0) {
@@ -584,17 +565,15 @@ int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, si
 {
 	const char *s = (const char *)plain;
 	char num[400];
-	int64_t iv;
 	double fv;
 	bool b;
 
 	gs_buf_reset(out);
 	switch (type) {
 	case SOPS_TYPE_INT:
-		if (parse_int(s, len, &iv) < 0)
+		if (store_append_int_canonical(out, s, len) < 0)
 			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid int");
-		snprintf(num, sizeof(num), "%" PRId64, iv);
-		return gs_buf_append_str(out, num);
+		return 0;
 	case SOPS_TYPE_FLOAT:
 		if (parse_float(s, len, &fv) < 0 || sops_float_format(fv, num, sizeof(num)) < 0)
 			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid float");

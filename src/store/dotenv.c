@@ -162,6 +162,8 @@ static int put_value(struct gs_buf *out, const struct doc_node *n)
 		return GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
 	if (n->type == DOC_STR)
 		return put_escaped(out, n->text, n->len);
+	if (n->type == DOC_INT) /* a YAML spelling ("+5") as sops writes the int */
+		return store_append_int_canonical(out, n->text, n->len);
 	return store_put(out, n->text, n->len); /* ValueToString: true, 3, 1.5, "" for null */
 }
 

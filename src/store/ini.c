@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -697,13 +699,22 @@ static int put_styled(struct gs_buf *out, const char *v, size_t n, enum ini_styl
 
 static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred, enum ini_style *st)
 {
+	char num[STORE_INT_TEXT_MAX];
+	const char *text = n->text;
+	size_t len = n->len;
 	int ret;
 
 	if (n->kind != DOC_SCALAR)
 		return GS_FAIL(GS_ERR_PARSE, "INI values must be scalars below a section");
-	if ((ret = choose_style(n->text, n->len, preferred, st)) < 0)
+	/* a YAML spelling of an int ("+5") as sops writes the int */
+	if (n->type == DOC_INT && (ret = store_int_canonical(n->text, n->len, num, &len)) < 0)
 		return ret;
-	return put_styled(out, n->text, n->len, *st);
+	if (n->type == DOC_INT)
+		text = num;
+	if ((ret = choose_style(text, len, preferred, st)) >= 0)
+		ret = put_styled(out, text, len, *st);
+	sodium_memzero(num, sizeof(num));
+	return ret;
 }
 
 /* readValue looks for an end-of-line comment after these (after a

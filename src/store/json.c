@@ -298,10 +298,9 @@ static int parse_number(struct jparser *p, struct doc_node **out)
 	memcpy(buf, p->s + start, len);
 	buf[len] = '\0';
 	if (integer && fits_int64(buf)) {
-		char canon[24];
-		int n = snprintf(canon, sizeof(canon), "%lld", strtoll(buf, NULL, 10));
-
-		*out = doc_new_scalar(p->d, DOC_INT, canon, (size_t)n);
+		/* as spelled: only "-0" differs from sops's form, and Atoi
+		 * reads it as 0 (store_int_spelling_kept) */
+		*out = doc_new_scalar(p->d, DOC_INT, buf, len);
 	} else {
 		if (isinf(strtod(buf, NULL)))
 			return jfail(p, "number out of range");
@@ -585,6 +584,18 @@ static int json_float(struct gs_buf *out, const struct doc_node *n, bool as_spel
 	return ret;
 }
 
+/* An int as spelled where that is a JSON integer ("-0") and the layout is
+ * the file's, else in sops's form (json.Marshal of the int): a YAML
+ * spelling ("+5", "007") is no JSON. */
+static int json_int(struct gs_buf *out, const struct doc_node *n, bool as_spelled)
+{
+	bool integer;
+
+	if (as_spelled && n->len && number_end((const uint8_t *)n->text, n->len, 0, &integer) == n->len && integer)
+		return store_put(out, n->text, n->len);
+	return store_append_int_canonical(out, n->text, n->len);
+}
+
 /* fresh: Go's json.Marshal, as sops writes; else patched into the user's
  * text, in its own terms. */
 static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool fresh)
@@ -593,7 +604,7 @@ static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool fresh)
 	case DOC_STR:
 		return json_string(out, n->text, n->len, fresh);
 	case DOC_INT:
-		return store_put(out, n->text, n->len);
+		return json_int(out, n, !fresh);
 	case DOC_FLOAT:
 		return json_float(out, n, !fresh);
 	case DOC_BOOL:

@@ -1,15 +1,90 @@
-/* Scalar helpers shared by the YAML and JSON stores: the float printers
- * sops's values need (Go strconv formats) and UTF-8. How YAML types plain
- * scalars is in yaml_scalar.c. */
+/* Scalar helpers shared by the stores: the float printers sops's values
+ * need (Go strconv formats), the int spellings that survive sops, and
+ * UTF-8. How YAML types plain scalars is in yaml_scalar.c. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
+#include "gitseal/store.h"
+#include "gitseal/yaml_scalar.h"
 #include "store_int.h"
+
+/* Go's strconv.Atoi on a 64-bit platform, the parse of sops's decrypt of
+ * type:int (sops 3.13.2 aes/cipher.go:107): the fast path and
+ * ParseInt(s, 10, 0) accept the same texts, an optional sign and decimal
+ * digits (no '_': that is base 0 only), any number of leading zeros, in
+ * int64 range. */
+bool store_go_atoi(const char *s, size_t len, int64_t *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	uint64_t v = 0, limit;
+
+	if (len && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == len)
+		return false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (v > (limit - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+/* yaml.v3 types a plain scalar with strconv.ParseInt(s without '_', 0, 64)
+ * (resolve.go:191-192), where a leading '0' means octal: "010" is 8 to it
+ * and 10 to Atoi; "0x1F", "0o17", "0b1", "1_000" are not Atoi's at all. A
+ * spelling is kept where both read the same number: "+5", "007", "-0",
+ * "00". A JSON integer always is (RFC 8259 has no leading zeros; sops's
+ * JSON store reads "-0" with ParseInt(s, 10, 64) as 0). The MAC takes
+ * strconv.Itoa of the int (sops.go:975 ToBytes), so it is sops's. */
+bool store_int_spelling_kept(const char *s, size_t len)
+{
+	int64_t atoi_value, yaml_value;
+	double unused;
+
+	return store_go_atoi(s, len, &atoi_value) &&
+	       yaml_resolve_plain(s, len, &yaml_value, &unused) == YAML_RESOLVED_INT &&
+	       yaml_value == atoi_value;
+}
+
+int store_int_canonical(const char *s, size_t len, char out[STORE_INT_TEXT_MAX], size_t *out_len)
+{
+	int64_t v;
+	int n;
+
+	if (!store_go_atoi(s, len, &v))
+		return GS_FAIL(GS_ERR_PARSE, "invalid int value");
+	n = snprintf(out, STORE_INT_TEXT_MAX, "%" PRId64, v);
+	*out_len = (size_t)n;
+	return 0;
+}
+
+int store_append_int_canonical(struct gs_buf *out, const char *s, size_t len)
+{
+	char num[STORE_INT_TEXT_MAX];
+	size_t n;
+	int ret = store_int_canonical(s, len, num, &n);
+
+	if (ret == 0)
+		ret = store_put(out, num, n);
+	sodium_memzero(num, sizeof(num));
+	return ret;
+}
 
 /* sops 2.3: the smallest n for which "%.*e" reads back as the same double
  * gives the shortest round-trip digits. */

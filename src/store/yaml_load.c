@@ -347,9 +347,11 @@ static int type_scalar(const yaml_event_t *ev, struct typed *t)
 		r = YAML_RESOLVED_FLOAT;
 	}
 	ret = resolved_to_doc(r, iv, fv, t);
-	/* a float spelled as sops's ParseFloat reads it stays so: encrypted
-	 * and written back as the file has it (doc_equal compares values) */
-	if (ret == 0 && r == YAML_RESOLVED_FLOAT && yaml_float_spelling_kept(v, len)) {
+	/* a number spelled as sops's ParseFloat or Atoi reads it stays so:
+	 * encrypted and written back as the file has it (doc_equal compares
+	 * values) */
+	if (ret == 0 && ((r == YAML_RESOLVED_FLOAT && yaml_float_spelling_kept(v, len)) ||
+			 (r == YAML_RESOLVED_INT && store_int_spelling_kept(v, len)))) {
 		t->text = v;
 		t->len = len;
 	}

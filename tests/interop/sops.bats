@@ -69,9 +69,21 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/numbers.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/numbers.yaml"
 }
 
+@test "gitseal YAML and JSON ints as spelled (+5, 007, -0) -> sops-age reads the numbers, MAC as sops computes it" {
+	for f in ints.yaml ints.json; do
+		cp "$REPO_ROOT/tests/interop/data/$f" "$TMP/$f"
+		gitseal encrypt --age "$(demo_recipient)" "$TMP/$f" >"$TMP/enc.$f"
+		grep -q 'type:int' "$TMP/enc.$f"
+		node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/enc.$f" "${f##*.}" "$KEYS/demo-age-key.txt" "$TMP/$f"
+	done
+	# the spelling is what was encrypted: two bytes ("+5"), not one ("5")
+	grep -Eq '^plus: ENC\[AES256_GCM,data:[A-Za-z0-9+/]{3}=,' "$TMP/enc.ints.yaml"
+	grep -Eq '"negative_zero": "ENC\[AES256_GCM,data:[A-Za-z0-9+/]{3}=,' "$TMP/enc.ints.json"
+}
+
 @test "decrypt(encrypt(file)) is byte-identical for YAML and JSON" {
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-	for f in mixed.yaml mixed.json floats.json numbers.yaml; do
+	for f in mixed.yaml mixed.json floats.json numbers.yaml ints.yaml ints.json; do
 		cp "$REPO_ROOT/tests/interop/data/$f" "$TMP/$f"
 		gitseal encrypt --age "$(demo_recipient)" "$TMP/$f" >"$TMP/enc.$f"
 		gitseal decrypt "$TMP/enc.$f" >"$TMP/dec.$f"

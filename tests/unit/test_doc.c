@@ -44,6 +44,36 @@ static void test_differences_name_their_path(void **state)
 	assert_false(equal_json("{\"a\": \"\"}", "{\"a\": null}", NULL, 0));
 }
 
+static bool equal_yaml(const char *x, const char *y)
+{
+	struct doc a, b;
+	bool same;
+
+	load_ok(DOC_FORMAT_YAML, x, &a);
+	load_ok(DOC_FORMAT_YAML, y, &b);
+	same = doc_equal(&a, &b, NULL, 0);
+	doc_release(&a);
+	doc_release(&b);
+	return same;
+}
+
+/* A number is its value, as sops's MAC sees it: an int spelled "+5" or
+ * "007" (kept as spelled) is 5 or 7; an int has no -0, a float has. */
+static void test_numbers_by_value(void **state)
+{
+	(void)state;
+	assert_true(equal_yaml("a: +5\nb: 007\nc: -0\nd: [01, -07]\n", "a: 5\nb: 7\nc: 0\nd: [1, -7]\n"));
+	assert_true(equal_json("{\"a\": -0}", "{\"a\": 0}", NULL, 0));
+	assert_false(equal_yaml("a: +5\n", "a: 6\n"));
+	assert_false(equal_yaml("a: 007\n", "a: \"007\"\n"));
+	assert_false(equal_yaml("a: 010\n", "a: 10\n")); /* 8 to yaml.v3 */
+	assert_true(equal_yaml("a: 010\n", "a: 8\n"));
+	assert_true(equal_yaml("a: +9223372036854775807\n", "a: 9223372036854775807\n"));
+	assert_false(equal_yaml("a: 9223372036854775807\n", "a: -9223372036854775807\n"));
+	assert_true(equal_yaml("a: 1.50\n", "a: 1.5\n"));
+	assert_false(equal_json("{\"a\": -0.0}", "{\"a\": 0.0}", NULL, 0));
+}
+
 static void test_comments_count_and_removed_entries_do_not(void **state)
 {
 	struct doc a, b;
@@ -117,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_does_not_count),
 		cmocka_unit_test(test_differences_name_their_path),
+		cmocka_unit_test(test_numbers_by_value),
 		cmocka_unit_test(test_comments_count_and_removed_entries_do_not),
 		cmocka_unit_test(test_tags_count),
 		cmocka_unit_test(test_long_path_is_bounded),

@@ -77,6 +77,23 @@ static const struct row rows[] = {
 	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, "08", "a: 08\n" },
 	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, ".5", "a: .5\n" },
 	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_FLOAT, "+Inf", "a: .inf\n" },
+	/* ints: yaml.v3 reads ParseInt(s, 0, 64), sops's decrypt Atoi(s). Both
+	 * read "+5", "007", "-0" alike; "010" is 8 to yaml.v3 and 10 to Atoi,
+	 * "0x1F", "0o17", "1_000" are not Atoi's: those stay canonical */
+	{ "numbers", Y, "a: 01\nb: +5\nc: -0\nd: 007\ne: -07\nf: +0\ng: 00\nh: [+1, -0, 0007]\n", SOPS,
+	  NULL, 0, NULL, "a: 01\nb: +5\nc: -0\nd: 007\ne: -07\nf: +0\ng: 00\nh: [+1, -0, 0007]\n" },
+	{ "numbers", Y, "k: +010\nl: -0x1F\nm: +1_000\nn: 0755\no: 0b101\np: 00_7\n", SOPS, NULL, 0, NULL,
+	  "k: 8\nl: -31\nm: 1000\nn: 493\no: 5\np: 7\n" },
+	{ "numbers", Y, "min: -9223372036854775808\nmax: +9223372036854775807\nz: -000\n", SOPS, NULL,
+	  0, NULL, "min: -9223372036854775808\nmax: +9223372036854775807\nz: -000\n" },
+	{ "numbers", J, "{\"a\": -0, \"b\": [-0, 0, -12], \"c\": 1.0}", SOPS, NULL, 0, NULL,
+	  "{\"a\": -0, \"b\": [-0, 0, -12], \"c\": 1.0}" },
+	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_INT, "+5", "a: +5\n" },
+	{ "numbers", Y, "a: ENC\n", SET, "a", DOC_INT, "007", "a: 007\n" },
+	{ "numbers", J, "{\"a\": \"ENC\"}", SET, "a", DOC_INT, "-0", "{\"a\": -0}" },
+	{ "numbers", J, "{\"a\": \"ENC\"}", SET, "a", DOC_INT, "+5", "{\"a\": 5}" },
+	{ "numbers", J, "{\"a\": \"ENC\"}", SET, "a", DOC_INT, "007", "{\"a\": 7}" },
+	{ "numbers", J, "{\"a\": -0}", FRESH, NULL, 0, NULL, "{\n\t\"a\": 0\n}\n" },
 	/* ---- comments: in maps they stay comments, in lists sops makes them items ---- */
 	{ "comments", Y, "# c\na: 1\n", SEAL, NULL, 0, NULL, "#ENC\na: ENC\n" },
 	{ "comments", Y, "a: 1 # c\nb: 2\n", SEAL, NULL, 0, NULL, "a: ENC #ENC\nb: ENC\n" },

@@ -119,8 +119,8 @@ static void refused(const char *in, const char *message)
 
 /* ==================== Scalars: typing and quoting ==================== */
 
-/* text: sops's form, or a float as spelled where Go's ParseFloat reads it
- * as the same number (it is encrypted and written back so) */
+/* text: sops's form, or a number as spelled where Go's ParseFloat or Atoi
+ * reads it as the same number (it is encrypted and written back so) */
 struct typing {
 	const char *in;
 	enum doc_type type;
@@ -133,7 +133,9 @@ static void test_scalar_typing(void **state)
 		{ "0x1F", DOC_INT, "31" },       { "0755", DOC_INT, "493" },
 		{ "0o17", DOC_INT, "15" },       { "0b101", DOC_INT, "5" },
 		{ "1_000", DOC_INT, "1000" },    { "-42", DOC_INT, "-42" },
-		{ "+7", DOC_INT, "7" },          { "08", DOC_FLOAT, "08" },
+		{ "+7", DOC_INT, "+7" },         { "08", DOC_FLOAT, "08" },
+		{ "007", DOC_INT, "007" },       { "-0", DOC_INT, "-0" },
+		{ "010", DOC_INT, "8" },         { "+0x1F", DOC_INT, "31" },
 		{ "1e21", DOC_FLOAT, "1e21" },
 		{ "1.5e-7", DOC_FLOAT, "1.5e-7" },
 		{ "2.0", DOC_FLOAT, "2.0" },       { "1234.56789", DOC_FLOAT, "1234.56789" },

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# Numbers through encrypt and decrypt: an int comes back as the file
+# spelled it where sops's decrypt (Go strconv.Atoi) reads the spelling as
+# the number yaml.v3 reads; any other spelling comes back in sops's form
+# (docs/sops-parity.md, rows "numbers" in tests/unit/test_store_table.c).
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+}
+teardown() { teardown_tmp; }
+
+@test "YAML ints +5, 007, -0, 01 come back byte for byte, through stdout and -i" {
+	printf 'plus: +5\npadded: 007\nzero: -0\nlead: 01\nneg: -07\nlist: [+1, -0]\nblock:\n  - +0\n' >ints.yaml
+	cp ints.yaml orig.yaml
+	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	[ "$(grep -o 'type:int' enc.yaml | wc -l)" -eq 8 ]
+	gitseal decrypt enc.yaml >dec.yaml
+	cmp orig.yaml dec.yaml
+	gitseal encrypt -i --age "$(demo_recipient)" ints.yaml
+	gitseal decrypt -i ints.yaml
+	cmp orig.yaml ints.yaml
+}
+
+@test "YAML ints that Atoi reads otherwise (010, 0x1F, 0o17, 1_000) come back in sops's form" {
+	printf 'octal: 010\nhex: 0x1F\nnew_octal: 0o17\nunderscore: 1_000\nbinary: -0b101\n' >ints.yaml
+	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	gitseal decrypt enc.yaml >dec.yaml
+	[ "$(cat dec.yaml)" = "$(printf 'octal: 8\nhex: 31\nnew_octal: 15\nunderscore: 1000\nbinary: -5')" ]
+}
+
+@test "JSON -0 comes back as -0; converted, ints are written as sops writes them" {
+	printf '{"zero": -0, "list": [-0, 7]}' >ints.json
+	gitseal encrypt --age "$(demo_recipient)" ints.json >enc.json
+	gitseal decrypt enc.json >dec.json
+	[ "$(cat dec.json)" = '{"zero": -0, "list": [-0, 7]}' ]
+	printf 'plus: +5\npadded: 007\nzero: -0\n' >ints.yaml
+	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	gitseal decrypt --output-type json enc.yaml >out.json
+	[ "$(cat out.json)" = "$(printf '{\n\t"plus": 5,\n\t"padded": 7,\n\t"zero": 0\n}')" ]
+	gitseal decrypt --output-type dotenv enc.yaml >out.env
+	[ "$(cat out.env)" = "$(printf 'plus=5\npadded=7\nzero=0')" ]
+}
+
+@test "an unchanged int spelling keeps its ciphertext when the file is encrypted again" {
+	printf 'plus: +5\nother: x\n' >f.yaml
+	gitseal encrypt -i --age "$(demo_recipient)" f.yaml
+	plus_before=$(grep '^plus:' f.yaml)
+	gitseal set f.yaml '["other"]' '"y"'
+	[ "$(grep '^plus:' f.yaml)" = "$plus_before" ]
+	[ "$(gitseal decrypt f.yaml)" = "$(printf 'plus: +5\nother: y')" ]
+}
+
+# A type:int value is not authenticated by its type field; the MAC is. A
+# value whose plaintext is "010" reads as 10 to sops (Atoi), so it must
+# not be written back as 010, which YAML readers take for 8.
+@test "a type:int value 010 decrypts as sops reads it (10), and its MAC is the one of 10" {
+	printf 'a: "010"\nb: "0x1F"\n' >s.yaml
+	gitseal encrypt --age "$(demo_recipient)" s.yaml | sed 's/type:str\]/type:int]/' >forged.yaml
+	run --separate-stderr gitseal decrypt --ignore-mac forged.yaml
+	[ "$status" -eq 25 ]
+	[ "$stderr" = "gitseal: error: 'forged.yaml': value at 'b:': decrypted value is not a valid int" ]
+	printf 'a: "010"\n' >t.yaml
+	gitseal encrypt --age "$(demo_recipient)" t.yaml | sed 's/type:str\]/type:int]/' >forged.yaml
+	run --separate-stderr gitseal decrypt forged.yaml
+	[ "$status" -eq 51 ]
+	[ "$stderr" = "gitseal: error: 'forged.yaml': MAC mismatch" ]
+	[ -z "$output" ]
+	run --separate-stderr gitseal decrypt --ignore-mac forged.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "a: 10" ]
+}
+
+@test "exec-env gives an int spelled +5 or 007 as sops does (5, 7)" {
+	printf 'PLUS: +5\nPADDED: 007\nZERO: -0\n' >env.yaml
+	gitseal encrypt --age "$(demo_recipient)" env.yaml >enc.yaml
+	run --separate-stderr gitseal exec-env enc.yaml 'printf "%s %s %s" "$PLUS" "$PADDED" "$ZERO"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "5 7 0" ]
+}
