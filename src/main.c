@@ -5,6 +5,7 @@
  * (`gitseal --config X decrypt F`), then a command and its flags. When the
  * first word after those flags is not a command, it is a file for sops's
  * legacy mode (`gitseal -d F`, `gitseal F` to edit). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,6 +149,11 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 	return c->fn(argc - first, argv + first);
 }
 
+static void on_file_size_limit(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
 	static struct opt_value globals[SO_COUNT];
@@ -161,6 +167,11 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int ret, code;
 
+	/* past a file size limit (ulimit -f) a write fails with EFBIG and the
+	 * temporary file is removed; the default action, a kill, would leave
+	 * part of the output (plaintext, for decrypt -i) beside the target.
+	 * Caught, not ignored: commands gitseal runs get the default back. */
+	signal(SIGXFSZ, on_file_size_limit);
 	if (gs_crypto_init() != 0) {
 		cmd_print_error();
 		return EXIT_GENERIC;

@@ -139,6 +139,15 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
+/* 0 unless a value of the plaintext d that sel leaves in clear is one that
+ * wider seals and that no document of kept (verified encrypted versions of
+ * the same file) holds in clear already: then GS_ERR_DECRYPT_VALUE and its
+ * key path (AAD form) in where. A file's own rule is outside the MAC: this
+ * tells a rule narrowed by whoever edited the metadata from one the caller
+ * accepted. */
+int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, const struct sops_selection *wider,
+			    struct doc *const *kept, size_t nkept, char *where, size_t where_size)
+	__attribute__((warn_unused_result));
 /* The size of a data key's public name: a keyed BLAKE2b of the key, which
  * tells nothing about it, so that a caller can recognise keys it made
  * without keeping them (sops_file_key_id, sops_seal_opts.key_id). */

@@ -49,6 +49,9 @@ enum {
 	SOPS_INDENT_DEFAULT = 0,
 	SOPS_INDENT_NONE = -2,
 	SOPS_YAML_INDENT = 4,
+	/* more is refused: a .sops.yaml is repository content, and an indent
+	 * of 200,000,000 took a minute and 3.5 GB to write a three-line file */
+	SOPS_INDENT_MAX = 64,
 };
 
 /* sops's number for an indent (--indent, stores.<format>.indent) in the

@@ -218,6 +218,8 @@ static int check_conflicts(struct sops_cli *c)
 	if (c->values[SO_KEYSERVICE].set)
 		return GS_FAIL(GS_ERR_GENERIC, "%s: gitseal has no remote key service; its keys are local only",
 			       c->values[SO_KEYSERVICE].from_env ? "SOPS_KEYSERVICE" : "--keyservice");
+	if (c->indent > SOPS_INDENT_MAX)
+		return GS_FAIL(GS_ERR_USAGE, "--indent must be at most %d", SOPS_INDENT_MAX);
 	if (c->in_place && c->output)
 		return GS_FAIL(GS_ERR_CONFLICT, "cannot operate on both --output and --in-place");
 	if (c->in_place && !c->file && !c->group_file)

@@ -425,6 +425,8 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
 		return 0;
 	if ((ret = parse_int_node(p, n, "indent", &sops_value)) < 0)
 		return ret;
+	if (sops_value > SOPS_INDENT_MAX)
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': 'indent' must be at most %d", p->name, SOPS_INDENT_MAX);
 	*out = sops_indent_from_sops(sops_value, !strcmp(fmt, "json"));
 	return 0;
 }

@@ -202,6 +202,33 @@ static int check_filtered(struct gitfilter *f, const char *path, const struct gs
 	return ret;
 }
 
+/* A path that HEAD holds sealed, staged in clear where the filter is now
+ * off for it: .gitattributes changed (by a pull request, perhaps). */
+static int check_unfiltered(struct gitfilter *f, const git_index_entry *e, struct gs_buf *blob,
+			    struct gitfilter_findings *fs)
+{
+	enum doc_format format = store_format_for_path(e->path);
+	struct doc d;
+	bool found = false, sealed;
+	int ret = gitrepo_head_blob(f, e->path, blob, &found);
+
+	if (ret || !found)
+		return ret;
+	sealed = gitseal_load_sealed(format, blob->data, blob->len, &d);
+	doc_release(&d);
+	if (!sealed)
+		return 0;
+	gs_buf_reset(blob);
+	if ((ret = gitrepo_read_blob(f, &e->id, blob)))
+		return ret;
+	sealed = !blob->len || gitseal_load_sealed(format, blob->data, blob->len, &d);
+	if (blob->len)
+		doc_release(&d);
+	return sealed ? 0
+		      : add_finding(fs, e->path, "it is staged unencrypted, but HEAD holds it encrypted: the filter is "
+						 "off for it (see .gitattributes; 'gitseal git init' keeps its patterns)");
+}
+
 /* ---- files moved out of the pattern ---- */
 
 /* The plaintext values of the sealed files gone from the index. */
@@ -358,7 +385,10 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
 	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
-	if (git_repository_index(&idx, f->repo) < 0) {
+	/* git commit -a and git commit FILE stage into an index of their own,
+	 * which they name to the pre-commit hook: the one the commit is made of */
+	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE") ? git_index_open(&idx, getenv("GIT_INDEX_FILE"))
+								  : git_repository_index(&idx, f->repo)) < 0) {
 		ret = gitrepo_fail("cannot open the index");
 		goto out;
 	}
@@ -368,11 +398,14 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		/* what the next commit changes: a blob HEAD holds was checked
 		 * when it was committed (a hook over every file of a large
 		 * repository would make each commit slow) */
-		if (git_index_entry_stage(e) != 0 || !gitrepo_filtered(f, e->path) ||
+		/* git runs no filter on a link or a submodule: only files are sealed */
+		if (git_index_entry_stage(e) != 0 || (e->mode & 0170000) != 0100000 ||
 		    gitrepo_head_same(f, e->path, &e->id))
 			continue;
 		gs_buf_reset(&blob);
-		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
+		if (!gitrepo_filtered(f, e->path))
+			ret = check_unfiltered(f, e, &blob, fs);
+		else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
 			ret = check_filtered(f, e->path, &blob, fs);
 	}
 	if (!ret)

@@ -455,6 +455,10 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
+	/* values the committed version holds in clear under its MAC stay so */
+	if (!ret && committed_sealed)
+		ret = gittrust_check_narrowed(f, path, in, &keys, &committed,
+					      opened && !keys.selection.mac_only_encrypted);
 	/* the committed data key only when this clone made it (a planted key is not) */
 	if (!ret && opened && gitseal_may_reuse(f, opened, &keys))
 		ret = gitseal_seal_opened(f, opened, in, out);

@@ -215,6 +215,14 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 /* Whether the accepted .sops.yaml had this selection for path (or the
  * selection is the default, which seals every value). */
 bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const struct sops_selection *sel);
+/* A file's own rule is outside the MAC, so a pull request can narrow it:
+ * GS_ERR_CONFIG, naming the value, when plain sealed under keys' rule would
+ * leave in clear a value that the accepted .sops.yaml's rule for path seals
+ * (every value when none matches) and that no version in kept (opened with
+ * the MAC checked, not mac_only_encrypted) holds in clear already. */
+int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
+			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
+	__attribute__((warn_unused_result));
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
 /* A clone that cannot open what it seals (no identity of the file's, as
  * a recipient-only or PGP-only clone) remembers each seal: whether blob

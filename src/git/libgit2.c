@@ -41,6 +41,7 @@ static size_t (*p_git_index_entrycount)(const git_index *index);
 static void (*p_git_index_free)(git_index *index);
 static const git_index_entry * (*p_git_index_get_byindex)(git_index *index, size_t n);
 static const git_index_entry * (*p_git_index_get_bypath)(git_index *index, const char *path, int stage);
+static int (*p_git_index_open)(git_index **out, const char *index_path);
 static int (*p_git_index_read)(git_index *index, int force);
 static int (*p_git_index_write)(git_index *index);
 static int (*p_git_libgit2_init)(void);
@@ -91,6 +92,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_index_free),
 	GS_DYNSYM(git_index_get_byindex),
 	GS_DYNSYM(git_index_get_bypath),
+	GS_DYNSYM(git_index_open),
 	GS_DYNSYM(git_index_read),
 	GS_DYNSYM(git_index_write),
 	GS_DYNSYM(git_libgit2_init),
@@ -279,6 +281,11 @@ int git_repository_config(git_config **out, git_repository *repo)
 void git_repository_free(git_repository *repo)
 {
 	p_git_repository_free(repo);
+}
+
+int git_index_open(git_index **out, const char *index_path)
+{
+	return p_git_index_open(out, index_path);
 }
 
 int git_repository_index(git_index **out, git_repository *repo)

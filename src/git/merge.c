@@ -551,6 +551,28 @@ out:
 	return ret;
 }
 
+/* The result under its keys' rule keeps in clear only what .sops.yaml's
+ * rule does, or what a version (opened, so its MAC checked, and its MAC
+ * over every value) holds in clear already. */
+static int check_narrowed(struct gitfilter *f, const char *path, struct version *v, struct doc *plain,
+			  const struct sops_key_summary *keys)
+{
+	struct doc *kept[3];
+	size_t n = 0;
+	int ret = 0;
+
+	for (int i = 0; i < 3 && !ret; i++) {
+		struct sops_key_summary k;
+
+		if (!v[i].sealed || (ret = sops_doc_keys(&v[i].cipher, &k)))
+			continue;
+		if (!k.selection.mac_only_encrypted)
+			kept[n++] = &v[i].cipher;
+		sops_key_summary_release(&k);
+	}
+	return ret ? ret : gittrust_check_narrowed(f, path, plain, keys, kept, n);
+}
+
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
 		       const struct gs_buf *text, struct gs_buf *out)
 {
@@ -564,6 +586,9 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 	ret = gitseal_check_accepted(f, path, &keys);
 	if (!ret)
 		ret = store_load(format, text->data, text->len, &plain);
+	/* a side's own rule is outside the MAC: none may leave a new value in clear */
+	if (!ret)
+		ret = check_narrowed(f, path, v, &plain, &keys);
 	/* ours' data key and ciphertexts when its keys are kept */
 	if (!ret)
 		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL,

@@ -190,6 +190,63 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	return ret;
 }
 
+/* .gitattributes is repository content: a pull request could take the
+ * filter off (`secrets/... -filter`) and the next `git add` would store
+ * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
+ * commit changes, keeps the filter's lines this clone was set up with. */
+static int pin_attributes(git_repository *repo, const char *workdir)
+{
+	char path[PATH_MAX], info[PATH_MAX];
+	struct gs_buf text, pinned;
+	bool changed = false;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", workdir) >= sizeof(path) ||
+	    (size_t)snprintf(info, sizeof(info), "%sinfo", git_repository_commondir(repo)) >= sizeof(info))
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	gs_buf_init(&text, false);
+	gs_buf_init(&pinned, false);
+	if ((ret = gs_read_file(path, &text, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && mkdir(info, 0755) != 0 && errno != EEXIST)
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", info, strerror(errno));
+	if (!ret && (size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
+			    sizeof(info) - strlen(info))
+		ret = GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
+	if (!ret && (ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	for (const char *p = (const char *)text.data, *end = p + text.len; !ret && p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((eol ? eol : end) - p), at;
+		char *line;
+
+		if (!(line = strndup(p, len))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
+			line[at - 1] = '\0';
+		if (strstr(line, ATTR_SUFFIX) && find_line(&pinned, line, &at) < 0) {
+			if (pinned.len && pinned.data[pinned.len - 1] != '\n')
+				ret = gs_buf_append_str(&pinned, "\n");
+			if (!ret)
+				ret = gs_buf_printf(&pinned, "%s\n", line);
+			changed = true;
+		}
+		free(line);
+		p = eol ? eol + 1 : end;
+	}
+	if (!ret && changed)
+		ret = gs_atomic_write(info, pinned.data, pinned.len, 0644);
+	gs_buf_release(&text);
+	gs_buf_release(&pinned);
+	return ret;
+}
+
 #define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
 
 static int install_hook(git_repository *repo)
@@ -455,7 +512,8 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	if (ret)
 		return ret;
 	if ((ret = set_config(f->repo)) ||
-	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)))
+	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)) ||
+	    (ret = pin_attributes(f->repo, f->workdir)))
 		goto out;
 	/* a hook of the user's own stays: init goes on and says what to add */
 	if (o->hook && (ret = install_hook(f->repo)) == GS_ERR_CONFLICT) {

@@ -303,12 +303,46 @@ int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys
 	return ret;
 }
 
+static int effective_threshold(size_t groups, int threshold)
+{
+	return groups > 1 ? (threshold ? threshold : (int)groups) : 0;
+}
+
+/* Where the accepted .sops.yaml splits the key into groups for path, the
+ * keys must have those groups and need as many of them: every recipient
+ * being accepted says nothing of how many must come together, and the
+ * groups and threshold of a file's metadata are outside the MAC. */
+static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+{
+	const struct sops_rule *rule = NULL;
+	struct sops_key_summary r = { 0 };
+	char full[PATH_MAX];
+	int want, have;
+
+	if (!f->trust.config || (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
+	    sops_config_match(f->trust.config, full, &rule) != 0) {
+		gs_error_clear();
+		return 0;
+	}
+	if (rule->group_count < 2)
+		return 0;
+	want = effective_threshold(rule->group_count, rule->shamir_threshold);
+	have = effective_threshold(keys->group_count, keys->shamir_threshold);
+	r.groups = rule->groups;
+	r.group_count = rule->group_count;
+	r.shamir_threshold = have >= want ? keys->shamir_threshold : rule->shamir_threshold;
+	if (keys->group_count == rule->group_count && have >= want && gitseal_keys_equal_groups(keys, &r))
+		return 0;
+	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; "
+				      "run 'gitseal updatekeys' to accept",
+		       keys->group_count, have ? have : 1, rule->group_count, want);
+}
+
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
 {
 	struct gs_buf list;
 	int ret;
 
-	(void)path;
 	if ((ret = gittrust_load(f)))
 		return ret;
 	if (!f->trust.have_record)
@@ -320,7 +354,7 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
 			      (const char *)list.data);
 	gs_buf_release(&list);
-	return ret;
+	return ret ? ret : check_groups(f, path, keys);
 }
 
 static bool same_selection(const struct sops_selection *a, const struct sops_selection *b)
@@ -344,6 +378,52 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 		return false;
 	}
 	return same_selection(&rule->selection, sel);
+}
+
+/* The selection as sealing applies it: sops's default for a Kubernetes
+ * Secret when the rule names none (seal.c, gitseal encrypt). */
+static struct sops_selection as_applied(const struct sops_selection *sel, const struct doc *plain)
+{
+	struct sops_selection s = *sel;
+
+	if (s.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
+		s.kind = SOPS_SEL_ENCRYPTED_REGEX;
+		s.value = (char *)GITSEAL_K8S_SECRET_REGEX;
+	}
+	return s;
+}
+
+int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
+			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
+{
+	static const struct sops_selection seal_all = { .kind = SOPS_SEL_NONE };
+	const struct sops_rule *rule = NULL;
+	struct sops_selection own, wider;
+	char full[PATH_MAX], where[256];
+	int ret;
+
+	if ((ret = gittrust_load(f)))
+		return ret;
+	/* the accepted .sops.yaml's rule for the path; none: every value */
+	if (!f->trust.config ||
+	    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
+	    sops_config_match(f->trust.config, full, &rule) != 0) {
+		gs_error_clear();
+		rule = NULL;
+	}
+	own = as_applied(&keys->selection, plain);
+	wider = as_applied(rule ? &rule->selection : &seal_all, plain);
+	if (same_selection(&own, &wider))
+		return 0;
+	ret = sops_doc_check_narrowed(plain, &own, &wider, kept, nkept, where, sizeof(where));
+	if (ret == GS_ERR_DECRYPT_VALUE) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
+					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule",
+			      where, own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      own.value ? own.value : "true", path);
+	}
+	return ret;
 }
 
 bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])

@@ -19,6 +19,11 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
+static int threshold(const struct sops_key_summary *k)
+{
+	return k->group_count > 1 ? (k->shamir_threshold ? k->shamir_threshold : (int)k->group_count) : 1;
+}
+
 /* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
 static int diff_groups(const struct sops_key_summary *from, const struct sops_key_summary *to, bool *adds,
 		       struct gs_buf *out)
@@ -46,6 +51,9 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 				ret = gs_buf_printf(out, "--- %s\n", k);
 		}
 	}
+	/* how many groups must come together: a change of who can read too */
+	if (!ret && n > 1 && threshold(from) != threshold(to))
+		ret = gs_buf_printf(out, "    groups needed: %d -> %d\n", threshold(from), threshold(to));
 	return ret;
 }
 

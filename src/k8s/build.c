@@ -220,8 +220,14 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is a KRM function: exec and container "
 						    "functions from the repository are not run",
 				      where, api ? api : "?", kind ? kind : "?");
-		} else if (api && !strcmp(api, "builtin") && kind &&
-			   (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator"))) {
+		} else if (!api || strcmp(api, "builtin") || !kind || strchr(kind, '/')) {
+			/* kustomize runs a legacy plugin found at PLUGIN_HOME/<apiVersion>/
+			 * <lower kind>/<kind>, unchecked: '..' in either walks out of the
+			 * private home to any program (/bin/sh running the config) */
+			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is an external plugin: only KSOPS "
+						    "generators and kustomize's builtin ones are run",
+				      where, api ? api : "?", kind ? kind : "?");
+		} else if (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator")) {
 			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
 		}
@@ -606,6 +612,15 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 	ret = prepare(&b);
 	if (ret || fails->count)
 		goto out;
+	/* kustomize patches a generator directory's output, apiVersion and all,
+	 * after inspect_configs saw it: with plugins on, that picks the program */
+	if (b.ksops && b.walk.generator_dir) {
+		ret = k8s_failure_add(fails, "%s is a kustomization directory listed as generators, "
+					     "transformers or validators: with KSOPS its patches could "
+					     "change which plugin kustomize runs; list the config files "
+					     "themselves", b.walk.generator_dir);
+		goto out;
+	}
 	if (b.ksops || b.plain_count) {
 		ret = stage(&b, &st);
 		if (ret)

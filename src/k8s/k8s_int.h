@@ -312,6 +312,9 @@ struct k8s_walk {
 	struct k8s_walk_inline *inlines;
 	size_t inline_count, inline_cap;
 	bool has_remote; /* remote resources (kustomize fetches them) */
+	/* the first kustomization directory listed as generators, transformers
+	 * or validators: "'<kustomization>': '<entry>'", or NULL */
+	char *generator_dir;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */
@@ -338,6 +341,11 @@ int k8s_load_config_yaml(const uint8_t *data, size_t len, struct doc *d) __attri
 /* Reads and parses such a YAML file beneath the root (errors name it). */
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)
 	__attribute__((warn_unused_result));
+
+/* Whether a map below n has a YAML merge key ('<<'): readers on go-yaml
+ * (kustomize, Kubernetes, Argo CD) apply it, gitseal's tree keeps it as
+ * written. Bounded by the stores' nesting limit. */
+bool k8s_has_merge_key(const struct doc_node *n);
 
 /* Helpers shared by the files here. */
 const char *k8s_map_str(const struct doc_node *map, const char *key);

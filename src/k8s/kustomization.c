@@ -68,6 +68,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->files);
 	free(w->dirs);
 	free(w->inlines);
+	free(w->generator_dir);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -213,10 +214,15 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
 		if (ret)
 			return ret;
-		if (S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
+		    asprintf(&k->w->generator_dir, "'%s': '%s'", kfile, e->value->text) < 0) {
+			k->w->generator_dir = NULL;
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else if (S_ISDIR(st.st_mode)) {
 			ret = walk_dir(k, rel, as_generators);
-		else
+		} else {
 			ret = add_file(k->w, rel, as_generators ? K8S_FILE_GENERATOR : K8S_FILE_RESOURCE, dir);
+		}
 		free(rel);
 		if (ret)
 			return ret;
@@ -412,7 +418,7 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
 }
 
-static bool has_merge_key(const struct doc_node *n)
+bool k8s_has_merge_key(const struct doc_node *n)
 {
 	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
 		return false;
@@ -421,7 +427,7 @@ static bool has_merge_key(const struct doc_node *n)
 
 		if (n->kind == DOC_MAP && e->key && e->key_len == 2 && !memcmp(e->key, "<<", 2))
 			return true;
-		if (has_merge_key(e->value))
+		if (k8s_has_merge_key(e->value))
 			return true;
 	}
 	return false;
@@ -430,7 +436,7 @@ static bool has_merge_key(const struct doc_node *n)
 static int refuse_merge_keys(const struct doc *d)
 {
 	for (size_t b = 0; b < d->count; b++) {
-		if (has_merge_key(d->branches[b]))
+		if (k8s_has_merge_key(d->branches[b]))
 			return GS_FAIL(GS_ERR_USAGE, "YAML merge keys ('<<') are not allowed here: "
 						     "kustomize applies them, gitseal would not see "
 						     "the paths they add");

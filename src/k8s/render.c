@@ -83,7 +83,15 @@ static int namespace_check(const struct k8s_render_opts *o, const struct doc_nod
 			   const struct k8s_source_doc *src, bool plaintext_inputs, int depth)
 {
 	const struct doc_node *items = k8s_map_get(out, "items");
-	int ret = namespace_check_one(o, out, src, plaintext_inputs);
+	int ret;
+
+	/* a plain directory's document goes out as written: the namespace a
+	 * merge key sets would be applied by the reader, unseen here */
+	if (o->ns_policy != K8S_NS_ANY && depth == 0 && k8s_has_merge_key(out))
+		return GS_FAIL(GS_ERR_CONFIG, "YAML merge keys ('<<') are not allowed under "
+					      "--bind-namespace: Kubernetes applies them, gitseal would "
+					      "not see the namespace they set");
+	ret = namespace_check_one(o, out, src, plaintext_inputs);
 
 	if (ret || o->ns_policy == K8S_NS_ANY || !items || items->kind != DOC_LIST)
 		return ret;

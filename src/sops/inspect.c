@@ -154,17 +154,12 @@ static int check_leaf(void *ctx, struct sops_leaf *leaf)
 	return GS_ERR_GENERIC; /* stops the walk at the first one */
 }
 
-int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+/* spec 3.2, as the engine applies it: the binary store seals its one
+ * value; the others default to sealing all but `_unencrypted` keys */
+static struct sops_selection effective_selection(const struct doc *d, const struct sops_selection *sel)
 {
 	struct sops_selection s = *sel;
-	struct sops_selector selector;
-	struct sealed_check c = { where, where_size, false };
-	int ret;
 
-	if (where_size)
-		where[0] = '\0';
-	/* spec 3.2, as the engine applies it: the binary store seals its one
-	 * value; the others default to sealing all but `_unencrypted` keys */
 	if (d->format == DOC_FORMAT_BINARY) {
 		s.kind = SOPS_SEL_NONE;
 		s.value = NULL;
@@ -172,6 +167,18 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
 		s.kind = SOPS_SEL_UNENCRYPTED_SUFFIX;
 		s.value = (char *)"_unencrypted";
 	}
+	return s;
+}
+
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+{
+	struct sops_selection s = effective_selection(d, sel);
+	struct sops_selector selector;
+	struct sealed_check c = { where, where_size, false };
+	int ret;
+
+	if (where_size)
+		where[0] = '\0';
 	if ((ret = sops_selector_init(&selector, &s)) < 0)
 		return ret;
 	ret = sops_walk(d, &selector, check_leaf, &c);
@@ -180,6 +187,126 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
 		gs_error_clear();
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value that must be encrypted is in clear");
 	}
+	return ret;
+}
+
+/* ---- sops_doc_check_narrowed ---- */
+
+struct clear_paths {
+	char **items; /* AAD paths, sorted */
+	size_t count, cap;
+};
+
+static bool leaf_in_clear(const struct sops_leaf *leaf)
+{
+	const struct doc_node *n = leaf->node;
+
+	/* comments and empty strings are never sealed (spec 2.4) */
+	return !leaf->is_comment && n->kind == DOC_SCALAR && !(n->type == DOC_STR && n->len == 0) &&
+	       !(n->type == DOC_STR && sops_enc_looks_encrypted(n->text, n->len));
+}
+
+static int collect_clear(void *ctx, struct sops_leaf *leaf)
+{
+	struct clear_paths *c = ctx;
+
+	if (!leaf_in_clear(leaf))
+		return 0;
+	if (GS_ARRAY_GROW(c->items, c->count, c->cap, 16))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!(c->items[c->count] = strndup(leaf->aad, leaf->aad_len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	c->count++;
+	return 0;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct narrowed_check {
+	bool *clear;        /* per leaf of the walk: left in clear by the file's rule */
+	size_t count, cap, at;
+	const struct clear_paths *kept;
+	char *where;
+	size_t where_size;
+	bool found;
+};
+
+static int note_clear(void *ctx, struct sops_leaf *leaf)
+{
+	struct narrowed_check *c = ctx;
+
+	if (GS_ARRAY_GROW(c->clear, c->count, c->cap, 64))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	c->clear[c->count++] = !leaf->selected && leaf_in_clear(leaf);
+	return 0;
+}
+
+static int find_narrowed(void *ctx, struct sops_leaf *leaf)
+{
+	struct narrowed_check *c = ctx;
+	char *path;
+	bool kept;
+
+	/* the same document walked again: its leaves come in the same order */
+	if (c->at >= c->count || !c->clear[c->at++] || !leaf->selected)
+		return 0;
+	if (!(path = strndup(leaf->aad, leaf->aad_len)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	kept = c->kept->count && bsearch(&path, c->kept->items, c->kept->count, sizeof(*c->kept->items), compare_paths);
+	free(path);
+	if (kept)
+		return 0;
+	c->found = true;
+	if (c->where_size)
+		snprintf(c->where, c->where_size, "%.*s", (int)(leaf->aad_len ? leaf->aad_len - 1 : 0), leaf->aad);
+	return GS_ERR_GENERIC; /* stops the walk at the first one */
+}
+
+static int walk_with(struct doc *d, const struct sops_selection *sel, sops_leaf_fn fn, void *ctx)
+{
+	struct sops_selection s = effective_selection(d, sel);
+	struct sops_selector selector;
+	int ret;
+
+	if ((ret = sops_selector_init(&selector, &s)) < 0)
+		return ret;
+	ret = sops_walk(d, &selector, fn, ctx);
+	sops_selector_release(&selector);
+	return ret;
+}
+
+int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, const struct sops_selection *wider,
+			    struct doc *const *kept, size_t nkept, char *where, size_t where_size)
+{
+	struct clear_paths k = { 0 };
+	struct narrowed_check c = { 0 };
+	int ret = 0;
+
+	if (where_size)
+		where[0] = '\0';
+	c.kept = &k;
+	c.where = where;
+	c.where_size = where_size;
+	for (size_t i = 0; i < nkept; i++)
+		if ((ret = walk_with(kept[i], sel, collect_clear, &k)))
+			goto out;
+	if (k.count)
+		qsort(k.items, k.count, sizeof(*k.items), compare_paths);
+	if ((ret = walk_with(d, sel, note_clear, &c)))
+		goto out;
+	ret = walk_with(d, wider, find_narrowed, &c);
+	if (c.found) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value the wider rule seals would be in clear");
+	}
+out:
+	for (size_t i = 0; i < k.count; i++)
+		free(k.items[i]);
+	free(k.items);
+	free(c.clear);
 	return ret;
 }
 

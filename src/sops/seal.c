@@ -91,6 +91,26 @@ static bool same_data(const struct doc *got, const struct doc *want, enum doc_fo
 	return same;
 }
 
+/* dotenv and INI hold the metadata flattened (sops's stores/flatten.go):
+ * an empty list, such as a key group's `hc_vault: []`, leaves no line and
+ * is absent when read back. Marks such entries removed; true when n holds
+ * nothing else. Bounded by the metadata's fixed depth. */
+static bool drop_empty(struct doc_node *n)
+{
+	bool empty = true;
+
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return false;
+	for (size_t i = 0; i < n->count; i++) {
+		struct doc_entry *e = &n->entries[i];
+
+		if (!e->removed && drop_empty(e->value))
+			e->removed = true;
+		empty = empty && e->removed;
+	}
+	return empty;
+}
+
 /* The metadata entries as read back against the ones written. Their
  * values are compared as text: dotenv and INI hold no types, and the
  * metadata is read from its text anyway. */
@@ -111,6 +131,9 @@ static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
 		same = e && normalized_copy(&a, read, 1, got->format, true) == 0 &&
 		       normalized_copy(&b, written, 1, got->format, true) == 0;
 	}
+	for (size_t i = 0; same && !format_has_types(got->format) && i < b.count; i++)
+		if (b.branches[i])
+			drop_empty(b.branches[i]);
 	same = same && doc_equal(&a, &b, NULL, 0);
 	doc_release(&a);
 	doc_release(&b);

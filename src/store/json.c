@@ -114,6 +114,20 @@ static int decode_string(struct jparser *p, uint8_t *dst, size_t *len)
 		}
 		if (c < 0x20)
 			return jfail(p, "control character in string");
+		if (c < 0x80 && c != '\\') {
+			/* a run of ASCII up to the next quote, backslash or control
+			 * character in one copy: a byte at a time through the UTF-8
+			 * decoder was two thirds of the proof's reload */
+			size_t end = p->pos + 1;
+
+			while (end < p->len && (uint8_t)p->s[end] >= 0x20 && (uint8_t)p->s[end] < 0x80 &&
+			       p->s[end] != '"' && p->s[end] != '\\')
+				end++;
+			memcpy(dst + o, p->s + p->pos, end - p->pos);
+			o += end - p->pos;
+			p->pos = end;
+			continue;
+		}
 		if (c != '\\') {
 			n = utf8_decode(p->s + p->pos, p->len - p->pos, &cp);
 			if (!n)

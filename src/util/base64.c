@@ -27,7 +27,18 @@ int gs_base64_decode(const char *in, size_t len, uint8_t *out, size_t *out_len)
 
 	if (len % 4 != 0)
 		return -1;
-	for (size_t i = 0; i < len; i += 4) {
+	/* every quad but the last holds no padding: one check for all four */
+	for (size_t i = 0; i + 4 < len; i += 4) {
+		uint8_t a = (uint8_t)(decode_table[s[i]] - 1), b = (uint8_t)(decode_table[s[i + 1]] - 1);
+		uint8_t c = (uint8_t)(decode_table[s[i + 2]] - 1), d = (uint8_t)(decode_table[s[i + 3]] - 1);
+
+		if ((a | b | c | d) > 63)
+			return -1;
+		out[n++] = (uint8_t)(a << 2 | b >> 4);
+		out[n++] = (uint8_t)(b << 4 | c >> 2);
+		out[n++] = (uint8_t)(c << 6 | d);
+	}
+	for (size_t i = len >= 4 ? len - 4 : len; i < len; i += 4) {
 		/* 255 after the subtraction marks an invalid byte */
 		uint8_t a = (uint8_t)(decode_table[s[i]] - 1), b = (uint8_t)(decode_table[s[i + 1]] - 1);
 		uint8_t c = (uint8_t)(decode_table[s[i + 2]] - 1), d = (uint8_t)(decode_table[s[i + 3]] - 1);

@@ -134,12 +134,21 @@ bound_mib() {
 
 # Peak memory of the file pipeline, the proof of every write included
 # (issue 11 item 7: 4x the input + 16 MiB). Decrypt holds it. Encrypt does
-# not yet: while it writes, the plaintext, its source text, the ciphertext
-# (4/3 of a value), the YAML writer's rendering of it and the output are
-# all alive; the proof's reload adds libyaml's buffer, which doubles and
-# zeroes for one huge scalar. These bounds guard what is reached: 6.3x and
-# 6.6x measured on 2026-12-01, since a large secure buffer grows by a
-# quarter (src/util/secmem.c; 7.0x and 7.3x before).
+# not yet. Its peak is the YAML writer's (RSS read around each step, a
+# 20 MiB value and 500 values of 20 KB): before it, the source text (1x),
+# the plaintext tree (1x) and the ciphertexts (4/3x) are alive; the writer
+# renders every value into its pool (4/3x, a secure buffer that grows by
+# a quarter, the old one alive at each copy), then builds the output
+# (4/3x) from it. The proof's reload stays under that: the plaintext, the
+# output, libyaml's buffer for one huge scalar (doubled and zeroed: up to
+# twice the ciphertext) and the tree's copy of it. What 4x needs: the
+# writer taking a plain ENC scalar by reference (store_edits_push_text)
+# instead of rendering it, plaintext values that point into the source
+# (every reader of a node's text going by its length, not a NUL), and
+# for the reload a keyed hash in place of a large plaintext and the value
+# read back pointing into the output. These bounds guard what is reached:
+# 6.29x and 6.59x measured on 2026-12-01 (7.0x and 7.3x before a large
+# secure buffer grew by a quarter, src/util/secmem.c).
 @test "a 100 MiB value: decrypt within 4x its input + 16 MiB, encrypt with its proof within 6.5x" {
 	release_build_only
 	python3 -c "import sys; sys.stdout.write('a: ' + 'x' * (100 << 20) + '\nb: 1\n')" >big.yaml

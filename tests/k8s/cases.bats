@@ -193,12 +193,12 @@ YAML
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
 	grep -q "is a KRM function" <<<"$stderr"
-	# and a legacy plugin that is not ksops has no plugin to run
+	# and a legacy plugin that is not ksops is refused before kustomize runs
 	printf 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: x\n' >"$REPO/app/evil.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	grep -q "kustomize build" <<<"$stderr"
+	grep -qx "gitseal: error: 'app/evil.yaml': example.com/v1/Gen is an external plugin: only KSOPS generators and kustomize's builtin ones are run" <<<"$stderr"
 }
 
 @test "6: a JSON 6902 patch that replaces the annotations still verifies" {
