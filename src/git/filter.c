@@ -753,8 +753,8 @@ static bool may_read_ahead(struct gitfilter *f)
 }
 
 /* GITSEAL_FILTER_SPIN_US: how long the filter polls git's pipe inside a
- * request (pktline.c), 0 never; unset, pkt_pipe_open chooses. For
- * measuring (bench/git_bench.sh); the answers are the same either way. */
+ * request (pktline.c), unset or 0 never. For measuring on other machines
+ * (bench/git_bench.sh); the answers are the same either way. */
 static long spin_ns_from_env(void)
 {
 	const char *v = getenv("GITSEAL_FILTER_SPIN_US");
@@ -762,9 +762,9 @@ static long spin_ns_from_env(void)
 	long us;
 
 	if (!v || !*v)
-		return -1;
+		return 0;
 	us = strtol(v, &end, 10);
-	return *end || us < 0 || us > 1000 ? -1 : us * 1000;
+	return *end || us < 0 || us > 1000 ? 0 : us * 1000;
 }
 
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)

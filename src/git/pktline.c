@@ -171,7 +171,8 @@ int pkt_pipe_open(struct pkt_pipe *p, int fd, long spin_ns)
 {
 	memset(p, 0, sizeof(*p));
 	p->fd = fd;
-	p->spin_ns = spin_ns >= 0 ? spin_ns : filter_cpus() > 1 ? PKT_PIPE_SPIN_US * 1000L : 0;
+	/* with one CPU, polling would only keep git off it */
+	p->spin_ns = spin_ns > 0 && filter_cpus() > 1 ? spin_ns : 0;
 	p->buf = gs_secure_alloc(PKT_PIPE_BUF);
 	if (!p->buf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
