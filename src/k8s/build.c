@@ -614,6 +614,12 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		goto out;
 	/* kustomize patches a generator directory's output, apiVersion and all,
 	 * after inspect_configs saw it: with plugins on, that picks the program */
+	if (b.ksops && b.walk.has_remote) {
+		ret = k8s_failure_add(fails, "'%s': a KSOPS build cannot use remote resources: "
+					     "kustomize would run the plugins their generators name",
+				      app_rel);
+		goto out;
+	}
 	if (b.ksops && b.walk.generator_dir) {
 		ret = k8s_failure_add(fails, "%s is a kustomization directory listed as generators, "
 					     "transformers or validators: with KSOPS its patches could "

@@ -127,3 +127,18 @@ PY
 	grep -qx '    a: b' <<<"$output"
 	grep -qx '  password: b-s3cr3t' <<<"$output"
 }
+
+# A remote base is fetched and built by kustomize: its generators are never
+# seen by gitseal, and with plugins on they could name any program the same
+# way. A KSOPS build refuses remote resources before kustomize runs (no
+# network is needed to show it: nothing is fetched).
+@test "KSOPS builds: a remote base is refused before kustomize runs" {
+	mkdir -p "$REPO/app"
+	seal "$TMP/plain.yaml" "$REPO/app/secret.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\nresources: [https://github.com/example/evil//base?ref=v1]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app': a KSOPS build cannot use remote resources: kustomize would run the plugins their generators name" ]
+}
