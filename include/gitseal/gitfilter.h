@@ -191,5 +191,9 @@ bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
 bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */
 bool gitfilter_configured(struct gitfilter *f);
+/* Whether this clone accepted recipient r (age recipient, PGP fingerprint
+ * or Vault URI; `gitseal updatekeys` records them). */
+int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -15,6 +15,7 @@
 #include "gitseal/array.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
+#include "rotate_trust.h"
 #include "session.h"
 
 /* --add-* and --rm-* of rotate, each split at commas. */
@@ -96,8 +97,10 @@ static int check_keys_left(const struct sops_key_group *g, size_t n)
 }
 
 /* The file's groups with --rm-* keys taken out of every group and --add-*
- * keys added to group 0 (sops: added keys go into the first group). */
-static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
+ * keys added to group 0 (sops: added keys go into the first group). The
+ * file's recipients that stay must be named by a reference or confirmed
+ * (rotate_trust.h); the added ones are the user's own. */
+static int rotate_groups(const struct sops_cli *c, struct rotate_refs *refs, const struct sops_session *s,
 			 struct sops_key_group **out, size_t *n)
 {
 	size_t count = s->keys->group_count;
@@ -114,6 +117,8 @@ static int rotate_groups(const struct sops_cli *c, const struct sops_session *s,
 	for (size_t k = 0; k < count; k++)
 		if ((ret = keep_keys(&s->keys->groups[k], &changes, &g[k])) < 0)
 			goto out;
+	if ((ret = rotate_refs_check(refs, c, c->file, g, count)) < 0)
+		goto out;
 	if ((ret = add_keys(&changes, &g[0])) < 0 || (ret = check_keys_left(g, count)) < 0)
 		goto out;
 	*out = g;
@@ -126,7 +131,7 @@ out:
 }
 
 /* rotate for one file: a new data key, every value re-encrypted. */
-static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf *out)
+static int rotate_one(const struct sops_cli *c, struct rotate_refs *refs, const char *file, struct gs_buf *out)
 {
 	struct sops_cli fc = *c;
 	struct sops_session s;
@@ -137,7 +142,7 @@ static int rotate_one(const struct sops_cli *c, const char *file, struct gs_buf 
 	fc.file = file;
 	sops_session_init(&s);
 	if ((ret = sops_cli_check_foreign_keys(c, false)) < 0 || (ret = sops_session_open(&s, &fc, false)) < 0 ||
-	    (ret = rotate_groups(&fc, &s, &groups, &n)) < 0)
+	    (ret = rotate_groups(&fc, refs, &s, &groups, &n)) < 0)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : s.keys->shamir_threshold;
 	ret = sops_session_seal(&s, s.plain, groups, n, threshold, true, out);
@@ -285,6 +290,7 @@ struct bulk_job {
 struct bulk {
 	const struct sops_cli *cli;
 	const struct sops_config *config;
+	struct rotate_refs *refs; /* rotate */
 	bool rotate;
 	struct bulk_job *jobs;
 	size_t count, cap;
@@ -385,7 +391,7 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	}
 	if (b->rotate) {
 		gs_buf_init(&out, false);
-		if ((ret = rotate_one(b->cli, j->path, &out)) == 0)
+		if ((ret = rotate_one(b->cli, b->refs, j->path, &out)) == 0)
 			ret = gs_output_write(j->path, out.data, out.len, 0600);
 		gs_buf_release(&out);
 		changed = true;
@@ -439,7 +445,7 @@ static int bulk_workers(size_t jobs)
 
 /* Runs rotate or updatekeys over every sops file below the given
  * directories; prints one line per file; 1 if any failed. */
-static int bulk_main(const struct sops_cli *c, const struct sops_config *config, bool rotate)
+static int bulk_main(const struct sops_cli *c, const struct sops_config *config, struct rotate_refs *refs)
 {
 	struct bulk b;
 	pthread_t threads[64];
@@ -449,7 +455,8 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 	memset(&b, 0, sizeof(b));
 	b.cli = c;
 	b.config = config;
-	b.rotate = rotate;
+	b.refs = refs;
+	b.rotate = refs != NULL;
 	b.progress = isatty(STDERR_FILENO);
 	pthread_mutex_init(&b.lock, NULL);
 	if (!c->file) {
@@ -484,7 +491,7 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 			break;
 		case BULK_UPDATED:
 			updated++;
-			printf("%s: %s\n", j->path, rotate ? "rotated" : "updated");
+			printf("%s: %s\n", j->path, b.rotate ? "rotated" : "updated");
 			break;
 		case BULK_SAME:
 			same++;
@@ -498,7 +505,7 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 	}
 	fflush(stdout);
 	fprintf(stderr, "gitseal: %zu files %s, %zu up to date, %zu failed\n", updated,
-		rotate ? "rotated" : "updated", same, failed);
+		b.rotate ? "rotated" : "updated", same, failed);
 	if (failed)
 		code = EXIT_GENERIC;
 out:
@@ -512,7 +519,9 @@ out:
 int cmd_rotate(int argc, char **argv)
 {
 	struct sops_cli c;
+	struct rotate_refs refs;
 	struct gs_buf out;
+	bool have_refs = false;
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
@@ -520,23 +529,28 @@ int cmd_rotate(int argc, char **argv)
 	gs_buf_init(&out, false);
 	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
 		goto fail;
-	if (c.recursive) {
-		code = bulk_main(&c, NULL, true);
-		goto out;
-	}
 	if (!c.file) {
-		cmd_errorf("rotate needs a file");
+		cmd_errorf("%s", c.recursive ? "rotate -r needs a directory" : "rotate needs a file");
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
+	have_refs = true;
+	if ((ret = rotate_refs_open(&refs, &c, c.file)) < 0)
+		goto fail;
+	if (c.recursive) {
+		code = bulk_main(&c, NULL, &refs);
+		goto out;
+	}
 	sops_cli_one_file(&c);
-	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, c.file, &out)) < 0 ||
+	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
 	    (ret = sops_cli_write(&c, out.data, out.len)) < 0)
 		goto fail;
 	goto out;
 fail:
 	code = sops_cli_fail(&c, ret);
 out:
+	if (have_refs)
+		rotate_refs_release(&refs);
 	gs_buf_release(&out);
 	sops_cli_release(&c);
 	return code;
@@ -582,7 +596,7 @@ int cmd_updatekeys(int argc, char **argv)
 		goto fail;
 	}
 	if (c.recursive) {
-		code = bulk_main(&c, config, false);
+		code = bulk_main(&c, config, NULL);
 		goto out;
 	}
 	first = c.file;

@@ -285,6 +285,14 @@ static bool accepted(const struct gittrust *t, const char *r)
 	       bsearch(&r, t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
 }
 
+int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
+{
+	int ret = gittrust_load(f);
+
+	*yes = !ret && accepted(&f->trust, r);
+	return ret;
+}
+
 static int note_unaccepted(const struct gittrust *t, const char *r, struct gs_buf *list)
 {
 	if (accepted(t, r))

@@ -145,7 +145,10 @@ decrypt_with() { SOPS_AGE_KEY_FILE="$1" gitseal decrypt "$2"; }
 	[ "$(grep -c 'recipient:' enc.yaml)" -eq 4 ]
 	cat k4.txt k2.txt >k42.txt
 	[ "$(decrypt_with k42.txt enc.yaml)" = "$(cat plain.yaml)" ]
-	SOPS_AGE_KEY_FILE=k12.txt gitseal rotate -i --rm-age "$(cat r1.txt)" enc.yaml
+	# r4 is in the metadata now, not in .sops.yaml's rule: rotate asks (-y)
+	run -1 env SOPS_AGE_KEY_FILE=k12.txt "$GITSEAL_BIN" rotate -i --rm-age "$(cat r1.txt)" enc.yaml </dev/null
+	[[ $output == *"recipients only in its metadata, not in .sops.yaml's creation rule for it: +$(cat r4.txt);"* ]]
+	SOPS_AGE_KEY_FILE=k12.txt gitseal rotate -y -i --rm-age "$(cat r1.txt)" enc.yaml
 	[ "$(grep -c 'recipient:' enc.yaml)" -eq 3 ]
 	run decrypt_with k12.txt enc.yaml
 	[ "$status" -eq 128 ]

@@ -1,0 +1,137 @@
+/* rotate: the file's recipients against the references (rotate_trust.h). */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "rotate_trust.h"
+
+/* The repository holding where, when `gitseal git init` set it up. */
+static struct gitfilter *open_repo(const char *where)
+{
+	char dir[PATH_MAX];
+	struct gitfilter *f = NULL;
+	struct stat st;
+	char *slash;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", where) >= sizeof(dir))
+		return NULL;
+	if (!(stat(where, &st) == 0 && S_ISDIR(st.st_mode))) {
+		slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir] = '\0';
+		else
+			strcpy(dir, ".");
+	}
+	if (gitfilter_open(dir, &f) == 0 && gitfilter_configured(f))
+		return f;
+	gs_error_clear();
+	gitfilter_free(f);
+	return NULL;
+}
+
+int rotate_refs_open(struct rotate_refs *r, const struct sops_cli *c, const char *where)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	r->repo = open_repo(where);
+	return sops_cli_load_config(c, &r->config);
+}
+
+void rotate_refs_release(struct rotate_refs *r)
+{
+	gitfilter_free(r->repo);
+	sops_config_free(r->config);
+	pthread_mutex_destroy(&r->lock);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Whether the reference names key of file group k. In a repository under
+ * the filter only the clone's accepted set counts: its .sops.yaml is
+ * repository content too (a pull request can change it and the metadata
+ * together); the accepted set holds every recipient of the .sops.yaml the
+ * user accepted. */
+static int named(struct rotate_refs *r, const struct sops_rule *rule, size_t k, const char *key, bool *yes)
+{
+	int ret = 0;
+
+	if (r->repo) {
+		pthread_mutex_lock(&r->lock);
+		ret = gitfilter_recipient_accepted(r->repo, key, yes);
+		pthread_mutex_unlock(&r->lock);
+		return ret;
+	}
+	/* per key group: a recipient moved to another group changes how
+	 * many groups must come together */
+	*yes = k < rule->group_count && sops_key_group_has(&rule->groups[k], key);
+	return 0;
+}
+
+/* "+KEY, +KEY" for the recipients no reference names; *which says what
+ * they were compared with, NULL when there is no reference. */
+static int unnamed(struct rotate_refs *r, const char *file, const struct sops_key_group *groups, size_t n,
+		   struct gs_buf *list, const char **which)
+{
+	const struct sops_rule *rule = NULL;
+	int ret = 0;
+
+	*which = NULL;
+	if (r->repo) {
+		*which = "this clone's accepted recipients";
+	} else if (r->config) {
+		ret = sops_config_match(r->config, file, &rule);
+		if (ret == GS_ERR_NO_RULE) {
+			gs_error_clear();
+			return 0;
+		}
+		*which = ".sops.yaml's creation rule for it";
+	}
+	for (size_t k = 0; *which && !ret && k < n; k++) {
+		for (size_t i = 0; !ret && i < sops_key_group_size(&groups[k]); i++) {
+			const char *key = sops_key_group_key(&groups[k], i);
+			bool yes = false;
+
+			if (!(ret = named(r, rule, k, key, &yes)) && !yes)
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", key);
+		}
+	}
+	return ret;
+}
+
+static bool ask(const char *file)
+{
+	char answer[16];
+
+	fprintf(stderr, "Rotate '%s' for them too? (y/n): ", file);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin)) {
+		fputc('\n', stderr);
+		return false;
+	}
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+int rotate_refs_check(struct rotate_refs *r, const struct sops_cli *c, const char *file,
+		      const struct sops_key_group *groups, size_t n)
+{
+	struct gs_buf list;
+	const char *which;
+	int ret;
+
+	gs_buf_init(&list, false);
+	if ((ret = unnamed(r, file, groups, n, &list, &which)) || !list.len)
+		goto out;
+	if (c->yes || (!c->recursive && isatty(STDIN_FILENO))) {
+		fprintf(stderr, "gitseal: '%s': recipients only in its metadata, not in %s: %s; the new data key "
+				"would be readable by them\n", file, which, (const char *)list.data);
+		if (c->yes || ask(file))
+			goto out;
+	}
+	ret = GS_FAIL(GS_ERR_GENERIC, "'%s': recipients only in its metadata, not in %s: %s; the new data key would "
+				      "be readable by them (rotate -y to confirm)", file, which, (const char *)list.data);
+out:
+	gs_buf_release(&list);
+	return ret;
+}
