@@ -3,7 +3,9 @@
 # the new data key goes to recipients no reference names only when the
 # user says so (-y, or y on a terminal). References: this clone's accepted
 # recipients under `gitseal git init`, else .sops.yaml's creation rule;
-# with neither, rotate does as sops does.
+# with neither, rotate does as sops does. Likewise a key-group count or a
+# Shamir threshold planted in the metadata (not asked with an explicit
+# --shamir-secret-sharing-threshold).
 
 bats_require_minimum_version 1.5.0
 load helpers
