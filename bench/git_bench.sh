@@ -10,14 +10,25 @@
 # shared machine the best round is the one least disturbed. git-crypt starts
 # one process per file, so its cost per file is the same at any count: it
 # runs once on N/PEER_DIV files (default 10) and its time is scaled to N.
+# GIT_BENCH_BASE=OTHER_BIN adds a second gitseal (an earlier build) to the
+# same alternating rounds and prints gitseal / base for each operation: the
+# way to tell a regression from a change in the machine's load.
+# GIT_BENCH_PEER=0 skips git-crypt. GIT_BENCH_FLOOR=1 adds two variants of
+# the no-op filter to the rounds: one that polls git's pipe inside a
+# request (--spin-within=30, as gitseal's filter does) and one that
+# answers every smudge "delayed" (--delay, as gitseal does in a checkout),
+# and prints what each costs beside plain git (docs/development.md).
 # usage: bench/git_bench.sh [GITSEAL_BIN] [N]   (PEER_DIV=1 runs git-crypt on all N)
 set -euo pipefail
 BIN=$(readlink -f "${1:-build/gitseal}")
+BASE=${GIT_BENCH_BASE:+$(readlink -f "$GIT_BENCH_BASE")}
+PEER=${GIT_BENCH_PEER:-1}
+FLOOR=${GIT_BENCH_FLOOR:-0}
 N=${2:-10000}
 ROUNDS=${GIT_BENCH_ROUNDS:-3}
 PEER_DIV=${PEER_DIV:-10}
 PEER_N=$(( (N + PEER_DIV - 1) / PEER_DIV ))
-command -v git-crypt >/dev/null || { echo "git_bench: git-crypt is not installed" >&2; exit 1; }
+[ "$PEER" = 0 ] || command -v git-crypt >/dev/null || { echo "git_bench: git-crypt is not installed" >&2; exit 1; }
 command -v age-keygen >/dev/null || { echo "git_bench: age-keygen is not installed" >&2; exit 1; }
 
 # tmpfs when there is one: on a busy ext4 disk, inode allocation for the
@@ -28,9 +39,11 @@ export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" GIT_CONFIG_NOSYSTEM=1
 # git runs the filter as `gitseal` from PATH: a directory of our own, first
 # on PATH, names the binary under test whatever its file is called (another
 # gitseal on PATH, or a BIN not named gitseal, would be measured instead)
-mkdir -p "$T/bin"
+mkdir -p "$T/bin" "$T/bin-base"
 ln -s "$BIN" "$T/bin/gitseal"
-export PATH="$T/bin:$PATH"
+[ -z "$BASE" ] || ln -s "$BASE" "$T/bin-base/gitseal"
+OUTER_PATH=$PATH
+export PATH="$T/bin:$OUTER_PATH"
 [ "$(command -v gitseal)" = "$T/bin/gitseal" ] || { echo "git_bench: gitseal on PATH is not $BIN" >&2; exit 1; }
 unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD
 mkdir -p "$HOME"
@@ -44,6 +57,10 @@ cc -O2 -o "$T/bin/noop_filter" "$(dirname "$0")/noop_filter.c"
 # only a repository whose attributes name it runs it
 git config --global filter.noop.process "$T/bin/noop_filter"
 git config --global filter.noop.required true
+git config --global filter.nooppoll.process "$T/bin/noop_filter --spin-within=30"
+git config --global filter.nooppoll.required true
+git config --global filter.noopdelay.process "$T/bin/noop_filter --delay"
+git config --global filter.noopdelay.required true
 
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
@@ -87,7 +104,7 @@ measure() {
 	[ -z "$(git status --porcelain)" ] || { echo "git_bench: $1: status not clean" >&2; exit 1; }
 	git clone -q --no-checkout "$1" "$1-clone"
 	cd "$1-clone"
-	if [ -e "$1/.sops.yaml" ]; then "$BIN" git init --no-hook 2>/dev/null; fi
+	if [ -e "$1/.sops.yaml" ]; then gitseal git init --no-hook 2>/dev/null; fi
 	timed CLONE git checkout -q main
 	grep -q 'password: p4ss-7-' secrets/s7.yaml || { echo "git_bench: $1: clone is not plaintext" >&2; exit 1; }
 }
@@ -96,7 +113,7 @@ gitseal_repo() {
 	git init -q "$1"
 	cd "$1"
 	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s\n' "$(age-keygen -y "$T/key.txt")" > .sops.yaml
-	"$BIN" git init --no-hook 'secrets/**' 2>/dev/null
+	gitseal git init --no-hook 'secrets/**' 2>/dev/null
 	git add -A && git commit -qm setup
 }
 
@@ -113,10 +130,11 @@ best_of() {
 	done
 }
 
+# noop_repo DIR [FILTER]: the no-op filter, or one of its variants
 noop_repo() {
 	git init -q "$1"
 	cd "$1"
-	printf 'secrets/** filter=noop\n' > .gitattributes
+	printf 'secrets/** filter=%s\n' "${2:-noop}" > .gitattributes
 	git add -A && git commit -qm setup
 }
 
@@ -124,22 +142,34 @@ for r in $(seq 1 "$ROUNDS"); do
 	gitseal_repo "$T/gitseal$r"
 	measure "$T/gitseal$r" "$T/files"
 	best_of GS
+	if [ -n "$BASE" ]; then
+		# the earlier build: the gitseal git finds on PATH for this side only
+		PATH="$T/bin-base:$OUTER_PATH"
+		gitseal_repo "$T/base$r"
+		measure "$T/base$r" "$T/files"
+		PATH="$T/bin:$OUTER_PATH"
+		best_of BA
+	fi
 	noop_repo "$T/noop$r"
 	measure "$T/noop$r" "$T/files"
 	best_of NO
+	if [ "$FLOOR" != 0 ]; then
+		noop_repo "$T/nooppoll$r" nooppoll
+		measure "$T/nooppoll$r" "$T/files"
+		best_of NP
+		noop_repo "$T/noopdelay$r" noopdelay
+		measure "$T/noopdelay$r" "$T/files"
+		best_of ND
+		rm -rf "$T/nooppoll$r" "$T/nooppoll$r-clone" "$T/noopdelay$r" "$T/noopdelay$r-clone"
+	fi
 	# the floor: git itself with no filter on the same files
 	git init -q "$T/plain$r"
 	git -C "$T/plain$r" commit -q --allow-empty -m setup
 	measure "$T/plain$r" "$T/files"
 	best_of PL
-	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/noop$r" "$T/noop$r-clone" "$T/plain$r" "$T/plain$r-clone"
+	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/base$r" "$T/base$r-clone" "$T/noop$r" "$T/noop$r-clone" "$T/plain$r" "$T/plain$r-clone"
 done
 
-git init -q "$T/gitcrypt"
-cd "$T/gitcrypt"
-git-crypt init >/dev/null
-printf 'secrets/** filter=git-crypt diff=git-crypt\n' > .gitattributes
-git add -A && git commit -qm setup
 measure_crypt() {
 	local t0 t1
 	cp -r "$T/peer-files" secrets
@@ -150,9 +180,17 @@ measure_crypt() {
 	t0=$(now); git checkout -q -- secrets; t1=$(now)
 	GC_CO=$(echo "($t1 - $t0) * $N / $PEER_N" | bc -l)
 }
-measure_crypt
+GC_ADD=0 GC_CO=0
+if [ "$PEER" != 0 ]; then
+	git init -q "$T/gitcrypt"
+	cd "$T/gitcrypt"
+	git-crypt init >/dev/null
+	printf 'secrets/** filter=git-crypt diff=git-crypt\n' > .gitattributes
+	git add -A && git commit -qm setup
+	measure_crypt
+fi
 
-ratio() { echo "$1 / $2" | bc -l; }
+ratio() { echo "if ($2 == 0) 0 else $1 / $2" | bc -l; }
 # row LABEL OP: gitseal, the no-op filter, plain git and their ratios
 for kind in wall CPU; do
 	if [ "$kind" = wall ]; then
@@ -171,7 +209,10 @@ for kind in wall CPU; do
 		suffix=$op
 		[ "$kind" = CPU ] && suffix=${op}_CPU
 		gs=GS_$suffix no=NO_$suffix pl=PL_$suffix
-		if [ "$kind" = wall ]; then
+		if [ "$kind" = wall ] && [ "$PEER" = 0 ]; then
+			printf '%-24s %7.2fs %9s %8.2fs %8.2fs %7.2fx %7.2fx %8s\n' "$label" "${!gs}" "-" \
+				"${!no}" "${!pl}" "$(ratio "${!gs}" "${!no}")" "$(ratio "${!gs}" "${!pl}")" "-"
+		elif [ "$kind" = wall ]; then
 			printf '%-24s %7.2fs %8.2fs %8.2fs %8.2fs %7.2fx %7.2fx %7.1fx\n' "$label" "${!gs}" "$gc" \
 				"${!no}" "${!pl}" "$(ratio "${!gs}" "${!no}")" "$(ratio "${!gs}" "${!pl}")" \
 				"$(ratio "$gc" "${!gs}")"
@@ -181,6 +222,28 @@ for kind in wall CPU; do
 		fi
 	done
 done
+if [ -n "$BASE" ]; then
+	printf '%-24s %8s %8s %8s %9s %9s %8s\n' "gitseal / base" "wall" "base" "x base" "CPU" "base" "x base"
+	for op in ADD CHECKOUT CLONE; do
+		gs=GS_$op ba=BA_$op gc=GS_${op}_CPU bc=BA_${op}_CPU
+		printf '%-24s %7.2fs %7.2fs %7.2fx %8.2fs %8.2fs %7.2fx\n' "$op" "${!gs}" "${!ba}" \
+			"$(ratio "${!gs}" "${!ba}")" "${!gc}" "${!bc}" "$(ratio "${!gc}" "${!bc}")"
+	done
+	echo "(base: $BASE, in the same rounds; x base above 1 is slower than the base)"
+fi
+if [ "$FLOOR" != 0 ]; then
+	printf '%-24s %9s %9s %9s %9s %9s\n' "the floor, wall (CPU)" "no filter" "no-op" "polling" "delayed" gitseal
+	for op in ADD CHECKOUT CLONE; do
+		row=""
+		for side in PL NO NP ND GS; do
+			w=${side}_$op c=${side}_${op}_CPU
+			row+=$(printf ' %4.2f(%4.2f)' "${!w}" "${!c}")
+		done
+		printf '%-24s%s\n' "$op" "$row"
+	done
+	echo "(no-op: blocks for each of git's writes; polling: polls the pipe for 30 us inside a request;"
+	echo " delayed: answers each smudge 'delayed' and hands it back when git asks, as gitseal does)"
+fi
 echo "any process filter (the no-op filter) / no filter: add $(printf '%.2f' "$(ratio "$NO_ADD" "$PL_ADD")")x," \
 	"checkout $(printf '%.2f' "$(ratio "$NO_CHECKOUT" "$PL_CHECKOUT")")x," \
 	"clone $(printf '%.2f' "$(ratio "$NO_CLONE" "$PL_CLONE")")x (wall)"

@@ -752,21 +752,41 @@ static bool may_read_ahead(struct gitfilter *f)
 	return true;
 }
 
+/* GITSEAL_FILTER_SPIN_US: how long the filter polls git's pipe inside a
+ * request (pktline.c), unset or 0 never. For measuring on other machines
+ * (bench/git_bench.sh); the answers are the same either way. */
+static long spin_ns_from_env(void)
+{
+	const char *v = getenv("GITSEAL_FILTER_SPIN_US");
+	char *end;
+	long us;
+
+	if (!v || !*v)
+		return 0;
+	us = strtol(v, &end, 10);
+	return *end || us < 0 || us > 1000 ? 0 : us * 1000;
+}
+
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 {
 	struct serve_ctx s = { f, ev };
+	struct pkt_pipe pipe;
+	int ret;
 
 	f->blame = parent_runs_blame();
 	/* smudges may run on worker threads: nothing left to load lazily */
 	gitfilter_prepare(f);
+	if ((ret = pkt_pipe_open(&pipe, fileno(in), spin_ns_from_env())))
+		return ret;
 	if (may_read_ahead(f))
 		readahead_start(f);
-	struct gs_reader r = gs_reader_from_file(in);
+	struct gs_reader r = pkt_pipe_reader(&pipe);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
-	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS };
-	int ret = filter_process_serve(&r, &pw, &h);
+	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS, &pipe };
 
+	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);
+	pkt_pipe_close(&pipe);
 	return ret;
 }

@@ -444,9 +444,14 @@ static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct fi
 		goto out;
 	}
 	req.known_cmd = true;
+	/* the rest of the request follows at once: poll for it (pktline.c) */
+	if (h->pipe)
+		h->pipe->within = true;
 	if (!strcmp(cmd + 8, "list_available_blobs") && d->enabled) {
 		/* no keys, no content */
-		if (!(ret = read_list(r, NULL, NULL)))
+		if (!(ret = read_list(r, NULL, NULL)) && h->pipe)
+			h->pipe->within = false;
+		if (!ret)
 			ret = delay_list(d, w);
 		goto out;
 	}
@@ -462,8 +467,12 @@ static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct fi
 	ret = read_content(r, &req);
 	if (ret)
 		goto out;
+	if (h->pipe)
+		h->pipe->within = false;
 	ret = answer(w, h, d, &req);
 out:
+	if (h->pipe)
+		h->pipe->within = false;
 	free(req.path);
 	gs_buf_release(&req.content);
 	return ret;

@@ -61,6 +61,46 @@ int pkt_write_stream(struct pkt_writer *w, const uint8_t *data, size_t len)
 	__attribute__((warn_unused_result));
 int pkt_writer_push(struct pkt_writer *w) __attribute__((warn_unused_result));
 
+/* git's end of the pipe, read with read(2) into a buffer of our own, in
+ * secure memory (a clean's content is plaintext), instead of stdio's.
+ *
+ * git writes each packet of a request with a write(2) of its own (the
+ * command, each key, the flush, each content packet's length and data,
+ * the last flush), microseconds apart. A reader that blocks between them
+ * goes idle and is woken for each one: about six wake-ups per file, each
+ * a switch on git's CPU or a sleeping CPU woken by another, which is the
+ * larger part of the cost of a process filter on a quiet machine
+ * (docs/development.md, "the process-filter floor"). While `within` is
+ * set (a request's first packet was read, its last not yet), an empty
+ * pipe is polled for up to spin_ns before the read blocks: the reader
+ * stays on its CPU for the rest of the request and is woken once per file.
+ * Between requests it always blocks: git then has a file to write or an
+ * object to read. A poll that runs out (git did not run: the machine is
+ * busy) makes the next fills block, more of them after each one. */
+enum { PKT_PIPE_BUF = 1 << 16 };
+
+struct pkt_pipe {
+	int fd;
+	uint8_t *buf; /* secure, PKT_PIPE_BUF bytes */
+	size_t at, end;
+	long spin_ns; /* 0: never poll */
+	bool within;
+	/* after polls that ran out (git was not running), so many fills block */
+	unsigned skip, skip_left;
+	unsigned long missed; /* polls that ran out */
+};
+
+/* spin_ns: how long to poll inside a request, 0 never; never when this
+ * process may run on one CPU only. gitseal's filter polls only when told
+ * (GITSEAL_FILTER_SPIN_US): measured on 10,000 files at load 3, polling
+ * cost 25-40% more CPU and lowered no wall time (docs/development.md). */
+enum { PKT_PIPE_SKIP_MAX = 256 };
+int pkt_pipe_open(struct pkt_pipe *p, int fd, long spin_ns) __attribute__((warn_unused_result));
+void pkt_pipe_close(struct pkt_pipe *p);
+struct gs_reader pkt_pipe_reader(struct pkt_pipe *p);
+/* The CPUs this process may run on (its affinity mask). */
+unsigned filter_cpus(void);
+
 /* The long-running filter protocol, version 2 (gitprotocol-long-running-
  * process(5), gitattributes(5) "Long Running Filter Process"). The
  * handler turns one file's content into its filtered form; its failure
@@ -77,6 +117,9 @@ struct filter_handler {
 	 * checkout or a clone) run on that many threads while git goes on;
 	 * run must then be safe to call for smudge from several threads. */
 	unsigned workers;
+	/* git's pipe when the input is one (may be NULL): told when a
+	 * request is being read */
+	struct pkt_pipe *pipe;
 };
 
 enum {

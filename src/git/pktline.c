@@ -1,6 +1,13 @@
 /* pkt-line framing (gitprotocol-common(5)): a 4-hex-digit length that
  * counts itself, then the data; "0000" is a flush packet. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "gitseal/error.h"
 #include "git_int.h"
@@ -145,4 +152,120 @@ int pkt_write_stream(struct pkt_writer *w, const uint8_t *data, size_t len)
 int pkt_writer_push(struct pkt_writer *w)
 {
 	return w->flush ? w->flush(w->flush_ctx) : 0;
+}
+
+/* ---- git's pipe ---- */
+
+unsigned filter_cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int pkt_pipe_open(struct pkt_pipe *p, int fd, long spin_ns)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	/* with one CPU, polling would only keep git off it */
+	p->spin_ns = spin_ns > 0 && filter_cpus() > 1 ? spin_ns : 0;
+	p->buf = gs_secure_alloc(PKT_PIPE_BUF);
+	if (!p->buf)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+void pkt_pipe_close(struct pkt_pipe *p)
+{
+	if (p->buf) {
+		sodium_memzero(p->buf, PKT_PIPE_BUF);
+		gs_secure_free(p->buf);
+	}
+	p->buf = NULL;
+	p->at = p->end = 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Polls the pipe without blocking for up to spin_ns: true when it has
+ * bytes (or git closed it). */
+static bool spin_until_ready(const struct pkt_pipe *p)
+{
+	struct pollfd pfd = { p->fd, POLLIN, 0 };
+	int64_t until = now_ns() + p->spin_ns;
+
+	do {
+		if (poll(&pfd, 1, 0) > 0)
+			return true;
+	} while (now_ns() < until);
+	return false;
+}
+
+/* Polls when the last polls found git's bytes in time. A poll that runs
+ * out means git is not running (a loaded machine: it waits for a CPU),
+ * and polling would take CPU time from it: the next `skip` fills block,
+ * skip doubling with each poll that runs out, back to 0 with one that
+ * does not. */
+static void maybe_spin(struct pkt_pipe *p)
+{
+	if (!p->within || !p->spin_ns)
+		return;
+	if (p->skip_left) {
+		p->skip_left--;
+		return;
+	}
+	if (spin_until_ready(p)) {
+		p->skip = 0;
+		return;
+	}
+	p->missed++;
+	p->skip = p->skip ? (p->skip < PKT_PIPE_SKIP_MAX ? p->skip * 2 : p->skip) : 1;
+	p->skip_left = p->skip;
+}
+
+static int pipe_fill(struct pkt_pipe *p)
+{
+	ssize_t n;
+
+	/* what was read is plaintext on clean: gone before the next bytes come */
+	sodium_memzero(p->buf, p->end);
+	p->at = p->end = 0;
+	maybe_spin(p);
+	do
+		n = read(p->fd, p->buf, PKT_PIPE_BUF);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return GS_FAIL(GS_ERR_IO, "cannot read from git: %s", strerror(errno));
+	p->end = (size_t)n;
+	return 0;
+}
+
+static int pipe_read(void *ctx, uint8_t *buf, size_t n, size_t *got)
+{
+	struct pkt_pipe *p = ctx;
+	int ret;
+
+	*got = 0;
+	if (p->at == p->end && (ret = pipe_fill(p)))
+		return ret;
+	/* 0 bytes: git closed the pipe */
+	*got = p->end - p->at < n ? p->end - p->at : n;
+	memcpy(buf, p->buf + p->at, *got);
+	p->at += *got;
+	return 0;
+}
+
+struct gs_reader pkt_pipe_reader(struct pkt_pipe *p)
+{
+	return (struct gs_reader){ pipe_read, p };
 }

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "git_int.h"
 #include "gitfilter_int.h"
 
 enum {
@@ -171,10 +171,9 @@ static void *worker(void *arg)
 /* With one CPU, sealing ahead would only take turns with git. */
 static unsigned worker_count(void)
 {
-	cpu_set_t set;
-	long cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN) : CPU_COUNT(&set);
+	unsigned cpus = filter_cpus();
 
-	return cpus < 2 ? 0 : cpus < READAHEAD_WORKERS ? (unsigned)cpus : READAHEAD_WORKERS;
+	return cpus < 2 ? 0 : cpus < READAHEAD_WORKERS ? cpus : READAHEAD_WORKERS;
 }
 
 void readahead_start(struct gitfilter *f)

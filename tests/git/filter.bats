@@ -263,6 +263,31 @@ many_new_files_committed_right() {
 	! grep -r stale secrets
 }
 
+@test "git add of many files git holds: unchanged ones keep their blobs, edited ones are sealed from their bytes with their data keys" {
+	for i in $(seq -w 1 40); do printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	git add -A && git commit -qm many
+	git ls-files -s secrets > "$T/before"
+	keys=$(wc -l < .git/gitseal/data-keys)
+	printf 'n: edited\nkey: new07\n' > secrets/f07.yaml
+	printf 'n: edited\nkey: new33\n' > secrets/f33.yaml
+	# every file cleaned again, in index order
+	git add --renormalize .
+	git ls-files -s secrets > "$T/after"
+	[ "$(diff "$T/before" "$T/after" | grep -c '^>')" -eq 2 ]
+	diff "$T/before" "$T/after" | grep '^>' | grep -q 'secrets/f07.yaml$'
+	diff "$T/before" "$T/after" | grep '^>' | grep -q 'secrets/f33.yaml$'
+	# both made here: their data keys stay
+	[ "$(wc -l < .git/gitseal/data-keys)" -eq "$keys" ]
+	git commit -qm edited
+	assert_blob_encrypted secrets/f07.yaml
+	assert_blob_encrypted secrets/f33.yaml
+	rm -rf secrets
+	git checkout -- secrets
+	[ "$(cat secrets/f33.yaml)" = "$(printf 'n: edited\nkey: new33')" ]
+	[ "$(cat secrets/f12.yaml)" = "$(printf 'n: v12\nkey: value12')" ]
+	assert_status_clean
+}
+
 # pkt-line helpers for driving the filter process by hand
 pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
 pkt_text() { pkt "$1"$'\n'; }

@@ -1,11 +1,14 @@
 /* pkt-line framing and the long-running filter protocol state machine. */
 #include <ctype.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -226,6 +229,7 @@ static void put_request(struct gs_buf *b, const char *cmd, const char *path, con
 struct fake {
 	int calls;
 	int failures;
+	struct pkt_pipe *pipe; /* set: the request was read whole before run */
 };
 
 /* clean upper-cases, smudge lower-cases; path "bad" fails. */
@@ -235,6 +239,8 @@ static int fake_run(void *ctx, enum filter_command cmd, const char *path, const 
 	struct fake *fk = ctx;
 
 	fk->calls++;
+	if (fk->pipe)
+		assert_false(fk->pipe->within);
 	if (!strcmp(path, "bad"))
 		return GS_FAIL(GS_ERR_MAC_MISMATCH, "'%s': MAC mismatch", path);
 	for (size_t i = 0; i < len; i++) {
@@ -394,6 +400,149 @@ static void test_session_protocol_errors(void **state)
 	gs_buf_release(&in);
 }
 
+/* ---- git's pipe (pkt_pipe): the same session, through a real pipe ---- */
+
+struct slow_writer {
+	int fd;
+	const struct gs_buf *bytes;
+	size_t step;   /* bytes per write(2) */
+	long pause_us; /* between writes: longer than a spin or shorter */
+};
+
+/* Writes as git does: many small writes, a pause between them. */
+static void *slow_write(void *arg)
+{
+	struct slow_writer *sw = arg;
+
+	for (size_t at = 0; at < sw->bytes->len;) {
+		size_t n = sw->bytes->len - at < sw->step ? sw->bytes->len - at : sw->step;
+		struct timespec pause = { 0, sw->pause_us * 1000 };
+		ssize_t k = write(sw->fd, sw->bytes->data + at, n);
+
+		if (k <= 0)
+			break;
+		at += (size_t)k;
+		if (sw->pause_us)
+			nanosleep(&pause, NULL);
+	}
+	close(sw->fd);
+	return NULL;
+}
+
+/* Serves in through a pipe written step bytes at a time, the reader
+ * polling spin_ns inside a request; the output and the calls must be
+ * those of the same session read from memory. */
+/* Returns how many polls ran out. */
+static unsigned long expect_pipe_session(const struct gs_buf *in, size_t step, long pause_us, long spin_ns)
+{
+	unsigned long missed;
+	struct gs_buf want, out;
+	struct fake fk_mem = { 0 }, fk = { 0 };
+	struct pkt_pipe pipe;
+	struct slow_writer sw;
+	pthread_t writer;
+	int fds[2];
+
+	gs_buf_init(&want, false);
+	gs_buf_init(&out, false);
+	assert_int_equal(run_session(in, &want, &fk_mem), 0);
+	assert_int_equal(pipe2(fds, 0), 0);
+	assert_int_equal(pkt_pipe_open(&pipe, fds[0], spin_ns), 0);
+	assert_int_equal(pipe.spin_ns, filter_cpus() > 1 ? spin_ns : 0);
+	sw = (struct slow_writer){ fds[1], in, step, pause_us };
+	assert_int_equal(pthread_create(&writer, NULL, slow_write, &sw), 0);
+	{
+		struct gs_reader r = pkt_pipe_reader(&pipe);
+		struct gs_writer bw = gs_writer_to_buf(&out);
+		struct pkt_writer w = { &bw, NULL, NULL };
+		struct filter_handler h = { .run = fake_run, .failed = fake_failed, .ctx = &fk, .pipe = &pipe };
+
+		fk.pipe = &pipe;
+		assert_int_equal(filter_process_serve(&r, &w, &h), 0);
+	}
+	assert_int_equal(pthread_join(writer, NULL), 0);
+	assert_false(pipe.within);
+	missed = pipe.missed;
+	pkt_pipe_close(&pipe);
+	assert_null(pipe.buf);
+	close(fds[0]);
+	assert_int_equal(fk.calls, fk_mem.calls);
+	assert_int_equal(fk.failures, fk_mem.failures);
+	assert_int_equal(out.len, want.len);
+	assert_memory_equal(out.data, want.data, want.len);
+	gs_buf_release(&want);
+	gs_buf_release(&out);
+	return missed;
+}
+
+static void put_session(struct gs_buf *in, bool big)
+{
+	put_handshake(in);
+	put_request(in, "clean", "a.yaml", "abc");
+	put_request(in, "smudge", "bad", "XYZ");
+	put_request(in, "list_available_blobs", "c.yaml", "");
+	put_request(in, "clean", "empty.yaml", "");
+	put_request(in, "smudge", "d.yaml", "XY");
+	if (!big)
+		return;
+	/* a content of many packets, read across many fills */
+	put_text(in, "command=clean");
+	put_text(in, "pathname=big.yaml");
+	put_flush(in);
+	for (int i = 0; i < 40; i++) {
+		static char chunk[2000];
+
+		memset(chunk, 'q', sizeof(chunk));
+		assert_int_equal(gs_buf_printf(in, "%04zx", sizeof(chunk) + 4), 0);
+		assert_int_equal(gs_buf_append(in, chunk, sizeof(chunk)), 0);
+	}
+	put_flush(in);
+}
+
+static void test_pipe_session_same_answers(void **state)
+{
+	struct gs_buf in, big;
+
+	(void)state;
+	gs_buf_init(&in, false);
+	gs_buf_init(&big, false);
+	put_session(&in, false);
+	put_session(&big, true);
+	/* polling for git's next bytes or blocking: the same answers */
+	(void)expect_pipe_session(&big, big.len, 0, 0);
+	(void)expect_pipe_session(&big, 1000, 0, 0);
+	(void)expect_pipe_session(&big, 999, 0, 1000 * 1000);
+	(void)expect_pipe_session(&in, 3, 0, 0);
+	(void)expect_pipe_session(&in, 3, 0, 1000 * 1000);
+	(void)expect_pipe_session(&in, 5, 2, 200 * 1000); /* pauses within the poll */
+	/* pauses longer than the poll: it runs out, and the next fills block */
+	if (filter_cpus() > 1) /* with one CPU it never polls */
+		assert_true(expect_pipe_session(&in, 7, 200, 5 * 1000) > 0);
+	assert_int_equal(expect_pipe_session(&in, 7, 200, 0), 0); /* never polled */
+	/* the whole session in the pipe at once (one write): every poll finds bytes */
+	assert_int_equal(expect_pipe_session(&in, in.len, 0, 1000 * 1000), 0);
+	gs_buf_release(&in);
+	gs_buf_release(&big);
+}
+
+static void test_pipe_spin_chosen_by_cpus(void **state)
+{
+	struct pkt_pipe pipe;
+
+	(void)state;
+	assert_true(filter_cpus() >= 1);
+	/* never unless asked; never on one CPU */
+	assert_int_equal(pkt_pipe_open(&pipe, 0, 0), 0);
+	assert_int_equal(pipe.spin_ns, 0);
+	pkt_pipe_close(&pipe);
+	assert_int_equal(pkt_pipe_open(&pipe, 0, 30 * 1000), 0);
+	assert_int_equal(pipe.spin_ns, filter_cpus() > 1 ? 30 * 1000 : 0);
+	assert_false(pipe.within);
+	assert_int_equal(pipe.skip, 0);
+	assert_int_equal(pipe.missed, 0);
+	pkt_pipe_close(&pipe);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +554,8 @@ int main(void)
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_session_large_content),
 		cmocka_unit_test(test_session_protocol_errors),
+		cmocka_unit_test(test_pipe_session_same_answers),
+		cmocka_unit_test(test_pipe_spin_chosen_by_cpus),
 	};
 
 	if (gs_crypto_init())
