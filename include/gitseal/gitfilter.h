@@ -195,5 +195,10 @@ bool gitfilter_configured(struct gitfilter *f);
  * or Vault URI; `gitseal updatekeys` records them). */
 int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
 	__attribute__((warn_unused_result));
+/* The key groups the .sops.yaml this clone accepted gives arg (a
+ * command-line path in f's work tree): their count and shamir_threshold
+ * (0: all of them). *groups is 0 when no accepted rule matches arg. */
+int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *groups, int *threshold)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -117,7 +117,7 @@ static int rotate_groups(const struct sops_cli *c, struct rotate_refs *refs, con
 	for (size_t k = 0; k < count; k++)
 		if ((ret = keep_keys(&s->keys->groups[k], &changes, &g[k])) < 0)
 			goto out;
-	if ((ret = rotate_refs_check(refs, c, c->file, g, count)) < 0)
+	if ((ret = rotate_refs_check(refs, c, c->file, g, count, s->keys->shamir_threshold)) < 0)
 		goto out;
 	if ((ret = add_keys(&changes, &g[0])) < 0 || (ret = check_keys_left(g, count)) < 0)
 		goto out;

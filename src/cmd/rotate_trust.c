@@ -100,11 +100,72 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 	return ret;
 }
 
-static bool ask(const char *file)
+/* How many key groups must come together: sops splits the data key only
+ * over two groups or more, and a threshold of 0 means all of them. */
+static int needed(size_t groups, int threshold)
+{
+	return groups > 1 ? (threshold ? threshold : (int)groups) : 1;
+}
+
+/* The reference's key groups for file: *which NULL when there is none (no
+ * accepted .sops.yaml, no .sops.yaml, or no rule for the file). */
+static int reference_groups(struct rotate_refs *r, const char *file, size_t *groups, int *threshold,
+			    const char **which)
+{
+	const struct sops_rule *rule = NULL;
+	int ret;
+
+	*which = NULL;
+	if (r->repo) {
+		pthread_mutex_lock(&r->lock);
+		ret = gitfilter_accepted_groups(r->repo, file, groups, threshold);
+		pthread_mutex_unlock(&r->lock);
+		if (!ret && *groups)
+			*which = "this clone's accepted .sops.yaml";
+		return ret;
+	}
+	if (!r->config)
+		return 0;
+	ret = sops_config_match(r->config, file, &rule);
+	if (ret == GS_ERR_NO_RULE) {
+		gs_error_clear();
+		return 0;
+	}
+	if (!ret) {
+		*groups = rule->group_count;
+		*threshold = rule->shamir_threshold;
+		*which = ".sops.yaml's creation rule for it";
+	}
+	return ret;
+}
+
+/* "groups needed: 3 -> 1" when the file's groups (n, threshold) need fewer
+ * of them than the reference's, or are not as many: the threshold and the
+ * groups are outside the MAC. An explicit threshold is the user's own. */
+static int weaker_groups(struct rotate_refs *r, const struct sops_cli *c, const char *file, size_t n,
+			 int threshold, struct gs_buf *change, const char **which)
+{
+	size_t want_groups = 0;
+	int want_threshold = 0, ret;
+
+	*which = NULL;
+	if (c->shamir_threshold)
+		return 0;
+	if ((ret = reference_groups(r, file, &want_groups, &want_threshold, which)) || !*which)
+		return ret;
+	if (n == want_groups && needed(n, threshold) >= needed(want_groups, want_threshold))
+		return 0;
+	if (n != want_groups && (ret = gs_buf_printf(change, "key groups: %zu -> %zu, ", want_groups, n)) < 0)
+		return ret;
+	return gs_buf_printf(change, "groups needed: %d -> %d", needed(want_groups, want_threshold),
+			     needed(n, threshold));
+}
+
+static bool ask(const char *file, const char *how)
 {
 	char answer[16];
 
-	fprintf(stderr, "Rotate '%s' for them too? (y/n): ", file);
+	fprintf(stderr, "Rotate '%s' %s? (y/n): ", file, how);
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin)) {
 		fputc('\n', stderr);
@@ -113,25 +174,62 @@ static bool ask(const char *file)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-int rotate_refs_check(struct rotate_refs *r, const struct sops_cli *c, const char *file,
-		      const struct sops_key_group *groups, size_t n)
+/* 0 when the user confirms what (-y, or y on the terminal; never asked in
+ * bulk), else GS_ERR_GENERIC and the same line. */
+static int confirm(const struct sops_cli *c, const char *file, const char *what, const char *how)
 {
-	struct gs_buf list;
+	if (c->yes || (!c->recursive && isatty(STDIN_FILENO))) {
+		fprintf(stderr, "gitseal: '%s': %s\n", file, what);
+		if (c->yes || ask(file, how))
+			return 0;
+	}
+	return GS_FAIL(GS_ERR_GENERIC, "'%s': %s (rotate -y to confirm)", file, what);
+}
+
+static int check_recipients(struct rotate_refs *r, const struct sops_cli *c, const char *file,
+			    const struct sops_key_group *groups, size_t n)
+{
+	struct gs_buf list, what;
 	const char *which;
 	int ret;
 
 	gs_buf_init(&list, false);
+	gs_buf_init(&what, false);
 	if ((ret = unnamed(r, file, groups, n, &list, &which)) || !list.len)
 		goto out;
-	if (c->yes || (!c->recursive && isatty(STDIN_FILENO))) {
-		fprintf(stderr, "gitseal: '%s': recipients only in its metadata, not in %s: %s; the new data key "
-				"would be readable by them\n", file, which, (const char *)list.data);
-		if (c->yes || ask(file))
-			goto out;
-	}
-	ret = GS_FAIL(GS_ERR_GENERIC, "'%s': recipients only in its metadata, not in %s: %s; the new data key would "
-				      "be readable by them (rotate -y to confirm)", file, which, (const char *)list.data);
+	if (!(ret = gs_buf_printf(&what, "recipients only in its metadata, not in %s: %s; the new data key would "
+					 "be readable by them", which, (const char *)list.data)))
+		ret = confirm(c, file, (const char *)what.data, "for them too");
 out:
+	gs_buf_release(&what);
 	gs_buf_release(&list);
 	return ret;
+}
+
+static int check_groups(struct rotate_refs *r, const struct sops_cli *c, const char *file, size_t n,
+			int threshold)
+{
+	struct gs_buf change, what;
+	const char *which;
+	int ret;
+
+	gs_buf_init(&change, false);
+	gs_buf_init(&what, false);
+	if ((ret = weaker_groups(r, c, file, n, threshold, &change, &which)) || !change.len)
+		goto out;
+	if (!(ret = gs_buf_printf(&what, "key groups in its metadata differ from %s: %s; the new data key would be "
+					 "split as the metadata says", which, (const char *)change.data)))
+		ret = confirm(c, file, (const char *)what.data, "so");
+out:
+	gs_buf_release(&what);
+	gs_buf_release(&change);
+	return ret;
+}
+
+int rotate_refs_check(struct rotate_refs *r, const struct sops_cli *c, const char *file,
+		      const struct sops_key_group *groups, size_t n, int threshold)
+{
+	int ret = check_recipients(r, c, file, groups, n);
+
+	return ret ? ret : check_groups(r, c, file, n, threshold);
 }

@@ -293,6 +293,33 @@ int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
 	return ret;
 }
 
+int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *groups, int *threshold)
+{
+	const struct sops_rule *rule = NULL;
+	char full[PATH_MAX], *rel = NULL;
+	int ret;
+
+	*groups = 0;
+	*threshold = 0;
+	if ((ret = gittrust_load(f)) || !f->trust.config || (ret = gitfilter_path_in_repo(f, arg, &rel)))
+		goto out;
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full)) {
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		goto out;
+	}
+	ret = sops_config_match(f->trust.config, full, &rule);
+	if (ret == GS_ERR_NO_RULE) {
+		gs_error_clear();
+		ret = 0;
+	} else if (!ret) {
+		*groups = rule->group_count;
+		*threshold = rule->shamir_threshold;
+	}
+out:
+	free(rel);
+	return ret;
+}
+
 static int note_unaccepted(const struct gittrust *t, const char *r, struct gs_buf *list)
 {
 	if (accepted(t, r))
