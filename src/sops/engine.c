@@ -110,6 +110,18 @@ static const char *plan_keep(struct enc_plan *p, char *s)
 	return s;
 }
 
+/* A file with more keys than decrypt tries could not be read back. */
+static int plan_check_counts(const struct enc_plan *p)
+{
+	size_t age = 0, runs = 0;
+
+	for (size_t g = 0; g < p->count; g++) {
+		age += p->groups[g].age_count;
+		runs += p->groups[g].pgp_count + p->groups[g].vault_count;
+	}
+	return sops_key_counts_check(age, runs);
+}
+
 static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 {
 	int ret;
@@ -132,7 +144,7 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		       opts->recipients->count * sizeof(*p->groups[0].age));
 		p->groups[0].age_str = (const char *const *)opts->recipient_strings;
 		p->groups[0].age_count = opts->recipients->count;
-		return 0;
+		return sops_key_counts_check(p->groups[0].age_count, 0);
 	}
 	for (size_t g = 0; g < p->count; g++) {
 		const struct sops_key_group *kg = &opts->groups[g];
@@ -175,7 +187,7 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 			if ((ret = vault_key_parse_uri(kg->vault_uris[i], &eg->vault[i])) < 0)
 				return ret;
 	}
-	return 0;
+	return plan_check_counts(p);
 }
 
 static bool vault_same(const struct sops_vault_entry *e, const struct vault_key *k)

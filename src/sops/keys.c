@@ -92,19 +92,27 @@ enum { KEY_RUNS_MAX = 64 };
  * (ten times more) per identity: a tampered file could hold 400,000 */
 enum { KEY_AGE_MAX = 1024 };
 
-static int check_key_runs(const struct sops_metadata *m)
+int sops_key_counts_check(size_t age, size_t runs)
 {
-	size_t runs = 0, age = 0;
-
-	for (size_t g = 0; g < m->group_count; g++) {
-		runs += m->groups[g].pgp_count + m->groups[g].vault_count;
-		age += m->groups[g].age_count;
-	}
 	if (runs > KEY_RUNS_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "%zu pgp and vault keys, more than %d: refusing to run gpg "
 					     "or ask Vault that many times", runs, KEY_RUNS_MAX);
 	if (age > KEY_AGE_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "%zu age keys, more than %d", age, KEY_AGE_MAX);
+	return 0;
+}
+
+static int check_key_runs(const struct sops_metadata *m)
+{
+	size_t runs = 0, age = 0;
+	int ret;
+
+	for (size_t g = 0; g < m->group_count; g++) {
+		runs += m->groups[g].pgp_count + m->groups[g].vault_count;
+		age += m->groups[g].age_count;
+	}
+	if ((ret = sops_key_counts_check(age, runs)) < 0)
+		return ret;
 	if (age > KEY_RUNS_MAX && sops_identities_have_commands())
 		return GS_FAIL(GS_ERR_LIMIT, "%zu age keys with SOPS_AGE_KEY_CMD set, more than %d: "
 					     "refusing to run the command that many times", age, KEY_RUNS_MAX);

@@ -266,6 +266,10 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
 /* Recovers the data key from the metadata into key (secure, 32 bytes).
  * order: key types to try first, comma-separated (--decryption-order), or
  * NULL for sops's default (age, pgp). */
+/* The most keys a file may name: decrypt refuses more (each pgp/vault
+ * entry runs gpg or asks Vault, each age entry costs an X25519), so
+ * encrypt refuses to write such a file: it could not be read back. */
+int sops_key_counts_check(size_t age, size_t runs) __attribute__((warn_unused_result));
 int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 

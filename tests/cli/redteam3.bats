@@ -125,3 +125,43 @@ add_age_decoys() {
 	[[ "$output" == *"error: 'bad.yaml': 1101 age keys, more than 1024"* ]]
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt ok.yaml | grep -qx 'a: secret'
 }
+
+@test "encrypt refuses more keys than decrypt would try: it could not read the file back" {
+	# 1025 distinct age recipients (random X25519 public keys, bech32 "age")
+	python3 - "$(gitseal keygen -y key.txt)" <<-'PY' >many.txt
+	import os, sys
+	C = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+	def polymod(v):
+	    g = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+	    c = 1
+	    for x in v:
+	        b = c >> 25
+	        c = (c & 0x1ffffff) << 5 ^ x
+	        for i in range(5):
+	            c ^= g[i] if (b >> i) & 1 else 0
+	    return c
+	def enc(data):
+	    acc = bits = 0
+	    out = []
+	    for b in data:
+	        acc = acc << 8 | b
+	        bits += 8
+	        while bits >= 5:
+	            bits -= 5
+	            out.append(acc >> bits & 31)
+	    if bits:
+	        out.append(acc << (5 - bits) & 31)
+	    hrp = [ord(x) >> 5 for x in "age"] + [0] + [ord(x) & 31 for x in "age"]
+	    pm = polymod(hrp + out + [0] * 6) ^ 1
+	    return "age1" + "".join(C[d] for d in out + [pm >> 5 * (5 - i) & 31 for i in range(6)])
+	keys = [sys.argv[1]] + [enc(os.urandom(32)) for _ in range(1024)]
+	print(",".join(keys))
+	PY
+	run "$GITSEAL_BIN" encrypt --age "$(cat many.txt)" plain.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"error: 'plain.yaml': 1025 age keys, more than 1024"* ]]
+	# 1024 are written and read back
+	cut -d, -f1-1024 many.txt >some.txt
+	gitseal encrypt --age "$(cat some.txt)" plain.yaml >some.yaml
+	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt some.yaml | grep -qx 'a: secret'
+}
