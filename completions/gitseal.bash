@@ -22,7 +22,7 @@ _gitseal_flags()
 	edit) _gitseal_reply="$keys $selection $types $common --ignore-mac -s --show-master-keys" ;;
 	set) _gitseal_reply="$types $common --value-file --value-stdin --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
 	unset) _gitseal_reply="$types $common --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
-	rotate) _gitseal_reply="$types $common -i --in-place --output --filename-override --ignore-mac --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive -y --yes --drop-unsupported-keys" ;;
+	rotate) _gitseal_reply="$types $common -i --in-place --output --filename-override --ignore-mac --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive -y --yes --shamir-secret-sharing-threshold --drop-unsupported-keys" ;;
 	updatekeys) _gitseal_reply="$common -y --yes -r --recursive --rotate --input-type --shamir-secret-sharing-threshold --drop-unsupported-keys" ;;
 	groups)
 		case $2 in

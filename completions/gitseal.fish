@@ -101,7 +101,7 @@ for cmd in encrypt edit rotate updatekeys 'groups add'
     complete -c gitseal -n "__gitseal_is $cmd" -l drop-unsupported-keys -d 'Go on without keys gitseal cannot wrap for'
     complete -c gitseal -n "__gitseal_is $cmd" -s y -l yes -d 'Do not ask'
 end
-for cmd in encrypt edit set unset updatekeys 'groups add' 'groups delete'
+for cmd in encrypt edit set unset rotate updatekeys 'groups add' 'groups delete'
     complete -c gitseal -n "__gitseal_is $cmd" -l shamir-secret-sharing-threshold -x -d 'Key groups needed'
 end
 
