@@ -165,3 +165,11 @@ add_age_decoys() {
 	gitseal encrypt --age "$(cat some.txt)" plain.yaml >some.yaml
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt some.yaml | grep -qx 'a: secret'
 }
+
+@test "encrypt refuses more pgp and vault keys than decrypt would try, before gpg runs" {
+	fps=$(python3 -c "import os; print(','.join(os.urandom(20).hex().upper() for _ in range(65)))")
+	run env SOPS_GPG_EXEC="$TMP/fakegpg" "$GITSEAL_BIN" encrypt --pgp "$fps" plain.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"error: 'plain.yaml': 65 pgp and vault keys, more than 64"* ]]
+	[ ! -e gpg.log ]
+}
