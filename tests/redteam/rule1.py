@@ -17,6 +17,7 @@ import collections
 import json
 import os
 import random
+import re
 import shutil
 import stat
 import subprocess
@@ -83,6 +84,8 @@ class Harness:
                 with open(os.path.join(dest, name), "wb") as f:
                     f.write(data)
             where = " [" + dest + "]"
+        if self.keep and files:
+            write(os.path.join(dest, "case"), (case + "\n" + why + "\n").encode())
         self.failures.append((phase, case, why))
         print("FAIL %s %s: %s%s" % (phase, case, why, where), flush=True)
 
@@ -500,6 +503,8 @@ def main():
     ap.add_argument("--corpus", action="append")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--keep")
+    ap.add_argument("--max-paths", type=int, default=12)
+    ap.add_argument("--only", help="cases whose name matches this regex")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -529,6 +534,8 @@ def inputs(h, args):
     for name in names:
         gen = CORPORA.get(name) or globals().get("corpus_" + name)
         for item in gen(h):
+            if args.only and not re.search(args.only, item[1]):
+                continue
             yield item
             n += 1
             if args.limit and n >= args.limit:
@@ -540,7 +547,283 @@ def run_roundtrip(h, args):
         phase_roundtrip(h, fmt, case, plain)
 
 
-PHASES = collections.OrderedDict(roundtrip=run_roundtrip)
+# -- tree surgery for set/unset ----------------------------------------------
+SET_VALUES = ['"s3t"', "42", "1.5", "true", "false", "null", '{"n": "v", "m": [1]}', '[1, "x", null]',
+              '""', '"multi\\nline\\n"', "[]", "{}"]
+
+
+def value_tree(fmt, text):
+    return json_tree(text) if fmt == "json" else yaml_tree(text)[0]
+
+
+def node_key(fmt, k):
+    return k[1] if fmt == "yaml" else k
+
+
+def tree_paths(fmt, node, prefix=()):
+    """Every path below node (keys that are strings, list indexes)."""
+    if isinstance(node, tuple) and node and node[0] == "map":
+        seen = set()
+        for k, v in node[1]:
+            if fmt == "yaml" and not (isinstance(k, tuple) and k[0] == "str"):
+                continue
+            key = node_key(fmt, k)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield prefix + (key,)
+            yield from tree_paths(fmt, v, prefix + (key,))
+    elif isinstance(node, tuple) and node and node[0] == "list":
+        for i, v in enumerate(node[1]):
+            yield prefix + (i,)
+            yield from tree_paths(fmt, v, prefix + (i,))
+
+
+def tree_change(fmt, node, path, new, delete=False):
+    """node with the value at path replaced by new (or removed)."""
+    step, rest = path[0], path[1:]
+    kind, items = node[0], list(node[1])
+    if kind == "map":
+        for i, (k, v) in enumerate(items):
+            if node_key(fmt, k) == step:
+                if not rest:
+                    if delete:
+                        del items[i]
+                    else:
+                        items[i] = (k, new)
+                else:
+                    items[i] = (k, tree_change(fmt, v, rest, new, delete))
+                return (kind, tuple(items))
+        items.append((("str", step) if fmt == "yaml" else step, new))
+        return (kind, tuple(items))
+    if not rest:
+        if delete:
+            del items[step]
+        else:
+            items[step] = new
+    else:
+        items[step] = tree_change(fmt, items[step], rest, new, delete)
+    return (kind, tuple(items))
+
+
+def one_hunk(before, after):
+    """The decrypted files differ in one contiguous run of lines: every
+    other value and line is unchanged byte for byte."""
+    import difflib
+    a, b = before.splitlines(True), after.splitlines(True)
+    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    return len(ops) <= 1
+
+
+def phase_setunset(h, fmt, case, plain, max_paths):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    ok, t = tree_of(fmt, plain)
+    if not ok:
+        return
+    if fmt == "yaml":
+        if len(t) != 1:
+            return
+        t = t[0]
+    write(os.path.join(d, name), enc)
+    rc, dec0, err = h.run(["decrypt", name], cwd=d)
+    ok, t0 = tree_of(fmt, dec0)
+    if rc != 0 or not ok:
+        return
+    t0 = t0[0] if fmt == "yaml" else t0
+    paths = list(tree_paths(fmt, t0))[:max_paths] + [("added_by_set",)]
+    for n, path in enumerate(paths):
+        tp = tree_path(path)
+        if tp is None:
+            continue
+        values = SET_VALUES if n < 2 else [SET_VALUES[n % len(SET_VALUES)]]
+        for val in values:
+            run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val)
+        if path != ("added_by_set",):
+            run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val):
+    f = os.path.join(d, name)
+    write(f, enc)
+    rc, _, err = h.run(["set", name, tp, val], cwd=d)
+    files = {name: enc, "args": ("set %s %s" % (tp, val)).encode()}
+    if rc != 0:
+        if read(f) != enc:
+            h.fail("set", case, "set %s %s exits %d and changed the file" % (tp, val, rc), files)
+        h.skip("set", "set %d %s" % (rc, first_line(err)[:60]))
+        return
+    rc, dec, err = h.run(["decrypt", name], cwd=d)
+    if rc != 0:
+        h.fail("set", case, "set %s %s: then decrypt exits %d: %s" % (tp, val, rc, first_line(err)), files)
+        return
+    ok, got = tree_of(fmt, dec)
+    want = tree_change(fmt, t0, path, value_tree(fmt, val))
+    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    if not ok or got != want:
+        h.fail("set", case, "set %s %s: %s" % (tp, val, first_diff(want, got) if ok else got),
+               dict(files, **{"dec.after": dec}))
+        return
+    layout_note(h, "set", case, tp, dec0, dec)
+    h.ok("set")
+
+
+def run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp):
+    f = os.path.join(d, name)
+    write(f, enc)
+    rc, _, err = h.run(["unset", name, tp], cwd=d)
+    files = {name: enc, "args": ("unset %s" % tp).encode()}
+    if rc != 0:
+        if read(f) != enc:
+            h.fail("unset", case, "unset %s exits %d and changed the file" % (tp, rc), files)
+        h.skip("unset", "unset %d %s" % (rc, first_line(err)[:60]))
+        return
+    rc, dec, err = h.run(["decrypt", name], cwd=d)
+    if rc != 0:
+        h.fail("unset", case, "unset %s: then decrypt exits %d: %s" % (tp, rc, first_line(err)), files)
+        return
+    ok, got = tree_of(fmt, dec)
+    want = tree_change(fmt, t0, path, None, delete=True)
+    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    if not ok or got != want:
+        h.fail("unset", case, "unset %s: %s" % (tp, first_diff(want, got) if ok else got),
+               dict(files, **{"dec.after": dec}))
+        return
+    layout_note(h, "unset", case, tp, dec0, dec)
+    h.ok("unset")
+
+
+def layout_note(h, phase, case, tp, before, after):
+    """Data equal but lines beyond the changed value differ: the file was
+    written in the fresh layout (said on stderr); counted, not a violation."""
+    if not one_hunk(before, after):
+        h.counts[phase + ":layout-rewritten"] += 1
+        if h.verbose:
+            print("  layout rewritten: %s %s %s" % (phase, case, tp))
+
+
+def run_setunset(h, args):
+    for fmt, case, plain in inputs(h, args):
+        if fmt in ("yaml", "json") and len(plain) < 20000:
+            phase_setunset(h, fmt, case, plain, args.max_paths)
+
+
+# -- edit with a scripted editor ---------------------------------------------
+def phase_edit(h, fmt, case, plain):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    editor = os.path.join(HERE, "editor.py")
+    save = os.path.join(d, "edited")
+    f = os.path.join(d, name)
+    for mode in ("none", "change", "add", "remove", "comment"):
+        if mode == "add" and (fmt != "yaml" or plain.lstrip()[:1] in (b"{", b"[") or b"\n---" in plain):
+            continue
+        write(f, enc)
+        if os.path.exists(save):
+            os.unlink(save)
+        rc, _, err = h.run(["edit", name], cwd=d, env={"EDITOR": editor, "RULE1_EDIT": mode,
+                                                       "RULE1_EDIT_SAVE": save})
+        files = {name: enc, "mode": mode.encode()}
+        if mode == "none" or (os.path.exists(save) and read(save) == plain_of(h, d, enc, name)):
+            if rc != 200 or read(f) != enc:
+                h.fail("edit", case, "edit %s: exit %d (want 200), file %s" %
+                       (mode, rc, "kept" if read(f) == enc else "changed"), files)
+            else:
+                h.ok("edit")
+            continue
+        edited = read(save) if os.path.exists(save) else None
+        if rc != 0:
+            if read(f) != enc:
+                h.fail("edit", case, "edit %s exits %d and changed the file" % (mode, rc), files)
+            h.skip("edit", "edit %s %d %s" % (mode, rc, first_line(err)[:60]))
+            if h.verbose:
+                print("  refused %s %s: %s" % (case, mode, first_line(err)))
+            continue
+        files["edited"] = edited
+        rc, dec, err = h.run(["decrypt", name], cwd=d)
+        if rc != 0:
+            h.fail("edit", case, "edit %s: then decrypt exits %d: %s" % (mode, rc, first_line(err)), files)
+            continue
+        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)):
+            pass
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def plain_of(h, d, enc, name):
+    rc, dec, _ = h.run(["decrypt", "--filename-override", name, "/dev/stdin"], cwd=d, stdin=enc)
+    return dec if rc == 0 else None
+
+
+def run_edit(h, args):
+    for fmt, case, plain in inputs(h, args):
+        if fmt in ("yaml", "json", "dotenv", "ini") and len(plain) < 50000:
+            phase_edit(h, fmt, case, plain)
+
+
+# -- rotate, updatekeys, groups -------------------------------------------------
+def phase_keys(h, fmt, case, plain):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    f = os.path.join(d, name)
+    write(f, enc)
+    dec0 = plain_of(h, d, enc, name)
+    if dec0 is None:
+        h.fail("keys", case, "encrypt exited 0 but decrypt fails", {name: enc})
+        return
+    write(os.path.join(d, ".sops.yaml"), ("creation_rules:\n  - age: %s,%s\n" %
+                                          (h.recipient, h.recipient2)).encode())
+    only2 = {"SOPS_AGE_KEY_FILE": h.key2}
+    steps = [
+        ("rotate -i", ["rotate", "-i", name], None),
+        ("rotate --add-age", ["rotate", "-i", "--add-age", h.recipient2, name], only2),
+        ("rotate --rm-age", ["rotate", "-i", "--rm-age", h.recipient2, name], None),
+        ("updatekeys -y", ["updatekeys", "-y", name], only2),
+        ("rotate --output", ["rotate", "--output", "rotated." + EXT[fmt], name], None),
+        ("groups delete 0", ["groups", "delete", "--file", name, "-i", "0"], None),
+        ("groups add", ["groups", "add", "--file", name, "-i", "-y", "--age", h.recipient2], only2),
+        ("groups delete 0 again", ["groups", "delete", "--file", name, "-i", "0"], only2),
+    ]
+    for label, argv, dec_env in steps:
+        before = read(f)
+        rc, out, err = h.run(argv, cwd=d)
+        files = {name: before, "args": " ".join(argv).encode()}
+        if rc != 0:
+            if read(f) != before:
+                h.fail("keys", case, "%s exits %d and changed the file" % (label, rc), files)
+            h.skip("keys", "%s %d %s" % (label, rc, first_line(err)[:70]))
+            continue
+        target = argv[argv.index("--output") + 1] if "--output" in argv else name
+        rc, dec, err = h.run(["decrypt", "--input-type", fmt, "--output-type", fmt, target], cwd=d, env=dec_env)
+        if rc != 0:
+            h.fail("keys", case, "%s exits 0, then decrypt exits %d: %s" % (label, rc, first_line(err)), files)
+            continue
+        if dec != dec0:
+            h.fail("keys", case, "%s changed the plaintext" % label, dict(files, before=dec0, after=dec))
+            continue
+        h.ok("keys")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_keys(h, args):
+    for fmt, case, plain in inputs(h, args):
+        phase_keys(h, fmt, case, plain)
+
+
+PHASES = collections.OrderedDict(roundtrip=run_roundtrip, setunset=run_setunset, edit=run_edit,
+                                 keys=run_keys)
 
 
 YAML_BASES = [
