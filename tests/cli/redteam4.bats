@@ -30,3 +30,36 @@ teardown() { teardown_tmp; }
 	gitseal decrypt --extract '["n"]' enc.json | cmp - <(printf 'null')
 	gitseal decrypt --extract '["e"]' enc.json | cmp - <(printf '[]')
 }
+
+# set_both N: two `gitseal set` of two keys of enc.yaml at once, N times;
+# every set that exits 0 must have its value in the file afterwards, and a
+# set that lost the race exits 3 with one line saying so
+set_both() {
+	local i a b
+	for i in $(seq 1 "$1"); do
+		cp enc.orig enc.yaml
+		"$GITSEAL_BIN" set enc.yaml '["x1"]' '"one"' 2>err1 &
+		a=$!
+		"$GITSEAL_BIN" set enc.yaml '["x2"]' '"two"' 2>err2 &
+		b=$!
+		wait "$a" && ra=0 || ra=$?
+		wait "$b" && rb=0 || rb=$?
+		gitseal decrypt enc.yaml >dec.yaml
+		if [ "$ra" -eq 0 ]; then grep -qx 'x1: one' dec.yaml; else lost "$ra" err1; fi
+		if [ "$rb" -eq 0 ]; then grep -qx 'x2: two' dec.yaml; else lost "$rb" err2; fi
+		[ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]
+	done
+}
+
+lost() {
+	[ "$1" -eq 3 ]
+	[ "$(wc -l <"$2")" -eq 1 ]
+	grep -qx "gitseal: error: cannot replace '.*enc.yaml': it changed since it was read; nothing written" "$2"
+}
+
+@test "two gitseal set of one file at once: no set exits 0 and loses its value" {
+	# large enough that both read the file before either replaces it
+	python3 -c "print('a: 1'); [print('k%d: %s' % (i, 'x' * 100)) for i in range(2000)]" >big.yaml
+	gitseal encrypt --age "$(demo_recipient)" big.yaml >enc.orig
+	set_both 10
+}
