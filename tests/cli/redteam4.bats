@@ -63,3 +63,25 @@ lost() {
 	gitseal encrypt --age "$(demo_recipient)" big.yaml >enc.orig
 	set_both 10
 }
+
+@test "encrypt: a JSON string with an unpaired surrogate escape is refused (it has no UTF-8 form to give back)" {
+	# Go's encoding/json reads \ud800 alone as U+FFFD; sealing that would
+	# exit 0 and decrypt to another string
+	for s in '\ud800' 'a\udfaax' '\udd1e\ud834' '\ud800\u0041'; do
+		printf '{"k": "%s", "o": 1}\n' "$s" >in.json
+		cp in.json in.orig
+		run --separate-stderr gitseal encrypt --age "$(demo_recipient)" -i in.json
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "gitseal: error: 'in.json': invalid JSON at line 1: an unpaired surrogate (\\u escape) has no UTF-8 form" ]
+		cmp in.json in.orig
+	done
+	# a key too
+	printf '{"\\udc00": 1}' >key.json
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" key.json
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	# a pair is one character and comes back
+	printf '{"k": "\\ud834\\udd1e"}' >pair.json
+	gitseal encrypt --age "$(demo_recipient)" pair.json >enc.json
+	[ "$(gitseal decrypt --extract '["k"]' enc.json)" = "$(printf '\xf0\x9d\x84\x9e')" ]
+}
