@@ -85,3 +85,15 @@ lost() {
 	gitseal encrypt --age "$(demo_recipient)" pair.json >enc.json
 	[ "$(gitseal decrypt --extract '["k"]' enc.json)" = "$(printf '\xf0\x9d\x84\x9e')" ]
 }
+
+@test "filestatus: a full standard output is a failure (1, one line), not exit 0 with no answer" {
+	printf 'a: 1\n' >in.yaml
+	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr gitseal filestatus enc.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"encrypted":true}' ]
+	run --separate-stderr bash -c '"$0" filestatus enc.yaml >/dev/full' "$GITSEAL_BIN"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'enc.yaml': cannot write to standard output: No space left on device" ]
+}
