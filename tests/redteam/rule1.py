@@ -798,7 +798,7 @@ def phase_keys(h, fmt, case, plain):
     ]
     for label, argv, dec_env in steps:
         before = read(f)
-        rc, out, err = h.run(argv, cwd=d)
+        rc, out, err = h.run(argv, cwd=d, env={"SOPS_AGE_KEY": read(h.key).decode() + read(h.key2).decode()})
         files = {name: before, "args": " ".join(argv).encode()}
         if rc != 0:
             if read(f) != before:
@@ -822,8 +822,161 @@ def run_keys(h, args):
         phase_keys(h, fmt, case, plain)
 
 
+# -- git: clean/smudge through a fresh clone, and the merge driver -----------------
+def git(h, d, *argv, check=True, env=None):
+    e = dict(h.env, PATH=os.path.dirname(h.bin) + os.pathsep + os.environ.get("PATH", ""))
+    if env:
+        e.update(env)
+    p = subprocess.run(("git",) + argv, cwd=d, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if check and p.returncode != 0:
+        raise RuntimeError("git %s: %s" % (" ".join(argv), p.stderr.decode(errors="replace")[:300]))
+    return p
+
+
+def git_repo(h):
+    d = h.workdir()
+    repo = os.path.join(d, "repo")
+    os.mkdir(repo)
+    git(h, repo, "init", "-q", "-b", "main")
+    write(os.path.join(repo, ".sops.yaml"),
+          ("creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n" % h.recipient).encode())
+    rc, _, err = h.run(["git", "init", "secrets/**"], cwd=repo,
+                       env={"PATH": os.path.dirname(h.bin) + os.pathsep + os.environ.get("PATH", "")})
+    if rc != 0:
+        raise RuntimeError("gitseal git init: " + err)
+    os.mkdir(os.path.join(repo, "secrets"))
+    return d, repo
+
+
+def run_git(h, args):
+    d, repo = git_repo(h)
+    given = {}
+    for fmt, case, plain in inputs(h, args):
+        if fmt == "binary" or len(plain) > 1 << 20:
+            continue
+        rc, _, _ = h.run(["encrypt", "--age", h.recipient, "--filename-override", "x." + EXT[fmt],
+                          "/dev/stdin"], cwd=d, stdin=plain)
+        if rc != 0:
+            continue
+        rel = "secrets/%04d.%s" % (len(given), EXT[fmt])
+        write(os.path.join(repo, rel), plain)
+        given[rel] = (fmt, case, plain)
+    git(h, repo, "add", "-A")
+    git(h, repo, "commit", "-qm", "corpus")
+    for rel, (fmt, case, plain) in given.items():
+        blob = git(h, repo, "cat-file", "-p", "HEAD:" + rel).stdout
+        if b"ENC[AES256_GCM" not in blob and plain.strip():
+            h.fail("git", case, "the committed blob is not encrypted", {"blob": blob})
+    status = git(h, repo, "status", "--porcelain").stdout
+    if status:
+        h.counts["git:status-not-clean-after-commit"] += len(status.splitlines())
+    clone = os.path.join(d, "clone")
+    git(h, d, "clone", "-q", "--no-checkout", repo, clone)
+    h.run(["git", "init"], cwd=clone, env={"PATH": os.path.dirname(h.bin) + os.pathsep + os.environ["PATH"]})
+    git(h, clone, "checkout", "-q", "main")
+    for rel, (fmt, case, plain) in given.items():
+        got = read(os.path.join(clone, rel))
+        check_same(h, "git", case, fmt, plain, got, {"given": plain, "checkout": got})
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def mergeable(fmt, plain):
+    return fmt == "yaml" and plain.endswith(b"\n") and plain[:1] not in (b"{", b"[", b"-", b" ") and \
+        b"\n---" not in plain and not plain.startswith((b"---", b"%", b"\xef")) and b"\r" not in plain
+
+
+def run_merge(h, args):
+    for fmt, case, plain in inputs(h, args):
+        if not mergeable(fmt, plain) or len(plain) > 100000:
+            continue
+        base = plain + b"merge_a: base\nmerge_b: base\n"
+        ok, _ = tree_of(fmt, base)
+        if not ok:
+            continue
+        rc, _, _ = h.run(["encrypt", "--age", h.recipient, "--filename-override", "x.yaml", "/dev/stdin"],
+                         stdin=base)
+        if rc != 0:
+            continue
+        d, repo = git_repo(h)
+        f = os.path.join(repo, "secrets", "f.yaml")
+        try:
+            write(f, base)
+            git(h, repo, "add", "-A")
+            git(h, repo, "commit", "-qm", "base")
+            git(h, repo, "checkout", "-q", "-b", "side")
+            write(f, base.replace(b"merge_b: base", b"merge_b: side"))
+            git(h, repo, "commit", "-qam", "side")
+            git(h, repo, "checkout", "-q", "main")
+            write(f, base.replace(b"merge_a: base", b"merge_a: main"))
+            git(h, repo, "commit", "-qam", "main")
+            p = git(h, repo, "merge", "-q", "--no-edit", "side", check=False)
+        except RuntimeError as e:
+            h.fail("merge", case, str(e), {"base.yaml": base})
+            shutil.rmtree(d, ignore_errors=True)
+            continue
+        want = base.replace(b"merge_b: base", b"merge_b: side").replace(b"merge_a: base", b"merge_a: main")
+        got = read(f)
+        if p.returncode != 0:
+            h.fail("merge", case, "non-conflicting edits do not merge: %s" %
+                   first_line(p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")),
+                   {"base.yaml": base, "worktree": got})
+        else:
+            check_same(h, "merge", case, fmt, want, got, {"base.yaml": base, "worktree": got})
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# -- render: the sops-real Secrets decoded equal their plaintext ---------------------
+def secret_values(doc):
+    """A Secret's values as bytes: data base64-decoded, stringData as is."""
+    import base64
+    out = {}
+    for k, v in (doc.get("data") or {}).items():
+        try:
+            out[k] = base64.b64decode(v, validate=True) if v is not None else b""
+        except (ValueError, TypeError):
+            out[k] = ("not base64", v)
+    for k, v in (doc.get("stringData") or {}).items():
+        out[k] = str(v).encode()
+    return out
+
+
+def run_render(h, args):
+    root = os.path.join(h.shared, "testdata", "sops-real", "cases")
+    for case in sorted(os.listdir(root)):
+        c = os.path.join(root, case)
+        if read(os.path.join(c, "expect")).strip() != b"ok" or \
+                read(os.path.join(c, "type")).strip() not in (b"yaml", b"json"):
+            continue
+        want = json.loads(read(os.path.join(c, "expected.json")))
+        want = want if isinstance(want, list) else [want]
+        secrets = [d for d in want if isinstance(d, dict) and d.get("kind") == "Secret"]
+        if not secrets:
+            continue
+        name = [f for f in os.listdir(c) if f not in ("expect", "expected.json", "expected.plain", "key.txt",
+                                                      "type", "file")][0]
+        d = h.workdir()
+        os.mkdir(os.path.join(d, ".git"))
+        shutil.copy(os.path.join(c, name), os.path.join(d, name if name.endswith((".yaml", ".yml", ".json"))
+                                                      else name + ".yaml"))
+        rc, out, err = h.run(["render", "--root", d, d], cwd=d, env={"SOPS_AGE_KEY_FILE": os.path.join(c, "key.txt")})
+        if rc != 0:
+            h.fail("render", "sops-real/" + case, "render exits %d: %s" % (rc, first_line(err)), {})
+            continue
+        got = [x for x in yaml.safe_load_all(out.decode()) if isinstance(x, dict) and x.get("kind") == "Secret"]
+        for w in secrets:
+            m = [g for g in got if (g.get("metadata") or {}).get("name") == (w.get("metadata") or {}).get("name")]
+            if not m:
+                h.fail("render", "sops-real/" + case, "Secret %r not rendered" % (w.get("metadata") or {}).get("name"),
+                       {"out": out})
+            elif secret_values(m[0]) != secret_values(w):
+                h.fail("render", "sops-real/" + case, "decoded data differs", {"out": out})
+            else:
+                h.ok("render")
+        shutil.rmtree(d, ignore_errors=True)
+
+
 PHASES = collections.OrderedDict(roundtrip=run_roundtrip, setunset=run_setunset, edit=run_edit,
-                                 keys=run_keys)
+                                 keys=run_keys, git=run_git, merge=run_merge, render=run_render)
 
 
 YAML_BASES = [
