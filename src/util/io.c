@@ -401,13 +401,14 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	free(dir);
 	fd = mkstemp(af->tmp_path);
 	if (fd < 0) {
-		int err = errno;
+		/* path is af->path: the message is made before abort frees it */
+		int ret = GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s", path,
+				  strerror(errno));
 
 		free(af->tmp_path);
 		af->tmp_path = NULL;
 		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s",
-			       path, strerror(err));
+		return ret;
 	}
 	/* mkstemp made it 0600; the final mode is applied before the rename. */
 	af->f = fdopen(fd, "wb");

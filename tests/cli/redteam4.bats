@@ -97,3 +97,33 @@ lost() {
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "gitseal: error: 'enc.yaml': cannot write to standard output: No space left on device" ]
 }
+
+# as_user CMD...: runs CMD where a read-only directory stops it (root
+# ignores the mode: it runs as nobody)
+as_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		"$@"
+	elif command -v setpriv >/dev/null; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMP" "$@"
+	else
+		skip "root without setpriv: a read-only directory does not stop root"
+	fi
+}
+
+@test "a read-only directory: -i writes nothing, exit 3, and the message names the file (it read freed memory)" {
+	mkdir ro
+	printf 'a: 1\nb: secret\n' >ro/s.yaml
+	gitseal encrypt --age "$(demo_recipient)" -i ro/s.yaml
+	cp ro/s.yaml enc.orig
+	chmod 755 "$TMP"
+	chmod 555 ro
+	chmod 644 ro/s.yaml
+	run --separate-stderr as_user "$GITSEAL_BIN" decrypt -i ro/s.yaml
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "gitseal: error: 'ro/s.yaml': cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
+	cmp ro/s.yaml enc.orig
+	run --separate-stderr as_user "$GITSEAL_BIN" set ro/s.yaml '["a"]' '2'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "gitseal: error: 'ro/s.yaml': cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
+	cmp ro/s.yaml enc.orig
+}
