@@ -120,10 +120,10 @@ as_user() {
 	chmod 644 ro/s.yaml
 	run --separate-stderr as_user "$GITSEAL_BIN" decrypt -i ro/s.yaml
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "gitseal: error: 'ro/s.yaml': cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
+	[ "$stderr" = "gitseal: error: cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
 	cmp ro/s.yaml enc.orig
 	run --separate-stderr as_user "$GITSEAL_BIN" set ro/s.yaml '["a"]' '2'
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "gitseal: error: 'ro/s.yaml': cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
+	[ "$stderr" = "gitseal: error: cannot create a temporary file beside 'ro/s.yaml': Permission denied" ]
 	cmp ro/s.yaml enc.orig
 }
