@@ -144,9 +144,11 @@ static int wait_child(pid_t pid, int *code)
 	return 0;
 }
 
-static int spawn_shell(const char *command, char **envp, pid_t *pid)
+/* reads_private: the command reads a private directory's file (its
+ * signals go through private_dir_fork) */
+static int spawn_shell(const char *command, char **envp, bool reads_private, pid_t *pid)
 {
-	*pid = fork();
+	*pid = reads_private ? private_dir_fork(false) : fork();
 	if (*pid < 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot start the command: %s", strerror(errno));
 	if (*pid == 0) {
@@ -255,7 +257,7 @@ static int run_env(struct sops_cli *c, struct sops_session *s, const struct pass
 		ret = GS_FAIL(GS_ERR_GENERIC, "cannot run the command: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = spawn_shell(c->rest[0], env.vars, &pid)) < 0)
+	if ((ret = spawn_shell(c->rest[0], env.vars, false, &pid)) < 0)
 		goto out;
 	if (!c->background)
 		ret = wait_child(pid, code);
@@ -312,11 +314,12 @@ static int run_file(struct sops_cli *c, struct sops_session *s, const struct pas
 		}
 		setsid();
 	}
-	if ((ret = spawn_shell(command, env.vars, &pid)) < 0 ||
+	if ((ret = spawn_shell(command, env.vars, true, &pid)) < 0 ||
 	    (!c->no_fifo && (ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code)) < 0))
 		goto out;
 	if (!exited)
 		ret = wait_child(pid, code);
+	private_dir_reaped();
 out:
 	private_dir_remove(&dir);
 	free(command);

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# Rule 2 on edit, exec-env and exec-file: where the plaintext goes when the
+# process is stopped, and what a file's unauthenticated parts can do to the
+# command exec-env runs.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'db: hunter2\nname: app\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	cp secret.yaml original.yaml
+	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
+	mkdir -p "$TMPDIR" "$NOTE"
+}
+teardown() { teardown_tmp; }
+
+# wait_for FILE: up to 10 s
+wait_for() {
+	for _ in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1"
+	return 1
+}
+
+# An editor that leaves a copy beside the file (as vim's swap file does),
+# says it is ready and waits.
+swap_editor() {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	cp "$1" "$(dirname "$1")/.$(basename "$1").swp"
+	echo $$ >"$NOTE/pid"
+	exec sleep 30
+	SH
+	chmod +x "$TMP/editor.sh"
+}
+
+# stop_during SIGNAL CMD...: runs CMD in the background, sends SIGNAL to it
+# once the editor or command wrote its pid; sets status
+stop_during() {
+	local sig=$1 pid
+	shift
+	"$@" >"$NOTE/out" 2>&1 3>&- &
+	pid=$!
+	wait_for "$NOTE/pid"
+	kill -"$sig" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	output=$(cat "$NOTE/out")
+}
+
+@test "edit stopped by SIGTERM or SIGHUP while the editor runs: the editor is stopped, nothing written, nothing left beside it" {
+	swap_editor
+	for sig in TERM HUP; do
+		rm -f "$NOTE/pid"
+		EDITOR="$TMP/editor.sh" stop_during "$sig" "$GITSEAL_BIN" edit secret.yaml
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		[ -z "$output" ]
+		cmp secret.yaml original.yaml
+		# the editor got the signal too (it would keep the plaintext open)
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
+	done
+}
+
+@test "edit: SIGINT (Ctrl-C) belongs to the editor, as in git: gitseal waits for it and saves what it saved" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	trap '' INT
+	echo $$ >"$NOTE/pid"
+	while [ ! -e "$NOTE/go" ]; do sleep 0.1; done
+	sed -i 's/hunter2/correct-horse/' "$1"
+	SH
+	chmod +x "$TMP/editor.sh"
+	EDITOR="$TMP/editor.sh" "$GITSEAL_BIN" edit secret.yaml >"$NOTE/out" 2>&1 3>&- &
+	pid=$!
+	wait_for "$NOTE/pid"
+	kill -INT "$pid"
+	sleep 0.2
+	touch "$NOTE/go"
+	wait "$pid"
+	[ -z "$(cat "$NOTE/out")" ]
+	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "exec-file stopped by SIGTERM or SIGINT while the command runs: the command is stopped, nothing left beside the plaintext" {
+	for sig in TERM INT; do
+		rm -f "$NOTE/pid"
+		stop_during "$sig" "$GITSEAL_BIN" exec-file --no-fifo secret.yaml \
+			'cp {} {}.bak; echo $$ >"$NOTE/pid"; exec sleep 30'
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		[ -z "$output" ]
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
+	done
+}
