@@ -168,6 +168,7 @@ static void take_flags(struct sops_cli *c)
 	c->value_file = v[SO_VALUE_FILE].on;
 	c->value_stdin = v[SO_VALUE_STDIN].on;
 	c->pristine = v[SO_PRISTINE].on;
+	c->allow_unencrypted_env = v[SO_ALLOW_UNENCRYPTED_ENV].on;
 	c->no_fifo = v[SO_NO_FIFO].on;
 	c->exec_filename = text_of(c, SO_FILENAME);
 	c->background = v[SO_BACKGROUND].on;

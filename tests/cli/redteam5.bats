@@ -99,3 +99,42 @@ stop_during() {
 		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
 	done
 }
+
+# A file whose values in clear the MAC leaves open: mac_only_encrypted
+# (values in clear are outside it), and a key of a value in clear (the MAC
+# covers values, not keys). Whoever edits the file picks those variables.
+@test "exec-env: a variable whose name the MAC does not bind (a value in clear) is refused; --allow-unencrypted-env exports it" {
+	printf 'echo RAN-FROM-THE-REPOSITORY >&2\n' >evil.sh
+	printf 'PASSWORD: hunter2\n' >env.yaml
+	gitseal encrypt --age "$(demo_recipient)" --mac-only-encrypted env.yaml >macless.yaml
+	# added by whoever edits the file, with a rule (metadata) leaving it in
+	# clear: both outside the MAC
+	{ printf 'BASH_ENV: %s/evil.sh\n' "$TMP"
+	  sed 's/^    unencrypted_suffix: _unencrypted$/    encrypted_regex: ^PASSWORD$/' macless.yaml; } >planted.yaml
+	gitseal decrypt planted.yaml >/dev/null
+	run gitseal exec-env planted.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'planted.yaml': 'BASH_ENV' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# a key in clear renamed under the full MAC: its value stays, its name does not
+	printf 'PASSWORD: hunter2\nmode: %s/evil.sh\n' "$TMP" >env2.yaml
+	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^PASSWORD$' env2.yaml | sed 's/^mode:/BASH_ENV:/' >renamed.yaml
+	gitseal decrypt renamed.yaml >/dev/null
+	run gitseal exec-env renamed.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'renamed.yaml': 'BASH_ENV' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# a null value is outside the MAC too (sops hashes no null)
+	{ printf 'PATH:\n'; cat secret.yaml; } >null.yaml
+	gitseal decrypt null.yaml >/dev/null
+	run gitseal exec-env null.yaml 'echo $db'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'null.yaml': 'PATH' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# the user's explicit choice
+	run --separate-stderr gitseal exec-env --allow-unencrypted-env planted.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hunter2" ]
+	[ "$stderr" = "RAN-FROM-THE-REPOSITORY" ]
+	# every value encrypted: as before
+	run gitseal exec-env secret.yaml 'echo $db'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hunter2" ]
+}
