@@ -170,23 +170,32 @@ static struct sops_selection effective_selection(const struct doc *d, const stru
 	return s;
 }
 
-int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+/* Walks d under sel as the engine applies it, fn stopping at the first
+ * value it looks for (c->plaintext_found). */
+static int walk_for(struct doc *d, const struct sops_selection *sel, sops_leaf_fn fn, struct sealed_check *c)
 {
 	struct sops_selection s = effective_selection(d, sel);
 	struct sops_selector selector;
-	struct sealed_check c = { where, where_size, false };
 	int ret;
 
-	if (where_size)
-		where[0] = '\0';
+	if (c->where_size)
+		c->where[0] = '\0';
 	if ((ret = sops_selector_init(&selector, &s)) < 0)
 		return ret;
-	ret = sops_walk(d, &selector, check_leaf, &c);
+	ret = sops_walk(d, &selector, fn, c);
 	sops_selector_release(&selector);
-	if (c.plaintext_found) {
+	if (c->plaintext_found)
 		gs_error_clear();
+	return ret;
+}
+
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+{
+	struct sealed_check c = { where, where_size, false };
+	int ret = walk_for(d, sel, check_leaf, &c);
+
+	if (c.plaintext_found)
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value that must be encrypted is in clear");
-	}
 	return ret;
 }
 
@@ -208,22 +217,10 @@ static int find_clear_leaf(void *ctx, struct sops_leaf *leaf)
 
 int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 {
-	struct sops_selection s = effective_selection(d, sel);
-	struct sops_selector selector;
 	struct sealed_check c = { where, where_size, false };
-	int ret;
+	int ret = walk_for(d, sel, find_clear_leaf, &c);
 
-	if (where_size)
-		where[0] = '\0';
-	if ((ret = sops_selector_init(&selector, &s)) < 0)
-		return ret;
-	ret = sops_walk(d, &selector, find_clear_leaf, &c);
-	sops_selector_release(&selector);
-	if (c.plaintext_found) {
-		gs_error_clear();
-		return 1;
-	}
-	return ret;
+	return c.plaintext_found ? 1 : ret;
 }
 
 /* ---- sops_doc_check_narrowed ---- */
