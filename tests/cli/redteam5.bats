@@ -138,3 +138,26 @@ stop_during() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "hunter2" ]
 }
+
+# sops looks for .sops.yaml from the current directory up to the root: one
+# in a shared directory above (/tmp, a home made by someone else) decides
+# whom files are encrypted for. Like git's safe.directory: refused unless
+# it is the user's own or root's.
+@test ".sops.yaml found above the current directory but owned by another user is refused; --config takes it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to make a file owned by another user"
+	gitseal keygen -o mallory.txt 2>/dev/null
+	mkdir -p shared/me
+	chmod 1777 shared
+	printf 'creation_rules:\n  - age: %s\n' "$(gitseal keygen -y mallory.txt)" >shared/.sops.yaml
+	chown 65534 shared/.sops.yaml
+	cd shared/me
+	printf 'a: 1\n' >p.yaml
+	run gitseal encrypt p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'p.yaml': '$TMP/shared/.sops.yaml' is owned by someone else (uid 65534), not by you or root: a .sops.yaml above the current directory decides whom files are encrypted for (--config or SOPS_CONFIG to use it)" ]
+	run gitseal encrypt --config ../.sops.yaml p.yaml
+	[ "$status" -eq 0 ]
+	chown 0 ../.sops.yaml
+	run gitseal encrypt p.yaml
+	[ "$status" -eq 0 ]
+}
