@@ -254,10 +254,8 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 			goto out;
 		ret = emit_layout(d, p->format, indent, fresh, out);
 		after_emit(p);
-		if (drop_source && !fresh) {
-			gs_buf_release(&d->source);
-			gs_buf_init(&d->source, true);
-		}
+		if (drop_source && !fresh)
+			doc_drop_source(d);
 		if (ret < 0 && fresh)
 			goto out; /* the store's own error: the tree has no form in this format */
 		if (ret < 0) {

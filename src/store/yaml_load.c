@@ -517,7 +517,19 @@ static int on_key_scalar(struct yloader *l, const yaml_event_t *ev, struct yfram
 	return ret;
 }
 
-static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, struct doc_node **out)
+/* Whether a string's value is the source's bytes at `at` (DOC_NO_POS:
+ * unknown), for a document that shares its source: then the node points
+ * there (a value is what its bytes are, however the scalar was quoted). */
+static bool value_in_source(const struct yloader *l, const struct typed *t, size_t at)
+{
+	return l->d->share_source && t->type == DOC_STR && t->len >= DOC_SHARE_MIN && at != DOC_NO_POS &&
+	       at <= l->len && t->len <= l->len - at && memcmp(l->src + at, t->text, t->len) == 0;
+}
+
+/* at: where the scalar's text starts in the source, inside its quotes
+ * (DOC_NO_POS when not known). */
+static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t at,
+		       struct doc_node **out)
 {
 	struct typed t;
 	struct doc_node *n = NULL;
@@ -528,7 +540,11 @@ static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, 
 	ret = type_scalar(ev, &t);
 	if (!ret && t.too_big)
 		ret = yfail(l, start, "integer out of the int64 range");
-	if (!ret && !(n = doc_new_scalar(l->d, t.type, t.text, t.len)))
+	if (!ret && value_in_source(l, &t, at))
+		n = doc_new_scalar_at(l->d, t.type, at, t.len);
+	else if (!ret)
+		n = doc_new_scalar(l->d, t.type, t.text, t.len);
+	if (!ret && !n)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret && t.keep_tag)
 		ret = doc_node_set_tag(l->d, n, (const char *)ev->data.scalar.tag);
@@ -560,6 +576,19 @@ static void find_scalar_tokens(struct yloader *l, size_t mark, struct scalar_tok
 		st->last = (uint32_t)i;
 	}
 	st->body = st->text;
+}
+
+/* Where a scalar's text starts, inside its quotes. */
+static size_t text_start(const struct yloader *l, const struct scalar_tokens *st)
+{
+	uint8_t k;
+
+	if (st->text == YNONE)
+		return DOC_NO_POS;
+	k = l->lx->v[st->text].kind;
+	if (k == YT_PLAIN)
+		return l->lx->v[st->text].start;
+	return k == YT_SINGLE || k == YT_DOUBLE ? l->lx->v[st->text].start + 1 : DOC_NO_POS;
 }
 
 /* The lexer and libyaml must agree on where the text starts. */
@@ -613,7 +642,7 @@ static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, si
 	if (f && f->node->kind == DOC_MAP && !f->have_key)
 		return on_key_scalar(l, ev, f, st.first, st.last,
 				     st.text == YNONE ? end : l->lx->v[st.text].start, end);
-	if ((ret = make_scalar(l, ev, start, &n)))
+	if ((ret = make_scalar(l, ev, start, text_start(l, &st), &n)))
 		return ret;
 	if (!(r = yload_new_record(l, n)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -995,7 +1024,7 @@ static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t star
 	/* no tokens: the key's lead and column stay unknown (attach_key) */
 	if (f && f->node->kind == DOC_MAP && !f->have_key)
 		return on_key_scalar(l, ev, f, YNONE, YNONE, start, end);
-	if ((ret = make_scalar(l, ev, start, &n)) || (ret = tree_attach(l, f, n, start)))
+	if ((ret = make_scalar(l, ev, start, DOC_NO_POS, &n)) || (ret = tree_attach(l, f, n, start)))
 		return ret;
 	return add_anchor(l, ev->data.scalar.anchor, n);
 }
