@@ -100,8 +100,11 @@ static int yfail(const struct yloader *l, size_t pos, const char *what)
 /* libyaml's marks count characters; in ASCII text they are bytes */
 static size_t to_byte(struct yloader *l, size_t ch)
 {
-	if (l->ascii)
-		return l->base + ch < l->len ? l->base + ch : l->len;
+	if (l->ascii) {
+		size_t b = l->cuts.n ? ycuts_real(&l->cuts, ch) : l->base + ch;
+
+		return b < l->len ? b : l->len;
+	}
 	while (l->cur_char > ch && l->cur_byte > l->base) {
 		l->cur_byte--;
 		while (l->cur_byte > l->base && (l->src[l->cur_byte] & 0xC0) == 0x80)
@@ -1008,13 +1011,42 @@ static int tree_attach(struct yloader *l, struct yframe *f, struct doc_node *n, 
 	return 0;
 }
 
+/* A scalar libyaml read with cuts in it (yaml_elide.c): a plain string
+ * value on one line, whose text less the cuts is what libyaml read, is
+ * that text; anything else is read again whole. */
+static int tree_on_cut_scalar(struct yloader *l, const yaml_event_t *ev, struct yframe *f, size_t start,
+			      size_t end, size_t cuts)
+{
+	const char *text = (const char *)l->src + start;
+	struct doc_node *n;
+	int64_t iv;
+	double fv;
+	int ret;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag ||
+	    (f && f->node->kind == DOC_MAP && !f->have_key) ||
+	    !ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+				 start, end) ||
+	    yaml_resolve_plain(text, end - start, &iv, &fv) != YAML_RESOLVED_STR)
+		return TREE_GIVE_UP;
+	if (!(n = doc_new_scalar(l->d, DOC_STR, text, end - start)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	l->cuts.covered += cuts;
+	if ((ret = tree_attach(l, f, n, start)))
+		return ret;
+	return add_anchor(l, ev->data.scalar.anchor, n);
+}
+
 static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
 {
 	struct yframe *f = yload_top(l);
 	yaml_scalar_style_t style = ev->data.scalar.style;
+	size_t cuts = l->cuts.n ? ycuts_within(&l->cuts, start, end) : 0;
 	struct doc_node *n;
 	int ret;
 
+	if (cuts)
+		return tree_on_cut_scalar(l, ev, f, start, end, cuts);
 	if ((style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
 	    (!f || f->block) && has_break(l, start, end))
 		return TREE_GIVE_UP;
@@ -1143,6 +1175,7 @@ static void loader_release(struct yloader *l)
 	forget_anchors(l);
 	free(l->anchors);
 	ycomments_release(l);
+	ycuts_release(&l->cuts);
 	for (int i = 0; l->stack && i < l->depth; i++)
 		store_keyset_release(&l->stack[i].keys);
 	free(l->stack);
@@ -1223,6 +1256,9 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 	if ((ret = loader_init(&l, d, len)))
 		goto out;
 	l.tree_only = tree_only;
+	ycuts_init(&l.cuts, d->source.data, len);
+	if (tree_only && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
+		goto out;
 	if (!yaml_parser_initialize(&parser)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1231,10 +1267,16 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 	 * character in column 0: every position after it one byte late and
 	 * the first line one column deeper than the next (fuzz_yaml). It
 	 * reads what follows the mark. */
-	yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
+	if (l.cuts.n)
+		yaml_parser_set_input(&parser, ycuts_read, &l.cuts);
+	else
+		yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	ret = run_parser(&l, &parser, len - l.base);
+	ret = run_parser(&l, &parser, l.cuts.n ? l.cuts.vlen : len - l.base);
 	yaml_parser_delete(&parser);
+	/* every cut inside a value taken from the text, or all is read again */
+	if (ret == 0 && l.cuts.covered != l.cuts.n)
+		ret = TREE_GIVE_UP;
 	if (l.lx->failed)
 		l.syn->trusted = false;
 out:
