@@ -54,8 +54,17 @@ static int load_comment(struct dotenv_loader *l, size_t ls, size_t le)
  * dotenv: the only escape). */
 static int load_value(struct dotenv_loader *l, const char *eq, size_t le, struct doc_node **out)
 {
+	size_t start = (size_t)(eq + 1 - l->s);
 	int ret;
 
+	/* no escape: the value is its text (shared with the source or copied
+	 * once, not built in l->val first) */
+	if (!memchr(eq + 1, '\\', le - start)) {
+		if (!(*out = doc_new_scalar_at(l->d, DOC_STR, start, le - start)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		(*out)->span = (struct doc_span){ start, le };
+		return 0;
+	}
 	gs_buf_reset(&l->val);
 	/* the text between escapes in one piece: a byte at a time was most of
 	 * the proof's reload of a sealed file */

@@ -443,7 +443,7 @@ static int add_key(struct iparser *p, size_t t, const struct ikv *kv)
 	if ((ret = flush_pending(p, p->sec, 0)))
 		return ret;
 	n = kv->built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
-		      : doc_new_scalar(p->d, DOC_STR, p->s + kv->value_start, kv->value_end - kv->value_start);
+		      : doc_new_scalar_at(p->d, DOC_STR, kv->value_start, kv->value_end - kv->value_start);
 	e = n ? doc_append(p->d, p->sec, kv->key, kv->key_len, n) : NULL;
 	if (!e)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -203,6 +203,26 @@ static int parse_string(struct jparser *p)
  * memory: not into p->tmp and then copied (a large value held twice). */
 enum { JSON_DIRECT_STRING = 64 * 1024 };
 
+/* Whether the string at p->pos (on the quote) with raw bytes before its
+ * closing quote is its own value: no escape, no control character, valid
+ * UTF-8 (what decode_string would copy as it is). */
+static bool string_as_is(const struct jparser *p, size_t raw)
+{
+	const uint8_t *s = p->s + p->pos + 1;
+	uint32_t cp;
+
+	if (p->pos + 1 + raw >= p->len || s[raw] != '"')
+		return false;
+	for (size_t i = 0, n; i < raw; i += n) {
+		n = 1;
+		if (s[i] < 0x20 || s[i] == '\\')
+			return false;
+		if (s[i] >= 0x80 && !(n = utf8_decode(s + i, raw - i, &cp)))
+			return false;
+	}
+	return true;
+}
+
 static int string_node(struct jparser *p, struct doc_node **out)
 {
 	size_t raw, len;
@@ -212,6 +232,12 @@ static int string_node(struct jparser *p, struct doc_node **out)
 	*out = NULL;
 	if ((ret = string_extent(p, &raw)) < 0)
 		return ret;
+	/* a document that shares its source: the value stays there */
+	if (p->d->share_source && raw >= DOC_SHARE_MIN && string_as_is(p, raw)) {
+		*out = doc_new_scalar_at(p->d, DOC_STR, p->pos + 1, raw);
+		p->pos += raw + 2;
+		return *out ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	if (raw < JSON_DIRECT_STRING) {
 		if ((ret = parse_string(p)) < 0)
 			return ret;
