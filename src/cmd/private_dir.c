@@ -113,14 +113,29 @@ void private_dir_reaped(void)
 	child = 0;
 }
 
-int private_dir_create(struct private_dir *p, const char *file_name)
+/* TMPDIR when set (the user's choice); else the user's runtime directory
+ * when it is theirs alone (a tmpfs removed at logout: what a SIGKILL or a
+ * crash leaves is not on a disk-backed /tmp); else /tmp. */
+static const char *private_base(void)
 {
 	const char *base = getenv("TMPDIR");
+	struct stat st;
+
+	if (base && *base)
+		return base;
+	base = getenv("XDG_RUNTIME_DIR");
+	if (base && base[0] == '/' && stat(base, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    !(st.st_mode & 077))
+		return base;
+	return "/tmp";
+}
+
+int private_dir_create(struct private_dir *p, const char *file_name)
+{
+	const char *base = private_base();
 	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
 	struct sigaction sa;
 
-	if (!base || !*base)
-		base = "/tmp";
 	memset(p, 0, sizeof(*p));
 	/* the file stays inside the directory it is removed with */
 	if (!*file_name || strchr(file_name, '/') || !strcmp(file_name, ".") || !strcmp(file_name, ".."))

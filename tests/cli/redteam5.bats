@@ -161,3 +161,31 @@ stop_during() {
 	run gitseal encrypt p.yaml
 	[ "$status" -eq 0 ]
 }
+
+# SIGKILL or a crash leaves the private directory: without TMPDIR it goes
+# to the user's runtime directory (a per-user tmpfs, removed at logout),
+# not a disk-backed /tmp.
+@test "edit without TMPDIR puts the plaintext in XDG_RUNTIME_DIR when that is the user's own private directory, else /tmp" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	dirname "$(dirname "$1")" >"$NOTE/where"
+	sed -i 's/hunter2/correct-horse/' "$1"
+	SH
+	chmod +x "$TMP/editor.sh"
+	unset TMPDIR
+	mkdir -m 700 run
+	XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "$TMP/run" ]
+	[ -z "$(ls -A run)" ]
+	# a runtime directory others can enter is not private: /tmp as before
+	chmod 755 run
+	cp original.yaml secret.yaml
+	XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "/tmp" ]
+	# TMPDIR, when set, is the user's choice
+	cp original.yaml secret.yaml
+	mkdir tmp2
+	TMPDIR="$TMP/tmp2" XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "$TMP/tmp2" ]
+	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
+}
