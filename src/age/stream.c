@@ -141,14 +141,17 @@ void age_preload_wait(void)
 	atomic_store_explicit(&preload.done, false, memory_order_relaxed);
 }
 
+bool age_preload_done(void)
+{
+	return preload.started && atomic_load_explicit(&preload.done, memory_order_acquire);
+}
+
 /* Whether the payload moves on to OpenSSL after chunks_done chunks: once
  * the library loading ahead is ready (the calling thread neither waits for
  * it nor leaves the other core idle after it), else at LARGE_FROM_CHUNK. */
 static bool time_to_switch(uint64_t chunks_done)
 {
-	if (preload.started)
-		return atomic_load_explicit(&preload.done, memory_order_acquire);
-	return chunks_done == LARGE_FROM_CHUNK;
+	return preload.started ? age_preload_done() : chunks_done == LARGE_FROM_CHUNK;
 }
 
 /* The rest, in place on OpenSSL. */
