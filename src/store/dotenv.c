@@ -261,6 +261,9 @@ static int patch_lines(const struct doc *d, const struct doc_node *root, struct 
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			if (v->span.start == DOC_NO_POS)
 				ret = GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
+			else if (v->kind == DOC_SCALAR && v->type == DOC_STR && !memchr(v->text, '\n', v->len))
+				ret = store_edits_push_text(ed, v->span.start, v->span.end,
+							    (const uint8_t *)v->text, v->len);
 			else if (!(ret = put_value(&ed->pool, v)))
 				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
 		}

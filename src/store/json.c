@@ -507,6 +507,20 @@ struct jemit {
  * fresh output, as sops writes. A value patched into the user's own text
  * escapes only what JSON requires, so decrypt(encrypt(file)) gives back
  * "<", ">" and "&" as the user wrote them. */
+/* The bytes json_string writes as they are (outside html_safe). */
+static bool json_plain_byte(uint8_t c)
+{
+	return c >= 0x20 && c != '"' && c != '\\' && c < 0x80;
+}
+
+static bool json_needs_escape(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!json_plain_byte((uint8_t)s[i]))
+			return true;
+	return false;
+}
+
 static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_safe)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -521,7 +535,7 @@ static int json_string(struct gs_buf *out, const char *s, size_t len, bool html_
 		size_t en = 0, n;
 		uint32_t cp;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80 &&
+		if (json_plain_byte(c) &&
 		    (!html_safe || (c != '<' && c != '>' && c != '&'))) {
 			i++;
 			run++;
@@ -903,6 +917,11 @@ static int patch_node(struct store_edits *ed, const uint8_t *src, const struct d
 
 		if (!n->dirty)
 			return 0;
+		/* a string with nothing to escape (every ENC[...] value) is
+		 * not copied: a large one would be held once more */
+		if (n->type == DOC_STR && !json_needs_escape(n->text, n->len))
+			return store_edits_push_wrapped(ed, n->span.start, n->span.end, "\"",
+							(const uint8_t *)n->text, n->len, "\"");
 		if ((ret = json_scalar(&ed->pool, n, false)))
 			goto out;
 		return store_edits_push(ed, n->span.start, n->span.end, mark);

@@ -285,6 +285,10 @@ int yfresh_flow_brackets(struct yfresh *f, const struct doc_node *n, size_t line
  * (parent: the column its indicator counts from); flow: inside [...]. */
 int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
 		  size_t parent, enum yaml_style prefer, bool final_break) __attribute__((warn_unused_result));
+/* Whether yfresh_scalar would write the node's text as it is (a plain
+ * string, no tag): a patcher then takes the text by reference. */
+bool yfresh_scalar_as_is(const struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+			 size_t parent, enum yaml_style prefer);
 /* A tag in its short form ("!!binary", "!local", "!<...>"), then a space. */
 int yfresh_tag(struct yfresh *f, const char *tag) __attribute__((warn_unused_result));
 bool yfresh_is_empty(const struct doc_node *n);
