@@ -428,11 +428,12 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
  * lock makes the check and the rename one step for every gitseal writer. */
 static int replace_target(struct gs_atomic_file *af, int dfd)
 {
+	/* best effort: where directories cannot be locked (some network file
+	 * systems) the check still runs, without the lock */
+	bool locked = dfd >= 0 && flock(dfd, LOCK_EX) == 0;
 	struct stat st;
 	int ret = 0;
 
-	if (dfd >= 0 && flock(dfd, LOCK_EX) != 0)
-		return GS_FAIL(GS_ERR_WRITE, "cannot lock the directory of '%s': %s", af->path, strerror(errno));
 	if (af->replacing && !stamp_unchanged(af->path))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
 			      af->path);
@@ -440,7 +441,7 @@ static int replace_target(struct gs_atomic_file *af, int dfd)
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", af->path, strerror(errno));
 	else if (stat(af->path, &st) == 0)
 		stamp_record(af->path, &st);
-	if (dfd >= 0)
+	if (locked)
 		flock(dfd, LOCK_UN);
 	return ret;
 }
