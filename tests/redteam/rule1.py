@@ -954,6 +954,9 @@ def run_git(h, args):
     git(h, clone, "checkout", "-q", "main")
     for rel, (fmt, case, plain) in given.items():
         got = read(os.path.join(clone, rel))
+        if fmt == "dotenv":
+            # text eol=lf: git stores a dotenv file with LF line ends (docs/git.md)
+            plain = plain.replace(b"\r\n", b"\n")
         check_same(h, "git", case, fmt, plain, got, {"given": plain, "checkout": got})
     shutil.rmtree(d, ignore_errors=True)
 
