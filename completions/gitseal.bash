@@ -31,7 +31,7 @@ _gitseal_flags()
 		*) _gitseal_reply="-h --help" ;;
 		esac ;;
 	filestatus) _gitseal_reply="--input-type --config --verbose -h --help" ;;
-	exec-env) _gitseal_reply="$common --background --pristine --user --same-process --input-type --ignore-mac" ;;
+	exec-env) _gitseal_reply="$common --background --pristine --allow-unencrypted-env --user --same-process --input-type --ignore-mac" ;;
 	exec-file) _gitseal_reply="$types $common --background --no-fifo --user --filename --ignore-mac" ;;
 	age) _gitseal_reply="-e --encrypt -d --decrypt -o --output -a --armor -p --passphrase -r --recipient -R --recipients-file -i --identity --allow-mixed -h --help" ;;
 	keygen) _gitseal_reply="-pq -o --output -y -h --help" ;;

@@ -140,6 +140,7 @@ complete -c gitseal -n '__gitseal_is groups add' -l hc-vault-transit -x -d 'A Va
 
 # exec-env, exec-file
 complete -c gitseal -n '__gitseal_is exec-env' -l pristine -d "Only the file's entries in the environment"
+complete -c gitseal -n '__gitseal_is exec-env' -l allow-unencrypted-env -d "Export values in clear too (their names are not authenticated)"
 complete -c gitseal -n '__gitseal_is exec-env' -l same-process -d 'Run the command in place of gitseal'
 complete -c gitseal -n '__gitseal_is exec-file' -l no-fifo -d 'A private file instead of a FIFO'
 complete -c gitseal -n '__gitseal_is exec-file' -l filename -x -d 'Name of the FIFO or file'

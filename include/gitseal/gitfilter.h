@@ -97,6 +97,8 @@ struct gitfilter_init_opts {
 struct gitfilter_init_result {
 	size_t attributes_added;
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
+	char *recipients_shown; /* the first time: those, a line each with where it was found
+				 * (malloc'd: the caller frees it); NULL otherwise */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
 	char hook_message[512]; /* why the hook was not installed, "" when it was */
 	size_t files_failed;    /* could not be decrypted */

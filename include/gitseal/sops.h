@@ -139,6 +139,14 @@ void sops_key_summary_release(struct sops_key_summary *k);
  * written to where otherwise. */
 int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
+/* 1 when the plaintext d (an opened file) holds a value that was not
+ * sealed under sel (as above): one sel leaves in clear, or an empty string
+ * (never sealed); its key path (AAD form) in where. Neither its key nor,
+ * under mac_only_encrypted, its value is authenticated. 0 when every value
+ * was sealed. Null values are not visited (sops neither seals nor hashes
+ * them). */
+int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+	__attribute__((warn_unused_result));
 /* 0 unless a value of the plaintext d that sel leaves in clear is one that
  * wider seals and that no document of kept (verified encrypted versions of
  * the same file) holds in clear already: then GS_ERR_DECRYPT_VALUE and its

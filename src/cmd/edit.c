@@ -73,7 +73,7 @@ static int run_editor(const char *path)
 			       "started only on a terminal)");
 	if (!editor)
 		return GS_FAIL(GS_ERR_GENERIC, "no editor found: set SOPS_EDITOR or EDITOR");
-	pid = fork();
+	pid = private_dir_fork(true);
 	if (pid < 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot start the editor: %s", strerror(errno));
 	if (pid == 0) {
@@ -87,6 +87,7 @@ static int run_editor(const char *path)
 		if (errno != EINTR)
 			return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the editor: %s", strerror(errno));
 	}
+	private_dir_reaped();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return GS_FAIL(GS_ERR_GENERIC, "the editor '%s' failed (status %d)", editor,
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -144,9 +144,11 @@ static int wait_child(pid_t pid, int *code)
 	return 0;
 }
 
-static int spawn_shell(const char *command, char **envp, pid_t *pid)
+/* reads_private: the command reads a private directory's file (its
+ * signals go through private_dir_fork) */
+static int spawn_shell(const char *command, char **envp, bool reads_private, pid_t *pid)
 {
-	*pid = fork();
+	*pid = reads_private ? private_dir_fork(false) : fork();
 	if (*pid < 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot start the command: %s", strerror(errno));
 	if (*pid == 0) {
@@ -239,13 +241,38 @@ static int check_exec_line(struct sops_cli *c, bool file_mode)
 	return file_mode && c->exec_filename ? check_filename(c->exec_filename) : 0;
 }
 
+/* A value in clear (unselected, empty or null) has a name no MAC binds
+ * (the MAC covers values, in order, not keys; under mac_only_encrypted not
+ * even the value): whoever edits the file could rename it or add it as
+ * BASH_ENV, LD_PRELOAD or PATH. Only on the user's word. */
+static int check_names_bound(const struct sops_cli *c, struct sops_session *s)
+{
+	const struct doc_node *root = s->plain->count ? s->plain->branches[0] : NULL;
+	char where[256] = "";
+	int ret = 0;
+
+	if (c->allow_unencrypted_env || !root)
+		return 0;
+	for (size_t i = 0; i < root->count && !where[0]; i++) {
+		const struct doc_entry *d = &root->entries[i];
+
+		if (d->key && !d->removed && d->value->kind == DOC_SCALAR && d->value->type == DOC_NULL)
+			snprintf(where, sizeof(where), "%.*s", (int)d->key_len, d->key);
+	}
+	if (!where[0] && (ret = sops_doc_find_clear(s->plain, &s->keys->selection, where, sizeof(where))) <= 0)
+		return ret;
+	return GS_FAIL(GS_ERR_GENERIC, "'%s' is a value in clear, and the MAC does not cover its name: whoever "
+		       "can edit the file chooses that variable (--allow-unencrypted-env to export it)", where);
+}
+
 static int run_env(struct sops_cli *c, struct sops_session *s, const struct passwd *user, int *code)
 {
 	struct exec_env env = { 0 };
 	pid_t pid;
 	int ret;
 
-	if ((ret = env_build(&env, s->plain->count ? s->plain->branches[0] : NULL, user, c->pristine)) < 0)
+	if ((ret = check_names_bound(c, s)) < 0 ||
+	    (ret = env_build(&env, s->plain->count ? s->plain->branches[0] : NULL, user, c->pristine)) < 0)
 		goto out;
 	if (c->same_process) {
 		char *argv[] = { "sh", "-c", c->rest[0], NULL };
@@ -255,7 +282,7 @@ static int run_env(struct sops_cli *c, struct sops_session *s, const struct pass
 		ret = GS_FAIL(GS_ERR_GENERIC, "cannot run the command: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = spawn_shell(c->rest[0], env.vars, &pid)) < 0)
+	if ((ret = spawn_shell(c->rest[0], env.vars, false, &pid)) < 0)
 		goto out;
 	if (!c->background)
 		ret = wait_child(pid, code);
@@ -312,11 +339,12 @@ static int run_file(struct sops_cli *c, struct sops_session *s, const struct pas
 		}
 		setsid();
 	}
-	if ((ret = spawn_shell(command, env.vars, &pid)) < 0 ||
+	if ((ret = spawn_shell(command, env.vars, true, &pid)) < 0 ||
 	    (!c->no_fifo && (ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code)) < 0))
 		goto out;
 	if (!exited)
 		ret = wait_child(pid, code);
+	private_dir_reaped();
 out:
 	private_dir_remove(&dir);
 	free(command);

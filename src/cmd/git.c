@@ -83,6 +83,7 @@ static int git_init(int argc, char **argv)
 	o.patterns = (const char *const *)(argv + i);
 	o.pattern_count = (size_t)(argc - i);
 	if (gitfilter_init(".", &o, &res)) {
+		free(res.recipients_shown);
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
@@ -93,8 +94,11 @@ static int git_init(int argc, char **argv)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
 	if (res.recipients_accepted)
 		fprintf(stderr, "gitseal: this clone seals files for %zu recipient(s), those of .sops.yaml and "
-				"the committed files; 'gitseal updatekeys' shows and accepts changes\n",
+				"the committed files; 'gitseal updatekeys' shows and accepts changes:\n",
 			res.recipients_accepted);
+	for (char *line = res.recipients_shown, *end; line && (end = strchr(line, '\n')); line = end + 1)
+		fprintf(stderr, "gitseal:     %.*s\n", (int)(end - line), line);
+	free(res.recipients_shown);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)

@@ -15,24 +15,127 @@
 
 /* What the signal handler removes; one private directory at a time. */
 static struct private_dir *active;
+/* The editor or command that has the plaintext open, while it runs: a
+ * signal goes on to it and the directory is removed once it has exited
+ * (removed under it, the file would go but a copy it made beside would
+ * stay, a vim swap file). */
+static volatile pid_t child;
+static volatile sig_atomic_t child_is_editor, caught;
+
+/* Zeros over a regular file, from a signal handler too (only calls that are
+ * async-signal-safe): the editor may have put it on a disk-backed /tmp. */
+static void scrub_at(int dir, const char *name)
+{
+	static const char zeros[4096];
+	struct stat st;
+	int fd = openat(dir, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+
+	/* only regular files: opening the exec-file FIFO would block */
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		for (off_t done = 0; done < st.st_size; done += (off_t)sizeof(zeros))
+			if (write(fd, zeros, sizeof(zeros)) < 0)
+				break;
+	fsync(fd);
+	close(fd);
+}
+
+/* Scrubs and removes everything in path, then path: the file, and whatever
+ * an editor or command left beside it (swap, backup files). getdents64, not
+ * readdir (which allocates), so that the signal handler can do it. */
+static void remove_all(const char *path)
+{
+	/* aligned for struct dirent64 */
+	union {
+		struct dirent64 d;
+		char bytes[4096];
+	} buf;
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	while (dir >= 0 && (n = getdents64(dir, buf.bytes, sizeof(buf.bytes))) > 0) {
+		for (ssize_t at = 0; at < n;) {
+			const struct dirent64 *e = (const struct dirent64 *)(buf.bytes + at);
+
+			at += e->d_reclen;
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			scrub_at(dir, e->d_name);
+			unlinkat(dir, e->d_name, 0);
+		}
+	}
+	if (dir >= 0)
+		close(dir);
+	rmdir(path);
+}
 
 static void on_signal(int sig)
 {
-	if (active) {
-		unlink(active->file);
-		rmdir(active->path);
+	if (child > 0) {
+		/* Ctrl-C and Ctrl-\ belong to the editor on the terminal (as in
+		 * git); anything else stops it, and this process after it */
+		if (child_is_editor && (sig == SIGINT || sig == SIGQUIT))
+			return;
+		caught = sig;
+		kill(child, sig);
+		return;
 	}
+	if (active)
+		remove_all(active->path);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
-int private_dir_create(struct private_dir *p, const char *file_name)
+pid_t private_dir_fork(bool editor)
+{
+	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+	sigset_t all, old;
+	pid_t pid;
+
+	/* no signal between the fork and knowing whom to pass it on to */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid > 0) {
+		child_is_editor = editor;
+		child = pid;
+	} else if (pid == 0) {
+		for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+			signal(signals[i], SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+void private_dir_reaped(void)
+{
+	child = 0;
+}
+
+/* TMPDIR when set (the user's choice); else the user's runtime directory
+ * when it is theirs alone (a tmpfs removed at logout: what a SIGKILL or a
+ * crash leaves is not on a disk-backed /tmp); else /tmp. */
+static const char *private_base(void)
 {
 	const char *base = getenv("TMPDIR");
-	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+	struct stat st;
 
-	if (!base || !*base)
-		base = "/tmp";
+	if (base && *base)
+		return base;
+	base = getenv("XDG_RUNTIME_DIR");
+	if (base && base[0] == '/' && stat(base, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    !(st.st_mode & 077))
+		return base;
+	return "/tmp";
+}
+
+int private_dir_create(struct private_dir *p, const char *file_name)
+{
+	const char *base = private_base();
+	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+	struct sigaction sa;
+
 	memset(p, 0, sizeof(*p));
 	/* the file stays inside the directory it is removed with */
 	if (!*file_name || strchr(file_name, '/') || !strcmp(file_name, ".") || !strcmp(file_name, ".."))
@@ -46,8 +149,13 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 		return GS_FAIL(GS_ERR_IO, "file name too long");
 	}
 	active = p;
+	caught = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		signal(signals[i], on_signal);
+		sigaction(signals[i], &sa, NULL);
 	return 0;
 }
 
@@ -74,51 +182,20 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* Overwrites a file with zeros before it is unlinked: the editor may have
- * put it on a disk-backed /tmp. */
-static void scrub(const char *path)
-{
-	char zeros[4096] = { 0 };
-	struct stat st;
-	off_t size;
-	int fd;
-
-	/* only regular files: opening the exec-file FIFO would block */
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return;
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	lseek(fd, 0, SEEK_SET);
-	for (off_t done = 0; done < size; done += (off_t)sizeof(zeros))
-		if (write(fd, zeros, sizeof(zeros)) < 0)
-			break;
-	fsync(fd);
-	close(fd);
-}
-
+/* Everything goes; a signal that stopped the editor or command stops this
+ * process now, before anything it edited is written. */
 void private_dir_remove(struct private_dir *p)
 {
-	char path[8192];
-	struct dirent *de;
-	DIR *dir;
+	int sig;
 
-	if (!p->path[0])
-		return;
-	/* the file, and whatever an editor left beside it (swap, backup files) */
-	dir = opendir(p->path);
-	while (dir && (de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", p->path, de->d_name);
-		scrub(path);
-		unlink(path);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(p->path);
+	child = 0;
+	if (p->path[0])
+		remove_all(p->path);
 	if (active == p)
 		active = NULL;
 	memset(p, 0, sizeof(*p));
+	if ((sig = caught)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 }

@@ -168,6 +168,7 @@ static void take_flags(struct sops_cli *c)
 	c->value_file = v[SO_VALUE_FILE].on;
 	c->value_stdin = v[SO_VALUE_STDIN].on;
 	c->pristine = v[SO_PRISTINE].on;
+	c->allow_unencrypted_env = v[SO_ALLOW_UNENCRYPTED_ENV].on;
 	c->no_fifo = v[SO_NO_FIFO].on;
 	c->exec_filename = text_of(c, SO_FILENAME);
 	c->background = v[SO_BACKGROUND].on;
@@ -313,6 +314,22 @@ int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out)
 	return gs_read_file(c->file ? c->file : "-", out, STORE_MAX_INPUT);
 }
 
+/* A .sops.yaml found by looking up from the current directory may sit in
+ * a directory others can write (/tmp, a home made by someone else): it
+ * decides whom files are encrypted for, so as git's safe.directory it must
+ * be the user's own or root's. An explicit --config or SOPS_CONFIG is the
+ * user's choice. */
+static int check_config_owner(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || st.st_uid == geteuid() || st.st_uid == 0)
+		return 0;
+	return GS_FAIL(GS_ERR_CONFIG, "'%s' is owned by someone else (uid %lu), not by you or root: a .sops.yaml "
+		       "above the current directory decides whom files are encrypted for (--config or "
+		       "SOPS_CONFIG to use it)", path, (unsigned long)st.st_uid);
+}
+
 int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 {
 	const char *explicit_path = c->config_path ? c->config_path : getenv("SOPS_CONFIG");
@@ -327,6 +344,8 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));
 	ret = sops_config_find(cwd, &found);
+	if (!ret && found)
+		ret = check_config_owner(found);
 	if (!ret && found) {
 		sops_cli_verbose(c, "config '%s'", found);
 		ret = sops_config_load(found, out);

@@ -58,6 +58,7 @@ struct sops_cli {
 	bool value_file;           /* set: VALUE names a file */
 	bool value_stdin;
 	bool pristine, no_fifo;
+	bool allow_unencrypted_env; /* exec-env: values in clear too */
 	const char *exec_filename;
 	bool background, same_process;
 	const char *user;          /* exec-*: run the command as this user */

@@ -96,6 +96,8 @@ const struct opt sops_options[SO_COUNT] = {
 			    "do not wait for the command (deprecated in sops)" },
 	[SO_PRISTINE] = { "pristine", NULL, OPT_BOOL, NULL, NULL,
 			  "give the command only the decrypted values as its environment" },
+	[SO_ALLOW_UNENCRYPTED_ENV] = { "allow-unencrypted-env", NULL, OPT_BOOL, NULL, NULL,
+				       "export values in clear too (whoever edits the file chooses their names)" },
 	[SO_USER] = { "user", NULL, OPT_STRING, "NAME", NULL, "run the command as user NAME (as root)" },
 	[SO_SAME_PROCESS] = { "same-process", NULL, OPT_BOOL, NULL, NULL,
 			      "run the command in place of gitseal (exec), not as a child" },
@@ -160,7 +162,7 @@ static const int groups_add_own[] = { SO_GROUP_FILE, SO_GROUP_PGP, SO_GROUP_KMS,
 				      SO_DROP_UNSUPPORTED_KEYS, SO_YES, OPT_END };
 static const int groups_delete_own[] = { SO_GROUP_FILE, SO_IN_PLACE, SO_SHAMIR_THRESHOLD, KEYSERVICE, OPT_END };
 static const int filestatus_own[] = { SO_INPUT_TYPE, OPT_END };
-static const int exec_env_own[] = { SO_BACKGROUND, SO_PRISTINE, SO_USER, SO_SAME_PROCESS, SO_DECRYPTION_ORDER,
+static const int exec_env_own[] = { SO_BACKGROUND, SO_PRISTINE, SO_ALLOW_UNENCRYPTED_ENV, SO_USER, SO_SAME_PROCESS, SO_DECRYPTION_ORDER,
 				    KEYSERVICE, OPT_END };
 static const int exec_file_own[] = { SO_BACKGROUND, SO_NO_FIFO, SO_USER, SO_INPUT_TYPE, SO_OUTPUT_TYPE, SO_FILENAME,
 				     SO_DECRYPTION_ORDER, KEYSERVICE, OPT_END };

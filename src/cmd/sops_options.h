@@ -72,6 +72,7 @@ enum sops_option {
 	/* exec-env, exec-file */
 	SO_BACKGROUND,
 	SO_PRISTINE,
+	SO_ALLOW_UNENCRYPTED_ENV,
 	SO_USER,
 	SO_SAME_PROCESS,
 	SO_NO_FIFO,

@@ -365,22 +365,31 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 	return ret;
 }
 
+/* The recipients found, in order, each with where it was found: NULL for
+ * .sops.yaml, else the committed file whose metadata names it. */
 struct name_list {
 	char **items;
+	const char **sources;
 	size_t count;
 };
 
-static int name_list_add(struct name_list *l, const struct sops_key_group *groups, size_t n)
+static int name_list_add(struct name_list *l, const struct sops_key_group *groups, size_t n, const char *source)
 {
 	for (size_t g = 0; g < n; g++) {
 		size_t more = sops_key_group_size(&groups[g]);
 		char **grown = realloc(l->items, (l->count + more + 1) * sizeof(*grown));
+		const char **grown_sources;
 
-		if (!grown)
+		if (grown)
+			l->items = grown;
+		grown_sources = grown ? realloc(l->sources, (l->count + more + 1) * sizeof(*grown_sources)) : NULL;
+		if (!grown_sources)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		l->items = grown;
-		for (size_t i = 0; i < more; i++)
+		l->sources = grown_sources;
+		for (size_t i = 0; i < more; i++) {
+			l->sources[l->count] = source;
 			l->items[l->count++] = (char *)sops_key_group_key(&groups[g], i);
+		}
 	}
 	return 0;
 }
@@ -389,6 +398,7 @@ struct first_accept {
 	struct gitfilter *f;
 	struct name_list names;
 	struct sops_key_summary *files;
+	char **paths; /* of files, each the source of its names */
 	size_t nfiles;
 	struct gs_buf blob;
 	int ret;
@@ -397,6 +407,7 @@ struct first_accept {
 static int note_file(struct first_accept *fa, const char *path, const git_oid *id)
 {
 	struct sops_key_summary *grown;
+	char **grown_paths;
 	struct doc d;
 	int ret;
 
@@ -406,19 +417,58 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
 		return ret;
 	if (gitseal_load_sealed(store_format_for_path(path), fa->blob.data, fa->blob.len, &d)) {
-		if (!(grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown)))) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		} else {
+		if ((grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown))))
 			fa->files = grown;
-			if (sops_doc_keys(&d, &grown[fa->nfiles]) == 0) {
-				ret = name_list_add(&fa->names, grown[fa->nfiles].groups, grown[fa->nfiles].group_count);
-				fa->nfiles++;
-			}
-			gs_error_clear();
+		if ((grown_paths = grown ? realloc(fa->paths, (fa->nfiles + 1) * sizeof(*grown_paths)) : NULL))
+			fa->paths = grown_paths;
+		if (!grown_paths || !(grown_paths[fa->nfiles] = strdup(path))) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else if (sops_doc_keys(&d, &grown[fa->nfiles]) == 0) {
+			ret = name_list_add(&fa->names, grown[fa->nfiles].groups, grown[fa->nfiles].group_count,
+					    grown_paths[fa->nfiles]);
+			fa->nfiles++;
+		} else {
+			free(grown_paths[fa->nfiles]);
 		}
+		gs_error_clear();
 	}
 	doc_release(&d);
 	return ret;
+}
+
+/* What init accepted, one recipient a line with where it was found, for
+ * the user to see (a recipient only a file's metadata names is outside
+ * the MAC: anyone who could commit may have put it there). */
+static int show_accepted(const struct name_list *l, char **out)
+{
+	struct gs_buf text;
+	int ret = 0;
+
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < l->count && !ret; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(l->items[j], l->items[i]);
+		if (seen)
+			continue;
+		/* metadata text: no control character reaches the terminal */
+		for (const char *c = l->items[i]; *c && !ret; c++)
+			ret = gs_buf_printf(&text, "%c", (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
+		if (!ret && !l->sources[i])
+			ret = gs_buf_append_str(&text, " (.sops.yaml)\n");
+		else if (!ret)
+			ret = gs_buf_printf(&text, " (only in the metadata of '%s', which the MAC does not cover)\n",
+					    l->sources[i]);
+	}
+	if (!ret)
+		ret = gs_buf_append(&text, "", 1);
+	if (ret) {
+		gs_buf_release(&text);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	*out = (char *)gs_buf_detach(&text, NULL);
+	return 0;
 }
 
 static int note_head_file(const char *root, const git_tree_entry *te, void *ctx)
@@ -469,7 +519,7 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	gs_buf_init(&text, false);
 	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
 		for (size_t r = 0; r < config->rule_count && !ret; r++)
-			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count);
+			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count, NULL);
 	}
 	gs_error_clear();
 	if (!ret && git_repository_index(&idx, f->repo) < 0)
@@ -487,12 +537,18 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
 	if (!ret)
 		ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text);
-	if (!ret)
+	if (!ret) {
 		res->recipients_accepted = f->trust.recipient_count;
-	for (size_t i = 0; i < fa.nfiles; i++)
+		ret = show_accepted(&fa.names, &res->recipients_shown);
+	}
+	for (size_t i = 0; i < fa.nfiles; i++) {
 		sops_key_summary_release(&fa.files[i]);
+		free(fa.paths[i]);
+	}
 	free(fa.files);
+	free(fa.paths);
 	free(fa.names.items);
+	free(fa.names.sources);
 	if (config)
 		sops_config_free(config);
 	git_index_free(idx);

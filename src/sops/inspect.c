@@ -170,24 +170,57 @@ static struct sops_selection effective_selection(const struct doc *d, const stru
 	return s;
 }
 
-int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+/* Walks d under sel as the engine applies it, fn stopping at the first
+ * value it looks for (c->plaintext_found). */
+static int walk_for(struct doc *d, const struct sops_selection *sel, sops_leaf_fn fn, struct sealed_check *c)
 {
 	struct sops_selection s = effective_selection(d, sel);
 	struct sops_selector selector;
-	struct sealed_check c = { where, where_size, false };
 	int ret;
 
-	if (where_size)
-		where[0] = '\0';
+	if (c->where_size)
+		c->where[0] = '\0';
 	if ((ret = sops_selector_init(&selector, &s)) < 0)
 		return ret;
-	ret = sops_walk(d, &selector, check_leaf, &c);
+	ret = sops_walk(d, &selector, fn, c);
 	sops_selector_release(&selector);
-	if (c.plaintext_found) {
+	if (c->plaintext_found)
 		gs_error_clear();
-		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value that must be encrypted is in clear");
-	}
 	return ret;
+}
+
+int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+{
+	struct sealed_check c = { where, where_size, false };
+	int ret = walk_for(d, sel, check_leaf, &c);
+
+	if (c.plaintext_found)
+		return GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value that must be encrypted is in clear");
+	return ret;
+}
+
+/* ---- sops_doc_find_clear ---- */
+
+static int find_clear_leaf(void *ctx, struct sops_leaf *leaf)
+{
+	struct sealed_check *c = ctx;
+	const struct doc_node *n = leaf->node;
+
+	/* an empty string is never sealed (spec 2.4), selected or not */
+	if (leaf->is_comment || (leaf->selected && !(n->type == DOC_STR && n->len == 0)))
+		return 0;
+	c->plaintext_found = true;
+	if (c->where_size)
+		snprintf(c->where, c->where_size, "%.*s", (int)(leaf->aad_len ? leaf->aad_len - 1 : 0), leaf->aad);
+	return GS_ERR_GENERIC; /* stops the walk at the first one */
+}
+
+int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
+{
+	struct sealed_check c = { where, where_size, false };
+	int ret = walk_for(d, sel, find_clear_leaf, &c);
+
+	return c.plaintext_found ? 1 : ret;
 }
 
 /* ---- sops_doc_check_narrowed ---- */

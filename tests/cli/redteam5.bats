@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# Rule 2 on edit, exec-env and exec-file: where the plaintext goes when the
+# process is stopped, and what a file's unauthenticated parts can do to the
+# command exec-env runs.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'db: hunter2\nname: app\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	cp secret.yaml original.yaml
+	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
+	mkdir -p "$TMPDIR" "$NOTE"
+}
+teardown() { teardown_tmp; }
+
+# wait_for FILE: up to 10 s
+wait_for() {
+	for _ in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1"
+	return 1
+}
+
+# An editor that leaves a copy beside the file (as vim's swap file does),
+# says it is ready and waits.
+swap_editor() {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	cp "$1" "$(dirname "$1")/.$(basename "$1").swp"
+	echo $$ >"$NOTE/pid"
+	exec sleep 30
+	SH
+	chmod +x "$TMP/editor.sh"
+}
+
+# stop_during SIGNAL CMD...: runs CMD in the background, sends SIGNAL to it
+# once the editor or command wrote its pid; sets status
+stop_during() {
+	local sig=$1 pid
+	shift
+	"$@" >"$NOTE/out" 2>&1 3>&- &
+	pid=$!
+	wait_for "$NOTE/pid"
+	kill -"$sig" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	output=$(cat "$NOTE/out")
+}
+
+@test "edit stopped by SIGTERM or SIGHUP while the editor runs: the editor is stopped, nothing written, nothing left beside it" {
+	swap_editor
+	for sig in TERM HUP; do
+		rm -f "$NOTE/pid"
+		EDITOR="$TMP/editor.sh" stop_during "$sig" "$GITSEAL_BIN" edit secret.yaml
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		[ -z "$output" ]
+		cmp secret.yaml original.yaml
+		# the editor got the signal too (it would keep the plaintext open)
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
+	done
+}
+
+@test "edit: SIGINT (Ctrl-C) belongs to the editor, as in git: gitseal waits for it and saves what it saved" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	trap '' INT
+	echo $$ >"$NOTE/pid"
+	while [ ! -e "$NOTE/go" ]; do sleep 0.1; done
+	sed -i 's/hunter2/correct-horse/' "$1"
+	SH
+	chmod +x "$TMP/editor.sh"
+	EDITOR="$TMP/editor.sh" "$GITSEAL_BIN" edit secret.yaml >"$NOTE/out" 2>&1 3>&- &
+	pid=$!
+	wait_for "$NOTE/pid"
+	kill -INT "$pid"
+	sleep 0.2
+	touch "$NOTE/go"
+	wait "$pid"
+	[ -z "$(cat "$NOTE/out")" ]
+	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "exec-file stopped by SIGTERM or SIGINT while the command runs: the command is stopped, nothing left beside the plaintext" {
+	for sig in TERM INT; do
+		rm -f "$NOTE/pid"
+		stop_during "$sig" "$GITSEAL_BIN" exec-file --no-fifo secret.yaml \
+			'cp {} {}.bak; echo $$ >"$NOTE/pid"; exec sleep 30'
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		[ -z "$output" ]
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
+	done
+}
+
+# A file whose values in clear the MAC leaves open: mac_only_encrypted
+# (values in clear are outside it), and a key of a value in clear (the MAC
+# covers values, not keys). Whoever edits the file picks those variables.
+@test "exec-env: a variable whose name the MAC does not bind (a value in clear) is refused; --allow-unencrypted-env exports it" {
+	printf 'echo RAN-FROM-THE-REPOSITORY >&2\n' >evil.sh
+	printf 'PASSWORD: hunter2\n' >env.yaml
+	gitseal encrypt --age "$(demo_recipient)" --mac-only-encrypted env.yaml >macless.yaml
+	# added by whoever edits the file, with a rule (metadata) leaving it in
+	# clear: both outside the MAC
+	{ printf 'BASH_ENV: %s/evil.sh\n' "$TMP"
+	  sed 's/^    unencrypted_suffix: _unencrypted$/    encrypted_regex: ^PASSWORD$/' macless.yaml; } >planted.yaml
+	gitseal decrypt planted.yaml >/dev/null
+	run gitseal exec-env planted.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'planted.yaml': 'BASH_ENV' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# a key in clear renamed under the full MAC: its value stays, its name does not
+	printf 'PASSWORD: hunter2\nmode: %s/evil.sh\n' "$TMP" >env2.yaml
+	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^PASSWORD$' env2.yaml | sed 's/^mode:/BASH_ENV:/' >renamed.yaml
+	gitseal decrypt renamed.yaml >/dev/null
+	run gitseal exec-env renamed.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'renamed.yaml': 'BASH_ENV' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# a null value is outside the MAC too (sops hashes no null)
+	{ printf 'PATH:\n'; cat secret.yaml; } >null.yaml
+	gitseal decrypt null.yaml >/dev/null
+	run gitseal exec-env null.yaml 'echo $db'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'null.yaml': 'PATH' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
+	# the user's explicit choice
+	run --separate-stderr gitseal exec-env --allow-unencrypted-env planted.yaml 'bash -c "echo \$PASSWORD"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hunter2" ]
+	[ "$stderr" = "RAN-FROM-THE-REPOSITORY" ]
+	# every value encrypted: as before
+	run gitseal exec-env secret.yaml 'echo $db'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hunter2" ]
+}
+
+# sops looks for .sops.yaml from the current directory up to the root: one
+# in a shared directory above (/tmp, a home made by someone else) decides
+# whom files are encrypted for. Like git's safe.directory: refused unless
+# it is the user's own or root's.
+@test ".sops.yaml found above the current directory but owned by another user is refused; --config takes it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to make a file owned by another user"
+	gitseal keygen -o mallory.txt 2>/dev/null
+	mkdir -p shared/me
+	chmod 1777 shared
+	printf 'creation_rules:\n  - age: %s\n' "$(gitseal keygen -y mallory.txt)" >shared/.sops.yaml
+	chown 65534 shared/.sops.yaml
+	cd shared/me
+	printf 'a: 1\n' >p.yaml
+	run gitseal encrypt p.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'p.yaml': '$TMP/shared/.sops.yaml' is owned by someone else (uid 65534), not by you or root: a .sops.yaml above the current directory decides whom files are encrypted for (--config or SOPS_CONFIG to use it)" ]
+	run gitseal encrypt --config ../.sops.yaml p.yaml
+	[ "$status" -eq 0 ]
+	chown 0 ../.sops.yaml
+	run gitseal encrypt p.yaml
+	[ "$status" -eq 0 ]
+}
+
+# SIGKILL or a crash leaves the private directory: without TMPDIR it goes
+# to the user's runtime directory (a per-user tmpfs, removed at logout),
+# not a disk-backed /tmp.
+@test "edit without TMPDIR puts the plaintext in XDG_RUNTIME_DIR when that is the user's own private directory, else /tmp" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	dirname "$(dirname "$1")" >"$NOTE/where"
+	sed -i 's/hunter2/correct-horse/' "$1"
+	SH
+	chmod +x "$TMP/editor.sh"
+	unset TMPDIR
+	mkdir -m 700 run
+	XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "$TMP/run" ]
+	[ -z "$(ls -A run)" ]
+	# a runtime directory others can enter is not private: /tmp as before
+	chmod 755 run
+	cp original.yaml secret.yaml
+	XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "/tmp" ]
+	# TMPDIR, when set, is the user's choice
+	cp original.yaml secret.yaml
+	mkdir tmp2
+	TMPDIR="$TMP/tmp2" XDG_RUNTIME_DIR="$TMP/run" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
+	[ "$(cat "$NOTE/where")" = "$TMP/tmp2" ]
+	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
+}
