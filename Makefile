@@ -64,7 +64,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIBA      := $(BUILD)/libgitseal.a
 
-.PHONY: all check test unit cli golden interop gitsuite k8s asan memcheck demo bench fuzz install clean deps
+.PHONY: all check test unit cli golden interop gitsuite k8s asan memcheck demo bench fuzz redteam install clean deps
 
 all: $(BUILD)/gitseal
 
@@ -157,6 +157,12 @@ fuzz: deps $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; done
+
+# rule 1 ("exit 0 means decrypt gives back exactly what you gave") against an
+# independent oracle, every writing command over the shared corpora and their
+# mutations: about 15 minutes, so not part of check (tests/redteam/rule1.py)
+redteam: $(BUILD)/gitseal
+	python3 tests/redteam/rule1.py --bin $(BUILD)/gitseal --shared $(SHARED) $(REDTEAM_FLAGS)
 
 # ---- Shipping: version, man pages, completions, install, .deb, tarball ----
 # `make install` honours PREFIX, DESTDIR, BINDIR, MANDIR and the completion

@@ -22,6 +22,8 @@ done
 # so may python3 (the tests use it to generate inputs).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# make redteam's oracle reads YAML with PyYAML
+command -v python3 >/dev/null 2>&1 && ! python3 -c 'import yaml' 2>/dev/null && missing+=(python3-yaml)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}" >&2
 	SUDO=""

@@ -51,7 +51,10 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
  * is nothing to lose, and fsync would cost more than the whole job. The
  * target's mode (and owner, for root) is kept, or mode is used for a new
  * file. On failure the target is untouched and the temporary file is
- * removed. */
+ * removed. A target this process read with gs_read_file is replaced only
+ * if it is still what was read (device, inode, size, times), checked under
+ * a lock on its directory: of two writers of one file, the second fails
+ * ("it changed since it was read") instead of undoing the first. */
 struct gs_atomic_file {
 	char *path;
 	char *tmp_path;

@@ -662,7 +662,12 @@ int cmd_filestatus(int argc, char **argv)
 	if ((ret = sops_cli_read_input(&c, &in)) < 0 ||
 	    (ret = store_load(sops_cli_input_format(&c), in.data, in.len, &d)) < 0)
 		goto fail;
-	printf("{\"encrypted\":%s}\n", has_sops_metadata(&d) ? "true" : "false");
+	if (has_sops_metadata(&d))
+		ret = gs_output_write("-", (const uint8_t *)"{\"encrypted\":true}\n", 19, 0);
+	else
+		ret = gs_output_write("-", (const uint8_t *)"{\"encrypted\":false}\n", 20, 0);
+	if (ret < 0)
+		goto fail;
 	goto out;
 fail:
 	code = sops_cli_fail(&c, ret);

@@ -169,9 +169,10 @@ static int decode_string(struct jparser *p, uint8_t *dst, size_t *len)
 				else
 					p->pos = save;
 			}
-			/* Go decodes an unpaired surrogate to U+FFFD */
+			/* Go decodes an unpaired surrogate to U+FFFD: sealed so, the
+			 * string would come back as another one (rule 1: refuse) */
 			if (cp >= 0xD800 && cp < 0xE000)
-				cp = 0xFFFD;
+				return jfail(p, "an unpaired surrogate (\\u escape) has no UTF-8 form");
 			utf8_encode(cp, u, &n);
 			break;
 		}

@@ -4,6 +4,8 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +148,89 @@ static int read_known_size(FILE *f, const char *path, struct gs_buf *b, size_t s
 	return ungetc(probe, f) == EOF ? GS_FAIL(GS_ERR_IO, "cannot read '%s'", path) : 0;
 }
 
+static char *link_target(const char *path);
+
+/* The regular files this process read, as they were when it read them. A
+ * write in place replaces a file only while it is still the file that was
+ * read: two writers of one file (two `gitseal set`, an edit and a rotate)
+ * read the same version, and without this check both exit 0 and the first
+ * one's change is gone. The check and the rename hold a lock on the
+ * directory (flock), so two gitseal processes cannot both pass it. A table
+ * of the last few files: a file that fell out of it is replaced unchecked,
+ * as before. */
+struct read_stamp {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+enum { READ_STAMPS = 16 };
+static struct read_stamp read_stamps[READ_STAMPS];
+static size_t read_stamp_next;
+static pthread_mutex_t read_stamps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool stamp_same(const struct read_stamp *r, const struct stat *st)
+{
+	return r->dev == st->st_dev && r->ino == st->st_ino && r->size == st->st_size &&
+	       r->mtime.tv_sec == st->st_mtim.tv_sec && r->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       r->ctime.tv_sec == st->st_ctim.tv_sec && r->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Caller holds read_stamps_lock. */
+static struct read_stamp *stamp_find(const char *resolved)
+{
+	for (size_t i = 0; i < READ_STAMPS; i++)
+		if (read_stamps[i].path[0] && !strcmp(read_stamps[i].path, resolved))
+			return &read_stamps[i];
+	return NULL;
+}
+
+/* Records (or, after a replacement, updates) what resolved holds now. */
+static void stamp_record(const char *resolved, const struct stat *st)
+{
+	struct read_stamp *r;
+
+	if (strlen(resolved) >= PATH_MAX)
+		return;
+	pthread_mutex_lock(&read_stamps_lock);
+	if (!(r = stamp_find(resolved))) {
+		r = &read_stamps[read_stamp_next];
+		read_stamp_next = (read_stamp_next + 1) % READ_STAMPS;
+		strcpy(r->path, resolved);
+	}
+	r->dev = st->st_dev;
+	r->ino = st->st_ino;
+	r->size = st->st_size;
+	r->mtime = st->st_mtim;
+	r->ctime = st->st_ctim;
+	pthread_mutex_unlock(&read_stamps_lock);
+}
+
+static void stamp_read(const char *path, const struct stat *st)
+{
+	char *resolved = link_target(path);
+
+	if (resolved)
+		stamp_record(resolved, st);
+	free(resolved);
+}
+
+/* false when resolved was read by this process and has changed since. */
+static bool stamp_unchanged(const char *resolved)
+{
+	struct read_stamp *r;
+	struct stat st;
+	bool same = true;
+
+	pthread_mutex_lock(&read_stamps_lock);
+	if ((r = stamp_find(resolved)))
+		same = stat(resolved, &st) == 0 && stamp_same(r, &st);
+	pthread_mutex_unlock(&read_stamps_lock);
+	return same;
+}
+
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -158,7 +243,9 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
 			       "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && f != stdin)
+		stamp_read(path, &st);
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		/* a regular file that is too large fails before it is read */
 		if ((uint64_t)st.st_size > max - b->len && b->len <= max) {
 			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
@@ -314,13 +401,14 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	free(dir);
 	fd = mkstemp(af->tmp_path);
 	if (fd < 0) {
-		int err = errno;
+		/* path is af->path: the message is made before abort frees it */
+		int ret = GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s", path,
+				  strerror(errno));
 
 		free(af->tmp_path);
 		af->tmp_path = NULL;
 		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s",
-			       path, strerror(err));
+		return ret;
 	}
 	/* mkstemp made it 0600; the final mode is applied before the rename. */
 	af->f = fdopen(fd, "wb");
@@ -335,11 +423,34 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	return 0;
 }
 
+/* Renames the finished temporary file over the target. A target this
+ * process read is replaced only if it is still what was read; the directory
+ * lock makes the check and the rename one step for every gitseal writer. */
+static int replace_target(struct gs_atomic_file *af, int dfd)
+{
+	/* best effort: where directories cannot be locked (some network file
+	 * systems) the check still runs, without the lock */
+	bool locked = dfd >= 0 && flock(dfd, LOCK_EX) == 0;
+	struct stat st;
+	int ret = 0;
+
+	if (af->replacing && !stamp_unchanged(af->path))
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
+			      af->path);
+	else if (inject_failure("rename") || rename(af->tmp_path, af->path) != 0)
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", af->path, strerror(errno));
+	else if (stat(af->path, &st) == 0)
+		stamp_record(af->path, &st);
+	if (locked)
+		flock(dfd, LOCK_UN);
+	return ret;
+}
+
 int gs_atomic_commit(struct gs_atomic_file *af)
 {
 	const char *step = NULL;
 	char *dir = NULL;
-	int fd, dfd, ret = 0;
+	int dfd = -1, ret = 0;
 
 	if (fflush(af->f) != 0 || ferror(af->f) || inject_failure("write"))
 		step = "write";
@@ -352,29 +463,25 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 		gs_atomic_abort(af);
 		return ret;
 	}
-	fd = fileno(af->f);
-	(void)fd;
 	fclose(af->f);
 	af->f = NULL;
-	if (inject_failure("rename") || rename(af->tmp_path, af->path) != 0) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", af->path, strerror(errno));
+	if (af->replacing) {
+		dir = dir_of(af->path);
+		dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		free(dir);
+	}
+	if ((ret = replace_target(af, dfd)) < 0) {
+		if (dfd >= 0)
+			close(dfd);
 		gs_atomic_abort(af);
 		return ret;
 	}
 	free(af->tmp_path);
 	af->tmp_path = NULL;
-	if (!af->replacing) {
-		free(af->path);
-		af->path = NULL;
-		return 0;
-	}
-	dir = dir_of(af->path);
-	dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
-	if (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync"))
+	if (af->replacing && (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync")))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot sync the directory of '%s'", af->path);
 	if (dfd >= 0)
 		close(dfd);
-	free(dir);
 	free(af->path);
 	af->path = NULL;
 	return ret;
