@@ -491,9 +491,8 @@ static int config_text(struct gitfilter *f, struct gs_buf *text)
 	bool found;
 	int ret;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path))
-		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
-	ret = gs_read_file(path, text, ATTRIBUTES_MAX);
+	if ((ret = gitrepo_config_path(f, path, sizeof(path))) == 0)
+		ret = gs_read_file(path, text, ATTRIBUTES_MAX);
 	if (ret != GS_ERR_NOT_FOUND)
 		return ret;
 	gs_error_clear();
@@ -517,11 +516,14 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 		return ret;
 	gs_buf_init(&fa.blob, false);
 	gs_buf_init(&text, false);
+	/* a .sops.yaml that cannot be read stops init; one that does not
+	 * parse adds no recipient (updatekeys says so later) */
 	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
 		for (size_t r = 0; r < config->rule_count && !ret; r++)
 			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count, NULL);
 	}
-	gs_error_clear();
+	if (!ret)
+		gs_error_clear();
 	if (!ret && git_repository_index(&idx, f->repo) < 0)
 		ret = gitrepo_fail("cannot open the index");
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {

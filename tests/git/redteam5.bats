@@ -36,3 +36,35 @@ plant_in_metadata() {
 	# what it said is what it recorded
 	[ "$(grep -c '^age1' .git/gitseal/accepted)" -eq 2 ]
 }
+
+# .sops.yaml committed as a symbolic link: git follows nothing, gitseal
+# followed it. To /dev/stdin the filter read git's own pipe (git add hung);
+# to /proc/self/environ init copied gitseal's environment (SOPS_AGE_KEY,
+# tokens) into .git/gitseal/sops.yaml.
+@test ".sops.yaml committed as a symbolic link is refused, never followed (filter, init, updatekeys)" {
+	export SOPS_AGE_KEY="AGE-SECRET-KEY-1NOTAREALKEYBUTSECRETENVIRONMENTMARKER"
+	# as a pull request brings it (before the fix, git add of the link
+	# itself hung: the filter process read .sops.yaml when it started)
+	commit_link() {
+		rm -f .sops.yaml
+		ln -s "$1" .sops.yaml
+		git update-index --add --cacheinfo "120000,$(printf %s "$1" | git hash-object -w --stdin),.sops.yaml"
+		git commit -qm "rules as a link to $1"
+	}
+	commit_link /dev/stdin
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	run timeout 20 git add secrets/new.yaml
+	[ "$status" -eq 128 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': '.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" <<<"$output"
+	run timeout 20 "$GITSEAL_BIN" updatekeys -y secrets/new.yaml </dev/null
+	[ "$status" -ne 0 ]
+	grep -qF "'.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" <<<"$output"
+	# a fresh clone: init refuses the link, and copies nothing
+	commit_link /proc/self/environ
+	git clone -q "$REPO" "$T/fresh"
+	cd "$T/fresh"
+	run timeout 20 "$GITSEAL_BIN" git init 'secrets/**'
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "gitseal: error: '.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" ]
+	run ! grep -rqaF NOTAREALKEY .git
+}
