@@ -68,3 +68,25 @@ plant_in_metadata() {
 	[ "${lines[-1]}" = "gitseal: error: '.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" ]
 	run ! grep -rqaF NOTAREALKEY .git
 }
+
+# .gitattributes committed as a symbolic link out of the clone: git does
+# not follow it, gitseal git init did, and appended its line to the file
+# it points at (a .bashrc, another clone's .gitattributes).
+@test "git init writes nothing through a .gitattributes that is a symbolic link out of the clone" {
+	mkdir -p "$T/victim"
+	printf 'export PS1=x\n' > "$T/victim/.bashrc"
+	cp "$T/victim/.bashrc" "$T/bashrc.before"
+	rm .gitattributes
+	git update-index --force-remove .gitattributes
+	ln -s ../victim/.bashrc .gitattributes
+	git update-index --add --cacheinfo "120000,$(printf %s ../victim/.bashrc | git hash-object -w --stdin),.gitattributes"
+	git commit -qm "attributes as a link"
+	git clone -q "$REPO" "$T/fresh" 2>/dev/null
+	cd "$T/fresh"
+	[ -L .gitattributes ]
+	run "$GITSEAL_BIN" git init 'secrets/**'
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "gitseal: error: '.gitattributes' is not a regular file (a symbolic link): git does not follow it, and gitseal writes nothing outside the repository" ]
+	cmp "$T/victim/.bashrc" "$T/bashrc.before"
+	[ "$(ls -A "$T/victim")" = ".bashrc" ]
+}
