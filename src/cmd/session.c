@@ -1,9 +1,12 @@
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "gitseal/config.h"
 #include "gitseal/error.h"
+#include "gitseal/gitfilter.h"
 #include "gitseal/store.h"
 #include "session.h"
 
@@ -119,6 +122,52 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 	return ret;
 }
 
+/* In a clone set up by `gitseal git init`, a .sops.yaml that gitseal
+ * found (not one the user named) is repository content: a pull request
+ * may have put one in a subdirectory, or added a recipient to the root's.
+ * As `git add` does, the keys its rule gives a new file must be ones this
+ * clone accepted (`gitseal updatekeys` shows and accepts them); keys the
+ * user named (--age, SOPS_AGE_RECIPIENTS, --config) are the user's own. */
+static int check_found_rule(const struct sops_cli *c, const struct sops_config *config,
+			    const struct sops_key_summary *keys)
+{
+	const char *file = c->file && strcmp(c->file, "-") ? c->file : NULL;
+	char dir[PATH_MAX], *slash;
+	struct gitfilter *repo = NULL;
+	struct gs_buf list;
+	int ret = 0;
+
+	if (!config || c->config_path || (getenv("SOPS_CONFIG") && *getenv("SOPS_CONFIG")))
+		return 0;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file ? file : ".") >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	if (file && (slash = strrchr(dir, '/')))
+		slash[slash == dir] = '\0';
+	else if (file)
+		strcpy(dir, ".");
+	if (gitfilter_open(dir, &repo) != 0 || !gitfilter_configured(repo)) {
+		gs_error_clear();
+		gitfilter_free(repo);
+		return 0;
+	}
+	gs_buf_init(&list, false);
+	for (size_t g = 0; !ret && g < keys->group_count; g++)
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *key = sops_key_group_key(&keys->groups[g], i);
+			bool yes = false;
+
+			if (!(ret = gitfilter_recipient_accepted(repo, key, &yes)) && !yes)
+				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", key);
+		}
+	if (!ret && list.len)
+		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' names recipients this clone has not "
+			      "accepted: %s; the file would be readable by them ('gitseal updatekeys' shows and "
+			      "accepts them; --config or --age to choose)", config->path, (const char *)list.data);
+	gs_buf_release(&list);
+	gitfilter_free(repo);
+	return ret;
+}
+
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
 		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {
@@ -139,7 +188,8 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	flags.vault_count = vault_count;
 	flags.pgp = (const char *const *)pgp;
 	flags.pgp_count = pgp_count;
-	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0)
+	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0 ||
+	    (!age_count && !vault_count && !pgp_count && (ret = check_found_rule(c, config, out)) < 0))
 		goto out;
 	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;

@@ -90,3 +90,32 @@ plant_in_metadata() {
 	cmp "$T/victim/.bashrc" "$T/bashrc.before"
 	[ "$(ls -A "$T/victim")" = ".bashrc" ]
 }
+
+# sops looks for .sops.yaml from the current directory up: a pull request
+# can put one in a subdirectory (or add a recipient to the root one), and
+# `gitseal encrypt -i` there sealed the file for its recipients alone.
+# git add refused the result later, but the plaintext was gone and the
+# file on disk opened with mallory's key only.
+@test "encrypt in a clone under gitseal git init: a found .sops.yaml naming recipients the clone did not accept is refused" {
+	printf 'creation_rules:\n  - age: %s\n' "$M" > "$T/mallory/secrets/.sops.yaml"
+	as_person mallory git add secrets/.sops.yaml
+	as_person mallory git commit -qm "rules for secrets/"
+	git pull -q --no-rebase --no-edit "$T/mallory" main
+	cd secrets
+	printf 'token: t0ken-value\n' > new.yaml
+	cp new.yaml "$T/new.before"
+	run "$GITSEAL_BIN" encrypt -i new.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'new.yaml': the creation rule of '$REPO/secrets/.sops.yaml' names recipients this clone has not accepted: +$M; the file would be readable by them ('gitseal updatekeys' shows and accepts them; --config or --age to choose)" ]
+	cmp new.yaml "$T/new.before"
+	run "$GITSEAL_BIN" encrypt new.yaml
+	[ "$status" -eq 1 ]
+	# the user's own choices
+	"$GITSEAL_BIN" encrypt --age "$RECIPIENT" new.yaml | grep -q 'ENC\['
+	"$GITSEAL_BIN" encrypt --config .sops.yaml new.yaml | grep -q "$M"
+	# the root's rules, which this clone accepted: as before, without a word
+	cd "$REPO"
+	run -0 --separate-stderr "$GITSEAL_BIN" encrypt secrets/new.yaml
+	[ -z "$stderr" ]
+	grep -q "$RECIPIENT" <<<"$output"
+}
