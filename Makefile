@@ -144,6 +144,7 @@ bench: deps all
 # libFuzzer targets, one per parser. FUZZ_SECONDS per target (default 30).
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DGITSEAL_FUZZING \
 	-D_GNU_SOURCE -Iinclude \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SONAMES)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)

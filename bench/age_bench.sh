@@ -4,7 +4,9 @@
 # (default 256 MiB) kept on tmpfs, peak memory, and a 100-byte file.
 # Each round also times the I/O alone (dd, the same reads and writes with
 # no cipher): with the cipher at the limit it gives the best wall time two
-# cores can reach, the ceiling for any implementation on this machine.
+# cores can reach, the ceiling for any implementation on this machine; and
+# two openssl speed at once, what each core keeps of its speed while the
+# other works too (a VM's cores can slow each other down).
 #
 # The machine may be shared: each round runs openssl speed and every
 # command once, in turn, so each round's ratios compare runs made under
@@ -73,6 +75,16 @@ openssl_speed() {
 		awk '/^ChaCha20-Poly1305/ { v = $NF; sub(/k$/, "", v); printf "%.0f\n", v * 1000 }'
 }
 
+# The sum of two openssl speed run at once, each by its CPU time (-multi
+# reports by the wall clock, which other sessions' load bends).
+openssl_pair() {
+	local other
+	openssl_speed >"$work/pair" &
+	other=$(openssl_speed)
+	wait
+	echo $(($(cat "$work/pair") + other))
+}
+
 # what is measured also has to be right
 for bin in "${bins[@]}"; do
 	"$bin" age -r "$rcpt" -o "$work/check.age" "$work/plain"
@@ -107,6 +119,8 @@ one_round() {
 	measure "$work/o" age -d -i "$work/key" -o "$work/o" "$work/ref.age"
 	printf "%d " $((4 + 2 * n))
 	measure "$work/o" dd if="$work/plain" of="$work/o" bs=256K
+	printf "%d " $((5 + 2 * n))
+	openssl_pair
 }
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -149,7 +163,8 @@ const rss = rssArg.trim().split(/ +/).map(Number);
 const name = (i) => (n == 1 ? "gitseal" : labels[i]);
 const cmds = [...labels.map((l, i) => `${name(i)} encrypt`), "age encrypt", ...labels.map((l, i) => `${name(i)} decrypt`), "age decrypt"];
 const enc = (i) => i, ageEnc = n, dec = (i) => n + 1 + i, ageDec = 2 * n + 1, dd = 2 * n + 2;
-/* each round: limit, loaded limit, then (wall us, cpu ms) per command */
+/* each round: limit, loaded limit, (wall us, cpu ms) per command, then
+ * two openssl speed at once (their sum) */
 const wall = (r, i) => r[2 + 2 * i] / 1e6, cpu = (r, i) => r[3 + 2 * i] / 1e3;
 const width = Math.max(17, ...cmds.map((c) => c.length));
 console.log(`  ${"".padEnd(width)}   wall time (median, range)    MB/s   CPU time (user+sys)   peak RSS`);
@@ -165,11 +180,16 @@ for (let b = 0; b < n; b++) {
 		console.log(`  ${name(b)} ${op}: ${pct(med(frac))} of the limit (range ${range(frac, pct)}; ${pct(med(fracLoaded))} of the wall-clock one), ${x(med(vsAge))} age (range ${range(vsAge, x)})`);
 	}
 }
-/* the I/O alone (dd) plus the cipher at the limit, spread over 2 cores */
+/* the I/O alone (dd) plus the cipher at the limit, spread over 2 cores,
+ * each keeping the share of its speed two openssl speed at once kept */
 const io = rounds.map((r) => cpu(r, dd)), floor = rounds.map((r) => cpu(r, dd) + bytes / r[0]);
 const ceiling = rounds.map((r, i) => (2 * bytes) / floor[i] / r[0]);
+const share = rounds.map((r) => r[r.length - 1] / (2 * r[0]));
+const shared = rounds.map((r, i) => ceiling[i] * share[i]);
 console.log(`  I/O alone (dd, 256 KiB blocks): ${med(io).toFixed(3)} s CPU (range ${range(io, (v) => v.toFixed(2))}); plus the cipher at the limit:`);
 console.log(`    ${med(floor).toFixed(3)} s CPU, so 2 cores reach at best ${pct(med(ceiling))} of the limit (range ${range(ceiling, pct)})`);
+console.log(`  two openssl speed at once: each core keeps ${pct(med(share))} of its speed (range ${range(share, pct)});`);
+console.log(`    with that, 2 cores reach at best ${pct(med(shared))} of the limit (range ${range(shared, pct)})`);
 for (let b = 0; b < n; b++) {
 	for (const [op, g] of [["encrypt", enc(b)], ["decrypt", dec(b)]]) {
 		const over = rounds.map((r, i) => cpu(r, g) / floor[i]);

@@ -31,6 +31,10 @@ enum doc_format { DOC_FORMAT_YAML, DOC_FORMAT_JSON, DOC_FORMAT_DOTENV, DOC_FORMA
  * within a few hundred MiB. */
 enum { DOC_MAX_NODES = 1 << 20 };
 
+/* A shared source (doc.share_source) holds string values from this many
+ * bytes on; shorter ones are copied. */
+enum { DOC_SHARE_MIN = 256 };
+
 struct doc_span {
 	size_t start; /* byte offset in doc.source; DOC_NO_POS when the node is new */
 	size_t end;   /* exclusive */
@@ -90,6 +94,15 @@ struct doc {
 	size_t count;
 	size_t cap;
 	struct gs_buf source;       /* the text the document was loaded from */
+	/* Set before a load by a caller that reads node texts by their
+	 * length only (the encrypt pipeline): a large string value whose
+	 * bytes are the source's then points into it (doc_new_scalar_at)
+	 * instead of being copied, and source_shared is set. The source
+	 * text then holds the tree and goes only with the document: a layout
+	 * dropped (doc_drop_source) keeps it in held_source. */
+	bool share_source;
+	bool source_shared;
+	struct gs_buf held_source;
 	void *store_data;           /* private to the store that loaded it */
 	void (*store_data_free)(void *);
 	size_t nodes;               /* made so far */
@@ -109,6 +122,13 @@ struct doc_node *doc_new_list(struct doc *d);
 /* Copies text into the arena. */
 struct doc_node *doc_new_scalar(struct doc *d, enum doc_type type, const char *text, size_t len);
 struct doc_node *doc_new_comment(struct doc *d, const char *text, size_t len);
+/* A string scalar whose text is source[start, start + len): pointing
+ * into the source when the document shares it (share_source) and the
+ * text is large, else copied. Its text is then not followed by a NUL. */
+struct doc_node *doc_new_scalar_at(struct doc *d, enum doc_type type, size_t start, size_t len);
+/* Drops the source text (the layout it gave): freed, or held while the
+ * tree points into it. */
+void doc_drop_source(struct doc *d);
 int doc_add_branch(struct doc *d, struct doc_node *map) __attribute__((warn_unused_result));
 
 /* Appends an entry (key copied into the arena; key NULL for list items and

@@ -73,6 +73,8 @@ struct yaml_str_place {
  * when the text allows it. */
 int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct yaml_str_place *place)
 	__attribute__((warn_unused_result));
+/* Whether yaml_write_str would write the string as it is (plain). */
+bool yaml_str_written_plain(const char *s, size_t len, const struct yaml_str_place *place);
 /* Each style on its own; the caller checked with yaml_str_fit. Double
  * quotes hold any UTF-8 text (bytes that are not UTF-8 are written as \x
  * escapes, which read back as characters: no YAML string holds them). */

@@ -152,6 +152,9 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 /* Waits for the loading age_expect_payload started, if any. */
 void age_preload_wait(void);
+/* True once that loading has ended (loaded or failed): the payload then
+ * moves on to OpenSSL after its next chunk, whatever that chunk's number. */
+bool age_preload_done(void);
 
 /* stream_pipeline.c: the payload of a large file in batches of chunks,
  * read in order by the calling thread, sealed or opened by whichever of it

@@ -30,11 +30,19 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 	if ((ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_YAML, cmd_indent(c, NULL, DOC_FORMAT_YAML),
 				  CMD_EMIT_VERIFIED_DROP, &wrapped)) < 0)
 		goto out;
-	if (!(p = memchr(wrapped.data, '\n', wrapped.len))) {
+	if (!(p = memchr(wrapped.data, '\n', wrapped.len)) || (size_t)(p - (char *)wrapped.data) < 2) {
 		ret = GS_FAIL(GS_ERR_VERIFY, "cannot write the list");
 		goto out;
 	}
 	end = (const char *)wrapped.data + wrapped.len;
+	if ((size_t)(p - (char *)wrapped.data) > 2) {
+		/* a flow list on the key's line ("k: []"): the value is what follows "k:" */
+		const char *v = (const char *)wrapped.data + 2;
+
+		v += strspn(v, " ");
+		ret = gs_buf_append(out, v, (size_t)(p + 1 - v)) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+		goto out;
+	}
 	p++;
 	indent = strspn(p, " ");
 	while (ret == 0 && p < end) {
@@ -93,6 +101,11 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 		return GS_FAIL(GS_ERR_VERIFY, "the %s store cannot write a single %s value",
 			       format == DOC_FORMAT_DOTENV ? "dotenv" : "binary",
 			       value->kind == DOC_LIST ? "list" : "non-string");
+	if (value->kind == DOC_SCALAR && value->type == DOC_NULL && value->len == 0) {
+		/* an empty value ("k:") is a null: printed as yaml.Marshal and json.Marshal write it */
+		ret = gs_buf_append(out, "null", 4);
+		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);
+	}
 	if (value->kind == DOC_SCALAR) {
 		ret = gs_buf_append(out, value->text, value->len);
 		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);

@@ -105,8 +105,7 @@ void sops_session_release(struct sops_session *s)
 
 void cmd_drop_layout(struct doc *d)
 {
-	gs_buf_release(&d->source);
-	gs_buf_init(&d->source, true);
+	doc_drop_source(d);
 }
 
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
@@ -232,6 +231,9 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 
 	*k8s_default = false;
 	doc_init(&d, format);
+	/* what encrypt reads of the tree it reads by length: a large value
+	 * stays in the input text, not copied */
+	d.share_source = true;
 	if ((ret = store_load_buf(format, text, &d)) < 0)
 		goto out;
 	if (c->values[SO_INDENT].set)

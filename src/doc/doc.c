@@ -14,7 +14,19 @@ void doc_init(struct doc *d, enum doc_format format)
 	memset(d, 0, sizeof(*d));
 	gs_arena_init(&d->arena);
 	gs_buf_init(&d->source, true);
+	gs_buf_init(&d->held_source, true);
 	d->format = format;
+}
+
+void doc_drop_source(struct doc *d)
+{
+	if (d->source_shared && d->source.data) {
+		gs_buf_release(&d->held_source);
+		d->held_source = d->source;
+	} else {
+		gs_buf_release(&d->source);
+	}
+	gs_buf_init(&d->source, true);
 }
 
 void doc_release(struct doc *d)
@@ -23,6 +35,7 @@ void doc_release(struct doc *d)
 		d->store_data_free(d->store_data);
 	gs_arena_release(&d->arena);
 	gs_buf_release(&d->source);
+	gs_buf_release(&d->held_source);
 	/* branches and entry arrays live in the arena too */
 	memset(d, 0, sizeof(*d));
 }
@@ -68,6 +81,23 @@ struct doc_node *doc_new_scalar(struct doc *d, enum doc_type type, const char *t
 	n->text = gs_arena_strndup(&d->arena, text ? text : "", text ? len : 0);
 	n->len = text ? len : 0;
 	return n->text ? n : NULL;
+}
+
+struct doc_node *doc_new_scalar_at(struct doc *d, enum doc_type type, size_t start, size_t len)
+{
+	struct doc_node *n;
+
+	if (start > d->source.len || len > d->source.len - start)
+		return NULL;
+	if (!d->share_source || len < DOC_SHARE_MIN)
+		return doc_new_scalar(d, type, (const char *)d->source.data + start, len);
+	if (!(n = new_node(d, DOC_SCALAR)))
+		return NULL;
+	n->type = type;
+	n->text = (char *)d->source.data + start;
+	n->len = len;
+	d->source_shared = true;
+	return n;
 }
 
 struct doc_node *doc_new_comment(struct doc *d, const char *text, size_t len)

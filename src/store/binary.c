@@ -24,6 +24,7 @@ int store_binary_load(const uint8_t *text, size_t len, struct doc *d)
 {
 	struct doc_node *root, *data;
 	struct gs_buf source;
+	bool share = d->share_source;
 	int ret;
 
 	if (len > STORE_MAX_INPUT)
@@ -39,6 +40,7 @@ int store_binary_load(const uint8_t *text, size_t len, struct doc *d)
 		gs_buf_init(&d->source, source.secure);
 	doc_release(d);
 	doc_init(d, DOC_FORMAT_BINARY);
+	d->share_source = share;
 	if (text && text == source.data) {
 		gs_buf_release(&d->source);
 		d->source = source;
@@ -46,7 +48,7 @@ int store_binary_load(const uint8_t *text, size_t len, struct doc *d)
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;
 	root = doc_new_map(d);
-	data = doc_new_scalar(d, DOC_STR, (const char *)text, len);
+	data = doc_new_scalar_at(d, DOC_STR, 0, len);
 	if (!root || !data || !doc_append(d, root, "data", 4, data))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	data->span = (struct doc_span){ 0, len };

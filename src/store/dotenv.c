@@ -54,8 +54,17 @@ static int load_comment(struct dotenv_loader *l, size_t ls, size_t le)
  * dotenv: the only escape). */
 static int load_value(struct dotenv_loader *l, const char *eq, size_t le, struct doc_node **out)
 {
+	size_t start = (size_t)(eq + 1 - l->s);
 	int ret;
 
+	/* no escape: the value is its text (shared with the source or copied
+	 * once, not built in l->val first) */
+	if (!memchr(eq + 1, '\\', le - start)) {
+		if (!(*out = doc_new_scalar_at(l->d, DOC_STR, start, le - start)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		(*out)->span = (struct doc_span){ start, le };
+		return 0;
+	}
 	gs_buf_reset(&l->val);
 	/* the text between escapes in one piece: a byte at a time was most of
 	 * the proof's reload of a sealed file */
@@ -261,6 +270,9 @@ static int patch_lines(const struct doc *d, const struct doc_node *root, struct 
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			if (v->span.start == DOC_NO_POS)
 				ret = GS_FAIL(GS_ERR_PARSE, "cannot use complex value in dotenv file");
+			else if (v->kind == DOC_SCALAR && v->type == DOC_STR && !memchr(v->text, '\n', v->len))
+				ret = store_edits_push_text(ed, v->span.start, v->span.end,
+							    (const uint8_t *)v->text, v->len);
 			else if (!(ret = put_value(&ed->pool, v)))
 				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
 		}

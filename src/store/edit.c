@@ -47,6 +47,26 @@ int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const
 	return push(e, (struct store_edit){ .start = start, .end = end, .text = text, .text_len = len });
 }
 
+int store_edits_push_wrapped(struct store_edits *e, size_t start, size_t end, const char *open,
+			     const uint8_t *text, size_t len, const char *close)
+{
+	size_t mark = e->pool.len;
+	int ret;
+
+	/* at one position insertions keep their order and come before the
+	 * cut (edit_cmp); the close is inserted where the cut ends */
+	if (*open && ((ret = store_put(&e->pool, open, strlen(open))) ||
+		      (ret = store_edits_push(e, start, start, mark))))
+		return ret;
+	if ((ret = store_edits_push_text(e, start, end, text, len)))
+		return ret;
+	mark = e->pool.len;
+	if (*close && ((ret = store_put(&e->pool, close, strlen(close))) ||
+		       (ret = store_edits_push(e, end, end, mark))))
+		return ret;
+	return 0;
+}
+
 static int edit_cmp(const void *a, const void *b)
 {
 	const struct store_edit *x = a, *y = b;

@@ -443,7 +443,7 @@ static int add_key(struct iparser *p, size_t t, const struct ikv *kv)
 	if ((ret = flush_pending(p, p->sec, 0)))
 		return ret;
 	n = kv->built ? doc_new_scalar(p->d, DOC_STR, (const char *)p->val.data, p->val.len)
-		      : doc_new_scalar(p->d, DOC_STR, p->s + kv->value_start, kv->value_end - kv->value_start);
+		      : doc_new_scalar_at(p->d, DOC_STR, kv->value_start, kv->value_end - kv->value_start);
 	e = n ? doc_append(p->d, p->sec, kv->key, kv->key_len, n) : NULL;
 	if (!e)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -693,14 +693,15 @@ static int choose_style(const char *v, size_t n, int preferred, enum ini_style *
 	return 0;
 }
 
+static const char *const ini_quote[] = { "", "\"", "'", "`", "\"\"\"" };
+
 static int put_styled(struct gs_buf *out, const char *v, size_t n, enum ini_style st)
 {
-	static const char *const quote[] = { "", "\"", "'", "`", "\"\"\"" };
 	int ret;
 
-	if ((ret = puts_(out, quote[st])) || (ret = store_put(out, v, n)))
+	if ((ret = puts_(out, ini_quote[st])) || (ret = store_put(out, v, n)))
 		return ret;
-	return puts_(out, quote[st]);
+	return puts_(out, ini_quote[st]);
 }
 
 static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred, enum ini_style *st)
@@ -1233,8 +1234,12 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 				goto out;
 		} else if (v->dirty || v->span.start == DOC_NO_POS) {
 			enum ini_style st;
+			/* a string goes in by reference (a large ENC[...] value
+			 * is not copied), between its quotes */
+			bool str = v->kind == DOC_SCALAR && v->type == DOC_STR;
 
-			if ((ret = put_value(&ed->pool, v, v->style, &st)))
+			if ((ret = str ? choose_style(v->text, v->len, v->style, &st)
+				       : put_value(&ed->pool, v, v->style, &st)))
 				goto out;
 			if (!takes_inline_comment(st) && comment_on_line(src, sec, i))
 				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its "
@@ -1243,7 +1248,10 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the "
 					       "text after it in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len),
 					       e->key);
-			if ((ret = store_edits_push(ed, v->span.start, v->span.end, mark)))
+			ret = str ? store_edits_push_wrapped(ed, v->span.start, v->span.end, ini_quote[st],
+							     (const uint8_t *)v->text, v->len, ini_quote[st])
+				  : store_edits_push(ed, v->span.start, v->span.end, mark);
+			if (ret)
 				goto out;
 		}
 	}

@@ -80,6 +80,11 @@ void store_edits_release(struct store_edits *e);
  * instead of the pool's. */
 int store_edits_push_text(struct store_edits *e, size_t start, size_t end, const uint8_t *text,
 			  size_t len) __attribute__((warn_unused_result));
+/* The same, the text between open and close (quotes, or "") put in the
+ * pool: a quoted value whose text needs no escape is not copied. */
+int store_edits_push_wrapped(struct store_edits *e, size_t start, size_t end, const char *open,
+			     const uint8_t *text, size_t len, const char *close)
+	__attribute__((warn_unused_result));
 /* Records an edit whose text is pool[mark, pool.len). */
 int store_edits_push(struct store_edits *e, size_t start, size_t end, size_t mark)
 	__attribute__((warn_unused_result));

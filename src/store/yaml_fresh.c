@@ -88,16 +88,35 @@ enum yaml_style yfresh_style_of(uint8_t kind, bool flow)
 	}
 }
 
-int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
-		  size_t parent, enum yaml_style prefer, bool final_break)
+static void scalar_place(const struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+			 size_t parent, enum yaml_style prefer, bool final_break, struct yaml_str_place *p)
 {
 	const struct ynode *r = ysyn_node(f->syn, n);
 
 	if (prefer == YAML_STYLE_ANY && r && !(r->flags & YN_IN_COPY))
 		prefer = yfresh_style_of(r->style, flow);
-	struct yaml_str_place p = { .flow = flow, .block_indent = block_indent,
-				    .parent_indent = parent, .final_break = final_break,
-				    .prefer = prefer };
+	*p = (struct yaml_str_place){ .flow = flow, .block_indent = block_indent,
+				      .parent_indent = parent, .final_break = final_break,
+				      .prefer = prefer };
+}
+
+bool yfresh_scalar_as_is(const struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+			 size_t parent, enum yaml_style prefer)
+{
+	struct yaml_str_place p;
+
+	if (n->kind != DOC_SCALAR || n->type != DOC_STR || n->tag)
+		return false;
+	scalar_place(f, n, flow, block_indent, parent, prefer, false, &p);
+	return yaml_str_written_plain(n->text, n->len, &p);
+}
+
+int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+		  size_t parent, enum yaml_style prefer, bool final_break)
+{
+	struct yaml_str_place p;
+
+	scalar_place(f, n, flow, block_indent, parent, prefer, final_break, &p);
 	size_t mark = f->out->len;
 	int ret;
 

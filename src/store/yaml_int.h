@@ -146,6 +146,36 @@ int yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((war
  * be compared and decrypted, not patched. For proofs (sops/seal.c). */
 int yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 
+/* ---- yaml_elide.c: long base64 runs left out of what libyaml reads (for
+ * yaml_load_data, on ASCII text without a byte-order mark) ---- */
+
+struct ycut {
+	size_t at, len; /* the bytes left out: src[at, at + len) */
+	size_t vat;     /* where they were in what libyaml reads */
+};
+
+struct ycuts {
+	const uint8_t *src;
+	size_t len, vlen; /* the text's length, and what libyaml reads of it */
+	struct ycut *v;
+	size_t n, cap;
+	size_t pos, next; /* the reader's place */
+	size_t covered;   /* cuts inside a value the loader took from the text */
+};
+
+void ycuts_init(struct ycuts *c, const uint8_t *src, size_t len);
+void ycuts_release(struct ycuts *c);
+/* Finds the runs to leave out (none: c->n is 0). */
+int ycuts_find(struct ycuts *c) __attribute__((warn_unused_result));
+/* A libyaml read handler (yaml_parser_set_input) over the text less the cuts. */
+int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read);
+/* A position libyaml reports, in the text. */
+size_t ycuts_real(const struct ycuts *c, size_t v);
+/* How many cuts lie inside src[start, end). */
+size_t ycuts_within(const struct ycuts *c, size_t start, size_t end);
+/* Whether value[0, len) is src[start, end) less the cuts in it. */
+bool ycuts_value_is_text(const struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
+
 /* ---- yaml_events.c: libyaml's events, on a thread of their own for a
  * large input (the loader's work runs beside the parser's) ---- */
 
@@ -222,6 +252,7 @@ struct yloader {
 	size_t n_anchors, cap_anchors;
 	long budget;
 	bool tree_only;          /* yaml_load_data: no tokens, no records */
+	struct ycuts cuts;       /* tree_only: what libyaml does not read */
 };
 
 enum yplace { YPLACE_NODE, YPLACE_CONTAINER_START, YPLACE_BLOCK_END, YPLACE_OTHER };
@@ -285,6 +316,10 @@ int yfresh_flow_brackets(struct yfresh *f, const struct doc_node *n, size_t line
  * (parent: the column its indicator counts from); flow: inside [...]. */
 int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
 		  size_t parent, enum yaml_style prefer, bool final_break) __attribute__((warn_unused_result));
+/* Whether yfresh_scalar would write the node's text as it is (a plain
+ * string, no tag): a patcher then takes the text by reference. */
+bool yfresh_scalar_as_is(const struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
+			 size_t parent, enum yaml_style prefer);
 /* A tag in its short form ("!!binary", "!local", "!<...>"), then a space. */
 int yfresh_tag(struct yfresh *f, const char *tag) __attribute__((warn_unused_result));
 bool yfresh_is_empty(const struct doc_node *n);

@@ -100,8 +100,11 @@ static int yfail(const struct yloader *l, size_t pos, const char *what)
 /* libyaml's marks count characters; in ASCII text they are bytes */
 static size_t to_byte(struct yloader *l, size_t ch)
 {
-	if (l->ascii)
-		return l->base + ch < l->len ? l->base + ch : l->len;
+	if (l->ascii) {
+		size_t b = l->cuts.n ? ycuts_real(&l->cuts, ch) : l->base + ch;
+
+		return b < l->len ? b : l->len;
+	}
 	while (l->cur_char > ch && l->cur_byte > l->base) {
 		l->cur_byte--;
 		while (l->cur_byte > l->base && (l->src[l->cur_byte] & 0xC0) == 0x80)
@@ -517,7 +520,19 @@ static int on_key_scalar(struct yloader *l, const yaml_event_t *ev, struct yfram
 	return ret;
 }
 
-static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, struct doc_node **out)
+/* Whether a string's value is the source's bytes at `at` (DOC_NO_POS:
+ * unknown), for a document that shares its source: then the node points
+ * there (a value is what its bytes are, however the scalar was quoted). */
+static bool value_in_source(const struct yloader *l, const struct typed *t, size_t at)
+{
+	return l->d->share_source && t->type == DOC_STR && t->len >= DOC_SHARE_MIN && at != DOC_NO_POS &&
+	       at <= l->len && t->len <= l->len - at && memcmp(l->src + at, t->text, t->len) == 0;
+}
+
+/* at: where the scalar's text starts in the source, inside its quotes
+ * (DOC_NO_POS when not known). */
+static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t at,
+		       struct doc_node **out)
 {
 	struct typed t;
 	struct doc_node *n = NULL;
@@ -528,7 +543,11 @@ static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, 
 	ret = type_scalar(ev, &t);
 	if (!ret && t.too_big)
 		ret = yfail(l, start, "integer out of the int64 range");
-	if (!ret && !(n = doc_new_scalar(l->d, t.type, t.text, t.len)))
+	if (!ret && value_in_source(l, &t, at))
+		n = doc_new_scalar_at(l->d, t.type, at, t.len);
+	else if (!ret)
+		n = doc_new_scalar(l->d, t.type, t.text, t.len);
+	if (!ret && !n)
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!ret && t.keep_tag)
 		ret = doc_node_set_tag(l->d, n, (const char *)ev->data.scalar.tag);
@@ -560,6 +579,19 @@ static void find_scalar_tokens(struct yloader *l, size_t mark, struct scalar_tok
 		st->last = (uint32_t)i;
 	}
 	st->body = st->text;
+}
+
+/* Where a scalar's text starts, inside its quotes. */
+static size_t text_start(const struct yloader *l, const struct scalar_tokens *st)
+{
+	uint8_t k;
+
+	if (st->text == YNONE)
+		return DOC_NO_POS;
+	k = l->lx->v[st->text].kind;
+	if (k == YT_PLAIN)
+		return l->lx->v[st->text].start;
+	return k == YT_SINGLE || k == YT_DOUBLE ? l->lx->v[st->text].start + 1 : DOC_NO_POS;
 }
 
 /* The lexer and libyaml must agree on where the text starts. */
@@ -613,7 +645,7 @@ static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, si
 	if (f && f->node->kind == DOC_MAP && !f->have_key)
 		return on_key_scalar(l, ev, f, st.first, st.last,
 				     st.text == YNONE ? end : l->lx->v[st.text].start, end);
-	if ((ret = make_scalar(l, ev, start, &n)))
+	if ((ret = make_scalar(l, ev, start, text_start(l, &st), &n)))
 		return ret;
 	if (!(r = yload_new_record(l, n)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -979,13 +1011,42 @@ static int tree_attach(struct yloader *l, struct yframe *f, struct doc_node *n, 
 	return 0;
 }
 
+/* A scalar libyaml read with cuts in it (yaml_elide.c): a plain string
+ * value on one line, whose text less the cuts is what libyaml read, is
+ * that text; anything else is read again whole. */
+static int tree_on_cut_scalar(struct yloader *l, const yaml_event_t *ev, struct yframe *f, size_t start,
+			      size_t end, size_t cuts)
+{
+	const char *text = (const char *)l->src + start;
+	struct doc_node *n;
+	int64_t iv;
+	double fv;
+	int ret;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag ||
+	    (f && f->node->kind == DOC_MAP && !f->have_key) ||
+	    !ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+				 start, end) ||
+	    yaml_resolve_plain(text, end - start, &iv, &fv) != YAML_RESOLVED_STR)
+		return TREE_GIVE_UP;
+	if (!(n = doc_new_scalar(l->d, DOC_STR, text, end - start)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	l->cuts.covered += cuts;
+	if ((ret = tree_attach(l, f, n, start)))
+		return ret;
+	return add_anchor(l, ev->data.scalar.anchor, n);
+}
+
 static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
 {
 	struct yframe *f = yload_top(l);
 	yaml_scalar_style_t style = ev->data.scalar.style;
+	size_t cuts = l->cuts.n ? ycuts_within(&l->cuts, start, end) : 0;
 	struct doc_node *n;
 	int ret;
 
+	if (cuts)
+		return tree_on_cut_scalar(l, ev, f, start, end, cuts);
 	if ((style == YAML_SINGLE_QUOTED_SCALAR_STYLE || style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
 	    (!f || f->block) && has_break(l, start, end))
 		return TREE_GIVE_UP;
@@ -995,7 +1056,7 @@ static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t star
 	/* no tokens: the key's lead and column stay unknown (attach_key) */
 	if (f && f->node->kind == DOC_MAP && !f->have_key)
 		return on_key_scalar(l, ev, f, YNONE, YNONE, start, end);
-	if ((ret = make_scalar(l, ev, start, &n)) || (ret = tree_attach(l, f, n, start)))
+	if ((ret = make_scalar(l, ev, start, DOC_NO_POS, &n)) || (ret = tree_attach(l, f, n, start)))
 		return ret;
 	return add_anchor(l, ev->data.scalar.anchor, n);
 }
@@ -1114,6 +1175,7 @@ static void loader_release(struct yloader *l)
 	forget_anchors(l);
 	free(l->anchors);
 	ycomments_release(l);
+	ycuts_release(&l->cuts);
 	for (int i = 0; l->stack && i < l->depth; i++)
 		store_keyset_release(&l->stack[i].keys);
 	free(l->stack);
@@ -1194,6 +1256,9 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 	if ((ret = loader_init(&l, d, len)))
 		goto out;
 	l.tree_only = tree_only;
+	ycuts_init(&l.cuts, d->source.data, len);
+	if (tree_only && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
+		goto out;
 	if (!yaml_parser_initialize(&parser)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1202,10 +1267,16 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 	 * character in column 0: every position after it one byte late and
 	 * the first line one column deeper than the next (fuzz_yaml). It
 	 * reads what follows the mark. */
-	yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
+	if (l.cuts.n)
+		yaml_parser_set_input(&parser, ycuts_read, &l.cuts);
+	else
+		yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	ret = run_parser(&l, &parser, len - l.base);
+	ret = run_parser(&l, &parser, l.cuts.n ? l.cuts.vlen : len - l.base);
 	yaml_parser_delete(&parser);
+	/* every cut inside a value taken from the text, or all is read again */
+	if (ret == 0 && l.cuts.covered != l.cuts.n)
+		ret = TREE_GIVE_UP;
 	if (l.lx->failed)
 		l.syn->trusted = false;
 out:

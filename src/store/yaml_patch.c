@@ -43,6 +43,10 @@ struct patcher {
 		size_t at, indent;
 	} last_block;
 	uint8_t *state;      /* per record */
+	/* the value render() took by reference instead of writing it into
+	 * the pool: a string written as it is (an ENC[...] value, however
+	 * large, is not copied) */
+	const struct doc_node *ref;
 };
 
 /* ---- tokens and records ---- */
@@ -301,10 +305,13 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	int ret;
 
 	if (!moves_up(s)) {
-		if (s->start == s->at && bm > hm && s->at > 0 && p->src[s->at - 1] != ' ' &&
+		if (s->start == s->at && (bm > hm || p->ref) && s->at > 0 && p->src[s->at - 1] != ' ' &&
 		    p->src[s->at - 1] != '\t' && (ret = edit_text(p, s->at, s->at, " ", 1)))
 			return ret;
-		if ((ret = store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm)))
+		ret = p->ref ? store_edits_push_text(&p->ed, s->start, s->end, (const uint8_t *)p->ref->text,
+						     p->ref->len)
+			     : store_edits_push_pool(&p->ed, s->start, s->end, hm, bm - hm);
+		if (ret)
 			return ret;
 		if (be == bm && s->body_start == s->body_end)
 			return 0;
@@ -458,6 +465,12 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		size_t at = moves_up(s) ? ysrc_line_end(p->lx, s->at) : s->body_end;
 		bool keep;
 
+		if (!moves_up(s) && yfresh_scalar_as_is(&p->fresh, v, false, indent, s->owner, prefer)) {
+			p->ref = v;
+			*bm = hm;
+			p->last_block.set = false;
+			return 0;
+		}
 		ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final);
 		*bm = split_at_break(p, hm);
 		keep = memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL;
@@ -536,13 +549,15 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if ((ret = drop_tags(p, er)))
 		return ret;
 	hm = p->ed.pool.len;
+	p->ref = NULL;
 	ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
 		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
-	plain = !ret && wrote_plain(p, hm, bm);
-	if (!ret && bm == hm && !s.own_line)
+	plain = !ret && (p->ref || wrote_plain(p, hm, bm));
+	if (!ret && bm == hm && !p->ref && !s.own_line)
 		s.start = s.at; /* nothing on the indicator's line: no blanks left there */
 	if (!ret)
 		ret = place(p, &s, hm, bm);
+	p->ref = NULL;
 	if (!ret && !plain)
 		ret = clear_tab_lines(p, er->last);
 	touch(p, er);

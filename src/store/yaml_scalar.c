@@ -635,7 +635,7 @@ static enum yaml_style choose(const struct yaml_str_fit *f, const struct yaml_st
 	return f->single ? YAML_STYLE_SINGLE : YAML_STYLE_DOUBLE;
 }
 
-int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct yaml_str_place *p)
+static enum yaml_style style_for(const char *s, size_t len, const struct yaml_str_place *p)
 {
 	struct yaml_str_fit fit;
 	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not load) */
@@ -643,7 +643,17 @@ int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct y
 			p->block_indent - p->parent_indent <= 9;
 
 	yaml_str_fit(s, len, &fit);
-	switch (choose(&fit, p, block_ok)) {
+	return choose(&fit, p, block_ok);
+}
+
+bool yaml_str_written_plain(const char *s, size_t len, const struct yaml_str_place *p)
+{
+	return style_for(s, len, p) == YAML_STYLE_PLAIN;
+}
+
+int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct yaml_str_place *p)
+{
+	switch (style_for(s, len, p)) {
 	case YAML_STYLE_PLAIN:
 		return put(out, s, len);
 	case YAML_STYLE_SINGLE:

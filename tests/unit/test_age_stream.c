@@ -3,7 +3,8 @@
  * (tests/fuzz/age_stream_reference.h, which fuzz_age_stream shares):
  * the same bytes out at every size around the chunk size, the move to
  * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges,
- * with OpenSSL loaded ahead (age_expect_payload) too; and
+ * with OpenSSL loaded ahead (age_expect_payload) too, and the move as soon
+ * as it is loaded (from chunk 1); and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
  * the format; this covers where the code changes gear. */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -179,6 +181,20 @@ static void test_same_bytes_as_the_reference(void **state)
 	free(pt);
 }
 
+/* Encrypts len bytes of pt in one go, joins the loading of OpenSSL if any,
+ * and checks the result is want. */
+static void check_encrypt_then_join(const uint8_t *pt, size_t len, const struct gs_buf *want)
+{
+	struct sink out = { 0 };
+
+	gs_buf_init(&out.buf, false);
+	assert_int_equal(run_encrypt(pt, len, 0, &out), 0);
+	age_preload_wait();
+	assert_int_equal(out.buf.len, want->len);
+	assert_memory_equal(out.buf.data, want->data, want->len);
+	gs_buf_release(&out.buf);
+}
+
 /* With OpenSSL loading on another thread (age_expect_payload), a payload
  * that reaches the pipeline and one that ends before it are the same bytes
  * as the reference's, both ways. */
@@ -187,21 +203,55 @@ static void test_expected_payload(void **state)
 	static const size_t sizes[] = { 100, L * CHUNK - 1, (L + BATCH + 1) * CHUNK + 17 };
 	uint8_t *pt = random_bytes(sizes[2]);
 	struct gs_buf want;
-	struct sink out;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ref_encrypt(pt, sizes[i], &want);
 		age_expect_payload((uint64_t)(L + 3) * CT);
-		out = (struct sink){ 0 };
-		gs_buf_init(&out.buf, false);
-		assert_int_equal(run_encrypt(pt, sizes[i], 0, &out), 0);
-		age_preload_wait();
-		assert_int_equal(out.buf.len, want.len);
-		assert_memory_equal(out.buf.data, want.data, want.len);
-		gs_buf_release(&out.buf);
+		check_encrypt_then_join(pt, sizes[i], &want);
 		age_expect_payload((uint64_t)(L + 3) * CT);
 		check_decrypt("decrypt after age_expect_payload", want.data, want.len, 0);
+		age_preload_wait();
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
+/* Starts loading OpenSSL ahead and waits until it is loaded, so that the
+ * payload moves to the pipeline after its first chunk. */
+static void expect_payload_loaded(void)
+{
+	const struct timespec tick = { 0, 1000000 };
+
+	age_expect_payload((uint64_t)(L + 3) * CT);
+	for (int i = 0; i < 10000 && !age_preload_done(); i++)
+		nanosleep(&tick, NULL);
+	assert_true(age_preload_done());
+}
+
+/* With OpenSSL loaded before the payload starts, the pipeline takes over
+ * from chunk 1: the same bytes as the reference's both ways, and a chunk
+ * damaged right after the switch fails as the reference says. */
+static void test_switch_once_loaded(void **state)
+{
+	static const size_t sizes[] = { CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5, (2 * BATCH + 1) * CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[3]);
+	struct gs_buf want;
+	char what[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ref_encrypt(pt, sizes[i], &want);
+		expect_payload_loaded();
+		check_encrypt_then_join(pt, sizes[i], &want);
+		snprintf(what, sizeof(what), "decrypt %zu bytes, switched at chunk 1", sizes[i]);
+		expect_payload_loaded();
+		check_decrypt(what, want.data, want.len, 0);
+		age_preload_wait();
+		want.data[CT + 5] ^= 1; /* chunk 1, the pipeline's first */
+		snprintf(what, sizeof(what), "decrypt %zu bytes, chunk 1 damaged", sizes[i]);
+		expect_payload_loaded();
+		check_decrypt(what, want.data, want.len, 0);
 		age_preload_wait();
 		gs_buf_release(&want);
 	}
@@ -382,6 +432,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_bytes_as_the_reference),
 		cmocka_unit_test(test_expected_payload),
+		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
 		cmocka_unit_test(test_io_failures),

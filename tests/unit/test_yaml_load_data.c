@@ -230,6 +230,87 @@ static void test_large_input(void **state)
 	gs_buf_release(&text);
 }
 
+/* text with every '@' replaced by a run of base64 of `run` bytes (one
+ * that yaml_elide.c leaves out of what libyaml reads from 64 KiB on) */
+static void with_runs(struct gs_buf *out, const char *text, size_t run)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	gs_buf_reset(out);
+	for (const char *p = text; *p; p++) {
+		if (*p != '@') {
+			assert_int_equal(gs_buf_append(out, p, 1), 0);
+			continue;
+		}
+		for (size_t i = 0; i < run; i++)
+			assert_int_equal(gs_buf_append(out, &b64[(i * 7 + i / 64) % 64], 1), 0);
+	}
+}
+
+/* The proof's reload of a large encrypted value leaves most of its run
+ * out of what libyaml reads, and takes the value from the text: the same
+ * verdict and tree as the full loader however the run sits (a key, quotes,
+ * lines, a tag...), and where it is taken, a byte changed in the part
+ * libyaml did not read changes the value read. */
+static void test_long_runs(void **state)
+{
+	static const struct {
+		const char *text;
+		bool tree;    /* read with the run left out */
+		bool refused;
+	} cases[] = {
+		{ "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\nb: 1\n", true, false },
+		{ "a: @\nb: @\nc: [@, x]\nd: {e: @}\n", true, false },
+		{ "a: x @ y\n", true, false },
+		{ "l:\n- @\n- z\n", true, false },
+		{ "a: @", true, false },
+		/* given back to the full loader (quotes, a tag, an anchor: the
+		 * tree-only path takes them without a run, so these show the
+		 * runs were left out) */
+		{ "@: v\n", false, true },
+		{ "a: b\n@\n", false, true },
+		{ "a:\n@\n", false, true },
+		{ "a: @: v\n", false, true },
+		{ "a: '@'\nb: \"@\"\n", false, false },
+		{ "a: @\n  more\n", false, false },
+		{ "a: |\n  @\n", false, false },
+		{ "a: !!str @\n", false, false },
+		{ "a: &x @\nb: *x\n", false, false },
+		{ "a: [x@]\n", true, false },
+		{ "a: 1@\n", true, false },
+		{ "a: 0x1@\n", true, false },
+	};
+	struct gs_buf text;
+	struct doc one, two;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tally t = { 0 };
+
+		with_runs(&text, cases[i].text, 100 * 1024);
+		if (same_both_ways(text.data, text.len, cases[i].text, &t) != cases[i].tree)
+			fail_msg("the tree-only path %s %s", cases[i].tree ? "should take" : "took",
+				 cases[i].text);
+		if ((t.refused == 1) != cases[i].refused)
+			fail_msg("%s: %s", cases[i].text, cases[i].refused ? "accepted" : "refused");
+	}
+	/* one byte changed in the middle of a run: read, and not the same */
+	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 1 << 20);
+	doc_init(&one, DOC_FORMAT_YAML);
+	doc_init(&two, DOC_FORMAT_YAML);
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &one), 0);
+	text.data[text.len / 2] = text.data[text.len / 2] == 'A' ? 'B' : 'A';
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &two), 0);
+	assert_null(two.store_data);
+	assert_false(doc_equal(&one, &two, NULL, 0));
+	assert_int_equal(two.branches[0]->entries[0].value->len, text.len - 4);
+	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 3, text.len - 4);
+	doc_release(&one);
+	doc_release(&two);
+	gs_buf_release(&text);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -242,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_gives_up_alike),
 		cmocka_unit_test(test_large_input),
 		cmocka_unit_test(test_shared_data),
+		cmocka_unit_test(test_long_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,0 +1,979 @@
+#!/usr/bin/env python3
+"""Differential harness for rule 1: whenever a gitseal command exits 0,
+decrypting what it wrote gives back exactly what the user gave.
+
+The oracle is independent of gitseal's loader: PyYAML (YAML), Python's json
+(JSON, numbers kept as their text) and small line parsers (dotenv, INI) read
+the input and the decrypted output, and the two trees must be equal.  When
+gitseal refuses (non-zero exit) nothing may have changed on disk.
+
+usage: rule1.py [--bin build/gitseal] [--shared ../shared] [--phase NAME]...
+                [--limit N] [--keep DIR] [-v]
+Exit 0: every check held; 1: a violation (each printed with its case and a
+directory holding the bytes to reproduce it, under --keep).
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    yaml = None
+
+
+class Harness:
+    def __init__(self, args):
+        self.bin = os.path.abspath(args.bin)
+        self.shared = os.path.abspath(args.shared)
+        self.keep = args.keep
+        self.verbose = args.verbose
+        self.limit = args.limit
+        self.failures = []
+        self.counts = collections.Counter()
+        self.tmp = tempfile.mkdtemp(prefix="rule1-")
+        os.chmod(self.tmp, 0o700)
+        self.key = os.path.join(REPO, "keys", "demo-age-key.txt")
+        self.key2 = os.path.join(REPO, "keys", "test-age-key-2.txt")
+        self.recipient = open(os.path.join(REPO, "keys", "demo-age-recipient.txt")).read().strip()
+        self.recipient2 = [l.split(": ", 1)[1].strip() for l in open(self.key2)
+                           if l.startswith("# public key: ")][0]
+        home = os.path.join(self.tmp, "home")
+        os.mkdir(home)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("SOPS_") and k not in ("EDITOR", "VISUAL")}
+        self.env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                        SOPS_AGE_KEY_FILE=self.key, GIT_CONFIG_NOSYSTEM="1",
+                        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+                        GIT_COMMITTER_EMAIL="t@e")
+        self.case_no = 0
+
+    # -- running ------------------------------------------------------------
+    def run(self, argv, cwd=None, env=None, stdin=None, timeout=60):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.run([self.bin] + argv, cwd=cwd, env=e, input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+    def workdir(self):
+        self.case_no += 1
+        d = os.path.join(self.tmp, "c%05d" % self.case_no)
+        os.mkdir(d)
+        return d
+
+    def fail(self, phase, case, why, files=None):
+        self.counts[phase + ":fail"] += 1
+        where = ""
+        if self.keep and files:
+            dest = os.path.join(self.keep, "%s-%d" % (phase, len(self.failures)))
+            os.makedirs(dest, exist_ok=True)
+            for name, data in files.items():
+                with open(os.path.join(dest, name), "wb") as f:
+                    f.write(data)
+            where = " [" + dest + "]"
+        if self.keep and files:
+            write(os.path.join(dest, "case"), (case + "\n" + why + "\n").encode())
+        self.failures.append((phase, case, why))
+        print("FAIL %s %s: %s%s" % (phase, case, why, where), flush=True)
+
+    def ok(self, phase):
+        self.counts[phase + ":ok"] += 1
+
+    def skip(self, phase, why):
+        self.counts[phase + ":refused:" + why] += 1
+
+
+# -- independent trees ------------------------------------------------------
+class Dup(Exception):
+    pass
+
+
+def _pairs_keep(pairs):
+    return ("map", tuple((k, v) for k, v in pairs))
+
+
+def json_tree(data):
+    """JSON as a comparable tree; numbers by their value as decimal text so
+    that 1e400 and 1.0 are not rounded by a float."""
+    from decimal import Decimal
+
+    def num(s):
+        d = Decimal(s)
+        return ("num", d.normalize() if d.is_finite() else s)
+
+    def conv(o):
+        if isinstance(o, tuple) and o and o[0] == "map":
+            return ("map", tuple((k, conv(v)) for k, v in o[1]))
+        if isinstance(o, list):
+            return ("list", tuple(conv(x) for x in o))
+        return o
+    return conv(json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data,
+                           object_pairs_hook=_pairs_keep, parse_float=num,
+                           parse_int=num, parse_constant=lambda s: ("num", s)))
+
+
+def yaml_tree(data):
+    """YAML documents as comparable trees, scalars typed as yaml.v3 types
+    them when sops decodes into interface{} (docs/sops-parity.md): YAML
+    1.2's true/false/null, ints in Go's base-0 syntax with '_' dropped,
+    1.2 floats; timestamps and YAML 1.1's yes/no stay strings."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig")
+    return [conv(d) for d in yaml.load_all(data, Loader=V3Loader)]
+
+
+def _v3_loader():
+    import re
+
+    class R(yaml.resolver.BaseResolver):
+        pass
+    R.add_implicit_resolver("tag:yaml.org,2002:bool",
+                            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    R.add_implicit_resolver("tag:yaml.org,2002:null",
+                            re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+    R.add_implicit_resolver("tag:yaml.org,2002:int",
+                            re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$"),
+                            list("-+0123456789"))
+    R.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+    R.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+
+    class L(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+            yaml.composer.Composer, yaml.constructor.SafeConstructor, R):
+        def __init__(self, stream):
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            R.__init__(self)
+
+    def go_int(loader, node):
+        v = go_int_value(loader.construct_scalar(node).replace("_", ""))
+        return v if isinstance(v, float) or -2**63 <= v < 2**63 else float(v)
+
+    def go_int_value(t):
+        sign = -1 if t.startswith("-") else 1
+        t = t.lstrip("+-")
+        try:
+            if t[:2] in ("0x", "0X"):
+                return sign * int(t[2:], 16)
+            if t[:2] in ("0o", "0O"):
+                return sign * int(t[2:], 8)
+            if t[:2] in ("0b", "0B"):
+                return sign * int(t[2:], 2)
+            if len(t) > 1 and t[0] == "0":
+                return sign * int(t[1:], 8)
+            return sign * int(t)
+        except ValueError:
+            return sign * float(t)
+
+    def go_float(loader, node):
+        t = loader.construct_scalar(node).replace("_", "").lower()
+        return float(t.replace(".inf", "inf").replace(".nan", "nan"))
+
+    def map_pairs(loader, node):
+        loader.flatten_mapping(node)
+        return ("map", tuple((conv(loader.construct_object(k, deep=True)),
+                              conv(loader.construct_object(v, deep=True)))
+                             for k, v in node.value))
+    L.add_constructor("tag:yaml.org,2002:int", go_int)
+    L.add_constructor("tag:yaml.org,2002:float", go_float)
+    L.add_constructor("tag:yaml.org,2002:timestamp", lambda lo, n: lo.construct_scalar(n))
+    L.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, map_pairs)
+    return L
+
+
+V3Loader = _v3_loader() if yaml else None
+
+def conv(o):
+    import math
+    if isinstance(o, float):
+        if math.isnan(o):
+            return ("float", "nan")
+        return ("float", repr(o))
+    if isinstance(o, bool):
+        return ("bool", o)
+    if isinstance(o, int):
+        return ("int", o)
+    if isinstance(o, list):
+        return ("list", tuple(conv(x) for x in o))
+    if isinstance(o, tuple):
+        return o
+    if isinstance(o, (bytes, bytearray)):
+        return ("bytes", bytes(o))
+    if o is None:
+        return ("null",)
+    if isinstance(o, str):
+        return ("str", o)
+    return ("other", repr(o))
+
+
+def dotenv_tree(data):
+    """sops's dotenv store: KEY=VALUE lines, '#' comments, blank lines kept."""
+    out = []
+    text = data.decode("utf-8")
+    for line in text.split("\n"):
+        if line == "":
+            continue
+        if line.startswith("#"):
+            out.append(("comment", line[1:]))
+            continue
+        if "=" not in line:
+            raise ValueError("no = in %r" % line)
+        k, v = line.split("=", 1)
+        out.append((k, v))
+    return out
+
+
+def ini_tree(data):
+    out = []
+    for line in data.decode("utf-8").splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        out.append(s)
+    return out
+
+
+TREES = {"yaml": lambda d: yaml_tree(d), "json": json_tree, "dotenv": dotenv_tree,
+         "ini": ini_tree, "binary": lambda d: d}
+
+
+def tree_of(fmt, data):
+    try:
+        return True, TREES[fmt](data)
+    except Exception as e:  # noqa: BLE001 the oracle refuses too
+        return False, "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:120])
+
+
+EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "bin"}
+
+
+def tree_path(steps):
+    """sops's --extract/set path: keys quoted raw (no escapes), indexes bare."""
+    out = ""
+    for s in steps:
+        if isinstance(s, int):
+            out += "[%d]" % s
+        elif "\0" in s or not s.encode("utf-8", "ignore").decode() == s:
+            return None
+        elif '"' not in s:
+            out += '["%s"]' % s
+        elif "'" not in s:
+            out += "['%s']" % s
+        else:
+            return None
+    return out
+
+
+def first_line(err):
+    lines = [l for l in err.splitlines() if l.strip()]
+    return lines[-1][:200] if lines else "(no message)"
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+# -- phase: encrypt / decrypt in every output mode ---------------------------
+def check_same(h, phase, case, fmt, given, got, files):
+    """got (decrypted bytes) must be the data of given (plaintext bytes)."""
+    if got == given:
+        h.ok(phase)
+        return True
+    ok_in, t_in = tree_of(fmt, given)
+    ok_out, t_out = tree_of(fmt, got)
+    if not ok_in:
+        # the oracle cannot read the input: only bytes can prove it
+        h.counts[phase + ":unverified(oracle refuses input)"] += 1
+        return True
+    if not ok_out:
+        h.fail(phase, case, "decrypted output does not parse: " + t_out, files)
+        return False
+    if t_in != t_out and not same_but_binary_tag(t_in, t_out):
+        h.fail(phase, case, "decrypted data differs: %s" % first_diff(t_in, t_out), files)
+        return False
+    h.ok(phase)
+    h.counts[phase + ":layout-changed"] += 1
+    return True
+
+
+def same_but_binary_tag(a, b):
+    """A !!binary tag dropped from an encrypted value (docs/conformance.md:
+    sops drops tags of encrypted values too): the base64 text comes back."""
+    import base64
+    if isinstance(a, tuple) and a and a[0] == "bytes" and isinstance(b, tuple) and b[:1] == ("str",):
+        try:
+            return base64.b64decode("".join(b[1].split())) == a[1]
+        except Exception:  # noqa: BLE001
+            return False
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b):
+        return all(x == y or same_but_binary_tag(x, y) for x, y in zip(a, b))
+    return False
+
+
+def first_diff(a, b, path="$"):
+    if type(a) != type(b):
+        return "%s: %r != %r" % (path, short(a), short(b))
+    if isinstance(a, (list, tuple)):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return first_diff(x, y, "%s[%d]" % (path, i))
+        if len(a) != len(b):
+            return "%s: length %d != %d" % (path, len(a), len(b))
+    return "%s: %r != %r" % (path, short(a), short(b))
+
+
+def short(x):
+    r = repr(x)
+    return r if len(r) < 100 else r[:100] + "..."
+
+
+def phase_roundtrip(h, fmt, case, plain):
+    phase = "roundtrip"
+    d = h.workdir()
+    name = "in." + EXT[fmt]
+    src = os.path.join(d, name)
+    write(src, plain)
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, name], cwd=d)
+    if rc != 0:
+        if read(src) != plain:
+            h.fail(phase, case, "encrypt failed and changed its input", {name: plain})
+        h.skip(phase, "encrypt %d" % rc)
+        if h.verbose:
+            print("  refused %s: %d %s" % (case, rc, first_line(err)))
+        return
+    files = {name: plain, "enc." + EXT[fmt]: enc}
+    encname = "enc." + EXT[fmt]
+    write(os.path.join(d, encname), enc)
+    rc, dec, err = h.run(["decrypt", encname], cwd=d)
+    if rc != 0:
+        h.fail(phase, case, "encrypt exited 0 but decrypt fails: %d %s" % (rc, first_line(err)), files)
+        return
+    if not check_same(h, phase, case, fmt, plain, dec, files):
+        return
+    # encrypt -i and --output must write what standard output got (bar the
+    # random parts): decrypting each must give the same bytes as above
+    rc, _, err = h.run(["encrypt", "--age", h.recipient, "--output", "out." + EXT[fmt], name], cwd=d)
+    rc2, _, err2 = h.run(["encrypt", "--age", h.recipient, "-i", name], cwd=d)
+    for label, r, e, path in (("--output", rc, err, "out." + EXT[fmt]), ("-i", rc2, err2, name)):
+        if r != 0:
+            h.fail(phase, case, "encrypt %s exits %d where stdout worked: %s" % (label, r, first_line(e)), files)
+            continue
+        r, dd, e = h.run(["decrypt", path], cwd=d)
+        if r != 0 or dd != dec:
+            h.fail(phase, case, "encrypt %s: decrypt gives other bytes (%d %s)" % (label, r, first_line(e)), files)
+    # decrypt --output and decrypt -i
+    rc, _, err = h.run(["decrypt", "--output", "dec." + EXT[fmt], encname], cwd=d)
+    if rc != 0 or read(os.path.join(d, "dec." + EXT[fmt])) != dec:
+        h.fail(phase, case, "decrypt --output differs from stdout (%d %s)" % (rc, first_line(err)), files)
+    rc, _, err = h.run(["decrypt", "-i", encname], cwd=d)
+    if rc != 0 or read(os.path.join(d, encname)) != dec:
+        h.fail(phase, case, "decrypt -i differs from stdout (%d %s)" % (rc, first_line(err)), files)
+    write(os.path.join(d, encname), enc)
+    if fmt in ("yaml", "json"):
+        phase_extract(h, d, case, fmt, encname, plain, files)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def phase_extract(h, d, case, fmt, encname, plain, files):
+    """--extract of every top-level key as JSON equals the input's value."""
+    phase = "extract"
+    ok, t = tree_of(fmt, plain)
+    if not ok:
+        return
+    doc = t[0] if fmt == "yaml" else t
+    if fmt == "yaml" and len(t) != 1:
+        return
+    if not (isinstance(doc, tuple) and doc[0] == "map"):
+        return
+    for k, v in doc[1][:20]:
+        if not (isinstance(k, tuple) and k[0] == "str") and fmt == "yaml":
+            continue
+        key = k[1] if fmt == "yaml" else k
+        path = tree_path([key])
+        if path is None:
+            continue
+        rc, out, err = h.run(["decrypt", "--extract", path, "--output-type", fmt, encname], cwd=d)
+        if rc != 0:
+            h.fail(phase, case, "--extract %s exits %d: %s" % (path, rc, first_line(err)), files)
+            continue
+        if fmt == "json" and not isinstance(v, (str, tuple)):
+            continue
+        if (fmt == "yaml" and v[0] == "str") or (fmt == "json" and isinstance(v, str)):
+            # a string is printed raw (sops prints it with no newline)
+            want = (v[1] if fmt == "yaml" else v).encode()
+            if out != want:
+                h.fail(phase, case, "--extract %s gives %r, want %r" % (path, short(out), short(want)), files)
+            else:
+                h.ok(phase)
+            continue
+        if v[0] in ("map", "list") and (fmt == "yaml" or v[0] == "map"):
+            okx, tx = tree_of(fmt, out)
+            got = (tx[0] if okx and fmt == "yaml" and len(tx) == 1 else tx) if okx else None
+            if got != v:
+                h.fail(phase, case, "--extract %s: %s" % (path, first_diff(v, got) if okx else tx), files)
+            else:
+                h.ok(phase)
+
+
+# -- corpora ------------------------------------------------------------------
+def corpus_yaml_suite(h):
+    root = os.path.join(h.shared, "testdata", "yaml-test-suite")
+    for case in sorted(os.listdir(root)):
+        base = os.path.join(root, case)
+        if not os.path.isdir(base):
+            continue
+        subs = [base] if os.path.exists(os.path.join(base, "in.yaml")) else \
+            [os.path.join(base, s) for s in sorted(os.listdir(base))]
+        for s in subs:
+            p = os.path.join(s, "in.yaml")
+            if os.path.exists(p) and not os.path.exists(os.path.join(s, "error")):
+                yield "yaml", "yts/" + os.path.relpath(s, root), read(p)
+
+
+def corpus_json_suite(h):
+    root = os.path.join(h.shared, "testdata", "json-test-suite", "test_parsing")
+    for f in sorted(os.listdir(root)):
+        if f.startswith(("y_", "i_")):
+            yield "json", "jts/" + f, read(os.path.join(root, f))
+
+
+def corpus_sops_real_plain(h):
+    """The plaintexts of the real sops files (decrypted by gitseal, checked
+    against expected.plain in phase_sops_real) as new inputs."""
+    root = os.path.join(h.shared, "testdata", "sops-real", "cases")
+    for case in sorted(os.listdir(root)):
+        p = os.path.join(root, case, "expected.plain")
+        t = os.path.join(root, case, "type")
+        if os.path.exists(p) and os.path.exists(t):
+            fmt = read(t).decode().strip()
+            yield fmt, "sops-real/" + case, read(p)
+
+
+def corpus_fixture_plain(h):
+    res = os.path.join(h.shared, "testdata", "sops", "getsops-sops", "functional-tests", "res")
+    for f in ("comments.yaml", "comments_list.yaml", "comments_unencrypted_comments.yaml",
+              "multiple_keys.yaml", "plainfile.yaml"):
+        yield "yaml", "sops/" + f, read(os.path.join(res, f))
+    k = os.path.join(h.shared, "testdata", "sops", "kaweezle-iknite")
+    for f in ("data_with_key_complete_plain.yaml", "data_with_key_invalid_plain.yaml"):
+        yield "yaml", "sops/" + f, read(os.path.join(k, f))
+    ks = os.path.join(h.shared, "testdata", "ksops")
+    for dirpath, _, names in sorted(os.walk(ks)):
+        for n in sorted(names):
+            if ".plain." in n:
+                ext = n.rsplit(".", 1)[1]
+                fmt = {"yaml": "yaml", "yml": "yaml", "json": "json", "env": "dotenv",
+                       "ini": "ini"}.get(ext, "binary")
+                yield fmt, "ksops/" + os.path.relpath(os.path.join(dirpath, n), ks), \
+                    read(os.path.join(dirpath, n))
+
+
+CORPORA = {"yts": corpus_yaml_suite, "jts": corpus_json_suite,
+           "sops-real": corpus_sops_real_plain, "fixtures": corpus_fixture_plain}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.path.join(REPO, "build", "gitseal"))
+    ap.add_argument("--shared", default=os.environ.get("GITSEAL_SHARED", os.path.join(REPO, "..", "shared")))
+    ap.add_argument("--phase", action="append")
+    ap.add_argument("--corpus", action="append")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--keep")
+    ap.add_argument("--max-paths", type=int, default=12)
+    ap.add_argument("--only", help="cases whose name matches this regex")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if yaml is None:
+        print("rule1: skipped: python3-yaml is not installed")
+        return 0
+    if not os.path.isdir(os.path.join(args.shared, "testdata")):
+        print("rule1: skipped: no shared test data at %s" % args.shared)
+        return 0
+    random.seed(args.seed)
+    h = Harness(args)
+    try:
+        phases = args.phase or list(PHASES)
+        for name in phases:
+            PHASES[name](h, args)
+    finally:
+        shutil.rmtree(h.tmp, ignore_errors=True)
+    for k in sorted(h.counts):
+        print("  %-60s %d" % (k, h.counts[k]))
+    print("rule1: %d violation(s)" % len(h.failures))
+    return 1 if h.failures else 0
+
+
+def inputs(h, args):
+    names = args.corpus or list(CORPORA) + ["mutations"]
+    n = 0
+    for name in names:
+        gen = CORPORA.get(name) or globals().get("corpus_" + name)
+        for item in gen(h):
+            if args.only and not re.search(args.only, item[1]):
+                continue
+            yield item
+            n += 1
+            if args.limit and n >= args.limit:
+                return
+
+
+def run_roundtrip(h, args):
+    for fmt, case, plain in inputs(h, args):
+        phase_roundtrip(h, fmt, case, plain)
+
+
+# -- tree surgery for set/unset ----------------------------------------------
+SET_VALUES = ['"s3t"', "42", "1.5", "true", "false", "null", '{"n": "v", "m": [1]}', '[1, "x", null]',
+              '""', '"multi\\nline\\n"', "[]", "{}"]
+
+
+def value_tree(fmt, text):
+    return json_tree(text) if fmt == "json" else yaml_tree(text)[0]
+
+
+def node_key(fmt, k):
+    return k[1] if fmt == "yaml" else k
+
+
+def tree_paths(fmt, node, prefix=()):
+    """Every path below node (keys that are strings, list indexes)."""
+    if isinstance(node, tuple) and node and node[0] == "map":
+        seen = set()
+        for k, v in node[1]:
+            if fmt == "yaml" and not (isinstance(k, tuple) and k[0] == "str"):
+                continue
+            key = node_key(fmt, k)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield prefix + (key,)
+            yield from tree_paths(fmt, v, prefix + (key,))
+    elif isinstance(node, tuple) and node and node[0] == "list":
+        for i, v in enumerate(node[1]):
+            yield prefix + (i,)
+            yield from tree_paths(fmt, v, prefix + (i,))
+
+
+def tree_change(fmt, node, path, new, delete=False):
+    """node with the value at path replaced by new (or removed)."""
+    step, rest = path[0], path[1:]
+    kind, items = node[0], list(node[1])
+    if kind == "map":
+        for i, (k, v) in enumerate(items):
+            if node_key(fmt, k) == step:
+                if not rest:
+                    if delete:
+                        del items[i]
+                    else:
+                        items[i] = (k, new)
+                else:
+                    items[i] = (k, tree_change(fmt, v, rest, new, delete))
+                return (kind, tuple(items))
+        items.append((("str", step) if fmt == "yaml" else step, new))
+        return (kind, tuple(items))
+    if not rest:
+        if delete:
+            del items[step]
+        else:
+            items[step] = new
+    else:
+        items[step] = tree_change(fmt, items[step], rest, new, delete)
+    return (kind, tuple(items))
+
+
+def one_hunk(before, after):
+    """The decrypted files differ in one contiguous run of lines: every
+    other value and line is unchanged byte for byte."""
+    import difflib
+    a, b = before.splitlines(True), after.splitlines(True)
+    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    return len(ops) <= 1
+
+
+def phase_setunset(h, fmt, case, plain, max_paths):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    ok, t = tree_of(fmt, plain)
+    if not ok:
+        return
+    if fmt == "yaml":
+        if len(t) != 1:
+            return
+        t = t[0]
+    write(os.path.join(d, name), enc)
+    rc, dec0, err = h.run(["decrypt", name], cwd=d)
+    ok, t0 = tree_of(fmt, dec0)
+    if rc != 0 or not ok:
+        return
+    t0 = t0[0] if fmt == "yaml" else t0
+    paths = list(tree_paths(fmt, t0))[:max_paths] + [("added_by_set",)]
+    for n, path in enumerate(paths):
+        tp = tree_path(path)
+        if tp is None:
+            continue
+        values = SET_VALUES if n < 2 else [SET_VALUES[n % len(SET_VALUES)]]
+        for val in values:
+            run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val)
+        if path != ("added_by_set",):
+            run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val):
+    f = os.path.join(d, name)
+    write(f, enc)
+    rc, _, err = h.run(["set", name, tp, val], cwd=d)
+    files = {name: enc, "args": ("set %s %s" % (tp, val)).encode()}
+    if rc != 0:
+        if read(f) != enc:
+            h.fail("set", case, "set %s %s exits %d and changed the file" % (tp, val, rc), files)
+        h.skip("set", "set %d %s" % (rc, first_line(err)[:60]))
+        return
+    rc, dec, err = h.run(["decrypt", name], cwd=d)
+    if rc != 0:
+        h.fail("set", case, "set %s %s: then decrypt exits %d: %s" % (tp, val, rc, first_line(err)), files)
+        return
+    ok, got = tree_of(fmt, dec)
+    want = tree_change(fmt, t0, path, value_tree(fmt, val))
+    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    if not ok or got != want:
+        h.fail("set", case, "set %s %s: %s" % (tp, val, first_diff(want, got) if ok else got),
+               dict(files, **{"dec.after": dec}))
+        return
+    layout_note(h, "set", case, tp, dec0, dec)
+    h.ok("set")
+
+
+def run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp):
+    f = os.path.join(d, name)
+    write(f, enc)
+    rc, _, err = h.run(["unset", name, tp], cwd=d)
+    files = {name: enc, "args": ("unset %s" % tp).encode()}
+    if rc != 0:
+        if read(f) != enc:
+            h.fail("unset", case, "unset %s exits %d and changed the file" % (tp, rc), files)
+        h.skip("unset", "unset %d %s" % (rc, first_line(err)[:60]))
+        return
+    rc, dec, err = h.run(["decrypt", name], cwd=d)
+    if rc != 0:
+        h.fail("unset", case, "unset %s: then decrypt exits %d: %s" % (tp, rc, first_line(err)), files)
+        return
+    ok, got = tree_of(fmt, dec)
+    want = tree_change(fmt, t0, path, None, delete=True)
+    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    if not ok or got != want:
+        h.fail("unset", case, "unset %s: %s" % (tp, first_diff(want, got) if ok else got),
+               dict(files, **{"dec.after": dec}))
+        return
+    layout_note(h, "unset", case, tp, dec0, dec)
+    h.ok("unset")
+
+
+def layout_note(h, phase, case, tp, before, after):
+    """Data equal but lines beyond the changed value differ: the file was
+    written in the fresh layout (said on stderr); counted, not a violation."""
+    if not one_hunk(before, after):
+        h.counts[phase + ":layout-rewritten"] += 1
+        if h.verbose:
+            print("  layout rewritten: %s %s %s" % (phase, case, tp))
+
+
+def run_setunset(h, args):
+    for fmt, case, plain in inputs(h, args):
+        if fmt in ("yaml", "json") and len(plain) < 20000:
+            phase_setunset(h, fmt, case, plain, args.max_paths)
+
+
+# -- edit with a scripted editor ---------------------------------------------
+def phase_edit(h, fmt, case, plain):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    editor = os.path.join(HERE, "editor.py")
+    save = os.path.join(d, "edited")
+    f = os.path.join(d, name)
+    for mode in ("none", "change", "add", "remove", "comment"):
+        if mode == "add" and (fmt != "yaml" or plain.lstrip()[:1] in (b"{", b"[") or b"\n---" in plain):
+            continue
+        write(f, enc)
+        if os.path.exists(save):
+            os.unlink(save)
+        rc, _, err = h.run(["edit", name], cwd=d, env={"EDITOR": editor, "RULE1_EDIT": mode,
+                                                       "RULE1_EDIT_SAVE": save})
+        files = {name: enc, "mode": mode.encode()}
+        if mode == "none" or (os.path.exists(save) and read(save) == plain_of(h, d, enc, name)):
+            if rc != 200 or read(f) != enc:
+                h.fail("edit", case, "edit %s: exit %d (want 200), file %s" %
+                       (mode, rc, "kept" if read(f) == enc else "changed"), files)
+            else:
+                h.ok("edit")
+            continue
+        edited = read(save) if os.path.exists(save) else None
+        if rc != 0:
+            if read(f) != enc:
+                h.fail("edit", case, "edit %s exits %d and changed the file" % (mode, rc), files)
+            h.skip("edit", "edit %s %d %s" % (mode, rc, first_line(err)[:60]))
+            if h.verbose:
+                print("  refused %s %s: %s" % (case, mode, first_line(err)))
+            continue
+        files["edited"] = edited
+        rc, dec, err = h.run(["decrypt", name], cwd=d)
+        if rc != 0:
+            h.fail("edit", case, "edit %s: then decrypt exits %d: %s" % (mode, rc, first_line(err)), files)
+            continue
+        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)):
+            pass
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def plain_of(h, d, enc, name):
+    rc, dec, _ = h.run(["decrypt", "--filename-override", name, "/dev/stdin"], cwd=d, stdin=enc)
+    return dec if rc == 0 else None
+
+
+def run_edit(h, args):
+    for fmt, case, plain in inputs(h, args):
+        if fmt in ("yaml", "json", "dotenv", "ini") and len(plain) < 50000:
+            phase_edit(h, fmt, case, plain)
+
+
+# -- rotate, updatekeys, groups -------------------------------------------------
+def phase_keys(h, fmt, case, plain):
+    d = h.workdir()
+    name = "f." + EXT[fmt]
+    rc, enc, err = h.run(["encrypt", "--age", h.recipient, "--filename-override", name, "/dev/stdin"],
+                         cwd=d, stdin=plain)
+    if rc != 0:
+        return
+    f = os.path.join(d, name)
+    write(f, enc)
+    dec0 = plain_of(h, d, enc, name)
+    if dec0 is None:
+        h.fail("keys", case, "encrypt exited 0 but decrypt fails", {name: enc})
+        return
+    write(os.path.join(d, ".sops.yaml"), ("creation_rules:\n  - age: %s,%s\n" %
+                                          (h.recipient, h.recipient2)).encode())
+    only2 = {"SOPS_AGE_KEY_FILE": h.key2}
+    steps = [
+        ("rotate -i", ["rotate", "-i", name], None),
+        ("rotate --add-age", ["rotate", "-i", "--add-age", h.recipient2, name], only2),
+        ("rotate --rm-age", ["rotate", "-i", "--rm-age", h.recipient2, name], None),
+        ("updatekeys -y", ["updatekeys", "-y", name], only2),
+        ("rotate --output", ["rotate", "--output", "rotated." + EXT[fmt], name], None),
+        ("groups delete 0", ["groups", "delete", "--file", name, "-i", "0"], None),
+        ("groups add", ["groups", "add", "--file", name, "-i", "-y", "--age", h.recipient2], only2),
+        ("groups delete 0 again", ["groups", "delete", "--file", name, "-i", "0"], only2),
+    ]
+    for label, argv, dec_env in steps:
+        before = read(f)
+        rc, out, err = h.run(argv, cwd=d)
+        files = {name: before, "args": " ".join(argv).encode()}
+        if rc != 0:
+            if read(f) != before:
+                h.fail("keys", case, "%s exits %d and changed the file" % (label, rc), files)
+            h.skip("keys", "%s %d %s" % (label, rc, first_line(err)[:70]))
+            continue
+        target = argv[argv.index("--output") + 1] if "--output" in argv else name
+        rc, dec, err = h.run(["decrypt", "--input-type", fmt, "--output-type", fmt, target], cwd=d, env=dec_env)
+        if rc != 0:
+            h.fail("keys", case, "%s exits 0, then decrypt exits %d: %s" % (label, rc, first_line(err)), files)
+            continue
+        if dec != dec0:
+            h.fail("keys", case, "%s changed the plaintext" % label, dict(files, before=dec0, after=dec))
+            continue
+        h.ok("keys")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def run_keys(h, args):
+    for fmt, case, plain in inputs(h, args):
+        phase_keys(h, fmt, case, plain)
+
+
+PHASES = collections.OrderedDict(roundtrip=run_roundtrip, setunset=run_setunset, edit=run_edit,
+                                 keys=run_keys)
+
+
+YAML_BASES = [
+    # comments everywhere
+    b"# head\na: 1 # after a\n# between\nb:\n  # inside\n  c: x # after c\n  d: [1, 2] # flow\n# tail\n",
+    b"a:\n  - x # one\n  # own line\n  - y\n  -  # empty item\n  - z\n",
+    b"a: # on the key line\n  b: 1\n\n\n# after blank lines\nc: 2\n#no space\n",
+    # anchors and aliases
+    b"base: &b\n  user: u\n  pass: p\nuse: *b\nmerged:\n  <<: *b\n  pass: q\nscalar: &s v\nagain: *s\n",
+    b"list: &l [1, 2]\nmore: *l\nemptyanchor: &e\nref: *e\n",
+    # tags
+    b"a: !!str 1\nb: !!int \"2\"\nc: !!float 3\nd: !!bool \"true\"\ne: !!null \"\"\nf: !!str\ng: !!map {x: 1}\nh: !!seq [1]\n",
+    # block scalars
+    b"a: |\n  line\n\nb: |-\n  strip\n\n\nc: |+\n  keep\n\n\nd: >\n  folded\n  text\n\n  para\ne: >-\n  f\nf: >+\n  g\n\n",
+    b"a: |2\n    indented\n  base\nb: |1-\n  x\nc: >2+\n   y\n\nd: |\n\n  leading blank\ne: |\n  trailing spaces   \n",
+    b"a: |-\n  x\n\t\n  y\nb: |\n  # not a comment\n  - not a list\nc: >\n  \ta tab\n",
+    b"a: |+\n  last\n\n",
+    b"a: |\n  no newline at end",
+    b"k: |\n  line1\n    more indented\n  line3\nz: 1\n",
+    # flow collections
+    b"a: {b: [1, {c: d}], e: []}\nf: [ {}, [], '', \"\" ]\ng: {? h : i}\n",
+    b"a: [x,\n  y,\n  z]\nb: {c: 1,\n    d: 2}\n",
+    b"a: [\"q,uote\", 'sin''gle', plain text, -1, 0x1F, .inf, ~]\n",
+    # multi-document
+    b"a: 1\n---\nb: 2\n---\n# c\nc: 3\n",
+    b"---\na: 1\n...\n---\nb: 2\n...\n",
+    b"%YAML 1.2\n---\na: 1\n",
+    # scalar types
+    b"a: 1.0\nb: -0\nc: -0.0\nd: 1e400\ne: 0o17\nf: 017\ng: 1_000\nh: +1\ni: .NaN\nj: -.inf\nk: 0x10\nl: 12345678901234567890123\nm: 1.10\nn: 1e3\n",
+    b"a: yes\nb: no\nc: on\nd: off\ne: y\nf: n\ng: True\nh: FALSE\ni: Null\nj: NULL\nk: ~\nl: ''\nm: null\n",
+    b"a: '1'\nb: \"true\"\nc: 'null'\nd: \"\"\ne: ' '\nf: 'it''s'\ng: \"\\t\\n\\u00e9\\U0001F600\\x41\\/\"\n",
+    b"a: 2001-12-14t21:59:43.10-05:00\nb: 2002-12-14\nc: 12:30:00\nd: 1:20\n",
+    # plain multi-line, quoted multi-line
+    b"a: first\n  second\n\n  third\nb: \"dq\n  line \\\n  cont\"\nc: 'sq\n\n  x'\n",
+    # unicode keys and values
+    "\u00e9t\u00e9: \u00fc\nk\u00eby2: \U0001F600\n\u65e5\u672c: \u8a9e\n\"tab\\tkey\": v\n'sp key': v\n\"\": empty key\n".encode(),
+    # empty values
+    b"a:\nb: ''\nc: \"\"\nd: []\ne: {}\nf: ~\ng:\n  h:\n",
+    # keys with special characters
+    b"\"a:b\": 1\n'#x': 2\n\"[0]\": 3\n? complex\n: v\n\"quo\\\"te\": 4\n",
+    # indentation
+    b"a:\n    b:\n        - c\n        -   d: 1\n            e: 2\n",
+    b"a:\n- 1\n- - 2\n  - 3\n-\n  x: y\n",
+    # sops metadata-like keys in the data
+    b"sopsy: 1\nkey_sops: 2\nnested:\n  sops: not metadata\n",
+    # kubernetes secret
+    b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations:\n    a: b\ntype: Opaque\ndata:\n  k: dmFsdWU=\nstringData:\n  s: |\n    multi\n    line\n",
+]
+
+JSON_BASES = [
+    b'{"a": "\\u00e9\\ud83d\\ude00\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000", "b": "\\u2028\\u2029"}',
+    b'{"n": [0, -0, 1.0, 1.5e10, 1E400, -1e-400, 12345678901234567890123456789, 0.1, 1e2, -0.0, 100000000000000000000]}',
+    b'{"big": 9007199254740993, "small": 5e-324, "neg": -9223372036854775809}',
+    b'{"t": true, "f": false, "z": null, "s": "", "o": {}, "l": [], "ll": [[], [{}]]}',
+    b'{\n  "deep": {"a": {"b": {"c": [1, {"d": "e"}]}}},\n  "k": "v"\n}\n',
+    b'{"\\u00e9": 1, "e\\u0301": 2, "": 3, "a b": 4, "a\\"b": 5}',
+    b'  {"ws": 1}  \n\n',
+    b'{"a":1}',
+    b'{"lone": "\\ud800", "pair": "\\ud834\\udd1e"}',
+    b'{"dup": 1, "dup": 2}',
+    b'{"a": 1,\r\n "b": "c"}\r\n',
+]
+
+DOTENV_BASES = [
+    b"A=1\nB=two words\nC=\nD=a=b=c\n",
+    b"# comment\nA=1\n\n# another\nB=2\n",
+    b"export A=1\nB='single quoted'\nC=\"double quoted\"\n",
+    b"A=\"multi\nline\"\nB=x\n",
+    b"A=with \\n escape\nB=tab\there\nC= leading space\nD=trailing space \n",
+    b"A=1\nA=2\n",
+    b"A=1",
+    b"A=1\r\nB=2\r\n",
+    "K\u00e9=\u00fc\nEMOJI=\U0001F600\n".encode(),
+    b"A=#not a comment\nB=x # maybe comment\n",
+    b"lower=1\nMixed_Case=2\nwith.dot=3\nwith-dash=4\n",
+]
+
+INI_BASES = [
+    b"[s]\na = 1\nb = two\n",
+    b"; comment\n[s]\n# other\na=1\n\n[t]\nb=2\n",
+    b"[s]\na = 1\na = 2\n",
+    b"[s]\nk = v ; inline\nk2 = \"quoted\"\n",
+    b"[s]\nempty =\nspaces =   lots   \n",
+    b"[DEFAULT]\nx = 1\n[s]\ny = 2\n",
+    b"[s]\na = 1\n[s]\nb = 2\n",
+    b"[s]\nmulti = line1\n  line2\n",
+    b"[s]\na = 1\r\n[t]\r\nb = 2\r\n",
+    b"top = 1\n[s]\na = 2\n",
+    b"[s]\na: colon\n",
+    "[s\u00e9]\nk\u00ebey = \u00fc\n".encode(),
+    b"[s]\nkey with spaces = v\n",
+]
+
+
+def yaml_variants(base):
+    yield "as-is", base
+    if not base.endswith(b"\n"):
+        return
+    yield "crlf", base.replace(b"\n", b"\r\n")
+    yield "bom", b"\xef\xbb\xbf" + base
+    yield "no-final-newline", base.rstrip(b"\n")
+    yield "trailing-blank-lines", base + b"\n\n"
+    yield "indented", b"root:\n" + b"".join(b"  " + l if l.strip() and not l.startswith((b"---", b"...", b"%")) else l
+                                         for l in base.splitlines(True))
+    yield "comment-after-each-line", b"".join(
+        l.rstrip(b"\n") + (b" # c%d\n" % i if l.strip() and b"|" not in l and b">" not in l
+                                                and not l.startswith(b"  ") else b"\n")
+        for i, l in enumerate(base.splitlines(True)))
+    yield "comment-line-between", b"".join(l + b"# between\n" for l in base.splitlines(True)
+                                           if True)
+
+
+def corpus_mutations(h):
+    for i, b in enumerate(YAML_BASES):
+        for vname, v in yaml_variants(b):
+            yield "yaml", "mut/yaml%d/%s" % (i, vname), v
+    # generated: very long lines, deep nesting, many keys, tabs
+    yield "yaml", "mut/long-line", b"a: " + b"x" * 200000 + b"\nb: 1\n"
+    yield "yaml", "mut/long-key", b"k" * 5000 + b": v\n"
+    deep = b"".join(b"  " * i + b"k%d:\n" % i for i in range(120)) + b"  " * 120 + b"leaf: v\n"
+    yield "yaml", "mut/deep-block", deep
+    yield "yaml", "mut/deep-flow", b"a: " + b"[" * 200 + b"1" + b"]" * 200 + b"\n"
+    yield "yaml", "mut/deep-flow-map", b"a: " + b"{b: " * 150 + b"1" + b"}" * 150 + b"\n"
+    yield "yaml", "mut/many-keys", b"".join(b"k%d: v%d\n" % (i, i) for i in range(3000))
+    yield "yaml", "mut/tabs", b"a:\tx\nb: \"\t\"\nc: x\ty\n"
+    yield "yaml", "mut/dup-keys", b"a: 1\na: 2\n"
+    yield "yaml", "mut/dup-keys-nested", b"a:\n  b: 1\n  b: 2\n"
+    yield "yaml", "mut/dup-keys-flow", b"a: {b: 1, b: 2}\n"
+    yield "yaml", "mut/nul", b"a: \"\\0\"\n"
+    yield "yaml", "mut/control", b"a: \"\\x07\\x1b\\x7f\\u0085\\ufeff\"\n"
+    yield "yaml", "mut/lone-cr", b"a: 1\rb: 2\n"
+    yield "yaml", "mut/cr-in-value", b"a: \"x\\ry\"\nb: \"x\\r\\n\"\n"
+    for i, b in enumerate(JSON_BASES):
+        yield "json", "mut/json%d" % i, b
+        yield "json", "mut/json%d/bom" % i, b"\xef\xbb\xbf" + b
+    # the JSON suite's accepted values, each under a key
+    root = os.path.join(h.shared, "testdata", "json-test-suite", "test_parsing")
+    for f in sorted(os.listdir(root)):
+        if f.startswith(("y_", "i_")):
+            body = read(os.path.join(root, f)).strip()
+            if body[:1] in (b"[", b"{") or body[:1].isdigit() or body[:1] in (b"-", b'"', b"t", b"f", b"n"):
+                yield "json", "mut/jts-wrapped/" + f, b'{"v": ' + body + b'}\n'
+    for i, b in enumerate(DOTENV_BASES):
+        yield "dotenv", "mut/dotenv%d" % i, b
+    for i, b in enumerate(INI_BASES):
+        yield "ini", "mut/ini%d" % i, b
+    yield "binary", "mut/binary-empty", b""
+    yield "binary", "mut/binary-nul", b"\0\xff\xfe" * 1000
+    yield "binary", "mut/binary-big", bytes(random.getrandbits(8) for _ in range(300000))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
