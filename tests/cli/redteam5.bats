@@ -189,3 +189,27 @@ stop_during() {
 	[ "$(cat "$NOTE/where")" = "$TMP/tmp2" ]
 	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
 }
+
+# A file's encrypted_regex is outside the MAC and runs on glibc's regex
+# engine, which is not linear as sops's RE2 is: nested counted repeats
+# multiply ((a{1,100}){100}: 10,000 states, ~50 ms per 1,000-character
+# key), so a crafted file of many long keys kept decrypt or render busy
+# for minutes. Counted repeats are bounded as a product through groups.
+@test "a file's encrypted_regex with nested counted repeats is refused before it runs" {
+	python3 -c "
+for i in range(20): print('a' * 1000 + str(i) + ': v')
+print('z: secret')" >keys.yaml
+	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^z$' keys.yaml >keys.enc.yaml
+	sed "s/^    encrypted_regex: .*/    encrypted_regex: '(a{1,100}){100}b'/" keys.enc.yaml >nested.yaml
+	run gitseal decrypt nested.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'nested.yaml': unsupported regular expression syntax in '(a{1,100}){100}b'" ]
+	# the same in .sops.yaml
+	printf 'creation_rules:\n  - encrypted_regex: "(?:(?:x{2}){20}){10}"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	run gitseal encrypt plain.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unsupported regular expression syntax in '(?:(?:x{2}){20}){10}'" ]]
+	# repeats side by side, or nested within the bound, as before
+	printf 'creation_rules:\n  - encrypted_regex: "^(?:d{1}b){2}(?:x{2}){3}$|^db$"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt plain.yaml | grep -q '^db: ENC\['
+}
