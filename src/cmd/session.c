@@ -95,6 +95,64 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	return ret;
 }
 
+/* The selection encrypting the file afresh would use: .sops.yaml's rule
+ * for it, else the default (a Kubernetes Secret's, or all but
+ * _unencrypted keys). *which names it for messages. */
+static void fresh_selection(const struct sops_cli *c, const struct sops_config *config, const struct doc *plain,
+			    struct sops_selection *out, const char **which)
+{
+	const struct sops_rule *rule = NULL;
+
+	memset(out, 0, sizeof(*out));
+	*which = "encrypting the file afresh";
+	if (config && sops_config_match(config, sops_cli_rule_path(c), &rule) == 0) {
+		*which = ".sops.yaml's creation rule for it";
+		if (rule->selection.kind != SOPS_SEL_NONE) {
+			*out = rule->selection;
+			return;
+		}
+	}
+	gs_error_clear();
+	if (sops_config_is_k8s_secret(plain)) {
+		out->kind = SOPS_SEL_ENCRYPTED_REGEX;
+		out->value = (char *)GITSEAL_K8S_SECRET_REGEX;
+	}
+}
+
+int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct doc *doc)
+{
+	struct sops_config *config = NULL;
+	struct sops_selection wider;
+	struct gs_buf text;
+	struct doc before, *kept = &before;
+	const char *which;
+	char where[256];
+	int ret;
+
+	if (c->keep_file_rule)
+		return 0;
+	gs_buf_init(&text, false);
+	doc_init(&before, s->format);
+	/* a .sops.yaml that cannot be used leaves the default as reference */
+	if (sops_cli_load_config(c, &config) < 0)
+		gs_error_clear();
+	fresh_selection(c, config, doc, &wider, &which);
+	/* the version on disk says which values are in clear already */
+	if ((ret = sops_cli_read_input(c, &text)) < 0 || (ret = store_load_buf(s->format, &text, &before)) < 0)
+		goto out;
+	ret = sops_doc_check_narrowed(doc, &s->keys->selection, &wider, &kept, 1, where, sizeof(where));
+	if (ret == GS_ERR_DECRYPT_VALUE) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the file's own rule (in its metadata, outside "
+			      "the MAC), but %s encrypts it (--keep-file-rule to write it so)", where, which);
+	}
+out:
+	doc_release(&before);
+	gs_buf_release(&text);
+	sops_config_free(config);
+	return ret;
+}
+
 void sops_session_release(struct sops_session *s)
 {
 	sops_file_free(s->file);

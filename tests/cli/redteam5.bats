@@ -213,3 +213,33 @@ print('z: secret')" >keys.yaml
 	printf 'creation_rules:\n  - encrypted_regex: "^(?:d{1}b){2}(?:x{2}){3}$|^db$"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
 	gitseal encrypt plain.yaml | grep -q '^db: ENC\['
 }
+
+# A file's own rule (encrypted_regex, ...) is in its metadata, outside the
+# MAC: a pull request can narrow it to the values already encrypted and
+# the file still verifies. edit and set then wrote a new secret in clear.
+@test "edit and set: a new value the file's narrowed rule leaves in clear, but .sops.yaml's rule seals, is refused; --keep-file-rule writes it" {
+	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt plain.yaml >app.yaml
+	sed 's/^    unencrypted_suffix: _unencrypted$/    encrypted_regex: ^(db|name)$/' app.yaml >narrowed.yaml
+	gitseal decrypt narrowed.yaml | cmp - plain.yaml
+	cp narrowed.yaml before.yaml
+	EDITOR="sh -c 'echo api_token: new-secret-token >>\"\$1\"' sh" run gitseal edit narrowed.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but .sops.yaml's creation rule for it encrypts it (--keep-file-rule to write it so)" ]
+	cmp narrowed.yaml before.yaml
+	run gitseal set narrowed.yaml '["api_token"]' '"set-secret"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but .sops.yaml's creation rule for it encrypts it (--keep-file-rule to write it so)" ]
+	cmp narrowed.yaml before.yaml
+	# without .sops.yaml: what encrypting the file afresh would do
+	mv .sops.yaml rules.yaml
+	run gitseal set narrowed.yaml '["api_token"]' '"set-secret"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but encrypting the file afresh encrypts it (--keep-file-rule to write it so)" ]
+	# values the rule seals, and values already in clear, change as before
+	gitseal set narrowed.yaml '["db"]' '"hunter3"'
+	# the user's word
+	gitseal set --keep-file-rule narrowed.yaml '["api_token"]' '"set-secret"'
+	grep -qx 'api_token: set-secret' narrowed.yaml
+	gitseal set narrowed.yaml '["api_token"]' '"changed-again"'
+}
