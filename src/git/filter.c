@@ -1,8 +1,10 @@
 /* clean and smudge for one repository, opened once per process. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -147,19 +149,37 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 	return f->ids.count ? &f->ids : NULL;
 }
 
+int gitrepo_config_path(struct gitfilter *f, char *path, size_t size)
+{
+	struct stat st;
+
+	if (!f->workdir)
+		return GS_FAIL(GS_ERR_CONFIG, "not in a git work tree");
+	if ((size_t)snprintf(path, size, "%s.sops.yaml", f->workdir) >= size)
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? GS_FAIL(GS_ERR_NOT_FOUND, "no .sops.yaml at the repository root '%s'",
+						 f->workdir)
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return GS_FAIL(GS_ERR_CONFIG, "'.sops.yaml' at the repository root is not a regular file (%s): the "
+			       "repository's rules must be a file in it",
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+											: "a special file");
+	return 0;
+}
+
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 {
 	char path[PATH_MAX];
+	int found;
 
 	if (!f->config_tried) {
 		f->config_tried = true;
-		if (!f->workdir)
-			gs_error_set(GS_ERR_CONFIG, "not in a git work tree");
-		else if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path)) {
-			gs_error_set(GS_ERR_LIMIT, "work tree path too long");
-		} else if (access(path, F_OK) != 0) {
+		/* none is a configuration error here (updatekeys tells it apart) */
+		if ((found = gitrepo_config_path(f, path, sizeof(path))) == GS_ERR_NOT_FOUND)
 			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", f->workdir);
-		} else if (sops_config_load(path, &f->config) == 0) {
+		else if (found == 0 && sops_config_load(path, &f->config) == 0) {
 			*out = f->config;
 			return 0;
 		}

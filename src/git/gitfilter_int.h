@@ -81,6 +81,12 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path);
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
+/* The path of the work tree's .sops.yaml in path: 0 when it is a regular
+ * file, GS_ERR_NOT_FOUND when there is none, GS_ERR_CONFIG (one line) when
+ * it is anything else: committed as a symbolic link, it would have gitseal
+ * read git's pipe (/dev/stdin), a terminal or its own environment
+ * (/proc/self/environ, which init copied into .git/gitseal/). */
+int gitrepo_config_path(struct gitfilter *f, char *path, size_t size) __attribute__((warn_unused_result));
 
 /* gitfilter_clean's work once the version git holds of path is known
  * (prev, when found). Safe on several threads at once for a file not
