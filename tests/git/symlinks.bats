@@ -28,3 +28,25 @@ teardown() { gs_teardown; }
 	run -0 "$GITSEAL_BIN" git status
 	[ "$output" = "secrets/app.yaml: decrypted" ]
 }
+
+@test "git lock leaves symbolic links as they are: nothing read or written through them" {
+	printf 'db_password: hunter2\n' > "$T/elsewhere/app.yaml"
+	printf 'db_password: kept-elsewhere\n' > "$T/elsewhere/odd.yaml"
+	cp "$T/elsewhere/app.yaml" "$T/app.before"
+	cp "$T/elsewhere/odd.yaml" "$T/odd.before"
+	# a committed link
+	ln -s "$T/elsewhere/app.yaml" secrets/out.yaml
+	# a link whose staged text is a sops file (as update-index can stage it)
+	git update-index --add --cacheinfo "120000,$(git rev-parse :secrets/app.yaml),secrets/odd.yaml"
+	git add secrets/out.yaml && git commit -qm links
+	ln -s "$T/elsewhere/odd.yaml" secrets/odd.yaml
+	# the sealed file, replaced in the work tree by a link to its plaintext
+	rm secrets/app.yaml
+	ln -s "$T/elsewhere/app.yaml" secrets/app.yaml
+	run -0 "$GITSEAL_BIN" git lock --force
+	[ "$output" = "gitseal: locked: 0 file(s) back to ciphertext; checkouts leave ciphertext until 'gitseal git unlock'" ]
+	for f in app out odd; do [ -L "secrets/$f.yaml" ]; done
+	[ "$(readlink secrets/app.yaml)" = "$T/elsewhere/app.yaml" ]
+	cmp "$T/elsewhere/app.yaml" "$T/app.before"
+	cmp "$T/elsewhere/odd.yaml" "$T/odd.before"
+}
