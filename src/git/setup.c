@@ -637,6 +637,13 @@ static bool worktree_matches(struct gitfilter *f, const char *path, const struct
 	return same;
 }
 
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Every decrypted file under the filter, or the first that has changes
  * (unless force). */
 static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **which, size_t *count)
@@ -655,8 +662,11 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 			continue;
 		gs_buf_reset(&blob);
 		gs_buf_reset(&file);
-		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
-		    gs_read_file(full, &file, FILTER_MAX_CONTENT) != 0) {
+		/* only files: a link (tracked, or put in a file's place) is left
+		 * as it is, never read or written through */
+		if ((e->mode & 0170000) != 0100000 ||
+		    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
+		    !is_regular(full) || gs_read_file(full, &file, FILTER_MAX_CONTENT) != 0) {
 			gs_error_clear();
 			continue;
 		}
@@ -709,7 +719,7 @@ int gitfilter_lock(const char *start_dir, bool force, size_t *locked)
 
 		gs_buf_reset(&blob);
 		snprintf(full, sizeof(full), "%s%s", f->workdir, e->path);
-		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 &&
+		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
 		    !(ret = gs_atomic_write(full, blob.data, blob.len, (int)(st.st_mode & 07777))))
 			ret = gitrepo_index_set(f, idx, e, NULL, full);
 		*locked += !ret;
