@@ -28,7 +28,10 @@ elif mode == "add":
         lines[-1] += b"\n"
     lines.append(b"added_by_editor: added value\n")
 elif mode == "comment":
-    lines.insert(0, b"# a comment by the editor\n")
+    bom = b"\xef\xbb\xbf" if lines and lines[0].startswith(b"\xef\xbb\xbf") else b""
+    if bom:
+        lines[0] = lines[0][3:]
+    lines.insert(0, bom + b"# a comment by the editor\n")
 out = b"".join(lines)
 if mode != "none":
     with open(path, "wb") as f:
