@@ -19,8 +19,8 @@ _gitseal_flags()
 	case $1 in
 	encrypt) _gitseal_reply="$keys $selection $types $common -i --in-place --output --filename-override" ;;
 	decrypt) _gitseal_reply="$types $common --extract --ignore-mac -i --in-place --output --filename-override" ;;
-	edit) _gitseal_reply="$keys $selection $types $common --ignore-mac -s --show-master-keys" ;;
-	set) _gitseal_reply="$types $common --value-file --value-stdin --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
+	edit) _gitseal_reply="$keys $selection $types $common --ignore-mac -s --show-master-keys --keep-file-rule" ;;
+	set) _gitseal_reply="$types $common --value-file --value-stdin --idempotent --keep-file-rule --ignore-mac --shamir-secret-sharing-threshold" ;;
 	unset) _gitseal_reply="$types $common --idempotent --ignore-mac --shamir-secret-sharing-threshold" ;;
 	rotate) _gitseal_reply="$types $common -i --in-place --output --filename-override --ignore-mac --add-age --rm-age --add-pgp --rm-pgp --add-hc-vault-transit --rm-hc-vault-transit -r --recursive -y --yes --shamir-secret-sharing-threshold --drop-unsupported-keys" ;;
 	updatekeys) _gitseal_reply="$common -y --yes -r --recursive --rotate --input-type --shamir-secret-sharing-threshold --drop-unsupported-keys" ;;

@@ -108,11 +108,13 @@ end
 # decrypt, edit
 complete -c gitseal -n '__gitseal_is decrypt' -l extract -x -d 'Print one value: a tree path'
 complete -c gitseal -n '__gitseal_is edit' -s s -l show-master-keys -d 'Show the metadata (read-only)'
+complete -c gitseal -n '__gitseal_is edit' -l keep-file-rule -d "New values in clear where the file's own rule says so"
 
 # set, unset
 complete -c gitseal -n '__gitseal_is set' -l value-file -d 'VALUE names a file holding the JSON value'
 complete -c gitseal -n '__gitseal_is set' -l value-stdin -d 'Read the JSON value from standard input'
 complete -c gitseal -n '__gitseal_is set' -l idempotent -d 'Nothing to do when the value is already so'
+complete -c gitseal -n '__gitseal_is set' -l keep-file-rule -d "A new value in clear where the file's own rule says so"
 complete -c gitseal -n '__gitseal_is unset' -l idempotent -d 'A missing path is not an error'
 
 # rotate, updatekeys

@@ -32,8 +32,13 @@ enum doc_format { DOC_FORMAT_YAML, DOC_FORMAT_JSON, DOC_FORMAT_DOTENV, DOC_FORMA
 enum { DOC_MAX_NODES = 1 << 20 };
 
 /* A shared source (doc.share_source) holds string values from this many
- * bytes on; shorter ones are copied. */
+ * bytes on; shorter ones are copied. The fuzz build (make fuzz) shares
+ * from 8 bytes on, so its small inputs reach the shared values. */
+#ifdef GITSEAL_FUZZING
+enum { DOC_SHARE_MIN = 8 };
+#else
 enum { DOC_SHARE_MIN = 256 };
+#endif
 
 struct doc_span {
 	size_t start; /* byte offset in doc.source; DOC_NO_POS when the node is new */

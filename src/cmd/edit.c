@@ -276,7 +276,8 @@ int cmd_edit(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
 		goto done;
 	}
-	if ((ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) == 0 &&
+	if ((ret = cmd_check_new_clear(&s, &c, &changed)) == 0 &&
+	    (ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) == 0 &&
 	    (ret = gs_output_write(c.file, out.data, out.len, 0600)) == 0)
 		sops_cli_verbose(&c, "'%s': written", c.file);
 done:

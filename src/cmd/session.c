@@ -1,9 +1,12 @@
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "gitseal/config.h"
 #include "gitseal/error.h"
+#include "gitseal/gitfilter.h"
 #include "gitseal/store.h"
 #include "session.h"
 
@@ -92,6 +95,64 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	return ret;
 }
 
+/* The selection encrypting the file afresh would use: .sops.yaml's rule
+ * for it, else the default (a Kubernetes Secret's, or all but
+ * _unencrypted keys). *which names it for messages. */
+static void fresh_selection(const struct sops_cli *c, const struct sops_config *config, const struct doc *plain,
+			    struct sops_selection *out, const char **which)
+{
+	const struct sops_rule *rule = NULL;
+
+	memset(out, 0, sizeof(*out));
+	*which = "encrypting the file afresh";
+	if (config && sops_config_match(config, sops_cli_rule_path(c), &rule) == 0) {
+		*which = ".sops.yaml's creation rule for it";
+		if (rule->selection.kind != SOPS_SEL_NONE) {
+			*out = rule->selection;
+			return;
+		}
+	}
+	gs_error_clear();
+	if (sops_config_is_k8s_secret(plain)) {
+		out->kind = SOPS_SEL_ENCRYPTED_REGEX;
+		out->value = (char *)GITSEAL_K8S_SECRET_REGEX;
+	}
+}
+
+int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct doc *doc)
+{
+	struct sops_config *config = NULL;
+	struct sops_selection wider;
+	struct gs_buf text;
+	struct doc before, *kept = &before;
+	const char *which;
+	char where[256];
+	int ret;
+
+	if (c->keep_file_rule)
+		return 0;
+	gs_buf_init(&text, false);
+	doc_init(&before, s->format);
+	/* a .sops.yaml that cannot be used leaves the default as reference */
+	if (sops_cli_load_config(c, &config) < 0)
+		gs_error_clear();
+	fresh_selection(c, config, doc, &wider, &which);
+	/* the version on disk says which values are in clear already */
+	if ((ret = sops_cli_read_input(c, &text)) < 0 || (ret = store_load_buf(s->format, &text, &before)) < 0)
+		goto out;
+	ret = sops_doc_check_narrowed(doc, &s->keys->selection, &wider, &kept, 1, where, sizeof(where));
+	if (ret == GS_ERR_DECRYPT_VALUE) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the file's own rule (in its metadata, outside "
+			      "the MAC), but %s encrypts it (--keep-file-rule to write it so)", where, which);
+	}
+out:
+	doc_release(&before);
+	gs_buf_release(&text);
+	sops_config_free(config);
+	return ret;
+}
+
 void sops_session_release(struct sops_session *s)
 {
 	sops_file_free(s->file);
@@ -118,6 +179,52 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 	return ret;
 }
 
+/* In a clone set up by `gitseal git init`, a .sops.yaml that gitseal
+ * found (not one the user named) is repository content: a pull request
+ * may have put one in a subdirectory, or added a recipient to the root's.
+ * As `git add` does, the keys its rule gives a new file must be ones this
+ * clone accepted (`gitseal updatekeys` shows and accepts them); keys the
+ * user named (--age, SOPS_AGE_RECIPIENTS, --config) are the user's own. */
+static int check_found_rule(const struct sops_cli *c, const struct sops_config *config,
+			    const struct sops_key_summary *keys)
+{
+	const char *file = c->file && strcmp(c->file, "-") ? c->file : NULL;
+	char dir[PATH_MAX], *slash;
+	struct gitfilter *repo = NULL;
+	struct gs_buf list;
+	int ret = 0;
+
+	if (!config || c->config_path || (getenv("SOPS_CONFIG") && *getenv("SOPS_CONFIG")))
+		return 0;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file ? file : ".") >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	if (file && (slash = strrchr(dir, '/')))
+		slash[slash == dir] = '\0';
+	else if (file)
+		strcpy(dir, ".");
+	if (gitfilter_open(dir, &repo) != 0 || !gitfilter_configured(repo)) {
+		gs_error_clear();
+		gitfilter_free(repo);
+		return 0;
+	}
+	gs_buf_init(&list, false);
+	for (size_t g = 0; !ret && g < keys->group_count; g++)
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *key = sops_key_group_key(&keys->groups[g], i);
+			bool yes = false;
+
+			if (!(ret = gitfilter_recipient_accepted(repo, key, &yes)) && !yes)
+				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", key);
+		}
+	if (!ret && list.len)
+		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' names recipients this clone has not "
+			      "accepted: %s; the file would be readable by them ('gitseal updatekeys' shows and "
+			      "accepts them; --config or --age to choose)", config->path, (const char *)list.data);
+	gs_buf_release(&list);
+	gitfilter_free(repo);
+	return ret;
+}
+
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
 		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {
@@ -138,7 +245,8 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	flags.vault_count = vault_count;
 	flags.pgp = (const char *const *)pgp;
 	flags.pgp_count = pgp_count;
-	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0)
+	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0 ||
+	    (!age_count && !vault_count && !pgp_count && (ret = check_found_rule(c, config, out)) < 0))
 		goto out;
 	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;

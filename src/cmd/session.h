@@ -39,6 +39,13 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 void sops_session_release(struct sops_session *s);
+/* Before edit or set seal doc: a value the file's own rule (its metadata,
+ * outside the MAC: a pull request can narrow it) leaves in clear, that
+ * the version on disk does not hold in clear and that encrypting the file
+ * afresh (.sops.yaml's rule, else the default) would encrypt, is refused
+ * unless --keep-file-rule is given. */
+int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct doc *doc)
+	__attribute__((warn_unused_result));
 
 /* Forgets a tree's source text: it is then written in the fresh layout
  * (a change its own layout cannot take, or --indent). */

@@ -159,7 +159,8 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 		goto out;
 	if (structural)
 		cmd_drop_layout(s.plain);
-	if ((ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
+	if ((!is_set || (ret = cmd_check_new_clear(&s, c, s.plain)) == 0) &&
+	    (ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);
 out:
 	tree_path_release(&path);

@@ -169,6 +169,7 @@ static void take_flags(struct sops_cli *c)
 	c->value_stdin = v[SO_VALUE_STDIN].on;
 	c->pristine = v[SO_PRISTINE].on;
 	c->allow_unencrypted_env = v[SO_ALLOW_UNENCRYPTED_ENV].on;
+	c->keep_file_rule = v[SO_KEEP_FILE_RULE].on;
 	c->no_fifo = v[SO_NO_FIFO].on;
 	c->exec_filename = text_of(c, SO_FILENAME);
 	c->background = v[SO_BACKGROUND].on;

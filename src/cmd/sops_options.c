@@ -96,6 +96,8 @@ const struct opt sops_options[SO_COUNT] = {
 			    "do not wait for the command (deprecated in sops)" },
 	[SO_PRISTINE] = { "pristine", NULL, OPT_BOOL, NULL, NULL,
 			  "give the command only the decrypted values as its environment" },
+	[SO_KEEP_FILE_RULE] = { "keep-file-rule", NULL, OPT_BOOL, NULL, NULL,
+				"new values in clear where the file's own rule says so, though .sops.yaml's would encrypt them" },
 	[SO_ALLOW_UNENCRYPTED_ENV] = { "allow-unencrypted-env", NULL, OPT_BOOL, NULL, NULL,
 				       "export values in clear too (whoever edits the file chooses their names)" },
 	[SO_USER] = { "user", NULL, OPT_STRING, "NAME", NULL, "run the command as user NAME (as root)" },
@@ -148,9 +150,9 @@ static const int rotate_own[] = {
 	SO_SHAMIR_THRESHOLD, /* gitseal's: the user's own, instead of the metadata's (outside the MAC) */
 	OPT_END
 };
-static const int edit_own[] = { NEW_FILE_KEYS, SO_INPUT_TYPE, SO_OUTPUT_TYPE, SELECTION, SO_SHOW_MASTER_KEYS,
+static const int edit_own[] = { NEW_FILE_KEYS, SO_KEEP_FILE_RULE, SO_INPUT_TYPE, SO_OUTPUT_TYPE, SELECTION, SO_SHOW_MASTER_KEYS,
 				SO_IGNORE_MAC, SO_DECRYPTION_ORDER, KEYSERVICE, SO_DROP_UNSUPPORTED_KEYS, SO_YES, OPT_END };
-static const int set_own[] = { SO_INPUT_TYPE, SO_OUTPUT_TYPE, SO_VALUE_FILE, SO_VALUE_STDIN, SO_SHAMIR_THRESHOLD,
+static const int set_own[] = { SO_KEEP_FILE_RULE, SO_INPUT_TYPE, SO_OUTPUT_TYPE, SO_VALUE_FILE, SO_VALUE_STDIN, SO_SHAMIR_THRESHOLD,
 			       SO_IGNORE_MAC, SO_DECRYPTION_ORDER, SO_IDEMPOTENT, KEYSERVICE, OPT_END };
 static const int unset_own[] = { SO_INPUT_TYPE, SO_OUTPUT_TYPE, SO_SHAMIR_THRESHOLD, SO_IGNORE_MAC,
 				 SO_DECRYPTION_ORDER, SO_IDEMPOTENT, KEYSERVICE, OPT_END };

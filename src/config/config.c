@@ -676,11 +676,14 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 	return ret;
 }
 
+/* by length: a value may hold a NUL, and encrypt's are not followed by
+ * one (doc.share_source) */
 static bool entry_is(const struct doc_node *root, const char *key, const char *want)
 {
 	const struct doc_entry *e = doc_map_find(root, key);
 
-	return e && e->value && e->value->kind == DOC_SCALAR && strcmp(e->value->text, want) == 0;
+	return e && e->value && e->value->kind == DOC_SCALAR && e->value->len == strlen(want) &&
+	       memcmp(e->value->text, want, e->value->len) == 0;
 }
 
 bool sops_config_is_k8s_secret(const struct doc *d)

@@ -1,8 +1,10 @@
 /* clean and smudge for one repository, opened once per process. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -44,6 +46,7 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 
 	if (!f)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&f->smudged_lock, NULL);
 	/* no repository (textconv, once per file of a `git log -p`): no
 	 * libgit2, whose start-up reads the system's CA certificates */
 	if (!start_dir) {
@@ -102,6 +105,11 @@ void gitfilter_free(struct gitfilter *f)
 	for (size_t i = 0; i < f->id_recipient_count; i++)
 		free(f->id_recipients[i]);
 	free(f->id_recipients);
+	for (size_t i = 0; i < GITFILTER_SMUDGED_KEEP; i++) {
+		free(f->smudged[i].path);
+		free(f->smudged[i].blob);
+	}
+	pthread_mutex_destroy(&f->smudged_lock);
 	if (f->libgit2_ready)
 		git_libgit2_shutdown();
 	free(f);
@@ -147,19 +155,37 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 	return f->ids.count ? &f->ids : NULL;
 }
 
+int gitrepo_config_path(struct gitfilter *f, char *path, size_t size)
+{
+	struct stat st;
+
+	if (!f->workdir)
+		return GS_FAIL(GS_ERR_CONFIG, "not in a git work tree");
+	if ((size_t)snprintf(path, size, "%s.sops.yaml", f->workdir) >= size)
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? GS_FAIL(GS_ERR_NOT_FOUND, "no .sops.yaml at the repository root '%s'",
+						 f->workdir)
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return GS_FAIL(GS_ERR_CONFIG, "'.sops.yaml' at the repository root is not a regular file (%s): the "
+			       "repository's rules must be a file in it",
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+											: "a special file");
+	return 0;
+}
+
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 {
 	char path[PATH_MAX];
+	int found;
 
 	if (!f->config_tried) {
 		f->config_tried = true;
-		if (!f->workdir)
-			gs_error_set(GS_ERR_CONFIG, "not in a git work tree");
-		else if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path)) {
-			gs_error_set(GS_ERR_LIMIT, "work tree path too long");
-		} else if (access(path, F_OK) != 0) {
+		/* none is a configuration error here (updatekeys tells it apart) */
+		if ((found = gitrepo_config_path(f, path, sizeof(path))) == GS_ERR_NOT_FOUND)
 			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", f->workdir);
-		} else if (sops_config_load(path, &f->config) == 0) {
+		else if (found == 0 && sops_config_load(path, &f->config) == 0) {
 			*out = f->config;
 			return 0;
 		}
@@ -337,6 +363,70 @@ bool gitfilter_configured(struct gitfilter *f)
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
 {
 	return f->repo && gitrepo_filtered(f, path);
+}
+
+/* ---- the last files smudged ----
+ * `git checkout -m` (git 2.39, merge-recursive) writes the merged file and
+ * at once refreshes its index entry: it cleans what it wrote and aborts
+ * unless that gives the merged blob back ("add_cacheinfo failed to
+ * refresh"). The index on disk still holds the old branch's version, so a
+ * clean would seal anew (a fresh IV and lastmodified). So the process keeps
+ * the last few blobs it opened, each with a hash of its plaintext: the same
+ * bytes at the same path get that blob back. That tells nothing new (the
+ * blob holds those bytes, for its own keys) and the blob was opened with
+ * its MAC checked. The hash never leaves the process. */
+
+static void smudged_hash(const uint8_t *plain, size_t len, uint8_t hash[GITFILTER_PLAIN_HASH_SIZE])
+{
+	crypto_generichash(hash, GITFILTER_PLAIN_HASH_SIZE, plain, len, NULL, 0);
+}
+
+/* Kept at best: a blob not kept is only sealed anew when cleaned. */
+static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len,
+			 const struct gs_buf *plain)
+{
+	struct gitfilter_smudged *s;
+	char *p = strdup(path);
+	uint8_t *b = malloc(len ? len : 1);
+
+	if (!p || !b) {
+		free(p);
+		free(b);
+		return;
+	}
+	memcpy(b, blob, len);
+	pthread_mutex_lock(&f->smudged_lock);
+	s = &f->smudged[f->smudged_next++ % GITFILTER_SMUDGED_KEEP];
+	free(s->path);
+	free(s->blob);
+	s->path = p;
+	s->blob = b;
+	s->len = len;
+	smudged_hash(plain->data, plain->len, s->plain_hash);
+	pthread_mutex_unlock(&f->smudged_lock);
+}
+
+/* 1 with out holding the blob smudged last at path into exactly in, 0 when
+ * there is none, or a negative gs_err. */
+static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in, size_t len, struct gs_buf *out)
+{
+	uint8_t hash[GITFILTER_PLAIN_HASH_SIZE];
+	int ret = 0;
+
+	smudged_hash(in, len, hash);
+	pthread_mutex_lock(&f->smudged_lock);
+	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
+		const struct gitfilter_smudged *s =
+			&f->smudged[(f->smudged_next - n) % GITFILTER_SMUDGED_KEEP];
+
+		if (!s->path || strcmp(s->path, path))
+			continue;
+		if (!sodium_memcmp(s->plain_hash, hash, sizeof(hash)))
+			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
+		break; /* only the latest smudge of path counts */
+	}
+	pthread_mutex_unlock(&f->smudged_lock);
+	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
 }
 
 /* ---- clean ---- */
@@ -593,6 +683,8 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	/* an empty file holds no secret; `git blame` never stores what it cleans */
 	if (!len || f->blame)
 		return gs_buf_append(out, in, len);
+	if ((ret = smudged_take(f, path, in, len, out)))
+		return ret < 0 ? ret : 0;
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
 	ret = gitrepo_committed(f, path, &prev, &found);
 	if (ret) {
@@ -633,6 +725,8 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 		return gs_buf_append(out, in, len);
 	ret = gitseal_open_text_doc(f, &cipher, out);
 	doc_release(&cipher);
+	if (!ret)
+		smudged_keep(f, path, in, len, out);
 opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 		reason = gitfilter_identities(f) ? "none of your identities opens it"

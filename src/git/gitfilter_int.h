@@ -3,6 +3,8 @@
 #ifndef GITSEAL_GITFILTER_INT_H
 #define GITSEAL_GITFILTER_INT_H
 
+#include <pthread.h>
+
 #include <git2.h>
 
 #include "gitseal/age.h"
@@ -33,6 +35,16 @@ struct gittrust {
 	int sealed_fd;               /* sealed, likewise */
 };
 
+/* The last files smudged in this process (filter.c): the blob and a hash
+ * of what it opened to, per path. */
+enum { GITFILTER_SMUDGED_KEEP = 8, GITFILTER_PLAIN_HASH_SIZE = 32 };
+struct gitfilter_smudged {
+	char *path;
+	uint8_t *blob;
+	size_t len;
+	uint8_t plain_hash[GITFILTER_PLAIN_HASH_SIZE];
+};
+
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
@@ -56,6 +68,9 @@ struct gitfilter {
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
+	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
+	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
+	size_t smudged_next;
 };
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
@@ -81,6 +96,12 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path);
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
+/* The path of the work tree's .sops.yaml in path: 0 when it is a regular
+ * file, GS_ERR_NOT_FOUND when there is none, GS_ERR_CONFIG (one line) when
+ * it is anything else: committed as a symbolic link, it would have gitseal
+ * read git's pipe (/dev/stdin), a terminal or its own environment
+ * (/proc/self/environ, which init copied into .git/gitseal/). */
+int gitrepo_config_path(struct gitfilter *f, char *path, size_t size) __attribute__((warn_unused_result));
 
 /* gitfilter_clean's work once the version git holds of path is known
  * (prev, when found). Safe on several threads at once for a file not

@@ -134,6 +134,29 @@ static int splice(struct gs_buf *text, size_t at, size_t len, const char *repl)
 
 /* Appends the line for each pattern, or brings an older gitseal line for
  * it up to date. */
+/* The work tree's .gitattributes into text (empty when there is none).
+ * It is repository content: committed as a symbolic link (which git does
+ * not follow) it could point out of the clone, and init would append its
+ * line to whatever file that is. */
+static int read_attributes(const char *path, struct gs_buf *text)
+{
+	struct stat st;
+	int ret;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return GS_FAIL(GS_ERR_CONFIG, "'.gitattributes' is not a regular file (%s): git does not follow "
+			       "it, and gitseal writes nothing outside the repository",
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+											: "a special file");
+	if ((ret = gs_read_file(path, text, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	return ret;
+}
+
 static int add_attributes(const char *workdir, const char *const *patterns, size_t count, size_t *added)
 {
 	char path[PATH_MAX];
@@ -147,11 +170,7 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	gs_buf_init(&text, false);
 	gs_buf_init(&line, false);
 	gs_buf_init(&old, false);
-	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
-	if (ret == GS_ERR_NOT_FOUND) {
-		gs_error_clear();
-		ret = 0;
-	}
+	ret = read_attributes(path, &text);
 	for (size_t i = 0; i < count && !ret; i++) {
 		size_t len;
 		long at;
@@ -206,10 +225,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&pinned, false);
-	if ((ret = gs_read_file(path, &text, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
-		gs_error_clear();
-		ret = 0;
-	}
+	ret = read_attributes(path, &text);
 	if (!ret && mkdir(info, 0755) != 0 && errno != EEXIST)
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", info, strerror(errno));
 	if (!ret && (size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
@@ -491,9 +507,8 @@ static int config_text(struct gitfilter *f, struct gs_buf *text)
 	bool found;
 	int ret;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s.sops.yaml", f->workdir) >= sizeof(path))
-		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
-	ret = gs_read_file(path, text, ATTRIBUTES_MAX);
+	if ((ret = gitrepo_config_path(f, path, sizeof(path))) == 0)
+		ret = gs_read_file(path, text, ATTRIBUTES_MAX);
 	if (ret != GS_ERR_NOT_FOUND)
 		return ret;
 	gs_error_clear();
@@ -517,11 +532,14 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 		return ret;
 	gs_buf_init(&fa.blob, false);
 	gs_buf_init(&text, false);
+	/* a .sops.yaml that cannot be read stops init; one that does not
+	 * parse adds no recipient (updatekeys says so later) */
 	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
 		for (size_t r = 0; r < config->rule_count && !ret; r++)
 			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count, NULL);
 	}
-	gs_error_clear();
+	if (!ret)
+		gs_error_clear();
 	if (!ret && git_repository_index(&idx, f->repo) < 0)
 		ret = gitrepo_fail("cannot open the index");
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
@@ -619,6 +637,13 @@ static bool worktree_matches(struct gitfilter *f, const char *path, const struct
 	return same;
 }
 
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Every decrypted file under the filter, or the first that has changes
  * (unless force). */
 static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **which, size_t *count)
@@ -637,8 +662,11 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 			continue;
 		gs_buf_reset(&blob);
 		gs_buf_reset(&file);
-		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
-		    gs_read_file(full, &file, FILTER_MAX_CONTENT) != 0) {
+		/* only files: a link (tracked, or put in a file's place) is left
+		 * as it is, never read or written through */
+		if ((e->mode & 0170000) != 0100000 ||
+		    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
+		    !is_regular(full) || gs_read_file(full, &file, FILTER_MAX_CONTENT) != 0) {
 			gs_error_clear();
 			continue;
 		}
@@ -691,7 +719,7 @@ int gitfilter_lock(const char *start_dir, bool force, size_t *locked)
 
 		gs_buf_reset(&blob);
 		snprintf(full, sizeof(full), "%s%s", f->workdir, e->path);
-		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 &&
+		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
 		    !(ret = gs_atomic_write(full, blob.data, blob.len, (int)(st.st_mode & 07777))))
 			ret = gitrepo_index_set(f, idx, e, NULL, full);
 		*locked += !ret;

@@ -158,7 +158,9 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
-		if (!gitrepo_filtered(f, e->path))
+		/* git runs no filter on a link or a submodule (it stores the
+		 * link's text): only files are sealed, as gitseal git check says */
+		if ((e->mode & 0170000) != 0100000 || !gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&line);
 		if (git_index_entry_stage(e) != 0) {

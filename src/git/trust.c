@@ -610,11 +610,13 @@ static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given
 	struct gs_buf text;
 	int ret;
 
-	if ((size_t)snprintf(from, sizeof(from), "%s.sops.yaml", f->workdir) >= sizeof(from) ||
-	    (ret = state_path(f, "sops.yaml", to, sizeof(to))))
-		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	if ((ret = state_path(f, "sops.yaml", to, sizeof(to))))
+		return ret;
 	gs_buf_init(&text, false);
-	ret = given ? gs_buf_append(&text, given->data, given->len) : gs_read_file(from, &text, TRUST_FILE_MAX);
+	if (given)
+		ret = gs_buf_append(&text, given->data, given->len);
+	else if ((ret = gitrepo_config_path(f, from, sizeof(from))) == 0)
+		ret = gs_read_file(from, &text, TRUST_FILE_MAX);
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
 		ret = 0;

@@ -165,19 +165,30 @@ static int emit_layout(struct doc *d, enum doc_format format, int indent, bool f
  * encrypted or plaintext outputs. A ciphertext is changed at its first
  * data byte (GITSEAL_TEST_CORRUPT_AT=middle: the middle one, which the
  * reload of a large value does not hand to libyaml, yaml_elide.c), a
- * plaintext at its last letter or digit. Release builds compile this
- * out. */
+ * plaintext at its last letter or digit; GITSEAL_TEST_CORRUPT_MARK=TEXT
+ * changes the byte after the first TEXT instead (a value left in clear,
+ * which only the comparison of the trees can catch). Release builds
+ * compile this out. */
 static void test_corrupt(struct gs_buf *out, int made, bool sealed)
 {
 #ifdef GITSEAL_TEST_HOOKS
 	static const char marker[] = SOPS_ENC_DATA;
 	const char *how = getenv("GITSEAL_TEST_CORRUPT"), *only = getenv("GITSEAL_TEST_CORRUPT_ONLY");
+	const char *mark = getenv("GITSEAL_TEST_CORRUPT_MARK");
 	uint8_t *p;
 
 	if (!how || (strcmp(how, "all") && (strcmp(how, "first") || made > 0)))
 		return;
 	if (only && strcmp(only, sealed ? "sealed" : "plain"))
 		return;
+	if (mark && *mark) {
+		p = memmem(out->data, out->len, mark, strlen(mark));
+		if (p && p + strlen(mark) < out->data + out->len) {
+			p += strlen(mark);
+			*p = *p == 'A' ? 'B' : 'A';
+		}
+		return;
+	}
 	p = memmem(out->data, out->len, marker, sizeof(marker) - 1);
 	if (p && p + sizeof(marker) - 1 < out->data + out->len) {
 		const char *at = getenv("GITSEAL_TEST_CORRUPT_AT");

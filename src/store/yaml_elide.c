@@ -45,30 +45,34 @@ void ycuts_release(struct ycuts *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A run of YCUT_MIN_RUN bytes or more holds a position p with
+ * p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1: only those are looked at, and a
+ * run through one is measured (the proof of every write reads its output
+ * through here: no byte-by-byte pass over it). */
 int ycuts_find(struct ycuts *c)
 {
-	size_t shift = 0;
+	size_t shift = 0, done = 0;
 	int ret;
 
-	for (size_t i = 0; i < c->len;) {
-		size_t run = i;
+	for (size_t p = YCUT_MIN_RUN - 1; p < c->len; p += YCUT_MIN_RUN) {
+		size_t a = p, b = p + 1;
 
-		if (!base64_byte(c->src[i])) {
-			i++;
+		if (p < done || !base64_byte(c->src[p]))
 			continue;
-		}
-		while (run < c->len && base64_byte(c->src[run]))
-			run++;
-		if (run - i >= YCUT_MIN_RUN) {
-			if ((ret = GS_ARRAY_GROW(c->v, c->n, c->cap, 8)) < 0)
-				return ret;
-			c->v[c->n].at = i + YCUT_KEEP;
-			c->v[c->n].len = run - i - YCUT_KEEP;
-			c->v[c->n].vat = i + YCUT_KEEP - shift;
-			shift += c->v[c->n].len;
-			c->n++;
-		}
-		i = run;
+		while (a > done && base64_byte(c->src[a - 1]))
+			a--;
+		while (b < c->len && base64_byte(c->src[b]))
+			b++;
+		done = b;
+		if (b - a < YCUT_MIN_RUN)
+			continue;
+		if ((ret = GS_ARRAY_GROW(c->v, c->n, c->cap, 8)) < 0)
+			return ret;
+		c->v[c->n].at = a + YCUT_KEEP;
+		c->v[c->n].len = b - a - YCUT_KEEP;
+		c->v[c->n].vat = a + YCUT_KEEP - shift;
+		shift += c->v[c->n].len;
+		c->n++;
 	}
 	c->vlen = c->len - shift;
 	return 0;

@@ -14,6 +14,13 @@ struct translator {
 	bool in_bracket;
 	bool after_quantifier;
 	unsigned long repeat_total;
+	/* Counted repeats multiply through groups ("(a{1,100}){100}" is
+	 * 10,000 copies for glibc, whose matching is not linear as RE2's):
+	 * per open group, the most copies anything inside it makes; and what
+	 * the group just closed makes, for a repeat that follows it. */
+	unsigned long copies[REGEX_MAX_LEN + 1];
+	size_t depth;
+	unsigned long closed_copies; /* 0: the last atom was no group */
 };
 
 static int emit(struct translator *t, const char *s)
@@ -31,12 +38,29 @@ static int unsupported(const struct translator *t)
 	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", t->in);
 }
 
+/* A group opens ("(" or "(?:") or closes: the copies its repeats make. */
+static void group_open(struct translator *t)
+{
+	t->copies[++t->depth] = 1;
+	t->closed_copies = 0;
+}
+
+static void group_close(struct translator *t)
+{
+	if (!t->depth)
+		return; /* unbalanced: regcomp says so */
+	t->closed_copies = t->copies[t->depth--];
+	if (t->closed_copies > t->copies[t->depth])
+		t->copies[t->depth] = t->closed_copies;
+}
+
 /* "(?:" is a plain group; any other "(?" syntax is refused. */
 static int group(struct translator *t)
 {
 	if (t->in[t->i + 2] != ':')
 		return unsupported(t);
 	t->i += 3;
+	group_open(t);
 	return emit(t, "(");
 }
 
@@ -53,14 +77,21 @@ static size_t repeat_span(const char *p)
 static int counted_repeat(struct translator *t, size_t span)
 {
 	const char *p = t->in + t->i;
-	unsigned long lo, hi;
+	unsigned long lo, hi, n, made;
 	char *end;
 
 	lo = strtoul(p + 1, &end, 10);
 	hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, &end, 10) : lo;
-	t->repeat_total += hi > lo ? hi : lo;
+	n = hi > lo ? hi : lo;
+	t->repeat_total += n;
 	if (t->repeat_total > REGEX_MAX_REPEAT)
 		return unsupported(t);
+	/* n is at most REGEX_MAX_REPEAT here, and so is closed_copies */
+	made = n * (t->closed_copies ? t->closed_copies : 1);
+	if (made > REGEX_MAX_REPEAT)
+		return unsupported(t);
+	if (made > t->copies[t->depth])
+		t->copies[t->depth] = made;
 	t->i += span;
 	return emit_bytes(t, p, span);
 }
@@ -88,6 +119,7 @@ static int quantifier(struct translator *t)
 	if (t->in[t->i] == '?')
 		t->i++;
 	t->after_quantifier = true;
+	t->closed_copies = 0;
 	return ret;
 }
 
@@ -176,6 +208,12 @@ static int translate_one(struct translator *t)
 	if (!t->in_bracket && (c == '*' || c == '+' || c == '?' || c == '{'))
 		return quantifier(t);
 	t->after_quantifier = false;
+	if (!t->in_bracket && c == '(')
+		group_open(t);
+	else if (!t->in_bracket && c == ')')
+		group_close(t);
+	else
+		t->closed_copies = 0;
 	if (c == '[' && !t->in_bracket)
 		return bracket_open(t);
 	if (c == '[' && t->in_bracket && t->in[t->i + 1] == ':')
@@ -191,7 +229,7 @@ static int translate_one(struct translator *t)
 
 int re2posix_translate(const char *pattern, char **posix)
 {
-	struct translator t = { .in = pattern };
+	struct translator t = { .in = pattern, .copies = { 1 } };
 	int ret;
 
 	*posix = NULL;

@@ -189,3 +189,57 @@ stop_during() {
 	[ "$(cat "$NOTE/where")" = "$TMP/tmp2" ]
 	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
 }
+
+# A file's encrypted_regex is outside the MAC and runs on glibc's regex
+# engine, which is not linear as sops's RE2 is: nested counted repeats
+# multiply ((a{1,100}){100}: 10,000 states, ~50 ms per 1,000-character
+# key), so a crafted file of many long keys kept decrypt or render busy
+# for minutes. Counted repeats are bounded as a product through groups.
+@test "a file's encrypted_regex with nested counted repeats is refused before it runs" {
+	python3 -c "
+for i in range(20): print('a' * 1000 + str(i) + ': v')
+print('z: secret')" >keys.yaml
+	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^z$' keys.yaml >keys.enc.yaml
+	sed "s/^    encrypted_regex: .*/    encrypted_regex: '(a{1,100}){100}b'/" keys.enc.yaml >nested.yaml
+	run gitseal decrypt nested.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'nested.yaml': unsupported regular expression syntax in '(a{1,100}){100}b'" ]
+	# the same in .sops.yaml
+	printf 'creation_rules:\n  - encrypted_regex: "(?:(?:x{2}){20}){10}"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	run gitseal encrypt plain.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unsupported regular expression syntax in '(?:(?:x{2}){20}){10}'" ]]
+	# repeats side by side, or nested within the bound, as before
+	printf 'creation_rules:\n  - encrypted_regex: "^(?:d{1}b){2}(?:x{2}){3}$|^db$"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt plain.yaml | grep -q '^db: ENC\['
+}
+
+# A file's own rule (encrypted_regex, ...) is in its metadata, outside the
+# MAC: a pull request can narrow it to the values already encrypted and
+# the file still verifies. edit and set then wrote a new secret in clear.
+@test "edit and set: a new value the file's narrowed rule leaves in clear, but .sops.yaml's rule seals, is refused; --keep-file-rule writes it" {
+	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt plain.yaml >app.yaml
+	sed 's/^    unencrypted_suffix: _unencrypted$/    encrypted_regex: ^(db|name)$/' app.yaml >narrowed.yaml
+	gitseal decrypt narrowed.yaml | cmp - plain.yaml
+	cp narrowed.yaml before.yaml
+	EDITOR="sh -c 'echo api_token: new-secret-token >>\"\$1\"' sh" run gitseal edit narrowed.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but .sops.yaml's creation rule for it encrypts it (--keep-file-rule to write it so)" ]
+	cmp narrowed.yaml before.yaml
+	run gitseal set narrowed.yaml '["api_token"]' '"set-secret"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but .sops.yaml's creation rule for it encrypts it (--keep-file-rule to write it so)" ]
+	cmp narrowed.yaml before.yaml
+	# without .sops.yaml: what encrypting the file afresh would do
+	mv .sops.yaml rules.yaml
+	run gitseal set narrowed.yaml '["api_token"]' '"set-secret"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but encrypting the file afresh encrypts it (--keep-file-rule to write it so)" ]
+	# values the rule seals, and values already in clear, change as before
+	gitseal set narrowed.yaml '["db"]' '"hunter3"'
+	# the user's word
+	gitseal set --keep-file-rule narrowed.yaml '["api_token"]' '"set-secret"'
+	grep -qx 'api_token: set-secret' narrowed.yaml
+	gitseal set narrowed.yaml '["api_token"]' '"changed-again"'
+}

@@ -6,8 +6,11 @@
  * with any sanitizer report. The expected tree is the caller's after
  * sealing (the tags of encrypted values go, as sops drops them).
  *
- * Input: byte 0 picks the format (bits 0-1) and the selection rule (bits
- * 2-3), byte 1 picks the leaf `set` changes; the rest is the document. */
+ * Input: byte 0 picks the format (bits 0-1), the selection rule (bits
+ * 2-3) and whether the document is loaded as encrypt loads it (bit 4: its
+ * large values left in the source text, doc.share_source, the source
+ * dropped after the first layout; large is 8 bytes in the fuzz build) and
+ * mac_only_encrypted (bit 5), byte 1 picks the leaf `set` changes; the rest is the document. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,9 @@ static void selection_for(uint8_t pick, struct sops_selection *sel)
 
 	sel->kind = rules[pick & 3].kind;
 	sel->value = (char *)rules[pick & 3].value;
-	sel->mac_only_encrypted = false;
+	/* bit 5 of byte 0: a value left in clear is then checked by the
+	 * comparison of the trees alone */
+	sel->mac_only_encrypted = (pick & 8) != 0;
 }
 
 static size_t count_scalars(const struct doc_node *n, int depth)
@@ -148,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sops_file *f = NULL, *opened = NULL;
 	struct gs_buf sealed;
 	struct doc plain;
+	struct sops_seal_opts so = { 0 };
 	uint8_t pick;
 
 	if (!ready) {
@@ -159,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	format = formats[data[0] & 3];
 	pick = data[1];
 	doc_init(&plain, format);
+	plain.share_source = so.drop_source = (data[0] & 0x10) != 0;
 	gs_buf_init(&sealed, false);
 	if (store_load(format, data + 2, size - 2, &plain) < 0 || sops_doc_check_plain(&plain) < 0)
 		goto out;
@@ -172,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* encrypt -> decrypt; sealing leaves the caller's tree as it was, but
 	 * for the tags of the values it encrypts (dropped, as sops does): that
 	 * tree is what must decrypt */
-	if (sops_file_seal(f, &plain, NULL, &sealed) < 0)
+	if (sops_file_seal(f, &plain, &so, &sealed) < 0)
 		goto out;
 	open_must_equal(&sealed, format, &plain, &opened);
 	/* set one value (text from the input), sealed against the opened file */

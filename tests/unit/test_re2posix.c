@@ -29,6 +29,9 @@ static void test_translated(void **state)
 		{ "\\Aab\\z", "^ab$" },
 		{ "v\\d{2,3}x{$", "v[0-9]{2,3}x\\{$" },
 		{ "a{2}b{1,}", "a{2}b{1,}" },
+		{ "(a{2}){3}(b{4}){5}", "(a{2}){3}(b{4}){5}" }, /* nested within the bound */
+		{ "((a){16}){16}", "((a){16}){16}" },
+		{ "(a){100}\\(b{2}\\){100}", "(a){100}\\(b{2}\\){100}" }, /* escaped: no group */
 		{ "[[:alpha:]]", "[[:alpha:]]" },
 		{ "[]a]", "[]a]" },
 		{ "[^]a]", "[^]a]" },
@@ -52,6 +55,9 @@ static void test_refused(void **state)
 		"a++",       /* nested repetition: RE2 refuses it too */
 		"a*{2}",
 		"a{200}b{100}", /* more counted repetitions than REGEX_MAX_REPEAT */
+		"(a{1,100}){100}b", /* nested: 10,000 copies for glibc */
+		"(?:(?:x{2}){20}){10}",
+		"((a){20}b){20}",
 		"\\bword",
 		"\\p{L}",
 		"(?P<n>a)",

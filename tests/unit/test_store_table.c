@@ -394,11 +394,110 @@ static void test_node_budget_same_in_every_store(void **state)
 	gs_buf_release(&text);
 }
 
+/* a and b written give the same bytes */
+static void same_output(const struct doc *a, const struct doc *b, struct gs_buf *a_out, struct gs_buf *b_out)
+{
+	gs_buf_reset(a_out);
+	gs_buf_reset(b_out);
+	assert_int_equal(store_emit(a, a->format, NULL, a_out), 0);
+	assert_int_equal(store_emit(b, b->format, NULL, b_out), 0);
+	assert_int_equal(a_out->len, b_out->len);
+	assert_memory_equal(a_out->data, b_out->data, a_out->len);
+}
+
+/* Sets the value of "short" (of "data" in a binary document). */
+static void set_short(struct doc *d, const char *v)
+{
+	const struct doc_node *root = d->branches[0];
+	struct doc_entry *e;
+
+	if (d->format == I)
+		root = root->entries[0].value;
+	e = doc_map_find(root, d->format == B ? "data" : "short");
+	assert_non_null(e);
+	assert_int_equal(doc_scalar_set(d, e->value, DOC_STR, v, strlen(v)), 0);
+}
+
+static bool in_source(const struct doc *d, const struct doc_node *n)
+{
+	const char *src = (const char *)(d->source.data ? d->source.data : d->held_source.data);
+	size_t len = d->source.data ? d->source.len : d->held_source.len;
+
+	return n->text >= src && n->text < src + len;
+}
+
+/* A document that shares its source (encrypt's) holds a large value
+ * where the text has it, in every store, and is the same data as one
+ * that copies; an escaped or short value is copied. Written back, it
+ * gives the same bytes, also once the layout is dropped. */
+static void test_shared_source_same_in_every_store(void **state)
+{
+	static const struct {
+		enum doc_format format;
+		const char *text; /* '@' = 300 bytes of 'v' */
+		const char *shared, *copied; /* keys */
+	} cases[] = {
+		{ Y, "big: @\nq: '@'\nesc: \"@\\t\"\nshort: v\n", "big", "esc" },
+		{ Y, "q: '@'\nshort: v\n", "q", NULL },
+		{ J, "{\"big\": \"@\", \"esc\": \"@\\n\", \"short\": \"v\"}", "big", "esc" },
+		{ E, "big=@\nesc=@\\n\nshort=v\n", "big", "esc" },
+		{ I, "[s]\nbig = @\nq = \"@\"\nshort = v\n", "big", NULL },
+		{ B, "@", "data", NULL },
+	};
+	struct gs_buf text, a_out, b_out;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	gs_buf_init(&a_out, true);
+	gs_buf_init(&b_out, true);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct doc a, b;
+		const struct doc_node *root;
+
+		gs_buf_reset(&text);
+		for (const char *p = cases[i].text; *p; p++)
+			for (int k = 0; k < (*p == '@' ? 300 : 1); k++)
+				assert_int_equal(gs_buf_append(&text, *p == '@' ? "v" : p, 1), 0);
+		doc_init(&a, cases[i].format);
+		doc_init(&b, cases[i].format);
+		b.share_source = true;
+		assert_int_equal(store_load(cases[i].format, text.data, text.len, &a), 0);
+		assert_int_equal(store_load(cases[i].format, text.data, text.len, &b), 0);
+		assert_true(doc_equal(&a, &b, NULL, 0));
+		assert_false(a.source_shared);
+		assert_true(b.source_shared);
+		root = b.branches[0];
+		if (cases[i].format == I)
+			root = root->entries[0].value;
+		if (cases[i].shared)
+			assert_true(in_source(&b, doc_map_find(root, cases[i].shared)->value));
+		if (cases[i].copied)
+			assert_false(in_source(&b, doc_map_find(root, cases[i].copied)->value));
+		if (doc_map_find(root, "short"))
+			assert_false(in_source(&b, doc_map_find(root, "short")->value));
+		/* patched around the shared value, then written afresh */
+		set_short(&a, "w");
+		set_short(&b, "w");
+		same_output(&a, &b, &a_out, &b_out);
+		doc_drop_source(&a);
+		doc_drop_source(&b);
+		assert_null(b.source.data);
+		assert_true(doc_equal(&a, &b, NULL, 0));
+		same_output(&a, &b, &a_out, &b_out);
+		doc_release(&a);
+		doc_release(&b);
+	}
+	gs_buf_release(&text);
+	gs_buf_release(&a_out);
+	gs_buf_release(&b_out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_node_budget_same_in_every_store),
+		cmocka_unit_test(test_shared_source_same_in_every_store),
 	};
 	struct age_identity *id;
 	int failed;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bats
+# A symbolic link under the filter's pattern: git stores the link's text
+# and runs no filter on it, so it is not a sealed file, and gitseal
+# neither reports it as one nor reads or writes through it.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'db_password: hunter2\n' > secrets/app.yaml
+	git add -A && git commit -qm base
+	mkdir -p "$T/elsewhere"
+}
+teardown() { gs_teardown; }
+
+@test "git status and git check agree on a tracked symbolic link: not a sealed file" {
+	ln -s app.yaml secrets/alias.yaml
+	ln -s "$T/elsewhere/app.yaml" secrets/out.yaml
+	git add secrets
+	[ "$(git ls-files -s secrets/alias.yaml | cut -c1-6)" = 120000 ]
+	# staged, not yet committed: what check examines
+	run -0 "$GITSEAL_BIN" git check
+	[ -z "$output" ]
+	run -0 "$GITSEAL_BIN" git status
+	[ "$output" = "secrets/app.yaml: decrypted" ]
+	git commit -qm links
+	run -0 "$GITSEAL_BIN" git status
+	[ "$output" = "secrets/app.yaml: decrypted" ]
+}
+
+@test "git lock leaves symbolic links as they are: nothing read or written through them" {
+	printf 'db_password: hunter2\n' > "$T/elsewhere/app.yaml"
+	printf 'db_password: kept-elsewhere\n' > "$T/elsewhere/odd.yaml"
+	cp "$T/elsewhere/app.yaml" "$T/app.before"
+	cp "$T/elsewhere/odd.yaml" "$T/odd.before"
+	# a committed link
+	ln -s "$T/elsewhere/app.yaml" secrets/out.yaml
+	# a link whose staged text is a sops file (as update-index can stage it)
+	git update-index --add --cacheinfo "120000,$(git rev-parse :secrets/app.yaml),secrets/odd.yaml"
+	git add secrets/out.yaml && git commit -qm links
+	ln -s "$T/elsewhere/odd.yaml" secrets/odd.yaml
+	# the sealed file, replaced in the work tree by a link to its plaintext
+	rm secrets/app.yaml
+	ln -s "$T/elsewhere/app.yaml" secrets/app.yaml
+	run -0 "$GITSEAL_BIN" git lock --force
+	[ "$output" = "gitseal: locked: 0 file(s) back to ciphertext; checkouts leave ciphertext until 'gitseal git unlock'" ]
+	for f in app out odd; do [ -L "secrets/$f.yaml" ]; done
+	[ "$(readlink secrets/app.yaml)" = "$T/elsewhere/app.yaml" ]
+	cmp "$T/elsewhere/app.yaml" "$T/app.before"
+	cmp "$T/elsewhere/odd.yaml" "$T/odd.before"
+}
