@@ -67,6 +67,16 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	__attribute__((warn_unused_result));
 int gs_atomic_commit(struct gs_atomic_file *af) __attribute__((warn_unused_result));
 void gs_atomic_abort(struct gs_atomic_file *af);
+/* true when path (through symbolic links) was read by this process with
+ * gs_read_file and has changed since: a write in place failed because
+ * another writer went first. */
+bool gs_changed_since_read(const char *path);
+/* Writes data to a new file beside path's target, named PATH<infix>XXXXXX,
+ * with the target's mode: complete or not at all, never replacing anything
+ * (a finished temporary file is hard-linked to the new name). *made gets
+ * its name (free it). */
+int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)
+	__attribute__((warn_unused_result));
 /* One-shot convenience. */
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));

@@ -225,6 +225,27 @@ static int take_metadata_back(const struct sops_session *s, struct doc *changed)
 	return 0;
 }
 
+/* The file changed while the editor was open (another writer went first):
+ * the sealed, verified output is kept beside it rather than lost, so the
+ * user can merge the two by hand; no plaintext reaches the disk. */
+static int keep_lost_edit(const char *file, const struct gs_buf *out)
+{
+	char *kept = NULL, why[256];
+	int ret;
+
+	if (!gs_changed_since_read(file))
+		return GS_ERR_WRITE;
+	if ((ret = gs_write_beside(file, ".gitseal-edit-", out->data, out->len, &kept)) < 0) {
+		snprintf(why, sizeof(why), "%s", gs_error_message());
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written, "
+			       "and the edit could not be kept beside it (%s)", file, why);
+	}
+	ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; your edit is kept sealed "
+		      "in '%s'", file, kept);
+	free(kept);
+	return ret;
+}
+
 int cmd_edit(int argc, char **argv)
 {
 	struct sops_cli c;
@@ -276,9 +297,12 @@ int cmd_edit(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
 		goto done;
 	}
-	if ((ret = cmd_check_new_clear(&s, &c, &changed)) == 0 &&
-	    (ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) == 0 &&
-	    (ret = gs_output_write(c.file, out.data, out.len, 0600)) == 0)
+	if ((ret = cmd_check_new_clear(&s, &c, &changed)) < 0 ||
+	    (ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) < 0)
+		goto done;
+	if ((ret = gs_output_write(c.file, out.data, out.len, 0600)) == GS_ERR_WRITE)
+		ret = keep_lost_edit(c.file, &out);
+	else if (ret == 0)
 		sops_cli_verbose(&c, "'%s': written", c.file);
 done:
 	if (ret)

@@ -14,6 +14,7 @@ void sops_session_init(struct sops_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	doc_init(&s->meta, DOC_FORMAT_YAML);
+	gs_buf_init(&s->text, false);
 }
 
 int cmd_metadata_only(const struct doc *d, enum doc_format format, struct doc *out)
@@ -44,7 +45,15 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 	s->format = o.format = sops_cli_input_format(c);
 	gs_buf_init(&text, false);
 	doc_init(&d, s->format);
-	if ((ret = sops_cli_read_input(c, &text)) < 0 || (ret = store_load_buf(s->format, &text, &d)) < 0)
+	if ((ret = sops_cli_read_input(c, &text)) < 0)
+		goto out;
+	/* a write in place compares with the file as read here
+	 * (cmd_check_new_clear): read again, it could have changed unseen */
+	if (reseal && gs_buf_append(&s->text, text.data, text.len)) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = store_load_buf(s->format, &text, &d)) < 0)
 		goto out;
 	/* said before any key is looked for */
 	if (!sops_doc_is_encrypted(&d)) {
@@ -123,7 +132,6 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 {
 	struct sops_config *config = NULL;
 	struct sops_selection wider;
-	struct gs_buf text;
 	struct doc before, *kept = &before;
 	const char *which;
 	char where[256];
@@ -131,14 +139,14 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 
 	if (c->keep_file_rule)
 		return 0;
-	gs_buf_init(&text, false);
 	doc_init(&before, s->format);
 	/* a .sops.yaml that cannot be used leaves the default as reference */
 	if (sops_cli_load_config(c, &config) < 0)
 		gs_error_clear();
 	fresh_selection(c, config, doc, &wider, &which);
-	/* the version on disk says which values are in clear already */
-	if ((ret = sops_cli_read_input(c, &text)) < 0 || (ret = store_load_buf(s->format, &text, &before)) < 0)
+	/* the version opened says which values are in clear already; read
+	 * again, the file would not be seen to change before it is replaced */
+	if ((ret = store_load_data(s->format, s->text.data, s->text.len, &before)) < 0)
 		goto out;
 	ret = sops_doc_check_narrowed(doc, &s->keys->selection, &wider, &kept, 1, where, sizeof(where));
 	if (ret == GS_ERR_DECRYPT_VALUE) {
@@ -148,7 +156,6 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 	}
 out:
 	doc_release(&before);
-	gs_buf_release(&text);
 	sops_config_free(config);
 	return ret;
 }
@@ -158,6 +165,7 @@ void sops_session_release(struct sops_session *s)
 	sops_file_free(s->file);
 	age_identity_list_release(&s->ids);
 	doc_release(&s->meta);
+	gs_buf_release(&s->text);
 	memset(s, 0, sizeof(*s));
 }
 

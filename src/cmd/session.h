@@ -25,6 +25,8 @@ struct sops_session {
 					* as sops re-emits every file (main.go:2391) */
 	bool keep_metadata;            /* set before opening: meta gets the file's sops entry */
 	struct doc meta;               /* { sops: <the metadata as in the file> } (edit -s) */
+	struct gs_buf text;            /* with reseal, the file as read: what cmd_check_new_clear
+					* compares with (read again, a second writer went unseen) */
 };
 
 void sops_session_init(struct sops_session *s);

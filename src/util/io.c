@@ -567,3 +567,91 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 		return write_direct(path, data, len);
 	return gs_atomic_write(path, data, len, mode);
 }
+
+bool gs_changed_since_read(const char *path)
+{
+	char *resolved = link_target(path);
+	bool changed = resolved && !stamp_unchanged(resolved);
+
+	free(resolved);
+	return changed;
+}
+
+/* A finished temporary file in dir, mode applied and synced. */
+static int write_temp(const char *dir, const char *shown, const uint8_t *data, size_t len, int mode,
+		      char **tmp)
+{
+	int fd, ret;
+
+	if (asprintf(tmp, "%s/.gitseal-tmp-XXXXXX", dir) < 0) {
+		*tmp = NULL;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	if ((fd = mkstemp(*tmp)) < 0) {
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s", shown,
+			      strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return ret;
+	}
+	ret = write_all(fd, shown, data, len);
+	if (!ret && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
+	if (close(fd) != 0 && !ret)
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
+	return ret;
+}
+
+/* Links tmp to a new name target<infix>XXXXXX (random letters); link(2)
+ * never replaces an existing file. */
+static int link_new_name(const char *tmp, const char *target, const char *infix, char **made)
+{
+	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char suffix[7];
+
+		for (size_t i = 0; i < 6; i++)
+			suffix[i] = letters[randombytes_uniform(sizeof(letters) - 1)];
+		suffix[6] = '\0';
+		if (asprintf(made, "%s%s%s", target, infix, suffix) < 0) {
+			*made = NULL;
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		if (link(tmp, *made) == 0)
+			return 0;
+		free(*made);
+		*made = NULL;
+		if (errno != EEXIST)
+			return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", target, strerror(errno));
+	}
+	return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': no free name", target);
+}
+
+int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)
+{
+	char *target = link_target(path), *dir = NULL, *tmp = NULL;
+	struct stat st;
+	int ret, dfd;
+
+	*made = NULL;
+	if (!target || !(dir = dir_of(target))) {
+		free(target);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	ret = write_temp(dir, path, data, len, stat(target, &st) == 0 ? (int)(st.st_mode & 07777) : 0600, &tmp);
+	if (!ret)
+		ret = link_new_name(tmp, target, infix, made);
+	if (tmp)
+		unlink(tmp);
+	/* the new name is there; a directory that cannot be synced leaves it
+	 * to the next sync of the file system, as a new file of gs_atomic_write */
+	if (!ret && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(tmp);
+	free(dir);
+	free(target);
+	return ret;
+}
