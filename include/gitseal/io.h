@@ -50,7 +50,8 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
  * old or the new content, never neither. A new file is not fsynced: there
  * is nothing to lose, and fsync would cost more than the whole job. The
  * target's mode (and owner, for root) is kept, or mode is used for a new
- * file. On failure the target is untouched and the temporary file is
+ * file. A target with other hard links is refused (they would keep the old
+ * content). On failure the target is untouched and the temporary file is
  * removed. A target this process read with gs_read_file is replaced only
  * if it is still what was read (device, inode, size, times), checked under
  * a lock on its directory: of two writers of one file, the second fails
@@ -65,6 +66,11 @@ struct gs_atomic_file {
 
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	__attribute__((warn_unused_result));
+/* What gs_atomic_open refuses of an existing target, asked before work
+ * that should not be lost (edit, before the editor): a target (through
+ * symbolic links) with more than one hard link, whose other links would
+ * keep the old content. 0 or GS_ERR_WRITE. */
+int gs_check_replaceable(const char *path) __attribute__((warn_unused_result));
 int gs_atomic_commit(struct gs_atomic_file *af) __attribute__((warn_unused_result));
 void gs_atomic_abort(struct gs_atomic_file *af);
 /* true when path (through symbolic links) was read by this process with

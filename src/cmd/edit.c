@@ -281,7 +281,8 @@ int cmd_edit(int argc, char **argv)
 	if (c.show_master_keys && !show)
 		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", c.file);
 	s.keep_metadata = show;
-	if ((ret = sops_session_open(&s, &c, true)) < 0 ||
+	/* refused before the editor runs, not after the user's work */
+	if ((ret = gs_check_replaceable(c.file)) < 0 || (ret = sops_session_open(&s, &c, true)) < 0 ||
 	    (ret = cmd_plain_emit(c.file, s.plain, s.format, s.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
 	    (show && (ret = append_metadata(&s, &plain)) < 0) || (ret = edit_text(&c, &plain, &edited)) < 0)
 		goto done;

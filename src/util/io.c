@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -363,8 +364,32 @@ static char *link_target(const char *path)
 	return NULL;
 }
 
+/* A replacement by rename would leave another hard link with the old
+ * bytes (after encrypt -i, the plaintext): refused while nothing is
+ * written. shown is the name the user gave. */
+static int refuse_hard_links(const char *shown, const struct stat *st)
+{
+	if (st->st_nlink <= 1)
+		return 0;
+	return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it has %ju hard links, and the others would keep "
+		       "the old content (to break the link: cp '%s' tmp && mv tmp '%s')", shown,
+		       (uintmax_t)st->st_nlink, shown, shown);
+}
+
+int gs_check_replaceable(const char *path)
+{
+	struct stat st;
+
+	/* stat follows symbolic links: the target's count is what counts */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return refuse_hard_links(path, &st);
+}
+
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 {
+	int ret;
+
 	struct stat st;
 	char *dir;
 	size_t n;
@@ -380,6 +405,10 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 		if (!S_ISREG(st.st_mode)) {
 			gs_atomic_abort(af);
 			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", path);
+		}
+		if ((ret = refuse_hard_links(path, &st)) < 0) {
+			gs_atomic_abort(af);
+			return ret;
 		}
 		af->mode = st.st_mode & 07777;
 		af->replacing = true;
@@ -402,8 +431,8 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	fd = mkstemp(af->tmp_path);
 	if (fd < 0) {
 		/* path is af->path: the message is made before abort frees it */
-		int ret = GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s", path,
-				  strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot create a temporary file beside '%s': %s", path,
+			      strerror(errno));
 
 		free(af->tmp_path);
 		af->tmp_path = NULL;

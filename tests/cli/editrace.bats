@@ -34,3 +34,46 @@ teardown() { teardown_tmp; }
 	[ "$(gitseal decrypt --input-type yaml "${kept[0]}")" = "$(printf 'a: mine\nb: 2')" ]
 	[ -z "$(ls -A | grep gitseal-tmp)" ]
 }
+
+# a replacement by rename leaves another hard link with the old bytes
+# (after encrypt -i: the plaintext), so such a file is refused untouched
+hard_linked() { # hard_linked STATUS STDERR FILE COUNT
+	[ "$1" -eq 3 ]
+	[ "$2" = "gitseal: error: cannot replace '$3': it has $4 hard links, and the others would keep the old content (to break the link: cp '$3' tmp && mv tmp '$3')" ]
+}
+
+@test "encrypt -i of a file with another hard link: 3, one line, both names keep their bytes" {
+	ln plain.yaml other.yaml
+	run --separate-stderr gitseal encrypt -i --age "$(demo_recipient)" plain.yaml
+	hard_linked "$status" "$stderr" plain.yaml 2
+	[ "$(cat plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
+	[ "$(stat -c %h other.yaml)" = 2 ]
+	[ -z "$(ls -A | grep gitseal-tmp)" ]
+	# through a symbolic link the target's count is what counts
+	ln -s plain.yaml link.yaml
+	ln plain.yaml third.yaml
+	run --separate-stderr gitseal encrypt -i --age "$(demo_recipient)" link.yaml
+	hard_linked "$status" "$stderr" link.yaml 3
+	[ "$(cat plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
+	# the link broken as the message says, it goes ahead
+	rm other.yaml third.yaml
+	run -0 gitseal encrypt -i --age "$(demo_recipient)" plain.yaml
+	[ "$(gitseal decrypt plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
+}
+
+@test "set, decrypt -i and edit of a file with another hard link: 3, nothing written, the editor never runs" {
+	ln enc.yaml other.yaml
+	cp enc.yaml enc.orig
+	run --separate-stderr gitseal set enc.yaml '["b"]' '3'
+	hard_linked "$status" "$stderr" enc.yaml 2
+	cmp enc.yaml enc.orig
+	run --separate-stderr gitseal decrypt -i enc.yaml
+	hard_linked "$status" "$stderr" enc.yaml 2
+	cmp enc.yaml enc.orig
+	printf '#!/bin/sh\ntouch "%s/ran"\nsed -i s/secret/mine/ "$1"\n' "$TMP" >ed.sh
+	chmod +x ed.sh
+	run --separate-stderr env SOPS_EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit enc.yaml
+	hard_linked "$status" "$stderr" enc.yaml 2
+	[ ! -e ran ]
+	cmp enc.yaml enc.orig
+}
