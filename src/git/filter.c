@@ -747,13 +747,15 @@ pass:
 	return gs_buf_append(out, in, len);
 }
 
-/* ---- git blame ----
- * `git blame FILE` runs textconv on the work tree file and then the clean
- * filter on that text, and compares the result with the textconv of each
- * commit: cleaned to ciphertext, every line differs. The fake commit it
- * builds is never written, so a filter serving `git blame` (or annotate)
- * hands the plaintext back unchanged. The command is read from the parent
- * git's arguments (Linux /proc; elsewhere blame shows ciphertext). */
+/* ---- what the parent git runs ----
+ * Read from its arguments (Linux /proc; elsewhere nothing is known and the
+ * defaults hold). */
+
+struct parent_args {
+	char buf[4096];
+	const char *cmd; /* the git subcommand, NULL when not known */
+	const char *end;
+};
 
 static bool option_takes_value(const char *arg)
 {
@@ -766,32 +768,84 @@ static bool option_takes_value(const char *arg)
 	return false;
 }
 
-static bool parent_runs_blame(void)
+static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
+
+static void parent_args_read(struct parent_args *a)
 {
-	char path[64], args[4096];
-	const char *p, *end, *base;
+	char path[64];
+	const char *p, *base;
 	ssize_t n;
 	int fd;
 
+	a->cmd = NULL;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = read(fd, args, sizeof(args) - 1);
+		return;
+	n = read(fd, a->buf, sizeof(a->buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
-	args[n] = '\0';
-	end = args + n;
-	base = strrchr(args, '/');
-	base = base ? base + 1 : args;
+		return;
+	a->buf[n] = '\0';
+	a->end = a->buf + n;
+	base = strrchr(a->buf, '/');
+	base = base ? base + 1 : a->buf;
 	if (strcmp(base, "git"))
-		return false;
-	for (p = args + strlen(args) + 1; p < end; p += strlen(p) + 1) {
-		if (p[0] != '-')
-			return !strcmp(p, "blame") || !strcmp(p, "annotate");
+		return;
+	for (p = next_arg(a->buf); p < a->end; p = next_arg(p)) {
+		if (p[0] != '-') {
+			a->cmd = p;
+			return;
+		}
 		if (option_takes_value(p))
-			p += strlen(p) + 1;
+			p = next_arg(p);
+	}
+}
+
+/* `git blame FILE` runs textconv on the work tree file and then the clean
+ * filter on that text, and compares the result with the textconv of each
+ * commit: cleaned to ciphertext, every line differs. The fake commit it
+ * builds is never written, so a filter serving `git blame` (or annotate)
+ * hands the plaintext back unchanged (without /proc blame shows ciphertext). */
+static bool runs_blame(const struct parent_args *a)
+{
+	return a->cmd && (!strcmp(a->cmd, "blame") || !strcmp(a->cmd, "annotate"));
+}
+
+/* Whether a long option (after "--", up to any "=") may be git's
+ * abbreviation of `name`: parse-options takes unambiguous prefixes. */
+static bool long_option_is(const char *opt, const char *name)
+{
+	size_t n = strcspn(opt, "=");
+
+	return n && n <= strlen(name) && !strncmp(opt, name, n);
+}
+
+/* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
+ * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
+ * them (segmentation fault, work-tree file gone, index.lock left) when the
+ * filter delays the file, and not when it answers at once (docs/git.md).
+ * Erring towards "yes" only costs the delay. Options are read up to "--"
+ * and in bundles of short ones ("-qm"); "-b", "-B" and "-s" take a value. */
+static bool recreates_conflicts(const struct parent_args *a)
+{
+	const char *p, *c;
+
+	if (!a->cmd || (strcmp(a->cmd, "checkout") && strcmp(a->cmd, "restore")))
+		return false;
+	for (p = next_arg(a->cmd); p < a->end && strcmp(p, "--"); p = next_arg(p)) {
+		if (p[0] != '-')
+			continue;
+		if (p[1] == '-') {
+			if (long_option_is(p + 2, "merge") || long_option_is(p + 2, "conflict"))
+				return true;
+			continue;
+		}
+		for (c = p + 1; *c && !strchr("bBs", *c); c++)
+			if (*c == 'm')
+				return true;
+		if (*c && !c[1])
+			p = next_arg(p); /* its value is the next argument */
 	}
 	return false;
 }
@@ -865,9 +919,13 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 {
 	struct serve_ctx s = { f, ev };
 	struct pkt_pipe pipe;
+	struct parent_args parent;
+	bool may_delay;
 	int ret;
 
-	f->blame = parent_runs_blame();
+	parent_args_read(&parent);
+	f->blame = runs_blame(&parent);
+	may_delay = !recreates_conflicts(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */
 	gitfilter_prepare(f);
 	if ((ret = pkt_pipe_open(&pipe, fileno(in), spin_ns_from_env())))
@@ -877,7 +935,8 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct gs_reader r = pkt_pipe_reader(&pipe);
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
-	struct filter_handler h = { serve_run, serve_failed, &s, FILTER_SMUDGE_WORKERS, &pipe };
+	/* without workers the filter does not offer git the delay capability */
+	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe };
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);
