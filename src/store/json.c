@@ -90,6 +90,36 @@ static int string_extent(const struct jparser *p, size_t *raw)
 	return 0;
 }
 
+/* A unicode escape (a backslash, u and four hex digits; the u already
+ * read), a surrogate pair taken as one: its UTF-8 in u, n bytes. */
+static int decode_u_escape(struct jparser *p, char u[4], size_t *n)
+{
+	uint32_t cp;
+	int ret = hex4(p, &cp);
+
+	if (ret)
+		return ret;
+	if (cp >= 0xD800 && cp < 0xDC00 && p->len - p->pos >= 6 && p->s[p->pos] == '\\' &&
+	    p->s[p->pos + 1] == 'u') {
+		size_t save = p->pos;
+		uint32_t lo;
+
+		p->pos += 2;
+		if ((ret = hex4(p, &lo)))
+			return ret;
+		if (lo >= 0xDC00 && lo < 0xE000)
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		else
+			p->pos = save;
+	}
+	/* Go decodes an unpaired surrogate to U+FFFD: sealed so, the string
+	 * would come back as another one (rule 1: refuse) */
+	if (cp >= 0xD800 && cp < 0xE000)
+		return jfail(p, "an unpaired surrogate (\\u escape) has no UTF-8 form");
+	utf8_encode(cp, u, n);
+	return 0;
+}
+
 /* Decodes the string at p->pos (on the quote) into dst, which holds its
  * raw length plus one; *len is the decoded length. */
 static int decode_string(struct jparser *p, uint8_t *dst, size_t *len)
@@ -151,29 +181,10 @@ static int decode_string(struct jparser *p, uint8_t *dst, size_t *len)
 		case 'r': u[0] = '\r'; n = 1; break;
 		case 't': u[0] = '\t'; n = 1; break;
 		case 'u': {
-			int ret = hex4(p, &cp);
+			int ret = decode_u_escape(p, u, &n);
 
 			if (ret)
 				return ret;
-			if (cp >= 0xD800 && cp < 0xDC00 && p->len - p->pos >= 6 &&
-			    p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
-				size_t save = p->pos;
-				uint32_t lo;
-
-				p->pos += 2;
-				ret = hex4(p, &lo);
-				if (ret)
-					return ret;
-				if (lo >= 0xDC00 && lo < 0xE000)
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				else
-					p->pos = save;
-			}
-			/* Go decodes an unpaired surrogate to U+FFFD: sealed so, the
-			 * string would come back as another one (rule 1: refuse) */
-			if (cp >= 0xD800 && cp < 0xE000)
-				return jfail(p, "an unpaired surrogate (\\u escape) has no UTF-8 form");
-			utf8_encode(cp, u, &n);
 			break;
 		}
 		default:
