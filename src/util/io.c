@@ -302,7 +302,7 @@ out:
 
 /* The test build lets a test make one step of a crash-safe write fail, to
  * show that the original file survives (GITSEAL_TEST_FAIL_AT=write|fsync|
- * rename|dirsync). Release builds compile this out. */
+ * rename|dirsync|beside). Release builds compile this out. */
 static bool inject_failure(const char *step)
 {
 #ifdef GITSEAL_TEST_HOOKS
@@ -639,6 +639,7 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char suffix[7];
+		bool injected;
 
 		for (size_t i = 0; i < 6; i++)
 			suffix[i] = letters[randombytes_uniform(sizeof(letters) - 1)];
@@ -647,8 +648,11 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 			*made = NULL;
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		}
-		if (link(tmp, *made) == 0)
+		injected = inject_failure("beside");
+		if (!injected && link(tmp, *made) == 0)
 			return 0;
+		if (injected)
+			errno = EIO;
 		free(*made);
 		*made = NULL;
 		if (errno != EEXIST)

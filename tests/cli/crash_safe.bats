@@ -85,3 +85,17 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	[[ "$output" == "gitseal: error: 'secret.yaml': cannot write 'fifo': injected" ]]
 	[ -p fifo ]
 }
+
+@test "an edit that lost the race and cannot be kept beside the file says so: 3, nothing written, nothing left" {
+	gitseal encrypt --age "$(demo_recipient)" secret.yaml >enc.yaml
+	printf '#!/bin/sh\n"$GITSEAL_BIN" set enc.yaml %s %s || exit 9\nsed -i s/hunter2/mine/ "$1"\n' \
+		"'[\"other\"]'" "'\"x\"'" >ed.sh
+	chmod +x ed.sh
+	cp enc.yaml before.yaml
+	run --separate-stderr env GITSEAL_TEST_FAIL_AT=beside SOPS_EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit enc.yaml
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "gitseal: error: cannot replace 'enc.yaml': it changed since it was read; nothing written, and the edit could not be kept beside it (cannot write beside 'enc.yaml': Input/output error)" ]
+	# the other writer's change stays; no kept or temporary file is left
+	[ "$(gitseal decrypt enc.yaml)" = "$(printf 'password: hunter2\nother: x')" ]
+	[ -z "$(ls -A | grep -E 'gitseal-(edit|tmp)')" ]
+}
