@@ -118,7 +118,9 @@ teardown() { teardown_tmp; }
 	run -201 timeout 10 "$GITSEAL_BIN" edit enc.yaml </dev/null
 	[[ $output == *"no editor: set SOPS_EDITOR or EDITOR (vim, nano and vi are started only on a terminal)"* ]]
 	run -201 timeout 10 "$GITSEAL_BIN" enc.yaml </dev/null
+	[[ $output == "gitseal: error: 'enc.yaml': no editor: set SOPS_EDITOR or EDITOR"* ]]
 	run -201 timeout 10 "$GITSEAL_BIN" --config conf/c.yaml new.yaml </dev/null
+	[[ $output == "gitseal: error: 'new.yaml': no editor: set SOPS_EDITOR or EDITOR"* ]]
 	[ ! -e new.yaml ]
 }
 
