@@ -26,6 +26,7 @@ teardown() {
 	run -112 gitseal decrypt --decryption-order age,pgp,age enc.yaml
 	[ "$output" = "gitseal: error: duplicate decryption key type: age" ]
 	SOPS_DECRYPTION_ORDER=pgp,pgp run -112 "$GITSEAL_BIN" decrypt missing-file.yaml
+	[ "$output" = "gitseal: error: duplicate decryption key type: pgp" ]
 	for cmd in exec-env exec-file set unset rotate edit; do
 		run -112 gitseal "$cmd" --decryption-order hc_vault,hc_vault enc.yaml
 		[ "$output" = "gitseal: error: duplicate decryption key type: hc_vault" ]

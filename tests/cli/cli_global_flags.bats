@@ -135,6 +135,7 @@ teardown() { teardown_tmp; }
 	run -1 gitseal decrypt --keyservice tcp://127.0.0.1:5000 enc.yaml
 	[[ $output == *"gitseal has no remote key service"* ]]
 	SOPS_KEYSERVICE=tcp://127.0.0.1:5000 run -1 "$GITSEAL_BIN" decrypt enc.yaml
+	[ "$output" = "gitseal: error: 'enc.yaml': SOPS_KEYSERVICE: gitseal has no remote key service; its keys are local only" ]
 }
 
 # sops: cmd/sops/main.go:1895 (no arguments: no file specified, 100)

@@ -165,6 +165,7 @@ YAML
 	run --separate-stderr gitseal decrypt bad.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'bad.yaml': value at 'db:user:': value does not match sops' data format" ]
 }
 
 @test "tampering: swapped values fail (the path is authenticated)" {
@@ -175,6 +176,7 @@ YAML
 	run --separate-stderr gitseal decrypt swapped.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'swapped.yaml': value at 'db:user:': cannot decrypt value: authentication failed" ]
 }
 
 @test "tampering: a removed key fails the MAC (51); --ignore-mac skips the check" {
@@ -194,6 +196,7 @@ YAML
 	run --separate-stderr gitseal decrypt enc.yaml
 	[ "$status" -eq 51 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'enc.yaml': MAC mismatch: stored MAC cannot be decrypted" ]
 }
 
 @test "wrong key: 128, nothing printed" {
@@ -201,6 +204,7 @@ YAML
 	run --separate-stderr env SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: 'enc.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
 @test "identities from SOPS_AGE_KEY, SOPS_AGE_KEY_CMD and the default keys.txt" {

@@ -119,4 +119,5 @@ PY
 	run --separate-stderr gitseal decrypt "$case_dir/$(cat "$case_dir/file")"
 	[ "$status" -eq 128 ]
 	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: '$case_dir/$(cat "$case_dir/file")': cannot recover the data key: no key opened it"* ]]
 }
