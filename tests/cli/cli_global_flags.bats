@@ -87,6 +87,17 @@ teardown() { teardown_tmp; }
 
 # sops: cmd/sops/main.go:62 (more than one positional argument: a warning,
 # the first one is used)
+# docs/exit-codes.md: each command family's usage code (age, keygen, render,
+# krm: 1; gitseal git: 2)
+@test "sops's global flags before a command that takes none: its own usage code and one line" {
+	for cmd in age keygen render krm; do
+		run -1 gitseal --config c.yaml "$cmd" </dev/null
+		[ "$output" = "gitseal: error: '$cmd' takes no global flags: put its flags after it" ]
+	done
+	run -2 gitseal --config c.yaml git status
+	[ "$output" = "gitseal: error: 'git' takes no global flags: put its flags after it" ]
+}
+
 @test "more than one file: warned about, the first one is used" {
 	run -0 gitseal decrypt enc.yaml plain.yaml
 	[[ $output == *"more than one positional argument: only the first one, 'enc.yaml', is used"* ]]
