@@ -249,6 +249,18 @@ static void with_runs(struct gs_buf *out, const char *text, size_t run)
 	}
 }
 
+/* The tree-only path taken or not, and the input refused or not, as
+ * expected (both loaders agreeing, same_both_ways). */
+static void check_verdict(const struct gs_buf *text, const char *name, bool tree, bool refused)
+{
+	struct tally t = { 0 };
+
+	if (same_both_ways(text->data, text->len, name, &t) != tree)
+		fail_msg("the tree-only path %s %s", tree ? "should take" : "took", name);
+	if ((t.refused == 1) != refused)
+		fail_msg("%s: %s", name, refused ? "accepted" : "refused");
+}
+
 /* The proof's reload of a large encrypted value leaves most of its run
  * out of what libyaml reads, and takes the value from the text: the same
  * verdict and tree as the full loader however the run sits (a key, quotes,
@@ -288,14 +300,8 @@ static void test_long_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct tally t = { 0 };
-
 		with_runs(&text, cases[i].text, 100 * 1024);
-		if (same_both_ways(text.data, text.len, cases[i].text, &t) != cases[i].tree)
-			fail_msg("the tree-only path %s %s", cases[i].tree ? "should take" : "took",
-				 cases[i].text);
-		if ((t.refused == 1) != cases[i].refused)
-			fail_msg("%s: %s", cases[i].text, cases[i].refused ? "accepted" : "refused");
+		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
 	}
 	/* one byte changed in the middle of a run: read, and not the same */
 	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 1 << 20);
@@ -371,16 +377,10 @@ static void test_field_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct tally t = { 0 };
-
 		with_runs(&text, cases[i].text, 40);
 		if (cuts_in(&text) != cases[i].cuts)
 			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
-		if (same_both_ways(text.data, text.len, cases[i].text, &t) != cases[i].tree)
-			fail_msg("the tree-only path %s %s", cases[i].tree ? "should take" : "took",
-				 cases[i].text);
-		if ((t.refused == 1) != cases[i].refused)
-			fail_msg("%s: %s", cases[i].text, cases[i].refused ? "accepted" : "refused");
+		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
 	}
 	/* one byte changed in a part left out: read, and not the same */
 	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 40);
