@@ -34,6 +34,7 @@ teardown() { teardown_tmp; }
 @test "keygen -y: the recipient of an identity" { golden keygen-recipient; }
 @test "keygen: a new identity, 0600, and its recipient on stderr" { golden keygen-generate; }
 @test "render: a directory of manifests, its Secret decrypted" { golden render; }
+@test "render: a kustomization, built by kustomize with its Secret decrypted" { command -v kubectl >/dev/null || skip "kubectl is needed"; golden render-kustomization; }
 @test "krm: a ResourceList in, its items and the generated Secrets out" { golden krm-resource-list; }
 @test "krm --legacy: KSOPS's exec plugin, the generated manifests" { golden krm-legacy; }
 @test "git: the filter stores ciphertext, the work tree and diffs show plaintext" { golden git; }
