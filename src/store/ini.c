@@ -507,11 +507,13 @@ static int parse(struct iparser *p)
 		else
 			ret = key_line(p, t, le, p->pos);
 	}
-	if (!ret && p->npend) {
-		ret = ensure_section(p, p->pend[0].line_start);
-		if (!ret)
-			ret = flush_pending(p, p->sec, 0);
-	}
+	if (ret || !p->npend)
+		goto out;
+	/* comment lines at the end of the file: into the last section (or a first one) */
+	if ((ret = ensure_section(p, p->pend[0].line_start)))
+		goto out;
+	ret = flush_pending(p, p->sec, 0);
+out:
 	return ret;
 }
 
@@ -1027,9 +1029,14 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	gs_buf_init(&c.esc, false);
 	c.tmp = &tmp;
 	c.sec = doc_new_map(&tmp);
-	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret)
-		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
+	if (!c.sec) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = store_flatten(meta, "", collect_flat, &c)))
+		goto out;
+	ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
+out:
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
 	return ret;
