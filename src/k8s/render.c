@@ -482,13 +482,13 @@ static int render_plain(struct render *r)
 	free(app);
 	if (ret)
 		return ret;
-	ret = collect(&dir_root, ".", &l, 0);
-	if (ret)
-		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
-	if (!ret && l.count)
+	/* a directory that cannot be read is one failure: the rest renders */
+	if ((ret = collect(&dir_root, ".", &l, 0)) && (ret = k8s_failure_add(r->fails, "%s", gs_error_message())))
+		goto out;
+	if (l.count)
 		qsort(l.items, l.count, sizeof(*l.items), cmp_names);
-	if (!ret)
-		ret = plain_files(r, &dir_root, l.items, l.count);
+	ret = plain_files(r, &dir_root, l.items, l.count);
+out:
 	for (size_t i = 0; i < l.count; i++)
 		free(l.items[i]);
 	free(l.items);
@@ -529,15 +529,19 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 		ret = k8s_render_kustomize(&r.root, r.app_rel, r.opts, ids, fails, &stream, &r.out_docs);
 	else
 		ret = render_plain(&r);
-	if (!ret && fails->count)
-		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "%zu failure%s", fails->count,
-			      fails->count == 1 ? "" : "s");
-	if (!ret && !r.out_docs && !r.opts->allow_empty)
-		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)",
-			      dir);
+	if (ret)
+		goto out;
+	if (fails->count) {
+		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "%zu failure%s", fails->count, fails->count == 1 ? "" : "s");
+		goto out;
+	}
+	if (!r.out_docs && !r.opts->allow_empty) {
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)", dir);
+		goto out;
+	}
 	/* all or nothing: the stream reaches the caller only when complete */
-	if (!ret)
-		ret = gs_buf_append(out, stream.data, stream.len);
+	ret = gs_buf_append(out, stream.data, stream.len);
+out:
 	k8s_root_release(&r.root);
 	free(r.app_rel);
 	gs_buf_release(&stream);
