@@ -308,7 +308,7 @@ static bool moves_up(const struct slot *s)
  * collection below its key) after everything else on that line. */
 static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 {
-	size_t be = p->ed.pool.len, line_end, head_at;
+	size_t be = p->ed.pool.len, line_end, head_at, gap;
 	int ret;
 
 	if (!moves_up(s)) {
@@ -326,7 +326,10 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	}
 	line_end = ysrc_line_end(p->lx, s->at);
 	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
-	if ((ret = edit_text(p, s->at, head_at, " ", 1)) ||
+	/* one blank between the indicator and the value ("- !!seq" keeps its
+	 * own where the tag goes) */
+	gap = s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t') ? 0 : 1;
+	if ((ret = edit_text(p, s->at, head_at, " ", gap)) ||
 	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
@@ -552,6 +555,15 @@ static bool comments_before(const struct patcher *p, const struct doc_node *v, c
 	return false;
 }
 
+/* Whether a comment follows the entry's indicator on the line of at. */
+static bool comment_on_line(const struct patcher *p, const struct ynode *er, size_t at)
+{
+	for (uint32_t t = er->ind + 1; er->ind != YNONE && t < p->lx->n && ysrc_same_line(p->lx, at, tstart(p, t)); t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return true;
+	return false;
+}
+
 /* Whether render() writes v after its indicator on one line (a
  * multi-line string may still become a literal block). */
 static bool one_line_value(const struct doc_node *v)
@@ -571,9 +583,13 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (!slot_of(p, cr, er, &s))
 		return RERENDER;
 	/* a block collection replaced by what is written on one line (a
-	 * scalar, [] or {}): "key: value", as a fresh writer has it */
+	 * scalar, [] or {}): "key: value", as a fresh writer has it; but a
+	 * comment on the key's line, before the entry in the tree, would
+	 * follow a collection's bracket and be read after it: the value
+	 * then stays below */
 	if (s.own_line && (er->kind == DOC_MAP || er->kind == DOC_LIST) && !(er->flags & YN_FLOW) &&
-	    !(er->flags & YN_ALIAS) && one_line_value(v))
+	    !(er->flags & YN_ALIAS) && one_line_value(v) &&
+	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
@@ -917,14 +933,36 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 
 /* ---- flow collections ---- */
 
+/* Whether a comment token lies in [from, to]. */
+static bool holds_comment_token(const struct patcher *p, uint32_t from, uint32_t to)
+{
+	for (uint32_t t = from; t <= to && t < p->lx->n; t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return true;
+	return false;
+}
+
 /* A value inside [...] or {...}: its text replaced (properties but tags
  * kept), or written after a ':' that had none. */
 static int write_flow_value(struct patcher *p, const struct ynode *er, const struct doc_node *v,
 			    enum yaml_style prefer, size_t line_indent)
 {
 	size_t mark, start, end;
+	bool pair = er->kind == DOC_MAP && (er->flags & YN_FLOW) && !(er->flags & YN_BRACKETS);
 	int ret;
 
+	if (pair) {
+		/* a single pair ("[k: v]") is replaced whole, key and all: it
+		 * starts where its one entry does */
+		uint32_t first = rec_index(p, er) + 1 < er->end_rec ? entry_first(er + 1) : YNONE;
+
+		if (first == YNONE || er->last == YNONE || holds_comment_token(p, first, er->last))
+			return RERENDER;
+		mark = p->ed.pool.len;
+		ret = yfresh_flow(&p->fresh, v, line_indent);
+		touch(p, er);
+		return ret ? ret : edit(p, tstart(p, first), tend(p, er->last), mark);
+	}
 	if (er->body == YNONE) {
 		/* comments after an empty value's ':' come before it in the tree:
 		 * a value written there would come before them (fuzz_yaml) */
@@ -949,15 +987,6 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		ret = yfresh_flow(&p->fresh, v, line_indent);
 	touch(p, er);
 	return ret ? ret : edit(p, start, end, mark);
-}
-
-/* Whether a comment token lies in [from, to]. */
-static bool holds_comment_token(const struct patcher *p, uint32_t from, uint32_t to)
-{
-	for (uint32_t t = from; t <= to && t < p->lx->n; t++)
-		if (tkind(p, t) == YT_COMMENT)
-			return true;
-	return false;
 }
 
 /* A removed entry with its separator: the comma before it when an entry
@@ -1067,6 +1096,9 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	if (v->kind == DOC_SCALAR)
 		return v->dirty ? write_flow_value(p, er, v, yfresh_style_of(er->style, true), line_indent) : 0;
+	/* a single pair ("[k: v]") left with no entry would leave nothing */
+	if (!(er->flags & YN_BRACKETS) && !yfresh_holds_items(v))
+		return write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
 	ret = patch_flow(p, v, er, line_indent);
 	if (ret == RERENDER)
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
@@ -1142,6 +1174,9 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
 		return v->dirty ? write_value(p, c, cr, er, v, yfresh_style_of(er->style, false)) : 0;
 	}
+	/* a block collection left with no item would read as a null: "[]" */
+	if (!(er->flags & YN_FLOW) && !yfresh_holds_items(v))
+		return write_value(p, c, cr, er, v, YAML_STYLE_ANY);
 	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
 	if (ret == RERENDER)
 		ret = write_value(p, c, cr, er, v, YAML_STYLE_ANY);

@@ -179,6 +179,16 @@ static void move_to_end_kept(const char *in, const char *key, const char *want)
 	kept_as(&d, in, want);
 }
 
+/* What `unset` does: the entry at path cut. */
+static void unset_kept(const char *in, const char *path, const char *want)
+{
+	struct doc d;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	entry_at(&d, path)->removed = true;
+	kept_as(&d, in, want);
+}
+
 /* Entries cut (keys separated by '/'). */
 static void cut_kept(const char *in, const char *keys, const char *want)
 {
@@ -841,6 +851,26 @@ static void test_set_reshaped_value_kept(void **state)
 	/* a scalar by a block collection: below its key, the file's step */
 	set_kept("a: 1\nb: x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	set_kept("a:\n  b: x\n  c: 3\n", "a/b", "[1]", "a:\n  b:\n    - 1\n  c: 3\n");
+	/* where a tag went, after the blank it had */
+	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
+	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
+}
+
+/* unset of a block collection's last item: "[]" or "{}" on its key's
+ * line (nothing there would be a null) */
+static void test_unset_last_item_kept(void **state)
+{
+	(void)state;
+	unset_kept("a:\n  b:\n    - x\n  c: 1\n", "a/b/0", "a:\n  b: []\n  c: 1\n");
+	unset_kept("a:\n  b:\n    x: 1\n  c: 1\n", "a/b/x", "a:\n  b: {}\n  c: 1\n");
+	unset_kept("a:\n  - - x\n  - 1\n", "a/0/0", "a:\n  - []\n  - 1\n");
+	/* a comment on the key's line stays before the entry: "{}" below */
+	unset_kept("a: &x # c\n  k: v\nb: 1\n", "a/k", "a: &x # c\n  {}\nb: 1\n");
+	/* a single pair in a flow list left empty: "{}" (yaml-test-suite) */
+	unset_kept("k: [\n  'p' : value,\n ]\n", "k/0/p", "k: [\n  {},\n ]\n");
+	/* yaml-test-suite 57H4: a tag restating the kind goes with the items */
+	unset_kept("sequence: !!seq\n- entry\n- !!seq\n - nested\nmapping: !!map\n foo: bar\n", "sequence/1/0",
+		   "sequence: !!seq\n- entry\n- []\nmapping: !!map\n foo: bar\n");
 }
 
 
@@ -2083,6 +2113,7 @@ int main(void)
 		cmocka_unit_test(test_flow_root_metadata_replaced),
 		cmocka_unit_test(test_flow_trailing_entries_cut),
 		cmocka_unit_test(test_set_reshaped_value_kept),
+		cmocka_unit_test(test_unset_last_item_kept),
 
 		cmocka_unit_test(test_block_row5_keep),
 
