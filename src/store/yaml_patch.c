@@ -28,6 +28,7 @@ enum {
 	RERENDER = 1,    /* the collection is written afresh by its parent */
 	ST_CHANGED = 1,  /* per record: something in its subtree changed */
 	ST_TOUCHED = 2,  /* its text is cut or rewritten (an anchor there is gone) */
+	ST_MOVED = 4,    /* a comment already written elsewhere (keep_comment_after) */
 };
 
 struct patcher {
@@ -571,6 +572,47 @@ static bool one_line_value(const struct doc_node *v)
 	return v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || yfresh_is_empty(v) || !yfresh_holds_items(v);
 }
 
+static int write_comment(struct patcher *p, const struct doc_node *v);
+static size_t back_over_blanks(const struct patcher *p, size_t pos);
+
+/* A comment after a flow collection on its line is the entry after it in
+ * the tree (a collection has no line comment of its own in sops's model);
+ * after a scalar or a block header written there instead it would be read
+ * as that value's, before the entry: it goes on a line of its own after
+ * the value, at the column of the entries. */
+static int keep_comment_after(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			      const struct ynode *er, const struct doc_node *v)
+{
+	uint32_t t = er->last + 1;
+	const struct doc_node *comment = NULL;
+	size_t mark, at;
+	int ret;
+
+	if (!(er->flags & YN_FLOW) || er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
+	    !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)))
+		return 0;
+	/* a collection written in flow style keeps it after itself */
+	if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && one_line_value(v))
+		return 0;
+	for (size_t j = 0; j < c->count && !comment; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
+			comment = c->entries[j].value;
+			p->state[rec_index(p, r)] |= ST_MOVED;
+		}
+	}
+	if (!comment)
+		return 0;
+	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, t)), tend(p, t), "", 0)))
+		return ret;
+	at = ysrc_line_end(p->lx, tend(p, t));
+	mark = p->ed.pool.len;
+	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, cr->col)) || (ret = write_comment(p, comment)))
+		return ret;
+	return edit(p, at, at, mark);
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -606,6 +648,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (!ret)
 		ret = place(p, &s, hm, bm);
 	p->ref = NULL;
+	if (!ret)
+		ret = keep_comment_after(p, c, cr, er, v);
 	if (!ret && !plain)
 		ret = clear_tab_lines(p, er->last);
 	touch(p, er);
@@ -1210,6 +1254,8 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 			prev = er;
 		if (e->removed)
 			ret = cut_block_entry(p, c, i, er);
+		else if (p->state[rec_index(p, er)] & ST_MOVED)
+			continue;
 		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_block_entry(p, c, cr, i, er);
 	}

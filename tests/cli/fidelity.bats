@@ -152,6 +152,13 @@ layout_kept() {
 	! cmp -s <(grep '^b: ' enc.before) <(grep '^b: ' enc.yaml)
 }
 
+@test "set: a comment after a flow list replaced by a string takes a line of its own" {
+	# after a string on that line it would be the string's comment, which
+	# sops's model puts before the entry
+	sealed 'a: 1\nb: [x, y]   # c\nc: 3 # d\n'
+	layout_kept 'a: 1\nb: s\n# c\nc: 3 # d\n' set enc.yaml '["b"]' '"s"'
+}
+
 @test "set: inside a flow collection a new collection is written in flow style" {
 	sealed 'a: 1\nb: {x: 1, y: 2}\nc: [p, q]\n'
 	layout_kept 'a: 1\nb: {x: [1, "2"], y: 2}\nc: [p, q]\n' set enc.yaml '["b"]["x"]' '[1, "2"]'

@@ -851,6 +851,13 @@ static void test_set_reshaped_value_kept(void **state)
 	/* a scalar by a block collection: below its key, the file's step */
 	set_kept("a: 1\nb: x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	set_kept("a:\n  b: x\n  c: 3\n", "a/b", "[1]", "a:\n  b:\n    - 1\n  c: 3\n");
+	/* a comment after a flow collection is the entry after it: after a
+	 * scalar or a block collection on that line it would be read as the
+	 * value's own (before the entry), so it takes a line of its own */
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "s", "a: 1\nb: s\n# c\nc: 3\n");
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\n# c\nc: 3\n");
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "[]", "a: 1\nb: []   # c\nc: 3\n");
+	set_kept("l:\n  - [x, y] # c\n  - z\n", "l/0", "s", "l:\n  - s\n  # c\n  - z\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
