@@ -574,6 +574,7 @@ static bool one_line_value(const struct doc_node *v)
 
 static int write_comment(struct patcher *p, const struct doc_node *v);
 static size_t back_over_blanks(const struct patcher *p, size_t pos);
+static uint32_t entry_first(const struct ynode *r);
 
 /* A comment after a flow collection on its line is the entry after it in
  * the tree (a collection has no line comment of its own in sops's model);
@@ -610,6 +611,39 @@ static int keep_comment_after(struct patcher *p, const struct doc_node *c, const
 	mark = p->ed.pool.len;
 	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, cr->col)) || (ret = write_comment(p, comment)))
 		return ret;
+	return edit(p, at, at, mark);
+}
+
+/* And the other way: a scalar's end-of-line comment (entry i, before the
+ * scalar's entry) would be read after a collection written in flow style
+ * in the scalar's place ("a: [] # c"): it goes on a line of its own
+ * before the entry (*moved). */
+static int keep_comment_before(struct patcher *p, const struct doc_node *c, const struct ynode *cr, size_t i,
+			       const struct ynode *r, bool *moved)
+{
+	const struct doc_entry *owner = i + 1 < c->count ? &c->entries[i + 1] : NULL;
+	const struct ynode *or = owner ? entry_rec(p, owner) : NULL;
+	uint32_t first;
+	size_t mark, at;
+	int ret;
+
+	*moved = false;
+	if (!(r->flags & YN_INLINE) || !or || owner->removed || (or->flags & (YN_FLOW | YN_ALIAS)) ||
+	    or->kind == DOC_MAP || or->kind == DOC_LIST || ysyn_node(p->syn, owner->value) == or ||
+	    (owner->value->kind != DOC_MAP && owner->value->kind != DOC_LIST) || !one_line_value(owner->value))
+		return 0;
+	first = entry_first(or);
+	if (first == YNONE || !first_on_line(p, tstart(p, first)) || first > r->body ||
+	    !ysrc_same_line(p->lx, tstart(p, first), tstart(p, r->body)))
+		return 0;
+	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, r->body)), tend(p, r->body), "", 0)))
+		return ret;
+	at = ysrc_line_start(p->lx, tstart(p, first));
+	mark = p->ed.pool.len;
+	if ((ret = put_spaces(p, cr->col)) || (ret = write_comment(p, c->entries[i].value)) ||
+	    (ret = put(p, "\n", 1)))
+		return ret;
+	*moved = true;
 	return edit(p, at, at, mark);
 }
 
@@ -1232,6 +1266,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 {
 	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
 	const struct ynode *prev = NULL; /* the loaded entry before that ends last */
+	bool moved;
 	int ret = 0;
 
 	for (size_t i = 0; i < c->count && !ret; i++) {
@@ -1255,6 +1290,8 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		if (e->removed)
 			ret = cut_block_entry(p, c, i, er);
 		else if (p->state[rec_index(p, er)] & ST_MOVED)
+			continue;
+		else if (e->value->kind == DOC_COMMENT && ((ret = keep_comment_before(p, c, cr, i, er, &moved)) || moved))
 			continue;
 		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_block_entry(p, c, cr, i, er);

@@ -159,6 +159,12 @@ layout_kept() {
 	layout_kept 'a: 1\nb: s\n# c\nc: 3 # d\n' set enc.yaml '["b"]' '"s"'
 }
 
+@test "set: a string's end-of-line comment goes on the line before it when the string becomes []" {
+	sealed 'hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147   # Runs Batted In\n'
+	layout_kept 'hr:  65    # Home runs\n# Batting average\navg: []\nrbi: 147   # Runs Batted In\n' \
+		set enc.yaml '["avg"]' '[]'
+}
+
 @test "set: inside a flow collection a new collection is written in flow style" {
 	sealed 'a: 1\nb: {x: 1, y: 2}\nc: [p, q]\n'
 	layout_kept 'a: 1\nb: {x: [1, "2"], y: 2}\nc: [p, q]\n' set enc.yaml '["b"]["x"]' '[1, "2"]'

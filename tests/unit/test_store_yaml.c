@@ -858,6 +858,13 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\n# c\nc: 3\n");
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "[]", "a: 1\nb: []   # c\nc: 3\n");
 	set_kept("l:\n  - [x, y] # c\n  - z\n", "l/0", "s", "l:\n  - s\n  # c\n  - z\n");
+	/* and a scalar's end-of-line comment, before its entry, would be read
+	 * after "[]": it goes on the line before the entry */
+	set_kept("hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147\n", "avg", "{}",
+		 "hr:  65    # Home runs\n# Batting average\navg: {}\nrbi: 147\n");
+	set_kept("root:\n  # head\n  a: 1 # after a\n  b: 2\n", "root/a", "[]",
+		 "root:\n  # head\n  # after a\n  a: []\n  b: 2\n");
+	set_kept("l:\n  - x # c\n  - y\n", "l/1", "[]", "l:\n  # c\n  - []\n  - y\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
