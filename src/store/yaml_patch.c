@@ -1036,12 +1036,9 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 
 		if (first == YNONE || er->last == YNONE || holds_comment_token(p, first, er->last))
 			return RERENDER;
-		mark = p->ed.pool.len;
-		ret = yfresh_flow(&p->fresh, v, line_indent);
-		touch(p, er);
-		return ret ? ret : edit(p, tstart(p, first), tend(p, er->last), mark);
-	}
-	if (er->body == YNONE) {
+		start = tstart(p, first);
+		end = tend(p, er->last);
+	} else if (er->body == YNONE) {
 		/* comments after an empty value's ':' come before it in the tree:
 		 * a value written there would come before them (fuzz_yaml) */
 		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body) ||
@@ -1052,10 +1049,12 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		start = tstart(p, er->body);
 		end = tend(p, er->last);
 	}
-	if ((ret = drop_tags(p, er)))
+	/* a pair's tags are inside what is replaced */
+	if (!pair && (ret = drop_tags(p, er)))
 		return ret;
 	mark = p->ed.pool.len;
-	if (er->body == YNONE)
+	ret = 0;
+	if (er->body == YNONE && !pair)
 		ret = put(p, " ", 1);
 	if (!ret && v->tag)
 		ret = yfresh_tag(&p->fresh, v->tag);

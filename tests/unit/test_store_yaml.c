@@ -865,6 +865,9 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("root:\n  # head\n  a: 1 # after a\n  b: 2\n", "root/a", "[]",
 		 "root:\n  # head\n  # after a\n  a: []\n  b: 2\n");
 	set_kept("l:\n  - x # c\n  - y\n", "l/1", "[]", "l:\n  # c\n  - []\n  - y\n");
+	/* a single pair in a flow list is replaced whole, key and all */
+	set_kept("k: [p: v, x]\n", "k/0", "s", "k: [s, x]\n");
+	set_kept("k: [p: v, x]\n", "k/0", "{a: 1}", "k: [{a: 1}, x]\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
