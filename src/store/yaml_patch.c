@@ -1034,6 +1034,9 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		 * starts where its one entry does */
 		uint32_t first = rec_index(p, er) + 1 < er->end_rec ? entry_first(er + 1) : YNONE;
 
+		/* "[? k : v]": its '?' too */
+		if (first != YNONE && first > 0 && tkind(p, first - 1) == YT_QUESTION)
+			first--;
 		if (first == YNONE || er->last == YNONE || holds_comment_token(p, first, er->last))
 			return RERENDER;
 		start = tstart(p, first);
