@@ -540,6 +540,19 @@ static bool comment_passed(const struct patcher *p, const struct ynode *er, size
 	return false;
 }
 
+/* An empty value's end-of-line comment after properties that end on a
+ * later line than where the new value goes ("k: &x", then " !t # c"):
+ * the comment would be left on a line of its own, after the entry in
+ * the tree instead of before it (fuzz_yaml). */
+static bool comment_left_behind(const struct patcher *p, const struct ynode *er, size_t where)
+{
+	uint32_t t = er->last + 1;
+
+	return er->body == YNONE && er->last != YNONE && t < p->lx->n && tkind(p, t) == YT_COMMENT &&
+	       ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)) &&
+	       !ysrc_same_line(p->lx, where, tstart(p, t));
+}
+
 /* Comments of a collection written before its first token ("key:", a
  * comment line, then "[..."), or before its entry's ':' ("? key", a
  * comment line, ":", then "- x": fuzz_yaml): rewriting the collection
@@ -668,7 +681,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
-	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
+	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
+	    comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
