@@ -1077,8 +1077,8 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		ret = yfresh_tag(&p->fresh, v->tag);
 	if (!ret && (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT))
 		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
-	else if (!ret)
-		ret = yfresh_flow(&p->fresh, v, line_indent);
+	else if (!ret) /* its tag is written: once (fuzz_yaml) */
+		ret = yfresh_flow_brackets(&p->fresh, v, line_indent);
 	touch(p, er);
 	return ret ? ret : edit(p, start, end, mark);
 }

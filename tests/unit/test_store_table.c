@@ -125,6 +125,9 @@ static const struct row rows[] = {
 	{ "flow", Y, "{ ?foo: bar }", APPEND, "new", DOC_INT, "1", "{ ?foo: bar, new: 1 }" },
 	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/a", 0, NULL, "m: {b: 2}\n" },
 	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/b", 0, NULL, "m: {a: 1}\n" },
+	/* a tagged map in a flow list written afresh: its tag once (fuzz_yaml,
+	 * regress_flow_tagged_map_rewritten) */
+	{ "flow", Y, "?: [!p {(}]", SET, "?/0/(", DOC_NULL, "", "?: [!p {(: null}]" },
 	/* ---- block scalars ---- */
 	{ "blocks", Y, "k: |+\n  t\n\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC\nz: ENC\n" },
 	{ "blocks", Y, "k: | # c\n  t\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC #ENC\nz: ENC\n" },
