@@ -262,6 +262,22 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 	return 0;
 }
 
+/* Whether ours held key before the merge: among its first n entries,
+ * removed ones too (a conflict that takes the base's side removes a key
+ * both sides added; theirs must not bring it back as its own). */
+static bool had_key(const struct doc_node *ours, size_t n, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct doc_entry *e = &ours->entries[i];
+
+		if (e->key && e->key_len == klen && !memcmp(e->key, key, klen))
+			return true;
+	}
+	return false;
+}
+
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs)
 {
@@ -278,7 +294,7 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 	for (size_t i = 0; theirs && i < theirs->count && !ret; i++) {
 		const struct doc_entry *e = &theirs->entries[i];
 
-		if (!e->key || e->removed || doc_map_find(ours, e->key))
+		if (!e->key || e->removed || had_key(ours, n, e->key))
 			continue;
 		ret = merge_key(tm, ours, base, theirs, e->key);
 	}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bats
+# The merge driver's defects found by the differential harness
+# tests/redteam/merge.py (random three-way merges against a model merge of
+# the plaintext trees): each test is one defect, its input given here.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	git add -A && git commit -qm rules
+}
+teardown() { gs_teardown; }
+
+# merge_three FILE BASE OURS THEIRS: the three versions committed (base on
+# main, then branches ours-FILE and theirs-FILE), theirs merged into ours;
+# $output and $status are git merge's
+merge_three() {
+	local f=secrets/$1
+	git checkout -q main
+	printf "$2" > "$f"
+	git add -A && git commit -qm "base $1"
+	git checkout -qb "theirs-$1"
+	printf "$4" > "$f"
+	git commit -qam theirs
+	git checkout -qb "ours-$1" main
+	printf "$3" > "$f"
+	git commit -qam ours
+	run git merge --no-edit "theirs-$1"
+	echo "$output"
+	cat "$f"
+}
+
+# the merge conflicted on KEY (as the message names it) and FILE holds
+# both LINES between markers
+assert_conflict_shows() {
+	local f=secrets/$1 key=$2 line
+	shift 2
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in '$f': changed on both sides: $key" <<<"$output"
+	grep -qx '<<<<<<< ours' "$f"
+	for line in "$@"; do grep -qxF "$line" "$f"; done
+	git merge --abort
+}
+
+@test "a key added on both sides with other values: the markers hold both values (YAML, JSON, dotenv, INI)" {
+	# the conflict's text took the base's side of the key from theirs (the
+	# key, removed for the base, came back as a key only theirs has): no
+	# markers, the work tree held ours' value only
+	merge_three a.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\nnew: ours-value\n' 'a: 1\nb: 2\nnew: theirs-value\n'
+	assert_conflict_shows a.yaml new 'new: ours-value' 'new: theirs-value'
+	merge_three a.json '{\n  "a": "1",\n  "b": "2"\n}\n' '{\n  "b": "2",\n  "a": "1",\n  "new": "ours-value"\n}\n' \
+		'{\n  "a": "1",\n  "b": "2",\n  "new": "theirs-value"\n}\n'
+	assert_conflict_shows a.json new '  "new": "ours-value"' '  "new": "theirs-value"'
+	merge_three a.env 'A=1\nB=2\n' 'B=2\nA=1\nNEW=ours-value\n' 'A=1\nB=2\nNEW=theirs-value\n'
+	assert_conflict_shows a.env NEW 'NEW=ours-value' 'NEW=theirs-value'
+	merge_three a.ini '[s]\na = 1\nb = 2\n' '[s]\nb = 2\na = 1\nnew = ours-value\n' '[s]\na = 1\nb = 2\nnew = theirs-value\n'
+	assert_conflict_shows a.ini s.new 'new = ours-value' 'new = theirs-value'
+}
