@@ -59,3 +59,15 @@ assert_conflict_shows() {
 	merge_three a.ini '[s]\na = 1\nb = 2\n' '[s]\nb = 2\na = 1\nnew = ours-value\n' '[s]\na = 1\nb = 2\nnew = theirs-value\n'
 	assert_conflict_shows a.ini s.new 'new = ours-value' 'new = theirs-value'
 }
+
+@test "the merge harness (tests/redteam/merge.py), a short fixed-seed run: every flow agrees with the model" {
+	python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
+	# one case per store, each through another flow, and one rule-2 case;
+	# make redteam runs it long
+	run python3 "$BATS_TEST_DIRNAME/../redteam/merge.py" --bin "$GITSEAL_BIN" --cases 1 --quick --seed 20261202
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'merge.py: 0 failure(s), [0-9]* s' <<<"$output"
+	# it ran what it says: four stores, a merge each, and the rule-2 case
+	[ "$(grep -c ':run  *1$' <<<"$output")" -ge 5 ]
+}
