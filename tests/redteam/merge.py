@@ -173,12 +173,21 @@ def edit(g, doc, store, kind=None, at=None, value=MISSING):
     other side can make an edit at the same place."""
     rng = g.rng
     di = rng.randrange(len(doc.docs)) if at is None else at[0]
-    maps = list(maps_in(doc.docs[di]))
+    maps = list(maps_in(doc.docs[di])) if di < len(doc.docs) else []
     if store == "ini":
         maps = [(p, m) for p, m in maps if len(p) <= 1]
     kinds = ["change", "change", "add", "delete", "reorder", "list", "comment", "retype"]
+    if store == "yaml" and kind is None and rng.random() < 0.05:
+        # a document added or removed: the file's documents are one atom
+        if len(doc.docs) > 1 and rng.random() < 0.5:
+            del doc.docs[rng.randrange(len(doc.docs))]
+        else:
+            doc.docs.append(g.mapping(0, rng.randrange(1, 3)))
+        return "document", (len(doc.docs), ())
     kind = kind or rng.choice(kinds)
     if at is not None:
+        if di >= len(doc.docs):
+            return None
         path = at[1]
         parent = doc.docs[di]
         for k in path[:-1]:
@@ -311,6 +320,9 @@ class Merge:
         return out
 
     def docs(self, b, o, t):
+        if b is None:
+            # added on both sides: each document merges with nothing
+            b = [MISSING] * len(o) if len(o) == len(t) else []
         if len(o) == len(t) == len(b):
             return [self.value(x, y, z, (i,)) for i, (x, y, z) in enumerate(zip(b, o, t))]
         # the documents of a file as one atom
@@ -635,6 +647,7 @@ def run_flow(h, case, d, repo, path, texts):
     elif flow == "stash":
         h.git(repo, "checkout", "-qf", "-B", "w", "base")
         rule1.write(path, texts["theirs"])
+        h.git(repo, "add", rel)
         h.git(repo, "stash", "-q")
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "stash", "pop", check=False)
@@ -721,8 +734,15 @@ def one_case(h, case):
             if store != "ini" else (True, None)
         if not ok:
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (tree, t.decode()))
+    # sometimes the file is new on both branches (git's add/add: an empty
+    # base); stash cannot carry a new file over as a merge
+    fresh = case.flow != "stash" and rng.random() < 0.12
+    bdocs = None if fresh else base.docs
+    if fresh:
+        texts["base"] = files["base"] = b""
+        h.counts[store + ":added-on-both-sides"] += 1
     model = Merge()
-    merged = model.docs(base.docs, ours.docs, theirs.docs)
+    merged = model.docs(bdocs, ours.docs, theirs.docs)
     secrets = set()
     for x in (base, ours, theirs):
         for dd in x.docs:
@@ -730,21 +750,24 @@ def one_case(h, case):
 
     def model_text(pick):
         m = Merge(pick)
-        return TEXT[store](Doc(m.docs(base.docs, ours.docs, theirs.docs), {}), rng, step)
+        return TEXT[store](Doc(m.docs(bdocs, ours.docs, theirs.docs), {}), rng, step)
 
     d, repo = h.repo(store)
     rel = "secrets/f." + EXT[store]
     path = os.path.join(repo, rel)
     try:
-        rule1.write(path, texts["base"])
-        h.git(repo, "add", "-A")
-        h.git(repo, "commit", "-qm", "base")
+        if not fresh:
+            rule1.write(path, texts["base"])
+            h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base", "--allow-empty")
         h.git(repo, "branch", "base")
-        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout)
         for side in ("ours", "theirs"):
             h.git(repo, "checkout", "-qf", "-B", side, "base")
             rule1.write(path, texts[side])
-            h.git(repo, "commit", "-qam", side)
+            h.git(repo, "add", rel)
+            h.git(repo, "commit", "-qm", side)
+        # whom the result is sealed for: the base's (ours' for a new file)
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", ("ours:" if fresh else "base:") + rel).stdout)
         code, out, repo2, path2 = run_flow(h, case, d, repo, path, texts)
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
@@ -844,9 +867,11 @@ def resolve_with(store, text, extra):
 # ---- rule 2: a branch that names another recipient --------------------------
 
 def widen_case(h, seed, idx):
-    """theirs adds a recipient in the file's metadata, as a pull request
-    can: sealed by hand for both (a), or a stanza grafted onto the base's
-    metadata (b). The merge must not seal the result for it silently."""
+    """theirs changes the file's metadata, as a pull request can: another
+    recipient, sealed by hand for both or a stanza grafted onto the base's
+    metadata; or its own rule narrowed (encrypted_regex) so that values
+    are in clear. The merge must neither seal the result for that
+    recipient nor leave a value in clear without a word."""
     case = Case(seed, "yaml", "widen", idx)
     rng = random.Random("%d/widen/%d" % (seed, idx))
     d, repo = h.repo("yaml")
@@ -860,8 +885,15 @@ def widen_case(h, seed, idx):
         h.git(repo, "branch", "base")
         h.git(repo, "checkout", "-qb", "theirs")
         plain = b"a: wide%03d-base\nb: wide%03d-bee\nc: wide%03d-new\n" % (idx, idx, idx)
-        kind = ["sealed-for-both", "grafted-stanza"][idx % 2]
-        if kind == "sealed-for-both":
+        kind = ["sealed-for-both", "grafted-stanza", "narrowed-rule"][idx % 3]
+        if kind == "narrowed-rule":
+            # readers unchanged, but its own rule leaves b and c in clear
+            f = os.path.join(d, "x.yaml")
+            rule1.write(f, plain)
+            rc, blob, err = h.gitseal(d, "encrypt", "--age", h.recipient, "--encrypted-regex", "^a$", f)
+            if rc:
+                raise RuntimeError("encrypt: " + err)
+        elif kind == "sealed-for-both":
             f = os.path.join(d, "x.yaml")
             rule1.write(f, plain)
             rc, blob, err = h.gitseal(d, "encrypt", "--age", h.recipient + "," + h.recipient2, f)
@@ -884,7 +916,8 @@ def widen_case(h, seed, idx):
         h.git(repo, "-c", "filter.gitseal.process=", "-c", "filter.gitseal.required=false",
               "commit", "-qm", "theirs: another recipient", "--no-verify")
         h.git(repo, "checkout", "-qf", "-B", "w", "base")
-        rule1.write(path, b"a: wide%03d-ours\nb: wide%03d-bee\n" % (idx, idx))
+        ours = b"a: wide%03d-ours\nb: wide%03d-bee\n" % (idx, idx)
+        rule1.write(path, ours + (b"d: wide%03d-dnew\n" % idx if kind == "narrowed-rule" else b""))
         h.git(repo, "commit", "-qam", "ours")
         flow = rng.choice(["merge", "rebase", "cherry-pick"])
         case.flow = "widen-" + kind + "-" + flow
@@ -901,7 +934,21 @@ def widen_case(h, seed, idx):
         head = h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout
         idxblob = h.git(repo, "cat-file", "-p", ":" + rel, check=False).stdout
         r2 = h.recipient2.encode()
-        if p.returncode == 0 and (r2 in head or r2 in idxblob):
+        if kind == "narrowed-rule":
+            # what theirs put in clear is public already; anything else
+            # (ours' new key d) must stay sealed
+            public = set(re.findall(rb"^\w+: wide.*$", blob, re.M))
+            clear = set(re.findall(rb"^\w+: wide.*$", head + b"\n" + idxblob, re.M)) - public
+            if p.returncode == 0 and clear:
+                h.fail(case, "the merge exits 0 and leaves %s in clear under theirs' rule" %
+                       b", ".join(sorted(clear)).decode(), files)
+            elif p.returncode == 0:
+                h.counts["widen:" + kind + ":sealed"] += 1
+            elif "would be in clear" not in out:
+                h.fail(case, "refused without saying why: %s" % rule1.first_line(out), files)
+            else:
+                h.counts["widen:" + kind + ":refused"] += 1
+        elif p.returncode == 0 and (r2 in head or r2 in idxblob):
             h.fail(case, "the merge exits 0 and seals the result for the other recipient", files)
         elif p.returncode == 0:
             h.fail(case, "the merge exits 0 and drops theirs' recipient without a word", files)
