@@ -504,13 +504,67 @@ static void version_release(struct version *v)
 	doc_release(&v->cipher);
 }
 
+/* The text outside a conflict's markers (git-style, the driver's size). */
+static int strip_conflicts(const struct gs_buf *marked, struct gs_buf *out)
+{
+	const uint8_t *p = marked->data, *end = p + marked->len;
+	bool inside = false;
+	int ret = 0;
+
+	while (p < end && !ret) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (!inside && n >= 7 && !memcmp(p, "<<<<<<<", 7) && (n == 7 || p[7] == ' ' || p[7] == '\n'))
+			inside = true;
+		else if (inside && n >= 7 && !memcmp(p, ">>>>>>>", 7) && (n == 7 || p[7] == ' ' || p[7] == '\n'))
+			inside = false;
+		else if (!inside)
+			ret = gs_buf_append(out, p, n);
+		p += n;
+	}
+	return ret;
+}
+
+/* A base that holds a sealed conflict is git's virtual base of a
+ * criss-cross merge: the merge of two merge bases, which conflicted. Its
+ * text outside the markers is their merge; what conflicted is in neither
+ * base, so those keys count as added on both sides (a conflict unless
+ * ours and theirs agree). A text that does not load without them: no base
+ * at all, every difference a conflict. Nothing is taken from one side
+ * because the base guessed it. */
+static int base_from_conflict(struct gitfilter *f, enum doc_format format, struct version *v)
+{
+	struct gs_buf marked;
+	struct doc d;
+	int ret;
+
+	gs_buf_init(&marked, true);
+	doc_init(&d, format);
+	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked);
+	if (!ret)
+		ret = strip_conflicts(&marked, &v->plain);
+	if (!ret && v->plain.len && store_load(format, v->plain.data, v->plain.len, &d)) {
+		gs_error_clear();
+		gs_buf_reset(&v->plain);
+	}
+	doc_release(&d);
+	gs_buf_release(&marked);
+	return ret;
+}
+
 static int version_read(struct gitfilter *f, enum doc_format format, const char *file, const char *name,
-			struct version *v)
+			struct version *v, bool is_base)
 {
 	int ret = gs_read_file(file, &v->raw, MERGE_MAX_FILE);
 
 	if (ret)
 		return ret;
+	if (is_base && gitseal_conflict_is(v->raw.data, v->raw.len)) {
+		if ((ret = base_from_conflict(f, format, v)))
+			gs_error_prefix("%s", name);
+		return ret;
+	}
 	if (gitseal_conflict_is(v->raw.data, v->raw.len))
 		return GS_FAIL(GS_ERR_CONFLICT, "%s holds an unresolved conflict", name);
 	v->sealed = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher);
@@ -653,7 +707,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
 	for (int i = 0; i < 3 && !ret; i++)
-		ret = version_read(f, format, files[i], names[i], &v[i]);
+		ret = version_read(f, format, files[i], names[i], &v[i], i == 0);
 	if (ret)
 		goto out;
 	ret = tree_merge(format, &v[0].plain, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,

@@ -45,6 +45,15 @@ assert_conflict_shows() {
 	git merge --abort
 }
 
+# no TEXT (a line of plaintext) in any object nor any file under .git
+assert_no_secret_in_git() {
+	local text
+	for text in "$@"; do
+		run ! grep -qaF "$text" <(git cat-file --batch-all-objects --batch)
+		run ! grep -rqaF "$text" .git
+	done
+}
+
 @test "a key added on both sides with other values: the markers hold both values (YAML, JSON, dotenv, INI)" {
 	# the conflict's text took the base's side of the key from theirs (the
 	# key, removed for the base, came back as a key only theirs has): no
@@ -70,4 +79,41 @@ assert_conflict_shows() {
 	grep -qx 'merge.py: 0 failure(s), [0-9]* s' <<<"$output"
 	# it ran what it says: four stores, a merge each, and the rule-2 case
 	[ "$(grep -c ':run  *1$' <<<"$output")" -ge 5 ]
+}
+
+@test "a criss-cross merge whose merge bases conflict: the other changes merge, the conflict shows markers" {
+	# git merges the two merge bases first (a virtual base), with the driver:
+	# their conflict is sealed, and the driver refused that base whole ("the
+	# base version holds an unresolved conflict"), leaving ours' text without
+	# markers; theirs' change to b was gone from the work tree
+	printf 'a: 1\nb: 1\nc: 1\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	git checkout -qb x
+	sed -i 's/a: 1/a: x/' secrets/f.yaml && git commit -qam x
+	git checkout -q main
+	sed -i 's/a: 1/a: m/' secrets/f.yaml && git commit -qam m
+	# each merged into the other, the conflict on a resolved its own way
+	git checkout -qb m2 main
+	run -1 git merge -q x
+	printf 'a: m\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm m2
+	git checkout -qb x2 x
+	run -1 git merge -q main
+	printf 'a: x\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm x2
+	sed -i 's/b: 1/b: x2/' secrets/f.yaml && git commit -qam x2b
+	git checkout -q m2
+	sed -i 's/c: 1/c: m2/' secrets/f.yaml && git commit -qam m2c
+	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/f.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
+	run ! grep -F "unresolved conflict" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/f.yaml
+	grep -qx 'a: m' secrets/f.yaml
+	grep -qx 'a: x' secrets/f.yaml
+	grep -qx 'b: x2' secrets/f.yaml
+	grep -qx 'c: m2' secrets/f.yaml
+	[ "$(grep -c '^<<<<<<< ' secrets/f.yaml)" -eq 1 ]
+	assert_no_secret_in_git 'a: m' 'b: x2' 'c: m2'
 }
