@@ -117,3 +117,29 @@ assert_no_secret_in_git() {
 	[ "$(grep -c '^<<<<<<< ' secrets/f.yaml)" -eq 1 ]
 	assert_no_secret_in_git 'a: m' 'b: x2' 'c: m2'
 }
+
+@test "a commit that adds or removes only keys without a value (an empty list or map, a null) passes the hook" {
+	# sops's MAC covers the values (non-null scalars and comments): such a
+	# change keeps the MAC and lastmodified, and the hook took it for a part
+	# of a change staged with git add -p ("only a part of a change is staged")
+	printf 'a: x\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	for text in 'a: x\nn: []\n' 'a: x\nn: []\nm: {}\n' 'a: x\nn: []\nm: {}\nz: null\n' 'a: x\nz:\n' 'a: x\n'; do
+		printf "$text" > secrets/f.yaml
+		run git commit -qam "$text"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
+	done
+	# a value changed with the committed MAC kept is still refused
+	git show HEAD:secrets/f.yaml > "$T/head.yaml"
+	printf 'a: y\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	git show :secrets/f.yaml | grep '^a: ' > "$T/a-line"
+	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/head.yaml" > "$T/partial.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w "$T/partial.yaml"),secrets/f.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qF "'secrets/f.yaml': " <<<"$output"
+}
