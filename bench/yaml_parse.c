@@ -1,6 +1,6 @@
-/* The floor of a YAML proof: libyaml's events for a file, read from memory
- * and dropped (the proof of an encrypt reads its whole output with
- * libyaml, the reader of record). */
+/* libyaml's events for a file, read from memory and dropped: what the proof
+ * of an encrypt would cost if libyaml read every byte of the output (it
+ * leaves out the base64 of each ENC value: src/store/yaml_elide.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <yaml.h>

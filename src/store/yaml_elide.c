@@ -1,14 +1,20 @@
-/* Long runs of base64 left out of what libyaml reads, for a proof's
- * reload (yaml_load_data). libyaml builds each scalar in a buffer that
- * doubles and is zeroed as it grows: an encrypted 100 MiB value cost
- * 256 MiB there, on top of the output and the tree, before the tree took
- * its copy. The run's characters are all alike to libyaml inside a plain
- * scalar (none is an indicator, a blank or a break), so it reads the same
- * tokens without most of them; the loader then takes the value from the
- * text itself, and only where that is provably the value libyaml would
- * have given (yaml_load.c tree_on_scalar: a plain one-line string value,
- * each cut inside exactly one). Anything else goes back to reading the
- * whole text. */
+/* Runs of base64 left out of what libyaml reads, for a proof's reload
+ * (yaml_load_data). Two kinds:
+ * - a long run anywhere: libyaml builds each scalar in a buffer that
+ *   doubles and is zeroed as it grows: an encrypted 100 MiB value cost
+ *   256 MiB there, on top of the output and the tree;
+ * - a shorter run right after a ':', as the data, iv and tag fields of
+ *   every ENC[...] value are: reading them is most of what libyaml does
+ *   in the proof of an encrypted file (10,000 values: about a third of
+ *   its instructions).
+ * The run's characters are all alike to libyaml inside a plain scalar
+ * (none is an indicator, a blank or a break), so it reads the same tokens
+ * without most of them; the loader then takes the value from the text
+ * itself, and only where that is provably the value libyaml would have
+ * given (yaml_load.c tree_on_scalar: a plain one-line string value, each
+ * cut inside exactly one). Anything else goes back to reading the whole
+ * text: which runs are cut decides the speed, never the result. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,20 +23,25 @@
 #include "yaml_int.h"
 
 #ifdef GITSEAL_FUZZING
-/* the fuzzers (make fuzz) reach the cuts with small inputs */
-enum { YCUT_MIN_RUN = 8, YCUT_KEEP = 2 };
+/* the fuzzers (make fuzz) reach both kinds with small inputs */
+enum { YCUT_MIN_RUN = 12, YCUT_MIN_FIELD = 6, YCUT_KEEP = 2 };
 #else
 enum {
-	YCUT_MIN_RUN = 64 * 1024, /* shorter runs are read as they are */
-	YCUT_KEEP = 64,           /* of each run, the first bytes stay */
+	YCUT_MIN_RUN = 64 * 1024, /* a long run, wherever it is */
+	YCUT_MIN_FIELD = 16,      /* a run after ':'; shorter ones are read as they are */
+	YCUT_KEEP = 2,            /* of each run, the first bytes stay */
 };
 #endif
 
-static bool base64_byte(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-	       c == '/' || c == '=';
-}
+/* the base64 alphabet, padding included */
+static const uint8_t b64[256] = {
+	['+'] = 1, ['/'] = 1, ['='] = 1,
+#define B64_ROW(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1
+	B64_ROW('0'), B64_ROW('5'),
+	B64_ROW('A'), B64_ROW('F'), B64_ROW('K'), B64_ROW('P'), B64_ROW('U'), ['Z'] = 1,
+	B64_ROW('a'), B64_ROW('f'), B64_ROW('k'), B64_ROW('p'), B64_ROW('u'), ['z'] = 1,
+#undef B64_ROW
+};
 
 void ycuts_init(struct ycuts *c, const uint8_t *src, size_t len)
 {
@@ -45,78 +56,121 @@ void ycuts_release(struct ycuts *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A run of YCUT_MIN_RUN bytes or more holds a position p with
- * p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1: only those are looked at, and a
- * run through one is measured (the proof of every write reads its output
- * through here: no byte-by-byte pass over it). */
-int ycuts_find(struct ycuts *c)
+static int add_cut(struct ycuts *c, size_t a, size_t b, size_t *shift)
 {
-	size_t shift = 0, done = 0;
 	int ret;
 
-	for (size_t p = YCUT_MIN_RUN - 1; p < c->len; p += YCUT_MIN_RUN) {
-		size_t a = p, b = p + 1;
+	if ((ret = GS_ARRAY_GROW(c->v, c->n, c->cap, 64)) < 0)
+		return ret;
+	c->v[c->n].at = a + YCUT_KEEP;
+	c->v[c->n].len = b - a - YCUT_KEEP;
+	c->v[c->n].vat = a + YCUT_KEEP - *shift;
+	*shift += c->v[c->n].len;
+	c->n++;
+	return 0;
+}
 
-		if (p < done || !base64_byte(c->src[p]))
+/* The run through p, not before done: [*a, *b). */
+static void run_around(const struct ycuts *c, size_t p, size_t done, size_t *a, size_t *b)
+{
+	*a = p;
+	*b = p;
+	while (*a > done && b64[c->src[*a - 1]])
+		(*a)--;
+	while (*b < c->len && b64[c->src[*b]])
+		(*b)++;
+}
+
+/* In order of place, so that the cuts come out sorted: the next ':' (found
+ * with memchr, no byte-by-byte pass) and the next probe for a long run. A
+ * long run holds a position p with p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1:
+ * only those are probed. */
+int ycuts_find(struct ycuts *c)
+{
+	const uint8_t *colon = memchr(c->src, ':', c->len);
+	size_t probe = YCUT_MIN_RUN - 1, shift = 0, done = 0;
+	int ret;
+
+	for (;;) {
+		size_t next_field = colon ? (size_t)(colon - c->src) + 1 : SIZE_MAX, a, b;
+		bool field = next_field <= probe;
+		size_t at = field ? next_field : probe;
+
+		if (at >= c->len)
+			break;
+		if (field)
+			colon = memchr(c->src + at, ':', c->len - at);
+		else
+			probe += YCUT_MIN_RUN;
+		if (at < done || !b64[c->src[at]])
 			continue;
-		while (a > done && base64_byte(c->src[a - 1]))
-			a--;
-		while (b < c->len && base64_byte(c->src[b]))
-			b++;
+		run_around(c, at, done, &a, &b);
 		done = b;
-		if (b - a < YCUT_MIN_RUN)
-			continue;
-		if ((ret = GS_ARRAY_GROW(c->v, c->n, c->cap, 8)) < 0)
-			return ret;
-		c->v[c->n].at = a + YCUT_KEEP;
-		c->v[c->n].len = b - a - YCUT_KEEP;
-		c->v[c->n].vat = a + YCUT_KEEP - shift;
-		shift += c->v[c->n].len;
-		c->n++;
+		if (b - a >= YCUT_MIN_RUN || (field && b - a >= YCUT_MIN_FIELD))
+			if ((ret = add_cut(c, a, b, &shift)) < 0)
+				return ret;
 	}
 	c->vlen = c->len - shift;
 	return 0;
 }
 
-/* The cuts before virtual position v, or with v at their place (the byte
- * there is the one after the cut). */
-static size_t cuts_upto(const struct ycuts *c, size_t v)
+/* The number of cuts whose key (at, or vat with virtual) is below x, or
+ * with virtual, not above it. Positions are asked for mostly in order of
+ * the text: a few steps forward from the last answer, else a binary
+ * search. */
+static size_t cuts_before(struct ycuts *c, size_t x, bool virtual)
 {
-	size_t lo = 0, hi = c->n;
+#define KEY_BEFORE(i) (virtual ? c->v[i].vat <= x : c->v[i].at < x)
+	size_t lo = 0, hi = c->n, k = c->hint < c->n ? c->hint : c->n;
 
+	if (k == 0 || KEY_BEFORE(k - 1)) {
+		for (int step = 0; step < 4 && k < c->n && KEY_BEFORE(k); step++)
+			k++;
+		if (k == c->n || !KEY_BEFORE(k))
+			return c->hint = k;
+		lo = k;
+	} else {
+		hi = k;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (c->v[mid].vat <= v)
+		if (KEY_BEFORE(mid))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+#undef KEY_BEFORE
+	return c->hint = lo;
 }
 
-size_t ycuts_real(const struct ycuts *c, size_t v)
+size_t ycuts_real(struct ycuts *c, size_t v)
 {
-	size_t k = cuts_upto(c, v);
+	size_t k = cuts_before(c, v, true);
 
 	/* v less the kept bytes before the last cut, plus where it was */
 	return k ? c->v[k - 1].at + c->v[k - 1].len + (v - c->v[k - 1].vat) : v;
 }
 
-size_t ycuts_within(const struct ycuts *c, size_t start, size_t end)
+/* Cuts are in order and apart: those inside [start, end) follow each
+ * other from the first one at or after start. */
+size_t ycuts_within(struct ycuts *c, size_t start, size_t end)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < c->n; i++)
-		n += c->v[i].at >= start && c->v[i].at + c->v[i].len <= end;
+	for (size_t i = cuts_before(c, start, false); i < c->n && c->v[i].at + c->v[i].len <= end; i++)
+		n++;
 	return n;
 }
 
-bool ycuts_value_is_text(const struct ycuts *c, const char *value, size_t len, size_t start, size_t end)
+bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t start, size_t end)
 {
-	size_t pos = start, off = 0;
+	size_t pos = start, off = 0, i = cuts_before(c, start, false);
 
-	for (size_t i = 0; i < c->n && pos < end; i++) {
+	/* a cut that began before start and reaches into it */
+	if (i > 0 && c->v[i - 1].at + c->v[i - 1].len > start)
+		i--;
+	for (; i < c->n && pos < end; i++) {
 		const struct ycut *x = &c->v[i];
 
 		if (x->at + x->len <= pos)

@@ -161,6 +161,7 @@ struct ycuts {
 	size_t n, cap;
 	size_t pos, next; /* the reader's place */
 	size_t covered;   /* cuts inside a value the loader took from the text */
+	size_t hint;      /* the last answer of a search (yaml_elide.c cuts_before) */
 };
 
 void ycuts_init(struct ycuts *c, const uint8_t *src, size_t len);
@@ -170,11 +171,11 @@ int ycuts_find(struct ycuts *c) __attribute__((warn_unused_result));
 /* A libyaml read handler (yaml_parser_set_input) over the text less the cuts. */
 int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read);
 /* A position libyaml reports, in the text. */
-size_t ycuts_real(const struct ycuts *c, size_t v);
+size_t ycuts_real(struct ycuts *c, size_t v);
 /* How many cuts lie inside src[start, end). */
-size_t ycuts_within(const struct ycuts *c, size_t start, size_t end);
+size_t ycuts_within(struct ycuts *c, size_t start, size_t end);
 /* Whether value[0, len) is src[start, end) less the cuts in it. */
-bool ycuts_value_is_text(const struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
+bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
 
 /* ---- yaml_events.c: libyaml's events, on a thread of their own for a
  * large input (the loader's work runs beside the parser's) ---- */

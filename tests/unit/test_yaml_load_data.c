@@ -25,6 +25,8 @@
 #include "gitseal/secmem.h"
 #include "gitseal/store.h"
 
+#include "../../src/store/yaml_int.h"
+
 enum { MAX_CASE = 1 << 20 };
 
 struct tally {
@@ -247,6 +249,18 @@ static void with_runs(struct gs_buf *out, const char *text, size_t run)
 	}
 }
 
+/* The tree-only path taken or not, and the input refused or not, as
+ * expected (both loaders agreeing, same_both_ways). */
+static void check_verdict(const struct gs_buf *text, const char *name, bool tree, bool refused)
+{
+	struct tally t = { 0 };
+
+	if (same_both_ways(text->data, text->len, name, &t) != tree)
+		fail_msg("the tree-only path %s %s", tree ? "should take" : "took", name);
+	if ((t.refused == 1) != refused)
+		fail_msg("%s: %s", name, refused ? "accepted" : "refused");
+}
+
 /* The proof's reload of a large encrypted value leaves most of its run
  * out of what libyaml reads, and takes the value from the text: the same
  * verdict and tree as the full loader however the run sits (a key, quotes,
@@ -286,14 +300,8 @@ static void test_long_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct tally t = { 0 };
-
 		with_runs(&text, cases[i].text, 100 * 1024);
-		if (same_both_ways(text.data, text.len, cases[i].text, &t) != cases[i].tree)
-			fail_msg("the tree-only path %s %s", cases[i].tree ? "should take" : "took",
-				 cases[i].text);
-		if ((t.refused == 1) != cases[i].refused)
-			fail_msg("%s: %s", cases[i].text, cases[i].refused ? "accepted" : "refused");
+		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
 	}
 	/* one byte changed in the middle of a run: read, and not the same */
 	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 1 << 20);
@@ -305,6 +313,84 @@ static void test_long_runs(void **state)
 	assert_null(two.store_data);
 	assert_false(doc_equal(&one, &two, NULL, 0));
 	assert_int_equal(two.branches[0]->entries[0].value->len, text.len - 4);
+	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 3, text.len - 4);
+	doc_release(&one);
+	doc_release(&two);
+	gs_buf_release(&text);
+}
+
+/* The cuts yaml_elide.c finds in text (what libyaml would not read). */
+static size_t cuts_in(const struct gs_buf *text)
+{
+	struct ycuts c;
+	size_t n;
+
+	ycuts_init(&c, text->data, text->len);
+	assert_int_equal(ycuts_find(&c), 0);
+	n = c.n;
+	ycuts_release(&c);
+	return n;
+}
+
+/* The data, iv and tag fields of every ENC[...] value: a shorter run
+ * right after a ':' is left out too. Wherever such a run sits, the same
+ * verdict and tree as the full loader; the cuts are where they should be
+ * (after a ':', 16 bytes or more) and nowhere else; a byte changed in a
+ * part libyaml did not read changes the value read. */
+static void test_field_runs(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t cuts;  /* runs after ':' of 40 bytes ('@') */
+		bool tree;    /* the tree-only path takes it */
+		bool refused;
+	} cases[] = {
+		{ "a: ENC[AES256_GCM,data:@,iv:@,tag:@,type:str]\nb: 1\n", 3, true, false },
+		{ "a: x:@\nb:\n  c: y:@:@\nl:\n- z:@\n", 4, true, false },
+		{ "a: x:@\r\nb: y\r\n", 1, true, false },
+		{ "a: x:@ and more:@\n", 2, true, false },
+		{ "a: x:@\n...\n---\nb: y:@\n", 2, true, false },
+		{ "a: [x:@, y]\nb: {c: d:@}\n", 2, true, false },
+		/* not after ':', or too short: read as they are */
+		{ "a: @\nb: x:0123456789abcde\n", 0, true, false },
+		{ "a: |\n  @\n  @\n", 0, true, false },
+		/* a cut where the loader cannot take the value from the text:
+		 * the whole text read again, the same answer */
+		{ "k:@: v\n", 1, false, false },
+		{ "a: 1\n# c:@\n", 1, false, false },
+		{ "a: 1 # c:@\n", 1, false, false },
+		{ "a: &x:@ v\nb: *x:@\n", 2, false, true },
+		{ "a: !t:@ v\n", 1, false, false },
+		{ "a: 'x:@'\nb: \"y:@\"\n", 2, false, false },
+		{ "a: x:@\n  y:@\n", 2, false, false },
+		{ "a: |\n  x:@\n", 1, false, false },
+		{ "a: >\n  x:@\n", 1, false, false },
+		{ "? x:@\n: v\n", 1, false, false },
+		{ "a: !!str x:@\n", 1, false, false },
+		{ "a:@\n", 1, false, true },
+		{ "a: x:@\na: y\n", 1, false, true },
+		{ "a: x:@: v\n", 1, false, true },
+	};
+	struct gs_buf text;
+	struct doc one, two;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		with_runs(&text, cases[i].text, 40);
+		if (cuts_in(&text) != cases[i].cuts)
+			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
+		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
+	}
+	/* one byte changed in a part left out: read, and not the same */
+	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 40);
+	doc_init(&one, DOC_FORMAT_YAML);
+	doc_init(&two, DOC_FORMAT_YAML);
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &one), 0);
+	text.data[30] = text.data[30] == 'A' ? 'B' : 'A';
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &two), 0);
+	assert_null(two.store_data);
+	assert_false(doc_equal(&one, &two, NULL, 0));
 	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 3, text.len - 4);
 	doc_release(&one);
 	doc_release(&two);
@@ -324,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_large_input),
 		cmocka_unit_test(test_shared_data),
 		cmocka_unit_test(test_long_runs),
+		cmocka_unit_test(test_field_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
