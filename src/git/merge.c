@@ -643,6 +643,41 @@ static int check_narrowed(struct gitfilter *f, const char *path, struct version 
 	return ret ? ret : gittrust_check_narrowed(f, path, plain, keys, kept, n);
 }
 
+/* The id of a sealed version's data key; false when it does not open. */
+static bool data_key_id(struct gitfilter *f, struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	struct sops_file *sf = NULL;
+	bool ok;
+
+	if (!v->sealed)
+		return false;
+	ok = gitseal_open(f, &v->cipher, &sf) == 0 && sops_file_key_id(sf, id);
+	sops_file_free(sf);
+	gs_error_clear();
+	return ok;
+}
+
+/* The version whose data key (and ciphertexts) the result may keep, when
+ * this clone made that key; NULL: a fresh key. A side that gave the file a
+ * new data key (updatekeys --rotate) wins, as for its keys: keeping the
+ * other side's key would undo the rotation for whoever read the old one. */
+static const struct doc *key_source(struct gitfilter *f, struct version *v)
+{
+	uint8_t id[3][GITSEAL_KEY_ID_SIZE];
+	bool have[3];
+
+	for (int i = 0; i < 3; i++)
+		have[i] = data_key_id(f, &v[i], id[i]);
+	if (!have[1])
+		return NULL;
+	if (!have[2] || !sodium_memcmp(id[1], id[2], sizeof(id[1])) ||
+	    (have[0] && !sodium_memcmp(id[2], id[0], sizeof(id[0]))))
+		return &v[1].cipher; /* theirs kept the key (or has none) */
+	if (have[0] && !sodium_memcmp(id[1], id[0], sizeof(id[0])))
+		return &v[2].cipher; /* only theirs changed it */
+	return NULL;
+}
+
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
 		       const struct gs_buf *text, struct gs_buf *out)
 {
@@ -659,10 +694,9 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 	/* a side's own rule is outside the MAC: none may leave a new value in clear */
 	if (!ret)
 		ret = check_narrowed(f, path, v, &plain, &keys);
-	/* ours' data key and ciphertexts when its keys are kept */
+	/* a side's data key and ciphertexts when its keys are kept */
 	if (!ret)
-		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL,
-				   GITSEAL_KEY_IF_MADE_HERE, out);
+		ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
 	return ret;

@@ -143,3 +143,35 @@ assert_no_secret_in_git() {
 	[ "$status" -eq 1 ]
 	grep -qF "'secrets/f.yaml': " <<<"$output"
 }
+
+@test "a merge never brings back the data key a branch rotated away (updatekeys --rotate)" {
+	# the driver kept ours' data key when ours and theirs named the same
+	# recipients: merging a rotation into a branch that still had the old
+	# key sealed the result with the old key, undoing the rotation silently
+	# (whoever read the old key read the merge)
+	printf 'a: 1\nb: 2\nc: keep-me\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	git checkout -qb rot
+	run -0 "$GITSEAL_BIN" updatekeys --rotate -y secrets/f.yaml
+	git commit -qm rotate
+	git checkout -q main
+	sed -i 's/a: 1/a: 10/' secrets/f.yaml
+	git commit -qam edit-a
+	old_c=$(git show main:secrets/f.yaml | grep '^c:')
+	rot_c=$(git show rot:secrets/f.yaml | grep '^c:')
+	[ "$old_c" != "$rot_c" ]
+	for how in "merge --no-edit rot" "cherry-pick rot"; do
+		git checkout -qf -B w main
+		run git $how
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(cat secrets/f.yaml)" = "$(printf 'a: 10\nb: 2\nc: keep-me')" ]
+		# not the old key: c's ciphertext is not the one it had under it
+		[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" != "$old_c" ]
+		assert_status_clean
+	done
+	# the other way round the rotated key stays (this clone made it)
+	git checkout -qf -B w2 rot
+	run -0 git merge --no-edit main
+	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
+}
