@@ -323,12 +323,32 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 	return !pick || *ours ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* Versions that hold different numbers of documents (one added or
+ * removed, a file emptied): the documents as one atom, taken from the
+ * side that changed them as data. An empty base is no document. */
+static int merge_doc_sets(struct doc *o, const struct doc *b, const struct doc *t)
+{
+	if (docs_same(o, t) || docs_same(b, t))
+		return 0;
+	if (!docs_same(b, o))
+		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
+	o->count = 0;
+	for (size_t i = 0; i < t->count; i++) {
+		struct doc_node *c = doc_clone(o, t->branches[i]);
+		int ret = c ? doc_add_branch(o, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b, const struct doc *t)
 {
 	int ret = 0;
 
 	if (o->count != t->count || (b->count && b->count != o->count))
-		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
+		return merge_doc_sets(o, b, t);
 	for (size_t i = 0; i < o->count && !ret; i++) {
 		struct doc_node *on = o->branches[i];
 		const struct doc_node *bn = b->count ? b->branches[i] : NULL, *tn = t->branches[i];
@@ -437,6 +457,8 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	bool clean = false;
 	int ret;
 
+	if (!merged->count)
+		return 0; /* an empty file: git keeps it as it is, unsealed */
 	gs_buf_init(&lines, true);
 	doc_init(&d, format);
 	ret = line_merge(pb, po, pt, path, &lines, &clean);
@@ -755,7 +777,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 			ret = seal_conflict(f, path, v, &text, &out);
 	} else if (!ret) {
 		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
-		if (!ret)
+		if (!ret && text.len)
 			ret = seal_result(f, format, path, v, &text, &out);
 	}
 	if (!ret)

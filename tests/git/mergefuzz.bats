@@ -175,3 +175,21 @@ assert_no_secret_in_git() {
 	run -0 git merge --no-edit main
 	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
 }
+
+@test "documents added, removed or emptied on one side merge with a side that changed no data; on both sides they conflict" {
+	# the versions' numbers of documents differed, so the driver conflicted
+	# over the whole file even when the other side had changed only its
+	# layout or comments
+	merge_three d.yaml 'a: 1\n---\nb: 2\n' '# a comment\na: 1\n---\nb: 2\n' 'a: 1\n---\nb: 2\n---\nc: 3\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.yaml)" = "$(printf '# a comment\na: 1\n---\nb: 2\n---\nc: 3')" ]
+	assert_status_clean
+	merge_three e.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\n' ''
+	[ "$status" -eq 0 ]
+	[ ! -s secrets/e.yaml ]
+	[ -z "$(git show HEAD:secrets/e.yaml)" ]
+	merge_three f.yaml 'a: 1\n---\nb: 2\n' 'a: 1\n' 'a: 10\n---\nb: 2\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the file changed on both sides" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/f.yaml
+}

@@ -336,9 +336,10 @@ class Merge:
 
     def docs(self, b, o, t):
         if b is None:
-            # added on both sides: each document merges with nothing
-            b = [MISSING] * len(o) if len(o) == len(t) else MISSING
-        if b is not MISSING and len(o) == len(t) == len(b):
+            # added on both sides: each document merges with nothing (an
+            # empty base is no document: git gives the driver an empty one)
+            b = [MISSING] * len(o) if len(o) == len(t) else []
+        if len(o) == len(t) == len(b):
             return [self.value(x, y, z, (i,)) for i, (x, y, z) in enumerate(zip(b, o, t))]
         # the documents of a file as one atom
         if o == t or b == t:
