@@ -819,6 +819,7 @@ def one_case(h, case):
             if not check_committed(h, case, d, repo2, rel, want, base_rcpt, files):
                 return
             h.counts[store + ":" + case.flow + ":merged"] += 1
+            count_comments(h, store, texts, work)
         else:
             if not model.conflicts:
                 h.fail(case, "git exits %d, the model merges: %s" % (code, rule1.first_line(out)), files)
@@ -840,6 +841,17 @@ def one_case(h, case):
     finally:
         if not h.failures or not h.keep:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def count_comments(h, store, texts, work):
+    """How many comments a side added or changed are in the merge (a
+    number only: where the line merge of the plaintexts does not give the
+    merged data, the result has ours' layout and theirs' comments go,
+    docs/git.md)."""
+    old = set(re.findall(rb"note v[0-9a-f]{10}\d{3}", texts["base"]))
+    for side in ("ours", "theirs"):
+        for c in set(re.findall(rb"note v[0-9a-f]{10}\d{3}", texts[side])) - old:
+            h.counts["%s:comment-of-%s-%s(info)" % (store, side, "kept" if c in work else "lost")] += 1
 
 
 def conflict_checks(h, case, d, repo, path, rel, store, model, model_text, work, secrets, base_rcpt,
