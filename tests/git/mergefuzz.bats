@@ -193,3 +193,42 @@ assert_no_secret_in_git() {
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the file changed on both sides" <<<"$output"
 	grep -qx '<<<<<<< ours' secrets/f.yaml
 }
+
+# What held: a pull request's branch that changes the file's metadata
+# (outside the MAC) and is merged, rebased or cherry-picked.
+@test "a merged branch that names another recipient in a file's metadata, or narrows its rule, is refused with the reason" {
+	printf 'a: base-a\nb: base-b\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+	# mallory's clone has no filter: she commits the bytes she made
+	printf 'a: base-a\nb: base-b\nc: from-mallory\n' > "$T/p.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" p.yaml) > "$T/both.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^a$' p.yaml) > "$T/narrow.yaml"
+	for kind in both narrow; do
+		as_person mallory git checkout -qB "$kind" main
+		cp "$T/$kind.yaml" "$T/mallory/secrets/f.yaml"
+		as_person mallory git commit -qam "$kind"
+	done
+	git fetch -q "$T/mallory" both:both narrow:narrow
+	sed -i 's/base-a/ours-a/' secrets/f.yaml
+	printf 'd: ours-new-secret\n' >> secrets/f.yaml
+	git commit -qam ours
+	for how in merge cherry-pick; do
+		git checkout -qf -B w main
+		run git $how both
+		echo "$output"
+		[ "$status" -eq 1 ]
+		grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+		# nothing sealed for her: the work tree is ours', the index conflicted
+		run ! grep -qF "$M" <(git show :2:secrets/f.yaml; git show HEAD:secrets/f.yaml)
+		grep -qx 'd: ours-new-secret' secrets/f.yaml
+		git $how --abort
+	done
+	git checkout -qf -B w main
+	run git merge --no-edit narrow
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule" <<<"$output"
+	run ! grep -qaF ours-new-secret <(git cat-file --batch-all-objects --batch)
+}
