@@ -9,8 +9,8 @@ sections), two branches of random edits (a leaf changed, added or removed at
 any depth, a list changed, keys reordered, a comment edited, the same key
 added or changed on both sides with the same or another value, removed on
 one side and changed on the other), each committed through the filter. Then
-git merge, rebase, cherry-pick, stash pop and pull --rebase from a second
-clone, each checked against the model:
+git merge, rebase, cherry-pick, stash pop, pull --rebase from a second
+clone and revert, each checked against the model:
 
 - git exits 0 exactly when the model finds no conflict;
 - exit 0: the work tree and the committed blob (its MAC verified by
@@ -54,7 +54,7 @@ sys.path.insert(0, HERE)
 import rule1  # noqa: E402 the independent parsers
 
 STORES = ("yaml", "json", "dotenv", "ini")
-FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase")
+FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert")
 EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
 MISSING = object()
 CONFLICT = object()
@@ -679,6 +679,14 @@ def run_flow(h, case, d, repo, path, texts):
         h.git(repo, "stash", "-q")
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "stash", "pop", check=False)
+    elif flow == "revert":
+        h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
+        rule1.write(path, texts["ours"])
+        h.git(repo, "commit", "-qam", "ours over theirs")
+        p = h.git(repo, "revert", "--no-edit", "theirs", check=False)
+        if p.returncode and b"nothing to commit" in p.stdout + p.stderr and not conflicted(h, repo):
+            # the revert changes nothing: git leaves HEAD as it was
+            return 0, (p.stdout + p.stderr).decode(errors="replace"), repo, path
     else:
         clone = os.path.join(d, "clone")
         if not os.path.exists(clone):
@@ -702,8 +710,8 @@ def finish(h, case, repo):
             h.git(repo, "rebase", "--skip")
         elif p.returncode:
             raise RuntimeError("rebase --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
-    elif flow == "cherry-pick":
-        p = h.git(repo, "cherry-pick", "--continue", check=False)
+    elif flow in ("cherry-pick", "revert"):
+        p = h.git(repo, flow, "--continue", check=False)
         if p.returncode:
             h.git(repo, "commit", "-q", "--allow-empty", "--no-edit")
     elif flow == "stash":
@@ -768,13 +776,17 @@ def one_case(h, case):
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
     # sometimes the file is new on both branches (git's add/add: an empty
     # base); stash cannot carry a new file over as a merge
-    fresh = case.flow != "stash" and rng.random() < 0.12
+    fresh = case.flow not in ("stash", "revert") and rng.random() < 0.12
     bdocs = None if fresh else base.docs
+    # the three versions git merges: a revert of theirs' commit made on
+    # top of it, under ours, merges ours with base over theirs
+    roles = (bdocs, ours.docs, theirs.docs) if case.flow != "revert" else \
+        (theirs.docs, ours.docs, base.docs)
     if fresh:
         texts["base"] = files["base"] = b""
         h.counts[store + ":added-on-both-sides"] += 1
     model = Merge()
-    merged = model.docs(bdocs, ours.docs, theirs.docs)
+    merged = model.docs(*roles)
     secrets = set()
     for x in (base, ours, theirs):
         for dd in x.docs:
@@ -782,7 +794,7 @@ def one_case(h, case):
 
     def model_text(pick):
         m = Merge(pick)
-        return TEXT[store](Doc(m.docs(bdocs, ours.docs, theirs.docs), {}), rng, step)
+        return TEXT[store](Doc(m.docs(*roles), {}), rng, step)
 
     d, repo = h.repo(store)
     rel = "secrets/f." + EXT[store]
