@@ -507,6 +507,7 @@ static int conflict_text(enum doc_format format, const struct gs_buf *pb, const 
 struct version {
 	struct gs_buf raw;       /* as git gave it */
 	bool sealed;             /* a sops file */
+	bool marked;             /* plain holds conflict markers (base_from_conflict) */
 	struct doc cipher;       /* sealed: as loaded */
 	struct gs_buf plain;     /* plaintext bytes */
 };
@@ -517,6 +518,7 @@ static void version_init(struct version *v, enum doc_format format)
 	gs_buf_init(&v->plain, true);
 	doc_init(&v->cipher, format);
 	v->sealed = false;
+	v->marked = false;
 }
 
 static void version_release(struct version *v)
@@ -552,26 +554,29 @@ static int strip_conflicts(const struct gs_buf *marked, struct gs_buf *out)
  * criss-cross merge: the merge of two merge bases, which conflicted. Its
  * text outside the markers is their merge; what conflicted is in neither
  * base, so those keys count as added on both sides (a conflict unless
- * ours and theirs agree). A text that does not load without them: no base
- * at all, every difference a conflict. Nothing is taken from one side
- * because the base guessed it. */
+ * ours and theirs agree). A text that does not load without them (a JSON
+ * comma left over) is no tree: v->marked, the versions then merge as
+ * lines over the marked text, as git merges text files. */
 static int base_from_conflict(struct gitfilter *f, enum doc_format format, struct version *v)
 {
-	struct gs_buf marked;
+	struct gs_buf stripped;
 	struct doc d;
 	int ret;
 
-	gs_buf_init(&marked, true);
+	gs_buf_init(&stripped, true);
 	doc_init(&d, format);
-	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked);
+	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &v->plain);
 	if (!ret)
-		ret = strip_conflicts(&marked, &v->plain);
-	if (!ret && v->plain.len && store_load(format, v->plain.data, v->plain.len, &d)) {
+		ret = strip_conflicts(&v->plain, &stripped);
+	if (!ret && stripped.len && store_load(format, stripped.data, stripped.len, &d)) {
 		gs_error_clear();
+		v->marked = true;
+	} else if (!ret) {
 		gs_buf_reset(&v->plain);
+		ret = gs_buf_append(&v->plain, stripped.data, stripped.len);
 	}
 	doc_release(&d);
-	gs_buf_release(&marked);
+	gs_buf_release(&stripped);
 	return ret;
 }
 
@@ -743,29 +748,18 @@ static int seal_conflict(struct gitfilter *f, const char *path, struct version *
 	return ret;
 }
 
-int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
-		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
+/* The three versions merged as trees: the result sealed, or the conflict
+ * with markers around the conflicting values only. */
+static int merge_as_trees(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
+			  struct gs_buf *out, struct gitfilter_merge_result *res)
 {
-	enum doc_format format = store_format_for_path(path);
-	const char *files[3] = { base_file, ours_file, theirs_file };
-	static const char *const names[3] = { "the base version", "our version", "their version" };
-	struct version v[3];
-	struct gs_buf text, out;
+	struct gs_buf text;
 	struct doc merged;
 	size_t conflicts = 0;
-	int ret = 0;
+	int ret;
 
-	memset(res, 0, sizeof(*res));
 	gs_buf_init(&text, true);
-	gs_buf_init(&out, false);
-	gs_buf_init(&res->where, false);
 	doc_init(&merged, format);
-	for (int i = 0; i < 3; i++)
-		version_init(&v[i], format);
-	for (int i = 0; i < 3 && !ret; i++)
-		ret = version_read(f, format, files[i], names[i], &v[i], i == 0);
-	if (ret)
-		goto out;
 	ret = tree_merge(format, &v[0].plain, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
 			 &res->where);
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
@@ -774,21 +768,71 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 		res->conflict = true;
 		ret = conflict_text(format, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
 		if (!ret)
-			ret = seal_conflict(f, path, v, &text, &out);
+			ret = seal_conflict(f, path, v, &text, out);
 	} else if (!ret) {
 		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
 		if (!ret && text.len)
-			ret = seal_result(f, format, path, v, &text, &out);
+			ret = seal_result(f, format, path, v, &text, out);
 	}
+	doc_release(&merged);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* Over a base that is no tree (it holds markers, base_from_conflict): a
+ * line merge, as git merges text files; kept when it needs no markers and
+ * loads, else the whole file conflicts. */
+static int merge_over_marked(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
+			     struct gs_buf *out, struct gitfilter_merge_result *res)
+{
+	struct gs_buf text;
+	struct doc d;
+	bool clean = false;
+	int ret;
+
+	gs_buf_init(&text, true);
+	doc_init(&d, format);
+	ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean);
+	if (!ret && clean && text.len && store_load(format, text.data, text.len, &d)) {
+		gs_error_clear();
+		clean = false;
+	}
+	res->conflict = !clean;
+	if (!ret && !clean)
+		ret = seal_conflict(f, path, v, &text, out);
+	else if (!ret && text.len)
+		ret = seal_result(f, format, path, v, &text, out);
+	doc_release(&d);
+	gs_buf_release(&text);
+	return ret;
+}
+
+int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
+		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
+{
+	enum doc_format format = store_format_for_path(path);
+	const char *files[3] = { base_file, ours_file, theirs_file };
+	static const char *const names[3] = { "the base version", "our version", "their version" };
+	struct version v[3];
+	struct gs_buf out;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	gs_buf_init(&out, false);
+	gs_buf_init(&res->where, false);
+	for (int i = 0; i < 3; i++)
+		version_init(&v[i], format);
+	for (int i = 0; i < 3 && !ret; i++)
+		ret = version_read(f, format, files[i], names[i], &v[i], i == 0);
+	if (!ret)
+		ret = v[0].marked ? merge_over_marked(f, format, path, v, &out, res)
+				  : merge_as_trees(f, format, path, v, &out, res);
 	if (!ret)
 		ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
-out:
 	if (ret)
 		gs_error_prefix("cannot merge '%s'", path);
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);
-	doc_release(&merged);
-	gs_buf_release(&text);
 	gs_buf_release(&out);
 	return ret;
 }

@@ -232,3 +232,35 @@ assert_no_secret_in_git() {
 	grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule" <<<"$output"
 	run ! grep -qaF ours-new-secret <(git cat-file --batch-all-objects --batch)
 }
+
+@test "a criss-cross merge whose merged bases do not load without their markers: theirs' deletion is not undone" {
+	# the bases' conflict is on the last key of a JSON file: outside the
+	# markers the text ends in a comma and does not load; the driver took
+	# no base at all then, and a key theirs deleted came back from ours
+	# (a merge with no base keeps what one side has)
+	merge_base() {
+		git checkout -qb "$1" "$2"
+		run git merge -q "$3"
+		printf "$4" > secrets/c.json
+		git add -A && git commit -qm "$1"
+	}
+	printf '{\n  "b": "2",\n  "a": "1"\n}\n' > secrets/c.json
+	git add -A && git commit -qm base
+	git checkout -qb x
+	sed -i 's/"a": "1"/"a": "x"/' secrets/c.json && git commit -qam x
+	git checkout -q main
+	sed -i 's/"a": "1"/"a": "m"/' secrets/c.json && git commit -qam m
+	merge_base m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
+	merge_base x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
+	printf '{\n  "a": "x"\n}\n' > secrets/c.json && git commit -qam "x3: no b"
+	git checkout -q m2
+	printf '{\n  "b": "2",\n  "a": "m",\n  "c": "3"\n}\n' > secrets/c.json && git commit -qam "m3: c"
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/c.json
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.json': the file changed on both sides" <<<"$output"
+	grep -q '^<<<<<<< ' secrets/c.json
+	# theirs' side of the markers: no b
+	[ -z "$(awk '/^<<<<<<< /{s=1; next} /^=======$/{s=2; next} /^>>>>>>> /{s=0; next} s!=1' secrets/c.json | grep '"b"')" ]
+}
