@@ -10,7 +10,8 @@ any depth, a list changed, keys reordered, a comment edited, the same key
 added or changed on both sides with the same or another value, removed on
 one side and changed on the other), each committed through the filter. Then
 git merge, rebase, cherry-pick, stash pop, pull --rebase from a second
-clone and revert, each checked against the model:
+clone and revert, each checked against the model (and criss-cross merges,
+see criss_cross_case):
 
 - git exits 0 exactly when the model finds no conflict;
 - exit 0: the work tree and the committed blob (its MAC verified by
@@ -54,7 +55,7 @@ sys.path.insert(0, HERE)
 import rule1  # noqa: E402 the independent parsers
 
 STORES = ("yaml", "json", "dotenv", "ini")
-FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert")
+FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "criss-cross")
 EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
 MISSING = object()
 CONFLICT = object()
@@ -324,6 +325,8 @@ class Merge:
         if isinstance(o, dict) and isinstance(t, dict) and (b is MISSING or isinstance(b, dict)):
             return self.mapping({} if b is MISSING else b, o, t, path)
         self.conflicts.append(path)
+        if self.pick == "drop":
+            return MISSING
         return t if self.pick == "theirs" else o
 
     def mapping(self, b, o, t, path):
@@ -820,17 +823,9 @@ def one_case(h, case):
         if code == 0 and case.flow == "stash":
             h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
         if code == 0:
-            if model.conflicts:
-                h.fail(case, "git exits 0, the model has conflicts at %s" % model.conflicts[:3], files)
+            if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
+                                base_rcpt, files):
                 return
-            want = data_of(store, TEXT[store](Doc(merged), rng, step))
-            got = data_of(store, work)
-            if got != want:
-                h.fail(case, "merged data differs from the model: %s" % rule1.first_diff(want, got), files)
-                return
-            if not check_committed(h, case, d, repo2, rel, want, base_rcpt, files):
-                return
-            h.counts[store + ":" + case.flow + ":merged"] += 1
             count_comments(h, store, texts, work)
         else:
             if not model.conflicts:
@@ -853,6 +848,22 @@ def one_case(h, case):
     finally:
         if not h.failures or not h.keep:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
+    """git exited 0: the model has no conflict, and the work tree and the
+    committed blob hold its data."""
+    if model.conflicts:
+        h.fail(case, "git exits 0, the model has conflicts at %s" % model.conflicts[:3], files)
+        return False
+    want, got = data_of(case.store, want_text), data_of(case.store, work)
+    if got != want:
+        h.fail(case, "merged data differs from the model: %s" % rule1.first_diff(want, got), files)
+        return False
+    if not check_committed(h, case, d, repo, rel, want, base_rcpt, files):
+        return False
+    h.counts[case.store + ":" + case.flow + ":merged"] += 1
+    return True
 
 
 def count_comments(h, store, texts, work):
@@ -919,6 +930,104 @@ def resolve_with(store, text, extra):
     if store == "dotenv":
         return text + b"RESOLVED=" + extra.encode() + b"\n"
     return b"[resolved]\nkey = " + extra.encode() + b"\n" + text
+
+
+# ---- criss-cross: two merge bases -----------------------------------------------
+
+def criss_cross_case(h, case):
+    """x and m from base, each merged into the other (their conflicts
+    resolved each its own way), edited again and merged: git merges the
+    two merge bases first, through the driver. The model's base is their
+    merge without what conflicted (git's virtual base holds markers there,
+    which agree with neither side). One-way: exit 0 must give the model's
+    data, and a conflict must show markers; a conflict the model does not
+    have is counted, not failed (a base that does not load without its
+    markers is no base at all)."""
+    store = case.store
+    rng = random.Random("%d/%s/%d/criss-cross" % (case.seed, store, case.idx))
+    g = Gen(rng, store)
+    for _ in range(50):
+        base = Doc(g.document_set())
+        x, m = base.copy(), base.copy()
+        edit_side(g, x, store, rng.randrange(1, 3))
+        edit_side(g, m, store, rng.randrange(1, 3))
+        if rng.random() < 0.6:
+            both_sides(g, base, m, x, store)
+        inner = Merge()
+        inner.docs(base.docs, m.docs, x.docs)
+        if inner.whole:
+            continue
+        m2 = Doc(Merge("ours").docs(base.docs, m.docs, x.docs))
+        x2 = Doc(Merge("theirs").docs(base.docs, m.docs, x.docs))
+        m3, x3 = m2.copy(), x2.copy()
+        edit_side(g, m3, store, rng.randrange(1, 3))
+        edit_side(g, x3, store, rng.randrange(1, 3))
+        step = rng.choice([2, 4])
+        t = {n: TEXT[store](d, rng, step) for n, d in
+             (("base", base), ("x", x), ("m", m), ("m2", m2), ("x2", x2), ("m3", m3), ("x3", x3))}
+        if len({t["base"], t["x"], t["m"]}) == 3 and len({t["m2"], t["m3"], t["x3"]}) == 3 and \
+                t["x2"] != t["x3"]:
+            break
+    else:
+        raise AssertionError("no criss-cross case")
+    vbase = Merge("drop").docs(base.docs, m.docs, x.docs)
+    model = Merge()
+    merged = model.docs(vbase, m3.docs, x3.docs)
+    secrets = set()
+    for dd in (base, x, m, m2, x2, m3, x3):
+        for doc in dd.docs:
+            secrets.update(values_of(doc))
+    files = {n: v for n, v in t.items()}
+    d, repo = h.repo(store)
+    rel = "secrets/f." + EXT[store]
+    path = os.path.join(repo, rel)
+
+    def commit(branch, start, name, merge=None):
+        h.git(repo, "checkout", "-qf", "-B", branch, start)
+        if merge:
+            h.git(repo, "merge", "--no-edit", merge, check=False)
+        rule1.write(path, t[name])
+        h.git(repo, "add", rel)
+        h.git(repo, "commit", "-qm", name, "--allow-empty")
+
+    try:
+        rule1.write(path, t["base"])
+        h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base")
+        h.git(repo, "branch", "base")
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", "base:" + rel).stdout)
+        commit("x", "base", "x")
+        commit("m", "base", "m")
+        commit("m2", "m", "m2", merge="x")
+        commit("x2", "x", "x2", merge="m")
+        commit("m3", "m2", "m3")
+        commit("x3", "x2", "x3")
+        bases = h.git(repo, "merge-base", "--all", "m3", "x3").stdout.split()
+        h.counts[store + ":criss-cross:merge-bases=%d" % len(bases)] += 1
+        h.git(repo, "checkout", "-qf", "-B", "w", "m3")
+        p = h.git(repo, "merge", "--no-edit", "x3", check=False)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        work = rule1.read(path) if os.path.exists(path) else b""
+        files.update(output=out.encode(), worktree=work)
+        h.counts[store + ":criss-cross:run"] += 1
+        if p.returncode == 0:
+            if not check_merged(h, case, d, repo, rel, model, TEXT[store](Doc(merged), rng, step), work,
+                                base_rcpt, files):
+                return
+        else:
+            if not conflicted(h, repo) or not re.search(rb"^<{7} ", work, re.M):
+                h.fail(case, "git exits %d without markers in the work tree: %s" %
+                       (p.returncode, rule1.first_line(out)), files)
+                return
+            h.counts[store + ":criss-cross:" + ("conflict" if model.conflicts else
+                                                 "conflict-the-model-merges(info)")] += 1
+        leaks = scan_git(h, repo, secrets)
+        if leaks:
+            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- rule 2: a branch that names another recipient --------------------------
@@ -1046,7 +1155,10 @@ def main():
                 if args.quick and run:
                     run = [run[(i * len(stores) + si) % len(run)]]
                 for flow in run:
-                    one_case(h, Case(seed, store, flow, i))
+                    if flow == "criss-cross":
+                        criss_cross_case(h, Case(seed, store, flow, i))
+                    else:
+                        one_case(h, Case(seed, store, flow, i))
             if "widen" in flows:
                 widen_case(h, seed, i)
     finally:
