@@ -367,47 +367,58 @@ static int load_plain(enum doc_format format, const struct gs_buf *text, struct 
 	return text->len ? store_load(format, text->data, text->len, d) : 0;
 }
 
-/* Merges three plaintexts as trees; out gets ours' document with the
- * merge applied (released by the caller). Each conflicting key takes the
- * side pick names. */
-static int tree_merge(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
+/* Merges ours and theirs (plaintexts) over the base tree b; out gets
+ * ours' document with the merge applied (released by the caller). Each
+ * conflicting key takes the side pick names. */
+static int tree_merge(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
 		      const struct gs_buf *theirs, int pick, struct doc *out, size_t *conflicts,
 		      struct gs_buf *where)
 {
 	struct tree_merge tm = { .d = out, .pick = pick };
-	struct doc b, t;
+	struct doc t;
 	int ret;
 
 	gs_buf_init(&tm.where, false);
 	gs_buf_init(&tm.path, false);
-	doc_init(&b, format);
 	doc_init(&t, format);
-	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, base, &b)) ||
-	    (ret = load_plain(format, theirs, &t)) || (ret = gs_buf_append_str(&tm.path, "")))
+	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, theirs, &t)) ||
+	    (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
-	ret = merge_docs(&tm, out, &b, &t);
+	ret = merge_docs(&tm, out, b, &t);
 	*conflicts = tm.conflicts;
 	if (!ret && where)
 		ret = gs_buf_append(where, tm.where.data, tm.where.len);
 out:
-	doc_release(&b);
 	doc_release(&t);
 	gs_buf_release(&tm.where);
 	gs_buf_release(&tm.path);
 	return ret;
 }
 
-int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
-			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
+/* The tree merge's text, each conflict taking the side pick names. */
+static int merge_text_over(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
+			   const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 {
 	struct doc d;
 	int ret;
 
 	doc_init(&d, format);
-	ret = tree_merge(format, base, ours, theirs, pick, &d, conflicts, NULL);
+	ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL);
 	if (!ret)
 		ret = gitseal_plain_emit(&d, out);
 	doc_release(&d);
+	return ret;
+}
+
+int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
+			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
+{
+	struct doc b;
+	int ret = load_plain(format, base, &b);
+
+	if (!ret)
+		ret = merge_text_over(format, &b, ours, theirs, pick, out, conflicts);
+	doc_release(&b);
 	return ret;
 }
 
@@ -477,8 +488,8 @@ out:
 
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
-static int conflict_text(enum doc_format format, const struct gs_buf *pb, const struct gs_buf *po,
-			 const struct gs_buf *pt, const char *path, struct gs_buf *out)
+static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
+			 const struct gs_buf *po, const struct gs_buf *pt, const char *path, struct gs_buf *out)
 {
 	static const int picks[] = { MERGE_PICK_BASE, MERGE_PICK_OURS, MERGE_PICK_THEIRS };
 	struct gs_buf text[3];
@@ -489,7 +500,7 @@ static int conflict_text(enum doc_format format, const struct gs_buf *pb, const 
 	for (int i = 0; i < 3; i++)
 		gs_buf_init(&text[i], true);
 	for (int i = 0; i < 3 && !ret; i++)
-		ret = gitfilter_merge_text(format, pb, po, pt, picks[i], &text[i], &ignored);
+		ret = merge_text_over(format, b, po, pt, picks[i], &text[i], &ignored);
 	if (ret) {
 		/* the versions do not merge as trees: markers over the whole text */
 		gs_error_clear();
@@ -508,7 +519,9 @@ struct version {
 	struct gs_buf raw;       /* as git gave it */
 	bool sealed;             /* a sops file */
 	bool marked;             /* plain holds conflict markers (base_from_conflict) */
+	bool has_tree;           /* tree is the base, made by base_from_conflict */
 	struct doc cipher;       /* sealed: as loaded */
+	struct doc tree;         /* the base as a tree */
 	struct gs_buf plain;     /* plaintext bytes */
 };
 
@@ -517,8 +530,10 @@ static void version_init(struct version *v, enum doc_format format)
 	gs_buf_init(&v->raw, true); /* a version that is not a sops file is plaintext */
 	gs_buf_init(&v->plain, true);
 	doc_init(&v->cipher, format);
+	doc_init(&v->tree, format);
 	v->sealed = false;
 	v->marked = false;
+	v->has_tree = false;
 }
 
 static void version_release(struct version *v)
@@ -526,57 +541,148 @@ static void version_release(struct version *v)
 	gs_buf_release(&v->raw);
 	gs_buf_release(&v->plain);
 	doc_release(&v->cipher);
+	doc_release(&v->tree);
 }
 
-/* The text outside a conflict's markers (git-style, the driver's size). */
-static int strip_conflicts(const struct gs_buf *marked, struct gs_buf *out)
+/* Whether line (n bytes) is a conflict marker of the driver's size. */
+static bool is_marker(const uint8_t *line, size_t n, char c)
+{
+	static const char run[] = "<<<<<<<=======>>>>>>>|||||||";
+	const char *m = strchr(run, c);
+
+	return n >= 7 && !memcmp(line, m, 7) && (n == 7 || line[7] == ' ' || line[7] == '\n');
+}
+
+/* One side of a marked text (0: ours, 1: theirs): its lines outside the
+ * markers and that side's within. */
+static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *out)
 {
 	const uint8_t *p = marked->data, *end = p + marked->len;
-	bool inside = false;
+	int in = -1; /* -1 outside, 0 ours, 1 theirs, 2 the base's section */
 	int ret = 0;
 
 	while (p < end && !ret) {
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if (!inside && n >= 7 && !memcmp(p, "<<<<<<<", 7) && (n == 7 || p[7] == ' ' || p[7] == '\n'))
-			inside = true;
-		else if (inside && n >= 7 && !memcmp(p, ">>>>>>>", 7) && (n == 7 || p[7] == ' ' || p[7] == '\n'))
-			inside = false;
-		else if (!inside)
+		if (in < 0 && is_marker(p, n, '<'))
+			in = 0;
+		else if (in >= 0 && is_marker(p, n, '|'))
+			in = 2;
+		else if (in >= 0 && n >= 7 && !memcmp(p, "=======", 7) && (n == 7 || p[7] == '\n'))
+			in = 1;
+		else if (in >= 0 && is_marker(p, n, '>'))
+			in = -1;
+		else if (in < 0 || in == side)
 			ret = gs_buf_append(out, p, n);
 		p += n;
 	}
 	return ret;
 }
 
-/* A base that holds a sealed conflict is git's virtual base of a
- * criss-cross merge: the merge of two merge bases, which conflicted. Its
- * text outside the markers is their merge; what conflicted is in neither
- * base, so those keys count as added on both sides (a conflict unless
- * ours and theirs agree). A text that does not load without them (a JSON
- * comma left over) is no tree: v->marked, the versions then merge as
- * lines over the marked text, as git merges text files. */
-static int base_from_conflict(struct gitfilter *f, enum doc_format format, struct version *v)
+/* A value no version holds: a fresh random text. */
+static struct doc_node *unknown_value(struct doc *d)
 {
-	struct gs_buf stripped;
-	struct doc d;
+	char text[16 + 2 * 24 + 1] = "gitseal-unknown-";
+	uint8_t r[24];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(text + 16, sizeof(text) - 16, r, sizeof(r));
+	return doc_new_scalar(d, DOC_STR, text, strlen(text));
+}
+
+/* Makes map a hold what it and b agree on; every key where they differ
+ * (a value, or a key one lacks) gets a value that equals nothing. */
+static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b)
+{
+	size_t n = a->count;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct doc_entry *e = &a->entries[i];
+		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
+
+		if (!is_item(e) || !e->key || (bv && node_same(e->value, bv)))
+			continue;
+		if (bv && e->value->kind == DOC_MAP && bv->kind == DOC_MAP)
+			ret = keep_agreed(d, e->value, bv);
+		else if (!(e->value = unknown_value(d)))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < b->count && !ret; i++) {
+		const struct doc_entry *e = &b->entries[i];
+		struct doc_node *u;
+
+		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
+			continue;
+		if (!(u = unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return ret;
+}
+
+/* The two sides of a marked text as one tree (into v->tree, their ours'
+ * text into v->plain): what they agree on, and a value that equals
+ * nothing where they differ. GS_ERR_CONFLICT when they are not two trees
+ * of the same shape. */
+static int agreed_tree(enum doc_format format, const struct gs_buf *marked, struct version *v)
+{
+	struct gs_buf other;
+	struct doc b;
 	int ret;
 
-	gs_buf_init(&stripped, true);
-	doc_init(&d, format);
-	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &v->plain);
-	if (!ret)
-		ret = strip_conflicts(&v->plain, &stripped);
-	if (!ret && stripped.len && store_load(format, stripped.data, stripped.len, &d)) {
-		gs_error_clear();
-		v->marked = true;
-	} else if (!ret) {
-		gs_buf_reset(&v->plain);
-		ret = gs_buf_append(&v->plain, stripped.data, stripped.len);
+	gs_buf_init(&other, true);
+	doc_init(&b, format);
+	if ((ret = conflict_side(marked, 0, &v->plain)) || (ret = conflict_side(marked, 1, &other)))
+		goto out;
+	if (!v->plain.len || !other.len || store_load(format, v->plain.data, v->plain.len, &v->tree) ||
+	    store_load(format, other.data, other.len, &b) || v->tree.count != b.count) {
+		ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
+		goto out;
 	}
-	doc_release(&d);
-	gs_buf_release(&stripped);
+	for (size_t i = 0; i < b.count && !ret; i++) {
+		struct doc_node *an = v->tree.branches[i];
+		const struct doc_node *bn = b.branches[i];
+
+		if (node_same(an, bn))
+			continue;
+		if (an && bn && an->kind == DOC_MAP && bn->kind == DOC_MAP)
+			ret = keep_agreed(&v->tree, an, bn);
+		else
+			ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
+	}
+out:
+	doc_release(&b);
+	gs_buf_release(&other);
+	return ret;
+}
+
+/* A base that holds a sealed conflict is git's virtual base of a
+ * criss-cross merge: the merge of two merge bases, which conflicted. Both
+ * sides of its markers are whole texts; where they agree the bases' merge
+ * is known, and where they differ it is not: a value there equals none
+ * of ours or theirs, so a change there conflicts unless both sides agree
+ * (as git's line merge conflicts over the markers of a text file). Sides
+ * that are not two trees (the bases' conflict was over the whole file):
+ * v->marked, the versions merge as lines over the marked text. */
+static int base_from_conflict(struct gitfilter *f, enum doc_format format, struct version *v)
+{
+	struct gs_buf marked;
+	int ret;
+
+	gs_buf_init(&marked, true);
+	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked);
+	if (!ret && (ret = agreed_tree(format, &marked, v)) == GS_ERR_CONFLICT) {
+		gs_error_clear();
+		gs_buf_reset(&v->plain);
+		doc_release(&v->tree);
+		doc_init(&v->tree, format);
+		v->marked = true;
+		ret = gs_buf_append(&v->plain, marked.data, marked.len);
+	} else if (!ret) {
+		v->has_tree = true;
+	}
+	gs_buf_release(&marked);
 	return ret;
 }
 
@@ -760,13 +866,15 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 
 	gs_buf_init(&text, true);
 	doc_init(&merged, format);
-	ret = tree_merge(format, &v[0].plain, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
-			 &res->where);
+	ret = v[0].has_tree ? 0 : load_plain(format, &v[0].plain, &v[0].tree);
+	if (!ret)
+		ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
+				 &res->where);
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
 		/* a whole-file conflict names no key */
 		gs_error_clear();
 		res->conflict = true;
-		ret = conflict_text(format, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
+		ret = conflict_text(format, &v[0].tree, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
 		if (!ret)
 			ret = seal_conflict(f, path, v, &text, out);
 	} else if (!ret) {

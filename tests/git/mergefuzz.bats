@@ -33,6 +33,15 @@ merge_three() {
 	cat "$f"
 }
 
+# merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
+# (a conflict, as a criss-cross history has it) and resolves it to TEXT
+merge_base() {
+	git checkout -qb "$2" "$3"
+	run git merge -q "$4"
+	printf "$5" > "secrets/$1"
+	git add -A && git commit -qm "$2"
+}
+
 # the merge conflicted on KEY (as the message names it) and FILE holds
 # both LINES between markers
 assert_conflict_shows() {
@@ -235,23 +244,18 @@ assert_no_secret_in_git() {
 
 @test "a criss-cross merge whose merged bases do not load without their markers: theirs' deletion is not undone" {
 	# the bases' conflict is on the last key of a JSON file: outside the
-	# markers the text ends in a comma and does not load; the driver took
+	# markers the text ended in a comma and did not load; the driver took
 	# no base at all then, and a key theirs deleted came back from ours
-	# (a merge with no base keeps what one side has)
-	merge_base() {
-		git checkout -qb "$1" "$2"
-		run git merge -q "$3"
-		printf "$4" > secrets/c.json
-		git add -A && git commit -qm "$1"
-	}
+	# (a merge with no base keeps what one side has). The base is now what
+	# both sides of the bases' markers agree on.
 	printf '{\n  "b": "2",\n  "a": "1"\n}\n' > secrets/c.json
 	git add -A && git commit -qm base
 	git checkout -qb x
 	sed -i 's/"a": "1"/"a": "x"/' secrets/c.json && git commit -qam x
 	git checkout -q main
 	sed -i 's/"a": "1"/"a": "m"/' secrets/c.json && git commit -qam m
-	merge_base m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
-	merge_base x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
+	merge_base c.json m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
+	merge_base c.json x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
 	printf '{\n  "a": "x"\n}\n' > secrets/c.json && git commit -qam "x3: no b"
 	git checkout -q m2
 	printf '{\n  "b": "2",\n  "a": "m",\n  "c": "3"\n}\n' > secrets/c.json && git commit -qam "m3: c"
@@ -259,8 +263,38 @@ assert_no_secret_in_git() {
 	echo "$output"
 	cat secrets/c.json
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: conflict in 'secrets/c.json': the file changed on both sides" <<<"$output"
+	# the bases' merge, then ours and theirs: each conflicts on a alone
+	[ "$(grep -cxF "gitseal: error: conflict in 'secrets/c.json': changed on both sides: a" <<<"$output")" -eq 2 ]
 	grep -q '^<<<<<<< ' secrets/c.json
-	# theirs' side of the markers: no b
-	[ -z "$(awk '/^<<<<<<< /{s=1; next} /^=======$/{s=2; next} /^>>>>>>> /{s=0; next} s!=1' secrets/c.json | grep '"b"')" ]
+	# b deleted by theirs, c added by ours, a between markers
+	run ! grep -q '"b"' secrets/c.json
+	grep -qxF '  "c": "3"' secrets/c.json
+}
+
+@test "a criss-cross merge: a section the merged bases conflicted in, deleted on one side and kept on the other, conflicts" {
+	# outside the markers the bases' merge lost the section's header too, so
+	# the section looked added by theirs and ours' deletion was undone; and
+	# host, which the bases conflicted on (m deleted it), came back whole
+	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\nhost = h0\n\n[sec2]\nurl = base-url\n' > secrets/s.ini
+	git add -A && git commit -qm base
+	git checkout -qb x
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
+	git commit -qam x
+	git checkout -q main
+	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n' > secrets/s.ini
+	git commit -qam m
+	merge_base s.ini m2 main x '[db]\nname = n-x\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n'
+	merge_base s.ini x2 x main '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n'
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = \nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
+	git commit -qam "x3: user emptied"
+	git checkout -q m2
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\n' > secrets/s.ini
+	git commit -qam "m3: no sec2"
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/s.ini
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/s.ini': changed on both sides: sec1.host, sec2" <<<"$output"
+	grep -q '^<<<<<<< ' secrets/s.ini
+	grep -qx 'url = x-url' secrets/s.ini
 }

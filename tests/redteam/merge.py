@@ -325,8 +325,8 @@ class Merge:
         if isinstance(o, dict) and isinstance(t, dict) and (b is MISSING or isinstance(b, dict)):
             return self.mapping({} if b is MISSING else b, o, t, path)
         self.conflicts.append(path)
-        if self.pick == "drop":
-            return MISSING
+        if self.pick == "unknown":
+            return object()  # equals nothing: git's virtual base holds markers there
         return t if self.pick == "theirs" else o
 
     def mapping(self, b, o, t, path):
@@ -938,11 +938,10 @@ def criss_cross_case(h, case):
     """x and m from base, each merged into the other (their conflicts
     resolved each its own way), edited again and merged: git merges the
     two merge bases first, through the driver. The model's base is their
-    merge without what conflicted (git's virtual base holds markers there,
-    which agree with neither side). One-way: exit 0 must give the model's
-    data, and a conflict must show markers; a conflict the model does not
-    have is counted, not failed (a base that does not load without its
-    markers is no base at all)."""
+    merge with a value that equals nothing where they conflicted (git's
+    virtual base holds markers there, which agree with neither side):
+    exit 0 exactly when the model has no conflict, then its data; a
+    conflict shows markers."""
     store = case.store
     rng = random.Random("%d/%s/%d/criss-cross" % (case.seed, store, case.idx))
     g = Gen(rng, store)
@@ -970,7 +969,7 @@ def criss_cross_case(h, case):
             break
     else:
         raise AssertionError("no criss-cross case")
-    vbase = Merge("drop").docs(base.docs, m.docs, x.docs)
+    vbase = Merge("unknown").docs(base.docs, m.docs, x.docs)
     model = Merge()
     merged = model.docs(vbase, m3.docs, x3.docs)
     secrets = set()
@@ -1019,8 +1018,10 @@ def criss_cross_case(h, case):
                 h.fail(case, "git exits %d without markers in the work tree: %s" %
                        (p.returncode, rule1.first_line(out)), files)
                 return
-            h.counts[store + ":criss-cross:" + ("conflict" if model.conflicts else
-                                                 "conflict-the-model-merges(info)")] += 1
+            if not model.conflicts:
+                h.fail(case, "git exits %d, the model merges: %s" % (p.returncode, rule1.first_line(out)), files)
+                return
+            h.counts[store + ":criss-cross:conflict"] += 1
         leaks = scan_git(h, repo, secrets)
         if leaks:
             h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
