@@ -36,10 +36,8 @@ static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len
 	return 0;
 }
 
-/* Puts value at path, creating maps on the way. Returns true through
- * *structural when the change cannot be written by patching the text. */
-static int set_path(struct doc *d, const struct tree_path *path, const struct doc_node *value,
-		    bool *structural)
+/* Puts value at path, creating maps on the way. */
+static int set_path(struct doc *d, const struct tree_path *path, const struct doc_node *value)
 {
 	struct doc_node *node = d->branches[0];
 	struct doc_node *copy;
@@ -60,8 +58,6 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 			child = last ? doc_clone(d, value) : doc_new_map(d);
 			if (!child || !doc_append(d, node, s->is_index ? NULL : s->key, s->key_len, child))
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			if (s->is_index || child->kind != DOC_SCALAR || !last)
-				*structural = true;
 			node = child;
 			continue;
 		}
@@ -75,7 +71,6 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 		if (!copy)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		e->value = copy;
-		*structural = true;
 	}
 	return 0;
 }
@@ -117,7 +112,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	struct doc scratch;
 	struct doc_node *value = NULL;
 	struct gs_buf value_text, out;
-	bool structural = false, changed = true;
+	bool changed = true;
 	int ret;
 
 	sops_session_init(&s);
@@ -144,7 +139,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	if (ret)
 		goto out;
 	if (is_set) {
-		ret = set_path(s.plain, &path, value, &structural);
+		ret = set_path(s.plain, &path, value);
 	} else {
 		struct doc_entry *e = s.plain->count ? tree_path_find(s.plain->branches[0], &path, NULL) : NULL;
 
@@ -157,8 +152,6 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	}
 	if (ret || !changed)
 		goto out;
-	if (structural)
-		cmd_drop_layout(s.plain);
 	if ((!is_set || (ret = cmd_check_new_clear(&s, c, s.plain)) == 0) &&
 	    (ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);

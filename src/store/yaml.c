@@ -4,6 +4,8 @@
  * cannot be placed, writes yaml.v3's layout (yaml_fresh.c). The layers
  * are described in yaml_int.h. */
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gitseal/error.h"
@@ -34,6 +36,25 @@ static int emit_fresh(const struct doc *d, size_t step, struct gs_buf *out)
 	return ret;
 }
 
+/* The test build can count how often the file's layout is kept
+ * (GITSEAL_TEST_LAYOUT_LOG=FILE: a line "kept" or "fresh" per YAML output
+ * that had a source, appended to FILE), to measure the fallback to the
+ * fresh layout over a corpus. Release builds compile this out. */
+static void test_layout_log(bool kept)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *path = getenv("GITSEAL_TEST_LAYOUT_LOG");
+	FILE *f = path && *path ? fopen(path, "a") : NULL;
+
+	if (f) {
+		fputs(kept ? "kept\n" : "fresh\n", f);
+		fclose(f);
+	}
+#else
+	(void)kept;
+#endif
+}
+
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
 	size_t step = opts && opts->indent > 0 ? (size_t)opts->indent : SOPS_YAML_INDENT;
@@ -44,8 +65,11 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 		size_t mark = out->len;
 		int ret = yaml_patch(d, syn, step, out);
 
-		if (ret != GS_ERR_GENERIC)
+		if (ret != GS_ERR_GENERIC) {
+			test_layout_log(ret == 0);
 			return ret;
+		}
+		test_layout_log(false);
 		/* a change the layout cannot take: the whole file afresh */
 		if (out->len > mark)
 			sodium_memzero(out->data + mark, out->len - mark);

@@ -22,10 +22,13 @@
 #include "gitseal/store.h"
 #include "yaml_int.h"
 
+#define YNONE_POS SIZE_MAX
+
 enum {
 	RERENDER = 1,    /* the collection is written afresh by its parent */
 	ST_CHANGED = 1,  /* per record: something in its subtree changed */
 	ST_TOUCHED = 2,  /* its text is cut or rewritten (an anchor there is gone) */
+	ST_MOVED = 4,    /* a comment already written elsewhere (keep_comment_after) */
 };
 
 struct patcher {
@@ -36,6 +39,7 @@ struct patcher {
 	struct store_edits ed;
 	struct yfresh fresh; /* writes into ed.pool */
 	size_t block_step;   /* how far literal blocks are indented: the file's step */
+	size_t data_step;    /* new block collections of data: the file's step */
 	/* the last literal block written in place of a scalar: the source
 	 * line it ends on (at), its indentation and chomping */
 	struct {
@@ -221,6 +225,7 @@ struct slot {
 	bool own_line;         /* it starts a line below the indicator */
 	size_t col;            /* then its column */
 	size_t owner;          /* the column of the key or dash */
+	bool up;               /* the new value goes on the indicator's line, the old lines go */
 };
 
 /* Properties stay where they are, except tags: a value set or encrypted
@@ -279,6 +284,9 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	}
 	s->own_line = !ysrc_same_line(p->lx, s->at, s->start);
 	s->col = s->own_line ? ysrc_column(p->lx, s->start) : 0;
+	/* below its key but not deeper, only a block scalar sits: the new
+	 * value moves up to the indicator's line (fuzz_yaml) */
+	s->up = s->own_line && s->col <= s->owner;
 	return true;
 }
 
@@ -293,7 +301,7 @@ static size_t split_at_break(const struct patcher *p, size_t mark)
 
 static bool moves_up(const struct slot *s)
 {
-	return s->own_line && s->col <= s->owner;
+	return s->up;
 }
 
 /* Places the head pool[hm, bm) and the body pool[bm, pool end): the head
@@ -301,7 +309,7 @@ static bool moves_up(const struct slot *s)
  * collection below its key) after everything else on that line. */
 static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 {
-	size_t be = p->ed.pool.len, line_end, head_at;
+	size_t be = p->ed.pool.len, line_end, head_at, gap;
 	int ret;
 
 	if (!moves_up(s)) {
@@ -317,11 +325,12 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 			return 0;
 		return store_edits_push_pool(&p->ed, s->body_start, s->body_end, bm, be - bm);
 	}
-	/* below its key but not deeper, only a block scalar sits: the new
-	 * value moves up to the indicator's line (fuzz_yaml) */
 	line_end = ysrc_line_end(p->lx, s->at);
 	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
-	if ((ret = edit_text(p, s->at, head_at, " ", 1)) ||
+	/* one blank between the indicator and the value ("- !!seq" keeps its
+	 * own where the tag goes) */
+	gap = s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t') ? 0 : 1;
+	if ((ret = edit_text(p, s->at, head_at, " ", gap)) ||
 	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
@@ -409,8 +418,8 @@ static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
  * old value was when it had a line of its own; compact after a list's
  * dash ("- a: 1"); else on the lines below the indicator (the body).
  * Returns RERENDER when it cannot go there. */
-static int render_block(struct patcher *p, const struct slot *s, const struct doc_node *v,
-			bool in_list, size_t hm, size_t *bm)
+static int render_block_here(struct patcher *p, const struct slot *s, const struct doc_node *v,
+			     bool in_list, size_t hm, size_t *bm)
 {
 	size_t child = s->owner + (in_list ? 2 : p->fresh.step), to;
 	bool block;
@@ -445,6 +454,19 @@ static int render_block(struct patcher *p, const struct slot *s, const struct do
 	if (!(ret = fit_tail(p, hm, s->end, &to)) && block && to != s->end)
 		ret = RERENDER;
 	*bm = p->ed.pool.len;
+	return ret;
+}
+
+/* Data written in block style takes the file's indentation step. */
+static int render_block(struct patcher *p, const struct slot *s, const struct doc_node *v,
+			bool in_list, size_t hm, size_t *bm)
+{
+	size_t step = p->fresh.step;
+	int ret;
+
+	p->fresh.step = p->data_step;
+	ret = render_block_here(p, s, v, in_list, hm, bm);
+	p->fresh.step = step;
 	return ret;
 }
 
@@ -534,6 +556,97 @@ static bool comments_before(const struct patcher *p, const struct doc_node *v, c
 	return false;
 }
 
+/* Whether a comment follows the entry's indicator on the line of at. */
+static bool comment_on_line(const struct patcher *p, const struct ynode *er, size_t at)
+{
+	for (uint32_t t = er->ind + 1; er->ind != YNONE && t < p->lx->n && ysrc_same_line(p->lx, at, tstart(p, t)); t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return true;
+	return false;
+}
+
+/* Whether render() writes v after its indicator on one line (a
+ * multi-line string may still become a literal block). */
+static bool one_line_value(const struct doc_node *v)
+{
+	return v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || yfresh_is_empty(v) || !yfresh_holds_items(v);
+}
+
+static int write_comment(struct patcher *p, const struct doc_node *v);
+static size_t back_over_blanks(const struct patcher *p, size_t pos);
+static uint32_t entry_first(const struct ynode *r);
+
+/* A comment after a flow collection on its line is the entry after it in
+ * the tree (a collection has no line comment of its own in sops's model);
+ * after a scalar or a block header written there instead it would be read
+ * as that value's, before the entry: it goes on a line of its own after
+ * the value, at the column of the entries. */
+static int keep_comment_after(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+			      const struct ynode *er, const struct doc_node *v)
+{
+	uint32_t t = er->last + 1;
+	const struct doc_node *comment = NULL;
+	size_t mark, at;
+	int ret;
+
+	if (!(er->flags & YN_FLOW) || er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
+	    !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)))
+		return 0;
+	/* a collection written in flow style keeps it after itself */
+	if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && one_line_value(v))
+		return 0;
+	for (size_t j = 0; j < c->count && !comment; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
+			comment = c->entries[j].value;
+			p->state[rec_index(p, r)] |= ST_MOVED;
+		}
+	}
+	if (!comment)
+		return 0;
+	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, t)), tend(p, t), "", 0)))
+		return ret;
+	at = ysrc_line_end(p->lx, tend(p, t));
+	mark = p->ed.pool.len;
+	if ((ret = put(p, "\n", 1)) || (ret = put_spaces(p, cr->col)) || (ret = write_comment(p, comment)))
+		return ret;
+	return edit(p, at, at, mark);
+}
+
+/* And the other way: a scalar's end-of-line comment (entry i, before the
+ * scalar's entry) would be read after a collection written in flow style
+ * in the scalar's place ("a: [] # c"): it goes on a line of its own
+ * before the entry (*moved). */
+static int keep_comment_before(struct patcher *p, const struct doc_node *c, const struct ynode *cr, size_t i,
+			       const struct ynode *r, bool *moved)
+{
+	const struct doc_entry *owner = i + 1 < c->count ? &c->entries[i + 1] : NULL;
+	const struct ynode *or = owner ? entry_rec(p, owner) : NULL;
+	uint32_t first;
+	size_t mark, at;
+	int ret;
+
+	*moved = false;
+	if (!(r->flags & YN_INLINE) || !or || owner->removed || (or->flags & (YN_FLOW | YN_ALIAS)) ||
+	    or->kind == DOC_MAP || or->kind == DOC_LIST || ysyn_node(p->syn, owner->value) == or ||
+	    (owner->value->kind != DOC_MAP && owner->value->kind != DOC_LIST) || !one_line_value(owner->value))
+		return 0;
+	first = entry_first(or);
+	if (first == YNONE || !first_on_line(p, tstart(p, first)) || first > r->body ||
+	    !ysrc_same_line(p->lx, tstart(p, first), tstart(p, r->body)))
+		return 0;
+	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, r->body)), tend(p, r->body), "", 0)))
+		return ret;
+	at = ysrc_line_start(p->lx, tstart(p, first));
+	mark = p->ed.pool.len;
+	if ((ret = put_spaces(p, cr->col)) || (ret = write_comment(p, c->entries[i].value)) ||
+	    (ret = put(p, "\n", 1)))
+		return ret;
+	*moved = true;
+	return edit(p, at, at, mark);
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -543,7 +656,18 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	bool plain;
 	int ret;
 
-	if (!slot_of(p, cr, er, &s) || (moves_up(&s) && s.header_comment) ||
+	if (!slot_of(p, cr, er, &s))
+		return RERENDER;
+	/* a block collection replaced by what is written on one line (a
+	 * scalar, [] or {}): "key: value", as a fresh writer has it; but a
+	 * comment on the key's line, before the entry in the tree, would
+	 * follow a collection's bracket and be read after it: the value
+	 * then stays below */
+	if (s.own_line && (er->kind == DOC_MAP || er->kind == DOC_LIST) && !(er->flags & YN_FLOW) &&
+	    !(er->flags & YN_ALIAS) && one_line_value(v) &&
+	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
+		s.up = true;
+	if ((moves_up(&s) && s.header_comment) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
@@ -558,6 +682,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (!ret)
 		ret = place(p, &s, hm, bm);
 	p->ref = NULL;
+	if (!ret)
+		ret = keep_comment_after(p, c, cr, er, v);
 	if (!ret && !plain)
 		ret = clear_tab_lines(p, er->last);
 	touch(p, er);
@@ -786,8 +912,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i
 	return ret ? ret : clear_tab_lines(p, last);
 }
 
-static int write_new_entry(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
-			   size_t col)
+static int write_entry_here(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
+			    size_t col)
 {
 	int ret = put_spaces(p, col);
 
@@ -805,6 +931,23 @@ static int write_new_entry(struct patcher *p, const struct doc_node *c, const st
 		return ret;
 	}
 	return yfresh_value(&p->fresh, e->value, col, c->kind == DOC_LIST);
+}
+
+/* A new entry of data takes the file's indentation step; the sops entry
+ * at the root is written as sops writes it (the step asked for). */
+static int write_new_entry(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
+			   size_t col)
+{
+	bool metadata = col == 0 && c->kind == DOC_MAP && e->key && e->key_len == strlen(SOPS_METADATA_KEY) &&
+			memcmp(e->key, SOPS_METADATA_KEY, e->key_len) == 0;
+	size_t step = p->fresh.step;
+	int ret;
+
+	if (!metadata)
+		p->fresh.step = p->data_step;
+	ret = write_entry_here(p, c, e, col);
+	p->fresh.step = step;
+	return ret;
 }
 
 /* Where new entries go: after the line of the loaded entry before them,
@@ -868,15 +1011,34 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 
 /* ---- flow collections ---- */
 
+/* Whether a comment token lies in [from, to]. */
+static bool holds_comment_token(const struct patcher *p, uint32_t from, uint32_t to)
+{
+	for (uint32_t t = from; t <= to && t < p->lx->n; t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return true;
+	return false;
+}
+
 /* A value inside [...] or {...}: its text replaced (properties but tags
  * kept), or written after a ':' that had none. */
 static int write_flow_value(struct patcher *p, const struct ynode *er, const struct doc_node *v,
 			    enum yaml_style prefer, size_t line_indent)
 {
 	size_t mark, start, end;
+	bool pair = er->kind == DOC_MAP && (er->flags & YN_FLOW) && !(er->flags & YN_BRACKETS);
 	int ret;
 
-	if (er->body == YNONE) {
+	if (pair) {
+		/* a single pair ("[k: v]") is replaced whole, key and all: it
+		 * starts where its one entry does */
+		uint32_t first = rec_index(p, er) + 1 < er->end_rec ? entry_first(er + 1) : YNONE;
+
+		if (first == YNONE || er->last == YNONE || holds_comment_token(p, first, er->last))
+			return RERENDER;
+		start = tstart(p, first);
+		end = tend(p, er->last);
+	} else if (er->body == YNONE) {
 		/* comments after an empty value's ':' come before it in the tree:
 		 * a value written there would come before them (fuzz_yaml) */
 		if (er->ind == YNONE || (er->first != YNONE && er->first != er->body) ||
@@ -887,10 +1049,12 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		start = tstart(p, er->body);
 		end = tend(p, er->last);
 	}
-	if ((ret = drop_tags(p, er)))
+	/* a pair's tags are inside what is replaced */
+	if (!pair && (ret = drop_tags(p, er)))
 		return ret;
 	mark = p->ed.pool.len;
-	if (er->body == YNONE)
+	ret = 0;
+	if (er->body == YNONE && !pair)
 		ret = put(p, " ", 1);
 	if (!ret && v->tag)
 		ret = yfresh_tag(&p->fresh, v->tag);
@@ -902,33 +1066,38 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	return ret ? ret : edit(p, start, end, mark);
 }
 
-/* A removed entry with the comma after it, or else the one before it. */
-static int cut_flow_entry(struct patcher *p, const struct ynode *er)
+/* A removed entry with its separator: the comma before it when an entry
+ * stays before it and none stays or comes after it, else the comma after
+ * it (if any), so that cuts of neighbours never overlap and no comma is
+ * left dangling. *at receives where the cut starts (new entries after it
+ * go there). */
+static int cut_flow_entry(struct patcher *p, const struct ynode *er, bool live_before, bool live_after,
+			  size_t *at)
 {
 	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
 	size_t start, end;
 
-	if (first == YNONE)
+	if (first == YNONE || holds_comment_token(p, first, last))
 		return RERENDER;
-	for (uint32_t t = first; t <= last; t++)
-		if (tkind(p, t) == YT_COMMENT)
-			return RERENDER;
 	start = tstart(p, first);
 	end = tend(p, last);
-	if (tkind(p, last + 1) == YT_COMMA) {
+	if (live_before && !live_after && first > 0 && tkind(p, first - 1) == YT_COMMA) {
+		start = tstart(p, first - 1);
+	} else if (tkind(p, last + 1) == YT_COMMA) {
 		end = tend(p, last + 1);
 		while (end < p->len && (p->src[end] == ' ' || p->src[end] == '\t'))
 			end++;
-	} else if (first > 0 && tkind(p, first - 1) == YT_COMMA) {
-		start = tstart(p, first - 1);
 	}
+	*at = start;
 	touch(p, er);
 	return edit_text(p, start, end, "", 0);
 }
 
-/* New entries at the end of a flow collection, before its bracket. */
+/* New entries at the end of a flow collection, before its bracket: after
+ * the last live entry, or where the loaded entries after it were cut
+ * (cut_at, YNONE_POS when the last loaded entry stays). */
 static int append_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
-		       const struct ynode *last_live, size_t from, size_t line_indent)
+		       const struct ynode *last_live, size_t cut_at, size_t from, size_t line_indent)
 {
 	size_t pos, mark = p->ed.pool.len;
 	bool comma = last_live != NULL;
@@ -947,9 +1116,12 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 			/* a trailing comma stays */
 			pos = tend(p, t + 1);
 			comma = false;
-			ret = put(p, " ", 1);
+			if (cut_at == YNONE_POS)
+				ret = put(p, " ", 1);
 		}
 	}
+	if (cut_at != YNONE_POS)
+		pos = cut_at;
 	for (size_t i = from; i < c->count && !ret; i++) {
 		const struct doc_entry *e = &c->entries[i];
 
@@ -976,6 +1148,15 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		      size_t line_indent);
 
+/* Whether an entry after i stays or is added. */
+static bool live_after(const struct doc_node *c, size_t i)
+{
+	for (size_t j = i + 1; j < c->count; j++)
+		if (!c->entries[j].removed)
+			return true;
+	return false;
+}
+
 static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const struct ynode *er,
 			    size_t line_indent)
 {
@@ -992,6 +1173,9 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 		return v->dirty ? replace_comment(p, er, v) : 0;
 	if (v->kind == DOC_SCALAR)
 		return v->dirty ? write_flow_value(p, er, v, yfresh_style_of(er->style, true), line_indent) : 0;
+	/* a single pair ("[k: v]") left with no entry would leave nothing */
+	if (!(er->flags & YN_BRACKETS) && !yfresh_holds_items(v))
+		return write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
 	ret = patch_flow(p, v, er, line_indent);
 	if (ret == RERENDER)
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
@@ -1002,7 +1186,7 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		      size_t line_indent)
 {
-	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
+	size_t n0 = p->ed.n, pool0 = p->ed.pool.len, cut_at = YNONE_POS;
 	const struct ynode *last_live = NULL;
 	int ret = 0;
 
@@ -1018,14 +1202,19 @@ static int patch_flow(struct patcher *p, const struct doc_node *c, const struct 
 				if (entry_rec(p, &c->entries[j]) && !c->entries[j].removed)
 					ret = RERENDER;
 			if (!ret)
-				ret = append_flow(p, c, cr, last_live, i, line_indent);
+				ret = append_flow(p, c, cr, last_live, cut_at, i, line_indent);
 			break;
 		}
 		if (e->removed) {
-			ret = cut_flow_entry(p, er);
+			ret = cut_flow_entry(p, er, last_live != NULL, live_after(c, i), &cut_at);
 			continue;
 		}
-		last_live = er;
+		/* new entries go after the last value, not after a comment
+		 * (which runs to the end of its line, or follows the bracket) */
+		if (e->value->kind != DOC_COMMENT) {
+			cut_at = YNONE_POS;
+			last_live = er;
+		}
 		if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_flow_entry(p, e, er, line_indent);
 	}
@@ -1062,6 +1251,9 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 			return c->kind == DOC_LIST ? comment_to_item(p, c, cr, i, er) : RERENDER;
 		return v->dirty ? write_value(p, c, cr, er, v, yfresh_style_of(er->style, false)) : 0;
 	}
+	/* a block collection left with no item would read as a null: "[]" */
+	if (!(er->flags & YN_FLOW) && !yfresh_holds_items(v))
+		return write_value(p, c, cr, er, v, YAML_STYLE_ANY);
 	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
 	if (ret == RERENDER)
 		ret = write_value(p, c, cr, er, v, YAML_STYLE_ANY);
@@ -1073,6 +1265,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 {
 	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
 	const struct ynode *prev = NULL; /* the loaded entry before that ends last */
+	bool moved;
 	int ret = 0;
 
 	for (size_t i = 0; i < c->count && !ret; i++) {
@@ -1095,6 +1288,10 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 			prev = er;
 		if (e->removed)
 			ret = cut_block_entry(p, c, i, er);
+		else if (p->state[rec_index(p, er)] & ST_MOVED)
+			continue;
+		else if (e->value->kind == DOC_COMMENT && ((ret = keep_comment_before(p, c, cr, i, er, &moved)) || moved))
+			continue;
 		else if (ysyn_node(p->syn, e->value) != er || changed(p, er) || alias_stale(p, er))
 			ret = patch_block_entry(p, c, cr, i, er);
 	}
@@ -1194,7 +1391,8 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.fresh.syn = syn;
 	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
 	 * load): past 9, blocks step in by 2 */
-	p.block_step = syn->step ? syn->step : step;
+	p.data_step = syn->step ? syn->step : step;
+	p.block_step = p.data_step;
 	if (p.block_step > 9)
 		p.block_step = 2;
 	p.state = calloc(syn->n + 1, 1);

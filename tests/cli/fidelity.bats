@@ -117,3 +117,97 @@ roundtrip() {
 	roundtrip '---\n# only a comment\n---\na: 1\n'
 	cmp in.yaml dec.yaml
 }
+
+# The file's own layout through set, unset, rotate, updatekeys and groups
+# (issue 11 item 2): the decrypted file after the command is exactly the
+# expected text, every line outside the changed value byte for byte as
+# before, and no warning about the fresh layout.
+
+# sealed TEXT: writes TEXT (printf format) to in.yaml and encrypts it to enc.yaml
+sealed() {
+	printf -- "$1" >in.yaml
+	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+}
+
+# layout_kept WANT CMD...: runs gitseal CMD (exit 0, no warning: none
+# about the fresh layout); the decrypted enc.yaml is WANT (printf format)
+layout_kept() {
+	local want=$1
+	shift
+	run --separate-stderr gitseal "$@"
+	[ "$status" -eq 0 ]
+	! grep -q 'warning' <<<"$stderr"
+	gitseal decrypt enc.yaml >dec.yaml
+	printf -- "$want" | diff -u - dec.yaml
+}
+
+@test "set: a flow list replaced by a string changes only that value" {
+	sealed 'a: 1 # one\nb: [x, y]\nc:\n  d: [1, 2]   # two\n'
+	cp enc.yaml enc.before
+	layout_kept 'a: 1 # one\nb: s\nc:\n  d: [1, 2]   # two\n' set enc.yaml '["b"]' '"s"'
+	# the encrypted file changed on b's line and in the metadata only
+	[ "$(wc -l <enc.yaml)" -eq "$(wc -l <enc.before)" ]
+	diff -u <(grep -v -e '^b: ' -e '^    lastmodified: ' -e '^    mac: ' enc.before) \
+		<(grep -v -e '^b: ' -e '^    lastmodified: ' -e '^    mac: ' enc.yaml)
+	! cmp -s <(grep '^b: ' enc.before) <(grep '^b: ' enc.yaml)
+}
+
+@test "set: a comment after a flow list replaced by a string takes a line of its own" {
+	# after a string on that line it would be the string's comment, which
+	# sops's model puts before the entry
+	sealed 'a: 1\nb: [x, y]   # c\nc: 3 # d\n'
+	layout_kept 'a: 1\nb: s\n# c\nc: 3 # d\n' set enc.yaml '["b"]' '"s"'
+}
+
+@test "set: a string's end-of-line comment goes on the line before it when the string becomes []" {
+	sealed 'hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147   # Runs Batted In\n'
+	layout_kept 'hr:  65    # Home runs\n# Batting average\navg: []\nrbi: 147   # Runs Batted In\n' \
+		set enc.yaml '["avg"]' '[]'
+}
+
+@test "set: inside a flow collection a new collection is written in flow style" {
+	sealed 'a: 1\nb: {x: 1, y: 2}\nc: [p, q]\n'
+	layout_kept 'a: 1\nb: {x: [1, "2"], y: 2}\nc: [p, q]\n' set enc.yaml '["b"]["x"]' '[1, "2"]'
+	layout_kept 'a: 1\nb: {x: [1, "2"], y: 2}\nc: [{k: v}, q]\n' set enc.yaml '["c"][0]' '{"k": "v"}'
+}
+
+@test "set: at block level a collection is written in block style at the file's indentation" {
+	sealed 'top:\n  a: x\n  b: y\nz: 1\n'
+	layout_kept 'top:\n  a:\n    k: v\n  b: y\nz: 1\n' set enc.yaml '["top"]["a"]' '{"k": "v"}'
+	layout_kept 'top:\n  a:\n    k: v\n  b:\n    - 1\n    - 2\nz: 1\n' set enc.yaml '["top"]["b"]' '[1, 2]'
+	layout_kept 'top:\n  a:\n    k: v\n  b:\n    - 1\n    - 2\nz: 1\nnew:\n  deep: v\n' \
+		set enc.yaml '["new"]["deep"]' '"v"'
+}
+
+@test "set: a block collection replaced by a scalar goes on its key's line" {
+	sealed 'a: 1\nb:\n  - x\n  - y\nc:\n  d: 1\n# end\n'
+	layout_kept 'a: 1\nb: z\nc:\n  d: 1\n# end\n' set enc.yaml '["b"]' '"z"'
+	layout_kept 'a: 1\nb: z\nc: {}\n# end\n' set enc.yaml '["c"]' '{}'
+}
+
+@test "unset: the last item of a block list leaves [] on its key's line" {
+	sealed 'a:\n  b:\n    - x\n  c: 1\n'
+	layout_kept 'a:\n  b: []\n  c: 1\n' unset enc.yaml '["a"]["b"][0]'
+}
+
+@test "rotate, updatekeys and groups keep a flow-map root in flow style" {
+	local r2
+	r2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
+	cat "$KEYS/demo-age-key.txt" "$KEYS/test-age-key-2.txt" >both.txt
+	export SOPS_AGE_KEY_FILE=$PWD/both.txt
+	sealed '{a: 1, b: [x, y]}\n'
+	[ "$(head -c 4 enc.yaml)" = "{a: " ]
+	layout_kept '{a: 1, b: [x, y]}\n' rotate -i enc.yaml
+	[ "$(head -c 4 enc.yaml)" = "{a: " ]
+	[ "$(wc -l <enc.yaml)" -eq 1 ]
+	layout_kept '{a: 1, b: [x, y]}\n' rotate -i --add-age "$r2" enc.yaml
+	layout_kept '{a: 1, b: [x, y]}\n' rotate -i --rm-age "$r2" enc.yaml
+	layout_kept '{a: 1, b: [x, y]}\n' groups add --file enc.yaml -i -y --age "$r2"
+	layout_kept '{a: 1, b: [x, y]}\n' groups delete --file enc.yaml -i 1
+	[ "$(wc -l <enc.yaml)" -eq 1 ]
+	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$r2" >.sops.yaml
+	layout_kept '{a: 1, b: [x, y]}\n' updatekeys -y enc.yaml
+	grep -q "$r2" enc.yaml
+	[ "$(head -c 4 enc.yaml)" = "{a: " ]
+	[ "$(wc -l <enc.yaml)" -eq 1 ]
+}

@@ -109,6 +109,99 @@ static void patch_one(const char *in, const char *value, const char *want)
 	expect_patch(in, "a", DOC_STR, value, want);
 }
 
+/* A node of d for YAML text (a flow collection, a scalar). */
+static struct doc_node *node_of(struct doc *d, const char *text)
+{
+	char wrapped[256];
+	struct doc v;
+	struct doc_node *n;
+
+	snprintf(wrapped, sizeof(wrapped), "v: %s\n", text);
+	load_ok(DOC_FORMAT_YAML, wrapped, &v);
+	n = doc_clone(d, find(v.branches[0], "v")->value);
+	assert_non_null(n);
+	doc_release(&v);
+	return n;
+}
+
+/* The entry at path ("a/0/b": keys and list indices) of d's first document. */
+static struct doc_entry *entry_at(struct doc *d, const char *path)
+{
+	struct doc_node *c = d->branches[0];
+	struct doc_entry *e = NULL;
+	char *copy = strdup(path), *save = NULL;
+
+	for (char *step = strtok_r(copy, "/", &save); step; step = strtok_r(NULL, "/", &save)) {
+		e = c->kind == DOC_LIST ? &c->entries[atoi(step)] : find(c, step);
+		assert_non_null(e);
+		c = e->value;
+	}
+	free(copy);
+	return e;
+}
+
+/* The changed d (loaded from in) is written in its own layout (the patch
+ * succeeds: no fallback to the fresh one), as want. */
+static void kept_as(struct doc *d, const char *in, const char *want)
+{
+	struct gs_buf out;
+
+	gs_buf_init(&out, true);
+	if (yaml_patch(d, yaml_syntax_of(d), SOPS_YAML_INDENT, &out))
+		fail_msg("'%s': the layout is not kept: %s", in, gs_error_message());
+	gs_buf_release(&out);
+	emit_check(d, want);
+	doc_release(d);
+}
+
+/* What `set` does: the value at path replaced by a new node for text. */
+static void set_kept(const char *in, const char *path, const char *text, const char *want)
+{
+	struct doc d;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	entry_at(&d, path)->value = node_of(&d, text);
+	kept_as(&d, in, want);
+}
+
+/* What sealing does to the sops entry: cut, and added again at the end. */
+static void move_to_end_kept(const char *in, const char *key, const char *want)
+{
+	struct doc d;
+	struct doc_entry *e;
+	struct doc_node *copy;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	e = find(d.branches[0], key);
+	copy = doc_clone(&d, e->value);
+	e->removed = true;
+	assert_non_null(doc_append(&d, d.branches[0], key, strlen(key), copy));
+	kept_as(&d, in, want);
+}
+
+/* What `unset` does: the entry at path cut. */
+static void unset_kept(const char *in, const char *path, const char *want)
+{
+	struct doc d;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	entry_at(&d, path)->removed = true;
+	kept_as(&d, in, want);
+}
+
+/* Entries cut (keys separated by '/'). */
+static void cut_kept(const char *in, const char *keys, const char *want)
+{
+	struct doc d;
+	char *copy = strdup(keys), *save = NULL;
+
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	for (char *k = strtok_r(copy, "/", &save); k; k = strtok_r(NULL, "/", &save))
+		find(d.branches[0], k)->removed = true;
+	free(copy);
+	kept_as(&d, in, want);
+}
+
 static void refused(const char *in, const char *message)
 {
 	assert_int_equal(load_err(DOC_FORMAT_YAML, in), GS_ERR_PARSE);
@@ -703,6 +796,98 @@ static void test_flow_row6_map_kept(void **state)
 	find(d.branches[0], "sops")->removed = true;
 	emit_check(&d, "{ ?foo: bar }");
 	doc_release(&d);
+}
+
+/* rotate, updatekeys, groups: the sops entry of a flow map root is cut
+ * and added again; the root stays a flow map, on its lines (the cut of
+ * the last entry and the new one used to overlap: the whole file was
+ * written in block style) */
+static void test_flow_root_metadata_replaced(void **state)
+{
+	(void)state;
+	move_to_end_kept("{a: 1, b: 2, sops: {x: 1}}\n", "sops", "{a: 1, b: 2, sops: {x: 1}}\n");
+	move_to_end_kept("{ a: 1, sops: {x: 1} }\n", "sops", "{ a: 1, sops: {x: 1} }\n");
+	move_to_end_kept("{sops: {x: 1}}\n", "sops", "{sops: {x: 1}}\n");
+	move_to_end_kept("{a: 1, sops: {x: 1}, b: 2}\n", "sops", "{a: 1, b: 2, sops: {x: 1}}\n");
+	move_to_end_kept("{\n  a: 1,\n  sops: {x: 1}\n}\n", "sops", "{\n  a: 1,\n  sops: {x: 1}\n}\n");
+	move_to_end_kept("# top\n{a: 1, sops: {x: 1}}\n", "sops", "# top\n{a: 1, sops: {x: 1}}\n");
+	/* a trailing comma goes with the entry it followed */
+	move_to_end_kept("{a: 1, sops: {x: 1},}\n", "sops", "{a: 1, sops: {x: 1}}\n");
+}
+
+/* Entries of a flow collection cut: one with nothing left after it takes
+ * the comma before it, the others the comma after them, so that cuts of
+ * neighbours never overlap */
+static void test_flow_trailing_entries_cut(void **state)
+{
+	(void)state;
+	cut_kept("{a: 1, b: 2, c: 3}\n", "b/c", "{a: 1}\n");
+	cut_kept("{a: 1, b: 2, c: 3}\n", "a/c", "{b: 2}\n");
+	cut_kept("{a: 1, b: 2, c: 3}\n", "a/b/c", "{}\n");
+	cut_kept("{a: 1, b: 2,}\n", "b", "{a: 1,}\n");
+	cut_kept("k: 0\nm: {a: 1, b: 2, c: 3}\n", "k", "m: {a: 1, b: 2, c: 3}\n");
+}
+
+/* set: a flow collection replaced by a scalar, a scalar inside a flow
+ * collection by a collection (flow style there), a block collection by a
+ * scalar or an empty collection ("key: value" on the key's line, the old
+ * lines gone): only the value's span changes */
+static void test_set_reshaped_value_kept(void **state)
+{
+	(void)state;
+	set_kept("a: 1\nb: [x, y]\nc: 3\n", "b", "s", "a: 1\nb: s\nc: 3\n");
+	set_kept("a: 1\nb: {x: 1}\nc: 3\n", "b", "'1'", "a: 1\nb: \"1\"\nc: 3\n");
+	set_kept("a: 1\nb: [x, y]\nc: 3\n", "b/0", "{p: 1}", "a: 1\nb: [{p: 1}, y]\nc: 3\n");
+	set_kept("a: 1\nb: {x: 1, y: 2}\nc: 3\n", "b/x", "[1, 2]", "a: 1\nb: {x: [1, 2], y: 2}\nc: 3\n");
+	/* at block level a new collection is written in block style */
+	set_kept("a: 1\nb: [x, y]\nc: 3\n", "b", "[1, 2]", "a: 1\nb:\n    - 1\n    - 2\nc: 3\n");
+	set_kept("a: 1\nb:\n  - x\n  - y\nc: 3\n", "b", "z", "a: 1\nb: z\nc: 3\n");
+	set_kept("a: 1\nb:\n- x\n- y\nc: 3\n", "b", "z", "a: 1\nb: z\nc: 3\n");
+	set_kept("a: 1\nb:\n  c:\n    d: 1\nz: 2\n", "b", "[]", "a: 1\nb: []\nz: 2\n");
+	set_kept("a: 1\nb:\n  c: 1\n# after\nz: 2\n", "b", "{}", "a: 1\nb: {}\n# after\nz: 2\n");
+	set_kept("l:\n  - a: 1\n    b: 2\n  - x\n", "l/0", "z", "l:\n  - z\n  - x\n");
+	/* a comment of the key's line stays there */
+	set_kept("a: 1\nb: # hi\n  - x\nc: 3\n", "b", "z", "a: 1\nb: z # hi\nc: 3\n");
+	/* a scalar by a block collection: below its key, the file's step */
+	set_kept("a: 1\nb: x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
+	set_kept("a:\n  b: x\n  c: 3\n", "a/b", "[1]", "a:\n  b:\n    - 1\n  c: 3\n");
+	/* a comment after a flow collection is the entry after it: after a
+	 * scalar or a block collection on that line it would be read as the
+	 * value's own (before the entry), so it takes a line of its own */
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "s", "a: 1\nb: s\n# c\nc: 3\n");
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\n# c\nc: 3\n");
+	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "[]", "a: 1\nb: []   # c\nc: 3\n");
+	set_kept("l:\n  - [x, y] # c\n  - z\n", "l/0", "s", "l:\n  - s\n  # c\n  - z\n");
+	/* and a scalar's end-of-line comment, before its entry, would be read
+	 * after "[]": it goes on the line before the entry */
+	set_kept("hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147\n", "avg", "{}",
+		 "hr:  65    # Home runs\n# Batting average\navg: {}\nrbi: 147\n");
+	set_kept("root:\n  # head\n  a: 1 # after a\n  b: 2\n", "root/a", "[]",
+		 "root:\n  # head\n  # after a\n  a: []\n  b: 2\n");
+	set_kept("l:\n  - x # c\n  - y\n", "l/1", "[]", "l:\n  # c\n  - []\n  - y\n");
+	/* a single pair in a flow list is replaced whole, key and all */
+	set_kept("k: [p: v, x]\n", "k/0", "s", "k: [s, x]\n");
+	set_kept("k: [p: v, x]\n", "k/0", "{a: 1}", "k: [{a: 1}, x]\n");
+	/* where a tag went, after the blank it had */
+	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
+	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
+}
+
+/* unset of a block collection's last item: "[]" or "{}" on its key's
+ * line (nothing there would be a null) */
+static void test_unset_last_item_kept(void **state)
+{
+	(void)state;
+	unset_kept("a:\n  b:\n    - x\n  c: 1\n", "a/b/0", "a:\n  b: []\n  c: 1\n");
+	unset_kept("a:\n  b:\n    x: 1\n  c: 1\n", "a/b/x", "a:\n  b: {}\n  c: 1\n");
+	unset_kept("a:\n  - - x\n  - 1\n", "a/0/0", "a:\n  - []\n  - 1\n");
+	/* a comment on the key's line stays before the entry: "{}" below */
+	unset_kept("a: &x # c\n  k: v\nb: 1\n", "a/k", "a: &x # c\n  {}\nb: 1\n");
+	/* a single pair in a flow list left empty: "{}" (yaml-test-suite) */
+	unset_kept("k: [\n  'p' : value,\n ]\n", "k/0/p", "k: [\n  {},\n ]\n");
+	/* yaml-test-suite 57H4: a tag restating the kind goes with the items */
+	unset_kept("sequence: !!seq\n- entry\n- !!seq\n - nested\nmapping: !!map\n foo: bar\n", "sequence/1/0",
+		   "sequence: !!seq\n- entry\n- []\nmapping: !!map\n foo: bar\n");
 }
 
 
@@ -1942,6 +2127,10 @@ int main(void)
 		cmocka_unit_test(test_flow_row3_comment),
 
 		cmocka_unit_test(test_flow_row6_map_kept),
+		cmocka_unit_test(test_flow_root_metadata_replaced),
+		cmocka_unit_test(test_flow_trailing_entries_cut),
+		cmocka_unit_test(test_set_reshaped_value_kept),
+		cmocka_unit_test(test_unset_last_item_kept),
 
 		cmocka_unit_test(test_block_row5_keep),
 
