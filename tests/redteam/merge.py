@@ -338,9 +338,10 @@ class Merge:
         return out
 
     def docs(self, b, o, t):
-        if b is None:
-            # added on both sides: each document merges with nothing (an
-            # empty base is no document: git gives the driver an empty one)
+        if not b:
+            # added on both sides, or over an empty file (git gives the
+            # driver an empty base for both): each document merges with
+            # nothing
             b = [MISSING] * len(o) if len(o) == len(t) else []
         if len(o) == len(t) == len(b):
             return [self.value(x, y, z, (i,)) for i, (x, y, z) in enumerate(zip(b, o, t))]
