@@ -847,8 +847,7 @@ def one_case(h, case):
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
     finally:
-        if not h.failures or not h.keep:
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)  # a failure's bytes are under --keep
 
 
 def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
