@@ -189,11 +189,11 @@ def edit(g, doc, store, kind=None, at=None, value=MISSING):
     if store == "ini":
         maps = [(p, m) for p, m in maps if len(p) <= 1]
     kinds = ["change", "change", "add", "delete", "reorder", "list", "comment", "retype"]
-    if kind is None and at is None and rng.random() < 0.02:
+    if kind is None and at is None and rng.random() < 0.01:
         # the file emptied (an empty file passes the filter as it is)
         doc.docs[:] = []
         return "truncate", (0, ())
-    if store == "yaml" and kind is None and rng.random() < 0.05:
+    if store == "yaml" and kind is None and rng.random() < 0.03:
         # a document added or removed: the file's documents are one atom
         if len(doc.docs) > 1 and rng.random() < 0.5:
             del doc.docs[rng.randrange(len(doc.docs))]
@@ -763,7 +763,7 @@ def one_case(h, case):
         ours, theirs = base.copy(), base.copy()
         edit_side(g, ours, store, rng.randrange(1, 4))
         edit_side(g, theirs, store, rng.randrange(0, 4))
-        if rng.random() < 0.5:
+        if rng.random() < 0.35:
             both_sides(g, base, ours, theirs, store)
         step = rng.choice([2, 4])
         texts = {n: TEXT[store](x, rng, step) for n, x in (("base", base), ("ours", ours), ("theirs", theirs))}
