@@ -709,33 +709,42 @@ static int version_read(struct gitfilter *f, enum doc_format format, const char 
 	return ret;
 }
 
-/* The keys of the result: a side that changed them wins over one that
- * did not; both changing them differently is refused (the metadata does
- * not merge as values do). */
-static int result_keys(struct gitfilter *f, const char *path, struct version *v,
-		       struct sops_key_summary *out)
+/* Whose keys the result takes (*use: 1 ours, 2 theirs, 0 when no version
+ * is sealed, -1 when both changed them differently): a side that changed
+ * them wins over one that did not (the metadata does not merge as values
+ * do). k gets each sealed version's keys (the caller releases them). */
+static int keys_side(struct version *v, struct sops_key_summary k[3], int *use)
 {
-	struct sops_key_summary k[3];
 	bool have[3];
-	int ret = 0, use;
+	int ret = 0;
 
-	memset(k, 0, sizeof(k));
+	memset(k, 0, 3 * sizeof(*k));
 	for (int i = 0; i < 3 && !ret; i++) {
 		have[i] = v[i].sealed;
 		if (have[i])
 			ret = sops_doc_keys(&v[i].cipher, &k[i]);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	if (have[1] && (!have[2] || (have[0] && gitseal_keys_equal(&k[0], &k[2])) ||
 			gitseal_keys_equal(&k[1], &k[2])))
-		use = 1;
+		*use = 1;
 	else if (have[2] && (!have[1] || (have[0] && gitseal_keys_equal(&k[0], &k[1]))))
-		use = 2;
-	else if (have[1])
-		use = -1;
+		*use = 2;
 	else
-		use = 0;
+		*use = have[1] ? -1 : 0;
+	return 0;
+}
+
+/* The keys of the result (keys_side); both sides changing them is refused. */
+static int result_keys(struct gitfilter *f, const char *path, struct version *v,
+		       struct sops_key_summary *out)
+{
+	struct sops_key_summary k[3];
+	int ret, use = 0;
+
+	if ((ret = keys_side(v, k, &use)))
+		goto out;
 	if (use < 0) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "the keys or the selection rule changed on both sides; "
 					       "merge, then run 'gitseal updatekeys %s'", path);
@@ -752,6 +761,30 @@ out:
 	for (int i = 0; i < 3; i++)
 		sops_key_summary_release(&k[i]);
 	return ret;
+}
+
+bool gitfilter_conflict_takes_theirs(struct gitfilter *f, const char *path, const struct gs_buf *const blobs[3])
+{
+	enum doc_format format = store_format_for_path(path);
+	struct sops_key_summary k[3];
+	struct version v[3];
+	int use = 0;
+
+	for (int i = 0; i < 3; i++) {
+		version_init(&v[i], format);
+		v[i].sealed = blobs[i] && gitseal_load_sealed(format, blobs[i]->data, blobs[i]->len, &v[i].cipher);
+	}
+	/* keys this clone has not accepted are refused by the driver: the
+	 * resolution then keeps HEAD's, as before the merge */
+	if (keys_side(v, k, &use) || (use == 2 && gitseal_check_accepted(f, path, &k[2]))) {
+		gs_error_clear();
+		use = 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		sops_key_summary_release(&k[i]);
+		version_release(&v[i]);
+	}
+	return use == 2;
 }
 
 /* The result under its keys' rule keeps in clear only what .sops.yaml's

@@ -232,6 +232,9 @@ assert_no_secret_in_git() {
 		# nothing sealed for her: the work tree is ours', the index conflicted
 		run ! grep -qF "$M" <(git show :2:secrets/f.yaml; git show HEAD:secrets/f.yaml)
 		grep -qx 'd: ours-new-secret' secrets/f.yaml
+		# resolved as it is, it is sealed for ours' keys, not hers
+		run -0 git add secrets/f.yaml
+		run ! grep -qF "$M" <(git show :secrets/f.yaml)
 		git $how --abort
 	done
 	git checkout -qf -B w main
@@ -297,4 +300,32 @@ assert_no_secret_in_git() {
 	grep -qxF "gitseal: error: conflict in 'secrets/s.ini': changed on both sides: sec1.host, sec2" <<<"$output"
 	grep -q '^<<<<<<< ' secrets/s.ini
 	grep -qx 'url = x-url' secrets/s.ini
+}
+
+@test "a conflict resolved and added keeps the recipient the other branch added (updatekeys), as a clean merge does" {
+	# a clean merge seals for the side that changed the keys; a resolved
+	# conflict was sealed by git add for HEAD's keys: the teammate that
+	# theirs had added (gitseal updatekeys, accepted here) lost the file
+	printf 'a: 1\nb: 2\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	age-keygen -o "$T/tina.txt" 2>/dev/null
+	TINA=$(age-keygen -y "$T/tina.txt")
+	git checkout -qb t
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$TINA" > .sops.yaml
+	run -0 "$GITSEAL_BIN" updatekeys -y -r .
+	sed -i 's/a: 1/a: theirs/' secrets/f.yaml
+	git add -A && git commit -qm "give Tina access; a"
+	git checkout -q main
+	sed -i 's/a: 1/a: ours/' secrets/f.yaml
+	git commit -qam ours
+	run git merge --no-edit t
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
+	printf 'a: resolved\nb: 2\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	run -0 git commit -qm merged
+	git show HEAD:secrets/f.yaml | grep -qF "recipient: $TINA"
+	git show HEAD:secrets/f.yaml > "$T/m.yaml"
+	[ "$(SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt "$T/m.yaml")" = "$(printf 'a: resolved\nb: 2')" ]
+	assert_status_clean
 }
