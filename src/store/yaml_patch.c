@@ -1034,6 +1034,9 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		 * starts where its one entry does */
 		uint32_t first = rec_index(p, er) + 1 < er->end_rec ? entry_first(er + 1) : YNONE;
 
+		/* "[? k : v]": its '?' too */
+		if (first != YNONE && first > 0 && tkind(p, first - 1) == YT_QUESTION)
+			first--;
 		if (first == YNONE || er->last == YNONE || holds_comment_token(p, first, er->last))
 			return RERENDER;
 		start = tstart(p, first);
@@ -1318,7 +1321,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
 	    (r->lead != YNONE && r->first < r->lead)) /* comments before its "---" */
 		return RERENDER;
+	/* a block root is written from column 0: the blanks before its first
+	 * token (a property, as in " !\nm: 1") go with it */
 	start = tstart(p, r->first);
+	if (!(r->flags & YN_FLOW))
+		start = ysrc_line_start(p->lx, start);
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
 	else if (!yfresh_holds_items(root))

@@ -868,6 +868,9 @@ static void test_set_reshaped_value_kept(void **state)
 	/* a single pair in a flow list is replaced whole, key and all */
 	set_kept("k: [p: v, x]\n", "k/0", "s", "k: [s, x]\n");
 	set_kept("k: [p: v, x]\n", "k/0", "{a: 1}", "k: [{a: 1}, x]\n");
+	/* its '?' with it (fuzz_yaml: "[? s" made the new value a key) */
+	set_kept("k: [? p : v, x]\n", "k/0", "s", "k: [s, x]\n");
+	unset_kept("k: [? p : v, x]\n", "k/0/p", "k: [{}, x]\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
