@@ -576,20 +576,22 @@ static int write_comment(struct patcher *p, const struct doc_node *v);
 static size_t back_over_blanks(const struct patcher *p, size_t pos);
 static uint32_t entry_first(const struct ynode *r);
 
-/* A comment after a flow collection on its line is the entry after it in
- * the tree (a collection has no line comment of its own in sops's model);
- * after a scalar or a block header written there instead it would be read
- * as that value's, before the entry: it goes on a line of its own after
- * the value, at the column of the entries. */
+/* A comment after a flow collection (or an alias of a collection) on its
+ * line is the entry after it in the tree (a collection has no line comment
+ * of its own in sops's model); after a scalar or a block header written
+ * there instead it would be read as that value's, before the entry: it
+ * goes on a line of its own after the value, at the column of the
+ * entries. */
 static int keep_comment_after(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 			      const struct ynode *er, const struct doc_node *v)
 {
 	uint32_t t = er->last + 1;
 	const struct doc_node *comment = NULL;
+	bool after = false;
 	size_t mark, at;
 	int ret;
 
-	if (!(er->flags & YN_FLOW) || er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
+	if (er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
 	    !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)))
 		return 0;
 	/* a collection written in flow style keeps it after itself */
@@ -598,7 +600,8 @@ static int keep_comment_after(struct patcher *p, const struct doc_node *c, const
 	for (size_t j = 0; j < c->count && !comment; j++) {
 		const struct ynode *r = entry_rec(p, &c->entries[j]);
 
-		if (r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
+		after |= r == er;
+		if (after && r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
 			comment = c->entries[j].value;
 			p->state[rec_index(p, r)] |= ST_MOVED;
 		}

@@ -858,6 +858,10 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\n# c\nc: 3\n");
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "[]", "a: 1\nb: []   # c\nc: 3\n");
 	set_kept("l:\n  - [x, y] # c\n  - z\n", "l/0", "s", "l:\n  - s\n  # c\n  - z\n");
+	/* so is one after an alias of a collection, written out in block
+	 * style once what it names changed (rule-1 harness) */
+	set_kept("list: &l [1, 2] # c0\nmore: *l # c1\n", "list/0", "x",
+		 "list: &l [x, 2] # c0\nmore:\n    - 1\n    - 2\n# c1\n");
 	/* and a scalar's end-of-line comment, before its entry, would be read
 	 * after "[]": it goes on the line before the entry */
 	set_kept("hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147\n", "avg", "{}",
