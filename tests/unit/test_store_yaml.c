@@ -869,6 +869,13 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("root:\n  # head\n  a: 1 # after a\n  b: 2\n", "root/a", "[]",
 		 "root:\n  # head\n  # after a\n  a: []\n  b: 2\n");
 	set_kept("l:\n  - x # c\n  - y\n", "l/1", "[]", "l:\n  # c\n  - []\n  - y\n");
+	/* comment lines between a key and its scalar would be the new
+	 * collection's first entries: they go before the entry, the key's
+	 * line comment first (yaml-test-suite) */
+	set_kept("key:    # Comment\n        # lines\n  value\n\n", "key", "[]",
+		 "# Comment\n# lines\nkey:\n  []\n\n");
+	set_kept("a: 1\nkey: # c\n  # d\n  value\nz: 2\n", "key", "{k: v}",
+		 "a: 1\n# c\n# d\nkey:\n  k: v\nz: 2\n");
 	/* a single pair in a flow list is replaced whole, key and all */
 	set_kept("k: [p: v, x]\n", "k/0", "s", "k: [s, x]\n");
 	set_kept("k: [p: v, x]\n", "k/0", "{a: 1}", "k: [{a: 1}, x]\n");
