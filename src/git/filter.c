@@ -310,6 +310,32 @@ bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 	return te != NULL;
 }
 
+/* A conflicted path (index stages 2 and 3) whose keys theirs changed:
+ * theirs' version into out (*found), as the merge driver seals a clean
+ * merge for them; else nothing. */
+static int conflict_theirs(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	struct gs_buf blob[3];
+	const struct gs_buf *have[3] = { NULL, NULL, NULL };
+	int ret = 0;
+
+	for (int i = 0; i < 3; i++)
+		gs_buf_init(&blob[i], true);
+	for (int i = 0; i < 3 && !ret; i++) {
+		const git_index_entry *e = git_index_get_bypath(f->index, path, i + 1);
+
+		if (e && !(ret = gitrepo_read_blob(f, &e->id, &blob[i])))
+			have[i] = &blob[i];
+	}
+	if (!ret && have[1] && have[2] && gitfilter_conflict_takes_theirs(f, path, have)) {
+		ret = gs_buf_append(out, blob[2].data, blob[2].len);
+		*found = !ret;
+	}
+	for (int i = 0; i < 3; i++)
+		gs_buf_release(&blob[i]);
+	return ret;
+}
+
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 {
 	const git_index_entry *e;
@@ -329,6 +355,8 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 		*found = !ret;
 		return ret;
 	}
+	if ((ret = conflict_theirs(f, path, out, found)) || *found)
+		return ret;
 	return gitrepo_head_blob(f, path, out, found);
 }
 
