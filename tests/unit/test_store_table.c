@@ -160,6 +160,12 @@ static const struct row rows[] = {
 	 * (fuzz_yaml, regress_comment_after_tag_below_anchor) */
 	{ "tags", Y, "q:/#a: &x #x #0* \n !0  #[0[#", SET, "q:/#a", DOC_STR, "",
 	  "#x #0* \nq:/#a: \"\" #[0[#" },
+	/* a tag is written as libyaml reads it back: "%11" loads as a control
+	 * character, which stays escaped (fuzz_yaml, regress_tag_escaped_control) */
+	{ "tags", Y, "#Et\nd: !:07%77777724382%11\n 77~77?7U7777777777NpcGFL`R77:", FRESH, NULL, 0, NULL,
+	  "#Et\nd: !:07w777724382%11 \n    77~77?7U7777777777NpcGFL`R77: null\n" },
+	{ "tags", Y, "a: !<!a!b> [!<tag:x.com,2000:a[b]> {}]\n", FRESH, NULL, 0, NULL,
+	  "a: !a%21b \n    - !<tag:x.com,2000:a[b]> {}\n" },
 	{ "tags", Y, "a: !local &x v\n", SET, "a", DOC_STR, "w", "a: &x w\n" },
 	{ "tags", Y, "a: !!binary aGk=\nb: 1\n", KEEP, NULL, 0, NULL, "a: !!binary aGk=\nb: 1\n" },
 	/* ---- aliases: written out when what they name changed ---- */
