@@ -397,11 +397,10 @@ static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
 		e++;
 	*to = e;
 	if (e >= p->len) {
-		if (!block) {
-			/* the file keeps its end */
+		/* the file keeps its end (no line break), not the blanks: they
+		 * would join a comment written last (fuzz_yaml) */
+		if (!block)
 			chop_break(p, mark);
-			*to = end;
-		}
 		return 0;
 	}
 	if (!ysrc_break_len(p->src, p->len, e)) {

@@ -144,6 +144,9 @@ static const struct row rows[] = {
 	/* a root written afresh goes from column 0: the blanks before its
 	 * non-specific tag go with it (fuzz_yaml, regress_root_property_indented) */
 	{ "documents", Y, " !\nm:\nv:\n#\n|", SET, "v", DOC_STR, "y", "m: null\n#\nv: \"y\"" },
+	/* blanks that end the file after a root written afresh go: they
+	 * would join a comment written last (fuzz_yaml, regress_root_rewritten_blanks_after_comment) */
+	{ "documents", Y, "a: 1\nsops:\n  ! # c \n y  ", REMOVE, "sops", 0, NULL, "a: 1\n# c " },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
