@@ -1392,6 +1392,17 @@ static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
 	return false;
 }
 
+/* Whether a tag or anchor comes before the root's first entry: left
+ * with no entry after it, the document would be a null, not a map
+ * (fuzz_yaml: "---", "!", "sops:" decrypted). */
+static bool root_properties(const struct patcher *p, const struct ynode *r)
+{
+	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last; t++)
+		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
+			return true;
+	return false;
+}
+
 static int patch_root(struct patcher *p, const struct doc_node *root)
 {
 	const struct ynode *r = ysyn_node(p->syn, root);
@@ -1406,7 +1417,8 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return RERENDER; /* properties on an empty document */
 	if (r->flags & YN_FLOW)
 		ret = patch_flow(p, root, r, p->fresh.step);
-	else if (!yfresh_holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+	else if (!yfresh_holds_items(root) &&
+		 ((r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT)) || root_properties(p, r)))
 		ret = RERENDER;
 	else
 		ret = patch_block(p, root, r);

@@ -147,6 +147,9 @@ static const struct row rows[] = {
 	/* blanks that end the file after a root written afresh go: they
 	 * would join a comment written last (fuzz_yaml, regress_root_rewritten_blanks_after_comment) */
 	{ "documents", Y, "a: 1\nsops:\n  ! # c \n y  ", REMOVE, "sops", 0, NULL, "a: 1\n# c " },
+	/* a root's tag left with no entry after it would make the document a
+	 * null: the root is written afresh (fuzz_yaml, regress_root_tag_left_alone) */
+	{ "documents", Y, "---\n!\nsops:", REMOVE, "sops", 0, NULL, "---\n{}" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
