@@ -329,3 +329,14 @@ assert_no_secret_in_git() {
 	[ "$(SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt "$T/m.yaml")" = "$(printf 'a: resolved\nb: 2')" ]
 	assert_status_clean
 }
+
+@test "a dotenv file that gives a key twice: a change to its second entry is not lost in a merge" {
+	# the tree merge found a key's first entry only: theirs changed the
+	# second B (the one a dotenv reader keeps) and the merge exited 0
+	# without it (found by tests/fuzz/fuzz_git_merge)
+	merge_three d.env 'A=1\nB=1\nB=2\n' 'A=10\nB=1\nB=2\n' 'A=1\nB=1\nB=3\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/d.env': the file changed on both sides" <<<"$output"
+	# a line merge of the whole file: both changes
+	[ "$(cat secrets/d.env)" = "$(printf 'A=10\nB=1\nB=3')" ]
+}
