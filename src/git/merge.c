@@ -369,9 +369,10 @@ static int compare_keys(const void *a, const void *b)
 	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
-/* Whether a map at any depth holds a key twice (a dotenv file may): the
- * merge finds a key's first entry only, so a change to another would be
- * lost. *dup is set; the return value is an allocation failure. */
+/* Whether a map at any depth holds a key twice (a dotenv file may) or a
+ * key with a NUL byte: the merge finds a key's first entry only, by its
+ * text up to a NUL, so a change to another would be lost or land on the
+ * wrong key. *dup is set; the return value is an allocation failure. */
 static int find_duplicate_key(const struct doc_node *n, bool *dup)
 {
 	const struct doc_entry **keys = NULL;
@@ -383,6 +384,9 @@ static int find_duplicate_key(const struct doc_node *n, bool *dup)
 	if (n->kind == DOC_MAP && n->count > 1 && !(keys = malloc(n->count * sizeof(*keys))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n->count && !ret && !*dup; i++) {
+		if (is_item(&n->entries[i]) && n->entries[i].key &&
+		    memchr(n->entries[i].key, 0, n->entries[i].key_len))
+			*dup = true;
 		if (keys && is_item(&n->entries[i]) && n->entries[i].key)
 			keys[count++] = &n->entries[i];
 		if (is_item(&n->entries[i]))
@@ -397,8 +401,8 @@ static int find_duplicate_key(const struct doc_node *n, bool *dup)
 	return ret;
 }
 
-/* GS_ERR_CONFLICT when a version holds a key twice in one map: such a
- * file merges as lines over the whole text. */
+/* GS_ERR_CONFLICT when a version holds such a key (find_duplicate_key):
+ * the file merges as lines over the whole text. */
 static int refuse_duplicate_keys(const struct doc *d)
 {
 	bool dup = false;
@@ -406,7 +410,7 @@ static int refuse_duplicate_keys(const struct doc *d)
 
 	for (size_t i = 0; i < d->count && !ret && !dup; i++)
 		ret = find_duplicate_key(d->branches[i], &dup);
-	return ret ? ret : dup ? GS_FAIL(GS_ERR_CONFLICT, "a key is given twice in one map") : 0;
+	return ret ? ret : dup ? GS_FAIL(GS_ERR_CONFLICT, "a key is given twice in one map, or holds a NUL byte") : 0;
 }
 
 static int load_plain(enum doc_format format, const struct gs_buf *text, struct doc *d)
@@ -501,7 +505,12 @@ static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, cons
 	if (git_merge_file(&res, &in_b, &in_o, &in_t, &opts) < 0)
 		return gitrepo_fail("cannot merge the conflicting values");
 	*clean = res.automergeable;
-	ret = gs_buf_append(out, res.ptr, res.len);
+	/* a text with a NUL byte is binary to xdiff: no markers, no text;
+	 * ours' text stays, as git keeps ours for a binary file */
+	if (!res.automergeable && !res.len)
+		ret = gs_buf_append(out, ours->data, ours->len);
+	else
+		ret = gs_buf_append(out, res.ptr, res.len);
 	sodium_memzero((void *)res.ptr, res.len);
 	git_merge_file_result_free(&res);
 	return ret;
