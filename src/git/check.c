@@ -452,8 +452,9 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
 			ret = check_filtered(f, e->path, &blob, fs);
 	}
-	if (!ret)
-		ret = check_moved_out(f, idx, fs);
+	if (ret)
+		goto out;
+	ret = check_moved_out(f, idx, fs);
 out:
 	if (ret)
 		gitfilter_findings_release(fs);

@@ -517,9 +517,9 @@ static int keys_for(struct gitfilter *f, const char *path, struct doc *committed
 {
 	int ret = committed_sealed ? sops_doc_keys(committed, keys) : gitseal_new_file_keys(f, path, keys);
 
-	if (!ret)
-		ret = gitseal_check_accepted(f, path, keys);
-	return ret;
+	if (ret)
+		return ret;
+	return gitseal_check_accepted(f, path, keys);
 }
 
 /* The committed version, opened when an identity of ours opens it: what
@@ -601,10 +601,10 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
 	gs_buf_init(&text, true);
-	if (!ret)
-		ret = gs_buf_append(&text, in, len);
-	if (!ret)
-		ret = gitseal_conflict_seal(f, &keys, &text, out);
+	if (ret || (ret = gs_buf_append(&text, in, len)))
+		goto out;
+	ret = gitseal_conflict_seal(f, &keys, &text, out);
+out:
 	sops_key_summary_release(&keys);
 	gs_buf_release(&text);
 	return ret;
@@ -681,13 +681,14 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		}
 		goto out;
 	}
-	if (sops_doc_is_encrypted(&doc)) {
-		ret = clean_sealed(f, path, &doc, &committed, committed_sealed);
-		if (!ret)
-			ret = gs_buf_append(out, in, len);
-	} else {
+	if (!sops_doc_is_encrypted(&doc)) {
 		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
+		goto out;
 	}
+	/* a sops file given to clean: checked, then passed as it is */
+	if ((ret = clean_sealed(f, path, &doc, &committed, committed_sealed)))
+		goto out;
+	ret = gs_buf_append(out, in, len);
 out:
 	/* fail closed: never hand back a partial result */
 	if (ret) {

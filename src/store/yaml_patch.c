@@ -576,20 +576,22 @@ static int write_comment(struct patcher *p, const struct doc_node *v);
 static size_t back_over_blanks(const struct patcher *p, size_t pos);
 static uint32_t entry_first(const struct ynode *r);
 
-/* A comment after a flow collection on its line is the entry after it in
- * the tree (a collection has no line comment of its own in sops's model);
- * after a scalar or a block header written there instead it would be read
- * as that value's, before the entry: it goes on a line of its own after
- * the value, at the column of the entries. */
+/* A comment after a flow collection (or an alias of a collection) on its
+ * line is the entry after it in the tree (a collection has no line comment
+ * of its own in sops's model); after a scalar or a block header written
+ * there instead it would be read as that value's, before the entry: it
+ * goes on a line of its own after the value, at the column of the
+ * entries. */
 static int keep_comment_after(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 			      const struct ynode *er, const struct doc_node *v)
 {
 	uint32_t t = er->last + 1;
 	const struct doc_node *comment = NULL;
+	bool after = false;
 	size_t mark, at;
 	int ret;
 
-	if (!(er->flags & YN_FLOW) || er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
+	if (er->last == YNONE || t >= p->lx->n || tkind(p, t) != YT_COMMENT ||
 	    !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)))
 		return 0;
 	/* a collection written in flow style keeps it after itself */
@@ -598,7 +600,8 @@ static int keep_comment_after(struct patcher *p, const struct doc_node *c, const
 	for (size_t j = 0; j < c->count && !comment; j++) {
 		const struct ynode *r = entry_rec(p, &c->entries[j]);
 
-		if (r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
+		after |= r == er;
+		if (after && r && r->body == t && !c->entries[j].removed && c->entries[j].value->kind == DOC_COMMENT) {
 			comment = c->entries[j].value;
 			p->state[rec_index(p, r)] |= ST_MOVED;
 		}
@@ -614,29 +617,55 @@ static int keep_comment_after(struct patcher *p, const struct doc_node *c, const
 	return edit(p, at, at, mark);
 }
 
-/* And the other way: a scalar's end-of-line comment (entry i, before the
- * scalar's entry) would be read after a collection written in flow style
- * in the scalar's place ("a: [] # c"): it goes on a line of its own
- * before the entry (*moved). */
+/* Whether a comment line lies between the entry's indicator line and its
+ * value (a line of its own). */
+static bool comment_lines_before_value(const struct patcher *p, const struct ynode *r)
+{
+	for (uint32_t t = r->ind + 1; r->ind != YNONE && r->body != YNONE && t < r->body; t++)
+		if (tkind(p, t) == YT_COMMENT && !ysrc_same_line(p->lx, tstart(p, r->ind), tstart(p, t)))
+			return true;
+	return false;
+}
+
+/* And the other way: a comment entry before a scalar's entry would be
+ * read after it, or inside it, once a collection is written in the
+ * scalar's place: the scalar's end-of-line comment after "[]" ("a: [] #
+ * c"), comment lines between the key and the value at the head of the
+ * new collection (with the key's line comment, to keep their order). It
+ * goes on a line of its own before the entry (*moved). */
 static int keep_comment_before(struct patcher *p, const struct doc_node *c, const struct ynode *cr, size_t i,
 			       const struct ynode *r, bool *moved)
 {
-	const struct doc_entry *owner = i + 1 < c->count ? &c->entries[i + 1] : NULL;
-	const struct ynode *or = owner ? entry_rec(p, owner) : NULL;
-	uint32_t first;
-	size_t mark, at;
+	const struct doc_entry *owner = NULL;
+	const struct ynode *or;
+	uint32_t first, tok = r->body;
+	size_t mark, at, from, to;
+	bool line;
 	int ret;
 
 	*moved = false;
-	if (!(r->flags & YN_INLINE) || !or || owner->removed || (or->flags & (YN_FLOW | YN_ALIAS)) ||
-	    or->kind == DOC_MAP || or->kind == DOC_LIST || ysyn_node(p->syn, owner->value) == or ||
-	    (owner->value->kind != DOC_MAP && owner->value->kind != DOC_LIST) || !one_line_value(owner->value))
+	for (size_t j = i + 1; j < c->count && !owner; j++)
+		if (c->entries[j].value->kind != DOC_COMMENT)
+			owner = &c->entries[j];
+	or = owner ? entry_rec(p, owner) : NULL;
+	if (!or || owner->removed || (or->flags & (YN_FLOW | YN_ALIAS)) || or->kind == DOC_MAP ||
+	    or->kind == DOC_LIST || ysyn_node(p->syn, owner->value) == or ||
+	    (owner->value->kind != DOC_MAP && owner->value->kind != DOC_LIST))
 		return 0;
 	first = entry_first(or);
-	if (first == YNONE || !first_on_line(p, tstart(p, first)) || first > r->body ||
-	    !ysrc_same_line(p->lx, tstart(p, first), tstart(p, r->body)))
+	if (first == YNONE || or->ind == YNONE || !first_on_line(p, tstart(p, first)) || tok < first)
 		return 0;
-	if ((ret = edit_text(p, back_over_blanks(p, tstart(p, r->body)), tend(p, r->body), "", 0)))
+	if ((r->flags & YN_INLINE) && tok > or->body) {
+		/* after a block collection it stays on the key's line */
+		if (!one_line_value(owner->value) || !ysrc_same_line(p->lx, tstart(p, first), tstart(p, tok)))
+			return 0;
+	} else if (!(tok > or->ind && tok < or->body && comment_lines_before_value(p, or))) {
+		return 0;
+	}
+	line = first_on_line(p, tstart(p, tok));
+	from = line ? ysrc_line_start(p->lx, tstart(p, tok)) : back_over_blanks(p, tstart(p, tok));
+	to = line ? ysrc_next_line(p->lx, tend(p, tok)) : tend(p, tok);
+	if ((ret = edit_text(p, from, to, "", 0)))
 		return ret;
 	at = ysrc_line_start(p->lx, tstart(p, first));
 	mark = p->ed.pool.len;

@@ -858,6 +858,10 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\n# c\nc: 3\n");
 	set_kept("a: 1\nb: [x, y]   # c\nc: 3\n", "b", "[]", "a: 1\nb: []   # c\nc: 3\n");
 	set_kept("l:\n  - [x, y] # c\n  - z\n", "l/0", "s", "l:\n  - s\n  # c\n  - z\n");
+	/* so is one after an alias of a collection, written out in block
+	 * style once what it names changed (rule-1 harness) */
+	set_kept("list: &l [1, 2] # c0\nmore: *l # c1\n", "list/0", "x",
+		 "list: &l [x, 2] # c0\nmore:\n    - 1\n    - 2\n# c1\n");
 	/* and a scalar's end-of-line comment, before its entry, would be read
 	 * after "[]": it goes on the line before the entry */
 	set_kept("hr:  65    # Home runs\navg: 0.278 # Batting average\nrbi: 147\n", "avg", "{}",
@@ -865,6 +869,13 @@ static void test_set_reshaped_value_kept(void **state)
 	set_kept("root:\n  # head\n  a: 1 # after a\n  b: 2\n", "root/a", "[]",
 		 "root:\n  # head\n  # after a\n  a: []\n  b: 2\n");
 	set_kept("l:\n  - x # c\n  - y\n", "l/1", "[]", "l:\n  # c\n  - []\n  - y\n");
+	/* comment lines between a key and its scalar would be the new
+	 * collection's first entries: they go before the entry, the key's
+	 * line comment first (yaml-test-suite) */
+	set_kept("key:    # Comment\n        # lines\n  value\n\n", "key", "[]",
+		 "# Comment\n# lines\nkey:\n  []\n\n");
+	set_kept("a: 1\nkey: # c\n  # d\n  value\nz: 2\n", "key", "{k: v}",
+		 "a: 1\n# c\n# d\nkey:\n  k: v\nz: 2\n");
 	/* a single pair in a flow list is replaced whole, key and all */
 	set_kept("k: [p: v, x]\n", "k/0", "s", "k: [s, x]\n");
 	set_kept("k: [p: v, x]\n", "k/0", "{a: 1}", "k: [{a: 1}, x]\n");
