@@ -193,13 +193,11 @@ static int put_spaces(struct patcher *p, size_t n)
  * and all, and the blanks before a comment on the next line; written
  * another way, cut, or followed by new lines, a tab there no longer loads
  * (fuzz_yaml): those lines lose their leading blanks. */
-static int clear_tab_lines(struct patcher *p, uint32_t tok)
+static int clear_tab_lines_after(struct patcher *p, uint32_t tok)
 {
 	size_t line, stop = tok + 1 < p->lx->n ? tstart(p, tok + 1) : p->len;
 	int ret = 0;
 
-	if (tkind(p, tok) != YT_PLAIN)
-		return 0;
 	for (line = ysrc_next_line(p->lx, tend(p, tok)); line < stop && line < p->len && !ret;
 	     line = ysrc_next_line(p->lx, line)) {
 		size_t k = line;
@@ -211,6 +209,11 @@ static int clear_tab_lines(struct patcher *p, uint32_t tok)
 			ret = edit_text(p, line, k, "", 0);
 	}
 	return ret;
+}
+
+static int clear_tab_lines(struct patcher *p, uint32_t tok)
+{
+	return tkind(p, tok) == YT_PLAIN ? clear_tab_lines_after(p, tok) : 0;
 }
 
 /* ---- where a value goes ---- */
@@ -1378,7 +1381,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	if (!ret && !(r->flags & YN_FLOW))
 		ret = fit_tail(p, mark, end, &end);
 	touch(p, r);
-	return ret ? ret : edit(p, start, end, mark);
+	if (!ret)
+		ret = edit(p, start, end, mark);
+	/* what it wrote may end with a plain scalar, whatever the old text
+	 * ended with (fuzz_yaml) */
+	return ret || (r->flags & YN_FLOW) ? ret : clear_tab_lines_after(p, r->last);
 }
 
 /* Whether an alias left in the text names a node that changed or whose

@@ -150,6 +150,15 @@ static const struct row rows[] = {
 	/* a root's tag left with no entry after it would make the document a
 	 * null: the root is written afresh (fuzz_yaml, regress_root_tag_left_alone) */
 	{ "documents", Y, "---\n!\nsops:", REMOVE, "sops", 0, NULL, "---\n{}" },
+	/* a line of blanks holding a tab after a root written afresh (here a
+	 * comment made an item before a literal block's): the text written may
+	 * end with a plain scalar, which takes the line in, and a tab there
+	 * does not load; the line loses its blanks (fuzz_yaml,
+	 * regress_root_rewritten_tab_line) */
+	{ "documents", Y, "o:\n0ONo:\n4ON!: \t\n0lZm: \n\nO!, \"twdUa;FZZdUeTJ\\L\"tr 555404twopDm:\n- \n #\n #Aa: \n|\n a\n \n- 555\n \t\n\n   ",
+	  SEAL, NULL, 0, NULL,
+	  "o: null\n0ONo: null\n4ON!: null\n0lZm: null\nO!, \"twdUa;FZZdUeTJ\\L\"tr 555404twopDm:\n    #\n"
+	  "    - ENC\n    - ENC\n    - ENC\n\n\n   " },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
