@@ -160,9 +160,13 @@ fuzz: deps $(FUZZ_BIN)
 
 # rule 1 ("exit 0 means decrypt gives back exactly what you gave") against an
 # independent oracle, every writing command over the shared corpora and their
-# mutations: about 30 minutes on 2 shared cores, so not part of check (tests/redteam/rule1.py)
+# mutations: about 30 minutes on 2 shared cores, so not part of check (tests/redteam/rule1.py);
+# then random three-way merges through git against a model merge
+# (tests/redteam/merge.py, MERGE_CASES per store and flow; a short run is in gitsuite)
+MERGE_CASES ?= 20
 redteam: $(BUILD)/gitseal
 	python3 tests/redteam/rule1.py --bin $(BUILD)/gitseal --shared $(SHARED) $(REDTEAM_FLAGS)
+	python3 tests/redteam/merge.py --bin $(BUILD)/gitseal --cases $(MERGE_CASES)
 
 # ---- Shipping: version, man pages, completions, install, .deb, tarball ----
 # `make install` honours PREFIX, DESTDIR, BINDIR, MANDIR and the completion

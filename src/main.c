@@ -142,7 +142,9 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 	}
 	if (!c->sops && any_set(globals)) {
 		cmd_errorf("'%s' takes no global flags: put its flags after it", c->name);
-		return EXIT_USAGE;
+		/* the command's own usage code (docs/exit-codes.md): 2 for git,
+		 * 1 for age, keygen, render and krm */
+		return strcmp(c->name, "git") ? EXIT_GENERIC : EXIT_USAGE;
 	}
 	if (c->sops)
 		sops_globals_set(globals);

@@ -95,26 +95,33 @@ int age_encrypt(const struct age_recipient_list *recipients, bool armor, struct 
 	return age_encrypt_with(recipients, &opts, in, out);
 }
 
-int age_encrypt_with(const struct age_recipient_list *recipients, const struct age_encrypt_opts *opts,
-		     struct gs_reader *in, struct gs_writer *out)
+/* The file through an armor writer, whose end is written once the payload is. */
+static int encrypt_armored(const struct age_recipient_list *recipients, struct gs_reader *in,
+			   struct gs_writer *out)
 {
 	struct age_armor_writer aw;
 	struct gs_writer w;
 	int ret;
 
+	if ((ret = age_armor_writer_init(&aw, out)))
+		return ret;
+	w = age_armor_writer_as_writer(&aw);
+	if ((ret = encrypt_to(recipients, in, &w)))
+		goto out;
+	ret = age_armor_writer_finish(&aw);
+out:
+	age_armor_writer_release(&aw);
+	return ret;
+}
+
+int age_encrypt_with(const struct age_recipient_list *recipients, const struct age_encrypt_opts *opts,
+		     struct gs_reader *in, struct gs_writer *out)
+{
+	int ret;
+
 	if ((ret = check_recipients(recipients, opts->allow_mixed)))
 		goto out;
-	if (!opts->armor) {
-		ret = encrypt_to(recipients, in, out);
-		goto out;
-	}
-	if ((ret = age_armor_writer_init(&aw, out)))
-		goto out;
-	w = age_armor_writer_as_writer(&aw);
-	ret = encrypt_to(recipients, in, &w);
-	if (!ret)
-		ret = age_armor_writer_finish(&aw);
-	age_armor_writer_release(&aw);
+	ret = opts->armor ? encrypt_armored(recipients, in, out) : encrypt_to(recipients, in, out);
 out:
 	age_preload_wait();
 	return ret;
@@ -199,11 +206,12 @@ int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, 
 
 	if ((ret = age_bufin_init(&raw, in, INPUT_BUFFER)))
 		goto out;
-	if (mode == AGE_ARMOR_AUTO)
-		ret = age_armor_detect(&raw, &armored);
-	if (ret || !armored) {
-		if (!ret)
-			ret = decrypt_from(ids, &raw, out);
+	if (mode == AGE_ARMOR_AUTO && (ret = age_armor_detect(&raw, &armored))) {
+		age_bufin_release(&raw);
+		goto out;
+	}
+	if (!armored) {
+		ret = decrypt_from(ids, &raw, out);
 		age_bufin_release(&raw);
 		goto out;
 	}

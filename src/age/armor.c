@@ -281,14 +281,11 @@ int age_armor_writer_finish(struct age_armor_writer *w)
 	if (w->pending_len)
 		ret = obuf_line(w, w->pending, w->pending_len);
 	w->pending_len = 0;
-	if (!ret && w->ocap - w->olen < strlen(AGE_ARMOR_END) + 1)
-		ret = obuf_flush(w);
-	if (!ret) {
-		memcpy(w->obuf + w->olen, AGE_ARMOR_END "\n", strlen(AGE_ARMOR_END) + 1);
-		w->olen += strlen(AGE_ARMOR_END) + 1;
-		ret = obuf_flush(w);
-	}
-	return ret;
+	if (ret || (w->ocap - w->olen < strlen(AGE_ARMOR_END) + 1 && (ret = obuf_flush(w))))
+		return ret;
+	memcpy(w->obuf + w->olen, AGE_ARMOR_END "\n", strlen(AGE_ARMOR_END) + 1);
+	w->olen += strlen(AGE_ARMOR_END) + 1;
+	return obuf_flush(w);
 }
 
 void age_armor_writer_release(struct age_armor_writer *w)

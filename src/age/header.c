@@ -284,51 +284,51 @@ out:
 	return ret;
 }
 
-int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
+static int write_stanza(const struct age_stanza *s, struct gs_buf *out)
 {
 	char line[AGE_STANZA_COLUMNS + 2];
-	size_t i, j, off, n;
 	int ret;
 
-	ret = gs_buf_append_str(out, AGE_INTRO "\n");
-	for (i = 0; !ret && i < h->count; i++) {
-		const struct age_stanza *s = &h->stanzas[i];
+	if ((ret = gs_buf_append_str(out, "->")))
+		return ret;
+	for (size_t j = 0; j < s->argc; j++)
+		if ((ret = gs_buf_append_str(out, " ")) || (ret = gs_buf_append_str(out, s->args[j])))
+			return ret;
+	if ((ret = gs_buf_append_str(out, "\n")))
+		return ret;
+	/* Full 64-column lines, then a short (maybe empty) final line. */
+	for (size_t off = 0;; off += AGE_STANZA_LINE_BYTES) {
+		size_t n = s->body_len - off > AGE_STANZA_LINE_BYTES ? AGE_STANZA_LINE_BYTES : s->body_len - off;
 
-		ret = gs_buf_append_str(out, "->");
-		for (j = 0; !ret && j < s->argc; j++) {
-			ret = gs_buf_append_str(out, " ");
-			if (!ret)
-				ret = gs_buf_append_str(out, s->args[j]);
-		}
-		if (!ret)
-			ret = gs_buf_append_str(out, "\n");
-		/* Full 64-column lines, then a short (maybe empty) final line. */
-		for (off = 0; !ret; off += AGE_STANZA_LINE_BYTES) {
-			n = s->body_len - off;
-			if (n > AGE_STANZA_LINE_BYTES)
-				n = AGE_STANZA_LINE_BYTES;
-			gs_base64_encode_raw(s->body + off, n, line, sizeof(line));
-			ret = gs_buf_append_str(out, line);
-			if (!ret)
-				ret = gs_buf_append_str(out, "\n");
-			if (n < AGE_STANZA_LINE_BYTES)
-				break;
-		}
+		gs_base64_encode_raw(s->body + off, n, line, sizeof(line));
+		if ((ret = gs_buf_append_str(out, line)) || (ret = gs_buf_append_str(out, "\n")))
+			return ret;
+		if (n < AGE_STANZA_LINE_BYTES)
+			return 0;
 	}
-	if (!ret)
-		ret = gs_buf_append_str(out, "---");
-	return ret;
+}
+
+int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
+{
+	int ret;
+
+	if ((ret = gs_buf_append_str(out, AGE_INTRO "\n")))
+		return ret;
+	for (size_t i = 0; i < h->count; i++)
+		if ((ret = write_stanza(&h->stanzas[i], out)))
+			return ret;
+	return gs_buf_append_str(out, "---");
 }
 
 int age_header_write(const struct age_header *h, struct gs_buf *out)
 {
 	char mac[48];
-	int ret = age_header_write_mac_input(h, out);
+	int ret;
 
+	if ((ret = age_header_write_mac_input(h, out)))
+		return ret;
 	gs_base64_encode_raw(h->mac, sizeof(h->mac), mac, sizeof(mac));
-	if (!ret)
-		ret = gs_buf_printf(out, " %s\n", mac);
-	return ret;
+	return gs_buf_printf(out, " %s\n", mac);
 }
 
 int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, uint8_t mac[AGE_MAC_SIZE])

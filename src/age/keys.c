@@ -361,10 +361,7 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 	    (len >= 14 && memcmp(text, "-----BEGIN AGE", 14) == 0))
 		return GS_FAIL(GS_ERR_KEY, "'%s' is an encrypted identity file; not supported", source_name);
 	if (len >= 10 && memcmp(text, "-----BEGIN", 10) == 0) {
-		ret = age_ssh_identity_parse(text, len, source_name, &id);
-		if (!ret)
-			ret = age_identity_list_add(l, id);
-		if (ret)
+		if ((ret = age_ssh_identity_parse(text, len, source_name, &id)) || (ret = age_identity_list_add(l, id)))
 			age_identity_free(id);
 		return ret;
 	}

@@ -59,10 +59,8 @@ static int prepare_one(const uint8_t pk[32], struct prepared *p)
 	if (!(p->file_key = gs_secure_alloc(AGE_FILE_KEY_SIZE)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	randombytes_buf(p->file_key, AGE_FILE_KEY_SIZE);
-	ret = age_x25519_wrap(&r, p->file_key, &p->h);
-	if (!ret)
-		ret = age_header_compute_mac(&p->h, p->file_key, p->h.mac);
-	if (ret)
+	if ((ret = age_x25519_wrap(&r, p->file_key, &p->h)) ||
+	    (ret = age_header_compute_mac(&p->h, p->file_key, p->h.mac)))
 		prepared_release(p);
 	return ret;
 }

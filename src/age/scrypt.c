@@ -53,13 +53,13 @@ int age_scrypt_wrap(const struct age_recipient *r, const uint8_t *file_key, stru
 	if (!key)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	randombytes_buf(salt, sizeof(salt));
-	ret = derive(r->passphrase, r->passphrase_len, salt, r->log_n, key);
-	if (!ret) {
-		age_aead_wrap(key, file_key, body);
-		gs_base64_encode_raw(salt, sizeof(salt), salt_b64, sizeof(salt_b64));
-		snprintf(work, sizeof(work), "%d", r->log_n);
-		ret = age_stanza_add(h, args, 3, body, sizeof(body));
-	}
+	if ((ret = derive(r->passphrase, r->passphrase_len, salt, r->log_n, key)))
+		goto out;
+	age_aead_wrap(key, file_key, body);
+	gs_base64_encode_raw(salt, sizeof(salt), salt_b64, sizeof(salt_b64));
+	snprintf(work, sizeof(work), "%d", r->log_n);
+	ret = age_stanza_add(h, args, 3, body, sizeof(body));
+out:
 	gs_secure_free(key);
 	return ret;
 }
@@ -86,9 +86,10 @@ int age_scrypt_unwrap(const struct age_identity *id, const struct age_stanza *s,
 	key = gs_secure_alloc(32);
 	if (!key)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	ret = derive(id->secret, id->secret_len, salt, log_n, key);
-	if (!ret)
-		ret = age_aead_unwrap(key, s->body, s->body_len, file_key, "scrypt");
+	if ((ret = derive(id->secret, id->secret_len, salt, log_n, key)))
+		goto out;
+	ret = age_aead_unwrap(key, s->body, s->body_len, file_key, "scrypt");
+out:
 	gs_secure_free(key);
 	return ret;
 }

@@ -276,13 +276,16 @@ static int ed25519_wrap_key(const uint8_t *ss, const uint8_t *blob, size_t blob_
 
 	if (!sec)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	ret = age_hkdf_sha256(NULL, 0, blob, blob_len, ED25519_LABEL, sec, 32);
-	if (!ret && crypto_scalarmult(sec + 32, sec, ss) != 0)
+	if ((ret = age_hkdf_sha256(NULL, 0, blob, blob_len, ED25519_LABEL, sec, 32)))
+		goto out;
+	if (crypto_scalarmult(sec + 32, sec, ss) != 0) {
 		ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid ssh-ed25519 shared secret");
+		goto out;
+	}
 	memcpy(salt, share, 32);
 	memcpy(salt + 32, m, 32);
-	if (!ret)
-		ret = age_hkdf_sha256(sec + 32, 32, salt, sizeof(salt), ED25519_LABEL, key, 32);
+	ret = age_hkdf_sha256(sec + 32, 32, salt, sizeof(salt), ED25519_LABEL, key, 32);
+out:
 	gs_secure_free(sec);
 	return ret;
 }
@@ -440,10 +443,7 @@ static int identity_from_ed25519(const uint8_t *sk64, struct age_identity **out)
 	if (!id)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	gs_buf_init(&blob, false);
-	ret = put_string(&blob, (const uint8_t *)"ssh-ed25519", 11);
-	if (!ret)
-		ret = put_string(&blob, sk64 + 32, 32);
-	if (ret)
+	if ((ret = put_string(&blob, (const uint8_t *)"ssh-ed25519", 11)) || (ret = put_string(&blob, sk64 + 32, 32)))
 		goto fail;
 	if (crypto_sign_ed25519_sk_to_curve25519(id->secret, sk64) != 0 ||
 	    crypto_sign_ed25519_pk_to_curve25519(id->pk, sk64 + 32) != 0) {
@@ -484,12 +484,8 @@ static int identity_from_rsa(EVP_PKEY *pkey, struct age_identity **out)
 		ret = GS_FAIL(GS_ERR_KEY, "invalid ssh-rsa private key");
 		goto out;
 	}
-	ret = put_string(&blob, (const uint8_t *)"ssh-rsa", 7);
-	if (!ret)
-		ret = put_mpint(&blob, e);
-	if (!ret)
-		ret = put_mpint(&blob, n);
-	if (ret)
+	if ((ret = put_string(&blob, (const uint8_t *)"ssh-rsa", 7)) || (ret = put_mpint(&blob, e)) ||
+	    (ret = put_mpint(&blob, n)))
 		goto out;
 	id->ssh_blob = gs_buf_detach(&blob, &id->ssh_blob_len);
 	compute_tag(id->ssh_blob, id->ssh_blob_len, id->ssh_tag);
@@ -570,9 +566,9 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 		if (i >= 2)
 			BN_set_flags(bn[i], BN_FLG_CONSTTIME);
 	}
-	ret = rsa_from_parts(bn[0], bn[1], bn[2], bn[4], bn[5], bn[3], &pkey);
-	if (!ret)
-		ret = identity_from_rsa(pkey, out);
+	if ((ret = rsa_from_parts(bn[0], bn[1], bn[2], bn[4], bn[5], bn[3], &pkey)))
+		goto out;
+	ret = identity_from_rsa(pkey, out);
 	goto out;
 malformed:
 	ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);

@@ -161,17 +161,15 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 	int ret;
 
 	age_preload_wait();
-	ret = gs_libcrypto_load();
-
-	for (int i = 0; !ret && i < WORKERS; i++) {
+	if ((ret = gs_libcrypto_load()))
+		return ret;
+	for (int i = 0; i < WORKERS; i++) {
 		s->ctx[i] = EVP_CIPHER_CTX_new();
 		if (!s->ctx[i] || EVP_CipherInit_ex(s->ctx[i], EVP_chacha20_poly1305(), NULL, s->key, NULL,
 						    s->enc ? 1 : 0) != 1)
-			ret = GS_FAIL(GS_ERR_GENERIC, "cannot initialise chacha20-poly1305");
+			return GS_FAIL(GS_ERR_GENERIC, "cannot initialise chacha20-poly1305");
 	}
-	if (!ret)
-		ret = age_pipeline_run(ops, s, s->counter);
-	return ret;
+	return age_pipeline_run(ops, s, s->counter);
 }
 
 /* Seals the len bytes at buf in place and appends the tag. */
@@ -295,28 +293,34 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 
 	ret = stream_init(&s, file_key, nonce, true, out);
 	s.in = in;
-	if (!ret && !pt)
+	if (ret)
+		goto out;
+	if (!pt) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	/* Most payloads (sops data keys, small files) fit a small buffer: the
 	 * chunk-sized one is taken only when the input is larger. */
-	if (!ret)
-		ret = gs_read_full(in, pt, SMALL_PAYLOAD, &got);
-	if (!ret && !(ct = malloc(got < SMALL_PAYLOAD ? got + AGE_TAG_SIZE : AGE_CHUNK_CT_SIZE)))
+	if ((ret = gs_read_full(in, pt, SMALL_PAYLOAD, &got)))
+		goto out;
+	if (!(ct = malloc(got < SMALL_PAYLOAD ? got + AGE_TAG_SIZE : AGE_CHUNK_CT_SIZE))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret && got < SMALL_PAYLOAD) {
+		goto out;
+	}
+	if (got < SMALL_PAYLOAD) {
 		seal_small(&s, pt, got, true, ct);
 		ret = out->write(out->ctx, ct, got + AGE_TAG_SIZE);
 		goto out;
 	}
-	if (!ret) {
-		big = gs_secure_alloc(AGE_CHUNK_SIZE + 1);
-		if (big)
-			memcpy(big, pt, got);
-		gs_secure_free(pt);
-		pt = big;
-		carry = got;
-		if (!pt)
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	big = gs_secure_alloc(AGE_CHUNK_SIZE + 1);
+	if (big)
+		memcpy(big, pt, got);
+	gs_secure_free(pt);
+	pt = big;
+	carry = got;
+	if (!pt) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
 	}
 	while (!ret) {
 		/* One byte of look-ahead decides the last-chunk flag, so a

@@ -68,9 +68,9 @@ int age_x25519_unwrap(const struct age_identity *id, const struct age_stanza *s,
 		ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid X25519 stanza: low-order share");
 		goto out;
 	}
-	ret = wrap_key(sec, share, id->pk, sec + 32);
-	if (!ret)
-		ret = age_aead_unwrap(sec + 32, s->body, s->body_len, file_key, "X25519");
+	if ((ret = wrap_key(sec, share, id->pk, sec + 32)))
+		goto out;
+	ret = age_aead_unwrap(sec + 32, s->body, s->body_len, file_key, "X25519");
 out:
 	gs_secure_free(sec);
 	return ret;

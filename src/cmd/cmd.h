@@ -11,8 +11,8 @@
 /* Exit codes, documented in docs/exit-codes.md. The sops-compatible
  * commands use sops's numbers (a usage error is 1 there, as in sops; an
  * input that cannot be read is 2); age and keygen have their own small
- * set, one per failure class, with 1 for usage as age; EXIT_USAGE is the
- * usage error of git, render and krm. */
+ * set, one per failure class, with 1 for usage as age; render and krm
+ * exit 1 for any failure; EXIT_USAGE is the usage error of `gitseal git`. */
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_GENERIC = 1,

@@ -170,21 +170,18 @@ static int git_textconv(const char *file)
 	/* a blob that is not a sops file is plaintext */
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
-	ret = gs_read_file(file, &in, 256u * 1024 * 1024);
-	if (!ret)
-		ret = gitfilter_open(NULL, &f);
-	if (!ret)
-		ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed);
-	if (ret) {
+	if ((ret = gs_read_file(file, &in, STORE_MAX_INPUT)) || (ret = gitfilter_open(NULL, &f)) ||
+	    (ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed))) {
 		cmd_print_error();
-	} else {
-		if (passed)
-			cmd_warnf("'%s' shown encrypted: %s", file, passed);
-		if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
-			cmd_errorf("cannot write to stdout");
-			ret = -1;
-		}
+		goto out;
 	}
+	if (passed)
+		cmd_warnf("'%s' shown encrypted: %s", file, passed);
+	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+		cmd_errorf("cannot write to stdout");
+		ret = -1;
+	}
+out:
 	gitfilter_free(f);
 	gs_buf_release(&in);
 	gs_buf_release(&out);
@@ -198,9 +195,10 @@ static int git_merge(char **argv)
 	int ret;
 
 	gs_harden_process();
-	ret = gitfilter_open(".", &f);
-	if (!ret)
-		ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &res);
+	if ((ret = gitfilter_open(".", &f)))
+		goto out;
+	ret = gitfilter_merge(f, argv[0], argv[1], argv[2], argv[3], &res);
+out:
 	gitfilter_free(f);
 	if (ret) {
 		cmd_print_error();
@@ -450,6 +448,19 @@ struct update_run {
 	size_t count;
 };
 
+static int add_plan(struct update_run *run, const char *path)
+{
+	struct gitfilter_update *grown = realloc(run->plans, (run->count + 1) * sizeof(*grown));
+	int ret;
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	run->plans = grown;
+	ret = gitfilter_update_plan(run->f, path, &run->plans[run->count]);
+	run->count++;
+	return ret;
+}
+
 static int plan_paths(struct update_run *run, const struct git_updatekeys_args *a)
 {
 	int ret = 0;
@@ -472,18 +483,10 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 		} else {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		}
-		for (size_t k = 0; k < n; k++) {
-			struct gitfilter_update *grown = ret ? NULL : realloc(run->plans, (run->count + 1) * sizeof(*grown));
-
-			if (!ret && !grown)
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			if (!ret) {
-				run->plans = grown;
-				ret = gitfilter_update_plan(run->f, paths[k], &run->plans[run->count]);
-				run->count++;
-			}
+		for (size_t k = 0; k < n && !ret; k++)
+			ret = add_plan(run, paths[k]);
+		for (size_t k = 0; k < n; k++)
 			free(paths[k]);
-		}
 		free(paths);
 		free(rel);
 	}
@@ -567,12 +570,15 @@ int git_updatekeys(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
 		goto out;
 	}
-	if (!(ret = apply_plans(&run, &a, &declined)) && !declined && any)
-		ret = gitfilter_accept_config(run.f, NULL);
-	if (!ret && declined)
+	if ((ret = apply_plans(&run, &a, &declined)))
+		goto out;
+	if (declined) {
 		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
-	if (!ret)
-		code = EXIT_OK;
+		goto out;
+	}
+	if (any && (ret = gitfilter_accept_config(run.f, NULL)))
+		goto out;
+	code = EXIT_OK;
 out:
 	if (ret)
 		cmd_print_error();

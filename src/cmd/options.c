@@ -207,9 +207,9 @@ int opt_apply_env(struct opt_parser *p)
 {
 	int ret = apply_env_list(p, p->accepted);
 
-	if (!ret)
-		ret = apply_env_list(p, p->also);
-	return ret;
+	if (ret)
+		return ret;
+	return apply_env_list(p, p->also);
 }
 
 void opt_parser_release(struct opt_parser *p)

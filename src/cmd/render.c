@@ -201,12 +201,27 @@ static int render_out(const struct gs_buf *out)
 	return 0;
 }
 
+/* The render itself, with the identities of the environment; a pgp key
+ * is opened through a private GnuPG home, removed after. */
+static int render_with_keys(const struct render_args *a, struct age_identity_list *ids, struct gs_buf *out,
+			    struct k8s_failures *fails)
+{
+	struct pgp_home pgp = { .path = "" };
+	int ret;
+
+	if ((ret = cmd_k8s_pgp_home(&pgp)) || (ret = sops_identities_load(ids)))
+		goto out;
+	ret = k8s_render(a->dir, ids, &a->opts, out, fails);
+out:
+	cmd_k8s_pgp_home_remove(&pgp);
+	return ret;
+}
+
 int cmd_render(int argc, char **argv)
 {
 	struct render_args a = { .dir = "." };
 	struct age_identity_list ids = { 0 };
 	struct k8s_failures fails = { 0 };
-	struct pgp_home pgp = { .path = "" };
 	struct gs_buf out;
 	bool found = false, help = false;
 	int ret, code = EXIT_OK;
@@ -240,14 +255,9 @@ int cmd_render(int argc, char **argv)
 		goto out;
 	}
 	cmd_k8s_import_argocd_env();
-	ret = cmd_k8s_pgp_home(&pgp);
-	if (!ret)
-		ret = sops_identities_load(&ids);
-	if (!ret)
-		ret = k8s_render(a.dir, &ids, &a.opts, &out, &fails);
-	cmd_k8s_pgp_home_remove(&pgp);
-	if (!ret)
-		ret = render_out(&out);
+	if ((ret = render_with_keys(&a, &ids, &out, &fails)))
+		goto out;
+	ret = render_out(&out);
 out:
 	if (ret)
 		code = cmd_k8s_report(&fails);

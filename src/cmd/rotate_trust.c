@@ -131,12 +131,12 @@ static int reference_groups(struct rotate_refs *r, const char *file, size_t *gro
 		gs_error_clear();
 		return 0;
 	}
-	if (!ret) {
-		*groups = rule->group_count;
-		*threshold = rule->shamir_threshold;
-		*which = ".sops.yaml's creation rule for it";
-	}
-	return ret;
+	if (ret)
+		return ret;
+	*groups = rule->group_count;
+	*threshold = rule->shamir_threshold;
+	*which = ".sops.yaml's creation rule for it";
+	return 0;
 }
 
 /* "groups needed: 3 -> 1" when the file's groups (n, threshold) need fewer

@@ -97,11 +97,10 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 
 	if (s->fresh_layout)
 		cmd_drop_layout(doc);
-	ret = sops_file_seal(s->file, doc, &o, out);
-
-	if (!ret)
-		warn_fell_back(s->name, why);
-	return ret;
+	if ((ret = sops_file_seal(s->file, doc, &o, out)))
+		return ret;
+	warn_fell_back(s->name, why);
+	return 0;
 }
 
 /* The selection encrypting the file afresh would use: .sops.yaml's rule
@@ -182,9 +181,10 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 				    .fell_back = why, .unverified = how == CMD_EMIT_TO_READER };
 	int ret = sops_plain_emit(plain, format, &o, out);
 
-	if (!ret)
-		warn_fell_back(name ? name : "-", why);
-	return ret;
+	if (ret)
+		return ret;
+	warn_fell_back(name ? name : "-", why);
+	return 0;
 }
 
 /* In a clone set up by `gitseal git init`, a .sops.yaml that gitseal

@@ -75,21 +75,65 @@ static bool same_scalar(const struct doc_node *a, const struct doc_node *b)
 	return a && b && a->len == b->len && !memcmp(a->text, b->text, a->len);
 }
 
-/* The values of two versions, the metadata aside. */
-static bool same_values(struct doc *a, struct doc *b)
+static int append_sized(struct gs_buf *b, const void *data, size_t len)
 {
-	struct doc_entry *ma = sops_metadata_entry(a), *mb = sops_metadata_entry(b);
-	bool same;
+	int ret = gs_buf_printf(b, "%zu:", len);
 
-	if (ma)
-		ma->removed = true;
-	if (mb)
-		mb->removed = true;
-	same = doc_equal(a, b, NULL, 0);
-	if (ma)
-		ma->removed = false;
-	if (mb)
-		mb->removed = false;
+	return ret ? ret : gs_buf_append(b, data, len);
+}
+
+/* The leaves of a version, each with its path, in order, the metadata
+ * aside: what its MAC covers (non-null scalars and comments, sops's
+ * walk). Keys without one (an empty list or map, a null) are not covered,
+ * so a change to them alone keeps the MAC and lastmodified. */
+static int leaves_of(const struct doc_node *n, struct gs_buf *path, bool top, struct gs_buf *out)
+{
+	size_t mark = path->len;
+	int ret = 0;
+
+	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT) {
+		if (n->kind == DOC_SCALAR && n->type == DOC_NULL)
+			return 0;
+		if ((ret = append_sized(out, path->data, path->len)) ||
+		    (ret = gs_buf_printf(out, "%d,%d,", (int)n->kind, (int)n->type)))
+			return ret;
+		return append_sized(out, n->text, n->len);
+	}
+	for (size_t i = 0; i < n->count && !ret; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->removed || !e->value || (top && e->key && !strcmp(e->key, "sops")))
+			continue;
+		if (e->key)
+			ret = append_sized(path, e->key, e->key_len);
+		if (!ret)
+			ret = leaves_of(e->value, path, false, out);
+		path->len = mark;
+	}
+	return ret;
+}
+
+/* Whether two versions hold the same leaves (what a kept MAC vouches for). */
+static bool same_leaves(const struct doc *a, const struct doc *b)
+{
+	struct gs_buf path, la, lb;
+	bool same = a->count == b->count;
+	int ret = 0;
+
+	gs_buf_init(&path, false);
+	gs_buf_init(&la, false);
+	gs_buf_init(&lb, false);
+	for (size_t i = 0; same && !ret && i < a->count; i++) {
+		ret = leaves_of(a->branches[i], &path, true, &la);
+		if (!ret)
+			ret = leaves_of(b->branches[i], &path, true, &lb);
+	}
+	if (ret)
+		gs_error_clear(); /* out of memory: say they differ, the check then refuses */
+	same = same && !ret && la.len == lb.len && !memcmp(la.data, lb.data, la.len);
+	gs_buf_release(&path);
+	gs_buf_release(&la);
+	gs_buf_release(&lb);
 	return same;
 }
 
@@ -124,7 +168,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	}
 	gs_error_clear();
 	if (!ret && same_scalar(metadata_field(staged, "mac"), metadata_field(&head, "mac")) &&
-	    !same_values(staged, &head))
+	    !same_leaves(staged, &head))
 		ret = add_finding(fs, path, "only a part of a change is staged (git add -p?): its MAC "
 					    "cannot match; stage the whole file with 'git add %s'", path);
 	doc_release(&head);
@@ -408,8 +452,9 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
 			ret = check_filtered(f, e->path, &blob, fs);
 	}
-	if (!ret)
-		ret = check_moved_out(f, idx, fs);
+	if (ret)
+		goto out;
+	ret = check_moved_out(f, idx, fs);
 out:
 	if (ret)
 		gitfilter_findings_release(fs);

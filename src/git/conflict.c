@@ -44,12 +44,14 @@ int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *ke
 	doc_init(&d, DOC_FORMAT_JSON);
 	root = doc_new_map(&d);
 	text = doc_new_scalar(&d, DOC_STR, (const char *)marked->data, marked->len);
-	if (!root || !text || !doc_append(&d, root, CONFLICT_KEY, strlen(CONFLICT_KEY), text))
+	if (!root || !text || !doc_append(&d, root, CONFLICT_KEY, strlen(CONFLICT_KEY), text)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	else
-		ret = doc_add_branch(&d, root);
-	if (!ret)
-		ret = gitseal_seal(f, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
+		goto out;
+	}
+	if ((ret = doc_add_branch(&d, root)))
+		goto out;
+	ret = gitseal_seal(f, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -64,12 +66,15 @@ int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, 
 	doc_init(&p, DOC_FORMAT_JSON);
 	if (!gitseal_load_sealed(DOC_FORMAT_JSON, data, len, &d))
 		return GS_FAIL(GS_ERR_PARSE, "a damaged conflict: not a sops file");
-	ret = gitseal_open_doc(f, &d, &p, id);
-	if (!ret && (!p.count || !(e = doc_map_find(p.branches[0], CONFLICT_KEY)) ||
-		     e->value->kind != DOC_SCALAR || e->value->type != DOC_STR))
+	if ((ret = gitseal_open_doc(f, &d, &p, id)))
+		goto out;
+	if (!p.count || !(e = doc_map_find(p.branches[0], CONFLICT_KEY)) || e->value->kind != DOC_SCALAR ||
+	    e->value->type != DOC_STR) {
 		ret = GS_FAIL(GS_ERR_PARSE, "a damaged conflict: no " CONFLICT_KEY " value");
-	if (!ret)
-		ret = gs_buf_append(marked, e->value->text, e->value->len);
+		goto out;
+	}
+	ret = gs_buf_append(marked, e->value->text, e->value->len);
+out:
 	doc_release(&d);
 	doc_release(&p);
 	return ret;

@@ -310,6 +310,32 @@ bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 	return te != NULL;
 }
 
+/* A conflicted path (index stages 2 and 3) whose keys theirs changed:
+ * theirs' version into out (*found), as the merge driver seals a clean
+ * merge for them; else nothing. */
+static int conflict_theirs(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
+{
+	struct gs_buf blob[3];
+	const struct gs_buf *have[3] = { NULL, NULL, NULL };
+	int ret = 0;
+
+	for (int i = 0; i < 3; i++)
+		gs_buf_init(&blob[i], true);
+	for (int i = 0; i < 3 && !ret; i++) {
+		const git_index_entry *e = git_index_get_bypath(f->index, path, i + 1);
+
+		if (e && !(ret = gitrepo_read_blob(f, &e->id, &blob[i])))
+			have[i] = &blob[i];
+	}
+	if (!ret && have[1] && have[2] && gitfilter_conflict_takes_theirs(f, path, have)) {
+		ret = gs_buf_append(out, blob[2].data, blob[2].len);
+		*found = !ret;
+	}
+	for (int i = 0; i < 3; i++)
+		gs_buf_release(&blob[i]);
+	return ret;
+}
+
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 {
 	const git_index_entry *e;
@@ -329,6 +355,8 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 		*found = !ret;
 		return ret;
 	}
+	if ((ret = conflict_theirs(f, path, out, found)) || *found)
+		return ret;
 	return gitrepo_head_blob(f, path, out, found);
 }
 
@@ -489,9 +517,9 @@ static int keys_for(struct gitfilter *f, const char *path, struct doc *committed
 {
 	int ret = committed_sealed ? sops_doc_keys(committed, keys) : gitseal_new_file_keys(f, path, keys);
 
-	if (!ret)
-		ret = gitseal_check_accepted(f, path, keys);
-	return ret;
+	if (ret)
+		return ret;
+	return gitseal_check_accepted(f, path, keys);
 }
 
 /* The committed version, opened when an identity of ours opens it: what
@@ -573,10 +601,10 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
 	gs_buf_init(&text, true);
-	if (!ret)
-		ret = gs_buf_append(&text, in, len);
-	if (!ret)
-		ret = gitseal_conflict_seal(f, &keys, &text, out);
+	if (ret || (ret = gs_buf_append(&text, in, len)))
+		goto out;
+	ret = gitseal_conflict_seal(f, &keys, &text, out);
+out:
 	sops_key_summary_release(&keys);
 	gs_buf_release(&text);
 	return ret;
@@ -653,13 +681,14 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		}
 		goto out;
 	}
-	if (sops_doc_is_encrypted(&doc)) {
-		ret = clean_sealed(f, path, &doc, &committed, committed_sealed);
-		if (!ret)
-			ret = gs_buf_append(out, in, len);
-	} else {
+	if (!sops_doc_is_encrypted(&doc)) {
 		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
+		goto out;
 	}
+	/* a sops file given to clean: checked, then passed as it is */
+	if ((ret = clean_sealed(f, path, &doc, &committed, committed_sealed)))
+		goto out;
+	ret = gs_buf_append(out, in, len);
 out:
 	/* fail closed: never hand back a partial result */
 	if (ret) {

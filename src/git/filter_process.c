@@ -192,9 +192,9 @@ static int delay_list(struct delay *d, struct pkt_writer *w)
 		j->listed = true;
 		d->ready--;
 		gs_buf_reset(&line);
-		ret = gs_buf_printf(&line, "pathname=%s", j->path);
-		if (!ret)
-			ret = pkt_write_text(w, (const char *)line.data);
+		if ((ret = gs_buf_printf(&line, "pathname=%s", j->path)))
+			break;
+		ret = pkt_write_text(w, (const char *)line.data);
 	}
 	pthread_mutex_unlock(&d->lock);
 	gs_buf_release(&line);
@@ -343,10 +343,8 @@ static int read_content(struct pkt_reader *r, struct filter_request *req)
 			/* Stay in step with git: read to the flush, then answer error. */
 			req->too_large = true;
 		} else {
-			ret = gs_buf_reserve_upto(&req->content, r->len, FILTER_MAX_CONTENT + 1);
-			if (!ret)
-				ret = gs_buf_append(&req->content, r->data, r->len);
-			if (ret)
+			if ((ret = gs_buf_reserve_upto(&req->content, r->len, FILTER_MAX_CONTENT + 1)) ||
+			    (ret = gs_buf_append(&req->content, r->data, r->len)))
 				break;
 		}
 		sodium_memzero(r->data, r->len);
@@ -359,9 +357,9 @@ static int answer_error(struct pkt_writer *w)
 {
 	int ret = pkt_write_text(w, "status=error");
 
-	if (!ret)
-		ret = pkt_write_flush(w);
-	return ret;
+	if (ret)
+		return ret;
+	return pkt_write_flush(w);
 }
 
 /* A file's answer: status, content, flush, then an empty list (the
@@ -449,10 +447,11 @@ static int serve_one(struct pkt_reader *r, struct pkt_writer *w, const struct fi
 		h->pipe->within = true;
 	if (!strcmp(cmd + 8, "list_available_blobs") && d->enabled) {
 		/* no keys, no content */
-		if (!(ret = read_list(r, NULL, NULL)) && h->pipe)
+		if ((ret = read_list(r, NULL, NULL)))
+			goto out;
+		if (h->pipe)
 			h->pipe->within = false;
-		if (!ret)
-			ret = delay_list(d, w);
+		ret = delay_list(d, w);
 		goto out;
 	}
 	if (!strcmp(cmd + 8, "clean"))

@@ -79,10 +79,16 @@ int gitrepo_fail(const char *what);
 int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
-/* The version git holds of path: the index entry (stage 0), else HEAD's.
- * out is left empty and *found false when there is none. */
+/* The version git holds of path: the index entry (stage 0), else, for a
+ * conflicted path whose keys theirs changed (as the merge driver takes
+ * them, accepted here), theirs' (stage 3), else HEAD's. out is left empty and *found
+ * false when there is none. */
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
+/* Whether a conflicted path's keys come from theirs once resolved, as the
+ * merge driver takes them, and this clone accepted them (merge.c): blobs
+ * are the index stages 1-3 (NULL where missing). */
+bool gitfilter_conflict_takes_theirs(struct gitfilter *f, const char *path, const struct gs_buf *const blobs[3]);
 /* HEAD^{tree}, read once per process; NULL on an unborn branch. */
 git_tree *gitrepo_head_tree(struct gitfilter *f);
 /* Whether HEAD holds exactly the blob id at path. */

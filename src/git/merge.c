@@ -262,6 +262,22 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 	return 0;
 }
 
+/* Whether ours held key before the merge: among its first n entries,
+ * removed ones too (a conflict that takes the base's side removes a key
+ * both sides added; theirs must not bring it back as its own). */
+static bool had_key(const struct doc_node *ours, size_t n, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct doc_entry *e = &ours->entries[i];
+
+		if (e->key && e->key_len == klen && !memcmp(e->key, key, klen))
+			return true;
+	}
+	return false;
+}
+
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs)
 {
@@ -278,7 +294,7 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 	for (size_t i = 0; theirs && i < theirs->count && !ret; i++) {
 		const struct doc_entry *e = &theirs->entries[i];
 
-		if (!e->key || e->removed || doc_map_find(ours, e->key))
+		if (!e->key || e->removed || had_key(ours, n, e->key))
 			continue;
 		ret = merge_key(tm, ours, base, theirs, e->key);
 	}
@@ -307,12 +323,32 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 	return !pick || *ours ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* Versions that hold different numbers of documents (one added or
+ * removed, a file emptied): the documents as one atom, taken from the
+ * side that changed them as data. An empty base is no document. */
+static int merge_doc_sets(struct doc *o, const struct doc *b, const struct doc *t)
+{
+	if (docs_same(o, t) || docs_same(b, t))
+		return 0;
+	if (!docs_same(b, o))
+		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
+	o->count = 0;
+	for (size_t i = 0; i < t->count; i++) {
+		struct doc_node *c = doc_clone(o, t->branches[i]);
+		int ret = c ? doc_add_branch(o, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b, const struct doc *t)
 {
 	int ret = 0;
 
 	if (o->count != t->count || (b->count && b->count != o->count))
-		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
+		return merge_doc_sets(o, b, t);
 	for (size_t i = 0; i < o->count && !ret; i++) {
 		struct doc_node *on = o->branches[i];
 		const struct doc_node *bn = b->count ? b->branches[i] : NULL, *tn = t->branches[i];
@@ -331,47 +367,58 @@ static int load_plain(enum doc_format format, const struct gs_buf *text, struct 
 	return text->len ? store_load(format, text->data, text->len, d) : 0;
 }
 
-/* Merges three plaintexts as trees; out gets ours' document with the
- * merge applied (released by the caller). Each conflicting key takes the
- * side pick names. */
-static int tree_merge(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
+/* Merges ours and theirs (plaintexts) over the base tree b; out gets
+ * ours' document with the merge applied (released by the caller). Each
+ * conflicting key takes the side pick names. */
+static int tree_merge(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
 		      const struct gs_buf *theirs, int pick, struct doc *out, size_t *conflicts,
 		      struct gs_buf *where)
 {
 	struct tree_merge tm = { .d = out, .pick = pick };
-	struct doc b, t;
+	struct doc t;
 	int ret;
 
 	gs_buf_init(&tm.where, false);
 	gs_buf_init(&tm.path, false);
-	doc_init(&b, format);
 	doc_init(&t, format);
-	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, base, &b)) ||
-	    (ret = load_plain(format, theirs, &t)) || (ret = gs_buf_append_str(&tm.path, "")))
+	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, theirs, &t)) ||
+	    (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
-	ret = merge_docs(&tm, out, &b, &t);
+	ret = merge_docs(&tm, out, b, &t);
 	*conflicts = tm.conflicts;
 	if (!ret && where)
 		ret = gs_buf_append(where, tm.where.data, tm.where.len);
 out:
-	doc_release(&b);
 	doc_release(&t);
 	gs_buf_release(&tm.where);
 	gs_buf_release(&tm.path);
 	return ret;
 }
 
-int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
-			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
+/* The tree merge's text, each conflict taking the side pick names. */
+static int merge_text_over(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
+			   const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 {
 	struct doc d;
 	int ret;
 
 	doc_init(&d, format);
-	ret = tree_merge(format, base, ours, theirs, pick, &d, conflicts, NULL);
+	ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL);
 	if (!ret)
 		ret = gitseal_plain_emit(&d, out);
 	doc_release(&d);
+	return ret;
+}
+
+int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, const struct gs_buf *ours,
+			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
+{
+	struct doc b;
+	int ret = load_plain(format, base, &b);
+
+	if (!ret)
+		ret = merge_text_over(format, &b, ours, theirs, pick, out, conflicts);
+	doc_release(&b);
 	return ret;
 }
 
@@ -421,6 +468,8 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	bool clean = false;
 	int ret;
 
+	if (!merged->count)
+		return 0; /* an empty file: git keeps it as it is, unsealed */
 	gs_buf_init(&lines, true);
 	doc_init(&d, format);
 	ret = line_merge(pb, po, pt, path, &lines, &clean);
@@ -439,8 +488,8 @@ out:
 
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
-static int conflict_text(enum doc_format format, const struct gs_buf *pb, const struct gs_buf *po,
-			 const struct gs_buf *pt, const char *path, struct gs_buf *out)
+static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
+			 const struct gs_buf *po, const struct gs_buf *pt, const char *path, struct gs_buf *out)
 {
 	static const int picks[] = { MERGE_PICK_BASE, MERGE_PICK_OURS, MERGE_PICK_THEIRS };
 	struct gs_buf text[3];
@@ -451,7 +500,7 @@ static int conflict_text(enum doc_format format, const struct gs_buf *pb, const 
 	for (int i = 0; i < 3; i++)
 		gs_buf_init(&text[i], true);
 	for (int i = 0; i < 3 && !ret; i++)
-		ret = gitfilter_merge_text(format, pb, po, pt, picks[i], &text[i], &ignored);
+		ret = merge_text_over(format, b, po, pt, picks[i], &text[i], &ignored);
 	if (ret) {
 		/* the versions do not merge as trees: markers over the whole text */
 		gs_error_clear();
@@ -469,7 +518,10 @@ static int conflict_text(enum doc_format format, const struct gs_buf *pb, const 
 struct version {
 	struct gs_buf raw;       /* as git gave it */
 	bool sealed;             /* a sops file */
+	bool marked;             /* plain holds conflict markers (base_from_conflict) */
+	bool has_tree;           /* tree is the base, made by base_from_conflict */
 	struct doc cipher;       /* sealed: as loaded */
+	struct doc tree;         /* the base as a tree */
 	struct gs_buf plain;     /* plaintext bytes */
 };
 
@@ -478,7 +530,10 @@ static void version_init(struct version *v, enum doc_format format)
 	gs_buf_init(&v->raw, true); /* a version that is not a sops file is plaintext */
 	gs_buf_init(&v->plain, true);
 	doc_init(&v->cipher, format);
+	doc_init(&v->tree, format);
 	v->sealed = false;
+	v->marked = false;
+	v->has_tree = false;
 }
 
 static void version_release(struct version *v)
@@ -486,15 +541,163 @@ static void version_release(struct version *v)
 	gs_buf_release(&v->raw);
 	gs_buf_release(&v->plain);
 	doc_release(&v->cipher);
+	doc_release(&v->tree);
+}
+
+/* Whether line (n bytes) is a conflict marker of the driver's size. */
+static bool is_marker(const uint8_t *line, size_t n, char c)
+{
+	static const char run[] = "<<<<<<<=======>>>>>>>|||||||";
+	const char *m = strchr(run, c);
+
+	return n >= 7 && !memcmp(line, m, 7) && (n == 7 || line[7] == ' ' || line[7] == '\n');
+}
+
+/* One side of a marked text (0: ours, 1: theirs): its lines outside the
+ * markers and that side's within. */
+static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *out)
+{
+	const uint8_t *p = marked->data, *end = p + marked->len;
+	int in = -1; /* -1 outside, 0 ours, 1 theirs, 2 the base's section */
+	int ret = 0;
+
+	while (p < end && !ret) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (in < 0 && is_marker(p, n, '<'))
+			in = 0;
+		else if (in >= 0 && is_marker(p, n, '|'))
+			in = 2;
+		else if (in >= 0 && n >= 7 && !memcmp(p, "=======", 7) && (n == 7 || p[7] == '\n'))
+			in = 1;
+		else if (in >= 0 && is_marker(p, n, '>'))
+			in = -1;
+		else if (in < 0 || in == side)
+			ret = gs_buf_append(out, p, n);
+		p += n;
+	}
+	return ret;
+}
+
+/* A value no version holds: a fresh random text. */
+static struct doc_node *unknown_value(struct doc *d)
+{
+	char text[16 + 2 * 24 + 1] = "gitseal-unknown-";
+	uint8_t r[24];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(text + 16, sizeof(text) - 16, r, sizeof(r));
+	return doc_new_scalar(d, DOC_STR, text, strlen(text));
+}
+
+/* Makes map a hold what it and b agree on; every key where they differ
+ * (a value, or a key one lacks) gets a value that equals nothing. */
+static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b)
+{
+	size_t n = a->count;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct doc_entry *e = &a->entries[i];
+		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
+
+		if (!is_item(e) || !e->key || (bv && node_same(e->value, bv)))
+			continue;
+		if (bv && e->value->kind == DOC_MAP && bv->kind == DOC_MAP)
+			ret = keep_agreed(d, e->value, bv);
+		else if (!(e->value = unknown_value(d)))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < b->count && !ret; i++) {
+		const struct doc_entry *e = &b->entries[i];
+		struct doc_node *u;
+
+		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
+			continue;
+		if (!(u = unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return ret;
+}
+
+/* The two sides of a marked text as one tree (into v->tree, their ours'
+ * text into v->plain): what they agree on, and a value that equals
+ * nothing where they differ. GS_ERR_CONFLICT when they are not two trees
+ * of the same shape. */
+static int agreed_tree(enum doc_format format, const struct gs_buf *marked, struct version *v)
+{
+	struct gs_buf other;
+	struct doc b;
+	int ret;
+
+	gs_buf_init(&other, true);
+	doc_init(&b, format);
+	if ((ret = conflict_side(marked, 0, &v->plain)) || (ret = conflict_side(marked, 1, &other)))
+		goto out;
+	if (!v->plain.len || !other.len || store_load(format, v->plain.data, v->plain.len, &v->tree) ||
+	    store_load(format, other.data, other.len, &b) || v->tree.count != b.count) {
+		ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
+		goto out;
+	}
+	for (size_t i = 0; i < b.count && !ret; i++) {
+		struct doc_node *an = v->tree.branches[i];
+		const struct doc_node *bn = b.branches[i];
+
+		if (node_same(an, bn))
+			continue;
+		if (an && bn && an->kind == DOC_MAP && bn->kind == DOC_MAP)
+			ret = keep_agreed(&v->tree, an, bn);
+		else
+			ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
+	}
+out:
+	doc_release(&b);
+	gs_buf_release(&other);
+	return ret;
+}
+
+/* A base that holds a sealed conflict is git's virtual base of a
+ * criss-cross merge: the merge of two merge bases, which conflicted. Both
+ * sides of its markers are whole texts; where they agree the bases' merge
+ * is known, and where they differ it is not: a value there equals none
+ * of ours or theirs, so a change there conflicts unless both sides agree
+ * (as git's line merge conflicts over the markers of a text file). Sides
+ * that are not two trees (the bases' conflict was over the whole file):
+ * v->marked, the versions merge as lines over the marked text. */
+static int base_from_conflict(struct gitfilter *f, enum doc_format format, struct version *v)
+{
+	struct gs_buf marked;
+	int ret;
+
+	gs_buf_init(&marked, true);
+	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked);
+	if (!ret && (ret = agreed_tree(format, &marked, v)) == GS_ERR_CONFLICT) {
+		gs_error_clear();
+		gs_buf_reset(&v->plain);
+		doc_release(&v->tree);
+		doc_init(&v->tree, format);
+		v->marked = true;
+		ret = gs_buf_append(&v->plain, marked.data, marked.len);
+	} else if (!ret) {
+		v->has_tree = true;
+	}
+	gs_buf_release(&marked);
+	return ret;
 }
 
 static int version_read(struct gitfilter *f, enum doc_format format, const char *file, const char *name,
-			struct version *v)
+			struct version *v, bool is_base)
 {
 	int ret = gs_read_file(file, &v->raw, MERGE_MAX_FILE);
 
 	if (ret)
 		return ret;
+	if (is_base && gitseal_conflict_is(v->raw.data, v->raw.len)) {
+		if ((ret = base_from_conflict(f, format, v)))
+			gs_error_prefix("%s", name);
+		return ret;
+	}
 	if (gitseal_conflict_is(v->raw.data, v->raw.len))
 		return GS_FAIL(GS_ERR_CONFLICT, "%s holds an unresolved conflict", name);
 	v->sealed = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher);
@@ -506,33 +709,42 @@ static int version_read(struct gitfilter *f, enum doc_format format, const char 
 	return ret;
 }
 
-/* The keys of the result: a side that changed them wins over one that
- * did not; both changing them differently is refused (the metadata does
- * not merge as values do). */
-static int result_keys(struct gitfilter *f, const char *path, struct version *v,
-		       struct sops_key_summary *out)
+/* Whose keys the result takes (*use: 1 ours, 2 theirs, 0 when no version
+ * is sealed, -1 when both changed them differently): a side that changed
+ * them wins over one that did not (the metadata does not merge as values
+ * do). k gets each sealed version's keys (the caller releases them). */
+static int keys_side(struct version *v, struct sops_key_summary k[3], int *use)
 {
-	struct sops_key_summary k[3];
 	bool have[3];
-	int ret = 0, use;
+	int ret = 0;
 
-	memset(k, 0, sizeof(k));
+	memset(k, 0, 3 * sizeof(*k));
 	for (int i = 0; i < 3 && !ret; i++) {
 		have[i] = v[i].sealed;
 		if (have[i])
 			ret = sops_doc_keys(&v[i].cipher, &k[i]);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	if (have[1] && (!have[2] || (have[0] && gitseal_keys_equal(&k[0], &k[2])) ||
 			gitseal_keys_equal(&k[1], &k[2])))
-		use = 1;
+		*use = 1;
 	else if (have[2] && (!have[1] || (have[0] && gitseal_keys_equal(&k[0], &k[1]))))
-		use = 2;
-	else if (have[1])
-		use = -1;
+		*use = 2;
 	else
-		use = 0;
+		*use = have[1] ? -1 : 0;
+	return 0;
+}
+
+/* The keys of the result (keys_side); both sides changing them is refused. */
+static int result_keys(struct gitfilter *f, const char *path, struct version *v,
+		       struct sops_key_summary *out)
+{
+	struct sops_key_summary k[3];
+	int ret, use = 0;
+
+	if ((ret = keys_side(v, k, &use)))
+		goto out;
 	if (use < 0) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "the keys or the selection rule changed on both sides; "
 					       "merge, then run 'gitseal updatekeys %s'", path);
@@ -549,6 +761,30 @@ out:
 	for (int i = 0; i < 3; i++)
 		sops_key_summary_release(&k[i]);
 	return ret;
+}
+
+bool gitfilter_conflict_takes_theirs(struct gitfilter *f, const char *path, const struct gs_buf *const blobs[3])
+{
+	enum doc_format format = store_format_for_path(path);
+	struct sops_key_summary k[3];
+	struct version v[3];
+	int use = 0;
+
+	for (int i = 0; i < 3; i++) {
+		version_init(&v[i], format);
+		v[i].sealed = blobs[i] && gitseal_load_sealed(format, blobs[i]->data, blobs[i]->len, &v[i].cipher);
+	}
+	/* keys this clone has not accepted are refused by the driver: the
+	 * resolution then keeps HEAD's, as before the merge */
+	if (keys_side(v, k, &use) || (use == 2 && gitseal_check_accepted(f, path, &k[2]))) {
+		gs_error_clear();
+		use = 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		sops_key_summary_release(&k[i]);
+		version_release(&v[i]);
+	}
+	return use == 2;
 }
 
 /* The result under its keys' rule keeps in clear only what .sops.yaml's
@@ -573,6 +809,41 @@ static int check_narrowed(struct gitfilter *f, const char *path, struct version 
 	return ret ? ret : gittrust_check_narrowed(f, path, plain, keys, kept, n);
 }
 
+/* The id of a sealed version's data key; false when it does not open. */
+static bool data_key_id(struct gitfilter *f, struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	struct sops_file *sf = NULL;
+	bool ok;
+
+	if (!v->sealed)
+		return false;
+	ok = gitseal_open(f, &v->cipher, &sf) == 0 && sops_file_key_id(sf, id);
+	sops_file_free(sf);
+	gs_error_clear();
+	return ok;
+}
+
+/* The version whose data key (and ciphertexts) the result may keep, when
+ * this clone made that key; NULL: a fresh key. A side that gave the file a
+ * new data key (updatekeys --rotate) wins, as for its keys: keeping the
+ * other side's key would undo the rotation for whoever read the old one. */
+static const struct doc *key_source(struct gitfilter *f, struct version *v)
+{
+	uint8_t id[3][GITSEAL_KEY_ID_SIZE];
+	bool have[3];
+
+	for (int i = 0; i < 3; i++)
+		have[i] = data_key_id(f, &v[i], id[i]);
+	if (!have[1])
+		return NULL;
+	if (!have[2] || !sodium_memcmp(id[1], id[2], sizeof(id[1])) ||
+	    (have[0] && !sodium_memcmp(id[2], id[0], sizeof(id[0]))))
+		return &v[1].cipher; /* theirs kept the key (or has none) */
+	if (have[0] && !sodium_memcmp(id[1], id[0], sizeof(id[0])))
+		return &v[2].cipher; /* only theirs changed it */
+	return NULL;
+}
+
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
 		       const struct gs_buf *text, struct gs_buf *out)
 {
@@ -589,10 +860,9 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 	/* a side's own rule is outside the MAC: none may leave a new value in clear */
 	if (!ret)
 		ret = check_narrowed(f, path, v, &plain, &keys);
-	/* ours' data key and ciphertexts when its keys are kept */
+	/* a side's data key and ciphertexts when its keys are kept */
 	if (!ret)
-		ret = gitseal_seal(f, &plain, &keys, v[1].sealed ? &v[1].cipher : NULL,
-				   GITSEAL_KEY_IF_MADE_HERE, out);
+		ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
 	return ret;
@@ -617,6 +887,67 @@ static int seal_conflict(struct gitfilter *f, const char *path, struct version *
 	return ret;
 }
 
+/* The three versions merged as trees: the result sealed, or the conflict
+ * with markers around the conflicting values only. */
+static int merge_as_trees(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
+			  struct gs_buf *out, struct gitfilter_merge_result *res)
+{
+	struct gs_buf text;
+	struct doc merged;
+	size_t conflicts = 0;
+	int ret;
+
+	gs_buf_init(&text, true);
+	doc_init(&merged, format);
+	ret = v[0].has_tree ? 0 : load_plain(format, &v[0].plain, &v[0].tree);
+	if (!ret)
+		ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
+				 &res->where);
+	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
+		/* a whole-file conflict names no key */
+		gs_error_clear();
+		res->conflict = true;
+		ret = conflict_text(format, &v[0].tree, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
+		if (!ret)
+			ret = seal_conflict(f, path, v, &text, out);
+	} else if (!ret) {
+		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
+		if (!ret && text.len)
+			ret = seal_result(f, format, path, v, &text, out);
+	}
+	doc_release(&merged);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* Over a base that is no tree (it holds markers, base_from_conflict): a
+ * line merge, as git merges text files; kept when it needs no markers and
+ * loads, else the whole file conflicts. */
+static int merge_over_marked(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
+			     struct gs_buf *out, struct gitfilter_merge_result *res)
+{
+	struct gs_buf text;
+	struct doc d;
+	bool clean = false;
+	int ret;
+
+	gs_buf_init(&text, true);
+	doc_init(&d, format);
+	ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean);
+	if (!ret && clean && text.len && store_load(format, text.data, text.len, &d)) {
+		gs_error_clear();
+		clean = false;
+	}
+	res->conflict = !clean;
+	if (!ret && !clean)
+		ret = seal_conflict(f, path, v, &text, out);
+	else if (!ret && text.len)
+		ret = seal_result(f, format, path, v, &text, out);
+	doc_release(&d);
+	gs_buf_release(&text);
+	return ret;
+}
+
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
 		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 {
@@ -624,45 +955,25 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	const char *files[3] = { base_file, ours_file, theirs_file };
 	static const char *const names[3] = { "the base version", "our version", "their version" };
 	struct version v[3];
-	struct gs_buf text, out;
-	struct doc merged;
-	size_t conflicts = 0;
+	struct gs_buf out;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	gs_buf_init(&text, true);
 	gs_buf_init(&out, false);
 	gs_buf_init(&res->where, false);
-	doc_init(&merged, format);
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
 	for (int i = 0; i < 3 && !ret; i++)
-		ret = version_read(f, format, files[i], names[i], &v[i]);
-	if (ret)
-		goto out;
-	ret = tree_merge(format, &v[0].plain, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
-			 &res->where);
-	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
-		/* a whole-file conflict names no key */
-		gs_error_clear();
-		res->conflict = true;
-		ret = conflict_text(format, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
-		if (!ret)
-			ret = seal_conflict(f, path, v, &text, &out);
-	} else if (!ret) {
-		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
-		if (!ret)
-			ret = seal_result(f, format, path, v, &text, &out);
-	}
+		ret = version_read(f, format, files[i], names[i], &v[i], i == 0);
+	if (!ret)
+		ret = v[0].marked ? merge_over_marked(f, format, path, v, &out, res)
+				  : merge_as_trees(f, format, path, v, &out, res);
 	if (!ret)
 		ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
-out:
 	if (ret)
 		gs_error_prefix("cannot merge '%s'", path);
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);
-	doc_release(&merged);
-	gs_buf_release(&text);
 	gs_buf_release(&out);
 	return ret;
 }

@@ -112,10 +112,9 @@ int pkt_write_data(struct pkt_writer *w, const void *data, size_t n)
 		head[i] = (uint8_t)digits[len & 0xf];
 		len >>= 4;
 	}
-	ret = w->out->write(w->out->ctx, head, sizeof(head));
-	if (!ret)
-		ret = w->out->write(w->out->ctx, data, n);
-	return ret;
+	if ((ret = w->out->write(w->out->ctx, head, sizeof(head))))
+		return ret;
+	return w->out->write(w->out->ctx, data, n);
 }
 
 int pkt_write_text(struct pkt_writer *w, const char *text)

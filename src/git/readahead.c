@@ -113,17 +113,21 @@ static int read_regular(const char *full, struct gs_buf *in)
 
 	if (fd < 0)
 		return GS_ERR_IO;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE)
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE) {
 		ret = GS_ERR_LIMIT;
-	else
-		ret = gs_buf_reserve(in, (size_t)st.st_size + 1);
-	while (!ret && (n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
+		goto out;
+	}
+	if ((ret = gs_buf_reserve(in, (size_t)st.st_size + 1)))
+		goto out;
+	while ((n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
 		in->len += (size_t)n;
 	/* a file that grew or shrank meanwhile: git will send what it reads */
-	if (!ret && (n < 0 || in->len != (size_t)st.st_size))
+	if (n < 0 || in->len != (size_t)st.st_size) {
 		ret = GS_ERR_IO;
-	if (!ret)
-		in->data[in->len] = '\0';
+		goto out;
+	}
+	in->data[in->len] = '\0';
+out:
 	close(fd);
 	return ret;
 }

@@ -277,6 +277,17 @@ static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
 	return 0;
 }
 
+static int copy_group(struct sops_key_group *to, const struct sops_key_group *from)
+{
+	int ret;
+
+	if ((ret = copy_strings(&to->age, &to->age_count, from->age, from->age_count)) ||
+	    (ret = copy_strings(&to->vault_uris, &to->vault_count, from->vault_uris, from->vault_count)) ||
+	    (ret = copy_strings(&to->pgp, &to->pgp_count, from->pgp, from->pgp_count)))
+		return ret;
+	return copy_strings(&to->foreign, &to->foreign_count, from->foreign, from->foreign_count);
+}
+
 static int rule_keys(struct gitfilter *f, const char *path, bool check_selection, struct sops_key_summary *out)
 {
 	const struct sops_config *config;
@@ -301,28 +312,22 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 	if (!(out->groups = calloc(rule->group_count + 1, sizeof(*out->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->group_count = rule->group_count;
-	for (size_t g = 0; !ret && g < rule->group_count; g++) {
-		ret = copy_strings(&out->groups[g].age, &out->groups[g].age_count, rule->groups[g].age,
-				   rule->groups[g].age_count);
-		if (!ret)
-			ret = copy_strings(&out->groups[g].vault_uris, &out->groups[g].vault_count,
-					   rule->groups[g].vault_uris, rule->groups[g].vault_count);
-		if (!ret)
-			ret = copy_strings(&out->groups[g].pgp, &out->groups[g].pgp_count, rule->groups[g].pgp,
-					   rule->groups[g].pgp_count);
-		if (!ret)
-			ret = copy_strings(&out->groups[g].foreign, &out->groups[g].foreign_count,
-					   rule->groups[g].foreign, rule->groups[g].foreign_count);
+	for (size_t g = 0; g < rule->group_count; g++) {
+		if ((ret = copy_group(&out->groups[g], &rule->groups[g])))
+			goto out;
 		keys += sops_key_group_size(&rule->groups[g]) + rule->groups[g].foreign_count;
 		out->other_keys += rule->groups[g].foreign_count;
 	}
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;
 	out->selection.mac_only_encrypted = rule->selection.mac_only_encrypted;
-	if (!ret && rule->selection.value && !(out->selection.value = strdup(rule->selection.value)))
+	if (rule->selection.value && !(out->selection.value = strdup(rule->selection.value))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret && !keys)
+		goto out;
+	}
+	if (!keys)
 		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", path);
+out:
 	if (ret)
 		sops_key_summary_release(out);
 	return ret;

@@ -118,17 +118,14 @@ static int splice(struct gs_buf *text, size_t at, size_t len, const char *repl)
 	int ret;
 
 	gs_buf_init(&out, false);
-	ret = gs_buf_append(&out, text->data, at);
-	if (!ret)
-		ret = gs_buf_append_str(&out, repl);
-	if (!ret)
-		ret = gs_buf_append(&out, text->data + at + len, text->len - at - len);
-	if (!ret) {
-		gs_buf_release(text);
-		*text = out;
-	} else {
+	if ((ret = gs_buf_append(&out, text->data, at)) || (ret = gs_buf_append_str(&out, repl)) ||
+	    (ret = gs_buf_append(&out, text->data + at + len, text->len - at - len))) {
 		gs_buf_release(&out);
+		goto out;
 	}
+	gs_buf_release(text);
+	*text = out;
+out:
 	return ret;
 }
 
@@ -191,14 +188,15 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 			if (!(ret = gs_buf_printf(&old, "%s%s", patterns[i], attr_suffix_old[k])))
 				at = find_line(&text, (const char *)old.data, &len);
 		}
-		if (!ret && at >= 0) {
+		if (ret)
+			break;
+		if (at >= 0) {
 			ret = splice(&text, (size_t)at, len, (const char *)line.data);
 			continue;
 		}
-		if (text.len && text.data[text.len - 1] != '\n')
-			ret = gs_buf_append_str(&text, "\n");
-		if (!ret)
-			ret = gs_buf_printf(&text, "%s\n", line.data);
+		if ((text.len && text.data[text.len - 1] != '\n' && (ret = gs_buf_append_str(&text, "\n"))) ||
+		    (ret = gs_buf_printf(&text, "%s\n", line.data)))
+			break;
 		(*added)++;
 	}
 	if (!ret && changed)
@@ -225,13 +223,18 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&pinned, false);
-	ret = read_attributes(path, &text);
-	if (!ret && mkdir(info, 0755) != 0 && errno != EEXIST)
+	if ((ret = read_attributes(path, &text)))
+		goto out;
+	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", info, strerror(errno));
-	if (!ret && (size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
-			    sizeof(info) - strlen(info))
+		goto out;
+	}
+	if ((size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
+	    sizeof(info) - strlen(info)) {
 		ret = GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
-	if (!ret && (ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
+		goto out;
+	}
+	if ((ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
 		ret = 0;
 	}
@@ -242,15 +245,17 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 
 		if (!(line = strndup(p, len))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			break;
+			goto out;
 		}
 		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
 			line[at - 1] = '\0';
 		if (strstr(line, ATTR_SUFFIX) && find_line(&pinned, line, &at) < 0) {
-			if (pinned.len && pinned.data[pinned.len - 1] != '\n')
-				ret = gs_buf_append_str(&pinned, "\n");
-			if (!ret)
-				ret = gs_buf_printf(&pinned, "%s\n", line);
+			if ((pinned.len && pinned.data[pinned.len - 1] != '\n' &&
+			     (ret = gs_buf_append_str(&pinned, "\n"))) ||
+			    (ret = gs_buf_printf(&pinned, "%s\n", line))) {
+				free(line);
+				goto out;
+			}
 			changed = true;
 		}
 		free(line);
@@ -258,6 +263,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 	}
 	if (!ret && changed)
 		ret = gs_atomic_write(info, pinned.data, pinned.len, 0644);
+out:
 	gs_buf_release(&text);
 	gs_buf_release(&pinned);
 	return ret;
@@ -291,11 +297,10 @@ static int install_hook(git_repository *repo)
 		goto out;
 	}
 	gs_buf_reset(&text);
-	ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n");
-	if (!ret)
-		ret = shell_command(&text, "git check\n");
-	if (!ret)
-		ret = gs_atomic_write(path, text.data, text.len, 0755);
+	if ((ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n")) ||
+	    (ret = shell_command(&text, "git check\n")))
+		goto out;
+	ret = gs_atomic_write(path, text.data, text.len, 0755);
 out:
 	gs_buf_release(&text);
 	return ret;
@@ -366,9 +371,9 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			res->files_locked++;
 			continue;
 		}
-		ret = gs_atomic_write(full, plain.data, plain.len, (int)(st.st_mode & 07777));
-		if (!ret)
-			ret = gitrepo_index_set(f, idx, e, NULL, full);
+		if ((ret = gs_atomic_write(full, plain.data, plain.len, (int)(st.st_mode & 07777))) ||
+		    (ret = gitrepo_index_set(f, idx, e, NULL, full)))
+			break;
 		res->files_smudged++;
 		dirty = true;
 	}
@@ -471,15 +476,15 @@ static int show_accepted(const struct name_list *l, char **out)
 		/* metadata text: no control character reaches the terminal */
 		for (const char *c = l->items[i]; *c && !ret; c++)
 			ret = gs_buf_printf(&text, "%c", (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
-		if (!ret && !l->sources[i])
+		if (ret)
+			break;
+		if (!l->sources[i])
 			ret = gs_buf_append_str(&text, " (.sops.yaml)\n");
-		else if (!ret)
+		else
 			ret = gs_buf_printf(&text, " (only in the metadata of '%s', which the MAC does not cover)\n",
 					    l->sources[i]);
 	}
-	if (!ret)
-		ret = gs_buf_append(&text, "", 1);
-	if (ret) {
+	if (ret || (ret = gs_buf_append(&text, "", 1))) {
 		gs_buf_release(&text);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -534,31 +539,37 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	gs_buf_init(&text, false);
 	/* a .sops.yaml that cannot be read stops init; one that does not
 	 * parse adds no recipient (updatekeys says so later) */
-	if (!(ret = config_text(f, &text)) && text.len && gittrust_parse_config(f, &text, &config) == 0) {
+	if ((ret = config_text(f, &text)))
+		goto out;
+	if (text.len && gittrust_parse_config(f, &text, &config) == 0) {
 		for (size_t r = 0; r < config->rule_count && !ret; r++)
 			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count, NULL);
+		if (ret)
+			goto out;
 	}
-	if (!ret)
-		gs_error_clear();
-	if (!ret && git_repository_index(&idx, f->repo) < 0)
+	gs_error_clear();
+	if (git_repository_index(&idx, f->repo) < 0) {
 		ret = gitrepo_fail("cannot open the index");
-	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
+		goto out;
+	}
+	for (size_t i = 0; i < git_index_entrycount(idx); i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
 		staged++;
-		if (git_index_entry_stage(e) == 0)
-			ret = note_file(&fa, e->path, &e->id);
+		if (git_index_entry_stage(e) == 0 && (ret = note_file(&fa, e->path, &e->id)))
+			goto out;
 	}
 	/* nothing checked out yet: what HEAD holds */
-	if (!ret && !staged && (head = gitrepo_head_tree(f)) &&
-	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, &fa) < 0)
+	if (!staged && (head = gitrepo_head_tree(f)) &&
+	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, &fa) < 0) {
 		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
-	if (!ret)
-		ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text);
-	if (!ret) {
-		res->recipients_accepted = f->trust.recipient_count;
-		ret = show_accepted(&fa.names, &res->recipients_shown);
+		goto out;
 	}
+	if ((ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text)))
+		goto out;
+	res->recipients_accepted = f->trust.recipient_count;
+	ret = show_accepted(&fa.names, &res->recipients_shown);
+out:
 	for (size_t i = 0; i < fa.nfiles; i++) {
 		sops_key_summary_release(&fa.files[i]);
 		free(fa.paths[i]);
@@ -613,9 +624,10 @@ int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	memset(res, 0, sizeof(*res));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
-	ret = gittrust_set_locked(f, false);
-	if (!ret)
-		ret = smudge_worktree(f, res);
+	if ((ret = gittrust_set_locked(f, false)))
+		goto out;
+	ret = smudge_worktree(f, res);
+out:
 	gitfilter_free(f);
 	return ret;
 }

@@ -142,9 +142,8 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 		struct gs_buf msg;
 
 		gs_buf_init(&msg, false);
-		ret = gs_buf_printf(&msg, "recipients changed: %s; run 'gitseal updatekeys' to accept",
-				    (const char *)line.data);
-		if (!ret)
+		if (!(ret = gs_buf_printf(&msg, "recipients changed: %s; run 'gitseal updatekeys' to accept",
+					  (const char *)line.data)))
 			ret = add_line(out, ".sops.yaml", &msg);
 		gs_buf_release(&msg);
 	}

@@ -232,6 +232,18 @@ static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 	return ret;
 }
 
+/* Each line of the state file name, if there is one, given to fn. */
+static int read_lines(struct gitfilter *f, const char *name, struct gs_buf *b, bool *found,
+		      int (*fn)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	int ret;
+
+	gs_buf_reset(b);
+	if ((ret = read_optional(f, name, b, found)) || !*found)
+		return ret;
+	return each_line(b, fn, ctx);
+}
+
 int gittrust_load(struct gitfilter *f)
 {
 	struct gittrust *t = &f->trust;
@@ -246,34 +258,21 @@ int gittrust_load(struct gitfilter *f)
 	if (!f->statedir)
 		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
 	gs_buf_init(&b, false);
-	ret = read_optional(f, "accepted", &b, &t->have_record);
-	if (!ret && t->have_record)
-		ret = each_line(&b, recipient_line, t);
-	if (!ret) {
-		if (t->recipient_count)
-			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
-		gs_buf_reset(&b);
-		ret = read_optional(f, "sops.yaml", &b, &found);
-	}
-	if (!ret && found)
-		ret = load_config_snapshot(f, &b);
-	if (!ret) {
-		gs_buf_reset(&b);
-		ret = read_optional(f, "data-keys", &b, &found);
-	}
-	if (!ret && found)
-		ret = each_line(&b, key_id_line, &t->key_ids);
-	if (!ret) {
-		gs_buf_reset(&b);
-		ret = read_optional(f, "sealed", &b, &found);
-	}
-	if (!ret && found)
-		ret = each_line(&b, key_id_line, &t->sealed);
-	if (!ret && !(ret = state_path(f, "locked", path, sizeof(path))))
-		t->locked = access(path, F_OK) == 0;
+	if ((ret = read_lines(f, "accepted", &b, &t->have_record, recipient_line, t)))
+		goto out;
+	if (t->recipient_count)
+		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	gs_buf_reset(&b);
+	if ((ret = read_optional(f, "sops.yaml", &b, &found)) || (found && (ret = load_config_snapshot(f, &b))))
+		goto out;
+	if ((ret = read_lines(f, "data-keys", &b, &found, key_id_line, &t->key_ids)) ||
+	    (ret = read_lines(f, "sealed", &b, &found, key_id_line, &t->sealed)) ||
+	    (ret = state_path(f, "locked", path, sizeof(path))))
+		goto out;
+	t->locked = access(path, F_OK) == 0;
+	t->loaded = true;
+out:
 	gs_buf_release(&b);
-	if (!ret)
-		t->loaded = true;
 	return ret;
 }
 
@@ -384,12 +383,17 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 		return GS_FAIL(GS_ERR_CONFIG, "this clone has accepted no recipients yet: run 'gitseal "
 					      "updatekeys -r .' (it shows whom the files are sealed for)");
 	gs_buf_init(&list, false);
-	ret = gittrust_unaccepted(f, keys, &list);
-	if (!ret && list.len)
+	if ((ret = gittrust_unaccepted(f, keys, &list)))
+		goto out;
+	if (list.len) {
 		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
 			      (const char *)list.data);
+		goto out;
+	}
+	ret = check_groups(f, path, keys);
+out:
 	gs_buf_release(&list);
-	return ret ? ret : check_groups(f, path, keys);
+	return ret;
 }
 
 static bool same_selection(const struct sops_selection *a, const struct sops_selection *b)
@@ -543,12 +547,18 @@ static int load_hash_key(struct gitfilter *f, bool create)
 				ret = gs_atomic_write(path, b.data, b.len, 0600);
 		}
 	}
-	if (!ret && b.len != GITSEAL_HASH_KEY_SIZE)
+	if (ret)
+		goto out;
+	if (b.len != GITSEAL_HASH_KEY_SIZE) {
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", path, GITSEAL_HASH_KEY_SIZE);
-	if (!ret && !(t->hash_key = gs_secure_alloc(GITSEAL_HASH_KEY_SIZE)))
+		goto out;
+	}
+	if (!(t->hash_key = gs_secure_alloc(GITSEAL_HASH_KEY_SIZE))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret)
-		memcpy(t->hash_key, b.data, GITSEAL_HASH_KEY_SIZE);
+		goto out;
+	}
+	memcpy(t->hash_key, b.data, GITSEAL_HASH_KEY_SIZE);
+out:
 	gs_buf_release(&b);
 	return ret;
 }
@@ -621,18 +631,21 @@ static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given
 		gs_error_clear();
 		ret = 0;
 	}
-	if (!ret && !text.len)
-		ret = unlink(to) != 0 && errno != ENOENT
-			      ? GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno))
-			      : 0;
-	else if (!ret)
-		ret = gs_atomic_write(to, text.data, text.len, 0600);
-	if (!ret && f->trust.config) {
+	if (ret)
+		goto out;
+	if (!text.len && unlink(to) != 0 && errno != ENOENT) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno));
+		goto out;
+	}
+	if (text.len && (ret = gs_atomic_write(to, text.data, text.len, 0600)))
+		goto out;
+	if (f->trust.config) {
 		sops_config_free(f->trust.config);
 		f->trust.config = NULL;
 	}
-	if (!ret && text.len)
+	if (text.len)
 		ret = load_config_snapshot(f, &text);
+out:
 	gs_buf_release(&text);
 	return ret;
 }
@@ -654,17 +667,19 @@ int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t c
 			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
 		}
 	gs_buf_init(&text, false);
-	if (!ret)
-		ret = gs_buf_append_str(&text, "# gitseal: the recipients this clone seals files for; "
-					       "changed by 'gitseal updatekeys'\n");
-	for (size_t i = 0; i < t->recipient_count && !ret; i++)
-		ret = gs_buf_printf(&text, "%s\n", t->recipients[i]);
-	if (!ret)
-		ret = gs_atomic_write(path, text.data, text.len, 0600);
-	if (!ret)
-		t->have_record = true;
+	if (ret || (ret = gs_buf_append_str(&text, "# gitseal: the recipients this clone seals files for; "
+						    "changed by 'gitseal updatekeys'\n")))
+		goto out;
+	for (size_t i = 0; i < t->recipient_count; i++)
+		if ((ret = gs_buf_printf(&text, "%s\n", t->recipients[i])))
+			goto out;
+	if ((ret = gs_atomic_write(path, text.data, text.len, 0600)))
+		goto out;
+	t->have_record = true;
+	ret = write_config_snapshot(f, config_text);
+out:
 	gs_buf_release(&text);
-	return ret ? ret : write_config_snapshot(f, config_text);
+	return ret;
 }
 
 int gittrust_set_locked(struct gitfilter *f, bool locked)
@@ -675,13 +690,12 @@ int gittrust_set_locked(struct gitfilter *f, bool locked)
 	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
 	    (ret = state_path(f, "locked", path, sizeof(path))))
 		return ret;
-	if (locked)
-		ret = gs_atomic_write(path, (const uint8_t *)"locked\n", 7, 0600);
-	else if (unlink(path) != 0 && errno != ENOENT)
-		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
-	if (!ret)
-		f->trust.locked = locked;
-	return ret;
+	if (locked && (ret = gs_atomic_write(path, (const uint8_t *)"locked\n", 7, 0600)))
+		return ret;
+	if (!locked && unlink(path) != 0 && errno != ENOENT)
+		return GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+	f->trust.locked = locked;
+	return 0;
 }
 
 void gittrust_release(struct gittrust *t)

@@ -142,18 +142,22 @@ static int plan_new_file(struct gitfilter *f, const char *path, struct gitfilter
 	int ret;
 
 	gs_buf_init(&list, false);
-	ret = gittrust_unaccepted(f, &u->to, &list);
-	if (!ret && list.len) {
+	if ((ret = gittrust_unaccepted(f, &u->to, &list)))
+		goto out;
+	if (list.len) {
 		u->changes = u->adds = true;
-		ret = gs_buf_printf(&u->diff, "    new file, sealed on 'git add' for: %s\n", (const char *)list.data);
+		if ((ret = gs_buf_printf(&u->diff, "    new file, sealed on 'git add' for: %s\n",
+					 (const char *)list.data)))
+			goto out;
 	}
-	if (!ret && !gittrust_selection_accepted(f, path, &u->to.selection)) {
-		u->changes = true;
-		if (!(ret = gs_buf_append_str(&u->diff, "    new file, sealing: ")))
-			ret = describe_selection(&u->to.selection, &u->diff);
-		if (!ret)
-			ret = gs_buf_append_str(&u->diff, "\n");
-	}
+	if (gittrust_selection_accepted(f, path, &u->to.selection))
+		goto out;
+	u->changes = true;
+	if ((ret = gs_buf_append_str(&u->diff, "    new file, sealing: ")) ||
+	    (ret = describe_selection(&u->to.selection, &u->diff)))
+		goto out;
+	ret = gs_buf_append_str(&u->diff, "\n");
+out:
 	gs_buf_release(&list);
 	return ret;
 }
@@ -381,16 +385,18 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 		gs_error_clear();
 		return 0;
 	}
-	for (size_t r = 0; !ret && r < config->rule_count; r++) {
+	if (ret)
+		return ret;
+	for (size_t r = 0; r < config->rule_count; r++) {
 		k.groups = config->rules[r].groups;
 		k.group_count = config->rules[r].group_count;
-		if (diff)
-			ret = gittrust_unaccepted(f, &k, diff);
-		if (!ret)
-			ret = collect_recipients(&k, &names, &count);
+		if ((diff && (ret = gittrust_unaccepted(f, &k, diff))) ||
+		    (ret = collect_recipients(&k, &names, &count)))
+			goto out;
 	}
-	if (!ret && !diff)
+	if (!diff)
 		ret = gittrust_accept(f, names, count, NULL);
+out:
 	free(names);
 	return ret;
 }
@@ -489,8 +495,10 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 		ret = push_path(paths, count, e->path);
 	}
 	/* new files too: a hand-made sops file waits for its recipients */
-	if (!ret)
-		ret = untracked_paths(f, idx, dir, paths, count);
+	if (ret)
+		goto out;
+	ret = untracked_paths(f, idx, dir, paths, count);
+out:
 	git_index_free(idx);
 	return ret;
 }

@@ -196,11 +196,9 @@ static int path_as_named(const char *app_dir, char *out, size_t cap)
 static int root_find(const char *app_dir, const char *app, char *r, size_t cap)
 {
 	char named[PATH_MAX], guess[PATH_MAX];
-	int ret = path_as_named(app_dir, named, sizeof(named));
+	int ret;
 
-	if (!ret)
-		ret = root_guess(named, guess, sizeof(guess));
-	if (ret)
+	if ((ret = path_as_named(app_dir, named, sizeof(named))) || (ret = root_guess(named, guess, sizeof(guess))))
 		return ret;
 	if (!realpath(guess, r) || strlen(r) >= cap)
 		return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", guess, strerror(errno));
@@ -396,12 +394,15 @@ int k8s_root_read(const struct k8s_root *root, const char *rel, struct gs_buf *o
 
 	if (ret)
 		return ret;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a regular file", rel);
-	if (!ret && st.st_size > 0 && (size_t)st.st_size <= max)
-		ret = gs_buf_reserve(out, (size_t)st.st_size + 512); /* EOF read needs no growth */
-	if (!ret)
-		ret = k8s_fd_read(fd, rel, out, max);
+		goto out;
+	}
+	/* EOF read needs no growth */
+	if (st.st_size > 0 && (size_t)st.st_size <= max && (ret = gs_buf_reserve(out, (size_t)st.st_size + 512)))
+		goto out;
+	ret = k8s_fd_read(fd, rel, out, max);
+out:
 	close(fd);
 	return ret;
 }

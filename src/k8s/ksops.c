@@ -80,12 +80,9 @@ int k8s_generator_parse(const struct doc_node *cfg, struct k8s_generator *g)
 			goto fail;
 		}
 		s->type = t && t->len ? t->text : NULL;
-		ret = string_list(item, "files", &s->files);
-		if (!ret)
-			ret = string_list(item, "binaryFiles", &s->binary_files);
-		if (!ret)
-			ret = string_list(item, "envs", &s->envs);
-		if (ret) {
+		if ((ret = string_list(item, "files", &s->files)) ||
+		    (ret = string_list(item, "binaryFiles", &s->binary_files)) ||
+		    (ret = string_list(item, "envs", &s->envs))) {
 			gs_error_prefix("'secretFrom' item %zu", i);
 			goto fail;
 		}

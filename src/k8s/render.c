@@ -203,10 +203,7 @@ static bool plain_namespaces_ok(const struct render *r, struct plain_file *pf, c
 				pf->fatal = GS_ERR_NOMEM;
 			continue;
 		}
-		ret = k8s_check_no_ciphertext(n);
-		if (!ret)
-			ret = namespace_check(r->opts, n, NULL, false, 0);
-		if (ret)
+		if ((ret = k8s_check_no_ciphertext(n)) || (ret = namespace_check(r->opts, n, NULL, false, 0)))
 			plain_fail(pf, first_doc + b);
 	}
 	return !pf->fatal && pf->lines.count == before;
@@ -466,33 +463,45 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A plain directory is its own root: nothing outside it is read. */
+static int open_plain_dir(const struct render *r, struct k8s_root *dir_root)
+{
+	char *ignored = NULL, *app = strcmp(r->app_rel, ".") ? k8s_path_join(r->root.path, r->app_rel)
+							      : strdup(r->root.path);
+	int ret;
+
+	if (!app)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = k8s_root_open_for(app, app, dir_root, &ignored);
+	free(ignored);
+	free(app);
+	return ret;
+}
+
+static void name_list_release(struct name_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	free(l->seen);
+}
+
 static int render_plain(struct render *r)
 {
 	struct k8s_root dir_root;
 	struct name_list l = { 0 };
-	char *app, *ignored = NULL;
 	int ret;
 
-	/* a plain directory is its own root: nothing outside it is read */
-	app = strcmp(r->app_rel, ".") ? k8s_path_join(r->root.path, r->app_rel) : strdup(r->root.path);
-	if (!app)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = k8s_root_open_for(app, app, &dir_root, &ignored);
-	free(ignored);
-	free(app);
-	if (ret)
+	if ((ret = open_plain_dir(r, &dir_root)))
 		return ret;
-	ret = collect(&dir_root, ".", &l, 0);
-	if (ret)
-		ret = k8s_failure_add(r->fails, "%s", gs_error_message());
-	if (!ret && l.count)
+	/* a directory that cannot be read is one failure: the rest renders */
+	if ((ret = collect(&dir_root, ".", &l, 0)) && (ret = k8s_failure_add(r->fails, "%s", gs_error_message())))
+		goto out;
+	if (l.count)
 		qsort(l.items, l.count, sizeof(*l.items), cmp_names);
-	if (!ret)
-		ret = plain_files(r, &dir_root, l.items, l.count);
-	for (size_t i = 0; i < l.count; i++)
-		free(l.items[i]);
-	free(l.items);
-	free(l.seen);
+	ret = plain_files(r, &dir_root, l.items, l.count);
+out:
+	name_list_release(&l);
 	k8s_root_release(&dir_root);
 	return ret;
 }
@@ -529,15 +538,19 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 		ret = k8s_render_kustomize(&r.root, r.app_rel, r.opts, ids, fails, &stream, &r.out_docs);
 	else
 		ret = render_plain(&r);
-	if (!ret && fails->count)
-		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "%zu failure%s", fails->count,
-			      fails->count == 1 ? "" : "s");
-	if (!ret && !r.out_docs && !r.opts->allow_empty)
-		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)",
-			      dir);
+	if (ret)
+		goto out;
+	if (fails->count) {
+		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "%zu failure%s", fails->count, fails->count == 1 ? "" : "s");
+		goto out;
+	}
+	if (!r.out_docs && !r.opts->allow_empty) {
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)", dir);
+		goto out;
+	}
 	/* all or nothing: the stream reaches the caller only when complete */
-	if (!ret)
-		ret = gs_buf_append(out, stream.data, stream.len);
+	ret = gs_buf_append(out, stream.data, stream.len);
+out:
 	k8s_root_release(&r.root);
 	free(r.app_rel);
 	gs_buf_release(&stream);
@@ -646,6 +659,23 @@ static int discover_kustomization(const struct k8s_root *root, const char *app_r
 	return ret;
 }
 
+/* Whether a file of a plain directory is encrypted. */
+static int discover_plain(const struct render *r, bool *found)
+{
+	struct name_list l = { 0 };
+	struct k8s_root dir_root;
+	int ret;
+
+	if ((ret = open_plain_dir(r, &dir_root)))
+		return ret;
+	ret = collect(&dir_root, ".", &l, 0);
+	for (size_t i = 0; !ret && !*found && i < l.count; i++)
+		*found = file_is_encrypted(&dir_root, l.items[i]);
+	name_list_release(&l);
+	k8s_root_release(&dir_root);
+	return ret;
+}
+
 int k8s_discover(const char *dir, const char *root_dir, bool *found)
 {
 	struct render r = { 0 };
@@ -662,26 +692,7 @@ int k8s_discover(const char *dir, const char *root_dir, bool *found)
 	} else if (k8s_kustomization_name(&r.root, r.app_rel)) {
 		ret = discover_kustomization(&r.root, r.app_rel, found);
 	} else {
-		struct name_list l = { 0 };
-		struct k8s_root dir_root;
-		char *ignored = NULL, *app = strcmp(r.app_rel, ".")
-						     ? k8s_path_join(r.root.path, r.app_rel)
-						     : strdup(r.root.path);
-
-		ret = app ? k8s_root_open_for(app, app, &dir_root, &ignored)
-			  : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		free(ignored);
-		free(app);
-		if (!ret) {
-			ret = collect(&dir_root, ".", &l, 0);
-			for (size_t i = 0; !ret && !*found && i < l.count; i++)
-				*found = file_is_encrypted(&dir_root, l.items[i]);
-			k8s_root_release(&dir_root);
-		}
-		for (size_t i = 0; i < l.count; i++)
-			free(l.items[i]);
-		free(l.items);
-		free(l.seen);
+		ret = discover_plain(&r, found);
 	}
 	k8s_failures_release(&fails);
 	k8s_root_release(&r.root);

@@ -195,18 +195,21 @@ static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *un
 	doc_init(&unit->doc, format);
 	doc_init(&copy, format);
 	u->file = strdup(file);
-	if (!u->file)
+	if (!u->file) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	for (size_t b = 0; !ret && b < u->enc.count; b++) {
+		goto out;
+	}
+	for (size_t b = 0; b < u->enc.count; b++) {
 		struct doc_node *c = doc_clone(&copy, u->enc.branches[b]);
 
-		ret = c ? doc_add_branch(&copy, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if ((ret = c ? doc_add_branch(&copy, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory")))
+			goto out;
 	}
-	if (!ret)
-		ret = sops_file_open_doc(&copy, &oo, &u->dec);
+	if ((ret = sops_file_open_doc(&copy, &oo, &u->dec)))
+		goto out;
+	ret = unit_index(s, u, unit->first_doc);
+out:
 	doc_release(&copy);
-	if (!ret)
-		ret = unit_index(s, u, unit->first_doc);
 	return ret;
 }
 

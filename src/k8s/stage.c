@@ -125,9 +125,10 @@ int k8s_stage_copy(const struct k8s_stage *st, const struct k8s_root *root, cons
 	int ret;
 
 	gs_buf_init(&text, false);
-	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = k8s_stage_write(st, rel, text.data, text.len);
+	if ((ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE)))
+		goto out;
+	ret = k8s_stage_write(st, rel, text.data, text.len);
+out:
 	gs_buf_release(&text);
 	return ret;
 }

@@ -108,11 +108,10 @@ int k8s_stream_append(struct gs_buf *out, size_t *docs, const uint8_t *text, siz
 	 * text: such a document is written again (k8s_stream_append_plain) */
 	if (!len || text[len - 1] != '\n')
 		return GS_FAIL(GS_ERR_VERIFY, "a document that does not end with a line break");
-	ret = gs_buf_append_str(out, joint(*docs, text, len));
-	if (!ret)
-		ret = gs_buf_append(out, text, len);
+	if ((ret = gs_buf_append_str(out, joint(*docs, text, len))) || (ret = gs_buf_append(out, text, len)))
+		return ret;
 	*docs += text_docs;
-	return ret;
+	return 0;
 }
 
 int k8s_stream_plain_text(struct doc *plain, struct gs_buf *text)
@@ -136,9 +135,10 @@ int k8s_stream_append_plain(struct gs_buf *out, size_t *docs, struct doc *plain)
 	int ret;
 
 	gs_buf_init(&text, true);
-	ret = k8s_stream_plain_text(plain, &text);
-	if (!ret)
-		ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
+	if ((ret = k8s_stream_plain_text(plain, &text)))
+		goto out;
+	ret = k8s_stream_append(out, docs, text.data, text.len, plain->count);
+out:
 	gs_buf_release(&text);
 	return ret;
 }

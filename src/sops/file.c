@@ -308,9 +308,10 @@ int sops_file_open_buf(struct gs_buf *text, const struct sops_open_opts *o, stru
 
 	*out = NULL;
 	doc_init(&d, o->format);
-	ret = store_load_buf(o->format, text, &d);
-	if (!ret)
-		ret = sops_file_open_doc(&d, o, out);
+	if ((ret = store_load_buf(o->format, text, &d)))
+		goto out;
+	ret = sops_file_open_doc(&d, o, out);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -323,9 +324,10 @@ int sops_file_open(const uint8_t *data, size_t len, const struct sops_open_opts 
 
 	*out = NULL;
 	doc_init(&d, o->format);
-	ret = store_load(o->format, data, len, &d);
-	if (!ret)
-		ret = sops_file_open_doc(&d, o, out);
+	if ((ret = store_load(o->format, data, len, &d)))
+		goto out;
+	ret = sops_file_open_doc(&d, o, out);
+out:
 	doc_release(&d);
 	return ret;
 }

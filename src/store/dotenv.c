@@ -134,8 +134,6 @@ int store_dotenv_load(const uint8_t *text, size_t len, struct doc *d)
 	size_t pos = 0, line_no = 0;
 	int ret = 0;
 
-	if (len > STORE_MAX_INPUT)
-		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	d->format = DOC_FORMAT_DOTENV;
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;

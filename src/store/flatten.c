@@ -74,9 +74,12 @@ int store_flatten(const struct doc_node *map, const char *prefix, store_flat_fn 
 	if (!map || map->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata is not a mapping");
 	gs_buf_init(&w.key, false);
-	ret = gs_buf_append_str(&w.key, prefix) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-	if (!ret)
-		ret = flatten_children(&w, map, 0);
+	if (gs_buf_append_str(&w.key, prefix)) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	ret = flatten_children(&w, map, 0);
+out:
 	gs_buf_release(&w.key);
 	return ret;
 }
@@ -245,10 +248,11 @@ int store_unflatten(struct doc *d, const struct store_flat_item *items, size_t n
 	if (!root)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	root->kind = 1;
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = place(root, &items[i]);
-	if (!ret)
-		ret = convert(d, root, out);
+	for (size_t i = 0; i < n; i++)
+		if ((ret = place(root, &items[i])))
+			goto out;
+	ret = convert(d, root, out);
+out:
 	unode_free(root);
 	return ret;
 }

@@ -507,11 +507,13 @@ static int parse(struct iparser *p)
 		else
 			ret = key_line(p, t, le, p->pos);
 	}
-	if (!ret && p->npend) {
-		ret = ensure_section(p, p->pend[0].line_start);
-		if (!ret)
-			ret = flush_pending(p, p->sec, 0);
-	}
+	if (ret || !p->npend)
+		goto out;
+	/* comment lines at the end of the file: into the last section (or a first one) */
+	if ((ret = ensure_section(p, p->pend[0].line_start)))
+		goto out;
+	ret = flush_pending(p, p->sec, 0);
+out:
 	return ret;
 }
 
@@ -597,8 +599,6 @@ int store_ini_load(const uint8_t *text, size_t len, struct doc *d)
 	struct iparser p;
 	int ret;
 
-	if (len > STORE_MAX_INPUT)
-		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	d->format = DOC_FORMAT_INI;
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;
@@ -1029,9 +1029,14 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	gs_buf_init(&c.esc, false);
 	c.tmp = &tmp;
 	c.sec = doc_new_map(&tmp);
-	ret = c.sec ? store_flatten(meta, "", collect_flat, &c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret)
-		ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
+	if (!c.sec) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = store_flatten(meta, "", collect_flat, &c)))
+		goto out;
+	ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
+out:
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
 	return ret;
@@ -1195,11 +1200,100 @@ static int patch_comment(struct store_edits *ed, const char *src, size_t len, co
 	return store_edits_push(ed, from, v->span.end, mark);
 }
 
+/* A changed or new value of sec's entry i, written in place of the old. */
+static int patch_value(struct store_edits *ed, const char *src, size_t len, const struct doc_node *sec,
+		       size_t i)
+{
+	const struct doc_entry *e = &sec->entries[i];
+	const struct doc_node *v = e->value;
+	/* a string goes in by reference (a large ENC[...] value is not
+	 * copied), between its quotes */
+	bool str = v->kind == DOC_SCALAR && v->type == DOC_STR;
+	size_t mark = ed->pool.len;
+	int key_len = (int)(e->key_len > 64 ? 64 : e->key_len);
+	enum ini_style st;
+	int ret = str ? choose_style(v->text, v->len, v->style, &st)
+		      : put_value(&ed->pool, v, v->style, &st);
+
+	if (ret)
+		goto out;
+	if (!takes_inline_comment(st) && comment_on_line(src, sec, i)) {
+		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its comment in an INI file",
+			      key_len, e->key);
+		goto out;
+	}
+	if (st != (enum ini_style)v->style && text_after(src, len, v)) {
+		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the text after it in an "
+			      "INI file", key_len, e->key);
+		goto out;
+	}
+	if (str)
+		ret = store_edits_push_wrapped(ed, v->span.start, v->span.end, ini_quote[st],
+					       (const uint8_t *)v->text, v->len, ini_quote[st]);
+	else
+		ret = store_edits_push(ed, v->span.start, v->span.end, mark);
+out:
+	return ret;
+}
+
+/* The edit for an entry of the file that was removed or changed, if any. */
+static int patch_entry(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
+		       size_t i)
+{
+	const struct doc_entry *e = &se->value->entries[i];
+	const struct doc_node *v = e->value;
+	size_t at = e->key ? e->key_span.start : v->span.start;
+
+	if (e->removed && (e->key || !v->inline_comment))
+		return store_edits_push(ed, line_begin(src, at), line_end(src, len, v->span.end), ed->pool.len);
+	if (e->removed)
+		return store_edits_push(ed, v->span.start, v->span.end, ed->pool.len);
+	if (v->dirty && v->kind == DOC_COMMENT)
+		return patch_comment(ed, src, len, se, i);
+	if (v->dirty || v->span.start == DOC_NO_POS)
+		return patch_value(ed, src, len, se->value, i);
+	return 0;
+}
+
+/* The entries the file does not hold yet, inserted at one place: after
+ * the section's last kept line. */
+static int insert_new_entries(struct store_edits *ed, const char *src, const struct doc_node *sec,
+			      size_t insert)
+{
+	size_t mark = ed->pool.len;
+	int ret = 0;
+
+	for (size_t i = 0; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+		bool took;
+
+		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
+			continue;
+		if (!e->key) {
+			if (e->value->kind == DOC_COMMENT &&
+			    (ret = put_comment(&ed->pool, e->value->text, e->value->len)))
+				goto out;
+			continue;
+		}
+		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark &&
+		    (ret = store_put(&ed->pool, "\n", 1)))
+			goto out;
+		if ((ret = put_key_line(&ed->pool, e, 0, NULL, &took)))
+			goto out;
+	}
+	if (ed->pool.len > mark)
+		ret = store_edits_push(ed, insert, insert, mark);
+out:
+	return ret;
+}
+
+/* One section of the file: its entries' edits, then the new entries
+ * after its last kept line (or its header). */
 static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			 const struct doc_entry *se)
 {
 	const struct doc_node *sec = se->value;
-	size_t insert = DOC_NO_POS, mark;
+	size_t insert = DOC_NO_POS;
 	int ret = 0;
 
 	if (sec->kind != DOC_MAP)
@@ -1210,75 +1304,18 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 		insert = line_end(src, len, se->key_span.start);
 	for (size_t i = 0; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
-		const struct doc_node *v = e->value;
-		size_t at = e->key ? e->key_span.start : v->span.start;
 
-		if (at == DOC_NO_POS)
+		if ((e->key ? e->key_span.start : e->value->span.start) == DOC_NO_POS)
 			continue;
 		if (!e->removed) {
-			size_t end = line_end(src, len, v->span.end);
+			size_t end = line_end(src, len, e->value->span.end);
 
 			insert = insert == DOC_NO_POS || end > insert ? end : insert;
 		}
-		mark = ed->pool.len;
-		if (e->removed) {
-			if (e->key || !v->inline_comment)
-				ret = store_edits_push(ed, line_begin(src, at),
-						       line_end(src, len, v->span.end), mark);
-			else
-				ret = store_edits_push(ed, v->span.start, v->span.end, mark);
-			if (ret)
-				goto out;
-		} else if (v->dirty && v->kind == DOC_COMMENT) {
-			if ((ret = patch_comment(ed, src, len, se, i)))
-				goto out;
-		} else if (v->dirty || v->span.start == DOC_NO_POS) {
-			enum ini_style st;
-			/* a string goes in by reference (a large ENC[...] value
-			 * is not copied), between its quotes */
-			bool str = v->kind == DOC_SCALAR && v->type == DOC_STR;
-
-			if ((ret = str ? choose_style(v->text, v->len, v->style, &st)
-				       : put_value(&ed->pool, v, v->style, &st)))
-				goto out;
-			if (!takes_inline_comment(st) && comment_on_line(src, sec, i))
-				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its "
-					       "comment in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
-			if (st != (enum ini_style)v->style && text_after(src, len, v))
-				return GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the "
-					       "text after it in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len),
-					       e->key);
-			ret = str ? store_edits_push_wrapped(ed, v->span.start, v->span.end, ini_quote[st],
-							     (const uint8_t *)v->text, v->len, ini_quote[st])
-				  : store_edits_push(ed, v->span.start, v->span.end, mark);
-			if (ret)
-				goto out;
-		}
-	}
-	if (insert == DOC_NO_POS)
-		insert = sec->span.start;
-	mark = ed->pool.len;
-	for (size_t i = 0; i < sec->count; i++) {
-		const struct doc_entry *e = &sec->entries[i];
-		bool took;
-
-		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
-			continue;
-		if (!e->key) {
-			if (e->value->kind == DOC_COMMENT)
-				if ((ret = put_comment(&ed->pool, e->value->text, e->value->len)))
-					goto out;
-			continue;
-		}
-		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark)
-			if ((ret = store_put(&ed->pool, "\n", 1)))
-				goto out;
-		if ((ret = put_key_line(&ed->pool, e, 0, NULL, &took)))
+		if ((ret = patch_entry(ed, src, len, se, i)))
 			goto out;
 	}
-	if (ed->pool.len > mark)
-		if ((ret = store_edits_push(ed, insert, insert, mark)))
-			goto out;
+	ret = insert_new_entries(ed, src, sec, insert == DOC_NO_POS ? sec->span.start : insert);
 out:
 	return ret;
 }

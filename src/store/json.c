@@ -499,8 +499,6 @@ int store_json_load(const uint8_t *text, size_t len, struct doc *d)
 	struct doc_node *root = NULL;
 	int ret;
 
-	if (len > STORE_MAX_INPUT)
-		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	d->format = DOC_FORMAT_JSON;
 	if ((ret = store_take_source(d, text, len)) < 0)
 		return ret;

@@ -56,6 +56,8 @@ int store_load_data(enum doc_format format, const uint8_t *text, size_t len, str
 
 int store_take_source(struct doc *d, const uint8_t *text, size_t len)
 {
+	if (len > STORE_MAX_INPUT)
+		return GS_FAIL(GS_ERR_LIMIT, "input larger than %d bytes", STORE_MAX_INPUT);
 	if (text && text == d->source.data && len == d->source.len)
 		return 0;
 	gs_buf_reset(&d->source);

@@ -139,7 +139,8 @@ int store_flat_emit(const struct doc *d, const struct store_flat_writer *w, cons
 		    struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* Makes text the document's source: kept as it is when store_load_buf
- * handed it over (text is d->source.data), else copied. */
+ * handed it over (text is d->source.data), else copied. Every store's
+ * load starts here: an input over STORE_MAX_INPUT is refused. */
 int store_take_source(struct doc *d, const uint8_t *text, size_t len) __attribute__((warn_unused_result));
 
 /* Output helpers shared by the stores: append, failing with a message. */

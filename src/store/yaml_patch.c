@@ -1350,7 +1350,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
 	    (r->lead != YNONE && r->first < r->lead)) /* comments before its "---" */
 		return RERENDER;
+	/* a block root is written from column 0: the blanks before its first
+	 * token (a property, as in " !\nm: 1") go with it */
 	start = tstart(p, r->first);
+	if (!(r->flags & YN_FLOW))
+		start = ysrc_line_start(p->lx, start);
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
 	else if (!yfresh_holds_items(root))

@@ -52,6 +52,8 @@ teardown() { teardown_tmp; }
 	run --separate-stderr gitseal updatekeys -r -y tree
 	[ "$status" -eq 1 ]
 	[ "$(printf '%s\n' "$output" | grep -c ': up to date$')" -eq 19 ]
+	printf '%s\n' "$output" | grep -q '^tree/c/f5.yaml: error: '
+	[[ "$stderr" == *"0 files updated, 19 up to date, 1 failed"* ]]
 }
 
 @test "updatekeys -r without -y is refused" {

@@ -76,6 +76,7 @@ EOF
 	ssh-keygen -q -t ed25519 -N '' -C test-key -f "$TMP/id" >/dev/null
 	gitseal encrypt --age "$(cat "$TMP/id.pub")" plain.yaml >ssh.enc.yaml
 	run -128 "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	[ "$output" = "gitseal: error: 'ssh.enc.yaml': cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported)" ]
 	SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat $TMP/id" gitseal decrypt ssh.enc.yaml | cmp - plain.yaml
 	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat /nonexistent" "$GITSEAL_BIN" decrypt ssh.enc.yaml
 	[[ $output == *"SOPS_AGE_SSH_PRIVATE_KEY_CMD 'cat' failed"* ]]

@@ -26,8 +26,10 @@ teardown() {
 	run -112 gitseal decrypt --decryption-order age,pgp,age enc.yaml
 	[ "$output" = "gitseal: error: duplicate decryption key type: age" ]
 	SOPS_DECRYPTION_ORDER=pgp,pgp run -112 "$GITSEAL_BIN" decrypt missing-file.yaml
+	[ "$output" = "gitseal: error: duplicate decryption key type: pgp" ]
 	for cmd in exec-env exec-file set unset rotate edit; do
 		run -112 gitseal "$cmd" --decryption-order hc_vault,hc_vault enc.yaml
+		[ "$output" = "gitseal: error: duplicate decryption key type: hc_vault" ]
 	done
 	# before the command it is decrypt's own flag: ignored, as sops ignores it
 	run -0 gitseal --decryption-order age,age decrypt enc.yaml

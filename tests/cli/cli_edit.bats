@@ -21,6 +21,7 @@ teardown() { teardown_tmp; }
 	[[ $output == *"file has not changed, exiting"* ]]
 	[ ! -e new.yaml ]
 	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" --age "$(demo_recipient)" new.yaml
+	[ "$output" = "gitseal: error: 'new.yaml': file has not changed, exiting" ]
 	[ ! -e new.yaml ]
 	printf '#!/bin/sh\nprintf "x: 1\\n" >"$1"\n' >ed.sh
 	chmod +x ed.sh

@@ -22,6 +22,7 @@ teardown() { teardown_tmp; }
 		[ "$output" = "gitseal: error: cannot operate on non-existent file 'missing.yaml'" ]
 	done
 	run -100 gitseal -d missing.yaml
+	[ "$output" = "gitseal: error: cannot operate on non-existent file 'missing.yaml'" ]
 }
 
 # sops: cmd/sops/common/common.go:146 (CouldNotReadInputFile, 2): the file
@@ -70,15 +71,19 @@ teardown() { teardown_tmp; }
 	run -1 gitseal exec-env enc.yaml
 	[[ $output == *"missing file to decrypt: gitseal exec-env FILE COMMAND"* ]]
 	run -1 gitseal exec-file enc.yaml
+	[ "$output" = "gitseal: error: missing file to decrypt: gitseal exec-file FILE COMMAND" ]
 }
 
 # sops: cmd/sops/main.go:524 (no file: 100), filestatus.go:26 (any other
 # failure is wrapped: "cannot check file status", 1)
 @test "filestatus: no file 100, a file it cannot load 1, a plain file false" {
 	run -100 gitseal filestatus
+	[ "$output" = "gitseal: error: no file specified" ]
 	run -1 gitseal filestatus missing.yaml
+	[ "$output" = "gitseal: error: cannot open 'missing.yaml': No such file or directory" ]
 	printf 'a: [unclosed\n' >bad.yaml
 	run -1 gitseal filestatus bad.yaml
+	[[ $output == "gitseal: error: 'bad.yaml': invalid YAML at line 2: "* ]]
 	[ "$(gitseal filestatus plain.yaml)" = '{"encrypted":false}' ]
 	[ "$(gitseal filestatus enc.yaml)" = '{"encrypted":true}' ]
 }
@@ -102,13 +107,18 @@ teardown() { teardown_tmp; }
 	run -8 gitseal encrypt <plain.yaml
 	[[ $output == *"must specify --filename-override when reading from stdin"* ]]
 	run -8 gitseal decrypt -i <enc.yaml
+	[ "$output" = "gitseal: error: cannot use --in-place when reading from stdin" ]
 }
 
 # sops: cmd/sops/main.go:1517, 2561 (ErrorInvalidSetFormat, 7);
 # main.go:1493, 1497 (the words of set: NoFileSpecified, 100)
 @test "set: a bad path or value 7, missing words 100" {
 	run -7 gitseal set enc.yaml 'a' '1'
+	[ "$output" = "gitseal: error: invalid tree path 'a' (expected e.g. '[\"key\"][0]')" ]
 	run -7 gitseal set enc.yaml '["a"]' '{bad'
+	[ "$output" = "gitseal: error: the value is not valid JSON" ]
 	run -100 gitseal set enc.yaml '["a"]'
+	[[ $output == "gitseal: error: usage: gitseal set FILE '[\"key\"]' VALUE-JSON"* ]]
 	run -100 gitseal unset enc.yaml
+	[ "$output" = "gitseal: error: usage: gitseal unset FILE '[\"key\"]'" ]
 }

@@ -87,6 +87,17 @@ teardown() { teardown_tmp; }
 
 # sops: cmd/sops/main.go:62 (more than one positional argument: a warning,
 # the first one is used)
+# docs/exit-codes.md: each command family's usage code (age, keygen, render,
+# krm: 1; gitseal git: 2)
+@test "sops's global flags before a command that takes none: its own usage code and one line" {
+	for cmd in age keygen render krm; do
+		run -1 gitseal --config c.yaml "$cmd" </dev/null
+		[ "$output" = "gitseal: error: '$cmd' takes no global flags: put its flags after it" ]
+	done
+	run -2 gitseal --config c.yaml git status
+	[ "$output" = "gitseal: error: 'git' takes no global flags: put its flags after it" ]
+}
+
 @test "more than one file: warned about, the first one is used" {
 	run -0 gitseal decrypt enc.yaml plain.yaml
 	[[ $output == *"more than one positional argument: only the first one, 'enc.yaml', is used"* ]]
@@ -118,7 +129,9 @@ teardown() { teardown_tmp; }
 	run -201 timeout 10 "$GITSEAL_BIN" edit enc.yaml </dev/null
 	[[ $output == *"no editor: set SOPS_EDITOR or EDITOR (vim, nano and vi are started only on a terminal)"* ]]
 	run -201 timeout 10 "$GITSEAL_BIN" enc.yaml </dev/null
+	[[ $output == "gitseal: error: 'enc.yaml': no editor: set SOPS_EDITOR or EDITOR"* ]]
 	run -201 timeout 10 "$GITSEAL_BIN" --config conf/c.yaml new.yaml </dev/null
+	[[ $output == "gitseal: error: 'new.yaml': no editor: set SOPS_EDITOR or EDITOR"* ]]
 	[ ! -e new.yaml ]
 }
 
@@ -133,6 +146,7 @@ teardown() { teardown_tmp; }
 	run -1 gitseal decrypt --keyservice tcp://127.0.0.1:5000 enc.yaml
 	[[ $output == *"gitseal has no remote key service"* ]]
 	SOPS_KEYSERVICE=tcp://127.0.0.1:5000 run -1 "$GITSEAL_BIN" decrypt enc.yaml
+	[ "$output" = "gitseal: error: 'enc.yaml': SOPS_KEYSERVICE: gitseal has no remote key service; its keys are local only" ]
 }
 
 # sops: cmd/sops/main.go:1895 (no arguments: no file specified, 100)

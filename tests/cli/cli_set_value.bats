@@ -46,6 +46,7 @@ teardown() { teardown_tmp; }
 	run -1 gitseal set --value-file --value-stdin enc.yaml '["a"]' value.json
 	[[ $output == *"cannot use both --value-file and --value-stdin"* ]]
 	run -100 gitseal set --value-file enc.yaml '["a"]'
+	[[ $output == "gitseal: error: usage: gitseal set FILE"* ]]
 	run -1 gitseal set --value-file enc.yaml '["a"]' missing.json
 	[[ $output == *"missing.json"* ]]
 	printf 'not json\n' >bad.json

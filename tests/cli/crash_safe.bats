@@ -20,6 +20,12 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	for step in write fsync rename; do
 		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
 		[ "$status" -eq 3 ]
+		# the injected failure leaves errno as it was: only the start is checked
+		case $step in
+		write) [[ "$output" == "gitseal: error: cannot write 'secret.yaml': "* ]] ;;
+		fsync) [[ "$output" == "gitseal: error: cannot fsync 'secret.yaml': "* ]] ;;
+		rename) [[ "$output" == "gitseal: error: cannot replace 'secret.yaml': "* ]] ;;
+		esac
 		cmp secret.yaml original.yaml
 		[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 	done

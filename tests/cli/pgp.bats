@@ -213,6 +213,7 @@ YAML
 	! grep -q 'pgp:' enc.yaml
 	run env -u SOPS_AGE_KEY_FILE "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
+	[[ $output == "gitseal: error: 'enc.yaml': cannot recover the data key: "* ]]
 	# groups add --pgp: a second group, the data key split anew
 	gitseal groups add --file enc.yaml --pgp FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4 -i
 	grep -q '^    key_groups:$' enc.yaml

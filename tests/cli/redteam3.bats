@@ -96,6 +96,7 @@ add_age_decoys() {
 	# without a key command, the identities in hand are tried on every entry
 	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" "$GITSEAL_BIN" decrypt bad.yaml
 	[ "$status" -eq 128 ]
+	[ "$output" = "gitseal: error: 'bad.yaml': cannot recover the data key: no key opened it (tried 301 age keys; 0 keys of other types unsupported)" ]
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt bad.yaml | grep -qx 'a: secret'
 }
 

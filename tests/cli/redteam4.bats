@@ -80,6 +80,7 @@ lost() {
 	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" key.json
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'key.json': invalid JSON at line 1: an unpaired surrogate (\\u escape) has no UTF-8 form" ]
 	# a pair is one character and comes back
 	printf '{"k": "\\ud834\\udd1e"}' >pair.json
 	gitseal encrypt --age "$(demo_recipient)" pair.json >enc.json

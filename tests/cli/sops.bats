@@ -67,6 +67,7 @@ teardown() { teardown_tmp; }
 	grep -q '^sops:' app.yaml
 	run gitseal encrypt --age "$(demo_recipient)" app.yaml
 	[ "$status" -eq 203 ]
+	[ "$output" = "gitseal: error: 'app.yaml': file is already encrypted" ]
 	gitseal decrypt -i app.yaml
 	! grep -q '^sops:' app.yaml
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
@@ -75,6 +76,7 @@ teardown() { teardown_tmp; }
 @test "stdin needs --filename-override (exit 8); with it the format comes from the name" {
 	run gitseal encrypt --age "$(demo_recipient)" <app.yaml
 	[ "$status" -eq 8 ]
+	[ "$output" = "gitseal: error: must specify --filename-override when reading from stdin" ]
 	gitseal encrypt --age "$(demo_recipient)" --filename-override x.json <<<'{"a": "b"}' >enc.json
 	grep -q '"a": "ENC\[AES256_GCM' enc.json
 }
@@ -82,6 +84,7 @@ teardown() { teardown_tmp; }
 @test "-i with --output conflicts (exit 8)" {
 	run gitseal encrypt --age "$(demo_recipient)" -i --output x app.yaml
 	[ "$status" -eq 8 ]
+	[ "$output" = "gitseal: error: cannot operate on both --output and --in-place" ]
 }
 
 @test "SOPS_AGE_RECIPIENTS supplies recipients" {
@@ -151,6 +154,7 @@ YAML
 	[ "$(gitseal decrypt --extract '["list"][1]' enc.yaml)" = "two" ]
 	run gitseal decrypt --extract '["db"' enc.yaml
 	[ "$status" -eq 91 ]
+	[ "$output" = "gitseal: error: 'enc.yaml': invalid tree path '[\"db\"' (expected e.g. '[\"key\"][0]')" ]
 }
 
 @test "tampering: a changed ciphertext fails with 25 and prints nothing" {
@@ -161,6 +165,7 @@ YAML
 	run --separate-stderr gitseal decrypt bad.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'bad.yaml': value at 'db:user:': value does not match sops' data format" ]
 }
 
 @test "tampering: swapped values fail (the path is authenticated)" {
@@ -171,6 +176,7 @@ YAML
 	run --separate-stderr gitseal decrypt swapped.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'swapped.yaml': value at 'db:user:': cannot decrypt value: authentication failed" ]
 }
 
 @test "tampering: a removed key fails the MAC (51); --ignore-mac skips the check" {
@@ -190,6 +196,7 @@ YAML
 	run --separate-stderr gitseal decrypt enc.yaml
 	[ "$status" -eq 51 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'enc.yaml': MAC mismatch: stored MAC cannot be decrypted" ]
 }
 
 @test "wrong key: 128, nothing printed" {
@@ -197,6 +204,7 @@ YAML
 	run --separate-stderr env SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: 'enc.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
 @test "identities from SOPS_AGE_KEY, SOPS_AGE_KEY_CMD and the default keys.txt" {
@@ -221,6 +229,7 @@ YAML
 	: >empty.yaml
 	run gitseal encrypt --age "$(demo_recipient)" empty.yaml
 	[ "$status" -eq 92 ]
+	[ "$output" = "gitseal: error: 'empty.yaml': file has no document to encrypt" ]
 }
 
 @test "--output-type: a YAML file encrypted to a JSON sops file, and back" {

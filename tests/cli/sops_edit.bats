@@ -51,14 +51,17 @@ only_changed() {
 @test "set with a bad value or path" {
 	run gitseal set secret.yaml '["db"]["password"]' 'not json'
 	[ "$status" -eq 7 ]
+	[ "$output" = "gitseal: error: the value is not valid JSON" ]
 	run gitseal set secret.yaml 'db.password' '"x"'
 	[ "$status" -eq 7 ]
+	[ "$output" = "gitseal: error: invalid tree path 'db.password' (expected e.g. '[\"key\"][0]')" ]
 	cmp secret.yaml original.yaml
 }
 
 @test "edit: an unchanged file exits 200 and leaves nothing behind" {
 	run env EDITOR=true "$GITSEAL_BIN" edit secret.yaml
 	[ "$status" -eq 200 ]
+	[ "$output" = "gitseal: error: 'secret.yaml': file has not changed, exiting" ]
 	cmp secret.yaml original.yaml
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
@@ -97,6 +100,7 @@ SH
 	gitseal rotate -i --rm-age "$(demo_recipient)" secret.yaml
 	run gitseal decrypt secret.yaml
 	[ "$status" -eq 128 ]
+	[[ $output == "gitseal: error: 'secret.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
 @test "updatekeys: adds the rule's new recipient, values and MAC unchanged" {

@@ -65,6 +65,7 @@ RULES
 	gitseal rotate -i --rm-age "$PQ1" rot.yaml
 	run gitseal decrypt rot.yaml
 	[ "$status" -eq 128 ]
+	[[ $output == "gitseal: error: 'rot.yaml': cannot recover the data key: no key opened it"* ]]
 	SOPS_AGE_KEY_FILE=pq2.key gitseal decrypt rot.yaml | cmp - app.yaml
 }
 
@@ -118,4 +119,5 @@ PY
 	run --separate-stderr gitseal decrypt "$case_dir/$(cat "$case_dir/file")"
 	[ "$status" -eq 128 ]
 	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: '$case_dir/$(cat "$case_dir/file")': cannot recover the data key: no key opened it"* ]]
 }

@@ -19,7 +19,8 @@ teardown() { gs_teardown; }
 	[ "$(git config --local diff.gitseal.binary)" = "true" ]
 	[ -n "$(git config --local merge.gitseal.name)" ]
 	run git config --get diff.gitseal.cachetextconv
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
 	grep -q 'gitseal git check' .git/hooks/pre-commit
 	[ -x .git/hooks/pre-commit ]
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.json'
@@ -54,7 +55,7 @@ teardown() { gs_teardown; }
 	git add -A && git commit -qm one
 	touch secrets/app.yaml
 	run env PATH=/usr/bin:/bin git status --porcelain
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
 	echo "$output"
 	grep -q "gitseal: command not found: install it or add its directory to PATH" <<<"$output"
 	# the binary moved: init warns that git will not find it
@@ -157,7 +158,8 @@ teardown() { gs_teardown; }
 	printf '{"password": "hunter2"}\n' > secrets/other.json
 	plain_id=$(git hash-object --no-filters secrets/other.json)
 	run git add secrets/other.json
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
+	grep -q "^gitseal: error: cannot encrypt 'secrets/other.json': no matching creation rules found for" <<<"$output"
 	echo "$output"
 	grep -q "secrets/other.json" <<<"$output"
 	[ -z "$(git ls-files -s secrets/other.json)" ]
@@ -169,7 +171,7 @@ teardown() { gs_teardown; }
 	printf 'password: hunter2\n' > secrets/app.yaml
 	plain_id=$(git hash-object --no-filters secrets/app.yaml)
 	run git add secrets/app.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
 	grep -q "cannot encrypt 'secrets/app.yaml'" <<<"$output"
 	[ -z "$(git ls-files -s secrets/app.yaml)" ]
 	! git cat-file -e "$plain_id" 2>/dev/null
@@ -181,7 +183,8 @@ teardown() { gs_teardown; }
 	printf 'password: hunter2\n' > secrets/app.yaml
 	plain_id=$(git hash-object --no-filters secrets/app.yaml)
 	run git add secrets/app.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
+	grep -q "^gitseal: error: cannot encrypt 'secrets/app.yaml': no .sops.yaml at the repository root" <<<"$output"
 	[ -z "$(git ls-files -s secrets/app.yaml)" ]
 	! git cat-file -e "$plain_id" 2>/dev/null
 }
@@ -352,7 +355,8 @@ SH
 	# with required=true the failure is fatal for git, and no plaintext of bad.yaml is written
 	rm secrets/*.yaml
 	run git checkout -- secrets
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
+	grep -q "^gitseal: error: cannot decrypt 'secrets/bad.yaml': MAC mismatch" <<<"$output"
 	[ ! -e secrets/bad.yaml ] || ! grep -q 'b: two' secrets/bad.yaml
 }
 
@@ -370,7 +374,8 @@ SH
 	! grep -q "good.yaml" <<<"$output"
 	[ -x .git/hooks/pre-commit ]
 	run git commit -qm leak
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -q "^gitseal: error: 'secrets/leak.yaml': it is staged unencrypted" <<<"$output"
 	git rm -q --cached secrets/leak.yaml
 	printf 'a: two\n' > secrets/good.yaml
 	git commit -qam fine
@@ -390,6 +395,7 @@ SH
 	[ "$output" = "plain: text" ]
 	run "$GITSEAL_BIN" git textconv "$T/missing.yaml"
 	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: cannot open '$T/missing.yaml': No such file or directory" ]
 }
 
 @test "smudge with a key that does not open the file passes ciphertext through with one warning" {
@@ -410,14 +416,19 @@ SH
 @test "usage errors and a directory outside any repository" {
 	run "$GITSEAL_BIN" git
 	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "usage: gitseal git init [--no-hook] [PATTERN...]" ]
 	run "$GITSEAL_BIN" git frobnicate
 	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "gitseal: error: git: bad subcommand or arguments" ]
 	run "$GITSEAL_BIN" git merge a b c
 	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "gitseal: error: git: bad subcommand or arguments" ]
 	run "$GITSEAL_BIN" git init --bogus
 	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "gitseal: error: git init: unknown option '--bogus'" ]
 	run "$GITSEAL_BIN" git init 'two words'
 	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'two words': not a single gitattributes pattern" ]
 	mkdir "$T/norepo"
 	cd "$T/norepo"
 	run "$GITSEAL_BIN" git init 'x/**'
@@ -425,6 +436,7 @@ SH
 	grep -q "repository" <<<"$output"
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: cannot open the git repository: could not find repository from '.'" ]
 }
 
 @test "clone recipe: --no-checkout, gitseal git init, then the first checkout decrypts" {

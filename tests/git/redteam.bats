@@ -29,10 +29,11 @@ narrow_rule() {
 	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
 	printf 'db_password: hunter2-new\nport: 5432\napi_token: s3cr3t-token\n' > secrets/app.yaml
 	run git add secrets/app.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
 	grep -qxF "gitseal: error: cannot encrypt 'secrets/app.yaml': the value at 'api_token' would be in clear under the file's own rule (encrypted_regex '^(db_password|port)\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/app.yaml' to apply .sops.yaml's rule" <<<"$output"
 	run git commit -qam change
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
+	grep -q "^gitseal: error: cannot encrypt 'secrets/app.yaml': the value at 'api_token' would be in clear" <<<"$output"
 	run ! grep -qa s3cr3t <(git cat-file --batch-all-objects --batch)
 	# a value the committed version holds in clear may change
 	git checkout -q secrets/app.yaml
@@ -52,7 +53,7 @@ narrow_rule() {
 	printf 'db_password: hunter2-old\nport: 5432\napi_token: s3cr3t-token\n' > secrets/app.yaml
 	git commit -qam "add a token"
 	run pull_from mallory
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -qF "the value at 'api_token' would be in clear under the file's own rule" <<<"$output"
 	run ! grep -qa s3cr3t <(git cat-file --batch-all-objects --batch)
 }
@@ -93,7 +94,7 @@ YAML
 	"$GITSEAL_BIN" git init 2>/dev/null
 	printf 'token: t0ken-new\n' > secrets/grouped.yaml
 	run git add secrets/grouped.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
 	grep -qxF "gitseal: error: cannot encrypt 'secrets/grouped.yaml': key groups changed: 3 group(s), 2 needed, where .sops.yaml has 3, 3 needed; run 'gitseal updatekeys' to accept" <<<"$output"
 	[ "$(git rev-parse :secrets/grouped.yaml)" = "$(git rev-parse HEAD:secrets/grouped.yaml)" ]
 }
@@ -105,7 +106,7 @@ YAML
 	pull_from mallory
 	printf 'token: t0ken-value\n' > secrets/new.yaml
 	run git add secrets/new.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 128 ]
 	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': key groups changed: 3 group(s), 2 needed, where .sops.yaml has 3, 3 needed; run 'gitseal updatekeys' to accept" <<<"$output"
 	[ -z "$(git ls-files -s secrets/new.yaml)" ]
 	# accepted, it applies
@@ -141,7 +142,7 @@ filter_off() {
 	head=$(git rev-parse HEAD)
 	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
 	run git commit -qam change
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted, but HEAD holds it encrypted: the filter is off for it (see .gitattributes; 'gitseal git init' keeps its patterns)" <<<"$output"
 	[ "$(git rev-parse HEAD)" = "$head" ]
 	assert_blob_encrypted secrets/app.yaml
@@ -163,10 +164,10 @@ filter_off() {
 	head=$(git rev-parse HEAD)
 	# the filter bypassed for one command: plaintext reaches the commit's index only
 	run git -c filter.gitseal.process= -c filter.gitseal.required=false commit -qam change
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted" <<<"$output"
 	run git -c filter.gitseal.process= -c filter.gitseal.required=false commit -qm change secrets/app.yaml
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/app.yaml': it is staged unencrypted" <<<"$output"
 	[ "$(git rev-parse HEAD)" = "$head" ]
 }

@@ -57,7 +57,7 @@ plant_in_metadata() {
 	[ "$status" -eq 128 ]
 	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': '.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" <<<"$output"
 	run timeout 20 "$GITSEAL_BIN" updatekeys -y secrets/new.yaml </dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	grep -qF "'.sops.yaml' at the repository root is not a regular file (a symbolic link): the repository's rules must be a file in it" <<<"$output"
 	# a fresh clone: init refuses the link, and copies nothing
 	commit_link /proc/self/environ
@@ -110,6 +110,7 @@ plant_in_metadata() {
 	cmp new.yaml "$T/new.before"
 	run "$GITSEAL_BIN" encrypt new.yaml
 	[ "$status" -eq 1 ]
+	[[ "$output" == "gitseal: error: 'new.yaml': the creation rule of '"*"/secrets/.sops.yaml' names recipients this clone has not accepted: +"* ]]
 	# the user's own choices
 	"$GITSEAL_BIN" encrypt --age "$RECIPIENT" new.yaml | grep -q 'ENC\['
 	"$GITSEAL_BIN" encrypt --config .sops.yaml new.yaml | grep -q "$M"

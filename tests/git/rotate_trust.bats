@@ -77,6 +77,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"
 	# --rm-age takes it out: nothing left to ask
 	run -0 "$GITSEAL_BIN" rotate -i --rm-age "$M" app.yaml < /dev/null
 	run -128 mallory_reads app.yaml
+	[[ "$output" == "gitseal: error: 'app.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
 @test "no reference (no .sops.yaml, no repository): rotate does as sops, the planted recipient gets the key" {
@@ -104,6 +105,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"
 	[ "$output" = "gitseal: error: 'plain/planted.yaml': recipients only in its metadata, not in this clone's accepted recipients: +$M; the new data key would be readable by them (rotate -y to confirm)" ]
 	# her stanza holds another file's key: the values do not open
 	run -25 mallory_reads plain/planted.yaml
+	[ "$output" = "gitseal: error: 'plain/planted.yaml': value at 'db_password:': cannot decrypt value: authentication failed" ]
 	# the file's accepted recipients alone: as before
 	cp "$W/app.yaml" plain/app.yaml
 	run -0 "$GITSEAL_BIN" rotate -i plain/app.yaml < /dev/null

@@ -42,6 +42,7 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	run --separate-stderr gitseal decrypt "$SOPS_DATA/reconstructed/k8s-secret.enc.yaml"
 	[ "$status" -eq 128 ]
 	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: '$SOPS_DATA/reconstructed/k8s-secret.enc.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
 @test "gitseal YAML -> sops-age, MAC re-checked independently" {

@@ -38,6 +38,7 @@ usage_error() {
 	run --separate-stderr "$GITSEAL_BIN" render --root="$TMP/elsewhere" "$APP"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: root '$TMP/elsewhere': No such file or directory" ]
 	# --bind-namespace alone never takes the next word: the directory stays a directory
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$APP"
 	[ "$status" -eq 1 ]

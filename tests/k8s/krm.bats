@@ -110,6 +110,7 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 1 ]
 	grep -q 'severity: error' <<<"$output"
 	grep -q 'message: functionConfig must be viaduct.ai/v1 ksops or gitseal.dev/v1 SecretGenerator' <<<"$output"
+	[ "$stderr" = "gitseal: error: functionConfig must be viaduct.ai/v1 ksops or gitseal.dev/v1 SecretGenerator" ]
 }
 
 install_legacy_plugin() {

@@ -53,7 +53,7 @@ assert s2 != s, "layout changed"
 open(p, "w").write(s2)
 PY
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "'secret.enc.yaml' document 1: value at 'metadata:namespace:'" <<<"$stderr"
 	! grep -q 'b-s3cr3t' <<<"$stderr"

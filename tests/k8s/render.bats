@@ -62,8 +62,9 @@ teardown() { teardown_tmp; }
 @test "render with the wrong key fails with nothing on stdout" {
 	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$(head -1 <<<"$stderr")" = "gitseal: error: 'db.enc.yaml' document 1: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported)" ]
 	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
 	grep -q "'tls.enc.yaml' document 1" <<<"$stderr"
 	[ "$(wc -l <<<"$stderr")" -eq 2 ]
@@ -74,8 +75,9 @@ teardown() { teardown_tmp; }
 	# change a plaintext field covered by the MAC
 	sed -i 's/name: db/name: dbx/' "$APP/db.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'db.enc.yaml' document 1: MAC mismatch" ]
 	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
 	! grep -q 't0p-s3cr3t' <<<"$stderr"
 }
@@ -108,8 +110,9 @@ teardown() { teardown_tmp; }
 
 @test "render of a missing directory fails" {
 	run --separate-stderr "$GITSEAL_BIN" render "$TMP/nope"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: '$TMP/nope': No such file or directory" ]
 }
 
 @test "render keeps multi-document files and names the failing document" {
@@ -120,7 +123,7 @@ teardown() { teardown_tmp; }
 	# change the first ciphertext character of document 2 (to one it is not)
 	perl -0pi -e 's/(username: ENC\[AES256_GCM,data:)(.)/$1 . ($2 eq "A" ? "B" : "A")/e' "$APP/multi.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "'multi.yaml' document 2" <<<"$stderr"
 }
@@ -161,8 +164,9 @@ YAML
 	[ "$status" -eq 0 ]
 	grep -q 'name: prod-db' <<<"$output"
 	GITSEAL_KUSTOMIZE="false" run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: '.': kustomize build: 'false' failed (exit status 1)" ]
 }
 
 @test "render refuses a ciphertext that a patch moved to another key" {
@@ -177,7 +181,7 @@ patches:
       value: "$enc"
 YAML
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "stringData:leaked" <<<"$stderr"
 	! grep -q 't0p-s3cr3t' <<<"$stderr"
@@ -188,21 +192,22 @@ YAML
 	cp "$APP/db.enc.yaml" "$TMP/db.orig"
 	sed -i 's/name: db/name: dbx/' "$APP/db.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "db.enc.yaml" <<<"$stderr"
 	cp "$TMP/db.orig" "$APP/db.enc.yaml"
 	rm "$APP/tls.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'kustomization.yaml': 'tls.enc.yaml' not found" ]
 }
 
 @test "render of a kustomization with the wrong key fails with nothing on stdout" {
 	kustomize_app
 	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "db.enc.yaml" <<<"$stderr"
 }

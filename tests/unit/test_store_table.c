@@ -138,6 +138,9 @@ static const struct row rows[] = {
 	  "o:\n    - |-\n      x\n      y\n   " },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
+	/* a root written afresh goes from column 0: the blanks before its
+	 * non-specific tag go with it (fuzz_yaml, regress_root_property_indented) */
+	{ "documents", Y, " !\nm:\nv:\n#\n|", SET, "v", DOC_STR, "y", "m: null\n#\nv: \"y\"" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },

@@ -1,0 +1,331 @@
+#!/usr/bin/env bats
+# The merge driver's defects found by the differential harness
+# tests/redteam/merge.py (random three-way merges against a model merge of
+# the plaintext trees): each test is one defect, its input given here.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	git add -A && git commit -qm rules
+}
+teardown() { gs_teardown; }
+
+# merge_three FILE BASE OURS THEIRS: the three versions committed (base on
+# main, then branches ours-FILE and theirs-FILE), theirs merged into ours;
+# $output and $status are git merge's
+merge_three() {
+	local f=secrets/$1
+	git checkout -q main
+	printf "$2" > "$f"
+	git add -A && git commit -qm "base $1"
+	git checkout -qb "theirs-$1"
+	printf "$4" > "$f"
+	git commit -qam theirs
+	git checkout -qb "ours-$1" main
+	printf "$3" > "$f"
+	git commit -qam ours
+	run git merge --no-edit "theirs-$1"
+	echo "$output"
+	cat "$f"
+}
+
+# merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
+# (a conflict, as a criss-cross history has it) and resolves it to TEXT
+merge_base() {
+	git checkout -qb "$2" "$3"
+	run git merge -q "$4"
+	printf "$5" > "secrets/$1"
+	git add -A && git commit -qm "$2"
+}
+
+# the merge conflicted on KEY (as the message names it) and FILE holds
+# both LINES between markers
+assert_conflict_shows() {
+	local f=secrets/$1 key=$2 line
+	shift 2
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in '$f': changed on both sides: $key" <<<"$output"
+	grep -qx '<<<<<<< ours' "$f"
+	for line in "$@"; do grep -qxF "$line" "$f"; done
+	git merge --abort
+}
+
+# no TEXT (a line of plaintext) in any object nor any file under .git
+assert_no_secret_in_git() {
+	local text
+	for text in "$@"; do
+		run ! grep -qaF "$text" <(git cat-file --batch-all-objects --batch)
+		run ! grep -rqaF "$text" .git
+	done
+}
+
+@test "a key added on both sides with other values: the markers hold both values (YAML, JSON, dotenv, INI)" {
+	# the conflict's text took the base's side of the key from theirs (the
+	# key, removed for the base, came back as a key only theirs has): no
+	# markers, the work tree held ours' value only
+	merge_three a.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\nnew: ours-value\n' 'a: 1\nb: 2\nnew: theirs-value\n'
+	assert_conflict_shows a.yaml new 'new: ours-value' 'new: theirs-value'
+	merge_three a.json '{\n  "a": "1",\n  "b": "2"\n}\n' '{\n  "b": "2",\n  "a": "1",\n  "new": "ours-value"\n}\n' \
+		'{\n  "a": "1",\n  "b": "2",\n  "new": "theirs-value"\n}\n'
+	assert_conflict_shows a.json new '  "new": "ours-value"' '  "new": "theirs-value"'
+	merge_three a.env 'A=1\nB=2\n' 'B=2\nA=1\nNEW=ours-value\n' 'A=1\nB=2\nNEW=theirs-value\n'
+	assert_conflict_shows a.env NEW 'NEW=ours-value' 'NEW=theirs-value'
+	merge_three a.ini '[s]\na = 1\nb = 2\n' '[s]\nb = 2\na = 1\nnew = ours-value\n' '[s]\na = 1\nb = 2\nnew = theirs-value\n'
+	assert_conflict_shows a.ini s.new 'new = ours-value' 'new = theirs-value'
+}
+
+@test "the merge harness (tests/redteam/merge.py), a short fixed-seed run: every flow agrees with the model" {
+	python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
+	# one case per store, each through another flow, and one rule-2 case;
+	# make redteam runs it long
+	run python3 "$BATS_TEST_DIRNAME/../redteam/merge.py" --bin "$GITSEAL_BIN" --cases 1 --quick --seed 20261202
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'merge.py: 0 failure(s), [0-9]* s' <<<"$output"
+	# it ran what it says: four stores, a merge each, and the rule-2 case
+	[ "$(grep -c ':run  *1$' <<<"$output")" -ge 5 ]
+}
+
+@test "a criss-cross merge whose merge bases conflict: the other changes merge, the conflict shows markers" {
+	# git merges the two merge bases first (a virtual base), with the driver:
+	# their conflict is sealed, and the driver refused that base whole ("the
+	# base version holds an unresolved conflict"), leaving ours' text without
+	# markers; theirs' change to b was gone from the work tree
+	printf 'a: 1\nb: 1\nc: 1\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	git checkout -qb x
+	sed -i 's/a: 1/a: x/' secrets/f.yaml && git commit -qam x
+	git checkout -q main
+	sed -i 's/a: 1/a: m/' secrets/f.yaml && git commit -qam m
+	# each merged into the other, the conflict on a resolved its own way
+	git checkout -qb m2 main
+	run -1 git merge -q x
+	printf 'a: m\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm m2
+	git checkout -qb x2 x
+	run -1 git merge -q main
+	printf 'a: x\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm x2
+	sed -i 's/b: 1/b: x2/' secrets/f.yaml && git commit -qam x2b
+	git checkout -q m2
+	sed -i 's/c: 1/c: m2/' secrets/f.yaml && git commit -qam m2c
+	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/f.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
+	run ! grep -F "unresolved conflict" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/f.yaml
+	grep -qx 'a: m' secrets/f.yaml
+	grep -qx 'a: x' secrets/f.yaml
+	grep -qx 'b: x2' secrets/f.yaml
+	grep -qx 'c: m2' secrets/f.yaml
+	[ "$(grep -c '^<<<<<<< ' secrets/f.yaml)" -eq 1 ]
+	assert_no_secret_in_git 'a: m' 'b: x2' 'c: m2'
+}
+
+@test "a commit that adds or removes only keys without a value (an empty list or map, a null) passes the hook" {
+	# sops's MAC covers the values (non-null scalars and comments): such a
+	# change keeps the MAC and lastmodified, and the hook took it for a part
+	# of a change staged with git add -p ("only a part of a change is staged")
+	printf 'a: x\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	for text in 'a: x\nn: []\n' 'a: x\nn: []\nm: {}\n' 'a: x\nn: []\nm: {}\nz: null\n' 'a: x\nz:\n' 'a: x\n'; do
+		printf "$text" > secrets/f.yaml
+		run git commit -qam "$text"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
+	done
+	# a value changed with the committed MAC kept is still refused
+	git show HEAD:secrets/f.yaml > "$T/head.yaml"
+	printf 'a: y\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	git show :secrets/f.yaml | grep '^a: ' > "$T/a-line"
+	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/head.yaml" > "$T/partial.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w "$T/partial.yaml"),secrets/f.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qF "'secrets/f.yaml': " <<<"$output"
+}
+
+@test "a merge never brings back the data key a branch rotated away (updatekeys --rotate)" {
+	# the driver kept ours' data key when ours and theirs named the same
+	# recipients: merging a rotation into a branch that still had the old
+	# key sealed the result with the old key, undoing the rotation silently
+	# (whoever read the old key read the merge)
+	printf 'a: 1\nb: 2\nc: keep-me\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	git checkout -qb rot
+	run -0 "$GITSEAL_BIN" updatekeys --rotate -y secrets/f.yaml
+	git commit -qm rotate
+	git checkout -q main
+	sed -i 's/a: 1/a: 10/' secrets/f.yaml
+	git commit -qam edit-a
+	old_c=$(git show main:secrets/f.yaml | grep '^c:')
+	rot_c=$(git show rot:secrets/f.yaml | grep '^c:')
+	[ "$old_c" != "$rot_c" ]
+	for how in "merge --no-edit rot" "cherry-pick rot"; do
+		git checkout -qf -B w main
+		run git $how
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(cat secrets/f.yaml)" = "$(printf 'a: 10\nb: 2\nc: keep-me')" ]
+		# not the old key: c's ciphertext is not the one it had under it
+		[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" != "$old_c" ]
+		assert_status_clean
+	done
+	# the other way round the rotated key stays (this clone made it)
+	git checkout -qf -B w2 rot
+	run -0 git merge --no-edit main
+	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
+}
+
+@test "documents added, removed or emptied on one side merge with a side that changed no data; on both sides they conflict" {
+	# the versions' numbers of documents differed, so the driver conflicted
+	# over the whole file even when the other side had changed only its
+	# layout or comments
+	merge_three d.yaml 'a: 1\n---\nb: 2\n' '# a comment\na: 1\n---\nb: 2\n' 'a: 1\n---\nb: 2\n---\nc: 3\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.yaml)" = "$(printf '# a comment\na: 1\n---\nb: 2\n---\nc: 3')" ]
+	assert_status_clean
+	merge_three e.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\n' ''
+	[ "$status" -eq 0 ]
+	[ ! -s secrets/e.yaml ]
+	[ -z "$(git show HEAD:secrets/e.yaml)" ]
+	merge_three f.yaml 'a: 1\n---\nb: 2\n' 'a: 1\n' 'a: 10\n---\nb: 2\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the file changed on both sides" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/f.yaml
+}
+
+# What held: a pull request's branch that changes the file's metadata
+# (outside the MAC) and is merged, rebased or cherry-picked.
+@test "a merged branch that names another recipient in a file's metadata, or narrows its rule, is refused with the reason" {
+	printf 'a: base-a\nb: base-b\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+	# mallory's clone has no filter: she commits the bytes she made
+	printf 'a: base-a\nb: base-b\nc: from-mallory\n' > "$T/p.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" p.yaml) > "$T/both.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^a$' p.yaml) > "$T/narrow.yaml"
+	for kind in both narrow; do
+		as_person mallory git checkout -qB "$kind" main
+		cp "$T/$kind.yaml" "$T/mallory/secrets/f.yaml"
+		as_person mallory git commit -qam "$kind"
+	done
+	git fetch -q "$T/mallory" both:both narrow:narrow
+	sed -i 's/base-a/ours-a/' secrets/f.yaml
+	printf 'd: ours-new-secret\n' >> secrets/f.yaml
+	git commit -qam ours
+	for how in merge cherry-pick; do
+		git checkout -qf -B w main
+		run git $how both
+		echo "$output"
+		[ "$status" -eq 1 ]
+		grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+		# nothing sealed for her: the work tree is ours', the index conflicted
+		run ! grep -qF "$M" <(git show :2:secrets/f.yaml; git show HEAD:secrets/f.yaml)
+		grep -qx 'd: ours-new-secret' secrets/f.yaml
+		# resolved as it is, it is sealed for ours' keys, not hers
+		run -0 git add secrets/f.yaml
+		run ! grep -qF "$M" <(git show :secrets/f.yaml)
+		git $how --abort
+	done
+	git checkout -qf -B w main
+	run git merge --no-edit narrow
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule" <<<"$output"
+	run ! grep -qaF ours-new-secret <(git cat-file --batch-all-objects --batch)
+}
+
+@test "a criss-cross merge whose merged bases do not load without their markers: theirs' deletion is not undone" {
+	# the bases' conflict is on the last key of a JSON file: outside the
+	# markers the text ended in a comma and did not load; the driver took
+	# no base at all then, and a key theirs deleted came back from ours
+	# (a merge with no base keeps what one side has). The base is now what
+	# both sides of the bases' markers agree on.
+	printf '{\n  "b": "2",\n  "a": "1"\n}\n' > secrets/c.json
+	git add -A && git commit -qm base
+	git checkout -qb x
+	sed -i 's/"a": "1"/"a": "x"/' secrets/c.json && git commit -qam x
+	git checkout -q main
+	sed -i 's/"a": "1"/"a": "m"/' secrets/c.json && git commit -qam m
+	merge_base c.json m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
+	merge_base c.json x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
+	printf '{\n  "a": "x"\n}\n' > secrets/c.json && git commit -qam "x3: no b"
+	git checkout -q m2
+	printf '{\n  "b": "2",\n  "a": "m",\n  "c": "3"\n}\n' > secrets/c.json && git commit -qam "m3: c"
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/c.json
+	[ "$status" -eq 1 ]
+	# the bases' merge, then ours and theirs: each conflicts on a alone
+	[ "$(grep -cxF "gitseal: error: conflict in 'secrets/c.json': changed on both sides: a" <<<"$output")" -eq 2 ]
+	grep -q '^<<<<<<< ' secrets/c.json
+	# b deleted by theirs, c added by ours, a between markers
+	run ! grep -q '"b"' secrets/c.json
+	grep -qxF '  "c": "3"' secrets/c.json
+}
+
+@test "a criss-cross merge: a section the merged bases conflicted in, deleted on one side and kept on the other, conflicts" {
+	# outside the markers the bases' merge lost the section's header too, so
+	# the section looked added by theirs and ours' deletion was undone; and
+	# host, which the bases conflicted on (m deleted it), came back whole
+	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\nhost = h0\n\n[sec2]\nurl = base-url\n' > secrets/s.ini
+	git add -A && git commit -qm base
+	git checkout -qb x
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
+	git commit -qam x
+	git checkout -q main
+	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n' > secrets/s.ini
+	git commit -qam m
+	merge_base s.ini m2 main x '[db]\nname = n-x\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n'
+	merge_base s.ini x2 x main '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n'
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = \nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
+	git commit -qam "x3: user emptied"
+	git checkout -q m2
+	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\n' > secrets/s.ini
+	git commit -qam "m3: no sec2"
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/s.ini
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/s.ini': changed on both sides: sec1.host, sec2" <<<"$output"
+	grep -q '^<<<<<<< ' secrets/s.ini
+	grep -qx 'url = x-url' secrets/s.ini
+}
+
+@test "a conflict resolved and added keeps the recipient the other branch added (updatekeys), as a clean merge does" {
+	# a clean merge seals for the side that changed the keys; a resolved
+	# conflict was sealed by git add for HEAD's keys: the teammate that
+	# theirs had added (gitseal updatekeys, accepted here) lost the file
+	printf 'a: 1\nb: 2\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	age-keygen -o "$T/tina.txt" 2>/dev/null
+	TINA=$(age-keygen -y "$T/tina.txt")
+	git checkout -qb t
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$TINA" > .sops.yaml
+	run -0 "$GITSEAL_BIN" updatekeys -y -r .
+	sed -i 's/a: 1/a: theirs/' secrets/f.yaml
+	git add -A && git commit -qm "give Tina access; a"
+	git checkout -q main
+	sed -i 's/a: 1/a: ours/' secrets/f.yaml
+	git commit -qam ours
+	run git merge --no-edit t
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
+	printf 'a: resolved\nb: 2\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	run -0 git commit -qm merged
+	git show HEAD:secrets/f.yaml | grep -qF "recipient: $TINA"
+	git show HEAD:secrets/f.yaml > "$T/m.yaml"
+	[ "$(SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt "$T/m.yaml")" = "$(printf 'a: resolved\nb: 2')" ]
+	assert_status_clean
+}

@@ -1,0 +1,1175 @@
+#!/usr/bin/env python3
+"""Differential harness for the merge driver (docs/git.md, "Merges"): random
+three-way merges of sealed files through real git, against a model merge of
+the plaintext trees written here, independent of gitseal.
+
+For each case: a base document in one store (YAML with comments, nested
+maps, lists, block scalars and several documents; JSON; dotenv; INI with
+sections), two branches of random edits (a leaf changed, added or removed at
+any depth, a list changed, keys reordered, a comment edited, the same key
+added or changed on both sides with the same or another value, removed on
+one side and changed on the other), each committed through the filter. Then
+git merge, rebase, cherry-pick, stash pop, pull --rebase from a second
+clone and revert, each checked against the model (and criss-cross merges,
+see criss_cross_case):
+
+- git exits 0 exactly when the model finds no conflict;
+- exit 0: the work tree and the committed blob (its MAC verified by
+  `gitseal decrypt`) hold the model's tree, and the blob is sealed for the
+  base's recipients; `git status` is clean;
+- a conflict: the markers' "ours" and "theirs" sides are the model merge
+  with each conflicting leaf taken from that side (nothing dropped), and
+  after a resolution (ours, theirs or by hand) the commit holds what was
+  resolved;
+- always: no secret value of any version in any object, nor in any file
+  under .git (rr-cache with rerere on, AUTO_MERGE, ORIG_HEAD, MERGE_MSG,
+  logs, the index).
+
+Also the rule-2 cases: a branch that adds a recipient to the file's metadata
+(sealed for it by hand, or a stanza grafted on) must not have its merge
+sealed for that recipient silently.
+
+The trees are read by PyYAML as yaml.v3 types them, Python's json and line
+parsers (tests/redteam/rule1.py).
+
+usage: merge.py [--bin build/gitseal] [--cases N] [--seed S] [--store S]...
+                [--flow F]... [--quick] [--keep DIR]
+Exit 0: every check held; 1: a violation (printed with its seed and case,
+and the three plaintexts under --keep).
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import rule1  # noqa: E402 the independent parsers
+
+STORES = ("yaml", "json", "dotenv", "ini")
+FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "criss-cross")
+EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
+MISSING = object()
+CONFLICT = object()
+
+
+# ---- the model: trees of dict / list / scalar --------------------------------
+
+class Gen:
+    """Random values: every secret a unique token, so that a scan of .git
+    for it cannot hit anything else."""
+
+    def __init__(self, rng, store):
+        self.rng = rng
+        self.store = store
+        self.n = 0
+
+    def token(self):
+        self.n += 1
+        return "v%s%03d" % ("".join(self.rng.choice("0123456789abcdef") for _ in range(10)), self.n % 1000)
+
+    def key(self, depth=0):
+        if self.store == "dotenv":
+            return self.rng.choice(["A", "B", "C", "D", "E", "DB_USER", "DB_PASS", "TOKEN", "PORT"]) + \
+                ("" if self.rng.random() < 0.7 else "_%d" % self.rng.randrange(3))
+        if self.store == "ini":
+            return self.rng.choice(["user", "pass", "host", "port", "key", "url", "name"]) + \
+                ("" if self.rng.random() < 0.7 else "%d" % self.rng.randrange(3))
+        if self.rng.random() < 0.04:
+            # keys that need quotes; "a.b" also reads as a path in messages
+            return self.rng.choice(["a.b", "x y", "123", "k: v", "#h", "é"])
+        return self.rng.choice(["a", "b", "c", "d", "db", "api", "user", "pass", "port",
+                                "tls", "x", "y", "nested", "list"]) + \
+            ("" if self.rng.random() < 0.6 else "%d" % self.rng.randrange(4))
+
+    def scalar(self):
+        r = self.rng.random()
+        if self.store in ("dotenv", "ini"):
+            if r < 0.15:
+                return self.token() + " with spaces"
+            if r < 0.2:
+                return "a=b" + self.token()
+            if r < 0.23:
+                return ""
+            return self.token()
+        if r < 0.03:
+            return None
+        if r < 0.05:
+            return ""
+        if r < 0.12:
+            return self.rng.randrange(2, 100000)  # never 0 or 1: False == 0 in Python
+        if r < 0.17:
+            return self.rng.choice([True, False])
+        if r < 0.25 and self.store == "yaml":
+            # a block scalar
+            return "".join("%s line %d\n" % (self.token(), i) for i in range(self.rng.randrange(1, 4)))
+        if r < 0.3:
+            return self.token() + ": # quoted"
+        return self.token()
+
+    def value(self, depth):
+        r = self.rng.random()
+        if depth < 4 and r < 0.3:
+            return self.mapping(depth + 1)
+        if r < 0.42:
+            return self.listing(depth)
+        return self.scalar()
+
+    def listing(self, depth):
+        n = self.rng.randrange(0, 4)
+        if depth < 3 and self.rng.random() < 0.2 and self.store == "json":
+            return [self.mapping(depth + 1) for _ in range(max(n, 1))]
+        return [self.scalar() for _ in range(n)]
+
+    def mapping(self, depth, n=None):
+        m = {}
+        for _ in range(n if n is not None else self.rng.randrange(1, 5)):
+            k = self.key(depth)
+            if self.store == "dotenv" or (self.store == "ini" and depth >= 1):
+                m[k] = self.scalar()
+            elif self.store == "ini":
+                m[k] = self.mapping(1, self.rng.randrange(1, 4))
+            else:
+                m[k] = self.value(depth)
+        return m
+
+    def document_set(self):
+        if self.store == "ini":
+            docs = [{("sec%d" % i if i else "db"): self.mapping(1, self.rng.randrange(1, 4))
+                     for i in range(self.rng.randrange(1, 4))}]
+        elif self.store == "dotenv":
+            docs = [self.mapping(0, self.rng.randrange(2, 7))]
+        elif self.store == "json":
+            docs = [self.mapping(0, self.rng.randrange(2, 6))]
+        else:
+            docs = [self.mapping(0, self.rng.randrange(2, 6))
+                    for _ in range(1 if self.rng.random() < 0.75 else self.rng.randrange(2, 4))]
+        return docs
+
+
+def deep(x):
+    return json.loads(json.dumps(x))
+
+
+def maps_in(node, path=()):
+    """Every map of a tree with its path."""
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from maps_in(v, path + (k,))
+
+
+class Doc:
+    """A document set with the comments of its keys (YAML, dotenv, INI)."""
+
+    def __init__(self, docs, comments=None):
+        self.docs = docs
+        self.comments = comments or {}
+
+    def copy(self):
+        return Doc(deep(self.docs), dict(self.comments))
+
+
+def edit(g, doc, store, kind=None, at=None, value=MISSING):
+    """One random edit of doc in place; returns (kind, path) so that the
+    other side can make an edit at the same place."""
+    rng = g.rng
+    if not doc.docs:
+        return None
+    di = rng.randrange(len(doc.docs)) if at is None else at[0]
+    maps = list(maps_in(doc.docs[di])) if di < len(doc.docs) else []
+    if store == "ini":
+        maps = [(p, m) for p, m in maps if len(p) <= 1]
+    kinds = ["change", "change", "add", "delete", "reorder", "list", "comment", "retype"]
+    if kind is None and at is None and rng.random() < 0.01:
+        # the file emptied (an empty file passes the filter as it is)
+        doc.docs[:] = []
+        return "truncate", (0, ())
+    if store == "yaml" and kind is None and rng.random() < 0.03:
+        # a document added or removed: the file's documents are one atom
+        if len(doc.docs) > 1 and rng.random() < 0.5:
+            del doc.docs[rng.randrange(len(doc.docs))]
+        else:
+            doc.docs.append(g.mapping(0, rng.randrange(1, 3)))
+        return "document", (len(doc.docs), ())
+    kind = kind or rng.choice(kinds)
+    if at is not None:
+        if di >= len(doc.docs):
+            return None
+        path = at[1]
+        parent = doc.docs[di]
+        for k in path[:-1]:
+            parent = parent.get(k) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):
+            return None
+        key = path[-1]
+    else:
+        mpath, parent = rng.choice(maps)
+        if store == "ini" and not mpath:
+            # top level: sections
+            if kind in ("change", "retype", "list"):
+                if not parent:
+                    return None
+                sec = rng.choice(list(parent))
+                mpath, parent = (sec,), parent[sec]
+        key = rng.choice(list(parent)) if parent and kind not in ("add",) else g.key(len(mpath))
+        path = mpath + (key,)
+    leaf_only = store in ("dotenv",) or (store == "ini" and len(path) == 2)
+    if kind == "change" or kind == "add":
+        if store == "ini" and len(path) == 1:
+            parent[key] = g.mapping(1, rng.randrange(1, 3)) if value is MISSING else value
+        elif value is not MISSING:
+            parent[key] = value
+        else:
+            parent[key] = g.scalar() if leaf_only or rng.random() < 0.7 else g.value(len(path))
+    elif kind == "delete":
+        if key not in parent or (store == "ini" and len(doc.docs[di]) <= 1 and len(path) == 1):
+            return None
+        del parent[key]
+    elif kind == "reorder":
+        items = list(parent.items())
+        rng.shuffle(items)
+        parent.clear()
+        parent.update(items)
+    elif kind == "list":
+        if leaf_only:
+            return None
+        cur = parent.get(key)
+        if isinstance(cur, list) and cur and rng.random() < 0.5:
+            cur = list(cur)
+            r = rng.random()
+            if r < 0.4:
+                cur.append(g.scalar())
+            elif r < 0.7:
+                cur.pop(rng.randrange(len(cur)))
+            else:
+                cur[rng.randrange(len(cur))] = g.scalar()
+            parent[key] = cur
+        else:
+            parent[key] = g.listing(len(path))
+    elif kind == "comment":
+        if store == "json":
+            return None
+        doc.comments[(di,) + path] = "note %s" % g.token()
+    elif kind == "retype":
+        if leaf_only:
+            return None
+        cur = parent.get(key, MISSING)
+        parent[key] = g.mapping(len(path), 1) if not isinstance(cur, dict) else g.scalar()
+    return kind, (di, path)
+
+
+def edit_side(g, doc, store, n):
+    done = []
+    for _ in range(n):
+        r = edit(g, doc, store)
+        if r:
+            done.append(r)
+    return done
+
+
+def both_sides(g, base, ours, theirs, store):
+    """An edit at one place on both sides: the same value, other values,
+    removed on one side and changed on the other."""
+    rng = g.rng
+    di = rng.randrange(len(base.docs))
+    maps = [(p, m) for p, m in maps_in(base.docs[di]) if store != "ini" or len(p) == 1]
+    mpath, parent = rng.choice(maps)
+    if store == "ini" and not mpath:
+        return
+    r = rng.random()
+    existing = list(parent)
+    if r < 0.35 or not existing:
+        key = g.key(len(mpath))
+        v1 = g.scalar()
+        v2 = v1 if rng.random() < 0.5 else g.scalar()
+        edit(g, ours, store, "add", (di, mpath + (key,)), v1)
+        edit(g, theirs, store, "add", (di, mpath + (key,)), v2)
+    elif r < 0.65:
+        key = rng.choice(existing)
+        v1 = g.scalar()
+        v2 = v1 if rng.random() < 0.4 else g.scalar()
+        edit(g, ours, store, "change", (di, mpath + (key,)), v1)
+        edit(g, theirs, store, "change", (di, mpath + (key,)), v2)
+    else:
+        key = rng.choice(existing)
+        a, b = (ours, theirs) if rng.random() < 0.5 else (theirs, ours)
+        edit(g, a, store, "delete", (di, mpath + (key,)))
+        edit(g, b, store, "change", (di, mpath + (key,)), g.scalar())
+
+
+class Merge:
+    """The model three-way merge: maps key by key at every depth, lists and
+    scalars as atoms, a conflict only where both sides changed one thing
+    differently. pick chooses what a conflict takes ("ours", "theirs" or
+    None: record it only)."""
+
+    def __init__(self, pick=None):
+        self.pick = pick
+        self.conflicts = []
+        self.whole = False
+
+    def value(self, b, o, t, path):
+        if o == t or b == t:
+            return o
+        if b == o:
+            return t
+        if isinstance(o, dict) and isinstance(t, dict) and (b is MISSING or isinstance(b, dict)):
+            return self.mapping({} if b is MISSING else b, o, t, path)
+        self.conflicts.append(path)
+        if self.pick == "unknown":
+            return object()  # equals nothing: git's virtual base holds markers there
+        return t if self.pick == "theirs" else o
+
+    def mapping(self, b, o, t, path):
+        out = {}
+        for k in list(o) + [k for k in t if k not in o]:
+            v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING), path + (k,))
+            if v is not MISSING:
+                out[k] = v
+        return out
+
+    def docs(self, b, o, t):
+        if not b:
+            # added on both sides, or over an empty file (git gives the
+            # driver an empty base for both): each document merges with
+            # nothing
+            b = [MISSING] * len(o) if len(o) == len(t) else []
+        if len(o) == len(t) == len(b):
+            return [self.value(x, y, z, (i,)) for i, (x, y, z) in enumerate(zip(b, o, t))]
+        # the documents of a file as one atom
+        if o == t or b == t:
+            return o
+        if b == o:
+            return t
+        self.whole = True
+        self.conflicts.append(())
+        return t if self.pick == "theirs" else o
+
+
+# ---- text of each store ----------------------------------------------------
+
+PLAIN = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def yaml_scalar(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if PLAIN.match(v):
+        return v
+    return json.dumps(v)
+
+
+def yaml_text(doc, rng, step):
+    if not doc.docs:
+        return b""
+    out = []
+
+    def comment(di, path, ind):
+        c = doc.comments.get((di,) + path)
+        if c:
+            out.append(" " * ind + "# " + c)
+
+    def node(di, v, path, ind):
+        for k, x in v.items():
+            comment(di, path + (k,), ind)
+            head = " " * ind + yaml_scalar(k) + ":"
+            if isinstance(x, dict):
+                if not x:
+                    out.append(head + " {}")
+                else:
+                    out.append(head)
+                    node(di, x, path + (k,), ind + step)
+            elif isinstance(x, list):
+                if not x:
+                    out.append(head + " []")
+                elif all(not isinstance(i, (dict, list)) and not (isinstance(i, str) and "\n" in i) for i in x) \
+                        and len(x) < 3:
+                    out.append(head + " [" + ", ".join(yaml_scalar(i) for i in x) + "]")
+                else:
+                    out.append(head)
+                    for i in x:
+                        if isinstance(i, str) and "\n" in i:
+                            out.append(" " * (ind + step) + "- " + json.dumps(i))
+                        elif isinstance(i, dict):
+                            out.append(" " * (ind + step) + "- " + json.dumps(i))
+                        else:
+                            out.append(" " * (ind + step) + "- " + yaml_scalar(i))
+            elif isinstance(x, str) and "\n" in x and x.endswith("\n") and "\n\n" not in x:
+                out.append(head + " |")
+                for line in x[:-1].split("\n"):
+                    out.append(" " * (ind + step) + line)
+            else:
+                out.append(head + " " + yaml_scalar(x))
+
+    for di, d in enumerate(doc.docs):
+        if di or len(doc.docs) > 1:
+            out.append("---")
+        if not d:
+            out.append("{}")
+        node(di, d, (), 0)
+    return ("\n".join(out) + "\n").encode()
+
+
+def json_text(doc, rng, step):
+    if not doc.docs:
+        return b""
+    return (json.dumps(doc.docs[0], indent=step) + "\n").encode()
+
+
+def dotenv_text(doc, rng, step):
+    if not doc.docs:
+        return b""
+    out = []
+    for k, v in doc.docs[0].items():
+        c = doc.comments.get((0, k))
+        if c:
+            out.append("# " + c)
+        out.append("%s=%s" % (k, v))
+    return ("\n".join(out) + "\n").encode()
+
+
+def ini_text(doc, rng, step):
+    if not doc.docs:
+        return b""
+    out = []
+    for s, m in doc.docs[0].items():
+        c = doc.comments.get((0, s))
+        if c:
+            out.append("; " + c)
+        out.append("[%s]" % s)
+        for k, v in m.items():
+            c = doc.comments.get((0, s, k))
+            if c:
+                out.append("# " + c)
+            out.append("%s = %s" % (k, v))
+        out.append("")
+    return ("\n".join(out).rstrip("\n") + "\n").encode()
+
+
+TEXT = {"yaml": yaml_text, "json": json_text, "dotenv": dotenv_text, "ini": ini_text}
+
+
+def ini_parse(data):
+    out, sec = {}, None
+    for line in data.decode("utf-8").split("\n"):
+        s = line.strip()
+        if not s or s[0] in "#;":
+            continue
+        if s.startswith("["):
+            if not s.endswith("]"):
+                raise ValueError("bad header %r" % s)
+            sec = out.setdefault(s[1:-1], {})
+            continue
+        if sec is None or "=" not in s:
+            raise ValueError("bad line %r" % s)
+        k, v = s.split("=", 1)
+        if k.strip() in sec:
+            raise ValueError("duplicate key %r" % k)
+        sec[k.strip()] = v.strip()
+    return ("ini", tuple(sorted((k, tuple(sorted(v.items()))) for k, v in out.items())))
+
+
+def unordered(t):
+    """rule1's trees with maps as sets of pairs: the order of keys is
+    layout, which a merge may choose."""
+    if isinstance(t, tuple) and len(t) == 2 and t[0] == "map":
+        return ("map", tuple(sorted(((unordered(k), unordered(v)) for k, v in t[1]), key=repr)))
+    if isinstance(t, tuple):
+        return tuple(unordered(x) for x in t)
+    if isinstance(t, list):
+        return [unordered(x) for x in t]
+    return t
+
+
+def data_of(store, text):
+    """The data of a text as an oracle independent of gitseal sees it."""
+    if not text and store in ("yaml", "json"):
+        return ("empty file",)  # no document; a dotenv or INI file of no key reads as one
+    if store == "yaml":
+        return unordered(rule1.yaml_tree(text))
+    if store == "json":
+        return unordered(rule1.json_tree(text))
+    if store == "dotenv":
+        return tuple(sorted((k, v) for k, v in rule1.dotenv_tree(text) if k != "comment"))
+    return ini_parse(text)
+
+
+def values_of(node):
+    """Every string leaf (the secrets a scan looks for)."""
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from values_of(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from values_of(v)
+    elif isinstance(node, str):
+        for line in node.split("\n"):
+            m = re.search(r"v[0-9a-f]{10}\d{3}", line)
+            if m:
+                yield m.group(0)
+
+
+def resolve_markers(text, side):
+    """The text with each conflict's side kept (0: ours, 1: theirs)."""
+    out, state = [], None
+    for line in text.split(b"\n"):
+        if re.match(rb"^<{7}( |$)", line):
+            state = 0
+            continue
+        if state is not None and re.match(rb"^\|{7}( |$)", line):
+            state = 2
+            continue
+        if state is not None and line == b"=" * 7:
+            state = 1
+            continue
+        if state is not None and re.match(rb"^>{7}( |$)", line):
+            state = None
+            continue
+        if state is None or state == side:
+            out.append(line)
+    return b"\n".join(out)
+
+
+# ---- git ---------------------------------------------------------------------
+
+class Harness:
+    def __init__(self, args):
+        self.bin = os.path.abspath(args.bin)
+        self.keep = args.keep
+        self.counts = collections.Counter()
+        self.failures = 0
+        self.tmp = tempfile.mkdtemp(prefix="mergefuzz-")
+        os.chmod(self.tmp, 0o700)
+        self.key = os.path.join(REPO, "keys", "demo-age-key.txt")
+        self.key2 = os.path.join(REPO, "keys", "test-age-key-2.txt")
+        self.recipient = open(os.path.join(REPO, "keys", "demo-age-recipient.txt")).read().strip()
+        self.recipient2 = [l.split(": ", 1)[1].strip() for l in open(self.key2)
+                           if l.startswith("# public key: ")][0]
+        home = os.path.join(self.tmp, "home")
+        os.mkdir(home)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("SOPS_", "GIT_")) and k not in ("EDITOR", "VISUAL")}
+        self.env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+                        SOPS_AGE_KEY_FILE=self.key, GIT_CONFIG_NOSYSTEM="1",
+                        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
+                        GIT_COMMITTER_EMAIL="t@e", GIT_EDITOR="true",
+                        PATH=os.path.dirname(self.bin) + os.pathsep + os.environ.get("PATH", ""))
+        self.n = 0
+
+    def git(self, d, *argv, check=True):
+        p = subprocess.run(("git",) + argv, cwd=d, env=self.env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        if check and p.returncode != 0:
+            raise RuntimeError("git %s: %s" % (" ".join(argv), (p.stdout + p.stderr).decode(errors="replace")[-400:]))
+        return p
+
+    def gitseal(self, d, *argv, stdin=None):
+        p = subprocess.run((self.bin,) + argv, cwd=d, env=self.env, input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+    def repo(self, store):
+        self.n += 1
+        d = os.path.join(self.tmp, "c%05d" % self.n)
+        os.makedirs(os.path.join(d, "repo", "secrets"))
+        repo = os.path.join(d, "repo")
+        self.git(repo, "init", "-q", "-b", "main")
+        rule1.write(os.path.join(repo, ".sops.yaml"),
+                    ("creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n" % self.recipient).encode())
+        rc, _, err = self.gitseal(repo, "git", "init", "secrets/**")
+        if rc:
+            raise RuntimeError("gitseal git init: " + err)
+        self.git(repo, "config", "rerere.enabled", "true")
+        self.git(repo, "add", ".sops.yaml", ".gitattributes")
+        self.git(repo, "commit", "-qm", "rules")
+        return d, repo
+
+    def fail(self, case, why, files):
+        self.failures += 1
+        self.counts[case.store + ":" + case.flow + ":FAIL"] += 1
+        where = ""
+        if self.keep:
+            dest = os.path.join(self.keep, "%s-%d" % (case.store, self.failures))
+            os.makedirs(dest, exist_ok=True)
+            for name, data in files.items():
+                rule1.write(os.path.join(dest, name), data)
+            rule1.write(os.path.join(dest, "case"), ("%s\n%s\n" % (case, why)).encode())
+            where = " [%s]" % dest
+        print("FAIL %s: %s%s" % (case, why, where), flush=True)
+
+
+class Case:
+    def __init__(self, seed, store, flow, idx):
+        self.seed, self.store, self.flow, self.idx = seed, store, flow, idx
+
+    def __str__(self):
+        return "seed=%d store=%s flow=%s case=%d" % (self.seed, self.store, self.flow, self.idx)
+
+
+def scan_git(h, repo, secrets):
+    """Secret values found in any object or any file under .git."""
+    objs = h.git(repo, "cat-file", "--batch-all-objects", "--batch", check=False).stdout
+    found = set()
+    for s in secrets:
+        if s.encode() in objs:
+            found.add("%s in an object" % s)
+    for root, _, files in os.walk(os.path.join(repo, ".git")):
+        if "/objects" in root:
+            continue  # compressed: read through cat-file above
+        for f in files:
+            p = os.path.join(root, f)
+            try:
+                data = rule1.read(p)
+            except OSError:
+                continue
+            for s in secrets:
+                if s.encode() in data:
+                    found.add("%s in %s" % (s, os.path.relpath(p, repo)))
+    return sorted(found)
+
+
+RECIPIENT_RE = re.compile(rb"age1[02-9ac-hj-np-z]{58}")
+
+
+def recipients_of(blob):
+    return sorted(set(RECIPIENT_RE.findall(blob)))
+
+
+def blob_plain(h, d, store, blob):
+    """The blob decrypted by `gitseal decrypt` (its MAC checked)."""
+    f = os.path.join(d, "blob." + EXT[store])
+    rule1.write(f, blob)
+    rc, out, err = h.gitseal(d, "decrypt", f)
+    os.unlink(f)
+    return rc, out, err
+
+
+def conflicted(h, repo):
+    st = h.git(repo, "status", "--porcelain").stdout
+    return any(line[:2] in (b"UU", b"AA", b"DU", b"UD") for line in st.splitlines())
+
+
+def run_flow(h, case, d, repo, path, texts):
+    """The flow up to the merge; returns (exit status, output, the
+    repository where it happened)."""
+    rel = "secrets/f." + EXT[case.store]
+    flow = case.flow
+    if flow == "merge":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--no-edit", "theirs", check=False)
+    elif flow == "rebase":
+        h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
+        p = h.git(repo, "rebase", "ours", check=False)
+    elif flow == "cherry-pick":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "cherry-pick", "--keep-redundant-commits", "theirs", check=False)
+    elif flow == "stash":
+        h.git(repo, "checkout", "-qf", "-B", "w", "base")
+        rule1.write(path, texts["theirs"])
+        h.git(repo, "add", rel)
+        h.git(repo, "stash", "-q")
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "stash", "pop", check=False)
+    elif flow == "revert":
+        h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
+        rule1.write(path, texts["ours"])
+        h.git(repo, "commit", "-qam", "ours over theirs")
+        p = h.git(repo, "revert", "--no-edit", "theirs", check=False)
+        if p.returncode and b"nothing to commit" in p.stdout + p.stderr and not conflicted(h, repo):
+            # the revert changes nothing: git leaves HEAD as it was
+            return 0, (p.stdout + p.stderr).decode(errors="replace"), repo, path
+    else:
+        clone = os.path.join(d, "clone")
+        if not os.path.exists(clone):
+            h.git(d, "clone", "-q", "--no-checkout", repo, clone)
+            rc, _, err = h.gitseal(clone, "git", "init")
+            if rc:
+                raise RuntimeError("gitseal git init in the clone: " + err)
+            h.git(clone, "config", "rerere.enabled", "true")
+        h.git(clone, "checkout", "-qf", "-B", "w", "origin/theirs")
+        p = h.git(clone, "pull", "--rebase", "origin", "ours", check=False)
+        repo = clone
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace"), repo, os.path.join(repo, rel)
+
+
+def finish(h, case, repo):
+    """Commits a resolution in the flow's way."""
+    flow = case.flow
+    if flow in ("rebase", "pull-rebase"):
+        p = h.git(repo, "rebase", "--continue", check=False)
+        if p.returncode and b"nothing to commit" in p.stdout + p.stderr:
+            h.git(repo, "rebase", "--skip")
+        elif p.returncode:
+            raise RuntimeError("rebase --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
+    elif flow in ("cherry-pick", "revert"):
+        p = h.git(repo, flow, "--continue", check=False)
+        if p.returncode:
+            h.git(repo, "commit", "-q", "--allow-empty", "--no-edit")
+    elif flow == "stash":
+        h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
+        h.git(repo, "stash", "drop", "-q")
+    else:
+        h.git(repo, "commit", "-q", "--no-edit", "--allow-empty")
+
+
+def check_committed(h, case, d, repo, rel, want_data, base_rcpt, files):
+    """HEAD's blob verifies, holds want_data and is sealed for the base's
+    recipients; the work tree says nothing changed."""
+    blob = h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout
+    files = dict(files, blob=blob)
+    if not blob:
+        # an empty file is committed as it is
+        if data_of(case.store, blob) != want_data:
+            h.fail(case, "committed an empty file, the model wants %r" % rule1.short(want_data), files)
+            return False
+        return True
+    rc, plain, err = blob_plain(h, d, case.store, blob)
+    if rc:
+        h.fail(case, "the committed blob does not open: %s" % rule1.first_line(err), files)
+        return False
+    got = data_of(case.store, plain)
+    if got != want_data:
+        h.fail(case, "the committed data differs from the model: %s" % rule1.first_diff(want_data, got),
+               dict(files, committed=plain))
+        return False
+    if recipients_of(blob) != base_rcpt:
+        h.fail(case, "sealed for %s, the base for %s" % (recipients_of(blob), base_rcpt), files)
+        return False
+    st = h.git(repo, "status", "--porcelain", "--", rel).stdout
+    if st:
+        h.fail(case, "git status not clean: %r" % st, files)
+        return False
+    return True
+
+
+def one_case(h, case):
+    rng = random.Random("%d/%s/%d" % (case.seed, case.store, case.idx))
+    g = Gen(rng, case.store)
+    store = case.store
+    for _ in range(50):
+        base = Doc(g.document_set())
+        ours, theirs = base.copy(), base.copy()
+        edit_side(g, ours, store, rng.randrange(1, 4))
+        edit_side(g, theirs, store, rng.randrange(0, 4))
+        if rng.random() < 0.35:
+            both_sides(g, base, ours, theirs, store)
+        step = rng.choice([2, 4])
+        texts = {n: TEXT[store](x, rng, step) for n, x in (("base", base), ("ours", ours), ("theirs", theirs))}
+        # git runs no driver unless both sides changed the file
+        if len(set(texts.values())) == 3:
+            break
+    else:
+        raise AssertionError("no case with edits on both sides")
+    files = {"base": texts["base"], "ours": texts["ours"], "theirs": texts["theirs"]}
+    for n, t in texts.items():
+        try:
+            data_of(store, t)
+        except Exception as e:  # noqa: BLE001
+            raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
+    # sometimes the file is new on both branches (git's add/add: an empty
+    # base); stash cannot carry a new file over as a merge
+    fresh = case.flow not in ("stash", "revert") and rng.random() < 0.12
+    bdocs = None if fresh else base.docs
+    # the three versions git merges: a revert of theirs' commit made on
+    # top of it, under ours, merges ours with base over theirs
+    roles = (bdocs, ours.docs, theirs.docs) if case.flow != "revert" else \
+        (theirs.docs, ours.docs, base.docs)
+    if fresh:
+        texts["base"] = files["base"] = b""
+        h.counts[store + ":added-on-both-sides"] += 1
+    model = Merge()
+    merged = model.docs(*roles)
+    secrets = set()
+    for x in (base, ours, theirs):
+        for dd in x.docs:
+            secrets.update(values_of(dd))
+
+    def model_text(pick):
+        m = Merge(pick)
+        return TEXT[store](Doc(m.docs(*roles), {}), rng, step)
+
+    d, repo = h.repo(store)
+    rel = "secrets/f." + EXT[store]
+    path = os.path.join(repo, rel)
+    try:
+        if not fresh:
+            rule1.write(path, texts["base"])
+            h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base", "--allow-empty")
+        h.git(repo, "branch", "base")
+        for side in ("ours", "theirs"):
+            h.git(repo, "checkout", "-qf", "-B", side, "base")
+            os.makedirs(os.path.dirname(path), exist_ok=True)  # git removes it when empty
+            rule1.write(path, texts[side])
+            h.git(repo, "add", rel)
+            h.git(repo, "commit", "-qm", side)
+        # whom the result is sealed for: the base's (ours' for a new file)
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", ("ours:" if fresh else "base:") + rel).stdout)
+        code, out, repo2, path2 = run_flow(h, case, d, repo, path, texts)
+        h.counts[store + ":" + case.flow + ":run"] += 1
+        work = rule1.read(path2) if os.path.exists(path2) else b""
+        files.update(output=out.encode(), worktree=work)
+        if code == 0 and case.flow == "stash":
+            h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
+        if code == 0:
+            if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
+                                base_rcpt, files):
+                return
+            count_comments(h, store, texts, work)
+        else:
+            if not model.conflicts:
+                h.fail(case, "git exits %d, the model merges: %s" % (code, rule1.first_line(out)), files)
+                return
+            if not conflicted(h, repo2):
+                h.fail(case, "git exits %d without a conflicted index: %s" % (code, rule1.first_line(out)),
+                       files)
+                return
+            if not conflict_checks(h, case, d, repo2, path2, rel, store, model, model_text, work,
+                                   secrets, base_rcpt, files, rng):
+                return
+            h.counts[store + ":" + case.flow + ":conflict"] += 1
+        leaks = scan_git(h, repo2, secrets)
+        if leaks:
+            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+            return
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)  # a failure's bytes are under --keep
+
+
+def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
+    """git exited 0: the model has no conflict, and the work tree and the
+    committed blob hold its data."""
+    if model.conflicts:
+        h.fail(case, "git exits 0, the model has conflicts at %s" % model.conflicts[:3], files)
+        return False
+    want, got = data_of(case.store, want_text), data_of(case.store, work)
+    if got != want:
+        h.fail(case, "merged data differs from the model: %s" % rule1.first_diff(want, got), files)
+        return False
+    if not check_committed(h, case, d, repo, rel, want, base_rcpt, files):
+        return False
+    h.counts[case.store + ":" + case.flow + ":merged"] += 1
+    return True
+
+
+def count_comments(h, store, texts, work):
+    """How many comments a side added or changed are in the merge (a
+    number only: where the line merge of the plaintexts does not give the
+    merged data, the result has ours' layout and theirs' comments go,
+    docs/git.md)."""
+    old = set(re.findall(rb"note v[0-9a-f]{10}\d{3}", texts["base"]))
+    for side in ("ours", "theirs"):
+        for c in set(re.findall(rb"note v[0-9a-f]{10}\d{3}", texts[side])) - old:
+            h.counts["%s:comment-of-%s-%s(info)" % (store, side, "kept" if c in work else "lost")] += 1
+
+
+def conflict_checks(h, case, d, repo, path, rel, store, model, model_text, work, secrets, base_rcpt,
+                    files, rng):
+    if model.whole:
+        h.counts[store + ":whole-file-conflict"] += 1
+    else:
+        for side, pick in ((0, "ours"), (1, "theirs")):
+            res = resolve_markers(work, side)
+            ok, _ = (True, None)
+            try:
+                got = data_of(store, res)
+            except Exception as e:  # noqa: BLE001
+                h.fail(case, "the %s side of the markers does not parse: %s" % (pick, e), files)
+                return False
+            want = data_of(store, model_text(pick))
+            if got != want:
+                h.fail(case, "the %s side of the markers is not the model's: %s" %
+                       (pick, rule1.first_diff(want, got)), files)
+                return False
+    # a resolution, committed in the flow's way
+    how = rng.choice(["ours", "theirs", "manual"])
+    h.counts[store + ":resolved-" + how] += 1
+    if how == "manual":
+        extra = "res%s" % "".join(rng.choice("0123456789abcdef") for _ in range(12))
+        secrets.add(extra)
+        text = model_text("theirs")
+        text = resolve_with(store, text, extra)
+        rule1.write(path, text)
+    else:
+        h.git(repo, "checkout", "--" + how, "--", rel)
+        text = rule1.read(path)
+    h.git(repo, "add", rel)
+    finish(h, case, repo)
+    return check_committed(h, case, d, repo, rel, data_of(store, text), base_rcpt, dict(files, resolved=text))
+
+
+def resolve_with(store, text, extra):
+    """text with one more key holding the value extra."""
+    if store == "yaml":
+        lines = text.split(b"\n")
+        # into the first document
+        at = 1 if lines[0] == b"---" else 0
+        if lines[at] == b"{}":
+            lines[at] = b"resolved: " + extra.encode()
+        else:
+            lines.insert(at, b"resolved: " + extra.encode())
+        return b"\n".join(lines)
+    if store == "json":
+        o = json.loads(text)
+        o["resolved"] = extra
+        return json.dumps(o, indent=2).encode() + b"\n"
+    if store == "dotenv":
+        return text + b"RESOLVED=" + extra.encode() + b"\n"
+    return b"[resolved]\nkey = " + extra.encode() + b"\n" + text
+
+
+# ---- criss-cross: two merge bases -----------------------------------------------
+
+def criss_cross_case(h, case):
+    """x and m from base, each merged into the other (their conflicts
+    resolved each its own way), edited again and merged: git merges the
+    two merge bases first, through the driver. The model's base is their
+    merge with a value that equals nothing where they conflicted (git's
+    virtual base holds markers there, which agree with neither side):
+    exit 0 exactly when the model has no conflict, then its data; a
+    conflict shows markers."""
+    store = case.store
+    rng = random.Random("%d/%s/%d/criss-cross" % (case.seed, store, case.idx))
+    g = Gen(rng, store)
+    for _ in range(50):
+        base = Doc(g.document_set())
+        x, m = base.copy(), base.copy()
+        edit_side(g, x, store, rng.randrange(1, 3))
+        edit_side(g, m, store, rng.randrange(1, 3))
+        if rng.random() < 0.6:
+            both_sides(g, base, m, x, store)
+        inner = Merge()
+        inner.docs(base.docs, m.docs, x.docs)
+        if inner.whole:
+            continue
+        m2 = Doc(Merge("ours").docs(base.docs, m.docs, x.docs))
+        x2 = Doc(Merge("theirs").docs(base.docs, m.docs, x.docs))
+        m3, x3 = m2.copy(), x2.copy()
+        edit_side(g, m3, store, rng.randrange(1, 3))
+        edit_side(g, x3, store, rng.randrange(1, 3))
+        step = rng.choice([2, 4])
+        t = {n: TEXT[store](d, rng, step) for n, d in
+             (("base", base), ("x", x), ("m", m), ("m2", m2), ("x2", x2), ("m3", m3), ("x3", x3))}
+        if len({t["base"], t["x"], t["m"]}) == 3 and len({t["m2"], t["m3"], t["x3"]}) == 3 and \
+                t["x2"] != t["x3"]:
+            break
+    else:
+        raise AssertionError("no criss-cross case")
+    vbase = Merge("unknown").docs(base.docs, m.docs, x.docs)
+    model = Merge()
+    merged = model.docs(vbase, m3.docs, x3.docs)
+    secrets = set()
+    for dd in (base, x, m, m2, x2, m3, x3):
+        for doc in dd.docs:
+            secrets.update(values_of(doc))
+    files = {n: v for n, v in t.items()}
+    d, repo = h.repo(store)
+    rel = "secrets/f." + EXT[store]
+    path = os.path.join(repo, rel)
+
+    def commit(branch, start, name, merge=None):
+        h.git(repo, "checkout", "-qf", "-B", branch, start)
+        if merge:
+            h.git(repo, "merge", "--no-edit", merge, check=False)
+        rule1.write(path, t[name])
+        h.git(repo, "add", rel)
+        h.git(repo, "commit", "-qm", name, "--allow-empty")
+
+    try:
+        rule1.write(path, t["base"])
+        h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base")
+        h.git(repo, "branch", "base")
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", "base:" + rel).stdout)
+        commit("x", "base", "x")
+        commit("m", "base", "m")
+        commit("m2", "m", "m2", merge="x")
+        commit("x2", "x", "x2", merge="m")
+        commit("m3", "m2", "m3")
+        commit("x3", "x2", "x3")
+        bases = h.git(repo, "merge-base", "--all", "m3", "x3").stdout.split()
+        h.counts[store + ":criss-cross:merge-bases=%d" % len(bases)] += 1
+        h.git(repo, "checkout", "-qf", "-B", "w", "m3")
+        p = h.git(repo, "merge", "--no-edit", "x3", check=False)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        work = rule1.read(path) if os.path.exists(path) else b""
+        files.update(output=out.encode(), worktree=work)
+        h.counts[store + ":criss-cross:run"] += 1
+        if p.returncode == 0:
+            if not check_merged(h, case, d, repo, rel, model, TEXT[store](Doc(merged), rng, step), work,
+                                base_rcpt, files):
+                return
+        else:
+            if not conflicted(h, repo) or not re.search(rb"^<{7} ", work, re.M):
+                h.fail(case, "git exits %d without markers in the work tree: %s" %
+                       (p.returncode, rule1.first_line(out)), files)
+                return
+            if not model.conflicts:
+                h.fail(case, "git exits %d, the model merges: %s" % (p.returncode, rule1.first_line(out)), files)
+                return
+            h.counts[store + ":criss-cross:conflict"] += 1
+        leaks = scan_git(h, repo, secrets)
+        if leaks:
+            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- rule 2: a branch that names another recipient --------------------------
+
+def widen_case(h, seed, idx):
+    """theirs changes the file's metadata, as a pull request can: another
+    recipient, sealed by hand for both or a stanza grafted onto the base's
+    metadata; or its own rule narrowed (encrypted_regex) so that values
+    are in clear. The merge must neither seal the result for that
+    recipient nor leave a value in clear without a word."""
+    case = Case(seed, "yaml", "widen", idx)
+    rng = random.Random("%d/widen/%d" % (seed, idx))
+    d, repo = h.repo("yaml")
+    rel = "secrets/f.yaml"
+    path = os.path.join(repo, rel)
+    files = {}
+    try:
+        rule1.write(path, b"a: wide%03d-base\nb: wide%03d-bee\n" % (idx, idx))
+        h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base")
+        h.git(repo, "branch", "base")
+        h.git(repo, "checkout", "-qb", "theirs")
+        plain = b"a: wide%03d-base\nb: wide%03d-bee\nc: wide%03d-new\n" % (idx, idx, idx)
+        kind = ["sealed-for-both", "grafted-stanza", "narrowed-rule"][idx % 3]
+        if kind == "narrowed-rule":
+            # readers unchanged, but its own rule leaves b and c in clear
+            f = os.path.join(d, "x.yaml")
+            rule1.write(f, plain)
+            rc, blob, err = h.gitseal(d, "encrypt", "--age", h.recipient, "--encrypted-regex", "^a$", f)
+            if rc:
+                raise RuntimeError("encrypt: " + err)
+        elif kind == "sealed-for-both":
+            f = os.path.join(d, "x.yaml")
+            rule1.write(f, plain)
+            rc, blob, err = h.gitseal(d, "encrypt", "--age", h.recipient + "," + h.recipient2, f)
+            if rc:
+                raise RuntimeError("encrypt: " + err)
+        else:
+            f = os.path.join(d, "x.yaml")
+            rule1.write(f, b"z: 1\n")
+            rc, other, err = h.gitseal(d, "encrypt", "--age", h.recipient2, f)
+            stanza = re.search(rb"\n(        - recipient: .*?\n(?:          .*\n)+)", other) or \
+                re.search(rb"\n(        - enc: \|\n(?:          .*\n)+)", other)
+            rule1.write(path, plain)
+            h.git(repo, "add", rel)
+            blob = h.git(repo, "cat-file", "-p", ":" + rel).stdout
+            blob = re.sub(rb"(\n    age:\n)", lambda m: m.group(1) + stanza.group(1), blob, count=1)
+        oid = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=blob, env=h.env,
+                             stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+        h.git(repo, "update-index", "--cacheinfo", "100644,%s,%s" % (oid, rel))
+        # as a clone without the filter commits it (a pull request)
+        h.git(repo, "-c", "filter.gitseal.process=", "-c", "filter.gitseal.required=false",
+              "commit", "-qm", "theirs: another recipient", "--no-verify")
+        h.git(repo, "checkout", "-qf", "-B", "w", "base")
+        ours = b"a: wide%03d-ours\nb: wide%03d-bee\n" % (idx, idx)
+        rule1.write(path, ours + (b"d: wide%03d-dnew\n" % idx if kind == "narrowed-rule" else b""))
+        h.git(repo, "commit", "-qam", "ours")
+        flow = rng.choice(["merge", "rebase", "cherry-pick"])
+        case.flow = "widen-" + kind + "-" + flow
+        if flow == "merge":
+            p = h.git(repo, "merge", "--no-edit", "theirs", check=False)
+        elif flow == "rebase":
+            h.git(repo, "checkout", "-qf", "-B", "w2", "theirs")
+            p = h.git(repo, "rebase", "w", check=False)
+        else:
+            p = h.git(repo, "cherry-pick", "--keep-redundant-commits", "theirs", check=False)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        files["output"] = out.encode()
+        h.counts["widen:" + kind + ":run"] += 1
+        head = h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout
+        idxblob = h.git(repo, "cat-file", "-p", ":" + rel, check=False).stdout
+        r2 = h.recipient2.encode()
+        if kind == "narrowed-rule":
+            # what theirs put in clear is public already; anything else
+            # (ours' new key d) must stay sealed
+            public = set(re.findall(rb"^\w+: wide.*$", blob, re.M))
+            clear = set(re.findall(rb"^\w+: wide.*$", head + b"\n" + idxblob, re.M)) - public
+            if p.returncode == 0 and clear:
+                h.fail(case, "the merge exits 0 and leaves %s in clear under theirs' rule" %
+                       b", ".join(sorted(clear)).decode(), files)
+            elif p.returncode == 0:
+                h.counts["widen:" + kind + ":sealed"] += 1
+            elif "would be in clear" not in out:
+                h.fail(case, "refused without saying why: %s" % rule1.first_line(out), files)
+            else:
+                h.counts["widen:" + kind + ":refused"] += 1
+        elif p.returncode == 0 and (r2 in head or r2 in idxblob):
+            h.fail(case, "the merge exits 0 and seals the result for the other recipient", files)
+        elif p.returncode == 0:
+            h.fail(case, "the merge exits 0 and drops theirs' recipient without a word", files)
+        elif "recipients changed: +" + h.recipient2 not in out:
+            h.fail(case, "refused without naming the recipient: %s" % rule1.first_line(out), files)
+        else:
+            h.counts["widen:" + kind + ":refused"] += 1
+    except RuntimeError as e:
+        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.path.join(REPO, "build", "gitseal"))
+    ap.add_argument("--cases", type=int, default=10, help="cases per store and flow")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--store", action="append", choices=STORES)
+    ap.add_argument("--flow", action="append", choices=FLOWS + ("widen",))
+    ap.add_argument("--quick", action="store_true",
+                    help="one flow per case, in turn (for make check)")
+    ap.add_argument("--keep", help="a directory for the bytes of each failure")
+    args = ap.parse_args()
+    if rule1.yaml is None:
+        print("merge.py: skipped: python3-yaml is not installed")
+        return 0
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    h = Harness(args)
+    stores = args.store or STORES
+    flows = args.flow or FLOWS + ("widen",)
+    print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
+    t0 = time.time()
+    try:
+        for i in range(args.cases):
+            for si, store in enumerate(stores):
+                run = [f for f in flows if f != "widen"]
+                if args.quick and run:
+                    run = [run[(i * len(stores) + si) % len(run)]]
+                for flow in run:
+                    if flow == "criss-cross":
+                        criss_cross_case(h, Case(seed, store, flow, i))
+                    else:
+                        one_case(h, Case(seed, store, flow, i))
+            if "widen" in flows:
+                widen_case(h, seed, i)
+    finally:
+        shutil.rmtree(h.tmp, ignore_errors=True)
+    for k in sorted(h.counts):
+        print("  %-44s %d" % (k, h.counts[k]))
+    print("merge.py: %d failure(s), %.0f s" % (h.failures, time.time() - t0))
+    return 1 if h.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
