@@ -897,6 +897,11 @@ static void test_unset_last_item_kept(void **state)
 	unset_kept("a:\n  - - x\n  - 1\n", "a/0/0", "a:\n  - []\n  - 1\n");
 	/* a comment on the key's line stays before the entry: "{}" below */
 	unset_kept("a: &x # c\n  k: v\nb: 1\n", "a/k", "a: &x # c\n  {}\nb: 1\n");
+	/* comment lines less indented than the entries, before the last one
+	 * cut, would end the block and be read as the outer map's: the block
+	 * is written afresh in its place (before: the whole file was) */
+	unset_kept("base:\n# c\n  user: u\n# d\n  pass: p\nz: 1\n", "base/pass",
+		   "base:\n    # c\n    user: u\n    # d\nz: 1\n");
 	/* a single pair in a flow list left empty: "{}" (yaml-test-suite) */
 	unset_kept("k: [\n  'p' : value,\n ]\n", "k/0/p", "k: [\n  {},\n ]\n");
 	/* yaml-test-suite 57H4: a tag restating the kind goes with the items */
