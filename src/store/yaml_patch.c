@@ -438,6 +438,10 @@ static int render_block_here(struct patcher *p, const struct slot *s, const stru
 	} else if (in_list && !v->tag) {
 		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
 			return RERENDER;
+		/* compact ("-  - a"): the entries line up with the first, where
+		 * the old value started (fuzz_yaml) */
+		if (s->start > s->at)
+			child = ysrc_column(p->lx, s->start);
 	} else {
 		if (v->tag)
 			p->ed.pool.len--; /* the space after it */

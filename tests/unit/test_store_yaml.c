@@ -882,6 +882,9 @@ static void test_set_reshaped_value_kept(void **state)
 	/* its '?' with it (fuzz_yaml: "[? s" made the new value a key) */
 	set_kept("k: [? p : v, x]\n", "k/0", "s", "k: [s, x]\n");
 	unset_kept("k: [? p : v, x]\n", "k/0/p", "k: [{}, x]\n");
+	/* a compact list in a list item: its entries line up with its first
+	 * (fuzz_yaml: "-  - x" then "  - y" did not load) */
+	set_kept("L:\n-  - a\n   - b\nz: 1\n", "L/0", "[x, z]", "L:\n-  - x\n   - z\nz: 1\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
