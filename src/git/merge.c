@@ -361,6 +361,58 @@ static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b,
 	return ret;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+	const struct doc_entry *x = *(const struct doc_entry *const *)a, *y = *(const struct doc_entry *const *)b;
+	int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* Whether a map at any depth holds a key twice (a dotenv file may) or a
+ * key with a NUL byte: the merge finds a key's first entry only, by its
+ * text up to a NUL, so a change to another would be lost or land on the
+ * wrong key. *dup is set; the return value is an allocation failure. */
+static int find_duplicate_key(const struct doc_node *n, bool *dup)
+{
+	const struct doc_entry **keys = NULL;
+	size_t count = 0;
+	int ret = 0;
+
+	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return 0;
+	if (n->kind == DOC_MAP && n->count > 1 && !(keys = malloc(n->count * sizeof(*keys))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n->count && !ret && !*dup; i++) {
+		if (is_item(&n->entries[i]) && n->entries[i].key &&
+		    memchr(n->entries[i].key, 0, n->entries[i].key_len))
+			*dup = true;
+		if (keys && is_item(&n->entries[i]) && n->entries[i].key)
+			keys[count++] = &n->entries[i];
+		if (is_item(&n->entries[i]))
+			ret = find_duplicate_key(n->entries[i].value, dup);
+	}
+	if (keys && count > 1) {
+		qsort(keys, count, sizeof(*keys), compare_keys);
+		for (size_t i = 1; i < count && !*dup; i++)
+			*dup = !compare_keys(&keys[i - 1], &keys[i]);
+	}
+	free(keys);
+	return ret;
+}
+
+/* GS_ERR_CONFLICT when a version holds such a key (find_duplicate_key):
+ * the file merges as lines over the whole text. */
+static int refuse_duplicate_keys(const struct doc *d)
+{
+	bool dup = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < d->count && !ret && !dup; i++)
+		ret = find_duplicate_key(d->branches[i], &dup);
+	return ret ? ret : dup ? GS_FAIL(GS_ERR_CONFLICT, "a key is given twice in one map, or holds a NUL byte") : 0;
+}
+
 static int load_plain(enum doc_format format, const struct gs_buf *text, struct doc *d)
 {
 	doc_init(d, format);
@@ -382,7 +434,8 @@ static int tree_merge(enum doc_format format, const struct doc *b, const struct 
 	gs_buf_init(&tm.path, false);
 	doc_init(&t, format);
 	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, theirs, &t)) ||
-	    (ret = gs_buf_append_str(&tm.path, "")))
+	    (ret = refuse_duplicate_keys(out)) || (ret = refuse_duplicate_keys(b)) ||
+	    (ret = refuse_duplicate_keys(&t)) || (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
 	ret = merge_docs(&tm, out, b, &t);
 	*conflicts = tm.conflicts;
@@ -452,7 +505,12 @@ static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, cons
 	if (git_merge_file(&res, &in_b, &in_o, &in_t, &opts) < 0)
 		return gitrepo_fail("cannot merge the conflicting values");
 	*clean = res.automergeable;
-	ret = gs_buf_append(out, res.ptr, res.len);
+	/* a text with a NUL byte is binary to xdiff: no markers, no text;
+	 * ours' text stays, as git keeps ours for a binary file */
+	if (!res.automergeable && !res.len)
+		ret = gs_buf_append(out, ours->data, ours->len);
+	else
+		ret = gs_buf_append(out, res.ptr, res.len);
 	sodium_memzero((void *)res.ptr, res.len);
 	git_merge_file_result_free(&res);
 	return ret;

@@ -329,3 +329,34 @@ assert_no_secret_in_git() {
 	[ "$(SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt "$T/m.yaml")" = "$(printf 'a: resolved\nb: 2')" ]
 	assert_status_clean
 }
+
+@test "a dotenv file that gives a key twice, or a key with a NUL byte: a change to it is not lost in a merge" {
+	# the tree merge found a key's first entry only: theirs changed the
+	# second B (the one a dotenv reader keeps) and the merge exited 0
+	# without it (found by tests/fuzz/fuzz_git_merge)
+	merge_three d.env 'A=1\nB=1\nB=2\n' 'A=10\nB=1\nB=2\n' 'A=1\nB=1\nB=3\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/d.env': the file changed on both sides" <<<"$output"
+	# a line merge of the whole file: both changes
+	[ "$(cat secrets/d.env)" = "$(printf 'A=10\nB=1\nB=3')" ]
+	git merge --abort
+	# a key with a NUL byte was found as the key before it: theirs' new key
+	# "B<NUL>x" was taken for ours' B, and dropped. Now the whole file
+	# conflicts; xdiff takes it for binary, so ours' text stays, as git
+	# keeps ours for a binary file
+	merge_three n.env 'A=1\nB=1\n' 'A=10\nB=1\n' 'A=1\nB=1\nB\0x=3\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/n.env': the file changed on both sides" <<<"$output"
+	cmp secrets/n.env <(printf 'A=10\nB=1\n')
+}
+
+@test "a binary file changed on both sides: the conflict leaves ours in the work tree, not an empty file" {
+	# xdiff gives no text for binary input, and the sealed conflict held
+	# nothing: the work tree file was empty (git add would commit that)
+	merge_three k.bin 'bin\0base\n' 'bin\0ours\n' 'bin\0theirs\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/k.bin': changed on both sides: data" <<<"$output"
+	cmp secrets/k.bin <(printf 'bin\0ours\n')
+	git checkout --theirs secrets/k.bin
+	cmp secrets/k.bin <(printf 'bin\0theirs\n')
+}
