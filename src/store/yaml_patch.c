@@ -397,11 +397,10 @@ static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
 		e++;
 	*to = e;
 	if (e >= p->len) {
-		if (!block) {
-			/* the file keeps its end */
+		/* the file keeps its end (no line break), not the blanks: they
+		 * would join a comment written last (fuzz_yaml) */
+		if (!block)
 			chop_break(p, mark);
-			*to = end;
-		}
 		return 0;
 	}
 	if (!ysrc_break_len(p->src, p->len, e)) {
@@ -542,6 +541,19 @@ static bool comment_passed(const struct patcher *p, const struct ynode *er, size
 		    !ysrc_same_line(p->lx, where, tstart(p, t)))
 			return true;
 	return false;
+}
+
+/* An empty value's end-of-line comment after properties that end on a
+ * later line than where the new value goes ("k: &x", then " !t # c"):
+ * the comment would be left on a line of its own, after the entry in
+ * the tree instead of before it (fuzz_yaml). */
+static bool comment_left_behind(const struct patcher *p, const struct ynode *er, size_t where)
+{
+	uint32_t t = er->last + 1;
+
+	return er->body == YNONE && er->last != YNONE && t < p->lx->n && tkind(p, t) == YT_COMMENT &&
+	       ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)) &&
+	       !ysrc_same_line(p->lx, where, tstart(p, t));
 }
 
 /* Comments of a collection written before its first token ("key:", a
@@ -701,7 +713,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
-	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
+	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
+	    comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
@@ -1113,8 +1126,8 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		ret = yfresh_tag(&p->fresh, v->tag);
 	if (!ret && (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT))
 		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
-	else if (!ret)
-		ret = yfresh_flow(&p->fresh, v, line_indent);
+	else if (!ret) /* its tag is written: once (fuzz_yaml) */
+		ret = yfresh_flow_brackets(&p->fresh, v, line_indent);
 	touch(p, er);
 	return ret ? ret : edit(p, start, end, mark);
 }
@@ -1400,6 +1413,17 @@ static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
 	return false;
 }
 
+/* Whether a tag or anchor comes before the root's first entry: left
+ * with no entry after it, the document would be a null, not a map
+ * (fuzz_yaml: "---", "!", "sops:" decrypted). */
+static bool root_properties(const struct patcher *p, const struct ynode *r)
+{
+	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last; t++)
+		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
+			return true;
+	return false;
+}
+
 static int patch_root(struct patcher *p, const struct doc_node *root)
 {
 	const struct ynode *r = ysyn_node(p->syn, root);
@@ -1414,7 +1438,8 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return RERENDER; /* properties on an empty document */
 	if (r->flags & YN_FLOW)
 		ret = patch_flow(p, root, r, p->fresh.step);
-	else if (!yfresh_holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+	else if (!yfresh_holds_items(root) &&
+		 ((r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT)) || root_properties(p, r)))
 		ret = RERENDER;
 	else
 		ret = patch_block(p, root, r);
