@@ -440,6 +440,10 @@ static int render_block_here(struct patcher *p, const struct slot *s, const stru
 	} else if (in_list && !v->tag) {
 		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
 			return RERENDER;
+		/* compact ("-  - a"): the entries line up with the first, where
+		 * the old value started (fuzz_yaml) */
+		if (s->start > s->at)
+			child = ysrc_column(p->lx, s->start);
 	} else {
 		if (v->tag)
 			p->ed.pool.len--; /* the space after it */
@@ -938,8 +942,24 @@ static bool new_block_would_grow(const struct patcher *p, uint32_t first, size_t
 	return !lines_fit(p, end, p->last_block.indent, p->last_block.keep);
 }
 
+/* Whether, once entry i is cut, comment lines before it less indented
+ * than the entries would end the block, and be read as the outer one's
+ * (rule-1 harness: "base:\n# c\n  user: u\n# c\n  pass: p", pass cut). */
+static bool comment_would_leave(const struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+				size_t i, uint32_t first)
+{
+	for (size_t j = i + 1; j < c->count; j++)
+		if (!c->entries[j].removed && c->entries[j].value->kind != DOC_COMMENT)
+			return false;
+	for (uint32_t t = first; t-- > 0 && tkind(p, t) == YT_COMMENT;)
+		if (first_on_line(p, tstart(p, t)) && ysrc_column(p->lx, tstart(p, t)) < cr->col)
+			return true;
+	return false;
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
-static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i, const struct ynode *er)
+static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *cr, size_t i,
+			   const struct ynode *er)
 {
 	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
 	size_t end;
@@ -950,7 +970,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
 	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) ||
-	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
+	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last) ||
+	    comment_would_leave(p, c, cr, i, first))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);
@@ -1335,7 +1356,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev))
 			prev = er;
 		if (e->removed)
-			ret = cut_block_entry(p, c, i, er);
+			ret = cut_block_entry(p, c, cr, i, er);
 		else if (p->state[rec_index(p, er)] & ST_MOVED)
 			continue;
 		else if (e->value->kind == DOC_COMMENT && ((ret = keep_comment_before(p, c, cr, i, er, &moved)) || moved))
