@@ -28,18 +28,37 @@ bool yfresh_is_empty(const struct doc_node *n)
 	return true;
 }
 
+/* A tag's text as libyaml's scanner reads it back: the characters it
+ * takes in a tag as they are (',', '[', ']' and '!' only inside "!<>"),
+ * every other byte %-escaped, which it decodes (a tag loaded from "!%11"
+ * holds a control character, written raw it did not load: fuzz_yaml). */
+static int put_tag_text(struct gs_buf *out, const char *s, bool verbatim)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int ret = 0;
+
+	for (; *s && !ret; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+		bool as_is = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     strchr("-_;/?:@&=+$.~*'()", c) || (verbatim && strchr(",[]!", c));
+
+		ret = as_is ? put(out, s, 1) : put(out, esc, 3);
+	}
+	return ret;
+}
+
 int yfresh_tag(struct yfresh *f, const char *tag)
 {
 	static const char core[] = "tag:yaml.org,2002:";
-	int ret;
+	size_t n = sizeof(core) - 1;
+	bool core_short = strncmp(tag, core, n) == 0 && tag[n];
+	bool verbatim = !core_short && tag[0] != '!';
+	int ret = put_str(f->out, core_short ? "!!" : verbatim ? "!<" : "!");
 
-	if (strncmp(tag, core, sizeof(core) - 1) == 0)
-		ret = gs_buf_printf(f->out, "!!%s ", tag + sizeof(core) - 1);
-	else if (tag[0] == '!')
-		ret = gs_buf_printf(f->out, "%s ", tag);
-	else
-		ret = gs_buf_printf(f->out, "!<%s> ", tag);
-	return ret ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+	if (!ret)
+		ret = put_tag_text(f->out, core_short ? tag + n : verbatim ? tag : tag + 1, verbatim);
+	return ret ? ret : put_str(f->out, verbatim ? "> " : " ");
 }
 
 static bool reads_as_float(const char *s, size_t len)

@@ -193,13 +193,11 @@ static int put_spaces(struct patcher *p, size_t n)
  * and all, and the blanks before a comment on the next line; written
  * another way, cut, or followed by new lines, a tab there no longer loads
  * (fuzz_yaml): those lines lose their leading blanks. */
-static int clear_tab_lines(struct patcher *p, uint32_t tok)
+static int clear_tab_lines_after(struct patcher *p, uint32_t tok)
 {
 	size_t line, stop = tok + 1 < p->lx->n ? tstart(p, tok + 1) : p->len;
 	int ret = 0;
 
-	if (tkind(p, tok) != YT_PLAIN)
-		return 0;
 	for (line = ysrc_next_line(p->lx, tend(p, tok)); line < stop && line < p->len && !ret;
 	     line = ysrc_next_line(p->lx, line)) {
 		size_t k = line;
@@ -211,6 +209,11 @@ static int clear_tab_lines(struct patcher *p, uint32_t tok)
 			ret = edit_text(p, line, k, "", 0);
 	}
 	return ret;
+}
+
+static int clear_tab_lines(struct patcher *p, uint32_t tok)
+{
+	return tkind(p, tok) == YT_PLAIN ? clear_tab_lines_after(p, tok) : 0;
 }
 
 /* ---- where a value goes ---- */
@@ -397,11 +400,10 @@ static int fit_tail(struct patcher *p, size_t mark, size_t end, size_t *to)
 		e++;
 	*to = e;
 	if (e >= p->len) {
-		if (!block) {
-			/* the file keeps its end */
+		/* the file keeps its end (no line break), not the blanks: they
+		 * would join a comment written last (fuzz_yaml) */
+		if (!block)
 			chop_break(p, mark);
-			*to = end;
-		}
 		return 0;
 	}
 	if (!ysrc_break_len(p->src, p->len, e)) {
@@ -438,6 +440,10 @@ static int render_block_here(struct patcher *p, const struct slot *s, const stru
 	} else if (in_list && !v->tag) {
 		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
 			return RERENDER;
+		/* compact ("-  - a"): the entries line up with the first, where
+		 * the old value started (fuzz_yaml) */
+		if (s->start > s->at)
+			child = ysrc_column(p->lx, s->start);
 	} else {
 		if (v->tag)
 			p->ed.pool.len--; /* the space after it */
@@ -538,6 +544,19 @@ static bool comment_passed(const struct patcher *p, const struct ynode *er, size
 		    !ysrc_same_line(p->lx, where, tstart(p, t)))
 			return true;
 	return false;
+}
+
+/* An empty value's end-of-line comment after properties that end on a
+ * later line than where the new value goes ("k: &x", then " !t # c"):
+ * the comment would be left on a line of its own, after the entry in
+ * the tree instead of before it (fuzz_yaml). */
+static bool comment_left_behind(const struct patcher *p, const struct ynode *er, size_t where)
+{
+	uint32_t t = er->last + 1;
+
+	return er->body == YNONE && er->last != YNONE && t < p->lx->n && tkind(p, t) == YT_COMMENT &&
+	       ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)) &&
+	       !ysrc_same_line(p->lx, where, tstart(p, t));
 }
 
 /* Comments of a collection written before its first token ("key:", a
@@ -697,7 +716,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
-	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comments_before(p, v, er))
+	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
+	    comments_before(p, v, er))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
@@ -922,8 +942,24 @@ static bool new_block_would_grow(const struct patcher *p, uint32_t first, size_t
 	return !lines_fit(p, end, p->last_block.indent, p->last_block.keep);
 }
 
+/* Whether, once entry i is cut, comment lines before it less indented
+ * than the entries would end the block, and be read as the outer one's
+ * (rule-1 harness: "base:\n# c\n  user: u\n# c\n  pass: p", pass cut). */
+static bool comment_would_leave(const struct patcher *p, const struct doc_node *c, const struct ynode *cr,
+				size_t i, uint32_t first)
+{
+	for (size_t j = i + 1; j < c->count; j++)
+		if (!c->entries[j].removed && c->entries[j].value->kind != DOC_COMMENT)
+			return false;
+	for (uint32_t t = first; t-- > 0 && tkind(p, t) == YT_COMMENT;)
+		if (first_on_line(p, tstart(p, t)) && ysrc_column(p->lx, tstart(p, t)) < cr->col)
+			return true;
+	return false;
+}
+
 /* A removed entry: its lines go, when they hold nothing else. */
-static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i, const struct ynode *er)
+static int cut_block_entry(struct patcher *p, const struct doc_node *c, const struct ynode *cr, size_t i,
+			   const struct ynode *er)
 {
 	uint32_t first = entry_first(er), last = ysyn_entry_last(er);
 	size_t end;
@@ -934,7 +970,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, size_t i
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
 	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) ||
-	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last))
+	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last) ||
+	    comment_would_leave(p, c, cr, i, first))
 		return RERENDER;
 	ret = edit_text(p, ysrc_line_start(p->lx, tstart(p, first)), ysrc_next_line(p->lx, end), "", 0);
 	touch(p, er);
@@ -1092,8 +1129,8 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 		ret = yfresh_tag(&p->fresh, v->tag);
 	if (!ret && (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT))
 		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
-	else if (!ret)
-		ret = yfresh_flow(&p->fresh, v, line_indent);
+	else if (!ret) /* its tag is written: once (fuzz_yaml) */
+		ret = yfresh_flow_brackets(&p->fresh, v, line_indent);
 	touch(p, er);
 	return ret ? ret : edit(p, start, end, mark);
 }
@@ -1319,7 +1356,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev))
 			prev = er;
 		if (e->removed)
-			ret = cut_block_entry(p, c, i, er);
+			ret = cut_block_entry(p, c, cr, i, er);
 		else if (p->state[rec_index(p, er)] & ST_MOVED)
 			continue;
 		else if (e->value->kind == DOC_COMMENT && ((ret = keep_comment_before(p, c, cr, i, er, &moved)) || moved))
@@ -1365,7 +1402,11 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	if (!ret && !(r->flags & YN_FLOW))
 		ret = fit_tail(p, mark, end, &end);
 	touch(p, r);
-	return ret ? ret : edit(p, start, end, mark);
+	if (!ret)
+		ret = edit(p, start, end, mark);
+	/* what it wrote may end with a plain scalar, whatever the old text
+	 * ended with (fuzz_yaml) */
+	return ret || (r->flags & YN_FLOW) ? ret : clear_tab_lines_after(p, r->last);
 }
 
 /* Whether an alias left in the text names a node that changed or whose
@@ -1375,6 +1416,17 @@ static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
 {
 	for (uint32_t i = rec_index(p, root); i < root->end_rec; i++)
 		if (!(p->state[i] & ST_TOUCHED) && alias_stale(p, &p->syn->v[i]))
+			return true;
+	return false;
+}
+
+/* Whether a tag or anchor comes before the root's first entry: left
+ * with no entry after it, the document would be a null, not a map
+ * (fuzz_yaml: "---", "!", "sops:" decrypted). */
+static bool root_properties(const struct patcher *p, const struct ynode *r)
+{
+	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last; t++)
+		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
 			return true;
 	return false;
 }
@@ -1393,7 +1445,8 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 		return RERENDER; /* properties on an empty document */
 	if (r->flags & YN_FLOW)
 		ret = patch_flow(p, root, r, p->fresh.step);
-	else if (!yfresh_holds_items(root) && r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT))
+	else if (!yfresh_holds_items(root) &&
+		 ((r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT)) || root_properties(p, r)))
 		ret = RERENDER;
 	else
 		ret = patch_block(p, root, r);

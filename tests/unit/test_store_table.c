@@ -125,6 +125,9 @@ static const struct row rows[] = {
 	{ "flow", Y, "{ ?foo: bar }", APPEND, "new", DOC_INT, "1", "{ ?foo: bar, new: 1 }" },
 	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/a", 0, NULL, "m: {b: 2}\n" },
 	{ "flow", Y, "m: {a: 1, b: 2}\n", REMOVE, "m/b", 0, NULL, "m: {a: 1}\n" },
+	/* a tagged map in a flow list written afresh: its tag once (fuzz_yaml,
+	 * regress_flow_tagged_map_rewritten) */
+	{ "flow", Y, "?: [!p {(}]", SET, "?/0/(", DOC_NULL, "", "?: [!p {(: null}]" },
 	/* ---- block scalars ---- */
 	{ "blocks", Y, "k: |+\n  t\n\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC\nz: ENC\n" },
 	{ "blocks", Y, "k: | # c\n  t\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC #ENC\nz: ENC\n" },
@@ -141,6 +144,21 @@ static const struct row rows[] = {
 	/* a root written afresh goes from column 0: the blanks before its
 	 * non-specific tag go with it (fuzz_yaml, regress_root_property_indented) */
 	{ "documents", Y, " !\nm:\nv:\n#\n|", SET, "v", DOC_STR, "y", "m: null\n#\nv: \"y\"" },
+	/* blanks that end the file after a root written afresh go: they
+	 * would join a comment written last (fuzz_yaml, regress_root_rewritten_blanks_after_comment) */
+	{ "documents", Y, "a: 1\nsops:\n  ! # c \n y  ", REMOVE, "sops", 0, NULL, "a: 1\n# c " },
+	/* a root's tag left with no entry after it would make the document a
+	 * null: the root is written afresh (fuzz_yaml, regress_root_tag_left_alone) */
+	{ "documents", Y, "---\n!\nsops:", REMOVE, "sops", 0, NULL, "---\n{}" },
+	/* a line of blanks holding a tab after a root written afresh (here a
+	 * comment made an item before a literal block's): the text written may
+	 * end with a plain scalar, which takes the line in, and a tab there
+	 * does not load; the line loses its blanks (fuzz_yaml,
+	 * regress_root_rewritten_tab_line) */
+	{ "documents", Y, "o:\n0ONo:\n4ON!: \t\n0lZm: \n\nO!, \"twdUa;FZZdUeTJ\\L\"tr 555404twopDm:\n- \n #\n #Aa: \n|\n a\n \n- 555\n \t\n\n   ",
+	  SEAL, NULL, 0, NULL,
+	  "o: null\n0ONo: null\n4ON!: null\n0lZm: null\nO!, \"twdUa;FZZdUeTJ\\L\"tr 555404twopDm:\n    #\n"
+	  "    - ENC\n    - ENC\n    - ENC\n\n\n   " },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
@@ -151,6 +169,18 @@ static const struct row rows[] = {
 	{ "documents", E, "A=1\n", APPEND, "N", DOC_STR, "2", "A=1\nN=2\n" },
 	/* ---- tags: a value set or encrypted loses its tag, as with sops ---- */
 	{ "tags", Y, "a: !!binary aGk=\n", SET, "a", DOC_STR, "plain", "a: plain\n" },
+	/* an empty value's tag and end-of-line comment on the line after its
+	 * anchor: written after the anchor, the value would leave the comment
+	 * on a line of its own, after the entry; the map is written afresh
+	 * (fuzz_yaml, regress_comment_after_tag_below_anchor) */
+	{ "tags", Y, "q:/#a: &x #x #0* \n !0  #[0[#", SET, "q:/#a", DOC_STR, "",
+	  "#x #0* \nq:/#a: \"\" #[0[#" },
+	/* a tag is written as libyaml reads it back: "%11" loads as a control
+	 * character, which stays escaped (fuzz_yaml, regress_tag_escaped_control) */
+	{ "tags", Y, "#Et\nd: !:07%77777724382%11\n 77~77?7U7777777777NpcGFL`R77:", FRESH, NULL, 0, NULL,
+	  "#Et\nd: !:07w777724382%11 \n    77~77?7U7777777777NpcGFL`R77: null\n" },
+	{ "tags", Y, "a: !<!a!b> [!<tag:x.com,2000:a[b]> {}]\n", FRESH, NULL, 0, NULL,
+	  "a: !a%21b \n    - !<tag:x.com,2000:a[b]> {}\n" },
 	{ "tags", Y, "a: !local &x v\n", SET, "a", DOC_STR, "w", "a: &x w\n" },
 	{ "tags", Y, "a: !!binary aGk=\nb: 1\n", KEEP, NULL, 0, NULL, "a: !!binary aGk=\nb: 1\n" },
 	/* ---- aliases: written out when what they name changed ---- */
@@ -210,6 +240,9 @@ static struct doc_node *walk(struct doc *d, const char *path, bool parent, char 
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	*entry = NULL;
+	/* a key holding '/' (fuzz inputs) is found whole */
+	if (!parent && n->kind == DOC_MAP && (*entry = doc_map_find(n, path)))
+		return (*entry)->value;
 	for (part = strtok_r(buf, "/", &save); part; part = next) {
 		next = strtok_r(NULL, "/", &save);
 		if (parent && !next) {

@@ -882,6 +882,9 @@ static void test_set_reshaped_value_kept(void **state)
 	/* its '?' with it (fuzz_yaml: "[? s" made the new value a key) */
 	set_kept("k: [? p : v, x]\n", "k/0", "s", "k: [s, x]\n");
 	unset_kept("k: [? p : v, x]\n", "k/0/p", "k: [{}, x]\n");
+	/* a compact list in a list item: its entries line up with its first
+	 * (fuzz_yaml: "-  - x" then "  - y" did not load) */
+	set_kept("L:\n-  - a\n   - b\nz: 1\n", "L/0", "[x, z]", "L:\n-  - x\n   - z\nz: 1\n");
 	/* where a tag went, after the blank it had */
 	set_kept("a: !t\n  - 1\n", "a", "s", "a: s\n");
 	set_kept("a: &x\n  - 1\n", "a", "s", "a: &x s\n");
@@ -897,6 +900,11 @@ static void test_unset_last_item_kept(void **state)
 	unset_kept("a:\n  - - x\n  - 1\n", "a/0/0", "a:\n  - []\n  - 1\n");
 	/* a comment on the key's line stays before the entry: "{}" below */
 	unset_kept("a: &x # c\n  k: v\nb: 1\n", "a/k", "a: &x # c\n  {}\nb: 1\n");
+	/* comment lines less indented than the entries, before the last one
+	 * cut, would end the block and be read as the outer map's: the block
+	 * is written afresh in its place (before: the whole file was) */
+	unset_kept("base:\n# c\n  user: u\n# d\n  pass: p\nz: 1\n", "base/pass",
+		   "base:\n    # c\n    user: u\n    # d\nz: 1\n");
 	/* a single pair in a flow list left empty: "{}" (yaml-test-suite) */
 	unset_kept("k: [\n  'p' : value,\n ]\n", "k/0/p", "k: [\n  {},\n ]\n");
 	/* yaml-test-suite 57H4: a tag restating the kind goes with the items */
