@@ -99,17 +99,18 @@ static int leaves_of(const struct doc_node *n, struct gs_buf *path, bool top, st
 			return ret;
 		return append_sized(out, n->text, n->len);
 	}
-	for (size_t i = 0; i < n->count && !ret; i++) {
+	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
 		if (e->removed || !e->value || (top && e->key && !strcmp(e->key, "sops")))
 			continue;
-		if (e->key)
-			ret = append_sized(path, e->key, e->key_len);
-		if (!ret)
-			ret = leaves_of(e->value, path, false, out);
+		if ((e->key && (ret = append_sized(path, e->key, e->key_len))) ||
+		    (ret = leaves_of(e->value, path, false, out)))
+			goto out;
 		path->len = mark;
 	}
+out:
+	path->len = mark;
 	return ret;
 }
 
@@ -123,10 +124,10 @@ static bool same_leaves(const struct doc *a, const struct doc *b)
 	gs_buf_init(&path, false);
 	gs_buf_init(&la, false);
 	gs_buf_init(&lb, false);
-	for (size_t i = 0; same && !ret && i < a->count; i++) {
-		ret = leaves_of(a->branches[i], &path, true, &la);
-		if (!ret)
-			ret = leaves_of(b->branches[i], &path, true, &lb);
+	for (size_t i = 0; same && i < a->count; i++) {
+		if ((ret = leaves_of(a->branches[i], &path, true, &la)) ||
+		    (ret = leaves_of(b->branches[i], &path, true, &lb)))
+			break;
 	}
 	if (ret)
 		gs_error_clear(); /* out of memory: say they differ, the check then refuses */
@@ -167,10 +168,13 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 		sops_key_summary_release(&old);
 	}
 	gs_error_clear();
-	if (!ret && same_scalar(metadata_field(staged, "mac"), metadata_field(&head, "mac")) &&
+	if (ret)
+		goto out;
+	if (same_scalar(metadata_field(staged, "mac"), metadata_field(&head, "mac")) &&
 	    !same_leaves(staged, &head))
 		ret = add_finding(fs, path, "only a part of a change is staged (git add -p?): its MAC "
 					    "cannot match; stage the whole file with 'git add %s'", path);
+out:
 	doc_release(&head);
 	gs_buf_release(&blob);
 	return ret;

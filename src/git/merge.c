@@ -231,27 +231,34 @@ static int assign_entry(struct doc *d, struct doc_node *map, const char *key, co
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs);
 
+/* merge_map under key, with key appended to the path conflicts are named by */
+static int merge_nested_map(struct tree_merge *tm, struct doc_node *o, const struct doc_node *b,
+			    const struct doc_node *t, const char *key)
+{
+	size_t mark = tm->path.len;
+	int ret;
+
+	if ((ret = gs_buf_printf(&tm->path, "%s%s", mark ? "." : "", key)))
+		goto out;
+	ret = merge_map(tm, o, b, t);
+out:
+	tm->path.len = mark;
+	tm->path.data[mark] = '\0';
+	return ret;
+}
+
 static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs, const char *key)
 {
 	const struct doc_node *b = map_get(base, key), *t = map_get(theirs, key);
 	struct doc_node *o = map_get(ours, key);
-	size_t mark;
-	int ret;
 
 	if (node_same(o, t) || node_same(b, t))
 		return 0;
 	/* maps on both sides merge key by key, even when one side kept its
 	 * map: its changes then land in ours' text in place */
-	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP)) {
-		mark = tm->path.len;
-		ret = gs_buf_printf(&tm->path, "%s%s", mark ? "." : "", key);
-		if (!ret)
-			ret = merge_map(tm, o, b, t);
-		tm->path.len = mark;
-		tm->path.data[mark] = '\0';
-		return ret;
-	}
+	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP))
+		return merge_nested_map(tm, o, b, t, key);
 	if (node_same(b, o))
 		return assign_entry(tm->d, ours, key, t);
 	note_conflict(tm, key);
@@ -439,8 +446,9 @@ static int tree_merge(enum doc_format format, const struct doc *b, const struct 
 		goto out;
 	ret = merge_docs(&tm, out, b, &t);
 	*conflicts = tm.conflicts;
-	if (!ret && where)
-		ret = gs_buf_append(where, tm.where.data, tm.where.len);
+	if (ret || !where)
+		goto out;
+	ret = gs_buf_append(where, tm.where.data, tm.where.len);
 out:
 	doc_release(&t);
 	gs_buf_release(&tm.where);
@@ -456,9 +464,10 @@ static int merge_text_over(enum doc_format format, const struct doc *b, const st
 	int ret;
 
 	doc_init(&d, format);
-	ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL);
-	if (!ret)
-		ret = gitseal_plain_emit(&d, out);
+	if ((ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL)))
+		goto out;
+	ret = gitseal_plain_emit(&d, out);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -467,10 +476,12 @@ int gitfilter_merge_text(enum doc_format format, const struct gs_buf *base, cons
 			 const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 {
 	struct doc b;
-	int ret = load_plain(format, base, &b);
+	int ret;
 
-	if (!ret)
-		ret = merge_text_over(format, &b, ours, theirs, pick, out, conflicts);
+	if ((ret = load_plain(format, base, &b)))
+		goto out;
+	ret = merge_text_over(format, &b, ours, theirs, pick, out, conflicts);
+out:
 	doc_release(&b);
 	return ret;
 }
@@ -530,14 +541,14 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 		return 0; /* an empty file: git keeps it as it is, unsealed */
 	gs_buf_init(&lines, true);
 	doc_init(&d, format);
-	ret = line_merge(pb, po, pt, path, &lines, &clean);
-	if (!ret && clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged)) {
+	if ((ret = line_merge(pb, po, pt, path, &lines, &clean)))
+		goto out;
+	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged)) {
 		ret = gs_buf_append(out, lines.data, lines.len);
 		goto out;
 	}
-	gs_error_clear();
-	if (!ret)
-		ret = gitseal_plain_emit(merged, out);
+	gs_error_clear(); /* a text that did not load only means: the tree's text */
+	ret = gitseal_plain_emit(merged, out);
 out:
 	doc_release(&d);
 	gs_buf_release(&lines);
@@ -729,17 +740,22 @@ static int base_from_conflict(struct gitfilter *f, enum doc_format format, struc
 	int ret;
 
 	gs_buf_init(&marked, true);
-	ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked);
-	if (!ret && (ret = agreed_tree(format, &marked, v)) == GS_ERR_CONFLICT) {
+	if ((ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &marked)))
+		goto out;
+	ret = agreed_tree(format, &marked, v);
+	if (ret == GS_ERR_CONFLICT) {
 		gs_error_clear();
 		gs_buf_reset(&v->plain);
 		doc_release(&v->tree);
 		doc_init(&v->tree, format);
 		v->marked = true;
 		ret = gs_buf_append(&v->plain, marked.data, marked.len);
-	} else if (!ret) {
-		v->has_tree = true;
+		goto out;
 	}
+	if (ret)
+		goto out;
+	v->has_tree = true;
+out:
 	gs_buf_release(&marked);
 	return ret;
 }
@@ -909,18 +925,17 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 	struct doc plain;
 	int ret;
 
+	memset(&keys, 0, sizeof(keys)); /* result_keys may fail before it fills keys */
 	doc_init(&plain, format);
-	if ((ret = result_keys(f, path, v, &keys)))
-		return ret;
-	ret = gitseal_check_accepted(f, path, &keys);
-	if (!ret)
-		ret = store_load(format, text->data, text->len, &plain);
+	if ((ret = result_keys(f, path, v, &keys)) || (ret = gitseal_check_accepted(f, path, &keys)) ||
+	    (ret = store_load(format, text->data, text->len, &plain)))
+		goto out;
 	/* a side's own rule is outside the MAC: none may leave a new value in clear */
-	if (!ret)
-		ret = check_narrowed(f, path, v, &plain, &keys);
+	if ((ret = check_narrowed(f, path, v, &plain, &keys)))
+		goto out;
 	/* a side's data key and ciphertexts when its keys are kept */
-	if (!ret)
-		ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+	ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+out:
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
 	return ret;
@@ -932,15 +947,16 @@ static int seal_conflict(struct gitfilter *f, const char *path, struct version *
 	struct sops_key_summary keys;
 	int ret;
 
+	memset(&keys, 0, sizeof(keys)); /* result_keys may fail before it fills keys */
 	/* for ours' keys: the file is sealed for them once resolved */
 	if ((ret = result_keys(f, path, v, &keys)) == GS_ERR_CONFLICT) {
 		gs_error_clear();
 		ret = v[1].sealed ? sops_doc_keys(&v[1].cipher, &keys) : gitseal_new_file_keys(f, path, &keys);
 	}
-	if (!ret)
-		ret = gitseal_check_accepted(f, path, &keys);
-	if (!ret)
-		ret = gitseal_conflict_seal(f, &keys, marked, out);
+	if (ret || (ret = gitseal_check_accepted(f, path, &keys)))
+		goto out;
+	ret = gitseal_conflict_seal(f, &keys, marked, out);
+out:
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -957,22 +973,24 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 
 	gs_buf_init(&text, true);
 	doc_init(&merged, format);
-	ret = v[0].has_tree ? 0 : load_plain(format, &v[0].plain, &v[0].tree);
-	if (!ret)
-		ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
-				 &res->where);
+	if (!v[0].has_tree && (ret = load_plain(format, &v[0].plain, &v[0].tree)))
+		goto out;
+	ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
+			 &res->where);
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
 		/* a whole-file conflict names no key */
 		gs_error_clear();
 		res->conflict = true;
-		ret = conflict_text(format, &v[0].tree, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
-		if (!ret)
-			ret = seal_conflict(f, path, v, &text, out);
-	} else if (!ret) {
-		ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text);
-		if (!ret && text.len)
-			ret = seal_result(f, format, path, v, &text, out);
+		if ((ret = conflict_text(format, &v[0].tree, &v[0].plain, &v[1].plain, &v[2].plain, path, &text)))
+			goto out;
+		ret = seal_conflict(f, path, v, &text, out);
+		goto out;
 	}
+	if (ret || (ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text)))
+		goto out;
+	if (text.len) /* an empty result stays empty, unsealed */
+		ret = seal_result(f, format, path, v, &text, out);
+out:
 	doc_release(&merged);
 	gs_buf_release(&text);
 	return ret;
@@ -991,16 +1009,18 @@ static int merge_over_marked(struct gitfilter *f, enum doc_format format, const 
 
 	gs_buf_init(&text, true);
 	doc_init(&d, format);
-	ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean);
-	if (!ret && clean && text.len && store_load(format, text.data, text.len, &d)) {
-		gs_error_clear();
+	if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
+		goto out;
+	if (clean && text.len && store_load(format, text.data, text.len, &d)) {
+		gs_error_clear(); /* clean lines that do not load: the whole file conflicts */
 		clean = false;
 	}
 	res->conflict = !clean;
-	if (!ret && !clean)
+	if (!clean)
 		ret = seal_conflict(f, path, v, &text, out);
-	else if (!ret && text.len)
+	else if (text.len)
 		ret = seal_result(f, format, path, v, &text, out);
+out:
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
@@ -1021,13 +1041,16 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	gs_buf_init(&res->where, false);
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
-	for (int i = 0; i < 3 && !ret; i++)
-		ret = version_read(f, format, files[i], names[i], &v[i], i == 0);
-	if (!ret)
-		ret = v[0].marked ? merge_over_marked(f, format, path, v, &out, res)
-				  : merge_as_trees(f, format, path, v, &out, res);
-	if (!ret)
-		ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
+	for (int i = 0; i < 3; i++) {
+		if ((ret = version_read(f, format, files[i], names[i], &v[i], i == 0)))
+			goto out;
+	}
+	ret = v[0].marked ? merge_over_marked(f, format, path, v, &out, res)
+			  : merge_as_trees(f, format, path, v, &out, res);
+	if (ret)
+		goto out;
+	ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
+out:
 	if (ret)
 		gs_error_prefix("cannot merge '%s'", path);
 	for (int i = 0; i < 3; i++)

@@ -503,18 +503,22 @@ static int on_key_scalar(struct yloader *l, const yaml_event_t *ev, struct yfram
 
 	memset(&t, 0, sizeof(t));
 	gs_buf_init(&t.buf, true);
-	ret = type_scalar(ev, &t);
-	if (!ret && (t.type != DOC_STR || t.too_big))
+	if ((ret = type_scalar(ev, &t)))
+		goto out;
+	if (t.type != DOC_STR || t.too_big) {
 		ret = yfail(l, start, "a mapping key must be a string");
-	if (!ret)
-		ret = attach_key(l, f, t.text, t.len, first, last, end, start);
-	if (!ret && ev->data.scalar.anchor) {
+		goto out;
+	}
+	if ((ret = attach_key(l, f, t.text, t.len, first, last, end, start)))
+		goto out;
+	if (ev->data.scalar.anchor) {
 		/* an alias may name a key: it gets a node of its own, with no
 		 * record (its aliases are expanded whenever the file changes) */
 		struct doc_node *n = doc_new_scalar(l->d, DOC_STR, t.text, t.len);
 
 		ret = n ? add_anchor(l, ev->data.scalar.anchor, n) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+out:
 	gs_buf_release(&t.buf);
 	l->last_was_value = false;
 	return ret;
@@ -540,17 +544,21 @@ static int make_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, 
 
 	memset(&t, 0, sizeof(t));
 	gs_buf_init(&t.buf, true);
-	ret = type_scalar(ev, &t);
-	if (!ret && t.too_big)
+	if ((ret = type_scalar(ev, &t)))
+		goto out;
+	if (t.too_big) {
 		ret = yfail(l, start, "integer out of the int64 range");
-	if (!ret && value_in_source(l, &t, at))
-		n = doc_new_scalar_at(l->d, t.type, at, t.len);
-	else if (!ret)
-		n = doc_new_scalar(l->d, t.type, t.text, t.len);
-	if (!ret && !n)
+		goto out;
+	}
+	n = value_in_source(l, &t, at) ? doc_new_scalar_at(l->d, t.type, at, t.len)
+				       : doc_new_scalar(l->d, t.type, t.text, t.len);
+	if (!n) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!ret && t.keep_tag)
+		goto out;
+	}
+	if (t.keep_tag)
 		ret = doc_node_set_tag(l->d, n, (const char *)ev->data.scalar.tag);
+out:
 	gs_buf_release(&t.buf);
 	*out = n;
 	return ret;
@@ -655,11 +663,12 @@ static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, si
 	r->style = (uint8_t)style_kind(ev->data.scalar.style);
 	if (f && f->node->kind == DOC_MAP && f->have_key && (ret = ycomments_flush(l, f)))
 		return ret;
-	ret = f ? attach_value(l, f, n) : attach_root(l, n, start);
-	if (!ret)
-		ret = add_anchor(l, ev->data.scalar.anchor, n);
-	if (!ret && f && st.header_comment != YNONE)
+	if ((ret = f ? attach_value(l, f, n) : attach_root(l, n, start)) ||
+	    (ret = add_anchor(l, ev->data.scalar.anchor, n)))
+		goto out;
+	if (f && st.header_comment != YNONE)
 		ret = ycomments_add_inline(l, f, st.header_comment);
+out:
 	note_value(l, !ret, st.last == YNONE ? end : l->lx->v[st.last].end);
 	return ret;
 }
@@ -825,12 +834,9 @@ static int on_collection_start(struct yloader *l, const yaml_event_t *ev, size_t
 	} else {
 		r->last = r->first;
 	}
-	ret = f ? attach_value(l, f, n) : attach_root(l, n, start);
-	if (!ret)
-		ret = add_anchor(l, anchor, n);
-	if (!ret)
-		ret = push_frame(l, n, flow, flow ? (uint32_t)l->lx->n : (uint32_t)mark);
-	return ret;
+	if ((ret = f ? attach_value(l, f, n) : attach_root(l, n, start)) || (ret = add_anchor(l, anchor, n)))
+		return ret;
+	return push_frame(l, n, flow, flow ? (uint32_t)l->lx->n : (uint32_t)mark);
 }
 
 static int on_collection_end(struct yloader *l, size_t start, size_t end)
@@ -893,11 +899,11 @@ static int on_document_start(struct yloader *l, size_t end)
 
 static int on_document_end(struct yloader *l, size_t end)
 {
-	int ret = ylex_gap(l->lx, end);
+	int ret;
 
-	if (!ret)
-		ret = ycomments_place(l, l->lx->n, YPLACE_OTHER);
-	if (!ret && l->carry.n && l->root) {
+	if ((ret = ylex_gap(l->lx, end)) || (ret = ycomments_place(l, l->lx->n, YPLACE_OTHER)))
+		goto out;
+	if (l->carry.n && l->root) {
 		struct yframe f;
 
 		memset(&f, 0, sizeof(f));
@@ -906,6 +912,7 @@ static int on_document_end(struct yloader *l, size_t end)
 		ret = ycomments_flush(l, &f);
 		yload_rec(l, f.rec)->end_rec = (uint32_t)l->syn->n;
 	}
+out:
 	l->last_was_value = false;
 	return ret;
 }
@@ -919,9 +926,9 @@ static int on_event(struct yloader *l, const yaml_event_t *ev)
 	size_t end = to_byte(l, ev->end_mark.index);
 	int ret = l->tree_only ? tree_dispatch(l, ev, start, end) : dispatch(l, ev, start, end);
 
-	if (!ret && l->lx->invalid)
-		ret = yfail(l, l->lx->invalid_pos, l->lx->invalid);
-	return ret;
+	if (ret || !l->lx->invalid)
+		return ret;
+	return yfail(l, l->lx->invalid_pos, l->lx->invalid);
 }
 
 static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)

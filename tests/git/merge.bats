@@ -41,7 +41,8 @@ teardown() { gs_teardown; }
 	git checkout -q main
 	run git merge -q --no-edit feature
 	echo "$output"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
 	cat secrets/app.yaml
 	grep -q '^<<<<<<< ' secrets/app.yaml
 	grep -q '^b: main-two$' secrets/app.yaml
@@ -75,7 +76,8 @@ teardown() { gs_teardown; }
 	git commit -qam feature-side
 	git checkout -q main
 	run git merge -q --no-edit feature
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a" <<<"$output"
 	grep -q '^<<<<<<< ' secrets/app.yaml
 	grep -q '^a: ONE$' secrets/app.yaml
 }
@@ -101,6 +103,7 @@ teardown() { gs_teardown; }
 	unset SOPS_AGE_KEY_FILE
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
 	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': the base version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported)" <<<"$output"
 	cmp "$T/ours" "$T/result.yaml"
 }
 
@@ -179,8 +182,8 @@ assert_no_plaintext_in_git() {
 	printf 'l:\n    - 0\nm: x\n' > secrets/app.yaml
 	git commit -qam other-list
 	run git merge -q --no-edit lists
-	[ "$status" -ne 0 ]
-	grep -q "conflict in 'secrets/app.yaml': changed on both sides: l" <<<"$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: l" <<<"$output"
 }
 
 @test "case 12: dotenv and INI merge key by key; the message names the key" {
@@ -209,8 +212,8 @@ assert_no_plaintext_in_git() {
 	sed -i 's/B=2/B=from-main/' secrets/app.env
 	git commit -qam main-b
 	run git merge -q --no-edit f2
-	[ "$status" -ne 0 ]
-	grep -qF "gitseal: error: conflict in 'secrets/app.env': changed on both sides: B" <<<"$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.env': changed on both sides: B" <<<"$output"
 	grep -qx '<<<<<<< ours' secrets/app.env
 	grep -qx 'B=from-main' secrets/app.env
 	grep -qx 'B=from-f2' secrets/app.env
@@ -228,7 +231,8 @@ assert_no_plaintext_in_git() {
 	git commit -qam feature-side
 	git checkout -q main
 	run git merge --no-edit feature
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
 	grep -qx '<<<<<<< ours' secrets/app.yaml
 	grep -qx 'b: main-two-secret' secrets/app.yaml
 	grep -qx 'b: feature-two-secret' secrets/app.yaml
@@ -251,7 +255,8 @@ assert_no_plaintext_in_git() {
 	sed -i 's/resolved-secret/later-secret/' secrets/app.yaml
 	git commit -qam later
 	run git revert --no-edit -m 1 HEAD~1
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
 	grep -qx "<<<<<<< ours" secrets/app.yaml
 	assert_no_plaintext_in_git later-secret resolved-secret main-two-secret
 	git revert --abort
@@ -265,7 +270,8 @@ assert_no_plaintext_in_git() {
 	git commit -qam feature-side
 	git checkout -q main
 	run git merge --no-edit feature
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
 	git diff --stat
 	git add secrets/app.yaml
 	git show :secrets/app.yaml | grep -q '"gitseal_conflict": "ENC\['
@@ -273,8 +279,8 @@ assert_no_plaintext_in_git() {
 	run "$GITSEAL_BIN" git status
 	grep -qx "secrets/app.yaml: unresolved merge conflict" <<<"$output"
 	run git commit -qm merged
-	[ "$status" -ne 0 ]
-	grep -qF "gitseal: error: 'secrets/app.yaml': it holds an unresolved merge conflict" <<<"$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/app.yaml': it holds an unresolved merge conflict" <<<"$output"
 	# a clone without the filter sees ciphertext only
 	[ "$(git show :secrets/app.yaml | gitseal_textconv | grep -c '^<<<<<<< ')" -eq 1 ]
 }

@@ -37,7 +37,8 @@ merge_three() {
 # (a conflict, as a criss-cross history has it) and resolves it to TEXT
 merge_base() {
 	git checkout -qb "$2" "$3"
-	run git merge -q "$4"
+	run -1 git merge -q "$4"
+	grep -q "^gitseal: error: conflict in 'secrets/$1': changed on both sides: " <<<"$output"
 	printf "$5" > "secrets/$1"
 	git add -A && git commit -qm "$2"
 }
@@ -104,9 +105,11 @@ assert_no_secret_in_git() {
 	# each merged into the other, the conflict on a resolved its own way
 	git checkout -qb m2 main
 	run -1 git merge -q x
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
 	printf 'a: m\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm m2
 	git checkout -qb x2 x
 	run -1 git merge -q main
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
 	printf 'a: x\nb: 1\nc: 1\n' > secrets/f.yaml && git add -A && git commit -qm x2
 	sed -i 's/b: 1/b: x2/' secrets/f.yaml && git commit -qam x2b
 	git checkout -q m2
@@ -150,7 +153,7 @@ assert_no_secret_in_git() {
 	git update-index --cacheinfo "100644,$(git hash-object -w "$T/partial.yaml"),secrets/f.yaml"
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
-	grep -qF "'secrets/f.yaml': " <<<"$output"
+	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
 }
 
 @test "a merge never brings back the data key a branch rotated away (updatekeys --rotate)" {
