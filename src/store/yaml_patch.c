@@ -490,7 +490,9 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		size_t indent = s->owner + (in_list ? 2 : p->block_step);
 		/* the body is followed by a line break, except at the end */
 		bool final = !moves_up(s) && s->body_end >= p->len;
-		size_t at = moves_up(s) ? ysrc_line_end(p->lx, s->at) : s->body_end;
+		/* what follows the new text: the lines after the old value (moved
+		 * up, its own lines go: fuzz_yaml) */
+		size_t at = s->body_end;
 		bool keep;
 
 		if (!moves_up(s) && yfresh_scalar_as_is(&p->fresh, v, false, indent, s->owner, prefer)) {

@@ -139,6 +139,11 @@ static const struct row rows[] = {
 	/* the same after a literal block written in place of a scalar */
 	{ "blocks", Y, "o:\n- a\n\nsops: 1\n   ", DECRYPT, "o/0", DOC_STR, "x\ny",
 	  "o:\n    - |-\n      x\n      y\n   " },
+	/* a literal block below its key at the key's column moves up to the
+	 * key's line; the blank line after its old text, deeper than the new
+	 * text's indentation, would read as more of it: double quotes
+	 * (fuzz_yaml, regress_block_moved_up_blank_tail) */
+	{ "blocks", Y, "a:\n|\n           x\n     ", SET, "a", DOC_STR, "y\nz", "a: \"y\\nz\"\n     " },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
 	/* a root written afresh goes from column 0: the blanks before its
