@@ -28,10 +28,9 @@ static int emit_fresh(const struct doc *d, size_t step, struct gs_buf *out)
 	int ret = 0;
 
 	for (size_t i = 0; i < d->count && !ret; i++) {
-		if (i)
-			ret = store_put(out, "---\n", 4);
-		if (!ret)
-			ret = yfresh_document(&f, d->branches[i]);
+		if (i && (ret = store_put(out, "---\n", 4)))
+			break;
+		ret = yfresh_document(&f, d->branches[i]);
 	}
 	return ret;
 }

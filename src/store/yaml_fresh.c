@@ -54,11 +54,12 @@ int yfresh_tag(struct yfresh *f, const char *tag)
 	size_t n = sizeof(core) - 1;
 	bool core_short = strncmp(tag, core, n) == 0 && tag[n];
 	bool verbatim = !core_short && tag[0] != '!';
-	int ret = put_str(f->out, core_short ? "!!" : verbatim ? "!<" : "!");
+	int ret;
 
-	if (!ret)
-		ret = put_tag_text(f->out, core_short ? tag + n : verbatim ? tag : tag + 1, verbatim);
-	return ret ? ret : put_str(f->out, verbatim ? "> " : " ");
+	if ((ret = put_str(f->out, core_short ? "!!" : verbatim ? "!<" : "!")) ||
+	    (ret = put_tag_text(f->out, core_short ? tag + n : verbatim ? tag : tag + 1, verbatim)))
+		return ret;
+	return put_str(f->out, verbatim ? "> " : " ");
 }
 
 static bool reads_as_float(const char *s, size_t len)

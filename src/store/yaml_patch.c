@@ -727,16 +727,19 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	p->ref = NULL;
 	ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
 		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
-	plain = !ret && (p->ref || wrote_plain(p, hm, bm));
-	if (!ret && bm == hm && !p->ref && !s.own_line)
+	if (ret)
+		goto out;
+	plain = p->ref || wrote_plain(p, hm, bm);
+	if (bm == hm && !p->ref && !s.own_line)
 		s.start = s.at; /* nothing on the indicator's line: no blanks left there */
-	if (!ret)
-		ret = place(p, &s, hm, bm);
+	ret = place(p, &s, hm, bm);
 	p->ref = NULL;
-	if (!ret)
-		ret = keep_comment_after(p, c, cr, er, v);
-	if (!ret && !plain)
+	if (ret || (ret = keep_comment_after(p, c, cr, er, v)))
+		goto out;
+	if (!plain)
 		ret = clear_tab_lines(p, er->last);
+out:
+	p->ref = NULL;
 	touch(p, er);
 	return ret;
 }
@@ -798,11 +801,9 @@ static int write_item(struct patcher *p, const struct doc_node *v, size_t d)
 	size_t mark = p->ed.pool.len;
 	int ret = put(p, "- ", 2);
 
-	if (!ret)
-		ret = yfresh_scalar(&p->fresh, v, false, d + 2, d, YAML_STYLE_ANY, false);
-	if (!ret && memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark))
-		ret = RERENDER;
-	return ret;
+	if (ret || (ret = yfresh_scalar(&p->fresh, v, false, d + 2, d, YAML_STYLE_ANY, false)))
+		return ret;
+	return memchr(p->ed.pool.data + mark, '\n', p->ed.pool.len - mark) ? RERENDER : 0;
 }
 
 /* sops keeps an encrypted comment in a list as an item: it goes on a line
@@ -1066,15 +1067,14 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 	for (size_t i = from; i < to && !ret; i++)
 		if (!c->entries[i].removed)
 			ret = write_new_entry(p, c, &c->entries[i], cr->col);
+	if (ret)
+		return ret;
 	/* the lines after them must not read as more of a literal block */
-	if (!ret && ends_in_block(p, mark) &&
-	    !lines_fit(p, pos, p->fresh.block_indent, p->fresh.block_keep))
-		ret = RERENDER;
-	if (!ret)
-		ret = edit(p, pos, pos, mark);
-	if (!ret && after)
-		ret = clear_tab_lines(p, ysyn_entry_last(after));
-	return ret;
+	if (ends_in_block(p, mark) && !lines_fit(p, pos, p->fresh.block_indent, p->fresh.block_keep))
+		return RERENDER;
+	if ((ret = edit(p, pos, pos, mark)))
+		return ret;
+	return after ? clear_tab_lines(p, ysyn_entry_last(after)) : 0;
 }
 
 /* ---- flow collections ---- */
@@ -1124,16 +1124,14 @@ static int write_flow_value(struct patcher *p, const struct ynode *er, const str
 	if (!pair && (ret = drop_tags(p, er)))
 		return ret;
 	mark = p->ed.pool.len;
-	ret = 0;
-	if (er->body == YNONE && !pair)
-		ret = put(p, " ", 1);
-	if (!ret && v->tag)
-		ret = yfresh_tag(&p->fresh, v->tag);
-	if (!ret && (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT))
-		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
-	else if (!ret) /* its tag is written: once (fuzz_yaml) */
-		ret = yfresh_flow_brackets(&p->fresh, v, line_indent);
 	touch(p, er);
+	if ((er->body == YNONE && !pair && (ret = put(p, " ", 1))) ||
+	    (v->tag && (ret = yfresh_tag(&p->fresh, v->tag))))
+		return ret;
+	if (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT)
+		ret = yfresh_scalar(&p->fresh, v, true, 0, 0, prefer, false);
+	else /* its tag is written: once (fuzz_yaml) */
+		ret = yfresh_flow_brackets(&p->fresh, v, line_indent);
 	return ret ? ret : edit(p, start, end, mark);
 }
 
@@ -1162,6 +1160,26 @@ static int cut_flow_entry(struct patcher *p, const struct ynode *er, bool live_b
 	*at = start;
 	touch(p, er);
 	return edit_text(p, start, end, "", 0);
+}
+
+/* An entry written into a flow collection: ", " unless it is the first,
+ * a map's key and ": ", the value. */
+static int put_flow_entry(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
+			  bool comma, size_t line_indent)
+{
+	int ret;
+
+	if (comma && (ret = put(p, ", ", 2)))
+		return ret;
+	if (c->kind == DOC_MAP) {
+		struct doc_node key = { .kind = DOC_SCALAR, .type = DOC_STR, .text = e->key,
+					.len = e->key_len };
+
+		if ((ret = yfresh_scalar(&p->fresh, &key, true, 0, 0, YAML_STYLE_ANY, false)) ||
+		    (ret = put(p, ": ", 2)))
+			return ret;
+	}
+	return yfresh_flow(&p->fresh, e->value, line_indent);
 }
 
 /* New entries at the end of a flow collection, before its bracket: after
@@ -1200,18 +1218,8 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 			continue;
 		if (e->value->kind == DOC_COMMENT)
 			return RERENDER;
-		if (comma)
-			ret = put(p, ", ", 2);
+		ret = put_flow_entry(p, c, e, comma, line_indent);
 		comma = true;
-		if (!ret && c->kind == DOC_MAP) {
-			struct doc_node key = { .kind = DOC_SCALAR, .type = DOC_STR, .text = e->key,
-						.len = e->key_len };
-
-			if (!(ret = yfresh_scalar(&p->fresh, &key, true, 0, 0, YAML_STYLE_ANY, false)))
-				ret = put(p, ": ", 2);
-		}
-		if (!ret)
-			ret = yfresh_flow(&p->fresh, e->value, line_indent);
 	}
 	return ret ? ret : edit(p, pos, pos, mark);
 }
@@ -1253,6 +1261,15 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 	return ret;
 }
 
+/* Whether an entry from i on that was loaded stays. */
+static bool loaded_after(const struct patcher *p, const struct doc_node *c, size_t i)
+{
+	for (size_t j = i; j < c->count; j++)
+		if (entry_rec(p, &c->entries[j]) && !c->entries[j].removed)
+			return true;
+	return false;
+}
+
 /* Returns RERENDER when the collection is to be written afresh. */
 static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		      size_t line_indent)
@@ -1269,11 +1286,8 @@ static int patch_flow(struct patcher *p, const struct doc_node *c, const struct 
 			if (e->removed)
 				continue;
 			/* new entries only at the end */
-			for (size_t j = i; j < c->count; j++)
-				if (entry_rec(p, &c->entries[j]) && !c->entries[j].removed)
-					ret = RERENDER;
-			if (!ret)
-				ret = append_flow(p, c, cr, last_live, cut_at, i, line_indent);
+			ret = loaded_after(p, c, i) ? RERENDER
+						    : append_flow(p, c, cr, last_live, cut_at, i, line_indent);
 			break;
 		}
 		if (e->removed) {
@@ -1401,14 +1415,13 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	else
 		ret = yfresh_block(&p->fresh, root, 0);
 	end = tend(p, r->last);
-	if (!ret && !(r->flags & YN_FLOW))
-		ret = fit_tail(p, mark, end, &end);
 	touch(p, r);
-	if (!ret)
-		ret = edit(p, start, end, mark);
+	if (ret || (!(r->flags & YN_FLOW) && (ret = fit_tail(p, mark, end, &end))) ||
+	    (ret = edit(p, start, end, mark)))
+		return ret;
 	/* what it wrote may end with a plain scalar, whatever the old text
 	 * ended with (fuzz_yaml) */
-	return ret || (r->flags & YN_FLOW) ? ret : clear_tab_lines_after(p, r->last);
+	return r->flags & YN_FLOW ? 0 : clear_tab_lines_after(p, r->last);
 }
 
 /* Whether an alias left in the text names a node that changed or whose
@@ -1497,8 +1510,9 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 		ret = patch_root(&p, d->branches[b]);
 	if (ret == RERENDER)
 		ret = GS_FAIL(GS_ERR_GENERIC, "the layout of this YAML file cannot be kept");
-	if (!ret)
-		ret = store_edits_apply(&p.ed, p.src, p.len, out);
+	if (ret)
+		goto out;
+	ret = store_edits_apply(&p.ed, p.src, p.len, out);
 out:
 	free(p.state);
 	store_edits_release(&p.ed);
