@@ -279,7 +279,9 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	s->start = tstart(p, text);
 	s->end = tend(p, r->last);
 	s->body_start = s->body_end = ysrc_line_end(p->lx, s->end);
-	if (tkind(p, r->last) == YT_BODY) {
+	/* a block scalar: its header, then its lines (a collection may end
+	 * with one too: "? |" and its lines, fuzz_yaml) */
+	if ((tkind(p, text) == YT_LITERAL || tkind(p, text) == YT_FOLDED) && tkind(p, r->last) == YT_BODY) {
 		s->header_comment = tkind(p, r->last - 1) == YT_COMMENT;
 		s->end = tend(p, text);
 		s->body_start = tstart(p, r->last);
