@@ -19,6 +19,13 @@ static int file_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 {
 	FILE *f = ctx;
 
+	/* the end was seen: C11's end-of-file indicator is sticky, but glibc's
+	 * fread on an unbuffered stream asks the file again (a read(2) more
+	 * for every input, and a second Ctrl-D on a terminal) */
+	if (feof(f)) {
+		*got = 0;
+		return 0;
+	}
 	*got = fread(buf, 1, cap, f);
 	if (*got == 0 && ferror(f))
 		return GS_FAIL(GS_ERR_IO, "read error: %s", strerror(errno));
@@ -453,7 +460,8 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 		gs_atomic_abort(af);
 		return GS_FAIL(GS_ERR_WRITE, "cannot open a temporary file: %s", strerror(errno));
 	}
-	if (stat(path, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
+	/* st is still the target's, from above */
+	if (af->replacing && fchown(fd, st.st_uid, st.st_gid) != 0) {
 		/* Not fatal: only root can give a file away; the mode is still kept. */
 	}
 	return 0;
