@@ -32,6 +32,9 @@ struct gs_reader gs_reader_from_file(FILE *f);
 struct gs_reader gs_reader_from_mem(struct gs_mem_source *src, const uint8_t *data, size_t len);
 struct gs_writer gs_writer_to_file(FILE *f);
 struct gs_writer gs_writer_to_buf(struct gs_buf *b);
+/* Writes straight to *fd with write(2): no stdio buffer, so plaintext is
+ * not copied to unlocked memory on its way out. */
+struct gs_writer gs_writer_to_fd(const int *fd);
 
 /* Reads exactly n bytes unless the input ends first; *got says how many. */
 int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)

@@ -78,6 +78,28 @@ struct gs_writer gs_writer_to_file(FILE *f)
 	return (struct gs_writer){ file_write, f };
 }
 
+static int fd_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	const int *fd = ctx;
+	ssize_t w;
+
+	while (n) {
+		w = write(*fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return GS_FAIL(GS_ERR_IO, "write error: %s", w < 0 ? strerror(errno) : "nothing written");
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct gs_writer gs_writer_to_fd(const int *fd)
+{
+	return (struct gs_writer){ fd_write, (void *)fd };
+}
+
 struct gs_writer gs_writer_to_buf(struct gs_buf *b)
 {
 	return (struct gs_writer){ buf_write, b };
@@ -258,6 +280,11 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
 			       "cannot open '%s': %s", path, strerror(errno));
+	/* reads go straight to b: through stdio's buffer a key or a plaintext
+	 * left a copy in unlocked heap memory, freed unwiped (and stdio paid a
+	 * stat for the buffer's size) */
+	if (f != stdin)
+		setvbuf(f, NULL, _IONBF, 0);
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && f != stdin)
 		stamp_read(path, &st);
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
