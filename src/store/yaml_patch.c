@@ -1451,14 +1451,19 @@ static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
 	return false;
 }
 
-/* Whether a tag or anchor comes before the root's first entry: left
- * with no entry after it, the document would be a null, not a map
- * (fuzz_yaml: "---", "!", "sops:" decrypted). */
+/* Whether a tag or anchor comes before the root's first entry, comments
+ * or not between them: left with no entry after it, the document would
+ * be a null, not a map (fuzz_yaml: "---", "!", "sops:" decrypted; and
+ * "--- #", "!", "sops:", where the comment is the root's first token,
+ * and comments before its "---" too). */
 static bool root_properties(const struct patcher *p, const struct ynode *r)
 {
-	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last; t++)
+	for (uint32_t t = r->first; t != YNONE && t <= r->last; t++) {
 		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
 			return true;
+		if (tkind(p, t) != YT_COMMENT && tkind(p, t) != YT_DOC_START)
+			return false;
+	}
 	return false;
 }
 

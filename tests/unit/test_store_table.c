@@ -163,6 +163,8 @@ static const struct row rows[] = {
 	/* a root's tag left with no entry after it would make the document a
 	 * null: the root is written afresh (fuzz_yaml, regress_root_tag_left_alone) */
 	{ "documents", Y, "---\n!\nsops:", REMOVE, "sops", 0, NULL, "---\n{}" },
+	/* ... comments before the tag too (fuzz_yaml, regress_root_tag_after_comment) */
+	{ "documents", Y, "--- #\n!\nsops:", REMOVE, "sops", 0, NULL, "#\n{}\n" },
 	/* a line of blanks holding a tab after a root written afresh (here a
 	 * comment made an item before a literal block's): the text written may
 	 * end with a plain scalar, which takes the line in, and a tab there
