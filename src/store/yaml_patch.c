@@ -713,6 +713,18 @@ static int keep_comment_before(struct patcher *p, const struct doc_node *c, cons
 	return edit(p, at, at, mark);
 }
 
+/* Whether a comment line right after the entry's old value is deeper
+ * than its key: after a block collection written there, it would be read
+ * as that collection's (fuzz_yaml: an alias written out as a list). */
+static bool comment_below_value(const struct patcher *p, const struct ynode *er, size_t owner)
+{
+	uint32_t t = er->last + 1;
+
+	return er->last != YNONE && t < p->lx->n && tkind(p, t) == YT_COMMENT &&
+	       !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)) &&
+	       ysrc_column(p->lx, tstart(p, t)) > owner;
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -735,7 +747,7 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
-	    comments_before(p, v, er))
+	    comments_before(p, v, er) || (!one_line_value(v) && comment_below_value(p, er, s.owner)))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;

@@ -201,6 +201,11 @@ static const struct row rows[] = {
 	/* ---- aliases: written out when what they name changed ---- */
 	{ "aliases", Y, "a: &x v\nb: *x\n", SET, "a", DOC_STR, "w", "a: &x w\nb: v\n" },
 	{ "aliases", Y, "a: &x v\nb: *x\n", SET, "b", DOC_STR, "w", "a: &x v\nb: w\n" },
+	/* an alias of a list written out, with a comment line after it deeper
+	 * than its key: the comment would be read as the list's; the map is
+	 * written afresh (fuzz_yaml, regress_alias_list_comment_below) */
+	{ "aliases", Y, "N: &x\n- a\nB:\n *x\n #\n", SET, "N/0", DOC_STR, "b",
+	  "\"N\":\n    - b\nB:\n    - a\n#\n" },
 	/* ---- the layout sops writes ---- */
 	{ "fresh", Y, "a: {b: [1, x]}\nc: \"y\"\n", FRESH, NULL, 0, NULL,
 	  "a:\n    b:\n        - 1\n        - x\nc: \"y\"\n" },
