@@ -500,6 +500,40 @@ static bool gap_of(const struct level *lv, const struct placed *at, int from, en
 	return true;
 }
 
+/* A comment whose text no version holds (a random one). */
+static struct doc_node *unknown_comment(struct doc *d)
+{
+	char text[32 + 2 * 16 + 1] = " gitseal-unknown-comment-";
+	size_t at = strlen(text);
+	uint8_t r[16];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(text + at, sizeof(text) - at, r, sizeof(r));
+	return doc_new_comment(d, text, strlen(text));
+}
+
+/* The comments of run r (or the one comment one) wanted at place k, as
+ * version from has them; up when the merged tree has no such collection. */
+static int place_run(struct level *lv, const struct placed *k, int from, struct run r, const struct doc_node *one,
+		     size_t *seq, struct nodes *up)
+{
+	size_t n = one ? 1 : r.n, gap = 0;
+	int rank = 0, ret = 0;
+
+	if (!n)
+		return 0;
+	if (!gap_of(lv, k, from, lv->cm->d->format, &gap, &rank)) {
+		/* no such collection left: the place goes up with its item */
+		for (size_t i = 0; i < n && !ret; i++)
+			ret = nodes_push(up, one ? one : r.p[i].comment);
+		return ret;
+	}
+	ret = want_open(lv, gap, rank, k->cls, (*seq)++);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = want_push(lv, one ? one : r.p[i].comment);
+	return ret;
+}
+
 /* Merges the places of one collection into lv->want (and, for places
  * the merged tree has no room for, into up). */
 static int merge_places(struct level *lv, const struct gs_buf *path, struct nodes *up)
@@ -534,17 +568,17 @@ static int merge_places(struct level *lv, const struct gs_buf *path, struct node
 			from = lv->cm->pick == MERGE_PICK_THEIRS ? THEIRS : lv->cm->pick == MERGE_PICK_BASE ? BASE : OURS;
 			r = from == THEIRS ? t : from == BASE ? b : o;
 		}
-		if (!r.n)
-			continue;
-		if (!gap_of(lv, &k, from, format, &gap, &rank)) {
-			/* no such collection left: the place goes up with its item */
-			for (size_t i = 0; i < r.n && !ret; i++)
-				ret = nodes_push(up, r.p[i].comment);
+		if (conflict && from == BASE) {
+			/* the base's side of a conflict is a comment no side holds,
+			 * so that the line merge of the sides (merge.c conflict_text)
+			 * marks the place even where one side agrees with the base */
+			const struct doc_node *u = unknown_comment(lv->cm->d);
+
+			ret = u ? place_run(lv, &k, THEIRS, (struct run){ NULL, 0 }, u, &seq, up)
+				: GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			continue;
 		}
-		ret = want_open(lv, gap, rank, k.cls, seq++);
-		for (size_t i = 0; i < r.n && !ret; i++)
-			ret = want_push(lv, r.p[i].comment);
+		ret = place_run(lv, &k, from, r, NULL, &seq, up);
 	}
 	return ret;
 }

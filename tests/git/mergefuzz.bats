@@ -5,6 +5,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load merge_helpers
 
 setup() {
 	gs_setup
@@ -13,25 +14,6 @@ setup() {
 	git add -A && git commit -qm rules
 }
 teardown() { gs_teardown; }
-
-# merge_three FILE BASE OURS THEIRS: the three versions committed (base on
-# main, then branches ours-FILE and theirs-FILE), theirs merged into ours;
-# $output and $status are git merge's
-merge_three() {
-	local f=secrets/$1
-	git checkout -q main
-	printf "$2" > "$f"
-	git add -A && git commit -qm "base $1"
-	git checkout -qb "theirs-$1"
-	printf "$4" > "$f"
-	git commit -qam theirs
-	git checkout -qb "ours-$1" main
-	printf "$3" > "$f"
-	git commit -qam ours
-	run git merge --no-edit "theirs-$1"
-	echo "$output"
-	cat "$f"
-}
 
 # merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
 # (a conflict, as a criss-cross history has it) and resolves it to TEXT
