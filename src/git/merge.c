@@ -815,6 +815,27 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 	return ret;
 }
 
+/* Comments where the sides of a marked text (a, as text, and b) differ
+ * become a comment no version holds, in tree (a's, changed). */
+static int unknown_comments(enum doc_format format, const struct gs_buf *a, const struct doc *b, struct doc *tree)
+{
+	struct comment_merge cm;
+	struct doc sides;
+	int ret;
+
+	doc_init(&sides, format);
+	comment_merge_init(&cm, tree, MERGE_PICK_BASE);
+	cm.unknown_where_differ = true;
+	if ((ret = store_load(format, a->data, a->len, &sides)))
+		goto out;
+	for (size_t i = 0; i < b->count && !ret; i++)
+		ret = comment_merge_node(&cm, tree->branches[i], NULL, sides.branches[i], b->branches[i]);
+out:
+	sodium_memzero(cm.hash_key, sizeof(cm.hash_key));
+	doc_release(&sides);
+	return ret;
+}
+
 /* The two sides of a marked text as one tree (into v->tree, their ours'
  * text into v->plain): what they agree on, and a value that equals
  * nothing where they differ. GS_ERR_CONFLICT when they are not two trees
@@ -845,6 +866,8 @@ static int agreed_tree(enum doc_format format, const struct gs_buf *marked, stru
 		else
 			ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
 	}
+	if (!ret)
+		ret = unknown_comments(format, &v->plain, &b, &v->tree);
 out:
 	doc_release(&b);
 	gs_buf_release(&other);

@@ -553,9 +553,9 @@ static int merge_places(struct level *lv, const struct gs_buf *path, struct node
 		bool conflict = false;
 		size_t gap = 0;
 
-		if (run_same(o, t) || run_same(b, t)) {
+		if (run_same(o, t) || (!lv->cm->unknown_where_differ && run_same(b, t))) {
 			r = o;
-		} else if (run_same(b, o)) {
+		} else if (!lv->cm->unknown_where_differ && run_same(b, o)) {
 			r = t, from = THEIRS;
 		} else {
 			conflict = true;

@@ -18,6 +18,9 @@ struct comment_merge {
 	 * db.password"): key names, never a value or a comment's text */
 	void (*note)(void *ctx, const char *place);
 	void *ctx;
+	/* every place where ours and theirs differ is a conflict (base
+	 * aside); with MERGE_PICK_BASE it takes a comment no version holds */
+	bool unknown_where_differ;
 	uint8_t hash_key[crypto_shorthash_KEYBYTES]; /* list items are told apart by a keyed hash */
 };
 

@@ -439,6 +439,8 @@ class Merge:
             if conflict:
                 self.conflicts.append(("comment",) + p)
                 r = t if self.pick == "theirs" else b if self.pick == "base" else o
+                if self.pick == "unknown":
+                    r = object()  # equals nothing: git's virtual base holds markers there
             if r is not None and path_exists(merged, p):
                 out[p] = r
             elif r is not None:
@@ -454,6 +456,12 @@ class Merge:
         bd = b.docs if b is not None else []
         if len(o.docs) == len(t.docs) and (not bd or len(bd) == len(o.docs)):
             return self.comment_places(cb, co, ct, merged)
+        out = self.doc_set_comments(bd, cb, o, co, t, ct, merged)
+        if not merged and any(c[:1] == ("comment",) for c in self.conflicts):
+            self.whole = True  # a file emptied on one side: no document to mark
+        return out
+
+    def doc_set_comments(self, bd, cb, o, co, t, ct, merged):
         # documents added or removed, one atom: each document of the side
         # kept is matched (as data) with the base's, whose data the other
         # side holds too
@@ -1189,7 +1197,7 @@ def criss_cross_case(h, case):
         if rng.random() < 0.6:
             both_sides(g, base, m, x, store)
         inner = Merge()
-        inner.docs(base.docs, m.docs, x.docs)
+        inner.comments(base, m, x, inner.docs(base.docs, m.docs, x.docs), store)
         if inner.whole:
             continue
         m2 = Doc(Merge("ours").docs(base.docs, m.docs, x.docs))
@@ -1205,9 +1213,12 @@ def criss_cross_case(h, case):
             break
     else:
         raise AssertionError("no criss-cross case")
-    vbase = Merge("unknown").docs(base.docs, m.docs, x.docs)
+    vmodel = Merge("unknown")
+    vbase = vmodel.docs(base.docs, m.docs, x.docs)
+    vcomments = vmodel.comments(base, m, x, vbase, store)
     model = Merge()
     merged = model.docs(vbase, m3.docs, x3.docs)
+    comments = model.comments(Doc(vbase, vcomments), m3, x3, merged, store) if not model.whole else {}
     secrets = set()
     for dd in (base, x, m, m2, x2, m3, x3):
         for doc in dd.docs:
@@ -1248,6 +1259,8 @@ def criss_cross_case(h, case):
         if p.returncode == 0:
             if not check_merged(h, case, d, repo, rel, model, TEXT[store](Doc(merged), rng, step), work,
                                 base_rcpt, files):
+                return
+            if not check_comments(h, case, comments, work, files):
                 return
         else:
             # a whole-file conflict whose lines merge cleanly shows that
