@@ -503,7 +503,7 @@ static bool gap_of(const struct level *lv, const struct placed *at, int from, en
 /* A comment whose text no version holds (a random one). */
 static struct doc_node *unknown_comment(struct doc *d)
 {
-	char text[32 + 2 * 16 + 1] = " gitseal-unknown-comment-";
+	char text[32 + 2 * 16 + 1] = "gitseal-unknown-comment-";
 	size_t at = strlen(text);
 	uint8_t r[16];
 

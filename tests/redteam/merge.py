@@ -1047,7 +1047,12 @@ def one_case(h, case):
             h.git(repo, "add", rel)
             h.git(repo, "commit", "-qm", side)
         # whom the result is sealed for: the base's (ours' for a new file)
-        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", ("ours:" if fresh else "base:") + rel).stdout)
+        # (an empty base is no sops file: then a side's, sealed by the same rule)
+        base_rcpt = []
+        for b in ("ours",) if fresh else ("base", "ours", "theirs"):
+            base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", b + ":" + rel).stdout)
+            if base_rcpt:
+                break
         code, out, repo2, path2 = run_flow(h, case, d, repo, path, texts)
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
