@@ -668,12 +668,23 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	doc_init(&d, format);
 	if ((ret = line_merge(pb, po, pt, path, &lines, &clean)))
 		goto out;
-	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged) && comments_agree(&d, merged)) {
+	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged) &&
+	    comments_agree(&d, merged, false)) {
 		ret = gs_buf_append(out, lines.data, lines.len);
 		goto out;
 	}
 	gs_error_clear(); /* a text that did not load only means: the tree's text */
-	ret = gitseal_plain_emit(merged, out);
+	if ((ret = gitseal_plain_emit(merged, out)))
+		goto out;
+	/* the proof compares comments by their order: each must also come back
+	 * at its place (a new YAML end-of-line comment may land above its key) */
+	doc_release(&d);
+	doc_init(&d, format);
+	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {
+		gs_error_clear();
+		gs_buf_reset(out);
+		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places; nothing written");
+	}
 out:
 	doc_release(&d);
 	gs_buf_release(&lines);

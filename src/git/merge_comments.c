@@ -322,10 +322,14 @@ static const struct item *layout_find(const struct layout *l, const struct ancho
 
 /* ---- comparing places ---- */
 
+static bool comment_text_same(const struct doc_node *a, const struct doc_node *b)
+{
+	return a->len == b->len && a->style == b->style && (!a->len || !sodium_memcmp(a->text, b->text, a->len));
+}
+
 static bool comment_same(const struct doc_node *a, const struct doc_node *b)
 {
-	return a->len == b->len && a->inline_comment == b->inline_comment && a->style == b->style &&
-	       (!a->len || !sodium_memcmp(a->text, b->text, a->len));
+	return a->inline_comment == b->inline_comment && comment_text_same(a, b);
 }
 
 static bool run_same(struct run a, struct run b)
@@ -871,8 +875,17 @@ int comment_merge_node(struct comment_merge *cm, struct doc_node *merged, const 
 
 /* ---- comparing ---- */
 
+/* An end-of-line comment taken as one above its item (YAML places both
+ * by the item below). */
+static void forget_inline(struct layout *l)
+{
+	for (size_t i = 0; i < l->ncomments; i++)
+		l->comments[i].cls &= ~1;
+	qsort(l->comments, l->ncomments, sizeof(*l->comments), cmp_placed);
+}
+
 static bool level_agrees(const struct doc_node *a, const struct doc_node *b, enum doc_format format,
-			 const uint8_t key[crypto_shorthash_KEYBYTES], int depth)
+			 const uint8_t key[crypto_shorthash_KEYBYTES], bool inline_as_above, int depth)
 {
 	struct layout la, lb;
 	bool same = false;
@@ -890,16 +903,21 @@ static bool level_agrees(const struct doc_node *a, const struct doc_node *b, enu
 		layout_release(&la);
 		return false;
 	}
+	if (inline_as_above) {
+		forget_inline(&la);
+		forget_inline(&lb);
+	}
 	if (la.ncomments != lb.ncomments || la.nitems != lb.nitems)
 		goto out;
 	for (size_t i = 0; i < la.ncomments; i++)
 		if (place_cmp(&la.comments[i], &lb.comments[i]) ||
-		    !comment_same(la.comments[i].comment, lb.comments[i].comment))
+		    !(inline_as_above ? comment_text_same(la.comments[i].comment, lb.comments[i].comment)
+				      : comment_same(la.comments[i].comment, lb.comments[i].comment)))
 			goto out;
 	for (size_t i = 0; i < la.nitems; i++) {
 		if (anchor_cmp(&la.sorted[i].at, &lb.sorted[i].at) ||
 		    !level_agrees(a->entries[la.sorted[i].entry].value, b->entries[lb.sorted[i].entry].value, format,
-				  key, depth + 1))
+				  key, inline_as_above, depth + 1))
 			goto out;
 	}
 	same = true;
@@ -909,13 +927,13 @@ out:
 	return same;
 }
 
-bool comments_agree(const struct doc *a, const struct doc *b)
+bool comments_agree(const struct doc *a, const struct doc *b, bool inline_as_above)
 {
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	bool same = a->count == b->count;
 
 	randombytes_buf(key, sizeof(key));
 	for (size_t i = 0; i < a->count && same; i++)
-		same = level_agrees(a->branches[i], b->branches[i], a->format, key, 0);
+		same = level_agrees(a->branches[i], b->branches[i], a->format, key, inline_as_above, 0);
 	return same;
 }

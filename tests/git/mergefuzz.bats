@@ -345,3 +345,30 @@ assert_no_secret_in_git() {
 	git checkout --theirs secrets/k.bin
 	cmp secrets/k.bin <(printf 'bin\0theirs\n')
 }
+
+# merge.py seed 2 (yaml, stash, case 18), while the merge of comments was
+# written: theirs commented a key inside a map that ours made a list. The
+# conflict's base side, a comment no version holds, overran its buffer and
+# the driver aborted: no markers
+@test "a comment added inside a map the other side replaced conflicts, with markers around that comment" {
+	merge_three c.yaml 'a: 1\nb:\n  y: 1\n' 'a: 1\nb: [1]\n' 'a: 1\nb:\n  # about y\n  y: 1\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.yaml': changed on both sides: the comment above b.y" <<<"$output"
+	[ "$(grep -c '^<<<<<<< ' secrets/c.yaml)" -eq 1 ]
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/c.yaml | grep -c '# about y')" -eq 1 ]
+	grep -qx 'b: \[1\]' secrets/c.yaml
+	run ! grep -q 'gitseal-unknown' secrets/c.yaml
+}
+
+# merge.py seed 4 (ini, revert, case 0): theirs commented the only key of
+# a section ours emptied. The base side's comment began with a space, which
+# the INI writer does not keep: its proof refused it and the whole file
+# was marked, theirs' deleted key with it
+@test "INI: a comment above a key the other side deleted conflicts at the comment only" {
+	merge_three c.ini '; the db\n[db]\nuser = u\n' '; the db\n[db]\n' '; the db\n[db]\n# about user\nuser = u\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': changed on both sides: the comment above db.user" <<<"$output"
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/c.ini | grep -c '[;#] about user')" -eq 1 ]
+	run ! grep -q '^user' secrets/c.ini
+	run ! grep -q 'gitseal-unknown' secrets/c.ini
+}

@@ -1049,7 +1049,7 @@ def one_case(h, case):
         # whom the result is sealed for: the base's (ours' for a new file)
         # (an empty base is no sops file: then a side's, sealed by the same rule)
         base_rcpt = []
-        for b in ("ours",) if fresh else ("base", "ours", "theirs"):
+        for b in ("ours", "theirs") if fresh else ("base", "ours", "theirs"):
             base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", b + ":" + rel).stdout)
             if base_rcpt:
                 break
