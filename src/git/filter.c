@@ -573,20 +573,24 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 	struct sops_key_summary keys;
 	int ret = keys_for(f, path, committed, committed_sealed, &keys);
 
+	if (ret)
+		goto out;
 	/* values the committed version holds in clear under its MAC stay so */
-	if (!ret && committed_sealed)
-		ret = gittrust_check_narrowed(f, path, in, &keys, &committed,
-					      opened && !keys.selection.mac_only_encrypted);
+	if (committed_sealed &&
+	    (ret = gittrust_check_narrowed(f, path, in, &keys, &committed,
+					   opened && !keys.selection.mac_only_encrypted)))
+		goto out;
 	/* the committed data key only when this clone made it (a planted key is not) */
-	if (!ret && opened && gitseal_may_reuse(f, opened, &keys))
+	if (opened && gitseal_may_reuse(f, opened, &keys))
 		ret = gitseal_seal_opened(f, opened, in, out);
-	else if (!ret)
+	else
 		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
-	if (ret == GS_ERR_UNSUPPORTED_KEY && opened)
-		ret = explain_foreign(path, &keys);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, text, len);
+out:
+	if (ret == GS_ERR_UNSUPPORTED_KEY && opened)
+		ret = explain_foreign(path, &keys);
 	sops_key_summary_release(&keys);
 	return ret;
 }

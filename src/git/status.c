@@ -51,15 +51,18 @@ static int describe_worktree(struct gitfilter *f, const char *path, struct gs_bu
 	struct doc d;
 	int ret = gitseal_worktree_load(f, path, store_format_for_path(path), &d, &state);
 
-	if (!ret && state == GITSEAL_WT_MISSING)
+	if (ret)
+		goto out;
+	if (state == GITSEAL_WT_MISSING)
 		ret = add(line, "deleted in the work tree");
-	else if (!ret && state == GITSEAL_WT_SEALED)
+	else if (state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",
 			  f->trust.locked ? "'gitseal git unlock' decrypts it"
 			  : gitfilter_identities(f) ? "none of your identities opens it"
 						     : "no identity found");
-	else if (!ret)
+	else
 		ret = add(line, "decrypted");
+out:
 	doc_release(&d);
 	return ret;
 }

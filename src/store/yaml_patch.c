@@ -279,7 +279,9 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	s->start = tstart(p, text);
 	s->end = tend(p, r->last);
 	s->body_start = s->body_end = ysrc_line_end(p->lx, s->end);
-	if (tkind(p, r->last) == YT_BODY) {
+	/* a block scalar: its header, then its lines (a collection may end
+	 * with one too: "? |" and its lines, fuzz_yaml) */
+	if ((tkind(p, text) == YT_LITERAL || tkind(p, text) == YT_FOLDED) && tkind(p, r->last) == YT_BODY) {
 		s->header_comment = tkind(p, r->last - 1) == YT_COMMENT;
 		s->end = tend(p, text);
 		s->body_start = tstart(p, r->last);
@@ -352,9 +354,9 @@ static void chop_break(struct patcher *p, size_t mark)
  * keeps its text: what follows must not read as more of it (a line as
  * deep as the text, blanks past the indentation, or under keep chomping
  * any blank line: fuzz_yaml). */
-static bool lines_fit(const struct patcher *p, size_t line, size_t indent, bool keep)
+static bool lines_fit_until(const struct patcher *p, size_t line, size_t stop, size_t indent, bool keep)
 {
-	for (; line < p->len; line = ysrc_next_line(p->lx, line)) {
+	for (; line < stop; line = ysrc_next_line(p->lx, line)) {
 		size_t k = 0, w = 0;
 
 		while (line + k < p->len && p->src[line + k] == ' ')
@@ -369,9 +371,25 @@ static bool lines_fit(const struct patcher *p, size_t line, size_t indent, bool 
 	return true;
 }
 
+static bool lines_fit(const struct patcher *p, size_t line, size_t indent, bool keep)
+{
+	return lines_fit_until(p, line, p->len, indent, keep);
+}
+
 static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool keep)
 {
 	return lines_fit(p, ysrc_next_line(p->lx, at), indent, keep);
+}
+
+/* A block written at the slot's place: moved up to the indicator's line,
+ * it is followed by the blank lines before its old text, then by what
+ * followed that text (its own lines go: fuzz_yaml). */
+static bool slot_block_fits(const struct patcher *p, const struct slot *s, size_t indent, bool keep)
+{
+	if (moves_up(s) &&
+	    !lines_fit_until(p, ysrc_next_line(p->lx, s->at), ysrc_line_start(p->lx, s->start), indent, keep))
+		return false;
+	return block_fits(p, s->body_end, indent, keep);
 }
 
 /* Whether the text written from mark on ends with a literal block (the
@@ -490,9 +508,7 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		size_t indent = s->owner + (in_list ? 2 : p->block_step);
 		/* the body is followed by a line break, except at the end */
 		bool final = !moves_up(s) && s->body_end >= p->len;
-		/* what follows the new text: the lines after the old value (moved
-		 * up, its own lines go: fuzz_yaml) */
-		size_t at = s->body_end;
+		size_t at = s->body_end; /* what follows the new text, but for blank lines */
 		bool keep;
 
 		if (!moves_up(s) && yfresh_scalar_as_is(&p->fresh, v, false, indent, s->owner, prefer)) {
@@ -505,7 +521,7 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		*bm = split_at_break(p, hm);
 		keep = memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL;
 		p->last_block.set = !ret && *bm < p->ed.pool.len;
-		if (p->last_block.set && !block_fits(p, at, indent, keep)) {
+		if (p->last_block.set && !slot_block_fits(p, s, indent, keep)) {
 			/* double quotes hold it on one line */
 			p->ed.pool.len = hm;
 			if (v->tag && (ret = yfresh_tag(&p->fresh, v->tag)))
@@ -1435,14 +1451,19 @@ static bool alias_left_stale(const struct patcher *p, const struct ynode *root)
 	return false;
 }
 
-/* Whether a tag or anchor comes before the root's first entry: left
- * with no entry after it, the document would be a null, not a map
- * (fuzz_yaml: "---", "!", "sops:" decrypted). */
+/* Whether a tag or anchor comes before the root's first entry, comments
+ * or not between them: left with no entry after it, the document would
+ * be a null, not a map (fuzz_yaml: "---", "!", "sops:" decrypted; and
+ * "--- #", "!", "sops:", where the comment is the root's first token,
+ * and comments before its "---" too). */
 static bool root_properties(const struct patcher *p, const struct ynode *r)
 {
-	for (uint32_t t = r->first; t != YNONE && t < r->body && t <= r->last; t++)
+	for (uint32_t t = r->first; t != YNONE && t <= r->last; t++) {
 		if (tkind(p, t) == YT_TAG || tkind(p, t) == YT_ANCHOR)
 			return true;
+		if (tkind(p, t) != YT_COMMENT && tkind(p, t) != YT_DOC_START)
+			return false;
+	}
 	return false;
 }
 

@@ -144,6 +144,14 @@ static const struct row rows[] = {
 	 * text's indentation, would read as more of it: double quotes
 	 * (fuzz_yaml, regress_block_moved_up_blank_tail) */
 	{ "blocks", Y, "a:\n|\n           x\n     ", SET, "a", DOC_STR, "y\nz", "a: \"y\\nz\"\n     " },
+	/* ... and the blank lines before its old text stay after it: one
+	 * deeper than its new text would read as more of it (fuzz_yaml,
+	 * regress_block_moved_up_blank_before) */
+	{ "blocks", Y, "a:\n     \n|\n x\n", SET, "a", DOC_STR, "y\nz", "a: \"y\\nz\"\n     \n" },
+	/* a collection that ends with a block scalar ("? |" and its lines) is
+	 * not one: written afresh, it replaces its text from its first token
+	 * to its last, the header too (fuzz_yaml, regress_explicit_block_key) */
+	{ "blocks", Y, "o:\n ? |\n   k\n", SET, "o/k\n", DOC_STR, "v", "o:\n \"k\\n\": v\n" },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
 	/* a root written afresh goes from column 0: the blanks before its
@@ -155,6 +163,8 @@ static const struct row rows[] = {
 	/* a root's tag left with no entry after it would make the document a
 	 * null: the root is written afresh (fuzz_yaml, regress_root_tag_left_alone) */
 	{ "documents", Y, "---\n!\nsops:", REMOVE, "sops", 0, NULL, "---\n{}" },
+	/* ... comments before the tag too (fuzz_yaml, regress_root_tag_after_comment) */
+	{ "documents", Y, "--- #\n!\nsops:", REMOVE, "sops", 0, NULL, "#\n{}\n" },
 	/* a line of blanks holding a tab after a root written afresh (here a
 	 * comment made an item before a literal block's): the text written may
 	 * end with a plain scalar, which takes the line in, and a tab there
