@@ -538,6 +538,32 @@ static int place_run(struct level *lv, const struct placed *k, int from, struct 
 	return ret;
 }
 
+/* The base's side of a conflict: a comment no version holds, so that the
+ * line merge of the sides (merge.c conflict_text) marks the place even
+ * where one side agrees with the base; put where ours and theirs put
+ * theirs (once where both do). */
+static int place_unknown(struct level *lv, const struct placed *k, struct run o, struct run t, size_t *seq,
+			 struct nodes *up)
+{
+	size_t gap[2] = { 0, 0 };
+	int rank[2] = { 0, 0 }, ret = 0;
+	bool at[2];
+	const struct doc_node *u = unknown_comment(lv->cm->d);
+
+	if (!u)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	at[0] = o.n && gap_of(lv, k, OURS, lv->cm->d->format, &gap[0], &rank[0]);
+	at[1] = t.n && gap_of(lv, k, THEIRS, lv->cm->d->format, &gap[1], &rank[1]);
+	if (at[1] && at[0] && gap[0] == gap[1] && rank[0] == rank[1])
+		at[1] = false;
+	if (!at[0] && !at[1])
+		return nodes_push(up, u); /* no place here: up with the item */
+	for (int i = 0; i < 2 && !ret; i++)
+		if (at[i] && !(ret = want_open(lv, gap[i], rank[i], k->cls, (*seq)++)))
+			ret = want_push(lv, u);
+	return ret;
+}
+
 /* Merges the places of one collection into lv->want (and, for places
  * the merged tree has no room for, into up). */
 static int merge_places(struct level *lv, const struct gs_buf *path, struct nodes *up)
@@ -573,13 +599,7 @@ static int merge_places(struct level *lv, const struct gs_buf *path, struct node
 			r = from == THEIRS ? t : from == BASE ? b : o;
 		}
 		if (conflict && from == BASE) {
-			/* the base's side of a conflict is a comment no side holds,
-			 * so that the line merge of the sides (merge.c conflict_text)
-			 * marks the place even where one side agrees with the base */
-			const struct doc_node *u = unknown_comment(lv->cm->d);
-
-			ret = u ? place_run(lv, &k, THEIRS, (struct run){ NULL, 0 }, u, &seq, up)
-				: GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			ret = place_unknown(lv, &k, o, t, &seq, up);
 			continue;
 		}
 		ret = place_run(lv, &k, from, r, NULL, &seq, up);

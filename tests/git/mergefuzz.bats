@@ -372,3 +372,16 @@ assert_no_secret_in_git() {
 	run ! grep -q '^user' secrets/c.ini
 	run ! grep -q 'gitseal-unknown' secrets/c.ini
 }
+
+# merge.py seed 4 (dotenv, merge, case 16): ours commented a key theirs
+# deleted, and changed the next one. The base's side of the conflict stood
+# at the end of the file, ours' comment above the next key: their line
+# merge was clean, and the conflict showed no markers
+@test "a comment added above a key the other side deleted shows markers where it stands" {
+	merge_three c.env 'DB_USER=u\nD=d\n' '# about the user\nDB_USER=u\nD=d2\n' 'D=d\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.env': changed on both sides: the comment above DB_USER" <<<"$output"
+	[ "$(sed -n '/^<<<<<<< /,/^=======$/p' secrets/c.env | grep -c '^# about the user$')" -eq 1 ]
+	grep -qx 'D=d2' secrets/c.env
+	run ! grep -q '^DB_USER' secrets/c.env
+}
