@@ -47,6 +47,7 @@ struct placed {
 	int cls;                  /* end of line or not, and the store's style */
 	size_t entry;
 	const struct doc_node *comment;
+	bool anchored;            /* by the item before it, or the top (INI) */
 };
 
 /* One collection as the merge sees it: its items in order and sorted by
@@ -247,7 +248,8 @@ static void place_comments(struct layout *l, enum doc_format format)
 
 		if (is_item_entry(n, e)) {
 			for (; pending < l->ncomments; pending++)
-				l->comments[pending].at = l->items[item].at;
+				if (!l->comments[pending].anchored)
+					l->comments[pending].at = l->items[item].at;
 			prev = l->items[item++].at;
 			continue;
 		}
@@ -256,15 +258,14 @@ static void place_comments(struct layout *l, enum doc_format format)
 		l->comments[l->ncomments] = (struct placed){ .cls = comment_class(e->value), .entry = i,
 							     .comment = e->value };
 		if (format == DOC_FORMAT_INI && (e->value->inline_comment || e->value->style)) {
-			l->comments[l->ncomments++].at = e->value->inline_comment ? prev : start;
-			if (pending == l->ncomments - 1)
-				pending++;
-			continue;
+			l->comments[l->ncomments].at = e->value->inline_comment ? prev : start;
+			l->comments[l->ncomments].anchored = true;
 		}
 		l->ncomments++;
 	}
 	for (; pending < l->ncomments; pending++)
-		l->comments[pending].at = end;
+		if (!l->comments[pending].anchored)
+			l->comments[pending].at = end;
 }
 
 static int layout_build(struct layout *l, const struct doc_node *n, enum doc_format format,
