@@ -728,7 +728,8 @@ static int rewrite(struct level *lv)
 	bool changed = false;
 	int ret = 0;
 
-	qsort(lv->want, lv->nwant, sizeof(*lv->want), cmp_wanted);
+	if (lv->nwant)
+		qsort(lv->want, lv->nwant, sizeof(*lv->want), cmp_wanted);
 	if (!(gaps = calloc(ngaps, sizeof(*gaps))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t g = 0; g < ngaps && !ret; g++) {
@@ -902,7 +903,8 @@ static void forget_inline(struct layout *l)
 {
 	for (size_t i = 0; i < l->ncomments; i++)
 		l->comments[i].cls &= ~1;
-	qsort(l->comments, l->ncomments, sizeof(*l->comments), cmp_placed);
+	if (l->ncomments)
+		qsort(l->comments, l->ncomments, sizeof(*l->comments), cmp_placed);
 }
 
 static bool level_agrees(const struct doc_node *a, const struct doc_node *b, enum doc_format format,
