@@ -796,9 +796,20 @@ static struct doc_node *unknown_value(struct doc *d)
 	return doc_new_scalar(d, DOC_STR, text, strlen(text));
 }
 
+/* A value that equals nothing where a map must stand (an INI section):
+ * a map of one unknown value. */
+static struct doc_node *unknown_map(struct doc *d)
+{
+	static const char key[] = "gitseal-unknown";
+	struct doc_node *m = doc_new_map(d), *u = unknown_value(d);
+
+	return m && u && doc_append(d, m, key, sizeof(key) - 1, u) ? m : NULL;
+}
+
 /* Makes map a hold what it and b agree on; every key where they differ
- * (a value, or a key one lacks) gets a value that equals nothing. */
-static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b)
+ * (a value, or a key one lacks) gets a value that equals nothing (a map
+ * of one where a holds INI sections). */
+static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b, bool sections)
 {
 	size_t n = a->count;
 	int ret = 0;
@@ -810,8 +821,8 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 		if (!is_item(e) || !e->key || (bv && node_same(e->value, bv)))
 			continue;
 		if (bv && e->value->kind == DOC_MAP && bv->kind == DOC_MAP)
-			ret = keep_agreed(d, e->value, bv);
-		else if (!(e->value = unknown_value(d)))
+			ret = keep_agreed(d, e->value, bv, false);
+		else if (!(e->value = sections ? unknown_map(d) : unknown_value(d)))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < b->count && !ret; i++) {
@@ -820,7 +831,7 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 
 		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
 			continue;
-		if (!(u = unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
+		if (!(u = sections ? unknown_map(d) : unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return ret;
@@ -873,7 +884,7 @@ static int agreed_tree(enum doc_format format, const struct gs_buf *marked, stru
 		if (node_same(an, bn))
 			continue;
 		if (an && bn && an->kind == DOC_MAP && bn->kind == DOC_MAP)
-			ret = keep_agreed(&v->tree, an, bn);
+			ret = keep_agreed(&v->tree, an, bn, format == DOC_FORMAT_INI);
 		else
 			ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
 	}

@@ -385,3 +385,42 @@ assert_no_secret_in_git() {
 	grep -qx 'D=d2' secrets/c.env
 	run ! grep -q '^DB_USER' secrets/c.env
 }
+
+# merge.py seed 5 (ini, criss-cross, case 6): a section one merge base
+# deleted and the other changed stood in the virtual base as a scalar; the
+# base's side of the conflict could not be written as INI and the file
+# merged as lines, without markers. Which base is which side follows the
+# commits' dates, so they are set
+@test "INI criss-cross: a section the merge bases conflicted on, changed again on one side, conflicts with markers" {
+	at() { export GIT_COMMITTER_DATE="2026-01-01T00:00:$1" GIT_AUTHOR_DATE="2026-01-01T00:00:$1"; }
+	at 10
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u\nport = 1\n' > secrets/s.ini
+	git add -A && git commit -qm base
+	at 11
+	git checkout -qb m
+	printf '[db]\nk = 1\n' > secrets/s.ini
+	git commit -qam "m: no sec2"
+	at 12
+	git checkout -qb x main
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n' > secrets/s.ini
+	git commit -qam "x: user"
+	at 13
+	merge_base s.ini m2 m x '[db]\nk = 1\n'
+	at 14
+	merge_base s.ini x2 x m '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n'
+	at 15
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 2\n\n[name]\nuser1 = n\n' > secrets/s.ini
+	git commit -qam x3
+	at 16
+	git checkout -q m2
+	printf '; about db\n[db]\nk = 1\n' > secrets/s.ini
+	git commit -qam m3
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/s.ini
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/s.ini': changed on both sides: sec2" <<<"$output"
+	[ "$(grep -c '^<<<<<<< ' secrets/s.ini)" -eq 1 ]
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/s.ini | grep -c '^\[sec2\]$')" -eq 1 ]
+	grep -qx '; about db' secrets/s.ini
+}
