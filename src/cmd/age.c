@@ -245,17 +245,19 @@ static int peek_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 	return file.read(file.ctx, buf, cap, got);
 }
 
-/* Output for decryption to stdout: held back until success, up to a limit. */
+/* Output for decryption to stdout: held back until success, up to a limit,
+ * then written with write(2) (stdio's buffer would copy plaintext to
+ * unlocked memory). */
 struct held_output {
 	struct gs_buf held;
 	bool streaming;
-	FILE *f;
+	int fd;
 };
 
 static int held_write(void *ctx, const uint8_t *buf, size_t n)
 {
 	struct held_output *h = ctx;
-	struct gs_writer w = gs_writer_to_file(h->f);
+	struct gs_writer w = gs_writer_to_fd(&h->fd);
 	int ret;
 
 	if (!h->streaming && h->held.len + n <= STDOUT_HOLD_BACK)
@@ -375,7 +377,7 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 	int ret;
 
 	out->to_stdout = !o->output || !strcmp(o->output, "-");
-	out->held.f = stdout;
+	out->held.fd = STDOUT_FILENO;
 	gs_buf_init(&out->held.held, true);
 	if (!o->decrypt && !o->armor && !o->output && isatty(STDOUT_FILENO))
 		return GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
@@ -395,7 +397,7 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 /* Commits (ret 0) or drops what was written; returns the final result. */
 static int output_close(const struct age_opts *o, struct age_output *out, int ret)
 {
-	struct gs_writer w = gs_writer_to_file(stdout);
+	struct gs_writer w = gs_writer_to_fd(&out->held.fd);
 
 	if (!out->to_stdout) {
 		if (ret)

@@ -929,7 +929,9 @@ static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end
 
 /* Whether, once the entry at i is cut, a comment line after it would
  * follow a block map or list of the entry before it, and be read as that
- * collection's (fuzz_yaml: an indentless list took it). */
+ * collection's (fuzz_yaml: an indentless list took it), or follow an
+ * explicit key with no ':' ("? o"), and be read as before its value,
+ * which comes before the entry (fuzz_yaml). */
 static bool comment_would_move(const struct patcher *p, const struct doc_node *c, size_t i,
 			       uint32_t last)
 {
@@ -940,7 +942,8 @@ static bool comment_would_move(const struct patcher *p, const struct doc_node *c
 	for (size_t j = i; j-- > 0 && !prev;)
 		if (!c->entries[j].removed && c->entries[j].value->kind != DOC_COMMENT)
 			prev = entry_rec(p, &c->entries[j]);
-	return prev && (prev->kind == DOC_MAP || prev->kind == DOC_LIST) && !(prev->flags & YN_FLOW);
+	return prev && (((prev->kind == DOC_MAP || prev->kind == DOC_LIST) && !(prev->flags & YN_FLOW)) ||
+			(c->kind == DOC_MAP && prev->ind == YNONE));
 }
 
 /* Whether the lines after a cut that ends at `end` would become the text

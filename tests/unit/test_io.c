@@ -1,6 +1,8 @@
 /* Whole-file reads: a regular file is read in one piece sized from its
  * length, a pipe in growing blocks; both must give back every byte, in a
- * secure or a plain buffer, and refuse input past the limit. */
+ * secure or a plain buffer, and refuse input past the limit. The
+ * descriptor writer: every byte through a pipe's partial writes, and the
+ * error of a descriptor that cannot be written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <fcntl.h>
 
 #include <cmocka.h>
 
@@ -129,12 +133,53 @@ static void test_missing_file(void **state)
 	gs_buf_release(&b);
 }
 
+/* 1 MiB into a pipe whose buffer is made one page: write(2) takes part
+ * of it at a time while a child drains it. */
+static void test_fd_writer(void **state)
+{
+	enum { N = 1 << 20 };
+	uint8_t *data = malloc(N), *got = malloc(N);
+	struct gs_writer w;
+	size_t done = 0;
+	ssize_t r;
+	int fds[2], status, bad = -1;
+	pid_t child;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(got);
+	fill(data, N);
+	assert_int_equal(pipe(fds), 0);
+	(void)fcntl(fds[1], F_SETPIPE_SZ, 4096);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		close(fds[0]);
+		w = gs_writer_to_fd(&fds[1]);
+		_exit(w.write(w.ctx, data, N) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	while (done < N && (r = read(fds[0], got + done, N - done)) > 0)
+		done += (size_t)r;
+	close(fds[0]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(done, N);
+	assert_memory_equal(got, data, N);
+	w = gs_writer_to_fd(&bad);
+	assert_int_equal(w.write(w.ctx, data, 1), GS_ERR_IO);
+	assert_string_equal(gs_error_message(), "write error: Bad file descriptor");
+	free(got);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regular_files),
 		cmocka_unit_test(test_pipes),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_fd_writer),
 	};
 
 	if (gs_crypto_init())

@@ -215,6 +215,10 @@ static const struct row rows[] = {
 	{ "keep", I, "[s]\nk=v\r\n", KEEP, NULL, 0, NULL, "[s]\nk=v\r\n" },
 	/* ---- entries removed and added: the other lines stay as they were ---- */
 	{ "entries", Y, "a: 1\n# c\nb: 2\n", REMOVE, "a", 0, NULL, "# c\nb: 2\n" },
+	/* a comment line left right after an explicit key with no ':' would be
+	 * read as before its value, and so before its entry: the map is
+	 * written afresh (fuzz_yaml, regress_comment_after_explicit_key) */
+	{ "entries", Y, "? o\nsops:\n#\n", REMOVE, "sops", 0, NULL, "o: null\n#\n" },
 	{ "entries", Y, "a:\n  b: 1\nc: 2\n", APPEND, "a/d", DOC_STR, "x", "a:\n  b: 1\n  d: x\nc: 2\n" },
 	{ "entries", J, "{\n  \"a\": 1,\n  \"b\": 2\n}\n", REMOVE, "a", 0, NULL, "{\n  \"b\": 2\n}\n" },
 	{ "entries", J, "{\n  \"a\": 1\n}\n", APPEND, "b", DOC_STR, "x", "{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n" },
