@@ -24,6 +24,7 @@
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
+#include "merge_comments.h"
 
 enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 
@@ -121,6 +122,18 @@ static void note_conflict(struct tree_merge *tm, const char *key)
 	if (gs_buf_printf(&tm->where, "%s%s%s%s", tm->where.len ? ", " : "", (const char *)tm->path.data,
 			  tm->path.len && key ? "." : "", key ? key : "") < 0)
 		gs_error_clear(); /* the message loses a name, the merge nothing */
+}
+
+/* A place whose comments conflict (merge_comments.c names it). */
+static void note_comment_conflict(void *ctx, const char *place)
+{
+	struct tree_merge *tm = ctx;
+
+	tm->conflicts++;
+	if (tm->conflicts > MERGE_WHERE_MAX)
+		return;
+	if (gs_buf_printf(&tm->where, "%s%s", tm->where.len ? ", " : "", place) < 0)
+		gs_error_clear();
 }
 
 /* Whether dst can be made to hold src's data in place: the same kinds
@@ -330,12 +343,19 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 	return !pick || *ours ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* Whether versions that hold different numbers of documents take ours'
+ * documents (merge_doc_sets). */
+static bool doc_sets_keep_ours(const struct doc *o, const struct doc *b, const struct doc *t)
+{
+	return docs_same(o, t) || docs_same(b, t);
+}
+
 /* Versions that hold different numbers of documents (one added or
  * removed, a file emptied): the documents as one atom, taken from the
  * side that changed them as data. An empty base is no document. */
 static int merge_doc_sets(struct doc *o, const struct doc *b, const struct doc *t)
 {
-	if (docs_same(o, t) || docs_same(b, t))
+	if (doc_sets_keep_ours(o, b, t))
 		return 0;
 	if (!docs_same(b, o))
 		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
@@ -426,30 +446,134 @@ static int load_plain(enum doc_format format, const struct gs_buf *text, struct 
 	return text->len ? store_load(format, text->data, text->len, d) : 0;
 }
 
+enum { MERGE_MAX_MATCHED_DOCS = 1000, NO_DOC = (size_t)-1 };
+
+/* Which document of from each document of to is (the longest common
+ * subsequence of equal documents): at[j] its index, or NO_DOC. */
+static int match_documents(const struct doc *from, const struct doc *to, size_t *at)
+{
+	size_t n = from->count, m = to->count, *len;
+
+	for (size_t j = 0; j < m; j++)
+		at[j] = NO_DOC;
+	if (n > MERGE_MAX_MATCHED_DOCS || m > MERGE_MAX_MATCHED_DOCS)
+		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold too many documents to match");
+	if (!(len = calloc((n + 1) * (m + 1), sizeof(*len))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = n; i-- > 0;)
+		for (size_t j = m; j-- > 0;)
+			len[i * (m + 1) + j] = node_same(from->branches[i], to->branches[j])
+						       ? len[(i + 1) * (m + 1) + j + 1] + 1
+						       : len[(i + 1) * (m + 1) + j] > len[i * (m + 1) + j + 1]
+							       ? len[(i + 1) * (m + 1) + j]
+							       : len[i * (m + 1) + j + 1];
+	for (size_t i = 0, j = 0; i < n && j < m;) {
+		if (node_same(from->branches[i], to->branches[j]))
+			at[j++] = i++;
+		else if (len[(i + 1) * (m + 1) + j] >= len[i * (m + 1) + j + 1])
+			i++;
+		else
+			j++;
+	}
+	free(len);
+	return 0;
+}
+
+/* Versions that hold different numbers of documents: out holds the
+ * documents of the side merge_doc_sets kept, whose data the other side
+ * either has too or left as in the base. Each document of out merges the
+ * comments of the base's and the other side's document it is (matched as
+ * data); a base document out does not keep keeps no comments, so one the
+ * other side changed there conflicts. */
+static int merge_doc_set_comments(struct comment_merge *cm, struct doc *out, const struct doc *b, const struct doc *o,
+				  const struct doc *t)
+{
+	bool same = docs_same(o, t), keep_ours = same || doc_sets_keep_ours(o, b, t);
+	const struct doc *kept = keep_ours ? o : t, *other = keep_ours ? t : o;
+	size_t *at = calloc(kept->count + 1, sizeof(*at));
+	bool *used = calloc(b->count + 1, sizeof(*used));
+	int ret;
+
+	if (!at || !used) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = match_documents(b, kept, at)))
+		goto out;
+	for (size_t j = 0; j < kept->count && !ret; j++) {
+		const struct doc_node *bn = at[j] == NO_DOC ? NULL : b->branches[at[j]];
+		/* the other side's document: the same index when both hold the same
+		 * documents, else the base's (its data is the base's) */
+		const struct doc_node *on = same ? other->branches[j] : at[j] == NO_DOC ? NULL : other->branches[at[j]];
+
+		if (at[j] != NO_DOC)
+			used[at[j]] = true;
+		ret = comment_merge_node(cm, out->branches[j], bn, keep_ours ? kept->branches[j] : on,
+					 keep_ours ? on : kept->branches[j]);
+	}
+	for (size_t i = 0; i < b->count && !ret; i++) {
+		const struct doc_node *on = same || used[i] ? NULL : other->branches[i];
+
+		if (!used[i])
+			ret = comment_merge_node(cm, NULL, b->branches[i], keep_ours ? NULL : on, keep_ours ? on : NULL);
+	}
+out:
+	free(at);
+	free(used);
+	return ret;
+}
+
+/* The comments of the versions merged into out (the data merge of o, b
+ * and t), each conflicting place taking the side tm->pick names
+ * (merge_comments.c). */
+static int merge_comments(struct tree_merge *tm, struct doc *out, const struct doc *b, const struct doc *o,
+			  const struct doc *t)
+{
+	struct comment_merge cm;
+	int ret = 0;
+
+	comment_merge_init(&cm, out, tm->pick);
+	cm.note = note_comment_conflict;
+	cm.ctx = tm;
+	if (o->count != t->count || (b->count && b->count != o->count))
+		ret = merge_doc_set_comments(&cm, out, b, o, t);
+	else
+		for (size_t i = 0; i < o->count && !ret; i++)
+			ret = comment_merge_node(&cm, out->branches[i], b->count ? b->branches[i] : NULL,
+						 o->branches[i], t->branches[i]);
+	sodium_memzero(cm.hash_key, sizeof(cm.hash_key));
+	return ret;
+}
+
 /* Merges ours and theirs (plaintexts) over the base tree b; out gets
  * ours' document with the merge applied (released by the caller). Each
- * conflicting key takes the side pick names. */
+ * conflicting key or place of comments takes the side pick names. */
 static int tree_merge(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
 		      const struct gs_buf *theirs, int pick, struct doc *out, size_t *conflicts,
 		      struct gs_buf *where)
 {
 	struct tree_merge tm = { .d = out, .pick = pick };
-	struct doc t;
+	struct doc o, t;
 	int ret;
 
 	gs_buf_init(&tm.where, false);
 	gs_buf_init(&tm.path, false);
+	doc_init(&o, format);
 	doc_init(&t, format);
 	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, theirs, &t)) ||
 	    (ret = refuse_duplicate_keys(out)) || (ret = refuse_duplicate_keys(b)) ||
 	    (ret = refuse_duplicate_keys(&t)) || (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
-	ret = merge_docs(&tm, out, b, &t);
+	/* ours as it was, for its comments: out is changed in place */
+	if ((ret = load_plain(format, ours, &o)) || (ret = merge_docs(&tm, out, b, &t)) ||
+	    (ret = merge_comments(&tm, out, b, &o, &t)))
+		goto out;
 	*conflicts = tm.conflicts;
 	if (ret || !where)
 		goto out;
 	ret = gs_buf_append(where, tm.where.data, tm.where.len);
 out:
+	doc_release(&o);
 	doc_release(&t);
 	gs_buf_release(&tm.where);
 	gs_buf_release(&tm.path);
@@ -528,7 +652,8 @@ static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, cons
 }
 
 /* The tree result's text: a clean line merge when it holds the same data
- * (it keeps both sides' comments and layout), else ours' layout. */
+ * and comments at the same places (it keeps both sides' layout), else
+ * ours' layout. */
 static int merged_text(enum doc_format format, struct doc *merged, const struct gs_buf *pb,
 		       const struct gs_buf *po, const struct gs_buf *pt, const char *path, struct gs_buf *out)
 {
@@ -543,12 +668,23 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	doc_init(&d, format);
 	if ((ret = line_merge(pb, po, pt, path, &lines, &clean)))
 		goto out;
-	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged)) {
+	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged) &&
+	    comments_agree(&d, merged, false)) {
 		ret = gs_buf_append(out, lines.data, lines.len);
 		goto out;
 	}
 	gs_error_clear(); /* a text that did not load only means: the tree's text */
-	ret = gitseal_plain_emit(merged, out);
+	if ((ret = gitseal_plain_emit(merged, out)))
+		goto out;
+	/* the proof compares comments by their order: each must also come back
+	 * at its place (a new YAML end-of-line comment may land above its key) */
+	doc_release(&d);
+	doc_init(&d, format);
+	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {
+		gs_error_clear();
+		gs_buf_reset(out);
+		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places; nothing written");
+	}
 out:
 	doc_release(&d);
 	gs_buf_release(&lines);
@@ -660,9 +796,20 @@ static struct doc_node *unknown_value(struct doc *d)
 	return doc_new_scalar(d, DOC_STR, text, strlen(text));
 }
 
+/* A value that equals nothing where a map must stand (an INI section):
+ * a map of one unknown value. */
+static struct doc_node *unknown_map(struct doc *d)
+{
+	static const char key[] = "gitseal-unknown";
+	struct doc_node *m = doc_new_map(d), *u = unknown_value(d);
+
+	return m && u && doc_append(d, m, key, sizeof(key) - 1, u) ? m : NULL;
+}
+
 /* Makes map a hold what it and b agree on; every key where they differ
- * (a value, or a key one lacks) gets a value that equals nothing. */
-static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b)
+ * (a value, or a key one lacks) gets a value that equals nothing (a map
+ * of one where a holds INI sections). */
+static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b, bool sections)
 {
 	size_t n = a->count;
 	int ret = 0;
@@ -674,8 +821,8 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 		if (!is_item(e) || !e->key || (bv && node_same(e->value, bv)))
 			continue;
 		if (bv && e->value->kind == DOC_MAP && bv->kind == DOC_MAP)
-			ret = keep_agreed(d, e->value, bv);
-		else if (!(e->value = unknown_value(d)))
+			ret = keep_agreed(d, e->value, bv, false);
+		else if (!(e->value = sections ? unknown_map(d) : unknown_value(d)))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < b->count && !ret; i++) {
@@ -684,9 +831,30 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 
 		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
 			continue;
-		if (!(u = unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
+		if (!(u = sections ? unknown_map(d) : unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+	return ret;
+}
+
+/* Comments where the sides of a marked text (a, as text, and b) differ
+ * become a comment no version holds, in tree (a's, changed). */
+static int unknown_comments(enum doc_format format, const struct gs_buf *a, const struct doc *b, struct doc *tree)
+{
+	struct comment_merge cm;
+	struct doc sides;
+	int ret;
+
+	doc_init(&sides, format);
+	comment_merge_init(&cm, tree, MERGE_PICK_BASE);
+	cm.unknown_where_differ = true;
+	if ((ret = store_load(format, a->data, a->len, &sides)))
+		goto out;
+	for (size_t i = 0; i < b->count && !ret; i++)
+		ret = comment_merge_node(&cm, tree->branches[i], NULL, sides.branches[i], b->branches[i]);
+out:
+	sodium_memzero(cm.hash_key, sizeof(cm.hash_key));
+	doc_release(&sides);
 	return ret;
 }
 
@@ -716,10 +884,12 @@ static int agreed_tree(enum doc_format format, const struct gs_buf *marked, stru
 		if (node_same(an, bn))
 			continue;
 		if (an && bn && an->kind == DOC_MAP && bn->kind == DOC_MAP)
-			ret = keep_agreed(&v->tree, an, bn);
+			ret = keep_agreed(&v->tree, an, bn, format == DOC_FORMAT_INI);
 		else
 			ret = GS_FAIL(GS_ERR_CONFLICT, "the merged bases are not two trees");
 	}
+	if (!ret)
+		ret = unknown_comments(format, &v->plain, &b, &v->tree);
 out:
 	doc_release(&b);
 	gs_buf_release(&other);

@@ -3,6 +3,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load merge_helpers
 
 setup() {
 	gs_setup
@@ -283,4 +284,73 @@ assert_no_plaintext_in_git() {
 	grep -qxF "gitseal: error: 'secrets/app.yaml': it holds an unresolved merge conflict" <<<"$output"
 	# a clone without the filter sees ciphertext only
 	[ "$(git show :secrets/app.yaml | gitseal_textconv | grep -c '^<<<<<<< ')" -eq 1 ]
+}
+
+# Comments are entries of their map in sops's model: the driver merges
+# them per place. In each case ours changes the line next to theirs'
+# comment, so that a line merge of the plaintexts does not apply.
+@test "a comment theirs adds is kept where they put it" {
+	merge_three c.yaml 'a: one\nb: two\nc: three\n' 'a: one\nb: TWO\nc: three\n' \
+		'a: one\n# about b\nb: two\nc: three\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: one\n# about b\nb: TWO\nc: three')" ]
+	assert_blob_encrypted secrets/c.yaml
+	assert_status_clean
+}
+
+@test "a comment theirs changes takes their text, at any depth" {
+	merge_three c.yaml 'a: one\n# about b\nb: two\nd:\n  # about x\n  x: 1\n' \
+		'a: one\n# about b\nb: TWO\nd:\n  # about x\n  x: 10\n' \
+		'a: one\n# all about b\nb: two\nd:\n  # all about x\n  x: 1\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: one\n# all about b\nb: TWO\nd:\n  # all about x\n  x: 10')" ]
+	assert_status_clean
+}
+
+@test "a comment theirs removes is gone" {
+	merge_three c.yaml 'a: one\n# about b\nb: two\nc: three\n' 'a: one\n# about b\nb: TWO\nc: three\n' \
+		'a: one\nb: two\nc: three\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: one\nb: TWO\nc: three')" ]
+	assert_status_clean
+}
+
+@test "both sides changing one comment differently conflict at that comment" {
+	merge_three c.yaml 'a: one\n# about b\nb: two\nc: three\n' 'a: one\n# ours on b\nb: two\nc: three\n' \
+		'a: one\n# theirs on b\nb: two\nc: THREE\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.yaml': changed on both sides: the comment above b" <<<"$output"
+	[ "$(grep -c '^<<<<<<< ' secrets/c.yaml)" -eq 1 ]
+	grep -qx '# ours on b' secrets/c.yaml
+	grep -qx '# theirs on b' secrets/c.yaml
+	# theirs' change elsewhere is merged outside the markers
+	grep -qx 'c: THREE' secrets/c.yaml
+	git checkout --theirs secrets/c.yaml
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: one\n# theirs on b\nb: two\nc: THREE')" ]
+}
+
+@test "a comment above a key the other side deleted: unchanged it goes with the key, changed it conflicts" {
+	merge_three c.yaml 'a: one\n# about b\nb: two\nc: three\n' 'a: one\nc: three\n' \
+		'a: one\n# about b\nb: two\nc: THREE\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: one\nc: THREE')" ]
+	merge_three d.yaml 'a: one\n# about b\nb: two\nc: three\n' 'a: one\nc: three\n' \
+		'a: one\n# still about b\nb: two\nc: three\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/d.yaml': changed on both sides: the comment above b" <<<"$output"
+	grep -q '^<<<<<<< ' secrets/d.yaml
+	grep -qx '# still about b' secrets/d.yaml
+}
+
+@test "dotenv and INI: a comment theirs changes next to a value ours changes is kept" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	git add .sops.yaml && git commit -qm rules
+	merge_three c.env 'A=1\n# about B\nB=2\n' 'A=1\n# about B\nB=20\n' 'A=1\n# all about B\nB=2\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.env)" = "$(printf 'A=1\n# all about B\nB=20')" ]
+	merge_three c.ini '[db]\n; about user\nuser = u\npass = p\n' '[db]\n; about user\nuser = U\npass = p\n' \
+		'[db]\n; all about user\nuser = u\npass = p\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n; all about user\nuser = U\npass = p')" ]
+	assert_status_clean
 }

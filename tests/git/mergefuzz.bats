@@ -5,6 +5,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load merge_helpers
 
 setup() {
 	gs_setup
@@ -13,25 +14,6 @@ setup() {
 	git add -A && git commit -qm rules
 }
 teardown() { gs_teardown; }
-
-# merge_three FILE BASE OURS THEIRS: the three versions committed (base on
-# main, then branches ours-FILE and theirs-FILE), theirs merged into ours;
-# $output and $status are git merge's
-merge_three() {
-	local f=secrets/$1
-	git checkout -q main
-	printf "$2" > "$f"
-	git add -A && git commit -qm "base $1"
-	git checkout -qb "theirs-$1"
-	printf "$4" > "$f"
-	git commit -qam theirs
-	git checkout -qb "ours-$1" main
-	printf "$3" > "$f"
-	git commit -qam ours
-	run git merge --no-edit "theirs-$1"
-	echo "$output"
-	cat "$f"
-}
 
 # merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
 # (a conflict, as a criss-cross history has it) and resolves it to TEXT
@@ -362,4 +344,83 @@ assert_no_secret_in_git() {
 	cmp secrets/k.bin <(printf 'bin\0ours\n')
 	git checkout --theirs secrets/k.bin
 	cmp secrets/k.bin <(printf 'bin\0theirs\n')
+}
+
+# merge.py seed 2 (yaml, stash, case 18), while the merge of comments was
+# written: theirs commented a key inside a map that ours made a list. The
+# conflict's base side, a comment no version holds, overran its buffer and
+# the driver aborted: no markers
+@test "a comment added inside a map the other side replaced conflicts, with markers around that comment" {
+	merge_three c.yaml 'a: 1\nb:\n  y: 1\n' 'a: 1\nb: [1]\n' 'a: 1\nb:\n  # about y\n  y: 1\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.yaml': changed on both sides: the comment above b.y" <<<"$output"
+	[ "$(grep -c '^<<<<<<< ' secrets/c.yaml)" -eq 1 ]
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/c.yaml | grep -c '# about y')" -eq 1 ]
+	grep -qx 'b: \[1\]' secrets/c.yaml
+	run ! grep -q 'gitseal-unknown' secrets/c.yaml
+}
+
+# merge.py seed 4 (ini, revert, case 0): theirs commented the only key of
+# a section ours emptied. The base side's comment began with a space, which
+# the INI writer does not keep: its proof refused it and the whole file
+# was marked, theirs' deleted key with it
+@test "INI: a comment above a key the other side deleted conflicts at the comment only" {
+	merge_three c.ini '; the db\n[db]\nuser = u\n' '; the db\n[db]\n' '; the db\n[db]\n# about user\nuser = u\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': changed on both sides: the comment above db.user" <<<"$output"
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/c.ini | grep -c '[;#] about user')" -eq 1 ]
+	run ! grep -q '^user' secrets/c.ini
+	run ! grep -q 'gitseal-unknown' secrets/c.ini
+}
+
+# merge.py seed 4 (dotenv, merge, case 16): ours commented a key theirs
+# deleted, and changed the next one. The base's side of the conflict stood
+# at the end of the file, ours' comment above the next key: their line
+# merge was clean, and the conflict showed no markers
+@test "a comment added above a key the other side deleted shows markers where it stands" {
+	merge_three c.env 'DB_USER=u\nD=d\n' '# about the user\nDB_USER=u\nD=d2\n' 'D=d\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.env': changed on both sides: the comment above DB_USER" <<<"$output"
+	[ "$(sed -n '/^<<<<<<< /,/^=======$/p' secrets/c.env | grep -c '^# about the user$')" -eq 1 ]
+	grep -qx 'D=d2' secrets/c.env
+	run ! grep -q '^DB_USER' secrets/c.env
+}
+
+# merge.py seed 5 (ini, criss-cross, case 6): a section one merge base
+# deleted and the other changed stood in the virtual base as a scalar; the
+# base's side of the conflict could not be written as INI and the file
+# merged as lines, without markers. Which base is which side follows the
+# commits' dates, so they are set
+@test "INI criss-cross: a section the merge bases conflicted on, changed again on one side, conflicts with markers" {
+	at() { export GIT_COMMITTER_DATE="2026-01-01T00:00:$1" GIT_AUTHOR_DATE="2026-01-01T00:00:$1"; }
+	at 10
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u\nport = 1\n' > secrets/s.ini
+	git add -A && git commit -qm base
+	at 11
+	git checkout -qb m
+	printf '[db]\nk = 1\n' > secrets/s.ini
+	git commit -qam "m: no sec2"
+	at 12
+	git checkout -qb x main
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n' > secrets/s.ini
+	git commit -qam "x: user"
+	at 13
+	merge_base s.ini m2 m x '[db]\nk = 1\n'
+	at 14
+	merge_base s.ini x2 x m '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n'
+	at 15
+	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 2\n\n[name]\nuser1 = n\n' > secrets/s.ini
+	git commit -qam x3
+	at 16
+	git checkout -q m2
+	printf '; about db\n[db]\nk = 1\n' > secrets/s.ini
+	git commit -qam m3
+	run git merge --no-edit x2
+	echo "$output"
+	cat secrets/s.ini
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/s.ini': changed on both sides: sec2" <<<"$output"
+	[ "$(grep -c '^<<<<<<< ' secrets/s.ini)" -eq 1 ]
+	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/s.ini | grep -c '^\[sec2\]$')" -eq 1 ]
+	grep -qx '; about db' secrets/s.ini
 }
