@@ -726,10 +726,13 @@ static bool comment_below_value(const struct patcher *p, const struct ynode *er,
 }
 
 /* Whether a comment line lies between the entry's indicator and its old
- * value: before a block collection written there, it would be read as
- * the collection's (fuzz_yaml: an alias written out as a list). */
-static bool comment_above_value(const struct patcher *p, const struct ynode *er)
+ * value, an alias: before a block collection written there, it would be
+ * read as the collection's (fuzz_yaml: an alias written out as a list;
+ * other values move such comments above their key). */
+static bool comment_above_alias(const struct patcher *p, const struct ynode *er)
 {
+	if (!(er->flags & YN_ALIAS))
+		return false;
 	for (uint32_t t = er->ind + 1; er->ind != YNONE && er->body != YNONE && t < er->body; t++)
 		if (tkind(p, t) == YT_COMMENT)
 			return true;
@@ -759,7 +762,7 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if ((moves_up(&s) && s.header_comment) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
 	    comments_before(p, v, er) ||
-	    (!one_line_value(v) && (comment_below_value(p, er, s.owner) || comment_above_value(p, er))))
+	    (!one_line_value(v) && (comment_below_value(p, er, s.owner) || comment_above_alias(p, er))))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
