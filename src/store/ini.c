@@ -1320,15 +1320,28 @@ out:
 	return ret;
 }
 
-/* Whether a section ends with a comment on a line of its own. */
-static bool ends_with_comment_line(const struct doc_node *sec)
+/* Whether a section ends with a comment on a line of its own below its
+ * header (a new comment goes there too). A comment above the header is
+ * the section comment: the reader gives it to this section whatever
+ * follows, so a section that keeps only such comments does not end with
+ * one (issue 11: '; a\n[sec1]\n\n; b\n[sec2]\n...' could not be
+ * written back). */
+static bool ends_with_comment_line(const struct doc_entry *se)
 {
+	const struct doc_node *sec = se->value;
+
 	for (size_t i = sec->count; i-- > 0;) {
 		const struct doc_entry *e = &sec->entries[i];
+		const struct doc_node *v = e->value;
 
-		if (!e->removed)
-			return !e->key && e->value->kind == DOC_COMMENT &&
-			       (!e->value->inline_comment || e->value->span.start == DOC_NO_POS);
+		if (e->removed)
+			continue;
+		if (e->key || v->kind != DOC_COMMENT)
+			return false;
+		if (v->span.start == DOC_NO_POS)
+			return true;
+		return !v->inline_comment &&
+		       !(se->key_span.start != DOC_NO_POS && v->span.start < se->key_span.start);
 	}
 	return false;
 }
@@ -1345,7 +1358,7 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 		/* such comments stood before [sops] (the loader gives comments
 		 * before any other header to that section): with [sops] cut or
 		 * sections added after them, they would go to the next section */
-		if (!e->removed && ends_with_comment_line(e->value) && more_sections(root, i, false))
+		if (!e->removed && ends_with_comment_line(e) && more_sections(root, i, false))
 			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 				       "written in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
 		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)

@@ -94,6 +94,31 @@ teardown() { teardown_tmp; }
 	[[ "$output" == *"token: abc;def"* ]]
 }
 
+@test "ini: a section of comments alone, then a section comment: decrypt gives the file back (issue 11)" {
+	# encrypt exited 0 and decrypt then refused with exit 4: "a comment at
+	# the end of section 'sec1' cannot be written in an INI file"
+	printf '; a\n[sec1]\n\n; b\n[sec2]\nname = n\n' >c.ini
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" c.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	printf '%s\n' "$output" >enc.ini
+	# the file's own layout: each comment at its place
+	[[ "$(sed -n 1p enc.ini)" == '; ENC[AES256_GCM,'*',type:comment]' ]]
+	[ "$(sed -n 2p enc.ini)" = "[sec1]" ]
+	[ -z "$(sed -n 3p enc.ini)" ]
+	[[ "$(sed -n 4p enc.ini)" == '; ENC[AES256_GCM,'*',type:comment]' ]]
+	[ "$(sed -n 5p enc.ini)" = "[sec2]" ]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - c.ini
+	# in place, both ways
+	cp c.ini inplace.ini
+	gitseal encrypt -i --age "$(demo_recipient)" inplace.ini
+	gitseal decrypt -i inplace.ini
+	cmp inplace.ini c.ini
+}
+
 @test "binary: random bytes round trip through the JSON form" {
 	random_file data.bin 4096
 	gitseal encrypt --age "$(demo_recipient)" data.bin >enc.bin

@@ -107,6 +107,16 @@ static const struct row rows[] = {
 	{ "comments", I, "[a]\nk = v ; c\n[b]\nz = 1\n", FRESH, NULL, 0, NULL,
 	  "[a]\nk = v ; c\n\n[b]\nz = 1\n" },
 	{ "comments", I, "[s]\nk = v\n  ;\tx\n", SEAL, NULL, 0, NULL, "[s]\nk = ENC\n  ;ENC\n" },
+	/* a section of comments alone, then one whose comment stands above its
+	 * header (issue 11: encrypt exited 0, decrypt could not write it) */
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", SEAL, NULL, 0, NULL,
+	  "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = ENC\n" },
+	{ "comments", I, "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = ENC\n\n[sops]\nversion = 3\n", DECRYPT,
+	  "sec2/name", DOC_STR, "n", "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = n\n" },
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", FRESH, NULL, 0, NULL,
+	  "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n" },
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", SOPS, NULL, 0, NULL,
+	  "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n" },
 	/* ---- lists ---- */
 	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
 	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
