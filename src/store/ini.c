@@ -658,15 +658,19 @@ static bool style_ok(const char *v, size_t n, enum ini_style style)
 		return !has(v, n, style == INI_DQ ? '"' : '\'') && !has(v, n, '\n') &&
 		       !has(v, n, '#') && !has(v, n, ';');
 	case INI_BACKTICK:
-		return !has(v, n, '`');
 	case INI_TRIPLE: {
-		/* every line but the last must be free of """ */
+		/* readValue closes at the last quote of the first line that has
+		 * one: every line but the last must be free of it; the last may
+		 * hold it (the text the reader dropped after the closing quote
+		 * holds none, fuzz_ini) */
 		const char *last = NULL;
 
 		for (size_t i = 0; i < n; i++)
 			if (v[i] == '\n')
 				last = v + i;
-		return !last || !has_triple(v, (size_t)(last - v));
+		if (!last)
+			return true;
+		return style == INI_TRIPLE ? !has_triple(v, (size_t)(last - v)) : !has(v, (size_t)(last - v), '`');
 	}
 	default:
 		return false;

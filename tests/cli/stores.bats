@@ -117,6 +117,15 @@ teardown() { teardown_tmp; }
 	gitseal encrypt -i --age "$(demo_recipient)" inplace.ini
 	gitseal decrypt -i inplace.ini
 	cmp inplace.ini c.ini
+	# a backquoted value holding '`' before text the reader drops: decrypt
+	# refused it ("cannot be written before the text after it")
+	printf '[s]\nk = `a`b` x\n' >b.ini
+	gitseal encrypt --age "$(demo_recipient)" b.ini >enc.ini
+	[[ "$(sed -n 2p enc.ini)" == 'k = `ENC[AES256_GCM,'*',type:str]` x' ]]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - b.ini
 }
 
 @test "binary: random bytes round trip through the JSON form" {

@@ -246,6 +246,14 @@ static const struct row rows[] = {
 	  "{\"a\": \"ENC\", \"b\": [\"ENC\", \"ENC\"], \"c\": {\"d\": null}}" },
 	{ "sealed", E, "A=x\nB=\n", SEAL, NULL, 0, NULL, "A=ENC\nB=\n" },
 	{ "sealed", I, "[s]\na = x ; c\nb =\n", SEAL, NULL, 0, NULL, "[s]\na = ENC ; ENC\nb =\n" },
+	/* a backquoted value closes at the last '`' of its line, the text after
+	 * it dropped: a value holding '`' goes back between backquotes, before
+	 * that text (fuzz_ini; decrypt refused what encrypt sealed, issue 11) */
+	{ "sealed", I, "[s]\nk = `a`b` x\n", SEAL, NULL, 0, NULL, "[s]\nk = `ENC` x\n" },
+	{ "sealed", I, "[s]\nk = `ENC` x\n\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR, "a`b",
+	  "[s]\nk = `a`b` x\n" },
+	{ "sealed", I, "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n" },
 	/* ---- binary: the file is one value, "data" ---- */
 	{ "binary", B, "\x01raw\nbytes", KEEP, NULL, 0, NULL, "\x01raw\nbytes" },
 	{ "binary", B, "old", SET, "data", DOC_STR, "new\n", "new\n" },
