@@ -728,11 +728,18 @@ static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred
 	return ret;
 }
 
-/* readValue looks for an end-of-line comment after these (after a
- * backquoted value the rest of its line is dropped). */
-static bool takes_inline_comment(enum ini_style st)
+/* Whether readValue takes the end-of-line comment c back after the value
+ * v written in st: after a plain or quoted one; after a backquoted or
+ * triple-quoted one only when it ends on a later line (readMultilines:
+ * on its first line the rest of the line is dropped), and when c holds
+ * no such quote (the value closes at the last one of its line; fuzz_ini). */
+static bool takes_inline_comment(enum ini_style st, const char *v, size_t n, const struct doc_node *c)
 {
-	return st == INI_PLAIN || st == INI_DQ || st == INI_SQ;
+	if (st == INI_PLAIN || st == INI_DQ || st == INI_SQ)
+		return true;
+	if ((st != INI_BACKTICK && st != INI_TRIPLE) || !has(v, n, '\n'))
+		return false;
+	return st == INI_TRIPLE ? !has_triple(c->text, c->len) : !has(c->text, c->len, '`');
 }
 
 /* How a key is written: plain, `key` or """key""" (go-ini's choice), or
@@ -910,7 +917,8 @@ static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t al
 	*took = false;
 	if ((ret = put_key(out, e->key, e->key_len, align)) || (ret = put_value(out, e->value, INI_PLAIN, &st)))
 		return ret;
-	if (next && !next->key && fits_inline(next->value, false) && takes_inline_comment(st)) {
+	if (next && !next->key && fits_inline(next->value, false) &&
+	    takes_inline_comment(st, e->value->text, e->value->len, next->value)) {
 		if ((ret = put_inline_comment(out, next->value)))
 			return ret;
 		*took = true;
@@ -1113,19 +1121,6 @@ static size_t line_begin(const char *s, size_t pos)
 	return pos;
 }
 
-/* Whether text the reader dropped follows a quoted value on its line
- * (after "`...`" or a triple-quoted value the rest of the line is
- * ignored): a value written in another style would take it in, or close
- * inside it (fuzz_ini). */
-static bool text_after(const char *src, size_t len, const struct doc_node *v)
-{
-	size_t end = line_end(src, len, v->span.end);
-
-	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
-		return false;
-	return skip_space(src, v->span.end, end) < end;
-}
-
 /* Where a loaded comment's text starts with its comment character: the
  * reader stripped that character, its repeats and spaces. */
 static size_t comment_char_at(const char *src, size_t text_start)
@@ -1143,6 +1138,20 @@ static size_t comment_char_at(const char *src, size_t text_start)
 	while (src[at] == ' ')
 		at++;
 	return at;
+}
+
+/* Whether text the reader dropped follows a quoted value on its line
+ * (after "`...`" or a triple-quoted value the rest of the line is
+ * ignored), before the end-of-line comment c if there is one: a value
+ * written in another style would take it in, or close inside it
+ * (fuzz_ini). */
+static bool text_after(const char *src, size_t len, const struct doc_node *v, const struct doc_node *c)
+{
+	size_t end = c ? comment_char_at(src, c->span.start) : line_end(src, len, v->span.end);
+
+	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
+		return false;
+	return skip_space(src, v->span.end, end) < end;
 }
 
 /* Whether the entry after sec's entry i is a comment at the end of its
@@ -1164,6 +1173,24 @@ static bool comment_line_at(const char *src, size_t len, size_t pos)
 	return pos < len && (src[pos] == ';' || src[pos] == '#');
 }
 
+/* Whether the end-of-line comment, sec's entry i, holds the quote of the
+ * unchanged quoted value before it: the value would close there (a
+ * changed value is checked where it is written, patch_value). */
+static bool closes_value_before(const struct doc_node *sec, size_t i)
+{
+	const struct doc_node *c = sec->entries[i].value, *v;
+
+	while (i-- > 0 && sec->entries[i].removed)
+		;
+	if (i == (size_t)-1 || !sec->entries[i].key)
+		return false;
+	v = sec->entries[i].value;
+	if (v->dirty || v->span.start == DOC_NO_POS)
+		return false;
+	return (v->style == INI_TRIPLE && has_triple(c->text, c->len)) ||
+	       (v->style == INI_BACKTICK && has(c->text, c->len, '`'));
+}
+
 /* A changed comment, written from its comment character on. An end-of-line
  * comment must stay one line; after a header it cannot hold a ']' (the
  * header would close there), and goes on a line of its own below the
@@ -1179,6 +1206,8 @@ static int patch_comment(struct store_edits *ed, const char *src, size_t len, co
 	bool moved = false;
 	int ret;
 
+	if (v->inline_comment && !after_header && closes_value_before(sec, i))
+		return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
 	if (v->inline_comment && !fits_inline(v, after_header)) {
 		if (!after_header || !key_follows(sec, i))
 			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
@@ -1213,20 +1242,29 @@ static int patch_value(struct store_edits *ed, const char *src, size_t len, cons
 	/* a string goes in by reference (a large ENC[...] value is not
 	 * copied), between its quotes */
 	bool str = v->kind == DOC_SCALAR && v->type == DOC_STR;
+	const struct doc_node *c = comment_on_line(src, sec, i) ? next_live(sec, i)->value : NULL;
 	size_t mark = ed->pool.len;
 	int key_len = (int)(e->key_len > 64 ? 64 : e->key_len);
-	enum ini_style st;
+	enum ini_style st, other;
 	int ret = str ? choose_style(v->text, v->len, v->style, &st)
 		      : put_value(&ed->pool, v, v->style, &st);
 
 	if (ret)
 		goto out;
-	if (!takes_inline_comment(st) && comment_on_line(src, sec, i)) {
+	/* a value on one line, triple-quoted or backquoted before its comment
+	 * (a multi-line one encrypted), goes in a style that keeps the comment */
+	if (str && c && !takes_inline_comment(st, v->text, v->len, c)) {
+		if (choose_style(v->text, v->len, INI_PLAIN, &other) == 0 &&
+		    takes_inline_comment(other, v->text, v->len, c))
+			st = other;
+		gs_error_clear();
+	}
+	if (c && !takes_inline_comment(st, v->text, v->len, c)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its comment in an INI file",
 			      key_len, e->key);
 		goto out;
 	}
-	if (st != (enum ini_style)v->style && text_after(src, len, v)) {
+	if (st != (enum ini_style)v->style && text_after(src, len, v, c)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the text after it in an "
 			      "INI file", key_len, e->key);
 		goto out;

@@ -126,6 +126,18 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
 	gitseal decrypt enc.ini | cmp - b.ini
+	# a comment after a value that ends on a later line, before another
+	# section: decrypt refused it ("cannot be written before its comment")
+	printf '[s]\nk = """l1\nl2""" ; c\n[t]\nz = 1\n' >m.ini
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" m.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	printf '%s\n' "$output" >enc.ini
+	[[ "$(sed -n 2p enc.ini)" == 'k = ENC[AES256_GCM,'*',type:str] ; ENC[AES256_GCM,'*',type:comment]' ]]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - m.ini
 }
 
 @test "binary: random bytes round trip through the JSON form" {

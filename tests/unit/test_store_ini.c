@@ -194,6 +194,21 @@ static void test_comments_kept_in_place(void **state)
 	assert_text(&out, "[s]\nk = \"\"\"b`\nc\"\"\"\n");
 	gs_buf_release(&out);
 	doc_release(&d);
+	/* an end-of-line comment after a value that ends on a later line,
+	 * given the value's quote: the value would close inside it */
+	load_ok(DOC_FORMAT_INI, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n", &d);
+	s = find(d.branches[0], "s")->value;
+	assert_int_equal(doc_scalar_set(&d, s->entries[1].value, DOC_STR, "x\"\"\"y", 5), 0);
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "a comment at the end of a line cannot hold this text in an INI file");
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, &fresh, &out), 0);
+	assert_text(&out, "[s]\nk = \"\"\"l1\nl2\"\"\"\n; x\"\"\"y\n");
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &back);
+	assert_true(doc_equal(&d, &back, where, sizeof(where)));
+	doc_release(&back);
+	gs_buf_release(&out);
+	doc_release(&d);
 	/* an end-of-line comment of a header, encrypted (it holds a ']') */
 	load_ok(DOC_FORMAT_INI, "[f] ; o\nk = v\n", &d);
 	s = find(d.branches[0], "f")->value;

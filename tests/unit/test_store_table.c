@@ -254,6 +254,19 @@ static const struct row rows[] = {
 	  "[s]\nk = `a`b` x\n" },
 	{ "sealed", I, "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n", SOPS, NULL, 0, NULL,
 	  "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n" },
+	/* after a triple-quoted or backquoted value that ends on a later line
+	 * the reader takes an end-of-line comment (readMultilines), after one
+	 * on one line it drops the line's rest: encrypted, such a value goes
+	 * plain before its comment, decrypted back in triple quotes (the
+	 * backquotes are not known then: the same value) (fuzz_ini) */
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n", SEAL, NULL, 0, NULL,
+	  "[s]\nk = ENC ; ENC\n[t]\nz = ENC\n" },
+	{ "sealed", I, "[s]\nk = ENC ; c\n[t]\nz = 1\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR,
+	  "l1\nl2", "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n", FRESH, NULL, 0, NULL,
+	  "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\nm = `l1\nl2` # d\n[t]\nz = 1\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\nm = \"\"\"l1\nl2\"\"\" # d\n[t]\nz = 1\n" },
 	/* ---- binary: the file is one value, "data" ---- */
 	{ "binary", B, "\x01raw\nbytes", KEEP, NULL, 0, NULL, "\x01raw\nbytes" },
 	{ "binary", B, "old", SET, "data", DOC_STR, "new\n", "new\n" },
