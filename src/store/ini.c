@@ -677,9 +677,14 @@ static bool style_ok(const char *v, size_t n, enum ini_style style)
 	}
 }
 
-/* go-ini writeToBuffer's choice, made safe for values it would garble. */
+/* go-ini writeToBuffer's choice, made safe for values it would garble:
+ * when its style would not give the value back, the first that does
+ * (a multi-line value with """ on a line but the last goes backquoted,
+ * fuzz_ini). */
 static int choose_style(const char *v, size_t n, int preferred, enum ini_style *out)
 {
+	static const enum ini_style others[] = { INI_BACKTICK, INI_TRIPLE, INI_DQ, INI_SQ };
+
 	if (preferred != INI_CONT && style_ok(v, n, (enum ini_style)preferred)) {
 		*out = (enum ini_style)preferred;
 		return 0;
@@ -692,6 +697,8 @@ static int choose_style(const char *v, size_t n, int preferred, enum ini_style *
 		*out = style_ok(v, n, INI_DQ) ? INI_DQ : INI_BACKTICK;
 	else
 		*out = style_ok(v, n, INI_PLAIN) ? INI_PLAIN : INI_BACKTICK;
+	for (size_t i = 0; !style_ok(v, n, *out) && i < sizeof(others) / sizeof(others[0]); i++)
+		*out = others[i];
 	if (!style_ok(v, n, *out))
 		return GS_FAIL(GS_ERR_PARSE, "a value cannot be written in an INI file");
 	return 0;

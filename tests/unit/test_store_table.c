@@ -254,6 +254,10 @@ static const struct row rows[] = {
 	  "[s]\nk = `a`b` x\n" },
 	{ "sealed", I, "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n", SOPS, NULL, 0, NULL,
 	  "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n" },
+	/* a value with """ on a line but its last, written in the layout
+	 * sops writes (encrypt --indent) and decrypted: backquoted (fuzz_ini) */
+	{ "sealed", I, "[s]\nb = ENC\n[sops]\nversion = 3\n", DECRYPT, "s/b", DOC_STR, "l1\"\"\"\nl2",
+	  "[s]\nb = `l1\"\"\"\nl2`\n" },
 	/* after a triple-quoted or backquoted value that ends on a later line
 	 * the reader takes an end-of-line comment (readMultilines), after one
 	 * on one line it drops the line's rest: encrypted, such a value goes
