@@ -845,11 +845,13 @@ static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool a
 	return 0;
 }
 
-static int put_comment(struct gs_buf *out, const char *t, size_t n)
+/* A comment on lines of its own, apart from a comment line that ends
+ * what out holds from `from` on. */
+static int put_comment(struct gs_buf *out, size_t from, const char *t, size_t n)
 {
 	int ret = 0;
 
-	if (ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
+	if (out->len > from && ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
 		return ret;
 	if ((ret = put_comment_lines(out, t, n, false)))
 		return ret;
@@ -963,7 +965,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			continue;
 		if (e->key || e->value->kind != DOC_COMMENT)
 			break;
-		if ((ret = put_comment(out, e->value->text, e->value->len)))
+		if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
 			goto out;
 	}
 	if (!name_len || memchr(name, '\n', name_len))
@@ -996,7 +998,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			if (more && !next_live(sec, i) && ends_with_comments(sec))
 				return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 					       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
-			if ((ret = put_comment(out, e->value->text, e->value->len)))
+			if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
 				goto out;
 			continue;
 		}
@@ -1176,8 +1178,10 @@ static bool comment_on_line(const char *src, const struct doc_node *sec, size_t 
 /* Whether the line at pos is a comment line. */
 static bool comment_line_at(const char *src, size_t len, size_t pos)
 {
-	pos = skip_space(src, pos, line_end(src, len, pos));
-	return pos < len && (src[pos] == ';' || src[pos] == '#');
+	size_t end = line_end(src, len, pos);
+
+	pos = skip_space(src, pos, end);
+	return pos < end && (src[pos] == ';' || src[pos] == '#');
 }
 
 /* Whether the end-of-line comment, sec's entry i, holds the quote of the
@@ -1304,40 +1308,111 @@ static int patch_entry(struct store_edits *ed, const char *src, size_t len, cons
 	return 0;
 }
 
-/* The entries the file does not hold yet, inserted at one place: after
- * the section's last kept line. */
-static int insert_new_entries(struct store_edits *ed, const char *src, const struct doc_node *sec,
-			      size_t insert)
+static bool loaded(const struct doc_entry *e)
+{
+	return (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS;
+}
+
+/* Whether the line before pos (a line's start, or the end of a file
+ * without a final line break) is a comment line. */
+static bool comment_line_before(const char *src, size_t len, size_t pos)
+{
+	if (pos == 0)
+		return false;
+	return comment_line_at(src, len, line_begin(src, src[pos - 1] == '\n' ? pos - 1 : pos));
+}
+
+/* Where new entries that come before sec's entry j (one the file holds,
+ * kept) are inserted: the start of its line, when it starts a line of its
+ * own and, for a key, is below the header (above it, a key would be the
+ * section's before). DOC_NO_POS when they cannot go there. */
+static size_t insert_point(const char *src, const struct doc_entry *se, size_t j, bool key)
+{
+	const struct doc_entry *e = &se->value->entries[j];
+	size_t at = e->key ? e->key_span.start : e->value->span.start;
+
+	if (!e->key && e->value->inline_comment)
+		return DOC_NO_POS;
+	if (key && se->key_span.start != DOC_NO_POS && at < se->key_span.start)
+		return DOC_NO_POS;
+	return line_begin(src, at);
+}
+
+/* sec's new entries in [from, to), inserted at one place. A comment
+ * right after a comment line, or right before one, would read back as
+ * one comment with it: a blank line keeps them apart (as it does after a
+ * line cut before them). */
+static int insert_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_node *sec,
+			  size_t from, size_t to, size_t at)
 {
 	size_t mark = ed->pool.len;
+	bool comment_last = false, cut = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < sec->count; i++) {
+	for (size_t i = from; i < to; i++)
+		cut = cut || (sec->entries[i].removed && loaded(&sec->entries[i]));
+	for (size_t i = from; i < to; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 		bool took;
 
-		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
+		if (e->removed || loaded(e) || (!e->key && e->value->kind != DOC_COMMENT))
 			continue;
-		if (!e->key) {
-			if (e->value->kind == DOC_COMMENT &&
-			    (ret = put_comment(&ed->pool, e->value->text, e->value->len)))
-				goto out;
-			continue;
+		if (ed->pool.len == mark && at > 0 && src[at - 1] != '\n' && (ret = store_put(&ed->pool, "\n", 1)))
+			goto out;
+		if (e->key) {
+			ret = put_key_line(&ed->pool, e, 0, NULL, &took);
+		} else if (ed->pool.len == mark + (at > 0 && src[at - 1] != '\n') &&
+			   (comment_line_before(src, len, at) || cut)) {
+			if (!(ret = store_put(&ed->pool, "\n", 1)))
+				ret = put_comment(&ed->pool, ed->pool.len, e->value->text, e->value->len);
+		} else {
+			ret = put_comment(&ed->pool, mark, e->value->text, e->value->len);
 		}
-		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark &&
-		    (ret = store_put(&ed->pool, "\n", 1)))
+		if (ret)
 			goto out;
-		if ((ret = put_key_line(&ed->pool, e, 0, NULL, &took)))
-			goto out;
+		comment_last = !e->key;
 	}
+	if (comment_last && comment_line_at(src, len, at) && (ret = store_put(&ed->pool, "\n", 1)))
+		goto out;
 	if (ed->pool.len > mark)
-		ret = store_edits_push(ed, insert, insert, mark);
+		ret = store_edits_push(ed, at, at, mark);
 out:
 	return ret;
 }
 
-/* One section of the file: its entries' edits, then the new entries
- * after its last kept line (or its header). */
+/* The entries the file does not hold yet: each run of them before the
+ * next entry it keeps, on that entry's line; the rest (and all after one
+ * that cannot go so) after the section's last kept line, `end`. */
+static int insert_new_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
+			      size_t end)
+{
+	const struct doc_node *sec = se->value;
+	size_t from = 0;
+	int ret = 0;
+
+	for (size_t j = 0; j < sec->count; j++) {
+		const struct doc_entry *e = &sec->entries[j];
+		bool any = false, key = false;
+		size_t at;
+
+		if (e->removed || !loaded(e))
+			continue;
+		for (size_t i = from; i < j; i++) {
+			const struct doc_entry *n = &sec->entries[i];
+
+			any = any || (!n->removed && !loaded(n));
+			key = key || (!n->removed && !loaded(n) && n->key);
+		}
+		if (any && (at = insert_point(src, se, j, key)) == DOC_NO_POS)
+			break;
+		if (any && (ret = insert_entries(ed, src, len, sec, from, j, at)))
+			return ret;
+		from = j + 1;
+	}
+	return insert_entries(ed, src, len, sec, from, sec->count, end);
+}
+
+/* One section of the file: its entries' edits, then the new entries. */
 static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			 const struct doc_entry *se)
 {
@@ -1354,7 +1429,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 	for (size_t i = 0; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 
-		if ((e->key ? e->key_span.start : e->value->span.start) == DOC_NO_POS)
+		if (!loaded(e))
 			continue;
 		if (!e->removed) {
 			size_t end = line_end(src, len, e->value->span.end);
@@ -1364,7 +1439,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 		if ((ret = patch_entry(ed, src, len, se, i)))
 			goto out;
 	}
-	ret = insert_new_entries(ed, src, sec, insert == DOC_NO_POS ? sec->span.start : insert);
+	ret = insert_new_entries(ed, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert);
 out:
 	return ret;
 }
