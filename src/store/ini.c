@@ -645,14 +645,21 @@ static bool spaced(const char *s, size_t n)
 }
 
 /* Whether go-ini's readValue gives v back when it is written in style. */
+/* A plain value; one that ends its line may not end in '\\' (it would
+ * go on on the next line). */
+static bool plain_ok(const char *v, size_t n, bool ends_line)
+{
+	return !has(v, n, '\n') && !has(v, n, '#') && !has(v, n, ';') && !spaced(v, n) &&
+	       !(n >= 3 && !memcmp(v, "\"\"\"", 3)) && !(n && v[0] == '`') &&
+	       !(ends_line && n && v[n - 1] == '\\') && !surrounded(v, 0, n, '"') &&
+	       !surrounded(v, 0, n, '\'');
+}
+
 static bool style_ok(const char *v, size_t n, enum ini_style style)
 {
 	switch (style) {
 	case INI_PLAIN:
-		return !has(v, n, '\n') && !has(v, n, '#') && !has(v, n, ';') && !spaced(v, n) &&
-		       !(n >= 3 && !memcmp(v, "\"\"\"", 3)) && !(n && v[0] == '`') &&
-		       !(n && v[n - 1] == '\\') && !surrounded(v, 0, n, '"') &&
-		       !surrounded(v, 0, n, '\'');
+		return plain_ok(v, n, true);
 	case INI_DQ:
 	case INI_SQ:
 		return !has(v, n, style == INI_DQ ? '"' : '\'') && !has(v, n, '\n') &&
@@ -742,11 +749,26 @@ static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred
  * no such quote (the value closes at the last one of its line; fuzz_ini). */
 static bool takes_inline_comment(enum ini_style st, const char *v, size_t n, const struct doc_node *c)
 {
+	/* a line that ends in '\\' goes on on the next */
 	if (st == INI_PLAIN || st == INI_DQ || st == INI_SQ)
-		return true;
+		return !(c->len && c->text[c->len - 1] == '\\');
 	if ((st != INI_BACKTICK && st != INI_TRIPLE) || !has(v, n, '\n'))
 		return false;
 	return st == INI_TRIPLE ? !has_triple(c->text, c->len) : !has(c->text, c->len, '`');
+}
+
+/* A style that writes the string v and keeps the end-of-line comment c
+ * after it, or -1 when none does. Before a comment a plain value may end
+ * in '\\'. */
+static int style_with_comment(const char *v, size_t n, const struct doc_node *c)
+{
+	static const enum ini_style order[] = { INI_PLAIN, INI_DQ, INI_SQ, INI_TRIPLE, INI_BACKTICK };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((order[i] == INI_PLAIN ? plain_ok(v, n, false) : style_ok(v, n, order[i])) &&
+		    takes_inline_comment(order[i], v, n, c))
+			return (int)order[i];
+	return -1;
 }
 
 /* How a key is written: plain, `key` or """key""" (go-ini's choice), or
@@ -920,14 +942,24 @@ static bool ends_with_comments(const struct doc_node *sec)
 static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t align,
 			const struct doc_entry *next, bool *took)
 {
-	enum ini_style st;
+	const struct doc_node *v = e->value;
+	bool inline_next = next && !next->key && fits_inline(next->value, false);
+	/* a string in a style that keeps the comment on its line */
+	int with = inline_next && v->kind == DOC_SCALAR && v->type == DOC_STR
+			   ? style_with_comment(v->text, v->len, next->value) : -1;
+	enum ini_style st = (enum ini_style)with;
 	int ret;
 
 	*took = false;
-	if ((ret = put_key(out, e->key, e->key_len, align)) || (ret = put_value(out, e->value, INI_PLAIN, &st)))
+	if ((ret = put_key(out, e->key, e->key_len, align)))
 		return ret;
-	if (next && !next->key && fits_inline(next->value, false) &&
-	    takes_inline_comment(st, e->value->text, e->value->len, next->value)) {
+	if (with >= 0)
+		ret = put_styled(out, v->text, v->len, st);
+	else
+		ret = put_value(out, v, INI_PLAIN, &st);
+	if (ret)
+		return ret;
+	if (inline_next && takes_inline_comment(st, v->text, v->len, next->value)) {
 		if ((ret = put_inline_comment(out, next->value)))
 			return ret;
 		*took = true;
@@ -1256,20 +1288,19 @@ static int patch_value(struct store_edits *ed, const char *src, size_t len, cons
 	const struct doc_node *c = comment_on_line(src, sec, i) ? next_live(sec, i)->value : NULL;
 	size_t mark = ed->pool.len;
 	int key_len = (int)(e->key_len > 64 ? 64 : e->key_len);
-	enum ini_style st, other;
+	enum ini_style st;
+	int with;
 	int ret = str ? choose_style(v->text, v->len, v->style, &st)
 		      : put_value(&ed->pool, v, v->style, &st);
 
 	if (ret)
 		goto out;
-	/* a value on one line, triple-quoted or backquoted before its comment
-	 * (a multi-line one encrypted), goes in a style that keeps the comment */
-	if (str && c && !takes_inline_comment(st, v->text, v->len, c)) {
-		if (choose_style(v->text, v->len, INI_PLAIN, &other) == 0 &&
-		    takes_inline_comment(other, v->text, v->len, c))
-			st = other;
-		gs_error_clear();
-	}
+	/* a value before its comment goes in a style that keeps the comment
+	 * (a multi-line one encrypted: plain; a value ending in '\\' decrypted:
+	 * quoted, fuzz_ini) */
+	if (str && c && !takes_inline_comment(st, v->text, v->len, c) &&
+	    (with = style_with_comment(v->text, v->len, c)) >= 0)
+		st = (enum ini_style)with;
 	if (c && !takes_inline_comment(st, v->text, v->len, c)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its comment in an INI file",
 			      key_len, e->key);

@@ -254,6 +254,15 @@ static const struct row rows[] = {
 	  "[s]\nk = `a`b` x\n" },
 	{ "sealed", I, "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n", SOPS, NULL, 0, NULL,
 	  "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n" },
+	/* a value ending in '\\' before an end-of-line comment (the line does
+	 * not end in it, so it does not go on): plain; a comment ending in
+	 * '\\' stays on the line of a value that ends on a later line only
+	 * (fuzz_ini) */
+	{ "sealed", I, "[s]\nk = ENC ; c\n[t]\nz = 1\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR, "a\\",
+	  "[s]\nk = a\\ ; c\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = a\\ ; c\n[t]\nz = 1\n", FRESH, NULL, 0, NULL, "[s]\nk = a\\ ; c\n\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = a\\ ; c\n[t]\nz = 1\nm = \"\"\"l1\nl2\"\"\" ; d\\\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = a\\ ; c\n[t]\nz = 1\nm = \"\"\"l1\nl2\"\"\" ; d\\\n" },
 	/* a value with """ on a line but its last, written in the layout
 	 * sops writes (encrypt --indent) and decrypted: backquoted (fuzz_ini) */
 	{ "sealed", I, "[s]\nb = ENC\n[sops]\nversion = 3\n", DECRYPT, "s/b", DOC_STR, "l1\"\"\"\nl2",
