@@ -989,13 +989,15 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 		align = w > align ? w : align;
 		keys++;
 	}
-	/* the leading comments are the section comment */
+	/* the section comments above the header; a comment the file had
+	 * below it, before the first key, stays there (in a section without
+	 * keys it would be the next section's: all go above) */
 	for (; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 
 		if (e->removed)
 			continue;
-		if (e->key || e->value->kind != DOC_COMMENT)
+		if (e->key || e->value->kind != DOC_COMMENT || (keys && e->value->style != INI_SECTION_COMMENT))
 			break;
 		if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
 			goto out;

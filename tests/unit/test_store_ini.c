@@ -320,8 +320,9 @@ static void test_fresh(void **state)
 		"    t: true\nempty: {}\n",
 		&d);
 	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
-	/* a leading comment is the section comment, written above the header */
-	assert_text(&out, "d = 1\n\n; about k\n[sec]\nk          = v\nlonger_key = \"\"\"a\nb\"\"\"\n"
+	/* a comment before the first key that is not a section comment (read
+	 * above an INI header) stays below the header */
+	assert_text(&out, "d = 1\n\n[sec]\n; about k\nk          = v\nlonger_key = \"\"\"a\nb\"\"\"\n"
 			  "h          = `x#y`\nt          = true\n\n[empty]\n");
 	gs_buf_release(&out);
 	doc_release(&d);
@@ -443,7 +444,7 @@ static void test_fresh_comments_stay_apart(void **state)
 {
 	static const char *const inputs[] = { ";\n\n;", "; a\n\n# b\nk = v\n", "; a\n[s]\n; b\n\n; c\nk = v\n" };
 	static const char *const fresh[] = { "; \n\n; \n", "; a\n\n; b\nk = v\n",
-						 "; a\n\n; b\n\n; c\n[s]\nk = v\n" };
+						 "; a\n[s]\n; b\n\n; c\nk = v\n" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {

@@ -223,6 +223,9 @@ static const struct row rows[] = {
 	  "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t}\n\t]\n}\n" },
 	{ "fresh", E, "A=1\n# c\nB=x\n", FRESH, NULL, 0, NULL, "A=1\n# c\nB=x\n" },
 	{ "fresh", I, "[s]\nk: v ; c\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; c\n" },
+	/* a section comment stays above the header, a comment the file had
+	 * below it stays below (the merge driver tells them apart) */
+	{ "fresh", I, "; s\n[db]\n# k\nuser = x\n", FRESH, NULL, 0, NULL, "; s\n[db]\n; k\nuser = x\n" },
 	/* ---- unchanged: byte for byte ---- */
 	{ "keep", Y, "a: 1 # c\n\n# d\nb:\n  - x\n", KEEP, NULL, 0, NULL, "a: 1 # c\n\n# d\nb:\n  - x\n" },
 	{ "keep", J, "{\n  \"a\" :1 }\n", KEEP, NULL, 0, NULL, "{\n  \"a\" :1 }\n" },
