@@ -1011,6 +1011,10 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			goto out;
 		if ((ret = store_put(out, "]\n", 2)))
 			goto out;
+	} else if (!keys && !next_live(sec, (size_t)-1)) {
+		/* an empty DEFAULT the tree holds: the reader makes one from its
+		 * header only (fuzz_ini) */
+		return puts_(out, "[DEFAULT]\n");
 	} else if (!keys) {
 		/* comments alone, with no header: only the end of the file or
 		 * [sops] keeps them in this section */

@@ -223,6 +223,8 @@ static const struct row rows[] = {
 	  "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t}\n\t]\n}\n" },
 	{ "fresh", E, "A=1\n# c\nB=x\n", FRESH, NULL, 0, NULL, "A=1\n# c\nB=x\n" },
 	{ "fresh", I, "[s]\nk: v ; c\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; c\n" },
+	/* an empty DEFAULT read from its header is written with it (fuzz_ini) */
+	{ "fresh", I, "[DEFAULT]\n\n[s]\nk = v\n", FRESH, NULL, 0, NULL, "[DEFAULT]\n\n[s]\nk = v\n" },
 	/* a section comment stays above the header, a comment the file had
 	 * below it stays below (the merge driver tells them apart) */
 	{ "fresh", I, "; s\n[db]\n# k\nuser = x\n", FRESH, NULL, 0, NULL, "; s\n[db]\n; k\nuser = x\n" },
