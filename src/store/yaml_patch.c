@@ -725,6 +725,17 @@ static bool comment_below_value(const struct patcher *p, const struct ynode *er,
 	       ysrc_column(p->lx, tstart(p, t)) > owner;
 }
 
+/* Whether a comment line lies between the entry's indicator and its old
+ * value: before a block collection written there, it would be read as
+ * the collection's (fuzz_yaml: an alias written out as a list). */
+static bool comment_above_value(const struct patcher *p, const struct ynode *er)
+{
+	for (uint32_t t = er->ind + 1; er->ind != YNONE && er->body != YNONE && t < er->body; t++)
+		if (tkind(p, t) == YT_COMMENT)
+			return true;
+	return false;
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -747,7 +758,8 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
-	    comments_before(p, v, er) || (!one_line_value(v) && comment_below_value(p, er, s.owner)))
+	    comments_before(p, v, er) ||
+	    (!one_line_value(v) && (comment_below_value(p, er, s.owner) || comment_above_value(p, er))))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;

@@ -216,6 +216,10 @@ static const struct row rows[] = {
 	 * written afresh (fuzz_yaml, regress_alias_list_comment_below) */
 	{ "aliases", Y, "N: &x\n- a\nB:\n *x\n #\n", SET, "N/0", DOC_STR, "b",
 	  "\"N\":\n    - b\nB:\n    - a\n#\n" },
+	/* ... or a comment line between its key and the alias: it would be
+	 * read as the list's (fuzz_yaml, regress_alias_list_comment_above) */
+	{ "aliases", Y, "o: &x\n- a\nm:\n#\n *x\n", SET, "o/0", DOC_STR, "b",
+	  "o:\n    - b\n#\nm:\n    - a\n" },
 	/* ---- the layout sops writes ---- */
 	{ "fresh", Y, "a: {b: [1, x]}\nc: \"y\"\n", FRESH, NULL, 0, NULL,
 	  "a:\n    b:\n        - 1\n        - x\nc: \"y\"\n" },
