@@ -645,37 +645,53 @@ static bool spaced(const char *s, size_t n)
 }
 
 /* Whether go-ini's readValue gives v back when it is written in style. */
+/* A plain value; one that ends its line may not end in '\\' (it would
+ * go on on the next line). */
+static bool plain_ok(const char *v, size_t n, bool ends_line)
+{
+	return !has(v, n, '\n') && !has(v, n, '#') && !has(v, n, ';') && !spaced(v, n) &&
+	       !(n >= 3 && !memcmp(v, "\"\"\"", 3)) && !(n && v[0] == '`') &&
+	       !(ends_line && n && v[n - 1] == '\\') && !surrounded(v, 0, n, '"') &&
+	       !surrounded(v, 0, n, '\'');
+}
+
 static bool style_ok(const char *v, size_t n, enum ini_style style)
 {
 	switch (style) {
 	case INI_PLAIN:
-		return !has(v, n, '\n') && !has(v, n, '#') && !has(v, n, ';') && !spaced(v, n) &&
-		       !(n >= 3 && !memcmp(v, "\"\"\"", 3)) && !(n && v[0] == '`') &&
-		       !(n && v[n - 1] == '\\') && !surrounded(v, 0, n, '"') &&
-		       !surrounded(v, 0, n, '\'');
+		return plain_ok(v, n, true);
 	case INI_DQ:
 	case INI_SQ:
 		return !has(v, n, style == INI_DQ ? '"' : '\'') && !has(v, n, '\n') &&
 		       !has(v, n, '#') && !has(v, n, ';');
 	case INI_BACKTICK:
-		return !has(v, n, '`');
 	case INI_TRIPLE: {
-		/* every line but the last must be free of """ */
+		/* readValue closes at the last quote of the first line that has
+		 * one: every line but the last must be free of it; the last may
+		 * hold it (the text the reader dropped after the closing quote
+		 * holds none, fuzz_ini) */
 		const char *last = NULL;
 
 		for (size_t i = 0; i < n; i++)
 			if (v[i] == '\n')
 				last = v + i;
-		return !last || !has_triple(v, (size_t)(last - v));
+		if (!last)
+			return true;
+		return style == INI_TRIPLE ? !has_triple(v, (size_t)(last - v)) : !has(v, (size_t)(last - v), '`');
 	}
 	default:
 		return false;
 	}
 }
 
-/* go-ini writeToBuffer's choice, made safe for values it would garble. */
+/* go-ini writeToBuffer's choice, made safe for values it would garble:
+ * when its style would not give the value back, the first that does
+ * (a multi-line value with """ on a line but the last goes backquoted,
+ * fuzz_ini). */
 static int choose_style(const char *v, size_t n, int preferred, enum ini_style *out)
 {
+	static const enum ini_style others[] = { INI_BACKTICK, INI_TRIPLE, INI_DQ, INI_SQ };
+
 	if (preferred != INI_CONT && style_ok(v, n, (enum ini_style)preferred)) {
 		*out = (enum ini_style)preferred;
 		return 0;
@@ -688,6 +704,8 @@ static int choose_style(const char *v, size_t n, int preferred, enum ini_style *
 		*out = style_ok(v, n, INI_DQ) ? INI_DQ : INI_BACKTICK;
 	else
 		*out = style_ok(v, n, INI_PLAIN) ? INI_PLAIN : INI_BACKTICK;
+	for (size_t i = 0; !style_ok(v, n, *out) && i < sizeof(others) / sizeof(others[0]); i++)
+		*out = others[i];
 	if (!style_ok(v, n, *out))
 		return GS_FAIL(GS_ERR_PARSE, "a value cannot be written in an INI file");
 	return 0;
@@ -724,11 +742,33 @@ static int put_value(struct gs_buf *out, const struct doc_node *n, int preferred
 	return ret;
 }
 
-/* readValue looks for an end-of-line comment after these (after a
- * backquoted value the rest of its line is dropped). */
-static bool takes_inline_comment(enum ini_style st)
+/* Whether readValue takes the end-of-line comment c back after the value
+ * v written in st: after a plain or quoted one; after a backquoted or
+ * triple-quoted one only when it ends on a later line (readMultilines:
+ * on its first line the rest of the line is dropped), and when c holds
+ * no such quote (the value closes at the last one of its line; fuzz_ini). */
+static bool takes_inline_comment(enum ini_style st, const char *v, size_t n, const struct doc_node *c)
 {
-	return st == INI_PLAIN || st == INI_DQ || st == INI_SQ;
+	/* a line that ends in '\\' goes on on the next */
+	if (st == INI_PLAIN || st == INI_DQ || st == INI_SQ)
+		return !(c->len && c->text[c->len - 1] == '\\');
+	if ((st != INI_BACKTICK && st != INI_TRIPLE) || !has(v, n, '\n'))
+		return false;
+	return st == INI_TRIPLE ? !has_triple(c->text, c->len) : !has(c->text, c->len, '`');
+}
+
+/* A style that writes the string v and keeps the end-of-line comment c
+ * after it, or -1 when none does. Before a comment a plain value may end
+ * in '\\'. */
+static int style_with_comment(const char *v, size_t n, const struct doc_node *c)
+{
+	static const enum ini_style order[] = { INI_PLAIN, INI_DQ, INI_SQ, INI_TRIPLE, INI_BACKTICK };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((order[i] == INI_PLAIN ? plain_ok(v, n, false) : style_ok(v, n, order[i])) &&
+		    takes_inline_comment(order[i], v, n, c))
+			return (int)order[i];
+	return -1;
 }
 
 /* How a key is written: plain, `key` or """key""" (go-ini's choice), or
@@ -827,11 +867,13 @@ static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool a
 	return 0;
 }
 
-static int put_comment(struct gs_buf *out, const char *t, size_t n)
+/* A comment on lines of its own, apart from a comment line that ends
+ * what out holds from `from` on. */
+static int put_comment(struct gs_buf *out, size_t from, const char *t, size_t n)
 {
 	int ret = 0;
 
-	if (ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
+	if (out->len > from && ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
 		return ret;
 	if ((ret = put_comment_lines(out, t, n, false)))
 		return ret;
@@ -900,13 +942,24 @@ static bool ends_with_comments(const struct doc_node *sec)
 static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t align,
 			const struct doc_entry *next, bool *took)
 {
-	enum ini_style st;
+	const struct doc_node *v = e->value;
+	bool inline_next = next && !next->key && fits_inline(next->value, false);
+	/* a string in a style that keeps the comment on its line */
+	int with = inline_next && v->kind == DOC_SCALAR && v->type == DOC_STR
+			   ? style_with_comment(v->text, v->len, next->value) : -1;
+	enum ini_style st = (enum ini_style)with;
 	int ret;
 
 	*took = false;
-	if ((ret = put_key(out, e->key, e->key_len, align)) || (ret = put_value(out, e->value, INI_PLAIN, &st)))
+	if ((ret = put_key(out, e->key, e->key_len, align)))
 		return ret;
-	if (next && !next->key && fits_inline(next->value, false) && takes_inline_comment(st)) {
+	if (with >= 0)
+		ret = put_styled(out, v->text, v->len, st);
+	else
+		ret = put_value(out, v, INI_PLAIN, &st);
+	if (ret)
+		return ret;
+	if (inline_next && takes_inline_comment(st, v->text, v->len, next->value)) {
 		if ((ret = put_inline_comment(out, next->value)))
 			return ret;
 		*took = true;
@@ -936,15 +989,17 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 		align = w > align ? w : align;
 		keys++;
 	}
-	/* the leading comments are the section comment */
+	/* the section comments above the header; a comment the file had
+	 * below it, before the first key, stays there (in a section without
+	 * keys it would be the next section's: all go above) */
 	for (; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 
 		if (e->removed)
 			continue;
-		if (e->key || e->value->kind != DOC_COMMENT)
+		if (e->key || e->value->kind != DOC_COMMENT || (keys && e->value->style != INI_SECTION_COMMENT))
 			break;
-		if ((ret = put_comment(out, e->value->text, e->value->len)))
+		if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
 			goto out;
 	}
 	if (!name_len || memchr(name, '\n', name_len))
@@ -956,6 +1011,10 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			goto out;
 		if ((ret = store_put(out, "]\n", 2)))
 			goto out;
+	} else if (!keys && !next_live(sec, (size_t)-1)) {
+		/* an empty DEFAULT the tree holds: the reader makes one from its
+		 * header only (fuzz_ini) */
+		return puts_(out, "[DEFAULT]\n");
 	} else if (!keys) {
 		/* comments alone, with no header: only the end of the file or
 		 * [sops] keeps them in this section */
@@ -977,7 +1036,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			if (more && !next_live(sec, i) && ends_with_comments(sec))
 				return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 					       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
-			if ((ret = put_comment(out, e->value->text, e->value->len)))
+			if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
 				goto out;
 			continue;
 		}
@@ -1109,19 +1168,6 @@ static size_t line_begin(const char *s, size_t pos)
 	return pos;
 }
 
-/* Whether text the reader dropped follows a quoted value on its line
- * (after "`...`" or a triple-quoted value the rest of the line is
- * ignored): a value written in another style would take it in, or close
- * inside it (fuzz_ini). */
-static bool text_after(const char *src, size_t len, const struct doc_node *v)
-{
-	size_t end = line_end(src, len, v->span.end);
-
-	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
-		return false;
-	return skip_space(src, v->span.end, end) < end;
-}
-
 /* Where a loaded comment's text starts with its comment character: the
  * reader stripped that character, its repeats and spaces. */
 static size_t comment_char_at(const char *src, size_t text_start)
@@ -1141,6 +1187,20 @@ static size_t comment_char_at(const char *src, size_t text_start)
 	return at;
 }
 
+/* Whether text the reader dropped follows a quoted value on its line
+ * (after "`...`" or a triple-quoted value the rest of the line is
+ * ignored), before the end-of-line comment c if there is one: a value
+ * written in another style would take it in, or close inside it
+ * (fuzz_ini). */
+static bool text_after(const char *src, size_t len, const struct doc_node *v, const struct doc_node *c)
+{
+	size_t end = c ? comment_char_at(src, c->span.start) : line_end(src, len, v->span.end);
+
+	if (v->span.start == DOC_NO_POS || (v->style != INI_BACKTICK && v->style != INI_TRIPLE))
+		return false;
+	return skip_space(src, v->span.end, end) < end;
+}
+
 /* Whether the entry after sec's entry i is a comment at the end of its
  * line (after the value of entry i). */
 static bool comment_on_line(const char *src, const struct doc_node *sec, size_t i)
@@ -1156,8 +1216,28 @@ static bool comment_on_line(const char *src, const struct doc_node *sec, size_t 
 /* Whether the line at pos is a comment line. */
 static bool comment_line_at(const char *src, size_t len, size_t pos)
 {
-	pos = skip_space(src, pos, line_end(src, len, pos));
-	return pos < len && (src[pos] == ';' || src[pos] == '#');
+	size_t end = line_end(src, len, pos);
+
+	pos = skip_space(src, pos, end);
+	return pos < end && (src[pos] == ';' || src[pos] == '#');
+}
+
+/* Whether the end-of-line comment, sec's entry i, holds the quote of the
+ * unchanged quoted value before it: the value would close there (a
+ * changed value is checked where it is written, patch_value). */
+static bool closes_value_before(const struct doc_node *sec, size_t i)
+{
+	const struct doc_node *c = sec->entries[i].value, *v;
+
+	while (i-- > 0 && sec->entries[i].removed)
+		;
+	if (i == (size_t)-1 || !sec->entries[i].key)
+		return false;
+	v = sec->entries[i].value;
+	if (v->dirty || v->span.start == DOC_NO_POS)
+		return false;
+	return (v->style == INI_TRIPLE && has_triple(c->text, c->len)) ||
+	       (v->style == INI_BACKTICK && has(c->text, c->len, '`'));
 }
 
 /* A changed comment, written from its comment character on. An end-of-line
@@ -1175,6 +1255,8 @@ static int patch_comment(struct store_edits *ed, const char *src, size_t len, co
 	bool moved = false;
 	int ret;
 
+	if (v->inline_comment && !after_header && closes_value_before(sec, i))
+		return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
 	if (v->inline_comment && !fits_inline(v, after_header)) {
 		if (!after_header || !key_follows(sec, i))
 			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
@@ -1209,20 +1291,28 @@ static int patch_value(struct store_edits *ed, const char *src, size_t len, cons
 	/* a string goes in by reference (a large ENC[...] value is not
 	 * copied), between its quotes */
 	bool str = v->kind == DOC_SCALAR && v->type == DOC_STR;
+	const struct doc_node *c = comment_on_line(src, sec, i) ? next_live(sec, i)->value : NULL;
 	size_t mark = ed->pool.len;
 	int key_len = (int)(e->key_len > 64 ? 64 : e->key_len);
 	enum ini_style st;
+	int with;
 	int ret = str ? choose_style(v->text, v->len, v->style, &st)
 		      : put_value(&ed->pool, v, v->style, &st);
 
 	if (ret)
 		goto out;
-	if (!takes_inline_comment(st) && comment_on_line(src, sec, i)) {
+	/* a value before its comment goes in a style that keeps the comment
+	 * (a multi-line one encrypted: plain; a value ending in '\\' decrypted:
+	 * quoted, fuzz_ini) */
+	if (str && c && !takes_inline_comment(st, v->text, v->len, c) &&
+	    (with = style_with_comment(v->text, v->len, c)) >= 0)
+		st = (enum ini_style)with;
+	if (c && !takes_inline_comment(st, v->text, v->len, c)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its comment in an INI file",
 			      key_len, e->key);
 		goto out;
 	}
-	if (st != (enum ini_style)v->style && text_after(src, len, v)) {
+	if (st != (enum ini_style)v->style && text_after(src, len, v, c)) {
 		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the text after it in an "
 			      "INI file", key_len, e->key);
 		goto out;
@@ -1255,40 +1345,111 @@ static int patch_entry(struct store_edits *ed, const char *src, size_t len, cons
 	return 0;
 }
 
-/* The entries the file does not hold yet, inserted at one place: after
- * the section's last kept line. */
-static int insert_new_entries(struct store_edits *ed, const char *src, const struct doc_node *sec,
-			      size_t insert)
+static bool loaded(const struct doc_entry *e)
+{
+	return (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS;
+}
+
+/* Whether the line before pos (a line's start, or the end of a file
+ * without a final line break) is a comment line. */
+static bool comment_line_before(const char *src, size_t len, size_t pos)
+{
+	if (pos == 0)
+		return false;
+	return comment_line_at(src, len, line_begin(src, src[pos - 1] == '\n' ? pos - 1 : pos));
+}
+
+/* Where new entries that come before sec's entry j (one the file holds,
+ * kept) are inserted: the start of its line, when it starts a line of its
+ * own and, for a key, is below the header (above it, a key would be the
+ * section's before). DOC_NO_POS when they cannot go there. */
+static size_t insert_point(const char *src, const struct doc_entry *se, size_t j, bool key)
+{
+	const struct doc_entry *e = &se->value->entries[j];
+	size_t at = e->key ? e->key_span.start : e->value->span.start;
+
+	if (!e->key && e->value->inline_comment)
+		return DOC_NO_POS;
+	if (key && se->key_span.start != DOC_NO_POS && at < se->key_span.start)
+		return DOC_NO_POS;
+	return line_begin(src, at);
+}
+
+/* sec's new entries in [from, to), inserted at one place. A comment
+ * right after a comment line, or right before one, would read back as
+ * one comment with it: a blank line keeps them apart (as it does after a
+ * line cut before them). */
+static int insert_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_node *sec,
+			  size_t from, size_t to, size_t at)
 {
 	size_t mark = ed->pool.len;
+	bool comment_last = false, cut = false;
 	int ret = 0;
 
-	for (size_t i = 0; i < sec->count; i++) {
+	for (size_t i = from; i < to; i++)
+		cut = cut || (sec->entries[i].removed && loaded(&sec->entries[i]));
+	for (size_t i = from; i < to; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 		bool took;
 
-		if (e->removed || (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS)
+		if (e->removed || loaded(e) || (!e->key && e->value->kind != DOC_COMMENT))
 			continue;
-		if (!e->key) {
-			if (e->value->kind == DOC_COMMENT &&
-			    (ret = put_comment(&ed->pool, e->value->text, e->value->len)))
-				goto out;
-			continue;
+		if (ed->pool.len == mark && at > 0 && src[at - 1] != '\n' && (ret = store_put(&ed->pool, "\n", 1)))
+			goto out;
+		if (e->key) {
+			ret = put_key_line(&ed->pool, e, 0, NULL, &took);
+		} else if (ed->pool.len == mark + (at > 0 && src[at - 1] != '\n') &&
+			   (comment_line_before(src, len, at) || cut)) {
+			if (!(ret = store_put(&ed->pool, "\n", 1)))
+				ret = put_comment(&ed->pool, ed->pool.len, e->value->text, e->value->len);
+		} else {
+			ret = put_comment(&ed->pool, mark, e->value->text, e->value->len);
 		}
-		if (insert > 0 && src[insert - 1] != '\n' && ed->pool.len == mark &&
-		    (ret = store_put(&ed->pool, "\n", 1)))
+		if (ret)
 			goto out;
-		if ((ret = put_key_line(&ed->pool, e, 0, NULL, &took)))
-			goto out;
+		comment_last = !e->key;
 	}
+	if (comment_last && comment_line_at(src, len, at) && (ret = store_put(&ed->pool, "\n", 1)))
+		goto out;
 	if (ed->pool.len > mark)
-		ret = store_edits_push(ed, insert, insert, mark);
+		ret = store_edits_push(ed, at, at, mark);
 out:
 	return ret;
 }
 
-/* One section of the file: its entries' edits, then the new entries
- * after its last kept line (or its header). */
+/* The entries the file does not hold yet: each run of them before the
+ * next entry it keeps, on that entry's line; the rest (and all after one
+ * that cannot go so) after the section's last kept line, `end`. */
+static int insert_new_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
+			      size_t end)
+{
+	const struct doc_node *sec = se->value;
+	size_t from = 0;
+	int ret = 0;
+
+	for (size_t j = 0; j < sec->count; j++) {
+		const struct doc_entry *e = &sec->entries[j];
+		bool any = false, key = false;
+		size_t at;
+
+		if (e->removed || !loaded(e))
+			continue;
+		for (size_t i = from; i < j; i++) {
+			const struct doc_entry *n = &sec->entries[i];
+
+			any = any || (!n->removed && !loaded(n));
+			key = key || (!n->removed && !loaded(n) && n->key);
+		}
+		if (any && (at = insert_point(src, se, j, key)) == DOC_NO_POS)
+			break;
+		if (any && (ret = insert_entries(ed, src, len, sec, from, j, at)))
+			return ret;
+		from = j + 1;
+	}
+	return insert_entries(ed, src, len, sec, from, sec->count, end);
+}
+
+/* One section of the file: its entries' edits, then the new entries. */
 static int patch_section(struct store_edits *ed, const char *src, size_t len,
 			 const struct doc_entry *se)
 {
@@ -1305,7 +1466,7 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 	for (size_t i = 0; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 
-		if ((e->key ? e->key_span.start : e->value->span.start) == DOC_NO_POS)
+		if (!loaded(e))
 			continue;
 		if (!e->removed) {
 			size_t end = line_end(src, len, e->value->span.end);
@@ -1315,20 +1476,33 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 		if ((ret = patch_entry(ed, src, len, se, i)))
 			goto out;
 	}
-	ret = insert_new_entries(ed, src, sec, insert == DOC_NO_POS ? sec->span.start : insert);
+	ret = insert_new_entries(ed, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert);
 out:
 	return ret;
 }
 
-/* Whether a section ends with a comment on a line of its own. */
-static bool ends_with_comment_line(const struct doc_node *sec)
+/* Whether a section ends with a comment on a line of its own below its
+ * header (a new comment goes there too). A comment above the header is
+ * the section comment: the reader gives it to this section whatever
+ * follows, so a section that keeps only such comments does not end with
+ * one (issue 11: '; a\n[sec1]\n\n; b\n[sec2]\n...' could not be
+ * written back). */
+static bool ends_with_comment_line(const struct doc_entry *se)
 {
+	const struct doc_node *sec = se->value;
+
 	for (size_t i = sec->count; i-- > 0;) {
 		const struct doc_entry *e = &sec->entries[i];
+		const struct doc_node *v = e->value;
 
-		if (!e->removed)
-			return !e->key && e->value->kind == DOC_COMMENT &&
-			       (!e->value->inline_comment || e->value->span.start == DOC_NO_POS);
+		if (e->removed)
+			continue;
+		if (e->key || v->kind != DOC_COMMENT)
+			return false;
+		if (v->span.start == DOC_NO_POS)
+			return true;
+		return !v->inline_comment &&
+		       !(se->key_span.start != DOC_NO_POS && v->span.start < se->key_span.start);
 	}
 	return false;
 }
@@ -1345,7 +1519,7 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 		/* such comments stood before [sops] (the loader gives comments
 		 * before any other header to that section): with [sops] cut or
 		 * sections added after them, they would go to the next section */
-		if (!e->removed && ends_with_comment_line(e->value) && more_sections(root, i, false))
+		if (!e->removed && ends_with_comment_line(e) && more_sections(root, i, false))
 			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 				       "written in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
 		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)

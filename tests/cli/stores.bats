@@ -94,6 +94,63 @@ teardown() { teardown_tmp; }
 	[[ "$output" == *"token: abc;def"* ]]
 }
 
+@test "ini: a section of comments alone, then a section comment: decrypt gives the file back (issue 11)" {
+	# encrypt exited 0 and decrypt then refused with exit 4: "a comment at
+	# the end of section 'sec1' cannot be written in an INI file"
+	printf '; a\n[sec1]\n\n; b\n[sec2]\nname = n\n' >c.ini
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" c.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	printf '%s\n' "$output" >enc.ini
+	# the file's own layout: each comment at its place
+	[[ "$(sed -n 1p enc.ini)" == '; ENC[AES256_GCM,'*',type:comment]' ]]
+	[ "$(sed -n 2p enc.ini)" = "[sec1]" ]
+	[ -z "$(sed -n 3p enc.ini)" ]
+	[[ "$(sed -n 4p enc.ini)" == '; ENC[AES256_GCM,'*',type:comment]' ]]
+	[ "$(sed -n 5p enc.ini)" = "[sec2]" ]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - c.ini
+	# in place, both ways
+	cp c.ini inplace.ini
+	gitseal encrypt -i --age "$(demo_recipient)" inplace.ini
+	gitseal decrypt -i inplace.ini
+	cmp inplace.ini c.ini
+	# a backquoted value holding '`' before text the reader drops: decrypt
+	# refused it ("cannot be written before the text after it")
+	printf '[s]\nk = `a`b` x\n' >b.ini
+	gitseal encrypt --age "$(demo_recipient)" b.ini >enc.ini
+	[[ "$(sed -n 2p enc.ini)" == 'k = `ENC[AES256_GCM,'*',type:str]` x' ]]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - b.ini
+	# a comment after a value that ends on a later line, before another
+	# section: decrypt refused it ("cannot be written before its comment")
+	printf '[s]\nk = """l1\nl2""" ; c\n[t]\nz = 1\n' >m.ini
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" m.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	printf '%s\n' "$output" >enc.ini
+	[[ "$(sed -n 2p enc.ini)" == 'k = ENC[AES256_GCM,'*',type:str] ; ENC[AES256_GCM,'*',type:comment]' ]]
+	run --separate-stderr gitseal decrypt enc.ini
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	gitseal decrypt enc.ini | cmp - m.ini
+	# """ on a line of a backquoted value but its last, encrypted in the
+	# layout sops writes (--indent): decrypt refused it ("a value cannot
+	# be written in an INI file")
+	printf '[s]\nb = `l1"""\nl2`\n' >q.ini
+	gitseal encrypt --indent 2 --age "$(demo_recipient)" q.ini >enc.ini
+	[[ "$(sed -n 2p enc.ini)" == 'b = ENC[AES256_GCM,'*',type:str]' ]]
+	gitseal decrypt enc.ini | cmp - q.ini
+	# a value ending in a backslash before its comment: decrypt refused it
+	printf '[s]\nk = a\\ ; c\n[t]\nz = 1\n' >bs.ini
+	gitseal encrypt --age "$(demo_recipient)" bs.ini >enc.ini
+	gitseal decrypt enc.ini | cmp - bs.ini
+}
+
 @test "binary: random bytes round trip through the JSON form" {
 	random_file data.bin 4096
 	gitseal encrypt --age "$(demo_recipient)" data.bin >enc.bin

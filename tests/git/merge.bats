@@ -354,3 +354,15 @@ assert_no_plaintext_in_git() {
 	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n; all about user\nuser = U\npass = p')" ]
 	assert_status_clean
 }
+
+@test "INI: a comment theirs adds between two kept lines next to a value ours changes is kept there" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	git add .sops.yaml && git commit -qm rules
+	# the INI writer put new entries at the end of their section: refused,
+	# "the merged comments would not come back at their places"
+	merge_three c.ini '[db]\n# k\nuser = x\npass = y\n' '[db]\n# k\nuser = x2\npass = y\n' \
+		'[db]\n# k\nuser = x\n# new\npass = y\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n; new\npass = y')" ]
+	assert_status_clean
+}

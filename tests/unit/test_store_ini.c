@@ -144,6 +144,65 @@ static void test_patch(void **state)
 	doc_release(&d);
 }
 
+/* Appends a new entry to sec and moves it to index at. */
+static void insert_at(struct doc *d, struct doc_node *sec, size_t at, const char *key, struct doc_node *v)
+{
+	struct doc_entry e;
+
+	assert_non_null(doc_append(d, sec, key, key ? strlen(key) : 0, v));
+	e = sec->entries[sec->count - 1];
+	memmove(&sec->entries[at + 1], &sec->entries[at], (sec->count - 1 - at) * sizeof(e));
+	sec->entries[at] = e;
+}
+
+/* New entries go where the tree has them: before the next line the file
+ * keeps (a merge that adds a comment between two kept lines), apart from
+ * the comments around them; a key not above the header. */
+static void test_patch_inserts_in_place(void **state)
+{
+	static const struct {
+		const char *input;
+		size_t at;          /* where in section s the new entry goes */
+		const char *key;    /* NULL: a comment "new" */
+		const char *want;
+	} cases[] = {
+		{ "[s]\n# k\nuser = x2\npass = y\n", 2, NULL, "[s]\n# k\nuser = x2\n; new\npass = y\n" },
+		{ "[s]\n# k\nuser = x2\npass = y\n", 2, "mid", "[s]\n# k\nuser = x2\nmid = v\npass = y\n" },
+		/* after and before a comment: apart from it */
+		{ "[s]\nuser = x\n# k\npass = y\n", 2, NULL, "[s]\nuser = x\n# k\n\n; new\npass = y\n" },
+		{ "[s]\nuser = x\n# k\npass = y\n", 1, NULL, "[s]\nuser = x\n; new\n\n# k\npass = y\n" },
+		/* before the first entry below the header */
+		{ "[s]\nuser = x\n", 0, "first", "[s]\nfirst = v\nuser = x\n" },
+		/* before a section comment above the header: a comment goes there,
+		 * a key below the header (then at the end: the section's order
+		 * cannot hold it, the verified write falls back) */
+		{ "[t]\n\n; sc\n[s]\nuser = x\n", 0, NULL, "[t]\n\n; new\n\n; sc\n[s]\nuser = x\n" },
+		/* before an end-of-line comment: after the section's last line */
+		{ "[s]\nuser = x ; c\n", 1, "k", "[s]\nuser = x ; c\nk = v\n" },
+		/* after a line cut (key "gone" removed) that stood after a comment */
+		{ "[s]\n# a\ngone = 1\npass = y\n", 2, NULL, "[s]\n# a\n\n; new\npass = y\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct doc d;
+		struct gs_buf out;
+		struct doc_node *s, *v;
+
+		load_ok(DOC_FORMAT_INI, cases[i].input, &d);
+		s = find(d.branches[0], "s")->value;
+		v = cases[i].key ? doc_new_scalar(&d, DOC_STR, "v", 1) : doc_new_comment(&d, "new", 3);
+		assert_non_null(v);
+		insert_at(&d, s, cases[i].at, cases[i].key, v);
+		if (doc_map_find(s, "gone"))
+			doc_map_find(s, "gone")->removed = true;
+		emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+		assert_text(&out, cases[i].want);
+		gs_buf_release(&out);
+		doc_release(&d);
+	}
+}
+
 /* Comments the reader would not give back where they were (fuzz_ini):
  * after a backquoted value the rest of the line is dropped, a header ends
  * at its last ']', the reader strips a comment's leading ';' / '#' and
@@ -172,17 +231,41 @@ static void test_comments_kept_in_place(void **state)
 	gs_buf_release(&out);
 	doc_release(&d);
 	/* text after a backquoted value, which the reader drops: a value
-	 * rewritten in triple quotes would close inside it */
+	 * holding '`' stays backquoted (the reader closes at the last '`' of
+	 * the line, and the dropped text holds none); one with a '`' before
+	 * a line break cannot be, and rewritten in triple quotes it would
+	 * close inside that text */
 	load_ok(DOC_FORMAT_INI, "[s]\nk = `a` x\"\"\"y\n", &d);
 	s = find(d.branches[0], "s")->value;
 	assert_string_equal(find(s, "k")->value->text, "a");
 	assert_int_equal(doc_scalar_set(&d, find(s, "k")->value, DOC_STR, "b`c", 3), 0);
-	gs_buf_init(&out, true);
+	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
+	assert_text(&out, "[s]\nk = `b`c` x\"\"\"y\n");
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &back);
+	assert_true(doc_equal(&d, &back, where, sizeof(where)));
+	doc_release(&back);
+	gs_buf_reset(&out);
+	assert_int_equal(doc_scalar_set(&d, find(s, "k")->value, DOC_STR, "b`\nc", 4), 0);
 	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
 	assert_string_equal(gs_error_message(),
 			    "the value of 'k' cannot be written before the text after it in an INI file");
 	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, &fresh, &out), 0);
-	assert_text(&out, "[s]\nk = b`c\n");
+	assert_text(&out, "[s]\nk = \"\"\"b`\nc\"\"\"\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+	/* an end-of-line comment after a value that ends on a later line,
+	 * given the value's quote: the value would close inside it */
+	load_ok(DOC_FORMAT_INI, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n", &d);
+	s = find(d.branches[0], "s")->value;
+	assert_int_equal(doc_scalar_set(&d, s->entries[1].value, DOC_STR, "x\"\"\"y", 5), 0);
+	gs_buf_init(&out, true);
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, NULL, &out), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "a comment at the end of a line cannot hold this text in an INI file");
+	assert_int_equal(store_emit(&d, DOC_FORMAT_INI, &fresh, &out), 0);
+	assert_text(&out, "[s]\nk = \"\"\"l1\nl2\"\"\"\n; x\"\"\"y\n");
+	load_ok(DOC_FORMAT_INI, (const char *)out.data, &back);
+	assert_true(doc_equal(&d, &back, where, sizeof(where)));
+	doc_release(&back);
 	gs_buf_release(&out);
 	doc_release(&d);
 	/* an end-of-line comment of a header, encrypted (it holds a ']') */
@@ -237,8 +320,9 @@ static void test_fresh(void **state)
 		"    t: true\nempty: {}\n",
 		&d);
 	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
-	/* a leading comment is the section comment, written above the header */
-	assert_text(&out, "d = 1\n\n; about k\n[sec]\nk          = v\nlonger_key = \"\"\"a\nb\"\"\"\n"
+	/* a comment before the first key that is not a section comment (read
+	 * above an INI header) stays below the header */
+	assert_text(&out, "d = 1\n\n[sec]\n; about k\nk          = v\nlonger_key = \"\"\"a\nb\"\"\"\n"
 			  "h          = `x#y`\nt          = true\n\n[empty]\n");
 	gs_buf_release(&out);
 	doc_release(&d);
@@ -360,7 +444,7 @@ static void test_fresh_comments_stay_apart(void **state)
 {
 	static const char *const inputs[] = { ";\n\n;", "; a\n\n# b\nk = v\n", "; a\n[s]\n; b\n\n; c\nk = v\n" };
 	static const char *const fresh[] = { "; \n\n; \n", "; a\n\n; b\nk = v\n",
-						 "; a\n\n; b\n\n; c\n[s]\nk = v\n" };
+						 "; a\n[s]\n; b\n\n; c\nk = v\n" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -385,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_parse_rules),
 		cmocka_unit_test(test_patch),
+		cmocka_unit_test(test_patch_inserts_in_place),
 		cmocka_unit_test(test_fresh),
 		cmocka_unit_test(test_comments_kept_in_place),
 		cmocka_unit_test(test_fixtures),

@@ -107,6 +107,16 @@ static const struct row rows[] = {
 	{ "comments", I, "[a]\nk = v ; c\n[b]\nz = 1\n", FRESH, NULL, 0, NULL,
 	  "[a]\nk = v ; c\n\n[b]\nz = 1\n" },
 	{ "comments", I, "[s]\nk = v\n  ;\tx\n", SEAL, NULL, 0, NULL, "[s]\nk = ENC\n  ;ENC\n" },
+	/* a section of comments alone, then one whose comment stands above its
+	 * header (issue 11: encrypt exited 0, decrypt could not write it) */
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", SEAL, NULL, 0, NULL,
+	  "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = ENC\n" },
+	{ "comments", I, "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = ENC\n\n[sops]\nversion = 3\n", DECRYPT,
+	  "sec2/name", DOC_STR, "n", "; ENC\n[sec1]\n\n; ENC\n[sec2]\nname = n\n" },
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", FRESH, NULL, 0, NULL,
+	  "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n" },
+	{ "comments", I, "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n", SOPS, NULL, 0, NULL,
+	  "; a\n[sec1]\n\n; b\n[sec2]\nname = n\n" },
 	/* ---- lists ---- */
 	{ "lists", Y, "a:\n  - x # c\n  - y\n", SEAL, NULL, 0, NULL, "a:\n  - ENC\n  - ENC\n  - ENC\n" },
 	{ "lists", Y, "p:\n  # c\n- x\n", SEAL, NULL, 0, NULL, "p:\n- ENC\n- ENC\n" },
@@ -217,6 +227,11 @@ static const struct row rows[] = {
 	  "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t}\n\t]\n}\n" },
 	{ "fresh", E, "A=1\n# c\nB=x\n", FRESH, NULL, 0, NULL, "A=1\n# c\nB=x\n" },
 	{ "fresh", I, "[s]\nk: v ; c\n", FRESH, NULL, 0, NULL, "[s]\nk = v\n; c\n" },
+	/* an empty DEFAULT read from its header is written with it (fuzz_ini) */
+	{ "fresh", I, "[DEFAULT]\n\n[s]\nk = v\n", FRESH, NULL, 0, NULL, "[DEFAULT]\n\n[s]\nk = v\n" },
+	/* a section comment stays above the header, a comment the file had
+	 * below it stays below (the merge driver tells them apart) */
+	{ "fresh", I, "; s\n[db]\n# k\nuser = x\n", FRESH, NULL, 0, NULL, "; s\n[db]\n; k\nuser = x\n" },
 	/* ---- unchanged: byte for byte ---- */
 	{ "keep", Y, "a: 1 # c\n\n# d\nb:\n  - x\n", KEEP, NULL, 0, NULL, "a: 1 # c\n\n# d\nb:\n  - x\n" },
 	{ "keep", J, "{\n  \"a\" :1 }\n", KEEP, NULL, 0, NULL, "{\n  \"a\" :1 }\n" },
@@ -240,6 +255,40 @@ static const struct row rows[] = {
 	  "{\"a\": \"ENC\", \"b\": [\"ENC\", \"ENC\"], \"c\": {\"d\": null}}" },
 	{ "sealed", E, "A=x\nB=\n", SEAL, NULL, 0, NULL, "A=ENC\nB=\n" },
 	{ "sealed", I, "[s]\na = x ; c\nb =\n", SEAL, NULL, 0, NULL, "[s]\na = ENC ; ENC\nb =\n" },
+	/* a backquoted value closes at the last '`' of its line, the text after
+	 * it dropped: a value holding '`' goes back between backquotes, before
+	 * that text (fuzz_ini; decrypt refused what encrypt sealed, issue 11) */
+	{ "sealed", I, "[s]\nk = `a`b` x\n", SEAL, NULL, 0, NULL, "[s]\nk = `ENC` x\n" },
+	{ "sealed", I, "[s]\nk = `ENC` x\n\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR, "a`b",
+	  "[s]\nk = `a`b` x\n" },
+	{ "sealed", I, "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = `a`b` x\nm = `l1\nl`2` y\n" },
+	/* a value ending in '\\' before an end-of-line comment (the line does
+	 * not end in it, so it does not go on): plain; a comment ending in
+	 * '\\' stays on the line of a value that ends on a later line only
+	 * (fuzz_ini) */
+	{ "sealed", I, "[s]\nk = ENC ; c\n[t]\nz = 1\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR, "a\\",
+	  "[s]\nk = a\\ ; c\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = a\\ ; c\n[t]\nz = 1\n", FRESH, NULL, 0, NULL, "[s]\nk = a\\ ; c\n\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = a\\ ; c\n[t]\nz = 1\nm = \"\"\"l1\nl2\"\"\" ; d\\\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = a\\ ; c\n[t]\nz = 1\nm = \"\"\"l1\nl2\"\"\" ; d\\\n" },
+	/* a value with """ on a line but its last, written in the layout
+	 * sops writes (encrypt --indent) and decrypted: backquoted (fuzz_ini) */
+	{ "sealed", I, "[s]\nb = ENC\n[sops]\nversion = 3\n", DECRYPT, "s/b", DOC_STR, "l1\"\"\"\nl2",
+	  "[s]\nb = `l1\"\"\"\nl2`\n" },
+	/* after a triple-quoted or backquoted value that ends on a later line
+	 * the reader takes an end-of-line comment (readMultilines), after one
+	 * on one line it drops the line's rest: encrypted, such a value goes
+	 * plain before its comment, decrypted back in triple quotes (the
+	 * backquotes are not known then: the same value) (fuzz_ini) */
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n", SEAL, NULL, 0, NULL,
+	  "[s]\nk = ENC ; ENC\n[t]\nz = ENC\n" },
+	{ "sealed", I, "[s]\nk = ENC ; c\n[t]\nz = 1\n[sops]\nversion = 3\n", DECRYPT, "s/k", DOC_STR,
+	  "l1\nl2", "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n[t]\nz = 1\n", FRESH, NULL, 0, NULL,
+	  "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\n\n[t]\nz = 1\n" },
+	{ "sealed", I, "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\nm = `l1\nl2` # d\n[t]\nz = 1\n", SOPS, NULL, 0, NULL,
+	  "[s]\nk = \"\"\"l1\nl2\"\"\" ; c\nm = \"\"\"l1\nl2\"\"\" # d\n[t]\nz = 1\n" },
 	/* ---- binary: the file is one value, "data" ---- */
 	{ "binary", B, "\x01raw\nbytes", KEEP, NULL, 0, NULL, "\x01raw\nbytes" },
 	{ "binary", B, "old", SET, "data", DOC_STR, "new\n", "new\n" },
