@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
@@ -409,15 +410,10 @@ static void note_place(struct level *lv, const struct gs_buf *path, const struct
 
 static int nodes_push(struct nodes *s, const struct doc_node *n)
 {
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 8;
-		const struct doc_node **v = realloc(s->v, ncap * sizeof(*v));
+	int ret = GS_ARRAY_GROW(s->v, s->n, s->cap, 8);
 
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		s->v = v;
-		s->cap = ncap;
-	}
+	if (ret)
+		return ret;
 	s->v[s->n++] = n;
 	return 0;
 }
@@ -425,15 +421,10 @@ static int nodes_push(struct nodes *s, const struct doc_node *n)
 /* A wanted place, empty; want_push fills it. */
 static int want_open(struct level *lv, size_t gap, int rank, int cls, size_t seq)
 {
-	if (lv->nwant == lv->capwant) {
-		size_t ncap = lv->capwant ? lv->capwant * 2 : 8;
-		struct wanted *w = realloc(lv->want, ncap * sizeof(*w));
+	int ret = GS_ARRAY_GROW(lv->want, lv->nwant, lv->capwant, 8);
 
-		if (!w)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		lv->want = w;
-		lv->capwant = ncap;
-	}
+	if (ret)
+		return ret;
 	lv->want[lv->nwant++] = (struct wanted){ .gap = gap, .rank = rank, .cls = cls, .seq = seq,
 						 .start = lv->pool.n };
 	return 0;

@@ -8,20 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "yaml_int.h"
 
 static int list_push(struct ycomment_list *c, uint32_t tok)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 8;
-		uint32_t *v = realloc(c->v, ncap * sizeof(*v));
+	int ret = GS_ARRAY_GROW(c->v, c->n, c->cap, 8);
 
-		if (!v)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		c->v = v;
-		c->cap = ncap;
-	}
+	if (ret)
+		return ret;
 	c->v[c->n++] = tok;
 	return 0;
 }
