@@ -434,9 +434,10 @@ static int want_push(struct level *lv, const struct doc_node *c)
 {
 	int ret = nodes_push(&lv->pool, c);
 
-	if (!ret)
-		lv->want[lv->nwant - 1].n++;
-	return ret;
+	if (ret)
+		return ret;
+	lv->want[lv->nwant - 1].n++;
+	return 0;
 }
 
 enum rank {
@@ -849,12 +850,11 @@ static int merge_level(struct comment_merge *cm, struct doc_node *merged, const 
 		ret = layout_build(&lv.l[BASE + i], v[i], cm->d->format, cm->hash_key);
 	if (lv.merged && !lv.l[MERGED].node)
 		lv.l[MERGED].node = lv.merged; /* an empty collection still has a top and an end */
-	if (!ret)
-		ret = merge_children(&lv, path, up);
-	if (!ret)
-		ret = merge_places(&lv, path, up);
-	if (!ret && lv.merged)
+	if (ret || (ret = merge_children(&lv, path, up)) || (ret = merge_places(&lv, path, up)))
+		goto out;
+	if (lv.merged)
 		ret = rewrite(&lv);
+out:
 	for (int i = 0; i < 4; i++)
 		layout_release(&lv.l[i]);
 	free(lv.want);
