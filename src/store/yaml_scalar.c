@@ -585,7 +585,9 @@ int yaml_write_literal(struct gs_buf *out, const char *text, size_t len, size_t 
 	else if (len == 1 || s[len - 2] == '\n')
 		chomp = "+";
 	if ((ret = put(out, "|", 1)) ||
-	    (len && (s[0] == ' ' || break_at(s, len, 0)) &&
+	    /* a first line that starts with a blank, a tab too (libyaml cannot
+	     * find the indentation past a tab: fuzz_yaml), or is empty */
+	    (len && (s[0] == ' ' || s[0] == '\t' || break_at(s, len, 0)) &&
 	     (ret = gs_buf_printf(out, "%zu", indicator))) ||
 	    (ret = put(out, chomp, strlen(chomp))) || (ret = put(out, "\n", 1)))
 		return ret;

@@ -162,6 +162,10 @@ static const struct row rows[] = {
 	 * not one: written afresh, it replaces its text from its first token
 	 * to its last, the header too (fuzz_yaml, regress_explicit_block_key) */
 	{ "blocks", Y, "o:\n ? |\n   k\n", SET, "o/k\n", DOC_STR, "v", "o:\n \"k\\n\": v\n" },
+	/* a literal block whose first line starts with a tab gets an
+	 * indentation indicator: libyaml cannot find the indentation past a
+	 * tab (fuzz_yaml, regress_literal_leading_tab) */
+	{ "blocks", Y, "a: x\n", SET, "a", DOC_STR, "\tb\nc\n", "a: |4\n    \tb\n    c\n" },
 	/* ---- documents ---- */
 	{ "documents", Y, "---\n---\n", APPEND, "new", DOC_INT, "1", "---\nnew: 1\n---\n" },
 	/* a root written afresh goes from column 0: the blanks before its
