@@ -1226,7 +1226,7 @@ out:
 	return ret;
 }
 
-/* Whether line (n bytes) opens a conflict of the driver's marker size. */
+/* Whether a line of text opens a conflict (the driver's marker size). */
 static bool has_marker_line(const struct gs_buf *text)
 {
 	const uint8_t *p = text->data, *end = p + text->len;
