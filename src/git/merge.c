@@ -1329,15 +1329,16 @@ static int open_versions(struct gitfilter *f, enum doc_format format, struct ver
 }
 
 /* What a refused merge leaves in ours_file: both sides as git gave them
- * (ciphertext, already in .git) between markers, so that the work tree
- * shows a conflict and `git add` of it stages a sealed conflict, which
- * `gitseal git check` refuses; the message says what to do. */
+ * (ciphertext, or a version's plaintext already in .git) between markers,
+ * so that the work tree shows a conflict and `git add` of it stages a
+ * sealed conflict, which `gitseal git check` refuses; the message says
+ * what to do. */
 static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err)
 {
 	struct gs_buf text;
 	char *msg;
 
-	gs_buf_init(&text, false);
+	gs_buf_init(&text, true);
 	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) ||
 	    gs_atomic_write(ours_file, text.data, text.len, 0644)) {
 		gs_buf_release(&text);
@@ -1350,9 +1351,13 @@ static void leave_refused(const char *ours_file, const char *path, const struct 
 		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "
 				  "('gitseal updatekeys -r .'), 'git checkout -m %s' merges it again",
 			     msg, path);
-	else
+	else if (no_key(err) || err == GS_ERR_MAC_MISMATCH || err == GS_ERR_DECRYPT_VALUE)
 		gs_error_set(err, "%s; the file shows both sides sealed: take one with 'git checkout --ours %s' "
 				  "(or --theirs), or merge where a key opens both",
+			     msg, path);
+	else
+		gs_error_set(err, "%s; the file shows both sides as committed: take one with "
+				  "'git checkout --ours %s' (or --theirs)",
 			     msg, path);
 	free(msg);
 }

@@ -551,3 +551,28 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git textconv "$T/result.yaml"
 	[ "$output" = "$(printf '<<<<<<< ours\na: ours\nb: base\n=======\na: base\nb: theirs\n>>>>>>> theirs')" ]
 }
+
+@test "their version fails its MAC: refused, both sides sealed between markers" {
+	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm base
+	git show HEAD:secrets/k.yaml > "$T/base.yaml"
+	git checkout -qb theirs
+	# a value from another version, under the base's MAC (same data key)
+	sed -i 's/base-a-secret/theirs-a-secret/' secrets/k.yaml
+	git add secrets/k.yaml
+	git show :secrets/k.yaml | grep '^a: ' > "$T/a-line"
+	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/base.yaml" > "$T/forged.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w "$T/forged.yaml"),secrets/k.yaml"
+	git commit -qm theirs --no-verify
+	git checkout -qf main
+	sed -i 's/base-b-secret/ours-b-secret/' secrets/k.yaml
+	git commit -qam ours
+	run git merge --no-edit theirs
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: MAC mismatch; the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	[ "$(cat secrets/k.yaml)" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(git show HEAD:secrets/k.yaml)" "$(cat "$T/forged.yaml")")" ]
+	assert_no_plaintext_in_git ours-b-secret theirs-a-secret
+	assert_markers_refused_at_commit secrets/k.yaml
+}
