@@ -421,6 +421,7 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/k.yaml': the keys or the selection rule changed on both sides (once resolved, run 'gitseal updatekeys secrets/k.yaml'); merged as lines" <<<"$output"
 	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	git diff secrets/k.yaml | grep -qx '++<<<<<<< ours'
 	assert_side_holds secrets/k.yaml ours 'a: ours-a-secret' 'b: base-b-secret'
 	assert_side_holds secrets/k.yaml theirs 'a: base-a-secret' 'b: theirs-b-secret'
 	assert_no_plaintext_in_git ours-a-secret theirs-b-secret base-a-secret
@@ -457,8 +458,11 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
 	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
-	# the work tree shows a conflict, of the two ciphertexts as committed
+	# the work tree shows a conflict, of the two ciphertexts as committed,
+	# and so does git diff
 	[ "$(cat secrets/k.yaml)" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(git show HEAD:secrets/k.yaml)" "$(git show theirs:secrets/k.yaml)")" ]
+	git diff secrets/k.yaml | grep -qx '++<<<<<<< ours'
+	git diff secrets/k.yaml | grep -qx '++>>>>>>> theirs'
 	assert_no_plaintext_in_git ours-a-secret
 	assert_markers_refused_at_commit secrets/k.yaml
 	# the conflict again (the driver refuses again), then a side taken
