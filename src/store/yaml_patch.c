@@ -335,6 +335,7 @@ static bool moves_up(const struct slot *s)
 static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 {
 	size_t be = p->ed.pool.len, line_end, head_at, gap;
+	bool first;
 	int ret;
 
 	if (!moves_up(s)) {
@@ -359,8 +360,12 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
-	return edit_text(p, first_on_line(p, s->start) ? ysrc_line_start(p->lx, s->start) : s->start,
-			 rest_blank(p, s->body_end) ? ysrc_next_line(p->lx, s->body_end) : s->body_end, "", 0);
+	/* its line goes with it when nothing else is on it; else the line
+	 * break stays (fuzz_yaml: a byte-order mark before it) */
+	first = first_on_line(p, s->start);
+	return edit_text(p, first ? ysrc_line_start(p->lx, s->start) : s->start,
+			 first && rest_blank(p, s->body_end) ? ysrc_next_line(p->lx, s->body_end) : s->body_end,
+			 "", 0);
 }
 
 /* Drops the line break that ends what a fresh writer wrote. */
