@@ -114,7 +114,9 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 		ret = gs_buf_append(out, value->text, value->len);
 		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);
 	}
-	doc_init(&sub, format);
+	/* in the tree's own format: proven as the output format holds it (no
+	 * comments in JSON, text in dotenv and INI) */
+	doc_init(&sub, d->format);
 	copy = doc_clone(&sub, value);
 	root = value->kind == DOC_LIST ? doc_new_map(&sub) : NULL;
 	if (!copy || (value->kind == DOC_LIST && (!root || !doc_append(&sub, root, "k", 1, copy) ||

@@ -162,6 +162,22 @@ same_yaml() {
 	[ "$output" = '["a",2,["p","q"]]' ]
 }
 
+@test "decrypt --extract proves a map or a list as the output type holds it: no comments in JSON" {
+	printf 'm:\n  # c\n  a: 1\nl:\n  # first\n  - a\n  - [x, y] # tail\n' >commented.yaml
+	gitseal encrypt --age "$(demo_recipient)" commented.yaml >commented.enc.yaml
+	# the comments were compared as if JSON held them (exit 4)
+	run -0 gitseal decrypt --extract '["m"]' --output-type json commented.enc.yaml
+	[ "$output" = $'{\n\t"a": 1\n}' ]
+	run -0 gitseal decrypt --extract '["m"]' --output-type dotenv commented.enc.yaml
+	[ "$output" = $'# c\na=1' ]
+	run -0 gitseal decrypt --extract '["l"]' --output-type json commented.enc.yaml
+	[ "$output" = $'[\n\t"a",\n\t[\n\t\t"x",\n\t\t"y"\n\t]\n]' ]
+	run -0 gitseal decrypt --extract '["l"]' commented.enc.yaml
+	printf '%s\n' "$output" >printed.yaml
+	python3 -c 'import sys, yaml; sys.exit(yaml.safe_load(open(sys.argv[1])) != ["a", ["x", "y"]])' printed.yaml
+	grep -q '^# first$' printed.yaml
+}
+
 @test "set and unset: damaged outputs write nothing; the fallback keeps the change" {
 	needs_hooks
 	all "$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
