@@ -162,6 +162,28 @@ same_yaml() {
 	[ "$output" = '["a",2,["p","q"]]' ]
 }
 
+@test "decrypt to stdout refuses what --output refuses: two documents or a backslash-n as dotenv" {
+	# sops prints the first document only, and a backslash then n that
+	# dotenv reads back as a line break; both printed with exit 0 before
+	printf 'a: 1\n---\nb: 2\n' >two.yaml
+	printf 'c: "x\\\\ny"\n' >backslash.yaml
+	[ "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["c"])' backslash.yaml)" = 'x\ny' ]
+	for f in two backslash; do
+		gitseal encrypt --age "$(demo_recipient)" "$f.yaml" >"$f.enc.yaml"
+		run --separate-stderr gitseal decrypt --output-type dotenv "$f.enc.yaml"
+		[ "$status" -eq 4 ]
+		[ -z "$output" ]
+		stdout_said=$stderr
+		run --separate-stderr gitseal decrypt --output-type dotenv --output out.env "$f.enc.yaml"
+		[ "$status" -eq 4 ]
+		[ ! -e out.env ]
+		[ "$stderr" = "$stdout_said" ]
+	done
+	[ "$stdout_said" = "gitseal: error: 'backslash.enc.yaml': the output would not give back the data given: doc 0: [\"c\"] differs; nothing written" ]
+	run --separate-stderr gitseal decrypt --output-type dotenv two.enc.yaml
+	[ "$stderr" = "gitseal: error: 'two.enc.yaml': the output would not give back the data given: the number of documents (1, 2) differs; nothing written" ]
+}
+
 @test "decrypt --extract proves a map or a list as the output type holds it: no comments in JSON" {
 	printf 'm:\n  # c\n  a: 1\nl:\n  # first\n  - a\n  - [x, y] # tail\n' >commented.yaml
 	gitseal encrypt --age "$(demo_recipient)" commented.yaml >commented.enc.yaml
