@@ -64,6 +64,9 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 struct gitfilter_merge_result {
 	bool conflict;
 	struct gs_buf where;   /* the conflicting key paths (names only), "" for the whole file */
+	/* why the versions merged as lines, when the merge as trees was
+	 * refused (then always a conflict); "" otherwise */
+	struct gs_buf reason;
 };
 
 /* Merge driver (%O %A %B %P): merges the decrypted versions as trees (maps
@@ -71,7 +74,11 @@ struct gitfilter_merge_result {
  * conflict the text with git-style markers around the conflicting values,
  * is sealed into ours_file (the smudge filter shows the markers). Keys
  * and rules: a side that changed them wins; the recipients must be
- * accepted. res->where is the caller's to release. */
+ * accepted. A tree merge that is refused while both sides open merges as
+ * lines, a conflict (res->reason says why). A failure (a side this clone
+ * cannot or may not open) leaves both sides' ciphertexts between markers
+ * in ours_file, so that the file cannot pass for a resolution. res->where
+ * and res->reason are the caller's to release. */
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
 		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 	__attribute__((warn_unused_result));

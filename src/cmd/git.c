@@ -203,15 +203,19 @@ out:
 	if (ret) {
 		cmd_print_error();
 		gs_buf_release(&res.where);
+		gs_buf_release(&res.reason);
 		return EXIT_GENERIC;
 	}
 	if (res.conflict) {
-		if (res.where.len)
+		if (res.reason.len)
+			cmd_errorf("conflict in '%s': %s; merged as lines", argv[3], (const char *)res.reason.data);
+		else if (res.where.len)
 			cmd_errorf("conflict in '%s': changed on both sides: %s", argv[3], (const char *)res.where.data);
 		else
 			cmd_errorf("conflict in '%s': the file changed on both sides", argv[3]);
 	}
 	gs_buf_release(&res.where);
+	gs_buf_release(&res.reason);
 	return res.conflict ? EXIT_GENERIC : EXIT_OK;
 }
 

@@ -28,6 +28,18 @@
 
 enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 
+/* The recorded error under another code, its message kept. */
+static int recode_error(int code)
+{
+	char *msg = strdup(gs_error_message());
+
+	if (!msg)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	gs_error_set(code, "%s", msg);
+	free(msg);
+	return code;
+}
+
 /* ---- comparing as data: comments and removed entries do not count ---- */
 
 static bool is_item(const struct doc_entry *e)
@@ -560,8 +572,15 @@ static int tree_merge(enum doc_format format, const struct doc *b, const struct 
 	gs_buf_init(&tm.path, false);
 	doc_init(&o, format);
 	doc_init(&t, format);
-	if ((ret = load_plain(format, ours, out)) || (ret = load_plain(format, theirs, &t)) ||
-	    (ret = refuse_duplicate_keys(out)) || (ret = refuse_duplicate_keys(b)) ||
+	if ((ret = load_plain(format, ours, out))) {
+		gs_error_prefix("our version");
+		goto out;
+	}
+	if ((ret = load_plain(format, theirs, &t))) {
+		gs_error_prefix("their version");
+		goto out;
+	}
+	if ((ret = refuse_duplicate_keys(out)) || (ret = refuse_duplicate_keys(b)) ||
 	    (ret = refuse_duplicate_keys(&t)) || (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
 	/* ours as it was, for its comments: out is changed in place */
@@ -683,7 +702,7 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {
 		gs_error_clear();
 		gs_buf_reset(out);
-		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places; nothing written");
+		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places");
 	}
 out:
 	doc_release(&d);
@@ -930,20 +949,25 @@ out:
 	return ret;
 }
 
-static int version_read(struct gitfilter *f, enum doc_format format, const char *file, const char *name,
-			struct version *v, bool is_base)
+/* Opens a version read into v->raw. */
+static int version_read(struct gitfilter *f, enum doc_format format, const char *name, struct version *v,
+			bool is_base)
 {
-	int ret = gs_read_file(file, &v->raw, MERGE_MAX_FILE);
+	int ret;
 
-	if (ret)
-		return ret;
 	if (is_base && gitseal_conflict_is(v->raw.data, v->raw.len)) {
 		if ((ret = base_from_conflict(f, format, v)))
 			gs_error_prefix("%s", name);
 		return ret;
 	}
-	if (gitseal_conflict_is(v->raw.data, v->raw.len))
-		return GS_FAIL(GS_ERR_CONFLICT, "%s holds an unresolved conflict", name);
+	/* a side that holds a conflict (committed past the hook): its marked
+	 * text, which merges as lines (gitfilter_merge) */
+	if (gitseal_conflict_is(v->raw.data, v->raw.len)) {
+		v->marked = true;
+		if ((ret = gitseal_conflict_open(f, v->raw.data, v->raw.len, &v->plain)))
+			gs_error_prefix("%s", name);
+		return ret;
+	}
 	v->sealed = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher);
 	if (!v->sealed)
 		return gs_buf_append(&v->plain, v->raw.data, v->raw.len);
@@ -990,8 +1014,8 @@ static int result_keys(struct gitfilter *f, const char *path, struct version *v,
 	if ((ret = keys_side(v, k, &use)))
 		goto out;
 	if (use < 0) {
-		ret = GS_FAIL(GS_ERR_CONFLICT, "the keys or the selection rule changed on both sides; "
-					       "merge, then run 'gitseal updatekeys %s'", path);
+		ret = GS_FAIL(GS_ERR_CONFLICT, "the keys or the selection rule changed on both sides "
+					       "(once resolved, run 'gitseal updatekeys %s')", path);
 		goto out;
 	}
 	if (use == 0) {
@@ -1100,9 +1124,13 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 	if ((ret = result_keys(f, path, v, &keys)) || (ret = gitseal_check_accepted(f, path, &keys)) ||
 	    (ret = store_load(format, text->data, text->len, &plain)))
 		goto out;
-	/* a side's own rule is outside the MAC: none may leave a new value in clear */
-	if ((ret = check_narrowed(f, path, v, &plain, &keys)))
+	/* a side's own rule is outside the MAC: none may leave a new value in
+	 * clear. Both sides opened: they merge as lines, a conflict sealed whole */
+	if ((ret = check_narrowed(f, path, v, &plain, &keys))) {
+		if (ret == GS_ERR_CONFIG)
+			ret = recode_error(GS_ERR_CONFLICT);
 		goto out;
+	}
 	/* a side's data key and ciphertexts when its keys are kept */
 	ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
 out:
@@ -1143,8 +1171,10 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 
 	gs_buf_init(&text, true);
 	doc_init(&merged, format);
-	if (!v[0].has_tree && (ret = load_plain(format, &v[0].plain, &v[0].tree)))
+	if (!v[0].has_tree && (ret = load_plain(format, &v[0].plain, &v[0].tree))) {
+		gs_error_prefix("the base version");
 		goto out;
+	}
 	ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
 			 &res->where);
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
@@ -1196,33 +1226,189 @@ out:
 	return ret;
 }
 
+/* Whether a line of text opens a conflict (the driver's marker size). */
+static bool has_marker_line(const struct gs_buf *text)
+{
+	const uint8_t *p = text->data, *end = p + text->len;
+
+	while (p < end) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (is_marker(p, n, '<'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Markers around two whole texts, each ending in a newline. */
+static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out)
+{
+	const struct gs_buf *side[2] = { ours, theirs };
+	static const char *const opens[2] = { "<<<<<<< ours\n", "=======\n" };
+	int ret = 0;
+
+	for (int i = 0; i < 2 && !ret; i++) {
+		const struct gs_buf *t = side[i];
+
+		if (!(ret = gs_buf_append_str(out, opens[i])) && !(ret = gs_buf_append(out, t->data, t->len)) &&
+		    t->len && t->data[t->len - 1] != '\n')
+			ret = gs_buf_append_str(out, "\n");
+	}
+	return ret ? ret : gs_buf_append_str(out, ">>>>>>> theirs\n");
+}
+
+/* A tree merge that was refused while both sides opened (res->reason
+ * says why): the plaintexts merge as lines, as git merges text files, and
+ * always as a conflict, sealed. Where the lines merge without markers (or
+ * not at all: a NUL byte), markers go around both whole texts: a file
+ * without markers would pass for a resolution, and `git add` would drop
+ * theirs' edits. A base this clone cannot open is empty (git's merge of
+ * a file both sides added). */
+static int merge_as_lines(struct gitfilter *f, const char *path, struct version *v, struct gs_buf *out,
+			  struct gitfilter_merge_result *res)
+{
+	struct gs_buf text;
+	bool clean = false;
+	int ret;
+
+	gs_buf_init(&text, true);
+	res->conflict = true;
+	gs_buf_reset(&res->where);
+	if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
+		goto out;
+	if (clean || !has_marker_line(&text)) {
+		gs_buf_reset(&text);
+		if ((ret = whole_file_markers(&v[1].plain, &v[2].plain, &text)))
+			goto out;
+	}
+	ret = seal_conflict(f, path, v, &text, out);
+out:
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* Whether a failed tree merge (both sides open) merges as lines: the
+ * versions do not load or merge as trees, the store cannot write the
+ * merge (its proof, a writer limit), the keys or rules changed on both
+ * sides. Keys this clone has not accepted, I/O and memory stay failures. */
+static bool merges_as_lines(int err)
+{
+	return err == GS_ERR_CONFLICT || err == GS_ERR_VERIFY || err == GS_ERR_PARSE || err == GS_ERR_LIMIT;
+}
+
+/* A version this clone cannot open for want of a key */
+static bool no_key(int err)
+{
+	return err == GS_ERR_NO_DATA_KEY || err == GS_ERR_AGE_NO_MATCH;
+}
+
+static const char *const version_names[3] = { "the base version", "our version", "their version" };
+
+/* Opens the three versions read; a base this clone holds no key for is
+ * left empty and named in res->reason (the sides then merge as lines). */
+static int open_versions(struct gitfilter *f, enum doc_format format, struct version *v,
+			 struct gitfilter_merge_result *res)
+{
+	const char *const *names = version_names;
+	int ret = 0;
+
+	for (int i = 0; i < 3 && !ret; i++) {
+		ret = version_read(f, format, names[i], &v[i], i == 0);
+		if (i == 0 && no_key(ret)) {
+			gs_error_clear();
+			gs_buf_reset(&v[0].plain);
+			v[0].marked = v[0].has_tree = false;
+			ret = gs_buf_append_str(&res->reason, "this clone has no key for the base version");
+		} else if (!ret && i && v[i].marked && !res->reason.len) {
+			ret = gs_buf_printf(&res->reason, "%s holds an unresolved conflict", names[i]);
+		}
+	}
+	return ret;
+}
+
+/* What a refused merge leaves in ours_file: both sides as git gave them
+ * (ciphertext, or a version's plaintext already in .git) between markers,
+ * so that the work tree shows a conflict and `git add` of it stages a
+ * sealed conflict, which `gitseal git check` refuses; the message says
+ * what to do. */
+static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err)
+{
+	struct gs_buf text;
+	char *msg;
+
+	gs_buf_init(&text, true);
+	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) ||
+	    gs_atomic_write(ours_file, text.data, text.len, 0644)) {
+		gs_buf_release(&text);
+		return; /* the first error is the one reported */
+	}
+	gs_buf_release(&text);
+	if (!(msg = strdup(gs_error_message())))
+		return;
+	if (err == GS_ERR_CONFIG)
+		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "
+				  "('gitseal updatekeys -r .'), 'git checkout -m %s' merges it again",
+			     msg, path);
+	else if (no_key(err) || err == GS_ERR_MAC_MISMATCH || err == GS_ERR_DECRYPT_VALUE)
+		gs_error_set(err, "%s; the file shows both sides sealed: take one with 'git checkout --ours %s' "
+				  "(or --theirs), or merge where a key opens both",
+			     msg, path);
+	else
+		gs_error_set(err, "%s; the file shows both sides as committed: take one with "
+				  "'git checkout --ours %s' (or --theirs)",
+			     msg, path);
+	free(msg);
+}
+
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
 		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 {
 	enum doc_format format = store_format_for_path(path);
-	const char *files[3] = { base_file, ours_file, theirs_file };
-	static const char *const names[3] = { "the base version", "our version", "their version" };
+	const char *const files[3] = { base_file, ours_file, theirs_file };
 	struct version v[3];
 	struct gs_buf out;
+	bool read = false;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
 	gs_buf_init(&out, false);
 	gs_buf_init(&res->where, false);
+	gs_buf_init(&res->reason, false);
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
 	for (int i = 0; i < 3; i++) {
-		if ((ret = version_read(f, format, files[i], names[i], &v[i], i == 0)))
+		if ((ret = gs_read_file(files[i], &v[i].raw, MERGE_MAX_FILE))) {
+			gs_error_prefix("%s", version_names[i]);
 			goto out;
+		}
 	}
-	ret = v[0].marked ? merge_over_marked(f, format, path, v, &out, res)
-			  : merge_as_trees(f, format, path, v, &out, res);
+	read = true;
+	if ((ret = open_versions(f, format, v, res)))
+		goto out;
+	if (res->reason.len)
+		ret = merge_as_lines(f, path, v, &out, res);
+	else if (v[0].marked)
+		ret = merge_over_marked(f, format, path, v, &out, res);
+	else
+		ret = merge_as_trees(f, format, path, v, &out, res);
+	if (ret && merges_as_lines(ret) && !res->reason.len) {
+		gs_buf_reset(&out);
+		ret = gs_buf_append_str(&res->reason, gs_error_message());
+		gs_error_clear();
+		if (!ret)
+			ret = merge_as_lines(f, path, v, &out, res);
+	}
 	if (ret)
 		goto out;
 	ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
 out:
-	if (ret)
+	if (ret) {
 		gs_error_prefix("cannot merge '%s'", path);
+		if (read)
+			leave_refused(ours_file, path, v, ret);
+	}
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);
 	gs_buf_release(&out);

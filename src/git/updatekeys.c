@@ -265,6 +265,15 @@ int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry
 	return ret;
 }
 
+/* Whether path is unmerged in idx (a conflict's stages 1-3). */
+static bool unmerged(git_index *idx, const char *path)
+{
+	for (int stage = 1; stage <= 3; stage++)
+		if (git_index_get_bypath(idx, path, stage))
+			return true;
+	return false;
+}
+
 /* Stages the re-sealed version; a work tree file that held the old
  * ciphertext (locked) gets the new one. */
 static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old, const struct gs_buf *sealed)
@@ -283,6 +292,13 @@ static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old
 		return gitrepo_fail("cannot write a blob");
 	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0) {
 		ret = gitrepo_fail("cannot read the index");
+		goto out;
+	}
+	/* a stage 0 entry beside a conflict's stages leaves an index git
+	 * cannot commit, nor resolve with `git add` */
+	if (unmerged(idx, path)) {
+		ret = GS_FAIL(GS_ERR_CONFLICT, "it is unmerged: 'gitseal updatekeys -r .' accepts the recipients "
+					       "without it, then 'git checkout -m %s' merges it again", path);
 		goto out;
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full)) {
@@ -468,7 +484,8 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 			snprintf(dotgit, sizeof(dotgit), "%s/.git", full);
 			if (access(dotgit, F_OK) != 0)
 				ret = untracked_paths(f, idx, child, paths, count);
-		} else if (S_ISREG(st.st_mode) && !git_index_get_bypath(idx, child, 0) && gitrepo_filtered(f, child)) {
+		} else if (S_ISREG(st.st_mode) && !git_index_get_bypath(idx, child, 0) && !unmerged(idx, child) &&
+			   gitrepo_filtered(f, child)) {
 			ret = push_path(paths, count, child);
 		}
 	}

@@ -244,9 +244,17 @@ static int drop_tags(struct patcher *p, const struct ynode *r)
 			continue;
 		while (e < p->len && (p->src[e] == ' ' || p->src[e] == '\t'))
 			e++;
-		/* a comment keeps a blank before it (fuzz_yaml) */
-		if (e < p->len && p->src[e] == '#')
-			e = tend(p, t);
+		/* a comment keeps a blank before it (fuzz_yaml); a space, not
+		 * a tab: a tag at the start of a line let libyaml pass over
+		 * the tab after it, which at the start of a line it refuses
+		 * (fuzz_yaml: "o:\r !\t#") */
+		if (e < p->len && p->src[e] == '#') {
+			bool tab = memchr(p->src + tend(p, t), '\t', e - tend(p, t)) != NULL;
+
+			ret = tab ? edit_text(p, tstart(p, t), e, " ", 1)
+				  : edit_text(p, tstart(p, t), tend(p, t), "", 0);
+			continue;
+		}
 		ret = edit_text(p, tstart(p, t), e, "", 0);
 	}
 	return ret;
@@ -1435,6 +1443,22 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 
 /* ---- documents ---- */
 
+/* Whether a comment of the root's own entries sits before the text that
+ * a rewrite replaces: written again inside it, it would be there twice
+ * (fuzz_yaml: "#" above "{(}", whose entry has no ':' to write after). */
+static bool comment_before_root(const struct patcher *p, const struct doc_node *root,
+				const struct ynode *r)
+{
+	for (size_t i = 0; i < root->count; i++) {
+		const struct ynode *er = entry_rec(p, &root->entries[i]);
+
+		if (root->entries[i].value->kind == DOC_COMMENT && er && er->first != YNONE &&
+		    er->first < r->first)
+			return true;
+	}
+	return false;
+}
+
 /* A document root that cannot be patched is written afresh in place
  * when it starts a line; else the whole file is. A block map left with no
  * entries would leave no document at all without its "---": "{}". */
@@ -1447,7 +1471,8 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 
 	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
 	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
-	    (r->lead != YNONE && r->first < r->lead)) /* comments before its "---" */
+	    (r->lead != YNONE && r->first < r->lead) || /* comments before its "---" */
+	    comment_before_root(p, root, r))
 		return RERENDER;
 	/* a block root is written from column 0: the blanks before its first
 	 * token (a property, as in " !\nm: 1") go with it */

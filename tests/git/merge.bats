@@ -99,26 +99,15 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git textconv "$T/result.yaml"
 	grep -q '^    x: 5$' <<<"$output"
 	grep -q '^    y: 6$' <<<"$output"
-	# without a key the driver fails and leaves ours untouched
+	# without a key the driver fails, says what to do, and leaves both
+	# sides as git gave them (ciphertext) between markers: ours alone
+	# would pass for a resolution
 	cp "$T/ours" "$T/result.yaml"
 	unset SOPS_AGE_KEY_FILE
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': the base version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported)" <<<"$output"
-	cmp "$T/ours" "$T/result.yaml"
-}
-
-# Every object, and every file under .git (rr-cache, AUTO_MERGE, MERGE_*),
-# searched for each given plaintext.
-assert_no_plaintext_in_git() {
-	for secret in "$@"; do
-		if git cat-file --batch-all-objects --batch | grep -qaF "$secret"; then
-			echo "'$secret' is in an object"; return 1
-		fi
-		if grep -rqaF "$secret" .git; then
-			echo "'$secret' is under .git:"; grep -rlaF "$secret" .git; return 1
-		fi
-	done
+	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': our version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/app.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	[ "$(cat "$T/result.yaml")" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(cat "$T/ours")" "$(cat "$T/theirs")")" ]
 }
 
 @test "case 5: edits at different depths merge (flow maps too), and rebase keeps the commit" {
@@ -365,4 +354,229 @@ assert_no_plaintext_in_git() {
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n; new\npass = y')" ]
 	assert_status_clean
+}
+
+# A tree merge the driver refuses while both sides open merges as lines:
+# a conflict with markers, sealed like every conflict, the reason on
+# stderr. Before, the driver exited 1 and left ours' text without markers:
+# `git add` took it for a resolution and dropped theirs' edits.
+
+# merge.py seed 11 (ini, merge, case 57): the INI writer does not put the
+# merged comments back at their places
+@test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	git add .sops.yaml && git commit -qm rules
+	git config rerere.enabled true
+	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
+		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
+		'[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': the merged comments would not come back at their places; merged as lines" <<<"$output"
+	[ "$(git status --porcelain secrets/c.ini)" = "UU secrets/c.ini" ]
+	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
+	assert_side_holds secrets/c.ini theirs 'user = theirs-user-secret'
+	# theirs' clean change is merged outside the markers
+	grep -qx '; theirs-note-secret' secrets/c.ini
+	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
+	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_markers_refused_at_commit secrets/c.ini
+	# resolved, it is sealed
+	printf '[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
+	git add secrets/c.ini
+	git commit -qm merged
+	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
+	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_status_clean
+}
+
+@test "a merge the writer cannot write (a comment at the end of an INI section) merges as lines" {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	git add .sops.yaml && git commit -qm rules
+	merge_three c.ini '[db]\nk = base-k\n' '[db]\nk = base-k\n[b]\nx = ours-x\n' '[db]\nk = base-k\n# theirs-end\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': a comment at the end of section 'db' cannot be written in an INI file; merged as lines" <<<"$output"
+	assert_side_holds secrets/c.ini ours '[b]' 'x = ours-x'
+	assert_side_holds secrets/c.ini theirs '# theirs-end'
+	assert_no_plaintext_in_git ours-x theirs-end
+}
+
+@test "keys changed on both sides: the versions merge as lines, and the resolution is sealed for HEAD's keys" {
+	age-keygen -o "$T/b.txt" 2>/dev/null
+	age-keygen -o "$T/c.txt" 2>/dev/null
+	B=$(age-keygen -y "$T/b.txt") C=$(age-keygen -y "$T/c.txt")
+	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm base
+	git checkout -qb theirs
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
+	git commit -qam theirs
+	git checkout -q main
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$B" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
+	git commit -qam ours
+	run git merge --no-edit theirs
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/k.yaml': the keys or the selection rule changed on both sides (once resolved, run 'gitseal updatekeys secrets/k.yaml'); merged as lines" <<<"$output"
+	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	git diff secrets/k.yaml | grep -qx '++<<<<<<< ours'
+	assert_side_holds secrets/k.yaml ours 'a: ours-a-secret' 'b: base-b-secret'
+	assert_side_holds secrets/k.yaml theirs 'a: base-a-secret' 'b: theirs-b-secret'
+	assert_no_plaintext_in_git ours-a-secret theirs-b-secret base-a-secret
+	# the conflict is sealed for ours' keys, not the recipient theirs added
+	git show AUTO_MERGE:secrets/k.yaml | grep -qF "$B"
+	run ! grep -qF "$C" <(git show AUTO_MERGE:secrets/k.yaml)
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s,%s\n' "$RECIPIENT" "$B" "$C" > .sops.yaml
+	git add .sops.yaml
+	assert_markers_refused_at_commit secrets/k.yaml
+	printf 'a: ours-a-secret\nb: theirs-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm merged
+	[ "$(gitseal_textconv < <(git show HEAD:secrets/k.yaml))" = "$(printf 'a: ours-a-secret\nb: theirs-b-secret')" ]
+	git show HEAD:secrets/k.yaml | grep -qF "$B"
+	run ! grep -qF "$C" <(git show HEAD:secrets/k.yaml)
+	assert_no_plaintext_in_git ours-a-secret theirs-b-secret
+}
+
+@test "their version sealed for a key this clone does not hold: refused, both sides sealed between markers, the hook refuses them" {
+	gs_person mallory
+	M=$(recipient_of mallory)
+	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm base
+	git checkout -qb theirs
+	printf 'a: base-a-secret\nb: theirs-b-secret\n' > "$T/p.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" p.yaml) > secrets/k.yaml
+	# as a clone without the filter commits it
+	git -c filter.gitseal.process= -c filter.gitseal.required=false add secrets/k.yaml
+	git commit -qm theirs --no-verify
+	git checkout -qf main
+	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
+	git commit -qam ours
+	run git merge --no-edit theirs
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	# the work tree shows a conflict, of the two ciphertexts as committed,
+	# and so does git diff
+	[ "$(cat secrets/k.yaml)" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(git show HEAD:secrets/k.yaml)" "$(git show theirs:secrets/k.yaml)")" ]
+	git diff secrets/k.yaml | grep -qx '++<<<<<<< ours'
+	git diff secrets/k.yaml | grep -qx '++>>>>>>> theirs'
+	assert_no_plaintext_in_git ours-a-secret
+	assert_markers_refused_at_commit secrets/k.yaml
+	# the conflict again (the driver refuses again), then a side taken
+	run -0 git checkout -m secrets/k.yaml
+	grep -qF "gitseal: error: cannot merge 'secrets/k.yaml': their version: cannot recover the data key" <<<"$output"
+	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	git checkout -q --ours secrets/k.yaml
+	[ "$(cat secrets/k.yaml)" = "$(printf 'a: ours-a-secret\nb: base-b-secret')" ]
+	git add secrets/k.yaml
+	git commit -qm "merged: ours"
+	assert_no_plaintext_in_git ours-a-secret
+}
+
+@test "recipients this clone has not accepted: refused; accepted with updatekeys -r, 'git checkout -m' merges again" {
+	age-keygen -o "$T/c.txt" 2>/dev/null
+	C=$(age-keygen -y "$T/c.txt")
+	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm base
+	cp .git/gitseal/accepted "$T/accepted"
+	git checkout -qb theirs
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
+	git commit -qam "theirs: a teammate added"
+	# this clone has not seen that teammate yet
+	cp "$T/accepted" .git/gitseal/accepted
+	git checkout -q main
+	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
+	git commit -qam ours
+	run git merge --no-edit theirs
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': recipients changed: +$C; run 'gitseal updatekeys' to accept; the file shows both sides sealed: once they are accepted ('gitseal updatekeys -r .'), 'git checkout -m secrets/k.yaml' merges it again" <<<"$output"
+	grep -qx '<<<<<<< ours' secrets/k.yaml
+	run ! grep -q 'ours-a-secret' secrets/k.yaml
+	# updatekeys stages nothing for the unmerged file (git could then
+	# neither commit nor resolve it), and accepts the merged .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -y secrets/k.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/k.yaml': it is unmerged: 'gitseal updatekeys -r .' accepts the recipients without it, then 'git checkout -m secrets/k.yaml' merges it again" <<<"$output"
+	run -0 "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$(git ls-files -s secrets/k.yaml | cut -f1 | cut -d' ' -f3 | tr '\n' ' ')" = "1 2 3 " ]
+	git checkout -m secrets/k.yaml
+	[ "$(cat secrets/k.yaml)" = "$(printf 'a: ours-a-secret\nb: theirs-b-secret')" ]
+	git add secrets/k.yaml
+	git commit -qm merged
+	git show HEAD:secrets/k.yaml | grep -qF "$C"
+	assert_no_plaintext_in_git ours-a-secret theirs-b-secret
+	assert_status_clean
+}
+
+@test "a side that holds a committed conflict merges as lines" {
+	sed -i 's/two/main-two/' secrets/app.yaml
+	git commit -qam main-side
+	git checkout -q feature
+	sed -i 's/two/feature-two/' secrets/app.yaml
+	git commit -qam feature-side
+	git checkout -qb committed-conflict
+	run -1 git merge --no-edit main
+	# committed past the hook
+	git add secrets/app.yaml
+	git commit -qm "conflict committed" --no-verify
+	# (its clean is not stable: git takes the file for changed)
+	git checkout -qf main
+	sed -i 's/three/main-three/' secrets/app.yaml
+	git commit -qam "main: c"
+	run git merge --no-edit committed-conflict
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': their version holds an unresolved conflict; merged as lines" <<<"$output"
+	grep -q '^<<<<<<< ' secrets/app.yaml
+	grep -qx 'b: feature-two' secrets/app.yaml
+	grep -qx 'c: main-three' secrets/app.yaml
+	assert_no_plaintext_in_git main-two feature-two main-three
+}
+
+@test "the merge driver run by hand: a base this clone has no key for merges as lines" {
+	gs_person mallory
+	M=$(recipient_of mallory)
+	printf 'a: base\nb: base\n' > "$T/b.yaml"
+	printf 'a: ours\nb: base\n' > "$T/o.yaml"
+	printf 'a: base\nb: theirs\n' > "$T/t.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" b.yaml) > "$T/base"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" o.yaml) > "$T/result.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" t.yaml) > "$T/theirs"
+	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': this clone has no key for the base version; merged as lines" <<<"$output"
+	grep -q '"gitseal_conflict": "ENC\[' "$T/result.yaml"
+	run "$GITSEAL_BIN" git textconv "$T/result.yaml"
+	[ "$output" = "$(printf '<<<<<<< ours\na: ours\nb: base\n=======\na: base\nb: theirs\n>>>>>>> theirs')" ]
+}
+
+@test "their version fails its MAC: refused, both sides sealed between markers" {
+	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
+	git add -A && git commit -qm base
+	git show HEAD:secrets/k.yaml > "$T/base.yaml"
+	git checkout -qb theirs
+	# a value from another version, under the base's MAC (same data key)
+	sed -i 's/base-a-secret/theirs-a-secret/' secrets/k.yaml
+	git add secrets/k.yaml
+	git show :secrets/k.yaml | grep '^a: ' > "$T/a-line"
+	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/base.yaml" > "$T/forged.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w "$T/forged.yaml"),secrets/k.yaml"
+	git commit -qm theirs --no-verify
+	git checkout -qf main
+	sed -i 's/base-b-secret/ours-b-secret/' secrets/k.yaml
+	git commit -qam ours
+	run git merge --no-edit theirs
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: MAC mismatch; the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
+	[ "$(cat secrets/k.yaml)" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(git show HEAD:secrets/k.yaml)" "$(cat "$T/forged.yaml")")" ]
+	assert_no_plaintext_in_git ours-b-secret theirs-a-secret
+	assert_markers_refused_at_commit secrets/k.yaml
 }

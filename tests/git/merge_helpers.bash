@@ -18,3 +18,45 @@ merge_three() {
 	echo "$output"
 	cat "$f"
 }
+
+# Every object, and every file under .git (rr-cache, AUTO_MERGE, MERGE_*),
+# searched for each given plaintext.
+assert_no_plaintext_in_git() {
+	for secret in "$@"; do
+		if git cat-file --batch-all-objects --batch | grep -qaF "$secret"; then
+			echo "'$secret' is in an object"; return 1
+		fi
+		if grep -rqaF "$secret" .git; then
+			echo "'$secret' is under .git:"; grep -rlaF "$secret" .git; return 1
+		fi
+	done
+}
+
+# The file holds markers, and each given line on the side named (ours,
+# theirs): the lines between '<<<<<<< ' and '=======', or '=======' and
+# '>>>>>>> '.
+assert_side_holds() {
+	local f=$1 side=$2 text
+	shift 2
+	if [ "$side" = ours ]; then
+		text=$(sed -n '/^<<<<<<< /,/^=======$/p' "$f")
+	else
+		text=$(sed -n '/^=======$/,/^>>>>>>> /p' "$f")
+	fi
+	[ -n "$text" ] || { echo "no markers in $f"; return 1; }
+	for line in "$@"; do
+		grep -qxF -- "$line" <<<"$text" || { echo "'$line' is not on $side' side of $f"; return 1; }
+	done
+}
+
+# `git add` of FILE still holding markers stages a sealed conflict, and
+# the hook refuses to commit it
+assert_markers_refused_at_commit() {
+	local f=$1
+	grep -q '^<<<<<<< ' "$f"
+	git add "$f"
+	git show ":$f" | grep -q '"gitseal_conflict": "ENC\['
+	run git commit -qm merged
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: '$f': it holds an unresolved merge conflict" <<<"$output"
+}

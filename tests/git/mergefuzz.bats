@@ -37,15 +37,6 @@ assert_conflict_shows() {
 	git merge --abort
 }
 
-# no TEXT (a line of plaintext) in any object nor any file under .git
-assert_no_secret_in_git() {
-	local text
-	for text in "$@"; do
-		run ! grep -qaF "$text" <(git cat-file --batch-all-objects --batch)
-		run ! grep -rqaF "$text" .git
-	done
-}
-
 @test "a key added on both sides with other values: the markers hold both values (YAML, JSON, dotenv, INI)" {
 	# the conflict's text took the base's side of the key from theirs (the
 	# key, removed for the base, came back as a key only theirs has): no
@@ -109,7 +100,7 @@ assert_no_secret_in_git() {
 	grep -qx 'b: x2' secrets/f.yaml
 	grep -qx 'c: m2' secrets/f.yaml
 	[ "$(grep -c '^<<<<<<< ' secrets/f.yaml)" -eq 1 ]
-	assert_no_secret_in_git 'a: m' 'b: x2' 'c: m2'
+	assert_no_plaintext_in_git 'a: m' 'b: x2' 'c: m2'
 }
 
 @test "a commit that adds or removes only keys without a value (an empty list or map, a null) passes the hook" {
@@ -190,7 +181,7 @@ assert_no_secret_in_git() {
 
 # What held: a pull request's branch that changes the file's metadata
 # (outside the MAC) and is merged, rebased or cherry-picked.
-@test "a merged branch that names another recipient in a file's metadata, or narrows its rule, is refused with the reason" {
+@test "a merged branch that names another recipient in a file's metadata is refused, one that narrows its rule merges as lines, with the reason" {
 	printf 'a: base-a\nb: base-b\n' > secrets/f.yaml
 	git add -A && git commit -qm base
 	gs_person mallory
@@ -213,21 +204,31 @@ assert_no_secret_in_git() {
 		run git $how both
 		echo "$output"
 		[ "$status" -eq 1 ]
-		grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
-		# nothing sealed for her: the work tree is ours', the index conflicted
+		grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept; the file shows both sides sealed: once they are accepted ('gitseal updatekeys -r .'), 'git checkout -m secrets/f.yaml' merges it again" <<<"$output"
+		# nothing sealed for her; the work tree holds both sides sealed
+		# between markers, not ours' text that would pass for a resolution
 		run ! grep -qF "$M" <(git show :2:secrets/f.yaml; git show HEAD:secrets/f.yaml)
-		grep -qx 'd: ours-new-secret' secrets/f.yaml
-		# resolved as it is, it is sealed for ours' keys, not hers
+		grep -qx '<<<<<<< ours' secrets/f.yaml
+		run ! grep -q 'ours-new-secret' secrets/f.yaml
+		# added as it is, it is a conflict sealed for ours' keys, not hers,
+		# which the hook refuses
 		run -0 git add secrets/f.yaml
 		run ! grep -qF "$M" <(git show :secrets/f.yaml)
-		git $how --abort
+		run "$GITSEAL_BIN" git check
+		grep -qxF "gitseal: error: 'secrets/f.yaml': it holds an unresolved merge conflict" <<<"$output"
+		# (--abort refuses a staged sealed conflict: its clean is not stable)
+		git reset -q --hard
+		git $how --quit
 	done
 	git checkout -qf -B w main
 	run git merge --no-edit narrow
 	echo "$output"
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: cannot merge 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule" <<<"$output"
-	run ! grep -qaF ours-new-secret <(git cat-file --batch-all-objects --batch)
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule; merged as lines" <<<"$output"
+	# both sides opened: a conflict, sealed whole, with ours' new value
+	assert_side_holds secrets/f.yaml ours 'd: ours-new-secret'
+	assert_side_holds secrets/f.yaml theirs 'c: from-mallory'
+	assert_no_plaintext_in_git ours-new-secret
 }
 
 @test "a criss-cross merge whose merged bases do not load without their markers: theirs' deletion is not undone" {

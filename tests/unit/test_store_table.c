@@ -188,6 +188,10 @@ static const struct row rows[] = {
 	  SEAL, NULL, 0, NULL,
 	  "o: null\n0ONo: null\n4ON!: null\n0lZm: null\nO!, \"twdUa;FZZdUeTJ\\L\"tr 555404twopDm:\n    #\n"
 	  "    - ENC\n    - ENC\n    - ENC\n\n\n   " },
+	/* a flow root with a comment above it, rewritten in place, would
+	 * write that comment inside its braces too: twice (fuzz_yaml,
+	 * regress_flow_root_comment_above) */
+	{ "documents", Y, "#\n{(}", SET, "(", DOC_NULL, "", "#\n(: null\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
@@ -198,6 +202,9 @@ static const struct row rows[] = {
 	{ "documents", E, "A=1\n", APPEND, "N", DOC_STR, "2", "A=1\nN=2\n" },
 	/* ---- tags: a value set or encrypted loses its tag, as with sops ---- */
 	{ "tags", Y, "a: !!binary aGk=\n", SET, "a", DOC_STR, "plain", "a: plain\n" },
+	/* a tag dropped before a comment leaves a space, not a tab: at the
+	 * start of a line libyaml refuses a tab (fuzz_yaml, regress_tag_tab_comment) */
+	{ "tags", Y, "o:\r !\t#\n F", SET, "o", DOC_STR, "F", "o:\r  #\n F" },
 	/* an empty value's tag and end-of-line comment on the line after its
 	 * anchor: written after the anchor, the value would leave the comment
 	 * on a line of its own, after the entry; the map is written afresh
