@@ -19,7 +19,7 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct gs_b
 {
 	const char *p, *end, *frame = "k:\n";
 	struct gs_buf wrapped;
-	size_t indent;
+	size_t indent = 0;
 	int ret;
 
 	gs_buf_init(&wrapped, true);
