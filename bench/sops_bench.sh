@@ -38,13 +38,15 @@ console.log(`  gitseal decrypt              ${r[0].toFixed(1)} ms`);
 console.log(`  sops-age (npm) decrypt       ${r[1].toFixed(1)} ms`);
 console.log(`  libyaml parse + emit         ${r[2].toFixed(1)} ms`);
 console.log(`  gitseal vs sops-age: ${(r[1] / r[0]).toFixed(1)}x faster (target >= 20x)`);
-console.log(`  gitseal / libyaml parse+emit: ${(r[0] / r[2]).toFixed(2)}x (target <= 2x)`);
+console.log(`  gitseal / libyaml parse+emit: ${(r[0] / r[2]).toFixed(2)}x (target <= 1.5x, issue 17; the proof included)`);
 ' "$work/peers.txt"
 
 # What proving every write costs: the same source built without the proof
 # (GITSEAL_BENCH_UNVERIFIED, only ever defined here), encrypt and decrypt
-# of the same file side by side. Decrypt to standard output is not read
-# back, so it should cost nothing; CPU time (user + system) is printed too,
+# of the same file side by side. Decrypt to standard output is proven as
+# a file is (the plaintext loaded again and compared): what that costs is
+# held by the target above, decrypt within 1.5x a bare libyaml parse +
+# emit, the proof included; CPU time (user + system) is printed too,
 # as wall time on a loaded machine says little. The four commands are
 # timed in turn (bench/alternate.c): measured one after the other, the
 # first came out slower for no reason of its own. Instructions counted by
@@ -92,7 +94,8 @@ names.forEach((n, i) => console.log(`  ${n} ${wall[i].toFixed(1)} ms (cpu ${cpu[
 console.log(`  libyaml alone reading the output (a process): ${wall[4].toFixed(1)} ms (cpu ${cpu[4].toFixed(1)} ms, ` +
 	    `${(cpu[4] / cpu[1] * 100).toFixed(0)}% of the unproven encrypt cpu)`);
 console.log(`  the proof costs ${pct(wall[0], wall[1])}% on encrypt (cpu ${pct(cpu[0], cpu[1])}%; target <= 60%), ` +
-	    `${pct(wall[2], wall[3])}% on decrypt to stdout (cpu ${pct(cpu[2], cpu[3])}%; target: nothing)`);
+	    `${pct(wall[2], wall[3])}% on decrypt to stdout (cpu ${pct(cpu[2], cpu[3])}%; target: decrypt, the proof ` +
+	    `included, <= 1.5x libyaml parse + emit, above)`);
 if (ins) {
 	console.log(`  in instructions: ${pct(ins[0][0], ins[1][0])}% on encrypt (main thread ${pct(ins[0][1], ins[1][1])}%), ` +
 		    `${pct(ins[2][0], ins[3][0])}% on decrypt to stdout`);

@@ -333,9 +333,8 @@ struct sops_emit_opts {
 	bool drop_source;  /* the caller needs only the tree afterwards: the source text may be
 			    * freed before the check (memory) */
 	char *fell_back;   /* as in sops_seal_opts */
-	bool unverified;   /* output that replaces nothing and is read by a person or a pipe
-			    * (decrypt to standard output): emitted as is, not loaded back;
-			    * the cost of a check that protects no data */
+	bool unverified;   /* bytes that are only compared, never written or printed (the git
+			    * filter's comparison with what git hands over): not loaded back */
 };
 
 /* Writes a plaintext tree as format into out (a secure buffer), verified:
@@ -344,6 +343,14 @@ struct sops_emit_opts {
  * YAML only). Falls back to the fresh layout; GS_ERR_VERIFY if neither. */
 int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
 		    struct gs_buf *out) __attribute__((warn_unused_result));
+/* Proves text, a value printed on its own (a list: no store reads one as
+ * a file), before it is printed: before + text + after, loaded with
+ * format's store, must hold want, whose root holds the value under the
+ * key "k" (YAML: "k:\n" before a block list; JSON: {"k": and }). 0, or
+ * GS_ERR_VERIFY and one line naming the path below name (the value's). */
+int sops_plain_prove_value(const struct doc *want, enum doc_format format, const char *name,
+			   const char *before, struct gs_buf *text, const char *after)
+	__attribute__((warn_unused_result));
 
 /* One-shot forms of the pipeline, for callers that hold bytes. */
 struct sops_file_encrypt_opts {

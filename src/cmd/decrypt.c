@@ -3,29 +3,25 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "gitseal/store.h"
 #include "session.h"
 #include "treepath.h"
 
-/* A file written (-i, --output) is proven; standard output replaces
- * nothing and is not read back (the encrypted file stays as it was). */
-static enum cmd_emit decrypt_emit(const struct sops_cli *c)
-{
-	return c->in_place || c->output ? CMD_EMIT_VERIFIED_DROP : CMD_EMIT_TO_READER;
-}
+/* Each list is printed only once proven as printed (sops_plain_prove_value):
+ * sub, a document whose root holds the list under the key "k", is what
+ * the printed text must give back; out is empty when they start. */
 
 /* A YAML sequence as a document of its own: the store writes a mapping at
- * the root, so the list is written under one key and taken out, its lines
- * moved left by the indentation of that key's content. */
-static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_node *list, struct gs_buf *out)
+ * the root, so sub is written (proven, the fresh layout if need be) and
+ * the list taken out, its lines moved left by the indentation of the
+ * key's content. */
+static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct gs_buf *out)
 {
+	const char *p, *end, *frame = "k:\n";
 	struct gs_buf wrapped;
-	struct doc_node *root = doc_new_map(sub);
-	const char *p, *end;
-	size_t indent;
+	size_t indent = 0;
 	int ret;
 
-	if (!root || !doc_append(sub, root, "k", 1, list) || doc_add_branch(sub, root) < 0)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	gs_buf_init(&wrapped, true);
 	if ((ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_YAML, cmd_indent(c, NULL, DOC_FORMAT_YAML),
 				  CMD_EMIT_VERIFIED_DROP, &wrapped)) < 0)
@@ -40,11 +36,13 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 		const char *v = (const char *)wrapped.data + 2;
 
 		v += strspn(v, " ");
+		frame = "k: ";
 		ret = gs_buf_append(out, v, (size_t)(p + 1 - v)) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
-		goto out;
+		p = end;
+	} else {
+		p++;
+		indent = strspn(p, " ");
 	}
-	p++;
-	indent = strspn(p, " ");
 	while (ret == 0 && p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p), skip = strspn(p, " ");
@@ -53,30 +51,36 @@ static int emit_yaml_list(const struct sops_cli *c, struct doc *sub, struct doc_
 		ret = gs_buf_append(out, p + skip, len - skip) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
 		p += len;
 	}
+	if (ret == 0)
+		ret = sops_plain_prove_value(sub, DOC_FORMAT_YAML, c->extract, frame, out, "");
 out:
 	gs_buf_release(&wrapped);
 	return ret;
 }
 
 /* A list as JSON (EmitValue: json.Marshal, re-indented for the JSON store,
- * compact for INI), without a final newline: a value, not a file. Not
- * loaded back: no store reads a list as a file. */
+ * compact for INI), without a final newline: a value, not a file. No
+ * store reads a list as a file: it is proven inside an object. */
 static int emit_json_list(const struct sops_cli *c, struct doc *sub, struct doc_node *list, bool compact,
 			  struct gs_buf *out)
 {
-	int indent = compact ? SOPS_INDENT_NONE : cmd_indent(c, NULL, DOC_FORMAT_JSON);
-	size_t start = out->len, w = start;
+	struct store_emit_opts eo = { .indent = compact ? SOPS_INDENT_NONE : cmd_indent(c, NULL, DOC_FORMAT_JSON) };
+	struct doc bare; /* the list as the root; its node stays sub's */
+	size_t w = 0;
 	int ret;
 
-	if ((ret = doc_add_branch(sub, list)) < 0 ||
-	    (ret = cmd_plain_emit(c->file, sub, DOC_FORMAT_JSON, indent, CMD_EMIT_TO_READER, out)) < 0)
-		return ret;
+	doc_init(&bare, DOC_FORMAT_JSON);
+	if ((ret = doc_add_branch(&bare, list)) < 0 || (ret = store_emit(&bare, DOC_FORMAT_JSON, &eo, out)) < 0)
+		goto out;
 	/* compact: no line breaks at all; else none at the end */
-	for (size_t r = start; r < out->len; r++)
+	for (size_t r = 0; r < out->len; r++)
 		if (!(compact || r + 1 == out->len) || out->data[r] != '\n')
 			out->data[w++] = out->data[r];
 	out->len = w;
-	return 0;
+	ret = sops_plain_prove_value(sub, DOC_FORMAT_JSON, c->extract, "{\"k\":", out, "}");
+out:
+	doc_release(&bare);
+	return ret;
 }
 
 /* sops's extract (decrypt.go:75): a string leaf raw; a map as a document
@@ -88,7 +92,7 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 {
 	enum doc_format format = sops_cli_output_format(c);
 	struct doc_entry *e = d->count ? tree_path_find(d->branches[0], path, NULL) : NULL;
-	struct doc_node *value, *copy;
+	struct doc_node *value, *copy, *root;
 	struct doc sub;
 	int ret;
 
@@ -110,12 +114,16 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 		ret = gs_buf_append(out, value->text, value->len);
 		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);
 	}
-	doc_init(&sub, format);
+	/* in the tree's own format: proven as the output format holds it (no
+	 * comments in JSON, text in dotenv and INI) */
+	doc_init(&sub, d->format);
 	copy = doc_clone(&sub, value);
-	if (!copy)
+	root = value->kind == DOC_LIST ? doc_new_map(&sub) : NULL;
+	if (!copy || (value->kind == DOC_LIST && (!root || !doc_append(&sub, root, "k", 1, copy) ||
+						  doc_add_branch(&sub, root) < 0)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	else if (value->kind == DOC_LIST && format == DOC_FORMAT_YAML)
-		ret = emit_yaml_list(c, &sub, copy, out);
+		ret = emit_yaml_list(c, &sub, out);
 	else if (value->kind == DOC_LIST)
 		ret = emit_json_list(c, &sub, copy, format == DOC_FORMAT_INI, out);
 	else if ((ret = doc_add_branch(&sub, copy)) == 0)
@@ -149,7 +157,8 @@ int cmd_decrypt(int argc, char **argv)
 	if (c.extract)
 		ret = emit_extract(&c, &path, s.plain, &out);
 	else
-		ret = cmd_plain_emit(s.name, s.plain, format, cmd_indent(&c, NULL, format), decrypt_emit(&c), &out);
+		ret = cmd_plain_emit(s.name, s.plain, format, cmd_indent(&c, NULL, format), CMD_EMIT_VERIFIED_DROP,
+				     &out);
 	/* sops: the plaintext cannot be written in that format (decrypt.go:70) */
 	if (ret < 0 && ret != GS_ERR_NOMEM && ret != GS_ERR_GENERIC)
 		c.code = EXIT_SOPS_DUMP_TREE;

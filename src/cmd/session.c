@@ -177,8 +177,8 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 		   enum cmd_emit how, struct gs_buf *out)
 {
 	char why[SOPS_WHY_SIZE];
-	struct sops_emit_opts o = { .indent = indent, .drop_source = how != CMD_EMIT_VERIFIED,
-				    .fell_back = why, .unverified = how == CMD_EMIT_TO_READER };
+	struct sops_emit_opts o = { .indent = indent, .drop_source = how == CMD_EMIT_VERIFIED_DROP,
+				    .fell_back = why };
 	int ret = sops_plain_emit(plain, format, &o, out);
 
 	if (ret)

@@ -53,15 +53,15 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
  * (a change its own layout cannot take, or --indent). */
 void cmd_drop_layout(struct doc *d);
 
-/* How a plaintext is emitted. */
+/* How a plaintext is emitted: always loaded back and compared, wherever it
+ * goes (a file, the editor's copy, standard output). */
 enum cmd_emit {
-	CMD_EMIT_VERIFIED,        /* loaded back and compared (files, the editor's copy) */
-	CMD_EMIT_VERIFIED_DROP,   /* the same; the tree's source text is not needed afterwards */
-	CMD_EMIT_TO_READER,       /* standard output: replaces nothing, not loaded back */
+	CMD_EMIT_VERIFIED,        /* the tree's source text is kept */
+	CMD_EMIT_VERIFIED_DROP,   /* the tree's source text is not needed afterwards */
 };
 
-/* A plaintext tree as bytes (decrypt, edit, exec-file); warns about a
- * fallback to the fresh layout, naming the file. */
+/* A plaintext tree as bytes (decrypt, edit, exec-file), proven; warns
+ * about a fallback to the fresh layout, naming the file. */
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
 		   enum cmd_emit how, struct gs_buf *out) __attribute__((warn_unused_result));
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "sops_int.h"
@@ -33,21 +35,40 @@ static bool format_has_tags(enum doc_format f)
 	return f == DOC_FORMAT_YAML;
 }
 
-/* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
-static void normalize_node(struct doc_node *n, bool drop_comments, bool drop_types, bool drop_tags)
+/* A value as text: an int is written as sops writes it (a YAML spelling
+ * such as "+5" as 5: the dotenv and INI stores, store_int_canonical). */
+static int untype_scalar(struct doc *d, struct doc_node *n)
 {
-	if (n->kind == DOC_SCALAR && drop_types)
-		n->type = DOC_STR;
+	char num[STORE_INT_TEXT_MAX];
+	size_t len;
+	int ret = 0;
+
+	if (n->type == DOC_INT && (ret = store_int_canonical(n->text, n->len, num, &len)) == 0)
+		ret = doc_scalar_set(d, n, DOC_STR, num, len);
+	sodium_memzero(num, sizeof(num));
+	n->type = DOC_STR;
+	return ret;
+}
+
+/* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
+static int normalize_node(struct doc *d, struct doc_node *n, bool drop_comments, bool drop_types,
+			  bool drop_tags)
+{
+	int ret = 0;
+
+	if (n->kind == DOC_SCALAR && drop_types && (ret = untype_scalar(d, n)) < 0)
+		return ret;
 	if (drop_tags)
 		n->tag = NULL;
-	for (size_t i = 0; i < n->count; i++) {
+	for (size_t i = 0; !ret && i < n->count; i++) {
 		struct doc_entry *e = &n->entries[i];
 
 		if (e->value->kind == DOC_COMMENT && drop_comments)
 			e->removed = true;
 		else
-			normalize_node(e->value, drop_comments, drop_types, drop_tags);
+			ret = normalize_node(d, e->value, drop_comments, drop_types, drop_tags);
 	}
+	return ret;
 }
 
 /* A copy of the nodes as a store of format can hold them. */
@@ -62,9 +83,10 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 		if (roots[i] && !c)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (c)
-			normalize_node(c, !format_has_comments(format), drop_types,
-				       !format_has_tags(format));
-		ret = doc_add_branch(dst, c);
+			ret = normalize_node(dst, c, !format_has_comments(format), drop_types,
+					     !format_has_tags(format));
+		if (!ret)
+			ret = doc_add_branch(dst, c);
 	}
 	return ret;
 }
@@ -356,6 +378,45 @@ int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops
 		return store_emit(plain, format, &eo, out);
 	}
 	return emit_proven(plain, o->indent, o->drop_source, &p, "the output", o->fell_back, out);
+}
+
+/* A value printed on its own (decrypt --extract of a list) is in no
+ * store's file format: it is proven inside one, as the value of the only
+ * key of want's root. A difference is named from the value down (the
+ * frame's key means nothing to the reader). The text stays the caller's. */
+int sops_plain_prove_value(const struct doc *want, enum doc_format format, const char *name,
+			   const char *before, struct gs_buf *text, const char *after)
+{
+	static const char frame_key[] = "doc 0: [\"k\"]";
+	char where[SOPS_WHY_SIZE] = "";
+	struct gs_buf framed;
+	struct doc r;
+	int ret;
+
+	test_corrupt(text, 1, false);
+	gs_buf_init(&framed, true);
+	doc_init(&r, format);
+	if (gs_buf_append_str(&framed, before) || gs_buf_append(&framed, text->data, text->len) ||
+	    gs_buf_append_str(&framed, after)) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = load_borrowed(&r, format, &framed)) < 0) {
+		snprintf(where, sizeof(where), "%s", gs_error_message()); /* GS_FAIL writes over it */
+		ret = GS_FAIL(GS_ERR_VERIFY, "the output would not give back the data given: it does not load "
+			      "again (%s); nothing written", where);
+	} else if (!same_data(&r, want, format, where, sizeof(where))) {
+		const char *rest = strncmp(where, frame_key, sizeof(frame_key) - 1) ? where
+											: where + sizeof(frame_key) - 1;
+
+		ret = GS_FAIL(GS_ERR_VERIFY, "the output would not give back the data given: %s%s differs; "
+			      "nothing written", name, rest);
+	}
+	give_back(&r, &framed);
+out:
+	doc_release(&r);
+	gs_buf_release(&framed);
+	return ret;
 }
 
 /* ---- sealing ---- */

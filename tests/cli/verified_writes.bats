@@ -8,7 +8,8 @@
 # said; =all damages every output, so nothing may be written (exit 4, one
 # line naming the file and the key path). GITSEAL_TEST_CORRUPT_ONLY=sealed
 # or plain limits the damage to encrypted or plaintext outputs.
-# Decrypting to standard output replaces nothing and is not read back.
+# Decrypting to standard output is proven the same way: nothing is printed
+# before the proof.
 # Symbolic links and output targets (FIFO, /dev/stdout, devices) need no
 # test build.
 
@@ -91,6 +92,112 @@ first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
 	first "$GITSEAL_BIN" decrypt -i enc.yaml
 	fell_back enc.yaml "$PLAIN_WHY"
 	cmp enc.yaml plain.orig
+}
+
+# same_yaml A B: A and B (files) hold the same data, read by PyYAML, a
+# loader that is not gitseal's.
+same_yaml() {
+	python3 -c 'import sys, yaml; sys.exit(yaml.safe_load(open(sys.argv[1])) != yaml.safe_load(open(sys.argv[2])))' "$1" "$2"
+}
+
+@test "decrypt to stdout: damaged outputs print nothing (exit 4), as --output" {
+	needs_hooks
+	all "$GITSEAL_BIN" decrypt enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	[ -z "$output" ]
+	all "$GITSEAL_BIN" decrypt --output - enc.yaml
+	refused enc.yaml "$PLAIN_WHY"
+	[ -z "$output" ]
+	# another format: there is no layout of the file's own to try first
+	all "$GITSEAL_BIN" decrypt --output-type json enc.yaml
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'enc.yaml': the output would not give back the data given: $PLAIN_WHY; nothing written" ]
+}
+
+@test "decrypt to stdout: a damaged first layout prints the fresh one, said as --output says it" {
+	needs_hooks
+	# a flow mapping and two-space indentation: the fresh layout differs in bytes
+	printf 'db: {user: admin, password: hunter2}\nlist:\n  - x\nname: app\n' >flow.yaml
+	gitseal encrypt --age "$(demo_recipient)" flow.yaml >flow.enc.yaml
+	first "$GITSEAL_BIN" decrypt --output out.yaml flow.enc.yaml
+	fell_back flow.enc.yaml "$PLAIN_WHY"
+	said_by_output=$stderr
+	first "$GITSEAL_BIN" decrypt flow.enc.yaml
+	fell_back flow.enc.yaml "$PLAIN_WHY"
+	[ "$stderr" = "$said_by_output" ]
+	printf '%s\n' "$output" >printed.yaml
+	cmp printed.yaml out.yaml
+	! cmp -s printed.yaml flow.yaml
+	grep -q '^    user: admin$' printed.yaml
+	same_yaml printed.yaml flow.yaml
+}
+
+@test "decrypt --extract to stdout: damaged maps and lists print nothing (exit 4)" {
+	needs_hooks
+	printf 'm:\n  k: v\nl:\n  - a\n  - 2\n  - [p, q]\n' >list.yaml
+	gitseal encrypt --age "$(demo_recipient)" list.yaml >list.enc.yaml
+	all "$GITSEAL_BIN" decrypt --extract '["m"]' list.enc.yaml
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "gitseal: error: 'list.enc.yaml': the output would not give back the data given"*': doc 0: ["k"] differs; nothing written' ]]
+	# a list as JSON (the INI store prints it so too): proven inside an object
+	for t in json ini; do
+		all "$GITSEAL_BIN" decrypt --extract '["l"]' --output-type "$t" list.enc.yaml
+		[ "$status" -eq 4 ]
+		[ -z "$output" ]
+		[ "$stderr" = "gitseal: error: 'list.enc.yaml': the output would not give back the data given: [\"l\"][2][1] differs; nothing written" ]
+	done
+	# a YAML list: the document it is cut from is proven, then the list as
+	# printed (the damage only hits an item at the start of a line)
+	run --separate-stderr env GITSEAL_TEST_CORRUPT=all GITSEAL_TEST_CORRUPT_MARK=$'\n- ' \
+		"$GITSEAL_BIN" decrypt --extract '["l"]' list.enc.yaml
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'list.enc.yaml': the output would not give back the data given: [\"l\"][1] differs; nothing written" ]
+	# undamaged, the same lists come out
+	run -0 gitseal decrypt --extract '["l"]' list.enc.yaml
+	[ "$output" = $'- a\n- 2\n- - p\n  - q' ]
+	run -0 gitseal decrypt --extract '["l"]' --output-type ini list.enc.yaml
+	[ "$output" = '["a",2,["p","q"]]' ]
+}
+
+@test "decrypt to stdout refuses what --output refuses: two documents or a backslash-n as dotenv" {
+	# sops prints the first document only, and a backslash then n that
+	# dotenv reads back as a line break; both printed with exit 0 before
+	printf 'a: 1\n---\nb: 2\n' >two.yaml
+	printf 'c: "x\\\\ny"\n' >backslash.yaml
+	[ "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["c"])' backslash.yaml)" = 'x\ny' ]
+	for f in two backslash; do
+		gitseal encrypt --age "$(demo_recipient)" "$f.yaml" >"$f.enc.yaml"
+		run --separate-stderr gitseal decrypt --output-type dotenv "$f.enc.yaml"
+		[ "$status" -eq 4 ]
+		[ -z "$output" ]
+		stdout_said=$stderr
+		run --separate-stderr gitseal decrypt --output-type dotenv --output out.env "$f.enc.yaml"
+		[ "$status" -eq 4 ]
+		[ ! -e out.env ]
+		[ "$stderr" = "$stdout_said" ]
+	done
+	[ "$stdout_said" = "gitseal: error: 'backslash.enc.yaml': the output would not give back the data given: doc 0: [\"c\"] differs; nothing written" ]
+	run --separate-stderr gitseal decrypt --output-type dotenv two.enc.yaml
+	[ "$stderr" = "gitseal: error: 'two.enc.yaml': the output would not give back the data given: the number of documents (1, 2) differs; nothing written" ]
+}
+
+@test "decrypt --extract proves a map or a list as the output type holds it: no comments in JSON" {
+	printf 'm:\n  # c\n  a: 1\nl:\n  # first\n  - a\n  - [x, y] # tail\n' >commented.yaml
+	gitseal encrypt --age "$(demo_recipient)" commented.yaml >commented.enc.yaml
+	# the comments were compared as if JSON held them (exit 4)
+	run -0 gitseal decrypt --extract '["m"]' --output-type json commented.enc.yaml
+	[ "$output" = $'{\n\t"a": 1\n}' ]
+	run -0 gitseal decrypt --extract '["m"]' --output-type dotenv commented.enc.yaml
+	[ "$output" = $'# c\na=1' ]
+	run -0 gitseal decrypt --extract '["l"]' --output-type json commented.enc.yaml
+	[ "$output" = $'[\n\t"a",\n\t[\n\t\t"x",\n\t\t"y"\n\t]\n]' ]
+	run -0 gitseal decrypt --extract '["l"]' commented.enc.yaml
+	printf '%s\n' "$output" >printed.yaml
+	python3 -c 'import sys, yaml; sys.exit(yaml.safe_load(open(sys.argv[1])) != ["a", ["x", "y"]])' printed.yaml
+	grep -q '^# first$' printed.yaml
 }
 
 @test "set and unset: damaged outputs write nothing; the fallback keeps the change" {
@@ -277,4 +384,12 @@ stdout_still_a_link() {
 	gitseal encrypt --age "$(demo_recipient)" tagged.yaml >enc.yaml
 	gitseal decrypt --output-type dotenv --output out.env enc.yaml
 	[ "$(cat out.env)" = $'# top\na=aGk=\nb_unencrypted=x\nn=1' ]
+	# a YAML spelling of an int is written as sops writes the int: the
+	# same text for dotenv and INI (the proof refused it, exit 4)
+	printf 'plus: +5\npadded: 007\n' >ints.yaml
+	gitseal encrypt --age "$(demo_recipient)" ints.yaml >ints.enc.yaml
+	gitseal decrypt --output-type dotenv --output ints.env ints.enc.yaml
+	[ "$(cat ints.env)" = $'plus=5\npadded=7' ]
+	run -0 gitseal decrypt --output-type dotenv ints.enc.yaml
+	[ "$output" = $'plus=5\npadded=7' ]
 }
