@@ -101,29 +101,29 @@ conflict_and_add() {
 	assert_status_clean
 }
 
-@test "after a conflicted merge: UU, and no MM once added with the markers in; git merge --abort restores the pre-merge plaintext" {
-	conflict_and_add merge --no-edit
-	git rev-parse -q --verify AUTO_MERGE
-	git show AUTO_MERGE:secrets/notes.txt | grep -q '"gitseal_conflict": "ENC\['
-	run git merge --abort
-	echo "$output"
-	[ "$status" -eq 0 ]
-	assert_pre_merge_plaintext
-	assert_status_clean
-	[ "$(git rev-parse HEAD)" = "$(git rev-parse main)" ]
-	assert_no_plaintext_in_git ours-two-secret theirs-two-secret untouched-secret
-}
-
-@test "git cherry-pick --abort after git add with the markers in restores the pre-pick plaintext" {
+# `git $1 --abort` succeeds and gives back HEAD and the work tree as they
+# were, and nothing of the conflict stays in .git in plaintext
+assert_abort_restores() {
+	local head
 	head=$(git rev-parse HEAD)
-	conflict_and_add cherry-pick
-	run git cherry-pick --abort
+	run git "$1" --abort
 	echo "$output"
 	[ "$status" -eq 0 ]
 	assert_pre_merge_plaintext
 	assert_status_clean
 	[ "$(git rev-parse HEAD)" = "$head" ]
 	assert_no_plaintext_in_git ours-two-secret theirs-two-secret untouched-secret
+}
+
+@test "after a conflicted merge: UU, and no MM once added with the markers in; git merge --abort restores the pre-merge plaintext" {
+	conflict_and_add merge --no-edit
+	git show AUTO_MERGE:secrets/notes.txt | grep -q '"gitseal_conflict": "ENC\['
+	assert_abort_restores merge
+}
+
+@test "git cherry-pick --abort after git add with the markers in restores the pre-pick plaintext" {
+	conflict_and_add cherry-pick
+	assert_abort_restores cherry-pick
 }
 
 @test "without a key: the refused merge staged as it is is stable, refused at commit, and git merge --abort works" {
