@@ -86,6 +86,40 @@ bool gitseal_conflict_same(struct gitfilter *f, const struct gs_buf *sealed, con
 	return same;
 }
 
+/* Whether the sealed version in blob (of format) is for the same key
+ * groups as the sealed conflict. */
+static bool same_groups(enum doc_format format, const struct gs_buf *blob, const struct gs_buf *sealed)
+{
+	struct sops_key_summary a, b;
+	struct doc da, db;
+	bool same = false;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (gitseal_load_sealed(format, blob->data, blob->len, &da) &&
+	    gitseal_load_sealed(DOC_FORMAT_JSON, sealed->data, sealed->len, &db) && !sops_doc_keys(&da, &a) &&
+	    !sops_doc_keys(&db, &b))
+		same = gitseal_keys_equal_groups(&a, &b);
+	gs_error_clear();
+	sops_key_summary_release(&a);
+	sops_key_summary_release(&b);
+	doc_release(&da);
+	doc_release(&db);
+	return same;
+}
+
+int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct gs_buf *sealed, struct gs_buf *out,
+			    bool *found)
+{
+	int ret = gitrepo_head_blob(f, path, out, found);
+
+	if (!ret && *found && !same_groups(store_format_for_path(path), out, sealed)) {
+		gs_buf_reset(out);
+		*found = false;
+	}
+	return ret;
+}
+
 int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
 			  const struct gs_buf *marked, struct gs_buf *out)
 {

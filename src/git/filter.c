@@ -647,22 +647,30 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 			  const struct gs_buf *prev, bool found, struct gs_buf *out)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf norm;
+	struct gs_buf norm, behind;
 	struct doc committed, doc;
 	struct sops_file *opened = NULL;
-	bool committed_sealed = false;
+	bool committed_sealed = false, behind_found = false;
 	int ret;
 
 	gs_buf_init(&norm, true);
+	gs_buf_init(&behind, false);
 	doc_init(&committed, format);
 	doc_init(&doc, format);
 	if (format == DOC_FORMAT_DOTENV && (ret = gitfilter_dotenv_lf(&in, &len, &norm)))
 		goto out;
-	/* a conflict staged with its markers in (git add): the same text keeps
-	 * that blob, so git sees no change and `git merge --abort` works */
-	if (found && gitseal_conflict_is(prev->data, prev->len) && gitseal_conflict_same(f, prev, in, len)) {
-		ret = gs_buf_append(out, prev->data, prev->len);
-		goto out;
+	if (found && gitseal_conflict_is(prev->data, prev->len)) {
+		/* a conflict staged with its markers in (git add): the same text
+		 * keeps that blob, so git sees no change and `git merge --abort` works */
+		if (gitseal_conflict_same(f, prev, in, len)) {
+			ret = gs_buf_append(out, prev->data, prev->len);
+			goto out;
+		}
+		/* its resolution keeps the file's rule (a conflict seals every value) */
+		if ((ret = gitseal_conflict_behind(f, path, prev, &behind, &behind_found)))
+			goto out;
+		if (behind_found)
+			prev = &behind;
 	}
 	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
 	if (found && prev->len == len && !memcmp(prev->data, in, len) && gitfilter_is_sops(format, in, len)) {
@@ -718,6 +726,7 @@ out:
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&norm);
+	gs_buf_release(&behind);
 	return ret;
 }
 

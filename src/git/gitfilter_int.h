@@ -233,6 +233,12 @@ bool gitseal_conflict_marked(const uint8_t *text, size_t len);
  * or opened (its MAC checked) to text. Then it is clean's answer for text,
  * as an unchanged file's committed blob is. */
 bool gitseal_conflict_same(struct gitfilter *f, const struct gs_buf *sealed, const uint8_t *text, size_t len);
+/* The version a resolution of the staged conflict sealed is sealed as:
+ * HEAD's (its rule, its data key), when its key groups are the conflict's
+ * (the conflict is sealed for what a resolution takes, every value
+ * sealed); into out, *found false when there is none such. */
+int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct gs_buf *sealed, struct gs_buf *out,
+			    bool *found) __attribute__((warn_unused_result));
 int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
 			  const struct gs_buf *marked, struct gs_buf *out) __attribute__((warn_unused_result));
 int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, struct gs_buf *marked)

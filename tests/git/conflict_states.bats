@@ -146,3 +146,29 @@ assert_abort_restores() {
 	for f in $FILES; do cmp <(git show "HEAD:$f") "$f"; done
 	assert_status_clean
 }
+
+@test "a resolution added over a staged conflict keeps the file's own rule and the unchanged values' ciphertext" {
+	printf 'user: admin\npass: two\npass_kept: kept-secret\n' > "$T/rule.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^pass' rule.yaml) > secrets/rule.yaml
+	git add secrets/rule.yaml && git commit -qm rule
+	rm secrets/rule.yaml && git checkout -q secrets/rule.yaml
+	git checkout -q -b rule-theirs
+	sed -i 's/^pass: two/pass: theirs-pass/' secrets/rule.yaml
+	git commit -qam theirs
+	git checkout -q main
+	sed -i 's/^pass: two/pass: ours-pass/' secrets/rule.yaml
+	git commit -qam ours
+	run git merge --no-edit rule-theirs
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/rule.yaml': changed on both sides: pass" <<<"$output"
+	git add secrets/rule.yaml
+	git show :secrets/rule.yaml | grep -q '"gitseal_conflict": "ENC\['
+	printf 'user: admin\npass: resolved-pass\npass_kept: kept-secret\n' > secrets/rule.yaml
+	git add secrets/rule.yaml
+	git commit -qm merged
+	git show HEAD:secrets/rule.yaml | grep -qx 'user: admin'
+	git show HEAD:secrets/rule.yaml | grep -qx "    encrypted_regex: ^pass"
+	[ "$(git show HEAD:secrets/rule.yaml | grep '^pass_kept:')" = "$(git show HEAD^1:secrets/rule.yaml | grep '^pass_kept:')" ]
+	[ "$(cat secrets/rule.yaml)" = "$(printf 'user: admin\npass: resolved-pass\npass_kept: kept-secret')" ]
+	assert_status_clean
+}
