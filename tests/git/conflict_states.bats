@@ -172,3 +172,14 @@ assert_abort_restores() {
 	[ "$(cat secrets/rule.yaml)" = "$(printf 'user: admin\npass: resolved-pass\npass_kept: kept-secret')" ]
 	assert_status_clean
 }
+
+@test "a binary-store blob holding markers sealed as its data (as an earlier gitseal staged it) is refused at commit" {
+	printf 'untouched-secret\n<<<<<<< ours\nours-two-secret\n=======\ntheirs-two-secret\n>>>>>>> theirs\n' > "$T/notes.txt"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" notes.txt) > "$T/sealed.txt"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed.txt"),secrets/notes.txt"
+	run ! grep -q gitseal_conflict <(git show :secrets/notes.txt)
+	run git commit -qm as-data
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/notes.txt': it holds an unresolved merge conflict (markers sealed as its data)" <<<"$output"
+	[ "$(git rev-parse HEAD)" = "$(git rev-parse main)" ]
+}
