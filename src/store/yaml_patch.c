@@ -260,6 +260,16 @@ static int drop_tags(struct patcher *p, const struct ynode *r)
 	return ret;
 }
 
+/* The spaces that start the line of pos. */
+static size_t leading_spaces(const struct patcher *p, size_t pos)
+{
+	size_t at = ysrc_line_start(p->lx, pos), n = 0;
+
+	while (at + n < pos && p->src[at + n] == ' ')
+		n++;
+	return n;
+}
+
 static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
 		    struct slot *s)
 {
@@ -298,8 +308,10 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	s->own_line = !ysrc_same_line(p->lx, s->at, s->start);
 	s->col = s->own_line ? ysrc_column(p->lx, s->start) : 0;
 	/* below its key but not deeper, only a block scalar sits: the new
-	 * value moves up to the indicator's line (fuzz_yaml) */
-	s->up = s->own_line && s->col <= s->owner;
+	 * value moves up to the indicator's line (fuzz_yaml). Deeper counts
+	 * in spaces: a byte-order mark before it is no indentation to the
+	 * loader (fuzz_yaml: "o: &x" / BOM BOM) */
+	s->up = s->own_line && (s->col <= s->owner || leading_spaces(p, s->start) <= s->owner);
 	return true;
 }
 

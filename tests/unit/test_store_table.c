@@ -192,6 +192,11 @@ static const struct row rows[] = {
 	 * write that comment inside its braces too: twice (fuzz_yaml,
 	 * regress_flow_root_comment_above) */
 	{ "documents", Y, "#\n{(}", SET, "(", DOC_NULL, "", "#\n(: null\n" },
+	/* a value below its key after a byte-order mark is not deeper than
+	 * the key: written quoted there it would not load; it moves up to the
+	 * key's line (fuzz_yaml, regress_value_after_bom_line) */
+	{ "documents", Y, "o: &x\n\xEF\xBB\xBF\xEF\xBB\xBF", SET, "o", DOC_STR, "\xEF\xBB\xBF",
+	  "o: &x \"\\uFEFF\"\n\xEF\xBB\xBF" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
