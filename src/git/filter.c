@@ -654,7 +654,7 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 	int ret;
 
 	gs_buf_init(&norm, true);
-	gs_buf_init(&behind, false);
+	gs_buf_init(&behind, true); /* HEAD may hold a version committed before the filter: plaintext */
 	doc_init(&committed, format);
 	doc_init(&doc, format);
 	if (format == DOC_FORMAT_DOTENV && (ret = gitfilter_dotenv_lf(&in, &len, &norm)))
