@@ -2,7 +2,8 @@
  * changes (staged blobs HEAD does not hold), read as the repository reader
  * will see it. Refused, one finding per file:
  *   - a blob under the filter that is not a sops file (plaintext staged
- *     past the filter), or a sealed conflict not yet resolved;
+ *     past the filter), or a sealed conflict not yet resolved (or, in the
+ *     binary store, git-style markers sealed as its data);
  *   - a sops blob with a value in clear that its own rule or the committed
  *     version's rule seals (a selection downgrade, a line added by hand in
  *     a clone without keys), or recipients this clone did not accept;
@@ -194,6 +195,7 @@ static bool may_open(struct gitfilter *f, const struct sops_key_summary *keys)
 
 static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, struct gitfilter_findings *fs)
 {
+	enum doc_format format = d->format;
 	struct sops_key_summary own;
 	struct gs_buf plain, list;
 	char where[256];
@@ -224,6 +226,10 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 	err = gitseal_open_text_doc(f, d, &plain);
 	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
+	/* the binary store seals any bytes: a conflict sealed as its data (by
+	 * an earlier gitseal, or by hand) would pass for a resolution */
+	else if (!err && format == DOC_FORMAT_BINARY && gitseal_conflict_marked(plain.data, plain.len))
+		ret = add_finding(fs, path, "it holds an unresolved merge conflict (markers sealed as its data)");
 	gs_error_clear();
 out:
 	sops_key_summary_release(&own);

@@ -7,11 +7,16 @@
  *   {"gitseal_conflict": "ENC[AES256_GCM,...]", "sops": {...}} */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
 #define CONFLICT_KEY "gitseal_conflict"
+
+/* git's default conflict-marker-size, which the merge driver writes */
+enum { CONFLICT_MARKER_SIZE = 7 };
 
 static const uint8_t *skip_blanks(const uint8_t *p, const uint8_t *end)
 {
@@ -29,6 +34,90 @@ bool gitseal_conflict_is(const uint8_t *data, size_t len)
 		return false;
 	p = skip_blanks(p + 1, end);
 	return (size_t)(end - p) >= sizeof(key) - 1 && !memcmp(p, key, sizeof(key) - 1);
+}
+
+/* Whether line (n bytes, its LF included) is a git-style marker of size 7
+ * made of c: the run alone, or followed by a space and a label. */
+static bool marker_line(const uint8_t *line, size_t n, char c)
+{
+	size_t i = 0;
+
+	while (i < n && i < CONFLICT_MARKER_SIZE && line[i] == (uint8_t)c)
+		i++;
+	if (i < CONFLICT_MARKER_SIZE)
+		return false;
+	if (c == '=')
+		return n == i || (n == i + 1 && line[i] == '\n');
+	return n == i || line[i] == ' ' || line[i] == '\n';
+}
+
+bool gitseal_conflict_marked(const uint8_t *text, size_t len)
+{
+	static const char order[] = "<=>";
+	size_t next = 0;
+
+	for (const uint8_t *p = text, *end = text + len; p < end && next < sizeof(order) - 1;) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (marker_line(p, n, order[next]))
+			next++;
+		p += n;
+	}
+	return next == sizeof(order) - 1;
+}
+
+bool gitseal_conflict_same(struct gitfilter *f, const struct gs_buf *sealed, const uint8_t *text, size_t len)
+{
+	struct gs_buf marked;
+	bool same;
+
+	/* the sealed bytes themselves: a clone without the key shows them */
+	if (sealed->len == len && !memcmp(sealed->data, text, len))
+		return true;
+	/* sealed here from these bytes, by a clone that cannot open it */
+	if (gittrust_sealed_here(f, sealed, text, len))
+		return true;
+	gs_buf_init(&marked, true);
+	same = gitseal_conflict_open(f, sealed->data, sealed->len, &marked) == 0 && marked.len == len &&
+	       !sodium_memcmp(marked.data, text, len);
+	gs_error_clear();
+	gs_buf_release(&marked);
+	return same;
+}
+
+/* Whether the sealed version in blob (of format) is for the same key
+ * groups as the sealed conflict. */
+static bool same_groups(enum doc_format format, const struct gs_buf *blob, const struct gs_buf *sealed)
+{
+	struct sops_key_summary a, b;
+	struct doc da, db;
+	bool same = false;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (gitseal_load_sealed(format, blob->data, blob->len, &da) &&
+	    gitseal_load_sealed(DOC_FORMAT_JSON, sealed->data, sealed->len, &db) && !sops_doc_keys(&da, &a) &&
+	    !sops_doc_keys(&db, &b))
+		same = gitseal_keys_equal_groups(&a, &b);
+	gs_error_clear();
+	sops_key_summary_release(&a);
+	sops_key_summary_release(&b);
+	doc_release(&da);
+	doc_release(&db);
+	return same;
+}
+
+int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct gs_buf *sealed, struct gs_buf *out,
+			    bool *found)
+{
+	int ret = gitrepo_head_blob(f, path, out, found);
+
+	if (!ret && *found && !same_groups(store_format_for_path(path), out, sealed)) {
+		gs_buf_reset(out);
+		*found = false;
+	}
+	return ret;
 }
 
 int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,

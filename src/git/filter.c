@@ -608,6 +608,9 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	if (ret || (ret = gs_buf_append(&text, in, len)))
 		goto out;
 	ret = gitseal_conflict_seal(f, &keys, &text, out);
+	/* a clone that cannot open it knows it again by these bytes */
+	if (!ret && !gitseal_opens_by_age(f, &keys))
+		ret = gittrust_remember_sealed(f, out, in, len);
 out:
 	sops_key_summary_release(&keys);
 	gs_buf_release(&text);
@@ -644,17 +647,31 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 			  const struct gs_buf *prev, bool found, struct gs_buf *out)
 {
 	enum doc_format format = store_format_for_path(path);
-	struct gs_buf norm;
+	struct gs_buf norm, behind;
 	struct doc committed, doc;
 	struct sops_file *opened = NULL;
-	bool committed_sealed = false;
+	bool committed_sealed = false, behind_found = false;
 	int ret;
 
 	gs_buf_init(&norm, true);
+	gs_buf_init(&behind, true); /* HEAD may hold a version committed before the filter: plaintext */
 	doc_init(&committed, format);
 	doc_init(&doc, format);
 	if (format == DOC_FORMAT_DOTENV && (ret = gitfilter_dotenv_lf(&in, &len, &norm)))
 		goto out;
+	if (found && gitseal_conflict_is(prev->data, prev->len)) {
+		/* a conflict staged with its markers in (git add): the same text
+		 * keeps that blob, so git sees no change and `git merge --abort` works */
+		if (gitseal_conflict_same(f, prev, in, len)) {
+			ret = gs_buf_append(out, prev->data, prev->len);
+			goto out;
+		}
+		/* its resolution keeps the file's rule (a conflict seals every value) */
+		if ((ret = gitseal_conflict_behind(f, path, prev, &behind, &behind_found)))
+			goto out;
+		if (behind_found)
+			prev = &behind;
+	}
 	/* unchanged ciphertext (a clone without keys): nothing to prove anew */
 	if (found && prev->len == len && !memcmp(prev->data, in, len) && gitfilter_is_sops(format, in, len)) {
 		ret = gs_buf_append(out, in, len);
@@ -675,6 +692,12 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		opened = open_committed(f, &committed);
 	if (committed_is_same(opened, &committed, in, len)) {
 		ret = gs_buf_append(out, prev->data, prev->len);
+		goto out;
+	}
+	/* the binary store takes any bytes as its data: markers are what tell
+	 * a conflict (theirs' side and the markers would be sealed as data) */
+	if (format == DOC_FORMAT_BINARY && gitseal_conflict_marked(in, len)) {
+		ret = clean_conflict(f, path, in, len, &committed, committed_sealed, out);
 		goto out;
 	}
 	if ((ret = store_load(format, in, len, &doc))) {
@@ -703,6 +726,7 @@ out:
 	doc_release(&committed);
 	doc_release(&doc);
 	gs_buf_release(&norm);
+	gs_buf_release(&behind);
 	return ret;
 }
 

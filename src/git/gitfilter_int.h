@@ -222,7 +222,23 @@ int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __
 
 /* ---- conflict.c: a conflict, sealed ---- */
 
+/* Whether data is a sealed conflict (its first key is gitseal_conflict). */
 bool gitseal_conflict_is(const uint8_t *data, size_t len);
+/* Whether text holds a git-style conflict: a '<<<<<<<' line, then a
+ * '=======' line, then a '>>>>>>>' line (marker size 7, as the merge
+ * driver and git write them). */
+bool gitseal_conflict_marked(const uint8_t *text, size_t len);
+/* Whether the sealed conflict holds exactly text: the same bytes (a clone
+ * without the key shows the ciphertext), sealed from text by this clone,
+ * or opened (its MAC checked) to text. Then it is clean's answer for text,
+ * as an unchanged file's committed blob is. */
+bool gitseal_conflict_same(struct gitfilter *f, const struct gs_buf *sealed, const uint8_t *text, size_t len);
+/* The version a resolution of the staged conflict sealed is sealed as:
+ * HEAD's (its rule, its data key), when its key groups are the conflict's
+ * (the conflict is sealed for what a resolution takes, every value
+ * sealed); into out, *found false when there is none such. */
+int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct gs_buf *sealed, struct gs_buf *out,
+			    bool *found) __attribute__((warn_unused_result));
 int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
 			  const struct gs_buf *marked, struct gs_buf *out) __attribute__((warn_unused_result));
 int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, struct gs_buf *marked)

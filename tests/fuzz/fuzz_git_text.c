@@ -1,6 +1,8 @@
 /* libFuzzer: the git filter's scans of a file's text before it is sealed:
- * the block-scalar step of a flat YAML file (the metadata's indentation)
- * and a dotenv file's CRLF line ends taken as LF. */
+ * the block-scalar step of a flat YAML file (the metadata's indentation),
+ * a dotenv file's CRLF line ends taken as LF, and a whole set of conflict
+ * markers (a binary-store file's conflict). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,64 @@ static void check_lf(const uint8_t *data, size_t size)
 	gs_buf_release(&norm);
 }
 
+enum { MARKED_MAX_LINES = 64 };
+
+/* A line's kind as a marker ('<', '=', '>', or 0), by the rule spelled out:
+ * seven of the character, alone or ('<', '>') followed by a space. */
+static char marker_kind(const uint8_t *line, size_t n)
+{
+	static const char *const runs[] = { "<<<<<<<", "=======", ">>>>>>>" };
+
+	if (n && line[n - 1] == '\n')
+		n--;
+	for (int i = 0; i < 3; i++) {
+		if (n < 7 || memcmp(line, runs[i], 7))
+			continue;
+		if (n == 7 || (i != 1 && line[7] == ' '))
+			return runs[i][0];
+	}
+	return 0;
+}
+
+/* The reference: any three lines, in order, of the kinds '<', '=', '>'. */
+static bool marked_reference(const uint8_t *data, size_t size, bool *known)
+{
+	char kind[MARKED_MAX_LINES];
+	size_t lines = 0;
+
+	for (const uint8_t *p = data, *end = data + size; p < end; lines++) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (lines == MARKED_MAX_LINES) {
+			*known = false;
+			return false;
+		}
+		kind[lines] = marker_kind(p, n);
+		p += n;
+	}
+	*known = true;
+	for (size_t i = 0; i < lines; i++)
+		for (size_t j = i + 1; kind[i] == '<' && j < lines; j++)
+			for (size_t k = j + 1; kind[j] == '=' && k < lines; k++)
+				if (kind[k] == '>')
+					return true;
+	return false;
+}
+
+static void check_marked(const uint8_t *data, size_t size)
+{
+	bool known, marked = gitseal_conflict_marked(data, size);
+	bool want = marked_reference(data, size, &known);
+	const uint8_t *cut = memchr(data, '\n', size);
+
+	if (known && marked != want)
+		abort();
+	/* lines added after a marked text's last line leave it marked */
+	if (cut && gitseal_conflict_marked(data, (size_t)(cut - data)) && !marked)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialized;
@@ -63,5 +123,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_step(data, size);
 	check_lf(data, size);
+	check_marked(data, size);
 	return 0;
 }
