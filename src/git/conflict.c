@@ -36,9 +36,7 @@ bool gitseal_conflict_is(const uint8_t *data, size_t len)
 	return (size_t)(end - p) >= sizeof(key) - 1 && !memcmp(p, key, sizeof(key) - 1);
 }
 
-/* Whether line (n bytes, its LF included) is a git-style marker of size 7
- * made of c: the run alone, or followed by a space and a label. */
-static bool marker_line(const uint8_t *line, size_t n, char c)
+bool gitseal_conflict_marker_line(const uint8_t *line, size_t n, char c)
 {
 	size_t i = 0;
 
@@ -60,7 +58,7 @@ bool gitseal_conflict_marked(const uint8_t *text, size_t len)
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if (marker_line(p, n, order[next]))
+		if (gitseal_conflict_marker_line(p, n, order[next]))
 			next++;
 		p += n;
 	}

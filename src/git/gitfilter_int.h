@@ -228,6 +228,10 @@ bool gitseal_conflict_is(const uint8_t *data, size_t len);
  * '=======' line, then a '>>>>>>>' line (marker size 7, as the merge
  * driver and git write them). */
 bool gitseal_conflict_marked(const uint8_t *text, size_t len);
+/* Whether line (n bytes, its LF included) is a git-style marker of size 7
+ * made of c ('<', '|', '=', '>'): the run alone, or but for '=' followed
+ * by a space and a label. */
+bool gitseal_conflict_marker_line(const uint8_t *line, size_t n, char c);
 /* Whether the sealed conflict holds exactly text: the same bytes (a clone
  * without the key shows the ciphertext), sealed from text by this clone,
  * or opened (its MAC checked) to text. Then it is clean's answer for text,

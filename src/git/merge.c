@@ -768,15 +768,6 @@ static void version_release(struct version *v)
 	doc_release(&v->tree);
 }
 
-/* Whether line (n bytes) is a conflict marker of the driver's size. */
-static bool is_marker(const uint8_t *line, size_t n, char c)
-{
-	static const char run[] = "<<<<<<<=======>>>>>>>|||||||";
-	const char *m = strchr(run, c);
-
-	return n >= 7 && !memcmp(line, m, 7) && (n == 7 || line[7] == ' ' || line[7] == '\n');
-}
-
 /* One side of a marked text (0: ours, 1: theirs): its lines outside the
  * markers and that side's within. */
 static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *out)
@@ -789,13 +780,13 @@ static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *o
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if (in < 0 && is_marker(p, n, '<'))
+		if (in < 0 && gitseal_conflict_marker_line(p, n, '<'))
 			in = 0;
-		else if (in >= 0 && is_marker(p, n, '|'))
+		else if (in >= 0 && gitseal_conflict_marker_line(p, n, '|'))
 			in = 2;
-		else if (in >= 0 && n >= 7 && !memcmp(p, "=======", 7) && (n == 7 || p[7] == '\n'))
+		else if (in >= 0 && gitseal_conflict_marker_line(p, n, '='))
 			in = 1;
-		else if (in >= 0 && is_marker(p, n, '>'))
+		else if (in >= 0 && gitseal_conflict_marker_line(p, n, '>'))
 			in = -1;
 		else if (in < 0 || in == side)
 			ret = gs_buf_append(out, p, n);
@@ -1235,7 +1226,7 @@ static bool has_marker_line(const struct gs_buf *text)
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if (is_marker(p, n, '<'))
+		if (gitseal_conflict_marker_line(p, n, '<'))
 			return true;
 		p += n;
 	}

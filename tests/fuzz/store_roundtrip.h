@@ -11,9 +11,9 @@
  *      items back to comments, tags back): it loads as the input's tree;
  *   4. the fresh layout of the changed tree loads as that tree.
  * A target that defines FUZZ_WRITE_BACK_REQUIRED also requires step 3 to
- * write (decrypt to stdout writes the file's own layout, unverified: a
- * refusal there is a file sealed with exit 0 that cannot be opened,
- * issue 11), and runs step 3 on the fresh layout's output as well.
+ * write (decrypt proves what it writes and falls back to the fresh
+ * layout; a refusal of both is a file sealed with exit 0 that cannot be
+ * opened, issue 11), and runs step 3 on the fresh layout's output as well.
  * The input is also loaded as encrypt loads it (large values left in the
  * source text, doc.share_source; 8 bytes in the fuzz build): the same
  * verdict and tree; an input of odd length goes through 1-4 so. */
