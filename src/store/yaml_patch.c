@@ -260,25 +260,14 @@ static int drop_tags(struct patcher *p, const struct ynode *r)
 	return ret;
 }
 
-/* Whether a line after from's, up to to's, holds something other than
- * blanks or a comment at no more than owner spaces in: a quoted or flow
- * value written at to would then not load (yaml_load.c,
- * check_continuation, counts spaces; fuzz_yaml: a byte-order mark on
- * to's line or on a line of its own between). */
-static bool shallow_line_before(const struct patcher *p, size_t from, size_t to, size_t owner)
+/* The spaces that start the line of pos. */
+static size_t leading_spaces(const struct patcher *p, size_t pos)
 {
-	for (size_t line = ysrc_next_line(p->lx, from); line <= to && line < p->len;
-	     line = ysrc_next_line(p->lx, line)) {
-		size_t k = 0, c;
+	size_t at = ysrc_line_start(p->lx, pos), n = 0;
 
-		while (line + k < p->len && p->src[line + k] == ' ')
-			k++;
-		for (c = line + k; c < p->len && (p->src[c] == ' ' || p->src[c] == '\t'); c++)
-			;
-		if (c < p->len && !ysrc_break_len(p->src, p->len, c) && p->src[c] != '#' && k <= owner)
-			return true;
-	}
-	return false;
+	while (at + n < pos && p->src[at + n] == ' ')
+		n++;
+	return n;
 }
 
 static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
@@ -322,7 +311,7 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	 * value moves up to the indicator's line (fuzz_yaml). Deeper counts
 	 * in spaces: a byte-order mark before it is no indentation to the
 	 * loader (fuzz_yaml: "o: &x" / BOM BOM) */
-	s->up = s->own_line && (s->col <= s->owner || shallow_line_before(p, s->at, s->start, s->owner));
+	s->up = s->own_line && (s->col <= s->owner || leading_spaces(p, s->start) <= s->owner);
 	return true;
 }
 

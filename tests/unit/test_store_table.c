@@ -201,10 +201,6 @@ static const struct row rows[] = {
 	 * (fuzz_yaml, regress_item_after_bom_line) */
 	{ "documents", Y, "e:\n-\n\xEF\xBB\xBF" "5\r-", SET, "e/0", DOC_STR, "x y",
 	  "e:\n- x y\n\xEF\xBB\xBF\r-" },
-	/* ... and one after a line of its own that holds only such a mark
-	 * (fuzz_yaml, regress_value_after_bom_only_line) */
-	{ "documents", Y, "o: &x\n\xEF\xBB\xBF\n \xEF\xBB\xBF", SET, "o", DOC_STR, "\xEF\xBB\xBF",
-	  "o: &x \"\\uFEFF\"\n\xEF\xBB\xBF\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
