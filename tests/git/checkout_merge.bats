@@ -52,7 +52,7 @@ assert_no_plaintext_in_git() {
 	grep -qxF 'port: 7777' secrets/app.yaml
 	grep -qxF 'port: 6543' secrets/app.yaml
 	grep -q '^<<<<<<< ' secrets/app.yaml
-	assert_no_plaintext_in_git 7777
+	assert_no_plaintext_in_git "port: 7777"
 }
 
 # A merge of `other` into main that conflicts on the sealed file.
@@ -78,7 +78,7 @@ assert_conflict_recreated() {
 	# the filter did not take the delay capability in this session
 	grep -q 'git> capability=delay' "$T/trace"
 	run ! grep -q 'git< capability=delay' "$T/trace"
-	assert_no_plaintext_in_git 7777
+	assert_no_plaintext_in_git "port: 7777"
 }
 
 @test "git checkout -m FILE recreates a sealed file's conflict" {
