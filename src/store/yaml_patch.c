@@ -270,6 +270,30 @@ static size_t leading_spaces(const struct patcher *p, size_t pos)
 	return n;
 }
 
+/* Whether a line after from's, before to's, holds something other than
+ * blanks or a comment at no more than owner spaces in. Only a byte-order
+ * mark at the start of a line can (libyaml passes over it there); the
+ * loader, like yaml.v3, wants every line of a quoted or flow value, from
+ * its node's first token on, deeper than its key (yaml_load.c), so such a
+ * value cannot be written below that line (fuzz_yaml: "o: &x" / BOM /
+ * " " BOM). A plain value can, and keeps its place. */
+static bool shallow_line_between(const struct patcher *p, size_t from, size_t to, size_t owner)
+{
+	size_t stop = ysrc_line_start(p->lx, to);
+
+	for (size_t line = ysrc_next_line(p->lx, from); line < stop; line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0, c;
+
+		while (line + k < p->len && p->src[line + k] == ' ')
+			k++;
+		for (c = line + k; c < p->len && (p->src[c] == ' ' || p->src[c] == '\t'); c++)
+			;
+		if (c < p->len && !ysrc_break_len(p->src, p->len, c) && p->src[c] != '#' && k <= owner)
+			return true;
+	}
+	return false;
+}
+
 static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
 		    struct slot *s)
 {
@@ -798,6 +822,22 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (ret)
 		goto out;
 	plain = p->ref || wrote_plain(p, hm, bm);
+	if (!plain && s.own_line && !moves_up(&s) && shallow_line_between(p, s.at, s.start, s.owner)) {
+		/* quoted or flow: up to the indicator's line, as if it were
+		 * not deeper */
+		if (s.header_comment || comment_passed(p, er, s.at)) {
+			ret = RERENDER;
+			goto out;
+		}
+		s.up = true;
+		p->ed.pool.len = hm;
+		p->ref = NULL;
+		ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
+			     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
+		if (ret)
+			goto out;
+		plain = p->ref || wrote_plain(p, hm, bm);
+	}
 	if (bm == hm && !p->ref && !s.own_line)
 		s.start = s.at; /* nothing on the indicator's line: no blanks left there */
 	ret = place(p, &s, hm, bm);

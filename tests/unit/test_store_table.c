@@ -201,6 +201,13 @@ static const struct row rows[] = {
 	 * (fuzz_yaml, regress_item_after_bom_line) */
 	{ "documents", Y, "e:\n-\n\xEF\xBB\xBF" "5\r-", SET, "e/0", DOC_STR, "x y",
 	  "e:\n- x y\n\xEF\xBB\xBF\r-" },
+	/* ... and a mark on a line of its own between the key and the value:
+	 * the loader wants every line of a quoted value, from the anchor on,
+	 * deeper than the key; the value moves up to the key's line, a plain one stays
+	 * (fuzz_yaml, regress_value_below_bom_only_line) */
+	{ "documents", Y, "o: &x\n\xEF\xBB\xBF\n \xEF\xBB\xBF", SET, "o", DOC_STR, "\xEF\xBB\xBF",
+	  "o: &x \"\\uFEFF\"\n\xEF\xBB\xBF\n" },
+	{ "documents", Y, "  R:\n\xEF\xBB\xBF\n   R\n", SET, "R", DOC_STR, "S", "  R:\n\xEF\xBB\xBF\n   S\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
