@@ -3,8 +3,8 @@
 # dotenv, INI, binary): `git add` with the markers still in stages a sealed
 # conflict that the hook refuses; that blob is stable (the clean filter
 # gives it back for the text it opens to), so git status shows no phantom
-# change and `git merge --abort` and `git cherry-pick --abort` work; no
-# plaintext reaches .git on the way.
+# change and `git merge --abort`, `git cherry-pick --abort` and
+# `git revert --abort` work; no plaintext reaches .git on the way.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -124,6 +124,21 @@ assert_abort_restores() {
 @test "git cherry-pick --abort after git add with the markers in restores the pre-pick plaintext" {
 	conflict_and_add cherry-pick
 	assert_abort_restores cherry-pick
+}
+
+@test "git revert --abort after git add with the markers in restores the pre-revert plaintext" {
+	sed -i 's/ours-two-secret/later-two-secret/' $FILES
+	git commit -qam later
+	cp $FILES "$T/before/"
+	run git revert --no-edit HEAD~1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	for f in $FILES; do grep -qx '<<<<<<< ours' "$f" || { echo "$f has no markers"; return 1; }; done
+	assert_porcelain_each UU
+	git add $FILES
+	for f in $FILES; do git show ":$f" | grep -q '"gitseal_conflict": "ENC\['; done
+	assert_abort_restores revert
+	assert_no_plaintext_in_git later-two-secret
 }
 
 @test "without a key: the refused merge staged as it is is stable, refused at commit, and git merge --abort works" {
