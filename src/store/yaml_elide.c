@@ -67,6 +67,7 @@ static int add_cut(struct ycuts *c, size_t a, size_t b, size_t *shift)
 	c->v[c->n].at = a + YCUT_KEEP;
 	c->v[c->n].len = b - a - YCUT_KEEP;
 	c->v[c->n].vat = a + YCUT_KEEP - *shift;
+	c->v[c->n].taken = false;
 	*shift += c->v[c->n].len;
 	c->n++;
 	return 0;
@@ -162,6 +163,17 @@ size_t ycuts_within(struct ycuts *c, size_t start, size_t end)
 
 	for (size_t i = cuts_before(c, start, false); i < c->n && c->v[i].at + c->v[i].len <= end; i++)
 		n++;
+	return n;
+}
+
+size_t ycuts_take(struct ycuts *c, size_t start, size_t end)
+{
+	size_t n = 0;
+
+	for (size_t i = cuts_before(c, start, false); i < c->n && c->v[i].at + c->v[i].len <= end; i++) {
+		n += !c->v[i].taken;
+		c->v[i].taken = true;
+	}
 	return n;
 }
 

@@ -159,6 +159,7 @@ int yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__
 struct ycut {
 	size_t at, len; /* the bytes left out: src[at, at + len) */
 	size_t vat;     /* where they were in what libyaml reads */
+	bool taken;     /* inside a value taken from the text, or a comment (ycuts_take) */
 };
 
 struct ycuts {
@@ -181,6 +182,8 @@ int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read
 size_t ycuts_real(struct ycuts *c, size_t v);
 /* How many cuts lie inside src[start, end). */
 size_t ycuts_within(struct ycuts *c, size_t start, size_t end);
+/* Marks the cuts inside src[start, end) taken; how many were not yet. */
+size_t ycuts_take(struct ycuts *c, size_t start, size_t end);
 /* Whether value[0, len) is src[start, end) less the cuts in it. */
 bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
 

@@ -646,6 +646,8 @@ static int whole_scalar(struct yloader *l, const yaml_event_t *ev, const struct 
 	*whole = *ev;
 	whole->data.scalar.value = (yaml_char_t *)(uintptr_t)(l->src + start);
 	whole->data.scalar.length = end - start;
+	if (ycuts_take(&l->cuts, start, end) != cuts)
+		return CUT_GIVE_UP;
 	l->cuts.covered += cuts;
 	return 0;
 }
@@ -1278,6 +1280,20 @@ out:
 	return ret;
 }
 
+/* The full loader: a cut inside a comment changes nothing libyaml reads
+ * (it skips a comment to the end of its line) and the comment is the
+ * lexer's, from the text itself. A cut inside a scalar was counted by it
+ * (taken, or the load gave up): the comment tokens do not overlap scalars,
+ * and a cut is counted once. Found only once the load ends: a comment
+ * holding a URL with a port and a path ("# http://host:8080/api/v1/x")
+ * read the whole file twice. */
+static void comment_cuts(struct yloader *l)
+{
+	for (size_t i = 0; i < l->lx->n && l->cuts.covered < l->cuts.n; i++)
+		if (l->lx->v[i].kind == YT_COMMENT)
+			l->cuts.covered += ycuts_take(&l->cuts, l->lx->v[i].start, l->lx->v[i].end);
+}
+
 /* cut: leave runs of base64 out of what libyaml reads (yaml_elide.c). */
 static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, bool cut)
 {
@@ -1316,6 +1332,8 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, 
 	/* every cut inside a value taken from the text, or all is read again;
 	 * the full loader's errors are decided reading every byte (the same
 	 * message and line whatever was cut) */
+	if (ret == 0 && !tree_only && l.cuts.covered != l.cuts.n)
+		comment_cuts(&l);
 	if (ret == 0 && l.cuts.covered != l.cuts.n)
 		ret = tree_only ? TREE_GIVE_UP : CUT_GIVE_UP;
 	else if (ret && l.cuts.n && !tree_only)
