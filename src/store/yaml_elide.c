@@ -13,7 +13,8 @@
  * itself, and only where that is provably the value libyaml would have
  * given (yaml_load.c tree_on_cut_scalar and whole_scalar: a plain
  * one-line value, each cut inside exactly one; the full loader's tokens
- * come from the text itself, its positions mapped back, ycuts_real).
+ * come from the text itself, its positions mapped back, ycuts_real, and
+ * a cut inside a comment is one libyaml skipped anyway: comment_cuts).
  * Anything else goes back to reading the whole text: which runs are cut
  * decides the speed, never the result. */
 #include <stdint.h>

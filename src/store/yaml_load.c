@@ -1284,9 +1284,9 @@ out:
  * (it skips a comment to the end of its line) and the comment is the
  * lexer's, from the text itself. A cut inside a scalar was counted by it
  * (taken, or the load gave up): the comment tokens do not overlap scalars,
- * and a cut is counted once. Found only once the load ends: a comment
- * holding a URL with a port and a path ("# http://host:8080/api/v1/x")
- * read the whole file twice. */
+ * and a cut is counted once. Without this, a comment holding a URL with
+ * a port and a path ("# http://host:8080/api/v1/x") had the whole file
+ * read twice. */
 static void comment_cuts(struct yloader *l)
 {
 	for (size_t i = 0; i < l->lx->n && l->cuts.covered < l->cuts.n; i++)
