@@ -1,19 +1,22 @@
-/* Runs of base64 left out of what libyaml reads, for a proof's reload
- * (yaml_load_data). Two kinds:
+/* Runs of base64 left out of what libyaml reads, for the loaders
+ * (yaml_load, and a proof's reload, yaml_load_data). Two kinds:
  * - a long run anywhere: libyaml builds each scalar in a buffer that
  *   doubles and is zeroed as it grows: an encrypted 100 MiB value cost
  *   256 MiB there, on top of the output and the tree;
  * - a shorter run right after a ':', as the data, iv and tag fields of
  *   every ENC[...] value are: reading them is most of what libyaml does
  *   in the proof of an encrypted file (10,000 values: about a third of
- *   its instructions).
+ *   its instructions), and most of decrypt's first load of one.
  * The run's characters are all alike to libyaml inside a plain scalar
  * (none is an indicator, a blank or a break), so it reads the same tokens
  * without most of them; the loader then takes the value from the text
  * itself, and only where that is provably the value libyaml would have
- * given (yaml_load.c tree_on_scalar: a plain one-line string value, each
- * cut inside exactly one). Anything else goes back to reading the whole
- * text: which runs are cut decides the speed, never the result. */
+ * given (yaml_load.c tree_on_cut_scalar and whole_scalar: a plain
+ * one-line value, each cut inside exactly one; the full loader's tokens
+ * come from the text itself, its positions mapped back, ycuts_real, and
+ * a cut inside a comment is one libyaml skipped anyway: comment_cuts).
+ * Anything else goes back to reading the whole text: which runs are cut
+ * decides the speed, never the result. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,7 @@ static int add_cut(struct ycuts *c, size_t a, size_t b, size_t *shift)
 	c->v[c->n].at = a + YCUT_KEEP;
 	c->v[c->n].len = b - a - YCUT_KEEP;
 	c->v[c->n].vat = a + YCUT_KEEP - *shift;
+	c->v[c->n].taken = false;
 	*shift += c->v[c->n].len;
 	c->n++;
 	return 0;
@@ -160,6 +164,17 @@ size_t ycuts_within(struct ycuts *c, size_t start, size_t end)
 
 	for (size_t i = cuts_before(c, start, false); i < c->n && c->v[i].at + c->v[i].len <= end; i++)
 		n++;
+	return n;
+}
+
+size_t ycuts_take(struct ycuts *c, size_t start, size_t end)
+{
+	size_t n = 0;
+
+	for (size_t i = cuts_before(c, start, false); i < c->n && c->v[i].at + c->v[i].len <= end; i++) {
+		n += !c->v[i].taken;
+		c->v[i].taken = true;
+	}
 	return n;
 }
 

@@ -129,6 +129,7 @@ struct yaml_syntax {
 	size_t n, cap;
 	bool trusted;       /* every token accounted for: patching is safe */
 	size_t step;        /* the indentation step the file uses; 0 when none is seen */
+	bool read_cut;      /* libyaml read the text less runs of base64 (yaml_elide.c) */
 };
 
 /* The record of a node loaded from this syntax, or NULL. */
@@ -139,19 +140,26 @@ uint32_t ysyn_entry_last(const struct ynode *r);
 /* d->store_data when the YAML store loaded d. */
 const struct yaml_syntax *yaml_syntax_of(const struct doc *d);
 
+/* Reads the text less runs of base64 where it can (yaml_elide.c), the
+ * result the same as yaml_load_whole's. */
 int yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
+/* libyaml reading every byte: the reader of record the tests compare
+ * yaml_load with. */
+int yaml_load_whole(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 /* The same tree and the same verdict, built from libyaml's events alone
  * where the text shows that the syntax layer could not change either (no
  * comment...); else yaml_load itself. The document has no records: it can
  * be compared and decrypted, not patched. For proofs (sops/seal.c). */
 int yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 
-/* ---- yaml_elide.c: long base64 runs left out of what libyaml reads (for
- * yaml_load_data, on ASCII text without a byte-order mark) ---- */
+/* ---- yaml_elide.c: base64 runs left out of what libyaml reads (for
+ * yaml_load and yaml_load_data, on ASCII text without a byte-order
+ * mark) ---- */
 
 struct ycut {
 	size_t at, len; /* the bytes left out: src[at, at + len) */
 	size_t vat;     /* where they were in what libyaml reads */
+	bool taken;     /* inside a value taken from the text, or a comment (ycuts_take) */
 };
 
 struct ycuts {
@@ -174,6 +182,8 @@ int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read
 size_t ycuts_real(struct ycuts *c, size_t v);
 /* How many cuts lie inside src[start, end). */
 size_t ycuts_within(struct ycuts *c, size_t start, size_t end);
+/* Marks the cuts inside src[start, end) taken; how many were not yet. */
+size_t ycuts_take(struct ycuts *c, size_t start, size_t end);
 /* Whether value[0, len) is src[start, end) less the cuts in it. */
 bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
 

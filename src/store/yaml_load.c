@@ -16,6 +16,12 @@ enum {
 	ALIAS_BUDGET = 1000000, /* nodes copied for alias expansions */
 };
 
+/* A load that does not decide, positive: the tree-only loader hands the
+ * text to the full one (TREE_GIVE_UP, below), and the full loader with
+ * runs left out of what libyaml reads (yaml_elide.c) to itself reading
+ * every byte (CUT_GIVE_UP, on_scalar). */
+enum { TREE_GIVE_UP = 1, CUT_GIVE_UP = 2 };
+
 static const char core_prefix[] = "tag:yaml.org,2002:";
 
 /* ====================================================================
@@ -624,15 +630,43 @@ static void check_text(struct yloader *l, const yaml_event_t *ev, const struct s
 		l->syn->trusted = false;
 }
 
+/* A scalar libyaml read with cuts in it (yaml_elide.c), in the full
+ * loader: a plain value on one line without properties, whose text less
+ * the cuts is what libyaml read, is its text (what libyaml reading every
+ * byte would have given); *whole is then ev with that text as its value.
+ * Anything else: the whole text is read again (CUT_GIVE_UP). */
+static int whole_scalar(struct yloader *l, const yaml_event_t *ev, const struct yframe *f, size_t start,
+			size_t end, size_t cuts, yaml_event_t *whole)
+{
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag || ev->data.scalar.anchor ||
+	    (f && f->node->kind == DOC_MAP && !f->have_key) ||
+	    !ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+				 start, end))
+		return CUT_GIVE_UP;
+	*whole = *ev;
+	whole->data.scalar.value = (yaml_char_t *)(uintptr_t)(l->src + start);
+	whole->data.scalar.length = end - start;
+	if (ycuts_take(&l->cuts, start, end) != cuts)
+		return CUT_GIVE_UP;
+	l->cuts.covered += cuts;
+	return 0;
+}
+
 static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
 {
 	struct yframe *f = yload_top(l);
 	struct scalar_tokens st;
 	struct doc_node *n;
 	struct ynode *r;
-	size_t mark;
+	yaml_event_t whole;
+	size_t mark, cuts = l->cuts.n ? ycuts_within(&l->cuts, start, end) : 0;
 	int ret;
 
+	if (cuts) {
+		if ((ret = whole_scalar(l, ev, f, start, end, cuts, &whole)))
+			return ret;
+		ev = &whole;
+	}
 	if ((ret = ylex_gap(l->lx, start)) < 0)
 		return ret;
 	if (f && f->block && !f->col_known && f->node->kind == DOC_LIST)
@@ -978,7 +1012,6 @@ static int dispatch(struct yloader *l, const yaml_event_t *ev, size_t start, siz
  * a blank line first. Giving up, or any error, hands the text to the full
  * loader, which decides and names the error. test_store_yaml checks both
  * loaders agree over the conformance suite and the fixtures. */
-enum { TREE_GIVE_UP = 1 };
 
 static bool has_break(const struct yloader *l, size_t from, size_t to)
 {
@@ -1247,7 +1280,22 @@ out:
 	return ret;
 }
 
-static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
+/* The full loader: a cut inside a comment changes nothing libyaml reads
+ * (it skips a comment to the end of its line) and the comment is the
+ * lexer's, from the text itself. A cut inside a scalar was counted by it
+ * (taken, or the load gave up): the comment tokens do not overlap scalars,
+ * and a cut is counted once. Without this, a comment holding a URL with
+ * a port and a path ("# http://host:8080/api/v1/x") had the whole file
+ * read twice. */
+static void comment_cuts(struct yloader *l)
+{
+	for (size_t i = 0; i < l->lx->n && l->cuts.covered < l->cuts.n; i++)
+		if (l->lx->v[i].kind == YT_COMMENT)
+			l->cuts.covered += ycuts_take(&l->cuts, l->lx->v[i].start, l->lx->v[i].end);
+}
+
+/* cut: leave runs of base64 out of what libyaml reads (yaml_elide.c). */
+static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, bool cut)
 {
 	struct yloader l;
 	yaml_parser_t parser;
@@ -1264,7 +1312,7 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 		goto out;
 	l.tree_only = tree_only;
 	ycuts_init(&l.cuts, d->source.data, len);
-	if (tree_only && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
+	if (cut && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
 		goto out;
 	if (!yaml_parser_initialize(&parser)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -1281,9 +1329,16 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only)
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	ret = run_parser(&l, &parser, l.cuts.n ? l.cuts.vlen : len - l.base);
 	yaml_parser_delete(&parser);
-	/* every cut inside a value taken from the text, or all is read again */
+	/* every cut inside a value taken from the text, or all is read again;
+	 * the full loader's errors are decided reading every byte (the same
+	 * message and line whatever was cut) */
+	if (ret == 0 && !tree_only && l.cuts.covered != l.cuts.n)
+		comment_cuts(&l);
 	if (ret == 0 && l.cuts.covered != l.cuts.n)
-		ret = TREE_GIVE_UP;
+		ret = tree_only ? TREE_GIVE_UP : CUT_GIVE_UP;
+	else if (ret && l.cuts.n && !tree_only)
+		ret = CUT_GIVE_UP;
+	l.syn->read_cut = ret == 0 && l.cuts.n;
 	if (l.lx->failed)
 		l.syn->trusted = false;
 out:
@@ -1291,20 +1346,57 @@ out:
 	return ret;
 }
 
+/* The document as it was before a load that did not decide (its source
+ * kept: it may be the text itself, which is then not copied again; a text
+ * refused before it was taken, fuzz_yaml_load_data, is read again), for
+ * another load. */
+static void load_again(struct doc *d)
+{
+	struct gs_buf source = d->source;
+	size_t limit = d->node_limit;
+	bool share = d->share_source;
+
+	gs_error_clear();
+	gs_buf_init(&d->source, true);
+	doc_release(d);
+	doc_init(d, DOC_FORMAT_YAML);
+	d->source = source;
+	d->node_limit = limit;
+	d->share_source = share;
+}
+
+/* With the runs of base64 after a ':' (the data, iv and tag of ENC[...]
+ * values) and long ones left out of what libyaml reads, where the loader
+ * can take the values they are in from the text: the same tree, tokens
+ * and records and the same verdict as reading every byte
+ * (test_yaml_load_data and fuzz_yaml_load_data check it against
+ * yaml_load_whole); else the whole text is read. Only on a document that
+ * holds nothing yet (one that does is read whole). */
 int yaml_load(const uint8_t *text, size_t len, struct doc *d)
 {
-	return load(text, len, d, false);
+	int ret;
+
+	if (d->count || d->nodes || d->held_source.len)
+		return load(text, len, d, false, false);
+	ret = load(text, len, d, false, true);
+	if (ret != CUT_GIVE_UP)
+		return ret;
+	load_again(d);
+	return load(text, len, d, false, false);
+}
+
+int yaml_load_whole(const uint8_t *text, size_t len, struct doc *d)
+{
+	return load(text, len, d, false, false);
 }
 
 int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 {
-	struct gs_buf source;
-	size_t limit = d->node_limit;
 	int ret;
 
 	if (memchr(text, '#', len) || d->count || d->nodes)
-		return load(text, len, d, false);
-	ret = load(text, len, d, true);
+		return yaml_load(text, len, d);
+	ret = load(text, len, d, true, true);
 	/* the tree needs no records: none are kept */
 	if (d->store_data && d->store_data_free)
 		d->store_data_free(d->store_data);
@@ -1312,15 +1404,8 @@ int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 	d->store_data_free = NULL;
 	if (ret == 0)
 		return 0;
-	/* the full loader decides, on a document as it was (its source kept:
-	 * it may be the text itself, which is then not copied again; a text
-	 * refused before it was taken, fuzz_yaml_load_data, is read again) */
-	gs_error_clear();
-	source = d->source;
-	gs_buf_init(&d->source, true);
-	doc_release(d);
-	doc_init(d, DOC_FORMAT_YAML);
-	d->source = source;
-	d->node_limit = limit;
-	return load(text, len, d, false);
+	/* the full loader decides, reading every byte (what made the tree-only
+	 * load give up would most often make the cuts give up too) */
+	load_again(d);
+	return load(text, len, d, false, false);
 }

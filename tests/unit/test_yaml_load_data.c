@@ -31,6 +31,7 @@ enum { MAX_CASE = 1 << 20 };
 
 struct tally {
 	int inputs, tree_path, refused;
+	int cut_path; /* yaml_load read the text less runs of base64 */
 };
 
 static const char *shared_dir(void)
@@ -38,6 +39,112 @@ static const char *shared_dir(void)
 	const char *s = getenv("GITSEAL_SHARED");
 
 	return s ? s : "../shared";
+}
+
+/* ---- yaml_load (runs of base64 left out of what libyaml reads where it
+ * can, yaml_elide.c) against yaml_load_whole (every byte read) ---- */
+
+static bool same_span(struct doc_span a, struct doc_span b)
+{
+	return a.start == b.start && a.end == b.end;
+}
+
+static void same_nodes(const struct doc_node *a, const struct doc_node *b, const char *name)
+{
+	if (a->kind != b->kind || a->type != b->type || a->len != b->len ||
+	    (a->len && memcmp(a->text, b->text, a->len) != 0) || a->style != b->style ||
+	    a->inline_comment != b->inline_comment || !same_span(a->span, b->span) || a->origin != b->origin ||
+	    a->flow != b->flow || a->count != b->count || (!a->tag != !b->tag) ||
+	    (a->tag && strcmp(a->tag, b->tag) != 0))
+		fail_msg("%s: a node differs", name);
+	for (size_t i = 0; i < a->count; i++) {
+		const struct doc_entry *x = &a->entries[i], *y = &b->entries[i];
+
+		if (x->key_len != y->key_len || (!x->key != !y->key) ||
+		    (x->key && memcmp(x->key, y->key, x->key_len) != 0) || !same_span(x->key_span, y->key_span) ||
+		    x->origin != y->origin || x->removed != y->removed)
+			fail_msg("%s: an entry differs", name);
+		same_nodes(x->value, y->value, name);
+	}
+}
+
+/* Every string value changed: what the patcher writes through the records. */
+static void set_strings(struct doc *d, struct doc_node *n)
+{
+	if (n->kind == DOC_MAP || n->kind == DOC_LIST) {
+		for (size_t i = 0; i < n->count; i++)
+			set_strings(d, n->entries[i].value);
+		return;
+	}
+	if (n->kind == DOC_SCALAR && n->type == DOC_STR)
+		assert_int_equal(doc_scalar_set(d, n, DOC_STR, "ENC[x]", 6), 0);
+}
+
+static void same_output(struct doc *a, struct doc *b, const char *name)
+{
+	struct store_emit_opts opts = { 0 };
+	struct gs_buf x, y;
+	int rx, ry;
+
+	gs_buf_init(&x, true);
+	gs_buf_init(&y, true);
+	rx = store_emit(a, DOC_FORMAT_YAML, &opts, &x);
+	gs_error_clear();
+	ry = store_emit(b, DOC_FORMAT_YAML, &opts, &y);
+	gs_error_clear();
+	if (rx != ry || x.len != y.len || (x.len && memcmp(x.data, y.data, x.len) != 0))
+		fail_msg("%s: the bytes written differ", name);
+	gs_buf_release(&x);
+	gs_buf_release(&y);
+}
+
+/* The same verdict and message, tree, tokens, records, and bytes written
+ * as they are and with every string changed; true when the runs were
+ * left out (yaml_syntax.read_cut). */
+static bool same_as_whole(const uint8_t *text, size_t len, const char *name)
+{
+	struct doc cut, whole;
+	char msg[1024];
+	const struct yaml_syntax *a, *b;
+	bool was_cut = false;
+	int rc, rw;
+
+	doc_init(&cut, DOC_FORMAT_YAML);
+	doc_init(&whole, DOC_FORMAT_YAML);
+	rw = yaml_load_whole(text, len, &whole);
+	snprintf(msg, sizeof(msg), "%s", rw ? gs_error_message() : "");
+	gs_error_clear();
+	rc = yaml_load(text, len, &cut);
+	if (rc != rw || (rc && strcmp(msg, gs_error_message()) != 0))
+		fail_msg("%s: yaml_load %d (%s), yaml_load_whole %d (%s)", name, rc, rc ? gs_error_message() : "",
+			 rw, msg);
+	gs_error_clear();
+	if (!rc) {
+		a = yaml_syntax_of(&cut);
+		b = yaml_syntax_of(&whole);
+		assert_non_null(a);
+		assert_non_null(b);
+		if (cut.count != whole.count || a->n != b->n || a->lx.n != b->lx.n || a->trusted != b->trusted ||
+		    a->step != b->step || a->lx.failed != b->lx.failed || b->read_cut ||
+		    (a->n && memcmp(a->v, b->v, a->n * sizeof(*a->v)) != 0))
+			fail_msg("%s: the records differ", name);
+		for (size_t i = 0; i < a->lx.n; i++)
+			if (a->lx.v[i].start != b->lx.v[i].start || a->lx.v[i].end != b->lx.v[i].end ||
+			    a->lx.v[i].kind != b->lx.v[i].kind)
+				fail_msg("%s: token %zu differs", name, i);
+		for (size_t i = 0; i < cut.count; i++)
+			same_nodes(cut.branches[i], whole.branches[i], name);
+		was_cut = a->read_cut;
+		same_output(&cut, &whole, name);
+		for (size_t i = 0; i < cut.count; i++) {
+			set_strings(&cut, cut.branches[i]);
+			set_strings(&whole, whole.branches[i]);
+		}
+		same_output(&cut, &whole, name);
+	}
+	doc_release(&cut);
+	doc_release(&whole);
+	return was_cut;
 }
 
 /* Loads text both ways and checks they agree; true when the tree-only
@@ -108,8 +215,10 @@ static void walk(const char *dir, struct tally *t, int depth)
 			struct gs_buf b;
 
 			gs_buf_init(&b, true);
-			if (gs_read_file(path, &b, MAX_CASE) == 0)
+			if (gs_read_file(path, &b, MAX_CASE) == 0) {
 				same_both_ways(b.data, b.len, path, t);
+				t->cut_path += same_as_whole(b.data, b.len, path);
+			}
 			gs_error_clear();
 			gs_buf_release(&b);
 		}
@@ -132,12 +241,15 @@ static void test_shared_data(void **state)
 	walk(dir, &t, 0);
 	snprintf(dir, sizeof(dir), "%s/testdata/sops", shared_dir());
 	walk(dir, &t, 0);
-	printf("yaml_load_data: %d inputs, tree-only path %d, refused %d (both ways alike)\n", t.inputs,
-	       t.tree_path, t.refused);
+	printf("yaml_load_data: %d inputs, tree-only path %d, refused %d (both ways alike); "
+	       "yaml_load with runs left out %d (as reading every byte)\n", t.inputs, t.tree_path, t.refused,
+	       t.cut_path);
 	assert_true(t.inputs > 300);
 	/* the suite has a comment in most cases; over a hundred have none */
 	assert_true(t.tree_path > 100);
 	assert_true(t.refused > 50);
+	/* the sops fixtures: their ENC[...] values read less their base64 */
+	assert_true(t.cut_path >= 5);
 }
 
 /* What the tree-only load cannot decide goes to the full loader: the
@@ -302,6 +414,9 @@ static void test_long_runs(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		with_runs(&text, cases[i].text, 100 * 1024);
 		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
+		/* the full loader leaves the run out where the tree-only one does */
+		if (same_as_whole(text.data, text.len, cases[i].text) != cases[i].tree)
+			fail_msg("yaml_load %s the run in %s", cases[i].tree ? "read" : "left out", cases[i].text);
 	}
 	/* one byte changed in the middle of a run: read, and not the same */
 	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 1 << 20);
@@ -381,6 +496,10 @@ static void test_field_runs(void **state)
 		if (cuts_in(&text) != cases[i].cuts)
 			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
 		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
+		/* the full loader leaves them out where the tree-only one does
+		 * (and in comments: test_full_loader_runs) */
+		if (!same_as_whole(text.data, text.len, cases[i].text) && cases[i].tree && cases[i].cuts)
+			fail_msg("yaml_load read the runs in %s", cases[i].text);
 	}
 	/* one byte changed in a part left out: read, and not the same */
 	with_runs(&text, "a: ENC[AES256_GCM,data:@,iv:x,tag:y,type:str]\n", 40);
@@ -394,6 +513,59 @@ static void test_field_runs(void **state)
 	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 3, text.len - 4);
 	doc_release(&one);
 	doc_release(&two);
+	gs_buf_release(&text);
+}
+
+/* The full loader (yaml_load: decrypt's first load, with its tokens and
+ * records) leaves the data, iv and tag of ENC[...] values out of what
+ * libyaml reads wherever they sit in a plain value on one line without
+ * properties, whatever else the file holds (comments, quotes, block
+ * scalars, anchors elsewhere...), with the same result as reading every
+ * byte; else it reads every byte. */
+static void test_full_loader_runs(void **state)
+{
+	static const struct {
+		const char *text;
+		bool cut; /* yaml_load leaves the runs out */
+	} cases[] = {
+		{ "# head\na: ENC[AES256_GCM,data:@,iv:@,tag:@,type:str] # tail\nb: |\n  text\n", true },
+		{ "a: x:@\nb: 'q'\nc: \"r\"\n", true },
+		{ "a:\n  b: \"x\n   y\"\nc: x:@\n", true },
+		{ "a: &k v\nb: x:@\nc: *k\n", true },
+		{ "%YAML 1.2\n---\na: x:@\n", true },
+		{ "l:\n- x:@\n-   y:@   # c\n- [z:@]\n", true },
+		{ "a: x:@\nsops:\n    mac: ENC[AES256_GCM,data:@,iv:@,tag:@,type:str]\n", true },
+		/* in a comment: libyaml skips it, the lexer gives it */
+		{ "a: x:@\n# c:@\n", true },
+		{ "# c:@ d:@\na: 1 # e:@\nb: [x, # f:@\n  y]\nc: |  # g\n  t\n", true },
+		{ "%TAG !e! tag:e.com,2000: # h:@\n---\na: !e!x v\n", true },
+		/* the whole text read */
+		{ "a: &k x:@\nb: *k\n", false },
+		{ "a: !!str x:@\n", false },
+		{ "a: !t:@ [x]\nb: !u:@ {c: d}\n", false }, /* a collection's tag */
+		{ "a: x:@ # c\nb: !t:@ [1] # d:@\n", false }, /* and a collection's tag */
+		{ "a: x:@\nc: |  # g:@\n  t\n", false },     /* inside a block scalar's span */
+		{ "%TAG !e! tag:e.com,2000:@\n---\na: !e!x v\n", false }, /* a directive */
+		{ "k:@: v\n", false },
+		{ "a: 'x:@'\n", false },
+		{ "a: x:@\n  y\n", false },
+		{ "a: x:@\nb: [1,\n2]\n", false },     /* refused: check_continuation */
+		{ "a: x:@\na: 1\n", false },           /* refused: a duplicate key */
+		{ "a: x:@\nb: \"x\"#c\n", false },    /* refused by the lexer */
+		{ "a: x:@\n- b\n", false },            /* refused by libyaml */
+	};
+	struct gs_buf text;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		with_runs(&text, cases[i].text, 40);
+		if (same_as_whole(text.data, text.len, cases[i].text) != cases[i].cut)
+			fail_msg("yaml_load %s the runs in %s", cases[i].cut ? "read" : "left out", cases[i].text);
+		with_runs(&text, cases[i].text, 100 * 1024);
+		if (same_as_whole(text.data, text.len, cases[i].text) != cases[i].cut)
+			fail_msg("yaml_load %s the long runs in %s", cases[i].cut ? "read" : "left out", cases[i].text);
+	}
 	gs_buf_release(&text);
 }
 
@@ -411,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_shared_data),
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_field_runs),
+		cmocka_unit_test(test_full_loader_runs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
