@@ -788,6 +788,18 @@ static bool comment_above_alias(const struct patcher *p, const struct ynode *er)
 	return false;
 }
 
+/* A scalar on a line below its indicator, with an end-of-line comment
+ * after it: moved up, its line goes from the value on, the comment with
+ * it (fuzz_yaml: a byte-order mark before the value, "-" / BOM "5 #").
+ * The comment is an entry of its own in the tree. */
+static bool moved_scalar_leaves_comment(const struct patcher *p, const struct slot *s, const struct ynode *er)
+{
+	uint32_t t = er->last + 1;
+
+	return moves_up(s) && s->own_line && er->kind != DOC_MAP && er->kind != DOC_LIST && er->last != YNONE &&
+	       t < p->lx->n && tkind(p, t) == YT_COMMENT && ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t));
+}
+
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -808,7 +820,7 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	    !(er->flags & YN_ALIAS) && one_line_value(v) &&
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
-	if ((moves_up(&s) && s.header_comment) ||
+	if ((moves_up(&s) && s.header_comment) || moved_scalar_leaves_comment(p, &s, er) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
 	    comments_before(p, v, er) ||
 	    (!one_line_value(v) && (comment_below_value(p, er, s.owner) || comment_above_alias(p, er))))
@@ -825,11 +837,11 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (!plain && s.own_line && !moves_up(&s) && shallow_line_between(p, s.at, s.start, s.owner)) {
 		/* quoted or flow: up to the indicator's line, as if it were
 		 * not deeper */
-		if (s.header_comment || comment_passed(p, er, s.at)) {
+		s.up = true;
+		if (s.header_comment || comment_passed(p, er, s.at) || moved_scalar_leaves_comment(p, &s, er)) {
 			ret = RERENDER;
 			goto out;
 		}
-		s.up = true;
 		p->ed.pool.len = hm;
 		p->ref = NULL;
 		ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
@@ -1162,8 +1174,12 @@ static int insert_position(const struct patcher *p, const struct doc_node *c, co
 	return RERENDER;
 }
 
+/* after_cut: the entry after is removed, its lines with it: the text
+ * before pos then ends in a line break (fuzz_yaml: "a:" / "|+" / "sops:",
+ * the last entry written again at the end; a break added for its line
+ * was a blank line that the keep block above took in) */
 static int insert_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
-			const struct ynode *after, size_t from, size_t to)
+			const struct ynode *after, bool after_cut, size_t from, size_t to)
 {
 	size_t pos, mark;
 	int ret = insert_position(p, c, cr, after, &pos);
@@ -1173,7 +1189,7 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 	mark = p->ed.pool.len;
 	p->fresh.block_end = 0;
 	/* a last line with no line break */
-	if (pos >= p->len && !ysrc_break_before(p->lx, p->len))
+	if (pos >= p->len && !after_cut && !ysrc_break_before(p->lx, p->len))
 		ret = put(p, "\n", 1);
 	for (size_t i = from; i < to && !ret; i++)
 		if (!c->entries[i].removed)
@@ -1461,7 +1477,7 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 {
 	size_t n0 = p->ed.n, pool0 = p->ed.pool.len;
 	const struct ynode *prev = NULL; /* the loaded entry before that ends last */
-	bool moved;
+	bool prev_cut = false, moved;
 	int ret = 0;
 
 	for (size_t i = 0; i < c->count && !ret; i++) {
@@ -1473,15 +1489,17 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 
 			while (j < c->count && !entry_rec(p, &c->entries[j]))
 				j++;
-			ret = insert_block(p, c, cr, prev, i, j);
+			ret = insert_block(p, c, cr, prev, prev_cut, i, j);
 			i = j - 1;
 			continue;
 		}
 		/* new entries go after everything before them in the tree, which
 		 * is not always the entry just before (an empty value's comments
 		 * come first in the tree, last in the text: fuzz_yaml) */
-		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev))
+		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev)) {
 			prev = er;
+			prev_cut = e->removed;
+		}
 		if (e->removed)
 			ret = cut_block_entry(p, c, cr, i, er);
 		else if (p->state[rec_index(p, er)] & ST_MOVED)

@@ -15,6 +15,8 @@ enum edit_op {
 	REMOVE,  /* the entry at path removed */
 	DECRYPT, /* SET, and the top-level "sops" entry removed */
 	APPEND,  /* a new entry path = (type, value) at the end of its map */
+	RESEAL,  /* the top-level "sops" entry removed, and APPEND: what
+		  * encryption does to a file that holds one */
 	SEAL,    /* what encryption does: every non-empty value and comment
 		  * becomes "ENC", comments in lists become items */
 	FRESH,   /* written in the layout sops writes */
@@ -208,6 +210,16 @@ static const struct row rows[] = {
 	{ "documents", Y, "o: &x\n\xEF\xBB\xBF\n \xEF\xBB\xBF", SET, "o", DOC_STR, "\xEF\xBB\xBF",
 	  "o: &x \"\\uFEFF\"\n\xEF\xBB\xBF\n" },
 	{ "documents", Y, "  R:\n\xEF\xBB\xBF\n   R\n", SET, "R", DOC_STR, "S", "  R:\n\xEF\xBB\xBF\n   S\n" },
+	/* the last entry, with no line break after it, written again at the
+	 * end: a break added for its line was a blank line, which a keep
+	 * block above took in (fuzz_yaml, regress_keep_block_before_resealed) */
+	{ "documents", Y, "a:\n|+\nsops:", RESEAL, "sops", DOC_INT, "1", "a:\n|+\nsops: 1\n" },
+	{ "documents", Y, "a: 1\nsops:", RESEAL, "sops", DOC_INT, "1", "a: 1\nsops: 1\n" },
+	/* ... and with an end-of-line comment after the value: moved up, the
+	 * value took the rest of its line with it, the comment too; the list
+	 * is written afresh (fuzz_yaml, regress_moved_value_comment_after) */
+	{ "documents", Y, ":o:\n- \n\r-\n\xEF\xBB\xBF" "5 \t#", SET, ":o/1", DOC_STR, "x y",
+	  ":o:\n    - null\n    #\n    - x y" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
@@ -396,6 +408,10 @@ static void apply(struct doc *d, const struct row *r)
 		walk(d, "sops", false, last, &e);
 		e->removed = true;
 		break;
+	case RESEAL:
+		walk(d, "sops", false, last, &e);
+		e->removed = true;
+		/* fall through */
 	case APPEND:
 		n = walk(d, r->path, true, last, &e);
 		assert_non_null(doc_append(d, n, last, strlen(last),
