@@ -1397,6 +1397,31 @@ static bool loaded_after(const struct patcher *p, const struct doc_node *c, size
 	return false;
 }
 
+/* Whether an entry of data comes, in the tree, after a comment that
+ * follows the flow collection's closing bracket: written inside the
+ * brackets it would come before that comment (fuzz_yaml: "{ sops : ,\n}  #",
+ * its metadata written again at the end). */
+static bool entry_after_bracket_comment(const struct patcher *p, const struct doc_node *c, const struct ynode *cr)
+{
+	uint32_t close = cr->last;
+	bool seen = false;
+
+	/* the record runs to the comments after the bracket */
+	while (close != YNONE && close > cr->first && tkind(p, close) == YT_COMMENT)
+		close--;
+	for (size_t j = 0; j < c->count && close != YNONE; j++) {
+		const struct ynode *r = entry_rec(p, &c->entries[j]);
+
+		if (c->entries[j].removed)
+			continue;
+		if (c->entries[j].value->kind == DOC_COMMENT)
+			seen |= r && r->first != YNONE && r->first > close;
+		else if (seen)
+			return true;
+	}
+	return false;
+}
+
 /* Returns RERENDER when the collection is to be written afresh. */
 static int patch_flow(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		      size_t line_indent)
@@ -1413,8 +1438,9 @@ static int patch_flow(struct patcher *p, const struct doc_node *c, const struct 
 			if (e->removed)
 				continue;
 			/* new entries only at the end */
-			ret = loaded_after(p, c, i) ? RERENDER
-						    : append_flow(p, c, cr, last_live, cut_at, i, line_indent);
+			ret = loaded_after(p, c, i) || entry_after_bracket_comment(p, c, cr)
+				      ? RERENDER
+				      : append_flow(p, c, cr, last_live, cut_at, i, line_indent);
 			break;
 		}
 		if (e->removed) {
@@ -1547,7 +1573,7 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	if (r->first == YNONE || r->last == YNONE || (r->flags & YN_EMPTY_ROOT) ||
 	    !first_on_line(p, tstart(p, r->first)) || root->tag ||
 	    (r->lead != YNONE && r->first < r->lead) || /* comments before its "---" */
-	    comment_before_root(p, root, r))
+	    comment_before_root(p, root, r) || ((r->flags & YN_FLOW) && entry_after_bracket_comment(p, root, r)))
 		return RERENDER;
 	/* a block root is written from column 0: the blanks before its first
 	 * token (a property, as in " !\nm: 1") go with it */

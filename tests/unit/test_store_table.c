@@ -220,6 +220,14 @@ static const struct row rows[] = {
 	 * is written afresh (fuzz_yaml, regress_moved_value_comment_after) */
 	{ "documents", Y, ":o:\n- \n\r-\n\xEF\xBB\xBF" "5 \t#", SET, ":o/1", DOC_STR, "x y",
 	  ":o:\n    - null\n    #\n    - x y" },
+	/* an entry after, in the tree, a comment that follows a flow root's
+	 * closing bracket: written inside the brackets it came before the
+	 * comment; the document is written afresh (fuzz_yaml,
+	 * regress_flow_root_entry_after_comment) */
+	{ "documents", Y, "{ sops : ,\n}  #", RESEAL, "sops", DOC_NULL, "", "#\nsops: null\n" },
+	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", RESEAL, "sops", DOC_INT, "3", "a: 1\n#c\nsops: 3\n" },
+	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", APPEND, "n", DOC_INT, "3", "a: 1\nsops: 2\n#c\n\"n\": 3\n" },
+	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", SET, "a", DOC_INT, "3", "{ a: 3, sops : 2 } #c\n" },
 	{ "documents", Y, "%YAML 1.2\n---\n", APPEND, "new", DOC_INT, "1", "%YAML 1.2\n---\nnew: 1\n" },
 	{ "documents", Y, "a: 1", APPEND, "new", DOC_INT, "2", "a: 1\nnew: 2\n" },
 	{ "documents", Y, "\xEF\xBB\xBF" "a: 1\n", APPEND, "new", DOC_INT, "2", "\xEF\xBB\xBF" "a: 1\nnew: 2\n" },
