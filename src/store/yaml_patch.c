@@ -850,8 +850,14 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 			goto out;
 		plain = p->ref || wrote_plain(p, hm, bm);
 	}
-	if (bm == hm && !p->ref && !s.own_line)
-		s.start = s.at; /* nothing on the indicator's line: no blanks left there */
+	if (bm == hm && !p->ref && !s.own_line) {
+		/* nothing on the indicator's line: no blanks left there, those
+		 * after the old value neither (after an indicator libyaml
+		 * refuses a tab: fuzz_yaml, "? e" / ": ? w" and a tab) */
+		s.start = s.at;
+		if (rest_blank(p, s.end))
+			s.end = ysrc_line_end(p->lx, s.end);
+	}
 	ret = place(p, &s, hm, bm);
 	p->ref = NULL;
 	if (ret || (ret = keep_comment_after(p, c, cr, er, v)))

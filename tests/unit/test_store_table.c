@@ -291,6 +291,12 @@ static const struct row rows[] = {
 	 * written afresh (fuzz_yaml, regress_comment_after_explicit_key) */
 	{ "entries", Y, "? o\nsops:\n#\n", REMOVE, "sops", 0, NULL, "o: null\n#\n" },
 	{ "entries", Y, "a:\n  b: 1\nc: 2\n", APPEND, "a/d", DOC_STR, "x", "a:\n  b: 1\n  d: x\nc: 2\n" },
+	/* a map after an explicit key's ':' on its line, written afresh below
+	 * it: the blanks after the old value go too, a tab after the ':' does
+	 * not load (fuzz_yaml, regress_tab_after_indicator) */
+	{ "entries", Y, "? e\n: ? w\t", SET, "e/w", DOC_NULL, "", "? e\n:\n  w: null" },
+	{ "entries", Y, "? e\n: ? w \t \nz: 1\n", SET, "e/w", DOC_NULL, "", "? e\n:\n  w: null\nz: 1\n" },
+	{ "entries", Y, "? e\n: ? w\t# c\n", SET, "e/w", DOC_NULL, "", "? e\n:\n  # c\n  w: null\n" },
 	{ "entries", J, "{\n  \"a\": 1,\n  \"b\": 2\n}\n", REMOVE, "a", 0, NULL, "{\n  \"b\": 2\n}\n" },
 	{ "entries", J, "{\n  \"a\": 1\n}\n", APPEND, "b", DOC_STR, "x", "{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n" },
 	{ "entries", E, "A=1\n# c\nB=2\n", REMOVE, "A", 0, NULL, "# c\nB=2\n" },
