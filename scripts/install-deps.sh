@@ -29,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	export DEBIAN_FRONTEND=noninteractive
+	# A dpkg run cut short (a killed install, a trigger left pending) makes
+	# every apt-get install fail until it is finished: finish it first.
+	if [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+		echo "install-deps: finishing an interrupted dpkg run (dpkg --configure -a)" >&2
+		$SUDO dpkg --configure -a >/dev/null
+	fi
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
