@@ -176,11 +176,6 @@ static size_t name_end(const struct ylex *lx, size_t i)
 	return i;
 }
 
-static bool bom_at(const struct ylex *lx, size_t i)
-{
-	return i + 2 < lx->len && lx->src[i] == 0xEF && lx->src[i + 1] == 0xBB && lx->src[i + 2] == 0xBF;
-}
-
 /* "---" or "..." at the start of a line, followed by a blank */
 static bool marker_at(const struct ylex *lx, size_t i, uint8_t c)
 {
@@ -242,8 +237,6 @@ static size_t lex_one(struct ylex *lx, size_t i, int *ret)
 		return i + 1;
 	if ((n = ysrc_break_len(s, lx->len, i)))
 		return i + n;
-	if (bom_at(lx, i) && at_line_start(lx, i))
-		return i + 3; /* libyaml skips it like a blank at the start of a line */
 	switch (s[i]) {
 	case '#':
 		if (!at_line_start(lx, i) && s[i - 1] != ' ' && s[i - 1] != '\t')
@@ -318,7 +311,7 @@ static size_t lex_properties(struct ylex *lx, size_t i, size_t end, int *ret)
 		size_t next;
 
 		if (c != '&' && c != '!' && c != '#' && c != ' ' && c != '\t' &&
-		    !(bom_at(lx, i) && at_line_start(lx, i)) && !ysrc_break_len(lx->src, lx->len, i))
+		    !ysrc_break_len(lx->src, lx->len, i))
 			break;
 		next = lex_one(lx, i, ret);
 		if (!next) {

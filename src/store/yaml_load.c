@@ -98,8 +98,9 @@ static int yfail(const struct yloader *l, size_t pos, const char *what)
 {
 	size_t line = 1;
 
+	/* a lone CR ends a line too */
 	for (size_t i = 0; i < pos && i < l->len; i++)
-		line += l->src[i] == '\n';
+		line += l->src[i] == '\n' || (l->src[i] == '\r' && (i + 1 >= l->len || l->src[i + 1] != '\n'));
 	return GS_FAIL(GS_ERR_PARSE, "invalid YAML at line %zu: %s", line, what);
 }
 
@@ -1251,6 +1252,30 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	return l->stack ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* YAML 1.2 (5.2, 9.1) lets a byte-order mark start the stream and no
+ * other line. libyaml and yaml.v3 skip one at the start of any line,
+ * which moves what follows into a column the text does not show; every
+ * such file fuzz_yaml found gave a writer something it could not put back
+ * (docs/fuzzing.md). Refused with its line; inside a line it is the
+ * value's own character and stays. */
+static int refuse_inner_bom(const struct yloader *l)
+{
+	const uint8_t *s = l->src, *p = s + l->base;
+	const uint8_t *end = s + l->len;
+
+	if (l->ascii)
+		return 0;
+	while ((p = memchr(p, 0xEF, (size_t)(end - p)))) {
+		size_t i = (size_t)(p - s);
+
+		if (end - p >= 3 && p[1] == 0xBB && p[2] == 0xBF && i > 0 &&
+		    (i == l->base || ysrc_break_before(l->lx, i)))
+			return yfail(l, i, "a byte-order mark may only start the file, not a later line");
+		p++;
+	}
+	return 0;
+}
+
 static int run_parser(struct yloader *l, yaml_parser_t *parser, size_t len)
 {
 	struct yaml_events *events;
@@ -1311,6 +1336,8 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, 
 	if ((ret = loader_init(&l, d, len)))
 		goto out;
 	l.tree_only = tree_only;
+	if ((ret = refuse_inner_bom(&l)))
+		goto out;
 	ycuts_init(&l.cuts, d->source.data, len);
 	if (cut && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
 		goto out;

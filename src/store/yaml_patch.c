@@ -270,30 +270,6 @@ static size_t leading_spaces(const struct patcher *p, size_t pos)
 	return n;
 }
 
-/* Whether a line after from's, before to's, holds something other than
- * blanks or a comment at no more than owner spaces in. Only a byte-order
- * mark at the start of a line can (libyaml passes over it there); the
- * loader, like yaml.v3, wants every line of a quoted or flow value, from
- * its node's first token on, deeper than its key (yaml_load.c), so such a
- * value cannot be written below that line (fuzz_yaml: "o: &x" / BOM /
- * " " BOM). A plain value can, and keeps its place. */
-static bool shallow_line_between(const struct patcher *p, size_t from, size_t to, size_t owner)
-{
-	size_t stop = ysrc_line_start(p->lx, to);
-
-	for (size_t line = ysrc_next_line(p->lx, from); line < stop; line = ysrc_next_line(p->lx, line)) {
-		size_t k = 0, c;
-
-		while (line + k < p->len && p->src[line + k] == ' ')
-			k++;
-		for (c = line + k; c < p->len && (p->src[c] == ' ' || p->src[c] == '\t'); c++)
-			;
-		if (c < p->len && !ysrc_break_len(p->src, p->len, c) && p->src[c] != '#' && k <= owner)
-			return true;
-	}
-	return false;
-}
-
 static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
 		    struct slot *s)
 {
@@ -333,8 +309,7 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 	s->col = s->own_line ? ysrc_column(p->lx, s->start) : 0;
 	/* below its key but not deeper, only a block scalar sits: the new
 	 * value moves up to the indicator's line (fuzz_yaml). Deeper counts
-	 * in spaces: a byte-order mark before it is no indentation to the
-	 * loader (fuzz_yaml: "o: &x" / BOM BOM) */
+	 * in spaces: a tab is no indentation to the loader */
 	s->up = s->own_line && (s->col <= s->owner || leading_spaces(p, s->start) <= s->owner);
 	return true;
 }
@@ -385,7 +360,7 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
 		return ret;
 	/* its line goes with it when nothing else is on it; else the line
-	 * break stays (fuzz_yaml: a byte-order mark before it) */
+	 * break stays */
 	first = first_on_line(p, s->start);
 	return edit_text(p, first ? ysrc_line_start(p->lx, s->start) : s->start,
 			 first && rest_blank(p, s->body_end) ? ysrc_next_line(p->lx, s->body_end) : s->body_end,
@@ -790,7 +765,7 @@ static bool comment_above_alias(const struct patcher *p, const struct ynode *er)
 
 /* A scalar on a line below its indicator, with an end-of-line comment
  * after it: moved up, its line goes from the value on, the comment with
- * it (fuzz_yaml: a byte-order mark before the value, "-" / BOM "5 #").
+ * it (fuzz_yaml).
  * The comment is an entry of its own in the tree. */
 static bool moved_scalar_leaves_comment(const struct patcher *p, const struct slot *s, const struct ynode *er)
 {
@@ -846,17 +821,6 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	hm = p->ed.pool.len;
 	if ((ret = render_entry_value(p, &s, c, er, v, prefer, hm, &bm, &plain)))
 		goto out;
-	if (!plain && s.own_line && !moves_up(&s) && shallow_line_between(p, s.at, s.start, s.owner)) {
-		/* quoted or flow: up to the indicator's line, as if it were
-		 * not deeper */
-		s.up = true;
-		if (s.header_comment || comment_passed(p, er, s.at) || moved_scalar_leaves_comment(p, &s, er)) {
-			ret = RERENDER;
-			goto out;
-		}
-		if ((ret = render_entry_value(p, &s, c, er, v, prefer, hm, &bm, &plain)))
-			goto out;
-	}
 	if (bm == hm && !p->ref && !s.own_line) {
 		/* nothing on the indicator's line: no blanks left there, those
 		 * after the old value neither (after an indicator libyaml
@@ -1396,7 +1360,9 @@ static int patch_flow_entry(struct patcher *p, const struct doc_entry *e, const 
 	if (!(er->flags & YN_BRACKETS) && !yfresh_holds_items(v))
 		return write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
 	ret = patch_flow(p, v, er, line_indent);
-	if (ret == RERENDER)
+	/* written afresh from its bracket on, it would hold again the
+	 * comments before the bracket (fuzz_yaml: "{K:" / "#" / "{s}}") */
+	if (ret == RERENDER && !comments_before(p, v, er))
 		ret = write_flow_value(p, er, v, YAML_STYLE_ANY, line_indent);
 	return ret;
 }
