@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gitseal/secmem.h"
 
@@ -121,6 +122,10 @@ void doc_release(struct doc *d);
  * node_limit more, when that was set smaller beforehand) and then reports
  * GS_ERR_LIMIT. */
 bool doc_budget_spent(const struct doc *d);
+/* Before a load of text: the arena's next block is sized for what the
+ * load will make (an estimate from its length and lines), so that a large
+ * document takes one or two mappings instead of growing block by block. */
+void doc_expect_text(struct doc *d, const uint8_t *text, size_t len);
 
 struct doc_node *doc_new_map(struct doc *d);
 struct doc_node *doc_new_list(struct doc *d);

@@ -1,8 +1,10 @@
 /* Memory for secrets: keys, data keys, plaintext values.
  *
- * Everything here comes from libsodium's guarded allocator (sodium_malloc:
- * guard pages, mlock, wiped by sodium_free). A secret is wiped on release;
- * callers never memset or free it themselves. */
+ * Everything here is guarded (a guard page at each end of each mapping),
+ * locked (mlock; where RLIMIT_MEMLOCK refuses the lock, libsodium's
+ * sodium_malloc, which goes on unlocked), left out of core dumps, and
+ * wiped when it is freed. A secret is wiped on release; callers never
+ * memset or free it themselves. */
 #ifndef GITSEAL_SECMEM_H
 #define GITSEAL_SECMEM_H
 
@@ -19,7 +21,7 @@ void gs_harden_process(void);
 void *gs_secure_alloc(size_t size);
 void gs_secure_free(void *p);
 
-/* A growable byte buffer. With secure set, storage is sodium_malloc'd and
+/* A growable byte buffer. With secure set, storage is gs_secure_alloc'd and
  * wiped when it moves or is released. The data is always NUL-terminated
  * (not counted in len), so text can be handed to string functions. */
 struct gs_buf {
@@ -50,11 +52,24 @@ uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len);
 struct gs_arena_block;
 struct gs_arena {
 	struct gs_arena_block *head;
+	size_t reserve; /* the next block holds at least this much */
 };
 
 void gs_arena_init(struct gs_arena *a);
+/* The next block is made to hold at least size bytes (up to a bound): a
+ * caller that can tell how much the arena will hold saves the mappings of
+ * growing to it. A block holding less than a pool slot costs nothing. */
+void gs_arena_reserve(struct gs_arena *a, size_t size);
 void *gs_arena_alloc(struct gs_arena *a, size_t size);
 char *gs_arena_strndup(struct gs_arena *a, const char *s, size_t n);
 void gs_arena_release(struct gs_arena *a);
+
+#ifdef GITSEAL_TEST_HOOKS
+/* Test builds: called with each mapping of its own (a large block) just
+ * before it is unmapped, after the wipe; and a lock refused as
+ * RLIMIT_MEMLOCK would, so that the sodium_malloc path can be tested. */
+extern void (*gs_secmem_unmap_hook)(const void *p, size_t len);
+extern bool gs_secmem_refuse_lock;
+#endif
 
 #endif

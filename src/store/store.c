@@ -32,6 +32,7 @@ static int load_with(int (*load)(const uint8_t *text, size_t len, struct doc *d)
 	size_t budget = d->node_limit && d->node_limit < DOC_MAX_NODES ? d->node_limit : DOC_MAX_NODES;
 
 	d->node_limit = d->nodes + budget;
+	doc_expect_text(d, text, len);
 	ret = load(text, len, d);
 	/* the stores see a spent budget as a failed allocation */
 	if (ret && doc_budget_spent(d))

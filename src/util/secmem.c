@@ -33,11 +33,11 @@ void gs_harden_process(void)
 /*
  * Small secrets come from a pool carved out of large regions (locked,
  * excluded from core dumps, a guard page at each end), one free list per
- * size class; large ones get a guarded sodium_malloc mapping of their own. A guarded mapping
- * costs several system calls (mmap, mprotect, mlock, munmap), which for
- * the many short-lived buffers of a git filter run dominated the time.
- * Every slot is wiped when it is freed. Each allocation carries a 16-byte
- * header saying where it came from.
+ * size class; large ones get a guarded mapping of their own. A guarded
+ * mapping costs several system calls, which for the many short-lived
+ * buffers of a git filter run dominated the time. Every slot is wiped when
+ * it is freed. Each allocation carries a 16-byte header saying where it
+ * came from.
  */
 enum {
 	POOL_CLASSES = 9,            /* 64 .. 16384 bytes, header included */
@@ -45,7 +45,8 @@ enum {
 	POOL_FIRST_REGION = 8 * 1024,
 	POOL_REGION = 64 * 1024,
 	HEADER = 16,
-	LARGE_CLASS = 0xff,
+	LARGE_SODIUM = 0xff,         /* sodium_malloc: the lock was refused */
+	LARGE_MAPPED = 0xfe,         /* a locked mapping of its own (locked_map) */
 };
 
 struct slot_header {
@@ -62,6 +63,11 @@ static uint8_t *region_next;
 static size_t region_left;
 static size_t region_size = POOL_FIRST_REGION;
 
+#ifdef GITSEAL_TEST_HOOKS
+void (*gs_secmem_unmap_hook)(const void *p, size_t len);
+bool gs_secmem_refuse_lock;
+#endif
+
 static int size_class(size_t total)
 {
 	for (int c = 0; c < POOL_CLASSES; c++)
@@ -70,34 +76,72 @@ static int size_class(size_t total)
 	return -1;
 }
 
-/* A pool region: one mapping with a guard page at each end, locked and
- * populated as it is mapped, left out of core dumps. sodium_malloc makes
- * six system calls for it (mmap, three mprotect, madvise, mlock) and fills
- * it with garbage; this makes three (a fresh process's first 8 KiB region:
- * 13 us instead of 30 on the 2-core VM of bench/age_bench.sh).
- * What sodium_malloc adds besides, a canary that sodium_free checks, never
- * served regions, which are never freed. Where the lock is refused
+static size_t guard_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 0 ? (size_t)page : 4096;
+}
+
+/* One mapping with a guard page at each end, locked and populated as it is
+ * mapped, left out of core dumps; NULL where the lock is refused
  * (RLIMIT_MEMLOCK, checked before anything is mapped over the reserved
- * range) the region comes from sodium_malloc, which goes on unlocked. */
-static uint8_t *region_map(size_t size)
+ * range). sodium_malloc makes six system calls for such a block (mmap,
+ * three mprotect, madvise, mlock), fills every byte with garbage and
+ * sodium_free wipes every byte again; this makes three and fills nothing
+ * (the pages come zeroed): a fresh process's first 8 KiB pool region took
+ * 13 us instead of 30 on the 2-core VM of bench/age_bench.sh, and decrypt
+ * of 10,000 values spent 17 M instructions in the fill and wipe of its
+ * arena blocks. What sodium_malloc adds besides is a canary that
+ * sodium_free checks: the slot header's magic does that here. */
+static uint8_t *locked_map(size_t size)
 {
 	const int anonymous = MAP_PRIVATE | MAP_ANONYMOUS;
-	long page = sysconf(_SC_PAGESIZE);
-	size_t guard = page > 0 ? (size_t)page : 4096;
+	size_t guard = guard_size();
 	uint8_t *base, *p;
 
+#ifdef GITSEAL_TEST_HOOKS
+	if (gs_secmem_refuse_lock)
+		return NULL;
+#endif
+	if (size > SIZE_MAX - 3 * guard)
+		return NULL;
 	size = (size + guard - 1) / guard * guard;
 	base = mmap(NULL, size + 2 * guard, PROT_NONE, anonymous | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
-		return sodium_malloc(size);
+		return NULL;
 	p = base + guard;
 	if (mmap(p, size, PROT_READ | PROT_WRITE, anonymous | MAP_FIXED | MAP_LOCKED | MAP_POPULATE, -1, 0) ==
 	    MAP_FAILED) {
 		munmap(base, size + 2 * guard);
-		return sodium_malloc(size);
+		return NULL;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
 	return p;
+}
+
+/* Undoes locked_map(size) at p, its first wipe bytes wiped: the rest were
+ * never written (or the caller wiped them). */
+static void locked_unmap(uint8_t *p, size_t size, size_t wipe)
+{
+	size_t guard = guard_size();
+
+	size = (size + guard - 1) / guard * guard;
+	sodium_memzero(p, wipe < size ? wipe : size);
+#ifdef GITSEAL_TEST_HOOKS
+	if (gs_secmem_unmap_hook)
+		gs_secmem_unmap_hook(p, size);
+#endif
+	munmap(p - guard, size + 2 * guard);
+}
+
+/* A pool region. Where the lock is refused it comes from sodium_malloc,
+ * which goes on unlocked. Regions are never freed. */
+static uint8_t *region_map(size_t size)
+{
+	uint8_t *p = locked_map(size);
+
+	return p ? p : sodium_malloc(size);
 }
 
 static void *pool_take(int c)
@@ -133,11 +177,11 @@ static void *pool_take(int c)
 
 void *gs_secure_alloc(size_t size)
 {
-	struct slot_header h = { SLOT_MAGIC, LARGE_CLASS, size };
+	struct slot_header h = { SLOT_MAGIC, LARGE_MAPPED, size };
 	uint8_t *p;
 	int c;
 
-	if (size > SIZE_MAX - HEADER)
+	if (size > SIZE_MAX - 2 * HEADER)
 		return NULL;
 	c = size_class(size + HEADER);
 	if (c >= 0) {
@@ -146,11 +190,13 @@ void *gs_secure_alloc(size_t size)
 		pthread_mutex_unlock(&pool_lock);
 		h.size_class = (uint32_t)c;
 	} else {
-		/* sodium_malloc aligns the end of a block to its guard page:
-		 * a multiple of 16 keeps the start aligned too */
-		if (size > SIZE_MAX - 2 * HEADER)
-			return NULL;
-		p = sodium_malloc((size + HEADER + 15) & ~(size_t)15);
+		p = locked_map(size + HEADER);
+		if (!p) {
+			/* sodium_malloc aligns the end of a block to its guard
+			 * page: a multiple of 16 keeps the start aligned too */
+			p = sodium_malloc((size + HEADER + 15) & ~(size_t)15);
+			h.size_class = LARGE_SODIUM;
+		}
 	}
 	if (!p)
 		return NULL;
@@ -158,7 +204,9 @@ void *gs_secure_alloc(size_t size)
 	return p + HEADER;
 }
 
-void gs_secure_free(void *ptr)
+/* Frees what gs_secure_alloc gave; of a block with a mapping of its own
+ * only the first wipe bytes can hold anything (at most its size). */
+static void secure_free_wiping(void *ptr, size_t wipe)
 {
 	struct slot_header h;
 	uint8_t *p = ptr;
@@ -169,15 +217,26 @@ void gs_secure_free(void *ptr)
 	memcpy(&h, p, sizeof(h));
 	if (h.magic != SLOT_MAGIC)
 		abort(); /* not ours, or a buffer underflow: never continue */
-	if (h.size_class == LARGE_CLASS) {
+	if (h.size_class == LARGE_MAPPED) {
+		locked_unmap(p, h.size + HEADER, HEADER + (wipe < h.size ? wipe : h.size));
+		return;
+	}
+	if (h.size_class == LARGE_SODIUM) {
 		sodium_free(p);
 		return;
 	}
+	if (h.size_class >= POOL_CLASSES)
+		abort();
 	sodium_memzero(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
 	pthread_mutex_lock(&pool_lock);
 	memcpy(p, &free_slots[h.size_class], sizeof(void *));
 	free_slots[h.size_class] = p;
 	pthread_mutex_unlock(&pool_lock);
+}
+
+void gs_secure_free(void *ptr)
+{
+	secure_free_wiping(ptr, SIZE_MAX);
 }
 
 enum { SECURE_GROWTH_SLOW = 1024 * 1024 };
@@ -321,6 +380,11 @@ enum { ARENA_BLOCK_MIN = 4096 - 64 };
  * little locked memory is left unused at the end. */
 enum { ARENA_BLOCK_MAX = 512 * 1024 };
 
+/* The most a reservation (gs_arena_reserve) makes a block hold: past it the
+ * blocks grow as above. An estimate from attacker input must not lock
+ * more than a large document would use. */
+enum { ARENA_RESERVE_MAX = 64 * 1024 * 1024 };
+
 struct gs_arena_block {
 	struct gs_arena_block *next;
 	size_t used;
@@ -331,6 +395,16 @@ struct gs_arena_block {
 void gs_arena_init(struct gs_arena *a)
 {
 	a->head = NULL;
+	a->reserve = 0;
+}
+
+void gs_arena_reserve(struct gs_arena *a, size_t size)
+{
+	/* blocks up to the pool's largest slot cost no system call: a small
+	 * document goes on growing through them */
+	if (size <= ((size_t)1 << (POOL_MIN_SHIFT + POOL_CLASSES - 1)) - HEADER - sizeof(struct gs_arena_block))
+		size = 0;
+	a->reserve = size < ARENA_RESERVE_MAX ? size : ARENA_RESERVE_MAX;
 }
 
 /* Strings need no alignment: a document is mostly short strings, and
@@ -347,6 +421,8 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 	start = blk ? (blk->used + align - 1) / align * align : 0;
 	if (!blk || start > blk->cap || blk->cap - start < rounded) {
 		cap = blk ? (blk->cap < ARENA_BLOCK_MAX / 2 ? blk->cap * 2 : ARENA_BLOCK_MAX) : ARENA_BLOCK_MIN;
+		if (cap < a->reserve)
+			cap = a->reserve;
 		/* A string larger than a block gets a block of its own behind the
 		 * current one: later small allocations go on filling the current
 		 * block, and no block is sized after the large one (which took
@@ -370,6 +446,7 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 		blk->used = 0;
 		blk->cap = cap;
 		a->head = blk;
+		a->reserve = 0;
 		start = 0;
 	}
 	p = (char *)blk->data + start;
@@ -400,8 +477,10 @@ void gs_arena_release(struct gs_arena *a)
 
 	while (blk) {
 		next = blk->next;
-		gs_secure_free(blk);
+		/* nothing past used was ever handed out */
+		secure_free_wiping(blk, sizeof(*blk) + blk->used);
 		blk = next;
 	}
 	a->head = NULL;
+	a->reserve = 0;
 }

@@ -1,0 +1,298 @@
+/* gitseal/secmem.h: a large secure block is a mapping of its own, locked,
+ * left out of core dumps, between two guard pages, and wiped before it is
+ * unmapped; where the lock is refused it comes from sodium_malloc; an
+ * arena given a reservation takes one mapping for it. */
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gitseal/secmem.h"
+
+enum { LARGE = 100000, HEADER = 16 };
+
+/* The VmFlags line of the mapping that holds p, "" if none. */
+static void mapping_flags(const void *p, char *flags, size_t size)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false;
+
+	flags[0] = '\0';
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			inside = (uintptr_t)p >= start && (uintptr_t)p < end;
+			continue;
+		}
+		if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+			strncpy(flags, line + 8, size - 1);
+			flags[size - 1] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static bool has_flag(const char *flags, const char *flag)
+{
+	char padded[8];
+
+	snprintf(padded, sizeof(padded), " %s", flag);
+	return strstr(flags, padded) != NULL;
+}
+
+/* True if reading *p kills a child process (a guard page). */
+static bool read_faults(const volatile uint8_t *p)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		volatile uint8_t sink;
+
+		/* cmocka (and ASan) catch the fault; the child must die of it */
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		sink = *p;
+
+		(void)sink;
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_large_block_locked_and_guarded(void **state)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *p = gs_secure_alloc(LARGE);
+	uint8_t *start = p - HEADER;
+	size_t mapped = (LARGE + HEADER + page - 1) / page * page;
+	char flags[256];
+
+	(void)state;
+	assert_non_null(p);
+	memset(p, 0xa5, LARGE);
+	/* a mapping of its own: its header starts a page */
+	assert_int_equal((uintptr_t)start % page, 0);
+	mapping_flags(p, flags, sizeof(flags));
+	assert_true(has_flag(flags, "lo")); /* locked */
+	assert_true(has_flag(flags, "dd")); /* not in core dumps */
+	assert_false(read_faults(p + LARGE - 1));
+	assert_true(read_faults(start - 1));
+	assert_true(read_faults(start + mapped));
+	gs_secure_free(p);
+}
+
+/* A process that may not lock memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK 0)
+ * still gets its large blocks and buffers, from sodium_malloc, and frees
+ * them. */
+static void test_lock_refused_falls_back(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct caps[2];
+		struct rlimit none = { 0, 0 };
+		struct gs_buf b;
+		uint8_t *p;
+		char flags[256];
+
+		if (syscall(SYS_capget, &head, caps) != 0)
+			_exit(10);
+		caps[0].effective &= ~(1u << CAP_IPC_LOCK);
+		caps[0].permitted &= ~(1u << CAP_IPC_LOCK);
+		caps[0].inheritable &= ~(1u << CAP_IPC_LOCK);
+		if (syscall(SYS_capset, &head, caps) != 0 || setrlimit(RLIMIT_MEMLOCK, &none) != 0)
+			_exit(11);
+		p = gs_secure_alloc(LARGE);
+		if (!p)
+			_exit(12);
+		memset(p, 0xa5, LARGE);
+		mapping_flags(p, flags, sizeof(flags));
+		if (has_flag(flags, "lo"))
+			_exit(13); /* the lock was refused: not our locked mapping */
+		gs_secure_free(p);
+		gs_buf_init(&b, true);
+		for (int i = 0; i < 5000; i++)
+			if (gs_buf_append_str(&b, "secret value ") != 0)
+				_exit(14);
+		gs_buf_release(&b);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+#ifdef GITSEAL_TEST_HOOKS
+static size_t unmapped, unmapped_dirty;
+
+static void count_unmap(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	unmapped++;
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			unmapped_dirty++;
+}
+#endif
+
+static void test_large_block_wiped_before_unmap(void **state)
+{
+	(void)state;
+#ifdef GITSEAL_TEST_HOOKS
+	struct gs_buf b;
+	uint8_t *p;
+
+	gs_secmem_unmap_hook = count_unmap;
+	unmapped = unmapped_dirty = 0;
+	p = gs_secure_alloc(LARGE);
+	assert_non_null(p);
+	memset(p, 0xa5, LARGE);
+	gs_secure_free(p);
+	assert_int_equal(unmapped, 1);
+	assert_int_equal(unmapped_dirty, 0);
+
+	/* a buffer grown past the pool: each copy it leaves is wiped */
+	unmapped = 0;
+	gs_buf_init(&b, true);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(gs_buf_append_str(&b, "secret value "), 0);
+	gs_buf_release(&b);
+	assert_true(unmapped >= 2);
+	assert_int_equal(unmapped_dirty, 0);
+	gs_secmem_unmap_hook = NULL;
+#else
+	skip();
+#endif
+}
+
+static void test_lock_refused_hook(void **state)
+{
+	(void)state;
+#ifdef GITSEAL_TEST_HOOKS
+	uint8_t *p;
+
+	gs_secmem_unmap_hook = count_unmap;
+	gs_secmem_refuse_lock = true;
+	unmapped = 0;
+	p = gs_secure_alloc(LARGE);
+	assert_non_null(p);
+	memset(p, 0xa5, LARGE);
+	gs_secure_free(p); /* sodium_free's, not an unmap of ours */
+	gs_secmem_refuse_lock = false;
+	assert_int_equal(unmapped, 0);
+	gs_secmem_unmap_hook = NULL;
+#else
+	skip();
+#endif
+}
+
+static void test_arena_reservation(void **state)
+{
+	(void)state;
+#ifdef GITSEAL_TEST_HOOKS
+	struct gs_arena a;
+	char text[100];
+
+	memset(text, 'S', sizeof(text));
+	gs_secmem_unmap_hook = count_unmap;
+
+	/* one mapping for what was reserved, wiped as far as it was used */
+	unmapped = unmapped_dirty = 0;
+	gs_arena_init(&a);
+	gs_arena_reserve(&a, 1 << 20);
+	for (int i = 0; i < 10000; i++)
+		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
+	gs_arena_release(&a);
+	assert_int_equal(unmapped, 1);
+	assert_int_equal(unmapped_dirty, 0);
+
+	/* without it, the arena grows block by block */
+	unmapped = 0;
+	gs_arena_init(&a);
+	for (int i = 0; i < 10000; i++)
+		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
+	gs_arena_release(&a);
+	assert_true(unmapped > 2);
+	assert_int_equal(unmapped_dirty, 0);
+
+	/* a small reservation maps nothing: pool slots serve it */
+	unmapped = 0;
+	gs_arena_init(&a);
+	gs_arena_reserve(&a, 1000);
+	for (int i = 0; i < 100; i++)
+		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
+	gs_arena_release(&a);
+	assert_int_equal(unmapped, 0);
+	gs_secmem_unmap_hook = NULL;
+#else
+	skip();
+#endif
+}
+
+static void test_arena_strings_kept(void **state)
+{
+	struct gs_arena a;
+	char *s[3000];
+
+	(void)state;
+	gs_arena_init(&a);
+	gs_arena_reserve(&a, 64 * 1024);
+	for (int i = 0; i < 3000; i++) {
+		char text[32];
+		int n = snprintf(text, sizeof(text), "value-%d", i);
+
+		s[i] = gs_arena_strndup(&a, text, (size_t)n);
+		assert_non_null(s[i]);
+	}
+	for (int i = 0; i < 3000; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "value-%d", i);
+		assert_string_equal(s[i], text);
+	}
+	gs_arena_release(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_large_block_locked_and_guarded),
+		cmocka_unit_test(test_lock_refused_falls_back),
+		cmocka_unit_test(test_large_block_wiped_before_unmap),
+		cmocka_unit_test(test_lock_refused_hook),
+		cmocka_unit_test(test_arena_reservation),
+		cmocka_unit_test(test_arena_strings_kept),
+	};
+
+	if (gs_crypto_init())
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
