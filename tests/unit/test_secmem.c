@@ -21,7 +21,7 @@
 
 #include "gitseal/secmem.h"
 
-enum { LARGE = 100000, HEADER = 16 };
+enum { LARGE = 100000, HUGE = 3 * 1024 * 1024 + 5, HEADER = 16 };
 
 /* The VmFlags line of the mapping that holds p, "" if none. */
 static void mapping_flags(const void *p, char *flags, size_t size)
@@ -80,26 +80,34 @@ static bool read_faults(const volatile uint8_t *p)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-static void test_large_block_locked_and_guarded(void **state)
+static void check_locked_and_guarded(size_t size, size_t align)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uint8_t *p = gs_secure_alloc(LARGE);
+	uint8_t *p = gs_secure_alloc(size);
 	uint8_t *start = p - HEADER;
-	size_t mapped = (LARGE + HEADER + page - 1) / page * page;
+	size_t mapped = (size + HEADER + page - 1) / page * page;
 	char flags[256];
 
-	(void)state;
 	assert_non_null(p);
-	memset(p, 0xa5, LARGE);
-	/* a mapping of its own: its header starts a page */
-	assert_int_equal((uintptr_t)start % page, 0);
+	memset(p, 0xa5, size);
+	/* a mapping of its own: its header starts a page (a huge page's
+	 * boundary from 2 MiB on) */
+	assert_int_equal((uintptr_t)start % align, 0);
 	mapping_flags(p, flags, sizeof(flags));
 	assert_true(has_flag(flags, "lo")); /* locked */
 	assert_true(has_flag(flags, "dd")); /* not in core dumps */
-	assert_false(read_faults(p + LARGE - 1));
+	assert_false(read_faults(p + size - 1));
 	assert_true(read_faults(start - 1));
 	assert_true(read_faults(start + mapped));
 	gs_secure_free(p);
+}
+
+static void test_large_block_locked_and_guarded(void **state)
+{
+	(void)state;
+	check_locked_and_guarded(LARGE, (size_t)sysconf(_SC_PAGESIZE));
+	check_locked_and_guarded(HUGE, 2 * 1024 * 1024);
+	check_locked_and_guarded(2 * 1024 * 1024 - HEADER, 2 * 1024 * 1024);
 }
 
 /* A process that may not lock memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK 0)
@@ -136,6 +144,14 @@ static void test_lock_refused_falls_back(void **state)
 		mapping_flags(p, flags, sizeof(flags));
 		if (has_flag(flags, "lo"))
 			_exit(13); /* the lock was refused: not our locked mapping */
+		gs_secure_free(p);
+		p = gs_secure_alloc(HUGE);
+		if (!p)
+			_exit(15);
+		memset(p, 0xa5, HUGE);
+		mapping_flags(p, flags, sizeof(flags));
+		if (has_flag(flags, "lo"))
+			_exit(16);
 		gs_secure_free(p);
 		gs_buf_init(&b, true);
 		for (int i = 0; i < 5000; i++)
@@ -177,6 +193,12 @@ static void test_large_block_wiped_before_unmap(void **state)
 	memset(p, 0xa5, LARGE);
 	gs_secure_free(p);
 	assert_int_equal(unmapped, 1);
+	assert_int_equal(unmapped_dirty, 0);
+	p = gs_secure_alloc(HUGE);
+	assert_non_null(p);
+	memset(p, 0xa5, HUGE);
+	gs_secure_free(p);
+	assert_int_equal(unmapped, 2);
 	assert_int_equal(unmapped_dirty, 0);
 
 	/* a buffer grown past the pool: each copy it leaves is wiped */
