@@ -20,16 +20,18 @@ void doc_init(struct doc *d, enum doc_format format)
 }
 
 /* What loading a text takes in the arena, measured on the 10,000 values
- * of bench/sops_bench.sh: about 250 bytes a line (the node, its entry,
+ * of bench/sops_bench.sh: about 260 bytes a line (the node, its entry,
  * the entry arrays it outgrew) besides the text copied (3.1 MB for the
- * 300 KB plaintext, 4.3 MB for its 1.4 MB encrypted form). A shared
- * source copies at most DOC_SHARE_MIN bytes of a line. */
-enum { DOC_ARENA_PER_LINE = 288 };
+ * 300 KB plaintext, 4.3 MB for its 1.4 MB encrypted form). Of a line's
+ * text at most DOC_LINE_COPY counts: a longer value takes an arena block
+ * of its own, and a reservation made for it would be held twice (a 100
+ * MiB value); a shared source copies at most DOC_SHARE_MIN bytes a line. */
+enum { DOC_ARENA_PER_LINE = 288, DOC_LINE_COPY = 512 };
 
 void doc_expect_text(struct doc *d, const uint8_t *text, size_t len)
 {
 	const uint8_t *p = text, *end = text + len, *nl;
-	size_t lines = 0, copied = len;
+	size_t lines = 0, copied = len, per_line = d->share_source ? DOC_SHARE_MIN : DOC_LINE_COPY;
 
 	if (!text)
 		return;
@@ -37,10 +39,12 @@ void doc_expect_text(struct doc *d, const uint8_t *text, size_t len)
 		lines++;
 		p = nl + 1;
 	}
-	if (d->share_source && lines < copied / DOC_SHARE_MIN)
-		copied = lines * DOC_SHARE_MIN;
-	if (lines > (SIZE_MAX - copied) / DOC_ARENA_PER_LINE)
-		lines = (SIZE_MAX - copied) / DOC_ARENA_PER_LINE;
+	/* lines <= len: no product below overflows a 64-bit size_t for any
+	 * input the stores take (STORE_MAX_INPUT) */
+	if (lines > SIZE_MAX / (DOC_ARENA_PER_LINE + DOC_LINE_COPY))
+		lines = SIZE_MAX / (DOC_ARENA_PER_LINE + DOC_LINE_COPY);
+	if (copied > lines * per_line)
+		copied = lines * per_line;
 	gs_arena_reserve(&d->arena, copied + lines * DOC_ARENA_PER_LINE);
 }
 
