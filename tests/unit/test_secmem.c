@@ -303,6 +303,29 @@ static void test_arena_strings_kept(void **state)
 	gs_arena_release(&a);
 }
 
+/* A plain buffer made large at once (a file read whole) is aligned for
+ * huge pages; it grows from there and keeps its bytes. */
+static void test_plain_buffer_made_large(void **state)
+{
+	struct gs_buf b;
+	size_t first = 1500 * 1000;
+
+	(void)state;
+	gs_buf_init(&b, false);
+	assert_int_equal(gs_buf_reserve(&b, first), 0);
+	assert_true(b.cap > first);
+	for (size_t i = 0; i < first; i++)
+		b.data[i] = (uint8_t)(i * 7);
+	b.len = first;
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(gs_buf_append_str(&b, "more text "), 0);
+	assert_int_equal(b.len, first + 100000 * 10);
+	for (size_t i = 0; i < first; i++)
+		assert_int_equal(b.data[i], (uint8_t)(i * 7));
+	assert_memory_equal(b.data + b.len - 10, "more text ", 10);
+	gs_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_lock_refused_hook),
 		cmocka_unit_test(test_arena_reservation),
 		cmocka_unit_test(test_arena_strings_kept),
+		cmocka_unit_test(test_plain_buffer_made_large),
 	};
 
 	if (gs_crypto_init())
