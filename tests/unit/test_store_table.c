@@ -212,6 +212,11 @@ static const struct row rows[] = {
 	 * comment; the document is written afresh (fuzz_yaml,
 	 * regress_flow_root_entry_after_comment) */
 	{ "documents", Y, "{ sops : ,\n}  #", RESEAL, "sops", DOC_NULL, "", "#\nsops: null\n" },
+	/* ... and a comment below a key with no value, which the loader puts
+	 * before the key's entry: the entry written again went after the
+	 * bracket, before the comment (fuzz_yaml, regress_flow_comment_below_key) */
+	{ "documents", Y, "{sops\n#\n}", RESEAL, "sops", DOC_NULL, "", "{\n    #\n    sops: null}" },
+	{ "documents", Y, "{a: 1, sops\n#\n}", RESEAL, "sops", DOC_NULL, "", "{a: 1,\n    #\n    sops: null}" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", RESEAL, "sops", DOC_INT, "3", "a: 1\n#c\nsops: 3\n" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", APPEND, "n", DOC_INT, "3", "a: 1\nsops: 2\n#c\n\"n\": 3\n" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", SET, "a", DOC_INT, "3", "{ a: 3, sops : 2 } #c\n" },
