@@ -1323,6 +1323,10 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 			comma = false;
 			if (cut_at == YNONE_POS)
 				ret = put(p, " ", 1);
+		} else if (tkind(p, t) == YT_COLON && cut_at == YNONE_POS) {
+			/* an empty value: libyaml refuses "a:," in a flow
+			 * collection (fuzz_yaml: "{ sops: [3], !!! 0B?: }") */
+			ret = put(p, " ", 1);
 		}
 	}
 	if (cut_at != YNONE_POS)
