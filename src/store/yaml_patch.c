@@ -1286,6 +1286,18 @@ static int put_flow_entry(struct patcher *p, const struct doc_node *c, const str
 	return yfresh_flow(&p->fresh, e->value, line_indent);
 }
 
+/* Whether a comment comes, in the tree, between the last live entry and
+ * the new ones: they go after that entry (or the bracket), so before the
+ * comment. The loader puts a comment below a key with no value before its
+ * entry (fuzz_yaml: "{sops" / "#" / "}", the entry written again). */
+static bool comment_before_new(const struct doc_node *c, size_t from)
+{
+	for (size_t i = from; i-- > 0;)
+		if (!c->entries[i].removed)
+			return c->entries[i].value->kind == DOC_COMMENT;
+	return false;
+}
+
 /* New entries at the end of a flow collection, before its bracket: after
  * the last live entry, or where the loaded entries after it were cut
  * (cut_at, YNONE_POS when the last loaded entry stays). */
@@ -1296,7 +1308,7 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 	bool comma = last_live != NULL;
 	int ret = 0;
 
-	if (!(cr->flags & YN_BRACKETS))
+	if (!(cr->flags & YN_BRACKETS) || comment_before_new(c, from))
 		return RERENDER;
 	pos = tend(p, cr->body);
 	if (last_live) {
@@ -1311,6 +1323,10 @@ static int append_flow(struct patcher *p, const struct doc_node *c, const struct
 			comma = false;
 			if (cut_at == YNONE_POS)
 				ret = put(p, " ", 1);
+		} else if (tkind(p, t) == YT_COLON && cut_at == YNONE_POS) {
+			/* an empty value: libyaml refuses "a:," in a flow
+			 * collection (fuzz_yaml: "{ sops: [3], !!! 0B?: }") */
+			ret = put(p, " ", 1);
 		}
 	}
 	if (cut_at != YNONE_POS)

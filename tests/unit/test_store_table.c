@@ -212,6 +212,16 @@ static const struct row rows[] = {
 	 * comment; the document is written afresh (fuzz_yaml,
 	 * regress_flow_root_entry_after_comment) */
 	{ "documents", Y, "{ sops : ,\n}  #", RESEAL, "sops", DOC_NULL, "", "#\nsops: null\n" },
+	/* ... and a comment below a key with no value, which the loader puts
+	 * before the key's entry: the entry written again went after the
+	 * bracket, before the comment (fuzz_yaml, regress_flow_comment_below_key) */
+	/* a new entry after one with an empty value: "a:," does not load in
+	 * a flow collection (fuzz_yaml, regress_flow_append_after_empty_value) */
+	{ "documents", Y, "---\n{ sops: [3], !!! 0B?: }\n", RESEAL, "sops", DOC_INT, "1", "---\n{ !!! 0B?: , sops: 1 }\n" },
+	{ "documents", Y, "{ a: }\n", APPEND, "n", DOC_INT, "1", "{ a: , \"n\": 1 }\n" },
+	{ "documents", Y, "{ a: , sops: 1}\n", RESEAL, "sops", DOC_INT, "1", "{ a: , sops: 1}\n" },
+	{ "documents", Y, "{sops\n#\n}", RESEAL, "sops", DOC_NULL, "", "{\n    #\n    sops: null}" },
+	{ "documents", Y, "{a: 1, sops\n#\n}", RESEAL, "sops", DOC_NULL, "", "{a: 1,\n    #\n    sops: null}" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", RESEAL, "sops", DOC_INT, "3", "a: 1\n#c\nsops: 3\n" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", APPEND, "n", DOC_INT, "3", "a: 1\nsops: 2\n#c\n\"n\": 3\n" },
 	{ "documents", Y, "{ a: 1, sops : 2 } #c\n", SET, "a", DOC_INT, "3", "{ a: 3, sops : 2 } #c\n" },
