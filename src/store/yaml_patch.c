@@ -775,22 +775,6 @@ static bool moved_scalar_leaves_comment(const struct patcher *p, const struct sl
 	       t < p->lx->n && tkind(p, t) == YT_COMMENT && ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t));
 }
 
-/* Writes v into the pool from hm for the slot (render); *plain: it was
- * written plain, or is the caller's text as it is. */
-static int render_entry_value(struct patcher *p, const struct slot *s, const struct doc_node *c,
-			      const struct ynode *er, const struct doc_node *v, enum yaml_style prefer, size_t hm,
-			      size_t *bm, bool *plain)
-{
-	int ret;
-
-	p->ed.pool.len = hm;
-	p->ref = NULL;
-	ret = render(p, s, v, c->kind == DOC_LIST, prefer,
-		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), bm);
-	*plain = !ret && (p->ref || wrote_plain(p, hm, *bm));
-	return ret;
-}
-
 /* Writes v where the entry's value was (block context). */
 static int write_value(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 		       const struct ynode *er, const struct doc_node *v, enum yaml_style prefer)
@@ -819,8 +803,12 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if ((ret = drop_tags(p, er)))
 		return ret;
 	hm = p->ed.pool.len;
-	if ((ret = render_entry_value(p, &s, c, er, v, prefer, hm, &bm, &plain)))
+	p->ref = NULL;
+	ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
+		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
+	if (ret)
 		goto out;
+	plain = p->ref || wrote_plain(p, hm, bm);
 	if (bm == hm && !p->ref && !s.own_line) {
 		/* nothing on the indicator's line: no blanks left there, those
 		 * after the old value neither (after an indicator libyaml
