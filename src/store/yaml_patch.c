@@ -400,8 +400,19 @@ static bool lines_fit(const struct patcher *p, size_t line, size_t indent, bool 
 	return lines_fit_until(p, line, p->len, indent, keep);
 }
 
+/* Whether the line break at pos is one a reader keeps in a block's text:
+ * libyaml and yaml.v3 read a line or paragraph separator (U+2028, U+2029)
+ * as a line break but copy it into the value, so a block whose last line
+ * ends in one holds another value (fuzz_yaml). */
+static bool break_kept_in_text(const struct patcher *p, size_t pos)
+{
+	return ysrc_break_len(p->src, p->len, pos) == 3;
+}
+
 static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool keep)
 {
+	if (break_kept_in_text(p, ysrc_line_end(p->lx, at)))
+		return false;
 	return lines_fit(p, ysrc_next_line(p->lx, at), indent, keep);
 }
 
@@ -410,8 +421,9 @@ static bool block_fits(const struct patcher *p, size_t at, size_t indent, bool k
  * followed that text (its own lines go: fuzz_yaml). */
 static bool slot_block_fits(const struct patcher *p, const struct slot *s, size_t indent, bool keep)
 {
-	if (moves_up(s) &&
-	    !lines_fit_until(p, ysrc_next_line(p->lx, s->at), ysrc_line_start(p->lx, s->start), indent, keep))
+	if (moves_up(s) && (break_kept_in_text(p, ysrc_line_end(p->lx, s->at)) ||
+			    !lines_fit_until(p, ysrc_next_line(p->lx, s->at), ysrc_line_start(p->lx, s->start),
+					     indent, keep)))
 		return false;
 	return block_fits(p, s->body_end, indent, keep);
 }
@@ -969,8 +981,12 @@ static uint32_t entry_first(const struct ynode *r)
  * of blanks alone counts too when it is deeper (libyaml reads blanks past
  * the indentation as text, even on a last line with no break: fuzz_yaml,
  * regress_block_blank_tail); the content indentation is not known here,
- * so any blank line deeper than the block's own line is taken as text. */
-static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end)
+ * so any blank line deeper than the block's own line is taken as text.
+ * The block's own line is its header's, or the collection's column when
+ * that is less (a header on a line of its own below its key is deeper
+ * than the key whose indentation the block's text is measured from:
+ * fuzz_yaml, "mK:" / "     |" / "sops:" / " # c", sops cut). */
+static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end, size_t owner_col)
 {
 	uint32_t body = first - 1, header;
 	size_t ls, col, line;
@@ -981,7 +997,7 @@ static bool block_would_grow(const struct patcher *p, uint32_t first, size_t end
 	header = body - 1 - (tkind(p, body - 1) == YT_COMMENT);
 	keep = memchr(p->src + tstart(p, header), '+', tend(p, header) - tstart(p, header)) != NULL;
 	ls = ysrc_line_start(p->lx, tstart(p, header));
-	for (col = 0; ls + col < p->len && p->src[ls + col] == ' '; col++)
+	for (col = 0; col < owner_col && ls + col < p->len && p->src[ls + col] == ' '; col++)
 		;
 	for (line = end; line < p->len; line = ysrc_next_line(p->lx, line)) {
 		size_t k = 0;
@@ -1060,7 +1076,7 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
 	if ((last + 1 < p->lx->n && tstart(p, last + 1) < end) || holds_other_comment(p, c, first, last) ||
-	    block_would_grow(p, first, ysrc_next_line(p->lx, end)) ||
+	    block_would_grow(p, first, ysrc_next_line(p->lx, end), cr->col) ||
 	    new_block_would_grow(p, first, ysrc_next_line(p->lx, end)) || comment_would_move(p, c, i, last) ||
 	    comment_would_leave(p, c, cr, i, first))
 		return RERENDER;

@@ -145,6 +145,14 @@ static const struct row rows[] = {
 	{ "blocks", Y, "k: | # c\n  t\nz: 1\n", SEAL, NULL, 0, NULL, "k: ENC #ENC\nz: ENC\n" },
 	{ "blocks", Y, "k: x\nz: 1\n", SET, "k", DOC_STR, "t\n\n", "k: |+\n    t\n\nz: 1\n" },
 	{ "blocks", Y, "k: x # c\n", SET, "k", DOC_STR, "a\nb\n", "k: | # c\n    a\n    b\n" },
+	/* a line ending in a paragraph separator (U+2029, a line break to
+	 * libyaml, which copies it into a block's text): a literal block there
+	 * would hold it; double quotes (fuzz_yaml, regress_block_before_separator) */
+	{ "blocks", Y, "k: x #\xE2\x80\xA9", SET, "k", DOC_STR, "a\nb\n", "k: \"a\\nb\\n\" #\xE2\x80\xA9" },
+	/* a block with no text on a line of its own below its key: a comment
+	 * line deeper than the key but not the header, once "sops:" before it
+	 * is cut, would be its text (fuzz_yaml, regress_block_header_line_cut) */
+	{ "blocks", Y, "mK:\n    |\nsops:\n # c\n", REMOVE, "sops", 0, NULL, "mK: \"\"\n# c\n" },
 	/* blanks left last after a cut, deeper than the block: its text */
 	{ "blocks", Y, "o:\n-  |\n &\nsops: 1\n   ", REMOVE, "sops", 0, NULL,
 	  "o:\n    - |\n      &\n   " },
