@@ -1155,6 +1155,22 @@ static int insert_position(const struct patcher *p, const struct doc_node *c, co
 	return RERENDER;
 }
 
+/* Whether the text ends in the last line of a block scalar, with no line
+ * break, under clip or keep chomping: a break written after it would be
+ * its text's (fuzz_yaml: "? |" / " t", the metadata appended after it). */
+static bool ends_in_open_block(const struct patcher *p)
+{
+	uint32_t t, header;
+
+	if (p->lx->n < 2)
+		return false;
+	t = (uint32_t)p->lx->n - 1;
+	if (tkind(p, t) != YT_BODY || tend(p, t) < ysrc_line_start(p->lx, p->len))
+		return false;
+	header = t - 1 - (tkind(p, t - 1) == YT_COMMENT);
+	return !memchr(p->src + tstart(p, header), '-', tend(p, header) - tstart(p, header));
+}
+
 /* after_cut: the entry after is removed, its lines with it: the text
  * before pos then ends in a line break (fuzz_yaml: "a:" / "|+" / "sops:",
  * the last entry written again at the end; a break added for its line
@@ -1170,8 +1186,11 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 	mark = p->ed.pool.len;
 	p->fresh.block_end = 0;
 	/* a last line with no line break */
-	if (pos >= p->len && !after_cut && !ysrc_break_before(p->lx, p->len))
+	if (pos >= p->len && !after_cut && !ysrc_break_before(p->lx, p->len)) {
+		if (ends_in_open_block(p))
+			return RERENDER;
 		ret = put(p, "\n", 1);
+	}
 	for (size_t i = from; i < to && !ret; i++)
 		if (!c->entries[i].removed)
 			ret = write_new_entry(p, c, &c->entries[i], cr->col);

@@ -153,6 +153,12 @@ static const struct row rows[] = {
 	 * line deeper than the key but not the header, once "sops:" before it
 	 * is cut, would be its text (fuzz_yaml, regress_block_header_line_cut) */
 	{ "blocks", Y, "mK:\n    |\nsops:\n # c\n", REMOVE, "sops", 0, NULL, "mK: \"\"\n# c\n" },
+	/* a literal block ends the file with no line break: one written after
+	 * it, for an entry appended, would be its text's; written afresh
+	 * (fuzz_yaml: a block as a key, regress_block_key_open_end) */
+	{ "blocks", Y, "k: |\n  t", APPEND, "sops", DOC_INT, "1", "k: t\nsops: 1" },
+	{ "blocks", Y, "sops: 1\n? a\n? |\n t", RESEAL, "sops", DOC_INT, "1", "a: null\nt: null\nsops: 1" },
+	{ "blocks", Y, "k: |-\n  t", APPEND, "sops", DOC_INT, "1", "k: |-\n  t\nsops: 1\n" },
 	/* blanks left last after a cut, deeper than the block: its text */
 	{ "blocks", Y, "o:\n-  |\n &\nsops: 1\n   ", REMOVE, "sops", 0, NULL,
 	  "o:\n    - |\n      &\n   " },
