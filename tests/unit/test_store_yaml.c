@@ -1299,9 +1299,13 @@ static void test_entry_explicit_keys(void **state)
 		assert_non_null(v);
 		assert_non_null(doc_append(&d, d.branches[0], "sops", 4, v));
 		emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
-		/* at column 0, at the start of the file or of a line */
+		/* at column 0, at the start of the file or of a line (the last
+		 * one with no line break, when the document is written afresh
+		 * after a literal block that ended the file: its text would
+		 * take a break written after it) */
 		assert_true(strncmp((const char *)out.data, "sops: 3\n", 8) == 0 ||
-			    strstr((const char *)out.data, "\nsops: 3\n"));
+			    strstr((const char *)out.data, "\nsops: 3\n") ||
+			    (out.len > 8 && strcmp((const char *)out.data + out.len - 8, "\nsops: 3") == 0));
 		load_ok(DOC_FORMAT_YAML, (const char *)out.data, &again);
 		assert_string_equal(find(again.branches[0], "sops")->value->text, "3");
 		/* the entry after an empty value stays (its marks are the next key's) */
