@@ -11,6 +11,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/sops_options.h"
+#include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
@@ -212,5 +213,6 @@ int main(int argc, char **argv)
 	}
 	opt_parser_release(&p);
 	sops_identities_forget();
+	gs_libcrypto_warm_wait();
 	return code;
 }

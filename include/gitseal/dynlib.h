@@ -47,6 +47,14 @@ int gs_dynlib_open(struct gs_dynlib *lib) __attribute__((warn_unused_result));
  * an OpenSSL call made without it loads libcrypto too, but ends the
  * process with a message if it cannot. */
 int gs_libcrypto_load(void) __attribute__((warn_unused_result));
+/* Starts opening libcrypto on a thread of its own, then calling fetch
+ * there (OpenSSL's first fetch sets up its providers), for a command that
+ * will need it after reading its input; gs_libcrypto_load waits for it.
+ * Once per process; nothing when libcrypto is open already. */
+void gs_libcrypto_warm(void (*fetch)(void));
+/* Waits for that thread: before the process exits (a command that failed
+ * before it needed OpenSSL), so that no exit comes in the middle of it. */
+void gs_libcrypto_warm_wait(void);
 /* Whether libcrypto was loaded (by an earlier gs_libcrypto_load): code
  * with an equal libsodium path uses OpenSSL only then. */
 bool gs_libcrypto_loaded(void);

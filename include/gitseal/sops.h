@@ -173,6 +173,11 @@ struct sops_decrypt_opts {
 	bool ignore_mac;
 };
 
+/* Starts loading the cryptography a sops file needs (libcrypto, AES-256-GCM)
+ * on a thread of its own, for a command about to read one: it overlaps
+ * the reading and parsing. Optional; once per process. */
+void sops_crypto_warm(void);
+
 /* Decrypts an encrypted document in place: values become plaintext, the
  * sops entry is removed. The MAC is checked before this returns success;
  * on any failure the document must be discarded. */

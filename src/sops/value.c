@@ -141,6 +141,16 @@ static const EVP_CIPHER *aes_256_gcm(void)
 	return aes_gcm;
 }
 
+static void aes_256_gcm_warm(void)
+{
+	(void)aes_256_gcm();
+}
+
+void sops_crypto_warm(void)
+{
+	gs_libcrypto_warm(aes_256_gcm_warm);
+}
+
 void sops_cipher_init(struct sops_cipher *c)
 {
 	memset(c, 0, sizeof(*c));

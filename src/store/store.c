@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/heap.h"
 #include "gitseal/store.h"
 #include "store_int.h"
 
@@ -32,6 +33,7 @@ static int load_with(int (*load)(const uint8_t *text, size_t len, struct doc *d)
 	size_t budget = d->node_limit && d->node_limit < DOC_MAX_NODES ? d->node_limit : DOC_MAX_NODES;
 
 	d->node_limit = d->nodes + budget;
+	gs_heap_expect(len);
 	doc_expect_text(d, text, len);
 	ret = load(text, len, d);
 	/* the stores see a spent budget as a failed allocation */

@@ -8,6 +8,8 @@
  * first use. The prototypes come from the OpenSSL headers, so the compiler
  * checks every forwarder.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -48,6 +50,7 @@
 	X(EVP_PKEY_get_bn_param) X(EVP_PKEY_get_raw_private_key) X(EVP_PKEY_get_size) \
 	X(EVP_PKEY_is_a) \
 	X(EVP_chacha20_poly1305) X(EVP_sha256) X(EVP_sha512) \
+	X(OPENSSL_init_crypto) \
 	X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) \
 	X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free) \
 	X(PEM_read_bio_PrivateKey)
@@ -60,14 +63,80 @@ static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) };
 
 static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, symbols);
 
+/* Warming: libcrypto opened, and what the caller's function fetches
+ * fetched, on a thread of its own while the caller reads and parses its
+ * input. Mapping and relocating libcrypto, then OpenSSL's first fetch of
+ * an algorithm (its providers set up), took about 5 ms of every sops
+ * decrypt on the bench's machine. The first caller of gs_libcrypto_load
+ * (or of a forwarder) waits for the thread; until then, nothing else
+ * calls OpenSSL. The thread sets OpenSSL up without its exit handler: a
+ * command that fails before it needs OpenSSL may exit while the thread
+ * still fetches, and the handler would free what the thread uses. */
+static pthread_t warm_thread;
+static atomic_bool warm_running; /* started, not joined yet */
+static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*warm_fetch)(void);
+
+static void *warm_main(void *arg)
+{
+	(void)arg;
+	if (gs_dynlib_open(&libcrypto) == 0 && p_OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) == 1 &&
+	    warm_fetch)
+		warm_fetch();
+	return NULL;
+}
+
+void gs_libcrypto_warm(void (*fetch)(void))
+{
+	static atomic_bool started;
+
+	void *mapped;
+
+	if (atomic_load_explicit(&libcrypto.done, memory_order_acquire) || atomic_exchange(&started, true))
+		return;
+	/* mapped already, as another library's dependency (libgit2's): little
+	 * to win, and glibc leaves a list unfreed when a thread opens a
+	 * library that is there already while others run */
+	if ((mapped = dlopen(LIBCRYPTO_SONAME, RTLD_LAZY | RTLD_NOLOAD))) {
+		dlclose(mapped);
+		return;
+	}
+	warm_fetch = fetch;
+	/* the release store publishes warm_thread */
+	if (pthread_create(&warm_thread, NULL, warm_main, NULL) == 0)
+		atomic_store_explicit(&warm_running, true, memory_order_release);
+}
+
+/* Waits for the warming thread, but on that thread itself (its fetch
+ * calls the forwarders). */
+static void warm_join(void)
+{
+	if (!atomic_load_explicit(&warm_running, memory_order_acquire) ||
+	    pthread_equal(pthread_self(), warm_thread))
+		return;
+	pthread_mutex_lock(&warm_lock);
+	if (atomic_load_explicit(&warm_running, memory_order_relaxed)) {
+		pthread_join(warm_thread, NULL);
+		atomic_store_explicit(&warm_running, false, memory_order_release);
+	}
+	pthread_mutex_unlock(&warm_lock);
+}
+
+void gs_libcrypto_warm_wait(void)
+{
+	warm_join();
+}
+
 int gs_libcrypto_load(void)
 {
+	warm_join();
 	return gs_dynlib_open(&libcrypto);
 }
 
 bool gs_libcrypto_loaded(void)
 {
-	return atomic_load_explicit(&libcrypto.done, memory_order_acquire) && !libcrypto.result;
+	return !atomic_load_explicit(&warm_running, memory_order_acquire) &&
+	       atomic_load_explicit(&libcrypto.done, memory_order_acquire) && !libcrypto.result;
 }
 
 /* A call that reaches a forwarder without gs_libcrypto_load having
@@ -75,6 +144,7 @@ bool gs_libcrypto_loaded(void)
  * library were missing. */
 static void load_or_exit(void)
 {
+	warm_join();
 	if (gs_dynlib_open(&libcrypto) < 0) {
 		fprintf(stderr, "gitseal: error: %s\n", libcrypto.error);
 		_exit(1);

@@ -1,0 +1,12 @@
+/* malloc's heap sized for a large input before it is loaded. */
+#ifndef GITSEAL_HEAP_H
+#define GITSEAL_HEAP_H
+
+#include <stddef.h>
+
+/* Tells malloc a text of `bytes` is about to be loaded: for a large one
+ * the heap grows once, in transparent huge pages, instead of page by
+ * page. Once per process; nothing for a small input. */
+void gs_heap_expect(size_t bytes);
+
+#endif
