@@ -33,7 +33,7 @@ enum {
 /* Held for the life of the process, never touched past its header: the
  * heap's free top then starts on a huge page's boundary, where the blocks
  * that come next are carved (else up to 2 MiB of them in small pages). */
-static void *align_filler;
+static void *volatile align_filler; /* volatile: else unread, its malloc goes */
 
 void gs_heap_expect(size_t bytes)
 {

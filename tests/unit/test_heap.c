@@ -1,0 +1,137 @@
+/* gitseal/heap.h: told of a large input, malloc keeps large blocks in its
+ * heap and the heap's new part is advised for huge pages; a small input
+ * changes nothing. Each test runs in a child process of its own: the
+ * heap is set up once per process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gitseal/heap.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_MALLOC 1 /* ASan's malloc has no brk heap to advise */
+#else
+#define SANITIZED_MALLOC 0
+#endif
+
+enum { LARGE_INPUT = 2 * 1024 * 1024, BLOCK = 1024 * 1024 };
+
+/* The VmFlags of the mapping that holds p ("" if none), and whether that
+ * mapping is part of the [heap]: the heap's lines come one after another,
+ * the first named [heap], an advised part split off without a name. */
+static void mapping_of(const void *p, char *flags, size_t size, bool *in_heap)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false;
+	unsigned long heap_start = 0, start, end;
+
+	flags[0] = '\0';
+	*in_heap = false;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (strstr(line, "[heap]"))
+				heap_start = start;
+			inside = (uintptr_t)p >= start && (uintptr_t)p < end;
+			if (inside)
+				*in_heap = heap_start && start >= heap_start && (uintptr_t)p < (uintptr_t)sbrk(0);
+			continue;
+		}
+		if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, size, "%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Runs check in a child process; the test fails when the child does. */
+static void in_child(void (*check)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		check();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void large_input_heap(void)
+{
+	char flags[512];
+	bool in_heap;
+	void *block;
+
+	gs_heap_expect(LARGE_INPUT);
+	block = malloc(BLOCK);
+	if (!block)
+		_exit(1);
+	memset(block, 1, BLOCK);
+	mapping_of(block, flags, sizeof(flags), &in_heap);
+	/* in the heap (not an mmap of its own), advised for huge pages */
+	if (!in_heap || !strstr(flags, " hg")) {
+		fprintf(stderr, "block of 1 MiB: heap %d, flags%s", in_heap, flags);
+		_exit(1);
+	}
+	free(block);
+}
+
+static void test_large_input_keeps_blocks_in_huge_pages(void **state)
+{
+	(void)state;
+	if (SANITIZED_MALLOC)
+		skip();
+	in_child(large_input_heap);
+}
+
+static void small_input_heap(void)
+{
+	char flags[512];
+	bool in_heap;
+	void *block;
+
+	gs_heap_expect(LARGE_INPUT / 64);
+	block = malloc(BLOCK);
+	if (!block)
+		_exit(1);
+	mapping_of(block, flags, sizeof(flags), &in_heap);
+	/* glibc's default: a block this large is a mapping of its own */
+	if (in_heap) {
+		fprintf(stderr, "block of 1 MiB in the heap after a small input\n");
+		_exit(1);
+	}
+	free(block);
+}
+
+static void test_small_input_changes_nothing(void **state)
+{
+	(void)state;
+	if (SANITIZED_MALLOC)
+		skip();
+	in_child(small_input_heap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_large_input_keeps_blocks_in_huge_pages),
+		cmocka_unit_test(test_small_input_changes_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
