@@ -30,11 +30,14 @@ enum { DOC_ARENA_PER_LINE = 288, DOC_LINE_COPY = 512 };
 
 void doc_expect_text(struct doc *d, const uint8_t *text, size_t len)
 {
-	const uint8_t *p = text, *end = text + len, *nl;
+	const uint8_t *p = text, *end, *nl;
 	size_t lines = 0, copied = len, per_line = d->share_source ? DOC_SHARE_MIN : DOC_LINE_COPY;
 
+	/* no text (an empty input): nothing to reserve, and no pointer to
+	 * offset (undefined behaviour even by 0: make fuzz, fuzz_krm) */
 	if (!text)
 		return;
+	end = text + len;
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
 		lines++;
 		p = nl + 1;
