@@ -125,8 +125,8 @@ static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
 
 int gitfilter_libgit2_load(void)
 {
-	/* one dlopen at a time: both load libcrypto's dependents, and glibc
-	 * leaves a list unfreed when two threads open libraries at once */
+	/* one dlopen at a time: this library pulls in libcrypto too, and
+	 * glibc leaves a list unfreed when two threads open it at once */
 	gs_libcrypto_warm_wait();
 	return gs_dynlib_open(&library);
 }

@@ -41,8 +41,8 @@ static struct gs_dynlib library = GS_DYNLIB(LIBCURL_SONAME, symbols);
 
 int keysrc_libcurl_load(void)
 {
-	/* one dlopen at a time: both load libcrypto's dependents, and glibc
-	 * leaves a list unfreed when two threads open libraries at once */
+	/* one dlopen at a time: this library pulls in libcrypto too, and
+	 * glibc leaves a list unfreed when two threads open it at once */
 	gs_libcrypto_warm_wait();
 	return gs_dynlib_open(&library);
 }

@@ -26,7 +26,7 @@
 enum {
 	HEAP_MIN_INPUT = 256 * 1024,      /* below it, 4 KiB pages cost less */
 	HEAP_MMAP_THRESHOLD = 32 << 20,   /* glibc's most on 64-bit systems */
-	HEAP_GROWTH_PER_BYTE = 6,         /* the bench's load: about 4x the input */
+	HEAP_GROWTH_PER_BYTE = 6,         /* a load takes about 4x its input: room above it */
 	HEAP_MAX_STEP = 64 << 20,
 };
 

@@ -89,7 +89,6 @@ static void *warm_main(void *arg)
 void gs_libcrypto_warm(void (*fetch)(void))
 {
 	static atomic_bool started;
-
 	void *mapped;
 
 	if (atomic_load_explicit(&libcrypto.done, memory_order_acquire) || atomic_exchange(&started, true))
@@ -107,9 +106,8 @@ void gs_libcrypto_warm(void (*fetch)(void))
 		atomic_store_explicit(&warm_running, true, memory_order_release);
 }
 
-/* Waits for the warming thread, but on that thread itself (its fetch
- * calls the forwarders). */
-static void warm_join(void)
+/* Not on the warming thread itself: its fetch calls the forwarders. */
+void gs_libcrypto_warm_wait(void)
 {
 	if (!atomic_load_explicit(&warm_running, memory_order_acquire) ||
 	    pthread_equal(pthread_self(), warm_thread))
@@ -122,14 +120,9 @@ static void warm_join(void)
 	pthread_mutex_unlock(&warm_lock);
 }
 
-void gs_libcrypto_warm_wait(void)
-{
-	warm_join();
-}
-
 int gs_libcrypto_load(void)
 {
-	warm_join();
+	gs_libcrypto_warm_wait();
 	return gs_dynlib_open(&libcrypto);
 }
 
@@ -144,7 +137,7 @@ bool gs_libcrypto_loaded(void)
  * library were missing. */
 static void load_or_exit(void)
 {
-	warm_join();
+	gs_libcrypto_warm_wait();
 	if (gs_dynlib_open(&libcrypto) < 0) {
 		fprintf(stderr, "gitseal: error: %s\n", libcrypto.error);
 		_exit(1);
