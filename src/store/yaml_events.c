@@ -1,4 +1,4 @@
-/* libyaml's events for the loader, parsed on a thread of their own for a
+/* libyaml's events for the loader, parsed on a second thread (gs_worker) for a
  * large input: libyaml's scanner is four fifths of a load, and the proof
  * of every write loads the whole output again, so the loader's own work
  * (the lexer, the tree) runs beside it instead of after it. The events are
@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "gitseal/error.h"
+#include "gitseal/worker.h"
 #include "yaml_int.h"
 
 /* Below this a thread costs more than it overlaps. A block ends at
@@ -40,6 +41,7 @@ struct event_block {
 struct yaml_events {
 	yaml_parser_t *parser;
 	bool threaded;
+	bool on_worker; /* parse_main runs on gs_worker, not on thread */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, emptied;
@@ -106,7 +108,8 @@ static void *parse_main(void *arg)
 	}
 }
 
-/* The lock, its conditions and the thread, or none of them. */
+/* The lock, its conditions and the thread (the worker's, else one of its
+ * own), or none of them. */
 static bool start_thread(struct yaml_events *e)
 {
 	if (pthread_mutex_init(&e->lock, NULL))
@@ -115,7 +118,7 @@ static bool start_thread(struct yaml_events *e)
 		goto no_filled;
 	if (pthread_cond_init(&e->emptied, NULL))
 		goto no_emptied;
-	if (pthread_create(&e->thread, NULL, parse_main, e) == 0)
+	if ((e->on_worker = gs_worker_run(parse_main, e)) || pthread_create(&e->thread, NULL, parse_main, e) == 0)
 		return true;
 	pthread_cond_destroy(&e->emptied);
 no_emptied:
@@ -197,7 +200,10 @@ void yaml_events_stop(struct yaml_events *e)
 		e->stop = true;
 		pthread_cond_signal(&e->emptied);
 		pthread_mutex_unlock(&e->lock);
-		pthread_join(e->thread, NULL);
+		if (e->on_worker)
+			gs_worker_wait();
+		else
+			pthread_join(e->thread, NULL);
 		/* read or not, every event the blocks still hold */
 		for (size_t i = 0; i < BLOCKS; i++)
 			delete_events(&e->blocks[i]);

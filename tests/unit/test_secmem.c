@@ -21,7 +21,7 @@
 
 #include "gitseal/secmem.h"
 
-enum { LARGE = 100000, HUGE = 3 * 1024 * 1024 + 5, HEADER = 16 };
+enum { LARGE = 100000, HUGE = 3 * 1024 * 1024 + 5, HEADER = 16, HUGE_PAGE = 2 * 1024 * 1024 };
 
 /* The VmFlags line of the mapping that holds p, "" if none. */
 static void mapping_flags(const void *p, char *flags, size_t size)
@@ -80,6 +80,28 @@ static bool read_faults(const volatile uint8_t *p)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The length of the mapping that holds p, 0 if none. */
+static size_t mapping_length(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	size_t len = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && (uintptr_t)p >= start && (uintptr_t)p < end) {
+			len = end - start;
+			break;
+		}
+	}
+	fclose(f);
+	return len;
+}
+
+/* A block of 2 MiB or more is mapped in whole huge pages where the lock
+ * allows it (here it does: the process locks far below its limit). */
 static void check_locked_and_guarded(size_t size, size_t align)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -87,6 +109,9 @@ static void check_locked_and_guarded(size_t size, size_t align)
 	uint8_t *start = p - HEADER;
 	size_t mapped = (size + HEADER + page - 1) / page * page;
 	char flags[256];
+
+	if (mapped >= HUGE_PAGE)
+		mapped = (mapped + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
 
 	assert_non_null(p);
 	memset(p, 0xa5, size);
@@ -97,6 +122,7 @@ static void check_locked_and_guarded(size_t size, size_t align)
 	assert_true(has_flag(flags, "lo")); /* locked */
 	assert_true(has_flag(flags, "dd")); /* not in core dumps */
 	assert_false(read_faults(p + size - 1));
+	assert_int_equal(mapping_length(p), mapped);
 	assert_true(read_faults(start - 1));
 	assert_true(read_faults(start + mapped));
 	gs_secure_free(p);
@@ -108,6 +134,23 @@ static void test_large_block_locked_and_guarded(void **state)
 	check_locked_and_guarded(LARGE, (size_t)sysconf(_SC_PAGESIZE));
 	check_locked_and_guarded(HUGE, 2 * 1024 * 1024);
 	check_locked_and_guarded(2 * 1024 * 1024 - HEADER, 2 * 1024 * 1024);
+}
+
+/* This process, a test's child, drops CAP_IPC_LOCK and then locks at most
+ * limit bytes; false if it cannot. */
+static bool lock_at_most(rlim_t limit)
+{
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[2];
+	struct rlimit now;
+
+	if (syscall(SYS_capget, &head, caps) != 0 || getrlimit(RLIMIT_MEMLOCK, &now) != 0)
+		return false;
+	caps[0].effective &= ~(1u << CAP_IPC_LOCK);
+	caps[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	caps[0].inheritable &= ~(1u << CAP_IPC_LOCK);
+	now.rlim_cur = limit; /* the hard limit stays: the soft one decides */
+	return syscall(SYS_capset, &head, caps) == 0 && setrlimit(RLIMIT_MEMLOCK, &now) == 0;
 }
 
 /* A process that may not lock memory (no CAP_IPC_LOCK, RLIMIT_MEMLOCK 0)
@@ -123,19 +166,11 @@ static void test_lock_refused_falls_back(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
-		struct __user_cap_data_struct caps[2];
-		struct rlimit none = { 0, 0 };
 		struct gs_buf b;
 		uint8_t *p;
 		char flags[256];
 
-		if (syscall(SYS_capget, &head, caps) != 0)
-			_exit(10);
-		caps[0].effective &= ~(1u << CAP_IPC_LOCK);
-		caps[0].permitted &= ~(1u << CAP_IPC_LOCK);
-		caps[0].inheritable &= ~(1u << CAP_IPC_LOCK);
-		if (syscall(SYS_capset, &head, caps) != 0 || setrlimit(RLIMIT_MEMLOCK, &none) != 0)
+		if (!lock_at_most(0))
 			_exit(11);
 		p = gs_secure_alloc(LARGE);
 		if (!p)
@@ -162,6 +197,54 @@ static void test_lock_refused_falls_back(void **state)
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Without CAP_IPC_LOCK, a block is rounded up to whole huge pages only
+ * where RLIMIT_MEMLOCK leaves room for another block as large besides:
+ * else a second tree (a proof's) that fits today would not be locked. */
+static void test_huge_rounding_within_limit(void **state)
+{
+	enum { BLOCK = 2 * 1024 * 1024 + 5, MIB = 1024 * 1024, SKIP = 20 };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t exact = (BLOCK + HEADER + page - 1) / page * page;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit now;
+		uint8_t *p;
+
+		if (getrlimit(RLIMIT_MEMLOCK, &now) != 0)
+			_exit(10);
+		/* the hard limit cannot be raised (no CAP_SYS_RESOURCE here) */
+		if (now.rlim_max != RLIM_INFINITY && now.rlim_max < 7 * MIB)
+			_exit(SKIP);
+		if (!lock_at_most(5 * MIB))
+			_exit(11);
+		/* 4 MiB rounded and 2 MiB for the next: over 5 MiB */
+		if (!(p = gs_secure_alloc(BLOCK)) || mapping_length(p) != exact)
+			_exit(12);
+		memset(p, 0xa5, BLOCK);
+		gs_secure_free(p);
+		if (!lock_at_most(7 * MIB))
+			_exit(13);
+		if (!(p = gs_secure_alloc(BLOCK)) || mapping_length(p) != 2 * HUGE_PAGE)
+			_exit(14);
+		memset(p, 0xa5, BLOCK);
+		gs_secure_free(p);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == SKIP) {
+		printf("skipped: RLIMIT_MEMLOCK's hard limit is below 7 MiB\n");
+		skip();
+	}
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
@@ -265,6 +348,17 @@ static void test_arena_reservation(void **state)
 	assert_true(unmapped > 2);
 	assert_int_equal(unmapped_dirty, 0);
 
+	/* a reservation rounded up to whole huge pages is used to its end:
+	 * 3 MiB reserved, 3.9 MiB allocated, one mapping */
+	unmapped = unmapped_dirty = 0;
+	gs_arena_init(&a);
+	gs_arena_reserve(&a, 3 << 20);
+	for (int i = 0; i < 39000; i++)
+		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
+	gs_arena_release(&a);
+	assert_int_equal(unmapped, 1);
+	assert_int_equal(unmapped_dirty, 0);
+
 	/* a small reservation maps nothing: pool slots serve it */
 	unmapped = 0;
 	gs_arena_init(&a);
@@ -331,6 +425,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_large_block_locked_and_guarded),
 		cmocka_unit_test(test_lock_refused_falls_back),
+		cmocka_unit_test(test_huge_rounding_within_limit),
 		cmocka_unit_test(test_large_block_wiped_before_unmap),
 		cmocka_unit_test(test_lock_refused_hook),
 		cmocka_unit_test(test_arena_reservation),
