@@ -175,8 +175,11 @@ struct sops_decrypt_opts {
 
 /* Starts loading the cryptography a sops file needs (libcrypto, AES-256-GCM)
  * on a thread of its own, for a command about to read one: it overlaps
- * the reading and parsing. Optional; once per process. */
-void sops_crypto_warm(void);
+ * the reading and parsing. large_input: the input is large enough to use
+ * the kept worker thread (STORE_THREADED_MIN_INPUT), which is then made
+ * first (made while the warming thread is in dlopen, it waits for the
+ * loader's lock). Optional; once per process. */
+void sops_crypto_warm(bool large_input);
 
 /* Decrypts an encrypted document in place: values become plaintext, the
  * sops entry is removed. The MAC is checked before this returns success;

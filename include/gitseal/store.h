@@ -14,6 +14,8 @@
 
 enum {
 	STORE_MAX_INPUT = 256 * 1024 * 1024, /* bytes */
+	/* from this size a YAML load parses on the kept worker thread */
+	STORE_THREADED_MIN_INPUT = 64 * 1024,
 	STORE_MAX_DEPTH = 256,               /* nesting of maps and lists */
 	JSON_NUMBER_MAX = 512,               /* bytes of one JSON number, and one more */
 	STORE_INT_TEXT_MAX = 24,             /* an int64 in decimal, its sign and a NUL */

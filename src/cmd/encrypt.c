@@ -27,7 +27,7 @@ int cmd_encrypt(int argc, char **argv)
 	sops_cli_one_file(&c);
 	if ((ret = sops_cli_require_file(&c)) < 0)
 		goto out;
-	sops_crypto_warm();
+	sops_cli_warm(&c);
 	if ((ret = sops_cli_read_input(&c, &in)) < 0 || (ret = sops_cli_load_config(&c, &config)) < 0)
 		goto out;
 	/* a key type gitseal cannot wrap for, named by a flag or variable */

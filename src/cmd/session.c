@@ -43,7 +43,7 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 
 	s->name = c->file ? c->file : sops_cli_rule_path(c);
 	s->format = o.format = sops_cli_input_format(c);
-	sops_crypto_warm();
+	sops_cli_warm(c);
 	gs_buf_init(&text, false);
 	doc_init(&d, s->format);
 	if ((ret = sops_cli_read_input(c, &text)) < 0)

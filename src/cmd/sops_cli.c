@@ -310,6 +310,15 @@ enum doc_format sops_cli_output_format(const struct sops_cli *c)
 	return sops_cli_input_format(c);
 }
 
+void sops_cli_warm(const struct sops_cli *c)
+{
+	bool from_stdin = !c->file || strcmp(c->file, "-") == 0;
+	struct stat st;
+
+	sops_crypto_warm((from_stdin ? fstat(STDIN_FILENO, &st) : stat(c->file, &st)) == 0 && S_ISREG(st.st_mode) &&
+			 st.st_size >= STORE_THREADED_MIN_INPUT);
+}
+
 int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out)
 {
 	return gs_read_file(c->file ? c->file : "-", out, STORE_MAX_INPUT);

@@ -91,6 +91,9 @@ const char *sops_cli_rule_path(const struct sops_cli *c);
 enum doc_format sops_cli_input_format(const struct sops_cli *c);
 enum doc_format sops_cli_output_format(const struct sops_cli *c);
 
+/* sops_crypto_warm for the input sops_cli_read_input is about to read:
+ * large when it is a regular file of STORE_THREADED_MIN_INPUT or more. */
+void sops_cli_warm(const struct sops_cli *c);
 int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out) __attribute__((warn_unused_result));
 /* Loads .sops.yaml (--config, SOPS_CONFIG, else searched from the CWD up);
  * *out may be NULL when there is none. */

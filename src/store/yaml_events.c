@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "gitseal/error.h"
+#include "gitseal/store.h"
 #include "gitseal/worker.h"
 #include "yaml_int.h"
 
@@ -25,7 +26,6 @@
  * all BLOCKS are alive at once, and a document of large values must not
  * hold thousands of them (peak memory stays a few blocks of text). */
 enum {
-	THREADED_MIN_INPUT = 64 * 1024,
 	BLOCK_EVENTS = 2048,
 	BLOCK_BYTES = 256 * 1024,
 	BLOCKS = 3,
@@ -139,7 +139,7 @@ int yaml_events_start(struct yaml_events **out, yaml_parser_t *parser, size_t in
 	/* without a thread the reader parses itself, as before; the blocks
 	 * (over half a MiB) are made only for a thread: clearing them for
 	 * every small document cost more than loading it */
-	if (input_len < THREADED_MIN_INPUT)
+	if (input_len < STORE_THREADED_MIN_INPUT)
 		return 0;
 	e->blocks = calloc(BLOCKS, sizeof(*e->blocks));
 	e->threaded = e->blocks && start_thread(e);

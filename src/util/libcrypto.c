@@ -24,7 +24,6 @@
 
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
-#include "gitseal/worker.h"
 
 #ifndef LIBCRYPTO_SONAME
 #error "the Makefile passes LIBCRYPTO_SONAME, the shared library name found at build time"
@@ -102,9 +101,6 @@ void gs_libcrypto_warm(void (*fetch)(void))
 		return;
 	}
 	warm_fetch = fetch;
-	/* the worker made first: made while this thread is in dlopen, it
-	 * waited for the loader's lock (2 to 3.7 ms on the bench's VM) */
-	gs_worker_prepare();
 	/* the release store publishes warm_thread */
 	if (pthread_create(&warm_thread, NULL, warm_main, NULL) == 0)
 		atomic_store_explicit(&warm_running, true, memory_order_release);
