@@ -51,6 +51,18 @@ cpu_ms_of() {
 	tail -1 "$1" | awk '{ split($0, f, /[ms]+/); printf "%d\n", (f[1] * 60 + f[2] + f[3] * 60 + f[4]) * 1000 + 0.5 }'
 }
 
+# Memory the guest freed a few seconds ago may have gone back to the host
+# (a VM's free page reporting: virtio-balloon's REPORTING feature), and
+# touching it again costs a fault in the host, 5-6 us a page: writing a
+# new 256 MiB file then took 0.4 s instead of 0.07 s, for dd, age and
+# gitseal alike, by when the run fell. Writing and removing a file twice
+# the size just before each timed run gives every command recently freed,
+# still mapped pages to write into.
+fresh_pages() {
+	head -c $((2 * SIZE_MIB))M /dev/zero >"$work/fresh"
+	rm -f "$work/fresh"
+}
+
 # Microseconds of wall-clock time and milliseconds of CPU time for one run;
 # the output is removed before and after, so each run creates its file as
 # in real use.
@@ -58,6 +70,7 @@ measure() {
 	local out=$1 t0 t1 c0 c1
 	shift
 	rm -f "$out"
+	fresh_pages
 	times >"$work/times"
 	c0=$(cpu_ms_of "$work/times")
 	t0=$EPOCHREALTIME
