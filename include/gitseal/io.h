@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include "gitseal/secmem.h"
 
@@ -14,6 +15,9 @@
 struct gs_reader {
 	int (*read)(void *ctx, uint8_t *buf, size_t cap, size_t *got);
 	void *ctx;
+	/* optional: fills iov[0..n) in order, as read would one after the
+	 * other, in as few system calls as it can */
+	int (*readv)(void *ctx, struct iovec *iov, int n, size_t *got);
 };
 
 /* A sink of bytes. Returns 0 or a negative gs_err. */
@@ -38,6 +42,11 @@ struct gs_writer gs_writer_to_fd(const int *fd);
 
 /* Reads exactly n bytes unless the input ends first; *got says how many. */
 int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
+	__attribute__((warn_unused_result));
+
+/* Fills iov[0..n) in order, exactly, unless the input ends first; *got
+ * says how many bytes. iov is used up (its entries are advanced). */
+int gs_read_vec(struct gs_reader *r, struct iovec *iov, int n, size_t *got)
 	__attribute__((warn_unused_result));
 
 /* Reads a whole file (path "-" is stdin) into b, failing past max bytes. */

@@ -176,7 +176,7 @@ void age_armor_reader_init(struct age_armor_reader *a, struct age_bufin *in)
 
 struct gs_reader age_armor_reader_as_reader(struct age_armor_reader *a)
 {
-	return (struct gs_reader){ armor_read, a };
+	return (struct gs_reader){ armor_read, a, NULL };
 }
 
 int age_armor_detect(struct age_bufin *in, bool *armored)

@@ -146,5 +146,5 @@ static int bufin_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 
 struct gs_reader age_bufin_reader(struct age_bufin *b)
 {
-	return (struct gs_reader){ bufin_reader_read, b };
+	return (struct gs_reader){ bufin_reader_read, b, NULL };
 }

@@ -320,7 +320,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	 * such; a good one tells the user what is missing. Identity files
 	 * whose every key was skipped (unknown types, with a warning each)
 	 * leave none: the file then finds no match. */
-	reader = (struct gs_reader){ peek_read, &peek };
+	reader = (struct gs_reader){ peek_read, &peek, NULL };
 	expect_size(in);
 	ret = age_decrypt(&ids, &reader, sink);
 	if (ret == GS_ERR_AGE_NO_MATCH && !ids.count && !o->identity_file_count)

@@ -266,5 +266,5 @@ static int pipe_read(void *ctx, uint8_t *buf, size_t n, size_t *got)
 
 struct gs_reader pkt_pipe_reader(struct pkt_pipe *p)
 {
-	return (struct gs_reader){ pipe_read, p };
+	return (struct gs_reader){ pipe_read, p, NULL };
 }

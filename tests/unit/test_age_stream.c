@@ -8,6 +8,7 @@
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
  * the format; this covers where the code changes gear. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -82,7 +84,7 @@ static int sink_write(void *ctx, const uint8_t *data, size_t n)
 static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *out)
 {
 	struct source src = { .data = pt, .len = len, .step = step };
-	struct gs_reader r = { source_read, &src };
+	struct gs_reader r = { source_read, &src, NULL };
 	struct gs_writer w = { sink_write, out };
 
 	return age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
@@ -90,7 +92,7 @@ static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *
 
 static int run_decrypt(struct source *src, struct sink *out)
 {
-	struct gs_reader r = { source_read, src };
+	struct gs_reader r = { source_read, src, NULL };
 	struct gs_writer w = { sink_write, out };
 	struct age_bufin in;
 	int ret;
@@ -175,6 +177,85 @@ static void test_same_bytes_as_the_reference(void **state)
 			gs_buf_release(&out.buf);
 			snprintf(what, sizeof(what), "decrypt %zu bytes (reads of %zu)", sizes[i], steps[s]);
 			check_decrypt(what, want.data, want.len, steps[s]);
+		}
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
+static void check_file_encrypt(FILE *f, const uint8_t *pt, size_t len, const struct gs_buf *want,
+			       const char *how)
+{
+	struct gs_reader r = gs_reader_from_file(f);
+	struct sink out = { 0 };
+	struct gs_writer w = { sink_write, &out };
+
+	(void)pt;
+	gs_buf_init(&out.buf, false);
+	assert_int_equal(age_stream_encrypt(ref_file_key, ref_nonce, &r, &w), 0);
+	if (out.buf.len != want->len || memcmp(out.buf.data, want->data, want->len) != 0)
+		fail_msg("encrypt %zu bytes from %s: not the reference's bytes", len, how);
+	gs_buf_release(&out.buf);
+}
+
+struct pipe_feed {
+	int fd;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Writes in pieces of 4093 bytes, so the reader's readv returns short. */
+static void *feed_pipe(void *arg)
+{
+	struct pipe_feed *p = arg;
+
+	for (size_t pos = 0, n; pos < p->len; pos += n) {
+		n = p->len - pos < 4093 ? p->len - pos : 4093;
+		if (write(p->fd, p->data + pos, n) != (ssize_t)n)
+			break;
+	}
+	close(p->fd);
+	return NULL;
+}
+
+/* The pipeline reads a batch of chunks with one readv (gs_read_vec) from a
+ * stream stdio buffers nothing of: the same bytes as the reference at
+ * every edge size, from an unbuffered file, a buffered one (read in turn)
+ * and a pipe that hands over 4093 bytes at a time. */
+static void test_file_reads_same_bytes(void **state)
+{
+	size_t sizes[64], n = edge_sizes(sizes), max = (L + 4 * BATCH + 1) * CHUNK + 17;
+	uint8_t *pt = random_bytes(max);
+	struct gs_buf want;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		ref_encrypt(pt, sizes[i], &want);
+		for (int buffered = 0; buffered < 2; buffered++) {
+			FILE *f = tmpfile();
+
+			assert_non_null(f);
+			assert_int_equal(fwrite(pt, 1, sizes[i], f), sizes[i]);
+			rewind(f);
+			if (!buffered)
+				assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+			check_file_encrypt(f, pt, sizes[i], &want, buffered ? "a buffered file" : "an unbuffered file");
+			fclose(f);
+		}
+		if (sizes[i] >= L * CHUNK && sizes[i] <= (L + BATCH + 1) * CHUNK) {
+			int fds[2];
+			pthread_t writer;
+			struct pipe_feed feed = { 0, pt, sizes[i] };
+			FILE *f;
+
+			assert_int_equal(pipe(fds), 0);
+			feed.fd = fds[1];
+			assert_int_equal(pthread_create(&writer, NULL, feed_pipe, &feed), 0);
+			assert_non_null(f = fdopen(fds[0], "rb"));
+			assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+			check_file_encrypt(f, pt, sizes[i], &want, "a pipe");
+			fclose(f);
+			pthread_join(writer, NULL);
 		}
 		gs_buf_release(&want);
 	}
@@ -391,7 +472,7 @@ static void test_io_failures(void **state)
 	ref_encrypt(pt, len, &ct);
 	for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]); i++) {
 		struct source src = { .data = ct.data, .len = ct.len, .fail_at = fail_at[i] };
-		struct gs_reader r = { source_read, &src };
+		struct gs_reader r = { source_read, &src, NULL };
 		struct gs_writer w = { sink_write, &out };
 
 		out = (struct sink){ 0 };
@@ -431,6 +512,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_bytes_as_the_reference),
+		cmocka_unit_test(test_file_reads_same_bytes),
 		cmocka_unit_test(test_expected_payload),
 		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
