@@ -696,7 +696,8 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	if ((ret = gitseal_plain_emit(merged, out)))
 		goto out;
 	/* the proof compares comments by their order: each must also come back
-	 * at its place (a new YAML end-of-line comment may land above its key) */
+	 * at its place (a new YAML end-of-line comment the writer cannot put at
+	 * the end of its line lands above its key) */
 	doc_release(&d);
 	doc_init(&d, format);
 	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {

@@ -231,6 +231,7 @@ static int add_line_comment(struct yfresh *f, size_t mark, const struct doc_node
 {
 	const uint8_t *nl = memchr(f->out->data + mark, '\n', f->out->len - mark);
 	struct gs_buf tail;
+	size_t at;
 	int ret;
 
 	if (!nl) {
@@ -238,14 +239,18 @@ static int add_line_comment(struct yfresh *f, size_t mark, const struct doc_node
 			return ret;
 		return yfresh_comment_text(f, c);
 	}
+	at = (size_t)(nl - f->out->data);
 	gs_buf_init(&tail, true);
-	if (gs_buf_append(&tail, nl, f->out->len - (size_t)(nl - f->out->data))) {
+	if (gs_buf_append(&tail, nl, f->out->len - at)) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	f->out->len = (size_t)(nl - f->out->data);
+	f->out->len = at;
 	if ((ret = put(f->out, " #", 2)) || (ret = yfresh_comment_text(f, c)))
 		goto out;
+	/* the literal block written from mark on now ends that much later */
+	if (f->block_end > at)
+		f->block_end += f->out->len - at;
 	ret = put(f->out, (const char *)tail.data, tail.len);
 out:
 	gs_buf_release(&tail);
@@ -261,6 +266,27 @@ static const struct doc_entry *next_entry(const struct doc_node *n, size_t i)
 	return NULL;
 }
 
+static bool has_break(const struct doc_node *c)
+{
+	for (size_t i = 0; i < c->len; i++)
+		if (ysrc_break_len((const uint8_t *)c->text, c->len, i))
+			return true;
+	return false;
+}
+
+const struct doc_entry *yfresh_line_comment_owner(const struct doc_node *map, size_t i)
+{
+	const struct doc_node *c = map->entries[i].value;
+	const struct doc_entry *next = next_entry(map, i);
+
+	/* sops 3.4: an inline comment is the next value's line comment (a
+	 * text with a line break, which no loaded comment has, stays on a
+	 * line of its own) */
+	if (c->kind != DOC_COMMENT || !c->inline_comment || has_break(c))
+		return NULL;
+	return next && next->value->kind == DOC_SCALAR ? next : NULL;
+}
+
 /* `at_line` when the first entry goes where the caller left off (after
  * "- " or at a column the source already indents to). */
 static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, bool at_line)
@@ -269,14 +295,12 @@ static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, b
 	int ret;
 
 	for (size_t i = 0; i < map->count; i++) {
-		const struct doc_entry *e = &map->entries[i], *next;
+		const struct doc_entry *e = &map->entries[i];
 
 		if (e->removed)
 			continue;
 		if (e->value->kind == DOC_COMMENT) {
-			next = next_entry(map, i);
-			/* sops 3.4: an inline comment is the next value's line comment */
-			if (e->value->inline_comment && next && next->value->kind == DOC_SCALAR && !lc) {
+			if (yfresh_line_comment_owner(map, i) && !lc) {
 				lc = e->value;
 				continue;
 			}
@@ -363,9 +387,10 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	return v->kind == DOC_MAP ? fresh_map(f, v, child, false) : fresh_list(f, v, child, false);
 }
 
-int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list)
+int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list,
+		 const struct doc_node *line_comment)
 {
-	return fresh_value_at(f, v, col, in_list, NULL);
+	return fresh_value_at(f, v, col, in_list, line_comment);
 }
 
 /* A map with no entries is "{}" (comments alone are no document). */

@@ -309,10 +309,15 @@ int yfresh_document(struct yfresh *f, const struct doc_node *root) __attribute__
 int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
 	__attribute__((warn_unused_result));
 /* A value after "key:" or "-" (written by the caller, without the space):
- * col is the column of the key or the dash; in_list for a list item.
- * Ends with a line break. */
-int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list)
-	__attribute__((warn_unused_result));
+ * col is the column of the key or the dash; in_list for a list item;
+ * line_comment (or NULL) at the end of its first line. Ends with a line
+ * break. */
+int yfresh_value(struct yfresh *f, const struct doc_node *v, size_t col, bool in_list,
+		 const struct doc_node *line_comment) __attribute__((warn_unused_result));
+/* The entry whose line the comment at map's entry i ends when written
+ * ("key: value # c"): an end-of-line comment of one line before a
+ * scalar's entry; else NULL (the comment takes a line of its own above). */
+const struct doc_entry *yfresh_line_comment_owner(const struct doc_node *map, size_t i);
 /* A map or list whose first entry starts at the current position, the
  * rest at column col. Ends with a line break. */
 int yfresh_block(struct yfresh *f, const struct doc_node *n, size_t col) __attribute__((warn_unused_result));

@@ -191,23 +191,35 @@ static int put_spaces(struct patcher *p, size_t n)
 
 /* A plain scalar in block context takes in the blank lines after it, tabs
  * and all, and the blanks before a comment on the next line; written
- * another way, cut, or followed by new lines, a tab there no longer loads
- * (fuzz_yaml): those lines lose their leading blanks. */
-static int clear_tab_lines_after(struct patcher *p, uint32_t tok)
+ * another way, cut, or followed by new lines or a comment, a tab there no
+ * longer loads (fuzz_yaml). From *line on, the next line between tok and
+ * the token after it whose leading blanks, [*line, *end), hold a tab. */
+static bool next_tab_line(const struct patcher *p, uint32_t tok, size_t *line, size_t *end)
 {
-	size_t line, stop = tok + 1 < p->lx->n ? tstart(p, tok + 1) : p->len;
-	int ret = 0;
+	size_t stop = tok + 1 < p->lx->n ? tstart(p, tok + 1) : p->len;
 
-	for (line = ysrc_next_line(p->lx, tend(p, tok)); line < stop && line < p->len && !ret;
-	     line = ysrc_next_line(p->lx, line)) {
-		size_t k = line;
+	for (; *line < stop && *line < p->len; *line = ysrc_next_line(p->lx, *line)) {
+		size_t k = *line;
 		bool tab = false;
 
 		while (k < p->len && (p->src[k] == ' ' || p->src[k] == '\t'))
 			tab |= p->src[k++] == '\t';
-		if (tab)
-			ret = edit_text(p, line, k, "", 0);
+		if (tab) {
+			*end = k;
+			return true;
+		}
 	}
+	return false;
+}
+
+/* Those lines lose their leading blanks. */
+static int clear_tab_lines_after(struct patcher *p, uint32_t tok)
+{
+	size_t line = ysrc_next_line(p->lx, tend(p, tok)), end;
+	int ret = 0;
+
+	for (; !ret && next_tab_line(p, tok, &line, &end); line = ysrc_next_line(p->lx, line))
+		ret = edit_text(p, line, end, "", 0);
 	return ret;
 }
 
@@ -966,6 +978,70 @@ static int item_to_comment(struct patcher *p, const struct ynode *er, const stru
 	return clear_tab_lines(p, last);
 }
 
+/* ---- end-of-line comments ---- */
+
+/* The record of the loaded scalar whose line the new comment at entry i
+ * of map c ends ("key: value # c", where the loader reads it back before
+ * that entry), or NULL. The value is plain or quoted on its key's line,
+ * with no comment left after it; a block scalar, a value of several lines
+ * or a collection keeps the comment on a line of its own above its key
+ * (the same place in the tree). */
+static const struct ynode *line_comment_target(const struct patcher *p, const struct doc_node *c, size_t i)
+{
+	const struct doc_entry *owner;
+	const struct ynode *r;
+	size_t line, end;
+	uint32_t t;
+
+	if (c->kind != DOC_MAP || c->entries[i].removed || entry_rec(p, &c->entries[i]) ||
+	    !(owner = yfresh_line_comment_owner(c, i)) || !(r = entry_rec(p, owner)))
+		return NULL;
+	t = r->body;
+	if (r->kind != DOC_SCALAR || (r->flags & (YN_FLOW | YN_ALIAS | YN_IN_COPY)) || r->ind == YNONE ||
+	    t == YNONE || r->last != t ||
+	    (tkind(p, t) != YT_PLAIN && tkind(p, t) != YT_SINGLE && tkind(p, t) != YT_DOUBLE) ||
+	    !ysrc_same_line(p->lx, tstart(p, r->ind), tend(p, t)))
+		return NULL;
+	/* the old end-of-line comment must go (its entry cut) */
+	if (t + 1 < p->lx->n && tkind(p, t + 1) == YT_COMMENT &&
+	    ysrc_same_line(p->lx, tend(p, t), tstart(p, t + 1)) && holds_other_comment(p, c, t + 1, t + 1))
+		return NULL;
+	/* tabs in the blank lines a plain value takes in: its edits clear them */
+	line = ysrc_next_line(p->lx, tend(p, t));
+	return tkind(p, t) == YT_PLAIN && next_tab_line(p, t, &line, &end) ? NULL : r;
+}
+
+/* The comment after the value: in place of the blanks that end its line,
+ * or before the old comment, whose cut starts there too (at one place an
+ * insertion comes first). A value written anew takes [start, end of its
+ * text), a literal block's lines go after the line: both around it. */
+static int put_line_comment(struct patcher *p, const struct doc_node *comment, const struct ynode *r)
+{
+	size_t mark = p->ed.pool.len, at = tend(p, r->body);
+	int ret;
+
+	if ((ret = put(p, " ", 1)) || (ret = write_comment(p, comment)))
+		return ret;
+	return edit(p, at, rest_blank(p, at) ? ysrc_line_end(p->lx, at) : at, mark);
+}
+
+/* A comment after something on its line. */
+static bool ends_a_line(const struct patcher *p, const struct ynode *er)
+{
+	return comment_token(p, er) && entry_first(er) == er->body && ysyn_entry_last(er) == er->body &&
+	       !first_on_line(p, tstart(p, er->body));
+}
+
+/* Such a comment removed: it goes with the blanks before it (no " #"
+ * left), the line stays. */
+static int cut_line_comment(struct patcher *p, const struct ynode *er)
+{
+	size_t start = tstart(p, er->body);
+
+	touch(p, er);
+	return edit_text(p, back_over_blanks(p, start), tend(p, er->body), "", 0);
+}
+
 /* ---- entries cut and added (block) ---- */
 
 static uint32_t entry_first(const struct ynode *r)
@@ -1072,6 +1148,8 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 	size_t end;
 	int ret;
 
+	if (ends_a_line(p, er))
+		return cut_line_comment(p, er);
 	if (first == YNONE || !first_on_line(p, tstart(p, first)))
 		return RERENDER;
 	end = ysrc_line_end(p->lx, tend(p, last));
@@ -1086,7 +1164,7 @@ static int cut_block_entry(struct patcher *p, const struct doc_node *c, const st
 }
 
 static int write_entry_here(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
-			    size_t col)
+			    size_t col, const struct doc_node *line_comment)
 {
 	int ret = put_spaces(p, col);
 
@@ -1103,13 +1181,13 @@ static int write_entry_here(struct patcher *p, const struct doc_node *c, const s
 	} else if ((ret = put(p, "-", 1))) {
 		return ret;
 	}
-	return yfresh_value(&p->fresh, e->value, col, c->kind == DOC_LIST);
+	return yfresh_value(&p->fresh, e->value, col, c->kind == DOC_LIST, line_comment);
 }
 
 /* A new entry of data takes the file's indentation step; the sops entry
  * at the root is written as sops writes it (the step asked for). */
 static int write_new_entry(struct patcher *p, const struct doc_node *c, const struct doc_entry *e,
-			   size_t col)
+			   size_t col, const struct doc_node *line_comment)
 {
 	bool metadata = col == 0 && c->kind == DOC_MAP && e->key && e->key_len == strlen(SOPS_METADATA_KEY) &&
 			memcmp(e->key, SOPS_METADATA_KEY, e->key_len) == 0;
@@ -1118,7 +1196,7 @@ static int write_new_entry(struct patcher *p, const struct doc_node *c, const st
 
 	if (!metadata)
 		p->fresh.step = p->data_step;
-	ret = write_entry_here(p, c, e, col);
+	ret = write_entry_here(p, c, e, col, line_comment);
 	p->fresh.step = step;
 	return ret;
 }
@@ -1141,7 +1219,8 @@ static int insert_position(const struct patcher *p, const struct doc_node *c, co
 		const struct ynode *r = entry_rec(p, &c->entries[j]);
 		uint32_t first = r ? entry_first(r) : YNONE;
 
-		if (!r)
+		/* an end-of-line comment cut leaves its line, the key's after it */
+		if (!r || (c->entries[j].removed && ends_a_line(p, r)))
 			continue;
 		if (first == YNONE || !first_on_line(p, tstart(p, first)))
 			return RERENDER;
@@ -1178,6 +1257,7 @@ static bool ends_in_open_block(const struct patcher *p)
 static int insert_block(struct patcher *p, const struct doc_node *c, const struct ynode *cr,
 			const struct ynode *after, bool after_cut, size_t from, size_t to)
 {
+	const struct doc_node *lc = NULL;
 	size_t pos, mark;
 	int ret = insert_position(p, c, cr, after, &pos);
 
@@ -1191,9 +1271,20 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 			return RERENDER;
 		ret = put(p, "\n", 1);
 	}
-	for (size_t i = from; i < to && !ret; i++)
-		if (!c->entries[i].removed)
-			ret = write_new_entry(p, c, &c->entries[i], cr->col);
+	for (size_t i = from; i < to && !ret; i++) {
+		const struct doc_entry *owner;
+
+		if (c->entries[i].removed)
+			continue;
+		owner = c->kind == DOC_MAP ? yfresh_line_comment_owner(c, i) : NULL;
+		/* a new value's end-of-line comment goes on its line */
+		if (owner && owner < c->entries + to) {
+			lc = c->entries[i].value;
+			continue;
+		}
+		ret = write_new_entry(p, c, &c->entries[i], cr->col, lc);
+		lc = NULL;
+	}
 	if (ret)
 		return ret;
 	/* the lines after them must not read as more of a literal block */
@@ -1529,9 +1620,14 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		const struct ynode *er = entry_rec(p, e);
 
 		if (!er) {
+			const struct ynode *owner = line_comment_target(p, c, i);
 			size_t j = i;
 
-			while (j < c->count && !entry_rec(p, &c->entries[j]))
+			if (owner) {
+				ret = put_line_comment(p, e->value, owner);
+				continue;
+			}
+			while (j < c->count && !entry_rec(p, &c->entries[j]) && !line_comment_target(p, c, j))
 				j++;
 			ret = insert_block(p, c, cr, prev, prev_cut, i, j);
 			i = j - 1;
@@ -1539,8 +1635,10 @@ static int patch_block(struct patcher *p, const struct doc_node *c, const struct
 		}
 		/* new entries go after everything before them in the tree, which
 		 * is not always the entry just before (an empty value's comments
-		 * come first in the tree, last in the text: fuzz_yaml) */
-		if (!prev || ysyn_entry_last(er) > ysyn_entry_last(prev)) {
+		 * come first in the tree, last in the text: fuzz_yaml); not after
+		 * an end-of-line comment cut, which leaves its line (that of the
+		 * value after it in the tree) */
+		if ((!prev || ysyn_entry_last(er) > ysyn_entry_last(prev)) && !(e->removed && ends_a_line(p, er))) {
 			prev = er;
 			prev_cut = e->removed;
 		}

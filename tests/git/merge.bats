@@ -304,6 +304,24 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
+# The patch writer puts a new end-of-line comment at the end of its key's
+# line, and cuts a removed one without the rest of ours' layout (before:
+# above the key, and the map written afresh)
+@test "an end-of-line comment theirs adds ends its key's line; one theirs removes leaves the line" {
+	merge_three c.yaml 'user: admin\npassword: x\nc: three\n' 'user: root\npassword: x\nc: three\n' \
+		'user: admin\npassword: x # rotated monthly\nc: three\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'user: root\npassword: x # rotated monthly\nc: three')" ]
+	git cat-file -p HEAD:secrets/c.yaml | grep -q '^password: ENC\[.*\] #ENC\['
+	assert_blob_encrypted secrets/c.yaml
+	assert_status_clean
+	merge_three d.yaml 'user:   admin\npassword: x # rotated monthly\n' \
+		'user:   root\npassword: x # rotated monthly\n' 'user:   admin\npassword: x\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.yaml)" = "$(printf 'user:   root\npassword: x')" ]
+	assert_status_clean
+}
+
 @test "both sides changing one comment differently conflict at that comment" {
 	merge_three c.yaml 'a: one\n# about b\nb: two\nc: three\n' 'a: one\n# ours on b\nb: two\nc: three\n' \
 		'a: one\n# theirs on b\nb: two\nc: THREE\n'

@@ -532,6 +532,215 @@ static void test_comment_on_block_header(void **state)
 		      "k: | # note\n    text\nz: 1\n");
 }
 
+/* ---- end-of-line comments written by the patcher (docs/git.md) ---- */
+
+#define ROTATED " rotated monthly"
+
+/* map's last entry moved to index at. */
+static void move_last(struct doc_node *map, size_t at)
+{
+	struct doc_entry e = map->entries[map->count - 1];
+
+	memmove(&map->entries[at + 1], &map->entries[at], (map->count - 1 - at) * sizeof(e));
+	map->entries[at] = e;
+}
+
+/* A new end-of-line comment appended to map. */
+static void line_comment_append(struct doc *d, struct doc_node *map, const char *text)
+{
+	struct doc_node *c = doc_new_comment(d, text, strlen(text));
+
+	assert_non_null(c);
+	c->inline_comment = true;
+	assert_non_null(doc_append(d, map, NULL, 0, c));
+}
+
+/* One before key's entry, where the loader puts one. */
+static void line_comment_add(struct doc *d, struct doc_node *map, const char *key, const char *text)
+{
+	size_t at = (size_t)(find(map, key) - map->entries);
+
+	line_comment_append(d, map, text);
+	move_last(map, at);
+}
+
+/* The comment entry before key's in text, loaded, and whether it is an
+ * end-of-line one. */
+static void assert_comment_before(const char *text, const char *key, const char *comment, bool at_end)
+{
+	struct doc d;
+	struct doc_node *m;
+	size_t at;
+
+	load_ok(DOC_FORMAT_YAML, text, &d);
+	m = d.branches[0];
+	at = (size_t)(find(m, key) - m->entries);
+	assert_true(at > 0);
+	assert_int_equal(m->entries[at - 1].value->kind, DOC_COMMENT);
+	assert_string_equal(m->entries[at - 1].value->text, comment);
+	assert_int_equal(m->entries[at - 1].value->inline_comment, at_end);
+	doc_release(&d);
+}
+
+/* d loaded from in, key's end-of-line comment (if any: *had) cut, its
+ * value set to value (if not NULL); returns the map. */
+static struct doc_node *line_comment_cut(struct doc *d, const char *in, const char *key, const char *value,
+					 bool *had)
+{
+	struct doc_node *m;
+	size_t at;
+
+	load_ok(DOC_FORMAT_YAML, in, d);
+	m = d->branches[0];
+	at = (size_t)(find(m, key) - m->entries);
+	*had = at > 0 && m->entries[at - 1].value->inline_comment;
+	if (*had)
+		m->entries[at - 1].removed = true;
+	if (value)
+		assert_int_equal(doc_scalar_set(d, find(m, key)->value, DOC_STR, value, strlen(value)), 0);
+	return m;
+}
+
+/* That, and ROTATED as key's new end-of-line comment: written in its own
+ * layout as want, the comment read back at the end of the key's line
+ * (at_end) or on the line above (the same place in the tree). */
+static void line_comment_kept(const char *in, const char *key, const char *value, const char *want,
+			      bool at_end)
+{
+	struct doc d;
+	bool had;
+
+	line_comment_add(&d, line_comment_cut(&d, in, key, value, &had), key, ROTATED);
+	kept_as(&d, in, want);
+	assert_comment_before(want, key, ROTATED, at_end);
+}
+
+/* Only the cut: written in its own layout as want, no comment left. */
+static void cut_comment_kept(const char *in, const char *key, const char *value, const char *want)
+{
+	struct doc d;
+	bool had;
+
+	line_comment_cut(&d, in, key, value, &had);
+	assert_true(had);
+	kept_as(&d, in, want);
+	assert_null(strchr(want, '#'));
+}
+
+static void test_line_comment_added(void **state)
+{
+	(void)state;
+	line_comment_kept("a: 1\npassword: x\nz: 2\n", "password", NULL,
+			  "a: 1\npassword: x # rotated monthly\nz: 2\n", true);
+	line_comment_kept("password: 'x y'\n", "password", NULL, "password: 'x y' # rotated monthly\n", true);
+	line_comment_kept("password: \"x\"\n", "password", NULL, "password: \"x\" # rotated monthly\n", true);
+	line_comment_kept("password: " ENC_SAMPLE "\n", "password", NULL,
+			  "password: " ENC_SAMPLE " # rotated monthly\n", true);
+	line_comment_kept("password: &p x\n", "password", NULL, "password: &p x # rotated monthly\n", true);
+	/* the blanks that ended the line go, else the comment would hold them */
+	line_comment_kept("password: x \t\nz: 2\n", "password", NULL, "password: x # rotated monthly\nz: 2\n", true);
+	line_comment_kept("a: 1\r\npassword: x\r\n", "password", NULL, "a: 1\r\npassword: x # rotated monthly\r\n",
+			  true);
+	line_comment_kept("password: x", "password", NULL, "password: x # rotated monthly", true);
+	line_comment_kept("# above\npassword: x\n", "password", NULL, "# above\npassword: x # rotated monthly\n",
+			  true);
+}
+
+/* The value written anew in the same write: the comment after it. */
+static void test_line_comment_value_changed(void **state)
+{
+	(void)state;
+	line_comment_kept("password: x\nz: 2\n", "password", "y", "password: y # rotated monthly\nz: 2\n", true);
+	line_comment_kept("password: x\n", "password", ENC_SAMPLE, "password: " ENC_SAMPLE " # rotated monthly\n",
+			  true);
+	line_comment_kept("password: 'x'\n", "password", "y z", "password: 'y z' # rotated monthly\n", true);
+	line_comment_kept("password: \"x\"  \n", "password", "y", "password: \"y\" # rotated monthly\n", true);
+	/* a value that becomes a literal block: on its header's line */
+	line_comment_kept("password: x\nz: 2\n", "password", "l1\nl2",
+			  "password: |- # rotated monthly\n    l1\n    l2\nz: 2\n", true);
+}
+
+/* The old end-of-line comment cut and a new one put in its place. */
+static void test_line_comment_changed(void **state)
+{
+	(void)state;
+	line_comment_kept("a:   1\npassword: x # old\nz: 2\n", "password", NULL,
+			  "a:   1\npassword: x # rotated monthly\nz: 2\n", true);
+	line_comment_kept("a:   1\npassword: 'x'   #old  \n", "password", NULL,
+			  "a:   1\npassword: 'x' # rotated monthly\n", true);
+	line_comment_kept("a:   1\npassword: x # old\nz: 2\n", "password", "y",
+			  "a:   1\npassword: y # rotated monthly\nz: 2\n", true);
+}
+
+/* An end-of-line comment cut: the line stays, with no " #" left (the
+ * whole map was written afresh before). */
+static void test_line_comment_removed(void **state)
+{
+	(void)state;
+	cut_comment_kept("a:   1\npassword: x   # old\nz: 2\n", "password", NULL, "a:   1\npassword: x\nz: 2\n");
+	cut_comment_kept("a:   1\npassword: x # old", "password", NULL, "a:   1\npassword: x");
+	cut_comment_kept("a:   1\r\npassword: x # old\r\nz: 2\r\n", "password", "y",
+			 "a:   1\r\npassword: y\r\nz: 2\r\n");
+	cut_comment_kept("a:   1\nk: | # note\n  text\nz: 1\n", "k", NULL, "a:   1\nk: |\n  text\nz: 1\n");
+}
+
+/* Where the comment could not end the value's line, or would not be read
+ * back before its entry, it goes on the line above its key. */
+static void test_line_comment_falls_back(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	const char *in = "k: x\n";
+
+	(void)state;
+	line_comment_kept("k: |\n  text\nz: 1\n", "k", NULL, "# rotated monthly\nk: |\n  text\nz: 1\n", false);
+	line_comment_kept("k: 'a\n  b'\nz: 1\n", "k", NULL, "# rotated monthly\nk: 'a\n  b'\nz: 1\n", false);
+	line_comment_kept("k:\n  x\nz: 1\n", "k", NULL, "# rotated monthly\nk:\n  x\nz: 1\n", false);
+	line_comment_kept("a: 1\nk: [1, 2]\n", "k", NULL, "a: 1\n# rotated monthly\nk: [1, 2]\n", false);
+	/* in place of one cut on a block's header line: above the key, not
+	 * after the line the old one ended */
+	line_comment_kept("k: | # old\n  text\nz:   1\n", "k", NULL,
+			  "# rotated monthly\nk: |\n  text\nz:   1\n", false);
+	line_comment_kept("a:   1\nk: | # old\n  text\n", "k", NULL,
+			  "a:   1\n# rotated monthly\nk: |\n  text\n", false);
+	/* a plain value takes in the blank lines after it, tabs and all: a
+	 * tab there would not load after the comment */
+	line_comment_kept("k: x\n \t\nz: 1\n", "k", NULL, "# rotated monthly\nk: x\n \t\nz: 1\n", false);
+	/* a text with a line break (no loaded comment has one): written as
+	 * ever, the break a space */
+	load_ok(DOC_FORMAT_YAML, in, &d);
+	line_comment_add(&d, d.branches[0], "k", " a\nb");
+	gs_buf_init(&out, true);
+	assert_int_equal(yaml_patch(&d, yaml_syntax_of(&d), SOPS_YAML_INDENT, &out), 0);
+	assert_text(&out, "# a b\nk: x\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
+/* A new key with its end-of-line comment: on its line too. */
+static void test_line_comment_new_entry(void **state)
+{
+	const char *deep = "a: 1\n      # deep\nz: 2\n";
+	struct doc d;
+	struct doc_node *m;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "a: 1\n", &d);
+	line_comment_append(&d, d.branches[0], ROTATED);
+	assert_non_null(doc_append(&d, d.branches[0], "b", 1, doc_new_scalar(&d, DOC_STR, "x", 1)));
+	kept_as(&d, "a: 1\n", "a: 1\nb: x # rotated monthly\n");
+	assert_comment_before("a: 1\nb: x # rotated monthly\n", "b", ROTATED, true);
+	/* a literal block's comment on its header line: the lines after the
+	 * block must still not read as its text (the map is written afresh) */
+	load_ok(DOC_FORMAT_YAML, deep, &d);
+	m = d.branches[0];
+	line_comment_append(&d, m, ROTATED);
+	move_last(m, 1);
+	assert_non_null(doc_append(&d, m, "b", 1, doc_new_scalar(&d, DOC_STR, "l1\nl2", 5)));
+	move_last(m, 2);
+	kept_as(&d, deep, "a: 1\nb: |- # rotated monthly\n    l1\n    l2\n# deep\nz: 2\n");
+}
+
 /* A comment after a list item's '-' heads the map or list the item holds
  * (yaml.v3 reads it so; fuzz_yaml: written that way, it came back in the
  * list). */
@@ -2148,6 +2357,12 @@ int main(void)
 
 		cmocka_unit_test(test_comment_on_block_header),
 
+		cmocka_unit_test(test_line_comment_added),
+		cmocka_unit_test(test_line_comment_value_changed),
+		cmocka_unit_test(test_line_comment_changed),
+		cmocka_unit_test(test_line_comment_removed),
+		cmocka_unit_test(test_line_comment_falls_back),
+		cmocka_unit_test(test_line_comment_new_entry),
 		cmocka_unit_test(test_comment_after_dash),
 
 		cmocka_unit_test(test_comment_must_follow_a_space),
