@@ -76,6 +76,33 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 }
 
 
+/* dotenv and INI hold text only: a number or a boolean set there is its
+ * text, as the file gives it back (set as typed, decrypt refused it). */
+static void as_store_text(struct doc_node *value, enum doc_format format)
+{
+	if (value->kind == DOC_SCALAR && value->type != DOC_NULL &&
+	    (format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI))
+		value->type = DOC_STR;
+}
+
+/* The data set must come back from the file's own store as decrypt will
+ * write it: not every text has a form there (a backslash before an n in
+ * dotenv reads back as a line break). Checked before anything is sealed. */
+static int prove_decryptable(struct sops_session *s)
+{
+	char why[1024];
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, true);
+	ret = sops_plain_emit(s->plain, s->format, NULL, &text);
+	gs_buf_release(&text);
+	if (ret != GS_ERR_VERIFY)
+		return ret;
+	snprintf(why, sizeof(why), "%s", gs_error_message());
+	return GS_FAIL(GS_ERR_VERIFY, "decrypt could not write the file with this value (%s)", why);
+}
+
 /* The words of `set FILE PATH VALUE` / `unset FILE PATH` as sops counts
  * them (main.go:1488-1497, 1616): exactly so many, else 100. */
 static int check_words(const struct sops_cli *c, bool is_set, int *code)
@@ -139,7 +166,9 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	if (ret)
 		goto out;
 	if (is_set) {
-		ret = set_path(s.plain, &path, value);
+		as_store_text(value, s.format);
+		if (!(ret = set_path(s.plain, &path, value)))
+			ret = prove_decryptable(&s);
 	} else {
 		struct doc_entry *e = s.plain->count ? tree_path_find(s.plain->branches[0], &path, NULL) : NULL;
 

@@ -61,3 +61,29 @@ teardown() { teardown_tmp; }
 	gitseal set enc.yaml '["n"]' -1
 	[ "$(gitseal decrypt --extract '["n"]' enc.yaml)" = -1 ]
 }
+
+# Red-team finding (2026-12-03): set exited 0 and decrypt then refused the
+# file (exit 4). dotenv and INI hold text: a number or boolean set there is
+# its text; a value those stores cannot give back is refused before
+# anything is written.
+@test "set in dotenv and INI: numbers and booleans as text; a value the store cannot give back refused, nothing written" {
+	printf 'A=x\n' >s.env
+	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
+	gitseal set e.env '["A"]' 5
+	gitseal set e.env '["B"]' true
+	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
+	cp e.env before.env
+	run -4 gitseal set e.env '["A"]' '"C:\\new"'
+	[[ $output == "gitseal: error: 'e.env': decrypt could not write the file with this value ("*'["A"] differs; nothing written)' ]]
+	[[ $output != *new* ]]
+	cmp e.env before.env
+	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
+
+	printf '[s]\nk = v\n' >s.ini
+	gitseal encrypt --age "$(demo_recipient)" s.ini >e.ini
+	gitseal set e.ini '["s"]["k"]' 1.5
+	[ "$(gitseal decrypt e.ini)" = "$(printf '[s]\nk = 1.5')" ]
+	cp e.ini before.ini
+	run -4 gitseal set e.ini '["s"]["k"]' null
+	cmp e.ini before.ini
+}
