@@ -289,6 +289,12 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 
 	if (why_fresh)
 		why_fresh[0] = '\0';
+	/* the own layout keeps the mark, and sops's JSON reader (Go's
+	 * encoding/json) refuses a file that starts with one */
+	if (p->encrypt && own && p->format == DOC_FORMAT_JSON && d->source.len >= 3 &&
+	    !memcmp(d->source.data, "\xEF\xBB\xBF", 3))
+		return GS_FAIL(GS_ERR_PARSE, "the JSON starts with a UTF-8 byte-order mark, and sops could not read it "
+					     "encrypted: remove the mark");
 	for (int fresh = !own; fresh < 2; fresh++) {
 		gs_buf_reset(out);
 		if (p->encrypt && (ret = p->encrypt(p)) < 0)

@@ -122,6 +122,25 @@ roundtrip() {
 	cmp in.yaml dec.yaml
 }
 
+# Red-team finding (2026-12-03): the JSON store keeps a leading
+# byte-order mark, and sops's JSON reader (Go's encoding/json) refuses a
+# file that starts with one: the encrypted file was unreadable to sops.
+@test "row 10b: JSON that starts with a byte-order mark is refused, with what to do; nothing written" {
+	printf '\xEF\xBB\xBF{"a": "secret"}\n' >in.json
+	cp in.json before.json
+	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" in.json
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'in.json': the JSON starts with a UTF-8 byte-order mark, and sops could not read it encrypted: remove the mark" ]
+	run -2 gitseal encrypt -i --age "$(demo_recipient)" in.json
+	cmp before.json in.json
+	# without the mark it encrypts, and the file reads back
+	tail -c +4 in.json >plain.json
+	gitseal encrypt --age "$(demo_recipient)" plain.json >enc.json
+	[ "$(head -c 1 enc.json)" = "{" ]
+	gitseal decrypt enc.json | cmp - plain.json
+}
+
 @test "row 11: empty documents, and documents with only directives, stay documents" {
 	roundtrip '---\n---\n'
 	[ "$(grep -c '^---$' enc.yaml)" -eq 2 ]

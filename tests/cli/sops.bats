@@ -44,11 +44,12 @@ teardown() { teardown_tmp; }
 	cmp app.yaml dec.yaml
 }
 
+# JSON is the exception: sops's JSON reader refuses a leading mark, so the
+# encrypted file would be unreadable to sops (tests/cli/fidelity.bats, row 10b).
 @test "files that start with a UTF-8 byte-order mark (Windows editors) round-trip byte for byte" {
 	printf '\xef\xbb\xbfa: secret\nb: two\n' >bom.yaml
-	printf '\xef\xbb\xbf{"a": "secret", "b": 2}\n' >bom.json
 	printf '\xef\xbb\xbfA=secret\nB=two\n' >bom.env
-	for f in bom.yaml bom.json bom.env; do
+	for f in bom.yaml bom.env; do
 		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
 		! grep -q secret "enc.$f"
 		gitseal decrypt "enc.$f" | cmp - "$f"
