@@ -118,7 +118,7 @@ int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct 
 	return ret;
 }
 
-int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
+int gitseal_conflict_seal(struct gitfilter *f, const char *path, const struct sops_key_summary *keys,
 			  const struct gs_buf *marked, struct gs_buf *out)
 {
 	struct sops_key_summary all = *keys;
@@ -137,7 +137,7 @@ int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *ke
 	}
 	if ((ret = doc_add_branch(&d, root)))
 		goto out;
-	ret = gitseal_seal(f, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
+	ret = gitseal_seal(f, path, &d, &all, NULL, GITSEAL_KEY_FRESH, out);
 out:
 	doc_release(&d);
 	return ret;

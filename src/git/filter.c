@@ -581,10 +581,10 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 					   opened && !keys.selection.mac_only_encrypted)))
 		goto out;
 	/* the committed data key only when this clone made it (a planted key is not) */
-	if (opened && gitseal_may_reuse(f, opened, &keys))
+	if (opened && gitseal_may_reuse(f, path, opened, &keys))
 		ret = gitseal_seal_opened(f, opened, in, out);
 	else
-		ret = gitseal_seal(f, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
+		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, text, len);
@@ -607,7 +607,7 @@ static int clean_conflict(struct gitfilter *f, const char *path, const uint8_t *
 	gs_buf_init(&text, true);
 	if (ret || (ret = gs_buf_append(&text, in, len)))
 		goto out;
-	ret = gitseal_conflict_seal(f, &keys, &text, out);
+	ret = gitseal_conflict_seal(f, path, &keys, &text, out);
 	/* a clone that cannot open it knows it again by these bytes */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, in, len);

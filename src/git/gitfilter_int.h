@@ -160,9 +160,10 @@ int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file
 /* An opened version's plaintext, as the smudge filter would give it. */
 int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
 	__attribute__((warn_unused_result));
-/* Whether sf's data key may seal a new version for keys: this clone made
- * it and the keys are exactly its own. */
-bool gitseal_may_reuse(struct gitfilter *f, const struct sops_file *sf, const struct sops_key_summary *keys);
+/* Whether sf's data key may seal a new version of the file at path for
+ * keys: this clone made it for that path and the keys are exactly its own. */
+bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
+		       const struct sops_key_summary *keys);
 /* Seals plain with an opened version's keys, data key and unchanged
  * ciphertexts (gitseal_may_reuse said yes), proven. */
 int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
@@ -181,11 +182,11 @@ enum gitseal_key_policy {
 	GITSEAL_KEY_FRESH,
 };
 
-/* Seals plain (a plaintext tree; changed) for keys, proven by loading the
- * result again. previous (a sealed version of the file, may be NULL) lends
- * its data key and unchanged ciphertexts as policy says; a fresh data key
- * is remembered as this clone's. */
-int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
+/* Seals plain (a plaintext tree; changed) of the file at path for keys,
+ * proven by loading the result again. previous (a sealed version of the
+ * file, may be NULL) lends its data key and unchanged ciphertexts as policy
+ * says; a fresh data key is remembered as this clone's for path. */
+int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* A plaintext tree as bytes, proven by loading them again. */
@@ -243,7 +244,7 @@ bool gitseal_conflict_same(struct gitfilter *f, const struct gs_buf *sealed, con
  * sealed); into out, *found false when there is none such. */
 int gitseal_conflict_behind(struct gitfilter *f, const char *path, const struct gs_buf *sealed, struct gs_buf *out,
 			    bool *found) __attribute__((warn_unused_result));
-int gitseal_conflict_seal(struct gitfilter *f, const struct sops_key_summary *keys,
+int gitseal_conflict_seal(struct gitfilter *f, const char *path, const struct sops_key_summary *keys,
 			  const struct gs_buf *marked, struct gs_buf *out) __attribute__((warn_unused_result));
 int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, struct gs_buf *marked)
 	__attribute__((warn_unused_result));
@@ -270,14 +271,17 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
 			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
 	__attribute__((warn_unused_result));
-bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE]);
+/* Whether this clone made (or vouched for) the data key of this id for the
+ * file at path (relative to the work tree): a key is trusted for the file
+ * it was made for only. */
+bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE]);
 /* A clone that cannot open what it seals (no identity of the file's, as
  * a recipient-only or PGP-only clone) remembers each seal: whether blob
  * is what this clone sealed plain into. */
 bool gittrust_sealed_here(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len);
 int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
 	__attribute__((warn_unused_result));
-int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 	__attribute__((warn_unused_result));
 /* Accepts recipients (added to the record) and a .sops.yaml: config_text,
  * or the working tree's when it is NULL (its snapshot replaces the

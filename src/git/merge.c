@@ -1124,7 +1124,7 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 		goto out;
 	}
 	/* a side's data key and ciphertexts when its keys are kept */
-	ret = gitseal_seal(f, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+	ret = gitseal_seal(f, path, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
 out:
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
@@ -1145,7 +1145,7 @@ static int seal_conflict(struct gitfilter *f, const char *path, struct version *
 	}
 	if (ret || (ret = gitseal_check_accepted(f, path, &keys)))
 		goto out;
-	ret = gitseal_conflict_seal(f, &keys, marked, out);
+	ret = gitseal_conflict_seal(f, path, &keys, marked, out);
 out:
 	sops_key_summary_release(&keys);
 	return ret;

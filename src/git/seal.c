@@ -434,8 +434,10 @@ int gitseal_flat_block_step(const struct gs_buf *text)
 	return step >= 1 && step <= 9 ? step : 0;
 }
 
-static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plain, bool fresh, bool remember,
-		     struct gs_buf *out)
+/* remember_for: the path whose data key this is, to remember as made
+ * here; NULL: nothing to remember. */
+static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plain, bool fresh,
+		     const char *remember_for, struct gs_buf *out)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	struct sops_seal_opts so = { .fresh_key = fresh, .key_id = id };
@@ -448,8 +450,8 @@ static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plai
 
 	if (!ret && open_end)
 		seal_end_open(out);
-	if (!ret && remember)
-		ret = gittrust_remember_key(f, id);
+	if (!ret && remember_for)
+		ret = gittrust_remember_key(f, remember_for, id);
 	if (ret)
 		gs_buf_reset(out);
 	return ret;
@@ -457,17 +459,19 @@ static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plai
 
 int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
 {
-	return seal_with(f, sf, plain, false, false, out);
+	return seal_with(f, sf, plain, false, NULL, out);
 }
 
-bool gitseal_may_reuse(struct gitfilter *f, const struct sops_file *sf, const struct sops_key_summary *keys)
+bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
+		       const struct sops_key_summary *keys)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
-	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, id) && gitseal_keys_equal(sops_file_keys(sf), keys);
+	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, path, id) &&
+	       gitseal_keys_equal(sops_file_keys(sf), keys);
 }
 
-int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_summary *keys,
+int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
@@ -486,7 +490,7 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		k.selection.value = (char *)GITSEAL_K8S_SECRET_REGEX;
 	}
 	if (previous && policy == GITSEAL_KEY_IF_MADE_HERE && gitseal_open(f, previous, &sf) == 0) {
-		if (gitseal_may_reuse(f, sf, &k)) {
+		if (gitseal_may_reuse(f, path, sf, &k)) {
 			ret = gitseal_seal_opened(f, sf, plain, out);
 			goto out;
 		}
@@ -499,11 +503,11 @@ int gitseal_seal(struct gitfilter *f, struct doc *plain, const struct sops_key_s
 		if ((ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)) ||
 		    (ret = sops_file_create(plain->format, &k, &prev, ids, &sf)))
 			goto out;
-		ret = seal_with(f, sf, plain, false, false, out);
+		ret = seal_with(f, sf, plain, false, NULL, out);
 		goto out;
 	}
 	if (!(ret = sops_file_create(plain->format, &k, NULL, NULL, &sf)))
-		ret = seal_with(f, sf, plain, true, true, out);
+		ret = seal_with(f, sf, plain, true, path, out);
 out:
 	sops_file_free(sf);
 	doc_release(&prev);

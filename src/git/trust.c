@@ -9,11 +9,17 @@
  *   sops.yaml   the .sops.yaml as last accepted: the selection rules that
  *               new files may use.
  *   data-keys   ids of the data keys this clone made, or vouched for with
- *               `gitseal git trust` (a keyed BLAKE2b of
- *               the key, which tells nothing about it). A data key is
- *               re-used only when it is one of them: a key someone else
- *               made may be known to whoever made it, even when the file
- *               names only us (a planted key).
+ *               `gitseal git trust`, each bound to the file it was made
+ *               or vouched for (a keyed BLAKE2b of the key's id and the
+ *               file's path in the work tree, which tells nothing about
+ *               the key). A data key is re-used only for a file whose
+ *               path and key are one of them: a key someone else made
+ *               may be known to whoever made it, even when the file
+ *               names only us (a planted key); a key made here for a
+ *               file others read too is known to them (its ciphertext
+ *               copied over a file only we read). Ids written before
+ *               they named the path match nothing: such a file gets a
+ *               fresh data key on its next change, as a renamed one.
  *   sealed      in a clone that cannot open what it seals: keyed hashes of
  *   hash-key    each blob it sealed and its plaintext (see below).
  *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
@@ -465,14 +471,38 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 	return ret;
 }
 
-bool gittrust_key_made_here(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+/* The id a data key is recorded under for the file at path (relative to
+ * the work tree): the path's length first, so no other split of the same
+ * bytes hashes alike; a domain of its own, so no id of the key alone (as
+ * older versions wrote) is one of these. */
+static void made_key_id(const uint8_t key_id[GITSEAL_KEY_ID_SIZE], const char *path,
+			uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
+	static const char domain[] = "gitseal: a data key made here for a path";
+	crypto_generichash_state st;
+	uint64_t n = strlen(path);
+	uint8_t len[8];
+
+	for (size_t i = 0; i < sizeof(len); i++)
+		len[i] = (uint8_t)(n >> (8 * i));
+	crypto_generichash_init(&st, (const uint8_t *)domain, sizeof(domain) - 1, GITSEAL_KEY_ID_SIZE);
+	crypto_generichash_update(&st, key_id, GITSEAL_KEY_ID_SIZE);
+	crypto_generichash_update(&st, len, sizeof(len));
+	crypto_generichash_update(&st, (const uint8_t *)path, n);
+	crypto_generichash_final(&st, id, GITSEAL_KEY_ID_SIZE);
+	sodium_memzero(&st, sizeof(st));
+}
+
+bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	bool found;
 
-	if (gittrust_load(f)) {
+	if (!path || gittrust_load(f)) {
 		gs_error_clear();
 		return false;
 	}
+	made_key_id(key_id, path, id);
 	pthread_mutex_lock(&changes_lock);
 	found = id_find(&f->trust.key_ids, id) != NULL;
 	pthread_mutex_unlock(&changes_lock);
@@ -503,12 +533,14 @@ static int append_id(struct gitfilter *f, const char *name, int *fd, struct idse
 	return id_insert(set, id);
 }
 
-int gittrust_remember_key(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE])
+int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	int ret = gittrust_load(f);
 
 	if (ret)
 		return ret;
+	made_key_id(key_id, path, id);
 	pthread_mutex_lock(&changes_lock);
 	ret = append_id(f, "data-keys", &f->trust.key_fd, &f->trust.key_ids, id);
 	pthread_mutex_unlock(&changes_lock);

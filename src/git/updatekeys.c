@@ -371,8 +371,8 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 			goto out;
 		}
 		if ((ret = gitseal_open_doc(f, &cipher, &plain, id)) ||
-		    (ret = gitseal_seal(f, &plain, &u->to, &cipher, rotate ? GITSEAL_KEY_FRESH : GITSEAL_KEY_KEEP,
-					&sealed)) ||
+		    (ret = gitseal_seal(f, u->path, &plain, &u->to, &cipher,
+					rotate ? GITSEAL_KEY_FRESH : GITSEAL_KEY_KEEP, &sealed)) ||
 		    (ret = stage(f, u->path, &blob, &sealed)))
 			goto out;
 	}

@@ -6,8 +6,8 @@
  * only while its data key stays, so in a clone that did not make the key
  * it cannot be edited through the filter. The user may vouch for the
  * teammate who made it: the key's id joins those of the keys this clone
- * made, after the file's keys were shown and its committed version
- * verified with one of our identities. */
+ * made, for that file's path only, after the file's keys were shown and
+ * its committed version verified with one of our identities. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +71,7 @@ int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter
 		ret = GS_FAIL(GS_ERR_NO_DATA_KEY, "its data key could not be read");
 		goto out;
 	}
-	v->already = gittrust_key_made_here(f, v->key_id);
+	v->already = gittrust_key_made_here(f, v->path, v->key_id);
 	ret = show_keys(sops_file_keys(sf), &v->shown);
 out:
 	if (ret)
@@ -83,5 +83,5 @@ out:
 
 int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
 {
-	return v->already ? 0 : gittrust_remember_key(f, v->key_id);
+	return v->already ? 0 : gittrust_remember_key(f, v->path, v->key_id);
 }

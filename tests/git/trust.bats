@@ -286,3 +286,92 @@ pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf "gitseal: 'secrets/s1.yaml': already up to date\ngitseal: 'secrets/s2.yaml': already up to date")" ]
 }
+
+# The data key of a blob's stanza for recipient $1, opened with key file $2.
+data_key_of() {
+	drop_stanza "$1" "$T/dk-stanza" > /dev/null
+	sed -n '/BEGIN AGE/,/END AGE/s/^ *//p' "$T/dk-stanza" | age -d -i "$2" | base64
+	rm -f "$T/dk-stanza"
+}
+
+@test "red team F2: a data key made here for a file others read is not re-used for a file only we read (its ciphertext copied over it)" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/
+    age: $RECIPIENT
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod secrets/dev
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	git add -A && git commit -qm "prod and dev"
+	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	# mallory reads the dev file: she copies its ciphertext (this clone made
+	# its key) over the prod file and drops her stanza, so it names only the victim
+	drop_stanza "$M" "$T/stanza" < "$T/mallory/secrets/dev/db.yaml" > "$T/mallory/secrets/prod/db.yaml"
+	grep -q "$M" "$T/stanza"
+	as_person mallory git commit -qam "prod: sync"
+	pull_from mallory
+	[ "$(cat secrets/prod/db.yaml)" = "dev_password: dev-orig" ]
+	# the victim writes the prod secret into it
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	git commit -qam "the prod password"
+	assert_blob_encrypted secrets/prod/db.yaml
+	run ! grep -q "$M" <(git show HEAD:secrets/prod/db.yaml)
+	# a fresh data key, not the dev file's
+	dev_key=$(git show HEAD:secrets/dev/db.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	prod_key=$(git show HEAD:secrets/prod/db.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	[ -n "$dev_key" ] && [ -n "$prod_key" ]
+	[ "$dev_key" != "$prod_key" ]
+	# mallory grafts her dev stanza back: it opens the copy, not the secret
+	git show HEAD~1:secrets/prod/db.yaml | graft_stanza "$T/stanza" > "$T/old.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/old.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "dev_password: dev-orig" ]
+	git show HEAD:secrets/prod/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	[ "$status" -eq 25 ]
+	[ "$output" = "gitseal: error: '$T/new.yaml': value at 'prod_password:': cannot decrypt value: authentication failed" ]
+	# the key made here for the prod file is re-used for it: small diffs stay
+	printf 'prod_password: PROD-NEW-SECRET\nprod_user: admin\n' > secrets/prod/db.yaml
+	git commit -qam "a user"
+	[ "$(git show HEAD~1:secrets/prod/db.yaml | grep '^prod_password')" = "$(git show HEAD:secrets/prod/db.yaml | grep '^prod_password')" ]
+	# and the dev file's for the dev file
+	printf 'dev_password: dev-orig\ndev_user: dev\n' > secrets/dev/db.yaml
+	git commit -qam "a dev user"
+	[ "$(git show HEAD~1:secrets/dev/db.yaml | grep '^dev_password')" = "$(git show HEAD:secrets/dev/db.yaml | grep '^dev_password')" ]
+}
+
+@test "a data key vouched for with gitseal git trust is re-used for that file only; an id of the key alone (older versions) matches nothing" {
+	printf 'k: v\n' > secrets/other.yaml
+	git add secrets/other.yaml && git commit -qm other
+	# data-keys as an older version wrote it: the ids of the keys alone
+	for f in app other; do
+		git show "HEAD:secrets/$f.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE" |
+			python3 -c 'import sys, base64, hashlib
+print(hashlib.blake2b(base64.b64decode(sys.stdin.read()), digest_size=32, key=b"gitseal: the id of a sops data key").hexdigest())'
+	done > .git/gitseal/data-keys
+	[ "$(wc -l < .git/gitseal/data-keys)" -eq 2 ]
+	printf 'db_password: hunter2-old\nport: 5433\n' > secrets/app.yaml
+	git commit -qam "app: fresh key"
+	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" != "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
+	run "$GITSEAL_BIN" git trust -y secrets/other.yaml
+	[ "$status" -eq 0 ]
+	grep -qF "gitseal: 'secrets/other.yaml': data key trusted; 'git add' re-uses it" <<<"$output"
+	run "$GITSEAL_BIN" git trust -y secrets/other.yaml
+	grep -qF "gitseal: 'secrets/other.yaml': its data key was made or trusted in this clone already" <<<"$output"
+	# other.yaml's ciphertext copied over app.yaml: its key is not re-used there
+	git show HEAD:secrets/other.yaml > secrets/app.yaml
+	git add secrets/app.yaml && git commit -qm "copy"
+	printf 'k: v2\n' > secrets/app.yaml
+	git commit -qam "app changed"
+	[ "$(git show HEAD~1:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+	# other.yaml keeps its vouched-for key
+	printf 'k: v3\n' > secrets/other.yaml
+	git commit -qam "other changed"
+	[ "$(git show HEAD~1:secrets/other.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
+	  "$(git show HEAD:secrets/other.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+}
