@@ -154,6 +154,7 @@ struct gitfilter_update {
 	bool no_rule;                 /* new, plaintext, and no creation rule matches it */
 	bool changes;                 /* anything to apply or accept */
 	bool adds;                    /* someone gets to read it who did not */
+	bool link;                    /* new, and a symbolic link in the work tree: left as it is */
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
@@ -187,8 +188,15 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	__attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
 /* Accepts the working tree's .sops.yaml (its recipients, and its rules
- * for new files); with diff, only lists the recipients it would add. */
+ * for new files); with diff, only lists the recipients it would add, each
+ * once. */
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
+/* How the work tree's .sops.yaml changes the creation rules this clone
+ * accepted: rules added, removed or moved (told apart by path_regex), and
+ * each kept rule's recipients, key groups and selection, one "    rule
+ * PATH_REGEX: ..." line each; nothing when they are the same or there is
+ * no .sops.yaml. */
+int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
 /* The paths under the filter below dir ("" for all), malloc'd: staged ones,

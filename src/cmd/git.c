@@ -477,7 +477,8 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 		if ((ret = gitfilter_path_in_repo(run->f, arg, &rel)))
 			break;
-		if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* a link is not followed (lstat): it is named, left as it is */
+		if (lstat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 			ret = a->recursive ? gitfilter_filtered_paths(run->f, rel, &paths, &n)
 					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", arg);
 		} else if (!gitfilter_path_filtered(run->f, rel)) {
@@ -499,6 +500,10 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
+	if (u->link) {
+		fprintf(stderr, "gitseal: '%s': a symbolic link: left as it is (git runs no filter on it)\n", u->path);
+		return;
+	}
 	if (u->no_rule) {
 		fprintf(stderr, "gitseal: '%s': no creation rule of .sops.yaml matches it: 'git add' refuses it until "
 				"one does\n", u->path);
@@ -545,13 +550,14 @@ int git_updatekeys(int argc, char **argv)
 {
 	struct git_updatekeys_args a;
 	struct update_run run = { 0 };
-	struct gs_buf config_diff;
+	struct gs_buf config_diff, rule_diff;
 	bool declined = false, any = false;
 	char *first = NULL;
 	int ret, code = EXIT_GENERIC;
 
 	gs_harden_process();
 	gs_buf_init(&config_diff, false);
+	gs_buf_init(&rule_diff, false);
 	if (parse_updatekeys(argc, argv, &a) < 0)
 		return EXIT_USAGE;
 	if (!a.count && !a.recursive) {
@@ -560,14 +566,21 @@ int git_updatekeys(int argc, char **argv)
 		return EXIT_SOPS_NO_FILE;
 	}
 	if ((ret = open_for_path(a.count ? a.paths[0] : ".", &run.f, &first)) ||
-	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)))
+	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)) ||
+	    (ret = gitfilter_config_changes(run.f, &rule_diff)))
 		goto out;
 	for (size_t i = 0; i < run.count; i++) {
 		show_plan(&run.plans[i], a.rotate);
 		any = any || run.plans[i].changes || (a.rotate && !run.plans[i].is_new);
 	}
-	if (config_diff.len) {
-		fprintf(stderr, ".sops.yaml:\n    new files are sealed for: %s\n", (const char *)config_diff.data);
+	/* what accepting .sops.yaml changes for new files: its whole rules
+	 * are accepted with its recipients */
+	if (config_diff.len || (any && rule_diff.len)) {
+		fputs(".sops.yaml:\n", stderr);
+		if (config_diff.len)
+			fprintf(stderr, "    new files are sealed for: %s\n", (const char *)config_diff.data);
+		if (rule_diff.len)
+			fwrite(rule_diff.data, 1, rule_diff.len, stderr);
 		any = true;
 	}
 	if (any && a.recursive && !a.yes && !confirm("Is this okay for these files?")) {
@@ -591,6 +604,7 @@ out:
 	free(run.plans);
 	gitfilter_free(run.f);
 	gs_buf_release(&config_diff);
+	gs_buf_release(&rule_diff);
 	free(first);
 	free(a.paths);
 	return code;

@@ -57,12 +57,27 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 	return ret;
 }
 
+/* Text a pull request wrote (a regex, a key): a control byte would steer
+ * the terminal that shows the prompt, so it is shown as \xNN. */
+static int append_shown(struct gs_buf *out, const char *s)
+{
+	int ret = 0;
+
+	for (; *s && !ret; s++)
+		ret = (unsigned char)*s < 0x20 || *s == 0x7f ? gs_buf_printf(out, "\\x%02x", (unsigned char)*s)
+							      : gs_buf_append(out, s, 1);
+	return ret;
+}
+
 static int describe_selection(const struct sops_selection *s, struct gs_buf *out)
 {
-	int ret = s->kind == SOPS_SEL_NONE ? gs_buf_append_str(out, "every value")
-					   : gs_buf_printf(out, "%s '%s'", sops_selection_key(s->kind),
-							   s->value ? s->value : "");
+	int ret = 0;
 
+	if (s->kind == SOPS_SEL_NONE)
+		ret = gs_buf_append_str(out, "every value");
+	else if (!(ret = gs_buf_printf(out, "%s '", sops_selection_key(s->kind))) &&
+		 !(ret = append_shown(out, s->value ? s->value : "")))
+		ret = gs_buf_append_str(out, "'");
 	if (!ret && s->mac_only_encrypted)
 		ret = gs_buf_append_str(out, ", mac_only_encrypted");
 	return ret;
@@ -208,7 +223,15 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	u->is_new = !sealed;
 	if (u->is_new) {
 		enum gitseal_worktree worktree;
+		char full[PATH_MAX];
+		struct stat st;
 
+		/* git stores a link's text and runs no filter on it: not followed */
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) < sizeof(full) &&
+		    lstat(full, &st) == 0 && S_ISLNK(st.st_mode)) {
+			u->link = true;
+			goto out;
+		}
 		doc_release(&cipher);
 		if ((ret = gitseal_worktree_load(f, path, format, &cipher, &worktree)))
 			goto out;
@@ -282,6 +305,7 @@ static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old
 	const git_index_entry *e;
 	git_index_entry fresh;
 	struct gs_buf file;
+	struct stat st;
 	char full[PATH_MAX];
 	git_oid id;
 	bool rewrite = false;
@@ -305,14 +329,11 @@ static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old
 		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
 		goto out;
 	}
-	if (gs_read_file(full, &file, STORE_MAX_INPUT) == 0 && file.len == old->len &&
-	    !memcmp(file.data, old->data, old->len)) {
-		struct stat st;
-
+	/* a link in the file's place is left as it is, not read through */
+	if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && gs_read_file(full, &file, STORE_MAX_INPUT) == 0 &&
+	    file.len == old->len && !memcmp(file.data, old->data, old->len)) {
 		rewrite = true;
-		ret = lstat(full, &st) == 0 ? gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))
-					    : GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
-		if (ret)
+		if ((ret = gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))))
 			goto out;
 	}
 	gs_error_clear();
@@ -389,6 +410,14 @@ out:
 	return ret;
 }
 
+static bool listed_before(const char *const *names, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(names[j], names[i]))
+			return true;
+	return false;
+}
+
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 {
 	const struct sops_config *config;
@@ -403,18 +432,223 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 	}
 	if (ret)
 		return ret;
-	for (size_t r = 0; r < config->rule_count; r++) {
+	for (size_t r = 0; r < config->rule_count && !ret; r++) {
 		k.groups = config->rules[r].groups;
 		k.group_count = config->rules[r].group_count;
-		if ((diff && (ret = gittrust_unaccepted(f, &k, diff))) ||
-		    (ret = collect_recipients(&k, &names, &count)))
-			goto out;
+		ret = collect_recipients(&k, &names, &count);
 	}
-	if (!diff)
+	/* a recipient several rules name is listed once */
+	for (size_t i = 0; diff && !ret && i < count; i++) {
+		struct sops_key_group one = { .age = (char **)&names[i], .age_count = 1 };
+		struct sops_key_summary single = { .groups = &one, .group_count = 1 };
+
+		if (!listed_before(names, i))
+			ret = gittrust_unaccepted(f, &single, diff);
+	}
+	if (!ret && !diff)
 		ret = gittrust_accept(f, names, count, NULL);
-out:
 	free(names);
 	return ret;
+}
+
+/* ---- the creation rules: the accepted .sops.yaml against the work tree's ---- */
+
+static void rule_summary(const struct sops_rule *r, struct sops_key_summary *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->groups = r->groups;
+	k->group_count = r->group_count;
+	k->shamir_threshold = r->shamir_threshold;
+}
+
+static const char *rule_name(const struct sops_rule *r)
+{
+	return r->path_regex && *r->path_regex ? r->path_regex : "(every path)";
+}
+
+static bool same_name(const struct sops_rule *a, const struct sops_rule *b)
+{
+	return !strcmp(rule_name(a), rule_name(b));
+}
+
+/* "    rule PATH_REGEX: " */
+static int rule_line(const struct sops_rule *r, struct gs_buf *out)
+{
+	int ret;
+
+	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = append_shown(out, rule_name(r))))
+		ret = gs_buf_append_str(out, ": ");
+	return ret;
+}
+
+/* What a rule's selection leaves in clear: every option but none keeps
+ * some values out of the seal. */
+static int describe_clear(const struct sops_selection *s, struct gs_buf *out)
+{
+	int ret;
+
+	if (s->kind == SOPS_SEL_NONE)
+		return gs_buf_append_str(out, s->mac_only_encrypted ? "seals every value, mac_only_encrypted"
+								    : "seals every value");
+	ret = gs_buf_append_str(out, "keeps in clear: ");
+	return ret ? ret : describe_selection(s, out);
+}
+
+static bool same_rule_selection(const struct sops_selection *a, const struct sops_selection *b)
+{
+	return a->kind == b->kind && a->mac_only_encrypted == b->mac_only_encrypted &&
+	       !strcmp(a->value ? a->value : "", b->value ? b->value : "");
+}
+
+static int append_key(struct gs_buf *out, char sign, const char *key)
+{
+	int ret = gs_buf_printf(out, "%s%c", out->len ? ", " : "", sign);
+
+	return ret ? ret : append_shown(out, key);
+}
+
+/* "+key" for each of to's keys that from lacks, "-key" the other way
+ * round (from or to may be NULL), ", " between them. */
+static int diff_group_keys(const struct sops_key_group *from, const struct sops_key_group *to, struct gs_buf *out)
+{
+	int ret = 0;
+
+	for (size_t i = 0; to && !ret && i < sops_key_group_size(to); i++)
+		if (!from || !gitseal_group_has(from, sops_key_group_key(to, i)))
+			ret = append_key(out, '+', sops_key_group_key(to, i));
+	for (size_t i = 0; from && !ret && i < sops_key_group_size(from); i++)
+		if (!to || !gitseal_group_has(to, sops_key_group_key(from, i)))
+			ret = append_key(out, '-', sops_key_group_key(from, i));
+	return ret;
+}
+
+/* The recipients group by group: all of a new rule's (from NULL), a kept
+ * one's changes; "group N: " before each when there are several. */
+static int diff_rule_keys(const struct sops_key_summary *a, const struct sops_key_summary *b, struct gs_buf *out)
+{
+	size_t n = a->group_count > b->group_count ? a->group_count : b->group_count;
+	struct gs_buf one;
+	int ret = 0;
+
+	gs_buf_init(&one, false);
+	for (size_t g = 0; g < n && !ret; g++) {
+		gs_buf_reset(&one);
+		if ((ret = diff_group_keys(g < a->group_count ? &a->groups[g] : NULL,
+					   g < b->group_count ? &b->groups[g] : NULL, &one)) || !one.len)
+			continue;
+		if (!(ret = gs_buf_append_str(out, out->len ? "; " : "")) && n > 1)
+			ret = gs_buf_printf(out, "group %zu: ", g + 1);
+		if (!ret)
+			ret = gs_buf_append(out, one.data, one.len);
+	}
+	gs_buf_release(&one);
+	return ret;
+}
+
+/* A new rule in full (from NULL); a kept one's changes of recipients,
+ * key groups and selection. */
+static int diff_rule(const struct sops_rule *from, const struct sops_rule *to, struct gs_buf *out)
+{
+	struct sops_key_summary a = { 0 }, b;
+	struct gs_buf keys;
+	int ret;
+
+	gs_buf_init(&keys, false);
+	rule_summary(to, &b);
+	if (from)
+		rule_summary(from, &a);
+	if ((ret = diff_rule_keys(&a, &b, &keys)))
+		goto out;
+	if (keys.len && (!(ret = rule_line(to, out))) &&
+	    (ret = gs_buf_printf(out, "%s: %s\n", from ? "recipients" : "sealed for", (const char *)keys.data)))
+		goto out;
+	/* how many groups must come together: a change of who can read too */
+	if (!from && b.group_count > 1 && (!(ret = rule_line(to, out))) &&
+	    (ret = gs_buf_printf(out, "%zu key groups, %d needed\n", b.group_count, threshold(&b))))
+		goto out;
+	if (from && (a.group_count != b.group_count || threshold(&a) != threshold(&b)) &&
+	    (!(ret = rule_line(to, out))) &&
+	    (ret = gs_buf_printf(out, "key groups %zu -> %zu, groups needed %d -> %d\n", a.group_count,
+				 b.group_count, threshold(&a), threshold(&b))))
+		goto out;
+	if (from && same_rule_selection(&from->selection, &to->selection))
+		goto out;
+	if ((ret = rule_line(to, out)) || (ret = describe_clear(&to->selection, out)))
+		goto out;
+	if (from && (!(ret = gs_buf_append_str(out, " (was: ")) && !(ret = describe_clear(&from->selection, out))))
+		ret = gs_buf_append_str(out, ")");
+	if (!ret)
+		ret = gs_buf_append_str(out, "\n");
+out:
+	gs_buf_release(&keys);
+	return ret;
+}
+
+/* Rules are told apart by their path_regex (the n-th of a name with the
+ * n-th); the first rule that matches a path applies, so an order change
+ * is one of what a path gets. */
+static int diff_rules(const struct sops_config *from, const struct sops_config *to, struct gs_buf *out)
+{
+	size_t nf = from ? from->rule_count : 0, nt = to->rule_count;
+	size_t *match = NULL, *rank_from = NULL, kept = 0;
+	bool *taken = NULL;
+	int ret = 0;
+
+	match = calloc(nt + 1, sizeof(*match));
+	rank_from = calloc(nf + 1, sizeof(*rank_from));
+	taken = calloc(nf + 1, sizeof(*taken));
+	if (!match || !rank_from || !taken) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nt; i++) {
+		match[i] = SIZE_MAX;
+		for (size_t j = 0; j < nf && match[i] == SIZE_MAX; j++)
+			if (!taken[j] && same_name(&from->rules[j], &to->rules[i])) {
+				taken[j] = true;
+				match[i] = j;
+			}
+	}
+	for (size_t j = 0, r = 0; j < nf; j++)
+		if (taken[j])
+			rank_from[j] = r++;
+	for (size_t i = 0; i < nt && !ret; i++) {
+		const struct sops_rule *to_rule = &to->rules[i];
+
+		if (match[i] == SIZE_MAX) {
+			if (!(ret = rule_line(to_rule, out)) &&
+			    !(ret = gs_buf_printf(out, "new rule (rule %zu of %zu)\n", i + 1, nt)))
+				ret = diff_rule(NULL, to_rule, out);
+			continue;
+		}
+		if (rank_from[match[i]] != kept++ && !(ret = rule_line(to_rule, out)))
+			ret = gs_buf_printf(out, "moved from rule %zu to rule %zu (the first rule that matches a path "
+						 "applies)\n", match[i] + 1, i + 1);
+		if (!ret)
+			ret = diff_rule(&from->rules[match[i]], to_rule, out);
+	}
+	for (size_t j = 0; j < nf && !ret; j++)
+		if (!taken[j] && !(ret = rule_line(&from->rules[j], out)))
+			ret = gs_buf_printf(out, "removed (was rule %zu)\n", j + 1);
+out:
+	free(match);
+	free(rank_from);
+	free(taken);
+	return ret;
+}
+
+int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out)
+{
+	const struct sops_config *config;
+	int ret;
+
+	if ((ret = gittrust_load(f)))
+		return ret;
+	if ((ret = gitfilter_config(f, &config)) == GS_ERR_CONFIG) {
+		gs_error_clear();
+		return 0;
+	}
+	return ret ? ret : diff_rules(f->trust.config, config, out);
 }
 
 /* ---- which paths ---- */
@@ -457,12 +691,14 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 {
 	char full[PATH_MAX], child[PATH_MAX];
 	struct dirent *de;
+	struct stat top;
 	DIR *dir;
 	int ret = 0;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full))
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", rel);
-	if (!(dir = opendir(full)))
+	/* a link to a directory is not followed */
+	if (lstat(full, &top) != 0 || !S_ISDIR(top.st_mode) || !(dir = opendir(full)))
 		return 0;
 	while (!ret && (de = readdir(dir))) {
 		struct stat st;
@@ -506,8 +742,9 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
-		if (git_index_entry_stage(e) != 0 || (dl && (strncmp(e->path, dir, dl) || e->path[dl] != '/')) ||
-		    !gitrepo_filtered(f, e->path))
+		/* git runs no filter on a link or a submodule: not a sealed file */
+		if (git_index_entry_stage(e) != 0 || (e->mode & 0170000) != 0100000 ||
+		    (dl && (strncmp(e->path, dir, dl) || e->path[dl] != '/')) || !gitrepo_filtered(f, e->path))
 			continue;
 		ret = push_path(paths, count, e->path);
 	}

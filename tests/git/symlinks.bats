@@ -50,3 +50,33 @@ teardown() { gs_teardown; }
 	cmp "$T/elsewhere/app.yaml" "$T/app.before"
 	cmp "$T/elsewhere/odd.yaml" "$T/odd.before"
 }
+
+@test "F6: updatekeys -r leaves tracked links alone (to a directory, in or out of the repository, or to a file) and does the other files" {
+	mkdir -p docs "$T/elsewhere/dir"
+	printf 'hi\n' > docs/readme.txt
+	printf 'db_password: far\n' > "$T/elsewhere/dir/far.yaml"
+	cp "$T/elsewhere/dir/far.yaml" "$T/far.before"
+	ln -s ../docs secrets/docs-link
+	ln -s "$T/elsewhere/dir" secrets/out-link
+	ln -s app.yaml secrets/alias.yaml
+	git add -A && git commit -qm links
+	gs_person mate
+	MA=$(recipient_of mate)
+	sed -i "s|age: .*|&,$MA|" .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	grep -qx "gitseal: 'secrets/app.yaml': keys updated and staged; commit to share the change" <<<"$output"
+	[[ "$output" != *docs-link* && "$output" != *out-link* && "$output" != *alias* && "$output" != *far* ]]
+	[ "$(git status --porcelain | sort)" = "$(printf ' M .sops.yaml\nM  secrets/app.yaml')" ]
+	[ "$(git show :secrets/app.yaml | grep -c 'recipient: ')" -eq 2 ]
+	for l in docs-link out-link alias.yaml; do [ -L "secrets/$l" ]; done
+	cmp "$T/elsewhere/dir/far.yaml" "$T/far.before"
+	# named on the command line: named as a link, left as it is
+	run "$GITSEAL_BIN" updatekeys -y -r secrets/docs-link
+	[ "$status" -eq 0 ]
+	[ "$output" = "gitseal: 'secrets/docs-link': a symbolic link: left as it is (git runs no filter on it)" ]
+	run "$GITSEAL_BIN" updatekeys -y secrets/alias.yaml
+	[ "$status" -eq 0 ]
+	[ "$output" = "gitseal: 'secrets/alias.yaml': a symbolic link: left as it is (git runs no filter on it)" ]
+	[ "$(git status --porcelain | sort)" = "$(printf ' M .sops.yaml\nM  secrets/app.yaml')" ]
+}

@@ -375,3 +375,74 @@ print(hashlib.blake2b(base64.b64decode(sys.stdin.read()), digest_size=32, key=b"
 	[ "$(git show HEAD~1:secrets/other.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
 	  "$(git show HEAD:secrets/other.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 }
+
+@test "F4: updatekeys shows the creation rules it accepts with a new recipient: a new rule that keeps values in clear, each recipient once" {
+	# the pull request "gives mallory access", and adds an earlier rule
+	# that leaves password and token in clear in new files
+	as_person mallory sh -c "cat > .sops.yaml" <<YAML
+creation_rules:
+  - path_regex: ^secrets/new
+    age: $RECIPIENT,$M
+    unencrypted_regex: "^(password|token)\$"
+  - path_regex: secrets/.*\.yaml\$
+    age: $RECIPIENT,$M
+YAML
+	as_person mallory git commit -qam "give mallory access"
+	pull_from mallory
+	# the prompt shows it, asked or not
+	run "$GITSEAL_BIN" updatekeys -r . </dev/null
+	[ "$status" -eq 1 ]
+	grep -qxF "    rule ^secrets/new: keeps in clear: unencrypted_regex '^(password|token)\$'" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	[ "$(sed -n '/^\.sops\.yaml:$/,$p' <<<"$output")" = ".sops.yaml:
+    new files are sealed for: +$M
+    rule ^secrets/new: new rule (rule 1 of 2)
+    rule ^secrets/new: sealed for: +$RECIPIENT, +$M
+    rule ^secrets/new: keeps in clear: unencrypted_regex '^(password|token)\$'
+    rule secrets/.*\.yaml\$: recipients: +$M
+gitseal: 'secrets/app.yaml': keys updated and staged; commit to share the change" ]
+	# accepted once shown: nothing more to show
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	[ "$output" = "gitseal: 'secrets/app.yaml': already up to date" ]
+}
+
+@test "F4: updatekeys names a kept rule's selection, key groups and order changes, and a removed rule" {
+	# a clone whose accepted .sops.yaml has three rules
+	rm -rf .git .gitattributes secrets/app.yaml
+	git init -q .
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/app
+    age: $RECIPIENT
+  - path_regex: ^secrets/db
+    age: $RECIPIENT
+    encrypted_regex: "^password\$"
+  - path_regex: ^secrets/old
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/db
+    age: $RECIPIENT
+    unencrypted_suffix: _plain
+    mac_only_encrypted: true
+  - path_regex: ^secrets/app
+    key_groups:
+      - age: [$RECIPIENT]
+      - age: [$M]
+YAML
+	run "$GITSEAL_BIN" updatekeys -r . </dev/null
+	[ "$status" -eq 1 ]
+	[ "$(sed -n '/^\.sops\.yaml:$/,/removed/p' <<<"$output")" = ".sops.yaml:
+    new files are sealed for: +$M
+    rule ^secrets/db: moved from rule 2 to rule 1 (the first rule that matches a path applies)
+    rule ^secrets/db: keeps in clear: unencrypted_suffix '_plain', mac_only_encrypted (was: keeps in clear: encrypted_regex '^password\$')
+    rule ^secrets/app: moved from rule 1 to rule 2 (the first rule that matches a path applies)
+    rule ^secrets/app: recipients: group 2: +$M
+    rule ^secrets/app: key groups 1 -> 2, groups needed 1 -> 2
+    rule ^secrets/old: removed (was rule 3)" ]
+	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+}
