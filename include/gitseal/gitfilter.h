@@ -187,9 +187,9 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
 	__attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
-/* Accepts the working tree's .sops.yaml (its recipients, and its rules
- * for new files); with diff, only lists the recipients it would add, each
- * once. */
+/* Accepts the working tree's .sops.yaml (its rules: whom and what a path
+ * is sealed for); with diff, only lists the recipients it would add to a
+ * rule, and the rules it removes. */
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
 /* How the work tree's .sops.yaml changes the creation rules this clone
  * accepted: rules added, removed or moved (told apart by path_regex), and
@@ -209,8 +209,11 @@ bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */
 bool gitfilter_configured(struct gitfilter *f);
 /* Whether this clone accepted recipient r (age recipient, PGP fingerprint
- * or Vault URI; `gitseal updatekeys` records them). */
-int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
+ * or Vault URI) for arg, a command-line path in f's work tree: the
+ * accepted .sops.yaml's rule for it names r, `gitseal updatekeys`
+ * accepted r for it, or r is the recipient of one of this clone's age
+ * identities. */
+int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const char *r, bool *yes)
 	__attribute__((warn_unused_result));
 /* The key groups the .sops.yaml this clone accepted gives arg (a
  * command-line path in f's work tree): their count and shamir_threshold

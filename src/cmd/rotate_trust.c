@@ -51,15 +51,16 @@ void rotate_refs_release(struct rotate_refs *r)
 /* Whether the reference names key of file group k. In a repository under
  * the filter only the clone's accepted set counts: its .sops.yaml is
  * repository content too (a pull request can change it and the metadata
- * together); the accepted set holds every recipient of the .sops.yaml the
- * user accepted. */
-static int named(struct rotate_refs *r, const struct sops_rule *rule, size_t k, const char *key, bool *yes)
+ * together); the clone accepts recipients per path (those of the accepted
+ * .sops.yaml's rule for it, and those updatekeys accepted for it). */
+static int named(struct rotate_refs *r, const char *file, const struct sops_rule *rule, size_t k, const char *key,
+		 bool *yes)
 {
 	int ret = 0;
 
 	if (r->repo) {
 		pthread_mutex_lock(&r->lock);
-		ret = gitfilter_recipient_accepted(r->repo, key, yes);
+		ret = gitfilter_recipient_accepted(r->repo, file, key, yes);
 		pthread_mutex_unlock(&r->lock);
 		return ret;
 	}
@@ -93,7 +94,7 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 			const char *key = sops_key_group_key(&groups[k], i);
 			bool yes = false;
 
-			if (!(ret = named(r, rule, k, key, &yes)) && !yes)
+			if (!(ret = named(r, file, rule, k, key, &yes)) && !yes)
 				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", key);
 		}
 	}

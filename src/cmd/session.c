@@ -222,7 +222,7 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 			const char *key = sops_key_group_key(&keys->groups[g], i);
 			bool yes = false;
 
-			if (!(ret = gitfilter_recipient_accepted(repo, key, &yes)) && !yes)
+			if (!(ret = gitfilter_recipient_accepted(repo, file ? file : ".", key, &yes)) && !yes)
 				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", key);
 		}
 	if (!ret && list.len)

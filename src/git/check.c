@@ -209,7 +209,7 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 	}
 	gs_buf_init(&plain, true);
 	gs_buf_init(&list, false);
-	if ((ret = gittrust_unaccepted(f, &own, &list)))
+	if ((ret = gittrust_unaccepted(f, path, &own, &list)))
 		goto out;
 	if (list.len) {
 		ret = add_finding(fs, path, "recipients changed: %s; run 'gitseal updatekeys' to accept",

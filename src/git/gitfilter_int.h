@@ -252,12 +252,18 @@ int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, 
 /* ---- trust.c: what this clone accepted and made (under .git/gitseal/) ---- */
 
 int gittrust_load(struct gitfilter *f) __attribute__((warn_unused_result));
-/* "+r1, +r2" for the recipients keys names that this clone did not accept;
- * empty when it accepted them all. */
-int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys, struct gs_buf *list)
+/* "+r1, +r2" for the recipients keys names that this clone did not accept
+ * for path (relative to the work tree): neither the accepted .sops.yaml's
+ * rule for path names them nor a record for path; empty when none. */
+int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys,
+			struct gs_buf *list) __attribute__((warn_unused_result));
+/* "+r1, +r2" for the recipients a rule of config names that the accepted
+ * .sops.yaml's rule of the same path_regex does not, and each accepted
+ * rule config no longer has. */
+int gittrust_config_changes(struct gitfilter *f, const struct sops_config *config, struct gs_buf *list)
 	__attribute__((warn_unused_result));
 /* GS_ERR_CONFIG "recipients changed: ...; run 'gitseal updatekeys' to
- * accept" unless every recipient keys names is accepted. */
+ * accept" unless every recipient keys names is accepted for path. */
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
 	__attribute__((warn_unused_result));
 /* Whether the accepted .sops.yaml had this selection for path (or the
@@ -283,11 +289,14 @@ int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, con
 	__attribute__((warn_unused_result));
 int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 	__attribute__((warn_unused_result));
-/* Accepts recipients (added to the record) and a .sops.yaml: config_text,
- * or the working tree's when it is NULL (its snapshot replaces the
- * accepted one). */
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
-		    const struct gs_buf *config_text) __attribute__((warn_unused_result));
+/* Records that each paths[i] may be sealed for the recipients keys[i]
+ * names (those the accepted .sops.yaml's rule for it does not name). */
+int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
+	__attribute__((warn_unused_result));
+/* Accepts a .sops.yaml, config_text or the working tree's when it is NULL:
+ * its snapshot replaces the accepted one, and the recipients of its rule
+ * for a path may seal that path. */
+int gittrust_accept_config(struct gitfilter *f, const struct gs_buf *config_text) __attribute__((warn_unused_result));
 int gittrust_set_locked(struct gitfilter *f, bool locked) __attribute__((warn_unused_result));
 void gittrust_release(struct gittrust *t);
 /* A .sops.yaml text whose rules match paths of f's work tree. */

@@ -415,6 +415,23 @@ static int name_list_add(struct name_list *l, const struct sops_key_group *group
 	return 0;
 }
 
+static bool seen_before(const struct name_list *l, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(l->items[j], l->items[i]))
+			return true;
+	return false;
+}
+
+static size_t distinct(const struct name_list *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->count; i++)
+		n += !seen_before(l, i);
+	return n;
+}
+
 struct first_accept {
 	struct gitfilter *f;
 	struct name_list names;
@@ -467,11 +484,7 @@ static int show_accepted(const struct name_list *l, char **out)
 
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < l->count && !ret; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = !strcmp(l->items[j], l->items[i]);
-		if (seen)
+		if (seen_before(l, i))
 			continue;
 		/* metadata text: no control character reaches the terminal */
 		for (const char *c = l->items[i]; *c && !ret; c++)
@@ -565,9 +578,11 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
 		goto out;
 	}
-	if ((ret = gittrust_accept(f, (const char *const *)fa.names.items, fa.names.count, &text)))
+	/* .sops.yaml's rules first: a file records only what its rule lacks */
+	if ((ret = gittrust_accept_config(f, &text)) ||
+	    (ret = gittrust_accept_files(f, fa.paths, fa.files, fa.nfiles)))
 		goto out;
-	res->recipients_accepted = f->trust.recipient_count;
+	res->recipients_accepted = distinct(&fa.names);
 	ret = show_accepted(&fa.names, &res->recipients_shown);
 out:
 	for (size_t i = 0; i < fa.nfiles; i++) {

@@ -82,7 +82,7 @@ static int describe_sealed(struct gitfilter *f, const char *path, struct doc *ci
 		gs_error_clear();
 		return ret;
 	}
-	ret = gittrust_unaccepted(f, &keys, &list);
+	ret = gittrust_unaccepted(f, path, &keys, &list);
 	if (!ret && list.len)
 		ret = add(line, "recipients changed: %s; run 'gitseal updatekeys' to accept", (const char *)list.data);
 	sops_key_summary_release(&keys);

@@ -2,12 +2,21 @@
  * user writes: <common git dir>/gitseal/ (shared by the worktrees of a
  * repository, never committed).
  *
- *   accepted    the recipients files may be sealed for, one per line. A
- *               file, a .sops.yaml or a merge that names anyone else is
- *               refused until `gitseal updatekeys` shows the change and the
- *               user accepts it (repository content is attacker input).
- *   sops.yaml   the .sops.yaml as last accepted: the selection rules that
- *               new files may use.
+ *   accepted    per path, the recipients a file may be sealed for beyond
+ *               those of its rule in sops.yaml: "recipient<TAB>path" lines.
+ *               A file, a .sops.yaml or a merge that names anyone else for
+ *               a path is refused until `gitseal updatekeys` shows the
+ *               change and the user accepts it (repository content is
+ *               attacker input). Acceptance is per path, never for the
+ *               clone: a recipient who may read dev files must not read
+ *               prod ones because a pull request names them there. Lines
+ *               of a bare recipient (gitseal before per-path records)
+ *               grant nothing: 'gitseal updatekeys -r .' shows what they
+ *               covered and records it per path.
+ *               The recipients of this clone's own identities are accepted
+ *               on every path (sealing for oneself discloses nothing).
+ *   sops.yaml   the .sops.yaml as last accepted: the recipients and the
+ *               selection rule of its rule for a path may seal that path.
  *   data-keys   ids of the data keys this clone made, or vouched for with
  *               `gitseal git trust`, each bound to the file it was made
  *               or vouched for (a keyed BLAKE2b of the key's id and the
@@ -184,9 +193,11 @@ static int each_line(const struct gs_buf *b, int (*fn)(void *ctx, const char *p,
 	return ret;
 }
 
+/* A bare recipient (an old record for the whole clone) is dropped: it
+ * would let a pull request name that recipient for any path. */
 static int recipient_line(void *ctx, const char *p, size_t n)
 {
-	return line_is_blank(p, n) ? 0 : add_recipient(ctx, p, n);
+	return line_is_blank(p, n) || !memchr(p, '\t', n) ? 0 : add_recipient(ctx, p, n);
 }
 
 static int hex_digit(char c)
@@ -284,18 +295,69 @@ out:
 
 /* ---- questions ---- */
 
-static bool accepted(const struct gittrust *t, const char *r)
+/* The accepted .sops.yaml's rule for path, NULL when none matches. */
+static const struct sops_rule *accepted_rule(struct gitfilter *f, const char *path)
 {
-	return t->recipient_count &&
-	       bsearch(&r, t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	const struct sops_rule *rule = NULL;
+	char full[PATH_MAX];
+
+	if (!f->trust.config || (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
+	    sops_config_match(f->trust.config, full, &rule) != 0) {
+		gs_error_clear();
+		return NULL;
+	}
+	return rule;
 }
 
-int gitfilter_recipient_accepted(struct gitfilter *f, const char *r, bool *yes)
+static bool rule_names(const struct sops_rule *rule, const char *r)
 {
-	int ret = gittrust_load(f);
+	for (size_t g = 0; rule && g < rule->group_count; g++)
+		if (sops_key_group_has(&rule->groups[g], r))
+			return true;
+	return false;
+}
 
-	*yes = !ret && accepted(&f->trust, r);
-	return ret;
+/* Whether "r<TAB>path" is recorded. */
+static bool recorded(const struct gittrust *t, const char *r, const char *path)
+{
+	char *line;
+	bool found;
+
+	if (!t->recipient_count || asprintf(&line, "%s\t%s", r, path) < 0)
+		return false;
+	found = bsearch(&line, t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str) != NULL;
+	free(line);
+	return found;
+}
+
+/* Sealing for one of this clone's own identities discloses nothing, on
+ * any path. The filter prepares their recipients before any read-ahead
+ * thread starts. */
+static bool own_recipient(struct gitfilter *f, const char *r)
+{
+	gitseal_prepare_recipients(f);
+	for (size_t i = 0; i < f->id_recipient_count; i++)
+		if (f->id_recipients[i] && !strcmp(f->id_recipients[i], r))
+			return true;
+	return false;
+}
+
+static bool accepted(struct gitfilter *f, const struct sops_rule *rule, const char *r, const char *path)
+{
+	return rule_names(rule, r) || recorded(&f->trust, r, path) || own_recipient(f, r);
+}
+
+int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const char *r, bool *yes)
+{
+	char *rel = NULL;
+	int ret;
+
+	*yes = false;
+	if ((ret = gittrust_load(f)) || (ret = gitfilter_path_in_repo(f, arg, &rel)))
+		return ret;
+	*yes = accepted(f, accepted_rule(f, rel), r, rel);
+	free(rel);
+	return 0;
 }
 
 int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *groups, int *threshold)
@@ -325,21 +387,76 @@ out:
 	return ret;
 }
 
-static int note_unaccepted(const struct gittrust *t, const char *r, struct gs_buf *list)
+int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys,
+			struct gs_buf *list)
 {
-	if (accepted(t, r))
-		return 0;
-	return gs_buf_printf(list, "%s+%s", list->len ? ", " : "", r);
+	const struct sops_rule *rule;
+	int ret = gittrust_load(f);
+
+	rule = ret ? NULL : accepted_rule(f, path);
+	for (size_t g = 0; !ret && g < keys->group_count; g++) {
+		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *r = sops_key_group_key(&keys->groups[g], i);
+
+			if (!accepted(f, rule, r, path))
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", r);
+		}
+	}
+	return ret;
 }
 
-int gittrust_unaccepted(struct gitfilter *f, const struct sops_key_summary *keys, struct gs_buf *list)
+/* Whether list ("+a, +b") holds item whole. */
+static bool listed(const struct gs_buf *list, const char *item)
+{
+	const char *p = (const char *)list->data, *end = p + list->len;
+	size_t n = strlen(item);
+
+	while (p && p + n <= end) {
+		if (!memcmp(p, item, n) && (p + n == end || p[n] == ','))
+			return true;
+		p = memchr(p, ',', (size_t)(end - p));
+		p = p ? p + 2 : NULL;
+	}
+	return false;
+}
+
+/* The snapshot's rule with the same path_regex as rule, NULL if none. */
+static const struct sops_rule *same_rule(const struct sops_config *c, const struct sops_rule *rule)
+{
+	for (size_t i = 0; c && i < c->rule_count; i++)
+		if (!strcmp(c->rules[i].path_regex ? c->rules[i].path_regex : "",
+			    rule->path_regex ? rule->path_regex : ""))
+			return &c->rules[i];
+	return NULL;
+}
+
+int gittrust_config_changes(struct gitfilter *f, const struct sops_config *config, struct gs_buf *list)
 {
 	int ret = gittrust_load(f);
 
-	for (size_t g = 0; !ret && g < keys->group_count; g++) {
-		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++)
-			ret = note_unaccepted(&f->trust, sops_key_group_key(&keys->groups[g], i), list);
+	for (size_t k = 0; !ret && k < config->rule_count; k++) {
+		const struct sops_rule *rule = &config->rules[k], *old = same_rule(f->trust.config, rule);
+
+		for (size_t g = 0; !ret && g < rule->group_count; g++)
+			for (size_t i = 0; !ret && i < sops_key_group_size(&rule->groups[g]); i++) {
+				const char *r = sops_key_group_key(&rule->groups[g], i);
+				char *item;
+
+				if (rule_names(old, r))
+					continue;
+				if (asprintf(&item, "+%s", r) < 0)
+					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				/* once each: a recipient new to two rules is one change */
+				if (!listed(list, item))
+					ret = gs_buf_printf(list, "%s%s", list->len ? ", " : "", item);
+				free(item);
+			}
 	}
+	/* a rule gone sends its paths to a later rule, which may name others */
+	for (size_t k = 0; !ret && f->trust.config && k < f->trust.config->rule_count; k++)
+		if (!same_rule(config, &f->trust.config->rules[k]))
+			ret = gs_buf_printf(list, "%sthe rule for '%s' removed", list->len ? ", " : "",
+					    f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex : "");
 	return ret;
 }
 
@@ -354,17 +471,11 @@ static int effective_threshold(size_t groups, int threshold)
  * groups and threshold of a file's metadata are outside the MAC. */
 static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
 {
-	const struct sops_rule *rule = NULL;
+	const struct sops_rule *rule = accepted_rule(f, path);
 	struct sops_key_summary r = { 0 };
-	char full[PATH_MAX];
 	int want, have;
 
-	if (!f->trust.config || (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
-	    sops_config_match(f->trust.config, full, &rule) != 0) {
-		gs_error_clear();
-		return 0;
-	}
-	if (rule->group_count < 2)
+	if (!rule || rule->group_count < 2)
 		return 0;
 	want = effective_threshold(rule->group_count, rule->shamir_threshold);
 	have = effective_threshold(keys->group_count, keys->shamir_threshold);
@@ -389,7 +500,7 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 		return GS_FAIL(GS_ERR_CONFIG, "this clone has accepted no recipients yet: run 'gitseal "
 					      "updatekeys -r .' (it shows whom the files are sealed for)");
 	gs_buf_init(&list, false);
-	if ((ret = gittrust_unaccepted(f, keys, &list)))
+	if ((ret = gittrust_unaccepted(f, path, keys, &list)))
 		goto out;
 	if (list.len) {
 		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
@@ -682,36 +793,73 @@ out:
 	return ret;
 }
 
-int gittrust_accept(struct gitfilter *f, const char *const *recipients, size_t count,
-		    const struct gs_buf *config_text)
+static int write_records(struct gitfilter *f)
 {
 	struct gittrust *t = &f->trust;
 	struct gs_buf text;
 	char path[PATH_MAX];
 	int ret;
 
-	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
-	    (ret = state_path(f, "accepted", path, sizeof(path))))
+	if ((ret = state_dir_make(f)) || (ret = state_path(f, "accepted", path, sizeof(path))))
 		return ret;
-	for (size_t i = 0; i < count && !ret; i++)
-		if (!accepted(t, recipients[i])) {
-			ret = add_recipient(t, recipients[i], strlen(recipients[i]));
-			qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
-		}
 	gs_buf_init(&text, false);
-	if (ret || (ret = gs_buf_append_str(&text, "# gitseal: the recipients this clone seals files for; "
-						    "changed by 'gitseal updatekeys'\n")))
+	if ((ret = gs_buf_append_str(&text, "# gitseal: per path, the recipients this clone seals it for beyond "
+					    "its rule in sops.yaml (recipient<TAB>path); changed by 'gitseal "
+					    "updatekeys'\n")))
 		goto out;
 	for (size_t i = 0; i < t->recipient_count; i++)
 		if ((ret = gs_buf_printf(&text, "%s\n", t->recipients[i])))
 			goto out;
-	if ((ret = gs_atomic_write(path, text.data, text.len, 0600)))
-		goto out;
-	t->have_record = true;
-	ret = write_config_snapshot(f, config_text);
+	if (!(ret = gs_atomic_write(path, text.data, text.len, 0600)))
+		t->have_record = true;
 out:
 	gs_buf_release(&text);
 	return ret;
+}
+
+/* Metadata names the recipients and git the paths: a line break in
+ * either would make a record of the attacker's choosing. */
+static int record(struct gitfilter *f, const struct sops_rule *rule, const char *r, const char *path)
+{
+	struct gittrust *t = &f->trust;
+	char *line;
+	int ret;
+
+	if (accepted(f, rule, r, path))
+		return 0;
+	if (strpbrk(r, "\t\r\n") || strpbrk(path, "\r\n"))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient or path with a line break or tab cannot be "
+					      "accepted", path);
+	if (asprintf(&line, "%s\t%s", r, path) < 0)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	ret = add_recipient(t, line, strlen(line));
+	free(line);
+	if (!ret)
+		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	return ret;
+}
+
+int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
+{
+	int ret = gittrust_load(f);
+
+	for (size_t k = 0; k < n && !ret; k++) {
+		const struct sops_rule *rule = accepted_rule(f, paths[k]);
+
+		for (size_t g = 0; !ret && g < keys[k].group_count; g++)
+			for (size_t i = 0; !ret && i < sops_key_group_size(&keys[k].groups[g]); i++)
+				ret = record(f, rule, sops_key_group_key(&keys[k].groups[g], i), paths[k]);
+	}
+	return ret ? ret : write_records(f);
+}
+
+int gittrust_accept_config(struct gitfilter *f, const struct gs_buf *config_text)
+{
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) || (ret = write_config_snapshot(f, config_text)))
+		return ret;
+	return f->trust.have_record ? 0 : write_records(f);
 }
 
 int gittrust_set_locked(struct gitfilter *f, bool locked)

@@ -141,7 +141,7 @@ static int plan_accept_own(struct gitfilter *f, const struct doc *cipher, const 
 	int ret;
 
 	gs_buf_init(&list, false);
-	if (!(ret = sops_doc_keys(cipher, &u->from)) && !(ret = gittrust_unaccepted(f, &u->from, &list)) &&
+	if (!(ret = sops_doc_keys(cipher, &u->from)) && !(ret = gittrust_unaccepted(f, u->path, &u->from, &list)) &&
 	    list.len) {
 		u->changes = u->adds = u->accept_only = true;
 		ret = gs_buf_printf(&u->diff, "    %s; accept its recipients: %s\n", why, (const char *)list.data);
@@ -157,7 +157,7 @@ static int plan_new_file(struct gitfilter *f, const char *path, struct gitfilter
 	int ret;
 
 	gs_buf_init(&list, false);
-	if ((ret = gittrust_unaccepted(f, &u->to, &list)))
+	if ((ret = gittrust_unaccepted(f, path, &u->to, &list)))
 		goto out;
 	if (list.len) {
 		u->changes = u->adds = true;
@@ -353,21 +353,6 @@ out:
 	return ret;
 }
 
-static int collect_recipients(const struct sops_key_summary *k, const char ***list, size_t *n)
-{
-	for (size_t g = 0; g < k->group_count; g++) {
-		size_t more = sops_key_group_size(&k->groups[g]);
-		const char **grown = realloc(*list, (*n + more + 1) * sizeof(*grown));
-
-		if (!grown)
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		*list = grown;
-		for (size_t i = 0; i < more; i++)
-			grown[(*n)++] = sops_key_group_key(&k->groups[g], i);
-	}
-	return 0;
-}
-
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
 {
 	const struct sops_key_summary *accept = u->accept_only || u->is_new ? (u->is_new ? &u->to : &u->from)
@@ -375,8 +360,6 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	struct gs_buf blob, sealed;
 	struct doc cipher, plain;
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
-	const char **names = NULL;
-	size_t count = 0;
 	bool found;
 	int ret = 0;
 
@@ -397,12 +380,11 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 		    (ret = stage(f, u->path, &blob, &sealed)))
 			goto out;
 	}
-	if (!(ret = collect_recipients(accept, &names, &count)))
-		ret = gittrust_accept(f, names, count, NULL);
+	/* per path: what the file is sealed for now, for its path only */
+	ret = gittrust_accept_files(f, &u->path, accept, 1);
 out:
 	if (ret)
 		gs_error_prefix("'%s'", u->path);
-	free(names);
 	doc_release(&cipher);
 	doc_release(&plain);
 	gs_buf_release(&blob);
@@ -410,20 +392,9 @@ out:
 	return ret;
 }
 
-static bool listed_before(const char *const *names, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (!strcmp(names[j], names[i]))
-			return true;
-	return false;
-}
-
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 {
 	const struct sops_config *config;
-	struct sops_key_summary k = { 0 };
-	const char **names = NULL;
-	size_t count = 0;
 	int ret;
 
 	if ((ret = gitfilter_config(f, &config)) == GS_ERR_CONFIG) {
@@ -432,23 +403,7 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 	}
 	if (ret)
 		return ret;
-	for (size_t r = 0; r < config->rule_count && !ret; r++) {
-		k.groups = config->rules[r].groups;
-		k.group_count = config->rules[r].group_count;
-		ret = collect_recipients(&k, &names, &count);
-	}
-	/* a recipient several rules name is listed once */
-	for (size_t i = 0; diff && !ret && i < count; i++) {
-		struct sops_key_group one = { .age = (char **)&names[i], .age_count = 1 };
-		struct sops_key_summary single = { .groups = &one, .group_count = 1 };
-
-		if (!listed_before(names, i))
-			ret = gittrust_unaccepted(f, &single, diff);
-	}
-	if (!ret && !diff)
-		ret = gittrust_accept(f, names, count, NULL);
-	free(names);
-	return ret;
+	return diff ? gittrust_config_changes(f, config, diff) : gittrust_accept_config(f, NULL);
 }
 
 /* ---- the creation rules: the accepted .sops.yaml against the work tree's ---- */

@@ -500,6 +500,7 @@ teardown() { gs_teardown; }
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
 	git add -A && git commit -qm base
 	cp .git/gitseal/accepted "$T/accepted"
+	cp .git/gitseal/sops.yaml "$T/sops.yaml"
 	git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
@@ -507,6 +508,7 @@ teardown() { gs_teardown; }
 	git commit -qam "theirs: a teammate added"
 	# this clone has not seen that teammate yet
 	cp "$T/accepted" .git/gitseal/accepted
+	cp "$T/sops.yaml" .git/gitseal/sops.yaml
 	git checkout -q main
 	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
 	git commit -qam ours

@@ -33,8 +33,11 @@ plant_in_metadata() {
 	grep -qxF "gitseal: this clone seals files for 2 recipient(s), those of .sops.yaml and the committed files; 'gitseal updatekeys' shows and accepts changes:" <<<"$output"
 	grep -qxF "gitseal:     $RECIPIENT (.sops.yaml)" <<<"$output"
 	grep -qxF "gitseal:     $M (only in the metadata of 'secrets/app.yaml', which the MAC does not cover)" <<<"$output"
-	# what it said is what it recorded
-	[ "$(grep -c '^age1' .git/gitseal/accepted)" -eq 2 ]
+	# what it said is what it recorded: .sops.yaml's rule as accepted, and
+	# the recipient only the metadata names for that file alone
+	grep -qF "$RECIPIENT" .git/gitseal/sops.yaml
+	[ "$(grep -c '^age1' .git/gitseal/accepted)" -eq 1 ]
+	grep -qxF "$M	secrets/app.yaml" .git/gitseal/accepted
 }
 
 # .sops.yaml committed as a symbolic link: git follows nothing, gitseal

@@ -395,8 +395,9 @@ YAML
 	grep -qxF "    rule ^secrets/new: keeps in clear: unencrypted_regex '^(password|token)\$'" <<<"$output"
 	run "$GITSEAL_BIN" updatekeys -y -r .
 	[ "$status" -eq 0 ]
+	# the summary is per rule: a new rule's every recipient is new to it
 	[ "$(sed -n '/^\.sops\.yaml:$/,$p' <<<"$output")" = ".sops.yaml:
-    new files are sealed for: +$M
+    new files are sealed for: +$RECIPIENT, +$M
     rule ^secrets/new: new rule (rule 1 of 2)
     rule ^secrets/new: sealed for: +$RECIPIENT, +$M
     rule ^secrets/new: keeps in clear: unencrypted_regex '^(password|token)\$'
@@ -436,8 +437,8 @@ creation_rules:
 YAML
 	run "$GITSEAL_BIN" updatekeys -r . </dev/null
 	[ "$status" -eq 1 ]
-	[ "$(sed -n '/^\.sops\.yaml:$/,/removed/p' <<<"$output")" = ".sops.yaml:
-    new files are sealed for: +$M
+	[ "$(sed -n '/^\.sops\.yaml:$/,/removed (was/p' <<<"$output")" = ".sops.yaml:
+    new files are sealed for: +$M, the rule for '^secrets/old' removed
     rule ^secrets/db: moved from rule 2 to rule 1 (the first rule that matches a path applies)
     rule ^secrets/db: keeps in clear: unencrypted_suffix '_plain', mac_only_encrypted (was: keeps in clear: encrypted_regex '^password\$')
     rule ^secrets/app: moved from rule 1 to rule 2 (the first rule that matches a path applies)
@@ -445,4 +446,142 @@ YAML
     rule ^secrets/app: key groups 1 -> 2, groups needed 1 -> 2
     rule ^secrets/old: removed (was rule 3)" ]
 	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+}
+
+# The team layout where acceptance must be per path: mallory reads dev
+# secrets (an accepted recipient there), never prod ones.
+dev_prod_layout() {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/
+    age: $RECIPIENT
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod secrets/dev
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod and dev"
+	as_person mallory git pull -q --no-rebase --no-edit
+}
+
+# mallory copies their stanza from the dev file into the prod file's
+# metadata (outside the MAC), values untouched; the victim pulls.
+plant_dev_stanza_in_prod() {
+	(cd "$T/mallory" && drop_stanza "$M" "$T/stanza" < secrets/dev/db.yaml > /dev/null &&
+		graft_stanza "$T/stanza" < secrets/prod/db.yaml > "$T/planted" && cp "$T/planted" secrets/prod/db.yaml)
+	grep -qF "$M" "$T/mallory/secrets/prod/db.yaml"
+	as_person mallory git commit -qam "chore"
+	pull_from mallory
+}
+
+# Whether mallory's key opens the committed blob of $1.
+mallory_reads() {
+	git show "HEAD:$1" > "$T/blob.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/blob.yaml" >/dev/null 2>&1
+}
+
+@test "dev/prod: edits and new files on both sides go through with no prompt; mallory reads dev, not prod" {
+	dev_prod_layout
+	printf 'prod_password: PROD-2\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-2\n' > secrets/dev/db.yaml
+	printf 'prod_api: PROD-API\n' > secrets/prod/api.yaml
+	printf 'dev_api: dev-api\n' > secrets/dev/api.yaml
+	run git add -A </dev/null
+	[ "$status" -eq 0 ]
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 0 ]
+	git commit -qm "edits and new files"
+	mallory_reads secrets/dev/db.yaml
+	mallory_reads secrets/dev/api.yaml
+	run ! mallory_reads secrets/prod/db.yaml
+	run ! mallory_reads secrets/prod/api.yaml
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	run ! grep -q 'recipients changed' <<<"$output"
+}
+
+@test "F1: a dev recipient planted in a prod file's metadata is refused for it until updatekeys shows it" {
+	dev_prod_layout
+	plant_dev_stanza_in_prod
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	run git add secrets/prod/db.yaml
+	[ "$status" -eq 128 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/prod/db.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	run git commit -qam "rotate the prod password"
+	[ "$status" -ne 0 ]
+	run ! mallory_reads secrets/prod/db.yaml
+	run ! grep -q PROD-NEW-SECRET <(git show HEAD:secrets/prod/db.yaml)
+	# the merged blob names mallory: status shows it (check looks at staged changes only)
+	run "$GITSEAL_BIN" git status
+	grep -qF "secrets/prod/db.yaml: decrypted; recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	# the explicit way: updatekeys shows the change (.sops.yaml drops mallory)
+	run "$GITSEAL_BIN" updatekeys -y secrets/prod/db.yaml
+	[ "$status" -eq 0 ]
+	grep -qxF -- "--- $M" <<<"$output"
+	git add secrets/prod/db.yaml
+	git commit -qm "rotate the prod password"
+	grep -q PROD-NEW-SECRET <(git show HEAD:secrets/prod/db.yaml | gitseal_textconv)
+	run ! mallory_reads secrets/prod/db.yaml
+}
+
+@test "F3: .sops.yaml widening the prod rule to a dev recipient: a new prod file waits for updatekeys" {
+	dev_prod_layout
+	as_person mallory sed -i "0,/    age: $RECIPIENT\$/s//    age: $RECIPIENT,$M/" .sops.yaml
+	as_person mallory git commit -qam "cleanup rules"
+	pull_from mallory
+	grep -qF "age: $RECIPIENT,$M" <(sed -n 3p .sops.yaml)
+	printf 'prod_api_key: PROD-NEW-FILE-SECRET\n' > secrets/prod/api.yaml
+	run git add secrets/prod/api.yaml
+	[ "$status" -eq 128 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/prod/api.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ -z "$(git ls-files -s secrets/prod/api.yaml)" ]
+	run git commit -qm x
+	[ "$status" -ne 0 ]
+	run "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	# a dev file is still sealed as before
+	printf 'dev_api: dev-api\n' > secrets/dev/api.yaml
+	git add secrets/dev/api.yaml
+	# accepting shows whom the new file is sealed for
+	run "$GITSEAL_BIN" updatekeys -y secrets/prod/api.yaml
+	[ "$status" -eq 0 ]
+	grep -qF "new file, sealed on 'git add' for: +$M" <<<"$output"
+	git add secrets/prod/api.yaml
+	git commit -qm "prod api key"
+	mallory_reads secrets/prod/api.yaml
+}
+
+@test "F3: .sops.yaml dropping the prod rule (prod paths fall to the dev rule): refused and shown" {
+	dev_prod_layout
+	as_person mallory sed -i '2,3d' .sops.yaml
+	as_person mallory git commit -qam "simplify rules"
+	pull_from mallory
+	run ! grep -q prod .sops.yaml
+	printf 'prod_api_key: PROD-NEW-FILE-SECRET\n' > secrets/prod/api.yaml
+	run git add secrets/prod/api.yaml
+	[ "$status" -eq 128 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/prod/api.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ -z "$(git ls-files -s secrets/prod/api.yaml)" ]
+	run "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: recipients changed: the rule for '^secrets/prod/' removed; run 'gitseal updatekeys' to accept" <<<"$output"
+	# the existing prod file's next edit keeps its keys
+	printf 'prod_password: PROD-3\n' > secrets/prod/db.yaml
+	git commit -qam "prod edit"
+	run ! mallory_reads secrets/prod/db.yaml
+}
+
+@test "an accepted file from before per-path records (bare lines) grants nothing beyond the accepted .sops.yaml" {
+	dev_prod_layout
+	# the old, flat form of the record: mallory for the whole clone
+	printf '%s\n%s\n' "$RECIPIENT" "$M" > .git/gitseal/accepted
+	plant_dev_stanza_in_prod
+	printf 'prod_password: PROD-NEW\n' > secrets/prod/db.yaml
+	run git add secrets/prod/db.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "recipients changed: +$M" <<<"$output"
+	# dev files stay sealed for mallory with no prompt (the accepted rule names them)
+	printf 'dev_password: dev-3\n' > secrets/dev/db.yaml
+	git add secrets/dev/db.yaml
 }
