@@ -202,7 +202,13 @@ same_yaml() {
 
 @test "set and unset: damaged outputs write nothing; the fallback keeps the change" {
 	needs_hooks
+	# set proves first that decrypt can write the plaintext with the value
 	all "$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "gitseal: error: 'enc.yaml': decrypt could not write the file with this value ("*"$PLAIN_WHY; nothing written)" ]]
+	cmp enc.yaml enc.orig
+	run --separate-stderr env GITSEAL_TEST_CORRUPT=all GITSEAL_TEST_CORRUPT_ONLY=sealed \
+		"$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
 	refused enc.yaml "$SEALED_WHY"
 	cmp enc.yaml enc.orig
 	all "$GITSEAL_BIN" unset enc.yaml '["name"]'
