@@ -20,6 +20,18 @@ struct idset {
 	size_t count, cap;
 };
 
+/* The data keys made or trusted here (trust.c): each path-bound key id
+ * with everyone the key was ever wrapped for there, open addressing. */
+struct key_record {
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	char **recipients; /* the union of every record of id */
+	size_t count;
+};
+struct keymap {
+	struct key_record *slots;
+	size_t count, cap;
+};
+
 /* What this clone has accepted and made (trust.c), loaded on first use. */
 struct gittrust {
 	bool loaded;
@@ -27,7 +39,7 @@ struct gittrust {
 	char **recipients;           /* accepted, sorted */
 	size_t recipient_count;
 	struct sops_config *config;  /* the .sops.yaml last accepted, or NULL */
-	struct idset key_ids;        /* data keys made or trusted here */
+	struct keymap key_ids;       /* data keys made or trusted here */
 	struct idset sealed;         /* seals this clone cannot open: keyed hashes of blob and plaintext */
 	uint8_t *hash_key;           /* secure; the key of those hashes, NULL until needed */
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
@@ -278,8 +290,10 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
 	__attribute__((warn_unused_result));
 /* Whether this clone made (or vouched for) the data key of this id for the
- * file at path (relative to the work tree): a key is trusted for the file
- * it was made for only. */
+ * file at path (relative to the work tree), and everyone it was ever
+ * wrapped for there is still accepted for path: a key is trusted for the
+ * file it was made for only, and not after a reader it was wrapped for
+ * was revoked (an old version, its stanza removed, brought back). */
 bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE]);
 /* A clone that cannot open what it seals (no identity of the file's, as
  * a recipient-only or PGP-only clone) remembers each seal: whether blob
@@ -287,8 +301,12 @@ bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t
 bool gittrust_sealed_here(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len);
 int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, const uint8_t *plain, size_t len)
 	__attribute__((warn_unused_result));
-int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
-	__attribute__((warn_unused_result));
+/* Records that the data key of this id is wrapped for keys' recipients at
+ * path: made here or vouched for; with known_only, only a key recorded
+ * there already (kept for new recipients by updatekeys: a key this clone
+ * did not make stays one it does not re-use). */
+int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE],
+			  const struct sops_key_summary *keys, bool known_only) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
  * names (those the accepted .sops.yaml's rule for it does not name). */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)

@@ -451,7 +451,7 @@ static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plai
 	if (!ret && open_end)
 		seal_end_open(out);
 	if (!ret && remember_for)
-		ret = gittrust_remember_key(f, remember_for, id);
+		ret = gittrust_remember_key(f, remember_for, id, sops_file_keys(sf), !fresh);
 	if (ret)
 		gs_buf_reset(out);
 	return ret;
@@ -503,7 +503,9 @@ int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const
 		if ((ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)) ||
 		    (ret = sops_file_create(plain->format, &k, &prev, ids, &sf)))
 			goto out;
-		ret = seal_with(f, sf, plain, false, NULL, out);
+		/* the key kept is wrapped for whom keys names now: recorded, so
+		 * that a reader removed later cannot have it re-used */
+		ret = seal_with(f, sf, plain, false, path, out);
 		goto out;
 	}
 	if (!(ret = sops_file_create(plain->format, &k, NULL, NULL, &sf)))

@@ -26,9 +26,14 @@
  *               may be known to whoever made it, even when the file
  *               names only us (a planted key); a key made here for a
  *               file others read too is known to them (its ciphertext
- *               copied over a file only we read). Ids written before
- *               they named the path match nothing: such a file gets a
- *               fresh data key on its next change, as a renamed one.
+ *               copied over a file only we read). Each line also names
+ *               whom the key was wrapped for there ("ID R1,R2,..."); the
+ *               key is re-used only while all it was ever wrapped for at
+ *               that path are still accepted for it (a revoked reader's
+ *               pre-rotation version brought back gets a fresh key).
+ *               Ids written before they named the path and the
+ *               recipients match nothing: such a file gets a fresh data
+ *               key on its next change, as a renamed one.
  *   sealed      in a clone that cannot open what it seals: keyed hashes of
  *   hash-key    each blob it sealed and its plaintext (see below).
  *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
@@ -207,21 +212,131 @@ static int hex_digit(char c)
 
 /* Ids are public (hashes), so a plain decoder: sodium_hex2bin's constant
  * time cost ~5,000 instructions a line, read by every git command. */
+/* An id in hex at the start of p (2 * GITSEAL_KEY_ID_SIZE digits). */
+static bool hex_id(const char *p, uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	for (size_t i = 0; i < GITSEAL_KEY_ID_SIZE; i++) {
+		int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 static int key_id_line(void *ctx, const char *p, size_t n)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
 	/* a damaged line is no id: at worst a key is not re-used */
-	if (n != 2 * GITSEAL_KEY_ID_SIZE)
+	if (n != 2 * GITSEAL_KEY_ID_SIZE || !hex_id(p, id))
 		return 0;
-	for (size_t i = 0; i < GITSEAL_KEY_ID_SIZE; i++) {
-		int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return 0;
-		id[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return id_insert(ctx, id);
+}
+
+/* ---- the data keys made here: path-bound ids and whom each was wrapped for ---- */
+
+static struct key_record *key_find(const struct keymap *m, const uint8_t *id)
+{
+	for (size_t i = m->cap ? id_slot(id, m->cap) : 0, n = 0; n < m->cap; i = (i + 1) & (m->cap - 1), n++) {
+		struct key_record *r = &m->slots[i];
+
+		if (id_is_empty(r->id))
+			return NULL;
+		if (!memcmp(r->id, id, GITSEAL_KEY_ID_SIZE))
+			return r;
+	}
+	return NULL;
+}
+
+static struct key_record *key_slot(struct keymap *m, const uint8_t *id);
+
+static int key_grow(struct keymap *m)
+{
+	struct key_record *old = m->slots;
+	size_t old_cap = m->cap;
+
+	m->cap = m->cap ? m->cap * 2 : 1024;
+	if (!(m->slots = calloc(m->cap, sizeof(*m->slots)))) {
+		m->slots = old;
+		m->cap = old_cap;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	m->count = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (!id_is_empty(old[i].id))
+			*key_slot(m, old[i].id) = old[i];
+	free(old);
+	return 0;
+}
+
+/* The record of id, made empty when new; NULL when out of memory. */
+static struct key_record *key_slot(struct keymap *m, const uint8_t *id)
+{
+	struct key_record *r;
+	size_t i;
+
+	if ((r = key_find(m, id)))
+		return r;
+	if ((m->count + 1) * 2 > m->cap && key_grow(m))
+		return NULL;
+	for (i = id_slot(id, m->cap); !id_is_empty(m->slots[i].id); i = (i + 1) & (m->cap - 1))
+		;
+	m->count++;
+	memcpy(m->slots[i].id, id, GITSEAL_KEY_ID_SIZE);
+	return &m->slots[i];
+}
+
+static int key_add_recipient(struct key_record *r, const char *p, size_t n)
+{
+	char **grown;
+
+	for (size_t i = 0; i < r->count; i++)
+		if (strlen(r->recipients[i]) == n && !memcmp(r->recipients[i], p, n))
+			return 0;
+	if (!(grown = realloc(r->recipients, (r->count + 1) * sizeof(*grown))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	r->recipients = grown;
+	if (!(r->recipients[r->count] = strndup(p, n)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	r->count++;
+	return 0;
+}
+
+/* "ID R1,R2,...": the id of a key at a path (hex) and whom it was wrapped
+ * for there. A line without recipients (as this version wrote earlier on
+ * 2026-12-03) or a damaged one grants nothing: at worst a key is not
+ * re-used. */
+static int key_record_line(void *ctx, const char *p, size_t n)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	struct key_record *r;
+	const char *end = p + n, *item, *comma;
+	int ret = 0;
+
+	if (n <= 2 * GITSEAL_KEY_ID_SIZE + 1 || p[2 * GITSEAL_KEY_ID_SIZE] != ' ' || !hex_id(p, id))
+		return 0;
+	if (!(r = key_slot(ctx, id)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (item = p + 2 * GITSEAL_KEY_ID_SIZE + 1; !ret && item < end; item = comma + 1) {
+		if (!(comma = memchr(item, ',', (size_t)(end - item))))
+			comma = end;
+		if (comma > item)
+			ret = key_add_recipient(r, item, (size_t)(comma - item));
+	}
+	return ret;
+}
+
+static void keymap_release(struct keymap *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		for (size_t j = 0; j < m->slots[i].count; j++)
+			free(m->slots[i].recipients[j]);
+		free(m->slots[i].recipients);
+	}
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
 }
 
 int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
@@ -282,7 +397,7 @@ int gittrust_load(struct gitfilter *f)
 	gs_buf_reset(&b);
 	if ((ret = read_optional(f, "sops.yaml", &b, &found)) || (found && (ret = load_config_snapshot(f, &b))))
 		goto out;
-	if ((ret = read_lines(f, "data-keys", &b, &found, key_id_line, &t->key_ids)) ||
+	if ((ret = read_lines(f, "data-keys", &b, &found, key_record_line, &t->key_ids)) ||
 	    (ret = read_lines(f, "sealed", &b, &found, key_id_line, &t->sealed)) ||
 	    (ret = state_path(f, "locked", path, sizeof(path))))
 		goto out;
@@ -606,6 +721,8 @@ static void made_key_id(const uint8_t key_id[GITSEAL_KEY_ID_SIZE], const char *p
 
 bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
+	const struct sops_rule *rule;
+	const struct key_record *r;
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	bool found;
 
@@ -614,8 +731,12 @@ bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t
 		return false;
 	}
 	made_key_id(key_id, path, id);
+	rule = accepted_rule(f, path);
 	pthread_mutex_lock(&changes_lock);
-	found = id_find(&f->trust.key_ids, id) != NULL;
+	r = key_find(&f->trust.key_ids, id);
+	found = r && r->count;
+	for (size_t i = 0; found && i < r->count; i++)
+		found = accepted(f, rule, r->recipients[i], path);
 	pthread_mutex_unlock(&changes_lock);
 	return found;
 }
@@ -644,17 +765,57 @@ static int append_id(struct gitfilter *f, const char *name, int *fd, struct idse
 	return id_insert(set, id);
 }
 
-int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
+/* The line recording that the key of id is wrapped for keys' recipients;
+ * false when one cannot be written in it (then the key is not re-used). */
+static bool key_line(const uint8_t id[GITSEAL_KEY_ID_SIZE], const struct sops_key_summary *keys, struct gs_buf *line)
 {
+	char hex[2 * GITSEAL_KEY_ID_SIZE + 1];
+	bool any = false;
+
+	sodium_bin2hex(hex, sizeof(hex), id, GITSEAL_KEY_ID_SIZE);
+	if (gs_buf_printf(line, "%s ", hex))
+		return false;
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *r = sops_key_group_key(&keys->groups[g], i);
+
+			if (!*r || strpbrk(r, ", \t\r\n") || gs_buf_printf(line, "%s%s", any ? "," : "", r))
+				return false;
+			any = true;
+		}
+	return any && !gs_buf_append_str(line, "\n");
+}
+
+int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE],
+			  const struct sops_key_summary *keys, bool known_only)
+{
+	char state[PATH_MAX];
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	struct gs_buf line;
 	int ret = gittrust_load(f);
 
 	if (ret)
 		return ret;
 	made_key_id(key_id, path, id);
+	gs_buf_init(&line, false);
+	if (!key_line(id, keys, &line))
+		goto out; /* not recorded: the key is never re-used */
 	pthread_mutex_lock(&changes_lock);
-	ret = append_id(f, "data-keys", &f->trust.key_fd, &f->trust.key_ids, id);
+	if (known_only && !key_find(&f->trust.key_ids, id))
+		goto unlock;
+	if (f->trust.key_fd < 0 && !(ret = state_dir_make(f)) &&
+	    !(ret = state_path(f, "data-keys", state, sizeof(state))) &&
+	    (f->trust.key_fd = open(state, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", state, strerror(errno));
+	/* one write of a whole line: concurrent filters append, never mix */
+	if (!ret && write(f->trust.key_fd, line.data, line.len) != (ssize_t)line.len)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
+	if (!ret)
+		ret = key_record_line(&f->trust.key_ids, (const char *)line.data, line.len - 1);
+unlock:
 	pthread_mutex_unlock(&changes_lock);
+out:
+	gs_buf_release(&line);
 	return ret;
 }
 
@@ -839,12 +1000,32 @@ static int record(struct gitfilter *f, const struct sops_rule *rule, const char 
 	return ret;
 }
 
+/* Drops the records of path: what it is accepted for is recorded anew
+ * from its keys now, so a reader removed from the file (a revocation) is
+ * no longer accepted for it. */
+static void forget_path(struct gittrust *t, const char *path)
+{
+	size_t kept = 0, n = strlen(path);
+
+	for (size_t i = 0; i < t->recipient_count; i++) {
+		const char *tab = strchr(t->recipients[i], '\t');
+
+		if (tab && strlen(tab + 1) == n && !memcmp(tab + 1, path, n))
+			free(t->recipients[i]);
+		else
+			t->recipients[kept++] = t->recipients[i];
+	}
+	t->recipient_count = kept;
+}
+
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 {
 	int ret = gittrust_load(f);
 
 	for (size_t k = 0; k < n && !ret; k++) {
 		const struct sops_rule *rule = accepted_rule(f, paths[k]);
+
+		forget_path(&f->trust, paths[k]);
 
 		for (size_t g = 0; !ret && g < keys[k].group_count; g++)
 			for (size_t i = 0; !ret && i < sops_key_group_size(&keys[k].groups[g]); i++)
@@ -885,7 +1066,7 @@ void gittrust_release(struct gittrust *t)
 	free(t->recipients);
 	if (t->config)
 		sops_config_free(t->config);
-	free(t->key_ids.ids);
+	keymap_release(&t->key_ids);
 	free(t->sealed.ids);
 	gs_secure_free(t->hash_key);
 	if (t->loaded && t->key_fd >= 0)

@@ -40,22 +40,18 @@ static int show_keys(const struct sops_key_summary *k, struct gs_buf *out)
 	return ret;
 }
 
-int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
+/* The committed version of path, opened with its MAC checked; its keys
+ * must be ones this clone accepted for path. */
+static int open_committed(struct gitfilter *f, const char *path, struct sops_file **sf)
 {
-	struct sops_file *sf = NULL;
 	struct doc cipher;
 	bool sealed = false;
 	int ret;
 
-	memset(v, 0, sizeof(*v));
-	gs_buf_init(&v->shown, false);
+	*sf = NULL;
 	doc_init(&cipher, store_format_for_path(path));
-	if (!(v->path = strdup(path)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)))
-		goto out;
-	doc_release(&cipher);
-	if ((ret = gitseal_committed_load(f, path, store_format_for_path(path), &cipher, &sealed)))
+	if ((ret = gittrust_load(f)) ||
+	    (ret = gitseal_committed_load(f, path, store_format_for_path(path), &cipher, &sealed)))
 		goto out;
 	if (!sealed) {
 		ret = GS_FAIL(GS_ERR_USAGE, "no sealed version in the index or HEAD: a new file gets a data key "
@@ -63,9 +59,27 @@ int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter
 		goto out;
 	}
 	/* the MAC checked: the key opens exactly this version */
-	if ((ret = gitseal_open(f, &cipher, &sf)))
+	if ((ret = gitseal_open(f, &cipher, sf)) || (ret = gitseal_check_accepted(f, path, sops_file_keys(*sf))))
 		goto out;
-	if ((ret = gitseal_check_accepted(f, path, sops_file_keys(sf))))
+out:
+	if (ret) {
+		sops_file_free(*sf);
+		*sf = NULL;
+	}
+	doc_release(&cipher);
+	return ret;
+}
+
+int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter_vouch *v)
+{
+	struct sops_file *sf = NULL;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	gs_buf_init(&v->shown, false);
+	if (!(v->path = strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((ret = open_committed(f, path, &sf)))
 		goto out;
 	if (!sops_file_key_id(sf, v->key_id)) {
 		ret = GS_FAIL(GS_ERR_NO_DATA_KEY, "its data key could not be read");
@@ -77,11 +91,27 @@ out:
 	if (ret)
 		gs_error_prefix("cannot trust '%s'", path);
 	sops_file_free(sf);
-	doc_release(&cipher);
 	return ret;
 }
 
+/* Opened again: the key is recorded with whom it is wrapped for, and the
+ * version must still be the one shown. */
 int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
 {
-	return v->already ? 0 : gittrust_remember_key(f, v->path, v->key_id);
+	uint8_t id[SOPS_KEY_ID_SIZE];
+	struct sops_file *sf = NULL;
+	int ret;
+
+	if (v->already)
+		return 0;
+	if (!(ret = open_committed(f, v->path, &sf))) {
+		if (!sops_file_key_id(sf, id) || memcmp(id, v->key_id, sizeof(id)))
+			ret = GS_FAIL(GS_ERR_CONFLICT, "the committed version changed meanwhile");
+		else
+			ret = gittrust_remember_key(f, v->path, v->key_id, sops_file_keys(sf), false);
+	}
+	if (ret)
+		gs_error_prefix("cannot trust '%s'", v->path);
+	sops_file_free(sf);
+	return ret;
 }

@@ -585,3 +585,43 @@ mallory_reads() {
 	printf 'dev_password: dev-3\n' > secrets/dev/db.yaml
 	git add secrets/dev/db.yaml
 }
+
+@test "red team R1: a revoked reader's pre-rotation version brought back, their stanza removed: the victim's next secret gets a fresh data key" {
+	# mallory reads the file, then is revoked as docs/git.md says
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	printf 'db_password: hunter2\n' > secrets/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	git add -A && git commit -qm "mallory reads"
+	old=$(git rev-parse HEAD)
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null
+	printf 'db_password: rotated\n' > secrets/db.yaml
+	git add -A && git commit -qm "revoke mallory"
+	# the pull request: the version from before the rotation, mallory's
+	# stanza removed (outside the MAC: it still verifies)
+	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	git show "$old:secrets/db.yaml" | drop_stanza "$M" "$T/stanza" > "$T/mallory/secrets/db.yaml"
+	grep -q "$M" "$T/stanza"
+	as_person mallory git commit -qam "tidy"
+	pull_from mallory
+	[ "$(cat secrets/db.yaml)" = "db_password: hunter2" ]
+	printf 'db_password: NEW-SECRET\n' > secrets/db.yaml
+	git commit -qam "the new password"
+	assert_blob_encrypted secrets/db.yaml
+	git show HEAD:secrets/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	[ "$status" -eq 25 ]
+	[[ $output != *NEW-SECRET* ]]
+	# a key made here and never wrapped for a revoked reader is re-used
+	printf 'db_password: NEW-SECRET\nuser: app\n' > secrets/db.yaml
+	git commit -qam "a user"
+	[ "$(git show HEAD~1:secrets/db.yaml | grep '^db_password')" = "$(git show HEAD:secrets/db.yaml | grep '^db_password')" ]
+}
