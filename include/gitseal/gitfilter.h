@@ -186,6 +186,10 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
  * and accepts its recipients. */
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
 	__attribute__((warn_unused_result));
+/* For a file already up to date: a recipient accepted for it beyond its
+ * rule that its keys no longer name (a reader a teammate removed) is no
+ * longer accepted for it here. Never accepts anyone. */
+int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u) __attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
 /* Accepts the working tree's .sops.yaml (its rules: whom and what a path
  * is sealed for); with diff, only lists the recipients it would add to a

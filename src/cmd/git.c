@@ -530,8 +530,10 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 		struct gitfilter_update *u = &run->plans[i];
 		char question[PATH_MAX + 64];
 
-		if (!u->changes && !(a->rotate && !u->is_new))
+		if (!u->changes && !(a->rotate && !u->is_new)) {
+			ret = gitfilter_update_refresh(run->f, u);
 			continue;
+		}
 		snprintf(question, sizeof(question), "Is this okay for '%s'?", u->path);
 		if (!a->yes && !a->recursive && !confirm(question)) {
 			*declined = true;
@@ -574,8 +576,9 @@ int git_updatekeys(int argc, char **argv)
 		any = any || run.plans[i].changes || (a.rotate && !run.plans[i].is_new);
 	}
 	/* what accepting .sops.yaml changes for new files: its whole rules
-	 * are accepted with its recipients */
-	if (config_diff.len || (any && rule_diff.len)) {
+	 * are accepted with its recipients; a change of rules alone too (a
+	 * reader a teammate revoked stays accepted here until it is) */
+	if (config_diff.len || rule_diff.len) {
 		fputs(".sops.yaml:\n", stderr);
 		if (config_diff.len)
 			fprintf(stderr, "    new files are sealed for: %s\n", (const char *)config_diff.data);

@@ -309,6 +309,10 @@ int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t k
 			  const struct sops_key_summary *keys, bool known_only) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
  * names (those the accepted .sops.yaml's rule for it does not name). */
+/* Drops the records that accept a recipient for path that keys (the
+ * file's keys now) no longer name: only ever narrows. */
+int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+	__attribute__((warn_unused_result));
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 	__attribute__((warn_unused_result));
 /* Accepts a .sops.yaml, config_text or the working tree's when it is NULL:

@@ -149,6 +149,13 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 					  (const char *)line.data)))
 			ret = add_line(out, ".sops.yaml", &msg);
 		gs_buf_release(&msg);
+	} else if (!ret && !(ret = gitfilter_config_changes(f, &line)) && line.len) {
+		/* a reader removed (a teammate's revocation), a selection changed:
+		 * this clone keeps the rules it accepted until they are shown */
+		gs_buf_reset(&line);
+		if (!(ret = add(&line, "rules changed (a recipient removed, a selection); run 'gitseal updatekeys -r .' "
+				       "to see and accept them")))
+			ret = add_line(out, ".sops.yaml", &line);
 	}
 	if (!ret && f->trust.locked) {
 		gs_buf_reset(&line);

@@ -1018,6 +1018,40 @@ static void forget_path(struct gittrust *t, const char *path)
 	t->recipient_count = kept;
 }
 
+static bool keys_name(const struct sops_key_summary *keys, const char *r, size_t n)
+{
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *k = sops_key_group_key(&keys->groups[g], i);
+
+			if (strlen(k) == n && !memcmp(k, r, n))
+				return true;
+		}
+	return false;
+}
+
+int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+{
+	struct gittrust *t;
+	size_t kept = 0, n = strlen(path), before;
+	int ret = gittrust_load(f);
+
+	if (ret)
+		return ret;
+	t = &f->trust;
+	before = t->recipient_count;
+	for (size_t i = 0; i < t->recipient_count; i++) {
+		const char *line = t->recipients[i], *tab = strchr(line, '\t');
+
+		if (tab && strlen(tab + 1) == n && !memcmp(tab + 1, path, n) && !keys_name(keys, line, (size_t)(tab - line)))
+			free(t->recipients[i]);
+		else
+			t->recipients[kept++] = t->recipients[i];
+	}
+	t->recipient_count = kept;
+	return kept == before ? 0 : write_records(f);
+}
+
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 {
 	int ret = gittrust_load(f);

@@ -353,6 +353,13 @@ out:
 	return ret;
 }
 
+int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u)
+{
+	if (u->changes || u->is_new || u->accept_only || u->link || !u->from.group_count)
+		return 0;
+	return gittrust_narrow_file(f, u->path, &u->from);
+}
+
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
 {
 	const struct sops_key_summary *accept = u->accept_only || u->is_new ? (u->is_new ? &u->to : &u->from)

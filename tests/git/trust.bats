@@ -625,3 +625,39 @@ YAML
 	git commit -qam "a user"
 	[ "$(git show HEAD~1:secrets/db.yaml | grep '^db_password')" = "$(git show HEAD:secrets/db.yaml | grep '^db_password')" ]
 }
+
+@test "red team B: a revocation pulled from a teammate shows in status and updatekeys -r accepts it; the revoked reader's old key is then not re-used" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	printf 'db_password: hunter2\n' > secrets/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	git add -A && git commit -qm "mallory reads"
+	old=$(git rev-parse HEAD)
+	# a teammate's clone (the victim's own key, another clone) revokes mallory
+	git clone -q "$REPO" "$T/tina"
+	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && printf 'creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n' "$RECIPIENT" > .sops.yaml &&
+	 "$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null && printf 'db_password: rotated\n' > secrets/db.yaml &&
+	 git add -A && git commit -qm "revoke mallory")
+	pull_from tina
+	run "$GITSEAL_BIN" git status
+	[[ $output == *".sops.yaml: rules changed (a recipient removed, a selection); run 'gitseal updatekeys -r .' to see and accept them"* ]]
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	[[ $output == *"rule ^secrets/: recipients: -$M"* ]]
+	! grep -q "$M" .git/gitseal/sops.yaml
+	# mallory's pull request: the version from before the rotation, her stanza removed
+	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	git show "$old:secrets/db.yaml" | drop_stanza "$M" "$T/stanza" > "$T/mallory/secrets/db.yaml"
+	as_person mallory git commit -qam "tidy"
+	pull_from mallory
+	printf 'db_password: NEW-SECRET\n' > secrets/db.yaml
+	git commit -qam "the new password"
+	git show HEAD:secrets/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	[ "$status" -eq 25 ]
+	[[ $output != *NEW-SECRET* ]]
+}
