@@ -586,8 +586,8 @@ mallory_reads() {
 	git add secrets/dev/db.yaml
 }
 
-@test "red team R1: a revoked reader's pre-rotation version brought back, their stanza removed: the victim's next secret gets a fresh data key" {
-	# mallory reads the file, then is revoked as docs/git.md says
+# secrets/db.yaml sealed here for the victim and mallory, committed.
+mallory_reads_db() {
 	cat > .sops.yaml <<YAML
 creation_rules:
   - path_regex: ^secrets/
@@ -596,6 +596,11 @@ YAML
 	printf 'db_password: hunter2\n' > secrets/db.yaml
 	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
 	git add -A && git commit -qm "mallory reads"
+}
+
+@test "red team R1: a revoked reader's pre-rotation version brought back, their stanza removed: the victim's next secret gets a fresh data key" {
+	# mallory reads the file, then is revoked as docs/git.md says
+	mallory_reads_db
 	old=$(git rev-parse HEAD)
 	cat > .sops.yaml <<YAML
 creation_rules:
@@ -627,14 +632,7 @@ YAML
 }
 
 @test "red team B: a revocation pulled from a teammate shows in status and updatekeys -r accepts it; the revoked reader's old key is then not re-used" {
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^secrets/
-    age: $RECIPIENT,$M
-YAML
-	printf 'db_password: hunter2\n' > secrets/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
-	git add -A && git commit -qm "mallory reads"
+	mallory_reads_db
 	old=$(git rev-parse HEAD)
 	# a teammate's clone (the victim's own key, another clone) revokes mallory
 	git clone -q "$REPO" "$T/tina"
