@@ -295,19 +295,7 @@ data_key_of() {
 }
 
 @test "red team F2: a data key made here for a file others read is not re-used for a file only we read (its ciphertext copied over it)" {
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^secrets/prod/
-    age: $RECIPIENT
-  - path_regex: ^secrets/
-    age: $RECIPIENT,$M
-YAML
-	mkdir -p secrets/prod secrets/dev
-	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
-	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
-	git add -A && git commit -qm "prod and dev"
-	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	dev_prod_layout
 	# mallory reads the dev file: she copies its ciphertext (this clone made
 	# its key) over the prod file and drops her stanza, so it names only the victim
 	drop_stanza "$M" "$T/stanza" < "$T/mallory/secrets/dev/db.yaml" > "$T/mallory/secrets/prod/db.yaml"
