@@ -21,7 +21,6 @@
 #include <sys/uio.h>
 
 #include <openssl/evp.h>
-
 #include <sodium.h>
 
 #include "gitseal/dynlib.h"

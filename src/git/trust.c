@@ -1000,27 +1000,9 @@ static int record(struct gitfilter *f, const struct sops_rule *rule, const char 
 	return ret;
 }
 
-/* Drops the records of path: what it is accepted for is recorded anew
- * from its keys now, so a reader removed from the file (a revocation) is
- * no longer accepted for it. */
-static void forget_path(struct gittrust *t, const char *path)
-{
-	size_t kept = 0, n = strlen(path);
-
-	for (size_t i = 0; i < t->recipient_count; i++) {
-		const char *tab = strchr(t->recipients[i], '\t');
-
-		if (tab && strlen(tab + 1) == n && !memcmp(tab + 1, path, n))
-			free(t->recipients[i]);
-		else
-			t->recipients[kept++] = t->recipients[i];
-	}
-	t->recipient_count = kept;
-}
-
 static bool keys_name(const struct sops_key_summary *keys, const char *r, size_t n)
 {
-	for (size_t g = 0; g < keys->group_count; g++)
+	for (size_t g = 0; keys && g < keys->group_count; g++)
 		for (size_t i = 0; i < sops_key_group_size(&keys->groups[g]); i++) {
 			const char *k = sops_key_group_key(&keys->groups[g], i);
 
@@ -1030,26 +1012,33 @@ static bool keys_name(const struct sops_key_summary *keys, const char *r, size_t
 	return false;
 }
 
-int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+/* Drops the records of path whose recipient keep (NULL: none) does not
+ * name; returns how many went. A reader removed from the file (a
+ * revocation) is then no longer accepted for it. */
+static size_t forget_path(struct gittrust *t, const char *path, const struct sops_key_summary *keep)
 {
-	struct gittrust *t;
-	size_t kept = 0, n = strlen(path), before;
-	int ret = gittrust_load(f);
+	size_t kept = 0, n = strlen(path), before = t->recipient_count;
 
-	if (ret)
-		return ret;
-	t = &f->trust;
-	before = t->recipient_count;
 	for (size_t i = 0; i < t->recipient_count; i++) {
 		const char *line = t->recipients[i], *tab = strchr(line, '\t');
 
-		if (tab && strlen(tab + 1) == n && !memcmp(tab + 1, path, n) && !keys_name(keys, line, (size_t)(tab - line)))
+		if (tab && strlen(tab + 1) == n && !memcmp(tab + 1, path, n) &&
+		    !keys_name(keep, line, (size_t)(tab - line)))
 			free(t->recipients[i]);
 		else
 			t->recipients[kept++] = t->recipients[i];
 	}
 	t->recipient_count = kept;
-	return kept == before ? 0 : write_records(f);
+	return before - kept;
+}
+
+int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+{
+	int ret = gittrust_load(f);
+
+	if (ret || !forget_path(&f->trust, path, keys))
+		return ret;
+	return write_records(f);
 }
 
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
@@ -1059,8 +1048,8 @@ int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct 
 	for (size_t k = 0; k < n && !ret; k++) {
 		const struct sops_rule *rule = accepted_rule(f, paths[k]);
 
-		forget_path(&f->trust, paths[k]);
-
+		/* recorded anew from the file's keys now */
+		(void)forget_path(&f->trust, paths[k], NULL);
 		for (size_t g = 0; !ret && g < keys[k].group_count; g++)
 			for (size_t i = 0; !ret && i < sops_key_group_size(&keys[k].groups[g]); i++)
 				ret = record(f, rule, sops_key_group_key(&keys[k].groups[g], i), paths[k]);

@@ -76,23 +76,31 @@ static int iov_advance(struct iovec **iov, int n, size_t done)
 	return n;
 }
 
+/* Fills iov with read, one entry after the other, until the input ends. */
+static int read_each(int (*read)(void *ctx, uint8_t *buf, size_t cap, size_t *got), void *ctx,
+		     struct iovec *iov, int n, size_t *got)
+{
+	size_t total = 0, step;
+	int ret = 0;
+
+	for (; n > 0; n = iov_advance(&iov, n, step), total += step)
+		if ((ret = read(ctx, iov->iov_base, iov->iov_len, &step)) || step == 0)
+			break;
+	*got = total;
+	return ret;
+}
+
 /* One readv(2) for all of iov, where stdio holds nothing back: an
  * unbuffered stream (glibc's buffer of one byte) has no read-ahead that a
  * read of the descriptor would skip. */
 static int file_readv(void *ctx, struct iovec *iov, int n, size_t *got)
 {
 	FILE *f = ctx;
-	size_t total = 0, step;
+	size_t total = 0;
 	ssize_t r;
-	int ret = 0;
 
-	if (__fbufsize(f) > 1) {
-		for (; n > 0; n = iov_advance(&iov, n, step), total += step)
-			if ((ret = file_read(f, iov->iov_base, iov->iov_len, &step)) || step == 0)
-				break;
-		*got = total;
-		return ret;
-	}
+	if (__fbufsize(f) > 1)
+		return read_each(file_read, f, iov, n, got);
 	while (n > 0 && !feof(f)) {
 		r = readv(fileno(f), iov, n > IOV_MAX ? IOV_MAX : n);
 		if (r < 0 && errno == EINTR)
@@ -115,16 +123,7 @@ struct gs_reader gs_reader_from_file(FILE *f)
 
 int gs_read_vec(struct gs_reader *r, struct iovec *iov, int n, size_t *got)
 {
-	size_t total = 0, step;
-	int ret = 0;
-
-	if (r->readv)
-		return r->readv(r->ctx, iov, n, got);
-	for (; n > 0; n = iov_advance(&iov, n, step), total += step)
-		if ((ret = r->read(r->ctx, iov->iov_base, iov->iov_len, &step)) || step == 0)
-			break;
-	*got = total;
-	return ret;
+	return r->readv ? r->readv(r->ctx, iov, n, got) : read_each(r->read, r->ctx, iov, n, got);
 }
 
 struct gs_reader gs_reader_from_mem(struct gs_mem_source *src, const uint8_t *data, size_t len)
