@@ -26,7 +26,8 @@ struct sops_config {
 };
 
 /* Looks for .sops.yaml in start_dir and its parents (100 levels at most).
- * *path_out is NULL (and 0 returned) when there is none. */
+ * *path_out is NULL (and 0 returned) when there is none; a symbolic link
+ * found on the way is refused (GS_ERR_CONFIG), not followed. */
 int sops_config_find(const char *start_dir, char **path_out) __attribute__((warn_unused_result));
 int sops_config_load(const char *path, struct sops_config **out) __attribute__((warn_unused_result));
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)

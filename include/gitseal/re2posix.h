@@ -3,13 +3,15 @@
  *
  * Translated: \d \D \s \S \w \W (\d \s \w also inside brackets), escaped
  * punctuation inside brackets, (?: groups, a leading (?i), lazy quantifiers
- * (the same yes/no answer), \A \z, \n \t, a brace that is no repeat (read
- * literally, as RE2 does). Refused with GS_ERR_CONFIG: \b \B, \p{..}, other
- * (?flags), named groups, stacked repetitions (RE2 refuses them too), more
- * than REGEX_MAX_REPEAT counted repetitions in all, or as a product through
- * groups ("(a{1,100}){100}": glibc's matching is not linear as RE2's, and
- * a file's encrypted_regex is outside the MAC), and patterns over
- * REGEX_MAX_LEN bytes (glibc's regcomp grows without bound on them).
+ * (the same yes/no answer), \A \z, \n \t, a brace that RE2 reads as no
+ * repeat ("{,5}", "{,}", "{01}", "{x}": a literal '{', as RE2 does).
+ * Refused with GS_ERR_CONFIG: \b \B, \p{..}, other (?flags), named groups,
+ * stacked repetitions, counts over 1000 and a maximum below the minimum
+ * ("a{2,1}": RE2 refuses them too), more than REGEX_MAX_REPEAT counted
+ * repetitions in all, or as a product through groups ("(a{1,100}){100}":
+ * glibc's matching is not linear as RE2's, and a file's encrypted_regex is
+ * outside the MAC), and patterns over REGEX_MAX_LEN bytes (glibc's regcomp
+ * grows without bound on them).
  * Matching is by bytes in the C locale's sense, not by UTF-8 runes.
  *
  * A pattern is compiled once per rule or selector; matching a compiled

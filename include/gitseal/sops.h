@@ -98,6 +98,16 @@ bool sops_key_groups_equal(const struct sops_key_group *a, size_t na, const stru
 			   size_t nb);
 void sops_key_groups_free(struct sops_key_group *g, size_t n);
 
+/* How many of group_count key groups it takes to decrypt: shamir_threshold,
+ * all of them when it is 0, and 1 for a single group. */
+int sops_groups_needed(size_t group_count, int shamir_threshold);
+/* What changes in a file's key groups besides their keys, a line each
+ * after indent, appended to out: "key groups: 3 -> 2" and "groups needed:
+ * 3 -> 2" (fewer needed: more people can read with no key added).
+ * Nothing when neither changes. */
+int sops_groups_change_describe(size_t from_groups, int from_threshold, size_t to_groups, int to_threshold,
+				const char *indent, struct gs_buf *out) __attribute__((warn_unused_result));
+
 /* Identities for decryption, gathered from the sops environment
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */

@@ -215,9 +215,20 @@ static int confirm(const char *file)
 	}
 }
 
-static int effective_threshold(int t, size_t groups)
+/* After the keys: the number of groups and how many are needed, when
+ * either changes. A lower threshold lets more people read with no key
+ * added, and the keys' lines alone do not show it. */
+static int print_groups_change(size_t from_groups, int from_threshold, size_t to_groups, int to_threshold)
 {
-	return groups > 1 ? (t ? t : (int)groups) : 0;
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, false);
+	ret = sops_groups_change_describe(from_groups, from_threshold, to_groups, to_threshold, "", &text);
+	if (!ret && text.len)
+		fwrite(text.data, 1, text.len, stderr);
+	gs_buf_release(&text);
+	return ret;
 }
 
 /* Re-wraps one file's data key for the keys of its creation rule. With
@@ -244,14 +255,17 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
 	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
-	    effective_threshold(threshold, rule->group_count) ==
-		    effective_threshold(s.keys->shamir_threshold, s.keys->group_count)) {
+	    sops_groups_needed(rule->group_count, threshold) ==
+		    sops_groups_needed(s.keys->group_count, s.keys->shamir_threshold)) {
 		if (!bulk)
 			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
 		goto out;
 	}
 	if (!bulk) {
 		print_group_diff(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count);
+		if ((ret = print_groups_change(s.keys->group_count, s.keys->shamir_threshold, rule->group_count,
+					       threshold)) < 0)
+			goto out;
 		/* n leaves the file as it is, and that is a success (updatekeys.go:96) */
 		if (!c->yes && (ret = confirm(file)) <= 0) {
 			if (ret == 0)

@@ -620,6 +620,14 @@ int sops_config_find(const char *start_dir, char **path_out)
 			break;
 		}
 		snprintf(cand, n, "%s%s.sops.yaml", dir, strcmp(dir, "/") ? "/" : "");
+		/* repository content: a link would bring rules from outside it
+		 * (the git filter refuses it too, gitrepo_config_path) */
+		if (lstat(cand, &st) == 0 && S_ISLNK(st.st_mode)) {
+			ret = GS_FAIL(GS_ERR_CONFIG, "'%s' is not a regular file (a symbolic link): the repository's "
+				      "rules must be a file in it (--config or SOPS_CONFIG to use it)", cand);
+			free(cand);
+			break;
+		}
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
 			*path_out = cand;
 			break;

@@ -137,6 +137,26 @@ bool sops_key_groups_equal(const struct sops_key_group *a, size_t na, const stru
 	return true;
 }
 
+int sops_groups_needed(size_t group_count, int shamir_threshold)
+{
+	if (group_count < 2)
+		return 1;
+	return shamir_threshold ? shamir_threshold : (int)group_count;
+}
+
+int sops_groups_change_describe(size_t from_groups, int from_threshold, size_t to_groups, int to_threshold,
+				const char *indent, struct gs_buf *out)
+{
+	int from = sops_groups_needed(from_groups, from_threshold), to = sops_groups_needed(to_groups, to_threshold);
+	int ret = 0;
+
+	if (from_groups != to_groups)
+		ret = gs_buf_printf(out, "%skey groups: %zu -> %zu\n", indent, from_groups, to_groups);
+	if (!ret && from != to)
+		ret = gs_buf_printf(out, "%sgroups needed: %d -> %d\n", indent, from, to);
+	return ret;
+}
+
 int sops_key_summary_copy(const struct sops_key_summary *src, struct sops_key_summary *dst)
 {
 	int ret;

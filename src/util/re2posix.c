@@ -7,6 +7,10 @@
 #include "gitseal/re2posix.h"
 #include "gitseal/secmem.h"
 
+/* The largest count RE2 takes in a counted repeat (maxRepeat in Go's
+ * regexp/syntax); gitseal's own bound, REGEX_MAX_REPEAT, is lower. */
+enum { RE2_MAX_REPEAT = 1000 };
+
 struct translator {
 	const char *in; /* the RE2 pattern */
 	size_t i;       /* the next byte of it */
@@ -64,30 +68,45 @@ static int group(struct translator *t)
 	return emit(t, "(");
 }
 
-/* The length of a counted repeat at p ("{2}", "{2,}", "{2,5}"), or 0 when
- * the brace is none (RE2 then reads it literally). */
+/* A count as Go's regexp/syntax reads one (parseInt): decimal digits
+ * without a leading zero. The byte after it, or NULL when p holds none. */
+static const char *repeat_count(const char *p)
+{
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* The length of a counted repeat at p ("{2}", "{2,}", "{2,5}"), or 0 for
+ * any other brace, which RE2 reads literally: a minimum is required and
+ * no count has a leading zero ("{,5}", "{,}", "{01}", "{1, 2}", "{x}"). */
 static size_t repeat_span(const char *p)
 {
-	const char *close = strchr(p, '}');
-	size_t span = close ? (size_t)(close - p) + 1 : 0;
+	const char *q = repeat_count(p + 1);
 
-	return span >= 3 && strspn(p + 1, "0123456789,") == span - 2 ? span : 0;
+	if (q && *q == ',')
+		q = q[1] == '}' ? q + 1 : repeat_count(q + 1);
+	return q && *q == '}' ? (size_t)(q - p) + 1 : 0;
 }
 
 static int counted_repeat(struct translator *t, size_t span)
 {
 	const char *p = t->in + t->i;
-	unsigned long lo, hi, n, made;
+	unsigned long lo, hi, made;
 	char *end;
 
 	lo = strtoul(p + 1, &end, 10);
-	hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, &end, 10) : lo;
-	n = hi > lo ? hi : lo;
-	t->repeat_total += n;
+	hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, NULL, 10) : lo;
+	/* Go's parser refuses these rather than reading them literally */
+	if (lo > RE2_MAX_REPEAT || hi > RE2_MAX_REPEAT || hi < lo)
+		return GS_FAIL(GS_ERR_CONFIG, "invalid repeat count in regular expression '%s'", t->in);
+	t->repeat_total += hi;
 	if (t->repeat_total > REGEX_MAX_REPEAT)
 		return unsupported(t);
-	/* n is at most REGEX_MAX_REPEAT here, and so is closed_copies */
-	made = n * (t->closed_copies ? t->closed_copies : 1);
+	/* hi is at most REGEX_MAX_REPEAT here, and so is closed_copies */
+	made = hi * (t->closed_copies ? t->closed_copies : 1);
 	if (made > REGEX_MAX_REPEAT)
 		return unsupported(t);
 	if (made > t->copies[t->depth])
@@ -105,6 +124,7 @@ static int quantifier(struct translator *t)
 	if (!span) {
 		t->i++;
 		t->after_quantifier = false;
+		t->closed_copies = 0;
 		return emit(t, "\\{");
 	}
 	/* "a**": RE2's "invalid nested repetition operator" */

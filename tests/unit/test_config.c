@@ -182,7 +182,7 @@ static void test_functional_tests_sample(void **state)
 
 static void test_find(void **state)
 {
-	char tmpl[] = "/tmp/gs-config-XXXXXX", sub[PATH_MAX], cfg[PATH_MAX], *found = NULL;
+	char tmpl[] = "/tmp/gs-config-XXXXXX", sub[PATH_MAX], cfg[PATH_MAX], link[PATH_MAX], *found = NULL;
 	char *root = mkdtemp(tmpl);
 	struct sops_config *c = NULL;
 	const struct sops_rule *r;
@@ -213,6 +213,14 @@ static void test_find(void **state)
 	assert_int_equal(chdir(cwd), 0);
 	sops_config_free(c);
 	free(found);
+	/* a symbolic link is refused, not followed (repository content) */
+	snprintf(link, sizeof(link), "%s/a/.sops.yaml", root);
+	assert_int_equal(symlink(cfg, link), 0);
+	found = (char *)link;
+	assert_int_equal(sops_config_find(sub, &found), GS_ERR_CONFIG);
+	assert_null(found);
+	assert_non_null(strstr(gs_error_message(), "is not a regular file (a symbolic link)"));
+	unlink(link);
 	unlink(cfg);
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/a", root);

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,34 @@ static void test_translated(void **state)
 		{ "[^]a]", "[^]a]" },
 		{ "\\n\\t", "\n\t" },
 		{ "^(data|stringData)$", "^(data|stringData)$" },
+		/* Go's regexp/syntax parseRepeat: a count needs a minimum and no
+		 * leading zero, and a closing brace right after; any other '{'
+		 * is a literal */
+		{ "a{2}", "a{2}" },
+		{ "a{2,}", "a{2,}" },
+		{ "a{2,3}", "a{2,3}" },
+		{ "a{0}", "a{0}" },
+		{ "a{0,10}?", "a{0,10}" },
+		{ "a{,1}", "a\\{,1}" },
+		{ "a{,}", "a\\{,}" },
+		{ "{,1}", "\\{,1}" },
+		{ "a{01}", "a\\{01}" },
+		{ "a{00}", "a\\{00}" },
+		{ "a{1,01}", "a\\{1,01}" },
+		{ "a{1, 2}", "a\\{1, 2}" },
+		{ "a{ 1}", "a\\{ 1}" },
+		{ "a{1,2,3}", "a\\{1,2,3}" },
+		{ "a{-1}", "a\\{-1}" },
+		{ "a{+1}", "a\\{+1}" },
+		{ "a{}", "a\\{}" },
+		{ "{", "\\{" },
+		{ "a{", "a\\{" },
+		{ "a{2", "a\\{2" },
+		{ "a{2,", "a\\{2," },
+		{ "a{x}", "a\\{x}" },
+		{ "a*{,1}", "a*\\{,1}" }, /* a literal after a repeat: no nesting */
+		{ "(a{200}){,9}", "(a{200})\\{,9}" },
+		{ "^pass{01}word$", "^pass\\{01}word$" },
 	};
 
 	(void)state;
@@ -55,6 +84,7 @@ static void test_refused(void **state)
 		"a++",       /* nested repetition: RE2 refuses it too */
 		"a*{2}",
 		"a{200}b{100}", /* more counted repetitions than REGEX_MAX_REPEAT */
+		"a{1000}",      /* RE2's limit, over gitseal's */
 		"(a{1,100}){100}b", /* nested: 10,000 copies for glibc */
 		"(?:(?:x{2}){20}){10}",
 		"((a){20}b){20}",
@@ -85,6 +115,27 @@ static void test_refused(void **state)
 	assert_string_equal(gs_error_message(), "regular expression too long");
 }
 
+/* What RE2 refuses as a repeat (Go: "invalid repeat count"), refused
+ * here too rather than read as a literal. */
+static void test_invalid_repeat(void **state)
+{
+	static const char *const cases[] = {
+		"a{1,0}", "a{3,2}", "a{1001}", "a{1001,}", "a{2,1001}", "a{99999999999999999999}",
+		"a{0,18446744073709551617}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *posix = (char *)cases;
+		char want[128];
+
+		assert_int_equal(re2posix_translate(cases[i], &posix), GS_ERR_CONFIG);
+		assert_null(posix);
+		snprintf(want, sizeof(want), "invalid repeat count in regular expression '%s'", cases[i]);
+		assert_string_equal(gs_error_message(), want);
+	}
+}
+
 static bool matches(const char *pattern, const char *s)
 {
 	regex_t re;
@@ -111,6 +162,13 @@ static void test_matching(void **state)
 	assert_false(matches("secrets/\\d+/.*", "secrets/x/db.yaml"));
 	assert_true(matches("\\.dev\\.yaml$", "a.dev.yaml"));
 	assert_false(matches("\\.dev\\.yaml$", "a_dev.yaml"));
+	/* a brace RE2 reads literally matches itself only */
+	assert_false(matches("^(sandbox/){,1}.*\\.yaml$", "prod/db.yaml"));
+	assert_true(matches("^(sandbox/){,1}.*\\.yaml$", "sandbox/{,1}db.yaml"));
+	assert_false(matches("^(description|pass{01}word)$", "password"));
+	assert_true(matches("^(description|pass{01}word)$", "pass{01}word"));
+	assert_false(matches("^pass{,}word$", "password"));
+	assert_true(matches("^a{2}$", "aa"));
 	/* the case-insensitive flag is the pattern's first four bytes only */
 	assert_int_equal(re2posix_compile(&re, "a(?i)b"), GS_ERR_CONFIG);
 	assert_int_equal(re2posix_compile(&re, "("), GS_ERR_CONFIG);
@@ -122,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_translated),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_invalid_repeat),
 		cmocka_unit_test(test_matching),
 	};
 

@@ -323,6 +323,43 @@ static void test_shamir_any_quorum(void **state)
 			}
 }
 
+/* What updatekeys shows besides the keys: a threshold of 0 is all groups,
+ * one group needs one. */
+static void test_groups_change_described(void **state)
+{
+	static const struct {
+		size_t from_groups;
+		int from_threshold;
+		size_t to_groups;
+		int to_threshold;
+		const char *text;
+	} cases[] = {
+		{ 3, 3, 3, 2, "  groups needed: 3 -> 2\n" },
+		{ 3, 0, 3, 2, "  groups needed: 3 -> 2\n" },
+		{ 3, 2, 2, 2, "  key groups: 3 -> 2\n" },
+		{ 3, 0, 2, 0, "  key groups: 3 -> 2\n  groups needed: 3 -> 2\n" },
+		{ 1, 0, 3, 2, "  key groups: 1 -> 3\n  groups needed: 1 -> 2\n" },
+		{ 3, 0, 3, 3, "" },
+		{ 1, 0, 1, 0, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gs_buf out;
+
+		gs_buf_init(&out, false);
+		assert_int_equal(sops_groups_change_describe(cases[i].from_groups, cases[i].from_threshold,
+							     cases[i].to_groups, cases[i].to_threshold, "  ", &out),
+				 0);
+		assert_int_equal(out.len, strlen(cases[i].text));
+		assert_memory_equal(out.data, cases[i].text, out.len);
+		gs_buf_release(&out);
+	}
+	assert_int_equal(sops_groups_needed(1, 0), 1);
+	assert_int_equal(sops_groups_needed(4, 0), 4);
+	assert_int_equal(sops_groups_needed(4, 2), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_keeps_key_and_shares),
 		cmocka_unit_test(test_file_level_rule),
 		cmocka_unit_test(test_shamir_any_quorum),
+		cmocka_unit_test(test_groups_change_described),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# The sops commands against repository content (red team 2, F5, F6, F8):
+# what updatekeys shows before it re-splits a data key, how .sops.yaml's
+# and the selection options' RE2 patterns read, and where the rules come
+# from when .sops.yaml is a symbolic link.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	printf 'description: hello\npassword: hunter2\n' >plain.yaml
+}
+teardown() { teardown_tmp; }
+
+# three_groups THRESHOLD: .sops.yaml with one group each for k1, k2, k3
+three_groups() {
+	cat >.sops.yaml <<-YAML
+	creation_rules:
+	  - shamir_threshold: $1
+	    key_groups:
+	      - age: [$(cat r1.txt)]
+	      - age: [$(cat r2.txt)]
+	      - age: [$(cat r3.txt)]
+	YAML
+}
+
+# F5: a pull request lowers shamir_threshold 3 -> 2 with the same groups;
+# updatekeys showed the three groups unchanged and asked, and y let any
+# two of the three holders decrypt.
+@test "updatekeys shows a lowered shamir_threshold and a changed number of groups before it asks" {
+	for i in 1 2 3; do
+		gitseal keygen -o "k$i.txt" 2>/dev/null
+		gitseal keygen -y "k$i.txt" >"r$i.txt"
+	done
+	cat k1.txt k2.txt k3.txt >kall.txt
+	cat k1.txt k3.txt >k13.txt
+	export SOPS_AGE_KEY_FILE="$TMP/kall.txt"
+	three_groups 3
+	gitseal encrypt plain.yaml >enc.yaml
+	cp enc.yaml before.yaml
+	three_groups 2
+	run -0 bash -c 'echo n | "$GITSEAL_BIN" updatekeys enc.yaml'
+	[ "${lines[6]}" = "groups needed: 3 -> 2" ]
+	[[ ${lines[7]} == "Is this okay for 'enc.yaml'? (y/n): "* ]]
+	cmp enc.yaml before.yaml
+	# a group fewer: both numbers
+	head -n 5 .sops.yaml >two.yaml && mv two.yaml .sops.yaml
+	run -0 bash -c 'echo n | "$GITSEAL_BIN" updatekeys enc.yaml'
+	[ "${lines[6]}" = "key groups: 3 -> 2" ]
+	[ "${lines[7]}" = "groups needed: 3 -> 2" ]
+	# the same threshold in a new form (0: all groups) is no change
+	three_groups 0
+	run -0 gitseal updatekeys -y enc.yaml
+	[ "$output" = "gitseal: 'enc.yaml': already up to date" ]
+	three_groups 2
+	run -0 gitseal updatekeys -y enc.yaml
+	[[ $output == *$'\n'"groups needed: 3 -> 2"$'\n'"gitseal: 'enc.yaml': keys updated" ]]
+	[ "$(SOPS_AGE_KEY_FILE=k13.txt gitseal decrypt enc.yaml)" = "$(cat plain.yaml)" ]
+}
+
+# F6: sops reads these patterns with Go's regexp (RE2), where a '{' that
+# does not start "{n}", "{n,}" or "{n,m}" (no minimum, a leading zero) is
+# literal text; gitseal's POSIX translation read them as repeats, so one
+# .sops.yaml chose other recipients, and an unencrypted_regex left in
+# clear what sops encrypts.
+@test "a brace RE2 reads literally is literal in path_regex and the selection regexes too" {
+	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
+	mkdir prod
+	cp plain.yaml prod/db.yaml
+	printf 'creation_rules:\n  - path_regex: ^(sandbox/){,1}.*\\.yaml$\n    age: %s\n  - path_regex: ^prod/\n    age: %s\n' \
+		"$other" "$(demo_recipient)" >.sops.yaml
+	gitseal encrypt prod/db.yaml >db.enc.yaml
+	[ "$(grep -c 'recipient:' db.enc.yaml)" -eq 1 ]
+	grep -qF "recipient: $(demo_recipient)" db.enc.yaml
+	rm .sops.yaml
+	for re in '^(description|pass{01}word)$' '^(description|pass{,}word)$' '^(description|pass{,1}word)$'; do
+		gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex "$re" plain.yaml >enc.yaml
+		grep -qx 'description: hello' enc.yaml
+		grep -q '^password: ENC\[' enc.yaml
+	done
+	# a count RE2 refuses is refused, in its words
+	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^pass{2,1}word$' plain.yaml
+	[ "$output" = "gitseal: error: 'plain.yaml': invalid repeat count in regular expression '^pass{2,1}word\$'" ]
+	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^a{1001}$' plain.yaml
+	[ "$output" = "gitseal: error: 'plain.yaml': invalid repeat count in regular expression '^a{1001}\$'" ]
+}
+
+# F8: the git filter, git init and the filter's updatekeys refuse a
+# .sops.yaml that is a symbolic link; plain encrypt followed it, so the
+# creation rules came from wherever a pull request pointed it.
+@test "a .sops.yaml found as a symbolic link is refused, not followed; --config and SOPS_CONFIG take it" {
+	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
+	mkdir -p elsewhere repo/sub
+	printf 'creation_rules:\n  - age: %s\n' "$other" >elsewhere/cfg.yaml
+	cd repo
+	git init -q
+	ln -s ../elsewhere/cfg.yaml .sops.yaml
+	cp ../plain.yaml p.yaml
+	want="'$TMP/repo/.sops.yaml' is not a regular file (a symbolic link): the repository's rules must be a file in it (--config or SOPS_CONFIG to use it)"
+	run -1 gitseal encrypt p.yaml
+	[ "$output" = "gitseal: error: 'p.yaml': $want" ]
+	# found from below too, and by updatekeys
+	cd sub
+	cp ../p.yaml q.yaml
+	run -1 gitseal encrypt q.yaml
+	[ "$output" = "gitseal: error: 'q.yaml': $want" ]
+	gitseal encrypt --config ../.sops.yaml q.yaml >q.enc.yaml
+	run -1 gitseal updatekeys -y q.enc.yaml
+	[ "$output" = "gitseal: error: 'q.enc.yaml': $want" ]
+	cd ..
+	# a path the user gives is the user's choice, as in sops
+	gitseal encrypt --config .sops.yaml p.yaml | grep -qF "recipient: $other"
+	SOPS_CONFIG=.sops.yaml gitseal encrypt p.yaml | grep -qF "recipient: $other"
+	# a link to standard input made encrypt read its own input as the rules
+	ln -sf /dev/stdin .sops.yaml
+	run -1 gitseal encrypt p.yaml </dev/null
+	[ "$output" = "gitseal: error: 'p.yaml': $want" ]
+}
