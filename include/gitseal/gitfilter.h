@@ -143,7 +143,8 @@ int gitfilter_lock(const char *start_dir, bool force, size_t *locked) __attribut
 int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	__attribute__((warn_unused_result));
 /* `gitseal git status`: one line per staged file under the filter (and
- * for .sops.yaml when it names recipients this clone did not accept). */
+ * for .sops.yaml when it names recipients this clone did not accept, and
+ * for "." when recipients are still accepted for files gone). */
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out) __attribute__((warn_unused_result));
 
 /* `gitseal updatekeys` on files under the filter (updatekeys.c). */
@@ -191,6 +192,25 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
  * longer accepted for it here. Never accepts anyone. */
 int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u) __attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
+/* Records of files gone (gone.c): recipients accepted for a path that no
+ * worktree of the repository holds any more (not in its work tree, its
+ * index nor its HEAD). Such a record is a latent grant: a pull request
+ * that re-creates the file naming them would have the next edit sealed
+ * for them without a prompt. */
+struct gitfilter_gone {
+	char **paths;                 /* relative to the work tree */
+	size_t count;
+	struct gs_buf shown;          /* "forget PATH: R1, R2 (file gone)" lines, for the prompt */
+};
+
+void gitfilter_gone_init(struct gitfilter_gone *g);
+/* Adds to g the paths at or below dir ("" for all) whose records are of
+ * files gone (each path once, however many dirs name it). */
+int gitfilter_gone_plan(struct gitfilter *f, const char *dir, struct gitfilter_gone *g)
+	__attribute__((warn_unused_result));
+/* Drops every record of g's paths. */
+int gitfilter_gone_apply(struct gitfilter *f, const struct gitfilter_gone *g) __attribute__((warn_unused_result));
+void gitfilter_gone_release(struct gitfilter_gone *g);
 /* Accepts the working tree's .sops.yaml (its rules: whom and what a path
  * is sealed for); with diff, only lists the recipients it would add to a
  * rule, and the rules it removes. */

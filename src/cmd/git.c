@@ -450,6 +450,7 @@ struct update_run {
 	struct gitfilter *f;
 	struct gitfilter_update *plans;
 	size_t count;
+	struct gitfilter_gone gone; /* -r: records of files gone below its directories */
 };
 
 static int add_plan(struct update_run *run, const char *path)
@@ -481,6 +482,8 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 		if (lstat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 			ret = a->recursive ? gitfilter_filtered_paths(run->f, rel, &paths, &n)
 					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", arg);
+			if (!ret)
+				ret = gitfilter_gone_plan(run->f, rel, &run->gone);
 		} else if (!gitfilter_path_filtered(run->f, rel)) {
 			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", arg);
 		} else if ((paths = malloc(sizeof(*paths))) && (paths[0] = strdup(rel))) {
@@ -548,18 +551,57 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 	return ret;
 }
 
+/* Shows what the run would change; whether it would change anything. */
+static bool show_changes(const struct update_run *run, bool rotate, const struct gs_buf *config_diff,
+			 const struct gs_buf *rule_diff)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < run->count; i++) {
+		show_plan(&run->plans[i], rotate);
+		any = any || run->plans[i].changes || (rotate && !run->plans[i].is_new);
+	}
+	/* a file gone: whom its path was accepted for beyond its rule */
+	if (run->gone.count) {
+		fwrite(run->gone.shown.data, 1, run->gone.shown.len, stderr);
+		any = true;
+	}
+	/* what accepting .sops.yaml changes for new files: its whole rules
+	 * are accepted with its recipients; a change of rules alone too (a
+	 * reader a teammate revoked stays accepted here until it is) */
+	if (config_diff->len || rule_diff->len) {
+		fputs(".sops.yaml:\n", stderr);
+		if (config_diff->len)
+			fprintf(stderr, "    new files are sealed for: %s\n", (const char *)config_diff->data);
+		if (rule_diff->len)
+			fwrite(rule_diff->data, 1, rule_diff->len, stderr);
+		any = true;
+	}
+	return any;
+}
+
+static int forget_gone(struct update_run *run)
+{
+	int ret = gitfilter_gone_apply(run->f, &run->gone);
+
+	for (size_t i = 0; !ret && i < run->gone.count; i++)
+		fprintf(stderr, "gitseal: '%s': accepted recipients forgotten (file gone)\n", run->gone.paths[i]);
+	return ret;
+}
+
 int git_updatekeys(int argc, char **argv)
 {
 	struct git_updatekeys_args a;
 	struct update_run run = { 0 };
 	struct gs_buf config_diff, rule_diff;
-	bool declined = false, any = false;
+	bool declined = false, any;
 	char *first = NULL;
 	int ret, code = EXIT_GENERIC;
 
 	gs_harden_process();
 	gs_buf_init(&config_diff, false);
 	gs_buf_init(&rule_diff, false);
+	gitfilter_gone_init(&run.gone);
 	if (parse_updatekeys(argc, argv, &a) < 0)
 		return EXIT_USAGE;
 	if (!a.count && !a.recursive) {
@@ -571,21 +613,7 @@ int git_updatekeys(int argc, char **argv)
 	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)) ||
 	    (ret = gitfilter_config_changes(run.f, &rule_diff)))
 		goto out;
-	for (size_t i = 0; i < run.count; i++) {
-		show_plan(&run.plans[i], a.rotate);
-		any = any || run.plans[i].changes || (a.rotate && !run.plans[i].is_new);
-	}
-	/* what accepting .sops.yaml changes for new files: its whole rules
-	 * are accepted with its recipients; a change of rules alone too (a
-	 * reader a teammate revoked stays accepted here until it is) */
-	if (config_diff.len || rule_diff.len) {
-		fputs(".sops.yaml:\n", stderr);
-		if (config_diff.len)
-			fprintf(stderr, "    new files are sealed for: %s\n", (const char *)config_diff.data);
-		if (rule_diff.len)
-			fwrite(rule_diff.data, 1, rule_diff.len, stderr);
-		any = true;
-	}
+	any = show_changes(&run, a.rotate, &config_diff, &rule_diff);
 	if (any && a.recursive && !a.yes && !confirm("Is this okay for these files?")) {
 		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
 		goto out;
@@ -596,7 +624,7 @@ int git_updatekeys(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
 		goto out;
 	}
-	if (any && (ret = gitfilter_accept_config(run.f, NULL)))
+	if ((ret = forget_gone(&run)) || (any && (ret = gitfilter_accept_config(run.f, NULL))))
 		goto out;
 	code = EXIT_OK;
 out:
@@ -605,6 +633,7 @@ out:
 	for (size_t i = 0; i < run.count; i++)
 		gitfilter_update_release(&run.plans[i]);
 	free(run.plans);
+	gitfilter_gone_release(&run.gone);
 	gitfilter_free(run.f);
 	gs_buf_release(&config_diff);
 	gs_buf_release(&rule_diff);

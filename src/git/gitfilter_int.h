@@ -221,6 +221,9 @@ int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key
 /* The rule's keys, whatever this clone accepted (updatekeys shows them). */
 int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
+/* Appends s, text a pull request wrote (a regex, a key, a path), with each
+ * control byte as \xNN: it would steer the terminal that shows a prompt. */
+int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
 /* Sets an index entry's blob (id, unless NULL) and, when full is given,
  * its stat data from that file. */
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
@@ -307,12 +310,21 @@ int gittrust_remember_sealed(struct gitfilter *f, const struct gs_buf *blob, con
  * did not make stays one it does not re-use). */
 int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE],
 			  const struct sops_key_summary *keys, bool known_only) __attribute__((warn_unused_result));
-/* Records that each paths[i] may be sealed for the recipients keys[i]
- * names (those the accepted .sops.yaml's rule for it does not name). */
 /* Drops the records that accept a recipient for path that keys (the
  * file's keys now) no longer name: only ever narrows. */
 int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
 	__attribute__((warn_unused_result));
+/* The paths at or below dir ("" for all) that records accept recipients
+ * for, each once, sorted (malloc'd, as the list; on error what was found). */
+int gittrust_recorded_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+	__attribute__((warn_unused_result));
+/* "r1, r2": the recipients records accept for path, appended to list. */
+int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *list)
+	__attribute__((warn_unused_result));
+/* Drops every record of each of paths (files gone): only ever narrows. */
+int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
+/* Records that each paths[i] may be sealed for the recipients keys[i]
+ * names (those the accepted .sops.yaml's rule for it does not name). */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 	__attribute__((warn_unused_result));
 /* Accepts a .sops.yaml, config_text or the working tree's when it is NULL:

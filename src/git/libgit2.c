@@ -57,8 +57,11 @@ static int (*p_git_repository_config)(git_config **out, git_repository *repo);
 static void (*p_git_repository_free)(git_repository *repo);
 static int (*p_git_repository_index)(git_index **out, git_repository *repo);
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
+static int (*p_git_repository_open_from_worktree)(git_repository **out, git_worktree *wt);
+static const char * (*p_git_repository_path)(const git_repository *repo);
 static const char * (*p_git_repository_workdir)(const git_repository *repo);
 static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
+static void (*p_git_strarray_dispose)(git_strarray *array);
 static const git_tree_entry *(*p_git_tree_entry_byname)(const git_tree *tree, const char *filename);
 static int (*p_git_tree_entry_bypath)(git_tree_entry **out, const git_tree *root, const char *path);
 static void (*p_git_tree_entry_free)(git_tree_entry *entry);
@@ -68,6 +71,10 @@ static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
 static void (*p_git_tree_free)(git_tree *tree);
 static int (*p_git_tree_lookup)(git_tree **out, git_repository *repo, const git_oid *id);
 static int (*p_git_tree_walk)(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload);
+static void (*p_git_worktree_free)(git_worktree *wt);
+static int (*p_git_worktree_list)(git_strarray *out, git_repository *repo);
+static int (*p_git_worktree_lookup)(git_worktree **out, git_repository *repo, const char *name);
+static int (*p_git_worktree_validate)(const git_worktree *wt);
 
 static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_attr_cache_flush),
@@ -108,8 +115,11 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_repository_free),
 	GS_DYNSYM(git_repository_index),
 	GS_DYNSYM(git_repository_open_ext),
+	GS_DYNSYM(git_repository_open_from_worktree),
+	GS_DYNSYM(git_repository_path),
 	GS_DYNSYM(git_repository_workdir),
 	GS_DYNSYM(git_revparse_single),
+	GS_DYNSYM(git_strarray_dispose),
 	GS_DYNSYM(git_tree_entry_byname),
 	GS_DYNSYM(git_tree_entry_bypath),
 	GS_DYNSYM(git_tree_entry_free),
@@ -119,6 +129,10 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_tree_free),
 	GS_DYNSYM(git_tree_lookup),
 	GS_DYNSYM(git_tree_walk),
+	GS_DYNSYM(git_worktree_free),
+	GS_DYNSYM(git_worktree_list),
+	GS_DYNSYM(git_worktree_lookup),
+	GS_DYNSYM(git_worktree_validate),
 };
 
 static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
@@ -301,6 +315,16 @@ int git_repository_open_ext(git_repository **out, const char *path, unsigned int
 	return p_git_repository_open_ext(out, path, flags, ceiling_dirs);
 }
 
+int git_repository_open_from_worktree(git_repository **out, git_worktree *wt)
+{
+	return p_git_repository_open_from_worktree(out, wt);
+}
+
+const char * git_repository_path(const git_repository *repo)
+{
+	return p_git_repository_path(repo);
+}
+
 const char * git_repository_workdir(const git_repository *repo)
 {
 	return p_git_repository_workdir(repo);
@@ -354,6 +378,31 @@ const char *git_tree_entry_name(const git_tree_entry *entry)
 int git_tree_walk(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload)
 {
 	return p_git_tree_walk(tree, mode, callback, payload);
+}
+
+void git_strarray_dispose(git_strarray *array)
+{
+	p_git_strarray_dispose(array);
+}
+
+void git_worktree_free(git_worktree *wt)
+{
+	p_git_worktree_free(wt);
+}
+
+int git_worktree_list(git_strarray *out, git_repository *repo)
+{
+	return p_git_worktree_list(out, repo);
+}
+
+int git_worktree_lookup(git_worktree **out, git_repository *repo, const char *name)
+{
+	return p_git_worktree_lookup(out, repo, name);
+}
+
+int git_worktree_validate(const git_worktree *wt)
+{
+	return p_git_worktree_validate(wt);
 }
 
 const git_tree_entry *git_tree_entry_byname(const git_tree *tree, const char *filename)

@@ -126,6 +126,61 @@ static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf
 	return ret;
 }
 
+/* Records of files gone (gone.c): a grant a pull request re-creating one
+ * could use, until updatekeys -r drops them. */
+static int describe_gone(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
+{
+	struct gitfilter_gone g;
+	int ret;
+
+	gitfilter_gone_init(&g);
+	if ((ret = gitfilter_gone_plan(f, "", &g)) || !g.count)
+		goto out;
+	gs_buf_reset(line);
+	if (g.count == 1)
+		ret = add(line, "recipients still accepted for 1 file gone (%s)", g.paths[0]);
+	else
+		ret = add(line, "recipients still accepted for %zu files gone (%s and %zu more)", g.count, g.paths[0],
+			  g.count - 1);
+	if (!ret && !(ret = gs_buf_append_str(line, "; run 'gitseal updatekeys -r .' to see and drop them")))
+		ret = add_line(out, ".", line);
+out:
+	gitfilter_gone_release(&g);
+	return ret;
+}
+
+/* .sops.yaml first (whom new files would be sealed for), the lock, then
+ * records of files gone. */
+static int describe_repository(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
+{
+	int ret;
+
+	if (!(ret = gitfilter_accept_config(f, line)) && line->len) {
+		struct gs_buf msg;
+
+		gs_buf_init(&msg, false);
+		if (!(ret = gs_buf_printf(&msg, "recipients changed: %s; run 'gitseal updatekeys' to accept",
+					  (const char *)line->data)))
+			ret = add_line(out, ".sops.yaml", &msg);
+		gs_buf_release(&msg);
+	} else if (!ret && !(ret = gitfilter_config_changes(f, line)) && line->len) {
+		/* a reader removed (a teammate's revocation), a selection changed:
+		 * this clone keeps the rules it accepted until they are shown */
+		gs_buf_reset(line);
+		if (!(ret = add(line, "rules changed (a recipient removed, a selection); run 'gitseal updatekeys -r .' "
+				       "to see and accept them")))
+			ret = add_line(out, ".sops.yaml", line);
+	}
+	if (!ret && f->trust.locked) {
+		gs_buf_reset(line);
+		if (!(ret = add(line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))
+			ret = add_line(out, ".", line);
+	}
+	if (!ret)
+		ret = describe_gone(f, out, line);
+	return ret;
+}
+
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 {
 	struct gitfilter *f = NULL;
@@ -140,28 +195,8 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 	gs_buf_init(&line, false);
 	if ((ret = gittrust_load(f)))
 		goto out;
-	/* .sops.yaml first: whom new files would be sealed for */
-	if (!(ret = gitfilter_accept_config(f, &line)) && line.len) {
-		struct gs_buf msg;
-
-		gs_buf_init(&msg, false);
-		if (!(ret = gs_buf_printf(&msg, "recipients changed: %s; run 'gitseal updatekeys' to accept",
-					  (const char *)line.data)))
-			ret = add_line(out, ".sops.yaml", &msg);
-		gs_buf_release(&msg);
-	} else if (!ret && !(ret = gitfilter_config_changes(f, &line)) && line.len) {
-		/* a reader removed (a teammate's revocation), a selection changed:
-		 * this clone keeps the rules it accepted until they are shown */
-		gs_buf_reset(&line);
-		if (!(ret = add(&line, "rules changed (a recipient removed, a selection); run 'gitseal updatekeys -r .' "
-				       "to see and accept them")))
-			ret = add_line(out, ".sops.yaml", &line);
-	}
-	if (!ret && f->trust.locked) {
-		gs_buf_reset(&line);
-		if (!(ret = add(&line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))
-			ret = add_line(out, ".", &line);
-	}
+	/* lines for the whole repository first */
+	ret = describe_repository(f, out, &line);
 	if (!ret && (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0))
 		ret = gitrepo_fail("cannot read the index");
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {

@@ -15,6 +15,10 @@
  *               covered and records it per path.
  *               The recipients of this clone's own identities are accepted
  *               on every path (sealing for oneself discloses nothing).
+ *               A path's records outlive its file: 'gitseal updatekeys -r'
+ *               shows and drops those of paths no worktree holds any more
+ *               (gone.c), a grant a pull request re-creating the file
+ *               could otherwise use.
  *   sops.yaml   the .sops.yaml as last accepted: the recipients and the
  *               selection rule of its rule for a path may seal that path.
  *   data-keys   ids of the data keys this clone made, or vouched for with
@@ -34,6 +38,12 @@
  *               Ids written before they named the path and the
  *               recipients match nothing: such a file gets a fresh data
  *               key on its next change, as a renamed one.
+ *               The id of a file gone stays (a hash: it names no path to
+ *               prune by) and discloses nothing: a file re-created at that
+ *               path re-uses the key only while all it was wrapped for
+ *               there are accepted for the path, so while sealing for
+ *               them there is allowed anyway; the records that accepted
+ *               them for that file alone go with it (updatekeys -r).
  *   sealed      in a clone that cannot open what it seals: keyed hashes of
  *   hash-key    each blob it sealed and its plaintext (see below).
  *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
@@ -1039,6 +1049,63 @@ int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sop
 	if (ret || !forget_path(&f->trust, path, keys))
 		return ret;
 	return write_records(f);
+}
+
+/* Whether path is below dir ("" holds every path). */
+static bool path_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !n || (!strncmp(path, dir, n) && path[n] == '/');
+}
+
+int gittrust_recorded_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+{
+	struct gittrust *t = &f->trust;
+	size_t kept = 0;
+	int ret = gittrust_load(f);
+
+	*paths = NULL;
+	*count = 0;
+	for (size_t i = 0; !ret && i < t->recipient_count; i++) {
+		const char *tab = strchr(t->recipients[i], '\t');
+
+		if (tab && path_below(tab + 1, dir))
+			ret = gs_strings_push(paths, count, tab + 1, strlen(tab + 1));
+	}
+	if (*count)
+		qsort(*paths, *count, sizeof(**paths), cmp_str);
+	for (size_t i = 0; i < *count; i++)
+		if (kept && !strcmp((*paths)[kept - 1], (*paths)[i]))
+			free((*paths)[i]);
+		else
+			(*paths)[kept++] = (*paths)[i];
+	*count = kept;
+	return ret;
+}
+
+int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *list)
+{
+	struct gittrust *t = &f->trust;
+	int ret = gittrust_load(f);
+
+	for (size_t i = 0; !ret && i < t->recipient_count; i++) {
+		const char *line = t->recipients[i], *tab = strchr(line, '\t');
+
+		if (tab && !strcmp(tab + 1, path))
+			ret = gs_buf_printf(list, "%s%.*s", list->len ? ", " : "", (int)(tab - line), line);
+	}
+	return ret;
+}
+
+int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n)
+{
+	size_t gone = 0;
+	int ret = gittrust_load(f);
+
+	for (size_t i = 0; !ret && i < n; i++)
+		gone += forget_path(&f->trust, paths[i], NULL);
+	return ret || !gone ? ret : write_records(f);
 }
 
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)

@@ -59,7 +59,7 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 
 /* Text a pull request wrote (a regex, a key): a control byte would steer
  * the terminal that shows the prompt, so it is shown as \xNN. */
-static int append_shown(struct gs_buf *out, const char *s)
+int gitfilter_append_shown(struct gs_buf *out, const char *s)
 {
 	int ret = 0;
 
@@ -76,7 +76,7 @@ static int describe_selection(const struct sops_selection *s, struct gs_buf *out
 	if (s->kind == SOPS_SEL_NONE)
 		ret = gs_buf_append_str(out, "every value");
 	else if (!(ret = gs_buf_printf(out, "%s '", sops_selection_key(s->kind))) &&
-		 !(ret = append_shown(out, s->value ? s->value : "")))
+		 !(ret = gitfilter_append_shown(out, s->value ? s->value : "")))
 		ret = gs_buf_append_str(out, "'");
 	if (!ret && s->mac_only_encrypted)
 		ret = gs_buf_append_str(out, ", mac_only_encrypted");
@@ -438,7 +438,7 @@ static int rule_line(const struct sops_rule *r, struct gs_buf *out)
 {
 	int ret;
 
-	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = append_shown(out, rule_name(r))))
+	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = gitfilter_append_shown(out, rule_name(r))))
 		ret = gs_buf_append_str(out, ": ");
 	return ret;
 }
@@ -466,7 +466,7 @@ static int append_key(struct gs_buf *out, char sign, const char *key)
 {
 	int ret = gs_buf_printf(out, "%s%c", out->len ? ", " : "", sign);
 
-	return ret ? ret : append_shown(out, key);
+	return ret ? ret : gitfilter_append_shown(out, key);
 }
 
 /* "+key" for each of to's keys that from lacks, "-key" the other way

@@ -586,6 +586,17 @@ YAML
 	git add -A && git commit -qm "mallory reads"
 }
 
+# The victim writes "$2: NEW-SECRET" into $1 and commits it: mallory's
+# stanza ($T/stanza) grafted onto the blob opens nothing.
+new_secret_unread_by_mallory() {
+	printf '%s: NEW-SECRET\n' "$2" > "$1"
+	git commit -qam "the new secret"
+	assert_blob_encrypted "$1"
+	git show "HEAD:$1" | graft_stanza "$T/stanza" > "$T/new.yaml"
+	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	[ "$status" -eq 25 ] && [[ $output != *NEW-SECRET* ]]
+}
+
 @test "red team R1: a revoked reader's pre-rotation version brought back, their stanza removed: the victim's next secret gets a fresh data key" {
 	# mallory reads the file, then is revoked as docs/git.md says
 	mallory_reads_db
@@ -606,13 +617,7 @@ YAML
 	as_person mallory git commit -qam "tidy"
 	pull_from mallory
 	[ "$(cat secrets/db.yaml)" = "db_password: hunter2" ]
-	printf 'db_password: NEW-SECRET\n' > secrets/db.yaml
-	git commit -qam "the new password"
-	assert_blob_encrypted secrets/db.yaml
-	git show HEAD:secrets/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
-	[ "$status" -eq 25 ]
-	[[ $output != *NEW-SECRET* ]]
+	new_secret_unread_by_mallory secrets/db.yaml db_password
 	# a key made here and never wrapped for a revoked reader is re-used
 	printf 'db_password: NEW-SECRET\nuser: app\n' > secrets/db.yaml
 	git commit -qam "a user"
@@ -640,10 +645,100 @@ YAML
 	git show "$old:secrets/db.yaml" | drop_stanza "$M" "$T/stanza" > "$T/mallory/secrets/db.yaml"
 	as_person mallory git commit -qam "tidy"
 	pull_from mallory
-	printf 'db_password: NEW-SECRET\n' > secrets/db.yaml
-	git commit -qam "the new password"
-	git show HEAD:secrets/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
-	[ "$status" -eq 25 ]
-	[[ $output != *NEW-SECRET* ]]
+	new_secret_unread_by_mallory secrets/db.yaml db_password
+}
+
+# A sops file at $1 sealed by hand for the victim and mallory.
+hand_made_for_mallory() {
+	printf 'k: v\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
+}
+
+# mallory's pull request writing stdin to $1 over the victim's latest
+# commit; the victim pulls it.
+mallory_writes() {
+	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	cat > "$T/mallory/$1"
+	as_person mallory git add "$1"
+	as_person mallory git commit -qm "$1"
+	pull_from mallory
+}
+
+@test "a deleted file's accepted recipients: status hints, updatekeys -r shows and drops them; a pull request re-creating the file for mallory is refused" {
+	hand_made_for_mallory secrets/x.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
+	git add secrets/x.yaml && git commit -qm "x for mallory"
+	git rm -q secrets/x.yaml && git commit -qm "x gone"
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qxF ".: recipients still accepted for 1 file gone (secrets/x.yaml); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
+	# shown, asked, and kept when not confirmed
+	run "$GITSEAL_BIN" updatekeys -r . </dev/null
+	[ "$status" -eq 1 ]
+	grep -qxF "forget secrets/x.yaml: $M (file gone)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
+	run "$GITSEAL_BIN" updatekeys -r . -y
+	[ "$status" -eq 0 ]
+	[ "$output" = "gitseal: 'secrets/app.yaml': already up to date
+forget secrets/x.yaml: $M (file gone)
+gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
+	run ! grep -qF "$M" .git/gitseal/accepted
+	[ "$("$GITSEAL_BIN" git status)" = "secrets/app.yaml: decrypted" ]
+	# the pull request re-creates the file, its metadata naming mallory
+	hand_made_for_mallory "$T/x.yaml"
+	mallory_writes secrets/x.yaml < "$T/x.yaml"
+	printf 'k: the-victims-secret\n' > secrets/x.yaml
+	run git add secrets/x.yaml
+	[ "$status" -eq 128 ]
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/x.yaml': recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+	[ "$(git rev-parse :secrets/x.yaml)" = "$(git rev-parse HEAD:secrets/x.yaml)" ]
+	run ! grep -q the-victims-secret <(git show :secrets/x.yaml | SOPS_AGE_KEY_FILE="$T/mallory.txt" gitseal_textconv)
+}
+
+@test "a deleted file's data key: re-created from its old version, mallory's stanza removed, the victim's next secret gets a fresh key once updatekeys -r dropped the records" {
+	# a file for the victim and mallory whose data key this clone made (an edit here)
+	hand_made_for_mallory secrets/x.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	git add secrets/x.yaml && git commit -qm "x for mallory"
+	printf 'k: v2\n' > secrets/x.yaml
+	git commit -qam "x edited here"
+	old=$(git rev-parse HEAD)
+	git rm -q secrets/x.yaml && git commit -qm "x gone"
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	# the pull request: the old version, mallory's stanza removed (outside the MAC)
+	git show "$old:secrets/x.yaml" | drop_stanza "$M" "$T/stanza" | mallory_writes secrets/x.yaml
+	grep -q "$M" "$T/stanza"
+	[ "$(cat secrets/x.yaml)" = "k: v2" ]
+	new_secret_unread_by_mallory secrets/x.yaml k
+}
+
+@test "updatekeys -r keeps the records of a path in the work tree, the index, HEAD or another worktree, and those outside its directory" {
+	# .yml: no creation rule matches, so updatekeys keeps their own keys
+	mkdir -p secrets/a secrets/b
+	for f in a/wt a/idx a/head a/other a/gone b/out; do hand_made_for_mallory "secrets/$f.yml"; done
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	[ "$(grep -c "^$M	" .git/gitseal/accepted)" -eq 6 ]
+	git add -A && git commit -qm "files for mallory"
+	git rm -q secrets/a/gone.yml secrets/b/out.yml && git commit -qm "two gone"
+	# another worktree holds the rest
+	git worktree add -q -b side "$T/side"
+	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/other.yml && git commit -qm "three more gone"
+	git show HEAD~1:secrets/a/wt.yml > secrets/a/wt.yml
+	git checkout HEAD~1 -- secrets/a/idx.yml && rm secrets/a/idx.yml
+	git rm -q secrets/a/head.yml
+	run "$GITSEAL_BIN" git status
+	grep -qxF ".: recipients still accepted for 2 files gone (secrets/a/gone.yml and 1 more); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -y -r secrets/a
+	[ "$status" -eq 0 ]
+	[ "$(grep '^forget ' <<<"$output")" = "forget secrets/a/gone.yml: $M (file gone)" ]
+	[ "$(grep -c "^$M	" .git/gitseal/accepted)" -eq 5 ]
+	# from the other worktree, its files deleted there too: those the main one holds stay
+	cd "$T/side"
+	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/head.yml secrets/a/other.yml && git commit -qm "gone here"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	[ "$(grep '^forget ' <<<"$output")" = "$(printf 'forget secrets/a/other.yml: %s (file gone)\nforget secrets/b/out.yml: %s (file gone)' "$M" "$M")" ]
+	[ "$(grep "^$M	" "$REPO/.git/gitseal/accepted" | cut -f2 | sort | tr '\n' ' ')" = "secrets/a/head.yml secrets/a/idx.yml secrets/a/wt.yml " ]
 }
