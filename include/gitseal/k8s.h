@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gitseal/age.h"
 #include "gitseal/secmem.h"
@@ -29,6 +30,17 @@ enum k8s_namespace_policy {
 	K8S_NS_ALLOW_LIST, /* one of ns_allow (Secrets and decrypted resources) */
 };
 
+/* The caller's care for signals while a build runs (gitseal's private
+ * directory handler): a signal goes on to kustomize, and the staged
+ * plaintext is removed before the process ends of it. */
+struct k8s_signal_care {
+	/* The staging directory once it exists; NULL once it was removed. */
+	void (*staged)(const char *dir);
+	/* fork() for the kustomize child, and the word it was reaped. */
+	pid_t (*fork)(void);
+	void (*reaped)(void);
+};
+
 struct k8s_render_opts {
 	/* The kustomize command line, words split on blanks; the directory
 	 * is appended. NULL: "kustomize build", else "kubectl kustomize". */
@@ -44,6 +56,8 @@ struct k8s_render_opts {
 	const char *default_namespace;
 	/* This program: the ksops plugin of builds with KSOPS generators. */
 	const char *self_exe;
+	/* NULL: a plain fork, and a signal ends the process as it would. */
+	const struct k8s_signal_care *care;
 };
 
 /* Renders DIR: a kustomization is built (every encrypted resource bound to

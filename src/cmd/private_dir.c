@@ -13,8 +13,11 @@
 #include "gitseal/error.h"
 #include "private_dir.h"
 
-/* What the signal handler removes; one private directory at a time. */
-static struct private_dir *active;
+/* What the signal handler removes; one private directory at a time: a
+ * private_dir's, or one another module made (render's staged tree),
+ * its path copied here. */
+static const char *volatile active;
+static char guarded[4096];
 /* The editor or command that has the plaintext open, while it runs: a
  * signal goes on to it and the directory is removed once it has exited
  * (removed under it, the file would go but a copy it made beside would
@@ -41,32 +44,71 @@ static void scrub_at(int dir, const char *name)
 	close(fd);
 }
 
-/* Scrubs and removes everything in path, then path: the file, and whatever
- * an editor or command left beside it (swap, backup files). getdents64, not
- * readdir (which allocates), so that the signal handler can do it. */
-static void remove_all(const char *path)
+enum { REMOVE_DEPTH = 64 };
+
+static bool is_dir_at(int dir, const struct dirent64 *e)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	return fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Scrubs and removes everything in the open directory dir, and in the
+ * directories below it (render's staged tree mirrors the repository's),
+ * down to REMOVE_DEPTH. getdents64, not readdir (which allocates), so that
+ * the signal handler can do it; passes again from the start, as entries
+ * removed while reading may hide others. */
+static void empty_dir(int dir, int depth)
 {
 	/* aligned for struct dirent64 */
 	union {
 		struct dirent64 d;
-		char bytes[4096];
+		char bytes[2048];
 	} buf;
-	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	bool removed = true;
 	ssize_t n;
 
-	while (dir >= 0 && (n = getdents64(dir, buf.bytes, sizeof(buf.bytes))) > 0) {
-		for (ssize_t at = 0; at < n;) {
-			const struct dirent64 *e = (const struct dirent64 *)(buf.bytes + at);
+	for (int pass = 0; removed && pass < 4 && lseek(dir, 0, SEEK_SET) == 0; pass++) {
+		removed = false;
+		while ((n = getdents64(dir, buf.bytes, sizeof(buf.bytes))) > 0) {
+			for (ssize_t at = 0; at < n;) {
+				const struct dirent64 *e = (const struct dirent64 *)(buf.bytes + at);
+				int sub;
 
-			at += e->d_reclen;
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			scrub_at(dir, e->d_name);
-			unlinkat(dir, e->d_name, 0);
+				at += e->d_reclen;
+				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+					continue;
+				removed = true;
+				if (!is_dir_at(dir, e)) {
+					scrub_at(dir, e->d_name);
+					unlinkat(dir, e->d_name, 0);
+					continue;
+				}
+				sub = depth < REMOVE_DEPTH
+					      ? openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+					      : -1;
+				if (sub >= 0) {
+					empty_dir(sub, depth + 1);
+					close(sub);
+				}
+				unlinkat(dir, e->d_name, AT_REMOVEDIR);
+			}
 		}
 	}
-	if (dir >= 0)
+}
+
+/* Scrubs and removes everything in path, then path: the file, and whatever
+ * an editor or command left beside it (swap, backup files). */
+static void remove_all(const char *path)
+{
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (dir >= 0) {
+		empty_dir(dir, 0);
 		close(dir);
+	}
 	rmdir(path);
 }
 
@@ -82,9 +124,22 @@ static void on_signal(int sig)
 		return;
 	}
 	if (active)
-		remove_all(active->path);
+		remove_all(active);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+static void handlers_install(void)
+{
+	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa, NULL);
 }
 
 pid_t private_dir_fork(bool editor)
@@ -133,8 +188,6 @@ static const char *private_base(void)
 int private_dir_create(struct private_dir *p, const char *file_name)
 {
 	const char *base = private_base();
-	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
-	struct sigaction sa;
 
 	memset(p, 0, sizeof(*p));
 	/* the file stays inside the directory it is removed with */
@@ -148,15 +201,38 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 		rmdir(p->path);
 		return GS_FAIL(GS_ERR_IO, "file name too long");
 	}
-	active = p;
+	active = p->path;
 	caught = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaction(signals[i], &sa, NULL);
+	handlers_install();
 	return 0;
+}
+
+void private_dir_guard(const char *dir)
+{
+	sigset_t all, old;
+
+	/* the handler never sees half a path */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	active = NULL;
+	if (dir && strlen(dir) < sizeof(guarded)) {
+		strcpy(guarded, dir);
+		active = guarded;
+		caught = 0;
+		handlers_install();
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void private_dir_finish(void)
+{
+	int sig;
+
+	child = 0;
+	if ((sig = caught)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 }
 
 int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
@@ -186,16 +262,11 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
  * process now, before anything it edited is written. */
 void private_dir_remove(struct private_dir *p)
 {
-	int sig;
-
 	child = 0;
 	if (p->path[0])
 		remove_all(p->path);
-	if (active == p)
+	if (active == p->path)
 		active = NULL;
 	memset(p, 0, sizeof(*p));
-	if ((sig = caught)) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
+	private_dir_finish();
 }

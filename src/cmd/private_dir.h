@@ -1,7 +1,8 @@
 /* A private 0700 directory for the rare moments plaintext must be a file
- * (edit, exec-file). It is removed with everything in it on release, and by
- * a signal handler if the process is interrupted or terminated meanwhile
- * (after the editor or command reading it, which the signal stops too). */
+ * (edit, exec-file; render's staged tree through private_dir_guard). It is
+ * removed with everything in it on release, and by a signal handler if the
+ * process is interrupted or terminated meanwhile (after the editor or
+ * command reading it, which the signal stops too). */
 #ifndef GITSEAL_CMD_PRIVATE_DIR_H
 #define GITSEAL_CMD_PRIVATE_DIR_H
 
@@ -29,5 +30,12 @@ void private_dir_reaped(void);
 /* Scrubs and removes the directory and all in it; dies there of a signal
  * caught meanwhile (see private_dir_fork). */
 void private_dir_remove(struct private_dir *p);
+/* Puts a private directory another module made (render's staged tree) in
+ * the same care: a signal removes it with all in it, after the child of
+ * private_dir_fork exited. NULL: it was removed (nothing is then, but a
+ * signal caught meanwhile is kept for private_dir_finish). */
+void private_dir_guard(const char *dir);
+/* Dies of a signal caught while a child ran, if any. */
+void private_dir_finish(void);
 
 #endif

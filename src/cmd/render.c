@@ -15,6 +15,7 @@
 #include "gitseal/pgp.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
+#include "private_dir.h"
 
 enum render_option { RO_ROOT, RO_BIND_NAMESPACE, RO_ALLOW_EMPTY, RO_DISCOVER, RO_COUNT };
 
@@ -182,6 +183,17 @@ out:
 	return ret;
 }
 
+static pid_t fork_build(void)
+{
+	return private_dir_fork(false);
+}
+
+/* SIGTERM (Argo CD's timeout), SIGINT, SIGHUP, SIGQUIT while plaintext is
+ * staged: kustomize is stopped, the staged tree scrubbed and removed, and
+ * this process ends of the signal (exit status 128 + its number), as edit
+ * and exec-file do. */
+static const struct k8s_signal_care render_care = { private_dir_guard, fork_build, private_dir_reaped };
+
 /* kustomize runs this same program as the ksops plugin of KSOPS
  * generators. */
 static void find_self(struct render_args *a)
@@ -255,7 +267,12 @@ int cmd_render(int argc, char **argv)
 		goto out;
 	}
 	cmd_k8s_import_argocd_env();
-	if ((ret = render_with_keys(&a, &ids, &out, &fails)))
+	a.opts.care = &render_care;
+	ret = render_with_keys(&a, &ids, &out, &fails);
+	/* a signal caught while kustomize ran ends the process now, the
+	 * staged tree and the PGP home gone */
+	private_dir_finish();
+	if (ret)
 		goto out;
 	ret = render_out(&out);
 out:

@@ -8,6 +8,7 @@
  * every resource that holds ENC values is bound to its verified source
  * and decrypted from it; nothing encrypted may pass unbound. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,22 +286,66 @@ out:
 
 /* ---- generator sources ---- */
 
+/* What an encrypted source may not be used as, by its role, checked on
+ * every role a file has (kustomize would publish its plaintext). */
+static int source_role_check(const struct k8s_walk_file *f, enum doc_format format)
+{
+	switch (f->role) {
+	case K8S_FILE_CONFIGMAP_SOURCE:
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
+					     "(use a secretGenerator)", f->rel);
+	case K8S_FILE_SECRET_ENV:
+		/* kustomize reads every line as KEY=VALUE: YAML, JSON or INI
+		 * text would become key names, which nothing masks */
+		if (format != DOC_FORMAT_DOTENV)
+			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted and not a dotenv file: a "
+						     "secretGenerator's envs would publish its lines as key "
+						     "names (use files:, or a dotenv file)", f->rel);
+		return 0;
+	case K8S_FILE_PATCH:
+		if (f->wide_target)
+			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a patch target that can select "
+						     "another kind would publish it (target kind: Secret, "
+						     "version v1 or none, no group)", f->rel);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A decrypted patch applies to its own kind when it has no target: every
+ * document must be a core v1 Secret (its kind is not named: it may have
+ * been encrypted). */
+static int patch_is_secret(const struct k8s_walk_file *f, const struct doc *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		const char *api = k8s_map_str(d->branches[i], "apiVersion");
+		const char *kind = k8s_map_str(d->branches[i], "kind");
+
+		if (!api || strcmp(api, "v1") || !kind || strcmp(kind, "Secret"))
+			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: as a patch it must be a v1 "
+						     "Secret, and document %zu is not (another kind would "
+						     "publish it)", f->rel, i + 1);
+	}
+	return 0;
+}
+
 /* A generator source or patch file: when it is a sops file, opened
  * through the file pipeline (the MAC checked) and emitted as plaintext in
- * its own format and layout, proven, for the staged build. */
+ * its own format and layout, proven, for the staged build; once, however
+ * many roles it has, each of them checked. */
 static int generator_source(struct build *b, const struct k8s_walk_file *f)
 {
 	enum doc_format format = store_format_for_path(f->rel);
 	struct sops_open_opts oo = { .format = format, .ids = b->ids };
 	struct sops_emit_opts eo = { .drop_source = true };
+	bool done = find_text(b->plain, b->plain_count, f->rel) != NULL;
 	struct sops_file *sf = NULL;
 	struct plaintext *t;
 	struct gs_buf text;
 	struct doc d;
 	int ret;
 
-	if (find_text(b->plain, b->plain_count, f->rel))
-		return 0;
 	gs_buf_init(&text, false);
 	doc_init(&d, format);
 	ret = k8s_root_read(b->root, f->rel, &text, K8S_MAX_FILE);
@@ -311,18 +356,16 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 		gs_error_clear();
 		goto out;
 	}
-	if (f->role == K8S_FILE_CONFIGMAP_SOURCE) {
-		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
-					    "(use a secretGenerator)", f->rel);
+	if ((ret = source_role_check(f, format)) || (done && f->role != K8S_FILE_PATCH))
 		goto out;
-	}
-	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
-	if (ret)
-		goto prefix;
 	ret = sops_file_open_doc(&d, &oo, &sf);
 	if (ret)
 		goto prefix;
-	ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	if ((f->role == K8S_FILE_PATCH && (ret = patch_is_secret(f, sops_file_doc(sf)))) || done)
+		goto out;
+	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
+	if (!ret)
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
 prefix:
 	if (ret)
 		gs_error_prefix("'%s'", f->rel);
@@ -386,6 +429,9 @@ static int stage(struct build *b, struct k8s_stage *st)
 
 	if (ret)
 		return ret;
+	/* before any plaintext is in it */
+	if (b->opts->care)
+		b->opts->care->staged(st->dir);
 	for (size_t i = 0; i < b->walk.dir_count; i++) {
 		ret = k8s_stage_dir(st, b->walk.dirs[i]);
 		if (ret)
@@ -418,37 +464,42 @@ struct child_env {
 	const char *value;
 };
 
-/* Runs the build with its output captured (secure: it holds plaintext).
- * Its stderr is the user's. */
-static int run_build(char **argv, const char *cwd, const struct child_env *env, size_t env_count,
-		     struct gs_buf *out)
-{
-	int fds[2], status = 0, ret = 0;
-	pid_t pid;
+struct child_run {
+	char **argv;
+	const char *cwd;
+	const struct child_env *env;
+	size_t env_count;
+	/* the build read decrypted files: its messages (kustomize quotes the
+	 * node it failed on) go nowhere */
+	bool withhold_stderr;
+	const struct k8s_signal_care *care;
+};
 
-	if (pipe(fds))
-		return GS_FAIL(GS_ERR_IO, "pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return GS_FAIL(GS_ERR_IO, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		if (dup2(fds[1], STDOUT_FILENO) < 0 || chdir(cwd))
-			_exit(127);
-		close(fds[1]);
-		for (size_t i = 0; i < env_count; i++)
-			setenv(env[i].name, env[i].value, 1);
-		execvp(argv[0], argv);
+/* In the child: stdout to the pipe, then the build. */
+static void child_exec(const struct child_run *c, int out_fd)
+{
+	int null_fd;
+
+	if (dup2(out_fd, STDOUT_FILENO) < 0 || chdir(c->cwd))
 		_exit(127);
-	}
-	close(fds[1]);
+	close(out_fd);
+	if (c->withhold_stderr && ((null_fd = open("/dev/null", O_WRONLY)) < 0 ||
+				   dup2(null_fd, STDERR_FILENO) < 0))
+		_exit(127);
+	for (size_t i = 0; i < c->env_count; i++)
+		setenv(c->env[i].name, c->env[i].value, 1);
+	execvp(c->argv[0], c->argv);
+	_exit(127);
+}
+
+/* The child's output into out, to its end (secure: it holds plaintext). */
+static int read_output(int fd, struct gs_buf *out)
+{
+	int ret = 0;
+
 	for (;;) {
 		uint8_t buf[65536];
-		ssize_t n = read(fds[0], buf, sizeof(buf));
+		ssize_t n = read(fd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -461,15 +512,42 @@ static int run_build(char **argv, const char *cwd, const struct child_env *env, 
 			ret = gs_buf_append(out, buf, (size_t)n);
 		sodium_memzero(buf, sizeof(buf));
 	}
+	return ret;
+}
+
+/* Runs the build with its output captured; its stderr is the user's
+ * unless withheld. */
+static int run_build(const struct child_run *c, struct gs_buf *out)
+{
+	int fds[2], status = 0, ret = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		return GS_FAIL(GS_ERR_IO, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = c->care ? c->care->fork() : fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return GS_FAIL(GS_ERR_IO, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_exec(c, fds[1]);
+	}
+	close(fds[1]);
+	ret = read_output(fds[0], out);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (c->care)
+		c->care->reaped();
 	if (ret)
 		return ret;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return GS_FAIL(GS_ERR_IO, "cannot run '%s'", argv[0]);
+		return GS_FAIL(GS_ERR_IO, "cannot run '%s'", c->argv[0]);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return GS_FAIL(GS_ERR_GENERIC, "'%s' failed (exit status %d)", argv[0],
+		return GS_FAIL(GS_ERR_GENERIC, "'%s' failed (exit status %d)", c->argv[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	return 0;
 }
@@ -504,6 +582,22 @@ static int build_argv(const struct k8s_render_opts *opts, char ***argv_out, size
 	return cmdline_split("the kustomize command", cmd, 2, argv_out, argc_out);
 }
 
+/* In a build that held plaintext (decrypted generator sources or patches,
+ * KSOPS), a resource of kind Secret must be the core v1 one, which Argo CD
+ * masks and etcd keeps as a Secret: a patch target cannot name the core
+ * group (kustomization.c), and a patch can change a generated Secret's
+ * apiVersion. */
+static int secret_kind_check(const struct doc_node *root)
+{
+	const char *kind = k8s_map_str(root, "kind"), *api = k8s_map_str(root, "apiVersion");
+
+	if (!kind || strcmp(kind, "Secret") || (api && !strcmp(api, "v1")))
+		return 0;
+	return GS_FAIL(GS_ERR_CONFIG, "a Secret of apiVersion '%s' in a build that decrypted "
+				      "generator sources or patches, or ran KSOPS: only a v1 Secret "
+				      "may hold their plaintext", api ? api : "");
+}
+
 /* A resource of the build: bound to its verified source and decrypted
  * from it, then written by the pipeline's proven emitter in kustomize's
  * layout; one with nothing encrypted and no sops entry goes out as
@@ -534,6 +628,8 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 	ret = k8s_render_check_namespace(b->opts, d.branches[0], src, b->ksops || b->plain_count);
 	if (ret)
 		goto failed;
+	if ((b->ksops || b->plain_count) && (ret = secret_kind_check(d.branches[0])))
+		goto failed;
 	if (!k8s_resource_strip_sops(d.branches[0]) && !src)
 		ret = k8s_stream_append_source(b->out, b->out_docs, &d, text, len);
 	else
@@ -548,8 +644,13 @@ out:
 	return ret;
 }
 
+/* The fixed end of a failed build's line when its messages were withheld. */
+#define WITHHELD "; its messages are withheld, as they can quote the decrypted files: build " \
+		 "the app with kustomize itself (it reads them encrypted) to see them"
+
 static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)
 {
+	struct child_run run;
 	struct child_env env[4];
 	char **argv = NULL, *dir = NULL;
 	size_t argc = 0, count = 0, env_count = 0;
@@ -575,10 +676,11 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 	}
 	argv[argc++] = dir;
 	argv[argc] = NULL;
-	ret = run_build(argv, dir, env, env_count, &built);
+	run = (struct child_run){ argv, dir, env, env_count, b->ksops || b->plain_count, b->opts->care };
+	ret = run_build(&run, &built);
 	if (ret) {
-		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s", b->app_rel,
-				      gs_error_message());
+		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s%s", b->app_rel,
+				      gs_error_message(), run.withhold_stderr ? WITHHELD : "");
 		goto out;
 	}
 	ret = k8s_stream_split((const char *)built.data, built.len, &spans, &count);
@@ -638,7 +740,11 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		ret = build_and_bind(&b, root->path, NULL);
 	}
 out:
-	k8s_stage_remove(&st);
+	if (st.dir) {
+		k8s_stage_remove(&st);
+		if (opts->care)
+			opts->care->staged(NULL);
+	}
 	release_texts(b.plain, b.plain_count);
 	release_texts(b.configs, b.config_count);
 	k8s_sources_free(b.sources);

@@ -164,6 +164,12 @@ static int source_decrypt(enum secret_source which, const char *entry,
 	if (ret)
 		goto out;
 	ret = k8s_file_decrypt(root, base_rel, *rel, ids, plain, &fmt);
+	/* the env parser takes what precedes '=' or ':' on a line as a key:
+	 * a YAML block scalar's line would become a key name, which nothing
+	 * masks */
+	if (!ret && which == SOURCE_ENVS && fmt != DOC_FORMAT_DOTENV)
+		ret = GS_FAIL(GS_ERR_USAGE, "not a dotenv file: secretFrom envs would publish its lines as key "
+					    "names (use files:, or a dotenv file)");
 out:
 	if (ret)
 		gs_error_prefix("'%s'", *rel ? *rel : entry);

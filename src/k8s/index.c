@@ -41,6 +41,35 @@ static bool skip_entry(const struct doc_entry *e)
 	return e->removed || e->value->kind == DOC_COMMENT;
 }
 
+/* A list element's place in a path, which sops's AAD leaves out (the MAC
+ * fixes the order): its name when it has one in clear (containers, env,
+ * volumes: kustomize merges and inserts such elements by name, so their
+ * positions move), else its position among the list's elements. "[" opens
+ * it, where a key's segment opens with a digit. Two elements of one name
+ * share a place: a patch adding a second one gains nothing over changing
+ * the first one's fields in clear, which a patch can do anyway. */
+static int element_push(struct gs_buf *p, const struct doc_node *elem, size_t pos)
+{
+	const struct doc_node *name = k8s_map_get(elem, "name");
+	int ret;
+
+	if (!name || name->kind != DOC_SCALAR || name->type != DOC_STR || k8s_is_enc_value(name))
+		return gs_buf_printf(p, "[%zu]", pos);
+	ret = gs_buf_printf(p, "[=%zu:", name->len);
+	if (!ret)
+		ret = gs_buf_append(p, name->text, name->len);
+	return ret ? ret : gs_buf_append(p, "]", 1);
+}
+
+/* A map entry's key, or a list element's place. */
+static int segment_push(struct gs_buf *p, const struct doc_node *parent, const struct doc_entry *e,
+			size_t pos)
+{
+	if (parent->kind == DOC_LIST)
+		return element_push(p, e->value, pos);
+	return path_push(p, e->key, e->key_len);
+}
+
 /* The top-level sops entry is metadata, not data. */
 static bool skip_at(const struct doc_entry *e, int depth)
 {
@@ -50,7 +79,7 @@ static bool skip_at(const struct doc_entry *e, int depth)
 static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
 		      const struct doc_node *plain, struct gs_buf *path, int depth)
 {
-	size_t i = 0, j = 0, mark = path->len;
+	size_t i = 0, j = 0, pos = 0, mark = path->len;
 	int ret = 0;
 
 	if (depth > K8S_MAX_DEPTH)
@@ -94,11 +123,10 @@ static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
 			if (!a->key || !b->key || a->key_len != b->key_len ||
 			    memcmp(a->key, b->key, a->key_len))
 				return GS_FAIL(GS_ERR_PARSE, "decrypted document differs in shape");
-			ret = path_push(path, a->key, a->key_len);
-			if (ret)
-				return ret;
 		}
-		ret = index_walk(ix, enc->entries[i].value, plain->entries[j].value, path, depth + 1);
+		ret = segment_push(path, enc, &enc->entries[i], pos++);
+		if (!ret)
+			ret = index_walk(ix, enc->entries[i].value, plain->entries[j].value, path, depth + 1);
 		path->len = mark;
 		if (ret)
 			return ret;
@@ -136,27 +164,59 @@ const struct k8s_cipher *k8s_cipher_index_find(const struct k8s_cipher_index *ix
 	return NULL;
 }
 
-/* "len:key" segments back to "a:b:c", for an error message (keys only). */
+struct describe {
+	char *out;
+	size_t cap, len;
+};
+
+static void describe_put(struct describe *w, const char *text, size_t len)
+{
+	for (size_t k = 0; k < len && w->len + 1 < w->cap; k++)
+		w->out[w->len++] = text[k];
+	w->out[w->len] = '\0';
+}
+
+/* One segment of a path for a message: a key, "[3]" or "[name=web]";
+ * returns where the next begins. */
+static size_t segment_describe(const char *p, size_t len, size_t i, struct describe *w)
+{
+	bool element = p[i] == '[', named = element && i + 1 < len && p[i + 1] == '=';
+	size_t start = i + element + named, klen;
+	const char *colon = memchr(p + start, ':', len - start);
+	const char *close = memchr(p + i, ']', len - i);
+
+	if (element && !named) {
+		size_t end = close ? (size_t)(close - p) + 1 : len;
+
+		describe_put(w, p + i, end - i);
+		return end;
+	}
+	if (!colon)
+		return len;
+	klen = strtoul(p + start, NULL, 10);
+	i = (size_t)(colon - p) + 1;
+	if (klen > len - i)
+		klen = len - i;
+	describe_put(w, named ? "[name=" : "", named ? 6 : 0);
+	describe_put(w, p + i, klen);
+	describe_put(w, "]", named);
+	return i + klen + named;
+}
+
+/* Segments back to "a:b:[name=web]:c", for an error message (keys and
+ * element names only). */
 static void path_describe(const char *p, size_t len, char *out, size_t cap)
 {
-	size_t o = 0, i = 0;
+	struct describe w = { out, cap, 0 };
+	size_t i = 0;
 
 	if (!cap)
 		return;
+	out[0] = '\0';
 	while (i < len) {
-		size_t klen = strtoul(p + i, NULL, 10);
-		const char *colon = memchr(p + i, ':', len - i);
-
-		if (!colon)
-			break;
-		i = (size_t)(colon - p) + 1;
-		if (o && o + 1 < cap)
-			out[o++] = ':';
-		for (size_t k = 0; k < klen && i + k < len && o + 1 < cap; k++)
-			out[o++] = p[i + k];
-		i += klen;
+		describe_put(&w, ":", i != 0);
+		i = segment_describe(p, len, i, &w);
 	}
-	out[o] = '\0';
 }
 
 static int decrypt_walk(struct doc *d, struct doc_node *n, const struct k8s_cipher_index *ix,
@@ -190,17 +250,14 @@ static int decrypt_walk(struct doc *d, struct doc_node *n, const struct k8s_ciph
 	}
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
 		return 0;
-	for (size_t i = 0; i < n->count; i++) {
+	for (size_t i = 0, pos = 0; i < n->count; i++) {
 		struct doc_entry *e = &n->entries[i];
 
 		if (skip_at(e, depth))
 			continue;
-		if (n->kind == DOC_MAP) {
-			ret = path_push(path, e->key, e->key_len);
-			if (ret)
-				return ret;
-		}
-		ret = decrypt_walk(d, e->value, ix, path, bad, bad_cap, depth + 1);
+		ret = segment_push(path, n, e, pos++);
+		if (!ret)
+			ret = decrypt_walk(d, e->value, ix, path, bad, bad_cap, depth + 1);
 		path->len = mark;
 		if (ret)
 			return ret;

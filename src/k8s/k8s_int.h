@@ -46,9 +46,10 @@ int k8s_yaml_emit(const struct doc_node *n, struct gs_buf *out) __attribute__((w
 int k8s_yaml_emit_verified(struct doc_node *n, struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* index.c: the encrypted values of verified source documents, each with
- * the path of map keys it sits at and its decrypted value. */
+ * the path it sits at (map keys, and list elements by name or position)
+ * and its decrypted value. */
 struct k8s_cipher {
-	char *path;                 /* "len:key" segments, exact */
+	char *path;                 /* "len:key", "[pos]", "[=len:name]" segments, exact */
 	size_t path_len;
 	const char *enc;            /* the ENC[...] string, as in the source */
 	size_t enc_len;
@@ -72,8 +73,8 @@ const struct k8s_cipher *k8s_cipher_index_find(const struct k8s_cipher_index *ix
 bool k8s_is_enc_value(const struct doc_node *n);
 
 /* Replaces every ENC leaf of a built resource by the plaintext of the
- * identical ciphertext at the same key path of its verified source. On a
- * mismatch, bad_path gets the offending key path (keys only) and
+ * identical ciphertext at the same path of its verified source. On a
+ * mismatch, bad_path gets the offending path (keys and element names) and
  * GS_ERR_MAC_MISMATCH is returned. */
 int k8s_resource_decrypt(struct doc *d, struct doc_node *root, const struct k8s_cipher_index *ix,
 			 char *bad_path, size_t bad_path_cap) __attribute__((warn_unused_result));
@@ -101,6 +102,7 @@ void k8s_units_release(struct k8s_unit *units, size_t count);
 
 /* sources.c: verified sources of a build, and binding to them. */
 struct k8s_identity {
+	const char *api_version;
 	const char *kind;
 	const char *name;
 	const char *namespace;
@@ -293,6 +295,10 @@ struct k8s_walk_file {
 	char *rel;  /* root-relative, cleaned */
 	char *kdir; /* the kustomization directory that names it */
 	enum k8s_file_role role;
+	/* a patch file that a patches entry applies with a target that can
+	 * select a resource of a kind other than Secret, or of a group or
+	 * version other than core v1 */
+	bool wide_target;
 };
 
 /* A generator, transformer or validator config written inline in a

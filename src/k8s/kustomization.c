@@ -72,14 +72,19 @@ void k8s_walk_release(struct k8s_walk *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role, const char *kdir)
+/* *index (when not NULL): where the file is in w->files. */
+static int add_file_at(struct k8s_walk *w, const char *rel, enum k8s_file_role role, const char *kdir,
+		       size_t *index)
 {
 	struct k8s_walk_file *f;
 	int ret;
 
 	for (size_t i = 0; i < w->count; i++) {
-		if (w->files[i].role == role && !strcmp(w->files[i].rel, rel))
+		if (w->files[i].role == role && !strcmp(w->files[i].rel, rel)) {
+			if (index)
+				*index = i;
 			return 0;
+		}
 	}
 	if (w->count >= WALK_MAX_FILES)
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d files in the kustomization", WALK_MAX_FILES);
@@ -95,8 +100,15 @@ static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role
 		free(f->kdir);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+	if (index)
+		*index = w->count;
 	w->count++;
 	return 0;
+}
+
+static int add_file(struct k8s_walk *w, const char *rel, enum k8s_file_role role, const char *kdir)
+{
+	return add_file_at(w, rel, role, kdir, NULL);
 }
 
 static bool dir_seen(const struct k8s_walk *w, const char *rel)
@@ -230,9 +242,10 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 	return 0;
 }
 
-/* Paths that must only lie beneath the root (and be staged). */
-static int walk_plain_path(struct walker *k, const char *kfile, const char *dir, const char *p,
-			   enum k8s_file_role role)
+/* Paths that must only lie beneath the root (and be staged); *index
+ * (when not NULL): where the file is in the walk's files. */
+static int walk_file_at(struct walker *k, const char *kfile, const char *dir, const char *p,
+			enum k8s_file_role role, size_t *index)
 {
 	struct stat st;
 	char *rel;
@@ -243,9 +256,15 @@ static int walk_plain_path(struct walker *k, const char *kfile, const char *dir,
 	if (!S_ISREG(st.st_mode))
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is not a file", kfile, p);
 	else
-		ret = add_file(k->w, rel, role, dir);
+		ret = add_file_at(k->w, rel, role, dir, index);
 	free(rel);
 	return ret;
+}
+
+static int walk_plain_path(struct walker *k, const char *kfile, const char *dir, const char *p,
+			   enum k8s_file_role role)
+{
+	return walk_file_at(k, kfile, dir, p, role, NULL);
 }
 
 static int walk_path_list(struct walker *k, const char *kfile, const char *dir,
@@ -271,6 +290,25 @@ static int walk_path_list(struct walker *k, const char *kfile, const char *dir,
 	return 0;
 }
 
+/* Whether a patch's target selects nothing but Secrets. kustomize reads
+ * group, version and kind as anchored regular expressions, an empty or
+ * missing one matching anything (api/types/selector.go): the kind must be
+ * 'Secret', the version absent or 'v1', the group absent (an empty group
+ * cannot name the core one: render refuses a built Secret of another
+ * group in such a build, build.c). No target: the patch's own kind. */
+static bool target_secrets_only(const struct doc_entry *patch)
+{
+	const struct doc_node *target = k8s_map_get(patch->value, "target");
+	const struct doc_node *group = k8s_map_get(target, "group");
+	const char *kind = k8s_map_str(target, "kind"), *version = k8s_map_str(target, "version");
+
+	if (!target)
+		return true;
+	return kind && !strcmp(kind, "Secret") && (!k8s_map_get(target, "version") ||
+						   (version && (!*version || !strcmp(version, "v1")))) &&
+	       (!group || (group->kind == DOC_SCALAR && group->type == DOC_STR && !group->len));
+}
+
 /* patches / patchesJson6902 / replacements: maps whose 'path' is a file. */
 static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 			  const struct doc_node *list, enum k8s_file_role role)
@@ -281,12 +319,15 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 		return 0;
 	for (size_t i = 0; i < list->count; i++) {
 		const char *p = k8s_map_str(list->entries[i].value, "path");
+		size_t at;
 
 		if (list->entries[i].removed || !p || !*p)
 			continue;
-		ret = walk_plain_path(k, kfile, dir, p, role);
+		ret = walk_file_at(k, kfile, dir, p, role, &at);
 		if (ret)
 			return ret;
+		if (role == K8S_FILE_PATCH && !target_secrets_only(&list->entries[i]))
+			k->w->files[at].wide_target = true;
 	}
 	return 0;
 }

@@ -6,8 +6,9 @@
  * A built resource holding ENC values is bound to the one source document
  * its ciphertexts come from (a ciphertext carries a random IV, so it names
  * one document), and only if it is that document's resource: the same
- * kind, a name that contains the source's (kustomize adds prefixes,
- * suffixes), and every ENC value the same ciphertext at the same key path. */
+ * apiVersion and kind, a name that contains the source's (kustomize adds
+ * prefixes, suffixes), and every ENC value the same ciphertext at the same
+ * path, list elements included (index.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,7 @@ void k8s_identity_of(const struct doc_node *root, struct k8s_identity *id)
 {
 	const struct doc_node *meta = k8s_map_get(root, "metadata");
 
+	id->api_version = k8s_map_str(root, "apiVersion");
 	id->kind = k8s_map_str(root, "kind");
 	id->name = k8s_map_str(meta, "name");
 	id->namespace = k8s_map_str(meta, "namespace");
@@ -248,6 +250,12 @@ out:
 	k8s_units_release(units, count);
 	gs_buf_release(&text);
 	return ret;
+}
+
+/* The same text, or both absent. */
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
 }
 
 /* A name kustomize derived from the source's: prefixes and suffixes only. */
@@ -363,10 +371,13 @@ int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node
 		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds encrypted values that are not from a "
 						    "verified source of this kustomization");
 	k8s_identity_of(root, &id);
+	/* another apiVersion is another resource (a custom one of the same
+	 * kind, which Argo CD does not mask and etcd keeps as no Secret) */
 	if (!id.kind || !src->id.kind || strcmp(id.kind, src->id.kind) ||
-	    !name_derived(id.name, src->id.name))
-		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds the encrypted values of %s/%s in '%s' "
+	    !same_str(id.api_version, src->id.api_version) || !name_derived(id.name, src->id.name))
+		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds the encrypted values of %s %s/%s in '%s' "
 						    "document %zu",
+			       src->id.api_version ? src->id.api_version : "?",
 			       src->id.kind ? src->id.kind : "?", src->id.name ? src->id.name : "?",
 			       src->file, src->doc_number);
 	ret = k8s_resource_decrypt(d, root, &src->ix, bad, sizeof(bad));

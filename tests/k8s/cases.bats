@@ -334,19 +334,19 @@ YAML
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -qx "gitseal: error: resource ConfigMap/cm (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
-	# a decrypted patch file carrying plaintext into a Deployment elsewhere
-	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  replicas: 1\n' >"$REPO/tenant-a/deploy.yaml"
-	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-b\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
-	printf 'resources: [deploy.yaml]\npatches:\n- path: patch.enc.yaml\n' >"$REPO/tenant-a/kustomization.yaml"
+	# a decrypted patch file carrying plaintext into a Secret elsewhere
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web\n  namespace: tenant-b\n' >"$REPO/tenant-a/web.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web\n  namespace: tenant-b\nstringData:\n  dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
+	seal "$TMP/patch.yaml" "$REPO/tenant-a/patch.enc.yaml"
+	printf 'resources: [web.yaml]\npatches:\n- path: patch.enc.yaml\n' >"$REPO/tenant-a/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	grep -qx "gitseal: error: resource Deployment/web (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	grep -qx "gitseal: error: resource Secret/web (document 1): namespace 'tenant-b' is not allowed (--bind-namespace)" <<<"$stderr"
+	# (a decrypted patch of another kind is refused whatever the policy: redteam3.bats)
 	# into an allowed namespace it renders
-	sed -i 's/tenant-b/tenant-a/' "$REPO/tenant-a/deploy.yaml"
-	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: tenant-a\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: postgres://b:pw@db\n' >"$TMP/patch.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/patch.yaml" >"$REPO/tenant-a/patch.enc.yaml"
+	sed -i 's/tenant-b/tenant-a/' "$REPO/tenant-a/web.yaml" "$TMP/patch.yaml"
+	seal "$TMP/patch.yaml" "$REPO/tenant-a/patch.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
 	[ "$status" -eq 0 ]
 	grep -q 'dsn: postgres://b:pw@db' <<<"$output"

@@ -222,6 +222,57 @@ static void test_index_paths_exact(void **state)
 	doc_release(&d);
 }
 
+/* env: [{name: A, value: ENC_A}], args: [p, ENC_B] as a source and as
+ * built: a named element is bound by its name, another by its position. */
+static struct doc_node *list_doc(struct doc *d, const char *first_env, const char *name, const char *value,
+				 const char *arg0, const char *arg1)
+{
+	struct doc_node *root = doc_new_map(d), *env = doc_new_list(d), *args = doc_new_list(d);
+	struct doc_node *var = doc_new_map(d);
+
+	if (first_env) {
+		struct doc_node *other = doc_new_map(d);
+
+		put(d, other, "name", s(d, first_env));
+		put(d, other, "value", s(d, "x"));
+		put(d, env, NULL, other);
+	}
+	put(d, var, "name", s(d, name));
+	put(d, var, "value", s(d, value));
+	put(d, env, NULL, var);
+	put(d, args, NULL, s(d, arg0));
+	put(d, args, NULL, s(d, arg1));
+	put(d, root, "env", env);
+	put(d, root, "args", args);
+	return root;
+}
+
+static void test_index_list_elements(void **state)
+{
+	struct doc d;
+	struct k8s_cipher_index ix;
+	char bad[64];
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	k8s_cipher_index_init(&ix);
+	assert_int_equal(k8s_cipher_index_add(&ix, list_doc(&d, NULL, "A", ENC_A, "p", ENC_B),
+					      list_doc(&d, NULL, "A", "hunter2", "p", "5432")), 0);
+	/* an element merged in before: positions move, the name holds */
+	assert_int_equal(k8s_resource_decrypt(&d, list_doc(&d, "X", "A", ENC_A, "p", ENC_B), &ix, bad,
+					      sizeof(bad)), 0);
+	/* the element holding it renamed */
+	assert_int_equal(k8s_resource_decrypt(&d, list_doc(&d, NULL, "Z", ENC_A, "p", ENC_B), &ix, bad,
+					      sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	assert_string_equal(bad, "env:[name=Z]:value");
+	/* an element without a name moved */
+	assert_int_equal(k8s_resource_decrypt(&d, list_doc(&d, NULL, "A", ENC_A, ENC_B, "p"), &ix, bad,
+					      sizeof(bad)), GS_ERR_MAC_MISMATCH);
+	assert_string_equal(bad, "args:[0]");
+	k8s_cipher_index_release(&ix);
+	doc_release(&d);
+}
+
 static void test_dotenv(void **state)
 {
 	const char *t = "# c\nexport A=1\nB = two words # note\nC=\"x\\ny\"\nD='lit\\n'\n\nA=again\nE=\n";
@@ -611,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_emit),
 		cmocka_unit_test(test_index_and_decrypt),
 		cmocka_unit_test(test_index_paths_exact),
+		cmocka_unit_test(test_index_list_elements),
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_generator_config),
 		cmocka_unit_test(test_emit_scalars_and_tags),
