@@ -90,6 +90,7 @@ void gitfilter_free(struct gitfilter *f)
 	if (f->config)
 		sops_config_free(f->config);
 	gittrust_release(&f->trust);
+	githistory_free(f->history);
 	age_identity_list_release(&f->ids);
 	if (f->libgit2_ready) {
 		git_tree_free(f->head_dir);

@@ -80,6 +80,7 @@ struct gitfilter {
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
+	struct githistory *history; /* answers of githistory_key_current, or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
@@ -169,11 +170,17 @@ int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf
  * data key, ready to seal again. */
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 	__attribute__((warn_unused_result));
+/* Opens sealed bytes of format (text taken over, left empty), the MAC
+ * checked, only to read its keys and its data key's id: nothing is kept
+ * to seal again. */
+int gitseal_open_keys(struct gitfilter *f, enum doc_format format, struct gs_buf *text, struct sops_file **out)
+	__attribute__((warn_unused_result));
 /* An opened version's plaintext, as the smudge filter would give it. */
 int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* Whether sf's data key may seal a new version of the file at path for
- * keys: this clone made it for that path and the keys are exactly its own. */
+ * keys: this clone made it for that path, the keys are exactly its own,
+ * and the file's history allows it (githistory_key_current). */
 bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
 		       const struct sops_key_summary *keys);
 /* Seals plain with an opened version's keys, data key and unchanged
@@ -235,6 +242,18 @@ int gitseal_flat_block_step(const struct gs_buf *text);
 /* A dotenv text with CRLF line ends as LF (into norm, *in and *len moved
  * to it); unchanged when it has none. */
 int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __attribute__((warn_unused_result));
+
+/* ---- history.c: a data key against the file's history ---- */
+
+struct githistory;
+/* Whether the data key of this id may be re-used for the file at path
+ * (relative to the work tree), as the file's versions in the commits the
+ * next one descends from (HEAD, MERGE_HEAD) say: none of those that carry
+ * the key names a recipient not accepted for path now, and on no line of
+ * descent does a version without the key follow one with it. Doubt (a
+ * failed read) is a no. Kept for the process per path, tips and key. */
+bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE]);
+void githistory_free(struct githistory *h);
 
 /* ---- conflict.c: a conflict, sealed ---- */
 

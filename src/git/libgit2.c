@@ -27,6 +27,12 @@ static void (*p_git_blob_free)(git_blob *blob);
 static int (*p_git_blob_lookup)(git_blob **blob, git_repository *repo, const git_oid *id);
 static const void * (*p_git_blob_rawcontent)(const git_blob *blob);
 static git_object_size_t (*p_git_blob_rawsize)(const git_blob *blob);
+static void (*p_git_commit_free)(git_commit *commit);
+static const git_oid *(*p_git_commit_id)(const git_commit *commit);
+static int (*p_git_commit_lookup)(git_commit **commit, git_repository *repo, const git_oid *id);
+static const git_oid *(*p_git_commit_parent_id)(const git_commit *commit, unsigned int n);
+static unsigned int (*p_git_commit_parentcount)(const git_commit *commit);
+static int (*p_git_commit_tree)(git_tree **tree_out, const git_commit *commit);
 static void (*p_git_config_entry_free)(git_config_entry *entry);
 static void (*p_git_config_free)(git_config *cfg);
 static int (*p_git_config_get_entry)(git_config_entry **out, const git_config *cfg, const char *name);
@@ -52,10 +58,13 @@ static int (*p_git_merge_file_options_init)(git_merge_file_options *opts, unsign
 static void (*p_git_merge_file_result_free)(git_merge_file_result *result);
 static void (*p_git_object_free)(git_object *object);
 static int (*p_git_oid_equal)(const git_oid *a, const git_oid *b);
+static int (*p_git_oid_fromstrn)(git_oid *out, const char *str, size_t length);
+static int (*p_git_reference_name_to_id)(git_oid *out, git_repository *repo, const char *name);
 static const char * (*p_git_repository_commondir)(const git_repository *repo);
 static int (*p_git_repository_config)(git_config **out, git_repository *repo);
 static void (*p_git_repository_free)(git_repository *repo);
 static int (*p_git_repository_index)(git_index **out, git_repository *repo);
+static int (*p_git_repository_mergehead_foreach)(git_repository *repo, git_repository_mergehead_foreach_cb callback, void *payload);
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
 static int (*p_git_repository_open_from_worktree)(git_repository **out, git_worktree *wt);
 static const char * (*p_git_repository_path)(const git_repository *repo);
@@ -85,6 +94,12 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_blob_lookup),
 	GS_DYNSYM(git_blob_rawcontent),
 	GS_DYNSYM(git_blob_rawsize),
+	GS_DYNSYM(git_commit_free),
+	GS_DYNSYM(git_commit_id),
+	GS_DYNSYM(git_commit_lookup),
+	GS_DYNSYM(git_commit_parent_id),
+	GS_DYNSYM(git_commit_parentcount),
+	GS_DYNSYM(git_commit_tree),
 	GS_DYNSYM(git_config_entry_free),
 	GS_DYNSYM(git_config_free),
 	GS_DYNSYM(git_config_get_entry),
@@ -110,10 +125,13 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_merge_file_result_free),
 	GS_DYNSYM(git_object_free),
 	GS_DYNSYM(git_oid_equal),
+	GS_DYNSYM(git_oid_fromstrn),
+	GS_DYNSYM(git_reference_name_to_id),
 	GS_DYNSYM(git_repository_commondir),
 	GS_DYNSYM(git_repository_config),
 	GS_DYNSYM(git_repository_free),
 	GS_DYNSYM(git_repository_index),
+	GS_DYNSYM(git_repository_mergehead_foreach),
 	GS_DYNSYM(git_repository_open_ext),
 	GS_DYNSYM(git_repository_open_from_worktree),
 	GS_DYNSYM(git_repository_path),
@@ -423,4 +441,49 @@ void git_tree_free(git_tree *tree)
 int git_oid_equal(const git_oid *a, const git_oid *b)
 {
 	return p_git_oid_equal(a, b);
+}
+
+int git_commit_lookup(git_commit **commit, git_repository *repo, const git_oid *id)
+{
+	return p_git_commit_lookup(commit, repo, id);
+}
+
+void git_commit_free(git_commit *commit)
+{
+	p_git_commit_free(commit);
+}
+
+int git_commit_tree(git_tree **tree_out, const git_commit *commit)
+{
+	return p_git_commit_tree(tree_out, commit);
+}
+
+unsigned int git_commit_parentcount(const git_commit *commit)
+{
+	return p_git_commit_parentcount(commit);
+}
+
+const git_oid *git_commit_parent_id(const git_commit *commit, unsigned int n)
+{
+	return p_git_commit_parent_id(commit, n);
+}
+
+int git_reference_name_to_id(git_oid *out, git_repository *repo, const char *name)
+{
+	return p_git_reference_name_to_id(out, repo, name);
+}
+
+int git_repository_mergehead_foreach(git_repository *repo, git_repository_mergehead_foreach_cb callback, void *payload)
+{
+	return p_git_repository_mergehead_foreach(repo, callback, payload);
+}
+
+const git_oid *git_commit_id(const git_commit *commit)
+{
+	return p_git_commit_id(commit);
+}
+
+int git_oid_fromstrn(git_oid *out, const char *str, size_t length)
+{
+	return p_git_oid_fromstrn(out, str, length);
 }

@@ -82,27 +82,25 @@ static void end_open(struct gs_buf *text)
 		text->data[--text->len] = '\0';
 }
 
-static const struct age_identity_list *need_identities(struct gitfilter *f)
+/* This clone's age identities (NULL: none); GS_ERR_NO_DATA_KEY, the
+ * reason recorded, when loading them failed. Without an age identity, a
+ * PGP or Vault entry may still open a file. */
+static int open_identities(struct gitfilter *f, const struct age_identity_list **ids)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
-
-	if (!ids)
-		gs_error_set(GS_ERR_NO_DATA_KEY, "no identity to decrypt with (%s)",
-			     f->ids_error ? f->ids_error : "none found");
-	return ids;
+	*ids = gitfilter_identities(f);
+	if (!*ids && f->ids_error)
+		return GS_FAIL(GS_ERR_NO_DATA_KEY, "no identity to decrypt with (%s)", f->ids_error);
+	return 0;
 }
 
 int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
+	const struct age_identity_list *ids;
 	struct sops_decrypt_opts o = { 0 };
 	int ret;
 
-	/* without an age identity, a PGP or Vault entry may still open it */
-	if (!ids && f->ids_error) {
-		(void)need_identities(f); /* records the reason */
-		return GS_ERR_NO_DATA_KEY;
-	}
+	if ((ret = open_identities(f, &ids)))
+		return ret;
 	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
 	if (!ret && ends_open(cipher->format, &cipher->source))
 		end_open(plain);
@@ -111,19 +109,15 @@ int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_b
 
 int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
 	enum doc_format format = cipher->format;
-	struct sops_open_opts oo = { .format = format, .ids = ids };
+	struct sops_open_opts oo = { .format = format };
 	struct sops_emit_opts eo = { .drop_source = true };
 	bool open_end = ends_open(format, &cipher->source);
 	struct sops_file *sf = NULL;
 	int ret;
 
-	/* without an age identity, a PGP or Vault entry may still open it */
-	if (!ids && f->ids_error) {
-		(void)need_identities(f); /* records the reason */
-		return GS_ERR_NO_DATA_KEY;
-	}
+	if ((ret = open_identities(f, &oo.ids)))
+		return ret;
 	/* the document the caller parsed, not its text again */
 	if (!(ret = sops_file_open_doc(cipher, &oo, &sf)))
 		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, plain);
@@ -136,16 +130,26 @@ int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf
 
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
-	struct sops_open_opts o = { .format = cipher->format, .ids = ids, .reseal = true };
+	struct sops_open_opts o = { .format = cipher->format, .reseal = true };
+	int ret;
 
 	*out = NULL;
-	/* without an age identity, a PGP or Vault entry may still open it */
-	if (!ids && f->ids_error) {
-		(void)need_identities(f); /* records the reason */
-		return GS_ERR_NO_DATA_KEY;
-	}
+	if ((ret = open_identities(f, &o.ids)))
+		return ret;
 	return sops_file_open(cipher->source.data, cipher->source.len, &o, out);
+}
+
+int gitseal_open_keys(struct gitfilter *f, enum doc_format format, struct gs_buf *text, struct sops_file **out)
+{
+	struct sops_open_opts o = { .format = format };
+	int ret;
+
+	*out = NULL;
+	if ((ret = open_identities(f, &o.ids)))
+		return ret;
+	if (!text->len || !memmem(text->data, text->len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN))
+		return GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
+	return sops_file_open_buf(text, &o, out);
 }
 
 int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
@@ -467,8 +471,9 @@ bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
+	/* the history last: it reads every version of the file */
 	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, path, id) &&
-	       gitseal_keys_equal(sops_file_keys(sf), keys);
+	       gitseal_keys_equal(sops_file_keys(sf), keys) && githistory_key_current(f, path, id);
 }
 
 int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,

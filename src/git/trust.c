@@ -34,7 +34,10 @@
  *               whom the key was wrapped for there ("ID R1,R2,..."); the
  *               key is re-used only while all it was ever wrapped for at
  *               that path are still accepted for it (a revoked reader's
- *               pre-rotation version brought back gets a fresh key).
+ *               pre-rotation version brought back gets a fresh key). The
+ *               record names only whom this clone wrapped it for: whom a
+ *               teammate added keeping the key, the file's history tells
+ *               (history.c, asked after this record).
  *               Ids written before they named the path and the
  *               recipients match nothing: such a file gets a fresh data
  *               key on its next change, as a renamed one.

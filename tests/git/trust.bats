@@ -586,15 +586,27 @@ YAML
 	git add -A && git commit -qm "mallory reads"
 }
 
-# The victim writes "$2: NEW-SECRET" into $1 and commits it: mallory's
-# stanza ($T/stanza) grafted onto the blob opens nothing.
-new_secret_unread_by_mallory() {
-	printf '%s: NEW-SECRET\n' "$2" > "$1"
-	git commit -qam "the new secret"
+# mallory's pull request: $1 as it was in commit $2, her stanza removed
+# (outside the MAC: it still verifies; kept in $T/stanza); the victim
+# merges it.
+mallory_restores() {
+	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
+	git show "$2:$1" | drop_stanza "$M" "$T/stanza" > "$T/mallory/$1"
+	grep -qF "$M" "$T/stanza"
+	as_person mallory git commit -qam "tidy"
+	pull_from mallory
+}
+
+# The victim writes $2 (printf format, a NEW-SECRET in it) into $1 and
+# commits: mallory's stanza grafted onto the commit does not open it.
+assert_new_secret_closed_to_mallory() {
+	printf '%b' "$2" > "$1"
+	git commit -qam "the new password"
 	assert_blob_encrypted "$1"
 	git show "HEAD:$1" | graft_stanza "$T/stanza" > "$T/new.yaml"
 	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
-	[ "$status" -eq 25 ] && [[ $output != *NEW-SECRET* ]]
+	[ "$status" -eq 25 ]
+	[[ $output != *NEW-SECRET* ]]
 }
 
 @test "red team R1: a revoked reader's pre-rotation version brought back, their stanza removed: the victim's next secret gets a fresh data key" {
@@ -609,15 +621,10 @@ YAML
 	"$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null
 	printf 'db_password: rotated\n' > secrets/db.yaml
 	git add -A && git commit -qm "revoke mallory"
-	# the pull request: the version from before the rotation, mallory's
-	# stanza removed (outside the MAC: it still verifies)
-	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
-	git show "$old:secrets/db.yaml" | drop_stanza "$M" "$T/stanza" > "$T/mallory/secrets/db.yaml"
-	grep -q "$M" "$T/stanza"
-	as_person mallory git commit -qam "tidy"
-	pull_from mallory
+	# the pull request: the version from before the rotation
+	mallory_restores secrets/db.yaml "$old"
 	[ "$(cat secrets/db.yaml)" = "db_password: hunter2" ]
-	new_secret_unread_by_mallory secrets/db.yaml db_password
+	assert_new_secret_closed_to_mallory secrets/db.yaml 'db_password: NEW-SECRET\n'
 	# a key made here and never wrapped for a revoked reader is re-used
 	printf 'db_password: NEW-SECRET\nuser: app\n' > secrets/db.yaml
 	git commit -qam "a user"
@@ -640,12 +647,9 @@ YAML
 	[ "$status" -eq 0 ]
 	[[ $output == *"rule ^secrets/: recipients: -$M"* ]]
 	! grep -q "$M" .git/gitseal/sops.yaml
-	# mallory's pull request: the version from before the rotation, her stanza removed
-	as_person mallory git pull -q --no-rebase --no-edit "$REPO" main
-	git show "$old:secrets/db.yaml" | drop_stanza "$M" "$T/stanza" > "$T/mallory/secrets/db.yaml"
-	as_person mallory git commit -qam "tidy"
-	pull_from mallory
-	new_secret_unread_by_mallory secrets/db.yaml db_password
+	# mallory's pull request: the version from before the rotation
+	mallory_restores secrets/db.yaml "$old"
+	assert_new_secret_closed_to_mallory secrets/db.yaml 'db_password: NEW-SECRET\n'
 }
 
 # A sops file at $1 sealed by hand for the victim and mallory.
@@ -711,7 +715,7 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	git show "$old:secrets/x.yaml" | drop_stanza "$M" "$T/stanza" | mallory_writes secrets/x.yaml
 	grep -q "$M" "$T/stanza"
 	[ "$(cat secrets/x.yaml)" = "k: v2" ]
-	new_secret_unread_by_mallory secrets/x.yaml k
+	assert_new_secret_closed_to_mallory secrets/x.yaml 'k: NEW-SECRET\n'
 }
 
 @test "updatekeys -r keeps the records of a path in the work tree, the index, HEAD or another worktree, and those outside its directory" {
@@ -741,4 +745,96 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	[ "$status" -eq 0 ]
 	[ "$(grep '^forget ' <<<"$output")" = "$(printf 'forget secrets/a/other.yml: %s (file gone)\nforget secrets/b/out.yml: %s (file gone)' "$M" "$M")" ]
 	[ "$(grep "^$M	" "$REPO/.git/gitseal/accepted" | cut -f2 | sort | tr '\n' ' ')" = "secrets/a/head.yml secrets/a/idx.yml secrets/a/wt.yml " ]
+}
+
+# A teammate's clone (the victim's key, a clone of its own) adds mallory to
+# secrets/app.yaml keeping its data key (updatekeys without --rotate), then
+# revokes her: with a new data key and a new password when $1 is --rotate,
+# else keeping the key (a teammate's clone gives a key it did not make to
+# no new value). MID is the commit in which mallory read the file.
+teammate_adds_then_revokes_mallory() {
+	git clone -q "$REPO" "$T/tina"
+	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && sed -i "s|age: .*|&,$M|" .sops.yaml &&
+	 "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null && git add -A && git commit -qm "mallory joins" &&
+	 sed -i "s|,$M||" .sops.yaml && "$GITSEAL_BIN" updatekeys -y -r $1 . 2>/dev/null &&
+	 { [ -z "$1" ] || printf 'db_password: rotated\nport: 5432\n' > secrets/app.yaml; } &&
+	 git add -A && git commit -qm "revoke mallory")
+	MID=$(git -C "$T/tina" rev-parse HEAD~1)
+	grep -qF "$M" <(git -C "$T/tina" show "$MID:secrets/app.yaml")
+	run ! grep -qF "$M" <(git -C "$T/tina" show HEAD:secrets/app.yaml)
+}
+
+# The victim's new secret is closed to mallory, and its data key is not
+# the one of the version she read (MID).
+assert_mid_key_not_reused() {
+	assert_new_secret_closed_to_mallory secrets/app.yaml 'db_password: NEW-SECRET\nport: 5432\n'
+	[ "$(git show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+}
+
+@test "red team A: a reader a teammate added keeping the key, revoked with a rotation, and the pre-rotation version brought back: the victim's next secret gets a fresh data key" {
+	teammate_adds_then_revokes_mallory --rotate
+	# both commits at once: this clone never saw the version naming mallory
+	pull_from tina
+	mallory_restores secrets/app.yaml "$MID"
+	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+	assert_mid_key_not_reused
+}
+
+@test "red team A: the same while the revocation is not accepted here yet (mallory still accepted): a key rotated away is not re-used" {
+	teammate_adds_then_revokes_mallory --rotate
+	# the victim takes mallory's arrival and accepts it, the file unchanged
+	git pull -q --no-rebase --no-edit "$T/tina" "$MID"
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	run "$GITSEAL_BIN" git status
+	[ "$output" = "secrets/app.yaml: decrypted" ]
+	pull_from tina
+	mallory_restores secrets/app.yaml "$MID"
+	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+	assert_mid_key_not_reused
+}
+
+@test "red team A: a reader a teammate added keeping the key and removed keeping it too: the victim's next secret gets a fresh data key" {
+	teammate_adds_then_revokes_mallory ""
+	pull_from tina
+	[ "$(git show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+	git show "$MID:secrets/app.yaml" | drop_stanza "$M" "$T/stanza" > /dev/null
+	assert_mid_key_not_reused
+}
+
+@test "a key made here stays through edits in a row and a merged branch that forked before the file existed" {
+	git checkout -q -b side HEAD
+	printf 'side: work\n' > notes.txt
+	git add notes.txt && git commit -qm "side work"
+	git checkout -q main
+	printf 'a: 1\nb: 2\n' > secrets/db.yaml
+	git add secrets/db.yaml && git commit -qm "db"
+	for v in 3 4 5; do
+		printf 'a: 1\nb: %s\n' "$v" > secrets/db.yaml
+		git commit -qam "b=$v"
+	done
+	git merge -q --no-edit side
+	printf 'a: 1\nb: 6\n' > secrets/db.yaml
+	git commit -qam "b=6"
+	[ "$(git log --format=%H -- secrets/db.yaml | while read -r c; do git show "$c:secrets/db.yaml" | grep '^a:'; done | sort -u | wc -l)" -eq 1 ]
+}
+
+@test "a shallow clone re-uses a data key it made: its oldest commits are taken for roots" {
+	for v in 1 2 3; do
+		printf 'db_password: hunter2-old\nport: 543%s\n' "$v" > secrets/app.yaml
+		git commit -qam "port $v"
+	done
+	git clone -q --depth 2 "file://$REPO" "$T/shallow"
+	cd "$T/shallow"
+	[ -f .git/shallow ]
+	"$GITSEAL_BIN" git init 2>/dev/null
+	git checkout -q -- .
+	for v in 4 5; do
+		printf 'db_password: hunter2-old\nport: 543%s\n' "$v" > secrets/app.yaml
+		git commit -qam "port $v"
+	done
+	# the first change here made a key of this clone; the second re-used it
+	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
 }
