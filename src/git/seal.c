@@ -226,10 +226,9 @@ bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_
 
 bool gitseal_keys_equal_groups(const struct sops_key_summary *a, const struct sops_key_summary *b)
 {
-	int ta = a->group_count > 1 ? (a->shamir_threshold ? a->shamir_threshold : (int)a->group_count) : 0;
-	int tb = b->group_count > 1 ? (b->shamir_threshold ? b->shamir_threshold : (int)b->group_count) : 0;
-
-	if (a->group_count != b->group_count || ta != tb)
+	if (a->group_count != b->group_count ||
+	    sops_groups_needed(a->group_count, a->shamir_threshold) !=
+		    sops_groups_needed(b->group_count, b->shamir_threshold))
 		return false;
 	for (size_t g = 0; g < a->group_count; g++)
 		if (!same_group(&a->groups[g], &b->groups[g]))

@@ -588,11 +588,6 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 	return ret;
 }
 
-static int effective_threshold(size_t groups, int threshold)
-{
-	return groups > 1 ? (threshold ? threshold : (int)groups) : 0;
-}
-
 /* Where the accepted .sops.yaml splits the key into groups for path, the
  * keys must have those groups and need as many of them: every recipient
  * being accepted says nothing of how many must come together, and the
@@ -605,8 +600,8 @@ static int check_groups(struct gitfilter *f, const char *path, const struct sops
 
 	if (!rule || rule->group_count < 2)
 		return 0;
-	want = effective_threshold(rule->group_count, rule->shamir_threshold);
-	have = effective_threshold(keys->group_count, keys->shamir_threshold);
+	want = sops_groups_needed(rule->group_count, rule->shamir_threshold);
+	have = sops_groups_needed(keys->group_count, keys->shamir_threshold);
 	r.groups = rule->groups;
 	r.group_count = rule->group_count;
 	r.shamir_threshold = have >= want ? keys->shamir_threshold : rule->shamir_threshold;
@@ -614,7 +609,7 @@ static int check_groups(struct gitfilter *f, const char *path, const struct sops
 		return 0;
 	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; "
 				      "run 'gitseal updatekeys' to accept",
-		       keys->group_count, have ? have : 1, rule->group_count, want);
+		       keys->group_count, have, rule->group_count, want);
 }
 
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)

@@ -21,7 +21,7 @@
 
 static int threshold(const struct sops_key_summary *k)
 {
-	return k->group_count > 1 ? (k->shamir_threshold ? k->shamir_threshold : (int)k->group_count) : 1;
+	return sops_groups_needed(k->group_count, k->shamir_threshold);
 }
 
 /* "+++ key" / "--- key" lines, group by group (sops's updatekeys form). */
