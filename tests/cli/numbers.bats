@@ -49,9 +49,9 @@ teardown() { teardown_tmp; }
 	printf 'plus: +5\nother: x\n' >f.yaml
 	gitseal encrypt -i --age "$(demo_recipient)" f.yaml
 	plus_before=$(grep '^plus:' f.yaml)
-	gitseal set f.yaml '["other"]' '"y"'
+	gitseal set f.yaml '["other"]' '"z"'
 	[ "$(grep '^plus:' f.yaml)" = "$plus_before" ]
-	[ "$(gitseal decrypt f.yaml)" = "$(printf 'plus: +5\nother: y')" ]
+	[ "$(gitseal decrypt f.yaml)" = "$(printf 'plus: +5\nother: z')" ]
 }
 
 # A type:int value is not authenticated by its type field; the MAC is. A
