@@ -17,8 +17,10 @@
 
 enum doc_kind { DOC_MAP, DOC_LIST, DOC_SCALAR, DOC_COMMENT };
 
-/* Scalar types, as sops names them in ENC[...,type:...]. */
-enum doc_type { DOC_STR, DOC_INT, DOC_FLOAT, DOC_BOOL, DOC_NULL };
+/* Scalar types, as sops names them in ENC[...,type:...]. DOC_TIME comes
+ * only from a type:time value (sops's Go time.Time): no store reads one,
+ * each writes it as its text, and reads that back as a string. */
+enum doc_type { DOC_STR, DOC_INT, DOC_FLOAT, DOC_BOOL, DOC_NULL, DOC_TIME };
 
 enum doc_format { DOC_FORMAT_YAML, DOC_FORMAT_JSON, DOC_FORMAT_DOTENV, DOC_FORMAT_INI,
 		  DOC_FORMAT_BINARY };
@@ -57,7 +59,9 @@ struct doc_node {
 	 * ("1.5", "1000000000000000000000", "NaN", "+Inf"), or the JSON
 	 * number or YAML float as the file spelled it ("1.0", "-2.5e3", "08",
 	 * ".5": yaml_float_spelling_kept); bool = "true" or
-	 * "false"; null = "". A comment is its text without the leading '#'. */
+	 * "false"; null = ""; time = RFC 3339 as Go's Time.MarshalText
+	 * writes it ("2024-01-02T03:04:05.5Z": sops_time_value_canonical). A
+	 * comment is its text without the leading '#'. */
 	enum doc_type type;
 	char *text;
 	size_t len;

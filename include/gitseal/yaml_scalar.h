@@ -44,11 +44,7 @@ struct yaml_str_fit {
 	bool plain_flow;  /* plain, inside [...] or {...} */
 	bool single;      /* single-quoted, on one line */
 	bool literal;     /* a literal block ("|") */
-	bool retypes;     /* plain, it would read as another type (yaml.v3 then double-quotes) */
-	/* plain reads it as this string under YAML 1.2, though some YAML 1.1
-	 * readers take it for a boolean or a base-60 number ("y", "1:30"):
-	 * kept plain where it was plain */
-	bool plain_block_v12, plain_flow_v12;
+	bool retypes;     /* plain, it would read as another type (yaml_str_retypes: yaml.v3 then double-quotes) */
 };
 
 void yaml_str_fit(const char *s, size_t len, struct yaml_str_fit *fit);
@@ -68,9 +64,10 @@ struct yaml_str_place {
 };
 
 /* Writes a string as yaml.v3 does: plain when it reads back as the same
- * string, else single-quoted, else double-quoted, and multi-line text as a
- * literal block where the place allows one; a preferred quoting is kept
- * when the text allows it. */
+ * string under YAML 1.2 and 1.1 alike, else single-quoted, else
+ * double-quoted, and multi-line text as a literal block where the place
+ * allows one; a preferred style is kept when the text allows it (a
+ * preferred plain style only where yaml.v3 would write it plain). */
 int yaml_write_str(struct gs_buf *out, const char *s, size_t len, const struct yaml_str_place *place)
 	__attribute__((warn_unused_result));
 /* Whether yaml_write_str would write the string as it is (plain). */

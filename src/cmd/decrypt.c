@@ -110,6 +110,9 @@ static int emit_extract(const struct sops_cli *c, const struct tree_path *path, 
 		ret = gs_buf_append(out, "null", 4);
 		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);
 	}
+	/* a time as json.Marshal writes it: its RFC 3339 text as a string */
+	if (value->kind == DOC_SCALAR && value->type == DOC_TIME && format == DOC_FORMAT_JSON)
+		return gs_buf_printf(out, "\"%.*s\"", (int)value->len, value->text);
 	if (value->kind == DOC_SCALAR) {
 		ret = gs_buf_append(out, value->text, value->len);
 		return ret || format != DOC_FORMAT_YAML ? ret : gs_buf_append(out, "\n", 1);

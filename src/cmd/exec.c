@@ -58,6 +58,41 @@ static bool env_has(const struct exec_env *e, const char *var)
 	return false;
 }
 
+/* A key as an error message shows it: a NUL byte as \0 (a name, never a value). */
+static void key_shown(const struct doc_entry *d, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < d->key_len && o + 3 < cap; i++) {
+		if (d->key[i] == '\0') {
+			memcpy(out + o, "\\0", 2);
+			o += 2;
+		} else {
+			out[o++] = d->key[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* A variable holds no NUL byte: execve would end the name or the value
+ * there (sops: Go's os/exec refuses such an entry with EINVAL). */
+static int check_env_entry(const struct doc_entry *d)
+{
+	char key[256];
+
+	key_shown(d, key, sizeof(key));
+	if (d->value->kind != DOC_SCALAR)
+		return GS_FAIL(GS_ERR_GENERIC, "cannot use complex value in environment; offending key %s", key);
+	if (memchr(d->key, '=', d->key_len))
+		return GS_FAIL(GS_ERR_GENERIC, "cannot use keys with '=' in environment: %s", key);
+	if (memchr(d->key, '\0', d->key_len))
+		return GS_FAIL(GS_ERR_GENERIC, "cannot use keys with a NUL byte in environment: %s", key);
+	if (memchr(d->value->text, '\0', d->value->len))
+		return GS_FAIL(GS_ERR_GENERIC, "cannot use values with a NUL byte in environment; offending key %s",
+			       key);
+	return 0;
+}
+
 /* NAME=value for every top-level leaf, as sops's exec-env does (main.go:254). */
 static int env_add_values(struct exec_env *e, const struct doc_node *root)
 {
@@ -66,18 +101,17 @@ static int env_add_values(struct exec_env *e, const struct doc_node *root)
 	for (size_t i = 0; !ret && root && i < root->count; i++) {
 		const struct doc_entry *d = &root->entries[i];
 		char num[STORE_INT_TEXT_MAX];
-		const char *v;
-		size_t len;
+		const char *v = d->value->text;
+		size_t len = d->value->len;
 
 		if (!d->key || d->removed || d->value->kind == DOC_COMMENT)
 			continue;
-		if (d->value->kind != DOC_SCALAR)
-			return GS_FAIL(GS_ERR_GENERIC, "cannot use complex value in environment; offending key %s",
-				       d->key);
-		if (memchr(d->key, '=', d->key_len))
-			return GS_FAIL(GS_ERR_GENERIC, "cannot use keys with '=' in environment: %s", d->key);
-		v = d->value->type == DOC_BOOL ? (strcmp(d->value->text, "true") ? "false" : "true") : d->value->text;
-		len = strlen(v);
+		if ((ret = check_env_entry(d)) < 0)
+			return ret;
+		if (d->value->type == DOC_BOOL) {
+			v = strcmp(d->value->text, "true") ? "false" : "true";
+			len = strlen(v);
+		}
 		/* an int as sops's ValToString writes it ("+5", "007" as 5, 7) */
 		if (d->value->type == DOC_INT && (ret = store_int_canonical(v, len, num, &len)) == 0)
 			v = num;

@@ -274,7 +274,7 @@ struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n)
 
 static const char *const type_names[] = {
 	[DOC_STR] = "str", [DOC_INT] = "int", [DOC_FLOAT] = "float",
-	[DOC_BOOL] = "bool", [DOC_NULL] = "null",
+	[DOC_BOOL] = "bool", [DOC_NULL] = "null", [DOC_TIME] = "time",
 };
 
 const char *doc_type_name(enum doc_type t)

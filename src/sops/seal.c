@@ -50,31 +50,40 @@ static int untype_scalar(struct doc *d, struct doc_node *n)
 	return ret;
 }
 
+/* What a comparison leaves out: what the output's store cannot hold. */
+struct normal_form {
+	bool drop_comments, drop_types, drop_tags;
+	bool times_as_text; /* plaintext: every store reads a time back as its text */
+};
+
 /* Recursion is bounded by the stores' nesting limit (STORE_MAX_DEPTH). */
-static int normalize_node(struct doc *d, struct doc_node *n, bool drop_comments, bool drop_types,
-			  bool drop_tags)
+static int normalize_node(struct doc *d, struct doc_node *n, const struct normal_form *f)
 {
 	int ret = 0;
 
-	if (n->kind == DOC_SCALAR && drop_types && (ret = untype_scalar(d, n)) < 0)
+	if (n->kind == DOC_SCALAR && f->drop_types && (ret = untype_scalar(d, n)) < 0)
 		return ret;
-	if (drop_tags)
+	if (n->kind == DOC_SCALAR && n->type == DOC_TIME && f->times_as_text)
+		n->type = DOC_STR;
+	if (f->drop_tags)
 		n->tag = NULL;
 	for (size_t i = 0; !ret && i < n->count; i++) {
 		struct doc_entry *e = &n->entries[i];
 
-		if (e->value->kind == DOC_COMMENT && drop_comments)
+		if (e->value->kind == DOC_COMMENT && f->drop_comments)
 			e->removed = true;
 		else
-			ret = normalize_node(d, e->value, drop_comments, drop_types, drop_tags);
+			ret = normalize_node(d, e->value, f);
 	}
 	return ret;
 }
 
 /* A copy of the nodes as a store of format can hold them. */
 static int normalized_copy(struct doc *dst, const struct doc_node *const *roots, size_t count,
-			   enum doc_format format, bool drop_types)
+			   enum doc_format format, bool drop_types, bool times_as_text)
 {
+	const struct normal_form f = { .drop_comments = !format_has_comments(format), .drop_types = drop_types,
+				       .drop_tags = !format_has_tags(format), .times_as_text = times_as_text };
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < count; i++) {
@@ -83,8 +92,7 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 		if (roots[i] && !c)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (c)
-			ret = normalize_node(dst, c, !format_has_comments(format), drop_types,
-					     !format_has_tags(format));
+			ret = normalize_node(dst, c, &f);
 		if (!ret)
 			ret = doc_add_branch(dst, c);
 	}
@@ -94,8 +102,9 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 /* Whether got (loaded from the output) holds the data of want. Written in
  * another format than its own, want is compared as that format can hold
  * it: no comments in JSON, text values in dotenv and INI, tags in YAML
- * only. */
-static bool same_data(const struct doc *got, const struct doc *want, enum doc_format format,
+ * only. A plaintext holds a time as its text (a decrypted tree holds the
+ * time again). */
+static bool same_data(const struct doc *got, const struct doc *want, enum doc_format format, bool plain,
 		      char *where, size_t where_size)
 {
 	struct doc n;
@@ -103,11 +112,13 @@ static bool same_data(const struct doc *got, const struct doc *want, enum doc_fo
 
 	/* the path is built only for a difference: naming every entry on the
 	 * way costs as much as the comparison */
-	if (want->format == format)
-		return doc_equal(got, want, NULL, 0) || doc_equal(got, want, where, where_size);
+	if (want->format == format && doc_equal(got, want, NULL, 0))
+		return true;
+	if (want->format == format && !plain)
+		return doc_equal(got, want, where, where_size);
 	doc_init(&n, format);
 	same = normalized_copy(&n, (const struct doc_node *const *)want->branches, want->count, format,
-			       !format_has_types(format)) == 0 &&
+			       !format_has_types(format), plain) == 0 &&
 	       (doc_equal(got, &n, NULL, 0) || doc_equal(got, &n, where, where_size));
 	doc_release(&n);
 	return same;
@@ -150,8 +161,8 @@ static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
 		const struct doc_node *read[1] = { e ? e->value : NULL };
 		const struct doc_node *written[1] = { m->root->entries[m->index].value };
 
-		same = e && normalized_copy(&a, read, 1, got->format, true) == 0 &&
-		       normalized_copy(&b, written, 1, got->format, true) == 0;
+		same = e && normalized_copy(&a, read, 1, got->format, true, false) == 0 &&
+		       normalized_copy(&b, written, 1, got->format, true, false) == 0;
 	}
 	for (size_t i = 0; same && !format_has_types(got->format) && i < b.count; i++)
 		if (b.branches[i])
@@ -360,7 +371,7 @@ static int check_plain(struct proof *p, struct gs_buf *out, char *why, size_t wh
 	doc_init(&r, p->format);
 	if ((ret = load_borrowed(&r, p->format, out)) < 0)
 		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
-	else if (!same_data(&r, p->want, p->format, where, sizeof(where)))
+	else if (!same_data(&r, p->want, p->format, true, where, sizeof(where)))
 		ret = GS_ERR_VERIFY, snprintf(why, why_size, "%s differs", where);
 	give_back(&r, out);
 	doc_release(&r);
@@ -411,7 +422,7 @@ int sops_plain_prove_value(const struct doc *want, enum doc_format format, const
 		snprintf(where, sizeof(where), "%s", gs_error_message()); /* GS_FAIL writes over it */
 		ret = GS_FAIL(GS_ERR_VERIFY, "the output would not give back the data given: it does not load "
 			      "again (%s); nothing written", where);
-	} else if (!same_data(&r, want, format, where, sizeof(where))) {
+	} else if (!same_data(&r, want, format, true, where, sizeof(where))) {
 		const char *rest = strncmp(where, frame_key, sizeof(frame_key) - 1) ? where
 											: where + sizeof(frame_key) - 1;
 
@@ -441,7 +452,7 @@ static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t w
 		snprintf(why, why_size, "its sops metadata differs");
 	} else if ((ret = sops_decrypt_doc_with_key(&r, p->key, NULL)) < 0) {
 		snprintf(why, why_size, "it does not decrypt (%s)", gs_error_message());
-	} else if (!same_data(&r, p->want, p->format, where, sizeof(where))) {
+	} else if (!same_data(&r, p->want, p->format, false, where, sizeof(where))) {
 		ret = GS_ERR_VERIFY;
 		snprintf(why, why_size, "%s differs", where);
 	}

@@ -95,6 +95,20 @@ int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, si
 int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_type type,
 			    const uint8_t *canon, size_t len) __attribute__((warn_unused_result));
 
+/* ---- gotime.c: type:time as Go reads and writes a time.Time ---- */
+
+/* "9999-12-31T23:59:59.999999999+23:59" and its NUL */
+enum { SOPS_TIME_TEXT_MAX = 40 };
+
+/* A type:time plaintext as sops reads it (Go's Time.UnmarshalText: RFC
+ * 3339, also a one-digit hour, a ',' before the fraction and an offset up
+ * to 24:00, as time.Parse takes them) written back as sops hashes and
+ * encrypts it (Time.MarshalText: "2024-01-02T03:04:05.5+01:00", "Z" for
+ * UTC). Fails on anything else, and on an offset MarshalText refuses.
+ * The metadata's lastmodified has rules of its own (mac.c). */
+int sops_time_value_canonical(const char *s, size_t len, char out[static SOPS_TIME_TEXT_MAX], size_t *out_len)
+	__attribute__((warn_unused_result));
+
 /* ---- walk.c: tree walk, selection, encrypt/decrypt of leaves (spec 3) ---- */
 
 struct sops_regex_entry;

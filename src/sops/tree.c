@@ -222,9 +222,10 @@ static bool number_keeps_text(const struct doc_node *n)
 	return number_text_kept(n->type == DOC_INT ? SOPS_TYPE_INT : SOPS_TYPE_FLOAT, n->text, n->len);
 }
 
+/* a time is checked and written as Go writes it: not a text type here */
 static bool text_types(enum sops_value_type type)
 {
-	return type == SOPS_TYPE_STR || type == SOPS_TYPE_TIME || type == SOPS_TYPE_BYTES;
+	return type == SOPS_TYPE_STR || type == SOPS_TYPE_BYTES;
 }
 
 /* A text value decrypted in the node's own memory: it keeps it, so a large
@@ -616,6 +617,16 @@ static int hash_leaf(struct encrypt_ctx *c, const struct doc_node *n, const uint
 	return ret;
 }
 
+/* A type:time value that comes back as its own text (from the editor, a
+ * work tree the git filter wrote) stays a time: no store reads one, and
+ * sops reads a YAML timestamp as a time again. */
+static bool given_back_as_time(const struct sops_stash *prev, const struct sops_leaf *leaf,
+			       const uint8_t *plain, size_t len)
+{
+	return prev && len >= sizeof("2006-01-02T15:04:05Z") - 1 && plain[4] == '-' && plain[10] == 'T' &&
+	       stash_find(prev, leaf->aad, leaf->aad_len, SOPS_TYPE_TIME, plain, len);
+}
+
 static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 {
 	struct encrypt_ctx *c = vctx;
@@ -640,6 +651,10 @@ static int encrypt_leaf(void *vctx, struct sops_leaf *leaf)
 			return ret;
 		plain = c->pass.plain.data;
 		len = c->pass.plain.len;
+	}
+	if (type == SOPS_TYPE_STR && given_back_as_time(c->prev, leaf, plain, len)) {
+		type = SOPS_TYPE_TIME;
+		n->type = DOC_TIME; /* what the sealed file gives back */
 	}
 	if (c->prev) {
 		const struct stash_item *it = c->pos < c->prev->count ? &c->prev->items[c->pos] : NULL;

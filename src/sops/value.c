@@ -537,6 +537,19 @@ static int parse_float(const char *s, size_t len, double *out)
 	return 0;
 }
 
+/* A time as sops hashes and encrypts it; one Go cannot read is an error
+ * (spec 2.3: a type conversion error fails the whole tree). */
+static int append_time(struct gs_buf *out, const char *s, size_t len, enum gs_err err)
+{
+	char text[SOPS_TIME_TEXT_MAX];
+	size_t text_len;
+
+	if (sops_time_value_canonical(s, len, text, &text_len) < 0)
+		return GS_FAIL(err, "%s", err == GS_ERR_DECRYPT_VALUE ? "decrypted value is not a valid time (RFC 3339)"
+								       : "invalid time value");
+	return gs_buf_append(out, text, text_len);
+}
+
 int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_value_type *type)
 {
 	char num[400];
@@ -574,6 +587,9 @@ int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_
 			return GS_FAIL(GS_ERR_ENCRYPT, "invalid bool value");
 		/* sops writes Python's spelling (spec 2.3). */
 		return gs_buf_append_str(out, b ? "True" : "False");
+	case DOC_TIME:
+		*type = SOPS_TYPE_TIME;
+		return append_time(out, n->text, n->len, GS_ERR_ENCRYPT);
 	case DOC_STR:
 	default:
 		*type = SOPS_TYPE_STR;
@@ -603,8 +619,9 @@ int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, si
 		if (parse_bool(s, len, &b) < 0)
 			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid bool");
 		return gs_buf_append_str(out, b ? "True" : "False");
-	case SOPS_TYPE_STR:
 	case SOPS_TYPE_TIME:
+		return append_time(out, s, len, GS_ERR_DECRYPT_VALUE);
+	case SOPS_TYPE_STR:
 	case SOPS_TYPE_BYTES:
 	case SOPS_TYPE_COMMENT:
 	default:
@@ -631,8 +648,9 @@ int sops_node_set_canonical(struct doc *d, struct doc_node *n, enum sops_value_t
 		if (ret == 0)
 			n->kind = DOC_COMMENT;
 		return ret;
-	case SOPS_TYPE_STR:
 	case SOPS_TYPE_TIME:
+		return doc_scalar_set(d, n, DOC_TIME, s, len);
+	case SOPS_TYPE_STR:
 	case SOPS_TYPE_BYTES:
 	default:
 		return doc_scalar_set(d, n, DOC_STR, s, len);

@@ -675,6 +675,8 @@ static int json_scalar(struct gs_buf *out, const struct doc_node *n, bool fresh)
 		return store_put(out, n->text, n->len);
 	case DOC_NULL:
 		return store_put(out, "null", 4);
+	case DOC_TIME: /* a Go time.Time: json.Marshal writes its RFC 3339 text as a string */
+		return json_string(out, n->text, n->len, fresh);
 	}
 	return GS_FAIL(GS_ERR_PARSE, "unknown value type");
 }

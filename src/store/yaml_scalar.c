@@ -312,18 +312,17 @@ static bool is_base60_float(const char *s, size_t len)
 	return i == len;
 }
 
-/* YAML 1.1 readers' extra types, which yaml.v3 quotes too */
-static bool v11_retypes(const char *s, size_t len)
-{
-	return is_old_bool(s, len) || is_base60_float(s, len);
-}
-
+/* yaml.v3 encode.go stringv: a string is plain only when it resolves as a
+ * string and is neither a YAML 1.1 boolean nor a base-60 number, which
+ * YAML 1.1 readers (go-yaml v2 in kubectl and Argo CD, PyYAML) still
+ * resolve as such */
 bool yaml_str_retypes(const char *s, size_t len)
 {
 	int64_t iv;
 	double fv;
 
-	return yaml_resolve_plain(s, len, &iv, &fv) != YAML_RESOLVED_STR || v11_retypes(s, len);
+	return yaml_resolve_plain(s, len, &iv, &fv) != YAML_RESOLVED_STR || is_old_bool(s, len) ||
+	       is_base60_float(s, len);
 }
 
 /* ====================================================================
@@ -462,17 +461,11 @@ void yaml_str_fit(const char *text, size_t len, struct yaml_str_fit *fit)
 	}
 	analyze((const uint8_t *)text, len, &a);
 	fit->multiline = a.breaks;
-	int64_t iv;
-	double fv;
-	bool v12_str = yaml_resolve_plain(text, len, &iv, &fv) == YAML_RESOLVED_STR;
-
-	fit->retypes = !v12_str || v11_retypes(text, len);
+	fit->retypes = yaml_str_retypes(text, len);
 	plain = !(a.leading_space || a.leading_break || a.trailing_space || a.trailing_break ||
-		  a.break_space || a.space_break || a.tabs || a.special || a.breaks) && v12_str;
-	fit->plain_block_v12 = plain && !a.block_ind;
-	fit->plain_flow_v12 = plain && !a.flow_ind;
-	fit->plain_block = fit->plain_block_v12 && !fit->retypes;
-	fit->plain_flow = fit->plain_flow_v12 && !fit->retypes;
+		  a.break_space || a.space_break || a.tabs || a.special || a.breaks || fit->retypes);
+	fit->plain_block = plain && !a.block_ind;
+	fit->plain_flow = plain && !a.flow_ind;
 	fit->single = !(a.break_space || a.space_break || a.tabs || a.special || a.breaks);
 	fit->literal = a.breaks && !(a.trailing_space || a.space_break || a.special || a.odd_break);
 }
@@ -622,7 +615,9 @@ static enum yaml_style choose(const struct yaml_str_fit *f, const struct yaml_st
 			return YAML_STYLE_SINGLE;
 		break;
 	case YAML_STYLE_PLAIN:
-		if (p->flow ? f->plain_flow_v12 : f->plain_block_v12)
+		/* never a string a YAML 1.1 reader takes for another type,
+		 * though it was plain ("yes", "1:30"): yaml.v3 quotes those */
+		if (plain)
 			return YAML_STYLE_PLAIN;
 		break;
 	default:

@@ -84,6 +84,29 @@ teardown() { teardown_tmp; }
 	run -3 gitseal exec-env --same-process enc.json 'test "$a" = secret && exit 3'
 }
 
+# exec_env_refused FILE MESSAGE: every way of running refuses FILE with
+# MESSAGE, and the command does not run
+exec_env_refused() {
+	for mode in "" --same-process --pristine; do
+		run -1 gitseal exec-env $mode "$1" 'echo ran >ran.out'
+		[ "$output" = "gitseal: error: '$1': $2" ]
+		[ ! -e ran.out ]
+	done
+}
+
+# sops: Go's os/exec refuses an environment entry holding a NUL byte
+# (EINVAL); execve would end the name or the value at it. Red team rt1 F1:
+# the value was cut at the NUL (a password to one byte) and a key with one
+# silently left out, exit 0.
+@test "exec-env refuses a value or a key holding a NUL byte, naming the file and the key" {
+	printf 'N: "x\\0secret-tail"\n' >n.yaml
+	gitseal encrypt --age "$(demo_recipient)" n.yaml >n.enc.yaml
+	exec_env_refused n.enc.yaml "cannot use values with a NUL byte in environment; offending key N"
+	printf '{"HOME\\u0000x": "/evil"}' >k.json
+	gitseal encrypt --age "$(demo_recipient)" k.json >k.enc.json
+	exec_env_refused k.enc.json "cannot use keys with a NUL byte in environment: HOME\\0x"
+}
+
 # sops: cmd/sops/main.go:2054-2071 (the legacy mode edits a missing file
 # from the example and writes it when it was changed)
 @test "gitseal NEWFILE creates a sops file" {

@@ -23,13 +23,13 @@ roundtrip() {
 }
 
 @test "row 1: a comment at the end of a list item's line becomes an item of its own" {
-	roundtrip 'a:\n  - x # c\n  - y\n'
+	roundtrip 'a:\n  - x # c\n  - w\n'
 	# sops keeps the comment as a list element, before the item it ended
 	[ "$(sed -n 2p enc.yaml | cut -c1-20)" = "  - ENC[AES256_GCM,d" ]
 	sed -n 2p enc.yaml | grep -q 'type:comment\]$'
 	sed -n 3p enc.yaml | grep -q '^  - ENC\[.*type:str\]$'
 	sed -n 4p enc.yaml | grep -q '^  - ENC\[.*type:str\]$'
-	printf 'a:\n  # c\n  - x\n  - y\n' | cmp - dec.yaml
+	printf 'a:\n  # c\n  - x\n  - w\n' | cmp - dec.yaml
 }
 
 @test "row 2: a comment above a zero-indented list item becomes an item at the dashes' column" {
@@ -40,9 +40,9 @@ roundtrip() {
 }
 
 @test "row 3: a comment inside a flow list becomes an item after a comma" {
-	roundtrip 'a: [x, # c\n  y]\n'
+	roundtrip 'a: [x, # c\n  w]\n'
 	grep -q "^a: \['ENC\[[^']*type:comment\]', 'ENC\[[^']*type:str\]', 'ENC\[[^']*type:str\]'\]$" enc.yaml
-	printf 'a: [\n    # c\n    x, y]\n' | cmp - dec.yaml
+	printf 'a: [\n    # c\n    x, w]\n' | cmp - dec.yaml
 }
 
 @test "row 4: set on a key with no value writes a space after the colon" {
@@ -205,8 +205,8 @@ layout_kept() {
 }
 
 @test "set: at block level a collection is written in block style at the file's indentation" {
-	sealed 'top:\n  a: x\n  b: y\nz: 1\n'
-	layout_kept 'top:\n  a:\n    k: v\n  b: y\nz: 1\n' set enc.yaml '["top"]["a"]' '{"k": "v"}'
+	sealed 'top:\n  a: x\n  b: w\nz: 1\n'
+	layout_kept 'top:\n  a:\n    k: v\n  b: w\nz: 1\n' set enc.yaml '["top"]["a"]' '{"k": "v"}'
 	layout_kept 'top:\n  a:\n    k: v\n  b:\n    - 1\n    - 2\nz: 1\n' set enc.yaml '["top"]["b"]' '[1, 2]'
 	layout_kept 'top:\n  a:\n    k: v\n  b:\n    - 1\n    - 2\nz: 1\nnew:\n  deep: v\n' \
 		set enc.yaml '["new"]["deep"]' '"v"'
@@ -228,19 +228,43 @@ layout_kept() {
 	r2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
 	cat "$KEYS/demo-age-key.txt" "$KEYS/test-age-key-2.txt" >both.txt
 	export SOPS_AGE_KEY_FILE=$PWD/both.txt
-	sealed '{a: 1, b: [x, y]}\n'
+	sealed '{a: 1, b: [x, w]}\n'
 	[ "$(head -c 4 enc.yaml)" = "{a: " ]
-	layout_kept '{a: 1, b: [x, y]}\n' rotate -i enc.yaml
+	layout_kept '{a: 1, b: [x, w]}\n' rotate -i enc.yaml
 	[ "$(head -c 4 enc.yaml)" = "{a: " ]
 	[ "$(wc -l <enc.yaml)" -eq 1 ]
-	layout_kept '{a: 1, b: [x, y]}\n' rotate -i --add-age "$r2" enc.yaml
-	layout_kept '{a: 1, b: [x, y]}\n' rotate -i --rm-age "$r2" enc.yaml
-	layout_kept '{a: 1, b: [x, y]}\n' groups add --file enc.yaml -i -y --age "$r2"
-	layout_kept '{a: 1, b: [x, y]}\n' groups delete --file enc.yaml -i 1
+	layout_kept '{a: 1, b: [x, w]}\n' rotate -i --add-age "$r2" enc.yaml
+	layout_kept '{a: 1, b: [x, w]}\n' rotate -i --rm-age "$r2" enc.yaml
+	layout_kept '{a: 1, b: [x, w]}\n' groups add --file enc.yaml -i -y --age "$r2"
+	layout_kept '{a: 1, b: [x, w]}\n' groups delete --file enc.yaml -i 1
 	[ "$(wc -l <enc.yaml)" -eq 1 ]
 	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$r2" >.sops.yaml
-	layout_kept '{a: 1, b: [x, y]}\n' updatekeys -y enc.yaml
+	layout_kept '{a: 1, b: [x, w]}\n' updatekeys -y enc.yaml
 	grep -q "$r2" enc.yaml
 	[ "$(head -c 4 enc.yaml)" = "{a: " ]
 	[ "$(wc -l <enc.yaml)" -eq 1 ]
+}
+
+# yaml.v3 (encode.go stringv) double-quotes a string that YAML 1.1 reads as
+# a boolean or a base-60 number: kubectl and Argo CD (go-yaml v2) would
+# read a Secret's plain `yes` as true. gitseal kept the plain style of an
+# encrypted value that was plain (red team rt1 F2); every path that writes
+# the decrypted value now quotes it as sops does.
+@test "strings YAML 1.1 reads as booleans or base-60 numbers are double-quoted wherever YAML is written" {
+	printf 'FLAG=yes\nMODE=off\nT=1:30\nN=N\nS=yess\n' >c.env
+	gitseal encrypt --age "$(demo_recipient)" --output-type yaml c.env >c.enc.yaml
+	[ "$(gitseal decrypt c.enc.yaml)" = $'FLAG: "yes"\nMODE: "off"\nT: "1:30"\n"N": "N"\nS: yess' ]
+	printf 'a: x\nl: [x, y]\n' >s.yaml
+	gitseal encrypt --age "$(demo_recipient)" s.yaml >s.enc.yaml
+	gitseal set s.enc.yaml '["a"]' '"On"'
+	gitseal set s.enc.yaml '["l"][1]' '"-1:05"'
+	[ "$(gitseal decrypt s.enc.yaml)" = $'a: "On"\nl: [x, "-1:05"]' ]
+	# a Secret as sops writes it (plain ENC scalars), rendered for Argo CD
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  flag: "Y"\n  plain: x\n' >p.yaml
+	mkdir app
+	gitseal encrypt --age "$(demo_recipient)" p.yaml 2>/dev/null |
+		sed -E 's/^(  [a-z]+: )"(ENC[^"]*)"$/\1\2/' >app/secret.enc.yaml
+	grep -q '^  flag: ENC' app/secret.enc.yaml
+	[ "$(gitseal render app | tail -2)" = $'  flag: "Y"\n  plain: x' ]
+	[ "$(gitseal decrypt app/secret.enc.yaml | tail -2)" = $'  flag: "Y"\n  plain: x' ]
 }

@@ -49,22 +49,27 @@ teardown() { teardown_tmp; }
 	printf 'plus: +5\nother: x\n' >f.yaml
 	gitseal encrypt -i --age "$(demo_recipient)" f.yaml
 	plus_before=$(grep '^plus:' f.yaml)
-	gitseal set f.yaml '["other"]' '"y"'
+	gitseal set f.yaml '["other"]' '"z"'
 	[ "$(grep '^plus:' f.yaml)" = "$plus_before" ]
-	[ "$(gitseal decrypt f.yaml)" = "$(printf 'plus: +5\nother: y')" ]
+	[ "$(gitseal decrypt f.yaml)" = "$(printf 'plus: +5\nother: z')" ]
+}
+
+# forge TYPE TEXT OUT: TEXT (a printf format) encrypted to OUT, each str
+# value given type TYPE (the type field is not under the tag)
+forge() {
+	printf -- "$2" >forged-plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" forged-plain.yaml | sed "s/type:str\\]/type:$1]/" >"$3"
 }
 
 # A type:int value is not authenticated by its type field; the MAC is. A
 # value whose plaintext is "010" reads as 10 to sops (Atoi), so it must
 # not be written back as 010, which YAML readers take for 8.
 @test "a type:int value 010 decrypts as sops reads it (10), and its MAC is the one of 10" {
-	printf 'a: "010"\nb: "0x1F"\n' >s.yaml
-	gitseal encrypt --age "$(demo_recipient)" s.yaml | sed 's/type:str\]/type:int]/' >forged.yaml
+	forge int 'a: "010"\nb: "0x1F"\n' forged.yaml
 	run --separate-stderr gitseal decrypt --ignore-mac forged.yaml
 	[ "$status" -eq 25 ]
 	[ "$stderr" = "gitseal: error: 'forged.yaml': value at 'b:': decrypted value is not a valid int" ]
-	printf 'a: "010"\n' >t.yaml
-	gitseal encrypt --age "$(demo_recipient)" t.yaml | sed 's/type:str\]/type:int]/' >forged.yaml
+	forge int 'a: "010"\n' forged.yaml
 	run --separate-stderr gitseal decrypt forged.yaml
 	[ "$status" -eq 51 ]
 	[ "$stderr" = "gitseal: error: 'forged.yaml': MAC mismatch" ]
@@ -72,6 +77,32 @@ teardown() { teardown_tmp; }
 	run --separate-stderr gitseal decrypt --ignore-mac forged.yaml
 	[ "$status" -eq 0 ]
 	[ "$output" = "a: 10" ]
+}
+
+# sops reads a type:time value with Go's Time.UnmarshalText and fails on
+# one it cannot read; it hashes Time.MarshalText and writes a time as a
+# YAML timestamp (plain) or a JSON string. The type field is not under the
+# tag, so a str value becomes a time by its name alone; the MAC stays good
+# where the text is already as Go writes it. Red team rt1 F3: gitseal took
+# any text, quoted it, and sealed it again as type:str.
+@test "type:time: an invalid time is refused; a valid one is written as sops writes it and stays a time" {
+	forge time 'a: "not-a-time"\n' forged.yaml
+	run --separate-stderr gitseal decrypt forged.yaml
+	[ "$status" -eq 25 ]
+	[ "$stderr" = "gitseal: error: 'forged.yaml': value at 'a:': decrypted value is not a valid time (RFC 3339)" ]
+	[ -z "$output" ]
+	run -25 gitseal set forged.yaml '["b"]' 1
+	forge time 'a: "2024-01-02T03:04:05.5+01:00"\nb: 1\n' t.yaml
+	[ "$(gitseal decrypt t.yaml)" = $'a: 2024-01-02T03:04:05.5+01:00\nb: 1' ]
+	[ "$(gitseal decrypt --output-type json t.yaml)" = $'{\n\t"a": "2024-01-02T03:04:05.5+01:00",\n\t"b": 1\n}' ]
+	[ "$(gitseal decrypt --extract '["a"]' --output-type json t.yaml)" = '"2024-01-02T03:04:05.5+01:00"' ]
+	gitseal set t.yaml '["b"]' 2
+	grep -q '^a: .*,type:time]' t.yaml
+	gitseal rotate -i t.yaml
+	grep -q '^a: .*,type:time]' t.yaml
+	SOPS_EDITOR='sed -i s/^b:.*/b:\ 3/' gitseal edit t.yaml
+	grep -q '^a: .*,type:time]' t.yaml
+	[ "$(gitseal decrypt t.yaml)" = $'a: 2024-01-02T03:04:05.5+01:00\nb: 3' ]
 }
 
 @test "exec-env gives an int spelled +5 or 007 as sops does (5, 7)" {

@@ -83,6 +83,24 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
+# sops (yaml.v3) double-quotes a string YAML 1.1 reads as a boolean or a
+# base-60 number; the smudge kept the plain style of the plain encrypted
+# value (red team rt1 F2). The blob is the same, the work tree stays clean.
+@test "checkout double-quotes a value YAML 1.1 reads as another type, status stays clean" {
+	printf 'flag: yes\nt: 1:30\nplain: x\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git cat-file -p HEAD:secrets/app.yaml | grep -q '^flag: ENC\['
+	blob=$(git rev-parse HEAD:secrets/app.yaml)
+	rm secrets/app.yaml
+	git checkout -- secrets/app.yaml
+	[ "$(cat secrets/app.yaml)" = $'flag: "yes"\nt: "1:30"\nplain: x' ]
+	sleep 1
+	touch secrets/app.yaml
+	assert_status_clean
+	git add secrets/app.yaml
+	[ "$(git rev-parse :secrets/app.yaml)" = "$blob" ]
+}
+
 @test "changing one value changes one value line plus mac and lastmodified" {
 	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
 	git add -A && git commit -qm one

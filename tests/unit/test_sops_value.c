@@ -287,6 +287,65 @@ static void test_canonical(void **state)
 	gs_buf_release(&out);
 }
 
+/* type:time as sops reads it (Go's Time.UnmarshalText) and hashes it
+ * (Time.MarshalText); want NULL: sops fails on the value (red team rt1 F3). */
+static void test_canonical_time(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} table[] = {
+		{ "2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z" },
+		{ "2024-01-02T03:04:05.000Z", "2024-01-02T03:04:05Z" },
+		{ "2024-01-02T03:04:05.120Z", "2024-01-02T03:04:05.12Z" },
+		{ "2024-01-02T03:04:05.1234567891Z", "2024-01-02T03:04:05.123456789Z" },
+		{ "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05Z" },
+		{ "2024-01-02T03:04:05-00:00", "2024-01-02T03:04:05Z" },
+		{ "2006-01-02T15:04:05+07:06", "2006-01-02T15:04:05+07:06" },
+		{ "0000-02-29T00:00:00-23:59", "0000-02-29T00:00:00-23:59" },
+		/* what time.Parse, Go's fallback, also takes */
+		{ "2024-01-02T3:04:05Z", "2024-01-02T03:04:05Z" },
+		{ "2024-01-02T03:04:05,5Z", "2024-01-02T03:04:05.5Z" },
+		{ "2024-01-02T03:04:05+05:60", "2024-01-02T03:04:05+06:00" },
+		{ "not-a-time", NULL },
+		{ "", NULL },
+		{ "2024-01-02", NULL },
+		{ "2024-01-02T03:04:05", NULL },
+		{ "2024-01-02 03:04:05Z", NULL },
+		{ "2024-01-02t03:04:05Z", NULL },
+		{ "2024-01-02T03:04:05z", NULL },
+		{ "2024-1-02T03:04:05Z", NULL },
+		{ "2024-01-02T03:4:05Z", NULL },
+		{ "2024-01-02T24:00:00Z", NULL },
+		{ "2024-01-02T03:04:60Z", NULL },
+		{ "2024-13-02T03:04:05Z", NULL },
+		{ "2023-02-29T03:04:05Z", NULL },
+		{ "2024-01-02T03:04:05.Z", NULL },
+		{ "2024-01-02T03:04:05+0100", NULL },
+		{ "2024-01-02T03:04:05+01:00:00", NULL },
+		{ "2024-01-02T03:04:05+24:00", NULL }, /* read, but MarshalText refuses it */
+		{ "2024-01-02T03:04:05+23:60", NULL },
+		{ " 2024-01-02T03:04:05Z", NULL },
+		{ "2024-01-02T03:04:05Z ", NULL },
+		{ "+024-01-02T03:04:05Z", NULL },
+	};
+	struct gs_buf out;
+
+	(void)state;
+	gs_buf_init(&out, true);
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int ret = sops_plaintext_canonical(SOPS_TYPE_TIME, (const uint8_t *)table[i].in,
+						   strlen(table[i].in), &out);
+
+		if (!table[i].want && ret != GS_ERR_DECRYPT_VALUE)
+			fail_msg("'%s': read as a time, sops fails on it", table[i].in);
+		if (table[i].want && (ret != 0 || out.len != strlen(table[i].want) ||
+				      memcmp(out.data, table[i].want, out.len) != 0))
+			fail_msg("'%s': got %d '%.*s', want '%s'", table[i].in, ret, (int)out.len,
+				 (const char *)out.data, table[i].want);
+	}
+	gs_buf_release(&out);
+}
+
 static void test_node_plaintext(void **state)
 {
 	struct doc d;
@@ -303,6 +362,11 @@ static void test_node_plaintext(void **state)
 	assert_string_equal((char *)out.data, "3");
 	assert_int_equal(sops_node_plaintext(doc_new_comment(&d, " c", 2), &out, &type), 0);
 	assert_int_equal(type, SOPS_TYPE_COMMENT);
+	/* a time stays a time when it is encrypted again */
+	assert_int_equal(sops_node_plaintext(doc_new_scalar(&d, DOC_TIME, "2024-01-02T03:04:05.5Z", 22), &out,
+					     &type), 0);
+	assert_int_equal(type, SOPS_TYPE_TIME);
+	assert_int_equal(out.len, 22);
 	gs_buf_release(&out);
 	doc_release(&d);
 }
@@ -314,7 +378,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_types), cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_any_iv_length), cmocka_unit_test(test_float_format),
 		cmocka_unit_test(test_canonical),     cmocka_unit_test(test_node_plaintext),
-		cmocka_unit_test(test_non_alphabet_base64),
+		cmocka_unit_test(test_non_alphabet_base64), cmocka_unit_test(test_canonical_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -272,11 +272,22 @@ static void test_scalar_quoting(void **state)
 	expect_patch("a: x\n", "a", DOC_STR, "true", "a: \"true\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "123", "a: \"123\"\n");
 	expect_patch("a: x\n", "a", DOC_STR, "", "a: \"\"\n");
-	/* YAML 1.2 reads a plain yes as a string: where the value was plain it
-	 * stays plain (a YAML 1.1 reader sees what it saw before); a new
-	 * value is quoted, as yaml.v3 does */
-	expect_patch("a: x\n", "a", DOC_STR, "yes", "a: yes\n");
+	/* YAML 1.2 reads a plain yes as a string, a YAML 1.1 reader (go-yaml v2
+	 * in kubectl and Argo CD, PyYAML) as a boolean or a base-60 number:
+	 * double-quoted wherever the value was plain, as yaml.v3 writes it
+	 * (encode.go stringv: isOldBool, isBase60Float); red team rt1 F2 */
+	expect_patch("a: x\n", "a", DOC_STR, "yes", "a: \"yes\"\n");
 	expect_patch("a: \"x\"\n", "a", DOC_STR, "yes", "a: \"yes\"\n");
+	expect_patch("a: 'x'\n", "a", DOC_STR, "yes", "a: 'yes'\n");
+	expect_patch("a: x\n", "a", DOC_STR, "Off", "a: \"Off\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "n", "a: \"n\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "1:30", "a: \"1:30\"\n");
+	expect_patch("a: x\n", "a", DOC_STR, "-1_0:59:1.5", "a: \"-1_0:59:1.5\"\n");
+	/* what neither YAML 1.1 nor yaml.v3 retypes stays plain ("<<" as a
+	 * value: yaml.v3's resolve table has no entry for '<') */
+	expect_patch("a: x\n", "a", DOC_STR, "yess", "a: yess\n");
+	expect_patch("a: x\n", "a", DOC_STR, "1:60", "a: 1:60\n");
+	expect_patch("a: x\n", "a", DOC_STR, "<<", "a: <<\n");
 	expect_patch("a: x\n", "a", DOC_STR, "2026-01-01", "a: \"2026-01-01\"\n");
 	/* not plain: single quotes, as yaml.v3 writes them */
 	expect_patch("a: x\n", "a", DOC_STR, "k: v", "a: 'k: v'\n");
@@ -318,8 +329,13 @@ static void test_scalar_writer(void **state)
 		{ "l1\nl2\n", YAML_STYLE_ANY, false, "|\n  l1\n  l2\n" },
 		{ "l1\nl2", YAML_STYLE_ANY, true, "\"l1\\nl2\"" },
 		{ "x", YAML_STYLE_DOUBLE, false, "\"x\"" },
-		{ "yes", YAML_STYLE_PLAIN, false, "yes" },
+		{ "yes", YAML_STYLE_PLAIN, false, "\"yes\"" },
 		{ "yes", YAML_STYLE_ANY, false, "\"yes\"" },
+		{ "yes", YAML_STYLE_SINGLE, false, "'yes'" },
+		{ "Y", YAML_STYLE_PLAIN, true, "\"Y\"" },
+		{ "1:30", YAML_STYLE_PLAIN, true, "\"1:30\"" },
+		{ "1:30", YAML_STYLE_PLAIN, false, "\"1:30\"" },
+		{ "<<", YAML_STYLE_PLAIN, false, "<<" },
 	};
 
 	(void)state;
@@ -650,11 +666,11 @@ static void test_line_comment_added(void **state)
 static void test_line_comment_value_changed(void **state)
 {
 	(void)state;
-	line_comment_kept("password: x\nz: 2\n", "password", "y", "password: y # rotated monthly\nz: 2\n", true);
+	line_comment_kept("password: x\nz: 2\n", "password", "v", "password: v # rotated monthly\nz: 2\n", true);
 	line_comment_kept("password: x\n", "password", ENC_SAMPLE, "password: " ENC_SAMPLE " # rotated monthly\n",
 			  true);
 	line_comment_kept("password: 'x'\n", "password", "y z", "password: 'y z' # rotated monthly\n", true);
-	line_comment_kept("password: \"x\"  \n", "password", "y", "password: \"y\" # rotated monthly\n", true);
+	line_comment_kept("password: \"x\"  \n", "password", "v", "password: \"v\" # rotated monthly\n", true);
 	/* a value that becomes a literal block: on its header's line */
 	line_comment_kept("password: x\nz: 2\n", "password", "l1\nl2",
 			  "password: |- # rotated monthly\n    l1\n    l2\nz: 2\n", true);
@@ -668,8 +684,8 @@ static void test_line_comment_changed(void **state)
 			  "a:   1\npassword: x # rotated monthly\nz: 2\n", true);
 	line_comment_kept("a:   1\npassword: 'x'   #old  \n", "password", NULL,
 			  "a:   1\npassword: 'x' # rotated monthly\n", true);
-	line_comment_kept("a:   1\npassword: x # old\nz: 2\n", "password", "y",
-			  "a:   1\npassword: y # rotated monthly\nz: 2\n", true);
+	line_comment_kept("a:   1\npassword: x # old\nz: 2\n", "password", "v",
+			  "a:   1\npassword: v # rotated monthly\nz: 2\n", true);
 }
 
 /* An end-of-line comment cut: the line stays, with no " #" left (the
@@ -679,8 +695,8 @@ static void test_line_comment_removed(void **state)
 	(void)state;
 	cut_comment_kept("a:   1\npassword: x   # old\nz: 2\n", "password", NULL, "a:   1\npassword: x\nz: 2\n");
 	cut_comment_kept("a:   1\npassword: x # old", "password", NULL, "a:   1\npassword: x");
-	cut_comment_kept("a:   1\r\npassword: x # old\r\nz: 2\r\n", "password", "y",
-			 "a:   1\r\npassword: y\r\nz: 2\r\n");
+	cut_comment_kept("a:   1\r\npassword: x # old\r\nz: 2\r\n", "password", "v",
+			 "a:   1\r\npassword: v\r\nz: 2\r\n");
 	cut_comment_kept("a:   1\nk: | # note\n  text\nz: 1\n", "k", NULL, "a:   1\nk: |\n  text\nz: 1\n");
 }
 
@@ -774,9 +790,9 @@ static void test_comment_must_follow_a_space(void **state)
 static void test_list_row1_end_of_line_comment(void **state)
 {
 	(void)state;
-	seal_and_back("a:\n  - x # c\n  - y\n",
+	seal_and_back("a:\n  - x # c\n  - w\n",
 		      "a:\n  - " ENC_SAMPLE "\n  - " ENC_SAMPLE "\n  - " ENC_SAMPLE "\n",
-		      "a:\n  # c\n  - x\n  - y\n");
+		      "a:\n  # c\n  - x\n  - w\n");
 }
 
 /* Row 2: a comment above an item of a list at its key's column. */
@@ -903,6 +919,29 @@ static void test_flow_values(void **state)
 	doc_release(&d);
 }
 
+/* In flow context too a value a YAML 1.1 reader takes for a boolean or a
+ * base-60 number is double-quoted, where it was plain or single-quoted
+ * (an encrypted value that was plain): red team rt1 F2. */
+static void test_flow_values_v11_quoted(void **state)
+{
+	struct doc d;
+	struct gs_buf out;
+	struct doc_node *list;
+
+	(void)state;
+	load_ok(DOC_FORMAT_YAML, "l: ['e', x, z]\nm: {k: v}\n", &d);
+	list = find(d.branches[0], "l")->value;
+	assert_int_equal(doc_scalar_set(&d, list->entries[0].value, DOC_STR, "on", 2), 0);
+	assert_int_equal(doc_scalar_set(&d, list->entries[1].value, DOC_STR, "1:30", 4), 0);
+	assert_int_equal(doc_scalar_set(&d, list->entries[2].value, DOC_STR, "one", 3), 0);
+	assert_int_equal(doc_scalar_set(&d, find(find(d.branches[0], "m")->value, "k")->value, DOC_STR, "NO", 2),
+			 0);
+	emit_ok(&d, DOC_FORMAT_YAML, -1, &out);
+	assert_text(&out, "l: [\"on\", \"1:30\", one]\nm: {k: \"NO\"}\n");
+	gs_buf_release(&out);
+	doc_release(&d);
+}
+
 /* fuzz_yaml: a flow value on a line of its own stays there; moved up it
  * landed after "#W", which is a key where it was and a comment after " ". */
 static void test_flow_value_stays_on_its_line(void **state)
@@ -958,9 +997,9 @@ static void test_flow_changed_with_comment(void **state)
 static void test_flow_comments_before_the_bracket(void **state)
 {
 	(void)state;
-	seal_and_back("k:\n# c\n  [x, y]\nz: 1\n",
+	seal_and_back("k:\n# c\n  [x, w]\nz: 1\n",
 		      "k:\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n",
-		      "k:\n    # c\n    - x\n    - y\nz: 1\n");
+		      "k:\n    # c\n    - x\n    - w\nz: 1\n");
 }
 
 /* Row 3: a comment inside a flow list is an item after a comma. */
@@ -983,8 +1022,8 @@ static void test_flow_empty_value_before_comment(void **state)
 static void test_flow_row3_comment(void **state)
 {
 	(void)state;
-	seal_and_back("a: [x, # c\n  y]\n", "a: ['" ENC_SAMPLE "', '" ENC_SAMPLE "', '" ENC_SAMPLE "']\n",
-		      "a: [\n    # c\n    x, y]\n");
+	seal_and_back("a: [x, # c\n  w]\n", "a: ['" ENC_SAMPLE "', '" ENC_SAMPLE "', '" ENC_SAMPLE "']\n",
+		      "a: [\n    # c\n    x, w]\n");
 }
 
 /* Row 6: a flow map keeps its layout: libyaml reads the key "?foo" as
@@ -2378,6 +2417,7 @@ int main(void)
 		cmocka_unit_test(test_list_of_comments_alone),
 
 		cmocka_unit_test(test_flow_values),
+		cmocka_unit_test(test_flow_values_v11_quoted),
 
 		cmocka_unit_test(test_flow_value_stays_on_its_line),
 
