@@ -22,10 +22,9 @@
 
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/secret_scan.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
-
-enum { SECRET_MIN_LEN = 6 };
 
 static int add_finding(struct gitfilter_findings *fs, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -338,7 +337,7 @@ static int collect_values(struct secrets *s, const struct doc_node *cipher, cons
 	if (!cipher || !plain || cipher->kind != plain->kind)
 		return 0;
 	if (cipher->kind == DOC_SCALAR)
-		return plain->len >= SECRET_MIN_LEN && cipher->len > strlen(SOPS_ENC_OPEN) && !memcmp(cipher->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN))
+		return plain->len >= GS_SECRET_MIN_LEN && cipher->len > strlen(SOPS_ENC_OPEN) && !memcmp(cipher->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN))
 			       ? secrets_add(s, plain->text, plain->len)
 			       : 0;
 	for (size_t i = 0; i < cipher->count && i < plain->count && !ret; i++)

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "gitseal/cmdline.h"
+#include "gitseal/secret_scan.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -48,6 +49,9 @@ struct build {
 	struct plaintext *configs; /* KSOPS configs rewritten without function annotations */
 	size_t config_count;
 	bool ksops;
+	/* every value handed to kustomize in plaintext, followed through the
+	 * build (track.c) */
+	struct gs_secret_set *decrypted;
 	struct gs_buf *out;
 	size_t *out_docs;
 };
@@ -122,9 +126,33 @@ static int add_paths(struct build *b, const char *kdir, const struct doc_node *l
 	return 0;
 }
 
+/* What a KSOPS config will hand kustomize, decrypted here as the plugin
+ * will decrypt it (the same files, the same code), to be followed through
+ * the build: the values of the v1 Secrets it generates. */
+static int ksops_track(struct build *b, const char *where, const char *kdir,
+		       const struct k8s_generator *g)
+{
+	struct doc out;
+	struct doc_node *items;
+	int ret;
+
+	doc_init(&out, DOC_FORMAT_YAML);
+	items = doc_new_list(&out);
+	ret = items ? k8s_generator_run(g, b->root, kdir, b->ids, &out, items)
+		    : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (ret)
+		gs_error_prefix("%s", where);
+	for (size_t i = 0; !ret && i < items->count; i++)
+		ret = k8s_track_secret(b->decrypted, items->entries[i].value);
+	doc_release(&out);
+	return ret;
+}
+
 /* The files a KSOPS config reads, relative to the kustomization directory
- * (kustomize runs legacy plugins there), staged with the build. */
-static int ksops_paths(struct build *b, const char *kdir, const struct doc_node *cfg)
+ * (kustomize runs legacy plugins there), staged with the build; what they
+ * hold, tracked. */
+static int ksops_paths(struct build *b, const char *where, const char *kdir,
+		       const struct doc_node *cfg)
 {
 	struct k8s_generator g;
 	int ret = k8s_generator_parse(cfg, &g);
@@ -141,6 +169,8 @@ static int ksops_paths(struct build *b, const char *kdir, const struct doc_node 
 			goto out;
 		ret = add_paths(b, kdir, sf->envs, false);
 	}
+	if (!ret)
+		ret = ksops_track(b, where, kdir, &g);
 out:
 	k8s_generator_release(&g);
 	return ret;
@@ -216,7 +246,7 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 		if (is_ksops(cfg)) {
 			b->ksops = true;
 			*rewrite |= fn || is_gitseal_generator(cfg);
-			ret = ksops_paths(b, kdir, cfg);
+			ret = ksops_paths(b, where, kdir, cfg);
 		} else if (fn) {
 			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is a KRM function: exec and container "
 						    "functions from the repository are not run",
@@ -330,6 +360,21 @@ static int patch_is_secret(const struct k8s_walk_file *f, const struct doc *d)
 	return 0;
 }
 
+/* What kustomize reads of a decrypted file, whatever role it has (a file
+ * is decrypted once for all of them): a files: source whole, an env
+ * source's values, a patch's Secret values. */
+static int track_source(struct build *b, enum doc_format format, const struct doc *plain,
+			const struct gs_buf *text)
+{
+	int ret = gs_secret_set_add(b->decrypted, text->data, text->len);
+
+	if (!ret && format == DOC_FORMAT_DOTENV)
+		ret = k8s_track_env_lines(b->decrypted, (const char *)text->data, text->len);
+	for (size_t i = 0; !ret && i < plain->count; i++)
+		ret = k8s_track_secret(b->decrypted, plain->branches[i]);
+	return ret;
+}
+
 /* A generator source or patch file: when it is a sops file, opened
  * through the file pipeline (the MAC checked) and emitted as plaintext in
  * its own format and layout, proven, for the staged build; once, however
@@ -366,6 +411,8 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
 	if (!ret)
 		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	if (!ret)
+		ret = track_source(b, format, sops_file_doc(sf), &t->text);
 prefix:
 	if (ret)
 		gs_error_prefix("'%s'", f->rel);
@@ -598,6 +645,29 @@ static int secret_kind_check(const struct doc_node *root)
 				      "may hold their plaintext", api ? api : "");
 }
 
+static const char *shown(struct build *b, const char *text)
+{
+	return !text ? "?" : k8s_track_holds(b->decrypted, text) ? "(withheld)" : text;
+}
+
+/* A resource holding plaintext handed to kustomize (as kustomize built it:
+ * before its ciphertexts are decrypted) outside a v1 Secret's values: one
+ * failure line naming the field; its kind and name are withheld where
+ * they hold such a value too. *moved: the resource failed. */
+static int plaintext_check(struct build *b, size_t index, const struct doc_node *root, bool *moved)
+{
+	struct k8s_identity id;
+	char msg[1024];
+
+	*moved = k8s_track_check(b->decrypted, root) != 0;
+	if (!*moved)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", gs_error_message());
+	k8s_identity_of(root, &id);
+	return k8s_failure_add(b->fails, "'%s': resource %s/%s (document %zu): %s", b->app_rel,
+			       shown(b, id.kind), shown(b, id.name), index + 1, msg);
+}
+
 /* A resource of the build: bound to its verified source and decrypted
  * from it, then written by the pipeline's proven emitter in kustomize's
  * layout; one with nothing encrypted and no sops entry goes out as
@@ -606,6 +676,7 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 {
 	const struct k8s_source_doc *src = NULL;
 	char what[256];
+	bool moved;
 	struct doc d;
 	int ret;
 
@@ -617,6 +688,9 @@ static int built_resource(struct build *b, size_t index, const uint8_t *text, si
 		goto out;
 	}
 	if (!d.count || d.branches[0]->kind != DOC_MAP)
+		goto out;
+	ret = plaintext_check(b, index, d.branches[0], &moved);
+	if (ret || moved)
 		goto out;
 	k8s_resource_name(d.branches[0], what, sizeof(what));
 	ret = k8s_sources_bind(b->sources, &d, d.branches[0], &src);
@@ -708,8 +782,7 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		ret = k8s_failure_add(fails, "%s", gs_error_message());
 		goto out;
 	}
-	ret = k8s_sources_new(&b.sources);
-	if (ret)
+	if ((ret = k8s_sources_new(&b.sources)) || (ret = gs_secret_set_new(&b.decrypted)))
 		goto out;
 	ret = prepare(&b);
 	if (ret || fails->count)
@@ -748,6 +821,7 @@ out:
 	release_texts(b.plain, b.plain_count);
 	release_texts(b.configs, b.config_count);
 	k8s_sources_free(b.sources);
+	gs_secret_set_free(b.decrypted);
 	k8s_walk_release(&b.walk);
 	return ret;
 }

@@ -207,6 +207,24 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 			 struct k8s_failures *fails, struct gs_buf *out, size_t *out_docs)
 	__attribute__((warn_unused_result));
 
+/* track.c: the plaintext a build handed kustomize (generator sources,
+ * patches, KSOPS output), followed through it. */
+struct gs_secret_set;
+/* Adds the values of a v1 Secret document's data and stringData. */
+int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root)
+	__attribute__((warn_unused_result));
+/* Adds every value of an env file as kustomize reads it. */
+int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len)
+	__attribute__((warn_unused_result));
+/* Fails (GS_ERR_CONFIG, naming the field, never the value) when a built
+ * resource holds a value of s, or its base64, anywhere but among the
+ * values of its data and stringData as a v1 Secret. */
+int k8s_track_check(struct gs_secret_set *s, const struct doc_node *root)
+	__attribute__((warn_unused_result));
+/* Whether text (NUL-terminated; NULL: false) holds a value of s, or might
+ * (the search failed): then a message must not show it. */
+bool k8s_track_holds(struct gs_secret_set *s, const char *text);
+
 /* dotenv.c: KEY=VALUE lines as godotenv reads them (comments, export,
  * single and double quotes). Pairs are appended to map in d. */
 int k8s_dotenv_parse(struct doc *d, struct doc_node *map, const char *text, size_t len)

@@ -16,6 +16,15 @@ seal() {
 		"$1" >"$2"
 }
 
+# encrypt_to PLAINTEXT FILE [encrypt flags]: PLAINTEXT (printf %b) as the
+# whole file $REPO/app/FILE, encrypted for the demo key
+encrypt_to() {
+	local text=$1 file=$2
+	shift 2
+	printf '%b' "$text" >"$TMP/plain.${file##*.}"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
+}
+
 write_manifests() {
 	local dir=$1
 	cat >"$TMP/db.plain.yaml" <<'YAML'

@@ -18,14 +18,6 @@ setup() {
 }
 teardown() { teardown_tmp; }
 
-# encrypt_to PLAINTEXT FILE [encrypt flags]: the whole file for the demo key
-encrypt_to() {
-	local text=$1 file=$2
-	shift 2
-	printf '%b' "$text" >"$TMP/plain.${file##*.}"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
-}
-
 # render_refused MESSAGE: render of the app fails, nothing on stdout, the
 # message on stderr and no decrypted value anywhere
 render_refused() {
@@ -76,10 +68,15 @@ render_refused() {
 	printf 'resources: [web.yaml]\npatchesStrategicMerge: [p.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
 	render_refused "'app/p.enc.yaml' is encrypted: as a patch it must be a v1 Secret, and document 1 is not (another kind would publish it)"
 	# a target cannot name the core group: a Secret of another group is
-	# refused after the build
+	# refused after the build (its values are no v1 Secret's, and, were
+	# they too short to be followed, its apiVersion is refused)
 	printf 'apiVersion: exfil.example.com/v1\nkind: Secret\nmetadata:\n  name: db\n' >"$REPO/app/cr.yaml"
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n' >"$REPO/app/db.yaml"
 	printf 'resources: [cr.yaml, db.yaml]\npatches:\n- path: s.enc.yaml\n  target: {kind: Secret, name: db}\n' >"$REPO/app/kustomization.yaml"
+	render_refused "'app': resource Secret/db (document 1): 'stringData:password' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  pin: "1234"\n' >"$TMP/pin.yaml"
+	seal "$TMP/pin.yaml" "$REPO/app/pin.enc.yaml"
+	printf 'resources: [cr.yaml, db.yaml]\npatches:\n- path: pin.enc.yaml\n  target: {kind: Secret, name: db}\n' >"$REPO/app/kustomization.yaml"
 	render_refused "resource Secret/db (document 1): a Secret of apiVersion 'exfil.example.com/v1' in a build that decrypted generator sources or patches, or ran KSOPS: only a v1 Secret may hold their plaintext"
 	# the v1 Secret alone: rendered, with the target or without one
 	for target in '  target: {kind: Secret, name: db}\n' '  target: {kind: Secret, version: v1}\n' ''; do
@@ -119,7 +116,7 @@ render_refused() {
 	render_refused "'app/a.enc.env' is encrypted: a configMapGenerator would publish it (use a secretGenerator)"
 	# a generated Secret turned into a custom resource by a patch
 	printf 'secretGenerator:\n- name: s\n  envs: [a.enc.env]\n  options: {disableNameSuffixHash: true}\npatches:\n- target: {kind: Secret, name: s}\n  patch: |\n    - op: replace\n      path: /apiVersion\n      value: exfil.example.com/v1\n' >"$REPO/app/kustomization.yaml"
-	render_refused "resource Secret/s (document 1): a Secret of apiVersion 'exfil.example.com/v1' in a build that decrypted generator sources or patches, or ran KSOPS: only a v1 Secret may hold their plaintext"
+	render_refused "'app': resource Secret/s (document 1): 'data:TOKEN' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
 }
 
 # The same for KSOPS's secretFrom envs (krm, and render's KSOPS builds):
@@ -134,7 +131,8 @@ render_refused() {
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'pem.enc.yaml': not a dotenv file: secretFrom envs would publish its lines as key names (use files:, or a dotenv file)" ]
 	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
-	render_refused "'app': kustomize build: 'kubectl' failed (exit status 1); its messages are withheld, as they can quote the decrypted files: build the app with kustomize itself (it reads them encrypted) to see them"
+	# render decrypts what KSOPS will, to follow its values through the build
+	render_refused "'app/gen.yaml': 'pem.enc.yaml': not a dotenv file: secretFrom envs would publish its lines as key names (use files:, or a dotenv file)"
 	# a dotenv file is read as before
 	encrypt_to 'TOKEN=tok-SECRET-999\n' a.enc.env
 	sed -i 's/pem.enc.yaml/a.enc.env/' "$REPO/app/gen.yaml"

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "gitseal/secret_scan.h"
 #include "../../src/k8s/k8s_int.h"
 
 static struct doc_node *s(struct doc *d, const char *t)
@@ -270,6 +271,93 @@ static void test_index_list_elements(void **state)
 					      sizeof(bad)), GS_ERR_MAC_MISMATCH);
 	assert_string_equal(bad, "args:[0]");
 	k8s_cipher_index_release(&ix);
+	doc_release(&d);
+}
+
+/* A v1 Secret or another resource: data {TOKEN}, stringData
+ * {deeper: {inner}}, an annotation and a list of two. */
+static struct doc_node *tracked_resource(struct doc *d, const char *api, const char *kind,
+					 const char *data_value, const char *annotation)
+{
+	struct doc_node *root = doc_new_map(d), *meta = doc_new_map(d), *ann = doc_new_map(d);
+	struct doc_node *data = doc_new_map(d), *list = doc_new_list(d);
+	struct doc_node *string_data = doc_new_map(d), *deeper = doc_new_map(d);
+
+	put(d, root, "apiVersion", s(d, api));
+	put(d, root, "kind", s(d, kind));
+	put(d, ann, "note", s(d, annotation));
+	put(d, meta, "annotations", ann);
+	put(d, meta, "name", s(d, "web"));
+	put(d, root, "metadata", meta);
+	put(d, data, "TOKEN", s(d, data_value));
+	put(d, root, "data", data);
+	put(d, list, NULL, s(d, "first"));
+	put(d, list, NULL, s(d, "second"));
+	put(d, root, "args", list);
+	put(d, deeper, "inner", s(d, "pub"));
+	put(d, string_data, "deeper", deeper);
+	put(d, root, "stringData", string_data);
+	return root;
+}
+
+static const char *const track_msg = "holds a value decrypted for the build: only a v1 Secret's data "
+				     "and stringData may";
+
+static void assert_tracked_at(struct gs_secret_set *set, const struct doc_node *root, const char *where)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "%s %s", where, track_msg);
+	assert_int_equal(k8s_track_check(set, root), GS_ERR_CONFIG);
+	assert_string_equal(gs_error_message(), want);
+}
+
+/* Values handed to kustomize may stay among a v1 Secret's data and
+ * stringData values only; anywhere else the field is named, never the
+ * value. */
+static void test_track(void **state)
+{
+	const char *env = "\xef\xbb\xbf # c\n  A=quoted-\"x\" \r\nB\nC=tok-SECRET-999\n";
+	struct gs_secret_set *set;
+	struct doc_node *root, *deeper;
+	struct doc d;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(gs_secret_set_new(&set), 0);
+	root = tracked_resource(&d, "v1", "Secret", "c2VjcmV0LXRva2Vu", "public");
+	assert_int_equal(k8s_track_check(set, root), 0); /* nothing followed */
+	/* kustomize's reading of env lines: A's quotes and blank kept, B none */
+	assert_int_equal(k8s_track_secret(set, root), 0);
+	assert_int_equal(k8s_track_env_lines(set, env, strlen(env)), 0);
+	assert_int_equal(gs_secret_set_count(set), 3);
+	assert_true(k8s_track_holds(set, "a quoted-\"x\" !"));
+	assert_false(k8s_track_holds(set, "quoted-\"x\"!"));
+	assert_true(k8s_track_holds(set, "[c2VjcmV0LXRva2Vu]"));
+	assert_false(k8s_track_holds(set, "web"));
+	assert_false(k8s_track_holds(set, NULL));
+	assert_int_equal(k8s_track_check(set, root), 0);
+
+	root = tracked_resource(&d, "v1", "Secret", "x", "tok-SECRET-999");
+	assert_tracked_at(set, root, "'metadata:annotations:note'");
+	/* in data, but of a ConfigMap, or of a Secret of another group */
+	assert_tracked_at(set, tracked_resource(&d, "v1", "ConfigMap", "tok-SECRET-999", "x"), "'data:TOKEN'");
+	assert_tracked_at(set, tracked_resource(&d, "exfil.example.com/v1", "Secret", "dG9rLVNFQ1JFVC05OTk=", "x"),
+			  "'data:TOKEN'");
+	/* a list element, a key, a map below stringData (no value of a Secret) */
+	root = tracked_resource(&d, "v1", "Secret", "x", "x");
+	root->entries[4].value->entries[1].value = s(&d, "quoted-\"x\" ");
+	assert_tracked_at(set, root, "'args:[1]'");
+	root = tracked_resource(&d, "v1", "Secret", "x", "x");
+	root->entries[2].value->entries[0].value->entries[0].key = (char *)"tok-SECRET-999";
+	root->entries[2].value->entries[0].value->entries[0].key_len = strlen("tok-SECRET-999");
+	assert_tracked_at(set, root, "a key in 'metadata:annotations'");
+	root = tracked_resource(&d, "v1", "Secret", "x", "x");
+	deeper = root->entries[5].value->entries[0].value;
+	deeper->entries[0].value = s(&d, "tok-SECRET-999");
+	assert_tracked_at(set, root, "'stringData:deeper:inner'");
+	gs_error_clear();
+	gs_secret_set_free(set);
 	doc_release(&d);
 }
 
@@ -663,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_index_and_decrypt),
 		cmocka_unit_test(test_index_paths_exact),
 		cmocka_unit_test(test_index_list_elements),
+		cmocka_unit_test(test_track),
 		cmocka_unit_test(test_dotenv),
 		cmocka_unit_test(test_generator_config),
 		cmocka_unit_test(test_emit_scalars_and_tags),

@@ -1,0 +1,37 @@
+/* Known secret values found again in text: `render` refuses a build that
+ * carried plaintext it decrypted somewhere other than a Secret's values
+ * (`git check`, which looks for a sealed file's plaintext in another file,
+ * uses the same minimum length).
+ *
+ * A set holds each value and the padded standard base64 of it (what a
+ * Kubernetes Secret's data holds) in secure memory, wiped when it is
+ * freed; text is searched for either, base64 also with line breaks and
+ * blanks anywhere in it (kustomize wraps long base64 over lines). */
+#ifndef GITSEAL_SECRET_SCAN_H
+#define GITSEAL_SECRET_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values shorter than this are not looked for: they occur by chance ("admin",
+ * "5432", "true"), and a search for them would refuse honest text. */
+enum { GS_SECRET_MIN_LEN = 6 };
+
+struct gs_secret_set;
+
+int gs_secret_set_new(struct gs_secret_set **out) __attribute__((warn_unused_result));
+void gs_secret_set_free(struct gs_secret_set *s);
+/* Adds value and its base64 (each once); a value shorter than
+ * GS_SECRET_MIN_LEN is skipped. */
+int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
+	__attribute__((warn_unused_result));
+/* The values added (not counting their base64 forms or skipped ones). */
+size_t gs_secret_set_count(const struct gs_secret_set *s);
+/* *found: text holds a value of the set or the base64 of one. GS_ERR_LIMIT
+ * when the set's budget of comparisons is spent (many values sharing
+ * their first bytes, and text that repeats them): the caller fails closed. */
+int gs_secret_set_find(struct gs_secret_set *s, const char *text, size_t len, bool *found)
+	__attribute__((warn_unused_result));
+
+#endif

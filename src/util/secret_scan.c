@@ -1,0 +1,220 @@
+/* Known secret values found again in text (gitseal/secret_scan.h).
+ *
+ * Each form (a value, its base64) is indexed by a keyed hash (SipHash) of
+ * its first GS_SECRET_MIN_LEN bytes; text is hashed at every position and
+ * only the forms whose prefix hash is the same are compared whole, with
+ * sodium_memcmp (its time depends on the length only). That is one hash a
+ * byte of text, whatever the number of values: a few hundred values need
+ * no automaton, and the random key leaves no one able to aim text at a
+ * bucket. What stays quadratic is text that repeats the first bytes of
+ * many long values without holding them: the budget bounds it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gitseal/array.h"
+#include "gitseal/base64.h"
+#include "gitseal/error.h"
+#include "gitseal/secmem.h"
+#include "gitseal/secret_scan.h"
+
+/* Bytes compared whole before a search fails closed: about a second of
+ * sodium_memcmp, more than any honest build needs (a full comparison
+ * happens only where text starts like a value). */
+#define SCAN_BUDGET ((size_t)1 << 30)
+
+struct form {
+	size_t off, len; /* in values */
+	uint64_t hash;   /* of its first GS_SECRET_MIN_LEN bytes */
+	size_t next;     /* the next form of its bucket, plus one (0: none) */
+	bool base64;
+};
+
+struct gs_secret_set {
+	struct gs_buf values;  /* secure: every form, one after another */
+	struct gs_buf compact; /* secure: text without blanks, while searched */
+	struct form *forms;
+	size_t form_count, form_cap;
+	size_t *buckets;       /* first form of each bucket, plus one */
+	size_t bucket_count;   /* a power of two, at least twice form_count */
+	size_t value_count;
+	size_t compared;       /* bytes compared whole, against SCAN_BUDGET */
+	uint8_t *key;          /* secure: crypto_shorthash_KEYBYTES */
+};
+
+int gs_secret_set_new(struct gs_secret_set **out)
+{
+	struct gs_secret_set *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s || !(s->key = gs_secure_alloc(crypto_shorthash_KEYBYTES))) {
+		free(s);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	randombytes_buf(s->key, crypto_shorthash_KEYBYTES);
+	gs_buf_init(&s->values, true);
+	gs_buf_init(&s->compact, true);
+	*out = s;
+	return 0;
+}
+
+void gs_secret_set_free(struct gs_secret_set *s)
+{
+	if (!s)
+		return;
+	gs_buf_release(&s->values);
+	gs_buf_release(&s->compact);
+	gs_secure_free(s->key);
+	free(s->forms);
+	free(s->buckets);
+	free(s);
+}
+
+size_t gs_secret_set_count(const struct gs_secret_set *s)
+{
+	return s->value_count;
+}
+
+static uint64_t prefix_hash(const struct gs_secret_set *s, const uint8_t *p)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, p, GS_SECRET_MIN_LEN, s->key);
+	return h;
+}
+
+static void bucket_put(struct gs_secret_set *s, size_t i)
+{
+	size_t b = s->forms[i].hash & (s->bucket_count - 1);
+
+	s->forms[i].next = s->buckets[b];
+	s->buckets[b] = i + 1;
+}
+
+static int buckets_grow(struct gs_secret_set *s)
+{
+	size_t count = s->bucket_count ? s->bucket_count * 2 : 64;
+	size_t *b = calloc(count, sizeof(*b));
+
+	if (!b)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	free(s->buckets);
+	s->buckets = b;
+	s->bucket_count = count;
+	for (size_t i = 0; i < s->form_count; i++)
+		bucket_put(s, i);
+	return 0;
+}
+
+/* The form at p (its own bytes, or already in values) in the set? */
+static bool form_known(const struct gs_secret_set *s, const uint8_t *p, size_t len, uint64_t hash,
+		       bool base64)
+{
+	for (size_t e = s->buckets[hash & (s->bucket_count - 1)]; e; e = s->forms[e - 1].next) {
+		const struct form *f = &s->forms[e - 1];
+
+		if (f->hash == hash && f->len == len && f->base64 == base64 &&
+		    !sodium_memcmp(s->values.data + f->off, p, len))
+			return true;
+	}
+	return false;
+}
+
+/* The last len bytes of values, just appended, become a form (or are
+ * dropped again when the set has them). */
+static int form_add(struct gs_secret_set *s, size_t len, bool base64)
+{
+	size_t off = s->values.len - len;
+	uint64_t hash = prefix_hash(s, s->values.data + off);
+	int ret;
+
+	if (form_known(s, s->values.data + off, len, hash, base64)) {
+		sodium_memzero(s->values.data + off, len);
+		s->values.len = off;
+		return 0;
+	}
+	if ((ret = GS_ARRAY_GROW(s->forms, s->form_count, s->form_cap, 16)) < 0)
+		return ret;
+	s->forms[s->form_count++] = (struct form){ .off = off, .len = len, .hash = hash, .base64 = base64 };
+	if (s->form_count * 2 > s->bucket_count)
+		return buckets_grow(s);
+	bucket_put(s, s->form_count - 1);
+	return 0;
+}
+
+int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
+{
+	size_t before = s->values.len;
+	int ret;
+
+	if (len < GS_SECRET_MIN_LEN)
+		return 0;
+	if (!s->bucket_count && (ret = buckets_grow(s)))
+		return ret;
+	if ((ret = gs_buf_append(&s->values, value, len)) || (ret = form_add(s, len, false)))
+		return ret;
+	if ((ret = gs_base64_append(&s->values, value, len)) ||
+	    (ret = form_add(s, GS_BASE64_LEN(len), true)))
+		return ret;
+	s->value_count += s->values.len > before;
+	return 0;
+}
+
+/* base64_only: text had its blanks taken out, which only base64 may
+ * have had inside it. */
+static int scan(struct gs_secret_set *s, const uint8_t *text, size_t len, bool base64_only,
+		bool *found)
+{
+	for (size_t i = 0; !*found && i + GS_SECRET_MIN_LEN <= len; i++) {
+		uint64_t hash = prefix_hash(s, text + i);
+
+		for (size_t e = s->buckets[hash & (s->bucket_count - 1)]; e; e = s->forms[e - 1].next) {
+			const struct form *f = &s->forms[e - 1];
+
+			if (f->hash != hash || f->len > len - i || (base64_only && !f->base64))
+				continue;
+			if (f->len > SCAN_BUDGET - s->compared)
+				return GS_FAIL(GS_ERR_LIMIT, "too much text that starts like a decrypted "
+							     "value to compare");
+			s->compared += f->len;
+			if (!sodium_memcmp(s->values.data + f->off, text + i, f->len)) {
+				*found = true;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+int gs_secret_set_find(struct gs_secret_set *s, const char *text, size_t len, bool *found)
+{
+	bool blanks = false;
+	int ret;
+
+	*found = false;
+	if (!s->form_count || len < GS_SECRET_MIN_LEN)
+		return 0;
+	if ((ret = scan(s, (const uint8_t *)text, len, false, found)) || *found)
+		return ret;
+	for (size_t i = 0; i < len && !blanks; i++)
+		blanks = is_blank(text[i]);
+	if (!blanks)
+		return 0;
+	gs_buf_reset(&s->compact);
+	if ((ret = gs_buf_reserve(&s->compact, len)))
+		return ret;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_blank(text[i]))
+			s->compact.data[s->compact.len++] = (uint8_t)text[i];
+	}
+	s->compact.data[s->compact.len] = '\0';
+	ret = scan(s, s->compact.data, s->compact.len, true, found);
+	gs_buf_reset(&s->compact);
+	return ret;
+}

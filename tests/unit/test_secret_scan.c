@@ -1,0 +1,80 @@
+/* gitseal/secret_scan.h: values and their base64 found anywhere in text,
+ * base64 also wrapped over lines; short values skipped; each form once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gitseal/error.h"
+#include "gitseal/secmem.h"
+#include "gitseal/secret_scan.h"
+
+static bool finds(struct gs_secret_set *s, const char *text)
+{
+	bool found = false;
+
+	assert_int_equal(gs_secret_set_find(s, text, strlen(text), &found), 0);
+	return found;
+}
+
+static void test_value_and_base64(void **state)
+{
+	struct gs_secret_set *s;
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	assert_false(finds(s, "anything at all"));
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"tok-SECRET-999", 14), 0);
+	assert_true(finds(s, "tok-SECRET-999"));
+	assert_true(finds(s, "prefix tok-SECRET-999 suffix"));
+	assert_true(finds(s, "dG9rLVNFQ1JFVC05OTk="));
+	assert_true(finds(s, "x: dG9rLVNFQ1J\n  FVC05OTk=\n"));   /* wrapped over lines */
+	assert_false(finds(s, "tok-SECRET-99"));                 /* a part */
+	assert_false(finds(s, "tok-SECRET-\n999"));              /* raw values are not unwrapped */
+	assert_false(finds(s, "dG9rLVNFQ1JFVC05OTk"));           /* base64 is padded */
+	/* the same value again is one value; a short one is none */
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"tok-SECRET-999", 14), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"admin", GS_SECRET_MIN_LEN - 1), 0);
+	assert_int_equal(gs_secret_set_count(s), 1);
+	assert_false(finds(s, "admin"));
+	gs_secret_set_free(s);
+}
+
+/* Many values sharing their first bytes, and more than one bucket's
+ * worth: each found, nothing else. */
+static void test_many_values(void **state)
+{
+	struct gs_secret_set *s;
+	char v[32];
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	for (int i = 0; i < 500; i++) {
+		snprintf(v, sizeof(v), "shared-prefix-%d", i);
+		assert_int_equal(gs_secret_set_add(s, (const uint8_t *)v, strlen(v)), 0);
+	}
+	assert_int_equal(gs_secret_set_count(s), 500);
+	for (int i = 0; i < 500; i += 37) {
+		snprintf(v, sizeof(v), "[shared-prefix-%d]", i);
+		assert_true(finds(s, v));
+	}
+	assert_false(finds(s, "shared-prefix-"));
+	assert_false(finds(s, "shared-prefix-x500"));
+	gs_secret_set_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_value_and_base64),
+		cmocka_unit_test(test_many_values),
+	};
+
+	if (gs_crypto_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
