@@ -26,7 +26,11 @@ void gs_secret_set_free(struct gs_secret_set *s);
  * GS_SECRET_MIN_LEN is skipped. */
 int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
 	__attribute__((warn_unused_result));
-/* The values added (not counting their base64 forms or skipped ones). */
+/* Drops every value that text holds, or holds the base64 of, verbatim:
+ * they are no longer looked for or counted. GS_ERR_LIMIT as for find. */
+int gs_secret_set_drop_found(struct gs_secret_set *s, const char *text, size_t len)
+	__attribute__((warn_unused_result));
+/* The values added and not dropped (not counting their base64 forms or skipped ones). */
 size_t gs_secret_set_count(const struct gs_secret_set *s);
 /* *found: text holds a value of the set or the base64 of one. GS_ERR_LIMIT
  * when the set's budget of comparisons is spent (many values sharing

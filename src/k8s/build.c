@@ -22,6 +22,7 @@
 #include "gitseal/cmdline.h"
 #include "gitseal/secret_scan.h"
 #include "gitseal/sops.h"
+#include "gitseal/sops_format.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
@@ -126,9 +127,71 @@ static int add_paths(struct build *b, const char *kdir, const struct doc_node *l
 	return 0;
 }
 
+/* What kustomize reads of a sops file beneath the root, decrypted as the
+ * build will decrypt it, tracked (only what was ciphertext in it). */
+static int track_file(struct build *b, const char *rel, unsigned uses)
+{
+	enum doc_format format = store_format_for_path(rel);
+	struct sops_open_opts oo = { .format = format, .ids = b->ids };
+	struct sops_emit_opts eo = { .drop_source = true };
+	struct sops_file *sf = NULL;
+	struct gs_buf text, plain;
+	struct doc d, cipher;
+	int ret;
+
+	gs_buf_init(&text, false);
+	gs_buf_init(&plain, true);
+	doc_init(&d, format);
+	doc_init(&cipher, format);
+	ret = k8s_root_read(b->root, rel, &text, K8S_MAX_FILE);
+	if (!ret)
+		ret = store_load_buf(format, &text, &d);
+	if (!ret)
+		ret = k8s_doc_copy(&cipher, &d);
+	if (!ret)
+		ret = sops_file_open_doc(&d, &oo, &sf);
+	if (!ret)
+		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &plain);
+	if (!ret)
+		ret = k8s_track_sops(b->decrypted, &cipher, sops_file_doc(sf), &plain, uses);
+	if (ret)
+		gs_error_prefix("'%s'", rel);
+	sops_file_free(sf);
+	doc_release(&cipher);
+	doc_release(&d);
+	gs_buf_release(&plain);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* keyed: entries are "key=path" or "path" (files:, binaryFiles:). */
+static int ksops_track_list(struct build *b, const char *kdir, const struct doc_node *list,
+			    unsigned uses, bool keyed)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && list && i < list->count; i++) {
+		const struct doc_node *v = list->entries[i].value;
+		char *key = NULL, *path = NULL, *rel;
+
+		if (list->entries[i].removed || v->kind != DOC_SCALAR)
+			continue;
+		ret = keyed ? k8s_file_key_path(v->text, &key, &path) : 0;
+		rel = ret ? NULL : k8s_rel_join(kdir, path ? path : v->text);
+		if (!ret)
+			ret = rel ? track_file(b, rel, uses) : GS_FAIL(GS_ERR_USAGE, "'%s': bad path", v->text);
+		free(rel);
+		free(path);
+		free(key);
+	}
+	return ret;
+}
+
 /* What a KSOPS config will hand kustomize, decrypted here as the plugin
- * will decrypt it (the same files, the same code), to be followed through
- * the build: the values of the v1 Secrets it generates. */
+ * will decrypt it (the same files, the same code), so that a file that
+ * cannot be decrypted fails with gitseal's line; what was ciphertext in
+ * its files is followed through the build: the values of the v1 Secrets
+ * its manifests hold, its secretFrom sources. */
 static int ksops_track(struct build *b, const char *where, const char *kdir,
 		       const struct k8s_generator *g)
 {
@@ -140,11 +203,18 @@ static int ksops_track(struct build *b, const char *where, const char *kdir,
 	items = doc_new_list(&out);
 	ret = items ? k8s_generator_run(g, b->root, kdir, b->ids, &out, items)
 		    : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	doc_release(&out);
+	if (!ret)
+		ret = ksops_track_list(b, kdir, g->files, K8S_TRACK_SECRETS, false);
+	for (size_t i = 0; !ret && i < g->secret_from_count; i++) {
+		const struct k8s_secret_from *sf = &g->secret_from[i];
+
+		if (!(ret = ksops_track_list(b, kdir, sf->files, K8S_TRACK_WHOLE, true)) &&
+		    !(ret = ksops_track_list(b, kdir, sf->binary_files, K8S_TRACK_WHOLE, true)))
+			ret = ksops_track_list(b, kdir, sf->envs, K8S_TRACK_ENV_PARSED, false);
+	}
 	if (ret)
 		gs_error_prefix("%s", where);
-	for (size_t i = 0; !ret && i < items->count; i++)
-		ret = k8s_track_secret(b->decrypted, items->entries[i].value);
-	doc_release(&out);
 	return ret;
 }
 
@@ -360,21 +430,6 @@ static int patch_is_secret(const struct k8s_walk_file *f, const struct doc *d)
 	return 0;
 }
 
-/* What kustomize reads of a decrypted file, whatever role it has (a file
- * is decrypted once for all of them): a files: source whole, an env
- * source's values, a patch's Secret values. */
-static int track_source(struct build *b, enum doc_format format, const struct doc *plain,
-			const struct gs_buf *text)
-{
-	int ret = gs_secret_set_add(b->decrypted, text->data, text->len);
-
-	if (!ret && format == DOC_FORMAT_DOTENV)
-		ret = k8s_track_env_lines(b->decrypted, (const char *)text->data, text->len);
-	for (size_t i = 0; !ret && i < plain->count; i++)
-		ret = k8s_track_secret(b->decrypted, plain->branches[i]);
-	return ret;
-}
-
 /* A generator source or patch file: when it is a sops file, opened
  * through the file pipeline (the MAC checked) and emitted as plaintext in
  * its own format and layout, proven, for the staged build; once, however
@@ -388,11 +443,12 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 	struct sops_file *sf = NULL;
 	struct plaintext *t;
 	struct gs_buf text;
-	struct doc d;
+	struct doc d, cipher;
 	int ret;
 
 	gs_buf_init(&text, false);
 	doc_init(&d, format);
+	doc_init(&cipher, format);
 	ret = k8s_root_read(b->root, f->rel, &text, K8S_MAX_FILE);
 	if (ret)
 		goto out;
@@ -403,21 +459,25 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 	}
 	if ((ret = source_role_check(f, format)) || (done && f->role != K8S_FILE_PATCH))
 		goto out;
-	ret = sops_file_open_doc(&d, &oo, &sf);
-	if (ret)
+	if ((ret = k8s_doc_copy(&cipher, &d)) || (ret = sops_file_open_doc(&d, &oo, &sf)))
 		goto prefix;
 	if ((f->role == K8S_FILE_PATCH && (ret = patch_is_secret(f, sops_file_doc(sf)))) || done)
 		goto out;
 	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
 	if (!ret)
 		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &t->text);
+	/* what kustomize reads of it, whatever role it has (a file is
+	 * decrypted once for all of them) */
 	if (!ret)
-		ret = track_source(b, format, sops_file_doc(sf), &t->text);
+		ret = k8s_track_sops(b->decrypted, &cipher, sops_file_doc(sf), &t->text,
+				     K8S_TRACK_WHOLE | K8S_TRACK_SECRETS |
+					     (format == DOC_FORMAT_DOTENV ? K8S_TRACK_ENV_LINES : 0));
 prefix:
 	if (ret)
 		gs_error_prefix("'%s'", f->rel);
 out:
 	sops_file_free(sf);
+	doc_release(&cipher);
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
@@ -467,6 +527,91 @@ static int prepare(struct build *b)
 		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
 						"namespace of their own: --bind-namespace needs a list of "
 						"namespaces here", b->app_rel);
+	return ret;
+}
+
+/* ---- values the repository holds in clear ---- */
+
+/* Bytes of the build's inputs read for values they hold in clear, all
+ * files together; past it the rest are not read, and their values stay
+ * followed. */
+#define PUBLIC_READ_MAX ((size_t)4 * K8S_MAX_FILE)
+
+/* The clear scalars (keys, values, comments) of a loaded file; those of
+ * a sops file that are ciphertext are skipped. */
+static int drop_scalars(struct build *b, const struct doc_node *n, int depth)
+{
+	int ret = 0;
+
+	if (depth > K8S_MAX_DEPTH)
+		return 0;
+	if (n->kind == DOC_SCALAR || n->kind == DOC_COMMENT)
+		return n->len > strlen(SOPS_ENC_OPEN) && !memcmp(n->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN))
+			       ? 0 : gs_secret_set_drop_found(b->decrypted, n->text, n->len);
+	for (size_t i = 0; !ret && (n->kind == DOC_MAP || n->kind == DOC_LIST) && i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->key)
+			ret = gs_secret_set_drop_found(b->decrypted, e->key, e->key_len);
+		if (!ret)
+			ret = drop_scalars(b, e->value, depth + 1);
+	}
+	return ret;
+}
+
+/* One input of the build: a file that is no sops file as it is, and
+ * also as its format reads it; a sops file by its clear values only. */
+static int drop_public_file(struct build *b, const char *rel, size_t *budget)
+{
+	enum doc_format format = store_format_for_path(rel);
+	struct gs_buf text;
+	bool sops = false;
+	struct doc d;
+	int ret;
+
+	gs_buf_init(&text, false);
+	doc_init(&d, format);
+	if (k8s_root_read(b->root, rel, &text, *budget < K8S_MAX_FILE ? *budget : K8S_MAX_FILE)) {
+		/* kustomize reports what it cannot read; an unread file drops nothing */
+		gs_error_clear();
+		ret = 0;
+		goto out;
+	}
+	*budget -= text.len;
+	if (!store_load_data(format, text.data, text.len, &d)) {
+		sops = sops_doc_is_encrypted(&d);
+		ret = 0;
+		for (size_t i = 0; !ret && i < d.count; i++)
+			ret = drop_scalars(b, d.branches[i], 0);
+	} else {
+		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && !sops)
+		ret = gs_secret_set_drop_found(b->decrypted, (const char *)text.data, text.len);
+out:
+	doc_release(&d);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* A value decrypted for the build that the repository also holds in
+ * clear (a host or user name a Deployment names too, a value a sops file
+ * keeps in clear) is no secret, and is not followed: the build's inputs
+ * beneath the root, as render reads and stages them, are searched for
+ * each. This leaves the attacks the check is for refused: who moves a
+ * value through kustomize's features does not know it, so cannot put it
+ * in clear in the repository. */
+static int drop_public(struct build *b)
+{
+	size_t budget = PUBLIC_READ_MAX;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && budget && i < b->walk.count; i++) {
+		if (!gs_secret_set_count(b->decrypted))
+			break;
+		ret = drop_public_file(b, b->walk.files[i].rel, &budget);
+	}
 	return ret;
 }
 
@@ -787,6 +932,10 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 	ret = prepare(&b);
 	if (ret || fails->count)
 		goto out;
+	if ((ret = drop_public(&b))) {
+		ret = k8s_failure_add(fails, "'%s': %s", app_rel, gs_error_message());
+		goto out;
+	}
 	/* kustomize patches a generator directory's output, apiVersion and all,
 	 * after inspect_configs saw it: with plugins on, that picks the program */
 	if (b.ksops && b.walk.has_remote) {

@@ -207,15 +207,33 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 			 struct k8s_failures *fails, struct gs_buf *out, size_t *out_docs)
 	__attribute__((warn_unused_result));
 
+/* sources.c: every branch of src cloned into dst (initialized). */
+int k8s_doc_copy(struct doc *dst, const struct doc *src) __attribute__((warn_unused_result));
+
 /* track.c: the plaintext a build handed kustomize (generator sources,
  * patches, KSOPS output), followed through it. */
 struct gs_secret_set;
-/* Adds the values of a v1 Secret document's data and stringData. */
-int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root)
-	__attribute__((warn_unused_result));
-/* Adds every value of an env file as kustomize reads it. */
-int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len)
-	__attribute__((warn_unused_result));
+/* Adds the values of a v1 Secret document's data and stringData that
+ * were ciphertext at the same key of cipher (the document as its sops
+ * file holds it; NULL: none were). */
+int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root,
+		     const struct doc_node *cipher) __attribute__((warn_unused_result));
+/* Adds every value of an env file as kustomize reads it whose key's
+ * value was ciphertext in cipher (a sops dotenv file's map). */
+int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len,
+			const struct doc_node *cipher) __attribute__((warn_unused_result));
+/* How a decrypted sops file reaches kustomize (any of them). */
+enum {
+	K8S_TRACK_WHOLE = 1,      /* a files: source: its plaintext text */
+	K8S_TRACK_ENV_LINES = 2,  /* a secretGenerator env source */
+	K8S_TRACK_ENV_PARSED = 4, /* a KSOPS secretFrom envs source */
+	K8S_TRACK_SECRETS = 8,    /* a patch, a KSOPS manifest: its v1 Secrets */
+};
+/* Adds what kustomize reads of a sops file (cipher: as loaded; plain: as
+ * decrypted; text: plain emitted in its format), only what was ciphertext
+ * in it: nothing for a file that holds none. */
+int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const struct doc *plain,
+		   const struct gs_buf *text, unsigned uses) __attribute__((warn_unused_result));
 /* Fails (GS_ERR_CONFIG, naming the field, never the value) when a built
  * resource holds a value of s, or its base64, anywhere but among the
  * values of its data and stringData as a v1 Secret. */

@@ -178,6 +178,18 @@ static int unit_index(struct k8s_sources *s, struct k8s_source_unit *u, size_t f
 	return ret;
 }
 
+int k8s_doc_copy(struct doc *dst, const struct doc *src)
+{
+	for (size_t b = 0; b < src->count; b++) {
+		struct doc_node *c = doc_clone(dst, src->branches[b]);
+		int ret = c ? doc_add_branch(dst, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Takes the unit's loaded document as the encrypted form; a copy of it is
  * opened through the file pipeline (every MAC checked) for the plaintext. */
 static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *unit,
@@ -201,13 +213,7 @@ static int unit_add(struct k8s_sources *s, const char *file, struct k8s_unit *un
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t b = 0; b < u->enc.count; b++) {
-		struct doc_node *c = doc_clone(&copy, u->enc.branches[b]);
-
-		if ((ret = c ? doc_add_branch(&copy, c) : GS_FAIL(GS_ERR_NOMEM, "out of memory")))
-			goto out;
-	}
-	if ((ret = sops_file_open_doc(&copy, &oo, &u->dec)))
+	if ((ret = k8s_doc_copy(&copy, &u->enc)) || (ret = sops_file_open_doc(&copy, &oo, &u->dec)))
 		goto out;
 	ret = unit_index(s, u, unit->first_doc);
 out:

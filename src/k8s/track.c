@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gitseal/secret_scan.h"
+#include "gitseal/sops_format.h"
 #include "k8s_int.h"
 
 static bool is_v1_secret(const struct doc_node *root)
@@ -35,20 +36,49 @@ static bool values_entry(const struct doc_entry *e)
 		(e->key_len == 10 && !memcmp(e->key, "stringData", 10)));
 }
 
-int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root)
+static bool is_ciphertext(const struct doc_node *n)
+{
+	return n && n->kind == DOC_SCALAR && n->len > strlen(SOPS_ENC_OPEN) &&
+	       !memcmp(n->text, SOPS_ENC_OPEN, strlen(SOPS_ENC_OPEN));
+}
+
+/* The value under key in a map (NULL: none, or not a map). */
+static const struct doc_node *map_value(const struct doc_node *map, const char *key, size_t len)
+{
+	for (size_t i = 0; map && map->kind == DOC_MAP && i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
+
+		if (e->key && e->key_len == len && !memcmp(e->key, key, len))
+			return e->value;
+	}
+	return NULL;
+}
+
+/* Whether the value at key was ciphertext in its file. A value sops
+ * keeps in clear by the file's own rules (unencrypted_suffix, regexes)
+ * is no secret: the repository publishes it. */
+static bool was_encrypted(const struct doc_node *cipher_map, const char *key, size_t len)
+{
+	return is_ciphertext(map_value(cipher_map, key, len));
+}
+
+int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root,
+		     const struct doc_node *cipher)
 {
 	int ret = 0;
 
 	if (!root || root->kind != DOC_MAP || !is_v1_secret(root))
 		return 0;
 	for (size_t i = 0; !ret && i < root->count; i++) {
-		const struct doc_node *values = root->entries[i].removed || !values_entry(&root->entries[i])
-							? NULL : root->entries[i].value;
+		const struct doc_entry *top = &root->entries[i];
+		const struct doc_node *values = top->removed || !values_entry(top) ? NULL : top->value;
+		const struct doc_node *sealed = values ? map_value(cipher, top->key, top->key_len) : NULL;
 
 		for (size_t k = 0; values && !ret && k < values->count; k++) {
 			const struct doc_entry *e = &values->entries[k];
 
-			if (!e->removed && e->key && e->value->kind == DOC_SCALAR)
+			if (!e->removed && e->key && e->value->kind == DOC_SCALAR &&
+			    was_encrypted(sealed, e->key, e->key_len))
 				ret = gs_secret_set_add(s, (const uint8_t *)e->value->text, e->value->len);
 		}
 	}
@@ -57,9 +87,11 @@ int k8s_track_secret(struct gs_secret_set *s, const struct doc_node *root)
 
 /* kustomize's env files (api/kv KeyValuesFromLine): lines split at '\n'
  * with a '\r' before it dropped, a byte order mark dropped from the first,
- * leading blanks trimmed, blank and '#' lines skipped, the value all that
- * follows the first '=' (quotes and trailing blanks kept). */
-int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len)
+ * leading blanks trimmed, blank and '#' lines skipped, the key what
+ * precedes the first '=', the value all that follows it (quotes and
+ * trailing blanks kept). */
+int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len,
+			const struct doc_node *cipher)
 {
 	size_t at = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
 	int ret = 0;
@@ -74,12 +106,72 @@ int k8s_track_env_lines(struct gs_secret_set *s, const char *text, size_t len)
 		while (at < stop && strchr(" \t\v\f\r", text[at]))
 			at++;
 		eq = at < stop && text[at] != '#' ? memchr(text + at, '=', stop - at) : NULL;
-		if (eq)
+		if (eq && was_encrypted(cipher, text + at, (size_t)(eq - text - at)))
 			ret = gs_secret_set_add(s, (const uint8_t *)eq + 1, (size_t)(text + stop - eq - 1));
 		at = end + 1;
 	}
 	return ret;
 }
+
+/* As a KSOPS secretFrom envs entry reads an env file (dotenv.c). */
+static int track_env_parsed(struct gs_secret_set *s, const char *text, size_t len,
+			    const struct doc_node *cipher)
+{
+	struct doc env;
+	struct doc_node *m;
+	int ret;
+
+	doc_init(&env, DOC_FORMAT_DOTENV);
+	m = doc_new_map(&env);
+	ret = m ? k8s_dotenv_parse(&env, m, text, len) : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t k = 0; !ret && k < m->count; k++) {
+		const struct doc_entry *e = &m->entries[k];
+
+		if (was_encrypted(cipher, e->key, e->key_len))
+			ret = gs_secret_set_add(s, (const uint8_t *)e->value->text, e->value->len);
+	}
+	doc_release(&env);
+	return ret;
+}
+
+static bool holds_ciphertext(const struct doc_node *n, int depth)
+{
+	if (is_ciphertext(n))
+		return true;
+	if (depth > K8S_MAX_DEPTH || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return false;
+	for (size_t i = 0; i < n->count; i++) {
+		if (!n->entries[i].removed && holds_ciphertext(n->entries[i].value, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const struct doc *plain,
+		   const struct gs_buf *text, unsigned uses)
+{
+	bool sealed = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < cipher->count && !sealed; i++)
+		sealed = holds_ciphertext(cipher->branches[i], 0);
+	if (!sealed)
+		return 0;
+	if (uses & K8S_TRACK_WHOLE)
+		ret = gs_secret_set_add(s, text->data, text->len);
+	if (!ret && (uses & K8S_TRACK_ENV_LINES))
+		ret = k8s_track_env_lines(s, (const char *)text->data, text->len,
+					  cipher->count ? cipher->branches[0] : NULL);
+	if (!ret && (uses & K8S_TRACK_ENV_PARSED))
+		ret = track_env_parsed(s, (const char *)text->data, text->len,
+				       cipher->count ? cipher->branches[0] : NULL);
+	for (size_t i = 0; !ret && (uses & K8S_TRACK_SECRETS) && i < plain->count; i++)
+		ret = k8s_track_secret(s, plain->branches[i], i < cipher->count ? cipher->branches[i] : NULL);
+	return ret;
+}
+
+/* What to do when the value is no secret, on the refusal's line. */
+#define PUBLIC_HINT " (a value also meant to be public: keep it in clear in the sops file)"
 
 struct track_walk {
 	struct gs_secret_set *set;
@@ -96,10 +188,10 @@ static int search(struct track_walk *w, const char *text, size_t len, const char
 		return ret;
 	if (in && !w->path.len)
 		return GS_FAIL(GS_ERR_CONFIG, "%s the resource's top level holds a value decrypted for "
-					      "the build: only a v1 Secret's data and stringData may",
+					      "the build: only a v1 Secret's data and stringData may" PUBLIC_HINT,
 			       in);
 	return GS_FAIL(GS_ERR_CONFIG, "%s%s'%.400s' holds a value decrypted for the build: only a v1 "
-				      "Secret's data and stringData may",
+				      "Secret's data and stringData may" PUBLIC_HINT,
 		       in ? in : "", in ? " " : "", (const char *)w->path.data);
 }
 

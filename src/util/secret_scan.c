@@ -29,6 +29,7 @@ struct form {
 	uint64_t hash;   /* of its first GS_SECRET_MIN_LEN bytes */
 	size_t next;     /* the next form of its bucket, plus one (0: none) */
 	bool base64;
+	bool dropped;    /* no longer looked for (gs_secret_set_drop_found) */
 };
 
 struct gs_secret_set {
@@ -161,10 +162,23 @@ int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
 	return 0;
 }
 
+/* The forms of one value are added together, its base64 right after it
+ * (a value the set has already has its base64 too): a pair. */
+static void pair_drop(struct gs_secret_set *s, size_t i)
+{
+	size_t first = i - (i % 2);
+
+	if (s->forms[first].dropped)
+		return;
+	s->forms[first].dropped = s->forms[first + 1].dropped = true;
+	s->value_count--;
+}
+
 /* base64_only: text had its blanks taken out, which only base64 may
- * have had inside it. */
+ * have had inside it. drop: every form found is dropped with its pair,
+ * and the search goes on; else it stops at the first (*found). */
 static int scan(struct gs_secret_set *s, const uint8_t *text, size_t len, bool base64_only,
-		bool *found)
+		bool drop, bool *found)
 {
 	for (size_t i = 0; !*found && i + GS_SECRET_MIN_LEN <= len; i++) {
 		uint64_t hash = prefix_hash(s, text + i);
@@ -172,16 +186,19 @@ static int scan(struct gs_secret_set *s, const uint8_t *text, size_t len, bool b
 		for (size_t e = s->buckets[hash & (s->bucket_count - 1)]; e; e = s->forms[e - 1].next) {
 			const struct form *f = &s->forms[e - 1];
 
-			if (f->hash != hash || f->len > len - i || (base64_only && !f->base64))
+			if (f->dropped || f->hash != hash || f->len > len - i || (base64_only && !f->base64))
 				continue;
 			if (f->len > SCAN_BUDGET - s->compared)
 				return GS_FAIL(GS_ERR_LIMIT, "too much text that starts like a decrypted "
 							     "value to compare");
 			s->compared += f->len;
-			if (!sodium_memcmp(s->values.data + f->off, text + i, f->len)) {
+			if (sodium_memcmp(s->values.data + f->off, text + i, f->len))
+				continue;
+			if (!drop) {
 				*found = true;
 				break;
 			}
+			pair_drop(s, e - 1);
 		}
 	}
 	return 0;
@@ -200,7 +217,7 @@ int gs_secret_set_find(struct gs_secret_set *s, const char *text, size_t len, bo
 	*found = false;
 	if (!s->form_count || len < GS_SECRET_MIN_LEN)
 		return 0;
-	if ((ret = scan(s, (const uint8_t *)text, len, false, found)) || *found)
+	if ((ret = scan(s, (const uint8_t *)text, len, false, false, found)) || *found)
 		return ret;
 	for (size_t i = 0; i < len && !blanks; i++)
 		blanks = is_blank(text[i]);
@@ -214,7 +231,16 @@ int gs_secret_set_find(struct gs_secret_set *s, const char *text, size_t len, bo
 			s->compact.data[s->compact.len++] = (uint8_t)text[i];
 	}
 	s->compact.data[s->compact.len] = '\0';
-	ret = scan(s, s->compact.data, s->compact.len, true, found);
+	ret = scan(s, s->compact.data, s->compact.len, true, false, found);
 	gs_buf_reset(&s->compact);
 	return ret;
+}
+
+int gs_secret_set_drop_found(struct gs_secret_set *s, const char *text, size_t len)
+{
+	bool found = false;
+
+	if (!s->value_count || len < GS_SECRET_MIN_LEN)
+		return 0;
+	return scan(s, (const uint8_t *)text, len, false, true, &found);
 }

@@ -16,6 +16,20 @@ seal() {
 		"$1" >"$2"
 }
 
+# the end of render's line refusing a moved value: what to do when the
+# value is no secret
+MOVED_HINT=' (a value also meant to be public: keep it in clear in the sops file)'
+
+# expected_line MESSAGE: gitseal's error line for MESSAGE, the refusal of a
+# moved value with its hint
+expected_line() {
+	if [[ $1 == *"only a v1 Secret's data and stringData may" ]]; then
+		printf 'gitseal: error: %s%s' "$1" "$MOVED_HINT"
+	else
+		printf 'gitseal: error: %s' "$1"
+	fi
+}
+
 # encrypt_to PLAINTEXT FILE [encrypt flags]: PLAINTEXT (printf %b) as the
 # whole file $REPO/app/FILE, encrypted for the demo key
 encrypt_to() {

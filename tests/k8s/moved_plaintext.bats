@@ -57,7 +57,7 @@ refused() {
 	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; false; }
 	[ -z "$output" ]
 	! grep -qE "SECRET|$SECRET_B64|${SECRET_B64%=}" <<<"$stderr"
-	[ "$stderr" = "gitseal: error: $1" ] || { echo "$stderr"; false; }
+	[ "$stderr" = "$(expected_line "$1")" ] || { echo "$stderr"; false; }
 	[ "$(wc -l <<<"$stderr")" -eq 1 ]
 }
 
@@ -203,4 +203,60 @@ write_ksops() {
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -qx "  x: $(printf ab12 | base64)" <<<"$output"
+}
+
+# copy_to_cm SOURCE-KIND NAME FIELD: a replacement of FIELD of that
+# resource into ConfigMap pub's data.x
+copy_to_cm() {
+	printf -- '- source: {kind: %s, name: %s, fieldPath: %s}\n  targets:\n  - select: {kind: ConfigMap, name: pub}\n    fieldPaths: [data.x]\n' "$@"
+}
+
+# renders [LINE]: render succeeds, LINE (if given) a line of its output
+renders() {
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ -z "${1:-}" ] || grep -qxF -- "$1" <<<"$output"
+}
+
+# A value the repository holds in clear is no secret (a host or user name
+# a Secret holds and a Deployment or ConfigMap names too): it is not
+# followed. The attacks above stay refused: who moves a value does not
+# know it, so cannot put it in clear in the repository.
+@test "a decrypted value the app also holds in clear, here or in its base, renders" {
+	encrypt_to 'DB_HOST=postgres.prod.svc.cluster.local\nDB_USER=app_production\nTOKEN=tok-SECRET-999\n' a.enc.env
+	mkdir -p "$REPO/base"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  host: postgres.prod.svc.cluster.local\n' >"$REPO/base/db.yaml"
+	printf 'resources: [db.yaml]\n' >"$REPO/base/kustomization.yaml"
+	sed -i 's/value: public/value: app_production/; s/"$(TOK)"/public/' "$REPO/app/web.yaml"
+	kustomization 'web.yaml, cm.yaml, ../base'
+	renders '  host: postgres.prod.svc.cluster.local'
+	grep -qx '          value: app_production' <<<"$output"
+	# a copy of such a value renders too; one of the secret does not
+	kustomization 'web.yaml, cm.yaml, ../base' 'replacements:' "$(copy_to_cm Secret s data.DB_HOST)"
+	renders
+	kustomization 'web.yaml, cm.yaml, ../base' 'replacements:' "$(copy_to_cm Secret s data.TOKEN)"
+	refused "'app': resource ConfigMap/pub (document 2): 'data:x' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+}
+
+# What a sops file keeps in clear by its own rules is no secret either.
+@test "values a sops file keeps in clear (its regexes, suffixes) are not followed" {
+	# a decrypted patch: only its password encrypted
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  host: db-primary.internal\n  password: hunter2-SECRET\n' >"$TMP/p.yaml"
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^password$' "$TMP/p.yaml" >"$REPO/app/p.enc.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n' >"$REPO/app/db.yaml"
+	printf 'resources: [db.yaml, cm.yaml]\npatches:\n- path: p.enc.yaml\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret db stringData.host)" >"$REPO/app/kustomization.yaml"
+	renders '  x: db-primary.internal'
+	printf 'resources: [db.yaml, cm.yaml]\npatches:\n- path: p.enc.yaml\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret db stringData.password)" >"$REPO/app/kustomization.yaml"
+	refused "'app': resource ConfigMap/pub (document 1): 'data:x' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+	# a KSOPS env source: the lines its unencrypted suffix keeps in clear
+	encrypt_to 'HOST_PUBLIC=cache.internal.example\nTOKEN=tok-SECRET-999\n' a.enc.env --unencrypted-suffix _PUBLIC
+	write_ksops 'secretFrom:\n- metadata: {name: s}\n  envs: [a.enc.env]\n'
+	printf 'resources: [cm.yaml]\ngenerators: [gen.yaml]\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret s stringData.HOST_PUBLIC)" >"$REPO/app/kustomization.yaml"
+	renders '  x: cache.internal.example'
+	printf 'resources: [cm.yaml]\ngenerators: [gen.yaml]\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret s stringData.TOKEN)" >"$REPO/app/kustomization.yaml"
+	refused "'app': resource ConfigMap/pub (document 1): 'data:x' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
 }

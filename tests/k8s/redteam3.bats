@@ -25,7 +25,7 @@ render_refused() {
 	[ "$status" -eq 1 ] || { echo "status $status: $output"; false; }
 	[ -z "$output" ]
 	! grep -q 'SECRET' <<<"$stderr"
-	grep -qxF "gitseal: error: $1" <<<"$stderr" || { echo "$stderr"; false; }
+	grep -qxF "$(expected_line "$1")" <<<"$stderr" || { echo "$stderr"; false; }
 }
 
 # F1: kustomize prints the node it failed on; with a decrypted patch that

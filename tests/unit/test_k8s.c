@@ -301,11 +301,12 @@ static struct doc_node *tracked_resource(struct doc *d, const char *api, const c
 }
 
 static const char *const track_msg = "holds a value decrypted for the build: only a v1 Secret's data "
-				     "and stringData may";
+				     "and stringData may (a value also meant to be public: keep it in "
+				     "clear in the sops file)";
 
 static void assert_tracked_at(struct gs_secret_set *set, const struct doc_node *root, const char *where)
 {
-	char want[256];
+	char want[512];
 
 	snprintf(want, sizeof(want), "%s %s", where, track_msg);
 	assert_int_equal(k8s_track_check(set, root), GS_ERR_CONFIG);
@@ -317,9 +318,9 @@ static void assert_tracked_at(struct gs_secret_set *set, const struct doc_node *
  * value. */
 static void test_track(void **state)
 {
-	const char *env = "\xef\xbb\xbf # c\n  A=quoted-\"x\" \r\nB\nC=tok-SECRET-999\n";
+	const char *env = "\xef\xbb\xbf # c\n  A=quoted-\"x\" \r\nB\nC=tok-SECRET-999\nD=kept-clear\n";
 	struct gs_secret_set *set;
-	struct doc_node *root, *deeper;
+	struct doc_node *root, *deeper, *cipher_env;
 	struct doc d;
 
 	(void)state;
@@ -327,10 +328,21 @@ static void test_track(void **state)
 	assert_int_equal(gs_secret_set_new(&set), 0);
 	root = tracked_resource(&d, "v1", "Secret", "c2VjcmV0LXRva2Vu", "public");
 	assert_int_equal(k8s_track_check(set, root), 0); /* nothing followed */
-	/* kustomize's reading of env lines: A's quotes and blank kept, B none */
-	assert_int_equal(k8s_track_secret(set, root), 0);
-	assert_int_equal(k8s_track_env_lines(set, env, strlen(env)), 0);
+	/* only what was ciphertext in the sops file is followed */
+	assert_int_equal(k8s_track_secret(set, root, tracked_resource(&d, "v1", "Secret", "public-in-clear",
+								       "x")), 0);
+	assert_int_equal(gs_secret_set_count(set), 0);
+	assert_int_equal(k8s_track_secret(set, root, tracked_resource(&d, "v1", "Secret", "ENC[AES256_GCM,x]",
+								       "x")), 0);
+	/* kustomize's reading of env lines: A's quotes and blank kept, B
+	 * none, D kept in clear by the sops file */
+	cipher_env = doc_new_map(&d);
+	put(&d, cipher_env, "A", s(&d, "ENC[AES256_GCM,a]"));
+	put(&d, cipher_env, "C", s(&d, "ENC[AES256_GCM,c]"));
+	put(&d, cipher_env, "D", s(&d, "kept-clear"));
+	assert_int_equal(k8s_track_env_lines(set, env, strlen(env), cipher_env), 0);
 	assert_int_equal(gs_secret_set_count(set), 3);
+	assert_false(k8s_track_holds(set, "kept-clear"));
 	assert_true(k8s_track_holds(set, "a quoted-\"x\" !"));
 	assert_false(k8s_track_holds(set, "quoted-\"x\"!"));
 	assert_true(k8s_track_holds(set, "[c2VjcmV0LXRva2Vu]"));

@@ -67,11 +67,35 @@ static void test_many_values(void **state)
 	gs_secret_set_free(s);
 }
 
+/* A value found in clear text is dropped with its base64, and counted no
+ * more; the others stay. */
+static void test_drop_found(void **state)
+{
+	const char *clear = "host: postgres.prod.svc\nnote: c2VjcmV0LXZhbHVl\n";
+	struct gs_secret_set *s;
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"postgres.prod.svc", 17), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"secret-value", 12), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"tok-SECRET-999", 14), 0);
+	assert_int_equal(gs_secret_set_drop_found(s, clear, strlen(clear)), 0);
+	assert_int_equal(gs_secret_set_count(s), 1);
+	assert_false(finds(s, "postgres.prod.svc"));
+	assert_false(finds(s, "cG9zdGdyZXMucHJvZC5zdmM="));
+	assert_false(finds(s, "secret-value"));
+	assert_true(finds(s, "tok-SECRET-999"));
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"postgres.prod.svc", 17), 0);
+	assert_int_equal(gs_secret_set_count(s), 1);
+	gs_secret_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value_and_base64),
 		cmocka_unit_test(test_many_values),
+		cmocka_unit_test(test_drop_found),
 	};
 
 	if (gs_crypto_init() != 0)
