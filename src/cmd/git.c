@@ -84,6 +84,7 @@ static int git_init(int argc, char **argv)
 	o.pattern_count = (size_t)(argc - i);
 	if (gitfilter_init(".", &o, &res)) {
 		free(res.recipients_shown);
+		free(res.paths_refused);
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
@@ -99,6 +100,9 @@ static int git_init(int argc, char **argv)
 	for (char *line = res.recipients_shown, *end; line && (end = strchr(line, '\n')); line = end + 1)
 		fprintf(stderr, "gitseal:     %.*s\n", (int)(end - line), line);
 	free(res.recipients_shown);
+	for (char *line = res.paths_refused, *end; line && (end = strchr(line, '\n')); line = end + 1)
+		fprintf(stderr, "gitseal: %.*s\n", (int)(end - line), line);
+	free(res.paths_refused);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)
@@ -503,6 +507,10 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
+	if (u->refused) {
+		fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(u->path), GITFILTER_PATH_REFUSED);
+		return;
+	}
 	if (u->link) {
 		fprintf(stderr, "gitseal: '%s': a symbolic link: left as it is (git runs no filter on it)\n", u->path);
 		return;

@@ -57,18 +57,6 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 	return ret;
 }
 
-/* Text a pull request wrote (a regex, a key): a control byte would steer
- * the terminal that shows the prompt, so it is shown as \xNN. */
-int gitfilter_append_shown(struct gs_buf *out, const char *s)
-{
-	int ret = 0;
-
-	for (; *s && !ret; s++)
-		ret = (unsigned char)*s < 0x20 || *s == 0x7f ? gs_buf_printf(out, "\\x%02x", (unsigned char)*s)
-							      : gs_buf_append(out, s, 1);
-	return ret;
-}
-
 static int describe_selection(const struct sops_selection *s, struct gs_buf *out)
 {
 	int ret = 0;
@@ -214,7 +202,7 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	doc_init(&cipher, format);
 	if (!(u->path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)))
+	if ((ret = gittrust_load(f)) || (u->refused = !gittrust_path_recordable(path)))
 		goto out;
 	doc_release(&cipher);
 	if ((ret = gitseal_committed_load(f, path, format, &cipher, &sealed)) ||

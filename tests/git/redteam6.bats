@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# Red team round 4 (F2, F4, F5): what a file name chosen by a pull request
+# can do to the records of .git/gitseal/accepted and to the terminal.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+}
+teardown() { gs_teardown; }
+
+pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
+
+# prod for the victim, dev for the victim and mallory
+dev_prod_layout() {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/.*\.yaml$
+    age: $RECIPIENT
+  - path_regex: ^secrets/dev/.*\.yaml$
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod secrets/dev
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod and dev"
+	as_person mallory git pull -q --no-rebase --no-edit
+}
+
+# mallory's pull request adds "secrets/prod/db.yaml " (a trailing blank),
+# hand-made for the victim and mallory; no rule matches it
+add_trailing_blank_file() {
+	printf 'note: harmless\n' > "$T/n.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --input-type binary --output-type binary --age "$RECIPIENT,$M" n.yaml) \
+		> "$T/mallory/secrets/prod/db.yaml "
+	as_person mallory git add "secrets/prod/db.yaml "
+	as_person mallory git commit -qm "notes"
+}
+
+@test "F2: updatekeys -r refuses a path with a trailing blank; no record reads back for the real prod file" {
+	dev_prod_layout
+	add_trailing_blank_file
+	pull_from mallory
+	run "$GITSEAL_BIN" updatekeys -y -r . </dev/null
+	grep -qxF "gitseal: 'secrets/prod/db.yaml ': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$output"
+	run ! grep -qF "$M	secrets/prod/db.yaml" .git/gitseal/accepted
+	run "$GITSEAL_BIN" git status
+	grep -qxF "secrets/prod/db.yaml: decrypted" <<<"$output"
+}
+
+@test "F2: git init in a fresh clone names a path with a trailing blank and records nothing for it" {
+	dev_prod_layout
+	add_trailing_blank_file
+	git -c filter.gitseal.process= -c filter.gitseal.required=false pull -q --no-rebase --no-edit "$T/mallory" main
+	git clone -q "$REPO" "$T/fresh"
+	cd "$T/fresh"
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	grep -qxF "gitseal: 'secrets/prod/db.yaml ': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$output"
+	run ! grep -qF "secrets/prod/db.yaml" .git/gitseal/accepted
+}
+
+@test "F2: records round-trip byte for byte: a record for a path with a trailing blank (written by hand) grants nothing to the path without it" {
+	dev_prod_layout
+	printf '%s\tsecrets/prod/db.yaml \n' "$M" >> .git/gitseal/accepted
+	(cd "$T/mallory" && drop_stanza "$M" "$T/stanza" < secrets/dev/db.yaml > /dev/null &&
+		graft_stanza "$T/stanza" < secrets/prod/db.yaml > "$T/planted" && cp "$T/planted" secrets/prod/db.yaml)
+	as_person mallory git commit -qam "chore"
+	pull_from mallory
+	run "$GITSEAL_BIN" git status
+	grep -qF "secrets/prod/db.yaml: decrypted; recipients changed: +$M" <<<"$output"
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	run git add secrets/prod/db.yaml
+	[ "$status" -eq 128 ]
+}
