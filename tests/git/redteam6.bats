@@ -78,3 +78,43 @@ add_trailing_blank_file() {
 	run git add secrets/prod/db.yaml
 	[ "$status" -eq 128 ]
 }
+
+hand_made_for_mallory() {
+	printf 'k: v\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
+}
+
+# secrets/x.yaml, accepted for mallory too; her pull request runs "$@" in
+# her clone in its place and commits
+x_for_mallory_then_replaced() {
+	hand_made_for_mallory secrets/x.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
+	git add secrets/x.yaml && git commit -qm "x for mallory"
+	as_person mallory git pull -q --no-rebase --no-edit
+	as_person mallory git rm -q secrets/x.yaml
+	(cd "$T/mallory" && "$@")
+	as_person mallory git add -A
+	as_person mallory git commit -qm "x replaced"
+	pull_from mallory
+}
+
+assert_x_records_gone() {
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF ".: recipients still accepted for 1 file gone (secrets/x.yaml); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
+	run -0 "$GITSEAL_BIN" updatekeys -y -r .
+	grep -qxF "forget secrets/x.yaml: $M (file gone)" <<<"$output"
+	run ! grep -qF "$M" .git/gitseal/accepted
+}
+
+@test "F4: a symbolic link in a gone file's place holds no file: status hints and updatekeys -r forgets its records" {
+	x_for_mallory_then_replaced ln -s app.yaml secrets/x.yaml
+	[ -L secrets/x.yaml ]
+	assert_x_records_gone
+}
+
+@test "F4: a directory in a gone file's place holds no file: status hints and updatekeys -r forgets its records" {
+	x_for_mallory_then_replaced sh -c 'mkdir secrets/x.yaml && echo a > secrets/x.yaml/README'
+	[ -d secrets/x.yaml ]
+	assert_x_records_gone
+}
