@@ -173,7 +173,7 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 		long at;
 
 		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", patterns[i]);
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", gitfilter_shown(patterns[i]));
 			break;
 		}
 		gs_buf_reset(&line);
@@ -709,7 +709,7 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
 			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
 						       "them first (--force locks it anyway, and they are lost)",
-				      e->path);
+				      gitfilter_shown(e->path));
 			break;
 		}
 		if (!(grown = realloc(*which, (*count + 1) * sizeof(*grown)))) {

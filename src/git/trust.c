@@ -498,7 +498,7 @@ int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *grou
 	if ((ret = gittrust_load(f)) || !f->trust.config || (ret = gitfilter_path_in_repo(f, arg, &rel)))
 		goto out;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
 		goto out;
 	}
 	ret = sops_config_match(f->trust.config, full, &rule);
@@ -698,8 +698,8 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
 					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule",
-			      where, own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
-			      own.value ? own.value : "true", path);
+			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      gitfilter_shown(own.value ? own.value : "true"), gitfilter_shown(path));
 	}
 	return ret;
 }

@@ -42,13 +42,13 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 			bool kept = a && gitseal_group_has(a, k);
 
 			*adds = *adds || !kept;
-			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
+			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", gitfilter_shown(k));
 		}
 		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
 			const char *k = sops_key_group_key(a, i);
 
 			if (!b || !gitseal_group_has(b, k))
-				ret = gs_buf_printf(out, "--- %s\n", k);
+				ret = gs_buf_printf(out, "--- %s\n", gitfilter_shown(k));
 		}
 	}
 	/* how many groups must come together: a change of who can read too */
@@ -314,7 +314,7 @@ static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old
 		goto out;
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
 		goto out;
 	}
 	/* a link in the file's place is left as it is, not read through */
@@ -379,7 +379,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	ret = gittrust_accept_files(f, &u->path, accept, 1);
 out:
 	if (ret)
-		gs_error_prefix("'%s'", u->path);
+		gs_error_prefix("'%s'", gitfilter_shown(u->path));
 	doc_release(&cipher);
 	doc_release(&plain);
 	gs_buf_release(&blob);
@@ -611,16 +611,16 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 
 	*rel = NULL;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
 	slash = strrchr(dir, '/');
 	base = slash ? slash + 1 : dir;
 	if (slash)
 		*slash = '\0';
 	if (!realpath(slash ? (dir[0] ? dir : "/") : ".", real))
-		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", arg);
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", gitfilter_shown(arg));
 	if (strlen(real) + 1 < wl - 1 || strncmp(real, f->workdir, wl - 1) ||
 	    (real[wl - 1] != '/' && real[wl - 1] != '\0'))
-		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", arg);
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", gitfilter_shown(arg));
 	if (asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
 		     strcmp(base, ".") ? base : "") < 0) {
 		*rel = NULL;
@@ -646,7 +646,7 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 	int ret = 0;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", rel);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(rel));
 	/* a link to a directory is not followed */
 	if (lstat(full, &top) != 0 || !S_ISDIR(top.st_mode) || !(dir = opendir(full)))
 		return 0;

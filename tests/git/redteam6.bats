@@ -118,3 +118,44 @@ assert_x_records_gone() {
 	[ -d secrets/x.yaml ]
 	assert_x_records_gone
 }
+
+@test "F5: a file name with terminal escapes is shown escaped by status and the updatekeys prompt, which keeps its +++ lines" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/
+    age: $RECIPIENT
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod"
+	as_person mallory git pull -q --no-rebase --no-edit
+	# the prod rule widened to mallory, and a file whose name moves the
+	# cursor up, clears the screen below it and hides what follows
+	as_person mallory sed -i "0,/    age: $RECIPIENT\$/s//    age: $RECIPIENT,$M/" .sops.yaml
+	name=$(printf 'secrets/zz\r\033[4A\033[J\033[2J\033[8m\177')
+	printf 'a: 1\n' > "$T/z.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" z.yaml) > "$T/mallory/$name"
+	# U+009B, the C1 form of ESC [
+	name2=$(printf 'secrets/prod/yy\302\2332J')
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" z.yaml) > "$T/mallory/$name2"
+	as_person mallory git add -A
+	as_person mallory git commit -qm "chore: tidy prod"
+	pull_from mallory
+	shown='secrets/zz\x0d\x1b[4A\x1b[J\x1b[2J\x1b[8m\x7f'
+	out=$("$GITSEAL_BIN" git status)
+	run ! grep -q $'[\001-\010\013-\037\177]' <<<"$out"
+	grep -qF "$shown: " <<<"$out"
+	grep -qF ".sops.yaml: recipients changed: +$M" <<<"$out"
+	out=$("$GITSEAL_BIN" updatekeys -r . </dev/null 2>&1) || true
+	run ! grep -q $'[\001-\010\013-\037\177]' <<<"$out"
+	grep -qxF "gitseal: '$shown': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$out"
+	grep -qxF "secrets/prod/db.yaml:" <<<"$out"
+	grep -qxF "+++ $M" <<<"$out"
+	grep -qxF 'secrets/prod/yy\xc2\x9b2J:' <<<"$out"
+	out=$("$GITSEAL_BIN" updatekeys "$name2" </dev/null 2>&1) || true
+	grep -qF "Is this okay for 'secrets/prod/yy\xc2\x9b2J'? (y/n)" <<<"$out"
+	run ! grep -q $'\302\233' <<<"$out"
+}
