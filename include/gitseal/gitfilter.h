@@ -106,6 +106,8 @@ struct gitfilter_init_result {
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
 	char *recipients_shown; /* the first time: those, a line each with where it was found
 				 * (malloc'd: the caller frees it); NULL otherwise */
+	char *paths_refused;    /* the first time: a line for each file whose recipients were not
+				 * accepted (GITFILTER_PATH_REFUSED); malloc'd, or NULL */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
 	char hook_message[512]; /* why the hook was not installed, "" when it was */
 	size_t files_failed;    /* could not be decrypted */
@@ -156,6 +158,7 @@ struct gitfilter_update {
 	bool changes;                 /* anything to apply or accept */
 	bool adds;                    /* someone gets to read it who did not */
 	bool link;                    /* new, and a symbolic link in the work tree: left as it is */
+	bool refused;                 /* a path no record can name (gittrust_path_recordable) */
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
@@ -228,6 +231,14 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __a
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
+/* s, a path (or other text) from the repository, as it may reach the
+ * terminal: each control byte, DEL, C1 control and byte of broken UTF-8
+ * as \xNN, the rest as it is. Valid until the thread's fourth call after. */
+const char *gitfilter_shown(const char *s);
+/* Why a path with a leading or trailing blank or a control byte gets no
+ * record in .git/gitseal/accepted (updatekeys and init say it). */
+#define GITFILTER_PATH_REFUSED                                                                                       \
+	"a path with a leading or trailing blank or a control byte: its recipients cannot be accepted"
 /* Whether the index (else HEAD) holds a sops file at path. */
 bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */

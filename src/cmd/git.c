@@ -84,6 +84,7 @@ static int git_init(int argc, char **argv)
 	o.pattern_count = (size_t)(argc - i);
 	if (gitfilter_init(".", &o, &res)) {
 		free(res.recipients_shown);
+		free(res.paths_refused);
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
@@ -99,6 +100,9 @@ static int git_init(int argc, char **argv)
 	for (char *line = res.recipients_shown, *end; line && (end = strchr(line, '\n')); line = end + 1)
 		fprintf(stderr, "gitseal:     %.*s\n", (int)(end - line), line);
 	free(res.recipients_shown);
+	for (char *line = res.paths_refused, *end; line && (end = strchr(line, '\n')); line = end + 1)
+		fprintf(stderr, "gitseal: %.*s\n", (int)(end - line), line);
+	free(res.paths_refused);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
 	if (res.files_locked)
@@ -131,7 +135,7 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 
 	pthread_mutex_lock(&lock);
 	if (!rep->warned)
-		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", path, reason);
+		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", gitfilter_shown(path), reason);
 	rep->warned = true;
 	pthread_mutex_unlock(&lock);
 }
@@ -176,7 +180,7 @@ static int git_textconv(const char *file)
 		goto out;
 	}
 	if (passed)
-		cmd_warnf("'%s' shown encrypted: %s", file, passed);
+		cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
 		ret = -1;
@@ -208,11 +212,11 @@ out:
 	}
 	if (res.conflict) {
 		if (res.reason.len)
-			cmd_errorf("conflict in '%s': %s; merged as lines", argv[3], (const char *)res.reason.data);
+			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]), (const char *)res.reason.data);
 		else if (res.where.len)
-			cmd_errorf("conflict in '%s': changed on both sides: %s", argv[3], (const char *)res.where.data);
+			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]), (const char *)res.where.data);
 		else
-			cmd_errorf("conflict in '%s': the file changed on both sides", argv[3]);
+			cmd_errorf("conflict in '%s': the file changed on both sides", gitfilter_shown(argv[3]));
 	}
 	gs_buf_release(&res.where);
 	gs_buf_release(&res.reason);
@@ -231,7 +235,7 @@ static int git_check(void)
 		return EXIT_GENERIC;
 	}
 	for (size_t i = 0; i < fs.count; i++)
-		cmd_errorf("'%s': %s", fs.items[i].path, fs.items[i].problem);
+		cmd_errorf("'%s': %s", gitfilter_shown(fs.items[i].path), fs.items[i].problem);
 	if (fs.count)
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
@@ -251,7 +255,7 @@ static int git_status(void)
 		return EXIT_GENERIC;
 	}
 	for (size_t i = 0; i < fs.count; i++)
-		printf("%s: %s\n", fs.items[i].path, fs.items[i].problem);
+		printf("%s: %s\n", gitfilter_shown(fs.items[i].path), fs.items[i].problem);
 	gitfilter_findings_release(&fs);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_GENERIC;
 }
@@ -481,11 +485,11 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 		/* a link is not followed (lstat): it is named, left as it is */
 		if (lstat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 			ret = a->recursive ? gitfilter_filtered_paths(run->f, rel, &paths, &n)
-					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", arg);
+					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", gitfilter_shown(arg));
 			if (!ret)
 				ret = gitfilter_gone_plan(run->f, rel, &run->gone);
 		} else if (!gitfilter_path_filtered(run->f, rel)) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", arg);
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gitfilter_shown(arg));
 		} else if ((paths = malloc(sizeof(*paths))) && (paths[0] = strdup(rel))) {
 			n = 1;
 		} else {
@@ -503,24 +507,30 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
+	if (u->refused) {
+		fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(u->path), GITFILTER_PATH_REFUSED);
+		return;
+	}
 	if (u->link) {
-		fprintf(stderr, "gitseal: '%s': a symbolic link: left as it is (git runs no filter on it)\n", u->path);
+		fprintf(stderr, "gitseal: '%s': a symbolic link: left as it is (git runs no filter on it)\n",
+			gitfilter_shown(u->path));
 		return;
 	}
 	if (u->no_rule) {
 		fprintf(stderr, "gitseal: '%s': no creation rule of .sops.yaml matches it: 'git add' refuses it until "
-				"one does\n", u->path);
+				"one does\n",
+			gitfilter_shown(u->path));
 		return;
 	}
 	if (!u->changes && !rotate) {
-		fprintf(stderr, "gitseal: '%s': already up to date\n", u->path);
+		fprintf(stderr, "gitseal: '%s': already up to date\n", gitfilter_shown(u->path));
 		return;
 	}
-	fprintf(stderr, "%s:\n%s", u->path, (const char *)u->diff.data);
+	fprintf(stderr, "%s:\n%s", gitfilter_shown(u->path), (const char *)u->diff.data);
 	if (u->adds && !u->is_new && !u->accept_only && !rotate)
 		fprintf(stderr, "    the added recipients can read every earlier version of '%s' too: its data key "
 				"stays (--rotate gives it a new one)\n",
-			u->path);
+			gitfilter_shown(u->path));
 	if (rotate && !u->is_new)
 		fprintf(stderr, "    a new data key (rotation)\n");
 }
@@ -537,14 +547,14 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 			ret = gitfilter_update_refresh(run->f, u);
 			continue;
 		}
-		snprintf(question, sizeof(question), "Is this okay for '%s'?", u->path);
+		snprintf(question, sizeof(question), "Is this okay for '%s'?", gitfilter_shown(u->path));
 		if (!a->yes && !a->recursive && !confirm(question)) {
 			*declined = true;
 			continue;
 		}
 		if ((ret = gitfilter_update_apply(run->f, u, a->rotate)))
 			break;
-		fprintf(stderr, "gitseal: '%s': %s\n", u->path,
+		fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(u->path),
 			u->is_new || u->accept_only ? "recipients accepted"
 						    : "keys updated and staged; commit to share the change");
 	}
@@ -585,7 +595,8 @@ static int forget_gone(struct update_run *run)
 	int ret = gitfilter_gone_apply(run->f, &run->gone);
 
 	for (size_t i = 0; !ret && i < run->gone.count; i++)
-		fprintf(stderr, "gitseal: '%s': accepted recipients forgotten (file gone)\n", run->gone.paths[i]);
+		fprintf(stderr, "gitseal: '%s': accepted recipients forgotten (file gone)\n",
+			gitfilter_shown(run->gone.paths[i]));
 	return ret;
 }
 
@@ -655,13 +666,14 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 	if ((ret = gitfilter_path_in_repo(f, arg, &rel)))
 		goto out;
 	if (!gitfilter_path_filtered(f, rel)) {
-		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", arg);
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gitfilter_shown(arg));
 		goto out;
 	}
 	if ((ret = gitfilter_vouch_plan(f, rel, &v)))
 		goto out;
 	if (v.already) {
-		fprintf(stderr, "gitseal: '%s': its data key was made or trusted in this clone already\n", rel);
+		fprintf(stderr, "gitseal: '%s': its data key was made or trusted in this clone already\n",
+			gitfilter_shown(rel));
 		goto out;
 	}
 	fprintf(stderr,
@@ -669,13 +681,13 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 		"    its data key was made in another clone: whoever made it can read every value sealed with it,\n"
 		"    and the filter will re-use it for what you write into this file\n",
 		rel, (const char *)v.shown.data);
-	snprintf(question, sizeof(question), "Trust the data key of '%s'?", rel);
+	snprintf(question, sizeof(question), "Trust the data key of '%s'?", gitfilter_shown(rel));
 	if (!yes && !confirm(question)) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", rel);
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", gitfilter_shown(rel));
 		goto out;
 	}
 	if (!(ret = gitfilter_vouch_apply(f, &v)))
-		fprintf(stderr, "gitseal: '%s': data key trusted; 'git add' re-uses it\n", rel);
+		fprintf(stderr, "gitseal: '%s': data key trusted; 'git add' re-uses it\n", gitfilter_shown(rel));
 out:
 	gitfilter_vouch_release(&v);
 	free(rel);

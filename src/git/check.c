@@ -161,7 +161,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	if (sops_doc_keys(&head, &old) == 0) {
 		if (sops_doc_check_sealed(staged, &old.selection, where, sizeof(where)))
 			ret = add_finding(fs, path, "the value at '%s' is in clear, but the committed version "
-						    "encrypts it", where);
+						    "encrypts it", gitfilter_shown(where));
 		else if (own->selection.mac_only_encrypted && !old.selection.mac_only_encrypted)
 			ret = add_finding(fs, path, "its MAC no longer covers the values in clear "
 						    "(mac_only_encrypted), unlike the committed version's");
@@ -217,7 +217,7 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 	}
 	if (sops_doc_check_sealed(d, &own.selection, where, sizeof(where))) {
 		gs_error_clear();
-		ret = add_finding(fs, path, "the value at '%s' is not encrypted", where);
+		ret = add_finding(fs, path, "the value at '%s' is not encrypted", gitfilter_shown(where));
 		goto out;
 	}
 	if ((ret = check_against_head(f, path, d, &own, fs)) || !may_open(f, &own))
@@ -419,7 +419,7 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 				from = secrets.paths[secrets.from[s]];
 		if (from)
 			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
-						       "the filter's pattern (see .gitattributes)", from);
+						       "the filter's pattern (see .gitattributes)", gitfilter_shown(from));
 	}
 	secrets_release(&secrets);
 	gs_buf_release(&w.blob);

@@ -493,10 +493,10 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 		return ret;
 	ret = gitseal_check_accepted(f, path, &own);
 	if (!ret && (ret = sops_doc_check_sealed(in, &own.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is not encrypted", where);
+		gs_error_set(ret, "the value at '%s' is not encrypted", gitfilter_shown(where));
 	if (!ret && committed_sealed && !(ret = sops_doc_keys(committed, &old)) &&
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", where);
+		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gitfilter_shown(where));
 	if (!ret && ids) {
 		ret = gitseal_open_text_doc(f, in, &plain);
 		/* a key that does not open it cannot check it: the checks above stand */
@@ -565,7 +565,7 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
 		       "'gitseal git trust %s' shows the file's keys and accepts it",
 		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
-		       path);
+		       gitfilter_shown(path));
 }
 
 static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
@@ -721,7 +721,7 @@ out:
 	/* fail closed: never hand back a partial result */
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot encrypt '%s'", path);
+		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
 	}
 	sops_file_free(opened);
 	doc_release(&committed);
@@ -746,7 +746,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
 	ret = gitrepo_committed(f, path, &prev, &found);
 	if (ret) {
-		gs_error_prefix("cannot encrypt '%s'", path);
+		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
 	} else {
 		if (found || !readahead_take(f->ahead, path, in, len, out))
 			ret = gitfilter_clean_given(f, path, in, len, &prev, found, out);
@@ -796,7 +796,7 @@ opened:
 	}
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot decrypt '%s'", path);
+		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
 	}
 	return ret;
 pass:

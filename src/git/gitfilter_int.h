@@ -228,8 +228,8 @@ int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key
 /* The rule's keys, whatever this clone accepted (updatekeys shows them). */
 int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
-/* Appends s, text a pull request wrote (a regex, a key, a path), with each
- * control byte as \xNN: it would steer the terminal that shows a prompt. */
+/* Appends s, text a pull request wrote (a regex, a key, a path), as
+ * gitfilter_shown() shows it. */
 int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
 /* Sets an index entry's blob (id, unless NULL) and, when full is given,
  * its stat data from that file. */
@@ -340,6 +340,9 @@ int gittrust_recorded_paths(struct gitfilter *f, const char *dir, char ***paths,
 /* "r1, r2": the recipients records accept for path, appended to list. */
 int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *list)
 	__attribute__((warn_unused_result));
+/* Whether a record for path reads back as one for path alone: none for a
+ * path with a leading or trailing blank or a control byte. */
+bool gittrust_path_recordable(const char *path);
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]

@@ -7,9 +7,12 @@
  *
  * The records are shared by the worktrees of a repository (trust.c), so a
  * path is gone only when no worktree holds it: not in its work tree, its
- * index (any stage) nor its HEAD. A record dropped too early costs a
- * prompt (updatekeys shows the recipients again); one kept, a grant. What
- * cannot be read counts as held: nothing is dropped on a guess. */
+ * index (any stage) nor its HEAD, each as a regular file: a symbolic link,
+ * a directory or a submodule in its place holds no file (a pull request
+ * could otherwise keep a record alive for a file it brings back later).
+ * A record dropped too early costs a prompt (updatekeys shows the
+ * recipients again); one kept, a grant. What cannot be read counts as
+ * held: nothing is dropped on a guess. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +26,11 @@
 #include "gitseal/error.h"
 #include "gitfilter_int.h"
 
+static bool regular_mode(unsigned int mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
 static bool in_workdir(const char *workdir, const char *path)
 {
 	char full[PATH_MAX];
@@ -32,29 +40,36 @@ static bool in_workdir(const char *workdir, const char *path)
 		return false;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", workdir, path) >= sizeof(full))
 		return true;
-	/* a link or a directory in its place holds it too */
-	return lstat(full, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+	/* a link, a directory or a submodule in its place holds no file */
+	if (lstat(full, &st) == 0)
+		return S_ISREG(st.st_mode);
+	return errno != ENOENT && errno != ENOTDIR;
 }
 
 static bool in_index(git_index *idx, const char *path)
 {
-	for (int stage = 0; stage <= 3; stage++)
-		if (git_index_get_bypath(idx, path, stage))
+	for (int stage = 0; stage <= 3; stage++) {
+		const git_index_entry *e = git_index_get_bypath(idx, path, stage);
+
+		if (e && regular_mode(e->mode))
 			return true;
+	}
 	return false;
 }
 
 static bool in_tree(const git_tree *tree, const char *path)
 {
 	git_tree_entry *te = NULL;
+	bool held;
 	int rc;
 
 	if (!tree)
 		return false;
 	rc = git_tree_entry_bypath(&te, tree, path);
+	held = rc == 0 ? regular_mode(git_tree_entry_filemode(te)) : rc != GIT_ENOTFOUND;
 	git_tree_entry_free(te);
 	git_error_clear();
-	return rc != GIT_ENOTFOUND;
+	return held;
 }
 
 /* Drops (frees) from paths those repo holds in its work tree, index or

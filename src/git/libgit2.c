@@ -77,6 +77,7 @@ static void (*p_git_tree_entry_free)(git_tree_entry *entry);
 static const git_oid * (*p_git_tree_entry_id)(const git_tree_entry *entry);
 static const char *(*p_git_tree_entry_name)(const git_tree_entry *entry);
 static git_object_t (*p_git_tree_entry_type)(const git_tree_entry *entry);
+static git_filemode_t (*p_git_tree_entry_filemode)(const git_tree_entry *entry);
 static void (*p_git_tree_free)(git_tree *tree);
 static int (*p_git_tree_lookup)(git_tree **out, git_repository *repo, const git_oid *id);
 static int (*p_git_tree_walk)(const git_tree *tree, git_treewalk_mode mode, git_treewalk_cb callback, void *payload);
@@ -144,6 +145,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_tree_entry_id),
 	GS_DYNSYM(git_tree_entry_name),
 	GS_DYNSYM(git_tree_entry_type),
+	GS_DYNSYM(git_tree_entry_filemode),
 	GS_DYNSYM(git_tree_free),
 	GS_DYNSYM(git_tree_lookup),
 	GS_DYNSYM(git_tree_walk),
@@ -371,6 +373,11 @@ const git_oid * git_tree_entry_id(const git_tree_entry *entry)
 git_object_t git_tree_entry_type(const git_tree_entry *entry)
 {
 	return p_git_tree_entry_type(entry);
+}
+
+git_filemode_t git_tree_entry_filemode(const git_tree_entry *entry)
+{
+	return p_git_tree_entry_filemode(entry);
 }
 
 int git_blob_create_from_buffer(git_oid *id, git_repository *repo, const void *buffer, size_t len)

@@ -1397,7 +1397,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
 out:
 	if (ret) {
-		gs_error_prefix("cannot merge '%s'", path);
+		gs_error_prefix("cannot merge '%s'", gitfilter_shown(path));
 		if (read)
 			leave_refused(ours_file, path, v, ret);
 	}

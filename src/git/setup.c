@@ -173,7 +173,7 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 		long at;
 
 		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", patterns[i]);
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", gitfilter_shown(patterns[i]));
 			break;
 		}
 		gs_buf_reset(&line);
@@ -438,6 +438,7 @@ struct first_accept {
 	struct sops_key_summary *files;
 	char **paths; /* of files, each the source of its names */
 	size_t nfiles;
+	struct gs_buf refused; /* a line for each path no record can name */
 	struct gs_buf blob;
 	int ret;
 };
@@ -451,6 +452,8 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 
 	if (!gitrepo_filtered(fa->f, path))
 		return 0;
+	if (!gittrust_path_recordable(path))
+		return gs_buf_printf(&fa->refused, "'%s': %s\n", gitfilter_shown(path), GITFILTER_PATH_REFUSED);
 	gs_buf_reset(&fa->blob);
 	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
 		return ret;
@@ -486,16 +489,13 @@ static int show_accepted(const struct name_list *l, char **out)
 	for (size_t i = 0; i < l->count && !ret; i++) {
 		if (seen_before(l, i))
 			continue;
-		/* metadata text: no control character reaches the terminal */
-		for (const char *c = l->items[i]; *c && !ret; c++)
-			ret = gs_buf_printf(&text, "%c", (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c);
-		if (ret)
+		if ((ret = gitfilter_append_shown(&text, l->items[i])))
 			break;
 		if (!l->sources[i])
 			ret = gs_buf_append_str(&text, " (.sops.yaml)\n");
 		else
 			ret = gs_buf_printf(&text, " (only in the metadata of '%s', which the MAC does not cover)\n",
-					    l->sources[i]);
+					    gitfilter_shown(l->sources[i]));
 	}
 	if (ret || (ret = gs_buf_append(&text, "", 1))) {
 		gs_buf_release(&text);
@@ -549,6 +549,7 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	if ((ret = gittrust_load(f)) || f->trust.have_record)
 		return ret;
 	gs_buf_init(&fa.blob, false);
+	gs_buf_init(&fa.refused, false);
 	gs_buf_init(&text, false);
 	/* a .sops.yaml that cannot be read stops init; one that does not
 	 * parse adds no recipient (updatekeys says so later) */
@@ -583,7 +584,9 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	    (ret = gittrust_accept_files(f, fa.paths, fa.files, fa.nfiles)))
 		goto out;
 	res->recipients_accepted = distinct(&fa.names);
-	ret = show_accepted(&fa.names, &res->recipients_shown);
+	if (!(ret = show_accepted(&fa.names, &res->recipients_shown)) && fa.refused.len &&
+	    !(ret = gs_buf_append(&fa.refused, "", 1)))
+		res->paths_refused = (char *)gs_buf_detach(&fa.refused, NULL);
 out:
 	for (size_t i = 0; i < fa.nfiles; i++) {
 		sops_key_summary_release(&fa.files[i]);
@@ -597,6 +600,7 @@ out:
 		sops_config_free(config);
 	git_index_free(idx);
 	gs_buf_release(&fa.blob);
+	gs_buf_release(&fa.refused);
 	gs_buf_release(&text);
 	return ret;
 }
@@ -705,7 +709,7 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
 			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
 						       "them first (--force locks it anyway, and they are lost)",
-				      e->path);
+				      gitfilter_shown(e->path));
 			break;
 		}
 		if (!(grown = realloc(*which, (*count + 1) * sizeof(*grown)))) {

@@ -138,9 +138,9 @@ static int describe_gone(struct gitfilter *f, struct gitfilter_findings *out, st
 		goto out;
 	gs_buf_reset(line);
 	if (g.count == 1)
-		ret = add(line, "recipients still accepted for 1 file gone (%s)", g.paths[0]);
+		ret = add(line, "recipients still accepted for 1 file gone (%s)", gitfilter_shown(g.paths[0]));
 	else
-		ret = add(line, "recipients still accepted for %zu files gone (%s and %zu more)", g.count, g.paths[0],
+		ret = add(line, "recipients still accepted for %zu files gone (%s and %zu more)", g.count, gitfilter_shown(g.paths[0]),
 			  g.count - 1);
 	if (!ret && !(ret = gs_buf_append_str(line, "; run 'gitseal updatekeys -r .' to see and drop them")))
 		ret = add_line(out, ".", line);

@@ -193,7 +193,8 @@ static int add_recipient(struct gittrust *t, const char *p, size_t n)
 	return gs_strings_push(&t->recipients, &t->recipient_count, p, n);
 }
 
-/* Calls fn for each line of b, trailing blanks cut. */
+/* Calls fn for each line of b, byte for byte: a path is the rest of its
+ * line, and one trimmed would be read back as another path's record. */
 static int each_line(const struct gs_buf *b, int (*fn)(void *ctx, const char *p, size_t n), void *ctx)
 {
 	const char *p = (const char *)b->data, *end = p + b->len;
@@ -203,8 +204,6 @@ static int each_line(const struct gs_buf *b, int (*fn)(void *ctx, const char *p,
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((eol ? eol : end) - p);
 
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
-			n--;
 		ret = fn(ctx, p, n);
 		p = eol ? eol + 1 : end;
 	}
@@ -499,7 +498,7 @@ int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *grou
 	if ((ret = gittrust_load(f)) || !f->trust.config || (ret = gitfilter_path_in_repo(f, arg, &rel)))
 		goto out;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
 		goto out;
 	}
 	ret = sops_config_match(f->trust.config, full, &rule);
@@ -699,8 +698,8 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
 					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule",
-			      where, own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
-			      own.value ? own.value : "true", path);
+			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      gitfilter_shown(own.value ? own.value : "true"), gitfilter_shown(path));
 	}
 	return ret;
 }
@@ -986,6 +985,18 @@ out:
 	return ret;
 }
 
+bool gittrust_path_recordable(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (!n || path[0] == ' ' || path[n - 1] == ' ')
+		return false;
+	for (; *path; path++)
+		if ((unsigned char)*path < 0x20 || *path == 0x7f)
+			return false;
+	return true;
+}
+
 /* Metadata names the recipients and git the paths: a line break in
  * either would make a record of the attacker's choosing. */
 static int record(struct gitfilter *f, const struct sops_rule *rule, const char *r, const char *path)
@@ -994,11 +1005,13 @@ static int record(struct gitfilter *f, const struct sops_rule *rule, const char 
 	char *line;
 	int ret;
 
+	if (!gittrust_path_recordable(path))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': %s", gitfilter_shown(path), GITFILTER_PATH_REFUSED);
 	if (accepted(f, rule, r, path))
 		return 0;
-	if (strpbrk(r, "\t\r\n") || strpbrk(path, "\r\n"))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient or path with a line break or tab cannot be "
-					      "accepted", path);
+	if (strpbrk(r, "\t\r\n"))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient with a line break or tab cannot be accepted",
+			       gitfilter_shown(path));
 	if (asprintf(&line, "%s\t%s", r, path) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = add_recipient(t, line, strlen(line));

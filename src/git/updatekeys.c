@@ -42,30 +42,18 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 			bool kept = a && gitseal_group_has(a, k);
 
 			*adds = *adds || !kept;
-			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", k);
+			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", gitfilter_shown(k));
 		}
 		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
 			const char *k = sops_key_group_key(a, i);
 
 			if (!b || !gitseal_group_has(b, k))
-				ret = gs_buf_printf(out, "--- %s\n", k);
+				ret = gs_buf_printf(out, "--- %s\n", gitfilter_shown(k));
 		}
 	}
 	/* how many groups must come together: a change of who can read too */
 	if (!ret && n > 1 && threshold(from) != threshold(to))
 		ret = gs_buf_printf(out, "    groups needed: %d -> %d\n", threshold(from), threshold(to));
-	return ret;
-}
-
-/* Text a pull request wrote (a regex, a key): a control byte would steer
- * the terminal that shows the prompt, so it is shown as \xNN. */
-int gitfilter_append_shown(struct gs_buf *out, const char *s)
-{
-	int ret = 0;
-
-	for (; *s && !ret; s++)
-		ret = (unsigned char)*s < 0x20 || *s == 0x7f ? gs_buf_printf(out, "\\x%02x", (unsigned char)*s)
-							      : gs_buf_append(out, s, 1);
 	return ret;
 }
 
@@ -214,7 +202,7 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	doc_init(&cipher, format);
 	if (!(u->path = strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if ((ret = gittrust_load(f)))
+	if ((ret = gittrust_load(f)) || (u->refused = !gittrust_path_recordable(path)))
 		goto out;
 	doc_release(&cipher);
 	if ((ret = gitseal_committed_load(f, path, format, &cipher, &sealed)) ||
@@ -326,7 +314,7 @@ static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old
 		goto out;
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
 		goto out;
 	}
 	/* a link in the file's place is left as it is, not read through */
@@ -391,7 +379,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	ret = gittrust_accept_files(f, &u->path, accept, 1);
 out:
 	if (ret)
-		gs_error_prefix("'%s'", u->path);
+		gs_error_prefix("'%s'", gitfilter_shown(u->path));
 	doc_release(&cipher);
 	doc_release(&plain);
 	gs_buf_release(&blob);
@@ -623,16 +611,16 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 
 	*rel = NULL;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
 	slash = strrchr(dir, '/');
 	base = slash ? slash + 1 : dir;
 	if (slash)
 		*slash = '\0';
 	if (!realpath(slash ? (dir[0] ? dir : "/") : ".", real))
-		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", arg);
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", gitfilter_shown(arg));
 	if (strlen(real) + 1 < wl - 1 || strncmp(real, f->workdir, wl - 1) ||
 	    (real[wl - 1] != '/' && real[wl - 1] != '\0'))
-		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", arg);
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", gitfilter_shown(arg));
 	if (asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
 		     strcmp(base, ".") ? base : "") < 0) {
 		*rel = NULL;
@@ -658,7 +646,7 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 	int ret = 0;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", rel);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(rel));
 	/* a link to a directory is not followed */
 	if (lstat(full, &top) != 0 || !S_ISDIR(top.st_mode) || !(dir = opendir(full)))
 		return 0;

@@ -89,7 +89,7 @@ int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter
 	ret = show_keys(sops_file_keys(sf), &v->shown);
 out:
 	if (ret)
-		gs_error_prefix("cannot trust '%s'", path);
+		gs_error_prefix("cannot trust '%s'", gitfilter_shown(path));
 	sops_file_free(sf);
 	return ret;
 }
@@ -111,7 +111,7 @@ int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
 			ret = gittrust_remember_key(f, v->path, v->key_id, sops_file_keys(sf), false);
 	}
 	if (ret)
-		gs_error_prefix("cannot trust '%s'", v->path);
+		gs_error_prefix("cannot trust '%s'", gitfilter_shown(v->path));
 	sops_file_free(sf);
 	return ret;
 }

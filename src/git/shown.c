@@ -1,0 +1,84 @@
+/* Text from the repository (a path, a regex, a key) as a terminal shows
+ * it: a pull request chooses file names and metadata, and a control byte
+ * in them would steer the terminal that shows a prompt or a status (move
+ * the cursor up, clear lines, hide text). Each control byte, DEL, C1
+ * control (U+0080..U+009F) and byte of broken UTF-8 is shown as \xNN, as
+ * git's core.quotePath escapes them; everything else as it is, so a plain
+ * path reads the same. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gitseal/gitfilter.h"
+#include "gitfilter_int.h"
+
+enum { SHOWN_MAX = 4 * 4096 + 4, SHOWN_RING = 4 };
+
+/* How many bytes at s form one character shown as it is; 0 when its
+ * first byte is shown escaped. */
+static size_t plain_length(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+					  : s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : 0;
+
+	if (s[0] < 0x20 || s[0] == 0x7f || (s[0] == 0xc2 && s[1] < 0xa0))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms and surrogates: broken UTF-8 */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) || (s[0] == 0xf0 && s[1] < 0x90) ||
+	    (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* The next piece of s as shown (at most 4 bytes of s, or one escape) into
+ * out; how many bytes of s it covers. */
+static size_t shown_piece(const char *s, char out[static 5])
+{
+	size_t n = plain_length((const unsigned char *)s);
+
+	if (!n) {
+		snprintf(out, 5, "\\x%02x", (unsigned char)s[0]);
+		return 1;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return n;
+}
+
+const char *gitfilter_shown(const char *s)
+{
+	static _Thread_local char ring[SHOWN_RING][SHOWN_MAX];
+	static _Thread_local unsigned next;
+	char *out = ring[next++ % SHOWN_RING], piece[5];
+	size_t len = 0;
+
+	while (*s) {
+		size_t n;
+
+		s += shown_piece(s, piece);
+		n = strlen(piece);
+		if (len + n + 4 > SHOWN_MAX) {
+			memcpy(out + len, "...", 3);
+			len += 3;
+			break;
+		}
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+int gitfilter_append_shown(struct gs_buf *out, const char *s)
+{
+	char piece[5];
+	int ret = 0;
+
+	while (*s && !ret) {
+		s += shown_piece(s, piece);
+		ret = gs_buf_append_str(out, piece);
+	}
+	return ret;
+}

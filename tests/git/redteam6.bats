@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# Red team round 4 (F2, F4, F5): what a file name chosen by a pull request
+# can do to the records of .git/gitseal/accepted and to the terminal.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+}
+teardown() { gs_teardown; }
+
+pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
+
+# prod for the victim, dev for the victim and mallory
+dev_prod_layout() {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/.*\.yaml$
+    age: $RECIPIENT
+  - path_regex: ^secrets/dev/.*\.yaml$
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod secrets/dev
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod and dev"
+	as_person mallory git pull -q --no-rebase --no-edit
+}
+
+# mallory's pull request adds "secrets/prod/db.yaml " (a trailing blank),
+# hand-made for the victim and mallory; no rule matches it
+add_trailing_blank_file() {
+	printf 'note: harmless\n' > "$T/n.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --input-type binary --output-type binary --age "$RECIPIENT,$M" n.yaml) \
+		> "$T/mallory/secrets/prod/db.yaml "
+	as_person mallory git add "secrets/prod/db.yaml "
+	as_person mallory git commit -qm "notes"
+}
+
+@test "F2: updatekeys -r refuses a path with a trailing blank; no record reads back for the real prod file" {
+	dev_prod_layout
+	add_trailing_blank_file
+	pull_from mallory
+	run "$GITSEAL_BIN" updatekeys -y -r . </dev/null
+	grep -qxF "gitseal: 'secrets/prod/db.yaml ': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$output"
+	run ! grep -qF "$M	secrets/prod/db.yaml" .git/gitseal/accepted
+	run "$GITSEAL_BIN" git status
+	grep -qxF "secrets/prod/db.yaml: decrypted" <<<"$output"
+}
+
+@test "F2: git init in a fresh clone names a path with a trailing blank and records nothing for it" {
+	dev_prod_layout
+	add_trailing_blank_file
+	git -c filter.gitseal.process= -c filter.gitseal.required=false pull -q --no-rebase --no-edit "$T/mallory" main
+	git clone -q "$REPO" "$T/fresh"
+	cd "$T/fresh"
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	grep -qxF "gitseal: 'secrets/prod/db.yaml ': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$output"
+	run ! grep -qF "secrets/prod/db.yaml" .git/gitseal/accepted
+}
+
+@test "F2: records round-trip byte for byte: a record for a path with a trailing blank (written by hand) grants nothing to the path without it" {
+	dev_prod_layout
+	printf '%s\tsecrets/prod/db.yaml \n' "$M" >> .git/gitseal/accepted
+	(cd "$T/mallory" && drop_stanza "$M" "$T/stanza" < secrets/dev/db.yaml > /dev/null &&
+		graft_stanza "$T/stanza" < secrets/prod/db.yaml > "$T/planted" && cp "$T/planted" secrets/prod/db.yaml)
+	as_person mallory git commit -qam "chore"
+	pull_from mallory
+	run "$GITSEAL_BIN" git status
+	grep -qF "secrets/prod/db.yaml: decrypted; recipients changed: +$M" <<<"$output"
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	run git add secrets/prod/db.yaml
+	[ "$status" -eq 128 ]
+}
+
+hand_made_for_mallory() {
+	printf 'k: v\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
+}
+
+# secrets/x.yaml, accepted for mallory too; her pull request runs "$@" in
+# her clone in its place and commits
+x_for_mallory_then_replaced() {
+	hand_made_for_mallory secrets/x.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
+	git add secrets/x.yaml && git commit -qm "x for mallory"
+	as_person mallory git pull -q --no-rebase --no-edit
+	as_person mallory git rm -q secrets/x.yaml
+	(cd "$T/mallory" && "$@")
+	as_person mallory git add -A
+	as_person mallory git commit -qm "x replaced"
+	pull_from mallory
+}
+
+assert_x_records_gone() {
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF ".: recipients still accepted for 1 file gone (secrets/x.yaml); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
+	run -0 "$GITSEAL_BIN" updatekeys -y -r .
+	grep -qxF "forget secrets/x.yaml: $M (file gone)" <<<"$output"
+	run ! grep -qF "$M" .git/gitseal/accepted
+}
+
+@test "F4: a symbolic link in a gone file's place holds no file: status hints and updatekeys -r forgets its records" {
+	x_for_mallory_then_replaced ln -s app.yaml secrets/x.yaml
+	[ -L secrets/x.yaml ]
+	assert_x_records_gone
+}
+
+@test "F4: a directory in a gone file's place holds no file: status hints and updatekeys -r forgets its records" {
+	x_for_mallory_then_replaced sh -c 'mkdir secrets/x.yaml && echo a > secrets/x.yaml/README'
+	[ -d secrets/x.yaml ]
+	assert_x_records_gone
+}
+
+@test "F5: a file name with terminal escapes is shown escaped by status and the updatekeys prompt, which keeps its +++ lines" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^secrets/prod/
+    age: $RECIPIENT
+  - path_regex: ^secrets/
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod"
+	as_person mallory git pull -q --no-rebase --no-edit
+	# the prod rule widened to mallory, and a file whose name moves the
+	# cursor up, clears the screen below it and hides what follows
+	as_person mallory sed -i "0,/    age: $RECIPIENT\$/s//    age: $RECIPIENT,$M/" .sops.yaml
+	name=$(printf 'secrets/zz\r\033[4A\033[J\033[2J\033[8m\177')
+	printf 'a: 1\n' > "$T/z.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" z.yaml) > "$T/mallory/$name"
+	# U+009B, the C1 form of ESC [
+	name2=$(printf 'secrets/prod/yy\302\2332J')
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" z.yaml) > "$T/mallory/$name2"
+	as_person mallory git add -A
+	as_person mallory git commit -qm "chore: tidy prod"
+	pull_from mallory
+	shown='secrets/zz\x0d\x1b[4A\x1b[J\x1b[2J\x1b[8m\x7f'
+	out=$("$GITSEAL_BIN" git status)
+	run ! grep -q $'[\001-\010\013-\037\177]' <<<"$out"
+	grep -qF "$shown: " <<<"$out"
+	grep -qF ".sops.yaml: recipients changed: +$M" <<<"$out"
+	out=$("$GITSEAL_BIN" updatekeys -r . </dev/null 2>&1) || true
+	run ! grep -q $'[\001-\010\013-\037\177]' <<<"$out"
+	grep -qxF "gitseal: '$shown': a path with a leading or trailing blank or a control byte: its recipients cannot be accepted" <<<"$out"
+	grep -qxF "secrets/prod/db.yaml:" <<<"$out"
+	grep -qxF "+++ $M" <<<"$out"
+	grep -qxF 'secrets/prod/yy\xc2\x9b2J:' <<<"$out"
+	out=$("$GITSEAL_BIN" updatekeys "$name2" </dev/null 2>&1) || true
+	grep -qF "Is this okay for 'secrets/prod/yy\xc2\x9b2J'? (y/n)" <<<"$out"
+	run ! grep -q $'\302\233' <<<"$out"
+}
