@@ -156,6 +156,7 @@ struct gitfilter_update {
 	bool changes;                 /* anything to apply or accept */
 	bool adds;                    /* someone gets to read it who did not */
 	bool link;                    /* new, and a symbolic link in the work tree: left as it is */
+	bool fresh_key;               /* adds, and its data key is not one the filter would re-use here */
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
@@ -192,6 +193,12 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
  * longer accepted for it here. Never accepts anyone. */
 int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u) __attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
+/* Refuses plans that add recipients to a file whose data key is also the
+ * current data key of another filtered file (a ciphertext copied over it):
+ * adding them would wrap that file's key for them. A key made or vouched
+ * for here for the path itself is not refused. */
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+	__attribute__((warn_unused_result));
 /* Records of files gone (gone.c): recipients accepted for a path that no
  * worktree of the repository holds any more (not in its work tree, its
  * index nor its HEAD). Such a record is a latent grant: a pull request

@@ -517,9 +517,13 @@ static void show_plan(const struct gitfilter_update *u, bool rotate)
 		return;
 	}
 	fprintf(stderr, "%s:\n%s", u->path, (const char *)u->diff.data);
-	if (u->adds && !u->is_new && !u->accept_only && !rotate)
+	if (u->adds && !u->is_new && !u->accept_only && !rotate && !u->fresh_key)
 		fprintf(stderr, "    the added recipients can read every earlier version of '%s' too: its data key "
 				"stays (--rotate gives it a new one)\n",
+			u->path);
+	else if (u->adds && !u->is_new && !u->accept_only && !rotate)
+		fprintf(stderr, "    a new data key: this clone did not make the current one for '%s' (the added "
+				"recipients read only what is sealed from now on)\n",
 			u->path);
 	if (rotate && !u->is_new)
 		fprintf(stderr, "    a new data key (rotation)\n");
@@ -610,7 +614,8 @@ int git_updatekeys(int argc, char **argv)
 		return EXIT_SOPS_NO_FILE;
 	}
 	if ((ret = open_for_path(a.count ? a.paths[0] : ".", &run.f, &first)) ||
-	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)) ||
+	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_update_check_copies(run.f, run.plans, run.count)) ||
+	    (ret = gitfilter_accept_config(run.f, &config_diff)) ||
 	    (ret = gitfilter_config_changes(run.f, &rule_diff)))
 		goto out;
 	any = show_changes(&run, a.rotate, &config_diff, &rule_diff);

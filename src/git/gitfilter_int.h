@@ -183,6 +183,12 @@ int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct g
  * and the file's history allows it (githistory_key_current). */
 bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
 		       const struct sops_key_summary *keys);
+/* Whether an opened version's data key may stay at path whatever the keys
+ * (updatekeys): made or vouched for here for path, and its history allows
+ * it. */
+bool gitseal_key_keepable(struct gitfilter *f, const char *path, const struct sops_file *sf);
+/* The same for a sealed version not opened yet (false when it does not open). */
+bool gitseal_keeps_key(struct gitfilter *f, const char *path, const struct doc *previous);
 /* Seals plain with an opened version's keys, data key and unchanged
  * ciphertexts (gitseal_may_reuse said yes), proven. */
 int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
@@ -195,7 +201,8 @@ enum gitseal_key_policy {
 	/* previous's, when its keys are exactly the new ones, it verifies, and
 	 * this clone made it (the filter, the merge driver) */
 	GITSEAL_KEY_IF_MADE_HERE,
-	/* previous's whatever the keys (updatekeys: the user saw the change) */
+	/* previous's whatever the keys (updatekeys: the user saw the change),
+	 * when gitseal_key_keepable; else a new one */
 	GITSEAL_KEY_KEEP,
 	/* a new one (rotation) */
 	GITSEAL_KEY_FRESH,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "gitseal/array.h"
 #include "gitseal/error.h"
@@ -178,7 +179,7 @@ out:
 }
 
 /* A committed file: its keys and rule against the creation rule's. */
-static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
+static int plan_committed(struct gitfilter *f, const struct doc *cipher, struct gitfilter_update *u)
 {
 	int ret;
 
@@ -199,6 +200,8 @@ static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
 	}
 	if (!ret && !u->changes)
 		gs_buf_reset(&u->diff);
+	if (!ret && u->adds)
+		u->fresh_key = !gitseal_keeps_key(f, u->path, cipher);
 	return ret;
 }
 
@@ -248,10 +251,90 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 		/* a file made by hand for keys no rule names: its own stay */
 		ret = plan_accept_own(f, &cipher, "no creation rule matches", u);
 	} else {
-		ret = plan_committed(&cipher, u);
+		ret = plan_committed(f, &cipher, u);
 	}
 out:
 	doc_release(&cipher);
+	return ret;
+}
+
+/* Whether the plan wraps the file's data key for someone new. */
+static bool widens(const struct gitfilter_update *u)
+{
+	return u->adds && !u->is_new && !u->accept_only && !u->link && !u->no_rule;
+}
+
+/* The id of the data key of path's committed version; false when it has
+ * none this clone opens. */
+static bool committed_key_id(struct gitfilter *f, const char *path, uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	struct sops_file *sf = NULL;
+	struct doc cipher;
+	bool sealed = false, yes = false;
+
+	if (!gitseal_committed_load(f, path, store_format_for_path(path), &cipher, &sealed) && sealed &&
+	    !gitseal_open(f, &cipher, &sf))
+		yes = sops_file_key_id(sf, id);
+	gs_error_clear();
+	sops_file_free(sf);
+	doc_release(&cipher);
+	return yes;
+}
+
+/* Another of paths whose key is that of paths[k] (has: which have one). */
+static size_t same_key(char *const *paths, const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count,
+		       size_t k)
+{
+	for (size_t j = 0; j < count; j++)
+		if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE) && strcmp(paths[j], paths[k]))
+			return j;
+	return SIZE_MAX;
+}
+
+static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths,
+		       const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+{
+	for (size_t k = 0; k < count; k++) {
+		size_t j;
+
+		if (!has[k] || strcmp(paths[k], path) || gittrust_key_made_here(f, path, ids[k]) ||
+		    (j = same_key(paths, ids, has, count, k)) == SIZE_MAX)
+			continue;
+		return GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied): adding "
+					      "recipients would give them that key; remove the file, or run 'gitseal "
+					      "git trust %s' if the copy is intended", path, paths[j], path);
+	}
+	return 0;
+}
+
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+{
+	uint8_t (*ids)[GITSEAL_KEY_ID_SIZE] = NULL;
+	char **paths = NULL;
+	bool *has = NULL, any = false;
+	size_t count = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		any = any || widens(&plans[i]);
+	/* every filtered file of the index is opened: only when needed */
+	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
+		return any ? ret : 0;
+	if (!(ids = calloc(count + 1, sizeof(*ids))) || !(has = calloc(count + 1, sizeof(*has)))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < count; k++)
+		has[k] = committed_key_id(f, paths[k], ids[k]);
+	for (size_t i = 0; i < n && !ret; i++)
+		if (widens(&plans[i]))
+			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+out:
+	for (size_t k = 0; k < count; k++)
+		free(paths[k]);
+	free(paths);
+	free(ids);
+	free(has);
 	return ret;
 }
 

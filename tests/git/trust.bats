@@ -838,3 +838,56 @@ assert_mid_key_not_reused() {
 	# the first change here made a key of this clone; the second re-used it
 	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
 }
+
+# mallory's pull request copies the prod file's ciphertext (she cannot
+# read it) to a dev path, which the dev rule seals for her too.
+mallory_copies_prod_to_dev() {
+	dev_prod_layout
+	cp "$T/mallory/secrets/prod/db.yaml" "$T/mallory/secrets/dev/settings.yaml"
+	as_person mallory git add secrets/dev/settings.yaml
+	as_person mallory git commit -qm "dev: settings"
+	pull_from mallory
+}
+
+@test "red team rt4 F1: updatekeys refuses to add recipients to a file holding another file's data key (a copied ciphertext); mallory reads neither the prod value nor the next prod secret" {
+	mallory_copies_prod_to_dev
+	local refused="gitseal: error: 'secrets/dev/settings.yaml' holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied): adding recipients would give them that key; remove the file, or run 'gitseal git trust secrets/dev/settings.yaml' if the copy is intended"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 1 ]
+	grep -qxF "$refused" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -y secrets/dev/settings.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "$refused" <<<"$output"
+	# nothing wrapped for her, nothing staged
+	run ! grep -qF "$M" <(git show :secrets/dev/settings.yaml)
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+	run ! mallory_reads secrets/dev/settings.yaml
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	git commit -qam "the prod password"
+	run ! mallory_reads secrets/prod/db.yaml
+	# the copy removed, the routine run goes through
+	git rm -q secrets/dev/settings.yaml && git commit -qm "drop the copy"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+}
+
+@test "red team rt4 F1: updatekeys keeps a data key only where this clone made it for the file; another clone's key gets a new one" {
+	git clone -q "$REPO" "$T/tina"
+	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && printf 'db_password: from-tina\nport: 5432\n' > secrets/app.yaml &&
+	 git commit -qam "tina's password")
+	pull_from tina
+	gs_person ann
+	A=$(recipient_of ann)
+	sed -i "s|age: .*|&,$A|" .sops.yaml
+	git commit -qm "ann joins" .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -qxF "+++ $A" <<<"$output"
+	grep -qxF "    a new data key: this clone did not make the current one for 'secrets/app.yaml' (the added recipients read only what is sealed from now on)" <<<"$output"
+	run ! grep -qF "can read every earlier version" <<<"$output"
+	git commit -qm "updatekeys"
+	[ "$(git show HEAD~1:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+	[ "$(git show HEAD:secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: from-tina\nport: 5432')" ]
+}
