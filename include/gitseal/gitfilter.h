@@ -228,6 +228,15 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribut
  * PATH_REGEX: ..." line each; nothing when they are the same or there is
  * no .sops.yaml. */
 int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Whether accepting the work tree's .sops.yaml takes a recipient off a rule
+ * (or drops a rule) of the one accepted now: a revocation. */
+int gitfilter_config_narrows(struct gitfilter *f, bool *narrows) __attribute__((warn_unused_result));
+/* After a revocation was accepted (narrows, or a per-path record dropped a
+ * recipient in this process): every data key made or vouched for here is
+ * forgotten, so each file gets a new one on its next change. The history
+ * check sees only the history of HEAD, which a branch forked before the
+ * reader was added, or a shallow fetch, lets another choose. */
+int gitfilter_retire_keys(struct gitfilter *f, bool narrows, bool *retired) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
 /* The paths under the filter below dir ("" for all), malloc'd: staged ones,

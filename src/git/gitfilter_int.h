@@ -45,6 +45,7 @@ struct gittrust {
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
 	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 	int sealed_fd;               /* sealed, likewise */
+	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
 };
 
 /* The last files smudged in this process (filter.c): the blob and a hash
@@ -349,6 +350,9 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 	__attribute__((warn_unused_result));
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
+/* Forgets every data key made or vouched for here (data-keys emptied):
+ * after a revocation, since the ids cannot be mapped back to paths. */
+int gittrust_retire_keys(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
  * names (those the accepted .sops.yaml's rule for it does not name). */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)

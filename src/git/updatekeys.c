@@ -682,18 +682,66 @@ out:
 	return ret;
 }
 
+/* The accepted .sops.yaml's trust loaded, and the work tree's (NULL when
+ * it has none that reads: nothing to accept). */
+static int both_configs(struct gitfilter *f, const struct sops_config **config)
+{
+	int ret;
+
+	*config = NULL;
+	if ((ret = gittrust_load(f)))
+		return ret;
+	if ((ret = gitfilter_config(f, config)) == GS_ERR_CONFIG) {
+		gs_error_clear();
+		*config = NULL;
+		return 0;
+	}
+	return ret;
+}
+
 int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out)
 {
 	const struct sops_config *config;
-	int ret;
+	int ret = both_configs(f, &config);
 
-	if ((ret = gittrust_load(f)))
+	return ret || !config ? ret : diff_rules(f->trust.config, config, out);
+}
+
+/* Whether rule to lacks a recipient of rule from, group by group. */
+static bool rule_drops(const struct sops_rule *from, const struct sops_rule *to)
+{
+	for (size_t g = 0; g < from->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&from->groups[g]); i++)
+			if (g >= to->group_count || !gitseal_group_has(&to->groups[g], sops_key_group_key(&from->groups[g], i)))
+				return true;
+	return false;
+}
+
+int gitfilter_config_narrows(struct gitfilter *f, bool *narrows)
+{
+	const struct sops_config *config, *from;
+	int ret = both_configs(f, &config);
+
+	*narrows = false;
+	if (ret || !config)
 		return ret;
-	if ((ret = gitfilter_config(f, &config)) == GS_ERR_CONFIG) {
-		gs_error_clear();
-		return 0;
+	from = f->trust.config;
+	for (size_t j = 0; from && j < from->rule_count && !*narrows; j++) {
+		const struct sops_rule *to = NULL;
+
+		for (size_t i = 0; i < config->rule_count && !to; i++)
+			if (same_name(&from->rules[j], &config->rules[i]))
+				to = &config->rules[i];
+		/* a rule gone sends its paths to a later one */
+		*narrows = !to || rule_drops(&from->rules[j], to);
 	}
-	return ret ? ret : diff_rules(f->trust.config, config, out);
+	return ret;
+}
+
+int gitfilter_retire_keys(struct gitfilter *f, bool narrows, bool *retired)
+{
+	*retired = narrows || f->trust.narrowed;
+	return *retired ? gittrust_retire_keys(f) : 0;
 }
 
 /* ---- which paths ---- */

@@ -748,20 +748,24 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 }
 
 # A teammate's clone (the victim's key, a clone of its own) adds mallory to
-# secrets/app.yaml keeping its data key (updatekeys without --rotate), then
+# secrets/app.yaml keeping its data key (updatekeys without --rotate; the
+# key, made by the victim's clone, vouched for there first), then
 # revokes her: with a new data key and a new password when $1 is --rotate,
 # else keeping the key (a teammate's clone gives a key it did not make to
 # no new value). MID is the commit in which mallory read the file.
 teammate_adds_then_revokes_mallory() {
 	git clone -q "$REPO" "$T/tina"
 	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
-	 git checkout -q -- . && sed -i "s|age: .*|&,$M|" .sops.yaml &&
+	 git checkout -q -- . && "$GITSEAL_BIN" git trust -y secrets/app.yaml 2>/dev/null &&
+	 sed -i "s|age: .*|&,$M|" .sops.yaml &&
 	 "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null && git add -A && git commit -qm "mallory joins" &&
 	 sed -i "s|,$M||" .sops.yaml && "$GITSEAL_BIN" updatekeys -y -r $1 . 2>/dev/null &&
 	 { [ -z "$1" ] || printf 'db_password: rotated\nport: 5432\n' > secrets/app.yaml; } &&
 	 git add -A && git commit -qm "revoke mallory")
 	MID=$(git -C "$T/tina" rev-parse HEAD~1)
 	grep -qF "$M" <(git -C "$T/tina" show "$MID:secrets/app.yaml")
+	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
+	  "$(git -C "$T/tina" show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 	run ! grep -qF "$M" <(git -C "$T/tina" show HEAD:secrets/app.yaml)
 }
 
@@ -890,4 +894,32 @@ mallory_copies_prod_to_dev() {
 	[ "$(git show HEAD~1:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
 	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 	[ "$(git show HEAD:secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: from-tina\nport: 5432')" ]
+}
+
+@test "red team rt4 F3: once a revocation is accepted, a branch forked before the reader was added brings back the key she knew: the victim's next secret gets a fresh data key" {
+	teammate_adds_then_revokes_mallory --rotate
+	# the victim accepts mallory's arrival, then her revocation
+	git pull -q --no-rebase --no-edit "$T/tina" "$MID"
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	pull_from tina
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	grep -qF "recipients: -$M" <<<"$output"
+	grep -qxF "gitseal: a reader removed: data keys made here retired: each file gets a new one on its next change" <<<"$output"
+	# mallory's pull request, forked before she was added: the file as it
+	# was then holds the key she read (her stanza from then kept in
+	# $T/stanza); the victim checks it out to work on it
+	git show "$MID:secrets/app.yaml" | drop_stanza "$M" "$T/stanza" > /dev/null
+	[ "$(git -C "$T/mallory" log -1 --format=%H)" = "$(git rev-list --max-parents=0 HEAD)" ]
+	printf 'notes\n' > "$T/mallory/notes.txt"
+	as_person mallory git add notes.txt
+	as_person mallory git commit -qm "notes"
+	git fetch -q "$T/mallory" main:pr
+	git checkout -q pr
+	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+	assert_mid_key_not_reused
+	# a key made after the revocation is re-used
+	printf 'db_password: NEW-SECRET\nport: 5433\n' > secrets/app.yaml
+	git commit -qam "port"
+	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
 }
