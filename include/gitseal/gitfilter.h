@@ -159,6 +159,7 @@ struct gitfilter_update {
 	bool adds;                    /* someone gets to read it who did not */
 	bool link;                    /* new, and a symbolic link in the work tree: left as it is */
 	bool refused;                 /* a path no record can name (gittrust_path_recordable) */
+	bool fresh_key;               /* adds, and its data key is not one the filter would re-use here */
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
@@ -195,6 +196,12 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
  * longer accepted for it here. Never accepts anyone. */
 int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u) __attribute__((warn_unused_result));
 void gitfilter_update_release(struct gitfilter_update *u);
+/* Refuses plans that add recipients to a file whose data key is also the
+ * current data key of another filtered file (a ciphertext copied over it):
+ * adding them would wrap that file's key for them. A key made or vouched
+ * for here for the path itself is not refused. */
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+	__attribute__((warn_unused_result));
 /* Records of files gone (gone.c): recipients accepted for a path that no
  * worktree of the repository holds any more (not in its work tree, its
  * index nor its HEAD). Such a record is a latent grant: a pull request
@@ -224,6 +231,15 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribut
  * PATH_REGEX: ..." line each; nothing when they are the same or there is
  * no .sops.yaml. */
 int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out) __attribute__((warn_unused_result));
+/* Whether accepting the work tree's .sops.yaml takes a recipient off a rule
+ * (or drops a rule) of the one accepted now: a revocation. */
+int gitfilter_config_narrows(struct gitfilter *f, bool *narrows) __attribute__((warn_unused_result));
+/* After a revocation was accepted (narrows, or a per-path record dropped a
+ * recipient in this process): every data key made or vouched for here is
+ * forgotten, so each file gets a new one on its next change. The history
+ * check sees only the history of HEAD, which a branch forked before the
+ * reader was added, or a shallow fetch, lets another choose. */
+int gitfilter_retire_keys(struct gitfilter *f, bool narrows, bool *retired) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
 /* The paths under the filter below dir ("" for all), malloc'd: staged ones,

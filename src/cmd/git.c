@@ -527,9 +527,13 @@ static void show_plan(const struct gitfilter_update *u, bool rotate)
 		return;
 	}
 	fprintf(stderr, "%s:\n%s", gitfilter_shown(u->path), (const char *)u->diff.data);
-	if (u->adds && !u->is_new && !u->accept_only && !rotate)
+	if (u->adds && !u->is_new && !u->accept_only && !rotate && !u->fresh_key)
 		fprintf(stderr, "    the added recipients can read every earlier version of '%s' too: its data key "
 				"stays (--rotate gives it a new one)\n",
+			gitfilter_shown(u->path));
+	else if (u->adds && !u->is_new && !u->accept_only && !rotate)
+		fprintf(stderr, "    a new data key: this clone did not make the current one for '%s' (the added "
+				"recipients read only what is sealed from now on)\n",
 			gitfilter_shown(u->path));
 	if (rotate && !u->is_new)
 		fprintf(stderr, "    a new data key (rotation)\n");
@@ -605,7 +609,7 @@ int git_updatekeys(int argc, char **argv)
 	struct git_updatekeys_args a;
 	struct update_run run = { 0 };
 	struct gs_buf config_diff, rule_diff;
-	bool declined = false, any;
+	bool declined = false, any, narrows = false, retired = false;
 	char *first = NULL;
 	int ret, code = EXIT_GENERIC;
 
@@ -621,8 +625,9 @@ int git_updatekeys(int argc, char **argv)
 		return EXIT_SOPS_NO_FILE;
 	}
 	if ((ret = open_for_path(a.count ? a.paths[0] : ".", &run.f, &first)) ||
-	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_accept_config(run.f, &config_diff)) ||
-	    (ret = gitfilter_config_changes(run.f, &rule_diff)))
+	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_update_check_copies(run.f, run.plans, run.count)) ||
+	    (ret = gitfilter_accept_config(run.f, &config_diff)) ||
+	    (ret = gitfilter_config_changes(run.f, &rule_diff)) || (ret = gitfilter_config_narrows(run.f, &narrows)))
 		goto out;
 	any = show_changes(&run, a.rotate, &config_diff, &rule_diff);
 	if (any && a.recursive && !a.yes && !confirm("Is this okay for these files?")) {
@@ -635,8 +640,14 @@ int git_updatekeys(int argc, char **argv)
 		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
 		goto out;
 	}
-	if ((ret = forget_gone(&run)) || (any && (ret = gitfilter_accept_config(run.f, NULL))))
+	if ((ret = forget_gone(&run)) || (any && (ret = gitfilter_accept_config(run.f, NULL))) ||
+	    (ret = gitfilter_retire_keys(run.f, any && narrows, &retired)))
 		goto out;
+	/* the history check sees only HEAD's history, which a branch forked
+	 * before the reader was added lets another choose */
+	if (retired)
+		fputs("gitseal: a reader removed: data keys made here retired: each file gets a new one on its next "
+		      "change\n", stderr);
 	code = EXIT_OK;
 out:
 	if (ret)

@@ -45,6 +45,7 @@ struct gittrust {
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
 	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 	int sealed_fd;               /* sealed, likewise */
+	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
 };
 
 /* The last files smudged in this process (filter.c): the blob and a hash
@@ -183,6 +184,12 @@ int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct g
  * and the file's history allows it (githistory_key_current). */
 bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
 		       const struct sops_key_summary *keys);
+/* Whether an opened version's data key may stay at path whatever the keys
+ * (updatekeys): made or vouched for here for path, and its history allows
+ * it. */
+bool gitseal_key_keepable(struct gitfilter *f, const char *path, const struct sops_file *sf);
+/* The same for a sealed version not opened yet (false when it does not open). */
+bool gitseal_keeps_key(struct gitfilter *f, const char *path, const struct doc *previous);
 /* Seals plain with an opened version's keys, data key and unchanged
  * ciphertexts (gitseal_may_reuse said yes), proven. */
 int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *plain, struct gs_buf *out)
@@ -195,7 +202,8 @@ enum gitseal_key_policy {
 	/* previous's, when its keys are exactly the new ones, it verifies, and
 	 * this clone made it (the filter, the merge driver) */
 	GITSEAL_KEY_IF_MADE_HERE,
-	/* previous's whatever the keys (updatekeys: the user saw the change) */
+	/* previous's whatever the keys (updatekeys: the user saw the change),
+	 * when gitseal_key_keepable; else a new one */
 	GITSEAL_KEY_KEEP,
 	/* a new one (rotation) */
 	GITSEAL_KEY_FRESH,
@@ -345,6 +353,9 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 bool gittrust_path_recordable(const char *path);
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
+/* Forgets every data key made or vouched for here (data-keys emptied):
+ * after a revocation, since the ids cannot be mapped back to paths. */
+int gittrust_retire_keys(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
  * names (those the accepted .sops.yaml's rule for it does not name). */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)

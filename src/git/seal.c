@@ -53,7 +53,7 @@ int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format
 	doc_init(d, format);
 	*state = GITSEAL_WT_MISSING;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
 	gs_buf_init(&text, true);
 	ret = gs_read_file(full, &text, STORE_MAX_INPUT);
 	if (ret == GS_ERR_NOT_FOUND) {
@@ -303,14 +303,14 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 	if ((ret = gitfilter_config(f, &config)))
 		return ret;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", path);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
 	if ((ret = sops_config_match(config, full, &rule)))
 		return ret;
 	if (check_selection && !gittrust_selection_accepted(f, path, &rule->selection))
 		return GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); "
 					      "run 'gitseal updatekeys' to accept",
-			       path, rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
-			       rule->selection.kind ? " '" : "", rule->selection.value ? rule->selection.value : "",
+			       gitfilter_shown(path), rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
+			       rule->selection.kind ? " '" : "", rule->selection.value ? gitfilter_shown(rule->selection.value) : "",
 			       rule->selection.kind ? "'" : "mac_only_encrypted");
 	if (!(out->groups = calloc(rule->group_count + 1, sizeof(*out->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -329,7 +329,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		goto out;
 	}
 	if (!keys)
-		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", path);
+		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", gitfilter_shown(path));
 out:
 	if (ret)
 		sops_key_summary_release(out);
@@ -465,14 +465,32 @@ int gitseal_seal_opened(struct gitfilter *f, struct sops_file *sf, struct doc *p
 	return seal_with(f, sf, plain, false, NULL, out);
 }
 
-bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
-		       const struct sops_key_summary *keys)
+bool gitseal_key_keepable(struct gitfilter *f, const char *path, const struct sops_file *sf)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
 	/* the history last: it reads every version of the file */
-	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, path, id) &&
-	       gitseal_keys_equal(sops_file_keys(sf), keys) && githistory_key_current(f, path, id);
+	return sops_file_key_id(sf, id) && gittrust_key_made_here(f, path, id) && githistory_key_current(f, path, id);
+}
+
+bool gitseal_may_reuse(struct gitfilter *f, const char *path, const struct sops_file *sf,
+		       const struct sops_key_summary *keys)
+{
+	return gitseal_keys_equal(sops_file_keys(sf), keys) && gitseal_key_keepable(f, path, sf);
+}
+
+/* updatekeys keeps the key, as sops does, only where the filter itself
+ * could re-use it: a key this clone did not make for path (a ciphertext
+ * copied from another file, a key someone else made) would otherwise be
+ * wrapped for the added recipients. */
+bool gitseal_keeps_key(struct gitfilter *f, const char *path, const struct doc *previous)
+{
+	struct sops_file *sf = NULL;
+	bool yes = gitseal_open(f, previous, &sf) == 0 && gitseal_key_keepable(f, path, sf);
+
+	sops_file_free(sf);
+	gs_error_clear();
+	return yes;
 }
 
 int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
@@ -502,7 +520,7 @@ int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const
 		sf = NULL;
 	}
 	gs_error_clear();
-	if (previous && policy == GITSEAL_KEY_KEEP) {
+	if (previous && policy == GITSEAL_KEY_KEEP && gitseal_keeps_key(f, path, previous)) {
 		/* the key stays when the previous version opens (updatekeys) */
 		if ((ret = store_load(previous->format, previous->source.data, previous->source.len, &prev)) ||
 		    (ret = sops_file_create(plain->format, &k, &prev, ids, &sf)))

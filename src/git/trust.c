@@ -1059,6 +1059,7 @@ int gittrust_narrow_file(struct gitfilter *f, const char *path, const struct sop
 
 	if (ret || !forget_path(&f->trust, path, keys))
 		return ret;
+	f->trust.narrowed = true;
 	return write_records(f);
 }
 
@@ -1126,7 +1127,10 @@ int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct 
 	for (size_t k = 0; k < n && !ret; k++) {
 		const struct sops_rule *rule = accepted_rule(f, paths[k]);
 
-		/* recorded anew from the file's keys now */
+		/* recorded anew from the file's keys now: one they no longer
+		 * name is a reader removed */
+		if (forget_path(&f->trust, paths[k], &keys[k]))
+			f->trust.narrowed = true;
 		(void)forget_path(&f->trust, paths[k], NULL);
 		for (size_t g = 0; !ret && g < keys[k].group_count; g++)
 			for (size_t i = 0; !ret && i < sops_key_group_size(&keys[k].groups[g]); i++)
@@ -1142,6 +1146,30 @@ int gittrust_accept_config(struct gitfilter *f, const struct gs_buf *config_text
 	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) || (ret = write_config_snapshot(f, config_text)))
 		return ret;
 	return f->trust.have_record ? 0 : write_records(f);
+}
+
+int gittrust_retire_keys(struct gitfilter *f)
+{
+	static const char header[] = "# gitseal: data keys made or vouched for here since the last revocation "
+				     "accepted (ID R1,R2,...)\n";
+	char path[PATH_MAX];
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = state_dir_make(f)) ||
+	    (ret = state_path(f, "data-keys", path, sizeof(path))))
+		return ret;
+	pthread_mutex_lock(&changes_lock);
+	if (f->trust.key_fd >= 0)
+		close(f->trust.key_fd);
+	keymap_release(&f->trust.key_ids);
+	/* emptied in place: filters appending meanwhile add keys made after */
+	f->trust.key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (f->trust.key_fd < 0)
+		ret = GS_FAIL(GS_ERR_IO, "cannot empty '%s': %s", path, strerror(errno));
+	else if (write(f->trust.key_fd, header, sizeof(header) - 1) != (ssize_t)sizeof(header) - 1)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+	pthread_mutex_unlock(&changes_lock);
+	return ret;
 }
 
 int gittrust_set_locked(struct gitfilter *f, bool locked)

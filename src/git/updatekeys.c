@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <sodium.h>
 
 #include "gitseal/array.h"
 #include "gitseal/error.h"
@@ -166,7 +167,7 @@ out:
 }
 
 /* A committed file: its keys and rule against the creation rule's. */
-static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
+static int plan_committed(struct gitfilter *f, const struct doc *cipher, struct gitfilter_update *u)
 {
 	int ret;
 
@@ -187,6 +188,8 @@ static int plan_committed(const struct doc *cipher, struct gitfilter_update *u)
 	}
 	if (!ret && !u->changes)
 		gs_buf_reset(&u->diff);
+	if (!ret && u->adds)
+		u->fresh_key = !gitseal_keeps_key(f, u->path, cipher);
 	return ret;
 }
 
@@ -236,10 +239,91 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 		/* a file made by hand for keys no rule names: its own stay */
 		ret = plan_accept_own(f, &cipher, "no creation rule matches", u);
 	} else {
-		ret = plan_committed(&cipher, u);
+		ret = plan_committed(f, &cipher, u);
 	}
 out:
 	doc_release(&cipher);
+	return ret;
+}
+
+/* Whether the plan wraps the file's data key for someone new. */
+static bool widens(const struct gitfilter_update *u)
+{
+	return u->adds && !u->is_new && !u->accept_only && !u->link && !u->no_rule;
+}
+
+/* The id of the data key of path's committed version; false when it has
+ * none this clone opens. */
+static bool committed_key_id(struct gitfilter *f, const char *path, uint8_t id[GITSEAL_KEY_ID_SIZE])
+{
+	struct sops_file *sf = NULL;
+	struct doc cipher;
+	bool sealed = false, yes = false;
+
+	if (!gitseal_committed_load(f, path, store_format_for_path(path), &cipher, &sealed) && sealed &&
+	    !gitseal_open(f, &cipher, &sf))
+		yes = sops_file_key_id(sf, id);
+	gs_error_clear();
+	sops_file_free(sf);
+	doc_release(&cipher);
+	return yes;
+}
+
+/* Another of paths whose key is that of paths[k] (has: which have one). */
+static size_t same_key(char *const *paths, const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count,
+		       size_t k)
+{
+	for (size_t j = 0; j < count; j++)
+		if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE) && strcmp(paths[j], paths[k]))
+			return j;
+	return SIZE_MAX;
+}
+
+static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths,
+		       const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+{
+	for (size_t k = 0; k < count; k++) {
+		size_t j;
+
+		if (!has[k] || strcmp(paths[k], path) || gittrust_key_made_here(f, path, ids[k]) ||
+		    (j = same_key(paths, ids, has, count, k)) == SIZE_MAX)
+			continue;
+		return GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied): adding "
+					      "recipients would give them that key; remove the file, or run 'gitseal "
+					      "git trust %s' if the copy is intended", gitfilter_shown(path), gitfilter_shown(paths[j]),
+			       gitfilter_shown(path));
+	}
+	return 0;
+}
+
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+{
+	uint8_t (*ids)[GITSEAL_KEY_ID_SIZE] = NULL;
+	char **paths = NULL;
+	bool *has = NULL, any = false;
+	size_t count = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		any = any || widens(&plans[i]);
+	/* every filtered file of the index is opened: only when needed */
+	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
+		return any ? ret : 0;
+	if (!(ids = calloc(count + 1, sizeof(*ids))) || !(has = calloc(count + 1, sizeof(*has)))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < count; k++)
+		has[k] = committed_key_id(f, paths[k], ids[k]);
+	for (size_t i = 0; i < n && !ret; i++)
+		if (widens(&plans[i]))
+			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+out:
+	for (size_t k = 0; k < count; k++)
+		free(paths[k]);
+	free(paths);
+	free(ids);
+	free(has);
 	return ret;
 }
 
@@ -587,18 +671,66 @@ out:
 	return ret;
 }
 
+/* The accepted .sops.yaml's trust loaded, and the work tree's (NULL when
+ * it has none that reads: nothing to accept). */
+static int both_configs(struct gitfilter *f, const struct sops_config **config)
+{
+	int ret;
+
+	*config = NULL;
+	if ((ret = gittrust_load(f)))
+		return ret;
+	if ((ret = gitfilter_config(f, config)) == GS_ERR_CONFIG) {
+		gs_error_clear();
+		*config = NULL;
+		return 0;
+	}
+	return ret;
+}
+
 int gitfilter_config_changes(struct gitfilter *f, struct gs_buf *out)
 {
 	const struct sops_config *config;
-	int ret;
+	int ret = both_configs(f, &config);
 
-	if ((ret = gittrust_load(f)))
+	return ret || !config ? ret : diff_rules(f->trust.config, config, out);
+}
+
+/* Whether rule to lacks a recipient of rule from, group by group. */
+static bool rule_drops(const struct sops_rule *from, const struct sops_rule *to)
+{
+	for (size_t g = 0; g < from->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&from->groups[g]); i++)
+			if (g >= to->group_count || !gitseal_group_has(&to->groups[g], sops_key_group_key(&from->groups[g], i)))
+				return true;
+	return false;
+}
+
+int gitfilter_config_narrows(struct gitfilter *f, bool *narrows)
+{
+	const struct sops_config *config, *from;
+	int ret = both_configs(f, &config);
+
+	*narrows = false;
+	if (ret || !config)
 		return ret;
-	if ((ret = gitfilter_config(f, &config)) == GS_ERR_CONFIG) {
-		gs_error_clear();
-		return 0;
+	from = f->trust.config;
+	for (size_t j = 0; from && j < from->rule_count && !*narrows; j++) {
+		const struct sops_rule *to = NULL;
+
+		for (size_t i = 0; i < config->rule_count && !to; i++)
+			if (same_name(&from->rules[j], &config->rules[i]))
+				to = &config->rules[i];
+		/* a rule gone sends its paths to a later one */
+		*narrows = !to || rule_drops(&from->rules[j], to);
 	}
-	return ret ? ret : diff_rules(f->trust.config, config, out);
+	return ret;
+}
+
+int gitfilter_retire_keys(struct gitfilter *f, bool narrows, bool *retired)
+{
+	*retired = narrows || f->trust.narrowed;
+	return *retired ? gittrust_retire_keys(f) : 0;
 }
 
 /* ---- which paths ---- */

@@ -748,20 +748,24 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 }
 
 # A teammate's clone (the victim's key, a clone of its own) adds mallory to
-# secrets/app.yaml keeping its data key (updatekeys without --rotate), then
+# secrets/app.yaml keeping its data key (updatekeys without --rotate; the
+# key, made by the victim's clone, vouched for there first), then
 # revokes her: with a new data key and a new password when $1 is --rotate,
 # else keeping the key (a teammate's clone gives a key it did not make to
 # no new value). MID is the commit in which mallory read the file.
 teammate_adds_then_revokes_mallory() {
 	git clone -q "$REPO" "$T/tina"
 	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
-	 git checkout -q -- . && sed -i "s|age: .*|&,$M|" .sops.yaml &&
+	 git checkout -q -- . && "$GITSEAL_BIN" git trust -y secrets/app.yaml 2>/dev/null &&
+	 sed -i "s|age: .*|&,$M|" .sops.yaml &&
 	 "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null && git add -A && git commit -qm "mallory joins" &&
 	 sed -i "s|,$M||" .sops.yaml && "$GITSEAL_BIN" updatekeys -y -r $1 . 2>/dev/null &&
 	 { [ -z "$1" ] || printf 'db_password: rotated\nport: 5432\n' > secrets/app.yaml; } &&
 	 git add -A && git commit -qm "revoke mallory")
 	MID=$(git -C "$T/tina" rev-parse HEAD~1)
 	grep -qF "$M" <(git -C "$T/tina" show "$MID:secrets/app.yaml")
+	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
+	  "$(git -C "$T/tina" show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 	run ! grep -qF "$M" <(git -C "$T/tina" show HEAD:secrets/app.yaml)
 }
 
@@ -836,5 +840,86 @@ assert_mid_key_not_reused() {
 		git commit -qam "port $v"
 	done
 	# the first change here made a key of this clone; the second re-used it
+	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
+}
+
+# mallory's pull request copies the prod file's ciphertext (she cannot
+# read it) to a dev path, which the dev rule seals for her too.
+mallory_copies_prod_to_dev() {
+	dev_prod_layout
+	cp "$T/mallory/secrets/prod/db.yaml" "$T/mallory/secrets/dev/settings.yaml"
+	as_person mallory git add secrets/dev/settings.yaml
+	as_person mallory git commit -qm "dev: settings"
+	pull_from mallory
+}
+
+@test "red team rt4 F1: updatekeys refuses to add recipients to a file holding another file's data key (a copied ciphertext); mallory reads neither the prod value nor the next prod secret" {
+	mallory_copies_prod_to_dev
+	local refused="gitseal: error: 'secrets/dev/settings.yaml' holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied): adding recipients would give them that key; remove the file, or run 'gitseal git trust secrets/dev/settings.yaml' if the copy is intended"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 1 ]
+	grep -qxF "$refused" <<<"$output"
+	run "$GITSEAL_BIN" updatekeys -y secrets/dev/settings.yaml
+	[ "$status" -eq 1 ]
+	grep -qxF "$refused" <<<"$output"
+	# nothing wrapped for her, nothing staged
+	run ! grep -qF "$M" <(git show :secrets/dev/settings.yaml)
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+	run ! mallory_reads secrets/dev/settings.yaml
+	printf 'prod_password: PROD-NEW-SECRET\n' > secrets/prod/db.yaml
+	git commit -qam "the prod password"
+	run ! mallory_reads secrets/prod/db.yaml
+	# the copy removed, the routine run goes through
+	git rm -q secrets/dev/settings.yaml && git commit -qm "drop the copy"
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+}
+
+@test "red team rt4 F1: updatekeys keeps a data key only where this clone made it for the file; another clone's key gets a new one" {
+	git clone -q "$REPO" "$T/tina"
+	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && printf 'db_password: from-tina\nport: 5432\n' > secrets/app.yaml &&
+	 git commit -qam "tina's password")
+	pull_from tina
+	gs_person ann
+	A=$(recipient_of ann)
+	sed -i "s|age: .*|&,$A|" .sops.yaml
+	git commit -qm "ann joins" .sops.yaml
+	run "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$status" -eq 0 ]
+	grep -qxF "+++ $A" <<<"$output"
+	grep -qxF "    a new data key: this clone did not make the current one for 'secrets/app.yaml' (the added recipients read only what is sealed from now on)" <<<"$output"
+	run ! grep -qF "can read every earlier version" <<<"$output"
+	git commit -qm "updatekeys"
+	[ "$(git show HEAD~1:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+	[ "$(git show HEAD:secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: from-tina\nport: 5432')" ]
+}
+
+@test "red team rt4 F3: once a revocation is accepted, a branch forked before the reader was added brings back the key she knew: the victim's next secret gets a fresh data key" {
+	teammate_adds_then_revokes_mallory --rotate
+	# the victim accepts mallory's arrival, then her revocation
+	git pull -q --no-rebase --no-edit "$T/tina" "$MID"
+	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	pull_from tina
+	run "$GITSEAL_BIN" updatekeys -y -r .
+	[ "$status" -eq 0 ]
+	grep -qF "recipients: -$M" <<<"$output"
+	grep -qxF "gitseal: a reader removed: data keys made here retired: each file gets a new one on its next change" <<<"$output"
+	# mallory's pull request, forked before she was added: the file as it
+	# was then holds the key she read (her stanza from then kept in
+	# $T/stanza); the victim checks it out to work on it
+	git show "$MID:secrets/app.yaml" | drop_stanza "$M" "$T/stanza" > /dev/null
+	[ "$(git -C "$T/mallory" log -1 --format=%H)" = "$(git rev-list --max-parents=0 HEAD)" ]
+	printf 'notes\n' > "$T/mallory/notes.txt"
+	as_person mallory git add notes.txt
+	as_person mallory git commit -qm "notes"
+	git fetch -q "$T/mallory" main:pr
+	git checkout -q pr
+	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+	assert_mid_key_not_reused
+	# a key made after the revocation is re-used
+	printf 'db_password: NEW-SECRET\nport: 5433\n' > secrets/app.yaml
+	git commit -qam "port"
 	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
 }
