@@ -68,6 +68,37 @@ as_person() {
 
 recipient_of() { age-keygen -y "$T/$1.txt"; }
 
+# The victim's repository with secrets/app.yaml committed, and mallory, a
+# person of her own ($M: her recipient), as the red-team tests start.
+gs_setup_with_mallory() {
+	gs_setup
+	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
+	git add -A && git commit -qm base
+	gs_person mallory
+	M=$(recipient_of mallory)
+}
+
+pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
+
+# The team layout where acceptance must be per path: mallory reads dev
+# secrets (an accepted recipient there), never prod ones. The rules' path
+# regexes $1 (prod) and $2 (the rest), committed with a file in each.
+dev_prod_layout() {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ${1:-^secrets/prod/}
+    age: $RECIPIENT
+  - path_regex: ${2:-^secrets/}
+    age: $RECIPIENT,$M
+YAML
+	mkdir -p secrets/prod secrets/dev
+	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
+	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
+	git add -A && git commit -qm "prod and dev"
+	as_person mallory git pull -q --no-rebase --no-edit
+}
+
 # The sops block of a YAML file on stdin without the age stanza of
 # recipient $1 (written to $2).
 drop_stanza() {

@@ -14,7 +14,6 @@ setup() {
 }
 teardown() { gs_teardown; }
 
-pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 
 # mallory narrows the file's own rule to the keys it holds: every value
 # still decrypts and the MAC (over values only) still verifies

@@ -5,33 +5,8 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-	M=$(recipient_of mallory)
-}
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
-
-pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
-
-# prod for the victim, dev for the victim and mallory
-dev_prod_layout() {
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^secrets/prod/.*\.yaml$
-    age: $RECIPIENT
-  - path_regex: ^secrets/dev/.*\.yaml$
-    age: $RECIPIENT,$M
-YAML
-	mkdir -p secrets/prod secrets/dev
-	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
-	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A && git commit -qm "prod and dev"
-	as_person mallory git pull -q --no-rebase --no-edit
-}
 
 # mallory's pull request adds "secrets/prod/db.yaml " (a trailing blank),
 # hand-made for the victim and mallory; no rule matches it
@@ -44,7 +19,7 @@ add_trailing_blank_file() {
 }
 
 @test "F2: updatekeys -r refuses a path with a trailing blank; no record reads back for the real prod file" {
-	dev_prod_layout
+	dev_prod_layout '^secrets/prod/.*\.yaml$' '^secrets/dev/.*\.yaml$'
 	add_trailing_blank_file
 	pull_from mallory
 	run "$GITSEAL_BIN" updatekeys -y -r . </dev/null
@@ -55,7 +30,7 @@ add_trailing_blank_file() {
 }
 
 @test "F2: git init in a fresh clone names a path with a trailing blank and records nothing for it" {
-	dev_prod_layout
+	dev_prod_layout '^secrets/prod/.*\.yaml$' '^secrets/dev/.*\.yaml$'
 	add_trailing_blank_file
 	git -c filter.gitseal.process= -c filter.gitseal.required=false pull -q --no-rebase --no-edit "$T/mallory" main
 	git clone -q "$REPO" "$T/fresh"
@@ -66,7 +41,7 @@ add_trailing_blank_file() {
 }
 
 @test "F2: records round-trip byte for byte: a record for a path with a trailing blank (written by hand) grants nothing to the path without it" {
-	dev_prod_layout
+	dev_prod_layout '^secrets/prod/.*\.yaml$' '^secrets/dev/.*\.yaml$'
 	printf '%s\tsecrets/prod/db.yaml \n' "$M" >> .git/gitseal/accepted
 	(cd "$T/mallory" && drop_stanza "$M" "$T/stanza" < secrets/dev/db.yaml > /dev/null &&
 		graft_stanza "$T/stanza" < secrets/prod/db.yaml > "$T/planted" && cp "$T/planted" secrets/prod/db.yaml)

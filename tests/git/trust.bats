@@ -6,16 +6,8 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-	M=$(recipient_of mallory)
-}
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
-
-pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 
 @test "case 1: a pull request adding a recipient to .sops.yaml reaches no existing file, and new files wait for updatekeys" {
 	as_person mallory sed -i "s|age: .*|&,$M|" .sops.yaml
@@ -434,24 +426,6 @@ YAML
     rule ^secrets/app: key groups 1 -> 2, groups needed 1 -> 2
     rule ^secrets/old: removed (was rule 3)" ]
 	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
-}
-
-# The team layout where acceptance must be per path: mallory reads dev
-# secrets (an accepted recipient there), never prod ones.
-dev_prod_layout() {
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^secrets/prod/
-    age: $RECIPIENT
-  - path_regex: ^secrets/
-    age: $RECIPIENT,$M
-YAML
-	mkdir -p secrets/prod secrets/dev
-	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
-	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A && git commit -qm "prod and dev"
-	as_person mallory git pull -q --no-rebase --no-edit
 }
 
 # mallory copies their stanza from the dev file into the prod file's
