@@ -5,13 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-	M=$(recipient_of mallory)
-}
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
 
 # mallory's clone commits secrets/app.yaml with a stanza of hers grafted
