@@ -26,7 +26,7 @@ struct k8s_sources {
 	 * file's two trees go as soon as it is indexed. Kept whole until the
 	 * end, 1,000 Secrets held 28 MB of locked memory, which the kernel
 	 * populated, the fork of kubectl write-protected and the release
-	 * wiped: two thirds of render's own CPU time. */
+	 * wiped: more than half of render's own CPU time (bench/render_bench.sh). */
 	struct doc kept;
 	struct k8s_source_doc **docs;
 	size_t doc_count, doc_cap;
