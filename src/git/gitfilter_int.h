@@ -351,6 +351,9 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 /* Whether a record for path reads back as one for path alone: none for a
  * path with a leading or trailing blank or a control byte. */
 bool gittrust_path_recordable(const char *path);
+/* What to do about recipients of path not accepted yet: run updatekeys,
+ * or, for a path no record can name (updatekeys refuses it), rename it. */
+const char *gittrust_accept_hint(const char *path);
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
 /* Forgets every data key made or vouched for here (data-keys emptied):

@@ -606,9 +606,8 @@ static int check_groups(struct gitfilter *f, const char *path, const struct sops
 	r.shamir_threshold = have >= want ? keys->shamir_threshold : rule->shamir_threshold;
 	if (keys->group_count == rule->group_count && have >= want && gitseal_keys_equal_groups(keys, &r))
 		return 0;
-	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; "
-				      "run 'gitseal updatekeys' to accept",
-		       keys->group_count, have, rule->group_count, want);
+	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; %s",
+		       keys->group_count, have, rule->group_count, want, gittrust_accept_hint(path));
 }
 
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
@@ -625,8 +624,8 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 	if ((ret = gittrust_unaccepted(f, path, keys, &list)))
 		goto out;
 	if (list.len) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
-			      (const char *)list.data);
+		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; %s", (const char *)list.data,
+			      gittrust_accept_hint(path));
 		goto out;
 	}
 	ret = check_groups(f, path, keys);
@@ -995,6 +994,14 @@ bool gittrust_path_recordable(const char *path)
 		if ((unsigned char)*path < 0x20 || *path == 0x7f)
 			return false;
 	return true;
+}
+
+const char *gittrust_accept_hint(const char *path)
+{
+	return gittrust_path_recordable(path) ? "run 'gitseal updatekeys' to accept"
+					      : "a name with a leading or trailing blank or a control byte cannot be "
+						"accepted: rename the file ('git mv'), then run 'gitseal updatekeys' on "
+						"its new name";
 }
 
 /* Metadata names the recipients and git the paths: a line break in
