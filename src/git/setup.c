@@ -434,6 +434,7 @@ static size_t distinct(const struct name_list *l)
 
 struct first_accept {
 	struct gitfilter *f;
+	struct sops_config *config; /* .sops.yaml's: names points into it */
 	struct name_list names;
 	struct sops_key_summary *files;
 	char **paths; /* of files, each the source of its names */
@@ -543,6 +544,8 @@ static void first_accept_release(struct first_accept *fa)
 	free(fa->paths);
 	free(fa->names.items);
 	free(fa->names.sources);
+	if (fa->config)
+		sops_config_free(fa->config);
 	gs_buf_release(&fa->blob);
 	gs_buf_release(&fa->refused);
 }
@@ -551,16 +554,14 @@ static void first_accept_release(struct first_accept *fa)
  * parse adds none (updatekeys says so later). */
 static int note_config(struct first_accept *fa, struct gs_buf *text)
 {
-	struct sops_config *config = NULL;
 	int ret = 0;
 
-	if (text->len && gittrust_parse_config(fa->f, text, &config) == 0)
-		for (size_t r = 0; r < config->rule_count && !ret; r++)
-			ret = name_list_add(&fa->names, config->rules[r].groups, config->rules[r].group_count, NULL);
+	if (text->len && gittrust_parse_config(fa->f, text, &fa->config) == 0)
+		for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
+			ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count,
+					    NULL);
 	if (!ret)
 		gs_error_clear();
-	if (config)
-		sops_config_free(config);
 	return ret;
 }
 
