@@ -211,8 +211,8 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 	if ((ret = gittrust_unaccepted(f, path, &own, &list)))
 		goto out;
 	if (list.len) {
-		ret = add_finding(fs, path, "recipients changed: %s; run 'gitseal updatekeys' to accept",
-				  (const char *)list.data);
+		ret = add_finding(fs, path, "recipients changed: %s; %s", (const char *)list.data,
+				  gittrust_accept_hint(path));
 		goto out;
 	}
 	if (sops_doc_check_sealed(d, &own.selection, where, sizeof(where))) {

@@ -254,12 +254,20 @@ int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __
 /* ---- history.c: a data key against the file's history ---- */
 
 struct githistory;
+/* A digest of everything that says whom path is accepted for here (the
+ * accepted rule's keys, every record, this clone's own recipients), for
+ * the verdicts kept across commands (history.c): any change is another
+ * digest. */
+enum { GITTRUST_DIGEST_SIZE = 32 };
+int gittrust_digest(struct gitfilter *f, const char *path, uint8_t out[GITTRUST_DIGEST_SIZE])
+	__attribute__((warn_unused_result));
 /* Whether the data key of this id may be re-used for the file at path
  * (relative to the work tree), as the file's versions in the commits the
  * next one descends from (HEAD, MERGE_HEAD) say: none of those that carry
  * the key names a recipient not accepted for path now, and on no line of
  * descent does a version without the key follow one with it. Doubt (a
- * failed read) is a no. Kept for the process per path, tips and key. */
+ * failed read) is a no. Kept for the process per path, tips and key, and
+ * across commands in .git/gitseal/history (history.c). */
 bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE]);
 void githistory_free(struct githistory *h);
 
@@ -351,6 +359,9 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 /* Whether a record for path reads back as one for path alone: none for a
  * path with a leading or trailing blank or a control byte. */
 bool gittrust_path_recordable(const char *path);
+/* What to do about recipients of path not accepted yet: run updatekeys,
+ * or, for a path no record can name (updatekeys refuses it), rename it. */
+const char *gittrust_accept_hint(const char *path);
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
 /* Forgets every data key made or vouched for here (data-keys emptied):

@@ -21,7 +21,22 @@
  * carries another key. Any doubt, a failed read included, costs a fresh
  * data key, never a secret. Answers are kept for the process (a filter
  * process cleans many files, a rebase one per commit) per path, tips and
- * key. */
+ * key, and across commands in .git/gitseal/history (git runs a filter
+ * process per command: without it every `git add` of a file with a long
+ * history would walk it again). A verdict there is kept under a digest of
+ * everything the walk read besides commits and blobs, which never change:
+ * what is accepted for the path and this clone's own recipients
+ * (trust.c), the key's id (a keyed digest of it, as data-keys records it;
+ * never the key) and .git/shallow; any change of them is another digest,
+ * under which no verdict is kept yet. It is used for the same tips, and a
+ * current one also for later tips: the walk from those stops at its tips
+ * (nothing up to them refuses the key), knowing whether the key was on a
+ * line of descent up to each, so that a commit after them without the key
+ * still refuses it. A current verdict is kept only from a walk that opened
+ * every version it met (what opens depends on identities, gpg's too). A
+ * line that does not parse or whose check digest does
+ * not match (changed by hand) is not used. .git is this clone's own: a
+ * pull request cannot write there. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +50,14 @@
 #include "gitfilter_int.h"
 
 enum { HISTORY_KEEP = 16, HISTORY_TIPS_MAX = 64, HISTORY_TIPS_HASH_SIZE = 32, HISTORY_SHALLOW_MAX = 64 * 1024 * 1024 };
+
+/* .git/gitseal/history: a verdict a line, the newest last (below). */
+enum {
+	VERDICT_ID_SIZE = 32,
+	VERDICTS_KEEP = 512,
+	VERDICT_LINE_MAX = 2 + 2 * VERDICT_ID_SIZE + 1 + HISTORY_TIPS_MAX * (GIT_OID_HEXSZ + 3) + 2 * VERDICT_ID_SIZE + 1,
+	VERDICTS_FILE_MAX = VERDICTS_KEEP * VERDICT_LINE_MAX,
+};
 
 /* What the walk learned of an object, a blob (a version of the file) or a
  * commit; an entry with no flag is an empty slot. */
@@ -87,6 +110,7 @@ struct history_walk {
 	struct oidmap shallow; /* commits whose parents this clone does not hold */
 	struct walk_frame *stack;
 	size_t depth, cap;
+	bool unopened; /* a version did not open here */
 };
 
 /* The filter cleans on read-ahead threads too (files new to the
@@ -164,9 +188,11 @@ static uint8_t version_of_blob(struct history_walk *w, const git_oid *blob)
 
 	gs_buf_init(&text, false); /* ciphertext */
 	gs_buf_init(&unaccepted, false);
-	if (gitrepo_read_blob(w->f, blob, &text) == 0 &&
-	    gitseal_open_keys(w->f, store_format_for_path(w->path), &text, &sf) == 0 && sops_file_key_id(sf, id) &&
-	    !memcmp(id, w->key_id, sizeof(id))) {
+	if (gitrepo_read_blob(w->f, blob, &text) || gitseal_open_keys(w->f, store_format_for_path(w->path), &text, &sf) ||
+	    !sops_file_key_id(sf, id)) {
+		/* another identity might open it: no "current" kept (verdict) */
+		w->unopened = true;
+	} else if (!memcmp(id, w->key_id, sizeof(id))) {
 		flags = VERSION_CARRIES;
 		if (gittrust_unaccepted(w->f, w->path, sops_file_keys(sf), &unaccepted) || unaccepted.len)
 			flags |= VERSION_REFUSED;
@@ -298,8 +324,8 @@ static int walk(struct history_walk *w, const struct history_tips *tips, bool *c
 	return ret;
 }
 
-/* The commits .git/shallow lists. */
-static int read_shallow(struct gitfilter *f, struct oidmap *out)
+/* The commits .git/shallow lists, and a digest of its text. */
+static int read_shallow(struct gitfilter *f, struct oidmap *out, uint8_t digest[VERDICT_ID_SIZE])
 {
 	const char *common = git_repository_commondir(f->repo);
 	struct gs_buf text;
@@ -315,6 +341,8 @@ static int read_shallow(struct gitfilter *f, struct oidmap *out)
 		gs_error_clear();
 		ret = 0;
 	}
+	if (!ret)
+		crypto_generichash(digest, VERDICT_ID_SIZE, text.data, text.len, NULL, 0);
 	for (size_t at = 0; !ret && at + GIT_OID_HEXSZ <= text.len; at += GIT_OID_HEXSZ + 1)
 		if (git_oid_fromstrn(&id, (const char *)text.data + at, GIT_OID_HEXSZ) < 0)
 			ret = gitrepo_fail("cannot read .git/shallow");
@@ -402,6 +430,233 @@ static void answer_keep(struct gitfilter *f, const char *path, const uint8_t tip
 	a->current = current;
 }
 
+/* ---- the verdicts kept across commands ---- */
+
+/* "V BASE TIPS CHECK", one line of .git/gitseal/history per verdict. V:
+ * 'c' (current) or 'r' (refused). BASE: a digest of what the walk read
+ * besides commits and blobs (whom the path is accepted for, the key's id,
+ * .git/shallow). TIPS: "ID=H,ID=H": each tip and whether the key was on a
+ * line of descent up to it (COMMIT_HAD_KEY). CHECK: a digest of what comes
+ * before it, so that a line changed by hand is not used. */
+enum { VERDICT_HEX = 2 * VERDICT_ID_SIZE, VERDICT_TIP_TEXT = GIT_OID_HEXSZ + 2 };
+
+static int verdict_base(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE],
+			const uint8_t shallow[VERDICT_ID_SIZE], char hex[static VERDICT_HEX + 1])
+{
+	static const char domain[] = "gitseal history verdict v1";
+	uint8_t trust[GITTRUST_DIGEST_SIZE], id[VERDICT_ID_SIZE];
+	crypto_generichash_state st;
+	int ret;
+
+	/* the trust digest covers the path */
+	if ((ret = gittrust_digest(f, path, trust)))
+		return ret;
+	crypto_generichash_init(&st, (const uint8_t *)domain, sizeof(domain) - 1, VERDICT_ID_SIZE);
+	crypto_generichash_update(&st, trust, sizeof(trust));
+	crypto_generichash_update(&st, key_id, GITSEAL_KEY_ID_SIZE);
+	crypto_generichash_update(&st, shallow, VERDICT_ID_SIZE);
+	crypto_generichash_final(&st, id, sizeof(id));
+	sodium_bin2hex(hex, VERDICT_HEX + 1, id, sizeof(id));
+	return 0;
+}
+
+static void verdict_check(const char *text, size_t n, char hex[static VERDICT_HEX + 1])
+{
+	static const char domain[] = "gitseal history line v1";
+	uint8_t id[VERDICT_ID_SIZE];
+
+	crypto_generichash(id, sizeof(id), (const uint8_t *)text, n, (const uint8_t *)domain, sizeof(domain) - 1);
+	sodium_bin2hex(hex, VERDICT_HEX + 1, id, sizeof(id));
+}
+
+/* A line of the file, its check verified. */
+struct verdict_line {
+	char verdict;
+	const char *base, *tips;
+	size_t tip_count;
+};
+
+static bool verdict_parse(const char *p, size_t n, struct verdict_line *l)
+{
+	char check[VERDICT_HEX + 1];
+	size_t tips_len;
+
+	if (n < 2 + VERDICT_HEX + 1 + VERDICT_TIP_TEXT + 1 + VERDICT_HEX || (p[0] != 'c' && p[0] != 'r') ||
+	    p[1] != ' ' || p[2 + VERDICT_HEX] != ' ' || p[n - VERDICT_HEX - 1] != ' ')
+		return false;
+	tips_len = n - (2 + VERDICT_HEX + 1) - (VERDICT_HEX + 1);
+	if ((tips_len + 1) % (VERDICT_TIP_TEXT + 1))
+		return false;
+	verdict_check(p, n - VERDICT_HEX - 1, check);
+	if (sodium_memcmp(check, p + n - VERDICT_HEX, VERDICT_HEX))
+		return false;
+	l->verdict = p[0];
+	l->base = p + 2;
+	l->tips = p + 2 + VERDICT_HEX + 1;
+	l->tip_count = (tips_len + 1) / (VERDICT_TIP_TEXT + 1);
+	return true;
+}
+
+/* Tip i of a line: its id, and whether the key was had up to it. */
+static bool verdict_tip(const struct verdict_line *l, size_t i, git_oid *id, bool *had)
+{
+	const char *t = l->tips + i * (VERDICT_TIP_TEXT + 1);
+
+	if (git_oid_fromstrn(id, t, GIT_OID_HEXSZ) < 0 || t[GIT_OID_HEXSZ] != '=' ||
+	    (t[GIT_OID_HEXSZ + 1] != '0' && t[GIT_OID_HEXSZ + 1] != '1')) {
+		git_error_clear();
+		return false;
+	}
+	*had = t[GIT_OID_HEXSZ + 1] == '1';
+	return true;
+}
+
+static bool verdict_tips_are(const struct verdict_line *l, const struct history_tips *tips)
+{
+	git_oid id;
+	bool had;
+
+	if (l->tip_count != tips->count)
+		return false;
+	for (size_t i = 0; i < tips->count; i++)
+		if (!verdict_tip(l, i, &id, &had) || memcmp(id.id, tips->ids[i].id, sizeof(id.id)))
+			return false;
+	return true;
+}
+
+/* A current verdict's tips into the walk, as commits taken, each with
+ * whether the key was had up to it: the walk from newer tips stops there
+ * (no version up to them may refuse the key, by the verdict). */
+static int verdict_seed(struct history_walk *w, const struct verdict_line *l)
+{
+	git_oid id;
+	bool had;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < l->tip_count; i++)
+		if (verdict_tip(l, i, &id, &had))
+			ret = oidmap_put(&w->done, &id, had ? COMMIT_HAD_KEY : 0);
+	return ret;
+}
+
+/* The verdicts file into text (empty when there is none). */
+static int verdicts_read(struct gitfilter *f, char path[static PATH_MAX], struct gs_buf *text)
+{
+	int ret;
+
+	if (!f->statedir || (size_t)snprintf(path, PATH_MAX, "%shistory", f->statedir) >= PATH_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
+	ret = gs_read_file(path, text, VERDICTS_FILE_MAX);
+	if (ret == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	return ret;
+}
+
+/* The verdict of base for exactly these tips, if text has one (true);
+ * else every current verdict of base seeds the walk. */
+static bool verdicts_find(const struct gs_buf *text, const char *base, const struct history_tips *tips,
+			  struct history_walk *w, bool *current)
+{
+	const char *p = (const char *)text->data, *end = p + text->len, *nl;
+	struct verdict_line l;
+
+	for (; p && p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+		if (!verdict_parse(p, (size_t)(nl - p), &l) || memcmp(l.base, base, VERDICT_HEX))
+			continue;
+		if (verdict_tips_are(&l, tips)) {
+			*current = l.verdict == 'c';
+			return true;
+		}
+		if (l.verdict == 'c' && verdict_seed(w, &l))
+			gs_error_clear(); /* out of memory: less is skipped */
+	}
+	return false;
+}
+
+/* "c BASE ID=H,... CHECK" for a walk's verdict (H from its commits). */
+static int verdict_format(struct gs_buf *out, const char *base, const struct history_tips *tips,
+			  const struct history_walk *w, bool current)
+{
+	char hex[GIT_OID_HEXSZ + 1], check[VERDICT_HEX + 1];
+	size_t start = out->len;
+	int ret = gs_buf_printf(out, "%c %s ", current ? 'c' : 'r', base);
+
+	for (size_t i = 0; !ret && i < tips->count; i++) {
+		const struct oid_entry *e = oidmap_find(&w->done, &tips->ids[i]);
+
+		sodium_bin2hex(hex, sizeof(hex), tips->ids[i].id, GIT_OID_RAWSZ);
+		ret = gs_buf_printf(out, "%s%s=%c", i ? "," : "", hex,
+				    current && e && (e->flags & COMMIT_HAD_KEY) ? '1' : '0');
+	}
+	if (ret)
+		return ret;
+	verdict_check((const char *)out->data + start, out->len - start, check);
+	return gs_buf_printf(out, " %s\n", check);
+}
+
+/* Appends the verdict, drops the oldest beyond VERDICTS_KEEP: written
+ * whole (temporary file, fsync, rename), mode 0600. A verdict not kept
+ * costs a walk, so failures are not errors. */
+static void verdicts_store(struct gitfilter *f, const char *base, const struct history_tips *tips,
+			   const struct history_walk *w, bool current)
+{
+	char path[PATH_MAX];
+	struct gs_buf old, text;
+	size_t lines = 0, skip;
+	const char *p, *end, *nl;
+
+	gs_buf_init(&old, false);
+	gs_buf_init(&text, false);
+	if (verdicts_read(f, path, &old))
+		goto out;
+	p = (const char *)old.data;
+	end = p + old.len;
+	for (const char *q = p; q && q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		lines++;
+	skip = lines >= VERDICTS_KEEP ? lines - VERDICTS_KEEP + 1 : 0;
+	/* whole lines only: a torn or hand-cut last line is dropped */
+	for (; p && p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1)
+		if (skip) {
+			skip--;
+		} else if (gs_buf_append(&text, p, (size_t)(nl - p) + 1)) {
+			goto out;
+		}
+	if (!verdict_format(&text, base, tips, w, current) && gs_atomic_write(path, text.data, text.len, 0600))
+		gs_error_clear(); /* not kept: the next command walks again */
+out:
+	gs_error_clear();
+	gs_buf_release(&old);
+	gs_buf_release(&text);
+}
+
+/* The verdict from .git/gitseal/history, else from a walk (then kept),
+ * which stops at the tips of current verdicts kept for the same key. */
+static int verdict(struct gitfilter *f, struct history_walk *w, const struct history_tips *tips, bool *current)
+{
+	char base[VERDICT_HEX + 1], path[PATH_MAX];
+	uint8_t shallow[VERDICT_ID_SIZE];
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, false);
+	if ((ret = read_shallow(f, &w->shallow, shallow)) ||
+	    (ret = verdict_base(f, w->path, w->key_id, shallow, base)))
+		goto out;
+	if (!verdicts_read(f, path, &text) && verdicts_find(&text, base, tips, w, current))
+		goto out;
+	gs_error_clear();
+	/* a version that did not open counts as carrying another key; an
+	 * identity added later (gpg's, a key command's) might open it, so a
+	 * "current" from such a walk is not kept */
+	if (!(ret = walk(w, tips, current)) && !(*current && w->unopened))
+		verdicts_store(f, base, tips, w, *current);
+out:
+	gs_buf_release(&text);
+	return ret;
+}
+
 bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
 	struct history_walk w = { .f = f, .path = path, .key_id = key_id };
@@ -420,7 +675,7 @@ bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t
 	tips_hash(&tips, tips_id);
 	if ((a = answer_find(f->history, path, tips_id, key_id)))
 		current = a->current;
-	else if (read_shallow(f, &w.shallow) == 0 && walk(&w, &tips, &current) == 0)
+	else if (verdict(f, &w, &tips, &current) == 0)
 		answer_keep(f, path, tips_id, key_id, current);
 	walk_release(&w);
 out:

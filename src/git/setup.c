@@ -434,6 +434,7 @@ static size_t distinct(const struct name_list *l)
 
 struct first_accept {
 	struct gitfilter *f;
+	struct sops_config *config; /* .sops.yaml's: names points into it */
 	struct name_list names;
 	struct sops_key_summary *files;
 	char **paths; /* of files, each the source of its names */
@@ -533,17 +534,68 @@ static int config_text(struct gitfilter *f, struct gs_buf *text)
 	return gitrepo_head_blob(f, ".sops.yaml", text, &found);
 }
 
+static void first_accept_release(struct first_accept *fa)
+{
+	for (size_t i = 0; i < fa->nfiles; i++) {
+		sops_key_summary_release(&fa->files[i]);
+		free(fa->paths[i]);
+	}
+	free(fa->files);
+	free(fa->paths);
+	free(fa->names.items);
+	free(fa->names.sources);
+	if (fa->config)
+		sops_config_free(fa->config);
+	gs_buf_release(&fa->blob);
+	gs_buf_release(&fa->refused);
+}
+
+/* The recipients of .sops.yaml's rules (text): a .sops.yaml that does not
+ * parse adds none (updatekeys says so later). */
+static int note_config(struct first_accept *fa, struct gs_buf *text)
+{
+	int ret = 0;
+
+	if (text->len && gittrust_parse_config(fa->f, text, &fa->config) == 0)
+		for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
+			ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count,
+					    NULL);
+	if (!ret)
+		gs_error_clear();
+	return ret;
+}
+
+/* The sops files of the index; when nothing is checked out yet, HEAD's. */
+static int note_committed_files(struct first_accept *fa)
+{
+	git_index *idx = NULL;
+	git_tree *head;
+	size_t staged = 0;
+	int ret = 0;
+
+	if (git_repository_index(&idx, fa->f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		staged++;
+		if (git_index_entry_stage(e) == 0)
+			ret = note_file(fa, e->path, &e->id);
+	}
+	if (!ret && !staged && (head = gitrepo_head_tree(fa->f)) &&
+	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, fa) < 0)
+		ret = fa->ret ? fa->ret : gitrepo_fail("cannot read HEAD's tree");
+	git_index_free(idx);
+	return ret;
+}
+
 /* The first time, a clone accepts whom its repository seals files for
  * now: the recipients of .sops.yaml and of the committed files. Later
  * changes go through `gitseal updatekeys`, which shows them. */
 static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *res)
 {
 	struct first_accept fa = { .f = f };
-	struct sops_config *config = NULL;
 	struct gs_buf text;
-	git_index *idx = NULL;
-	git_tree *head;
-	size_t staged = 0;
 	int ret;
 
 	if ((ret = gittrust_load(f)) || f->trust.have_record)
@@ -551,34 +603,9 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	gs_buf_init(&fa.blob, false);
 	gs_buf_init(&fa.refused, false);
 	gs_buf_init(&text, false);
-	/* a .sops.yaml that cannot be read stops init; one that does not
-	 * parse adds no recipient (updatekeys says so later) */
-	if ((ret = config_text(f, &text)))
+	/* a .sops.yaml that cannot be read stops init */
+	if ((ret = config_text(f, &text)) || (ret = note_config(&fa, &text)) || (ret = note_committed_files(&fa)))
 		goto out;
-	if (text.len && gittrust_parse_config(f, &text, &config) == 0) {
-		for (size_t r = 0; r < config->rule_count && !ret; r++)
-			ret = name_list_add(&fa.names, config->rules[r].groups, config->rules[r].group_count, NULL);
-		if (ret)
-			goto out;
-	}
-	gs_error_clear();
-	if (git_repository_index(&idx, f->repo) < 0) {
-		ret = gitrepo_fail("cannot open the index");
-		goto out;
-	}
-	for (size_t i = 0; i < git_index_entrycount(idx); i++) {
-		const git_index_entry *e = git_index_get_byindex(idx, i);
-
-		staged++;
-		if (git_index_entry_stage(e) == 0 && (ret = note_file(&fa, e->path, &e->id)))
-			goto out;
-	}
-	/* nothing checked out yet: what HEAD holds */
-	if (!staged && (head = gitrepo_head_tree(f)) &&
-	    git_tree_walk(head, GIT_TREEWALK_PRE, note_head_file, &fa) < 0) {
-		ret = fa.ret ? fa.ret : gitrepo_fail("cannot read HEAD's tree");
-		goto out;
-	}
 	/* .sops.yaml's rules first: a file records only what its rule lacks */
 	if ((ret = gittrust_accept_config(f, &text)) ||
 	    (ret = gittrust_accept_files(f, fa.paths, fa.files, fa.nfiles)))
@@ -588,19 +615,7 @@ static int accept_first_time(struct gitfilter *f, struct gitfilter_init_result *
 	    !(ret = gs_buf_append(&fa.refused, "", 1)))
 		res->paths_refused = (char *)gs_buf_detach(&fa.refused, NULL);
 out:
-	for (size_t i = 0; i < fa.nfiles; i++) {
-		sops_key_summary_release(&fa.files[i]);
-		free(fa.paths[i]);
-	}
-	free(fa.files);
-	free(fa.paths);
-	free(fa.names.items);
-	free(fa.names.sources);
-	if (config)
-		sops_config_free(config);
-	git_index_free(idx);
-	gs_buf_release(&fa.blob);
-	gs_buf_release(&fa.refused);
+	first_accept_release(&fa);
 	gs_buf_release(&text);
 	return ret;
 }

@@ -84,7 +84,8 @@ static int describe_sealed(struct gitfilter *f, const char *path, struct doc *ci
 	}
 	ret = gittrust_unaccepted(f, path, &keys, &list);
 	if (!ret && list.len)
-		ret = add(line, "recipients changed: %s; run 'gitseal updatekeys' to accept", (const char *)list.data);
+		if (!(ret = add(line, "recipients changed: %s", (const char *)list.data)))
+			ret = add(line, "%s", gittrust_accept_hint(path));
 	sops_key_summary_release(&keys);
 	gs_buf_release(&list);
 	if (ret)

@@ -474,6 +474,48 @@ static bool accepted(struct gitfilter *f, const struct sops_rule *rule, const ch
 	return rule_names(rule, r) || recorded(&f->trust, r, path) || own_recipient(f, r);
 }
 
+/* Each string with its length first, so no other split hashes alike. */
+static void digest_string(crypto_generichash_state *st, const char *s)
+{
+	uint64_t n = strlen(s);
+	uint8_t len[8];
+
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)(n >> (8 * i));
+	crypto_generichash_update(st, len, sizeof(len));
+	crypto_generichash_update(st, (const uint8_t *)s, n);
+}
+
+int gittrust_digest(struct gitfilter *f, const char *path, uint8_t out[GITTRUST_DIGEST_SIZE])
+{
+	static const char domain[] = "gitseal accepted for a path v1";
+	const struct sops_rule *rule;
+	crypto_generichash_state st;
+	int ret;
+
+	if ((ret = gittrust_load(f)))
+		return ret;
+	rule = accepted_rule(f, path);
+	gitseal_prepare_recipients(f);
+	crypto_generichash_init(&st, (const uint8_t *)domain, sizeof(domain) - 1, GITTRUST_DIGEST_SIZE);
+	digest_string(&st, path);
+	/* "rule" / "records" / "own" mark where each list starts */
+	digest_string(&st, rule ? "rule" : "no rule");
+	for (size_t g = 0; rule && g < rule->group_count; g++) {
+		digest_string(&st, "group");
+		for (size_t i = 0; i < sops_key_group_size(&rule->groups[g]); i++)
+			digest_string(&st, sops_key_group_key(&rule->groups[g], i));
+	}
+	digest_string(&st, "records");
+	for (size_t i = 0; i < f->trust.recipient_count; i++)
+		digest_string(&st, f->trust.recipients[i]);
+	digest_string(&st, "own");
+	for (size_t i = 0; i < f->id_recipient_count; i++)
+		digest_string(&st, f->id_recipients[i] ? f->id_recipients[i] : "");
+	crypto_generichash_final(&st, out, GITTRUST_DIGEST_SIZE);
+	return 0;
+}
+
 int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const char *r, bool *yes)
 {
 	char *rel = NULL;
@@ -606,9 +648,8 @@ static int check_groups(struct gitfilter *f, const char *path, const struct sops
 	r.shamir_threshold = have >= want ? keys->shamir_threshold : rule->shamir_threshold;
 	if (keys->group_count == rule->group_count && have >= want && gitseal_keys_equal_groups(keys, &r))
 		return 0;
-	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; "
-				      "run 'gitseal updatekeys' to accept",
-		       keys->group_count, have, rule->group_count, want);
+	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; %s",
+		       keys->group_count, have, rule->group_count, want, gittrust_accept_hint(path));
 }
 
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
@@ -625,8 +666,8 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 	if ((ret = gittrust_unaccepted(f, path, keys, &list)))
 		goto out;
 	if (list.len) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; run 'gitseal updatekeys' to accept",
-			      (const char *)list.data);
+		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; %s", (const char *)list.data,
+			      gittrust_accept_hint(path));
 		goto out;
 	}
 	ret = check_groups(f, path, keys);
@@ -995,6 +1036,14 @@ bool gittrust_path_recordable(const char *path)
 		if ((unsigned char)*path < 0x20 || *path == 0x7f)
 			return false;
 	return true;
+}
+
+const char *gittrust_accept_hint(const char *path)
+{
+	return gittrust_path_recordable(path) ? "run 'gitseal updatekeys' to accept"
+					      : "a name with a leading or trailing blank or a control byte cannot be "
+						"accepted: rename the file ('git mv'), then run 'gitseal updatekeys' on "
+						"its new name";
 }
 
 /* Metadata names the recipients and git the paths: a line break in

@@ -134,3 +134,28 @@ YAML
 	grep -qF "Is this okay for 'secrets/prod/yy\xc2\x9b2J'? (y/n)" <<<"$out"
 	run ! grep -q $'\302\233' <<<"$out"
 }
+
+@test "F2: status and git add give a path no record can name a hint to rename it, not one to run updatekeys" {
+	dev_prod_layout '^secrets/prod/.*\.yaml$' '^secrets/dev/.*\.yaml$'
+	add_trailing_blank_file
+	pull_from mallory
+	hint="a name with a leading or trailing blank or a control byte cannot be accepted: rename the file ('git mv'), then run 'gitseal updatekeys' on its new name"
+	run "$GITSEAL_BIN" git status
+	echo "$output"
+	grep -qxF "secrets/prod/db.yaml : decrypted; recipients changed: +$M; $hint" <<<"$output"
+	run ! grep -qF "secrets/prod/db.yaml : decrypted; recipients changed: +$M; run 'gitseal updatekeys'" <<<"$output"
+	printf 'note: edited\n' > "secrets/prod/db.yaml "
+	run git add "secrets/prod/db.yaml "
+	echo "$output"
+	[ "$status" -eq 128 ]
+	grep -qF "recipients changed: +$M; $hint" <<<"$output"
+	# the hint works: the renamed file can be accepted
+	git mv "secrets/prod/db.yaml " secrets/prod/notes.yaml
+	run "$GITSEAL_BIN" updatekeys -y secrets/prod/notes.yaml </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run -0 "$GITSEAL_BIN" git status
+	echo "$output"
+	run ! grep -qF "recipients changed" <<<"$output"
+	git add secrets/prod/notes.yaml
+}

@@ -751,13 +751,31 @@ assert_mid_key_not_reused() {
 	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 }
 
+# The same, asked twice: the first `git add` reads the history and keeps
+# its verdict in .git/gitseal/history; the commit after it, a filter
+# process of its own, is served from there (the file unchanged: a walk
+# would have added a line) and refuses too.
+assert_mid_key_not_reused_twice() {
+	local mid_key kept
+	mid_key=$(git show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	printf 'db_password: NEW-SECRET\nport: 5432\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	[ "$(git show :secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != "$mid_key" ]
+	[ "$(stat -c %a .git/gitseal/history)" = 600 ]
+	grep -qxE "r [0-9a-f]{64} $(git rev-parse HEAD)=0 [0-9a-f]{64}" .git/gitseal/history
+	git reset -q
+	kept=$(cat .git/gitseal/history)
+	assert_mid_key_not_reused
+	[ "$(cat .git/gitseal/history)" = "$kept" ]
+}
+
 @test "red team A: a reader a teammate added keeping the key, revoked with a rotation, and the pre-rotation version brought back: the victim's next secret gets a fresh data key" {
 	teammate_adds_then_revokes_mallory --rotate
 	# both commits at once: this clone never saw the version naming mallory
 	pull_from tina
 	mallory_restores secrets/app.yaml "$MID"
 	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
-	assert_mid_key_not_reused
+	assert_mid_key_not_reused_twice
 }
 
 @test "red team A: the same while the revocation is not accepted here yet (mallory still accepted): a key rotated away is not re-used" {
@@ -770,7 +788,7 @@ assert_mid_key_not_reused() {
 	pull_from tina
 	mallory_restores secrets/app.yaml "$MID"
 	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
-	assert_mid_key_not_reused
+	assert_mid_key_not_reused_twice
 }
 
 @test "red team A: a reader a teammate added keeping the key and removed keeping it too: the victim's next secret gets a fresh data key" {
@@ -779,7 +797,46 @@ assert_mid_key_not_reused() {
 	[ "$(git show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
 	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
 	git show "$MID:secrets/app.yaml" | drop_stanza "$M" "$T/stanza" > /dev/null
-	assert_mid_key_not_reused
+	assert_mid_key_not_reused_twice
+}
+
+@test "red team A: a verdict kept for other tips, edited by hand to name the current ones, is not trusted" {
+	teammate_adds_then_revokes_mallory --rotate
+	# an edit before the pull: the key made here is current at these tips
+	old=$(git rev-parse HEAD)
+	printf 'db_password: hunter2-edit\nport: 5432\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	grep -qxE "c [0-9a-f]{64} $old=1 [0-9a-f]{64}" .git/gitseal/history
+	git reset -q && git checkout -q -- secrets/app.yaml
+	pull_from tina
+	mallory_restores secrets/app.yaml "$MID"
+	# the same key at new tips: the "current" verdict made to name them
+	sed -i "s/^c \([0-9a-f]*\) $old=1 /c \1 $(git rev-parse HEAD)=1 /" .git/gitseal/history
+	grep -qxE "c [0-9a-f]{64} $(git rev-parse HEAD)=1 [0-9a-f]{64}" .git/gitseal/history
+	assert_mid_key_not_reused_twice
+}
+
+@test "a verdict kept shortens the next walk, not its answer: the file removed after its tips and brought back with the key gets a fresh one" {
+	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
+	git commit -qam "edit"
+	printf 'db_password: hunter2-newer\nport: 5432\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	# current at HEAD, the key had up to it (the walk from the commit before)
+	grep -qxE "c [0-9a-f]{64} $(git rev-parse HEAD)=1 [0-9a-f]{64}" .git/gitseal/history
+	git reset -q && git checkout -q -- secrets/app.yaml
+	as_person mallory git pull -q --no-rebase --no-edit
+	as_person mallory git rm -q secrets/app.yaml
+	as_person mallory git commit -qm "gone"
+	mkdir -p "$T/mallory/secrets"
+	git show HEAD:secrets/app.yaml > "$T/mallory/secrets/app.yaml"
+	as_person mallory git add secrets/app.yaml
+	as_person mallory git commit -qm "back"
+	pull_from mallory
+	back_key=$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	printf 'db_password: NEW-SECRET\nport: 5432\n' > secrets/app.yaml
+	git commit -qam "the new password"
+	grep -qxE "r [0-9a-f]{64} $(git rev-parse HEAD~1)=0 [0-9a-f]{64}" .git/gitseal/history
+	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != "$back_key" ]
 }
 
 @test "a key made here stays through edits in a row and a merged branch that forked before the file existed" {
