@@ -127,71 +127,12 @@ static int add_paths(struct build *b, const char *kdir, const struct doc_node *l
 	return 0;
 }
 
-/* What kustomize reads of a sops file beneath the root, decrypted as the
- * build will decrypt it, tracked (only what was ciphertext in it). */
-static int track_file(struct build *b, const char *rel, unsigned uses)
-{
-	enum doc_format format = store_format_for_path(rel);
-	struct sops_open_opts oo = { .format = format, .ids = b->ids };
-	struct sops_emit_opts eo = { .drop_source = true };
-	struct sops_file *sf = NULL;
-	struct gs_buf text, plain;
-	struct doc d, cipher;
-	int ret;
-
-	gs_buf_init(&text, false);
-	gs_buf_init(&plain, true);
-	doc_init(&d, format);
-	doc_init(&cipher, format);
-	ret = k8s_root_read(b->root, rel, &text, K8S_MAX_FILE);
-	if (!ret)
-		ret = store_load_buf(format, &text, &d);
-	if (!ret)
-		ret = k8s_doc_copy(&cipher, &d);
-	if (!ret)
-		ret = sops_file_open_doc(&d, &oo, &sf);
-	if (!ret)
-		ret = sops_plain_emit(sops_file_doc(sf), format, &eo, &plain);
-	if (!ret)
-		ret = k8s_track_sops(b->decrypted, &cipher, sops_file_doc(sf), &plain, uses);
-	if (ret)
-		gs_error_prefix("'%s'", rel);
-	sops_file_free(sf);
-	doc_release(&cipher);
-	doc_release(&d);
-	gs_buf_release(&plain);
-	gs_buf_release(&text);
-	return ret;
-}
-
-/* keyed: entries are "key=path" or "path" (files:, binaryFiles:). */
-static int ksops_track_list(struct build *b, const char *kdir, const struct doc_node *list,
-			    unsigned uses, bool keyed)
-{
-	int ret = 0;
-
-	for (size_t i = 0; !ret && list && i < list->count; i++) {
-		const struct doc_node *v = list->entries[i].value;
-		char *key = NULL, *path = NULL, *rel;
-
-		if (list->entries[i].removed || v->kind != DOC_SCALAR)
-			continue;
-		ret = keyed ? k8s_file_key_path(v->text, &key, &path) : 0;
-		rel = ret ? NULL : k8s_rel_join(kdir, path ? path : v->text);
-		if (!ret)
-			ret = rel ? track_file(b, rel, uses) : GS_FAIL(GS_ERR_USAGE, "'%s': bad path", v->text);
-		free(rel);
-		free(path);
-		free(key);
-	}
-	return ret;
-}
-
 /* What a KSOPS config will hand kustomize, decrypted here as the plugin
  * will decrypt it (the same files, the same code), so that a file that
  * cannot be decrypted fails with gitseal's line; what was ciphertext in
  * its files is followed through the build: the values of the v1 Secrets
- * its manifests hold, its secretFrom sources. */
+ * its manifests hold, its secretFrom sources, each tracked as its file is
+ * decrypted (once). */
 static int ksops_track(struct build *b, const char *where, const char *kdir,
 		       const struct k8s_generator *g)
 {
@@ -201,18 +142,9 @@ static int ksops_track(struct build *b, const char *where, const char *kdir,
 
 	doc_init(&out, DOC_FORMAT_YAML);
 	items = doc_new_list(&out);
-	ret = items ? k8s_generator_run(g, b->root, kdir, b->ids, &out, items)
+	ret = items ? k8s_generator_run(g, b->root, kdir, b->ids, b->decrypted, &out, items)
 		    : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	doc_release(&out);
-	if (!ret)
-		ret = ksops_track_list(b, kdir, g->files, K8S_TRACK_SECRETS, false);
-	for (size_t i = 0; !ret && i < g->secret_from_count; i++) {
-		const struct k8s_secret_from *sf = &g->secret_from[i];
-
-		if (!(ret = ksops_track_list(b, kdir, sf->files, K8S_TRACK_WHOLE, true)) &&
-		    !(ret = ksops_track_list(b, kdir, sf->binary_files, K8S_TRACK_WHOLE, true)))
-			ret = ksops_track_list(b, kdir, sf->envs, K8S_TRACK_ENV_PARSED, false);
-	}
 	if (ret)
 		gs_error_prefix("%s", where);
 	return ret;

@@ -23,43 +23,69 @@ static int file_read(const struct k8s_root *root, const char *base_rel, const ch
 	return ret;
 }
 
-int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
-		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
+/* A sops file read beneath the root and opened (MAC checked); with
+ * tracking, the encrypted tree as loaded is kept beside it: what was
+ * ciphertext in it is what is tracked. */
+struct opened {
+	enum doc_format format;
+	struct doc cipher;
+	struct sops_file *file;
+};
+
+static void opened_init(struct opened *o)
 {
-	struct sops_decrypt_opts o = { .ignore_mac = false };
-	struct gs_buf cipher;
+	o->format = DOC_FORMAT_YAML;
+	doc_init(&o->cipher, o->format);
+	o->file = NULL;
+}
+
+/* o: initialized (opened_init), released by the caller. */
+static int file_open(const struct k8s_root *root, const char *base_rel, const char *path,
+		     const struct age_identity_list *ids, bool keep_cipher, struct opened *o)
+{
+	struct sops_open_opts oo = { .ids = ids };
+	struct gs_buf text;
+	struct doc d;
 	int ret;
 
-	gs_buf_init(&cipher, false);
-	ret = file_read(root, base_rel, path, &cipher, format);
-	if (ret)
-		goto out;
-	ret = sops_file_decrypt(cipher.data, cipher.len, *format, ids, &o, plain);
-out:
-	gs_buf_release(&cipher);
+	gs_buf_init(&text, false);
+	ret = file_read(root, base_rel, path, &text, &oo.format);
+	o->format = oo.format;
+	o->cipher.format = oo.format;
+	doc_init(&d, oo.format);
+	if (!ret)
+		ret = store_load_buf(oo.format, &text, &d);
+	if (!ret && keep_cipher)
+		ret = k8s_doc_copy(&o->cipher, &d);
+	if (!ret)
+		ret = sops_file_open_doc(&d, &oo, &o->file);
+	doc_release(&d);
+	gs_buf_release(&text);
 	return ret;
 }
 
-/* KSOPS's files: every document of a decrypted manifest file becomes an
- * item (the tree the file pipeline opened, MAC checked). */
-static int add_manifests(const struct k8s_root *root, const char *base_rel, const char *path,
-			 const struct age_identity_list *ids, struct doc *out_doc,
-			 struct doc_node *items)
+static void opened_release(struct opened *o)
 {
-	struct sops_open_opts oo = { .ids = ids };
-	struct sops_file *f = NULL;
-	struct gs_buf cipher;
+	sops_file_free(o->file);
+	doc_release(&o->cipher);
+}
+
+/* KSOPS's files: every document of a decrypted manifest file becomes an
+ * item (the tree the file pipeline opened, MAC checked); the values of
+ * its v1 Secrets that were ciphertext, tracked. */
+static int add_manifests(const struct k8s_root *root, const char *base_rel, const char *path,
+			 const struct age_identity_list *ids, struct gs_secret_set *track,
+			 struct doc *out_doc, struct doc_node *items)
+{
+	struct opened o;
 	const struct doc *plain;
 	int ret;
 
-	gs_buf_init(&cipher, false);
-	ret = file_read(root, base_rel, path, &cipher, &oo.format);
+	opened_init(&o);
+	ret = file_open(root, base_rel, path, ids, track != NULL, &o);
 	if (ret)
 		goto out;
-	ret = sops_file_open_buf(&cipher, &oo, &f);
-	if (ret)
-		goto out;
-	plain = sops_file_doc(f);
+	plain = sops_file_doc(o.file);
 	for (size_t b = 0; b < plain->count; b++) {
 		struct doc_node *c = doc_clone(out_doc, plain->branches[b]);
 
@@ -68,9 +94,10 @@ static int add_manifests(const struct k8s_root *root, const char *base_rel, cons
 			goto out;
 		}
 	}
+	if (track)
+		ret = k8s_track_sops(track, &o.cipher, plain, NULL, K8S_TRACK_SECRETS);
 out:
-	gs_buf_release(&cipher);
-	sops_file_free(f);
+	opened_release(&o);
 	return ret;
 }
 
@@ -145,16 +172,26 @@ static void sort_keys(struct doc_node *n, int depth)
 /* The three lists of a secretFrom, in the order KSOPS reads them. */
 enum secret_source { SOURCE_FILES, SOURCE_BINARY_FILES, SOURCE_ENVS, SOURCE_COUNT };
 
-/* One entry of a list decrypted into plain: a files/binaryFiles entry is
- * "key=path" or a path (its base name the key); an envs entry is a path. */
+/* How kustomize reads what each list hands it (track.c). */
+static const unsigned source_uses[SOURCE_COUNT] = {
+	[SOURCE_FILES] = K8S_TRACK_WHOLE,
+	[SOURCE_BINARY_FILES] = K8S_TRACK_WHOLE,
+	[SOURCE_ENVS] = K8S_TRACK_ENV_PARSED,
+};
+
+/* One entry of a list decrypted into plain (what was ciphertext in it
+ * tracked when track is set): a files/binaryFiles entry is "key=path" or
+ * a path (its base name the key); an envs entry is a path. */
 static int source_decrypt(enum secret_source which, const char *entry,
 			  const struct k8s_root *root, const char *base_rel,
-			  const struct age_identity_list *ids, char **key, char **rel,
-			  struct gs_buf *plain)
+			  const struct age_identity_list *ids, struct gs_secret_set *track,
+			  char **key, char **rel, struct gs_buf *plain)
 {
-	enum doc_format fmt;
+	struct sops_emit_opts eo = { .drop_source = true };
+	struct opened o;
 	int ret;
 
+	opened_init(&o);
 	if (which == SOURCE_ENVS) {
 		*rel = strdup(entry);
 		ret = *rel ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -163,14 +200,19 @@ static int source_decrypt(enum secret_source which, const char *entry,
 	}
 	if (ret)
 		goto out;
-	ret = k8s_file_decrypt(root, base_rel, *rel, ids, plain, &fmt);
+	ret = file_open(root, base_rel, *rel, ids, track != NULL, &o);
 	/* the env parser takes what precedes '=' or ':' on a line as a key:
 	 * a YAML block scalar's line would become a key name, which nothing
 	 * masks */
-	if (!ret && which == SOURCE_ENVS && fmt != DOC_FORMAT_DOTENV)
+	if (!ret && which == SOURCE_ENVS && o.format != DOC_FORMAT_DOTENV)
 		ret = GS_FAIL(GS_ERR_USAGE, "not a dotenv file: secretFrom envs would publish its lines as key "
 					    "names (use files:, or a dotenv file)");
+	if (!ret)
+		ret = sops_plain_emit(sops_file_doc(o.file), o.format, &eo, plain);
+	if (!ret && track)
+		ret = k8s_track_sops(track, &o.cipher, sops_file_doc(o.file), plain, source_uses[which]);
 out:
+	opened_release(&o);
 	if (ret)
 		gs_error_prefix("'%s'", *rel ? *rel : entry);
 	return ret;
@@ -234,7 +276,8 @@ static int put_source(enum secret_source which, struct doc *d, struct doc_node *
 /* Every entry of the three lists decrypted into data and stringData. */
 static int secret_put_sources(const struct k8s_secret_from *s, const struct k8s_root *root,
 			      const char *base_rel, const struct age_identity_list *ids,
-			      struct doc *d, struct doc_node *data, struct doc_node *string_data)
+			      struct gs_secret_set *track, struct doc *d, struct doc_node *data,
+			      struct doc_node *string_data)
 {
 	const struct doc_node *lists[SOURCE_COUNT] = {
 		[SOURCE_FILES] = s->files,
@@ -254,7 +297,8 @@ static int secret_put_sources(const struct k8s_secret_from *s, const struct k8s_
 
 			if (l->entries[i].removed || v->kind != DOC_SCALAR)
 				continue;
-			ret = source_decrypt(which, v->text, root, base_rel, ids, &key, &rel, &plain);
+			ret = source_decrypt(which, v->text, root, base_rel, ids, track, &key, &rel,
+					     &plain);
 			if (!ret)
 				ret = put_source(which, d, data, string_data, key, rel, &plain);
 			gs_buf_reset(&plain);
@@ -291,23 +335,23 @@ static int secret_append(const struct k8s_secret_from *s, struct doc *d, struct 
 }
 
 static int secret_from_run(const struct k8s_secret_from *s, const struct k8s_root *root,
-			   const char *base_rel, const struct age_identity_list *ids, struct doc *d,
-			   struct doc_node *items)
+			   const char *base_rel, const struct age_identity_list *ids,
+			   struct gs_secret_set *track, struct doc *d, struct doc_node *items)
 {
 	struct doc_node *string_data = doc_new_map(d), *data = doc_new_map(d);
 	int ret;
 
 	if (!string_data || !data)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = secret_put_sources(s, root, base_rel, ids, d, data, string_data);
+	ret = secret_put_sources(s, root, base_rel, ids, track, d, data, string_data);
 	if (ret)
 		return ret;
 	return secret_append(s, d, data, string_data, items);
 }
 
 int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
-		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
-		      struct doc_node *items)
+		      const char *base_rel, const struct age_identity_list *ids,
+		      struct gs_secret_set *track, struct doc *out_doc, struct doc_node *items)
 {
 	int ret;
 
@@ -316,14 +360,14 @@ int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root
 
 		if (g->files->entries[i].removed || v->kind != DOC_SCALAR)
 			continue;
-		ret = add_manifests(root, base_rel, v->text, ids, out_doc, items);
+		ret = add_manifests(root, base_rel, v->text, ids, track, out_doc, items);
 		if (ret) {
 			gs_error_prefix("'%s'", v->text);
 			return ret;
 		}
 	}
 	for (size_t i = 0; i < g->secret_from_count; i++) {
-		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, out_doc, items);
+		ret = secret_from_run(&g->secret_from[i], root, base_rel, ids, track, out_doc, items);
 		if (ret)
 			return ret;
 	}

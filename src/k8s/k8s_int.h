@@ -230,8 +230,9 @@ enum {
 	K8S_TRACK_SECRETS = 8,    /* a patch, a KSOPS manifest: its v1 Secrets */
 };
 /* Adds what kustomize reads of a sops file (cipher: as loaded; plain: as
- * decrypted; text: plain emitted in its format), only what was ciphertext
- * in it: nothing for a file that holds none. */
+ * decrypted; text: plain emitted in its format, may be NULL when uses is
+ * K8S_TRACK_SECRETS alone), only what was ciphertext in it: nothing for a
+ * file that holds none. */
 int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const struct doc *plain,
 		   const struct gs_buf *text, unsigned uses) __attribute__((warn_unused_result));
 /* Fails (GS_ERR_CONFIG, naming the field, never the value) when a built
@@ -271,17 +272,14 @@ void k8s_generator_release(struct k8s_generator *g);
 /* Splits "key=path" (or "path", key = base name). */
 int k8s_file_key_path(const char *spec, char **key, char **path) __attribute__((warn_unused_result));
 /* Runs the generator, its paths relative to base_rel beneath the root:
- * documents appended to items (a list in out_doc). */
+ * documents appended to items (a list in out_doc). track (NULL: none):
+ * each file's values that were ciphertext added as it is decrypted, as
+ * kustomize reads them (k8s_track_sops), its trees released before the
+ * next file is read. */
 int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root,
-		      const char *base_rel, const struct age_identity_list *ids, struct doc *out_doc,
-		      struct doc_node *items) __attribute__((warn_unused_result));
-
-/* Reads (beneath the root) and decrypts one sops file (format from its
- * name) into plain (secure). */
-int k8s_file_decrypt(const struct k8s_root *root, const char *base_rel, const char *path,
-		     const struct age_identity_list *ids, struct gs_buf *plain, enum doc_format *format)
+		      const char *base_rel, const struct age_identity_list *ids,
+		      struct gs_secret_set *track, struct doc *out_doc, struct doc_node *items)
 	__attribute__((warn_unused_result));
-
 
 /* confine.c: the root every file read resolves beneath. */
 struct k8s_root {

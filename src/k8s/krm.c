@@ -122,7 +122,7 @@ static int generate(const struct doc_node *fn_config, const char *cwd, const cha
 		ret = GS_ERR_USAGE;
 		goto out;
 	}
-	ret = k8s_generator_run(&g, &root, base, ids, output, items);
+	ret = k8s_generator_run(&g, &root, base, ids, NULL, output, items);
 out:
 	if (ret)
 		items->count = before; /* nothing generated reaches the output on failure */
@@ -235,7 +235,7 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 	ret = k8s_root_open_for(base, root_dir, &root, &cwd_rel);
 	if (ret)
 		goto fail;
-	ret = k8s_generator_run(&g, &root, cwd_rel, ids, &output, items);
+	ret = k8s_generator_run(&g, &root, cwd_rel, ids, NULL, &output, items);
 	if (ret)
 		goto fail;
 	for (size_t i = 0; i < items->count; i++) {

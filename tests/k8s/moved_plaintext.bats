@@ -175,6 +175,20 @@ write_ksops() {
 	refused "'app': resource Secret/m (document 1): 'metadata:annotations:leak' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
 }
 
+# secretFrom files and binaryFiles hand kustomize a whole decrypted file
+# (binaryFiles as its base64): followed as the generator decrypts them
+@test "KSOPS: a secretFrom files or binaryFiles value copied into a ConfigMap is refused" {
+	encrypt_to "$SECRET\n" tok.enc.txt
+	write_ksops 'secretFrom:\n- metadata: {name: s}\n  files: [token=tok.enc.txt]\n'
+	printf 'resources: [cm.yaml]\ngenerators: [gen.yaml]\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret s stringData.token)" >"$REPO/app/kustomization.yaml"
+	refused "'app': resource ConfigMap/pub (document 1): 'data:x' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+	write_ksops 'secretFrom:\n- metadata: {name: s}\n  binaryFiles: [bin=tok.enc.txt]\n'
+	printf 'resources: [cm.yaml]\ngenerators: [gen.yaml]\nreplacements:\n%s\n' \
+		"$(copy_to_cm Secret s data.bin)" >"$REPO/app/kustomization.yaml"
+	refused "'app': resource ConfigMap/pub (document 1): 'data:x' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+}
+
 @test "values staying in v1 Secrets still render: copied between Secrets, with the generated ones" {
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: other\ndata:\n  copy: x\n' >"$REPO/app/other.yaml"
 	kustomization 'web.yaml, other.yaml' 'replacements:' \
