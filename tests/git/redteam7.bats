@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# Red team round 7: the git side against rule 1 (merges, checkouts).
+
+bats_require_minimum_version 1.5.0
+load helpers
+load merge_helpers
+
+setup() {
+	gs_setup
+	git add -A && git commit -qm init
+}
+teardown() { gs_teardown; }
+
+# The merge's result as committed, decrypted.
+committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-type yaml --output-type yaml /dev/stdin; }
+
+@test "F1: a tag theirs changes on a map ours edits is kept (a tag is data)" {
+	merge_three t1.yaml 'd: !custom\n  k: v\ne: 1\n' 'd: !custom\n  k: w\ne: 1\n' 'd: !other\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t1.yaml
+	grep -q '^d: !other *$' <<<"$output"
+	grep -q '^ *k: w$' <<<"$output"
+}
+
+@test "F1: a tag theirs adds or removes on a map, and a document's tag, are kept" {
+	merge_three t2.yaml 'd:\n  k: v\ne: 1\n' 'd:\n  k: w\ne: 1\n' 'd: !!omap\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t2.yaml
+	grep -q '^d: !!omap *$' <<<"$output"
+	merge_three t3.yaml 'd: !x\n  k: v\ne: 1\n' 'd: !x\n  k: w\ne: 1\n' 'd:\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t3.yaml
+	! grep -q '!x' <<<"$output"
+	grep -q '^ *k: w$' <<<"$output"
+	merge_three t4.yaml '# c\n--- !t\nk: v\ne: 1\n' '# c\n--- !t\nk: w\ne: 1\n' '# c\n--- !u\nk: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t4.yaml
+	grep -q '!u' <<<"$output"
+	! grep -q '!t' <<<"$output"
+}
+
+@test "F1: a map's tag changed differently on both sides conflicts" {
+	merge_three t5.yaml 'd:\n  k: v\ne: 1\n' 'd: !a\n  k: w\ne: 1\n' 'd: !b\n  k: v\ne: 1\n'
+	[ "$status" -eq 1 ]
+	grep -qF "changed on both sides: d" <<<"$output"
+	assert_side_holds secrets/t5.yaml ours 'd: !a'
+	assert_side_holds secrets/t5.yaml theirs 'd: !b '
+}
