@@ -746,6 +746,39 @@ out:
 	return ret;
 }
 
+/* Whether a line of text opens a conflict (the driver's marker size). */
+static bool has_marker_line(const struct gs_buf *text)
+{
+	const uint8_t *p = text->data, *end = p + text->len;
+
+	while (p < end) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (gitseal_conflict_marker_line(p, n, '<'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Markers around two whole texts, each ending in a newline. */
+static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out)
+{
+	const struct gs_buf *side[2] = { ours, theirs };
+	static const char *const opens[2] = { "<<<<<<< ours\n", "=======\n" };
+	int ret = 0;
+
+	for (int i = 0; i < 2 && !ret; i++) {
+		const struct gs_buf *t = side[i];
+
+		if (!(ret = gs_buf_append_str(out, opens[i])) && !(ret = gs_buf_append(out, t->data, t->len)) &&
+		    t->len && t->data[t->len - 1] != '\n')
+			ret = gs_buf_append_str(out, "\n");
+	}
+	return ret ? ret : gs_buf_append_str(out, ">>>>>>> theirs\n");
+}
+
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
 static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
@@ -767,6 +800,17 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		ret = line_merge(pb, po, pt, path, out, &clean);
 	} else {
 		ret = line_merge(&text[0], &text[1], &text[2], path, out, &clean);
+	}
+	/* a conflict these texts do not show (a side emptied the file while
+	 * the other changed a comment: all three are empty) shows where the
+	 * versions' own lines conflict; a text without markers would pass for
+	 * a resolution, and `git add` would drop the other side's edit */
+	if (!ret && (clean || !has_marker_line(out))) {
+		gs_buf_reset(&text[0]);
+		if (!(ret = line_merge(pb, po, pt, path, &text[0], &clean)) && has_marker_line(&text[0])) {
+			gs_buf_reset(out);
+			ret = gs_buf_append(out, text[0].data, text[0].len);
+		}
 	}
 	for (int i = 0; i < 3; i++)
 		gs_buf_release(&text[i]);
@@ -1251,39 +1295,6 @@ out:
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
-}
-
-/* Whether a line of text opens a conflict (the driver's marker size). */
-static bool has_marker_line(const struct gs_buf *text)
-{
-	const uint8_t *p = text->data, *end = p + text->len;
-
-	while (p < end) {
-		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
-
-		if (gitseal_conflict_marker_line(p, n, '<'))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-/* Markers around two whole texts, each ending in a newline. */
-static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out)
-{
-	const struct gs_buf *side[2] = { ours, theirs };
-	static const char *const opens[2] = { "<<<<<<< ours\n", "=======\n" };
-	int ret = 0;
-
-	for (int i = 0; i < 2 && !ret; i++) {
-		const struct gs_buf *t = side[i];
-
-		if (!(ret = gs_buf_append_str(out, opens[i])) && !(ret = gs_buf_append(out, t->data, t->len)) &&
-		    t->len && t->data[t->len - 1] != '\n')
-			ret = gs_buf_append_str(out, "\n");
-	}
-	return ret ? ret : gs_buf_append_str(out, ">>>>>>> theirs\n");
 }
 
 /* A tree merge that was refused while both sides opened (res->reason

@@ -46,3 +46,17 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	assert_side_holds secrets/t5.yaml ours 'd: !a'
 	assert_side_holds secrets/t5.yaml theirs 'd: !b '
 }
+
+@test "F2: ours empties the file, theirs changes a comment: the conflict shows theirs' lines between markers" {
+	merge_three z4.yaml 'a: 1 # c\n' '' 'a: 1 # d\n'
+	[ "$status" -eq 1 ]
+	assert_side_holds secrets/z4.yaml theirs 'a: 1 # d'
+	assert_markers_refused_at_commit secrets/z4.yaml
+}
+
+@test "F2: theirs empties the file, ours changes a comment: the conflict shows ours' lines between markers" {
+	merge_three z6.yaml 'a: 1 # c\n' 'a: 1 # d\n' ''
+	[ "$status" -eq 1 ]
+	assert_side_holds secrets/z6.yaml ours 'a: 1 # d'
+	assert_markers_refused_at_commit secrets/z6.yaml
+}
