@@ -60,3 +60,30 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	assert_side_holds secrets/z6.yaml ours 'a: 1 # d'
 	assert_markers_refused_at_commit secrets/z6.yaml
 }
+
+@test "F4: a commit that adds or removes a document without a value passes the hook; a partial stage is still refused" {
+	# the MAC covers the values of all documents, not where one ends: such
+	# a change keeps it, and the hook took it for a part of a change staged
+	# with git add -p
+	printf 'a: x\nz: 0\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	for text in 'a: x\nz: 0\n---\n{}\n' 'a: x\nz: 0\n---\n{}\n---\nn: []\n' '{}\n---\na: x\nz: 0\n' 'a: x\nz: 0\n'; do
+		printf "$text" > secrets/f.yaml
+		run git commit -qam "$text"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
+	done
+	# a value changed in another document with the committed MAC kept
+	printf 'a: x\n---\nb: 1\n' > secrets/f.yaml
+	git add -A && git commit -qm two
+	git show HEAD:secrets/f.yaml > "$T/head.yaml"
+	printf 'a: x\n---\nb: 2\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	git show :secrets/f.yaml | grep '^b: ' > "$T/b-line"
+	sed "s/^b: .*/$(sed 's/[\/&]/\\&/g' "$T/b-line")/" "$T/head.yaml" > "$T/partial.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/partial.yaml"),secrets/f.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
+}
