@@ -87,3 +87,22 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
 }
+
+@test "F1: a tag theirs adds or removes on a value the rule leaves in clear is kept" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: secrets/.*\.yaml$
+    encrypted_regex: ^pass
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null
+	git add -A && git commit -qm rule
+	merge_three u1.yaml 'name: !local v\nother: 1\npass: x\n' 'name: !local v\nother: 2\npass: x\n' 'name: v\nother: 1\npass: x\n'
+	[ "$status" -eq 0 ]
+	git show HEAD:secrets/u1.yaml | grep -qx 'name: v'
+	git show HEAD:secrets/u1.yaml | grep -qx 'other: 2'
+	merge_three u2.yaml 'name: v\nother: 1\npass: x\n' 'name: v\nother: 2\npass: x\n' 'name: !local v\nother: 1\npass: x\n'
+	[ "$status" -eq 0 ]
+	git show HEAD:secrets/u2.yaml | grep -qx 'name: !local v'
+	git show HEAD:secrets/u2.yaml | grep -qx 'other: 2'
+}
