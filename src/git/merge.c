@@ -67,9 +67,14 @@ static struct doc_node *map_get(const struct doc_node *map, const char *key)
 }
 
 /* A tag is data (doc_equal compares it): `d: !!omap` is not `d:`. */
+static bool tags_equal(const char *a, const char *b)
+{
+	return !a == !b && (!a || !strcmp(a, b));
+}
+
 static bool same_tag(const struct doc_node *a, const struct doc_node *b)
 {
-	return !a->tag == !b->tag && (!a->tag || !strcmp(a->tag, b->tag));
+	return tags_equal(a->tag, b->tag);
 }
 
 static bool node_same(const struct doc_node *a, const struct doc_node *b)
@@ -290,9 +295,9 @@ static int merge_tag(struct tree_merge *tm, struct doc_node *o, const struct doc
 {
 	const char *bt = b ? b->tag : NULL, *pick = t->tag;
 
-	if (same_tag(o, t) || (!bt == !t->tag && (!bt || !strcmp(bt, t->tag))))
+	if (same_tag(o, t) || tags_equal(bt, t->tag))
 		return 0;
-	if (!(!bt == !o->tag && (!bt || !strcmp(bt, o->tag)))) {
+	if (!tags_equal(bt, o->tag)) {
 		note_conflict(tm, key);
 		if (tm->pick == MERGE_PICK_OURS)
 			return 0;
@@ -428,9 +433,9 @@ static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b,
 		if (on && tn && on->kind == DOC_MAP && tn->kind == DOC_MAP && (!bn || bn->kind == DOC_MAP)) {
 			if (!(ret = merge_tag(tm, on, bn, tn, NULL)))
 				ret = merge_map(tm, on, bn, tn);
-		}
-		else
+		} else {
 			ret = merge_atom(tm, &o->branches[i], bn, tn);
+		}
 	}
 	return ret;
 }
@@ -760,23 +765,6 @@ static bool has_marker_line(const struct gs_buf *text)
 		p += n;
 	}
 	return false;
-}
-
-/* Markers around two whole texts, each ending in a newline. */
-static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out)
-{
-	const struct gs_buf *side[2] = { ours, theirs };
-	static const char *const opens[2] = { "<<<<<<< ours\n", "=======\n" };
-	int ret = 0;
-
-	for (int i = 0; i < 2 && !ret; i++) {
-		const struct gs_buf *t = side[i];
-
-		if (!(ret = gs_buf_append_str(out, opens[i])) && !(ret = gs_buf_append(out, t->data, t->len)) &&
-		    t->len && t->data[t->len - 1] != '\n')
-			ret = gs_buf_append_str(out, "\n");
-	}
-	return ret ? ret : gs_buf_append_str(out, ">>>>>>> theirs\n");
 }
 
 /* git-style markers around the conflicting values only: a line merge of
@@ -1295,6 +1283,23 @@ out:
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
+}
+
+/* Markers around two whole texts, each ending in a newline. */
+static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out)
+{
+	const struct gs_buf *side[2] = { ours, theirs };
+	static const char *const opens[2] = { "<<<<<<< ours\n", "=======\n" };
+	int ret = 0;
+
+	for (int i = 0; i < 2 && !ret; i++) {
+		const struct gs_buf *t = side[i];
+
+		if (!(ret = gs_buf_append_str(out, opens[i])) && !(ret = gs_buf_append(out, t->data, t->len)) &&
+		    t->len && t->data[t->len - 1] != '\n')
+			ret = gs_buf_append_str(out, "\n");
+	}
+	return ret ? ret : gs_buf_append_str(out, ">>>>>>> theirs\n");
 }
 
 /* A tree merge that was refused while both sides opened (res->reason
