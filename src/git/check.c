@@ -114,24 +114,26 @@ out:
 	return ret;
 }
 
-/* Whether two versions hold the same leaves (what a kept MAC vouches for). */
+/* Whether two versions hold the same leaves (what a kept MAC vouches for).
+ * The MAC covers the values of every document in turn, not where one
+ * document ends: a document without a value (`---` / `{}`) added or
+ * removed keeps it, as a key without one does. */
 static bool same_leaves(const struct doc *a, const struct doc *b)
 {
 	struct gs_buf path, la, lb;
-	bool same = a->count == b->count;
+	bool same;
 	int ret = 0;
 
 	gs_buf_init(&path, false);
 	gs_buf_init(&la, false);
 	gs_buf_init(&lb, false);
-	for (size_t i = 0; same && i < a->count; i++) {
-		if ((ret = leaves_of(a->branches[i], &path, true, &la)) ||
-		    (ret = leaves_of(b->branches[i], &path, true, &lb)))
-			break;
-	}
+	for (size_t i = 0; !ret && i < a->count; i++)
+		ret = leaves_of(a->branches[i], &path, true, &la);
+	for (size_t i = 0; !ret && i < b->count; i++)
+		ret = leaves_of(b->branches[i], &path, true, &lb);
 	if (ret)
 		gs_error_clear(); /* out of memory: say they differ, the check then refuses */
-	same = same && !ret && la.len == lb.len && !memcmp(la.data, lb.data, la.len);
+	same = !ret && la.len == lb.len && !memcmp(la.data, lb.data, la.len);
 	gs_buf_release(&path);
 	gs_buf_release(&la);
 	gs_buf_release(&lb);

@@ -66,13 +66,24 @@ static struct doc_node *map_get(const struct doc_node *map, const char *key)
 	return e ? e->value : NULL;
 }
 
+/* A tag is data (doc_equal compares it): `d: !!omap` is not `d:`. */
+static bool tags_equal(const char *a, const char *b)
+{
+	return !a == !b && (!a || !strcmp(a, b));
+}
+
+static bool same_tag(const struct doc_node *a, const struct doc_node *b)
+{
+	return tags_equal(a->tag, b->tag);
+}
+
 static bool node_same(const struct doc_node *a, const struct doc_node *b)
 {
 	size_t i, j;
 
 	if (!a || !b)
 		return a == b;
-	if (a->kind != b->kind)
+	if (a->kind != b->kind || !same_tag(a, b))
 		return false;
 	switch (a->kind) {
 	case DOC_SCALAR:
@@ -192,9 +203,14 @@ static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *sr
 
 	if (node_same(dst, src))
 		return 0;
+	if (!same_tag(dst, src) && dst->kind != DOC_SCALAR && (ret = doc_node_set_tag(d, dst, src->tag)))
+		return ret;
 	switch (dst->kind) {
 	case DOC_SCALAR:
-		return doc_scalar_set(d, dst, src->type, src->text, src->len);
+		/* doc_scalar_set drops the tag: src's is put back */
+		if ((ret = doc_scalar_set(d, dst, src->type, src->text, src->len)))
+			return ret;
+		return src->tag ? doc_node_set_tag(d, dst, src->tag) : 0;
 	case DOC_MAP:
 		for (i = 0; i < n && !ret; i++)
 			if (is_item(&dst->entries[i]) && dst->entries[i].key && !map_get(src, dst->entries[i].key))
@@ -272,6 +288,25 @@ out:
 	return ret;
 }
 
+/* The tag of a map ours and theirs both hold (base b may have none): the
+ * side that changed it wins, both changing it differently conflict. */
+static int merge_tag(struct tree_merge *tm, struct doc_node *o, const struct doc_node *b,
+		     const struct doc_node *t, const char *key)
+{
+	const char *bt = b ? b->tag : NULL, *pick = t->tag;
+
+	if (same_tag(o, t) || tags_equal(bt, t->tag))
+		return 0;
+	if (!tags_equal(bt, o->tag)) {
+		note_conflict(tm, key);
+		if (tm->pick == MERGE_PICK_OURS)
+			return 0;
+		if (tm->pick == MERGE_PICK_BASE)
+			pick = bt;
+	}
+	return doc_node_set_tag(tm->d, o, pick);
+}
+
 static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs, const char *key)
 {
@@ -282,8 +317,11 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return 0;
 	/* maps on both sides merge key by key, even when one side kept its
 	 * map: its changes then land in ours' text in place */
-	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP))
-		return merge_nested_map(tm, o, b, t, key);
+	if (o && t && o->kind == DOC_MAP && t->kind == DOC_MAP && (!b || b->kind == DOC_MAP)) {
+		int ret = merge_tag(tm, o, b, t, key);
+
+		return ret ? ret : merge_nested_map(tm, o, b, t, key);
+	}
 	if (node_same(b, o))
 		return assign_entry(tm->d, ours, key, t);
 	note_conflict(tm, key);
@@ -392,10 +430,12 @@ static int merge_docs(struct tree_merge *tm, struct doc *o, const struct doc *b,
 		struct doc_node *on = o->branches[i];
 		const struct doc_node *bn = b->count ? b->branches[i] : NULL, *tn = t->branches[i];
 
-		if (on && tn && on->kind == DOC_MAP && tn->kind == DOC_MAP && (!bn || bn->kind == DOC_MAP))
-			ret = merge_map(tm, on, bn, tn);
-		else
+		if (on && tn && on->kind == DOC_MAP && tn->kind == DOC_MAP && (!bn || bn->kind == DOC_MAP)) {
+			if (!(ret = merge_tag(tm, on, bn, tn, NULL)))
+				ret = merge_map(tm, on, bn, tn);
+		} else {
 			ret = merge_atom(tm, &o->branches[i], bn, tn);
+		}
 	}
 	return ret;
 }
@@ -711,6 +751,22 @@ out:
 	return ret;
 }
 
+/* Whether a line of text opens a conflict (the driver's marker size). */
+static bool has_marker_line(const struct gs_buf *text)
+{
+	const uint8_t *p = text->data, *end = p + text->len;
+
+	while (p < end) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (gitseal_conflict_marker_line(p, n, '<'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
 static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
@@ -732,6 +788,17 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		ret = line_merge(pb, po, pt, path, out, &clean);
 	} else {
 		ret = line_merge(&text[0], &text[1], &text[2], path, out, &clean);
+	}
+	/* a conflict these texts do not show (a side emptied the file while
+	 * the other changed a comment: all three are empty) shows where the
+	 * versions' own lines conflict; a text without markers would pass for
+	 * a resolution, and `git add` would drop the other side's edit */
+	if (!ret && (clean || !has_marker_line(out))) {
+		gs_buf_reset(&text[0]);
+		if (!(ret = line_merge(pb, po, pt, path, &text[0], &clean)) && has_marker_line(&text[0])) {
+			gs_buf_reset(out);
+			ret = gs_buf_append(out, text[0].data, text[0].len);
+		}
 	}
 	for (int i = 0; i < 3; i++)
 		gs_buf_release(&text[i]);
@@ -1216,22 +1283,6 @@ out:
 	doc_release(&d);
 	gs_buf_release(&text);
 	return ret;
-}
-
-/* Whether a line of text opens a conflict (the driver's marker size). */
-static bool has_marker_line(const struct gs_buf *text)
-{
-	const uint8_t *p = text->data, *end = p + text->len;
-
-	while (p < end) {
-		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
-
-		if (gitseal_conflict_marker_line(p, n, '<'))
-			return true;
-		p += n;
-	}
-	return false;
 }
 
 /* Markers around two whole texts, each ending in a newline. */

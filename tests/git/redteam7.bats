@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Red team round 7: the git side against rule 1 (merges, checkouts).
+
+bats_require_minimum_version 1.5.0
+load helpers
+load merge_helpers
+
+setup() {
+	gs_setup
+	git add -A && git commit -qm init
+}
+teardown() { gs_teardown; }
+
+# The merge's result as committed, decrypted.
+committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-type yaml --output-type yaml /dev/stdin; }
+
+@test "F1: a tag theirs changes on a map ours edits is kept (a tag is data)" {
+	merge_three t1.yaml 'd: !custom\n  k: v\ne: 1\n' 'd: !custom\n  k: w\ne: 1\n' 'd: !other\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t1.yaml
+	grep -q '^d: !other *$' <<<"$output"
+	grep -q '^ *k: w$' <<<"$output"
+}
+
+@test "F1: a tag theirs adds or removes on a map, and a document's tag, are kept" {
+	merge_three t2.yaml 'd:\n  k: v\ne: 1\n' 'd:\n  k: w\ne: 1\n' 'd: !!omap\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t2.yaml
+	grep -q '^d: !!omap *$' <<<"$output"
+	merge_three t3.yaml 'd: !x\n  k: v\ne: 1\n' 'd: !x\n  k: w\ne: 1\n' 'd:\n  k: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t3.yaml
+	! grep -q '!x' <<<"$output"
+	grep -q '^ *k: w$' <<<"$output"
+	merge_three t4.yaml '# c\n--- !t\nk: v\ne: 1\n' '# c\n--- !t\nk: w\ne: 1\n' '# c\n--- !u\nk: v\ne: 1\n'
+	[ "$status" -eq 0 ]
+	run committed_plain t4.yaml
+	grep -q '!u' <<<"$output"
+	! grep -q '!t' <<<"$output"
+}
+
+@test "F1: a map's tag changed differently on both sides conflicts" {
+	merge_three t5.yaml 'd:\n  k: v\ne: 1\n' 'd: !a\n  k: w\ne: 1\n' 'd: !b\n  k: v\ne: 1\n'
+	[ "$status" -eq 1 ]
+	grep -qF "changed on both sides: d" <<<"$output"
+	assert_side_holds secrets/t5.yaml ours 'd: !a'
+	assert_side_holds secrets/t5.yaml theirs 'd: !b '
+}
+
+@test "F2: ours empties the file, theirs changes a comment: the conflict shows theirs' lines between markers" {
+	merge_three z4.yaml 'a: 1 # c\n' '' 'a: 1 # d\n'
+	[ "$status" -eq 1 ]
+	assert_side_holds secrets/z4.yaml theirs 'a: 1 # d'
+	assert_markers_refused_at_commit secrets/z4.yaml
+}
+
+@test "F2: theirs empties the file, ours changes a comment: the conflict shows ours' lines between markers" {
+	merge_three z6.yaml 'a: 1 # c\n' 'a: 1 # d\n' ''
+	[ "$status" -eq 1 ]
+	assert_side_holds secrets/z6.yaml ours 'a: 1 # d'
+	assert_markers_refused_at_commit secrets/z6.yaml
+}
+
+@test "F4: a commit that adds or removes a document without a value passes the hook; a partial stage is still refused" {
+	# the MAC covers the values of all documents, not where one ends: such
+	# a change keeps it, and the hook took it for a part of a change staged
+	# with git add -p
+	printf 'a: x\nz: 0\n' > secrets/f.yaml
+	git add -A && git commit -qm base
+	for text in 'a: x\nz: 0\n---\n{}\n' 'a: x\nz: 0\n---\n{}\n---\nn: []\n' '{}\n---\na: x\nz: 0\n' 'a: x\nz: 0\n'; do
+		printf "$text" > secrets/f.yaml
+		run git commit -qam "$text"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
+	done
+	# a value changed in another document with the committed MAC kept
+	printf 'a: x\n---\nb: 1\n' > secrets/f.yaml
+	git add -A && git commit -qm two
+	git show HEAD:secrets/f.yaml > "$T/head.yaml"
+	printf 'a: x\n---\nb: 2\n' > secrets/f.yaml
+	git add secrets/f.yaml
+	git show :secrets/f.yaml | grep '^b: ' > "$T/b-line"
+	sed "s/^b: .*/$(sed 's/[\/&]/\\&/g' "$T/b-line")/" "$T/head.yaml" > "$T/partial.yaml"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/partial.yaml"),secrets/f.yaml"
+	run "$GITSEAL_BIN" git check
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
+}
+
+@test "F1: a tag theirs adds or removes on a value the rule leaves in clear is kept" {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: secrets/.*\.yaml$
+    encrypted_regex: ^pass
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -y -r . </dev/null
+	git add -A && git commit -qm rule
+	merge_three u1.yaml 'name: !local v\nother: 1\npass: x\n' 'name: !local v\nother: 2\npass: x\n' 'name: v\nother: 1\npass: x\n'
+	[ "$status" -eq 0 ]
+	git show HEAD:secrets/u1.yaml | grep -qx 'name: v'
+	git show HEAD:secrets/u1.yaml | grep -qx 'other: 2'
+	merge_three u2.yaml 'name: v\nother: 1\npass: x\n' 'name: v\nother: 2\npass: x\n' 'name: !local v\nother: 1\npass: x\n'
+	[ "$status" -eq 0 ]
+	git show HEAD:secrets/u2.yaml | grep -qx 'name: !local v'
+	git show HEAD:secrets/u2.yaml | grep -qx 'other: 2'
+}
