@@ -177,12 +177,7 @@ bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct 
 		prepared_release(p);
 		taken = true;
 	}
-	/* The thread refills every queue once woken. Woken for each header
-	 * taken, it slept and was woken again per file (a futex call and two
-	 * context switches, dear on a virtual machine); so only once a queue
-	 * is half empty, or has none to give. */
-	if (!q || !taken || q->count <= pool.depth / 2)
-		pthread_cond_signal(&pool.wake);
+	pthread_cond_signal(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	return taken;
 }
