@@ -163,7 +163,13 @@ static bool delay_take(struct delay *d, struct filter_request *req)
 	d->jobs[d->count++] = j;
 	d->held++;
 	d->bytes += j->content.len;
-	pthread_cond_signal(&d->work);
+	/* Waking a worker for each small file cost more than smudging it:
+	 * git writes the next request about as fast as a worker opens a
+	 * file, so the worker slept and was woken (a futex call and two
+	 * context switches, each dear on a virtual machine) for every file.
+	 * Git wants none of them before it asks which are ready. */
+	if (d->count - d->next_pending >= FILTER_DELAY_WAKE_JOBS || j->content.len >= FILTER_DELAY_WAKE_BYTES)
+		pthread_cond_signal(&d->work);
 	taken = true;
 out:
 	pthread_mutex_unlock(&d->lock);
@@ -181,6 +187,9 @@ static int delay_list(struct delay *d, struct pkt_writer *w)
 	pthread_mutex_lock(&d->lock);
 	while (d->first_unlisted < d->count && d->jobs[d->first_unlisted]->listed)
 		d->first_unlisted++;
+	/* the files still waiting for a worker (delay_take wakes one per few) */
+	if (d->next_pending < d->count)
+		pthread_cond_broadcast(&d->work);
 	/* an empty list once every file was listed */
 	while (!d->ready && d->first_unlisted < d->count)
 		pthread_cond_wait(&d->done, &d->lock);

@@ -129,6 +129,10 @@ enum {
 	 * are smudged as they come */
 	FILTER_DELAY_MAX_JOBS = 1 << 20,
 	FILTER_DELAY_MAX_BYTES = 64 * 1024 * 1024,
+	/* a sleeping worker is woken once this many delayed files wait, or
+	 * one this large, or when git asks which are ready: not for each file */
+	FILTER_DELAY_WAKE_JOBS = 8,
+	FILTER_DELAY_WAKE_BYTES = 64 * 1024,
 };
 
 /* Handshake, then requests until the input ends. Returns 0 when git

@@ -128,7 +128,8 @@ int gitrepo_config_path(struct gitfilter *f, char *path, size_t size) __attribut
  * found, once gitfilter_prepare has run. */
 int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 			  const struct gs_buf *prev, bool found, struct gs_buf *out) __attribute__((warn_unused_result));
-/* Whether git holds a version of path (the index, or HEAD). */
+/* Whether git holds a version of path (the index as gitrepo_committed
+ * last read it, or HEAD); true when that is not known. */
 bool gitrepo_has_committed(struct gitfilter *f, const char *path);
 
 /* ---- readahead.c: new files cleaned before git asks ----

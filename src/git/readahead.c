@@ -318,8 +318,11 @@ static size_t after(const struct readahead *ra, const char *base)
 }
 
 /* Whether git will send path as a new file to clean: a regular file
- * with bytes to seal, under the filter, not ignored, held nowhere in git
- * yet. */
+ * with bytes to seal, held nowhere in git yet, under the filter, not
+ * ignored. The cheap questions first: libgit2 answers the last two from
+ * the attribute and ignore files, which it checks on disk at every call
+ * (about twenty system calls, a tenth of the filter's time in a `git
+ * add` of new files); a file git holds needs neither. */
 static bool worth_sealing(struct gitfilter *f, const char *path)
 {
 	char full[PATH_MAX];
@@ -327,13 +330,14 @@ static bool worth_sealing(struct gitfilter *f, const char *path)
 	int ignored = 0;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) || lstat(full, &st) ||
-	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE)
+	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE ||
+	    gitrepo_has_committed(f, path))
 		return false;
 	if (!gitrepo_filtered(f, path) || git_ignore_path_is_ignored(&ignored, f->repo, path) < 0 || ignored) {
 		git_error_clear();
 		return false;
 	}
-	return !gitrepo_has_committed(f, path);
+	return true;
 }
 
 /* Drops the jobs git went past (or never asked for), and counts the rest. */
