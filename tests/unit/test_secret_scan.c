@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -120,28 +119,6 @@ static void test_shared_prefix_values(void **state)
 	gs_secret_set_free(s);
 }
 
-/* Adding many such values stays near-linear: 40,000 adds took about 12 s
- * of CPU when each was compared with its whole prefix bucket, some
- * milliseconds since they are looked for by a hash of the whole value. */
-static void test_shared_prefix_add_time(void **state)
-{
-	struct gs_secret_set *s;
-	clock_t start = clock();
-	char v[32];
-
-	(void)state;
-	assert_int_equal(gs_secret_set_new(&s), 0);
-	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < 20000; i++) {
-			snprintf(v, sizeof(v), "pass-%05d", i);
-			assert_int_equal(gs_secret_set_add(s, (const uint8_t *)v, strlen(v)), 0);
-		}
-	}
-	assert_int_equal(gs_secret_set_count(s), 20000);
-	assert_true(clock() - start < 2 * CLOCKS_PER_SEC);
-	gs_secret_set_free(s);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,7 +126,6 @@ int main(void)
 		cmocka_unit_test(test_many_values),
 		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_shared_prefix_values),
-		cmocka_unit_test(test_shared_prefix_add_time),
 	};
 
 	if (gs_crypto_init() != 0)
