@@ -7,7 +7,15 @@
  * byte of text, whatever the number of values: a few hundred values need
  * no automaton, and the random key leaves no one able to aim text at a
  * bucket. What stays quadratic is text that repeats the first bytes of
- * many long values without holding them: the budget bounds it. */
+ * many long values without holding them: the budget bounds it.
+ *
+ * Values often share their first bytes (`pass-0001`, `pass-0002`, and
+ * then their base64 forms too), so one prefix bucket can hold most of the
+ * set. A form added is looked for among those already there through a
+ * second table, by a keyed hash of the whole form (a key of its own):
+ * adding n values stays near-linear where walking the prefix chain made
+ * it quadratic. The hashes sit in ordinary memory: without the keys,
+ * which are in secure memory, they tell nothing of the values. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +36,8 @@ struct form {
 	size_t off, len; /* in values */
 	uint64_t hash;   /* of its first GS_SECRET_MIN_LEN bytes */
 	size_t next;     /* the next form of its bucket, plus one (0: none) */
+	uint64_t whole_hash; /* of all its bytes, with the second key */
+	size_t whole_next; /* the next form of its bucket of whole_buckets, plus one */
 	bool base64;
 	bool dropped;    /* no longer looked for (gs_secret_set_drop_found) */
 };
@@ -38,10 +48,11 @@ struct gs_secret_set {
 	struct form *forms;
 	size_t form_count, form_cap;
 	size_t *buckets;       /* first form of each bucket, plus one */
-	size_t bucket_count;   /* a power of two, at least twice form_count */
+	size_t *whole_buckets; /* the same by whole_hash: a form added is looked for there */
+	size_t bucket_count;   /* of each table: a power of two, at least twice form_count */
 	size_t value_count;
 	size_t compared;       /* bytes compared whole, against SCAN_BUDGET */
-	uint8_t *key;          /* secure: crypto_shorthash_KEYBYTES */
+	uint8_t *key;          /* secure: crypto_shorthash_KEYBYTES, then the whole forms' */
 };
 
 int gs_secret_set_new(struct gs_secret_set **out)
@@ -49,11 +60,11 @@ int gs_secret_set_new(struct gs_secret_set **out)
 	struct gs_secret_set *s = calloc(1, sizeof(*s));
 
 	*out = NULL;
-	if (!s || !(s->key = gs_secure_alloc(crypto_shorthash_KEYBYTES))) {
+	if (!s || !(s->key = gs_secure_alloc(2 * crypto_shorthash_KEYBYTES))) {
 		free(s);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	randombytes_buf(s->key, crypto_shorthash_KEYBYTES);
+	randombytes_buf(s->key, 2 * crypto_shorthash_KEYBYTES);
 	gs_buf_init(&s->values, true);
 	gs_buf_init(&s->compact, true);
 	*out = s;
@@ -69,6 +80,7 @@ void gs_secret_set_free(struct gs_secret_set *s)
 	gs_secure_free(s->key);
 	free(s->forms);
 	free(s->buckets);
+	free(s->whole_buckets);
 	free(s);
 }
 
@@ -85,23 +97,40 @@ static uint64_t prefix_hash(const struct gs_secret_set *s, const uint8_t *p)
 	return h;
 }
 
+static uint64_t whole_hash(const struct gs_secret_set *s, const uint8_t *p, size_t len)
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, p, len, s->key + crypto_shorthash_KEYBYTES);
+	return h;
+}
+
 static void bucket_put(struct gs_secret_set *s, size_t i)
 {
 	size_t b = s->forms[i].hash & (s->bucket_count - 1);
+	size_t w = s->forms[i].whole_hash & (s->bucket_count - 1);
 
 	s->forms[i].next = s->buckets[b];
 	s->buckets[b] = i + 1;
+	s->forms[i].whole_next = s->whole_buckets[w];
+	s->whole_buckets[w] = i + 1;
 }
 
 static int buckets_grow(struct gs_secret_set *s)
 {
 	size_t count = s->bucket_count ? s->bucket_count * 2 : 64;
 	size_t *b = calloc(count, sizeof(*b));
+	size_t *w = calloc(count, sizeof(*w));
 
-	if (!b)
+	if (!b || !w) {
+		free(b);
+		free(w);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	free(s->buckets);
+	free(s->whole_buckets);
 	s->buckets = b;
+	s->whole_buckets = w;
 	s->bucket_count = count;
 	for (size_t i = 0; i < s->form_count; i++)
 		bucket_put(s, i);
@@ -112,10 +141,11 @@ static int buckets_grow(struct gs_secret_set *s)
 static bool form_known(const struct gs_secret_set *s, const uint8_t *p, size_t len, uint64_t hash,
 		       bool base64)
 {
-	for (size_t e = s->buckets[hash & (s->bucket_count - 1)]; e; e = s->forms[e - 1].next) {
+	for (size_t e = s->whole_buckets[hash & (s->bucket_count - 1)]; e;
+	     e = s->forms[e - 1].whole_next) {
 		const struct form *f = &s->forms[e - 1];
 
-		if (f->hash == hash && f->len == len && f->base64 == base64 &&
+		if (f->whole_hash == hash && f->len == len && f->base64 == base64 &&
 		    !sodium_memcmp(s->values.data + f->off, p, len))
 			return true;
 	}
@@ -127,17 +157,19 @@ static bool form_known(const struct gs_secret_set *s, const uint8_t *p, size_t l
 static int form_add(struct gs_secret_set *s, size_t len, bool base64)
 {
 	size_t off = s->values.len - len;
-	uint64_t hash = prefix_hash(s, s->values.data + off);
+	uint64_t whole = whole_hash(s, s->values.data + off, len);
 	int ret;
 
-	if (form_known(s, s->values.data + off, len, hash, base64)) {
+	if (form_known(s, s->values.data + off, len, whole, base64)) {
 		sodium_memzero(s->values.data + off, len);
 		s->values.len = off;
 		return 0;
 	}
 	if ((ret = GS_ARRAY_GROW(s->forms, s->form_count, s->form_cap, 16)) < 0)
 		return ret;
-	s->forms[s->form_count++] = (struct form){ .off = off, .len = len, .hash = hash, .base64 = base64 };
+	s->forms[s->form_count++] = (struct form){ .off = off, .len = len,
+						   .hash = prefix_hash(s, s->values.data + off),
+						   .whole_hash = whole, .base64 = base64 };
 	if (s->form_count * 2 > s->bucket_count)
 		return buckets_grow(s);
 	bucket_put(s, s->form_count - 1);

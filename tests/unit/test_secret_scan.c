@@ -90,12 +90,42 @@ static void test_drop_found(void **state)
 	gs_secret_set_free(s);
 }
 
+/* Values that share their first bytes, and so one prefix bucket: each
+ * added once (a duplicate counts once), each found with its base64, and
+ * nothing else. */
+static void test_shared_prefix_values(void **state)
+{
+	struct gs_secret_set *s;
+	char v[32];
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 2000; i++) {
+			snprintf(v, sizeof(v), "pass-%05d", i);
+			assert_int_equal(gs_secret_set_add(s, (const uint8_t *)v, strlen(v)), 0);
+		}
+		assert_int_equal(gs_secret_set_count(s), 2000);
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(v, sizeof(v), "[pass-%05d]", i);
+		assert_true(finds(s, v));
+	}
+	assert_true(finds(s, "cGFzcy0wMTIzNA=="));  /* pass-01234 */
+	assert_true(finds(s, "cGFzcy0wMTk5OQ=="));  /* pass-01999 */
+	assert_false(finds(s, "cGFzcy0wMjAwMA==")); /* pass-02000 */
+	assert_false(finds(s, "pass-02000"));
+	assert_false(finds(s, "pass-0123"));
+	gs_secret_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value_and_base64),
 		cmocka_unit_test(test_many_values),
 		cmocka_unit_test(test_drop_found),
+		cmocka_unit_test(test_shared_prefix_values),
 	};
 
 	if (gs_crypto_init() != 0)
