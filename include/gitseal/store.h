@@ -43,6 +43,11 @@ int store_load_buf(enum doc_format format, struct gs_buf *text, struct doc *d)
 int store_emit(const struct doc *d, enum doc_format format, const struct store_emit_opts *opts,
 	       struct gs_buf *out) __attribute__((warn_unused_result));
 
+/* The step of a YAML text's block scalars where no nested map sets one
+ * (1-9), else 0: the indentation its sops metadata is written with, so that
+ * the blocks come back with theirs (a reader takes the step of block
+ * scalars from the first block map under a key; lists set none). */
+int store_yaml_flat_block_step(const struct gs_buf *text);
 int store_yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

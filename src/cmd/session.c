@@ -297,6 +297,10 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 	int ret;
 
 	*k8s_default = false;
+	/* no step asked for: a flat file's metadata takes its blocks' step,
+	 * which decrypt then gives them back with (docs/git.md) */
+	if (so.indent == SOPS_INDENT_DEFAULT && format == DOC_FORMAT_YAML && out_format == DOC_FORMAT_YAML)
+		so.indent = store_yaml_flat_block_step(text);
 	doc_init(&d, format);
 	/* what encrypt reads of the tree it reads by length: a large value
 	 * stays in the input text, not copied */

@@ -245,9 +245,6 @@ int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((war
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
 		      const char *full) __attribute__((warn_unused_result));
 
-/* The step of a YAML text's block scalars when no nested collection sets
- * one (1-9), else 0: the indentation its sops metadata is written with. */
-int gitseal_flat_block_step(const struct gs_buf *text);
 /* A dotenv text with CRLF line ends as LF (into norm, *in and *len moved
  * to it); unchanged when it has none. */
 int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __attribute__((warn_unused_result));

@@ -367,75 +367,6 @@ static void seal_end_open(struct gs_buf *out)
 		}
 }
 
-static size_t line_indent(const uint8_t *p, const uint8_t *end)
-{
-	size_t n = 0;
-
-	while (p + n < end && p[n] == ' ')
-		n++;
-	return n;
-}
-
-/* Whether a line (its text after the indentation) opens a block scalar:
- * "key: |", "- >-", "k: |2+", a comment after it. */
-static bool opens_block(const uint8_t *p, const uint8_t *eol)
-{
-	const uint8_t *q = eol;
-
-	while (q > p && (q[-1] == ' ' || q[-1] == '\r'))
-		q--;
-	for (const uint8_t *h = q; h > p; h--)
-		if (h[-1] == '#' && h - 1 > p && h[-2] == ' ') {
-			q = h - 2;
-			while (q > p && q[-1] == ' ')
-				q--;
-			break;
-		}
-	while (q > p && (q[-1] == '-' || q[-1] == '+' || (q[-1] >= '1' && q[-1] <= '9')))
-		q--;
-	return q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ');
-}
-
-/* The indentation of the first block scalar of a YAML text whose block
- * collections are all at the top (no line is indented but block scalar
- * lines), or 0. The reader takes the step of block scalars from the
- * file's nested collections; in a flat file the only ones are the sops
- * metadata's, so the metadata is written with this step (case 10: a
- * 2-space block came back indented by 4). */
-int gitseal_flat_block_step(const struct gs_buf *text)
-{
-	const uint8_t *p = text->data, *end = p + text->len;
-	size_t block_at = 0;
-	bool in_block = false;
-	int step = 0;
-
-	while (p < end) {
-		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t ind;
-
-		eol = eol ? eol : end;
-		ind = line_indent(p, eol);
-		if (p + ind == eol || (p + ind + 1 == eol && p[ind] == '\r')) {
-			p = eol + (eol < end);
-			continue; /* a blank line belongs to whatever surrounds it */
-		}
-		if (in_block && ind > block_at) {
-			if (!step)
-				step = (int)(ind - block_at);
-		} else {
-			in_block = false;
-			if (ind > 0 && p[ind] != '#')
-				return 0; /* a nested collection sets the step */
-			if (p[ind] != '#' && opens_block(p + ind, eol)) {
-				in_block = true;
-				block_at = 0;
-			}
-		}
-		p = eol + (eol < end);
-	}
-	return step >= 1 && step <= 9 ? step : 0;
-}
-
 /* remember_for: the path whose data key this is, to remember as made
  * here; NULL: nothing to remember. */
 static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plain, bool fresh,
@@ -447,7 +378,7 @@ static int seal_with(struct gitfilter *f, struct sops_file *sf, struct doc *plai
 	int ret;
 
 	if (plain->format == DOC_FORMAT_YAML)
-		so.indent = gitseal_flat_block_step(&plain->source);
+		so.indent = store_yaml_flat_block_step(&plain->source);
 	ret = sops_file_seal(sf, plain, &so, out);
 
 	if (!ret && open_end)

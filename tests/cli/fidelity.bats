@@ -59,7 +59,8 @@ roundtrip() {
 	run -0 gitseal decrypt --extract '["k"]' enc.yaml
 	[ "$output" = "t" ]
 	gitseal decrypt --output-type json enc.yaml | grep -q '"k": "t\\n\\n",'
-	printf 'k: |+\n    t\n\nz: 1\n' | cmp - dec.yaml
+	# a flat file: its metadata takes the block's step, so the block keeps its 2
+	cmp in.yaml dec.yaml
 }
 
 @test "row 6: a flow mapping keeps its layout and its keys" {
@@ -267,4 +268,23 @@ layout_kept() {
 	grep -q '^  flag: ENC' app/secret.enc.yaml
 	[ "$(gitseal render app | tail -2)" = $'  flag: "Y"\n  plain: x' ]
 	[ "$(gitseal decrypt app/secret.enc.yaml | tail -2)" = $'  flag: "Y"\n  plain: x' ]
+}
+
+@test "a block at a 2-space step in a file of no nested map comes back at 2, lists or not (red team 7 F5)" {
+	for input in 'a: |\n  x\n' 'a: |\n  x\nl:\n- 1\n' 'a: |\n  x\nl:\n  - 1\n' 'l:\n- 1\na: |\n  x\n' \
+		'a: |\n  x\nb: |-\n  y\n  z\nl:\n- 1\n' 'l:\n  - 1\n  - 2\na: |-\n  x\n  y\nb: |\n  z\n' \
+		'l:\n- |\n  x\na: |\n   y\n' 'l:\n  - k: |\n      x\n'; do
+		roundtrip "$input"
+		printf -- "$input" | cmp - dec.yaml
+	done
+}
+
+@test "a flat file's sops metadata takes its blocks' step; --indent and nested maps still decide" {
+	roundtrip 'a: |\n  x\nl:\n- 1\n'
+	grep -qx '  age:' enc.yaml
+	roundtrip 'a: |\n  x\nm:\n    k: v\n'
+	grep -qx '    age:' enc.yaml
+	printf 'a: |\n  x\n' >in.yaml
+	gitseal encrypt --indent 4 --age "$(demo_recipient)" in.yaml >enc.yaml
+	grep -qx '    age:' enc.yaml
 }

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "gitseal/secmem.h"
+#include "gitseal/store.h"
 #include "../../src/git/gitfilter_int.h"
 
 static void check_step(const uint8_t *data, size_t size)
@@ -20,9 +21,9 @@ static void check_step(const uint8_t *data, size_t size)
 	gs_buf_init(&text, false);
 	if (gs_buf_append(&text, data, size))
 		abort();
-	step = gitseal_flat_block_step(&text);
+	step = store_yaml_flat_block_step(&text);
 	/* an indentation indicator is one digit */
-	if (step < 0 || step > 9 || step != gitseal_flat_block_step(&text))
+	if (step < 0 || step > 9 || step != store_yaml_flat_block_step(&text))
 		abort();
 	/* a step comes from an indented line: none in a text without one */
 	if (step && !memmem(data, size, "\n ", 2))

@@ -106,3 +106,16 @@ YAML
 	git show HEAD:secrets/u2.yaml | grep -qx 'name: !local v'
 	git show HEAD:secrets/u2.yaml | grep -qx 'other: 2'
 }
+
+@test "F5: a 2-space block in a flat file that holds a list comes back at 2 after a checkout" {
+	printf 'a: |\n  x\nl:\n- 1\n' > secrets/s1.yaml
+	printf 'a: |\n  x\nl:\n  - 1\n' > secrets/s2.yaml
+	printf 'l:\n  - 1\nb: |-\n  y\n  z\n' > secrets/s3.yaml
+	mkdir -p "$T/f5"
+	cp secrets/s1.yaml secrets/s2.yaml secrets/s3.yaml "$T/f5/"
+	git add secrets && git commit -qm f5
+	rm secrets/s1.yaml secrets/s2.yaml secrets/s3.yaml
+	git checkout -- secrets
+	for f in s1 s2 s3; do cmp "secrets/$f.yaml" "$T/f5/$f.yaml"; done
+	assert_status_clean
+}
