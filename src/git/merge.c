@@ -12,6 +12,7 @@
  * (and in the AUTO_MERGE tree), which must not hold plaintext. The smudge
  * filter shows the markers in the work tree; rerere does not record them
  * (see GITFILTER_RERERE_MARKER_SIZE). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,34 @@ static bool same_tag(const struct doc_node *a, const struct doc_node *b)
 	return tags_equal(a->tag, b->tag);
 }
 
+/* Where key is among map's entries (its index), SIZE_MAX when map lacks it. */
+static size_t key_index(const struct doc_node *map, const char *key)
+{
+	const struct doc_entry *e = map && map->kind == DOC_MAP ? doc_map_find(map, key) : NULL;
+
+	return e ? (size_t)(e - map->entries) : SIZE_MAX;
+}
+
+/* Whether the keys maps a and b both hold come in the same order in both. */
+static bool order_kept(const struct doc_node *a, const struct doc_node *b)
+{
+	size_t last = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < a->count; i++) {
+		const struct doc_entry *e = &a->entries[i];
+		size_t at;
+
+		if (!is_item(e) || !e->key || (at = key_index(b, e->key)) == SIZE_MAX)
+			continue;
+		if (!first && at < last)
+			return false;
+		first = false;
+		last = at;
+	}
+	return true;
+}
+
 static bool node_same(const struct doc_node *a, const struct doc_node *b)
 {
 	size_t i, j;
@@ -99,7 +128,7 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 			if (is_item(e) && e->key && !node_same(e->value, map_get(b, e->key)))
 				return false;
 		}
-		return true;
+		return order_kept(a, b); /* the order of keys is data (doc_equal) */
 	case DOC_LIST:
 		if (item_count(a) != item_count(b))
 			return false;
@@ -192,6 +221,79 @@ static bool shapes_match(const struct doc_node *dst, const struct doc_node *src)
 	return true;
 }
 
+struct entry_rank {
+	size_t rank, at;
+};
+
+static int compare_ranks(const void *a, const void *b)
+{
+	const struct entry_rank *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The entry of map that entry i goes with when keys move: a key itself, a
+ * comment at the end of a line its line's entry, other comments (and
+ * removed entries) the next key; SIZE_MAX for those after the last key. */
+static size_t entry_owner(const struct doc_node *map, size_t i)
+{
+	const struct doc_entry *e = &map->entries[i];
+
+	if (is_item(e) && e->key)
+		return i;
+	if (i && !e->key && !e->removed && e->value && e->value->kind == DOC_COMMENT && e->value->inline_comment)
+		return entry_owner(map, i - 1);
+	for (size_t j = i + 1; j < map->count; j++)
+		if (is_item(&map->entries[j]) && map->entries[j].key)
+			return j;
+	return SIZE_MAX;
+}
+
+/* Puts map's keys in ref's order; a key ref lacks stays after the key it
+ * followed (first when none), comments go with their keys. */
+static int reorder_like(struct doc_node *map, const struct doc_node *ref)
+{
+	size_t n = map->count, prev = 0;
+	struct entry_rank *r;
+	struct doc_entry *e;
+	int ret = 0;
+
+	if (n < 2)
+		return 0;
+	r = calloc(n, sizeof(*r));
+	e = calloc(n, sizeof(*e));
+	if (!r || !e) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* keys first: ref's position + 1, else their predecessor's rank */
+	for (size_t i = 0; i < n; i++) {
+		size_t at;
+
+		r[i].at = i;
+		if (!is_item(&map->entries[i]) || !map->entries[i].key)
+			continue;
+		at = key_index(ref, map->entries[i].key);
+		r[i].rank = prev = at == SIZE_MAX ? prev : at + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t o = entry_owner(map, i);
+
+		if (o != i)
+			r[i].rank = o == SIZE_MAX ? SIZE_MAX : r[o].rank;
+	}
+	qsort(r, n, sizeof(*r), compare_ranks);
+	for (size_t i = 0; i < n; i++)
+		e[i] = map->entries[r[i].at];
+	memcpy(map->entries, e, n * sizeof(*e));
+out:
+	free(r);
+	free(e);
+	return ret;
+}
+
 static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src);
 
 /* Makes dst hold src's data, changing only what differs, so that ours'
@@ -218,7 +320,7 @@ static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *sr
 		for (i = 0; i < src->count && !ret; i++)
 			if (is_item(&src->entries[i]) && src->entries[i].key)
 				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value);
-		return ret;
+		return ret || order_kept(dst, src) ? ret : reorder_like(dst, src);
 	case DOC_LIST:
 		/* item by item; items past the end of src go, src's extra ones
 		 * are appended */
@@ -352,6 +454,11 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 		     const struct doc_node *theirs)
 {
 	size_t n = ours->count;
+	/* the order of keys: base's while neither side changed the order of
+	 * the keys it kept, else the side that did, else (both did,
+	 * differently) a conflict at this map */
+	bool ours_moved = base && !order_kept(base, ours), theirs_moved = base && theirs && !order_kept(base, theirs);
+	bool orders_differ = ours_moved && theirs_moved && !order_kept(ours, theirs);
 	int ret = 0;
 
 	/* keys of ours first (in its order), then keys only theirs has; the
@@ -370,7 +477,16 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 	}
 	/* a key ours and theirs both removed, or only ours removed while theirs
 	 * kept it unchanged, needs nothing; one theirs removed is seen above */
-	return ret;
+	if (ret || !theirs_moved)
+		return ret;
+	if (!ours_moved)
+		return reorder_like(ours, theirs);
+	if (!orders_differ)
+		return 0;
+	note_conflict(tm, NULL);
+	if (tm->pick == MERGE_PICK_OURS)
+		return 0;
+	return reorder_like(ours, tm->pick == MERGE_PICK_THEIRS ? theirs : base);
 }
 
 /* A whole document (or file) as one atom. */
@@ -767,6 +883,28 @@ static bool has_marker_line(const struct gs_buf *text)
 	return false;
 }
 
+static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *out);
+static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out);
+
+/* Whether taking each side of marked gives back ours and theirs. */
+static int sides_give_back(const struct gs_buf *marked, const struct gs_buf *ours, const struct gs_buf *theirs,
+			   bool *same)
+{
+	const struct gs_buf *want[2] = { ours, theirs };
+	struct gs_buf side;
+	int ret = 0;
+
+	*same = true;
+	gs_buf_init(&side, true);
+	for (int i = 0; i < 2 && !ret && *same; i++) {
+		gs_buf_reset(&side);
+		if (!(ret = conflict_side(marked, i, &side)))
+			*same = side.len == want[i]->len && !sodium_memcmp(side.data, want[i]->data, side.len);
+	}
+	gs_buf_release(&side);
+	return ret;
+}
+
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
 static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
@@ -787,7 +925,17 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		gs_error_clear();
 		ret = line_merge(pb, po, pt, path, out, &clean);
 	} else {
+		bool same = true;
+
 		ret = line_merge(&text[0], &text[1], &text[2], path, out, &clean);
+		/* a side of the markers that is not its tree merge (keys both
+		 * sides moved, differently: xdiff pairs one order's lines with the
+		 * other's, and taking ours would give a key twice): the two
+		 * merges whole between markers */
+		if (!ret && !clean && !(ret = sides_give_back(out, &text[1], &text[2], &same)) && !same) {
+			gs_buf_reset(out);
+			ret = whole_file_markers(&text[1], &text[2], out);
+		}
 	}
 	/* a conflict these texts do not show (a side emptied the file while
 	 * the other changed a comment: all three are empty) shows where the
