@@ -106,7 +106,8 @@ static bool order_kept(const struct doc_node *a, const struct doc_node *b)
 	return true;
 }
 
-static bool node_same(const struct doc_node *a, const struct doc_node *b)
+/* Whether a and b hold the same data; ordered: the order of keys counts. */
+static bool data_same(const struct doc_node *a, const struct doc_node *b, bool ordered)
 {
 	size_t i, j;
 
@@ -125,10 +126,10 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 		for (i = 0; i < a->count; i++) {
 			const struct doc_entry *e = &a->entries[i];
 
-			if (is_item(e) && e->key && !node_same(e->value, map_get(b, e->key)))
+			if (is_item(e) && e->key && !data_same(e->value, map_get(b, e->key), ordered))
 				return false;
 		}
-		return order_kept(a, b); /* the order of keys is data (doc_equal) */
+		return !ordered || order_kept(a, b);
 	case DOC_LIST:
 		if (item_count(a) != item_count(b))
 			return false;
@@ -137,7 +138,7 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 				continue;
 			while (!is_item(&b->entries[j]))
 				j++;
-			if (!node_same(a->entries[i].value, b->entries[j].value))
+			if (!data_same(a->entries[i].value, b->entries[j].value, ordered))
 				return false;
 			j++;
 		}
@@ -146,12 +147,36 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 	return false;
 }
 
+/* The same data, the order of keys included (doc_equal counts it). */
+static bool node_same(const struct doc_node *a, const struct doc_node *b)
+{
+	return data_same(a, b, true);
+}
+
+/* Whether a side that removed what base held drops no edit of the other
+ * side's: one that only moved keys (none of them is kept) */
+static bool removal_drops_nothing(const struct doc_node *base, const struct doc_node *other)
+{
+	return data_same(base, other, false);
+}
+
 static bool docs_same(const struct doc *a, const struct doc *b)
 {
 	if (a->count != b->count)
 		return false;
 	for (size_t i = 0; i < a->count; i++)
 		if (!node_same(a->branches[i], b->branches[i]))
+			return false;
+	return true;
+}
+
+/* removal_drops_nothing for a file theirs emptied */
+static bool docs_removal_drops_nothing(const struct doc *b, const struct doc *o)
+{
+	if (b->count != o->count)
+		return false;
+	for (size_t i = 0; i < b->count; i++)
+		if (!removal_drops_nothing(b->branches[i], o->branches[i]))
 			return false;
 	return true;
 }
@@ -424,7 +449,7 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 
 		return ret ? ret : merge_nested_map(tm, o, b, t, key);
 	}
-	if (node_same(b, o))
+	if (node_same(b, o) || (!t && removal_drops_nothing(b, o)))
 		return assign_entry(tm->d, ours, key, t);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
@@ -497,7 +522,7 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 
 	if (node_same(*ours, theirs) || node_same(base, theirs))
 		return 0;
-	if (!node_same(base, *ours)) {
+	if (!node_same(base, *ours) && (theirs || !removal_drops_nothing(base, *ours))) {
 		note_conflict(tm, NULL);
 		if (tm->pick == MERGE_PICK_OURS)
 			return 0;
@@ -523,7 +548,7 @@ static int merge_doc_sets(struct doc *o, const struct doc *b, const struct doc *
 {
 	if (doc_sets_keep_ours(o, b, t))
 		return 0;
-	if (!docs_same(b, o))
+	if (!docs_same(b, o) && !(t->count == 0 && docs_removal_drops_nothing(b, o)))
 		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
 	o->count = 0;
 	for (size_t i = 0; i < t->count; i++) {
@@ -932,7 +957,8 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		 * sides moved, differently: xdiff pairs one order's lines with the
 		 * other's, and taking ours would give a key twice): the two
 		 * merges whole between markers */
-		if (!ret && !clean && !(ret = sides_give_back(out, &text[1], &text[2], &same)) && !same) {
+		if (!ret && !clean && has_marker_line(out) && !(ret = sides_give_back(out, &text[1], &text[2], &same)) &&
+		    !same) {
 			gs_buf_reset(out);
 			ret = whole_file_markers(&text[1], &text[2], out);
 		}
