@@ -12,6 +12,7 @@
  * (and in the AUTO_MERGE tree), which must not hold plaintext. The smudge
  * filter shows the markers in the work tree; rerere does not record them
  * (see GITFILTER_RERERE_MARKER_SIZE). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,36 @@ static bool same_tag(const struct doc_node *a, const struct doc_node *b)
 	return tags_equal(a->tag, b->tag);
 }
 
-static bool node_same(const struct doc_node *a, const struct doc_node *b)
+/* Where key is among map's entries (its index), SIZE_MAX when map lacks it. */
+static size_t key_index(const struct doc_node *map, const char *key)
+{
+	const struct doc_entry *e = map && map->kind == DOC_MAP ? doc_map_find(map, key) : NULL;
+
+	return e ? (size_t)(e - map->entries) : SIZE_MAX;
+}
+
+/* Whether the keys maps a and b both hold come in the same order in both. */
+static bool order_kept(const struct doc_node *a, const struct doc_node *b)
+{
+	size_t last = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < a->count; i++) {
+		const struct doc_entry *e = &a->entries[i];
+		size_t at;
+
+		if (!is_item(e) || !e->key || (at = key_index(b, e->key)) == SIZE_MAX)
+			continue;
+		if (!first && at < last)
+			return false;
+		first = false;
+		last = at;
+	}
+	return true;
+}
+
+/* Whether a and b hold the same data; ordered: the order of keys counts. */
+static bool data_same(const struct doc_node *a, const struct doc_node *b, bool ordered)
 {
 	size_t i, j;
 
@@ -96,10 +126,10 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 		for (i = 0; i < a->count; i++) {
 			const struct doc_entry *e = &a->entries[i];
 
-			if (is_item(e) && e->key && !node_same(e->value, map_get(b, e->key)))
+			if (is_item(e) && e->key && !data_same(e->value, map_get(b, e->key), ordered))
 				return false;
 		}
-		return true;
+		return !ordered || order_kept(a, b);
 	case DOC_LIST:
 		if (item_count(a) != item_count(b))
 			return false;
@@ -108,7 +138,7 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 				continue;
 			while (!is_item(&b->entries[j]))
 				j++;
-			if (!node_same(a->entries[i].value, b->entries[j].value))
+			if (!data_same(a->entries[i].value, b->entries[j].value, ordered))
 				return false;
 			j++;
 		}
@@ -117,12 +147,36 @@ static bool node_same(const struct doc_node *a, const struct doc_node *b)
 	return false;
 }
 
+/* The same data, the order of keys included (doc_equal counts it). */
+static bool node_same(const struct doc_node *a, const struct doc_node *b)
+{
+	return data_same(a, b, true);
+}
+
+/* Whether a side that removed what base held drops no edit of the other
+ * side's: one that only moved keys (none of them is kept) */
+static bool removal_drops_nothing(const struct doc_node *base, const struct doc_node *other)
+{
+	return data_same(base, other, false);
+}
+
 static bool docs_same(const struct doc *a, const struct doc *b)
 {
 	if (a->count != b->count)
 		return false;
 	for (size_t i = 0; i < a->count; i++)
 		if (!node_same(a->branches[i], b->branches[i]))
+			return false;
+	return true;
+}
+
+/* removal_drops_nothing for a file theirs emptied */
+static bool docs_removal_drops_nothing(const struct doc *b, const struct doc *o)
+{
+	if (b->count != o->count)
+		return false;
+	for (size_t i = 0; i < b->count; i++)
+		if (!removal_drops_nothing(b->branches[i], o->branches[i]))
 			return false;
 	return true;
 }
@@ -192,6 +246,79 @@ static bool shapes_match(const struct doc_node *dst, const struct doc_node *src)
 	return true;
 }
 
+struct entry_rank {
+	size_t rank, at;
+};
+
+static int compare_ranks(const void *a, const void *b)
+{
+	const struct entry_rank *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The entry of map that entry i goes with when keys move: a key itself, a
+ * comment at the end of a line its line's entry, other comments (and
+ * removed entries) the next key; SIZE_MAX for those after the last key. */
+static size_t entry_owner(const struct doc_node *map, size_t i)
+{
+	const struct doc_entry *e = &map->entries[i];
+
+	if (is_item(e) && e->key)
+		return i;
+	if (i && !e->key && !e->removed && e->value && e->value->kind == DOC_COMMENT && e->value->inline_comment)
+		return entry_owner(map, i - 1);
+	for (size_t j = i + 1; j < map->count; j++)
+		if (is_item(&map->entries[j]) && map->entries[j].key)
+			return j;
+	return SIZE_MAX;
+}
+
+/* Puts map's keys in ref's order; a key ref lacks stays after the key it
+ * followed (first when none), comments go with their keys. */
+static int reorder_like(struct doc_node *map, const struct doc_node *ref)
+{
+	size_t n = map->count, prev = 0;
+	struct entry_rank *r;
+	struct doc_entry *e;
+	int ret = 0;
+
+	if (n < 2)
+		return 0;
+	r = calloc(n, sizeof(*r));
+	e = calloc(n, sizeof(*e));
+	if (!r || !e) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* keys first: ref's position + 1, else their predecessor's rank */
+	for (size_t i = 0; i < n; i++) {
+		size_t at;
+
+		r[i].at = i;
+		if (!is_item(&map->entries[i]) || !map->entries[i].key)
+			continue;
+		at = key_index(ref, map->entries[i].key);
+		r[i].rank = prev = at == SIZE_MAX ? prev : at + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t o = entry_owner(map, i);
+
+		if (o != i)
+			r[i].rank = o == SIZE_MAX ? SIZE_MAX : r[o].rank;
+	}
+	qsort(r, n, sizeof(*r), compare_ranks);
+	for (size_t i = 0; i < n; i++)
+		e[i] = map->entries[r[i].at];
+	memcpy(map->entries, e, n * sizeof(*e));
+out:
+	free(r);
+	free(e);
+	return ret;
+}
+
 static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src);
 
 /* Makes dst hold src's data, changing only what differs, so that ours'
@@ -218,7 +345,7 @@ static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *sr
 		for (i = 0; i < src->count && !ret; i++)
 			if (is_item(&src->entries[i]) && src->entries[i].key)
 				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value);
-		return ret;
+		return ret || order_kept(dst, src) ? ret : reorder_like(dst, src);
 	case DOC_LIST:
 		/* item by item; items past the end of src go, src's extra ones
 		 * are appended */
@@ -322,7 +449,7 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 
 		return ret ? ret : merge_nested_map(tm, o, b, t, key);
 	}
-	if (node_same(b, o))
+	if (node_same(b, o) || (!t && removal_drops_nothing(b, o)))
 		return assign_entry(tm->d, ours, key, t);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
@@ -352,6 +479,11 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 		     const struct doc_node *theirs)
 {
 	size_t n = ours->count;
+	/* the order of keys: base's while neither side changed the order of
+	 * the keys it kept, else the side that did, else (both did,
+	 * differently) a conflict at this map */
+	bool ours_moved = base && !order_kept(base, ours), theirs_moved = base && theirs && !order_kept(base, theirs);
+	bool orders_differ = ours_moved && theirs_moved && !order_kept(ours, theirs);
 	int ret = 0;
 
 	/* keys of ours first (in its order), then keys only theirs has; the
@@ -370,7 +502,16 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 	}
 	/* a key ours and theirs both removed, or only ours removed while theirs
 	 * kept it unchanged, needs nothing; one theirs removed is seen above */
-	return ret;
+	if (ret || !theirs_moved)
+		return ret;
+	if (!ours_moved)
+		return reorder_like(ours, theirs);
+	if (!orders_differ)
+		return 0;
+	note_conflict(tm, NULL);
+	if (tm->pick == MERGE_PICK_OURS)
+		return 0;
+	return reorder_like(ours, tm->pick == MERGE_PICK_THEIRS ? theirs : base);
 }
 
 /* A whole document (or file) as one atom. */
@@ -381,7 +522,7 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 
 	if (node_same(*ours, theirs) || node_same(base, theirs))
 		return 0;
-	if (!node_same(base, *ours)) {
+	if (!node_same(base, *ours) && (theirs || !removal_drops_nothing(base, *ours))) {
 		note_conflict(tm, NULL);
 		if (tm->pick == MERGE_PICK_OURS)
 			return 0;
@@ -407,7 +548,7 @@ static int merge_doc_sets(struct doc *o, const struct doc *b, const struct doc *
 {
 	if (doc_sets_keep_ours(o, b, t))
 		return 0;
-	if (!docs_same(b, o))
+	if (!docs_same(b, o) && !(t->count == 0 && docs_removal_drops_nothing(b, o)))
 		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold different numbers of documents");
 	o->count = 0;
 	for (size_t i = 0; i < t->count; i++) {
@@ -767,6 +908,28 @@ static bool has_marker_line(const struct gs_buf *text)
 	return false;
 }
 
+static int conflict_side(const struct gs_buf *marked, int side, struct gs_buf *out);
+static int whole_file_markers(const struct gs_buf *ours, const struct gs_buf *theirs, struct gs_buf *out);
+
+/* Whether taking each side of marked gives back ours and theirs. */
+static int sides_give_back(const struct gs_buf *marked, const struct gs_buf *ours, const struct gs_buf *theirs,
+			   bool *same)
+{
+	const struct gs_buf *want[2] = { ours, theirs };
+	struct gs_buf side;
+	int ret = 0;
+
+	*same = true;
+	gs_buf_init(&side, true);
+	for (int i = 0; i < 2 && !ret && *same; i++) {
+		gs_buf_reset(&side);
+		if (!(ret = conflict_side(marked, i, &side)))
+			*same = side.len == want[i]->len && !sodium_memcmp(side.data, want[i]->data, side.len);
+	}
+	gs_buf_release(&side);
+	return ret;
+}
+
 /* git-style markers around the conflicting values only: a line merge of
  * three tree merges that differ only where keys conflict. */
 static int conflict_text(enum doc_format format, const struct doc *b, const struct gs_buf *pb,
@@ -787,7 +950,18 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		gs_error_clear();
 		ret = line_merge(pb, po, pt, path, out, &clean);
 	} else {
+		bool same = true;
+
 		ret = line_merge(&text[0], &text[1], &text[2], path, out, &clean);
+		/* a side of the markers that is not its tree merge (keys both
+		 * sides moved, differently: xdiff pairs one order's lines with the
+		 * other's, and taking ours would give a key twice): the two
+		 * merges whole between markers */
+		if (!ret && !clean && has_marker_line(out) && !(ret = sides_give_back(out, &text[1], &text[2], &same)) &&
+		    !same) {
+			gs_buf_reset(out);
+			ret = whole_file_markers(&text[1], &text[2], out);
+		}
 	}
 	/* a conflict these texts do not show (a side emptied the file while
 	 * the other changed a comment: all three are empty) shows where the

@@ -119,3 +119,56 @@ YAML
 	for f in s1 s2 s3; do cmp "secrets/$f.yaml" "$T/f5/$f.yaml"; done
 	assert_status_clean
 }
+
+# F3: the order of keys is data (doc_equal counts it); a merge may not drop
+# a reordering one side made.
+# FILE with each conflict resolved to SIDE (ours|theirs): what taking that side by hand gives.
+conflict_side_text() {
+	awk -v side="$2" '/^<<<<<<< /{m=1; next} /^=======$/{m=2; next} /^>>>>>>> /{m=0; next}
+		!m || (m==1 && side=="ours") || (m==2 && side=="theirs")' "$1"
+}
+any_file_rule() { printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml; }
+committed_as() { git show "HEAD:secrets/$2" | "$GITSEAL_BIN" decrypt --input-type "$1" --output-type "$1" /dev/stdin; }
+
+@test "F3: a dotenv reorder theirs made is kept when ours edits the next line" {
+	any_file_rule
+	merge_three o1.env 'A=1\nB=${A}x\nC=3\n' 'A=1\nB=${A}x\nC=4\n' 'B=${A}x\nA=1\nC=3\n'
+	[ "$status" -eq 0 ]
+	run committed_as dotenv o1.env
+	[ "$output" = "$(printf 'B=${A}x\nA=1\nC=4')" ]
+	# and the other way round: ours reordered, theirs edited
+	merge_three o2.env 'A=1\nB=${A}x\nC=3\n' 'B=${A}x\nA=1\nC=3\n' 'A=1\nB=${A}x\nC=4\n'
+	[ "$status" -eq 0 ]
+	run committed_as dotenv o2.env
+	[ "$output" = "$(printf 'B=${A}x\nA=1\nC=4')" ]
+	# INI: sections and their keys
+	merge_three o6.ini '[a]\nx = 1\n[b]\ny = 2\nw = 5\n[c]\nz = 3\n' '[a]\nx = 1\n[b]\ny = 2\nw = 5\n[c]\nz = 4\n' \
+		'[b]\nw = 5\ny = 2\n[a]\nx = 1\n[c]\nz = 3\n'
+	[ "$status" -eq 0 ]
+	run committed_as ini o6.ini
+	echo "$output"
+	[ "$output" = "$(printf '[b]\nw = 5\ny = 2\n[a]\nx = 1\n[c]\nz = 4')" ]
+}
+
+@test "F3: a YAML map reorder theirs made is kept when ours edits the next line, nested too" {
+	merge_three o3.yaml 'a: 1\nb: 2\nc: 3\n' 'a: 1\nb: 2\nc: 4\n' 'b: 2\na: 1\nc: 3\n'
+	[ "$status" -eq 0 ]
+	run committed_plain o3.yaml
+	[ "$output" = "$(printf 'b: 2\na: 1\nc: 4')" ]
+	merge_three o4.yaml 'm:\n  a: 1\n  b: 2\n  c: 3\n' 'm:\n  a: 1\n  b: 2\n  c: 4\n' 'm:\n  b: 2\n  a: 1\n  c: 3\n'
+	[ "$status" -eq 0 ]
+	run committed_plain o4.yaml
+	[ "$output" = "$(printf 'm:\n    b: 2\n    a: 1\n    c: 4')" ]
+}
+
+@test "F3: keys both sides reordered differently conflict, each side's order kept between markers" {
+	any_file_rule
+	merge_three o5.env 'A=1\nB=2\nC=3\n' 'B=2\nA=1\nC=3\n' 'A=1\nC=3\nB=2\n'
+	[ "$status" -eq 1 ]
+	grep -q '^<<<<<<< ' secrets/o5.env
+	run conflict_side_text secrets/o5.env ours
+	[ "$output" = "$(printf 'B=2\nA=1\nC=3')" ]
+	run conflict_side_text secrets/o5.env theirs
+	[ "$output" = "$(printf 'A=1\nC=3\nB=2')" ]
+	assert_markers_refused_at_commit secrets/o5.env
+}
