@@ -954,3 +954,27 @@ mallory_copies_prod_to_dev() {
 	git commit -qam "port"
 	[ "$(git show HEAD~1:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
 }
+
+@test "a walk that met a version this clone cannot open keeps no current verdict: an identity added later might open it" {
+	# a version sealed for mallory only, committed past the filter, then
+	# the version before it back
+	old=$(git rev-parse HEAD:secrets/app.yaml)
+	printf 'db_password: hers\nport: 5432\n' > "$T/hers.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" hers.yaml) > "$T/mx.yaml"
+	id=$(git hash-object -w --no-filters "$T/mx.yaml")
+	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
+	git update-ref HEAD "$(git commit-tree "$(git write-tree)" -p HEAD -m "sealed for mallory only")"
+	git update-index --cacheinfo "100644,$old,secrets/app.yaml"
+	git update-ref HEAD "$(git commit-tree "$(git write-tree)" -p HEAD -m "back")"
+	# a key made here after them, then an edit: the walk for that key
+	# meets mallory's version, which did not open here
+	printf 'db_password: mine\nport: 5432\n' > secrets/app.yaml
+	git commit -qam "a key of this clone"
+	printf 'db_password: mine-edit\nport: 5432\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	# the walk found the key current (re-used) but kept no such verdict
+	[ "$(git show :secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
+	  "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" ]
+	grep -q '^r ' .git/gitseal/history
+	run ! grep -q '^c ' .git/gitseal/history
+}
