@@ -38,3 +38,47 @@ libcrypto_opened() {
 	OPENSSL_CONF=$TMP/fips.cnf gitseal decrypt "$TMP/large.enc.yaml" >"$TMP/out"
 	cmp "$TMP/large.yaml" "$TMP/out"
 }
+
+# A gitseal process held at its first read of standard input (a FIFO that
+# nothing writes to): its pid in $held. release_held lets it go.
+hold() {
+	mkfifo "$TMP/in"
+	# fd 3 is bats's own: the process must not hold it, and the writer is fd 8
+	"$GITSEAL_BIN" "$@" <"$TMP/in" >/dev/null 2>&1 3>&- &
+	held=$!
+	exec 8>"$TMP/in"
+	# until it blocks reading the FIFO, past its start-up
+	for _ in $(seq 100); do
+		case "$(cat /proc/$held/wchan 2>/dev/null)" in *pipe_read*) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+release_held() {
+	exec 8>&-
+	wait "$held" || true
+}
+
+kernel_at_least() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$(uname -r)"
+	[ "$major" -gt "$1" ] || { [ "$major" -eq "$1" ] && [ "${minor%%[!0-9]*}" -ge "$2" ]; }
+}
+
+# A page fault cost 10-25 us on the bench's VM: gitseal maps its code and
+# constants with one madvise at start-up (util/prefault.c) instead of
+# faulting them in 64 KiB at a time.
+@test "gitseal's code and constants are mapped whole at start-up" {
+	kernel_at_least 5 14 || skip "MADV_POPULATE_READ needs Linux 5.14"
+	hold age -d -i "$KEYS/demo-age-key.txt"
+	bin=$(readlink -f "$GITSEAL_BIN")
+	# the executable's read-only mappings: each wholly resident (Rss = Size)
+	awk -v bin="$bin" '
+		$NF == bin { mine = ($2 !~ /w/); next }
+		/^[0-9a-f]+-[0-9a-f]+ / { mine = 0; next }
+		mine && $1 == "Size:" { size = $2 }
+		mine && $1 == "Rss:" { n++; if ($2 != size) { print "partly mapped: " size " kB, " $2 " kB resident"; bad = 1 } }
+		END { exit bad || n < 2 }
+	' "/proc/$held/smaps" || { release_held; false; }
+	release_held
+}
