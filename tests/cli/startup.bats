@@ -82,3 +82,22 @@ kernel_at_least() {
 	' "/proc/$held/smaps" || { release_held; false; }
 	release_held
 }
+
+# glibc's mkstemp: no close-on-exec, and a first clock_gettime (two vDSO
+# pages faulted in) for its name; util/io.c makes the name itself.
+@test "the temporary output file is close-on-exec and named .gitseal-tmp-XXXXXX" {
+	hold age -r "$(demo_recipient)" -o "$TMP/out.age"
+	tmp_fd=""
+	for fd in /proc/$held/fd/*; do
+		case "$(readlink "$fd")" in "$TMP"/.gitseal-tmp-*) tmp_fd=${fd##*/}; name=$(readlink "$fd") ;; esac
+	done
+	[ -n "$tmp_fd" ] || { release_held; echo "no temporary file open"; false; }
+	flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$held/fdinfo/$tmp_fd")
+	release_held
+	[[ "${name##*/}" =~ ^\.gitseal-tmp-[A-Za-z0-9_-]{6}$ ]]
+	# O_CLOEXEC is 02000000 (octal) on Linux
+	(( (8#$flags & 8#2000000) != 0 )) || { echo "flags $flags"; false; }
+	# the input ended empty: an empty file's encryption, renamed into place
+	[ -z "$(gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/out.age")" ]
+	[ -z "$(ls -A "$TMP" | grep gitseal-tmp || true)" ]
+}
