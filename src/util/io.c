@@ -134,9 +134,44 @@ struct gs_reader gs_reader_from_mem(struct gs_mem_source *src, const uint8_t *da
 	return (struct gs_reader){ mem_read, src, NULL };
 }
 
+/* One writev(2) for all of iov where stdio holds nothing back (an
+ * unbuffered stream); through stdio's buffer otherwise. */
+static int file_writev(void *ctx, struct iovec *iov, int n)
+{
+	FILE *f = ctx;
+	ssize_t w;
+	int ret = 0;
+
+	if (__fbufsize(f) > 1) {
+		for (; n > 0 && !ret; iov++, n--)
+			ret = file_write(f, iov->iov_base, iov->iov_len);
+		return ret;
+	}
+	while (n > 0) {
+		w = writev(fileno(f), iov, n > IOV_MAX ? IOV_MAX : n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return GS_FAIL(GS_ERR_IO, "write error: %s", w < 0 ? strerror(errno) : "nothing written");
+		n = iov_advance(&iov, n, (size_t)w);
+	}
+	return 0;
+}
+
 struct gs_writer gs_writer_to_file(FILE *f)
 {
-	return (struct gs_writer){ file_write, f };
+	return (struct gs_writer){ file_write, f, file_writev };
+}
+
+int gs_write_vec(struct gs_writer *w, struct iovec *iov, int n)
+{
+	int ret = 0;
+
+	if (w->writev)
+		return w->writev(w->ctx, iov, n);
+	for (; n > 0 && !ret; iov++, n--)
+		ret = w->write(w->ctx, iov->iov_base, iov->iov_len);
+	return ret;
 }
 
 static int fd_write(void *ctx, const uint8_t *buf, size_t n)
@@ -158,12 +193,12 @@ static int fd_write(void *ctx, const uint8_t *buf, size_t n)
 
 struct gs_writer gs_writer_to_fd(const int *fd)
 {
-	return (struct gs_writer){ fd_write, (void *)fd };
+	return (struct gs_writer){ fd_write, (void *)fd, NULL };
 }
 
 struct gs_writer gs_writer_to_buf(struct gs_buf *b)
 {
-	return (struct gs_writer){ buf_write, b };
+	return (struct gs_writer){ buf_write, b, NULL };
 }
 
 int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)

@@ -583,7 +583,7 @@ static int decrypt_counting(const struct age_identity_list *ids, const struct gs
 {
 	struct gs_mem_source src;
 	struct gs_reader r = gs_reader_from_mem(&src, ct->data, ct->len);
-	struct gs_writer w = { count_write, released };
+	struct gs_writer w = { count_write, released, NULL };
 
 	*released = 0;
 	return age_decrypt(ids, &r, &w);
