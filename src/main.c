@@ -13,7 +13,6 @@
 #include "cmd/sops_options.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
-#include "gitseal/prefault.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
 /* GITSEAL_VERSION: `git describe` at build time (Makefile, scripts/version.sh) */
@@ -171,7 +170,6 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int ret, code;
 
-	gs_prefault_program();
 	/* past a file size limit (ulimit -f) a write fails with EFBIG and the
 	 * temporary file is removed; the default action, a kill, would leave
 	 * part of the output (plaintext, for decrypt -i) beside the target.

@@ -59,30 +59,6 @@ release_held() {
 	wait "$held" || true
 }
 
-kernel_at_least() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	[ "$major" -gt "$1" ] || { [ "$major" -eq "$1" ] && [ "${minor%%[!0-9]*}" -ge "$2" ]; }
-}
-
-# A page fault cost 10-25 us on the bench's VM: gitseal maps its code and
-# constants with one madvise at start-up (util/prefault.c) instead of
-# faulting them in 64 KiB at a time.
-@test "gitseal's code and constants are mapped whole at start-up" {
-	kernel_at_least 5 14 || skip "MADV_POPULATE_READ needs Linux 5.14"
-	hold age -d -i "$KEYS/demo-age-key.txt"
-	bin=$(readlink -f "$GITSEAL_BIN")
-	# the executable's read-only mappings: each wholly resident (Rss = Size)
-	awk -v bin="$bin" '
-		$NF == bin { mine = ($2 !~ /w/); next }
-		/^[0-9a-f]+-[0-9a-f]+ / { mine = 0; next }
-		mine && $1 == "Size:" { size = $2 }
-		mine && $1 == "Rss:" { n++; if ($2 != size) { print "partly mapped: " size " kB, " $2 " kB resident"; bad = 1 } }
-		END { exit bad || n < 2 }
-	' "/proc/$held/smaps" || { release_held; false; }
-	release_held
-}
-
 # glibc's mkstemp: no close-on-exec, and a first clock_gettime (two vDSO
 # pages faulted in) for its name; util/io.c makes the name itself.
 @test "the temporary output file is close-on-exec and named .gitseal-tmp-XXXXXX" {
