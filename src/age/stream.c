@@ -454,14 +454,18 @@ static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 static int decrypt_drain(void *ctx, struct age_batch *b)
 {
 	struct stream *s = ctx;
+	struct iovec iov[AGE_PIPELINE_BATCH_CHUNKS];
 	int ret;
 
 	if (s->final_seen)
 		return b->count ? GS_FAIL(GS_ERR_AGE_PAYLOAD, "invalid payload: trailing data after the final chunk")
 				: AGE_PIPELINE_COMPLETE;
+	/* the authentic chunks, without their tags: one writev to a file
+	 * (a write each had cost 4 system calls a batch) */
 	for (size_t i = 0; i < b->done; i++)
-		if ((ret = s->out->write(s->out->ctx, b->data + i * AGE_CHUNK_CT_SIZE, b->len[i])))
-			return ret;
+		iov[i] = (struct iovec){ b->data + i * AGE_CHUNK_CT_SIZE, b->len[i] };
+	if (b->done && (ret = gs_write_vec(s->out, iov, (int)b->done)))
+		return ret;
 	if (b->error)
 		return GS_FAIL(b->error, "%s", b->why);
 	if (b->final && b->done < b->count)

@@ -343,6 +343,62 @@ static void test_reads_aligned(void **state)
 	free(pt);
 }
 
+/* A sink with writev that counts the calls of each kind. */
+struct counting_sink {
+	struct sink sink;
+	size_t writes, writevs;
+};
+
+static int counting_write(void *ctx, const uint8_t *data, size_t n)
+{
+	struct counting_sink *c = ctx;
+
+	c->writes++;
+	return sink_write(&c->sink, data, n);
+}
+
+static int counting_writev(void *ctx, struct iovec *iov, int n)
+{
+	struct counting_sink *c = ctx;
+	int ret = 0;
+
+	c->writevs++;
+	for (int i = 0; i < n && !ret; i++)
+		ret = sink_write(&c->sink, iov[i].iov_base, iov[i].iov_len);
+	return ret;
+}
+
+/* Decryption's pipeline hands each batch's authentic chunks to the writer
+ * in one writev (a write each had been four system calls a batch); the
+ * chunks before it, one at a time on libsodium, in one write each. */
+static void test_decrypt_writes_batches(void **state)
+{
+	const size_t len = (L + 3 * BATCH + 1) * CHUNK - 5;
+	uint8_t *pt = random_bytes(len);
+	struct source src = { 0 };
+	struct counting_sink c = { 0 };
+	struct gs_reader r = { source_read, &src, NULL };
+	struct gs_writer w = { counting_write, &c, counting_writev };
+	struct age_bufin in;
+	struct gs_buf ct;
+
+	(void)state;
+	age_preload_wait();
+	ref_encrypt(pt, len, &ct);
+	src = (struct source){ .data = ct.data, .len = ct.len };
+	gs_buf_init(&c.sink.buf, true);
+	assert_int_equal(age_bufin_init(&in, &r, 128 * 1024), 0);
+	assert_int_equal(age_stream_decrypt(ref_file_key, ref_nonce, &in, &w), 0);
+	age_bufin_release(&in);
+	assert_int_equal(c.sink.buf.len, len);
+	assert_memory_equal(c.sink.buf.data, pt, len);
+	assert_int_equal(c.writes, L);
+	assert_int_equal(c.writevs, 4);
+	gs_buf_release(&c.sink.buf);
+	gs_buf_release(&ct);
+	free(pt);
+}
+
 /* Encrypts len bytes of pt in one go, joins the loading of OpenSSL if any,
  * and checks the result is want. */
 static void check_encrypt_then_join(const uint8_t *pt, size_t len, const struct gs_buf *want)
@@ -600,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_forged_streams_like_the_reference),
 		cmocka_unit_test(test_io_failures),
 		cmocka_unit_test(test_reads_aligned),
+		cmocka_unit_test(test_decrypt_writes_batches),
 	};
 
 	if (gs_crypto_init() != 0)
