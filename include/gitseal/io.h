@@ -24,6 +24,9 @@ struct gs_reader {
 struct gs_writer {
 	int (*write)(void *ctx, const uint8_t *buf, size_t n);
 	void *ctx;
+	/* optional: writes iov[0..n) in order, as write would one after the
+	 * other, in as few system calls as it can (iov is used up) */
+	int (*writev)(void *ctx, struct iovec *iov, int n);
 };
 
 struct gs_mem_source {
@@ -48,6 +51,9 @@ int gs_read_full(struct gs_reader *r, uint8_t *buf, size_t n, size_t *got)
  * says how many bytes. iov is used up (its entries are advanced). */
 int gs_read_vec(struct gs_reader *r, struct iovec *iov, int n, size_t *got)
 	__attribute__((warn_unused_result));
+
+/* Writes iov[0..n) in order (iov is used up). */
+int gs_write_vec(struct gs_writer *w, struct iovec *iov, int n) __attribute__((warn_unused_result));
 
 /* Reads a whole file (path "-" is stdin) into b, failing past max bytes. */
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)

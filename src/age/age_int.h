@@ -162,12 +162,19 @@ bool age_preload_done(void);
 enum {
 	AGE_PIPELINE_BATCH_CHUNKS = 4,
 	AGE_PIPELINE_BATCHES = 4,
+	/* decryption: the chunks back to back, as read */
 	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
+	/* encryption: each chunk's plaintext read to a cache line's start
+	 * (stream.c, encrypt_fill), the chunks AGE_PIPELINE_STRIDE apart */
+	AGE_PIPELINE_LINE = 64,
+	AGE_PIPELINE_STRIDE = (AGE_CHUNK_CT_SIZE + AGE_PIPELINE_LINE - 1) / AGE_PIPELINE_LINE * AGE_PIPELINE_LINE,
+	AGE_PIPELINE_BATCH_ALLOC = AGE_PIPELINE_LINE + (AGE_PIPELINE_BATCH_CHUNKS - 1) * AGE_PIPELINE_STRIDE +
+				   AGE_CHUNK_CT_SIZE,
 	AGE_PIPELINE_COMPLETE = 1, /* drain: the stream is complete */
 };
 
 struct age_batch {
-	uint8_t *data;               /* chunk i at i * AGE_CHUNK_CT_SIZE, sealed in place */
+	uint8_t *data;               /* AGE_PIPELINE_BATCH_ALLOC bytes; the chunks sealed or opened in place */
 	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
 	size_t count;                /* chunks in the batch */
 	uint64_t counter;            /* the first chunk's number (set by the pipeline) */

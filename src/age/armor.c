@@ -270,7 +270,7 @@ int age_armor_writer_init(struct age_armor_writer *w, struct gs_writer *out)
 
 struct gs_writer age_armor_writer_as_writer(struct age_armor_writer *w)
 {
-	return (struct gs_writer){ armor_write, w };
+	return (struct gs_writer){ armor_write, w, NULL };
 }
 
 int age_armor_writer_finish(struct age_armor_writer *w)

@@ -152,26 +152,35 @@ static int header_line(struct age_bufin *b, const uint8_t **line, size_t *len)
 }
 
 /* "-> TYPE ARG..." (spec §3.3): single spaces, printable ASCII, >= 1 arg. */
+static int malformed_stanza(void)
+{
+	return GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza line");
+}
+
 static int parse_stanza_args(const uint8_t *line, size_t len, char ***args_out, size_t *argc_out)
 {
 	char **args = NULL;
 	size_t argc = 0, i, start;
-	int ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid header: malformed stanza line");
+	int ret;
 
 	if (len < 4 || line[2] != ' ')
-		return ret;
+		return malformed_stanza();
 	args = calloc(len / 2 + 1, sizeof(char *));
 	if (!args)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	start = 3;
 	for (i = 3; i <= len; i++) {
 		if (i < len && line[i] != ' ') {
-			if (!arg_char_ok(line[i]))
+			if (!arg_char_ok(line[i])) {
+				ret = malformed_stanza();
 				goto fail;
+			}
 			continue;
 		}
-		if (i == start)
+		if (i == start) {
+			ret = malformed_stanza();
 			goto fail;
+		}
 		args[argc] = strndup((const char *)line + start, i - start);
 		if (!args[argc]) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -81,7 +81,7 @@ static void fill_next(struct pipeline *p)
 	pthread_mutex_unlock(&p->lock);
 	*b = (struct age_batch){ .data = b->data, .counter = p->counter };
 	/* allocated on first use: the rest of a file may need fewer */
-	if (!b->data && !(b->data = gs_secure_alloc(AGE_PIPELINE_BATCH_SIZE)))
+	if (!b->data && !(b->data = gs_secure_alloc(AGE_PIPELINE_BATCH_ALLOC)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	else
 		ret = p->ops->fill(p->ctx, b);

@@ -387,7 +387,7 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 		setvbuf(out->file.f, NULL, _IONBF, 0);
 		out->sink = gs_writer_to_file(out->file.f);
 	} else if (o->decrypt) {
-		out->sink = (struct gs_writer){ held_write, &out->held };
+		out->sink = (struct gs_writer){ held_write, &out->held, NULL };
 	} else {
 		out->sink = gs_writer_to_file(stdout);
 	}

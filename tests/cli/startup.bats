@@ -38,3 +38,42 @@ libcrypto_opened() {
 	OPENSSL_CONF=$TMP/fips.cnf gitseal decrypt "$TMP/large.enc.yaml" >"$TMP/out"
 	cmp "$TMP/large.yaml" "$TMP/out"
 }
+
+# A gitseal process held at its first read of standard input (a FIFO that
+# nothing writes to): its pid in $held. release_held lets it go.
+hold() {
+	mkfifo "$TMP/in"
+	# fd 3 is bats's own: the process must not hold it, and the writer is fd 8
+	"$GITSEAL_BIN" "$@" <"$TMP/in" >/dev/null 2>&1 3>&- &
+	held=$!
+	exec 8>"$TMP/in"
+	# until it blocks reading the FIFO, past its start-up
+	for _ in $(seq 100); do
+		case "$(cat /proc/$held/wchan 2>/dev/null)" in *pipe_read*) return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+release_held() {
+	exec 8>&-
+	wait "$held" || true
+}
+
+# glibc's mkstemp: no close-on-exec, and a first clock_gettime (two vDSO
+# pages faulted in) for its name; util/io.c makes the name itself.
+@test "the temporary output file is close-on-exec and named .gitseal-tmp-XXXXXX" {
+	hold age -r "$(demo_recipient)" -o "$TMP/out.age"
+	tmp_fd=""
+	for fd in /proc/$held/fd/*; do
+		case "$(readlink "$fd")" in "$TMP"/.gitseal-tmp-*) tmp_fd=${fd##*/}; name=$(readlink "$fd") ;; esac
+	done
+	[ -n "$tmp_fd" ] || { release_held; echo "no temporary file open"; false; }
+	flags=$(awk '$1 == "flags:" { print $2 }' "/proc/$held/fdinfo/$tmp_fd")
+	release_held
+	[[ "${name##*/}" =~ ^\.gitseal-tmp-[A-Za-z0-9_-]{6}$ ]]
+	# O_CLOEXEC is 02000000 (octal) on Linux
+	(( (8#$flags & 8#2000000) != 0 )) || { echo "flags $flags"; false; }
+	# the input ended empty: an empty file's encryption, renamed into place
+	[ -z "$(gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/out.age")" ]
+	[ -z "$(ls -A "$TMP" | grep gitseal-tmp || true)" ]
+}

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gs_mem_source src;
 	struct gs_reader r = gs_reader_from_mem(&src, data, size);
 	size_t released = 0;
-	struct gs_writer w = { count_write, &released };
+	struct gs_writer w = { count_write, &released, NULL };
 	int ret;
 
 	if (!ids.count) {

@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gs_buf ct, released;
 	struct gs_mem_source src;
 	struct gs_reader r;
-	struct gs_writer w = { append, &released };
+	struct gs_writer w = { append, &released, NULL };
 	struct age_bufin in;
 	struct ref_outcome want;
 	int ret;

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int initialized;
 	struct gs_mem_source src;
 	struct gs_reader in;
-	struct gs_writer sink = { discard_write, NULL };
+	struct gs_writer sink = { discard_write, NULL, NULL };
 	struct pkt_writer w = { &sink, NULL, NULL };
 	struct filter_handler h = { echo_run, NULL, NULL, 1 };
 	struct pkt_reader *r;

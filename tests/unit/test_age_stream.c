@@ -85,7 +85,7 @@ static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *
 {
 	struct source src = { .data = pt, .len = len, .step = step };
 	struct gs_reader r = { source_read, &src, NULL };
-	struct gs_writer w = { sink_write, out };
+	struct gs_writer w = { sink_write, out, NULL };
 
 	return age_stream_encrypt(ref_file_key, ref_nonce, &r, &w);
 }
@@ -93,7 +93,7 @@ static int run_encrypt(const uint8_t *pt, size_t len, size_t step, struct sink *
 static int run_decrypt(struct source *src, struct sink *out)
 {
 	struct gs_reader r = { source_read, src, NULL };
-	struct gs_writer w = { sink_write, out };
+	struct gs_writer w = { sink_write, out, NULL };
 	struct age_bufin in;
 	int ret;
 
@@ -188,7 +188,7 @@ static void check_file_encrypt(FILE *f, const uint8_t *pt, size_t len, const str
 {
 	struct gs_reader r = gs_reader_from_file(f);
 	struct sink out = { 0 };
-	struct gs_writer w = { sink_write, &out };
+	struct gs_writer w = { sink_write, &out, NULL };
 
 	(void)pt;
 	gs_buf_init(&out.buf, false);
@@ -259,6 +259,143 @@ static void test_file_reads_same_bytes(void **state)
 		}
 		gs_buf_release(&want);
 	}
+	free(pt);
+}
+
+/* A source with readv that counts the chunk-sized pieces it is asked to
+ * fill away from a cache line's start (the pipeline's reads). */
+struct aligned_source {
+	struct source src;
+	size_t pieces, off_line;
+};
+
+static int aligned_source_readv(void *ctx, struct iovec *iov, int n, size_t *got)
+{
+	struct aligned_source *a = ctx;
+	size_t step;
+	int ret = 0;
+
+	*got = 0;
+	for (int i = 0; i < n && !ret; i++) {
+		if (iov[i].iov_len >= CHUNK - 1) {
+			a->pieces++;
+			a->off_line += ((uintptr_t)iov[i].iov_base % AGE_PIPELINE_LINE) != 0;
+		}
+		ret = source_read(&a->src, iov[i].iov_base, iov[i].iov_len, &step);
+		*got += step;
+		if (step < iov[i].iov_len)
+			break;
+	}
+	return ret;
+}
+
+/* A file written with writev (the unbuffered stream of `age -o`) holds the
+ * same bytes as one written a chunk at a time. */
+static void check_writev_file(const uint8_t *pt, size_t len, const struct gs_buf *want)
+{
+	struct source src = { .data = pt, .len = len };
+	struct gs_reader r = { source_read, &src, NULL };
+	FILE *f = tmpfile();
+	struct gs_writer w;
+	uint8_t *back = malloc(want->len + 1);
+
+	assert_non_null(f);
+	assert_non_null(back);
+	assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+	w = gs_writer_to_file(f);
+	assert_int_equal(age_stream_encrypt(ref_file_key, ref_nonce, &r, &w), 0);
+	rewind(f);
+	assert_int_equal(fread(back, 1, want->len + 1, f), want->len);
+	assert_memory_equal(back, want->data, want->len);
+	free(back);
+	fclose(f);
+}
+
+/* The pipeline reads each chunk's plaintext to the start of a cache line
+ * (the kernel's copy runs slower to an address off one), chunk 0 after the
+ * carried look-ahead byte too, and writes the same bytes as the reference. */
+static void test_reads_aligned(void **state)
+{
+	static const size_t sizes[] = { (L + BATCH) * CHUNK, (L + 3 * BATCH + 1) * CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[1]);
+	struct gs_buf want;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct aligned_source a = { .src = { .data = pt, .len = sizes[i] } };
+		/* a.src first: source_read takes &a as its struct source */
+		struct gs_reader r = { source_read, &a, aligned_source_readv };
+		struct sink out = { 0 };
+		struct gs_writer w = { sink_write, &out, NULL };
+
+		ref_encrypt(pt, sizes[i], &want);
+		gs_buf_init(&out.buf, false);
+		assert_int_equal(age_stream_encrypt(ref_file_key, ref_nonce, &r, &w), 0);
+		assert_int_equal(out.buf.len, want.len);
+		assert_memory_equal(out.buf.data, want.data, want.len);
+		assert_true(a.pieces >= BATCH);
+		if (a.off_line)
+			fail_msg("%zu of %zu chunk reads off a cache line", a.off_line, a.pieces);
+		gs_buf_release(&out.buf);
+		check_writev_file(pt, sizes[i], &want);
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
+/* A sink with writev that counts the calls of each kind. */
+struct counting_sink {
+	struct sink sink;
+	size_t writes, writevs;
+};
+
+static int counting_write(void *ctx, const uint8_t *data, size_t n)
+{
+	struct counting_sink *c = ctx;
+
+	c->writes++;
+	return sink_write(&c->sink, data, n);
+}
+
+static int counting_writev(void *ctx, struct iovec *iov, int n)
+{
+	struct counting_sink *c = ctx;
+	int ret = 0;
+
+	c->writevs++;
+	for (int i = 0; i < n && !ret; i++)
+		ret = sink_write(&c->sink, iov[i].iov_base, iov[i].iov_len);
+	return ret;
+}
+
+/* Decryption's pipeline hands each batch's authentic chunks to the writer
+ * in one writev (a write each had been four system calls a batch); the
+ * chunks before it, one at a time on libsodium, in one write each. */
+static void test_decrypt_writes_batches(void **state)
+{
+	const size_t len = (L + 3 * BATCH + 1) * CHUNK - 5;
+	uint8_t *pt = random_bytes(len);
+	struct source src = { 0 };
+	struct counting_sink c = { 0 };
+	struct gs_reader r = { source_read, &src, NULL };
+	struct gs_writer w = { counting_write, &c, counting_writev };
+	struct age_bufin in;
+	struct gs_buf ct;
+
+	(void)state;
+	age_preload_wait();
+	ref_encrypt(pt, len, &ct);
+	src = (struct source){ .data = ct.data, .len = ct.len };
+	gs_buf_init(&c.sink.buf, true);
+	assert_int_equal(age_bufin_init(&in, &r, 128 * 1024), 0);
+	assert_int_equal(age_stream_decrypt(ref_file_key, ref_nonce, &in, &w), 0);
+	age_bufin_release(&in);
+	assert_int_equal(c.sink.buf.len, len);
+	assert_memory_equal(c.sink.buf.data, pt, len);
+	assert_int_equal(c.writes, L);
+	assert_int_equal(c.writevs, 4);
+	gs_buf_release(&c.sink.buf);
+	gs_buf_release(&ct);
 	free(pt);
 }
 
@@ -473,7 +610,7 @@ static void test_io_failures(void **state)
 	for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]); i++) {
 		struct source src = { .data = ct.data, .len = ct.len, .fail_at = fail_at[i] };
 		struct gs_reader r = { source_read, &src, NULL };
-		struct gs_writer w = { sink_write, &out };
+		struct gs_writer w = { sink_write, &out, NULL };
 
 		out = (struct sink){ 0 };
 		gs_buf_init(&out.buf, true);
@@ -518,6 +655,8 @@ int main(void)
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
 		cmocka_unit_test(test_io_failures),
+		cmocka_unit_test(test_reads_aligned),
+		cmocka_unit_test(test_decrypt_writes_batches),
 	};
 
 	if (gs_crypto_init() != 0)
