@@ -99,7 +99,6 @@ void gitfilter_free(struct gitfilter *f)
 		git_repository_free(f->repo);
 	}
 	free(f->head_dir_path);
-	free(f->plan_after);
 	free(f->workdir);
 	free(f->statedir);
 	free(f->config_error);
@@ -752,12 +751,9 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	} else {
 		if (found || !readahead_take(f->ahead, path, in, len, out))
 			ret = gitfilter_clean_given(f, path, in, len, &prev, found, out);
-		/* a new file: the next ones git asks for are likely new too,
-		 * planned once git has this answer (serve_answered) */
-		if (!found && f->ahead) {
-			free(f->plan_after);
-			f->plan_after = strdup(path);
-		}
+		/* a new file: the next ones git asks for are likely new too */
+		if (!found)
+			readahead_plan(f->ahead, path);
 	}
 	gs_buf_release(&prev);
 	return ret;
@@ -933,21 +929,6 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	return ret;
 }
 
-/* The read-ahead's planning of the files after a new one (readahead.c:
- * libgit2's attribute and ignore lookups, about twenty system calls a
- * file) runs once git has that file's answer: git writes the object and
- * reads the next file meanwhile, instead of waiting for it. */
-static void serve_answered(void *ctx)
-{
-	struct gitfilter *f = ((struct serve_ctx *)ctx)->f;
-
-	if (!f->plan_after)
-		return;
-	readahead_plan(f->ahead, f->plan_after);
-	free(f->plan_after);
-	f->plan_after = NULL;
-}
-
 static void serve_failed(void *ctx, enum filter_command cmd, const char *path, int err)
 {
 	struct serve_ctx *s = ctx;
@@ -1015,8 +996,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct gs_writer w = gs_writer_to_file(out);
 	struct pkt_writer pw = { &w, stream_flush, out };
 	/* without workers the filter does not offer git the delay capability */
-	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe,
-				    serve_answered };
+	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe };
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);

@@ -418,8 +418,6 @@ static int answer(struct pkt_writer *w, const struct filter_handler *h, struct d
 		err = h->run(h->ctx, req->cmd, req->path, req->content.data, req->content.len, &out);
 	}
 	ret = answer_result(w, h, req->cmd, req->path, err, &out);
-	if (!ret && h->answered)
-		h->answered(h->ctx);
 out:
 	gs_buf_release(&out);
 	return ret;

@@ -125,9 +125,6 @@ struct filter_handler {
 	/* git's pipe when the input is one (may be NULL): told when a
 	 * request is being read */
 	struct pkt_pipe *pipe;
-	/* Called once git has a file's answer, may be NULL: work git need
-	 * not wait for. */
-	void (*answered)(void *ctx);
 };
 
 enum {

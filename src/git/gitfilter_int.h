@@ -81,7 +81,6 @@ struct gitfilter {
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
-	char *plan_after;           /* a new file cleaned: the files after it are planned once git has its answer */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];

@@ -228,25 +228,6 @@ SH
 	assert_status_clean
 }
 
-# The read-ahead plans the files after a new one (libgit2's attribute and
-# ignore lookups, about twenty system calls a file) once git has that
-# file's answer: git writes the object and reads the next file meanwhile.
-@test "git add of new files: the files ahead are looked at after the answer git waits for" {
-	command -v strace >/dev/null || skip "strace is not installed"
-	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
-	for i in 1 2 3 4 5; do printf 'k: v%d\n' "$i" > "secrets/f$i.yaml"; done
-	git config filter.gitseal.process \
-		"strace -f -qq -e trace=write,newfstatat,lstat,statx,openat -o $T/trace $GITSEAL_BIN git filter-process"
-	git add -A
-	# f1 plans nothing (no run of new files yet); f2's clean plans f3 on
-	second=$(grep -n 'write(1, "0013status=success' "$T/trace" | sed -n 2p | cut -d: -f1)
-	first_f3=$(grep -n 'secrets/f3\.yaml' "$T/trace" | head -1 | cut -d: -f1)
-	[ -n "$second" ] && [ -n "$first_f3" ]
-	[ "$first_f3" -gt "$second" ]
-	git commit -qm new --no-verify
-	for i in 1 2 3 4 5; do assert_blob_encrypted "secrets/f$i.yaml"; done
-}
-
 # 40 new files in one directory, with an empty one, an ignored one, a
 # hand-made sops file and a symbolic link to a file outside the
 # repository among them; the work tree kept in $T/orig
