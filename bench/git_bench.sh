@@ -15,9 +15,10 @@
 # way to tell a regression from a change in the machine's load.
 # GIT_BENCH_PEER=0 skips git-crypt. GIT_BENCH_FLOOR=1 adds two variants of
 # the no-op filter to the rounds: one that polls git's pipe inside a
-# request (--spin-within=30, as gitseal's filter does) and one that
-# answers every smudge "delayed" (--delay, as gitseal does in a checkout),
-# and prints what each costs beside plain git (docs/development.md).
+# request, yielding its CPU between polls (--spin-within=30 --yield, as
+# gitseal's filter does) and one that also answers every smudge "delayed"
+# (--delay, as gitseal does in a checkout), and prints what each costs
+# beside plain git (docs/development.md).
 # usage: bench/git_bench.sh [GITSEAL_BIN] [N]   (PEER_DIV=1 runs git-crypt on all N)
 set -euo pipefail
 BIN=$(readlink -f "${1:-build/gitseal}")
@@ -57,9 +58,9 @@ cc -O2 -o "$T/bin/noop_filter" "$(dirname "$0")/noop_filter.c"
 # only a repository whose attributes name it runs it
 git config --global filter.noop.process "$T/bin/noop_filter"
 git config --global filter.noop.required true
-git config --global filter.nooppoll.process "$T/bin/noop_filter --spin-within=30"
+git config --global filter.nooppoll.process "$T/bin/noop_filter --spin-within=30 --yield"
 git config --global filter.nooppoll.required true
-git config --global filter.noopdelay.process "$T/bin/noop_filter --delay"
+git config --global filter.noopdelay.process "$T/bin/noop_filter --delay --spin-within=30 --yield"
 git config --global filter.noopdelay.required true
 
 now() { date +%s.%N; }
@@ -241,8 +242,9 @@ if [ "$FLOOR" != 0 ]; then
 		done
 		printf '%-24s%s\n' "$op" "$row"
 	done
-	echo "(no-op: blocks for each of git's writes; polling: polls the pipe for 30 us inside a request;"
-	echo " delayed: answers each smudge 'delayed' and hands it back when git asks, as gitseal does)"
+	echo "(no-op: blocks for each of git's writes; polling: polls the pipe for 30 us inside a request,"
+	echo " yielding its CPU between polls; delayed: polls too, and answers each smudge 'delayed' and"
+	echo " hands it back when git asks: both as gitseal does)"
 fi
 echo "any process filter (the no-op filter) / no filter: add $(printf '%.2f' "$(ratio "$NO_ADD" "$PL_ADD")")x," \
 	"checkout $(printf '%.2f' "$(ratio "$NO_CHECKOUT" "$PL_CHECKOUT")")x," \

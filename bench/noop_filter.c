@@ -16,12 +16,16 @@
  *   --spin-within=US  the same, only inside a request (git writes each
  *              of its packets with a write of its own, microseconds
  *              apart), never while waiting for the next request
+ *   --yield    with --spin or --spin-within, give the CPU up (sched_yield)
+ *              between reads, as gitseal's filter does: git may be waiting
+ *              for this very CPU to write the rest
  *   --delay    answer each smudge git lets wait "delayed", and hand the
  *              files back when git asks (the delay capability)
  * usage (as git's filter.<name>.process): noop_filter [OPTION]... */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@ enum { MAX_PACKET = 65520, HEADER = 4, MAX_DATA = MAX_PACKET - HEADER, IN_BUF = 
 static bool use_stdio, use_delay;
 static long spin_ns;
 static bool spin_within;   /* spin only inside a request */
+static bool spin_yield;    /* sched_yield between reads while spinning */
 static bool mid_request;   /* a request's first packet was read, not its last */
 
 static unsigned char packet[MAX_PACKET + 1];
@@ -75,8 +80,11 @@ static bool refill(void)
 			continue;
 		if (errno != EAGAIN)
 			die("cannot read from git");
-		if (until && now_ns() < until)
+		if (until && now_ns() < until) {
+			if (spin_yield)
+				sched_yield();
 			continue;
+		}
 		struct pollfd p = { 0, POLLIN, 0 };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			die("cannot wait for git");
@@ -341,8 +349,10 @@ static void options(int argc, char **argv)
 			spin_ns = strtol(argv[i] + 7, NULL, 10) * 1000;
 		else if (!strncmp(argv[i], "--spin-within=", 14))
 			spin_ns = strtol(argv[i] + 14, NULL, 10) * 1000, spin_within = true;
+		else if (!strcmp(argv[i], "--yield"))
+			spin_yield = true;
 		else
-			die("usage: noop_filter [--stdio] [--spin=US | --spin-within=US] [--delay]");
+			die("usage: noop_filter [--stdio] [--spin=US | --spin-within=US] [--yield] [--delay]");
 	}
 	if (use_stdio && spin_ns)
 		die("--spin reads with read(2): not with --stdio");

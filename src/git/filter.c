@@ -960,8 +960,9 @@ static bool may_read_ahead(struct gitfilter *f)
 }
 
 /* GITSEAL_FILTER_SPIN_US: how long the filter polls git's pipe inside a
- * request (pktline.c), unset or 0 never. For measuring on other machines
- * (bench/git_bench.sh); the answers are the same either way. */
+ * request (pktline.c), 0 never, unset FILTER_SPIN_US_DEFAULT. For
+ * measuring on other machines (bench/git_bench.sh); the answers are the
+ * same either way. */
 static long spin_ns_from_env(void)
 {
 	const char *v = getenv("GITSEAL_FILTER_SPIN_US");
@@ -969,7 +970,7 @@ static long spin_ns_from_env(void)
 	long us;
 
 	if (!v || !*v)
-		return 0;
+		return FILTER_SPIN_US_DEFAULT * 1000L;
 	us = strtol(v, &end, 10);
 	return *end || us < 0 || us > 1000 ? 0 : us * 1000;
 }

@@ -74,9 +74,12 @@ int pkt_writer_push(struct pkt_writer *w) __attribute__((warn_unused_result));
  * set (a request's first packet was read, its last not yet), an empty
  * pipe is polled for up to spin_ns before the read blocks: the reader
  * stays on its CPU for the rest of the request and is woken once per file.
- * Between requests it always blocks: git then has a file to write or an
- * object to read. A poll that runs out (git did not run: the machine is
- * busy) makes the next fills block, more of them after each one. */
+ * Between polls it yields its CPU (sched_yield): git, or a worker, may be
+ * waiting for that very CPU, and a poll that held it would only wait for
+ * git to be preempted back. Between requests it always blocks: git then
+ * has a file to write or an object to read. A poll that runs out (git did
+ * not run: the machine is busy) makes the next fills block, more of them
+ * after each one. */
 enum { PKT_PIPE_BUF = 1 << 16 };
 
 struct pkt_pipe {
@@ -91,10 +94,12 @@ struct pkt_pipe {
 };
 
 /* spin_ns: how long to poll inside a request, 0 never; never when this
- * process may run on one CPU only. gitseal's filter polls only when told
- * (GITSEAL_FILTER_SPIN_US): measured on 10,000 files at load 3, polling
- * cost 25-40% more CPU and lowered no wall time (docs/development.md). */
-enum { PKT_PIPE_SKIP_MAX = 256 };
+ * process may run on one CPU only. gitseal's filter polls
+ * FILTER_SPIN_US_DEFAULT unless told otherwise (GITSEAL_FILTER_SPIN_US):
+ * a poll that holds the CPU cost more than it saved (docs/development.md),
+ * one that yields between polls took most of a checkout's wake-ups away
+ * and a sixth of its CPU time. */
+enum { PKT_PIPE_SKIP_MAX = 256, FILTER_SPIN_US_DEFAULT = 30 };
 int pkt_pipe_open(struct pkt_pipe *p, int fd, long spin_ns) __attribute__((warn_unused_result));
 void pkt_pipe_close(struct pkt_pipe *p);
 struct gs_reader pkt_pipe_reader(struct pkt_pipe *p);

@@ -206,6 +206,7 @@ static bool spin_until_ready(const struct pkt_pipe *p)
 	do {
 		if (poll(&pfd, 1, 0) > 0)
 			return true;
+		sched_yield();
 	} while (now_ns() < until);
 	return false;
 }

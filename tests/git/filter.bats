@@ -365,6 +365,42 @@ tamper_setup() {
 	grep -q "MAC" <<<"$stderr"
 }
 
+# git writes each packet of a request with a write of its own; a filter
+# that slept between them was woken for each (docs/development.md, the
+# git bench). It polls for the rest of a request, yielding its CPU
+# between polls (git may be waiting for that very CPU): by default, never
+# with GITSEAL_FILTER_SPIN_US=0, and the answer is the same bytes.
+@test "a request whose packets come apart: the filter polls for the rest, yielding its CPU; the same answer" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	[ "$(nproc)" -gt 1 ] || skip "the filter never polls with one CPU"
+	printf 'a: one\n' > secrets/app.yaml
+	git add -A && git commit -qm one
+	git cat-file -p HEAD:secrets/app.yaml > "$T/enc"
+	mkdir "$T/pkts"
+	{ pkt_text git-filter-client; pkt_text version=2; printf 0000; } > "$T/pkts/1"
+	{ pkt_text capability=clean; pkt_text capability=smudge; printf 0000; } > "$T/pkts/2"
+	pkt_text command=smudge > "$T/pkts/3"
+	pkt_text pathname=secrets/app.yaml > "$T/pkts/4"
+	printf 0000 > "$T/pkts/5"
+	pkt_file "$T/enc" > "$T/pkts/6"
+	printf 0000 > "$T/pkts/7"
+	# one packet at a time, 20 ms apart
+	apart() { for i in 1 2 3 4 5 6 7; do cat "$T/pkts/$i"; sleep 0.02; done; }
+	cat "$T"/pkts/[1-7] | "$GITSEAL_BIN" git filter-process > "$T/at_once"
+	expect="$(pkt_text git-filter-server; pkt_text version=2; printf 0000
+		pkt_text capability=clean; pkt_text capability=smudge; printf 0000
+		pkt_text status=success; printf 0000; pkt $'a: one\n'; printf 0000; printf 0000)"
+	[ "$(cat "$T/at_once")" = "$expect" ]
+	apart | strace -f -qq -e trace=sched_yield -o "$T/trace" "$GITSEAL_BIN" git filter-process > "$T/apart"
+	cmp "$T/at_once" "$T/apart"
+	grep -q 'sched_yield()' "$T/trace"
+	apart | GITSEAL_FILTER_SPIN_US=0 strace -f -qq -e trace=sched_yield -o "$T/trace0" \
+		"$GITSEAL_BIN" git filter-process > "$T/apart0"
+	cmp "$T/at_once" "$T/apart0"
+	! grep -q 'sched_yield()' "$T/trace0"
+}
+
 @test "git checkout: a file that fails decryption does not stop the others" {
 	tamper_setup
 	cat > "$T/wrap.sh" <<SH
