@@ -1,6 +1,7 @@
 /* The MAC (spec 4; sops.go Tree.Encrypt/Decrypt, common.go EncryptTree and
  * DecryptTree): SHA-512 over the typed plaintext of the leaves, uppercase
  * hex, stored encrypted under the data key with lastmodified as AAD. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,24 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
+
+/* SHA-512 fetched once, by the warming thread when there is one
+ * (sops_crypto_warm): OpenSSL's first fetch of a digest sets up all of
+ * the provider's digests, 0.6 M instructions that were the caller's
+ * before its first value; EVP_sha512() would also look it up again at
+ * every init. */
+static EVP_MD *sha512;
+static pthread_once_t sha512_once = PTHREAD_ONCE_INIT;
+
+static void sha512_fetch(void)
+{
+	sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
+void sops_mac_warm(void)
+{
+	pthread_once(&sha512_once, sha512_fetch);
+}
 
 int sops_mac_init(struct sops_mac *m, bool only_encrypted)
 {
@@ -23,8 +42,9 @@ int sops_mac_init(struct sops_mac *m, bool only_encrypted)
 	m->only_encrypted = only_encrypted;
 	if ((ret = gs_libcrypto_load()) < 0)
 		return ret;
+	sops_mac_warm();
 	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) != 1)
+	if (!ctx || !sha512 || EVP_DigestInit_ex(ctx, sha512, NULL) != 1)
 		goto fail;
 	/* sops MACOnlyEncryptedInitialization = SHA-256("sops"), so the two
 	 * modes never give the same MAC (spec 4.2). */

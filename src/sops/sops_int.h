@@ -169,6 +169,8 @@ struct sops_mac {
 	bool only_encrypted;
 };
 
+/* SHA-512 fetched ahead of the first sops_mac_init (OpenSSL loaded) */
+void sops_mac_warm(void);
 int sops_mac_init(struct sops_mac *m, bool only_encrypted) __attribute__((warn_unused_result));
 int sops_mac_update(struct sops_mac *m, const uint8_t *p, size_t n) __attribute__((warn_unused_result));
 /* Uppercase hex, 128 characters plus NUL. Frees the context. */

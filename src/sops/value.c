@@ -142,9 +142,11 @@ static const EVP_CIPHER *aes_256_gcm(void)
 	return aes_gcm;
 }
 
+/* what a sops file's values and MAC first ask of OpenSSL */
 static void aes_256_gcm_warm(void)
 {
 	(void)aes_256_gcm();
+	sops_mac_warm();
 }
 
 void sops_crypto_warm(bool large_input)

@@ -74,15 +74,27 @@ static int add_cut(struct ycuts *c, size_t a, size_t b, size_t *shift)
 	return 0;
 }
 
+/* The end of the run from b: eight bytes a step while all eight are in
+ * it (a byte at a time, this loop was 5.7 M of the 9.5 M instructions of
+ * finding the cuts of a 10,000-value file, on the caller's thread before
+ * libyaml's can start). */
+static size_t run_end(const uint8_t *s, size_t b, size_t len)
+{
+	while (len - b >= 8 && (b64[s[b]] & b64[s[b + 1]] & b64[s[b + 2]] & b64[s[b + 3]] & b64[s[b + 4]] &
+				b64[s[b + 5]] & b64[s[b + 6]] & b64[s[b + 7]]))
+		b += 8;
+	while (b < len && b64[s[b]])
+		b++;
+	return b;
+}
+
 /* The run through p, not before done: [*a, *b). */
 static void run_around(const struct ycuts *c, size_t p, size_t done, size_t *a, size_t *b)
 {
 	*a = p;
-	*b = p;
 	while (*a > done && b64[c->src[*a - 1]])
 		(*a)--;
-	while (*b < c->len && b64[c->src[*b]])
-		(*b)++;
+	*b = run_end(c->src, p, c->len);
 }
 
 /* In order of place, so that the cuts come out sorted: the next ':' (found
