@@ -201,6 +201,22 @@ static void note_conflict(struct tree_merge *tm, const char *key)
 		gs_error_clear(); /* the message loses a name, the merge nothing */
 }
 
+/* A conflict over a property of the map at the path (and key): what
+ * and the map's name ("the tag of" m); top ("the document's tag") for a
+ * document's own map. */
+static void note_conflict_of(struct tree_merge *tm, const char *what, const char *top, const char *key)
+{
+	bool named = tm->path.len || key;
+
+	tm->conflicts++;
+	if (tm->conflicts > MERGE_WHERE_MAX)
+		return;
+	if (gs_buf_printf(&tm->where, "%s%s%s%s%s%s", tm->where.len ? ", " : "", named ? what : top,
+			  named ? " " : "", (const char *)tm->path.data, tm->path.len && key ? "." : "",
+			  key ? key : "") < 0)
+		gs_error_clear();
+}
+
 /* A place whose comments conflict (merge_comments.c names it). */
 static void note_comment_conflict(void *ctx, const char *place)
 {
@@ -425,7 +441,7 @@ static int merge_tag(struct tree_merge *tm, struct doc_node *o, const struct doc
 	if (same_tag(o, t) || tags_equal(bt, t->tag))
 		return 0;
 	if (!tags_equal(bt, o->tag)) {
-		note_conflict(tm, key);
+		note_conflict_of(tm, "the tag of", "the document's tag", key);
 		if (tm->pick == MERGE_PICK_OURS)
 			return 0;
 		if (tm->pick == MERGE_PICK_BASE)
@@ -508,7 +524,7 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return reorder_like(ours, theirs);
 	if (!orders_differ)
 		return 0;
-	note_conflict(tm, NULL);
+	note_conflict_of(tm, "the order of keys in", "the order of the top-level keys", NULL);
 	if (tm->pick == MERGE_PICK_OURS)
 		return 0;
 	return reorder_like(ours, tm->pick == MERGE_PICK_THEIRS ? theirs : base);
