@@ -456,7 +456,8 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 	const struct doc_node *b = map_get(base, key), *t = map_get(theirs, key);
 	struct doc_node *o = map_get(ours, key);
 
-	if (node_same(o, t) || node_same(b, t))
+	/* ours removed what theirs only reordered: ours' removal */
+	if (node_same(o, t) || node_same(b, t) || (!o && removal_drops_nothing(b, t)))
 		return 0;
 	/* maps on both sides merge key by key, even when one side kept its
 	 * map: its changes then land in ours' text in place */
@@ -536,7 +537,7 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 {
 	const struct doc_node *pick;
 
-	if (node_same(*ours, theirs) || node_same(base, theirs))
+	if (node_same(*ours, theirs) || node_same(base, theirs) || (!*ours && removal_drops_nothing(base, theirs)))
 		return 0;
 	if (!node_same(base, *ours) && (theirs || !removal_drops_nothing(base, *ours))) {
 		note_conflict(tm, NULL);
@@ -551,10 +552,11 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 }
 
 /* Whether versions that hold different numbers of documents take ours'
- * documents (merge_doc_sets). */
+ * documents (merge_doc_sets): also when ours emptied the file and theirs
+ * only moved keys (a removal drops no edit of theirs). */
 static bool doc_sets_keep_ours(const struct doc *o, const struct doc *b, const struct doc *t)
 {
-	return docs_same(o, t) || docs_same(b, t);
+	return docs_same(o, t) || docs_same(b, t) || (o->count == 0 && docs_removal_drops_nothing(b, t));
 }
 
 /* Versions that hold different numbers of documents (one added or

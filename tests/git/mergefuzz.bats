@@ -161,6 +161,9 @@ assert_conflict_shows() {
 	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
 }
 
+# the merge exited 0 with FILE empty, committed as it is
+merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git show "HEAD:secrets/$1")" ]; }
+
 @test "documents added, removed or emptied on one side merge with a side that changed no data; on both sides they conflict" {
 	# the versions' numbers of documents differed, so the driver conflicted
 	# over the whole file even when the other side had changed only its
@@ -169,10 +172,11 @@ assert_conflict_shows() {
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/d.yaml)" = "$(printf '# a comment\na: 1\n---\nb: 2\n---\nc: 3')" ]
 	assert_status_clean
+	# emptied on one side, only reordered on the other (either way round)
 	merge_three e.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\n' ''
-	[ "$status" -eq 0 ]
-	[ ! -s secrets/e.yaml ]
-	[ -z "$(git show HEAD:secrets/e.yaml)" ]
+	merged_empty e.yaml
+	merge_three e2.yaml 'a: 1\nb: 2\n' '' 'b: 2\na: 1\n'
+	merged_empty e2.yaml
 	merge_three f.yaml 'a: 1\n---\nb: 2\n' 'a: 1\n' 'a: 10\n---\nb: 2\n'
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the file changed on both sides" <<<"$output"
@@ -423,4 +427,17 @@ assert_conflict_shows() {
 	[ "$(grep -c '^<<<<<<< ' secrets/s.ini)" -eq 1 ]
 	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/s.ini | grep -c '^\[sec2\]$')" -eq 1 ]
 	grep -qx '; about db' secrets/s.ini
+}
+
+@test "ours removes a map or keys that theirs only reordered: the removal, as the other way round" {
+	# a side that only moved keys loses no edit to a removal; the driver
+	# saw that only for theirs' removal and conflicted over ours' (the
+	# file emptied: above, with the documents)
+	merge_three r1.yaml 'm:\n  x: 1\n  y: 2\nk: 1\n' 'k: 1\n' 'm:\n  y: 2\n  x: 1\nk: 1\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/r1.yaml)" = "k: 1" ]
+	assert_status_clean
+	merge_three r3.env 'A=1\nB=2\nC=3\n' 'A=1\n' 'C=3\nA=1\nB=2\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/r3.env)" = "A=1" ]
 }
