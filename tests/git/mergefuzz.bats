@@ -118,12 +118,7 @@ assert_conflict_shows() {
 		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
 	done
 	# a value changed with the committed MAC kept is still refused
-	git show HEAD:secrets/f.yaml > "$T/head.yaml"
-	printf 'a: y\n' > secrets/f.yaml
-	git add secrets/f.yaml
-	git show :secrets/f.yaml | grep '^a: ' > "$T/a-line"
-	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/head.yaml" > "$T/partial.yaml"
-	git update-index --cacheinfo "100644,$(git hash-object -w "$T/partial.yaml"),secrets/f.yaml"
+	stage_value_with_committed_mac secrets/f.yaml a 'a: y\n'
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
