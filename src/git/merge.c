@@ -492,14 +492,27 @@ static bool had_key(const struct doc_node *ours, size_t n, const char *key)
 	return false;
 }
 
+/* The key that marks a map of a criss-cross merge's virtual base whose
+ * merge bases ordered its keys differently (keep_agreed): its order equals
+ * neither side's. No side holds the key, so it merges as nothing. */
+static const char order_unknown_key[] = "gitseal-unknown-order";
+
+static bool order_unknown(const struct doc_node *map)
+{
+	return doc_map_find(map, order_unknown_key) != NULL;
+}
+
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs)
 {
 	size_t n = ours->count;
 	/* the order of keys: base's while neither side changed the order of
 	 * the keys it kept, else the side that did, else (both did,
-	 * differently) a conflict at this map */
-	bool ours_moved = base && !order_kept(base, ours), theirs_moved = base && theirs && !order_kept(base, theirs);
+	 * differently) a conflict at this map; an unknown order was changed
+	 * by both */
+	bool unknown = base && order_unknown(base);
+	bool ours_moved = base && (unknown || !order_kept(base, ours));
+	bool theirs_moved = base && theirs && (unknown || !order_kept(base, theirs));
 	bool orders_differ = ours_moved && theirs_moved && !order_kept(ours, theirs);
 	int ret = 0;
 
@@ -981,11 +994,17 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 			ret = whole_file_markers(&text[1], &text[2], out);
 		}
 	}
-	/* a conflict these texts do not show (a side emptied the file while
-	 * the other changed a comment: all three are empty) shows where the
-	 * versions' own lines conflict; a text without markers would pass for
-	 * a resolution, and `git add` would drop the other side's edit */
-	if (!ret && (clean || !has_marker_line(out))) {
+	/* a conflict these texts do not show: where ours' and theirs' merges
+	 * differ, the two whole (the base's pick may equal one of them: a
+	 * criss-cross base whose order is unknown, keep_agreed); where they
+	 * do not (a side emptied the file while the other changed a comment:
+	 * all three are empty) or are binary, where the versions' own lines
+	 * conflict. A text without markers would pass for a resolution, and
+	 * `git add` would drop the other side's edit */
+	if (!ret && clean && (text[1].len != text[2].len || sodium_memcmp(text[1].data, text[2].data, text[1].len))) {
+		gs_buf_reset(out);
+		ret = whole_file_markers(&text[1], &text[2], out);
+	} else if (!ret && (clean || !has_marker_line(out))) {
 		gs_buf_reset(&text[0]);
 		if (!(ret = line_merge(pb, po, pt, path, &text[0], &clean)) && has_marker_line(&text[0])) {
 			gs_buf_reset(out);
@@ -1078,12 +1097,17 @@ static struct doc_node *unknown_map(struct doc *d)
 
 /* Makes map a hold what it and b agree on; every key where they differ
  * (a value, or a key one lacks) gets a value that equals nothing (a map
- * of one where a holds INI sections). */
+ * of one where a holds INI sections), and where they order the keys both
+ * hold differently, a has order_unknown_key. */
 static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b, bool sections)
 {
 	size_t n = a->count;
+	struct doc_node *u;
 	int ret = 0;
 
+	if (!order_kept(a, b) && (!(u = unknown_value(d)) ||
+				  !doc_append(d, a, order_unknown_key, sizeof(order_unknown_key) - 1, u)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct doc_entry *e = &a->entries[i];
 		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
@@ -1097,7 +1121,6 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 	}
 	for (size_t i = 0; i < b->count && !ret; i++) {
 		const struct doc_entry *e = &b->entries[i];
-		struct doc_node *u;
 
 		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
 			continue;

@@ -436,3 +436,27 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/r3.env)" = "A=1" ]
 }
+
+@test "a criss-cross merge whose merge bases ordered the keys differently: each side keeping its order conflicts, both whole between markers" {
+	# the virtual base took one merge base's order (whichever git put
+	# first): the side that kept the other's order won in silence, and
+	# which side that was depended on git
+	printf 'A=1\nB=2\nC=3\n' > secrets/f.env
+	git add -A && git commit -qm base
+	git checkout -qb x
+	printf 'B=2\nA=1\nC=3\n' > secrets/f.env && git commit -qam x
+	git checkout -q main
+	printf 'A=1\nC=3\nB=2\n' > secrets/f.env && git commit -qam m
+	merge_base f.env m2 main x 'A=1\nC=3\nB=2\n'
+	merge_base f.env x2 x main 'B=2\nA=1\nC=3\n'
+	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"
+	printf 'B=2\nA=1\nC=30\n' > secrets/f.env && git commit -qam x3
+	git checkout -q m2
+	printf 'A=10\nC=3\nB=2\n' > secrets/f.env && git commit -qam m3
+	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
+	run git merge --no-edit x2
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"
+	[ "$(cat secrets/f.env)" = "$(printf '<<<<<<< ours\nA=10\nC=30\nB=2\n=======\nB=2\nA=10\nC=30\n>>>>>>> theirs')" ]
+	assert_markers_refused_at_commit secrets/f.env
+}
