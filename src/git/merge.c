@@ -492,14 +492,23 @@ static bool had_key(const struct doc_node *ours, size_t n, const char *key)
 	return false;
 }
 
-/* The key that marks a map of a criss-cross merge's virtual base whose
- * merge bases ordered its keys differently (keep_agreed): its order equals
- * neither side's. No side holds the key, so it merges as nothing. */
+/* The key of the entry that marks a map of a criss-cross merge's virtual
+ * base whose merge bases ordered its keys differently (keep_agreed): its
+ * order equals neither side's. The entry is a removed one, which no
+ * lookup or comparison of data sees. */
 static const char order_unknown_key[] = "gitseal-unknown-order";
 
 static bool order_unknown(const struct doc_node *map)
 {
-	return doc_map_find(map, order_unknown_key) != NULL;
+	size_t n = sizeof(order_unknown_key) - 1;
+
+	for (size_t i = 0; i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
+
+		if (e->removed && e->key && e->key_len == n && !memcmp(e->key, order_unknown_key, n))
+			return true;
+	}
+	return false;
 }
 
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
@@ -1103,11 +1112,15 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 {
 	size_t n = a->count;
 	struct doc_node *u;
+	struct doc_entry *mark;
 	int ret = 0;
 
-	if (!order_kept(a, b) && (!(u = unknown_value(d)) ||
-				  !doc_append(d, a, order_unknown_key, sizeof(order_unknown_key) - 1, u)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (!order_kept(a, b)) {
+		if (!(u = unknown_value(d)) ||
+		    !(mark = doc_append(d, a, order_unknown_key, sizeof(order_unknown_key) - 1, u)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		mark->removed = true;
+	}
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct doc_entry *e = &a->entries[i];
 		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
