@@ -1629,6 +1629,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 			     size_t i, const struct ynode *er)
 {
 	const struct doc_node *v = c->entries[i].value;
+	size_t n0, pool0;
 	int ret;
 
 	if (ysyn_node(p->syn, v) != er || (er->flags & YN_ALIAS) ||
@@ -1650,11 +1651,16 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 	/* a block collection left with no item would read as a null: "[]" */
 	if (!(er->flags & YN_FLOW) && !yfresh_holds_items(v))
 		return write_value(p, c, cr, er, v, YAML_STYLE_ANY);
-	if (tag_changed(v, er) && (ret = retag(p, v, er, er->ind)))
-		return ret == RERENDER ? write_value(p, c, cr, er, v, YAML_STYLE_ANY) : ret;
-	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
-	if (ret == RERENDER)
+	n0 = p->ed.n;
+	pool0 = p->ed.pool.len;
+	if (!tag_changed(v, er) || !(ret = retag(p, v, er, er->ind)))
+		ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
+	if (ret == RERENDER) {
+		/* the new tag too is written with the value */
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
 		ret = write_value(p, c, cr, er, v, YAML_STYLE_ANY);
+	}
 	return ret;
 }
 
