@@ -33,7 +33,7 @@ The trees are read by PyYAML as yaml.v3 types them, Python's json and line
 parsers (tests/redteam/rule1.py).
 
 usage: merge.py [--bin build/gitseal] [--cases N] [--seed S] [--store S]...
-                [--flow F]... [--quick] [--keep DIR]
+                [--flow F]... [--quick] [--keep DIR] [--as-lines-fails]
 Exit 0: every check held; 1: a violation (printed with its seed and case,
 and the three plaintexts under --keep).
 """
@@ -827,6 +827,7 @@ class Harness:
     def __init__(self, args):
         self.bin = os.path.abspath(args.bin)
         self.keep = args.keep
+        self.as_lines_fails = args.as_lines_fails
         self.counts = collections.Counter()
         self.failures = 0
         self.tmp = tempfile.mkdtemp(prefix="mergefuzz-")
@@ -874,6 +875,17 @@ class Harness:
         self.git(repo, "add", ".sops.yaml", ".gitattributes")
         self.git(repo, "commit", "-qm", "rules")
         return d, repo
+
+    def lines_clean(self, case, out, files):
+        """The driver merged as lines (a conflict) where the model merges
+        cleanly: a writer limit (docs/git.md) or a defect. Said, and a
+        failure under --as-lines-fails; False then."""
+        why = "merged as lines, the model merges: %s" % rule1.first_line(out)
+        if self.as_lines_fails:
+            self.fail(case, why, files)
+            return False
+        print("INFO %s: %s" % (case, why), flush=True)
+        return True
 
     def fail(self, case, why, files):
         self.failures += 1
@@ -1149,6 +1161,8 @@ def one_case(h, case):
             if not merged_as_lines(h, case, repo2, work, texts if case.flow == "merge" else None, files):
                 return
             h.counts[store + ":merged-as-lines(info)"] += 1
+            if not model.conflicts and not h.lines_clean(case, out, files):
+                return
         else:
             if not model.conflicts:
                 h.fail(case, "git exits %d, the model merges: %s" % (code, rule1.first_line(out)), files)
@@ -1355,6 +1369,8 @@ def criss_cross_case(h, case):
             if not merged_as_lines(h, case, repo, work, None, files):
                 return
             h.counts[store + ":merged-as-lines(info)"] += 1
+            if not model.conflicts and not h.lines_clean(case, out, files):
+                return
         else:
             # a whole-file conflict whose lines merge cleanly shows that
             # merge without markers (tests/git/mergefuzz.bats)
@@ -1483,6 +1499,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
     ap.add_argument("--keep", help="a directory for the bytes of each failure")
+    ap.add_argument("--as-lines-fails", action="store_true",
+                    help="a merge as lines where the model merges cleanly is a failure (else said)")
     args = ap.parse_args()
     if rule1.yaml is None:
         print("merge.py: skipped: python3-yaml is not installed")
