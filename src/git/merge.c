@@ -201,6 +201,22 @@ static void note_conflict(struct tree_merge *tm, const char *key)
 		gs_error_clear(); /* the message loses a name, the merge nothing */
 }
 
+/* A conflict over a property of the map at the path (and key): what
+ * and the map's name ("the tag of" m); top ("the document's tag") for a
+ * document's own map. */
+static void note_conflict_of(struct tree_merge *tm, const char *what, const char *top, const char *key)
+{
+	bool named = tm->path.len || key;
+
+	tm->conflicts++;
+	if (tm->conflicts > MERGE_WHERE_MAX)
+		return;
+	if (gs_buf_printf(&tm->where, "%s%s%s%s%s%s", tm->where.len ? ", " : "", named ? what : top,
+			  named ? " " : "", (const char *)tm->path.data, tm->path.len && key ? "." : "",
+			  key ? key : "") < 0)
+		gs_error_clear();
+}
+
 /* A place whose comments conflict (merge_comments.c names it). */
 static void note_comment_conflict(void *ctx, const char *place)
 {
@@ -425,7 +441,7 @@ static int merge_tag(struct tree_merge *tm, struct doc_node *o, const struct doc
 	if (same_tag(o, t) || tags_equal(bt, t->tag))
 		return 0;
 	if (!tags_equal(bt, o->tag)) {
-		note_conflict(tm, key);
+		note_conflict_of(tm, "the tag of", "the document's tag", key);
 		if (tm->pick == MERGE_PICK_OURS)
 			return 0;
 		if (tm->pick == MERGE_PICK_BASE)
@@ -440,7 +456,8 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 	const struct doc_node *b = map_get(base, key), *t = map_get(theirs, key);
 	struct doc_node *o = map_get(ours, key);
 
-	if (node_same(o, t) || node_same(b, t))
+	/* ours removed what theirs only reordered: ours' removal */
+	if (node_same(o, t) || node_same(b, t) || (!o && removal_drops_nothing(b, t)))
 		return 0;
 	/* maps on both sides merge key by key, even when one side kept its
 	 * map: its changes then land in ours' text in place */
@@ -475,14 +492,36 @@ static bool had_key(const struct doc_node *ours, size_t n, const char *key)
 	return false;
 }
 
+/* The key of the entry that marks a map of a criss-cross merge's virtual
+ * base whose merge bases ordered its keys differently (keep_agreed): its
+ * order equals neither side's. The entry is a removed one, which no
+ * lookup or comparison of data sees. */
+static const char order_unknown_key[] = "gitseal-unknown-order";
+
+static bool order_unknown(const struct doc_node *map)
+{
+	size_t n = sizeof(order_unknown_key) - 1;
+
+	for (size_t i = 0; i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
+
+		if (e->removed && e->key && e->key_len == n && !memcmp(e->key, order_unknown_key, n))
+			return true;
+	}
+	return false;
+}
+
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs)
 {
 	size_t n = ours->count;
 	/* the order of keys: base's while neither side changed the order of
 	 * the keys it kept, else the side that did, else (both did,
-	 * differently) a conflict at this map */
-	bool ours_moved = base && !order_kept(base, ours), theirs_moved = base && theirs && !order_kept(base, theirs);
+	 * differently) a conflict at this map; an unknown order was changed
+	 * by both */
+	bool unknown = base && order_unknown(base);
+	bool ours_moved = base && (unknown || !order_kept(base, ours));
+	bool theirs_moved = base && theirs && (unknown || !order_kept(base, theirs));
 	bool orders_differ = ours_moved && theirs_moved && !order_kept(ours, theirs);
 	int ret = 0;
 
@@ -508,7 +547,7 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return reorder_like(ours, theirs);
 	if (!orders_differ)
 		return 0;
-	note_conflict(tm, NULL);
+	note_conflict_of(tm, "the order of keys in", "the order of the top-level keys", NULL);
 	if (tm->pick == MERGE_PICK_OURS)
 		return 0;
 	return reorder_like(ours, tm->pick == MERGE_PICK_THEIRS ? theirs : base);
@@ -520,7 +559,7 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 {
 	const struct doc_node *pick;
 
-	if (node_same(*ours, theirs) || node_same(base, theirs))
+	if (node_same(*ours, theirs) || node_same(base, theirs) || (!*ours && removal_drops_nothing(base, theirs)))
 		return 0;
 	if (!node_same(base, *ours) && (theirs || !removal_drops_nothing(base, *ours))) {
 		note_conflict(tm, NULL);
@@ -535,10 +574,11 @@ static int merge_atom(struct tree_merge *tm, struct doc_node **ours, const struc
 }
 
 /* Whether versions that hold different numbers of documents take ours'
- * documents (merge_doc_sets). */
+ * documents (merge_doc_sets): also when ours emptied the file and theirs
+ * only moved keys (a removal drops no edit of theirs). */
 static bool doc_sets_keep_ours(const struct doc *o, const struct doc *b, const struct doc *t)
 {
-	return docs_same(o, t) || docs_same(b, t);
+	return docs_same(o, t) || docs_same(b, t) || (o->count == 0 && docs_removal_drops_nothing(b, t));
 }
 
 /* Versions that hold different numbers of documents (one added or
@@ -963,11 +1003,17 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 			ret = whole_file_markers(&text[1], &text[2], out);
 		}
 	}
-	/* a conflict these texts do not show (a side emptied the file while
-	 * the other changed a comment: all three are empty) shows where the
-	 * versions' own lines conflict; a text without markers would pass for
-	 * a resolution, and `git add` would drop the other side's edit */
-	if (!ret && (clean || !has_marker_line(out))) {
+	/* a conflict these texts do not show: where ours' and theirs' merges
+	 * differ, the two whole (the base's pick may equal one of them: a
+	 * criss-cross base whose order is unknown, keep_agreed); where they
+	 * do not (a side emptied the file while the other changed a comment:
+	 * all three are empty) or are binary, where the versions' own lines
+	 * conflict. A text without markers would pass for a resolution, and
+	 * `git add` would drop the other side's edit */
+	if (!ret && clean && (text[1].len != text[2].len || sodium_memcmp(text[1].data, text[2].data, text[1].len))) {
+		gs_buf_reset(out);
+		ret = whole_file_markers(&text[1], &text[2], out);
+	} else if (!ret && (clean || !has_marker_line(out))) {
 		gs_buf_reset(&text[0]);
 		if (!(ret = line_merge(pb, po, pt, path, &text[0], &clean)) && has_marker_line(&text[0])) {
 			gs_buf_reset(out);
@@ -1060,12 +1106,21 @@ static struct doc_node *unknown_map(struct doc *d)
 
 /* Makes map a hold what it and b agree on; every key where they differ
  * (a value, or a key one lacks) gets a value that equals nothing (a map
- * of one where a holds INI sections). */
+ * of one where a holds INI sections), and where they order the keys both
+ * hold differently, a has order_unknown_key. */
 static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node *b, bool sections)
 {
 	size_t n = a->count;
+	struct doc_node *u;
+	struct doc_entry *mark;
 	int ret = 0;
 
+	if (!order_kept(a, b)) {
+		if (!(u = unknown_value(d)) ||
+		    !(mark = doc_append(d, a, order_unknown_key, sizeof(order_unknown_key) - 1, u)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		mark->removed = true;
+	}
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct doc_entry *e = &a->entries[i];
 		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
@@ -1079,7 +1134,6 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 	}
 	for (size_t i = 0; i < b->count && !ret; i++) {
 		const struct doc_entry *e = &b->entries[i];
-		struct doc_node *u;
 
 		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
 			continue;

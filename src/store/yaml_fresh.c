@@ -379,9 +379,9 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	}
 	if (in_list && !v->tag)
 		return yfresh_block(f, v, child);
-	/* drop the space: "key:" then the block on the next line */
-	if (!v->tag)
-		f->out->len--;
+	/* drop the space: "key:" (or "key: !tag") then the block on the
+	 * next line, no blank at the end of the line */
+	f->out->len--;
 	if ((ret = put(f->out, "\n", 1)))
 		return ret;
 	return v->kind == DOC_MAP ? fresh_map(f, v, child, false) : fresh_list(f, v, child, false);
@@ -408,8 +408,11 @@ int yfresh_document(struct yfresh *f, const struct doc_node *root)
 			return ret;
 		return put_str(f->out, "{}\n");
 	}
-	if (root->tag && ((ret = yfresh_tag(f, root->tag)) || (ret = put(f->out, "\n", 1))))
-		return ret;
+	if (root->tag) {
+		if ((ret = yfresh_tag(f, root->tag)))
+			return ret;
+		f->out->data[f->out->len - 1] = '\n'; /* its space */
+	}
 	return fresh_map(f, root, 0, false);
 }
 

@@ -121,6 +121,7 @@ struct ynode {
 	uint8_t flags;
 	uint8_t style;      /* scalars: the token kind of their text */
 	bool anchored;      /* defines an anchor */
+	const char *tag;    /* collections: their node's tag as loaded (a changed one is patched) */
 };
 
 struct yaml_syntax {

@@ -858,6 +858,7 @@ static int on_collection_start(struct yloader *l, const yaml_event_t *ev, size_t
 	n->flow = flow;
 	if ((ret = keep_collection_tag(l, n, map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag)))
 		return ret;
+	r->tag = n->tag;
 	open = first_of(l, mark, l->lx->n, map ? YT_MAP_OPEN : YT_SEQ_OPEN);
 	r->first = first_property(l, mark, l->lx->n);
 	if (flow) {

@@ -115,11 +115,22 @@ static bool reshaped(const struct patcher *p, const struct doc_node *n, const st
 
 static bool alias_stale(const struct patcher *p, const struct ynode *r);
 
+/* Whether a map's or list's tag is another than it was loaded with (a
+ * merge takes the side that changed it). */
+static bool tag_changed(const struct doc_node *n, const struct ynode *r)
+{
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return false;
+	if (!n->tag || !r->tag)
+		return n->tag != r->tag;
+	return strcmp(n->tag, r->tag) != 0;
+}
+
 /* Marks every record whose subtree changed (bottom-up, once). */
 static bool mark_changes(struct patcher *p, const struct doc_node *n, int depth)
 {
 	const struct ynode *r = ysyn_node(p->syn, n);
-	bool changed = !r || n->dirty || reshaped(p, n, r) || depth > STORE_MAX_DEPTH;
+	bool changed = !r || n->dirty || reshaped(p, n, r) || tag_changed(n, r) || depth > STORE_MAX_DEPTH;
 
 	for (size_t i = 0; i < n->count && depth <= STORE_MAX_DEPTH; i++) {
 		const struct doc_entry *e = &n->entries[i];
@@ -904,6 +915,44 @@ static bool holds_other_comment(const struct patcher *p, const struct doc_node *
 	return false;
 }
 
+/* A collection's changed tag written in place, the rest of its text
+ * kept (so that a merge's sides differ only on that line): over its old
+ * tag, cut with the blanks before it, or put after at (the ':' of its
+ * entry or the document's "---") when it had none. RERENDER otherwise
+ * (written afresh). */
+static int retag(struct patcher *p, const struct doc_node *n, const struct ynode *r, uint32_t at)
+{
+	size_t mark = p->ed.pool.len, start;
+	uint32_t t = r->first;
+	int ret;
+
+	while (t != YNONE && t <= r->last &&
+	       (tkind(p, t) == YT_ANCHOR || tkind(p, t) == YT_COMMENT || tkind(p, t) == YT_DOC_START))
+		t++;
+	if (t == YNONE || t > r->last || tkind(p, t) != YT_TAG) {
+		/* none before: after at, on its line */
+		if (!n->tag || (tkind(p, at) != YT_COLON && tkind(p, at) != YT_DOC_START))
+			return RERENDER;
+		if ((ret = put(p, " ", 1)) || (ret = yfresh_tag(&p->fresh, n->tag)))
+			return ret;
+		p->ed.pool.len--; /* yfresh_tag's space */
+		return edit(p, tend(p, at), tend(p, at), mark);
+	}
+	start = tstart(p, t);
+	if (!n->tag) {
+		/* a tag that starts its line would leave a line of blanks */
+		if (first_on_line(p, start))
+			return RERENDER;
+		while (start > 0 && (p->src[start - 1] == ' ' || p->src[start - 1] == '\t'))
+			start--;
+		return edit(p, start, tend(p, t), mark);
+	}
+	if ((ret = yfresh_tag(&p->fresh, n->tag)))
+		return ret;
+	p->ed.pool.len--; /* yfresh_tag's space: the old text's blanks stay */
+	return edit(p, start, tend(p, t), mark);
+}
+
 /* "- " and the value, on one line (else RERENDER). */
 static int write_item(struct patcher *p, const struct doc_node *v, size_t d)
 {
@@ -1580,6 +1629,7 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 			     size_t i, const struct ynode *er)
 {
 	const struct doc_node *v = c->entries[i].value;
+	size_t n0, pool0;
 	int ret;
 
 	if (ysyn_node(p->syn, v) != er || (er->flags & YN_ALIAS) ||
@@ -1601,9 +1651,16 @@ static int patch_block_entry(struct patcher *p, const struct doc_node *c, const 
 	/* a block collection left with no item would read as a null: "[]" */
 	if (!(er->flags & YN_FLOW) && !yfresh_holds_items(v))
 		return write_value(p, c, cr, er, v, YAML_STYLE_ANY);
-	ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
-	if (ret == RERENDER)
+	n0 = p->ed.n;
+	pool0 = p->ed.pool.len;
+	if (!tag_changed(v, er) || !(ret = retag(p, v, er, er->ind)))
+		ret = (er->flags & YN_FLOW) ? patch_flow(p, v, er, cr->col + p->fresh.step) : patch_block(p, v, er);
+	if (ret == RERENDER) {
+		/* the new tag too is written with the value */
+		p->ed.n = n0;
+		p->ed.pool.len = pool0;
 		ret = write_value(p, c, cr, er, v, YAML_STYLE_ANY);
+	}
 	return ret;
 }
 
@@ -1756,7 +1813,7 @@ static int patch_root(struct patcher *p, const struct doc_node *root)
 	else if (!yfresh_holds_items(root) &&
 		 ((r->lead == YNONE && !(r->flags & YN_EMPTY_ROOT)) || root_properties(p, r)))
 		ret = RERENDER;
-	else
+	else if (!tag_changed(root, r) || !(ret = retag(p, root, r, r->lead)))
 		ret = patch_block(p, root, r);
 	if (!ret && alias_left_stale(p, r))
 		ret = RERENDER;

@@ -126,3 +126,16 @@ gitseal_textconv() {
 	"$GITSEAL_BIN" git textconv "$f"
 	rm -f "$f"
 }
+
+# stage_value_with_committed_mac FILE KEY TEXT: FILE set to TEXT, and staged
+# as `git add -p` of only KEY's hunk leaves it: HEAD's blob (its MAC too)
+# with KEY's line newly sealed. The hook must refuse it.
+stage_value_with_committed_mac() {
+	local f=$1 key=$2 line
+	git show "HEAD:$f" > "$T/head.blob"
+	printf "$3" > "$f"
+	git add "$f"
+	line=$(git show ":$f" | grep "^$key: ")
+	sed "s/^$key: .*/$(sed 's/[\/&]/\\&/g' <<<"$line")/" "$T/head.blob" > "$T/partial.blob"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/partial.blob"),$f"
+}

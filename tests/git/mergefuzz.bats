@@ -118,12 +118,7 @@ assert_conflict_shows() {
 		[ "$(git show HEAD:secrets/f.yaml | gitseal_textconv)" = "$(printf "$text")" ]
 	done
 	# a value changed with the committed MAC kept is still refused
-	git show HEAD:secrets/f.yaml > "$T/head.yaml"
-	printf 'a: y\n' > secrets/f.yaml
-	git add secrets/f.yaml
-	git show :secrets/f.yaml | grep '^a: ' > "$T/a-line"
-	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/head.yaml" > "$T/partial.yaml"
-	git update-index --cacheinfo "100644,$(git hash-object -w "$T/partial.yaml"),secrets/f.yaml"
+	stage_value_with_committed_mac secrets/f.yaml a 'a: y\n'
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
@@ -161,6 +156,9 @@ assert_conflict_shows() {
 	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
 }
 
+# the merge exited 0 with FILE empty, committed as it is
+merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git show "HEAD:secrets/$1")" ]; }
+
 @test "documents added, removed or emptied on one side merge with a side that changed no data; on both sides they conflict" {
 	# the versions' numbers of documents differed, so the driver conflicted
 	# over the whole file even when the other side had changed only its
@@ -169,10 +167,11 @@ assert_conflict_shows() {
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/d.yaml)" = "$(printf '# a comment\na: 1\n---\nb: 2\n---\nc: 3')" ]
 	assert_status_clean
+	# emptied on one side, only reordered on the other (either way round)
 	merge_three e.yaml 'a: 1\nb: 2\n' 'b: 2\na: 1\n' ''
-	[ "$status" -eq 0 ]
-	[ ! -s secrets/e.yaml ]
-	[ -z "$(git show HEAD:secrets/e.yaml)" ]
+	merged_empty e.yaml
+	merge_three e2.yaml 'a: 1\nb: 2\n' '' 'b: 2\na: 1\n'
+	merged_empty e2.yaml
 	merge_three f.yaml 'a: 1\n---\nb: 2\n' 'a: 1\n' 'a: 10\n---\nb: 2\n'
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the file changed on both sides" <<<"$output"
@@ -423,4 +422,41 @@ assert_conflict_shows() {
 	[ "$(grep -c '^<<<<<<< ' secrets/s.ini)" -eq 1 ]
 	[ "$(sed -n '/^=======$/,/^>>>>>>> /p' secrets/s.ini | grep -c '^\[sec2\]$')" -eq 1 ]
 	grep -qx '; about db' secrets/s.ini
+}
+
+@test "ours removes a map or keys that theirs only reordered: the removal, as the other way round" {
+	# a side that only moved keys loses no edit to a removal; the driver
+	# saw that only for theirs' removal and conflicted over ours' (the
+	# file emptied: above, with the documents)
+	merge_three r1.yaml 'm:\n  x: 1\n  y: 2\nk: 1\n' 'k: 1\n' 'm:\n  y: 2\n  x: 1\nk: 1\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/r1.yaml)" = "k: 1" ]
+	assert_status_clean
+	merge_three r3.env 'A=1\nB=2\nC=3\n' 'A=1\n' 'C=3\nA=1\nB=2\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/r3.env)" = "A=1" ]
+}
+
+@test "a criss-cross merge whose merge bases ordered the keys differently: each side keeping its order conflicts, both whole between markers" {
+	# the virtual base took one merge base's order (whichever git put
+	# first): the side that kept the other's order won in silence, and
+	# which side that was depended on git
+	printf 'A=1\nB=2\nC=3\n' > secrets/f.env
+	git add -A && git commit -qm base
+	git checkout -qb x
+	printf 'B=2\nA=1\nC=3\n' > secrets/f.env && git commit -qam x
+	git checkout -q main
+	printf 'A=1\nC=3\nB=2\n' > secrets/f.env && git commit -qam m
+	merge_base f.env m2 main x 'A=1\nC=3\nB=2\n'
+	merge_base f.env x2 x main 'B=2\nA=1\nC=3\n'
+	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"
+	printf 'B=2\nA=1\nC=30\n' > secrets/f.env && git commit -qam x3
+	git checkout -q m2
+	printf 'A=10\nC=3\nB=2\n' > secrets/f.env && git commit -qam m3
+	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
+	run git merge --no-edit x2
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"
+	[ "$(cat secrets/f.env)" = "$(printf '<<<<<<< ours\nA=10\nC=30\nB=2\n=======\nB=2\nA=10\nC=30\n>>>>>>> theirs')" ]
+	assert_markers_refused_at_commit secrets/f.env
 }

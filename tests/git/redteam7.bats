@@ -26,12 +26,13 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	merge_three t2.yaml 'd:\n  k: v\ne: 1\n' 'd:\n  k: w\ne: 1\n' 'd: !!omap\n  k: v\ne: 1\n'
 	[ "$status" -eq 0 ]
 	run committed_plain t2.yaml
-	grep -q '^d: !!omap *$' <<<"$output"
+	# in place, on the key's line (it was the map written afresh, or the
+	# tag on a line of its own)
+	[ "$output" = "$(printf 'd: !!omap\n  k: w\ne: 1')" ]
 	merge_three t3.yaml 'd: !x\n  k: v\ne: 1\n' 'd: !x\n  k: w\ne: 1\n' 'd:\n  k: v\ne: 1\n'
 	[ "$status" -eq 0 ]
 	run committed_plain t3.yaml
-	! grep -q '!x' <<<"$output"
-	grep -q '^ *k: w$' <<<"$output"
+	[ "$output" = "$(printf 'd:\n  k: w\ne: 1')" ]
 	merge_three t4.yaml '# c\n--- !t\nk: v\ne: 1\n' '# c\n--- !t\nk: w\ne: 1\n' '# c\n--- !u\nk: v\ne: 1\n'
 	[ "$status" -eq 0 ]
 	run committed_plain t4.yaml
@@ -39,12 +40,29 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	! grep -q '!t' <<<"$output"
 }
 
-@test "F1: a map's tag changed differently on both sides conflicts" {
+@test "F1: a map's tag changed differently on both sides conflicts, the markers around the tag's line only" {
 	merge_three t5.yaml 'd:\n  k: v\ne: 1\n' 'd: !a\n  k: w\ne: 1\n' 'd: !b\n  k: v\ne: 1\n'
 	[ "$status" -eq 1 ]
-	grep -qF "changed on both sides: d" <<<"$output"
-	assert_side_holds secrets/t5.yaml ours 'd: !a'
-	assert_side_holds secrets/t5.yaml theirs 'd: !b '
+	grep -qxF "gitseal: error: conflict in 'secrets/t5.yaml': changed on both sides: the tag of d" <<<"$output"
+	# theirs' side was the map written afresh ("d: !b " and its keys at
+	# another indentation): now each side is its version of that line
+	[ "$(cat secrets/t5.yaml)" = "$(printf '<<<<<<< ours\nd: !a\n=======\nd: !b\n>>>>>>> theirs\n  k: w\ne: 1')" ]
+	assert_markers_refused_at_commit secrets/t5.yaml
+}
+
+@test "F1: a document's tag changed differently on both sides: the markers around its two versions of the line, the rest kept" {
+	merge_three t6.yaml '# c\n--- !a\nx: 1\n"y": 2\n---\nz: 3\n' '# c\n--- !b\nx: 1\n"y": 2\n---\nz: 3\n' \
+		'# c\n--- !c\nx: 1\n"y": 5\n---\nz: 4\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/t6.yaml': changed on both sides: the document's tag" <<<"$output"
+	[ "$(cat secrets/t6.yaml)" = "$(printf '# c\n<<<<<<< ours\n--- !b\n=======\n--- !c\n>>>>>>> theirs\nx: 1\n"y": 5\n---\nz: 4')" ]
+	assert_markers_refused_at_commit secrets/t6.yaml
+	# a list (an atom) whose tag both changed: its line only
+	git merge --abort
+	merge_three t7.yaml 'l: !a [1, 2]\nk: 1\n' 'l: !b [1, 2]\nk: 1\n' 'l: !c [1, 2]\nk: 2\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/t7.yaml': changed on both sides: l" <<<"$output"
+	[ "$(cat secrets/t7.yaml)" = "$(printf '<<<<<<< ours\nl: !b [1, 2]\n=======\nl: !c [1, 2]\n>>>>>>> theirs\nk: 2')" ]
 }
 
 @test "F2: ours empties the file, theirs changes a comment: the conflict shows theirs' lines between markers" {
@@ -77,12 +95,7 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	# a value changed in another document with the committed MAC kept
 	printf 'a: x\n---\nb: 1\n' > secrets/f.yaml
 	git add -A && git commit -qm two
-	git show HEAD:secrets/f.yaml > "$T/head.yaml"
-	printf 'a: x\n---\nb: 2\n' > secrets/f.yaml
-	git add secrets/f.yaml
-	git show :secrets/f.yaml | grep '^b: ' > "$T/b-line"
-	sed "s/^b: .*/$(sed 's/[\/&]/\\&/g' "$T/b-line")/" "$T/head.yaml" > "$T/partial.yaml"
-	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/partial.yaml"),secrets/f.yaml"
+	stage_value_with_committed_mac secrets/f.yaml b 'a: x\n---\nb: 2\n'
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/f.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/f.yaml'" <<<"$output"
@@ -162,9 +175,14 @@ committed_as() { git show "HEAD:secrets/$2" | "$GITSEAL_BIN" decrypt --input-typ
 }
 
 @test "F3: keys both sides reordered differently conflict, each side's order kept between markers" {
+	merge_three o6.yaml 'm:\n  a: 1\n  b: 2\n  c: 3\n' 'm:\n  b: 2\n  a: 1\n  c: 3\n' 'm:\n  a: 1\n  c: 3\n  b: 2\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/o6.yaml': changed on both sides: the order of keys in m" <<<"$output"
+	git merge --abort
 	any_file_rule
 	merge_three o5.env 'A=1\nB=2\nC=3\n' 'B=2\nA=1\nC=3\n' 'A=1\nC=3\nB=2\n'
 	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/o5.env': changed on both sides: the order of the top-level keys" <<<"$output"
 	grep -q '^<<<<<<< ' secrets/o5.env
 	run conflict_side_text secrets/o5.env ours
 	[ "$output" = "$(printf 'B=2\nA=1\nC=3')" ]

@@ -839,6 +839,83 @@ assert_mid_key_not_reused_twice() {
 	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != "$back_key" ]
 }
 
+# The filter process of this repository as on a full disk: a write to a
+# file fails (EFBIG), reads and pipes work.
+full_disk() {
+	git config filter.gitseal.process "sh -c \"trap '' XFSZ; ulimit -f 0; exec '$GITSEAL_BIN' git filter-process\""
+}
+
+# Each password hunter2-V committed (a process each) in silence, the data
+# key $key kept.
+commits_keep_key() {
+	local v
+	for v in "$@"; do
+		printf 'db_password: hunter2-%s\nport: 5432\n' "$v" > secrets/app.yaml
+		run git commit -qam "edit $v"
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = "$key" ]
+	done
+}
+
+@test "a verdict that cannot be kept (a full disk; a directory where .git/gitseal/history goes): each command walks again, gives the same verdicts and says nothing" {
+	# a key made here stays current through edits, each commit a process
+	# of its own: with a directory where the verdicts go (not read, not
+	# written), then on a full disk, where the first verdict is kept and
+	# the later ones cannot be
+	key=$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	rm -f .git/gitseal/history
+	mkdir .git/gitseal/history
+	commits_keep_key a b
+	[ -z "$(ls -A .git/gitseal/history)" ]
+	rmdir .git/gitseal/history
+	printf 'db_password: hunter2-0\nport: 5432\n' > secrets/app.yaml
+	git commit -qam "edit 0"
+	kept=$(cat .git/gitseal/history)
+	full_disk
+	commits_keep_key 1 2
+	# nothing kept, nothing half-written left
+	[ "$(cat .git/gitseal/history)" = "$kept" ]
+	[ "$(ls -A .git/gitseal | tr '\n' ' ')" = "accepted data-keys history sops.yaml " ]
+	# a new file's data key cannot be recorded: refused, saying why
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	run git add secrets/new.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "gitseal: error: cannot encrypt 'secrets/new.yaml': cannot write '$REPO/.git/gitseal/data-keys': File too large" <<<"$output"
+	[ -z "$(git ls-files -s secrets/new.yaml)" ]
+	rm secrets/new.yaml
+	git config --unset filter.gitseal.process
+	"$GITSEAL_BIN" git init 2>/dev/null
+	rm .git/gitseal/history
+	mkdir .git/gitseal/history
+	# a key rotated away and brought back: a fresh one, every time
+	teammate_adds_then_revokes_mallory --rotate
+	pull_from tina
+	mallory_restores secrets/app.yaml "$MID"
+	mid_key=$(git show "$MID:secrets/app.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	for i in 1 2; do
+		printf 'db_password: NEW-SECRET\nport: 5432\n' > secrets/app.yaml
+		run git add secrets/app.yaml
+		[ "$status" -eq 0 ]
+		[ -z "$output" ]
+		[ "$(git show :secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != "$mid_key" ]
+		git reset -q
+	done
+	[ -z "$(ls -A .git/gitseal/history)" ]
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	[ "$output" = "secrets/app.yaml: decrypted" ]
+	# a file where .git/gitseal goes: what this clone accepted cannot be
+	# read either, so the filter refuses (fails closed), naming why
+	rm -rf .git/gitseal
+	: > .git/gitseal
+	staged=$(git rev-parse :secrets/app.yaml)
+	run git add secrets/app.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "gitseal: error: cannot encrypt 'secrets/app.yaml': cannot open '$REPO/.git/gitseal/accepted': Not a directory" <<<"$output"
+	[ "$(git rev-parse :secrets/app.yaml)" = "$staged" ]
+}
+
 @test "a key made here stays through edits in a row and a merged branch that forked before the file existed" {
 	git checkout -q -b side HEAD
 	printf 'side: work\n' > notes.txt

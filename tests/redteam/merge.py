@@ -33,7 +33,7 @@ The trees are read by PyYAML as yaml.v3 types them, Python's json and line
 parsers (tests/redteam/rule1.py).
 
 usage: merge.py [--bin build/gitseal] [--cases N] [--seed S] [--store S]...
-                [--flow F]... [--quick] [--keep DIR]
+                [--flow F]... [--quick] [--keep DIR] [--as-lines-fails]
 Exit 0: every check held; 1: a violation (printed with its seed and case,
 and the three plaintexts under --keep).
 """
@@ -346,6 +346,47 @@ def rendered(doc, store):
     return {p: c for p, c in doc.comments.items() if path_exists(doc.docs, p)}
 
 
+def same(a, b):
+    """Equal data, the order of a map's keys included (the driver counts
+    it: docs/git.md "Merges"); Python's == of dicts ignores it."""
+    if isinstance(a, UnknownOrder) or isinstance(b, UnknownOrder):
+        return False  # its order equals nothing
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return type(a) is type(b) and a == b
+
+
+def same_unordered(a, b):
+    return a == b and type(a) is type(b)
+
+
+def order_kept(a, b):
+    """Whether the keys maps a and b both hold come in the same order."""
+    return [k for k in a if k in b] == [k for k in b if k in a]
+
+
+def reorder_like(keys, ref):
+    """keys in ref's order; a key ref lacks stays after the key it followed
+    (first when none), as the driver's reorder_like."""
+    pos = {k: i for i, k in enumerate(ref)}
+    ranked, prev = [], 0
+    for i, k in enumerate(keys):
+        if k in pos:
+            prev = pos[k] + 1
+        ranked.append((prev, i, k))
+    return [k for _, _, k in sorted(ranked)]
+
+
+class UnknownOrder(dict):
+    """A map of a criss-cross merge's virtual base whose merge bases
+    ordered its keys differently: its order equals neither side's (git's
+    virtual base holds markers there)."""
+
+
 def match_docs(a, b):
     """The longest common subsequence of equal documents: for each of b's
     documents the index of a's it is, or None."""
@@ -353,10 +394,10 @@ def match_docs(a, b):
     ln = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            ln[i][j] = ln[i + 1][j + 1] + 1 if a[i] == b[j] else max(ln[i + 1][j], ln[i][j + 1])
+            ln[i][j] = ln[i + 1][j + 1] + 1 if same(a[i], b[j]) else max(ln[i + 1][j], ln[i][j + 1])
     at, i, j = [None] * m, 0, 0
     while i < n and j < m:
-        if a[i] == b[j]:
+        if same(a[i], b[j]):
             at[j] = i
             i, j = i + 1, j + 1
         elif ln[i + 1][j] >= ln[i][j + 1]:
@@ -386,12 +427,17 @@ class Merge:
         self.orphans = []  # comments a conflict's side keeps above another key
 
     def value(self, b, o, t, path):
-        if o == t or b == t:
+        if same(o, t) or same(b, t):
             return o
-        if b == o:
+        if same(b, o):
             return t
         if isinstance(o, dict) and isinstance(t, dict) and (b is MISSING or isinstance(b, dict)):
             return self.mapping({} if b is MISSING else b, o, t, path)
+        # a removal drops nothing of a side that only moved keys
+        if t is MISSING and isinstance(b, dict) and same_unordered(b, o):
+            return t
+        if o is MISSING and isinstance(b, dict) and same_unordered(b, t):
+            return o
         self.conflicts.append(path)
         if self.pick == "unknown":
             return object()  # equals nothing: git's virtual base holds markers there
@@ -403,7 +449,26 @@ class Merge:
             v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING), path + (k,))
             if v is not MISSING:
                 out[k] = v
-        return out
+        # the order of keys is data: base's while neither side changed the
+        # order of the keys it kept, else the side that did (keys only the
+        # other has after the key they followed), both differently a
+        # conflict at this map; a base of unknown order (criss-cross) was
+        # changed by both
+        unknown = isinstance(b, UnknownOrder)
+        ours_moved = unknown or not order_kept(b, o)
+        theirs_moved = unknown or not order_kept(b, t)
+        keys = list(out)
+        if theirs_moved and not ours_moved:
+            keys = reorder_like(keys, t)
+        elif theirs_moved and not order_kept(o, t):
+            self.conflicts.append(path + ("(order)",))
+            if self.pick == "unknown":
+                return UnknownOrder(out)
+            if self.pick == "theirs":
+                keys = reorder_like(keys, t)
+            elif self.pick == "base":
+                keys = reorder_like(keys, b)
+        return {k: out[k] for k in keys}
 
     def docs(self, b, o, t):
         if not b:
@@ -414,10 +479,12 @@ class Merge:
         if len(o) == len(t) == len(b):
             return [self.value(x, y, z, (i,)) for i, (x, y, z) in enumerate(zip(b, o, t))]
         # the documents of a file as one atom
-        if o == t or b == t:
+        if same(o, t) or same(b, t):
             return o
-        if b == o:
+        if same(b, o) or (not t and same_unordered(b, o)):
             return t
+        if not o and same_unordered(b, t):
+            return o
         self.whole = True
         self.conflicts.append(())
         return t if self.pick == "theirs" else o
@@ -469,19 +536,19 @@ class Merge:
         # documents added or removed, one atom: each document of the side
         # kept is matched (as data) with the base's, whose data the other
         # side holds too
-        same = o.docs == t.docs
-        keep_ours = same or bd == t.docs
+        same_docs = same(o.docs, t.docs)
+        keep_ours = same_docs or same(bd, t.docs)
         kept, ck, cx = (o, co, ct) if keep_ours else (t, ct, co)
         at = match_docs(bd, kept.docs)
         out = {}
         for j, i in enumerate(at):
-            pk, px = doc_places(ck, j, j), doc_places(cx, j if same else i, j)
+            pk, px = doc_places(ck, j, j), doc_places(cx, j if same_docs else i, j)
             po, pt = (pk, px) if keep_ours else (px, pk)
             out.update(self.comment_places(doc_places(cb, i, j), po, pt, merged))
         for i in range(len(bd)):
             if i in at:
                 continue
-            px = {} if same else doc_places(cx, i, -1 - i)
+            px = {} if same_docs else doc_places(cx, i, -1 - i)
             po, pt = ({}, px) if keep_ours else (px, {})
             self.comment_places(doc_places(cb, i, -1 - i), po, pt, merged)
         return out
@@ -611,31 +678,20 @@ def ini_parse(data):
         if k.strip() in sec:
             raise ValueError("duplicate key %r" % k)
         sec[k.strip()] = v.strip()
-    return ("ini", tuple(sorted((k, tuple(sorted(v.items()))) for k, v in out.items())))
-
-
-def unordered(t):
-    """rule1's trees with maps as sets of pairs: the order of keys is
-    layout, which a merge may choose."""
-    if isinstance(t, tuple) and len(t) == 2 and t[0] == "map":
-        return ("map", tuple(sorted(((unordered(k), unordered(v)) for k, v in t[1]), key=repr)))
-    if isinstance(t, tuple):
-        return tuple(unordered(x) for x in t)
-    if isinstance(t, list):
-        return [unordered(x) for x in t]
-    return t
+    return ("ini", tuple((k, tuple(v.items())) for k, v in out.items()))
 
 
 def data_of(store, text):
-    """The data of a text as an oracle independent of gitseal sees it."""
+    """The data of a text as an oracle independent of gitseal sees it; the
+    order of keys counts (it is data to the driver)."""
     if not text and store in ("yaml", "json"):
         return ("empty file",)  # no document; a dotenv or INI file of no key reads as one
     if store == "yaml":
-        return unordered(rule1.yaml_tree(text))
+        return rule1.yaml_tree(text)
     if store == "json":
-        return unordered(rule1.json_tree(text))
+        return rule1.json_tree(text)
     if store == "dotenv":
-        return tuple(sorted((k, v) for k, v in rule1.dotenv_tree(text) if k != "comment"))
+        return tuple((k, v) for k, v in rule1.dotenv_tree(text) if k != "comment")
     return ini_parse(text)
 
 
@@ -771,6 +827,7 @@ class Harness:
     def __init__(self, args):
         self.bin = os.path.abspath(args.bin)
         self.keep = args.keep
+        self.as_lines_fails = args.as_lines_fails
         self.counts = collections.Counter()
         self.failures = 0
         self.tmp = tempfile.mkdtemp(prefix="mergefuzz-")
@@ -818,6 +875,17 @@ class Harness:
         self.git(repo, "add", ".sops.yaml", ".gitattributes")
         self.git(repo, "commit", "-qm", "rules")
         return d, repo
+
+    def lines_clean(self, case, out, files):
+        """The driver merged as lines (a conflict) where the model merges
+        cleanly: a writer limit (docs/git.md) or a defect. Said, and a
+        failure under --as-lines-fails; False then."""
+        why = "merged as lines, the model merges: %s" % rule1.first_line(out)
+        if self.as_lines_fails:
+            self.fail(case, why, files)
+            return False
+        print("INFO %s: %s" % (case, why), flush=True)
+        return True
 
     def fail(self, case, why, files):
         self.failures += 1
@@ -1093,6 +1161,8 @@ def one_case(h, case):
             if not merged_as_lines(h, case, repo2, work, texts if case.flow == "merge" else None, files):
                 return
             h.counts[store + ":merged-as-lines(info)"] += 1
+            if not model.conflicts and not h.lines_clean(case, out, files):
+                return
         else:
             if not model.conflicts:
                 h.fail(case, "git exits %d, the model merges: %s" % (code, rule1.first_line(out)), files)
@@ -1299,6 +1369,8 @@ def criss_cross_case(h, case):
             if not merged_as_lines(h, case, repo, work, None, files):
                 return
             h.counts[store + ":merged-as-lines(info)"] += 1
+            if not model.conflicts and not h.lines_clean(case, out, files):
+                return
         else:
             # a whole-file conflict whose lines merge cleanly shows that
             # merge without markers (tests/git/mergefuzz.bats)
@@ -1427,6 +1499,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
     ap.add_argument("--keep", help="a directory for the bytes of each failure")
+    ap.add_argument("--as-lines-fails", action="store_true",
+                    help="a merge as lines where the model merges cleanly is a failure (else said)")
     args = ap.parse_args()
     if rule1.yaml is None:
         print("merge.py: skipped: python3-yaml is not installed")

@@ -261,9 +261,9 @@ static const struct row rows[] = {
 	/* a tag is written as libyaml reads it back: "%11" loads as a control
 	 * character, which stays escaped (fuzz_yaml, regress_tag_escaped_control) */
 	{ "tags", Y, "#Et\nd: !:07%77777724382%11\n 77~77?7U7777777777NpcGFL`R77:", FRESH, NULL, 0, NULL,
-	  "#Et\nd: !:07w777724382%11 \n    77~77?7U7777777777NpcGFL`R77: null\n" },
+	  "#Et\nd: !:07w777724382%11\n    77~77?7U7777777777NpcGFL`R77: null\n" },
 	{ "tags", Y, "a: !<!a!b> [!<tag:x.com,2000:a[b]> {}]\n", FRESH, NULL, 0, NULL,
-	  "a: !a%21b \n    - !<tag:x.com,2000:a[b]> {}\n" },
+	  "a: !a%21b\n    - !<tag:x.com,2000:a[b]> {}\n" },
 	{ "tags", Y, "a: !local &x v\n", SET, "a", DOC_STR, "w", "a: &x w\n" },
 	{ "tags", Y, "a: !!binary aGk=\nb: 1\n", KEEP, NULL, 0, NULL, "a: !!binary aGk=\nb: 1\n" },
 	/* ---- aliases: written out when what they name changed ---- */
