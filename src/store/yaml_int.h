@@ -133,6 +133,10 @@ struct yaml_syntax {
 	bool read_cut;      /* libyaml read the text less runs of base64 (yaml_elide.c) */
 };
 
+/* Two loads' records are the same, field by field (a tag as a string: it
+ * points into its own document's arena). */
+bool yaml_records_equal(const struct yaml_syntax *a, const struct yaml_syntax *b);
+
 /* The record of a node loaded from this syntax, or NULL. */
 const struct ynode *ysyn_node(const struct yaml_syntax *syn, const struct doc_node *n);
 /* The last token of an entry (its value's, else its ':' or key's). */

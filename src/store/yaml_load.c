@@ -42,6 +42,22 @@ const struct yaml_syntax *yaml_syntax_of(const struct doc *d)
 	return d->store_data && d->store_data_free == syntax_free ? d->store_data : NULL;
 }
 
+bool yaml_records_equal(const struct yaml_syntax *a, const struct yaml_syntax *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ynode *x = &a->v[i], *y = &b->v[i];
+
+		if (x->lead != y->lead || x->key_last != y->key_last || x->ind != y->ind || x->first != y->first ||
+		    x->body != y->body || x->last != y->last || x->target != y->target || x->col != y->col ||
+		    x->end_rec != y->end_rec || x->kind != y->kind || x->flags != y->flags || x->style != y->style ||
+		    x->anchored != y->anchored || !x->tag != !y->tag || (x->tag && strcmp(x->tag, y->tag) != 0))
+			return false;
+	}
+	return true;
+}
+
 const struct ynode *ysyn_node(const struct yaml_syntax *syn, const struct doc_node *n)
 {
 	return syn && n->origin && n->origin <= syn->n ? &syn->v[n->origin - 1] : NULL;
