@@ -27,6 +27,7 @@ setup() {
 
 teardown() {
 	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
+	[ -n "${TLS_PID:-}" ] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
 	teardown_tmp
 }
 
@@ -183,4 +184,29 @@ CASES
 		[[ "$output" == *"vault key: invalid "* ]]
 	done
 	[ ! -s vault.log ]
+}
+
+@test "over HTTPS: VAULT_CACERT's certificate is trusted and the default store is not; both ways through TLS" {
+	command -v openssl >/dev/null || skip "openssl is needed for a test certificate"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.pem -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	TPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	node "$REPO_ROOT/tests/vault/transit_server.mjs" "$TPORT" s3cret-token "$TMP/tls.log" tls.pem tls.key &
+	TLS_PID=$!
+	for _ in $(seq 50); do
+		grep -q listening tls.log 2>/dev/null && break
+		sleep 0.1
+	done
+	export VAULT_ADDR="https://127.0.0.1:$TPORT"
+	# a certificate no CA vouches for: refused before any request
+	run gitseal encrypt --hc-vault-transit "$VAULT_ADDR/v1/transit/keys/app" plain.yaml
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"$VAULT_ADDR"* ]]
+	[ "$(grep -c POST tls.log)" -eq 0 ]
+	# with it trusted: sealed and opened through TLS
+	VAULT_CACERT=tls.pem gitseal encrypt --hc-vault-transit "$VAULT_ADDR/v1/transit/keys/app" plain.yaml >enc.yaml
+	grep -q "^          vault_address: https://127.0.0.1:$TPORT\$" enc.yaml
+	VAULT_CACERT=tls.pem gitseal decrypt enc.yaml | cmp - plain.yaml
+	[ "$(grep POST tls.log)" = "$(printf 'POST /v1/transit/encrypt/app\nPOST /v1/transit/decrypt/app')" ]
 }

@@ -1,15 +1,20 @@
 // A stand-in for HashiCorp Vault's transit engine, for the test suite only:
 // POST /v1/<engine>/encrypt/<key> and /v1/<engine>/decrypt/<key>, with a
 // real AES-256-GCM key per key name (created on first use) and the
-// X-Vault-Token header checked. Plain HTTP on 127.0.0.1; no policies, no
-// key versions beyond v1, no persistence.
+// X-Vault-Token header checked. Plain HTTP on 127.0.0.1, or HTTPS with
+// the certificate and key given; no policies, no key versions beyond v1,
+// no persistence.
 //
-//   node transit_server.mjs PORT TOKEN [LOGFILE]
-import { createServer } from 'node:http';
+//   node transit_server.mjs PORT TOKEN [LOGFILE [CERT.pem KEY.pem]]
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 
-const [port, token, logFile] = process.argv.slice(2);
+const [port, token, logFile, certFile, keyFile] = process.argv.slice(2);
+const createServer = certFile
+	? (handler) => createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, handler)
+	: createHttpServer;
 if (!port || !token) {
 	console.error('usage: transit_server.mjs PORT TOKEN [LOGFILE]');
 	process.exit(2);
