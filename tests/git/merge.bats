@@ -379,28 +379,49 @@ teardown() { gs_teardown; }
 # stderr. Before, the driver exited 1 and left ours' text without markers:
 # `git add` took it for a resolution and dropped theirs' edits.
 
-# merge.py seed 11 (ini, merge, case 57): the INI writer does not put the
-# merged comments back at their places
+# merge.py seed 11 (ini, merge, case 57) first: a comment theirs added at
+# the end of the last section, after which ours added a section, cannot be
+# written (it would read as the new section's)
 @test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
 	commit_age_rule
 	git config rerere.enabled true
 	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
 		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
-		'[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n'
-	assert_merge_conflict secrets/c.ini 'the merged comments would not come back at their places; merged as lines'
+		'[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n'
+	assert_merge_conflict secrets/c.ini "a comment at the end of section 'sec1' cannot be written in an INI file; merged as lines"
 	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
-	assert_side_holds secrets/c.ini theirs 'user = theirs-user-secret'
+	assert_side_holds secrets/c.ini theirs '; theirs-note-secret'
 	# theirs' clean change is merged outside the markers
-	grep -qx '; theirs-note-secret' secrets/c.ini
+	grep -qx 'user = theirs-user-secret' <(sed '/^<<<<<<< /,/^>>>>>>> /d' secrets/c.ini)
 	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret
 	assert_markers_refused_at_commit secrets/c.ini
 	# resolved, it is sealed
-	printf '[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
+	printf '[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
 	git add secrets/c.ini
 	git commit -qm merged
 	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
 	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_status_clean
+}
+
+# merge.py seed 11 case 57 and seed 77 case 49 (ini, merge; issue 12): the
+# INI writer now puts a new comment above a section header (the section's
+# comment), so these merge; before, they merged as lines, a conflict
+@test "a comment one side added above an INI section header merges cleanly" {
+	commit_age_rule
+	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
+		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
+		'[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n[name]\nurl = ours-url-secret')" ]
+	merge_three d.ini '[db]\npass = p\n\n[sec1]\nport = base-port\n' \
+		'[db]\npass = p\n\n[sec1]\nport = new-port\n\n[url]\nurl1 = ours-url\n' \
+		'[db]\npass = p\n\n; theirs-about-sec1\n[sec1]\nport = new-port\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[db]\npass = p\n\n; theirs-about-sec1\n[sec1]\nport = new-port\n\n[url]\nurl1 = ours-url')" ]
+	git show HEAD:secrets/d.ini | grep -q '^port = ENC\[AES256_GCM'
+	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret theirs-about-sec1
 	assert_status_clean
 }
 
