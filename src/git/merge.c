@@ -978,14 +978,29 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 	static const int picks[] = { MERGE_PICK_BASE, MERGE_PICK_OURS, MERGE_PICK_THEIRS };
 	struct gs_buf text[3];
 	size_t ignored;
-	bool clean;
+	bool clean = false, unwritten[3] = { false, false, false };
 	int ret = 0;
 
 	for (int i = 0; i < 3; i++)
 		gs_buf_init(&text[i], true);
-	for (int i = 0; i < 3 && !ret; i++)
+	for (int i = 0; i < 3 && !ret; i++) {
 		ret = merge_text_over(format, b, po, pt, picks[i], &text[i], &ignored);
-	if (ret) {
+		/* a pick the store cannot write (a writer limit: theirs' comment
+		 * above a section ours removed has no place in INI) */
+		if (ret == GS_ERR_VERIFY || ret == GS_ERR_PARSE) {
+			gs_error_clear();
+			gs_buf_reset(&text[i]);
+			unwritten[i] = true;
+			ret = 0;
+		}
+	}
+	if (!ret && (unwritten[0] || unwritten[1] || unwritten[2])) {
+		/* a line merge of the versions would mix them within a hunk, and
+		 * ours' half of it would drop theirs' change to a key next to the
+		 * conflict (issue 12): each side's merge whole, or where that
+		 * cannot be written, its version whole */
+		ret = whole_file_markers(unwritten[1] ? po : &text[1], unwritten[2] ? pt : &text[2], out);
+	} else if (ret) {
 		/* the versions do not merge as trees: markers over the whole text */
 		gs_error_clear();
 		ret = line_merge(pb, po, pt, path, out, &clean);

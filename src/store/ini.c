@@ -1417,17 +1417,49 @@ out:
 	return ret;
 }
 
-/* The entries the file does not hold yet: each run of them before the
- * next entry it keeps, on that entry's line; the rest (and all after one
- * that cannot go so) after the section's last kept line, `end`. */
+static bool is_section_comment(const struct doc_entry *e)
+{
+	return !e->key && e->value->kind == DOC_COMMENT && e->value->style == INI_SECTION_COMMENT;
+}
+
+/* How many of sec's first entries are new section comments (or removed
+ * ones) that go above its header: 0 when the section has no header, or
+ * keeps a section comment of the file (a new one would join its run). */
+static size_t new_section_comments(const struct doc_entry *se)
+{
+	const struct doc_node *sec = se->value;
+	size_t n = 0;
+	bool any = false;
+
+	if (se->key_span.start == DOC_NO_POS)
+		return 0;
+	for (size_t i = 0; i < sec->count; i++) {
+		const struct doc_entry *e = &sec->entries[i];
+
+		if (!e->removed && loaded(e) && is_section_comment(e))
+			return 0;
+	}
+	while (n < sec->count && (sec->entries[n].removed || is_section_comment(&sec->entries[n]))) {
+		any = any || !sec->entries[n].removed;
+		n++;
+	}
+	return any ? n : 0;
+}
+
+/* The entries the file does not hold yet: new section comments above the
+ * header; each run of the others before the next entry it keeps, on that
+ * entry's line; the rest (and all after one that cannot go so) after the
+ * section's last kept line, `end`. */
 static int insert_new_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
 			      size_t end)
 {
 	const struct doc_node *sec = se->value;
-	size_t from = 0;
+	size_t from = new_section_comments(se);
 	int ret = 0;
 
-	for (size_t j = 0; j < sec->count; j++) {
+	if (from && (ret = insert_entries(ed, src, len, sec, 0, from, line_begin(src, se->key_span.start))))
+		return ret;
+	for (size_t j = from; j < sec->count; j++) {
 		const struct doc_entry *e = &sec->entries[j];
 		bool any = false, key = false;
 		size_t at;

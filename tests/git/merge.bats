@@ -379,31 +379,49 @@ teardown() { gs_teardown; }
 # stderr. Before, the driver exited 1 and left ours' text without markers:
 # `git add` took it for a resolution and dropped theirs' edits.
 
-# merge.py seed 11 (ini, merge, case 57): the INI writer does not put the
-# merged comments back at their places
+# merge.py seed 11 (ini, merge, case 57) first: a comment theirs added at
+# the end of the last section, after which ours added a section, cannot be
+# written (it would read as the new section's)
 @test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
-	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml && git commit -qm rules
+	commit_age_rule
 	git config rerere.enabled true
 	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
 		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
-		'[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n'
-	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': the merged comments would not come back at their places; merged as lines" <<<"$output"
-	[ "$(git status --porcelain secrets/c.ini)" = "UU secrets/c.ini" ]
+		'[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n'
+	assert_merge_conflict secrets/c.ini "a comment at the end of section 'sec1' cannot be written in an INI file; merged as lines"
 	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
-	assert_side_holds secrets/c.ini theirs 'user = theirs-user-secret'
+	assert_side_holds secrets/c.ini theirs '; theirs-note-secret'
 	# theirs' clean change is merged outside the markers
-	grep -qx '; theirs-note-secret' secrets/c.ini
+	grep -qx 'user = theirs-user-secret' <(sed '/^<<<<<<< /,/^>>>>>>> /d' secrets/c.ini)
 	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret
 	assert_markers_refused_at_commit secrets/c.ini
 	# resolved, it is sealed
-	printf '[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
+	printf '[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
 	git add secrets/c.ini
 	git commit -qm merged
 	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
 	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_status_clean
+}
+
+# merge.py seed 11 case 57 and seed 77 case 49 (ini, merge; issue 12): the
+# INI writer now puts a new comment above a section header (the section's
+# comment), so these merge; before, they merged as lines, a conflict
+@test "a comment one side added above an INI section header merges cleanly" {
+	commit_age_rule
+	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
+		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
+		'[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\nuser = base-user-secret\n; theirs-note-secret\n[sec1]\nkey = base-key-secret\nuser = theirs-user-secret\n[name]\nurl = ours-url-secret')" ]
+	merge_three d.ini '[db]\npass = p\n\n[sec1]\nport = base-port\n' \
+		'[db]\npass = p\n\n[sec1]\nport = new-port\n\n[url]\nurl1 = ours-url\n' \
+		'[db]\npass = p\n\n; theirs-about-sec1\n[sec1]\nport = new-port\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[db]\npass = p\n\n; theirs-about-sec1\n[sec1]\nport = new-port\n\n[url]\nurl1 = ours-url')" ]
+	git show HEAD:secrets/d.ini | grep -q '^port = ENC\[AES256_GCM'
+	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret theirs-about-sec1
 	assert_status_clean
 }
 
@@ -416,6 +434,28 @@ teardown() { gs_teardown; }
 	assert_side_holds secrets/c.ini ours '[b]' 'x = ours-x'
 	assert_side_holds secrets/c.ini theirs '# theirs-end'
 	assert_no_plaintext_in_git ours-x theirs-end
+}
+
+# merge.py seed 77 (ini, merge, case 92, issue 12): ours removed [sec1],
+# theirs changed db.key and added a comment in [sec1]. The comment
+# conflicts, and theirs' side of it (the comment with no section left)
+# cannot be written in INI: the versions merged as lines, and ours' half of
+# the hunk held ours' db.key, dropping theirs' clean change from ours' side.
+# Now ours' side is its merge whole, theirs' side theirs' version whole.
+@test "a conflict whose side the INI writer cannot write keeps each side's changes between the markers" {
+	commit_age_rule
+	merge_three k.ini '[db]\n# note\nkey = base-key-secret\n\n[sec1]\npass = base-pass-secret\nurl = base-url-secret\n' \
+		'[db]\n# note\nkey = base-key-secret\n' \
+		'[db]\n# note\nkey = theirs-key-secret\n\n[sec1]\n# theirs-note-secret\npass = base-pass-secret\nurl = base-url-secret\n'
+	assert_merge_conflict secrets/k.ini 'changed on both sides: the comment above sec1.pass'
+	# ours' side: ours' removal of [sec1] with theirs' clean change
+	assert_side_holds secrets/k.ini ours 'key = theirs-key-secret' '[db]'
+	run grep -c -e 'base-key-secret' -e 'sec1' <(sed -n '/^<<<<<<< /,/^=======$/p' secrets/k.ini)
+	[ "$output" = 0 ]
+	assert_side_holds secrets/k.ini theirs '[db]' 'key = theirs-key-secret' '# theirs-note-secret'
+	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
+	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
+	assert_markers_refused_at_commit secrets/k.ini
 }
 
 @test "keys changed on both sides: the versions merge as lines, and the resolution is sealed for HEAD's keys" {

@@ -19,6 +19,21 @@ merge_three() {
 	cat "$f"
 }
 
+# .sops.yaml sealing secrets/ for $RECIPIENT, committed
+commit_age_rule() {
+	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	git add .sops.yaml && git commit -qm rules
+}
+
+# git merge ($status, $output) conflicted in FILE with the driver's
+# MESSAGE, and FILE is unmerged
+assert_merge_conflict() {
+	local f=$1
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in '$f': $2" <<<"$output"
+	[ "$(git status --porcelain "$f")" = "UU $f" ]
+}
+
 # Every object, and every file under .git (rr-cache, AUTO_MERGE, MERGE_*),
 # searched for each given plaintext.
 assert_no_plaintext_in_git() {

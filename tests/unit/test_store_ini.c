@@ -165,22 +165,26 @@ static void test_patch_inserts_in_place(void **state)
 		size_t at;          /* where in section s the new entry goes */
 		const char *key;    /* NULL: a comment "new" */
 		const char *want;
+		bool section;       /* the comment is the section's, above its header */
 	} cases[] = {
-		{ "[s]\n# k\nuser = x2\npass = y\n", 2, NULL, "[s]\n# k\nuser = x2\n; new\npass = y\n" },
-		{ "[s]\n# k\nuser = x2\npass = y\n", 2, "mid", "[s]\n# k\nuser = x2\nmid = v\npass = y\n" },
+		{ "[s]\n# k\nuser = x2\npass = y\n", 2, NULL, "[s]\n# k\nuser = x2\n; new\npass = y\n", false },
+		{ "[s]\n# k\nuser = x2\npass = y\n", 2, "mid", "[s]\n# k\nuser = x2\nmid = v\npass = y\n", false },
 		/* after and before a comment: apart from it */
-		{ "[s]\nuser = x\n# k\npass = y\n", 2, NULL, "[s]\nuser = x\n# k\n\n; new\npass = y\n" },
-		{ "[s]\nuser = x\n# k\npass = y\n", 1, NULL, "[s]\nuser = x\n; new\n\n# k\npass = y\n" },
+		{ "[s]\nuser = x\n# k\npass = y\n", 2, NULL, "[s]\nuser = x\n# k\n\n; new\npass = y\n", false },
+		{ "[s]\nuser = x\n# k\npass = y\n", 1, NULL, "[s]\nuser = x\n; new\n\n# k\npass = y\n", false },
 		/* before the first entry below the header */
-		{ "[s]\nuser = x\n", 0, "first", "[s]\nfirst = v\nuser = x\n" },
+		{ "[s]\nuser = x\n", 0, "first", "[s]\nfirst = v\nuser = x\n", false },
 		/* before a section comment above the header: a comment goes there,
 		 * a key below the header (then at the end: the section's order
 		 * cannot hold it, the verified write falls back) */
-		{ "[t]\n\n; sc\n[s]\nuser = x\n", 0, NULL, "[t]\n\n; new\n\n; sc\n[s]\nuser = x\n" },
+		{ "[t]\n\n; sc\n[s]\nuser = x\n", 0, NULL, "[t]\n\n; new\n\n; sc\n[s]\nuser = x\n", false },
 		/* before an end-of-line comment: after the section's last line */
-		{ "[s]\nuser = x ; c\n", 1, "k", "[s]\nuser = x ; c\nk = v\n" },
+		{ "[s]\nuser = x ; c\n", 1, "k", "[s]\nuser = x ; c\nk = v\n", false },
 		/* after a line cut (key "gone" removed) that stood after a comment */
-		{ "[s]\n# a\ngone = 1\npass = y\n", 2, NULL, "[s]\n# a\n\n; new\npass = y\n" },
+		{ "[s]\n# a\ngone = 1\npass = y\n", 2, NULL, "[s]\n# a\n\n; new\npass = y\n", false },
+		/* a new section comment: above the header (issue 12) */
+		{ "[t]\nk = 1\n\n[s]\nuser = x\n", 0, NULL, "[t]\nk = 1\n\n; new\n[s]\nuser = x\n", true },
+		{ "[t]\nk = 1\n[s]\n", 0, NULL, "[t]\nk = 1\n; new\n[s]\n", true },
 	};
 
 	(void)state;
@@ -193,6 +197,7 @@ static void test_patch_inserts_in_place(void **state)
 		s = find(d.branches[0], "s")->value;
 		v = cases[i].key ? doc_new_scalar(&d, DOC_STR, "v", 1) : doc_new_comment(&d, "new", 3);
 		assert_non_null(v);
+		v->style = cases[i].section ? 1 : v->style; /* ini.c's INI_SECTION_COMMENT */
 		insert_at(&d, s, cases[i].at, cases[i].key, v);
 		if (doc_map_find(s, "gone"))
 			doc_map_find(s, "gone")->removed = true;
