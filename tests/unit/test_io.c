@@ -1,21 +1,31 @@
 /* Whole-file reads: a regular file is read in one piece sized from its
  * length, a pipe in growing blocks; both must give back every byte, in a
  * secure or a plain buffer, and refuse input past the limit. The
- * descriptor writer: every byte through a pipe's partial writes, and the
- * error of a descriptor that cannot be written. */
+ * descriptor and stream writers: every byte through a pipe's partial
+ * writes, and the error of a file that cannot be written. A temporary
+ * file's name that is taken every time fails the write, and touches
+ * neither the file that holds the name nor the target. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <fcntl.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -173,6 +183,170 @@ static void test_fd_writer(void **state)
 	free(data);
 }
 
+/* writev(2) as the kernel may answer it: interrupted before the first
+ * byte once, then at most WRITEV_CAP bytes a call (ending inside a
+ * piece); the most pieces asked for at once is kept. This definition
+ * takes the place of libc's for io.c's calls in this program. */
+enum { WRITEV_CAP = 1000 };
+static bool writev_short;
+static int writev_most;
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	static bool interrupted;
+	struct iovec part[8];
+	size_t left = WRITEV_CAP;
+	int k = 0;
+
+	if (n > writev_most)
+		writev_most = n;
+	if (!writev_short)
+		return syscall(SYS_writev, fd, iov, n);
+	if (!interrupted) {
+		interrupted = true;
+		errno = EINTR;
+		return -1;
+	}
+	for (; k < n && k < 8 && left; k++) {
+		part[k] = iov[k];
+		if (part[k].iov_len > left)
+			part[k].iov_len = left;
+		left -= part[k].iov_len;
+	}
+	return syscall(SYS_writev, fd, part, k);
+}
+
+/* A stream without a buffer goes out with writev(2): more pieces than
+ * IOV_MAX (given in turns), short and interrupted writes, then a device
+ * that takes nothing. */
+static void test_stream_writev(void **state)
+{
+	enum { PIECES = 1500 };
+	char path[] = "/tmp/gitseal-io-XXXXXX";
+	struct iovec iov[PIECES];
+	size_t total = 0, done = 0;
+	uint8_t *data, *got;
+	struct gs_writer w;
+	ssize_t r;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < PIECES; i++)
+		total += 1 + (i * 37) % 1999;
+	data = malloc(total);
+	got = malloc(total);
+	assert_non_null(data);
+	assert_non_null(got);
+	fill(data, total);
+	for (size_t i = 0, at = 0; i < PIECES; at += iov[i].iov_len, i++)
+		iov[i] = (struct iovec){ data + at, 1 + (i * 37) % 1999 };
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct iovec copy[PIECES];
+
+		memcpy(copy, iov, sizeof(copy));
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		f = fdopen(fd, "w+b");
+		assert_non_null(f);
+		assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+		writev_short = pass == 1;
+		writev_most = 0;
+		w = gs_writer_to_file(f);
+		assert_int_equal(gs_write_vec(&w, copy, PIECES), 0);
+		writev_short = false;
+		assert_true(writev_most > 0 && writev_most <= IOV_MAX);
+		done = 0;
+		while (done < total && (r = pread(fd, got + done, total - done, (off_t)done)) > 0)
+			done += (size_t)r;
+		assert_int_equal(done, total);
+		assert_int_equal(lseek(fd, 0, SEEK_END), (off_t)total);
+		assert_memory_equal(got, data, total);
+		fclose(f);
+		unlink(path);
+		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	}
+
+	f = fopen("/dev/full", "wb");
+	assert_non_null(f);
+	assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+	w = gs_writer_to_file(f);
+	assert_int_equal(gs_write_vec(&w, iov, 3), GS_ERR_IO);
+	assert_string_equal(gs_error_message(), "write error: No space left on device");
+	fclose(f);
+	free(got);
+	free(data);
+}
+
+/* Every random byte 5: every temporary name is .gitseal-tmp-FFFFFF. */
+static void same_bytes(void *buf, size_t n)
+{
+	memset(buf, 5, n);
+}
+
+static uint32_t same_word(void)
+{
+	return 0x05050505u;
+}
+
+static const struct randombytes_implementation same_random = {
+	.implementation_name = NULL,
+	.random = same_word,
+	.buf = same_bytes,
+};
+
+static size_t entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void test_temp_name_taken(void **state)
+{
+	char dir[] = "/tmp/gitseal-io-XXXXXX", target[64], blocker[64], held[8] = { 0 };
+	struct gs_atomic_file af;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(blocker, sizeof(blocker), "%s/.gitseal-tmp-FFFFFF", dir);
+	f = fopen(blocker, "wb");
+	assert_non_null(f);
+	fputs("held", f);
+	fclose(f);
+
+	assert_int_equal(randombytes_set_implementation((struct randombytes_implementation *)&same_random), 0);
+	assert_int_equal(gs_atomic_write(target, (const uint8_t *)"new", 3, 0600), GS_ERR_WRITE);
+	assert_non_null(strstr(gs_error_message(), "cannot create a temporary file beside"));
+	assert_non_null(strstr(gs_error_message(), "File exists"));
+	assert_int_equal(gs_atomic_open(&af, target, 0600), GS_ERR_WRITE);
+	assert_non_null(strstr(gs_error_message(), "File exists"));
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(entries(dir), 1);
+	f = fopen(blocker, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(held, 1, sizeof(held) - 1, f), 4);
+	fclose(f);
+	assert_string_equal(held, "held");
+
+	/* the name free again: written, and nothing left beside it */
+	assert_int_equal(unlink(blocker), 0);
+	assert_int_equal(gs_atomic_write(target, (const uint8_t *)"new", 3, 0600), 0);
+	assert_int_equal(randombytes_set_implementation(&randombytes_sysrandom_implementation), 0);
+	assert_int_equal(entries(dir), 1);
+	assert_int_equal(unlink(target), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +354,8 @@ int main(void)
 		cmocka_unit_test(test_pipes),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_fd_writer),
+		cmocka_unit_test(test_stream_writev),
+		cmocka_unit_test(test_temp_name_taken),
 	};
 
 	if (gs_crypto_init())
