@@ -15,7 +15,7 @@ setup_tmp() {
 }
 
 teardown_tmp() {
-	[ -n "${TMP:-}" ] && rm -rf "$TMP"
+	[ -z "${TMP:-}" ] || rm -rf "$TMP"
 }
 
 gitseal() {
@@ -36,4 +36,35 @@ flip_byte() {
 	local file=$1 off=$2 b
 	b=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
 	printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# sweep_secure_oom FUNC [STREAK]: runs FUNC N for N = 1, 2, ..., until
+# STREAK (8) runs in a row get past every allocation (more where threads
+# share the count, so that a later refusal is not missed). FUNC runs the
+# command under test with its Nth secure allocation failing (`env
+# GITSEAL_TEST_FAIL_SECURE_ALLOC=N`, the test build's hook), checks its
+# outcome either way and sets OOM_RC to its exit code. At least one run
+# must have been refused, or the sweep tested nothing.
+sweep_secure_oom() {
+	local n streak=0 refused=0
+	for ((n = 1; streak < ${2:-8}; n++)); do
+		[ "$n" -le 3000 ]
+		"$1" "$n"
+		if [ "$OOM_RC" -eq 0 ]; then
+			streak=$((streak + 1))
+		else
+			streak=0 refused=$((refused + 1))
+		fi
+	done
+	echo "# sweep: $((n - 1)) runs, $refused refused" >&3
+	[ "$refused" -gt 0 ]
+}
+
+# oom_refusal_ok ERRFILE: a refused run ended by itself with one line of
+# error that says so (a signal or a sanitizer's report prints other lines
+# or none; a refusal must not pass for a wrong key or a tampered file).
+oom_refusal_ok() {
+	[ "$OOM_RC" -ne 0 ]
+	[ "$(wc -l <"$1")" -eq 1 ]
+	grep -q '^gitseal: error: .*out of \(secure \)\?memory$' "$1"
 }

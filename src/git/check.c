@@ -154,12 +154,13 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 
 	gs_buf_init(&blob, false);
 	if ((ret = gitrepo_head_blob(f, path, &blob, &found)) || !found ||
-	    !gitseal_load_sealed(staged->format, blob.data, blob.len, &head)) {
+	    (ret = gitseal_load_sealed(staged->format, blob.data, blob.len, &head)) <= 0) {
 		if (found)
 			doc_release(&head);
 		gs_buf_release(&blob);
 		return ret;
 	}
+	ret = 0;
 	if (sops_doc_keys(&head, &old) == 0) {
 		if (sops_doc_check_sealed(staged, &old.selection, where, sizeof(where)))
 			ret = add_finding(fs, path, "the value at '%s' is in clear, but the committed version "
@@ -249,9 +250,9 @@ static int check_filtered(struct gitfilter *f, const char *path, const struct gs
 		return 0;
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add_finding(fs, path, "it holds an unresolved merge conflict");
-	if (!gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d))
+	if ((ret = gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d)) == 0)
 		ret = add_finding(fs, path, "it is staged unencrypted");
-	else
+	else if (ret > 0)
 		ret = check_sealed(f, path, &d, fs);
 	doc_release(&d);
 	return ret;
@@ -269,14 +270,16 @@ static int check_unfiltered(struct gitfilter *f, const git_index_entry *e, struc
 
 	if (ret || !found)
 		return ret;
-	sealed = gitseal_load_sealed(format, blob->data, blob->len, &d);
+	ret = gitseal_load_sealed(format, blob->data, blob->len, &d);
 	doc_release(&d);
-	if (!sealed)
-		return 0;
+	if (ret <= 0)
+		return ret;
 	gs_buf_reset(blob);
 	if ((ret = gitrepo_read_blob(f, &e->id, blob)))
 		return ret;
-	sealed = !blob->len || gitseal_load_sealed(format, blob->data, blob->len, &d);
+	if (blob->len && (ret = gitseal_load_sealed(format, blob->data, blob->len, &d)) < 0)
+		return ret;
+	sealed = !blob->len || ret == 1;
 	if (blob->len)
 		doc_release(&d);
 	return sealed ? 0
@@ -366,6 +369,7 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	char path[4096];
 	struct doc cipher, plain;
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	int sealed;
 
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
 		return 0;
@@ -375,8 +379,11 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	gs_buf_reset(&w->blob);
 	if ((w->ret = gitrepo_read_blob(w->f, git_tree_entry_id(te), &w->blob)))
 		return -1;
-	if (gitseal_load_sealed(store_format_for_path(path), w->blob.data, w->blob.len, &cipher) &&
-	    gitseal_open_doc(w->f, &cipher, &plain, id) == 0 && !(w->ret = add_path(w->secrets, path))) {
+	if ((sealed = gitseal_load_sealed(store_format_for_path(path), w->blob.data, w->blob.len, &cipher)) < 0) {
+		w->ret = sealed;
+		return -1;
+	}
+	if (sealed && gitseal_open_doc(w->f, &cipher, &plain, id) == 0 && !(w->ret = add_path(w->secrets, path))) {
 		for (size_t b = 0; b < cipher.count && b < plain.count && !w->ret; b++)
 			w->ret = collect_values(w->secrets, cipher.branches[b], plain.branches[b]);
 		doc_release(&plain);

@@ -94,8 +94,8 @@ static bool same_groups(enum doc_format format, const struct gs_buf *blob, const
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	if (gitseal_load_sealed(format, blob->data, blob->len, &da) &&
-	    gitseal_load_sealed(DOC_FORMAT_JSON, sealed->data, sealed->len, &db) && !sops_doc_keys(&da, &a) &&
+	if (gitseal_load_sealed(format, blob->data, blob->len, &da) == 1 &&
+	    gitseal_load_sealed(DOC_FORMAT_JSON, sealed->data, sealed->len, &db) == 1 && !sops_doc_keys(&da, &a) &&
 	    !sops_doc_keys(&db, &b))
 		same = gitseal_keys_equal_groups(&a, &b);
 	gs_error_clear();
@@ -151,8 +151,8 @@ int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, 
 	int ret;
 
 	doc_init(&p, DOC_FORMAT_JSON);
-	if (!gitseal_load_sealed(DOC_FORMAT_JSON, data, len, &d))
-		return GS_FAIL(GS_ERR_PARSE, "a damaged conflict: not a sops file");
+	if ((ret = gitseal_load_sealed(DOC_FORMAT_JSON, data, len, &d)) <= 0)
+		return ret ? ret : GS_FAIL(GS_ERR_PARSE, "a damaged conflict: not a sops file");
 	if ((ret = gitseal_open_doc(f, &d, &p, id)))
 		goto out;
 	if (!p.count || !(e = doc_map_find(p.branches[0], CONFLICT_KEY)) || e->value->kind != DOC_SCALAR ||

@@ -136,7 +136,7 @@ void gitfilter_prepare(struct gitfilter *f)
 bool gitfilter_is_sops(enum doc_format format, const uint8_t *data, size_t len)
 {
 	struct doc d;
-	bool yes = gitseal_load_sealed(format, data, len, &d);
+	bool yes = gitseal_load_sealed(format, data, len, &d) == 1;
 
 	doc_release(&d);
 	return yes;
@@ -147,7 +147,7 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 {
 	if (!f->ids_tried) {
 		f->ids_tried = true;
-		if (sops_identities_load(&f->ids) != 0) {
+		if ((f->ids_code = sops_identities_load(&f->ids)) != 0) {
 			f->ids_error = strdup(gs_error_message());
 			age_identity_list_release(&f->ids);
 			f->ids = (struct age_identity_list){ 0 };
@@ -679,8 +679,10 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		ret = gs_buf_append(out, in, len);
 		goto out;
 	}
-	if (found)
-		committed_sealed = gitseal_load_sealed(format, prev->data, prev->len, &committed);
+	if (found && (ret = gitseal_load_sealed(format, prev->data, prev->len, &committed)) < 0)
+		goto out;
+	committed_sealed = found && ret == 1;
+	ret = 0;
 	if (gitseal_conflict_is(in, len)) {
 		ret = GS_FAIL(GS_ERR_CONFLICT, "it holds an unresolved merge conflict");
 		goto out;
@@ -780,13 +782,19 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 		ret = gitseal_conflict_open(f, in, len, out);
 		goto opened;
 	}
-	if (!gitseal_load_sealed(format, in, len, &cipher))
+	if ((ret = gitseal_load_sealed(format, in, len, &cipher)) == 0)
 		return gs_buf_append(out, in, len);
+	if (ret < 0)
+		goto opened;
 	ret = gitseal_open_text_doc(f, &cipher, out);
 	doc_release(&cipher);
 	if (!ret)
 		smudged_keep(f, path, in, len, out);
 opened:
+	/* a key file that could not be read for want of memory is no locked
+	 * clone: the checkout fails instead of leaving ciphertext */
+	if ((ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) && f->ids_code == GS_ERR_NOMEM)
+		ret = GS_FAIL(GS_ERR_NOMEM, "%s", f->ids_error ? f->ids_error : "out of memory");
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 		reason = gitfilter_identities(f) ? "none of your identities opens it"
 		       : f->ids_error		  ? f->ids_error

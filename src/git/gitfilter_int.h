@@ -75,6 +75,7 @@ struct gitfilter {
 	bool ids_tried;
 	struct age_identity_list ids;
 	char *ids_error;
+	int ids_code;               /* why ids could not be loaded, or 0 */
 	bool id_recipients_tried;
 	char **id_recipients;       /* the recipients of ids, for clean (main thread) */
 	size_t id_recipient_count;
@@ -149,9 +150,10 @@ void readahead_plan(struct readahead *ra, const char *path);
 
 /* ---- seal.c: the sops side of the filter ---- */
 
-/* Loads data as the encrypted form of format; false (d left empty) when it
- * is not a sops file. Empty data is not. */
-bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
+/* Loads data as the encrypted form of format: 1, or 0 (d left empty) when
+ * it is not a sops file (empty data is not), or GS_ERR_NOMEM when it could
+ * not be told for want of memory: never to be taken for either. */
+int gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d);
 /* The version of path git holds (index, else HEAD): d (initialised here,
  * released by the caller) holds it when *sealed, it being a sops file. */
 int gitseal_committed_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,

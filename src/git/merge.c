@@ -1270,7 +1270,9 @@ static int version_read(struct gitfilter *f, enum doc_format format, const char 
 			gs_error_prefix("%s", name);
 		return ret;
 	}
-	v->sealed = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher);
+	if ((ret = gitseal_load_sealed(format, v->raw.data, v->raw.len, &v->cipher)) < 0)
+		return ret;
+	v->sealed = ret == 1;
 	if (!v->sealed)
 		return gs_buf_append(&v->plain, v->raw.data, v->raw.len);
 	ret = gitseal_open_text(f, &v->cipher, &v->plain);
@@ -1342,7 +1344,7 @@ bool gitfilter_conflict_takes_theirs(struct gitfilter *f, const char *path, cons
 
 	for (int i = 0; i < 3; i++) {
 		version_init(&v[i], format);
-		v[i].sealed = blobs[i] && gitseal_load_sealed(format, blobs[i]->data, blobs[i]->len, &v[i].cipher);
+		v[i].sealed = blobs[i] && gitseal_load_sealed(format, blobs[i]->data, blobs[i]->len, &v[i].cipher) == 1;
 	}
 	/* keys this clone has not accepted are refused by the driver: the
 	 * resolution then keeps HEAD's, as before the merge */

@@ -11,19 +11,23 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
-bool gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d)
+int gitseal_load_sealed(enum doc_format format, const uint8_t *data, size_t len, struct doc *d)
 {
+	int ret;
+
 	doc_init(d, format);
 	/* every sops format carries a "sops" key (sops_* in dotenv, [sops]
 	 * in INI): skip parsing what cannot hold one */
 	if (!len || !memmem(data, len, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN))
-		return false;
-	if (store_load(format, data, len, d) == 0 && sops_doc_is_encrypted(d))
-		return true;
-	gs_error_clear();
+		return 0;
+	if ((ret = store_load(format, data, len, d)) == 0 && sops_doc_is_encrypted(d))
+		return 1;
 	doc_release(d);
 	doc_init(d, format);
-	return false;
+	if (ret == GS_ERR_NOMEM)
+		return ret;
+	gs_error_clear();
+	return 0;
 }
 
 int gitseal_committed_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
@@ -37,8 +41,10 @@ int gitseal_committed_load(struct gitfilter *f, const char *path, enum doc_forma
 	*sealed = false;
 	gs_buf_init(&blob, false);
 	ret = gitrepo_committed(f, path, &blob, &found);
-	if (!ret && found)
-		*sealed = gitseal_load_sealed(format, blob.data, blob.len, d);
+	if (!ret && found && (ret = gitseal_load_sealed(format, blob.data, blob.len, d)) >= 0) {
+		*sealed = ret == 1;
+		ret = 0;
+	}
 	gs_buf_release(&blob);
 	return ret;
 }
@@ -59,8 +65,9 @@ int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format
 	if (ret == GS_ERR_NOT_FOUND) {
 		gs_error_clear();
 		ret = 0;
-	} else if (!ret) {
-		*state = gitseal_load_sealed(format, text.data, text.len, d) ? GITSEAL_WT_SEALED : GITSEAL_WT_PLAIN;
+	} else if (!ret && (ret = gitseal_load_sealed(format, text.data, text.len, d)) >= 0) {
+		*state = ret ? GITSEAL_WT_SEALED : GITSEAL_WT_PLAIN;
+		ret = 0;
 	}
 	gs_buf_release(&text);
 	return ret;

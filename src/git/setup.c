@@ -458,7 +458,10 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 	gs_buf_reset(&fa->blob);
 	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
 		return ret;
-	if (gitseal_load_sealed(store_format_for_path(path), fa->blob.data, fa->blob.len, &d)) {
+	if ((ret = gitseal_load_sealed(store_format_for_path(path), fa->blob.data, fa->blob.len, &d)) < 0)
+		return ret;
+	if (ret) {
+		ret = 0;
 		if ((grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown))))
 			fa->files = grown;
 		if ((grown_paths = grown ? realloc(fa->paths, (fa->nfiles + 1) * sizeof(*grown_paths)) : NULL))

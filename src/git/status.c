@@ -118,7 +118,9 @@ static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf
 		return add(line, "empty");
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add(line, "unresolved merge conflict");
-	if (!gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d)) {
+	if ((ret = gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d)) < 0)
+		return ret;
+	if (!ret) {
 		doc_release(&d);
 		return add(line, "plaintext staged (the filter did not seal it: 'git add' it again)");
 	}

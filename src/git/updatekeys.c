@@ -449,7 +449,9 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	if (!u->is_new && !u->accept_only && (u->changes || rotate)) {
 		if ((ret = gitrepo_committed(f, u->path, &blob, &found)))
 			goto out;
-		if (!found || !gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher)) {
+		if (found && (ret = gitseal_load_sealed(cipher.format, blob.data, blob.len, &cipher)) < 0)
+			goto out;
+		if (!found || !ret) {
 			ret = GS_FAIL(GS_ERR_CONFLICT, "the committed version changed meanwhile");
 			goto out;
 		}

@@ -148,14 +148,18 @@ static void order_types(const char *order, enum key_type out[KEY_TYPES])
 static int unwrap_age(const struct sops_meta_group *g, const struct age_identity_list *ids, size_t want,
 		      struct gs_buf *plain, struct unwrap_stats *st)
 {
+	int ret;
+
 	for (size_t i = 0; i < g->age_count; i++) {
 		if (!g->age[i].enc || !g->age[i].enc_len)
 			continue;
 		st->age_tried++;
 		gs_buf_reset(plain);
-		if (age_decrypt_mem(ids, (const uint8_t *)g->age[i].enc, g->age[i].enc_len, plain) == 0 &&
-		    plain->len == want)
+		ret = age_decrypt_mem(ids, (const uint8_t *)g->age[i].enc, g->age[i].enc_len, plain);
+		if (ret == 0 && plain->len == want)
 			return 0;
+		if (ret == GS_ERR_NOMEM)
+			return ret;
 		gs_buf_reset(plain);
 		if (age_unwrap_by_command(&g->age[i], want, plain) == 0)
 			return 0;
@@ -165,12 +169,17 @@ static int unwrap_age(const struct sops_meta_group *g, const struct age_identity
 
 static int unwrap_pgp(const struct sops_meta_group *g, size_t want, struct gs_buf *plain, struct unwrap_stats *st)
 {
+	int ret;
+
 	for (size_t i = 0; i < g->pgp_count; i++) {
 		if (!g->pgp[i].enc || !g->pgp[i].enc_len)
 			continue;
 		st->pgp_tried++;
-		if (pgp_decrypt(g->pgp[i].enc, g->pgp[i].enc_len, plain) == 0 && plain->len == want)
+		ret = pgp_decrypt(g->pgp[i].enc, g->pgp[i].enc_len, plain);
+		if (ret == 0 && plain->len == want)
 			return 0;
+		if (ret == GS_ERR_NOMEM)
+			return ret;
 		note_failure(st->pgp_error, sizeof(st->pgp_error), plain, want);
 		gs_buf_reset(plain);
 	}
@@ -180,13 +189,18 @@ static int unwrap_pgp(const struct sops_meta_group *g, size_t want, struct gs_bu
 static int unwrap_vaults(const struct sops_meta_group *g, size_t want, struct gs_buf *plain,
 			 struct unwrap_stats *st)
 {
+	int ret;
+
 	for (size_t i = 0; i < g->vault_count; i++) {
 		if (!g->vault[i].enc || !g->vault[i].enc_len)
 			continue;
 		st->vault_tried++;
 		gs_buf_reset(plain);
-		if (unwrap_vault(&g->vault[i], plain) == 0 && plain->len == want)
+		ret = unwrap_vault(&g->vault[i], plain);
+		if (ret == 0 && plain->len == want)
 			return 0;
+		if (ret == GS_ERR_NOMEM)
+			return ret;
 		note_failure(st->vault_error, sizeof(st->vault_error), plain, want);
 		gs_buf_reset(plain);
 	}
@@ -194,7 +208,8 @@ static int unwrap_vaults(const struct sops_meta_group *g, size_t want, struct gs
 }
 
 /* Tries the entries of a group type by type, in order (spec 8); plain
- * receives the first payload of the wanted size. */
+ * receives the first payload of the wanted size. Out of memory ends the
+ * search (GS_ERR_NOMEM): it says nothing of whether a key would open it. */
 static int unwrap_group(const struct sops_meta_group *g, const struct age_identity_list *ids,
 			const enum key_type order[KEY_TYPES], size_t want, struct gs_buf *plain,
 			struct unwrap_stats *st)
@@ -204,8 +219,8 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 			  : order[t] == KEY_PGP ? unwrap_pgp(g, want, plain, st)
 						: unwrap_vaults(g, want, plain, st);
 
-		if (ret == 0)
-			return 0;
+		if (ret == 0 || ret == GS_ERR_NOMEM)
+			return ret;
 	}
 	return -1;
 }
@@ -246,10 +261,11 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 	for (size_t g = 0; g < m->group_count; g++)
 		other += m->groups[g].other_key_count;
 	if (m->group_count == 1) {
-		if (unwrap_group(&m->groups[0], ids, types, SOPS_DATA_KEY_SIZE, &plain, &st) == 0) {
+		int r = unwrap_group(&m->groups[0], ids, types, SOPS_DATA_KEY_SIZE, &plain, &st);
+
+		if (r == 0)
 			memcpy(key, plain.data, SOPS_DATA_KEY_SIZE);
-			ret = 0;
-		}
+		ret = r == 0 || r == GS_ERR_NOMEM ? r : ret;
 		goto out;
 	}
 	if (m->group_count < 2)
@@ -260,7 +276,13 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 		goto out;
 	}
 	for (size_t g = 0; g < m->group_count; g++) {
-		if (unwrap_group(&m->groups[g], ids, types, SOPS_SHARE_SIZE, &plain, &st) == 0)
+		int r = unwrap_group(&m->groups[g], ids, types, SOPS_SHARE_SIZE, &plain, &st);
+
+		if (r == GS_ERR_NOMEM) {
+			ret = r;
+			goto out;
+		}
+		if (r == 0)
 			memcpy(shares + got++ * SOPS_SHARE_SIZE, plain.data, SOPS_SHARE_SIZE);
 	}
 	threshold = m->shamir_threshold ? m->shamir_threshold : (int)m->group_count;

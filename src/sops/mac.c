@@ -175,6 +175,8 @@ int sops_mac_check(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *stored, si
 		return GS_FAIL(GS_ERR_MAC_MISMATCH, "MAC mismatch: invalid lastmodified");
 	gs_buf_init(&plain, true);
 	ret = sops_value_decrypt(key, stored, stored_len, aad, strlen(aad), &plain, &type);
+	if (ret == GS_ERR_NOMEM)
+		goto out; /* says nothing of the MAC */
 	if (ret < 0) {
 		ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "MAC mismatch: stored MAC cannot be decrypted");
 		goto out;

@@ -99,29 +99,31 @@ static int normalized_copy(struct doc *dst, const struct doc_node *const *roots,
 	return ret;
 }
 
-/* Whether got (loaded from the output) holds the data of want. Written in
+/* Whether got (loaded from the output) holds the data of want: 1, 0, or
+ * GS_ERR_NOMEM when the comparison could not be made. Written in
  * another format than its own, want is compared as that format can hold
  * it: no comments in JSON, text values in dotenv and INI, tags in YAML
  * only. A plaintext holds a time as its text (a decrypted tree holds the
  * time again). */
-static bool same_data(const struct doc *got, const struct doc *want, enum doc_format format, bool plain,
-		      char *where, size_t where_size)
+static int same_data(const struct doc *got, const struct doc *want, enum doc_format format, bool plain,
+		     char *where, size_t where_size)
 {
 	struct doc n;
-	bool same;
+	int ret;
 
 	/* the path is built only for a difference: naming every entry on the
 	 * way costs as much as the comparison */
 	if (want->format == format && doc_equal(got, want, NULL, 0))
-		return true;
+		return 1;
 	if (want->format == format && !plain)
 		return doc_equal(got, want, where, where_size);
 	doc_init(&n, format);
-	same = normalized_copy(&n, (const struct doc_node *const *)want->branches, want->count, format,
-			       !format_has_types(format), plain) == 0 &&
-	       (doc_equal(got, &n, NULL, 0) || doc_equal(got, &n, where, where_size));
+	ret = normalized_copy(&n, (const struct doc_node *const *)want->branches, want->count, format,
+			      !format_has_types(format), plain);
+	if (ret == 0)
+		ret = doc_equal(got, &n, NULL, 0) || doc_equal(got, &n, where, where_size);
 	doc_release(&n);
-	return same;
+	return ret == GS_ERR_NOMEM || ret >= 0 ? ret : 0;
 }
 
 /* dotenv and INI hold the metadata flattened (sops's stores/flatten.go):
@@ -144,33 +146,37 @@ static bool drop_empty(struct doc_node *n)
 	return empty;
 }
 
-/* The metadata entries as read back against the ones written. Their
- * values are compared as text: dotenv and INI hold no types, and the
- * metadata is read from its text anyway. */
-static bool same_metadata(const struct doc *got, const struct sops_undo *undo)
+/* The metadata entries as read back against the ones written: 1, 0, or
+ * GS_ERR_NOMEM. Their values are compared as text: dotenv and INI hold
+ * no types, and the metadata is read from its text anyway. */
+static int same_metadata(const struct doc *got, const struct sops_undo *undo)
 {
 	struct doc a, b;
-	bool same = undo->meta_count > 0;
+	int ret = undo->meta_count > 0;
 
 	doc_init(&a, got->format);
 	doc_init(&b, got->format);
-	for (size_t i = 0; same && i < undo->meta_count; i++) {
+	for (size_t i = 0; ret == 1 && i < undo->meta_count; i++) {
 		const struct sops_undo_meta *m = &undo->meta[i];
 		const struct doc_node *root = m->branch < got->count ? got->branches[m->branch] : NULL;
 		const struct doc_entry *e = root && root->kind == DOC_MAP ? doc_map_find(root, SOPS_METADATA_KEY) : NULL;
 		const struct doc_node *read[1] = { e ? e->value : NULL };
 		const struct doc_node *written[1] = { m->root->entries[m->index].value };
 
-		same = e && normalized_copy(&a, read, 1, got->format, true, false) == 0 &&
-		       normalized_copy(&b, written, 1, got->format, true, false) == 0;
+		if (!e)
+			ret = 0;
+		else if ((ret = normalized_copy(&a, read, 1, got->format, true, false)) == 0 &&
+			 (ret = normalized_copy(&b, written, 1, got->format, true, false)) == 0)
+			ret = 1;
 	}
-	for (size_t i = 0; same && !format_has_types(got->format) && i < b.count; i++)
+	for (size_t i = 0; ret == 1 && !format_has_types(got->format) && i < b.count; i++)
 		if (b.branches[i])
 			drop_empty(b.branches[i]);
-	same = same && doc_equal(&a, &b, NULL, 0);
+	if (ret == 1)
+		ret = doc_equal(&a, &b, NULL, 0);
 	doc_release(&a);
 	doc_release(&b);
-	return same;
+	return ret == GS_ERR_NOMEM || ret >= 0 ? ret : 0;
 }
 
 /* ---- emitting in a layout ---- */
@@ -287,6 +293,15 @@ static int prove(struct proof *p, struct gs_buf *out, char *why, size_t why_size
 #endif
 }
 
+/* A failed proof is GS_ERR_VERIFY (the layout would not give back the
+ * data); out of memory proves nothing either way and ends the write. */
+static int proof_verdict(int ret)
+{
+	if (ret == GS_ERR_NOMEM)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return ret ? GS_ERR_VERIFY : 0;
+}
+
 /* Emits d in its own layout, then in the fresh one, until one proves.
  * With drop_source the source text is freed after the first emission
  * (the fresh layout does not need it). why_fresh, when set, receives why
@@ -314,16 +329,18 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 		after_emit(p);
 		if (drop_source && !fresh)
 			doc_drop_source(d);
-		if (ret < 0 && fresh)
-			goto out; /* the store's own error: the tree has no form in this format */
+		/* the store's own error: the tree has no form in this format; out
+		 * of memory says nothing of the layout */
+		if (ret < 0 && (fresh || ret == GS_ERR_NOMEM))
+			goto out;
 		if (ret < 0) {
 			snprintf(first, sizeof(first), "the store cannot write it (%s)", gs_error_message());
 			gs_error_clear();
 			continue;
 		}
 		test_corrupt(out, made++, p->encrypt != NULL);
-		if ((ret = prove(p, out, why, sizeof(why))) == 0) {
-			if (fresh && own && why_fresh)
+		if ((ret = prove(p, out, why, sizeof(why))) == 0 || ret == GS_ERR_NOMEM) {
+			if (!ret && fresh && own && why_fresh)
 				snprintf(why_fresh, SOPS_WHY_SIZE, "%s", first);
 			goto out;
 		}
@@ -371,12 +388,14 @@ static int check_plain(struct proof *p, struct gs_buf *out, char *why, size_t wh
 	doc_init(&r, p->format);
 	if ((ret = load_borrowed(&r, p->format, out)) < 0)
 		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
-	else if (!same_data(&r, p->want, p->format, true, where, sizeof(where)))
+	else if ((ret = same_data(&r, p->want, p->format, true, where, sizeof(where))) == 0)
 		ret = GS_ERR_VERIFY, snprintf(why, why_size, "%s differs", where);
+	else if (ret == 1)
+		ret = 0;
 	give_back(&r, out);
 	doc_release(&r);
 	gs_error_clear();
-	return ret ? GS_ERR_VERIFY : 0;
+	return proof_verdict(ret);
 }
 
 int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops_emit_opts *o,
@@ -418,11 +437,17 @@ int sops_plain_prove_value(const struct doc *want, enum doc_format format, const
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((ret = load_borrowed(&r, format, &framed)) < 0) {
+	if ((ret = load_borrowed(&r, format, &framed)) == GS_ERR_NOMEM) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	} else if (ret < 0) {
 		snprintf(where, sizeof(where), "%s", gs_error_message()); /* GS_FAIL writes over it */
 		ret = GS_FAIL(GS_ERR_VERIFY, "the output would not give back the data given: it does not load "
 			      "again (%s); nothing written", where);
-	} else if (!same_data(&r, want, format, true, where, sizeof(where))) {
+	} else if ((ret = same_data(&r, want, format, true, where, sizeof(where))) == GS_ERR_NOMEM) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	} else if (ret == 1) {
+		ret = 0;
+	} else {
 		const char *rest = strncmp(where, frame_key, sizeof(frame_key) - 1) ? where
 											: where + sizeof(frame_key) - 1;
 
@@ -447,19 +472,21 @@ static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t w
 	doc_init(&r, p->format);
 	if ((ret = load_borrowed(&r, p->format, out)) < 0) {
 		snprintf(why, why_size, "it does not load again (%s)", gs_error_message());
-	} else if (!same_metadata(&r, &p->undo)) {
-		ret = GS_ERR_VERIFY;
+	} else if ((ret = same_metadata(&r, &p->undo)) <= 0) {
+		ret = ret ? ret : GS_ERR_VERIFY;
 		snprintf(why, why_size, "its sops metadata differs");
 	} else if ((ret = sops_decrypt_doc_with_key(&r, p->key, NULL)) < 0) {
 		snprintf(why, why_size, "it does not decrypt (%s)", gs_error_message());
-	} else if (!same_data(&r, p->want, p->format, false, where, sizeof(where))) {
-		ret = GS_ERR_VERIFY;
+	} else if ((ret = same_data(&r, p->want, p->format, false, where, sizeof(where))) <= 0) {
+		ret = ret ? ret : GS_ERR_VERIFY;
 		snprintf(why, why_size, "%s differs", where);
+	} else {
+		ret = 0;
 	}
 	give_back(&r, out);
 	doc_release(&r);
 	gs_error_clear();
-	return ret ? GS_ERR_VERIFY : 0;
+	return proof_verdict(ret);
 }
 
 /* Encrypts the tree for the file's keys (again for a second layout: a new

@@ -285,7 +285,7 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 	if (ret < 0) {
 		gs_error_prefix("value at '%.*s'", (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len),
 				leaf->aad);
-		return GS_ERR_DECRYPT_VALUE;
+		return ret == GS_ERR_NOMEM ? ret : GS_ERR_DECRYPT_VALUE;
 	}
 	/* a number encrypted as the file spelled it comes back so; the MAC
 	 * takes the canonical form (sops hashes the float64 or int it read) */

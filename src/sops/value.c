@@ -557,6 +557,7 @@ int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_
 	char num[400];
 	double v;
 	bool b;
+	int ret;
 
 	gs_buf_reset(out);
 	if (n->kind == DOC_COMMENT) {
@@ -569,7 +570,9 @@ int sops_node_plaintext(const struct doc_node *n, struct gs_buf *out, enum sops_
 		 * whatever spelling is encrypted ("+5" and "007" hash as "5" and
 		 * "7", as sops hashes the int it read) */
 		*type = SOPS_TYPE_INT;
-		if (store_append_int_canonical(out, n->text, n->len) < 0)
+		if ((ret = store_append_int_canonical(out, n->text, n->len)) == GS_ERR_NOMEM)
+			return ret;
+		if (ret < 0)
 			return GS_FAIL(GS_ERR_ENCRYPT, "invalid int value");
 		return 0;
 	case DOC_FLOAT:
@@ -606,11 +609,14 @@ int sops_plaintext_canonical(enum sops_value_type type, const uint8_t *plain, si
 	char num[400];
 	double fv;
 	bool b;
+	int ret;
 
 	gs_buf_reset(out);
 	switch (type) {
 	case SOPS_TYPE_INT:
-		if (store_append_int_canonical(out, s, len) < 0)
+		if ((ret = store_append_int_canonical(out, s, len)) == GS_ERR_NOMEM)
+			return ret;
+		if (ret < 0)
 			return GS_FAIL(GS_ERR_DECRYPT_VALUE, "decrypted value is not a valid int");
 		return 0;
 	case SOPS_TYPE_FLOAT:

@@ -576,7 +576,8 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 			p->last_block.set = false;
 			return 0;
 		}
-		ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final);
+		if ((ret = yfresh_scalar(&p->fresh, v, false, indent, s->owner, prefer, final)))
+			return ret;
 		*bm = split_at_break(p, hm);
 		keep = memchr(p->ed.pool.data + hm, '+', *bm - hm) != NULL;
 		p->last_block.set = !ret && *bm < p->ed.pool.len;

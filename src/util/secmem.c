@@ -72,6 +72,17 @@ static size_t region_size = POOL_FIRST_REGION;
 #ifdef GITSEAL_TEST_HOOKS
 void (*gs_secmem_unmap_hook)(const void *p, size_t len);
 bool gs_secmem_refuse_lock;
+
+/* GITSEAL_TEST_FAIL_SECURE_ALLOC=N: the process's Nth secure allocation
+ * (counted from 1, over all threads) fails, so a test can walk every
+ * out-of-memory path of a command. */
+static bool refuse_this_alloc(void)
+{
+	static atomic_long count;
+	const char *at = getenv("GITSEAL_TEST_FAIL_SECURE_ALLOC");
+
+	return at && atol(at) == atomic_fetch_add(&count, 1) + 1;
+}
 #endif
 
 static int size_class(size_t total)
@@ -285,6 +296,10 @@ static void *secure_alloc_usable(size_t size, size_t *usable)
 	*usable = size;
 	if (size > SIZE_MAX - 2 * HEADER)
 		return NULL;
+#ifdef GITSEAL_TEST_HOOKS
+	if (refuse_this_alloc())
+		return NULL;
+#endif
 	c = size_class(size + HEADER);
 	if (c >= 0) {
 		pthread_mutex_lock(&pool_lock);

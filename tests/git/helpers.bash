@@ -31,7 +31,7 @@ YAML
 
 gs_teardown() {
 	cd /
-	[ -n "${T:-}" ] && rm -rf "$T"
+	[ -z "${T:-}" ] || rm -rf "$T"
 }
 
 # Fails unless the committed blob of $1 at revision $2 is sops ciphertext.
