@@ -80,6 +80,7 @@ struct age_bufin {
 	uint8_t *buf;
 	size_t cap, pos, len;
 	bool eof;
+	uint64_t fetched;            /* bytes read from src so far */
 };
 
 int age_bufin_init(struct age_bufin *b, struct gs_reader *src, size_t cap)
@@ -97,6 +98,8 @@ int age_bufin_line(struct age_bufin *b, const uint8_t **line, size_t *len, bool 
 int age_bufin_read(struct age_bufin *b, uint8_t *dst, size_t n, size_t *got)
 	__attribute__((warn_unused_result));
 struct gs_reader age_bufin_reader(struct age_bufin *b);
+/* Bytes handed out so far: the offset in src of the next byte read. */
+uint64_t age_bufin_position(const struct age_bufin *b);
 
 /* header.c */
 struct age_stanza {
@@ -162,9 +165,10 @@ bool age_preload_done(void);
 enum {
 	AGE_PIPELINE_BATCH_CHUNKS = 4,
 	AGE_PIPELINE_BATCHES = 4,
-	/* decryption: the chunks back to back, as read */
+	/* decryption: the chunks back to back, as read, from an address with
+	 * the input offset's place in a cache line (stream.c, decrypt_fill) */
 	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
-	/* encryption: each chunk's plaintext read to a cache line's start
+	/* encryption: each chunk's plaintext at a cache line's start
 	 * (stream.c, encrypt_fill), the chunks AGE_PIPELINE_STRIDE apart */
 	AGE_PIPELINE_LINE = 64,
 	AGE_PIPELINE_STRIDE = (AGE_CHUNK_CT_SIZE + AGE_PIPELINE_LINE - 1) / AGE_PIPELINE_LINE * AGE_PIPELINE_LINE,
@@ -175,6 +179,7 @@ enum {
 
 struct age_batch {
 	uint8_t *data;               /* AGE_PIPELINE_BATCH_ALLOC bytes; the chunks sealed or opened in place */
+	uint8_t *first;              /* decryption: where fill put the first chunk */
 	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
 	size_t count;                /* chunks in the batch */
 	uint64_t counter;            /* the first chunk's number (set by the pipeline) */

@@ -46,6 +46,7 @@ static int fill(struct age_bufin *b)
 	if (got == 0)
 		b->eof = true;
 	b->len += got;
+	b->fetched += got;
 	return 0;
 }
 
@@ -117,6 +118,7 @@ int age_bufin_read(struct age_bufin *b, uint8_t *dst, size_t n, size_t *got)
 		if (step == 0)
 			b->eof = true;
 		total += step;
+		b->fetched += step;
 	}
 	*got = total;
 	return 0;
@@ -142,6 +144,11 @@ static int bufin_reader_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 	b->pos += k;
 	*got = k;
 	return 0;
+}
+
+uint64_t age_bufin_position(const struct age_bufin *b)
+{
+	return b->fetched - (b->len - b->pos);
 }
 
 struct gs_reader age_bufin_reader(struct age_bufin *b)

@@ -269,6 +269,13 @@ struct aligned_source {
 	size_t pieces, off_line;
 };
 
+/* Whether a read of the source's next bytes into buf puts them at another
+ * place in a cache line than they have in the source. */
+static bool off_line(const struct aligned_source *a, const void *buf)
+{
+	return ((uintptr_t)buf - a->src.pos) % AGE_PIPELINE_LINE != 0;
+}
+
 static int aligned_source_readv(void *ctx, struct iovec *iov, int n, size_t *got)
 {
 	struct aligned_source *a = ctx;
@@ -279,7 +286,7 @@ static int aligned_source_readv(void *ctx, struct iovec *iov, int n, size_t *got
 	for (int i = 0; i < n && !ret; i++) {
 		if (iov[i].iov_len >= CHUNK - 1) {
 			a->pieces++;
-			a->off_line += ((uintptr_t)iov[i].iov_base % AGE_PIPELINE_LINE) != 0;
+			a->off_line += off_line(a, iov[i].iov_base);
 		}
 		ret = source_read(&a->src, iov[i].iov_base, iov[i].iov_len, &step);
 		*got += step;
@@ -311,9 +318,23 @@ static void check_writev_file(const uint8_t *pt, size_t len, const struct gs_buf
 	fclose(f);
 }
 
-/* The pipeline reads each chunk's plaintext to the start of a cache line
- * (the kernel's copy runs slower to an address off one), chunk 0 after the
- * carried look-ahead byte too, and writes the same bytes as the reference. */
+/* Reads of more than a chunk (decryption's batches) are counted like the
+ * pieces of a readv. */
+static int aligned_source_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+	struct aligned_source *a = ctx;
+
+	if (cap > CT) {
+		a->pieces++;
+		a->off_line += off_line(a, buf);
+	}
+	return source_read(&a->src, buf, cap, got);
+}
+
+/* The pipeline reads each chunk's plaintext to where its offset in the
+ * input sits in a cache line (the kernel's copy runs slower otherwise):
+ * a line's start, or one byte in for chunk 0, read after the carried
+ * look-ahead byte; and writes the same bytes as the reference. */
 static void test_reads_aligned(void **state)
 {
 	static const size_t sizes[] = { (L + BATCH) * CHUNK, (L + 3 * BATCH + 1) * CHUNK + 17 };
@@ -366,6 +387,57 @@ static int counting_writev(void *ctx, struct iovec *iov, int n)
 	for (int i = 0; i < n && !ret; i++)
 		ret = sink_write(&c->sink, iov[i].iov_base, iov[i].iov_len);
 	return ret;
+}
+
+/* Decryption's pipeline reads each batch to where its offset in the input
+ * sits in a cache line, wherever the header leaves the chunks: a payload
+ * 0, 16 and 40 bytes into the input. */
+static void test_decrypt_reads_aligned(void **state)
+{
+	static const size_t shifts[] = { 0, 16, 40 };
+	const size_t len = (L + 3 * BATCH + 1) * CHUNK - 5;
+	uint8_t *pt = random_bytes(len), *in_bytes;
+	struct gs_buf ct;
+	struct sink out = { 0 };
+	struct age_bufin in;
+	struct gs_writer w = { sink_write, &out, NULL };
+
+	(void)state;
+	age_preload_wait();
+	ref_encrypt(pt, len, &ct);
+	in_bytes = malloc(ct.len + 64);
+	assert_non_null(in_bytes);
+	for (size_t i = 0; i < sizeof(shifts) / sizeof(shifts[0]); i++) {
+		struct aligned_source a = { .src = { .data = in_bytes, .len = shifts[i] + ct.len } };
+		struct gs_reader r = { aligned_source_read, &a, NULL };
+		const uint8_t *line;
+		size_t line_len;
+		bool lf;
+
+		memset(in_bytes, 'h', shifts[i]);
+		if (shifts[i])
+			in_bytes[shifts[i] - 1] = '\n';
+		memcpy(in_bytes + shifts[i], ct.data, ct.len);
+		gs_buf_init(&out.buf, true);
+		assert_int_equal(age_bufin_init(&in, &r, 128 * 1024), 0);
+		/* a header line, read as age.c reads one: through the buffer */
+		if (shifts[i]) {
+			assert_int_equal(age_bufin_line(&in, &line, &line_len, &lf), 0);
+			assert_int_equal(line_len, shifts[i] - 1);
+		}
+		assert_int_equal(age_stream_decrypt(ref_file_key, ref_nonce, &in, &w), 0);
+		age_bufin_release(&in);
+		assert_int_equal(out.buf.len, len);
+		assert_memory_equal(out.buf.data, pt, len);
+		assert_true(a.pieces >= 3);
+		if (a.off_line)
+			fail_msg("payload %zu bytes in: %zu of %zu batch reads off their place in a line", shifts[i],
+				 a.off_line, a.pieces);
+		gs_buf_release(&out.buf);
+	}
+	free(in_bytes);
+	gs_buf_release(&ct);
+	free(pt);
 }
 
 /* Decryption's pipeline hands each batch's authentic chunks to the writer
@@ -657,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_io_failures),
 		cmocka_unit_test(test_reads_aligned),
 		cmocka_unit_test(test_decrypt_writes_batches),
+		cmocka_unit_test(test_decrypt_reads_aligned),
 	};
 
 	if (gs_crypto_init() != 0)
