@@ -9,8 +9,8 @@
  * drops the forking thread's pool (the child's only thread), the others
  * do not exist in the child. */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
