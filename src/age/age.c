@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/random.h"
 
 #include "age_int.h"
 
@@ -45,14 +46,14 @@ static int encrypt_to(const struct age_recipient_list *recipients, struct gs_rea
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	/* a header made ahead of time (prepare.c) for a lone X25519 recipient */
 	if (recipients->count != 1 || !age_prepared_take(recipients->items[0], file_key, &h)) {
-		randombytes_buf(file_key, AGE_FILE_KEY_SIZE);
+		gs_random_buf(file_key, AGE_FILE_KEY_SIZE);
 		for (i = 0; i < recipients->count; i++)
 			if ((ret = wrap_for(recipients->items[i], file_key, &h)))
 				goto out;
 		if ((ret = age_header_compute_mac(&h, file_key, h.mac)))
 			goto out;
 	}
-	randombytes_buf(nonce, sizeof(nonce));
+	gs_random_buf(nonce, sizeof(nonce));
 	if ((ret = age_header_write(&h, &hdr)) || (ret = gs_buf_append(&hdr, nonce, sizeof(nonce))) ||
 	    (ret = out->write(out->ctx, hdr.data, hdr.len)))
 		goto out;

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/random.h"
 
 #include "age_int.h"
 
@@ -58,7 +59,7 @@ static int prepare_one(const uint8_t pk[32], struct prepared *p)
 	memcpy(r.pk, pk, sizeof(r.pk));
 	if (!(p->file_key = gs_secure_alloc(AGE_FILE_KEY_SIZE)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	randombytes_buf(p->file_key, AGE_FILE_KEY_SIZE);
+	gs_random_buf(p->file_key, AGE_FILE_KEY_SIZE);
 	if ((ret = age_x25519_wrap(&r, p->file_key, &p->h)) ||
 	    (ret = age_header_compute_mac(&p->h, p->file_key, p->h.mac)))
 		prepared_release(p);

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/random.h"
 
 #include "age_int.h"
 
@@ -29,7 +30,7 @@ int age_x25519_wrap(const struct age_recipient *r, const uint8_t *file_key, stru
 
 	if (!sec)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	randombytes_buf(sec, 32);
+	gs_random_buf(sec, 32);
 	crypto_scalarmult_base(share, sec);
 	if (crypto_scalarmult(sec + 32, sec, r->pk) != 0) {
 		ret = GS_FAIL(GS_ERR_KEY, "invalid X25519 recipient");

@@ -7,6 +7,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
+#include "gitseal/random.h"
 #include "gitseal/sops.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
@@ -16,7 +17,7 @@ uint8_t *sops_data_key_new(void)
 	uint8_t *k = gs_secure_alloc(SOPS_DATA_KEY_SIZE);
 
 	if (k)
-		randombytes_buf(k, SOPS_DATA_KEY_SIZE);
+		gs_random_buf(k, SOPS_DATA_KEY_SIZE);
 	return k;
 }
 

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/random.h"
 #include "gitseal/base64.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/store.h"
@@ -248,7 +249,7 @@ int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_K
 	if (len > INT32_MAX || aad_len > INT32_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "value too large to encrypt");
 	if (!iv) {
-		randombytes_buf(ivbuf, sizeof(ivbuf));
+		gs_random_buf(ivbuf, sizeof(ivbuf));
 		iv = ivbuf;
 		iv_len = sizeof(ivbuf);
 	}

@@ -286,6 +286,23 @@ many_new_files_committed_right() {
 	many_new_files_committed_right
 }
 
+# src/util/random.c hands out libsodium's bytes drawn ahead on each thread
+# (the main one and the read-ahead workers, the age header thread): no two
+# files, values or stanzas may get the same ones
+@test "git add of many new files: each file's data key, age ephemeral share and IVs are its own" {
+	many_new_files
+	git add -A
+	for i in $(seq -w 1 40); do git cat-file -p ":secrets/f$i.yaml" > "$T/f$i.sealed"; done
+	# two values and the MAC a file
+	[ "$(cat "$T"/f*.sealed | grep -o 'iv:[^,]*' | sort -u | wc -l)" -eq 120 ]
+	for i in $(seq -w 1 40); do
+		sed -n '/BEGIN AGE/,/END AGE/p' "$T/f$i.sealed" | sed '1d;$d;s/^ *//' | base64 -d | grep -a '^-> X25519 '
+	done > "$T/shares"
+	[ "$(wc -l < "$T/shares")" -eq 40 ]
+	[ "$(sort -u "$T/shares" | wc -l)" -eq 40 ]
+	[ "$(tail -n 40 .git/gitseal/data-keys | cut -d' ' -f1 | sort -u | wc -l)" -eq 40 ]
+}
+
 @test "a file read ahead that changed before git sent it is sealed from the bytes git sent" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	many_new_files
