@@ -359,6 +359,27 @@ const struct doc_entry *yfresh_line_comment_owner(const struct doc_node *map, si
 	return next && next->value->kind == DOC_SCALAR ? next : NULL;
 }
 
+/* Whether a collection holds a comment, at any depth. */
+static bool holds_comment(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_node *v = n->entries[i].value;
+
+		if (n->entries[i].removed)
+			continue;
+		if (v->kind == DOC_COMMENT || ((v->kind == DOC_MAP || v->kind == DOC_LIST) && holds_comment(v)))
+			return true;
+	}
+	return false;
+}
+
+/* A collection the source wrote in flow style stays in it, when no
+ * comment in it would need a line of its own. */
+static bool stays_flow(const struct yfresh *f, const struct doc_node *v)
+{
+	return v->flow && ysyn_node(f->syn, v) && !holds_comment(v);
+}
+
 /* `at_line` when the first entry goes where the caller left off (after
  * "- " or at a column the source already indents to). */
 static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, bool at_line)
@@ -451,9 +472,8 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	}
 	if (yfresh_is_empty(v))
 		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
-	/* comments alone in block style would leave a null (fuzz_yaml); a
-	 * collection the source wrote in flow style stays in it */
-	if (!yfresh_holds_items(v) || (v->flow && ysyn_node(f->syn, v))) {
+	/* comments alone in block style would leave a null (fuzz_yaml) */
+	if (!yfresh_holds_items(v) || stays_flow(f, v)) {
 		ret = yfresh_flow_brackets(f, v, child);
 		return ret ? ret : put(f->out, "\n", 1);
 	}
