@@ -1292,7 +1292,8 @@ def resolve_with(store, text, extra):
             lines.insert(at, b"resolved: " + extra.encode())
         return b"\n".join(lines)
     if store == "json":
-        o = json.loads(text)
+        # a side that emptied the file: the resolution starts from nothing
+        o = json.loads(text) if text.strip() else {}
         o["resolved"] = extra
         return json.dumps(o, indent=2).encode() + b"\n"
     if store == "dotenv":
