@@ -22,10 +22,22 @@ int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 	return yaml_load_data(text, len, d);
 }
 
-static int emit_fresh(const struct doc *d, size_t step, struct gs_buf *out)
+/* syn: the loaded file's records, when its layout is asked for (NULL: the
+ * layout sops writes). The file then keeps its own indentation step for
+ * the data (the metadata as sops writes it) and the text of every key and
+ * string that did not change. */
+static int emit_fresh(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
 {
 	struct yfresh f = { .out = out, .step = step };
 	int ret = 0;
+
+	if (syn && syn->trusted && d->source.data && syn->lx.src == d->source.data) {
+		f.syn = syn;
+		if (syn->step && syn->step != step) {
+			f.meta_step = step;
+			f.step = syn->step;
+		}
+	}
 
 	for (size_t i = 0; i < d->count && !ret; i++) {
 		if (i && (ret = store_put(out, "---\n", 4)))
@@ -163,5 +175,5 @@ int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, str
 		out->len = mark;
 		gs_error_clear();
 	}
-	return emit_fresh(d, step, out);
+	return emit_fresh(d, opts && opts->fresh ? NULL : syn, step, out);
 }

@@ -1,11 +1,14 @@
 /* YAML written afresh, in the layout yaml.v3 gives sops: block style,
- * maps indented by the step (default 4), list items by 2 from their dash,
- * strings quoted only when they must be, multi-line strings as literal
- * blocks. The patcher also uses these writers for what it adds. */
+ * maps indented by the step (default 4; a file's own step where it has
+ * one), list items by 2 from their dash, strings quoted only when they
+ * must be, multi-line strings as literal blocks; where a source was
+ * loaded, an unchanged key or string keeps its text. The patcher also
+ * uses these writers for what it adds. */
 #include <math.h>
 #include <string.h>
 
 #include "gitseal/error.h"
+#include "gitseal/sops_format.h"
 #include "yaml_int.h"
 
 static int put(struct gs_buf *out, const char *s, size_t n)
@@ -108,6 +111,48 @@ enum yaml_style yfresh_style_of(uint8_t kind, bool flow)
 	}
 }
 
+/* The source's text of token tok, a scalar on one line (plain, single-
+ * or double-quoted), or NULL: text that loaded as a key or value reads
+ * back as the same on any line of a block collection, so an unchanged
+ * key or string keeps its bytes ("y", "\u00e9", 'x') where a collection is
+ * written afresh. */
+static const uint8_t *source_token(const struct yfresh *f, uint32_t tok, size_t *len)
+{
+	const struct ylex *lx = f->syn ? &f->syn->lx : NULL;
+	const struct ytok *t;
+
+	if (!lx || !f->syn->trusted || tok == YNONE || tok >= lx->n)
+		return NULL;
+	t = &lx->v[tok];
+	if (t->kind != YT_PLAIN && t->kind != YT_SINGLE && t->kind != YT_DOUBLE)
+		return NULL;
+	for (size_t i = t->start; i < t->end; i++)
+		if (ysrc_break_len(lx->src, lx->len, i))
+			return NULL;
+	*len = t->end - t->start;
+	return lx->src + t->start;
+}
+
+/* An unchanged string's own text, for block context: a plain one from a
+ * flow collection has none of its indicators, and reads the same in a
+ * block; in flow context only a quoted one is taken. The source kept a
+ * YAML 1.1 boolean such as y plain: it stays plain, read as it was by
+ * every reader (yaml.v3 and sops, gitseal: the string "y"), where
+ * quoting it would change what a YAML 1.1 reader makes of the file. */
+static const uint8_t *unchanged_text(const struct yfresh *f, const struct doc_node *n, bool flow, size_t *len)
+{
+	const struct ynode *r = ysyn_node(f->syn, n);
+	const uint8_t *s;
+
+	if (!r || n->dirty || n->kind != DOC_SCALAR || n->type != DOC_STR || r->body != r->last ||
+	    (r->flags & YN_ALIAS))
+		return NULL;
+	s = source_token(f, r->body, len);
+	if (!s || (flow && f->syn->lx.v[r->body].kind == YT_PLAIN))
+		return NULL;
+	return s;
+}
+
 static void scalar_place(const struct yfresh *f, const struct doc_node *n, bool flow, size_t block_indent,
 			 size_t parent, enum yaml_style prefer, bool final_break, struct yaml_str_place *p)
 {
@@ -141,7 +186,12 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 	int ret;
 
 	switch (n->type) {
-	case DOC_STR:
+	case DOC_STR: {
+		size_t len;
+		const uint8_t *same = unchanged_text(f, n, flow, &len);
+
+		if (same)
+			return put(f->out, (const char *)same, len);
 		ret = yaml_write_str(f->out, n->text, n->len, &p);
 		if (ret)
 			return ret;
@@ -154,6 +204,7 @@ int yfresh_scalar(struct yfresh *f, const struct doc_node *n, bool flow, size_t 
 					       nl ? (size_t)(nl - f->out->data) - mark : f->out->len - mark) != NULL;
 		}
 		return 0;
+	}
 	case DOC_FLOAT:
 		return write_float(f, n);
 	case DOC_NULL:
@@ -179,6 +230,27 @@ int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
 	}
 	if ((ret = put(f->out, "? ", 2)) || (ret = yaml_write_str(f->out, key, len, &p)) ||
 	    (ret = put(f->out, "\n", 1)) || (ret = store_put_spaces(f->out, col)))
+		return ret;
+	return put(f->out, ":", 1);
+}
+
+int yfresh_entry_key(struct yfresh *f, const struct doc_entry *e, size_t col)
+{
+	const struct ynode *r = f->syn && e->origin && e->origin <= f->syn->n ? &f->syn->v[e->origin - 1] : NULL;
+	const uint8_t *same = NULL;
+	size_t len = 0;
+	int ret;
+
+	/* an implicit key of one token: explicit ones ("? k") and keys with
+	 * properties are written afresh */
+	if (r && !(r->flags & YN_ALIAS) && e->key_len <= 128 && r->lead == r->key_last)
+		same = source_token(f, r->lead, &len);
+	/* a plain key is its own text (a check that the record is this key's) */
+	if (same && f->syn->lx.v[r->lead].kind == YT_PLAIN && (len != e->key_len || memcmp(same, e->key, len)))
+		same = NULL;
+	if (!same)
+		return yfresh_key(f, e->key, e->key_len, col);
+	if ((ret = put(f->out, (const char *)same, len)))
 		return ret;
 	return put(f->out, ":", 1);
 }
@@ -287,6 +359,27 @@ const struct doc_entry *yfresh_line_comment_owner(const struct doc_node *map, si
 	return next && next->value->kind == DOC_SCALAR ? next : NULL;
 }
 
+/* Whether a collection holds a comment, at any depth. */
+static bool holds_comment(const struct doc_node *n)
+{
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_node *v = n->entries[i].value;
+
+		if (n->entries[i].removed)
+			continue;
+		if (v->kind == DOC_COMMENT || ((v->kind == DOC_MAP || v->kind == DOC_LIST) && holds_comment(v)))
+			return true;
+	}
+	return false;
+}
+
+/* A collection the source wrote in flow style stays in it, when no
+ * comment in it would need a line of its own. */
+static bool stays_flow(const struct yfresh *f, const struct doc_node *v)
+{
+	return v->flow && ysyn_node(f->syn, v) && !holds_comment(v);
+}
+
 /* `at_line` when the first entry goes where the caller left off (after
  * "- " or at a column the source already indents to). */
 static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, bool at_line)
@@ -310,9 +403,16 @@ static int fresh_map(struct yfresh *f, const struct doc_node *map, size_t col, b
 			at_line = false;
 			continue;
 		}
-		if ((!at_line && (ret = store_put_spaces(f->out, col))) ||
-		    (ret = yfresh_key(f, e->key, e->key_len, col)) ||
-		    (ret = fresh_value_at(f, e->value, col, false, lc)))
+		/* the metadata as sops writes it, the data in the file's step */
+		size_t step = f->step;
+
+		if (col == 0 && f->meta_step && sops_is_metadata_key(e->key, e->key_len))
+			f->step = f->meta_step;
+		if ((at_line || !(ret = store_put_spaces(f->out, col))) &&
+		    !(ret = yfresh_entry_key(f, e, col)))
+			ret = fresh_value_at(f, e->value, col, false, lc);
+		f->step = step;
+		if (ret)
 			return ret;
 		at_line = false;
 		lc = NULL;
@@ -373,7 +473,7 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	if (yfresh_is_empty(v))
 		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
 	/* comments alone in block style would leave a null (fuzz_yaml) */
-	if (!yfresh_holds_items(v)) {
+	if (!yfresh_holds_items(v) || stays_flow(f, v)) {
 		ret = yfresh_flow_brackets(f, v, child);
 		return ret ? ret : put(f->out, "\n", 1);
 	}

@@ -295,6 +295,9 @@ void ycomments_release(struct yloader *l);
 struct yfresh {
 	struct gs_buf *out;
 	size_t step;          /* indentation step */
+	/* the root's sops entry, written as sops writes it when the data
+	 * takes the file's own step (0: step) */
+	size_t meta_step;
 	bool keep_positional; /* floats as sops's text where it reads back as a float */
 	/* when patching: the records, whose scalars keep the quoting they had */
 	const struct yaml_syntax *syn;
@@ -312,6 +315,11 @@ enum yaml_style yfresh_style_of(uint8_t kind, bool flow);
 int yfresh_document(struct yfresh *f, const struct doc_node *root) __attribute__((warn_unused_result));
 /* A key and its ':' at column col (the caller wrote the indentation). */
 int yfresh_key(struct yfresh *f, const char *key, size_t len, size_t col)
+	__attribute__((warn_unused_result));
+/* A block map entry's key and its ':' at column col: as the source spelled
+ * it when the entry was loaded with it (unchanged bytes stay), else as
+ * yfresh_key writes it. */
+int yfresh_entry_key(struct yfresh *f, const struct doc_entry *e, size_t col)
 	__attribute__((warn_unused_result));
 /* A value after "key:" or "-" (written by the caller, without the space):
  * col is the column of the key or the dash; in_list for a list item;

@@ -1226,7 +1226,7 @@ static int write_entry_here(struct patcher *p, const struct doc_node *c, const s
 		return ret;
 	}
 	if (c->kind == DOC_MAP) {
-		if ((ret = yfresh_key(&p->fresh, e->key, e->key_len, col)))
+		if ((ret = yfresh_entry_key(&p->fresh, e, col)))
 			return ret;
 	} else if ((ret = put(p, "-", 1))) {
 		return ret;
@@ -1754,12 +1754,17 @@ static int rewrite_root(struct patcher *p, const struct doc_node *root, const st
 	start = tstart(p, r->first);
 	if (!(r->flags & YN_FLOW))
 		start = ysrc_line_start(p->lx, start);
+	/* the data in the file's own step, the metadata as sops writes it */
+	p->fresh.meta_step = p->fresh.step;
+	p->fresh.step = p->data_step;
 	if (r->flags & YN_FLOW)
 		ret = yfresh_flow(&p->fresh, root, p->fresh.step);
 	else if (!yfresh_holds_items(root))
 		ret = yfresh_document(&p->fresh, root);
 	else
 		ret = yfresh_block(&p->fresh, root, 0);
+	p->fresh.step = p->fresh.meta_step;
+	p->fresh.meta_step = 0;
 	end = tend(p, r->last);
 	touch(p, r);
 	if (ret || (!(r->flags & YN_FLOW) && (ret = fit_tail(p, mark, end, &end))) ||

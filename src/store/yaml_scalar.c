@@ -616,7 +616,13 @@ static enum yaml_style choose(const struct yaml_str_fit *f, const struct yaml_st
 		break;
 	case YAML_STYLE_PLAIN:
 		/* never a string a YAML 1.1 reader takes for another type,
-		 * though it was plain ("yes", "1:30"): yaml.v3 quotes those */
+		 * though it was plain ("yes", "y", "1:30"): yaml.v3 quotes
+		 * those, so sops writes them quoted, and quoted they load as
+		 * the same string in sops, gitseal and a YAML 1.1 reader
+		 * (go-yaml v2 in kubectl, PyYAML) alike. Only a text this
+		 * value loaded from and kept unchanged stays as it was
+		 * (yaml_fresh.c unchanged_text): a sealed value does not hold
+		 * its spelling, so a decrypted one is written this way. */
 		if (plain)
 			return YAML_STYLE_PLAIN;
 		break;

@@ -640,3 +640,17 @@ teardown() { gs_teardown; }
 	assert_no_plaintext_in_git ours-b-secret theirs-a-secret
 	assert_markers_refused_at_commit secrets/k.yaml
 }
+
+# merge.py seed 5 case 36 (yaml, issue 12): theirs replaced a map holding
+# a comment with a scalar; ours' text could not take that in place, and
+# theirs' side of the conflict was written afresh: indented by 4 in a
+# 2-space file, the key y quoted ("y"), a flow list made a block one, so
+# the markers went around the whole file. A document written afresh keeps
+# the file's step and the text of what did not change.
+@test "a side written afresh keeps the file's indentation, its keys' spelling and flow lists" {
+	merge_three i.yaml 'y: [a1]\nk: v\nt:\n  m:\n    # c\n    x: 1\n    z: 2\n  n: 3\n' \
+		'y: [a1]\nk: v\nt:\n  m:\n    # c\n    x: 1\n  n: 3\n' \
+		'y: [a1]\nk: v\nt:\n  m: gone\n  n: 3\n'
+	assert_merge_conflict secrets/i.yaml 'changed on both sides: t.m'
+	[ "$(cat secrets/i.yaml)" = "$(printf 'y: [a1]\nk: v\nt:\n<<<<<<< ours\n  m:\n    x: 1\n=======\n  m: gone\n>>>>>>> theirs\n  n: 3')" ]
+}

@@ -993,13 +993,14 @@ static void test_flow_changed_with_comment(void **state)
 
 /* fuzz_yaml: comments between a key and its flow list are the list's
  * first entries; when the list is written afresh, its map is too (else
- * they would stay where they were, and be written again inside it). */
+ * they would stay where they were, and be written again inside it). The
+ * list stays in flow style, as the file wrote it. */
 static void test_flow_comments_before_the_bracket(void **state)
 {
 	(void)state;
 	seal_and_back("k:\n# c\n  [x, w]\nz: 1\n",
-		      "k:\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\n    - " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n",
-		      "k:\n    # c\n    - x\n    - w\nz: 1\n");
+		      "k: ['" ENC_SAMPLE "', '" ENC_SAMPLE "', '" ENC_SAMPLE "']\nz: " ENC_SAMPLE "\n",
+		      "k: [\n    # c\n    x, w]\nz: 1\n");
 }
 
 /* Row 3: a comment inside a flow list is an item after a comma. */
@@ -1150,9 +1151,10 @@ static void test_unset_last_item_kept(void **state)
 	unset_kept("a: &x # c\n  k: v\nb: 1\n", "a/k", "a: &x # c\n  {}\nb: 1\n");
 	/* comment lines less indented than the entries, before the last one
 	 * cut, would end the block and be read as the outer map's: the block
-	 * is written afresh in its place (before: the whole file was) */
+	 * is written afresh in its place (before: the whole file was), at
+	 * the file's step */
 	unset_kept("base:\n# c\n  user: u\n# d\n  pass: p\nz: 1\n", "base/pass",
-		   "base:\n    # c\n    user: u\n    # d\nz: 1\n");
+		   "base:\n  # c\n  user: u\n  # d\nz: 1\n");
 	/* a single pair in a flow list left empty: "{}" (yaml-test-suite) */
 	unset_kept("k: [\n  'p' : value,\n ]\n", "k/0/p", "k: [\n  {},\n ]\n");
 	/* yaml-test-suite 57H4: a tag restating the kind goes with the items */
@@ -1259,7 +1261,8 @@ static void test_block_ends_rewritten_text(void **state)
 	/* where it fits, the rest stays as it was */
 	set_to_map("a: x\nc:   1\n", "a", "u\n", "a:\n    b: |\n        u\nc:   1\n");
 	/* a stripped block ending the file, blanks after the old value */
-	seal_and_back("::\n#\n|\n-: t\n\r | ", NULL, "#\n':': \"\"\n'-': |-\n    t\n    |\n");
+	/* (the keys spelled as the file spelled them) */
+	seal_and_back("::\n#\n|\n-: t\n\r | ", NULL, "#\n:: \"\"\n-: |-\n    t\n    |\n");
 }
 
 
