@@ -1,4 +1,4 @@
-# gitseal: one plain Makefile. Targets: all check demo bench fuzz install uninstall deb dist clean.
+# gitseal: one plain Makefile. Targets: all check lint demo bench fuzz install uninstall deb dist clean.
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
@@ -64,7 +64,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIBA      := $(BUILD)/libgitseal.a
 
-.PHONY: all check test unit cli golden interop gitsuite k8s asan memcheck demo bench fuzz redteam install clean deps
+.PHONY: all check lint test unit cli golden interop gitsuite k8s asan memcheck demo bench fuzz redteam install clean deps
 
 all: $(BUILD)/gitseal
 
@@ -130,7 +130,13 @@ asan:
 # longest first; each one's output is printed whole when it ends (-Otarget).
 CHECK_JOBS ?= 2
 
+# Cheap static checks of the test suites themselves, first in check:
+# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh).
+lint:
+	tests/lint_negations.sh
+
 check: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) -j$(CHECK_JOBS) all $(UNIT_BIN)
 	$(MAKE) -j$(CHECK_JOBS) -Otarget --no-print-directory asan memcheck test
 	@echo "check: all suites passed"

@@ -79,7 +79,10 @@ static int run_editor(const char *path)
 	if (pid == 0) {
 		char script[4200];
 
-		snprintf(script, sizeof(script), "%s \"$1\"", editor);
+		/* exec: the editor itself is the child that a signal goes on to
+		 * (private_dir_fork); dash would fork it and die alone, leaving
+		 * the editor running on the plaintext */
+		snprintf(script, sizeof(script), "exec %s \"$1\"", editor);
 		execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
 		_exit(127);
 	}

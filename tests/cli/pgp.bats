@@ -88,7 +88,7 @@ empty_home() {
 	grep -q '^            -----BEGIN PGP MESSAGE-----$' enc.yaml
 	grep -q '^            -----END PGP MESSAGE-----$' enc.yaml
 	grep -q "^          fp: $PGP_FP\$" enc.yaml
-	! grep -q hunter2 enc.yaml
+	! grep -q hunter2 enc.yaml || false
 	gitseal decrypt enc.yaml | cmp - plain.yaml
 }
 
@@ -210,7 +210,7 @@ YAML
 	grep -q "^          fp: $PGP_FP\$" enc.yaml
 	env -u SOPS_AGE_KEY_FILE "$GITSEAL_BIN" decrypt enc.yaml | cmp - plain.yaml
 	gitseal rotate -i --rm-pgp "$PGP_FP" enc.yaml
-	! grep -q 'pgp:' enc.yaml
+	! grep -q 'pgp:' enc.yaml || false
 	run env -u SOPS_AGE_KEY_FILE "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[[ $output == "gitseal: error: 'enc.yaml': cannot recover the data key: "* ]]
@@ -303,7 +303,7 @@ SH
 	git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml >blob.yaml
 	grep -q "^          fp: $PGP_FP\$" blob.yaml
-	! grep -q hunter2 blob.yaml
+	! grep -q hunter2 blob.yaml || false
 	# unchanged content gives the identical blob (the data key reused through gpg)
 	before=$(git rev-parse HEAD:secrets/app.yaml)
 	sleep 1

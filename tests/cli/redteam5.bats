@@ -62,7 +62,7 @@ stop_during() {
 		[ -z "$output" ]
 		cmp secret.yaml original.yaml
 		# the editor got the signal too (it would keep the plaintext open)
-		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null || false
 		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
 	done
 }
@@ -95,7 +95,7 @@ stop_during() {
 			'cp {} {}.bak; echo $$ >"$NOTE/pid"; exec sleep 30'
 		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
 		[ -z "$output" ]
-		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null
+		! kill -0 "$(cat "$NOTE/pid")" 2>/dev/null || false
 		[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
 	done
 }

@@ -29,7 +29,7 @@ teardown() { teardown_tmp; }
 	grep -q '^  tls: ENC\[AES256_GCM,.*,type:bool\]$' enc.yaml
 	grep -q '^api_token_unencrypted: visible$' enc.yaml
 	grep -q '^#ENC\[AES256_GCM,.*type:comment\]$' enc.yaml
-	! grep -q hunter2 enc.yaml
+	! grep -q hunter2 enc.yaml || false
 	grep -q '^sops:$' enc.yaml
 	grep -q '^        - enc: |$' enc.yaml
 	grep -q "^          recipient: $(demo_recipient)\$" enc.yaml
@@ -51,7 +51,7 @@ teardown() { teardown_tmp; }
 	printf '\xef\xbb\xbfA=secret\nB=two\n' >bom.env
 	for f in bom.yaml bom.env; do
 		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
-		! grep -q secret "enc.$f"
+		! grep -q secret "enc.$f" || false
 		gitseal decrypt "enc.$f" | cmp - "$f"
 	done
 }
@@ -70,7 +70,7 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 203 ]
 	[ "$output" = "gitseal: error: 'app.yaml': file is already encrypted" ]
 	gitseal decrypt -i app.yaml
-	! grep -q '^sops:' app.yaml
+	! grep -q '^sops:' app.yaml || false
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
 }
 
@@ -162,7 +162,7 @@ YAML
 	gitseal encrypt --age "$(demo_recipient)" app.yaml >enc.yaml
 	# replace the first base64 character of user's data with a different one
 	awk '/^  user: ENC/ { c = substr($0, 28, 1); $0 = substr($0, 1, 27) (c == "A" ? "B" : "A") substr($0, 29) } {print}' enc.yaml >bad.yaml
-	! cmp -s enc.yaml bad.yaml
+	! cmp -s enc.yaml bad.yaml || false
 	run --separate-stderr gitseal decrypt bad.yaml
 	[ "$status" -eq 25 ]
 	[ -z "$output" ]

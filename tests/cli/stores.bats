@@ -40,7 +40,7 @@ teardown() { teardown_tmp; }
 	grep -q "^sops_age__list_0__map_recipient=$(demo_recipient)\$" enc.env
 	grep -q '^sops_unencrypted_suffix=_unencrypted$' enc.env
 	grep -q '^sops_version=3.13.2$' enc.env
-	! grep -q hunter2 enc.env
+	! grep -q hunter2 enc.env || false
 	[ "$(sed -n 4p enc.env)" = "" ]
 	gitseal decrypt --input-type dotenv enc.env >dec.env
 	cmp app.env dec.env
@@ -79,8 +79,8 @@ teardown() { teardown_tmp; }
 	grep -q '^age__list_0__map_enc       = -----BEGIN AGE ENCRYPTED FILE-----\\n' enc.ini
 	grep -q '^unencrypted_suffix         = _unencrypted$' enc.ini
 	[ "$(tail -n 1 enc.ini)" = "version                    = 3.13.2" ]
-	! grep -q hunter2 enc.ini
-	! grep -q 'line two' enc.ini
+	! grep -q hunter2 enc.ini || false
+	! grep -q 'line two' enc.ini || false
 	gitseal decrypt enc.ini >dec.ini
 	cmp app.ini dec.ini
 }
@@ -156,7 +156,7 @@ teardown() { teardown_tmp; }
 	gitseal encrypt --age "$(demo_recipient)" data.bin >enc.bin
 	[ "$(head -c 32 enc.bin)" = "$(printf '{\n\t"data": "ENC[AES256_GCM,data:')" ]
 	grep -q '^	"sops": {$' enc.bin
-	! grep -q unencrypted_suffix enc.bin
+	! grep -q unencrypted_suffix enc.bin || false
 	gitseal decrypt enc.bin >dec.bin
 	cmp data.bin dec.bin
 	# an unknown extension is binary; --input-type says the same

@@ -39,7 +39,7 @@ teardown() {
 	grep -q '^          engine_path: transit$' enc.yaml
 	grep -q '^          key_name: app$' enc.yaml
 	grep -q "^          vault_address: http://127.0.0.1:$PORT\$" enc.yaml
-	! grep -q hunter2 enc.yaml
+	! grep -q hunter2 enc.yaml || false
 	[ "$(gitseal decrypt enc.yaml)" = "$(cat plain.yaml)" ]
 	grep -q "POST /v1/transit/encrypt/app" vault.log
 	grep -q "POST /v1/transit/decrypt/app" vault.log
@@ -68,11 +68,11 @@ teardown() {
 	run gitseal decrypt tampered.yaml
 	[ "$status" -eq 128 ]
 	[[ "$output" == *"vault address 'http://localhost:$PORT' is not trusted: it is not in VAULT_ADDR"* ]]
-	! grep -q "POST /v1/transit/decrypt" vault.log
+	! grep -q "POST /v1/transit/decrypt" vault.log || false
 	run env -u VAULT_ADDR "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[[ "$output" == *"is not trusted: set VAULT_ADDR"* ]]
-	! grep -q "POST /v1/transit/decrypt" vault.log
+	! grep -q "POST /v1/transit/decrypt" vault.log || false
 	# an explicit list; the default port and case do not matter
 	GITSEAL_VAULT_ADDRS="https://vault.example.org,HTTP://LOCALHOST:$PORT/" gitseal decrypt tampered.yaml | cmp - plain.yaml
 	grep -q "POST /v1/transit/decrypt" vault.log
@@ -140,7 +140,7 @@ YAML
 	while IFS='|' read -r field value shown; do
 		F=$field V=$value awk '$0 ~ "^          " ENVIRON["F"] ": " { print "          " ENVIRON["F"] ": " ENVIRON["V"]; next } { print }' \
 			enc.yaml >tampered.yaml
-		! cmp -s enc.yaml tampered.yaml
+		! cmp -s enc.yaml tampered.yaml || false
 		run gitseal decrypt tampered.yaml
 		[ "$status" -eq 128 ]
 		[[ "$output" == *"vault key: invalid $field '$shown'"* ]]

@@ -64,7 +64,7 @@ teardown() { gs_teardown; }
 	git checkout -q main
 	run git merge -q --no-edit feature
 	[ "$status" -eq 0 ]
-	! grep -q '^a:' secrets/app.yaml
+	! grep -q '^a:' secrets/app.yaml || false
 	grep -q '^d: four$' secrets/app.yaml
 	assert_status_clean
 }

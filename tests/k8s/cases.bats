@@ -41,11 +41,11 @@ YAML
 	grep -q "REGION: $(printf eu-west-1 | base64)" <<<"$output"
 	grep -q "config.yaml: $(base64 -w0 "$TMP/config.yaml")" <<<"$output"
 	grep -q "plain.txt: $(printf 'plain-value\n' | base64)" <<<"$output"
-	! grep -q 'sops_mac\|sops_version\|ENC\[' <<<"$output"
+	! grep -q 'sops_mac\|sops_version\|ENC\[' <<<"$output" || false
 	grep -Eq 'name: app-[a-z0-9]{10}$' <<<"$output"
 	# nothing decrypted is left behind, nothing written into the repository
 	[ -z "$(ls -A "$TMP/home" 2>/dev/null | grep -v '^\.config$')" ]
-	! grep -rq 'abc123' "$REPO"
+	! grep -rq 'abc123' "$REPO" || false
 	# a tampered source (its MAC) fails the render
 	sed -i 's/^sops_mac=ENC\[AES256_GCM,data:./&x/' "$REPO/app/app.enc.env"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
@@ -89,7 +89,7 @@ YAML
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -q "API_KEY: $(printf abc123 | base64)" <<<"$output"
-	! grep -q 'sops_mac\|sops_version' <<<"$output"
+	! grep -q 'sops_mac\|sops_version' <<<"$output" || false
 	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
 	[ "$output" = "$REPO/app" ]
 	# an inline KSOPS config runs gitseal as its plugin
@@ -177,7 +177,7 @@ YAML
 	[ "$status" -eq 0 ]
 	grep -Eq 'name: from-files-[a-z0-9]{10}$' <<<"$output"
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
-	! grep -q 'ENC\[\|needs-hash' <<<"$output"
+	! grep -q 'ENC\[\|needs-hash' <<<"$output" || false
 	# an exec function of the repository's own is refused, not run
 	printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$REPO/app/fn.sh"
 	chmod +x "$REPO/app/fn.sh"
@@ -218,7 +218,7 @@ YAML
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
 	grep -q 'team: payments' <<<"$output"
-	! grep -q 'ENC\[\|^sops:' <<<"$output"
+	! grep -q 'ENC\[\|^sops:' <<<"$output" || false
 }
 
 @test "7: a Helm chart directory is refused with guidance" {
@@ -264,7 +264,7 @@ YAML
 	grep -qi 'MAC' "$doc"
 	grep -q 'secretGenerator' "$doc"
 	grep -qi 'patches' "$doc"
-	! grep -q 'Flux decrypts each file before its kustomize build' "$doc"
+	! grep -q 'Flux decrypts each file before its kustomize build' "$doc" || false
 }
 
 # Two tenants' apps in one repository on one repo-server.
@@ -295,7 +295,7 @@ YAML
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "resource Secret/db (document 1): holds encrypted values that are not from a verified source" <<<"$stderr"
-	! grep -q 'b-s3cr3t' <<<"$stderr"
+	! grep -q 'b-s3cr3t' <<<"$stderr" || false
 }
 
 @test "10: resources from another tenant's directory with namespace: tenant-a fail under --bind-namespace" {
@@ -409,7 +409,7 @@ YAML
 			(cd "$REPO/tenant-a" && "$GITSEAL_BIN" krm --legacy gen.yaml >"$TMP/out" 2>"$TMP/err") && false
 			[ ! -s "$TMP/out" ]
 			grep -Eq "absolute paths are not allowed|leads outside the root" "$TMP/err"
-			! grep -q 'outside-s3cr3t' "$TMP/out" "$TMP/err"
+			! grep -q 'outside-s3cr3t' "$TMP/out" "$TMP/err" || false
 			printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
 			run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
 			[ "$status" -eq 1 ]
@@ -448,7 +448,7 @@ YAML
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "'tenant-a/secret.enc.yaml' leads outside the root '$REPO'" <<<"$stderr"
-	! grep -q 'outside-s3cr3t' <<<"$stderr"
+	! grep -q 'outside-s3cr3t' <<<"$stderr" || false
 }
 
 @test "11: an app directory that is a symbolic link into another checkout never makes that checkout the root" {

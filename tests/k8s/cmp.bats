@@ -137,7 +137,7 @@ cmp() {
 	[ "$status" -eq 0 ]
 	grep -q 'name: prod-db' <<<"$output"
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
-	! grep -q 'ENC\[' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output" || false
 	# nothing left in the cmp-server's temporary directory but the checkout
 	[ "$LEFT" = "cmp-tmp: _cmp_server" ]
 }
@@ -189,7 +189,7 @@ cmp() {
 }
 
 @test "2: the name-only plugin has no discovery (Argo CD then accepts it whenever it is named)" {
-	! grep -q 'discover:' "$DEPLOY/plugin-named.yaml"
+	! grep -q 'discover:' "$DEPLOY/plugin-named.yaml" || false
 	[ "$(plugin_command "$DEPLOY/plugin-named.yaml" generate)" = "$(plugin_command "$DEPLOY/plugin.yaml" generate)" ]
 	grep -q 'name: gitseal$' "$DEPLOY/plugin-named.yaml"
 	grep -q 'version: v1$' "$DEPLOY/plugin-named.yaml"

@@ -56,7 +56,7 @@ refused() {
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; false; }
 	[ -z "$output" ]
-	! grep -qE "SECRET|$SECRET_B64|${SECRET_B64%=}" <<<"$stderr"
+	! grep -qE "SECRET|$SECRET_B64|${SECRET_B64%=}" <<<"$stderr" || false
 	[ "$stderr" = "$(expected_line "$1")" ] || { echo "$stderr"; false; }
 	[ "$(wc -l <<<"$stderr")" -eq 1 ]
 }

@@ -56,7 +56,7 @@ PY
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "'secret.enc.yaml' document 1: value at 'metadata:namespace:'" <<<"$stderr"
-	! grep -q 'b-s3cr3t' <<<"$stderr"
+	! grep -q 'b-s3cr3t' <<<"$stderr" || false
 }
 
 # Kubernetes' YAML readers (sigs.k8s.io/yaml on go-yaml, kustomize's kyaml)
@@ -72,7 +72,7 @@ PY
 		[ "$status" -eq 1 ] || { echo "$policy: $output"; false; }
 		[ -z "$output" ]
 		grep -qx "gitseal: error: 'secret.enc.yaml' document 1: Secret/db: YAML merge keys ('<<') are not allowed under --bind-namespace: Kubernetes applies them, gitseal would not see the namespace they set" <<<"$stderr"
-		! grep -q 'b-s3cr3t' <<<"$stderr"
+		! grep -q 'b-s3cr3t' <<<"$stderr" || false
 	done
 	# a plain document too (a ConfigMap may carry a decrypted build's plaintext)
 	rm "$REPO/plain/secret.enc.yaml"

@@ -24,7 +24,7 @@ render_refused() {
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ] || { echo "status $status: $output"; false; }
 	[ -z "$output" ]
-	! grep -q 'SECRET' <<<"$stderr"
+	! grep -q 'SECRET' <<<"$stderr" || false
 	grep -qxF "$(expected_line "$1")" <<<"$stderr" || { echo "$stderr"; false; }
 }
 
@@ -104,7 +104,7 @@ render_refused() {
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -q '^  cfg.enc.yaml: ' <<<"$output"
-	! grep -q 'SECRET' <<<"$output"
+	! grep -q 'SECRET' <<<"$output" || false
 	# a dotenv file renders; named by a configMapGenerator too, it is refused
 	# (its plaintext was staged once for both)
 	encrypt_to 'TOKEN=tok-SECRET-999\n' a.enc.env
@@ -260,7 +260,7 @@ YAML
 		wait "$pid" || status=$?
 		[ "$status" -eq $((128 + $(kill -l "$sig"))) ] || { echo "$how: status $status"; false; }
 		[ -z "$(ls -A "$TMP/t")" ] || { echo "$how: left $(find "$TMP/t")"; false; }
-		! kill -0 "$(cat "$TMP/kpid")" 2>/dev/null
+		! kill -0 "$(cat "$TMP/kpid")" 2>/dev/null || false
 		[ ! -s "$TMP/out" ]
 	done
 }

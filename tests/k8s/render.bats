@@ -19,8 +19,8 @@ teardown() { teardown_tmp; }
 	grep -q 'token: aHVudGVyMg==' <<<"$output"
 	grep -q 'image: nginx:1.27' <<<"$output"
 	grep -q 'mode: production' <<<"$output"
-	! grep -q 'ENC\[' <<<"$output"
-	! grep -q '^sops:' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output" || false
+	! grep -q '^sops:' <<<"$output" || false
 	# sorted order: config, db, deploy, tls
 	[ "$(grep '^kind:' <<<"$output" | tr '\n' ' ')" = "kind: ConfigMap kind: Secret kind: Deployment kind: Secret " ]
 	# the output is a valid stream kubectl understands
@@ -36,7 +36,7 @@ teardown() { teardown_tmp; }
 	run --separate-stderr "$GITSEAL_BIN" render
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
-	! grep -q 'creation_rules' <<<"$output"
+	! grep -q 'creation_rules' <<<"$output" || false
 }
 
 @test "render takes an Application's key (ARGOCD_ENV_SOPS_AGE_KEY); key files only when the sidecar allows them" {
@@ -68,7 +68,7 @@ teardown() { teardown_tmp; }
 	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
 	grep -q "'tls.enc.yaml' document 1" <<<"$stderr"
 	[ "$(wc -l <<<"$stderr")" -eq 2 ]
-	! grep -q 't0p-s3cr3t\|admin' <<<"$stderr"
+	! grep -q 't0p-s3cr3t\|admin' <<<"$stderr" || false
 }
 
 @test "render of a tampered file fails with nothing on stdout and no value in the error" {
@@ -79,7 +79,7 @@ teardown() { teardown_tmp; }
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'db.enc.yaml' document 1: MAC mismatch" ]
 	grep -q "'db.enc.yaml' document 1" <<<"$stderr"
-	! grep -q 't0p-s3cr3t' <<<"$stderr"
+	! grep -q 't0p-s3cr3t' <<<"$stderr" || false
 }
 
 @test "render of many files keeps their order, and reports every failure in file order with nothing on stdout" {
@@ -105,7 +105,7 @@ teardown() { teardown_tmp; }
 	grep -q "^1:gitseal: error: 's05.enc.yaml' document 1: MAC mismatch$" "$TMP/errors"
 	grep -q "^2:gitseal: error: 's17.enc.yaml' document 1: invalid YAML at line " "$TMP/errors"
 	grep -q "^3:gitseal: error: 's20.enc.yaml' document 1: MAC mismatch$" "$TMP/errors"
-	! grep -q 'pw-' <<<"$stderr"
+	! grep -q 'pw-' <<<"$stderr" || false
 }
 
 @test "render of a missing directory fails" {
@@ -151,9 +151,9 @@ YAML
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
 	grep -q 'port: "5432"' <<<"$output"
 	grep -q 'token: aHVudGVyMg==' <<<"$output"
-	! grep -q 'ENC\[' <<<"$output"
-	! grep -q 'sops' <<<"$output"
-	! grep -q 'config.kubernetes.io/origin' <<<"$output"
+	! grep -q 'ENC\[' <<<"$output" || false
+	! grep -q 'sops' <<<"$output" || false
+	! grep -q 'config.kubernetes.io/origin' <<<"$output" || false
 	printf '%s\n' "$output" >"$TMP/out.yaml"
 	stream_names "$TMP/out.yaml" | grep -qx 'secret/prod-db'
 }
@@ -184,7 +184,7 @@ YAML
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	grep -q "stringData:leaked" <<<"$stderr"
-	! grep -q 't0p-s3cr3t' <<<"$stderr"
+	! grep -q 't0p-s3cr3t' <<<"$stderr" || false
 }
 
 @test "render of a kustomization with a tampered or missing source fails" {

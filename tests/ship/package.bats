@@ -95,7 +95,7 @@ dpkg_retry() {
 	tar -tzf "$tarball" >"$TMP/list"
 	grep -qx "gitseal-$want/VERSION" "$TMP/list"
 	grep -qx "gitseal-$want/man/gitseal.1" "$TMP/list"
-	! grep -q '/\.git/' "$TMP/list"
+	! grep -q '/\.git/' "$TMP/list" || false
 
 	mkdir "$TMP/src"
 	tar -xzf "$tarball" -C "$TMP/src"
@@ -139,9 +139,9 @@ dpkg_retry() {
 
 	dpkg-deb -c "$deb" >"$TMP/contents"
 	# owned by root, directories 0755, files 0644 but the binary
-	! awk '$2 != "root/root"' "$TMP/contents" | grep .
-	! awk '$1 ~ /^d/ && $1 != "drwxr-xr-x"' "$TMP/contents" | grep .
-	! awk '$1 ~ /^-/ && $1 != "-rw-r--r--" && $6 != "./usr/bin/gitseal"' "$TMP/contents" | grep .
+	! awk '$2 != "root/root"' "$TMP/contents" | grep . || false
+	! awk '$1 ~ /^d/ && $1 != "drwxr-xr-x"' "$TMP/contents" | grep . || false
+	! awk '$1 ~ /^-/ && $1 != "-rw-r--r--" && $6 != "./usr/bin/gitseal"' "$TMP/contents" | grep . || false
 	grep -qE '^-rwxr-xr-x .* \./usr/bin/gitseal$' "$TMP/contents"
 	local path
 	for path in usr/share/man/man1/gitseal.1.gz usr/share/man/man5/gitseal-sops.yaml.5.gz \
@@ -155,7 +155,7 @@ dpkg_retry() {
 	mkdir "$TMP/x"
 	dpkg-deb -x "$deb" "$TMP/x"
 	# stripped; DEP-5 copyright; a changelog of this version
-	! readelf -S "$TMP/x/usr/bin/gitseal" | grep -q '\.symtab'
+	! readelf -S "$TMP/x/usr/bin/gitseal" | grep -q '\.symtab' || false
 	head -n 1 "$TMP/x/usr/share/doc/gitseal/copyright" |
 		grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/'
 	zcat "$TMP/x/usr/share/doc/gitseal/changelog.gz" >"$TMP/changelog"
