@@ -22,7 +22,7 @@ teardown() { gs_teardown; }
 
 # no loose or packed object holds a value in clear
 no_plaintext_object() {
-	! git cat-file --batch-all-objects --batch | grep -q 'oom-pw-'
+	! git cat-file --batch-all-objects --batch | grep -q 'oom-pw-' || false
 }
 
 add_secrets() {
