@@ -25,9 +25,11 @@ static char guarded[4096];
 /* The editor, command or build that has the plaintext open, while it
  * runs: a signal goes on to it and the directory is removed once it has
  * exited (removed under it, the file would go but a copy it made beside
- * would stay, a vim swap file). Its pid, the id of its process group: the
- * signal goes to what it started too, not to a shell alone. */
-static volatile pid_t child;
+ * would stay, a vim swap file). Its pid; whom a signal goes to: its
+ * process group (-pid), so that what it started gets the signal too, not
+ * a shell alone; the build alone (pid), as it stays in this process's
+ * group, where Argo CD's SIGKILL to the plugin's group reaches it. */
+static volatile pid_t child, target;
 static volatile sig_atomic_t child_kind, caught;
 /* This process's group, while the command's group has the terminal. */
 static pid_t terminal_owner;
@@ -127,8 +129,8 @@ static void on_signal(int sig)
 			return;
 		caught = sig;
 		/* a stopped member acts on it once continued */
-		kill(-child, sig);
-		kill(-child, SIGCONT);
+		kill(target, sig);
+		kill(target, SIGCONT);
 		return;
 	}
 	if (active)
@@ -183,13 +185,16 @@ pid_t private_dir_fork(enum private_child kind)
 	if (pid == 0) {
 		/* in both processes, whichever runs first (as shells do); the
 		 * terminal before the command can read it, SIGTTOU blocked */
-		setpgid(0, 0);
+		if (kind != PRIVATE_CHILD_BUILD)
+			setpgid(0, 0);
 		if (terminal)
 			tcsetpgrp(STDIN_FILENO, getpid());
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			signal(forwarded[i], SIG_DFL);
 	} else if (pid > 0) {
-		setpgid(pid, pid);
+		if (kind != PRIVATE_CHILD_BUILD)
+			setpgid(pid, pid);
+		target = kind != PRIVATE_CHILD_BUILD ? -pid : pid;
 		if (terminal) {
 			terminal_owner = getpgrp();
 			tcsetpgrp(STDIN_FILENO, pid);
@@ -211,7 +216,7 @@ static void job_stop(pid_t group)
 	kill(0, SIGTSTP);
 	if (tcgetpgrp(STDIN_FILENO) == getpgrp())
 		terminal_give(group);
-	kill(-group, SIGCONT);
+	kill(target, SIGCONT);
 }
 
 pid_t private_dir_wait(pid_t pid, int *status, bool block)
@@ -272,20 +277,22 @@ static void orphans_signal(int sig)
 		closedir(tasks);
 }
 
-/* Reaps what exited; true once the group is empty and no child is left. */
-static bool group_gone(pid_t group)
+/* Reaps what exited; true once no child is left and the group (if the
+ * child has one) is empty. */
+static bool group_gone(void)
 {
 	pid_t got;
 	int status;
 
 	while ((got = waitpid(-1, &status, WNOHANG)) > 0)
 		;
-	return got < 0 && errno == ECHILD && kill(-group, 0) < 0 && errno == ESRCH;
+	return got < 0 && errno == ECHILD && (target > 0 || (kill(target, 0) < 0 && errno == ESRCH));
 }
 
-static void group_signal(pid_t group, int sig)
+static void group_signal(int sig)
 {
-	kill(-group, sig);
+	if (target < 0)
+		kill(target, sig);
 	orphans_signal(sig);
 }
 
@@ -293,21 +300,21 @@ static void group_signal(pid_t group, int sig)
  * left, then SIGKILL each tick to what is left after GROUP_GRACE_MS (an
  * orphan appears when its parent dies). Bounded: a process that other
  * rights (setuid) or an uninterruptible sleep keep alive is left. */
-static void group_end(pid_t group)
+static void group_end(void)
 {
 	struct timespec tick = { 0, GROUP_TICK_MS * 1000L * 1000L };
 
-	if (!group_gone(group)) {
-		group_signal(group, SIGTERM);
-		group_signal(group, SIGCONT);
-		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(group); t++)
+	if (!group_gone()) {
+		group_signal(SIGTERM);
+		group_signal(SIGCONT);
+		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(); t++)
 			nanosleep(&tick, NULL);
-		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(group); t++) {
-			group_signal(group, SIGKILL);
+		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(); t++) {
+			group_signal(SIGKILL);
 			nanosleep(&tick, NULL);
 		}
 	}
-	if (terminal_owner && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == group)
+	if (terminal_owner && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == child)
 		terminal_give(terminal_owner);
 	terminal_owner = 0;
 }
@@ -316,7 +323,7 @@ void private_dir_reaped(void)
 {
 	/* a signal meanwhile still goes on to the group */
 	if (child > 0)
-		group_end(child);
+		group_end();
 	child = 0;
 }
 

@@ -26,15 +26,17 @@ enum private_child {
 	PRIVATE_CHILD_EDITOR,
 	/* exec-env, exec-file */
 	PRIVATE_CHILD_COMMAND,
-	/* render's kustomize: never given the terminal */
+	/* render's kustomize: in this process's group (Argo CD signals the
+	 * plugin's group, SIGKILL too), never given the terminal */
 	PRIVATE_CHILD_BUILD,
 };
-/* fork() for the editor, the command or the build that reads plaintext,
- * into a process group of its own, given the terminal (stdin) when this
- * process's group has it. Until it is reaped, SIGHUP and SIGTERM (but for
- * the editor SIGINT and SIGQUIT too) go on to the whole group, and this
- * process dies of that signal in private_dir_remove or private_dir_finish,
- * once the directory is gone: nothing it edited is written. */
+/* fork() for the editor, the command or the build that reads plaintext;
+ * the editor and the command into a process group of their own, given the
+ * terminal (stdin) when this process's group has it. Until it is reaped,
+ * SIGHUP and SIGTERM (but for the editor SIGINT and SIGQUIT too) go on to
+ * its group (the build: to it), and this process dies of that signal in
+ * private_dir_remove or private_dir_finish, once the directory is gone:
+ * nothing it edited is written. */
 pid_t private_dir_fork(enum private_child kind);
 /* waitpid for the child of private_dir_fork (block: until it exits; else
  * 0 while it runs). A command stopped from the terminal (Ctrl-Z) stops
