@@ -342,3 +342,18 @@ GRANDCHILD='sleep 60 >/dev/null 2>&1 & echo $! >"$NOTE/pid"; wait'
 	[[ $output == *"status 130"* ]]
 	gone "$NOTE/pid"
 }
+
+@test "edit stopped by SIGTERM: what the editor started is gone too; the file is untouched" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	sleep 60 >/dev/null 2>&1 &
+	echo $! >"$NOTE/pid"
+	wait
+	SH
+	chmod +x "$TMP/editor.sh"
+	EDITOR="$TMP/editor.sh" stop_during TERM "$GITSEAL_BIN" edit secret.yaml
+	[ "$status" -eq 143 ]
+	gone "$NOTE/pid"
+	cmp secret.yaml original.yaml
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
