@@ -31,8 +31,10 @@ static char guarded[4096];
  * group, where Argo CD's SIGKILL to the plugin's group reaches it. */
 static volatile pid_t child, target;
 static volatile sig_atomic_t child_kind, caught;
-/* This process's group, while the command's group has the terminal. */
-static pid_t terminal_owner;
+/* The editor or command shares this process's controlling terminal
+ * (stdin): it is given the terminal in the foreground, and its stops on
+ * the terminal are this process's job's (job_stop). */
+static bool job_control;
 /* Zeros over a regular file, from a signal handler too (only calls that are
  * async-signal-safe): the editor may have put it on a disk-backed /tmp. */
 static void scrub_at(int dir, const char *name)
@@ -166,10 +168,14 @@ static void terminal_give(pid_t group)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static bool foreground(void)
+{
+	return tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
 pid_t private_dir_fork(enum private_child kind)
 {
-	bool terminal = kind != PRIVATE_CHILD_BUILD && isatty(STDIN_FILENO) &&
-			tcgetpgrp(STDIN_FILENO) == getpgrp();
+	bool terminal;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -178,6 +184,9 @@ pid_t private_dir_fork(enum private_child kind)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* exec-env has no directory, but the same care for signals */
 	handlers_install();
+	/* tcgetpgrp fails on a terminal that is not this process's own */
+	job_control = kind != PRIVATE_CHILD_BUILD && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) > 0;
+	terminal = job_control && foreground();
 	/* no signal between the fork and knowing whom to pass it on to */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -195,10 +204,8 @@ pid_t private_dir_fork(enum private_child kind)
 		if (kind != PRIVATE_CHILD_BUILD)
 			setpgid(pid, pid);
 		target = kind != PRIVATE_CHILD_BUILD ? -pid : pid;
-		if (terminal) {
-			terminal_owner = getpgrp();
+		if (terminal)
 			tcsetpgrp(STDIN_FILENO, pid);
-		}
 		child_kind = kind;
 		child = pid;
 	}
@@ -206,23 +213,32 @@ pid_t private_dir_fork(enum private_child kind)
 	return pid;
 }
 
-/* Ctrl-Z stopped the command, which has the terminal: this process's job
- * (the shell's) stops as it would have with the terminal its own, and
- * the command goes on once the job does (in the foreground with the
- * terminal, after `fg`). */
-static void job_stop(pid_t group)
+/* The command stopped on the terminal: Ctrl-Z, or it read the terminal
+ * from the background (SIGTTIN, SIGTTOU). This process's job (the
+ * shell's) stops as the command did, and the command goes on once the
+ * job does: with the terminal after `fg`, without it after `bg`. */
+static void job_stop(pid_t group, int sig)
 {
-	terminal_give(terminal_owner);
-	kill(0, SIGTSTP);
-	if (tcgetpgrp(STDIN_FILENO) == getpgrp())
+	struct timespec pause = { 0, 100L * 1000L * 1000L };
+	bool had = tcgetpgrp(STDIN_FILENO) == group;
+
+	if (had)
+		terminal_give(getpgrp());
+	if (had || !foreground())
+		kill(0, sig == SIGTSTP ? SIGTSTP : SIGTTIN);
+	if (foreground())
 		terminal_give(group);
+	else if (!had)
+		/* still in the background (the stop of an orphaned group is
+		 * dropped): not a busy loop of stops */
+		nanosleep(&pause, NULL);
 	kill(target, SIGCONT);
 }
 
 pid_t private_dir_wait(pid_t pid, int *status, bool block)
 {
 	for (;;) {
-		pid_t got = waitpid(pid, status, (block ? 0 : WNOHANG) | (terminal_owner ? WUNTRACED : 0));
+		pid_t got = waitpid(pid, status, (block ? 0 : WNOHANG) | (job_control ? WUNTRACED : 0));
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -232,13 +248,13 @@ pid_t private_dir_wait(pid_t pid, int *status, bool block)
 			/* Ctrl-C ended it: this process ends of SIGINT too once
 			 * all is removed, so that a calling script stops, as it
 			 * would have with the terminal its own (as sudo does) */
-			if (terminal_owner && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGINT)
+			if (job_control && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGINT)
 				caught = SIGINT;
 			return got;
 		}
 		/* a SIGSTOP from elsewhere is not the terminal's */
 		if (WSTOPSIG(*status) != SIGSTOP)
-			job_stop(pid);
+			job_stop(pid, WSTOPSIG(*status));
 		if (!block)
 			return 0;
 	}
@@ -314,9 +330,9 @@ static void group_end(void)
 			nanosleep(&tick, NULL);
 		}
 	}
-	if (terminal_owner && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == child)
-		terminal_give(terminal_owner);
-	terminal_owner = 0;
+	if (job_control && tcgetpgrp(STDIN_FILENO) == child)
+		terminal_give(getpgrp());
+	job_control = false;
 }
 
 void private_dir_reaped(void)
