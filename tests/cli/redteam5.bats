@@ -357,3 +357,47 @@ GRANDCHILD='sleep 60 >/dev/null 2>&1 & echo $! >"$NOTE/pid"; wait'
 	cmp secret.yaml original.yaml
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
+
+# stopped PIDFILE: waits (10 s) until the process it names is stopped
+stopped() {
+	wait_for "$1"
+	for _ in $(seq 100); do
+		[[ $(ps -o stat= -p "$(cat "$1")") == T* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# unstuck PIDFILE: kills the process it names and its parent (gitseal)
+unstuck() {
+	local pid
+	pid=$(cat "$1")
+	kill -KILL "$(ps -o ppid= -p "$pid")" "$pid"
+}
+
+@test "job control in an interactive shell: Ctrl-Z and fg; started with & and brought back with fg, it reads the terminal" {
+	local cmd="\"\$GITSEAL_BIN\" exec-env secret.yaml 'echo \$\$ >\"\$NOTE/pid\"; read x; echo \"got \$x \$db\"'"
+	run script -qec "bash --norc --noprofile -i" /dev/null < <(
+		echo "$cmd"
+		wait_for "$NOTE/pid"
+		printf '\032'
+		stopped "$NOTE/pid"
+		echo fg
+		sleep 0.5
+		echo one
+		gone "$NOTE/pid" >/dev/null || unstuck "$NOTE/pid"
+		rm -f "$NOTE/pid"
+		# in the background it stops on its read (SIGTTIN), and so does gitseal's job
+		echo "$cmd &"
+		stopped "$NOTE/pid"
+		echo fg
+		sleep 0.5
+		echo two
+		gone "$NOTE/pid" >/dev/null || unstuck "$NOTE/pid"
+		echo exit
+		echo exit
+	)
+	[[ $output == *"got one hunter2"* ]]
+	[[ $output == *"got two hunter2"* ]]
+	[[ $output == *Stopped* ]]
+}
