@@ -73,7 +73,7 @@ static int run_editor(const char *path)
 			       "started only on a terminal)");
 	if (!editor)
 		return GS_FAIL(GS_ERR_GENERIC, "no editor found: set SOPS_EDITOR or EDITOR");
-	pid = private_dir_fork(true);
+	pid = private_dir_fork(PRIVATE_CHILD_EDITOR);
 	if (pid < 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot start the editor: %s", strerror(errno));
 	if (pid == 0) {
@@ -86,10 +86,8 @@ static int run_editor(const char *path)
 		execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the editor: %s", strerror(errno));
-	}
+	if (private_dir_wait(pid, &status, true) < 0)
+		return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the editor: %s", strerror(errno));
 	private_dir_reaped();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return GS_FAIL(GS_ERR_GENERIC, "the editor '%s' failed (status %d)", editor,

@@ -166,23 +166,27 @@ static int switch_user(const char *name, struct passwd *out, char *buf, size_t c
 	return 0;
 }
 
+static int status_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int wait_child(pid_t pid, int *code)
 {
 	int status;
 
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the command: %s", strerror(errno));
-	}
-	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (private_dir_wait(pid, &status, true) < 0)
+		return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the command: %s", strerror(errno));
+	*code = status_code(status);
 	return 0;
 }
 
-/* reads_private: the command reads a private directory's file (its
- * signals go through private_dir_fork) */
-static int spawn_shell(const char *command, char **envp, bool reads_private, pid_t *pid)
+/* The command in a process group of its own, with the terminal
+ * (private_dir_fork); --background's, which outlives this process, as
+ * sops starts it. */
+static int spawn_shell(const char *command, char **envp, bool background, pid_t *pid)
 {
-	*pid = reads_private ? private_dir_fork(false) : fork();
+	*pid = background ? fork() : private_dir_fork(PRIVATE_CHILD_COMMAND);
 	if (*pid < 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot start the command: %s", strerror(errno));
 	if (*pid == 0) {
@@ -210,9 +214,9 @@ static int feed_fifo(const char *fifo, pid_t child, const uint8_t *data, size_t 
 			break;
 		if (errno != ENXIO)
 			return GS_FAIL(GS_ERR_IO, "cannot open the FIFO: %s", strerror(errno));
-		if (waitpid(child, &status, WNOHANG) == child) {
+		if (private_dir_wait(child, &status, false) == child) {
 			*exited = true;
-			*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			*code = status_code(status);
 			return 0;
 		}
 		nanosleep(&pause, NULL);
@@ -316,12 +320,15 @@ static int run_env(struct sops_cli *c, struct sops_session *s, const struct pass
 		ret = GS_FAIL(GS_ERR_GENERIC, "cannot run the command: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = spawn_shell(c->rest[0], env.vars, false, &pid)) < 0)
+	if ((ret = spawn_shell(c->rest[0], env.vars, c->background, &pid)) < 0)
 		goto out;
 	if (!c->background)
 		ret = wait_child(pid, code);
 out:
 	env_release(&env);
+	/* what the command left ends; a signal caught meanwhile ends this
+	 * process now */
+	private_dir_finish();
 	return ret;
 }
 
@@ -373,7 +380,7 @@ static int run_file(struct sops_cli *c, struct sops_session *s, const struct pas
 		}
 		setsid();
 	}
-	if ((ret = spawn_shell(command, env.vars, true, &pid)) < 0 ||
+	if ((ret = spawn_shell(command, env.vars, false, &pid)) < 0 ||
 	    (!c->no_fifo && (ret = feed_fifo(dir.file, pid, plain.data, plain.len, &exited, code)) < 0))
 		goto out;
 	if (!exited)

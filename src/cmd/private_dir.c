@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -18,13 +22,19 @@
  * its path copied here. */
 static const char *volatile active;
 static char guarded[4096];
-/* The editor or command that has the plaintext open, while it runs: a
- * signal goes on to it and the directory is removed once it has exited
- * (removed under it, the file would go but a copy it made beside would
- * stay, a vim swap file). */
-static volatile pid_t child;
-static volatile sig_atomic_t child_is_editor, caught;
-
+/* The editor, command or build that has the plaintext open, while it
+ * runs: a signal goes on to it and the directory is removed once it has
+ * exited (removed under it, the file would go but a copy it made beside
+ * would stay, a vim swap file). Its pid; whom a signal goes to: its
+ * process group (-pid), so that what it started gets the signal too, not
+ * a shell alone; the build alone (pid), as it stays in this process's
+ * group, where Argo CD's SIGKILL to the plugin's group reaches it. */
+static volatile pid_t child, target;
+static volatile sig_atomic_t child_kind, caught;
+/* The editor or command shares this process's controlling terminal
+ * (stdin): it is given the terminal in the foreground, and its stops on
+ * the terminal are this process's job's (job_stop). */
+static bool job_control;
 /* Zeros over a regular file, from a signal handler too (only calls that are
  * async-signal-safe): the editor may have put it on a disk-backed /tmp. */
 static void scrub_at(int dir, const char *name)
@@ -117,10 +127,12 @@ static void on_signal(int sig)
 	if (child > 0) {
 		/* Ctrl-C and Ctrl-\ belong to the editor on the terminal (as in
 		 * git); anything else stops it, and this process after it */
-		if (child_is_editor && (sig == SIGINT || sig == SIGQUIT))
+		if (child_kind == PRIVATE_CHILD_EDITOR && (sig == SIGINT || sig == SIGQUIT))
 			return;
 		caught = sig;
-		kill(child, sig);
+		/* a stopped member acts on it once continued */
+		kill(target, sig);
+		kill(target, SIGCONT);
 		return;
 	}
 	if (active)
@@ -129,42 +141,205 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+static const int forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+
 static void handlers_install(void)
 {
-	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaction(signals[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
 }
 
-pid_t private_dir_fork(bool editor)
+/* The terminal's foreground group; SIGTTOU held off, as this process may
+ * be in the background when it takes the terminal back. */
+static void terminal_give(pid_t group)
 {
-	static const int signals[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT };
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(STDIN_FILENO, group);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool foreground(void)
+{
+	return tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
+
+pid_t private_dir_fork(enum private_child kind)
+{
+	bool terminal;
 	sigset_t all, old;
 	pid_t pid;
 
+	/* what leaves the group (setsid) and is orphaned comes back to this
+	 * process, to be ended with the rest (private_dir_reaped) */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* exec-env has no directory, but the same care for signals */
+	handlers_install();
+	/* tcgetpgrp fails on a terminal that is not this process's own */
+	job_control = kind != PRIVATE_CHILD_BUILD && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) > 0;
+	terminal = job_control && foreground();
 	/* no signal between the fork and knowing whom to pass it on to */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
-	if (pid > 0) {
-		child_is_editor = editor;
+	if (pid == 0) {
+		/* in both processes, whichever runs first (as shells do); the
+		 * terminal before the command can read it, SIGTTOU blocked */
+		if (kind != PRIVATE_CHILD_BUILD)
+			setpgid(0, 0);
+		if (terminal)
+			tcsetpgrp(STDIN_FILENO, getpid());
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			signal(forwarded[i], SIG_DFL);
+	} else if (pid > 0) {
+		if (kind != PRIVATE_CHILD_BUILD)
+			setpgid(pid, pid);
+		target = kind != PRIVATE_CHILD_BUILD ? -pid : pid;
+		if (terminal)
+			tcsetpgrp(STDIN_FILENO, pid);
+		child_kind = kind;
 		child = pid;
-	} else if (pid == 0) {
-		for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-			signal(signals[i], SIG_DFL);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
 
+/* The command stopped on the terminal: Ctrl-Z, or it read the terminal
+ * from the background (SIGTTIN, SIGTTOU). This process's job (the
+ * shell's) stops as the command did, and the command goes on once the
+ * job does: with the terminal after `fg`, without it after `bg`. */
+static void job_stop(pid_t group, int sig)
+{
+	struct timespec pause = { 0, 100L * 1000L * 1000L };
+	bool had = tcgetpgrp(STDIN_FILENO) == group;
+
+	if (had)
+		terminal_give(getpgrp());
+	if (had || !foreground())
+		kill(0, sig == SIGTSTP ? SIGTSTP : SIGTTIN);
+	if (foreground())
+		terminal_give(group);
+	else if (!had)
+		/* still in the background (the stop of an orphaned group is
+		 * dropped): not a busy loop of stops */
+		nanosleep(&pause, NULL);
+	kill(target, SIGCONT);
+}
+
+pid_t private_dir_wait(pid_t pid, int *status, bool block)
+{
+	for (;;) {
+		pid_t got = waitpid(pid, status, (block ? 0 : WNOHANG) | (job_control ? WUNTRACED : 0));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got;
+		if (!WIFSTOPPED(*status)) {
+			/* Ctrl-C ended it: this process ends of SIGINT too once
+			 * all is removed, so that a calling script stops, as it
+			 * would have with the terminal its own (as sudo does) */
+			if (job_control && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGINT)
+				caught = SIGINT;
+			return got;
+		}
+		/* a SIGSTOP from elsewhere is not the terminal's */
+		if (WSTOPSIG(*status) != SIGSTOP)
+			job_stop(pid, WSTOPSIG(*status));
+		if (!block)
+			return 0;
+	}
+}
+
+enum {
+	/* how long what the command left has after SIGTERM, then SIGKILL */
+	GROUP_GRACE_MS = 1000,
+	GROUP_TICK_MS = 10,
+};
+
+/* This process's children: with PR_SET_CHILD_SUBREAPER, the command's
+ * descendants whose parent died, wherever they went (setsid). Signals
+ * each (the kernel's list; without it, they are only waited for). */
+static void orphans_signal(int sig)
+{
+	DIR *tasks = opendir("/proc/self/task");
+	struct dirent *t;
+
+	while (tasks && (t = readdir(tasks))) {
+		char path[64];
+		FILE *f;
+		long pid;
+
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/children", t->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fscanf(f, "%ld", &pid) == 1)
+			if (pid > 0)
+				kill((pid_t)pid, sig);
+		fclose(f);
+	}
+	if (tasks)
+		closedir(tasks);
+}
+
+/* Reaps what exited; true once no child is left and the group (if the
+ * child has one) is empty. */
+static bool group_gone(void)
+{
+	pid_t got;
+	int status;
+
+	while ((got = waitpid(-1, &status, WNOHANG)) > 0)
+		;
+	return got < 0 && errno == ECHILD && (target > 0 || (kill(target, 0) < 0 && errno == ESRCH));
+}
+
+static void group_signal(int sig)
+{
+	if (target < 0)
+		kill(target, sig);
+	orphans_signal(sig);
+}
+
+/* SIGTERM (and SIGCONT, for what is stopped) to everything the command
+ * left, then SIGKILL each tick to what is left after GROUP_GRACE_MS (an
+ * orphan appears when its parent dies). Bounded: a process that other
+ * rights (setuid) or an uninterruptible sleep keep alive is left. */
+static void group_end(void)
+{
+	struct timespec tick = { 0, GROUP_TICK_MS * 1000L * 1000L };
+
+	if (!group_gone()) {
+		group_signal(SIGTERM);
+		group_signal(SIGCONT);
+		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(); t++)
+			nanosleep(&tick, NULL);
+		for (int t = 0; t < GROUP_GRACE_MS / GROUP_TICK_MS && !group_gone(); t++) {
+			group_signal(SIGKILL);
+			nanosleep(&tick, NULL);
+		}
+	}
+	if (job_control && tcgetpgrp(STDIN_FILENO) == child)
+		terminal_give(getpgrp());
+	job_control = false;
+}
+
 void private_dir_reaped(void)
 {
+	/* a signal meanwhile still goes on to the group */
+	if (child > 0)
+		group_end();
 	child = 0;
 }
 
@@ -228,7 +403,7 @@ void private_dir_finish(void)
 {
 	int sig;
 
-	child = 0;
+	private_dir_reaped();
 	if ((sig = caught)) {
 		signal(sig, SIG_DFL);
 		raise(sig);
@@ -262,7 +437,7 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
  * process now, before anything it edited is written. */
 void private_dir_remove(struct private_dir *p)
 {
-	child = 0;
+	private_dir_reaped();
 	if (p->path[0])
 		remove_all(p->path);
 	if (active == p->path)

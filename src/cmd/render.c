@@ -185,7 +185,7 @@ out:
 
 static pid_t fork_build(void)
 {
-	return private_dir_fork(false);
+	return private_dir_fork(PRIVATE_CHILD_BUILD);
 }
 
 /* SIGTERM (Argo CD's timeout), SIGINT, SIGHUP, SIGQUIT while plaintext is

@@ -1,7 +1,11 @@
 #!/usr/bin/env bats
 # Rule 2 on edit, exec-env and exec-file: where the plaintext goes when the
 # process is stopped, and what a file's unauthenticated parts can do to the
-# command exec-env runs.
+# command exec-env runs. Issue 12: a command exec-env or exec-file starts
+# never outlives gitseal with the plaintext: it runs in a process group of
+# its own, a signal goes to the whole group, and whatever the command left
+# running when it exits (its group, or what left it and was orphaned) is
+# ended before the private directory is removed and gitseal exits.
 
 load ../helpers
 
@@ -15,12 +19,19 @@ setup() {
 	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
 	mkdir -p "$TMPDIR" "$NOTE"
 }
-teardown() { teardown_tmp; }
+# what the old code left running must not outlive the test
+teardown() {
+	local pid
+	for pid in "$NOTE"/pid*; do
+		[ -s "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null
+	done
+	teardown_tmp
+}
 
 # wait_for FILE: up to 10 s
 wait_for() {
 	for _ in $(seq 100); do
-		[ -e "$1" ] && return 0
+		[ -s "$1" ] && return 0
 		sleep 0.1
 	done
 	echo "timed out waiting for $1"
@@ -242,4 +253,151 @@ print('z: secret')" >keys.yaml
 	gitseal set --keep-file-rule narrowed.yaml '["api_token"]' '"set-secret"'
 	grep -qx 'api_token: set-secret' narrowed.yaml
 	gitseal set narrowed.yaml '["api_token"]' '"changed-again"'
+}
+
+# gone PIDFILE: the process it names is gone within 5 s
+gone() {
+	local pid
+	pid=$(cat "$1")
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "process $pid (from $1) is still running"
+	ps -o pid,ppid,pgid,sid,args -p "$pid" || true
+	return 1
+}
+
+# A grandchild the shell started and waits for: the shell dies of the
+# signal, the grandchild (SIGINT ignored, as in any background job of a
+# script) would live on with the plaintext. Its output goes nowhere: a
+# survivor (the old code) must not hold bats's pipes open.
+GRANDCHILD='sleep 60 >/dev/null 2>&1 & echo $! >"$NOTE/pid"; wait'
+
+@test "exec-file stopped by SIGTERM, SIGHUP or SIGINT: the command's grandchild is gone and the private directory removed" {
+	for sig in TERM HUP INT; do
+		for fifo in --no-fifo ""; do
+			rm -f "$NOTE/pid"
+			# shellcheck disable=SC2086
+			stop_during "$sig" "$GITSEAL_BIN" exec-file $fifo secret.yaml "cat {} >/dev/null; $GRANDCHILD"
+			[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+			gone "$NOTE/pid"
+			[ -z "$(ls -A "$TMPDIR")" ] || { ls -laR "$TMPDIR"; false; }
+		done
+	done
+}
+
+@test "exec-env stopped by SIGTERM, SIGHUP, SIGINT or SIGQUIT: the command's grandchild is gone" {
+	for sig in TERM HUP INT QUIT; do
+		rm -f "$NOTE/pid"
+		stop_during "$sig" "$GITSEAL_BIN" exec-env secret.yaml "$GRANDCHILD"
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		gone "$NOTE/pid"
+	done
+}
+
+@test "what the command leaves running when it exits is ended; its exit status passes through" {
+	run -3 gitseal exec-env secret.yaml 'sleep 60 >/dev/null 2>&1 & echo $! >"$NOTE/pid"; exit 3'
+	gone "$NOTE/pid"
+	run -0 gitseal exec-file --no-fifo secret.yaml 'sleep 60 <{} >/dev/null 2>&1 & echo $! >"$NOTE/pid2"'
+	gone "$NOTE/pid2"
+	[ -z "$(ls -A "$TMPDIR")" ]
+	# a process that ignores SIGTERM gets SIGKILL after a short wait
+	run -0 gitseal exec-env secret.yaml \
+		'sh -c "trap \"\" TERM; echo \$\$ >\"$NOTE/pid3\"; exec sleep 60" >/dev/null 2>&1 &
+		while [ ! -s "$NOTE/pid3" ]; do sleep 0.1; done'
+	gone "$NOTE/pid3"
+}
+
+@test "what leaves the group (setsid, a double fork) is ended too: gitseal is its subreaper" {
+	run -0 gitseal exec-env secret.yaml '(setsid sleep 60 >/dev/null 2>&1 & echo $! >"$NOTE/pid"); exit 0'
+	gone "$NOTE/pid"
+	run -0 gitseal exec-file secret.yaml \
+		'cat {} >/dev/null; (setsid sh -c "echo \$\$ >\"$NOTE/pid2\"; exec sleep 60" >/dev/null 2>&1 &)
+		while [ ! -s "$NOTE/pid2" ]; do sleep 0.1; done'
+	gone "$NOTE/pid2"
+}
+
+@test "exit status: the command's own, 128 plus the signal number when a signal ended it" {
+	run -0 gitseal exec-env secret.yaml 'test "$db" = hunter2'
+	run -7 gitseal exec-env secret.yaml 'exit 7'
+	run -138 gitseal exec-env secret.yaml 'kill -USR1 $$'
+	run -143 gitseal exec-file secret.yaml 'cat {} >/dev/null; kill -TERM $$'
+	run -137 gitseal exec-file --no-fifo secret.yaml 'kill -KILL $$'
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+# script(1) gives the commands a terminal; its shell is not interactive, so
+# all runs in the session leader's group, the terminal's foreground one.
+@test "on a terminal: the command has it (reads it, gets Ctrl-C), gitseal takes it back after" {
+	printf 'hello\nworld\n' >"$NOTE/typed"
+	run script -qec "$GITSEAL_BIN exec-env secret.yaml 'read x; echo \"got \$x\"'; read y; echo \"then \$y\"" \
+		/dev/null <"$NOTE/typed"
+	[[ $output == *"got hello"* ]]
+	[[ $output == *"then world"* ]]
+	# Ctrl-C reaches the command (its shell dies of it) and ends what it left
+	# running; gitseal ends of SIGINT too, as the command did
+	run script -qec "$GITSEAL_BIN exec-env secret.yaml '$GRANDCHILD'; echo \"status \$?\"" /dev/null \
+		< <(while [ ! -s "$NOTE/pid" ]; do sleep 0.1; done; printf '\003'; sleep 1)
+	[[ $output == *"status 130"* ]]
+	gone "$NOTE/pid"
+}
+
+@test "edit stopped by SIGTERM: what the editor started is gone too; the file is untouched" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	sleep 60 >/dev/null 2>&1 &
+	echo $! >"$NOTE/pid"
+	wait
+	SH
+	chmod +x "$TMP/editor.sh"
+	EDITOR="$TMP/editor.sh" stop_during TERM "$GITSEAL_BIN" edit secret.yaml
+	[ "$status" -eq 143 ]
+	gone "$NOTE/pid"
+	cmp secret.yaml original.yaml
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+# stopped PIDFILE: waits (10 s) until the process it names is stopped
+stopped() {
+	wait_for "$1"
+	for _ in $(seq 100); do
+		[[ $(ps -o stat= -p "$(cat "$1")") == T* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# unstuck PIDFILE: kills the process it names and its parent (gitseal)
+unstuck() {
+	local pid
+	pid=$(cat "$1")
+	kill -KILL "$(ps -o ppid= -p "$pid")" "$pid"
+}
+
+@test "job control in an interactive shell: Ctrl-Z and fg; started with & and brought back with fg, it reads the terminal" {
+	local cmd="\"\$GITSEAL_BIN\" exec-env secret.yaml 'echo \$\$ >\"\$NOTE/pid\"; read x; echo \"got \$x \$db\"'"
+	run script -qec "bash --norc --noprofile -i" /dev/null < <(
+		echo "$cmd"
+		wait_for "$NOTE/pid"
+		printf '\032'
+		stopped "$NOTE/pid"
+		echo fg
+		sleep 0.5
+		echo one
+		gone "$NOTE/pid" >/dev/null || unstuck "$NOTE/pid"
+		rm -f "$NOTE/pid"
+		# in the background it stops on its read (SIGTTIN), and so does gitseal's job
+		echo "$cmd &"
+		stopped "$NOTE/pid"
+		echo fg
+		sleep 0.5
+		echo two
+		gone "$NOTE/pid" >/dev/null || unstuck "$NOTE/pid"
+		echo exit
+		echo exit
+	)
+	[[ $output == *"got one hunter2"* ]]
+	[[ $output == *"got two hunter2"* ]]
+	[[ $output == *Stopped* ]]
 }
