@@ -195,3 +195,24 @@ same_data_as_pyyaml() {
 	gitseal decrypt enc.yaml >dec.yaml
 	same_data_as_pyyaml in.yaml dec.yaml
 }
+
+# Red team 6 (the rule 1 harness, a hand-written case): "! 1" carries the
+# non-specific tag, which yaml.v3 (sops, Flux, kubectl) and PyYAML resolve
+# as if no tag were there: the integer 1. gitseal read it as the string
+# "1", sealed it as type:str and decrypted it to "1" quoted: exit 0, and
+# every one of those readers got a string where the file had an integer.
+@test "RT6: a plain scalar with the non-specific tag '!' is typed as yaml.v3 types it" {
+	printf 'a: ! 1\nb: ! true\nc: ! "2"\nd: ! x\ne: ! {f: ! 3}\n' >in.yaml
+	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	grep -q '^a: .*type:int\]$' enc.yaml
+	grep -q '^b: .*type:bool\]$' enc.yaml
+	grep -q '^c: "ENC.*type:str\]"$' enc.yaml
+	gitseal decrypt enc.yaml | cmp - <(printf 'a: 1\nb: true\nc: "2"\nd: x\ne: ! {f: 3}\n')
+	# PyYAML, unlike yaml.v3, resolves a quoted "! \"2\"" too: c left out
+	sed '/^c:/d' in.yaml >in2.yaml
+	gitseal encrypt --age "$(demo_recipient)" in2.yaml >enc2.yaml
+	gitseal decrypt enc2.yaml >dec2.yaml
+	same_data_as_pyyaml in2.yaml dec2.yaml
+	run -0 gitseal decrypt --extract '["a"]' --output-type json enc.yaml
+	[ "$output" = "1" ]
+}
