@@ -272,10 +272,11 @@ static enum tag_class classify_tag(const char *tag)
 	} core[] = { { "str", TAG_STR },     { "int", TAG_INT },   { "float", TAG_FLOAT },
 		     { "bool", TAG_BOOL },   { "null", TAG_NULL } };
 
-	if (!tag)
+	/* the non-specific tag "!": yaml.v3 (parser.go node) resolves such a
+	 * scalar as if it had no tag, as sops, Flux, kubectl and PyYAML do
+	 * ("! 1" the integer 1), though YAML 1.2 would make it a string */
+	if (!tag || strcmp(tag, "!") == 0)
 		return TAG_NONE;
-	if (strcmp(tag, "!") == 0)
-		return TAG_STR; /* the non-specific tag: a string */
 	if (strncmp(tag, core_prefix, sizeof(core_prefix) - 1) != 0)
 		return TAG_OTHER;
 	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)

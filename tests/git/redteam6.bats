@@ -159,3 +159,57 @@ YAML
 	run ! grep -qF "recipients changed" <<<"$output"
 	git add secrets/prod/notes.yaml
 }
+
+# Red team 6: a sealed conflict ({"gitseal_conflict": ..., "sops": ...},
+# conflict.c) is what the merge driver stages; a pull request can commit
+# one by hand in a file's place. Smudge shows its one value as the file,
+# and the clean of an edit starts from it (filter.c, "its resolution
+# keeps the file's rule"). These passed from the start; no test planted
+# such a blob before.
+
+# conflict_form_from_mallory ARGS...: mallory commits secrets/app.yaml as
+# a sealed conflict whose text is a plain YAML file, sealed with ARGS
+# (encrypt options); the victim pulls it
+conflict_form_from_mallory() {
+	printf '{"gitseal_conflict": "db_password: hunter2-old\\nport: 5432\\n"}' > "$T/c.json"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --input-type json --output-type json "$@" c.json) > "$T/conflict.json"
+	cp "$T/conflict.json" "$T/mallory/secrets/app.yaml"
+	as_person mallory git commit -qam "conflict form"
+	pull_from mallory
+	[ "$(cat secrets/app.yaml)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
+}
+
+# data_key FILE: the data key of a sealed file, opened with the victim's key
+data_key() {
+	python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]).read().replace("\t", " "))["sops"]["age"][0]["enc"])' "$1" |
+		age -d -i "$T/key.txt" | od -An -tx1 | tr -d ' \n'
+}
+
+@test "RT6: a sealed conflict planted for the victim and mallory: the next edit is refused for her recipient" {
+	conflict_form_from_mallory --age "$RECIPIENT,$M"
+	printf 'new_secret: s3cret\n' >> secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "recipients changed: +$M; run 'gitseal updatekeys' to accept" <<<"$output"
+}
+
+@test "RT6: a sealed conflict planted for the victim alone (mallory made its key): the next edit gets a fresh data key" {
+	conflict_form_from_mallory --age "$RECIPIENT"
+	printf 'new_secret: s3cret\n' >> secrets/app.yaml
+	git add secrets/app.yaml
+	git commit -qm mine
+	git show HEAD:secrets/app.yaml > "$T/new.yaml"
+	grep -q '^new_secret: ENC\[' "$T/new.yaml"
+	[ -n "$(data_key "$T/conflict.json")" ]
+	[ -n "$(data_key "$T/new.yaml")" ]
+	[ "$(data_key "$T/new.yaml")" != "$(data_key "$T/conflict.json")" ]
+}
+
+@test "RT6: a sealed conflict whose rule leaves values in clear: the next edit is refused" {
+	conflict_form_from_mallory --unencrypted-regex '^(new_secret|db_password)$' --age "$RECIPIENT"
+	printf 'new_secret: s3cret\n' >> secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "would be in clear under the file's own rule (unencrypted_regex '^(new_secret|db_password)\$')" <<<"$output"
+	run ! git grep -q s3cret $(git rev-list --all) || false
+}
