@@ -29,6 +29,21 @@ YAML
 	mkdir -p secrets
 }
 
+# touch_newer FILE...: FILE's mtime set two seconds ahead, so that it
+# differs from what the index recorded and git must read (and clean) it
+# again, as `sleep 1; touch` did without the wait.
+touch_newer() {
+	touch -d "@$(($(date +%s) + 2))" "$@"
+}
+
+# next_second: returns once the clock's second has changed (a timestamp
+# taken before, such as sops' lastmodified, differs from one taken after).
+next_second() {
+	local s
+	s=$(date +%s)
+	while [ "$(date +%s)" = "$s" ]; do sleep 0.05; done
+}
+
 gs_teardown() {
 	cd /
 	[ -z "${T:-}" ] || rm -rf "$T"
