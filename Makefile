@@ -153,8 +153,8 @@ $(ASAN_SUITES): asan-%: asan-build
 CHECK_JOBS ?= 2
 # asan, memcheck and test, longest first (CPU seconds measured on the
 # 2-core VM, docs/development.md)
-CHECK_SUITES := asan-gitsuite-1 asan-gitsuite-2 gitsuite-1 gitsuite-2 asan-cli cli \
-	memcheck asan-k8s k8s interop ship golden asan-unit unit
+CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 cli gitsuite-2 gitsuite-1 \
+	memcheck asan-k8s k8s interop ship asan-unit golden unit
 
 # Cheap static checks of the test suites themselves, first in check:
 # a negated bats check in mid-test asserts nothing (tests/lint_negations.sh).
