@@ -55,8 +55,7 @@ stage_forged() {
 	git commit -qm one
 	assert_blob_encrypted secrets/app.yaml
 	git show HEAD:secrets/app.yaml | grep -q "fp: $PGP_FP"
-	sleep 1
-	touch secrets/app.yaml
+	touch_newer secrets/app.yaml
 	assert_status_clean
 	before=$(git rev-parse :secrets/app.yaml)
 	git add --renormalize .
@@ -89,8 +88,7 @@ stage_forged() {
 	"$GITSEAL_BIN" git init 2>/dev/null
 	git checkout -q main
 	[ "$(cat secrets/app.yaml)" = "$(printf 'token: t0ken\nport: 1')" ]
-	sleep 1
-	touch secrets/app.yaml
+	touch_newer secrets/app.yaml
 	assert_status_clean
 	sed -i 's/port: 1/port: 2/' secrets/app.yaml
 	git commit -qam two
@@ -109,8 +107,7 @@ stage_forged() {
 	git commit -qm one
 	assert_blob_encrypted secrets/app.yaml
 	assert_status_clean
-	sleep 1
-	touch secrets/*.yaml
+	touch_newer secrets/*.yaml
 	assert_status_clean
 	before=$(git rev-parse :secrets/app.yaml)
 	git add --renormalize .

@@ -73,8 +73,7 @@ teardown() { gs_teardown; }
 	! git cat-file -p HEAD:secrets/app.yaml | grep -q hunter2 || false
 	grep -q 'password: hunter2' secrets/app.yaml
 	[ "$(git cat-file -p HEAD:plain.yaml)" = "note: not secret" ]
-	sleep 1
-	touch secrets/app.yaml plain.yaml .sops.yaml .gitattributes
+	touch_newer secrets/app.yaml plain.yaml .sops.yaml .gitattributes
 	assert_status_clean
 	# re-adding unchanged content gives the identical blob (stable ciphertext)
 	before=$(git rev-parse HEAD:secrets/app.yaml)
@@ -94,8 +93,7 @@ teardown() { gs_teardown; }
 	rm secrets/app.yaml
 	git checkout -- secrets/app.yaml
 	[ "$(cat secrets/app.yaml)" = $'flag: "yes"\nt: "1:30"\nplain: x' ]
-	sleep 1
-	touch secrets/app.yaml
+	touch_newer secrets/app.yaml
 	assert_status_clean
 	git add secrets/app.yaml
 	[ "$(git rev-parse :secrets/app.yaml)" = "$blob" ]
@@ -104,7 +102,7 @@ teardown() { gs_teardown; }
 @test "changing one value changes one value line plus mac and lastmodified" {
 	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
 	git add -A && git commit -qm one
-	sleep 1
+	next_second
 	sed -i 's/two/TWO/' secrets/app.yaml
 	git commit -qam two
 	git cat-file -p HEAD~1:secrets/app.yaml > "$T/old"

@@ -144,8 +144,7 @@ teardown() { gs_teardown; }
 	cd "$T/other"
 	"$GITSEAL_BIN" git init 2>/dev/null
 	[ "$(cat secrets/hand.yaml)" = "$(printf 'user: admin\npassword: hunter2')" ]
-	sleep 1
-	touch secrets/hand.yaml
+	touch_newer secrets/hand.yaml
 	assert_status_clean
 	sed -i 's/admin/root/' secrets/hand.yaml
 	git commit -qam "another user"

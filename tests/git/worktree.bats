@@ -42,8 +42,7 @@ teardown() { gs_teardown; }
 	printf 'PEM text\n' > secrets/key.pem
 	git add -A && git commit -qm one
 	before=$(git rev-parse HEAD:secrets/cert.p12)
-	sleep 1
-	touch secrets/*
+	touch_newer secrets/*
 	assert_status_clean
 	git add --renormalize .
 	[ "$(git rev-parse :secrets/cert.p12)" = "$before" ]
@@ -170,8 +169,7 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git init
 	[ "$status" -eq 0 ]
 	grep -qF "warning: 3 file(s) left encrypted in the work tree: none of your identities opens them" <<<"$output"
-	sleep 1
-	touch secrets/*
+	touch_newer secrets/*
 	assert_status_clean
 	run git commit -qam nothing
 	[ "$status" -eq 1 ]
