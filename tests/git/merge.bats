@@ -652,5 +652,52 @@ teardown() { gs_teardown; }
 		'y: [a1]\nk: v\nt:\n  m:\n    # c\n    x: 1\n  n: 3\n' \
 		'y: [a1]\nk: v\nt:\n  m: gone\n  n: 3\n'
 	assert_merge_conflict secrets/i.yaml 'changed on both sides: t.m'
-	[ "$(cat secrets/i.yaml)" = "$(printf 'y: [a1]\nk: v\nt:\n<<<<<<< ours\n  m:\n    x: 1\n=======\n  m: gone\n>>>>>>> theirs\n  n: 3')" ]
+	[ "$(cat secrets/i.yaml)" = "$(printf 'y: [a1]\nk: v\nt:\n<<<<<<< ours\n  m:\n    # c\n    x: 1\n=======\n  m: gone\n>>>>>>> theirs\n  n: 3')" ]
+	assert_sides_are_checkouts secrets/i.yaml
+}
+
+# Issue 12: where the data conflicts because one side removed a key or made
+# a map a scalar, that side's text has no comment there; the merge took it
+# for a removal of the comments, and the other side of the markers lost
+# those it had unchanged (`git checkout --ours` has them). The comments of
+# a value a side of the markers shows are that side's.
+@test "a side of a conflict keeps the comments its value had where the other side removed or replaced it" {
+	commit_age_rule
+	# theirs made a map a scalar: ours' side keeps the comments at the top,
+	# inside and at the end of the map, and above the key
+	merge_three m.yaml 'a: 1\n# about m\nm:\n  # top of m\n  x: base-x-secret\n  # about y\n  y: 2\n  # end of m\nz: 3\n' \
+		'a: 1\n# about m\nm:\n  # top of m\n  x: ours-x-secret\n  # about y\n  y: 2\n  # end of m\nz: 3\n' \
+		'a: 1\n# about m\nm: theirs-scalar-secret\nz: 3\n'
+	assert_merge_conflict secrets/m.yaml 'changed on both sides: m'
+	assert_side_holds secrets/m.yaml ours '  # top of m' '  x: ours-x-secret' '  # about y' '  # end of m'
+	assert_sides_are_checkouts secrets/m.yaml
+	git merge --abort
+	# the other way round: theirs' side keeps them
+	merge_three r.yaml 'a: 1\nm:\n    # top of m\n    x: base-x-secret\n    # end of m\nz: 3\n' \
+		'a: 1\nm: ours-scalar-secret\nz: 3\n' \
+		'a: 1\nm:\n    # top of m\n    x: theirs-x-secret\n    # end of m\nz: 3\n'
+	assert_merge_conflict secrets/r.yaml 'changed on both sides: m'
+	assert_side_holds secrets/r.yaml theirs '    # top of m' '    x: theirs-x-secret' '    # end of m'
+	assert_sides_are_checkouts secrets/r.yaml
+	git merge --abort
+	# a key one side removed and the other changed: the comment above it
+	# is on the side that has the key, at the top of the file too
+	merge_three k.yaml '# top\nk: base-k-secret\nz: 2\n' '# top\nk: ours-k-secret\nz: 2\n' 'z: 2\n'
+	assert_merge_conflict secrets/k.yaml 'changed on both sides: k'
+	assert_side_holds secrets/k.yaml ours '# top' 'k: ours-k-secret'
+	assert_sides_are_checkouts secrets/k.yaml
+	git merge --abort
+	merge_three d.env 'A=1\n# about B\nB=base-b-secret\n' 'A=1\n' 'A=1\n# about B\nB=theirs-b-secret\n'
+	assert_merge_conflict secrets/d.env 'changed on both sides: B'
+	assert_side_holds secrets/d.env theirs '# about B' 'B=theirs-b-secret'
+	assert_sides_are_checkouts secrets/d.env
+	git merge --abort
+	# theirs removed an INI section ours changed: ours' side keeps its comments
+	merge_three s.ini '[db]\n# top of db\nuser = base-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
+		'[db]\n# top of db\nuser = ours-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
+		'; above s2\n[s2]\nk = v\n'
+	assert_merge_conflict secrets/s.ini 'changed on both sides: db'
+	assert_side_holds secrets/s.ini ours '# top of db' 'user = ours-u-secret' '# about pass'
+	assert_sides_are_checkouts secrets/s.ini
+	assert_no_plaintext_in_git base-x-secret ours-x-secret theirs-scalar-secret ours-scalar-secret theirs-x-secret base-k-secret ours-k-secret theirs-b-secret base-u-secret ours-u-secret
 }
