@@ -778,6 +778,161 @@ static int merge_comments(struct tree_merge *tm, struct doc *out, const struct d
 	return ret;
 }
 
+/* ---- INI: the comments at the end of the file ----
+ *
+ * A comment after the last key of the last section is the end of the
+ * file: the reader gives a comment above a header to that section, so no
+ * other section ends in one. The comment merge places it so (as YAML and
+ * dotenv place a comment at the end of the file after the keys the other
+ * side added there): for the merge such comments are lifted out of the
+ * last section into the document's map, after its sections, and put back
+ * at the end of the merged file's last section. Else a section the other
+ * side added after it would leave the comment at the end of a section
+ * another follows, which the writer cannot write (it would read as the
+ * next section's: the versions merged as lines). */
+
+/* The last section of root that has a key, and where its comments after
+ * that key start (*from); NULL when there is none, or another comment
+ * (one above the header, one ending a line) comes after its last key. */
+static struct doc_node *last_section(const struct doc_node *root, size_t *from)
+{
+	for (size_t i = root->count; i-- > 0;) {
+		const struct doc_entry *se = &root->entries[i];
+		struct doc_node *sec = se->value;
+
+		if (!is_item(se) || !se->key)
+			continue;
+		if (sec->kind != DOC_MAP)
+			return NULL;
+		for (size_t j = sec->count; j-- > 0;) {
+			const struct doc_entry *e = &sec->entries[j];
+
+			if (e->removed)
+				continue;
+			if (is_item(e) && e->key) {
+				*from = j + 1;
+				return sec;
+			}
+			if (e->key || !e->value || e->value->kind != DOC_COMMENT || e->value->inline_comment ||
+			    e->value->style)
+				return NULL;
+		}
+		return NULL; /* comments alone: the writer says where it cannot put them */
+	}
+	return NULL;
+}
+
+/* The comments at the end of each document's last section moved to the
+ * end of its map (their entries in the section kept, removed). */
+static int ini_lift_end_comments(struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		struct doc_node *root = d->branches[b], *sec;
+		size_t from = 0;
+
+		if (!root || root->kind != DOC_MAP || !(sec = last_section(root, &from)))
+			continue;
+		for (size_t j = from; j < sec->count; j++) {
+			if (sec->entries[j].removed)
+				continue;
+			if (!doc_append(d, root, NULL, 0, sec->entries[j].value))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			sec->entries[j].removed = true;
+		}
+	}
+	return 0;
+}
+
+/* Whether the removed entry of sec that holds c (one lifted) has no key
+ * after it: put back, it is at the end still. */
+static struct doc_entry *lifted_at_end(struct doc_node *sec, const struct doc_node *c)
+{
+	for (size_t j = sec->count; j-- > 0;) {
+		struct doc_entry *e = &sec->entries[j];
+
+		if (e->removed && e->value == c)
+			return e;
+		if (!e->removed && is_item(e) && e->key)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The comments the merge left in the map of each document put at the end
+ * of its last section: those lifted from it back where they were (ours'
+ * layout kept), others after them. */
+static int ini_lower_end_comments(struct doc *d)
+{
+	for (size_t b = 0; b < d->count; b++) {
+		struct doc_node *root = d->branches[b], *sec = NULL;
+		bool appended = false;
+
+		if (!root || root->kind != DOC_MAP)
+			continue;
+		for (size_t i = root->count; i-- > 0 && !sec;)
+			if (is_item(&root->entries[i]) && root->entries[i].key && root->entries[i].value->kind == DOC_MAP)
+				sec = root->entries[i].value;
+		for (size_t i = 0; i < root->count && sec; i++) {
+			struct doc_entry *e = &root->entries[i], *back;
+			struct doc_node *c;
+
+			if (e->removed || e->key || !e->value || e->value->kind != DOC_COMMENT)
+				continue;
+			if (!appended && (back = lifted_at_end(sec, e->value))) {
+				back->removed = false;
+			} else {
+				appended = true;
+				if (!(c = doc_clone(d, e->value)) || !doc_append(d, sec, NULL, 0, c))
+					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			}
+			e->removed = true;
+		}
+	}
+	return 0;
+}
+
+/* Gives the comments of a clone (doc_clone, which drops them) the styles
+ * of its source's: above a section's header or not. */
+static void copy_styles(struct doc_node *dst, const struct doc_node *src)
+{
+	if (dst->kind == DOC_COMMENT)
+		dst->style = src->style;
+	if (dst->kind != DOC_MAP && dst->kind != DOC_LIST)
+		return;
+	for (size_t i = 0, j = 0; i < src->count && j < dst->count; i++)
+		if (!src->entries[i].removed)
+			copy_styles(dst->entries[j++].value, src->entries[i].value);
+}
+
+/* The comment merge of INI versions, over the comments at the end of each
+ * file lifted (a copy of the base's, which stays as it is). */
+static int ini_merge_comments(struct tree_merge *tm, struct doc *out, const struct doc *b, struct doc *o,
+			      struct doc *t)
+{
+	struct doc bl;
+	int ret = 0;
+
+	doc_init(&bl, b->format);
+	for (size_t i = 0; i < b->count && !ret; i++) {
+		struct doc_node *c = b->branches[i] ? doc_clone(&bl, b->branches[i]) : NULL;
+
+		if (b->branches[i] && !c) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else {
+			if (c)
+				copy_styles(c, b->branches[i]);
+			ret = doc_add_branch(&bl, c);
+		}
+	}
+	if (ret || (ret = ini_lift_end_comments(&bl)) || (ret = ini_lift_end_comments(o)) ||
+	    (ret = ini_lift_end_comments(t)) || (ret = merge_comments(tm, out, &bl, o, t)))
+		goto out;
+	ret = ini_lower_end_comments(out);
+out:
+	doc_release(&bl);
+	return ret;
+}
+
 /* Merges ours and theirs (plaintexts) over the base tree b; out gets
  * ours' document with the merge applied (released by the caller). Each
  * conflicting key or place of comments takes the side pick names. */
@@ -805,8 +960,14 @@ static int tree_merge(enum doc_format format, const struct doc *b, const struct 
 	    (ret = refuse_duplicate_keys(&t)) || (ret = gs_buf_append_str(&tm.path, "")))
 		goto out;
 	/* ours as it was, for its comments: out is changed in place */
-	if ((ret = load_plain(format, ours, &o)) || (ret = merge_docs(&tm, out, b, &t)) ||
-	    (ret = merge_comments(&tm, out, b, &o, &t)))
+	if ((ret = load_plain(format, ours, &o)))
+		goto out;
+	if (format != DOC_FORMAT_INI) {
+		if (!(ret = merge_docs(&tm, out, b, &t)))
+			ret = merge_comments(&tm, out, b, &o, &t);
+	} else if (!(ret = ini_lift_end_comments(out)) && !(ret = merge_docs(&tm, out, b, &t)))
+		ret = ini_merge_comments(&tm, out, b, &o, &t);
+	if (ret)
 		goto out;
 	*conflicts = tm.conflicts;
 	if (ret || !where)

@@ -88,6 +88,7 @@ struct level {
 	struct comment_merge *cm;
 	struct doc_node *merged;
 	struct layout l[4];       /* merged, base, ours, theirs */
+	const struct doc_node *node[4]; /* the versions' values here, collection or not */
 	struct wanted *want;
 	size_t nwant;
 	size_t capwant;
@@ -497,6 +498,19 @@ static bool gap_of(const struct level *lv, const struct placed *at, int from, en
 	return true;
 }
 
+/* Whether version from holds the item that place k is anchored by, or
+ * for the top and the end of a collection, a collection of its kind. */
+static bool holds_anchor(const struct level *lv, int from, const struct placed *k)
+{
+	const struct doc_node *n = lv->node[from];
+
+	if (!is_collection(n) || (n->kind == DOC_LIST) != k->at.in_list)
+		return false;
+	if (k->at.kind == ANCHOR_START || k->at.kind == ANCHOR_END)
+		return true;
+	return layout_find(&lv->l[from], &k->at) != NULL;
+}
+
 /* A comment whose text no version holds (a random one). */
 static struct doc_node *unknown_comment(struct doc *d)
 {
@@ -576,6 +590,18 @@ static int merge_places(struct level *lv, const struct gs_buf *path, struct node
 		bool conflict = false;
 		size_t gap = 0;
 
+		/* a side that lacks the item (or collection) the merged tree holds
+		 * here deleted or replaced it, and the data conflicted: the merge
+		 * took the other side's value or the base's. That side changed no
+		 * comment here, its value did; the base's comments stand for its
+		 * own, so that the value taken keeps those it had (a comment inside
+		 * a map theirs made a scalar, on ours' side of the markers) */
+		if (gap_of(lv, &k, OURS, format, &gap, &rank) && rank != RANK_ORPHAN) {
+			if (!holds_anchor(lv, OURS, &k))
+				o = b;
+			if (!holds_anchor(lv, THEIRS, &k))
+				t = b;
+		}
 		if (run_same(o, t) || (!lv->cm->unknown_where_differ && run_same(b, t))) {
 			r = o;
 		} else if (!lv->cm->unknown_where_differ && run_same(b, o)) {
@@ -843,7 +869,8 @@ static int merge_children(struct level *lv, struct gs_buf *path, struct nodes *u
 static int merge_level(struct comment_merge *cm, struct doc_node *merged, const struct doc_node *const v[3],
 		       struct gs_buf *path, struct nodes *up)
 {
-	struct level lv = { .cm = cm, .merged = is_collection(merged) ? merged : NULL };
+	struct level lv = { .cm = cm, .merged = is_collection(merged) ? merged : NULL,
+			    .node = { merged, v[0], v[1], v[2] } };
 	int ret = layout_build(&lv.l[MERGED], lv.merged, cm->d->format, cm->hash_key);
 
 	for (int i = 0; i < 3 && !ret; i++)

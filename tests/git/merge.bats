@@ -379,25 +379,27 @@ teardown() { gs_teardown; }
 # stderr. Before, the driver exited 1 and left ours' text without markers:
 # `git add` took it for a resolution and dropped theirs' edits.
 
-# merge.py seed 11 (ini, merge, case 57) first: a comment theirs added at
-# the end of the last section, after which ours added a section, cannot be
-# written (it would read as the new section's)
+# A comment theirs added under the header of an empty section, after which
+# ours added a section, cannot be written at its place (the writer puts it
+# above the header, the reader then gives it to that section's top). (It
+# was merge.py seed 11, ini, merge, case 57: a comment at the end of the
+# last section, now at the end of the file, below.)
 @test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
 	commit_age_rule
 	git config rerere.enabled true
-	merge_three c.ini '[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n' \
-		'[db]\nuser = base-user-secret\n[sec1]\nkey = base-key-secret\n[name]\nurl = ours-url-secret\n' \
-		'[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n'
-	assert_merge_conflict secrets/c.ini "a comment at the end of section 'sec1' cannot be written in an INI file; merged as lines"
+	merge_three c.ini '[db]\nuser = base-user-secret\n[e]\n' \
+		'[db]\nuser = base-user-secret\n[e]\n[name]\nurl = ours-url-secret\n' \
+		'[db]\nuser = theirs-user-secret\n[e]\n; theirs-note-secret\n'
+	assert_merge_conflict secrets/c.ini "the merged comments would not come back at their places; merged as lines"
 	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
 	assert_side_holds secrets/c.ini theirs '; theirs-note-secret'
 	# theirs' clean change is merged outside the markers
 	grep -qx 'user = theirs-user-secret' <(sed '/^<<<<<<< /,/^>>>>>>> /d' secrets/c.ini)
 	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
-	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
 	assert_markers_refused_at_commit secrets/c.ini
 	# resolved, it is sealed
-	printf '[db]\nuser = theirs-user-secret\n[sec1]\nkey = base-key-secret\n; theirs-note-secret\n[name]\nurl = ours-url-secret\n' > secrets/c.ini
+	printf '[db]\nuser = theirs-user-secret\n[e]\n[name]\nurl = ours-url-secret\n; theirs-note-secret\n' > secrets/c.ini
 	git add secrets/c.ini
 	git commit -qm merged
 	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
@@ -425,34 +427,56 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
-@test "a merge the writer cannot write (a comment at the end of an INI section) merges as lines" {
-	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml && git commit -qm rules
-	merge_three c.ini '[db]\nk = base-k\n' '[db]\nk = base-k\n[b]\nx = ours-x\n' '[db]\nk = base-k\n# theirs-end\n'
-	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: conflict in 'secrets/c.ini': a comment at the end of section 'db' cannot be written in an INI file; merged as lines" <<<"$output"
-	assert_side_holds secrets/c.ini ours '[b]' 'x = ours-x'
-	assert_side_holds secrets/c.ini theirs '# theirs-end'
-	assert_no_plaintext_in_git ours-x theirs-end
+# merge.py seed 11 (ini, merge, case 57; issue 12): a comment at the end of
+# the last section is the end of the file (the reader gives a comment
+# above a header to that section). Where the other side added a section
+# after it, it stays at the end of the file, as a YAML or dotenv comment
+# there does after the keys the other side added; before, the writer could
+# not put it at the end of a section another follows, and the versions
+# merged as lines, a conflict.
+@test "a comment at the end of the last INI section stays at the end of the file when the other side adds a section" {
+	local sec1='[sec1]\nkey = base-key-secret\n'
+	commit_age_rule
+	merge_three c.ini "[db]\nuser = base-user-secret\n$sec1" "[db]\nuser = base-user-secret\n$sec1[name]\nurl = ours-url-secret\n" \
+		"[db]\nuser = theirs-user-secret\n$sec1; theirs-note-secret\n"
+	[ "$status" -eq 0 ]
+	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
+	[ "$(cat secrets/c.ini)" = "$(printf "[db]\nuser = theirs-user-secret\n$sec1[name]\nurl = ours-url-secret\n; theirs-note-secret")" ]
+	assert_status_clean
+	# ours' comment at the end, theirs' new section: the same
+	merge_three d.ini '[db]\nk = base-k-secret\n' '[db]\nk = base-k-secret\n# ours-end-secret\n' \
+		'[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	assert_status_clean
+	# in a conflict, each side keeps it at the end of its file
+	merge_three e.ini '[db]\nk = base-k-secret\n' '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n' \
+		'[db]\nk = theirs-k-secret\n# theirs-end-secret\n'
+	assert_merge_conflict secrets/e.ini 'changed on both sides: db.k'
+	[ "$(conflict_side_text secrets/e.ini ours)" = "$(printf '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
+	[ "$(conflict_side_text secrets/e.ini theirs)" = "$(printf '[db]\nk = theirs-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
+	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret \
+		base-k-secret ours-end-secret theirs-x-secret ours-k-secret ours-x-secret theirs-k-secret theirs-end-secret
 }
 
 # merge.py seed 77 (ini, merge, case 92, issue 12): ours removed [sec1],
 # theirs changed db.key and added a comment in [sec1]. The comment
-# conflicts, and theirs' side of it (the comment with no section left)
-# cannot be written in INI: the versions merged as lines, and ours' half of
-# the hunk held ours' db.key, dropping theirs' clean change from ours' side.
-# Now ours' side is its merge whole, theirs' side theirs' version whole.
-@test "a conflict whose side the INI writer cannot write keeps each side's changes between the markers" {
+# conflicts. Its side once could not be written in INI (the comment with no
+# section left): the versions merged as lines, and ours' half of the hunk
+# held ours' db.key, dropping theirs' clean change from ours' side; then
+# each side was its merge or its version whole. Now theirs' side puts the
+# comment at the end of the file (where a comment the merge leaves in no
+# section goes), and the markers are around it alone.
+@test "a conflict over a comment in a section the other side removed keeps each side's changes" {
 	commit_age_rule
 	merge_three k.ini '[db]\n# note\nkey = base-key-secret\n\n[sec1]\npass = base-pass-secret\nurl = base-url-secret\n' \
 		'[db]\n# note\nkey = base-key-secret\n' \
 		'[db]\n# note\nkey = theirs-key-secret\n\n[sec1]\n# theirs-note-secret\npass = base-pass-secret\nurl = base-url-secret\n'
 	assert_merge_conflict secrets/k.ini 'changed on both sides: the comment above sec1.pass'
-	# ours' side: ours' removal of [sec1] with theirs' clean change
-	assert_side_holds secrets/k.ini ours 'key = theirs-key-secret' '[db]'
-	run grep -c -e 'base-key-secret' -e 'sec1' <(sed -n '/^<<<<<<< /,/^=======$/p' secrets/k.ini)
-	[ "$output" = 0 ]
-	assert_side_holds secrets/k.ini theirs '[db]' 'key = theirs-key-secret' '# theirs-note-secret'
+	# ours' side: ours' removal of [sec1] with theirs' clean change; theirs'
+	# side: the same, and theirs' comment
+	[ "$(conflict_side_text secrets/k.ini ours)" = "$(printf '[db]\n# note\nkey = theirs-key-secret')" ]
+	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n; theirs-note-secret')" ]
 	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
 	assert_markers_refused_at_commit secrets/k.ini
@@ -652,5 +676,52 @@ teardown() { gs_teardown; }
 		'y: [a1]\nk: v\nt:\n  m:\n    # c\n    x: 1\n  n: 3\n' \
 		'y: [a1]\nk: v\nt:\n  m: gone\n  n: 3\n'
 	assert_merge_conflict secrets/i.yaml 'changed on both sides: t.m'
-	[ "$(cat secrets/i.yaml)" = "$(printf 'y: [a1]\nk: v\nt:\n<<<<<<< ours\n  m:\n    x: 1\n=======\n  m: gone\n>>>>>>> theirs\n  n: 3')" ]
+	[ "$(cat secrets/i.yaml)" = "$(printf 'y: [a1]\nk: v\nt:\n<<<<<<< ours\n  m:\n    # c\n    x: 1\n=======\n  m: gone\n>>>>>>> theirs\n  n: 3')" ]
+	assert_sides_are_checkouts secrets/i.yaml
+}
+
+# Issue 12: where the data conflicts because one side removed a key or made
+# a map a scalar, that side's text has no comment there; the merge took it
+# for a removal of the comments, and the other side of the markers lost
+# those it had unchanged (`git checkout --ours` has them). The comments of
+# a value a side of the markers shows are that side's.
+@test "a side of a conflict keeps the comments its value had where the other side removed or replaced it" {
+	commit_age_rule
+	# theirs made a map a scalar: ours' side keeps the comments at the top,
+	# inside and at the end of the map, and above the key
+	merge_three m.yaml 'a: 1\n# about m\nm:\n  # top of m\n  x: base-x-secret\n  # about y\n  y: 2\n  # end of m\nz: 3\n' \
+		'a: 1\n# about m\nm:\n  # top of m\n  x: ours-x-secret\n  # about y\n  y: 2\n  # end of m\nz: 3\n' \
+		'a: 1\n# about m\nm: theirs-scalar-secret\nz: 3\n'
+	assert_merge_conflict secrets/m.yaml 'changed on both sides: m'
+	assert_side_holds secrets/m.yaml ours '  # top of m' '  x: ours-x-secret' '  # about y' '  # end of m'
+	assert_sides_are_checkouts secrets/m.yaml
+	git merge --abort
+	# the other way round: theirs' side keeps them
+	merge_three r.yaml 'a: 1\nm:\n    # top of m\n    x: base-x-secret\n    # end of m\nz: 3\n' \
+		'a: 1\nm: ours-scalar-secret\nz: 3\n' \
+		'a: 1\nm:\n    # top of m\n    x: theirs-x-secret\n    # end of m\nz: 3\n'
+	assert_merge_conflict secrets/r.yaml 'changed on both sides: m'
+	assert_side_holds secrets/r.yaml theirs '    # top of m' '    x: theirs-x-secret' '    # end of m'
+	assert_sides_are_checkouts secrets/r.yaml
+	git merge --abort
+	# a key one side removed and the other changed: the comment above it
+	# is on the side that has the key, at the top of the file too
+	merge_three k.yaml '# top\nk: base-k-secret\nz: 2\n' '# top\nk: ours-k-secret\nz: 2\n' 'z: 2\n'
+	assert_merge_conflict secrets/k.yaml 'changed on both sides: k'
+	assert_side_holds secrets/k.yaml ours '# top' 'k: ours-k-secret'
+	assert_sides_are_checkouts secrets/k.yaml
+	git merge --abort
+	merge_three d.env 'A=1\n# about B\nB=base-b-secret\n' 'A=1\n' 'A=1\n# about B\nB=theirs-b-secret\n'
+	assert_merge_conflict secrets/d.env 'changed on both sides: B'
+	assert_side_holds secrets/d.env theirs '# about B' 'B=theirs-b-secret'
+	assert_sides_are_checkouts secrets/d.env
+	git merge --abort
+	# theirs removed an INI section ours changed: ours' side keeps its comments
+	merge_three s.ini '[db]\n# top of db\nuser = base-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
+		'[db]\n# top of db\nuser = ours-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
+		'; above s2\n[s2]\nk = v\n'
+	assert_merge_conflict secrets/s.ini 'changed on both sides: db'
+	assert_side_holds secrets/s.ini ours '# top of db' 'user = ours-u-secret' '# about pass'
+	assert_sides_are_checkouts secrets/s.ini
+	assert_no_plaintext_in_git base-x-secret ours-x-secret theirs-scalar-secret ours-scalar-secret theirs-x-secret base-k-secret ours-k-secret theirs-b-secret base-u-secret ours-u-secret
 }

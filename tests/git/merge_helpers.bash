@@ -75,3 +75,26 @@ assert_markers_refused_at_commit() {
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: '$f': it holds an unresolved merge conflict" <<<"$output"
 }
+
+# FILE's text with every conflict resolved to one side (ours, theirs)
+conflict_side_text() {
+	awk -v side="$2" '
+		/^<<<<<<< / && h == 0 { h = 1; next }
+		/^=======$/ && h == 1 { h = 2; next }
+		/^>>>>>>> / && h == 2 { h = 0; next }
+		h == 0 || (h == 1 && side == "ours") || (h == 2 && side == "theirs")' "$1"
+}
+
+# The sides of FILE's markers are what `git checkout --ours` and
+# `--theirs` give (a conflict where no side has a clean change besides);
+# FILE keeps its markers
+assert_sides_are_checkouts() {
+	local f=$1 marked side want
+	marked=$(cat "$f")
+	for side in ours theirs; do
+		want=$(conflict_side_text "$f" "$side")
+		git checkout "--$side" -- "$f"
+		[ "$(cat "$f")" = "$want" ] || { echo "$side' side differs from git checkout --$side:"; diff <(echo "$want") "$f"; return 1; }
+		printf '%s\n' "$marked" > "$f"
+	done
+}

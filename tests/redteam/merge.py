@@ -262,6 +262,9 @@ def edit(g, doc, store, kind=None, at=None, value=MISSING):
     elif kind == "comment":
         if store == "json":
             return None
+        if at is None and rng.random() < 0.25:
+            # the end of the map (INI, dotenv: of the file)
+            path = (mpath if store == "yaml" else ()) + (END,)
         if (di,) + path in doc.comments and rng.random() < 0.35:
             del doc.comments[(di,) + path]
         else:
@@ -283,6 +286,9 @@ def add_comments(g, doc, store, share=0.25):
             for k in m:
                 if g.rng.random() < share:
                     doc.comments[(di,) + path + (k,)] = "note %s" % g.token()
+            # at the end of a map (INI, dotenv: of the file)
+            if (store == "yaml" or not path) and g.rng.random() < share:
+                doc.comments[(di,) + path + (END,)] = "note %s" % g.token()
 
 
 def edit_side(g, doc, store, n):
@@ -324,17 +330,37 @@ def both_sides(g, base, ours, theirs, store):
         edit(g, b, store, "change", (di, mpath + (key,)), g.scalar())
 
 
-def path_exists(docs, place):
-    """Whether the key a comment place names is in docs."""
+END = "$end"  # the last element of a place at the end of a map (INI, dotenv: of the file)
+
+
+def holds(docs, place):
+    """Whether docs hold what a comment place is anchored by: the key, or
+    for a place at the end of a map, the map."""
     di = place[0]
     if di < 0 or di >= len(docs):
         return False
     node = docs[di]
     for k in place[1:]:
+        if k == END:
+            return isinstance(node, dict)
         if not isinstance(node, dict) or k not in node:
             return False
         node = node[k]
     return True
+
+
+def path_exists(docs, place, merged=False):
+    """Whether the key a comment place names is in docs (a map's end: the
+    map, holding a key; in the merge, a nested map has an end even empty:
+    the driver writes `m: {` and the comment before its `}`)."""
+    if not holds(docs, place):
+        return False
+    if place[-1] != END:
+        return True
+    node = docs[place[0]]
+    for k in place[1:-1]:
+        node = node[k]
+    return bool(node) or (merged and len(place) > 2)
 
 
 def rendered(doc, store):
@@ -490,14 +516,24 @@ class Merge:
         return t if self.pick == "theirs" else o
 
 
-    def comment_places(self, cb, co, ct, merged):
+    def comment_places(self, cb, co, ct, merged, docs=None):
         """Comments per place, as git merges lines: one side changed a
         place, that side's; both alike, that; both differently, a
         conflict. A key the merge removed keeps no comment, so a comment
-        changed or added above it conflicts."""
+        changed or added above it conflicts. A side that lacks the key (or
+        map) the merge holds (docs: the base's, ours' and theirs') removed
+        or replaced it, and the data conflicted: it changed no comment
+        there, and the base's stands for its own (the value a side of the
+        markers shows keeps the comments it had)."""
         out = {}
         for p in sorted(set(cb) | set(co) | set(ct), key=repr):
             b, o, t = cb.get(p), co.get(p), ct.get(p)
+            here = path_exists(merged, p, True)
+            if docs is not None and here:
+                if not holds(docs[1], p):
+                    o = b
+                if not holds(docs[2], p):
+                    t = b
             conflict = False
             if o == t or b == t:
                 r = o
@@ -505,14 +541,14 @@ class Merge:
                 r = t
             else:
                 conflict = True
-            if not conflict and r is not None and not path_exists(merged, p):
+            if not conflict and r is not None and not here:
                 conflict = True
             if conflict:
                 self.conflicts.append(("comment",) + p)
                 r = t if self.pick == "theirs" else b if self.pick == "base" else o
                 if self.pick == "unknown":
                     r = object()  # equals nothing: git's virtual base holds markers there
-            if r is not None and path_exists(merged, p):
+            if r is not None and here:
                 out[p] = r
             elif r is not None:
                 self.orphans.append(r)
@@ -526,7 +562,7 @@ class Merge:
         cb, co, ct = rendered(b, store), rendered(o, store), rendered(t, store)
         bd = b.docs if b is not None else []
         if len(o.docs) == len(t.docs) and (not bd or len(bd) == len(o.docs)):
-            return self.comment_places(cb, co, ct, merged)
+            return self.comment_places(cb, co, ct, merged, (bd, o.docs, t.docs))
         out = self.doc_set_comments(bd, cb, o, co, t, ct, merged)
         if not merged and any(c[:1] == ("comment",) for c in self.conflicts):
             self.whole = True  # a file emptied on one side: no document to mark
@@ -612,6 +648,8 @@ def yaml_text(doc, rng, step):
                     out.append(" " * (ind + step) + line)
             else:
                 out.append(head + " " + yaml_scalar(x))
+        if v:
+            comment(di, path + (END,), ind)
 
     for di, d in enumerate(doc.docs):
         if di or len(doc.docs) > 1:
@@ -637,6 +675,9 @@ def dotenv_text(doc, rng, step):
         if c:
             out.append("# " + c)
         out.append("%s=%s" % (k, v))
+    c = doc.comments.get((0, END))
+    if c and doc.docs[0]:
+        out.append("# " + c)
     return ("\n".join(out) + "\n").encode()
 
 
@@ -655,6 +696,9 @@ def ini_text(doc, rng, step):
                 out.append("# " + c)
             out.append("%s = %s" % (k, v))
         out.append("")
+    c = doc.comments.get((0, END))
+    if c and doc.docs[0]:
+        out.insert(len(out) - 1, "# " + c)
     return ("\n".join(out).rstrip("\n") + "\n").encode()
 
 
@@ -764,7 +808,25 @@ def comments_of(store, text):
             below = next((i for i in range(n + 1, len(lines))
                           if lines[i].strip() and lines[i].strip()[0] not in "#;"), None)
             place = ("?",)
-            if below is not None:
+            ci = len(line) - len(line.lstrip(" "))
+            if below is None and store in ("dotenv", "ini"):
+                place = (0, END)
+            elif store == "yaml" and below is not None and lines[below].strip() == "}":
+                # in an empty flow map the merge left: its end
+                above = next((i for i in range(n - 1, -1, -1) if lines[i].rstrip().endswith("{") and
+                              yaml_key_of(lines[i])), None)
+                p = yaml_place(lines, above) if above is not None else None
+                place = (di,) + p + (END,) if p else place
+            elif store == "yaml" and (below is None or len(lines[below]) - len(lines[below].lstrip(" ")) < ci or
+                                      (ci == 0 and below is None)):
+                # less indented below (or nothing): the end of the map of
+                # the key line above at the comment's indentation
+                above = next((i for i in range(n - 1, -1, -1) if lines[i].strip() and
+                              lines[i].strip()[0] != "#" and
+                              len(lines[i]) - len(lines[i].lstrip(" ")) == ci and yaml_key_of(lines[i])), None)
+                p = yaml_place(lines, above) if above is not None else None
+                place = (di,) + p[:-1] + (END,) if p else place
+            elif below is not None:
                 b = lines[below].strip()
                 if store == "yaml":
                     p = yaml_place(lines, below)
