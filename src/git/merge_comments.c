@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
@@ -276,9 +277,9 @@ static int layout_build(struct layout *l, const struct doc_node *n, enum doc_for
 	if (!is_collection(n) || !n->count)
 		return 0;
 	l->node = n;
-	l->items = malloc(n->count * sizeof(*l->items));
-	l->sorted = malloc(n->count * sizeof(*l->sorted));
-	l->comments = malloc(n->count * sizeof(*l->comments));
+	l->items = gs_malloc(n->count * sizeof(*l->items));
+	l->sorted = gs_malloc(n->count * sizeof(*l->sorted));
+	l->comments = gs_malloc(n->count * sizeof(*l->comments));
 	if (!l->items || !l->sorted || !l->comments) {
 		layout_release(l);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -722,7 +723,7 @@ static int rewrite(struct level *lv)
 
 	if (lv->nwant)
 		qsort(lv->want, lv->nwant, sizeof(*lv->want), cmp_wanted);
-	if (!(gaps = calloc(ngaps, sizeof(*gaps))))
+	if (!(gaps = gs_calloc(ngaps, sizeof(*gaps))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t g = 0; g < ngaps && !ret; g++) {
 		struct gap_view *gv = &gaps[g];
@@ -731,7 +732,7 @@ static int rewrite(struct level *lv)
 		gv->end = g < lm->nitems ? lm->items[g].entry : m->count;
 		for (size_t k = w; k < lv->nwant && lv->want[k].gap == g; k++)
 			gv->nwant += lv->want[k].n;
-		if (gv->nwant && !(gv->want = malloc(gv->nwant * sizeof(*gv->want)))) {
+		if (gv->nwant && !(gv->want = gs_malloc(gv->nwant * sizeof(*gv->want)))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
 
@@ -48,7 +49,7 @@ int pgp_fingerprint_parse(const char *text, char **out)
 	*out = NULL;
 	if (!text)
 		text = "";
-	if (!(fp = malloc(strlen(text) + 1)))
+	if (!(fp = gs_malloc(strlen(text) + 1)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	/* sops: strings.Replace(fingerprint, " ", "", -1) */
 	for (const char *p = text; *p; p++)
@@ -473,12 +474,12 @@ static int list_key_files(const char *dir, char ***out, size_t *count)
 
 		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".asc"))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+		if (gs_asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || n >= HOME_MAX_KEYS ||
-		    !(grown = realloc(names, (n + 1) * sizeof(*names)))) {
+		    !(grown = gs_realloc(names, (n + 1) * sizeof(*names)))) {
 			if (n >= HOME_MAX_KEYS)
 				ret = GS_FAIL(GS_ERR_LIMIT, "'%s': more than %d key files", dir, HOME_MAX_KEYS);
 			free(path);

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "keysrc_int.h"
@@ -94,9 +95,9 @@ int vault_key_init(struct vault_key *k, const char *address, const char *engine_
 	alen = strlen(address);
 	while (alen && address[alen - 1] == '/')
 		alen--;
-	k->address = strndup(address, alen);
-	k->engine_path = strdup(engine_path);
-	k->key_name = strdup(key_name);
+	k->address = gs_strndup(address, alen);
+	k->engine_path = gs_strdup(engine_path);
+	k->key_name = gs_strdup(key_name);
 	if (!k->address || !k->engine_path || !k->key_name) {
 		vault_key_release(k);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -153,7 +154,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s' has no address and VAULT_ADDR is not set",
 				       uri);
 		path = uri;
-		address = strdup(env);
+		address = gs_strdup(env);
 	} else {
 		if (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
@@ -163,7 +164,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 		if (!path || path == scheme_end)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
 				       uri);
-		address = strndup(uri, (size_t)(path - uri));
+		address = gs_strndup(uri, (size_t)(path - uri));
 	}
 	if (!address)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -176,7 +177,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 		free(address);
 		return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME", uri);
 	}
-	engine = strndup(path + 4, (size_t)(keys - (path + 4)));
+	engine = gs_strndup(path + 4, (size_t)(keys - (path + 4)));
 	if (!engine) {
 		free(address);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -191,7 +192,7 @@ char *vault_key_uri(const struct vault_key *k)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "%s/v1/%s/keys/%s", k->address, k->engine_path, k->key_name) < 0)
+	if (gs_asprintf(&s, "%s/v1/%s/keys/%s", k->address, k->engine_path, k->key_name) < 0)
 		return NULL;
 	return s;
 }
@@ -281,7 +282,7 @@ static int read_token(struct gs_buf *token)
 
 	if (env && *env)
 		return gs_buf_append_str(token, env);
-	if (!home || !*home || asprintf(&path, "%s/.vault-token", home) < 0)
+	if (!home || !*home || gs_asprintf(&path, "%s/.vault-token", home) < 0)
 		return GS_FAIL(GS_ERR_KEY, "no vault token: set VAULT_TOKEN or write ~/.vault-token");
 	gs_buf_init(&file, true);
 	ret = gs_read_file(path, &file, 64 * 1024);

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 
@@ -323,7 +324,7 @@ static void stamp_record(const char *resolved, const struct stat *st)
 
 	pthread_mutex_lock(&read_stamps_lock);
 	if (!(r = stamp_find(resolved))) {
-		if (!(copy = strdup(resolved)))
+		if (!(copy = gs_strdup(resolved)))
 			goto out; /* unrecorded: replaced unchecked, as a file out of the table */
 		r = &read_stamps[read_stamp_next];
 		read_stamp_next = (read_stamp_next + 1) % READ_STAMPS;
@@ -397,7 +398,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 			/* blocks are as secret as the buffer they fill */
 			size_t bytes = sizeof(*cur) + block;
 
-			cur = b->secure ? gs_secure_alloc(bytes) : malloc(bytes);
+			cur = b->secure ? gs_secure_alloc(bytes) : gs_malloc(bytes);
 			if (!cur) {
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 				goto out;
@@ -454,11 +455,11 @@ static bool inject_failure(const char *step)
 
 static char *dir_of(const char *path)
 {
-	char *copy = strdup(path), *dir;
+	char *copy = gs_strdup(path), *dir;
 
 	if (!copy)
 		return NULL;
-	dir = strdup(dirname(copy));
+	dir = gs_strdup(dirname(copy));
 	free(copy);
 	return dir;
 }
@@ -478,7 +479,7 @@ static int open_temp_beside(const char *dir, char **tmp)
 	uint8_t random[6];
 	int fd = -1;
 
-	if (!(*tmp = malloc(end + sizeof(random) + 1))) {
+	if (!(*tmp = gs_malloc(end + sizeof(random) + 1))) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -509,7 +510,7 @@ static int open_temp_beside(const char *dir, char **tmp)
  * failure. */
 static char *link_target(const char *path)
 {
-	char *cur = strdup(path);
+	char *cur = gs_strdup(path);
 
 	for (int depth = 0; cur; depth++) {
 		char buf[PATH_MAX], *next = NULL, *dir;
@@ -526,9 +527,9 @@ static char *link_target(const char *path)
 		}
 		buf[n] = '\0';
 		if (buf[0] == '/') {
-			next = strdup(buf);
+			next = gs_strdup(buf);
 		} else if ((dir = dir_of(cur))) {
-			if (asprintf(&next, "%s/%s", dir, buf) < 0)
+			if (gs_asprintf(&next, "%s/%s", dir, buf) < 0)
 				next = NULL;
 			free(dir);
 		}
@@ -800,7 +801,7 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 		for (size_t i = 0; i < 6; i++)
 			suffix[i] = letters[randombytes_uniform(sizeof(letters) - 1)];
 		suffix[6] = '\0';
-		if (asprintf(made, "%s%s%s", target, infix, suffix) < 0) {
+		if (gs_asprintf(made, "%s%s%s", target, infix, suffix) < 0) {
 			*made = NULL;
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		}
