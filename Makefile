@@ -130,10 +130,12 @@ asan:
 # longest first; each one's output is printed whole when it ends (-Otarget).
 CHECK_JOBS ?= 2
 
-# Cheap static checks of the test suites themselves, first in check:
-# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh).
+# Cheap static checks, first in check:
+# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh);
+# plain allocations go through gitseal/alloc.h (tests/lint_alloc.sh).
 lint:
 	tests/lint_negations.sh
+	tests/lint_alloc.sh
 
 check: deps
 	$(MAKE) --no-print-directory lint

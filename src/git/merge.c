@@ -909,11 +909,13 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	doc_init(&d, format);
 	if ((ret = line_merge(pb, po, pt, path, &lines, &clean)))
 		goto out;
-	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged) &&
-	    comments_agree(&d, merged, false)) {
+	if (clean && (ret = load_plain(format, &lines, &d)) == 0 && docs_same(&d, merged) &&
+	    (ret = comments_agree(&d, merged, false)) > 0) {
 		ret = gs_buf_append(out, lines.data, lines.len);
 		goto out;
 	}
+	if (ret == GS_ERR_NOMEM)
+		goto out;
 	gs_error_clear(); /* a text that did not load only means: the tree's text */
 	if ((ret = gitseal_plain_emit(merged, out)))
 		goto out;
@@ -922,10 +924,16 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	 * the end of its line lands above its key) */
 	doc_release(&d);
 	doc_init(&d, format);
-	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {
+	if (!(ret = load_plain(format, out, &d)))
+		ret = comments_agree(&d, merged, format == DOC_FORMAT_YAML);
+	if (ret == GS_ERR_NOMEM) {
+		gs_buf_reset(out);
+	} else if (ret <= 0) {
 		gs_error_clear();
 		gs_buf_reset(out);
 		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places");
+	} else {
+		ret = 0;
 	}
 out:
 	doc_release(&d);
@@ -1001,7 +1009,7 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		 * conflict (issue 12): each side's merge whole, or where that
 		 * cannot be written, its version whole */
 		ret = whole_file_markers(unwritten[1] ? po : &text[1], unwritten[2] ? pt : &text[2], out);
-	} else if (ret) {
+	} else if (ret && ret != GS_ERR_NOMEM) {
 		/* the versions do not merge as trees: markers over the whole text */
 		gs_error_clear();
 		ret = line_merge(pb, po, pt, path, out, &clean);
@@ -1516,9 +1524,12 @@ static int merge_over_marked(struct gitfilter *f, enum doc_format format, const 
 	doc_init(&d, format);
 	if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
 		goto out;
-	if (clean && text.len && store_load(format, text.data, text.len, &d)) {
+	if (clean && text.len && (ret = store_load(format, text.data, text.len, &d))) {
+		if (ret == GS_ERR_NOMEM)
+			goto out;
 		gs_error_clear(); /* clean lines that do not load: the whole file conflicts */
 		clean = false;
+		ret = 0;
 	}
 	res->conflict = !clean;
 	if (!clean)

@@ -92,10 +92,13 @@ static void end_open(struct gs_buf *text)
 
 /* This clone's age identities (NULL: none); GS_ERR_NO_DATA_KEY, the
  * reason recorded, when loading them failed. Without an age identity, a
- * PGP or Vault entry may still open a file. */
+ * PGP or Vault entry may still open a file. A key file that could not be
+ * read for want of memory is no missing key: out of memory. */
 static int open_identities(struct gitfilter *f, const struct age_identity_list **ids)
 {
 	*ids = gitfilter_identities(f);
+	if (!*ids && f->ids_code == GS_ERR_NOMEM)
+		return GS_FAIL(GS_ERR_NOMEM, "%s", f->ids_error ? f->ids_error : "out of memory");
 	if (!*ids && f->ids_error)
 		return GS_FAIL(GS_ERR_NO_DATA_KEY, "no identity to decrypt with (%s)", f->ids_error);
 	return 0;

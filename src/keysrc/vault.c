@@ -220,11 +220,14 @@ int vault_response_field(const char *json, size_t len, const char *field, struct
 	int ret;
 
 	doc_init(&d, DOC_FORMAT_JSON);
-	if (store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d) == 0)
+	if ((ret = store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d)) == 0)
 		v = data_field(&d, field);
+	if (ret == GS_ERR_NOMEM) /* it says nothing of the response */
+		goto out;
 	gs_error_clear();
 	ret = v ? gs_buf_append(out, v->text, v->len)
 		: GS_FAIL(GS_ERR_PARSE, "vault response has no string data.%s", field);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -263,13 +266,24 @@ static void curl_init(void)
 		curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* A reply's body as it arrives; nomem: it could not be kept (curl then
+ * reports a write error, which is no fault of the server's). */
+struct reply {
+	struct gs_buf *body;
+	bool nomem;
+};
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct gs_buf *b = userdata;
+	struct reply *r = userdata;
 	size_t n = size * nmemb;
 
-	if (b->len + n > VAULT_MAX_RESPONSE || gs_buf_append(b, ptr, n) < 0)
+	if (r->body->len + n > VAULT_MAX_RESPONSE)
 		return 0;
+	if (gs_buf_append(r->body, ptr, n) < 0) {
+		r->nomem = true;
+		return 0;
+	}
 	return n;
 }
 
@@ -437,7 +451,7 @@ out:
 /* A POST of body to url, no redirect, TLS verified, http(s) only, the
  * reply into response (at most VAULT_MAX_RESPONSE bytes). */
 static void set_request(CURL *curl, const char *url, struct curl_slist *headers, const struct gs_buf *body,
-			struct gs_buf *response)
+			struct reply *response)
 {
 	const char *ca = getenv("VAULT_CACERT");
 
@@ -470,6 +484,7 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	char *url = NULL, msg[192];
 	long status = 0;
 	CURL *curl = NULL;
+	struct reply reply = { response, false };
 	CURLcode rc;
 	int ret;
 
@@ -486,9 +501,10 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 		ret = GS_FAIL(GS_ERR_NOMEM, "cannot create a curl handle");
 		goto out;
 	}
-	set_request(curl, url, headers, body, response);
+	set_request(curl, url, headers, body, &reply);
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
-		ret = GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
+		ret = reply.nomem ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				  : GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

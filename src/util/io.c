@@ -453,6 +453,13 @@ static bool inject_failure(const char *step)
 #endif
 }
 
+/* strerror, but the words every out-of-memory message ends with (a
+ * failed allocation reads the same wherever it happened). */
+static const char *errno_text(int err)
+{
+	return err == ENOMEM ? "out of memory" : strerror(err);
+}
+
 static char *dir_of(const char *path)
 {
 	char *copy = gs_strdup(path), *dir;
@@ -575,7 +582,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	/* through a symbolic link the target is replaced and the link stays */
 	if (!(af->path = link_target(path)))
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
-			       path, strerror(errno));
+			       path, errno_text(errno));
 	if (stat(af->path, &st) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			gs_atomic_abort(af);
@@ -599,7 +606,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	if (fd < 0) {
 		/* path is af->path: the message is made before abort frees it */
 		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			      "cannot create a temporary file beside '%s': %s", path, strerror(errno));
+			      "cannot create a temporary file beside '%s': %s", path, errno_text(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -659,12 +666,18 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	}
 	fclose(af->f);
 	af->f = NULL;
+	/* The directory is opened before the rename: once the target is
+	 * replaced a failure can no longer leave it as it was, and one that
+	 * stops the sync would be reported for a file already written. */
 	if (af->replacing) {
-		dir = dir_of(af->path);
-		dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (!(dir = dir_of(af->path)))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
+				      "cannot open the directory of '%s': %s", af->path, errno_text(errno));
 		free(dir);
 	}
-	if ((ret = replace_target(af, dfd)) < 0) {
+	if (ret < 0 || (ret = replace_target(af, dfd)) < 0) {
 		if (dfd >= 0)
 			close(dfd);
 		gs_atomic_abort(af);
@@ -779,7 +792,7 @@ static int write_temp(const char *dir, const char *shown, const uint8_t *data, s
 
 	if ((fd = open_temp_beside(dir, tmp)) < 0)
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			       "cannot create a temporary file beside '%s': %s", shown, strerror(errno));
+			       "cannot create a temporary file beside '%s': %s", shown, errno_text(errno));
 	ret = write_all(fd, shown, data, len);
 	if (!ret && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
