@@ -156,10 +156,12 @@ CHECK_JOBS ?= 2
 CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 cli gitsuite-2 gitsuite-1 \
 	memcheck asan-k8s k8s interop ship asan-unit golden unit
 
-# Cheap static checks of the test suites themselves, first in check:
-# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh).
+# Cheap static checks, first in check:
+# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh);
+# plain allocations go through gitseal/alloc.h (tests/lint_alloc.sh).
 lint:
 	tests/lint_negations.sh
+	tests/lint_alloc.sh
 
 check: deps
 	$(MAKE) --no-print-directory lint

@@ -38,25 +38,52 @@ flip_byte() {
 	printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
 }
 
-# sweep_secure_oom FUNC [STREAK]: runs FUNC N for N = 1, 2, ..., until
+# vault_standin: tests/vault/transit_server.mjs on a free port of
+# 127.0.0.1 (VAULT_PID; token s3cret-token, log $TMP/vault.log), and
+# VAULT_ADDR and VAULT_TOKEN pointing at it.
+vault_standin() {
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	node "$REPO_ROOT/tests/vault/transit_server.mjs" "$PORT" s3cret-token "$TMP/vault.log" &
+	VAULT_PID=$!
+	for _ in $(seq 50); do
+		grep -q listening "$TMP/vault.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q listening "$TMP/vault.log"
+	export VAULT_TOKEN=s3cret-token
+	export VAULT_ADDR="http://127.0.0.1:$PORT"
+}
+
+# sweep_oom HOOK FUNC [STREAK]: runs FUNC HOOK=N for N = 1, 2, ..., until
 # STREAK (8) runs in a row get past every allocation (more where threads
-# share the count, so that a later refusal is not missed). FUNC runs the
-# command under test with its Nth secure allocation failing (`env
-# GITSEAL_TEST_FAIL_SECURE_ALLOC=N`, the test build's hook), checks its
+# share the count, so that a later refusal is not missed). HOOK is one of
+# the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
+# Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (its Nth plain
+# one). FUNC runs the command under test with `env "$1"`, checks its
 # outcome either way and sets OOM_RC to its exit code. At least one run
-# must have been refused, or the sweep tested nothing.
-sweep_secure_oom() {
-	local n streak=0 refused=0
-	for ((n = 1; streak < ${2:-8}; n++)); do
+# must have been refused, or the sweep tested nothing. A plain sweep goes
+# on at least as far as a first run counts allocations (its
+# GITSEAL_TEST_COUNT_ALLOC): a refusal that is handled, and retried
+# later, makes a long streak of runs that get through.
+sweep_oom() {
+	local n streak=0 refused=0 made=0 counted=
+	if [ "$1" = GITSEAL_TEST_FAIL_ALLOC ]; then
+		"$2" "GITSEAL_TEST_COUNT_ALLOC=$BATS_TEST_TMPDIR/alloc-count"
+		[ "$OOM_RC" -eq 0 ]
+		made=$(sort -n "$BATS_TEST_TMPDIR/alloc-count" | tail -1)
+		rm "$BATS_TEST_TMPDIR/alloc-count"
+		counted=", $made allocations counted"
+	fi
+	for ((n = 1; n <= made || streak < ${3:-8}; n++)); do
 		[ "$n" -le 3000 ]
-		"$1" "$n"
+		"$2" "$1=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
 			streak=$((streak + 1))
 		else
 			streak=0 refused=$((refused + 1))
 		fi
 	done
-	echo "# sweep: $((n - 1)) runs, $refused refused" >&3
+	echo "# sweep ($1): $((n - 1)) runs, $refused refused$counted" >&3
 	[ "$refused" -gt 0 ]
 }
 

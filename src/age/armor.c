@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 
 #include "age_int.h"
@@ -259,7 +260,7 @@ int age_armor_writer_init(struct age_armor_writer *w, struct gs_writer *out)
 {
 	memset(w, 0, sizeof(*w));
 	w->out = out;
-	w->obuf = malloc(ARMOR_OBUF_SIZE);
+	w->obuf = gs_malloc(ARMOR_OBUF_SIZE);
 	if (!w->obuf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	w->ocap = ARMOR_OBUF_SIZE;

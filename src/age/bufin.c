@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 
 #include "age_int.h"
@@ -12,7 +13,7 @@ int age_bufin_init(struct age_bufin *b, struct gs_reader *src, size_t cap)
 {
 	memset(b, 0, sizeof(*b));
 	b->src = src;
-	b->buf = malloc(cap);
+	b->buf = gs_malloc(cap);
 	if (!b->buf)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->cap = cap;

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/hmac.h"
 
@@ -105,19 +106,19 @@ int age_stanza_add(struct age_header *h, const char *const *args, size_t argc, c
 	struct age_stanza *s, *grown;
 	size_t i;
 
-	grown = realloc(h->stanzas, (h->count + 1) * sizeof(*grown));
+	grown = gs_realloc(h->stanzas, (h->count + 1) * sizeof(*grown));
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	h->stanzas = grown;
 	s = &h->stanzas[h->count];
 	memset(s, 0, sizeof(*s));
-	s->args = calloc(argc ? argc : 1, sizeof(char *));
-	s->body = malloc(body_len ? body_len : 1);
+	s->args = gs_calloc(argc ? argc : 1, sizeof(char *));
+	s->body = gs_malloc(body_len ? body_len : 1);
 	if (!s->args || !s->body)
 		goto nomem;
 	h->count++;
 	for (i = 0; i < argc; i++) {
-		s->args[i] = strdup(args[i]);
+		s->args[i] = gs_strdup(args[i]);
 		if (!s->args[i])
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		s->argc++;
@@ -165,7 +166,7 @@ static int parse_stanza_args(const uint8_t *line, size_t len, char ***args_out, 
 
 	if (len < 4 || line[2] != ' ')
 		return malformed_stanza();
-	args = calloc(len / 2 + 1, sizeof(char *));
+	args = gs_calloc(len / 2 + 1, sizeof(char *));
 	if (!args)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	start = 3;
@@ -181,7 +182,7 @@ static int parse_stanza_args(const uint8_t *line, size_t len, char ***args_out, 
 			ret = malformed_stanza();
 			goto fail;
 		}
-		args[argc] = strndup((const char *)line + start, i - start);
+		args[argc] = gs_strndup((const char *)line + start, i - start);
 		if (!args[argc]) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto fail;

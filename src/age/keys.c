@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 
 #include "age_int.h"
@@ -26,7 +27,7 @@ enum {
 
 struct age_recipient *age_recipient_new(enum age_key_type type)
 {
-	struct age_recipient *r = calloc(1, sizeof(*r));
+	struct age_recipient *r = gs_calloc(1, sizeof(*r));
 
 	if (r)
 		r->type = type;
@@ -46,7 +47,7 @@ void age_recipient_free(struct age_recipient *r)
 
 struct age_identity *age_identity_new(enum age_key_type type, size_t secret_len)
 {
-	struct age_identity *id = calloc(1, sizeof(*id));
+	struct age_identity *id = gs_calloc(1, sizeof(*id));
 
 	if (!id)
 		return NULL;
@@ -99,7 +100,7 @@ static int x25519_recipient_parse(const char *text, struct age_recipient **out)
 static int pq_recipient_parse(const char *text, struct age_recipient **out)
 {
 	char hrp[16];
-	uint8_t *data = malloc(MLKEM768X25519_PK_SIZE);
+	uint8_t *data = gs_malloc(MLKEM768X25519_PK_SIZE);
 	size_t n;
 	struct age_recipient *r;
 	int ret = 0;
@@ -172,7 +173,7 @@ int age_recipient_scrypt(const char *passphrase, size_t len, int log_n, struct a
  * pairs of functions: a list of void * would lose the types callers use. */
 int age_recipient_list_add(struct age_recipient_list *l, struct age_recipient *r)
 {
-	struct age_recipient **items = realloc(l->items, (l->count + 1) * sizeof(*items));
+	struct age_recipient **items = gs_realloc(l->items, (l->count + 1) * sizeof(*items));
 
 	if (!items)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -194,7 +195,7 @@ void age_recipient_list_release(struct age_recipient_list *l)
 
 int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
 {
-	struct age_identity **items = realloc(l->items, (l->count + 1) * sizeof(*items));
+	struct age_identity **items = gs_realloc(l->items, (l->count + 1) * sizeof(*items));
 
 	if (!items)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/random.h"
 
@@ -165,7 +166,7 @@ bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct 
 		if (!sodium_memcmp(pool.queues[i].pk, r->pk, sizeof(r->pk)))
 			q = &pool.queues[i];
 	if (!q && pool.nqueues < PREPARE_MAX_RECIPIENTS &&
-	    (pool.queues[pool.nqueues].items = calloc(pool.depth, sizeof(struct prepared)))) {
+	    (pool.queues[pool.nqueues].items = gs_calloc(pool.depth, sizeof(struct prepared)))) {
 		/* a recipient seen for the first time: headers for the next files */
 		q = &pool.queues[pool.nqueues++];
 		memcpy(q->pk, r->pk, sizeof(q->pk));

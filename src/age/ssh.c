@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
@@ -226,7 +227,7 @@ int age_ssh_recipient_parse(const char *text, struct age_recipient **out)
 	end = b64 + strcspn(b64, " \t\r\n");
 	if (end == b64 || (size_t)(end - b64) > SSH_BLOB_MAX)
 		return GS_FAIL(GS_ERR_PARSE, "invalid ssh public key");
-	blob = malloc((size_t)(end - b64));
+	blob = gs_malloc((size_t)(end - b64));
 	if (!blob)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (gs_base64_decode_strict(b64, (size_t)(end - b64), blob, (size_t)(end - b64), &blob_len) != 0) {
@@ -331,7 +332,7 @@ int age_ssh_wrap(const struct age_recipient *r, const uint8_t *file_key, struct 
 
 		c = oaep_ctx(r->rsa, true);
 		if (!c || EVP_PKEY_encrypt(c, NULL, &ct_len, file_key, AGE_FILE_KEY_SIZE) != 1 ||
-		    !(ct = malloc(ct_len)) ||
+		    !(ct = gs_malloc(ct_len)) ||
 		    EVP_PKEY_encrypt(c, ct, &ct_len, file_key, AGE_FILE_KEY_SIZE) != 1) {
 			ret = GS_FAIL(GS_ERR_KEY, "ssh-rsa encryption failed");
 			goto out;

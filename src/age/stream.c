@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
@@ -339,7 +340,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	 * chunk-sized one is taken only when the input is larger. */
 	if ((ret = gs_read_full(in, pt, SMALL_PAYLOAD, &got)))
 		goto out;
-	if (!(ct = malloc(got < SMALL_PAYLOAD ? got + AGE_TAG_SIZE : AGE_CHUNK_CT_SIZE))) {
+	if (!(ct = gs_malloc(got < SMALL_PAYLOAD ? got + AGE_TAG_SIZE : AGE_CHUNK_CT_SIZE))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -501,7 +502,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 {
 	struct stream s;
 	uint8_t *pt = NULL;
-	uint8_t *ct = malloc(AGE_CHUNK_CT_SIZE);
+	uint8_t *ct = gs_malloc(AGE_CHUNK_CT_SIZE);
 	const uint8_t *peek;
 	const char *why;
 	size_t got, avail;

@@ -4,6 +4,8 @@
 
 #include "cmd.h"
 
+#include "gitseal/alloc.h"
+
 void cmd_print_error(void)
 {
 	fprintf(stderr, "gitseal: error: %s\n", gs_error_message());
@@ -71,7 +73,7 @@ int cmd_sops_exit_code(int err)
 
 int cmd_push_arg(const char ***list, size_t *count, const char *value)
 {
-	const char **p = realloc(*list, (*count + 1) * sizeof(**list));
+	const char **p = gs_realloc(*list, (*count + 1) * sizeof(**list));
 
 	if (!p)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "private_dir.h"
@@ -101,7 +102,7 @@ static int edit_text(struct sops_cli *c, const struct gs_buf *plain, struct gs_b
 {
 	const char *file = c->file;
 	struct private_dir dir;
-	char *copy = strdup(file);
+	char *copy = gs_strdup(file);
 	int ret;
 
 	if (!copy)

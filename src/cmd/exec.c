@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/store.h"
 #include "cmd.h"
 #include "private_dir.h"
@@ -130,7 +131,7 @@ static int env_build(struct exec_env *e, const struct doc_node *values, const st
 
 	while (!pristine && environ[inherited])
 		inherited++;
-	e->vars = calloc(inherited + (values ? values->count : 0) + 4, sizeof(*e->vars));
+	e->vars = gs_calloc(inherited + (values ? values->count : 0) + 4, sizeof(*e->vars));
 	if (!e->vars)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (user && ((ret = env_add(e, "HOME", 4, user->pw_dir, strlen(user->pw_dir))) < 0 ||

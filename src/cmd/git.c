@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
@@ -459,7 +460,7 @@ struct update_run {
 
 static int add_plan(struct update_run *run, const char *path)
 {
-	struct gitfilter_update *grown = realloc(run->plans, (run->count + 1) * sizeof(*grown));
+	struct gitfilter_update *grown = gs_realloc(run->plans, (run->count + 1) * sizeof(*grown));
 	int ret;
 
 	if (!grown)
@@ -490,7 +491,7 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 				ret = gitfilter_gone_plan(run->f, rel, &run->gone);
 		} else if (!gitfilter_path_filtered(run->f, rel)) {
 			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gitfilter_shown(arg));
-		} else if ((paths = malloc(sizeof(*paths))) && (paths[0] = strdup(rel))) {
+		} else if ((paths = gs_malloc(sizeof(*paths))) && (paths[0] = gs_strdup(rel))) {
 			n = 1;
 		} else {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");

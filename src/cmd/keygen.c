@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "options.h"
 #include "gitseal/age.h"
+#include "gitseal/alloc.h"
 #include "gitseal/io.h"
 
 /* age-keygen's flags (cmd/age-keygen/keygen.go), -pq as age-keygen 1.3. */
@@ -61,7 +62,7 @@ static int generate(const char *output, bool pq)
 {
 	struct age_identity *id = NULL;
 	char *secret = gs_secure_alloc(AGE_PQ_IDENTITY_LEN + 1);
-	char *recipient = malloc(AGE_PQ_RECIPIENT_LEN + 1), created[128];
+	char *recipient = gs_malloc(AGE_PQ_RECIPIENT_LEN + 1), created[128];
 	struct gs_buf text;
 	struct stat st;
 	FILE *f = stdout;
@@ -114,7 +115,7 @@ static int convert(const char *input, const char *output)
 {
 	struct age_identity_list ids = { 0 };
 	struct gs_buf text, out;
-	char *line = malloc(RECIPIENT_TEXT_MAX);
+	char *line = gs_malloc(RECIPIENT_TEXT_MAX);
 	const char *name = input ? input : "-";
 	int ret;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
@@ -110,7 +111,7 @@ static int rotate_groups(const struct sops_cli *c, struct rotate_refs *refs, con
 
 	*out = NULL;
 	*n = 0;
-	if (!(g = calloc(count + 1, sizeof(*g))))
+	if (!(g = gs_calloc(count + 1, sizeof(*g))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = key_changes_split(c, &changes)) < 0)
 		goto out;
@@ -320,7 +321,7 @@ static int bulk_add(struct bulk *b, const char *path)
 	if ((ret = GS_ARRAY_GROW(b->jobs, b->count, b->cap, 64)) < 0)
 		return ret;
 	memset(&b->jobs[b->count], 0, sizeof(b->jobs[0]));
-	if (!(b->jobs[b->count].path = strdup(path)))
+	if (!(b->jobs[b->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->count++;
 	return 0;
@@ -343,7 +344,7 @@ static int bulk_collect(struct bulk *b, const char *dir, int depth)
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
 			continue;
-		if (asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name) < 0)
+		if (gs_asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name) < 0)
 			return closedir(d), GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (lstat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode))

@@ -12,6 +12,8 @@
 #include "cmd.h"
 #include "sops_options.h"
 
+#include "gitseal/alloc.h"
+
 struct legacy_mode {
 	int flag;                       /* SO_DECRYPT, ...; -1: edit */
 	const char *command;
@@ -78,7 +80,7 @@ static int split_set(const char *set, char **path, const char **value)
 		return EXIT_SOPS_SET_FORMAT;
 	}
 	*value = cut + 2;
-	if (!(*path = strndup(set, (size_t)(cut + 1 - set)))) {
+	if (!(*path = gs_strndup(set, (size_t)(cut + 1 - set)))) {
 		cmd_errorf("out of memory");
 		return EXIT_GENERIC;
 	}
@@ -90,7 +92,7 @@ static int split_set(const char *set, char **path, const char **value)
 static int run_mode(const struct legacy_mode *m, const struct opt_value *v, char **words, int word_count)
 {
 	const struct sops_command *spec = sops_command_find(m->command);
-	char (*spelled)[80] = calloc(SO_COUNT, sizeof(*spelled));
+	char (*spelled)[80] = gs_calloc(SO_COUNT, sizeof(*spelled));
 	char **args = NULL, *set_path = NULL;
 	const char *set_value = NULL;
 	int n = 0, code;
@@ -98,7 +100,7 @@ static int run_mode(const struct legacy_mode *m, const struct opt_value *v, char
 
 	for (int id = 0; id < SO_COUNT; id++)
 		cap += 2 * (v[id].count + 1);
-	args = calloc(cap + (size_t)word_count + 4, sizeof(*args));
+	args = gs_calloc(cap + (size_t)word_count + 4, sizeof(*args));
 	if (!spelled || !args) {
 		cmd_errorf("out of memory");
 		code = EXIT_GENERIC;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "options.h"
 
@@ -168,7 +169,7 @@ int opt_parse(struct opt_parser *p, int argc, char **argv, int first)
 			return 0;
 		}
 		if (word) {
-			char **grown = realloc(p->words, ((size_t)p->word_count + 1) * sizeof(*grown));
+			char **grown = gs_realloc(p->words, ((size_t)p->word_count + 1) * sizeof(*grown));
 
 			if (!grown)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");

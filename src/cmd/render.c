@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "options.h"
+#include "gitseal/alloc.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
 #include "gitseal/sops.h"
@@ -142,7 +143,7 @@ static int split_namespaces(struct render_args *a, const char *list)
 	char *save = NULL;
 
 	free(a->ns_list);
-	a->ns_list = strdup(list);
+	a->ns_list = gs_strdup(list);
 	if (!a->ns_list)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (char *t = strtok_r(a->ns_list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

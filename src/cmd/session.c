@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
@@ -260,7 +261,7 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		*k8s_default = true;
-		if (!(out->selection.value = strdup(GITSEAL_K8S_SECRET_REGEX)))
+		if (!(out->selection.value = gs_strdup(GITSEAL_K8S_SECRET_REGEX)))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 out:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "gitseal/alloc.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "sops_cli.h"
@@ -75,7 +76,7 @@ static int merge_globals(struct sops_cli *c)
 			continue;
 		*v = g[id];
 		if (g[id].list) {
-			v->list = malloc(g[id].count * sizeof(*v->list));
+			v->list = gs_malloc(g[id].count * sizeof(*v->list));
 			if (!v->list)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			memcpy(v->list, g[id].list, g[id].count * sizeof(*v->list));
@@ -113,7 +114,7 @@ static int take_selection(struct sops_cli *c)
 		if (!v)
 			continue;
 		free(c->selection.value);
-		if (!(c->selection.value = strdup(v)))
+		if (!(c->selection.value = gs_strdup(v)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		c->selection.kind = selection_options[i].kind;
 		c->selection_flags++;
@@ -379,11 +380,11 @@ static int split_into(const char *list, char ***out, size_t *count)
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
 			e--;
 		if (e > s) {
-			grown = realloc(*out, (*count + 2) * sizeof(**out));
+			grown = gs_realloc(*out, (*count + 2) * sizeof(**out));
 			if (!grown)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			*out = grown;
-			grown[*count] = strndup(s, (size_t)(e - s));
+			grown[*count] = gs_strndup(s, (size_t)(e - s));
 			if (!grown[*count])
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			grown[++*count] = NULL;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "treepath.h"
 
@@ -24,7 +25,7 @@ int tree_path_parse(const char *text, struct tree_path *out)
 			end = strchr(p, quote);
 			if (!end || end[1] != ']')
 				goto bad;
-			step.key = strndup(p, (size_t)(end - p));
+			step.key = gs_strndup(p, (size_t)(end - p));
 			if (!step.key)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			step.key_len = (size_t)(end - p);
@@ -44,7 +45,7 @@ int tree_path_parse(const char *text, struct tree_path *out)
 			step.is_index = true;
 			step.index = v;
 		}
-		grown = realloc(out->steps, (out->count + 1) * sizeof(*grown));
+		grown = gs_realloc(out->steps, (out->count + 1) * sizeof(*grown));
 		if (!grown) {
 			free(step.key);
 			tree_path_release(out);

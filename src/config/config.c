@@ -9,6 +9,7 @@
 
 #include <yaml.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/config.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
@@ -128,7 +129,7 @@ static int add_foreign(struct sops_key_group *g, const char *type, const char *i
 		len--;
 	if (!len)
 		return 0;
-	if (asprintf(&s, "%s %.*s", type, (int)len, id) < 0)
+	if (gs_asprintf(&s, "%s %.*s", type, (int)len, id) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = add_string(&g->foreign, &g->foreign_count, s, strlen(s), true);
 	free(s);
@@ -228,7 +229,7 @@ static int add_foreign_maps(struct parser *p, yaml_node_t *n, const char *field,
 			key = scalar(map_get(p, item, "key"));
 			if (!url || !key || !*key)
 				return GS_FAIL(GS_ERR_CONFIG, "'%s': azure_keyvault needs vaultUrl and key", p->name);
-			if (asprintf(&joined, "%s/keys/%s", url, key) < 0)
+			if (gs_asprintf(&joined, "%s/keys/%s", url, key) < 0)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			ret = add_azure_url(p, g, joined);
 			free(joined);
@@ -321,14 +322,14 @@ static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *
 		return 0;
 	if (!(s = scalar(n)))
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
-	if (!(rule->path_re = malloc(sizeof(regex_t))))
+	if (!(rule->path_re = gs_malloc(sizeof(regex_t))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = re2posix_compile(rule->path_re, s)) < 0) {
 		free(rule->path_re);
 		rule->path_re = NULL;
 		return ret;
 	}
-	if (!(rule->path_regex = strdup(s)))
+	if (!(rule->path_regex = gs_strdup(s)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -357,7 +358,7 @@ static int parse_selection(struct parser *p, yaml_node_t *r, struct sops_rule *r
 			regfree(&re);
 		}
 		rule->selection.kind = (enum sops_selection_kind)k;
-		if (!(rule->selection.value = strdup(s)))
+		if (!(rule->selection.value = gs_strdup(s)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	if ((n = map_get(p, r, "mac_only_encrypted")) && !is_null(n))
@@ -380,7 +381,7 @@ static int parse_rule_keys(struct parser *p, yaml_node_t *r, struct sops_rule *r
 	    kg->data.sequence.items.top > kg->data.sequence.items.start) {
 		size_t n_groups = (size_t)(kg->data.sequence.items.top - kg->data.sequence.items.start);
 
-		if (!(rule->groups = calloc(n_groups, sizeof(*rule->groups))))
+		if (!(rule->groups = gs_calloc(n_groups, sizeof(*rule->groups))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		for (size_t i = 0; i < n_groups && ret == 0; i++) {
 			rule->group_count++;
@@ -388,7 +389,7 @@ static int parse_rule_keys(struct parser *p, yaml_node_t *r, struct sops_rule *r
 		}
 		return ret;
 	}
-	if (!(rule->groups = calloc(1, sizeof(*rule->groups))))
+	if (!(rule->groups = gs_calloc(1, sizeof(*rule->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	rule->group_count = 1;
 	g = &rule->groups[0];
@@ -454,8 +455,8 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		goto out;
 	}
 	have_doc = true;
-	c = calloc(1, sizeof(*c));
-	if (!c || !(c->dir = strdup(dir ? dir : "."))) {
+	c = gs_calloc(1, sizeof(*c));
+	if (!c || !(c->dir = gs_strdup(dir ? dir : "."))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -477,7 +478,7 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': creation_rules must be a list", p.name);
 		goto out;
 	}
-	c->rules = calloc((size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start) + 1,
+	c->rules = gs_calloc((size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start) + 1,
 			  sizeof(*c->rules));
 	if (!c->rules) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -532,11 +533,11 @@ static char *absolute(const char *path)
 	char *out;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return gs_strdup(path);
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
 	n = strlen(cwd) + strlen(path) + 2;
-	out = malloc(n);
+	out = gs_malloc(n);
 	if (out)
 		snprintf(out, n, "%s/%s", cwd, path);
 	return out;
@@ -589,7 +590,7 @@ int sops_config_load(const char *path, struct sops_config **out)
 		gs_error_prefix("%s", path);
 		goto out;
 	}
-	if (!((*out)->path = strdup(path))) {
+	if (!((*out)->path = gs_strdup(path))) {
 		sops_config_free(*out);
 		*out = NULL;
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -611,7 +612,7 @@ int sops_config_find(const char *start_dir, char **path_out)
 	clean_path(dir);
 	for (int level = 0; level < CONFIG_MAX_LEVELS; level++) {
 		size_t n = strlen(dir) + sizeof("/.sops.yaml");
-		char *cand = malloc(n);
+		char *cand = gs_malloc(n);
 		struct stat st;
 		char *slash;
 

@@ -20,6 +20,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/secret_scan.h"
@@ -31,7 +32,7 @@ static int add_finding(struct gitfilter_findings *fs, const char *path, const ch
 
 static int add_finding(struct gitfilter_findings *fs, const char *path, const char *fmt, ...)
 {
-	struct gitfilter_finding *grown = realloc(fs->items, (fs->count + 1) * sizeof(*grown));
+	struct gitfilter_finding *grown = gs_realloc(fs->items, (fs->count + 1) * sizeof(*grown));
 	va_list ap;
 	int n;
 
@@ -39,10 +40,10 @@ static int add_finding(struct gitfilter_findings *fs, const char *path, const ch
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	fs->items = grown;
 	grown[fs->count].problem = NULL;
-	if (!(grown[fs->count].path = strdup(path)))
+	if (!(grown[fs->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	va_start(ap, fmt);
-	n = vasprintf(&grown[fs->count].problem, fmt, ap);
+	n = gs_vasprintf(&grown[fs->count].problem, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		free(grown[fs->count].path);
@@ -314,9 +315,9 @@ static void secrets_release(struct secrets *s)
 
 static int secrets_add(struct secrets *s, const char *text, size_t len)
 {
-	char **v = realloc(s->values, (s->count + 1) * sizeof(*v));
-	size_t *l = v ? realloc(s->lens, (s->count + 1) * sizeof(*l)) : NULL;
-	size_t *fr = l ? realloc(s->from, (s->count + 1) * sizeof(*fr)) : NULL;
+	char **v = gs_realloc(s->values, (s->count + 1) * sizeof(*v));
+	size_t *l = v ? gs_realloc(s->lens, (s->count + 1) * sizeof(*l)) : NULL;
+	size_t *fr = l ? gs_realloc(s->from, (s->count + 1) * sizeof(*fr)) : NULL;
 
 	if (v)
 		s->values = v;

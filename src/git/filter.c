@@ -10,6 +10,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/config.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
@@ -31,7 +32,7 @@ static int make_statedir(struct gitfilter *f)
 	const char *common = git_repository_commondir(f->repo);
 	size_t n = strlen(common);
 
-	if (!(f->statedir = malloc(n + sizeof("/gitseal/"))))
+	if (!(f->statedir = gs_malloc(n + sizeof("/gitseal/"))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(f->statedir, common, n);
 	strcpy(f->statedir + n, n && common[n - 1] == '/' ? "gitseal/" : "/gitseal/");
@@ -40,7 +41,7 @@ static int make_statedir(struct gitfilter *f)
 
 int gitfilter_open(const char *start_dir, struct gitfilter **out)
 {
-	struct gitfilter *f = calloc(1, sizeof(*f));
+	struct gitfilter *f = gs_calloc(1, sizeof(*f));
 	const char *wd;
 	int ret;
 
@@ -69,7 +70,7 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		ret = GS_FAIL(GS_ERR_USAGE, "the repository has no work tree");
 		goto fail;
 	}
-	f->workdir = strdup(wd);
+	f->workdir = gs_strdup(wd);
 	if (!f->workdir) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -148,7 +149,7 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f)
 	if (!f->ids_tried) {
 		f->ids_tried = true;
 		if ((f->ids_code = sops_identities_load(&f->ids)) != 0) {
-			f->ids_error = strdup(gs_error_message());
+			f->ids_error = gs_strdup(gs_error_message());
 			age_identity_list_release(&f->ids);
 			f->ids = (struct age_identity_list){ 0 };
 		}
@@ -191,7 +192,7 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 			return 0;
 		}
 		f->config_code = gs_error_code();
-		f->config_error = strdup(gs_error_message());
+		f->config_error = gs_strdup(gs_error_message());
 	}
 	if (f->config) {
 		*out = f->config;
@@ -250,7 +251,7 @@ static git_tree *head_dir(struct gitfilter *f, const char *path, const char **na
 	free(f->head_dir_path);
 	f->head_dir = NULL;
 	f->head_dir_path = NULL;
-	if (!(dir = strndup(path, dlen)))
+	if (!(dir = gs_strndup(path, dlen)))
 		return NULL;
 	if (git_tree_entry_bypath(&te, root, dir) == 0 && git_tree_entry_type(te) == GIT_OBJECT_TREE &&
 	    git_tree_lookup(&f->head_dir, f->repo, git_tree_entry_id(te)) == 0) {
@@ -416,8 +417,8 @@ static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *b
 			 const struct gs_buf *plain)
 {
 	struct gitfilter_smudged *s;
-	char *p = strdup(path);
-	uint8_t *b = malloc(len ? len : 1);
+	char *p = gs_strdup(path);
+	uint8_t *b = gs_malloc(len ? len : 1);
 
 	if (!p || !b) {
 		free(p);

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "git_int.h"
@@ -146,14 +147,14 @@ static bool delay_take(struct delay *d, struct filter_request *req)
 		goto out;
 	if (d->count == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 256;
-		struct job **grown = realloc(d->jobs, cap * sizeof(*grown));
+		struct job **grown = gs_realloc(d->jobs, cap * sizeof(*grown));
 
 		if (!grown)
 			goto out;
 		d->jobs = grown;
 		d->cap = cap;
 	}
-	if (!(j = calloc(1, sizeof(*j))))
+	if (!(j = gs_calloc(1, sizeof(*j))))
 		goto out;
 	j->path = req->path;
 	j->content = req->content;
@@ -323,7 +324,7 @@ static int note_request_key(void *ctx, const char *text)
 
 	if (!strncmp(text, "pathname=", 9)) {
 		free(req->path);
-		req->path = strdup(text + 9);
+		req->path = gs_strdup(text + 9);
 		if (!req->path)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	} else if (!strcmp(text, "can-delay=1")) {

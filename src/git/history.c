@@ -45,6 +45,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
@@ -146,7 +147,7 @@ static int oidmap_grow(struct oidmap *m)
 {
 	struct oidmap bigger = { .cap = m->cap ? m->cap * 2 : 4096 };
 
-	if (!(bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots))))
+	if (!(bigger.slots = gs_calloc(bigger.cap, sizeof(*bigger.slots))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].flags)
@@ -264,7 +265,7 @@ static int walk_push(struct history_walk *w, const git_oid *id)
 	if (w->depth == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 256;
 
-		if (!(grown = realloc(w->stack, cap * sizeof(*grown))))
+		if (!(grown = gs_realloc(w->stack, cap * sizeof(*grown))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		w->stack = grown;
 		w->cap = cap;
@@ -419,7 +420,7 @@ static void answer_keep(struct gitfilter *f, const char *path, const uint8_t tip
 	struct history_answer *a;
 	char *copy;
 
-	if ((!f->history && !(f->history = calloc(1, sizeof(*f->history)))) || !(copy = strdup(path)))
+	if ((!f->history && !(f->history = gs_calloc(1, sizeof(*f->history)))) || !(copy = gs_strdup(path)))
 		return;
 	a = &f->history->kept[f->history->next];
 	f->history->next = (f->history->next + 1) % HISTORY_KEEP;

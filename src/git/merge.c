@@ -20,6 +20,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops.h"
@@ -32,7 +33,7 @@ enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 /* The recorded error under another code, its message kept. */
 static int recode_error(int code)
 {
-	char *msg = strdup(gs_error_message());
+	char *msg = gs_strdup(gs_error_message());
 
 	if (!msg)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -303,8 +304,8 @@ static int reorder_like(struct doc_node *map, const struct doc_node *ref)
 
 	if (n < 2)
 		return 0;
-	r = calloc(n, sizeof(*r));
-	e = calloc(n, sizeof(*e));
+	r = gs_calloc(n, sizeof(*r));
+	e = gs_calloc(n, sizeof(*e));
 	if (!r || !e) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -641,7 +642,7 @@ static int find_duplicate_key(const struct doc_node *n, bool *dup)
 
 	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
 		return 0;
-	if (n->kind == DOC_MAP && n->count > 1 && !(keys = malloc(n->count * sizeof(*keys))))
+	if (n->kind == DOC_MAP && n->count > 1 && !(keys = gs_malloc(n->count * sizeof(*keys))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n->count && !ret && !*dup; i++) {
 		if (is_item(&n->entries[i]) && n->entries[i].key &&
@@ -691,7 +692,7 @@ static int match_documents(const struct doc *from, const struct doc *to, size_t 
 		at[j] = NO_DOC;
 	if (n > MERGE_MAX_MATCHED_DOCS || m > MERGE_MAX_MATCHED_DOCS)
 		return GS_FAIL(GS_ERR_CONFLICT, "the versions hold too many documents to match");
-	if (!(len = calloc((n + 1) * (m + 1), sizeof(*len))))
+	if (!(len = gs_calloc((n + 1) * (m + 1), sizeof(*len))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = n; i-- > 0;)
 		for (size_t j = m; j-- > 0;)
@@ -723,8 +724,8 @@ static int merge_doc_set_comments(struct comment_merge *cm, struct doc *out, con
 {
 	bool same = docs_same(o, t), keep_ours = same || doc_sets_keep_ours(o, b, t);
 	const struct doc *kept = keep_ours ? o : t, *other = keep_ours ? t : o;
-	size_t *at = calloc(kept->count + 1, sizeof(*at));
-	bool *used = calloc(b->count + 1, sizeof(*used));
+	size_t *at = gs_calloc(kept->count + 1, sizeof(*at));
+	bool *used = gs_calloc(b->count + 1, sizeof(*used));
 	int ret;
 
 	if (!at || !used) {
@@ -1069,11 +1070,13 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	doc_init(&d, format);
 	if ((ret = line_merge(pb, po, pt, path, &lines, &clean)))
 		goto out;
-	if (clean && load_plain(format, &lines, &d) == 0 && docs_same(&d, merged) &&
-	    comments_agree(&d, merged, false)) {
+	if (clean && (ret = load_plain(format, &lines, &d)) == 0 && docs_same(&d, merged) &&
+	    (ret = comments_agree(&d, merged, false)) > 0) {
 		ret = gs_buf_append(out, lines.data, lines.len);
 		goto out;
 	}
+	if (ret == GS_ERR_NOMEM)
+		goto out;
 	gs_error_clear(); /* a text that did not load only means: the tree's text */
 	if ((ret = gitseal_plain_emit(merged, out)))
 		goto out;
@@ -1082,10 +1085,16 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	 * the end of its line lands above its key) */
 	doc_release(&d);
 	doc_init(&d, format);
-	if ((ret = load_plain(format, out, &d)) || !comments_agree(&d, merged, format == DOC_FORMAT_YAML)) {
+	if (!(ret = load_plain(format, out, &d)))
+		ret = comments_agree(&d, merged, format == DOC_FORMAT_YAML);
+	if (ret == GS_ERR_NOMEM) {
+		gs_buf_reset(out);
+	} else if (ret <= 0) {
 		gs_error_clear();
 		gs_buf_reset(out);
 		ret = GS_FAIL(GS_ERR_VERIFY, "the merged comments would not come back at their places");
+	} else {
+		ret = 0;
 	}
 out:
 	doc_release(&d);
@@ -1161,7 +1170,7 @@ static int conflict_text(enum doc_format format, const struct doc *b, const stru
 		 * conflict (issue 12): each side's merge whole, or where that
 		 * cannot be written, its version whole */
 		ret = whole_file_markers(unwritten[1] ? po : &text[1], unwritten[2] ? pt : &text[2], out);
-	} else if (ret) {
+	} else if (ret && ret != GS_ERR_NOMEM) {
 		/* the versions do not merge as trees: markers over the whole text */
 		gs_error_clear();
 		ret = line_merge(pb, po, pt, path, out, &clean);
@@ -1676,9 +1685,12 @@ static int merge_over_marked(struct gitfilter *f, enum doc_format format, const 
 	doc_init(&d, format);
 	if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
 		goto out;
-	if (clean && text.len && store_load(format, text.data, text.len, &d)) {
+	if (clean && text.len && (ret = store_load(format, text.data, text.len, &d))) {
+		if (ret == GS_ERR_NOMEM)
+			goto out;
 		gs_error_clear(); /* clean lines that do not load: the whole file conflicts */
 		clean = false;
+		ret = 0;
 	}
 	res->conflict = !clean;
 	if (!clean)
@@ -1794,7 +1806,7 @@ static void leave_refused(const char *ours_file, const char *path, const struct 
 		return; /* the first error is the one reported */
 	}
 	gs_buf_release(&text);
-	if (!(msg = strdup(gs_error_message())))
+	if (!(msg = gs_strdup(gs_error_message())))
 		return;
 	if (err == GS_ERR_CONFIG)
 		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "

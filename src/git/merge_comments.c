@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
@@ -277,9 +278,9 @@ static int layout_build(struct layout *l, const struct doc_node *n, enum doc_for
 	if (!is_collection(n) || !n->count)
 		return 0;
 	l->node = n;
-	l->items = malloc(n->count * sizeof(*l->items));
-	l->sorted = malloc(n->count * sizeof(*l->sorted));
-	l->comments = malloc(n->count * sizeof(*l->comments));
+	l->items = gs_malloc(n->count * sizeof(*l->items));
+	l->sorted = gs_malloc(n->count * sizeof(*l->sorted));
+	l->comments = gs_malloc(n->count * sizeof(*l->comments));
 	if (!l->items || !l->sorted || !l->comments) {
 		layout_release(l);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -748,7 +749,7 @@ static int rewrite(struct level *lv)
 
 	if (lv->nwant)
 		qsort(lv->want, lv->nwant, sizeof(*lv->want), cmp_wanted);
-	if (!(gaps = calloc(ngaps, sizeof(*gaps))))
+	if (!(gaps = gs_calloc(ngaps, sizeof(*gaps))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t g = 0; g < ngaps && !ret; g++) {
 		struct gap_view *gv = &gaps[g];
@@ -757,7 +758,7 @@ static int rewrite(struct level *lv)
 		gv->end = g < lm->nitems ? lm->items[g].entry : m->count;
 		for (size_t k = w; k < lv->nwant && lv->want[k].gap == g; k++)
 			gv->nwant += lv->want[k].n;
-		if (gv->nwant && !(gv->want = malloc(gv->nwant * sizeof(*gv->want)))) {
+		if (gv->nwant && !(gv->want = gs_malloc(gv->nwant * sizeof(*gv->want)))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -925,24 +926,24 @@ static void forget_inline(struct layout *l)
 		qsort(l->comments, l->ncomments, sizeof(*l->comments), cmp_placed);
 }
 
-static bool level_agrees(const struct doc_node *a, const struct doc_node *b, enum doc_format format,
-			 const uint8_t key[crypto_shorthash_KEYBYTES], bool inline_as_above, int depth)
+/* 1 when the levels agree, 0 when not, GS_ERR_NOMEM (recorded). */
+static int level_agrees(const struct doc_node *a, const struct doc_node *b, enum doc_format format,
+			const uint8_t key[crypto_shorthash_KEYBYTES], bool inline_as_above, int depth)
 {
 	struct layout la, lb;
-	bool same = false;
+	int same = 0;
 
 	if (is_collection(a) != is_collection(b))
-		return false;
+		return 0;
 	if (!is_collection(a))
-		return true;
-	if (depth > 4096 || layout_build(&la, a, format, key)) {
-		gs_error_clear();
-		return false;
-	}
-	if (layout_build(&lb, b, format, key)) {
-		gs_error_clear();
+		return 1;
+	if (depth > 4096)
+		return 0;
+	if ((same = layout_build(&la, a, format, key)))
+		return same;
+	if ((same = layout_build(&lb, b, format, key))) {
 		layout_release(&la);
-		return false;
+		return same;
 	}
 	if (inline_as_above) {
 		forget_inline(&la);
@@ -956,25 +957,27 @@ static bool level_agrees(const struct doc_node *a, const struct doc_node *b, enu
 				      : comment_same(la.comments[i].comment, lb.comments[i].comment)))
 			goto out;
 	for (size_t i = 0; i < la.nitems; i++) {
-		if (anchor_cmp(&la.sorted[i].at, &lb.sorted[i].at) ||
-		    !level_agrees(a->entries[la.sorted[i].entry].value, b->entries[lb.sorted[i].entry].value, format,
-				  key, inline_as_above, depth + 1))
+		if (anchor_cmp(&la.sorted[i].at, &lb.sorted[i].at))
+			goto out;
+		same = level_agrees(a->entries[la.sorted[i].entry].value, b->entries[lb.sorted[i].entry].value, format,
+				    key, inline_as_above, depth + 1);
+		if (same <= 0)
 			goto out;
 	}
-	same = true;
+	same = 1;
 out:
 	layout_release(&la);
 	layout_release(&lb);
 	return same;
 }
 
-bool comments_agree(const struct doc *a, const struct doc *b, bool inline_as_above)
+int comments_agree(const struct doc *a, const struct doc *b, bool inline_as_above)
 {
 	uint8_t key[crypto_shorthash_KEYBYTES];
-	bool same = a->count == b->count;
+	int same = a->count == b->count;
 
 	randombytes_buf(key, sizeof(key));
-	for (size_t i = 0; i < a->count && same; i++)
+	for (size_t i = 0; i < a->count && same > 0; i++)
 		same = level_agrees(a->branches[i], b->branches[i], a->format, key, inline_as_above, 0);
 	return same;
 }

@@ -41,7 +41,8 @@ int comment_merge_node(struct comment_merge *cm, struct doc_node *merged, const 
 /* Whether a and b hold the same comments at the same places (their data
  * being the same); the order of keys aside. inline_as_above: an
  * end-of-line comment and one on the line above its item count as the
- * same (in YAML both are placed by the item below). */
-bool comments_agree(const struct doc *a, const struct doc *b, bool inline_as_above);
+ * same (in YAML both are placed by the item below). 1 if so, 0 if not,
+ * GS_ERR_NOMEM (recorded). */
+int comments_agree(const struct doc *a, const struct doc *b, bool inline_as_above);
 
 #endif

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "git_int.h"
@@ -185,7 +186,7 @@ void readahead_start(struct gitfilter *f)
 	unsigned workers = worker_count();
 	struct readahead *ra;
 
-	if (f->ahead || !workers || !(ra = calloc(1, sizeof(*ra))))
+	if (f->ahead || !workers || !(ra = gs_calloc(1, sizeof(*ra))))
 		return;
 	ra->f = f;
 	pthread_mutex_init(&ra->lock, NULL);
@@ -280,19 +281,19 @@ static void list_dir(struct readahead *ra, const char *dir, size_t dlen)
 
 	forget_dir(ra);
 	if ((size_t)snprintf(full, sizeof(full), "%s%.*s", ra->f->workdir, (int)dlen, dir) >= sizeof(full) ||
-	    !(ra->dir = strndup(dir, dlen)) || !(d = opendir(full)))
+	    !(ra->dir = gs_strndup(dir, dlen)) || !(d = opendir(full)))
 		return;
 	while ((e = readdir(d)) && ra->count < READAHEAD_MAX_NAMES) {
 		if (e->d_type != DT_REG || e->d_name[0] == '.')
 			continue;
 		if (ra->count == cap) {
-			char **grown = realloc(ra->names, (cap = cap ? cap * 2 : 64) * sizeof(*grown));
+			char **grown = gs_realloc(ra->names, (cap = cap ? cap * 2 : 64) * sizeof(*grown));
 
 			if (!grown)
 				break;
 			ra->names = grown;
 		}
-		if (!(ra->names[ra->count] = strdup(e->d_name)))
+		if (!(ra->names[ra->count] = gs_strdup(e->d_name)))
 			break;
 		ra->count++;
 	}
@@ -364,7 +365,7 @@ static void queue(struct readahead *ra, char *path)
 {
 	for (size_t i = 0; i < READAHEAD_DEPTH; i++)
 		if (!ra->jobs[i]) {
-			struct ahead_job *j = calloc(1, sizeof(*j));
+			struct ahead_job *j = gs_calloc(1, sizeof(*j));
 
 			if (!j)
 				break;
@@ -391,7 +392,7 @@ void readahead_plan(struct readahead *ra, const char *path)
 	in_order = ra->last && strlen(ra->last) > dlen && !memcmp(ra->last, path, dlen) &&
 		   !strchr(ra->last + dlen, '/') && strcmp(ra->last + dlen, base) < 0;
 	free(ra->last);
-	ra->last = strdup(path);
+	ra->last = gs_strdup(path);
 	if (!in_order)
 		return;
 	if (!ra->dir || strlen(ra->dir) != dlen || memcmp(ra->dir, path, dlen))
@@ -402,7 +403,7 @@ void readahead_plan(struct readahead *ra, const char *path)
 	left = drop_passed(ra, path);
 	pthread_mutex_unlock(&ra->lock);
 	for (want = READAHEAD_DEPTH - left; want && ra->next < ra->count; ra->next++) {
-		char *next = malloc(dlen + strlen(ra->names[ra->next]) + 1);
+		char *next = gs_malloc(dlen + strlen(ra->names[ra->next]) + 1);
 
 		if (!next)
 			return;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
@@ -91,10 +92,13 @@ static void end_open(struct gs_buf *text)
 
 /* This clone's age identities (NULL: none); GS_ERR_NO_DATA_KEY, the
  * reason recorded, when loading them failed. Without an age identity, a
- * PGP or Vault entry may still open a file. */
+ * PGP or Vault entry may still open a file. A key file that could not be
+ * read for want of memory is no missing key: out of memory. */
 static int open_identities(struct gitfilter *f, const struct age_identity_list **ids)
 {
 	*ids = gitfilter_identities(f);
+	if (!*ids && f->ids_code == GS_ERR_NOMEM)
+		return GS_FAIL(GS_ERR_NOMEM, "%s", f->ids_error ? f->ids_error : "out of memory");
 	if (!*ids && f->ids_error)
 		return GS_FAIL(GS_ERR_NO_DATA_KEY, "no identity to decrypt with (%s)", f->ids_error);
 	return 0;
@@ -249,12 +253,12 @@ static void load_id_recipients(struct gitfilter *f)
 	char *one = NULL;
 
 	f->id_recipients_tried = true;
-	if (!ids || !(f->id_recipients = calloc(ids->count, sizeof(*f->id_recipients))) ||
-	    !(one = malloc(AGE_PQ_RECIPIENT_LEN + 1)))
+	if (!ids || !(f->id_recipients = gs_calloc(ids->count, sizeof(*f->id_recipients))) ||
+	    !(one = gs_malloc(AGE_PQ_RECIPIENT_LEN + 1)))
 		return;
 	for (size_t i = 0; i < ids->count; i++)
 		if (age_identity_recipient_string(ids->items[i], one, AGE_PQ_RECIPIENT_LEN + 1) == 0)
-			f->id_recipients[f->id_recipient_count++] = strdup(one);
+			f->id_recipients[f->id_recipient_count++] = gs_strdup(one);
 	gs_error_clear();
 	free(one);
 }
@@ -278,11 +282,11 @@ bool gitseal_opens_by_age(struct gitfilter *f, const struct sops_key_summary *ke
 
 static int copy_strings(char ***dst, size_t *n, char *const *src, size_t count)
 {
-	*dst = calloc(count + 1, sizeof(**dst));
+	*dst = gs_calloc(count + 1, sizeof(**dst));
 	if (!*dst)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (*n = 0; *n < count; (*n)++)
-		if (!((*dst)[*n] = strdup(src[*n])))
+		if (!((*dst)[*n] = gs_strdup(src[*n])))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -318,7 +322,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 			       gitfilter_shown(path), rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
 			       rule->selection.kind ? " '" : "", rule->selection.value ? gitfilter_shown(rule->selection.value) : "",
 			       rule->selection.kind ? "'" : "mac_only_encrypted", gittrust_accept_hint(path));
-	if (!(out->groups = calloc(rule->group_count + 1, sizeof(*out->groups))))
+	if (!(out->groups = gs_calloc(rule->group_count + 1, sizeof(*out->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->group_count = rule->group_count;
 	for (size_t g = 0; g < rule->group_count; g++) {
@@ -330,7 +334,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 	out->shamir_threshold = rule->shamir_threshold;
 	out->selection.kind = rule->selection.kind;
 	out->selection.mac_only_encrypted = rule->selection.mac_only_encrypted;
-	if (rule->selection.value && !(out->selection.value = strdup(rule->selection.value))) {
+	if (rule->selection.value && !(out->selection.value = gs_strdup(rule->selection.value))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}

@@ -7,6 +7,7 @@
 
 #include <git2.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
@@ -243,7 +244,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		size_t len = (size_t)((eol ? eol : end) - p), at;
 		char *line;
 
-		if (!(line = strndup(p, len))) {
+		if (!(line = gs_strndup(p, len))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -398,12 +399,12 @@ static int name_list_add(struct name_list *l, const struct sops_key_group *group
 {
 	for (size_t g = 0; g < n; g++) {
 		size_t more = sops_key_group_size(&groups[g]);
-		char **grown = realloc(l->items, (l->count + more + 1) * sizeof(*grown));
+		char **grown = gs_realloc(l->items, (l->count + more + 1) * sizeof(*grown));
 		const char **grown_sources;
 
 		if (grown)
 			l->items = grown;
-		grown_sources = grown ? realloc(l->sources, (l->count + more + 1) * sizeof(*grown_sources)) : NULL;
+		grown_sources = grown ? gs_realloc(l->sources, (l->count + more + 1) * sizeof(*grown_sources)) : NULL;
 		if (!grown_sources)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		l->sources = grown_sources;
@@ -462,11 +463,11 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 		return ret;
 	if (ret) {
 		ret = 0;
-		if ((grown = realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown))))
+		if ((grown = gs_realloc(fa->files, (fa->nfiles + 1) * sizeof(*grown))))
 			fa->files = grown;
-		if ((grown_paths = grown ? realloc(fa->paths, (fa->nfiles + 1) * sizeof(*grown_paths)) : NULL))
+		if ((grown_paths = grown ? gs_realloc(fa->paths, (fa->nfiles + 1) * sizeof(*grown_paths)) : NULL))
 			fa->paths = grown_paths;
-		if (!grown_paths || !(grown_paths[fa->nfiles] = strdup(path))) {
+		if (!grown_paths || !(grown_paths[fa->nfiles] = gs_strdup(path))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		} else if (sops_doc_keys(&d, &grown[fa->nfiles]) == 0) {
 			ret = name_list_add(&fa->names, grown[fa->nfiles].groups, grown[fa->nfiles].group_count,
@@ -730,7 +731,7 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 				      gitfilter_shown(e->path));
 			break;
 		}
-		if (!(grown = realloc(*which, (*count + 1) * sizeof(*grown)))) {
+		if (!(grown = gs_realloc(*which, (*count + 1) * sizeof(*grown)))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}

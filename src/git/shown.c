@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
 #include "gitfilter_int.h"
 
@@ -72,7 +73,7 @@ const char *gitfilter_shown(const char *s)
 	if (!ring) {
 		pthread_once(&ring_key_once, ring_key_make);
 		/* freed when the thread ends; the main thread's at exit */
-		if (!ring_key_made || !(ring = calloc(SHOWN_RING, SHOWN_MAX)) ||
+		if (!ring_key_made || !(ring = gs_calloc(SHOWN_RING, SHOWN_MAX)) ||
 		    pthread_setspecific(ring_key, ring) != 0) {
 			free(ring);
 			ring = NULL;

@@ -9,19 +9,20 @@
 
 #include <git2.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
 static int add_line(struct gitfilter_findings *out, const char *path, const struct gs_buf *text)
 {
-	struct gitfilter_finding *grown = realloc(out->items, (out->count + 1) * sizeof(*grown));
+	struct gitfilter_finding *grown = gs_realloc(out->items, (out->count + 1) * sizeof(*grown));
 
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->items = grown;
-	grown[out->count].path = strdup(path);
-	grown[out->count].problem = strdup((const char *)text->data);
+	grown[out->count].path = gs_strdup(path);
+	grown[out->count].problem = gs_strdup((const char *)text->data);
 	if (!grown[out->count].path || !grown[out->count].problem) {
 		free(grown[out->count].path);
 		free(grown[out->count].problem);

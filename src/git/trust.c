@@ -62,6 +62,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -113,7 +114,7 @@ static int id_grow(struct idset *t)
 	size_t cap = t->cap ? t->cap * 2 : 1024, old_cap = t->cap;
 	uint8_t *old = t->ids;
 
-	if (!(t->ids = calloc(cap, GITSEAL_KEY_ID_SIZE))) {
+	if (!(t->ids = gs_calloc(cap, GITSEAL_KEY_ID_SIZE))) {
 		t->ids = old;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -270,7 +271,7 @@ static int key_grow(struct keymap *m)
 	size_t old_cap = m->cap;
 
 	m->cap = m->cap ? m->cap * 2 : 1024;
-	if (!(m->slots = calloc(m->cap, sizeof(*m->slots)))) {
+	if (!(m->slots = gs_calloc(m->cap, sizeof(*m->slots)))) {
 		m->slots = old;
 		m->cap = old_cap;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -307,10 +308,10 @@ static int key_add_recipient(struct key_record *r, const char *p, size_t n)
 	for (size_t i = 0; i < r->count; i++)
 		if (strlen(r->recipients[i]) == n && !memcmp(r->recipients[i], p, n))
 			return 0;
-	if (!(grown = realloc(r->recipients, (r->count + 1) * sizeof(*grown))))
+	if (!(grown = gs_realloc(r->recipients, (r->count + 1) * sizeof(*grown))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	r->recipients = grown;
-	if (!(r->recipients[r->count] = strndup(p, n)))
+	if (!(r->recipients[r->count] = gs_strndup(p, n)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	r->count++;
 	return 0;
@@ -353,7 +354,7 @@ static void keymap_release(struct keymap *m)
 
 int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
 {
-	char *dir = strdup(f->workdir);
+	char *dir = gs_strdup(f->workdir);
 	size_t n;
 	int ret;
 
@@ -450,7 +451,7 @@ static bool recorded(const struct gittrust *t, const char *r, const char *path)
 	char *line;
 	bool found;
 
-	if (!t->recipient_count || asprintf(&line, "%s\t%s", r, path) < 0)
+	if (!t->recipient_count || gs_asprintf(&line, "%s\t%s", r, path) < 0)
 		return false;
 	found = bsearch(&line, t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str) != NULL;
 	free(line);
@@ -613,7 +614,7 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 
 				if (rule_names(old, r))
 					continue;
-				if (asprintf(&item, "+%s", r) < 0)
+				if (gs_asprintf(&item, "+%s", r) < 0)
 					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				/* once each: a recipient new to two rules is one change */
 				if (!listed(list, item))
@@ -1061,7 +1062,7 @@ static int record(struct gitfilter *f, const struct sops_rule *rule, const char 
 	if (strpbrk(r, "\t\r\n"))
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient with a line break or tab cannot be accepted",
 			       gitfilter_shown(path));
-	if (asprintf(&line, "%s\t%s", r, path) < 0)
+	if (gs_asprintf(&line, "%s\t%s", r, path) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = add_recipient(t, line, strlen(line));
 	free(line);

@@ -14,6 +14,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -184,7 +185,7 @@ static int plan_committed(struct gitfilter *f, const struct doc *cipher, struct 
 		/* the same rule in the file's own words: keep them */
 		free(u->to.selection.value);
 		u->to.selection = u->from.selection;
-		u->from.selection.value = u->to.selection.value ? strdup(u->to.selection.value) : NULL;
+		u->from.selection.value = u->to.selection.value ? gs_strdup(u->to.selection.value) : NULL;
 	}
 	if (!ret && !u->changes)
 		gs_buf_reset(&u->diff);
@@ -203,7 +204,7 @@ int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilte
 	memset(u, 0, sizeof(*u));
 	gs_buf_init(&u->diff, false);
 	doc_init(&cipher, format);
-	if (!(u->path = strdup(path)))
+	if (!(u->path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = gittrust_load(f)) || (u->refused = !gittrust_path_recordable(path)))
 		goto out;
@@ -309,7 +310,7 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	/* every filtered file of the index is opened: only when needed */
 	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
 		return any ? ret : 0;
-	if (!(ids = calloc(count + 1, sizeof(*ids))) || !(has = calloc(count + 1, sizeof(*has)))) {
+	if (!(ids = gs_calloc(count + 1, sizeof(*ids))) || !(has = gs_calloc(count + 1, sizeof(*has)))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -351,7 +352,7 @@ int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry
 		copy.gid = (uint32_t)st.st_gid;
 		copy.file_size = (uint32_t)st.st_size;
 	}
-	if (!(copy.path = strdup(e->path)))
+	if (!(copy.path = gs_strdup(e->path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (git_index_add(idx, &copy) < 0)
 		ret = gitrepo_fail("cannot update the index");
@@ -630,9 +631,9 @@ static int diff_rules(const struct sops_config *from, const struct sops_config *
 	bool *taken = NULL;
 	int ret = 0;
 
-	match = calloc(nt + 1, sizeof(*match));
-	rank_from = calloc(nf + 1, sizeof(*rank_from));
-	taken = calloc(nf + 1, sizeof(*taken));
+	match = gs_calloc(nt + 1, sizeof(*match));
+	rank_from = gs_calloc(nf + 1, sizeof(*rank_from));
+	taken = gs_calloc(nf + 1, sizeof(*taken));
 	if (!match || !rank_from || !taken) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -755,7 +756,7 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 	if (strlen(real) + 1 < wl - 1 || strncmp(real, f->workdir, wl - 1) ||
 	    (real[wl - 1] != '/' && real[wl - 1] != '\0'))
 		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", gitfilter_shown(arg));
-	if (asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
+	if (gs_asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
 		     strcmp(base, ".") ? base : "") < 0) {
 		*rel = NULL;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
@@ -77,7 +78,7 @@ int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter
 
 	memset(v, 0, sizeof(*v));
 	gs_buf_init(&v->shown, false);
-	if (!(v->path = strdup(path)))
+	if (!(v->path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = open_committed(f, path, &sf)))
 		goto out;

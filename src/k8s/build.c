@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/cmdline.h"
 #include "gitseal/secret_scan.h"
 #include "gitseal/sops.h"
@@ -60,13 +61,13 @@ struct build {
 static int push_text(struct plaintext **list, size_t *count, const char *rel, bool secure,
 		     struct plaintext **item)
 {
-	struct plaintext *g = realloc(*list, (*count + 1) * sizeof(*g));
+	struct plaintext *g = gs_realloc(*list, (*count + 1) * sizeof(*g));
 
 	if (!g)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	*list = g;
 	*item = &g[*count];
-	(*item)->rel = strdup(rel);
+	(*item)->rel = gs_strdup(rel);
 	gs_buf_init(&(*item)->text, secure);
 	if (!(*item)->rel)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -813,7 +814,7 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 	ret = build_argv(b->opts, &argv, &argc);
 	if (ret)
 		return ret;
-	dir = strcmp(b->app_rel, ".") ? k8s_path_join(tree, b->app_rel) : strdup(tree);
+	dir = strcmp(b->app_rel, ".") ? k8s_path_join(tree, b->app_rel) : gs_strdup(tree);
 	if (!dir) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;

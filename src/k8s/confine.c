@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/io.h"
 #include "k8s_int.h"
 
@@ -232,8 +233,8 @@ int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s
 	root->fd = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root->fd < 0)
 		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", r, strerror(errno));
-	root->path = strdup(r);
-	*app_rel = strdup(app[strlen(r)] ? app + strlen(r) + (strcmp(r, "/") ? 1 : 0) : ".");
+	root->path = gs_strdup(r);
+	*app_rel = gs_strdup(app[strlen(r)] ? app + strlen(r) + (strcmp(r, "/") ? 1 : 0) : ".");
 	if (!root->path || !*app_rel || !**app_rel) {
 		k8s_root_release(root);
 		free(*app_rel);
@@ -275,7 +276,7 @@ char *k8s_rel_join(const char *dir_rel, const char *p)
 		gs_error_set(GS_ERR_USAGE, "'%s' leads outside the root", p);
 		return NULL;
 	}
-	char *r = strdup(clean);
+	char *r = gs_strdup(clean);
 
 	if (!r)
 		gs_error_set(GS_ERR_NOMEM, "out of memory");

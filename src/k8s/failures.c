@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "k8s_int.h"
 
@@ -13,7 +14,7 @@ int k8s_failure_add(struct k8s_failures *f, const char *fmt, ...)
 	if ((ret = GS_ARRAY_GROW(f->lines, f->count, f->cap, 8)) < 0)
 		return ret;
 	va_start(ap, fmt);
-	n = vasprintf(&f->lines[f->count], fmt, ap);
+	n = gs_vasprintf(&f->lines[f->count], fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

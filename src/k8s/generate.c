@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -193,7 +194,7 @@ static int source_decrypt(enum secret_source which, const char *entry,
 
 	opened_init(&o);
 	if (which == SOURCE_ENVS) {
-		*rel = strdup(entry);
+		*rel = gs_strdup(entry);
 		ret = *rel ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	} else {
 		ret = k8s_file_key_path(entry, key, rel);

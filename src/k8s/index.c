@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "k8s_int.h"
@@ -94,7 +95,7 @@ static int index_walk(struct k8s_cipher_index *ix, const struct doc_node *enc,
 		if ((ret = GS_ARRAY_GROW(ix->items, ix->count, ix->cap, 16)) < 0)
 			return ret;
 		c = &ix->items[ix->count];
-		c->path = malloc(path->len + 1);
+		c->path = gs_malloc(path->len + 1);
 		if (!c->path)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		memcpy(c->path, path->data, path->len);
@@ -310,8 +311,8 @@ char *k8s_path_join(const char *dir, const char *rel)
 	char *p = NULL;
 
 	if (rel[0] == '/' || !dir || !dir[0])
-		return strdup(rel);
-	if (asprintf(&p, "%s/%s", dir, rel) < 0)
+		return gs_strdup(rel);
+	if (gs_asprintf(&p, "%s/%s", dir, rel) < 0)
 		return NULL;
 	return p;
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -23,12 +24,12 @@ static char *config_dir(const struct doc_node *cfg, const char *cwd_rel)
 	if (!p)
 		p = k8s_map_str(ann, "internal.config.kubernetes.io/path");
 	if (!p || !strchr(p, '/')) {
-		joined = strdup(cwd_rel);
+		joined = gs_strdup(cwd_rel);
 		if (!joined)
 			gs_error_set(GS_ERR_NOMEM, "out of memory");
 		return joined;
 	}
-	copy = strdup(p);
+	copy = gs_strdup(p);
 	if (!copy) {
 		gs_error_set(GS_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -222,9 +223,9 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 	 * it in the kustomization's directory: relative paths are the CWD's
 	 * there. A config named by the user resolves against its directory. */
 	if (!strncmp(slash ? slash + 1 : config_path, "kust-plugin-config-", 19)) {
-		base = strdup(cwd);
+		base = gs_strdup(cwd);
 	} else {
-		copy = strdup(config_path);
+		copy = gs_strdup(config_path);
 		base = copy ? k8s_path_join(cwd, dirname(copy)) : NULL;
 	}
 	items = doc_new_list(&output);

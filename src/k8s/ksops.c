@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "k8s_int.h"
 
@@ -55,7 +56,7 @@ int k8s_generator_parse(const struct doc_node *cfg, struct k8s_generator *g)
 		return 0;
 	if (sf->kind != DOC_LIST)
 		return GS_FAIL(GS_ERR_CONFIG, "'secretFrom' must be a list");
-	g->secret_from = calloc(sf->count ? sf->count : 1, sizeof(*g->secret_from));
+	g->secret_from = gs_calloc(sf->count ? sf->count : 1, sizeof(*g->secret_from));
 	if (!g->secret_from)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < sf->count; i++) {
@@ -111,12 +112,12 @@ int k8s_file_key_path(const char *spec, char **key, char **path)
 	if (eq) {
 		if (eq == spec || !eq[1])
 			return GS_FAIL(GS_ERR_CONFIG, "'%s': empty key or path", spec);
-		*key = strndup(spec, (size_t)(eq - spec));
-		*path = strdup(eq + 1);
+		*key = gs_strndup(spec, (size_t)(eq - spec));
+		*path = gs_strdup(eq + 1);
 	} else {
 		base = strrchr(spec, '/');
-		*key = strdup(base ? base + 1 : spec);
-		*path = strdup(spec);
+		*key = gs_strdup(base ? base + 1 : spec);
+		*path = gs_strdup(spec);
 	}
 	if (!*key || !*path) {
 		free(*key);

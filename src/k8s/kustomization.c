@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -93,8 +94,8 @@ static int add_file_at(struct k8s_walk *w, const char *rel, enum k8s_file_role r
 	f = &w->files[w->count];
 	memset(f, 0, sizeof(*f));
 	f->role = role;
-	f->rel = strdup(rel);
-	f->kdir = strdup(kdir);
+	f->rel = gs_strdup(rel);
+	f->kdir = gs_strdup(kdir);
 	if (!f->rel || !f->kdir) {
 		free(f->rel);
 		free(f->kdir);
@@ -128,7 +129,7 @@ static int add_dir(struct k8s_walk *w, const char *rel)
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d kustomizations", WALK_MAX_DIRS);
 	if ((ret = GS_ARRAY_GROW(w->dirs, w->dir_count, w->dir_cap, 16)) < 0)
 		return ret;
-	w->dirs[w->dir_count] = strdup(rel);
+	w->dirs[w->dir_count] = gs_strdup(rel);
 	if (!w->dirs[w->dir_count])
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	w->dir_count++;
@@ -146,9 +147,9 @@ static int add_inline(struct k8s_walk *w, const struct doc_node *text, const cha
 	if ((ret = GS_ARRAY_GROW(w->inlines, w->inline_count, w->inline_cap, 4)) < 0)
 		return ret;
 	it = &w->inlines[w->inline_count];
-	it->text = strndup(text->text, text->len);
-	it->kfile = strdup(kfile);
-	it->kdir = strdup(kdir);
+	it->text = gs_strndup(text->text, text->len);
+	it->kfile = gs_strdup(kfile);
+	it->kdir = gs_strdup(kdir);
 	if (!it->text || !it->kfile || !it->kdir) {
 		free(it->text);
 		free(it->kfile);
@@ -227,7 +228,7 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		if (ret)
 			return ret;
 		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
-		    asprintf(&k->w->generator_dir, "'%s': '%s'", kfile, e->value->text) < 0) {
+		    gs_asprintf(&k->w->generator_dir, "'%s': '%s'", kfile, e->value->text) < 0) {
 			k->w->generator_dir = NULL;
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		} else if (S_ISDIR(st.st_mode)) {

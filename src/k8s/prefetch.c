@@ -12,6 +12,8 @@
 
 #include "k8s_int.h"
 
+#include "gitseal/alloc.h"
+
 enum { K8S_PREFETCH_WORKERS = 3 };
 
 struct prefetch {
@@ -117,7 +119,7 @@ int k8s_prefetch_run(size_t count, size_t ahead, const struct k8s_prefetch_ops *
 	size_t want = count < 2 ? 0 : worker_count(), started = 0;
 	int ret;
 
-	if (want && !(p.ready = calloc(count, sizeof(*p.ready))))
+	if (want && !(p.ready = gs_calloc(count, sizeof(*p.ready))))
 		want = 0;
 	while (started < want && !pthread_create(&threads[started], NULL, worker_main, &p))
 		started++;

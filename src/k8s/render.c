@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -280,7 +281,7 @@ static void plain_file_prepare(void *ctx, size_t item)
 		plain_fail(pf, bad - 1);
 		goto out;
 	}
-	if (!(pf->pieces = calloc(count ? count : 1, sizeof(*pf->pieces)))) {
+	if (!(pf->pieces = gs_calloc(count ? count : 1, sizeof(*pf->pieces)))) {
 		pf->fatal = GS_ERR_NOMEM;
 		goto out;
 	}
@@ -335,7 +336,7 @@ static int plain_files(struct render *r, const struct k8s_root *dir_root, char *
 
 	if (!count)
 		return 0;
-	run.files = calloc(count, sizeof(*run.files));
+	run.files = gs_calloc(count, sizeof(*run.files));
 	if (!run.files)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < count; i++) {
@@ -373,7 +374,7 @@ static int list_push(struct name_list *l, char *p)
 	}
 	if (l->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
-		char **g = realloc(l->items, ncap * sizeof(*g));
+		char **g = gs_realloc(l->items, ncap * sizeof(*g));
 
 		if (!g) {
 			free(p);
@@ -394,7 +395,7 @@ static bool dir_walked(struct name_list *l, const struct stat *st)
 		if (l->seen[i].st_dev == st->st_dev && l->seen[i].st_ino == st->st_ino)
 			return true;
 	}
-	g = realloc(l->seen, (l->seen_count + 1) * sizeof(*g));
+	g = gs_realloc(l->seen, (l->seen_count + 1) * sizeof(*g));
 	if (g) {
 		l->seen = g;
 		l->seen[l->seen_count++] = *st;
@@ -467,7 +468,7 @@ static int cmp_names(const void *a, const void *b)
 static int open_plain_dir(const struct render *r, struct k8s_root *dir_root)
 {
 	char *ignored = NULL, *app = strcmp(r->app_rel, ".") ? k8s_path_join(r->root.path, r->app_rel)
-							      : strdup(r->root.path);
+							      : gs_strdup(r->root.path);
 	int ret;
 
 	if (!app)

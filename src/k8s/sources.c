@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
@@ -43,7 +44,7 @@ struct k8s_sources {
 
 int k8s_sources_new(struct k8s_sources **out)
 {
-	*out = calloc(1, sizeof(**out));
+	*out = gs_calloc(1, sizeof(**out));
 	if (!*out)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	randombytes_buf((*out)->hash_key, sizeof((*out)->hash_key));
@@ -76,7 +77,7 @@ static size_t slot_hash(const struct k8s_sources *s, const char *enc, size_t len
 static int slots_grow(struct k8s_sources *s)
 {
 	size_t ncap = s->slot_cap ? s->slot_cap * 2 : 1024;
-	struct slot *old = s->slots, *g = calloc(ncap, sizeof(*g));
+	struct slot *old = s->slots, *g = gs_calloc(ncap, sizeof(*g));
 	size_t oldcap = s->slot_cap;
 
 	if (!g)
@@ -189,7 +190,7 @@ static int unit_index(struct k8s_sources *s, const char *file, const struct doc 
 
 		if ((ret = GS_ARRAY_GROW(s->docs, s->doc_count, s->doc_cap, 16)) < 0)
 			return ret;
-		if (!(sd = calloc(1, sizeof(*sd))))
+		if (!(sd = gs_calloc(1, sizeof(*sd))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		s->docs[s->doc_count++] = sd;
 		sd->file = file;

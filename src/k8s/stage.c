@@ -19,6 +19,8 @@
 
 #include "k8s_int.h"
 
+#include "gitseal/alloc.h"
+
 int k8s_stage_create(struct k8s_stage *st)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -31,9 +33,9 @@ int k8s_stage_create(struct k8s_stage *st)
 	/* mkdtemp makes the directory 0700: private to this process's user */
 	if (!mkdtemp(tmpl))
 		return GS_FAIL(GS_ERR_IO, "cannot create a temporary directory: %s", strerror(errno));
-	st->dir = strdup(tmpl);
-	if (!st->dir || asprintf(&st->tree, "%s/tree", tmpl) < 0 ||
-	    asprintf(&st->plugins, "%s/plugins", tmpl) < 0) {
+	st->dir = gs_strdup(tmpl);
+	if (!st->dir || gs_asprintf(&st->tree, "%s/tree", tmpl) < 0 ||
+	    gs_asprintf(&st->plugins, "%s/plugins", tmpl) < 0) {
 		st->tree = st->plugins = NULL;
 		k8s_stage_remove(st);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

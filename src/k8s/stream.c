@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/sops.h"
 #include "k8s_int.h"
@@ -44,7 +45,7 @@ static int push(struct k8s_span **v, size_t *count, size_t *cap, const char *tex
 		return GS_FAIL(GS_ERR_LIMIT, "more than %d documents in one stream", K8S_MAX_DOCS);
 	if (*count == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8;
-		struct k8s_span *g = realloc(*v, ncap * sizeof(*g));
+		struct k8s_span *g = gs_realloc(*v, ncap * sizeof(*g));
 
 		if (!g)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");

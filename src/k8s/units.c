@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -28,7 +29,7 @@ static int split(const uint8_t *text, size_t len, enum doc_format format, struct
 {
 	if (format != DOC_FORMAT_JSON)
 		return k8s_stream_split((const char *)text, len, spans, count);
-	*spans = malloc(sizeof(**spans));
+	*spans = gs_malloc(sizeof(**spans));
 	if (!*spans)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	(*spans)[0].start = 0;
@@ -68,7 +69,7 @@ int k8s_units_load(const uint8_t *text, size_t len, enum doc_format format,
 	ret = split(text, len, format, &spans, &count);
 	if (ret)
 		return ret;
-	units = calloc(count ? count : 1, sizeof(*units));
+	units = gs_calloc(count ? count : 1, sizeof(*units));
 	if (!units) {
 		free(spans);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/cmdline.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
@@ -105,8 +106,8 @@ static int run_key_cmd(const char *var, const char *cmdline, const char *recipie
 		goto out;
 	while (environ[nenv])
 		nenv++;
-	env = calloc(nenv + 2, sizeof(*env));
-	if (!env || asprintf(&recipient_var, "SOPS_AGE_RECIPIENT=%s", recipient ? recipient : "") < 0) {
+	env = gs_calloc(nenv + 2, sizeof(*env));
+	if (!env || gs_asprintf(&recipient_var, "SOPS_AGE_RECIPIENT=%s", recipient ? recipient : "") < 0) {
 		recipient_var = NULL;
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -173,7 +174,7 @@ static int add_home_file(struct age_identity_list *ids, const char *base, const 
 			 const char *what)
 {
 	size_t n = strlen(base) + strlen(rel) + 2;
-	char *path = malloc(n);
+	char *path = gs_malloc(n);
 	int ret = 0;
 
 	if (!path)
@@ -340,12 +341,12 @@ const struct age_identity_list *sops_identities_for_recipient(const char *recipi
 			found = &cmd_results[i].ids;
 	if (found)
 		goto out;
-	grown = realloc(cmd_results, (cmd_result_count + 1) * sizeof(*grown));
+	grown = gs_realloc(cmd_results, (cmd_result_count + 1) * sizeof(*grown));
 	if (!grown)
 		goto out;
 	cmd_results = grown;
 	memset(&cmd_results[cmd_result_count], 0, sizeof(*cmd_results));
-	if (!(cmd_results[cmd_result_count].recipient = strdup(recipient)))
+	if (!(cmd_results[cmd_result_count].recipient = gs_strdup(recipient)))
 		goto out;
 	if (run_commands(recipient, &cmd_results[cmd_result_count].ids) < 0) {
 		age_identity_list_release(&cmd_results[cmd_result_count].ids);

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
 
@@ -48,7 +49,7 @@ int pgp_fingerprint_parse(const char *text, char **out)
 	*out = NULL;
 	if (!text)
 		text = "";
-	if (!(fp = malloc(strlen(text) + 1)))
+	if (!(fp = gs_malloc(strlen(text) + 1)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	/* sops: strings.Replace(fingerprint, " ", "", -1) */
 	for (const char *p = text; *p; p++)
@@ -277,13 +278,17 @@ fail:
 	return GS_FAIL(GS_ERR_IO, "cannot run %s: %s", r->binary, strerror(rc));
 }
 
-/* Reads what fd has into b (NULL, or past max: dropped); false at EOF. */
-static bool drain(int fd, struct gs_buf *b, size_t max)
+/* Reads what fd has into b (NULL, or past max: dropped); false at EOF.
+ * Where b cannot grow, *nomem is set and the rest is dropped: the tool
+ * still runs to its end, and its output, cut short, is not used. */
+static bool drain(int fd, struct gs_buf *b, size_t max, bool *nomem)
 {
 	uint8_t scratch[4096];
 	ssize_t n;
 
-	if (b && b->len <= max && gs_buf_reserve(b, sizeof(scratch)) == 0) {
+	if (b && b->len <= max && !*nomem && gs_buf_reserve(b, sizeof(scratch)) != 0)
+		*nomem = true;
+	if (b && b->len <= max && !*nomem) {
 		n = read(fd, b->data + b->len, sizeof(scratch));
 		if (n > 0) {
 			b->len += (size_t)n;
@@ -303,6 +308,7 @@ static int tool_exchange(struct tool_run *r, pid_t pid, int fds[3], struct gs_bu
 {
 	size_t sent = 0;
 	int status = 0;
+	bool nomem = false;
 
 	if (!r->in_len)
 		close_fd(&fds[0]);
@@ -327,7 +333,7 @@ static int tool_exchange(struct tool_run *r, pid_t pid, int fds[3], struct gs_bu
 			if ((n < 0 && errno != EINTR && errno != EAGAIN) || sent == r->in_len)
 				close_fd(&fds[0]);
 		}
-		if (fds[1] >= 0 && p[1].revents && !drain(fds[1], r->out, GPG_OUT_MAX))
+		if (fds[1] >= 0 && p[1].revents && !drain(fds[1], r->out, GPG_OUT_MAX, &nomem))
 			close_fd(&fds[1]);
 		/* past the limit: stop gpg rather than read on (a compressed
 		 * literal packet in a file's enc can expand to gigabytes) */
@@ -336,7 +342,7 @@ static int tool_exchange(struct tool_run *r, pid_t pid, int fds[3], struct gs_bu
 			close_fd(&fds[0]);
 			close_fd(&fds[1]);
 		}
-		if (fds[2] >= 0 && p[2].revents && !drain(fds[2], err, GPG_ERR_MAX))
+		if (fds[2] >= 0 && p[2].revents && !drain(fds[2], err, GPG_ERR_MAX, &nomem))
 			close_fd(&fds[2]);
 	}
 	for (int i = 0; i < 3; i++)
@@ -345,6 +351,8 @@ static int tool_exchange(struct tool_run *r, pid_t pid, int fds[3], struct gs_bu
 		if (errno != EINTR)
 			return GS_FAIL(GS_ERR_IO, "cannot wait for %s: %s", r->binary, strerror(errno));
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (nomem)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (r->out && r->out->len > GPG_OUT_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "%s: output too large", r->binary);
 	return 0;
@@ -473,12 +481,12 @@ static int list_key_files(const char *dir, char ***out, size_t *count)
 
 		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".asc"))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
+		if (gs_asprintf(&path, "%s/%s", dir, e->d_name) < 0) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;
 		}
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || n >= HOME_MAX_KEYS ||
-		    !(grown = realloc(names, (n + 1) * sizeof(*names)))) {
+		    !(grown = gs_realloc(names, (n + 1) * sizeof(*names)))) {
 			if (n >= HOME_MAX_KEYS)
 				ret = GS_FAIL(GS_ERR_LIMIT, "'%s': more than %d key files", dir, HOME_MAX_KEYS);
 			free(path);

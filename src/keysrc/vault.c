@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "keysrc_int.h"
@@ -94,9 +95,9 @@ int vault_key_init(struct vault_key *k, const char *address, const char *engine_
 	alen = strlen(address);
 	while (alen && address[alen - 1] == '/')
 		alen--;
-	k->address = strndup(address, alen);
-	k->engine_path = strdup(engine_path);
-	k->key_name = strdup(key_name);
+	k->address = gs_strndup(address, alen);
+	k->engine_path = gs_strdup(engine_path);
+	k->key_name = gs_strdup(key_name);
 	if (!k->address || !k->engine_path || !k->key_name) {
 		vault_key_release(k);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -153,7 +154,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s' has no address and VAULT_ADDR is not set",
 				       uri);
 		path = uri;
-		address = strdup(env);
+		address = gs_strdup(env);
 	} else {
 		if (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
@@ -163,7 +164,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 		if (!path || path == scheme_end)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
 				       uri);
-		address = strndup(uri, (size_t)(path - uri));
+		address = gs_strndup(uri, (size_t)(path - uri));
 	}
 	if (!address)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -176,7 +177,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 		free(address);
 		return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME", uri);
 	}
-	engine = strndup(path + 4, (size_t)(keys - (path + 4)));
+	engine = gs_strndup(path + 4, (size_t)(keys - (path + 4)));
 	if (!engine) {
 		free(address);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -191,7 +192,7 @@ char *vault_key_uri(const struct vault_key *k)
 {
 	char *s = NULL;
 
-	if (asprintf(&s, "%s/v1/%s/keys/%s", k->address, k->engine_path, k->key_name) < 0)
+	if (gs_asprintf(&s, "%s/v1/%s/keys/%s", k->address, k->engine_path, k->key_name) < 0)
 		return NULL;
 	return s;
 }
@@ -219,11 +220,14 @@ int vault_response_field(const char *json, size_t len, const char *field, struct
 	int ret;
 
 	doc_init(&d, DOC_FORMAT_JSON);
-	if (store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d) == 0)
+	if ((ret = store_load(DOC_FORMAT_JSON, (const uint8_t *)json, len, &d)) == 0)
 		v = data_field(&d, field);
+	if (ret == GS_ERR_NOMEM) /* it says nothing of the response */
+		goto out;
 	gs_error_clear();
 	ret = v ? gs_buf_append(out, v->text, v->len)
 		: GS_FAIL(GS_ERR_PARSE, "vault response has no string data.%s", field);
+out:
 	doc_release(&d);
 	return ret;
 }
@@ -262,13 +266,24 @@ static void curl_init(void)
 		curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* A reply's body as it arrives; nomem: it could not be kept (curl then
+ * reports a write error, which is no fault of the server's). */
+struct reply {
+	struct gs_buf *body;
+	bool nomem;
+};
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct gs_buf *b = userdata;
+	struct reply *r = userdata;
 	size_t n = size * nmemb;
 
-	if (b->len + n > VAULT_MAX_RESPONSE || gs_buf_append(b, ptr, n) < 0)
+	if (r->body->len + n > VAULT_MAX_RESPONSE)
 		return 0;
+	if (gs_buf_append(r->body, ptr, n) < 0) {
+		r->nomem = true;
+		return 0;
+	}
 	return n;
 }
 
@@ -281,7 +296,7 @@ static int read_token(struct gs_buf *token)
 
 	if (env && *env)
 		return gs_buf_append_str(token, env);
-	if (!home || !*home || asprintf(&path, "%s/.vault-token", home) < 0)
+	if (!home || !*home || gs_asprintf(&path, "%s/.vault-token", home) < 0)
 		return GS_FAIL(GS_ERR_KEY, "no vault token: set VAULT_TOKEN or write ~/.vault-token");
 	gs_buf_init(&file, true);
 	ret = gs_read_file(path, &file, 64 * 1024);
@@ -436,7 +451,7 @@ out:
 /* A POST of body to url, no redirect, TLS verified, http(s) only, the
  * reply into response (at most VAULT_MAX_RESPONSE bytes). */
 static void set_request(CURL *curl, const char *url, struct curl_slist *headers, const struct gs_buf *body,
-			struct gs_buf *response)
+			struct reply *response)
 {
 	const char *ca = getenv("VAULT_CACERT");
 
@@ -469,6 +484,7 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	char *url = NULL, msg[192];
 	long status = 0;
 	CURL *curl = NULL;
+	struct reply reply = { response, false };
 	CURLcode rc;
 	int ret;
 
@@ -485,9 +501,10 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 		ret = GS_FAIL(GS_ERR_NOMEM, "cannot create a curl handle");
 		goto out;
 	}
-	set_request(curl, url, headers, body, response);
+	set_request(curl, url, headers, body, &reply);
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
-		ret = GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
+		ret = reply.nomem ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				  : GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

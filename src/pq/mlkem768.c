@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pq.h"
 #include "gitseal/secmem.h"
@@ -389,7 +390,7 @@ static int sample_ntt(struct pq_hash *h, const uint8_t rho[32], uint8_t j, uint8
 		count = parse_candidates(buf, len, &pos, f, count);
 		if (count == N)
 			break;
-		grown = realloc(buf == first ? NULL : buf, len + 2 * XOF_BLOCK);
+		grown = gs_realloc(buf == first ? NULL : buf, len + 2 * XOF_BLOCK);
 		if (!grown) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			break;

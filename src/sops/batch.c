@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
@@ -79,7 +80,7 @@ static int collect_leaf(void *ctx, struct sops_leaf *leaf)
 		return ret;
 	while (b->aads_cap - b->aads_len < leaf->aad_len) {
 		size_t cap = b->aads_cap ? b->aads_cap * 2 : 64 * 1024;
-		char *p = realloc(b->aads, cap);
+		char *p = gs_realloc(b->aads, cap);
 
 		if (!p || cap < b->aads_cap)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -170,7 +171,7 @@ int sops_batch_decrypt(struct doc *d, const struct sops_selection *sel, const ui
 	/* fewer nodes than a batch needs values: no second walk for it */
 	if (d->nodes < BATCH_MIN_VALUES)
 		return 0;
-	if (!(b = calloc(1, sizeof(*b))))
+	if (!(b = gs_calloc(1, sizeof(*b))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->doc = d;
 	b->key = key;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
 #include "gitseal/vault.h"
@@ -100,7 +101,7 @@ static const char *plan_keep(struct enc_plan *p, char *s)
 
 	if (!s)
 		return NULL;
-	grown = realloc(p->strings, (p->string_count + 1) * sizeof(*grown));
+	grown = gs_realloc(p->strings, (p->string_count + 1) * sizeof(*grown));
 	if (!grown) {
 		free(s);
 		return NULL;
@@ -130,14 +131,14 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 	p->count = opts->groups ? opts->group_count : 1;
 	if (!p->count || p->count > 255)
 		return GS_FAIL(GS_ERR_USAGE, "%zu key groups: between 1 and 255 are needed", p->count);
-	p->groups = calloc(p->count, sizeof(*p->groups));
-	p->out = calloc(p->count, sizeof(*p->out));
+	p->groups = gs_calloc(p->count, sizeof(*p->groups));
+	p->out = gs_calloc(p->count, sizeof(*p->out));
 	if (!p->groups || !p->out)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (!opts->groups) {
 		if (!opts->recipients || !opts->recipients->count || !opts->recipient_strings)
 			return GS_FAIL(GS_ERR_USAGE, "no age recipients to encrypt to");
-		p->groups[0].age = calloc(opts->recipients->count, sizeof(*p->groups[0].age));
+		p->groups[0].age = gs_calloc(opts->recipients->count, sizeof(*p->groups[0].age));
 		if (!p->groups[0].age)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		memcpy(p->groups[0].age, opts->recipients->items,
@@ -153,9 +154,9 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		if (!kg->age_count && !kg->vault_count && !kg->pgp_count &&
 		    (!kg->foreign_count || opts->drop_unsupported_keys))
 			return GS_FAIL(GS_ERR_USAGE, "key group %zu has no keys", g);
-		eg->age = calloc(kg->age_count + 1, sizeof(*eg->age));
-		eg->vault = calloc(kg->vault_count + 1, sizeof(*eg->vault));
-		eg->pgp = calloc(kg->pgp_count + 1, sizeof(*eg->pgp));
+		eg->age = gs_calloc(kg->age_count + 1, sizeof(*eg->age));
+		eg->vault = gs_calloc(kg->vault_count + 1, sizeof(*eg->vault));
+		eg->pgp = gs_calloc(kg->pgp_count + 1, sizeof(*eg->pgp));
 		if (!eg->age || !eg->vault || !eg->pgp)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		eg->foreign = (const char *const *)kg->foreign;
@@ -272,7 +273,7 @@ static int wrap_pgp(struct enc_plan *p, const char *fp, const uint8_t *payload, 
 	e->enc_len = w.len;
 	e->enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));
 	e->fp = fp;
-	e->created_at = plan_keep(p, strdup(now));
+	e->created_at = plan_keep(p, gs_strdup(now));
 	if (!e->enc || !e->created_at)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->pgp_count++;
@@ -287,9 +288,9 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 	struct sops_meta_group *out = &p->out[g];
 	int ret = 0;
 
-	out->age = calloc(eg->age_count + 1, sizeof(*out->age));
-	out->vault = calloc(eg->vault_count + 1, sizeof(*out->vault));
-	out->pgp = calloc(eg->pgp_count + 1, sizeof(*out->pgp));
+	out->age = gs_calloc(eg->age_count + 1, sizeof(*out->age));
+	out->vault = gs_calloc(eg->vault_count + 1, sizeof(*out->vault));
+	out->pgp = gs_calloc(eg->pgp_count + 1, sizeof(*out->pgp));
 	if (!out->age || !out->vault || !out->pgp)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < eg->age_count; i++) {
@@ -333,10 +334,10 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 		}
 		v->enc_len = w.len;
 		v->enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));
-		v->address = plan_keep(p, strdup(eg->vault[i].address));
-		v->engine_path = plan_keep(p, strdup(eg->vault[i].engine_path));
-		v->key_name = plan_keep(p, strdup(eg->vault[i].key_name));
-		v->created_at = plan_keep(p, strdup(now));
+		v->address = plan_keep(p, gs_strdup(eg->vault[i].address));
+		v->engine_path = plan_keep(p, gs_strdup(eg->vault[i].engine_path));
+		v->key_name = plan_keep(p, gs_strdup(eg->vault[i].key_name));
+		v->created_at = plan_keep(p, gs_strdup(now));
 		if (!v->enc || !v->address || !v->engine_path || !v->key_name || !v->created_at)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		out->vault_count++;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -19,11 +20,11 @@ static int push_unique(char ***list, size_t *count, const char *text)
 	for (size_t i = 0; i < *count; i++)
 		if (!strcmp((*list)[i], text))
 			return 0;
-	grown = realloc(*list, (*count + 2) * sizeof(*grown));
+	grown = gs_realloc(*list, (*count + 2) * sizeof(*grown));
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	*list = grown;
-	if (!(grown[*count] = strdup(text)))
+	if (!(grown[*count] = gs_strdup(text)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	grown[++*count] = NULL;
 	return 0;
@@ -87,7 +88,7 @@ void sops_key_groups_free(struct sops_key_group *g, size_t n)
 
 int sops_key_groups_copy(const struct sops_key_group *src, size_t n, struct sops_key_group **out)
 {
-	struct sops_key_group *g = calloc(n + 1, sizeof(*g));
+	struct sops_key_group *g = gs_calloc(n + 1, sizeof(*g));
 	int ret = 0;
 
 	*out = NULL;
@@ -169,7 +170,7 @@ int sops_key_summary_copy(const struct sops_key_summary *src, struct sops_key_su
 	dst->other_keys = src->other_keys;
 	dst->selection = src->selection;
 	dst->selection.value = NULL;
-	if (src->selection.value && !(dst->selection.value = strdup(src->selection.value))) {
+	if (src->selection.value && !(dst->selection.value = gs_strdup(src->selection.value))) {
 		sops_key_summary_release(dst);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
@@ -182,7 +183,7 @@ static int selection_copy(struct sops_selection *dst, enum sops_selection_kind k
 	dst->kind = kind;
 	dst->mac_only_encrypted = mac_only;
 	dst->value = NULL;
-	if (value && !(dst->value = strdup(value)))
+	if (value && !(dst->value = gs_strdup(value)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -207,7 +208,7 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 	/* Key flags replace the rule's keys entirely and make one group
 	 * (spec 10.3); otherwise the rule's groups are used. */
 	if (flags->age_count || flags->vault_count || flags->pgp_count) {
-		if (!(k.groups = calloc(2, sizeof(*k.groups)))) {
+		if (!(k.groups = gs_calloc(2, sizeof(*k.groups)))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -255,7 +256,7 @@ out:
 
 static struct sops_file *file_new(enum doc_format format)
 {
-	struct sops_file *f = calloc(1, sizeof(*f));
+	struct sops_file *f = gs_calloc(1, sizeof(*f));
 
 	if (!f) {
 		gs_error_set(GS_ERR_NOMEM, "out of memory");

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/vault.h"
@@ -104,7 +105,7 @@ int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 	memset(out, 0, sizeof(*out));
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		return ret;
-	out->groups = calloc(m.group_count + 1, sizeof(*out->groups));
+	out->groups = gs_calloc(m.group_count + 1, sizeof(*out->groups));
 	if (!out->groups) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
@@ -117,7 +118,7 @@ int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 	out->shamir_threshold = m.shamir_threshold;
 	out->selection.kind = m.selection.kind;
 	out->selection.mac_only_encrypted = m.selection.mac_only_encrypted;
-	if (!ret && m.selection.value && !(out->selection.value = strdup(m.selection.value)))
+	if (!ret && m.selection.value && !(out->selection.value = gs_strdup(m.selection.value)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 out:
 	sops_metadata_release(&m);
@@ -247,7 +248,7 @@ static int collect_clear(void *ctx, struct sops_leaf *leaf)
 		return 0;
 	if (GS_ARRAY_GROW(c->items, c->count, c->cap, 16))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!(c->items[c->count] = strndup(leaf->aad, leaf->aad_len)))
+	if (!(c->items[c->count] = gs_strndup(leaf->aad, leaf->aad_len)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	c->count++;
 	return 0;
@@ -286,7 +287,7 @@ static int find_narrowed(void *ctx, struct sops_leaf *leaf)
 	/* the same document walked again: its leaves come in the same order */
 	if (c->at >= c->count || !c->clear[c->at++] || !leaf->selected)
 		return 0;
-	if (!(path = strndup(leaf->aad, leaf->aad_len)))
+	if (!(path = gs_strndup(leaf->aad, leaf->aad_len)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	kept = c->kept->count && bsearch(&path, c->kept->items, c->kept->count, sizeof(*c->kept->items), compare_paths);
 	free(path);

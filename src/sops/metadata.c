@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "sops_int.h"
 
@@ -194,7 +195,7 @@ static int read_key_list(const struct doc_node *list, const char *name, size_t i
 		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
 			       ? 0
 			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: '%s' is not a list", name);
-	if (!(items = calloc(list->count ? list->count : 1, item_size)))
+	if (!(items = gs_calloc(list->count ? list->count : 1, item_size)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < list->count && !ret; i++) {
 		const struct doc_node *item = live_value(&list->entries[i]);
@@ -236,7 +237,7 @@ static int add_raw(struct sops_meta_group *g, const char *type, const struct doc
 			return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", type);
 	if (g->raw_count >= RAW_LISTS_MAX)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: more than %d key lists", RAW_LISTS_MAX);
-	r = realloc(g->raw, (g->raw_count + 1) * sizeof(*r));
+	r = gs_realloc(g->raw, (g->raw_count + 1) * sizeof(*r));
 	if (!r)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	g->raw = r;
@@ -343,7 +344,7 @@ static int read_groups(struct sops_metadata *m, struct sops_meta_group *flat,
 {
 	if (flat->age_count || flat->pgp_count || flat->vault_count || flat->raw_count || !key_groups ||
 	    key_groups->kind != DOC_LIST) {
-		if (!(m->groups = calloc(1, sizeof(*m->groups))))
+		if (!(m->groups = gs_calloc(1, sizeof(*m->groups))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		m->groups[0] = *flat;
 		memset(flat, 0, sizeof(*flat));
@@ -352,7 +353,7 @@ static int read_groups(struct sops_metadata *m, struct sops_meta_group *flat,
 	}
 	group_release(flat);
 	m->from_key_groups = true;
-	if (!(m->groups = calloc(key_groups->count ? key_groups->count : 1, sizeof(*m->groups))))
+	if (!(m->groups = gs_calloc(key_groups->count ? key_groups->count : 1, sizeof(*m->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < key_groups->count; i++) {
 		const struct doc_node *g = live_value(&key_groups->entries[i]);
@@ -597,12 +598,12 @@ int sops_foreign_key_describe(const char *type, const struct doc_node *entry, si
 		 * (azkv NewMasterKeyFromURL), which the file then names */
 		if (!strcmp(type, "azure_kv") && (url = scalar_field(entry, "vault_url", NULL)) &&
 		    (name = scalar_field(entry, "name", NULL)))
-			n = asprintf(out, "%s %s/keys/%s", type, url, name);
+			n = gs_asprintf(out, "%s %s/keys/%s", type, url, name);
 	}
 	if (n < 0 && id && *id)
-		n = asprintf(out, "%s %s", type, id);
+		n = gs_asprintf(out, "%s %s", type, id);
 	else if (n < 0)
-		n = asprintf(out, "%s #%zu", type, index + 1);
+		n = gs_asprintf(out, "%s #%zu", type, index + 1);
 	if (n < 0) {
 		*out = NULL;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -102,7 +103,7 @@ static int stash_index(struct sops_stash *s)
 
 	while (n < s->count * 2)
 		n *= 2;
-	s->buckets = malloc(n * sizeof(*s->buckets));
+	s->buckets = gs_malloc(n * sizeof(*s->buckets));
 	if (!s->buckets)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	s->nbuckets = n;
@@ -432,7 +433,7 @@ int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(p->key, key, SOPS_DATA_KEY_SIZE);
 	if (keep_stash) {
-		if (!(p->stash = calloc(1, sizeof(*p->stash))))
+		if (!(p->stash = gs_calloc(1, sizeof(*p->stash))))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		stash_init(p->stash);
 	}
@@ -527,7 +528,7 @@ void sops_undo_show(struct sops_undo *u, bool encrypted)
  * last entry of every branch root). */
 static int undo_note_metadata(struct sops_undo *u, struct doc *d)
 {
-	u->meta = calloc(d->count + 1, sizeof(*u->meta));
+	u->meta = gs_calloc(d->count + 1, sizeof(*u->meta));
 	if (!u->meta)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t b = 0; b < d->count; b++) {
@@ -554,7 +555,7 @@ static int undo_take_text(struct sops_undo *u, struct gs_buf *enc, char **text)
 		*text = gs_arena_strndup(&u->arena, (const char *)enc->data, enc->len);
 		return *text ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	grown = realloc(u->buffers, (u->buffer_count + 1) * sizeof(*grown));
+	grown = gs_realloc(u->buffers, (u->buffer_count + 1) * sizeof(*grown));
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	u->buffers = grown;
@@ -748,7 +749,7 @@ int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KE
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (!(p->key = gs_secure_alloc(SOPS_DATA_KEY_SIZE)) || !(p->stash = calloc(1, sizeof(*p->stash))))
+	if (!(p->key = gs_secure_alloc(SOPS_DATA_KEY_SIZE)) || !(p->stash = gs_calloc(1, sizeof(*p->stash))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(p->key, key, SOPS_DATA_KEY_SIZE);
 	stash_init(p->stash);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/random.h"
 #include "gitseal/base64.h"
@@ -310,7 +311,7 @@ static void enc_side_release(struct enc_side *s)
 
 static uint8_t *side_buffer(uint8_t *inline_buf, size_t need)
 {
-	return need <= SIDE_INLINE ? inline_buf : malloc(need);
+	return need <= SIDE_INLINE ? inline_buf : gs_malloc(need);
 }
 
 static int enc_side_decode(const struct sops_enc_fields *f, struct enc_side *s)

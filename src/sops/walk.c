@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -47,7 +48,7 @@ static int regex_entry_fill(struct sops_regex_entry *e, const char *pattern)
 
 	if (ret)
 		return ret;
-	e->pattern = strdup(pattern);
+	e->pattern = gs_strdup(pattern);
 	if (!e->pattern) {
 		regfree(&e->re);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -78,7 +79,7 @@ static int regex_find(const char *pattern, struct sops_regex_entry **out)
 		return ret;
 	}
 	/* every entry in use by another thread's selector: one of its own */
-	e = calloc(1, sizeof(*e));
+	e = gs_calloc(1, sizeof(*e));
 	if (!e)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = regex_entry_fill(e, pattern);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -146,7 +147,7 @@ static struct unode *child(struct unode *u, int kind, const char *key, size_t ke
 	}
 	if (GS_ARRAY_GROW(u->kids, u->n, u->cap, 4) < 0)
 		return NULL;
-	c = calloc(1, sizeof(*c));
+	c = gs_calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	u->kids[u->n++] = (struct ukid){ .key = key, .key_len = key_len, .index = index, .node = c };
@@ -242,7 +243,7 @@ static int convert(struct doc *d, struct unode *u, struct doc_node **out)
 int store_unflatten(struct doc *d, const struct store_flat_item *items, size_t n,
 		    struct doc_node **out)
 {
-	struct unode *root = calloc(1, sizeof(*root));
+	struct unode *root = gs_calloc(1, sizeof(*root));
 	int ret = 0;
 
 	if (!root)
@@ -275,7 +276,7 @@ int store_meta_ranges_add(struct doc *d, size_t start, size_t end)
 	if (!r || d->store_data_free != ranges_free) {
 		if (d->store_data && d->store_data_free)
 			d->store_data_free(d->store_data);
-		r = calloc(1, sizeof(*r));
+		r = gs_calloc(1, sizeof(*r));
 		if (!r)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		d->store_data = r;

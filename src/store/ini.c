@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -546,7 +547,7 @@ static int extract_metadata(struct doc *d, struct doc_node *root)
 	if (!e)
 		return 0;
 	gs_buf_init(&v, false);
-	items = calloc(e->value->count ? e->value->count : 1, sizeof(*items));
+	items = gs_calloc(e->value->count ? e->value->count : 1, sizeof(*items));
 	if (!items) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;

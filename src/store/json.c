@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "store_int.h"
@@ -870,7 +871,7 @@ static int write_into_empty(struct jemit *em, const uint8_t *src, const struct d
 	while (k < n->span.start && (src[k] == ' ' || src[k] == '\t'))
 		k++;
 	base_len = k - ls + em->unit_len;
-	if (!(base = malloc(base_len + 1)))
+	if (!(base = gs_malloc(base_len + 1)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(base, src + ls, k - ls);
 	memcpy(base + (k - ls), em->unit, em->unit_len);

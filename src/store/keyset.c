@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "store_int.h"
 
@@ -47,7 +48,7 @@ static int grow(struct store_keyset *s, const struct doc_node *map, size_t want)
 	if (n == s->nslots)
 		return 0;
 	free(s->slots);
-	s->slots = calloc(n, sizeof(*s->slots));
+	s->slots = gs_calloc(n, sizeof(*s->slots));
 	if (!s->slots) {
 		s->nslots = 0;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

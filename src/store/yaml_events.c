@@ -16,6 +16,7 @@
 
 #include <yaml.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "gitseal/worker.h"
@@ -130,7 +131,7 @@ no_filled:
 
 int yaml_events_start(struct yaml_events **out, yaml_parser_t *parser, size_t input_len)
 {
-	struct yaml_events *e = calloc(1, sizeof(*e));
+	struct yaml_events *e = gs_calloc(1, sizeof(*e));
 
 	*out = e;
 	if (!e)
@@ -141,7 +142,7 @@ int yaml_events_start(struct yaml_events **out, yaml_parser_t *parser, size_t in
 	 * every small document cost more than loading it */
 	if (input_len < STORE_THREADED_MIN_INPUT)
 		return 0;
-	e->blocks = calloc(BLOCKS, sizeof(*e->blocks));
+	e->blocks = gs_calloc(BLOCKS, sizeof(*e->blocks));
 	e->threaded = e->blocks && start_thread(e);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
@@ -408,7 +409,7 @@ static int add_anchor(struct yloader *l, const yaml_char_t *name, struct doc_nod
 		return 0;
 	if ((ret = GS_ARRAY_GROW(l->anchors, l->n_anchors, l->cap_anchors, 8)))
 		return ret;
-	l->anchors[l->n_anchors].name = strdup((const char *)name);
+	l->anchors[l->n_anchors].name = gs_strdup((const char *)name);
 	if (!l->anchors[l->n_anchors].name)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	l->anchors[l->n_anchors++].node = n;
@@ -1243,7 +1244,7 @@ static void loader_release(struct yloader *l)
 static int loader_init(struct yloader *l, struct doc *d, size_t len)
 {
 	const uint8_t *text = d->source.data;
-	struct yaml_syntax *syn = calloc(1, sizeof(*syn));
+	struct yaml_syntax *syn = gs_calloc(1, sizeof(*syn));
 
 	memset(l, 0, sizeof(*l));
 	if (!syn)
@@ -1266,7 +1267,7 @@ static int loader_init(struct yloader *l, struct doc *d, size_t len)
 	ylex_init(&syn->lx, text, len, l->base);
 	/* push_frame clears each frame it uses: zeroing 257 frames (31 KiB) on
 	 * every load cost more than loading a small document */
-	l->stack = malloc((STORE_MAX_DEPTH + 1) * sizeof(*l->stack));
+	l->stack = gs_malloc((STORE_MAX_DEPTH + 1) * sizeof(*l->stack));
 	return l->stack ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/store.h"
 #include "yaml_int.h"
@@ -1855,7 +1856,7 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.block_step = p.data_step;
 	if (p.block_step > 9)
 		p.block_step = 2;
-	p.state = calloc(syn->n + 1, 1);
+	p.state = gs_calloc(syn->n + 1, 1);
 	if (!p.state) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;

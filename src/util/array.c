@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 
@@ -18,7 +19,7 @@ int gs_array_grow(void *array_ptr, size_t *cap, size_t count, size_t item_size, 
 	/* the pointer is copied, not read through a void **: any object
 	 * pointer type has the representation of void * (POSIX) */
 	memcpy(&items, array_ptr, sizeof(items));
-	if (!(grown = realloc(items, ncap * item_size)))
+	if (!(grown = gs_realloc(items, ncap * item_size)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(array_ptr, &grown, sizeof(grown));
 	*cap = ncap;
@@ -27,12 +28,12 @@ int gs_array_grow(void *array_ptr, size_t *cap, size_t count, size_t item_size, 
 
 int gs_strings_push(char ***list, size_t *count, const char *s, size_t len)
 {
-	char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
+	char **grown = gs_realloc(*list, (*count + 1) * sizeof(*grown));
 
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	*list = grown;
-	if (!(grown[*count] = strndup(s, len)))
+	if (!(grown[*count] = gs_strndup(s, len)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	(*count)++;
 	return 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/cmdline.h"
 #include "gitseal/error.h"
 
@@ -48,7 +49,7 @@ int cmdline_split(const char *what, const char *line, size_t spare, char ***argv
 {
 	/* at most one word per two bytes, each a NUL-terminated copy */
 	size_t len = strlen(line), slots = len / 2 + 2 + spare, n = 0;
-	char **words = malloc(slots * sizeof(char *) + len + 1), *text;
+	char **words = gs_malloc(slots * sizeof(char *) + len + 1), *text;
 	const char *s = line;
 	int ret;
 

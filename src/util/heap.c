@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/heap.h"
 
 #define HUGE_PAGE ((uintptr_t)2 * 1024 * 1024)
@@ -51,9 +52,9 @@ void gs_heap_expect(size_t bytes)
 	top = (uintptr_t)sbrk(0) - mallinfo2().keepcost;
 	lo = (top + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	if (lo - top > 4096)
-		align_filler = malloc(lo - top - 4 * sizeof(size_t));
+		align_filler = gs_malloc(lo - top - 4 * sizeof(size_t));
 	/* one block of the whole step, freed: the heap's top is that large */
-	if (!(grow = malloc(step)))
+	if (!(grow = gs_malloc(step)))
 		return;
 	free(grow);
 	hi = (uintptr_t)sbrk(0) & ~(HUGE_PAGE - 1);

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 
@@ -323,7 +324,7 @@ static void stamp_record(const char *resolved, const struct stat *st)
 
 	pthread_mutex_lock(&read_stamps_lock);
 	if (!(r = stamp_find(resolved))) {
-		if (!(copy = strdup(resolved)))
+		if (!(copy = gs_strdup(resolved)))
 			goto out; /* unrecorded: replaced unchecked, as a file out of the table */
 		r = &read_stamps[read_stamp_next];
 		read_stamp_next = (read_stamp_next + 1) % READ_STAMPS;
@@ -397,7 +398,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 			/* blocks are as secret as the buffer they fill */
 			size_t bytes = sizeof(*cur) + block;
 
-			cur = b->secure ? gs_secure_alloc(bytes) : malloc(bytes);
+			cur = b->secure ? gs_secure_alloc(bytes) : gs_malloc(bytes);
 			if (!cur) {
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 				goto out;
@@ -452,13 +453,20 @@ static bool inject_failure(const char *step)
 #endif
 }
 
+/* strerror, but the words every out-of-memory message ends with (a
+ * failed allocation reads the same wherever it happened). */
+static const char *errno_text(int err)
+{
+	return err == ENOMEM ? "out of memory" : strerror(err);
+}
+
 static char *dir_of(const char *path)
 {
-	char *copy = strdup(path), *dir;
+	char *copy = gs_strdup(path), *dir;
 
 	if (!copy)
 		return NULL;
-	dir = strdup(dirname(copy));
+	dir = gs_strdup(dirname(copy));
 	free(copy);
 	return dir;
 }
@@ -478,7 +486,7 @@ static int open_temp_beside(const char *dir, char **tmp)
 	uint8_t random[6];
 	int fd = -1;
 
-	if (!(*tmp = malloc(end + sizeof(random) + 1))) {
+	if (!(*tmp = gs_malloc(end + sizeof(random) + 1))) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -509,7 +517,7 @@ static int open_temp_beside(const char *dir, char **tmp)
  * failure. */
 static char *link_target(const char *path)
 {
-	char *cur = strdup(path);
+	char *cur = gs_strdup(path);
 
 	for (int depth = 0; cur; depth++) {
 		char buf[PATH_MAX], *next = NULL, *dir;
@@ -526,9 +534,9 @@ static char *link_target(const char *path)
 		}
 		buf[n] = '\0';
 		if (buf[0] == '/') {
-			next = strdup(buf);
+			next = gs_strdup(buf);
 		} else if ((dir = dir_of(cur))) {
-			if (asprintf(&next, "%s/%s", dir, buf) < 0)
+			if (gs_asprintf(&next, "%s/%s", dir, buf) < 0)
 				next = NULL;
 			free(dir);
 		}
@@ -574,7 +582,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	/* through a symbolic link the target is replaced and the link stays */
 	if (!(af->path = link_target(path)))
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
-			       path, strerror(errno));
+			       path, errno_text(errno));
 	if (stat(af->path, &st) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			gs_atomic_abort(af);
@@ -598,7 +606,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	if (fd < 0) {
 		/* path is af->path: the message is made before abort frees it */
 		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			      "cannot create a temporary file beside '%s': %s", path, strerror(errno));
+			      "cannot create a temporary file beside '%s': %s", path, errno_text(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -658,12 +666,18 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	}
 	fclose(af->f);
 	af->f = NULL;
+	/* The directory is opened before the rename: once the target is
+	 * replaced a failure can no longer leave it as it was, and one that
+	 * stops the sync would be reported for a file already written. */
 	if (af->replacing) {
-		dir = dir_of(af->path);
-		dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (!(dir = dir_of(af->path)))
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
+				      "cannot open the directory of '%s': %s", af->path, errno_text(errno));
 		free(dir);
 	}
-	if ((ret = replace_target(af, dfd)) < 0) {
+	if (ret < 0 || (ret = replace_target(af, dfd)) < 0) {
 		if (dfd >= 0)
 			close(dfd);
 		gs_atomic_abort(af);
@@ -778,7 +792,7 @@ static int write_temp(const char *dir, const char *shown, const uint8_t *data, s
 
 	if ((fd = open_temp_beside(dir, tmp)) < 0)
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			       "cannot create a temporary file beside '%s': %s", shown, strerror(errno));
+			       "cannot create a temporary file beside '%s': %s", shown, errno_text(errno));
 	ret = write_all(fd, shown, data, len);
 	if (!ret && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
@@ -800,7 +814,7 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 		for (size_t i = 0; i < 6; i++)
 			suffix[i] = letters[randombytes_uniform(sizeof(letters) - 1)];
 		suffix[6] = '\0';
-		if (asprintf(made, "%s%s%s", target, infix, suffix) < 0) {
+		if (gs_asprintf(made, "%s%s%s", target, infix, suffix) < 0) {
 			*made = NULL;
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		}

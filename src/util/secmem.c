@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdalign.h>
@@ -15,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/secmem.h"
 
@@ -372,6 +374,17 @@ void gs_secure_free(void *ptr)
 
 enum { SECURE_GROWTH_SLOW = 1024 * 1024 };
 
+/* posix_memalign on a huge page's boundary, counted as a plain allocation
+ * (gitseal/alloc.h) by the test build's hook. */
+static int posix_memalign_counted(void **p, size_t size)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	if (gs_alloc_refused())
+		return ENOMEM;
+#endif
+	return posix_memalign(p, HUGE_PAGE, size);
+}
+
 void gs_buf_init(struct gs_buf *b, bool secure)
 {
 	b->data = NULL;
@@ -426,13 +439,13 @@ int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
 		size_t rounded = (cap + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 		void *q;
 
-		if (rounded < cap || posix_memalign(&q, HUGE_PAGE, rounded) != 0)
+		if (rounded < cap || posix_memalign_counted(&q, rounded) != 0)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		(void)madvise(q, rounded, MADV_HUGEPAGE);
 		p = q;
 		cap = rounded;
 	} else {
-		p = realloc(b->data, cap);
+		p = gs_realloc(b->data, cap);
 		if (!p)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/base64.h"
 #include "gitseal/error.h"
@@ -57,7 +58,7 @@ struct gs_secret_set {
 
 int gs_secret_set_new(struct gs_secret_set **out)
 {
-	struct gs_secret_set *s = calloc(1, sizeof(*s));
+	struct gs_secret_set *s = gs_calloc(1, sizeof(*s));
 
 	*out = NULL;
 	if (!s || !(s->key = gs_secure_alloc(2 * crypto_shorthash_KEYBYTES))) {
@@ -119,8 +120,8 @@ static void bucket_put(struct gs_secret_set *s, size_t i)
 static int buckets_grow(struct gs_secret_set *s)
 {
 	size_t count = s->bucket_count ? s->bucket_count * 2 : 64;
-	size_t *b = calloc(count, sizeof(*b));
-	size_t *w = calloc(count, sizeof(*w));
+	size_t *b = gs_calloc(count, sizeof(*b));
+	size_t *w = gs_calloc(count, sizeof(*w));
 
 	if (!b || !w) {
 		free(b);

@@ -1,12 +1,20 @@
 #!/usr/bin/env bats
-# Out of secure memory at every step: each secure allocation of a command
-# is made to fail in turn (the test build's GITSEAL_TEST_FAIL_SECURE_ALLOC).
+# Out of memory at every step: each secure allocation of a command is made
+# to fail in turn (the test build's GITSEAL_TEST_FAIL_SECURE_ALLOC), then
+# each plain one (GITSEAL_TEST_FAIL_ALLOC: gitseal/alloc.h); decrypt also
+# with the data key in key groups with a Shamir threshold, for PGP (the
+# shared sops test key in a private GnuPG home) and in Vault transit
+# (tests/vault/transit_server.mjs): never a wrong key, a missing group or
+# a key source's error in place of running out of memory.
 # A run either succeeds with exactly the right result or exits by itself
 # with one line of error: no crash, no sanitizer report, no partial
 # plaintext on stdout, the file written in place left as it was, no
 # temporary file left.
 
 load ../helpers
+
+SOPS_KEY="$GITSEAL_SHARED/testdata/sops/getsops-sops/pgp/sops_functional_tests_key.asc"
+SOPS_FP=FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4
 
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
@@ -15,7 +23,11 @@ setup() {
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
 }
-teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
+teardown() {
+	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
+	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null
+	if [ -n "${TMP:-}" ]; then teardown_tmp; fi
+}
 
 no_temp_left() {
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
@@ -24,7 +36,7 @@ no_temp_left() {
 encrypt_in_place() {
 	cp plain.yaml s.yaml
 	OOM_RC=0
-	env GITSEAL_TEST_FAIL_SECURE_ALLOC="$1" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i s.yaml 2>err || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i s.yaml 2>err || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		grep -q '^sops:' s.yaml
 		"$GITSEAL_BIN" decrypt s.yaml | cmp - plain.yaml
@@ -38,7 +50,7 @@ encrypt_in_place() {
 
 decrypt_to_stdout() {
 	OOM_RC=0
-	env GITSEAL_TEST_FAIL_SECURE_ALLOC="$1" "$GITSEAL_BIN" decrypt enc.yaml >out 2>err || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" decrypt enc.yaml >out 2>err || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp out plain.yaml
 	else
@@ -50,7 +62,7 @@ decrypt_to_stdout() {
 
 age_decrypt() {
 	OOM_RC=0
-	env GITSEAL_TEST_FAIL_SECURE_ALLOC="$1" "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" blob.age >out 2>err || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" blob.age >out 2>err || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp out blob
 	else
@@ -59,17 +71,87 @@ age_decrypt() {
 	fi
 }
 
+age_encrypt() {
+	rm -f blob.age
+	OOM_RC=0
+	env "$1" "$GITSEAL_BIN" age -r "$(demo_recipient)" -o blob.age blob >out 2>err || OOM_RC=$?
+	[ ! -s out ]
+	if [ "$OOM_RC" -eq 0 ]; then
+		"$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" blob.age | cmp - blob
+	else
+		oom_refusal_ok err
+		[ ! -e blob.age ]
+	fi
+	no_temp_left
+}
+
 @test "encrypt in place, out of secure memory at each allocation: the file stays as it was" {
-	sweep_secure_oom encrypt_in_place
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC encrypt_in_place
 }
 
 @test "decrypt, out of secure memory at each allocation: all of the plaintext or none of it" {
 	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
-	sweep_secure_oom decrypt_to_stdout
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 }
 
 @test "age -d, out of secure memory at each allocation: all of the payload or none of it" {
 	head -c 200000 /dev/urandom >blob
 	"$GITSEAL_BIN" age -r "$(demo_recipient)" -o blob.age blob
-	sweep_secure_oom age_decrypt
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC age_decrypt
+}
+
+@test "encrypt in place, out of memory at each plain allocation: the file stays as it was" {
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC encrypt_in_place
+}
+
+@test "decrypt, out of memory at each plain allocation: all of the plaintext or none of it" {
+	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
+}
+
+@test "age -e and -d, out of memory at each plain allocation: the whole file or none of it" {
+	head -c 200000 /dev/urandom >blob
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC age_encrypt
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC age_decrypt
+}
+
+@test "2 of 3 key groups, out of memory at each allocation: all of the plaintext or none of it" {
+	for i in 1 2 3; do
+		gitseal keygen >"k$i.txt" 2>/dev/null
+		gitseal keygen -y "k$i.txt" >"r$i.txt"
+	done
+	cat >.sops.yaml <<YAML
+creation_rules:
+  - shamir_threshold: 2
+    key_groups:
+      - age: [$(cat r1.txt)]
+      - age: [$(cat r2.txt)]
+      - age: [$(cat r3.txt)]
+YAML
+	gitseal encrypt plain.yaml >enc.yaml
+	# group 2 does not open: its failure is noted and the sweep goes on
+	cat k1.txt k3.txt >"$TMP/keys.txt"
+	export SOPS_AGE_KEY_FILE="$TMP/keys.txt"
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
+}
+
+@test "PGP, out of memory at each allocation: all of the plaintext or none of it" {
+	command -v gpg >/dev/null || skip "gpg (Debian gnupg) is needed"
+	[ -f "$SOPS_KEY" ] || skip "../shared (the sops fixtures) is absent"
+	export GNUPGHOME="$TMP/gnupg"
+	mkdir -m 700 "$GNUPGHOME"
+	gpg --batch --import "$SOPS_KEY" 2>/dev/null
+	unset SOPS_PGP_FP SOPS_GPG_EXEC
+	gitseal encrypt --pgp "$SOPS_FP" plain.yaml >enc.yaml
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
+}
+
+@test "Vault transit, out of memory at each allocation: all of the plaintext or none of it" {
+	command -v node >/dev/null || skip "node is needed for the Vault stand-in"
+	vault_standin
+	gitseal encrypt --hc-vault-transit "$VAULT_ADDR/v1/transit/keys/app" plain.yaml >enc.yaml
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }

@@ -9,16 +9,7 @@ setup() {
 	command -v node >/dev/null || skip "node is needed for the Vault stand-in"
 	setup_tmp
 	cd "$TMP"
-	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	node "$REPO_ROOT/tests/vault/transit_server.mjs" "$PORT" s3cret-token "$TMP/vault.log" &
-	VAULT_PID=$!
-	for _ in $(seq 50); do
-		grep -q listening "$TMP/vault.log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q listening "$TMP/vault.log"
-	export VAULT_TOKEN=s3cret-token
-	export VAULT_ADDR="http://127.0.0.1:$PORT"
+	vault_standin
 	URI="$VAULT_ADDR/v1/transit/keys/app"
 	printf 'user: alice\npassword: hunter2\n' >plain.yaml
 	gitseal keygen >k1.txt 2>/dev/null

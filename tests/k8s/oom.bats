@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# render out of secure memory at every step (the test build's
-# GITSEAL_TEST_FAIL_SECURE_ALLOC, as tests/cli/oom.bats): either the whole
+# render out of memory at every step (the test build's
+# GITSEAL_TEST_FAIL_SECURE_ALLOC and GITSEAL_TEST_FAIL_ALLOC, as
+# tests/cli/oom.bats): either the whole
 # stream, exactly as rendered with memory to spare, or one line of error
 # and nothing on stdout for the sync to apply.
 
@@ -18,7 +19,7 @@ teardown() { teardown_tmp; }
 
 render_app() {
 	OOM_RC=0
-	env GITSEAL_TEST_FAIL_SECURE_ALLOC="$1" "$GITSEAL_BIN" render "$APP" >"$TMP/out" 2>"$TMP/err" || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" render "$APP" >"$TMP/out" 2>"$TMP/err" || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp "$TMP/out" "$TMP/want"
 	else
@@ -29,5 +30,9 @@ render_app() {
 }
 
 @test "render, out of secure memory at each allocation: the whole stream or nothing" {
-	sweep_secure_oom render_app
+	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC render_app
+}
+
+@test "render, out of memory at each plain allocation: the whole stream or nothing" {
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC render_app
 }

@@ -1,0 +1,31 @@
+/* Plain (not secret) heap memory: every malloc, calloc, realloc, strdup,
+ * strndup and asprintf of gitseal's own code goes through these, so that
+ * the test build can make any one of them fail (GITSEAL_TEST_FAIL_ALLOC=N,
+ * tests/cli/oom.bats). They behave exactly as the C library's; memory is
+ * given back with free(). Secrets use gs_secure_alloc (gitseal/secmem.h). */
+#ifndef GITSEAL_ALLOC_H
+#define GITSEAL_ALLOC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define GS_ALLOC_FN __attribute__((malloc, warn_unused_result))
+
+void *gs_malloc(size_t size) GS_ALLOC_FN;
+void *gs_calloc(size_t count, size_t size) GS_ALLOC_FN;
+void *gs_realloc(void *p, size_t size) __attribute__((warn_unused_result));
+char *gs_strdup(const char *s) GS_ALLOC_FN;
+char *gs_strndup(const char *s, size_t n) GS_ALLOC_FN;
+/* As asprintf: the length, or -1 (out of memory) with *out undefined. */
+int gs_asprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int gs_vasprintf(char **out, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+#ifdef GITSEAL_TEST_HOOKS
+/* Whether this allocation is the one GITSEAL_TEST_FAIL_ALLOC names (the
+ * Nth of the process, counted from 1 over all threads): for an allocator
+ * other than the above (posix_memalign). */
+bool gs_alloc_refused(void);
+#endif
+
+#endif

@@ -1,0 +1,11 @@
+#!/bin/sh
+# lint_alloc.sh: gitseal's code allocates plain memory only through
+# gitseal/alloc.h (gs_malloc, gs_strdup, gs_asprintf, ...), the one place
+# where the test build's GITSEAL_TEST_FAIL_ALLOC makes an allocation fail:
+# a direct malloc would be an out-of-memory path no sweep walks
+# (tests/*/oom.bats). Exit 1 on a finding.
+grep -rnE '(^|[^_[:alnum:].>])(malloc|calloc|realloc|reallocarray|strdup|strndup|v?asprintf)[[:space:]]*\(' \
+	--include='*.c' --include='*.h' src include |
+	grep -v '^src/util/alloc\.c:' | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)' |
+	sed 's/$/ (use gitseal\/alloc.h)/' | grep . && exit 1
+exit 0
