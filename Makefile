@@ -1,4 +1,4 @@
-# gitseal: one plain Makefile. Targets: all check lint demo bench fuzz install uninstall deb dist clean.
+# gitseal: one plain Makefile. Targets: all check lint demo bench fuzz oom install uninstall deb dist clean.
 # V=1 for verbose; SAN=1 builds with ASan+UBSan (and the test hooks) into build/asan.
 
 PKGS      := libsodium libcrypto yaml-0.1 libgit2 libcurl
@@ -70,7 +70,7 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIBA      := $(BUILD)/libgitseal.a
 
 .PHONY: all check lint test unit cli golden interop gitsuite gitsuite-1 gitsuite-2 k8s asan asan-build \
-	bins memcheck demo bench fuzz redteam install clean deps
+	bins memcheck oom oom-bats demo bench fuzz redteam install clean deps
 
 all: $(BUILD)/gitseal
 
@@ -139,6 +139,13 @@ memcheck: $(BUILD)/gitseal
 # nothing a sanitizer looks at; make SAN=1 golden still runs it.
 ASAN_SUITES := $(addprefix asan-,unit cli gitsuite-1 gitsuite-2 k8s)
 asan: $(ASAN_SUITES)
+# The out-of-memory sweeps with every plain allocation failed in turn, not
+# only the first of each call site as in make check (tests/helpers.bash,
+# sweep_oom): half an hour on 2 cores.
+oom: asan-build
+	GITSEAL_OOM_SWEEP=full $(MAKE) SAN=1 oom-bats
+oom-bats:
+	$(BATS) tests/cli/oom.bats tests/git/oom.bats tests/k8s/oom.bats
 .PHONY: $(ASAN_SUITES)
 # built once, before the suites that use it run beside each other
 asan-build:

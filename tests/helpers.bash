@@ -58,32 +58,40 @@ vault_standin() {
 # STREAK (8) runs in a row get past every allocation (more where threads
 # share the count, so that a later refusal is not missed). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
-# Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (its Nth plain
-# one). FUNC runs the command under test with `env "$1"`, checks its
-# outcome either way and sets OOM_RC to its exit code. At least one run
-# must have been refused, or the sweep tested nothing. A plain sweep goes
-# on at least as far as a first run counts allocations (its
-# GITSEAL_TEST_COUNT_ALLOC): a refusal that is handled, and retried
-# later, makes a long streak of runs that get through.
+# Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (a plain one).
+# FUNC runs the command under test with `env "$1"`, checks its outcome
+# either way and sets OOM_RC to its exit code. At least one run must have
+# been refused, or the sweep tested nothing. A plain sweep fails the first
+# allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE: one
+# run per line of code that allocates), or, with GITSEAL_OOM_SWEEP=full
+# (make oom), every allocation in turn; either goes on at least as far as
+# a first run counts (GITSEAL_TEST_COUNT_ALLOC): a refusal that is handled
+# and retried later makes a long streak of runs that get through.
 sweep_oom() {
-	local n streak=0 refused=0 made=0 counted=
-	if [ "$1" = GITSEAL_TEST_FAIL_ALLOC ]; then
+	local hook=$1 n streak=0 refused=0 made=0 counted= column=2
+	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ]; then
+		if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
+			column=1
+		else
+			hook=GITSEAL_TEST_FAIL_ALLOC_SITE
+		fi
 		"$2" "GITSEAL_TEST_COUNT_ALLOC=$BATS_TEST_TMPDIR/alloc-count"
 		[ "$OOM_RC" -eq 0 ]
-		made=$(sort -n "$BATS_TEST_TMPDIR/alloc-count" | tail -1)
+		made=$(cut -d' ' -f$column "$BATS_TEST_TMPDIR/alloc-count" | sort -n | tail -1)
+		[ "$made" -gt 0 ]
 		rm "$BATS_TEST_TMPDIR/alloc-count"
-		counted=", $made allocations counted"
+		counted=", $made counted"
 	fi
 	for ((n = 1; n <= made || streak < ${3:-8}; n++)); do
 		[ "$n" -le 3000 ]
-		"$2" "$1=$n"
+		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
 			streak=$((streak + 1))
 		else
 			streak=0 refused=$((refused + 1))
 		fi
 	done
-	echo "# sweep ($1): $((n - 1)) runs, $refused refused$counted" >&3
+	echo "# sweep ($hook): $((n - 1)) runs, $refused refused$counted" >&3
 	[ "$refused" -gt 0 ]
 }
 
