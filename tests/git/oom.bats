@@ -30,6 +30,7 @@ add_secrets() {
 	git rm -q -r --cached --ignore-unmatch secrets
 	OOM_RC=0
 	env "$1" git add secrets 2>"$T/err" || OOM_RC=$?
+	! grep -q 'died of signal\|Sanitizer' "$T/err" || false
 	no_plaintext_object
 	if [ "$OOM_RC" -eq 0 ]; then
 		[ "$(git ls-files secrets | wc -l)" -eq 3 ]
