@@ -130,6 +130,8 @@ void gitfilter_prepare(struct gitfilter *f)
 	if (gs_libcrypto_load())
 		gs_error_clear();
 	(void)gitfilter_identities(f);
+	/* a failure is loaded again where it is needed (gittrust_load takes
+	 * one thread at a time) */
 	if (f->statedir && gittrust_load(f))
 		gs_error_clear();
 }
@@ -774,10 +776,17 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 
 	if (passed)
 		*passed = NULL;
-	if (f->statedir && !gittrust_load(f) && f->trust.locked) {
+	if (f->statedir && !(ret = gittrust_load(f)) && f->trust.locked) {
 		reason = "the repository is locked ('gitseal git unlock' decrypts it)";
 		goto pass;
 	}
+	/* whether it is locked is not known for want of memory: the checkout
+	 * fails rather than decrypt a locked clone */
+	if (ret == GS_ERR_NOMEM) {
+		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
+		return ret;
+	}
+	ret = 0;
 	gs_error_clear();
 	if (gitseal_conflict_is(in, len)) {
 		ret = gitseal_conflict_open(f, in, len, out);

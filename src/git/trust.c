@@ -389,7 +389,12 @@ static int read_lines(struct gitfilter *f, const char *name, struct gs_buf *b, b
 	return each_line(b, fn, ctx);
 }
 
-int gittrust_load(struct gitfilter *f)
+/* The filter's smudge workers (a delayed checkout) call gittrust_load as
+ * well, and when the main thread's load failed (out of memory) several
+ * of them would load at once into the same gittrust: one at a time, then. */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int load_state(struct gitfilter *f)
 {
 	struct gittrust *t = &f->trust;
 	struct gs_buf b;
@@ -397,11 +402,7 @@ int gittrust_load(struct gitfilter *f)
 	bool found;
 	int ret;
 
-	if (t->loaded)
-		return 0;
 	t->key_fd = t->sealed_fd = -1;
-	if (!f->statedir)
-		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
 	gs_buf_init(&b, false);
 	if ((ret = read_lines(f, "accepted", &b, &t->have_record, recipient_line, t)))
 		goto out;
@@ -418,6 +419,27 @@ int gittrust_load(struct gitfilter *f)
 	t->loaded = true;
 out:
 	gs_buf_release(&b);
+	if (ret) {
+		/* nothing half loaded: the next call loads it all afresh, never on
+		 * top of a part (a .sops.yaml parsed twice into one pointer) */
+		gittrust_release(t);
+		t->key_fd = t->sealed_fd = -1;
+	}
+	return ret;
+}
+
+int gittrust_load(struct gitfilter *f)
+{
+	int ret = 0;
+
+	if (!f->statedir)
+		return GS_FAIL(GS_ERR_USAGE, "not in a git repository");
+	/* loaded is read under the lock too: set on another thread, it says
+	 * the whole state is there to read */
+	pthread_mutex_lock(&load_lock);
+	if (!f->trust.loaded)
+		ret = load_state(f);
+	pthread_mutex_unlock(&load_lock);
 	return ret;
 }
 

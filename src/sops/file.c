@@ -289,8 +289,12 @@ int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, st
 	int ret;
 
 	*out = NULL;
-	if (!(f = file_new(o->format)))
+	if (!(f = file_new(o->format))) {
+		/* taken over, as on every other way out */
+		doc_release(encrypted);
+		doc_init(encrypted, o->format);
 		return GS_ERR_NOMEM;
+	}
 	f->opened = true;
 	f->doc = *encrypted;
 	doc_init(encrypted, o->format);
