@@ -400,7 +400,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 
 			cur = b->secure ? gs_secure_alloc(bytes) : gs_malloc(bytes);
 			if (!cur) {
-				ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+				ret = GS_FAIL(GS_ERR_NOMEM, b->secure ? "out of secure memory" : "out of memory");
 				goto out;
 			}
 			cur->next = NULL;
