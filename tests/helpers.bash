@@ -55,9 +55,10 @@ vault_standin() {
 }
 
 # sweep_oom HOOK FUNC [STREAK]: runs FUNC HOOK=N for N = 1, 2, ..., past
-# the allocations a first run counts, until STREAK (1) runs in a row get
-# past every allocation (more where threads share the count, so that a
-# later refusal is not missed). HOOK is one of
+# the allocations a first run counts, until a run gets past every
+# allocation (STREAK in a row where threads share the count, so that a
+# later refusal is not missed; a secure sweep also stops at STREAK (8) in
+# a row, where that comes first). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
 # Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (a plain one).
 # FUNC runs the command under test with `env "$1"`, checks its outcome
@@ -83,7 +84,14 @@ sweep_oom() {
 	[ "$made" -gt 0 ]
 	rm "$BATS_TEST_TMPDIR/alloc-count"
 	counted=", $made counted"
-	for ((n = 1; n <= made + 1 || streak < ${3:-1}; n++)); do
+	for ((n = 1; ; n++)); do
+		# past the count, a run that gets through ends the sweep (STREAK
+		# in a row where given); a secure sweep ends as it did before it
+		# was counted, at 8 (STREAK) in a row, where that comes first:
+		# its count is the most any one process made (a git command
+		# starts several)
+		if [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
+		if [ "$count" = GITSEAL_TEST_COUNT_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
 		[ "$n" -le 3000 ]
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
