@@ -54,9 +54,11 @@ vault_standin() {
 	export VAULT_ADDR="http://127.0.0.1:$PORT"
 }
 
-# sweep_oom HOOK FUNC [STREAK]: runs FUNC HOOK=N for N = 1, 2, ..., until
-# STREAK (8) runs in a row get past every allocation (more where threads
-# share the count, so that a later refusal is not missed). HOOK is one of
+# sweep_oom HOOK FUNC [STREAK]: runs FUNC HOOK=N for N = 1, 2, ..., past
+# the allocations a first run counts, until a run gets past every
+# allocation (STREAK in a row where threads share the count, so that a
+# later refusal is not missed; a secure sweep also stops at STREAK (8) in
+# a row, where that comes first). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
 # Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (a plain one).
 # FUNC runs the command under test with `env "$1"`, checks its outcome
@@ -65,24 +67,31 @@ vault_standin() {
 # allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE: one
 # run per line of code that allocates), or, with GITSEAL_OOM_SWEEP=full
 # (make oom), every allocation in turn; either goes on at least as far as
-# a first run counts (GITSEAL_TEST_COUNT_ALLOC): a refusal that is handled
-# and retried later makes a long streak of runs that get through.
+# a first run counts (GITSEAL_TEST_COUNT_ALLOC; GITSEAL_TEST_COUNT_SECURE_ALLOC
+# for secure allocations): a refusal that is handled and retried later
+# makes a streak of runs that get through before the end.
 sweep_oom() {
-	local hook=$1 n streak=0 refused=0 made=0 counted= column=2
+	local hook=$1 n streak=0 refused=0 made=0 counted= column=1 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
 	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ]; then
-		if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
-			column=1
-		else
-			hook=GITSEAL_TEST_FAIL_ALLOC_SITE
+		count=GITSEAL_TEST_COUNT_ALLOC
+		if [ "${GITSEAL_OOM_SWEEP:-sites}" != full ]; then
+			column=2 hook=GITSEAL_TEST_FAIL_ALLOC_SITE
 		fi
-		"$2" "GITSEAL_TEST_COUNT_ALLOC=$BATS_TEST_TMPDIR/alloc-count"
-		[ "$OOM_RC" -eq 0 ]
-		made=$(cut -d' ' -f$column "$BATS_TEST_TMPDIR/alloc-count" | sort -n | tail -1)
-		[ "$made" -gt 0 ]
-		rm "$BATS_TEST_TMPDIR/alloc-count"
-		counted=", $made counted"
 	fi
-	for ((n = 1; n <= made || streak < ${3:-8}; n++)); do
+	"$2" "$count=$BATS_TEST_TMPDIR/alloc-count"
+	[ "$OOM_RC" -eq 0 ]
+	made=$(cut -d' ' -f$column "$BATS_TEST_TMPDIR/alloc-count" | sort -n | tail -1)
+	[ "$made" -gt 0 ]
+	rm "$BATS_TEST_TMPDIR/alloc-count"
+	counted=", $made counted"
+	for ((n = 1; ; n++)); do
+		# past the count, a run that gets through ends the sweep (STREAK
+		# in a row where given); a secure sweep ends as it did before it
+		# was counted, at 8 (STREAK) in a row, where that comes first:
+		# its count is the most any one process made (a git command
+		# starts several)
+		if [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
+		if [ "$count" = GITSEAL_TEST_COUNT_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
 		[ "$n" -le 3000 ]
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then

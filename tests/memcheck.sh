@@ -17,8 +17,11 @@ vg() {
 rcpt=$(cat "$KEYS/demo-age-recipient.txt")
 head -c 200000 /dev/urandom >"$work/plain"
 echo "== memcheck: age encrypt/decrypt"
-vg "$BIN" age -a -r "$rcpt" -o "$work/p.age" "$work/plain"
-vg "$BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$work/p.out" "$work/p.age"
+# this round trip runs as it is: valgrind runs its stream in
+# memcheck.d/40-pq.sh (the same armored 200 KB) and the X25519 recipient
+# in 05-age-large.sh
+"$BIN" age -a -r "$rcpt" -o "$work/p.age" "$work/plain"
+"$BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$work/p.out" "$work/p.age"
 cmp "$work/plain" "$work/p.out"
 vg "$BIN" keygen -y "$KEYS/demo-age-key.txt" >/dev/null
 # a failing decryption must not leak either

@@ -77,13 +77,35 @@ bool gs_secmem_refuse_lock;
 
 /* GITSEAL_TEST_FAIL_SECURE_ALLOC=N: the process's Nth secure allocation
  * (counted from 1, over all threads) fails, so a test can walk every
- * out-of-memory path of a command. */
+ * out-of-memory path of a command. GITSEAL_TEST_COUNT_SECURE_ALLOC=FILE
+ * appends the number made to FILE at exit, so that such a walk knows
+ * where to stop. */
+static atomic_long secure_allocations;
+
+static void write_secure_count(void)
+{
+	FILE *f = fopen(getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC"), "a");
+
+	if (f) {
+		fprintf(f, "%ld\n", atomic_load(&secure_allocations));
+		fclose(f);
+	}
+}
+
+static void read_count_setting(void)
+{
+	if (getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC"))
+		atexit(write_secure_count);
+}
+
 static bool refuse_this_alloc(void)
 {
-	static atomic_long count;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const char *at = getenv("GITSEAL_TEST_FAIL_SECURE_ALLOC");
+	long n = atomic_fetch_add(&secure_allocations, 1) + 1;
 
-	return at && atol(at) == atomic_fetch_add(&count, 1) + 1;
+	pthread_once(&once, read_count_setting);
+	return at && atol(at) == n;
 }
 #endif
 

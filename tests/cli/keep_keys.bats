@@ -8,15 +8,22 @@ load ../helpers
 
 KMS_ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
 
+# The two keys, made once for the file: each test copies them.
+setup_file() {
+	chmod 700 "$BATS_FILE_TMPDIR"
+	"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k1.txt" 2>/dev/null
+	"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k2.txt" 2>/dev/null
+	R1=$("$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k1.txt")
+	R2=$("$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k2.txt")
+	export R1 R2
+}
+
 setup() {
 	setup_tmp
 	cd "$TMP"
 	unset SOPS_KMS_ARN SOPS_GCP_KMS_IDS SOPS_AZURE_KEYVAULT_URLS SOPS_HUAWEICLOUD_KMS_IDS
 	printf 'user: alice\npassword: hunter2\n' >plain.yaml
-	gitseal keygen >k1.txt 2>/dev/null
-	R1=$(gitseal keygen -y k1.txt)
-	gitseal keygen >k2.txt 2>/dev/null
-	R2=$(gitseal keygen -y k2.txt)
+	cp -p "$BATS_FILE_TMPDIR/k1.txt" "$BATS_FILE_TMPDIR/k2.txt" .
 	export SOPS_AGE_KEY_FILE=$TMP/k1.txt
 }
 

@@ -5,6 +5,12 @@ load ../helpers
 
 AGEJS="node $REPO_ROOT/tests/interop/age_js.mjs"
 
+# agejs_batch LINE...: the lines (age_js.mjs commands, words split by tabs)
+# in one node process
+agejs_batch() {
+	printf '%s\n' "$@" | $AGEJS batch
+}
+
 setup() {
 	setup_tmp
 	export NODE_PATH="$REPO_ROOT/node_modules"
@@ -79,27 +85,37 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	GITSEAL_PASSPHRASE="pw-interop" gitseal age -d "$TMP/a.age" | cmp - "$TMP/p"
 }
 
+NPM_SIZES="0 1 65536 65537 2000000"
+
 @test "npm age-encryption -> gitseal, binary and armored, several sizes" {
-	for n in 0 1 65536 65537 2000000; do
-		random_file "$TMP/p" "$n"
-		$AGEJS encrypt "$(demo_recipient)" "$AGE_RCPT" -- "$TMP/p" "$TMP/j.age"
-		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
-		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
-		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age" --armor
-		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
-		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+	local n lines=()
+	for n in $NPM_SIZES; do
+		random_file "$TMP/p$n" "$n"
+		lines+=("encrypt	$(demo_recipient)	$AGE_RCPT	--	$TMP/p$n	$TMP/j$n.age"
+			"encrypt	$(demo_recipient)	--	$TMP/p$n	$TMP/ja$n.age	--armor")
+	done
+	agejs_batch "${lines[@]}"
+	for n in $NPM_SIZES; do
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j$n.age"
+		cmp "$TMP/p$n" "$TMP/out"; rm -f "$TMP/out"
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/ja$n.age"
+		cmp "$TMP/p$n" "$TMP/out"; rm -f "$TMP/out"
 	done
 }
 
 @test "gitseal -> npm age-encryption, binary and armored, several sizes" {
-	for n in 0 1 65536 65537 2000000; do
-		random_file "$TMP/p" "$n"
-		gitseal age -r "$(demo_recipient)" -r "$AGE_RCPT" -o "$TMP/g.age" "$TMP/p"
-		$AGEJS decrypt "$KEYS/demo-age-key.txt" "$TMP/g.age" "$TMP/out"
-		cmp "$TMP/p" "$TMP/out"
-		gitseal age -a -r "$AGE_RCPT" -o "$TMP/ga.age" "$TMP/p"
-		$AGEJS decrypt "$TMP/age.key" "$TMP/ga.age" "$TMP/out"
-		cmp "$TMP/p" "$TMP/out"
+	local n lines=()
+	for n in $NPM_SIZES; do
+		random_file "$TMP/p$n" "$n"
+		gitseal age -r "$(demo_recipient)" -r "$AGE_RCPT" -o "$TMP/g$n.age" "$TMP/p$n"
+		gitseal age -a -r "$AGE_RCPT" -o "$TMP/ga$n.age" "$TMP/p$n"
+		lines+=("decrypt	$KEYS/demo-age-key.txt	$TMP/g$n.age	$TMP/out$n"
+			"decrypt	$TMP/age.key	$TMP/ga$n.age	$TMP/outa$n")
+	done
+	agejs_batch "${lines[@]}"
+	for n in $NPM_SIZES; do
+		cmp "$TMP/p$n" "$TMP/out$n"
+		cmp "$TMP/p$n" "$TMP/outa$n"
 	done
 }
 
@@ -130,31 +146,42 @@ LARGE_SIZES="2097152 2097153 2359296 2424831 3145729"
 }
 
 @test "large payloads both ways with npm age-encryption" {
+	local n lines=()
 	for n in 2097153 2359296; do
-		random_file "$TMP/p" "$n"
-		$AGEJS encrypt "$(demo_recipient)" -- "$TMP/p" "$TMP/j.age"
-		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j.age"
-		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
-		gitseal age -a -r "$(demo_recipient)" -o "$TMP/g.age" "$TMP/p"
-		$AGEJS decrypt "$KEYS/demo-age-key.txt" "$TMP/g.age" "$TMP/out"
-		cmp "$TMP/p" "$TMP/out"; rm -f "$TMP/out"
+		random_file "$TMP/p$n" "$n"
+		lines+=("encrypt	$(demo_recipient)	--	$TMP/p$n	$TMP/j$n.age")
+	done
+	agejs_batch "${lines[@]}"
+	lines=()
+	for n in 2097153 2359296; do
+		gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/j$n.age"
+		cmp "$TMP/p$n" "$TMP/out"; rm -f "$TMP/out"
+		gitseal age -a -r "$(demo_recipient)" -o "$TMP/g$n.age" "$TMP/p$n"
+		lines+=("decrypt	$KEYS/demo-age-key.txt	$TMP/g$n.age	$TMP/out$n")
+	done
+	agejs_batch "${lines[@]}"
+	for n in 2097153 2359296; do
+		cmp "$TMP/p$n" "$TMP/out$n"
 	done
 }
 
 PQ_SIZES="0 1 65536 1048576"
 
 @test "post-quantum: npm age-encryption -> gitseal, binary and armored; its hybrid identities work in gitseal" {
-	$AGEJS keygen-pq "$TMP/js-pq.key"
-	rcpt=$($AGEJS recipient "$TMP/js-pq.key")
+	local n a lines=()
+	rcpt=$(agejs_batch "keygen-pq	$TMP/js-pq.key" "recipient	$TMP/js-pq.key")
 	[[ "$rcpt" == age1pq1* ]]
 	[ "$(gitseal keygen -y "$TMP/js-pq.key")" = "$rcpt" ]
 	for n in $PQ_SIZES; do
-		random_file "$TMP/p" "$n"
+		random_file "$TMP/p$n" "$n"
+		lines+=("encrypt	$rcpt	--	$TMP/p$n	$TMP/j$n.age" "encrypt	$rcpt	--	$TMP/p$n	$TMP/j$n--armor.age	--armor")
+	done
+	agejs_batch "${lines[@]}"
+	for n in $PQ_SIZES; do
 		for a in "" "--armor"; do
-			$AGEJS encrypt "$rcpt" -- "$TMP/p" "$TMP/j.age" $a
-			grep -qa -- "$([ -z "$a" ] && echo '-> mlkem768x25519 ' || echo 'BEGIN AGE ENCRYPTED FILE')" "$TMP/j.age"
-			gitseal age -d -i "$TMP/js-pq.key" -o "$TMP/out" "$TMP/j.age"
-			cmp "$TMP/p" "$TMP/out"
+			grep -qa -- "$([ -z "$a" ] && echo '-> mlkem768x25519 ' || echo 'BEGIN AGE ENCRYPTED FILE')" "$TMP/j$n$a.age"
+			gitseal age -d -i "$TMP/js-pq.key" -o "$TMP/out" "$TMP/j$n$a.age"
+			cmp "$TMP/p$n" "$TMP/out"
 			rm -f "$TMP/out"
 		done
 	done
@@ -164,25 +191,32 @@ PQ_SIZES="0 1 65536 1048576"
 	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
 	gitseal keygen -pq -o "$TMP/g-pq2.key" 2>/dev/null
 	rcpt=$(gitseal keygen -y "$TMP/g-pq.key")
-	[ "$($AGEJS recipient "$TMP/g-pq.key")" = "$rcpt" ]
+	local n a k got lines=("recipient	$TMP/g-pq.key")
 	for n in $PQ_SIZES; do
-		random_file "$TMP/p" "$n"
+		random_file "$TMP/p$n" "$n"
 		for a in "" "-a"; do
-			gitseal age $a -r "$rcpt" -r "$(gitseal keygen -y "$TMP/g-pq2.key")" -o "$TMP/g.age" "$TMP/p"
+			gitseal age $a -r "$rcpt" -r "$(gitseal keygen -y "$TMP/g-pq2.key")" -o "$TMP/g$n$a.age" "$TMP/p$n"
 			for k in g-pq g-pq2; do
-				$AGEJS decrypt "$TMP/$k.key" "$TMP/g.age" "$TMP/out"
-				cmp "$TMP/p" "$TMP/out"
-				rm -f "$TMP/out"
+				lines+=("decrypt	$TMP/$k.key	$TMP/g$n$a.age	$TMP/out$n$a$k")
+			done
+		done
+	done
+	got=$(agejs_batch "${lines[@]}")
+	[ "$got" = "$rcpt" ]
+	for n in $PQ_SIZES; do
+		for a in "" "-a"; do
+			for k in g-pq g-pq2; do
+				cmp "$TMP/p$n" "$TMP/out$n$a$k"
 			done
 		done
 	done
 }
 
 @test "post-quantum: a wrong hybrid identity fails on both sides" {
-	$AGEJS keygen-pq "$TMP/js-pq.key"
 	gitseal keygen -pq -o "$TMP/g-pq.key" 2>/dev/null
 	echo x >"$TMP/p"
-	$AGEJS encrypt "$($AGEJS recipient "$TMP/js-pq.key")" -- "$TMP/p" "$TMP/j.age"
+	rcpt=$(agejs_batch "keygen-pq	$TMP/js-pq.key" "recipient	$TMP/js-pq.key")
+	$AGEJS encrypt "$rcpt" -- "$TMP/p" "$TMP/j.age"
 	run gitseal age -d -i "$TMP/g-pq.key" "$TMP/j.age"
 	[ "$status" -eq 12 ]
 	[ "$output" = "gitseal: error: '$TMP/j.age': no identity matched any of the recipients" ]

@@ -17,19 +17,25 @@ anchors:
 YAML
 printf '{"a": {"b": [1, "x", null, true]}, "c": "d"}\n' >"$work/sops/app.json"
 export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+# JSON under valgrind where its store's code runs (load, emit, set, an
+# edit that writes); what YAML ran of the rest (extract, an edit that
+# changes nothing, filestatus) runs as it is: each valgrind run costs a
+# second of CPU to start
 for f in app.yaml app.json; do
+	once=vg
+	[ "$f" = app.yaml ] || once=
 	vg "$BIN" encrypt --age "$rcpt" "$work/sops/$f" >"$work/sops/enc.$f"
 	vg "$BIN" decrypt "$work/sops/enc.$f" >"$work/sops/dec.$f"
 	vg "$BIN" set "$work/sops/enc.$f" '["new"]' '"value"'
-	vg "$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f" >/dev/null
+	$once "$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f" >/dev/null
 	# an editor that changes nothing: sops's exit status 200
 	rc=0
-	EDITOR=true vg "$BIN" edit "$work/sops/enc.$f" 2>/dev/null || rc=$?
+	EDITOR=true $once "$BIN" edit "$work/sops/enc.$f" 2>/dev/null || rc=$?
 	[ "$rc" -eq 200 ] || { echo "edit without a change: exit $rc"; exit 1; }
 	EDITOR="sed -i s/value/changed/" vg "$BIN" edit "$work/sops/enc.$f"
-	[ "$(vg "$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f")" = changed ] ||
+	[ "$("$BIN" decrypt --extract '["new"]' "$work/sops/enc.$f")" = changed ] ||
 		{ echo "edit did not change the value"; exit 1; }
-	vg "$BIN" filestatus "$work/sops/enc.$f" >/dev/null
+	$once "$BIN" filestatus "$work/sops/enc.$f" >/dev/null
 done
 cmp "$work/sops/app.json" "$work/sops/dec.app.json" || { echo "json round trip differs"; exit 1; }
 # the pipeline's other paths: a proven plaintext file, rotate, a value past
