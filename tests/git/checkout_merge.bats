@@ -9,8 +9,8 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
+setup() { gs_setup_from checkout_base; }
+checkout_base() {
 	printf 'db_password: hunter2\nport: 5432\nuser: app\n' > secrets/app.yaml
 	git add -A && git commit -qm base
 	git checkout -qb other

@@ -12,8 +12,8 @@ load merge_helpers
 
 FILES="secrets/app.env secrets/app.ini secrets/app.json secrets/app.yaml secrets/notes.txt"
 
-setup() {
-	gs_setup
+setup() { gs_setup_from conflict_base; }
+conflict_base() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
 	git config rerere.enabled true

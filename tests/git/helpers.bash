@@ -5,7 +5,9 @@
 # instead of eight processes, a third of a test's setup CPU; the key is the
 # file's).
 
-gs_setup() {
+# The environment of a test: $T its directory, HOME and the key in it,
+# $REPO (not made yet).
+gs_env() {
 	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
 	# git runs the filter as `gitseal` from PATH
 	PATH="$(dirname "$(readlink -f "$GITSEAL_BIN")"):$PATH"
@@ -15,6 +17,10 @@ gs_setup() {
 	unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD SOPS_AGE_SSH_PRIVATE_KEY_FILE GIT_DIR GIT_WORK_TREE
 	export SOPS_AGE_KEY_FILE="$T/key.txt"
 	REPO="$T/repo"
+}
+
+gs_setup() {
+	gs_env
 	local made="$BATS_FILE_TMPDIR/gs_setup"
 	if [ -d "$made" ]; then
 		cp -a "$made/." "$T/"
@@ -39,6 +45,37 @@ YAML
 	"$GITSEAL_BIN" git init 'secrets/**'
 	mkdir -p secrets
 	printf '%s\n' "$RECIPIENT" > "$BATS_FILE_TMPDIR/gs_recipient"
+	cp -a "$T" "$made.tmp"
+	mv "$made.tmp" "$made"
+}
+
+# gs_setup_from FUNC: gs_setup, then FUNC run in $REPO (the commits,
+# branches and clones a file's tests start from). As with gs_setup, the
+# first test of a file runs them and the others copy what they made: under
+# ASan each gitseal process costs 0.06 s before it does anything, and a
+# commit starts two. What names the first test's directory (a clone's
+# remote, its reflog) is made to name this one's, and the index of each
+# repository is refreshed: it holds the stat data of the files copied, and
+# git would clean them again later, in the middle of what a test checks.
+# FUNC leaves nothing outside $T and sets no variable: the caller sets
+# those after. The test starts in $REPO.
+gs_setup_from() {
+	local made="$BATS_FILE_TMPDIR/gs_from_$1" old files gits g
+	if [ -d "$made" ]; then
+		gs_env
+		cp -a "$made/." "$T/"
+		{ read -r RECIPIENT; read -r old; read -r files; read -r gits; } < "$made.vars"
+		[ -z "$files" ] || (cd "$T" && sed -i "s|${old//./\\.}/|$T/|g" $files)
+		for g in $gits; do git -C "$T/$g" update-index -q --refresh; done
+		cd "$REPO"
+		return
+	fi
+	gs_setup
+	"$1"
+	cd "$REPO"
+	files=$(cd "$T" && grep -rlF "$T/" . | tr '\n' ' ')
+	gits=$(cd "$T" && find . -path '*/.git/index' | sed 's|/\.git/index$||' | tr '\n' ' ')
+	printf '%s\n' "$RECIPIENT" "$T" "$files" "$gits" > "$made.vars"
 	cp -a "$T" "$made.tmp"
 	mv "$made.tmp" "$made"
 }
@@ -100,11 +137,13 @@ recipient_of() { age-keygen -y "$T/$1.txt"; }
 # The victim's repository with secrets/app.yaml committed, and mallory, a
 # person of her own ($M: her recipient), as the red-team tests start.
 gs_setup_with_mallory() {
-	gs_setup
+	gs_setup_from mallory_base
+	M=$(recipient_of mallory)
+}
+mallory_base() {
 	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
 	git add -A && git commit -qm base
 	gs_person mallory
-	M=$(recipient_of mallory)
 }
 
 pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }

@@ -5,8 +5,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load merge_helpers
 
-setup() {
-	gs_setup
+setup() { gs_setup_from merge_base; }
+merge_base() {
 	printf 'a: one\nb: two\nc: three\nnested:\n    x: 1\n    y: 2\n' > secrets/app.yaml
 	git add -A && git commit -qm base
 	git branch feature

@@ -7,8 +7,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load merge_helpers
 
-setup() {
-	gs_setup
+setup() { gs_setup_from rules_base; }
+rules_base() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
 	git add -A && git commit -qm rules

@@ -6,12 +6,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-}
+setup() { gs_setup_from mallory_base; }
 teardown() { gs_teardown; }
 
 

@@ -5,10 +5,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load merge_helpers
 
-setup() {
-	gs_setup
-	git add -A && git commit -qm init
-}
+setup() { gs_setup_from init_base; }
+init_base() { git add -A && git commit -qm init; }
 teardown() { gs_teardown; }
 
 # The merge's result as committed, decrypted.

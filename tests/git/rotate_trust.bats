@@ -11,13 +11,16 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
-	gs_setup
-	gs_person mallory
+	gs_setup_from rotate_base
 	M=$(recipient_of mallory)
-	# outside any repository: a directory with its own .sops.yaml
 	W="$T/work"
-	mkdir -p "$W"
 	cd "$W"
+}
+rotate_base() {
+	gs_person mallory
+	# outside any repository: a directory with its own .sops.yaml
+	mkdir -p "$T/work"
+	cd "$T/work"
 	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	printf 'db_password: hunter2\nport: 5432\n' > plain.yaml
 	"$GITSEAL_BIN" encrypt plain.yaml > app.yaml
