@@ -154,6 +154,13 @@ int store_yaml_flat_block_step(const struct gs_buf *text)
 	return step >= 1 && step <= 9 ? step : 0;
 }
 
+int store_yaml_nested_step(const struct doc *d)
+{
+	const struct yaml_syntax *syn = yaml_syntax_of(d);
+
+	return syn && syn->step <= 64 ? (int)syn->step : 0;
+}
+
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
 	size_t step = opts && opts->indent > 0 ? (size_t)opts->indent : SOPS_YAML_INDENT;
