@@ -1011,6 +1011,7 @@ static int emit_merged(struct doc *d, int step, struct gs_buf *out)
 {
 	struct sops_emit_opts eo = { .indent = step };
 
+	d->keep_new_flow = true; /* theirs' flow lists stay flow lists */
 	return sops_plain_emit(d, d->format, &eo, out);
 }
 

@@ -28,7 +28,7 @@ int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
  * string that did not change. */
 static int emit_fresh(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
 {
-	struct yfresh f = { .out = out, .step = step };
+	struct yfresh f = { .out = out, .step = step, .keep_new_flow = d->keep_new_flow };
 	int ret = 0;
 
 	if (syn && syn->trusted && d->source.data && syn->lx.src == d->source.data) {

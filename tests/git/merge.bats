@@ -729,7 +729,7 @@ teardown() { gs_teardown; }
 # A file with no nested map sets no step: a side written afresh took
 # yaml.v3's 4 where theirs' text had 2 (teammates saw other bytes than
 # `git checkout --theirs` gives)
-@test "a side written afresh into a file with no nesting takes the step of the side it comes from, or of the file's blocks" {
+@test "a side written afresh into a file with no nesting takes the step of the side it comes from, or of the file's blocks; theirs' flow lists stay flow" {
 	commit_age_rule
 	merge_three f.yaml 'a: 1\nb: 2\n' 'a: 1\nb: ours\n' 'a: 1\nb:\n  c: theirs\n  d: 2\n'
 	assert_merge_conflict secrets/f.yaml 'changed on both sides: b'
@@ -740,6 +740,12 @@ teardown() { gs_teardown; }
 	merge_three h.yaml 'k: |\n  line\nb:\n  x: 1\n' 'k: |\n  line\nb: ours\n' 'k: |\n  line\nb:\n  x: 2\n'
 	assert_merge_conflict secrets/h.yaml 'changed on both sides: b'
 	[ "$(cat secrets/h.yaml)" = "$(printf 'k: |\n  line\n<<<<<<< ours\nb: ours\n=======\nb:\n  x: 2\n>>>>>>> theirs')" ]
+	git merge --abort
+	# theirs' flow list stays one (it came back in block style)
+	merge_three l.yaml 'a: 1\nb:\n  c: 1\n' 'a: 1\nb:\n  c: ours\n' 'a: 1\nb: [theirs]\n'
+	assert_merge_conflict secrets/l.yaml 'changed on both sides: b'
+	assert_side_holds secrets/l.yaml theirs 'b: [theirs]'
+	assert_sides_are_checkouts secrets/l.yaml
 }
 
 # A key ours removed and theirs changed: theirs' side of the markers (and
