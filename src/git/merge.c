@@ -438,8 +438,10 @@ static size_t place_after_predecessor(const struct doc *d, const struct doc_node
 	return 0;
 }
 
-/* A key ours lacks (removed) brought back by a conflict's side that takes
- * ref's value src: where it stood in ref, not at the end of the map. */
+/* A key ours lacks, added by theirs or brought back by a conflict's side
+ * that takes ref's value src: where it stood in ref, not at the end of the
+ * map (so that the merge's order does not depend on which side is ours:
+ * git merges criss-cross bases either way round). */
 static int bring_back(struct doc *d, struct doc_node *ours, const char *key, const struct doc_node *src,
 		      const struct doc_node *ref)
 {
@@ -510,7 +512,7 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return ret ? ret : merge_nested_map(tm, o, b, t, key);
 	}
 	if (node_same(b, o) || (!t && removal_drops_nothing(b, o)))
-		return assign_entry(tm->d, ours, key, t);
+		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
 		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);

@@ -370,7 +370,7 @@ teardown() { gs_teardown; }
 	merge_three c.ini '[db]\n# k\nuser = x\npass = y\n' '[db]\n# k\nuser = x2\npass = y\n' \
 		'[db]\n# k\nuser = x\n# new\npass = y\n'
 	[ "$status" -eq 0 ]
-	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n; new\npass = y')" ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n# new\npass = y')" ]
 	assert_status_clean
 }
 
@@ -447,7 +447,7 @@ teardown() { gs_teardown; }
 	merge_three d.ini '[db]\nk = base-k-secret\n' '[db]\nk = base-k-secret\n# ours-end-secret\n' \
 		'[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n'
 	[ "$status" -eq 0 ]
-	[ "$(cat secrets/d.ini)" = "$(printf '[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n# ours-end-secret')" ]
 	assert_status_clean
 	# in a conflict, each side keeps it at the end of its file
 	merge_three e.ini '[db]\nk = base-k-secret\n' '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n' \
@@ -476,7 +476,7 @@ teardown() { gs_teardown; }
 	# ours' side: ours' removal of [sec1] with theirs' clean change; theirs'
 	# side: the same, and theirs' comment
 	[ "$(conflict_side_text secrets/k.ini ours)" = "$(printf '[db]\n# note\nkey = theirs-key-secret')" ]
-	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n; theirs-note-secret')" ]
+	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret')" ]
 	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
 	assert_markers_refused_at_commit secrets/k.ini

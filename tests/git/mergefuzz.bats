@@ -483,3 +483,18 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	run ! grep -q 'about user' <(conflict_side_text secrets/c.yaml theirs)
 	assert_markers_refused_at_commit secrets/c.yaml
 }
+
+# merge.py seed 4242 (dotenv, criss-cross, case 9): a key theirs added went
+# to the end of the map, so merging m into x and x into m gave two orders;
+# git merged the merge bases one way round and the model the other, and
+# the result conflicted over an order neither side changed. A key theirs
+# adds now stands after the key it follows there, either way round.
+@test "a key theirs adds stands where they put it, so that the merge's order does not depend on which side is ours" {
+	merge_three a.env 'A=1\nC=3\n' 'A=1\nC=30\n' 'A=1\nB=2\nC=3\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/a.env)" = "$(printf 'A=1\nB=2\nC=30')" ]
+	merge_three a.yaml 'a: 1\nd: 4\n' 'a: 1\nd: 4\ne: 5\n' 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5')" ]
+	assert_status_clean
+}

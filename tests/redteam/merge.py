@@ -476,11 +476,12 @@ class Merge:
             v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING), path + (k,))
             if v is MISSING:
                 continue
-            ref = t if self.pick == "theirs" else b if self.pick == "base" else None
-            if k not in o and len(self.conflicts) > n and ref is not None:
-                # a key ours removed, brought back by a conflict's side:
-                # where it stood in that side, after the nearest key
-                # before it that the merge holds (first when none)
+            ref = b if len(self.conflicts) > n and self.pick == "base" else t
+            if k not in o and k in ref:
+                # a key theirs added, or one ours removed brought back by
+                # a conflict's side: where it stood in that side, after
+                # the nearest key before it that the merge holds (first
+                # when none)
                 before = list(ref)[:list(ref).index(k)]
                 prev = next((x for x in reversed(before) if x in out), None)
                 keys = list(out)
