@@ -115,6 +115,10 @@ struct doc {
 	struct gs_buf held_source;
 	void *store_data;           /* private to the store that loaded it */
 	void (*store_data_free)(void *);
+	/* YAML: a collection that is new to the source keeps the flow style
+	 * it has (a merge's value taken from another version's text); else
+	 * new collections are written in block style, as sops writes them */
+	bool keep_new_flow;
 	size_t nodes;               /* made so far */
 	size_t node_limit;          /* no node past this many; 0 = none */
 };

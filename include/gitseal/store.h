@@ -48,6 +48,9 @@ int store_emit(const struct doc *d, enum doc_format format, const struct store_e
  * the blocks come back with theirs (a reader takes the step of block
  * scalars from the first block map under a key; lists set none). */
 int store_yaml_flat_block_step(const struct gs_buf *text);
+/* The indentation step a loaded YAML document's nested block maps set
+ * (the first one's), 0 when it has none. */
+int store_yaml_nested_step(const struct doc *d);
 int store_yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

@@ -219,8 +219,6 @@ enum gitseal_key_policy {
 int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
 	__attribute__((warn_unused_result));
-/* A plaintext tree as bytes, proven by loading them again. */
-int gitseal_plain_emit(struct doc *d, struct gs_buf *out) __attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* Whether one of this clone's age identities is among keys' recipients
  * (else it may open a file only through gpg or Vault, or not at all). */

@@ -413,6 +413,50 @@ static int assign_entry(struct doc *d, struct doc_node *map, const char *key, co
 	return doc_append(d, map, key, strlen(key), n) ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* Where in ours' map a key from ref stands: after the key it follows in
+ * ref (the nearest one before it that ours holds) and that key's
+ * end-of-line comment (INI stores it after the key), else first. */
+static size_t place_after_predecessor(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
+				      const char *key)
+{
+	size_t at = key_index(ref, key);
+
+	while (at != SIZE_MAX && at-- > 0) {
+		const struct doc_entry *r = &ref->entries[at];
+		const struct doc_entry *e = is_item(r) && r->key ? doc_map_find(ours, r->key) : NULL;
+		size_t i;
+
+		if (!e)
+			continue;
+		i = (size_t)(e - ours->entries) + 1;
+		while (d->format == DOC_FORMAT_INI && i < ours->count && !ours->entries[i].key &&
+		       ours->entries[i].value && ours->entries[i].value->kind == DOC_COMMENT &&
+		       ours->entries[i].value->inline_comment)
+			i++;
+		return i;
+	}
+	return 0;
+}
+
+/* A key ours lacks, added by theirs or brought back by a conflict's side
+ * that takes ref's value src: where it stood in ref, not at the end of the
+ * map (so that the merge's order does not depend on which side is ours:
+ * git merges criss-cross bases either way round). */
+static int bring_back(struct doc *d, struct doc_node *ours, const char *key, const struct doc_node *src,
+		      const struct doc_node *ref)
+{
+	size_t at = place_after_predecessor(d, ours, ref, key);
+	struct doc_node *n = doc_clone(d, src);
+	struct doc_entry e;
+
+	if (!n || !doc_append(d, ours, key, strlen(key), n))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	e = ours->entries[ours->count - 1];
+	memmove(&ours->entries[at + 1], &ours->entries[at], (ours->count - 1 - at) * sizeof(e));
+	ours->entries[at] = e;
+	return 0;
+}
+
 static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
 		     const struct doc_node *theirs);
 
@@ -468,12 +512,12 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return ret ? ret : merge_nested_map(tm, o, b, t, key);
 	}
 	if (node_same(b, o) || (!t && removal_drops_nothing(b, o)))
-		return assign_entry(tm->d, ours, key, t);
+		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
-		return assign_entry(tm->d, ours, key, t);
+		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);
 	if (tm->pick == MERGE_PICK_BASE)
-		return assign_entry(tm->d, ours, key, b);
+		return o || !b ? assign_entry(tm->d, ours, key, b) : bring_back(tm->d, ours, key, b, base);
 	return 0;
 }
 
@@ -747,9 +791,18 @@ static int merge_doc_set_comments(struct comment_merge *cm, struct doc *out, con
 	}
 	for (size_t i = 0; i < b->count && !ret; i++) {
 		const struct doc_node *on = same || used[i] ? NULL : other->branches[i];
+		size_t j = 0;
 
-		if (!used[i])
-			ret = comment_merge_node(cm, NULL, b->branches[i], keep_ours ? NULL : on, keep_ours ? on : NULL);
+		if (used[i])
+			continue;
+		/* its conflicting comments go to the kept document that stands
+		 * where it stood (after the last one matched to a base document
+		 * before it), else to the end of the last one */
+		for (size_t k = 0; k < kept->count; k++)
+			if (at[k] != NO_DOC && at[k] < i)
+				j = k + 1;
+		ret = comment_merge_gone(cm, out->count ? out->branches[j < out->count ? j : out->count - 1] : NULL,
+					 j >= out->count, b->branches[i], keep_ours ? NULL : on, keep_ours ? on : NULL);
 	}
 out:
 	free(at);
@@ -934,12 +987,43 @@ out:
 	return ret;
 }
 
+/* The indentation step of the merged YAML text where ours' sets none (no
+ * nested map): theirs' or the base's, else a version's block scalars'; 0
+ * (yaml.v3's 4) when no version shows one. A part written afresh then
+ * looks like the file: a map theirs made of a flat file's key keeps
+ * theirs' 2, not 4. */
+static int merged_step(const struct doc *o, const struct doc *t, const struct doc *b)
+{
+	const struct doc *v[3] = { o, t, b };
+	int step = 0;
+
+	if (o->format != DOC_FORMAT_YAML)
+		return 0;
+	for (int i = 0; i < 3 && !step; i++)
+		step = store_yaml_nested_step(v[i]);
+	for (int i = 0; i < 3 && !step; i++)
+		if (v[i]->source.len)
+			step = store_yaml_flat_block_step(&v[i]->source);
+	return step;
+}
+
+/* The merged tree as bytes, proven by loading them again; parts written
+ * afresh in the file's step. */
+static int emit_merged(struct doc *d, int step, struct gs_buf *out)
+{
+	struct sops_emit_opts eo = { .indent = step };
+
+	d->keep_new_flow = true; /* theirs' flow lists stay flow lists */
+	return sops_plain_emit(d, d->format, &eo, out);
+}
+
 /* Merges ours and theirs (plaintexts) over the base tree b; out gets
- * ours' document with the merge applied (released by the caller). Each
- * conflicting key or place of comments takes the side pick names. */
+ * ours' document with the merge applied (released by the caller), *step
+ * the step to write it in (merged_step). Each conflicting key or place of
+ * comments takes the side pick names. */
 static int tree_merge(enum doc_format format, const struct doc *b, const struct gs_buf *ours,
 		      const struct gs_buf *theirs, int pick, struct doc *out, size_t *conflicts,
-		      struct gs_buf *where)
+		      struct gs_buf *where, int *step)
 {
 	struct tree_merge tm = { .d = out, .pick = pick };
 	struct doc o, t;
@@ -971,6 +1055,7 @@ static int tree_merge(enum doc_format format, const struct doc *b, const struct 
 	if (ret)
 		goto out;
 	*conflicts = tm.conflicts;
+	*step = merged_step(&o, &t, b);
 	if (ret || !where)
 		goto out;
 	ret = gs_buf_append(where, tm.where.data, tm.where.len);
@@ -987,12 +1072,12 @@ static int merge_text_over(enum doc_format format, const struct doc *b, const st
 			   const struct gs_buf *theirs, int pick, struct gs_buf *out, size_t *conflicts)
 {
 	struct doc d;
-	int ret;
+	int ret, step = 0;
 
 	doc_init(&d, format);
-	if ((ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL)))
+	if ((ret = tree_merge(format, b, ours, theirs, pick, &d, conflicts, NULL, &step)))
 		goto out;
-	ret = gitseal_plain_emit(&d, out);
+	ret = emit_merged(&d, step, out);
 out:
 	doc_release(&d);
 	return ret;
@@ -1056,7 +1141,7 @@ static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, cons
 /* The tree result's text: a clean line merge when it holds the same data
  * and comments at the same places (it keeps both sides' layout), else
  * ours' layout. */
-static int merged_text(enum doc_format format, struct doc *merged, const struct gs_buf *pb,
+static int merged_text(enum doc_format format, struct doc *merged, int step, const struct gs_buf *pb,
 		       const struct gs_buf *po, const struct gs_buf *pt, const char *path, struct gs_buf *out)
 {
 	struct gs_buf lines;
@@ -1078,7 +1163,7 @@ static int merged_text(enum doc_format format, struct doc *merged, const struct 
 	if (ret == GS_ERR_NOMEM)
 		goto out;
 	gs_error_clear(); /* a text that did not load only means: the tree's text */
-	if ((ret = gitseal_plain_emit(merged, out)))
+	if ((ret = emit_merged(merged, step, out)))
 		goto out;
 	/* the proof compares comments by their order: each must also come back
 	 * at its place (a new YAML end-of-line comment the writer cannot put at
@@ -1641,7 +1726,7 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 	struct gs_buf text;
 	struct doc merged;
 	size_t conflicts = 0;
-	int ret;
+	int ret, step = 0;
 
 	gs_buf_init(&text, true);
 	doc_init(&merged, format);
@@ -1650,7 +1735,7 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 		goto out;
 	}
 	ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
-			 &res->where);
+			 &res->where, &step);
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
 		/* a whole-file conflict names no key */
 		gs_error_clear();
@@ -1660,7 +1745,7 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 		ret = seal_conflict(f, path, v, &text, out);
 		goto out;
 	}
-	if (ret || (ret = merged_text(format, &merged, &v[0].plain, &v[1].plain, &v[2].plain, path, &text)))
+	if (ret || (ret = merged_text(format, &merged, step, &v[0].plain, &v[1].plain, &v[2].plain, path, &text)))
 		goto out;
 	if (text.len) /* an empty result stays empty, unsealed */
 		ret = seal_result(f, format, path, v, &text, out);

@@ -898,20 +898,69 @@ void comment_merge_init(struct comment_merge *cm, struct doc *d, int pick)
 	randombytes_buf(cm->hash_key, sizeof(cm->hash_key));
 }
 
-int comment_merge_node(struct comment_merge *cm, struct doc_node *merged, const struct doc_node *base,
-		       const struct doc_node *ours, const struct doc_node *theirs)
+/* The comments in up put on lines of their own at the top of host, or
+ * its end: a run of lines anchored by host's first item or its end. */
+static int host_comments(struct doc *d, struct doc_node *host, bool at_end, const struct nodes *up)
 {
-	const struct doc_node *v[3] = { base, ours, theirs };
+	struct doc_entry *out;
+	size_t n = 0;
+	int ret = 0;
+
+	if (!up->n || !is_collection(host))
+		return 0;
+	if (!(out = gs_arena_alloc(&d->arena, (host->count + up->n) * sizeof(*out))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (at_end && host->count) {
+		memcpy(out, host->entries, host->count * sizeof(*out));
+		n = host->count;
+	}
+	for (size_t i = 0; i < up->n && !ret; i++)
+		if (!(ret = put_comment(d, out, &n, up->v[i])))
+			out[n - 1].value->inline_comment = false; /* no line of an item to end */
+	if (ret)
+		return ret;
+	if (!at_end && host->count) {
+		memcpy(out + n, host->entries, host->count * sizeof(*out));
+		n += host->count;
+	}
+	host->entries = out;
+	host->count = n;
+	host->cap = n;
+	return 0;
+}
+
+/* One document's comments merged; what finds no place in merged (one
+ * that is no collection, or none) goes to host when given, else only
+ * counts as a conflict. */
+static int merge_document(struct comment_merge *cm, struct doc_node *merged, const struct doc_node *const v[3],
+			  struct doc_node *host, bool at_end)
+{
 	struct nodes up = { 0 };
 	struct gs_buf path;
 	int ret;
 
 	gs_buf_init(&path, false);
-	if (!(ret = gs_buf_append_str(&path, "")))
-		ret = merge_level(cm, merged, v, &path, &up);
-	free(up.v); /* a document that is no collection: its conflict is counted */
+	if (!(ret = gs_buf_append_str(&path, "")) && !(ret = merge_level(cm, merged, v, &path, &up)) && host)
+		ret = host_comments(cm->d, host, at_end, &up);
+	free(up.v);
 	gs_buf_release(&path);
 	return ret;
+}
+
+int comment_merge_node(struct comment_merge *cm, struct doc_node *merged, const struct doc_node *base,
+		       const struct doc_node *ours, const struct doc_node *theirs)
+{
+	const struct doc_node *v[3] = { base, ours, theirs };
+
+	return merge_document(cm, merged, v, NULL, false);
+}
+
+int comment_merge_gone(struct comment_merge *cm, struct doc_node *host, bool at_end, const struct doc_node *base,
+		       const struct doc_node *ours, const struct doc_node *theirs)
+{
+	const struct doc_node *v[3] = { base, ours, theirs };
+
+	return merge_document(cm, NULL, v, host, at_end);
 }
 
 /* ---- comparing ---- */

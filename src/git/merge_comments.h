@@ -38,6 +38,15 @@ int comment_merge_node(struct comment_merge *cm, struct doc_node *merged, const 
 		       const struct doc_node *ours, const struct doc_node *theirs)
 	__attribute__((warn_unused_result));
 
+/* The comments of a document the merged file does not keep (the base's,
+ * which the side whose documents were taken changed or removed): every
+ * place a side changed there conflicts, as above, and what the place
+ * takes (cm->pick's side) goes to the top of host (a merged document), or
+ * its end (at_end), so that each side of the markers shows its comments.
+ * ours or theirs may be NULL. */
+int comment_merge_gone(struct comment_merge *cm, struct doc_node *host, bool at_end, const struct doc_node *base,
+		       const struct doc_node *ours, const struct doc_node *theirs) __attribute__((warn_unused_result));
+
 /* Whether a and b hold the same comments at the same places (their data
  * being the same); the order of keys aside. inline_as_above: an
  * end-of-line comment and one on the line above its item count as the

@@ -193,11 +193,6 @@ int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *
 	return 0;
 }
 
-int gitseal_plain_emit(struct doc *d, struct gs_buf *out)
-{
-	return sops_plain_emit(d, d->format, NULL, out);
-}
-
 static bool has_string(char *const *list, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)

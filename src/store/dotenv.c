@@ -280,10 +280,12 @@ static int patch_lines(const struct doc *d, const struct doc_node *root, struct 
 
 /* sops EmitPlainFile (the first document only): the entries, then the
  * metadata flattened into sops_ keys. */
-static int put_rest(struct gs_buf *out, const struct doc_node *root, bool only_new, bool kept, bool first)
+static int put_rest(struct gs_buf *out, const struct doc *d, const struct doc_node *root, bool only_new, bool kept,
+		    bool first)
 {
 	int ret = 0;
 
+	(void)d;
 	(void)first;
 	for (size_t i = 0; i < root->count && !ret; i++) {
 		const struct doc_entry *e = &root->entries[i];

@@ -347,12 +347,12 @@ int store_flat_emit(const struct doc *d, const struct store_flat_writer *w, cons
 	if (!root || root->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "the top level must be a mapping");
 	if (d->format != w->format || !d->source.data || (opts && opts->fresh) || root->span.start == DOC_NO_POS)
-		return w->put_rest(out, root, false, false, true);
+		return w->put_rest(out, d, root, false, false, true);
 	store_edits_init(&ed);
 	gs_buf_init(&tail, true);
 	if ((ret = w->patch(d, root, &ed)) < 0 || (ret = cut_changed_metadata(d, root, &ed, &kept)) < 0 ||
 	    (ret = store_edits_apply(&ed, d->source.data, d->source.len, out)) < 0 ||
-	    (ret = w->put_rest(&tail, root, true, kept, out->len == start)) < 0)
+	    (ret = w->put_rest(&tail, d, root, true, kept, out->len == start)) < 0)
 		goto out;
 	ret = store_put_tail(out, start, &tail);
 out:

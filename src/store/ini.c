@@ -17,6 +17,7 @@
  * an error (go-ini keeps the last value in the first place, which patch
  * output could not honour); an empty DEFAULT section is not a mapping of
  * the document; blank lines split comment runs. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -824,12 +825,17 @@ static bool ends_with_comment(const struct gs_buf *out)
 	return start < end && (s[start] == ';' || s[start] == '#');
 }
 
-/* The comment character a text is written after: the reader strips the
- * comment's own character and spaces (stripCommentChar), so a text that
- * starts with ';' goes after '#', any other after ';'. */
-static const char *comment_lead(const char *t, size_t n)
+/* The comment character a text is written after: the file's (lead, see
+ * file_comment_char); the reader strips the comment's own character and
+ * spaces (stripCommentChar), so a text that starts with it goes after the
+ * other one. */
+static const char *comment_lead(char lead, const char *t, size_t n)
 {
-	return n && t[0] == ';' ? "# " : "; ";
+	bool hash = lead == '#';
+
+	if (n && t[0] == (hash ? '#' : ';'))
+		hash = !hash;
+	return hash ? "# " : "; ";
 }
 
 /* A comment, one line per line of its text (put_comment_lines: without
@@ -841,7 +847,7 @@ static const char *comment_lead(const char *t, size_t n)
  * blank line keeps this one apart (found by fuzz_ini). after_char: the
  * comment character is written already, and the text does not start with
  * it or a space. */
-static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool after_char)
+static int put_comment_lines(struct gs_buf *out, char lead, const char *t, size_t n, bool after_char)
 {
 	size_t pos = 0;
 	int ret = 0;
@@ -858,7 +864,7 @@ static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool a
 		c = skip_space(t, pos, le);
 		if ((pos && c < le && (t[c] == ';' || t[c] == '#')) || (!pos && after_char))
 			ret = store_put(out, t + pos, b - pos);
-		else if (!(ret = puts_(out, comment_lead(t + a, b - a))))
+		else if (!(ret = puts_(out, comment_lead(lead, t + a, b - a))))
 			ret = store_put(out, t + a, b - a);
 		if (ret || (pos = le + 1) > n)
 			return ret;
@@ -870,13 +876,13 @@ static int put_comment_lines(struct gs_buf *out, const char *t, size_t n, bool a
 
 /* A comment on lines of its own, apart from a comment line that ends
  * what out holds from `from` on. */
-static int put_comment(struct gs_buf *out, size_t from, const char *t, size_t n)
+static int put_comment(struct gs_buf *out, char lead, size_t from, const char *t, size_t n)
 {
 	int ret = 0;
 
 	if (out->len > from && ends_with_comment(out) && (ret = store_put(out, "\n", 1)))
 		return ret;
-	if ((ret = put_comment_lines(out, t, n, false)))
+	if ((ret = put_comment_lines(out, lead, t, n, false)))
 		return ret;
 	return store_put(out, "\n", 1);
 }
@@ -891,11 +897,11 @@ static bool fits_inline(const struct doc_node *c, bool after_header)
 	       !(c->len && c->text[0] == ' ');
 }
 
-static int put_inline_comment(struct gs_buf *out, const struct doc_node *c)
+static int put_inline_comment(struct gs_buf *out, char lead, const struct doc_node *c)
 {
 	int ret;
 
-	if ((ret = store_put(out, " ", 1)) || (ret = puts_(out, comment_lead(c->text, c->len))) ||
+	if ((ret = store_put(out, " ", 1)) || (ret = puts_(out, comment_lead(lead, c->text, c->len))) ||
 	    (ret = store_put(out, c->text, c->len)))
 		return ret;
 	return 0;
@@ -940,7 +946,7 @@ static bool ends_with_comments(const struct doc_node *sec)
 
 /* A key line: the key, its value, and an end-of-line comment after it when
  * the reader takes it back there (*took). */
-static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t align,
+static int put_key_line(struct gs_buf *out, char lead, const struct doc_entry *e, size_t align,
 			const struct doc_entry *next, bool *took)
 {
 	const struct doc_node *v = e->value;
@@ -961,7 +967,7 @@ static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t al
 	if (ret)
 		return ret;
 	if (inline_next && takes_inline_comment(st, v->text, v->len, next->value)) {
-		if ((ret = put_inline_comment(out, next->value)))
+		if ((ret = put_inline_comment(out, lead, next->value)))
 			return ret;
 		*took = true;
 	}
@@ -970,7 +976,7 @@ static int put_key_line(struct gs_buf *out, const struct doc_entry *e, size_t al
 
 /* A section in go-ini layout: section comments, header, aligned keys.
  * more: other sections follow. */
-static int put_section(struct gs_buf *out, const char *name, size_t name_len,
+static int put_section(struct gs_buf *out, char lead, const char *name, size_t name_len,
 		       const struct doc_node *sec, bool first, bool more)
 {
 	size_t align = 0, i = 0, keys = 0;
@@ -1000,7 +1006,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			continue;
 		if (e->key || e->value->kind != DOC_COMMENT || (keys && e->value->style != INI_SECTION_COMMENT))
 			break;
-		if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
+		if ((ret = put_comment(out, lead, 0, e->value->text, e->value->len)))
 			goto out;
 	}
 	if (!name_len || memchr(name, '\n', name_len))
@@ -1037,7 +1043,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 			if (more && !next_live(sec, i) && ends_with_comments(sec))
 				return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 					       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
-			if ((ret = put_comment(out, 0, e->value->text, e->value->len)))
+			if ((ret = put_comment(out, lead, 0, e->value->text, e->value->len)))
 				goto out;
 			continue;
 		}
@@ -1046,7 +1052,7 @@ static int put_section(struct gs_buf *out, const char *name, size_t name_len,
 		next = next_live(sec, i);
 		if (next && (!more || key_follows(sec, (size_t)(next - sec->entries))))
 			next = NULL;
-		if ((ret = put_key_line(out, e, align, next, &took)))
+		if ((ret = put_key_line(out, lead, e, align, next, &took)))
 			goto out;
 		while (took && &sec->entries[i] != next)
 			i++;
@@ -1095,7 +1101,7 @@ static int put_sops_section(struct gs_buf *out, const struct doc_node *meta, boo
 	}
 	if ((ret = store_flatten(meta, "", collect_flat, &c)))
 		goto out;
-	ret = put_section(out, SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
+	ret = put_section(out, ';', SOPS_METADATA_KEY, SOPS_METADATA_KEY_LEN, c.sec, first, false);
 out:
 	gs_buf_release(&c.esc);
 	doc_release(&tmp);
@@ -1116,10 +1122,53 @@ static bool more_sections(const struct doc_node *root, size_t i, bool only_new)
 	return false;
 }
 
-/* Sections with no source text, and new metadata, at the end. */
-static int put_sections(struct gs_buf *out, const struct doc_node *root, bool only_new,
+static size_t comment_char_at(const char *src, size_t text_start);
+
+/* The comment character of the file d was loaded from: that of its
+ * first comment, ';' (go-ini's) when it has none. Comments written anew
+ * take it, so that the file keeps looking like itself. */
+static char file_comment_char(const struct doc *d, const struct doc_node *root)
+{
+	const char *src = (const char *)d->source.data;
+
+	for (size_t i = 0; src && i < root->count; i++) {
+		const struct doc_node *sec = root->entries[i].value;
+
+		for (size_t j = 0; sec && sec->kind == DOC_MAP && j < sec->count; j++) {
+			const struct doc_node *c = sec->entries[j].value;
+			size_t at;
+
+			if (!c || c->kind != DOC_COMMENT || c->span.start == DOC_NO_POS || c->span.start > d->source.len)
+				continue;
+			at = comment_char_at(src, c->span.start);
+			if (at < d->source.len && (src[at] == '#' || src[at] == ';'))
+				return src[at];
+		}
+	}
+	return ';';
+}
+
+/* Where a new section at root's entry i goes in the file: before the next
+ * section the file holds and keeps (at the start of its first line, the
+ * comments above its header included), so that the sections keep the
+ * tree's order; DOC_NO_POS when none follows (the end of the file). */
+static size_t new_section_at(const struct doc_node *root, size_t i)
+{
+	while (++i < root->count) {
+		const struct doc_entry *e = &root->entries[i];
+
+		if (!e->removed && e->key && !key_is(e, SOPS_METADATA_KEY) && e->value->span.start != DOC_NO_POS)
+			return e->value->span.start;
+	}
+	return DOC_NO_POS;
+}
+
+/* Sections with no source text (those patch_sections put before a
+ * section of the file aside), and new metadata, at the end. */
+static int put_sections(struct gs_buf *out, const struct doc *d, const struct doc_node *root, bool only_new,
 			bool skip_loaded_meta, bool first)
 {
+	char lead = file_comment_char(d, root);
 	size_t before;
 	int ret = 0;
 
@@ -1133,6 +1182,8 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 			if (only_new && e->value->span.start != DOC_NO_POS &&
 			    (!sops || skip_loaded_meta))
 				continue;
+			if (only_new && !sops && new_section_at(root, i) != DOC_NO_POS)
+				continue;
 			before = out->len;
 			if (!first)
 				if ((ret = store_put(out, "\n", 1)))
@@ -1140,7 +1191,7 @@ static int put_sections(struct gs_buf *out, const struct doc_node *root, bool on
 			if (sops)
 				ret = put_sops_section(out, e->value, first);
 			else
-				ret = put_section(out, e->key, e->key_len, e->value, first,
+				ret = put_section(out, lead, e->key, e->key_len, e->value, first,
 						  more_sections(root, i, only_new));
 			if (ret)
 				goto out;
@@ -1246,8 +1297,8 @@ static bool closes_value_before(const struct doc_node *sec, size_t i)
  * header would close there), and goes on a line of its own below the
  * header, where it is still the section's first comment, as long as a key
  * follows to keep it in this section. */
-static int patch_comment(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
-			 size_t i)
+static int patch_comment(struct store_edits *ed, char lead, const char *src, size_t len,
+			 const struct doc_entry *se, size_t i)
 {
 	const struct doc_node *sec = se->value, *v = sec->entries[i].value;
 	size_t mark = ed->pool.len, from = comment_char_at(src, v->span.start);
@@ -1271,11 +1322,11 @@ static int patch_comment(struct store_edits *ed, const char *src, size_t len, co
 	if (!moved && (!v->len || (v->text[0] != src[from] && v->text[0] != ' ')))
 		from = v->span.start;
 	if (from == v->span.start)
-		ret = put_comment_lines(&ed->pool, v->text, v->len, true);
-	else if (v->inline_comment && !moved && !(ret = puts_(&ed->pool, comment_lead(v->text, v->len))))
+		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, true);
+	else if (v->inline_comment && !moved && !(ret = puts_(&ed->pool, comment_lead(lead, v->text, v->len))))
 		ret = store_put(&ed->pool, v->text, v->len);
 	else if (!v->inline_comment || moved)
-		ret = put_comment_lines(&ed->pool, v->text, v->len, false);
+		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, false);
 	if (!ret && moved && comment_line_at(src, len, line_end(src, len, v->span.end)))
 		ret = store_put(&ed->pool, "\n", 1);
 	if (ret)
@@ -1328,8 +1379,8 @@ out:
 }
 
 /* The edit for an entry of the file that was removed or changed, if any. */
-static int patch_entry(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
-		       size_t i)
+static int patch_entry(struct store_edits *ed, char lead, const char *src, size_t len,
+		       const struct doc_entry *se, size_t i)
 {
 	const struct doc_entry *e = &se->value->entries[i];
 	const struct doc_node *v = e->value;
@@ -1340,7 +1391,7 @@ static int patch_entry(struct store_edits *ed, const char *src, size_t len, cons
 	if (e->removed)
 		return store_edits_push(ed, v->span.start, v->span.end, ed->pool.len);
 	if (v->dirty && v->kind == DOC_COMMENT)
-		return patch_comment(ed, src, len, se, i);
+		return patch_comment(ed, lead, src, len, se, i);
 	if (v->dirty || v->span.start == DOC_NO_POS)
 		return patch_value(ed, src, len, se->value, i);
 	return 0;
@@ -1380,7 +1431,7 @@ static size_t insert_point(const char *src, const struct doc_entry *se, size_t j
  * right after a comment line, or right before one, would read back as
  * one comment with it: a blank line keeps them apart (as it does after a
  * line cut before them). */
-static int insert_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_node *sec,
+static int insert_entries(struct store_edits *ed, char lead, const char *src, size_t len, const struct doc_node *sec,
 			  size_t from, size_t to, size_t at)
 {
 	size_t mark = ed->pool.len;
@@ -1390,21 +1441,26 @@ static int insert_entries(struct store_edits *ed, const char *src, size_t len, c
 	for (size_t i = from; i < to; i++)
 		cut = cut || (sec->entries[i].removed && loaded(&sec->entries[i]));
 	for (size_t i = from; i < to; i++) {
-		const struct doc_entry *e = &sec->entries[i];
-		bool took;
+		const struct doc_entry *e = &sec->entries[i], *next = next_live(sec, i);
+		bool took = false;
 
 		if (e->removed || loaded(e) || (!e->key && e->value->kind != DOC_COMMENT))
 			continue;
 		if (ed->pool.len == mark && at > 0 && src[at - 1] != '\n' && (ret = store_put(&ed->pool, "\n", 1)))
 			goto out;
+		/* a new key's own new end-of-line comment stays on its line */
+		if (next && (next - sec->entries >= (ptrdiff_t)to || loaded(next)))
+			next = NULL;
 		if (e->key) {
-			ret = put_key_line(&ed->pool, e, 0, NULL, &took);
+			ret = put_key_line(&ed->pool, lead, e, 0, next, &took);
+			if (took)
+				i = (size_t)(next - sec->entries);
 		} else if (ed->pool.len == mark + (at > 0 && src[at - 1] != '\n') &&
 			   (comment_line_before(src, len, at) || cut)) {
 			if (!(ret = store_put(&ed->pool, "\n", 1)))
-				ret = put_comment(&ed->pool, ed->pool.len, e->value->text, e->value->len);
+				ret = put_comment(&ed->pool, lead, ed->pool.len, e->value->text, e->value->len);
 		} else {
-			ret = put_comment(&ed->pool, mark, e->value->text, e->value->len);
+			ret = put_comment(&ed->pool, lead, mark, e->value->text, e->value->len);
 		}
 		if (ret)
 			goto out;
@@ -1451,14 +1507,14 @@ static size_t new_section_comments(const struct doc_entry *se)
  * header; each run of the others before the next entry it keeps, on that
  * entry's line; the rest (and all after one that cannot go so) after the
  * section's last kept line, `end`. */
-static int insert_new_entries(struct store_edits *ed, const char *src, size_t len, const struct doc_entry *se,
+static int insert_new_entries(struct store_edits *ed, char lead, const char *src, size_t len, const struct doc_entry *se,
 			      size_t end)
 {
 	const struct doc_node *sec = se->value;
 	size_t from = new_section_comments(se);
 	int ret = 0;
 
-	if (from && (ret = insert_entries(ed, src, len, sec, 0, from, line_begin(src, se->key_span.start))))
+	if (from && (ret = insert_entries(ed, lead, src, len, sec, 0, from, line_begin(src, se->key_span.start))))
 		return ret;
 	for (size_t j = from; j < sec->count; j++) {
 		const struct doc_entry *e = &sec->entries[j];
@@ -1475,15 +1531,15 @@ static int insert_new_entries(struct store_edits *ed, const char *src, size_t le
 		}
 		if (any && (at = insert_point(src, se, j, key)) == DOC_NO_POS)
 			break;
-		if (any && (ret = insert_entries(ed, src, len, sec, from, j, at)))
+		if (any && (ret = insert_entries(ed, lead, src, len, sec, from, j, at)))
 			return ret;
 		from = j + 1;
 	}
-	return insert_entries(ed, src, len, sec, from, sec->count, end);
+	return insert_entries(ed, lead, src, len, sec, from, sec->count, end);
 }
 
 /* One section of the file: its entries' edits, then the new entries. */
-static int patch_section(struct store_edits *ed, const char *src, size_t len,
+static int patch_section(struct store_edits *ed, char lead, const char *src, size_t len,
 			 const struct doc_entry *se)
 {
 	const struct doc_node *sec = se->value;
@@ -1506,10 +1562,10 @@ static int patch_section(struct store_edits *ed, const char *src, size_t len,
 
 			insert = insert == DOC_NO_POS || end > insert ? end : insert;
 		}
-		if ((ret = patch_entry(ed, src, len, se, i)))
+		if ((ret = patch_entry(ed, lead, src, len, se, i)))
 			goto out;
 	}
-	ret = insert_new_entries(ed, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert);
+	ret = insert_new_entries(ed, lead, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert);
 out:
 	return ret;
 }
@@ -1540,22 +1596,43 @@ static bool ends_with_comment_line(const struct doc_entry *se)
 	return false;
 }
 
+/* A new section written before the file's section at at (new_section_at),
+ * a blank line after it. */
+static int insert_section(struct store_edits *ed, char lead, const struct doc_entry *e, size_t at)
+{
+	size_t mark = ed->pool.len;
+	int ret;
+
+	if ((ret = put_section(&ed->pool, lead, e->key, e->key_len, e->value, false, true)) ||
+	    (ret = store_put(&ed->pool, "\n", 1)))
+		return ret;
+	return store_edits_push(ed, at, at, mark);
+}
+
 static int patch_sections(const struct doc *d, const struct doc_node *root, struct store_edits *ed)
 {
+	char lead = file_comment_char(d, root);
 	int ret;
 
 	for (size_t i = 0; i < root->count; i++) {
 		const struct doc_entry *e = &root->entries[i];
+		size_t at;
 
-		if (!e->key || key_is(e, SOPS_METADATA_KEY) || e->value->span.start == DOC_NO_POS)
+		if (!e->key || key_is(e, SOPS_METADATA_KEY))
 			continue;
+		if (e->value->span.start == DOC_NO_POS) {
+			if (!e->removed && (at = new_section_at(root, i)) != DOC_NO_POS &&
+			    (ret = insert_section(ed, lead, e, at)) < 0)
+				return ret;
+			continue;
+		}
 		/* such comments stood before [sops] (the loader gives comments
 		 * before any other header to that section): with [sops] cut or
 		 * sections added after them, they would go to the next section */
 		if (!e->removed && ends_with_comment_line(e) && more_sections(root, i, false))
 			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
 				       "written in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
-		if ((ret = patch_section(ed, (const char *)d->source.data, d->source.len, e)) < 0)
+		if ((ret = patch_section(ed, lead, (const char *)d->source.data, d->source.len, e)) < 0)
 			return ret;
 	}
 	return 0;

@@ -133,7 +133,8 @@ int store_meta_ranges_add(struct doc *d, size_t start, size_t end) __attribute__
 struct store_flat_writer {
 	enum doc_format format;
 	int (*patch)(const struct doc *d, const struct doc_node *root, struct store_edits *ed);
-	int (*put_rest)(struct gs_buf *out, const struct doc_node *root, bool only_new, bool kept, bool first);
+	int (*put_rest)(struct gs_buf *out, const struct doc *d, const struct doc_node *root, bool only_new, bool kept,
+			bool first);
 };
 int store_flat_emit(const struct doc *d, const struct store_flat_writer *w, const struct store_emit_opts *opts,
 		    struct gs_buf *out) __attribute__((warn_unused_result));

@@ -28,7 +28,7 @@ int store_yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
  * string that did not change. */
 static int emit_fresh(const struct doc *d, const struct yaml_syntax *syn, size_t step, struct gs_buf *out)
 {
-	struct yfresh f = { .out = out, .step = step };
+	struct yfresh f = { .out = out, .step = step, .keep_new_flow = d->keep_new_flow };
 	int ret = 0;
 
 	if (syn && syn->trusted && d->source.data && syn->lx.src == d->source.data) {
@@ -152,6 +152,13 @@ int store_yaml_flat_block_step(const struct gs_buf *text)
 		p = eol + (eol < end);
 	}
 	return step >= 1 && step <= 9 ? step : 0;
+}
+
+int store_yaml_nested_step(const struct doc *d)
+{
+	const struct yaml_syntax *syn = yaml_syntax_of(d);
+
+	return syn && syn->step <= 64 ? (int)syn->step : 0;
 }
 
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)

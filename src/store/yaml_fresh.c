@@ -374,10 +374,13 @@ static bool holds_comment(const struct doc_node *n)
 }
 
 /* A collection the source wrote in flow style stays in it, when no
- * comment in it would need a line of its own. */
-static bool stays_flow(const struct yfresh *f, const struct doc_node *v)
+ * comment in it would need a line of its own; also one another version of
+ * the file wrote so, where the document asks for that (keep_new_flow: a
+ * merge takes theirs' value whole). The layout sops writes (no source
+ * kept) is block style. */
+bool yfresh_stays_flow(const struct yfresh *f, const struct doc_node *v)
 {
-	return v->flow && ysyn_node(f->syn, v) && !holds_comment(v);
+	return v->flow && f->syn && (f->keep_new_flow || ysyn_node(f->syn, v)) && !holds_comment(v);
 }
 
 /* `at_line` when the first entry goes where the caller left off (after
@@ -473,7 +476,7 @@ static int fresh_value_at(struct yfresh *f, const struct doc_node *v, size_t col
 	if (yfresh_is_empty(v))
 		return put_str(f->out, v->kind == DOC_MAP ? "{}\n" : "[]\n");
 	/* comments alone in block style would leave a null (fuzz_yaml) */
-	if (!yfresh_holds_items(v) || stays_flow(f, v)) {
+	if (!yfresh_holds_items(v) || yfresh_stays_flow(f, v)) {
 		ret = yfresh_flow_brackets(f, v, child);
 		return ret ? ret : put(f->out, "\n", 1);
 	}

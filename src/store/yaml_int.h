@@ -299,6 +299,7 @@ struct yfresh {
 	 * takes the file's own step (0: step) */
 	size_t meta_step;
 	bool keep_positional; /* floats as sops's text where it reads back as a float */
+	bool keep_new_flow;   /* struct doc's: a collection new to syn keeps its flow style */
 	/* when patching: the records, whose scalars keep the quoting they had */
 	const struct yaml_syntax *syn;
 	/* the last literal block written: where it ends in out, the column of
@@ -354,6 +355,10 @@ int yfresh_tag(struct yfresh *f, const char *tag) __attribute__((warn_unused_res
 bool yfresh_is_empty(const struct doc_node *n);
 /* Whether a collection holds a live entry other than a comment. */
 bool yfresh_holds_items(const struct doc_node *n);
+/* Whether a collection is written in flow style: one the source (or,
+ * with keep_new_flow, another version of the file) wrote so, holding no
+ * comment, where the file's layout is kept. */
+bool yfresh_stays_flow(const struct yfresh *f, const struct doc_node *v);
 /* A comment's text, its line breaks written as spaces. */
 int yfresh_comment_text(struct yfresh *f, const struct doc_node *c) __attribute__((warn_unused_result));
 

@@ -665,9 +665,17 @@ static bool comment_on_line(const struct patcher *p, const struct ynode *er, siz
 
 /* Whether render() writes v after its indicator on one line (a
  * multi-line string may still become a literal block). */
-static bool one_line_value(const struct doc_node *v)
+/* A value new to this text that is written in flow style (a merge's,
+ * from theirs' text): on one line, holding no comment. */
+static bool new_flow(const struct patcher *p, const struct doc_node *v)
 {
-	return v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || yfresh_is_empty(v) || !yfresh_holds_items(v);
+	return p->fresh.keep_new_flow && !ysyn_node(p->syn, v) && yfresh_stays_flow(&p->fresh, v);
+}
+
+static bool one_line_value(const struct patcher *p, const struct doc_node *v)
+{
+	return v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || yfresh_is_empty(v) || !yfresh_holds_items(v) ||
+	       new_flow(p, v);
 }
 
 static int write_comment(struct patcher *p, const struct doc_node *v);
@@ -693,7 +701,7 @@ static int keep_comment_after(struct patcher *p, const struct doc_node *c, const
 	    !ysrc_same_line(p->lx, tend(p, er->last), tstart(p, t)))
 		return 0;
 	/* a collection written in flow style keeps it after itself */
-	if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && one_line_value(v))
+	if ((v->kind == DOC_MAP || v->kind == DOC_LIST) && one_line_value(p, v))
 		return 0;
 	for (size_t j = 0; j < c->count && !comment; j++) {
 		const struct ynode *r = entry_rec(p, &c->entries[j]);
@@ -755,7 +763,7 @@ static int keep_comment_before(struct patcher *p, const struct doc_node *c, cons
 		return 0;
 	if ((r->flags & YN_INLINE) && tok > or->body) {
 		/* after a block collection it stays on the key's line */
-		if (!one_line_value(owner->value) || !ysrc_same_line(p->lx, tstart(p, first), tstart(p, tok)))
+		if (!one_line_value(p, owner->value) || !ysrc_same_line(p->lx, tstart(p, first), tstart(p, tok)))
 			return 0;
 	} else if (!(tok > or->ind && tok < or->body && comment_lines_before_value(p, or))) {
 		return 0;
@@ -829,20 +837,23 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	 * follow a collection's bracket and be read after it: the value
 	 * then stays below */
 	if (s.own_line && (er->kind == DOC_MAP || er->kind == DOC_LIST) && !(er->flags & YN_FLOW) &&
-	    !(er->flags & YN_ALIAS) && one_line_value(v) &&
+	    !(er->flags & YN_ALIAS) && one_line_value(p, v) &&
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) || moved_scalar_leaves_comment(p, &s, er) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||
 	    comments_before(p, v, er) ||
-	    (!one_line_value(v) && (comment_below_value(p, er, s.owner) || comment_above_alias(p, er))))
+	    (!one_line_value(p, v) && (comment_below_value(p, er, s.owner) || comment_above_alias(p, er))))
 		return RERENDER;
 	if ((ret = drop_tags(p, er)))
 		return ret;
 	hm = p->ed.pool.len;
 	p->ref = NULL;
+	/* a value new to this text (a merge's, from theirs) keeps its flow style */
 	ret = render(p, &s, v, c->kind == DOC_LIST, prefer,
-		     (er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS), &bm);
+		     ((er->flags & YN_FLOW) && ysyn_node(p->syn, v) == er && !(er->flags & YN_ALIAS)) ||
+			     new_flow(p, v),
+		     &bm);
 	if (ret)
 		goto out;
 	plain = p->ref || wrote_plain(p, hm, bm);
@@ -1849,6 +1860,7 @@ int yaml_patch(const struct doc *d, const struct yaml_syntax *syn, size_t step, 
 	p.fresh.out = &p.ed.pool;
 	p.fresh.step = step;
 	p.fresh.keep_positional = true;
+	p.fresh.keep_new_flow = d->keep_new_flow;
 	p.fresh.syn = syn;
 	/* an indentation indicator is one digit (fuzz_yaml: "|10" does not
 	 * load): past 9, blocks step in by 2 */

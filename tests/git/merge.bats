@@ -370,7 +370,7 @@ teardown() { gs_teardown; }
 	merge_three c.ini '[db]\n# k\nuser = x\npass = y\n' '[db]\n# k\nuser = x2\npass = y\n' \
 		'[db]\n# k\nuser = x\n# new\npass = y\n'
 	[ "$status" -eq 0 ]
-	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n; new\npass = y')" ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\n# k\nuser = x2\n# new\npass = y')" ]
 	assert_status_clean
 }
 
@@ -447,7 +447,7 @@ teardown() { gs_teardown; }
 	merge_three d.ini '[db]\nk = base-k-secret\n' '[db]\nk = base-k-secret\n# ours-end-secret\n' \
 		'[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n'
 	[ "$status" -eq 0 ]
-	[ "$(cat secrets/d.ini)" = "$(printf '[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[db]\nk = base-k-secret\n\n[b]\nx = theirs-x-secret\n# ours-end-secret')" ]
 	assert_status_clean
 	# in a conflict, each side keeps it at the end of its file
 	merge_three e.ini '[db]\nk = base-k-secret\n' '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n' \
@@ -476,7 +476,7 @@ teardown() { gs_teardown; }
 	# ours' side: ours' removal of [sec1] with theirs' clean change; theirs'
 	# side: the same, and theirs' comment
 	[ "$(conflict_side_text secrets/k.ini ours)" = "$(printf '[db]\n# note\nkey = theirs-key-secret')" ]
-	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n; theirs-note-secret')" ]
+	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret')" ]
 	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
 	assert_markers_refused_at_commit secrets/k.ini
@@ -724,4 +724,65 @@ teardown() { gs_teardown; }
 	assert_side_holds secrets/s.ini ours '# top of db' 'user = ours-u-secret' '# about pass'
 	assert_sides_are_checkouts secrets/s.ini
 	assert_no_plaintext_in_git base-x-secret ours-x-secret theirs-scalar-secret ours-scalar-secret theirs-x-secret base-k-secret ours-k-secret theirs-b-secret base-u-secret ours-u-secret
+}
+
+# A file with no nested map sets no step: a side written afresh took
+# yaml.v3's 4 where theirs' text had 2 (teammates saw other bytes than
+# `git checkout --theirs` gives)
+@test "a side written afresh into a file with no nesting takes the step of the side it comes from, or of the file's blocks; theirs' flow lists stay flow" {
+	commit_age_rule
+	merge_three f.yaml 'a: 1\nb: 2\n' 'a: 1\nb: ours\n' 'a: 1\nb:\n  c: theirs\n  d: 2\n'
+	assert_merge_conflict secrets/f.yaml 'changed on both sides: b'
+	[ "$(cat secrets/f.yaml)" = "$(printf 'a: 1\n<<<<<<< ours\nb: ours\n=======\nb:\n  c: theirs\n  d: 2\n>>>>>>> theirs')" ]
+	assert_sides_are_checkouts secrets/f.yaml
+	git merge --abort
+	# nothing nested anywhere: a block scalar's 2 is the file's step
+	merge_three h.yaml 'k: |\n  line\nb:\n  x: 1\n' 'k: |\n  line\nb: ours\n' 'k: |\n  line\nb:\n  x: 2\n'
+	assert_merge_conflict secrets/h.yaml 'changed on both sides: b'
+	[ "$(cat secrets/h.yaml)" = "$(printf 'k: |\n  line\n<<<<<<< ours\nb: ours\n=======\nb:\n  x: 2\n>>>>>>> theirs')" ]
+	git merge --abort
+	# theirs' flow list stays one (it came back in block style)
+	merge_three l.yaml 'a: 1\nb:\n  c: 1\n' 'a: 1\nb:\n  c: ours\n' 'a: 1\nb: [theirs]\n'
+	assert_merge_conflict secrets/l.yaml 'changed on both sides: b'
+	assert_side_holds secrets/l.yaml theirs 'b: [theirs]'
+	assert_sides_are_checkouts secrets/l.yaml
+}
+
+# A key ours removed and theirs changed: theirs' side of the markers (and
+# the base's, which places the markers) brought it back at the end of its
+# map, so the markers stood there, away from where the key stood
+@test "a key or section brought back by a conflict's side stands where it stood" {
+	commit_age_rule
+	merge_three k.yaml 'a: 1\nb: 2\nc: 3\nd: 4\n' 'a: 1\nc: 3\nd: ours\n' 'a: 1\nb: theirs\nc: 3\nd: 4\n'
+	assert_merge_conflict secrets/k.yaml 'changed on both sides: b'
+	[ "$(cat secrets/k.yaml)" = "$(printf 'a: 1\n<<<<<<< ours\n=======\nb: theirs\n>>>>>>> theirs\nc: 3\nd: ours')" ]
+	git merge --abort
+	merge_three k.env 'A=1\nB=2\nC=3\n' 'A=1\nC=ours\n' 'A=1\nB=theirs\nC=3\n'
+	assert_merge_conflict secrets/k.env 'changed on both sides: B'
+	[ "$(cat secrets/k.env)" = "$(printf 'A=1\n<<<<<<< ours\n=======\nB=theirs\n>>>>>>> theirs\nC=ours')" ]
+	git merge --abort
+	# INI: a key, and a section before another one of the file
+	merge_three k.ini '[s]\na = 1 ; eol\nb = 2\nc = 3\n\n[t]\nx = 1\n\n; about u\n[u]\ny = 1\n' \
+		'[s]\na = 1 ; eol\nc = 3\n\n; about u\n[u]\ny = 1\n' \
+		'[s]\na = 1 ; eol\nb = theirs\nc = 3\n\n[t]\nx = theirs\n\n; about u\n[u]\ny = 1\n'
+	assert_merge_conflict secrets/k.ini 'changed on both sides: s.b, t'
+	assert_sides_are_checkouts secrets/k.ini
+	grep -qx 'a = 1 ; eol' secrets/k.ini
+}
+
+# A comment the INI writer put in anew (added by theirs next to a conflict,
+# or a new key's end-of-line comment) was written after ';' in a file that
+# uses '#', and a new key's end-of-line comment went on a line of its own
+@test "INI: a comment written anew takes the file's comment character and stays at the end of its key's line" {
+	commit_age_rule
+	merge_three c.ini '[s]\n# top\na = 1\nb = 2\n' '[s]\n# top\na = ours\nb = 2\n' \
+		'[s]\n# top\na = theirs\n# about b\nb = 2\nc = 3 # eol\n'
+	assert_merge_conflict secrets/c.ini 'changed on both sides: s.a'
+	[ "$(cat secrets/c.ini)" = "$(printf '[s]\n# top\n<<<<<<< ours\na = ours\n=======\na = theirs\n>>>>>>> theirs\n# about b\nb = 2\nc = 3 # eol')" ]
+	git merge --abort
+	# a file that uses ';' keeps it
+	merge_three d.ini '[s]\n; top\na = 1\nb = 2\n' '[s]\n; top\na = ours\nb = 2\n' \
+		'[s]\n; top\na = theirs\n# about b\nb = 2\n'
+	assert_merge_conflict secrets/d.ini 'changed on both sides: s.a'
+	grep -qx '; about b' secrets/d.ini
 }

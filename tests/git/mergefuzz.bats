@@ -460,3 +460,41 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	[ "$(cat secrets/f.env)" = "$(printf '<<<<<<< ours\nA=10\nC=30\nB=2\n=======\nB=2\nA=10\nC=30\n>>>>>>> theirs')" ]
 	assert_markers_refused_at_commit secrets/f.env
 }
+
+# merge.py seed 5150 (yaml, case 104): theirs added a document and made a
+# map a list; ours added a comment inside that map. The documents merge as
+# one atom (theirs'), and ours' comment had no document left to stand in:
+# both tree merges gave the same text, and the markers came from a line
+# merge of the versions, whose ours' side held ours' map, not the list
+@test "a document added on one side, a comment added inside a value it replaced on the other: theirs' data on both sides, the comment on ours'" {
+	merge_three c.yaml 'nest:\n  a: 1\n  x:\n    user: null\nz: 1\n' \
+		'nest:\n  a: 1\n  x:\n    # about user\n    user: null\nz: 1\n' \
+		'nest:\n  a: 1\n  x: [val]\nz: 1\n---\nu: 2\n'
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: conflict in 'secrets/c.yaml': changed on both sides: the comment above nest.x.user" <<<"$output"
+	for side in ours theirs; do
+		text=$(conflict_side_text secrets/c.yaml "$side")
+		run ! grep -q 'user:' <<<"$text"
+		grep -qE '^  x: \[val\]$|^    - val$' <<<"$text"
+		grep -qx 'u: 2' <<<"$text"
+		grep -qx -- '---' <<<"$text"
+	done
+	assert_side_holds secrets/c.yaml ours '# about user'
+	run ! grep -q 'about user' <(conflict_side_text secrets/c.yaml theirs)
+	assert_markers_refused_at_commit secrets/c.yaml
+}
+
+# merge.py seed 4242 (dotenv, criss-cross, case 9): a key theirs added went
+# to the end of the map, so merging m into x and x into m gave two orders;
+# git merged the merge bases one way round and the model the other, and
+# the result conflicted over an order neither side changed. A key theirs
+# adds now stands after the key it follows there, either way round.
+@test "a key theirs adds stands where they put it, so that the merge's order does not depend on which side is ours" {
+	merge_three a.env 'A=1\nC=3\n' 'A=1\nC=30\n' 'A=1\nB=2\nC=3\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/a.env)" = "$(printf 'A=1\nB=2\nC=30')" ]
+	merge_three a.yaml 'a: 1\nd: 4\n' 'a: 1\nd: 4\ne: 5\n' 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5')" ]
+	assert_status_clean
+}

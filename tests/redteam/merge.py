@@ -32,7 +32,7 @@ sealed for that recipient silently.
 The trees are read by PyYAML as yaml.v3 types them, Python's json and line
 parsers (tests/redteam/rule1.py).
 
-usage: merge.py [--bin build/gitseal] [--cases N] [--seed S] [--store S]...
+usage: merge.py [--bin build/gitseal] [--cases N] [--first I] [--seed S] [--store S]...
                 [--flow F]... [--quick] [--keep DIR] [--as-lines-fails]
 Exit 0: every check held; 1: a violation (printed with its seed and case,
 and the three plaintexts under --keep).
@@ -472,9 +472,24 @@ class Merge:
     def mapping(self, b, o, t, path):
         out = {}
         for k in list(o) + [k for k in t if k not in o]:
+            n = len(self.conflicts)
             v = self.value(b.get(k, MISSING), o.get(k, MISSING), t.get(k, MISSING), path + (k,))
-            if v is not MISSING:
+            if v is MISSING:
+                continue
+            ref = b if len(self.conflicts) > n and self.pick == "base" else t
+            if k not in o and k in ref:
+                # a key theirs added, or one ours removed brought back by
+                # a conflict's side: where it stood in that side, after
+                # the nearest key before it that the merge holds (first
+                # when none)
+                before = list(ref)[:list(ref).index(k)]
+                prev = next((x for x in reversed(before) if x in out), None)
+                keys = list(out)
+                at = keys.index(prev) + 1 if prev is not None else 0
                 out[k] = v
+                out = {x: out[x] for x in keys[:at] + [k] + keys[at:]}
+                continue
+            out[k] = v
         # the order of keys is data: base's while neither side changed the
         # order of the keys it kept, else the side that did (keys only the
         # other has after the key they followed), both differently a
@@ -1577,6 +1592,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=os.path.join(REPO, "build", "gitseal"))
     ap.add_argument("--cases", type=int, default=10, help="cases per store and flow")
+    ap.add_argument("--first", type=int, default=0,
+                    help="the first case's number (a case's inputs depend on seed, store and number only)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--store", action="append", choices=STORES)
     ap.add_argument("--flow", action="append", choices=FLOWS + ("widen",))
@@ -1596,7 +1613,7 @@ def main():
     print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
     t0 = time.time()
     try:
-        for i in range(args.cases):
+        for i in range(args.first, args.first + args.cases):
             for si, store in enumerate(stores):
                 run = [f for f in flows if f != "widen"]
                 if args.quick and run:

@@ -157,7 +157,9 @@ static void insert_at(struct doc *d, struct doc_node *sec, size_t at, const char
 
 /* New entries go where the tree has them: before the next line the file
  * keeps (a merge that adds a comment between two kept lines), apart from
- * the comments around them; a key not above the header. */
+ * the comments around them; a key not above the header. A new comment
+ * takes the file's comment character ('#' after "# k"), ';' in a file
+ * without comments. */
 static void test_patch_inserts_in_place(void **state)
 {
 	static const struct {
@@ -167,11 +169,11 @@ static void test_patch_inserts_in_place(void **state)
 		const char *want;
 		bool section;       /* the comment is the section's, above its header */
 	} cases[] = {
-		{ "[s]\n# k\nuser = x2\npass = y\n", 2, NULL, "[s]\n# k\nuser = x2\n; new\npass = y\n", false },
+		{ "[s]\n# k\nuser = x2\npass = y\n", 2, NULL, "[s]\n# k\nuser = x2\n# new\npass = y\n", false },
 		{ "[s]\n# k\nuser = x2\npass = y\n", 2, "mid", "[s]\n# k\nuser = x2\nmid = v\npass = y\n", false },
 		/* after and before a comment: apart from it */
-		{ "[s]\nuser = x\n# k\npass = y\n", 2, NULL, "[s]\nuser = x\n# k\n\n; new\npass = y\n", false },
-		{ "[s]\nuser = x\n# k\npass = y\n", 1, NULL, "[s]\nuser = x\n; new\n\n# k\npass = y\n", false },
+		{ "[s]\nuser = x\n# k\npass = y\n", 2, NULL, "[s]\nuser = x\n# k\n\n# new\npass = y\n", false },
+		{ "[s]\nuser = x\n# k\npass = y\n", 1, NULL, "[s]\nuser = x\n# new\n\n# k\npass = y\n", false },
 		/* before the first entry below the header */
 		{ "[s]\nuser = x\n", 0, "first", "[s]\nfirst = v\nuser = x\n", false },
 		/* before a section comment above the header: a comment goes there,
@@ -181,7 +183,7 @@ static void test_patch_inserts_in_place(void **state)
 		/* before an end-of-line comment: after the section's last line */
 		{ "[s]\nuser = x ; c\n", 1, "k", "[s]\nuser = x ; c\nk = v\n", false },
 		/* after a line cut (key "gone" removed) that stood after a comment */
-		{ "[s]\n# a\ngone = 1\npass = y\n", 2, NULL, "[s]\n# a\n\n; new\npass = y\n", false },
+		{ "[s]\n# a\ngone = 1\npass = y\n", 2, NULL, "[s]\n# a\n\n# new\npass = y\n", false },
 		/* a new section comment: above the header (issue 12) */
 		{ "[t]\nk = 1\n\n[s]\nuser = x\n", 0, NULL, "[t]\nk = 1\n\n; new\n[s]\nuser = x\n", true },
 		{ "[t]\nk = 1\n[s]\n", 0, NULL, "[t]\nk = 1\n; new\n[s]\n", true },
