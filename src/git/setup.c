@@ -208,6 +208,24 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	return ret;
 }
 
+/* Whether line is one init writes: a single pattern and the filter's
+ * attributes, nothing after them. Pinned, a line has the last word over
+ * every .gitattributes, so one that also unsets the filter (the filter's
+ * attributes, then "-filter" or "filter=none") would take
+ * it off for good in this clone, where no commit can put it back. */
+static bool pinnable(const char *line)
+{
+	size_t n = strlen(line), suffix = strlen(ATTR_SUFFIX), pattern;
+
+	if (n <= suffix || strcmp(line + n - suffix, ATTR_SUFFIX))
+		return false;
+	pattern = n - suffix;
+	for (size_t i = 0; i < pattern; i++)
+		if (line[i] == ' ' || line[i] == '\t')
+			return false;
+	return line[0] != '#' && line[0] != '!' && strncmp(line, "[attr]", 6) != 0;
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
@@ -250,7 +268,11 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		}
 		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
 			line[at - 1] = '\0';
-		if (strstr(line, ATTR_SUFFIX) && find_line(&pinned, line, &at) < 0) {
+		if (strstr(line, ATTR_SUFFIX) && !pinnable(line))
+			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
+				"'gitseal git init' writes (one pattern and the filter's attributes)",
+				gitfilter_shown(line));
+		else if (strstr(line, ATTR_SUFFIX) && find_line(&pinned, line, &at) < 0) {
 			if ((pinned.len && pinned.data[pinned.len - 1] != '\n' &&
 			     (ret = gs_buf_append_str(&pinned, "\n"))) ||
 			    (ret = gs_buf_printf(&pinned, "%s\n", line))) {
