@@ -579,6 +579,29 @@ out:
 	return ret;
 }
 
+/* check_groups, below */
+static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys);
+
+int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const struct sops_key_summary *keys,
+				  bool selection, bool groups)
+{
+	const struct sops_selection *sel = &keys->selection;
+	char *rel = NULL;
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = gitfilter_path_in_repo(f, arg, &rel)))
+		return ret;
+	if (selection && !gittrust_selection_accepted(f, rel, sel))
+		ret = GS_FAIL(GS_ERR_CONFIG, "it encrypts less than the rule this clone accepted (%s%s%s%s)",
+			      sel->kind ? sops_selection_key(sel->kind) : "",
+			      sel->kind ? " '" : "", sel->value ? gitfilter_shown(sel->value) : "",
+			      sel->kind ? "'" : "mac_only_encrypted");
+	else if (groups)
+		ret = check_groups(f, rel, keys);
+	free(rel);
+	return ret;
+}
+
 int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys,
 			struct gs_buf *list)
 {

@@ -42,3 +42,57 @@ teardown() { gs_teardown; }
 	done
 	run ! grep -qa s3cret <(git cat-file --batch-all-objects --batch)
 }
+
+# G2: encrypt in a clone under `gitseal git init` took a found .sops.yaml's
+# recipients only when this clone accepted them (red team 5), but not its
+# selection or its key groups: a pull request's secrets/.sops.yaml naming
+# the accepted recipient with 'unencrypted_regex: ^token$' made
+# `gitseal encrypt -i secrets/new.yaml` leave the token in clear, and the
+# file, handed to git add as a hand-made sops file, was committed so.
+@test "G2: encrypt in a clone: a found .sops.yaml leaving values in clear the accepted rule seals is refused" {
+	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
+	as_person mallory git add secrets/.sops.yaml
+	as_person mallory git commit -qm "rules for secrets/"
+	pull_from mallory
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	cp secrets/new.yaml "$T/new.before"
+	cd secrets
+	run -1 "$GITSEAL_BIN" encrypt -i new.yaml
+	[ "$output" = "gitseal: error: 'new.yaml': the creation rule of '$REPO/secrets/.sops.yaml': it encrypts less than the rule this clone accepted (unencrypted_regex '^token\$') (--config, or a selection or threshold flag, to choose)" ]
+	cmp new.yaml "$T/new.before"
+	# the user's own choices
+	"$GITSEAL_BIN" encrypt --unencrypted-regex '^token$' new.yaml | grep -qx 'token: t0ken-value'
+	"$GITSEAL_BIN" encrypt --config .sops.yaml new.yaml | grep -qx 'token: t0ken-value'
+	# the accepted rules, and a found rule selecting as they do: as before
+	"$GITSEAL_BIN" encrypt --config ../.sops.yaml new.yaml | grep -q '^token: ENC\['
+	printf 'creation_rules:\n  - age: %s\n' "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" encrypt new.yaml | grep -q '^token: ENC\['
+	run ! grep -qa t0ken-value <(git cat-file --batch-all-objects --batch)
+}
+
+@test "G2: encrypt in a clone: a found .sops.yaml needing fewer of the accepted key groups is refused" {
+	gs_person tina
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: secrets/.*\.yaml$
+    key_groups:
+      - age: [$RECIPIENT]
+      - age: [$(recipient_of tina)]
+      - age: [$(recipient_of mallory)]
+YAML
+	git commit -qam "three groups"
+	"$GITSEAL_BIN" updatekeys -y -r . >/dev/null 2>&1
+	# the same groups, 2 of 3 needed: any two holders read
+	sed -e 's/^  - path_regex: .*/  - shamir_threshold: 2/' .sops.yaml > secrets/.sops.yaml
+	cd secrets
+	printf 'token: t0ken-value\n' > new.yaml
+	cp new.yaml "$T/new.before"
+	run -1 "$GITSEAL_BIN" encrypt -i new.yaml
+	[ "$output" = "gitseal: error: 'new.yaml': the creation rule of '$REPO/secrets/.sops.yaml': key groups changed: 3 group(s), 2 needed, where .sops.yaml has 3, 3 needed; run 'gitseal updatekeys' to accept (--config, or a selection or threshold flag, to choose)" ]
+	cmp new.yaml "$T/new.before"
+	# a threshold the user gives is the user's own
+	"$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 new.yaml | grep -qx "    shamir_threshold: 2"
+	cd ..
+	rm secrets/.sops.yaml
+	"$GITSEAL_BIN" encrypt secrets/new.yaml | grep -qx '    shamir_threshold: 3'
+}
