@@ -266,6 +266,11 @@ bool gitfilter_configured(struct gitfilter *f);
  * identities. */
 int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const char *r, bool *yes)
 	__attribute__((warn_unused_result));
+/* gitfilter_recipient_accepted for r in key group `group` of a file: where
+ * the accepted rule for arg has key groups, r must also be one of that
+ * group's. */
+int gitfilter_recipient_accepted_in(struct gitfilter *f, const char *arg, size_t group, const char *r, bool *yes)
+	__attribute__((warn_unused_result));
 /* Whether keys, those a .sops.yaml found for arg (a command-line path in
  * f's work tree) gives it, seal it as this clone accepted beyond their
  * recipients: with the accepted rule's selection (checked when selection),

@@ -96,3 +96,37 @@ YAML
 	rm secrets/.sops.yaml
 	"$GITSEAL_BIN" encrypt secrets/new.yaml | grep -qx '    shamir_threshold: 3'
 }
+
+# G3: rotate in a repository under `gitseal git init` compared a file's
+# recipients with the accepted ones in any key group, and only the count of
+# groups and the threshold: metadata (outside the MAC) naming one accepted
+# holder in every group of a rule needing all three had the new data key
+# split so that this holder alone opens it. Outside a repository rotate
+# compared group by group already.
+@test "G3: rotate in a clone: a recipient moved into another key group is shown and refused without -y" {
+	gs_person tina
+	groups_yaml() {
+		printf 'creation_rules:\n  - path_regex: \\.yaml$\n    key_groups:\n'
+		for r in "$@"; do printf '      - age: [%s]\n' "$r"; done
+	}
+	groups_yaml "$RECIPIENT" "$(recipient_of tina)" "$(recipient_of mallory)" > .sops.yaml
+	git commit -qam "three groups"
+	"$GITSEAL_BIN" updatekeys -y -r . >/dev/null 2>&1
+	# a file whose three groups all name mallory (any file can say so)
+	mkdir -p plain "$T/w"
+	groups_yaml "$(recipient_of mallory)" "$(recipient_of mallory)" "$(recipient_of mallory)" > "$T/w/.sops.yaml"
+	printf 'token: t0ken-value\n' > "$T/w/p.yaml"
+	(cd "$T/w" && SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" encrypt p.yaml) > plain/one.yaml
+	cp plain/one.yaml "$T/before"
+	cat "$T/key.txt" "$T/tina.txt" "$T/mallory.txt" > "$T/all.txt"
+	export SOPS_AGE_KEY_FILE="$T/all.txt"
+	M=$(recipient_of mallory)
+	run -1 "$GITSEAL_BIN" rotate -i plain/one.yaml < /dev/null
+	[ "$output" = "gitseal: error: 'plain/one.yaml': recipients only in its metadata, not in this clone's accepted recipients: +$M (in key group 1), +$M (in key group 2); the new data key would be readable by them (rotate -y to confirm)" ]
+	cmp plain/one.yaml "$T/before"
+	# the file as the accepted rule splits it: as before, without a word
+	groups_yaml "$RECIPIENT" "$(recipient_of tina)" "$M" > "$T/w/.sops.yaml"
+	(cd "$T/w" && "$GITSEAL_BIN" encrypt p.yaml) > plain/three.yaml
+	run -0 "$GITSEAL_BIN" rotate -i plain/three.yaml < /dev/null
+	[ -z "$output" ]
+}
