@@ -130,3 +130,37 @@ YAML
 	run -0 "$GITSEAL_BIN" rotate -i plain/three.yaml < /dev/null
 	[ -z "$output" ]
 }
+
+# G4: check refuses a file moved out of the filter's pattern that holds
+# the plaintext of a sealed file's values; it looked for each value whole,
+# and a value of several lines is never whole in a file: a PEM key in a
+# YAML block scalar is indented, in a JSON string its lines are joined by
+# '\n'. `git mv` out of secrets/ and `git add` committed the key in clear.
+@test "G4: check finds a moved file's multi-line secret (a YAML block, a JSON string), not only whole values" {
+	cat > secrets/tls.yaml <<'YAML'
+tls_key: |
+  -----BEGIN PRIVATE KEY-----
+  MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7
+  -----END PRIVATE KEY-----
+port: 5432
+YAML
+	printf '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQD8\\n-----END PRIVATE KEY-----\\n", "port": 5432}\n' > secrets/sa.yaml
+	git add -A
+	git commit -qm keys
+	"$GITSEAL_BIN" decrypt --extract '["tls_key"]' <(git show HEAD:secrets/tls.yaml) --input-type yaml | grep -qx 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'
+	head=$(git rev-parse HEAD)
+	git mv secrets/tls.yaml tls.yaml
+	git mv secrets/sa.yaml sa.yaml
+	git add tls.yaml sa.yaml
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'tls.yaml': it holds secrets of 'secrets/tls.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	grep -qxF "gitseal: error: 'sa.yaml': it holds secrets of 'secrets/sa.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	run git commit -qm moved
+	[ "$status" -eq 1 ]
+	[ "$(git rev-parse HEAD)" = "$head" ]
+	# the markers alone are no secret of the file
+	git rm -q --cached tls.yaml sa.yaml
+	printf '%s\n' '-----BEGIN PRIVATE KEY-----' '-----END PRIVATE KEY-----' > notes.txt
+	git add notes.txt
+	run -0 "$GITSEAL_BIN" git check
+}
