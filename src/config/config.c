@@ -432,6 +432,28 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
 	return 0;
 }
 
+/* A merge key ("<<: *base", plain or tagged !!merge) anywhere: sops's YAML
+ * reader (yaml.v3) applies it, libyaml's leaves it a key named "<<", so a
+ * rule read here would be another rule than sops's ("<<: {path_regex:
+ * ^nothing$}" made a rule for no path one for every path, its recipients
+ * those of every file). */
+static bool has_merge_key(struct parser *p)
+{
+	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(p, pr->key);
+
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    ((scalar_is(k, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+			     (k->tag && !strcmp((const char *)k->tag, "tag:yaml.org,2002:merge"))))
+				return true;
+		}
+	}
+	return false;
+}
+
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 {
 	yaml_parser_t yp;
@@ -458,6 +480,11 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	c = gs_calloc(1, sizeof(*c));
 	if (!c || !(c->dir = gs_strdup(dir ? dir : "."))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (has_merge_key(&p)) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': a YAML merge key ('<<') is not supported: sops applies it, "
+			      "gitseal would read the rules otherwise", p.name);
 		goto out;
 	}
 	root = yaml_document_get_root_node(&p.doc);

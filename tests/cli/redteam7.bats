@@ -38,3 +38,20 @@ unencrypted_rule() {
 	run -1 gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^[[.t.]]oken$' a.yaml
 	[ "$output" = "gitseal: error: 'a.yaml': unsupported regular expression syntax in '^[[.t.]]oken\$'" ]
 }
+
+# R2: sops reads .sops.yaml with yaml.v3, which applies a merge key ('<<');
+# libyaml leaves it a key named '<<'. A rule '<<: {path_regex: ^nothing$}'
+# (for sops: no path) was a rule for every path here, so encrypt sealed
+# the file for its recipient alone where sops seals for the next rule's.
+@test "R2: a YAML merge key in .sops.yaml is refused, not read otherwise than sops reads it" {
+	mkdir secrets
+	printf 'password: hunter2\n' >secrets/a.yaml
+	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
+	printf 'creation_rules:\n  - <<: {path_regex: ^nothing$}\n    age: %s\n  - path_regex: ^secrets/\n    age: %s\n' \
+		"$other" "$(demo_recipient)" >.sops.yaml
+	run -1 gitseal encrypt secrets/a.yaml
+	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a YAML merge key ('<<') is not supported: sops applies it, gitseal would read the rules otherwise" ]
+	# without it, the rule sops reads
+	sed -i 's/<<: {path_regex: \^nothing\$}/path_regex: ^nothing$/' .sops.yaml
+	gitseal encrypt secrets/a.yaml | grep -qF "recipient: $(demo_recipient)"
+}
