@@ -43,15 +43,27 @@ unencrypted_rule() {
 # libyaml leaves it a key named '<<'. A rule '<<: {path_regex: ^nothing$}'
 # (for sops: no path) was a rule for every path here, so encrypt sealed
 # the file for its recipient alone where sops seals for the next rule's.
-@test "R2: a YAML merge key in .sops.yaml is refused, not read otherwise than sops reads it" {
+# Likewise a !!binary scalar: yaml.v3 decodes it into a string field.
+# merged_rules: a first rule whose path_regex comes through a merge key
+merged_rules() {
+	printf 'creation_rules:\n  - <<: {path_regex: ^nothing$}\n    age: %s\n  - path_regex: ^secrets/\n    age: %s\n' \
+		"$other" "$(demo_recipient)" >.sops.yaml
+}
+
+@test "R2: a YAML merge key or a !!binary value in .sops.yaml is refused, not read otherwise than sops reads it" {
 	mkdir secrets
 	printf 'password: hunter2\n' >secrets/a.yaml
 	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
-	printf 'creation_rules:\n  - <<: {path_regex: ^nothing$}\n    age: %s\n  - path_regex: ^secrets/\n    age: %s\n' \
-		"$other" "$(demo_recipient)" >.sops.yaml
+	merged_rules
 	run -1 gitseal encrypt secrets/a.yaml
-	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a YAML merge key ('<<') is not supported: sops applies it, gitseal would read the rules otherwise" ]
-	# without it, the rule sops reads
+	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a YAML merge key ('<<') is not supported: sops reads it otherwise than gitseal would" ]
+	# a !!binary value is its decoded bytes to sops (here ^secrets/), its base64 text to libyaml
+	printf 'creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: %s\n  - age: %s\n' \
+		"$(demo_recipient)" "$other" >.sops.yaml
+	run -1 gitseal encrypt secrets/a.yaml
+	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a !!binary value is not supported: sops reads it otherwise than gitseal would" ]
+	# without them, the rules sops reads
+	merged_rules
 	sed -i 's/<<: {path_regex: \^nothing\$}/path_regex: ^nothing$/' .sops.yaml
 	gitseal encrypt secrets/a.yaml | grep -qF "recipient: $(demo_recipient)"
 }

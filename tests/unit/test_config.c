@@ -140,6 +140,9 @@ static void test_no_match_and_errors(void **state)
 	parse("creation_rules:\n  - !!merge <<: {age: age1a}\n", GS_ERR_CONFIG);
 	c = parse("creation_rules:\n  - '<<': x\n    age: age1a\n", 0);
 	sops_config_free(c);
+	/* a !!binary value: its decoded bytes to sops, its base64 to libyaml */
+	parse("creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: age1a\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "!!binary"));
 	c = parse("creation_rules:\n  - path_regex: '^v\\d{2,3}x{$'\n", 0);
 	match(c, "/repo/v123x{", 0);
 	match(c, "/repo/v1x{", GS_ERR_NO_RULE);
