@@ -29,7 +29,7 @@ teardown() { gs_teardown; }
 	grep -qxF "gitseal: warning: not kept in .git/info/attributes: 'secrets/prod/** $suffix -filter' in .gitattributes is not a line 'gitseal git init' writes (one pattern and the filter's attributes)" <<<"$output"
 	grep -qF "not kept in .git/info/attributes: 'secrets/ops/** $suffix filter=none'" <<<"$output"
 	# the line of init's own form is kept
-	grep -qxF "secrets/new/** $suffix" .git/info/attributes
+	grep -qxF "secrets/new/** text eol=lf conflict-marker-size=32 filter=gitseal diff=gitseal merge=gitseal" .git/info/attributes
 	run ! grep -q -- '-filter\|filter=none' .git/info/attributes
 	mkdir -p secrets/prod secrets/ops secrets/new
 	for d in prod ops new; do
@@ -163,4 +163,23 @@ YAML
 	printf '%s\n' '-----BEGIN PRIVATE KEY-----' '-----END PRIVATE KEY-----' > notes.txt
 	git add notes.txt
 	run -0 "$GITSEAL_BIN" git check
+}
+
+# G5: git applies a line's attributes from the last back, each only when
+# not yet set, and a set attribute that is a macro expands there. The
+# pinned line named `text` after the filter, so a pulled top-level
+# .gitattributes defining "[attr]text -filter" unset the filter in this
+# clone's info/attributes too: git add stored the plaintext in .git's
+# objects (check, reading attributes through libgit2, refused the commit).
+@test "G5: a pulled macro named like an attribute of the pinned line does not take the filter off" {
+	git check-attr filter secrets/new.yaml | grep -qx 'secrets/new.yaml: filter: gitseal'
+	as_person mallory sh -c "printf '[attr]text -filter -diff -merge\n' >> .gitattributes"
+	as_person mallory git commit -qam "a macro"
+	pull_from mallory
+	git check-attr filter diff merge secrets/new.yaml | grep -qx 'secrets/new.yaml: filter: gitseal'
+	printf 'db_password: n3w-s3cret\n' > secrets/new.yaml
+	git add secrets/new.yaml
+	git commit -qm new
+	assert_blob_encrypted secrets/new.yaml
+	run ! grep -qa n3w-s3cret <(git cat-file --batch-all-objects --batch)
 }
