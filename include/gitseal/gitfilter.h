@@ -266,6 +266,18 @@ bool gitfilter_configured(struct gitfilter *f);
  * identities. */
 int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const char *r, bool *yes)
 	__attribute__((warn_unused_result));
+/* gitfilter_recipient_accepted for r in key group `group` of a file: where
+ * the accepted rule for arg has key groups, r must also be one of that
+ * group's. */
+int gitfilter_recipient_accepted_in(struct gitfilter *f, const char *arg, size_t group, const char *r, bool *yes)
+	__attribute__((warn_unused_result));
+/* Whether keys, those a .sops.yaml found for arg (a command-line path in
+ * f's work tree) gives it, seal it as this clone accepted beyond their
+ * recipients: with the accepted rule's selection (checked when selection),
+ * and, where that rule has key groups, with its groups and as many of them
+ * needed (when groups). GS_ERR_CONFIG and a phrase when not. */
+int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const struct sops_key_summary *keys,
+				  bool selection, bool groups) __attribute__((warn_unused_result));
 /* The key groups the .sops.yaml this clone accepted gives arg (a
  * command-line path in f's work tree): their count and shamir_threshold
  * (0: all of them). *groups is 0 when no accepted rule matches arg. */

@@ -4,8 +4,12 @@
  * Translated: \d \D \s \S \w \W (\d \s \w also inside brackets), escaped
  * punctuation inside brackets, (?: groups, a leading (?i), lazy quantifiers
  * (the same yes/no answer), \A \z, \n \t, a brace that RE2 reads as no
- * repeat ("{,5}", "{,}", "{01}", "{x}": a literal '{', as RE2 does).
- * Refused with GS_ERR_CONFIG: \b \B, \p{..}, other (?flags), named groups,
+ * repeat ("{,5}", "{,}", "{01}", "{x}": a literal '{', as RE2 does),
+ * '.' (no newline, as RE2's), escaped punctuation that is no ERE operator
+ * (the bare byte: glibc reads "\<" "\>" "\`" "\'" as anchors).
+ * Refused with GS_ERR_CONFIG: \b \B, a '[' member before '.', '=' or '\'
+ * (POSIX would open a collating symbol or class: "[[.a.]]"), \p{..}, other
+ * (?flags), named groups,
  * stacked repetitions, counts over 1000 and a maximum below the minimum
  * ("a{2,1}": RE2 refuses them too), more than REGEX_MAX_REPEAT counted
  * repetitions in all, or as a product through groups ("(a{1,100}){100}":

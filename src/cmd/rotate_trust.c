@@ -52,7 +52,8 @@ void rotate_refs_release(struct rotate_refs *r)
  * the filter only the clone's accepted set counts: its .sops.yaml is
  * repository content too (a pull request can change it and the metadata
  * together); the clone accepts recipients per path (those of the accepted
- * .sops.yaml's rule for it, and those updatekeys accepted for it). */
+ * .sops.yaml's rule for it, and those updatekeys accepted for it), in the
+ * rule's key group when it has groups. */
 static int named(struct rotate_refs *r, const char *file, const struct sops_rule *rule, size_t k, const char *key,
 		 bool *yes)
 {
@@ -60,7 +61,7 @@ static int named(struct rotate_refs *r, const char *file, const struct sops_rule
 
 	if (r->repo) {
 		pthread_mutex_lock(&r->lock);
-		ret = gitfilter_recipient_accepted(r->repo, file, key, yes);
+		ret = gitfilter_recipient_accepted_in(r->repo, file, k, key, yes);
 		pthread_mutex_unlock(&r->lock);
 		return ret;
 	}
@@ -94,7 +95,17 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 			const char *key = sops_key_group_key(&groups[k], i);
 			bool yes = false;
 
-			if (!(ret = named(r, file, rule, k, key, &yes)) && !yes)
+			if ((ret = named(r, file, rule, k, key, &yes)) || yes)
+				continue;
+			/* accepted, but in another key group than this one */
+			if (r->repo) {
+				pthread_mutex_lock(&r->lock);
+				ret = gitfilter_recipient_accepted(r->repo, file, key, &yes);
+				pthread_mutex_unlock(&r->lock);
+			}
+			if (!ret && yes)
+				ret = gs_buf_printf(list, "%s+%s (in key group %zu)", list->len ? ", " : "", key, k + 1);
+			else if (!ret)
 				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", key);
 		}
 	}

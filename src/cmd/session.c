@@ -230,6 +230,16 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' names recipients this clone has not "
 			      "accepted: %s; the file would be readable by them ('gitseal updatekeys' shows and "
 			      "accepts them; --config or --age to choose)", config->path, (const char *)list.data);
+	/* what it leaves in clear and how many groups must come together are
+	 * the rule's too (a selection or threshold flag is the user's own) */
+	if (!ret && gitfilter_found_rule_accepted(repo, file ? file : ".", keys, !c->selection_flags,
+						  !c->shamir_threshold) == GS_ERR_CONFIG) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", gs_error_message());
+		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s': %s (--config, or a selection or "
+			      "threshold flag, to choose)", config->path, why);
+	}
 	gs_buf_release(&list);
 	gitfilter_free(repo);
 	return ret;

@@ -432,6 +432,33 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
 	return 0;
 }
 
+/* What sops's YAML reader (yaml.v3) reads otherwise than libyaml, so that
+ * a rule read here would be another rule than sops's: a merge key
+ * ("<<: *base", plain or tagged !!merge), which yaml.v3 applies and libyaml
+ * leaves a key named "<<" ("<<: {path_regex: ^nothing$}" made a rule for no
+ * path one for every path, its recipients those of every file); a !!binary
+ * scalar, which yaml.v3 gives a string field as its decoded bytes and
+ * libyaml as its base64 text ("path_regex: !!binary XnNlY3JldHMv" is
+ * ^secrets/ to sops). NULL when there is none. */
+static const char *unread_syntax(struct parser *p)
+{
+	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top; n++) {
+		if (n->type == YAML_SCALAR_NODE && n->tag && !strcmp((const char *)n->tag, "tag:yaml.org,2002:binary"))
+			return "a !!binary value";
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(p, pr->key);
+
+			if (k && k->type == YAML_SCALAR_NODE &&
+			    ((scalar_is(k, "<<") && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+			     (k->tag && !strcmp((const char *)k->tag, "tag:yaml.org,2002:merge"))))
+				return "a YAML merge key ('<<')";
+		}
+	}
+	return NULL;
+}
+
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 {
 	yaml_parser_t yp;
@@ -458,6 +485,11 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	c = gs_calloc(1, sizeof(*c));
 	if (!c || !(c->dir = gs_strdup(dir ? dir : "."))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (unread_syntax(&p)) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': %s is not supported: sops reads it otherwise than gitseal would",
+			      p.name, unread_syntax(&p));
 		goto out;
 	}
 	root = yaml_document_get_root_node(&p.doc);

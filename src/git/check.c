@@ -394,9 +394,38 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	return w->ret ? -1 : 0;
 }
 
-static bool holds(const struct gs_buf *blob, const char *value, size_t len)
+static bool holds_bytes(const struct gs_buf *blob, const char *value, size_t len)
 {
 	return len && blob->len >= len && memmem(blob->data, blob->len, value, len);
+}
+
+/* The value as it is, or the longest line of a value of several: a moved
+ * file holds a YAML block scalar's lines indented (a PEM key under
+ * 'tls_key: |'), a JSON string's with '\n' between them, never the value
+ * whole. */
+static bool holds(const struct gs_buf *blob, const char *value, size_t len)
+{
+	const char *p = value, *end = value + len, *best = NULL;
+	size_t best_len = 0;
+
+	if (holds_bytes(blob, value, len))
+		return true;
+	if (!memchr(value, '\n', len))
+		return false;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *stop = eol ? eol : end;
+
+		while (p < stop && (*p == ' ' || *p == '\t'))
+			p++;
+		while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r'))
+			stop--;
+		if ((size_t)(stop - p) > best_len) {
+			best = p;
+			best_len = (size_t)(stop - p);
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return best_len >= GS_SECRET_MIN_LEN && holds_bytes(blob, best, best_len);
 }
 
 static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)

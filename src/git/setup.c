@@ -26,6 +26,16 @@ enum { ATTRIBUTES_MAX = 1024 * 1024 };
 #define ATTR_SUFFIX                                                                                    \
 	" filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size="                  \
 	GITFILTER_RERERE_MARKER_SIZE
+/* The same attributes as pinned in $GIT_DIR/info/attributes: the filter,
+ * diff and merge drivers last. git applies a line's attributes from the
+ * last one back, each only when not yet set, and a set attribute that is a
+ * macro expands there: a top-level .gitattributes defining
+ * "[attr]text -filter" unset the filter of a line naming `text` after it,
+ * in this clone's info/attributes too. Named before `text`, they are set
+ * when it expands. */
+#define PIN_SUFFIX                                                                                     \
+	" text eol=lf conflict-marker-size=" GITFILTER_RERERE_MARKER_SIZE                            \
+	" filter=gitseal diff=gitseal merge=gitseal"
 /* older lines, brought up to date */
 static const char *const attr_suffix_old[] = {
 	" filter=gitseal diff=gitseal merge=gitseal",
@@ -208,6 +218,24 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	return ret;
 }
 
+/* Whether line is one init writes: a single pattern and the filter's
+ * attributes, nothing after them. Pinned, a line has the last word over
+ * every .gitattributes, so one that also unsets the filter (the filter's
+ * attributes, then "-filter" or "filter=none") would take
+ * it off for good in this clone, where no commit can put it back. */
+static bool pinnable(const char *line)
+{
+	size_t n = strlen(line), suffix = strlen(ATTR_SUFFIX), pattern;
+
+	if (n <= suffix || strcmp(line + n - suffix, ATTR_SUFFIX))
+		return false;
+	pattern = n - suffix;
+	for (size_t i = 0; i < pattern; i++)
+		if (line[i] == ' ' || line[i] == '\t')
+			return false;
+	return line[0] != '#' && line[0] != '!' && strncmp(line, "[attr]", 6) != 0;
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
@@ -215,7 +243,7 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 static int pin_attributes(git_repository *repo, const char *workdir)
 {
 	char path[PATH_MAX], info[PATH_MAX];
-	struct gs_buf text, pinned;
+	struct gs_buf text, pinned, pin;
 	bool changed = false;
 	int ret;
 
@@ -224,6 +252,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&pinned, false);
+	gs_buf_init(&pin, false);
 	if ((ret = read_attributes(path, &text)))
 		goto out;
 	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
@@ -250,14 +279,23 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		}
 		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
 			line[at - 1] = '\0';
-		if (strstr(line, ATTR_SUFFIX) && find_line(&pinned, line, &at) < 0) {
-			if ((pinned.len && pinned.data[pinned.len - 1] != '\n' &&
-			     (ret = gs_buf_append_str(&pinned, "\n"))) ||
-			    (ret = gs_buf_printf(&pinned, "%s\n", line))) {
-				free(line);
-				goto out;
+		if (strstr(line, ATTR_SUFFIX) && !pinnable(line))
+			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
+				"'gitseal git init' writes (one pattern and the filter's attributes)",
+				gitfilter_shown(line));
+		else if (strstr(line, ATTR_SUFFIX)) {
+			/* the pattern (pinnable: the line ends with the suffix),
+			 * then the attributes in the pinned order */
+			line[strlen(line) - strlen(ATTR_SUFFIX)] = '\0';
+			gs_buf_reset(&pin);
+			ret = gs_buf_printf(&pin, "%s" PIN_SUFFIX, line);
+			if (!ret && find_line(&pinned, (const char *)pin.data, &at) < 0) {
+				if (pinned.len && pinned.data[pinned.len - 1] != '\n')
+					ret = gs_buf_append_str(&pinned, "\n");
+				if (!ret)
+					ret = gs_buf_printf(&pinned, "%s\n", (const char *)pin.data);
+				changed = true;
 			}
-			changed = true;
 		}
 		free(line);
 		p = eol ? eol + 1 : end;
@@ -267,6 +305,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 out:
 	gs_buf_release(&text);
 	gs_buf_release(&pinned);
+	gs_buf_release(&pin);
 	return ret;
 }
 

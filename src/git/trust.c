@@ -552,6 +552,25 @@ int gitfilter_recipient_accepted(struct gitfilter *f, const char *arg, const cha
 	return 0;
 }
 
+int gitfilter_recipient_accepted_in(struct gitfilter *f, const char *arg, size_t group, const char *r, bool *yes)
+{
+	const struct sops_rule *rule;
+	char *rel = NULL;
+	int ret;
+
+	*yes = false;
+	if ((ret = gittrust_load(f)) || (ret = gitfilter_path_in_repo(f, arg, &rel)))
+		return ret;
+	rule = accepted_rule(f, rel);
+	/* where the rule splits the key, a recipient moved to another group
+	 * (or named in two) changes how many holders must come together */
+	*yes = accepted(f, rule, r, rel) &&
+	       (!rule || rule->group_count < 2 ||
+		(group < rule->group_count && sops_key_group_has(&rule->groups[group], r)));
+	free(rel);
+	return 0;
+}
+
 int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *groups, int *threshold)
 {
 	const struct sops_rule *rule = NULL;
@@ -575,6 +594,29 @@ int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *grou
 		*threshold = rule->shamir_threshold;
 	}
 out:
+	free(rel);
+	return ret;
+}
+
+/* check_groups, below */
+static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys);
+
+int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const struct sops_key_summary *keys,
+				  bool selection, bool groups)
+{
+	const struct sops_selection *sel = &keys->selection;
+	char *rel = NULL;
+	int ret;
+
+	if ((ret = gittrust_load(f)) || (ret = gitfilter_path_in_repo(f, arg, &rel)))
+		return ret;
+	if (selection && !gittrust_selection_accepted(f, rel, sel))
+		ret = GS_FAIL(GS_ERR_CONFIG, "it encrypts less than the rule this clone accepted (%s%s%s%s)",
+			      sel->kind ? sops_selection_key(sel->kind) : "",
+			      sel->kind ? " '" : "", sel->value ? gitfilter_shown(sel->value) : "",
+			      sel->kind ? "'" : "mac_only_encrypted");
+	else if (groups)
+		ret = check_groups(f, rel, keys);
 	free(rel);
 	return ret;
 }

@@ -209,8 +209,12 @@ static int escape(struct translator *t)
 		rep = perl_escape(e, t->in_bracket);
 		return rep ? emit(t, rep) : unsupported(t);
 	}
+	/* glibc reads a backslash before some punctuation as its own
+	 * operator ("\<" and "\>" word boundaries, "\`" and "\'" the
+	 * ends of the text), where RE2 reads the punctuation itself: only
+	 * ERE's own operators keep the backslash */
 	if (!t->in_bracket)
-		return emit_bytes(t, esc, 2);
+		return strchr(".[]()*+?{}|^$\\", e) ? emit_bytes(t, esc, 2) : emit_bytes(t, &e, 1);
 	/* POSIX brackets take '\' literally: the punctuation stands alone,
 	 * unless it would change the bracket's meaning. */
 	if (e == ']' || e == '^' || e == '-' || e == '[')
@@ -240,6 +244,19 @@ static int translate_one(struct translator *t)
 		return class_name(t);
 	if (c == '\\')
 		return escape(t);
+	/* RE2's '.' is any character but a newline (no (?s) is taken);
+	 * glibc's, without REG_NEWLINE (which would make '^' and '$' match
+	 * at lines too), is any */
+	if (c == '.' && !t->in_bracket) {
+		t->i++;
+		return emit(t, "[^\n]");
+	}
+	/* a '[' member before '.' or '=' (or an escape, which may give
+	 * either) opens a POSIX collating symbol or equivalence class
+	 * ("[[.a.]]"), where RE2 reads the members '[', '.', ... */
+	if (c == '[' && t->in_bracket &&
+	    (t->in[t->i + 1] == '.' || t->in[t->i + 1] == '=' || t->in[t->i + 1] == '\\'))
+		return unsupported(t);
 	if (c == ']' && t->in_bracket)
 		t->in_bracket = false;
 	ret = emit_bytes(t, &c, 1);

@@ -121,7 +121,7 @@ filter_off() {
 }
 
 @test "a pull request taking the filter off in .gitattributes: this clone still seals the secrets" {
-	grep -qxF "secrets/** filter=gitseal diff=gitseal merge=gitseal text eol=lf conflict-marker-size=32" .git/info/attributes
+	grep -qxF "secrets/** text eol=lf conflict-marker-size=32 filter=gitseal diff=gitseal merge=gitseal" .git/info/attributes
 	filter_off
 	printf 'db_password: hunter2-new\nport: 5432\n' > secrets/app.yaml
 	git commit -qam change

@@ -132,6 +132,17 @@ static void test_no_match_and_errors(void **state)
 	/* RE2 rejects stacked repetitions; glibc would blow up on them */
 	parse("creation_rules:\n  - path_regex: 'a++'\n", GS_ERR_CONFIG);
 	parse("creation_rules:\n  - path_regex: 'a{1000}'\n", GS_ERR_CONFIG);
+	/* a merge key, which sops applies and libyaml does not, anywhere;
+	 * a quoted "<<" is a key like any other */
+	parse("creation_rules:\n  - <<: {path_regex: ^nothing$}\n    age: age1a\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "merge key"));
+	parse("base: &b {age: age1a}\ncreation_rules:\n  - <<: *b\n", GS_ERR_CONFIG);
+	parse("creation_rules:\n  - !!merge <<: {age: age1a}\n", GS_ERR_CONFIG);
+	c = parse("creation_rules:\n  - '<<': x\n    age: age1a\n", 0);
+	sops_config_free(c);
+	/* a !!binary value: its decoded bytes to sops, its base64 to libyaml */
+	parse("creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: age1a\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "!!binary"));
 	c = parse("creation_rules:\n  - path_regex: '^v\\d{2,3}x{$'\n", 0);
 	match(c, "/repo/v123x{", 0);
 	match(c, "/repo/v1x{", GS_ERR_NO_RULE);

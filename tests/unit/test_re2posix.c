@@ -18,11 +18,18 @@ static void test_translated(void **state)
 		const char *re2, *posix;
 	} cases[] = {
 		{ "", "" },
-		{ "a.b", "a.b" },
+		{ "a.b", "a[^\n]b" }, /* RE2's '.' is no newline */
 		{ "a\\.b", "a\\.b" },
+		/* punctuation RE2 reads as itself, which glibc's backslash would
+		 * make an operator (word boundaries, the ends of the text) */
+		{ "\\<a\\>", "<a>" },
+		{ "\\`a\\'", "`a'" },
+		{ "\\/\\-\\#\\_", "/-#_" },
+		{ "\\(\\)\\|\\^\\$\\\\", "\\(\\)\\|\\^\\$\\\\" },
 		{ "\\d+\\D", "[0-9]+[^0-9]" },
 		{ "\\s\\S\\w\\W", "[[:space:]][^[:space:]][[:alnum:]_][^[:alnum:]_]" },
 		{ "[\\w.]+", "[[:alnum:]_.]+" },
+		{ "[[]", "[[]" },
 		{ "[\\d\\s]", "[0-9[:space:]]" },
 		{ "[\\.\\/]", "[./]" },
 		{ "(?:ab)+", "(ab)+" },
@@ -96,6 +103,9 @@ static void test_refused(void **state)
 		"[\\]]",
 		"[\\-]",
 		"[[:alpha]",
+		"[[.a.]]", /* POSIX collating symbols: RE2 reads '[', '.', 'a' */
+		"[[=a=]]",
+		"[[\\.]",
 		"a\\",
 		"\\1",
 	};
@@ -169,6 +179,14 @@ static void test_matching(void **state)
 	assert_true(matches("^(description|pass{01}word)$", "pass{01}word"));
 	assert_false(matches("^pass{,}word$", "password"));
 	assert_true(matches("^a{2}$", "aa"));
+	/* RE2's '.' does not match a newline; a negated class does */
+	assert_false(matches("^public.*$", "public\npassword"));
+	assert_true(matches("^public.*$", "public_x"));
+	assert_true(matches("^a[^b]c$", "a\nc"));
+	/* "\\>" is a '>' in RE2, not glibc's end of a word */
+	assert_false(matches("^(public|token\\>)", "token"));
+	assert_true(matches("^(public|token\\>)", "token>"));
+	assert_false(matches("\\`token", "token"));
 	/* the case-insensitive flag is the pattern's first four bytes only */
 	assert_int_equal(re2posix_compile(&re, "a(?i)b"), GS_ERR_CONFIG);
 	assert_int_equal(re2posix_compile(&re, "("), GS_ERR_CONFIG);
