@@ -58,22 +58,25 @@ vault_standin() {
 # STREAK (8) runs in a row get past every allocation (more where threads
 # share the count, so that a later refusal is not missed). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
-# Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (a plain one).
+# Nth secure allocation fails), GITSEAL_TEST_FAIL_ALLOC (a plain one) or
+# GITSEAL_TEST_FAIL_LIB_ALLOC (one made inside libyaml, OpenSSL, libgit2).
 # FUNC runs the command under test with `env "$1"`, checks its outcome
 # either way and sets OOM_RC to its exit code. At least one run must have
 # been refused, or the sweep tested nothing. A plain sweep fails the first
-# allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE: one
-# run per line of code that allocates), or, with GITSEAL_OOM_SWEEP=full
-# (make oom), every allocation in turn; either goes on at least as far as
+# allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE or
+# _LIB_ALLOC_SITE: one run per line of code that allocates), or, with
+# GITSEAL_OOM_SWEEP=full (make oom), every allocation in turn; either goes on at least as far as
 # a first run counts (GITSEAL_TEST_COUNT_ALLOC): a refusal that is handled
 # and retried later makes a long streak of runs that get through.
 sweep_oom() {
-	local hook=$1 n streak=0 refused=0 made=0 counted= column=2
-	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ]; then
+	local hook=$1 n streak=0 refused=0 made=0 counted= column=2 limit=3000
+	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || [ "$hook" = GITSEAL_TEST_FAIL_LIB_ALLOC ]; then
+		# the count file's columns: plain allocations, sites, library ones, sites
+		[ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || column=4 limit=100000
 		if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
-			column=1
+			column=$((column - 1))
 		else
-			hook=GITSEAL_TEST_FAIL_ALLOC_SITE
+			hook=${hook}_SITE
 		fi
 		"$2" "GITSEAL_TEST_COUNT_ALLOC=$BATS_TEST_TMPDIR/alloc-count"
 		[ "$OOM_RC" -eq 0 ]
@@ -83,7 +86,7 @@ sweep_oom() {
 		counted=", $made counted"
 	fi
 	for ((n = 1; n <= made || streak < ${3:-8}; n++)); do
-		[ "$n" -le 3000 ]
+		[ "$n" -le "$limit" ]
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
 			streak=$((streak + 1))
