@@ -60,22 +60,28 @@ vault_standin() {
 # later refusal is not missed; a secure sweep also stops at STREAK (8) in
 # a row, where that comes first). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
-# Nth secure allocation fails) or GITSEAL_TEST_FAIL_ALLOC (a plain one).
+# Nth secure allocation fails), GITSEAL_TEST_FAIL_ALLOC (a plain one) or
+# GITSEAL_TEST_FAIL_LIB_ALLOC (one made inside libyaml, OpenSSL, libgit2).
 # FUNC runs the command under test with `env "$1"`, checks its outcome
 # either way and sets OOM_RC to its exit code. At least one run must have
 # been refused, or the sweep tested nothing. A plain sweep fails the first
-# allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE: one
-# run per line of code that allocates), or, with GITSEAL_OOM_SWEEP=full
-# (make oom), every allocation in turn; either goes on at least as far as
-# a first run counts (GITSEAL_TEST_COUNT_ALLOC; GITSEAL_TEST_COUNT_SECURE_ALLOC
-# for secure allocations): a refusal that is handled and retried later
-# makes a streak of runs that get through before the end.
+# allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE or
+# _LIB_ALLOC_SITE: one run per line of code that allocates), or, with
+# GITSEAL_OOM_SWEEP=full (make oom), every allocation in turn; either goes
+# on at least as far as a first run counts (GITSEAL_TEST_COUNT_ALLOC;
+# GITSEAL_TEST_COUNT_SECURE_ALLOC for secure allocations): a refusal that
+# is handled and retried later makes a streak of runs that get through
+# before the end.
 sweep_oom() {
-	local hook=$1 n streak=0 refused=0 made=0 counted= column=1 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
-	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ]; then
-		count=GITSEAL_TEST_COUNT_ALLOC
-		if [ "${GITSEAL_OOM_SWEEP:-sites}" != full ]; then
-			column=2 hook=GITSEAL_TEST_FAIL_ALLOC_SITE
+	local hook=$1 n streak=0 refused=0 made=0 counted= column=1 limit=3000 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
+	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || [ "$hook" = GITSEAL_TEST_FAIL_LIB_ALLOC ]; then
+		count=GITSEAL_TEST_COUNT_ALLOC column=2
+		# the count file's columns: plain allocations, sites, library ones, sites
+		[ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || column=4 limit=100000
+		if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
+			column=$((column - 1))
+		else
+			hook=${hook}_SITE
 		fi
 	fi
 	"$2" "$count=$BATS_TEST_TMPDIR/alloc-count"
@@ -92,7 +98,7 @@ sweep_oom() {
 		# starts several)
 		if [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
 		if [ "$count" = GITSEAL_TEST_COUNT_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
-		[ "$n" -le 3000 ]
+		[ "$n" -le "$limit" ]
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
 			streak=$((streak + 1))

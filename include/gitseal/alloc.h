@@ -26,6 +26,11 @@ int gs_vasprintf(char **out, const char *fmt, va_list ap) __attribute__((format(
  * Nth of the process, counted from 1 over all threads): for an allocator
  * other than the above (posix_memalign). */
 bool gs_alloc_refused(void);
+/* The same for an allocation made inside libyaml, OpenSSL or libgit2, on a
+ * count of its own (GITSEAL_TEST_FAIL_LIB_ALLOC=N): their allocators call
+ * it in the test build. The site is the library's file name and line where
+ * it passes them (OpenSSL, libgit2), else a return address and 0. */
+bool gs_lib_alloc_refused(const void *where, int line);
 #endif
 
 #endif

@@ -58,5 +58,11 @@ void gs_libcrypto_warm_wait(void);
 /* Whether libcrypto was loaded (by an earlier gs_libcrypto_load): code
  * with an equal libsodium path uses OpenSSL only then. */
 bool gs_libcrypto_loaded(void);
+#ifdef GITSEAL_TEST_HOOKS
+/* The test build's allocator given to OpenSSL (gitseal/alloc.h), before
+ * another library that sets OpenSSL up (libgit2) does: libcrypto is
+ * opened (not set up) for it. */
+void gs_libcrypto_hook_allocator(void);
+#endif
 
 #endif

@@ -177,7 +177,8 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 		s->ctx[i] = EVP_CIPHER_CTX_new();
 		if (!s->ctx[i] || EVP_CipherInit_ex(s->ctx[i], EVP_chacha20_poly1305(), NULL, s->key, NULL,
 						    s->enc ? 1 : 0) != 1)
-			return GS_FAIL(GS_ERR_GENERIC, "cannot initialise chacha20-poly1305");
+			/* the default provider always has it: out of memory */
+			return GS_FAIL(GS_ERR_NOMEM, "cannot initialise chacha20-poly1305: out of memory");
 	}
 	return age_pipeline_run(ops, s, s->counter);
 }

@@ -477,8 +477,12 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&yp, &p.doc)) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': invalid YAML at line %zu: %s", p.name,
-			      yp.problem_mark.line + 1, yp.problem ? yp.problem : "syntax error");
+		/* libyaml ran out of memory: no fault of the file's (a failed
+		 * allocation of its loader sets no error type at all) */
+		ret = yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR
+			? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid YAML at line %zu: %s", p.name,
+				  yp.problem_mark.line + 1, yp.problem ? yp.problem : "syntax error");
 		goto out;
 	}
 	have_doc = true;

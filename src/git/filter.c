@@ -24,6 +24,10 @@ int gitrepo_fail(const char *what)
 {
 	const git_error *e = git_error_last();
 
+	/* libgit2 says "Out of memory"; gitseal's word for it is the same for
+	 * every cause */
+	if (e && e->klass == GIT_ERROR_NOMEMORY)
+		return GS_FAIL(GS_ERR_NOMEM, "%s: out of memory", what);
 	return GS_FAIL(GS_ERR_IO, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
 }
 
@@ -59,7 +63,14 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		free(f);
 		return ret;
 	}
-	git_libgit2_init();
+	/* out of memory, libgit2's setup fails (and what it set up is undone
+	 * by the shutdown); its functions must not be called then */
+	if (git_libgit2_init() < 0) {
+		ret = gitrepo_fail("cannot set up libgit2");
+		git_libgit2_shutdown();
+		free(f);
+		return ret;
+	}
 	f->libgit2_ready = true;
 	if (git_repository_open_ext(&f->repo, start_dir, 0, NULL) < 0) {
 		ret = gitrepo_fail("cannot open the git repository");

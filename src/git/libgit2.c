@@ -8,8 +8,14 @@
  * prototypes come from git2.h, so the compiler checks every forwarder.
  */
 
-#include <git2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <git2.h>
+#include <git2/sys/alloc.h>
+
+#include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
@@ -86,6 +92,11 @@ static int (*p_git_worktree_list)(git_strarray *out, git_repository *repo);
 static int (*p_git_worktree_lookup)(git_worktree **out, git_repository *repo, const char *name);
 static int (*p_git_worktree_validate)(const git_worktree *wt);
 
+#ifdef GITSEAL_TEST_HOOKS
+static void (*p_git_error_set_oom)(void);
+static int (*p_git_libgit2_opts)(int option, ...);
+#endif
+
 static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_attr_cache_flush),
 	GS_DYNSYM(git_attr_get),
@@ -153,6 +164,10 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_worktree_list),
 	GS_DYNSYM(git_worktree_lookup),
 	GS_DYNSYM(git_worktree_validate),
+#ifdef GITSEAL_TEST_HOOKS
+	GS_DYNSYM(git_error_set_oom),
+	GS_DYNSYM(git_libgit2_opts),
+#endif
 };
 
 static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
@@ -270,8 +285,130 @@ int git_index_write(git_index *index)
 	return p_git_index_write(index);
 }
 
+#ifdef GITSEAL_TEST_HOOKS
+/* The test build's allocator for libgit2: gs_lib_alloc_refused may refuse
+ * an allocation (gitseal/alloc.h), by libgit2's file and line. A refusal
+ * sets libgit2's error as its own allocator does when malloc fails. */
+/* Allocations libgit2 1.5 (Debian's 1.5.1) does not survive failing: its
+ * own code then dereferences NULL (a SEGV in the filter process) or
+ * reports something else than running out of memory. Nothing gitseal can
+ * do about them, so they are not refused; found by the sweeps of
+ * tests/git/oom_libs.bats, line 0 for every line of the file. */
+static const struct {
+	const char *file;
+	int line;
+} libgit2_unsafe[] = {
+	{ "/threadstate.c", 0 },	  /* sets its error in the state it could not allocate */
+	{ "/oidmap.c", 26 },		  /* a cache freed with no map */
+	{ "/config_file.c", 805 },	  /* "failed to parse '(null)' as a 32-bit integer" */
+	{ "/config_entries.c", 0 },	  /* a NULL entry list, freed */
+	{ "/index.c", 947 },		  /* "invalid data in index - invalid entry" */
+	{ "/refs.c", 42 }, { "/refs.c", 62 }, /* a NULL reference, used */
+};
+
+static bool libgit2_survives(const char *file, int line)
+{
+	size_t n = strlen(file);
+
+	for (size_t i = 0; i < sizeof(libgit2_unsafe) / sizeof(libgit2_unsafe[0]); i++) {
+		size_t m = strlen(libgit2_unsafe[i].file);
+
+		if (n >= m && !strcmp(file + n - m, libgit2_unsafe[i].file) &&
+		    (!libgit2_unsafe[i].line || libgit2_unsafe[i].line == line))
+			return false;
+	}
+	return true;
+}
+
+static bool refused(const char *file, int line)
+{
+	if (!libgit2_survives(file, line) || !gs_lib_alloc_refused(file, line))
+		return false;
+	p_git_error_set_oom();
+	return true;
+}
+
+static void *hooked_malloc(size_t n, const char *file, int line)
+{
+	return refused(file, line) ? NULL : malloc(n);
+}
+
+static void *hooked_calloc(size_t nelem, size_t elsize, const char *file, int line)
+{
+	return refused(file, line) ? NULL : calloc(nelem, elsize);
+}
+
+static char *hooked_strdup(const char *str, const char *file, int line)
+{
+	return refused(file, line) ? NULL : strdup(str);
+}
+
+static char *hooked_strndup(const char *str, size_t n, const char *file, int line)
+{
+	return refused(file, line) ? NULL : strndup(str, n);
+}
+
+/* exactly n bytes of str, as libgit2's own */
+static char *hooked_substrdup(const char *str, size_t n, const char *file, int line)
+{
+	char *p;
+
+	if (n == SIZE_MAX || !(p = hooked_malloc(n + 1, file, line)))
+		return NULL;
+	memcpy(p, str, n);
+	p[n] = '\0';
+	return p;
+}
+
+static void *hooked_realloc(void *ptr, size_t size, const char *file, int line)
+{
+	return refused(file, line) ? NULL : realloc(ptr, size);
+}
+
+static void *hooked_reallocarray(void *ptr, size_t nelem, size_t elsize, const char *file, int line)
+{
+	if (elsize && nelem > SIZE_MAX / elsize) {
+		p_git_error_set_oom();
+		return NULL;
+	}
+	return hooked_realloc(ptr, nelem * elsize, file, line);
+}
+
+static void *hooked_mallocarray(size_t nelem, size_t elsize, const char *file, int line)
+{
+	return hooked_reallocarray(NULL, nelem, elsize, file, line);
+}
+
+static const git_allocator hooked_allocator = {
+	.gmalloc = hooked_malloc,
+	.gcalloc = hooked_calloc,
+	.gstrdup = hooked_strdup,
+	.gstrndup = hooked_strndup,
+	.gsubstrdup = hooked_substrdup,
+	.grealloc = hooked_realloc,
+	.greallocarray = hooked_reallocarray,
+	.gmallocarray = hooked_mallocarray,
+	.gfree = free,
+};
+
+/* Before libgit2's first allocation: its init keeps an allocator set
+ * earlier. */
+static void set_allocator(void)
+{
+	(void)p_git_libgit2_opts(GIT_OPT_SET_ALLOCATOR, &hooked_allocator);
+}
+#endif
+
 int git_libgit2_init(void)
 {
+#ifdef GITSEAL_TEST_HOOKS
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	/* libgit2's setup sets OpenSSL up too (libssh2's): OpenSSL's
+	 * allocator first */
+	gs_libcrypto_hook_allocator();
+	pthread_once(&once, set_allocator);
+#endif
 	return p_git_libgit2_init();
 }
 

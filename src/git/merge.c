@@ -1099,6 +1099,18 @@ out:
 
 /* ---- line merges (libgit2's xdiff) ---- */
 
+/* libgit2's xdiff fails a merge only when one of its allocations does
+ * (the inputs are far below its size limit), and libgit2 1.5 reports that
+ * as "failed to merge files", not as running out of memory. */
+static int merge_file_fail(void)
+{
+	const git_error *e = git_error_last();
+
+	if (e && e->klass == GIT_ERROR_MERGE && e->message && !strcmp(e->message, "failed to merge files"))
+		return GS_FAIL(GS_ERR_NOMEM, "cannot merge the conflicting values: out of memory");
+	return gitrepo_fail("cannot merge the conflicting values");
+}
+
 /* A line merge of three texts; *clean tells whether it needed no markers. */
 static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, const struct gs_buf *theirs,
 		      const char *path, struct gs_buf *out, bool *clean)
@@ -1125,7 +1137,7 @@ static int line_merge(const struct gs_buf *base, const struct gs_buf *ours, cons
 	opts.our_label = "ours";
 	opts.their_label = "theirs";
 	if (git_merge_file(&res, &in_b, &in_o, &in_t, &opts) < 0)
-		return gitrepo_fail("cannot merge the conflicting values");
+		return merge_file_fail();
 	*clean = res.automergeable;
 	/* a text with a NUL byte is binary to xdiff: no markers, no text;
 	 * ours' text stays, as git keeps ours for a binary file */

@@ -216,8 +216,15 @@ static void plain_unit_encrypted(const struct render *r, struct plain_file *pf, 
 	struct sops_open_opts oo = { .format = u->doc.format, .ids = r->ids };
 	struct sops_file *f = NULL;
 	struct doc *plain;
+	int ret = sops_file_open_doc(&u->doc, &oo, &f);
 
-	if (sops_file_open_doc(&u->doc, &oo, &f)) {
+	/* out of memory is no fault of the file's (and, OpenSSL's setup
+	 * failed, the same for every file): one error for the render */
+	if (ret == GS_ERR_NOMEM) {
+		pf->fatal = GS_ERR_NOMEM;
+		return;
+	}
+	if (ret) {
 		plain_fail(pf, u->first_doc);
 		return;
 	}

@@ -38,8 +38,8 @@ int pq_hash_init(struct pq_hash *h)
 		return ret;
 	pthread_once(&fetch_once, fetch);
 	for (size_t i = 0; i < sizeof(mds) / sizeof(mds[0]); i++)
-		if (!mds[i])
-			return GS_FAIL(GS_ERR_GENERIC, "libcrypto has no %s", md_names[i]);
+		if (!mds[i]) /* OpenSSL 3's default provider has them all */
+			return GS_FAIL(GS_ERR_NOMEM, "cannot fetch %s: out of memory", md_names[i]);
 	h->ctx = EVP_MD_CTX_new();
 	if (!h->ctx)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -66,7 +66,8 @@ int pq_hash(struct pq_hash *h, enum pq_md md, const uint8_t *a, size_t a_len, co
 		ok = EVP_DigestFinalXOF(h->ctx, out, out_len);
 	else if (ok)
 		ok = EVP_DigestFinal_ex(h->ctx, out, &n) && n == out_len;
-	return ok ? 0 : GS_FAIL(GS_ERR_GENERIC, "%s failed in libcrypto", md_names[md]);
+	/* the digest's context is made at its init: only that can fail */
+	return ok ? 0 : GS_FAIL(GS_ERR_NOMEM, "%s: out of memory", md_names[md]);
 }
 
 int pq_scratch_open(size_t size, void **out)

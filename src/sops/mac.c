@@ -55,8 +55,10 @@ int sops_mac_init(struct sops_mac *m, bool only_encrypted)
 	m->md = ctx;
 	return 0;
 fail:
+	/* the default provider always has SHA-512 and SHA-256: only a lack
+	 * of memory makes them fail */
 	EVP_MD_CTX_free(ctx);
-	return GS_FAIL(GS_ERR_GENERIC, "cannot initialise SHA-512");
+	return GS_FAIL(GS_ERR_NOMEM, "cannot initialise SHA-512: out of memory");
 }
 
 int sops_mac_update(struct sops_mac *m, const uint8_t *p, size_t n)

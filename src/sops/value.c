@@ -176,24 +176,31 @@ void sops_cipher_release(struct sops_cipher *c)
 }
 
 /* A context keyed with key and iv, made once per direction and walk: a
- * context per value costs more than the AES work on a short value. */
-static EVP_CIPHER_CTX *cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key,
-				    const uint8_t *iv, size_t iv_len)
+ * context per value costs more than the AES work on a short value. The
+ * default provider always has AES-256-GCM and takes any key and IV of
+ * these sizes: setting it up fails only out of memory, never for what the
+ * file holds (not a value that fails to authenticate). */
+static int cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key, const uint8_t *iv,
+			size_t iv_len, EVP_CIPHER_CTX **out)
 {
 	EVP_CIPHER_CTX **slot = &c->ctx[encrypt];
+	int ret;
 
 	if (iv_len > INT32_MAX)
-		return NULL;
+		return encrypt ? GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value")
+			       : GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
 	/* libcrypto and the cipher are looked up once per context, not once
 	 * per value (pthread_once twice a value was 3 M instructions in the
 	 * proof of a 10,000-value file) */
 	if (!*slot) {
-		if (gs_libcrypto_load() < 0 || !aes_256_gcm() || !(*slot = EVP_CIPHER_CTX_new()))
-			return NULL;
+		if ((ret = gs_libcrypto_load()) < 0)
+			return ret;
+		if (!aes_256_gcm() || !(*slot = EVP_CIPHER_CTX_new()))
+			goto nomem;
 		if (EVP_CipherInit_ex(*slot, aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1) {
 			EVP_CIPHER_CTX_free(*slot);
 			*slot = NULL;
-			return NULL;
+			goto nomem;
 		}
 	}
 	/* sops: a 32-byte nonce, so the IV length is set before key and IV;
@@ -201,15 +208,18 @@ static EVP_CIPHER_CTX *cipher_start(struct sops_cipher *c, bool encrypt, const u
 	if (c->iv_len[encrypt] != iv_len) {
 		c->key[encrypt] = NULL;
 		if (EVP_CIPHER_CTX_ctrl(*slot, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1)
-			return NULL;
+			goto nomem;
 		c->iv_len[encrypt] = iv_len;
 	}
 	if (EVP_CipherInit_ex(*slot, NULL, NULL, c->key[encrypt] == key ? NULL : key, iv, encrypt) != 1) {
 		c->iv_len[encrypt] = 0;
-		return NULL;
+		goto nomem;
 	}
 	c->key[encrypt] = key;
-	return *slot;
+	*out = *slot;
+	return 0;
+nomem:
+	return GS_FAIL(GS_ERR_NOMEM, "cannot set up AES-256-GCM: out of memory");
 }
 
 /* Plaintext is encrypted and base64-encoded in pieces of a multiple of 3
@@ -254,9 +264,9 @@ int sops_value_encrypt_with(struct sops_cipher *c, const uint8_t key[SOPS_DATA_K
 		iv = ivbuf;
 		iv_len = sizeof(ivbuf);
 	}
-	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
-	if (!(ctx = cipher_start(c, true, key, iv, iv_len)))
+	if ((ret = cipher_start(c, true, key, iv, iv_len, &ctx)) < 0)
 		goto out;
+	ret = GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value");
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
 		goto out;
 	if ((ret = gs_buf_append_str(out, SOPS_ENC_DATA)) < 0 || (ret = encrypt_into(ctx, plain, len, out)) < 0)
@@ -342,8 +352,11 @@ static int decrypt_in(struct sops_cipher *c, const uint8_t *key, const struct en
 		goto out;
 	ct_len = total - SOPS_TAG_SIZE;
 	memcpy(tag, buf + ct_len, SOPS_TAG_SIZE);
-	if (!(ctx = cipher_start(c, false, key, s->iv, s->iv_len)))
-		goto out;
+	if ((ret = cipher_start(c, false, key, s->iv, s->iv_len, &ctx)) < 0) {
+		sodium_memzero(buf, total);
+		return ret;
+	}
+	ret = GS_ERR_DECRYPT_VALUE;
 	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)aad, (int)aad_len) != 1)
 		goto out;
 	n = 0;

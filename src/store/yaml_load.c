@@ -1309,8 +1309,12 @@ static int run_parser(struct yloader *l, yaml_parser_t *parser, size_t len)
 		yaml_event_type_t type;
 
 		if (!yaml_events_next(events, &ev)) {
-			ret = GS_FAIL(GS_ERR_PARSE, "invalid YAML at line %zu: %s", parser->problem_mark.line + 1,
-				      parser->problem ? parser->problem : "syntax error");
+			/* libyaml ran out of memory: no fault of the text's (every
+			 * other failure sets its error type) */
+			ret = parser->error == YAML_MEMORY_ERROR || parser->error == YAML_NO_ERROR
+				? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				: GS_FAIL(GS_ERR_PARSE, "invalid YAML at line %zu: %s", parser->problem_mark.line + 1,
+					  parser->problem ? parser->problem : "syntax error");
 			goto out;
 		}
 		ret = on_event(l, &ev);

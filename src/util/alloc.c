@@ -14,68 +14,99 @@
  * long (a `git add` makes hundreds), so GITSEAL_TEST_FAIL_ALLOC_SITE=K
  * refuses instead the first allocation made from the Kth call site (a
  * return address, in the order first used): one run per line of code that
- * allocates. GITSEAL_TEST_COUNT_ALLOC=FILE appends "ALLOCATIONS SITES" to
- * FILE at exit, so that a sweep knows where to stop. */
-static atomic_long allocations;
-static atomic_long fail_at = -1, fail_site;
+ * allocates. GITSEAL_TEST_FAIL_LIB_ALLOC=N and GITSEAL_TEST_FAIL_LIB_ALLOC_SITE=K
+ * do the same, on a count of their own, for the allocations made inside
+ * libyaml, OpenSSL and libgit2 (gs_lib_alloc_refused, which their
+ * allocators call in this build). GITSEAL_TEST_COUNT_ALLOC=FILE appends
+ * "ALLOCATIONS SITES LIB_ALLOCATIONS LIB_SITES" to FILE at exit, so that a
+ * sweep knows where to stop. */
+struct alloc_counter {
+	atomic_long made;
+	atomic_long fail_at, fail_site;
+	pthread_mutex_t lock;
+	/* a site: a return address, or a library's file name and line */
+	struct alloc_site {
+		const void *where;
+		int line;
+	} sites[4096];
+	long nsites;
+};
+static struct alloc_counter own = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct alloc_counter libs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static bool track_sites;
-static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
-static const void *sites[4096];
-static long nsites;
 
 static void write_count(void)
 {
 	FILE *f = fopen(getenv("GITSEAL_TEST_COUNT_ALLOC"), "a");
 
 	if (f) {
-		fprintf(f, "%ld %ld\n", atomic_load(&allocations), nsites);
+		fprintf(f, "%ld %ld %ld %ld\n", atomic_load(&own.made), own.nsites, atomic_load(&libs.made),
+			libs.nsites);
 		fclose(f);
 	}
 }
 
-static void read_settings(void)
+static long env_long(const char *name)
 {
-	const char *n = getenv("GITSEAL_TEST_FAIL_ALLOC");
-	const char *k = getenv("GITSEAL_TEST_FAIL_ALLOC_SITE");
+	const char *v = getenv(name);
 
-	atomic_store(&fail_site, k ? atol(k) : 0);
-	track_sites = k || getenv("GITSEAL_TEST_COUNT_ALLOC");
-	if (getenv("GITSEAL_TEST_COUNT_ALLOC"))
-		atexit(write_count);
-	atomic_store(&fail_at, n ? atol(n) : 0);
+	return v ? atol(v) : 0;
 }
 
-/* Whether SITE is new, and the Kth new one, K as the hook names it. */
-static bool new_site_refused(const void *site)
+static void read_settings(void)
+{
+	atomic_store(&own.fail_site, env_long("GITSEAL_TEST_FAIL_ALLOC_SITE"));
+	atomic_store(&libs.fail_site, env_long("GITSEAL_TEST_FAIL_LIB_ALLOC_SITE"));
+	track_sites = getenv("GITSEAL_TEST_FAIL_ALLOC_SITE") || getenv("GITSEAL_TEST_FAIL_LIB_ALLOC_SITE") ||
+		      getenv("GITSEAL_TEST_COUNT_ALLOC");
+	if (getenv("GITSEAL_TEST_COUNT_ALLOC"))
+		atexit(write_count);
+	atomic_store(&own.fail_at, env_long("GITSEAL_TEST_FAIL_ALLOC"));
+	atomic_store(&libs.fail_at, env_long("GITSEAL_TEST_FAIL_LIB_ALLOC"));
+}
+
+/* Whether the site is new, and the Kth new one, K as the hook names it. */
+static bool new_site_refused(struct alloc_counter *c, const void *where, int line)
 {
 	bool refuse = false;
 	long i;
 
-	pthread_mutex_lock(&sites_lock);
-	for (i = 0; i < nsites && sites[i] != site; i++)
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->nsites && (c->sites[i].where != where || c->sites[i].line != line); i++)
 		;
-	if (i == nsites && nsites < (long)(sizeof(sites) / sizeof(sites[0]))) {
-		sites[nsites++] = site;
-		refuse = nsites == atomic_load(&fail_site);
+	if (i == c->nsites && c->nsites < (long)(sizeof(c->sites) / sizeof(c->sites[0]))) {
+		c->sites[c->nsites++] = (struct alloc_site){ where, line };
+		refuse = c->nsites == atomic_load(&c->fail_site);
 	}
-	pthread_mutex_unlock(&sites_lock);
+	pthread_mutex_unlock(&c->lock);
 	return refuse;
 }
 
-static bool refused_at(const void *site)
+static bool counted_refused(struct alloc_counter *c, const void *where, int line)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, read_settings);
-	if (track_sites && new_site_refused(site))
+	if (track_sites && new_site_refused(c, where, line))
 		return true;
-	return atomic_fetch_add(&allocations, 1) + 1 == atomic_load(&fail_at);
+	return atomic_fetch_add(&c->made, 1) + 1 == atomic_load(&c->fail_at);
+}
+
+static bool refused_at(const void *site)
+{
+	return counted_refused(&own, site, 0);
 }
 
 bool gs_alloc_refused(void)
 {
 	return refused_at(__builtin_return_address(0));
 }
+
+bool gs_lib_alloc_refused(const void *where, int line)
+{
+	return counted_refused(&libs, where, line);
+}
+
 #define REFUSED() refused_at(__builtin_return_address(0))
 #else
 #define REFUSED() false

@@ -28,9 +28,11 @@ static const EVP_MD *openssl_sha256(void)
 	return sha256;
 }
 
+/* The default provider always has SHA-256; a digest context is made on
+ * its first init: only a lack of memory makes these fail. */
 static int evp_fail(void)
 {
-	return GS_FAIL(GS_ERR_GENERIC, "OpenSSL SHA-256 failed");
+	return GS_FAIL(GS_ERR_NOMEM, "OpenSSL SHA-256: out of memory");
 }
 
 static int evp_init(struct gs_hmac_sha256 *h, const EVP_MD *md, const uint8_t *key, size_t key_len)

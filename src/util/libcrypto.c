@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -22,6 +23,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
@@ -50,16 +52,23 @@
 	X(EVP_PKEY_get_bn_param) X(EVP_PKEY_get_raw_private_key) X(EVP_PKEY_get_size) \
 	X(EVP_PKEY_is_a) \
 	X(EVP_chacha20_poly1305) X(EVP_sha256) X(EVP_sha512) \
-	X(OPENSSL_init_crypto) \
+	X(OPENSSL_init_crypto) X(OSSL_LIB_CTX_get0_global_default) \
 	X(OSSL_PARAM_BLD_free) X(OSSL_PARAM_BLD_new) X(OSSL_PARAM_BLD_push_BN) \
 	X(OSSL_PARAM_BLD_to_param) X(OSSL_PARAM_free) \
 	X(PEM_read_bio_PrivateKey)
+
+#ifdef GITSEAL_TEST_HOOKS
+#define LIBCRYPTO_HOOK_FUNCTIONS(X) X(CRYPTO_set_mem_functions)
+#else
+#define LIBCRYPTO_HOOK_FUNCTIONS(X)
+#endif
 
 /* Each pointer has the type of the header's prototype. */
 #define POINTER(fn) static __typeof__(fn) *p_##fn;
 #define SYMBOL(fn) GS_DYNSYM(fn),
 LIBCRYPTO_FUNCTIONS(POINTER)
-static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) };
+LIBCRYPTO_HOOK_FUNCTIONS(POINTER)
+static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) LIBCRYPTO_HOOK_FUNCTIONS(SYMBOL) };
 
 static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, symbols);
 
@@ -93,18 +102,88 @@ static void (*warm_fetch)(void);
  * first call decides, before any other. */
 enum { INIT_OPTIONS = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS };
 
+#ifdef GITSEAL_TEST_HOOKS
+/* The test build's allocator for OpenSSL: gs_lib_alloc_refused may refuse
+ * an allocation (gitseal/alloc.h), by OpenSSL's file and line. OpenSSL
+ * takes it only before its first allocation: set once libcrypto is open,
+ * before OPENSSL_init_crypto, on whichever thread opens it. */
+static void *hooked_malloc(size_t num, const char *file, int line)
+{
+	/* as CRYPTO_malloc: nothing for 0 bytes */
+	return num && !gs_lib_alloc_refused(file, line) ? malloc(num) : NULL;
+}
+
+static void *hooked_realloc(void *p, size_t num, const char *file, int line)
+{
+	/* as CRYPTO_realloc, which hands a custom allocator every case */
+	if (!p)
+		return hooked_malloc(num, file, line);
+	if (!num) {
+		free(p);
+		return NULL;
+	}
+	return gs_lib_alloc_refused(file, line) ? NULL : realloc(p, num);
+}
+
+static void hooked_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static void set_allocator(void)
+{
+	if (!p_CRYPTO_set_mem_functions(hooked_malloc, hooked_realloc, hooked_free))
+		fprintf(stderr, "gitseal: test hook: OpenSSL allocated before its allocator was set\n");
+}
+
+static void hook_allocator(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, set_allocator);
+}
+
+void gs_libcrypto_hook_allocator(void)
+{
+	gs_libcrypto_warm_wait();
+	if (gs_dynlib_open(&libcrypto) == 0)
+		hook_allocator();
+}
+#else
+static void hook_allocator(void)
+{
+}
+#endif
+
+/* Whether OpenSSL set itself up. Out of memory, OPENSSL_init_crypto can
+ * fail, and OpenSSL 3.0 can even report success with its default library
+ * context unmade: the next fetch locks a lock that is not there (a SEGV).
+ * That context is made once per process, so a failure stays. */
+static atomic_bool setup_failed;
+
+static void set_up(uint64_t options)
+{
+	if (p_OPENSSL_init_crypto(options, NULL) != 1 || !p_OSSL_LIB_CTX_get0_global_default())
+		atomic_store(&setup_failed, true);
+}
+
 static void *warm_main(void *arg)
 {
 	(void)arg;
-	if (gs_dynlib_open(&libcrypto) == 0 &&
-	    p_OPENSSL_init_crypto(INIT_OPTIONS | OPENSSL_INIT_NO_ATEXIT, NULL) == 1 && warm_fetch)
+	if (gs_dynlib_open(&libcrypto) < 0)
+		return NULL;
+	hook_allocator();
+	set_up(INIT_OPTIONS | OPENSSL_INIT_NO_ATEXIT);
+	if (!atomic_load(&setup_failed) && warm_fetch)
 		warm_fetch();
 	return NULL;
 }
 
 static void init_unwarmed(void)
 {
-	(void)p_OPENSSL_init_crypto(INIT_OPTIONS, NULL);
+	set_up(INIT_OPTIONS);
 }
 
 /* Opened without the warming thread (or after it): OpenSSL set up as
@@ -116,7 +195,10 @@ static int open_unwarmed(void)
 
 	if (ret < 0)
 		return ret;
+	hook_allocator();
 	pthread_once(&once, init_unwarmed);
+	if (atomic_load(&setup_failed))
+		return GS_FAIL(GS_ERR_NOMEM, "cannot set up OpenSSL: out of memory");
 	return 0;
 }
 
@@ -163,7 +245,8 @@ int gs_libcrypto_load(void)
 bool gs_libcrypto_loaded(void)
 {
 	return !atomic_load_explicit(&warm_running, memory_order_acquire) &&
-	       atomic_load_explicit(&libcrypto.done, memory_order_acquire) && !libcrypto.result;
+	       atomic_load_explicit(&libcrypto.done, memory_order_acquire) && !libcrypto.result &&
+	       !atomic_load(&setup_failed);
 }
 
 /* A call that reaches a forwarder without gs_libcrypto_load having
@@ -173,7 +256,7 @@ static void load_or_exit(void)
 {
 	gs_libcrypto_warm_wait();
 	if (open_unwarmed() < 0) {
-		fprintf(stderr, "gitseal: error: %s\n", libcrypto.error);
+		fprintf(stderr, "gitseal: error: %s\n", gs_error_message());
 		_exit(1);
 	}
 }
