@@ -147,6 +147,12 @@ void readahead_stop(struct gitfilter *f);
 bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, size_t len, struct gs_buf *out);
 /* path, new to the repository, was just cleaned: queues the files after it. */
 void readahead_plan(struct readahead *ra, const char *path);
+/* want[i] = whether `git add` would send dir + names[i] through the
+ * gitseal filter, as git's check-attr and check-ignore say (addset.c),
+ * for the first names (as many as one exchange takes, at most n): how
+ * many (0 for a name that git cannot be asked about), or -1 when git could
+ * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree. */
+long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want);
 
 /* ---- seal.c: the sops side of the filter ---- */
 
