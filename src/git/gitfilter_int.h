@@ -40,6 +40,7 @@ struct gittrust {
 	size_t recipient_count;
 	struct sops_config *config;  /* the .sops.yaml last accepted, or NULL */
 	struct keymap key_ids;       /* data keys made or trusted here */
+	bool keys_loaded;            /* key_ids read from data-keys (on first use) */
 	struct idset sealed;         /* seals this clone cannot open: keyed hashes of blob and plaintext */
 	uint8_t *hash_key;           /* secure; the key of those hashes, NULL until needed */
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
