@@ -39,7 +39,8 @@ static int filled_pipe(const struct gs_buf *in)
 
 	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	if (write(fds[1], in->data, in->len) != (ssize_t)in->len) {
+	/* git reads a blocking stdin (its end shares the flag) */
+	if (write(fds[1], in->data, in->len) != (ssize_t)in->len || fcntl(fds[0], F_SETFL, 0) < 0) {
 		close(fds[0]);
 		fds[0] = -1;
 	}
