@@ -40,6 +40,7 @@ struct gittrust {
 	size_t recipient_count;
 	struct sops_config *config;  /* the .sops.yaml last accepted, or NULL */
 	struct keymap key_ids;       /* data keys made or trusted here */
+	bool keys_loaded;            /* key_ids read from data-keys (on first use) */
 	struct idset sealed;         /* seals this clone cannot open: keyed hashes of blob and plaintext */
 	uint8_t *hash_key;           /* secure; the key of those hashes, NULL until needed */
 	bool locked;                 /* `gitseal git lock`: smudge leaves ciphertext */
@@ -147,6 +148,12 @@ void readahead_stop(struct gitfilter *f);
 bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, size_t len, struct gs_buf *out);
 /* path, new to the repository, was just cleaned: queues the files after it. */
 void readahead_plan(struct readahead *ra, const char *path);
+/* want[i] = whether `git add` would send dir + names[i] through the
+ * gitseal filter, as git's check-attr and check-ignore say (addset.c),
+ * for the first names (as many as one exchange takes, at most n): how
+ * many (0 for a name that git cannot be asked about), or -1 when git could
+ * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree. */
+long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want);
 
 /* ---- seal.c: the sops side of the filter ---- */
 

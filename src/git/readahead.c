@@ -32,7 +32,15 @@ enum {
 	READAHEAD_DEPTH = 8,           /* files sealed ahead of git's request */
 	READAHEAD_MAX_FILE = 1 << 20,  /* larger files are cleaned as they come */
 	READAHEAD_MAX_NAMES = 1 << 20, /* a directory's names listed at most */
+	/* names asked of git at once (addset.c: a pipe's worth). Each ask
+	 * starts two git processes, about 5 ms of CPU each here; libgit2
+	 * costs about 57 us a name: with fewer names left, libgit2 is asked */
+	READAHEAD_ASK_MIN = 256,
+	READAHEAD_ASK_MAX = 4096,
 };
+
+/* What git said of a listed name (addset.c). */
+enum ahead_sends { SENDS_UNKNOWN, SENDS_YES, SENDS_NO };
 
 enum ahead_state { AHEAD_PENDING, AHEAD_RUNNING, AHEAD_DONE };
 
@@ -57,7 +65,9 @@ struct readahead {
 	 * "a/b/"), its regular files sorted, the next one not yet planned */
 	char *dir;
 	char **names;
+	uint8_t *sends;  /* enum ahead_sends, per name */
 	size_t count, next;
+	bool ask_git;    /* false once git could not answer: libgit2 asked per file */
 	char *last; /* the last new file cleaned */
 };
 
@@ -181,6 +191,15 @@ static unsigned worker_count(void)
 	return cpus < 2 ? 0 : cpus < READAHEAD_WORKERS ? cpus : READAHEAD_WORKERS;
 }
 
+/* Whether the filter runs at the top of the work tree, as git starts it:
+ * the git processes asked (addset.c) then see the repository git sees. */
+static bool at_top(const struct gitfilter *f)
+{
+	struct stat here, top;
+
+	return !stat(".", &here) && !stat(f->workdir, &top) && here.st_dev == top.st_dev && here.st_ino == top.st_ino;
+}
+
 void readahead_start(struct gitfilter *f)
 {
 	unsigned workers = worker_count();
@@ -189,6 +208,7 @@ void readahead_start(struct gitfilter *f)
 	if (f->ahead || !workers || !(ra = gs_calloc(1, sizeof(*ra))))
 		return;
 	ra->f = f;
+	ra->ask_git = at_top(f);
 	pthread_mutex_init(&ra->lock, NULL);
 	pthread_cond_init(&ra->work, NULL);
 	pthread_cond_init(&ra->done, NULL);
@@ -205,8 +225,10 @@ static void forget_dir(struct readahead *ra)
 	for (size_t i = 0; i < ra->count; i++)
 		free(ra->names[i]);
 	free(ra->names);
+	free(ra->sends);
 	free(ra->dir);
 	ra->names = NULL;
+	ra->sends = NULL;
 	ra->dir = NULL;
 	ra->count = ra->next = 0;
 }
@@ -300,6 +322,8 @@ static void list_dir(struct readahead *ra, const char *dir, size_t dlen)
 	closedir(d);
 	if (ra->count)
 		qsort(ra->names, ra->count, sizeof(*ra->names), cmp_name);
+	if (ra->count && !(ra->sends = gs_calloc(ra->count, sizeof(*ra->sends))))
+		forget_dir(ra);
 }
 
 /* The first name after base in the listing. */
@@ -318,14 +342,34 @@ static size_t after(const struct readahead *ra, const char *base)
 	return lo;
 }
 
-/* Whether git will send path as a new file to clean: a regular file
- * with bytes to seal, held nowhere in git yet, under the filter, not
- * ignored. The cheap questions first: libgit2 answers the last two from
- * the attribute and ignore files, which it checks on disk at every call
- * (about twenty system calls, a tenth of the filter's time in a `git
- * add` of new files); a file git holds needs neither. */
-static bool worth_sealing(struct gitfilter *f, const char *path)
+/* What git says of the names from i on, asked for the next few at once
+ * (addset.c): whether each is under the filter and not ignored. */
+static void ask_git(struct readahead *ra, size_t i)
 {
+	size_t n = ra->count - i < READAHEAD_ASK_MAX ? ra->count - i : READAHEAD_ASK_MAX;
+	bool *want;
+	long got;
+
+	if (!(want = gs_calloc(n, sizeof(*want))))
+		return;
+	if ((got = gitrepo_add_sends(ra->dir, ra->names + i, n, want)) > 0) {
+		for (size_t k = 0; k < (size_t)got; k++)
+			ra->sends[i + k] = want[k] ? SENDS_YES : SENDS_NO;
+	} else if (got < 0) {
+		ra->ask_git = false;
+	}
+	free(want);
+}
+
+/* Whether git will send the i-th listed name (path) as a new file to
+ * clean: a regular file with bytes to seal, held nowhere in git yet,
+ * under the filter, not ignored. The cheap questions first; the last two
+ * git answers for many names at once, else libgit2 for this one (about
+ * twenty system calls: it checks the attribute and ignore files on disk
+ * at every call); a file git holds needs neither. */
+static bool worth_sealing(struct readahead *ra, size_t i, const char *path)
+{
+	struct gitfilter *f = ra->f;
 	char full[PATH_MAX];
 	struct stat st;
 	int ignored = 0;
@@ -334,6 +378,10 @@ static bool worth_sealing(struct gitfilter *f, const char *path)
 	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE ||
 	    gitrepo_has_committed(f, path))
 		return false;
+	if (ra->ask_git && ra->sends[i] == SENDS_UNKNOWN && ra->count - i >= READAHEAD_ASK_MIN)
+		ask_git(ra, i);
+	if (ra->sends[i] != SENDS_UNKNOWN)
+		return ra->sends[i] == SENDS_YES;
 	if (!gitrepo_filtered(f, path) || git_ignore_path_is_ignored(&ignored, f->repo, path) < 0 || ignored) {
 		git_error_clear();
 		return false;
@@ -409,7 +457,7 @@ void readahead_plan(struct readahead *ra, const char *path)
 			return;
 		memcpy(next, path, dlen);
 		strcpy(next + dlen, ra->names[ra->next]);
-		if (!worth_sealing(ra->f, next)) {
+		if (!worth_sealing(ra, ra->next, next)) {
 			free(next);
 			continue;
 		}

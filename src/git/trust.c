@@ -411,8 +411,7 @@ static int load_state(struct gitfilter *f)
 	gs_buf_reset(&b);
 	if ((ret = read_optional(f, "sops.yaml", &b, &found)) || (found && (ret = load_config_snapshot(f, &b))))
 		goto out;
-	if ((ret = read_lines(f, "data-keys", &b, &found, key_record_line, &t->key_ids)) ||
-	    (ret = read_lines(f, "sealed", &b, &found, key_id_line, &t->sealed)) ||
+	if ((ret = read_lines(f, "sealed", &b, &found, key_id_line, &t->sealed)) ||
 	    (ret = state_path(f, "locked", path, sizeof(path))))
 		goto out;
 	t->locked = access(path, F_OK) == 0;
@@ -425,6 +424,28 @@ out:
 		gittrust_release(t);
 		t->key_fd = t->sealed_fd = -1;
 	}
+	return ret;
+}
+
+/* The data keys made or vouched for here (data-keys), loaded when a clean
+ * first asks: one record per key made, up to TRUST_FILE_MAX (about 1.2 s
+ * of loading near it), which a checkout's smudges never read. Called with
+ * changes_lock held; nothing half loaded on failure. */
+static int keys_load(struct gitfilter *f)
+{
+	struct gittrust *t = &f->trust;
+	struct gs_buf b;
+	bool found;
+	int ret;
+
+	if (t->keys_loaded)
+		return 0;
+	gs_buf_init(&b, false);
+	ret = read_lines(f, "data-keys", &b, &found, key_record_line, &t->key_ids);
+	gs_buf_release(&b);
+	if (ret)
+		keymap_release(&t->key_ids);
+	t->keys_loaded = !ret;
 	return ret;
 }
 
@@ -846,7 +867,13 @@ bool gittrust_key_made_here(struct gitfilter *f, const char *path, const uint8_t
 	made_key_id(key_id, path, id);
 	rule = accepted_rule(f, path);
 	pthread_mutex_lock(&changes_lock);
-	r = key_find(&f->trust.key_ids, id);
+	/* doubt is a no: a key not known to be made here is not re-used */
+	if (keys_load(f)) {
+		gs_error_clear();
+		r = NULL;
+	} else {
+		r = key_find(&f->trust.key_ids, id);
+	}
 	found = r && r->count;
 	for (size_t i = 0; found && i < r->count; i++)
 		found = accepted(f, rule, r->recipients[i], path);
@@ -914,7 +941,7 @@ int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t k
 	if (!key_line(id, keys, &line))
 		goto out; /* not recorded: the key is never re-used */
 	pthread_mutex_lock(&changes_lock);
-	if (known_only && !key_find(&f->trust.key_ids, id))
+	if ((ret = keys_load(f)) || (known_only && !key_find(&f->trust.key_ids, id)))
 		goto unlock;
 	if (f->trust.key_fd < 0 && !(ret = state_dir_make(f)) &&
 	    !(ret = state_path(f, "data-keys", state, sizeof(state))) &&
@@ -1276,6 +1303,7 @@ int gittrust_retire_keys(struct gitfilter *f)
 	if (f->trust.key_fd >= 0)
 		close(f->trust.key_fd);
 	keymap_release(&f->trust.key_ids);
+	f->trust.keys_loaded = true;
 	/* emptied in place: filters appending meanwhile add keys made after */
 	f->trust.key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (f->trust.key_fd < 0)

@@ -22,6 +22,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
+#include "gitseal/spawn.h"
 
 extern char **environ;
 
@@ -231,7 +232,6 @@ static int tool_spawn(struct tool_run *r, pid_t *pid, int fds[3])
 	const char *argv[32];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, deflt;
 	size_t argc = 0;
 	int rc;
 
@@ -248,13 +248,7 @@ static int tool_spawn(struct tool_run *r, pid_t *pid, int fds[3])
 	posix_spawn_file_actions_adddup2(&fa, in[1], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	gs_spawnattr_init(&attr);
 	rc = posix_spawnp(pid, r->binary, &fa, &attr, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

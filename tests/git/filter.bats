@@ -284,6 +284,47 @@ many_new_files_committed_right() {
 	many_new_files_committed_right
 }
 
+# A large directory's names are asked of git (check-attr, check-ignore: src/git/addset.c)
+# to choose the files sealed ahead: a wrong answer seals a file git never sends, one
+# data key more. The directory's own .gitattributes puts its files under the filter but
+# some (secrets/ is pinned in .git/info/attributes; the rule's path_regex matches this
+# one too); its .gitignore ignores some, and re-includes one; one name reads as
+# pathspec magic; then the attributes are only in the index.
+@test "git add of a large directory seals ahead exactly the files git sends: nested attributes and ignores" {
+	d=more-secrets
+	mkdir -p $d/sub
+	printf 'key: deep\n' > $d/sub/deep.yaml
+	for i in $(seq -w 1 300); do
+		printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "$d/f$i.yaml"
+		case $i in
+		*0) printf 'plain: %s\n' "$i" > "$d/f${i}n.yaml" ;;
+		*5) printf 'ignored: %s\n' "$i" > "$d/f${i}i.yaml" ;;
+		esac
+	done
+	printf 'kept: yes\n' > $d/f150k.yaml
+	printf 'magic: yes\n' > "$d/:(exclude)f2.yaml"
+	printf '*.yaml filter=gitseal diff=gitseal merge=gitseal\n*n.yaml -filter -diff -merge\n' > $d/.gitattributes
+	printf '*i.yaml\n*k.yaml\n!f150k.yaml\n' > $d/.gitignore
+	KEYS_BEFORE=$(cat .git/gitseal/data-keys 2>/dev/null | wc -l)
+	git add -A
+	# 300, deep, kept and magic, each sealed once, nothing else
+	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 303 ]
+	git commit -qm large
+	for f in f010 f150 f300 f150k sub/deep ':(exclude)f2'; do assert_blob_encrypted "$d/$f.yaml"; done
+	[ "$(git cat-file -p HEAD:$d/f010n.yaml)" = "plain: 010" ]
+	run git cat-file -e HEAD:$d/f005i.yaml
+	[ "$status" -ne 0 ]
+	# the same directory again, its attributes now only in the index
+	rm $d/.gitattributes
+	for i in $(seq -w 1 300); do printf 'key: again%s\n' "$i" > "$d/g$i.yaml"; done
+	for i in $(seq -w 10 10 300); do printf 'plain: %s\n' "$i" > "$d/g${i}n.yaml"; done
+	KEYS_BEFORE=$(wc -l < .git/gitseal/data-keys)
+	git add $d/g*.yaml
+	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 300 ]
+	[ "$(git cat-file -p :$d/g010n.yaml)" = "plain: 010" ]
+	git cat-file -p :$d/g010.yaml | grep -q 'ENC\[AES256_GCM'
+}
+
 # src/util/random.c hands out libsodium's bytes drawn ahead on each thread
 # (the main one and the read-ahead workers, the age header thread): no two
 # files, values or stanzas may get the same ones

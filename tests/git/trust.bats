@@ -932,6 +932,35 @@ commits_keep_key() {
 	[ "$(git log --format=%H -- secrets/db.yaml | while read -r c; do git show "$c:secrets/db.yaml" | grep '^a:'; done | sort -u | wc -l)" -eq 1 ]
 }
 
+# data-keys (one record per data key made here, up to 64 MiB, about 1.2 s to load
+# near it) is read when a clean first needs it, never by a checkout's smudges; a
+# record it holds still keeps the key, and one it cannot read refuses the clean.
+@test "data-keys is read by the first clean that needs it: a checkout decrypts past one it cannot read, an add fails closed" {
+	printf 'db_password: hunter2\n' > secrets/app.yaml
+	git add secrets/app.yaml && git commit -qm app
+	key=$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
+	# an edit keeps the data key: its record was read
+	printf 'db_password: hunter3\n' > secrets/app.yaml
+	git commit -qam edit
+	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = "$key" ]
+	# past the limit, as another process could leave it
+	cp .git/gitseal/data-keys "$T/data-keys"
+	truncate -s 65M .git/gitseal/data-keys
+	rm secrets/app.yaml
+	run -0 git checkout -- secrets
+	grep -qx 'db_password: hunter3' secrets/app.yaml
+	printf 'db_password: hunter4\n' > secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -eq 128 ]
+	grep -qF "gitseal: error: cannot encrypt 'secrets/app.yaml'" <<<"$output"
+	grep -qF "data-keys" <<<"$output"
+	[ "$(git rev-parse :secrets/app.yaml)" = "$(git rev-parse HEAD:secrets/app.yaml)" ]
+	# read back: the key is kept again
+	cp "$T/data-keys" .git/gitseal/data-keys
+	git add secrets/app.yaml
+	[ "$(git show :secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = "$key" ]
+}
+
 @test "a shallow clone re-uses a data key it made: its oldest commits are taken for roots" {
 	for v in 1 2 3; do
 		printf 'db_password: hunter2-old\nport: 543%s\n' "$v" > secrets/app.yaml
