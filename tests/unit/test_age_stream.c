@@ -425,6 +425,9 @@ static void test_decrypt_reads_aligned(void **state)
 			assert_int_equal(age_bufin_line(&in, &line, &line_len, &lf), 0);
 			assert_int_equal(line_len, shifts[i] - 1);
 		}
+		/* that read filled the buffer, wherever malloc put it: the
+		 * payload's reads are counted from here */
+		a.pieces = a.off_line = 0;
 		assert_int_equal(age_stream_decrypt(ref_file_key, ref_nonce, &in, &w), 0);
 		age_bufin_release(&in);
 		assert_int_equal(out.buf.len, len);
