@@ -320,7 +320,7 @@ static bool libgit2_survives(const char *file, int line)
 	return true;
 }
 
-static bool refused(const char *file, int line)
+static bool libgit2_alloc_refused(const char *file, int line)
 {
 	if (!libgit2_survives(file, line) || !gs_lib_alloc_refused(file, line))
 		return false;
@@ -330,22 +330,22 @@ static bool refused(const char *file, int line)
 
 static void *hooked_malloc(size_t n, const char *file, int line)
 {
-	return refused(file, line) ? NULL : malloc(n);
+	return libgit2_alloc_refused(file, line) ? NULL : malloc(n);
 }
 
 static void *hooked_calloc(size_t nelem, size_t elsize, const char *file, int line)
 {
-	return refused(file, line) ? NULL : calloc(nelem, elsize);
+	return libgit2_alloc_refused(file, line) ? NULL : calloc(nelem, elsize);
 }
 
 static char *hooked_strdup(const char *str, const char *file, int line)
 {
-	return refused(file, line) ? NULL : strdup(str);
+	return libgit2_alloc_refused(file, line) ? NULL : strdup(str);
 }
 
 static char *hooked_strndup(const char *str, size_t n, const char *file, int line)
 {
-	return refused(file, line) ? NULL : strndup(str, n);
+	return libgit2_alloc_refused(file, line) ? NULL : strndup(str, n);
 }
 
 /* exactly n bytes of str, as libgit2's own */
@@ -362,7 +362,7 @@ static char *hooked_substrdup(const char *str, size_t n, const char *file, int l
 
 static void *hooked_realloc(void *ptr, size_t size, const char *file, int line)
 {
-	return refused(file, line) ? NULL : realloc(ptr, size);
+	return libgit2_alloc_refused(file, line) ? NULL : realloc(ptr, size);
 }
 
 static void *hooked_reallocarray(void *ptr, size_t nelem, size_t elsize, const char *file, int line)
