@@ -187,8 +187,7 @@ static int cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key,
 	int ret;
 
 	if (iv_len > INT32_MAX)
-		return encrypt ? GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value")
-			       : GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
+		goto bad_iv;
 	/* libcrypto and the cipher are looked up once per context, not once
 	 * per value (pthread_once twice a value was 3 M instructions in the
 	 * proof of a 10,000-value file) */
@@ -207,8 +206,10 @@ static int cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key,
 	 * the key schedule and GHASH table are made once per key */
 	if (c->iv_len[encrypt] != iv_len) {
 		c->key[encrypt] = NULL;
+		/* OpenSSL's GCM takes IVs of 1 to 128 bytes: a longer one read
+		 * from a file is the file's fault, not a lack of memory */
 		if (EVP_CIPHER_CTX_ctrl(*slot, EVP_CTRL_AEAD_SET_IVLEN, (int)iv_len, NULL) != 1)
-			goto nomem;
+			goto bad_iv;
 		c->iv_len[encrypt] = iv_len;
 	}
 	if (EVP_CipherInit_ex(*slot, NULL, NULL, c->key[encrypt] == key ? NULL : key, iv, encrypt) != 1) {
@@ -220,6 +221,9 @@ static int cipher_start(struct sops_cipher *c, bool encrypt, const uint8_t *key,
 	return 0;
 nomem:
 	return GS_FAIL(GS_ERR_NOMEM, "cannot set up AES-256-GCM: out of memory");
+bad_iv:
+	return encrypt ? GS_FAIL(GS_ERR_ENCRYPT, "cannot encrypt value")
+		       : GS_FAIL(GS_ERR_DECRYPT_VALUE, "cannot decrypt value: authentication failed");
 }
 
 /* Plaintext is encrypted and base64-encoded in pieces of a multiple of 3

@@ -122,3 +122,14 @@ teardown() { teardown_tmp; }
 	run -100 gitseal unset enc.yaml
 	[ "$output" = "gitseal: error: usage: gitseal unset FILE '[\"key\"]'" ]
 }
+
+# A value's IV is the file's: one longer than OpenSSL's GCM takes (128
+# bytes) is a value that does not authenticate (exit 25, as a changed tag
+# is), not an allocation that failed.
+@test "a value whose IV is longer than GCM takes: authentication failed, 25, not out of memory" {
+	iv=$(head -c 200 /dev/zero | tr '\0' '\1' | base64 -w0)
+	sed -E "s/^(a: ENC\[AES256_GCM,data:[^,]*,iv:)[^,]*,/\1$iv,/" enc.yaml >long_iv.yaml
+	grep -qF "iv:$iv," long_iv.yaml
+	run -25 gitseal decrypt long_iv.yaml
+	[ "$output" = "gitseal: error: 'long_iv.yaml': value at 'a:': cannot decrypt value: authentication failed" ]
+}
