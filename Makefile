@@ -113,6 +113,10 @@ unit: $(UNIT_BIN)
 SHARED    ?= ../shared
 BATS      := bats --formatter tap
 export GITSEAL_BIN = $(abspath $(BUILD)/gitseal)
+# the release build, where there is one, checks what a sanitized run wrote
+# (tests/git/oom_helpers.bash: a decrypt without ASan's start-up and leak
+# scan, 0.07 s of CPU less each); asan-build makes it
+export GITSEAL_CHECK_BIN = $(if $(filter 1,$(SAN)),$(abspath $(wildcard build/gitseal)))
 export GITSEAL_SHARED = $(abspath $(SHARED))
 
 cli: $(BUILD)/gitseal
@@ -163,6 +167,7 @@ oom-bats:
 # built once, before the suites that use it run beside each other
 asan-build:
 	$(MAKE) SAN=1 bins
+	$(MAKE) SAN= build/gitseal
 bins: $(BUILD)/gitseal $(UNIT_BIN)
 $(ASAN_SUITES): asan-%: asan-build
 	$(MAKE) SAN=1 $*
