@@ -130,10 +130,12 @@ interop: $(BUILD)/gitseal
 	$(BATS) tests/interop
 
 # the longest suite, in two halves of about the same CPU time that make -j
-# runs as two jobs: the merge driver's files and filter.bats, the rest
+# runs as two jobs: the merge driver's files, filter.bats and oom_libs.bats
+# (it runs in the test build only: ASan's second half held every git
+# out-of-memory sweep, trust.bats and the red-team files), the rest
 GIT_BATS  := $(wildcard tests/git/*.bats)
 GIT_HALF1 := $(filter $(addprefix tests/git/,merge.bats mergefuzz.bats conflict_states.bats checkout_merge.bats \
-	filter.bats),$(GIT_BATS))
+	filter.bats oom_libs.bats),$(GIT_BATS))
 GIT_HALF2 := $(filter-out $(GIT_HALF1),$(GIT_BATS))
 gitsuite: gitsuite-1 gitsuite-2
 gitsuite-1: $(BUILD)/gitseal
