@@ -118,3 +118,25 @@ oom_refusal_ok() {
 	[ "$(wc -l <"$1")" -eq 1 ]
 	grep -q '^gitseal: error: .*out of \(secure \)\?memory$' "$1"
 }
+
+# oom_refused ERRFILE: oom_refusal_ok's check without a process (a sweep
+# runs it hundreds of times; wc and grep cost about 6 ms of CPU each), a
+# little stricter: the one line must end the file. Leaves the error text
+# in OOM_ERR for the caller's own checks ([[ $OOM_ERR != *secret* ]]).
+oom_refused() {
+	[ "$OOM_RC" -ne 0 ]
+	OOM_ERR=
+	IFS= read -r -d '' OOM_ERR <"$1" || true
+	[[ $OOM_ERR == *$'\n' ]]
+	[[ ${OOM_ERR%$'\n'} != *$'\n'* ]]
+	[[ ${OOM_ERR%$'\n'} =~ ^gitseal:\ error:\ .*out\ of\ (secure\ )?memory$ ]]
+}
+
+# no_file_matching GLOB: no entry of the current directory, dot files
+# included, has a name matching GLOB (ls -A | grep without a process)
+no_file_matching() {
+	local f
+	for f in * .*; do
+		[[ $f != $1 ]] || { echo "left: $f"; return 1; }
+	done
+}

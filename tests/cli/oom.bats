@@ -22,6 +22,7 @@ setup() {
 	cd "$TMP"
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
+	RCPT=$(demo_recipient)
 }
 teardown() {
 	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
@@ -30,19 +31,19 @@ teardown() {
 }
 
 no_temp_left() {
-	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+	no_file_matching '*gitseal-tmp*'
 }
 
 encrypt_in_place() {
 	cp plain.yaml s.yaml
 	OOM_RC=0
-	env "$1" "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i s.yaml 2>err || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" encrypt --age "$RCPT" -i s.yaml 2>err || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		grep -q '^sops:' s.yaml
 		"$GITSEAL_BIN" decrypt s.yaml | cmp - plain.yaml
 	else
-		oom_refusal_ok err
-		! grep -q hunter2 err || false
+		oom_refused err
+		[[ $OOM_ERR != *hunter2* ]]
 		cmp s.yaml plain.yaml
 	fi
 	no_temp_left
@@ -54,8 +55,8 @@ decrypt_to_stdout() {
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp out plain.yaml
 	else
-		oom_refusal_ok err
-		! grep -q hunter2 err || false
+		oom_refused err
+		[[ $OOM_ERR != *hunter2* ]]
 		[ ! -s out ]
 	fi
 }
@@ -66,7 +67,7 @@ age_decrypt() {
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp out blob
 	else
-		oom_refusal_ok err
+		oom_refused err
 		[ ! -s out ]
 	fi
 }
@@ -74,12 +75,12 @@ age_decrypt() {
 age_encrypt() {
 	rm -f blob.age
 	OOM_RC=0
-	env "$1" "$GITSEAL_BIN" age -r "$(demo_recipient)" -o blob.age blob >out 2>err || OOM_RC=$?
+	env "$1" "$GITSEAL_BIN" age -r "$RCPT" -o blob.age blob >out 2>err || OOM_RC=$?
 	[ ! -s out ]
 	if [ "$OOM_RC" -eq 0 ]; then
 		"$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" blob.age | cmp - blob
 	else
-		oom_refusal_ok err
+		oom_refused err
 		[ ! -e blob.age ]
 	fi
 	no_temp_left

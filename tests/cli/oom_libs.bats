@@ -26,7 +26,7 @@ teardown() {
 }
 
 no_temp_left() {
-	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
+	no_file_matching '*gitseal-tmp*'
 }
 
 encrypt_in_place() {
@@ -37,8 +37,8 @@ encrypt_in_place() {
 		grep -q '^sops:' s.yaml
 		"$GITSEAL_BIN" decrypt s.yaml | cmp - plain.yaml
 	else
-		oom_refusal_ok err
-		! grep -q hunter2 err || false
+		oom_refused err
+		[[ $OOM_ERR != *hunter2* ]]
 		cmp s.yaml plain.yaml
 	fi
 	no_temp_left
@@ -50,8 +50,8 @@ decrypt_to_stdout() {
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp out plain.yaml
 	else
-		oom_refusal_ok err
-		! grep -q hunter2 err || false
+		oom_refused err
+		[[ $OOM_ERR != *hunter2* ]]
 		[ ! -s out ]
 	fi
 }

@@ -23,8 +23,8 @@ render_app() {
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp "$TMP/out" "$TMP/want"
 	else
-		oom_refusal_ok "$TMP/err"
-		! grep -q t0p-s3cr3t "$TMP/err" || false
+		oom_refused "$TMP/err"
+		[[ $OOM_ERR != *t0p-s3cr3t* ]]
 		[ ! -s "$TMP/out" ]
 	fi
 }

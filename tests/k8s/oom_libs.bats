@@ -25,7 +25,7 @@ render_stream() {
 	if [ "$OOM_RC" -eq 0 ]; then
 		cmp "$TMP/out" "$TMP/want"
 	else
-		oom_refusal_ok "$TMP/err"
+		oom_refused "$TMP/err"
 		[ ! -s "$TMP/out" ]
 	fi
 }
