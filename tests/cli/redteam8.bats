@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# Red team 9 on the sops commands: RE2 patterns of .sops.yaml that glibc's
+# engine read otherwise than sops (src/util/re2posix.c), and writes that
+# would not decrypt to what was given.
+
+load ../helpers
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+}
+teardown() { teardown_tmp; }
+
+# R1: RE2's \s is [\t\n\f\r ]: a key "public<VT>password" is no match for
+# "^public\s" in sops, so sops encrypts it; glibc's [[:space:]] has \v
+# and left it in clear.
+@test "R1: \\s does not match a vertical tab, as RE2's: the value sops encrypts is encrypted" {
+	printf '"public\\vpassword": hunter2\n"public note": hello\n' >a.yaml
+	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public\s' a.yaml >a.enc.yaml
+	grep -q '^"public\\vpassword": ENC\[' a.enc.yaml
+	grep -qx '"public note": hello' a.enc.yaml
+	[ -z "$(grep -l hunter2 a.enc.yaml)" ]
+}
+
+# R2: with (?i), RE2 folds the Kelvin sign (U+212A) to 'k' and the long s
+# (U+017F) to 's': "(?i)^token$" selects a key "to<KELVIN>en" in sops.
+# Under encrypted_regex, gitseal left its value in clear. A (?i) pattern
+# with non-ASCII letters, whose folds glibc does not know, is refused.
+@test "R2: (?i) folds as RE2 does, or the pattern is refused" {
+	printf 'creation_rules:\n  - encrypted_regex: %s\n    age: %s\n' "'(?i)^token$'" "$(demo_recipient)" >.sops.yaml
+	printf '"to\\u212Aen": hunter2\nTOKEN: hunter3\nname: hello\n' >a.yaml
+	gitseal encrypt a.yaml >a.enc.yaml
+	grep -qx 'name: hello' a.enc.yaml
+	[ -z "$(grep -l 'hunter[23]' a.enc.yaml)" ]
+	[ "$(gitseal decrypt a.enc.yaml | grep -c hunter)" = 2 ]
+	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '(?i)^şecret$' a.yaml
+	[[ "$output" == *"'(?i)^şecret\$': (?i) is supported for ASCII patterns only (RE2 folds Unicode case)" ]]
+}
