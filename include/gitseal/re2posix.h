@@ -30,12 +30,15 @@
 
 #include <regex.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { REGEX_MAX_LEN = 1024, REGEX_MAX_REPEAT = 256 };
 
 /* Compiles pattern into re (free it with regfree). */
 int re2posix_compile(regex_t *re, const char *pattern) __attribute__((warn_unused_result));
 bool re2posix_match(const regex_t *re, const char *s);
+/* The same for len bytes of s, which may hold NUL bytes (a key). */
+bool re2posix_match_n(const regex_t *re, const char *s, size_t len);
 
 /* The POSIX ERE for an RE2 pattern (a leading (?i) is compile's, not
  * translated here), malloc'd into *posix. */

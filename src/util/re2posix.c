@@ -436,3 +436,16 @@ bool re2posix_match(const regex_t *re, const char *s)
 {
 	return regexec(re, s, 0, NULL, 0) == 0;
 }
+
+/* A key may hold a NUL ("public\0password"): RE2 matches all of it, and
+ * regexec would stop at the NUL ("^public$" would match). REG_STARTEND
+ * (glibc, the BSDs) gives regexec the length. */
+#ifndef REG_STARTEND
+#error "regexec needs REG_STARTEND: keys may hold NUL bytes"
+#endif
+bool re2posix_match_n(const regex_t *re, const char *s, size_t len)
+{
+	regmatch_t range[1] = { { .rm_so = 0, .rm_eo = (regoff_t)len } };
+
+	return regexec(re, s, 1, range, REG_STARTEND) == 0;
+}

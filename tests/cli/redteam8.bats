@@ -37,3 +37,19 @@ teardown() { teardown_tmp; }
 	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '(?i)^şecret$' a.yaml
 	[[ "$output" == *"'(?i)^şecret\$': (?i) is supported for ASCII patterns only (RE2 folds Unicode case)" ]]
 }
+
+# R3: a key may hold a NUL byte ("public\0password" in YAML, "\u0000" in
+# JSON); RE2 matches the whole key, regexec stopped at the NUL, so
+# unencrypted_regex '^public$' left that key's value in clear where sops
+# encrypts it.
+@test "R3: a selection regex matches a key with a NUL byte whole, as RE2 does" {
+	printf '"public\\0password": hunter2\npublic: hello\n' >a.yaml
+	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public$' a.yaml >a.enc.yaml
+	grep -q '^"public\\0password": ENC\[' a.enc.yaml
+	grep -qx 'public: hello' a.enc.yaml
+	printf '{"public\\u0000password": "hunter2", "public": "hello"}\n' >a.json
+	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public$' a.json >a.enc.json
+	[ -z "$(grep -l hunter2 a.enc.yaml a.enc.json)" ]
+	grep -q '"public": "hello"' a.enc.json
+	gitseal decrypt a.enc.json | cmp - a.json
+}

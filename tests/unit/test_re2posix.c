@@ -213,6 +213,14 @@ static void test_matching(void **state)
 	assert_int_equal(re2posix_compile(&re, "(?i)\xC5\x9F" "ecret"), GS_ERR_CONFIG);
 	assert_true(matches("(?i)^[^0-9]+$", "key"));
 	assert_true(matches("\xC5\x9F" "ecret", "\xC5\x9F" "ecret"));
+	/* a key's NUL is a byte of it, as in RE2 */
+	assert_int_equal(re2posix_compile(&re, "^public$"), 0);
+	assert_false(re2posix_match_n(&re, "public\0password", 15));
+	assert_true(re2posix_match_n(&re, "public\0password", 6));
+	regfree(&re);
+	assert_int_equal(re2posix_compile(&re, "^public.password$"), 0);
+	assert_true(re2posix_match_n(&re, "public\0password", 15));
+	regfree(&re);
 	/* the case-insensitive flag is the pattern's first four bytes only */
 	assert_int_equal(re2posix_compile(&re, "a(?i)b"), GS_ERR_CONFIG);
 	assert_int_equal(re2posix_compile(&re, "("), GS_ERR_CONFIG);
