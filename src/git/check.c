@@ -103,7 +103,8 @@ static int leaves_of(const struct doc_node *n, struct gs_buf *path, bool top, st
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
-		if (e->removed || !e->value || (top && e->key && !strcmp(e->key, "sops")))
+		/* by its length: a key "sops\0x" is a value */
+		if (e->removed || !e->value || (top && e->key && e->key_len == 4 && !memcmp(e->key, "sops", 4)))
 			continue;
 		if ((e->key && (ret = append_sized(path, e->key, e->key_len))) ||
 		    (ret = leaves_of(e->value, path, false, out)))

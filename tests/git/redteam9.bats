@@ -72,3 +72,29 @@ exposed() {
 	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/two.yaml"),secrets/two.yaml"
 	run -0 "$GITSEAL_BIN" git check
 }
+
+# G3: check finds a partial stage (the committed MAC kept over changed
+# values) without a key by comparing the leaves of both versions, the
+# top-level "sops" entry aside. It compared that key as a C string, so a
+# key "sops\0x" (a NUL in it) was taken for the metadata and its value left
+# out: a blob changing only it, the MAC kept, passed where no key opens it.
+@test "G3: check without a key compares a top-level key with a NUL byte as a value, not as the metadata" {
+	printf '"sops\\0x": v1-value\nport: 1\n' >secrets/z.yaml
+	git add secrets/z.yaml
+	git commit -qm z
+	printf '"sops\\0x": v2-value\nport: 1\n' >"$T/z2.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" z2.yaml) >"$T/z2.enc.yaml"
+	git cat-file -p HEAD:secrets/z.yaml >"$T/head.yaml"
+	python3 - "$T/z2.enc.yaml" "$T/head.yaml" "$T/staged.yaml" <<'PY'
+import sys
+mark = '"sops\\0x": ENC['
+new = [l for l in open(sys.argv[1]) if l.startswith(mark)]
+assert len(new) == 1, "layout changed"
+out = [new[0] if l.startswith(mark) else l for l in open(sys.argv[2])]
+assert out != open(sys.argv[2]).readlines()
+open(sys.argv[3], "w").write("".join(out))
+PY
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/staged.yaml"),secrets/z.yaml"
+	SOPS_AGE_KEY_FILE="$T/none.txt" run -1 "$GITSEAL_BIN" git check
+	grep -qF "gitseal: error: 'secrets/z.yaml': only a part of a change is staged (git add -p?)" <<<"$output"
+}
