@@ -53,3 +53,15 @@ teardown() { teardown_tmp; }
 	grep -q '"public": "hello"' a.enc.json
 	gitseal decrypt a.enc.json | cmp - a.json
 }
+
+# R4: a .sops.yaml string may hold a NUL byte ("^tok\0x" in double quotes);
+# yaml.v3 keeps it whole, so sops's unencrypted_regex matches keys starting
+# "tok<NUL>x" only. Read as a C string it was "^tok", which left the value
+# of "token" in clear. Such a string is refused, as other YAML sops reads
+# otherwise than gitseal would.
+@test "R4: a .sops.yaml string with a NUL byte is refused, not read up to the NUL" {
+	printf 'creation_rules:\n  - unencrypted_regex: "^tok\\0x"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'token: hunter2\n' >a.yaml
+	run -1 gitseal encrypt a.yaml
+	[ "$output" = "gitseal: error: 'a.yaml': $TMP/.sops.yaml: '.sops.yaml': a string with a NUL byte is not supported: sops reads it otherwise than gitseal would" ]
+}
