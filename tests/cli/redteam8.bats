@@ -65,3 +65,17 @@ teardown() { teardown_tmp; }
 	run -1 gitseal encrypt a.yaml
 	[ "$output" = "gitseal: error: 'a.yaml': $TMP/.sops.yaml: '.sops.yaml': a string with a NUL byte is not supported: sops reads it otherwise than gitseal would" ]
 }
+
+# R5: the same in a file's metadata (outside the MAC): sops keeps
+# unencrypted_suffix "_unencrypted\0x" whole, so `set` of a key
+# "b_unencrypted" encrypts its value; read up to the NUL, the suffix was
+# the default and gitseal wrote the value in clear.
+@test "R5: a selection option with a NUL byte in a file's metadata is refused" {
+	printf 'a: 1\n' >a.yaml
+	gitseal encrypt --age "$(demo_recipient)" a.yaml >a.enc.yaml
+	sed -i 's/^    unencrypted_suffix: _unencrypted$/    unencrypted_suffix: "_unencrypted\\0x"/' a.enc.yaml
+	grep -qF 'unencrypted_suffix: "_unencrypted\0x"' a.enc.yaml
+	run -1 gitseal set a.enc.yaml '["b_unencrypted"]' '"s3cret"'
+	[ "$output" = "gitseal: error: 'a.enc.yaml': sops metadata: unencrypted_suffix holds a NUL byte" ]
+	run -1 grep -q s3cret a.enc.yaml
+}
