@@ -153,6 +153,7 @@ static int git_filter_process(void)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
+	gitfilter_warn_pins(f);
 	/* the X25519 work of new files' headers, done while git works */
 	if (age_prepare_start(GIT_PREPARED_HEADERS))
 		gs_error_clear();

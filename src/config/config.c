@@ -439,12 +439,16 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
  * path one for every path, its recipients those of every file); a !!binary
  * scalar, which yaml.v3 gives a string field as its decoded bytes and
  * libyaml as its base64 text ("path_regex: !!binary XnNlY3JldHMv" is
- * ^secrets/ to sops). NULL when there is none. */
+ * ^secrets/ to sops); a string holding a NUL byte ("^tok\0x"), which
+ * yaml.v3 keeps whole and gitseal, reading C strings, would end at the NUL
+ * ("^tok", a wider unencrypted_regex). NULL when there is none. */
 static const char *unread_syntax(struct parser *p)
 {
 	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top; n++) {
 		if (n->type == YAML_SCALAR_NODE && n->tag && !strcmp((const char *)n->tag, "tag:yaml.org,2002:binary"))
 			return "a !!binary value";
+		if (n->type == YAML_SCALAR_NODE && memchr(n->data.scalar.value, '\0', n->data.scalar.length))
+			return "a string with a NUL byte";
 		if (n->type != YAML_MAPPING_NODE)
 			continue;
 		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {

@@ -103,7 +103,8 @@ static int leaves_of(const struct doc_node *n, struct gs_buf *path, bool top, st
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
 
-		if (e->removed || !e->value || (top && e->key && !strcmp(e->key, "sops")))
+		/* by its length: a key "sops\0x" is a value */
+		if (e->removed || !e->value || (top && e->key && e->key_len == 4 && !memcmp(e->key, "sops", 4)))
 			continue;
 		if ((e->key && (ret = append_sized(path, e->key, e->key_len))) ||
 		    (ret = leaves_of(e->value, path, false, out)))
@@ -219,6 +220,15 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 				  gittrust_accept_hint(path));
 		goto out;
 	}
+	/* every recipient accepted says nothing of how many must come
+	 * together: the groups and threshold are outside the MAC */
+	if ((ret = gittrust_check_groups(f, path, &own)) == GS_ERR_CONFIG) {
+		ret = add_finding(fs, path, "%s", gs_error_message());
+		gs_error_clear();
+		goto out;
+	}
+	if (ret)
+		goto out;
 	if (sops_doc_check_sealed(d, &own.selection, where, sizeof(where))) {
 		gs_error_clear();
 		ret = add_finding(fs, path, "the value at '%s' is not encrypted", gitfilter_shown(where));
@@ -476,6 +486,7 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 	memset(fs, 0, sizeof(*fs));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
+	gitfilter_warn_pins(f);
 	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
 	/* git commit -a and git commit FILE stage into an index of their own,
 	 * which they name to the pre-commit hook: the one the commit is made of */

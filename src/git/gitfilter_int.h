@@ -89,6 +89,20 @@ struct gitfilter {
 	size_t smudged_next;
 };
 
+/* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
+#define GITPINS_EXPOSED                                                                                \
+	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \
+	"(a line written before the drivers were named last, or a later line setting an attribute): " \
+	"run 'gitseal git init' again"
+/* The patterns of text's filter lines (an info/attributes) that a macro of
+ * a pulled .gitattributes can take the filter off, each NUL-terminated,
+ * appended to patterns. */
+int gitpins_exposed(const struct gs_buf *text, struct gs_buf *patterns) __attribute__((warn_unused_result));
+/* The path of repo's info/attributes. */
+int gitpins_path(git_repository *repo, char *path, size_t size) __attribute__((warn_unused_result));
+/* The first such pattern of this clone's info/attributes, malloc'd, or NULL. */
+int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((warn_unused_result));
+
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);
 /* Loads libgit2 on first use (libgit2.c); every libgit2 call comes after. */
@@ -307,6 +321,11 @@ int gitseal_conflict_open(struct gitfilter *f, const uint8_t *data, size_t len, 
 /* ---- trust.c: what this clone accepted and made (under .git/gitseal/) ---- */
 
 int gittrust_load(struct gitfilter *f) __attribute__((warn_unused_result));
+/* Where the accepted rule for path splits the key into groups: keys must
+ * have those groups and need as many of them (GS_ERR_CONFIG, one line
+ * naming both, when not). */
+int gittrust_check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+	__attribute__((warn_unused_result));
 /* "+r1, +r2" for the recipients keys names that this clone did not accept
  * for path (relative to the work tree): neither the accepted .sops.yaml's
  * rule for path names them nor a record for path; empty when none. */

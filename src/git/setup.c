@@ -236,6 +236,35 @@ static bool pinnable(const char *line)
 	return line[0] != '#' && line[0] != '!' && strncmp(line, "[attr]", 6) != 0;
 }
 
+/* The filter's lines of pinned (an info/attributes) that a pulled macro
+ * can take the filter off (pins.c): written before the drivers were named
+ * last, or followed by a line setting an attribute. Each pattern's line is
+ * written again at the end, in the pinned order; a quoted pattern is left
+ * to the user. */
+static int repin_exposed(struct gs_buf *pinned, bool *changed)
+{
+	struct gs_buf patterns;
+	int ret;
+
+	gs_buf_init(&patterns, false);
+	ret = gitpins_exposed(pinned, &patterns);
+	for (size_t at = 0; !ret && at < patterns.len; at += strlen((const char *)patterns.data + at) + 1) {
+		const char *pattern = (const char *)patterns.data + at;
+
+		if (*pattern == '"') {
+			gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gitfilter_shown(pattern));
+			continue;
+		}
+		if (pinned->len && pinned->data[pinned->len - 1] != '\n')
+			ret = gs_buf_append_str(pinned, "\n");
+		if (!ret)
+			ret = gs_buf_printf(pinned, "%s" PIN_SUFFIX "\n", pattern);
+		*changed = true;
+	}
+	gs_buf_release(&patterns);
+	return ret;
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
@@ -300,6 +329,8 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		free(line);
 		p = eol ? eol + 1 : end;
 	}
+	if (!ret)
+		ret = repin_exposed(&pinned, &changed);
 	if (!ret && changed)
 		ret = gs_atomic_write(info, pinned.data, pinned.len, 0644);
 out:

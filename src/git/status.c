@@ -153,10 +153,12 @@ out:
 	return ret;
 }
 
-/* .sops.yaml first (whom new files would be sealed for), the lock, then
+/* .sops.yaml first (whom new files would be sealed for), info/attributes
+ * lines a pulled macro can take the filter off, the lock, then
  * records of files gone. */
 static int describe_repository(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
 {
+	char *pattern = NULL;
 	int ret;
 
 	if (!(ret = gitfilter_accept_config(f, line)) && line->len) {
@@ -175,6 +177,12 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 				       "to see and accept them")))
 			ret = add_line(out, ".sops.yaml", line);
 	}
+	if (!ret && !(ret = gitfilter_pins_exposed(f, &pattern)) && pattern) {
+		gs_buf_reset(line);
+		if (!(ret = add(line, GITPINS_EXPOSED, gitfilter_shown(pattern))))
+			ret = add_line(out, ".git/info/attributes", line);
+	}
+	free(pattern);
 	if (!ret && f->trust.locked) {
 		gs_buf_reset(line);
 		if (!(ret = add(line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))

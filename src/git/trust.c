@@ -619,8 +619,6 @@ out:
 	return ret;
 }
 
-/* check_groups, below */
-static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys);
 
 int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const struct sops_key_summary *keys,
 				  bool selection, bool groups)
@@ -637,7 +635,7 @@ int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const st
 			      sel->kind ? " '" : "", sel->value ? gitfilter_shown(sel->value) : "",
 			      sel->kind ? "'" : "mac_only_encrypted");
 	else if (groups)
-		ret = check_groups(f, rel, keys);
+		ret = gittrust_check_groups(f, rel, keys);
 	free(rel);
 	return ret;
 }
@@ -719,7 +717,7 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
  * keys must have those groups and need as many of them: every recipient
  * being accepted says nothing of how many must come together, and the
  * groups and threshold of a file's metadata are outside the MAC. */
-static int check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
+int gittrust_check_groups(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
 {
 	const struct sops_rule *rule = accepted_rule(f, path);
 	struct sops_key_summary r = { 0 };
@@ -756,7 +754,7 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 			      gittrust_accept_hint(path));
 		goto out;
 	}
-	ret = check_groups(f, path, keys);
+	ret = gittrust_check_groups(f, path, keys);
 out:
 	gs_buf_release(&list);
 	return ret;

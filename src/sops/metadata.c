@@ -302,6 +302,10 @@ static int read_selection_entry(const struct doc_entry *e, struct sops_metadata 
 			continue;
 		if (m->selection.kind != SOPS_SEL_NONE)
 			return GS_FAIL(GS_ERR_PARSE, "sops metadata: more than one selection option");
+		/* sops keeps the whole string ("_unencrypted\0x" is no suffix of
+		 * "a_unencrypted"); read up to the NUL it would select otherwise */
+		if (memchr(e->value->text, '\0', e->value->len))
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: %s holds a NUL byte", selection_keys[k]);
 		m->selection.kind = (enum sops_selection_kind)k;
 		m->selection.value = e->value->text;
 	}

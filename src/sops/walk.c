@@ -195,13 +195,13 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 		break;
 	case SOPS_SEL_UNENCRYPTED_REGEX:
 		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match(s->re, w->path[i]->key))
+			if (re2posix_match_n(s->re, w->path[i]->key, w->path[i]->key_len))
 				enc = false;
 		break;
 	case SOPS_SEL_ENCRYPTED_REGEX:
 		enc = false;
 		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match(s->re, w->path[i]->key))
+			if (re2posix_match_n(s->re, w->path[i]->key, w->path[i]->key_len))
 				enc = true;
 		break;
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:

@@ -11,12 +11,25 @@
  * regexp/syntax); gitseal's own bound, REGEX_MAX_REPEAT, is lower. */
 enum { RE2_MAX_REPEAT = 1000 };
 
+/* The two letters outside ASCII that Unicode's simple case folding joins
+ * to ASCII ones, in UTF-8 (unicode.SimpleFold in Go: K k U+212A, S s
+ * U+017F); with (?i) RE2 matches them where a 'k' or 's' is taken. */
+#define KELVIN "\xE2\x84\xAA"
+#define LONG_S "\xC5\xBF"
+enum { FOLDS_K = 1, FOLDS_S = 2 };
+
 struct translator {
 	const char *in; /* the RE2 pattern */
 	size_t i;       /* the next byte of it */
 	struct gs_buf out;
 	bool in_bracket;
 	bool after_quantifier;
+	/* (?i): RE2 folds case by Unicode's simple folding, where the Kelvin
+	 * sign folds to 'k' and the long s to 's'; glibc's REG_ICASE folds
+	 * ASCII only. A bracket that folds to either is closed with them
+	 * as alternatives: bracket_tail is what follows its ']'. */
+	bool fold;
+	const char *bracket_tail;
 	unsigned long repeat_total;
 	/* Counted repeats multiply through groups ("(a{1,100}){100}" is
 	 * 10,000 copies for glibc, whose matching is not linear as RE2's):
@@ -143,12 +156,91 @@ static int quantifier(struct translator *t)
 	return ret;
 }
 
+static unsigned range_folds(unsigned char lo, unsigned char hi)
+{
+	unsigned m = 0;
+
+	if ((lo <= 'k' && 'k' <= hi) || (lo <= 'K' && 'K' <= hi))
+		m |= FOLDS_K;
+	if ((lo <= 's' && 's' <= hi) || (lo <= 'S' && 'S' <= hi))
+		m |= FOLDS_S;
+	return m;
+}
+
+/* Which of 'k' and 's' (either case) the bracket whose members start at p
+ * holds: members, ranges, "[:name:]" classes and \w. Read as
+ * translate_one reads them; what it refuses may be counted either way. */
+static unsigned bracket_folds(const char *p)
+{
+	static const char *const no_letters[] = { "digit", "space", "blank", "punct", "cntrl" };
+	unsigned m = 0;
+	const char *close;
+	int lo;
+
+	for (bool first = true; *p && (first || *p != ']'); first = false) {
+		if (p[0] == '[' && p[1] == ':' && (close = strstr(p + 2, ":]"))) {
+			bool letters = true;
+
+			for (size_t k = 0; k < sizeof(no_letters) / sizeof(no_letters[0]); k++)
+				if ((size_t)(close - p - 2) == strlen(no_letters[k]) &&
+				    !strncmp(p + 2, no_letters[k], strlen(no_letters[k])))
+					letters = false;
+			if (letters)
+				m |= FOLDS_K | FOLDS_S;
+			p = close + 2;
+			continue;
+		}
+		if (p[0] == '\\' && p[1]) {
+			/* \w holds both; \d \s \n \t no letter; punctuation itself */
+			if (p[1] == 'w')
+				m |= FOLDS_K | FOLDS_S;
+			lo = (p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ? -1
+											      : (unsigned char)p[1];
+			p += 2;
+		} else {
+			lo = (unsigned char)*p++;
+		}
+		if (lo < 0)
+			continue;
+		if (p[0] == '-' && p[1] && p[1] != ']') {
+			p += p[1] == '\\' && p[2] ? 2 : 1;
+			m |= range_folds((unsigned char)lo, (unsigned char)*p++);
+		} else {
+			m |= range_folds((unsigned char)lo, (unsigned char)lo);
+		}
+	}
+	return m;
+}
+
+/* With (?i), a bracket holding 'k' or 's' becomes a group with their
+ * folds as alternatives; a negated one would have to leave the multibyte
+ * folds out, which bytewise POSIX matching cannot say. */
+static int bracket_fold(struct translator *t)
+{
+	bool negated = t->in[t->i + 1] == '^';
+	unsigned m = bracket_folds(t->in + t->i + 1 + negated);
+
+	t->bracket_tail = NULL;
+	if (!m)
+		return 0;
+	if (negated)
+		return GS_FAIL(GS_ERR_CONFIG,
+			       "unsupported regular expression '%s': with (?i), a negated bracket "
+			       "holding 'k' or 's' also excludes their Unicode case folds in RE2",
+			       t->in);
+	t->bracket_tail = m == FOLDS_K ? "|" KELVIN ")" :
+			  m == FOLDS_S ? "|" LONG_S ")" : "|" KELVIN "|" LONG_S ")";
+	return emit(t, "(");
+}
+
 /* "[", "[^", and a ']' right after them, which is a member. */
 static int bracket_open(struct translator *t)
 {
-	int ret = emit(t, "[");
+	int ret;
 
-	if (ret)
+	if (t->fold && (ret = bracket_fold(t)))
+		return ret;
+	if ((ret = emit(t, "[")))
 		return ret;
 	t->in_bracket = true;
 	t->i++;
@@ -184,10 +276,11 @@ static const char *perl_escape(char e, bool in_bracket)
 {
 	switch (e) {
 	case 'd': return in_bracket ? "0-9" : "[0-9]";
-	case 's': return in_bracket ? "[:space:]" : "[[:space:]]";
+	/* RE2's \s is [\t\n\f\r ], no \v (its [:space:] has \v) */
+	case 's': return in_bracket ? "\t\n\f\r " : "[\t\n\f\r ]";
 	case 'w': return in_bracket ? "[:alnum:]_" : "[[:alnum:]_]";
 	case 'D': return in_bracket ? NULL : "[^0-9]";
-	case 'S': return in_bracket ? NULL : "[^[:space:]]";
+	case 'S': return in_bracket ? NULL : "[^\t\n\f\r ]";
 	case 'W': return in_bracket ? NULL : "[^[:alnum:]_]";
 	case 'A': return in_bracket ? NULL : "^";
 	case 'z': return in_bracket ? NULL : "$";
@@ -206,6 +299,14 @@ static int escape(struct translator *t)
 		return unsupported(t);
 	t->i += 2;
 	if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+		/* (?i): RE2 folds \w to hold both folds, and \W to hold neither */
+		if (t->fold && !t->in_bracket && e == 'w')
+			return emit(t, "([[:alnum:]_]|" KELVIN "|" LONG_S ")");
+		if (t->fold && !t->in_bracket && e == 'W')
+			return GS_FAIL(GS_ERR_CONFIG,
+				       "unsupported regular expression '%s': with (?i), RE2's \\W "
+				       "also excludes the Unicode case folds of 'k' and 's'",
+				       t->in);
 		rep = perl_escape(e, t->in_bracket);
 		return rep ? emit(t, rep) : unsupported(t);
 	}
@@ -257,16 +358,26 @@ static int translate_one(struct translator *t)
 	if (c == '[' && t->in_bracket &&
 	    (t->in[t->i + 1] == '.' || t->in[t->i + 1] == '=' || t->in[t->i + 1] == '\\'))
 		return unsupported(t);
-	if (c == ']' && t->in_bracket)
+	if (c == ']' && t->in_bracket) {
 		t->in_bracket = false;
-	ret = emit_bytes(t, &c, 1);
+		t->i++;
+		if ((ret = emit(t, "]")) || !t->bracket_tail)
+			return ret;
+		ret = emit(t, t->bracket_tail);
+		t->bracket_tail = NULL;
+		return ret;
+	}
 	t->i++;
-	return ret;
+	if (t->fold && !t->in_bracket && (c == 'k' || c == 'K'))
+		return emit(t, "(k|" KELVIN ")");
+	if (t->fold && !t->in_bracket && (c == 's' || c == 'S'))
+		return emit(t, "(s|" LONG_S ")");
+	return emit_bytes(t, &c, 1);
 }
 
-int re2posix_translate(const char *pattern, char **posix)
+static int translate(const char *pattern, bool fold, char **posix)
 {
-	struct translator t = { .in = pattern, .copies = { 1 } };
+	struct translator t = { .in = pattern, .copies = { 1 }, .fold = fold };
 	int ret;
 
 	*posix = NULL;
@@ -288,6 +399,11 @@ fail:
 	return ret;
 }
 
+int re2posix_translate(const char *pattern, char **posix)
+{
+	return translate(pattern, false, posix);
+}
+
 int re2posix_compile(regex_t *re, const char *pattern)
 {
 	int flags = REG_EXTENDED | REG_NOSUB;
@@ -297,8 +413,18 @@ int re2posix_compile(regex_t *re, const char *pattern)
 	if (strncmp(pattern, "(?i)", 4) == 0) {
 		flags |= REG_ICASE;
 		pattern += 4;
+		/* RE2 folds all of Unicode (simple folding), glibc in the C
+		 * locale ASCII only: a pattern's non-ASCII letters would match
+		 * fewer keys than sops's */
+		for (const char *p = pattern; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				return GS_FAIL(GS_ERR_CONFIG,
+					       "unsupported regular expression '%s': (?i) is "
+					       "supported for ASCII patterns only (RE2 folds "
+					       "Unicode case)",
+					       pattern - 4);
 	}
-	if ((ret = re2posix_translate(pattern, &posix)) < 0)
+	if ((ret = translate(pattern, flags & REG_ICASE, &posix)) < 0)
 		return ret;
 	if (regcomp(re, posix, flags) != 0)
 		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", pattern);
@@ -309,4 +435,17 @@ int re2posix_compile(regex_t *re, const char *pattern)
 bool re2posix_match(const regex_t *re, const char *s)
 {
 	return regexec(re, s, 0, NULL, 0) == 0;
+}
+
+/* A key may hold a NUL ("public\0password"): RE2 matches all of it, and
+ * regexec would stop at the NUL ("^public$" would match). REG_STARTEND
+ * (glibc, the BSDs) gives regexec the length. */
+#ifndef REG_STARTEND
+#error "regexec needs REG_STARTEND: keys may hold NUL bytes"
+#endif
+bool re2posix_match_n(const regex_t *re, const char *s, size_t len)
+{
+	regmatch_t range[1] = { { .rm_so = 0, .rm_eo = (regoff_t)len } };
+
+	return regexec(re, s, 1, range, REG_STARTEND) == 0;
 }

@@ -27,10 +27,12 @@ static void test_translated(void **state)
 		{ "\\/\\-\\#\\_", "/-#_" },
 		{ "\\(\\)\\|\\^\\$\\\\", "\\(\\)\\|\\^\\$\\\\" },
 		{ "\\d+\\D", "[0-9]+[^0-9]" },
-		{ "\\s\\S\\w\\W", "[[:space:]][^[:space:]][[:alnum:]_][^[:alnum:]_]" },
+		/* RE2's \\s has no \\v; its [:space:] has */
+		{ "\\s\\S\\w\\W", "[\t\n\f\r ][^\t\n\f\r ][[:alnum:]_][^[:alnum:]_]" },
+		{ "[[:space:]]", "[[:space:]]" },
 		{ "[\\w.]+", "[[:alnum:]_.]+" },
 		{ "[[]", "[[]" },
-		{ "[\\d\\s]", "[0-9[:space:]]" },
+		{ "[\\d\\s]", "[0-9\t\n\f\r ]" },
 		{ "[\\.\\/]", "[./]" },
 		{ "(?:ab)+", "(ab)+" },
 		{ "a*?b+?c??", "a*b+c?" },
@@ -187,6 +189,38 @@ static void test_matching(void **state)
 	assert_false(matches("^(public|token\\>)", "token"));
 	assert_true(matches("^(public|token\\>)", "token>"));
 	assert_false(matches("\\`token", "token"));
+	/* RE2's \\s is no vertical tab; [[:space:]] is */
+	assert_false(matches("^a\\sb$", "a\vb"));
+	assert_true(matches("^a\\sb$", "a\fb"));
+	assert_false(matches("^a[\\s]b$", "a\vb"));
+	assert_true(matches("^a\\Sb$", "a\vb"));
+	assert_true(matches("^a[[:space:]]b$", "a\vb"));
+	/* (?i) folds as RE2's simple folding: the Kelvin sign (U+212A) is a
+	 * 'k', the long s (U+017F) an 's' */
+	assert_true(matches("(?i)^token$", "to\xE2\x84\xAA" "en"));
+	assert_true(matches("(?i)^pass$", "pa\xC5\xBF\xC5\xBF"));
+	assert_true(matches("(?i)^pa[rs]{2}$", "paS\xC5\xBF"));
+	assert_true(matches("(?i)^[a-z]+$", "\xE2\x84\xAA" "ey"));
+	assert_true(matches("(?i)^[[:alpha:]]+$", "\xE2\x84\xAA" "ey"));
+	assert_true(matches("(?i)^\\w+$", "\xC5\xBF" "ecret"));
+	assert_false(matches("(?i)^[a-j]+$", "\xE2\x84\xAA"));
+	assert_false(matches("^token$", "to\xE2\x84\xAA" "en"));
+	assert_true(matches("(?i)^TOKEN$", "token"));
+	/* what bytewise matching cannot say is refused */
+	assert_int_equal(re2posix_compile(&re, "(?i)^[^k]+$"), GS_ERR_CONFIG);
+	assert_int_equal(re2posix_compile(&re, "(?i)^[^a-z]+$"), GS_ERR_CONFIG);
+	assert_int_equal(re2posix_compile(&re, "(?i)\\W"), GS_ERR_CONFIG);
+	assert_int_equal(re2posix_compile(&re, "(?i)\xC5\x9F" "ecret"), GS_ERR_CONFIG);
+	assert_true(matches("(?i)^[^0-9]+$", "key"));
+	assert_true(matches("\xC5\x9F" "ecret", "\xC5\x9F" "ecret"));
+	/* a key's NUL is a byte of it, as in RE2 */
+	assert_int_equal(re2posix_compile(&re, "^public$"), 0);
+	assert_false(re2posix_match_n(&re, "public\0password", 15));
+	assert_true(re2posix_match_n(&re, "public\0password", 6));
+	regfree(&re);
+	assert_int_equal(re2posix_compile(&re, "^public.password$"), 0);
+	assert_true(re2posix_match_n(&re, "public\0password", 15));
+	regfree(&re);
 	/* the case-insensitive flag is the pattern's first four bytes only */
 	assert_int_equal(re2posix_compile(&re, "a(?i)b"), GS_ERR_CONFIG);
 	assert_int_equal(re2posix_compile(&re, "("), GS_ERR_CONFIG);
