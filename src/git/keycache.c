@@ -17,8 +17,8 @@
  * checked with the key anyway).
  *
  * Records are fixed-size and appended whole by one write (filters running
- * at once never mix their records). Past KEYCACHE_FILE_MAX the file
- * starts again empty. Only native identities (X25519, the post-quantum
+ * at once never mix their records). Past KEYCACHE_FILE_MAX, or after a
+ * torn record, the file starts again empty. Only native identities (X25519, the post-quantum
  * hybrid) are cached: an SSH key or a key command gives no secret to
  * derive from here. */
 #include <errno.h>
@@ -195,6 +195,10 @@ static void load(struct keycache *c)
 		c->restart = true;
 		return;
 	}
+	/* a torn record (a full disk) shifts every record after it: those
+	 * before it still serve, and the next write starts the file again */
+	if (st.st_size % KC_RECORD)
+		c->restart = true;
 	gs_buf_init(&b, false);
 	if (gs_read_file(c->path, &b, KEYCACHE_FILE_MAX) == 0)
 		for (size_t off = 0; off + KC_RECORD <= b.len; off += KC_RECORD)
@@ -214,11 +218,11 @@ static void flush(struct keycache *c)
 	c->restart = false;
 	/* one write of whole records: concurrent filters append, never mix */
 	if (fd >= 0) {
-		if (write(fd, c->pending.data, c->pending.len) != (ssize_t)c->pending.len) {
-			/* a short write leaves a partial record: what follows it
-			 * is read misaligned, fails to authenticate and is
-			 * skipped, costing only the X25519 it would have saved */
-		}
+		/* a short write (a full disk) leaves a torn record: the
+		 * next process that loads the file starts it again */
+		ssize_t n = write(fd, c->pending.data, c->pending.len);
+
+		(void)n;
 		close(fd);
 	}
 	gs_buf_reset(&c->pending);

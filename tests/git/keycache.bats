@@ -79,6 +79,15 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
 	assert_status_clean
+	# a torn record (a full disk): the next record written starts the file again
+	cp "$T/cache" .git/gitseal/key-cache
+	printf 'torn!' >> .git/gitseal/key-cache
+	rm secrets/a.yaml
+	git checkout -- secrets
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	printf 'user: svc3\n' > secrets/c.yaml
+	git add secrets/c.yaml
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq "$RECORD" ]
 }
 
 @test "key cache: past its limit it starts again; GITSEAL_KEY_CACHE=0 leaves it alone" {
