@@ -124,6 +124,28 @@ void sops_identities_problems(char *out, size_t cap);
 /* Frees what the key commands gave (at exit). */
 void sops_identities_forget(void);
 
+/* A cache of age payloads (data keys, Shamir shares) a process may keep
+ * instead of opening the same age file again (the git filter's,
+ * src/git/keycache.c: an X25519 and two HKDFs saved per file). Each
+ * record is bound to one age file (enc, every byte of it) and the one
+ * identity that opened it or whose recipient it was made for: a cached
+ * payload is handed out only for that very file and that identity.
+ * lookup: 1 with the payload (want bytes) appended to plain, else 0;
+ * opened: identity id opened enc to payload; wrapped: enc was made here
+ * for recipient (its text) with payload. Called from several threads. */
+struct sops_key_cache {
+	int (*lookup)(void *ctx, const struct age_identity_list *ids, const char *enc, size_t enc_len,
+		      size_t want, struct gs_buf *plain);
+	void (*opened)(void *ctx, const struct age_identity *id, const char *enc, size_t enc_len,
+		       const uint8_t *payload, size_t len);
+	void (*wrapped)(void *ctx, const char *recipient, const char *enc, size_t enc_len, const uint8_t *payload,
+			size_t len);
+	void *ctx;
+};
+/* Every age file this process opens or makes from now on goes through c
+ * (NULL: none). Set before any thread that opens files starts. */
+void sops_key_cache_use(const struct sops_key_cache *c);
+
 /* Reading an encrypted document without its data key (inspect.c). The
  * metadata is outside the MAC: these are claims, the caller decides what
  * to trust. */

@@ -1017,8 +1017,12 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	may_delay = !recreates_conflicts(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */
 	gitfilter_prepare(f);
-	if ((ret = pkt_pipe_open(&pipe, fileno(in), spin_ns_from_env())))
+	f->keycache = keycache_start(f);
+	if ((ret = pkt_pipe_open(&pipe, fileno(in), spin_ns_from_env()))) {
+		keycache_free(f->keycache);
+		f->keycache = NULL;
 		return ret;
+	}
 	if (may_read_ahead(f))
 		readahead_start(f);
 	struct gs_reader r = pkt_pipe_reader(&pipe);
@@ -1029,6 +1033,8 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);
+	keycache_free(f->keycache);
+	f->keycache = NULL;
 	pkt_pipe_close(&pipe);
 	return ret;
 }

@@ -59,6 +59,8 @@ struct gitfilter_smudged {
 	uint8_t plain_hash[GITFILTER_PLAIN_HASH_SIZE];
 };
 
+struct keycache;
+
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
@@ -83,6 +85,7 @@ struct gitfilter {
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
+	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
@@ -102,6 +105,12 @@ int gitpins_exposed(const struct gs_buf *text, struct gs_buf *patterns) __attrib
 int gitpins_path(git_repository *repo, char *path, size_t size) __attribute__((warn_unused_result));
 /* The first such pattern of this clone's info/attributes, malloc'd, or NULL. */
 int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((warn_unused_result));
+
+/* The filter process's cache of opened data keys (keycache.c), set for
+ * every age file the process opens or makes: NULL without a native
+ * identity or a git directory. keycache_free writes what is pending. */
+struct keycache *keycache_start(struct gitfilter *f);
+void keycache_free(struct keycache *c);
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);

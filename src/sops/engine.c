@@ -308,6 +308,9 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 			gs_error_prefix("cannot wrap the data key for '%s'", eg->age_str[i]);
 			return ret;
 		}
+		if (sops_key_cache_current())
+			sops_key_cache_current()->wrapped(sops_key_cache_current()->ctx, eg->age_str[i],
+							  (const char *)w.data, w.len, payload, len);
 		out->age[out->age_count].recipient = eg->age_str[i];
 		out->age[out->age_count].enc_len = w.len;
 		out->age[out->age_count].enc = plan_keep(p, (char *)gs_buf_detach(&w, NULL));

@@ -146,6 +146,47 @@ static void order_types(const char *order, enum key_type out[KEY_TYPES])
 			out[n++] = (enum key_type)t;
 }
 
+static const struct sops_key_cache *key_cache;
+
+void sops_key_cache_use(const struct sops_key_cache *c)
+{
+	key_cache = c;
+}
+
+const struct sops_key_cache *sops_key_cache_current(void)
+{
+	return key_cache;
+}
+
+/* Opens one age file. With a cache, each identity is tried alone, so that
+ * what is recorded is bound to the identity that opened it. */
+static int age_open(const struct age_identity_list *ids, const struct sops_age_entry *e, size_t want,
+		    struct gs_buf *plain)
+{
+	const struct sops_key_cache *c = key_cache;
+	int ret = GS_ERR_AGE_NO_MATCH;
+
+	if (!c)
+		return age_decrypt_mem(ids, (const uint8_t *)e->enc, e->enc_len, plain);
+	if (c->lookup(c->ctx, ids, e->enc, e->enc_len, want, plain) == 1)
+		return 0;
+	for (size_t i = 0; i < ids->count; i++) {
+		struct age_identity_list one = { &ids->items[i], 1 };
+
+		gs_buf_reset(plain);
+		ret = age_decrypt_mem(&one, (const uint8_t *)e->enc, e->enc_len, plain);
+		if (ret == 0 && plain->len == want) {
+			c->opened(c->ctx, ids->items[i], e->enc, e->enc_len, plain->data, want);
+			return 0;
+		}
+		if (ret == GS_ERR_NOMEM)
+			return ret;
+		if (ret == 0)
+			ret = GS_ERR_AGE_PAYLOAD;
+	}
+	return ret;
+}
+
 static int unwrap_age(const struct sops_meta_group *g, const struct age_identity_list *ids, size_t want,
 		      struct gs_buf *plain, struct unwrap_stats *st)
 {
@@ -156,7 +197,7 @@ static int unwrap_age(const struct sops_meta_group *g, const struct age_identity
 			continue;
 		st->age_tried++;
 		gs_buf_reset(plain);
-		ret = age_decrypt_mem(ids, (const uint8_t *)g->age[i].enc, g->age[i].enc_len, plain);
+		ret = age_open(ids, &g->age[i], want, plain);
 		if (ret == 0 && plain->len == want)
 			return 0;
 		if (ret == GS_ERR_NOMEM)

@@ -286,6 +286,8 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
  * entry runs gpg or asks Vault, each age entry costs an X25519), so
  * encrypt refuses to write such a file: it could not be read back. */
 int sops_key_counts_check(size_t age, size_t runs) __attribute__((warn_unused_result));
+/* The cache set with sops_key_cache_use, or NULL (keys.c). */
+const struct sops_key_cache *sops_key_cache_current(void);
 int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 

@@ -875,7 +875,7 @@ commits_keep_key() {
 	commits_keep_key 1 2
 	# nothing kept, nothing half-written left
 	[ "$(cat .git/gitseal/history)" = "$kept" ]
-	[ "$(ls -A .git/gitseal | tr '\n' ' ')" = "accepted data-keys history sops.yaml " ]
+	[ "$(ls -A .git/gitseal | tr '\n' ' ')" = "accepted data-keys history key-cache sops.yaml " ]
 	# a new file's data key cannot be recorded: refused, saying why
 	printf 'token: t0ken-value\n' > secrets/new.yaml
 	run git add secrets/new.yaml

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# The filter's cache of opened data keys (.git/gitseal/key-cache,
+# src/git/keycache.c): a checkout takes a file's data key from it instead
+# of opening its age stanza again; a record serves only the identity it was
+# sealed to and the very age file it came from.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+RECORD=121 # bytes per record: index 32, length 1, nonce 24, sealed 48 + 16
+
+add_two() {
+	printf 'user: svc1\npassword: p4ss-one\n' > secrets/a.yaml
+	printf 'user: svc2\npassword: p4ss-two\n' > secrets/b.yaml
+	git add -A && git commit -qm two
+}
+
+@test "key cache: git add records the keys it makes, sealed, mode 0600; a checkout takes them from it" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	export GITSEAL_TEST_KEYCACHE_LOG="$T/log"
+	add_two
+	[ "$(stat -c %a .git/gitseal/key-cache)" = 600 ]
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq $((2 * RECORD)) ]
+	[ "$(grep -c store "$T/log")" -eq 2 ]
+	run grep -c 'p4ss\|svc' .git/gitseal/key-cache
+	[ "$output" = 0 ]
+	rm -f "$T/log" secrets/a.yaml secrets/b.yaml
+	git checkout -- secrets
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
+	[ "$(sort "$T/log" | uniq -c | awk '{ print $2 $1 }' | tr '\n' ' ')" = "hit2 " ]
+	assert_status_clean
+	# without it, each file is opened with the identity and recorded
+	rm -f .git/gitseal/key-cache "$T/log" secrets/a.yaml
+	git checkout -- secrets
+	[ "$(sort "$T/log" | tr '\n' ' ')" = "miss store " ]
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq "$RECORD" ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+}
+
+@test "key cache: another identity finds nothing in it" {
+	add_two
+	# the cache holds both keys; an identity the files are not for
+	age-keygen -o "$T/other.txt" 2>/dev/null
+	rm secrets/a.yaml
+	run env SOPS_AGE_KEY_FILE="$T/other.txt" git checkout -- secrets/a.yaml
+	[ "$status" -eq 0 ]
+	grep -qF "'secrets/a.yaml' is checked out encrypted (other files may be too): none of your identities opens it" <<<"$output"
+	grep -q '^sops:' secrets/a.yaml
+	run grep -c 'p4ss-one' secrets/a.yaml
+	[ "$output" = 0 ]
+}
+
+@test "key cache: damaged or moved records cost a miss, never a wrong key" {
+	add_two
+	cp .git/gitseal/key-cache "$T/cache"
+	# a sealed payload moved under the other file's index
+	{ head -c 33 "$T/cache"; tail -c +$((RECORD + 34)) "$T/cache" | head -c $((RECORD - 33))
+	  head -c 33 <(tail -c +$((RECORD + 1)) "$T/cache"); tail -c +34 "$T/cache" | head -c $((RECORD - 33)); } \
+		> .git/gitseal/key-cache
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq $((2 * RECORD)) ]
+	rm secrets/a.yaml secrets/b.yaml
+	git checkout -- secrets
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
+	# every sealed byte flipped
+	python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for r in range(0, len(b), 121):
+    for i in range(r + 57, r + 121):
+        b[i] ^= 0x5a
+open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
+	rm secrets/a.yaml secrets/b.yaml
+	git checkout -- secrets
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
+	assert_status_clean
+	# a torn record (a full disk): the next record written starts the file again
+	cp "$T/cache" .git/gitseal/key-cache
+	printf 'torn!' >> .git/gitseal/key-cache
+	rm secrets/a.yaml
+	git checkout -- secrets
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	printf 'user: svc3\n' > secrets/c.yaml
+	git add secrets/c.yaml
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq "$RECORD" ]
+}
+
+@test "key cache: past its limit it starts again; GITSEAL_KEY_CACHE=0 leaves it alone" {
+	mkdir -p .git/gitseal
+	truncate -s 16M .git/gitseal/key-cache
+	add_two
+	[ "$(stat -c %s .git/gitseal/key-cache)" -eq $((2 * RECORD)) ]
+	rm .git/gitseal/key-cache secrets/a.yaml
+	GITSEAL_KEY_CACHE=0 git checkout -- secrets
+	[ ! -e .git/gitseal/key-cache ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+}
