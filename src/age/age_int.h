@@ -160,11 +160,11 @@ void age_preload_wait(void);
 bool age_preload_done(void);
 
 /* stream_pipeline.c: the payload of a large file in batches of chunks,
- * each batch read, sealed or opened, and written by one of two threads
- * (the calling one and another), reads and writes taking turns in order. */
+ * read in order by the calling thread, sealed or opened by whichever of it
+ * and an output thread is free, written in order by the output thread. */
 enum {
 	AGE_PIPELINE_BATCH_CHUNKS = 4,
-	AGE_PIPELINE_WORKERS = 2,
+	AGE_PIPELINE_BATCHES = 4,
 	/* decryption: the chunks back to back, as read, from an address with
 	 * the input offset's place in a cache line (stream.c, decrypt_fill) */
 	AGE_PIPELINE_BATCH_SIZE = AGE_PIPELINE_BATCH_CHUNKS * AGE_CHUNK_CT_SIZE,
@@ -195,14 +195,12 @@ struct age_batch {
 };
 
 struct age_pipeline_ops {
-	/* Either thread, one at a time, in order: reads the next batch,
-	 * setting end when the input ends. */
+	/* The calling thread, in order: reads the next batch, setting end when
+	 * the input ends. */
 	int (*fill)(void *ctx, struct age_batch *b);
-	/* The thread that read the batch, while the other reads or writes
-	 * (worker 0 is the calling thread, 1 the other). */
+	/* Either thread (worker 0 is the calling one, 1 the output thread). */
 	void (*transform)(void *ctx, int worker, struct age_batch *b);
-	/* The thread that read the batch, one at a time, in order: 0 to go
-	 * on, AGE_PIPELINE_COMPLETE, or
+	/* The output thread, in order: 0 to go on, AGE_PIPELINE_COMPLETE, or
 	 * an error; after a batch with end set the pipeline stops. */
 	int (*drain)(void *ctx, struct age_batch *b);
 };

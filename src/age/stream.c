@@ -40,7 +40,7 @@ _Static_assert(AGE_PIPELINE_BATCH_ALLOC >= 2 * (AGE_PIPELINE_LINE - 1) + AGE_PIP
 enum {
 	LARGE_FROM_CHUNK = AGE_STREAM_LARGE_FROM_CHUNK,
 	SMALL_PAYLOAD = 2048, /* the first read of an encryption (a pool slot) */
-	WORKERS = AGE_PIPELINE_WORKERS, /* the pipeline's threads, each with its own context */
+	WORKERS = 2,          /* the pipeline's threads, each with its own context */
 };
 
 struct stream {

@@ -1,18 +1,15 @@
 /* The STREAM payload of a large file, in batches of chunks over two
- * threads, each taking a batch through all three steps: it reads the next
- * batch (the threads take turns, in order), seals (or opens) it on its own
- * while the other thread reads or writes, and writes it (in turns again,
- * in order). A batch stays on the core that read it: with one thread
- * reading, whichever free sealing and another writing, every batch crossed
- * cores once or twice on its way, and each hand-over cost a wake-up. Each
- * thread's batch lives in secure memory (it holds plaintext), so memory
- * stays constant.
+ * threads: the calling thread reads batches in order, an output thread
+ * writes them in order, and whichever of the two is free seals (or opens)
+ * the oldest batch that is read and not yet sealed. On a fast cipher the
+ * system's copies in and out cost more than the cipher itself; sharing the
+ * cipher balances the two threads. A ring of AGE_PIPELINE_BATCHES batches
+ * in secure memory (they hold plaintext) keeps memory constant.
  *
  * Errors keep the order of the input: a batch is written only when every
  * batch before it was, so what reaches the output before a failure is
  * exactly what a one-chunk-at-a-time loop would have written. */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,175 +18,176 @@
 
 #include "age_int.h"
 
-enum {
-	WORKERS = AGE_PIPELINE_WORKERS,
-	/* pauses before sleeping on a turn (tens of microseconds): on a quiet
-	 * machine the other thread, running, hands the turn over within a
-	 * write's time, and a sleep and wake-up cost this VM 40-60 us of CPU */
-	SPIN = 1000,
-};
+enum { RING = AGE_PIPELINE_BATCHES, MAIN = 0, OUTPUT = 1 };
+
+enum batch_state { FREE, FILLED, BUSY, READY };
 
 struct pipeline {
 	const struct age_pipeline_ops *ops;
 	void *ctx;
 	pthread_mutex_t lock;
-	pthread_cond_t turn;         /* the read or write turn moved, or the pipeline stopped */
-	int waiting;                 /* threads waiting on turn */
-	atomic_ulong moves;          /* turns moved so far: what a spinning thread watches */
-	bool reading;                /* a thread is reading the batch numbered filled */
-	unsigned long filled;        /* batches read so far: the next read's number */
-	unsigned long drained;       /* batches written so far: the next write's number */
+	pthread_cond_t to_main, to_output;
+	bool main_waits, output_waits;
+	struct age_batch batch[RING];
+	enum batch_state state[RING];
+	/* batches filled and drained so far; batch n lives in batch[n % RING] */
+	unsigned long filled, drained;
 	uint64_t counter;            /* the next batch's first chunk number */
 	bool input_done;             /* a batch had end set, or fill failed */
 	bool stopped;                /* drain completed or failed */
+	int fill_error;              /* fill's error, for the batch marked failed */
 	int result;
 	char message[1024];          /* result's message (errors live per thread) */
 };
 
-struct worker {
-	struct pipeline *p;
-	int id;
-	struct age_batch batch;
-};
-
-static void cpu_relax(void)
+/* With the lock held: wakes a waiting thread, signalling after letting go
+ * of the lock, so that it does not wake only to wait for the lock. */
+static void wake(struct pipeline *p, pthread_cond_t *cond)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
-/* With the lock held: returns when a turn may have moved. */
-static void wait_turn(struct pipeline *p)
-{
-	unsigned long seen = atomic_load_explicit(&p->moves, memory_order_relaxed);
-
 	pthread_mutex_unlock(&p->lock);
-	for (int i = 0; i < SPIN && atomic_load_explicit(&p->moves, memory_order_relaxed) == seen; i++)
-		cpu_relax();
-	pthread_mutex_lock(&p->lock);
-	if (atomic_load_explicit(&p->moves, memory_order_relaxed) != seen)
-		return;
-	p->waiting++;
-	pthread_cond_wait(&p->turn, &p->lock);
-	p->waiting--;
-}
-
-/* With the lock held: wakes the other thread if it waits, signalling after
- * letting go of the lock so that it does not wake only to wait for it. */
-static void pass_turn(struct pipeline *p)
-{
-	atomic_fetch_add_explicit(&p->moves, 1, memory_order_relaxed);
-	if (!p->waiting)
-		return;
-	pthread_mutex_unlock(&p->lock);
-	pthread_cond_broadcast(&p->turn);
+	pthread_cond_signal(cond);
 	pthread_mutex_lock(&p->lock);
 }
 
-/* With the lock held and the read turn taken: reads batch number
- * p->filled into b; false when it failed (reported at its write turn). */
-static bool read_batch(struct pipeline *p, struct age_batch *b, int *fill_error, char *why, size_t why_size)
+/* With the lock held. */
+static struct age_batch *oldest_filled(struct pipeline *p)
 {
+	for (unsigned long n = p->drained; n < p->filled; n++)
+		if (p->state[n % RING] == FILLED)
+			return &p->batch[n % RING];
+	return NULL;
+}
+
+static enum batch_state *state_of(struct pipeline *p, struct age_batch *b)
+{
+	return &p->state[b - p->batch];
+}
+
+/* Seals or opens b outside the lock; with the lock held on return. */
+static void transform(struct pipeline *p, struct age_batch *b, int worker)
+{
+	*state_of(p, b) = BUSY;
+	pthread_mutex_unlock(&p->lock);
+	p->ops->transform(p->ctx, worker, b);
+	pthread_mutex_lock(&p->lock);
+	*state_of(p, b) = READY;
+}
+
+static void fill_next(struct pipeline *p)
+{
+	struct age_batch *b = &p->batch[p->filled % RING];
 	int ret;
 
 	pthread_mutex_unlock(&p->lock);
 	*b = (struct age_batch){ .data = b->data, .counter = p->counter };
-	/* allocated on first use: the rest of a file may need one batch */
+	/* allocated on first use: the rest of a file may need fewer */
 	if (!b->data && !(b->data = gs_secure_alloc(AGE_PIPELINE_BATCH_ALLOC)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	else
 		ret = p->ops->fill(p->ctx, b);
+	pthread_mutex_lock(&p->lock);
 	if (ret) {
+		/* reported when the batches before it are written */
 		b->failed = true;
 		b->end = true;
-		*fill_error = ret;
-		snprintf(why, why_size, "%s", gs_error_message());
+		p->fill_error = ret;
+		snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
 	}
-	pthread_mutex_lock(&p->lock);
 	p->counter += b->count;
+	p->state[p->filled % RING] = ret ? READY : FILLED;
 	p->filled++;
 	p->input_done = b->end;
-	return !ret;
 }
 
-static void run_worker(struct worker *w)
+static void *output_main(void *arg)
 {
-	struct pipeline *p = w->p;
-	struct age_batch *b = &w->batch;
-	unsigned long n;
-	int ret, fill_error = 0;
-	char why[sizeof(p->message)];
-	bool ok;
+	struct pipeline *p = arg;
+	struct age_batch *b;
+	int ret;
 
 	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (p->reading && !p->stopped)
-			wait_turn(p);
-		if (p->stopped || p->input_done)
-			break;
-		n = p->filled;
-		p->reading = true;
-		ok = read_batch(p, b, &fill_error, why, sizeof(why));
-		p->reading = false;
-		pass_turn(p);
-		if (ok) {
+	while (!p->stopped) {
+		b = &p->batch[p->drained % RING];
+		if (p->drained < p->filled && p->state[p->drained % RING] == READY) {
 			pthread_mutex_unlock(&p->lock);
-			p->ops->transform(p->ctx, w->id, b);
+			ret = b->failed ? 0 : p->ops->drain(p->ctx, b);
 			pthread_mutex_lock(&p->lock);
+			p->state[p->drained % RING] = FREE;
+			p->drained++;
+			if (b->failed) {
+				p->result = p->fill_error;
+				p->stopped = true;
+			} else if (ret < 0 || ret == AGE_PIPELINE_COMPLETE || b->end) {
+				p->result = ret < 0 ? ret : 0;
+				if (ret < 0)
+					snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
+				p->stopped = true;
+			}
+			if (p->main_waits)
+				wake(p, &p->to_main);
+		} else if ((b = oldest_filled(p))) {
+			transform(p, b, OUTPUT);
+		} else {
+			p->output_waits = true;
+			pthread_cond_wait(&p->to_output, &p->lock);
+			p->output_waits = false;
 		}
-		while (p->drained != n && !p->stopped)
-			wait_turn(p);
-		if (p->stopped)
-			break; /* a batch before this one failed */
-		pthread_mutex_unlock(&p->lock);
-		ret = ok ? p->ops->drain(p->ctx, b) : fill_error;
-		if (ok && ret < 0)
-			snprintf(why, sizeof(why), "%s", gs_error_message());
-		pthread_mutex_lock(&p->lock);
-		p->drained++;
-		if (!ok || ret < 0 || ret == AGE_PIPELINE_COMPLETE || b->end) {
-			p->result = ret < 0 ? ret : 0;
-			if (ret < 0)
-				memcpy(p->message, why, sizeof(p->message));
-			p->stopped = true;
-		}
-		pass_turn(p);
-		if (p->stopped)
-			break;
 	}
-	/* input_done with no batch left for this thread: the other one ends it */
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* The calling thread: reads while a batch is free, seals otherwise. */
+static void main_loop(struct pipeline *p)
+{
+	struct age_batch *b;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopped) {
+		if (!p->input_done && p->filled - p->drained < RING) {
+			fill_next(p);
+		} else if ((b = oldest_filled(p))) {
+			transform(p, b, MAIN);
+		} else if (p->input_done) {
+			break; /* the output thread writes what is left */
+		} else {
+			p->main_waits = true;
+			pthread_cond_wait(&p->to_main, &p->lock);
+			p->main_waits = false;
+			continue;
+		}
+		if (p->output_waits)
+			wake(p, &p->to_output);
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void *worker_main(void *arg)
+static void release_ring(struct pipeline *p)
 {
-	run_worker(arg);
-	return NULL;
+	for (int i = 0; i < RING; i++)
+		gs_secure_free(p->batch[i].data);
 }
 
 int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
 {
 	struct pipeline p = { .ops = ops, .ctx = ctx, .counter = counter };
-	struct worker w[WORKERS];
-	pthread_t other;
+	pthread_t output;
 	int ret = 0;
 
-	for (int i = 0; i < WORKERS; i++)
-		w[i] = (struct worker){ .p = &p, .id = i };
 	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.turn, NULL);
-	if (pthread_create(&other, NULL, worker_main, &w[1]) != 0) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the payload's second thread");
+	pthread_cond_init(&p.to_main, NULL);
+	pthread_cond_init(&p.to_output, NULL);
+	if (pthread_create(&output, NULL, output_main, &p) != 0) {
+		ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the output thread");
 	} else {
-		run_worker(&w[0]);
-		pthread_join(other, NULL);
+		main_loop(&p);
+		pthread_join(output, NULL);
 		if (p.result)
 			ret = GS_FAIL(p.result, "%s", p.message);
 	}
-	pthread_cond_destroy(&p.turn);
+	pthread_cond_destroy(&p.to_output);
+	pthread_cond_destroy(&p.to_main);
 	pthread_mutex_destroy(&p.lock);
-	for (int i = 0; i < WORKERS; i++)
-		gs_secure_free(w[i].batch.data);
+	release_ring(&p);
 	return ret;
 }
