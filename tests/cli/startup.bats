@@ -14,6 +14,31 @@ teardown() { teardown_tmp; }
 	[ $((size)) -lt 4096 ] || { echo "TLS memsz $size"; false; }
 }
 
+# Linked by lld, the functions a small `gitseal age` runs lie together at the
+# start of .text (scripts/hot-functions.txt, --symbol-ordering-file): the
+# kernel maps code 64 KiB at a time, and spread over .text's 790 KiB they
+# cost a page fault each (docs/development.md, the small file).
+@test "linked by lld, a small age file's functions lie within 128 KiB of each other" {
+	command -v nm >/dev/null && command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	nm "$GITSEAL_BIN" | grep -q ' main$' || skip "no symbol table"
+	n=0 lo=0 hi=0
+	while read -r addr _ name; do
+		case $name in
+		_start | main | cmd_age | sodium_init | age_decrypt | age_encrypt_with | age_x25519_unwrap | \
+			age_stream_decrypt | age_stream_encrypt | age_hkdf_sha256 | gs_atomic_commit | \
+			crypto_scalarmult_curve25519_sandy2x_ladder | crypto_aead_chacha20poly1305_ietf_encrypt)
+			a=$((16#$addr))
+			if [ $n -eq 0 ] || [ $a -lt $lo ]; then lo=$a; fi
+			if [ $a -gt $hi ]; then hi=$a; fi
+			n=$((n + 1)) ;;
+		esac
+	done < <(nm "$GITSEAL_BIN")
+	echo "$n functions found, spanning $((hi - lo)) bytes"
+	[ "$n" -eq 13 ]
+	[ $((hi - lo)) -lt $((128 * 1024)) ]
+}
+
 # A small age file never needs libcrypto: the payload's first 2 MiB are
 # sealed with libsodium (docs/development.md, the age payload).
 libcrypto_opened() {
