@@ -39,6 +39,23 @@ teardown() { teardown_tmp; }
 	[ $((hi - lo)) -lt $((128 * 1024)) ]
 }
 
+# A thread's first malloc maps it an arena of its own (glibc), touched 4 KiB
+# at a time: libyaml's thread faulted in some 130 pages of it in a
+# 10,000-value decrypt. A large sops input's threads share the main heap
+# (util/heap.c, gs_heap_share), laid in huge pages for that input.
+@test "a large sops decrypt maps no malloc arena for its threads" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "key%d: value-%d-secret\n", i, i }' >"$TMP/large.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
+	[ "$(stat -c %s "$TMP/large.enc.yaml")" -gt 65536 ]
+	export SOPS_AGE_KEY_FILE=$KEYS/demo-age-key.txt
+	strace -f -o "$TMP/trace" -e trace=mmap "$GITSEAL_BIN" decrypt "$TMP/large.enc.yaml" >"$TMP/out"
+	cmp "$TMP/large.yaml" "$TMP/out"
+	# glibc reserves an arena's heap as 64 MiB, or twice that to align it
+	arenas=$(grep -cE 'mmap\((NULL|0x[0-9a-f]+), (67108864|134217728), PROT_NONE' "$TMP/trace" || true)
+	[ "$arenas" = 0 ] || { grep -E '(67108864|134217728), PROT_NONE' "$TMP/trace"; false; }
+}
+
 # A small age file never needs libcrypto: the payload's first 2 MiB are
 # sealed with libsodium (docs/development.md, the age payload).
 libcrypto_opened() {
