@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libsodium-dev libssl-dev libyaml-dev libgit2-dev libcurl4-openssl-dev zlib1g-dev
-	libcmocka-dev bats valgrind time hyperfine bsdutils bc binutils
+	libcmocka-dev bats valgrind time hyperfine bsdutils bc binutils lld strace
 	age git-crypt openssh-client git gnupg
 	groff-base mandoc man-db dpkg-dev bash-completion zsh fish
 )

@@ -9,4 +9,8 @@
  * page. Once per process; nothing for a small input. */
 void gs_heap_expect(size_t bytes);
 
+/* Threads made after this take their blocks from the main heap (the one
+ * gs_heap_expect lays in huge pages), not from an arena of their own. */
+void gs_heap_share(void);
+
 #endif

@@ -17,6 +17,7 @@
 #include "gitseal/random.h"
 #include "gitseal/base64.h"
 #include "gitseal/dynlib.h"
+#include "gitseal/heap.h"
 #include "gitseal/store.h"
 #include "gitseal/worker.h"
 #include "sops_int.h"
@@ -155,8 +156,10 @@ void sops_crypto_warm(bool large_input)
 {
 	/* a small input never uses the worker: a thread made for nothing
 	 * cost 8% of a small decrypt */
-	if (large_input)
+	if (large_input) {
+		gs_heap_share();
 		gs_worker_prepare();
+	}
 	gs_libcrypto_warm(aes_256_gcm_warm);
 }
 

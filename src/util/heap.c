@@ -63,3 +63,15 @@ void gs_heap_expect(size_t bytes)
 	if (hi > lo)
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
+
+/* A thread's first malloc makes it an arena of its own: a heap mapped
+ * apart and touched 4 KiB at a time. libyaml's thread in the sops bench's
+ * 10,000-value decrypt faulted in some 130 pages of it (368 page faults
+ * against 235 with one arena, as many as with no second thread; futex
+ * calls alike, 91-132 either way). One arena for the process: threads
+ * made from here on share the main heap. Set before they are made, as a
+ * thread keeps the arena its first malloc took. */
+void gs_heap_share(void)
+{
+	(void)mallopt(M_ARENA_MAX, 1);
+}

@@ -14,6 +14,48 @@ teardown() { teardown_tmp; }
 	[ $((size)) -lt 4096 ] || { echo "TLS memsz $size"; false; }
 }
 
+# Linked by lld, the functions a small `gitseal age` runs lie together at the
+# start of .text (scripts/hot-functions.txt, --symbol-ordering-file): the
+# kernel maps code 64 KiB at a time, and spread over .text's 790 KiB they
+# cost a page fault each (docs/development.md, the small file).
+@test "linked by lld, a small age file's functions lie within 128 KiB of each other" {
+	command -v nm >/dev/null && command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	nm "$GITSEAL_BIN" | grep -q ' main$' || skip "no symbol table"
+	n=0 lo=0 hi=0
+	while read -r addr _ name; do
+		case $name in
+		_start | main | cmd_age | sodium_init | age_decrypt | age_encrypt_with | age_x25519_unwrap | \
+			age_stream_decrypt | age_stream_encrypt | age_hkdf_sha256 | gs_atomic_commit | \
+			crypto_scalarmult_curve25519_sandy2x_ladder | crypto_aead_chacha20poly1305_ietf_encrypt)
+			a=$((16#$addr))
+			if [ $n -eq 0 ] || [ $a -lt $lo ]; then lo=$a; fi
+			if [ $a -gt $hi ]; then hi=$a; fi
+			n=$((n + 1)) ;;
+		esac
+	done < <(nm "$GITSEAL_BIN")
+	echo "$n functions found, spanning $((hi - lo)) bytes"
+	[ "$n" -eq 13 ]
+	[ $((hi - lo)) -lt $((128 * 1024)) ]
+}
+
+# A thread's first malloc maps it an arena of its own (glibc), touched 4 KiB
+# at a time: libyaml's thread faulted in some 130 pages of it in a
+# 10,000-value decrypt. A large sops input's threads share the main heap
+# (util/heap.c, gs_heap_share), laid in huge pages for that input.
+@test "a large sops decrypt maps no malloc arena for its threads" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "key%d: value-%d-secret\n", i, i }' >"$TMP/large.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
+	[ "$(stat -c %s "$TMP/large.enc.yaml")" -gt 65536 ]
+	export SOPS_AGE_KEY_FILE=$KEYS/demo-age-key.txt
+	strace -f -o "$TMP/trace" -e trace=mmap "$GITSEAL_BIN" decrypt "$TMP/large.enc.yaml" >"$TMP/out"
+	cmp "$TMP/large.yaml" "$TMP/out"
+	# glibc reserves an arena's heap as 64 MiB, or twice that to align it
+	arenas=$(grep -cE 'mmap\((NULL|0x[0-9a-f]+), (67108864|134217728), PROT_NONE' "$TMP/trace" || true)
+	[ "$arenas" = 0 ] || { grep -E '(67108864|134217728), PROT_NONE' "$TMP/trace"; false; }
+}
+
 # A small age file never needs libcrypto: the payload's first 2 MiB are
 # sealed with libsodium (docs/development.md, the age payload).
 libcrypto_opened() {
