@@ -241,8 +241,9 @@ int gitfilter_config_narrows(struct gitfilter *f, bool *narrows) __attribute__((
  * reader was added, or a shallow fetch, lets another choose. */
 int gitfilter_retire_keys(struct gitfilter *f, bool narrows, bool *retired) __attribute__((warn_unused_result));
 /* Warns (gs_warn, one line) when a macro of a pulled .gitattributes can
- * take the filter off a line of $GIT_DIR/info/attributes (pins.c). */
-void gitfilter_warn_pins(struct gitfilter *f);
+ * take the filter off a line of $GIT_DIR/info/attributes (pins.c); fails
+ * (the error set) when the file cannot be read or checked. */
+int gitfilter_warn_pins(struct gitfilter *f) __attribute__((warn_unused_result));
 /* A command-line path as a path in f's work tree (malloc'd). */
 int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __attribute__((warn_unused_result));
 /* The paths under the filter below dir ("" for all), malloc'd: staged ones,

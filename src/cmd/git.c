@@ -149,11 +149,13 @@ static int git_filter_process(void)
 	int ret;
 
 	gs_harden_process();
-	if (gitfilter_open(".", &f)) {
+	/* a clone whose pins a pulled macro can undo is told so; one that
+	 * cannot even be checked (out of memory) is not served */
+	if (gitfilter_open(".", &f) || gitfilter_warn_pins(f)) {
 		cmd_print_error();
+		gitfilter_free(f);
 		return EXIT_GENERIC;
 	}
-	gitfilter_warn_pins(f);
 	/* the X25519 work of new files' headers, done while git works */
 	if (age_prepare_start(GIT_PREPARED_HEADERS))
 		gs_error_clear();

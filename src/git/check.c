@@ -486,7 +486,10 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 	memset(fs, 0, sizeof(*fs));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
-	gitfilter_warn_pins(f);
+	if ((ret = gitfilter_warn_pins(f))) {
+		gitfilter_free(f);
+		return ret;
+	}
 	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
 	/* git commit -a and git commit FILE stage into an index of their own,
 	 * which they name to the pre-commit hook: the one the commit is made of */

@@ -86,7 +86,8 @@ int gitpins_exposed(const struct gs_buf *text, struct gs_buf *patterns)
 
 	if (!copy)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	memcpy(copy, text->data, text->len);
+	if (text->len) /* an empty buffer may have no data at all */
+		memcpy(copy, text->data, text->len);
 	copy[text->len] = '\0';
 	for (char *p = copy, *eol; p && *p; p = eol) {
 		struct pin_line l;
@@ -150,15 +151,13 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern)
 	return ret;
 }
 
-void gitfilter_warn_pins(struct gitfilter *f)
+int gitfilter_warn_pins(struct gitfilter *f)
 {
 	char *pattern = NULL;
+	int ret = gitfilter_pins_exposed(f, &pattern);
 
-	if (gitfilter_pins_exposed(f, &pattern)) {
-		gs_warn("%s", gs_error_message());
-		gs_error_clear();
-	} else if (pattern) {
+	if (!ret && pattern)
 		gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gitfilter_shown(pattern));
-	}
 	free(pattern);
+	return ret;
 }

@@ -34,10 +34,15 @@ add_two() {
 	[ "$(sort "$T/log" | uniq -c | awk '{ print $2 $1 }' | tr '\n' ' ')" = "hit2 " ]
 	assert_status_clean
 	# without it, each file is opened with the identity and recorded
+	# (a file written in the index's second is racily clean, and git may
+	# clean it again in a second filter process before the first wrote its
+	# record: that one misses and stores the same key again, a duplicate
+	# record that costs 121 bytes and nothing else)
 	rm -f .git/gitseal/key-cache "$T/log" secrets/a.yaml
-	git checkout -- secrets
-	[ "$(sort "$T/log" | tr '\n' ' ')" = "miss store " ]
-	[ "$(stat -c %s .git/gitseal/key-cache)" -eq "$RECORD" ]
+	git checkout -- secrets/a.yaml
+	[ "$(sort -u "$T/log" | grep -v '^hit$' | tr '\n' ' ')" = "miss store " ]
+	size=$(stat -c %s .git/gitseal/key-cache)
+	[ "$size" -eq "$RECORD" ] || [ "$size" -eq $((2 * RECORD)) ]
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 }
 
