@@ -217,7 +217,16 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 	if (gitfilter_open(dir, &repo) != 0 || !gitfilter_configured(repo)) {
 		gs_error_clear();
 		gitfilter_free(repo);
-		return 0;
+		repo = NULL;
+		/* a file outside such a clone (/dev/stdin, /tmp/x.yaml) is sealed
+		 * by the rule found from the current directory: when that lies in
+		 * one, checked as standard input is */
+		if (!file || gitfilter_open(".", &repo) != 0 || !gitfilter_configured(repo)) {
+			gs_error_clear();
+			gitfilter_free(repo);
+			return 0;
+		}
+		file = NULL;
 	}
 	gs_buf_init(&list, false);
 	for (size_t g = 0; !ret && !keys_given && g < keys->group_count; g++)
