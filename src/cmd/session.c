@@ -194,9 +194,11 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
  * may have put one in a subdirectory, or added a recipient to the root's.
  * As `git add` does, the keys its rule gives a new file must be ones this
  * clone accepted (`gitseal updatekeys` shows and accepts them); keys the
- * user named (--age, SOPS_AGE_RECIPIENTS, --config) are the user's own. */
+ * user named (--age, SOPS_AGE_RECIPIENTS, --config) are the user's own.
+ * Keys named so (keys_given) replace the rule's keys only: what it leaves
+ * in clear still comes from the found rule, as in sops, and is checked. */
 static int check_found_rule(const struct sops_cli *c, const struct sops_config *config,
-			    const struct sops_key_summary *keys)
+			    const struct sops_key_summary *keys, bool keys_given)
 {
 	const char *file = c->file && strcmp(c->file, "-") ? c->file : NULL;
 	char dir[PATH_MAX], *slash;
@@ -215,10 +217,19 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 	if (gitfilter_open(dir, &repo) != 0 || !gitfilter_configured(repo)) {
 		gs_error_clear();
 		gitfilter_free(repo);
-		return 0;
+		repo = NULL;
+		/* a file outside such a clone (/dev/stdin, /tmp/x.yaml) is sealed
+		 * by the rule found from the current directory: when that lies in
+		 * one, checked as standard input is */
+		if (!file || gitfilter_open(".", &repo) != 0 || !gitfilter_configured(repo)) {
+			gs_error_clear();
+			gitfilter_free(repo);
+			return 0;
+		}
+		file = NULL;
 	}
 	gs_buf_init(&list, false);
-	for (size_t g = 0; !ret && g < keys->group_count; g++)
+	for (size_t g = 0; !ret && !keys_given && g < keys->group_count; g++)
 		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++) {
 			const char *key = sops_key_group_key(&keys->groups[g], i);
 			bool yes = false;
@@ -233,7 +244,7 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 	/* what it leaves in clear and how many groups must come together are
 	 * the rule's too (a selection or threshold flag is the user's own) */
 	if (!ret && gitfilter_found_rule_accepted(repo, file ? file : ".", keys, !c->selection_flags,
-						  !c->shamir_threshold) == GS_ERR_CONFIG) {
+						  !keys_given && !c->shamir_threshold) == GS_ERR_CONFIG) {
 		char why[512];
 
 		snprintf(why, sizeof(why), "%s", gs_error_message());
@@ -266,7 +277,7 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	flags.pgp = (const char *const *)pgp;
 	flags.pgp_count = pgp_count;
 	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0 ||
-	    (!age_count && !vault_count && !pgp_count && (ret = check_found_rule(c, config, out)) < 0))
+	    (ret = check_found_rule(c, config, out, age_count || vault_count || pgp_count)) < 0)
 		goto out;
 	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
