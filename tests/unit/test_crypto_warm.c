@@ -18,6 +18,7 @@
 
 #include "gitseal/dynlib.h"
 #include "gitseal/sops.h"
+#include "gitseal/store.h"
 
 static int threads(void)
 {
@@ -38,7 +39,7 @@ static void test_small_input_makes_no_worker(void **state)
 {
 	(void)state;
 	assert_int_equal(threads(), 1);
-	sops_crypto_warm(false);
+	sops_crypto_warm(STORE_THREADED_MIN_INPUT - 1);
 	gs_libcrypto_warm_wait();
 	assert_int_equal(threads(), 1);
 }
@@ -46,7 +47,7 @@ static void test_small_input_makes_no_worker(void **state)
 static void test_large_input_makes_the_worker(void **state)
 {
 	(void)state;
-	sops_crypto_warm(true);
+	sops_crypto_warm(STORE_THREADED_MIN_INPUT);
 	gs_libcrypto_warm_wait();
 	assert_int_equal(threads(), 2);
 }
