@@ -207,11 +207,12 @@ struct sops_decrypt_opts {
 
 /* Starts loading the cryptography a sops file needs (libcrypto, AES-256-GCM)
  * on a thread of its own, for a command about to read one: it overlaps
- * the reading and parsing. large_input: the input is large enough to use
- * the kept worker thread (STORE_THREADED_MIN_INPUT), which is then made
- * first (made while the warming thread is in dlopen, it waits for the
- * loader's lock). Optional; once per process. */
-void sops_crypto_warm(bool large_input);
+ * the reading and parsing. input_bytes: the input's size (0 if unknown);
+ * from STORE_THREADED_MIN_INPUT on, the kept worker thread is made first
+ * (made while the warming thread is in dlopen, it waits for the loader's
+ * lock), and malloc's heap is laid out for it (gs_heap_expect) before
+ * either thread exists. Optional; once per process. */
+void sops_crypto_warm(size_t input_bytes);
 
 /* Decrypts an encrypted document in place: values become plaintext, the
  * sops entry is removed. The MAC is checked before this returns success;

@@ -316,8 +316,9 @@ void sops_cli_warm(const struct sops_cli *c)
 	bool from_stdin = !c->file || strcmp(c->file, "-") == 0;
 	struct stat st;
 
-	sops_crypto_warm((from_stdin ? fstat(STDIN_FILENO, &st) : stat(c->file, &st)) == 0 && S_ISREG(st.st_mode) &&
-			 st.st_size >= STORE_THREADED_MIN_INPUT);
+	if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(c->file, &st)) != 0 || !S_ISREG(st.st_mode))
+		st.st_size = 0;
+	sops_crypto_warm((size_t)st.st_size);
 }
 
 int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out)

@@ -92,7 +92,7 @@ enum doc_format sops_cli_input_format(const struct sops_cli *c);
 enum doc_format sops_cli_output_format(const struct sops_cli *c);
 
 /* sops_crypto_warm for the input sops_cli_read_input is about to read:
- * large when it is a regular file of STORE_THREADED_MIN_INPUT or more. */
+ * its size when it is a regular file. */
 void sops_cli_warm(const struct sops_cli *c);
 int sops_cli_read_input(const struct sops_cli *c, struct gs_buf *out) __attribute__((warn_unused_result));
 /* Loads .sops.yaml (--config, SOPS_CONFIG, else searched from the CWD up);
