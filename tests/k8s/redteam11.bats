@@ -45,3 +45,34 @@ refused_alone() {
 	printf 'namespace: tenant-a\ngenerators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
 	refused_alone tenant-a
 }
+
+# KSOPS (v4) opens a generator's files as named, anywhere; gitseal takes
+# another app's file of the same repository (its ciphertext is readable
+# there anyway: one key per team is what keeps it from another team's
+# build) and nothing past the repository root, under the real kubectl.
+@test "KSOPS files under kubectl kustomize: another app of the repository is taken; absolute paths, ../ past the root and links out of it are not" {
+	local dir="$XDG_CONFIG_HOME/kustomize/plugin/viaduct.ai/v1/ksops"
+	mkdir -p "$dir" "$REPO/other" "$TMP/outside"
+	ln -s "$GITSEAL_BIN" "$dir/ksops"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: o-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/other/secret.enc.yaml"
+	seal "$TMP/s.yaml" "$TMP/outside/secret.enc.yaml"
+	ln -s ../../outside/secret.enc.yaml "$REPO/tenant-a/link.enc.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
+	gen() { printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [%s]\n' "$1" >"$REPO/tenant-a/gen.yaml"; }
+	gen ../other/secret.enc.yaml
+	run --separate-stderr kubectl kustomize --enable-alpha-plugins "$REPO/tenant-a"
+	[ "$status" -eq 0 ]
+	grep -q 'password: o-s3cr3t' <<<"$output"
+	for p in "$TMP/outside/secret.enc.yaml" ../../outside/secret.enc.yaml ../other/../../outside/secret.enc.yaml link.enc.yaml; do
+		gen "$p"
+		run --separate-stderr kubectl kustomize --enable-alpha-plugins "$REPO/tenant-a"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		grep -Eq "absolute paths are not allowed|leads outside the root" <<<"$stderr"
+		! grep -q 'o-s3cr3t' <<<"$stderr" || false
+		run --separate-stderr "$GITSEAL_BIN" render "$REPO/tenant-a"
+		[ "$status" -eq 1 ]
+		grep -Eq "absolute paths are not allowed|leads outside the root" <<<"$stderr"
+	done
+}
