@@ -24,3 +24,52 @@ teardown() { teardown_tmp; }
 	gitseal set e.env '["SOPS_X"]' '"v"'
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=x\nSOPS_X=v')" ]
 }
+
+# gone DIR: DIR empty within 5 s
+gone() {
+	for _ in $(seq 50); do
+		[ -z "$(ls -A "$1")" ] && return 0
+		sleep 0.1
+	done
+	ls -laR "$1"
+	return 1
+}
+
+# SIGKILL gives gitseal no chance to remove its private directory: a
+# sweeper of its own (a shell in a session of its own, reading a pipe only
+# gitseal holds) removes it when gitseal is gone, however it ended.
+@test "exec-file and edit killed by SIGKILL: the private directory with the plaintext (and what the editor left beside it) is removed" {
+	printf 'db: hunter2\n' >plain.yaml
+	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
+	mkdir -p "$TMPDIR" "$NOTE"
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	cp "$1" "$(dirname "$1")/.$(basename "$1").swp"
+	echo $$ >"$NOTE/ready"
+	exec sleep 5
+	SH
+	chmod +x "$TMP/editor.sh"
+	for run in 'exec-file --no-fifo' 'exec-file' 'edit'; do
+		rm -f "$NOTE/ready"
+		if [ "$run" = edit ]; then
+			EDITOR="$TMP/editor.sh" "$GITSEAL_BIN" edit secret.yaml 3>&- &
+		else
+			"$GITSEAL_BIN" $run secret.yaml 'cat {} >/dev/null; echo $$ >"$NOTE/ready"; exec sleep 5' 3>&- &
+		fi
+		pid=$!
+		for _ in $(seq 100); do [ -s "$NOTE/ready" ] && break; sleep 0.1; done
+		[ -n "$(ls -A "$TMPDIR")" ]
+		kill -KILL "$pid"
+		wait "$pid" || true
+		gone "$TMPDIR"
+		kill -9 "$(cat "$NOTE/ready")" 2>/dev/null || true
+	done
+	# an orderly end leaves no sweeper behind, and the command holds no end of its pipe
+	run -0 gitseal exec-file --no-fifo secret.yaml 'ls -l /proc/self/fd/ | grep -c "pipe:" || true'
+	fds=$output
+	run -0 gitseal exec-env secret.yaml 'ls -l /proc/self/fd/ | grep -c "pipe:" || true'
+	[ "$output" = "$fds" ]
+	gone "$TMPDIR"
+	! pgrep -f 'while read -r _; do :; done' >/dev/null || false
+}
