@@ -382,6 +382,7 @@ static int sweeper_start(const char *path)
 		"command -v shred >/dev/null 2>&1 && find \"$1\" -xdev -type f -exec shred -z {} + 2>/dev/null; "
 		"rm -rf -- \"$1\"";
 	int fds[2], reaper = 0, status;
+	sigset_t none;
 	pid_t middle;
 
 	if (pipe2(fds, O_CLOEXEC) != 0)
@@ -403,6 +404,8 @@ static int sweeper_start(const char *path)
 		close_range(4, ~0U, 0);
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 			signal(forwarded[i], SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
 		_exit(0);
 	}
