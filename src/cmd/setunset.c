@@ -97,12 +97,16 @@ static int prove_decryptable(struct sops_session *s, const struct tree_path *pat
 	struct gs_buf text;
 	int ret;
 
-	/* a dotenv file keeps its metadata in sops_* keys: a value there
-	 * would be read back as metadata, never as data */
+	/* the file keeps its metadata in the top-level key "sops" (in dotenv
+	 * the sops_* keys): a value there would be read back as metadata */
 	if (s->format == DOC_FORMAT_DOTENV && top && !top->is_index &&
 	    top->key_len >= sizeof(reserved) - 1 && !memcmp(top->key, reserved, sizeof(reserved) - 1))
 		return GS_FAIL(GS_ERR_VERIFY, "set: a dotenv key may not begin with '%s' (sops keeps its "
 					      "metadata there); nothing written", reserved);
+	if (s->format != DOC_FORMAT_DOTENV && top && !top->is_index &&
+	    top->key_len == strlen(SOPS_METADATA_KEY) && !memcmp(top->key, SOPS_METADATA_KEY, top->key_len))
+		return GS_FAIL(GS_ERR_VERIFY, "set: the top-level key '%s' is where sops keeps its metadata; "
+					      "nothing written", SOPS_METADATA_KEY);
 	gs_buf_init(&text, true);
 	ret = sops_plain_emit(s->plain, s->format, NULL, &text);
 	gs_buf_release(&text);

@@ -23,6 +23,20 @@ teardown() { teardown_tmp; }
 	# other keys, and SOPS_ in capitals, are data
 	gitseal set e.env '["SOPS_X"]' '"v"'
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=x\nSOPS_X=v')" ]
+	# the top-level key sops of the other stores (was: 'file is already encrypted', 203)
+	printf 'a: 1\n' >s.yaml
+	printf '{"a": 1}\n' >s.json
+	printf '[s]\na = 1\n' >s.ini
+	for ext in yaml json ini; do
+		gitseal encrypt --age "$(demo_recipient)" "s.$ext" >"e.$ext"
+		cp "e.$ext" before
+		run -4 --separate-stderr gitseal set "e.$ext" '["sops"]' '{"x": "1"}'
+		[ "$stderr" = "gitseal: error: 'e.$ext': set: the top-level key 'sops' is where sops keeps its metadata; nothing written" ]
+		cmp "e.$ext" before
+	done
+	# below the top it is data
+	gitseal set e.yaml '["b"]' '{"sops": "1"}'
+	[ "$(gitseal decrypt e.yaml)" = "$(printf 'a: 1\nb:\n    sops: "1"')" ]
 }
 
 # gone DIR: DIR empty within 5 s
