@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,13 @@ static const char *private_base(void)
  * exists; -1 when none. */
 static int sweeper_pipe = -1;
 
+static void sweeper_stop(void)
+{
+	if (sweeper_pipe >= 0)
+		close(sweeper_pipe);
+	sweeper_pipe = -1;
+}
+
 /* A SIGKILL (or a crash) gives this process no chance to remove the
  * directory: a process of its own watches for that. It is a shell (a
  * fresh image: nothing of this process's memory, no key, stays in it), in
@@ -379,12 +387,16 @@ static int sweeper_start(const char *path)
 	static const char script[] =
 		"while read -r _; do :; done <&3; "
 		"[ -d \"$1\" ] && [ ! -L \"$1\" ] || exit 0; "
-		"command -v shred >/dev/null 2>&1 && find \"$1\" -xdev -type f -exec shred -z {} + 2>/dev/null; "
+		"command -v shred >/dev/null 2>&1 && find \"$1\" -xdev -type f -exec shred -n 0 -z {} + 2>/dev/null; "
 		"rm -rf -- \"$1\"";
 	int fds[2], reaper = 0, status;
+	char where[PATH_MAX];
 	sigset_t none;
 	pid_t middle;
 
+	/* absolute: '-x' or a later chdir would name something else */
+	if (!realpath(path, where))
+		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
 	/* orphaned, the sweeper goes to init (or a session manager), never
@@ -406,7 +418,7 @@ static int sweeper_start(const char *path)
 			signal(forwarded[i], SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execl("/bin/sh", "sh", "-c", script, "sh", path, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", script, "sh", where, (char *)NULL);
 		_exit(0);
 	}
 	while (middle > 0 && waitpid(middle, &status, 0) < 0 && errno == EINTR)
@@ -418,15 +430,9 @@ static int sweeper_start(const char *path)
 		close(fds[1]);
 		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
 	}
+	sweeper_stop(); /* one directory at a time */
 	sweeper_pipe = fds[1];
 	return 0;
-}
-
-static void sweeper_stop(void)
-{
-	if (sweeper_pipe >= 0)
-		close(sweeper_pipe);
-	sweeper_pipe = -1;
 }
 
 int private_dir_create(struct private_dir *p, const char *file_name)
