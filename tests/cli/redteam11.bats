@@ -85,5 +85,24 @@ gone() {
 	run -0 gitseal exec-env secret.yaml 'ls -l /proc/self/fd/ | grep -c "pipe:" || true'
 	[ "$output" = "$fds" ]
 	gone "$TMPDIR"
-	! pgrep -f 'while read -r _; do :; done' >/dev/null || false
+	no_sweeper_for "$(realpath "$TMPDIR")"
+}
+
+# no_sweeper_for DIR: within 5 s no sweeper watches a directory under DIR
+# (only this test's own: other tests and suites run beside this one)
+no_sweeper_for() {
+	local c cmd args
+	for _ in $(seq 50); do
+		cmd=
+		for c in /proc/[0-9]*/cmdline; do
+			{ mapfile -d '' -t args <"$c"; } 2>/dev/null || continue
+			cmd="${args[*]}"
+			[[ $cmd == *'while read -r _; do :; done'*" $1/"* ]] && break
+			cmd=
+		done
+		[ -z "$cmd" ] && return 0
+		sleep 0.1
+	done
+	echo "sweeper left: $cmd"
+	return 1
 }
