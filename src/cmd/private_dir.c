@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,6 +361,80 @@ static const char *private_base(void)
 	return "/tmp";
 }
 
+/* The write end of the sweeper's pipe while a private_dir's directory
+ * exists; -1 when none. */
+static int sweeper_pipe = -1;
+
+static void sweeper_stop(void)
+{
+	if (sweeper_pipe >= 0)
+		close(sweeper_pipe);
+	sweeper_pipe = -1;
+}
+
+/* A SIGKILL (or a crash) gives this process no chance to remove the
+ * directory: a process of its own watches for that. It is a shell (a
+ * fresh image: nothing of this process's memory, no key, stays in it), in
+ * a session of its own (no terminal's or group's signal reaches it), not
+ * this process's child (nothing here waits for it or ends it with the
+ * command's orphans), reading a pipe whose only write end is this
+ * process's (close-on-exec: the command does not get it; --background's
+ * keeper, a fork, does). At end of file, whatever the reason this process
+ * ended, it removes what is still there, the files zeroed first when
+ * shred is at hand; after an orderly end nothing is left to remove. */
+static int sweeper_start(const char *path)
+{
+	static const char script[] =
+		"while read -r _; do :; done <&3; "
+		"[ -d \"$1\" ] && [ ! -L \"$1\" ] || exit 0; "
+		"command -v shred >/dev/null 2>&1 && find \"$1\" -xdev -type f -exec shred -n 0 -z {} + 2>/dev/null; "
+		"rm -rf -- \"$1\"";
+	int fds[2], reaper = 0, status;
+	char where[PATH_MAX];
+	sigset_t none;
+	pid_t middle;
+
+	/* absolute: '-x' or a later chdir would name something else */
+	if (!realpath(path, where))
+		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+	/* orphaned, the sweeper goes to init (or a session manager), never
+	 * back to this process as a subreaper */
+	prctl(PR_GET_CHILD_SUBREAPER, &reaper, 0, 0, 0);
+	if (reaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	middle = fork();
+	if (middle == 0) {
+		/* above the low numbers first: any of them may be one of these */
+		int null = open("/dev/null", O_RDWR), in = fcntl(fds[0], F_DUPFD, 10);
+
+		if (null < 0 || (null = fcntl(null, F_DUPFD, 10)) < 0 || in < 0 || setsid() < 0 || fork() != 0)
+			_exit(0);
+		if (dup2(in, 3) != 3 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(0);
+		close_range(4, ~0U, 0);
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			signal(forwarded[i], SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl("/bin/sh", "sh", "-c", script, "sh", where, (char *)NULL);
+		_exit(0);
+	}
+	while (middle > 0 && waitpid(middle, &status, 0) < 0 && errno == EINTR)
+		;
+	if (reaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	close(fds[0]);
+	if (middle < 0) {
+		close(fds[1]);
+		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+	}
+	sweeper_stop(); /* one directory at a time */
+	sweeper_pipe = fds[1];
+	return 0;
+}
+
 int private_dir_create(struct private_dir *p, const char *file_name)
 {
 	const char *base = private_base();
@@ -375,6 +450,10 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 	if (snprintf(p->file, sizeof(p->file), "%s/%s", p->path, file_name) >= (int)sizeof(p->file)) {
 		rmdir(p->path);
 		return GS_FAIL(GS_ERR_IO, "file name too long");
+	}
+	if (sweeper_start(p->path) < 0) {
+		rmdir(p->path);
+		return GS_ERR_IO;
 	}
 	active = p->path;
 	caught = 0;
@@ -438,8 +517,10 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
 void private_dir_remove(struct private_dir *p)
 {
 	private_dir_reaped();
-	if (p->path[0])
+	if (p->path[0]) {
 		remove_all(p->path);
+		sweeper_stop();
+	}
 	if (active == p->path)
 		active = NULL;
 	memset(p, 0, sizeof(*p));

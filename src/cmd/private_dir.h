@@ -2,7 +2,8 @@
  * (edit, exec-file; render's staged tree through private_dir_guard). It is
  * removed with everything in it on release, and by a signal handler if the
  * process is interrupted or terminated meanwhile (after the editor or
- * command reading it, which the signal stops too). */
+ * command reading it, which the signal stops too); a private_dir's by a
+ * sweeper process if this one dies of SIGKILL or a crash. */
 #ifndef GITSEAL_CMD_PRIVATE_DIR_H
 #define GITSEAL_CMD_PRIVATE_DIR_H
 

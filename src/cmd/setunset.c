@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "gitseal/io.h"
+#include "gitseal/sops_format.h"
 #include "gitseal/store.h"
 #include "session.h"
 #include "treepath.h"
@@ -88,19 +89,31 @@ static void as_store_text(struct doc_node *value, enum doc_format format)
 /* The data set must come back from the file's own store as decrypt will
  * write it: not every text has a form there (a backslash before an n in
  * dotenv reads back as a line break). Checked before anything is sealed. */
-static int prove_decryptable(struct sops_session *s)
+static int prove_decryptable(struct sops_session *s, const struct tree_path *path)
 {
+	static const char reserved[] = SOPS_DOTENV_PREFIX;
+	const struct tree_step *top = path->count ? &path->steps[0] : NULL;
 	char why[1024];
 	struct gs_buf text;
 	int ret;
 
+	/* the file keeps its metadata in the top-level key "sops" (in dotenv
+	 * the sops_* keys): a value there would be read back as metadata */
+	if (s->format == DOC_FORMAT_DOTENV && top && !top->is_index &&
+	    top->key_len >= sizeof(reserved) - 1 && !memcmp(top->key, reserved, sizeof(reserved) - 1))
+		return GS_FAIL(GS_ERR_VERIFY, "set: a dotenv key may not begin with '%s' (sops keeps its "
+					      "metadata there); nothing written", reserved);
+	if (s->format != DOC_FORMAT_DOTENV && top && !top->is_index &&
+	    top->key_len == strlen(SOPS_METADATA_KEY) && !memcmp(top->key, SOPS_METADATA_KEY, top->key_len))
+		return GS_FAIL(GS_ERR_VERIFY, "set: the top-level key '%s' is where sops keeps its metadata; "
+					      "nothing written", SOPS_METADATA_KEY);
 	gs_buf_init(&text, true);
 	ret = sops_plain_emit(s->plain, s->format, NULL, &text);
 	gs_buf_release(&text);
 	if (ret != GS_ERR_VERIFY)
 		return ret;
 	snprintf(why, sizeof(why), "%s", gs_error_message());
-	return GS_FAIL(GS_ERR_VERIFY, "decrypt could not write the file with this value (%s)", why);
+	return GS_FAIL(GS_ERR_VERIFY, "set: the file's format cannot give this value back as given (%s)", why);
 }
 
 /* The words of `set FILE PATH VALUE` / `unset FILE PATH` as sops counts
@@ -168,7 +181,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	if (is_set) {
 		as_store_text(value, s.format);
 		if (!(ret = set_path(s.plain, &path, value)))
-			ret = prove_decryptable(&s);
+			ret = prove_decryptable(&s, &path);
 	} else {
 		struct doc_entry *e = s.plain->count ? tree_path_find(s.plain->branches[0], &path, NULL) : NULL;
 

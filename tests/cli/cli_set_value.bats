@@ -75,7 +75,7 @@ teardown() { teardown_tmp; }
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
 	cp e.env before.env
 	run -4 gitseal set e.env '["A"]' '"C:\\new"'
-	[[ $output == "gitseal: error: 'e.env': decrypt could not write the file with this value ("*'["A"] differs; nothing written)' ]]
+	[[ $output == "gitseal: error: 'e.env': set: the file's format cannot give this value back as given ("*'["A"] differs; nothing written)' ]]
 	[[ $output != *new* ]]
 	cmp e.env before.env
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
