@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/re2posix.h"
 #include "gitseal/secmem.h"
@@ -751,7 +752,7 @@ static int translate(const char *pattern, bool fold, char **posix)
 	for (size_t i = 0; i < len; i += k)
 		if (!(k = utf8_valid_len((const unsigned char *)pattern + i, len - i)))
 			return GS_FAIL(GS_ERR_CONFIG, "invalid UTF-8 in regular expression");
-	t = calloc(1, sizeof(*t));
+	t = gs_calloc(1, sizeof(*t));
 	if (!t)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	t->in = pattern;
