@@ -473,6 +473,15 @@ static int posix_class(struct translator *t, const char *p, const char *close)
 	return invalid(t); /* Go: "invalid character class range" */
 }
 
+/* The control character of RE2's escapes \a \f \n \r \t \v, or 0. */
+static char control_escape(char e)
+{
+	static const char from[] = "afnrtv", to[] = "\a\f\n\r\t\v";
+	const char *at = strchr(from, e);
+
+	return e && at ? to[at - from] : 0;
+}
+
 /* One bracket member at *p as Go's parseClassChar reads it. */
 static int class_char(struct translator *t, const char **p, uint32_t *c)
 {
@@ -484,8 +493,8 @@ static int class_char(struct translator *t, const char **p, uint32_t *c)
 		*c = utf8_decode(p);
 		return 0;
 	}
-	if (s[1] == 'n' || s[1] == 't') {
-		*c = s[1] == 'n' ? '\n' : '\t';
+	if (s[1] && control_escape(s[1])) {
+		*c = (unsigned char)control_escape(s[1]);
 	} else if (s[1] && (unsigned char)s[1] < 0x80 &&
 		   !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') ||
 		     (s[1] >= '0' && s[1] <= '9'))) {
@@ -664,13 +673,9 @@ static int escape(struct translator *t)
 		t->set.n = 0;
 		if (!perl_class(t, e))
 			return emit_set(t);
-		switch (e) {
-		case 'A': return emit(t, "^");
-		case 'z': return emit(t, "$");
-		case 'n': return emit(t, "\n");
-		case 't': return emit(t, "\t");
-		default: return unsupported(t);
-		}
+		if (control_escape(e))
+			return emit_bytes(t, &(char){ control_escape(e) }, 1);
+		return e == 'A' ? emit(t, "^") : e == 'z' ? emit(t, "$") : unsupported(t);
 	}
 	if ((unsigned char)e >= 0x80)
 		return unsupported(t); /* Go: "invalid escape sequence" */

@@ -76,6 +76,8 @@ static void test_translated(void **state)
 		{ "\xc3\xa4{2}\xc3\xb6", "(\xc3\xa4){2}\xc3\xb6" },
 		{ "\xc3\xa4{,2}", "\xc3\xa4\\{,2}" },
 		{ "\\n\\t", "\n\t" },
+		{ "\\r\\f\\v\\a", "\r\f\v\a" }, /* RE2's control escapes */
+		{ "[\\t-\\r]", "[\t-\r]" },
 		{ "^(data|stringData)$", "^(data|stringData)$" },
 		/* Go's regexp/syntax parseRepeat: a count needs a minimum and no
 		 * leading zero, and a closing brace right after; any other '{'
@@ -135,7 +137,7 @@ static void test_refused(void **state)
 		"\\1",
 		"\\x41",    /* escapes RE2 takes that are not translated */
 		"[\\x41]",
-		"[\\a]",
+		"[\\e]",      /* no escape in RE2 either */
 		"[^\\D\\d]", /* a class of nothing */
 	};
 	char long_pattern[REGEX_MAX_LEN + 2];
