@@ -713,11 +713,12 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 			ret = 0;
 			break;
 		}
-		if (re2posix_match(r->path_re, rel)) {
-			*out = r;
-			ret = 0;
+		if ((ret = re2posix_match(r->path_re, rel)) != 0) {
+			*out = ret > 0 ? r : NULL;
+			ret = ret > 0 ? 0 : ret;
 			break;
 		}
+		ret = GS_ERR_NO_RULE;
 	}
 	if (ret == GS_ERR_NO_RULE)
 		gs_error_set(GS_ERR_NO_RULE, "no matching creation rules found for '%s'", file_path);

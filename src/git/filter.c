@@ -512,6 +512,8 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 	if (!ret && committed_sealed && !(ret = sops_doc_keys(committed, &old)) &&
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
 		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gitfilter_shown(where));
+	if (!ret && !committed_sealed)
+		ret = gittrust_check_own_rule(f, path, in, &own);
 	if (!ret && ids) {
 		ret = gitseal_open_text_doc(f, in, &plain);
 		/* a key that does not open it cannot check it: the checks above stand */

@@ -360,6 +360,14 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
 int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
 			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
 	__attribute__((warn_unused_result));
+/* A sops file new to the repository goes in with its own rule, which is
+ * in its metadata: one made by sops under a planted .sops.yaml leaves in
+ * clear what the accepted rule seals. GS_ERR_CONFIG, naming the value,
+ * when sealed holds in clear a value that the accepted .sops.yaml's rule
+ * for path seals (every value when none matches), unless the user's
+ * environment says GITSEAL_KEEP_FILE_RULE=1. */
+int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *sealed,
+			    const struct sops_key_summary *keys) __attribute__((warn_unused_result));
 /* Whether this clone made (or vouched for) the data key of this id for the
  * file at path (relative to the work tree), and everyone it was ever
  * wrapped for there is still accepted for path: a key is trusted for the

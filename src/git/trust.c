@@ -796,26 +796,66 @@ static struct sops_selection as_applied(const struct sops_selection *sel, const 
 	return s;
 }
 
-int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
-			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
+/* The accepted .sops.yaml's selection for path, as sealing applies it to
+ * doc; every value when no rule matches. */
+static int accepted_selection(struct gitfilter *f, const char *path, const struct doc *doc,
+			      struct sops_selection *sel)
 {
 	static const struct sops_selection seal_all = { .kind = SOPS_SEL_NONE };
 	const struct sops_rule *rule = NULL;
-	struct sops_selection own, wider;
-	char full[PATH_MAX], where[256];
+	char full[PATH_MAX];
 	int ret;
 
 	if ((ret = gittrust_load(f)))
 		return ret;
-	/* the accepted .sops.yaml's rule for the path; none: every value */
 	if (!f->trust.config ||
 	    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) ||
 	    sops_config_match(f->trust.config, full, &rule) != 0) {
 		gs_error_clear();
 		rule = NULL;
 	}
+	*sel = as_applied(rule ? &rule->selection : &seal_all, doc);
+	return 0;
+}
+
+int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *sealed,
+			    const struct sops_key_summary *keys)
+{
+	const char *keep = getenv("GITSEAL_KEEP_FILE_RULE");
+	struct sops_selection own, wider;
+	char where[256];
+	int ret;
+
+	if (keep && !strcmp(keep, "1"))
+		return 0;
+	if ((ret = accepted_selection(f, path, sealed, &wider)))
+		return ret;
+	own = as_applied(&keys->selection, sealed);
+	if (same_selection(&own, &wider))
+		return 0;
+	ret = sops_doc_check_sealed(sealed, &wider, where, sizeof(where));
+	if (ret == GS_ERR_DECRYPT_VALUE) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' is in clear under the file's own rule (%s '%s'), which "
+					     "the accepted .sops.yaml rule seals: decrypt it and add it again to seal it "
+					     "under that rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep its own",
+			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      gitfilter_shown(own.value ? own.value : "true"));
+	}
+	return ret;
+}
+
+int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
+			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
+{
+	struct sops_selection own, wider;
+	char where[256];
+	int ret;
+
+	/* the accepted .sops.yaml's rule for the path; none: every value */
+	if ((ret = accepted_selection(f, path, plain, &wider)))
+		return ret;
 	own = as_applied(&keys->selection, plain);
-	wider = as_applied(rule ? &rule->selection : &seal_all, plain);
 	if (same_selection(&own, &wider))
 		return 0;
 	ret = sops_doc_check_narrowed(plain, &own, &wider, kept, nkept, where, sizeof(where));

@@ -173,11 +173,12 @@ static bool key_has_suffix(const struct doc_entry *e, const char *suffix)
 	return e->key_len >= n && memcmp(e->key + e->key_len - n, suffix, n) == 0;
 }
 
-/* spec 3.2, in sops's order: later rules override earlier ones. */
-static bool should_encrypt(const struct walker *w, bool is_comment)
+/* spec 3.2, in sops's order: later rules override earlier ones. 1 to
+ * encrypt, 0 to leave, a negative gs_err when a regex could not run. */
+static int should_encrypt(const struct walker *w, bool is_comment)
 {
 	const struct sops_selector *s = w->sel;
-	bool enc = true;
+	int enc = 1, m;
 
 	switch (s->kind) {
 	case SOPS_SEL_NONE:
@@ -185,41 +186,37 @@ static bool should_encrypt(const struct walker *w, bool is_comment)
 	case SOPS_SEL_UNENCRYPTED_SUFFIX:
 		for (size_t i = 0; i < w->depth; i++)
 			if (key_has_suffix(w->path[i], s->value))
-				enc = false;
+				enc = 0;
 		break;
 	case SOPS_SEL_ENCRYPTED_SUFFIX:
-		enc = false;
+		enc = 0;
 		for (size_t i = 0; i < w->depth; i++)
 			if (key_has_suffix(w->path[i], s->value))
-				enc = true;
+				enc = 1;
 		break;
 	case SOPS_SEL_UNENCRYPTED_REGEX:
-		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match_n(s->re, w->path[i]->key, w->path[i]->key_len))
-				enc = false;
-		break;
 	case SOPS_SEL_ENCRYPTED_REGEX:
-		enc = false;
-		for (size_t i = 0; i < w->depth; i++)
-			if (re2posix_match_n(s->re, w->path[i]->key, w->path[i]->key_len))
-				enc = true;
+		enc = s->kind == SOPS_SEL_UNENCRYPTED_REGEX;
+		for (size_t i = 0; i < w->depth; i++) {
+			if ((m = re2posix_match_n(s->re, w->path[i]->key, w->path[i]->key_len)) < 0)
+				return m;
+			if (m)
+				enc = s->kind == SOPS_SEL_ENCRYPTED_REGEX;
+		}
 		break;
 	case SOPS_SEL_UNENCRYPTED_COMMENT_REGEX:
-		for (size_t l = 0; l < w->level_count; l++)
-			for (size_t j = 0; j < w->levels[l].count; j++)
-				if (re2posix_match(s->re, w->levels[l].items[j]))
-					enc = false;
-		break;
 	case SOPS_SEL_ENCRYPTED_COMMENT_REGEX:
-		enc = false;
+		enc = s->kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX;
 		for (size_t l = 0; l < w->level_count; l++) {
 			for (size_t j = 0; j < w->levels[l].count; j++) {
 				/* the comment being judged is not its own marker */
-				if (is_comment && l == w->level_count - 1 &&
-				    j == w->levels[l].count - 1)
+				if (s->kind == SOPS_SEL_ENCRYPTED_COMMENT_REGEX && is_comment &&
+				    l == w->level_count - 1 && j == w->levels[l].count - 1)
 					continue;
-				if (re2posix_match(s->re, w->levels[l].items[j]))
-					enc = true;
+				if ((m = re2posix_match(s->re, w->levels[l].items[j])) < 0)
+					return m;
+				if (m)
+					enc = s->kind == SOPS_SEL_ENCRYPTED_COMMENT_REGEX;
 			}
 		}
 		break;
@@ -332,7 +329,9 @@ static int walk_node(struct walker *w, struct doc_node *container, size_t index,
 	leaf.aad = (const char *)w->aad.data;
 	leaf.aad_len = w->aad.len;
 	leaf.is_comment = n->kind == DOC_COMMENT;
-	leaf.selected = should_encrypt(w, leaf.is_comment);
+	if ((ret = should_encrypt(w, leaf.is_comment)) < 0)
+		return ret;
+	leaf.selected = ret;
 	return w->fn(w->ctx, &leaf);
 }
 

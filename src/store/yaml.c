@@ -161,7 +161,67 @@ int store_yaml_nested_step(const struct doc *d)
 	return syn && syn->step <= 64 ? (int)syn->step : 0;
 }
 
+/* Whether every line of the source ends in CRLF (and one does): libyaml
+ * reads CRLF as one line break, and reading drops it from the values, so
+ * the writers' own text (a block scalar's lines, the metadata, a new key)
+ * has LF and the file would come back with both. */
+static bool source_crlf(const struct doc *d)
+{
+	const uint8_t *p = d->source.data;
+	size_t n = d->source.len;
+	bool any = false;
+
+	if (d->format != DOC_FORMAT_YAML || !p)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			return false;
+		if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+			return false;
+		any |= p[i] == '\n';
+	}
+	return any;
+}
+
+/* Each line break written from mark on as CRLF: an LF with no CR before
+ * it is a line break the writers added (a raw CR is never written into a
+ * value: analyze() takes it for an odd break, so it is escaped). */
+static int crlf_from(struct gs_buf *out, size_t mark)
+{
+	size_t lone = 0, from, to;
+	int ret;
+
+	for (size_t i = mark; i < out->len; i++)
+		lone += out->data[i] == '\n' && (i == mark || out->data[i - 1] != '\r');
+	if (!lone)
+		return 0;
+	if ((ret = gs_buf_reserve(out, lone)))
+		return ret;
+	from = out->len;
+	to = out->len + lone;
+	out->data[to] = '\0';
+	while (from > mark) {
+		uint8_t c = out->data[--from];
+
+		out->data[--to] = c;
+		if (c == '\n' && (from == mark || out->data[from - 1] != '\r'))
+			out->data[--to] = '\r';
+	}
+	out->len += lone;
+	return 0;
+}
+
+static int emit_layout(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out);
+
 int store_yaml_emit(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
+{
+	size_t mark = out->len;
+	int ret = emit_layout(d, opts, out);
+
+	return ret || !source_crlf(d) ? ret : crlf_from(out, mark);
+}
+
+static int emit_layout(const struct doc *d, const struct store_emit_opts *opts, struct gs_buf *out)
 {
 	size_t step = opts && opts->indent > 0 ? (size_t)opts->indent : SOPS_YAML_INDENT;
 	const struct yaml_syntax *syn = yaml_syntax_of(d);

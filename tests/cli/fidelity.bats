@@ -288,3 +288,21 @@ layout_kept() {
 	gitseal encrypt --indent 4 --age "$(demo_recipient)" in.yaml >enc.yaml
 	grep -qx '    age:' enc.yaml
 }
+
+# A file with CRLF line ends: libyaml reads CRLF as one line break and a
+# block scalar's value holds LF, so the lines gitseal writes itself (a
+# decrypted block's, the metadata's, a new key's) came back with LF among
+# the file's CRLF: the same data, other bytes. They follow the file now.
+@test "a YAML file with CRLF line ends and block scalars decrypts to the same bytes, every line CRLF" {
+	roundtrip 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\nk: |+\r\n  kept\r\n\r\nlist:\r\n  - |\r\n    in a list\r\n  - plain\r\n# a comment\r\nc: "q\\nr"\r\n'
+	cmp in.yaml dec.yaml
+	run -1 grep -c $'[^\r]$' enc.yaml
+	gitseal decrypt -i enc.yaml
+	cmp in.yaml enc.yaml
+	gitseal encrypt -i --age "$(demo_recipient)" enc.yaml
+	gitseal set enc.yaml '["new"]' '{"m": {"t": "one\ntwo\n"}, "l": [1, 2]}'
+	gitseal decrypt enc.yaml >dec.yaml
+	run -1 grep -c $'[^\r]$' dec.yaml
+	[ "$(head -c "$(wc -c <in.yaml)" dec.yaml)" = "$(cat in.yaml)" ]
+	[ "$(gitseal decrypt --extract '["new"]["m"]["t"]' enc.yaml)" = "$(printf 'one\ntwo')" ]
+}

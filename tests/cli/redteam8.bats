@@ -79,3 +79,19 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: 'a.enc.yaml': sops metadata: unencrypted_suffix holds a NUL byte" ]
 	run -1 grep -q s3cret a.enc.yaml
 }
+
+# R6: RE2 matches UTF-8 runes, glibc in the C locale bytes: under
+# encrypted_regex '^.{1,8}$' sops encrypts the value of "pässwörd" (8 runes,
+# 10 bytes), which gitseal left in clear; "[^_]{8}" and a repeated
+# non-ASCII letter ("ä+", whose '+' ERE put on the last byte) likewise.
+# A path_regex counts runes too.
+@test "R6: '.', negated classes and repeats take UTF-8 runes, as RE2's: the values sops encrypts are encrypted" {
+	printf 'creation_rules:\n  - path_regex: %s\n    encrypted_regex: %s\n    age: %s\n' \
+		"'^.{3}\\.yaml\$'" "'^(.{1,8}|[^_]{9}|xä+)\$'" "$(demo_recipient)" >.sops.yaml
+	printf 'p\xc3\xa4ssw\xc3\xb6rd: hunter1\nsch\xc3\xbcssel1: hunter2\nx\xc3\xa4\xc3\xa4: hunter3\nlonger_key: hello\n' >äöü.yaml
+	gitseal encrypt äöü.yaml >a.enc.yaml
+	grep -qx 'longer_key: hello' a.enc.yaml
+	[ -z "$(grep -l 'hunter' a.enc.yaml)" ]
+	[ "$(gitseal decrypt a.enc.yaml | grep -c hunter)" = 3 ]
+	gitseal decrypt a.enc.yaml | cmp - äöü.yaml
+}

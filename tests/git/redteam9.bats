@@ -98,3 +98,38 @@ PY
 	SOPS_AGE_KEY_FILE="$T/none.txt" run -1 "$GITSEAL_BIN" git check
 	grep -qF "gitseal: error: 'secrets/z.yaml': only a part of a change is staged (git add -p?)" <<<"$output"
 }
+
+# G4: a sops file new to the repository goes in with its own rule (a
+# hand-made file), and that rule is in its metadata. Real sops run under a
+# pull request's secrets/.sops.yaml ('unencrypted_regex: ^token$', the
+# accepted recipient) leaves the token in clear, and git add committed it
+# so: the rule gitseal encrypt refuses (G2 of red team 8) came in through
+# sops. The filter now refuses a value in clear that the accepted rule for
+# the path seals; the user's GITSEAL_KEEP_FILE_RULE=1 keeps the file's own.
+@test "G4: git add of a new sops file whose own rule leaves in clear what the accepted rule seals is refused" {
+	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
+	as_person mallory git add secrets/.sops.yaml
+	as_person mallory git commit -qm "rules for secrets/"
+	pull_from mallory
+	printf 'token: t0ken-value\npassword: hunter3\n' > "$T/new.yaml"
+	# what sops makes under that .sops.yaml (gitseal given it as --config)
+	"$GITSEAL_BIN" encrypt --config secrets/.sops.yaml "$T/new.yaml" > secrets/new.yaml
+	grep -qx 'token: t0ken-value' secrets/new.yaml
+	cp secrets/new.yaml "$T/new.enc.yaml"
+	run -128 git add secrets/new.yaml
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': the value at 'token' is in clear under the file's own rule (unencrypted_regex '^token\$'), which the accepted .sops.yaml rule seals: decrypt it and add it again to seal it under that rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep its own" <<<"$output"
+	[ -z "$(git diff --cached --name-only)" ]
+	run ! grep -qa t0ken-value <(git cat-file --batch-all-objects --batch)
+	# as the message says: decrypted and added again, sealed by the accepted rule
+	"$GITSEAL_BIN" decrypt -i secrets/new.yaml
+	git add secrets/new.yaml
+	git show :secrets/new.yaml | grep -q '^token: ENC\['
+	run ! grep -qa t0ken-value <(git cat-file --batch-all-objects --batch)
+	# the user's own choice: the file's rule kept
+	cp "$T/new.enc.yaml" secrets/own.yaml
+	GITSEAL_KEEP_FILE_RULE=1 git add secrets/own.yaml
+	git show :secrets/own.yaml | grep -qx 'token: t0ken-value'
+	git commit -qm "two files" -- secrets/new.yaml secrets/own.yaml
+	git show HEAD:secrets/own.yaml | grep -qx 'token: t0ken-value'
+	git show HEAD:secrets/new.yaml | grep -q '^token: ENC\['
+}

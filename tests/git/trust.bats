@@ -135,10 +135,13 @@ teardown() { gs_teardown; }
 	[ "$(git rev-parse HEAD:secrets/app.yaml)" = "$(git -C "$REPO" rev-parse HEAD:secrets/app.yaml)" ]
 }
 
-@test "case 15: a hand-made sops file keeps its own rules in a key holder's clone" {
+@test "case 15: a hand-made sops file added with GITSEAL_KEEP_FILE_RULE=1 keeps its own rules in a key holder's clone" {
 	printf 'user: admin\npassword: hunter2\n' > "$T/hand.yaml"
 	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
-	git add secrets/hand.yaml
+	# its rule leaves in clear what .sops.yaml's seals: the user says so
+	run -128 git add secrets/hand.yaml
+	grep -qF "the value at 'user' is in clear under the file's own rule (encrypted_regex '^password\$')" <<<"$output"
+	GITSEAL_KEEP_FILE_RULE=1 git add secrets/hand.yaml
 	git commit -qm "hand-made"
 	git clone -q "$REPO" "$T/other"
 	cd "$T/other"

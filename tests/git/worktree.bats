@@ -139,6 +139,31 @@ teardown() { gs_teardown; }
 	[ "$(git rev-parse :secrets/win.env)" = "$before" ]
 }
 
+@test "case 10b: a YAML file with CRLF line ends and block scalars is stored with LF; checkouts give it with LF on every line" {
+	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
+	git add -A
+	git commit -qm one
+	assert_status_clean
+	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
+	before=$(git rev-parse HEAD:secrets/win.yaml)
+	rm secrets/win.yaml
+	git checkout -- secrets
+	printf 'a: |\n  line1\n  line2\nb: |-\n  x\n\n  y\n# note\nc: plain\n' | cmp - secrets/win.yaml
+	assert_status_clean
+	# the CRLF file again, unchanged: the committed blob; a changed value in
+	# it changes the blob, which checks out with LF only
+	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
+	git add secrets/win.yaml
+	[ "$(git rev-parse :secrets/win.yaml)" = "$before" ]
+	printf 'a: |\r\n  line1\r\n  line3\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
+	git commit -qam two
+	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
+	rm secrets/win.yaml
+	git checkout -- secrets
+	printf 'a: |\n  line1\n  line3\nb: |-\n  x\n\n  y\n# note\nc: plain\n' | cmp - secrets/win.yaml
+	assert_status_clean
+}
+
 @test "case 11: core.autocrlf=true: init decrypts, line ends stay LF for the filter, status is clean" {
 	printf 'A=1\nB=2\n' > secrets/app.env
 	printf 'a: one\nb: two\n' > secrets/app.yaml
