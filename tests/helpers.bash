@@ -14,6 +14,14 @@ setup_tmp() {
 	unset GITSEAL_PASSPHRASE
 }
 
+# setup_demo: setup_tmp, the private directory as the current one and the
+# demo key as sops's key file (the set-up of many command-line files)
+setup_demo() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+}
+
 teardown_tmp() {
 	[ -z "${TMP:-}" ] || rm -rf "$TMP"
 }

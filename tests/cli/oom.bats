@@ -18,9 +18,7 @@ SOPS_FP=FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4
 
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
 	RCPT=$(demo_recipient)
 }
