@@ -177,9 +177,9 @@ memcheck: $(BUILD)/gitseal
 # nothing a sanitizer looks at; make SAN=1 golden still runs it.
 ASAN_SUITES := $(addprefix asan-,unit cli gitsuite-1 gitsuite-2 k8s)
 asan: $(ASAN_SUITES)
-# The out-of-memory sweeps with every plain allocation failed in turn, not
-# only the first of each call site as in make check (tests/helpers.bash,
-# sweep_oom): half an hour on 2 cores. The libraries' allocations too
+# The out-of-memory sweeps with every secure and plain allocation failed in
+# turn, not only the first of each call site as in make check
+# (tests/helpers.bash, sweep_oom): half an hour on 2 cores. The libraries' allocations too
 # (oom_libs.bats) for the commands; the git ones stay per call site
 # (6,600 allocations of libgit2, OpenSSL and libyaml in a `git add`).
 oom: asan-build

@@ -14,6 +14,14 @@ setup_tmp() {
 	unset GITSEAL_PASSPHRASE
 }
 
+# setup_demo: setup_tmp, the private directory as the current one and the
+# demo key as sops's key file (the set-up of many command-line files)
+setup_demo() {
+	setup_tmp
+	cd "$TMP"
+	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+}
+
 teardown_tmp() {
 	[ -z "${TMP:-}" ] || rm -rf "$TMP"
 }
@@ -57,32 +65,34 @@ vault_standin() {
 # sweep_oom HOOK FUNC [STREAK]: runs FUNC HOOK=N for N = 1, 2, ..., past
 # the allocations a first run counts, until a run gets past every
 # allocation (STREAK in a row where threads share the count, so that a
-# later refusal is not missed; a secure sweep also stops at STREAK (8) in
-# a row, where that comes first). HOOK is one of
+# later refusal is not missed; a full secure sweep also stops at STREAK
+# (8) in a row, where that comes first). HOOK is one of
 # the test build's hooks: GITSEAL_TEST_FAIL_SECURE_ALLOC (the process's
 # Nth secure allocation fails), GITSEAL_TEST_FAIL_ALLOC (a plain one) or
 # GITSEAL_TEST_FAIL_LIB_ALLOC (one made inside libyaml, OpenSSL, libgit2).
 # FUNC runs the command under test with `env "$1"`, checks its outcome
 # either way and sets OOM_RC to its exit code. At least one run must have
-# been refused, or the sweep tested nothing. A plain sweep fails the first
+# been refused, or the sweep tested nothing. A sweep fails the first
 # allocation of each call site in turn (GITSEAL_TEST_FAIL_ALLOC_SITE or
-# _LIB_ALLOC_SITE: one run per line of code that allocates), or, with
+# _LIB_ALLOC_SITE, GITSEAL_TEST_FAIL_SECURE_ALLOC_SITE: one run per line of
+# code that allocates), or, with
 # GITSEAL_OOM_SWEEP=full (make oom), every allocation in turn; either goes
 # on at least as far as a first run counts (GITSEAL_TEST_COUNT_ALLOC;
 # GITSEAL_TEST_COUNT_SECURE_ALLOC for secure allocations): a refusal that
 # is handled and retried later makes a streak of runs that get through
 # before the end.
 sweep_oom() {
-	local hook=$1 n streak=0 refused=0 made=0 counted= column=1 limit=3000 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
+	local hook=$1 n streak=0 refused=0 made=0 counted= column=2 limit=3000 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
+	# the count files' columns: secure allocations, sites; plain
+	# allocations, sites, library ones, sites
 	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || [ "$hook" = GITSEAL_TEST_FAIL_LIB_ALLOC ]; then
-		count=GITSEAL_TEST_COUNT_ALLOC column=2
-		# the count file's columns: plain allocations, sites, library ones, sites
+		count=GITSEAL_TEST_COUNT_ALLOC
 		[ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || column=4 limit=100000
-		if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
-			column=$((column - 1))
-		else
-			hook=${hook}_SITE
-		fi
+	fi
+	if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
+		column=$((column - 1))
+	else
+		hook=${hook}_SITE
 	fi
 	"$2" "$count=$BATS_TEST_TMPDIR/alloc-count"
 	[ "$OOM_RC" -eq 0 ]
@@ -97,7 +107,7 @@ sweep_oom() {
 		# its count is the most any one process made (a git command
 		# starts several)
 		if [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
-		if [ "$count" = GITSEAL_TEST_COUNT_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
+		if [ "$hook" = GITSEAL_TEST_FAIL_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
 		[ "$n" -le "$limit" ]
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then

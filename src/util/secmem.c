@@ -77,25 +77,74 @@ bool gs_secmem_refuse_lock;
 
 /* GITSEAL_TEST_FAIL_SECURE_ALLOC=N: the process's Nth secure allocation
  * (counted from 1, over all threads) fails, so a test can walk every
- * out-of-memory path of a command. GITSEAL_TEST_COUNT_SECURE_ALLOC=FILE
- * appends the number made to FILE at exit, so that such a walk knows
- * where to stop. */
+ * out-of-memory path of a command. A walk over every N is long and
+ * repeats itself (a value's buffer is made once per value), so
+ * GITSEAL_TEST_FAIL_SECURE_ALLOC_SITE=K fails instead the first secure
+ * allocation made from the Kth call site (in the order first used): one
+ * run per line of code that allocates, as GITSEAL_TEST_FAIL_ALLOC_SITE
+ * does for plain ones. The site is the line outside this file that called
+ * in (ENTRY: gs_buf_append, the arena), not the line in here that maps.
+ * GITSEAL_TEST_COUNT_SECURE_ALLOC=FILE appends "ALLOCATIONS SITES" to FILE
+ * at exit, so that such a walk knows where to stop. */
 static atomic_long secure_allocations;
+static _Thread_local const void *entry_site;
+static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
+static const void *sites[1024];
+static long nsites, fail_site;
+static bool track_sites;
+
+static const void *site_enter(const void *caller)
+{
+	if (entry_site)
+		return NULL;
+	entry_site = caller;
+	return caller;
+}
+
+static void site_leave(const void **entered)
+{
+	if (*entered)
+		entry_site = NULL;
+}
+
+/* the first line of a function that can make a secure allocation */
+#define ENTRY() __attribute__((cleanup(site_leave))) const void *entered_ = site_enter(__builtin_return_address(0))
 
 static void write_secure_count(void)
 {
 	FILE *f = fopen(getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC"), "a");
 
 	if (f) {
-		fprintf(f, "%ld\n", atomic_load(&secure_allocations));
+		fprintf(f, "%ld %ld\n", atomic_load(&secure_allocations), nsites);
 		fclose(f);
 	}
 }
 
 static void read_count_setting(void)
 {
+	const char *site = getenv("GITSEAL_TEST_FAIL_SECURE_ALLOC_SITE");
+
+	fail_site = site ? atol(site) : 0;
+	track_sites = site || getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC");
 	if (getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC"))
 		atexit(write_secure_count);
+}
+
+/* Whether the calling site is new, and the Kth new one. */
+static bool new_site_refused(void)
+{
+	bool refuse = false;
+	long i;
+
+	pthread_mutex_lock(&sites_lock);
+	for (i = 0; i < nsites && sites[i] != entry_site; i++)
+		;
+	if (i == nsites && nsites < (long)(sizeof(sites) / sizeof(sites[0]))) {
+		sites[nsites++] = entry_site;
+		refuse = nsites == fail_site;
+	}
+	pthread_mutex_unlock(&sites_lock);
+	return refuse;
 }
 
 static bool refuse_this_alloc(void)
@@ -105,8 +154,12 @@ static bool refuse_this_alloc(void)
 	long n = atomic_fetch_add(&secure_allocations, 1) + 1;
 
 	pthread_once(&once, read_count_setting);
+	if (track_sites && new_site_refused())
+		return true;
 	return at && atol(at) == n;
 }
+#else
+#define ENTRY() (void)0
 #endif
 
 static int size_class(size_t total)
@@ -351,6 +404,7 @@ static void *secure_alloc_usable(size_t size, size_t *usable)
 
 void *gs_secure_alloc(size_t size)
 {
+	ENTRY();
 	size_t usable;
 
 	return secure_alloc_usable(size, &usable);
@@ -417,11 +471,13 @@ void gs_buf_init(struct gs_buf *b, bool secure)
 
 int gs_buf_reserve(struct gs_buf *b, size_t extra)
 {
+	ENTRY();
 	return gs_buf_reserve_upto(b, extra, SIZE_MAX);
 }
 
 int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
 {
+	ENTRY();
 	size_t want, cap;
 	uint8_t *p;
 
@@ -478,6 +534,7 @@ int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
 
 int gs_buf_append(struct gs_buf *b, const void *p, size_t n)
 {
+	ENTRY();
 	int ret = gs_buf_reserve(b, n);
 
 	if (ret)
@@ -491,11 +548,13 @@ int gs_buf_append(struct gs_buf *b, const void *p, size_t n)
 
 int gs_buf_append_str(struct gs_buf *b, const char *s)
 {
+	ENTRY();
 	return gs_buf_append(b, s, strlen(s));
 }
 
 int gs_buf_printf(struct gs_buf *b, const char *fmt, ...)
 {
+	ENTRY();
 	va_list ap;
 	int n, ret;
 
@@ -539,6 +598,7 @@ void gs_buf_release(struct gs_buf *b)
 
 uint8_t *gs_buf_detach(struct gs_buf *b, size_t *len)
 {
+	ENTRY();
 	uint8_t *p = b->data;
 
 	if (!p && gs_buf_reserve(b, 0) == 0)
@@ -636,11 +696,13 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 
 void *gs_arena_alloc(struct gs_arena *a, size_t size)
 {
+	ENTRY();
 	return arena_alloc_aligned(a, size, alignof(max_align_t));
 }
 
 char *gs_arena_strndup(struct gs_arena *a, const char *s, size_t n)
 {
+	ENTRY();
 	char *p = arena_alloc_aligned(a, n + 1, 1);
 
 	if (!p)

@@ -9,9 +9,7 @@ SOPS_KEY="$GITSEAL_SHARED/testdata/sops/getsops-sops/pgp/sops_functional_tests_k
 SOPS_FP=FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'a: secret\n' >plain.yaml
 }
 teardown() {

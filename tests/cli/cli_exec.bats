@@ -6,9 +6,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf '{\n\t"a": "secret",\n\t"PATH_LIKE": "/x"\n}\n' >plain.json
 	gitseal encrypt --age "$(demo_recipient)" plain.json >enc.json
 	export TMPDIR="$TMP/private"

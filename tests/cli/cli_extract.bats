@@ -6,9 +6,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 's: text\nn: 42\nb: true\nlist:\n  - x\n  - z\nm:\n  k: v\nmaps:\n  - k: 1\n    j: 2\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }

@@ -8,9 +8,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	unset EDITOR SOPS_EDITOR SOPS_CONFIG
 	mkdir conf
 	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >conf/c.yaml

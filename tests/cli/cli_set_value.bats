@@ -6,9 +6,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'a: secret\nn: 1\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 	printf '{"user": "bob", "port": 5432}\n' >value.json

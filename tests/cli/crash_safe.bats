@@ -8,9 +8,7 @@ load ../helpers
 
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'password: hunter2\n' >secret.yaml
 	cp secret.yaml original.yaml
 }

@@ -7,11 +7,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 # roundtrip INPUT: writes INPUT (printf format) to in.yaml, encrypts it to

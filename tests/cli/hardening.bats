@@ -5,9 +5,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'a: b\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }

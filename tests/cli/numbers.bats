@@ -6,11 +6,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 @test "YAML ints +5, 007, -0, 01 come back byte for byte, through stdout and -i" {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Out of memory at every step: each secure allocation of a command is made
-# to fail in turn (the test build's GITSEAL_TEST_FAIL_SECURE_ALLOC), then
-# each plain one (GITSEAL_TEST_FAIL_ALLOC: gitseal/alloc.h); decrypt also
+# to fail in turn (the test build's GITSEAL_TEST_FAIL_SECURE_ALLOC; in make
+# check the first of each call site, _SITE), then each plain one
+# (GITSEAL_TEST_FAIL_ALLOC: gitseal/alloc.h; the same); decrypt also
 # with the data key in key groups with a Shamir threshold, for PGP (the
 # shared sops test key in a private GnuPG home) and in Vault transit
 # (tests/vault/transit_server.mjs): never a wrong key, a missing group or
@@ -18,9 +19,7 @@ SOPS_FP=FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4
 
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
 	RCPT=$(demo_recipient)
 }

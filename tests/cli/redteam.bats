@@ -5,9 +5,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 }
 teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 

@@ -5,11 +5,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 @test "decrypt --extract of an empty list or a null prints a value that reads back as it (YAML and JSON)" {

@@ -10,9 +10,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'db: hunter2\nname: app\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml

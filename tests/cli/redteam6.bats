@@ -7,9 +7,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'description: hello\npassword: hunter2\n' >plain.yaml
 }
 teardown() { teardown_tmp; }

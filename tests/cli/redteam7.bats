@@ -5,11 +5,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 # unencrypted_rule REGEX: a .sops.yaml whose one rule leaves REGEX in clear

@@ -5,11 +5,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 # R1: RE2's \s is [\t\n\f\r ]: a key "public<VT>password" is no match for

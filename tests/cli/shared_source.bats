@@ -5,11 +5,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 @test "encrypt: a kind that only starts with Secret (a NUL after it) is no Kubernetes Secret: every value encrypted" {

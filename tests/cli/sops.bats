@@ -4,9 +4,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	cat >"$TMP/app.yaml" <<'YAML'
 # database settings
 db:

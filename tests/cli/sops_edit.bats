@@ -4,9 +4,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\n    port: 5432\nname: app\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml

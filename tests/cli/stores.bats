@@ -5,9 +5,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf '# database\nDB_USER=admin\nDB_PASS=hunter2\n\n#token below\nTOKEN =with\\nnewline\nPUBLIC_unencrypted=visible\nEMPTY=\n' >app.env
 	cat >app.ini <<'INI'
 ; global settings

@@ -16,9 +16,7 @@
 load ../helpers
 
 setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
+	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\nname: app\n' >plain.yaml
 	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 	cp enc.yaml enc.orig
