@@ -211,10 +211,18 @@ lint:
 	tests/lint_negations.sh
 	tests/lint_alloc.sh
 
+# each suite's wall and CPU seconds (user + system of all its processes)
+# printed as it ends: where make check's time goes, from every run
+CHECK_TIMED := $(addprefix timed-,$(CHECK_SUITES))
+.PHONY: $(CHECK_TIMED)
+$(CHECK_TIMED): timed-%:
+	@/usr/bin/time -f "check: $* took %e s wall, %U + %S s CPU" $(MAKE) --no-print-directory $*
+
 check: deps
 	$(MAKE) --no-print-directory lint
 	$(MAKE) -j$(CHECK_JOBS) all $(UNIT_BIN)
-	$(MAKE) -j$(CHECK_JOBS) -Otarget --no-print-directory $(CHECK_SUITES)
+	$(MAKE) --no-print-directory asan-build
+	$(MAKE) -j$(CHECK_JOBS) -Otarget --no-print-directory $(CHECK_TIMED)
 	@echo "check: all suites passed"
 
 demo: deps all
