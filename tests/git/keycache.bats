@@ -40,10 +40,12 @@ add_two() {
 	# record: that one misses and stores the same key again, a duplicate
 	# record that costs 121 bytes and nothing else)
 	# the user's cache still has it: a hit, and the clone's file has it again
+	# (twice when git's racy-clean second process copied it too, below)
 	rm -f .git/gitseal/key-cache "$T/log" secrets/a.yaml
 	git checkout -- secrets/a.yaml
 	[ "$(sort -u "$T/log" | tr '\n' ' ')" = "hit " ]
-	[ "$(stat -c %s .git/gitseal/key-cache)" -eq "$RECORD" ]
+	size=$(stat -c %s .git/gitseal/key-cache)
+	[ "$size" -eq "$RECORD" ] || [ "$size" -eq $((2 * RECORD)) ]
 	rm -f .git/gitseal/key-cache "$HOME/.cache/gitseal/key-cache" "$T/log" secrets/a.yaml
 	git checkout -- secrets/a.yaml
 	[ "$(sort -u "$T/log" | grep -v '^hit$' | tr '\n' ' ')" = "miss store " ]
@@ -134,8 +136,11 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
 	rm -f "$T/log"
 	git checkout -q main
-	[ "$(sort "$T/log" | uniq -c | awk '{ print $2 $1 }' | tr '\n' ' ')" = "hit2 " ]
-	[ "$(stat -c %s .git/gitseal/key-cache)" -eq $((2 * RECORD)) ]
+	# (git's racy-clean second process may look them up, and copy them, again)
+	[ "$(sort -u "$T/log" | tr '\n' ' ')" = "hit " ]
+	[ "$(grep -c '^hit$' "$T/log")" -ge 2 ]
+	size=$(stat -c %s .git/gitseal/key-cache)
+	[ "$size" -eq $((2 * RECORD)) ] || [ "$size" -eq $((3 * RECORD)) ] || [ "$size" -eq $((4 * RECORD)) ]
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
 	# a directory that others can enter or change is not used: each key
