@@ -42,6 +42,9 @@ HARDEN    := -fstack-protector-strong -fPIE -fcf-protection
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude $(HOOKS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SONAMES)
 CFLAGS    += $(WARN) $(OPT) $(HARDEN) -MMD -MP
 LDFLAGS   += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDSAN)
+# libgit2's start-up parses the CA bundle through this function unless the
+# binary has its own (src/git/libgit2.c)
+BIN_LDFLAGS := -Wl,--export-dynamic-symbol=mbedtls_x509_crt_parse_file
 # libsodium and libyaml are linked statically when their archives are
 # installed (the -dev packages ship them): loading and relocating two shared
 # libraries cost a small `gitseal age -d` about a tenth of its CPU time.
@@ -117,7 +120,7 @@ $(BUILD)/obj/libyaml-hooked.o: $(call archive_of,yaml-0.1,libyaml)
 
 $(BUILD)/gitseal: $(MAIN_OBJ) $(LIBA) $(HOT_DEP)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBA) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBA) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)

@@ -16,9 +16,21 @@
  * or damaged cache costs an X25519, never a wrong key (the file's MAC is
  * checked with the key anyway).
  *
+ * Two files hold records: the clone's, and the user's
+ * (<XDG_CACHE_HOME or ~/.cache>/gitseal/key-cache, in a directory of the
+ * user's own that no one else may enter), shared by the user's clones so
+ * that a fresh clone's first checkout skips the X25519 of every file the
+ * user sealed or opened in another clone. The user's file is the same
+ * record format under the same keys, so it serves exactly what the
+ * clone's would: a repository can make it hand out a key only for an age
+ * file that identity opened or made, byte for byte, where age itself gives
+ * the same key; it never writes a record the identity did not open or
+ * make (docs/git.md, Speed). A record found there is copied into the
+ * clone's file, which is looked at first.
+ *
  * Records are fixed-size and appended whole by one write (filters running
  * at once never mix their records). Past KEYCACHE_FILE_MAX, or after a
- * torn record, the file starts again empty. Only native identities (X25519, the post-quantum
+ * torn record, a file starts again empty. Only native identities (X25519, the post-quantum
  * hybrid) are cached: an SSH key or a key command gives no secret to
  * derive from here. */
 #include <errno.h>
@@ -61,18 +73,24 @@ struct kc_identity {
 	char *recipient;
 };
 
-struct keycache {
-	pthread_mutex_t lock;
+/* One file of records and what of it is in memory. */
+struct kc_file {
 	char *path;
-	struct kc_identity *ids;
-	size_t id_count;
-	bool loaded;
-	bool restart;      /* the file was past its limit: the next flush empties it */
+	bool loaded;       /* read on first lookup; stores before it append unread */
 	uint8_t *records;  /* KC_RECORD bytes each (public: sealed) */
 	size_t count, cap;
 	uint32_t *slots;   /* record index + 1, open addressing on the index */
 	size_t slot_cap;
 	struct gs_buf pending; /* records not yet written */
+};
+
+enum { KC_CLONE, KC_USER, KC_FILES };
+
+struct keycache {
+	pthread_mutex_t lock;
+	struct kc_file files[KC_FILES]; /* the clone's, then the user's (path NULL: none) */
+	struct kc_identity *ids;
+	size_t id_count;
 	uint8_t *scratch;  /* secure, KC_PAYLOAD bytes */
 	struct sops_key_cache iface;
 };
@@ -121,7 +139,7 @@ static size_t slot_of(const uint8_t *idx, size_t cap)
 	return h & (cap - 1);
 }
 
-static const uint8_t *find(const struct keycache *c, const uint8_t idx[KC_IDX])
+static const uint8_t *find(const struct kc_file *c, const uint8_t idx[KC_IDX])
 {
 	if (!c->slot_cap)
 		return NULL;
@@ -136,7 +154,7 @@ static const uint8_t *find(const struct keycache *c, const uint8_t idx[KC_IDX])
 	}
 }
 
-static void place(struct keycache *c, size_t n)
+static void place(struct kc_file *c, size_t n)
 {
 	size_t i = slot_of(c->records + n * KC_RECORD, c->slot_cap);
 
@@ -146,7 +164,7 @@ static void place(struct keycache *c, size_t n)
 }
 
 /* Room for one more record, the table at most half full. */
-static int grow(struct keycache *c)
+static int grow(struct kc_file *c)
 {
 	if (c->count == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
@@ -172,7 +190,7 @@ static int grow(struct keycache *c)
 	return 0;
 }
 
-static void add(struct keycache *c, const uint8_t *record)
+static void add(struct kc_file *c, const uint8_t *record)
 {
 	if (find(c, record) || grow(c))
 		return;
@@ -180,25 +198,20 @@ static void add(struct keycache *c, const uint8_t *record)
 	place(c, c->count++);
 }
 
-/* Read on first use; whatever goes wrong leaves an empty cache. */
-static void load(struct keycache *c)
+/* Read on first lookup; whatever goes wrong leaves it empty. */
+static void load(struct kc_file *c)
 {
 	struct gs_buf b;
 	struct stat st;
 
-	if (c->loaded)
+	if (c->loaded || !c->path)
 		return;
 	c->loaded = true;
-	if (stat(c->path, &st) != 0)
+	/* past its limit it is garbage to read: the next flush empties it */
+	if (stat(c->path, &st) != 0 || st.st_size >= KEYCACHE_FILE_MAX)
 		return;
-	if (st.st_size >= KEYCACHE_FILE_MAX) {
-		c->restart = true;
-		return;
-	}
 	/* a torn record (a full disk) shifts every record after it: those
 	 * before it still serve, and the next write starts the file again */
-	if (st.st_size % KC_RECORD)
-		c->restart = true;
 	gs_buf_init(&b, false);
 	if (gs_read_file(c->path, &b, KEYCACHE_FILE_MAX) == 0)
 		for (size_t off = 0; off + KC_RECORD <= b.len; off += KC_RECORD)
@@ -207,25 +220,41 @@ static void load(struct keycache *c)
 	gs_buf_release(&b);
 }
 
-static void flush(struct keycache *c)
+static void flush(struct kc_file *c)
 {
+	struct stat st;
 	int fd;
 
-	if (!c->pending.len)
+	if (!c->pending.len || !c->path)
 		return;
-	fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (c->restart ? O_TRUNC : 0),
-		  0600);
-	c->restart = false;
-	/* one write of whole records: concurrent filters append, never mix */
+	fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
-		/* a short write (a full disk) leaves a torn record: the
-		 * next process that loads the file starts it again */
-		ssize_t n = write(fd, c->pending.data, c->pending.len);
+		ssize_t n;
 
+		/* past its limit, or torn: it starts again */
+		if (fstat(fd, &st) == 0 && (st.st_size >= KEYCACHE_FILE_MAX || st.st_size % KC_RECORD))
+			n = ftruncate(fd, 0);
+		/* one write of whole records: concurrent filters append, never
+		 * mix; a short write (a full disk) leaves a torn record that the
+		 * next write starts the file again for */
+		n = write(fd, c->pending.data, c->pending.len);
 		(void)n;
 		close(fd);
 	}
 	gs_buf_reset(&c->pending);
+}
+
+/* Keeps a record in one file: in memory, and pending for its next write.
+ * A file not read yet is not read for it: a record made now (a new age
+ * file, or one just opened) is not in it. */
+static void keep(struct kc_file *c, const uint8_t *record)
+{
+	if (!c->path || find(c, record))
+		return;
+	add(c, record);
+	if (gs_buf_append(&c->pending, record, KC_RECORD) == 0 && c->pending.len >= KC_FLUSH_AT)
+		flush(c);
+	gs_error_clear();
 }
 
 static const struct kc_identity *identity_of(const struct keycache *c, const struct age_identity *id)
@@ -247,9 +276,6 @@ static void store(struct keycache *c, const struct kc_identity *d, const char *e
 	record[KC_IDX] = (uint8_t)len;
 	randombytes_buf(nonce, KC_NONCE);
 	pthread_mutex_lock(&c->lock);
-	load(c);
-	if (find(c, record))
-		goto out;
 	memset(c->scratch, 0, KC_PAYLOAD);
 	memcpy(c->scratch, payload, len);
 	/* the index and the length are the record's additional data: a sealed
@@ -257,13 +283,35 @@ static void store(struct keycache *c, const struct kc_identity *d, const char *e
 	crypto_aead_xchacha20poly1305_ietf_encrypt(sealed, NULL, c->scratch, KC_PAYLOAD, record, KC_AD, NULL,
 						   nonce, d->keys + 32);
 	sodium_memzero(c->scratch, KC_PAYLOAD);
-	add(c, record);
 	test_log("store");
-	if (gs_buf_append(&c->pending, record, KC_RECORD) == 0 && c->pending.len >= KC_FLUSH_AT)
-		flush(c);
-	gs_error_clear();
-out:
+	for (size_t i = 0; i < KC_FILES; i++)
+		keep(&c->files[i], record);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* The record of idx that opens, from the first file holding one, copied
+ * into the clone's file when the user's had it; 1 with the payload in
+ * c->scratch. */
+static int find_open(struct keycache *c, const struct kc_identity *d, const uint8_t ad[KC_AD])
+{
+	for (size_t i = 0; i < KC_FILES; i++) {
+		const uint8_t *r;
+
+		load(&c->files[i]);
+		r = find(&c->files[i], ad);
+		if (!r || crypto_aead_xchacha20poly1305_ietf_decrypt(c->scratch, NULL, NULL, r + KC_AD + KC_NONCE,
+								     KC_SEALED, ad, KC_AD, r + KC_AD,
+								     d->keys + 32) != 0)
+			continue;
+		if (i != KC_CLONE) {
+			uint8_t record[KC_RECORD];
+
+			memcpy(record, r, KC_RECORD);
+			keep(&c->files[KC_CLONE], record);
+		}
+		return 1;
+	}
+	return 0;
 }
 
 static int kc_lookup(void *ctx, const struct age_identity_list *ids, const char *enc, size_t enc_len, size_t want,
@@ -277,18 +325,13 @@ static int kc_lookup(void *ctx, const struct age_identity_list *ids, const char 
 	for (size_t k = 0; k < ids->count && !found; k++) {
 		const struct kc_identity *d = identity_of(c, ids->items[k]);
 		uint8_t ad[KC_AD];
-		const uint8_t *r;
 
 		if (!d)
 			continue;
 		record_index(d, enc, enc_len, ad);
 		ad[KC_IDX] = (uint8_t)want;
 		pthread_mutex_lock(&c->lock);
-		load(c);
-		r = find(c, ad);
-		if (r && crypto_aead_xchacha20poly1305_ietf_decrypt(c->scratch, NULL, NULL, r + KC_AD + KC_NONCE,
-								    KC_SEALED, ad, KC_AD, r + KC_AD,
-								    d->keys + 32) == 0)
+		if (find_open(c, d, ad))
 			found = gs_buf_append(plain, c->scratch, want) == 0 ? 1 : 0;
 		sodium_memzero(c->scratch, KC_PAYLOAD);
 		pthread_mutex_unlock(&c->lock);
@@ -347,21 +390,64 @@ out:
 	return ret;
 }
 
+/* A directory of this user's that no one else can enter or change. */
+static bool private_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return false;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077);
+}
+
+/* The user's file, shared by the user's clones, or NULL: no HOME, or a
+ * directory that others could read or change (the records are sealed,
+ * but whoever can replace them can fill the file or take it away). */
+static char *user_path(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *base = NULL, *dir = NULL, *path = NULL;
+
+	/* XDG: a relative path is invalid and ignored */
+	if (xdg && xdg[0] == '/')
+		base = gs_strdup(xdg);
+	else if (home && home[0] == '/' && gs_asprintf(&base, "%s/.cache", home) < 0)
+		base = NULL;
+	if (!base)
+		goto out;
+	/* the base is the user's own (~/.cache); made 0700 when missing */
+	if ((mkdir(base, 0700) != 0 && errno != EEXIST) || gs_asprintf(&dir, "%s/gitseal", base) < 0) {
+		dir = NULL;
+		goto out;
+	}
+	if (private_dir(dir) && gs_asprintf(&path, "%s/key-cache", dir) < 0)
+		path = NULL;
+out:
+	free(base);
+	free(dir);
+	gs_error_clear();
+	return path;
+}
+
 void keycache_free(struct keycache *c)
 {
 	if (!c)
 		return;
 	sops_key_cache_use(NULL);
-	flush(c);
+	for (size_t i = 0; i < KC_FILES; i++) {
+		struct kc_file *k = &c->files[i];
+
+		flush(k);
+		free(k->records);
+		free(k->slots);
+		free(k->path);
+		gs_buf_release(&k->pending);
+	}
 	for (size_t i = 0; i < c->id_count; i++) {
 		gs_secure_free(c->ids[i].keys);
 		free(c->ids[i].recipient);
 	}
 	free(c->ids);
-	free(c->records);
-	free(c->slots);
-	free(c->path);
-	gs_buf_release(&c->pending);
 	gs_secure_free(c->scratch);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -378,11 +464,13 @@ struct keycache *keycache_start(struct gitfilter *f)
 	if (!(c = gs_calloc(1, sizeof(*c))))
 		goto nomem;
 	pthread_mutex_init(&c->lock, NULL);
-	gs_buf_init(&c->pending, false);
-	if (gs_asprintf(&c->path, "%skey-cache", f->statedir) < 0) {
-		c->path = NULL;
+	for (size_t i = 0; i < KC_FILES; i++)
+		gs_buf_init(&c->files[i].pending, false);
+	if (gs_asprintf(&c->files[KC_CLONE].path, "%skey-cache", f->statedir) < 0) {
+		c->files[KC_CLONE].path = NULL;
 		goto fail;
 	}
+	c->files[KC_USER].path = user_path();
 	if (!(c->ids = gs_calloc(ids->count, sizeof(*c->ids))) || !(c->scratch = gs_secure_alloc(KC_PAYLOAD)))
 		goto fail;
 	for (size_t i = 0; i < ids->count; i++)

@@ -8,6 +8,9 @@
  * prototypes come from git2.h, so the compiler checks every forwarder.
  */
 
+#include <dlfcn.h>
+#include <link.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,8 +402,62 @@ static void set_allocator(void)
 }
 #endif
 
+/* libgit2 built with mbedTLS (Debian's 1.5) parses the system's CA bundle
+ * in git_libgit2_init: about 54 M of the filter's 71 M instructions of
+ * start-up (callgrind), in every process that opens a repository, for TLS
+ * that gitseal never uses (no remote is ever contacted). The bundle's path
+ * is compiled into libgit2 and no option comes before that parse, so the
+ * binary exports mbedTLS's function (the Makefile's
+ * --export-dynamic-symbol): libgit2, opened later, binds to this one.
+ * While this thread runs git_libgit2_init it answers "cannot read the
+ * file", and libgit2 goes on without CA certificates; any other call goes
+ * to mbedTLS's own, so that a library that does talk TLS through mbedTLS
+ * loads its certificates as before. */
+struct mbedtls_x509_crt;
+int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path);
+
+enum { MBEDTLS_ERR_X509_FILE_IO_ERROR = -0x2900 };
+
+static _Thread_local bool skip_ca_bundle;
+
+typedef int parse_file_fn(struct mbedtls_x509_crt *chain, const char *path);
+
+struct real_parse {
+	parse_file_fn *fn;
+};
+
+/* mbedTLS's own function: the first loaded object, other than this
+ * binary, that resolves the name to another address. */
+static int find_real_parse(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct real_parse *r = ctx;
+	void *lib, *sym;
+
+	(void)size;
+	if (!info->dlpi_name || !info->dlpi_name[0] || !(lib = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD)))
+		return 0;
+	sym = dlsym(lib, "mbedtls_x509_crt_parse_file");
+	/* POSIX: a function's address read through a void * (dlsym's idiom) */
+	if (sym && sym != (void *)mbedtls_x509_crt_parse_file)
+		*(void **)&r->fn = sym;
+	dlclose(lib);
+	return r->fn != NULL;
+}
+
+int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path)
+{
+	struct real_parse r = { NULL };
+
+	if (skip_ca_bundle)
+		return MBEDTLS_ERR_X509_FILE_IO_ERROR;
+	dl_iterate_phdr(find_real_parse, &r);
+	return r.fn ? r.fn(chain, path) : MBEDTLS_ERR_X509_FILE_IO_ERROR;
+}
+
 int git_libgit2_init(void)
 {
+	int ret;
+
 #ifdef GITSEAL_TEST_HOOKS
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -409,7 +466,13 @@ int git_libgit2_init(void)
 	gs_libcrypto_hook_allocator();
 	pthread_once(&once, set_allocator);
 #endif
-	return p_git_libgit2_init();
+	skip_ca_bundle = true;
+	ret = p_git_libgit2_init();
+	skip_ca_bundle = false;
+	/* libgit2 recorded that it found no certificates: not an error of ours */
+	if (ret >= 0)
+		p_git_error_clear();
+	return ret;
 }
 
 int git_libgit2_shutdown(void)

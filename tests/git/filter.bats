@@ -580,3 +580,17 @@ SH
 	git commit -qm new
 	assert_blob_encrypted secrets/new.yaml
 }
+
+# libgit2 built with mbedTLS parses the system's CA bundle in its start-up,
+# three quarters of the filter's, for TLS the filter never uses
+# (src/git/libgit2.c); the filter still opens the repository with it.
+@test "the filter process opens the repository without reading the CA bundle" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	# LSan does not run under ptrace
+	ASAN_OPTIONS=detect_leaks=0 strace -f -o "$T/trace" -e trace=openat,open \
+		"$GITSEAL_BIN" git filter-process </dev/null 2>/dev/null || true
+	grep -q 'libgit2\.so' "$T/trace"
+	grep -q "$REPO/.git/config" "$T/trace"
+	run grep -E 'ca-certificates|/etc/ssl/certs' "$T/trace"
+	[ "$status" -eq 1 ]
+}

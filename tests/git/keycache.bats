@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The filter's cache of opened data keys (.git/gitseal/key-cache,
+# The filter's cache of opened data keys (.git/gitseal/key-cache, and the
+# user's ~/.cache/gitseal/key-cache shared by the user's clones;
 # src/git/keycache.c): a checkout takes a file's data key from it instead
 # of opening its age stanza again; a record serves only the identity it was
 # sealed to and the very age file it came from.
@@ -38,7 +39,14 @@ add_two() {
 	# clean it again in a second filter process before the first wrote its
 	# record: that one misses and stores the same key again, a duplicate
 	# record that costs 121 bytes and nothing else)
+	# the user's cache still has it: a hit, and the clone's file has it again
+	# (twice when git's racy-clean second process copied it too, below)
 	rm -f .git/gitseal/key-cache "$T/log" secrets/a.yaml
+	git checkout -- secrets/a.yaml
+	[ "$(sort -u "$T/log" | tr '\n' ' ')" = "hit " ]
+	size=$(stat -c %s .git/gitseal/key-cache)
+	[ "$size" -eq "$RECORD" ] || [ "$size" -eq $((2 * RECORD)) ]
+	rm -f .git/gitseal/key-cache "$HOME/.cache/gitseal/key-cache" "$T/log" secrets/a.yaml
 	git checkout -- secrets/a.yaml
 	[ "$(sort -u "$T/log" | grep -v '^hit$' | tr '\n' ' ')" = "miss store " ]
 	size=$(stat -c %s .git/gitseal/key-cache)
@@ -60,7 +68,12 @@ add_two() {
 }
 
 @test "key cache: damaged or moved records cost a miss, never a wrong key" {
+	# the clone's file alone (the user's would serve what it does not)
+	export XDG_CACHE_HOME="$T/no-cache"
+	mkdir -m 0755 "$XDG_CACHE_HOME"
+	mkdir -m 0777 "$XDG_CACHE_HOME/gitseal"
 	add_two
+	[ ! -e "$XDG_CACHE_HOME/gitseal/key-cache" ]
 	cp .git/gitseal/key-cache "$T/cache"
 	# a sealed payload moved under the other file's index
 	{ head -c 33 "$T/cache"; tail -c +$((RECORD + 34)) "$T/cache" | head -c $((RECORD - 33))
@@ -101,7 +114,46 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 	add_two
 	[ "$(stat -c %s .git/gitseal/key-cache)" -eq $((2 * RECORD)) ]
 	rm .git/gitseal/key-cache secrets/a.yaml
+	rm "$HOME/.cache/gitseal/key-cache"
 	GITSEAL_KEY_CACHE=0 git checkout -- secrets
-	[ ! -e .git/gitseal/key-cache ]
+	[ ! -e .git/gitseal/key-cache ] && [ ! -e "$HOME/.cache/gitseal/key-cache" ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+}
+
+@test "key cache: the user's file serves the user's other clones; a directory others can enter is not used" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	export GITSEAL_TEST_KEYCACHE_LOG="$T/log"
+	add_two
+	[ "$(stat -c %a "$HOME/.cache/gitseal")" = 700 ]
+	[ "$(stat -c %a "$HOME/.cache/gitseal/key-cache")" = 600 ]
+	[ "$(stat -c %s "$HOME/.cache/gitseal/key-cache")" -eq $((2 * RECORD)) ]
+	run grep -c 'p4ss\|svc' "$HOME/.cache/gitseal/key-cache"
+	[ "$output" = 0 ]
+	# a fresh clone's first checkout: every key from the user's file, none
+	# opened with the identity, and copied into the clone's own
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
+	rm -f "$T/log"
+	git checkout -q main
+	# (git's racy-clean second process may look them up, and copy them, again)
+	[ "$(sort -u "$T/log" | tr '\n' ' ')" = "hit " ]
+	[ "$(grep -c '^hit$' "$T/log")" -ge 2 ]
+	size=$(stat -c %s .git/gitseal/key-cache)
+	[ "$size" -eq $((2 * RECORD)) ] || [ "$size" -eq $((3 * RECORD)) ] || [ "$size" -eq $((4 * RECORD)) ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
+	# a directory that others can enter or change is not used: each key
+	# is opened with the identity, and nothing is written there
+	chmod 0755 "$HOME/.cache/gitseal"
+	cd "$T"
+	git clone -q --no-checkout "$REPO" "$T/clone2"
+	cd "$T/clone2"
+	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
+	rm -f "$T/log"
+	git checkout -q main
+	[ "$(sort -u "$T/log" | grep -v '^hit$' | tr '\n' ' ')" = "miss store " ]
+	[ "$(grep -c '^miss$' "$T/log")" -ge 2 ]
+	[ "$(stat -c %s "$HOME/.cache/gitseal/key-cache")" -eq $((2 * RECORD)) ]
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 }
