@@ -100,7 +100,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 LIBA      := $(BUILD)/libgitseal.a
 
-.PHONY: all check lint test unit cli golden interop gitsuite gitsuite-1 gitsuite-2 k8s asan asan-build \
+.PHONY: all check lint test unit cli golden interop gitsuite gitsuite-1 gitsuite-2 k8s asan asan-build release-bats \
 	bins memcheck oom oom-bats demo bench fuzz redteam install clean deps
 
 all: $(BUILD)/gitseal
@@ -202,10 +202,20 @@ $(ASAN_SUITES): asan-%: asan-build
 # directory of its own), so make check runs them CHECK_JOBS at a time, the
 # longest first; each one's output is printed whole when it ends (-Otarget).
 CHECK_JOBS ?= 2
-# asan, memcheck and test, longest first (CPU seconds measured on the
-# 2-core VM, docs/development.md)
-CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 cli gitsuite-2 gitsuite-1 \
-	memcheck asan-k8s k8s interop ship asan-unit golden unit
+# The behaviour suites (cli, git, k8s) run once, on the test build under
+# ASan+UBSan, which also has the hooks their out-of-memory and crash cases
+# need; the release build, the one that ships, runs the unit suite, the
+# golden files, the interop suite with the real peers, valgrind (memcheck),
+# the packaging tests and the bats files whose checks hold for it alone
+# (memory bounds, start-up, the real scrypt work factor). `make test` runs
+# every suite on the release build. Longest first (CPU seconds each run
+# prints, docs/development.md).
+RELEASE_BATS := tests/cli/limits.bats tests/cli/startup.bats tests/cli/age.bats
+CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 memcheck asan-k8s ship interop \
+	release-bats asan-unit golden unit
+
+release-bats: $(BUILD)/gitseal
+	$(BATS) $(RELEASE_BATS)
 
 # Cheap static checks, first in check:
 # a negated bats check in mid-test asserts nothing (tests/lint_negations.sh);
