@@ -37,6 +37,25 @@ static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len
 	return 0;
 }
 
+/* A map set over a map (a list over a list) goes into the node the file
+ * was loaded with: its entries removed, the new ones appended. The store
+ * then patches the file's own text; a node it did not load is new to it
+ * (INI wrote a second section of the same name and left the old one,
+ * which read back merged: MAC mismatch, the fresh layout written). */
+static int replace_entries(struct doc *d, struct doc_node *node, const struct doc_node *value)
+{
+	for (size_t i = 0; i < node->count; i++)
+		node->entries[i].removed = true;
+	for (size_t i = 0; i < value->count; i++) {
+		const struct doc_entry *e = &value->entries[i];
+		struct doc_node *copy = doc_clone(d, e->value);
+
+		if (!copy || !doc_append(d, node, e->key, e->key_len, copy))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* Puts value at path, creating maps on the way. */
 static int set_path(struct doc *d, const struct tree_path *path, const struct doc_node *value)
 {
@@ -68,6 +87,9 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 		}
 		if (e->value->kind == DOC_SCALAR && value->kind == DOC_SCALAR)
 			return doc_scalar_set(d, e->value, value->type, value->text, value->len);
+		if ((e->value->kind == DOC_MAP || e->value->kind == DOC_LIST) && e->value->kind == value->kind &&
+		    !value->tag && !e->value->tag)
+			return replace_entries(d, e->value, value);
 		copy = doc_clone(d, value);
 		if (!copy)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -87,9 +87,23 @@ static bool sorted(const struct store_edits *e)
 	return true;
 }
 
+/* Where edit x starts once the source up to pos is written: a cut that
+ * runs past a range already cut cuts what is left of it (INI: a section
+ * removed before [sops] ends where the metadata's cut, which takes the
+ * blank line before it, starts); any other edit that starts inside is
+ * dropped with that range (DOC_NO_POS). */
+static size_t edit_start(const struct store_edit *x, size_t pos, size_t len)
+{
+	if (x->end > len || x->end < x->start)
+		return DOC_NO_POS;
+	if (x->start >= pos)
+		return x->start;
+	return !x->text_len && x->end > pos ? pos : DOC_NO_POS;
+}
+
 int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, struct gs_buf *out)
 {
-	size_t pos = 0, total = len;
+	size_t pos = 0, total = len, start;
 
 	/* edits mostly come in source order: no sort then */
 	if (e->n && !sorted(e))
@@ -101,9 +115,10 @@ int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, str
 		if (x->start < pos || x->end > len || x->end < x->start) {
 			if (e->strict)
 				return GS_FAIL(GS_ERR_GENERIC, "overlapping edits");
-			continue;
 		}
-		total = total - (x->end - x->start) + x->text_len;
+		if ((start = edit_start(x, pos, len)) == DOC_NO_POS)
+			continue;
+		total = total - (x->end - start) + x->text_len;
 		pos = x->end;
 	}
 	if (gs_buf_reserve_upto(out, total, out->len + total + 1))
@@ -114,9 +129,9 @@ int store_edits_apply(struct store_edits *e, const uint8_t *src, size_t len, str
 
 		/* an edit inside a range already cut (a removed entry's
 		 * contents) is dropped with it */
-		if (x->start < pos || x->end > len || x->end < x->start)
+		if ((start = edit_start(x, pos, len)) == DOC_NO_POS)
 			continue;
-		if (gs_buf_append(out, src + pos, x->start - pos) ||
+		if (gs_buf_append(out, src + pos, start - pos) ||
 		    (x->text_len && gs_buf_append(out, x->text ? x->text : e->pool.data + x->text_off,
 						  x->text_len)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");

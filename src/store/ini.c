@@ -1620,6 +1620,12 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 
 		if (!e->key || key_is(e, SOPS_METADATA_KEY))
 			continue;
+		/* a section the file holds, its map replaced by one it does not:
+		 * written as new, it would stand beside the old text and read
+		 * back merged with it */
+		if (e->value->span.start == DOC_NO_POS && !e->removed && e->key_span.start != DOC_NO_POS)
+			return GS_FAIL(GS_ERR_PARSE, "section '%.*s' was replaced as a whole",
+				       (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
 		if (e->value->span.start == DOC_NO_POS) {
 			if (!e->removed && (at = new_section_at(root, i)) != DOC_NO_POS &&
 			    (ret = insert_section(ed, lead, e, at)) < 0)

@@ -86,3 +86,53 @@ teardown() { teardown_tmp; }
 	run -4 gitseal set e.ini '["s"]["k"]' null
 	cmp e.ini before.ini
 }
+
+# kept_but PATTERN BEFORE AFTER: the two files are the same once the lines
+# matching PATTERN (the values set, the mac and lastmodified) are left out
+kept_but() {
+	diff -u <(grep -Ev "$1" "$2") <(grep -Ev "$1" "$3")
+}
+
+# Red team 11: set of an INI section wrote a second [db] beside the old
+# one, which read back merged (MAC mismatch): the fresh layout was written
+# with a warning and the file's comments and spacing were lost. unset of
+# the section before [sops] left the metadata twice (the same fallback).
+@test "set and unset keep the file's layout in INI, dotenv, YAML and JSON: no warning, only the values set change" {
+	printf '[app]\n; the port\nport = 80\n\n[db]\nuser = alice\npass = hunter2 ; old\n\n[end]\nk = v\n' >s.ini
+	gitseal encrypt --age "$(demo_recipient)" s.ini >e.ini
+	cp e.ini before.ini
+	run --separate-stderr gitseal set e.ini '["db"]' '{"user": "bob", "token": "t"}'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	kept_but '^(user|pass|token|mac|lastmodified) ' before.ini e.ini
+	[ "$(gitseal decrypt e.ini)" = "$(printf '[app]\n; the port\nport = 80\n\n[db]\nuser = bob\ntoken = t\n\n[end]\nk = v')" ]
+	cp e.ini before.ini
+	run --separate-stderr gitseal unset e.ini '["end"]'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	kept_but '^(\[end\]$|(k|mac|lastmodified) )' before.ini e.ini
+	[ "$(grep -c '^\[sops\]' e.ini)" = 1 ]
+	[ "$(gitseal decrypt e.ini)" = "$(printf '[app]\n; the port\nport = 80\n\n[db]\nuser = bob\ntoken = t\n')" ]
+
+	printf '# top\nA=1\n\n# b\nB=2\nC=3\n' >s.env
+	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
+	cp e.env before.env
+	run --separate-stderr gitseal set e.env '["B"]' '"x"'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	kept_but '^(B|sops_mac|sops_lastmodified)=' before.env e.env
+	[ "$(gitseal decrypt e.env)" = "$(printf '# top\nA=1\n\n# b\nB=x\nC=3')" ]
+
+	printf '# top\ndb:\n  user: alice  # who\n  pass: hunter2\nport: 80 # keep\n' >s.yaml
+	gitseal encrypt --age "$(demo_recipient)" s.yaml >e.yaml
+	cp e.yaml before.yaml
+	run --separate-stderr gitseal set e.yaml '["db"]' '{"user": "bob", "token": "t"}'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	kept_but '^ *(user|pass|token|mac|lastmodified):' before.yaml e.yaml
+	[ "$(gitseal decrypt e.yaml)" = "$(printf '# top\ndb:\n  user: bob\n  token: t\nport: 80 # keep')" ]
+
+	printf '{\n  "db": {"user": "alice", "pass": "hunter2"},\n  "port": 80\n}\n' >s.json
+	gitseal encrypt --age "$(demo_recipient)" s.json >e.json
+	cp e.json before.json
+	run --separate-stderr gitseal set e.json '["db"]' '{"user": "bob", "token": "t"}'
+	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	kept_but '^ *("db"|"mac"|"lastmodified"):' before.json e.json
+	[ "$(gitseal decrypt e.json)" = "$(printf '{\n  "db": {"user": "bob", "token": "t"},\n  "port": 80\n}')" ]
+}
