@@ -87,6 +87,19 @@ touch_newer() {
 	touch -d "@$(($(date +%s) + 2))" "$@"
 }
 
+# backdate FILE...: FILE's mtime set in the past, to a second no earlier
+# call of the test gave (the clock's second less a day, plus a count that
+# only grows). A file written in the second its index entry is written is
+# racily clean to git, which cleans it again (a filter process) at each
+# later command that reads the index; backdated, it is not, and a change of
+# the same size is still seen: its mtime differs from the one recorded.
+# Only for files a test writes itself, before it stages them.
+GS_BACKDATE_COUNT=0
+backdate() {
+	GS_BACKDATE_COUNT=$((GS_BACKDATE_COUNT + 1))
+	touch -d "@$((EPOCHSECONDS - 86400 + GS_BACKDATE_COUNT))" "$@"
+}
+
 # next_second: returns once the clock's second has changed (a timestamp
 # taken before, such as sops' lastmodified, differs from one taken after).
 next_second() {

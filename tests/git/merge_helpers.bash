@@ -7,12 +7,15 @@ merge_three() {
 	local f=secrets/$1
 	git checkout -q main
 	printf "$2" > "$f"
+	backdate "$f"
 	git add -A && git commit -qm "base $1"
 	git checkout -qb "theirs-$1"
 	printf "$4" > "$f"
+	backdate "$f"
 	git commit -qam theirs
 	git checkout -qb "ours-$1" main
 	printf "$3" > "$f"
+	backdate "$f"
 	git commit -qam ours
 	run git merge --no-edit "theirs-$1"
 	echo "$output"

@@ -17,19 +17,41 @@ oom_secrets() {
 	cp secrets/*.yaml "$T/want/"
 }
 
-# The run said it ran out of memory, and nothing else went wrong: no signal,
-# no sanitizer's report, every line of gitseal's is the refusal ($1: what may
-# follow it, as the merge driver's `; what to do next`).
-oom_refused_for_memory() {
-	local tail=${1:-}
-	[ "$OOM_RC" -ne 0 ]
-	oom_not_crashed
-	grep -q "^gitseal: error: .*out of \(secure \)\?memory$tail\$" "$T/err"
-	! grep '^gitseal: ' "$T/err" | grep -vq "out of \(secure \)\?memory$tail\$" || false
+# A sweep runs its FUNC hundreds of times, and a process costs this VM
+# 5-15 ms of CPU (grep, cmp, wc; git more): the checks below read and
+# compare files in bash where a process was not what is checked.
+
+# oom_slurp VAR FILE: FILE's bytes in VAR, trailing newlines and all (the
+# files compared here hold no NUL byte).
+oom_slurp() { IFS= read -r -d '' "$1" <"$2" || true; }
+
+# oom_chomp VAR: VAR without its trailing newlines, as $(cat FILE) gives it.
+oom_chomp() {
+	while [[ ${!1} == *$'\n' ]]; do printf -v "$1" '%s' "${!1%$'\n'}"; done
 }
 
+# The run said it ran out of memory, and nothing else went wrong: no signal,
+# no sanitizer's report, every line of gitseal's is the refusal ($1: an
+# extended regex for what may follow it, as the merge driver's `; what to
+# do next`).
+oom_refused_for_memory() {
+	local tail=${1:-} line said=0
+	local refusal="out of (secure )?memory$tail\$" first='^gitseal: error: .*'
+	[ "$OOM_RC" -ne 0 ]
+	oom_not_crashed
+	while IFS= read -r line || [ -n "$line" ]; do
+		[[ $line =~ ^gitseal:\  ]] || continue
+		[[ $line =~ $refusal ]] || { echo "not a refusal: $line"; return 1; }
+		[[ ! $line =~ $first$refusal ]] || said=1
+	done <"$T/err"
+	[ "$said" -eq 1 ]
+}
+
+# No signal or sanitizer's report on the run's standard error ($T/err).
 oom_not_crashed() {
-	! grep -q 'died of signal\|Sanitizer\|runtime error' "$T/err" || false
+	local err
+	oom_slurp err "$T/err"
+	[[ $err != *'died of signal'* && $err != *Sanitizer* && $err != *'runtime error'* ]] || { echo "$err"; return 1; }
 }
 
 # No loose or packed object holds a value in clear.
@@ -41,28 +63,54 @@ oom_no_plaintext_object() {
 # (GITSEAL_CHECK_BIN): what is checked is what the test build's run wrote,
 # and a sanitized decrypt costs 0.07 s of CPU, most of a sweep's success.
 oom_decrypts_to() {
-	"${GITSEAL_CHECK_BIN:-$GITSEAL_BIN}" decrypt --input-type yaml --output-type yaml "$1" | cmp - "$2"
+	local got want
+	"${GITSEAL_CHECK_BIN:-$GITSEAL_BIN}" decrypt --input-type yaml --output-type yaml "$1" >"$T/got"
+	oom_slurp got "$T/got"
+	oom_slurp want "$2"
+	[ "$got" = "$want" ] || { echo "$1 decrypts to:"; echo "$got"; return 1; }
+}
+
+# The staged blobs of secrets/s1.yaml .. sN.yaml in $T/blob1.yaml ..
+# blobN.yaml, from one git cat-file instead of one a file; each holds sops
+# metadata (a line starting 'sops:').
+oom_staged_blobs() {
+	local LC_ALL=C i oid type size blob nl paths=
+	for ((i = 1; i <= OOM_N; i++)); do paths+=":secrets/s$i.yaml"$'\n'; done
+	git cat-file --batch <<<"${paths%$'\n'}" >"$T/blobs"
+	{
+		for ((i = 1; i <= OOM_N; i++)); do
+			read -r oid type size
+			[ "$type" = blob ] || { echo "no staged blob for secrets/s$i.yaml: $oid $type"; return 1; }
+			blob=
+			[ "$size" -eq 0 ] || IFS= read -r -d '' -N "$size" blob
+			IFS= read -r -d '' -N 1 nl
+			[ "${#blob}" -eq "$size" ]
+			[ "$nl" = $'\n' ]
+			printf '%s' "$blob" >"$T/blob$i.yaml"
+			[[ $blob == sops:* || $blob == *$'\n'sops:* ]] || { echo "blob of secrets/s$i.yaml has no sops metadata"; return 1; }
+		done
+	} <"$T/blobs"
 }
 
 # `git add secrets`: every file staged sealed, or none staged and a refusal;
 # never an object in clear.
 oom_add_secrets() {
-	local i
+	local i staged
 	git rm -q -r --cached --ignore-unmatch secrets
 	OOM_RC=0
 	env "$1" git add secrets 2>"$T/err" || OOM_RC=$?
 	oom_not_crashed
 	oom_no_plaintext_object
+	staged=$(git ls-files secrets)
 	if [ "$OOM_RC" -eq 0 ]; then
 		[ ! -s "$T/err" ]
-		[ "$(git ls-files secrets | wc -l)" -eq "$OOM_N" ]
+		[ "$staged" = "$(for ((i = 1; i <= OOM_N; i++)); do echo "secrets/s$i.yaml"; done)" ]
+		oom_staged_blobs
 		for ((i = 1; i <= OOM_N; i++)); do
-			git cat-file -p ":secrets/s$i.yaml" >"$T/blob.yaml"
-			grep -q '^sops:' "$T/blob.yaml"
-			oom_decrypts_to "$T/blob.yaml" "$T/want/s$i.yaml"
+			oom_decrypts_to "$T/blob$i.yaml" "$T/want/s$i.yaml"
 		done
 	else
-		[ -z "$(git ls-files secrets)" ]
+		[ -z "$staged" ]
 		oom_refused_for_memory
 	fi
 }
@@ -71,17 +119,26 @@ oom_add_secrets() {
 # ciphertext in the work tree. The filter never dies, not even once git has
 # its files.
 oom_checkout_secrets() {
-	local i
+	local i f got want
 	rm -f secrets/*.yaml
 	OOM_RC=0
 	env "$1" git checkout -- secrets 2>"$T/err" || OOM_RC=$?
 	oom_not_crashed
 	if [ "$OOM_RC" -eq 0 ]; then
 		[ ! -s "$T/err" ]
-		for ((i = 1; i <= OOM_N; i++)); do cmp "secrets/s$i.yaml" "$T/want/s$i.yaml"; done
+		for ((i = 1; i <= OOM_N; i++)); do
+			[ -f "secrets/s$i.yaml" ]
+			oom_slurp got "secrets/s$i.yaml"
+			oom_slurp want "$T/want/s$i.yaml"
+			[ "$got" = "$want" ] || { echo "secrets/s$i.yaml differs"; return 1; }
+		done
 	else
 		oom_refused_for_memory
-		! grep -q 'ENC\[' secrets/*.yaml 2>/dev/null || false
+		for f in secrets/*.yaml; do
+			[ -e "$f" ] || continue
+			oom_slurp got "$f"
+			[[ $got != *'ENC['* ]] || { echo "ciphertext in $f"; return 1; }
+		done
 	fi
 }
 
@@ -105,18 +162,33 @@ oom_commit_merge_sides() {
 # do next); OURS is left as given or, memory allowing, shows both sides
 # as given between markers: sealed text only, no value in clear.
 oom_merge_driver() {
+	local result ours theirs err want
 	cp "$T/ours" "$T/result.yaml"
 	OOM_RC=0
 	env "$1" "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/s1.yaml 2>"$T/err" || OOM_RC=$?
-	! grep -qF -e "$OOM_MARK" -e merged- "$T/result.yaml" || false
+	[ -f "$T/result.yaml" ]
+	oom_slurp result "$T/result.yaml"
+	[[ $result != *"$OOM_MARK"* && $result != *merged-* ]] || { echo "a value in clear in the result"; return 1; }
 	if [ "$OOM_RC" -eq 0 ]; then
 		oom_not_crashed
 		oom_decrypts_to "$T/result.yaml" "$T/want/merged.yaml"
 	else
 		[ "$OOM_RC" -eq 1 ]
-		[ "$(wc -l <"$T/err")" -eq 1 ]
-		oom_refused_for_memory '\(;.*\)\?'
-		cmp -s "$T/result.yaml" "$T/ours" ||
-			[ "$(cat "$T/result.yaml")" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(cat "$T/ours")" "$(cat "$T/theirs")")" ]
+		# one newline (wc -l)
+		oom_slurp err "$T/err"
+		err=${err//[!$'\n']/}
+		[ "${#err}" -eq 1 ]
+		oom_refused_for_memory '(;.*)?'
+		oom_slurp ours "$T/ours"
+		oom_slurp theirs "$T/theirs"
+		[ "$result" = "$ours" ] || {
+			# the sides between markers, as $(cat) gives them: without
+			# their last newlines
+			oom_chomp result
+			oom_chomp ours
+			oom_chomp theirs
+			printf -v want '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$ours" "$theirs"
+			[ "$result" = "$want" ]
+		}
 	fi
 }
