@@ -159,7 +159,12 @@ assert_abort_restores() {
 @test "a resolution added over a staged conflict keeps the file's own rule and the unchanged values' ciphertext" {
 	printf 'user: admin\npass: two\npass_kept: kept-secret\n' > "$T/rule.yaml"
 	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^pass' rule.yaml) > secrets/rule.yaml
-	git add secrets/rule.yaml && git commit -qm rule
+	# a sops file new to the repository keeps a rule of its own that leaves
+	# in clear what the accepted one seals only when asked to
+	run git add secrets/rule.yaml
+	[ "$status" -eq 128 ]
+	GITSEAL_KEEP_FILE_RULE=1 git add secrets/rule.yaml
+	git commit -qm rule
 	rm secrets/rule.yaml && git checkout -q secrets/rule.yaml
 	git checkout -q -b rule-theirs
 	sed -i 's/^pass: two/pass: theirs-pass/' secrets/rule.yaml
