@@ -5,7 +5,12 @@
  * measured second (the load and the CPU's state drift over a run), which
  * is as large as the differences bench/sops_bench.sh is after.
  *
- *   alternate RUNS -- CMD ARGS... [-- CMD ARGS...]...
+ *   alternate RUNS [-i MS] -- CMD ARGS... [-- CMD ARGS...]...
+ *
+ * With -i, the machine is left idle for MS milliseconds before every
+ * command, untimed: each command then starts after the same idle. A
+ * `sleep 1` given as one more command does not do that: in rotation it
+ * precedes one command in two rounds of three and the other in one.
  *
  * Each command's standard output goes to /dev/null; one line per command:
  * its mean and median wall time and its mean CPU time (user + system, from
@@ -75,13 +80,18 @@ static int by_value(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	static struct command cmds[MAX_COMMANDS];
-	int runs = argc > 1 ? atoi(argv[1]) : 0, n = 0;
+	int runs = argc > 1 ? atoi(argv[1]) : 0, n = 0, first = 2;
+	long idle_ms = 0;
 
-	if (runs < 1 || runs > MAX_RUNS || argc < 4 || strcmp(argv[2], "--")) {
-		fprintf(stderr, "usage: alternate RUNS -- CMD ARGS... [-- CMD ARGS...]...\n");
+	if (argc > 3 && !strcmp(argv[2], "-i")) {
+		idle_ms = atol(argv[3]);
+		first = 4;
+	}
+	if (runs < 1 || runs > MAX_RUNS || idle_ms < 0 || argc < first + 2 || strcmp(argv[first], "--")) {
+		fprintf(stderr, "usage: alternate RUNS [-i MS] -- CMD ARGS... [-- CMD ARGS...]...\n");
 		return 2;
 	}
-	for (int i = 2; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		if (strcmp(argv[i], "--"))
 			continue;
 		argv[i] = NULL;
@@ -96,6 +106,12 @@ int main(int argc, char **argv)
 			struct command *c = &cmds[((r + WARMUP) + k) % n];
 			double wall, cpu;
 
+			if (idle_ms > 0) {
+				struct timespec idle = { idle_ms / 1000, idle_ms % 1000 * 1000000L };
+
+				while (nanosleep(&idle, &idle) < 0)
+					;
+			}
 			if (run(c->argv, &wall, &cpu) < 0) {
 				fprintf(stderr, "alternate: '%s' failed\n", c->argv[0]);
 				return 1;

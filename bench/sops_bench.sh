@@ -27,20 +27,24 @@ awk -v n="$N" 'BEGIN {
 node bench/sops_decrypt.mjs "$work/enc.yaml" "$KEYS/demo-age-key.txt"
 
 # Two runs of the same pair: back to back, and with a second of idle
-# before each (a sleep among the commands). The idle one is how a person
-# runs it: on this VM a CPU idle for a second is halted, and gitseal's
-# second thread then starts late (the mean rose 4-5 ms, the median 1 ms,
-# 2026-12-03; a single-threaded libyaml barely moves). sops-age is timed
-# in a pair of its own: its second of work idles the other CPU as well.
+# before each command (alternate -i, untimed). The idle one is how a
+# person runs it: on this VM free memory goes back to the host after
+# about 2 s (free page reporting), and the huge pages gitseal's large
+# decrypt takes (8-9; libyaml none) then fault in the host, about 40 ms of
+# CPU more at load 16-18 (docs/development.md, 2026-12-04). Until
+# 2026-12-04 the idle was a `sleep 1` among the commands, which in
+# rotation came before gitseal in two rounds of three and before libyaml
+# in one: the idle line then charged gitseal twice as often as libyaml.
+# sops-age is timed in a pair of its own: its second of work idles the
+# other CPU as well.
 echo "decrypt of $N values ($(wc -c <"$work/enc.yaml") bytes encrypted; load $(cut -d' ' -f1-3 /proc/loadavg))"
 cc -O2 -o "$work/alternate" bench/alternate.c
 "$work/alternate" 20 \
 	-- "$BIN" decrypt "$work/enc.yaml" \
 	-- "$work/yaml_roundtrip" "$work/enc.yaml" >"$work/pair.txt"
-"$work/alternate" 20 \
+"$work/alternate" 20 -i 1000 \
 	-- "$BIN" decrypt "$work/enc.yaml" \
-	-- "$work/yaml_roundtrip" "$work/enc.yaml" \
-	-- sleep 1 >"$work/idle.txt"
+	-- "$work/yaml_roundtrip" "$work/enc.yaml" >"$work/idle.txt"
 "$work/alternate" 10 \
 	-- "$BIN" decrypt "$work/enc.yaml" \
 	-- node bench/sops_decrypt.mjs "$work/enc.yaml" "$KEYS/demo-age-key.txt" >"$work/peers.txt"
@@ -50,7 +54,7 @@ const means = (f) => fs.readFileSync(f, "utf8").trim().split("\n").map((l) => Nu
 const [pair, idle, peers] = process.argv.slice(1).map(means);
 console.log(`  back to back: gitseal decrypt ${pair[0].toFixed(1)} ms, libyaml parse + emit ${pair[1].toFixed(1)} ms: ` +
 	    `${(pair[0] / pair[1]).toFixed(2)}x (target <= 1.5x, issue 17; the proof included)`);
-console.log(`  after 1 s idle: gitseal decrypt ${idle[0].toFixed(1)} ms, libyaml ${idle[1].toFixed(1)} ms: ` +
+console.log(`  each after 1 s idle: gitseal decrypt ${idle[0].toFixed(1)} ms, libyaml ${idle[1].toFixed(1)} ms: ` +
 	    `${(idle[0] / idle[1]).toFixed(2)}x`);
 console.log(`  sops-age (npm) decrypt ${peers[1].toFixed(1)} ms against gitseal ${peers[0].toFixed(1)} ms: ` +
 	    `${(peers[1] / peers[0]).toFixed(1)}x faster (target >= 20x)`);
