@@ -47,3 +47,55 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	# the records went where the filter checked
 	[ -s "$XDG_CACHE_HOME/moved/key-cache" ]
 }
+
+
+# A file's own rule is outside the MAC, and a version that opens with its
+# MAC checked was made by whoever holds its data key: a pull request can
+# add a file of its own making for the victim's recipient. Values such a
+# version held in clear stayed in clear when they changed: a new file
+# holding 'db_password: CHANGEME' under a rule that seals nothing took the
+# real password the victim typed in, and committed it in clear, check and
+# hook passing. A value kept in clear is now that very value only.
+@test "a pull request's new sops file sealing nothing, a placeholder in clear: the victim's real value is not committed in clear" {
+	git commit -qm base --allow-empty
+	gs_person mallory
+	mkdir -p "$T/out" "$T/mallory/secrets"
+	printf 'user: admin\ndb_password: CHANGEME\n' > "$T/out/new.yaml"
+	(cd "$T/out" && SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" encrypt --encrypted-regex '^nothing$' \
+		--age "$RECIPIENT" new.yaml) > "$T/mallory/secrets/new.yaml"
+	as_person mallory git -c filter.gitseal.process= -c filter.gitseal.clean=cat add secrets/new.yaml
+	as_person mallory git commit -qm "a new file" --no-verify
+	pull_from mallory
+	[ "$(cat secrets/new.yaml)" = "$(printf 'user: admin\ndb_password: CHANGEME')" ]
+	printf 'user: admin\ndb_password: real-s3cret\n' > secrets/new.yaml
+	run -128 git add secrets/new.yaml
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/new.yaml': the value at 'db_password' would be in clear under the file's own rule (encrypted_regex '^nothing\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/new.yaml' to apply .sops.yaml's rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep the file's own" <<<"$output"
+	run -128 git commit -qam "the password"
+	run ! grep -qa real-s3cret <(git cat-file --batch-all-objects --batch)
+	# a value it holds in clear may stay, unchanged
+	printf 'user: admin\ndb_password: CHANGEME\nport: 5432\n' > secrets/new.yaml
+	run -128 git add secrets/new.yaml
+	grep -qF "the value at 'port' would be in clear" <<<"$output"
+	# the ways out the message names
+	printf 'user: admin\ndb_password: real-s3cret\n' > secrets/new.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/new.yaml
+	git commit -qam "the password, sealed"
+	run ! grep -q real-s3cret <(git show HEAD:secrets/new.yaml)
+	[ "$(git show HEAD:secrets/new.yaml | gitseal_textconv)" = "$(printf 'user: admin\ndb_password: real-s3cret')" ]
+}
+
+@test "GITSEAL_KEEP_FILE_RULE=1: a changed value stays in clear under the file's own rule, as the user says" {
+	printf 'user: admin\npassword: hunter2\n' > "$T/hand.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
+	GITSEAL_KEEP_FILE_RULE=1 git add secrets/hand.yaml
+	git commit -qm "hand-made"
+	rm secrets/hand.yaml
+	git checkout secrets/hand.yaml
+	[ "$(cat secrets/hand.yaml)" = "$(printf 'user: admin\npassword: hunter2')" ]
+	sed -i 's/admin/root/' secrets/hand.yaml
+	run -128 git add secrets/hand.yaml
+	grep -qF "the value at 'user' would be in clear under the file's own rule (encrypted_regex '^password\$')" <<<"$output"
+	GITSEAL_KEEP_FILE_RULE=1 git commit -qam "another user"
+	git show HEAD:secrets/hand.yaml | grep -qx 'user: root'
+	run ! grep -q hunter2 <(git show HEAD:secrets/hand.yaml)
+}
