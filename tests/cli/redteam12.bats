@@ -59,7 +59,7 @@ sweeper_of() {
 	ln outside/victim "$d/f"
 	kill -CONT "$s"
 	for _ in $(seq 50); do kill -0 "$s" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$s" 2>/dev/null
+	! kill -0 "$s" 2>/dev/null || false
 	[ "$(cat outside/victim)" = "keep me" ]
 	[ -e "$d/f" ]
 }
