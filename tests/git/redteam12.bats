@@ -99,3 +99,42 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	git show HEAD:secrets/hand.yaml | grep -qx 'user: root'
 	run ! grep -q hunter2 <(git show HEAD:secrets/hand.yaml)
 }
+
+# A sparse checkout leaves files out of the work tree (skip-worktree):
+# status called them deleted, where git shows nothing; lock and unlock
+# touch only what is checked out.
+@test "sparse checkout: status names a file left out as such; lock and unlock leave it out" {
+	mkdir -p secrets/a secrets/b
+	printf 'x: 1\n' > secrets/a/s.yaml
+	printf 'y: 2\n' > secrets/b/s.yaml
+	git add -A && git commit -qm two
+	git sparse-checkout set secrets/a
+	[ ! -e secrets/b ]
+	run -0 "$GITSEAL_BIN" git status
+	grep -qx "secrets/a/s.yaml: decrypted" <<<"$output"
+	grep -qx "secrets/b/s.yaml: not checked out (sparse checkout)" <<<"$output"
+	"$GITSEAL_BIN" git lock 2>/dev/null
+	grep -q '^x: ENC\[' secrets/a/s.yaml
+	"$GITSEAL_BIN" git unlock 2>/dev/null
+	[ "$(cat secrets/a/s.yaml)" = "x: 1" ]
+	[ ! -e secrets/b ]
+	[ -z "$(git status --porcelain)" ]
+}
+
+# git stash keeps the work tree's changes as objects (through the clean
+# filter), and its pop with a conflict goes through the merge driver, as a
+# merge does (tests/git/conflict_states.bats covers merge, cherry-pick and
+# their aborts).
+@test "git stash pop with a conflict in a sealed file leaves no plaintext in .git" {
+	printf 'a: base-1\nb: base-2\n' > secrets/s.yaml
+	git add -A && git commit -qm base
+	printf 'a: stash-s3cretX\nb: base-2\n' > secrets/s.yaml
+	git stash -q
+	printf 'a: head-s3cretY\nb: base-2\n' > secrets/s.yaml
+	git commit -qam head
+	run ! git stash pop
+	grep -qx 'a: stash-s3cretX' secrets/s.yaml
+	grep -qx 'a: head-s3cretY' secrets/s.yaml
+	run ! grep -qa s3cret <(git cat-file --batch-all-objects --batch)
+	run ! grep -rqa s3cret .git
+}
