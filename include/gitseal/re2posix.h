@@ -7,6 +7,8 @@
  * member), (?: groups, a leading (?i) (with RE2's Unicode folds of 'k' and
  * 's', the Kelvin sign and the long s, in letters, brackets and classes,
  * negated ones too), lazy quantifiers (the same yes/no answer), \A \z,
+ * an anchor that a repeat follows ("^*", "$+": grouped, as RE2 repeats it
+ * where glibc refuses),
  * \a \f \n \r \t \v, a brace that RE2 reads as no repeat ("{,5}", "{,}", "{01}",
  * "{x}": a literal '{', as RE2 does), escaped punctuation that is no ERE
  * operator (the bare byte: glibc reads "\<" "\>" "\`" "\'" as anchors).

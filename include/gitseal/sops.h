@@ -181,7 +181,8 @@ int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *w
 	__attribute__((warn_unused_result));
 /* 0 unless a value of the plaintext d that sel leaves in clear is one that
  * wider seals and that no document of kept (verified encrypted versions of
- * the same file) holds in clear already: then GS_ERR_DECRYPT_VALUE and its
+ * the same file) holds in clear already, the same value at the same path
+ * (a value changed there is the user's): then GS_ERR_DECRYPT_VALUE and its
  * key path (AAD form) in where. A file's own rule is outside the MAC: this
  * tells a rule narrowed by whoever edited the metadata from one the caller
  * accepted. */

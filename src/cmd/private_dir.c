@@ -381,15 +381,22 @@ static void sweeper_stop(void)
  * process's (close-on-exec: the command does not get it; --background's
  * keeper, a fork, does). At end of file, whatever the reason this process
  * ended, it removes what is still there, the files zeroed first when
- * shred is at hand; after an orderly end nothing is left to remove. */
+ * shred is at hand; after an orderly end nothing is left to remove.
+ * It works in the directory it was started in (its working directory,
+ * opened here before this function returns), never through the name:
+ * once this process removed the directory, anyone may make the name again
+ * in a shared /tmp (mkdtemp's names are public there) with a link to a
+ * file of the user's in it, and the name is acted on only while it is
+ * still that directory. */
 static int sweeper_start(const char *path)
 {
 	static const char script[] =
 		"while read -r _; do :; done <&3; "
-		"[ -d \"$1\" ] && [ ! -L \"$1\" ] || exit 0; "
-		"command -v shred >/dev/null 2>&1 && find \"$1\" -xdev -type f -exec shred -n 0 -z {} + 2>/dev/null; "
-		"rm -rf -- \"$1\"";
-	int fds[2], reaper = 0, status;
+		"[ . -ef \"$1\" ] || exit 0; "
+		"command -v shred >/dev/null 2>&1 && find . -xdev -type f -exec shred -n 0 -z {} + 2>/dev/null; "
+		"rm -rf -- ./* ./.[!.]* ./..?* 2>/dev/null; "
+		"cd / && rmdir -- \"$1\"";
+	int fds[2], reaper = 0, status, dir;
 	char where[PATH_MAX];
 	sigset_t none;
 	pid_t middle;
@@ -397,8 +404,12 @@ static int sweeper_start(const char *path)
 	/* absolute: '-x' or a later chdir would name something else */
 	if (!realpath(path, where))
 		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	if ((dir = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		close(dir);
+		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+	}
 	/* orphaned, the sweeper goes to init (or a session manager), never
 	 * back to this process as a subreaper */
 	prctl(PR_GET_CHILD_SUBREAPER, &reaper, 0, 0, 0);
@@ -409,7 +420,8 @@ static int sweeper_start(const char *path)
 		/* above the low numbers first: any of them may be one of these */
 		int null = open("/dev/null", O_RDWR), in = fcntl(fds[0], F_DUPFD, 10);
 
-		if (null < 0 || (null = fcntl(null, F_DUPFD, 10)) < 0 || in < 0 || setsid() < 0 || fork() != 0)
+		if (null < 0 || (null = fcntl(null, F_DUPFD, 10)) < 0 || in < 0 || fchdir(dir) != 0 || setsid() < 0 ||
+		    fork() != 0)
 			_exit(0);
 		if (dup2(in, 3) != 3 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
 			_exit(0);
@@ -426,6 +438,7 @@ static int sweeper_start(const char *path)
 	if (reaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	close(fds[0]);
+	close(dir);
 	if (middle < 0) {
 		close(fds[1]);
 		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));

@@ -356,7 +356,10 @@ bool gittrust_selection_accepted(struct gitfilter *f, const char *path, const st
  * GS_ERR_CONFIG, naming the value, when plain sealed under keys' rule would
  * leave in clear a value that the accepted .sops.yaml's rule for path seals
  * (every value when none matches) and that no version in kept (opened with
- * the MAC checked, not mac_only_encrypted) holds in clear already. */
+ * the MAC checked, not mac_only_encrypted) holds in clear already, that
+ * very value (a value changed there is the user's; who wrote that version
+ * and its rule, no one can tell), unless the user's environment says
+ * GITSEAL_KEEP_FILE_RULE=1. */
 int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
 			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
 	__attribute__((warn_unused_result));

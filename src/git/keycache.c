@@ -28,6 +28,11 @@
  * make (docs/git.md, Speed). A record found there is copied into the
  * clone's file, which is looked at first.
  *
+ * Each file is read and written in the directory that was checked when the
+ * filter started, held open, never through its name again: whoever can
+ * change a directory above it (an XDG_CACHE_HOME in a shared place, the
+ * user's own under `sudo -E`) could swap it for a link to another.
+ *
  * Records are fixed-size and appended whole by one write (filters running
  * at once never mix their records). Past KEYCACHE_FILE_MAX, or after a
  * torn record, a file starts again empty. Only native identities (X25519, the post-quantum
@@ -73,9 +78,11 @@ struct kc_identity {
 	char *recipient;
 };
 
+#define KC_FILE_NAME "key-cache"
+
 /* One file of records and what of it is in memory. */
 struct kc_file {
-	char *path;
+	int dir; /* the directory it is in, open; -1: none */
 	bool loaded;       /* read on first lookup; stores before it append unread */
 	uint8_t *records;  /* KC_RECORD bytes each (public: sealed) */
 	size_t count, cap;
@@ -88,7 +95,7 @@ enum { KC_CLONE, KC_USER, KC_FILES };
 
 struct keycache {
 	pthread_mutex_t lock;
-	struct kc_file files[KC_FILES]; /* the clone's, then the user's (path NULL: none) */
+	struct kc_file files[KC_FILES]; /* the clone's, then the user's (dir -1: none) */
 	struct kc_identity *ids;
 	size_t id_count;
 	uint8_t *scratch;  /* secure, KC_PAYLOAD bytes */
@@ -203,19 +210,26 @@ static void load(struct kc_file *c)
 {
 	struct gs_buf b;
 	struct stat st;
+	ssize_t n = 1;
+	int fd;
 
-	if (c->loaded || !c->path)
+	if (c->loaded || c->dir < 0)
 		return;
 	c->loaded = true;
-	/* past its limit it is garbage to read: the next flush empties it */
-	if (stat(c->path, &st) != 0 || st.st_size >= KEYCACHE_FILE_MAX)
+	if ((fd = openat(c->dir, KC_FILE_NAME, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return;
+	gs_buf_init(&b, false);
+	/* past its limit it is garbage to read: the next flush empties it */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < KEYCACHE_FILE_MAX &&
+	    gs_buf_reserve(&b, (size_t)st.st_size) == 0)
+		while (b.len < (size_t)st.st_size &&
+		       ((n = read(fd, b.data + b.len, (size_t)st.st_size - b.len)) > 0 || (n < 0 && errno == EINTR)))
+			b.len += n > 0 ? (size_t)n : 0;
+	close(fd);
 	/* a torn record (a full disk) shifts every record after it: those
 	 * before it still serve, and the next write starts the file again */
-	gs_buf_init(&b, false);
-	if (gs_read_file(c->path, &b, KEYCACHE_FILE_MAX) == 0)
-		for (size_t off = 0; off + KC_RECORD <= b.len; off += KC_RECORD)
-			add(c, b.data + off);
+	for (size_t off = 0; off + KC_RECORD <= b.len; off += KC_RECORD)
+		add(c, b.data + off);
 	gs_error_clear();
 	gs_buf_release(&b);
 }
@@ -225,9 +239,9 @@ static void flush(struct kc_file *c)
 	struct stat st;
 	int fd;
 
-	if (!c->pending.len || !c->path)
+	if (!c->pending.len || c->dir < 0)
 		return;
-	fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(c->dir, KC_FILE_NAME, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
 		ssize_t n;
 
@@ -249,7 +263,7 @@ static void flush(struct kc_file *c)
  * file, or one just opened) is not in it. */
 static void keep(struct kc_file *c, const uint8_t *record)
 {
-	if (!c->path || find(c, record))
+	if (c->dir < 0 || find(c, record))
 		return;
 	add(c, record);
 	if (gs_buf_append(&c->pending, record, KC_RECORD) == 0 && c->pending.len >= KC_FLUSH_AT)
@@ -390,23 +404,32 @@ out:
 	return ret;
 }
 
-/* A directory of this user's that no one else can enter or change. */
-static bool private_dir(const char *path)
+/* A directory of this user's that no one else can enter or change, open;
+ * -1 when it is not one. */
+static int private_dir(const char *path)
 {
 	struct stat st;
+	int fd;
 
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return false;
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077);
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077))
+		return fd;
+	close(fd);
+	return -1;
 }
 
-/* The user's file, shared by the user's clones, or NULL: no HOME, or a
- * directory that others could read or change (the records are sealed,
- * but whoever can replace them can fill the file or take it away). */
-static char *user_path(void)
+/* The directory of the user's file, shared by the user's clones, open; -1:
+ * no HOME, or a directory that others could read or change (the records
+ * are sealed, but whoever can replace them can fill the file or take it
+ * away). */
+static int user_dir(void)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *base = NULL, *dir = NULL, *path = NULL;
+	char *base = NULL, *dir = NULL;
+	int fd = -1;
 
 	/* XDG: a relative path is invalid and ignored */
 	if (xdg && xdg[0] == '/')
@@ -420,13 +443,12 @@ static char *user_path(void)
 		dir = NULL;
 		goto out;
 	}
-	if (private_dir(dir) && gs_asprintf(&path, "%s/key-cache", dir) < 0)
-		path = NULL;
+	fd = private_dir(dir);
 out:
 	free(base);
 	free(dir);
 	gs_error_clear();
-	return path;
+	return fd;
 }
 
 void keycache_free(struct keycache *c)
@@ -440,7 +462,8 @@ void keycache_free(struct keycache *c)
 		flush(k);
 		free(k->records);
 		free(k->slots);
-		free(k->path);
+		if (k->dir >= 0)
+			close(k->dir);
 		gs_buf_release(&k->pending);
 	}
 	for (size_t i = 0; i < c->id_count; i++) {
@@ -464,13 +487,10 @@ struct keycache *keycache_start(struct gitfilter *f)
 	if (!(c = gs_calloc(1, sizeof(*c))))
 		goto nomem;
 	pthread_mutex_init(&c->lock, NULL);
-	for (size_t i = 0; i < KC_FILES; i++)
+	for (size_t i = 0; i < KC_FILES; i++) {
 		gs_buf_init(&c->files[i].pending, false);
-	if (gs_asprintf(&c->files[KC_CLONE].path, "%skey-cache", f->statedir) < 0) {
-		c->files[KC_CLONE].path = NULL;
-		goto fail;
+		c->files[i].dir = -1;
 	}
-	c->files[KC_USER].path = user_path();
 	if (!(c->ids = gs_calloc(ids->count, sizeof(*c->ids))) || !(c->scratch = gs_secure_alloc(KC_PAYLOAD)))
 		goto fail;
 	for (size_t i = 0; i < ids->count; i++)
@@ -479,8 +499,10 @@ struct keycache *keycache_start(struct gitfilter *f)
 	if (!c->id_count)
 		goto fail;
 	/* the directory exists once `gitseal git init` ran; made here otherwise */
-	if (mkdir(f->statedir, 0700) != 0 && errno != EEXIST)
+	if ((mkdir(f->statedir, 0700) != 0 && errno != EEXIST) ||
+	    (c->files[KC_CLONE].dir = open(f->statedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto fail;
+	c->files[KC_USER].dir = user_dir();
 	c->iface = (struct sops_key_cache){ kc_lookup, kc_opened, kc_wrapped, c };
 	sops_key_cache_use(&c->iface);
 	return c;

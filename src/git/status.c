@@ -45,16 +45,20 @@ static int add(struct gs_buf *b, const char *fmt, ...)
 	return gs_buf_printf(b, "%s%s", b->len ? "; " : "", one);
 }
 
-/* decrypted / locked: what the work tree holds. */
-static int describe_worktree(struct gitfilter *f, const char *path, struct gs_buf *line)
+/* decrypted / locked: what the work tree holds. A file a sparse checkout
+ * leaves out (skip-worktree) is not deleted: git shows nothing for it. */
+static int describe_worktree(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
 {
+	const char *path = e->path;
 	enum gitseal_worktree state;
 	struct doc d;
 	int ret = gitseal_worktree_load(f, path, store_format_for_path(path), &d, &state);
 
 	if (ret)
 		goto out;
-	if (state == GITSEAL_WT_MISSING)
+	if (state == GITSEAL_WT_MISSING && (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
+		ret = add(line, "not checked out (sparse checkout)");
+	else if (state == GITSEAL_WT_MISSING)
 		ret = add(line, "deleted in the work tree");
 	else if (state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",
@@ -68,15 +72,16 @@ out:
 	return ret;
 }
 
-static int describe_sealed(struct gitfilter *f, const char *path, struct doc *cipher, struct gs_buf *line)
+static int describe_sealed(struct gitfilter *f, const git_index_entry *e, struct doc *cipher, struct gs_buf *line)
 {
+	const char *path = e->path;
 	struct gitfilter_update u;
 	struct sops_key_summary keys;
 	struct gs_buf list;
 	int ret;
 
 	gs_buf_init(&list, false);
-	if ((ret = describe_worktree(f, path, line)))
+	if ((ret = describe_worktree(f, e, line)))
 		return ret;
 	if (sops_doc_keys(cipher, &keys)) {
 		ret = add(line, "damaged sops metadata (%s)", gs_error_message());
@@ -125,7 +130,7 @@ static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf
 		doc_release(&d);
 		return add(line, "plaintext staged (the filter did not seal it: 'git add' it again)");
 	}
-	ret = describe_sealed(f, e->path, &d, line);
+	ret = describe_sealed(f, e, &d, line);
 	doc_release(&d);
 	return ret;
 }

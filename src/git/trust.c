@@ -848,10 +848,14 @@ int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *s
 int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,
 			    const struct sops_key_summary *keys, struct doc *const *kept, size_t nkept)
 {
+	const char *keep = getenv("GITSEAL_KEEP_FILE_RULE");
 	struct sops_selection own, wider;
 	char where[256];
 	int ret;
 
+	/* the user's word, as for a new file (gittrust_check_own_rule) */
+	if (keep && !strcmp(keep, "1"))
+		return 0;
 	/* the accepted .sops.yaml's rule for the path; none: every value */
 	if ((ret = accepted_selection(f, path, plain, &wider)))
 		return ret;
@@ -862,7 +866,8 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 	if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
-					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule",
+					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule, or "
+					     "add it with GITSEAL_KEEP_FILE_RULE=1 to keep the file's own",
 			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
 			      gitfilter_shown(own.value ? own.value : "true"), gitfilter_shown(path));
 	}

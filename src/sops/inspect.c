@@ -226,8 +226,16 @@ int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *w
 
 /* ---- sops_doc_check_narrowed ---- */
 
+/* A value a kept version holds in clear: its path (AAD form; a key may
+ * hold a NUL byte), and the node itself. */
+struct clear_value {
+	char *path;
+	size_t len;
+	const struct doc_node *node;
+};
+
 struct clear_paths {
-	char **items; /* AAD paths, sorted */
+	struct clear_value *items; /* sorted by path */
 	size_t count, cap;
 };
 
@@ -243,20 +251,61 @@ static bool leaf_in_clear(const struct sops_leaf *leaf)
 static int collect_clear(void *ctx, struct sops_leaf *leaf)
 {
 	struct clear_paths *c = ctx;
+	char *path;
 
 	if (!leaf_in_clear(leaf))
 		return 0;
 	if (GS_ARRAY_GROW(c->items, c->count, c->cap, 16))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	if (!(c->items[c->count] = gs_strndup(leaf->aad, leaf->aad_len)))
+	if (!(path = gs_malloc(leaf->aad_len + 1)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	c->count++;
+	memcpy(path, leaf->aad, leaf->aad_len);
+	path[leaf->aad_len] = '\0';
+	c->items[c->count++] = (struct clear_value){ path, leaf->aad_len, leaf->node };
 	return 0;
 }
 
-static int compare_paths(const void *a, const void *b)
+static int compare_path(const char *a, size_t alen, const char *b, size_t blen)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	int cmp = memcmp(a, b, alen < blen ? alen : blen);
+
+	return cmp ? cmp : (alen > blen) - (alen < blen);
+}
+
+static int compare_values(const void *a, const void *b)
+{
+	const struct clear_value *x = a, *y = b;
+
+	return compare_path(x->path, x->len, y->path, y->len);
+}
+
+/* Whether a kept version holds this very value in clear at this path: a
+ * value that a version anyone could have written holds in clear is no
+ * secret, but a value changed under its rule is the user's (a pull
+ * request's new file holding 'password: CHANGEME' in clear under a rule
+ * that seals nothing: the real password the user then typed in stayed in
+ * clear). */
+static bool kept_as_is(const struct clear_paths *k, const struct sops_leaf *leaf)
+{
+	const struct doc_node *n = leaf->node;
+	size_t lo = 0, hi = k->count;
+
+	/* the first item whose path is not below the leaf's */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (compare_path(k->items[mid].path, k->items[mid].len, leaf->aad, leaf->aad_len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < k->count && !compare_path(k->items[lo].path, k->items[lo].len, leaf->aad, leaf->aad_len); lo++) {
+		const struct doc_node *v = k->items[lo].node;
+
+		if (v->type == n->type && v->len == n->len && !memcmp(v->text, n->text, n->len))
+			return true;
+	}
+	return false;
 }
 
 struct narrowed_check {
@@ -281,17 +330,11 @@ static int note_clear(void *ctx, struct sops_leaf *leaf)
 static int find_narrowed(void *ctx, struct sops_leaf *leaf)
 {
 	struct narrowed_check *c = ctx;
-	char *path;
-	bool kept;
 
 	/* the same document walked again: its leaves come in the same order */
 	if (c->at >= c->count || !c->clear[c->at++] || !leaf->selected)
 		return 0;
-	if (!(path = gs_strndup(leaf->aad, leaf->aad_len)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	kept = c->kept->count && bsearch(&path, c->kept->items, c->kept->count, sizeof(*c->kept->items), compare_paths);
-	free(path);
-	if (kept)
+	if (kept_as_is(c->kept, leaf))
 		return 0;
 	c->found = true;
 	if (c->where_size)
@@ -328,7 +371,7 @@ int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, con
 		if ((ret = walk_with(kept[i], sel, collect_clear, &k)))
 			goto out;
 	if (k.count)
-		qsort(k.items, k.count, sizeof(*k.items), compare_paths);
+		qsort(k.items, k.count, sizeof(*k.items), compare_values);
 	if ((ret = walk_with(d, sel, note_clear, &c)))
 		goto out;
 	ret = walk_with(d, wider, find_narrowed, &c);
@@ -338,7 +381,7 @@ int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, con
 	}
 out:
 	for (size_t i = 0; i < k.count; i++)
-		free(k.items[i]);
+		free(k.items[i].path);
 	free(k.items);
 	free(c.clear);
 	return ret;

@@ -662,6 +662,15 @@ static int quantifier(struct translator *t)
 	return ret;
 }
 
+/* An anchor; grouped when a repeat follows: RE2 repeats it ("^*" takes
+ * the empty string anywhere, "^+" is "^"), glibc refuses "^*". */
+static int anchor(struct translator *t, char c)
+{
+	if (!is_quantifier(t->in + t->i))
+		return emit_bytes(t, &c, 1);
+	return emit(t, c == '^' ? "(^)" : "($)");
+}
+
 static int escape(struct translator *t)
 {
 	char e = t->in[t->i + 1], esc[2] = { '\\', e };
@@ -675,7 +684,7 @@ static int escape(struct translator *t)
 			return emit_set(t);
 		if (control_escape(e))
 			return emit_bytes(t, &(char){ control_escape(e) }, 1);
-		return e == 'A' ? emit(t, "^") : e == 'z' ? emit(t, "$") : unsupported(t);
+		return e == 'A' ? anchor(t, '^') : e == 'z' ? anchor(t, '$') : unsupported(t);
 	}
 	if ((unsigned char)e >= 0x80)
 		return unsupported(t); /* Go: "invalid escape sequence" */
@@ -737,6 +746,8 @@ static int translate_one(struct translator *t)
 	if ((unsigned char)c >= 0x80)
 		return wide_literal(t);
 	t->i++;
+	if (c == '^' || c == '$')
+		return anchor(t, c);
 	if (t->fold && (c == 'k' || c == 'K'))
 		return emit(t, "(k|" KELVIN_UTF8 ")");
 	if (t->fold && (c == 's' || c == 'S'))

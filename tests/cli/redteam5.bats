@@ -250,7 +250,18 @@ print('z: secret')" >keys.yaml
 	# the user's word
 	gitseal set --keep-file-rule narrowed.yaml '["api_token"]' '"set-secret"'
 	grep -qx 'api_token: set-secret' narrowed.yaml
-	gitseal set narrowed.yaml '["api_token"]' '"changed-again"'
+	# a value in clear changed is a new value (red team 12: a file of a
+	# pull request's making, 'api_token: CHANGEME' in clear, took the real
+	# token in clear); unchanged, it stays
+	cp narrowed.yaml before.yaml
+	run gitseal set narrowed.yaml '["api_token"]' '"changed-again"'
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'narrowed.yaml': 'api_token' would be in clear by the file's own rule (in its metadata, outside the MAC), but encrypting the file afresh encrypts it (--keep-file-rule to write it so)" ]
+	cmp narrowed.yaml before.yaml
+	gitseal set narrowed.yaml '["db"]' '"hunter4"'
+	grep -qx 'api_token: set-secret' narrowed.yaml
+	gitseal set --keep-file-rule narrowed.yaml '["api_token"]' '"changed-again"'
+	grep -qx 'api_token: changed-again' narrowed.yaml
 }
 
 # gone PIDFILE: the process it names is gone within 5 s

@@ -222,7 +222,7 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	run git merge --no-edit narrow
 	echo "$output"
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule; merged as lines" <<<"$output"
+	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': the value at 'd' would be in clear under the file's own rule (encrypted_regex '^a\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/f.yaml' to apply .sops.yaml's rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep the file's own; merged as lines" <<<"$output"
 	# both sides opened: a conflict, sealed whole, with ours' new value
 	assert_side_holds secrets/f.yaml ours 'd: ours-new-secret'
 	assert_side_holds secrets/f.yaml theirs 'c: from-mallory'

@@ -24,7 +24,7 @@ narrow_rule() {
 	printf 'db_password: hunter2-new\nport: 5432\napi_token: s3cr3t-token\n' > secrets/app.yaml
 	run git add secrets/app.yaml
 	[ "$status" -eq 128 ]
-	grep -qxF "gitseal: error: cannot encrypt 'secrets/app.yaml': the value at 'api_token' would be in clear under the file's own rule (encrypted_regex '^(db_password|port)\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/app.yaml' to apply .sops.yaml's rule" <<<"$output"
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/app.yaml': the value at 'api_token' would be in clear under the file's own rule (encrypted_regex '^(db_password|port)\$'), which .sops.yaml's rule seals: run 'gitseal updatekeys secrets/app.yaml' to apply .sops.yaml's rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep the file's own" <<<"$output"
 	run git commit -qam change
 	[ "$status" -eq 128 ]
 	grep -q "^gitseal: error: cannot encrypt 'secrets/app.yaml': the value at 'api_token' would be in clear" <<<"$output"

@@ -54,6 +54,11 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/app.yaml': the value at 'db_password' is in clear, but the committed version encrypts it" <<<"$output"
+	# the work tree file another value: the filter refuses it under the
+	# staged rule (red team 12); the same value: the hook refuses the blob
+	run -128 git commit -qm weak
+	grep -qF "cannot encrypt 'secrets/app.yaml': the value at 'db_password' would be in clear under the file's own rule (encrypted_regex '^no_such_key\$')" <<<"$output"
+	cp "$T/p.yaml" secrets/app.yaml
 	run git commit -qm weak
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/app.yaml': the value at 'db_password' is in clear, but the committed version encrypts it" <<<"$output"
@@ -149,8 +154,11 @@ teardown() { gs_teardown; }
 	[ "$(cat secrets/hand.yaml)" = "$(printf 'user: admin\npassword: hunter2')" ]
 	touch_newer secrets/hand.yaml
 	assert_status_clean
+	# a value it holds in clear, changed, goes in clear as the user says
 	sed -i 's/admin/root/' secrets/hand.yaml
-	git commit -qam "another user"
+	run -128 git commit -qam "another user"
+	grep -qF "the value at 'user' would be in clear under the file's own rule" <<<"$output"
+	GITSEAL_KEEP_FILE_RULE=1 git commit -qam "another user"
 	git show HEAD:secrets/hand.yaml | grep -qx 'user: root'
 	git show HEAD:secrets/hand.yaml | grep -q "encrypted_regex: \^password\\$"
 	run ! grep -q hunter2 <(git show HEAD:secrets/hand.yaml)

@@ -210,6 +210,16 @@ static void test_matching(void **state)
 	assert_true(matches("^(description|pass{01}word)$", "pass{01}word"));
 	assert_false(matches("^pass{,}word$", "password"));
 	assert_true(matches("^a{2}$", "aa"));
+	/* RE2 repeats an anchor (glibc refused "^*"): "^*" and "$*" take the
+	 * empty string anywhere, "^+" and "^{2}" are the anchor */
+	assert_true(matches("^*password", "xpassword"));
+	assert_true(matches("password$*", "password_x"));
+	assert_true(matches("\\A*password", "xpassword"));
+	assert_true(matches("x|^?password", "a_password"));
+	assert_true(matches("^+password", "password"));
+	assert_false(matches("^+password", "xpassword"));
+	assert_false(matches("^{2}password", "xpassword"));
+	assert_false(matches("password\\z+", "password_x"));
 	/* RE2's '.' does not match a newline; a negated class does */
 	assert_false(matches("^public.*$", "public\npassword"));
 	assert_true(matches("^public.*$", "public_x"));
