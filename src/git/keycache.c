@@ -51,6 +51,7 @@
 #include "gitseal/io.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
+#include "gitseal/userdir.h"
 #include "gitfilter_int.h"
 
 enum {
@@ -390,16 +391,6 @@ out:
 	return ret;
 }
 
-/* A directory of this user's that no one else can enter or change. */
-static bool private_dir(const char *path)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return false;
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077);
-}
-
 /* The user's file, shared by the user's clones, or NULL: no HOME, or a
  * directory that others could read or change (the records are sealed,
  * but whoever can replace them can fill the file or take it away). */
@@ -420,7 +411,9 @@ static char *user_path(void)
 		dir = NULL;
 		goto out;
 	}
-	if (private_dir(dir) && gs_asprintf(&path, "%s/key-cache", dir) < 0)
+	/* made 0700 when missing; used only when no one else can enter or change it */
+	if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && gs_userdir_is_private(dir) &&
+	    gs_asprintf(&path, "%s/key-cache", dir) < 0)
 		path = NULL;
 out:
 	free(base);
