@@ -155,7 +155,8 @@ gs_setup_with_mallory() {
 }
 mallory_base() {
 	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	gs_person mallory
 }
 
@@ -176,7 +177,8 @@ YAML
 	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
 	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
 	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A && git commit -qm "prod and dev"
+	git add -A
+	git commit -qm "prod and dev"
 	as_person mallory git pull -q --no-rebase --no-edit
 }
 

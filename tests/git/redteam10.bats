@@ -7,7 +7,8 @@ load helpers
 setup() {
 	gs_setup
 	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	gs_person mallory
 }
 teardown() { gs_teardown; }
