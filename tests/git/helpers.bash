@@ -162,6 +162,19 @@ mallory_base() {
 
 pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
 
+# mallory commits a secrets/.sops.yaml whose rule leaves `token` in clear;
+# pulled, the test is in secrets/ with new.yaml (a token) to seal, its
+# bytes kept in $T/new.before.
+token_rule_pulled() {
+	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
+	as_person mallory git add secrets/.sops.yaml
+	as_person mallory git commit -qm "rules for secrets/"
+	pull_from mallory
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	cp secrets/new.yaml "$T/new.before"
+	cd secrets
+}
+
 # The team layout where acceptance must be per path: mallory reads dev
 # secrets (an accepted recipient there), never prod ones. The rules' path
 # regexes $1 (prod) and $2 (the rest), committed with a file in each.
