@@ -232,10 +232,12 @@ release-bats: $(BUILD)/gitseal
 	$(BATS) $(RELEASE_BATS)
 
 # Cheap static checks, first in check:
-# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh);
+# a negated bats check in mid-test asserts nothing (tests/lint_negations.sh),
+# nor does the first command of an && list (tests/lint_and_lists.sh);
 # plain allocations go through gitseal/alloc.h (tests/lint_alloc.sh).
 lint:
 	tests/lint_negations.sh
+	tests/lint_and_lists.sh
 	tests/lint_alloc.sh
 
 # each suite's wall and CPU seconds (user + system of all its processes)

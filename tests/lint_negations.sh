@@ -21,9 +21,10 @@ awk '
 		joined = joined $0
 		if (joined ~ /\\$/) { sub(/\\$/, " ", joined); next }
 		line = joined; joined = ""
-		if (match(line, /<<-?[ \t]*["\047]?[A-Za-z_][A-Za-z0-9_]*/)) {
+		# not a run of "<" (a quoted conflict marker, <<<<<<< ours)
+		if (match(line, /(^|[^<])<<-?[ \t]*["\047]?[A-Za-z_][A-Za-z0-9_]*/)) {
 			heredoc = substr(line, RSTART, RLENGTH)
-			sub(/^<<-?[ \t]*["\047]?/, "", heredoc)
+			sub(/^[^<]?<<-?[ \t]*["\047]?/, "", heredoc)
 		}
 		t = line
 		sub(/^[ \t]+/, "", t); sub(/[ \t]+$/, "", t)

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/userdir.h"
 #include "private_dir.h"
 
 /* What the signal handler removes; one private directory at a time: a
@@ -350,15 +351,29 @@ void private_dir_reaped(void)
 static const char *private_base(void)
 {
 	const char *base = getenv("TMPDIR");
-	struct stat st;
 
 	if (base && *base)
 		return base;
 	base = getenv("XDG_RUNTIME_DIR");
-	if (base && base[0] == '/' && stat(base, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	    !(st.st_mode & 077))
+	if (base && base[0] == '/' && gs_userdir_is_private(base))
 		return base;
 	return "/tmp";
+}
+
+/* The test build can make the sweeper's start fail as a failed fork
+ * would (GITSEAL_TEST_FAIL_AT=sweeper), to show that the command then
+ * fails closed. Release builds compile this out. */
+static pid_t sweeper_fork(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *at = getenv("GITSEAL_TEST_FAIL_AT");
+
+	if (at && !strcmp(at, "sweeper")) {
+		errno = EAGAIN;
+		return -1;
+	}
+#endif
+	return fork();
 }
 
 /* The write end of the sweeper's pipe while a private_dir's directory
@@ -415,7 +430,7 @@ static int sweeper_start(const char *path)
 	prctl(PR_GET_CHILD_SUBREAPER, &reaper, 0, 0, 0);
 	if (reaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-	middle = fork();
+	middle = sweeper_fork();
 	if (middle == 0) {
 		/* above the low numbers first: any of them may be one of these */
 		int null = open("/dev/null", O_RDWR), in = fcntl(fds[0], F_DUPFD, 10);

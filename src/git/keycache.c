@@ -56,6 +56,7 @@
 #include "gitseal/io.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
+#include "gitseal/userdir.h"
 #include "gitfilter_int.h"
 
 enum {
@@ -404,23 +405,6 @@ out:
 	return ret;
 }
 
-/* A directory of this user's that no one else can enter or change, open;
- * -1 when it is not one. */
-static int private_dir(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077))
-		return fd;
-	close(fd);
-	return -1;
-}
-
 /* The directory of the user's file, shared by the user's clones, open; -1:
  * no HOME, or a directory that others could read or change (the records
  * are sealed, but whoever can replace them can fill the file or take it
@@ -443,7 +427,9 @@ static int user_dir(void)
 		dir = NULL;
 		goto out;
 	}
-	fd = private_dir(dir);
+	/* made 0700 when missing; used only when no one else can enter or change it */
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		fd = gs_userdir_open_private(dir);
 out:
 	free(base);
 	free(dir);

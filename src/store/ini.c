@@ -1565,7 +1565,16 @@ static int patch_section(struct store_edits *ed, char lead, const char *src, siz
 		if ((ret = patch_entry(ed, lead, src, len, se, i)))
 			goto out;
 	}
-	ret = insert_new_entries(ed, lead, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert);
+	if ((ret = insert_new_entries(ed, lead, src, len, se, insert == DOC_NO_POS ? sec->span.start : insert)))
+		goto out;
+	/* the keys before the first header, all gone: the reader makes an
+	 * empty DEFAULT from its header only (as put_section writes it) */
+	if (se->key_span.start == DOC_NO_POS && key_is(se, "DEFAULT") && !next_live(sec, (size_t)-1)) {
+		size_t mark = ed->pool.len;
+
+		if (!(ret = puts_(&ed->pool, "[DEFAULT]\n")))
+			ret = store_edits_push(ed, sec->span.start, sec->span.start, mark);
+	}
 out:
 	return ret;
 }

@@ -744,11 +744,21 @@ static bool is_new(const struct doc_entry *e, const struct doc_node *parent)
 				       : e->value->span.start == DOC_NO_POS;
 }
 
+/* Where an entry's text starts: a member's key, an element's value. */
+static size_t entry_start(const struct doc_entry *e, const struct doc_node *parent)
+{
+	return parent->kind == DOC_MAP ? e->key_span.start : e->value->span.start;
+}
+
 /* A document that can be written back by patching: every dirty or removed
  * node has a span, and containers with spans get new entries only when
- * their source is known. */
+ * their source is known. New entries are written after the last one kept:
+ * in a list, where they stand (a new element before one the file holds,
+ * as a value replaced by a container, is not). */
 static bool patchable(const struct doc_node *n)
 {
+	bool any_new = false;
+
 	if (n->kind == DOC_SCALAR)
 		return !n->dirty || n->span.start != DOC_NO_POS;
 	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
@@ -759,10 +769,13 @@ static bool patchable(const struct doc_node *n)
 		const struct doc_entry *e = &n->entries[i];
 
 		if (is_new(e, n)) {
-			if (n->kind != DOC_MAP || e->removed)
+			if (e->removed)
 				return false;
+			any_new = true;
 			continue;
 		}
+		if (n->kind == DOC_LIST && any_new && !e->removed)
+			return false;
 		if (!patchable(e->value))
 			return false;
 	}
@@ -779,8 +792,8 @@ static size_t line_start(const uint8_t *s, size_t pos)
 static int patch_node(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
 		      const struct jemit *tmpl);
 
-/* The loaded entries of an object: its first, its last and the last one
- * still there; whether new ones follow. */
+/* The loaded entries of an object or a list: its first, its last and the
+ * last one still there; whether new ones follow. */
 struct map_bounds {
 	const struct doc_entry *first, *last, *last_kept;
 	bool any_new;
@@ -820,7 +833,7 @@ static int cut_removed(struct store_edits *ed, const struct doc_node *n, const s
 		if (next) {
 			while (is_new(&n->entries[end], n))
 				end++;
-			int ret = store_edits_push(ed, e->key_span.start, n->entries[end].key_span.start,
+			int ret = store_edits_push(ed, entry_start(e, n), entry_start(&n->entries[end], n),
 						   ed->pool.len);
 
 			if (ret)
@@ -831,36 +844,51 @@ static int cut_removed(struct store_edits *ed, const struct doc_node *n, const s
 			if (!is_new(&n->entries[j], n) && !n->entries[j].removed)
 				prev = &n->entries[j];
 		/* the trailing run is cut in one edit */
-		return store_edits_push(ed, prev ? prev->value->span.end : b->first->key_span.start,
+		return store_edits_push(ed, prev ? prev->value->span.end : entry_start(b->first, n),
 					b->last->value->span.end, ed->pool.len);
 	}
 	return 0;
 }
 
-/* What starts a new entry's line: the first key's indentation, or
- * nothing when the object sits on one line. */
+/* What starts a new entry's line: the first entry's indentation, or
+ * nothing when the object or list sits on one line. */
 static bool entry_prefix(const uint8_t *src, const struct doc_node *n, const struct map_bounds *b,
 			 const char **prefix, size_t *prefix_len)
 {
-	size_t ls;
+	size_t ls, first;
 
 	*prefix = "";
 	*prefix_len = 0;
 	if (!b->first)
 		return false;
-	ls = line_start(src, b->first->key_span.start);
+	first = entry_start(b->first, n);
+	ls = line_start(src, first);
 	if (ls <= n->span.start)
 		return true;
-	for (size_t i = ls; i < b->first->key_span.start; i++)
+	for (size_t i = ls; i < first; i++)
 		if (src[i] != ' ' && src[i] != '\t')
 			return true;
 	*prefix = (const char *)src + ls;
-	*prefix_len = b->first->key_span.start - ls;
+	*prefix_len = first - ls;
 	return false;
 }
 
-/* An object that had no entries: its new ones one unit deeper than its
- * '{' line, the '}' back on a line of that indentation. */
+/* A new entry's key and colon (a list's element has none), then its
+ * value in the fresh layout at base. */
+static int write_entry(struct jemit *em, const struct doc_node *n, const struct doc_entry *e, const char *base,
+		       size_t base_len)
+{
+	int ret;
+
+	if (n->kind == DOC_MAP &&
+	    ((ret = json_string(em->out, e->key, e->key_len, true)) || (ret = store_put(em->out, ": ", 2))))
+		return ret;
+	return json_fresh(em, e->value, base, base_len, 0);
+}
+
+/* An object or a list that had no entries: its new ones one unit deeper
+ * than its '{' or '[' line, the '}' or ']' back on a line of that
+ * indentation. */
 static int write_into_empty(struct jemit *em, const uint8_t *src, const struct doc_node *n)
 {
 	size_t ls = line_start(src, n->span.start), k = ls, base_len;
@@ -881,11 +909,9 @@ static int write_into_empty(struct jemit *em, const uint8_t *src, const struct d
 		if (!is_new(e, n))
 			continue;
 		if ((ret = store_put(em->out, wrote ? "," : "", wrote)) ||
-		    (ret = store_put(em->out, "\n", 1)) || (ret = store_put(em->out, base, base_len)) ||
-		    (ret = json_string(em->out, e->key, e->key_len, true)) ||
-		    (ret = store_put(em->out, ": ", 2)))
+		    (ret = store_put(em->out, "\n", 1)) || (ret = store_put(em->out, base, base_len)))
 			break;
-		ret = json_fresh(em, e->value, base, base_len, 0);
+		ret = write_entry(em, n, e, base, base_len);
 		wrote = true;
 	}
 	if (!ret && !(ret = store_put(em->out, "\n", 1)))
@@ -910,17 +936,15 @@ static int write_new_entries(struct jemit *em, const struct doc_node *n, const s
 		     (ret = store_put(em->out, prefix, prefix_len))))
 			break;
 		wrote = true;
-		if ((ret = json_string(em->out, e->key, e->key_len, true)) ||
-		    (ret = store_put(em->out, ": ", 2)))
-			break;
-		ret = json_fresh(em, e->value, prefix, prefix_len, 0);
+		ret = write_entry(em, n, e, prefix, prefix_len);
 	}
 	return ret;
 }
 
 /* Removed entries cut, new ones written after the last one kept (after
- * the '{' when there is none), in the object's own layout. */
-static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
+ * the '{' or '[' when there is none), in the object's or list's own
+ * layout. */
+static int patch_tail(struct store_edits *ed, const uint8_t *src, const struct doc_node *n,
 			  const struct jemit *tmpl)
 {
 	struct jemit em = *tmpl;
@@ -937,7 +961,7 @@ static int patch_map_tail(struct store_edits *ed, const uint8_t *src, const stru
 	if (b.last_kept)
 		pos = b.last_kept->value->span.end;
 	else if (b.first)
-		pos = b.first->key_span.start;
+		pos = entry_start(b.first, n);
 	else
 		pos = n->span.start + 1;
 	em.out = &ed->pool;
@@ -974,9 +998,8 @@ static int patch_node(struct store_edits *ed, const uint8_t *src, const struct d
 			if ((ret = patch_node(ed, src, e->value, tmpl)))
 				goto out;
 	}
-	if (n->kind == DOC_MAP)
-		if ((ret = patch_map_tail(ed, src, n, tmpl)))
-			goto out;
+	if ((ret = patch_tail(ed, src, n, tmpl)))
+		goto out;
 out:
 	return ret;
 }

@@ -13,7 +13,7 @@ setup() {
 	printf 'a: secret\n' >plain.yaml
 }
 teardown() {
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null
+	if [ -n "${GNUPGHOME:-}" ]; then gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null; fi
 	teardown_tmp
 }
 

@@ -32,7 +32,8 @@ teardown() { teardown_tmp; }
 	[[ $output == *"--filename '../escaped' is not a local path"* ]]
 	run -1 gitseal exec-file --filename /tmp/abs enc.json 'cat {}'
 	[[ $output == *"--filename '/tmp/abs' is not a local path"* ]]
-	[ ! -e "$TMP/escaped" ] && [ ! -e "$TMPDIR/escaped" ]
+	[ ! -e "$TMP/escaped" ]
+	[ ! -e "$TMPDIR/escaped" ]
 	gitseal exec-file --filename app.json enc.json 'case {} in */app.json) cmp {} plain.json;; *) exit 9;; esac'
 	gitseal exec-file --no-fifo --filename app.json enc.json 'cmp {} plain.json'
 }

@@ -102,12 +102,14 @@ kept_but() {
 	gitseal encrypt --age "$(demo_recipient)" s.ini >e.ini
 	cp e.ini before.ini
 	run --separate-stderr gitseal set e.ini '["db"]' '{"user": "bob", "token": "t"}'
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	kept_but '^(user|pass|token|mac|lastmodified) ' before.ini e.ini
 	[ "$(gitseal decrypt e.ini)" = "$(printf '[app]\n; the port\nport = 80\n\n[db]\nuser = bob\ntoken = t\n\n[end]\nk = v')" ]
 	cp e.ini before.ini
 	run --separate-stderr gitseal unset e.ini '["end"]'
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	kept_but '^(\[end\]$|(k|mac|lastmodified) )' before.ini e.ini
 	[ "$(grep -c '^\[sops\]' e.ini)" = 1 ]
 	[ "$(gitseal decrypt e.ini)" = "$(printf '[app]\n; the port\nport = 80\n\n[db]\nuser = bob\ntoken = t\n')" ]
@@ -116,7 +118,8 @@ kept_but() {
 	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
 	cp e.env before.env
 	run --separate-stderr gitseal set e.env '["B"]' '"x"'
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	kept_but '^(B|sops_mac|sops_lastmodified)=' before.env e.env
 	[ "$(gitseal decrypt e.env)" = "$(printf '# top\nA=1\n\n# b\nB=x\nC=3')" ]
 
@@ -124,7 +127,8 @@ kept_but() {
 	gitseal encrypt --age "$(demo_recipient)" s.yaml >e.yaml
 	cp e.yaml before.yaml
 	run --separate-stderr gitseal set e.yaml '["db"]' '{"user": "bob", "token": "t"}'
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	kept_but '^ *(user|pass|token|mac|lastmodified):' before.yaml e.yaml
 	[ "$(gitseal decrypt e.yaml)" = "$(printf '# top\ndb:\n  user: bob\n  token: t\nport: 80 # keep')" ]
 
@@ -132,7 +136,8 @@ kept_but() {
 	gitseal encrypt --age "$(demo_recipient)" s.json >e.json
 	cp e.json before.json
 	run --separate-stderr gitseal set e.json '["db"]' '{"user": "bob", "token": "t"}'
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	kept_but '^ *("db"|"mac"|"lastmodified"):' before.json e.json
 	[ "$(gitseal decrypt e.json)" = "$(printf '{\n  "db": {"user": "bob", "token": "t"},\n  "port": 80\n}')" ]
 }

@@ -21,7 +21,8 @@ teardown() { teardown_tmp; }
 	run --separate-stderr env SOPS_EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit enc.yaml
 	[ "$status" -eq 3 ]
 	kept=(enc.yaml.gitseal-edit-*)
-	[ "${#kept[@]}" -eq 1 ] && [ -f "${kept[0]}" ]
+	[ "${#kept[@]}" -eq 1 ]
+	[ -f "${kept[0]}" ]
 	[ "$stderr" = "gitseal: error: cannot replace 'enc.yaml': it changed since it was read; your edit is kept sealed in '${kept[0]}'" ]
 	# the other writer's value is in the file, the user's edit is not
 	[ "$(gitseal decrypt enc.yaml)" = "$(printf 'a: secret\nb: other')" ]

@@ -91,7 +91,8 @@ roundtrip() {
 		[ "$status" -eq 51 ]
 		[ -z "$output" ]
 		[ "$stderr" = "gitseal: error: 'tagged.yaml': value at 'stringData:a:' carries a YAML tag, which the MAC does not cover" ]
-		mkdir -p app && cp tagged.yaml app/s.yaml
+		mkdir -p app
+		cp tagged.yaml app/s.yaml
 		run --separate-stderr gitseal render app
 		[ "$status" -eq 1 ]
 		[ -z "$output" ]

@@ -194,7 +194,8 @@ mixed_repo() {
 
 @test "the git filter never drops a kms entry: a key this clone did not make is re-used only once 'gitseal git trust' vouched for it" {
 	mixed_repo
-	rm secrets/app.yaml && git checkout -- secrets/app.yaml
+	rm secrets/app.yaml
+	git checkout -- secrets/app.yaml
 	cmp secrets/app.yaml ../plain.yaml
 	sed -i 's/alice/bob/' secrets/app.yaml
 	# this clone did not make the file's data key, so it may not re-use it

@@ -24,8 +24,8 @@ setup() {
 	RCPT=$(demo_recipient)
 }
 teardown() {
-	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null
+	if [ -n "${VAULT_PID:-}" ]; then kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null; fi
+	if [ -n "${GNUPGHOME:-}" ]; then gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null; fi
 	if [ -n "${TMP:-}" ]; then teardown_tmp; fi
 }
 

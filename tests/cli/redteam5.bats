@@ -21,7 +21,7 @@ setup() {
 teardown() {
 	local pid
 	for pid in "$NOTE"/pid*; do
-		[ -s "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null
+		if [ -s "$pid" ]; then kill -9 "$(cat "$pid")" 2>/dev/null; fi
 	done
 	teardown_tmp
 }

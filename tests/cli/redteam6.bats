@@ -44,7 +44,8 @@ three_groups() {
 	[[ ${lines[7]} == "Is this okay for 'enc.yaml'? (y/n): "* ]]
 	cmp enc.yaml before.yaml
 	# a group fewer: both numbers
-	head -n 5 .sops.yaml >two.yaml && mv two.yaml .sops.yaml
+	head -n 5 .sops.yaml >two.yaml
+	mv two.yaml .sops.yaml
 	run -0 bash -c 'echo n | "$GITSEAL_BIN" updatekeys enc.yaml'
 	[ "${lines[6]}" = "key groups: 3 -> 2" ]
 	[ "${lines[7]}" = "groups needed: 3 -> 2" ]

@@ -34,7 +34,7 @@ setup() {
 }
 
 teardown() {
-	[ -n "${TLS_PID:-}" ] && kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null
+	if [ -n "${TLS_PID:-}" ]; then kill "$TLS_PID" 2>/dev/null && wait "$TLS_PID" 2>/dev/null; fi
 	teardown_tmp
 }
 

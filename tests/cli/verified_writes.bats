@@ -308,7 +308,8 @@ same_yaml() {
 	ln -s b/real.yaml a/mid.yaml
 	ln -s a/mid.yaml top.yaml
 	gitseal decrypt -i top.yaml
-	[ -L top.yaml ] && [ -L a/mid.yaml ]
+	[ -L top.yaml ]
+	[ -L a/mid.yaml ]
 	cmp a/b/real.yaml plain.orig
 	# --output through a link whose target does not exist yet creates the target
 	ln -s a/b/new.yaml out.yaml
@@ -338,7 +339,8 @@ same_yaml() {
 stdout_still_a_link() {
 	[ -L /dev/stdout ] && return 0
 	if [ "$(id -u)" = 0 ]; then
-		rm -f /dev/stdout && ln -s /proc/self/fd/1 /dev/stdout
+		rm -f /dev/stdout
+		ln -s /proc/self/fd/1 /dev/stdout
 	fi
 	echo "/dev/stdout was replaced"
 	return 1

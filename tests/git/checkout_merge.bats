@@ -12,7 +12,8 @@ load helpers
 setup() { gs_setup_from checkout_base; }
 checkout_base() {
 	printf 'db_password: hunter2\nport: 5432\nuser: app\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git checkout -qb other
 	printf 'db_password: hunter2\nport: 6543\nuser: app\n' > secrets/app.yaml
 	git commit -qam "other port"

@@ -16,7 +16,7 @@ setup() {
 }
 
 teardown() {
-	[ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null
+	if [ -n "${GNUPGHOME:-}" ]; then gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null; fi
 	gs_teardown
 }
 

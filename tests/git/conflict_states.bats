@@ -22,7 +22,8 @@ conflict_base() {
 	printf 'KEEP=untouched-secret\nB=two\n' > secrets/app.env
 	printf '[s]\nkeep = untouched-secret\nb = two\n' > secrets/app.ini
 	printf 'untouched-secret\ntwo\n' > secrets/notes.txt
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git branch theirs
 	sed -i 's/two/ours-two-secret/' $FILES
 	git commit -qam ours
@@ -165,7 +166,8 @@ assert_abort_restores() {
 	[ "$status" -eq 128 ]
 	GITSEAL_KEEP_FILE_RULE=1 git add secrets/rule.yaml
 	git commit -qm rule
-	rm secrets/rule.yaml && git checkout -q secrets/rule.yaml
+	rm secrets/rule.yaml
+	git checkout -q secrets/rule.yaml
 	git checkout -q -b rule-theirs
 	sed -i 's/^pass: two/pass: theirs-pass/' secrets/rule.yaml
 	git commit -qam theirs

@@ -52,7 +52,8 @@ teardown() { gs_teardown; }
 
 @test "gitseal not on PATH: git says how to fix it (case 17)" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	touch secrets/app.yaml
 	run env PATH=/usr/bin:/bin git status --porcelain
 	[ "$status" -eq 128 ]
@@ -87,7 +88,8 @@ teardown() { gs_teardown; }
 # value (red team rt1 F2). The blob is the same, the work tree stays clean.
 @test "checkout double-quotes a value YAML 1.1 reads as another type, status stays clean" {
 	printf 'flag: yes\nt: 1:30\nplain: x\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml | grep -q '^flag: ENC\['
 	blob=$(git rev-parse HEAD:secrets/app.yaml)
 	rm secrets/app.yaml
@@ -101,7 +103,8 @@ teardown() { gs_teardown; }
 
 @test "changing one value changes one value line plus mac and lastmodified" {
 	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	next_second
 	sed -i 's/two/TWO/' secrets/app.yaml
 	git commit -qam two
@@ -120,7 +123,8 @@ teardown() { gs_teardown; }
 
 @test "git diff shows plaintext through textconv" {
 	printf 'a: one\nb: two\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	sed -i 's/two/TWO/' secrets/app.yaml
 	git commit -qam two
 	run git diff HEAD~1 HEAD -- secrets/app.yaml
@@ -139,7 +143,8 @@ teardown() { gs_teardown; }
 
 @test "clone with the key: gitseal git init decrypts the checkout, status clean" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	grep -q 'ENC\[' secrets/app.yaml
@@ -154,7 +159,8 @@ teardown() { gs_teardown; }
 
 @test "clone without a key: ciphertext stays, no error, status clean" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	unset SOPS_AGE_KEY_FILE
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
@@ -267,7 +273,8 @@ many_new_files_committed_right() {
 # smudged then, or git waits for ever
 @test "a checkout whose delayed files do not fill a worker's batch ends with each one opened" {
 	for i in $(seq 1 21); do printf 'n: %d\nkey: value%d\n' "$i" "$i" > "secrets/d$i.yaml"; done
-	git add -A && git commit -qm files
+	git add -A
+	git commit -qm files
 	rm secrets/d*.yaml
 	GIT_TRACE_PACKET="$T/trace" run -0 timeout 60 git checkout -- secrets
 	grep -q 'git< status=delayed' "$T/trace"
@@ -355,7 +362,8 @@ many_new_files_committed_right() {
 
 @test "git add of many files git holds: unchanged ones keep their blobs, edited ones are sealed from their bytes with their data keys" {
 	for i in $(seq -w 1 40); do printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
-	git add -A && git commit -qm many
+	git add -A
+	git commit -qm many
 	git ls-files -s secrets > "$T/before"
 	keys=$(wc -l < .git/gitseal/data-keys)
 	printf 'n: edited\nkey: new07\n' > secrets/f07.yaml
@@ -386,7 +394,8 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 tamper_setup() {
 	printf 'a: one\n' > secrets/good.yaml
 	printf 'b: two\n' > secrets/bad.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	# graft good's MAC into bad: the blob is still a sops file (clean
 	# passes it through) but its MAC no longer verifies
 	git cat-file -p HEAD:secrets/bad.yaml > "$T/bad"
@@ -431,7 +440,8 @@ tamper_setup() {
 	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 	[ "$(nproc)" -gt 1 ] || skip "the filter never polls with one CPU"
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml > "$T/enc"
 	mkdir "$T/pkts"
 	{ pkt_text git-filter-client; pkt_text version=2; printf 0000; } > "$T/pkts/1"
@@ -487,7 +497,8 @@ SH
 
 @test "git check and the pre-commit hook refuse plaintext staged past the filter" {
 	printf 'a: one\n' > secrets/good.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 0 ]
 	printf 'password: hunter2\n' > "$T/leak.yaml"
@@ -508,7 +519,8 @@ SH
 
 @test "textconv works outside a repository; a non-sops file prints as is" {
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml > "$T/enc.yaml"
 	cd "$T"
 	run "$GITSEAL_BIN" git textconv "$T/enc.yaml"
@@ -526,7 +538,8 @@ SH
 @test "smudge with a key that does not open the file passes ciphertext through with one warning" {
 	printf 'a: one\n' > secrets/one.yaml
 	printf 'b: two\n' > secrets/two.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	age-keygen -o "$T/other.txt" 2>/dev/null
 	export SOPS_AGE_KEY_FILE="$T/other.txt"
 	rm secrets/*.yaml
@@ -566,7 +579,8 @@ SH
 
 @test "clone recipe: --no-checkout, gitseal git init, then the first checkout decrypts" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git clone -q --no-checkout "$REPO" "$T/clone"
 	cd "$T/clone"
 	run "$GITSEAL_BIN" git init

@@ -155,11 +155,25 @@ gs_setup_with_mallory() {
 }
 mallory_base() {
 	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	gs_person mallory
 }
 
 pull_from() { git pull -q --no-rebase --no-edit "$T/$1" main; }
+
+# mallory commits a secrets/.sops.yaml whose rule leaves `token` in clear;
+# pulled, the test is in secrets/ with new.yaml (a token) to seal, its
+# bytes kept in $T/new.before.
+token_rule_pulled() {
+	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
+	as_person mallory git add secrets/.sops.yaml
+	as_person mallory git commit -qm "rules for secrets/"
+	pull_from mallory
+	printf 'token: t0ken-value\n' > secrets/new.yaml
+	cp secrets/new.yaml "$T/new.before"
+	cd secrets
+}
 
 # The team layout where acceptance must be per path: mallory reads dev
 # secrets (an accepted recipient there), never prod ones. The rules' path
@@ -176,7 +190,8 @@ YAML
 	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
 	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
 	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A && git commit -qm "prod and dev"
+	git add -A
+	git commit -qm "prod and dev"
 	as_person mallory git pull -q --no-rebase --no-edit
 }
 

@@ -116,7 +116,8 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 	rm .git/gitseal/key-cache secrets/a.yaml
 	rm "$HOME/.cache/gitseal/key-cache"
 	GITSEAL_KEY_CACHE=0 git checkout -- secrets
-	[ ! -e .git/gitseal/key-cache ] && [ ! -e "$HOME/.cache/gitseal/key-cache" ]
+	[ ! -e .git/gitseal/key-cache ]
+	[ ! -e "$HOME/.cache/gitseal/key-cache" ]
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 }
 

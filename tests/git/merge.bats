@@ -8,7 +8,8 @@ load merge_helpers
 setup() { gs_setup_from merge_base; }
 merge_base() {
 	printf 'a: one\nb: two\nc: three\nnested:\n    x: 1\n    y: 2\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git branch feature
 }
 teardown() { gs_teardown; }
@@ -351,7 +352,8 @@ teardown() { gs_teardown; }
 
 @test "dotenv and INI: a comment theirs changes next to a value ours changes is kept" {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml && git commit -qm rules
+	git add .sops.yaml
+	git commit -qm rules
 	merge_three c.env 'A=1\n# about B\nB=2\n' 'A=1\n# about B\nB=20\n' 'A=1\n# all about B\nB=2\n'
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/c.env)" = "$(printf 'A=1\n# all about B\nB=20')" ]
@@ -364,7 +366,8 @@ teardown() { gs_teardown; }
 
 @test "INI: a comment theirs adds between two kept lines next to a value ours changes is kept there" {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml && git commit -qm rules
+	git add .sops.yaml
+	git commit -qm rules
 	# the INI writer put new entries at the end of their section: refused,
 	# "the merged comments would not come back at their places"
 	merge_three c.ini '[db]\n# k\nuser = x\npass = y\n' '[db]\n# k\nuser = x2\npass = y\n' \
@@ -487,7 +490,8 @@ teardown() { gs_teardown; }
 	age-keygen -o "$T/c.txt" 2>/dev/null
 	B=$(age-keygen -y "$T/b.txt") C=$(age-keygen -y "$T/c.txt")
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
@@ -514,7 +518,8 @@ teardown() { gs_teardown; }
 	git add .sops.yaml
 	assert_markers_refused_at_commit secrets/k.yaml
 	printf 'a: ours-a-secret\nb: theirs-b-secret\n' > secrets/k.yaml
-	git add -A && git commit -qm merged
+	git add -A
+	git commit -qm merged
 	[ "$(gitseal_textconv < <(git show HEAD:secrets/k.yaml))" = "$(printf 'a: ours-a-secret\nb: theirs-b-secret')" ]
 	git show HEAD:secrets/k.yaml | grep -qF "$B"
 	run ! grep -qF "$C" <(git show HEAD:secrets/k.yaml)
@@ -525,7 +530,8 @@ teardown() { gs_teardown; }
 	gs_person mallory
 	M=$(recipient_of mallory)
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git checkout -qb theirs
 	printf 'a: base-a-secret\nb: theirs-b-secret\n' > "$T/p.yaml"
 	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" p.yaml) > secrets/k.yaml
@@ -562,7 +568,8 @@ teardown() { gs_teardown; }
 	age-keygen -o "$T/c.txt" 2>/dev/null
 	C=$(age-keygen -y "$T/c.txt")
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	cp .git/gitseal/accepted "$T/accepted"
 	cp .git/gitseal/sops.yaml "$T/sops.yaml"
 	git checkout -qb theirs
@@ -642,7 +649,8 @@ teardown() { gs_teardown; }
 
 @test "their version fails its MAC: refused, both sides sealed between markers" {
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	git show HEAD:secrets/k.yaml > "$T/base.yaml"
 	git checkout -qb theirs
 	# a value from another version, under the base's MAC (same data key)

@@ -8,7 +8,8 @@ merge_three() {
 	git checkout -q main
 	printf "$2" > "$f"
 	backdate "$f"
-	git add -A && git commit -qm "base $1"
+	git add -A
+	git commit -qm "base $1"
 	git checkout -qb "theirs-$1"
 	printf "$4" > "$f"
 	backdate "$f"

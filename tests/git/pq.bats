@@ -46,7 +46,8 @@ teardown() { gs_teardown; }
 @test "checkout with an identity file that also holds a plugin key: warned once, files decrypted" {
 	printf 'a: 1\n' >secrets/a.yaml
 	printf 'b: 2\n' >secrets/b.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	{ echo AGE-PLUGIN-YUBIKEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS8PPMRZ; cat "$T/pq.key"; } >"$T/mixed.key"
 	rm -rf secrets
 	run --separate-stderr env SOPS_AGE_KEY_FILE="$T/mixed.key" git checkout -q -- secrets

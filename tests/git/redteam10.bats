@@ -4,12 +4,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-}
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
 
 # H1: with recipients named by the user (--age, SOPS_AGE_RECIPIENTS, the
@@ -20,13 +15,7 @@ teardown() { gs_teardown; }
 # mac_only_encrypted left the token in clear, exit 0, for a user who keeps
 # SOPS_AGE_RECIPIENTS in their shell.
 @test "H1: encrypt and edit with --age or SOPS_AGE_RECIPIENTS in a clone: a found rule leaving values in clear is refused" {
-	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
-	as_person mallory git add secrets/.sops.yaml
-	as_person mallory git commit -qm "rules for secrets/"
-	pull_from mallory
-	printf 'token: t0ken-value\n' > secrets/new.yaml
-	cp secrets/new.yaml "$T/new.before"
-	cd secrets
+	token_rule_pulled
 	local refused="gitseal: error: 'new.yaml': the creation rule of '$REPO/secrets/.sops.yaml': it encrypts less than the rule this clone accepted (unencrypted_regex '^token\$') (--config, or a selection or threshold flag, to choose)"
 	run -1 "$GITSEAL_BIN" encrypt --age "$RECIPIENT" -i new.yaml
 	[ "$output" = "$refused" ]

@@ -65,7 +65,8 @@ x_for_mallory_then_replaced() {
 	hand_made_for_mallory secrets/x.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
 	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
-	git add secrets/x.yaml && git commit -qm "x for mallory"
+	git add secrets/x.yaml
+	git commit -qm "x for mallory"
 	as_person mallory git pull -q --no-rebase --no-edit
 	as_person mallory git rm -q secrets/x.yaml
 	(cd "$T/mallory" && "$@")
@@ -105,7 +106,8 @@ YAML
 	mkdir -p secrets/prod
 	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
 	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A && git commit -qm "prod"
+	git add -A
+	git commit -qm "prod"
 	as_person mallory git pull -q --no-rebase --no-edit
 	# the prod rule widened to mallory, and a file whose name moves the
 	# cursor up, clears the screen below it and hides what follows

@@ -82,7 +82,8 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	# a change keeps it, and the hook took it for a part of a change staged
 	# with git add -p
 	printf 'a: x\nz: 0\n' > secrets/f.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	for text in 'a: x\nz: 0\n---\n{}\n' 'a: x\nz: 0\n---\n{}\n---\nn: []\n' '{}\n---\na: x\nz: 0\n' 'a: x\nz: 0\n'; do
 		printf "$text" > secrets/f.yaml
 		run git commit -qam "$text"
@@ -92,7 +93,8 @@ committed_plain() { git show "HEAD:secrets/$1" | "$GITSEAL_BIN" decrypt --input-
 	done
 	# a value changed in another document with the committed MAC kept
 	printf 'a: x\n---\nb: 1\n' > secrets/f.yaml
-	git add -A && git commit -qm two
+	git add -A
+	git commit -qm two
 	stage_value_with_committed_mac secrets/f.yaml b 'a: x\n---\nb: 2\n'
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
@@ -107,7 +109,8 @@ creation_rules:
     age: $RECIPIENT
 YAML
 	"$GITSEAL_BIN" updatekeys -y -r . </dev/null
-	git add -A && git commit -qm rule
+	git add -A
+	git commit -qm rule
 	merge_three u1.yaml 'name: !local v\nother: 1\npass: x\n' 'name: !local v\nother: 2\npass: x\n' 'name: v\nother: 1\npass: x\n'
 	[ "$status" -eq 0 ]
 	git show HEAD:secrets/u1.yaml | grep -qx 'name: v'
@@ -124,7 +127,8 @@ YAML
 	printf 'l:\n  - 1\nb: |-\n  y\n  z\n' > secrets/s3.yaml
 	mkdir -p "$T/f5"
 	cp secrets/s1.yaml secrets/s2.yaml secrets/s3.yaml "$T/f5/"
-	git add secrets && git commit -qm f5
+	git add secrets
+	git commit -qm f5
 	rm secrets/s1.yaml secrets/s2.yaml secrets/s3.yaml
 	git checkout -- secrets
 	for f in s1 s2 s3; do cmp "secrets/$f.yaml" "$T/f5/$f.yaml"; done

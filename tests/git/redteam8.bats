@@ -5,12 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2-old\nport: 5432\n' > secrets/app.yaml
-	git add -A && git commit -qm base
-	gs_person mallory
-}
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
 
 # G1: init copies the filter's lines of .gitattributes to .git/info/attributes
@@ -50,13 +45,7 @@ teardown() { gs_teardown; }
 # `gitseal encrypt -i secrets/new.yaml` leave the token in clear, and the
 # file, handed to git add as a hand-made sops file, was committed so.
 @test "G2: encrypt in a clone: a found .sops.yaml leaving values in clear the accepted rule seals is refused" {
-	printf 'creation_rules:\n  - unencrypted_regex: ^token$\n    age: %s\n' "$RECIPIENT" > "$T/mallory/secrets/.sops.yaml"
-	as_person mallory git add secrets/.sops.yaml
-	as_person mallory git commit -qm "rules for secrets/"
-	pull_from mallory
-	printf 'token: t0ken-value\n' > secrets/new.yaml
-	cp secrets/new.yaml "$T/new.before"
-	cd secrets
+	token_rule_pulled
 	run -1 "$GITSEAL_BIN" encrypt -i new.yaml
 	[ "$output" = "gitseal: error: 'new.yaml': the creation rule of '$REPO/secrets/.sops.yaml': it encrypts less than the rule this clone accepted (unencrypted_regex '^token\$') (--config, or a selection or threshold flag, to choose)" ]
 	cmp new.yaml "$T/new.before"

@@ -9,7 +9,8 @@ load helpers
 setup() {
 	gs_setup
 	printf 'db_password: hunter2\n' > secrets/app.yaml
-	git add -A && git commit -qm base
+	git add -A
+	git commit -qm base
 	mkdir -p "$T/elsewhere"
 }
 teardown() { gs_teardown; }
@@ -38,7 +39,8 @@ teardown() { gs_teardown; }
 	ln -s "$T/elsewhere/app.yaml" secrets/out.yaml
 	# a link whose staged text is a sops file (as update-index can stage it)
 	git update-index --add --cacheinfo "120000,$(git rev-parse :secrets/app.yaml),secrets/odd.yaml"
-	git add secrets/out.yaml && git commit -qm links
+	git add secrets/out.yaml
+	git commit -qm links
 	ln -s "$T/elsewhere/odd.yaml" secrets/odd.yaml
 	# the sealed file, replaced in the work tree by a link to its plaintext
 	rm secrets/app.yaml
@@ -59,7 +61,8 @@ teardown() { gs_teardown; }
 	ln -s ../docs secrets/docs-link
 	ln -s "$T/elsewhere/dir" secrets/out-link
 	ln -s app.yaml secrets/alias.yaml
-	git add -A && git commit -qm links
+	git add -A
+	git commit -qm links
 	gs_person mate
 	MA=$(recipient_of mate)
 	sed -i "s|age: .*|&,$MA|" .sops.yaml

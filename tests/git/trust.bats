@@ -208,7 +208,8 @@ teardown() { gs_teardown; }
 	gs_person tina
 	TI=$(recipient_of tina)
 	printf 'k: v1\n' > secrets/b.yaml
-	git add secrets/b.yaml && git commit -qm b
+	git add secrets/b.yaml
+	git commit -qm b
 	sed -i "s|age: .*|&,$TI|" .sops.yaml
 	run "$GITSEAL_BIN" updatekeys -r </dev/null
 	[ "$status" -eq 1 ]
@@ -281,7 +282,8 @@ teardown() { gs_teardown; }
 @test "updatekeys finds a Kubernetes Secret sealed with sops's default selection up to date, and a look-alike too" {
 	printf 'apiVersion: v1\nkind: Secret\nstringData:\n  p: x\n' > secrets/s1.yaml
 	printf 'apiVersion: example.com/v2\nkind: Secret\nspec:\n  p: x\n' > secrets/s2.yaml
-	git add -A && git commit -qm secrets
+	git add -A
+	git commit -qm secrets
 	git show HEAD:secrets/s1.yaml | grep -qxF '    encrypted_regex: ^(data|stringData)$'
 	git show HEAD:secrets/s2.yaml | grep -qxF '    unencrypted_suffix: _unencrypted'
 	run "$GITSEAL_BIN" updatekeys secrets/s1.yaml secrets/s2.yaml </dev/null
@@ -313,7 +315,8 @@ data_key_of() {
 	# a fresh data key, not the dev file's
 	dev_key=$(git show HEAD:secrets/dev/db.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
 	prod_key=$(git show HEAD:secrets/prod/db.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
-	[ -n "$dev_key" ] && [ -n "$prod_key" ]
+	[ -n "$dev_key" ]
+	[ -n "$prod_key" ]
 	[ "$dev_key" != "$prod_key" ]
 	# mallory grafts her dev stanza back: it opens the copy, not the secret
 	git show HEAD~1:secrets/prod/db.yaml | graft_stanza "$T/stanza" > "$T/old.yaml"
@@ -336,7 +339,8 @@ data_key_of() {
 
 @test "a data key vouched for with gitseal git trust is re-used for that file only; an id of the key alone (older versions) matches nothing" {
 	printf 'k: v\n' > secrets/other.yaml
-	git add secrets/other.yaml && git commit -qm other
+	git add secrets/other.yaml
+	git commit -qm other
 	# data-keys as an older version wrote it: the ids of the keys alone
 	for f in app other; do
 		git show "HEAD:secrets/$f.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE" |
@@ -354,7 +358,8 @@ print(hashlib.blake2b(base64.b64decode(sys.stdin.read()), digest_size=32, key=b"
 	grep -qF "gitseal: 'secrets/other.yaml': its data key was made or trusted in this clone already" <<<"$output"
 	# other.yaml's ciphertext copied over app.yaml: its key is not re-used there
 	git show HEAD:secrets/other.yaml > secrets/app.yaml
-	git add secrets/app.yaml && git commit -qm "copy"
+	git add secrets/app.yaml
+	git commit -qm "copy"
 	printf 'k: v2\n' > secrets/app.yaml
 	git commit -qam "app changed"
 	[ "$(git show HEAD~1:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" != \
@@ -604,7 +609,8 @@ creation_rules:
 YAML
 	"$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null
 	printf 'db_password: rotated\n' > secrets/db.yaml
-	git add -A && git commit -qm "revoke mallory"
+	git add -A
+	git commit -qm "revoke mallory"
 	# the pull request: the version from before the rotation
 	mallory_restores secrets/db.yaml "$old"
 	[ "$(cat secrets/db.yaml)" = "db_password: hunter2" ]
@@ -656,8 +662,10 @@ mallory_writes() {
 	hand_made_for_mallory secrets/x.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
 	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
-	git add secrets/x.yaml && git commit -qm "x for mallory"
-	git rm -q secrets/x.yaml && git commit -qm "x gone"
+	git add secrets/x.yaml
+	git commit -qm "x for mallory"
+	git rm -q secrets/x.yaml
+	git commit -qm "x gone"
 	run "$GITSEAL_BIN" git status
 	[ "$status" -eq 0 ]
 	grep -qxF ".: recipients still accepted for 1 file gone (secrets/x.yaml); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
@@ -689,11 +697,13 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	# a file for the victim and mallory whose data key this clone made (an edit here)
 	hand_made_for_mallory secrets/x.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
-	git add secrets/x.yaml && git commit -qm "x for mallory"
+	git add secrets/x.yaml
+	git commit -qm "x for mallory"
 	printf 'k: v2\n' > secrets/x.yaml
 	git commit -qam "x edited here"
 	old=$(git rev-parse HEAD)
-	git rm -q secrets/x.yaml && git commit -qm "x gone"
+	git rm -q secrets/x.yaml
+	git commit -qm "x gone"
 	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
 	# the pull request: the old version, mallory's stanza removed (outside the MAC)
 	git show "$old:secrets/x.yaml" | drop_stanza "$M" "$T/stanza" | mallory_writes secrets/x.yaml
@@ -708,13 +718,17 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	for f in a/wt a/idx a/head a/other a/gone b/out; do hand_made_for_mallory "secrets/$f.yml"; done
 	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
 	[ "$(grep -c "^$M	" .git/gitseal/accepted)" -eq 6 ]
-	git add -A && git commit -qm "files for mallory"
-	git rm -q secrets/a/gone.yml secrets/b/out.yml && git commit -qm "two gone"
+	git add -A
+	git commit -qm "files for mallory"
+	git rm -q secrets/a/gone.yml secrets/b/out.yml
+	git commit -qm "two gone"
 	# another worktree holds the rest
 	git worktree add -q -b side "$T/side"
-	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/other.yml && git commit -qm "three more gone"
+	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/other.yml
+	git commit -qm "three more gone"
 	git show HEAD~1:secrets/a/wt.yml > secrets/a/wt.yml
-	git checkout HEAD~1 -- secrets/a/idx.yml && rm secrets/a/idx.yml
+	git checkout HEAD~1 -- secrets/a/idx.yml
+	rm secrets/a/idx.yml
 	git rm -q secrets/a/head.yml
 	run "$GITSEAL_BIN" git status
 	grep -qxF ".: recipients still accepted for 2 files gone (secrets/a/gone.yml and 1 more); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
@@ -724,7 +738,8 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	[ "$(grep -c "^$M	" .git/gitseal/accepted)" -eq 5 ]
 	# from the other worktree, its files deleted there too: those the main one holds stay
 	cd "$T/side"
-	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/head.yml secrets/a/other.yml && git commit -qm "gone here"
+	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/head.yml secrets/a/other.yml
+	git commit -qm "gone here"
 	run "$GITSEAL_BIN" updatekeys -y -r .
 	[ "$status" -eq 0 ]
 	[ "$(grep '^forget ' <<<"$output")" = "$(printf 'forget secrets/a/other.yml: %s (file gone)\nforget secrets/b/out.yml: %s (file gone)' "$M" "$M")" ]
@@ -817,7 +832,8 @@ assert_mid_key_not_reused_twice() {
 	printf 'db_password: hunter2-edit\nport: 5432\n' > secrets/app.yaml
 	git add secrets/app.yaml
 	grep -qxE "c [0-9a-f]{64} $old=1 [0-9a-f]{64}" .git/gitseal/history
-	git reset -q && git checkout -q -- secrets/app.yaml
+	git reset -q
+	git checkout -q -- secrets/app.yaml
 	pull_from tina
 	mallory_restores secrets/app.yaml "$MID"
 	# the same key at new tips: the "current" verdict made to name them
@@ -833,7 +849,8 @@ assert_mid_key_not_reused_twice() {
 	git add secrets/app.yaml
 	# current at HEAD, the key had up to it (the walk from the commit before)
 	grep -qxE "c [0-9a-f]{64} $(git rev-parse HEAD)=1 [0-9a-f]{64}" .git/gitseal/history
-	git reset -q && git checkout -q -- secrets/app.yaml
+	git reset -q
+	git checkout -q -- secrets/app.yaml
 	as_person mallory git pull -q --no-rebase --no-edit
 	as_person mallory git rm -q secrets/app.yaml
 	as_person mallory git commit -qm "gone"
@@ -929,10 +946,12 @@ commits_keep_key() {
 @test "a key made here stays through edits in a row and a merged branch that forked before the file existed" {
 	git checkout -q -b side HEAD
 	printf 'side: work\n' > notes.txt
-	git add notes.txt && git commit -qm "side work"
+	git add notes.txt
+	git commit -qm "side work"
 	git checkout -q main
 	printf 'a: 1\nb: 2\n' > secrets/db.yaml
-	git add secrets/db.yaml && git commit -qm "db"
+	git add secrets/db.yaml
+	git commit -qm "db"
 	for v in 3 4 5; do
 		printf 'a: 1\nb: %s\n' "$v" > secrets/db.yaml
 		git commit -qam "b=$v"
@@ -948,7 +967,8 @@ commits_keep_key() {
 # record it holds still keeps the key, and one it cannot read refuses the clean.
 @test "data-keys is read by the first clean that needs it: a checkout decrypts past one it cannot read, an add fails closed" {
 	printf 'db_password: hunter2\n' > secrets/app.yaml
-	git add secrets/app.yaml && git commit -qm app
+	git add secrets/app.yaml
+	git commit -qm app
 	key=$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")
 	# an edit keeps the data key: its record was read
 	printf 'db_password: hunter3\n' > secrets/app.yaml
@@ -1017,7 +1037,8 @@ mallory_copies_prod_to_dev() {
 	git commit -qam "the prod password"
 	run ! mallory_reads secrets/prod/db.yaml
 	# the copy removed, the routine run goes through
-	git rm -q secrets/dev/settings.yaml && git commit -qm "drop the copy"
+	git rm -q secrets/dev/settings.yaml
+	git commit -qm "drop the copy"
 	run "$GITSEAL_BIN" updatekeys -y -r .
 	[ "$status" -eq 0 ]
 }

@@ -14,7 +14,8 @@ teardown() { gs_teardown; }
 
 @test "case 6: git add -p cannot stage a part of a sealed file; check refuses a partial blob with or without a key" {
 	printf 'a: one\nb: two\nc: three\nd: four\ne: five\nf: six\ng: seven\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	sed -i 's/one/ONE/; s/seven/SEVEN/' secrets/app.yaml
 	run git add -p <<<"$(printf 'y\nn\ny\ny\n')"
 	[ -z "$(git diff --cached --name-only)" ]
@@ -40,7 +41,8 @@ teardown() { gs_teardown; }
 @test "case 8: a binary-store file keeps its ciphertext while unchanged; a fresh clone is clean; commit -a makes no commit" {
 	head -c 300 /dev/urandom > secrets/cert.p12
 	printf 'PEM text\n' > secrets/key.pem
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	before=$(git rev-parse HEAD:secrets/cert.p12)
 	touch_newer secrets/*
 	assert_status_clean
@@ -75,7 +77,8 @@ teardown() { gs_teardown; }
 	printf '{"a": "no-final-newline"}' > secrets/nonl.json
 	printf 'kind: Secret\napiVersion: v1\nstringData:\n  config.yaml: |\n    user: admin\n    pass: hunter2\n  other: |-\n    two\n    lines\n' > secrets/k8s.yaml
 	printf 'key:\n  inner: |\n    a block\n    of two lines\n  after: x\n' > secrets/block.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	"$GITSEAL_BIN" git init 2>/dev/null
@@ -95,7 +98,8 @@ teardown() { gs_teardown; }
 	printf 'db:\n    cert: |\n        line1\n    k: v\n' > secrets/four.yaml
 	printf 'l:\n- |\n  x\n  y\n- z\n' > secrets/list.yaml
 	for f in flat keep three comment four list; do cp "secrets/$f.yaml" "$T/$f.yaml"; done
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	"$GITSEAL_BIN" git init 2>/dev/null
@@ -167,7 +171,8 @@ teardown() { gs_teardown; }
 @test "case 11: core.autocrlf=true: init decrypts, line ends stay LF for the filter, status is clean" {
 	printf 'A=1\nB=2\n' > secrets/app.env
 	printf 'a: one\nb: two\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git -c core.autocrlf=true clone -q "$REPO" "$T/win"
 	cd "$T/win"
 	git config core.autocrlf true
@@ -187,7 +192,8 @@ teardown() { gs_teardown; }
 	printf 'a: one\n' > secrets/app.yaml
 	printf 'A=1\n' > secrets/app.env
 	printf 'bytes' > secrets/blob.bin
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	unset SOPS_AGE_KEY_FILE
 	git clone -q "$REPO" "$T/nokey"
 	cd "$T/nokey"
@@ -210,7 +216,8 @@ teardown() { gs_teardown; }
 
 @test "case 14: git blame FILE shows plaintext, each line from its own commit" {
 	printf 'a: one\nb: two\n' > secrets/app.yaml
-	git add -A && git commit -qm first
+	git add -A
+	git commit -qm first
 	first=$(git rev-parse --short HEAD)
 	sed -i 's/two/TWO/' secrets/app.yaml
 	git commit -qam second
@@ -231,7 +238,8 @@ teardown() { gs_teardown; }
 
 @test "case 16: a file moved out of the pattern with its plaintext is refused by check and the hook" {
 	printf 'password: hunter2-secret\nuser: admin\n' > secrets/a.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git mv secrets/a.yaml a.yaml
 	run git commit -qam moved
 	[ "$status" -eq 1 ]
@@ -251,7 +259,8 @@ teardown() { gs_teardown; }
 
 @test "lock leaves ciphertext, checkouts stay encrypted, unlock decrypts; lock refuses uncommitted changes" {
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	run "$GITSEAL_BIN" git lock
 	[ "$status" -eq 0 ]
 	grep -q 'ENC\[' secrets/app.yaml
@@ -276,7 +285,8 @@ teardown() { gs_teardown; }
 
 @test "gitseal git status names each file's state" {
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	printf 'leak: x\n' > "$T/leak.yaml"
 	id=$(git hash-object -w --no-filters "$T/leak.yaml")
 	git update-index --add --cacheinfo "100644,$id,secrets/leak.yaml"

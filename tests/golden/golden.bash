@@ -52,7 +52,7 @@ golden() {
 		if [ "$(cat "$got/status")" != 0 ]; then cp "$got/status" "$case_dir/status"; else rm -f "$case_dir/status"; fi
 	fi
 	local want=0
-	[ -f "$case_dir/status" ] && want=$(cat "$case_dir/status")
+	if [ -f "$case_dir/status" ]; then want=$(cat "$case_dir/status"); fi
 	diff -u "$case_dir/out" "$got/out" || return 1
 	if [ -f "$case_dir/err" ]; then
 		diff -u "$case_dir/err" "$got/err" || return 1

@@ -28,7 +28,7 @@ setup() {
 	make_repo "$TMP/repo"
 }
 teardown() {
-	[ -n "${TMP:-}" ] && chmod -R u+w "$TMP" 2>/dev/null
+	if [ -n "${TMP:-}" ]; then chmod -R u+w "$TMP" 2>/dev/null; fi
 	teardown_tmp
 }
 

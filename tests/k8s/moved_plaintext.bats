@@ -65,7 +65,8 @@ refused() {
 # proof that the value really lands where the test says
 kustomize_puts() {
 	local d="$TMP/plain-app"
-	rm -rf "$d" && cp -r "$REPO/app" "$d"
+	rm -rf "$d"
+	cp -r "$REPO/app" "$d"
 	printf 'TOKEN=%s\n' "$SECRET" >"$d/a.enc.env"
 	kubectl kustomize "$d" | grep -qF -- "$1"
 }

@@ -88,7 +88,8 @@ check_offered() {
 
 @test "completion: bash offers commands, flags, format names, subcommands and files" {
 	source "$REPO_ROOT/completions/gitseal.bash"
-	mkdir -p "$TMP/work/dir" && touch "$TMP/work/secret.enc.yaml" "$TMP/work/secret.txt"
+	mkdir -p "$TMP/work/dir"
+	touch "$TMP/work/secret.enc.yaml" "$TMP/work/secret.txt"
 	cd "$TMP/work"
 
 	[ "$(bash_complete gitseal en)" = encrypt ]
@@ -136,7 +137,8 @@ check_offered() {
 @test "completion: zsh parses the script and offers every command, subcommand and flag of --help" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	run zsh -n "$REPO_ROOT/completions/_gitseal"
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	# zsh itself expands the specs; _arguments and friends print them
 	cat >"$TMP/specs.zsh" <<'EOF'
 _arguments() { print -rl -- "$@" }
@@ -168,7 +170,8 @@ EOF
 @test "completion: fish parses the script and offers every command, subcommand and flag of --help" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	run fish -n "$REPO_ROOT/completions/gitseal.fish"
-	[ "$status" -eq 0 ] && [ -z "$output" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	fcomplete() {
 		fish -N -c "source '$REPO_ROOT/completions/gitseal.fish'; complete -C '$1'" | cut -f1
 	}
