@@ -28,14 +28,15 @@ LDSAN     := -fsanitize=address,undefined $(SAN_STATIC)
 # the test build is not position-independent: as a PIE, the dynamic loader
 # relocated 87,680 pointers at each start (ASan's descriptors of 20,700
 # globals, 15,500 of them UBSan's check sites), writing 2.4 MB of .data
-# that the leak check then read: -no-pie, a `gitseal --version` 54.7 ->
-# 46.9 ms of CPU and 2,880 -> 2,295 page faults (perf stat, alternating).
+# that the leak check then read: -no-pie, a `gitseal --version` 70.3 ->
+# 58.7 ms of CPU and 2,899 -> 2,298 page faults (getrusage, medians of 8
+# alternating rounds of 10 on the 2-core VM at a load of 16).
 # The release build, the one that ships, keeps PIE, relro and now.
 PIE       := -no-pie
 HOOKS     := -DGITSEAL_TEST_HOOKS
 export GITSEAL_TEST_HOOKS = 1
 # Every process checks for leaks as it exits (LeakSanitizer): about 18 ms
-# of the 41 of an ASan `gitseal --version`, most of it reading the
+# of the 41 of an ASan `gitseal --version` (perf stat), most of it reading the
 # executable's 8 MB of .data and .bss for pointers; the test build maps
 # those pages in one system call first (src/main.c). Measured and left
 # out, as they change no page fault of --version or of a decrypt and the
