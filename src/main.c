@@ -8,6 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef GITSEAL_TEST_HOOKS
+#include <link.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#endif
 
 #include "cmd/cmd.h"
 #include "cmd/sops_options.h"
@@ -151,6 +156,45 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 		sops_globals_set(globals);
 	return c->fn(argc - first, argv + first);
 }
+
+#ifdef GITSEAL_TEST_HOOKS
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
+
+static int populate_writable_segments(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t begin = info->dlpi_addr + ph->p_vaddr, end = begin + ph->p_memsz;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		begin &= ~(uintptr_t)4095;
+		end = (end + 4095) & ~(uintptr_t)4095;
+		(void)madvise((void *)begin, end - begin, MADV_POPULATE_READ);
+	}
+	return 1; /* the first module is the executable */
+}
+
+/* The test build: LeakSanitizer's check at exit (an atexit handler of the
+ * sanitizer runtime, registered before this destructor and so run after
+ * it) reads every writable segment of the executable, 5.8 MB of it the
+ * statically linked runtime's .bss (4.4 MB of stack depot), most of it
+ * never written: a page fault for each 4 KiB page, 1,150 of the 2,300
+ * that trap in a `gitseal --version`. Mapped here in one system call, the
+ * scan reads the same zero pages: that --version 58.7 -> 49.7 ms of CPU,
+ * system time 27.2 -> 19.8 (getrusage, medians of 8 alternating rounds on
+ * the 2-core VM). What the scan reads and finds is unchanged; a kernel
+ * without MADV_POPULATE_READ (5.14) refuses, and the scan faults them in
+ * as before. */
+__attribute__((destructor)) static void populate_before_leak_scan(void)
+{
+	dl_iterate_phdr(populate_writable_segments, NULL);
+}
+#endif
 
 static void on_file_size_limit(int sig)
 {
