@@ -26,12 +26,13 @@
 #include "yaml_int.h"
 
 #ifdef GITSEAL_FUZZING
-/* the fuzzers (make fuzz) reach both kinds with small inputs */
-enum { YCUT_MIN_RUN = 12, YCUT_MIN_FIELD = 6, YCUT_KEEP = 2 };
+/* the fuzzers (make fuzz) reach every kind with small inputs */
+enum { YCUT_MIN_RUN = 12, YCUT_MIN_FIELD = 6, YCUT_MIN_LINE = 6, YCUT_KEEP = 2 };
 #else
 enum {
 	YCUT_MIN_RUN = 64 * 1024, /* a long run, wherever it is */
 	YCUT_MIN_FIELD = 16,      /* a run after ':'; shorter ones are read as they are */
+	YCUT_MIN_LINE = 32,       /* a run that starts a line's text */
 	YCUT_KEEP = 2,            /* of each run, the first bytes stay */
 };
 #endif
@@ -97,32 +98,51 @@ static void run_around(const struct ycuts *c, size_t p, size_t done, size_t *a, 
 	*b = run_end(c->src, p, c->len);
 }
 
-/* In order of place, so that the cuts come out sorted: the next ':' (found
- * with memchr, no byte-by-byte pass) and the next probe for a long run. A
- * long run holds a position p with p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1:
- * only those are probed. */
+/* Where the text of the line after the break at nl starts (past its
+ * spaces); SIZE_MAX with no break. */
+static size_t line_text(const struct ycuts *c, const uint8_t *nl)
+{
+	size_t i;
+
+	if (!nl)
+		return SIZE_MAX;
+	for (i = (size_t)(nl - c->src) + 1; i < c->len && c->src[i] == ' ';)
+		i++;
+	return i;
+}
+
+/* In order of place, so that the cuts come out sorted: the next ':' and
+ * the next line's text (found with memchr, no byte-by-byte pass), and the
+ * next probe for a long run. A long run holds a position p with
+ * p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1: only those are probed. A run that
+ * starts a line is an age stanza's armor in a "|" block scalar
+ * (yaml_literal_value takes it from the text). */
 int ycuts_find(struct ycuts *c)
 {
-	const uint8_t *colon = memchr(c->src, ':', c->len);
+	const uint8_t *colon = memchr(c->src, ':', c->len), *nl = memchr(c->src, '\n', c->len);
 	size_t probe = YCUT_MIN_RUN - 1, shift = 0, done = 0;
 	int ret;
 
 	for (;;) {
 		size_t next_field = colon ? (size_t)(colon - c->src) + 1 : SIZE_MAX, a, b;
-		bool field = next_field <= probe;
-		size_t at = field ? next_field : probe;
+		size_t next_line = line_text(c, nl);
+		bool field = next_field <= probe && next_field <= next_line;
+		bool line = !field && next_line <= probe;
+		size_t at = field ? next_field : line ? next_line : probe;
 
 		if (at >= c->len)
 			break;
 		if (field)
 			colon = memchr(c->src + at, ':', c->len - at);
+		else if (line)
+			nl = memchr(c->src + at, '\n', c->len - at);
 		else
 			probe += YCUT_MIN_RUN;
 		if (at < done || !b64[c->src[at]])
 			continue;
 		run_around(c, at, done, &a, &b);
 		done = b;
-		if (b - a >= YCUT_MIN_RUN || (field && b - a >= YCUT_MIN_FIELD))
+		if (b - a >= YCUT_MIN_RUN || (field && b - a >= YCUT_MIN_FIELD) || (line && b - a >= YCUT_MIN_LINE))
 			if ((ret = add_cut(c, a, b, &shift)) < 0)
 				return ret;
 	}
@@ -210,6 +230,60 @@ bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t 
 		pos = x->at + x->len;
 	}
 	return pos <= end && end - pos == len - off && !memcmp(value + off, c->src + pos, end - pos);
+}
+
+/* Whether src[a, b) is value[*off, ...), *off moved past it. */
+static bool piece_is(const struct ycuts *c, const char *value, size_t len, size_t *off, size_t a, size_t b)
+{
+	if (b - a > len - *off || memcmp(value + *off, c->src + a, b - a))
+		return false;
+	*off += b - a;
+	return true;
+}
+
+/* The shape taken: "|" and a break (clip chomping, no indentation
+ * indicator, no comment), then lines that are each the same number of
+ * spaces, text that starts with neither a space nor a tab and holds no
+ * '\r' (the text is ASCII: no other break), and '\n'; the scalar's end
+ * right after the last one (no trailing blank line). libyaml copies each
+ * line's text after the indentation, with its break; a cut lies inside
+ * one line's text past its first byte, so it takes bytes out of that
+ * line's text and changes neither the indentation nor the lines. Checked
+ * as well: what libyaml read is exactly the lines' text less the cuts. */
+int ycuts_literal_value(struct ycuts *c, const char *value, size_t len, size_t start, size_t end,
+			struct gs_buf *out)
+{
+	const uint8_t *s = c->src;
+	size_t indent = 0, off = 0, i = cuts_before(c, start, false);
+	int ret;
+
+	if (end > c->len || end < start + 4 || s[start] != '|' || s[start + 1] != '\n' || s[end - 1] != '\n')
+		return 1;
+	while (s[start + 2 + indent] == ' ')
+		indent++;
+	if (!indent)
+		return 1;
+	for (size_t line = start + 2, eol; line < end; line = eol + 1) {
+		size_t text = line + indent, pos = text;
+
+		eol = (size_t)((const uint8_t *)memchr(s + line, '\n', end - line) - s);
+		if (text >= eol || memchr(s + line, '\r', eol - line) || s[text] == ' ' || s[text] == '\t')
+			return 1;
+		for (size_t k = line; k < text; k++)
+			if (s[k] != ' ')
+				return 1;
+		for (; i < c->n && c->v[i].at < eol; i++) {
+			if (c->v[i].at <= text || c->v[i].at + c->v[i].len > eol ||
+			    !piece_is(c, value, len, &off, pos, c->v[i].at))
+				return 1;
+			pos = c->v[i].at + c->v[i].len;
+		}
+		if (!piece_is(c, value, len, &off, pos, eol + 1))
+			return 1;
+		if ((ret = gs_buf_append(out, s + text, eol + 1 - text)) < 0)
+			return ret;
+	}
+	return off == len ? 0 : 1;
 }
 
 int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
