@@ -449,6 +449,16 @@ static size_t cuts_in(const struct gs_buf *text)
 	return n;
 }
 
+/* text with its '@' as runs of 40 bytes: cuts cuts found in it, and the
+ * verdict as expected (check_verdict). */
+static void check_runs(struct gs_buf *text, const char *with_at, size_t cuts, bool tree, bool refused)
+{
+	with_runs(text, with_at, 40);
+	if (cuts_in(text) != cuts)
+		fail_msg("%zu cuts in %s, not %zu", cuts_in(text), with_at, cuts);
+	check_verdict(text, with_at, tree, refused);
+}
+
 /* The data, iv and tag fields of every ENC[...] value: a shorter run
  * right after a ':' is left out too. Wherever such a run sits, the same
  * verdict and tree as the full loader; the cuts are where they should be
@@ -494,10 +504,7 @@ static void test_field_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		with_runs(&text, cases[i].text, 40);
-		if (cuts_in(&text) != cases[i].cuts)
-			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
-		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
+		check_runs(&text, cases[i].text, cases[i].cuts, cases[i].tree, cases[i].refused);
 		/* the full loader leaves them out where the tree-only one does
 		 * (and in comments: test_full_loader_runs) */
 		if (!same_as_whole(text.data, text.len, cases[i].text) && cases[i].tree && cases[i].cuts)
@@ -563,10 +570,7 @@ static void test_literal_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		with_runs(&text, cases[i].text, 40);
-		if (cuts_in(&text) != cases[i].cuts)
-			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
-		check_verdict(&text, cases[i].text, cases[i].tree, false);
+		check_runs(&text, cases[i].text, cases[i].cuts, cases[i].tree, false);
 		if (same_as_whole(text.data, text.len, cases[i].text) != (cases[i].tree && cases[i].cuts))
 			fail_msg("yaml_load %s the runs in %s", cases[i].tree ? "read" : "left out", cases[i].text);
 	}
