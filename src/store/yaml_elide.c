@@ -1,12 +1,16 @@
 /* Runs of base64 left out of what libyaml reads, for the loaders
- * (yaml_load, and a proof's reload, yaml_load_data). Two kinds:
+ * (yaml_load, and a proof's reload, yaml_load_data). Three kinds:
  * - a long run anywhere: libyaml builds each scalar in a buffer that
  *   doubles and is zeroed as it grows: an encrypted 100 MiB value cost
  *   256 MiB there, on top of the output and the tree;
  * - a shorter run right after a ':', as the data, iv and tag fields of
  *   every ENC[...] value are: reading them is most of what libyaml does
  *   in the proof of an encrypted file (10,000 values: about a third of
- *   its instructions), and most of decrypt's first load of one.
+ *   its instructions), and most of decrypt's first load of one;
+ * - a run that starts a line's text, as the lines of an age stanza's
+ *   armor in its "|" block scalar: in a small file (a git checkout's
+ *   smudge) the metadata is most of what libyaml reads. Their value is
+ *   taken from the text for one shape only (ycuts_literal_value).
  * The run's characters are all alike to libyaml inside a plain scalar
  * (none is an indicator, a blank or a break), so it reads the same tokens
  * without most of them; the loader then takes the value from the text
