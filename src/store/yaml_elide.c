@@ -245,49 +245,79 @@ static bool piece_is(const struct ycuts *c, const char *value, size_t len, size_
 	return true;
 }
 
-/* The shape taken: "|" and a break (clip chomping, no indentation
- * indicator, no comment), then lines that are each the same number of
- * spaces, text that starts with neither a space nor a tab and holds no
- * '\r' (the text is ASCII: no other break), and '\n'; the scalar's end
- * right after the last one (no trailing blank line). libyaml copies each
- * line's text after the indentation, with its break; a cut lies inside
- * one line's text past its first byte, so it takes bytes out of that
- * line's text and changes neither the indentation nor the lines. Checked
- * as well: what libyaml read is exactly the lines' text less the cuts. */
+/* Whether value[*off, ...) holds n line breaks, *off moved past them. */
+static bool breaks_are(const char *value, size_t len, size_t *off, size_t n)
+{
+	for (; n; n--)
+		if (*off >= len || value[(*off)++] != '\n')
+			return false;
+	return true;
+}
+
+/* The shape taken: "|" or "|-" and a break (no indentation indicator, no
+ * comment), then lines that are each either empty or the same number of
+ * spaces, then text that starts with neither a space nor a tab and holds
+ * no '\r' (the text is ASCII: no other break), each with '\n'; the first
+ * line has text. libyaml copies each line's text after the indentation,
+ * an empty line as a break, and drops the trailing breaks but one ("|")
+ * or all ("|-"). A cut lies inside one line's text past its first byte,
+ * so it takes bytes out of that line's text and changes neither the
+ * indentation nor the lines. Checked as well: what libyaml read is
+ * exactly that value less the cuts. */
 int ycuts_literal_value(struct ycuts *c, const char *value, size_t len, size_t start, size_t end,
 			struct gs_buf *out)
 {
 	const uint8_t *s = c->src;
-	size_t indent = 0, off = 0, i = cuts_before(c, start, false);
+	size_t indent = 0, off = 0, empty = 0, i = cuts_before(c, start, false), body;
+	bool strip;
 	int ret;
 
-	if (end > c->len || end < start + 4 || s[start] != '|' || s[start + 1] != '\n' || s[end - 1] != '\n')
+	if (end > c->len || end < start + 4 || s[start] != '|' || s[end - 1] != '\n')
 		return 1;
-	while (s[start + 2 + indent] == ' ')
+	strip = s[start + 1] == '-';
+	body = start + 1 + strip;
+	if (s[body] != '\n' || body + 1 >= end)
+		return 1;
+	while (s[body + 1 + indent] == ' ')
 		indent++;
 	if (!indent)
 		return 1;
-	for (size_t line = start + 2, eol; line < end; line = eol + 1) {
+	for (size_t line = body + 1, eol; line < end; line = eol + 1) {
 		size_t text = line + indent, pos = text;
 
 		eol = (size_t)((const uint8_t *)memchr(s + line, '\n', end - line) - s);
+		if (eol == line && line > body + 1) {
+			empty++;
+			continue;
+		}
 		if (text >= eol || memchr(s + line, '\r', eol - line) || s[text] == ' ' || s[text] == '\t')
 			return 1;
 		for (size_t k = line; k < text; k++)
 			if (s[k] != ' ')
 				return 1;
+		/* the break of the line before (in out already), and the empty lines */
+		if (line > body + 1 && !breaks_are(value, len, &off, 1 + empty))
+			return 1;
+		for (; empty; empty--)
+			if ((ret = gs_buf_append(out, "\n", 1)) < 0)
+				return ret;
 		for (; i < c->n && c->v[i].at < eol; i++) {
 			if (c->v[i].at <= text || c->v[i].at + c->v[i].len > eol ||
 			    !piece_is(c, value, len, &off, pos, c->v[i].at))
 				return 1;
 			pos = c->v[i].at + c->v[i].len;
 		}
-		if (!piece_is(c, value, len, &off, pos, eol + 1))
+		if (!piece_is(c, value, len, &off, pos, eol))
 			return 1;
 		if ((ret = gs_buf_append(out, s + text, eol + 1 - text)) < 0)
 			return ret;
 	}
-	return off == len ? 0 : 1;
+	/* the last line's break, and trailing empty lines: one break kept ("|") or none ("|-") */
+	if (!breaks_are(value, len, &off, strip ? 0 : 1) || off != len)
+		return 1;
+	if (strip)
+		out->data[--out->len] = '\0';
+	return 0;
 }
 
 int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)
