@@ -10,7 +10,7 @@
  * - a run that starts a line's text, as the lines of an age stanza's
  *   armor in its "|" block scalar: in a small file (a git checkout's
  *   smudge) the metadata is most of what libyaml reads. Their value is
- *   taken from the text for one shape only (ycuts_literal_value).
+ *   taken from the text for a strict shape only (ycuts_literal_value).
  * The run's characters are all alike to libyaml inside a plain scalar
  * (none is an indicator, a blank or a break), so it reads the same tokens
  * without most of them; the loader then takes the value from the text

@@ -653,7 +653,7 @@ static void check_text(struct yloader *l, const yaml_event_t *ev, const struct s
  * libyaml reading every byte would have given it, into *value (pointing
  * into the text, or into lit): a value without properties that is no
  * key, either plain on one line, whose text less the cuts is what libyaml
- * read (it is then its text), or a "|" block scalar of the shape
+ * read (it is then its text), or a "|" or "|-" block scalar of the shape
  * ycuts_literal_value takes (an age stanza's armor). Anything else:
  * CUT_GIVE_UP (the full loader reads the whole text again, the tree-only
  * one hands it to the full one). */
