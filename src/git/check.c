@@ -6,7 +6,10 @@
  *     binary store, git-style markers sealed as its data);
  *   - a sops blob with a value in clear that its own rule or the committed
  *     version's rule seals (a selection downgrade, a line added by hand in
- *     a clone without keys), or recipients this clone did not accept;
+ *     a clone without keys), or, for a file new to the repository, that
+ *     the accepted .sops.yaml rule for its path seals (as `git add`
+ *     refuses it, with the same way out: GITSEAL_KEEP_FILE_RULE=1), or
+ *     recipients this clone did not accept;
  *   - a blob that is not whole: its MAC fails where a key opens it, or,
  *     without a key, it keeps the committed MAC while its values changed
  *     (a part of a change staged, as `git add -p` would);
@@ -145,7 +148,7 @@ static bool same_leaves(const struct doc *a, const struct doc *b)
 /* Against the committed version: no value its rule seals in clear, no MAC
  * mode that covers less, no committed MAC kept over changed values. */
 static int check_against_head(struct gitfilter *f, const char *path, struct doc *staged,
-			      const struct sops_key_summary *own, struct gitfilter_findings *fs)
+			      const struct sops_key_summary *own, struct gitfilter_findings *fs, bool *head_sealed)
 {
 	struct sops_key_summary old;
 	struct gs_buf blob;
@@ -154,6 +157,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	bool found;
 	int ret;
 
+	*head_sealed = false;
 	gs_buf_init(&blob, false);
 	if ((ret = gitrepo_head_blob(f, path, &blob, &found)) || !found ||
 	    (ret = gitseal_load_sealed(staged->format, blob.data, blob.len, &head)) <= 0) {
@@ -162,6 +166,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 		gs_buf_release(&blob);
 		return ret;
 	}
+	*head_sealed = true;
 	ret = 0;
 	if (sops_doc_keys(&head, &old) == 0) {
 		if (sops_doc_check_sealed(staged, &old.selection, where, sizeof(where)))
@@ -197,12 +202,35 @@ static bool may_open(struct gitfilter *f, const struct sops_key_summary *keys)
 	return false;
 }
 
-static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, struct gitfilter_findings *fs)
+/* A sops file new to the repository, as `git add` checks it: its own rule
+ * may not leave in clear what the accepted rule for its path seals (a file
+ * sops made under a planted .sops.yaml, staged past the filter), unless
+ * the user kept it: this very blob added with GITSEAL_KEEP_FILE_RULE=1
+ * (kept-rules), or that variable set now. 1 when a finding was added. */
+static int check_new_rule(struct gitfilter *f, const char *path, struct doc *d, const struct sops_key_summary *own,
+			  const struct gs_buf *blob, struct gitfilter_findings *fs)
+{
+	bool kept, recorded = gittrust_rule_kept(f, path, blob->data, blob->len);
+	int ret = gittrust_check_own_rule(f, path, d, own, &kept);
+
+	if (ret == GS_ERR_CONFIG && recorded)
+		ret = 0;
+	if (ret == GS_ERR_CONFIG) {
+		ret = add_finding(fs, path, "%s", gs_error_message());
+		ret = ret < 0 ? ret : 1;
+	}
+	gs_error_clear();
+	return ret;
+}
+
+static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, const struct gs_buf *blob,
+			struct gitfilter_findings *fs)
 {
 	enum doc_format format = d->format;
 	struct sops_key_summary own;
 	struct gs_buf plain, list;
 	char where[256];
+	bool head_sealed;
 	int ret, err;
 
 	if (sops_doc_keys(d, &own) != 0 || !metadata_field(d, "mac") || !metadata_field(d, "lastmodified")) {
@@ -234,7 +262,13 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, st
 		ret = add_finding(fs, path, "the value at '%s' is not encrypted", gitfilter_shown(where));
 		goto out;
 	}
-	if ((ret = check_against_head(f, path, d, &own, fs)) || !may_open(f, &own))
+	if ((ret = check_against_head(f, path, d, &own, fs, &head_sealed)))
+		goto out;
+	if (!head_sealed && (ret = check_new_rule(f, path, d, &own, blob, fs))) {
+		ret = ret < 0 ? ret : 0;
+		goto out;
+	}
+	if (!may_open(f, &own))
 		goto out;
 	err = gitseal_open_text_doc(f, d, &plain);
 	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
@@ -264,7 +298,7 @@ static int check_filtered(struct gitfilter *f, const char *path, const struct gs
 	if ((ret = gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d)) == 0)
 		ret = add_finding(fs, path, "it is staged unencrypted");
 	else if (ret > 0)
-		ret = check_sealed(f, path, &d, fs);
+		ret = check_sealed(f, path, &d, blob, fs);
 	doc_release(&d);
 	return ret;
 }

@@ -493,13 +493,14 @@ static bool has_conflict_markers(const uint8_t *in, size_t len)
  * by hand) passes as it is, once it is shown to be whole: its recipients
  * accepted, every value the committed version's rule seals (and its own)
  * sealed, and its MAC right when an identity opens it. */
-static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, struct doc *committed,
-			bool committed_sealed)
+static int clean_sealed(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
+			struct doc *committed, bool committed_sealed)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_key_summary own, old;
 	struct gs_buf plain;
 	char where[256];
+	bool kept = false;
 	int ret;
 
 	memset(&old, 0, sizeof(old));
@@ -513,7 +514,7 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
 		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gitfilter_shown(where));
 	if (!ret && !committed_sealed)
-		ret = gittrust_check_own_rule(f, path, in, &own);
+		ret = gittrust_check_own_rule(f, path, in, &own, &kept);
 	if (!ret && ids) {
 		ret = gitseal_open_text_doc(f, in, &plain);
 		/* a key that does not open it cannot check it: the checks above stand */
@@ -522,6 +523,9 @@ static int clean_sealed(struct gitfilter *f, const char *path, struct doc *in, s
 			ret = 0;
 		}
 	}
+	/* the user's choice, for the hook to see: these bytes are what git stores */
+	if (!ret && kept)
+		gittrust_keep_rule(f, path, text, len);
 	sops_key_summary_release(&own);
 	sops_key_summary_release(&old);
 	gs_buf_release(&plain);
@@ -733,7 +737,7 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		goto out;
 	}
 	/* a sops file given to clean: checked, then passed as it is */
-	if ((ret = clean_sealed(f, path, &doc, &committed, committed_sealed)))
+	if ((ret = clean_sealed(f, path, in, len, &doc, &committed, committed_sealed)))
 		goto out;
 	ret = gs_buf_append(out, in, len);
 out:

@@ -370,7 +370,14 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
  * for path seals (every value when none matches), unless the user's
  * environment says GITSEAL_KEEP_FILE_RULE=1. */
 int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *sealed,
-			    const struct sops_key_summary *keys) __attribute__((warn_unused_result));
+			    const struct sops_key_summary *keys, bool *kept) __attribute__((warn_unused_result));
+/* *kept above: the check found such a value and the user's
+ * GITSEAL_KEEP_FILE_RULE=1 let it through. gittrust_keep_rule records
+ * that blob (its path and bytes) in kept-rules, so that `gitseal git check`
+ * (the hook) lets that very blob through as the add did; a blob of another
+ * file or other bytes is checked. */
+void gittrust_keep_rule(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len);
+bool gittrust_rule_kept(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len);
 /* Whether this clone made (or vouched for) the data key of this id for the
  * file at path (relative to the work tree), and everyone it was ever
  * wrapped for there is still accepted for path: a key is trusted for the

@@ -49,7 +49,12 @@
  *               them for that file alone go with it (updatekeys -r).
  *   sealed      in a clone that cannot open what it seals: keyed hashes of
  *   hash-key    each blob it sealed and its plaintext (see below).
- *   locked      `gitseal git lock`: the smudge filter leaves ciphertext. */
+ *   locked      `gitseal git lock`: the smudge filter leaves ciphertext.
+ *   kept-rules  sops files new to the repository that the user added with
+ *               GITSEAL_KEEP_FILE_RULE=1 although their own rule leaves
+ *               in clear what the accepted rule seals: a BLAKE2b of the
+ *               path and the blob's bytes a line, so that `gitseal git
+ *               check` (the hook) lets that blob through as the add did. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -819,22 +824,25 @@ static int accepted_selection(struct gitfilter *f, const char *path, const struc
 }
 
 int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *sealed,
-			    const struct sops_key_summary *keys)
+			    const struct sops_key_summary *keys, bool *kept)
 {
 	const char *keep = getenv("GITSEAL_KEEP_FILE_RULE");
 	struct sops_selection own, wider;
 	char where[256];
 	int ret;
 
-	if (keep && !strcmp(keep, "1"))
-		return 0;
+	*kept = false;
 	if ((ret = accepted_selection(f, path, sealed, &wider)))
 		return ret;
 	own = as_applied(&keys->selection, sealed);
 	if (same_selection(&own, &wider))
 		return 0;
 	ret = sops_doc_check_sealed(sealed, &wider, where, sizeof(where));
-	if (ret == GS_ERR_DECRYPT_VALUE) {
+	if (ret == GS_ERR_DECRYPT_VALUE && keep && !strcmp(keep, "1")) {
+		gs_error_clear();
+		*kept = true;
+		ret = 0;
+	} else if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' is in clear under the file's own rule (%s '%s'), which "
 					     "the accepted .sops.yaml rule seals: decrypt it and add it again to seal it "
@@ -843,6 +851,71 @@ int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *s
 			      gitfilter_shown(own.value ? own.value : "true"));
 	}
 	return ret;
+}
+
+enum { KEPT_HASH = 32 };
+
+static void kept_hash(const char *path, const uint8_t *blob, size_t len, char hex[2 * KEPT_HASH + 1])
+{
+	static const char label[] = "gitseal kept-rules v1";
+	crypto_generichash_state st;
+	uint8_t h[KEPT_HASH];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label));
+	crypto_generichash_update(&st, (const uint8_t *)path, strlen(path) + 1);
+	crypto_generichash_update(&st, blob, len);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(hex, 2 * KEPT_HASH + 1, h, sizeof(h));
+}
+
+/* Not recorded (no room, a read-only .git): the hook refuses the blob,
+ * with the same message and the same way out; the add stands. */
+void gittrust_keep_rule(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len)
+{
+	char file[PATH_MAX], line[2 * KEPT_HASH + 2];
+	int fd;
+
+	if (gittrust_rule_kept(f, path, blob, len) || state_dir_make(f) ||
+	    state_path(f, "kept-rules", file, sizeof(file))) {
+		gs_error_clear();
+		return;
+	}
+	kept_hash(path, blob, len, line);
+	line[2 * KEPT_HASH] = '\n';
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	/* one write of a whole line: concurrent filters append, never mix */
+	if (write(fd, line, sizeof(line) - 1) != (ssize_t)sizeof(line) - 1)
+		gs_error_clear();
+	close(fd);
+}
+
+bool gittrust_rule_kept(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len)
+{
+	char file[PATH_MAX], hex[2 * KEPT_HASH + 1];
+	struct gs_buf b;
+	bool found = false;
+
+	if (state_path(f, "kept-rules", file, sizeof(file))) {
+		gs_error_clear();
+		return false;
+	}
+	kept_hash(path, blob, len, hex);
+	gs_buf_init(&b, false);
+	/* line by line: a torn line (a full disk) spoils itself only */
+	if (gs_read_file(file, &b, TRUST_FILE_MAX) == 0)
+		for (size_t off = 0; !found && off < b.len;) {
+			const uint8_t *nl = memchr(b.data + off, '\n', b.len - off);
+			size_t end = nl ? (size_t)(nl - b.data) : b.len;
+
+			found = end - off == 2 * KEPT_HASH && !memcmp(b.data + off, hex, 2 * KEPT_HASH);
+			off = end + 1;
+		}
+	gs_error_clear();
+	gs_buf_release(&b);
+	return found;
 }
 
 int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *plain,

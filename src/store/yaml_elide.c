@@ -1,12 +1,16 @@
 /* Runs of base64 left out of what libyaml reads, for the loaders
- * (yaml_load, and a proof's reload, yaml_load_data). Two kinds:
+ * (yaml_load, and a proof's reload, yaml_load_data). Three kinds:
  * - a long run anywhere: libyaml builds each scalar in a buffer that
  *   doubles and is zeroed as it grows: an encrypted 100 MiB value cost
  *   256 MiB there, on top of the output and the tree;
  * - a shorter run right after a ':', as the data, iv and tag fields of
  *   every ENC[...] value are: reading them is most of what libyaml does
  *   in the proof of an encrypted file (10,000 values: about a third of
- *   its instructions), and most of decrypt's first load of one.
+ *   its instructions), and most of decrypt's first load of one;
+ * - a run that starts a line's text, as the lines of an age stanza's
+ *   armor in its "|" block scalar: in a small file (a git checkout's
+ *   smudge) the metadata is most of what libyaml reads. Their value is
+ *   taken from the text for a strict shape only (ycuts_literal_value).
  * The run's characters are all alike to libyaml inside a plain scalar
  * (none is an indicator, a blank or a break), so it reads the same tokens
  * without most of them; the loader then takes the value from the text
@@ -26,12 +30,13 @@
 #include "yaml_int.h"
 
 #ifdef GITSEAL_FUZZING
-/* the fuzzers (make fuzz) reach both kinds with small inputs */
-enum { YCUT_MIN_RUN = 12, YCUT_MIN_FIELD = 6, YCUT_KEEP = 2 };
+/* the fuzzers (make fuzz) reach every kind with small inputs */
+enum { YCUT_MIN_RUN = 12, YCUT_MIN_FIELD = 6, YCUT_MIN_LINE = 6, YCUT_KEEP = 2 };
 #else
 enum {
 	YCUT_MIN_RUN = 64 * 1024, /* a long run, wherever it is */
 	YCUT_MIN_FIELD = 16,      /* a run after ':'; shorter ones are read as they are */
+	YCUT_MIN_LINE = 32,       /* a run that starts a line's text */
 	YCUT_KEEP = 2,            /* of each run, the first bytes stay */
 };
 #endif
@@ -97,32 +102,51 @@ static void run_around(const struct ycuts *c, size_t p, size_t done, size_t *a, 
 	*b = run_end(c->src, p, c->len);
 }
 
-/* In order of place, so that the cuts come out sorted: the next ':' (found
- * with memchr, no byte-by-byte pass) and the next probe for a long run. A
- * long run holds a position p with p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1:
- * only those are probed. */
+/* Where the text of the line after the break at nl starts (past its
+ * spaces); SIZE_MAX with no break. */
+static size_t line_text(const struct ycuts *c, const uint8_t *nl)
+{
+	size_t i;
+
+	if (!nl)
+		return SIZE_MAX;
+	for (i = (size_t)(nl - c->src) + 1; i < c->len && c->src[i] == ' ';)
+		i++;
+	return i;
+}
+
+/* In order of place, so that the cuts come out sorted: the next ':' and
+ * the next line's text (found with memchr, no byte-by-byte pass), and the
+ * next probe for a long run. A long run holds a position p with
+ * p % YCUT_MIN_RUN == YCUT_MIN_RUN - 1: only those are probed. A run that
+ * starts a line is an age stanza's armor in a "|" block scalar
+ * (yaml_literal_value takes it from the text). */
 int ycuts_find(struct ycuts *c)
 {
-	const uint8_t *colon = memchr(c->src, ':', c->len);
+	const uint8_t *colon = memchr(c->src, ':', c->len), *nl = memchr(c->src, '\n', c->len);
 	size_t probe = YCUT_MIN_RUN - 1, shift = 0, done = 0;
 	int ret;
 
 	for (;;) {
 		size_t next_field = colon ? (size_t)(colon - c->src) + 1 : SIZE_MAX, a, b;
-		bool field = next_field <= probe;
-		size_t at = field ? next_field : probe;
+		size_t next_line = line_text(c, nl);
+		bool field = next_field <= probe && next_field <= next_line;
+		bool line = !field && next_line <= probe;
+		size_t at = field ? next_field : line ? next_line : probe;
 
 		if (at >= c->len)
 			break;
 		if (field)
 			colon = memchr(c->src + at, ':', c->len - at);
+		else if (line)
+			nl = memchr(c->src + at, '\n', c->len - at);
 		else
 			probe += YCUT_MIN_RUN;
 		if (at < done || !b64[c->src[at]])
 			continue;
 		run_around(c, at, done, &a, &b);
 		done = b;
-		if (b - a >= YCUT_MIN_RUN || (field && b - a >= YCUT_MIN_FIELD))
+		if (b - a >= YCUT_MIN_RUN || (field && b - a >= YCUT_MIN_FIELD) || (line && b - a >= YCUT_MIN_LINE))
 			if ((ret = add_cut(c, a, b, &shift)) < 0)
 				return ret;
 	}
@@ -210,6 +234,90 @@ bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t 
 		pos = x->at + x->len;
 	}
 	return pos <= end && end - pos == len - off && !memcmp(value + off, c->src + pos, end - pos);
+}
+
+/* Whether src[a, b) is value[*off, ...), *off moved past it. */
+static bool piece_is(const struct ycuts *c, const char *value, size_t len, size_t *off, size_t a, size_t b)
+{
+	if (b - a > len - *off || memcmp(value + *off, c->src + a, b - a))
+		return false;
+	*off += b - a;
+	return true;
+}
+
+/* Whether value[*off, ...) holds n line breaks, *off moved past them. */
+static bool breaks_are(const char *value, size_t len, size_t *off, size_t n)
+{
+	for (; n; n--)
+		if (*off >= len || value[(*off)++] != '\n')
+			return false;
+	return true;
+}
+
+/* The shape taken: "|" or "|-" and a break (no indentation indicator, no
+ * comment), then lines that are each either empty or the same number of
+ * spaces, then text that starts with neither a space nor a tab and holds
+ * no '\r' (the text is ASCII: no other break), each with '\n'; the first
+ * line has text. libyaml copies each line's text after the indentation,
+ * an empty line as a break, and drops the trailing breaks but one ("|")
+ * or all ("|-"). A cut lies inside one line's text past its first byte,
+ * so it takes bytes out of that line's text and changes neither the
+ * indentation nor the lines. Checked as well: what libyaml read is
+ * exactly that value less the cuts. */
+int ycuts_literal_value(struct ycuts *c, const char *value, size_t len, size_t start, size_t end,
+			struct gs_buf *out)
+{
+	const uint8_t *s = c->src;
+	size_t indent = 0, off = 0, empty = 0, i = cuts_before(c, start, false), body;
+	bool strip;
+	int ret;
+
+	if (end > c->len || end < start + 4 || s[start] != '|' || s[end - 1] != '\n')
+		return 1;
+	strip = s[start + 1] == '-';
+	body = start + 1 + strip;
+	if (s[body] != '\n' || body + 1 >= end)
+		return 1;
+	while (s[body + 1 + indent] == ' ')
+		indent++;
+	if (!indent)
+		return 1;
+	for (size_t line = body + 1, eol; line < end; line = eol + 1) {
+		size_t text = line + indent, pos = text;
+
+		eol = (size_t)((const uint8_t *)memchr(s + line, '\n', end - line) - s);
+		if (eol == line && line > body + 1) {
+			empty++;
+			continue;
+		}
+		if (text >= eol || memchr(s + line, '\r', eol - line) || s[text] == ' ' || s[text] == '\t')
+			return 1;
+		for (size_t k = line; k < text; k++)
+			if (s[k] != ' ')
+				return 1;
+		/* the break of the line before (in out already), and the empty lines */
+		if (line > body + 1 && !breaks_are(value, len, &off, 1 + empty))
+			return 1;
+		for (; empty; empty--)
+			if ((ret = gs_buf_append(out, "\n", 1)) < 0)
+				return ret;
+		for (; i < c->n && c->v[i].at < eol; i++) {
+			if (c->v[i].at <= text || c->v[i].at + c->v[i].len > eol ||
+			    !piece_is(c, value, len, &off, pos, c->v[i].at))
+				return 1;
+			pos = c->v[i].at + c->v[i].len;
+		}
+		if (!piece_is(c, value, len, &off, pos, eol))
+			return 1;
+		if ((ret = gs_buf_append(out, s + text, eol + 1 - text)) < 0)
+			return ret;
+	}
+	/* the last line's break, and trailing empty lines: one break kept ("|") or none ("|-") */
+	if (!breaks_are(value, len, &off, strip ? 0 : 1) || off != len)
+		return 1;
+	if (strip)
+		out->data[--out->len] = '\0';
+	return 0;
 }
 
 int ycuts_read(void *data, unsigned char *buffer, size_t size, size_t *size_read)

@@ -191,6 +191,12 @@ size_t ycuts_within(struct ycuts *c, size_t start, size_t end);
 size_t ycuts_take(struct ycuts *c, size_t start, size_t end);
 /* Whether value[0, len) is src[start, end) less the cuts in it. */
 bool ycuts_value_is_text(struct ycuts *c, const char *value, size_t len, size_t start, size_t end);
+/* A literal block scalar at src[start, end) with cuts in it, value[0, len)
+ * what libyaml read of it: 0 with its whole value in out when that is
+ * provably what libyaml would give reading every byte, 1 when not (the
+ * caller reads the whole text), negative out of memory. */
+int ycuts_literal_value(struct ycuts *c, const char *value, size_t len, size_t start, size_t end,
+			struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* ---- yaml_events.c: libyaml's events, on a thread of their own for a
  * large input (the loader's work runs beside the parser's) ---- */

@@ -85,10 +85,21 @@ size_t ysrc_line_start(const struct ylex *lx, size_t pos)
 	return pos < lx->base ? lx->base : pos;
 }
 
+/* Only '\n', '\r', 0xC2 (NEL) and 0xE2 (LS, PS) can start a break: every
+ * other byte is stepped over without asking ysrc_break_len (a call per
+ * byte was the lexer's largest cost in loading an age stanza's armor). */
 size_t ysrc_line_end(const struct ylex *lx, size_t pos)
 {
-	while (pos < lx->len && !ysrc_break_len(lx->src, lx->len, pos))
-		pos++;
+	const uint8_t *s = lx->src;
+
+	for (; pos < lx->len; pos++) {
+		uint8_t c = s[pos];
+
+		if (c > '\r' && c != 0xC2 && c != 0xE2)
+			continue;
+		if (ysrc_break_len(s, lx->len, pos))
+			break;
+	}
 	return pos;
 }
 
@@ -151,9 +162,7 @@ static bool tag_char(uint8_t c)
 
 static size_t comment_end(const struct ylex *lx, size_t i)
 {
-	while (i < lx->len && !ysrc_break_len(lx->src, lx->len, i))
-		i++;
-	return i;
+	return ysrc_line_end(lx, i);
 }
 
 static size_t tag_end(const struct ylex *lx, size_t i)
@@ -382,13 +391,13 @@ static size_t block_end(struct ylex *lx, size_t header, size_t header_end, size_
 	indent = block_indent(lx, header, header_end, line, parent);
 	while (line < end && line < lx->len) {
 		bool content;
-		size_t k = leading_spaces(lx, line, &content), eol = ysrc_line_end(lx, line);
+		size_t k = leading_spaces(lx, line, &content), eol = ysrc_line_end(lx, line + k);
 
 		if (content && k < indent)
 			break; /* less indented: what follows the scalar */
 		if (content || keep || k > indent)
 			last = eol;
-		line = ysrc_next_line(lx, line);
+		line = eol + ysrc_break_len(lx->src, lx->len, eol);
 	}
 	return last;
 }

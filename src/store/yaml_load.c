@@ -649,43 +649,77 @@ static void check_text(struct yloader *l, const yaml_event_t *ev, const struct s
 		l->syn->trusted = false;
 }
 
-/* A scalar libyaml read with cuts in it (yaml_elide.c), in the full
- * loader: a plain value on one line without properties, whose text less
- * the cuts is what libyaml read, is its text (what libyaml reading every
- * byte would have given); *whole is then ev with that text as its value.
- * Anything else: the whole text is read again (CUT_GIVE_UP). */
-static int whole_scalar(struct yloader *l, const yaml_event_t *ev, const struct yframe *f, size_t start,
-			size_t end, size_t cuts, yaml_event_t *whole)
+/* The value of a scalar libyaml read with cuts in it (yaml_elide.c), as
+ * libyaml reading every byte would have given it, into *value (pointing
+ * into the text, or into lit): a value without properties that is no
+ * key, either plain on one line, whose text less the cuts is what libyaml
+ * read (it is then its text), or a "|" or "|-" block scalar of the shape
+ * ycuts_literal_value takes (an age stanza's armor). Anything else:
+ * CUT_GIVE_UP (the full loader reads the whole text again, the tree-only
+ * one hands it to the full one). */
+static int cut_value(struct yloader *l, const yaml_event_t *ev, const struct yframe *f, size_t start,
+		     size_t end, size_t cuts, struct gs_buf *lit, const char **value, size_t *len)
 {
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag || ev->data.scalar.anchor ||
-	    (f && f->node->kind == DOC_MAP && !f->have_key) ||
-	    !ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
-				 start, end))
+	yaml_scalar_style_t style = ev->data.scalar.style;
+	int ret;
+
+	if ((style != YAML_PLAIN_SCALAR_STYLE && style != YAML_LITERAL_SCALAR_STYLE) || ev->data.scalar.tag ||
+	    ev->data.scalar.anchor || (f && f->node->kind == DOC_MAP && !f->have_key))
 		return CUT_GIVE_UP;
-	*whole = *ev;
-	whole->data.scalar.value = (yaml_char_t *)(uintptr_t)(l->src + start);
-	whole->data.scalar.length = end - start;
+	if (style == YAML_LITERAL_SCALAR_STYLE) {
+		if ((ret = ycuts_literal_value(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+					       start, end, lit)))
+			return ret < 0 ? ret : CUT_GIVE_UP;
+		*value = (const char *)lit->data;
+		*len = lit->len;
+	} else {
+		if (!ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
+					 start, end))
+			return CUT_GIVE_UP;
+		*value = (const char *)l->src + start;
+		*len = end - start;
+	}
 	if (ycuts_take(&l->cuts, start, end) != cuts)
 		return CUT_GIVE_UP;
 	l->cuts.covered += cuts;
 	return 0;
 }
 
+static int on_scalar_read(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end);
+
+/* In the full loader: ev, with a value cut_value gives when libyaml read it
+ * with cuts in it. */
 static int on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
+{
+	size_t cuts = l->cuts.n ? ycuts_within(&l->cuts, start, end) : 0;
+	yaml_event_t whole;
+	struct gs_buf lit;
+	const char *value;
+	size_t len;
+	int ret;
+
+	if (!cuts)
+		return on_scalar_read(l, ev, start, end);
+	gs_buf_init(&lit, true);
+	if (!(ret = cut_value(l, ev, yload_top(l), start, end, cuts, &lit, &value, &len))) {
+		whole = *ev;
+		whole.data.scalar.value = (yaml_char_t *)(uintptr_t)value;
+		whole.data.scalar.length = len;
+		ret = on_scalar_read(l, &whole, start, end);
+	}
+	gs_buf_release(&lit);
+	return ret;
+}
+
+static int on_scalar_read(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)
 {
 	struct yframe *f = yload_top(l);
 	struct scalar_tokens st;
 	struct doc_node *n;
 	struct ynode *r;
-	yaml_event_t whole;
-	size_t mark, cuts = l->cuts.n ? ycuts_within(&l->cuts, start, end) : 0;
+	size_t mark;
 	int ret;
 
-	if (cuts) {
-		if ((ret = whole_scalar(l, ev, f, start, end, cuts, &whole)))
-			return ret;
-		ev = &whole;
-	}
 	if ((ret = ylex_gap(l->lx, start)) < 0)
 		return ret;
 	if (f && f->block && !f->col_known && f->node->kind == DOC_LIST)
@@ -1071,30 +1105,37 @@ static int tree_attach(struct yloader *l, struct yframe *f, struct doc_node *n, 
 	return 0;
 }
 
-/* A scalar libyaml read with cuts in it (yaml_elide.c): a plain string
- * value on one line, whose text less the cuts is what libyaml read, is
- * that text; anything else is read again whole. */
+/* A scalar libyaml read with cuts in it (yaml_elide.c): a string whose
+ * value cut_value gives; anything else is read again whole. */
 static int tree_on_cut_scalar(struct yloader *l, const yaml_event_t *ev, struct yframe *f, size_t start,
 			      size_t end, size_t cuts)
 {
-	const char *text = (const char *)l->src + start;
 	struct doc_node *n;
+	struct gs_buf lit;
+	const char *value;
+	size_t len;
 	int64_t iv;
 	double fv;
 	int ret;
 
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag ||
-	    (f && f->node->kind == DOC_MAP && !f->have_key) ||
-	    !ycuts_value_is_text(&l->cuts, (const char *)ev->data.scalar.value, ev->data.scalar.length,
-				 start, end) ||
-	    yaml_resolve_plain(text, end - start, &iv, &fv) != YAML_RESOLVED_STR)
-		return TREE_GIVE_UP;
-	if (!(n = doc_new_scalar(l->d, DOC_STR, text, end - start)))
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	l->cuts.covered += cuts;
-	if ((ret = tree_attach(l, f, n, start)))
-		return ret;
-	return add_anchor(l, ev->data.scalar.anchor, n);
+	gs_buf_init(&lit, true);
+	if ((ret = cut_value(l, ev, f, start, end, cuts, &lit, &value, &len))) {
+		ret = ret < 0 ? ret : TREE_GIVE_UP;
+		goto out;
+	}
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    yaml_resolve_plain(value, len, &iv, &fv) != YAML_RESOLVED_STR) {
+		ret = TREE_GIVE_UP;
+		goto out;
+	}
+	if (!(n = doc_new_scalar(l->d, DOC_STR, value, len))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	ret = tree_attach(l, f, n, start);
+out:
+	gs_buf_release(&lit);
+	return ret;
 }
 
 static int tree_on_scalar(struct yloader *l, const yaml_event_t *ev, size_t start, size_t end)

@@ -400,7 +400,8 @@ static void test_long_runs(void **state)
 		{ "a: @: v\n", false, true },
 		{ "a: '@'\nb: \"@\"\n", false, false },
 		{ "a: @\n  more\n", false, false },
-		{ "a: |\n  @\n", false, false },
+		{ "a: |\n  @\n", true, false },
+		{ "a: >\n  @\n", false, false },
 		{ "a: !!str @\n", false, false },
 		{ "a: &x @\nb: *x\n", false, false },
 		{ "a: [x@]\n", true, false },
@@ -448,6 +449,16 @@ static size_t cuts_in(const struct gs_buf *text)
 	return n;
 }
 
+/* text with its '@' as runs of 40 bytes: cuts cuts found in it, and the
+ * verdict as expected (check_verdict). */
+static void check_runs(struct gs_buf *text, const char *with_at, size_t cuts, bool tree, bool refused)
+{
+	with_runs(text, with_at, 40);
+	if (cuts_in(text) != cuts)
+		fail_msg("%zu cuts in %s, not %zu", cuts_in(text), with_at, cuts);
+	check_verdict(text, with_at, tree, refused);
+}
+
 /* The data, iv and tag fields of every ENC[...] value: a shorter run
  * right after a ':' is left out too. Wherever such a run sits, the same
  * verdict and tree as the full loader; the cuts are where they should be
@@ -469,7 +480,7 @@ static void test_field_runs(void **state)
 		{ "a: [x:@, y]\nb: {c: d:@}\n", 2, true, false },
 		/* not after ':', or too short: read as they are */
 		{ "a: @\nb: x:0123456789abcde\n", 0, true, false },
-		{ "a: |\n  @\n  @\n", 0, true, false },
+		{ "a: >\n  @\n  @\n", 2, false, false },
 		/* a cut where the loader cannot take the value from the text:
 		 * the whole text read again, the same answer */
 		{ "k:@: v\n", 1, false, false },
@@ -479,7 +490,7 @@ static void test_field_runs(void **state)
 		{ "a: !t:@ v\n", 1, false, false },
 		{ "a: 'x:@'\nb: \"y:@\"\n", 2, false, false },
 		{ "a: x:@\n  y:@\n", 2, false, false },
-		{ "a: |\n  x:@\n", 1, false, false },
+		{ "a: |\n  x:@\n", 1, true, false },
 		{ "a: >\n  x:@\n", 1, false, false },
 		{ "? x:@\n: v\n", 1, false, false },
 		{ "a: !!str x:@\n", 1, false, false },
@@ -493,10 +504,7 @@ static void test_field_runs(void **state)
 	(void)state;
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		with_runs(&text, cases[i].text, 40);
-		if (cuts_in(&text) != cases[i].cuts)
-			fail_msg("%zu cuts in %s, not %zu", cuts_in(&text), cases[i].text, cases[i].cuts);
-		check_verdict(&text, cases[i].text, cases[i].tree, cases[i].refused);
+		check_runs(&text, cases[i].text, cases[i].cuts, cases[i].tree, cases[i].refused);
 		/* the full loader leaves them out where the tree-only one does
 		 * (and in comments: test_full_loader_runs) */
 		if (!same_as_whole(text.data, text.len, cases[i].text) && cases[i].tree && cases[i].cuts)
@@ -512,6 +520,77 @@ static void test_field_runs(void **state)
 	assert_null(two.store_data);
 	assert_false(doc_equal(&one, &two, NULL, 0));
 	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 3, text.len - 4);
+	doc_release(&one);
+	doc_release(&two);
+	gs_buf_release(&text);
+}
+
+/* The lines of an age stanza's armor in a "|" block scalar: a run that
+ * starts a line's text is left out too, and the value taken from the
+ * text where the block has the shape ycuts_literal_value takes; any other
+ * block is read again whole. The same verdict and tree as the full loader,
+ * the same records and tokens as reading every byte; a byte changed in a
+ * part libyaml did not read changes the value read. */
+static void test_literal_runs(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t cuts;  /* runs of 40 bytes ('@') left out */
+		bool tree;    /* the value taken from the text */
+	} cases[] = {
+		{ "enc: |\n    -----BEGIN AGE ENCRYPTED FILE-----\n    @\n    @==\n    -----END AGE ENCRYPTED "
+		  "FILE-----\nrecipient: r\n", 2, true },
+		{ "sops:\n    age:\n        - enc: |\n            @\n            @\n          recipient: r\n"
+		  "    mac: ENC[AES256_GCM,data:@,iv:@,tag:@,type:str]\n", 5, true },
+		{ "a: |\n  @\tx @\n  x:@\n", 2, true },
+		{ "l:\n- |\n  @\n- |\n  @\n", 2, true },
+		{ "a: |-\n  @\n  @\nb: 1\n", 2, true },
+		{ "a: |\n  @\n\nb: 1\n", 1, true },
+		{ "a: |-\n  @\n\n\nb: 1\n", 1, true },
+		{ "a: |\n  @\n\n\n  @\n\n", 2, true },
+		/* other blocks: read again whole, the same answer */
+		{ "a: |+\n  @\n", 1, false },
+		{ "a: |+\n  @\n\nb: 1\n", 1, false },
+		{ "a: |\n  @\n  \n  @\n", 2, false },
+		{ "a: |\n  @\n \nb: 1\n", 1, false },
+		{ "a: |2\n  @\n", 1, false },
+		{ "a: | \n  @\n", 1, false },
+		{ "a: |\n  @\n   @\n", 2, false },
+		{ "a: |\n\n  @\n", 1, false },
+		{ "a: |\r\n  @\r\n", 1, false },
+		{ "a: |\n  @\r  x\n", 1, false },
+		{ "a: |\n  @", 1, false },
+		{ "a: &x |\n  @\nb: *x\n", 1, false },
+		{ "a: !!str |\n  @\n", 1, false },
+		{ "a: !t |\n  @\n", 1, false },
+		{ "? |\n  @\n: v\n", 1, false },
+		{ "a: >\n  @\n", 1, false },
+		{ "a: x\n  @\n", 1, false },
+		{ "l:\n- @\n", 0, true },
+	};
+	struct gs_buf text;
+	struct doc one, two;
+	size_t at;
+
+	(void)state;
+	gs_buf_init(&text, false);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_runs(&text, cases[i].text, cases[i].cuts, cases[i].tree, false);
+		if (same_as_whole(text.data, text.len, cases[i].text) != (cases[i].tree && cases[i].cuts))
+			fail_msg("yaml_load %s the runs in %s", cases[i].tree ? "read" : "left out", cases[i].text);
+	}
+	/* one byte changed in a part left out: read, and not the same */
+	with_runs(&text, "a: |\n  @\n", 40);
+	doc_init(&one, DOC_FORMAT_YAML);
+	doc_init(&two, DOC_FORMAT_YAML);
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &one), 0);
+	at = 5 + 2 + 20;
+	text.data[at] = text.data[at] == 'A' ? 'B' : 'A';
+	assert_int_equal(store_load_data(DOC_FORMAT_YAML, text.data, text.len, &two), 0);
+	assert_null(two.store_data);
+	assert_false(doc_equal(&one, &two, NULL, 0));
+	assert_int_equal(two.branches[0]->entries[0].value->len, 41);
+	assert_memory_equal(two.branches[0]->entries[0].value->text, text.data + 7, 41);
 	doc_release(&one);
 	doc_release(&two);
 	gs_buf_release(&text);
@@ -584,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_shared_data),
 		cmocka_unit_test(test_long_runs),
 		cmocka_unit_test(test_field_runs),
+		cmocka_unit_test(test_literal_runs),
 		cmocka_unit_test(test_full_loader_runs),
 	};
 
