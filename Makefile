@@ -36,6 +36,12 @@ OPT       := -O2 -g -D_FORTIFY_SOURCE=2
 LDSAN     :=
 HOOKS     :=
 endif
+# Where the objects and the generated header go: the build's own directory,
+# but for `make deb`, which links the release build's objects (the flags
+# that compile them are the same; only the link, against shared libsodium
+# and libyaml, differs) instead of compiling every file again.
+OBJ_DIR   ?= $(BUILD)/obj
+GEN_DIR   ?= $(BUILD)/gen
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HARDEN    := -fstack-protector-strong -fPIE -fcf-protection
@@ -93,8 +99,8 @@ Q := @
 endif
 
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ  := $(BUILD)/obj/src/main.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+MAIN_OBJ  := $(OBJ_DIR)/src/main.o
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -105,12 +111,13 @@ LIBA      := $(BUILD)/libgitseal.a
 
 all: $(BUILD)/gitseal
 
-$(BUILD)/obj/%.o: %.c
+$(OBJ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ) $(YAML_HOOKED)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -309,17 +316,17 @@ test: ship
 
 # Rewritten only when the version changes, so main.o is rebuilt only then
 # (a temporary file per make: the tests run make inside make).
-$(BUILD)/gen/version.h: FORCE
+$(GEN_DIR)/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@tmp=$@.$$$$; printf '#define GITSEAL_VERSION "%s"\n' '$(VERSION)' >$$tmp; \
 	if cmp -s $$tmp $@; then rm -f $$tmp; else mv $$tmp $@; fi
-$(MAIN_OBJ): $(BUILD)/gen/version.h
-$(MAIN_OBJ): CPPFLAGS += -I$(BUILD)/gen
+$(MAIN_OBJ): $(GEN_DIR)/version.h
+$(MAIN_OBJ): CPPFLAGS += -I$(GEN_DIR)
 FORCE:
 
 man: $(MAN_OUT)
 
-$(BUILD)/man/%: man/% scripts/build-man.sh docs/exit-codes.md $(BUILD)/gen/version.h
+$(BUILD)/man/%: man/% scripts/build-man.sh docs/exit-codes.md $(GEN_DIR)/version.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  MAN     $@")
 	$(Q)tmp=$@.$$$$; scripts/build-man.sh page '$(VERSION)' '$(MAN_DATE)' $< >$$tmp && mv $$tmp $@ || \
@@ -347,10 +354,11 @@ uninstall:
 # build/gitseal_<version>_<arch>.deb, offline (scripts/make-deb.sh).
 DEB_ROOT    := build/deb/debian/gitseal
 # The package links libsodium and libyaml as shared libraries (STATIC_DEPS=0,
-# built apart in build/shared), so that Debian's security updates reach it.
+# linked apart in build/shared from the release build's objects), so that
+# Debian's security updates reach it.
 deb:
 	rm -rf build/deb build/gitseal_*.deb
-	$(MAKE) --no-print-directory BUILD=build/shared STATIC_DEPS=0 install \
+	$(MAKE) --no-print-directory BUILD=build/shared OBJ_DIR=build/obj GEN_DIR=build/gen STATIC_DEPS=0 install \
 		DESTDIR="$(abspath $(DEB_ROOT))" PREFIX=/usr \
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions >/dev/null
 	scripts/make-deb.sh $(DEB_ROOT) '$(VERSION)' '$(VERSION_EPOCH)' build \
