@@ -56,7 +56,8 @@ YAML
 # commit starts two. What names the first test's directory (a clone's
 # remote, its reflog) is made to name this one's, and the index of each
 # repository is refreshed: it holds the stat data of the files copied, and
-# git would clean them again later, in the middle of what a test checks.
+# git would clean them again later, in the middle of what a test checks
+# (the release build cleans them, as for any fixture).
 # FUNC leaves nothing outside $T and sets no variable: the caller sets
 # those after. The test starts in $REPO.
 gs_setup_from() {
@@ -66,7 +67,7 @@ gs_setup_from() {
 		cp -a "$made/." "$T/"
 		{ read -r RECIPIENT; read -r old; read -r files; read -r gits; } < "$made.vars"
 		[ -z "$files" ] || (cd "$T" && sed -i "s|${old//./\\.}/|$T/|g" $files)
-		for g in $gits; do git -C "$T/$g" update-index -q --refresh; done
+		for g in $gits; do fixture git -C "$T/$g" update-index -q --refresh; done
 		cd "$REPO"
 		return
 	fi
