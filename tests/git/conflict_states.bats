@@ -129,7 +129,7 @@ assert_abort_restores() {
 
 @test "git revert --abort after git add with the markers in restores the pre-revert plaintext" {
 	sed -i 's/ours-two-secret/later-two-secret/' $FILES
-	git commit -qam later
+	fixture git commit -qam later
 	cp $FILES "$T/before/"
 	conflict_and_add revert --no-edit HEAD~1
 	assert_abort_restores revert

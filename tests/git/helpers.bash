@@ -56,7 +56,8 @@ YAML
 # commit starts two. What names the first test's directory (a clone's
 # remote, its reflog) is made to name this one's, and the index of each
 # repository is refreshed: it holds the stat data of the files copied, and
-# git would clean them again later, in the middle of what a test checks.
+# git would clean them again later, in the middle of what a test checks
+# (the release build cleans them, as for any fixture).
 # FUNC leaves nothing outside $T and sets no variable: the caller sets
 # those after. The test starts in $REPO.
 gs_setup_from() {
@@ -66,7 +67,7 @@ gs_setup_from() {
 		cp -a "$made/." "$T/"
 		{ read -r RECIPIENT; read -r old; read -r files; read -r gits; } < "$made.vars"
 		[ -z "$files" ] || (cd "$T" && sed -i "s|${old//./\\.}/|$T/|g" $files)
-		for g in $gits; do git -C "$T/$g" update-index -q --refresh; done
+		for g in $gits; do fixture git -C "$T/$g" update-index -q --refresh; done
 		cd "$REPO"
 		return
 	fi
@@ -106,6 +107,20 @@ next_second() {
 	local s
 	s=$(date +%s)
 	while [ "$(date +%s)" = "$s" ]; do sleep 0.05; done
+}
+
+# fixture CMD...: CMD with the release build as git's filter, hook and
+# merge driver where make gave one (GITSEAL_CHECK_BIN, set under SAN=1),
+# for the steps that only prepare what a test checks (the commits and
+# checkouts a merge starts from): a sanitized gitseal process costs about
+# 0.1 s of CPU before it does anything, and a commit starts two. The
+# command under test still runs the build under test (plain `git ...`).
+fixture() {
+	if [ -n "${GITSEAL_CHECK_BIN:-}" ] && [ "${GITSEAL_CHECK_BIN##*/}" = gitseal ]; then
+		PATH="${GITSEAL_CHECK_BIN%/*}:$PATH" "$@"
+	else
+		"$@"
+	fi
 }
 
 gs_teardown() {

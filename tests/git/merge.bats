@@ -16,11 +16,11 @@ teardown() { gs_teardown; }
 
 @test "changes to different keys merge, unchanged values keep their ciphertext" {
 	sed -i 's/one/ONE/; s/x: 1/x: 10/' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/two/TWO/; s/y: 2/y: 20/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge -q --no-edit feature
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -35,12 +35,12 @@ teardown() { gs_teardown; }
 
 @test "changes to the same key conflict with markers in the work tree" {
 	sed -i 's/two/main-two/' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/two/feature-two/' secrets/app.yaml
 	sed -i 's/three/THREE/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge -q --no-edit feature
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -58,11 +58,11 @@ teardown() { gs_teardown; }
 
 @test "merge driver on its own: a deleted key and an added key merge" {
 	sed -i '/^a:/d' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	printf 'd: four\n' >> secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge -q --no-edit feature
 	[ "$status" -eq 0 ]
 	! grep -q '^a:' secrets/app.yaml || false
@@ -72,11 +72,11 @@ teardown() { gs_teardown; }
 
 @test "deleted on one side and changed on the other is a conflict" {
 	sed -i '/^a:/d' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/one/ONE/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge -q --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a" <<<"$output"
@@ -87,11 +87,11 @@ teardown() { gs_teardown; }
 @test "the merge driver run by hand: exit codes and an encrypted result" {
 	git show HEAD:secrets/app.yaml > "$T/base"
 	sed -i 's/x: 1/x: 5/' secrets/app.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	git show HEAD:secrets/app.yaml > "$T/ours"
-	git checkout -q feature
+	fixture git checkout -q feature
 	sed -i 's/y: 2/y: 6/' secrets/app.yaml
-	git commit -qam theirs
+	fixture git commit -qam theirs
 	git show HEAD:secrets/app.yaml > "$T/theirs"
 	cp "$T/ours" "$T/result.yaml"
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
@@ -112,15 +112,15 @@ teardown() { gs_teardown; }
 }
 
 @test "case 5: edits at different depths merge (flow maps too), and rebase keeps the commit" {
-	git checkout -q -b base5
+	fixture git checkout -q -b base5
 	printf 'db: {u: 1}\nk: 1\n' > secrets/app.yaml
-	git commit -qam base5
+	fixture git commit -qam base5
 	git branch side5
 	sed -i 's/^k: 1/k: 2/' secrets/app.yaml
-	git commit -qam k2
-	git checkout -q side5
+	fixture git commit -qam k2
+	fixture git checkout -q side5
 	sed -i 's/u: 1/u: 3/' secrets/app.yaml
-	git commit -qam u3
+	fixture git commit -qam u3
 	git branch side5-copy
 	run git merge -q --no-edit base5
 	echo "$output"
@@ -140,31 +140,31 @@ teardown() { gs_teardown; }
 }
 
 @test "three-way at every depth: both sides' nested edits, an addition and a removal" {
-	git checkout -q -b deep
+	fixture git checkout -q -b deep
 	printf 'a:\n    b:\n        c: 1\n        d: 2\n        e: 5\n    f: 3\ng: 4\n' > secrets/app.yaml
-	git commit -qam deep
+	fixture git commit -qam deep
 	git branch deep2
 	sed -i 's/c: 1/c: 10/; /e: 5/d' secrets/app.yaml
-	git commit -qam ours
-	git checkout -q deep2
+	fixture git commit -qam ours
+	fixture git checkout -q deep2
 	sed -i 's/d: 2/d: 20/; s/f: 3/f: 30/' secrets/app.yaml
 	printf 'h: new\n' >> secrets/app.yaml
-	git commit -qam theirs
+	fixture git commit -qam theirs
 	run git merge -q --no-edit deep
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/app.yaml)" = "$(printf 'a:\n    b:\n        c: 10\n        d: 20\n    f: 30\ng: 4\nh: new')" ]
 }
 
 @test "lists merge as atoms: one side's change wins, changes on both sides conflict" {
-	git checkout -q -b lists
+	fixture git checkout -q -b lists
 	printf 'l:\n    - 1\n    - 2\nm: x\n' > secrets/app.yaml
-	git commit -qam lists
+	fixture git commit -qam lists
 	git branch lists2
 	printf 'l:\n    - 1\n    - 2\n    - 3\nm: x\n' > secrets/app.yaml
-	git commit -qam ours
-	git checkout -q lists2
+	fixture git commit -qam ours
+	fixture git checkout -q lists2
 	sed -i 's/m: x/m: y/' secrets/app.yaml
-	git commit -qam theirs
+	fixture git commit -qam theirs
 	run git merge -q --no-edit lists
 	[ "$status" -eq 0 ]
 	# the data; the layout is the YAML store's
@@ -213,14 +213,14 @@ teardown() { gs_teardown; }
 @test "case 7: a conflict leaves no plaintext in .git (objects, AUTO_MERGE, rr-cache), through its resolution" {
 	git config rerere.enabled true
 	printf 'untouched: untouched-secret-value\n' >> secrets/app.yaml
-	git commit -qam untouched
+	fixture git commit -qam untouched
 	git branch -f feature
 	sed -i 's/two/main-two-secret/' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/two/feature-two-secret/; s/three/feature-three-secret/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
@@ -255,11 +255,11 @@ teardown() { gs_teardown; }
 
 @test "an unresolved conflict is staged sealed, and the hook refuses to commit it" {
 	sed -i 's/two/main-two/' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/two/feature-two/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -q main
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
 	run git merge --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
@@ -352,8 +352,8 @@ teardown() { gs_teardown; }
 
 @test "dotenv and INI: a comment theirs changes next to a value ours changes is kept" {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml
-	git commit -qm rules
+	fixture git add .sops.yaml
+	fixture git commit -qm rules
 	merge_three c.env 'A=1\n# about B\nB=2\n' 'A=1\n# about B\nB=20\n' 'A=1\n# all about B\nB=2\n'
 	[ "$status" -eq 0 ]
 	[ "$(cat secrets/c.env)" = "$(printf 'A=1\n# all about B\nB=20')" ]
@@ -366,8 +366,8 @@ teardown() { gs_teardown; }
 
 @test "INI: a comment theirs adds between two kept lines next to a value ours changes is kept there" {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml
-	git commit -qm rules
+	fixture git add .sops.yaml
+	fixture git commit -qm rules
 	# the INI writer put new entries at the end of their section: refused,
 	# "the merged comments would not come back at their places"
 	merge_three c.ini '[db]\n# k\nuser = x\npass = y\n' '[db]\n# k\nuser = x2\npass = y\n' \
@@ -490,9 +490,9 @@ teardown() { gs_teardown; }
 	age-keygen -o "$T/c.txt" 2>/dev/null
 	B=$(age-keygen -y "$T/b.txt") C=$(age-keygen -y "$T/c.txt")
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A
-	git commit -qm base
-	git checkout -qb theirs
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
 	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
@@ -530,9 +530,9 @@ teardown() { gs_teardown; }
 	gs_person mallory
 	M=$(recipient_of mallory)
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A
-	git commit -qm base
-	git checkout -qb theirs
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb theirs
 	printf 'a: base-a-secret\nb: theirs-b-secret\n' > "$T/p.yaml"
 	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" p.yaml) > secrets/k.yaml
 	# as a clone without the filter commits it
@@ -568,11 +568,11 @@ teardown() { gs_teardown; }
 	age-keygen -o "$T/c.txt" 2>/dev/null
 	C=$(age-keygen -y "$T/c.txt")
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	cp .git/gitseal/accepted "$T/accepted"
 	cp .git/gitseal/sops.yaml "$T/sops.yaml"
-	git checkout -qb theirs
+	fixture git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
 	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
 	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
@@ -607,11 +607,11 @@ teardown() { gs_teardown; }
 
 @test "a side that holds a committed conflict merges as lines" {
 	sed -i 's/two/main-two/' secrets/app.yaml
-	git commit -qam main-side
-	git checkout -q feature
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
 	sed -i 's/two/feature-two/' secrets/app.yaml
-	git commit -qam feature-side
-	git checkout -qb committed-conflict
+	fixture git commit -qam feature-side
+	fixture git checkout -qb committed-conflict
 	run -1 git merge --no-edit main
 	# committed past the hook
 	git add secrets/app.yaml
@@ -649,20 +649,20 @@ teardown() { gs_teardown; }
 
 @test "their version fails its MAC: refused, both sides sealed between markers" {
 	printf 'a: base-a-secret\nb: base-b-secret\n' > secrets/k.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	git show HEAD:secrets/k.yaml > "$T/base.yaml"
-	git checkout -qb theirs
+	fixture git checkout -qb theirs
 	# a value from another version, under the base's MAC (same data key)
 	sed -i 's/base-a-secret/theirs-a-secret/' secrets/k.yaml
-	git add secrets/k.yaml
+	fixture git add secrets/k.yaml
 	git show :secrets/k.yaml | grep '^a: ' > "$T/a-line"
 	sed "s/^a: .*/$(sed 's/[\/&]/\\&/g' "$T/a-line")/" "$T/base.yaml" > "$T/forged.yaml"
 	git update-index --cacheinfo "100644,$(git hash-object -w "$T/forged.yaml"),secrets/k.yaml"
-	git commit -qm theirs --no-verify
-	git checkout -qf main
+	fixture git commit -qm theirs --no-verify
+	fixture git checkout -qf main
 	sed -i 's/base-b-secret/ours-b-secret/' secrets/k.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit theirs
 	echo "$output"
 	[ "$status" -eq 1 ]

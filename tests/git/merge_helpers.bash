@@ -1,23 +1,24 @@
 # Helpers of the merge driver's suites (merge.bats, mergefuzz.bats).
 
 # merge_three FILE BASE OURS THEIRS: the three versions committed (base on
-# main, then branches ours-FILE and theirs-FILE), theirs merged into ours;
-# $output and $status are git merge's
+# main, then branches ours-FILE and theirs-FILE) by the release build
+# (fixture), theirs merged into ours by the build under test; $output and
+# $status are git merge's
 merge_three() {
 	local f=secrets/$1
-	git checkout -q main
+	fixture git checkout -q main
 	printf "$2" > "$f"
 	backdate "$f"
-	git add -A
-	git commit -qm "base $1"
-	git checkout -qb "theirs-$1"
+	fixture git add -A
+	fixture git commit -qm "base $1"
+	fixture git checkout -qb "theirs-$1"
 	printf "$4" > "$f"
 	backdate "$f"
-	git commit -qam theirs
-	git checkout -qb "ours-$1" main
+	fixture git commit -qam theirs
+	fixture git checkout -qb "ours-$1" main
 	printf "$3" > "$f"
 	backdate "$f"
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit "theirs-$1"
 	echo "$output"
 	cat "$f"

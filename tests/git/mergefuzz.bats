@@ -70,16 +70,16 @@ assert_conflict_shows() {
 	# base version holds an unresolved conflict"), leaving ours' text without
 	# markers; theirs' change to b was gone from the work tree
 	printf 'a: 1\nb: 1\nc: 1\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
-	git checkout -qb x
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb x
 	sed -i 's/a: 1/a: x/' secrets/f.yaml
-	git commit -qam x
-	git checkout -q main
+	fixture git commit -qam x
+	fixture git checkout -q main
 	sed -i 's/a: 1/a: m/' secrets/f.yaml
-	git commit -qam m
+	fixture git commit -qam m
 	# each merged into the other, the conflict on a resolved its own way
-	git checkout -qb m2 main
+	fixture git checkout -qb m2 main
 	run -1 git merge -q x
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
 	printf 'a: m\nb: 1\nc: 1\n' > secrets/f.yaml
@@ -117,8 +117,8 @@ assert_conflict_shows() {
 	# change keeps the MAC and lastmodified, and the hook took it for a part
 	# of a change staged with git add -p ("only a part of a change is staged")
 	printf 'a: x\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	for text in 'a: x\nn: []\n' 'a: x\nn: []\nm: {}\n' 'a: x\nn: []\nm: {}\nz: null\n' 'a: x\nz:\n' 'a: x\n'; do
 		printf "$text" > secrets/f.yaml
 		run git commit -qam "$text"
@@ -140,9 +140,9 @@ assert_conflict_shows() {
 	# key sealed the result with the old key, undoing the rotation silently
 	# (whoever read the old key read the merge)
 	printf 'a: 1\nb: 2\nc: keep-me\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
-	git checkout -qb rot
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb rot
 	run -0 "$GITSEAL_BIN" updatekeys --rotate -y secrets/f.yaml
 	git commit -qm rotate
 	git checkout -q main
@@ -193,8 +193,8 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 # (outside the MAC) and is merged, rebased or cherry-picked.
 @test "a merged branch that names another recipient in a file's metadata is refused, one that narrows its rule merges as lines, with the reason" {
 	printf 'a: base-a\nb: base-b\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	gs_person mallory
 	M=$(recipient_of mallory)
 	# mallory's clone has no filter: she commits the bytes she made
@@ -248,14 +248,14 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	# (a merge with no base keeps what one side has). The base is now what
 	# both sides of the bases' markers agree on.
 	printf '{\n  "b": "2",\n  "a": "1"\n}\n' > secrets/c.json
-	git add -A
-	git commit -qm base
-	git checkout -qb x
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb x
 	sed -i 's/"a": "1"/"a": "x"/' secrets/c.json
-	git commit -qam x
-	git checkout -q main
+	fixture git commit -qam x
+	fixture git checkout -q main
 	sed -i 's/"a": "1"/"a": "m"/' secrets/c.json
-	git commit -qam m
+	fixture git commit -qam m
 	merge_base c.json m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
 	merge_base c.json x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
 	printf '{\n  "a": "x"\n}\n' > secrets/c.json
@@ -280,14 +280,14 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	# the section looked added by theirs and ours' deletion was undone; and
 	# host, which the bases conflicted on (m deleted it), came back whole
 	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\nhost = h0\n\n[sec2]\nurl = base-url\n' > secrets/s.ini
-	git add -A
-	git commit -qm base
-	git checkout -qb x
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb x
 	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
-	git commit -qam x
-	git checkout -q main
+	fixture git commit -qam x
+	fixture git checkout -q main
 	printf '[db]\nname = n0\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n' > secrets/s.ini
-	git commit -qam m
+	fixture git commit -qam m
 	merge_base s.ini m2 main x '[db]\nname = n-x\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n'
 	merge_base s.ini x2 x main '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n'
 	printf '[db]\nname = n-x\n\n[sec1]\nuser = \nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
@@ -309,11 +309,11 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	# conflict was sealed by git add for HEAD's keys: the teammate that
 	# theirs had added (gitseal updatekeys, accepted here) lost the file
 	printf 'a: 1\nb: 2\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	age-keygen -o "$T/tina.txt" 2>/dev/null
 	TINA=$(age-keygen -y "$T/tina.txt")
-	git checkout -qb t
+	fixture git checkout -qb t
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$TINA" > .sops.yaml
 	run -0 "$GITSEAL_BIN" updatekeys -y -r .
 	sed -i 's/a: 1/a: theirs/' secrets/f.yaml
@@ -414,16 +414,16 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	at() { export GIT_COMMITTER_DATE="2026-01-01T00:00:$1" GIT_AUTHOR_DATE="2026-01-01T00:00:$1"; }
 	at 10
 	printf '[db]\nk = 1\n\n[sec2]\nuser = u\nport = 1\n' > secrets/s.ini
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	at 11
-	git checkout -qb m
+	fixture git checkout -qb m
 	printf '[db]\nk = 1\n' > secrets/s.ini
-	git commit -qam "m: no sec2"
+	fixture git commit -qam "m: no sec2"
 	at 12
-	git checkout -qb x main
+	fixture git checkout -qb x main
 	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n' > secrets/s.ini
-	git commit -qam "x: user"
+	fixture git commit -qam "x: user"
 	at 13
 	merge_base s.ini m2 m x '[db]\nk = 1\n'
 	at 14
@@ -463,14 +463,14 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	# first): the side that kept the other's order won in silence, and
 	# which side that was depended on git
 	printf 'A=1\nB=2\nC=3\n' > secrets/f.env
-	git add -A
-	git commit -qm base
-	git checkout -qb x
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb x
 	printf 'B=2\nA=1\nC=3\n' > secrets/f.env
-	git commit -qam x
-	git checkout -q main
+	fixture git commit -qam x
+	fixture git checkout -q main
 	printf 'A=1\nC=3\nB=2\n' > secrets/f.env
-	git commit -qam m
+	fixture git commit -qam m
 	merge_base f.env m2 main x 'A=1\nC=3\nB=2\n'
 	merge_base f.env x2 x main 'B=2\nA=1\nC=3\n'
 	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"

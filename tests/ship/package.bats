@@ -27,6 +27,18 @@ tree_make() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$REPO_ROOT" "$@"
 }
 
+# made_deb: make deb, once a run of this file (both deb tests check the
+# same package; the second make cost 7 s of CPU); $deb its path.
+made_deb() {
+	if [ ! -f "$BATS_FILE_TMPDIR/deb" ]; then
+		run tree_make deb
+		[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+		printf '%s\n' "$REPO_ROOT/${lines[-1]}" >"$BATS_FILE_TMPDIR/deb"
+	fi
+	read -r deb <"$BATS_FILE_TMPDIR/deb"
+	[ -f "$deb" ]
+}
+
 # dpkg, waiting for its lock while another dpkg or apt runs (up to a minute).
 dpkg_retry() {
 	local i out
@@ -117,9 +129,8 @@ dpkg_retry() {
 
 @test "deb: the package's fields and files" {
 	command -v dpkg-deb >/dev/null || skip "dpkg-deb is not installed"
-	run tree_make deb
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	local deb=$REPO_ROOT/${lines[-1]} arch debversion
+	local deb arch debversion
+	made_deb
 	arch=$(dpkg --print-architecture)
 	debversion=$(dpkg-deb -f "$deb" Version)
 	[ "$deb" = "$REPO_ROOT/build/gitseal_${debversion}_$arch.deb" ]
@@ -171,9 +182,8 @@ dpkg_retry() {
 	command -v dpkg-deb >/dev/null || skip "dpkg is not installed"
 	[ "$(id -u)" -eq 0 ] || skip "installing a package needs root"
 	command -v man >/dev/null || skip "man-db is not installed"
-	run tree_make deb
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	local deb=$REPO_ROOT/${lines[-1]}
+	local deb
+	made_deb
 
 	exec 9>"$DEB_LOCK"
 	flock -w 120 9
