@@ -7,8 +7,8 @@ load ../helpers
 setup() {
 	setup_tmp
 	cd "$TMP"
-	gitseal keygen >k1.txt 2>/dev/null; gitseal keygen -y k1.txt >r1.txt
-	gitseal keygen >k2.txt 2>/dev/null; gitseal keygen -y k2.txt >r2.txt
+	gitseal_fixture keygen >k1.txt 2>/dev/null; gitseal_fixture keygen -y k1.txt >r1.txt
+	gitseal_fixture keygen >k2.txt 2>/dev/null; gitseal_fixture keygen -y k2.txt >r2.txt
 	cat k1.txt k2.txt >k12.txt
 	export SOPS_AGE_KEY_FILE="$TMP/k12.txt"
 	mkdir -p tree/a/b tree/c tree/.git
@@ -17,7 +17,7 @@ setup() {
 		0) d=tree ;; 1) d=tree/a/b ;; 2) d=tree/c ;;
 		esac
 		printf 'name: file%d\nsecret: s%d\n' "$i" "$i" >"$d/f$i.yaml"
-		gitseal encrypt -i --age "$(cat r1.txt)" "$d/f$i.yaml"
+		gitseal_fixture encrypt -i --age "$(cat r1.txt)" "$d/f$i.yaml"
 	done
 	printf '{"k": "v"}\n' >tree/c/plain.json         # not a sops file: skipped
 	printf 'just text\n' >tree/notes.txt               # skipped

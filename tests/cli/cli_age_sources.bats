@@ -9,7 +9,7 @@ setup() {
 	setup_tmp
 	cd "$TMP"
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 

@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nm:\n    k: v\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 

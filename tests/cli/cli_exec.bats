@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf '{\n\t"a": "secret",\n\t"PATH_LIKE": "/x"\n}\n' >plain.json
-	gitseal encrypt --age "$(demo_recipient)" plain.json >enc.json
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.json >enc.json
 	export TMPDIR="$TMP/private"
 	mkdir "$TMPDIR"
 }

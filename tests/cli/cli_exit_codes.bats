@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nn: 1\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 	mkdir dir
 }
 teardown() { teardown_tmp; }

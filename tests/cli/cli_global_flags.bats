@@ -13,7 +13,7 @@ setup() {
 	mkdir conf
 	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >conf/c.yaml
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 

@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nn: 1\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 	printf '{"user": "bob", "port": 5432}\n' >value.json
 }
 teardown() { teardown_tmp; }

@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nb: 2\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 

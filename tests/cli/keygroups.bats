@@ -9,8 +9,8 @@ load ../helpers
 setup_file() {
 	chmod 700 "$BATS_FILE_TMPDIR"
 	for i in 1 2 3 4; do
-		"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k$i.txt" 2>/dev/null
-		"$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k$i.txt" >"$BATS_FILE_TMPDIR/r$i.txt"
+		"$FIXTURE_BIN" keygen >"$BATS_FILE_TMPDIR/k$i.txt" 2>/dev/null
+		"$FIXTURE_BIN" keygen -y "$BATS_FILE_TMPDIR/k$i.txt" >"$BATS_FILE_TMPDIR/r$i.txt"
 	done
 }
 

@@ -103,9 +103,15 @@ for i in range(10000): sys.stdout.write(' ' * (i + 1) + '-\n')" >seq.yaml
 	one_line_error 2 "JSON nested deeper than 256 levels"
 }
 
+# Linear time is the release build's to show (make check runs this file on
+# it too, release-bats); the test build, under ASan at about 0.13 ms of CPU
+# a key, loads 20,000: past the key set's scan (16 keys) and through each
+# step of its growth (64 to 65,536 slots), the code the 200,000 go through.
 @test "200,000 keys in one map load in linear time, and a duplicate at the end is found" {
+	local n=200000
+	[ "${GITSEAL_TEST_HOOKS:-}" != 1 ] || n=20000
 	python3 -c "
-for i in range(200000): print('k%d: v' % i)" >many.yaml
+for i in range($n): print('k%d: v' % i)" >many.yaml
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" many.yaml
 	[ "$status" -eq 0 ]
 	cp "$TMP/out" many.enc.yaml
@@ -115,14 +121,14 @@ for i in range(200000): print('k%d: v' % i)" >many.yaml
 
 	python3 -c "
 import json
-print(json.dumps({'k%d' % i: 'v' for i in range(200000)}))" >many.json
+print(json.dumps({'k%d' % i: 'v' for i in range($n)}))" >many.json
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" many.json
 	[ "$status" -eq 0 ]
 
-	echo 'k123456: again' >>many.yaml
+	echo "k$((n - 12345)): again" >>many.yaml
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" many.yaml
-	one_line_error 2 "'many.yaml': invalid YAML at line 200001: duplicate mapping key"
-	python3 -c "print('{' + ','.join('\"k%d\":1' % i for i in range(200000)) + ',\"k7\":2}')" >dup.json
+	one_line_error 2 "'many.yaml': invalid YAML at line $((n + 1)): duplicate mapping key"
+	python3 -c "print('{' + ','.join('\"k%d\":1' % i for i in range($n)) + ',\"k7\":2}')" >dup.json
 	limited 30 1024 "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" dup.json
 	one_line_error 2 "'dup.json': invalid JSON at line 1: duplicate key"
 }

@@ -40,7 +40,7 @@ set_both() {
 		b=$!
 		wait "$a" && ra=0 || ra=$?
 		wait "$b" && rb=0 || rb=$?
-		gitseal decrypt enc.yaml >dec.yaml
+		gitseal_fixture decrypt enc.yaml >dec.yaml
 		if [ "$ra" -eq 0 ]; then grep -qx 'x1: one' dec.yaml; else lost "$ra" err1; fi
 		if [ "$rb" -eq 0 ]; then grep -qx 'x2: two' dec.yaml; else lost "$rb" err2; fi
 		[ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]
@@ -56,7 +56,7 @@ lost() {
 @test "two gitseal set of one file at once: no set exits 0 and loses its value" {
 	# large enough that both read the file before either replaces it
 	python3 -c "print('a: 1'); [print('k%d: %s' % (i, 'x' * 100)) for i in range(2000)]" >big.yaml
-	gitseal encrypt --age "$(demo_recipient)" big.yaml >enc.orig
+	gitseal_fixture encrypt --age "$(demo_recipient)" big.yaml >enc.orig
 	set_both 10
 }
 

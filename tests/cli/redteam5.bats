@@ -12,7 +12,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db: hunter2\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml
 	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
 	mkdir -p "$TMPDIR" "$NOTE"

@@ -6,7 +6,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\n    port: 5432\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml
 	export TMPDIR="$TMP/tmpdir"
 	mkdir -p "$TMPDIR"

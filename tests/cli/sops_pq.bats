@@ -8,10 +8,10 @@ load ../helpers
 setup() {
 	setup_tmp
 	cd "$TMP"
-	gitseal keygen -pq -o pq1.key 2>/dev/null
-	gitseal keygen -pq -o pq2.key 2>/dev/null
-	PQ1=$(gitseal keygen -y pq1.key)
-	PQ2=$(gitseal keygen -y pq2.key)
+	gitseal_fixture keygen -pq -o pq1.key 2>/dev/null
+	gitseal_fixture keygen -pq -o pq2.key 2>/dev/null
+	PQ1=$(gitseal_fixture keygen -y pq1.key)
+	PQ2=$(gitseal_fixture keygen -y pq2.key)
 	export SOPS_AGE_KEY_FILE="$TMP/pq1.key"
 	printf 'db:\n  user: admin\n  password: hunter2  # monthly\nport: 5432\n' >app.yaml
 }

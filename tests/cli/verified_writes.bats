@@ -18,7 +18,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
 	cp enc.yaml enc.orig
 	cp plain.yaml plain.orig
 	R2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
