@@ -4,13 +4,15 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
+# The keys and the tree, made once for the file (24 processes): each test
+# works on a copy.
+setup_file() {
+	local fix="$BATS_FILE_TMPDIR/fix" i d
+	mkdir -m 700 "$fix"
+	cd "$fix"
 	gitseal_fixture keygen >k1.txt 2>/dev/null; gitseal_fixture keygen -y k1.txt >r1.txt
 	gitseal_fixture keygen >k2.txt 2>/dev/null; gitseal_fixture keygen -y k2.txt >r2.txt
 	cat k1.txt k2.txt >k12.txt
-	export SOPS_AGE_KEY_FILE="$TMP/k12.txt"
 	mkdir -p tree/a/b tree/c tree/.git
 	for i in $(seq 1 20); do
 		case $((i % 3)) in
@@ -29,6 +31,13 @@ creation_rules:
   - path_regex: \.yaml\$
     age: $(cat r1.txt),$(cat r2.txt)
 YAML
+}
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	cp -a "$BATS_FILE_TMPDIR/fix/." .
+	export SOPS_AGE_KEY_FILE="$TMP/k12.txt"
 }
 teardown() { teardown_tmp; }
 

@@ -21,7 +21,7 @@ setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 	setup_demo
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
-	RCPT=$(demo_recipient)
+	RCPT=$DEMO_RECIPIENT
 }
 teardown() {
 	[ -n "${VAULT_PID:-}" ] && kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null
@@ -90,13 +90,13 @@ age_encrypt() {
 }
 
 @test "decrypt, out of secure memory at each allocation: all of the plaintext or none of it" {
-	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 }
 
 @test "age -d, out of secure memory at each allocation: all of the payload or none of it" {
 	head -c 200000 /dev/urandom >blob
-	gitseal_fixture age -r "$(demo_recipient)" -o blob.age blob
+	gitseal_fixture age -r "$DEMO_RECIPIENT" -o blob.age blob
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC age_decrypt
 }
 
@@ -105,7 +105,7 @@ age_encrypt() {
 }
 
 @test "decrypt, out of memory at each plain allocation: all of the plaintext or none of it" {
-	gitseal_fixture encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }
 

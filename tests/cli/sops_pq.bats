@@ -70,7 +70,7 @@ RULES
 }
 
 @test "hybrid and X25519 recipients in one sops file: each wraps the data key on its own; both decrypt" {
-	gitseal encrypt --age "$PQ1,$(demo_recipient)" app.yaml >enc.yaml
+	gitseal encrypt --age "$PQ1,$DEMO_RECIPIENT" app.yaml >enc.yaml
 	[ "$(grep -c 'recipient: age1pq1' enc.yaml)" -eq 1 ]
 	[ "$(grep -c 'recipient: age1' enc.yaml)" -eq 2 ]
 	gitseal decrypt enc.yaml | cmp - app.yaml

@@ -13,7 +13,7 @@ k8s_setup() {
 # seal PLAIN ENC: encrypts data/stringData of a manifest for the demo key
 # (a fixture: gitseal_fixture's build)
 seal() {
-	"$FIXTURE_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData)$' \
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^(data|stringData)$' \
 		"$1" >"$2"
 }
 
@@ -37,7 +37,7 @@ encrypt_to() {
 	local text=$1 file=$2
 	shift 2
 	printf '%b' "$text" >"$TMP/plain.${file##*.}"
-	"$FIXTURE_BIN" encrypt --age "$(demo_recipient)" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
 }
 
 write_manifests() {
