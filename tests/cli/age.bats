@@ -301,13 +301,25 @@ PY
 }
 
 @test "the 143 age test-kit vectors through the CLI: exit code by category, released bytes by hash" {
-	local kit="$GITSEAL_SHARED/testdata/age-testkit" v name expect want code got ran=0 pq=0
+	local kit="$GITSEAL_SHARED/testdata/age-testkit" v name expect want code got ran=0 pq=0 all=0
+	local subset= seen=' ' kind
 	[ -d "$kit" ] || skip "no ../shared: $kit is absent"
+	# all 143 on the release build (release-bats); the test build, under
+	# ASan 0.12 s of CPU a vector, runs the first of each kind (name up to
+	# its first '_', and outcome) and every fifth: the kit's parsing is
+	# ASan's in test_age_testkit, all 143 in one process
+	if grep -qa GITSEAL_TEST_FAIL_SECURE_ALLOC "$GITSEAL_BIN"; then subset=1; fi
 	mkdir "$TMP/kit"
 	split_testkit "$kit" "$TMP/kit"
 	for v in "$TMP"/kit/*.age; do
 		name=${v%.age}
-		expect=$(cat "$name.expect")
+		read -r expect <"$name.expect" || true
+		all=$((all + 1))
+		if grep -q "AGE-SECRET-KEY-PQ-1" "$name.ids" 2>/dev/null; then pq=$((pq + 1)); fi
+		kind=${name##*/}
+		kind="${kind%%_*}/$expect"
+		if [ -n "$subset" ] && [[ $seen == *" $kind "* ]] && ((all % 5)); then continue; fi
+		seen+="$kind "
 		case $expect in
 		success) want=0 ;; "armor failure") want=10 ;; "header failure") want=11 ;;
 		"no match") want=12 ;; "HMAC failure") want=13 ;; "payload failure") want=14 ;;
@@ -335,10 +347,11 @@ PY
 			[ "$(wc -l <"$TMP/err")" -eq 1 ] || { echo "$(basename "$name"): $(cat "$TMP/err")"; return 1; }
 		fi
 		ran=$((ran + 1))
-		if grep -q "AGE-SECRET-KEY-PQ-1" "$name.ids" 2>/dev/null; then pq=$((pq + 1)); fi
 	done
-	[ "$ran" -eq 143 ]
+	echo "# $ran of $all vectors run" >&3
+	[ "$all" -eq 143 ]
 	[ "$pq" -eq 19 ]
+	[ -n "$subset" ] || [ "$ran" -eq 143 ]
 }
 
 @test "keygen -pq: a 0600 hybrid identity whose public key line keygen -y reproduces" {
