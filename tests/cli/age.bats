@@ -36,11 +36,11 @@ teardown() { teardown_tmp; }
 
 @test "binary and armored round trips with one and several recipients" {
 	random_file "$TMP/plain" 100000
-	gitseal age -r "$(demo_recipient)" -o "$TMP/one.age" "$TMP/plain"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/one.age" "$TMP/plain"
 	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/one.out" "$TMP/one.age"
 	cmp "$TMP/plain" "$TMP/one.out"
 
-	gitseal age -a -r "$(demo_recipient)" -r "$(age-keygen -y "$KEYS/test-age-key-2.txt")" \
+	gitseal age -a -r "$DEMO_RECIPIENT" -r "$(age-keygen -y "$KEYS/test-age-key-2.txt")" \
 		-o "$TMP/two.age" "$TMP/plain"
 	head -1 "$TMP/two.age" | grep -qx -- '-----BEGIN AGE ENCRYPTED FILE-----'
 	for k in demo-age-key.txt test-age-key-2.txt; do
@@ -50,7 +50,7 @@ teardown() { teardown_tmp; }
 }
 
 @test "recipients file and stdin/stdout" {
-	printf '# team\n%s\n\n' "$(demo_recipient)" >"$TMP/recipients.txt"
+	printf '# team\n%s\n\n' "$DEMO_RECIPIENT" >"$TMP/recipients.txt"
 	echo "hello" | gitseal age -R "$TMP/recipients.txt" >"$TMP/h.age"
 	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' <'$TMP/h.age'"
 	[ "$status" -eq 0 ]
@@ -89,12 +89,12 @@ teardown() { teardown_tmp; }
 	run -1 gitseal age --bogus
 	[ "${lines[0]}" = "gitseal: error: flag provided but not defined: -bogus" ]
 	[ "${lines[1]}" = "run 'gitseal age --help' for usage" ]
-	run -1 gitseal age -p -r "$(demo_recipient)" /dev/null
+	run -1 gitseal age -p -r "$DEMO_RECIPIENT" /dev/null
 	[ "${lines[0]}" = "gitseal: error: -p/--passphrase can't be combined with -r, -R or -i" ]
-	run -1 gitseal age -r "$(demo_recipient)" "$TMP/a" "$TMP/b"
+	run -1 gitseal age -r "$DEMO_RECIPIENT" "$TMP/a" "$TMP/b"
 	[[ "${lines[0]}" == "gitseal: error: too many INPUT arguments: \"$TMP/b\" (flags must come before INPUT)" ]]
 	# a flag after INPUT is a second INPUT, as age reads it
-	run -1 gitseal age -r "$(demo_recipient)" /dev/null -a
+	run -1 gitseal age -r "$DEMO_RECIPIENT" /dev/null -a
 	[[ "${lines[0]}" == *'too many INPUT arguments: "-a"'* ]]
 	run -1 gitseal age -r
 	[ "${lines[0]}" = "gitseal: error: flag needs an argument: -r" ]
@@ -110,7 +110,7 @@ teardown() { teardown_tmp; }
 # -r, '-' as a word, '--' ends the flags; --help lists every flag of the table
 @test "age and keygen flags: Go's syntax, and --help from the option table" {
 	echo "data" >"$TMP/p"
-	gitseal age --recipient="$(demo_recipient)" -r "$(demo_recipient)" --armor=true -o "$TMP/p.age" -- "$TMP/p"
+	gitseal age --recipient="$DEMO_RECIPIENT" -r "$DEMO_RECIPIENT" --armor=true -o "$TMP/p.age" -- "$TMP/p"
 	head -1 "$TMP/p.age" | grep -q -- '-----BEGIN AGE ENCRYPTED FILE-----'
 	gitseal age --decrypt --identity="$KEYS/demo-age-key.txt" - <"$TMP/p.age" | cmp - "$TMP/p"
 	run -0 gitseal age --help
@@ -133,7 +133,7 @@ teardown() { teardown_tmp; }
 
 @test "wrong key: exit 12, nothing released, no output file" {
 	echo "top secret" >"$TMP/p"
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	run gitseal age -d -i "$KEYS/test-age-key-2.txt" -o "$TMP/out" "$TMP/p.age"
 	[ "$status" -eq 12 ]
 	[[ "$output" == *"'$TMP/p.age'"* ]]
@@ -143,7 +143,7 @@ teardown() { teardown_tmp; }
 
 @test "flipped header byte: header or MAC failure, nothing released" {
 	echo "top secret" >"$TMP/p"
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	# a byte inside the MAC line's base64
 	off=$(grep -abo -- '--- ' "$TMP/p.age" | cut -d: -f1)
 	flip_byte "$TMP/p.age" $((off + 10))
@@ -154,7 +154,7 @@ teardown() { teardown_tmp; }
 
 @test "flipped payload byte: payload failure, nothing on stdout, no -o file" {
 	random_file "$TMP/p" 200000
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	size=$(stat -c %s "$TMP/p.age")
 	flip_byte "$TMP/p.age" $((size - 100))
 	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' | wc -c"
@@ -167,7 +167,7 @@ teardown() { teardown_tmp; }
 
 @test "truncated file: payload failure at every cut, never partial plaintext" {
 	random_file "$TMP/p" 140000
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	size=$(stat -c %s "$TMP/p.age")
 	for cut in 250 $((size - 70000)) $((size - 1)); do
 		head -c "$cut" "$TMP/p.age" >"$TMP/cut.age"
@@ -228,7 +228,7 @@ teardown() { teardown_tmp; }
 # hold there.
 @test "large file: a flipped byte or a cut late in the payload is exit 14, nothing released" {
 	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/p.age"
 	cmp "$TMP/p" "$TMP/out"
 	rm "$TMP/out"
@@ -259,8 +259,8 @@ teardown() { teardown_tmp; }
 	# past the 16 MiB that decryption holds back for stdout: the write fails
 	# in the pipeline, on whichever of its two threads has the write turn
 	random_file "$TMP/p" $((17 * 1024 * 1024))
-	gitseal age -r "$(demo_recipient)" -o "$TMP/p.age" "$TMP/p"
-	run bash -c "'$GITSEAL_BIN' age -r '$(demo_recipient)' '$TMP/p' >/dev/full"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
+	run bash -c "'$GITSEAL_BIN' age -r '$DEMO_RECIPIENT' '$TMP/p' >/dev/full"
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: write error: No space left on device" ]
 	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' >/dev/full"
@@ -301,13 +301,25 @@ PY
 }
 
 @test "the 143 age test-kit vectors through the CLI: exit code by category, released bytes by hash" {
-	local kit="$GITSEAL_SHARED/testdata/age-testkit" v name expect want code got ran=0 pq=0
+	local kit="$GITSEAL_SHARED/testdata/age-testkit" v name expect want code got ran=0 pq=0 all=0
+	local subset= seen=' ' kind
 	[ -d "$kit" ] || skip "no ../shared: $kit is absent"
+	# all 143 on the release build (release-bats); the test build, under
+	# ASan 0.12 s of CPU a vector, runs the first of each kind (name up to
+	# its first '_', and outcome) and every fifth: the kit's parsing is
+	# ASan's in test_age_testkit, all 143 in one process
+	if grep -qa GITSEAL_TEST_FAIL_SECURE_ALLOC "$GITSEAL_BIN"; then subset=1; fi
 	mkdir "$TMP/kit"
 	split_testkit "$kit" "$TMP/kit"
 	for v in "$TMP"/kit/*.age; do
 		name=${v%.age}
-		expect=$(cat "$name.expect")
+		read -r expect <"$name.expect" || true
+		all=$((all + 1))
+		if grep -q "AGE-SECRET-KEY-PQ-1" "$name.ids" 2>/dev/null; then pq=$((pq + 1)); fi
+		kind=${name##*/}
+		kind="${kind%%_*}/$expect"
+		if [ -n "$subset" ] && [[ $seen == *" $kind "* ]] && ((all % 5)); then continue; fi
+		seen+="$kind "
 		case $expect in
 		success) want=0 ;; "armor failure") want=10 ;; "header failure") want=11 ;;
 		"no match") want=12 ;; "HMAC failure") want=13 ;; "payload failure") want=14 ;;
@@ -335,10 +347,11 @@ PY
 			[ "$(wc -l <"$TMP/err")" -eq 1 ] || { echo "$(basename "$name"): $(cat "$TMP/err")"; return 1; }
 		fi
 		ran=$((ran + 1))
-		if grep -q "AGE-SECRET-KEY-PQ-1" "$name.ids" 2>/dev/null; then pq=$((pq + 1)); fi
 	done
-	[ "$ran" -eq 143 ]
+	echo "# $ran of $all vectors run" >&3
+	[ "$all" -eq 143 ]
 	[ "$pq" -eq 19 ]
+	[ -n "$subset" ] || [ "$ran" -eq 143 ]
 }
 
 @test "keygen -pq: a 0600 hybrid identity whose public key line keygen -y reproduces" {

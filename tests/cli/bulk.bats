@@ -4,20 +4,22 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	gitseal keygen >k1.txt 2>/dev/null; gitseal keygen -y k1.txt >r1.txt
-	gitseal keygen >k2.txt 2>/dev/null; gitseal keygen -y k2.txt >r2.txt
+# The keys and the tree, made once for the file (24 processes): each test
+# works on a copy.
+setup_file() {
+	local fix="$BATS_FILE_TMPDIR/fix" i d
+	mkdir -m 700 "$fix"
+	cd "$fix"
+	gitseal_fixture keygen >k1.txt 2>/dev/null; gitseal_fixture keygen -y k1.txt >r1.txt
+	gitseal_fixture keygen >k2.txt 2>/dev/null; gitseal_fixture keygen -y k2.txt >r2.txt
 	cat k1.txt k2.txt >k12.txt
-	export SOPS_AGE_KEY_FILE="$TMP/k12.txt"
 	mkdir -p tree/a/b tree/c tree/.git
 	for i in $(seq 1 20); do
 		case $((i % 3)) in
 		0) d=tree ;; 1) d=tree/a/b ;; 2) d=tree/c ;;
 		esac
 		printf 'name: file%d\nsecret: s%d\n' "$i" "$i" >"$d/f$i.yaml"
-		gitseal encrypt -i --age "$(cat r1.txt)" "$d/f$i.yaml"
+		gitseal_fixture encrypt -i --age "$(cat r1.txt)" "$d/f$i.yaml"
 	done
 	printf '{"k": "v"}\n' >tree/c/plain.json         # not a sops file: skipped
 	printf 'just text\n' >tree/notes.txt               # skipped
@@ -29,6 +31,13 @@ creation_rules:
   - path_regex: \.yaml\$
     age: $(cat r1.txt),$(cat r2.txt)
 YAML
+}
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	cp -a "$BATS_FILE_TMPDIR/fix/." .
+	export SOPS_AGE_KEY_FILE="$TMP/k12.txt"
 }
 teardown() { teardown_tmp; }
 

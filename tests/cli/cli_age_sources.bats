@@ -9,7 +9,7 @@ setup() {
 	setup_tmp
 	cd "$TMP"
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 
@@ -48,7 +48,7 @@ cat "$KEYS/demo-age-key.txt"
 EOF
 	chmod +x keycmd
 	SOPS_AGE_KEY_CMD="$TMP/keycmd" gitseal decrypt enc.yaml | cmp - plain.yaml
-	[ "$(cat asked)" = "$(demo_recipient)" ]
+	[ "$(cat asked)" = "$DEMO_RECIPIENT" ]
 }
 
 # sops: age/keysource.go:442-444 (a failing command is an error among

@@ -20,7 +20,7 @@ teardown() {
 # sops: cmd/sops/main.go:2607-2618 (DuplicateDecryptionKeyType, 112),
 # and the flag's variable (main.go:819-822, EnvVar SOPS_DECRYPTION_ORDER)
 @test "a key type named twice: 112, from the flag or the variable, before the file is read" {
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	run -112 gitseal decrypt --decryption-order age,pgp,age enc.yaml
 	[ "$output" = "gitseal: error: duplicate decryption key type: age" ]
 	SOPS_DECRYPTION_ORDER=pgp,pgp run -112 "$GITSEAL_BIN" decrypt missing-file.yaml
@@ -46,7 +46,7 @@ teardown() {
 	gpg --batch --import "$SOPS_KEY" 2>/dev/null
 	printf '#!/bin/sh\necho called >>"%s/gpg.log"\nexec gpg "$@"\n' "$TMP" >gpg-logged
 	chmod +x gpg-logged
-	gitseal encrypt --age "$(demo_recipient)" --pgp "$SOPS_FP" plain.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --pgp "$SOPS_FP" plain.yaml >enc.yaml
 	export SOPS_GPG_EXEC="$TMP/gpg-logged"
 
 	# the default: age opens the file, gpg is not run

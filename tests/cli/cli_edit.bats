@@ -8,29 +8,29 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nm:\n    k: v\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 
 # sops: cmd/sops/edit.go:50-72 (editExample), 242-244 (hash unchanged:
 # FileHasNotBeenModified, 200, and nothing is written)
 @test "a new file whose example is saved untouched: 200, nothing written" {
-	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" edit --age "$(demo_recipient)" new.yaml
+	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" edit --age "$DEMO_RECIPIENT" new.yaml
 	[[ $output == *"file has not changed, exiting"* ]]
 	[ ! -e new.yaml ]
-	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" --age "$(demo_recipient)" new.yaml
+	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" --age "$DEMO_RECIPIENT" new.yaml
 	[ "$output" = "gitseal: error: 'new.yaml': file has not changed, exiting" ]
 	[ ! -e new.yaml ]
 	printf '#!/bin/sh\nprintf "x: 1\\n" >"$1"\n' >ed.sh
 	chmod +x ed.sh
-	SOPS_EDITOR="$TMP/ed.sh" gitseal edit --age "$(demo_recipient)" new.yaml
+	SOPS_EDITOR="$TMP/ed.sh" gitseal edit --age "$DEMO_RECIPIENT" new.yaml
 	[ "$(gitseal decrypt new.yaml)" = "x: 1" ]
 }
 
 # sops: cmd/sops/main.go:1371-1373 (--verbose: debug logging, on stderr);
 # gitseal's own lines, also on stderr, never a value
 @test "--verbose says on stderr which config, which file and what was written" {
-	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	run -0 --separate-stderr gitseal --verbose decrypt enc.yaml
 	[ "$output" = "$(cat plain.yaml)" ]
 	[[ $stderr == *"gitseal: 'enc.yaml': data key recovered, MAC checked"* ]]
@@ -67,15 +67,15 @@ teardown() { teardown_tmp; }
 # same numbers from --indent and from .sops.yaml's stores.json.indent
 @test "indent numbers as sops counts them: JSON 0 none, -1 a tab; YAML 0 the default" {
 	printf '{"a": {"b": 1}}' >p.json
-	gitseal encrypt --age "$(demo_recipient)" p.json >e.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" p.json >e.json
 	[ "$(gitseal --indent 0 decrypt e.json)" = "$(printf '{\n"a": {\n"b": 1\n}\n}')" ]
 	[ "$(gitseal --indent -1 decrypt e.json)" = "$(printf '{\n\t"a": {\n\t\t"b": 1\n\t}\n}')" ]
 	gitseal --indent 0 decrypt enc.yaml | cmp - plain.yaml
 	printf 'stores:\n  json:\n    indent: 0\n' >.sops.yaml
-	gitseal encrypt --age "$(demo_recipient)" --output-type json plain.yaml >e2.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type json plain.yaml >e2.json
 	grep -q '^"sops": {$' e2.json
 	rm .sops.yaml
-	gitseal encrypt --age "$(demo_recipient)" --output-type json plain.yaml >e3.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type json plain.yaml >e3.json
 	grep -q "^$(printf '\t')\"sops\": {\$" e3.json
 }
 
@@ -83,7 +83,7 @@ teardown() { teardown_tmp; }
 # gitseal shows it to be read: a change is refused and nothing is written.
 @test "edit -s shows the metadata; changing it is refused; the values still change" {
 	printf '#!/bin/sh\ngrep -q "^sops:" "$1" && grep -q "recipient: %s" "$1" && sed -i s/secret/changed/ "$1"\n' \
-		"$(demo_recipient)" >show.sh
+		"$DEMO_RECIPIENT" >show.sh
 	chmod +x show.sh
 	SOPS_EDITOR="$TMP/show.sh" gitseal edit -s enc.yaml
 	[ "$(gitseal decrypt --extract '["a"]' enc.yaml)" = changed ]
@@ -96,7 +96,7 @@ teardown() { teardown_tmp; }
 	cmp enc.yaml before.yaml
 	# JSON: the metadata is one more member of the object
 	printf '{"a": "secret"}\n' >p.json
-	gitseal encrypt --age "$(demo_recipient)" p.json >e.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" p.json >e.json
 	printf '#!/bin/sh\ngrep -q "\\"sops\\": {" "$1" && sed -i s/secret/changed/ "$1"\n' >showj.sh
 	chmod +x showj.sh
 	SOPS_EDITOR="$TMP/showj.sh" gitseal edit --show-master-keys e.json

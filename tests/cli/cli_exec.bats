@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf '{\n\t"a": "secret",\n\t"PATH_LIKE": "/x"\n}\n' >plain.json
-	gitseal encrypt --age "$(demo_recipient)" plain.json >enc.json
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.json >enc.json
 	export TMPDIR="$TMP/private"
 	mkdir "$TMPDIR"
 }
@@ -99,10 +99,10 @@ exec_env_refused() {
 # silently left out, exit 0.
 @test "exec-env refuses a value or a key holding a NUL byte, naming the file and the key" {
 	printf 'N: "x\\0secret-tail"\n' >n.yaml
-	gitseal encrypt --age "$(demo_recipient)" n.yaml >n.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" n.yaml >n.enc.yaml
 	exec_env_refused n.enc.yaml "cannot use values with a NUL byte in environment; offending key N"
 	printf '{"HOME\\u0000x": "/evil"}' >k.json
-	gitseal encrypt --age "$(demo_recipient)" k.json >k.enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" k.json >k.enc.json
 	exec_env_refused k.enc.json "cannot use keys with a NUL byte in environment: HOME\\0x"
 }
 
@@ -111,7 +111,7 @@ exec_env_refused() {
 @test "gitseal NEWFILE creates a sops file" {
 	printf '#!/bin/sh\nprintf "token: abc\\n" >"$1"\n' >editor.sh
 	chmod +x editor.sh
-	SOPS_EDITOR="$TMP/editor.sh" gitseal --age "$(demo_recipient)" new.yaml
+	SOPS_EDITOR="$TMP/editor.sh" gitseal --age "$DEMO_RECIPIENT" new.yaml
 	grep -q '^token: ENC\[AES256_GCM' new.yaml
 	[ "$(gitseal decrypt --extract '["token"]' new.yaml)" = abc ]
 }

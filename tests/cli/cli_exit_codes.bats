@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nn: 1\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	mkdir dir
 }
 teardown() { teardown_tmp; }
@@ -31,7 +31,7 @@ teardown() { teardown_tmp; }
 	run -2 gitseal set missing.yaml '["a"]' 1
 	[[ $output == *"missing.yaml"* ]]
 	printf 'a: [unclosed\n' >bad.yaml
-	run -2 gitseal encrypt --age "$(demo_recipient)" bad.yaml
+	run -2 gitseal encrypt --age "$DEMO_RECIPIENT" bad.yaml
 	[[ $output == *"'bad.yaml'"* ]]
 	run -1 gitseal decrypt --no-such-flag enc.yaml
 	[ "$output" = "gitseal: error: flag provided but not defined: -no-such-flag" ]
@@ -88,7 +88,7 @@ teardown() { teardown_tmp; }
 
 # sops: cmd/sops/main.go:1212-1214 (CannotChangeKeysFromNonExistentFile, 49)
 @test "rotate --add-age on a missing file: 49" {
-	run -49 gitseal rotate --add-age "$(demo_recipient)" missing.yaml
+	run -49 gitseal rotate --add-age "$DEMO_RECIPIENT" missing.yaml
 	[[ $output == *"cannot add or remove keys on non-existent file 'missing.yaml'"* ]]
 }
 

@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 's: text\nn: 42\nb: true\nlist:\n  - x\n  - z\nm:\n  k: v\nmaps:\n  - k: 1\n    j: 2\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 

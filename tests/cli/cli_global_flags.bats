@@ -11,9 +11,9 @@ setup() {
 	setup_demo
 	unset EDITOR SOPS_EDITOR SOPS_CONFIG
 	mkdir conf
-	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >conf/c.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >conf/c.yaml
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 
@@ -23,7 +23,7 @@ teardown() { teardown_tmp; }
 	EDITOR=/bin/false gitseal --config conf/c.yaml decrypt enc.yaml | cmp - plain.yaml
 	EDITOR=/bin/false gitseal --config conf/c.yaml encrypt plain.yaml >out.yaml
 	[ ! -e encrypt ]
-	grep -q "recipient: $(demo_recipient)" out.yaml
+	grep -q "recipient: $DEMO_RECIPIENT" out.yaml
 	gitseal decrypt out.yaml | cmp - plain.yaml
 	# gitseal also takes it after the command
 	gitseal encrypt --config conf/c.yaml plain.yaml >/dev/null
@@ -39,7 +39,7 @@ teardown() { teardown_tmp; }
 	[[ $output == *"mac_only_encrypted: true"* ]]
 	[[ $output == *"unencrypted_comment_regex: keep"* ]]
 	printf '{"a": {"b": 1}}\n' >p.json
-	gitseal encrypt --age "$(demo_recipient)" p.json >e.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" p.json >e.json
 	[ "$(gitseal --indent 2 decrypt e.json)" = "$(printf '{\n  "a": {\n    "b": 1\n  }\n}')" ]
 }
 
@@ -55,7 +55,7 @@ teardown() { teardown_tmp; }
 # command matched the first word)
 @test "legacy mode only when the first word is not a command, even if a file has its name" {
 	cp plain.yaml encrypt
-	gitseal encrypt --age "$(demo_recipient)" --filename-override x.yaml <plain.yaml | grep -q "^sops:$"
+	gitseal encrypt --age "$DEMO_RECIPIENT" --filename-override x.yaml <plain.yaml | grep -q "^sops:$"
 	cmp encrypt plain.yaml
 	gitseal -d enc.yaml | cmp - plain.yaml
 	gitseal --decrypt --config conf/c.yaml enc.yaml | cmp - plain.yaml
@@ -72,7 +72,7 @@ teardown() { teardown_tmp; }
 @test "an unknown flag, or one the command does not take: exit 1 and Go's message" {
 	run -1 gitseal decrypt --bogus enc.yaml
 	[ "${lines[0]}" = "gitseal: error: flag provided but not defined: -bogus" ]
-	run -1 gitseal decrypt --age "$(demo_recipient)" enc.yaml
+	run -1 gitseal decrypt --age "$DEMO_RECIPIENT" enc.yaml
 	[[ $output == *"flag provided but not defined: -age"* ]]
 	# after the file too: a mistyped flag is never taken for a file name
 	run -1 gitseal decrypt enc.yaml --in-plase

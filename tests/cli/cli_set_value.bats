@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nn: 1\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	printf '{"user": "bob", "port": 5432}\n' >value.json
 }
 teardown() { teardown_tmp; }
@@ -67,7 +67,7 @@ teardown() { teardown_tmp; }
 # anything is written.
 @test "set in dotenv and INI: numbers and booleans as text; a value the store cannot give back refused, nothing written" {
 	printf 'A=x\n' >s.env
-	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.env >e.env
 	gitseal set e.env '["A"]' 5
 	gitseal set e.env '["B"]' true
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
@@ -79,7 +79,7 @@ teardown() { teardown_tmp; }
 	[ "$(gitseal decrypt e.env)" = "$(printf 'A=5\nB=true')" ]
 
 	printf '[s]\nk = v\n' >s.ini
-	gitseal encrypt --age "$(demo_recipient)" s.ini >e.ini
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.ini >e.ini
 	gitseal set e.ini '["s"]["k"]' 1.5
 	[ "$(gitseal decrypt e.ini)" = "$(printf '[s]\nk = 1.5')" ]
 	cp e.ini before.ini
@@ -99,7 +99,7 @@ kept_but() {
 # the section before [sops] left the metadata twice (the same fallback).
 @test "set and unset keep the file's layout in INI, dotenv, YAML and JSON: no warning, only the values set change" {
 	printf '[app]\n; the port\nport = 80\n\n[db]\nuser = alice\npass = hunter2 ; old\n\n[end]\nk = v\n' >s.ini
-	gitseal encrypt --age "$(demo_recipient)" s.ini >e.ini
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.ini >e.ini
 	cp e.ini before.ini
 	run --separate-stderr gitseal set e.ini '["db"]' '{"user": "bob", "token": "t"}'
 	[ "$status" -eq 0 ]
@@ -115,7 +115,7 @@ kept_but() {
 	[ "$(gitseal decrypt e.ini)" = "$(printf '[app]\n; the port\nport = 80\n\n[db]\nuser = bob\ntoken = t\n')" ]
 
 	printf '# top\nA=1\n\n# b\nB=2\nC=3\n' >s.env
-	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.env >e.env
 	cp e.env before.env
 	run --separate-stderr gitseal set e.env '["B"]' '"x"'
 	[ "$status" -eq 0 ]
@@ -124,7 +124,7 @@ kept_but() {
 	[ "$(gitseal decrypt e.env)" = "$(printf '# top\nA=1\n\n# b\nB=x\nC=3')" ]
 
 	printf '# top\ndb:\n  user: alice  # who\n  pass: hunter2\nport: 80 # keep\n' >s.yaml
-	gitseal encrypt --age "$(demo_recipient)" s.yaml >e.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.yaml >e.yaml
 	cp e.yaml before.yaml
 	run --separate-stderr gitseal set e.yaml '["db"]' '{"user": "bob", "token": "t"}'
 	[ "$status" -eq 0 ]
@@ -133,7 +133,7 @@ kept_but() {
 	[ "$(gitseal decrypt e.yaml)" = "$(printf '# top\ndb:\n  user: bob\n  token: t\nport: 80 # keep')" ]
 
 	printf '{\n  "db": {"user": "alice", "pass": "hunter2"},\n  "port": 80\n}\n' >s.json
-	gitseal encrypt --age "$(demo_recipient)" s.json >e.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.json >e.json
 	cp e.json before.json
 	run --separate-stderr gitseal set e.json '["db"]' '{"user": "bob", "token": "t"}'
 	[ "$status" -eq 0 ]

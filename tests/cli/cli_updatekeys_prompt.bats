@@ -7,10 +7,10 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	cp enc.yaml before.yaml
 	second=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
-	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$second" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$second" >.sops.yaml
 }
 teardown() { teardown_tmp; }
 

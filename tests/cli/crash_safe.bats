@@ -16,7 +16,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 
 @test "a failure before the rename keeps the original and removes the temporary file" {
 	for step in write fsync rename; do
-		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i secret.yaml
 		[ "$status" -eq 3 ]
 		# the injected failure leaves errno as it was: only the start is checked
 		case $step in
@@ -30,7 +30,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 }
 
 @test "a failure syncing the directory is reported; the new content is in place" {
-	run env GITSEAL_TEST_FAIL_AT=dirsync "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+	run env GITSEAL_TEST_FAIL_AT=dirsync "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i secret.yaml
 	[ "$status" -eq 3 ]
 	[ "$output" = "gitseal: error: cannot sync the directory of 'secret.yaml'" ]
 	grep -q '^sops:' secret.yaml
@@ -41,7 +41,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	echo data >p
 	echo "old content" >out.age
 	for step in write fsync rename; do
-		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" age -r "$(demo_recipient)" -o out.age p
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" age -r "$DEMO_RECIPIENT" -o out.age p
 		[ "$status" -eq 1 ]
 		# the injected failure leaves errno as it was: only the start is checked
 		case $step in
@@ -56,7 +56,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 
 @test "age -o to a new file: a failed write leaves nothing" {
 	echo data >p
-	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" age -r "$(demo_recipient)" -o new.age p
+	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" age -r "$DEMO_RECIPIENT" -o new.age p
 	[ "$status" -eq 1 ]
 	[[ "$output" == "gitseal: error: cannot write 'new.age': "* ]]
 	[ ! -e new.age ]
@@ -68,14 +68,14 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	mv secret.yaml dir/target.yaml
 	ln -s dir/target.yaml secret.yaml
 	for step in write fsync rename; do
-		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i secret.yaml
 		[ "$status" -eq 3 ]
 		[[ "$output" == "gitseal: error: 'secret.yaml': cannot "*"dir/target.yaml"* ]]
 		[ -L secret.yaml ]
 		cmp dir/target.yaml original.yaml
 		[ -z "$(ls -A . dir | grep gitseal-tmp || true)" ]
 	done
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i secret.yaml
+	"$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i secret.yaml
 	[ -L secret.yaml ]
 	grep -q '^password: ENC\[' dir/target.yaml
 }
@@ -83,7 +83,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 @test "a failed write to a FIFO or device is reported (exit 3)" {
 	mkfifo fifo
 	cat fifo >/dev/null &
-	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --output fifo secret.yaml
+	run env GITSEAL_TEST_FAIL_AT=write "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" --output fifo secret.yaml
 	wait
 	[ "$status" -eq 3 ]
 	[[ "$output" == "gitseal: error: 'secret.yaml': cannot write 'fifo': injected" ]]
@@ -91,7 +91,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 }
 
 @test "an edit that lost the race and cannot be kept beside the file says so: 3, nothing written, nothing left" {
-	gitseal encrypt --age "$(demo_recipient)" secret.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" secret.yaml >enc.yaml
 	printf '#!/bin/sh\n"$GITSEAL_BIN" set enc.yaml %s %s || exit 9\nsed -i s/hunter2/mine/ "$1"\n' \
 		"'[\"other\"]'" "'\"x\"'" >ed.sh
 	chmod +x ed.sh

@@ -8,7 +8,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'a: secret\nb: 2\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 }
 teardown() { teardown_tmp; }
 
@@ -44,7 +44,7 @@ hard_linked() { # hard_linked STATUS STDERR FILE COUNT
 
 @test "encrypt -i of a file with another hard link: 3, one line, both names keep their bytes" {
 	ln plain.yaml other.yaml
-	run --separate-stderr gitseal encrypt -i --age "$(demo_recipient)" plain.yaml
+	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" plain.yaml
 	hard_linked "$status" "$stderr" plain.yaml 2
 	[ "$(cat plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
 	[ "$(stat -c %h other.yaml)" = 2 ]
@@ -52,12 +52,12 @@ hard_linked() { # hard_linked STATUS STDERR FILE COUNT
 	# through a symbolic link the target's count is what counts
 	ln -s plain.yaml link.yaml
 	ln plain.yaml third.yaml
-	run --separate-stderr gitseal encrypt -i --age "$(demo_recipient)" link.yaml
+	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" link.yaml
 	hard_linked "$status" "$stderr" link.yaml 3
 	[ "$(cat plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
 	# the link broken as the message says, it goes ahead
 	rm other.yaml third.yaml
-	run -0 gitseal encrypt -i --age "$(demo_recipient)" plain.yaml
+	run -0 gitseal encrypt -i --age "$DEMO_RECIPIENT" plain.yaml
 	[ "$(gitseal decrypt plain.yaml)" = "$(printf 'a: secret\nb: 2')" ]
 }
 

@@ -14,7 +14,7 @@ teardown() { teardown_tmp; }
 # enc.yaml and decrypts that to dec.yaml, all exiting 0
 roundtrip() {
 	printf -- "$1" >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	gitseal decrypt enc.yaml >dec.yaml
 }
 
@@ -84,7 +84,7 @@ roundtrip() {
 
 @test "row 9: an encrypted value given a tag is refused on decrypt and render, as a MAC failure" {
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: x\n' >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	for tag in '!!null' '!!binary'; do
 		sed "s/^  a: ENC/  a: $tag ENC/" enc.yaml >tagged.yaml
 		run --separate-stderr gitseal decrypt tagged.yaml
@@ -106,11 +106,11 @@ roundtrip() {
 @test "row 10: a byte-order mark at the start of a later line is refused with its line" {
 	printf '  R:\n\xEF\xBB\xBF\n   R\n' >in.yaml
 	cp in.yaml before.yaml
-	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" in.yaml
+	run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'in.yaml': invalid YAML at line 2: a byte-order mark may only start the file, not a later line" ]
-	run --separate-stderr gitseal encrypt -i --age "$(demo_recipient)" in.yaml
+	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" in.yaml
 	[ "$status" -eq 2 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	cmp before.yaml in.yaml
@@ -126,15 +126,15 @@ roundtrip() {
 @test "row 10b: JSON that starts with a byte-order mark is refused, with what to do; nothing written" {
 	printf '\xEF\xBB\xBF{"a": "secret"}\n' >in.json
 	cp in.json before.json
-	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" in.json
+	run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" in.json
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'in.json': the JSON starts with a UTF-8 byte-order mark, and sops could not read it encrypted: remove the mark" ]
-	run -2 gitseal encrypt -i --age "$(demo_recipient)" in.json
+	run -2 gitseal encrypt -i --age "$DEMO_RECIPIENT" in.json
 	cmp before.json in.json
 	# without the mark it encrypts, and the file reads back
 	tail -c +4 in.json >plain.json
-	gitseal encrypt --age "$(demo_recipient)" plain.json >enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" plain.json >enc.json
 	[ "$(head -c 1 enc.json)" = "{" ]
 	gitseal decrypt enc.json | cmp - plain.json
 }
@@ -157,7 +157,7 @@ roundtrip() {
 # sealed TEXT: writes TEXT (printf format) to in.yaml and encrypts it to enc.yaml
 sealed() {
 	printf -- "$1" >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 }
 
 # layout_kept WANT CMD...: runs gitseal CMD (exit 0, no warning: none
@@ -236,7 +236,7 @@ layout_kept() {
 	layout_kept '{a: 1, b: [x, w]}\n' groups add --file enc.yaml -i -y --age "$r2"
 	layout_kept '{a: 1, b: [x, w]}\n' groups delete --file enc.yaml -i 1
 	[ "$(wc -l <enc.yaml)" -eq 1 ]
-	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$r2" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$r2" >.sops.yaml
 	layout_kept '{a: 1, b: [x, w]}\n' updatekeys -y enc.yaml
 	grep -q "$r2" enc.yaml
 	[ "$(head -c 4 enc.yaml)" = "{a: " ]
@@ -250,17 +250,17 @@ layout_kept() {
 # the decrypted value now quotes it as sops does.
 @test "strings YAML 1.1 reads as booleans or base-60 numbers are double-quoted wherever YAML is written" {
 	printf 'FLAG=yes\nMODE=off\nT=1:30\nN=N\nS=yess\n' >c.env
-	gitseal encrypt --age "$(demo_recipient)" --output-type yaml c.env >c.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type yaml c.env >c.enc.yaml
 	[ "$(gitseal decrypt c.enc.yaml)" = $'FLAG: "yes"\nMODE: "off"\nT: "1:30"\n"N": "N"\nS: yess' ]
 	printf 'a: x\nl: [x, y]\n' >s.yaml
-	gitseal encrypt --age "$(demo_recipient)" s.yaml >s.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.yaml >s.enc.yaml
 	gitseal set s.enc.yaml '["a"]' '"On"'
 	gitseal set s.enc.yaml '["l"][1]' '"-1:05"'
 	[ "$(gitseal decrypt s.enc.yaml)" = $'a: "On"\nl: [x, "-1:05"]' ]
 	# a Secret as sops writes it (plain ENC scalars), rendered for Argo CD
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  flag: "Y"\n  plain: x\n' >p.yaml
 	mkdir app
-	gitseal encrypt --age "$(demo_recipient)" p.yaml 2>/dev/null |
+	gitseal encrypt --age "$DEMO_RECIPIENT" p.yaml 2>/dev/null |
 		sed -E 's/^(  [a-z]+: )"(ENC[^"]*)"$/\1\2/' >app/secret.enc.yaml
 	grep -q '^  flag: ENC' app/secret.enc.yaml
 	[ "$(gitseal render app | tail -2)" = $'  flag: "Y"\n  plain: x' ]
@@ -282,7 +282,7 @@ layout_kept() {
 	roundtrip 'a: |\n  x\nm:\n    k: v\n'
 	grep -qx '    age:' enc.yaml
 	printf 'a: |\n  x\n' >in.yaml
-	gitseal encrypt --indent 4 --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --indent 4 --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	grep -qx '    age:' enc.yaml
 }
 
@@ -296,7 +296,7 @@ layout_kept() {
 	run -1 grep -c $'[^\r]$' enc.yaml
 	gitseal decrypt -i enc.yaml
 	cmp in.yaml enc.yaml
-	gitseal encrypt -i --age "$(demo_recipient)" enc.yaml
+	gitseal encrypt -i --age "$DEMO_RECIPIENT" enc.yaml
 	gitseal set enc.yaml '["new"]' '{"m": {"t": "one\ntwo\n"}, "l": [1, 2]}'
 	gitseal decrypt enc.yaml >dec.yaml
 	run -1 grep -c $'[^\r]$' dec.yaml

@@ -11,10 +11,10 @@ KMS_ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-123456789
 # The two keys, made once for the file: each test copies them.
 setup_file() {
 	chmod 700 "$BATS_FILE_TMPDIR"
-	"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k1.txt" 2>/dev/null
-	"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k2.txt" 2>/dev/null
-	R1=$("$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k1.txt")
-	R2=$("$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k2.txt")
+	"$FIXTURE_BIN" keygen >"$BATS_FILE_TMPDIR/k1.txt" 2>/dev/null
+	"$FIXTURE_BIN" keygen >"$BATS_FILE_TMPDIR/k2.txt" 2>/dev/null
+	R1=$("$FIXTURE_BIN" keygen -y "$BATS_FILE_TMPDIR/k1.txt")
+	R2=$("$FIXTURE_BIN" keygen -y "$BATS_FILE_TMPDIR/k2.txt")
 	export R1 R2
 }
 

@@ -4,20 +4,16 @@
 
 load ../helpers
 
-# The four keys, made once for the file (eight processes a test, under ASan
-# a second of CPU): each test copies them.
+# The four keys, the key files made of them and .sops.yaml, made once for
+# the file (under ASan a second of CPU a test): each test copies them.
 setup_file() {
-	chmod 700 "$BATS_FILE_TMPDIR"
+	local fix="$BATS_FILE_TMPDIR/fix" i
+	mkdir -m 700 "$fix"
 	for i in 1 2 3 4; do
-		"$GITSEAL_BIN" keygen >"$BATS_FILE_TMPDIR/k$i.txt" 2>/dev/null
-		"$GITSEAL_BIN" keygen -y "$BATS_FILE_TMPDIR/k$i.txt" >"$BATS_FILE_TMPDIR/r$i.txt"
+		"$FIXTURE_BIN" keygen >"$fix/k$i.txt" 2>/dev/null
+		"$FIXTURE_BIN" keygen -y "$fix/k$i.txt" >"$fix/r$i.txt"
 	done
-}
-
-setup() {
-	setup_tmp
-	cd "$TMP"
-	cp -p "$BATS_FILE_TMPDIR"/k?.txt "$BATS_FILE_TMPDIR"/r?.txt .
+	cd "$fix"
 	cat k1.txt k2.txt >k12.txt
 	cat k1.txt k3.txt >k13.txt
 	cat k1.txt k2.txt k3.txt k4.txt >kall.txt
@@ -30,6 +26,12 @@ creation_rules:
       - age: [$(cat r2.txt)]
       - age: [$(cat r3.txt)]
 YAML
+}
+
+setup() {
+	setup_tmp
+	cd "$TMP"
+	cp -a "$BATS_FILE_TMPDIR/fix/." .
 	printf 'user: alice\npassword: hunter2\n' >plain.yaml
 }
 teardown() { teardown_tmp; }

@@ -12,29 +12,29 @@ teardown() { teardown_tmp; }
 @test "YAML ints +5, 007, -0, 01 come back byte for byte, through stdout and -i" {
 	printf 'plus: +5\npadded: 007\nzero: -0\nlead: 01\nneg: -07\nlist: [+1, -0]\nblock:\n  - +0\n' >ints.yaml
 	cp ints.yaml orig.yaml
-	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" ints.yaml >enc.yaml
 	[ "$(grep -o 'type:int' enc.yaml | wc -l)" -eq 8 ]
 	gitseal decrypt enc.yaml >dec.yaml
 	cmp orig.yaml dec.yaml
-	gitseal encrypt -i --age "$(demo_recipient)" ints.yaml
+	gitseal encrypt -i --age "$DEMO_RECIPIENT" ints.yaml
 	gitseal decrypt -i ints.yaml
 	cmp orig.yaml ints.yaml
 }
 
 @test "YAML ints that Atoi reads otherwise (010, 0x1F, 0o17, 1_000) come back in sops's form" {
 	printf 'octal: 010\nhex: 0x1F\nnew_octal: 0o17\nunderscore: 1_000\nbinary: -0b101\n' >ints.yaml
-	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" ints.yaml >enc.yaml
 	gitseal decrypt enc.yaml >dec.yaml
 	[ "$(cat dec.yaml)" = "$(printf 'octal: 8\nhex: 31\nnew_octal: 15\nunderscore: 1000\nbinary: -5')" ]
 }
 
 @test "JSON -0 comes back as -0; converted, ints are written as sops writes them" {
 	printf '{"zero": -0, "list": [-0, 7]}' >ints.json
-	gitseal encrypt --age "$(demo_recipient)" ints.json >enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" ints.json >enc.json
 	gitseal decrypt enc.json >dec.json
 	[ "$(cat dec.json)" = '{"zero": -0, "list": [-0, 7]}' ]
 	printf 'plus: +5\npadded: 007\nzero: -0\n' >ints.yaml
-	gitseal encrypt --age "$(demo_recipient)" ints.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" ints.yaml >enc.yaml
 	gitseal decrypt --output-type json enc.yaml >out.json
 	[ "$(cat out.json)" = "$(printf '{\n\t"plus": 5,\n\t"padded": 7,\n\t"zero": 0\n}')" ]
 	gitseal decrypt --output-type dotenv enc.yaml >out.env
@@ -43,7 +43,7 @@ teardown() { teardown_tmp; }
 
 @test "an unchanged int spelling keeps its ciphertext when the file is encrypted again" {
 	printf 'plus: +5\nother: x\n' >f.yaml
-	gitseal encrypt -i --age "$(demo_recipient)" f.yaml
+	gitseal encrypt -i --age "$DEMO_RECIPIENT" f.yaml
 	plus_before=$(grep '^plus:' f.yaml)
 	gitseal set f.yaml '["other"]' '"z"'
 	[ "$(grep '^plus:' f.yaml)" = "$plus_before" ]
@@ -54,7 +54,7 @@ teardown() { teardown_tmp; }
 # value given type TYPE (the type field is not under the tag)
 forge() {
 	printf -- "$2" >forged-plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" forged-plain.yaml | sed "s/type:str\\]/type:$1]/" >"$3"
+	gitseal encrypt --age "$DEMO_RECIPIENT" forged-plain.yaml | sed "s/type:str\\]/type:$1]/" >"$3"
 }
 
 # A type:int value is not authenticated by its type field; the MAC is. A
@@ -103,7 +103,7 @@ forge() {
 
 @test "exec-env gives an int spelled +5 or 007 as sops does (5, 7)" {
 	printf 'PLUS: +5\nPADDED: 007\nZERO: -0\n' >env.yaml
-	gitseal encrypt --age "$(demo_recipient)" env.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" env.yaml >enc.yaml
 	run --separate-stderr gitseal exec-env enc.yaml 'printf "%s %s %s" "$PLUS" "$PADDED" "$ZERO"'
 	[ "$status" -eq 0 ]
 	[ "$output" = "5 7 0" ]

@@ -21,7 +21,7 @@ setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 	setup_demo
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
-	RCPT=$(demo_recipient)
+	RCPT=$DEMO_RECIPIENT
 }
 teardown() {
 	if [ -n "${VAULT_PID:-}" ]; then kill "$VAULT_PID" 2>/dev/null && wait "$VAULT_PID" 2>/dev/null; fi
@@ -39,7 +39,7 @@ encrypt_in_place() {
 	env "$1" "$GITSEAL_BIN" encrypt --age "$RCPT" -i s.yaml 2>err || OOM_RC=$?
 	if [ "$OOM_RC" -eq 0 ]; then
 		grep -q '^sops:' s.yaml
-		"$GITSEAL_BIN" decrypt s.yaml | cmp - plain.yaml
+		gitseal_fixture decrypt s.yaml | cmp - plain.yaml
 	else
 		oom_refused err
 		[[ $OOM_ERR != *hunter2* ]]
@@ -77,7 +77,7 @@ age_encrypt() {
 	env "$1" "$GITSEAL_BIN" age -r "$RCPT" -o blob.age blob >out 2>err || OOM_RC=$?
 	[ ! -s out ]
 	if [ "$OOM_RC" -eq 0 ]; then
-		"$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" blob.age | cmp - blob
+		gitseal_fixture age -d -i "$KEYS/demo-age-key.txt" blob.age | cmp - blob
 	else
 		oom_refused err
 		[ ! -e blob.age ]
@@ -90,13 +90,13 @@ age_encrypt() {
 }
 
 @test "decrypt, out of secure memory at each allocation: all of the plaintext or none of it" {
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 }
 
 @test "age -d, out of secure memory at each allocation: all of the payload or none of it" {
 	head -c 200000 /dev/urandom >blob
-	"$GITSEAL_BIN" age -r "$(demo_recipient)" -o blob.age blob
+	gitseal_fixture age -r "$DEMO_RECIPIENT" -o blob.age blob
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC age_decrypt
 }
 
@@ -105,7 +105,7 @@ age_encrypt() {
 }
 
 @test "decrypt, out of memory at each plain allocation: all of the plaintext or none of it" {
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }
 
@@ -117,8 +117,8 @@ age_encrypt() {
 
 @test "2 of 3 key groups, out of memory at each allocation: all of the plaintext or none of it" {
 	for i in 1 2 3; do
-		gitseal keygen >"k$i.txt" 2>/dev/null
-		gitseal keygen -y "k$i.txt" >"r$i.txt"
+		gitseal_fixture keygen >"k$i.txt" 2>/dev/null
+		gitseal_fixture keygen -y "k$i.txt" >"r$i.txt"
 	done
 	cat >.sops.yaml <<YAML
 creation_rules:
@@ -128,7 +128,7 @@ creation_rules:
       - age: [$(cat r2.txt)]
       - age: [$(cat r3.txt)]
 YAML
-	gitseal encrypt plain.yaml >enc.yaml
+	gitseal_fixture encrypt plain.yaml >enc.yaml
 	# group 2 does not open: its failure is noted and the sweep goes on
 	cat k1.txt k3.txt >"$TMP/keys.txt"
 	export SOPS_AGE_KEY_FILE="$TMP/keys.txt"
@@ -143,7 +143,7 @@ YAML
 	mkdir -m 700 "$GNUPGHOME"
 	gpg --batch --import "$SOPS_KEY" 2>/dev/null
 	unset SOPS_PGP_FP SOPS_GPG_EXEC
-	gitseal encrypt --pgp "$SOPS_FP" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --pgp "$SOPS_FP" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }
@@ -151,7 +151,7 @@ YAML
 @test "Vault transit, out of memory at each allocation: all of the plaintext or none of it" {
 	command -v node >/dev/null || skip "node is needed for the Vault stand-in"
 	vault_standin
-	gitseal encrypt --hc-vault-transit "$VAULT_ADDR/v1/transit/keys/app" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --hc-vault-transit "$VAULT_ADDR/v1/transit/keys/app" plain.yaml >enc.yaml
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }

@@ -19,7 +19,7 @@ setup() {
 	cd "$TMP"
 	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 	printf 'db:\n  user: admin\n  password: hunter2-oom\nlist:\n  - one\n  - 2\n' >plain.yaml
-	printf 'creation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 }
 teardown() {
 	if [ -n "${TMP:-}" ]; then teardown_tmp; fi

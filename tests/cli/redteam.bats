@@ -11,7 +11,7 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 
 @test "a file size limit (ulimit -f) fails the write cleanly: the original kept, no partial plaintext beside it" {
 	head -c 600000 /dev/urandom | base64 -w0 | sed 's/^/token: /' >secret.yaml
-	gitseal encrypt --age "$(demo_recipient)" -i secret.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" -i secret.yaml
 	cp secret.yaml sealed.yaml
 	# SIGXFSZ used to kill the process mid-write, leaving a temporary file
 	# with the first 100 KiB of the plaintext
@@ -23,20 +23,20 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 }
 
 @test "a huge stores indent in .sops.yaml is refused, not written out (a repository's .sops.yaml is attacker input)" {
-	printf 'stores:\n  yaml:\n    indent: 200000000\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'stores:\n  yaml:\n    indent: 200000000\ncreation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	printf 'a:\n  b: 1\n' >p.yaml
 	# it took a minute and 3.5 GB of memory
 	run timeout 10 "$GITSEAL_BIN" encrypt p.yaml
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'indent' must be at most 64" ]
-	printf 'stores:\n  json:\n    indent: 65\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'stores:\n  json:\n    indent: 65\ncreation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	run timeout 10 "$GITSEAL_BIN" encrypt p.yaml
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'indent' must be at most 64" ]
-	run timeout 10 "$GITSEAL_BIN" --indent 200000000 encrypt --age "$(demo_recipient)" p.yaml
+	run timeout 10 "$GITSEAL_BIN" --indent 200000000 encrypt --age "$DEMO_RECIPIENT" p.yaml
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: --indent must be at most 64" ]
-	printf 'stores:\n  yaml:\n    indent: 64\ncreation_rules:\n  - age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'stores:\n  yaml:\n    indent: 64\ncreation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	gitseal encrypt -i p.yaml
 	[ "$(gitseal decrypt p.yaml)" = "$(printf 'a:\n  b: 1')" ]
 }

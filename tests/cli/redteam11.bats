@@ -13,7 +13,7 @@ teardown() { teardown_tmp; }
 
 @test "set of a dotenv key beginning with sops_ is refused by name (set, not decrypt), nothing written" {
 	printf 'A=x\n' >s.env
-	gitseal encrypt --age "$(demo_recipient)" s.env >e.env
+	gitseal encrypt --age "$DEMO_RECIPIENT" s.env >e.env
 	cp e.env before.env
 	for key in sops_x sops_mac sops_; do
 		run -4 --separate-stderr gitseal set e.env "[\"$key\"]" '"v"'
@@ -28,7 +28,7 @@ teardown() { teardown_tmp; }
 	printf '{"a": 1}\n' >s.json
 	printf '[s]\na = 1\n' >s.ini
 	for ext in yaml json ini; do
-		gitseal encrypt --age "$(demo_recipient)" "s.$ext" >"e.$ext"
+		gitseal encrypt --age "$DEMO_RECIPIENT" "s.$ext" >"e.$ext"
 		cp "e.$ext" before
 		run -4 --separate-stderr gitseal set "e.$ext" '["sops"]' '{"x": "1"}'
 		[ "$stderr" = "gitseal: error: 'e.$ext': set: the top-level key 'sops' is where sops keeps its metadata; nothing written" ]
@@ -54,7 +54,7 @@ gone() {
 # gitseal holds) removes it when gitseal is gone, however it ended.
 @test "exec-file and edit killed by SIGKILL: the private directory with the plaintext (and what the editor left beside it) is removed" {
 	printf 'db: hunter2\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" plain.yaml >secret.yaml
 	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
 	mkdir -p "$TMPDIR" "$NOTE"
 	cat >"$TMP/editor.sh" <<-'SH'

@@ -8,10 +8,10 @@ load ../helpers
 setup() {
 	setup_tmp
 	cd "$TMP"
-	gitseal keygen >k1.txt 2>/dev/null
-	gitseal keygen -y k1.txt >r1.txt
-	gitseal keygen >k2.txt 2>/dev/null
-	gitseal keygen -y k2.txt >r2.txt
+	gitseal_fixture keygen >k1.txt 2>/dev/null
+	gitseal_fixture keygen -y k1.txt >r1.txt
+	gitseal_fixture keygen >k2.txt 2>/dev/null
+	gitseal_fixture keygen -y k2.txt >r2.txt
 	cat k1.txt k2.txt >k12.txt
 }
 teardown() { teardown_tmp; }

@@ -8,10 +8,10 @@ load ../helpers
 setup() {
 	setup_tmp
 	cd "$TMP"
-	gitseal keygen -o key.txt 2>/dev/null
-	gitseal keygen -o other.txt 2>/dev/null
+	gitseal_fixture keygen -o key.txt 2>/dev/null
+	gitseal_fixture keygen -o other.txt 2>/dev/null
 	printf 'a: secret\n' >plain.yaml
-	gitseal encrypt --age "$(gitseal keygen -y key.txt)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$(gitseal_fixture keygen -y key.txt)" plain.yaml >enc.yaml
 	cat >fakegpg <<-'SH'
 	#!/bin/sh
 	echo run >>"$(dirname "$0")/gpg.log"

@@ -10,7 +10,7 @@ teardown() { teardown_tmp; }
 
 @test "decrypt --extract of an empty list or a null prints a value that reads back as it (YAML and JSON)" {
 	printf 'e: []\nn: null\nt: ~\nb:\n' >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	# an empty output reads as null (YAML) or not at all (JSON): sops prints
 	# yaml.Marshal's '[]' and 'null', json.Marshal's 'null'
 	run -0 gitseal decrypt --extract '["e"]' enc.yaml
@@ -22,7 +22,7 @@ teardown() { teardown_tmp; }
 	done
 	gitseal decrypt --extract '["e"]' --output-type json enc.yaml | cmp - <(printf '[]')
 	printf '{"n": null, "e": []}' >in.json
-	gitseal encrypt --age "$(demo_recipient)" in.json >enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.json >enc.json
 	gitseal decrypt --extract '["n"]' enc.json | cmp - <(printf 'null')
 	gitseal decrypt --extract '["e"]' enc.json | cmp - <(printf '[]')
 }
@@ -40,7 +40,7 @@ set_both() {
 		b=$!
 		wait "$a" && ra=0 || ra=$?
 		wait "$b" && rb=0 || rb=$?
-		gitseal decrypt enc.yaml >dec.yaml
+		gitseal_fixture decrypt enc.yaml >dec.yaml
 		if [ "$ra" -eq 0 ]; then grep -qx 'x1: one' dec.yaml; else lost "$ra" err1; fi
 		if [ "$rb" -eq 0 ]; then grep -qx 'x2: two' dec.yaml; else lost "$rb" err2; fi
 		[ "$ra" -eq 0 ] || [ "$rb" -eq 0 ]
@@ -56,7 +56,7 @@ lost() {
 @test "two gitseal set of one file at once: no set exits 0 and loses its value" {
 	# large enough that both read the file before either replaces it
 	python3 -c "print('a: 1'); [print('k%d: %s' % (i, 'x' * 100)) for i in range(2000)]" >big.yaml
-	gitseal encrypt --age "$(demo_recipient)" big.yaml >enc.orig
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" big.yaml >enc.orig
 	set_both 10
 }
 
@@ -66,26 +66,26 @@ lost() {
 	for s in '\ud800' 'a\udfaax' '\udd1e\ud834' '\ud800\u0041'; do
 		printf '{"k": "%s", "o": 1}\n' "$s" >in.json
 		cp in.json in.orig
-		run --separate-stderr gitseal encrypt --age "$(demo_recipient)" -i in.json
+		run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" -i in.json
 		[ "$status" -eq 2 ]
 		[ "$stderr" = "gitseal: error: 'in.json': invalid JSON at line 1: an unpaired surrogate (\\u escape) has no UTF-8 form" ]
 		cmp in.json in.orig
 	done
 	# a key too
 	printf '{"\\udc00": 1}' >key.json
-	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" key.json
+	run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" key.json
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'key.json': invalid JSON at line 1: an unpaired surrogate (\\u escape) has no UTF-8 form" ]
 	# a pair is one character and comes back
 	printf '{"k": "\\ud834\\udd1e"}' >pair.json
-	gitseal encrypt --age "$(demo_recipient)" pair.json >enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" pair.json >enc.json
 	[ "$(gitseal decrypt --extract '["k"]' enc.json)" = "$(printf '\xf0\x9d\x84\x9e')" ]
 }
 
 @test "filestatus: a full standard output is a failure (1, one line), not exit 0 with no answer" {
 	printf 'a: 1\n' >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	[ -w /dev/full ] || skip "no /dev/full"
 	run --separate-stderr gitseal filestatus enc.yaml
 	[ "$status" -eq 0 ]
@@ -110,7 +110,7 @@ as_user() {
 @test "a read-only directory: -i writes nothing, exit 3, and the message names the file (it read freed memory)" {
 	mkdir ro
 	printf 'a: 1\nb: secret\n' >ro/s.yaml
-	gitseal encrypt --age "$(demo_recipient)" -i ro/s.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" -i ro/s.yaml
 	cp ro/s.yaml enc.orig
 	chmod 755 "$TMP"
 	chmod 555 ro

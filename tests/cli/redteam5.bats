@@ -12,7 +12,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db: hunter2\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml
 	export TMPDIR="$TMP/tmpdir" NOTE="$TMP/note"
 	mkdir -p "$TMPDIR" "$NOTE"
@@ -115,7 +115,7 @@ stop_during() {
 @test "exec-env: a variable whose name the MAC does not bind (a value in clear) is refused; --allow-unencrypted-env exports it" {
 	printf 'echo RAN-FROM-THE-REPOSITORY >&2\n' >evil.sh
 	printf 'PASSWORD: hunter2\n' >env.yaml
-	gitseal encrypt --age "$(demo_recipient)" --mac-only-encrypted env.yaml >macless.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --mac-only-encrypted env.yaml >macless.yaml
 	# added by whoever edits the file, with a rule (metadata) leaving it in
 	# clear: both outside the MAC
 	{ printf 'BASH_ENV: %s/evil.sh\n' "$TMP"
@@ -126,7 +126,7 @@ stop_during() {
 	[ "$output" = "gitseal: error: 'planted.yaml': 'BASH_ENV' is a value in clear, and the MAC does not cover its name: whoever can edit the file chooses that variable (--allow-unencrypted-env to export it)" ]
 	# a key in clear renamed under the full MAC: its value stays, its name does not
 	printf 'PASSWORD: hunter2\nmode: %s/evil.sh\n' "$TMP" >env2.yaml
-	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^PASSWORD$' env2.yaml | sed 's/^mode:/BASH_ENV:/' >renamed.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^PASSWORD$' env2.yaml | sed 's/^mode:/BASH_ENV:/' >renamed.yaml
 	gitseal decrypt renamed.yaml >/dev/null
 	run gitseal exec-env renamed.yaml 'bash -c "echo \$PASSWORD"'
 	[ "$status" -eq 1 ]
@@ -208,18 +208,18 @@ stop_during() {
 	python3 -c "
 for i in range(20): print('a' * 1000 + str(i) + ': v')
 print('z: secret')" >keys.yaml
-	gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^z$' keys.yaml >keys.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^z$' keys.yaml >keys.enc.yaml
 	sed "s/^    encrypted_regex: .*/    encrypted_regex: '(a{1,100}){100}b'/" keys.enc.yaml >nested.yaml
 	run gitseal decrypt nested.yaml
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'nested.yaml': unsupported regular expression syntax in '(a{1,100}){100}b'" ]
 	# the same in .sops.yaml
-	printf 'creation_rules:\n  - encrypted_regex: "(?:(?:x{2}){20}){10}"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - encrypted_regex: "(?:(?:x{2}){20}){10}"\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	run gitseal encrypt plain.yaml
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unsupported regular expression syntax in '(?:(?:x{2}){20}){10}'" ]]
 	# repeats side by side, or nested within the bound, as before
-	printf 'creation_rules:\n  - encrypted_regex: "^(?:d{1}b){2}(?:x{2}){3}$|^db$"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - encrypted_regex: "^(?:d{1}b){2}(?:x{2}){3}$|^db$"\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	gitseal encrypt plain.yaml | grep -q '^db: ENC\['
 }
 
@@ -227,7 +227,7 @@ print('z: secret')" >keys.yaml
 # MAC: a pull request can narrow it to the values already encrypted and
 # the file still verifies. edit and set then wrote a new secret in clear.
 @test "edit and set: a new value the file's narrowed rule leaves in clear, but .sops.yaml's rule seals, is refused; --keep-file-rule writes it" {
-	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	gitseal encrypt plain.yaml >app.yaml
 	sed 's/^    unencrypted_suffix: _unencrypted$/    encrypted_regex: ^(db|name)$/' app.yaml >narrowed.yaml
 	gitseal decrypt narrowed.yaml | cmp - plain.yaml

@@ -69,20 +69,20 @@ three_groups() {
 	mkdir prod
 	cp plain.yaml prod/db.yaml
 	printf 'creation_rules:\n  - path_regex: ^(sandbox/){,1}.*\\.yaml$\n    age: %s\n  - path_regex: ^prod/\n    age: %s\n' \
-		"$other" "$(demo_recipient)" >.sops.yaml
+		"$other" "$DEMO_RECIPIENT" >.sops.yaml
 	gitseal encrypt prod/db.yaml >db.enc.yaml
 	[ "$(grep -c 'recipient:' db.enc.yaml)" -eq 1 ]
-	grep -qF "recipient: $(demo_recipient)" db.enc.yaml
+	grep -qF "recipient: $DEMO_RECIPIENT" db.enc.yaml
 	rm .sops.yaml
 	for re in '^(description|pass{01}word)$' '^(description|pass{,}word)$' '^(description|pass{,1}word)$'; do
-		gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex "$re" plain.yaml >enc.yaml
+		gitseal encrypt --age "$DEMO_RECIPIENT" --unencrypted-regex "$re" plain.yaml >enc.yaml
 		grep -qx 'description: hello' enc.yaml
 		grep -q '^password: ENC\[' enc.yaml
 	done
 	# a count RE2 refuses is refused, in its words
-	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^pass{2,1}word$' plain.yaml
+	run -1 gitseal encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^pass{2,1}word$' plain.yaml
 	[ "$output" = "gitseal: error: 'plain.yaml': invalid repeat count in regular expression '^pass{2,1}word\$'" ]
-	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '^a{1001}$' plain.yaml
+	run -1 gitseal encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^a{1001}$' plain.yaml
 	[ "$output" = "gitseal: error: 'plain.yaml': invalid repeat count in regular expression '^a{1001}\$'" ]
 }
 
@@ -163,7 +163,7 @@ same_data_as_pyyaml() {
 	local sealed=0
 	for c in "${cases[@]}"; do
 		printf -- "$c" >in.yaml
-		run gitseal encrypt --age "$(demo_recipient)" in.yaml
+		run gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml
 		if [ "$status" -ne 0 ]; then
 			echo "refused: $output" 
 			# refused: so does libyaml
@@ -183,14 +183,14 @@ same_data_as_pyyaml() {
 	local r=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3
 	# the sealed value drops the tag, as sops does (docs/conformance.md)
 	printf 'a: !<x:%s> v\nb: 1\n' "$r" >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	gitseal decrypt enc.yaml | cmp - <(printf 'a: v\nb: 1\n')
 	printf -- '%%TAG !e! x:%s/\n---\na: !e!k {b: v}\n' "$r" >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	grep -qF "a: !e!k {b: " enc.yaml
 	gitseal decrypt enc.yaml | cmp - in.yaml
 	printf 'a: &Q%s {b: v}\nc: &Q%s {d: w}\ne: *Q%s\n' "$r" "${r}X" "$r" >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	gitseal decrypt enc.yaml >dec.yaml
 	same_data_as_pyyaml in.yaml dec.yaml
 }
@@ -202,14 +202,14 @@ same_data_as_pyyaml() {
 # every one of those readers got a string where the file had an integer.
 @test "RT6: a plain scalar with the non-specific tag '!' is typed as yaml.v3 types it" {
 	printf 'a: ! 1\nb: ! true\nc: ! "2"\nd: ! x\ne: ! {f: ! 3}\n' >in.yaml
-	gitseal encrypt --age "$(demo_recipient)" in.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
 	grep -q '^a: .*type:int\]$' enc.yaml
 	grep -q '^b: .*type:bool\]$' enc.yaml
 	grep -q '^c: "ENC.*type:str\]"$' enc.yaml
 	gitseal decrypt enc.yaml | cmp - <(printf 'a: 1\nb: true\nc: "2"\nd: x\ne: ! {f: 3}\n')
 	# PyYAML, unlike yaml.v3, resolves a quoted "! \"2\"" too: c left out
 	sed '/^c:/d' in.yaml >in2.yaml
-	gitseal encrypt --age "$(demo_recipient)" in2.yaml >enc2.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in2.yaml >enc2.yaml
 	gitseal decrypt enc2.yaml >dec2.yaml
 	same_data_as_pyyaml in2.yaml dec2.yaml
 	run -0 gitseal decrypt --extract '["a"]' --output-type json enc.yaml

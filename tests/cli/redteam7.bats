@@ -10,7 +10,7 @@ teardown() { teardown_tmp; }
 
 # unencrypted_rule REGEX: a .sops.yaml whose one rule leaves REGEX in clear
 unencrypted_rule() {
-	printf 'creation_rules:\n  - unencrypted_regex: %s\n    age: %s\n' "'$1'" "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - unencrypted_regex: %s\n    age: %s\n' "'$1'" "$DEMO_RECIPIENT" >.sops.yaml
 }
 
 # R1: RE2 reads an escaped '<' or '>' as the character; glibc read "\>" as
@@ -33,7 +33,7 @@ unencrypted_rule() {
 	# a POSIX collating symbol's spelling: RE2 reads the members '[', '.',
 	# 't' and then a ']' (refused before; written as RE2 reads it since)
 	printf 'token: hunter2\n"t]oken": x\n' >c.yaml
-	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^[[.t.]]oken$' c.yaml >c.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --unencrypted-regex '^[[.t.]]oken$' c.yaml >c.enc.yaml
 	grep -q '^token: ENC\[' c.enc.yaml
 	grep -qx '"t]oken": x' c.enc.yaml
 }
@@ -46,7 +46,7 @@ unencrypted_rule() {
 # merged_rules: a first rule whose path_regex comes through a merge key
 merged_rules() {
 	printf 'creation_rules:\n  - <<: {path_regex: ^nothing$}\n    age: %s\n  - path_regex: ^secrets/\n    age: %s\n' \
-		"$other" "$(demo_recipient)" >.sops.yaml
+		"$other" "$DEMO_RECIPIENT" >.sops.yaml
 }
 
 @test "R2: a YAML merge key or a !!binary value in .sops.yaml is refused, not read otherwise than sops reads it" {
@@ -58,11 +58,11 @@ merged_rules() {
 	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a YAML merge key ('<<') is not supported: sops reads it otherwise than gitseal would" ]
 	# a !!binary value is its decoded bytes to sops (here ^secrets/), its base64 text to libyaml
 	printf 'creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: %s\n  - age: %s\n' \
-		"$(demo_recipient)" "$other" >.sops.yaml
+		"$DEMO_RECIPIENT" "$other" >.sops.yaml
 	run -1 gitseal encrypt secrets/a.yaml
 	[ "$output" = "gitseal: error: 'secrets/a.yaml': $TMP/.sops.yaml: '.sops.yaml': a !!binary value is not supported: sops reads it otherwise than gitseal would" ]
 	# without them, the rules sops reads
 	merged_rules
 	sed -i 's/<<: {path_regex: \^nothing\$}/path_regex: ^nothing$/' .sops.yaml
-	gitseal encrypt secrets/a.yaml | grep -qF "recipient: $(demo_recipient)"
+	gitseal encrypt secrets/a.yaml | grep -qF "recipient: $DEMO_RECIPIENT"
 }

@@ -13,7 +13,7 @@ teardown() { teardown_tmp; }
 # and left it in clear.
 @test "R1: \\s does not match a vertical tab, as RE2's: the value sops encrypts is encrypted" {
 	printf '"public\\vpassword": hunter2\n"public note": hello\n' >a.yaml
-	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public\s' a.yaml >a.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --unencrypted-regex '^public\s' a.yaml >a.enc.yaml
 	grep -q '^"public\\vpassword": ENC\[' a.enc.yaml
 	grep -qx '"public note": hello' a.enc.yaml
 	[ -z "$(grep -l hunter2 a.enc.yaml)" ]
@@ -24,13 +24,13 @@ teardown() { teardown_tmp; }
 # Under encrypted_regex, gitseal left its value in clear. A (?i) pattern
 # with non-ASCII letters, whose folds glibc does not know, is refused.
 @test "R2: (?i) folds as RE2 does, or the pattern is refused" {
-	printf 'creation_rules:\n  - encrypted_regex: %s\n    age: %s\n' "'(?i)^token$'" "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - encrypted_regex: %s\n    age: %s\n' "'(?i)^token$'" "$DEMO_RECIPIENT" >.sops.yaml
 	printf '"to\\u212Aen": hunter2\nTOKEN: hunter3\nname: hello\n' >a.yaml
 	gitseal encrypt a.yaml >a.enc.yaml
 	grep -qx 'name: hello' a.enc.yaml
 	[ -z "$(grep -l 'hunter[23]' a.enc.yaml)" ]
 	[ "$(gitseal decrypt a.enc.yaml | grep -c hunter)" = 2 ]
-	run -1 gitseal encrypt --age "$(demo_recipient)" --encrypted-regex '(?i)^şecret$' a.yaml
+	run -1 gitseal encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '(?i)^şecret$' a.yaml
 	[[ "$output" == *"'(?i)^şecret\$': (?i) is supported for ASCII patterns only (RE2 folds Unicode case)" ]]
 }
 
@@ -40,11 +40,11 @@ teardown() { teardown_tmp; }
 # encrypts it.
 @test "R3: a selection regex matches a key with a NUL byte whole, as RE2 does" {
 	printf '"public\\0password": hunter2\npublic: hello\n' >a.yaml
-	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public$' a.yaml >a.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --unencrypted-regex '^public$' a.yaml >a.enc.yaml
 	grep -q '^"public\\0password": ENC\[' a.enc.yaml
 	grep -qx 'public: hello' a.enc.yaml
 	printf '{"public\\u0000password": "hunter2", "public": "hello"}\n' >a.json
-	gitseal encrypt --age "$(demo_recipient)" --unencrypted-regex '^public$' a.json >a.enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" --unencrypted-regex '^public$' a.json >a.enc.json
 	[ -z "$(grep -l hunter2 a.enc.yaml a.enc.json)" ]
 	grep -q '"public": "hello"' a.enc.json
 	gitseal decrypt a.enc.json | cmp - a.json
@@ -56,7 +56,7 @@ teardown() { teardown_tmp; }
 # of "token" in clear. Such a string is refused, as other YAML sops reads
 # otherwise than gitseal would.
 @test "R4: a .sops.yaml string with a NUL byte is refused, not read up to the NUL" {
-	printf 'creation_rules:\n  - unencrypted_regex: "^tok\\0x"\n    age: %s\n' "$(demo_recipient)" >.sops.yaml
+	printf 'creation_rules:\n  - unencrypted_regex: "^tok\\0x"\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
 	printf 'token: hunter2\n' >a.yaml
 	run -1 gitseal encrypt a.yaml
 	[ "$output" = "gitseal: error: 'a.yaml': $TMP/.sops.yaml: '.sops.yaml': a string with a NUL byte is not supported: sops reads it otherwise than gitseal would" ]
@@ -68,7 +68,7 @@ teardown() { teardown_tmp; }
 # the default and gitseal wrote the value in clear.
 @test "R5: a selection option with a NUL byte in a file's metadata is refused" {
 	printf 'a: 1\n' >a.yaml
-	gitseal encrypt --age "$(demo_recipient)" a.yaml >a.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" a.yaml >a.enc.yaml
 	sed -i 's/^    unencrypted_suffix: _unencrypted$/    unencrypted_suffix: "_unencrypted\\0x"/' a.enc.yaml
 	grep -qF 'unencrypted_suffix: "_unencrypted\0x"' a.enc.yaml
 	run -1 gitseal set a.enc.yaml '["b_unencrypted"]' '"s3cret"'
@@ -83,7 +83,7 @@ teardown() { teardown_tmp; }
 # A path_regex counts runes too.
 @test "R6: '.', negated classes and repeats take UTF-8 runes, as RE2's: the values sops encrypts are encrypted" {
 	printf 'creation_rules:\n  - path_regex: %s\n    encrypted_regex: %s\n    age: %s\n' \
-		"'^.{3}\\.yaml\$'" "'^(.{1,8}|[^_]{9}|xä+)\$'" "$(demo_recipient)" >.sops.yaml
+		"'^.{3}\\.yaml\$'" "'^(.{1,8}|[^_]{9}|xä+)\$'" "$DEMO_RECIPIENT" >.sops.yaml
 	printf 'p\xc3\xa4ssw\xc3\xb6rd: hunter1\nsch\xc3\xbcssel1: hunter2\nx\xc3\xa4\xc3\xa4: hunter3\nlonger_key: hello\n' >äöü.yaml
 	gitseal encrypt äöü.yaml >a.enc.yaml
 	grep -qx 'longer_key: hello' a.enc.yaml

@@ -10,7 +10,7 @@ teardown() { teardown_tmp; }
 
 @test "encrypt: a kind that only starts with Secret (a NUL after it) is no Kubernetes Secret: every value encrypted" {
 	printf '{"apiVersion": "v1", "kind": "Secret\\u0000", "data": {"a": "b"}, "other": "c"}' >s.json
-	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" --output enc.json s.json
+	run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" --output enc.json s.json
 	[ "$status" -eq 0 ]
 	[[ "$stderr" != *"Kubernetes Secret"* ]]
 	grep -q '"other": "ENC\[AES256_GCM' enc.json
@@ -18,7 +18,7 @@ teardown() { teardown_tmp; }
 	gitseal decrypt enc.json | cmp - s.json
 	# the Secret itself still is one
 	printf '{"apiVersion": "v1", "kind": "Secret", "data": {"a": "b"}, "other": "c"}' >k.json
-	run --separate-stderr gitseal encrypt --age "$(demo_recipient)" k.json
+	run --separate-stderr gitseal encrypt --age "$DEMO_RECIPIENT" k.json
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"'k.json' is a Kubernetes Secret"* ]]
 	[[ "$output" == *'"other": "c"'* ]]

@@ -6,7 +6,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\n    port: 5432\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >secret.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >secret.yaml
 	cp secret.yaml original.yaml
 	export TMPDIR="$TMP/tmpdir"
 	mkdir -p "$TMPDIR"
@@ -95,7 +95,7 @@ SH
 	k2=$(age-keygen -y "$KEYS/test-age-key-2.txt")
 	gitseal rotate -i --add-age "$k2" secret.yaml
 	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
-	gitseal rotate -i --rm-age "$(demo_recipient)" secret.yaml
+	gitseal rotate -i --rm-age "$DEMO_RECIPIENT" secret.yaml
 	run gitseal decrypt secret.yaml
 	[ "$status" -eq 128 ]
 	[[ $output == "gitseal: error: 'secret.yaml': cannot recover the data key: no key opened it"* ]]
@@ -103,7 +103,7 @@ SH
 
 @test "updatekeys: adds the rule's new recipient, values and MAC unchanged" {
 	k2=$(age-keygen -y "$KEYS/test-age-key-2.txt")
-	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$k2" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$k2" >.sops.yaml
 	gitseal updatekeys -y secret.yaml
 	[ "$(grep -c 'recipient:' secret.yaml)" -eq 2 ]
 	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
@@ -121,7 +121,7 @@ SH
 
 @test "exec-env and exec-file see the plaintext; nothing stays on disk" {
 	printf 'PASSWORD: hunter2\nUSER: admin\n' >env.yaml
-	gitseal encrypt --age "$(demo_recipient)" env.yaml >env.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" env.yaml >env.enc.yaml
 	[ "$(gitseal exec-env env.enc.yaml 'echo $USER:$PASSWORD')" = "admin:hunter2" ]
 	run gitseal exec-env env.enc.yaml 'exit 7'
 	[ "$status" -eq 7 ]

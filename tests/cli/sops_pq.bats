@@ -8,10 +8,10 @@ load ../helpers
 setup() {
 	setup_tmp
 	cd "$TMP"
-	gitseal keygen -pq -o pq1.key 2>/dev/null
-	gitseal keygen -pq -o pq2.key 2>/dev/null
-	PQ1=$(gitseal keygen -y pq1.key)
-	PQ2=$(gitseal keygen -y pq2.key)
+	gitseal_fixture keygen -pq -o pq1.key 2>/dev/null
+	gitseal_fixture keygen -pq -o pq2.key 2>/dev/null
+	PQ1=$(gitseal_fixture keygen -y pq1.key)
+	PQ2=$(gitseal_fixture keygen -y pq2.key)
 	export SOPS_AGE_KEY_FILE="$TMP/pq1.key"
 	printf 'db:\n  user: admin\n  password: hunter2  # monthly\nport: 5432\n' >app.yaml
 }
@@ -70,7 +70,7 @@ RULES
 }
 
 @test "hybrid and X25519 recipients in one sops file: each wraps the data key on its own; both decrypt" {
-	gitseal encrypt --age "$PQ1,$(demo_recipient)" app.yaml >enc.yaml
+	gitseal encrypt --age "$PQ1,$DEMO_RECIPIENT" app.yaml >enc.yaml
 	[ "$(grep -c 'recipient: age1pq1' enc.yaml)" -eq 1 ]
 	[ "$(grep -c 'recipient: age1' enc.yaml)" -eq 2 ]
 	gitseal decrypt enc.yaml | cmp - app.yaml

@@ -49,7 +49,7 @@ teardown() { teardown_tmp; }
 	# does not run under ptrace
 	[ "${GITSEAL_TEST_HOOKS:-}" != 1 ] || skip "glibc's malloc only (a release build)"
 	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "key%d: value-%d-secret\n", i, i }' >"$TMP/large.yaml"
-	gitseal encrypt --age "$(demo_recipient)" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
 	[ "$(stat -c %s "$TMP/large.enc.yaml")" -gt 65536 ]
 	export SOPS_AGE_KEY_FILE=$KEYS/demo-age-key.txt
 	strace -f -o "$TMP/trace" -e trace=mmap "$GITSEAL_BIN" decrypt "$TMP/large.enc.yaml" >"$TMP/out"
@@ -67,7 +67,7 @@ libcrypto_opened() {
 
 @test "a small age file is encrypted and decrypted without libcrypto" {
 	random_file "$TMP/small" 100
-	[ "$(libcrypto_opened gitseal age -r "$(demo_recipient)" -o "$TMP/small.age" "$TMP/small")" = 0 ]
+	[ "$(libcrypto_opened gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small")" = 0 ]
 	[ "$(libcrypto_opened gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out" "$TMP/small.age")" = 0 ]
 	cmp "$TMP/small" "$TMP/out"
 }
@@ -76,7 +76,7 @@ libcrypto_opened() {
 	# sops values go through OpenSSL's AES-GCM, the MAC through its SHA-512
 	random_file "$TMP/bytes" 60000
 	base64 -w 76 "$TMP/bytes" | awk '{ print "k" NR ": " $0 }' >"$TMP/large.yaml"
-	gitseal encrypt --age "$(demo_recipient)" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/large.yaml" >"$TMP/large.enc.yaml"
 	printf '%s\n' 'openssl_conf = openssl_init' '[openssl_init]' 'alg_section = evp_properties' \
 		'[evp_properties]' 'default_properties = fips=yes' >"$TMP/fips.cnf"
 	export SOPS_AGE_KEY_FILE=$KEYS/demo-age-key.txt
@@ -107,7 +107,7 @@ release_held() {
 # glibc's mkstemp: no close-on-exec, and a first clock_gettime (two vDSO
 # pages faulted in) for its name; util/io.c makes the name itself.
 @test "the temporary output file is close-on-exec and named .gitseal-tmp-XXXXXX" {
-	hold age -r "$(demo_recipient)" -o "$TMP/out.age"
+	hold age -r "$DEMO_RECIPIENT" -o "$TMP/out.age"
 	tmp_fd=""
 	for fd in /proc/$held/fd/*; do
 		case "$(readlink "$fd")" in "$TMP"/.gitseal-tmp-*) tmp_fd=${fd##*/}; name=$(readlink "$fd") ;; esac

@@ -14,8 +14,8 @@ setup_file() {
 	# fd 3 closed: bats waits for what holds it open
 	vault_standin 3>&-
 	export PORT VAULT_PID VAULT_LOG="$TMP/vault.log"
-	"$GITSEAL_BIN" keygen >"$TMP/k1.txt" 2>/dev/null
-	"$GITSEAL_BIN" keygen -y "$TMP/k1.txt" >"$TMP/r1.txt"
+	"$FIXTURE_BIN" keygen >"$TMP/k1.txt" 2>/dev/null
+	"$FIXTURE_BIN" keygen -y "$TMP/k1.txt" >"$TMP/r1.txt"
 }
 
 teardown_file() {

@@ -18,7 +18,7 @@ load ../helpers
 setup() {
 	setup_demo
 	printf 'db:\n    user: admin\n    password: hunter2\nname: app\n' >plain.yaml
-	gitseal encrypt --age "$(demo_recipient)" plain.yaml >enc.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
 	cp enc.yaml enc.orig
 	cp plain.yaml plain.orig
 	R2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
@@ -55,13 +55,13 @@ first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
 
 @test "encrypt to stdout, -i and --output: damaged outputs write nothing (exit 4)" {
 	needs_hooks
-	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" plain.yaml
+	all "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" plain.yaml
 	refused plain.yaml "$SEALED_WHY"
 	[ -z "$output" ]
-	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i plain.yaml
+	all "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i plain.yaml
 	refused plain.yaml "$SEALED_WHY"
 	cmp plain.yaml plain.orig
-	all "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --output out.yaml plain.yaml
+	all "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" --output out.yaml plain.yaml
 	refused plain.yaml "$SEALED_WHY"
 	[ ! -e out.yaml ]
 	[ -z "$(ls -A | grep gitseal-tmp || true)" ]
@@ -69,7 +69,7 @@ first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
 
 @test "encrypt: a damaged first layout falls back to the fresh one, which decrypts back" {
 	needs_hooks
-	first "$GITSEAL_BIN" encrypt --age "$(demo_recipient)" -i plain.yaml
+	first "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i plain.yaml
 	fell_back plain.yaml "$SEALED_WHY"
 	grep -q '^    user: ENC\[' plain.yaml
 	gitseal decrypt plain.yaml | cmp - plain.orig
@@ -117,7 +117,7 @@ same_yaml() {
 	needs_hooks
 	# a flow mapping and two-space indentation: the fresh layout differs in bytes
 	printf 'db: {user: admin, password: hunter2}\nlist:\n  - x\nname: app\n' >flow.yaml
-	gitseal encrypt --age "$(demo_recipient)" flow.yaml >flow.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" flow.yaml >flow.enc.yaml
 	first "$GITSEAL_BIN" decrypt --output out.yaml flow.enc.yaml
 	fell_back flow.enc.yaml "$PLAIN_WHY"
 	said_by_output=$stderr
@@ -134,7 +134,7 @@ same_yaml() {
 @test "decrypt --extract to stdout: damaged maps and lists print nothing (exit 4)" {
 	needs_hooks
 	printf 'm:\n  k: v\nl:\n  - a\n  - 2\n  - [p, q]\n' >list.yaml
-	gitseal encrypt --age "$(demo_recipient)" list.yaml >list.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" list.yaml >list.enc.yaml
 	all "$GITSEAL_BIN" decrypt --extract '["m"]' list.enc.yaml
 	[ "$status" -eq 4 ]
 	[ -z "$output" ]
@@ -167,7 +167,7 @@ same_yaml() {
 	printf 'c: "x\\\\ny"\n' >backslash.yaml
 	[ "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["c"])' backslash.yaml)" = 'x\ny' ]
 	for f in two backslash; do
-		gitseal encrypt --age "$(demo_recipient)" "$f.yaml" >"$f.enc.yaml"
+		gitseal encrypt --age "$DEMO_RECIPIENT" "$f.yaml" >"$f.enc.yaml"
 		run --separate-stderr gitseal decrypt --output-type dotenv "$f.enc.yaml"
 		[ "$status" -eq 4 ]
 		[ -z "$output" ]
@@ -184,7 +184,7 @@ same_yaml() {
 
 @test "decrypt --extract proves a map or a list as the output type holds it: no comments in JSON" {
 	printf 'm:\n  # c\n  a: 1\nl:\n  # first\n  - a\n  - [x, y] # tail\n' >commented.yaml
-	gitseal encrypt --age "$(demo_recipient)" commented.yaml >commented.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" commented.yaml >commented.enc.yaml
 	# the comments were compared as if JSON held them (exit 4)
 	run -0 gitseal decrypt --extract '["m"]' --output-type json commented.enc.yaml
 	[ "$output" = $'{\n\t"a": 1\n}' ]
@@ -250,7 +250,7 @@ same_yaml() {
 
 @test "updatekeys and groups add: damaged outputs write nothing" {
 	needs_hooks
-	printf 'creation_rules:\n  - age: %s,%s\n' "$(demo_recipient)" "$R2" >.sops.yaml
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$R2" >.sops.yaml
 	all "$GITSEAL_BIN" updatekeys -y enc.yaml
 	refused enc.yaml "$SEALED_WHY"
 	cmp enc.yaml enc.orig
@@ -265,7 +265,7 @@ same_yaml() {
 
 @test "legacy -e -i and -d -i: damaged outputs write nothing" {
 	needs_hooks
-	all "$GITSEAL_BIN" -e -i --age "$(demo_recipient)" plain.yaml
+	all "$GITSEAL_BIN" -e -i --age "$DEMO_RECIPIENT" plain.yaml
 	refused plain.yaml "$SEALED_WHY"
 	cmp plain.yaml plain.orig
 	all "$GITSEAL_BIN" -d -i enc.yaml
@@ -287,7 +287,7 @@ same_yaml() {
 	mv plain.yaml sub/real.yaml
 	chmod 640 sub/real.yaml
 	ln -s sub/real.yaml link.yaml
-	gitseal encrypt --age "$(demo_recipient)" -i link.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" -i link.yaml
 	[ -L link.yaml ]
 	[ "$(readlink link.yaml)" = sub/real.yaml ]
 	grep -q '^    password: ENC\[' sub/real.yaml
@@ -313,7 +313,7 @@ same_yaml() {
 	cmp a/b/real.yaml plain.orig
 	# --output through a link whose target does not exist yet creates the target
 	ln -s a/b/new.yaml out.yaml
-	gitseal encrypt --age "$(demo_recipient)" --output out.yaml plain.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output out.yaml plain.yaml
 	[ -L out.yaml ]
 	gitseal decrypt a/b/new.yaml | cmp - plain.orig
 }
@@ -328,7 +328,7 @@ same_yaml() {
 	[ -p fifo ]
 	cmp got plain.orig
 	cat fifo >got2 &
-	gitseal encrypt --age "$(demo_recipient)" --output fifo plain.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output fifo plain.yaml
 	wait
 	[ -p fifo ]
 	gitseal decrypt --input-type yaml got2 | cmp - plain.orig
@@ -372,7 +372,7 @@ stdout_still_a_link() {
 	python3 -c "print('big: ' + 'x' * 200000 + '\nsmall: word')" >large.yaml
 	python3 -c "import json; print(json.dumps({'big': 'a\"b' * 70000, 'n': 1}))" >large.json
 	for f in large.yaml large.json; do
-		gitseal encrypt --age "$(demo_recipient)" "$f" >"enc.$f"
+		gitseal encrypt --age "$DEMO_RECIPIENT" "$f" >"enc.$f"
 		# the big value is sealed: none of its text is left in clear (its
 		# ciphertext is base64, which holds no '"' and by chance no 32 x's;
 		# 4 x's it does, about one run in 30)
@@ -385,18 +385,18 @@ stdout_still_a_link() {
 
 @test "converting proves the data as the target holds it: no tags or comments in JSON, text in dotenv" {
 	printf '# top\na: !!binary aGk=\nb_unencrypted: !local x\nn: 1\n' >tagged.yaml
-	gitseal encrypt --age "$(demo_recipient)" --output-type json tagged.yaml >enc.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type json tagged.yaml >enc.json
 	# sops writes JSON with tabs
 	[ "$(sed -n 2p enc.json | cut -c1-6)" = $'\t"a": ' ]
 	run -0 gitseal decrypt enc.json
 	[ "$output" = $'{\n\t"a": "aGk=",\n\t"b_unencrypted": "x",\n\t"n": 1\n}' ]
-	gitseal encrypt --age "$(demo_recipient)" tagged.yaml >enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" tagged.yaml >enc.yaml
 	gitseal decrypt --output-type dotenv --output out.env enc.yaml
 	[ "$(cat out.env)" = $'# top\na=aGk=\nb_unencrypted=x\nn=1' ]
 	# a YAML spelling of an int is written as sops writes the int: the
 	# same text for dotenv and INI (the proof refused it, exit 4)
 	printf 'plus: +5\npadded: 007\n' >ints.yaml
-	gitseal encrypt --age "$(demo_recipient)" ints.yaml >ints.enc.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" ints.yaml >ints.enc.yaml
 	gitseal decrypt --output-type dotenv --output ints.env ints.enc.yaml
 	[ "$(cat ints.env)" = $'plus=5\npadded=7' ]
 	run -0 gitseal decrypt --output-type dotenv ints.enc.yaml

@@ -26,8 +26,8 @@ secret_in() {
 	mkdir -p "$REPO/app"
 	printf 'API_KEY=abc123\nREGION=eu-west-1\n' >"$TMP/app.env"
 	printf 'username: admin\npassword: t0p-s3cr3t\n' >"$TMP/config.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/config.yaml" >"$REPO/app/config.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/config.yaml" >"$REPO/app/config.enc.yaml"
 	printf 'plain-value\n' >"$REPO/app/plain.txt"
 	cat >"$REPO/app/kustomization.yaml" <<'YAML'
 secretGenerator:
@@ -57,7 +57,7 @@ YAML
 @test "3: an encrypted generator source that cannot be decrypted fails the render" {
 	mkdir -p "$REPO/app"
 	printf 'API_KEY=abc123\n' >"$TMP/app.env"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/app.env" >"$REPO/app/app.enc.env"
 	printf 'secretGenerator:\n- name: app\n  envs: [app.enc.env]\n' >"$REPO/app/kustomization.yaml"
 	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
@@ -76,7 +76,7 @@ YAML
 @test "3: inline generator configs: their sops sources are decrypted too, a KRM function inline is refused, discovery sees them" {
 	mkdir -p "$REPO/app"
 	printf 'API_KEY=abc123\n' >"$TMP/app.env"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$REPO/app/app.enc.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/app.env" >"$REPO/app/app.enc.env"
 	cat >"$REPO/app/kustomization.yaml" <<'YAML'
 generators:
 - |-
@@ -109,7 +109,7 @@ YAML
 @test "3: a generator source still encrypted after all (a sops file under a name of another format) fails the render" {
 	mkdir -p "$REPO/app"
 	printf 'user: admin\npassword: t0p-s3cr3t\n' >"$TMP/creds.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/creds.yaml" >"$REPO/app/creds.txt"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/creds.yaml" >"$REPO/app/creds.txt"
 	printf 'secretGenerator:\n- name: x\n  files: [creds.txt]\n' >"$REPO/app/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
@@ -327,7 +327,7 @@ YAML
 	tenants
 	# a KSOPS generator decrypting a ConfigMap that names another namespace
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: tenant-b\ndata:\n  dsn: postgres://b:pw@db\n' >"$TMP/cm.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/cm.yaml" >"$REPO/tenant-a/cm.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/cm.yaml" >"$REPO/tenant-a/cm.enc.yaml"
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [cm.enc.yaml]\n' >"$REPO/tenant-a/gen.yaml"
 	printf 'generators: [gen.yaml]\n' >"$REPO/tenant-a/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/tenant-a"
@@ -359,14 +359,14 @@ YAML
 			"$1" "${2:+metadata:\n  namespace: $2\n}" "$3"
 	}
 	list List "" tenant-b >"$TMP/list.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
 	ARGOCD_APP_NAMESPACE=tenant-a run --separate-stderr "$GITSEAL_BIN" render --bind-namespace=tenant-a "$REPO/plain"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'list.enc.yaml' document 1: List/?: item 1 (Secret/db): namespace 'tenant-b' is not allowed (--bind-namespace)" ]
 	# the list's own namespace is its items' source namespace
 	list List tenant-a tenant-b >"$TMP/list.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/plain"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "gitseal: error: 'list.enc.yaml' document 1: List/?: item 1 (Secret/db): namespace 'tenant-b' is not its source's 'tenant-a' (--bind-namespace)" ]
@@ -379,7 +379,7 @@ YAML
 	# items in the allowed namespace render
 	list List tenant-a tenant-a >"$TMP/list.yaml"
 	rm "$REPO/plain/list.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/list.yaml" >"$REPO/plain/list.enc.yaml"
 	for policy in --bind-namespace --bind-namespace=tenant-a; do
 		run --separate-stderr "$GITSEAL_BIN" render "$policy" "$REPO/plain"
 		[ "$status" -eq 0 ]

@@ -11,8 +11,9 @@ k8s_setup() {
 }
 
 # seal PLAIN ENC: encrypts data/stringData of a manifest for the demo key
+# (a fixture: gitseal_fixture's build)
 seal() {
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData)$' \
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^(data|stringData)$' \
 		"$1" >"$2"
 }
 
@@ -31,12 +32,12 @@ expected_line() {
 }
 
 # encrypt_to PLAINTEXT FILE [encrypt flags]: PLAINTEXT (printf %b) as the
-# whole file $REPO/app/FILE, encrypted for the demo key
+# whole file $REPO/app/FILE, encrypted for the demo key (a fixture)
 encrypt_to() {
 	local text=$1 file=$2
 	shift 2
 	printf '%b' "$text" >"$TMP/plain.${file##*.}"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$@" "$TMP/plain.${file##*.}" >"$REPO/app/$file"
 }
 
 write_manifests() {

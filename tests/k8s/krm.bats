@@ -11,7 +11,7 @@ setup() {
 	printf 'API_KEY=abc123\nexport REGION="eu-west-1"\n' >"$TMP/app.env"
 	# the dotenv store may not exist yet: the envs part is then left out
 	HAVE_ENV=1
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/app.env" >"$APP/app.enc.env" 2>/dev/null ||
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/app.env" >"$APP/app.enc.env" 2>/dev/null ||
 		HAVE_ENV=0
 	cat >"$APP/generator.yaml" <<'YAML'
 apiVersion: viaduct.ai/v1

@@ -26,7 +26,7 @@ setup_file() {
 			mv "$w/want.yaml" "$FX_TMP/$mode-$n.want"
 			# the name the generator config expects: *.plain.* -> *.enc.*
 			find "$w" -name '*.plain.*' | while read -r p; do
-				"$GITSEAL_BIN" encrypt --age "$rcpt" \
+				"$FIXTURE_BIN" encrypt --age "$rcpt" \
 					--unencrypted-regex '^(apiVersion|metadata|kind|type)$' "$p" >"${p/.plain./.enc.}"
 				rm "$p"
 			done

@@ -257,7 +257,7 @@ renders() {
 @test "values a sops file keeps in clear (its regexes, suffixes) are not followed" {
 	# a decrypted patch: only its password encrypted
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  host: db-primary.internal\n  password: hunter2-SECRET\n' >"$TMP/p.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^password$' "$TMP/p.yaml" >"$REPO/app/p.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^password$' "$TMP/p.yaml" >"$REPO/app/p.enc.yaml"
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n' >"$REPO/app/db.yaml"
 	printf 'resources: [db.yaml, cm.yaml]\npatches:\n- path: p.enc.yaml\nreplacements:\n%s\n' \
 		"$(copy_to_cm Secret db stringData.host)" >"$REPO/app/kustomization.yaml"

@@ -12,7 +12,7 @@ setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 	k8s_setup
 	write_manifests "$APP"
-	"$GITSEAL_BIN" render "$APP" >"$TMP/want"
+	"$FIXTURE_BIN" render "$APP" >"$TMP/want"
 	grep -q 'password: t0p-s3cr3t' "$TMP/want"
 }
 teardown() { teardown_tmp; }

@@ -7,13 +7,13 @@ load k8s_helpers
 
 # write_manifests seals with this: the hybrid recipient instead of the demo key
 seal() {
-	"$GITSEAL_BIN" encrypt --age "$PQ_RECIPIENT" --encrypted-regex '^(data|stringData)$' "$1" >"$2"
+	"$FIXTURE_BIN" encrypt --age "$PQ_RECIPIENT" --encrypted-regex '^(data|stringData)$' "$1" >"$2"
 }
 
 setup() {
 	k8s_setup
-	"$GITSEAL_BIN" keygen -pq -o "$TMP/pq.key" 2>/dev/null
-	PQ_RECIPIENT=$("$GITSEAL_BIN" keygen -y "$TMP/pq.key")
+	"$FIXTURE_BIN" keygen -pq -o "$TMP/pq.key" 2>/dev/null
+	PQ_RECIPIENT=$("$FIXTURE_BIN" keygen -y "$TMP/pq.key")
 	export SOPS_AGE_KEY_FILE="$TMP/pq.key"
 	write_manifests "$APP"
 }

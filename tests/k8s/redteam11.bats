@@ -11,7 +11,7 @@ setup() {
 	mkdir -p "$REPO/tenant-a" "$REPO/base"
 	git init -q "$REPO"
 	printf 'PASSWORD=b-s3cr3t\n' >"$TMP/p.env"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" "$TMP/p.env" >"$REPO/base/app.enc.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$REPO/base/app.enc.env"
 }
 teardown() { teardown_tmp; }
 

@@ -37,7 +37,7 @@ PY
 	[ "$status" -eq 0 ]
 	grep -qx '  namespace: tenant-a' <<<"$output"
 	# encrypted: the namespace's path is in its AES-GCM additional data
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData|namespace)$' \
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^(data|stringData|namespace)$' \
 		"$TMP/plain.yaml" >"$REPO/tenant-b/secret.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --bind-namespace "$REPO/tenant-b"
 	[ "$status" -eq 0 ]

@@ -63,7 +63,7 @@ render_refused() {
 	render_refused "$msg"
 	# a patch of another kind (no target: it applies to its own kind)
 	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      annotations:\n        dsn: SECRET-dsn\n' >"$TMP/p.yaml"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^annotations$' "$TMP/p.yaml" >"$REPO/app/p.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^annotations$' "$TMP/p.yaml" >"$REPO/app/p.enc.yaml"
 	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec: {}\n' >"$REPO/app/web.yaml"
 	printf 'resources: [web.yaml]\npatchesStrategicMerge: [p.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
 	render_refused "'app/p.enc.yaml' is encrypted: as a patch it must be a v1 Secret, and document 1 is not (another kind would publish it)"
@@ -160,7 +160,7 @@ spec:
         - name: LOG_BANNER
           value: public-banner
 YAML
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(value|args)$' "$TMP/dep.yaml" >"$REPO/app/dep.enc.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^(value|args)$' "$TMP/dep.yaml" >"$REPO/app/dep.enc.yaml"
 }
 
 # json_patch OP...: a kustomization of dep.enc.yaml with one JSON patch

@@ -267,7 +267,7 @@ YAML
 	rm "$APP"/*
 	cp "$TMP/laid.enc.yaml" "$APP/"
 	printf '{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api"}, "stringData": {"token": "j50n", "n": 5}}\n' >"$TMP/api.json"
-	"$GITSEAL_BIN" encrypt --age "$(demo_recipient)" --encrypted-regex '^(data|stringData)$' "$TMP/api.json" >"$APP/api.enc.json"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --encrypted-regex '^(data|stringData)$' "$TMP/api.json" >"$APP/api.enc.json"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	# the YAML document is its plaintext file byte for byte; JSON is written as YAML
