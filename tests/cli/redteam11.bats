@@ -4,11 +4,7 @@
 
 load ../helpers
 
-setup() {
-	setup_tmp
-	cd "$TMP"
-	export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
-}
+setup() { setup_demo; }
 teardown() { teardown_tmp; }
 
 @test "set of a dotenv key beginning with sops_ is refused by name (set, not decrypt), nothing written" {
