@@ -214,7 +214,7 @@ static int feed_fifo(const char *fifo, pid_t child, const uint8_t *data, size_t 
 		if (fd >= 0)
 			break;
 		if (errno != ENXIO)
-			return GS_FAIL(GS_ERR_IO, "cannot open the FIFO: %s", strerror(errno));
+			return GS_FAIL(GS_ERR_WRITE, "cannot open the FIFO: %s", strerror(errno));
 		if (private_dir_wait(child, &status, false) == child) {
 			*exited = true;
 			*code = status_code(status);
@@ -340,7 +340,7 @@ static int make_plaintext_file(const struct sops_cli *c, struct private_dir *dir
 	if (c->no_fifo)
 		return private_dir_write(dir, plain->data, plain->len);
 	if (mkfifo(dir->file, 0600) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot create a FIFO: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot create a FIFO: %s", strerror(errno));
 	return 0;
 }
 

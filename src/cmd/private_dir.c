@@ -360,20 +360,36 @@ static const char *private_base(void)
 	return "/tmp";
 }
 
-/* The test build can make the sweeper's start fail as a failed fork
- * would (GITSEAL_TEST_FAIL_AT=sweeper), to show that the command then
- * fails closed. Release builds compile this out. */
-static pid_t sweeper_fork(void)
+/* The test build can make a step of the sweeper's start fail, to show
+ * that the command then fails closed: GITSEAL_TEST_FAIL_AT=sweeper (the
+ * fork, EAGAIN) or sweeper-open (the open of the directory, EACCES).
+ * Release builds compile this out. */
+static bool sweeper_fails_at(const char *step, int err)
 {
 #ifdef GITSEAL_TEST_HOOKS
 	const char *at = getenv("GITSEAL_TEST_FAIL_AT");
 
-	if (at && !strcmp(at, "sweeper")) {
-		errno = EAGAIN;
-		return -1;
+	if (at && !strcmp(at, step)) {
+		errno = err;
+		return true;
 	}
+#else
+	(void)step;
+	(void)err;
 #endif
-	return fork();
+	return false;
+}
+
+static pid_t sweeper_fork(void)
+{
+	return sweeper_fails_at("sweeper", EAGAIN) ? -1 : fork();
+}
+
+static int sweeper_open(const char *where)
+{
+	if (sweeper_fails_at("sweeper-open", EACCES))
+		return -1;
+	return open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
 /* The write end of the sweeper's pipe while a private_dir's directory
@@ -418,12 +434,12 @@ static int sweeper_start(const char *path)
 
 	/* absolute: '-x' or a later chdir would name something else */
 	if (!realpath(path, where))
-		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
-	if ((dir = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot watch the private directory: %s", strerror(errno));
+	if ((dir = sweeper_open(where)) < 0)
+		return GS_FAIL(GS_ERR_WRITE, "cannot watch the private directory: %s", strerror(errno));
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		close(dir);
-		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot watch the private directory: %s", strerror(errno));
 	}
 	/* orphaned, the sweeper goes to init (or a session manager), never
 	 * back to this process as a subreaper */
@@ -456,7 +472,7 @@ static int sweeper_start(const char *path)
 	close(dir);
 	if (middle < 0) {
 		close(fds[1]);
-		return GS_FAIL(GS_ERR_IO, "cannot watch the private directory: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot watch the private directory: %s", strerror(errno));
 	}
 	sweeper_stop(); /* one directory at a time */
 	sweeper_pipe = fds[1];
@@ -473,15 +489,15 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 		return GS_FAIL(GS_ERR_USAGE, "'%s' is not a file name", file_name);
 	snprintf(p->path, sizeof(p->path), "%s/gitseal-XXXXXX", base);
 	if (!mkdtemp(p->path))
-		return GS_FAIL(GS_ERR_IO, "cannot create a private directory in '%s': %s", base,
+		return GS_FAIL(GS_ERR_WRITE, "cannot create a private directory in '%s': %s", base,
 			       strerror(errno));
 	if (snprintf(p->file, sizeof(p->file), "%s/%s", p->path, file_name) >= (int)sizeof(p->file)) {
 		rmdir(p->path);
-		return GS_FAIL(GS_ERR_IO, "file name too long");
+		return GS_FAIL(GS_ERR_WRITE, "file name too long");
 	}
 	if (sweeper_start(p->path) < 0) {
 		rmdir(p->path);
-		return GS_ERR_IO;
+		return GS_ERR_WRITE;
 	}
 	active = p->path;
 	caught = 0;
@@ -523,7 +539,7 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
 	size_t done = 0;
 
 	if (fd < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot create a private file: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot create a private file: %s", strerror(errno));
 	while (done < len) {
 		ssize_t n = write(fd, data + done, len - done);
 
@@ -531,12 +547,12 @@ int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len)
 			continue;
 		if (n <= 0) {
 			close(fd);
-			return GS_FAIL(GS_ERR_IO, "cannot write a private file: %s", strerror(errno));
+			return GS_FAIL(GS_ERR_WRITE, "cannot write a private file: %s", strerror(errno));
 		}
 		done += (size_t)n;
 	}
 	if (close(fd) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot write a private file: %s", strerror(errno));
+		return GS_FAIL(GS_ERR_WRITE, "cannot write a private file: %s", strerror(errno));
 	return 0;
 }
 

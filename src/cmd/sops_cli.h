@@ -59,7 +59,7 @@ struct sops_cli {
 	bool value_stdin;
 	bool pristine, no_fifo;
 	bool allow_unencrypted_env; /* exec-env: values in clear too */
-	bool keep_file_rule;        /* edit, set: new values in clear by the file's own rule */
+	bool keep_file_rule;        /* edit, set: new or changed values in clear by the file's own rule */
 	const char *exec_filename;
 	bool background, same_process;
 	const char *user;          /* exec-*: run the command as this user */

@@ -398,6 +398,28 @@ static bool same_but_crlf(const struct gs_buf *file, const struct gs_buf *blob)
  * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
  * process filters, so this cannot go through git_checkout. git notices the
  * new mtime and re-cleans the file, which (reuse) gives the same blob. */
+/* Whether a directory on path (the index's, below the work tree) is a
+ * symbolic link: written through it, the file would go where the link
+ * points, outside the repository perhaps (git itself does not check out
+ * beyond a link). lock and unlock refuse such a path. */
+static int refuse_linked_dirs(const struct gitfilter *f, const char *path)
+{
+	char full[PATH_MAX];
+	size_t base = strlen(f->workdir);
+	struct stat st;
+
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
+		return GS_FAIL(GS_ERR_GENERIC, "'%s': path too long", gitfilter_shown(path));
+	for (char *slash = strchr(full + base, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
+			return GS_FAIL(GS_ERR_GENERIC, "'%s': a directory on its path is a symbolic link: not "
+				       "written through", gitfilter_shown(path));
+		*slash = '/';
+	}
+	return 0;
+}
+
 static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *res)
 {
 	git_index *idx = NULL;
@@ -424,6 +446,8 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) >= sizeof(full) ||
 		    lstat(full, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
+		if ((ret = refuse_linked_dirs(f, e->path)))
+			break;
 		gs_buf_reset(&blob);
 		gs_buf_reset(&file);
 		gs_buf_reset(&plain);
@@ -790,6 +814,8 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 			gs_error_clear();
 			continue;
 		}
+		if ((ret = refuse_linked_dirs(f, e->path)))
+			break;
 		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
 			break;
 		if (!blob.len || !gitfilter_is_sops(store_format_for_path(e->path), blob.data, blob.len) ||

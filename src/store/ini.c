@@ -1378,6 +1378,38 @@ out:
 	return ret;
 }
 
+/* Whether the line before pos (a line's start, or the end of a file
+ * without a final line break) is a comment line. */
+static bool comment_line_before(const char *src, size_t len, size_t pos)
+{
+	if (pos == 0)
+		return false;
+	return comment_line_at(src, len, line_begin(src, src[pos - 1] == '\n' ? pos - 1 : pos));
+}
+
+/* A removed key whose end-of-line comment stays (unset): the line up to
+ * the comment character is cut, the comment keeps its line. Next to a
+ * comment line it would read back as one comment with it: a blank line
+ * keeps them apart. */
+static int cut_key_before_comment(struct store_edits *ed, const char *src, size_t len,
+				  const struct doc_entry *e, const struct doc_node *c)
+{
+	size_t from = line_begin(src, e->key_span.start), mark = ed->pool.len, after;
+	int ret;
+
+	if (comment_line_before(src, len, from) && (ret = store_put(&ed->pool, "\n", 1)))
+		return ret;
+	if ((ret = store_edits_push(ed, from, comment_char_at(src, c->span.start), mark)))
+		return ret;
+	after = line_end(src, len, c->span.end);
+	if (!comment_line_at(src, len, after))
+		return 0;
+	mark = ed->pool.len;
+	if ((ret = store_put(&ed->pool, "\n", 1)))
+		return ret;
+	return store_edits_push(ed, after, after, mark);
+}
+
 /* The edit for an entry of the file that was removed or changed, if any. */
 static int patch_entry(struct store_edits *ed, char lead, const char *src, size_t len,
 		       const struct doc_entry *se, size_t i)
@@ -1386,6 +1418,8 @@ static int patch_entry(struct store_edits *ed, char lead, const char *src, size_
 	const struct doc_node *v = e->value;
 	size_t at = e->key ? e->key_span.start : v->span.start;
 
+	if (e->removed && e->key && comment_on_line(src, se->value, i))
+		return cut_key_before_comment(ed, src, len, e, next_live(se->value, i)->value);
 	if (e->removed && (e->key || !v->inline_comment))
 		return store_edits_push(ed, line_begin(src, at), line_end(src, len, v->span.end), ed->pool.len);
 	if (e->removed)
@@ -1400,15 +1434,6 @@ static int patch_entry(struct store_edits *ed, char lead, const char *src, size_
 static bool loaded(const struct doc_entry *e)
 {
 	return (e->key ? e->key_span.start : e->value->span.start) != DOC_NO_POS;
-}
-
-/* Whether the line before pos (a line's start, or the end of a file
- * without a final line break) is a comment line. */
-static bool comment_line_before(const char *src, size_t len, size_t pos)
-{
-	if (pos == 0)
-		return false;
-	return comment_line_at(src, len, line_begin(src, src[pos - 1] == '\n' ? pos - 1 : pos));
 }
 
 /* Where new entries that come before sec's entry j (one the file holds,

@@ -36,8 +36,9 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper "$GITSEAL_BIN" $run secret.yaml \
 				'cp {} "$NOTE/copy"; echo ran >"$NOTE/ran"'
 		fi
-		# 2 as for a private directory that cannot be made (GS_ERR_IO)
-		[ "$status" -eq 2 ]
+		# 3 as for a private directory that cannot be made (GS_ERR_WRITE;
+		# sops's code for edit's temporary directory)
+		[ "$status" -eq 3 ]
 		[ "$output" = "" ]
 		[ "$stderr" = "gitseal: error: 'secret.yaml': cannot watch the private directory: Resource temporarily unavailable" ]
 		cmp secret.yaml original.yaml
@@ -51,4 +52,30 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	[ -s "$NOTE/ran" ]
 	[ "$(gitseal decrypt --extract '["db"]' secret.yaml)" = "correct-horse" ]
 	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+@test "edit and exec-file: a sweeper that cannot open its directory fails the command closed, with one line and nothing left" {
+	cat >"$TMP/editor.sh" <<-'SH'
+	#!/bin/sh
+	echo edited >"$NOTE/ran"
+	SH
+	chmod +x "$TMP/editor.sh"
+	for run in edit 'exec-file' 'exec-file --no-fifo'; do
+		if [ "$run" = edit ]; then
+			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper-open EDITOR="$TMP/editor.sh" \
+				"$GITSEAL_BIN" edit secret.yaml
+		else
+			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper-open "$GITSEAL_BIN" $run secret.yaml \
+				'cp {} "$NOTE/copy"; echo ran >"$NOTE/ran"'
+		fi
+		[ "$status" -eq 3 ]
+		[ "$output" = "" ]
+		[ "$stderr" = "gitseal: error: 'secret.yaml': cannot watch the private directory: Permission denied" ]
+		cmp secret.yaml original.yaml
+		# the directory made before the open is removed: nothing left
+		[ -z "$(ls -A "$TMPDIR")" ]
+		[ -z "$(ls -A "$NOTE")" ]
+		run grep -rl hunter2 "$TMP"
+		[ "$status" -eq 1 ]
+	done
 }
