@@ -325,15 +325,11 @@ struct sops_previous {
 int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KEY_SIZE],
 				struct sops_previous *p) __attribute__((warn_unused_result));
 /* Decrypts d in place under key (the MAC checked unless opts says not)
- * and fills p with what sealing it again needs: the metadata (pointing
- * into d), a copy of the key and, with keep_stash, every leaf's
- * ciphertext for reuse. One walk, one parse: the opened file and its
- * previous version are the same document. */
-int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
-	__attribute__((warn_unused_result));
-/* The same with d's metadata as the caller read it (sops_metadata_read),
- * taken over by p whatever the outcome: a file opened reads it once. */
+ * and fills p with what sealing it again needs: the metadata m, as the
+ * caller read it from d (sops_metadata_read: a file opened reads it once;
+ * taken over by p whatever the outcome), a copy of the key and, with
+ * keep_stash, every leaf's ciphertext for reuse. One walk, one parse: the
+ * opened file and its previous version are the same document. */
 int sops_open_with_meta(struct doc *d, struct sops_metadata *m, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
 	__attribute__((warn_unused_result));

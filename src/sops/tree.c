@@ -452,18 +452,6 @@ int sops_open_with_meta(struct doc *d, struct sops_metadata *m, const uint8_t ke
 	return ret;
 }
 
-int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
-{
-	struct sops_metadata m;
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	if ((ret = sops_metadata_read(d, &m)) < 0)
-		return ret;
-	return sops_open_with_meta(d, &m, key, opts, keep_stash, p);
-}
-
 bool sops_doc_is_encrypted(const struct doc *d)
 {
 	return sops_metadata_entry(d) != NULL;
