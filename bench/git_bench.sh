@@ -19,6 +19,12 @@
 # gitseal's filter does) and one that also answers every smudge "delayed"
 # (--delay, as gitseal does in a checkout), and prints what each costs
 # beside plain git (docs/development.md).
+# GIT_BENCH_STREAM=RUNS times the filter alone, without git: every file's
+# smudge request, recorded from a repository's index (no delay capability:
+# each file is smudged on the main thread as it comes), fed to gitseal (and
+# the base) RUNS times in turn (bench/alternate.c). Its CPU time is the
+# filter's own, free of git's round trips, which a loaded machine makes
+# long: what a change to the smudge costs shows there first.
 # usage: bench/git_bench.sh [GITSEAL_BIN] [N]   (PEER_DIV=1 runs git-crypt on all N)
 set -euo pipefail
 BIN=$(readlink -f "${1:-build/gitseal}")
@@ -55,6 +61,7 @@ git config --global gc.auto 0
 age-keygen -o "$T/key.txt" 2>/dev/null
 export SOPS_AGE_KEY_FILE="$T/key.txt"
 cc -O2 -o "$T/bin/noop_filter" "$(dirname "$0")/noop_filter.c"
+[ "${GIT_BENCH_STREAM:-0}" = 0 ] || cc -O2 -o "$T/bin/alternate" "$(dirname "$0")/alternate.c"
 # only a repository whose attributes name it runs it
 git config --global filter.noop.process "$T/bin/noop_filter"
 git config --global filter.noop.required true
@@ -66,6 +73,7 @@ git config --global filter.noopdelay.required true
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
 min() { echo "if ($1 < $2) $1 else $2" | bc; }
+ratio() { echo "if ($2 == 0) 0 else $1 / $2" | bc -l; }
 
 # the files, made once and copied into each repository
 make_files() {
@@ -171,6 +179,55 @@ for r in $(seq 1 "$ROUNDS"); do
 	rm -rf "$T/gitseal$r" "$T/gitseal$r-clone" "$T/base$r" "$T/base$r-clone" "$T/noop$r" "$T/noop$r-clone" "$T/plain$r" "$T/plain$r-clone"
 done
 
+# pkt TEXT: one pkt-line (gitprotocol-common(5)) of TEXT's bytes
+pkt() { printf '%04x%s' $((${#1} + 4)) "$1"; }
+
+# smudge_stream: what git would send a filter process to smudge every file
+# of the index under secrets/, in a repository, with no delay capability
+smudge_stream() {
+	local id size path
+	pkt $'git-filter-client\n'
+	pkt $'version=2\n'
+	printf 0000
+	pkt $'capability=clean\n'
+	pkt $'capability=smudge\n'
+	printf 0000
+	git ls-files -s secrets | while read -r _ id _ path; do
+		size=$(git cat-file -s "$id")
+		[ "$size" -le 65516 ] || { echo "git_bench: $path is larger than one packet" >&2; exit 1; }
+		pkt $'command=smudge\n'
+		pkt "pathname=$path"$'\n'
+		printf 0000
+		[ "$size" = 0 ] || { printf '%04x' $((size + 4)); git cat-file blob "$id"; }
+		printf 0000
+	done
+}
+
+STREAM=${GIT_BENCH_STREAM:-0}
+if [ "$STREAM" != 0 ]; then
+	gitseal_repo "$T/stream"
+	cp -r "$T/files" secrets
+	git add -A
+	git commit -qm files --no-verify
+	LC_ALL=C smudge_stream >"$T/stream.pkt"
+	# every file answered, none refused: the stream is what git sends
+	ok=$(gitseal git filter-process <"$T/stream.pkt" | grep -ao 'status=[a-z]*' | grep -c '=success$' || true)
+	[ "$ok" = "$N" ] || { echo "git_bench: the recorded stream smudged $ok of $N files" >&2; exit 1; }
+	cmds=(-- sh -c 'exec "$0" git filter-process <"$1"' "$BIN" "$T/stream.pkt")
+	[ -z "$BASE" ] || cmds+=(-- sh -c 'exec "$0" git filter-process <"$1"' "$BASE" "$T/stream.pkt")
+	"$T/bin/alternate" "$STREAM" "${cmds[@]}" >"$T/stream.txt"
+	read -r _ STREAM_MEDIAN STREAM_CPU < <(sed -n 1p "$T/stream.txt")
+	printf 'the filter alone, %d smudges from a recorded stream, %d runs in turn: gitseal CPU %.1f ms (median wall %.1f ms)' \
+		"$N" "$STREAM" "$STREAM_CPU" "$STREAM_MEDIAN"
+	if [ -n "$BASE" ]; then
+		read -r _ BASE_MEDIAN BASE_CPU < <(sed -n 2p "$T/stream.txt")
+		printf ', base %.1f ms (%.1f ms): %.3fx' "$BASE_CPU" "$BASE_MEDIAN" "$(ratio "$STREAM_CPU" "$BASE_CPU")"
+	fi
+	echo
+	cd "$T"
+	rm -rf "$T/stream"
+fi
+
 measure_crypt() {
 	local t0 t1
 	cp -r "$T/peer-files" secrets
@@ -191,7 +248,6 @@ if [ "$PEER" != 0 ]; then
 	measure_crypt
 fi
 
-ratio() { echo "if ($2 == 0) 0 else $1 / $2" | bc -l; }
 # row LABEL OP: gitseal, the no-op filter, plain git and their ratios
 for kind in wall CPU; do
 	if [ "$kind" = wall ]; then

@@ -306,14 +306,16 @@ int sops_file_open_doc(struct doc *encrypted, const struct sops_open_opts *o, st
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* read once: for the data key, the keys as strings and the walk */
 	if ((ret = sops_metadata_read(&f->doc, &m)) < 0)
 		goto out;
-	ret = sops_data_key_unwrap(&m, o->ids, o->decryption_order, key);
-	sops_metadata_release(&m);
-	/* the keys as strings, read before the metadata entry is marked removed */
-	if (ret < 0 || (ret = sops_doc_keys(&f->doc, &f->keys)) < 0)
+	if ((ret = sops_data_key_unwrap(&m, o->ids, o->decryption_order, key)) < 0 ||
+	    (ret = sops_metadata_keys(&m, &f->keys)) < 0) {
+		sops_metadata_release(&m);
 		goto out;
-	if ((ret = sops_open_with_key(&f->doc, key, &dopts, o->reseal, &f->prev)) < 0)
+	}
+	/* m is f->prev's from here, whatever the outcome */
+	if ((ret = sops_open_with_meta(&f->doc, &m, key, &dopts, o->reseal, &f->prev)) < 0)
 		goto out;
 	f->have_prev = true;
 out:

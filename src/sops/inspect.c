@@ -97,6 +97,29 @@ static int summarize_group(const struct sops_meta_group *mg, struct sops_key_gro
 	return ret;
 }
 
+int sops_metadata_keys(const struct sops_metadata *m, struct sops_key_summary *out)
+{
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->groups = gs_calloc(m->group_count + 1, sizeof(*out->groups));
+	if (!out->groups)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	out->group_count = m->group_count;
+	for (size_t g = 0; !ret && g < m->group_count; g++) {
+		ret = summarize_group(&m->groups[g], &out->groups[g]);
+		out->other_keys += m->groups[g].other_key_count;
+	}
+	out->shamir_threshold = m->shamir_threshold;
+	out->selection.kind = m->selection.kind;
+	out->selection.mac_only_encrypted = m->selection.mac_only_encrypted;
+	if (!ret && m->selection.value && !(out->selection.value = gs_strdup(m->selection.value)))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (ret)
+		sops_key_summary_release(out);
+	return ret;
+}
+
 int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 {
 	struct sops_metadata m;
@@ -105,25 +128,8 @@ int sops_doc_keys(const struct doc *d, struct sops_key_summary *out)
 	memset(out, 0, sizeof(*out));
 	if ((ret = sops_metadata_read(d, &m)) < 0)
 		return ret;
-	out->groups = gs_calloc(m.group_count + 1, sizeof(*out->groups));
-	if (!out->groups) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	out->group_count = m.group_count;
-	for (size_t g = 0; !ret && g < m.group_count; g++) {
-		ret = summarize_group(&m.groups[g], &out->groups[g]);
-		out->other_keys += m.groups[g].other_key_count;
-	}
-	out->shamir_threshold = m.shamir_threshold;
-	out->selection.kind = m.selection.kind;
-	out->selection.mac_only_encrypted = m.selection.mac_only_encrypted;
-	if (!ret && m.selection.value && !(out->selection.value = gs_strdup(m.selection.value)))
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-out:
+	ret = sops_metadata_keys(&m, out);
 	sops_metadata_release(&m);
-	if (ret)
-		sops_key_summary_release(out);
 	return ret;
 }
 

@@ -177,7 +177,9 @@ int sops_mac_update(struct sops_mac *m, const uint8_t *p, size_t n) __attribute_
 int sops_mac_final(struct sops_mac *m, char hex[129]) __attribute__((warn_unused_result));
 void sops_mac_release(struct sops_mac *m);
 
-/* Canonical RFC 3339 form of a timestamp (fraction dropped, Z or +hh:mm). */
+/* Canonical RFC 3339 form of a timestamp (fraction dropped, Z or +hh:mm),
+ * into out of at least SOPS_TIME_CANONICAL_MAX bytes. */
+enum { SOPS_TIME_CANONICAL_MAX = 26 };
 int sops_time_canonical(const char *s, size_t len, char *out, size_t cap)
 	__attribute__((warn_unused_result));
 int sops_time_now(char out[32]) __attribute__((warn_unused_result));
@@ -185,8 +187,9 @@ int sops_time_now(char out[32]) __attribute__((warn_unused_result));
 int sops_mac_encrypt(const uint8_t key[SOPS_DATA_KEY_SIZE], const char hex[129],
 		     const char *lastmodified, struct gs_buf *out) __attribute__((warn_unused_result));
 /* Decrypts the stored mac (AAD = canonical lastmodified) and compares in
- * constant time. */
-int sops_mac_check(const uint8_t key[SOPS_DATA_KEY_SIZE], const char *stored, size_t stored_len,
+ * constant time. c: the walk's cipher, already keyed with key when a value
+ * was decrypted (its key schedule is kept). */
+int sops_mac_check(struct sops_cipher *c, const uint8_t key[SOPS_DATA_KEY_SIZE], const char *stored, size_t stored_len,
 		   const char *lastmodified, size_t lm_len, const char hex[129])
 	__attribute__((warn_unused_result));
 
@@ -288,6 +291,9 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
 int sops_key_counts_check(size_t age, size_t runs) __attribute__((warn_unused_result));
 /* The cache set with sops_key_cache_use, or NULL (keys.c). */
 const struct sops_key_cache *sops_key_cache_current(void);
+/* sops_doc_keys from metadata already read */
+int sops_metadata_keys(const struct sops_metadata *m, struct sops_key_summary *out)
+	__attribute__((warn_unused_result));
 int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
@@ -319,12 +325,13 @@ struct sops_previous {
 int sops_previous_open_with_key(struct doc *prev, const uint8_t key[SOPS_DATA_KEY_SIZE],
 				struct sops_previous *p) __attribute__((warn_unused_result));
 /* Decrypts d in place under key (the MAC checked unless opts says not)
- * and fills p with what sealing it again needs: the metadata (pointing
- * into d), a copy of the key and, with keep_stash, every leaf's
- * ciphertext for reuse. One walk, one parse: the opened file and its
- * previous version are the same document. */
-int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+ * and fills p with what sealing it again needs: the metadata m, as the
+ * caller read it from d (sops_metadata_read: a file opened reads it once;
+ * taken over by p whatever the outcome), a copy of the key and, with
+ * keep_stash, every leaf's ciphertext for reuse. One walk, one parse: the
+ * opened file and its previous version are the same document. */
+int sops_open_with_meta(struct doc *d, struct sops_metadata *m, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
 	__attribute__((warn_unused_result));
 void sops_previous_release(struct sops_previous *p);
 

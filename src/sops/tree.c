@@ -159,7 +159,9 @@ struct tree_pass {
 };
 
 /* Walks d's values in sops's order under selection sel, fn(ctx, leaf)
- * each, then puts the MAC of what fn hashed into hex. p is released. */
+ * each, then puts the MAC of what fn hashed into hex. p is released but
+ * for its cipher, which the caller releases (sops_cipher_release): the
+ * stored MAC is under the same key. */
 static int tree_pass_run(struct tree_pass *p, struct doc *d, const uint8_t *key,
 			 const struct sops_selection *sel, sops_leaf_fn fn, void *ctx, char hex[129])
 {
@@ -180,7 +182,6 @@ out:
 	if (p->mac.md)
 		sops_mac_release(&p->mac);
 	sops_selector_release(&selector);
-	sops_cipher_release(&p->cipher);
 	gs_buf_release(&p->plain);
 	return ret;
 }
@@ -401,7 +402,9 @@ static int decrypt_tree(struct doc *d, const struct sops_metadata *m, const uint
 		ret = sops_batch_finish(c.batch);
 	sops_batch_free(c.batch);
 	if (ret == 0 && !ignore_mac)
-		ret = sops_mac_check(key, m->mac, m->mac_len, m->lastmodified, m->lastmodified_len, hex);
+		ret = sops_mac_check(&c.pass.cipher, key, m->mac, m->mac_len, m->lastmodified, m->lastmodified_len,
+				     hex);
+	sops_cipher_release(&c.pass.cipher);
 	gs_buf_release(&c.canon);
 	return ret;
 }
@@ -422,13 +425,15 @@ int sops_decrypt_doc_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZ
 	return ret;
 }
 
-int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
-		       const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
+int sops_open_with_meta(struct doc *d, struct sops_metadata *m, const uint8_t key[SOPS_DATA_KEY_SIZE],
+			const struct sops_decrypt_opts *opts, bool keep_stash, struct sops_previous *p)
 {
 	char hex[129];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
+	p->meta = *m;
+	memset(m, 0, sizeof(*m));
 	if (!(p->key = gs_secure_alloc(SOPS_DATA_KEY_SIZE)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	memcpy(p->key, key, SOPS_DATA_KEY_SIZE);
@@ -437,8 +442,6 @@ int sops_open_with_key(struct doc *d, const uint8_t key[SOPS_DATA_KEY_SIZE],
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		stash_init(p->stash);
 	}
-	if ((ret = sops_metadata_read(d, &p->meta)) < 0)
-		return ret;
 	/* the ciphertexts the stash keeps stay in the arena when the nodes
 	 * take their plaintext */
 	ret = decrypt_tree(d, &p->meta, key, opts && opts->ignore_mac, true, p->stash, hex);
@@ -697,6 +700,7 @@ static int encrypt_tree(struct doc *d, const uint8_t *key, const struct sops_sel
 	c.unchanged = prev != NULL;
 	gs_buf_init(&c.enc, false);
 	ret = tree_pass_run(&c.pass, d, key, sel, encrypt_leaf, &c, hex);
+	sops_cipher_release(&c.pass.cipher);
 	*unchanged = c.unchanged && (!prev || c.pos == prev->count);
 	gs_buf_release(&c.enc);
 	return ret;
