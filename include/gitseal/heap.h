@@ -9,6 +9,11 @@
  * page. Once per process; nothing for a small input. */
 void gs_heap_expect(size_t bytes);
 
+/* Populates the huge pages of the heap a load of the size gs_heap_expect
+ * was told is expected to fill; for a thread that would wait otherwise.
+ * Nothing when gs_heap_expect did nothing. */
+void gs_heap_prefault(void);
+
 /* Threads made after this take their blocks from the main heap (the one
  * gs_heap_expect lays in huge pages), not from an arena of their own. */
 void gs_heap_share(void);

@@ -248,19 +248,25 @@ static bool may_lock_any(void)
 }
 
 /* The size to map for a block of size bytes (a whole number of pages): a
- * block of 2 MiB or more takes whole huge pages when the lock allows it.
- * Its tail in 4 KiB pages cost about 10 us a page to populate on the
- * bench's VM (the 0.4 MiB past 4 MiB of decrypt's 10,000-value tree: 1 ms
- * of its 32); the rest of the last huge page is what it costs instead.
- * Under RLIMIT_MEMLOCK the rounding must leave room for another block as
- * large (the proof of a write loads a second tree beside the first): else
- * a lock that fits today would be refused. */
+ * block of 2 MiB or more takes whole huge pages when the lock allows it
+ * and its last huge page would be at least half used. Its tail in 4 KiB
+ * pages cost about 10 us a page to populate on the bench's VM (the 0.4
+ * MiB past 4 MiB of decrypt's 10,000-value tree: 1 ms of its 32); the
+ * rest of the last huge page is what it costs instead, and on a VM with
+ * free page reporting (virtio-balloon) a huge page taken after a few
+ * seconds idle faults in the host, 2-4 ms each: a huge page mostly empty
+ * is dearer than its tail in small pages (the 4.6 MB reserved for the
+ * bench's encrypted tree: a third huge page for 0.6 MB). Under
+ * RLIMIT_MEMLOCK the rounding must leave room for another block as large
+ * (the proof of a write loads a second tree beside the first): else a
+ * lock that fits today would be refused. */
 static size_t huge_size(size_t size)
 {
 	size_t rounded = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	struct rlimit r;
 
-	if (size < HUGE_PAGE || rounded < size || getrlimit(RLIMIT_MEMLOCK, &r) != 0)
+	if (size < HUGE_PAGE || rounded < size || rounded - size > HUGE_PAGE / 2 ||
+	    getrlimit(RLIMIT_MEMLOCK, &r) != 0)
 		return size;
 	if (r.rlim_cur == RLIM_INFINITY || may_lock_any())
 		return rounded;
