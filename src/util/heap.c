@@ -50,6 +50,8 @@ static void *volatile align_filler; /* volatile: else unread, its malloc goes */
  * set before any thread that populates them is made. */
 static uintptr_t expected_lo;
 static size_t expected_len;
+/* The part advised for huge pages, [advised_lo, advised_hi). */
+static _Atomic uintptr_t advised_lo, advised_hi;
 
 void gs_heap_expect(size_t bytes)
 {
@@ -77,6 +79,8 @@ void gs_heap_expect(size_t bytes)
 	 * to advise */
 	if (hi > lo) {
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+		atomic_store(&advised_lo, lo);
+		atomic_store(&advised_hi, hi);
 		expected_lo = lo;
 		/* the huge pages the load will touch: the last one too */
 		expected_len = (bytes * HEAP_USE_PER_BYTE + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
@@ -97,6 +101,13 @@ void gs_heap_prefault(void)
 {
 	if (expected_len)
 		(void)madvise((void *)expected_lo, expected_len, MADV_POPULATE_WRITE);
+}
+
+bool gs_heap_advised(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, lo = atomic_load(&advised_lo), hi = atomic_load(&advised_hi);
+
+	return lo && a >= lo && a <= hi && n <= hi - a;
 }
 
 /* A thread's first malloc makes it an arena of its own: a heap mapped
