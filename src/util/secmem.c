@@ -251,13 +251,14 @@ static bool may_lock_any(void)
 /* The size to map for a block of size bytes (a whole number of pages): a
  * block of 2 MiB or more takes whole huge pages when the lock allows it
  * and its last huge page would be at least half used. Its tail in 4 KiB
- * pages cost about 10 us a page to populate on the bench's VM (the 0.4
- * MiB past 4 MiB of decrypt's 10,000-value tree: 1 ms of its 32); the
- * rest of the last huge page is what it costs instead, and on a VM with
- * free page reporting (virtio-balloon) a huge page taken after a few
- * seconds idle faults in the host, 2-4 ms each: a huge page mostly empty
- * is dearer than its tail in small pages (the 4.6 MB reserved for the
- * bench's encrypted tree: a third huge page for 0.6 MB). Under
+ * pages cost 1-10 us a page to populate on the bench's VM (the 0.4 MiB
+ * past 4 MiB of decrypt's 10,000-value tree: 1 ms of its 32 one day, 1-3
+ * us a page in a probe another); the rest of the last huge page is what
+ * it costs instead, and on a VM with free page reporting (virtio-balloon)
+ * a huge page taken after a few seconds idle faults in the host, 2-4 ms
+ * each: a huge page mostly empty is dearer than its tail in small pages
+ * (the 4.6 MB reserved for the bench's encrypted tree: a third huge page
+ * for 0.6 MB). Under
  * RLIMIT_MEMLOCK the rounding must leave room for another block as large
  * (the proof of a write loads a second tree beside the first): else a
  * lock that fits today would be refused. */
