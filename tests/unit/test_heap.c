@@ -127,6 +127,54 @@ static void test_small_input_changes_nothing(void **state)
 	in_child(small_input_heap);
 }
 
+/* The Rss of the heap, in KiB: its lines from [heap] to the break. */
+static unsigned long heap_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long start, end, kib, total = 0;
+	bool inside = false, seen = false;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (strstr(line, "[heap]"))
+				seen = true;
+			inside = seen && start < (uintptr_t)sbrk(0);
+			continue;
+		}
+		if (inside && sscanf(line, "Rss: %lu kB", &kib) == 1)
+			total += kib;
+	}
+	fclose(f);
+	return total;
+}
+
+/* The huge pages a large load is expected to fill (3x the input) are made
+ * resident by gs_heap_prefault, before anything is allocated in them (the
+ * first may be already: malloc wrote its free top's header there). */
+static void prefault_heap(void)
+{
+	unsigned long before, after;
+
+	gs_heap_expect(LARGE_INPUT);
+	before = heap_rss_kib();
+	gs_heap_prefault();
+	after = heap_rss_kib();
+	if (after < 3 * LARGE_INPUT / 1024 || before >= 3 * LARGE_INPUT / 1024) {
+		fprintf(stderr, "heap Rss %lu KiB before, %lu KiB after\n", before, after);
+		_exit(1);
+	}
+}
+
+static void test_prefault_populates_expected_use(void **state)
+{
+	(void)state;
+	if (SANITIZED_MALLOC)
+		skip();
+	in_child(prefault_heap);
+}
+
 /* A large buffer made at once (a file read whole): in a heap laid out
  * for its input it takes the pages it needs, on a huge page's boundary,
  * and the rest of its last huge page stays the heap's; without, whole
@@ -176,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_large_input_keeps_blocks_in_huge_pages),
 		cmocka_unit_test(test_small_input_changes_nothing),
 		cmocka_unit_test(test_read_buffer_sized),
+		cmocka_unit_test(test_prefault_populates_expected_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
