@@ -30,8 +30,9 @@ node bench/sops_decrypt.mjs "$work/enc.yaml" "$KEYS/demo-age-key.txt"
 # before each command (alternate -i, untimed). The idle one is how a
 # person runs it: on this VM free memory goes back to the host after
 # about 2 s (free page reporting), and the huge pages gitseal's large
-# decrypt takes (8-9; libyaml none) then fault in the host, about 40 ms of
-# CPU more at load 16-18 (docs/development.md, 2026-12-04). Until
+# decrypt takes (7; 8-9 until 2026-12-04 evening; libyaml none) then
+# fault in the host, about 40 ms of CPU more at load 16-18
+# (docs/development.md, 2026-12-04). Until
 # 2026-12-04 the idle was a `sleep 1` among the commands, which in
 # rotation came before gitseal in two rounds of three and before libyaml
 # in one: the idle line then charged gitseal twice as often as libyaml.

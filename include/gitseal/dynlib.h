@@ -50,8 +50,9 @@ int gs_libcrypto_load(void) __attribute__((warn_unused_result));
 /* Starts opening libcrypto on a thread of its own, then calling fetch
  * there (OpenSSL's first fetch sets up its providers), for a command that
  * will need it after reading its input; gs_libcrypto_load waits for it.
- * Once per process; nothing when libcrypto is open already. */
-void gs_libcrypto_warm(void (*fetch)(void));
+ * first, when given, runs on that thread before libcrypto is opened.
+ * Once per process; nothing when libcrypto is open already (nor first). */
+void gs_libcrypto_warm(void (*first)(void), void (*fetch)(void));
 /* Waits for that thread: before the process exits (a command that failed
  * before it needed OpenSSL), so that no exit comes in the middle of it. */
 void gs_libcrypto_warm_wait(void);

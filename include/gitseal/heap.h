@@ -2,12 +2,22 @@
 #ifndef GITSEAL_HEAP_H
 #define GITSEAL_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Tells malloc a text of `bytes` is about to be loaded: for a large one
  * the heap grows once, in transparent huge pages, instead of page by
  * page. Once per process; nothing for a small input. */
 void gs_heap_expect(size_t bytes);
+
+/* Populates the huge pages of the heap a load of the size gs_heap_expect
+ * was told is expected to fill; for a thread that would wait otherwise.
+ * Nothing when gs_heap_expect did nothing. */
+void gs_heap_prefault(void);
+
+/* Whether the n bytes at p lie in the part of the heap gs_heap_expect
+ * advised for huge pages. */
+bool gs_heap_advised(const void *p, size_t n);
 
 /* Threads made after this take their blocks from the main heap (the one
  * gs_heap_expect lays in huge pages), not from an arena of their own. */

@@ -154,6 +154,8 @@ static void aes_256_gcm_warm(void)
 
 void sops_crypto_warm(size_t input_bytes)
 {
+	void (*first)(void) = NULL;
+
 	/* a small input never uses the worker: a thread made for nothing
 	 * cost 8% of a small decrypt */
 	if (input_bytes >= STORE_THREADED_MIN_INPUT) {
@@ -164,8 +166,9 @@ void sops_crypto_warm(size_t input_bytes)
 		gs_heap_expect(input_bytes);
 		gs_heap_share();
 		gs_worker_prepare();
+		first = gs_heap_prefault;
 	}
-	gs_libcrypto_warm(aes_256_gcm_warm);
+	gs_libcrypto_warm(first, aes_256_gcm_warm);
 }
 
 void sops_cipher_init(struct sops_cipher *c)

@@ -163,7 +163,15 @@ struct walker {
 	size_t level_count;
 	size_t levels_made; /* levels initialised so far (their items freed at the end) */
 	size_t level_cap;
+	/* The AAD of the path: aad holds its first aad_depth keys, the one
+	 * at depth i ending at aad_ends[i]. A leaf's siblings share all but
+	 * its last key: each leaf appends that one instead of the whole path
+	 * again (8 appends and a wipe a leaf, 7 M instructions of the main
+	 * thread's 161 M in the bench's 10,000-value decrypt). */
 	struct gs_buf aad;
+	size_t *aad_ends;
+	size_t aad_depth;
+	size_t aad_ends_cap;
 };
 
 static bool key_has_suffix(const struct doc_entry *e, const char *suffix)
@@ -228,15 +236,27 @@ static int build_aad(struct walker *w)
 {
 	int ret;
 
-	gs_buf_reset(&w->aad);
-	for (size_t i = 0; i < w->depth; i++) {
-		if ((ret = gs_buf_append(&w->aad, w->path[i]->key, w->path[i]->key_len)) < 0 ||
-		    (ret = gs_buf_append(&w->aad, ":", 1)) < 0)
+	/* back from a deeper map: a list's item or a comment after it */
+	if (w->aad_depth > w->depth)
+		w->aad_depth = w->depth;
+	w->aad.len = w->aad_depth ? w->aad_ends[w->aad_depth - 1] : 0;
+	for (; w->aad_depth < w->depth; w->aad_depth++) {
+		const struct doc_entry *e = w->path[w->aad_depth];
+
+		if ((ret = gs_buf_reserve(&w->aad, e->key_len + 1)) < 0)
 			return ret;
+		memcpy(w->aad.data + w->aad.len, e->key, e->key_len);
+		w->aad.len += e->key_len;
+		w->aad.data[w->aad.len++] = ':';
+		w->aad_ends[w->aad_depth] = w->aad.len;
 	}
 	/* sops: a top-level comment has the AAD ":" (path [] plus ':'). */
-	if (w->depth == 0)
-		return gs_buf_append(&w->aad, ":", 1);
+	if (w->depth == 0) {
+		if ((ret = gs_buf_reserve(&w->aad, 1)) < 0)
+			return ret;
+		w->aad.data[w->aad.len++] = ':';
+	}
+	w->aad.data[w->aad.len] = '\0';
 	return 0;
 }
 
@@ -265,7 +285,8 @@ static int enter_level(struct walker *w)
 		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
 	if (w->level_count == w->levels_made) {
 		if ((ret = GS_ARRAY_GROW(w->levels, w->levels_made, w->level_cap, 16)) < 0 ||
-		    (ret = GS_ARRAY_GROW(w->path, w->levels_made, w->path_cap, 16)) < 0)
+		    (ret = GS_ARRAY_GROW(w->path, w->levels_made, w->path_cap, 16)) < 0 ||
+		    (ret = GS_ARRAY_GROW(w->aad_ends, w->levels_made, w->aad_ends_cap, 16)) < 0)
 			return ret;
 		w->levels[w->levels_made++] = (struct comment_level){ 0 };
 	}
@@ -290,6 +311,9 @@ static int walk_container(struct walker *w, struct doc_node *c, bool top)
 		if (top && sops_is_metadata_key(e->key, e->key_len))
 			continue;
 		if (c->kind == DOC_MAP && e->key) {
+			/* a new key at this depth: the AAD past its parent's is stale */
+			if (w->aad_depth > w->depth)
+				w->aad_depth = w->depth;
 			w->path[w->depth++] = e;
 			ret = walk_node(w, c, i, e->value);
 			w->depth--;
@@ -353,6 +377,7 @@ int sops_walk(struct doc *d, const struct sops_selector *sel, sops_leaf_fn fn, v
 		free(w.levels[i].items);
 	free(w.levels);
 	free(w.path);
+	free(w.aad_ends);
 	gs_buf_release(&w.aad);
 	return ret;
 }

@@ -84,7 +84,7 @@ static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, symbols);
 static pthread_t warm_thread;
 static atomic_bool warm_running; /* started, not joined yet */
 static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
-static void (*warm_fetch)(void);
+static void (*warm_first)(void), (*warm_fetch)(void);
 
 /* OpenSSL set up without its configuration file: reading openssl.cnf and
  * the error strings of its modules was 1.75 M of the 10.5 M instructions
@@ -172,6 +172,8 @@ static void set_up(uint64_t options)
 static void *warm_main(void *arg)
 {
 	(void)arg;
+	if (warm_first)
+		warm_first();
 	if (gs_dynlib_open(&libcrypto) < 0)
 		return NULL;
 	hook_allocator();
@@ -202,7 +204,7 @@ static int open_unwarmed(void)
 	return 0;
 }
 
-void gs_libcrypto_warm(void (*fetch)(void))
+void gs_libcrypto_warm(void (*first)(void), void (*fetch)(void))
 {
 	static atomic_bool started;
 	void *mapped;
@@ -216,6 +218,7 @@ void gs_libcrypto_warm(void (*fetch)(void))
 		dlclose(mapped);
 		return;
 	}
+	warm_first = first;
 	warm_fetch = fetch;
 	/* the release store publishes warm_thread */
 	if (pthread_create(&warm_thread, NULL, warm_main, NULL) == 0)

@@ -18,6 +18,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/heap.h"
 #include "gitseal/secmem.h"
 
 int gs_crypto_init(void)
@@ -248,19 +249,26 @@ static bool may_lock_any(void)
 }
 
 /* The size to map for a block of size bytes (a whole number of pages): a
- * block of 2 MiB or more takes whole huge pages when the lock allows it.
- * Its tail in 4 KiB pages cost about 10 us a page to populate on the
- * bench's VM (the 0.4 MiB past 4 MiB of decrypt's 10,000-value tree: 1 ms
- * of its 32); the rest of the last huge page is what it costs instead.
- * Under RLIMIT_MEMLOCK the rounding must leave room for another block as
- * large (the proof of a write loads a second tree beside the first): else
- * a lock that fits today would be refused. */
+ * block of 2 MiB or more takes whole huge pages when the lock allows it
+ * and its last huge page would be at least half used. Its tail in 4 KiB
+ * pages cost 1-10 us a page to populate on the bench's VM (the 0.4 MiB
+ * past 4 MiB of decrypt's 10,000-value tree: 1 ms of its 32 one day, 1-3
+ * us a page in a probe another); the rest of the last huge page is what
+ * it costs instead, and on a VM with free page reporting (virtio-balloon)
+ * a huge page taken after a few seconds idle faults in the host, 2-4 ms
+ * each: a huge page mostly empty is dearer than its tail in small pages
+ * (the 4.6 MB reserved for the bench's encrypted tree: a third huge page
+ * for 0.6 MB). Under
+ * RLIMIT_MEMLOCK the rounding must leave room for another block as large
+ * (the proof of a write loads a second tree beside the first): else a
+ * lock that fits today would be refused. */
 static size_t huge_size(size_t size)
 {
 	size_t rounded = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	struct rlimit r;
 
-	if (size < HUGE_PAGE || rounded < size || getrlimit(RLIMIT_MEMLOCK, &r) != 0)
+	if (size < HUGE_PAGE || rounded < size || rounded - size > HUGE_PAGE / 2 ||
+	    getrlimit(RLIMIT_MEMLOCK, &r) != 0)
 		return size;
 	if (r.rlim_cur == RLIM_INFINITY || may_lock_any())
 		return rounded;
@@ -513,15 +521,28 @@ int gs_buf_reserve_upto(struct gs_buf *b, size_t extra, size_t most)
 		/* A large buffer made at once (a file read whole) is written
 		 * to its last byte straight away: in huge pages, for the
 		 * reason locked_map gives (1.4 MB read into 4 KiB pages: 2 ms
-		 * of page faults on the bench's VM). */
+		 * of page faults on the bench's VM). In a heap laid out in
+		 * huge pages for it (gitseal/heap.h) it takes what it needs,
+		 * not its doubled capacity: the rest of its last huge page
+		 * goes to the load's other blocks (the bench's 1.4 MB input in
+		 * a 2 MiB block: 8 huge pages a decrypt, 7 without it). Else
+		 * whole huge pages of its own. */
+		size_t exact = (want + 4095) & ~(size_t)4095;
 		size_t rounded = (cap + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 		void *q;
 
-		if (rounded < cap || posix_memalign_counted(&q, rounded) != 0)
+		if (exact < want || rounded < cap || posix_memalign_counted(&q, exact) != 0)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		(void)madvise(q, rounded, MADV_HUGEPAGE);
+		if (gs_heap_advised(q, exact)) {
+			cap = exact;
+		} else {
+			free(q);
+			if (posix_memalign_counted(&q, rounded) != 0)
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			(void)madvise(q, rounded, MADV_HUGEPAGE);
+			cap = rounded;
+		}
 		p = q;
-		cap = rounded;
 	} else {
 		p = gs_realloc(b->data, cap);
 		if (!p)

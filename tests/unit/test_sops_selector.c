@@ -194,6 +194,62 @@ static void test_walk_deep(void **state)
 	free(text);
 }
 
+/* Each leaf's AAD is its map keys from the root, each followed by ':'
+ * (a top-level comment's is ":"), also where the walk comes back up from
+ * a deeper map to a list's item or a comment, and from one key to its
+ * sibling (the walk keeps the path's AAD and appends a leaf's last key). */
+struct aad_seen {
+	size_t count;
+	char got[16][64];
+};
+
+static int aad_leaf(void *ctx, struct sops_leaf *leaf)
+{
+	struct aad_seen *seen = ctx;
+
+	assert_true(seen->count < 16 && leaf->aad_len < 40);
+	snprintf(seen->got[seen->count++], 64, "%s=%.*s", leaf->node->text, (int)leaf->aad_len, leaf->aad);
+	assert_int_equal(leaf->aad[leaf->aad_len], '\0');
+	return 0;
+}
+
+static void test_walk_aad_after_nested(void **state)
+{
+	static const char text[] = "# top\n"
+				   "a:\n"
+				   "    b:\n"
+				   "        c: one\n"
+				   "    d: two\n"
+				   "    l:\n"
+				   "        - e:\n"
+				   "            g: three\n"
+				   "        - four\n"
+				   "        # in l\n"
+				   "        - five\n"
+				   "    # after l\n"
+				   "    bb: six\n"
+				   "f: seven\n";
+	static const char *const want[] = {
+		" top=:", "one=a:b:c:", "two=a:d:", "three=a:l:e:g:", "four=a:l:", " in l=a:l:", "five=a:l:",
+		" after l=a:", "six=a:bb:", "seven=f:",
+	};
+	struct sops_selector s;
+	struct aad_seen seen = { 0 };
+	struct doc d;
+
+	(void)state;
+	assert_int_equal(gs_crypto_init(), 0);
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_int_equal(store_load(DOC_FORMAT_YAML, (const uint8_t *)text, strlen(text), &d), 0);
+	assert_int_equal(sops_selector_init(&s, NULL), 0);
+	assert_int_equal(sops_walk(&d, &s, aad_leaf, &seen), 0);
+	assert_int_equal(seen.count, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < seen.count; i++)
+		assert_string_equal(seen.got[i], want[i]);
+	sops_selector_release(&s);
+	doc_release(&d);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < MAX_PATTERN; i++)
@@ -204,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_pattern),
 		cmocka_unit_test(test_walk_deep),
+		cmocka_unit_test(test_walk_aad_after_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
