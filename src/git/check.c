@@ -538,9 +538,18 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		/* what the next commit changes: a blob HEAD holds was checked
 		 * when it was committed (a hook over every file of a large
 		 * repository would make each commit slow) */
-		/* git runs no filter on a link or a submodule: only files are sealed */
-		if (git_index_entry_stage(e) != 0 || (e->mode & 0170000) != 0100000 ||
-		    gitrepo_head_same(f, e->path, &e->id))
+		if (git_index_entry_stage(e) != 0 || gitrepo_head_same(f, e->path, &e->id))
+			continue;
+		/* git runs no filter in a submodule: another repository, with
+		 * attributes and a config of its own, where its files are
+		 * committed in clear (a pull request can turn a directory under
+		 * the pattern into one, pointing at a repository of its own) */
+		if ((e->mode & 0170000) == 0160000 && gitrepo_filtered(f, e->path)) {
+			ret = add_finding(fs, e->path, "%s", GITFILTER_SUBMODULE);
+			continue;
+		}
+		/* nor on a link (git stores its text): only files are sealed */
+		if ((e->mode & 0170000) != 0100000)
 			continue;
 		gs_buf_reset(&blob);
 		if (!gitrepo_filtered(f, e->path))

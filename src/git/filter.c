@@ -285,7 +285,9 @@ bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
 	git_tree *dir = head_dir(f, path, &name);
 
 	te = dir ? git_tree_entry_byname(dir, name) : NULL;
-	return te && git_tree_entry_type(te) == GIT_OBJECT_BLOB && git_oid_equal(git_tree_entry_id(te), id);
+	/* a file's blob, or a submodule's commit */
+	return te && (git_tree_entry_type(te) == GIT_OBJECT_BLOB || git_tree_entry_type(te) == GIT_OBJECT_COMMIT) &&
+	       git_oid_equal(git_tree_entry_id(te), id);
 }
 
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# Red team 13 on the git side: submodules under the filter's pattern.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+SUBMODULE_PROBLEM="a submodule under the filter's pattern: git runs no filter in it, so its files are committed in clear in its own repository; move it out of the pattern, or set -filter on it in .git/info/attributes if it holds no secret"
+
+# mallory's repository, made a submodule at secrets/prod (under the
+# pattern secrets/**) and committed, as a merged pull request leaves it
+submodule_pulled() {
+	git init -q "$T/mallory-secrets"
+	mkdir "$T/mallory-secrets/db"
+	printf 'password: CHANGEME\n' > "$T/mallory-secrets/db/app.yaml"
+	git -C "$T/mallory-secrets" add db/app.yaml
+	git -C "$T/mallory-secrets" commit -qm placeholders
+	git -c protocol.file.allow=always submodule add -q "$T/mallory-secrets" secrets/prod
+	git commit -qm "prod secrets as a submodule" --no-verify
+}
+
+# git runs no filter in a submodule: its files are another repository's,
+# with its own attributes and config, and are committed there in clear. A
+# pull request turned a directory under the filter's pattern into a
+# submodule of its author's; the victim's secret typed into it was
+# committed in clear (and pushed where the submodule points), and gitseal
+# said nothing: status listed nothing, check and the hook passed the new
+# submodule commit. Now status says it, and check refuses a submodule
+# commit staged under the pattern.
+@test "a submodule under the filter's pattern: status says its files are not sealed, check and the hook refuse a new commit of it" {
+	submodule_pulled
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qxF "secrets/prod: $SUBMODULE_PROBLEM" <<<"$output"
+	# the victim's real password, committed in the submodule: in clear there
+	printf 'password: real-s3cret\n' > secrets/prod/db/app.yaml
+	git -C secrets/prod commit -qam "the password"
+	git -C secrets/prod cat-file -p HEAD:db/app.yaml | grep -q real-s3cret
+	git add secrets/prod
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'secrets/prod': $SUBMODULE_PROBLEM" <<<"$output"
+	run -1 git commit -qm "prod pointer"
+	grep -qF "'secrets/prod': a submodule under the filter's pattern" <<<"$output"
+	# the user's word that it holds no secret
+	printf 'secrets/prod -filter\n' >> .git/info/attributes
+	"$GITSEAL_BIN" git check
+	git commit -qm "prod pointer"
+	run "$GITSEAL_BIN" git status
+	run ! grep -q "secrets/prod" <<<"$output"
+}
+
+@test "a submodule outside the filter's pattern, and one under it left as HEAD has it: check passes" {
+	git init -q "$T/lib"
+	printf 'x\n' > "$T/lib/README"
+	git -C "$T/lib" add README
+	git -C "$T/lib" commit -qm lib
+	git -c protocol.file.allow=always submodule add -q "$T/lib" vendor/lib
+	"$GITSEAL_BIN" git check
+	git commit -qm lib
+	submodule_pulled
+	printf 'other\n' > notes.txt
+	git add notes.txt
+	"$GITSEAL_BIN" git check
+}
