@@ -406,6 +406,61 @@ bool gitfilter_configured(struct gitfilter *f)
 	return yes;
 }
 
+/* Whether outer's index holds a submodule at rel. */
+static bool holds_submodule(struct gitfilter *outer, const char *rel)
+{
+	const git_index_entry *e;
+
+	if (!outer->index && git_repository_index(&outer->index, outer->repo) < 0) {
+		git_error_clear();
+		return false;
+	}
+	e = git_index_get_bypath(outer->index, rel, 0);
+	return e && (e->mode & 0170000) == 0160000;
+}
+
+int gitfilter_open_configured(const char *start_dir, struct gitfilter **out)
+{
+	struct gitfilter *f = NULL, *outer = NULL;
+	char inner[PATH_MAX], *slash;
+	int ret;
+
+	*out = NULL;
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	/* a submodule's repository has no filter, its .sops.yaml no record
+	 * here: the clone it is a submodule of decides (one level at a time,
+	 * for a submodule's submodules) */
+	for (int depth = 0; depth < 16 && !gitfilter_configured(f); depth++) {
+		size_t n = strlen(f->workdir), ol;
+
+		if (n < 2 || n >= sizeof(inner))
+			break;
+		memcpy(inner, f->workdir, n - 1); /* less its final '/' */
+		inner[n - 1] = '\0';
+		if (!(slash = strrchr(inner, '/')) || slash == inner)
+			break;
+		*slash = '\0';
+		if (gitfilter_open(inner, &outer)) {
+			gs_error_clear();
+			break;
+		}
+		*slash = '/';
+		ol = strlen(outer->workdir);
+		if (strncmp(inner, outer->workdir, ol) || !holds_submodule(outer, inner + ol))
+			break;
+		gitfilter_free(f);
+		f = outer;
+		outer = NULL;
+	}
+	gitfilter_free(outer);
+	if (gitfilter_configured(f))
+		*out = f;
+	else
+		gitfilter_free(f);
+	return 0;
+}
+
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
 {
 	return f->repo && gitrepo_filtered(f, path);

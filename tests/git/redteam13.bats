@@ -64,3 +64,26 @@ submodule_pulled() {
 	git add notes.txt
 	"$GITSEAL_BIN" git check
 }
+
+# In a clone set up by `gitseal git init`, `encrypt` takes the recipients
+# of a .sops.yaml it finds only when this clone accepted them. In a
+# submodule the repository found was the submodule's (no filter set up
+# there), and the check was skipped: a submodule a pull request made,
+# with a .sops.yaml naming its author, had `gitseal encrypt -i` run there
+# seal the victim's new file for mallory alone. The clone it is a
+# submodule of now decides, as for any directory of its work tree.
+@test "encrypt in a submodule of a clone under gitseal git init: a .sops.yaml the submodule brings is checked against what this clone accepted" {
+	gs_person mallory
+	M=$(recipient_of mallory)
+	submodule_pulled
+	printf 'creation_rules:\n  - age: %s\n' "$M" > secrets/prod/.sops.yaml
+	printf 'token: t0ken-value\n' > secrets/prod/db/new.yaml
+	cp secrets/prod/db/new.yaml "$T/new.before"
+	cd secrets/prod/db
+	run -1 "$GITSEAL_BIN" encrypt -i new.yaml
+	grep -qF "names recipients this clone has not accepted: +$M;" <<<"$output"
+	cmp new.yaml "$T/new.before"
+	# named by the user, the rule is the user's own
+	"$GITSEAL_BIN" encrypt -i --config ../.sops.yaml new.yaml
+	grep -qF "recipient: $M" new.yaml
+}
