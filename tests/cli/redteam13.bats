@@ -72,3 +72,31 @@ SH
 	# the file itself still opens
 	[ "$(gitseal decrypt enc.yaml)" = "password: hunter2" ]
 }
+
+# age plugins (age-plugin-NAME on PATH) run for a recipient or identity of
+# their type. A recipient in .sops.yaml, on the command line or in a file's
+# metadata, and an identity in the key file, may all come from a
+# repository: gitseal runs no plugin for any of them (held; guards it).
+@test "age plugin recipients and identities run no age-plugin-* program" {
+	mkdir bin
+	printf '#!/bin/sh\necho "$0 $*" >>"%s/ran"\nexit 1\n' "$TMP" >bin/age-plugin-evil
+	chmod +x bin/age-plugin-evil
+	export PATH="$TMP/bin:$PATH"
+	plugin=age1evil1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0scfcyv3
+	printf 'a: 1\n' >p.yaml
+	run gitseal encrypt --age "$plugin" p.yaml
+	[ "$status" -ne 0 ]
+	printf 'creation_rules:\n  - age: %s\n' "$plugin" >.sops.yaml
+	run gitseal encrypt p.yaml
+	[ "$status" -ne 0 ]
+	rm .sops.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" p.yaml >e.yaml
+	sed "s/recipient: $DEMO_RECIPIENT/recipient: $plugin/" e.yaml >planted.yaml
+	grep -q "recipient: $plugin" planted.yaml
+	[ "$(gitseal decrypt planted.yaml)" = "a: 1" ]
+	run gitseal rotate -y -i planted.yaml
+	[ "$status" -ne 0 ]
+	{ cat "$KEYS/demo-age-key.txt"; echo AGE-PLUGIN-EVIL-1QQQSYQCYQ5RQWZQFPG9SCRGWPUGPZYSNZS23V9CCRYDPK8QARC0SZ4R6JT; } >keys.txt
+	[ "$(SOPS_AGE_KEY_FILE=keys.txt gitseal decrypt e.yaml 2>/dev/null)" = "a: 1" ]
+	[ ! -e ran ]
+}
