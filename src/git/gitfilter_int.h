@@ -95,8 +95,8 @@ struct gitfilter {
 /* A submodule under the filter's pattern (check.c, status.c). */
 #define GITFILTER_SUBMODULE                                                                                 \
 	"a submodule under the filter's pattern: git runs no filter in it, so its files are committed in clear " \
-	"in its own repository; move it out of the pattern, or set -filter on it in .git/info/attributes if it " \
-	"holds no secret"
+	"in its own repository; move it out of the pattern, or add '%s -filter' and '%s/** -filter' to "        \
+	".git/info/attributes if it holds no secret"
 
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \

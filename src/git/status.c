@@ -228,7 +228,7 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 		gs_buf_reset(&line);
 		if ((e->mode & 0170000) == 0160000) {
 			if (git_index_entry_stage(e) == 0 &&
-			    !(ret = add(&line, "%s", GITFILTER_SUBMODULE)))
+			    !(ret = add(&line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path))))
 				ret = add_line(out, e->path, &line);
 			continue;
 		}

@@ -7,7 +7,7 @@ load helpers
 setup() { gs_setup; }
 teardown() { gs_teardown; }
 
-SUBMODULE_PROBLEM="a submodule under the filter's pattern: git runs no filter in it, so its files are committed in clear in its own repository; move it out of the pattern, or set -filter on it in .git/info/attributes if it holds no secret"
+SUBMODULE_PROBLEM="a submodule under the filter's pattern: git runs no filter in it, so its files are committed in clear in its own repository; move it out of the pattern, or add 'secrets/prod -filter' and 'secrets/prod/** -filter' to .git/info/attributes if it holds no secret"
 
 # mallory's repository, made a submodule at secrets/prod (under the
 # pattern secrets/**) and committed, as a merged pull request leaves it
@@ -44,7 +44,7 @@ submodule_pulled() {
 	run -1 git commit -qm "prod pointer"
 	grep -qF "'secrets/prod': a submodule under the filter's pattern" <<<"$output"
 	# the user's word that it holds no secret
-	printf 'secrets/prod -filter\n' >> .git/info/attributes
+	printf 'secrets/prod -filter\nsecrets/prod/** -filter\n' >> .git/info/attributes
 	"$GITSEAL_BIN" git check
 	git commit -qm "prod pointer"
 	run "$GITSEAL_BIN" git status
@@ -86,4 +86,32 @@ submodule_pulled() {
 	# named by the user, the rule is the user's own
 	"$GITSEAL_BIN" encrypt -i --config ../.sops.yaml new.yaml
 	grep -qF "recipient: $M" new.yaml
+}
+
+# The pattern `*.enc.yaml` covers vendor/lib/config/db.enc.yaml by name,
+# but git runs no filter in the submodule vendor/lib: the file is
+# committed there in clear. check names it when a commit of the
+# submodule holding it is staged (by this repository's attributes only: a
+# .gitattributes in the submodule, its author's, does not hide it).
+@test "a submodule whose commit holds a file the filter's pattern covers: check refuses its new commit" {
+	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.yaml' 2>/dev/null
+	git add .gitattributes
+	git commit -qm "enc.yaml files sealed"
+	git init -q "$T/lib"
+	printf 'x\n' > "$T/lib/README"
+	git -C "$T/lib" add README
+	git -C "$T/lib" commit -qm lib
+	git -c protocol.file.allow=always submodule add -q "$T/lib" vendor/lib
+	"$GITSEAL_BIN" git check
+	git commit -qm lib
+	mkdir vendor/lib/config
+	printf 'password: real-s3cret\n' > vendor/lib/config/db.enc.yaml
+	printf '* -filter\n' > vendor/lib/.gitattributes
+	git -C vendor/lib add config/db.enc.yaml .gitattributes
+	git -C vendor/lib commit -qm config
+	git add vendor/lib
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'vendor/lib': a submodule holding 'vendor/lib/config/db.enc.yaml', which the filter's pattern covers: git runs no filter in it, so the file is committed in clear in its own repository; keep it out of the submodule, or add 'vendor/lib/** -filter' to .git/info/attributes if the submodule holds no secret" <<<"$output"
+	printf 'vendor/lib/** -filter\n' >> .git/info/attributes
+	"$GITSEAL_BIN" git check
 }
