@@ -51,7 +51,8 @@ submodule_pulled() {
 	run ! grep -q "secrets/prod" <<<"$output"
 }
 
-@test "a submodule outside the filter's pattern, and one under it left as HEAD has it: check passes" {
+# a submodule of no secrets at vendor/lib, committed (check passing)
+lib_submodule() {
 	git init -q "$T/lib"
 	printf 'x\n' > "$T/lib/README"
 	git -C "$T/lib" add README
@@ -59,6 +60,10 @@ submodule_pulled() {
 	git -c protocol.file.allow=always submodule add -q "$T/lib" vendor/lib
 	"$GITSEAL_BIN" git check
 	git commit -qm lib
+}
+
+@test "a submodule outside the filter's pattern, and one under it left as HEAD has it: check passes" {
+	lib_submodule
 	submodule_pulled
 	printf 'other\n' > notes.txt
 	git add notes.txt
@@ -97,13 +102,7 @@ submodule_pulled() {
 	"$GITSEAL_BIN" git init 'secrets/**' '*.enc.yaml' 2>/dev/null
 	git add .gitattributes
 	git commit -qm "enc.yaml files sealed"
-	git init -q "$T/lib"
-	printf 'x\n' > "$T/lib/README"
-	git -C "$T/lib" add README
-	git -C "$T/lib" commit -qm lib
-	git -c protocol.file.allow=always submodule add -q "$T/lib" vendor/lib
-	"$GITSEAL_BIN" git check
-	git commit -qm lib
+	lib_submodule
 	mkdir vendor/lib/config
 	printf 'password: real-s3cret\n' > vendor/lib/config/db.enc.yaml
 	printf '* -filter\n' > vendor/lib/.gitattributes
