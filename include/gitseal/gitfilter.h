@@ -263,6 +263,11 @@ const char *gitfilter_shown(const char *s);
 bool gitfilter_committed_sealed(struct gitfilter *f, const char *path);
 /* Whether `gitseal git init` set the filter up in f's repository. */
 bool gitfilter_configured(struct gitfilter *f);
+/* The repository of start_dir when `gitseal git init` set the filter up
+ * there, else the clone it is a submodule of (of a submodule's, ...) when
+ * that one is set up; *out NULL when neither. An error: start_dir is in
+ * no repository. */
+int gitfilter_open_configured(const char *start_dir, struct gitfilter **out) __attribute__((warn_unused_result));
 /* Whether this clone accepted recipient r (age recipient, PGP fingerprint
  * or Vault URI) for arg, a command-line path in f's work tree: the
  * accepted .sops.yaml's rule for it names r, `gitseal updatekeys`

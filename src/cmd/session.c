@@ -214,16 +214,15 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 		slash[slash == dir] = '\0';
 	else if (file)
 		strcpy(dir, ".");
-	if (gitfilter_open(dir, &repo) != 0 || !gitfilter_configured(repo)) {
+	/* in a submodule of such a clone, that clone's (a pull request may
+	 * have made the submodule, and its .sops.yaml) */
+	if (gitfilter_open_configured(dir, &repo) != 0 || !repo) {
 		gs_error_clear();
-		gitfilter_free(repo);
-		repo = NULL;
 		/* a file outside such a clone (/dev/stdin, /tmp/x.yaml) is sealed
 		 * by the rule found from the current directory: when that lies in
 		 * one, checked as standard input is */
-		if (!file || gitfilter_open(".", &repo) != 0 || !gitfilter_configured(repo)) {
+		if (!file || gitfilter_open_configured(".", &repo) != 0 || !repo) {
 			gs_error_clear();
-			gitfilter_free(repo);
 			return 0;
 		}
 		file = NULL;

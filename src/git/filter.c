@@ -285,7 +285,9 @@ bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
 	git_tree *dir = head_dir(f, path, &name);
 
 	te = dir ? git_tree_entry_byname(dir, name) : NULL;
-	return te && git_tree_entry_type(te) == GIT_OBJECT_BLOB && git_oid_equal(git_tree_entry_id(te), id);
+	/* a file's blob, or a submodule's commit */
+	return te && (git_tree_entry_type(te) == GIT_OBJECT_BLOB || git_tree_entry_type(te) == GIT_OBJECT_COMMIT) &&
+	       git_oid_equal(git_tree_entry_id(te), id);
 }
 
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
@@ -402,6 +404,61 @@ bool gitfilter_configured(struct gitfilter *f)
 	git_config_entry_free(e);
 	git_config_free(cfg);
 	return yes;
+}
+
+/* Whether outer's index holds a submodule at rel. */
+static bool holds_submodule(struct gitfilter *outer, const char *rel)
+{
+	const git_index_entry *e;
+
+	if (!outer->index && git_repository_index(&outer->index, outer->repo) < 0) {
+		git_error_clear();
+		return false;
+	}
+	e = git_index_get_bypath(outer->index, rel, 0);
+	return e && (e->mode & 0170000) == 0160000;
+}
+
+int gitfilter_open_configured(const char *start_dir, struct gitfilter **out)
+{
+	struct gitfilter *f = NULL, *outer = NULL;
+	char inner[PATH_MAX], *slash;
+	int ret;
+
+	*out = NULL;
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	/* a submodule's repository has no filter, its .sops.yaml no record
+	 * here: the clone it is a submodule of decides (one level at a time,
+	 * for a submodule's submodules) */
+	for (int depth = 0; depth < 16 && !gitfilter_configured(f); depth++) {
+		size_t n = strlen(f->workdir), ol;
+
+		if (n < 2 || n >= sizeof(inner))
+			break;
+		memcpy(inner, f->workdir, n - 1); /* less its final '/' */
+		inner[n - 1] = '\0';
+		if (!(slash = strrchr(inner, '/')) || slash == inner)
+			break;
+		*slash = '\0';
+		if (gitfilter_open(inner, &outer)) {
+			gs_error_clear();
+			break;
+		}
+		*slash = '/';
+		ol = strlen(outer->workdir);
+		if (strncmp(inner, outer->workdir, ol) || !holds_submodule(outer, inner + ol))
+			break;
+		gitfilter_free(f);
+		f = outer;
+		outer = NULL;
+	}
+	gitfilter_free(outer);
+	if (gitfilter_configured(f))
+		*out = f;
+	else
+		gitfilter_free(f);
+	return 0;
 }
 
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path)

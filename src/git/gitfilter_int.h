@@ -92,6 +92,12 @@ struct gitfilter {
 	size_t smudged_next;
 };
 
+/* A submodule under the filter's pattern (check.c, status.c). */
+#define GITFILTER_SUBMODULE                                                                                 \
+	"a submodule under the filter's pattern: git runs no filter in it, so its files are committed in clear " \
+	"in its own repository; move it out of the pattern, or add '%s -filter' and '%s/** -filter' to "        \
+	".git/info/attributes if it holds no secret"
+
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \
 	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \

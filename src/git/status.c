@@ -219,11 +219,19 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 	for (size_t i = 0; !ret && i < git_index_entrycount(idx); i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
-		/* git runs no filter on a link or a submodule (it stores the
-		 * link's text): only files are sealed, as gitseal git check says */
-		if ((e->mode & 0170000) != 0100000 || !gitrepo_filtered(f, e->path))
+		/* git runs no filter on a link (it stores the link's text) or in
+		 * a submodule: only files are sealed, as gitseal git check says;
+		 * a submodule under the pattern is said (its files are not) */
+		if (((e->mode & 0170000) != 0100000 && (e->mode & 0170000) != 0160000) ||
+		    !gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&line);
+		if ((e->mode & 0170000) == 0160000) {
+			if (git_index_entry_stage(e) == 0 &&
+			    !(ret = add(&line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path))))
+				ret = add_line(out, e->path, &line);
+			continue;
+		}
 		if (git_index_entry_stage(e) != 0) {
 			/* one line for the stages of an unmerged path */
 			if (git_index_entry_stage(e) == 2)

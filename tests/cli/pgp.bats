@@ -261,10 +261,11 @@ SH
 	chmod +x fakegpg
 	SOPS_GPG_EXEC=$TMP/fakegpg gitseal encrypt --pgp "$PGP_FP" plain.yaml >enc.yaml
 	SOPS_GPG_EXEC=$TMP/fakegpg gitseal decrypt enc.yaml | cmp - plain.yaml
-	# sops's arguments (pgp/keysource.go encryptWithGnuPG, decryptWithGnuPG)
+	# sops's arguments (pgp/keysource.go encryptWithGnuPG, decryptWithGnuPG), and the
+	# user's auto-key-retrieve off for decryption (tests/cli/redteam13.bats)
 	short=${PGP_FP: -16}
 	[ "$(sed -n 1p gpg-args)" = "--no-default-recipient --yes --encrypt -a -r $PGP_FP --trusted-key $short --no-encrypt-to" ]
-	[ "$(sed -n 2p gpg-args)" = "-d" ]
+	[ "$(sed -n 2p gpg-args)" = "--no-auto-key-retrieve -d" ]
 	[ "$(grep -c 'socket:' gpg-stdin)" -eq 2 ]
 }
 
