@@ -159,6 +159,22 @@ void age_preload_wait(void);
  * moves on to OpenSSL after its next chunk, whatever that chunk's number. */
 bool age_preload_done(void);
 
+/* chacha_linked.c: ChaCha20-Poly1305 from OpenSSL's ChaCha20 and Poly1305
+ * code linked into the binary, where the build has it (else stream.c goes
+ * through EVP). A context per thread, in secure memory. */
+struct age_linked_aead;
+bool age_linked_aead_available(void);
+/* For the tests, which run the EVP path too: off, it is not available. */
+void age_linked_aead_turn_off(bool off);
+int age_linked_aead_new(struct age_linked_aead **out, const uint8_t key[32]) __attribute__((warn_unused_result));
+void age_linked_aead_free(struct age_linked_aead *a);
+/* Seals the len bytes at buf in place and appends the tag. */
+void age_linked_seal(struct age_linked_aead *a, const uint8_t nonce[12], uint8_t *buf, size_t len);
+/* 0 when the chunk of ct_len bytes at buf authenticates, opened in place;
+ * 1 when it does not, the bytes left as they were. */
+int age_linked_open(struct age_linked_aead *a, const uint8_t nonce[12], uint8_t *buf, size_t ct_len)
+	__attribute__((warn_unused_result));
+
 /* stream_pipeline.c: the payload of a large file in batches of chunks,
  * read in order by the calling thread, sealed or opened by whichever of it
  * and an output thread is free, written in order by the output thread. */

@@ -47,7 +47,9 @@ struct stream {
 	uint8_t *key;                /* secure, 32 bytes */
 	uint64_t counter;            /* the chunk being processed */
 	bool enc;
-	EVP_CIPHER_CTX *ctx[WORKERS]; /* created when the pipeline starts */
+	/* created when the pipeline starts: the linked cipher's, or else EVP's */
+	struct age_linked_aead *linked[WORKERS];
+	EVP_CIPHER_CTX *ctx[WORKERS];
 	struct gs_writer *out;
 	struct gs_reader *in;        /* encryption */
 	uint8_t carry;               /* encryption: the look-ahead byte */
@@ -70,8 +72,10 @@ static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t 
 
 static void stream_release(struct stream *s)
 {
-	for (int i = 0; i < WORKERS; i++)
+	for (int i = 0; i < WORKERS; i++) {
+		age_linked_aead_free(s->linked[i]);
 		EVP_CIPHER_CTX_free(s->ctx[i]);
+	}
 	gs_secure_free(s->key);
 	memset(s, 0, sizeof(*s));
 }
@@ -117,7 +121,8 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
 
 static struct {
 	pthread_t thread;
-	bool started;
+	bool started;     /* age_expect_payload: a large payload comes */
+	bool thread_made; /* libcrypto loads on it */
 	atomic_bool done; /* loaded, or failed (start_large reports it) */
 } preload;
 
@@ -140,14 +145,21 @@ void age_expect_payload(uint64_t file_size)
 	/* past the chunks on libsodium, with room for a header */
 	if (preload.started || file_size <= (uint64_t)(LARGE_FROM_CHUNK + 2) * AGE_CHUNK_CT_SIZE)
 		return;
-	preload.started = pthread_create(&preload.thread, NULL, preload_main, NULL) == 0;
+	/* the cipher linked in has nothing to load: the payload moves on
+	 * after its first chunk */
+	if (age_linked_aead_available()) {
+		preload.started = true;
+		atomic_store_explicit(&preload.done, true, memory_order_release);
+		return;
+	}
+	preload.started = preload.thread_made = pthread_create(&preload.thread, NULL, preload_main, NULL) == 0;
 }
 
 void age_preload_wait(void)
 {
-	if (preload.started)
+	if (preload.thread_made)
 		pthread_join(preload.thread, NULL);
-	preload.started = false;
+	preload.started = preload.thread_made = false;
 	atomic_store_explicit(&preload.done, false, memory_order_relaxed);
 }
 
@@ -171,6 +183,12 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 	int ret;
 
 	age_preload_wait();
+	if (age_linked_aead_available()) {
+		for (int i = 0; i < WORKERS; i++)
+			if ((ret = age_linked_aead_new(&s->linked[i], s->key)))
+				return ret;
+		return age_pipeline_run(ops, s, s->counter);
+	}
 	if ((ret = gs_libcrypto_load()))
 		return ret;
 	for (int i = 0; i < WORKERS; i++) {
@@ -184,12 +202,17 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 }
 
 /* Seals the len bytes at buf in place and appends the tag. */
-static int seal_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t len)
+static int seal_in_place(struct stream *s, int worker, uint64_t counter, bool last, uint8_t *buf, size_t len)
 {
+	EVP_CIPHER_CTX *ctx = s->ctx[worker];
 	uint8_t nonce[12];
 	int outl = 0, finl = 0;
 
 	chunk_nonce(counter, last, nonce);
+	if (s->linked[worker]) {
+		age_linked_seal(s->linked[worker], nonce, buf, len);
+		return 0;
+	}
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
 	    EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1 ||
 	    EVP_CipherFinal_ex(ctx, buf + outl, &finl) != 1 ||
@@ -198,12 +221,12 @@ static int seal_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8
 	return 0;
 }
 
-/* Opens the chunk of ct_len bytes at buf in place: 0 when it authenticates
- * under the given flag. Otherwise the bytes are the ciphertext XORed with
- * the flag's keystream, and sealing them again under the same flag gives
- * the ciphertext back (ChaCha20 is an XOR from the same block counter in
- * both directions): how a full chunk is tried under both flags in place. */
-static int open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
+/* EVP opens the chunk of ct_len bytes at buf in place: 0 when it
+ * authenticates under the given flag. Otherwise the bytes are the
+ * ciphertext XORed with the flag's keystream, and sealing them again under
+ * the same flag gives the ciphertext back (ChaCha20 is an XOR from the
+ * same block counter in both directions). */
+static int evp_open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
 {
 	size_t len = ct_len - AGE_TAG_SIZE;
 	uint8_t nonce[12];
@@ -217,16 +240,26 @@ static int open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8
 	return EVP_CipherFinal_ex(ctx, buf + outl, &finl) == 1 ? 0 : 1;
 }
 
-static int restore_ciphertext(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
+/* Opens the chunk of ct_len bytes at buf in place: 0 when it authenticates
+ * under the given flag, 1 when not, with the ciphertext as it was (how a
+ * full chunk is tried under both flags in place), -1 on an error. */
+static int open_in_place(struct stream *s, int worker, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
 {
-	uint8_t tag[AGE_TAG_SIZE];
+	uint8_t tag[AGE_TAG_SIZE], nonce[12];
 	size_t len = ct_len - AGE_TAG_SIZE;
-	int ret;
+	int r;
 
+	if (s->linked[worker]) {
+		chunk_nonce(counter, last, nonce);
+		return age_linked_open(s->linked[worker], nonce, buf, ct_len);
+	}
+	if ((r = evp_open_in_place(s->ctx[worker], counter, last, buf, ct_len)) != 1)
+		return r;
 	memcpy(tag, buf + len, AGE_TAG_SIZE);
-	ret = seal_in_place(ctx, counter, last, buf, len);
+	if (seal_in_place(s, worker, counter, last, buf, len) != 0)
+		return -1;
 	memcpy(buf + len, tag, AGE_TAG_SIZE);
-	return ret;
+	return 1;
 }
 
 /* Encryption. */
@@ -294,7 +327,7 @@ static void encrypt_transform(void *ctx, int worker, struct age_batch *b)
 
 	for (b->done = 0; b->done < b->count; b->done++) {
 		last = b->end && b->done + 1 == b->count;
-		if (seal_in_place(s->ctx[worker], b->counter + b->done, last, encrypt_chunk(b, b->done),
+		if (seal_in_place(s, worker, b->counter + b->done, last, encrypt_chunk(b, b->done),
 				  b->len[b->done]) != 0) {
 			b->error = GS_ERR_GENERIC;
 			b->why = "chacha20-poly1305 encryption failed";
@@ -429,7 +462,6 @@ static int decrypt_fill(void *ctx, struct age_batch *b)
 static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 {
 	struct stream *s = ctx;
-	EVP_CIPHER_CTX *c = s->ctx[worker];
 	uint64_t counter;
 	uint8_t *chunk;
 	size_t len;
@@ -444,8 +476,8 @@ static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 			return;
 		b->why = "payload chunk failed to authenticate";
 		if (len < AGE_CHUNK_CT_SIZE) {
-			r = open_in_place(c, counter, true, chunk, len);
-		} else if ((r = open_in_place(c, counter, false, chunk, len)) == 0) {
+			r = open_in_place(s, worker, counter, true, chunk, len);
+		} else if ((r = open_in_place(s, worker, counter, false, chunk, len)) == 0) {
 			b->len[b->done] -= AGE_TAG_SIZE;
 			b->error = 0;
 			if (counter == UINT64_MAX) {
@@ -455,8 +487,8 @@ static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 				return;
 			}
 			continue;
-		} else if (r == 1 && restore_ciphertext(c, counter, false, chunk, len) == 0) {
-			r = open_in_place(c, counter, true, chunk, len);
+		} else if (r == 1) {
+			r = open_in_place(s, worker, counter, true, chunk, len);
 		}
 		if (r != 0)
 			return;

@@ -7,7 +7,10 @@
  * as it is loaded (from chunk 1); and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
- * the format; this covers where the code changes gear. */
+ * the format; this covers where the code changes gear. OpenSSL is the
+ * ChaCha20 and Poly1305 code linked in where the build has it
+ * (chacha_linked.c), and then the cipher's tests run again on OpenSSL's
+ * EVP, the path of a build without it. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -729,6 +732,20 @@ static void test_io_failures(void **state)
 	free(pt);
 }
 
+static int turn_off_linked(void **state)
+{
+	(void)state;
+	age_linked_aead_turn_off(true);
+	return 0;
+}
+
+static int turn_on_linked(void **state)
+{
+	(void)state;
+	age_linked_aead_turn_off(false);
+	return 0;
+}
+
 int main(void)
 {
 	int ret;
@@ -744,12 +761,21 @@ int main(void)
 		cmocka_unit_test(test_decrypt_writes_batches),
 		cmocka_unit_test(test_decrypt_reads_aligned),
 	};
+	const struct CMUnitTest evp_tests[] = {
+		cmocka_unit_test(test_same_bytes_as_the_reference),
+		cmocka_unit_test(test_switch_once_loaded),
+		cmocka_unit_test(test_damage_like_the_reference),
+	};
 
 	if (gs_crypto_init() != 0)
 		return 1;
 	if (ref_init() != 0)
 		return 1;
-	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	ret = cmocka_run_group_tests_name(age_linked_aead_available() ? "the cipher linked in" : "EVP", tests,
+					  NULL, NULL);
+	/* a build with the cipher linked in runs OpenSSL's EVP where it has not */
+	if (age_linked_aead_available())
+		ret |= cmocka_run_group_tests_name("EVP", evp_tests, turn_off_linked, turn_on_linked);
 	gs_buf_release(&decrypt_out.buf);
 	return ret;
 }
