@@ -147,7 +147,9 @@ int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
 
 /* stream.c: the STREAM payload. Its first AGE_STREAM_LARGE_FROM_CHUNK chunks
  * go through libsodium on the calling thread, the rest through OpenSSL and
- * stream_pipeline.c (named here for the tests, which probe both sides). */
+ * stream_pipeline.c (named here for the tests, which probe both sides);
+ * from chunk 0 when age_expect_payload said it is large and the cipher is
+ * linked in. */
 enum { AGE_STREAM_LARGE_FROM_CHUNK = 32 };
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
@@ -155,8 +157,9 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 /* Waits for the loading age_expect_payload started, if any. */
 void age_preload_wait(void);
-/* True once that loading has ended (loaded or failed): the payload then
- * moves on to OpenSSL after its next chunk, whatever that chunk's number. */
+/* True once that loading has ended (loaded or failed; at once with the
+ * cipher linked in): the payload then moves on to OpenSSL after its next
+ * chunk, whatever that chunk's number, or from its first. */
 bool age_preload_done(void);
 
 /* chacha_linked.c: ChaCha20-Poly1305 from OpenSSL's ChaCha20 and Poly1305

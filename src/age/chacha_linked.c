@@ -53,7 +53,7 @@ struct age_linked_aead {
 	unsigned int key[8];
 	/* the one-time Poly1305 key, then the lengths block and the tag */
 	uint8_t block[64];
-	_Alignas(64) uint8_t poly[POLY_CONTEXT_MAX];
+	_Alignas(16) uint8_t poly[POLY_CONTEXT_MAX]; /* as OPENSSL_malloc would give */
 };
 
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;

@@ -4,15 +4,19 @@
  * The first LARGE_FROM_CHUNK chunks (2 MiB) go through libsodium on the
  * calling thread, one at a time: most payloads (sops data keys, secrets) end
  * there, with nothing to load and nothing to start. A larger payload goes on
- * in stream_pipeline.c, over two threads, through OpenSSL's AEAD, whose
- * AVX2/AVX-512 code runs at 2-3 times libsodium 1.0.18's speed. Loading
- * libcrypto and initialising its cipher costs about 3 ms of CPU (callgrind:
- * 3.3 M instructions in dlopen, 7.8 M in OpenSSL's provider set-up and the
- * cipher fetch): switching at 1 MiB made 1-4 MiB files slower, and past
- * 2 MiB the switch pays for itself within a few MiB. When the caller knows
- * the payload is large (age_expect_payload), libcrypto loads on another
- * thread meanwhile and the switch comes as soon as it is loaded, early or
- * late, so that neither thread waits for the other. Both compute the same
+ * in stream_pipeline.c, over two threads, through OpenSSL's ChaCha20 and
+ * Poly1305 code, whose AVX2/AVX-512 code runs at 2-3 times libsodium
+ * 1.0.18's speed: linked into the binary where the build has it
+ * (chacha_linked.c), else OpenSSL's AEAD through the shared libcrypto.
+ * Loading libcrypto and initialising its cipher costs about 3 ms of CPU
+ * (callgrind: 3.3 M instructions in dlopen, 7.8 M in OpenSSL's provider
+ * set-up and the cipher fetch): on that path, switching at 1 MiB made 1-4
+ * MiB files slower, and past 2 MiB the switch pays for itself within a few
+ * MiB. When the caller knows the payload is large (age_expect_payload), the
+ * switch comes as soon as the cipher is ready: at once when it is linked
+ * in, the pipeline taking the payload from chunk 0; else libcrypto loads on
+ * another thread meanwhile and the switch comes when it is loaded, early or
+ * late, so that neither thread waits for the other. All compute the same
  * IETF ChaCha20-Poly1305. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -116,8 +120,9 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
 	return 0;
 }
 
-/* OpenSSL loaded ahead (age_expect_payload). Its first use of the cipher
- * builds the provider and method tables: most of the start-up. */
+/* OpenSSL loaded ahead (age_expect_payload), unless its cipher is linked
+ * in. Its first use of the cipher builds the provider and method tables:
+ * most of the start-up. */
 
 static struct {
 	pthread_t thread;
@@ -169,8 +174,9 @@ bool age_preload_done(void)
 }
 
 /* Whether the payload moves on to OpenSSL after chunks_done chunks: once
- * the library loading ahead is ready (the calling thread neither waits for
- * it nor leaves the other core idle after it), else at LARGE_FROM_CHUNK. */
+ * the cipher expected ahead is ready (the calling thread neither waits for
+ * it nor leaves the other core idle after it; from chunk 0 when it is
+ * linked in), else at LARGE_FROM_CHUNK. */
 static bool time_to_switch(uint64_t chunks_done)
 {
 	return preload.started ? age_preload_done() : chunks_done == LARGE_FROM_CHUNK;
