@@ -150,8 +150,8 @@ void age_expect_payload(uint64_t file_size)
 	/* past the chunks on libsodium, with room for a header */
 	if (preload.started || file_size <= (uint64_t)(LARGE_FROM_CHUNK + 2) * AGE_CHUNK_CT_SIZE)
 		return;
-	/* the cipher linked in has nothing to load: the payload moves on
-	 * after its first chunk */
+	/* the cipher linked in has nothing to load: the pipeline takes the
+	 * payload from its first chunk */
 	if (age_linked_aead_available()) {
 		preload.started = true;
 		atomic_store_explicit(&preload.done, true, memory_order_release);
