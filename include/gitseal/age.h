@@ -112,11 +112,12 @@ int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in
 
 /* For a caller that knows the size of the file it is about to encrypt or
  * decrypt (a regular file): when it is large enough for the payload to
- * change to OpenSSL's cipher, OpenSSL is loaded now on another thread
- * (about 3 ms of CPU), beside the header and the first chunks, instead of
- * between them and the rest. The next age_encrypt* or age_decrypt* call
- * waits for it before it returns; call it right before that call, on the
- * same thread (one file at a time: the command line's). */
+ * change to OpenSSL's cipher, the payload goes to it from its first chunk
+ * where the build links that cipher in; else OpenSSL is loaded now on
+ * another thread (about 3 ms of CPU), beside the header and the first
+ * chunks, instead of between them and the rest. The next age_encrypt* or
+ * age_decrypt* call waits for it before it returns; call it right before
+ * that call, on the same thread (one file at a time: the command line's). */
 void age_expect_payload(uint64_t file_size);
 
 /* True when the input starts (after optional whitespace) like an age file

@@ -147,7 +147,9 @@ int age_aead_unwrap(const uint8_t key[32], const uint8_t *body, size_t body_len,
 
 /* stream.c: the STREAM payload. Its first AGE_STREAM_LARGE_FROM_CHUNK chunks
  * go through libsodium on the calling thread, the rest through OpenSSL and
- * stream_pipeline.c (named here for the tests, which probe both sides). */
+ * stream_pipeline.c (named here for the tests, which probe both sides);
+ * from chunk 0 when age_expect_payload said it is large and the cipher is
+ * linked in. */
 enum { AGE_STREAM_LARGE_FROM_CHUNK = 32 };
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
@@ -155,9 +157,26 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
 /* Waits for the loading age_expect_payload started, if any. */
 void age_preload_wait(void);
-/* True once that loading has ended (loaded or failed): the payload then
- * moves on to OpenSSL after its next chunk, whatever that chunk's number. */
+/* True once that loading has ended (loaded or failed; at once with the
+ * cipher linked in): the payload then moves on to OpenSSL after its next
+ * chunk, whatever that chunk's number, or from its first. */
 bool age_preload_done(void);
+
+/* chacha_linked.c: ChaCha20-Poly1305 from OpenSSL's ChaCha20 and Poly1305
+ * code linked into the binary, where the build has it (else stream.c goes
+ * through EVP). A context per thread, in secure memory. */
+struct age_linked_aead;
+bool age_linked_aead_available(void);
+/* For the tests, which run the EVP path too: off, it is not available. */
+void age_linked_aead_turn_off(bool off);
+int age_linked_aead_new(struct age_linked_aead **out, const uint8_t key[32]) __attribute__((warn_unused_result));
+void age_linked_aead_free(struct age_linked_aead *a);
+/* Seals the len bytes at buf in place and appends the tag. */
+void age_linked_seal(struct age_linked_aead *a, const uint8_t nonce[12], uint8_t *buf, size_t len);
+/* 0 when the chunk of ct_len bytes at buf authenticates, opened in place;
+ * 1 when it does not, the bytes left as they were. */
+int age_linked_open(struct age_linked_aead *a, const uint8_t nonce[12], uint8_t *buf, size_t ct_len)
+	__attribute__((warn_unused_result));
 
 /* stream_pipeline.c: the payload of a large file in batches of chunks,
  * read in order by the calling thread, sealed or opened by whichever of it

@@ -4,15 +4,19 @@
  * The first LARGE_FROM_CHUNK chunks (2 MiB) go through libsodium on the
  * calling thread, one at a time: most payloads (sops data keys, secrets) end
  * there, with nothing to load and nothing to start. A larger payload goes on
- * in stream_pipeline.c, over two threads, through OpenSSL's AEAD, whose
- * AVX2/AVX-512 code runs at 2-3 times libsodium 1.0.18's speed. Loading
- * libcrypto and initialising its cipher costs about 3 ms of CPU (callgrind:
- * 3.3 M instructions in dlopen, 7.8 M in OpenSSL's provider set-up and the
- * cipher fetch): switching at 1 MiB made 1-4 MiB files slower, and past
- * 2 MiB the switch pays for itself within a few MiB. When the caller knows
- * the payload is large (age_expect_payload), libcrypto loads on another
- * thread meanwhile and the switch comes as soon as it is loaded, early or
- * late, so that neither thread waits for the other. Both compute the same
+ * in stream_pipeline.c, over two threads, through OpenSSL's ChaCha20 and
+ * Poly1305 code, whose AVX2/AVX-512 code runs at 2-3 times libsodium
+ * 1.0.18's speed: linked into the binary where the build has it
+ * (chacha_linked.c), else OpenSSL's AEAD through the shared libcrypto.
+ * Loading libcrypto and initialising its cipher costs about 3 ms of CPU
+ * (callgrind: 3.3 M instructions in dlopen, 7.8 M in OpenSSL's provider
+ * set-up and the cipher fetch): on that path, switching at 1 MiB made 1-4
+ * MiB files slower, and past 2 MiB the switch pays for itself within a few
+ * MiB. When the caller knows the payload is large (age_expect_payload), the
+ * switch comes as soon as the cipher is ready: at once when it is linked
+ * in, the pipeline taking the payload from chunk 0; else libcrypto loads on
+ * another thread meanwhile and the switch comes when it is loaded, early or
+ * late, so that neither thread waits for the other. All compute the same
  * IETF ChaCha20-Poly1305. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,7 +51,9 @@ struct stream {
 	uint8_t *key;                /* secure, 32 bytes */
 	uint64_t counter;            /* the chunk being processed */
 	bool enc;
-	EVP_CIPHER_CTX *ctx[WORKERS]; /* created when the pipeline starts */
+	/* created when the pipeline starts: the linked cipher's, or else EVP's */
+	struct age_linked_aead *linked[WORKERS];
+	EVP_CIPHER_CTX *ctx[WORKERS];
 	struct gs_writer *out;
 	struct gs_reader *in;        /* encryption */
 	uint8_t carry;               /* encryption: the look-ahead byte */
@@ -70,8 +76,10 @@ static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t 
 
 static void stream_release(struct stream *s)
 {
-	for (int i = 0; i < WORKERS; i++)
+	for (int i = 0; i < WORKERS; i++) {
+		age_linked_aead_free(s->linked[i]);
 		EVP_CIPHER_CTX_free(s->ctx[i]);
+	}
 	gs_secure_free(s->key);
 	memset(s, 0, sizeof(*s));
 }
@@ -112,12 +120,14 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
 	return 0;
 }
 
-/* OpenSSL loaded ahead (age_expect_payload). Its first use of the cipher
- * builds the provider and method tables: most of the start-up. */
+/* OpenSSL loaded ahead (age_expect_payload), unless its cipher is linked
+ * in. Its first use of the cipher builds the provider and method tables:
+ * most of the start-up. */
 
 static struct {
 	pthread_t thread;
-	bool started;
+	bool started;     /* age_expect_payload: a large payload comes */
+	bool thread_made; /* libcrypto loads on it */
 	atomic_bool done; /* loaded, or failed (start_large reports it) */
 } preload;
 
@@ -140,14 +150,21 @@ void age_expect_payload(uint64_t file_size)
 	/* past the chunks on libsodium, with room for a header */
 	if (preload.started || file_size <= (uint64_t)(LARGE_FROM_CHUNK + 2) * AGE_CHUNK_CT_SIZE)
 		return;
-	preload.started = pthread_create(&preload.thread, NULL, preload_main, NULL) == 0;
+	/* the cipher linked in has nothing to load: the pipeline takes the
+	 * payload from its first chunk */
+	if (age_linked_aead_available()) {
+		preload.started = true;
+		atomic_store_explicit(&preload.done, true, memory_order_release);
+		return;
+	}
+	preload.started = preload.thread_made = pthread_create(&preload.thread, NULL, preload_main, NULL) == 0;
 }
 
 void age_preload_wait(void)
 {
-	if (preload.started)
+	if (preload.thread_made)
 		pthread_join(preload.thread, NULL);
-	preload.started = false;
+	preload.started = preload.thread_made = false;
 	atomic_store_explicit(&preload.done, false, memory_order_relaxed);
 }
 
@@ -157,8 +174,9 @@ bool age_preload_done(void)
 }
 
 /* Whether the payload moves on to OpenSSL after chunks_done chunks: once
- * the library loading ahead is ready (the calling thread neither waits for
- * it nor leaves the other core idle after it), else at LARGE_FROM_CHUNK. */
+ * the cipher expected ahead is ready (the calling thread neither waits for
+ * it nor leaves the other core idle after it; from chunk 0 when it is
+ * linked in), else at LARGE_FROM_CHUNK. */
 static bool time_to_switch(uint64_t chunks_done)
 {
 	return preload.started ? age_preload_done() : chunks_done == LARGE_FROM_CHUNK;
@@ -171,6 +189,12 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 	int ret;
 
 	age_preload_wait();
+	if (age_linked_aead_available()) {
+		for (int i = 0; i < WORKERS; i++)
+			if ((ret = age_linked_aead_new(&s->linked[i], s->key)))
+				return ret;
+		return age_pipeline_run(ops, s, s->counter);
+	}
 	if ((ret = gs_libcrypto_load()))
 		return ret;
 	for (int i = 0; i < WORKERS; i++) {
@@ -184,12 +208,17 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 }
 
 /* Seals the len bytes at buf in place and appends the tag. */
-static int seal_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t len)
+static int seal_in_place(struct stream *s, int worker, uint64_t counter, bool last, uint8_t *buf, size_t len)
 {
+	EVP_CIPHER_CTX *ctx = s->ctx[worker];
 	uint8_t nonce[12];
 	int outl = 0, finl = 0;
 
 	chunk_nonce(counter, last, nonce);
+	if (s->linked[worker]) {
+		age_linked_seal(s->linked[worker], nonce, buf, len);
+		return 0;
+	}
 	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
 	    EVP_CipherUpdate(ctx, buf, &outl, buf, (int)len) != 1 ||
 	    EVP_CipherFinal_ex(ctx, buf + outl, &finl) != 1 ||
@@ -198,12 +227,12 @@ static int seal_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8
 	return 0;
 }
 
-/* Opens the chunk of ct_len bytes at buf in place: 0 when it authenticates
- * under the given flag. Otherwise the bytes are the ciphertext XORed with
- * the flag's keystream, and sealing them again under the same flag gives
- * the ciphertext back (ChaCha20 is an XOR from the same block counter in
- * both directions): how a full chunk is tried under both flags in place. */
-static int open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
+/* EVP opens the chunk of ct_len bytes at buf in place: 0 when it
+ * authenticates under the given flag. Otherwise the bytes are the
+ * ciphertext XORed with the flag's keystream, and sealing them again under
+ * the same flag gives the ciphertext back (ChaCha20 is an XOR from the
+ * same block counter in both directions). */
+static int evp_open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
 {
 	size_t len = ct_len - AGE_TAG_SIZE;
 	uint8_t nonce[12];
@@ -217,16 +246,26 @@ static int open_in_place(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8
 	return EVP_CipherFinal_ex(ctx, buf + outl, &finl) == 1 ? 0 : 1;
 }
 
-static int restore_ciphertext(EVP_CIPHER_CTX *ctx, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
+/* Opens the chunk of ct_len bytes at buf in place: 0 when it authenticates
+ * under the given flag, 1 when not, with the ciphertext as it was (how a
+ * full chunk is tried under both flags in place), -1 on an error. */
+static int open_in_place(struct stream *s, int worker, uint64_t counter, bool last, uint8_t *buf, size_t ct_len)
 {
-	uint8_t tag[AGE_TAG_SIZE];
+	uint8_t tag[AGE_TAG_SIZE], nonce[12];
 	size_t len = ct_len - AGE_TAG_SIZE;
-	int ret;
+	int r;
 
+	if (s->linked[worker]) {
+		chunk_nonce(counter, last, nonce);
+		return age_linked_open(s->linked[worker], nonce, buf, ct_len);
+	}
+	if ((r = evp_open_in_place(s->ctx[worker], counter, last, buf, ct_len)) != 1)
+		return r;
 	memcpy(tag, buf + len, AGE_TAG_SIZE);
-	ret = seal_in_place(ctx, counter, last, buf, len);
+	if (seal_in_place(s, worker, counter, last, buf, len) != 0)
+		return -1;
 	memcpy(buf + len, tag, AGE_TAG_SIZE);
-	return ret;
+	return 1;
 }
 
 /* Encryption. */
@@ -294,7 +333,7 @@ static void encrypt_transform(void *ctx, int worker, struct age_batch *b)
 
 	for (b->done = 0; b->done < b->count; b->done++) {
 		last = b->end && b->done + 1 == b->count;
-		if (seal_in_place(s->ctx[worker], b->counter + b->done, last, encrypt_chunk(b, b->done),
+		if (seal_in_place(s, worker, b->counter + b->done, last, encrypt_chunk(b, b->done),
 				  b->len[b->done]) != 0) {
 			b->error = GS_ERR_GENERIC;
 			b->why = "chacha20-poly1305 encryption failed";
@@ -324,7 +363,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct gs_reader *in, struct gs_writer *out)
 {
 	struct stream s;
-	uint8_t *pt = gs_secure_alloc(SMALL_PAYLOAD), *big;
+	uint8_t *pt = NULL, *big;
 	uint8_t *ct = NULL;
 	size_t carry = 0, got, n;
 	int ret;
@@ -333,7 +372,17 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	s.in = in;
 	if (ret)
 		goto out;
-	if (!pt) {
+	/* A large payload whose cipher is ready: the pipeline from chunk 0,
+	 * after the look-ahead byte (an empty input after all goes on below) */
+	if (time_to_switch(0)) {
+		if ((ret = gs_read_full(in, &s.carry, 1, &got)))
+			goto out;
+		if (got) {
+			ret = start_large(&s, &encrypt_ops);
+			goto out;
+		}
+	}
+	if (!(pt = gs_secure_alloc(SMALL_PAYLOAD))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -429,7 +478,6 @@ static int decrypt_fill(void *ctx, struct age_batch *b)
 static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 {
 	struct stream *s = ctx;
-	EVP_CIPHER_CTX *c = s->ctx[worker];
 	uint64_t counter;
 	uint8_t *chunk;
 	size_t len;
@@ -444,8 +492,8 @@ static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 			return;
 		b->why = "payload chunk failed to authenticate";
 		if (len < AGE_CHUNK_CT_SIZE) {
-			r = open_in_place(c, counter, true, chunk, len);
-		} else if ((r = open_in_place(c, counter, false, chunk, len)) == 0) {
+			r = open_in_place(s, worker, counter, true, chunk, len);
+		} else if ((r = open_in_place(s, worker, counter, false, chunk, len)) == 0) {
 			b->len[b->done] -= AGE_TAG_SIZE;
 			b->error = 0;
 			if (counter == UINT64_MAX) {
@@ -455,8 +503,8 @@ static void decrypt_transform(void *ctx, int worker, struct age_batch *b)
 				return;
 			}
 			continue;
-		} else if (r == 1 && restore_ciphertext(c, counter, false, chunk, len) == 0) {
-			r = open_in_place(c, counter, true, chunk, len);
+		} else if (r == 1) {
+			r = open_in_place(s, worker, counter, true, chunk, len);
 		}
 		if (r != 0)
 			return;
@@ -503,7 +551,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 {
 	struct stream s;
 	uint8_t *pt = NULL;
-	uint8_t *ct = gs_malloc(AGE_CHUNK_CT_SIZE);
+	uint8_t *ct = NULL;
 	const uint8_t *peek;
 	const char *why;
 	size_t got, avail;
@@ -512,7 +560,12 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 
 	ret = stream_init(&s, file_key, nonce, false, out);
 	s.bin = in;
-	if (!ret && !ct)
+	/* a large payload whose cipher is ready: the pipeline from chunk 0 */
+	if (!ret && time_to_switch(0)) {
+		ret = start_large(&s, &decrypt_ops);
+		goto out;
+	}
+	if (!ret && !(ct = gs_malloc(AGE_CHUNK_CT_SIZE)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	while (!ret) {
 		ret = age_bufin_read(in, ct, AGE_CHUNK_CT_SIZE, &got);
@@ -562,6 +615,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			break;
 		}
 	}
+out:
 	stream_release(&s);
 	gs_secure_free(pt);
 	free(ct);

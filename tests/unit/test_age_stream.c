@@ -4,10 +4,13 @@
  * the same bytes out at every size around the chunk size, the move to
  * OpenSSL and the two-thread pipeline (chunk L below) and its batch edges,
  * with OpenSSL loaded ahead (age_expect_payload) too, and the move as soon
- * as it is loaded (from chunk 1); and
+ * as it is loaded (from chunk 0); and
  * on damaged payloads the same error, the same message and the same
  * released plaintext, wherever the damage falls. The age test kit covers
- * the format; this covers where the code changes gear. */
+ * the format; this covers where the code changes gear. OpenSSL is the
+ * ChaCha20 and Poly1305 code linked in where the build has it
+ * (chacha_linked.c), and then the cipher's tests run again on OpenSSL's
+ * EVP, the path of a build without it. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -497,13 +500,15 @@ static void check_encrypt_then_join(const uint8_t *pt, size_t len, const struct 
 	gs_buf_release(&out.buf);
 }
 
-/* With OpenSSL loading on another thread (age_expect_payload), a payload
- * that reaches the pipeline and one that ends before it are the same bytes
- * as the reference's, both ways. */
+/* With OpenSSL loading on another thread (age_expect_payload), or ready at
+ * once when linked in, a payload that reaches the pipeline and one that
+ * ends before it are the same bytes as the reference's, both ways; and so
+ * is a payload shorter than expected (a file cut after its size was
+ * taken), down to nothing. */
 static void test_expected_payload(void **state)
 {
-	static const size_t sizes[] = { 100, L * CHUNK - 1, (L + BATCH + 1) * CHUNK + 17 };
-	uint8_t *pt = random_bytes(sizes[2]);
+	static const size_t sizes[] = { 0, 1, 100, L * CHUNK - 1, (L + BATCH + 1) * CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[4]);
 	struct gs_buf want;
 
 	(void)state;
@@ -520,7 +525,7 @@ static void test_expected_payload(void **state)
 }
 
 /* Starts loading OpenSSL ahead and waits until it is loaded, so that the
- * payload moves to the pipeline after its first chunk. */
+ * payload goes to the pipeline from its first chunk. */
 static void expect_payload_loaded(void)
 {
 	const struct timespec tick = { 0, 1000000 };
@@ -531,13 +536,13 @@ static void expect_payload_loaded(void)
 	assert_true(age_preload_done());
 }
 
-/* With OpenSSL loaded before the payload starts, the pipeline takes over
- * from chunk 1: the same bytes as the reference's both ways, and a chunk
- * damaged right after the switch fails as the reference says. */
+/* With OpenSSL loaded before the payload starts, the pipeline takes it
+ * from chunk 0: the same bytes as the reference's both ways, and a chunk
+ * damaged at the start fails as the reference says. */
 static void test_switch_once_loaded(void **state)
 {
-	static const size_t sizes[] = { CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5, (2 * BATCH + 1) * CHUNK + 17 };
-	uint8_t *pt = random_bytes(sizes[3]);
+	static const size_t sizes[] = { 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5, (2 * BATCH + 1) * CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[5]);
 	struct gs_buf want;
 	char what[64];
 
@@ -546,14 +551,20 @@ static void test_switch_once_loaded(void **state)
 		ref_encrypt(pt, sizes[i], &want);
 		expect_payload_loaded();
 		check_encrypt_then_join(pt, sizes[i], &want);
-		snprintf(what, sizeof(what), "decrypt %zu bytes, switched at chunk 1", sizes[i]);
+		snprintf(what, sizeof(what), "decrypt %zu bytes, switched at chunk 0", sizes[i]);
 		expect_payload_loaded();
 		check_decrypt(what, want.data, want.len, 0);
 		age_preload_wait();
-		want.data[CT + 5] ^= 1; /* chunk 1, the pipeline's first */
-		snprintf(what, sizeof(what), "decrypt %zu bytes, chunk 1 damaged", sizes[i]);
+		for (size_t at = 0; at < 2 && at * CT + 5 < want.len; at++) {
+			want.data[at * CT + 5] ^= 1;
+			snprintf(what, sizeof(what), "decrypt %zu bytes, chunk %zu damaged", sizes[i], at);
+			expect_payload_loaded();
+			check_decrypt(what, want.data, want.len, 0);
+			age_preload_wait();
+			want.data[at * CT + 5] ^= 1;
+		}
 		expect_payload_loaded();
-		check_decrypt(what, want.data, want.len, 0);
+		check_decrypt("decrypt an empty payload", want.data, 0, 0);
 		age_preload_wait();
 		gs_buf_release(&want);
 	}
@@ -729,6 +740,20 @@ static void test_io_failures(void **state)
 	free(pt);
 }
 
+static int turn_off_linked(void **state)
+{
+	(void)state;
+	age_linked_aead_turn_off(true);
+	return 0;
+}
+
+static int turn_on_linked(void **state)
+{
+	(void)state;
+	age_linked_aead_turn_off(false);
+	return 0;
+}
+
 int main(void)
 {
 	int ret;
@@ -744,12 +769,21 @@ int main(void)
 		cmocka_unit_test(test_decrypt_writes_batches),
 		cmocka_unit_test(test_decrypt_reads_aligned),
 	};
+	const struct CMUnitTest evp_tests[] = {
+		cmocka_unit_test(test_same_bytes_as_the_reference),
+		cmocka_unit_test(test_switch_once_loaded),
+		cmocka_unit_test(test_damage_like_the_reference),
+	};
 
 	if (gs_crypto_init() != 0)
 		return 1;
 	if (ref_init() != 0)
 		return 1;
-	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	ret = cmocka_run_group_tests_name(age_linked_aead_available() ? "the cipher linked in" : "EVP", tests,
+					  NULL, NULL);
+	/* a build with the cipher linked in runs OpenSSL's EVP where it has not */
+	if (age_linked_aead_available())
+		ret |= cmocka_run_group_tests_name("EVP", evp_tests, turn_off_linked, turn_on_linked);
 	gs_buf_release(&decrypt_out.buf);
 	return ret;
 }
