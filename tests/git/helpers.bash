@@ -161,24 +161,37 @@ assert_text_sealed() {
 	[[ $2 == sops:* || $2 == *$'\n'sops:* ]] || { echo "blob of $1 has no sops metadata"; return 1; }
 }
 
-# assert_blobs_encrypted REV FILE...: assert_blob_encrypted for each FILE
-# at REV, read with one git cat-file --batch instead of one a file.
-assert_blobs_encrypted() {
-	local LC_ALL=C rev=$1 f oid type size blob nl
-	shift
-	for f in "$@"; do printf '%s:%s\n' "$rev" "$f"; done | git cat-file --batch >"$T/blobs.batch"
+# git_blobs SPEC...: GS_BLOBS, the bytes of each object SPEC names
+# (REV:PATH, :PATH), read with one git cat-file --batch instead of one a
+# blob (the blobs read hold no NUL byte).
+git_blobs() {
+	local LC_ALL=C spec specs= oid type size blob nl
+	GS_BLOBS=()
+	for spec in "$@"; do specs+=$spec$'\n'; done
+	git cat-file --batch <<<"${specs%$'\n'}" >"$T/blobs.batch"
 	{
-		for f in "$@"; do
+		for spec in "$@"; do
 			read -r oid type size
-			[ "$type" = blob ] || { echo "no blob of $f at $rev: $oid $type"; return 1; }
+			[ "$type" = blob ] || { echo "no blob $spec: $oid $type"; return 1; }
 			blob=
 			[ "$size" -eq 0 ] || IFS= read -r -d '' -N "$size" blob
 			IFS= read -r -d '' -N 1 nl
 			[ "${#blob}" -eq "$size" ]
 			[ "$nl" = $'\n' ]
-			assert_text_sealed "$f" "$blob"
+			GS_BLOBS+=("$blob")
 		done
 	} <"$T/blobs.batch"
+}
+
+# assert_blobs_encrypted REV FILE...: assert_blob_encrypted for each FILE
+# at REV, from one git cat-file.
+assert_blobs_encrypted() {
+	local rev=$1 i
+	shift
+	git_blobs "${@/#/$rev:}"
+	for ((i = 1; i <= $#; i++)); do
+		assert_text_sealed "${!i}" "${GS_BLOBS[i - 1]}"
+	done
 }
 
 assert_status_clean() {
