@@ -115,13 +115,13 @@ vault_standin() {
 # Per call site, gitseal's own plain and secure sites keep a ledger
 # (oom_ledger_*): each site has an identity, the path from main to its
 # first allocation (GITSEAL_TEST_SITE_LOG, src/util/alloc.c), and a site
-# whose path an earlier sweep of the same bats file failed and checked
-# (the command and every caller the same, its error path the same) is not
-# run again: decrypt's sites before and after the key sources are common
-# to the decrypts of key groups, PGP and Vault, and the filter's start-up
-# to `git add` and checkout. Past the count, the sweep ends at the first
-# run that failed nothing (no process reached that many sites): there is
-# no site left to fail.
+# whose path an earlier sweep of the same bats file failed with the same
+# FUNC checking the outcome (the command and every caller the same, its
+# error path the same, the same checks) is not run again: decrypt's sites
+# before and after the key sources are common to the decrypts of key
+# groups, PGP and Vault. Past the count, the sweep ends at the first run
+# that failed nothing (no process reached that many sites): there is no
+# site left to fail.
 sweep_oom() {
 	local hook=$1 n streak=0 refused=0 made=0 counted= column=2 limit=3000 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
 	local kind=secure skipped=0 OOM_FAILED
@@ -155,7 +155,7 @@ sweep_oom() {
 		if [ -z "$kind" ] && [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
 		if [ "$hook" = GITSEAL_TEST_FAIL_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
 		[ "$n" -le "$limit" ]
-		if [ -n "$kind" ] && [ "$n" -le "$made" ] && oom_ledger_covered "$n"; then
+		if [ -n "$kind" ] && [ "$n" -le "$made" ] && oom_ledger_covered "$2 $kind" "$n"; then
 			skipped=$((skipped + 1))
 			continue
 		fi
@@ -166,7 +166,7 @@ sweep_oom() {
 			streak=0 refused=$((refused + 1))
 		fi
 		if [ -n "$kind" ]; then
-			oom_ledger_add "$kind"
+			oom_ledger_add "$2" "$kind"
 			if [ "$n" -gt "$made" ] && [ "$OOM_FAILED" -eq 0 ]; then break; fi
 		fi
 	done
@@ -175,8 +175,8 @@ sweep_oom() {
 	[ "$((refused + skipped))" -gt 0 ]
 }
 
-# The ledger of sweep_oom: $BATS_FILE_TMPDIR/oom-ledger, a line "KIND ID"
-# for each site a sweep of the file failed and checked.
+# The ledger of sweep_oom: $BATS_FILE_TMPDIR/oom-ledger, a line "FUNC KIND
+# ID" for each site a sweep of the file failed and FUNC checked.
 oom_ledger_start() {
 	local id
 	export GITSEAL_TEST_SITE_LOG=$BATS_TEST_TMPDIR/site-log
@@ -196,28 +196,28 @@ oom_ledger_sites() {
 	[ "${#OOM_SITES[@]}" -gt 0 ]
 }
 
-# oom_ledger_covered N: every process's Nth site (where it has one) is in
-# the ledger.
+# oom_ledger_covered "FUNC KIND" N: every process's Nth site (where it has
+# one) is in the ledger for FUNC.
 oom_ledger_covered() {
 	local p
 	local -a ids
 	for p in "${OOM_SITES[@]}"; do
 		read -ra ids <<<"$p"
-		[ "${#ids[@]}" -ge "$1" ] || continue
-		[ -n "${OOM_COVERED[$kind ${ids[$1 - 1]}]:-}" ] || return 1
+		[ "${#ids[@]}" -ge "$2" ] || continue
+		[ -n "${OOM_COVERED[$1 ${ids[$2 - 1]}]:-}" ] || return 1
 	done
 }
 
-# oom_ledger_add KIND: the sites the last run failed, into the ledger
-# (the run's FUNC has checked its outcome); OOM_FAILED, how many.
+# oom_ledger_add FUNC KIND: the sites the last run failed, into the ledger
+# (FUNC has checked the run's outcome); OOM_FAILED, how many.
 oom_ledger_add() {
 	local k nsites what id
 	OOM_FAILED=0
 	[ -f "$GITSEAL_TEST_SITE_LOG" ] || return 0
 	while read -r k nsites what id; do
-		if [ "$k" = "$1" ] && [ "$what" = refused ]; then
-			echo "$k $id" >>"$BATS_FILE_TMPDIR/oom-ledger"
-			OOM_COVERED[$k $id]=1
+		if [ "$k" = "$2" ] && [ "$what" = refused ]; then
+			echo "$1 $k $id" >>"$BATS_FILE_TMPDIR/oom-ledger"
+			OOM_COVERED[$1 $k $id]=1
 			OOM_FAILED=$((OOM_FAILED + 1))
 		fi
 	done <"$GITSEAL_TEST_SITE_LOG"
