@@ -28,7 +28,7 @@
  * "plain SITES sites ID..." (each site's identity, gs_test_stack_id, in
  * the order first used), "plain SITES refused ID" or "plain SITES none":
  * a sweep skips a site whose path from main an earlier one failed and
- * checked (tests/helpers.bash, sweep_oom). */
+ * checked the same way (tests/helpers.bash, sweep_oom). */
 struct alloc_counter {
 	atomic_long made;
 	atomic_long fail_at, fail_site;
