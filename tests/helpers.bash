@@ -112,43 +112,116 @@ vault_standin() {
 # GITSEAL_TEST_COUNT_SECURE_ALLOC for secure allocations): a refusal that
 # is handled and retried later makes a streak of runs that get through
 # before the end.
+# Per call site, gitseal's own plain and secure sites keep a ledger
+# (oom_ledger_*): each site has an identity, the path from main to its
+# first allocation (GITSEAL_TEST_SITE_LOG, src/util/alloc.c), and a site
+# whose path an earlier sweep of the same bats file failed with the same
+# FUNC checking the outcome (the command and every caller the same, its
+# error path the same, the same checks) is not run again: decrypt's sites
+# before and after the key sources are common to the decrypts of key
+# groups, PGP and Vault. Past the count, the sweep ends at the first run
+# that failed nothing (no process reached that many sites): there is no
+# site left to fail.
 sweep_oom() {
 	local hook=$1 n streak=0 refused=0 made=0 counted= column=2 limit=3000 count=GITSEAL_TEST_COUNT_SECURE_ALLOC
+	local kind=secure skipped=0 OOM_FAILED
+	local -a OOM_SITES=()
+	local -A OOM_COVERED=()
 	# the count files' columns: secure allocations, sites; plain
 	# allocations, sites, library ones, sites
 	if [ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || [ "$hook" = GITSEAL_TEST_FAIL_LIB_ALLOC ]; then
-		count=GITSEAL_TEST_COUNT_ALLOC
-		[ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || column=4 limit=100000
+		count=GITSEAL_TEST_COUNT_ALLOC kind=plain
+		[ "$hook" = GITSEAL_TEST_FAIL_ALLOC ] || column=4 limit=100000 kind=
 	fi
 	if [ "${GITSEAL_OOM_SWEEP:-sites}" = full ]; then
-		column=$((column - 1))
+		column=$((column - 1)) kind=
 	else
 		hook=${hook}_SITE
 	fi
+	[ -z "$kind" ] || oom_ledger_start
 	"$2" "$count=$BATS_TEST_TMPDIR/alloc-count"
 	[ "$OOM_RC" -eq 0 ]
 	made=$(cut -d' ' -f$column "$BATS_TEST_TMPDIR/alloc-count" | sort -n | tail -1)
 	[ "$made" -gt 0 ]
 	rm "$BATS_TEST_TMPDIR/alloc-count"
 	counted=", $made counted"
+	[ -z "$kind" ] || oom_ledger_sites "$kind"
 	for ((n = 1; ; n++)); do
 		# past the count, a run that gets through ends the sweep (STREAK
 		# in a row where given); a secure sweep ends as it did before it
 		# was counted, at 8 (STREAK) in a row, where that comes first:
 		# its count is the most any one process made (a git command
 		# starts several)
-		if [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
+		if [ -z "$kind" ] && [ "$n" -gt $((made + 1)) ] && [ "$streak" -ge "${3:-1}" ]; then break; fi
 		if [ "$hook" = GITSEAL_TEST_FAIL_SECURE_ALLOC ] && [ "$streak" -ge "${3:-8}" ]; then break; fi
 		[ "$n" -le "$limit" ]
+		if [ -n "$kind" ] && [ "$n" -le "$made" ] && oom_ledger_covered "$2 $kind" "$n"; then
+			skipped=$((skipped + 1))
+			continue
+		fi
 		"$2" "$hook=$n"
 		if [ "$OOM_RC" -eq 0 ]; then
 			streak=$((streak + 1))
 		else
 			streak=0 refused=$((refused + 1))
 		fi
+		if [ -n "$kind" ]; then
+			oom_ledger_add "$2" "$kind"
+			if [ "$n" -gt "$made" ] && [ "$OOM_FAILED" -eq 0 ]; then break; fi
+		fi
 	done
-	echo "# sweep ($hook): $((n - 1)) runs, $refused refused$counted" >&3
-	[ "$refused" -gt 0 ]
+	[ -z "$kind" ] || unset GITSEAL_TEST_SITE_LOG
+	echo "# sweep ($hook): $((n - 1 - skipped)) runs, $refused refused, $skipped sites failed before$counted" >&3
+	[ "$((refused + skipped))" -gt 0 ]
+}
+
+# The ledger of sweep_oom: $BATS_FILE_TMPDIR/oom-ledger, a line "FUNC KIND
+# ID" for each site a sweep of the file failed and FUNC checked.
+oom_ledger_start() {
+	local id
+	export GITSEAL_TEST_SITE_LOG=$BATS_TEST_TMPDIR/site-log
+	rm -f "$GITSEAL_TEST_SITE_LOG"
+	[ -f "$BATS_FILE_TMPDIR/oom-ledger" ] || return 0
+	while read -r id; do OOM_COVERED[$id]=1; done <"$BATS_FILE_TMPDIR/oom-ledger"
+}
+
+# oom_ledger_sites KIND: OOM_SITES, a word list of each process's sites in
+# the counting run (their identities, in the order first used).
+oom_ledger_sites() {
+	local k nsites what ids
+	while read -r k nsites what ids; do
+		if [ "$k" = "$1" ] && [ "$what" = sites ]; then OOM_SITES+=("$ids"); fi
+	done <"$GITSEAL_TEST_SITE_LOG"
+	rm "$GITSEAL_TEST_SITE_LOG"
+	[ "${#OOM_SITES[@]}" -gt 0 ]
+}
+
+# oom_ledger_covered "FUNC KIND" N: every process's Nth site (where it has
+# one) is in the ledger for FUNC.
+oom_ledger_covered() {
+	local p
+	local -a ids
+	for p in "${OOM_SITES[@]}"; do
+		read -ra ids <<<"$p"
+		[ "${#ids[@]}" -ge "$2" ] || continue
+		[ -n "${OOM_COVERED[$1 ${ids[$2 - 1]}]:-}" ] || return 1
+	done
+}
+
+# oom_ledger_add FUNC KIND: the sites the last run failed, into the ledger
+# (FUNC has checked the run's outcome); OOM_FAILED, how many.
+oom_ledger_add() {
+	local k nsites what id
+	OOM_FAILED=0
+	[ -f "$GITSEAL_TEST_SITE_LOG" ] || return 0
+	while read -r k nsites what id; do
+		if [ "$k" = "$2" ] && [ "$what" = refused ]; then
+			echo "$1 $k $id" >>"$BATS_FILE_TMPDIR/oom-ledger"
+			OOM_COVERED[$1 $k $id]=1
+			OOM_FAILED=$((OOM_FAILED + 1))
+		fi
+	done <"$GITSEAL_TEST_SITE_LOG"
+	rm "$GITSEAL_TEST_SITE_LOG"
 }
 
 # oom_refusal_ok ERRFILE: a refused run ended by itself with one line of

@@ -31,6 +31,10 @@ bool gs_alloc_refused(void);
  * it in the test build. The site is the library's file name and line where
  * it passes them (OpenSSL, libgit2), else a return address and 0. */
 bool gs_lib_alloc_refused(const void *where, int line);
+/* GITSEAL_TEST_SITE_LOG (src/util/alloc.c): the identity of the calling
+ * path, and the line a process appends at exit for sweep_oom's ledger. */
+unsigned long long gs_test_stack_id(void);
+void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, bool all);
 #endif
 
 #endif

@@ -7,7 +7,11 @@
 #include "gitseal/alloc.h"
 
 #ifdef GITSEAL_TEST_HOOKS
+#include <execinfo.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
 
 /* The test build's hook. GITSEAL_TEST_FAIL_ALLOC=N refuses the process's
  * Nth plain allocation (counted over all threads); a sweep over every N is
@@ -19,7 +23,12 @@
  * libyaml, OpenSSL and libgit2 (gs_lib_alloc_refused, which their
  * allocators call in this build). GITSEAL_TEST_COUNT_ALLOC=FILE appends
  * "ALLOCATIONS SITES LIB_ALLOCATIONS LIB_SITES" to FILE at exit, so that a
- * sweep knows where to stop. */
+ * sweep knows where to stop. GITSEAL_TEST_SITE_LOG=FILE: a process that
+ * counts (the counting run) or fails a site (_SITE) appends at exit
+ * "plain SITES sites ID..." (each site's identity, gs_test_stack_id, in
+ * the order first used), "plain SITES refused ID" or "plain SITES none":
+ * a sweep skips a site whose path from main an earlier one failed and
+ * checked the same way (tests/helpers.bash, sweep_oom). */
 struct alloc_counter {
 	atomic_long made;
 	atomic_long fail_at, fail_site;
@@ -28,12 +37,72 @@ struct alloc_counter {
 	struct alloc_site {
 		const void *where;
 		int line;
+		unsigned long long id; /* gs_test_stack_id, where logged */
 	} sites[4096];
 	long nsites;
+	long refused; /* the site refused (from 1), or 0 */
 };
 static struct alloc_counter own = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alloc_counter libs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static bool track_sites;
+static bool log_sites, counting;
+
+/* A site's identity for GITSEAL_TEST_SITE_LOG: the return addresses on the
+ * stack of its first allocation that lie in gitseal's own text, hashed.
+ * The test build is linked without PIE, so the same path from main gives
+ * the same identity in every process (libc's frames move with ASLR and are
+ * left out). */
+extern const char __executable_start[], etext[];
+unsigned long long gs_test_stack_id(void)
+{
+	void *frames[128];
+	int n = backtrace(frames, 128);
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (int i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)frames[i];
+
+		if (a < (uintptr_t)__executable_start || a >= (uintptr_t)etext)
+			continue;
+		h = (h ^ a) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, bool all)
+{
+	const char *path = getenv("GITSEAL_TEST_SITE_LOG");
+	size_t cap = 64 + (size_t)nsites * 20, len;
+	char *line;
+	int fd;
+
+	if (!path || !(line = malloc(cap)))
+		return;
+	len = (size_t)snprintf(line, cap, "%s %ld %s", kind, nsites, all ? "sites" : refused ? "refused" : "none");
+	for (long i = 0; i < nsites; i++)
+		if (all || i + 1 == refused)
+			len += (size_t)snprintf(line + len, cap - len, " %llx", ids[i]);
+	line[len++] = '\n';
+	/* one write to an O_APPEND file: the processes of one git command
+	 * append whole lines */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, line, len) != (ssize_t)len)
+			fprintf(stderr, "gitseal: test hook: cannot write %s\n", path);
+		close(fd);
+	}
+	free(line);
+}
+
+static void write_site_log(void)
+{
+	unsigned long long ids[sizeof(own.sites) / sizeof(own.sites[0])];
+
+	for (long i = 0; i < own.nsites; i++)
+		ids[i] = own.sites[i].id;
+	gs_test_site_log("plain", own.nsites, ids, own.refused, counting);
+}
 
 static void write_count(void)
 {
@@ -61,6 +130,10 @@ static void read_settings(void)
 		      getenv("GITSEAL_TEST_COUNT_ALLOC");
 	if (getenv("GITSEAL_TEST_COUNT_ALLOC"))
 		atexit(write_count);
+	counting = getenv("GITSEAL_TEST_COUNT_ALLOC");
+	log_sites = getenv("GITSEAL_TEST_SITE_LOG") && (counting || getenv("GITSEAL_TEST_FAIL_ALLOC_SITE"));
+	if (log_sites)
+		atexit(write_site_log);
 	atomic_store(&own.fail_at, env_long("GITSEAL_TEST_FAIL_ALLOC"));
 	atomic_store(&libs.fail_at, env_long("GITSEAL_TEST_FAIL_LIB_ALLOC"));
 }
@@ -75,8 +148,14 @@ static bool new_site_refused(struct alloc_counter *c, const void *where, int lin
 	for (i = 0; i < c->nsites && (c->sites[i].where != where || c->sites[i].line != line); i++)
 		;
 	if (i == c->nsites && c->nsites < (long)(sizeof(c->sites) / sizeof(c->sites[0]))) {
-		c->sites[c->nsites++] = (struct alloc_site){ where, line };
+		struct alloc_site *s = &c->sites[c->nsites++];
+
+		*s = (struct alloc_site){ where, line, 0 };
 		refuse = c->nsites == atomic_load(&c->fail_site);
+		if (refuse)
+			c->refused = c->nsites;
+		if (c == &own && log_sites && (refuse || counting))
+			s->id = gs_test_stack_id();
 	}
 	pthread_mutex_unlock(&c->lock);
 	return refuse;

@@ -91,8 +91,9 @@ static atomic_long secure_allocations;
 static _Thread_local const void *entry_site;
 static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
 static const void *sites[1024];
-static long nsites, fail_site;
-static bool track_sites;
+static unsigned long long site_ids[1024]; /* GITSEAL_TEST_SITE_LOG */
+static long nsites, fail_site, refused_site;
+static bool track_sites, log_sites, counting;
 
 static const void *site_enter(const void *caller)
 {
@@ -121,14 +122,24 @@ static void write_secure_count(void)
 	}
 }
 
+/* GITSEAL_TEST_SITE_LOG=FILE: "secure SITES ..." as alloc.c writes "plain" */
+static void write_site_log(void)
+{
+	gs_test_site_log("secure", nsites, site_ids, refused_site, counting);
+}
+
 static void read_count_setting(void)
 {
 	const char *site = getenv("GITSEAL_TEST_FAIL_SECURE_ALLOC_SITE");
 
 	fail_site = site ? atol(site) : 0;
-	track_sites = site || getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC");
-	if (getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC"))
+	counting = getenv("GITSEAL_TEST_COUNT_SECURE_ALLOC");
+	track_sites = site || counting;
+	if (counting)
 		atexit(write_secure_count);
+	log_sites = track_sites && getenv("GITSEAL_TEST_SITE_LOG");
+	if (log_sites)
+		atexit(write_site_log);
 }
 
 /* Whether the calling site is new, and the Kth new one. */
@@ -143,6 +154,10 @@ static bool new_site_refused(void)
 	if (i == nsites && nsites < (long)(sizeof(sites) / sizeof(sites[0]))) {
 		sites[nsites++] = entry_site;
 		refuse = nsites == fail_site;
+		if (refuse)
+			refused_site = nsites;
+		if (log_sites && (refuse || counting))
+			site_ids[nsites - 1] = gs_test_stack_id();
 	}
 	pthread_mutex_unlock(&sites_lock);
 	return refuse;

@@ -159,7 +159,7 @@ assert_abort_restores() {
 
 @test "a resolution added over a staged conflict keeps the file's own rule and the unchanged values' ciphertext" {
 	printf 'user: admin\npass: two\npass_kept: kept-secret\n' > "$T/rule.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^pass' rule.yaml) > secrets/rule.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" --encrypted-regex '^pass' rule.yaml) > secrets/rule.yaml
 	# a sops file new to the repository keeps a rule of its own that leaves
 	# in clear what the accepted one seals only when asked to
 	run git add secrets/rule.yaml
@@ -191,7 +191,7 @@ assert_abort_restores() {
 
 @test "a binary-store blob holding markers sealed as its data (as an earlier gitseal staged it) is refused at commit" {
 	printf 'untouched-secret\n<<<<<<< ours\nours-two-secret\n=======\ntheirs-two-secret\n>>>>>>> theirs\n' > "$T/notes.txt"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" notes.txt) > "$T/sealed.txt"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" notes.txt) > "$T/sealed.txt"
 	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed.txt"),secrets/notes.txt"
 	run ! grep -q gitseal_conflict <(git show :secrets/notes.txt)
 	run git commit -qm as-data

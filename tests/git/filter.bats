@@ -223,7 +223,7 @@ SH
 	git add -A
 	[ "$(wc -l < "$T/starts")" -eq 1 ]
 	git commit -qm many
-	for i in $(seq 1 50); do assert_blob_encrypted "secrets/f$i.yaml"; done
+	assert_blobs_encrypted HEAD secrets/f{1..50}.yaml
 	rm secrets/*.yaml
 	: > "$T/starts"
 	git checkout -- secrets
@@ -241,7 +241,7 @@ many_new_files() {
 	printf 'ignored: yes\n' > secrets/f30a.yaml
 	echo secrets/f30a.yaml > .gitignore
 	printf 'hand: made\n' > "$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" hand.yaml) > secrets/f25a.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" hand.yaml) > secrets/f25a.yaml
 	printf 'outside: the repository\n' > "$T/outside.yaml"
 	ln -s "$T/outside.yaml" secrets/f15a.yaml
 	cp -r secrets "$T/orig"
@@ -252,7 +252,7 @@ many_new_files() {
 # at all) and checked out again to its own bytes.
 many_new_files_committed_right() {
 	git commit -qm many
-	for i in $(seq -w 1 40); do assert_blob_encrypted "secrets/f$i.yaml"; done
+	assert_blobs_encrypted HEAD secrets/f{01..40}.yaml
 	[ -z "$(git cat-file -p HEAD:secrets/f20a.yaml)" ]
 	cmp <(git cat-file -p HEAD:secrets/f25a.yaml) "$T/orig/f25a.yaml"
 	run git cat-file -e HEAD:secrets/f30a.yaml
@@ -317,7 +317,7 @@ many_new_files_committed_right() {
 	# 300, deep, kept and magic, each sealed once, nothing else
 	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 303 ]
 	git commit -qm large
-	for f in f010 f150 f300 f150k sub/deep ':(exclude)f2'; do assert_blob_encrypted "$d/$f.yaml"; done
+	assert_blobs_encrypted HEAD $d/{f010,f150,f300,f150k,sub/deep,':(exclude)f2'}.yaml
 	[ "$(git cat-file -p HEAD:$d/f010n.yaml)" = "plain: 010" ]
 	run git cat-file -e HEAD:$d/f005i.yaml
 	[ "$status" -ne 0 ]

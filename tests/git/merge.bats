@@ -534,7 +534,7 @@ teardown() { gs_teardown; }
 	fixture git commit -qm base
 	fixture git checkout -qb theirs
 	printf 'a: base-a-secret\nb: theirs-b-secret\n' > "$T/p.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" p.yaml) > secrets/k.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$M" p.yaml) > secrets/k.yaml
 	# as a clone without the filter commits it
 	git -c filter.gitseal.process= -c filter.gitseal.required=false add secrets/k.yaml
 	git commit -qm theirs --no-verify
@@ -636,9 +636,9 @@ teardown() { gs_teardown; }
 	printf 'a: base\nb: base\n' > "$T/b.yaml"
 	printf 'a: ours\nb: base\n' > "$T/o.yaml"
 	printf 'a: base\nb: theirs\n' > "$T/t.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" b.yaml) > "$T/base"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" o.yaml) > "$T/result.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" t.yaml) > "$T/theirs"
+	(cd "$T" && fixture gitseal encrypt --age "$M" b.yaml) > "$T/base"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" o.yaml) > "$T/result.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" t.yaml) > "$T/theirs"
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': this clone has no key for the base version; merged as lines" <<<"$output"

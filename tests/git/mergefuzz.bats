@@ -199,8 +199,8 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	M=$(recipient_of mallory)
 	# mallory's clone has no filter: she commits the bytes she made
 	printf 'a: base-a\nb: base-b\nc: from-mallory\n' > "$T/p.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" p.yaml) > "$T/both.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^a$' p.yaml) > "$T/narrow.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT,$M" p.yaml) > "$T/both.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" --encrypted-regex '^a$' p.yaml) > "$T/narrow.yaml"
 	for kind in both narrow; do
 		as_person mallory git checkout -qB "$kind" main
 		cp "$T/$kind.yaml" "$T/mallory/secrets/f.yaml"

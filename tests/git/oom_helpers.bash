@@ -74,22 +74,15 @@ oom_decrypts_to() {
 # blobN.yaml, from one git cat-file instead of one a file; each holds sops
 # metadata (a line starting 'sops:').
 oom_staged_blobs() {
-	local LC_ALL=C i oid type size blob nl paths=
-	for ((i = 1; i <= OOM_N; i++)); do paths+=":secrets/s$i.yaml"$'\n'; done
-	git cat-file --batch <<<"${paths%$'\n'}" >"$T/blobs"
-	{
-		for ((i = 1; i <= OOM_N; i++)); do
-			read -r oid type size
-			[ "$type" = blob ] || { echo "no staged blob for secrets/s$i.yaml: $oid $type"; return 1; }
-			blob=
-			[ "$size" -eq 0 ] || IFS= read -r -d '' -N "$size" blob
-			IFS= read -r -d '' -N 1 nl
-			[ "${#blob}" -eq "$size" ]
-			[ "$nl" = $'\n' ]
-			printf '%s' "$blob" >"$T/blob$i.yaml"
-			[[ $blob == sops:* || $blob == *$'\n'sops:* ]] || { echo "blob of secrets/s$i.yaml has no sops metadata"; return 1; }
-		done
-	} <"$T/blobs"
+	local i blob
+	local -a specs=()
+	for ((i = 1; i <= OOM_N; i++)); do specs+=(":secrets/s$i.yaml"); done
+	git_blobs "${specs[@]}"
+	for ((i = 1; i <= OOM_N; i++)); do
+		blob=${GS_BLOBS[i - 1]}
+		printf '%s' "$blob" >"$T/blob$i.yaml"
+		[[ $blob == sops:* || $blob == *$'\n'sops:* ]] || { echo "blob of secrets/s$i.yaml has no sops metadata"; return 1; }
+	done
 }
 
 # `git add secrets`: every file staged sealed, or none staged and a refusal;

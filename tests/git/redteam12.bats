@@ -62,7 +62,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	gs_person mallory
 	mkdir -p "$T/out" "$T/mallory/secrets"
 	printf 'user: admin\ndb_password: CHANGEME\n' > "$T/out/new.yaml"
-	(cd "$T/out" && SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" encrypt --encrypted-regex '^nothing$' \
+	(cd "$T/out" && SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal encrypt --encrypted-regex '^nothing$' \
 		--age "$RECIPIENT" new.yaml) > "$T/mallory/secrets/new.yaml"
 	as_person mallory git -c filter.gitseal.process= -c filter.gitseal.clean=cat add secrets/new.yaml
 	as_person mallory git commit -qm "a new file" --no-verify
@@ -87,7 +87,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 
 @test "GITSEAL_KEEP_FILE_RULE=1: a changed value stays in clear under the file's own rule, as the user says" {
 	printf 'user: admin\npassword: hunter2\n' > "$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
 	GITSEAL_KEEP_FILE_RULE=1 git add secrets/hand.yaml
 	git commit -qm "hand-made"
 	rm secrets/hand.yaml

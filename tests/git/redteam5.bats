@@ -13,7 +13,7 @@ teardown() { gs_teardown; }
 # she reads nothing yet; what counts is whom clones now seal for
 plant_in_metadata() {
 	printf 'x: 1\n' > "$T/x.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" x.yaml) > "$T/mx.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$M" x.yaml) > "$T/mx.yaml"
 	drop_stanza "$M" "$T/stanza" < "$T/mx.yaml" > /dev/null
 	as_person mallory sh -c "graft_stanza() { sed \"/^    age:\\\$/r $T/stanza\"; }; git show HEAD:secrets/app.yaml | graft_stanza > secrets/app.yaml"
 	as_person mallory git commit -qam "a recipient in the metadata"

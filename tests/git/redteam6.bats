@@ -12,7 +12,7 @@ teardown() { gs_teardown; }
 # hand-made for the victim and mallory; no rule matches it
 add_trailing_blank_file() {
 	printf 'note: harmless\n' > "$T/n.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --input-type binary --output-type binary --age "$RECIPIENT,$M" n.yaml) \
+	(cd "$T" && fixture gitseal encrypt --input-type binary --output-type binary --age "$RECIPIENT,$M" n.yaml) \
 		> "$T/mallory/secrets/prod/db.yaml "
 	as_person mallory git add "secrets/prod/db.yaml "
 	as_person mallory git commit -qm "notes"
@@ -56,7 +56,7 @@ add_trailing_blank_file() {
 
 hand_made_for_mallory() {
 	printf 'k: v\n' > "$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
 }
 
 # secrets/x.yaml, accepted for mallory too; her pull request runs "$@" in
@@ -114,10 +114,10 @@ YAML
 	as_person mallory sed -i "0,/    age: $RECIPIENT\$/s//    age: $RECIPIENT,$M/" .sops.yaml
 	name=$(printf 'secrets/zz\r\033[4A\033[J\033[2J\033[8m\177')
 	printf 'a: 1\n' > "$T/z.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" z.yaml) > "$T/mallory/$name"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT,$M" z.yaml) > "$T/mallory/$name"
 	# U+009B, the C1 form of ESC [
 	name2=$(printf 'secrets/prod/yy\302\2332J')
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" z.yaml) > "$T/mallory/$name2"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" z.yaml) > "$T/mallory/$name2"
 	as_person mallory git add -A
 	as_person mallory git commit -qm "chore: tidy prod"
 	pull_from mallory
@@ -174,7 +174,7 @@ YAML
 # (encrypt options); the victim pulls it
 conflict_form_from_mallory() {
 	printf '{"gitseal_conflict": "db_password: hunter2-old\\nport: 5432\\n"}' > "$T/c.json"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --input-type json --output-type json "$@" c.json) > "$T/conflict.json"
+	(cd "$T" && fixture gitseal encrypt --input-type json --output-type json "$@" c.json) > "$T/conflict.json"
 	cp "$T/conflict.json" "$T/mallory/secrets/app.yaml"
 	as_person mallory git commit -qam "conflict form"
 	pull_from mallory

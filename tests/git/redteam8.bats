@@ -105,7 +105,7 @@ YAML
 	mkdir -p plain "$T/w"
 	groups_yaml "$(recipient_of mallory)" "$(recipient_of mallory)" "$(recipient_of mallory)" > "$T/w/.sops.yaml"
 	printf 'token: t0ken-value\n' > "$T/w/p.yaml"
-	(cd "$T/w" && SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" encrypt p.yaml) > plain/one.yaml
+	(cd "$T/w" && SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal encrypt p.yaml) > plain/one.yaml
 	cp plain/one.yaml "$T/before"
 	cat "$T/key.txt" "$T/tina.txt" "$T/mallory.txt" > "$T/all.txt"
 	export SOPS_AGE_KEY_FILE="$T/all.txt"
@@ -115,7 +115,7 @@ YAML
 	cmp plain/one.yaml "$T/before"
 	# the file as the accepted rule splits it: as before, without a word
 	groups_yaml "$RECIPIENT" "$(recipient_of tina)" "$M" > "$T/w/.sops.yaml"
-	(cd "$T/w" && "$GITSEAL_BIN" encrypt p.yaml) > plain/three.yaml
+	(cd "$T/w" && fixture gitseal encrypt p.yaml) > plain/three.yaml
 	run -0 "$GITSEAL_BIN" rotate -i plain/three.yaml < /dev/null
 	[ -z "$output" ]
 }

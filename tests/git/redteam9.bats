@@ -61,13 +61,13 @@ exposed() {
 	mkdir -p "$T/w"
 	printf 'token: t0ken-value\n' >"$T/w/p.yaml"
 	printf 'creation_rules:\n  - key_groups:\n      - age: [%s, %s]\n' "$RECIPIENT" "$T2" >"$T/w/.sops.yaml"
-	(cd "$T/w" && "$GITSEAL_BIN" encrypt p.yaml) >"$T/one.yaml"
+	(cd "$T/w" && fixture gitseal encrypt p.yaml) >"$T/one.yaml"
 	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/one.yaml"),secrets/one.yaml"
 	run -1 "$GITSEAL_BIN" git check
 	grep -qF "gitseal: error: 'secrets/one.yaml': key groups changed: 1 group(s), 1 needed, where .sops.yaml has 2, 2 needed;" <<<"$output"
 	# the file as the accepted rule splits it passes
 	printf 'creation_rules:\n  - key_groups:\n      - age: [%s]\n      - age: [%s]\n' "$RECIPIENT" "$T2" >"$T/w/.sops.yaml"
-	(cd "$T/w" && "$GITSEAL_BIN" encrypt p.yaml) >"$T/two.yaml"
+	(cd "$T/w" && fixture gitseal encrypt p.yaml) >"$T/two.yaml"
 	git rm -q --cached secrets/one.yaml
 	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/two.yaml"),secrets/two.yaml"
 	run -0 "$GITSEAL_BIN" git check
@@ -83,7 +83,7 @@ exposed() {
 	git add secrets/z.yaml
 	git commit -qm z
 	printf '"sops\\0x": v2-value\nport: 1\n' >"$T/z2.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" z2.yaml) >"$T/z2.enc.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" z2.yaml) >"$T/z2.enc.yaml"
 	git cat-file -p HEAD:secrets/z.yaml >"$T/head.yaml"
 	python3 - "$T/z2.enc.yaml" "$T/head.yaml" "$T/staged.yaml" <<'PY'
 import sys

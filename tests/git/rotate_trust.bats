@@ -23,7 +23,7 @@ rotate_base() {
 	cd "$T/work"
 	printf 'creation_rules:\n  - path_regex: \\.yaml$\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	printf 'db_password: hunter2\nport: 5432\n' > plain.yaml
-	"$GITSEAL_BIN" encrypt plain.yaml > app.yaml
+	fixture gitseal encrypt plain.yaml > app.yaml
 }
 teardown() { gs_teardown; }
 
@@ -31,7 +31,7 @@ teardown() { gs_teardown; }
 # another key grafted into its metadata: it still verifies.
 plant_mallory() {
 	printf 'x: 1\n' > "$T/x.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" x.yaml) > "$T/mx.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$M" x.yaml) > "$T/mx.yaml"
 	drop_stanza "$M" "$T/stanza" < "$T/mx.yaml" > /dev/null
 	graft_stanza "$T/stanza"
 }
@@ -153,7 +153,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 	# as a pull request can: the same groups and recipients, 2 needed
 	# (a file of its own: lowering the threshold of a file leaves its
 	# shares unable to make the data key)
-	"$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
+	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	grep -qx '    shamir_threshold: 2' low.yaml
 	cp low.yaml before.yaml
 	run -1 "$GITSEAL_BIN" rotate -i low.yaml < /dev/null
@@ -167,7 +167,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 
 @test "a lowered threshold: -y shows the change and rotates as the metadata says" {
 	groups_setup
-	"$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
+	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	old=$(grep '^db_password:' low.yaml)
 	run -0 "$GITSEAL_BIN" rotate -y -i low.yaml < /dev/null
 	[ "$output" = "gitseal: 'low.yaml': key groups in its metadata differ from .sops.yaml's creation rule for it: groups needed: 3 -> 2; the new data key would be split as the metadata says" ]
@@ -179,7 +179,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 
 @test "an explicit --shamir-secret-sharing-threshold is the user's choice: not asked" {
 	groups_setup
-	"$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
+	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	run -0 "$GITSEAL_BIN" rotate -i --shamir-secret-sharing-threshold 2 low.yaml < /dev/null
 	[ -z "$output" ]
 	grep -qx '    shamir_threshold: 2' low.yaml
@@ -190,7 +190,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 
 @test "a threshold as the rule's rotates without a word; a higher one too" {
 	groups_setup
-	"$GITSEAL_BIN" encrypt plain.yaml > app.yaml
+	fixture gitseal encrypt plain.yaml > app.yaml
 	old=$(grep '^db_password:' app.yaml)
 	run -0 "$GITSEAL_BIN" rotate -i app.yaml < /dev/null
 	[ -z "$output" ]
@@ -207,7 +207,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 @test "fewer key groups than the rule's: rotate shows both counts and refuses" {
 	groups_setup
 	groups_rule 2 2 > .sops.yaml
-	"$GITSEAL_BIN" encrypt plain.yaml > two.yaml
+	fixture gitseal encrypt plain.yaml > two.yaml
 	groups_rule 3 3 > .sops.yaml
 	cp two.yaml before.yaml
 	run -1 "$GITSEAL_BIN" rotate -i two.yaml < /dev/null
@@ -223,7 +223,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 	# a pull request lowers the threshold and the work tree's .sops.yaml with it
 	sed -i 's/shamir_threshold: 3/shamir_threshold: 2/' .sops.yaml
 	mkdir -p plain
-	(cd "$W/g" && "$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 plain.yaml) > plain/low.yaml
+	(cd "$W/g" && fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml) > plain/low.yaml
 	cp plain/low.yaml before.yaml
 	run -1 "$GITSEAL_BIN" rotate -i plain/low.yaml < /dev/null
 	[ "$output" = "gitseal: error: 'plain/low.yaml': key groups in its metadata differ from this clone's accepted .sops.yaml: groups needed: 3 -> 2; the new data key would be split as the metadata says (rotate -y to confirm)" ]
@@ -233,7 +233,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 @test "on a terminal rotate asks about the groups: n leaves the file" {
 	command -v script > /dev/null || skip "no script(1) for a terminal"
 	groups_setup
-	"$GITSEAL_BIN" encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
+	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	cp low.yaml before.yaml
 	run -1 script -qec "'$GITSEAL_BIN' rotate -i low.yaml" /dev/null <<<"n"
 	grep -qF "groups needed: 3 -> 2" <<<"$output"

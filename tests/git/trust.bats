@@ -48,7 +48,7 @@ teardown() { gs_teardown; }
 	grep -qF "the creation rule for 'secrets/new.yaml' changed what is encrypted (encrypted_regex '^no_such_key\$'); run 'gitseal updatekeys' to accept" <<<"$output"
 	# the same downgrade staged past the filter: check and the hook refuse it
 	printf 'db_password: hunter2-newer\nport: 5433\n' > "$T/p.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^no_such_key$' p.yaml) > "$T/weak.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" --encrypted-regex '^no_such_key$' p.yaml) > "$T/weak.yaml"
 	id=$(git hash-object -w --no-filters "$T/weak.yaml")
 	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
 	run "$GITSEAL_BIN" git check
@@ -69,7 +69,7 @@ teardown() { gs_teardown; }
 	# mallory seals a placeholder for the victim and for herself, then
 	# deletes her own stanza: the file still verifies (metadata is outside the MAC)
 	printf 'token: placeholder\n' > "$T/planted.yaml"
-	(cd "$T" && HOME="$T/mallory-home" "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" planted.yaml) > "$T/both.yaml"
+	(cd "$T" && HOME="$T/mallory-home" fixture gitseal encrypt --age "$RECIPIENT,$M" planted.yaml) > "$T/both.yaml"
 	drop_stanza "$M" "$T/stanza" < "$T/both.yaml" > "$T/mallory/secrets/planted.yaml"
 	grep -q "$M" "$T/stanza"
 	as_person mallory git add secrets/planted.yaml
@@ -101,7 +101,7 @@ teardown() { gs_teardown; }
 	# mallory cannot wrap the data key for herself, but she can name herself
 	git show HEAD:secrets/app.yaml > "$T/app.yaml"
 	printf 'x: 1\n' > "$T/x.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" x.yaml) > "$T/mx.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$M" x.yaml) > "$T/mx.yaml"
 	drop_stanza "$M" "$T/stanza" < "$T/mx.yaml" > /dev/null
 	graft_stanza "$T/stanza" < "$T/app.yaml" > "$T/mallory/secrets/app.yaml"
 	as_person mallory git commit -qam "read access"
@@ -142,7 +142,7 @@ teardown() { gs_teardown; }
 
 @test "case 15: a hand-made sops file added with GITSEAL_KEEP_FILE_RULE=1 keeps its own rules in a key holder's clone" {
 	printf 'user: admin\npassword: hunter2\n' > "$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" --encrypted-regex '^password$' hand.yaml) > secrets/hand.yaml
 	# its rule leaves in clear what .sops.yaml's seals: the user says so
 	run -128 git add secrets/hand.yaml
 	grep -qF "the value at 'user' is in clear under the file's own rule (encrypted_regex '^password\$')" <<<"$output"
@@ -256,7 +256,7 @@ teardown() { gs_teardown; }
 
 @test "updatekeys -r with files outside every creation rule: a hand-made sops file new to the repository is shown and accepted, a plaintext one is named" {
 	printf 'k: v\n' >"$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" hand.yaml) >secrets/hand.yaml
+	(cd "$T" && fixture gitseal encrypt --age "$M" hand.yaml) >secrets/hand.yaml
 	printf '{"k": "v"}' >secrets/norule.json
 	# no rule matches a .json file; the hand-made file names mallory only
 	sed -i 's|secrets/\.\*\\\.yaml\$|secrets/app.*|' .sops.yaml
@@ -645,7 +645,7 @@ YAML
 # A sops file at $1 sealed by hand for the victim and mallory.
 hand_made_for_mallory() {
 	printf 'k: v\n' > "$T/hand.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
+	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT,$M" hand.yaml) > "$1"
 }
 
 # mallory's pull request writing stdin to $1 over the victim's latest
@@ -1097,7 +1097,7 @@ mallory_copies_prod_to_dev() {
 	# the version before it back
 	old=$(git rev-parse HEAD:secrets/app.yaml)
 	printf 'db_password: hers\nport: 5432\n' > "$T/hers.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$M" hers.yaml) > "$T/mx.yaml"
+	(cd "$T" && fixture gitseal encrypt --age "$M" hers.yaml) > "$T/mx.yaml"
 	id=$(git hash-object -w --no-filters "$T/mx.yaml")
 	git update-index --cacheinfo "100644,$id,secrets/app.yaml"
 	git update-ref HEAD "$(git commit-tree "$(git write-tree)" -p HEAD -m "sealed for mallory only")"
