@@ -218,6 +218,11 @@ void yaml_events_done(struct yaml_events *e, struct yaml_event_s *ev);
 /* Ends the parsing, the events not read deleted (before the parser is). */
 void yaml_events_stop(struct yaml_events *e);
 
+/* ---- yaml_fast.c: PROTOTYPE (proto12), the events of the shape gitseal writes ---- */
+int yfast_parse(const uint8_t *s, size_t len, struct yaml_event_s **events, size_t *n);
+void yfast_free(struct yaml_event_s *ev, size_t n);
+void yfast_check(const uint8_t *s, size_t len, const struct yaml_event_s *ev, size_t n);
+
 /* ---- shared by yaml_load.c and yaml_comments.c ---- */
 
 struct yaml_event_s;

@@ -1405,21 +1405,49 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, 
 	ycuts_init(&l.cuts, d->source.data, len);
 	if (cut && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
 		goto out;
-	if (!yaml_parser_initialize(&parser)) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	/* libyaml, told the encoding, would read a byte-order mark as a
 	 * character in column 0: every position after it one byte late and
 	 * the first line one column deeper than the next (fuzz_yaml). It
 	 * reads what follows the mark. */
-	if (l.cuts.n)
-		yaml_parser_set_input(&parser, ycuts_read, &l.cuts);
-	else
-		yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
-	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	ret = run_parser(&l, &parser, l.cuts.n ? l.cuts.vlen : len - l.base);
-	yaml_parser_delete(&parser);
+	/* PROTOTYPE (proto12): the text libyaml would read, and its events
+	 * from yaml_fast.c when it has gitseal's own shape */
+	{
+		size_t vlen = l.cuts.n ? l.cuts.vlen : len - l.base, got = 0;
+		uint8_t *vt = NULL;
+		const uint8_t *text_read = d->source.data + l.base;
+		yaml_event_t *fev = NULL;
+		size_t fn = 0;
+		int fast = 0;
+
+		if (l.cuts.n) {
+			if (!(vt = malloc(vlen ? vlen : 1))) {
+				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			(void)ycuts_read(&l.cuts, vt, vlen, &got);
+			text_read = vt;
+		}
+		if (l.ascii && !l.base && !getenv("GITSEAL_YFAST_OFF"))
+			fast = yfast_parse(text_read, vlen, &fev, &fn);
+		if (fast == 1 && getenv("GITSEAL_YFAST_CHECK"))
+			yfast_check(text_read, vlen, fev, fn);
+		if (fast == 1) {
+			ret = 0;
+			for (size_t i = 0; i < fn && !ret; i++)
+				ret = on_event(&l, &fev[i]);
+			yfast_free(fev, fn);
+		} else if (fast < 0) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else if (!yaml_parser_initialize(&parser)) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		} else {
+			yaml_parser_set_input_string(&parser, text_read, vlen);
+			yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+			ret = run_parser(&l, &parser, vlen);
+			yaml_parser_delete(&parser);
+		}
+		free(vt);
+	}
 	/* every cut inside a value taken from the text, or all is read again;
 	 * the full loader's errors are decided reading every byte (the same
 	 * message and line whatever was cut) */
