@@ -222,6 +222,7 @@ void yaml_events_stop(struct yaml_events *e);
 int yfast_parse(const uint8_t *s, size_t len, struct yaml_event_s **events, size_t *n);
 void yfast_free(struct yaml_event_s *ev, size_t n);
 void yfast_check(const uint8_t *s, size_t len, const struct yaml_event_s *ev, size_t n);
+extern size_t yfast_checked;
 
 /* ---- shared by yaml_load.c and yaml_comments.c ---- */
 
