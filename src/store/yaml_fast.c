@@ -13,6 +13,7 @@
 
 #include <yaml.h>
 
+#include "gitseal/alloc.h"
 #include "yaml_int.h"
 
 struct yfast {
@@ -29,7 +30,7 @@ static yaml_event_t *push(struct yfast *f, size_t start, size_t end)
 
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 32;
-		yaml_event_t *v = realloc(f->ev, cap * sizeof(*v));
+		yaml_event_t *v = gs_realloc(f->ev, cap * sizeof(*v));
 
 		if (!v) {
 			f->nomem = true;
@@ -88,7 +89,7 @@ static bool scalar(struct yfast *f, size_t start, size_t end, const uint8_t *v, 
 
 	if (!e)
 		return false;
-	if (!(c = malloc(len + 1))) {
+	if (!(c = gs_malloc(len + 1))) {
 		f->n--;
 		f->nomem = true;
 		return false;
@@ -146,7 +147,7 @@ static bool block_scalar(struct yfast *f, size_t start, size_t parent, bool stri
 
 	if (ind <= parent || f->p + ind >= f->len || f->s[f->p + ind] == '\n')
 		return false;
-	if (!(v = malloc(cap)))
+	if (!(v = gs_malloc(cap)))
 		return !(f->nomem = true);
 	for (;;) {
 		size_t sp = indent_at(f, f->p), e;
@@ -169,7 +170,7 @@ static bool block_scalar(struct yfast *f, size_t start, size_t parent, bool stri
 			uint8_t *w;
 
 			cap = 2 * (n + (e - f->p - sp) + 1);
-			if (!(w = realloc(v, cap))) {
+			if (!(w = gs_realloc(v, cap))) {
 				f->nomem = true;
 				goto out;
 			}

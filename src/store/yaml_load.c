@@ -1420,7 +1420,7 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, 
 		int fast = 0;
 
 		if (l.cuts.n) {
-			if (!(vt = malloc(vlen ? vlen : 1))) {
+			if (!(vt = gs_malloc(vlen ? vlen : 1))) {
 				ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				goto out;
 			}
