@@ -1,11 +1,16 @@
-/* PROTOTYPE (issue 12, branch proto12; not for merging as is): libyaml's
- * events for the one shape gitseal writes, without libyaml. Block maps of
- * plain keys, plain one-line values, double-quoted values without escapes,
- * "|"/"|-" block scalars, block sequences of maps indented under their key;
- * every line ends in '\n', no comments, tabs, blank lines, flow, anchors,
- * tags or documents markers. Anything else: the caller reads it with libyaml.
- * Only the marks' index is set (the loader reads nothing else of a mark);
- * yfast_check compares the events with libyaml's (GITSEAL_YFAST_CHECK=1). */
+/* libyaml's events for the one shape gitseal and sops write, without
+ * libyaml (issue 12: a checkout spent half its loads' instructions in
+ * libyaml's scanner). Block maps of plain keys; plain one-line values,
+ * double-quoted ones without escapes, "|" and "|-" block scalars; block
+ * sequences of maps indented under their key. Every line ends in '\n';
+ * no comments, tabs, blank lines, flow collections, anchors, aliases,
+ * tags, directives or document markers; ASCII only. Anything else is
+ * declined and libyaml reads it (yaml_load.c). The events are the list
+ * libyaml gives for the same text, field for field where the loader reads
+ * it: types, values, lengths, styles, implicit flags, no tags or anchors,
+ * and the marks' index (the loader reads no other part of a mark).
+ * fuzz_yaml_fast holds it to that for any input; yfast_compare is its
+ * oracle. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +19,24 @@
 #include <yaml.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/store.h"
 #include "yaml_int.h"
+
+/* libyaml drops a simple key's chance 1,024 characters after its start
+ * (yaml_parser_stale_simple_keys): a longer key is an error there. A key
+ * longer than this is declined, well short of it. */
+#define YFAST_KEY_MAX 512
 
 struct yfast {
 	const uint8_t *s;
 	size_t len, p;
 	yaml_event_t *ev;
 	size_t n, cap;
+	int depth;
 	bool nomem;
 };
 
-static yaml_event_t *push(struct yfast *f, size_t start, size_t end)
+static yaml_event_t *push(struct yfast *f, yaml_event_type_t type, size_t start, size_t end)
 {
 	yaml_event_t *e;
 
@@ -41,18 +53,18 @@ static yaml_event_t *push(struct yfast *f, size_t start, size_t end)
 	}
 	e = &f->ev[f->n++];
 	memset(e, 0, sizeof(*e));
+	e->type = type;
 	e->start_mark.index = start;
 	e->end_mark.index = end;
 	return e;
 }
 
-static bool simple(struct yfast *f, yaml_event_type_t type, size_t start, size_t end)
+static bool simple(struct yfast *f, yaml_event_type_t type, size_t at)
 {
-	yaml_event_t *e = push(f, start, end);
+	yaml_event_t *e = push(f, type, at, at);
 
 	if (!e)
 		return false;
-	e->type = type;
 	if (type == YAML_STREAM_START_EVENT)
 		e->data.stream_start.encoding = YAML_UTF8_ENCODING;
 	else if (type == YAML_DOCUMENT_START_EVENT)
@@ -64,39 +76,34 @@ static bool simple(struct yfast *f, yaml_event_type_t type, size_t start, size_t
 
 static bool collection(struct yfast *f, bool map, size_t at)
 {
-	yaml_event_t *e = push(f, at, at);
+	yaml_event_t *e = push(f, map ? YAML_MAPPING_START_EVENT : YAML_SEQUENCE_START_EVENT, at, at);
 
 	if (!e)
 		return false;
 	if (map) {
-		e->type = YAML_MAPPING_START_EVENT;
 		e->data.mapping_start.implicit = 1;
 		e->data.mapping_start.style = YAML_BLOCK_MAPPING_STYLE;
 	} else {
-		e->type = YAML_SEQUENCE_START_EVENT;
 		e->data.sequence_start.implicit = 1;
 		e->data.sequence_start.style = YAML_BLOCK_SEQUENCE_STYLE;
 	}
 	return true;
 }
 
-/* value: len bytes, copied (libyaml frees it with the event) */
+/* the value v[0, len), copied: the event owns it, as libyaml's do */
 static bool scalar(struct yfast *f, size_t start, size_t end, const uint8_t *v, size_t len,
 		   yaml_scalar_style_t style)
 {
-	yaml_event_t *e = push(f, start, end);
-	yaml_char_t *c;
+	yaml_char_t *c = gs_malloc(len + 1);
+	yaml_event_t *e;
 
-	if (!e)
-		return false;
-	if (!(c = gs_malloc(len + 1))) {
-		f->n--;
+	if (!c || !(e = push(f, YAML_SCALAR_EVENT, start, end))) {
+		free(c);
 		f->nomem = true;
 		return false;
 	}
 	memcpy(c, v, len);
 	c[len] = '\0';
-	e->type = YAML_SCALAR_EVENT;
 	e->data.scalar.value = c;
 	e->data.scalar.length = len;
 	e->data.scalar.style = style;
@@ -120,17 +127,16 @@ static bool key_char(uint8_t c, bool first)
 	       (!first && (c == '-' || c == '.'));
 }
 
-/* a plain one-line value [a, b): nothing that ends or changes it in block context */
+/* a plain one-line value s[a, b), s[b] its line's break: nothing that
+ * ends it, continues it or makes it something else in block context */
 static bool plain_ok(const uint8_t *s, size_t a, size_t b)
 {
-	if (a == b || s[a] == ' ' || strchr("-?:,[]{}#&*!|>'\"%@`", s[a]) || s[b - 1] == ' ' || s[b - 1] == ':')
+	if (a == b || strchr(" -?:,[]{}#&*!|>'\"%@`", s[a]) || s[b - 1] == ' ' || s[b - 1] == ':')
 		return false;
 	for (size_t i = a; i < b; i++) {
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			return false;
 		if (s[i] == ':' && s[i + 1] == ' ')
-			return false;
-		if (s[i] == '#' && s[i - 1] == ' ')
 			return false;
 	}
 	return true;
@@ -138,7 +144,10 @@ static bool plain_ok(const uint8_t *s, size_t a, size_t b)
 
 static bool parse_map(struct yfast *f, size_t indent, size_t first);
 
-/* a block scalar after "|" or "|-" and its break; f->p at its first line */
+/* A "|" or "|-" block scalar; f->p at its first line. Only lines at one
+ * indentation, the first not empty, none empty at its end: no more
+ * indented line, no blank line shorter than the indentation (libyaml's
+ * rules for those are its own). */
 static bool block_scalar(struct yfast *f, size_t start, size_t parent, bool strip)
 {
 	size_t ind = indent_at(f, f->p), cap = 256, n = 0;
@@ -150,40 +159,35 @@ static bool block_scalar(struct yfast *f, size_t start, size_t parent, bool stri
 	if (!(v = gs_malloc(cap)))
 		return !(f->nomem = true);
 	for (;;) {
-		size_t sp = indent_at(f, f->p), e;
+		size_t sp = indent_at(f, f->p), e, k;
 
 		if (f->p + sp >= f->len || (sp < ind && f->s[f->p + sp] != '\n'))
 			break; /* the next line is not the scalar's */
-		if (sp > ind && f->s[f->p + sp] != '\n')
-			goto out; /* more indented: kept as is by libyaml, not here */
-		e = f->p + sp;
-		while (e < f->len && f->s[e] != '\n') {
+		if (sp != ind)
+			goto out;
+		for (e = f->p + sp; e < f->len && f->s[e] != '\n'; e++)
 			if (f->s[e] < 0x20 || f->s[e] > 0x7e)
 				goto out;
-			e++;
-		}
 		if (e == f->len)
 			goto out;
-		if (sp < ind)
-			goto out; /* a blank line shorter than the indent: not here */
-		if (n + (e - f->p - sp) + 1 > cap) {
+		k = e - f->p - sp;
+		if (n + k + 1 > cap) {
 			uint8_t *w;
 
-			cap = 2 * (n + (e - f->p - sp) + 1);
+			cap = 2 * (n + k + 1);
 			if (!(w = gs_realloc(v, cap))) {
 				f->nomem = true;
 				goto out;
 			}
 			v = w;
 		}
-		memcpy(v + n, f->s + f->p + sp, e - f->p - sp);
-		n += e - f->p - sp;
+		memcpy(v + n, f->s + f->p + sp, k);
+		n += k;
 		v[n++] = '\n';
 		f->p = e + 1;
 	}
-	/* a blank last line: libyaml's chomping, not here */
 	if (n >= 2 && v[n - 2] == '\n')
-		goto out;
+		goto out; /* an empty last line: chomping, libyaml's */
 	if (strip)
 		n--;
 	ok = scalar(f, start, f->p, v, n, YAML_LITERAL_SCALAR_STYLE);
@@ -227,13 +231,15 @@ static bool value(struct yfast *f, size_t key_indent)
 /* a block sequence of maps, its "-" at column indent of the line at f->p */
 static bool parse_seq(struct yfast *f, size_t indent)
 {
-	if (!collection(f, false, f->p + indent))
+	if (++f->depth > STORE_MAX_DEPTH || !collection(f, false, f->p + indent))
 		return false;
 	for (;;) {
 		size_t sp = indent_at(f, f->p), at = f->p + sp;
 
-		if (at >= f->len || sp < indent)
-			return simple(f, YAML_SEQUENCE_END_EVENT, at < f->len ? at : f->len, at < f->len ? at : f->len);
+		if (at >= f->len || sp < indent) {
+			f->depth--;
+			return simple(f, YAML_SEQUENCE_END_EVENT, at < f->len ? at : f->len);
+		}
 		if (sp != indent || f->s[at] != '-' || at + 2 >= f->len || f->s[at + 1] != ' ' ||
 		    !key_char(f->s[at + 2], true))
 			return false;
@@ -243,27 +249,28 @@ static bool parse_seq(struct yfast *f, size_t indent)
 	}
 }
 
-/* a block map at column indent; its first key at first (on the line at
- * f->p); returns with f->p at the start of the line after it */
+/* A block map at column indent, its first key at first (on the line at
+ * f->p); returns with f->p at the start of the line after it. */
 static bool parse_map(struct yfast *f, size_t indent, size_t first)
 {
 	size_t k = first;
 
-	if (!collection(f, true, first))
+	if (++f->depth > STORE_MAX_DEPTH || !collection(f, true, first))
 		return false;
 	for (;;) {
 		size_t e = k, sp, at;
 
 		while (e < f->len && key_char(f->s[e], e == k))
 			e++;
-		if (e == k || e + 1 >= f->len || f->s[e] != ':' || !scalar(f, k, e, f->s + k, e - k, YAML_PLAIN_SCALAR_STYLE))
+		if (e == k || e - k > YFAST_KEY_MAX || e + 1 >= f->len || f->s[e] != ':' ||
+		    !scalar(f, k, e, f->s + k, e - k, YAML_PLAIN_SCALAR_STYLE))
 			return false;
 		if (f->s[e + 1] == ' ') {
 			f->p = e + 2;
 			if (!value(f, indent))
 				return false;
 		} else if (f->s[e + 1] == '\n') {
-			/* a nested collection, deeper on the next line */
+			/* a collection, deeper on the next line */
 			f->p = e + 2;
 			sp = indent_at(f, f->p);
 			at = f->p + sp;
@@ -278,18 +285,23 @@ static bool parse_map(struct yfast *f, size_t indent, size_t first)
 		} else {
 			return false;
 		}
-		/* f->p: a line start */
+		/* f->p: a line's start */
 		sp = indent_at(f, f->p);
 		at = f->p + sp;
 		if (at >= f->len || sp < indent) {
-			size_t m = at < f->len ? at : f->len;
-
-			return simple(f, YAML_MAPPING_END_EVENT, m, m);
+			f->depth--;
+			return simple(f, YAML_MAPPING_END_EVENT, at < f->len ? at : f->len);
 		}
 		if (sp != indent || !key_char(f->s[at], true))
 			return false;
 		k = at;
 	}
+}
+
+bool yfast_may_take(const uint8_t *s, size_t len)
+{
+	return len && s[len - 1] == '\n' && key_char(s[0], true) && !memchr(s, '#', len) &&
+	       !memchr(s, '\t', len) && !memchr(s, '\r', len);
 }
 
 void yfast_free(yaml_event_t *ev, size_t n)
@@ -299,22 +311,17 @@ void yfast_free(yaml_event_t *ev, size_t n)
 	free(ev);
 }
 
-/* 1: events[0, n) are libyaml's for s[0, len); 0: not the shape; <0: out of memory */
 int yfast_parse(const uint8_t *s, size_t len, yaml_event_t **events, size_t *n)
 {
 	struct yfast f = { .s = s, .len = len };
-	size_t sp;
 
 	*events = NULL;
 	*n = 0;
-	if (!len || s[len - 1] != '\n' || memchr(s, '#', len) || memchr(s, '\t', len) || memchr(s, '\r', len))
+	if (!yfast_may_take(s, len))
 		return 0;
-	sp = indent_at(&f, 0);
-	if (sp || !key_char(s[0], true))
-		return 0;
-	if (simple(&f, YAML_STREAM_START_EVENT, 0, 0) && simple(&f, YAML_DOCUMENT_START_EVENT, 0, 0) &&
-	    parse_map(&f, 0, 0) && f.p == len && simple(&f, YAML_DOCUMENT_END_EVENT, len, len) &&
-	    simple(&f, YAML_STREAM_END_EVENT, len, len)) {
+	if (simple(&f, YAML_STREAM_START_EVENT, 0) && simple(&f, YAML_DOCUMENT_START_EVENT, 0) &&
+	    parse_map(&f, 0, 0) && f.p == len && simple(&f, YAML_DOCUMENT_END_EVENT, len) &&
+	    simple(&f, YAML_STREAM_END_EVENT, len)) {
 		*events = f.ev;
 		*n = f.n;
 		return 1;
@@ -323,41 +330,94 @@ int yfast_parse(const uint8_t *s, size_t len, yaml_event_t **events, size_t *n)
 	return f.nomem ? -1 : 0;
 }
 
-/* GITSEAL_YFAST_CHECK: libyaml's events for the same text, compared (type,
- * marks' index, scalar value and style); a difference aborts */
-size_t yfast_checked; /* how many event lists were compared (the harness reads it) */
+/* ---- the oracle: libyaml's list for the same text ---- */
 
-void yfast_check(const uint8_t *s, size_t len, const yaml_event_t *ev, size_t n)
+static bool same_bytes(const yaml_char_t *a, const yaml_char_t *b)
+{
+	return (!a && !b) || (a && b && strcmp((const char *)a, (const char *)b) == 0);
+}
+
+static const char *event_differs(const yaml_event_t *a, const yaml_event_t *b)
+{
+	if (a->type != b->type)
+		return "type";
+	if (a->start_mark.index != b->start_mark.index || a->end_mark.index != b->end_mark.index)
+		return "mark";
+	switch (a->type) {
+	case YAML_STREAM_START_EVENT:
+		return a->data.stream_start.encoding != b->data.stream_start.encoding ? "encoding" : NULL;
+	case YAML_DOCUMENT_START_EVENT:
+		return a->data.document_start.implicit != b->data.document_start.implicit ||
+				       a->data.document_start.version_directive ||
+				       b->data.document_start.version_directive ||
+				       a->data.document_start.tag_directives.start !=
+					       a->data.document_start.tag_directives.end ||
+				       b->data.document_start.tag_directives.start !=
+					       b->data.document_start.tag_directives.end
+			       ? "document start"
+			       : NULL;
+	case YAML_DOCUMENT_END_EVENT:
+		return a->data.document_end.implicit != b->data.document_end.implicit ? "document end" : NULL;
+	case YAML_ALIAS_EVENT:
+		return same_bytes(a->data.alias.anchor, b->data.alias.anchor) ? NULL : "alias";
+	case YAML_SCALAR_EVENT:
+		if (a->data.scalar.length != b->data.scalar.length ||
+		    memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) != 0)
+			return "value";
+		if (a->data.scalar.style != b->data.scalar.style ||
+		    a->data.scalar.plain_implicit != b->data.scalar.plain_implicit ||
+		    a->data.scalar.quoted_implicit != b->data.scalar.quoted_implicit)
+			return "style";
+		return same_bytes(a->data.scalar.tag, b->data.scalar.tag) &&
+				       same_bytes(a->data.scalar.anchor, b->data.scalar.anchor)
+			       ? NULL
+			       : "tag or anchor";
+	case YAML_SEQUENCE_START_EVENT:
+		return a->data.sequence_start.style != b->data.sequence_start.style ||
+				       a->data.sequence_start.implicit != b->data.sequence_start.implicit ||
+				       !same_bytes(a->data.sequence_start.tag, b->data.sequence_start.tag) ||
+				       !same_bytes(a->data.sequence_start.anchor, b->data.sequence_start.anchor)
+			       ? "sequence start"
+			       : NULL;
+	case YAML_MAPPING_START_EVENT:
+		return a->data.mapping_start.style != b->data.mapping_start.style ||
+				       a->data.mapping_start.implicit != b->data.mapping_start.implicit ||
+				       !same_bytes(a->data.mapping_start.tag, b->data.mapping_start.tag) ||
+				       !same_bytes(a->data.mapping_start.anchor, b->data.mapping_start.anchor)
+			       ? "mapping start"
+			       : NULL;
+	default:
+		return NULL;
+	}
+}
+
+int yfast_compare(const uint8_t *s, size_t len, const yaml_event_t *ev, size_t n, char *why, size_t why_size)
 {
 	yaml_parser_t parser;
 	yaml_event_t e;
+	int ret = 0;
 
-	yfast_checked++;
 	if (!yaml_parser_initialize(&parser))
-		return;
+		return -1;
 	yaml_parser_set_input_string(&parser, s, len);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !ret; i++) {
+		const char *what;
+
 		if (!yaml_parser_parse(&parser, &e)) {
-			fprintf(stderr, "yfast: libyaml refused at event %zu\n", i);
-			abort();
+			ret = parser.error == YAML_MEMORY_ERROR ? -1 : 1;
+			snprintf(why, why_size, "event %zu: libyaml refuses the text at line %zu (%s)", i,
+				 parser.problem_mark.line + 1, parser.problem ? parser.problem : "?");
+			break;
 		}
-		if (e.type != ev[i].type || e.start_mark.index != ev[i].start_mark.index ||
-		    e.end_mark.index != ev[i].end_mark.index) {
-			fprintf(stderr, "yfast: event %zu: type %d/%d start %zu/%zu end %zu/%zu\n", i, e.type, ev[i].type,
-				e.start_mark.index, ev[i].start_mark.index, e.end_mark.index, ev[i].end_mark.index);
-			abort();
-		}
-		if (e.type == YAML_SCALAR_EVENT &&
-		    (e.data.scalar.length != ev[i].data.scalar.length || e.data.scalar.style != ev[i].data.scalar.style ||
-		     e.data.scalar.plain_implicit != ev[i].data.scalar.plain_implicit ||
-		     e.data.scalar.quoted_implicit != ev[i].data.scalar.quoted_implicit ||
-		     memcmp(e.data.scalar.value, ev[i].data.scalar.value, e.data.scalar.length))) {
-			fprintf(stderr, "yfast: event %zu: scalar [%s] style %d / [%s] style %d\n", i, e.data.scalar.value,
-				e.data.scalar.style, ev[i].data.scalar.value, ev[i].data.scalar.style);
-			abort();
+		if ((what = event_differs(&e, &ev[i]))) {
+			ret = 1;
+			snprintf(why, why_size, "event %zu (type %d, at %zu-%zu): the %s differs from libyaml's (type %d, at %zu-%zu)",
+				 i, ev[i].type, ev[i].start_mark.index, ev[i].end_mark.index, what, e.type,
+				 e.start_mark.index, e.end_mark.index);
 		}
 		yaml_event_delete(&e);
 	}
 	yaml_parser_delete(&parser);
+	return ret;
 }
