@@ -90,21 +90,18 @@ static bool collection(struct yfast *f, bool map, size_t at)
 	return true;
 }
 
-/* the value v[0, len), copied: the event owns it, as libyaml's do */
+/* A scalar whose value is v[0, len): a block scalar's, made here, is the
+ * event's own (yfast_free frees it); any other points into the text,
+ * which outlives the events, and is not NUL-terminated (the loader reads
+ * a value by its length, as it does one taken from the text past a cut). */
 static bool scalar(struct yfast *f, size_t start, size_t end, const uint8_t *v, size_t len,
 		   yaml_scalar_style_t style)
 {
-	yaml_char_t *c = gs_malloc(len + 1);
-	yaml_event_t *e;
+	yaml_event_t *e = push(f, YAML_SCALAR_EVENT, start, end);
 
-	if (!c || !(e = push(f, YAML_SCALAR_EVENT, start, end))) {
-		free(c);
-		f->nomem = true;
+	if (!e)
 		return false;
-	}
-	memcpy(c, v, len);
-	c[len] = '\0';
-	e->data.scalar.value = c;
+	e->data.scalar.value = (yaml_char_t *)(uintptr_t)v;
 	e->data.scalar.length = len;
 	e->data.scalar.style = style;
 	e->data.scalar.plain_implicit = style == YAML_PLAIN_SCALAR_STYLE;
@@ -190,7 +187,8 @@ static bool block_scalar(struct yfast *f, size_t start, size_t parent, bool stri
 		goto out; /* an empty last line: chomping, libyaml's */
 	if (strip)
 		n--;
-	ok = scalar(f, start, f->p, v, n, YAML_LITERAL_SCALAR_STYLE);
+	if ((ok = scalar(f, start, f->p, v, n, YAML_LITERAL_SCALAR_STYLE)))
+		return true; /* the event's own now */
 out:
 	free(v);
 	return ok;
@@ -304,10 +302,13 @@ bool yfast_may_take(const uint8_t *s, size_t len)
 	       !memchr(s, '\t', len) && !memchr(s, '\r', len);
 }
 
+/* Only a block scalar's value was allocated (scalar()); no event has a
+ * tag, an anchor or a directive. */
 void yfast_free(yaml_event_t *ev, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		yaml_event_delete(&ev[i]);
+		if (ev[i].type == YAML_SCALAR_EVENT && ev[i].data.scalar.style == YAML_LITERAL_SCALAR_STYLE)
+			free(ev[i].data.scalar.value);
 	free(ev);
 }
 
