@@ -413,8 +413,9 @@ int yfast_compare(const uint8_t *s, size_t len, const yaml_event_t *ev, size_t n
 		}
 		if ((what = event_differs(&e, &ev[i]))) {
 			ret = 1;
-			snprintf(why, why_size, "event %zu (type %d, at %zu-%zu): the %s differs from libyaml's (type %d, at %zu-%zu)",
-				 i, ev[i].type, ev[i].start_mark.index, ev[i].end_mark.index, what, e.type,
+			snprintf(why, why_size,
+				 "event %zu (type %d, at %zu-%zu): the %s differs from libyaml's (type %d, at %zu-%zu)", i,
+				 ev[i].type, ev[i].start_mark.index, ev[i].end_mark.index, what, e.type,
 				 e.start_mark.index, e.end_mark.index);
 		}
 		yaml_event_delete(&e);

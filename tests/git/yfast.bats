@@ -15,7 +15,8 @@ teardown() { gs_teardown; }
 @test "yaml_fast: a smudge of a file gitseal wrote reads it with yaml_fast.c, its proof with libyaml" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	printf 'user: svc1\npassword: p4ss-one\nlist:\n  - name: a\n    port: 5432\n' > secrets/a.yaml
-	git add -A && git commit -qm one
+	git add -A
+	git commit -qm one
 	git show HEAD:secrets/a.yaml | grep -q '^sops:'
 	rm secrets/a.yaml
 	export GITSEAL_TEST_YFAST_LOG="$T/log" GITSEAL_TEST_YFAST_CHECK=1
@@ -35,7 +36,8 @@ teardown() { gs_teardown; }
 	[ -d "$case" ] || skip "sops-real not present"
 	cat "$case/key.txt" >> "$T/key.txt"
 	cp "$case/04-test-secrets-mac-only.yaml" secrets/s.yaml
-	GITSEAL_KEEP_FILE_RULE=1 git add -A && git commit -qm sops
+	GITSEAL_KEEP_FILE_RULE=1 git add -A
+	git commit -qm sops
 	cmp secrets/s.yaml <(git show HEAD:secrets/s.yaml)
 	rm secrets/s.yaml
 	export GITSEAL_TEST_YFAST_LOG="$T/log" GITSEAL_TEST_YFAST_CHECK=1

@@ -197,7 +197,8 @@ static void test_takes(void **state)
 		"a: x:y\n",
 		"a: x  y\n",
 		"a: http://h:8080/p?q=1&r=2\n",
-		"a: ENC[AES256_GCM,data:mHeXsmQ=,iv:vUMpILz3xchORqkzDFvgwENY7EqIHHGJdEF6C8xqbFE=,tag:IroV7hykADvD0IUaq6kikA==,type:str]\n",
+		"a: ENC[AES256_GCM,data:mHeXsmQ=,iv:vUMpILz3xchORqkzDFvgwENY7EqIHHGJdEF6C8xqbFE=,"
+		"tag:IroV7hykADvD0IUaq6kikA==,type:str]\n",
 		"a: true\nb: null\nc: ~\nd: 1.5\ne: 0x1F\n",
 		"a_b-c.d: 1\n",
 		"a:\n  b:\n    c: 1\n  d: 2\ne: 3\n",
