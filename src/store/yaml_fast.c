@@ -1,8 +1,9 @@
 /* libyaml's events for the one shape gitseal and sops write, without
  * libyaml (issue 12: a checkout spent half its loads' instructions in
  * libyaml's scanner). Block maps of plain keys; plain one-line values,
- * double-quoted ones without escapes, "|" and "|-" block scalars; block
- * sequences of maps indented under their key. Every line ends in '\n';
+ * double-quoted ones without escapes, "|" and "|-" block scalars, "[]";
+ * block sequences indented under their key of maps or of plain and
+ * double-quoted one-line scalars. Every line ends in '\n';
  * no comments, tabs, blank lines, flow collections, anchors, aliases,
  * tags, directives or document markers; ASCII only. Anything else is
  * declined and libyaml reads it (yaml_load.c). The events are the list
@@ -88,6 +89,19 @@ static bool collection(struct yfast *f, bool map, size_t at)
 		e->data.sequence_start.style = YAML_BLOCK_SEQUENCE_STYLE;
 	}
 	return true;
+}
+
+/* "[]" at s[at]: an empty flow sequence (sops 3.9 and earlier write its
+ * empty key lists so: "kms: []") */
+static bool empty_flow_seq(struct yfast *f, size_t at)
+{
+	yaml_event_t *e = push(f, YAML_SEQUENCE_START_EVENT, at, at + 1);
+
+	if (!e)
+		return false;
+	e->data.sequence_start.implicit = 1;
+	e->data.sequence_start.style = YAML_FLOW_SEQUENCE_STYLE;
+	return push(f, YAML_SEQUENCE_END_EVENT, at + 1, at + 2) != NULL;
 }
 
 /* A scalar whose value is v[0, len): a block scalar's, made here, is the
@@ -194,7 +208,10 @@ out:
 	return ok;
 }
 
-/* a value after "key: " at f->p, to its line's end */
+/* value()'s key_indent for a sequence's scalar entry: plain or quoted only */
+#define SEQ_ENTRY ((size_t)-1)
+
+/* a value after "key: " (or "- ") at f->p, to its line's end */
 static bool value(struct yfast *f, size_t key_indent)
 {
 	size_t a = f->p, e = a;
@@ -203,13 +220,17 @@ static bool value(struct yfast *f, size_t key_indent)
 		e++;
 	if (e == f->len)
 		return false;
-	if (f->s[a] == '|') {
+	if (f->s[a] == '|' && key_indent != SEQ_ENTRY) {
 		bool strip = e - a == 2 && f->s[a + 1] == '-';
 
 		if (e - a != 1 && !strip)
 			return false;
 		f->p = e + 1;
 		return block_scalar(f, a, key_indent, strip);
+	}
+	if (e - a == 2 && f->s[a] == '[' && f->s[a + 1] == ']' && key_indent != SEQ_ENTRY) {
+		f->p = e + 1;
+		return empty_flow_seq(f, a);
 	}
 	if (f->s[a] == '"') {
 		if (e - a < 2 || f->s[e - 1] != '"')
@@ -226,7 +247,19 @@ static bool value(struct yfast *f, size_t key_indent)
 	return scalar(f, a, e, f->s + a, e - a, YAML_PLAIN_SCALAR_STYLE);
 }
 
-/* a block sequence of maps, its "-" at column indent of the line at f->p */
+/* Whether a map entry starts at s[k]: a key, then ':' and a space or the
+ * line's break (else the entry is a scalar, "- a:b" or "- a b" too). */
+static bool key_starts(const struct yfast *f, size_t k)
+{
+	size_t e = k;
+
+	while (e < f->len && key_char(f->s[e], e == k))
+		e++;
+	return e > k && e + 1 < f->len && f->s[e] == ':' && (f->s[e + 1] == ' ' || f->s[e + 1] == '\n');
+}
+
+/* A block sequence of maps or of one-line plain and double-quoted
+ * scalars, its "-" at column indent of the line at f->p. */
 static bool parse_seq(struct yfast *f, size_t indent)
 {
 	if (++f->depth > STORE_MAX_DEPTH || !collection(f, false, f->p + indent))
@@ -238,12 +271,17 @@ static bool parse_seq(struct yfast *f, size_t indent)
 			f->depth--;
 			return simple(f, YAML_SEQUENCE_END_EVENT, at < f->len ? at : f->len);
 		}
-		if (sp != indent || f->s[at] != '-' || at + 2 >= f->len || f->s[at + 1] != ' ' ||
-		    !key_char(f->s[at + 2], true))
+		if (sp != indent || f->s[at] != '-' || at + 2 >= f->len || f->s[at + 1] != ' ')
 			return false;
-		/* the entry's map starts on the dash's line, two columns in */
-		if (!parse_map(f, indent + 2, at + 2))
-			return false;
+		if (key_starts(f, at + 2)) {
+			/* the entry's map starts on the dash's line, two columns in */
+			if (!parse_map(f, indent + 2, at + 2))
+				return false;
+		} else {
+			f->p = at + 2;
+			if (!value(f, SEQ_ENTRY))
+				return false;
+		}
 	}
 }
 

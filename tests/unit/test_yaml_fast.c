@@ -83,7 +83,6 @@ static void test_declines(void **state)
 		"a:\n\tb: 1\n",              /* tab indentation */
 		"a: [1, 2]\n",               /* flow sequence */
 		"a: {b: 1}\n",               /* flow map */
-		"a: []\n",                   /* an empty flow sequence (sops 3.9's kms: []) */
 		"a: &x 1\nb: *x\n",          /* anchor, alias */
 		"a: *x\n",                   /* alias */
 		"a: !!str 1\n",              /* tag */
@@ -100,8 +99,13 @@ static void test_declines(void **state)
 		"a: 1\n b: 2\n",             /* a more indented line after a value */
 		"a:\n- b: 1\n",              /* indentless sequence */
 		"a:\n  -  b: 1\n",           /* two spaces after the dash */
-		"a:\n  - x\n",               /* a list of scalars */
 		"a:\n  -\n    b: 1\n",       /* a dash alone */
+		"a:\n  - |\n    x\n",        /* a block scalar as a list entry */
+		"a:\n  - []\n",             /* "[]" as a list entry */
+		"a:\n  - - x\n",            /* a list in a list */
+		"a: [ ]\n",                 /* "[]" spelled otherwise */
+		"a: [x]\n",                 /* a flow sequence with an entry */
+		"a: []x\n",                 /* "[]" and more */
 		"a: \"x\n",                  /* unterminated quote */
 		"a: \"x\ny\"\n",             /* quoted over two lines */
 		"a: \"x\\ty\"\n",            /* escape */
@@ -207,6 +211,10 @@ static void test_takes(void **state)
 		"a: |\n  x\n  \n  y\n",
 		"a:\n  - b: 1\n    c: 2\n  - d: |\n      x\n",
 		"a:\n    - b: 1\n      c:\n        - d: 2\n",
+		"a:\n  - x\n  - \"y z\"\n  - ENC[x]\n  - a:b\n  - a b\n",
+		"a:\n  - x\n  - b: 1\n",
+		"kms: []\nb: 1\n",
+		"sops:\n    kms: []\n    age:\n        - recipient: r\n",
 		"sops:\n    age:\n        - recipient: age1x\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n"
 		"            YWdl\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: \"2024-11-12T13:33:42Z\"\n"
 		"    version: 3.9.0\n",
@@ -265,23 +273,25 @@ static int file_taken(const char *path, bool must)
 }
 
 /* What gitseal writes (encrypt with the demo key: a flat file, a
- * Kubernetes Secret with a literal block, lists of maps) is taken, the
- * metadata with it; so are the Go sops's files of that shape (sops 3.10
- * and later leave out the empty key lists; 3.9 writes "kms: []", and a
- * list of scalars: those are declined). */
+ * Kubernetes Secret with a literal block, lists of maps, a list of
+ * scalars with a quoted one and "[]") is taken, the
+ * metadata with it; so are the Go sops's files of that shape (3.9's
+ * "kms: []" too); a PGP stanza's block holds a blank line, declined. */
 static void test_written_files(void **state)
 {
 	static const char *const own[] = { "gitseal_a.enc.yaml", "gitseal_b.enc.yaml", "gitseal_c.enc.yaml",
-					   "gitseal_a.yaml", "gitseal_b.yaml", "gitseal_c.yaml" };
+					   "gitseal_d.enc.yaml", "gitseal_a.yaml",     "gitseal_b.yaml",
+					   "gitseal_c.yaml",     "gitseal_d.yaml" };
 	static const char *const sops[] = {
+		"kc-algo-age/age.yaml",         /* kms: [] */
+		"sso-02/02-test-secrets.yaml",   /* a list of maps in a list's map */
 		"kc-algo-age-pq/age-pq.yaml",
 		"sso-04-maconly/04-test-secrets-mac-only.yaml",
 		"kc-global-secret/secret.yaml",
 		"tfsops-basic-age1/basic.age1.yaml",
 	};
 	static const char *const sops_declined[] = {
-		"kc-algo-age/age.yaml",     /* kms: [] */
-		"nix-secrets-371/secrets.yaml", /* a list of scalars */
+		"nix-secrets-371/secrets.yaml", /* a blank line in a PGP block */
 	};
 	const char *shared = getenv("GITSEAL_SHARED");
 	char path[4096];
