@@ -135,7 +135,7 @@ static size_t indent_at(const struct yfast *f, size_t p)
 static bool key_char(uint8_t c, bool first)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       (!first && (c == '-' || c == '.'));
+	       (!first && (c == '-' || c == '.' || c == '/'));
 }
 
 /* a plain one-line value s[a, b), s[b] its line's break: nothing that

@@ -146,6 +146,7 @@ static void test_declines(void **state)
 		"a: |\n  x",                 /* a block without its final break */
 		"\"a\": 1\n",                /* a quoted key */
 		"-a: 1\n",                   /* a key starting with '-' */
+		"/a: 1\n",                   /* a key starting with '/' */
 		"a b: 1\n",                  /* a space in a key */
 		"- a: 1\n",                  /* a list at the root */
 	};
@@ -205,6 +206,7 @@ static void test_takes(void **state)
 		"tag:IroV7hykADvD0IUaq6kikA==,type:str]\n",
 		"a: true\nb: null\nc: ~\nd: 1.5\ne: 0x1F\n",
 		"a_b-c.d: 1\n",
+		"metadata:\n  annotations:\n    jenkins.io/credentials-type: x\n",
 		"a:\n  b:\n    c: 1\n  d: 2\ne: 3\n",
 		"a: |\n  x\n  y\nb: 1\n",
 		"a: |-\n  x\n  y\n",
@@ -285,6 +287,7 @@ static void test_written_files(void **state)
 	static const char *const sops[] = {
 		"kc-algo-age/age.yaml",         /* kms: [] */
 		"sso-02/02-test-secrets.yaml",   /* a list of maps in a list's map */
+		"sso-01/01-test-secrets.yaml",   /* keys with '/' */
 		"kc-algo-age-pq/age-pq.yaml",
 		"sso-04-maconly/04-test-secrets-mac-only.yaml",
 		"kc-global-secret/secret.yaml",
