@@ -10,7 +10,9 @@
  *                 of the tokens it came from (the side table in store_data);
  *   yaml_comments.c  where each comment goes in sops's model (spec 3.4);
  *   yaml_fresh.c  yaml.v3's layout, as sops writes a whole file;
- *   yaml_patch.c  a changed tree written as edits over token spans.
+ *   yaml_patch.c  a changed tree written as edits over token spans;
+ *   yaml_fast.c   libyaml's events for the one shape gitseal writes,
+ *                 without libyaml (a load's, never a proof's).
  *
  * Scalar typing and quoting are in gitseal/yaml_scalar.h. */
 #ifndef GITSEAL_YAML_INT_H
@@ -145,16 +147,19 @@ uint32_t ysyn_entry_last(const struct ynode *r);
 /* d->store_data when the YAML store loaded d. */
 const struct yaml_syntax *yaml_syntax_of(const struct doc *d);
 
-/* Reads the text less runs of base64 where it can (yaml_elide.c), the
+/* Reads the text less runs of base64 where it can (yaml_elide.c), its
+ * events from yaml_fast.c where the text has the shape gitseal writes: the
  * result the same as yaml_load_whole's. */
 int yaml_load(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
-/* libyaml reading every byte: the reader of record the tests compare
- * yaml_load with. */
+/* libyaml reading every byte (never yaml_fast.c): the reader of record the
+ * tests compare yaml_load with. */
 int yaml_load_whole(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 /* The same tree and the same verdict, built from libyaml's events alone
  * where the text shows that the syntax layer could not change either (no
  * comment...); else yaml_load itself. The document has no records: it can
- * be compared and decrypted, not patched. For proofs (sops/seal.c). */
+ * be compared and decrypted, not patched. For proofs (sops/seal.c): its
+ * events are libyaml's, never yaml_fast.c's, so that a proof does not
+ * share the parser of the load it checks. */
 int yaml_load_data(const uint8_t *text, size_t len, struct doc *d) __attribute__((warn_unused_result));
 
 /* ---- yaml_elide.c: base64 runs left out of what libyaml reads (for
@@ -217,6 +222,24 @@ bool yaml_events_next(struct yaml_events *e, struct yaml_event_s *ev) __attribut
 void yaml_events_done(struct yaml_events *e, struct yaml_event_s *ev);
 /* Ends the parsing, the events not read deleted (before the parser is). */
 void yaml_events_stop(struct yaml_events *e);
+
+/* ---- yaml_fast.c: libyaml's events for the shape gitseal writes, for
+ * yaml_load (never for a proof's reload, yaml_load_data) ---- */
+
+/* Whether yfast_parse may take the text (a quick look; it may still
+ * decline it). */
+bool yfast_may_take(const uint8_t *s, size_t len);
+/* 1: *events[0, *n) are the events libyaml gives for s[0, len) (free them
+ * with yfast_free); 0: not the shape it reads, nothing made; negative: out
+ * of memory. */
+int yfast_parse(const uint8_t *s, size_t len, struct yaml_event_s **events, size_t *n)
+	__attribute__((warn_unused_result));
+void yfast_free(struct yaml_event_s *ev, size_t n);
+/* libyaml's events for s[0, len) against ev[0, n): 0 the same, 1 not
+ * (why says where), negative out of memory. For the tests and the test
+ * build's GITSEAL_TEST_YFAST_CHECK. */
+int yfast_compare(const uint8_t *s, size_t len, const struct yaml_event_s *ev, size_t n, char *why,
+		  size_t why_size) __attribute__((warn_unused_result));
 
 /* ---- shared by yaml_load.c and yaml_comments.c ---- */
 

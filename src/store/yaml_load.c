@@ -1383,11 +1383,121 @@ static void comment_cuts(struct yloader *l)
 			l->cuts.covered += ycuts_take(&l->cuts, l->lx->v[i].start, l->lx->v[i].end);
 }
 
-/* cut: leave runs of base64 out of what libyaml reads (yaml_elide.c). */
-static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, bool cut)
+/* libyaml's events for what it reads of the text, handed to the loader:
+ * the text whole or less the cuts (a read handler, nothing copied). */
+static int libyaml_events(struct yloader *l, const uint8_t *vtext, size_t vlen)
+{
+	yaml_parser_t parser;
+	int ret;
+
+	if (!yaml_parser_initialize(&parser))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* libyaml, told the encoding, would read a byte-order mark as a
+	 * character in column 0: every position after it one byte late and
+	 * the first line one column deeper than the next (fuzz_yaml). It
+	 * reads what follows the mark. */
+	if (vtext)
+		yaml_parser_set_input_string(&parser, vtext, vlen);
+	else if (l->cuts.n)
+		yaml_parser_set_input(&parser, ycuts_read, &l->cuts);
+	else
+		yaml_parser_set_input_string(&parser, l->src + l->base, l->len - l->base);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	ret = run_parser(l, &parser, vlen);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+/* The test build tells which reader gave a load its events
+ * (GITSEAL_TEST_YFAST_LOG=FILE: a line "fast" or "libyaml" each,
+ * appended), and with GITSEAL_TEST_YFAST_CHECK=1 compares every list
+ * yaml_fast.c gives with libyaml's (a difference aborts). */
+static void test_log(const char *what, const uint8_t *vtext, size_t vlen, const yaml_event_t *ev, size_t n)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *path = getenv("GITSEAL_TEST_YFAST_LOG");
+	FILE *f = path && *path ? fopen(path, "a") : NULL;
+	char why[256];
+
+	if (f) {
+		fprintf(f, "%s\n", what);
+		fclose(f);
+	}
+	if (ev && getenv("GITSEAL_TEST_YFAST_CHECK") && yfast_compare(vtext, vlen, ev, n, why, sizeof(why))) {
+		fprintf(stderr, "yaml_fast: %s\n", why);
+		abort();
+	}
+#else
+	(void)what, (void)vtext, (void)vlen, (void)ev, (void)n;
+#endif
+}
+
+/* Whether the text holds a top-level "sops:" key: only a sealed file is
+ * read by yaml_fast.c. There a wrong event list cannot pass unseen (the
+ * values' AES-GCM takes the key path as data, the MAC covers every value);
+ * a plaintext's first load has nothing after it but the fuzzers, as the
+ * proof of its seal compares with the tree that load built. */
+static bool sealed_text(const uint8_t *s, size_t len)
+{
+	static const char key[] = "\nsops:\n";
+
+	return (len >= sizeof(key) - 2 && memcmp(s, key + 1, sizeof(key) - 2) == 0) ||
+	       memmem(s, len, key, sizeof(key) - 1);
+}
+
+/* The events, from yaml_fast.c where fast is set and the text is a sealed
+ * file of the shape gitseal writes (the same list libyaml gives:
+ * fuzz_yaml_fast), else from libyaml. A proof's reload never takes them
+ * from yaml_fast.c: what checks a write does not share the parser of the
+ * load it checks. */
+static int read_events(struct yloader *l, bool fast)
+{
+	size_t vlen = l->cuts.n ? l->cuts.vlen : l->len - l->base, n = 0, got = 0;
+	struct gs_buf cut_text;
+	const uint8_t *vtext = l->src;
+	yaml_event_t *ev = NULL;
+	int ret;
+
+	if (!fast || !l->ascii || l->base || !yfast_may_take(l->src, l->len) || !sealed_text(l->src, l->len)) {
+		test_log("libyaml", NULL, 0, NULL, 0);
+		return libyaml_events(l, NULL, vlen);
+	}
+	/* the text less the cuts, as libyaml would read it: a copy, in the
+	 * source's kind of memory (it may be plaintext) */
+	gs_buf_init(&cut_text, l->d->source.secure);
+	if (l->cuts.n) {
+		if (gs_buf_reserve(&cut_text, vlen)) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		(void)ycuts_read(&l->cuts, cut_text.data, vlen, &got);
+		cut_text.len = got;
+		vtext = cut_text.data;
+	}
+	if ((ret = yfast_parse(vtext, vlen, &ev, &n)) < 0) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ret == 0) {
+		test_log("libyaml", NULL, 0, NULL, 0);
+		ret = libyaml_events(l, vtext, vlen);
+		goto out;
+	}
+	test_log("fast", vtext, vlen, ev, n);
+	ret = 0;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = on_event(l, &ev[i]);
+out:
+	yfast_free(ev, n);
+	gs_buf_release(&cut_text);
+	return ret;
+}
+
+/* cut: leave runs of base64 out of what libyaml reads (yaml_elide.c);
+ * fast: the events from yaml_fast.c where it can give them. */
+static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, bool cut, bool fast)
 {
 	struct yloader l;
-	yaml_parser_t parser;
 	int ret;
 
 	if (len > STORE_MAX_INPUT)
@@ -1405,21 +1515,7 @@ static int load(const uint8_t *text, size_t len, struct doc *d, bool tree_only, 
 	ycuts_init(&l.cuts, d->source.data, len);
 	if (cut && l.ascii && !l.base && (ret = ycuts_find(&l.cuts)) < 0)
 		goto out;
-	if (!yaml_parser_initialize(&parser)) {
-		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	/* libyaml, told the encoding, would read a byte-order mark as a
-	 * character in column 0: every position after it one byte late and
-	 * the first line one column deeper than the next (fuzz_yaml). It
-	 * reads what follows the mark. */
-	if (l.cuts.n)
-		yaml_parser_set_input(&parser, ycuts_read, &l.cuts);
-	else
-		yaml_parser_set_input_string(&parser, d->source.data + l.base, len - l.base);
-	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	ret = run_parser(&l, &parser, l.cuts.n ? l.cuts.vlen : len - l.base);
-	yaml_parser_delete(&parser);
+	ret = read_events(&l, fast);
 	/* every cut inside a value taken from the text, or all is read again;
 	 * the full loader's errors are decided reading every byte (the same
 	 * message and line whatever was cut) */
@@ -1463,31 +1559,37 @@ static void load_again(struct doc *d)
  * (test_yaml_load_data and fuzz_yaml_load_data check it against
  * yaml_load_whole); else the whole text is read. Only on a document that
  * holds nothing yet (one that does is read whole). */
-int yaml_load(const uint8_t *text, size_t len, struct doc *d)
+static int load_cut(const uint8_t *text, size_t len, struct doc *d, bool fast)
 {
 	int ret;
 
 	if (d->count || d->nodes || d->held_source.len)
-		return load(text, len, d, false, false);
-	ret = load(text, len, d, false, true);
+		return load(text, len, d, false, false, fast);
+	ret = load(text, len, d, false, true, fast);
 	if (ret != CUT_GIVE_UP)
 		return ret;
 	load_again(d);
-	return load(text, len, d, false, false);
+	return load(text, len, d, false, false, fast);
+}
+
+int yaml_load(const uint8_t *text, size_t len, struct doc *d)
+{
+	return load_cut(text, len, d, true);
 }
 
 int yaml_load_whole(const uint8_t *text, size_t len, struct doc *d)
 {
-	return load(text, len, d, false, false);
+	return load(text, len, d, false, false, false);
 }
 
+/* libyaml's events only, whatever the text: the proof's reload */
 int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 {
 	int ret;
 
 	if (memchr(text, '#', len) || d->count || d->nodes)
-		return yaml_load(text, len, d);
-	ret = load(text, len, d, true, true);
+		return load_cut(text, len, d, false);
+	ret = load(text, len, d, true, true, false);
 	/* the tree needs no records: none are kept */
 	if (d->store_data && d->store_data_free)
 		d->store_data_free(d->store_data);
@@ -1498,5 +1600,5 @@ int yaml_load_data(const uint8_t *text, size_t len, struct doc *d)
 	/* the full loader decides, reading every byte (what made the tree-only
 	 * load give up would most often make the cuts give up too) */
 	load_again(d);
-	return load(text, len, d, false, false);
+	return load(text, len, d, false, false, false);
 }

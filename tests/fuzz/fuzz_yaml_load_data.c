@@ -1,11 +1,13 @@
 /* The YAML loaders against the reader of record, yaml_load_whole (libyaml
- * reading every byte, the syntax layer):
+ * reading every byte, the syntax layer; never yaml_fast.c):
  * - the proof's reload (store_load_data: the tree without its syntax layer
- *   where the text allows): the same verdict, the same error message, the
- *   same tree;
+ *   where the text allows; libyaml's events only): the same verdict, the
+ *   same error message, the same tree;
  * - yaml_load (runs of base64 left out of what libyaml reads where it can,
- *   yaml_elide.c): all that, and the same tokens and records, and the same
- *   bytes written with every string value changed. */
+ *   yaml_elide.c; the events from yaml_fast.c where the text has the shape
+ *   gitseal writes): all that, and the same tokens and records, and the
+ *   same bytes written with every string value changed. The seeds include
+ *   files gitseal and sops wrote, which yaml_fast.c takes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
