@@ -178,7 +178,7 @@ int age_linked_open(struct age_linked_aead *a, const uint8_t nonce[12], uint8_t 
 static void seal_and_open_agree(void)
 {
 	enum { LEN = 4096 + 7 };
-	static uint8_t want[LEN + AGE_TAG_SIZE], got[LEN + AGE_TAG_SIZE];
+	uint8_t want[LEN + AGE_TAG_SIZE], got[LEN + AGE_TAG_SIZE];
 	struct age_linked_aead test;
 	uint8_t key[32], nonce[12];
 
