@@ -326,7 +326,7 @@ int age_decrypt_mem(const struct age_identity_list *identities, const uint8_t *i
 	gs_buf_init(out, true);
 	w = gs_writer_to_buf(out);
 	/* buffers sized to the bytes given, as age_is_passphrase_file's: two
-	 * of 128 KiB for a sops stanza's 300 bytes made a worker's malloc
+	 * of 128 KiB for a sops stanza's ~400 bytes made a worker's malloc
 	 * arena trim (madvise) and fault its pages in again for every file */
 	ret = decrypt_buffered(identities, &r, &w, AGE_ARMOR_AUTO, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER);
 	/* Release nothing on failure, not even an authenticated prefix. */
