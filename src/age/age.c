@@ -196,8 +196,8 @@ out:
 	return ret;
 }
 
-int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, struct gs_writer *out,
-		     enum age_armor_mode mode)
+static int decrypt_buffered(const struct age_identity_list *ids, struct gs_reader *in, struct gs_writer *out,
+			    enum age_armor_mode mode, size_t cap)
 {
 	struct age_bufin raw, dearmored;
 	struct age_armor_reader ar;
@@ -205,7 +205,7 @@ int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, 
 	bool armored = mode == AGE_ARMOR_YES;
 	int ret;
 
-	if ((ret = age_bufin_init(&raw, in, INPUT_BUFFER)))
+	if ((ret = age_bufin_init(&raw, in, cap)))
 		goto out;
 	if (mode == AGE_ARMOR_AUTO && (ret = age_armor_detect(&raw, &armored))) {
 		age_bufin_release(&raw);
@@ -218,7 +218,7 @@ int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, 
 	}
 	age_armor_reader_init(&ar, &raw);
 	ar_reader = age_armor_reader_as_reader(&ar);
-	if (!(ret = age_bufin_init(&dearmored, &ar_reader, INPUT_BUFFER))) {
+	if (!(ret = age_bufin_init(&dearmored, &ar_reader, cap))) {
 		ret = decrypt_from(ids, &dearmored, out);
 		age_bufin_release(&dearmored);
 	}
@@ -226,6 +226,12 @@ int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, 
 out:
 	age_preload_wait();
 	return ret;
+}
+
+int age_decrypt_mode(const struct age_identity_list *ids, struct gs_reader *in, struct gs_writer *out,
+		     enum age_armor_mode mode)
+{
+	return decrypt_buffered(ids, in, out, mode, INPUT_BUFFER);
 }
 
 int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in, struct gs_writer *out)
@@ -319,7 +325,10 @@ int age_decrypt_mem(const struct age_identity_list *identities, const uint8_t *i
 
 	gs_buf_init(out, true);
 	w = gs_writer_to_buf(out);
-	ret = age_decrypt(identities, &r, &w);
+	/* buffers sized to the bytes given, as age_is_passphrase_file's: two
+	 * of 128 KiB for a sops stanza's ~400 bytes made a worker's malloc
+	 * arena trim (madvise) and fault its pages in again for every file */
+	ret = decrypt_buffered(identities, &r, &w, AGE_ARMOR_AUTO, len < INPUT_BUFFER ? len + 1 : INPUT_BUFFER);
 	/* Release nothing on failure, not even an authenticated prefix. */
 	if (ret)
 		gs_buf_release(out);

@@ -1,12 +1,14 @@
 /* age keys, key files, SSH keys, round trips, armor and tampering. SSH
  * test keys are generated with ssh-keygen into a temporary directory; the
  * age CLI, when installed, checks interoperability. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -770,6 +772,59 @@ static void test_good_header_leaves_no_error(void **state)
 	age_recipient_list_release(&rl);
 }
 
+/* A small age file (a sops stanza's data key) is read through buffers of
+ * its own size: two of 128 KiB for its few hundred bytes were taken from
+ * malloc's heap and given back to the kernel at every decryption (a trim),
+ * so each one faulted their pages in again; a clone's first checkout does
+ * one per file, on the filter's workers (docs/development.md, Benchmarks).
+ * Counted in page faults with a heap that trims above 64 KiB and keeps
+ * blocks below 1 MiB in it, no pad kept at its top; ASan's malloc has no such heap. */
+static void test_small_decrypt_keeps_heap(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 };
+	struct age_identity *id;
+	struct gs_buf ct, out;
+	struct rusage before, after;
+	uint8_t key[32];
+	char rec[128];
+	long faults;
+	int i;
+
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip();
+#endif
+	assert_int_equal(age_identity_generate(&id), 0);
+	assert_int_equal(age_identity_recipient_string(id, rec, sizeof(rec)), 0);
+	assert_int_equal(age_recipient_list_add(&rl, recipient(rec)), 0);
+	assert_int_equal(age_identity_list_add(&ids, id), 0);
+	fill_pattern(key, sizeof(key));
+	assert_int_equal(age_encrypt_mem(&rl, true, key, sizeof(key), &ct), 0);
+	assert_true(mallopt(M_MMAP_THRESHOLD, 1024 * 1024) == 1);
+	assert_true(mallopt(M_TRIM_THRESHOLD, 64 * 1024) == 1);
+	assert_true(mallopt(M_TOP_PAD, 0) == 1);
+	for (i = 0; i < 105; i++) {
+		if (i == 5)
+			assert_int_equal(getrusage(RUSAGE_SELF, &before), 0);
+		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
+		assert_int_equal(out.len, sizeof(key));
+		assert_memory_equal(out.data, key, sizeof(key));
+		gs_buf_release(&out);
+	}
+	assert_int_equal(getrusage(RUSAGE_SELF, &after), 0);
+	faults = after.ru_minflt - before.ru_minflt;
+	/* glibc's defaults again (the dynamic thresholds stay off) */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	mallopt(M_TOP_PAD, 128 * 1024);
+	if (faults >= 50)
+		fail_msg("100 decryptions of a %zu-byte age file took %ld page faults", ct.len, faults);
+	gs_buf_release(&ct);
+	age_identity_list_release(&ids);
+	age_recipient_list_release(&rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_armor),
 		cmocka_unit_test(test_detection),
 		cmocka_unit_test(test_good_header_leaves_no_error),
+		cmocka_unit_test(test_small_decrypt_keeps_heap),
 	};
 
 	if (gs_crypto_init() != 0)
