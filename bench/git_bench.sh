@@ -309,4 +309,4 @@ echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load)
 echo "(best of $ROUNDS alternating rounds for gitseal, the no-op filter and plain git; git-crypt once"
 echo " on $PEER_N files, scaled to $N; x plain = gitseal / plain git, target <= 2; x no-op = gitseal /"
 echo " the no-op process filter; vs g-c = git-crypt / gitseal, target >= 20; a clone's first"
-echo " checkout opens every data key with the identity)"
+echo " checkout finds every data key in the user's key cache, which the add filled: the warm case)"
