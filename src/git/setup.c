@@ -394,10 +394,6 @@ static bool same_but_crlf(const struct gs_buf *file, const struct gs_buf *blob)
 	return i == file->len && j == blob->len;
 }
 
-/* A file checked out before the filter was configured still holds the
- * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
- * process filters, so this cannot go through git_checkout. git notices the
- * new mtime and re-cleans the file, which (reuse) gives the same blob. */
 /* Whether a directory on path (the index's, below the work tree) is a
  * symbolic link: written through it, the file would go where the link
  * points, outside the repository perhaps (git itself does not check out
@@ -420,6 +416,10 @@ static int refuse_linked_dirs(const struct gitfilter *f, const char *path)
 	return 0;
 }
 
+/* A file checked out before the filter was configured still holds the
+ * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
+ * process filters, so this cannot go through git_checkout. git notices the
+ * new mtime and re-cleans the file, which (reuse) gives the same blob. */
 static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *res)
 {
 	git_index *idx = NULL;

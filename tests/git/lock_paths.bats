@@ -5,7 +5,7 @@
 # repository, after the files were committed) would take those writes
 # outside the repository: the plaintext to wherever the link points. Both
 # refuse with one line and write nothing. src/git/setup.c
-# (gitrepo_within_worktree).
+# (refuse_linked_dirs).
 
 bats_require_minimum_version 1.5.0
 load helpers
