@@ -274,12 +274,16 @@ CHECK_JOBS ?= 2
 # (memory bounds, start-up, the real scrypt work factor). `make test` runs
 # every suite on the release build. Longest first (CPU seconds each run
 # prints, docs/development.md).
-RELEASE_BATS := tests/cli/limits.bats tests/cli/startup.bats tests/cli/age.bats
+# Of age.bats, the two tests that differ by build (the real scrypt work
+# factor, all 143 test-kit vectors); the rest runs under ASan (asan-cli).
+RELEASE_BATS := tests/cli/limits.bats tests/cli/startup.bats
+RELEASE_AGE  := scrypt-only|143 age test-kit vectors
 CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 memcheck asan-k8s ship interop \
 	release-bats asan-unit golden unit
 
 release-bats: $(BUILD)/gitseal
 	$(BATS) $(RELEASE_BATS)
+	$(BATS) -f '$(RELEASE_AGE)' tests/cli/age.bats
 
 # Cheap static checks, first in check:
 # a negated bats check in mid-test asserts nothing (tests/lint_negations.sh),

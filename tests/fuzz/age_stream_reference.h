@@ -92,7 +92,11 @@ static inline int ref_fail(struct ref_outcome *o, const char *message)
 	return o->ret = GS_ERR_AGE_PAYLOAD;
 }
 
-/* Decrypts the payload ct (release with gs_buf_release(&o->released)). */
+/* Decrypts the payload ct into o. o->released is the caller's, made with
+ * gs_buf_init (false) or kept from an earlier call: it is emptied and
+ * reused (release it with gs_buf_release). A fresh buffer each call took
+ * fresh pages each time, and its release wiped them: under ASan most of
+ * test_age_stream's page faults. */
 static inline int ref_decrypt(const uint8_t *ct, size_t len, struct ref_outcome *o)
 {
 	static uint8_t pt[AGE_CHUNK_SIZE];
@@ -100,9 +104,9 @@ static inline int ref_decrypt(const uint8_t *ct, size_t len, struct ref_outcome 
 	uint64_t counter;
 	bool last;
 
-	memset(o, 0, sizeof(*o));
+	o->ret = 0;
 	o->message = "";
-	gs_buf_init(&o->released, false);
+	o->released.len = 0;
 	if (gs_buf_reserve(&o->released, len) != 0) /* never more than len, reserved at once as above */
 		abort();
 	for (counter = 0;; counter++) {

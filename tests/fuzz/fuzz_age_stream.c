@@ -108,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i + EDIT_SIZE <= size && i < 8 * EDIT_SIZE; i += EDIT_SIZE)
 		apply(&ct, data + i);
 
+	gs_buf_init(&want.released, false);
 	ref_decrypt(ct.data, ct.len, &want);
 	gs_buf_init(&released, false);
 	r = gs_reader_from_mem(&src, ct.data, ct.len);
