@@ -15,27 +15,29 @@ export SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cp examples/k8s-secret.yaml "$work/secret.yaml"
+# in the scratch directory: the commands name the files as the steps do
+cd "$work"
 step "plaintext: examples/k8s-secret.yaml"
-cat "$work/secret.yaml"
+cat secret.yaml
 
 step "gitseal encrypt --age $rcpt secret.yaml"
-"$BIN" encrypt --age "$rcpt" "$work/secret.yaml" >"$work/secret.enc.yaml"
-cat "$work/secret.enc.yaml"
+"$BIN" encrypt --age "$rcpt" secret.yaml >secret.enc.yaml
+cat secret.enc.yaml
 
 step "gitseal decrypt secret.enc.yaml (SOPS_AGE_KEY_FILE=keys/demo-age-key.txt)"
-"$BIN" decrypt "$work/secret.enc.yaml" | tee "$work/secret.dec.yaml"
-cmp -s "$work/secret.yaml" "$work/secret.dec.yaml" && echo "(byte-identical to the original, comments included)"
+"$BIN" decrypt secret.enc.yaml | tee secret.dec.yaml
+cmp -s secret.yaml secret.dec.yaml && echo "(byte-identical to the original, comments included)"
 
 step "gitseal set: change one value; only that line and the MAC change"
-cp "$work/secret.enc.yaml" "$work/before.yaml"
-"$BIN" set "$work/secret.enc.yaml" '["stringData"]["password"]' '"n3w-s3cr3t"'
-diff "$work/before.yaml" "$work/secret.enc.yaml" | grep '^[<>]' | cut -c1-90 || true
+cp secret.enc.yaml before.yaml
+"$BIN" set secret.enc.yaml '["stringData"]["password"]' '"n3w-s3cr3t"'
+diff before.yaml secret.enc.yaml | grep '^[<>]' | cut -c1-90 || true
 
 step "gitseal render: what an Argo CD sync would apply"
-mkdir "$work/app"
-cp "$work/secret.enc.yaml" "$work/app/"
-"$BIN" render "$work/app"
+mkdir app
+cp secret.enc.yaml app/
+"$BIN" render app
 
 step "age layer: gitseal age round trip"
-echo "the launch code is 0000" | "$BIN" age -a -r "$rcpt" | tee "$work/msg.age"
-"$BIN" age -d -i "$KEYS/demo-age-key.txt" "$work/msg.age"
+echo "the launch code is 0000" | "$BIN" age -a -r "$rcpt" | tee msg.age
+"$BIN" age -d -i "$KEYS/demo-age-key.txt" msg.age

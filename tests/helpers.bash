@@ -185,26 +185,31 @@ oom_ledger_start() {
 	while read -r id; do OOM_COVERED[$id]=1; done <"$BATS_FILE_TMPDIR/oom-ledger"
 }
 
-# oom_ledger_sites KIND: OOM_SITES, a word list of each process's sites in
-# the counting run (their identities, in the order first used).
+# oom_ledger_sites KIND: OOM_SITES, a word list for each process of the
+# counting run: how many sites it made, how many of them before it ran a
+# second thread (their order is fixed: another run makes them in the same
+# order), and their identities in the order first used.
 oom_ledger_sites() {
 	local k nsites what ids
 	while read -r k nsites what ids; do
-		if [ "$k" = "$1" ] && [ "$what" = sites ]; then OOM_SITES+=("$ids"); fi
+		if [ "$k" = "$1" ] && [ "$what" = sites ]; then OOM_SITES+=("$nsites $ids"); fi
 	done <"$GITSEAL_TEST_SITE_LOG"
 	rm "$GITSEAL_TEST_SITE_LOG"
 	[ "${#OOM_SITES[@]}" -gt 0 ]
 }
 
 # oom_ledger_covered "FUNC KIND" N: every process's Nth site (where it has
-# one) is in the ledger for FUNC.
+# one) is known, made before the process ran a second thread (after that,
+# threads can reach their sites in another order, and a run would fail
+# another site), and in the ledger for FUNC.
 oom_ledger_covered() {
 	local p
 	local -a ids
 	for p in "${OOM_SITES[@]}"; do
 		read -ra ids <<<"$p"
-		[ "${#ids[@]}" -ge "$2" ] || continue
-		[ -n "${OOM_COVERED[$1 ${ids[$2 - 1]}]:-}" ] || return 1
+		[ "${ids[0]}" -ge "$2" ] || continue
+		[ "${ids[1]}" -ge "$2" ] || return 1
+		[ -n "${OOM_COVERED[$1 ${ids[$2 + 1]}]:-}" ] || return 1
 	done
 }
 

@@ -32,9 +32,21 @@ bool gs_alloc_refused(void);
  * it passes them (OpenSSL, libgit2), else a return address and 0. */
 bool gs_lib_alloc_refused(const void *where, int line);
 /* GITSEAL_TEST_SITE_LOG (src/util/alloc.c): the identity of the calling
- * path, and the line a process appends at exit for sweep_oom's ledger. */
+ * path, whether the process has run a second thread (the order of new
+ * sites is then not fixed), and the line a process appends at exit for
+ * sweep_oom's ledger. */
 unsigned long long gs_test_stack_id(void);
-void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, bool all);
+bool gs_test_threaded(void);
+/* A thread that makes no allocation of gitseal's own (libcrypto's warming)
+ * does not count for gs_test_threaded: its maker counts it in (+1) before
+ * it starts, it counts itself out (-1) as it ends, and marks itself
+ * (gs_test_quiet_thread) so that an own allocation made on it after all
+ * (gs_test_note_own_alloc) leaves no site of the process in a known order. */
+void gs_test_quiet_threads(int delta);
+void gs_test_quiet_thread(void);
+void gs_test_note_own_alloc(void);
+void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, long ordered,
+		      bool all);
 #endif
 
 #endif

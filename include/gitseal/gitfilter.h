@@ -125,6 +125,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 struct gitfilter_finding {
 	char *path;
 	char *problem;   /* one line, never a value */
+	bool submodule;  /* a submodule's: `git add` does not seal its files */
 };
 
 struct gitfilter_findings {

@@ -230,6 +230,7 @@ out:
 static int git_check(void)
 {
 	struct gitfilter_findings fs;
+	bool files = false;
 	size_t count;
 
 	/* the blobs it reads may be staged plaintext */
@@ -238,9 +239,12 @@ static int git_check(void)
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
-	for (size_t i = 0; i < fs.count; i++)
+	for (size_t i = 0; i < fs.count; i++) {
 		cmd_errorf("'%s': %s", gitfilter_shown(fs.items[i].path), fs.items[i].problem);
-	if (fs.count)
+		files |= !fs.items[i].submodule;
+	}
+	/* a submodule's line says what to do: git add seals none of its files */
+	if (files)
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
 		      stderr);

@@ -189,6 +189,36 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 	return 0;
 }
 
+/* What to do about a found rule this clone did not accept: in a
+ * submodule with no filter of its own (config's repository is not repo's),
+ * no updatekeys of this clone reads the submodule's .sops.yaml; its own
+ * record, made by `gitseal git init` there, does. */
+static void unaccepted_hint(const struct sops_config *config, struct gitfilter *repo, char *hint, size_t cap)
+{
+	struct gitfilter *own = NULL;
+	char rel[PATH_MAX];
+	const char *sub;
+	size_t n;
+
+	snprintf(hint, cap, "'gitseal updatekeys' shows and accepts them; --config or --age to choose");
+	if (!config->dir || gitfilter_open(config->dir, &own) != 0) {
+		gs_error_clear();
+		return;
+	}
+	if (!(sub = gitfilter_workdir(own))) {
+		gitfilter_free(own);
+		return;
+	}
+	n = strlen(gitfilter_workdir(repo));
+	if (strcmp(sub, gitfilter_workdir(repo)) && !strncmp(sub, gitfilter_workdir(repo), n) &&
+	    snprintf(rel, sizeof(rel), "%s", sub + n) < (int)sizeof(rel)) {
+		rel[strlen(rel) - 1] = '\0'; /* its final '/' */
+		snprintf(hint, cap, "'%s' is a submodule this clone's record does not cover: --config names its "
+			 ".sops.yaml, or 'gitseal git init' in it shows them and records them there", gitfilter_shown(rel));
+	}
+	gitfilter_free(own);
+}
+
 /* In a clone set up by `gitseal git init`, a .sops.yaml that gitseal
  * found (not one the user named) is repository content: a pull request
  * may have put one in a subdirectory, or added a recipient to the root's.
@@ -236,10 +266,14 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 			if (!(ret = gitfilter_recipient_accepted(repo, file ? file : ".", key, &yes)) && !yes)
 				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", key);
 		}
-	if (!ret && list.len)
+	if (!ret && list.len) {
+		char hint[PATH_MAX + 160];
+
+		unaccepted_hint(config, repo, hint, sizeof(hint));
 		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' names recipients this clone has not "
-			      "accepted: %s; the file would be readable by them ('gitseal updatekeys' shows and "
-			      "accepts them; --config or --age to choose)", config->path, (const char *)list.data);
+			      "accepted: %s; the file would be readable by them (%s)", config->path,
+			      (const char *)list.data, hint);
+	}
 	/* what it leaves in clear and how many groups must come together are
 	 * the rule's too (a selection or threshold flag is the user's own) */
 	if (!ret && gitfilter_found_rule_accepted(repo, file ? file : ".", keys, !c->selection_flags,

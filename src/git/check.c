@@ -46,6 +46,7 @@ static int add_finding(struct gitfilter_findings *fs, const char *path, const ch
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	fs->items = grown;
 	grown[fs->count].problem = NULL;
+	grown[fs->count].submodule = false;
 	if (!(grown[fs->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	va_start(ap, fmt);
@@ -546,7 +547,7 @@ static int covered_entry(const char *root, const git_tree_entry *te, void *ctx)
 /* A submodule staged at e whose commit differs from HEAD's: a finding when
  * its path is under the pattern, or when its commit (read from its own
  * repository, when checked out) holds a file the pattern covers. */
-static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct gitfilter_findings *fs)
+static int submodule_finding(struct gitfilter *f, const git_index_entry *e, struct gitfilter_findings *fs)
 {
 	struct covered_walk w = { .f = f, .sub = e->path };
 	git_repository *sub = NULL;
@@ -572,6 +573,17 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 					"it out of the submodule, or add '%s/** -filter' to .git/info/attributes if "
 					"the submodule holds no secret",
 			   gitfilter_shown(w.path), gitfilter_shown(e->path));
+}
+
+/* marked as a submodule's (git add seals none of its files) */
+static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct gitfilter_findings *fs)
+{
+	size_t before = fs->count;
+	int ret = submodule_finding(f, e, fs);
+
+	if (fs->count > before)
+		fs->items[before].submodule = true;
+	return ret;
 }
 
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)

@@ -748,6 +748,36 @@ out:
 	return ret;
 }
 
+static bool is_regular(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* refuse_linked_dirs for every file smudge_worktree would write: unlock
+ * refuses before it records the state (a refused unlock leaves the clone
+ * locked, as it was). */
+static int refuse_linked_worktree(struct gitfilter *f)
+{
+	git_index *idx = NULL;
+	char full[PATH_MAX];
+	int ret = 0;
+
+	if (git_repository_index(&idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		if (git_index_entry_stage(e) == 0 && gitrepo_filtered(f, e->path) &&
+		    (size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, e->path) < sizeof(full) &&
+		    is_regular(full))
+			ret = refuse_linked_dirs(f, e->path);
+	}
+	git_index_free(idx);
+	return ret;
+}
+
 int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 {
 	struct gitfilter *f = NULL;
@@ -756,7 +786,7 @@ int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	memset(res, 0, sizeof(*res));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
-	if ((ret = gittrust_set_locked(f, false)))
+	if ((ret = refuse_linked_worktree(f)) || (ret = gittrust_set_locked(f, false)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:
@@ -779,13 +809,6 @@ static bool worktree_matches(struct gitfilter *f, const char *path, const struct
 	gs_error_clear();
 	gs_buf_release(&cleaned);
 	return same;
-}
-
-static bool is_regular(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Every decrypted file under the filter, or the first that has changes

@@ -21,6 +21,7 @@ static int add_line(struct gitfilter_findings *out, const char *path, const stru
 	if (!grown)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->items = grown;
+	grown[out->count].submodule = false; /* check's distinction, not status's */
 	grown[out->count].path = gs_strdup(path);
 	grown[out->count].problem = gs_strdup((const char *)text->data);
 	if (!grown[out->count].path || !grown[out->count].problem) {

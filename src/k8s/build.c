@@ -800,10 +800,31 @@ out:
 #define WITHHELD "; its messages are withheld, as they can quote the decrypted files: build " \
 		 "the app with kustomize itself (it reads them encrypted) to see them"
 
+/* This process's default keys.txt (as sops_identities_load finds it) in
+ * key (PATH_MAX bytes), when SOPS_AGE_KEY_FILE names none and it exists:
+ * kustomize runs the KSOPS plugin with XDG_CONFIG_HOME set to the stage,
+ * where the plugin would look for it in vain. */
+static bool default_key_file(char *key)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *set = getenv("SOPS_AGE_KEY_FILE");
+	int n;
+
+	if (set && *set)
+		return false;
+	if (xdg && *xdg)
+		n = snprintf(key, PATH_MAX, "%s/sops/age/keys.txt", xdg);
+	else if (home && *home)
+		n = snprintf(key, PATH_MAX, "%s/.config/sops/age/keys.txt", home);
+	else
+		return false;
+	return n > 0 && n < PATH_MAX && access(key, F_OK) == 0;
+}
+
 static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)
 {
 	struct child_run run;
 	struct child_env env[4];
+	char key[PATH_MAX];
 	char **argv = NULL, *dir = NULL;
 	size_t argc = 0, count = 0, env_count = 0;
 	struct k8s_span *spans = NULL;
@@ -824,6 +845,8 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 		env[env_count++] = (struct child_env){ "KUSTOMIZE_PLUGIN_HOME", st->plugins };
 		env[env_count++] = (struct child_env){ "XDG_CONFIG_HOME", st->dir };
 		env[env_count++] = (struct child_env){ "GITSEAL_K8S_ROOT", tree };
+		if (default_key_file(key))
+			env[env_count++] = (struct child_env){ "SOPS_AGE_KEY_FILE", key };
 		argv[argc++] = (char *)"--enable-alpha-plugins";
 	}
 	argv[argc++] = dir;

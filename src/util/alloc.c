@@ -25,10 +25,13 @@
  * "ALLOCATIONS SITES LIB_ALLOCATIONS LIB_SITES" to FILE at exit, so that a
  * sweep knows where to stop. GITSEAL_TEST_SITE_LOG=FILE: a process that
  * counts (the counting run) or fails a site (_SITE) appends at exit
- * "plain SITES sites ID..." (each site's identity, gs_test_stack_id, in
- * the order first used), "plain SITES refused ID" or "plain SITES none":
- * a sweep skips a site whose path from main an earlier one failed and
- * checked the same way (tests/helpers.bash, sweep_oom). */
+ * "plain SITES sites ORDERED ID..." (each site's identity,
+ * gs_test_stack_id, in the order first used; the first ORDERED were made
+ * before the process ran a second thread, so another run makes them in
+ * the same order), "plain SITES refused ID" or "plain SITES none": a sweep
+ * skips a site whose path from main an earlier one failed and checked the
+ * same way, where it knows which site a run would fail (tests/helpers.bash,
+ * sweep_oom). */
 struct alloc_counter {
 	atomic_long made;
 	atomic_long fail_at, fail_site;
@@ -41,6 +44,8 @@ struct alloc_counter {
 	} sites[4096];
 	long nsites;
 	long refused; /* the site refused (from 1), or 0 */
+	long ordered; /* sites made before a second thread was seen */
+	bool threaded;
 };
 static struct alloc_counter own = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct alloc_counter libs = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -70,7 +75,60 @@ unsigned long long gs_test_stack_id(void)
 	return h;
 }
 
-void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, bool all)
+/* Whether the process runs, or has run, a thread besides the calling one
+ * (/proc/self/stat's num_threads; true where it cannot be read): from
+ * then on the order in which threads reach new sites can change from run
+ * to run. A thread started and joined between two calls is not seen: its
+ * allocations all came from sites made before, and do again. */
+static atomic_bool seen_threads;     /* sticky: gs_test_threaded's answer */
+static atomic_long quiet_threads;     /* running, or about to */
+static atomic_bool quiet_allocated;   /* a quiet thread made an own allocation */
+static _Thread_local bool on_quiet_thread;
+
+void gs_test_quiet_threads(int delta)
+{
+	atomic_fetch_add(&quiet_threads, delta);
+}
+
+void gs_test_quiet_thread(void)
+{
+	on_quiet_thread = true;
+}
+
+void gs_test_note_own_alloc(void)
+{
+	if (on_quiet_thread)
+		atomic_store(&quiet_allocated, true);
+}
+
+bool gs_test_threaded(void)
+{
+	char buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	if (atomic_load(&seen_threads))
+		return true;
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* after the command's name in parentheses, field 3 (state) on; field
+	 * 20 is num_threads */
+	if (!(p = strrchr(buf, ')'))) {
+		atomic_store(&seen_threads, true);
+		return true;
+	}
+	for (field = 2; *p && field < 20; p++)
+		field += *p == ' ';
+	if (field < 20 || atol(p) - atomic_load(&quiet_threads) != 1)
+		atomic_store(&seen_threads, true);
+	return atomic_load(&seen_threads);
+}
+
+void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, long ordered,
+		      bool all)
 {
 	const char *path = getenv("GITSEAL_TEST_SITE_LOG");
 	size_t cap = 64 + (size_t)nsites * 20, len;
@@ -80,6 +138,8 @@ void gs_test_site_log(const char *kind, long nsites, const unsigned long long *i
 	if (!path || !(line = malloc(cap)))
 		return;
 	len = (size_t)snprintf(line, cap, "%s %ld %s", kind, nsites, all ? "sites" : refused ? "refused" : "none");
+	if (all)
+		len += (size_t)snprintf(line + len, cap - len, " %ld", atomic_load(&quiet_allocated) ? 0 : ordered);
 	for (long i = 0; i < nsites; i++)
 		if (all || i + 1 == refused)
 			len += (size_t)snprintf(line + len, cap - len, " %llx", ids[i]);
@@ -101,7 +161,7 @@ static void write_site_log(void)
 
 	for (long i = 0; i < own.nsites; i++)
 		ids[i] = own.sites[i].id;
-	gs_test_site_log("plain", own.nsites, ids, own.refused, counting);
+	gs_test_site_log("plain", own.nsites, ids, own.refused, own.threaded ? own.ordered : own.nsites, counting);
 }
 
 static void write_count(void)
@@ -148,7 +208,11 @@ static bool new_site_refused(struct alloc_counter *c, const void *where, int lin
 	for (i = 0; i < c->nsites && (c->sites[i].where != where || c->sites[i].line != line); i++)
 		;
 	if (i == c->nsites && c->nsites < (long)(sizeof(c->sites) / sizeof(c->sites[0]))) {
-		struct alloc_site *s = &c->sites[c->nsites++];
+		struct alloc_site *s;
+
+		if (c == &own && log_sites && counting && !c->threaded && (c->threaded = gs_test_threaded()))
+			c->ordered = c->nsites;
+		s = &c->sites[c->nsites++];
 
 		*s = (struct alloc_site){ where, line, 0 };
 		refuse = c->nsites == atomic_load(&c->fail_site);
@@ -166,6 +230,8 @@ static bool counted_refused(struct alloc_counter *c, const void *where, int line
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, read_settings);
+	if (c == &own)
+		gs_test_note_own_alloc();
 	if (track_sites && new_site_refused(c, where, line))
 		return true;
 	return atomic_fetch_add(&c->made, 1) + 1 == atomic_load(&c->fail_at);

@@ -93,7 +93,8 @@ static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
 static const void *sites[1024];
 static unsigned long long site_ids[1024]; /* GITSEAL_TEST_SITE_LOG */
 static long nsites, fail_site, refused_site;
-static bool track_sites, log_sites, counting;
+static long ordered_sites; /* made before a second thread was seen */
+static bool track_sites, log_sites, counting, threaded;
 
 static const void *site_enter(const void *caller)
 {
@@ -125,7 +126,7 @@ static void write_secure_count(void)
 /* GITSEAL_TEST_SITE_LOG=FILE: "secure SITES ..." as alloc.c writes "plain" */
 static void write_site_log(void)
 {
-	gs_test_site_log("secure", nsites, site_ids, refused_site, counting);
+	gs_test_site_log("secure", nsites, site_ids, refused_site, threaded ? ordered_sites : nsites, counting);
 }
 
 static void read_count_setting(void)
@@ -152,6 +153,8 @@ static bool new_site_refused(void)
 	for (i = 0; i < nsites && sites[i] != entry_site; i++)
 		;
 	if (i == nsites && nsites < (long)(sizeof(sites) / sizeof(sites[0]))) {
+		if (log_sites && counting && !threaded && (threaded = gs_test_threaded()))
+			ordered_sites = nsites;
 		sites[nsites++] = entry_site;
 		refuse = nsites == fail_site;
 		if (refuse)
@@ -170,6 +173,7 @@ static bool refuse_this_alloc(void)
 	long n = atomic_fetch_add(&secure_allocations, 1) + 1;
 
 	pthread_once(&once, read_count_setting);
+	gs_test_note_own_alloc();
 	if (track_sites && new_site_refused())
 		return true;
 	return at && atol(at) == n;

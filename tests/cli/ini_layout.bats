@@ -33,30 +33,31 @@ encrypt_fixture() {
 	cp before.ini e.ini
 }
 
+# unset_patched PATH SED WANT: unset of PATH in a copy of before.ini says
+# nothing; the file is before.ini as the sed -E script SED changes it
+# (every other byte, the comment's ciphertext too, as it was; the mac
+# aside) and decrypts to WANT
+unset_patched() {
+	cp before.ini e.ini
+	unset_quietly e.ini "$1" || return 1
+	sed -E "$2" before.ini >want.ini
+	! cmp -s want.ini before.ini || return 1
+	same_bytes_but_mac want.ini e.ini || return 1
+	[ "$(gitseal decrypt e.ini)" = "$3" ]
+}
+
 @test "unset of an INI key with an end-of-line comment keeps the file's layout: ';' and '#', any section" {
 	printf '; top\n[app]\nport   = 80 ; web\nhost = h # note\nz    = 1\n\n[db]\nuser = u ; who\n' >s.ini
 	encrypt_fixture
-	unset_quietly e.ini '["app"]["port"]'
-	# the key line from its start to the comment character cut; every other
-	# byte (the comment's ciphertext too) as it was
-	sed -E '3s/^port +=[^;]*; /; /' before.ini >want.ini
-	! cmp -s want.ini before.ini || false
-	same_bytes_but_mac want.ini e.ini
-	[ "$(gitseal decrypt e.ini)" = "$(printf '; top\n[app]\n; web\nhost = h # note\nz    = 1\n\n[db]\nuser = u ; who')" ]
+	# the key line from its start to the comment character cut
+	unset_patched '["app"]["port"]' '3s/^port +=[^;]*; /; /' \
+		"$(printf '; top\n[app]\n; web\nhost = h # note\nz    = 1\n\n[db]\nuser = u ; who')"
 	# a '#' comment, the next key's alignment kept
-	cp before.ini e.ini
-	unset_quietly e.ini '["app"]["host"]'
-	sed -E '4s/^host =[^#]*# /# /' before.ini >want.ini
-	! cmp -s want.ini before.ini || false
-	same_bytes_but_mac want.ini e.ini
-	[ "$(gitseal decrypt e.ini)" = "$(printf '; top\n[app]\nport   = 80 ; web\n# note\nz    = 1\n\n[db]\nuser = u ; who')" ]
+	unset_patched '["app"]["host"]' '4s/^host =[^#]*# /# /' \
+		"$(printf '; top\n[app]\nport   = 80 ; web\n# note\nz    = 1\n\n[db]\nuser = u ; who')"
 	# the last key of a section, before the metadata
-	cp before.ini e.ini
-	unset_quietly e.ini '["db"]["user"]'
-	sed -E '8s/^user =[^;]*; /; /' before.ini >want.ini
-	! cmp -s want.ini before.ini || false
-	same_bytes_but_mac want.ini e.ini
-	[ "$(gitseal decrypt e.ini)" = "$(printf '; top\n[app]\nport   = 80 ; web\nhost = h # note\nz    = 1\n\n[db]\n; who')" ]
+	unset_patched '["db"]["user"]' '8s/^user =[^;]*; /; /' \
+		"$(printf '; top\n[app]\nport   = 80 ; web\nhost = h # note\nz    = 1\n\n[db]\n; who')"
 }
 
 @test "unset of an INI key with an end-of-line comment between comment lines: a blank line each side keeps the comments apart" {

@@ -155,3 +155,37 @@ YAML
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC decrypt_to_stdout
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC decrypt_to_stdout
 }
+
+# The ledger of sites failed (sweep_oom) skipped a run when every process's
+# Nth site of the counting run had been failed; where threads reach new
+# sites in another order from run to run, the run would have failed
+# another site, never failed. A run is skipped only where the Nth site was
+# made before its process ran a second thread (the site log's count), and
+# a counting run of a command that starts threads says where that was.
+@test "the sweeps' ledger skips a run only where the site it would fail is certain" {
+	local -a OOM_SITES=("3 3 a b c" "4 2 a b d e")
+	local -A OOM_COVERED=(["f plain a"]=1 ["f plain b"]=1 ["f plain c"]=1 ["f plain d"]=1 ["f plain e"]=1)
+	oom_ledger_covered "f plain" 2
+	# the second process made its third site after it ran a thread
+	run ! oom_ledger_covered "f plain" 3
+	run ! oom_ledger_covered "f plain" 4
+	OOM_SITES=("3 3 a b c" "4 4 a b d e")
+	oom_ledger_covered "f plain" 3
+	oom_ledger_covered "f plain" 4
+	unset 'OOM_COVERED[f plain e]'
+	run ! oom_ledger_covered "f plain" 4
+	# age -d of a payload past the pipeline's start runs a thread: its
+	# secure sites after it are not in a fixed order; a small one none
+	head -c 3000000 /dev/zero >big
+	head -c 1000 /dev/zero >small
+	for f in big small; do
+		gitseal_fixture age -r "$DEMO_RECIPIENT" -o "$f.age" "$f"
+		GITSEAL_TEST_SITE_LOG="$TMP/$f.log" GITSEAL_TEST_COUNT_SECURE_ALLOC="$TMP/$f.count" \
+			"$GITSEAL_BIN" age -d -i "$SOPS_AGE_KEY_FILE" -o "$f.out" "$f.age"
+		cmp "$f" "$f.out"
+		read -r kind nsites what ordered _ <"$TMP/$f.log"
+		[ "$kind $what" = "secure sites" ]
+		echo "# $f: $ordered of $nsites secure sites in a fixed order" >&3
+		if [ "$f" = big ]; then [ "$ordered" -lt "$nsites" ]; else [ "$ordered" -eq "$nsites" ]; fi
+	done
+}

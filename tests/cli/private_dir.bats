@@ -21,6 +21,33 @@ setup() {
 }
 teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 
+# run_failing HOOK RUN: RUN (edit, exec-file or exec-file --no-fifo) of
+# secret.yaml with GITSEAL_TEST_FAIL_AT=HOOK, $TMP/editor.sh the editor,
+# the command one that would copy the file and note that it ran
+run_failing() {
+	if [ "$2" = edit ]; then
+		run --separate-stderr env GITSEAL_TEST_FAIL_AT="$1" EDITOR="$TMP/editor.sh" "$GITSEAL_BIN" edit secret.yaml
+	else
+		run --separate-stderr env GITSEAL_TEST_FAIL_AT="$1" "$GITSEAL_BIN" $2 secret.yaml \
+			'cp {} "$NOTE/copy"; echo ran >"$NOTE/ran"'
+	fi
+}
+
+# failed_closed WHY: the last run exited 3 (as for a private directory
+# that cannot be made: GS_ERR_WRITE, sops's code for edit's temporary
+# directory) with one line ending in WHY, the file as it was, nothing left
+# in $TMPDIR, nothing run, and no plaintext anywhere under $TMP
+failed_closed() {
+	[ "$status" -eq 3 ] || return 1
+	[ "$output" = "" ] || return 1
+	[ "$stderr" = "gitseal: error: 'secret.yaml': cannot watch the private directory: $1" ] || return 1
+	cmp secret.yaml original.yaml || return 1
+	[ -z "$(ls -A "$TMPDIR")" ] || return 1
+	[ -z "$(ls -A "$NOTE")" ] || return 1
+	run grep -rl --exclude=editor.sh hunter2 "$TMP"
+	[ "$status" -eq 1 ]
+}
+
 @test "edit and exec-file: a sweeper that cannot start fails the command closed, with one line and no plaintext left" {
 	cat >"$TMP/editor.sh" <<-'SH'
 	#!/bin/sh
@@ -29,23 +56,8 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	SH
 	chmod +x "$TMP/editor.sh"
 	for run in edit 'exec-file' 'exec-file --no-fifo'; do
-		if [ "$run" = edit ]; then
-			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper EDITOR="$TMP/editor.sh" \
-				"$GITSEAL_BIN" edit secret.yaml
-		else
-			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper "$GITSEAL_BIN" $run secret.yaml \
-				'cp {} "$NOTE/copy"; echo ran >"$NOTE/ran"'
-		fi
-		# 3 as for a private directory that cannot be made (GS_ERR_WRITE;
-		# sops's code for edit's temporary directory)
-		[ "$status" -eq 3 ]
-		[ "$output" = "" ]
-		[ "$stderr" = "gitseal: error: 'secret.yaml': cannot watch the private directory: Resource temporarily unavailable" ]
-		cmp secret.yaml original.yaml
-		[ -z "$(ls -A "$TMPDIR")" ]
-		[ -z "$(ls -A "$NOTE")" ]
-		run grep -rl --exclude=editor.sh hunter2 "$TMP"
-		[ "$status" -eq 1 ]
+		run_failing sweeper "$run"
+		failed_closed 'Resource temporarily unavailable'
 	done
 	# the same commands without the injected failure do run (the check above can fail)
 	EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
@@ -61,21 +73,8 @@ teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
 	SH
 	chmod +x "$TMP/editor.sh"
 	for run in edit 'exec-file' 'exec-file --no-fifo'; do
-		if [ "$run" = edit ]; then
-			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper-open EDITOR="$TMP/editor.sh" \
-				"$GITSEAL_BIN" edit secret.yaml
-		else
-			run --separate-stderr env GITSEAL_TEST_FAIL_AT=sweeper-open "$GITSEAL_BIN" $run secret.yaml \
-				'cp {} "$NOTE/copy"; echo ran >"$NOTE/ran"'
-		fi
-		[ "$status" -eq 3 ]
-		[ "$output" = "" ]
-		[ "$stderr" = "gitseal: error: 'secret.yaml': cannot watch the private directory: Permission denied" ]
-		cmp secret.yaml original.yaml
-		# the directory made before the open is removed: nothing left
-		[ -z "$(ls -A "$TMPDIR")" ]
-		[ -z "$(ls -A "$NOTE")" ]
-		run grep -rl hunter2 "$TMP"
-		[ "$status" -eq 1 ]
+		run_failing sweeper-open "$run"
+		# the directory made before the open is removed too: nothing left
+		failed_closed 'Permission denied'
 	done
 }

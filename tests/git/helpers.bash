@@ -99,6 +99,16 @@ gs_setup_from() {
 	mv "$made.tmp" "$made"
 }
 
+# app_committed: secrets/app.yaml (db_password: hunter2) committed as
+# base, and $T/elsewhere, a directory outside the repository for links to
+# point at (gs_setup_from app_committed)
+app_committed() {
+	printf 'db_password: hunter2\n' > secrets/app.yaml
+	git add -A
+	git commit -qm base
+	mkdir -p "$T/elsewhere"
+}
+
 # touch_newer FILE...: FILE's mtime set two seconds ahead, so that it
 # differs from what the index recorded and git must read (and clean) it
 # again, as `sleep 1; touch` did without the wait.

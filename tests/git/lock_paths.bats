@@ -11,12 +11,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
-	gs_setup
-	printf 'db_password: hunter2\n' > secrets/app.yaml
-	git add -A
-	git commit -qm base
+	gs_setup_from app_committed
 	# the directory moved out, a link in its place
-	mkdir -p "$T/elsewhere"
 	mv secrets "$T/elsewhere/secrets"
 	ln -s "$T/elsewhere/secrets" secrets
 	cp "$T/elsewhere/secrets/app.yaml" "$T/app.before"
@@ -39,6 +35,9 @@ teardown() { gs_teardown; }
 	git show :secrets/app.yaml > "$T/elsewhere/secrets/app.yaml"
 	cp "$T/elsewhere/secrets/app.yaml" "$T/app.before"
 	grep -q 'ENC\[' "$T/app.before"
+	# locked before (as `gitseal git lock` records it): a refused unlock
+	# leaves it so
+	printf 'locked\n' > .git/gitseal/locked
 	run --separate-stderr "$GITSEAL_BIN" git unlock
 	[ "$status" -eq 1 ]
 	[ "$output" = "" ]
@@ -46,4 +45,5 @@ teardown() { gs_teardown; }
 	cmp "$T/elsewhere/secrets/app.yaml" "$T/app.before"
 	run grep -rl hunter2 "$T/elsewhere"
 	[ "$status" -eq 1 ]
+	[ "$(cat .git/gitseal/locked)" = locked ]
 }

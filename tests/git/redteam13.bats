@@ -40,7 +40,9 @@ submodule_pulled() {
 	git -C secrets/prod cat-file -p HEAD:db/app.yaml | grep -q real-s3cret
 	git add secrets/prod
 	run -1 "$GITSEAL_BIN" git check
-	grep -qxF "gitseal: error: 'secrets/prod': $SUBMODULE_PROBLEM" <<<"$output"
+	# its line says what to do, and nothing else follows ('git add' seals
+	# none of a submodule's files)
+	[ "$output" = "gitseal: error: 'secrets/prod': $SUBMODULE_PROBLEM" ]
 	run -1 git commit -qm "prod pointer"
 	grep -qF "'secrets/prod': a submodule under the filter's pattern" <<<"$output"
 	# the user's word that it holds no secret
@@ -110,7 +112,33 @@ lib_submodule() {
 	git -C vendor/lib commit -qm config
 	git add vendor/lib
 	run -1 "$GITSEAL_BIN" git check
+	[ "${#lines[@]}" -eq 1 ]
 	grep -qxF "gitseal: error: 'vendor/lib': a submodule holding 'vendor/lib/config/db.enc.yaml', which the filter's pattern covers: git runs no filter in it, so the file is committed in clear in its own repository; keep it out of the submodule, or add 'vendor/lib/** -filter' to .git/info/attributes if the submodule holds no secret" <<<"$output"
 	printf 'vendor/lib/** -filter\n' >> .git/info/attributes
 	"$GITSEAL_BIN" git check
+}
+
+# A submodule with no filter of its own and a .sops.yaml of its own: the
+# refusal said "'gitseal updatekeys' shows and accepts them", which reads
+# no .sops.yaml of a submodule and accepted nothing, so --config was the
+# only way. It names the submodule and the two ways that work; the second,
+# `gitseal git init` in the submodule, shows the recipients and records
+# them in the submodule's own record, and encrypt then takes its rule.
+@test "encrypt in a plain submodule with a .sops.yaml of its own: the refusal names the submodule and what works, and init there does" {
+	age-keygen -o "$T/tina.txt" 2>/dev/null
+	R=$(age-keygen -y "$T/tina.txt")
+	git init -q "$T/lib"
+	printf 'creation_rules:\n  - age: %s\n' "$R" > "$T/lib/.sops.yaml"
+	git -C "$T/lib" add .sops.yaml
+	git -C "$T/lib" commit -qm lib
+	fixture git -c protocol.file.allow=always submodule add -q "$T/lib" vendor/lib
+	fixture git commit -qm lib
+	cd vendor/lib
+	printf 'token: t0ken-value\n' > new.yaml
+	run -1 "$GITSEAL_BIN" encrypt -i new.yaml
+	[ "$output" = "gitseal: error: 'new.yaml': the creation rule of '$REPO/vendor/lib/.sops.yaml' names recipients this clone has not accepted: +$R; the file would be readable by them ('vendor/lib' is a submodule this clone's record does not cover: --config names its .sops.yaml, or 'gitseal git init' in it shows them and records them there)" ]
+	run -0 "$GITSEAL_BIN" git init
+	grep -qF "$R (.sops.yaml)" <<<"$output"
+	"$GITSEAL_BIN" encrypt -i new.yaml
+	grep -qF "recipient: $R" new.yaml
 }

@@ -6,13 +6,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	printf 'db_password: hunter2\n' > secrets/app.yaml
-	git add -A
-	git commit -qm base
-	mkdir -p "$T/elsewhere"
-}
+setup() { gs_setup_from app_committed; }
 teardown() { gs_teardown; }
 
 @test "git status and git check agree on a tracked symbolic link: not a sealed file" {

@@ -132,6 +132,22 @@ install_legacy_plugin() {
 	grep -q 'name: db$' <<<"$output"
 }
 
+# render runs kustomize with XDG_CONFIG_HOME set to its stage (only gitseal
+# is a plugin), and the plugin looked for the default keys.txt there: a
+# KSOPS app failed to render on a laptop whose key is at the default place
+# (~/.config/sops/age/keys.txt), with kustomize's messages withheld. render
+# names its default file to the plugin.
+@test "render runs a KSOPS generator with the key at its default place, SOPS_AGE_KEY_FILE unset" {
+	export HOME="$TMP/home"
+	unset SOPS_AGE_KEY_FILE XDG_CONFIG_HOME
+	mkdir -p "$HOME/.config/sops/age"
+	cp "$KEYS/demo-age-key.txt" "$HOME/.config/sops/age/keys.txt"
+	printf 'generators:\n- generator.yaml\n' >"$APP/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+}
+
 @test "gitseal krm --legacy CONFIG prints the generated YAML; failures print nothing" {
 	cd "$TMP"
 	run --separate-stderr "$GITSEAL_BIN" krm --legacy "$APP/generator.yaml"

@@ -660,6 +660,46 @@ static void test_damage_like_the_reference(void **state)
 	free(pt);
 }
 
+/* Data after a full final chunk in the last batch the pipeline reads (the
+ * batch that ends the input, or one the data fills to its end), at every
+ * place of that chunk in its batch, with the pipeline taking over at chunk
+ * L and from chunk 0: refused as the reference refuses it, after the same
+ * plaintext. */
+static void test_trailing_data_in_the_final_batch(void **state)
+{
+	static const size_t extra[] = { 1, TAG - 1, TAG, TAG + 1, CT - 1, CT };
+	uint8_t *pt = random_bytes((L + 2 * BATCH) * CHUNK), *bad;
+	uint8_t garbage[CT];
+	struct gs_buf ct;
+	char what[96];
+
+	(void)state;
+	randombytes_buf(garbage, sizeof(garbage));
+	for (int from0 = 0; from0 < 2; from0++) {
+		for (size_t p = 0; p < BATCH; p++) {
+			size_t chunks = (from0 ? 0 : L + BATCH) + p + 1;
+
+			ref_encrypt(pt, chunks * CHUNK, &ct);
+			bad = malloc(ct.len + sizeof(garbage));
+			assert_non_null(bad);
+			memcpy(bad, ct.data, ct.len);
+			for (size_t e = 0; e < sizeof(extra) / sizeof(extra[0]); e++) {
+				memcpy(bad + ct.len, garbage, extra[e]);
+				snprintf(what, sizeof(what), "%zu full chunks%s, %zu trailing bytes", chunks,
+					 from0 ? " (pipeline from chunk 0)" : "", extra[e]);
+				if (from0)
+					expect_payload_loaded();
+				check_decrypt(what, bad, ct.len + extra[e], e & 1 ? 4093 : 0);
+				if (from0)
+					age_preload_wait();
+			}
+			free(bad);
+			gs_buf_release(&ct);
+		}
+	}
+	free(pt);
+}
+
 /* Streams that only a forger writes: a full chunk flagged last with more
  * after it, an empty final chunk, no chunk flagged last. */
 static void test_forged_streams_like_the_reference(void **state)
@@ -784,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
+		cmocka_unit_test(test_trailing_data_in_the_final_batch),
 		cmocka_unit_test(test_io_failures),
 		cmocka_unit_test(test_reads_aligned),
 		cmocka_unit_test(test_decrypt_writes_batches),
@@ -793,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_same_bytes_as_the_reference),
 		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
+		cmocka_unit_test(test_trailing_data_in_the_final_batch),
 	};
 
 	if (gs_crypto_init() != 0)
