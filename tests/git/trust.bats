@@ -563,7 +563,8 @@ mallory_reads() {
 	git add secrets/dev/db.yaml
 }
 
-# secrets/db.yaml sealed here for the victim and mallory, committed.
+# secrets/db.yaml sealed here for the victim and mallory, committed (the
+# release build under fixture: the state the tests start from).
 mallory_reads_db() {
 	cat > .sops.yaml <<YAML
 creation_rules:
@@ -571,8 +572,9 @@ creation_rules:
     age: $RECIPIENT,$M
 YAML
 	printf 'db_password: hunter2\n' > secrets/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
-	git add -A && git commit -qm "mallory reads"
+	fixture gitseal updatekeys -y -r . 2>/dev/null
+	fixture git add -A
+	fixture git commit -qm "mallory reads"
 }
 
 # mallory's pull request: $1 as it was in commit $2, her stanza removed
