@@ -270,7 +270,9 @@ token_rule_pulled() {
 
 # The team layout where acceptance must be per path: mallory reads dev
 # secrets (an accepted recipient there), never prod ones. The rules' path
-# regexes $1 (prod) and $2 (the rest), committed with a file in each.
+# regexes $1 (prod) and $2 (the rest), committed with a file in each (by
+# the release build under fixture: the state the tests start from; what
+# they do next runs the build under test).
 dev_prod_layout() {
 	cat > .sops.yaml <<YAML
 creation_rules:
@@ -282,9 +284,9 @@ YAML
 	mkdir -p secrets/prod secrets/dev
 	printf 'prod_password: PROD-ORIG\n' > secrets/prod/db.yaml
 	printf 'dev_password: dev-orig\n' > secrets/dev/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . </dev/null 2>/dev/null
-	git add -A
-	git commit -qm "prod and dev"
+	fixture gitseal updatekeys -y -r . </dev/null 2>/dev/null
+	fixture git add -A
+	fixture git commit -qm "prod and dev"
 	as_person mallory git pull -q --no-rebase --no-edit
 }
 

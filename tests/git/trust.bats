@@ -563,7 +563,8 @@ mallory_reads() {
 	git add secrets/dev/db.yaml
 }
 
-# secrets/db.yaml sealed here for the victim and mallory, committed.
+# secrets/db.yaml sealed here for the victim and mallory, committed (the
+# release build under fixture: the state the tests start from).
 mallory_reads_db() {
 	cat > .sops.yaml <<YAML
 creation_rules:
@@ -571,8 +572,9 @@ creation_rules:
     age: $RECIPIENT,$M
 YAML
 	printf 'db_password: hunter2\n' > secrets/db.yaml
-	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
-	git add -A && git commit -qm "mallory reads"
+	fixture gitseal updatekeys -y -r . 2>/dev/null
+	fixture git add -A
+	fixture git commit -qm "mallory reads"
 }
 
 # mallory's pull request: $1 as it was in commit $2, her stanza removed
@@ -621,15 +623,22 @@ YAML
 	[ "$(git show HEAD~1:secrets/db.yaml | grep '^db_password')" = "$(git show HEAD:secrets/db.yaml | grep '^db_password')" ]
 }
 
+# tina's clone (red team B) revokes mallory with a rotation
+teammate_revokes() {
+	(cd "$T/tina" && gitseal git init 2>/dev/null && gitseal updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && printf 'creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n' "$RECIPIENT" > .sops.yaml &&
+	 gitseal updatekeys -y -r --rotate . 2>/dev/null && printf 'db_password: rotated\n' > secrets/db.yaml &&
+	 git add -A && git commit -qm "revoke mallory")
+}
+
 @test "red team B: a revocation pulled from a teammate shows in status and updatekeys -r accepts it; the revoked reader's old key is then not re-used" {
 	mallory_reads_db
 	old=$(git rev-parse HEAD)
-	# a teammate's clone (the victim's own key, another clone) revokes mallory
+	# a teammate's clone (the victim's own key, another clone) revokes
+	# mallory (the release build under fixture: what the victim's clone
+	# does next is checked)
 	git clone -q "$REPO" "$T/tina"
-	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
-	 git checkout -q -- . && printf 'creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n' "$RECIPIENT" > .sops.yaml &&
-	 "$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null && printf 'db_password: rotated\n' > secrets/db.yaml &&
-	 git add -A && git commit -qm "revoke mallory")
+	fixture teammate_revokes
 	pull_from tina
 	run "$GITSEAL_BIN" git status
 	[[ $output == *".sops.yaml: rules changed (a recipient removed, a selection); run 'gitseal updatekeys -r .' to see and accept them"* ]]
@@ -746,6 +755,20 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	[ "$(grep "^$M	" "$REPO/.git/gitseal/accepted" | cut -f2 | sort | tr '\n' ' ')" = "secrets/a/head.yml secrets/a/idx.yml secrets/a/wt.yml " ]
 }
 
+# tina's commits (teammate_adds_then_revokes_mallory) with the gitseal on
+# PATH: under fixture, the release build, as for any step that only
+# prepares what a test checks (a dozen gitseal processes; what the victim's
+# clone does next runs the build under test)
+teammate_commits() {
+	(cd "$T/tina" && gitseal git init 2>/dev/null && gitseal updatekeys -y -r . 2>/dev/null &&
+	 git checkout -q -- . && gitseal git trust -y secrets/app.yaml 2>/dev/null &&
+	 sed -i "s|age: .*|&,$M|" .sops.yaml &&
+	 gitseal updatekeys -y -r . 2>/dev/null && git add -A && git commit -qm "mallory joins" &&
+	 sed -i "s|,$M||" .sops.yaml && gitseal updatekeys -y -r $1 . 2>/dev/null &&
+	 { [ -z "$1" ] || printf 'db_password: rotated\nport: 5432\n' > secrets/app.yaml; } &&
+	 git add -A && git commit -qm "revoke mallory")
+}
+
 # A teammate's clone (the victim's key, a clone of its own) adds mallory to
 # secrets/app.yaml keeping its data key (updatekeys without --rotate; the
 # key, made by the victim's clone, vouched for there first), then
@@ -754,13 +777,7 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 # no new value). MID is the commit in which mallory read the file.
 teammate_adds_then_revokes_mallory() {
 	git clone -q "$REPO" "$T/tina"
-	(cd "$T/tina" && "$GITSEAL_BIN" git init 2>/dev/null && "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null &&
-	 git checkout -q -- . && "$GITSEAL_BIN" git trust -y secrets/app.yaml 2>/dev/null &&
-	 sed -i "s|age: .*|&,$M|" .sops.yaml &&
-	 "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null && git add -A && git commit -qm "mallory joins" &&
-	 sed -i "s|,$M||" .sops.yaml && "$GITSEAL_BIN" updatekeys -y -r $1 . 2>/dev/null &&
-	 { [ -z "$1" ] || printf 'db_password: rotated\nport: 5432\n' > secrets/app.yaml; } &&
-	 git add -A && git commit -qm "revoke mallory")
+	fixture teammate_commits "$1"
 	MID=$(git -C "$T/tina" rev-parse HEAD~1)
 	grep -qF "$M" <(git -C "$T/tina" show "$MID:secrets/app.yaml")
 	[ "$(git show HEAD:secrets/app.yaml | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE")" = \
