@@ -179,7 +179,10 @@ bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct 
 		prepared_release(p);
 		taken = true;
 	}
-	pthread_cond_signal(&pool.wake);
+	/* woken when half the headers are gone, to make them all again: one
+	 * wake (a system call here, a switch there) for every few files */
+	if (!q || q->count <= pool.depth / 2)
+		pthread_cond_signal(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	return taken;
 }

@@ -132,7 +132,10 @@ static int read_regular(const char *full, struct gs_buf *in)
 	}
 	if ((ret = gs_buf_reserve(in, (size_t)st.st_size + 1)))
 		goto out;
-	while ((n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
+	/* a byte more than fstat said, to see one that grew; no read for the
+	 * end of the file: the result goes to git only for the bytes it sends */
+	while (in->len < (size_t)st.st_size &&
+	       (n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
 		in->len += (size_t)n;
 	/* a file that grew or shrank meanwhile: git will send what it reads */
 	if (n < 0 || in->len != (size_t)st.st_size) {
@@ -366,21 +369,18 @@ static void ask_git(struct readahead *ra, size_t i)
 }
 
 /* Whether git will send the i-th listed name (path) as a new file to
- * clean: a regular file with bytes to seal, held nowhere in git yet,
- * under the filter, not ignored. The cheap questions first; the last two
- * git answers for many names at once, else libgit2 for this one (about
- * twenty system calls: it checks the attribute and ignore files on disk
- * at every call); a file git holds needs neither. */
+ * clean: held nowhere in git yet, under the filter, not ignored (listed
+ * as a regular file; the worker reads it only if it still is one, with
+ * bytes to seal). The cheap question first; the other two git answers
+ * for many names at once, else libgit2 for this one (about twenty system
+ * calls: it checks the attribute and ignore files on disk at every
+ * call); a file git holds needs neither. */
 static bool worth_sealing(struct readahead *ra, size_t i, const char *path)
 {
 	struct gitfilter *f = ra->f;
-	char full[PATH_MAX];
-	struct stat st;
 	int ignored = 0;
 
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) || lstat(full, &st) ||
-	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE ||
-	    gitrepo_has_committed(f, path))
+	if (gitrepo_has_committed(f, path))
 		return false;
 	if (ra->ask_git && ra->sends[i] == SENDS_UNKNOWN && ra->count - i >= READAHEAD_ASK_MIN)
 		ask_git(ra, i);
