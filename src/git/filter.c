@@ -318,10 +318,9 @@ bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 	git_tree *dir;
 
 	/* unknown counts as held: the caller then waits for git. The index
-	 * as gitrepo_committed read it for this request, not read again: each
-	 * read checks the file (six system calls, a tenth of the filter's time
-	 * in a `git add` of new files), and the answer only plans work ahead,
-	 * asked again of a fresh index when git sends the file */
+	 * as gitrepo_committed read it for this request, not checked again:
+	 * the answer only plans work ahead, asked again of a fresh index when
+	 * git sends the file */
 	if (!f->repo || !f->index)
 		return true;
 	if (git_index_get_bypath(f->index, path, 0))
