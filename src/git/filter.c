@@ -356,28 +356,37 @@ static int conflict_theirs(struct gitfilter *f, const char *path, struct gs_buf 
 	return ret;
 }
 
+/* The same inode, and (for file systems that make inode numbers up) the
+ * same size and times. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* f->index as the index file is now. git_index_read checks the file at
  * every call (six system calls: a tenth of the main thread's time in a
  * `git add` of new files, while git waits). git and libgit2 never write
  * an index in place: they write a lock file and rename it over the index,
  * a new inode; and the descriptor held open on the file last read keeps
  * its inode number from going to another file. So while the index path
- * names the held inode, the index is the one read: one stat. Held before
- * libgit2 reads: a file renamed over it in between is read now and seen
- * as new at the next call, read again then. */
+ * names the held inode (and its size and times are the same), the index
+ * is the one read: one stat. Held before libgit2 reads: a file renamed
+ * over it in between is read now and seen as new at the next call, read
+ * again then. */
 static int index_refresh(struct gitfilter *f)
 {
 	const char *path = git_index_path(f->index);
 	struct stat now;
 
-	if (path && f->index_fd >= 0 && !stat(path, &now) && now.st_dev == f->index_dev && now.st_ino == f->index_ino)
+	if (path && f->index_fd >= 0 && !stat(path, &now) && same_file(&now, &f->index_st))
 		return 0;
 	if (f->index_fd >= 0)
 		close(f->index_fd);
 	f->index_fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (f->index_fd >= 0 && fstat(f->index_fd, &now) == 0) {
-		f->index_dev = now.st_dev;
-		f->index_ino = now.st_ino;
+		f->index_st = now;
 	} else if (f->index_fd >= 0) {
 		close(f->index_fd);
 		f->index_fd = -1;

@@ -4,6 +4,7 @@
 #define GITSEAL_GITFILTER_INT_H
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 
@@ -65,8 +66,7 @@ struct gitfilter {
 	git_repository *repo;
 	git_index *index;
 	int index_fd;               /* the index file index last read, held open; -1 (filter.c) */
-	dev_t index_dev;
-	ino_t index_ino;
+	struct stat index_st;       /* index_fd's, when it was opened */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
