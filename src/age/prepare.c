@@ -18,10 +18,11 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/random.h"
+#include "gitseal/worker.h"
 
 #include "age_int.h"
 
-enum { PREPARE_MAX_RECIPIENTS = 16 };
+enum { PREPARE_MAX_RECIPIENTS = 16, PREPARE_NICE = 5 /* above the process's */ };
 
 struct prepared {
 	uint8_t *file_key; /* secure, AGE_FILE_KEY_SIZE bytes */
@@ -81,6 +82,7 @@ static struct prepare_queue *hungriest(void)
 static void *prepare_loop(void *arg)
 {
 	(void)arg;
+	gs_thread_lower_priority(PREPARE_NICE);
 	pthread_mutex_lock(&pool.lock);
 	while (!pool.stopping) {
 		struct prepare_queue *q = hungriest();
@@ -179,7 +181,10 @@ bool age_prepared_take(const struct age_recipient *r, uint8_t *file_key, struct 
 		prepared_release(p);
 		taken = true;
 	}
-	pthread_cond_signal(&pool.wake);
+	/* woken when half the headers are gone, to make them all again: one
+	 * wake (a system call here, a switch there) for every few files */
+	if (!q || q->count <= pool.depth / 2)
+		pthread_cond_signal(&pool.wake);
 	pthread_mutex_unlock(&pool.lock);
 	return taken;
 }

@@ -52,6 +52,7 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 	if (!f)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&f->smudged_lock, NULL);
+	f->index_fd = -1;
 	/* no repository (textconv, once per file of a `git log -p`): no
 	 * libgit2, whose start-up reads the system's CA certificates */
 	if (!start_dir) {
@@ -110,6 +111,8 @@ void gitfilter_free(struct gitfilter *f)
 		git_index_free(f->index);
 		git_repository_free(f->repo);
 	}
+	if (f->index_fd >= 0)
+		close(f->index_fd);
 	free(f->head_dir_path);
 	free(f->workdir);
 	free(f->statedir);
@@ -315,10 +318,9 @@ bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 	git_tree *dir;
 
 	/* unknown counts as held: the caller then waits for git. The index
-	 * as gitrepo_committed read it for this request, not read again: each
-	 * read checks the file (six system calls, a tenth of the filter's time
-	 * in a `git add` of new files), and the answer only plans work ahead,
-	 * asked again of a fresh index when git sends the file */
+	 * as gitrepo_committed read it for this request, not checked again:
+	 * the answer only plans work ahead, asked again of a fresh index when
+	 * git sends the file */
 	if (!f->repo || !f->index)
 		return true;
 	if (git_index_get_bypath(f->index, path, 0))
@@ -354,6 +356,50 @@ static int conflict_theirs(struct gitfilter *f, const char *path, struct gs_buf 
 	return ret;
 }
 
+/* The same inode, and (for file systems that make inode numbers up) the
+ * same size and times. */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* f->index as the index file is now. git_index_read checks the file at
+ * every call (six system calls: a tenth of the main thread's time in a
+ * `git add` of new files, while git waits). git and libgit2 never write
+ * an index in place: they write a lock file and rename it over the index,
+ * a new inode; and the descriptor held open on the file last read keeps
+ * its inode number from going to another file. So while the index path
+ * names the held inode (and its size and times are the same), the index
+ * is the one read: one stat. Held before libgit2 reads: a file renamed
+ * over it in between is read now and seen as new at the next call, read
+ * again then. */
+static int index_refresh(struct gitfilter *f)
+{
+	const char *path = git_index_path(f->index);
+	struct stat now;
+
+	if (path && f->index_fd >= 0 && !stat(path, &now) && same_file(&now, &f->index_st))
+		return 0;
+	if (f->index_fd >= 0)
+		close(f->index_fd);
+	f->index_fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (f->index_fd >= 0 && fstat(f->index_fd, &now) == 0) {
+		f->index_st = now;
+	} else if (f->index_fd >= 0) {
+		close(f->index_fd);
+		f->index_fd = -1;
+	}
+	if (git_index_read(f->index, 0) < 0) {
+		if (f->index_fd >= 0)
+			close(f->index_fd);
+		f->index_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 {
 	const git_index_entry *e;
@@ -365,7 +411,7 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 	if (!f->index && git_repository_index(&f->index, f->repo) < 0)
 		return gitrepo_fail("cannot open the index");
 	/* git may have rewritten the index since the last file */
-	if (git_index_read(f->index, 0) < 0)
+	if (index_refresh(f) < 0)
 		return gitrepo_fail("cannot read the index");
 	e = git_index_get_bypath(f->index, path, 0);
 	if (e) {
@@ -1030,10 +1076,21 @@ static void serve_failed(void *ctx, enum filter_command cmd, const char *path, i
 		s->ev->file_failed(s->ev->ctx, path, cmd == FILTER_CLEAN);
 }
 
+/* Git's pipe and the filter that answers on it. */
+struct serve_out {
+	FILE *out;
+	struct gitfilter *f;
+};
+
+/* An answer complete: to git, then the work it left for later (git now
+ * stores the file and sends the next: the filter would only wait). */
 static int stream_flush(void *ctx)
 {
-	if (fflush(ctx) != 0)
+	struct serve_out *o = ctx;
+
+	if (fflush(o->out) != 0)
 		return GS_FAIL(GS_ERR_IO, "cannot write to git");
+	readahead_answered(o->f->ahead);
 	return 0;
 }
 
@@ -1090,7 +1147,8 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 		readahead_start(f);
 	struct gs_reader r = pkt_pipe_reader(&pipe);
 	struct gs_writer w = gs_writer_to_file(out);
-	struct pkt_writer pw = { &w, stream_flush, out };
+	struct serve_out so = { out, f };
+	struct pkt_writer pw = { &w, stream_flush, &so };
 	/* without workers the filter does not offer git the delay capability */
 	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe };
 

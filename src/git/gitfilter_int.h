@@ -4,6 +4,7 @@
 #define GITSEAL_GITFILTER_INT_H
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 
@@ -64,6 +65,8 @@ struct keycache;
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
+	int index_fd;               /* the index file index last read, held open; -1 (filter.c) */
+	struct stat index_st;       /* index_fd's, when it was opened */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
@@ -175,8 +178,11 @@ void readahead_start(struct gitfilter *f);
 void readahead_stop(struct gitfilter *f);
 /* The result made ahead for path from exactly in (true: out holds it). */
 bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, size_t len, struct gs_buf *out);
-/* path, new to the repository, was just cleaned: queues the files after it. */
+/* path, new to the repository, was just cleaned: the files after it are
+ * queued by readahead_answered, once git has the answer (its planning,
+ * system calls and the workers' wake, then run while git stores the file). */
 void readahead_plan(struct readahead *ra, const char *path);
+void readahead_answered(struct readahead *ra);
 /* want[i] = whether `git add` would send dir + names[i] through the
  * gitseal filter, as git's check-attr and check-ignore say (addset.c),
  * for the first names (as many as one exchange takes, at most n): how

@@ -54,6 +54,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/random.h"
 #include "gitseal/secmem.h"
 #include "gitseal/sops.h"
 #include "gitseal/userdir.h"
@@ -289,7 +290,7 @@ static void store(struct keycache *c, const struct kc_identity *d, const char *e
 		return;
 	record_index(d, enc, enc_len, record);
 	record[KC_IDX] = (uint8_t)len;
-	randombytes_buf(nonce, KC_NONCE);
+	gs_random_buf(nonce, KC_NONCE);
 	pthread_mutex_lock(&c->lock);
 	memset(c->scratch, 0, KC_PAYLOAD);
 	memcpy(c->scratch, payload, len);

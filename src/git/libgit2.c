@@ -57,6 +57,7 @@ static void (*p_git_index_free)(git_index *index);
 static const git_index_entry * (*p_git_index_get_byindex)(git_index *index, size_t n);
 static const git_index_entry * (*p_git_index_get_bypath)(git_index *index, const char *path, int stage);
 static int (*p_git_index_open)(git_index **out, const char *index_path);
+static const char * (*p_git_index_path)(const git_index *index);
 static int (*p_git_index_read)(git_index *index, int force);
 static int (*p_git_index_write)(git_index *index);
 static int (*p_git_libgit2_init)(void);
@@ -130,6 +131,7 @@ static const struct gs_dynsym symbols[] = {
 	GS_DYNSYM(git_index_get_byindex),
 	GS_DYNSYM(git_index_get_bypath),
 	GS_DYNSYM(git_index_open),
+	GS_DYNSYM(git_index_path),
 	GS_DYNSYM(git_index_read),
 	GS_DYNSYM(git_index_write),
 	GS_DYNSYM(git_libgit2_init),
@@ -276,6 +278,11 @@ const git_index_entry * git_index_get_byindex(git_index *index, size_t n)
 const git_index_entry * git_index_get_bypath(git_index *index, const char *path, int stage)
 {
 	return p_git_index_get_bypath(index, path, stage);
+}
+
+const char * git_index_path(const git_index *index)
+{
+	return p_git_index_path(index);
 }
 
 int git_index_read(git_index *index, int force)

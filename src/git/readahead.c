@@ -24,12 +24,15 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/worker.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
 
 enum {
 	READAHEAD_WORKERS = 2,
-	READAHEAD_DEPTH = 8,           /* files sealed ahead of git's request */
+	READAHEAD_DEPTH = 12,          /* files sealed ahead of git's request */
+	READAHEAD_BATCH = 4,           /* queued at once, for one wake of the workers */
+	READAHEAD_NICE = 5,            /* the workers' nice value above the filter's */
 	READAHEAD_MAX_FILE = 1 << 20,  /* larger files are cleaned as they come */
 	READAHEAD_MAX_NAMES = 1 << 20, /* a directory's names listed at most */
 	/* names asked of git at once (addset.c: a pipe's worth). Each ask
@@ -69,6 +72,7 @@ struct readahead {
 	size_t count, next;
 	bool ask_git;    /* false once git could not answer: libgit2 asked per file */
 	char *last; /* the last new file cleaned */
+	char *answered; /* the last new file, planned from once git has its answer */
 };
 
 static void job_free(struct ahead_job *j)
@@ -130,7 +134,10 @@ static int read_regular(const char *full, struct gs_buf *in)
 	}
 	if ((ret = gs_buf_reserve(in, (size_t)st.st_size + 1)))
 		goto out;
-	while ((n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
+	/* a byte more than fstat said, to see one that grew; no read for the
+	 * end of the file: the result goes to git only for the bytes it sends */
+	while (in->len < (size_t)st.st_size &&
+	       (n = read(fd, in->data + in->len, (size_t)st.st_size + 1 - in->len)) > 0)
 		in->len += (size_t)n;
 	/* a file that grew or shrank meanwhile: git will send what it reads */
 	if (n < 0 || in->len != (size_t)st.st_size) {
@@ -164,6 +171,7 @@ static void *worker(void *arg)
 {
 	struct readahead *ra = arg;
 
+	gs_thread_lower_priority(READAHEAD_NICE);
 	pthread_mutex_lock(&ra->lock);
 	for (;;) {
 		struct ahead_job *j;
@@ -249,6 +257,7 @@ void readahead_stop(struct gitfilter *f)
 		job_free(ra->jobs[i]);
 	forget_dir(ra);
 	free(ra->last);
+	free(ra->answered);
 	pthread_cond_destroy(&ra->work);
 	pthread_cond_destroy(&ra->done);
 	pthread_mutex_destroy(&ra->lock);
@@ -264,6 +273,7 @@ bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, s
 
 	if (!ra)
 		return false;
+	readahead_answered(ra); /* a plan left over: the jobs in git's order */
 	pthread_mutex_lock(&ra->lock);
 	for (i = 0; i < READAHEAD_DEPTH; i++)
 		if (ra->jobs[i] && !strcmp(ra->jobs[i]->path, path)) {
@@ -362,21 +372,18 @@ static void ask_git(struct readahead *ra, size_t i)
 }
 
 /* Whether git will send the i-th listed name (path) as a new file to
- * clean: a regular file with bytes to seal, held nowhere in git yet,
- * under the filter, not ignored. The cheap questions first; the last two
- * git answers for many names at once, else libgit2 for this one (about
- * twenty system calls: it checks the attribute and ignore files on disk
- * at every call); a file git holds needs neither. */
+ * clean: held nowhere in git yet, under the filter, not ignored (listed
+ * as a regular file; the worker reads it only if it still is one, with
+ * bytes to seal). The cheap question first; the other two git answers
+ * for many names at once, else libgit2 for this one (about twenty system
+ * calls: it checks the attribute and ignore files on disk at every
+ * call); a file git holds needs neither. */
 static bool worth_sealing(struct readahead *ra, size_t i, const char *path)
 {
 	struct gitfilter *f = ra->f;
-	char full[PATH_MAX];
-	struct stat st;
 	int ignored = 0;
 
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full) || lstat(full, &st) ||
-	    !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > READAHEAD_MAX_FILE ||
-	    gitrepo_has_committed(f, path))
+	if (gitrepo_has_committed(f, path))
 		return false;
 	if (ra->ask_git && ra->sends[i] == SENDS_UNKNOWN && ra->count - i >= READAHEAD_ASK_MIN)
 		ask_git(ra, i);
@@ -409,7 +416,8 @@ static size_t drop_passed(struct readahead *ra, const char *path)
 	return left;
 }
 
-static void queue(struct readahead *ra, char *path)
+/* Queued for the workers, woken by the caller. */
+static bool queue(struct readahead *ra, char *path)
 {
 	for (size_t i = 0; i < READAHEAD_DEPTH; i++)
 		if (!ra->jobs[i]) {
@@ -421,21 +429,27 @@ static void queue(struct readahead *ra, char *path)
 			gs_buf_init(&j->in, true);
 			gs_buf_init(&j->out, false);
 			ra->jobs[i] = j;
-			pthread_cond_signal(&ra->work);
-			return;
+			return true;
 		}
 	free(path);
+	return false;
 }
 
 void readahead_plan(struct readahead *ra, const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	size_t dlen = (size_t)(base - path), left, want;
-	bool in_order;
-
 	if (!ra)
 		return;
+	free(ra->answered);
+	ra->answered = gs_strdup(path);
+}
+
+static void plan(struct readahead *ra, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t dlen = (size_t)(base - path), left, want, queued = 0;
+	bool in_order;
+
 	/* a run of new files: this one and the last, in one directory, in order */
 	in_order = ra->last && strlen(ra->last) > dlen && !memcmp(ra->last, path, dlen) &&
 		   !strchr(ra->last + dlen, '/') && strcmp(ra->last + dlen, base) < 0;
@@ -450,11 +464,15 @@ void readahead_plan(struct readahead *ra, const char *path)
 	pthread_mutex_lock(&ra->lock);
 	left = drop_passed(ra, path);
 	pthread_mutex_unlock(&ra->lock);
+	/* topped up a few at a time: a wake of the workers (a system call,
+	 * and a switch to each) for every few files, not for each */
+	if (left > READAHEAD_DEPTH - READAHEAD_BATCH)
+		return;
 	for (want = READAHEAD_DEPTH - left; want && ra->next < ra->count; ra->next++) {
 		char *next = gs_malloc(dlen + strlen(ra->names[ra->next]) + 1);
 
 		if (!next)
-			return;
+			break;
 		memcpy(next, path, dlen);
 		strcpy(next + dlen, ra->names[ra->next]);
 		if (!worth_sealing(ra, ra->next, next)) {
@@ -462,8 +480,25 @@ void readahead_plan(struct readahead *ra, const char *path)
 			continue;
 		}
 		pthread_mutex_lock(&ra->lock);
-		queue(ra, next);
+		queued += queue(ra, next);
 		pthread_mutex_unlock(&ra->lock);
 		want--;
 	}
+	if (queued) {
+		pthread_mutex_lock(&ra->lock);
+		pthread_cond_broadcast(&ra->work);
+		pthread_mutex_unlock(&ra->lock);
+	}
+}
+
+void readahead_answered(struct readahead *ra)
+{
+	char *path;
+
+	if (!ra || !ra->answered)
+		return;
+	path = ra->answered;
+	ra->answered = NULL;
+	plan(ra, path);
+	free(path);
 }

@@ -395,6 +395,49 @@ pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
 pkt_text() { pkt "$1"$'\n'; }
 pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 
+# The filter reads the index again only when its file was replaced (git
+# writes a lock file and renames it over the index; src/git/filter.c,
+# index_refresh): one filter process, the index rewritten between its
+# requests, and each clean goes by the index as it is then.
+@test "one filter process, the index rewritten between two cleans: each goes by the index as it is then" {
+	printf 'a: one\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	staged=$(git rev-parse :secrets/a.yaml)
+	mac=$(git cat-file -p "$staged" | grep '^    mac:')
+	mkfifo "$T/in"
+	"$GITSEAL_BIN" git filter-process < "$T/in" > "$T/out" &
+	pid=$!
+	exec 5> "$T/in"
+	{ pkt_text git-filter-client; pkt_text version=2; printf 0000
+	  pkt_text capability=clean; pkt_text capability=smudge; printf 0000; } >&5
+	# one clean of a.yaml, its answer waited for; then how many answers
+	# hold the staged blob's MAC
+	clean_a() {
+		local n=$1
+		{ pkt_text command=clean; pkt_text pathname=secrets/a.yaml; printf 0000
+		  pkt_file secrets/a.yaml; printf 0000; } >&5
+		for _ in $(seq 200); do
+			[ "$(grep -ac 'status=success' "$T/out")" -lt "$n" ] || [ "$(tail -c 8 "$T/out")" != 00000000 ] || break
+			sleep 0.05
+		done
+		[ "$(grep -ac 'status=success' "$T/out")" -eq "$n" ]
+		macs=$(grep -acxF "$mac" "$T/out" || true)
+	}
+	# staged and unchanged: its blob
+	clean_a 1
+	[ "$macs" -eq 1 ]
+	# the index rewritten without it: a new file, sealed afresh
+	git rm -q --cached secrets/a.yaml
+	clean_a 2
+	[ "$macs" -eq 1 ]
+	# and with it again
+	git update-index --add --cacheinfo "100644,$staged,secrets/a.yaml"
+	clean_a 3
+	[ "$macs" -eq 2 ]
+	exec 5>&-
+	wait "$pid"
+}
+
 tamper_setup() {
 	printf 'a: one\n' > secrets/good.yaml
 	printf 'b: two\n' > secrets/bad.yaml
