@@ -18,9 +18,4 @@ bool gs_worker_run(void *(*fn)(void *), void *arg);
 /* Returns once the job handed over has returned. */
 void gs_worker_wait(void);
 
-/* Lowers the calling thread's scheduling priority (its nice value) by
- * steps: for threads that work ahead of a foreground that waits on
- * another process (git), so that a CPU goes to the foreground first. */
-void gs_thread_lower_priority(int steps);
-
 #endif

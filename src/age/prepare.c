@@ -18,11 +18,10 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/random.h"
-#include "gitseal/worker.h"
 
 #include "age_int.h"
 
-enum { PREPARE_MAX_RECIPIENTS = 16, PREPARE_NICE = 5 /* above the process's */ };
+enum { PREPARE_MAX_RECIPIENTS = 16 };
 
 struct prepared {
 	uint8_t *file_key; /* secure, AGE_FILE_KEY_SIZE bytes */
@@ -82,7 +81,6 @@ static struct prepare_queue *hungriest(void)
 static void *prepare_loop(void *arg)
 {
 	(void)arg;
-	gs_thread_lower_priority(PREPARE_NICE);
 	pthread_mutex_lock(&pool.lock);
 	while (!pool.stopping) {
 		struct prepare_queue *q = hungriest();

@@ -24,7 +24,6 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
-#include "gitseal/worker.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
 
@@ -32,7 +31,6 @@ enum {
 	READAHEAD_WORKERS = 2,
 	READAHEAD_DEPTH = 12,          /* files sealed ahead of git's request */
 	READAHEAD_BATCH = 4,           /* queued at once, for one wake of the workers */
-	READAHEAD_NICE = 5,            /* the workers' nice value above the filter's */
 	READAHEAD_MAX_FILE = 1 << 20,  /* larger files are cleaned as they come */
 	READAHEAD_MAX_NAMES = 1 << 20, /* a directory's names listed at most */
 	/* names asked of git at once (addset.c: a pipe's worth). Each ask
@@ -171,7 +169,6 @@ static void *worker(void *arg)
 {
 	struct readahead *ra = arg;
 
-	gs_thread_lower_priority(READAHEAD_NICE);
 	pthread_mutex_lock(&ra->lock);
 	for (;;) {
 		struct ahead_job *j;

@@ -7,11 +7,8 @@
  * jobs of one command follow each other, so one thread serves them all,
  * made once, before the warming starts. A job that comes while another
  * runs is refused: its caller makes a thread as before. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "gitseal/worker.h"
 
@@ -112,18 +109,4 @@ void gs_worker_wait(void)
 		pthread_cond_wait(&returned, &lock);
 	busy = false;
 	pthread_mutex_unlock(&lock);
-}
-
-void gs_thread_lower_priority(int steps)
-{
-	/* Linux: a thread's own nice value, named by its thread id */
-	id_t self = (id_t)gettid();
-	int now;
-
-	errno = 0;
-	now = getpriority(PRIO_PROCESS, self);
-	if (now == -1 && errno)
-		return;
-	/* not raised back by anyone; failing is harmless */
-	(void)!setpriority(PRIO_PROCESS, self, now + steps > 19 ? 19 : now + steps);
 }
