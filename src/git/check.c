@@ -513,65 +513,18 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 	return ret;
 }
 
-/* A file of a submodule's commit that this repository's pattern covers,
- * by the attributes of this repository's index and info/attributes only
- * (the submodule's own .gitattributes, its author's, is not asked). */
-struct covered_walk {
-	struct gitfilter *f;
-	const char *sub;
-	char path[PATH_MAX];
-	bool found;
-};
-
-static int covered_entry(const char *root, const git_tree_entry *te, void *ctx)
-{
-	struct covered_walk *w = ctx;
-	const char *value = NULL;
-
-	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
-		return 0;
-	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/%s%s", w->sub, root, git_tree_entry_name(te)) >=
-	    sizeof(w->path))
-		return 0;
-	if (git_attr_get(&value, w->f->repo, GIT_ATTR_CHECK_INDEX_ONLY, w->path, "filter") < 0) {
-		git_error_clear();
-		return 0;
-	}
-	if (git_attr_value(value) != GIT_ATTR_VALUE_STRING || strcmp(value, "gitseal"))
-		return 0;
-	w->found = true;
-	return -1; /* the first one is enough */
-}
-
 /* A submodule staged at e whose commit differs from HEAD's: a finding when
  * its path is under the pattern, or when its commit (read from its own
  * repository, when checked out) holds a file the pattern covers. */
 static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct gitfilter_findings *fs)
 {
-	struct covered_walk w = { .f = f, .sub = e->path };
-	git_repository *sub = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	char dir[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (gitrepo_filtered(f, e->path))
 		return add_finding(fs, e->path, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
-	/* not checked out, or its commit not fetched: nothing to read */
-	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", f->workdir, e->path) < sizeof(dir) &&
-	    git_repository_open_ext(&sub, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 && git_commit_lookup(&commit, sub, &e->id) == 0 &&
-	    git_commit_tree(&tree, commit) == 0)
-		git_tree_walk(tree, GIT_TREEWALK_PRE, covered_entry, &w);
-	git_error_clear();
-	git_tree_free(tree);
-	git_commit_free(commit);
-	git_repository_free(sub);
-	if (!w.found)
+	if (!gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
 		return 0;
-	return add_finding(fs, e->path, "a submodule holding '%s', which the filter's pattern covers: git runs no "
-					"filter in it, so the file is committed in clear in its own repository; keep "
-					"it out of the submodule, or add '%s/** -filter' to .git/info/attributes if "
-					"the submodule holds no secret",
-			   gitfilter_shown(w.path), gitfilter_shown(e->path));
+	return add_finding(fs, e->path, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
 }
 
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)

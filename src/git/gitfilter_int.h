@@ -98,6 +98,20 @@ struct gitfilter {
 	"in its own repository; move it out of the pattern, or add '%s -filter' and '%s/** -filter' to "        \
 	".git/info/attributes if it holds no secret"
 
+/* A submodule outside the pattern whose commit holds a file it covers
+ * (check.c, status.c): the file, then the submodule. */
+#define GITFILTER_SUBMODULE_HOLDING                                                                      \
+	"a submodule holding '%s', which the filter's pattern covers: git runs no filter in it, so the file " \
+	"is committed in clear in its own repository; keep it out of the submodule, or add '%s/** -filter' " \
+	"to .git/info/attributes if the submodule holds no secret"
+/* Whether the commit id of the submodule checked out at sub (a path of
+ * the index) holds a file this repository's pattern covers, by the
+ * attributes of this repository's index and info/attributes only (the
+ * submodule's own .gitattributes, its author's, is not asked); the first
+ * such path into path. False when the submodule is not checked out or
+ * lacks the commit (submodule.c). */
+bool gitfilter_submodule_covered(struct gitfilter *f, const char *sub, const git_oid *id, char *path, size_t size);
+
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \
 	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \

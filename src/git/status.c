@@ -2,6 +2,7 @@
  * sees it (the work tree and the staged blob), and what .sops.yaml would
  * change. Nothing is decrypted: only metadata and the work tree's bytes
  * are read. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,20 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	return ret;
 }
 
+/* A submodule under the pattern, or whose commit holds a file it covers
+ * (a pull request's vendored repository with a placeholder in clear):
+ * said before anything is typed there, as check refuses its next commit. */
+static int describe_submodule(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+{
+	char path[PATH_MAX];
+
+	if (gitrepo_filtered(f, e->path))
+		return add(line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
+	if (gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
+		return add(line, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
+	return 0;
+}
+
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 {
 	struct gitfilter *f = NULL;
@@ -221,17 +236,16 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 
 		/* git runs no filter on a link (it stores the link's text) or in
 		 * a submodule: only files are sealed, as gitseal git check says;
-		 * a submodule under the pattern is said (its files are not) */
-		if (((e->mode & 0170000) != 0100000 && (e->mode & 0170000) != 0160000) ||
-		    !gitrepo_filtered(f, e->path))
-			continue;
+		 * a submodule under the pattern, or holding a file it covers, is
+		 * said (its files are not sealed) */
 		gs_buf_reset(&line);
 		if ((e->mode & 0170000) == 0160000) {
-			if (git_index_entry_stage(e) == 0 &&
-			    !(ret = add(&line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path))))
+			if (git_index_entry_stage(e) == 0 && !(ret = describe_submodule(f, e, &line)) && line.len)
 				ret = add_line(out, e->path, &line);
 			continue;
 		}
+		if ((e->mode & 0170000) != 0100000 || !gitrepo_filtered(f, e->path))
+			continue;
 		if (git_index_entry_stage(e) != 0) {
 			/* one line for the stages of an unmerged path */
 			if (git_index_entry_stage(e) == 2)
