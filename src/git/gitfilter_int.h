@@ -112,6 +112,16 @@ struct gitfilter {
  * lacks the commit (submodule.c). */
 bool gitfilter_submodule_covered(struct gitfilter *f, const char *sub, const git_oid *id, char *path, size_t size);
 
+/* gitseal's pre-commit hook, installed in the common git directory's
+ * hooks, is not the one git runs: core.hooksPath names another directory
+ * (husky and the like set one, from a repository's scripts) whose
+ * pre-commit does not call `gitseal git check`. setting: the value of
+ * core.hooksPath (setup.c). */
+bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
+#define GITFILTER_HOOK_ELSEWHERE                                                                       \
+	"the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
+	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to it"
+
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \
 	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \

@@ -160,11 +160,11 @@ out:
 }
 
 /* .sops.yaml first (whom new files would be sealed for), info/attributes
- * lines a pulled macro can take the filter off, the lock, then
- * records of files gone. */
+ * lines a pulled macro can take the filter off, a pre-commit hook git does
+ * not run, the lock, then records of files gone. */
 static int describe_repository(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
 {
-	char *pattern = NULL;
+	char *pattern = NULL, setting[PATH_MAX];
 	int ret;
 
 	if (!(ret = gitfilter_accept_config(f, line)) && line->len) {
@@ -189,6 +189,11 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 			ret = add_line(out, ".git/info/attributes", line);
 	}
 	free(pattern);
+	if (!ret && gitfilter_hook_elsewhere(f, setting, sizeof(setting))) {
+		gs_buf_reset(line);
+		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gitfilter_shown(setting))))
+			ret = add_line(out, ".", line);
+	}
 	if (!ret && f->trust.locked) {
 		gs_buf_reset(line);
 		if (!(ret = add(line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))

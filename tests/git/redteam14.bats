@@ -36,3 +36,37 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 0 ]
 	run ! grep -q "vendor/lib" <<<"$output"
 }
+
+HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath '.husky', whose pre-commit does not run 'gitseal git check'; add that line to it"
+
+# husky (`npm install` runs the repository's "prepare" script) and tools
+# like it set core.hooksPath to a directory of the repository: git then
+# runs no hook of .git/hooks, gitseal's included, and nothing said so. A
+# secret file moved out of the pattern was committed in clear, as if
+# gitseal check had passed it. Now status (and init) say the hook does not
+# run, until the hooks git runs call gitseal git check.
+@test "core.hooksPath set by a repository's tooling: status and init say gitseal's pre-commit hook does not run" {
+	printf 'db_password: real-s3cret\n' > secrets/db.yaml
+	git add secrets/db.yaml
+	git commit -qm db
+	# what husky's prepare script does
+	mkdir .husky
+	printf '#!/bin/sh\nnpx lint-staged 2>/dev/null || true\n' > .husky/pre-commit
+	chmod +x .husky/pre-commit
+	git config core.hooksPath .husky
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qxF ".: $HOOK_ELSEWHERE" <<<"$output"
+	run "$GITSEAL_BIN" git init
+	[ "$status" -eq 0 ]
+	grep -qxF "gitseal: warning: $HOOK_ELSEWHERE" <<<"$output"
+	# the hooks git runs call the check: nothing to say
+	printf 'gitseal git check\n' >> .husky/pre-commit
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	run ! grep -qF "core.hooksPath" <<<"$output"
+	# and the check they run refuses the secret moved out of the pattern
+	git mv secrets/db.yaml config.yaml
+	run -1 git commit -qm "moved"
+	grep -qF "'config.yaml': it holds secrets of 'secrets/db.yaml'" <<<"$output"
+}
