@@ -115,12 +115,13 @@ bool gitfilter_submodule_covered(struct gitfilter *f, const char *sub, const git
 /* gitseal's pre-commit hook, installed in the common git directory's
  * hooks, is not the one git runs: core.hooksPath names another directory
  * (husky and the like set one, from a repository's scripts) whose
- * pre-commit does not call `gitseal git check`. setting: the value of
- * core.hooksPath (setup.c). */
+ * pre-commit (or, for husky 9's .husky/_, the .husky/pre-commit that runs)
+ * does not call `gitseal git check`. setting: the value of core.hooksPath
+ * (setup.c). */
 bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
 #define GITFILTER_HOOK_ELSEWHERE                                                                       \
 	"the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
-	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to it"
+	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to the pre-commit it runs"
 
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \

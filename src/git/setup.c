@@ -421,6 +421,13 @@ bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size)
 	if (realpath(ours, real_ours) && realpath(theirs, real_theirs) && !strcmp(real_ours, real_theirs))
 		goto out;
 	elsewhere = !hook_checks(theirs);
+	/* husky 9: core.hooksPath .husky/_, whose generated pre-commit runs
+	 * the user's .husky/pre-commit */
+	if (elsewhere && (size_t)n > strlen("/_/pre-commit") &&
+	    !strcmp(theirs + n - strlen("/_/pre-commit"), "/_/pre-commit")) {
+		strcpy(theirs + n - strlen("_/pre-commit"), "pre-commit");
+		elsewhere = !hook_checks(theirs);
+	}
 out:
 	git_error_clear();
 	git_config_entry_free(e);

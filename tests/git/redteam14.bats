@@ -37,7 +37,7 @@ teardown() { gs_teardown; }
 	run ! grep -q "vendor/lib" <<<"$output"
 }
 
-HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath '.husky', whose pre-commit does not run 'gitseal git check'; add that line to it"
+HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath '.husky', whose pre-commit does not run 'gitseal git check'; add that line to the pre-commit it runs"
 
 # husky (`npm install` runs the repository's "prepare" script) and tools
 # like it set core.hooksPath to a directory of the repository: git then
@@ -69,4 +69,13 @@ HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: g
 	git mv secrets/db.yaml config.yaml
 	run -1 git commit -qm "moved"
 	grep -qF "'config.yaml': it holds secrets of 'secrets/db.yaml'" <<<"$output"
+	# husky 9: core.hooksPath .husky/_, whose generated pre-commit runs .husky/pre-commit
+	mkdir .husky/_
+	printf '#!/bin/sh\nexec "$(dirname "$0")/../pre-commit"\n' > .husky/_/pre-commit
+	chmod +x .husky/_/pre-commit
+	git config core.hooksPath .husky/_
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	run ! grep -qF "core.hooksPath" <<<"$output"
+	run -1 git commit -qm "moved"
 }
