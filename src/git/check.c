@@ -16,7 +16,9 @@
  *   - a file moved out of the filter's pattern that holds the plaintext of
  *     a file that was sealed under it;
  *   - a new commit of a submodule under the pattern, or holding a file the
- *     pattern covers (git runs no filter in a submodule). */
+ *     pattern covers (git runs no filter in a submodule);
+ *   - a file outside the pattern that a symbolic link under it leads to
+ *     (what is written through the link is committed in clear there). */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -513,6 +515,80 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 	return ret;
 }
 
+/* ---- files written through a link under the pattern ---- */
+
+/* The links of the index under the pattern that lead to a path of the
+ * repository the pattern does not cover, read once when first needed. */
+struct link_targets {
+	bool read;
+	char **targets, **links;
+	size_t count, cap;
+};
+
+static void link_targets_release(struct link_targets *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->targets[i]);
+		free(t->links[i]);
+	}
+	free(t->targets);
+	free(t->links);
+}
+
+static int link_targets_read(struct gitfilter *f, git_index *idx, struct link_targets *t)
+{
+	char target[PATH_MAX];
+	int ret = 0;
+
+	t->read = true;
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		enum gitfilter_link where;
+
+		if ((e->mode & 0170000) != 0120000 || git_index_entry_stage(e) != 0 ||
+		    (ret = gitfilter_link_where(f, e, target, sizeof(target), &where)) || where != GITFILTER_LINK_UNSEALED)
+			continue;
+		if (t->count == t->cap) {
+			size_t cap = t->cap ? 2 * t->cap : 8;
+			char **a = gs_realloc(t->targets, cap * sizeof(*a)), **b;
+
+			if (a)
+				t->targets = a;
+			if (!a || !(b = gs_realloc(t->links, cap * sizeof(*b))))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			t->links = b;
+			t->cap = cap;
+		}
+		if (!(t->targets[t->count] = gs_strdup(target)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (!(t->links[t->count] = gs_strdup(e->path))) {
+			free(t->targets[t->count]);
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		t->count++;
+	}
+	return ret;
+}
+
+/* A staged file outside the pattern that a link under it leads to (a pull
+ * request's secrets/payments.yaml -> ../config/payments-template.yaml):
+ * what the user typed into the secrets file is committed in clear here. */
+static int check_link_target(struct gitfilter *f, git_index *idx, const git_index_entry *e, struct link_targets *t,
+			     struct gitfilter_findings *fs)
+{
+	int ret;
+
+	if (!t->read && (ret = link_targets_read(f, idx, t)))
+		return ret;
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->targets[i], e->path))
+			return add_finding(fs, e->path, "it is written through '%s', a symbolic link under the filter's "
+							"pattern: what is typed there is committed in clear here; remove "
+							"the link, or point it at a file under the pattern",
+					   gitfilter_shown(t->links[i]));
+	return 0;
+}
+
 /* A submodule staged at e whose commit differs from HEAD's: a finding when
  * its path is under the pattern, or when its commit (read from its own
  * repository, when checked out) holds a file the pattern covers. */
@@ -529,6 +605,7 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 {
+	struct link_targets links = { 0 };
 	struct gitfilter *f = NULL;
 	git_index *idx = NULL;
 	struct gs_buf blob;
@@ -569,10 +646,12 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		if ((e->mode & 0170000) != 0100000)
 			continue;
 		gs_buf_reset(&blob);
-		if (!gitrepo_filtered(f, e->path))
-			ret = check_unfiltered(f, e, &blob, fs);
-		else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
+		if (!gitrepo_filtered(f, e->path)) {
+			if (!(ret = check_link_target(f, idx, e, &links, fs)))
+				ret = check_unfiltered(f, e, &blob, fs);
+		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
 			ret = check_filtered(f, e->path, &blob, fs);
+		}
 	}
 	if (ret)
 		goto out;
@@ -580,6 +659,7 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 out:
 	if (ret)
 		gitfilter_findings_release(fs);
+	link_targets_release(&links);
 	gs_buf_release(&blob);
 	git_index_free(idx);
 	gitfilter_free(f);

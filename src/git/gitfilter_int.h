@@ -123,6 +123,19 @@ bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
 	"the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
 	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to the pre-commit it runs"
 
+/* Where a symbolic link of the index under the filter's pattern leads
+ * (links.c): to a file under the pattern too (or not a link under the
+ * pattern: SEALED), to a path of the repository the pattern does not
+ * cover (UNSEALED: target is that path), or out of the repository
+ * (OUTSIDE: target is the link's text). Read from the link's blob,
+ * lexically, as a pull request made it. */
+enum gitfilter_link { GITFILTER_LINK_SEALED, GITFILTER_LINK_UNSEALED, GITFILTER_LINK_OUTSIDE };
+int gitfilter_link_where(struct gitfilter *f, const git_index_entry *e, char *target, size_t size,
+			 enum gitfilter_link *where) __attribute__((warn_unused_result));
+#define GITFILTER_LINK_UNSEALED_MSG                                                                    \
+	"a symbolic link under the filter's pattern to '%s', %s: what is written through it is stored " \
+	"there, never sealed; remove the link, or point it at a file under the pattern"
+
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \
 	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \

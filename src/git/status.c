@@ -218,6 +218,21 @@ static int describe_submodule(struct gitfilter *f, const git_index_entry *e, str
 	return 0;
 }
 
+/* A link under the pattern leading where the pattern does not (a pull
+ * request's secrets/payments.yaml -> ../config/payments-template.yaml):
+ * what the user writes there is not sealed. */
+static int describe_link(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+{
+	enum gitfilter_link where;
+	char target[PATH_MAX];
+	int ret = gitfilter_link_where(f, e, target, sizeof(target), &where);
+
+	if (ret || where == GITFILTER_LINK_SEALED)
+		return ret;
+	return add(line, GITFILTER_LINK_UNSEALED_MSG, gitfilter_shown(target),
+		   where == GITFILTER_LINK_OUTSIDE ? "outside the repository" : "which the pattern does not cover");
+}
+
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 {
 	struct gitfilter *f = NULL;
@@ -241,11 +256,17 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 
 		/* git runs no filter on a link (it stores the link's text) or in
 		 * a submodule: only files are sealed, as gitseal git check says;
-		 * a submodule under the pattern, or holding a file it covers, is
-		 * said (its files are not sealed) */
+		 * a submodule under the pattern, or holding a file it covers, and
+		 * a link under it leading where it does not, are said (what is
+		 * written there is not sealed) */
 		gs_buf_reset(&line);
 		if ((e->mode & 0170000) == 0160000) {
 			if (git_index_entry_stage(e) == 0 && !(ret = describe_submodule(f, e, &line)) && line.len)
+				ret = add_line(out, e->path, &line);
+			continue;
+		}
+		if ((e->mode & 0170000) == 0120000) {
+			if (git_index_entry_stage(e) == 0 && !(ret = describe_link(f, e, &line)) && line.len)
 				ret = add_line(out, e->path, &line);
 			continue;
 		}

@@ -79,3 +79,27 @@ HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: g
 	run ! grep -qF "core.hooksPath" <<<"$output"
 	run -1 git commit -qm "moved"
 }
+
+# git stores a symbolic link's text and runs no filter on it, nor on the
+# file it leads to outside the pattern. A pull request added the new
+# service's secrets file as a link to a plaintext template outside the
+# pattern; the victim filled the token into secrets/payments.yaml, and
+# `git commit -a` committed it in clear in config/payments-template.yaml:
+# status listed nothing, check passed (a new value is no sealed file's).
+# Now status names such a link, and check refuses the file it leads to.
+@test "a pull request's link under the pattern to a file outside it: status names it, check refuses the secret written through it" {
+	mkdir config
+	printf 'api_token: CHANGEME\n' > config/payments-template.yaml
+	ln -s ../config/payments-template.yaml secrets/payments.yaml
+	ln -s /tmp/shared-drop/payments.yaml secrets/dropped.yaml
+	git add -A
+	git commit -qm "payments service" --no-verify
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qxF "secrets/payments.yaml: a symbolic link under the filter's pattern to 'config/payments-template.yaml', which the pattern does not cover: what is written through it is stored there, never sealed; remove the link, or point it at a file under the pattern" <<<"$output"
+	grep -qxF "secrets/dropped.yaml: a symbolic link under the filter's pattern to '/tmp/shared-drop/payments.yaml', outside the repository: what is written through it is stored there, never sealed; remove the link, or point it at a file under the pattern" <<<"$output"
+	printf 'api_token: tok-real-s3cret\n' > secrets/payments.yaml
+	run -1 git commit -qam "payments token"
+	grep -qF "gitseal: error: 'config/payments-template.yaml': it is written through 'secrets/payments.yaml', a symbolic link under the filter's pattern: what is typed there is committed in clear here" <<<"$output"
+	run ! git grep -q tok-real-s3cret HEAD
+}

@@ -23,11 +23,14 @@ teardown() { gs_teardown; }
 	# staged, not yet committed: what check examines
 	run -0 "$GITSEAL_BIN" git check
 	[ -z "$output" ]
+	# not a sealed file; the link out of the repository is named (what is
+	# written through it is not sealed: tests/git/redteam14.bats)
+	out_line="secrets/out.yaml: a symbolic link under the filter's pattern to '$T/elsewhere/app.yaml', outside the repository: what is written through it is stored there, never sealed; remove the link, or point it at a file under the pattern"
 	run -0 "$GITSEAL_BIN" git status
-	[ "$output" = "secrets/app.yaml: decrypted" ]
+	[ "$output" = "secrets/app.yaml: decrypted"$'\n'"$out_line" ]
 	git commit -qm links
 	run -0 "$GITSEAL_BIN" git status
-	[ "$output" = "secrets/app.yaml: decrypted" ]
+	[ "$output" = "secrets/app.yaml: decrypted"$'\n'"$out_line" ]
 }
 
 @test "git lock leaves symbolic links as they are: nothing read or written through them" {
