@@ -580,12 +580,18 @@ static int check_link_target(struct gitfilter *f, git_index *idx, const git_inde
 
 	if (!t->read && (ret = link_targets_read(f, idx, t)))
 		return ret;
-	for (size_t i = 0; i < t->count; i++)
-		if (!strcmp(t->targets[i], e->path))
-			return add_finding(fs, e->path, "it is written through '%s', a symbolic link under the filter's "
-							"pattern: what is typed there is committed in clear here; remove "
-							"the link, or point it at a file under the pattern",
-					   gitfilter_shown(t->links[i]));
+	for (size_t i = 0; i < t->count; i++) {
+		size_t n = strlen(t->targets[i]);
+
+		/* the file, or one below it (a link to a directory) */
+		if (strncmp(t->targets[i], e->path, n) || (e->path[n] && e->path[n] != '/'))
+			continue;
+		return add_finding(fs, e->path, "it is written through '%s', a symbolic link under the filter's "
+						"pattern: what is typed there is committed in clear here; remove the "
+						"link, point it at a file under the pattern, or add '%s -filter' to "
+						".git/info/attributes if nothing secret is written through it",
+				   gitfilter_shown(t->links[i]), gitfilter_shown(t->links[i]));
+	}
 	return 0;
 }
 

@@ -134,7 +134,8 @@ int gitfilter_link_where(struct gitfilter *f, const git_index_entry *e, char *ta
 			 enum gitfilter_link *where) __attribute__((warn_unused_result));
 #define GITFILTER_LINK_UNSEALED_MSG                                                                    \
 	"a symbolic link under the filter's pattern to '%s', %s: what is written through it is stored " \
-	"there, never sealed; remove the link, or point it at a file under the pattern"
+	"there, never sealed; remove the link, point it at a file under the pattern, or add '%s -filter' " \
+	"to .git/info/attributes if nothing secret is written through it"
 
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \

@@ -230,7 +230,8 @@ static int describe_link(struct gitfilter *f, const git_index_entry *e, struct g
 	if (ret || where == GITFILTER_LINK_SEALED)
 		return ret;
 	return add(line, GITFILTER_LINK_UNSEALED_MSG, gitfilter_shown(target),
-		   where == GITFILTER_LINK_OUTSIDE ? "outside the repository" : "which the pattern does not cover");
+		   where == GITFILTER_LINK_OUTSIDE ? "outside the repository" : "which the pattern does not cover",
+		   gitfilter_shown(e->path));
 }
 
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)

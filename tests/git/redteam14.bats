@@ -88,18 +88,29 @@ HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: g
 # status listed nothing, check passed (a new value is no sealed file's).
 # Now status names such a link, and check refuses the file it leads to.
 @test "a pull request's link under the pattern to a file outside it: status names it, check refuses the secret written through it" {
-	mkdir config
+	mkdir -p config/billing
 	printf 'api_token: CHANGEME\n' > config/payments-template.yaml
+	printf 'key: CHANGEME\n' > config/billing/db.yaml
 	ln -s ../config/payments-template.yaml secrets/payments.yaml
+	ln -s ../config/billing secrets/billing
 	ln -s /tmp/shared-drop/payments.yaml secrets/dropped.yaml
 	git add -A
 	git commit -qm "payments service" --no-verify
 	run "$GITSEAL_BIN" git status
 	[ "$status" -eq 0 ]
-	grep -qxF "secrets/payments.yaml: a symbolic link under the filter's pattern to 'config/payments-template.yaml', which the pattern does not cover: what is written through it is stored there, never sealed; remove the link, or point it at a file under the pattern" <<<"$output"
-	grep -qxF "secrets/dropped.yaml: a symbolic link under the filter's pattern to '/tmp/shared-drop/payments.yaml', outside the repository: what is written through it is stored there, never sealed; remove the link, or point it at a file under the pattern" <<<"$output"
+	grep -qxF "secrets/payments.yaml: a symbolic link under the filter's pattern to 'config/payments-template.yaml', which the pattern does not cover: what is written through it is stored there, never sealed; remove the link, point it at a file under the pattern, or add 'secrets/payments.yaml -filter' to .git/info/attributes if nothing secret is written through it" <<<"$output"
+	grep -qxF "secrets/dropped.yaml: a symbolic link under the filter's pattern to '/tmp/shared-drop/payments.yaml', outside the repository: what is written through it is stored there, never sealed; remove the link, point it at a file under the pattern, or add 'secrets/dropped.yaml -filter' to .git/info/attributes if nothing secret is written through it" <<<"$output"
 	printf 'api_token: tok-real-s3cret\n' > secrets/payments.yaml
 	run -1 git commit -qam "payments token"
 	grep -qF "gitseal: error: 'config/payments-template.yaml': it is written through 'secrets/payments.yaml', a symbolic link under the filter's pattern: what is typed there is committed in clear here" <<<"$output"
 	run ! git grep -q tok-real-s3cret HEAD
+	# a link to a directory: the files below it
+	git checkout -q -- config/payments-template.yaml
+	printf 'key: billing-s3cret\n' > secrets/billing/db.yaml
+	git add -A
+	run -1 "$GITSEAL_BIN" git check
+	grep -qF "gitseal: error: 'config/billing/db.yaml': it is written through 'secrets/billing', a symbolic link" <<<"$output"
+	# the user's word that nothing secret goes through it
+	printf 'secrets/billing -filter\n' >> .git/info/attributes
+	"$GITSEAL_BIN" git check
 }
