@@ -16,7 +16,9 @@
  *   - a file moved out of the filter's pattern that holds the plaintext of
  *     a file that was sealed under it;
  *   - a new commit of a submodule under the pattern, or holding a file the
- *     pattern covers (git runs no filter in a submodule). */
+ *     pattern covers (git runs no filter in a submodule);
+ *   - a file outside the pattern that a symbolic link under it leads to
+ *     (what is written through the link is committed in clear there). */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -514,34 +516,84 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 	return ret;
 }
 
-/* A file of a submodule's commit that this repository's pattern covers,
- * by the attributes of this repository's index and info/attributes only
- * (the submodule's own .gitattributes, its author's, is not asked). */
-struct covered_walk {
-	struct gitfilter *f;
-	const char *sub;
-	char path[PATH_MAX];
-	bool found;
+/* ---- files written through a link under the pattern ---- */
+
+/* The links of the index under the pattern that lead to a path of the
+ * repository the pattern does not cover, read once when first needed. */
+struct link_targets {
+	bool read;
+	char **targets, **links;
+	size_t count, cap;
 };
 
-static int covered_entry(const char *root, const git_tree_entry *te, void *ctx)
+static void link_targets_release(struct link_targets *t)
 {
-	struct covered_walk *w = ctx;
-	const char *value = NULL;
-
-	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
-		return 0;
-	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/%s%s", w->sub, root, git_tree_entry_name(te)) >=
-	    sizeof(w->path))
-		return 0;
-	if (git_attr_get(&value, w->f->repo, GIT_ATTR_CHECK_INDEX_ONLY, w->path, "filter") < 0) {
-		git_error_clear();
-		return 0;
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->targets[i]);
+		free(t->links[i]);
 	}
-	if (git_attr_value(value) != GIT_ATTR_VALUE_STRING || strcmp(value, "gitseal"))
-		return 0;
-	w->found = true;
-	return -1; /* the first one is enough */
+	free(t->targets);
+	free(t->links);
+}
+
+static int link_targets_read(struct gitfilter *f, git_index *idx, struct link_targets *t)
+{
+	char target[PATH_MAX];
+	int ret = 0;
+
+	t->read = true;
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		enum gitfilter_link where;
+
+		if ((e->mode & 0170000) != 0120000 || git_index_entry_stage(e) != 0 ||
+		    (ret = gitfilter_link_where(f, e, target, sizeof(target), &where)) || where != GITFILTER_LINK_UNSEALED)
+			continue;
+		if (t->count == t->cap) {
+			size_t cap = t->cap ? 2 * t->cap : 8;
+			char **a = gs_realloc(t->targets, cap * sizeof(*a)), **b;
+
+			if (a)
+				t->targets = a;
+			if (!a || !(b = gs_realloc(t->links, cap * sizeof(*b))))
+				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			t->links = b;
+			t->cap = cap;
+		}
+		if (!(t->targets[t->count] = gs_strdup(target)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (!(t->links[t->count] = gs_strdup(e->path))) {
+			free(t->targets[t->count]);
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		}
+		t->count++;
+	}
+	return ret;
+}
+
+/* A staged file outside the pattern that a link under it leads to (a pull
+ * request's secrets/payments.yaml -> ../config/payments-template.yaml):
+ * what the user typed into the secrets file is committed in clear here. */
+static int check_link_target(struct gitfilter *f, git_index *idx, const git_index_entry *e, struct link_targets *t,
+			     struct gitfilter_findings *fs)
+{
+	int ret;
+
+	if (!t->read && (ret = link_targets_read(f, idx, t)))
+		return ret;
+	for (size_t i = 0; i < t->count; i++) {
+		size_t n = strlen(t->targets[i]);
+
+		/* the file, or one below it (a link to a directory) */
+		if (strncmp(t->targets[i], e->path, n) || (e->path[n] && e->path[n] != '/'))
+			continue;
+		return add_finding(fs, e->path, "it is written through '%s', a symbolic link under the filter's "
+						"pattern: what is typed there is committed in clear here; remove the "
+						"link, point it at a file under the pattern, or add '%s -filter' to "
+						".git/info/attributes if nothing secret is written through it",
+				   gitfilter_shown(t->links[i]), gitfilter_shown(t->links[i]));
+	}
+	return 0;
 }
 
 /* A submodule staged at e whose commit differs from HEAD's: a finding when
@@ -549,30 +601,13 @@ static int covered_entry(const char *root, const git_tree_entry *te, void *ctx)
  * repository, when checked out) holds a file the pattern covers. */
 static int submodule_finding(struct gitfilter *f, const git_index_entry *e, struct gitfilter_findings *fs)
 {
-	struct covered_walk w = { .f = f, .sub = e->path };
-	git_repository *sub = NULL;
-	git_commit *commit = NULL;
-	git_tree *tree = NULL;
-	char dir[PATH_MAX];
+	char path[PATH_MAX];
 
 	if (gitrepo_filtered(f, e->path))
 		return add_finding(fs, e->path, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
-	/* not checked out, or its commit not fetched: nothing to read */
-	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", f->workdir, e->path) < sizeof(dir) &&
-	    git_repository_open_ext(&sub, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 && git_commit_lookup(&commit, sub, &e->id) == 0 &&
-	    git_commit_tree(&tree, commit) == 0)
-		git_tree_walk(tree, GIT_TREEWALK_PRE, covered_entry, &w);
-	git_error_clear();
-	git_tree_free(tree);
-	git_commit_free(commit);
-	git_repository_free(sub);
-	if (!w.found)
+	if (!gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
 		return 0;
-	return add_finding(fs, e->path, "a submodule holding '%s', which the filter's pattern covers: git runs no "
-					"filter in it, so the file is committed in clear in its own repository; keep "
-					"it out of the submodule, or add '%s/** -filter' to .git/info/attributes if "
-					"the submodule holds no secret",
-			   gitfilter_shown(w.path), gitfilter_shown(e->path));
+	return add_finding(fs, e->path, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
 }
 
 /* marked as a submodule's (git add seals none of its files) */
@@ -588,6 +623,7 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 {
+	struct link_targets links = { 0 };
 	struct gitfilter *f = NULL;
 	git_index *idx = NULL;
 	struct gs_buf blob;
@@ -628,10 +664,12 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		if ((e->mode & 0170000) != 0100000)
 			continue;
 		gs_buf_reset(&blob);
-		if (!gitrepo_filtered(f, e->path))
-			ret = check_unfiltered(f, e, &blob, fs);
-		else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)))
+		if (!gitrepo_filtered(f, e->path)) {
+			if (!(ret = check_link_target(f, idx, e, &links, fs)))
+				ret = check_unfiltered(f, e, &blob, fs);
+		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
 			ret = check_filtered(f, e->path, &blob, fs);
+		}
 	}
 	if (ret)
 		goto out;
@@ -639,6 +677,7 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 out:
 	if (ret)
 		gitfilter_findings_release(fs);
+	link_targets_release(&links);
 	gs_buf_release(&blob);
 	git_index_free(idx);
 	gitfilter_free(f);

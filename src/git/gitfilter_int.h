@@ -101,6 +101,45 @@ struct gitfilter {
 	"in its own repository; move it out of the pattern, or add '%s -filter' and '%s/** -filter' to "        \
 	".git/info/attributes if it holds no secret"
 
+/* A submodule outside the pattern whose commit holds a file it covers
+ * (check.c, status.c): the file, then the submodule. */
+#define GITFILTER_SUBMODULE_HOLDING                                                                      \
+	"a submodule holding '%s', which the filter's pattern covers: git runs no filter in it, so the file " \
+	"is committed in clear in its own repository; keep it out of the submodule, or add '%s/** -filter' " \
+	"to .git/info/attributes if the submodule holds no secret"
+/* Whether the commit id of the submodule checked out at sub (a path of
+ * the index) holds a file this repository's pattern covers, by the
+ * attributes of this repository's index and info/attributes only (the
+ * submodule's own .gitattributes, its author's, is not asked); the first
+ * such path into path. False when the submodule is not checked out or
+ * lacks the commit (submodule.c). */
+bool gitfilter_submodule_covered(struct gitfilter *f, const char *sub, const git_oid *id, char *path, size_t size);
+
+/* gitseal's pre-commit hook, installed in the common git directory's
+ * hooks, is not the one git runs: core.hooksPath names another directory
+ * (husky and the like set one, from a repository's scripts) whose
+ * pre-commit (or, for husky 9's .husky/_, the .husky/pre-commit that runs)
+ * does not call `gitseal git check`. setting: the value of core.hooksPath
+ * (setup.c). */
+bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
+#define GITFILTER_HOOK_ELSEWHERE                                                                       \
+	"the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
+	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to the pre-commit it runs"
+
+/* Where a symbolic link of the index under the filter's pattern leads
+ * (links.c): to a file under the pattern too (or not a link under the
+ * pattern: SEALED), to a path of the repository the pattern does not
+ * cover (UNSEALED: target is that path), or out of the repository
+ * (OUTSIDE: target is the link's text). Read from the link's blob,
+ * lexically, as a pull request made it. */
+enum gitfilter_link { GITFILTER_LINK_SEALED, GITFILTER_LINK_UNSEALED, GITFILTER_LINK_OUTSIDE };
+int gitfilter_link_where(struct gitfilter *f, const git_index_entry *e, char *target, size_t size,
+			 enum gitfilter_link *where) __attribute__((warn_unused_result));
+#define GITFILTER_LINK_UNSEALED_MSG                                                                    \
+	"a symbolic link under the filter's pattern to '%s', %s: what is written through it is stored " \
+	"there, never sealed; remove the link, point it at a file under the pattern, or add '%s -filter' " \
+	"to .git/info/attributes if nothing secret is written through it"
+
 /* The filter's lines in $GIT_DIR/info/attributes (pins.c). */
 #define GITPINS_EXPOSED                                                                                \
 	"a macro of a pulled .gitattributes can take the filter off '%s' "                            \

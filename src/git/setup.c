@@ -341,6 +341,8 @@ out:
 }
 
 #define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
+/* what a pre-commit hook runs to check (init's: "exec gitseal git check") */
+#define HOOK_CALL "gitseal git check"
 
 static int install_hook(git_repository *repo)
 {
@@ -375,6 +377,62 @@ static int install_hook(git_repository *repo)
 out:
 	gs_buf_release(&text);
 	return ret;
+}
+
+/* Whether the pre-commit hook at path calls `gitseal git check` (the one
+ * init writes does; so may a hook of the user's own). */
+static bool hook_checks(const char *path)
+{
+	struct gs_buf text;
+	bool yes;
+
+	gs_buf_init(&text, false);
+	yes = gs_read_file(path, &text, ATTRIBUTES_MAX) == 0 && memmem(text.data, text.len, HOOK_CALL, strlen(HOOK_CALL));
+	gs_error_clear();
+	gs_buf_release(&text);
+	return yes;
+}
+
+bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size)
+{
+	char ours[PATH_MAX], theirs[PATH_MAX], real_ours[PATH_MAX], real_theirs[PATH_MAX];
+	const char *home = getenv("HOME");
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	bool elsewhere = false;
+	int n;
+
+	if ((size_t)snprintf(ours, sizeof(ours), "%shooks/pre-commit", git_repository_commondir(f->repo)) >=
+		    sizeof(ours) ||
+	    !hook_checks(ours) || git_repository_config(&cfg, f->repo) < 0 ||
+	    git_config_get_entry(&e, cfg, "core.hooksPath") < 0 || !e->value[0])
+		goto out;
+	snprintf(setting, size, "%s", e->value);
+	/* as git reads it: "~/" is HOME, a relative path is the work tree's */
+	if (!strncmp(e->value, "~/", 2))
+		n = home ? snprintf(theirs, sizeof(theirs), "%s/%s/pre-commit", home, e->value + 2) : -1;
+	else if (e->value[0] == '/' || !f->workdir)
+		n = snprintf(theirs, sizeof(theirs), "%s/pre-commit", e->value);
+	else
+		n = snprintf(theirs, sizeof(theirs), "%s%s/pre-commit", f->workdir, e->value);
+	if (n < 0 || (size_t)n >= sizeof(theirs))
+		goto out;
+	/* the same file under another name: git runs ours */
+	if (realpath(ours, real_ours) && realpath(theirs, real_theirs) && !strcmp(real_ours, real_theirs))
+		goto out;
+	elsewhere = !hook_checks(theirs);
+	/* husky 9: core.hooksPath .husky/_, whose generated pre-commit runs
+	 * the user's .husky/pre-commit */
+	if (elsewhere && (size_t)n > strlen("/_/pre-commit") &&
+	    !strcmp(theirs + n - strlen("/_/pre-commit"), "/_/pre-commit")) {
+		strcpy(theirs + n - strlen("_/pre-commit"), "pre-commit");
+		elsewhere = !hook_checks(theirs);
+	}
+out:
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return elsewhere;
 }
 
 /* The blob as checked out: byte for byte, or with CRLF line ends where
@@ -722,6 +780,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res)
 {
 	struct gitfilter *f = NULL;
+	char setting[PATH_MAX];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -740,6 +799,10 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	}
 	if (ret)
 		goto out;
+	/* core.hooksPath elsewhere (husky sets one): git never runs it */
+	if (!res->hook_message[0] && gitfilter_hook_elsewhere(f, setting, sizeof(setting)))
+		snprintf(res->hook_message, sizeof(res->hook_message), GITFILTER_HOOK_ELSEWHERE,
+			 gitfilter_shown(setting));
 	if ((ret = accept_first_time(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);

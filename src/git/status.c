@@ -2,6 +2,7 @@
  * sees it (the work tree and the staged blob), and what .sops.yaml would
  * change. Nothing is decrypted: only metadata and the work tree's bytes
  * are read. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,11 +161,11 @@ out:
 }
 
 /* .sops.yaml first (whom new files would be sealed for), info/attributes
- * lines a pulled macro can take the filter off, the lock, then
- * records of files gone. */
+ * lines a pulled macro can take the filter off, a pre-commit hook git does
+ * not run, the lock, then records of files gone. */
 static int describe_repository(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
 {
-	char *pattern = NULL;
+	char *pattern = NULL, setting[PATH_MAX];
 	int ret;
 
 	if (!(ret = gitfilter_accept_config(f, line)) && line->len) {
@@ -189,6 +190,11 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 			ret = add_line(out, ".git/info/attributes", line);
 	}
 	free(pattern);
+	if (!ret && gitfilter_hook_elsewhere(f, setting, sizeof(setting))) {
+		gs_buf_reset(line);
+		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gitfilter_shown(setting))))
+			ret = add_line(out, ".", line);
+	}
 	if (!ret && f->trust.locked) {
 		gs_buf_reset(line);
 		if (!(ret = add(line, "locked: checkouts leave ciphertext ('gitseal git unlock')")))
@@ -197,6 +203,36 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	if (!ret)
 		ret = describe_gone(f, out, line);
 	return ret;
+}
+
+/* A submodule under the pattern, or whose commit holds a file it covers
+ * (a pull request's vendored repository with a placeholder in clear):
+ * said before anything is typed there, as check refuses its next commit. */
+static int describe_submodule(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+{
+	char path[PATH_MAX];
+
+	if (gitrepo_filtered(f, e->path))
+		return add(line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
+	if (gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
+		return add(line, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
+	return 0;
+}
+
+/* A link under the pattern leading where the pattern does not (a pull
+ * request's secrets/payments.yaml -> ../config/payments-template.yaml):
+ * what the user writes there is not sealed. */
+static int describe_link(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+{
+	enum gitfilter_link where;
+	char target[PATH_MAX];
+	int ret = gitfilter_link_where(f, e, target, sizeof(target), &where);
+
+	if (ret || where == GITFILTER_LINK_SEALED)
+		return ret;
+	return add(line, GITFILTER_LINK_UNSEALED_MSG, gitfilter_shown(target),
+		   where == GITFILTER_LINK_OUTSIDE ? "outside the repository" : "which the pattern does not cover",
+		   gitfilter_shown(e->path));
 }
 
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
@@ -222,17 +258,22 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 
 		/* git runs no filter on a link (it stores the link's text) or in
 		 * a submodule: only files are sealed, as gitseal git check says;
-		 * a submodule under the pattern is said (its files are not) */
-		if (((e->mode & 0170000) != 0100000 && (e->mode & 0170000) != 0160000) ||
-		    !gitrepo_filtered(f, e->path))
-			continue;
+		 * a submodule under the pattern, or holding a file it covers, and
+		 * a link under it leading where it does not, are said (what is
+		 * written there is not sealed) */
 		gs_buf_reset(&line);
 		if ((e->mode & 0170000) == 0160000) {
-			if (git_index_entry_stage(e) == 0 &&
-			    !(ret = add(&line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path))))
+			if (git_index_entry_stage(e) == 0 && !(ret = describe_submodule(f, e, &line)) && line.len)
 				ret = add_line(out, e->path, &line);
 			continue;
 		}
+		if ((e->mode & 0170000) == 0120000) {
+			if (git_index_entry_stage(e) == 0 && !(ret = describe_link(f, e, &line)) && line.len)
+				ret = add_line(out, e->path, &line);
+			continue;
+		}
+		if ((e->mode & 0170000) != 0100000 || !gitrepo_filtered(f, e->path))
+			continue;
 		if (git_index_entry_stage(e) != 0) {
 			/* one line for the stages of an unmerged path */
 			if (git_index_entry_stage(e) == 2)
