@@ -115,13 +115,14 @@ endif
 # default linker.
 HOT_ORDER ?= 1
 HOT_LIST  := scripts/hot-functions.txt
+HOT_SECTIONS := scripts/hot-sections.ld
 ifeq ($(HOT_ORDER),1)
 ifneq ($(SAN),1)
 ifneq ($(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -c LLD),0)
 CFLAGS    += -ffunction-sections
 LDFLAGS   += -fuse-ld=lld -Wl,--build-id=sha1 -Wl,--symbol-ordering-file=$(HOT_LIST) \
-	     -Wl,--no-warn-symbol-ordering
-HOT_DEP   := $(HOT_LIST)
+	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS)
+HOT_DEP   := $(HOT_LIST) $(HOT_SECTIONS)
 endif
 endif
 endif

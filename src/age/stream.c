@@ -554,7 +554,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	uint8_t *ct = NULL;
 	const uint8_t *peek;
 	const char *why;
-	size_t got, avail;
+	size_t got, avail, ct_size = AGE_CHUNK_CT_SIZE;
 	bool last;
 	int ret;
 
@@ -565,10 +565,14 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		ret = start_large(&s, &decrypt_ops);
 		goto out;
 	}
-	if (!ret && !(ct = gs_malloc(AGE_CHUNK_CT_SIZE)))
+	/* a payload shorter than a chunk (a small file) takes a buffer its
+	 * size: the far end of 64 KiB cost a page fault and heap growth */
+	if (!ret && !(ret = age_bufin_peek(in, AGE_CHUNK_CT_SIZE, &peek, &avail)) && avail < AGE_CHUNK_CT_SIZE)
+		ct_size = avail ? avail : 1;
+	if (!ret && !(ct = gs_malloc(ct_size)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	while (!ret) {
-		ret = age_bufin_read(in, ct, AGE_CHUNK_CT_SIZE, &got);
+		ret = age_bufin_read(in, ct, ct_size, &got);
 		if (ret)
 			break;
 		if (got == 0) {
