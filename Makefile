@@ -111,6 +111,8 @@ endif
 # kernel maps code 64 KiB at a time on a page fault, and these functions lie
 # spread over .text's 790 KiB (a 100-byte `age -d`, median of 20 runs: 71 ->
 # 67.5 page faults, `age -e` 70 -> 68; docs/development.md, the small file).
+# .init, .fini and .plt go before .text, beside them (scripts/hot-sections.ld:
+# lld put them after .text's end, a fault of their own in every process).
 # PIE, relro and now stay as they are. HOT_ORDER=0 links with the compiler's
 # default linker.
 HOT_ORDER ?= 1

@@ -273,6 +273,21 @@ static unsigned char pk_hint(const struct age_identity *id)
 	return atomic_load_explicit(&((struct age_identity *)id)->pk_hint, memory_order_relaxed);
 }
 
+/* Computes the point into pk; a key file's word for it is found right or
+ * wrong once (true when right). */
+static bool pk_compute(const struct age_identity *id, uint8_t pk[32])
+{
+	bool right;
+
+	crypto_scalarmult_base(pk, id->secret);
+	if (pk_hint(id) != AGE_PK_HINTED)
+		return false;
+	right = sodium_memcmp(pk, id->pk, 32) == 0;
+	atomic_store_explicit(&((struct age_identity *)id)->pk_hint, right ? AGE_PK_HINT_RIGHT : AGE_PK_HINT_WRONG,
+			      memory_order_relaxed);
+	return right;
+}
+
 void age_identity_true_pk(const struct age_identity *id, uint8_t pk[32])
 {
 	unsigned char hint = pk_hint(id);
@@ -280,7 +295,7 @@ void age_identity_true_pk(const struct age_identity *id, uint8_t pk[32])
 	if (hint == AGE_PK_COMPUTED || hint == AGE_PK_HINT_RIGHT)
 		memcpy(pk, id->pk, 32);
 	else
-		crypto_scalarmult_base(pk, id->secret);
+		pk_compute(id, pk);
 }
 
 bool age_identity_pk(const struct age_identity *id, uint8_t pk[32])
@@ -296,16 +311,10 @@ bool age_identity_pk(const struct age_identity *id, uint8_t pk[32])
 
 bool age_identity_pk_recheck(const struct age_identity *id, uint8_t pk[32])
 {
-	bool right;
-
 	/* another thread may have checked it meanwhile */
 	if (pk_hint(id) == AGE_PK_HINT_RIGHT)
 		return false;
-	crypto_scalarmult_base(pk, id->secret);
-	right = sodium_memcmp(pk, id->pk, 32) == 0;
-	atomic_store_explicit(&((struct age_identity *)id)->pk_hint, right ? AGE_PK_HINT_RIGHT : AGE_PK_HINT_WRONG,
-			      memory_order_relaxed);
-	return !right;
+	return !pk_compute(id, pk);
 }
 
 static int x25519_identity_parse(const char *text, const struct lines *it, struct age_identity **out)
