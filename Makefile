@@ -111,17 +111,20 @@ endif
 # kernel maps code 64 KiB at a time on a page fault, and these functions lie
 # spread over .text's 790 KiB (a 100-byte `age -d`, median of 20 runs: 71 ->
 # 67.5 page faults, `age -e` 70 -> 68; docs/development.md, the small file).
+# .init, .fini and .plt go before .text, beside them (scripts/hot-sections.ld:
+# lld put them after .text's end, a fault of their own in every process).
 # PIE, relro and now stay as they are. HOT_ORDER=0 links with the compiler's
 # default linker.
 HOT_ORDER ?= 1
 HOT_LIST  := scripts/hot-functions.txt
+HOT_SECTIONS := scripts/hot-sections.ld
 ifeq ($(HOT_ORDER),1)
 ifneq ($(SAN),1)
 ifneq ($(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -c LLD),0)
 CFLAGS    += -ffunction-sections
 LDFLAGS   += -fuse-ld=lld -Wl,--build-id=sha1 -Wl,--symbol-ordering-file=$(HOT_LIST) \
-	     -Wl,--no-warn-symbol-ordering
-HOT_DEP   := $(HOT_LIST)
+	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS)
+HOT_DEP   := $(HOT_LIST) $(HOT_SECTIONS)
 endif
 endif
 endif

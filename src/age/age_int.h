@@ -3,6 +3,7 @@
 #ifndef GITSEAL_AGE_INT_H
 #define GITSEAL_AGE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,17 +55,39 @@ struct age_recipient {
 	int log_n;
 };
 
+/* An X25519 identity's own point comes from its key file's "# public key:"
+ * line when there is one (AGE_PK_HINTED), saving the scalar multiplication
+ * a small `age -d` would spend on it (x25519.c checks it when a stanza does
+ * not open with it). */
+enum {
+	AGE_PK_COMPUTED = 0,
+	AGE_PK_HINTED,               /* the file's line, not yet found right */
+	AGE_PK_HINT_RIGHT,           /* that line, found equal to the computed point */
+	AGE_PK_HINT_WRONG,           /* it differed: computed on every use */
+};
+
 struct age_identity {
 	enum age_key_type type;
 	uint8_t *secret;             /* secure: X25519 scalar, hybrid seed, or the passphrase */
 	size_t secret_len;
-	uint8_t pk[32];              /* own X25519 point */
+	uint8_t pk[32];              /* own X25519 point; see pk_hint */
+	atomic_uchar pk_hint;        /* AGE_PK_*: whether pk is computed or the key file's word */
 	uint8_t *ssh_blob;
 	size_t ssh_blob_len;
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
 	struct mlkem768x25519_key *pq; /* the hybrid seed expanded (secure) */
 };
+
+/* keys.c: an X25519 identity's own point. age_identity_true_pk computes
+ * it whatever its key file said; age_identity_pk may take the file's word
+ * (the salt of a stanza's key: then it returns true), and
+ * age_identity_pk_recheck, called when a stanza did not open with that,
+ * checks it: true, with pk set to the computed point, when the file's word
+ * was wrong (try the stanza again). */
+void age_identity_true_pk(const struct age_identity *id, uint8_t pk[32]);
+bool age_identity_pk(const struct age_identity *id, uint8_t pk[32]);
+bool age_identity_pk_recheck(const struct age_identity *id, uint8_t pk[32]);
 
 /* bech32.c: BIP-173 Bech32 without the 90-character limit. */
 int age_bech32_encode(const char *hrp, const uint8_t *data, size_t len, bool upper, char *out,
@@ -79,6 +102,7 @@ struct age_bufin {
 	struct gs_reader *src;
 	uint8_t *buf;
 	size_t cap, pos, len;
+	size_t size;                 /* of buf: grown to cap when the input is larger */
 	bool eof;
 	uint64_t fetched;            /* bytes read from src so far */
 };

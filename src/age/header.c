@@ -332,13 +332,16 @@ int age_header_write_mac_input(const struct age_header *h, struct gs_buf *out)
 
 int age_header_write(const struct age_header *h, struct gs_buf *out)
 {
-	char mac[48];
+	char mac[48] = " ";
 	int ret;
 
 	if ((ret = age_header_write_mac_input(h, out)))
 		return ret;
-	gs_base64_encode_raw(h->mac, sizeof(h->mac), mac, sizeof(mac));
-	return gs_buf_printf(out, " %s\n", mac);
+	/* appended, not printed: the only printf of a small `age -e` was a
+	 * page fault into libc's vfprintf */
+	gs_base64_encode_raw(h->mac, sizeof(h->mac), mac + 1, sizeof(mac) - 2);
+	strcat(mac, "\n");
+	return gs_buf_append_str(out, mac);
 }
 
 int age_header_compute_mac(const struct age_header *h, const uint8_t *file_key, uint8_t mac[AGE_MAC_SIZE])

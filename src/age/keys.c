@@ -216,10 +216,16 @@ void age_identity_list_release(struct age_identity_list *l)
 }
 
 /* Line iteration shared by both file kinds (spec §9.2): LF-separated, one
- * trailing CR dropped, empty lines and lines starting with '#' skipped. */
+ * trailing CR dropped, empty lines and lines starting with '#' skipped.
+ * The last "# public key: " comment since the line returned before is kept
+ * (age-keygen writes one above each identity). */
+#define PUBLIC_KEY_COMMENT "# public key: "
+
 struct lines {
 	const char *text;
 	size_t len, pos, number;
+	const char *public_key;      /* after PUBLIC_KEY_COMMENT, or NULL */
+	size_t public_key_len;
 };
 
 static bool next_line(struct lines *it, const char **line, size_t *n)
@@ -234,6 +240,10 @@ static bool next_line(struct lines *it, const char **line, size_t *n)
 		it->number++;
 		if (*n && (*line)[*n - 1] == '\r')
 			(*n)--;
+		if (*n > strlen(PUBLIC_KEY_COMMENT) && !memcmp(*line, PUBLIC_KEY_COMMENT, strlen(PUBLIC_KEY_COMMENT))) {
+			it->public_key = *line + strlen(PUBLIC_KEY_COMMENT);
+			it->public_key_len = *n - strlen(PUBLIC_KEY_COMMENT);
+		}
 		if (*n == 0 || (*line)[0] == '#')
 			continue;
 		return true;
@@ -241,7 +251,73 @@ static bool next_line(struct lines *it, const char **line, size_t *n)
 	return false;
 }
 
-static int x25519_identity_parse(const char *text, struct age_identity **out)
+/* The point a "# public key: age1..." comment names, if it is one. */
+static bool public_key_hint(const char *text, size_t n, uint8_t pk[32])
+{
+	char copy[128], hrp[16];
+	size_t len;
+
+	if (!text || n >= sizeof(copy))
+		return false;
+	memcpy(copy, text, n);
+	copy[n] = '\0';
+	return age_bech32_decode(copy, hrp, sizeof(hrp), pk, 32, &len) == 0 && !strcmp(hrp, RECIPIENT_HRP) &&
+	       len == 32;
+}
+
+/* The identities are shared by the threads that open files (the git
+ * filter's): the check's outcome is the one field written after parsing,
+ * atomically, and every thread that writes it writes the same. */
+static unsigned char pk_hint(const struct age_identity *id)
+{
+	return atomic_load_explicit(&((struct age_identity *)id)->pk_hint, memory_order_relaxed);
+}
+
+/* Computes the point into pk; a key file's word for it is found right or
+ * wrong once (true when right). */
+static bool pk_compute(const struct age_identity *id, uint8_t pk[32])
+{
+	bool right;
+
+	crypto_scalarmult_base(pk, id->secret);
+	if (pk_hint(id) != AGE_PK_HINTED)
+		return false;
+	right = sodium_memcmp(pk, id->pk, 32) == 0;
+	atomic_store_explicit(&((struct age_identity *)id)->pk_hint, right ? AGE_PK_HINT_RIGHT : AGE_PK_HINT_WRONG,
+			      memory_order_relaxed);
+	return right;
+}
+
+void age_identity_true_pk(const struct age_identity *id, uint8_t pk[32])
+{
+	unsigned char hint = pk_hint(id);
+
+	if (hint == AGE_PK_COMPUTED || hint == AGE_PK_HINT_RIGHT)
+		memcpy(pk, id->pk, 32);
+	else
+		pk_compute(id, pk);
+}
+
+bool age_identity_pk(const struct age_identity *id, uint8_t pk[32])
+{
+	unsigned char hint = pk_hint(id);
+
+	if (hint == AGE_PK_HINT_WRONG)
+		crypto_scalarmult_base(pk, id->secret);
+	else
+		memcpy(pk, id->pk, 32);
+	return hint == AGE_PK_HINTED;
+}
+
+bool age_identity_pk_recheck(const struct age_identity *id, uint8_t pk[32])
+{
+	/* another thread may have checked it meanwhile */
+	if (pk_hint(id) == AGE_PK_HINT_RIGHT)
+		return false;
+	return !pk_compute(id, pk);
+}
+
+static int x25519_identity_parse(const char *text, const struct lines *it, struct age_identity **out)
 {
 	struct age_identity *id = age_identity_new(AGE_KEY_X25519, 32);
 	char hrp[32];
@@ -257,7 +333,10 @@ static int x25519_identity_parse(const char *text, struct age_identity **out)
 		age_identity_free(id);
 		return GS_FAIL(GS_ERR_PARSE, "malformed native age identity");
 	}
-	crypto_scalarmult_base(id->pk, id->secret);
+	if (it && public_key_hint(it->public_key, it->public_key_len, id->pk))
+		atomic_init(&id->pk_hint, AGE_PK_HINTED);
+	else
+		crypto_scalarmult_base(id->pk, id->secret);
 	*out = id;
 	return 0;
 }
@@ -323,9 +402,10 @@ static bool is_unknown_key_type(const char *line, size_t n, char *type, size_t c
 
 /* One identity line: 0 with *id set, 0 with *id NULL when the line was
  * skipped (with a warning), or an error that never echoes the line. */
-static int identity_line_parse(const char *line, size_t n, const char *source_name, size_t number,
+static int identity_line_parse(const char *line, size_t n, const char *source_name, const struct lines *it,
 			       struct age_identity **id)
 {
+	size_t number = it->number;
 	char type[128];
 	int ret;
 
@@ -333,7 +413,7 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 	if (strncmp(line, PQ_IDENTITY_PREFIX, strlen(PQ_IDENTITY_PREFIX)) == 0)
 		ret = pq_identity_parse(line, id);
 	else if (strncmp(line, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) == 0)
-		ret = x25519_identity_parse(line, id);
+		ret = x25519_identity_parse(line, it, id);
 	else if (is_unknown_key_type(line, n, type, sizeof(type))) {
 		gs_warn("'%s': line %zu: skipped an identity of unsupported type %s", source_name, number, type);
 		return 0;
@@ -349,7 +429,7 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
 			       const char *source_name)
 {
-	struct lines it = { text, len, 0, 0 };
+	struct lines it = { text, len, 0, 0, NULL, 0 };
 	struct age_identity *id = NULL;
 	const char *line;
 	char *copy = NULL;
@@ -373,9 +453,10 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 		memcpy(copy, line, n);
 		copy[n] = '\0';
 		lines++;
-		ret = identity_line_parse(copy, n, source_name, it.number, &id);
+		ret = identity_line_parse(copy, n, source_name, &it, &id);
 		if (!ret && id && (ret = age_identity_list_add(l, id)))
 			age_identity_free(id);
+		it.public_key = NULL;
 	}
 	if (!ret && lines == 0)
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", source_name);
@@ -386,7 +467,7 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *text, size_t len,
 				     const char *source_name)
 {
-	struct lines it = { text, len, 0, 0 };
+	struct lines it = { text, len, 0, 0, NULL, 0 };
 	struct age_recipient *r = NULL;
 	char copy[RECIPIENT_LINE_MAX + 1];
 	const char *line;
@@ -484,9 +565,13 @@ int age_identity_encode(const struct age_identity *id, char *out, size_t cap)
 
 int age_identity_recipient_string(const struct age_identity *id, char *out, size_t cap)
 {
+	uint8_t pk[32];
+
 	switch (id->type) {
 	case AGE_KEY_X25519:
-		if (age_bech32_encode(RECIPIENT_HRP, id->pk, 32, false, out, cap) != 0)
+		/* never the key file's word: what is encrypted to it must open */
+		age_identity_true_pk(id, pk);
+		if (age_bech32_encode(RECIPIENT_HRP, pk, 32, false, out, cap) != 0)
 			return GS_FAIL(GS_ERR_LIMIT, "buffer too small for the recipient");
 		return 0;
 	case AGE_KEY_MLKEM768X25519:

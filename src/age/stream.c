@@ -124,6 +124,10 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
  * in. Its first use of the cipher builds the provider and method tables:
  * most of the start-up. */
 
+/* age_expect_payload: the size of the file being read, until
+ * age_preload_wait (0: not known) */
+static uint64_t input_size;
+
 static struct {
 	pthread_t thread;
 	bool started;     /* age_expect_payload: a large payload comes */
@@ -147,6 +151,7 @@ static void *preload_main(void *arg)
 
 void age_expect_payload(uint64_t file_size)
 {
+	input_size = file_size;
 	/* past the chunks on libsodium, with room for a header */
 	if (preload.started || file_size <= (uint64_t)(LARGE_FROM_CHUNK + 2) * AGE_CHUNK_CT_SIZE)
 		return;
@@ -166,6 +171,7 @@ void age_preload_wait(void)
 		pthread_join(preload.thread, NULL);
 	preload.started = preload.thread_made = false;
 	atomic_store_explicit(&preload.done, false, memory_order_relaxed);
+	input_size = 0;
 }
 
 bool age_preload_done(void)
@@ -546,6 +552,23 @@ static int decrypt_drain(void *ctx, struct age_batch *b)
 
 static const struct age_pipeline_ops decrypt_ops = { decrypt_fill, decrypt_transform, decrypt_drain };
 
+/* Makes *ct a whole chunk's buffer, its got bytes kept, and reads the rest
+ * of the chunk into it. */
+static int grow_chunk_buffer(struct age_bufin *in, uint8_t **ct, size_t *ct_size, size_t *got)
+{
+	uint8_t *grown = gs_realloc(*ct, AGE_CHUNK_CT_SIZE);
+	size_t more;
+	int ret;
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	*ct = grown;
+	*ct_size = AGE_CHUNK_CT_SIZE;
+	if ((ret = age_bufin_read(in, grown + *got, AGE_CHUNK_CT_SIZE - *got, &more)) == 0)
+		*got += more;
+	return ret;
+}
+
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out)
 {
@@ -554,7 +577,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	uint8_t *ct = NULL;
 	const uint8_t *peek;
 	const char *why;
-	size_t got, avail;
+	size_t got, avail, ct_size = AGE_CHUNK_CT_SIZE;
 	bool last;
 	int ret;
 
@@ -565,10 +588,20 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		ret = start_large(&s, &decrypt_ops);
 		goto out;
 	}
-	if (!ret && !(ct = gs_malloc(AGE_CHUNK_CT_SIZE)))
+	/* a file of known size with less than a chunk left (a small file)
+	 * takes a buffer that size: the far end of 64 KiB cost a page fault
+	 * and heap growth */
+	if (input_size > age_bufin_position(in) && input_size - age_bufin_position(in) < AGE_CHUNK_CT_SIZE)
+		ct_size = (size_t)(input_size - age_bufin_position(in));
+	if (!ret && !(ct = gs_malloc(ct_size)))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	while (!ret) {
-		ret = age_bufin_read(in, ct, AGE_CHUNK_CT_SIZE, &got);
+		ret = age_bufin_read(in, ct, ct_size, &got);
+		/* more than the size said (the file grew, or standard input
+		 * began past its start): a whole chunk's buffer after all */
+		if (!ret && got == ct_size && ct_size < AGE_CHUNK_CT_SIZE &&
+		    !(ret = age_bufin_peek(in, 1, &peek, &avail)) && avail)
+			ret = grow_chunk_buffer(in, &ct, &ct_size, &got);
 		if (ret)
 			break;
 		if (got == 0) {

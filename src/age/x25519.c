@@ -50,7 +50,8 @@ out:
 int age_x25519_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 {
 	uint8_t *sec;
-	uint8_t share[32];
+	uint8_t share[32], pk[32];
+	bool hinted;
 	size_t n;
 	int ret;
 
@@ -69,9 +70,14 @@ int age_x25519_unwrap(const struct age_identity *id, const struct age_stanza *s,
 		ret = GS_FAIL(GS_ERR_AGE_HEADER, "invalid X25519 stanza: low-order share");
 		goto out;
 	}
-	if ((ret = wrap_key(sec, share, id->pk, sec + 32)))
+	hinted = age_identity_pk(id, pk);
+	if ((ret = wrap_key(sec, share, pk, sec + 32)))
 		goto out;
 	ret = age_aead_unwrap(sec + 32, s->body, s->body_len, file_key, "X25519");
+	/* a point taken from the key file's word and found wrong: once more */
+	if (ret == AGE_UNWRAP_SKIP && hinted && age_identity_pk_recheck(id, pk) &&
+	    !(ret = wrap_key(sec, share, pk, sec + 32)))
+		ret = age_aead_unwrap(sec + 32, s->body, s->body_len, file_key, "X25519");
 out:
 	gs_secure_free(sec);
 	return ret;

@@ -141,6 +141,27 @@ teardown() { teardown_tmp; }
 	[ -z "$(ls -A "$TMP" | grep gitseal-tmp || true)" ]
 }
 
+# src/age/keys.c takes an X25519 identity's own point from its "# public
+# key:" line instead of computing it; x25519.c checks it once a stanza does
+# not open with it, and what is encrypted to the identity never uses it.
+@test "an identity file's '# public key:' line naming another key: files still open, -e -i encrypts to the key" {
+	echo "top secret" >"$TMP/p"
+	other=$(age-keygen -y "$KEYS/test-age-key-2.txt")
+	sed "s|^# public key: .*|# public key: $other|" "$KEYS/demo-age-key.txt" >"$TMP/wrong.txt"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
+	gitseal age -d -i "$TMP/wrong.txt" "$TMP/p.age" | cmp - "$TMP/p"
+	# the other recipient's stanza first: tried with the line, then the key's own point
+	gitseal age -r "$other" -r "$DEMO_RECIPIENT" -o "$TMP/two.age" "$TMP/p"
+	gitseal age -d -i "$TMP/wrong.txt" "$TMP/two.age" | cmp - "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/two.age" | cmp - "$TMP/p"
+	gitseal age -e -i "$TMP/wrong.txt" -o "$TMP/self.age" "$TMP/p"
+	age -d -i "$KEYS/demo-age-key.txt" "$TMP/self.age" | cmp - "$TMP/p"
+	[ "$(gitseal keygen -y "$TMP/wrong.txt")" = "$DEMO_RECIPIENT" ]
+	# a line that is no recipient is passed over
+	sed 's|^# public key: .*|# public key: age1notarecipient|' "$KEYS/demo-age-key.txt" >"$TMP/bad.txt"
+	gitseal age -d -i "$TMP/bad.txt" "$TMP/p.age" | cmp - "$TMP/p"
+}
+
 @test "flipped header byte: header or MAC failure, nothing released" {
 	echo "top secret" >"$TMP/p"
 	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"

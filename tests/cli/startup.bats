@@ -39,6 +39,30 @@ teardown() { teardown_tmp; }
 	[ $((hi - lo)) -lt $((128 * 1024)) ]
 }
 
+# lld puts .init, .fini and .plt after .text unless told (scripts/hot-sections.ld):
+# every call into libc goes through .plt, a page fault of its own there.
+@test "linked by lld, .init, .fini and .plt lie just before .text" {
+	command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	sections=$(readelf -SW "$GITSEAL_BIN" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$7 ~ /X/ { print $1 }' | tr '\n' ' ')
+	echo "executable sections: $sections"
+	[[ "$sections" == *".init .fini .plt .text "* ]]
+}
+
+# A small file's input and payload buffers are its size, not the 128 KiB and
+# 64 KiB a large one reads through: their far ends cost page faults, and
+# malloc grew the heap for them and gave it back at exit (src/age/bufin.c).
+@test "a small age -d grows the heap once" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	[ "${GITSEAL_TEST_HOOKS:-}" != 1 ] || skip "glibc's malloc only (a release build)"
+	random_file "$TMP/small" 100
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small"
+	strace -o "$TMP/trace" -e trace=brk "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" "$TMP/small.age" >"$TMP/out"
+	cmp "$TMP/small" "$TMP/out"
+	# brk(NULL), then one growth
+	[ "$(grep -c '^brk(0x' "$TMP/trace")" -le 1 ] || { cat "$TMP/trace"; false; }
+}
+
 # A thread's first malloc maps it an arena of its own (glibc), touched 4 KiB
 # at a time: libyaml's thread faulted in some 130 pages of it in a
 # 10,000-value decrypt. A large sops input's threads share the main heap

@@ -542,6 +542,28 @@ static void test_expected_payload(void **state)
 	free(pt);
 }
 
+/* A small file's payload buffer is sized by the file's size
+ * (age_expect_payload); an input longer than that said (a file that grew,
+ * standard input begun past its start) still decrypts whole. */
+static void test_size_said_too_small(void **state)
+{
+	static const size_t sizes[] = { 1, 100, CHUNK - 1, CHUNK + 17 };
+	uint8_t *pt = random_bytes(sizes[3]);
+	struct gs_buf want;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ref_encrypt(pt, sizes[i], &want);
+		for (uint64_t said = 1; said <= want.len; said += want.len / 2) {
+			age_expect_payload(said);
+			check_decrypt("decrypt of more than the size said", want.data, want.len, 0);
+			age_preload_wait();
+		}
+		gs_buf_release(&want);
+	}
+	free(pt);
+}
+
 /* Starts loading OpenSSL ahead and waits until it is loaded, so that the
  * payload goes to the pipeline from its first chunk. */
 static void expect_payload_loaded(void)
@@ -821,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_same_bytes_as_the_reference),
 		cmocka_unit_test(test_file_reads_same_bytes),
 		cmocka_unit_test(test_expected_payload),
+		cmocka_unit_test(test_size_said_too_small),
 		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_forged_streams_like_the_reference),
