@@ -166,7 +166,8 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 @test "key cache: a clone's first checkout gets cheap files at once, and delays them once a key is missing" {
 	add_two
 	printf 'user: svc3\npassword: p4ss-three\n' > secrets/c.yaml
-	git add -A && git commit -qm three
+	git add -A
+	git commit -qm three
 	git clone -q --no-checkout "$REPO" "$T/clone"
 	cd "$T/clone"
 	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
