@@ -273,6 +273,18 @@ static int run_session(const struct gs_buf *in, struct gs_buf *out, struct fake 
 	return filter_process_serve(&r, &w, &h);
 }
 
+/* The session's calls, failures and bytes written; then both buffers go. */
+static void expect_session(struct gs_buf *in, struct gs_buf *out, const struct fake *fk, int calls, int failures,
+			   const char *expect, size_t len)
+{
+	assert_int_equal(fk->calls, calls);
+	assert_int_equal(fk->failures, failures);
+	assert_int_equal(out->len, len);
+	assert_memory_equal(out->data, expect, len);
+	gs_buf_release(in);
+	gs_buf_release(out);
+}
+
 static void test_session(void **state)
 {
 	struct gs_buf in, out;
@@ -296,12 +308,7 @@ static void test_session(void **state)
 	put_request(&in, "clean", "empty.yaml", "");
 	put_request(&in, "smudge", "d.yaml", "XY");
 	assert_int_equal(run_session(&in, &out, &fk), 0);
-	assert_int_equal(fk.calls, 4);
-	assert_int_equal(fk.failures, 2);
-	assert_int_equal(out.len, sizeof(expect) - 1);
-	assert_memory_equal(out.data, expect, sizeof(expect) - 1);
-	gs_buf_release(&in);
-	gs_buf_release(&out);
+	expect_session(&in, &out, &fk, 4, 2, expect, sizeof(expect) - 1);
 }
 
 /* A smudge git lets wait (can-delay=1), naming a tree-ish or not. */
@@ -372,12 +379,7 @@ static void test_session_smudge_at_once(void **state)
 
 		assert_int_equal(filter_process_serve(&r, &w, &h), 0);
 	}
-	assert_int_equal(fk.calls, 2);
-	assert_int_equal(fk.failures, 0);
-	assert_int_equal(out.len, sizeof(expect) - 1);
-	assert_memory_equal(out.data, expect, sizeof(expect) - 1);
-	gs_buf_release(&in);
-	gs_buf_release(&out);
+	expect_session(&in, &out, &fk, 2, 0, expect, sizeof(expect) - 1);
 }
 
 static void test_session_large_content(void **state)
