@@ -1038,8 +1038,7 @@ static bool smudge_is_cheap(struct gitfilter *f)
  * answered at once. A checkout from the index (`git checkout -- PATHS`)
  * keeps the delay: answered at once there, git 2.39 trims its heap and
  * grows it again for each file (3 brk and 2 page faults a file), and the
- * checkout took longer, at load 3 as at 12 (docs/development.md,
- * git_bench). */
+ * checkout took longer, idle or loaded (docs/development.md, git_bench). */
 static bool serve_smudge_at_once(void *ctx, bool from_tree)
 {
 	struct serve_ctx *s = ctx;
@@ -1095,7 +1094,7 @@ static long spin_ns_from_env(void)
 
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 {
-	struct serve_ctx s = { f, ev };
+	struct serve_ctx s = { .f = f, .ev = ev };
 	struct pkt_pipe pipe;
 	struct parent_args parent;
 	bool may_delay;
