@@ -142,6 +142,9 @@ enum {
 	 * one this large, or when git asks which are ready: not for each file */
 	FILTER_DELAY_WAKE_JOBS = 8,
 	FILTER_DELAY_WAKE_BYTES = 64 * 1024,
+	/* how often the filter looks at the machine's load again
+	 * (filter.c, serve_smudge_at_once) */
+	FILTER_SPARE_CPU_EVERY = 1024,
 };
 
 /* Handshake, then requests until the input ends. Returns 0 when git
