@@ -1076,9 +1076,9 @@ static bool cpu_to_spare(void)
  * more than a cheap smudge answered at once, on an idle machine or a
  * loaded one. In a checkout from the index (`git checkout -- PATHS`) a
  * file answered at once makes git 2.39 trim its heap and grow it again (3
- * brk and 2 page faults a file), which under load cost more than the
- * fetch; on an idle machine the fetch costs more (docs/development.md,
- * git_bench.sh). The load is looked at first and every
+ * brk and 2 page faults a file), which at load 3 on 2 CPUs cost more
+ * than the fetch; on an idle machine the fetch costs more
+ * (docs/development.md, git_bench.sh). The load is looked at first and every
  * FILTER_SPARE_CPU_EVERY smudges. */
 static bool serve_smudge_at_once(void *ctx, bool from_tree)
 {
