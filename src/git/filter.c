@@ -1050,6 +1050,8 @@ static bool recreates_conflicts(const struct parent_args *a)
 struct serve_ctx {
 	struct gitfilter *f;
 	const struct gitfilter_events *ev;
+	unsigned long let_wait; /* smudges git let wait, so far */
+	bool spare;             /* a CPU was to spare when last looked */
 };
 
 static int serve_run(void *ctx, enum filter_command cmd, const char *path, const uint8_t *in, size_t len,
@@ -1065,6 +1067,76 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	if (!ret && passed && s->ev && s->ev->passed_through)
 		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
+}
+
+/* Cheap: every data key so far came from the key cache, or there is no
+ * identity to open one with (the smudge hands the ciphertext back). */
+static bool smudge_is_cheap(struct gitfilter *f)
+{
+	if (f->keycache)
+		return !keycache_missed(f->keycache);
+	return !gitfilter_identities(f);
+}
+
+/* Whether the machine has a CPU to spare: fewer threads running than it
+ * has CPUs, this one counted (/proc/loadavg's fourth field, a moment's
+ * count: the least of three looks); no when it cannot be told. */
+static bool cpu_to_spare(void)
+{
+	unsigned long least = ULONG_MAX;
+
+#ifdef GITSEAL_TEST_HOOKS
+	const char *forced = getenv("GITSEAL_TEST_SPARE_CPU");
+
+	if (forced && *forced)
+		return strcmp(forced, "0") != 0;
+#endif
+	for (int look = 0; look < 3; look++) {
+		char buf[128], *p = buf;
+		int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return false;
+		buf[n] = '\0';
+		/* "0.50 0.60 0.70 2/345 6789": running/existing */
+		for (int field = 0; field < 3 && p; field++)
+			if ((p = strchr(p, ' ')))
+				p++;
+		if (!p || *p < '0' || *p > '9')
+			return false;
+		unsigned long running = strtoul(p, NULL, 10);
+
+		least = running < least ? running : least;
+	}
+	return least < filter_cpus();
+}
+
+/* A smudge git lets wait is answered at once when it is cheap and git
+ * named a tree-ish or a CPU is to spare; else it is delayed, which costs
+ * git a second request for the file (the fetch). In a checkout of a
+ * tree-ish (a clone's first checkout, a switch, a reset: unpack_trees,
+ * whose requests name the ref, the tree-ish and the blob) that cost git
+ * more than a cheap smudge answered at once, on an idle machine or a
+ * loaded one. In a checkout from the index (`git checkout -- PATHS`) a
+ * file answered at once makes git 2.39 trim its heap and grow it again (3
+ * brk and 2 page faults a file), which at load 3 on 2 CPUs cost more
+ * than the fetch; on an idle machine the fetch costs more
+ * (docs/development.md, git_bench.sh). The load is looked at first and every
+ * FILTER_SPARE_CPU_EVERY smudges. */
+static bool serve_smudge_at_once(void *ctx, bool from_tree)
+{
+	struct serve_ctx *s = ctx;
+
+	if (!smudge_is_cheap(s->f))
+		return false;
+	if (from_tree)
+		return true;
+	if (s->let_wait++ % FILTER_SPARE_CPU_EVERY == 0)
+		s->spare = cpu_to_spare();
+	return s->spare;
 }
 
 static void serve_failed(void *ctx, enum filter_command cmd, const char *path, int err)
@@ -1126,7 +1198,7 @@ static long spin_ns_from_env(void)
 
 int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfilter_events *ev)
 {
-	struct serve_ctx s = { f, ev };
+	struct serve_ctx s = { .f = f, .ev = ev };
 	struct pkt_pipe pipe;
 	struct parent_args parent;
 	bool may_delay;
@@ -1150,7 +1222,8 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct serve_out so = { out, f };
 	struct pkt_writer pw = { &w, stream_flush, &so };
 	/* without workers the filter does not offer git the delay capability */
-	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe };
+	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe,
+				    serve_smudge_at_once };
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);

@@ -8,7 +8,11 @@
  * which are ready ("list_available_blobs", answered when at least one
  * is) and fetches each with an empty request. The X25519 work of opening
  * the files then runs beside git's own work instead of between its
- * requests. */
+ * requests.
+ *
+ * The fetch is a second request for the file: when a smudge is cheap, the
+ * handler may have it answered at once instead (smudge_at_once, told
+ * whether git named a tree-ish; filter.c says when). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +32,7 @@ struct filter_request {
 	struct gs_buf content; /* secure: plaintext on clean */
 	bool too_large;
 	bool can_delay;
+	bool from_tree; /* git named a tree-ish ("treeish=") */
 };
 
 /* ---- delayed smudges ---- */
@@ -136,6 +141,9 @@ static bool delay_take(struct delay *d, struct filter_request *req)
 	bool taken = false;
 
 	if (!d->enabled || !req->can_delay || req->cmd != FILTER_SMUDGE || !req->path)
+		return false;
+	/* at once: one request for the file, not two */
+	if (d->h->smudge_at_once && d->h->smudge_at_once(d->h->ctx, req->from_tree))
 		return false;
 	pthread_mutex_lock(&d->lock);
 	if (d->held >= FILTER_DELAY_MAX_JOBS || d->bytes + req->content.len > FILTER_DELAY_MAX_BYTES)
@@ -331,8 +339,10 @@ static int note_request_key(void *ctx, const char *text)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	} else if (!strcmp(text, "can-delay=1")) {
 		req->can_delay = true;
+	} else if (!strncmp(text, "treeish=", 8)) {
+		req->from_tree = true;
 	}
-	/* Other keys (ref, treeish, blob, can-delay) do not change how a
+	/* Other keys (ref, blob) and the tree-ish itself do not change how a
 	 * sops file is cleaned or smudged. */
 	return 0;
 }

@@ -125,6 +125,10 @@ struct filter_handler {
 	/* git's pipe when the input is one (may be NULL): told when a
 	 * request is being read */
 	struct pkt_pipe *pipe;
+	/* Whether a smudge git lets wait is answered at once rather than
+	 * delayed: from_tree when git named a tree-ish (filter_process.c);
+	 * NULL: always delayed. */
+	bool (*smudge_at_once)(void *ctx, bool from_tree);
 };
 
 enum {
@@ -138,6 +142,9 @@ enum {
 	 * one this large, or when git asks which are ready: not for each file */
 	FILTER_DELAY_WAKE_JOBS = 8,
 	FILTER_DELAY_WAKE_BYTES = 64 * 1024,
+	/* how often the filter looks at the machine's load again
+	 * (filter.c, serve_smudge_at_once) */
+	FILTER_SPARE_CPU_EVERY = 1024,
 };
 
 /* Handshake, then requests until the input ends. Returns 0 when git

@@ -159,6 +159,9 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((w
  * identity or a git directory. keycache_free writes what is pending. */
 struct keycache *keycache_start(struct gitfilter *f);
 void keycache_free(struct keycache *c);
+/* Whether a data key was looked up and not found (then opened with an
+ * identity: an X25519 a file) since the cache started; any thread. */
+bool keycache_missed(const struct keycache *c);
 
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);

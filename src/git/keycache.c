@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ struct keycache {
 	size_t id_count;
 	uint8_t *scratch;  /* secure, KC_PAYLOAD bytes */
 	struct sops_key_cache iface;
+	atomic_bool missed;
 };
 
 /* The test build can tell a payload found from one opened again
@@ -354,7 +356,14 @@ static int kc_lookup(void *ctx, const struct age_identity_list *ids, const char 
 	}
 	gs_error_clear();
 	test_log(found ? "hit" : "miss");
+	if (!found)
+		atomic_store_explicit(&c->missed, true, memory_order_relaxed);
 	return found;
+}
+
+bool keycache_missed(const struct keycache *c)
+{
+	return atomic_load_explicit(&c->missed, memory_order_relaxed);
 }
 
 static void kc_opened(void *ctx, const struct age_identity *id, const char *enc, size_t enc_len,

@@ -1,5 +1,6 @@
 /* libFuzzer: the pkt-line reader and the filter protocol state machine,
- * fed git's side of a session, delayed smudges (one worker thread) too. */
+ * fed git's side of a session, delayed smudges (one worker thread) too,
+ * and those answered at once (a request naming a tree-ish). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@ static int echo_run(void *ctx, enum filter_command cmd, const char *path, const 
 	return gs_buf_append(out, in, len);
 }
 
+static bool at_once_from_tree(void *ctx, bool from_tree)
+{
+	(void)ctx;
+	return from_tree;
+}
+
 static int discard_write(void *ctx, const uint8_t *buf, size_t n)
 {
 	(void)ctx;
@@ -34,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gs_reader in;
 	struct gs_writer sink = { discard_write, NULL, NULL };
 	struct pkt_writer w = { &sink, NULL, NULL };
-	struct filter_handler h = { echo_run, NULL, NULL, 1 };
+	struct filter_handler h = { echo_run, NULL, NULL, 1, NULL, at_once_from_tree };
 	struct pkt_reader *r;
 	enum pkt_kind kind;
 

@@ -97,8 +97,10 @@ assert_conflict_recreated() {
 	assert_conflict_recreated -c core.quotepath=false checkout -q --conflict merge
 }
 
+# (without the key cache: with it, a checkout of a branch gets a file whose
+# key it holds at once, src/git/filter.c)
 @test "a plain checkout still lets the filter delay sealed files" {
-	GIT_TRACE_PACKET="$T/trace" run -0 git checkout other
+	GITSEAL_KEY_CACHE=0 GIT_TRACE_PACKET="$T/trace" run -0 git checkout other
 	grep -q 'git< capability=delay' "$T/trace"
 	grep -q 'git< status=delayed' "$T/trace"
 	grep -qxF 'port: 6543' secrets/app.yaml

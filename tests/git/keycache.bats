@@ -158,3 +158,47 @@ open(sys.argv[2], "wb").write(b)' "$T/cache" .git/gitseal/key-cache
 	[ "$(stat -c %s "$HOME/.cache/gitseal/key-cache")" -eq $((2 * RECORD)) ]
 	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
 }
+
+# filter.c, serve_smudge_at_once: a smudge whose key the cache holds is
+# answered at once in a checkout of a tree-ish (one request a file, not a
+# delayed one and its fetch); once a key was not there (an X25519 a file),
+# the files are delayed and opened on the filter's workers
+@test "key cache: a clone's first checkout gets cheap files at once, and delays them once a key is missing" {
+	add_two
+	printf 'user: svc3\npassword: p4ss-three\n' > secrets/c.yaml
+	git add -A
+	git commit -qm three
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
+	GIT_TRACE_PACKET="$T/trace" git checkout -q main
+	grep -q 'git< capability=delay' "$T/trace"
+	run ! grep -q 'git< status=delayed' "$T/trace"
+	[ "$(cat secrets/c.yaml)" = "$(printf 'user: svc3\npassword: p4ss-three')" ]
+	# a user whose cache holds none of them: the first is opened at once,
+	# the others delayed
+	cd "$T"
+	git clone -q --no-checkout "$REPO" "$T/clone2"
+	cd "$T/clone2"
+	"$GITSEAL_BIN" git init --no-hook 2>/dev/null
+	XDG_CACHE_HOME="$T/empty-cache" GIT_TRACE_PACKET="$T/trace2" git checkout -q main
+	[ "$(grep -c 'git< status=delayed' "$T/trace2")" -eq 2 ]
+	[ "$(cat secrets/a.yaml)" = "$(printf 'user: svc1\npassword: p4ss-one')" ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'user: svc3\npassword: p4ss-three')" ]
+	assert_status_clean
+}
+
+# a checkout from the index (no tree-ish) delays its files unless the
+# machine has a CPU to spare (GITSEAL_TEST_SPARE_CPU stands for its load)
+@test "key cache: a checkout of paths from the index gets cheap files at once only with a CPU to spare" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	add_two
+	rm secrets/a.yaml secrets/b.yaml
+	GITSEAL_TEST_SPARE_CPU=0 GIT_TRACE_PACKET="$T/trace" git checkout -- secrets
+	[ "$(grep -c 'git< status=delayed' "$T/trace")" -eq 2 ]
+	rm secrets/a.yaml secrets/b.yaml
+	GITSEAL_TEST_SPARE_CPU=1 GIT_TRACE_PACKET="$T/trace2" git checkout -- secrets
+	run ! grep -q 'git< status=delayed' "$T/trace2"
+	[ "$(cat secrets/b.yaml)" = "$(printf 'user: svc2\npassword: p4ss-two')" ]
+	assert_status_clean
+}

@@ -273,6 +273,18 @@ static int run_session(const struct gs_buf *in, struct gs_buf *out, struct fake 
 	return filter_process_serve(&r, &w, &h);
 }
 
+/* The session's calls, failures and bytes written; then both buffers go. */
+static void expect_session(struct gs_buf *in, struct gs_buf *out, const struct fake *fk, int calls, int failures,
+			   const char *expect, size_t len)
+{
+	assert_int_equal(fk->calls, calls);
+	assert_int_equal(fk->failures, failures);
+	assert_int_equal(out->len, len);
+	assert_memory_equal(out->data, expect, len);
+	gs_buf_release(in);
+	gs_buf_release(out);
+}
+
 static void test_session(void **state)
 {
 	struct gs_buf in, out;
@@ -296,12 +308,78 @@ static void test_session(void **state)
 	put_request(&in, "clean", "empty.yaml", "");
 	put_request(&in, "smudge", "d.yaml", "XY");
 	assert_int_equal(run_session(&in, &out, &fk), 0);
-	assert_int_equal(fk.calls, 4);
-	assert_int_equal(fk.failures, 2);
-	assert_int_equal(out.len, sizeof(expect) - 1);
-	assert_memory_equal(out.data, expect, sizeof(expect) - 1);
-	gs_buf_release(&in);
-	gs_buf_release(&out);
+	expect_session(&in, &out, &fk, 4, 2, expect, sizeof(expect) - 1);
+}
+
+/* A smudge git lets wait (can-delay=1), naming a tree-ish or not. */
+static void put_smudge_may_wait(struct gs_buf *b, const char *path, const char *content, bool treeish)
+{
+	char line[128];
+
+	put_text(b, "command=smudge");
+	snprintf(line, sizeof(line), "pathname=%s", path);
+	put_text(b, line);
+	put_text(b, "ref=refs/heads/main");
+	if (treeish)
+		put_text(b, "treeish=4b825dc642cb6eb9a060e54bf8d69288fbe4904b");
+	put_text(b, "blob=e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	if (*content) {
+		put_text(b, "can-delay=1");
+		put_flush(b);
+		assert_int_equal(gs_buf_printf(b, "%04zx%s", strlen(content) + 4, content), 0);
+	} else {
+		put_flush(b); /* a fetch of a delayed file: no can-delay, no content */
+	}
+	put_flush(b);
+}
+
+/* the handler's choice in this test: at once when git named a tree-ish */
+static bool at_once_from_tree(void *ctx, bool from_tree)
+{
+	(void)ctx;
+	return from_tree;
+}
+
+/* A smudge the handler takes at once is answered with its content, in
+ * place; the others are delayed, listed and fetched. */
+static void test_session_smudge_at_once(void **state)
+{
+	struct gs_buf in, out;
+	struct fake fk = { 0 };
+	struct gs_mem_source src;
+	static const char expect[] =
+		"0016git-filter-server\n" "000eversion=2\n" "0000"
+		"0015capability=clean\n" "0016capability=smudge\n" "0015capability=delay\n" "0000"
+		/* t.yaml, from a tree-ish: at once */
+		"0013status=success\n" "0000" "0006tt" "0000" "0000"
+		/* p.yaml: delayed, listed, fetched */
+		"0013status=delayed\n" "0000"
+		"0014pathname=p.yaml\n" "0000" "0013status=success\n" "0000"
+		"0013status=success\n" "0000" "0006pp" "0000" "0000"
+		/* every delayed file listed: an empty list */
+		"0000" "0013status=success\n" "0000";
+
+	(void)state;
+	gs_buf_init(&in, false);
+	gs_buf_init(&out, false);
+	put_handshake(&in);
+	put_smudge_may_wait(&in, "t.yaml", "TT", true);
+	put_smudge_may_wait(&in, "p.yaml", "PP", false);
+	put_text(&in, "command=list_available_blobs");
+	put_flush(&in);
+	put_smudge_may_wait(&in, "p.yaml", "", false);
+	put_text(&in, "command=list_available_blobs");
+	put_flush(&in);
+	{
+		struct gs_reader r = gs_reader_from_mem(&src, in.data, in.len);
+		struct gs_writer bw = gs_writer_to_buf(&out);
+		struct pkt_writer w = { &bw, NULL, NULL };
+		struct filter_handler h = { .run = fake_run, .failed = fake_failed, .ctx = &fk, .workers = 1,
+					    .smudge_at_once = at_once_from_tree };
+
+		assert_int_equal(filter_process_serve(&r, &w, &h), 0);
+	}
+	expect_session(&in, &out, &fk, 2, 0, expect, sizeof(expect) - 1);
 }
 
 static void test_session_large_content(void **state)
@@ -552,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_read_text),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_session_smudge_at_once),
 		cmocka_unit_test(test_session_large_content),
 		cmocka_unit_test(test_session_protocol_errors),
 		cmocka_unit_test(test_pipe_session_same_answers),
