@@ -391,11 +391,6 @@ many_new_files_committed_right() {
 	assert_status_clean
 }
 
-# pkt-line helpers for driving the filter process by hand
-pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
-pkt_text() { pkt "$1"$'\n'; }
-pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
-
 # The filter reads the index again only when its file was replaced (git
 # writes a lock file and renames it over the index; src/git/filter.c,
 # index_refresh): one filter process, the index rewritten between its
@@ -405,12 +400,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	git add secrets/a.yaml
 	staged=$(git rev-parse :secrets/a.yaml)
 	mac=$(git cat-file -p "$staged" | grep '^    mac:')
-	mkfifo "$T/in"
-	"$GITSEAL_BIN" git filter-process < "$T/in" > "$T/out" &
-	pid=$!
-	exec 5> "$T/in"
-	{ pkt_text git-filter-client; pkt_text version=2; printf 0000
-	  pkt_text capability=clean; pkt_text capability=smudge; printf 0000; } >&5
+	start_filter_process
 	# one clean of a.yaml, its answer waited for; then how many answers
 	# hold the staged blob's MAC
 	clean_a() {
@@ -436,7 +426,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	clean_a 3
 	[ "$macs" -eq 2 ]
 	exec 5>&-
-	wait "$pid"
+	wait "$filter_pid"
 }
 
 tamper_setup() {

@@ -330,3 +330,20 @@ stage_value_with_committed_mac() {
 	sed "s/^$key: .*/$(sed 's/[\/&]/\\&/g' <<<"$line")/" "$T/head.blob" > "$T/partial.blob"
 	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/partial.blob"),$f"
 }
+
+# git's long-running filter protocol spoken by hand, for tests that time
+# their requests against changes made between them: pkt-lines, and one
+# `gitseal git filter-process` started on the fifo $T/in (its answers in
+# $T/out, its pid in $filter_pid), the handshake sent on fd 5. The test
+# closes fd 5 and waits for $filter_pid.
+pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
+pkt_text() { pkt "$1"$'\n'; }
+pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
+start_filter_process() {
+	mkfifo "$T/in"
+	"$GITSEAL_BIN" git filter-process < "$T/in" > "$T/out" &
+	filter_pid=$!
+	exec 5> "$T/in"
+	{ pkt_text git-filter-client; pkt_text version=2; printf 0000
+	  pkt_text capability=clean; pkt_text capability=smudge; printf 0000; } >&5
+}

@@ -7,9 +7,6 @@ load helpers
 setup() { gs_setup; }
 teardown() { gs_teardown; }
 
-pkt() { printf '%04x%s' $(( $(printf '%s' "$1" | wc -c) + 4 )) "$1"; }
-pkt_text() { pkt "$1"$'\n'; }
-pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 
 # The user's key cache directory was checked (the user's, mode 0700) when
 # the filter started, and opened by its name for every read and write
@@ -28,12 +25,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	rm -rf .git/gitseal/key-cache "$XDG_CACHE_HOME/gitseal"
 	mkdir -m 0700 "$T/elsewhere"
 	printf 'precious\n' > "$T/elsewhere/key-cache"
-	mkfifo "$T/in"
-	"$GITSEAL_BIN" git filter-process < "$T/in" > "$T/out" &
-	pid=$!
-	exec 5> "$T/in"
-	{ pkt_text git-filter-client; pkt_text version=2; printf 0000
-	  pkt_text capability=clean; pkt_text capability=smudge; printf 0000; } >&5
+	start_filter_process
 	# started: the cache's directory is made and checked
 	for _ in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.05; done
 	[ -d "$XDG_CACHE_HOME/gitseal" ]
@@ -42,7 +34,7 @@ pkt_file() { printf '%04x' $(( $(wc -c < "$1") + 4 )); cat "$1"; }
 	{ pkt_text command=smudge; pkt_text pathname=secrets/a.yaml; printf 0000
 	  pkt_file "$T/enc"; printf 0000; } >&5
 	exec 5>&-
-	wait "$pid"
+	wait "$filter_pid"
 	grep -q hunter2 "$T/out"
 	[ "$(cat "$T/elsewhere/key-cache")" = precious ]
 	# the records went where the filter checked
