@@ -800,24 +800,15 @@ out:
 #define WITHHELD "; its messages are withheld, as they can quote the decrypted files: build " \
 		 "the app with kustomize itself (it reads them encrypted) to see them"
 
-/* This process's default keys.txt (as sops_identities_load finds it) in
- * key (PATH_MAX bytes), when SOPS_AGE_KEY_FILE names none and it exists:
- * kustomize runs the KSOPS plugin with XDG_CONFIG_HOME set to the stage,
- * where the plugin would look for it in vain. */
+/* This process's default keys.txt in key (PATH_MAX bytes), when
+ * SOPS_AGE_KEY_FILE names none and it exists: kustomize runs the KSOPS
+ * plugin with XDG_CONFIG_HOME set to the stage, where the plugin would look
+ * for it in vain. */
 static bool default_key_file(char *key)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME"), *set = getenv("SOPS_AGE_KEY_FILE");
-	int n;
+	const char *set = getenv("SOPS_AGE_KEY_FILE");
 
-	if (set && *set)
-		return false;
-	if (xdg && *xdg)
-		n = snprintf(key, PATH_MAX, "%s/sops/age/keys.txt", xdg);
-	else if (home && *home)
-		n = snprintf(key, PATH_MAX, "%s/.config/sops/age/keys.txt", home);
-	else
-		return false;
-	return n > 0 && n < PATH_MAX && access(key, F_OK) == 0;
+	return !(set && *set) && sops_default_age_key_file(key, PATH_MAX) && access(key, F_OK) == 0;
 }
 
 static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)

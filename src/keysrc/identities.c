@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,9 +232,24 @@ static int keep_going(int ret)
 	return 0;
 }
 
+bool sops_default_age_key_file(char *path, size_t cap)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	int n;
+
+	if (xdg && *xdg)
+		n = snprintf(path, cap, "%s/sops/age/keys.txt", xdg);
+	else if (home && *home)
+		n = snprintf(path, cap, "%s/.config/sops/age/keys.txt", home);
+	else
+		return false;
+	return n > 0 && (size_t)n < cap;
+}
+
 int sops_identities_load(struct age_identity_list *ids)
 {
-	const char *v, *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	const char *v, *home = getenv("HOME");
+	char path[PATH_MAX];
 	int ret = 0;
 
 	notes_clear();
@@ -259,10 +275,8 @@ int sops_identities_load(struct age_identity_list *ids)
 	    (ret = keep_going(add_file(ids, v, "SOPS_AGE_KEY_FILE"))) < 0)
 		return ret;
 	/* the default keys.txt is read even when the variables are set */
-	if (xdg && *xdg)
-		ret = add_home_file(ids, xdg, "sops/age/keys.txt", "age key file");
-	else if (home && *home)
-		ret = add_home_file(ids, home, ".config/sops/age/keys.txt", "age key file");
+	if (sops_default_age_key_file(path, sizeof(path)) && file_exists(path))
+		ret = add_file(ids, path, "age key file");
 	/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD are run per
 	 * recipient: sops_identities_for_recipient */
 	return keep_going(ret);

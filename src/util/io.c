@@ -511,10 +511,6 @@ static int open_temp_beside(const char *dir, char **tmp)
 	return fd;
 }
 
-/* Where a write to path lands: path itself, or the end of its chain of
- * symbolic links (which may not exist yet: writing through a dangling
- * link creates its target, as open(2) does). NULL with errno set on
- * failure. */
 /* The path a symbolic link cur points to, made relative to cur's
  * directory, or NULL. Apart from link_target: its PATH_MAX buffer, on the
  * stack only for a link, had cost every file read a page of stack. */
@@ -536,6 +532,10 @@ static __attribute__((noinline)) char *link_next(const char *cur)
 	return next;
 }
 
+/* Where a write to path lands: path itself, or the end of its chain of
+ * symbolic links (which may not exist yet: writing through a dangling
+ * link creates its target, as open(2) does). NULL with errno set on
+ * failure. */
 static char *link_target(const char *path)
 {
 	char *cur = gs_strdup(path), *next;
