@@ -112,10 +112,6 @@ int sops_groups_change_describe(size_t from_groups, int from_threshold, size_t t
  * (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default keys.txt). */
 int sops_identities_load(struct age_identity_list *ids) __attribute__((warn_unused_result));
-/* The default keys.txt's path as sops finds it ($XDG_CONFIG_HOME/sops/age,
- * else $HOME/.config/sops/age), whether or not it exists; false when
- * neither variable is set or it does not fit in cap bytes. */
-bool sops_default_age_key_file(char *path, size_t cap);
 /* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD run with
  * SOPS_AGE_RECIPIENT=recipient (sops runs them per age key): the
  * identities they gave, kept for the process; NULL when no command is set

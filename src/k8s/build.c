@@ -800,22 +800,10 @@ out:
 #define WITHHELD "; its messages are withheld, as they can quote the decrypted files: build " \
 		 "the app with kustomize itself (it reads them encrypted) to see them"
 
-/* This process's default keys.txt in key (PATH_MAX bytes), when
- * SOPS_AGE_KEY_FILE names none and it exists: kustomize runs the KSOPS
- * plugin with XDG_CONFIG_HOME set to the stage, where the plugin would look
- * for it in vain. */
-static bool default_key_file(char *key)
-{
-	const char *set = getenv("SOPS_AGE_KEY_FILE");
-
-	return !(set && *set) && sops_default_age_key_file(key, PATH_MAX) && access(key, F_OK) == 0;
-}
-
 static int build_and_bind(struct build *b, const char *tree, const struct k8s_stage *st)
 {
 	struct child_run run;
-	struct child_env env[4];
-	char key[PATH_MAX];
+	struct child_env env[2];
 	char **argv = NULL, *dir = NULL;
 	size_t argc = 0, count = 0, env_count = 0;
 	struct k8s_span *spans = NULL;
@@ -832,12 +820,12 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 		goto out;
 	}
 	if (b->ksops) {
-		/* only gitseal is a plugin: the plugin home is private */
+		/* only gitseal is a plugin: the plugin home is private (kustomize
+		 * takes KUSTOMIZE_PLUGIN_HOME before XDG_CONFIG_HOME, which stays
+		 * the user's: the plugin reads the default keys.txt there, as
+		 * sops does, besides SOPS_AGE_KEY_FILE) */
 		env[env_count++] = (struct child_env){ "KUSTOMIZE_PLUGIN_HOME", st->plugins };
-		env[env_count++] = (struct child_env){ "XDG_CONFIG_HOME", st->dir };
 		env[env_count++] = (struct child_env){ "GITSEAL_K8S_ROOT", tree };
-		if (default_key_file(key))
-			env[env_count++] = (struct child_env){ "SOPS_AGE_KEY_FILE", key };
 		argv[argc++] = (char *)"--enable-alpha-plugins";
 	}
 	argv[argc++] = dir;

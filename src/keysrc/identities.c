@@ -232,7 +232,10 @@ static int keep_going(int ret)
 	return 0;
 }
 
-bool sops_default_age_key_file(char *path, size_t cap)
+/* The default keys.txt's path as sops finds it ($XDG_CONFIG_HOME/sops/age,
+ * else $HOME/.config/sops/age), whether or not it exists; false when
+ * neither variable is set or it does not fit in cap bytes. */
+static bool default_age_key_file(char *path, size_t cap)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	int n;
@@ -275,7 +278,7 @@ int sops_identities_load(struct age_identity_list *ids)
 	    (ret = keep_going(add_file(ids, v, "SOPS_AGE_KEY_FILE"))) < 0)
 		return ret;
 	/* the default keys.txt is read even when the variables are set */
-	if (sops_default_age_key_file(path, sizeof(path)) && file_exists(path))
+	if (default_age_key_file(path, sizeof(path)) && file_exists(path))
 		ret = add_file(ids, path, "age key file");
 	/* SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD are run per
 	 * recipient: sops_identities_for_recipient */

@@ -132,12 +132,11 @@ install_legacy_plugin() {
 	grep -q 'name: db$' <<<"$output"
 }
 
-# render runs kustomize with XDG_CONFIG_HOME set to its stage (only gitseal
-# is a plugin), and the plugin looked for the default keys.txt there: a
-# KSOPS app failed to render on a laptop whose key is at the default place
-# (~/.config/sops/age/keys.txt), with kustomize's messages withheld. render
-# names its default file to the plugin.
-@test "render runs a KSOPS generator with the key at its default place, SOPS_AGE_KEY_FILE unset" {
+# The KSOPS plugin reads the keys as sops does: SOPS_AGE_KEY_FILE and the
+# default keys.txt ($XDG_CONFIG_HOME/sops/age, else ~/.config/sops/age)
+# both. render once ran kustomize with XDG_CONFIG_HOME set to its stage, and
+# a KSOPS app failed to render on a laptop whose key is at the default place.
+@test "render runs a KSOPS generator with the key at its default place, SOPS_AGE_KEY_FILE unset or naming another key" {
 	export HOME="$TMP/home"
 	unset SOPS_AGE_KEY_FILE XDG_CONFIG_HOME
 	mkdir -p "$HOME/.config/sops/age"
@@ -146,6 +145,24 @@ install_legacy_plugin() {
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
 	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	export SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+}
+
+# The plugin home render gives kustomize holds only gitseal: a ksops the
+# user installed where kustomize looks by default is not run.
+@test "render runs gitseal as KSOPS, not a ksops in the user's plugin directory" {
+	local dir="$XDG_CONFIG_HOME/kustomize/plugin/viaduct.ai/v1/ksops"
+	mkdir -p "$dir"
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$TMP" >"$dir/ksops"
+	chmod +x "$dir/ksops"
+	printf 'generators:\n- generator.yaml\n' >"$APP/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 0 ]
+	grep -q 'password: t0p-s3cr3t' <<<"$output"
+	[ ! -e "$TMP/ran" ]
 }
 
 @test "gitseal krm --legacy CONFIG prints the generated YAML; failures print nothing" {
