@@ -224,7 +224,7 @@ console.log("   CPU time is what a run cost the machine, less sensitive to load 
 # after the other, so that the load falls on every command alike. An empty
 # C program (main returns 0, linked as gitseal is, against glibc) runs
 # among them: the start-up that every C command pays on this machine, the
-# floor under gitseal's time (docs/age.md, "A small file").
+# floor under gitseal's time (docs/development.md, "The small file").
 echo "small file (100 bytes), 200 runs of each, in turn; load $(cut -d' ' -f1 /proc/loadavg)"
 head -c 100 /dev/urandom >"$work/small"
 age -r "$rcpt" -o "$work/small.age" "$work/small"

@@ -32,7 +32,7 @@ node bench/sops_decrypt.mjs "$work/enc.yaml" "$KEYS/demo-age-key.txt"
 # about 2 s (free page reporting), and the huge pages gitseal's large
 # decrypt takes (7; 8-9 until 2026-12-04 evening; libyaml none) then
 # fault in the host, about 40 ms of CPU more at load 16-18
-# (docs/development.md, 2026-12-04). Until
+# (docs/development.md, "The idle second", 2026-12-04). Until
 # 2026-12-04 the idle was a `sleep 1` among the commands, which in
 # rotation came before gitseal in two rounds of three and before libyaml
 # in one: the idle line then charged gitseal twice as often as libyaml.

@@ -1124,8 +1124,8 @@ static bool cpu_to_spare(void)
  * file answered at once makes git 2.39 trim its heap and grow it again (3
  * brk and 2 page faults a file), which at load 3 on 2 CPUs cost more
  * than the fetch; on an idle machine the fetch costs more
- * (docs/development.md, git_bench.sh). The load is looked at first and every
- * FILTER_SPARE_CPU_EVERY smudges. */
+ * (docs/development.md, "The git filter's work"). The load is looked at
+ * first and every FILTER_SPARE_CPU_EVERY smudges. */
 static bool serve_smudge_at_once(void *ctx, bool from_tree)
 {
 	struct serve_ctx *s = ctx;

@@ -470,7 +470,7 @@ tamper_setup() {
 
 # git writes each packet of a request with a write of its own; a filter
 # that slept between them was woken for each (docs/development.md, the
-# git bench). It polls for the rest of a request, yielding its CPU
+# process-filter floor). It polls for the rest of a request, yielding its CPU
 # between polls (git may be waiting for that very CPU): by default, never
 # with GITSEAL_FILTER_SPIN_US=0, and the answer is the same bytes.
 @test "a request whose packets come apart: the filter polls for the rest, yielding its CPU; the same answer" {
