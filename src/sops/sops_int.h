@@ -294,7 +294,7 @@ const struct sops_key_cache *sops_key_cache_current(void);
 /* sops_doc_keys from metadata already read */
 int sops_metadata_keys(const struct sops_metadata *m, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
+int sops_data_key_unwrap(struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
 enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };

@@ -47,3 +47,37 @@ noenc_file() {
 	gitseal set --keep-file-rule f.yaml '["db"]["password"]' '"real-s3cret"'
 	grep -qx '  password: real-s3cret' f.yaml
 }
+
+# shamir_threshold is outside the MAC. With three groups that all must
+# open the file, a pull request wrote 2: decrypt still opens it for a
+# holder of all three (every share opened is used, as in sops), and
+# `groups add` (and rotate with no .sops.yaml to compare with) split the
+# data key again for the 2 the metadata said: any two holders, the new
+# group's among them, then opened it. The shares opened tell how many
+# are needed; a lower threshold in the metadata is not taken.
+@test "shamir_threshold lowered in a file's metadata: groups add and rotate split the data key for as many groups as its shares need" {
+	for i in 1 2 3 4; do
+		gitseal_fixture keygen -o "k$i.txt" 2>/dev/null
+		gitseal_fixture keygen -y "k$i.txt" >"r$i.txt"
+	done
+	cat k1.txt k2.txt k3.txt >kall.txt
+	cat k1.txt k4.txt >k14.txt
+	export SOPS_AGE_KEY_FILE="$TMP/kall.txt"
+	printf 'creation_rules:\n  - shamir_threshold: 3\n    key_groups:\n' >rules.yaml
+	for i in 1 2 3; do printf '      - age: [%s]\n' "$(cat r$i.txt)" >>rules.yaml; done
+	printf 'password: hunter2\n' >plain.yaml
+	gitseal_fixture --config rules.yaml encrypt plain.yaml >enc.yaml
+	sed -i 's/^    shamir_threshold: 3$/    shamir_threshold: 2/' enc.yaml
+	run -0 gitseal decrypt enc.yaml
+	[ "$output" = "password: hunter2" ]
+	cp enc.yaml g.yaml
+	gitseal groups add -i --file g.yaml --age "$(cat r4.txt)"
+	grep -qx '    shamir_threshold: 3' g.yaml
+	run ! env SOPS_AGE_KEY_FILE=k14.txt "$GITSEAL_BIN" decrypt g.yaml
+	cp enc.yaml r.yaml
+	gitseal rotate -i r.yaml
+	grep -qx '    shamir_threshold: 3' r.yaml
+	# the user's own threshold
+	gitseal groups add -i --file enc.yaml --age "$(cat r4.txt)" --shamir-secret-sharing-threshold 2
+	[ "$(SOPS_AGE_KEY_FILE=k14.txt gitseal decrypt enc.yaml)" = "password: hunter2" ]
+}
