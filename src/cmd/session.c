@@ -151,7 +151,12 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 		goto out;
 	ret = sops_doc_check_narrowed(doc, &s->keys->selection, &wider, &kept, 1, where, sizeof(where));
 	if (ret == GS_ERR_DECRYPT_VALUE && wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX &&
-	    s->keys->selection.kind == wider.kind) {
+	    s->keys->selection.kind == wider.kind && !strcmp(c->command, "unset")) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the comment before the key removed (the "
+			      "rule's unencrypted_comment_regex): remove both with 'gitseal edit'", where);
+	} else if (ret == GS_ERR_DECRYPT_VALUE && wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX &&
+		   s->keys->selection.kind == wider.kind) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by a comment before it (the rule's "
 			      "unencrypted_comment_regex; comments are outside the MAC): --keep-file-rule to write it so",

@@ -216,7 +216,9 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	}
 	if (ret || !changed)
 		goto out;
-	if ((!is_set || (ret = cmd_check_new_clear(&s, c, s.plain)) == 0) &&
+	/* unset too: under unencrypted_comment_regex the comment before the
+	 * removed key then stands before the next one */
+	if ((ret = cmd_check_new_clear(&s, c, s.plain)) == 0 &&
 	    (ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);
 out:

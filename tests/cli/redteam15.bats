@@ -48,6 +48,22 @@ noenc_file() {
 	grep -qx '  password: real-s3cret' f.yaml
 }
 
+# The same marker stays when its key is removed, and then stands before
+# the next key: `unset` of a key in clear by its marker wrote the sealed
+# value after it in clear, exit 0 (as sops does).
+@test "unencrypted_comment_regex: unset of a marked key leaves the value after it sealed" {
+	printf 'creation_rules:\n  - unencrypted_comment_regex: sops:noenc\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	printf '# sops:noenc\nregion: eu\ndb_password: hunter2\n' >f.yaml
+	gitseal_fixture encrypt -i f.yaml
+	cp f.yaml f.before
+	run -1 gitseal unset f.yaml '["region"]'
+	[ "$output" = "gitseal: error: 'f.yaml': 'db_password' would be in clear by the comment before the key removed (the rule's unencrypted_comment_regex): remove both with 'gitseal edit'" ]
+	cmp f.yaml f.before
+	EDITOR="sed -i -e /^#/d -e /^region/d" gitseal edit f.yaml
+	grep -q '^db_password: ENC\[' f.yaml
+	run ! grep -q region f.yaml
+}
+
 # shamir_threshold is outside the MAC. With three groups that all must
 # open the file, a pull request wrote 2: decrypt still opens it for a
 # holder of all three (every share opened is used, as in sops), and
@@ -80,4 +96,28 @@ noenc_file() {
 	# the user's own threshold
 	gitseal groups add -i --file enc.yaml --age "$(cat r4.txt)" --shamir-secret-sharing-threshold 2
 	[ "$(SOPS_AGE_KEY_FILE=k14.txt gitseal decrypt enc.yaml)" = "password: hunter2" ]
+}
+
+# An ssh-rsa public key is text anyone can write: with a public exponent
+# of 1, RSA-OAEP's ciphertext is its encoded message, which gives back the
+# file key without any private key (an even modulus is another such key).
+# gitseal wrapped data keys for such a recipient, in a .sops.yaml of a
+# pull request's (shown by updatekeys as any other ssh-rsa key), on the
+# command line and in `gitseal age`; age refuses it (x/crypto/ssh: an
+# exponent must be odd, 3 or more, at most 24 bits).
+@test "an ssh-rsa recipient any reader could open for (exponent 1 or even, even modulus) is refused" {
+	local e1=AAAAB3NzaC1yc2EAAAABAQAAAQEAxuIuxme0qUhzWcBTpUQoQLGrrFbuIrm1UK4BRJHSVcBwdiATXCahV8yN0/KQj6C7dgsZRhQ2rRp9V9OSa3zzDNc2neV0ng93k8ASqjs8GqFro752gukkGboD/G/swjOYTj5S1jkwKpBQORGSzDCPwFrsSYnf4V54NNR0wNubNkLvXn16OoYqrFgmqZdDaJA9ZGwtZEfUM5hbEbs3tUw5UHdhY2RWjEOWHfw4jD1d+XJeBuIt//P07LHc7EDbespYJbIRaq5s/1XODD8I4SZW8Q4RFgAEUkp8PSvTcfyAvhPpu0ZqKHOFgglC3Aa8afJlhXUGIQL7zU81f7xa9xob/Q==
+	local even_n=AAAAB3NzaC1yc2EAAAADAQABAAABAQDG4i7GZ7SpSHNZwFOlRChAsausVu4iubVQrgFEkdJVwHB2IBNcJqFXzI3T8pCPoLt2CxlGFDatGn1X05JrfPMM1zad5XSeD3eTwBKqOzwaoWujvnaC6SQZugP8b+zCM5hOPlLWOTAqkFA5EZLMMI/AWuxJid/hXng01HTA25s2Qu9efXo6hiqsWCapl0NokD1kbC1kR9QzmFsRuze1TDlQd2FjZFaMQ5Yd/DiMPV35cl4G4i3/8/TssdzsQNt6ylglshFqrmz/Vc4MPwjhJlbxDhEWAARSSnw9K9Nx/IC+E+m7Rmooc4WCCULcBrxp8mWFdQYhAvvNTzV/vFr3Ghv8
+	local even_e=AAAAB3NzaC1yc2EAAAADAQAAAAABAQDG4i7GZ7SpSHNZwFOlRChAsausVu4iubVQrgFEkdJVwHB2IBNcJqFXzI3T8pCPoLt2CxlGFDatGn1X05JrfPMM1zad5XSeD3eTwBKqOzwaoWujvnaC6SQZugP8b+zCM5hOPlLWOTAqkFA5EZLMMI/AWuxJid/hXng01HTA25s2Qu9efXo6hiqsWCapl0NokD1kbC1kR9QzmFsRuze1TDlQd2FjZFaMQ5Yd/DiMPV35cl4G4i3/8/TssdzsQNt6ylglshFqrmz/Vc4MPwjhJlbxDhEWAARSSnw9K9Nx/IC+E+m7Rmooc4WCCULcBrxp8mWFdQYhAvvNTzV/vFr3Ghv9
+	printf 'a: secret\n' >plain.yaml
+	run -15 gitseal age -r "ssh-rsa $e1 mallory" plain.yaml
+	[ "$output" = "gitseal: error: ssh-rsa key with public exponent 1: it must be odd, 3 or more and at most 24 bits" ]
+	printf 'creation_rules:\n  - age: ssh-rsa %s mallory\n' "$e1" >.sops.yaml
+	run -1 gitseal encrypt plain.yaml
+	[[ $output == *"ssh-rsa key with public exponent 1: it must be odd"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run -1 gitseal encrypt --age "ssh-rsa $even_e" plain.yaml
+	[[ $output == *"ssh-rsa key with public exponent 65536: it must be odd"* ]]
+	run -1 gitseal encrypt --age "ssh-rsa $even_n" plain.yaml
+	[[ $output == *"ssh-rsa key with an even modulus"* ]]
 }
