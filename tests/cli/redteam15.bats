@@ -72,10 +72,7 @@ noenc_file() {
 # group's among them, then opened it. The shares opened tell how many
 # are needed; a lower threshold in the metadata is not taken.
 @test "shamir_threshold lowered in a file's metadata: groups add and rotate split the data key for as many groups as its shares need" {
-	for i in 1 2 3 4; do
-		gitseal_fixture keygen -o "k$i.txt" 2>/dev/null
-		gitseal_fixture keygen -y "k$i.txt" >"r$i.txt"
-	done
+	age_keys 4
 	cat k1.txt k2.txt k3.txt >kall.txt
 	cat k1.txt k4.txt >k14.txt
 	export SOPS_AGE_KEY_FILE="$TMP/kall.txt"
