@@ -13,7 +13,11 @@ teardown() { gs_teardown; }
 # the MAC: mallory, with no key, adds `# sops:noenc` above a placeholder of
 # a committed file. The victim fills it in; the filter sealed it under the
 # file's own rule, the accepted one, and committed the secret in clear.
-@test "unencrypted_comment_regex: a marker a pull request put above a placeholder does not take the victim's secret in clear" {
+# noenc_rule_marked: an accepted rule with unencrypted_comment_regex,
+# secrets/app.yaml committed under it (region in clear by its marker, a
+# null placeholder db_password, port), and mallory's commit of one line in
+# clear above the placeholder, made with no key (not pulled yet)
+noenc_rule_marked() {
 	cat > .sops.yaml <<YAML
 creation_rules:
   - path_regex: secrets/.*\.yaml$
@@ -27,6 +31,10 @@ YAML
 	gs_person mallory
 	sed -i 's/^db_password:$/# sops:noenc\ndb_password:/' "$T/mallory/secrets/app.yaml"
 	as_person mallory git commit -qam "a comment"
+}
+
+@test "unencrypted_comment_regex: a marker a pull request put above a placeholder does not take the victim's secret in clear" {
+	noenc_rule_marked
 	pull_from mallory
 	grep -qx '# sops:noenc' secrets/app.yaml
 	sed -i 's/^db_password:$/db_password: real-s3cret/' secrets/app.yaml
@@ -43,4 +51,16 @@ YAML
 	sed -i 's/^db_password:$/db_password: public-value/' secrets/app.yaml
 	GITSEAL_KEEP_FILE_RULE=1 git commit -qam "in clear, on purpose"
 	git show HEAD:secrets/app.yaml | grep -qx 'db_password: public-value'
+}
+
+# The same marker merged into a branch where the victim had filled the
+# placeholder (sealed then): the merge driver took the marker from theirs
+# and the value from ours, and wrote the value in clear.
+@test "unencrypted_comment_regex: a merge does not put a pull request's marker above a value sealed on our side" {
+	noenc_rule_marked
+	sed -i 's/^db_password:$/db_password: real-s3cret/' secrets/app.yaml
+	git commit -qam "the password"
+	run -1 git pull -q --no-rebase --no-edit "$T/mallory" main
+	grep -qF "conflict in 'secrets/app.yaml': the value at 'db_password' would be in clear by a comment before it" <<<"$output"
+	run ! grep -qa real-s3cret <(git cat-file --batch-all-objects --batch)
 }
