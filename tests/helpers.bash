@@ -70,6 +70,16 @@ demo_recipient() {
 	printf '%s\n' "$DEMO_RECIPIENT"
 }
 
+# age_keys N: k1.txt ... kN.txt, age identities of gitseal keygen's in the
+# current directory, and r1.txt ... rN.txt, their recipients
+age_keys() {
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		gitseal_fixture keygen -o "k$i.txt" 2>/dev/null
+		gitseal_fixture keygen -y "k$i.txt" >"r$i.txt"
+	done
+}
+
 # Flip one byte of FILE at OFFSET (xor 0x01).
 flip_byte() {
 	local file=$1 off=$2 b

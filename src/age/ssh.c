@@ -154,13 +154,36 @@ out:
 	return ok ? 0 : GS_FAIL(GS_ERR_KEY, "invalid ssh-rsa key");
 }
 
+/* A public key is text anyone can write. With the exponent 1, RSA-OAEP's
+ * ciphertext is its encoded message, which gives back the file key with
+ * no private key; an even modulus has the factor 2. x/crypto/ssh (age)
+ * takes an exponent that is odd, 3 or more and at most 24 bits; Go's
+ * crypto/rsa an odd modulus. e and n: the mpints' big-endian bytes. */
+static int check_rsa_public(const uint8_t *e, size_t elen, const uint8_t *n, size_t nlen)
+{
+	unsigned long ev = 0;
+
+	for (; elen && !*e; e++)
+		elen--;
+	if (elen > 3)
+		return GS_FAIL(GS_ERR_KEY, "ssh-rsa key with a public exponent of more than 24 bits");
+	for (size_t i = 0; i < elen; i++)
+		ev = ev << 8 | e[i];
+	if (ev < 3 || !(ev & 1))
+		return GS_FAIL(GS_ERR_KEY, "ssh-rsa key with public exponent %lu: it must be odd, 3 or more and at "
+					   "most 24 bits", ev);
+	if (!nlen || !(n[nlen - 1] & 1))
+		return GS_FAIL(GS_ERR_KEY, "ssh-rsa key with an even modulus");
+	return 0;
+}
+
 /* Parses an SSH public key blob into the recipient-side fields. */
 static int parse_public_blob(const uint8_t *blob, size_t len, enum age_key_type *type, uint8_t *pk,
 			     EVP_PKEY **rsa)
 {
-	struct wire w = { blob, len };
-	const uint8_t *key;
-	size_t key_len;
+	struct wire w = { blob, len }, raw;
+	const uint8_t *key, *eb = NULL, *nb = NULL;
+	size_t key_len, elen = 0, nlen = 0;
 	BIGNUM *e = NULL, *n = NULL;
 	int ret;
 
@@ -177,6 +200,7 @@ static int parse_public_blob(const uint8_t *blob, size_t len, enum age_key_type 
 		return GS_FAIL(GS_ERR_KEY, "unsupported ssh key type");
 	if ((ret = gs_libcrypto_load()) < 0)
 		return ret;
+	raw = w;
 	e = wire_mpint(&w);
 	n = wire_mpint(&w);
 	if (!e || !n || w.len != 0) {
@@ -188,6 +212,11 @@ static int parse_public_blob(const uint8_t *blob, size_t len, enum age_key_type 
 			      RSA_MIN_BITS);
 		goto out;
 	}
+	/* the two mpints again, as bytes: they parsed above */
+	(void)wire_string(&raw, &eb, &elen);
+	(void)wire_string(&raw, &nb, &nlen);
+	if ((ret = check_rsa_public(eb, elen, nb, nlen)) < 0)
+		goto out;
 	ret = rsa_from_parts(n, e, NULL, NULL, NULL, NULL, rsa);
 	*type = AGE_KEY_SSH_RSA;
 out:

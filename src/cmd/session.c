@@ -150,7 +150,18 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 	if ((ret = store_load_data(s->format, s->text.data, s->text.len, &before)) < 0)
 		goto out;
 	ret = sops_doc_check_narrowed(doc, &s->keys->selection, &wider, &kept, 1, where, sizeof(where));
-	if (ret == GS_ERR_DECRYPT_VALUE) {
+	if (ret == GS_ERR_DECRYPT_VALUE && wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX &&
+	    s->keys->selection.kind == wider.kind && !strcmp(c->command, "unset")) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the comment before the key removed (the "
+			      "rule's unencrypted_comment_regex): remove both with 'gitseal edit'", where);
+	} else if (ret == GS_ERR_DECRYPT_VALUE && wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX &&
+		   s->keys->selection.kind == wider.kind) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by a comment before it (the rule's "
+			      "unencrypted_comment_regex; comments are outside the MAC): --keep-file-rule to write it so",
+			      where);
+	} else if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the file's own rule (in its metadata, outside "
 			      "the MAC), but %s encrypts it (--keep-file-rule to write it so)", where, which);

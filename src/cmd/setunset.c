@@ -216,7 +216,11 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	}
 	if (ret || !changed)
 		goto out;
-	if ((!is_set || (ret = cmd_check_new_clear(&s, c, s.plain)) == 0) &&
+	/* unset too where the file's rule reads comments: the comment before
+	 * the removed key then stands before the next one (elsewhere what a
+	 * value's rule says does not change when another key goes) */
+	if (((!is_set && s.keys->selection.kind != SOPS_SEL_UNENCRYPTED_COMMENT_REGEX) ||
+	     (ret = cmd_check_new_clear(&s, c, s.plain)) == 0) &&
 	    (ret = sops_session_seal(&s, s.plain, NULL, 0, 0, false, &out)) == 0)
 		ret = gs_output_write(c->file, out.data, out.len, 0600);
 out:

@@ -97,8 +97,9 @@ const struct opt sops_options[SO_COUNT] = {
 	[SO_PRISTINE] = { "pristine", NULL, OPT_BOOL, NULL, NULL,
 			  "give the command only the decrypted values as its environment" },
 	[SO_KEEP_FILE_RULE] = { "keep-file-rule", NULL, OPT_BOOL, NULL, NULL,
-				"new or changed values in clear where the file's own rule says so, though encrypting the "
-				"file afresh (.sops.yaml's rule, else the default) would encrypt them" },
+				"new or changed values in clear where the file's own rule (or a comment under "
+				"unencrypted_comment_regex) says so, though encrypting the file afresh (.sops.yaml's "
+				"rule, else the default) would encrypt them" },
 	[SO_ALLOW_UNENCRYPTED_ENV] = { "allow-unencrypted-env", NULL, OPT_BOOL, NULL, NULL,
 				       "export values in clear too (whoever edits the file chooses their names)" },
 	[SO_USER] = { "user", NULL, OPT_STRING, "NAME", NULL, "run the command as user NAME (as root)" },

@@ -924,6 +924,7 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 	const char *keep = getenv("GITSEAL_KEEP_FILE_RULE");
 	struct sops_selection own, wider;
 	char where[256];
+	bool comments;
 	int ret;
 
 	/* the user's word, as for a new file (gittrust_check_own_rule) */
@@ -933,10 +934,19 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 	if ((ret = accepted_selection(f, path, plain, &wider)))
 		return ret;
 	own = as_applied(&keys->selection, plain);
-	if (same_selection(&own, &wider))
+	/* a rule that reads comments is checked against itself: they are
+	 * outside the MAC (sops_doc_check_narrowed) */
+	comments = wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX;
+	if (same_selection(&own, &wider) && !comments)
 		return 0;
 	ret = sops_doc_check_narrowed(plain, &own, &wider, kept, nkept, where, sizeof(where));
-	if (ret == GS_ERR_DECRYPT_VALUE) {
+	if (ret == GS_ERR_DECRYPT_VALUE && comments && own.kind == wider.kind) {
+		gs_error_clear();
+		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear by a comment before it (the rule's "
+					     "unencrypted_comment_regex; comments are outside the MAC): add it with "
+					     "GITSEAL_KEEP_FILE_RULE=1 to keep it so",
+			      gitfilter_shown(where));
+	} else if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
 					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule, or "

@@ -361,6 +361,26 @@ static int walk_with(struct doc *d, const struct sops_selection *sel, sops_leaf_
 	return ret;
 }
 
+/* The reference walk. A rule that reads comments is no reference:
+ * comments are outside the MAC, so a marker of unencrypted_comment_regex
+ * may be anyone's (a pull request's line above a placeholder, or at the
+ * end where a new key goes); every value is then held to what a kept
+ * version holds in clear. */
+static int walk_reference(struct doc *d, const struct sops_selection *wider, sops_leaf_fn fn, void *ctx)
+{
+	static const struct sops_selection seal_all = { .kind = SOPS_SEL_NONE };
+	struct sops_selector selector;
+	int ret;
+
+	if (wider->kind != SOPS_SEL_UNENCRYPTED_COMMENT_REGEX)
+		return walk_with(d, wider, fn, ctx);
+	if ((ret = sops_selector_init(&selector, &seal_all)) < 0)
+		return ret;
+	ret = sops_walk(d, &selector, fn, ctx);
+	sops_selector_release(&selector);
+	return ret;
+}
+
 int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, const struct sops_selection *wider,
 			    struct doc *const *kept, size_t nkept, char *where, size_t where_size)
 {
@@ -380,7 +400,7 @@ int sops_doc_check_narrowed(struct doc *d, const struct sops_selection *sel, con
 		qsort(k.items, k.count, sizeof(*k.items), compare_values);
 	if ((ret = walk_with(d, sel, note_clear, &c)))
 		goto out;
-	ret = walk_with(d, wider, find_narrowed, &c);
+	ret = walk_reference(d, wider, find_narrowed, &c);
 	if (c.found) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_DECRYPT_VALUE, "a value the wider rule seals would be in clear");

@@ -282,7 +282,34 @@ static void describe_tried(const struct unwrap_stats *st, size_t other, char *ou
 		snprintf(out + n, cap - (size_t)n, "; %zu keys of other types unsupported", other);
 }
 
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
+/* The shares of one split are points of one polynomial: when more opened
+ * than m's threshold, that many give the key all of them give, unless the
+ * threshold was lowered (it is outside the MAC: a pull request wrote 2 for
+ * three groups that all had to open the file). m then takes the number
+ * the shares need, so that a new split (groups add, rotate) does not let
+ * fewer groups open the file; a different number is the user's flag. */
+static int shares_threshold(struct sops_metadata *m, const uint8_t *shares, size_t got,
+			    const uint8_t key[SOPS_DATA_KEY_SIZE])
+{
+	size_t t = m->shamir_threshold > 2 ? (size_t)m->shamir_threshold : 2;
+	uint8_t *probe;
+
+	/* 0 is every group: all opened */
+	if (!m->shamir_threshold || got <= t)
+		return 0;
+	if (!(probe = gs_secure_alloc(SOPS_DATA_KEY_SIZE)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* the first t shares of the got: t = got always gives the key */
+	for (; t < got; t++)
+		if (sops_shamir_combine(shares, t, probe) == 0 && !sodium_memcmp(probe, key, SOPS_DATA_KEY_SIZE))
+			break;
+	gs_secure_free(probe);
+	if (t > (size_t)m->shamir_threshold)
+		m->shamir_threshold = (int)t;
+	return 0;
+}
+
+int sops_data_key_unwrap(struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE])
 {
 	enum key_type types[KEY_TYPES];
@@ -329,7 +356,7 @@ int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identit
 	}
 	threshold = m->shamir_threshold ? m->shamir_threshold : (int)m->group_count;
 	if (got >= 2 && got >= (size_t)threshold && sops_shamir_combine(shares, got, key) == 0)
-		ret = 0;
+		ret = shares_threshold(m, shares, got, key);
 out:
 	gs_buf_release(&plain);
 	gs_secure_free(shares);

@@ -282,9 +282,6 @@ uint8_t *sops_data_key_new(void);
 int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 
-/* Recovers the data key from the metadata into key (secure, 32 bytes).
- * order: key types to try first, comma-separated (--decryption-order), or
- * NULL for sops's default (age, pgp). */
 /* The most keys a file may name: decrypt refuses more (each pgp/vault
  * entry runs gpg or asks Vault, each age entry costs an X25519), so
  * encrypt refuses to write such a file: it could not be read back. */
@@ -294,7 +291,12 @@ const struct sops_key_cache *sops_key_cache_current(void);
 /* sops_doc_keys from metadata already read */
 int sops_metadata_keys(const struct sops_metadata *m, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
-int sops_data_key_unwrap(const struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
+/* Recovers the data key from the metadata into key (secure, 32 bytes).
+ * order: key types to try first, comma-separated (--decryption-order), or
+ * NULL for sops's default (age, pgp). A shamir_threshold in m lower than
+ * the key shares opened need is raised to what they need (the metadata is
+ * outside the MAC). */
+int sops_data_key_unwrap(struct sops_metadata *m, const struct age_identity_list *ids, const char *order,
 			 uint8_t key[SOPS_DATA_KEY_SIZE]) __attribute__((warn_unused_result));
 
 enum { SOPS_SHARE_SIZE = SOPS_DATA_KEY_SIZE + 1 };
