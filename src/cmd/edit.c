@@ -96,15 +96,51 @@ static int run_editor(const char *path)
 	return 0;
 }
 
-/* Writes plaintext to the private directory, edits it, reads it back. The
- * directory is gone when this returns, whatever happened. */
-static int edit_text(struct sops_cli *c, const struct gs_buf *plain, struct gs_buf *edited)
+/* What the edited text must pass before it is sealed: 0, or an error the
+ * user can fix in the editor. It may take the text over (store_load_buf). */
+typedef int (*edit_check_fn)(void *ctx, struct gs_buf *edited);
+
+static bool same_text(const struct gs_buf *a, const struct gs_buf *b)
+{
+	return a->len == b->len && !memcmp(a->data, b->data, a->len);
+}
+
+/* On a terminal, an edit that fails its check is not lost: the error, then
+ * back to the editor on the text as the user left it once they press
+ * Enter (sops does so for a file that does not parse). Without a terminal
+ * (a script, CI) the command fails at once, as it would wait for ever. */
+static bool back_to_editor(const struct sops_cli *c, int ret)
+{
+	char line[64];
+
+	if (ret == GS_ERR_NOMEM || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return false;
+	if (!strstr(gs_error_message(), c->file))
+		gs_error_prefix("'%s'", c->file);
+	cmd_print_error();
+	fputs("gitseal: press Enter to return to the editor, or Ctrl-C to give up this edit\n", stderr);
+	gs_error_clear();
+	if (!fgets(line, sizeof(line), stdin)) {
+		gs_error_set(GS_ERR_GENERIC, "'%s': the edit was given up at the end of the input; nothing written",
+			c->file);
+		return false;
+	}
+	return true;
+}
+
+/* Writes plaintext to the private directory and edits it until it is
+ * left as it was (*unchanged) or passes check, which gets what was read
+ * back. The directory is gone when this returns, whatever happened. */
+static int edit_text(struct sops_cli *c, const struct gs_buf *plain, edit_check_fn check, void *ctx,
+		     bool *unchanged)
 {
 	const char *file = c->file;
 	struct private_dir dir;
+	struct gs_buf edited;
 	char *copy = gs_strdup(file);
 	int ret;
 
+	*unchanged = false;
 	if (!copy)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	ret = private_dir_create(&dir, basename(copy));
@@ -113,13 +149,45 @@ static int edit_text(struct sops_cli *c, const struct gs_buf *plain, struct gs_b
 		return ret;
 	if ((ret = private_dir_write(&dir, plain->data, plain->len)) < 0)
 		goto out;
-	if ((ret = run_editor(dir.file)) < 0) {
-		c->code = EXIT_SOPS_NO_EDITOR;
-		goto out;
+	for (;;) {
+		if ((ret = run_editor(dir.file)) < 0) {
+			c->code = EXIT_SOPS_NO_EDITOR;
+			goto out;
+		}
+		gs_buf_init(&edited, true);
+		if ((ret = gs_read_file(dir.file, &edited, STORE_MAX_INPUT)) < 0) {
+			gs_buf_release(&edited);
+			goto out;
+		}
+		if (!(*unchanged = same_text(&edited, plain)))
+			ret = check(ctx, &edited);
+		gs_buf_release(&edited);
+		if (ret == 0 || !back_to_editor(c, ret))
+			goto out;
 	}
-	ret = gs_read_file(dir.file, edited, STORE_MAX_INPUT);
 out:
 	private_dir_remove(&dir);
+	return ret;
+}
+
+/* A new file's text must load in its format; it is kept for the seal. */
+struct edit_new {
+	struct sops_cli *c;
+	struct gs_buf *text;
+};
+
+static int check_new(void *ctx, struct gs_buf *edited)
+{
+	struct edit_new *e = ctx;
+	enum doc_format format = sops_cli_input_format(e->c);
+	struct doc d;
+	int ret;
+
+	doc_init(&d, format);
+	ret = store_load(format, edited->data, edited->len, &d);
+	doc_release(&d);
+	if (ret == 0 && gs_buf_append(e->text, edited->data, edited->len))
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return ret;
 }
 
@@ -128,7 +196,7 @@ static int edit_new_file(struct sops_cli *c)
 	struct sops_config *config = NULL;
 	enum doc_format format = sops_cli_input_format(c);
 	struct gs_buf plain, edited, out;
-	bool k8s_default;
+	bool k8s_default, unchanged;
 	int ret;
 
 	gs_buf_init(&plain, true);
@@ -141,10 +209,10 @@ static int edit_new_file(struct sops_cli *c)
 	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(c, c->file))
 		ret = 0;
-	if (ret < 0 || (ret = edit_text(c, &plain, &edited)) < 0)
+	if (ret < 0 || (ret = edit_text(c, &plain, check_new, &(struct edit_new){ c, &edited }, &unchanged)) < 0)
 		goto out;
 	/* sops writes nothing when the example was left as it was (edit.go:243) */
-	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {
+	if (unchanged) {
 		c->code = EXIT_SOPS_NOT_MODIFIED;
 		ret = GS_FAIL(GS_ERR_GENERIC, "file has not changed, exiting");
 		goto out;
@@ -248,21 +316,46 @@ static int keep_lost_edit(const char *file, const struct gs_buf *out)
 	return ret;
 }
 
+/* An existing file's edit: it loads, -s's metadata came back as shown, no
+ * 'sops' key of its own, and nothing left in clear that the file did not
+ * hold so (cmd_check_new_clear); loaded into e->changed. */
+struct edit_existing {
+	struct sops_session *s;
+	struct sops_cli *c;
+	bool show;
+	struct doc *changed;
+};
+
+static int check_existing(void *ctx, struct gs_buf *edited)
+{
+	struct edit_existing *e = ctx;
+	int ret;
+
+	doc_release(e->changed);
+	doc_init(e->changed, DOC_FORMAT_YAML);
+	if ((ret = store_load_buf(e->s->format, edited, e->changed)) < 0 ||
+	    (e->show && (ret = take_metadata_back(e->s, e->changed)) < 0))
+		return ret;
+	if (sops_doc_is_encrypted(e->changed))
+		return GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
+	return cmd_check_new_clear(e->s, e->c, e->changed);
+}
+
 int cmd_edit(int argc, char **argv)
 {
 	struct sops_cli c;
 	struct sops_session s;
-	struct gs_buf plain, edited, out;
+	struct gs_buf plain, out;
 	struct doc changed;
+	struct edit_existing check;
 	struct stat st;
-	bool show;
+	bool show, unchanged;
 	int ret, code = EXIT_OK;
 
 	gs_harden_process();
 	sops_cli_init(&c, "edit");
 	sops_session_init(&s);
 	gs_buf_init(&plain, true);
-	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
 	doc_init(&changed, DOC_FORMAT_YAML);
 	if ((ret = sops_cli_parse(&c, argc, argv)) < 0)
@@ -286,22 +379,17 @@ int cmd_edit(int argc, char **argv)
 	/* refused before the editor runs, not after the user's work */
 	if ((ret = gs_check_replaceable(c.file)) < 0 || (ret = sops_session_open(&s, &c, true)) < 0 ||
 	    (ret = cmd_plain_emit(c.file, s.plain, s.format, s.indent, CMD_EMIT_VERIFIED_DROP, &plain)) < 0 ||
-	    (show && (ret = append_metadata(&s, &plain)) < 0) || (ret = edit_text(&c, &plain, &edited)) < 0)
+	    (show && (ret = append_metadata(&s, &plain)) < 0))
 		goto done;
-	if (edited.len == plain.len && !memcmp(edited.data, plain.data, plain.len)) {
+	check = (struct edit_existing){ &s, &c, show, &changed };
+	if ((ret = edit_text(&c, &plain, check_existing, &check, &unchanged)) < 0)
+		goto done;
+	if (unchanged) {
 		cmd_errorf("'%s': file has not changed, exiting", c.file);
 		code = EXIT_SOPS_NOT_MODIFIED;
 		goto out;
 	}
-	if ((ret = store_load_buf(s.format, &edited, &changed)) < 0 ||
-	    (show && (ret = take_metadata_back(&s, &changed)) < 0))
-		goto done;
-	if (sops_doc_is_encrypted(&changed)) {
-		ret = GS_FAIL(GS_ERR_PARSE, "the edited file must not contain a 'sops' key");
-		goto done;
-	}
-	if ((ret = cmd_check_new_clear(&s, &c, &changed)) < 0 ||
-	    (ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) < 0)
+	if ((ret = sops_session_seal(&s, &changed, NULL, 0, 0, false, &out)) < 0)
 		goto done;
 	if ((ret = gs_output_write(c.file, out.data, out.len, 0600)) == GS_ERR_WRITE)
 		ret = keep_lost_edit(c.file, &out);
@@ -313,7 +401,6 @@ done:
 out:
 	doc_release(&changed);
 	gs_buf_release(&plain);
-	gs_buf_release(&edited);
 	gs_buf_release(&out);
 	sops_session_release(&s);
 	sops_cli_release(&c);

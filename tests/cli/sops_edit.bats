@@ -88,6 +88,50 @@ SH
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
 
+# sops goes back to the editor when the edited text does not load
+# (edit.go, runEditorUntilOk); gitseal does so on a terminal for every check
+# the user can fix there, so that an edit is not lost. Without a terminal
+# (a script, CI) the command fails at once: it would wait for ever.
+@test "edit on a terminal: a text that does not load goes back to the editor as the user left it" {
+	cat >"$TMP/editor.sh" <<'SH'
+#!/bin/sh
+n=$(($(cat "$TMP_NOTE/runs" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$TMP_NOTE/runs"
+if [ "$n" = 1 ]; then
+	sed -i 's/hunter2/correct-horse/' "$1"
+	printf 'broken: [\n' >>"$1"
+else
+	grep -q correct-horse "$1"
+	sed -i '$d' "$1"
+fi
+SH
+	chmod +x "$TMP/editor.sh"
+	mkdir -p note
+	export TMP_NOTE="$TMP/note" EDITOR="$TMP/editor.sh"
+	printf '\n' | script -qec "$GITSEAL_BIN edit secret.yaml" /dev/null >out.txt
+	[ "$(cat note/runs)" = 2 ]
+	grep -q "gitseal: error: 'secret.yaml': invalid YAML at line 7: did not find expected node content" out.txt
+	grep -q "press Enter to return to the editor, or Ctrl-C to give up this edit" out.txt
+	[ "$(gitseal decrypt --extract '["db"]["password"]' secret.yaml)" = "correct-horse" ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+	# no answer (the end of the input): nothing written, the plaintext gone
+	rm note/runs
+	cp original.yaml secret.yaml
+	run script -qec "$GITSEAL_BIN edit secret.yaml" /dev/null </dev/null
+	[ "$status" -eq 1 ]
+	[[ $output == *"gitseal: error: 'secret.yaml': the edit was given up at the end of the input; nothing written"* ]]
+	[ "$(cat note/runs)" = 1 ]
+	cmp secret.yaml original.yaml
+	[ -z "$(ls -A "$TMPDIR")" ]
+	# without a terminal: the error at once, the editor run once
+	rm note/runs
+	run "$GITSEAL_BIN" edit secret.yaml
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: 'secret.yaml': invalid YAML at line 7: did not find expected node content" ]
+	[ "$(cat note/runs)" = 1 ]
+	cmp secret.yaml original.yaml
+}
+
 @test "rotate: new data key, every value changes, plaintext the same" {
 	gitseal rotate -i secret.yaml
 	gitseal decrypt secret.yaml | cmp - plain.yaml
