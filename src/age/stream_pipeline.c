@@ -137,6 +137,23 @@ static void *output_main(void *arg)
 	return NULL;
 }
 
+/* With the lock held, once the input is read: frees the buffers of the
+ * batches written, which nothing fills again. */
+static void release_drained(struct pipeline *p)
+{
+	uint8_t *data;
+
+	for (int i = 0; i < RING; i++) {
+		if (p->state[i] != FREE || !p->batch[i].data)
+			continue;
+		data = p->batch[i].data;
+		p->batch[i].data = NULL;
+		pthread_mutex_unlock(&p->lock);
+		gs_secure_free(data);
+		pthread_mutex_lock(&p->lock);
+	}
+}
+
 /* The calling thread: reads while a batch is free, seals otherwise. */
 static void main_loop(struct pipeline *p)
 {
@@ -149,7 +166,16 @@ static void main_loop(struct pipeline *p)
 		} else if ((b = oldest_filled(p))) {
 			transform(p, b, MAIN);
 		} else if (p->input_done) {
-			break; /* the output thread writes what is left */
+			/* the output thread writes what is left; meanwhile the
+			 * buffers it is done with are wiped and unmapped here
+			 * rather than one after the other once it ends */
+			release_drained(p);
+			if (p->stopped)
+				break;
+			p->main_waits = true;
+			pthread_cond_wait(&p->to_main, &p->lock);
+			p->main_waits = false;
+			continue;
 		} else {
 			p->main_waits = true;
 			pthread_cond_wait(&p->to_main, &p->lock);
