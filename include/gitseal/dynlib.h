@@ -26,6 +26,8 @@ struct gs_dynload {
  * void *, dlsym's idiom); after a symbol is missing, nothing more. */
 void gs_dynsym(struct gs_dynload *l, const char *name, void **slot);
 
+/* One statement (an X-macro's entry): within a resolve function, whose
+ * struct gs_dynload * is named l, fn's address into p_fn. */
 #define GS_DYNSYM(fn) gs_dynsym(l, #fn, (void **)&p_##fn);
 
 /* A library opened once per process (the first caller opens it): resolve
