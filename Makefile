@@ -113,6 +113,11 @@ endif
 # 67.5 page faults, `age -e` 70 -> 68; docs/development.md, the small file).
 # .init, .fini and .plt go before .text, beside them (scripts/hot-sections.ld:
 # lld put them after .text's end, a fault of their own in every process).
+# The variables those runs touch go first in .data and .bss (-fdata-sections,
+# the same list), in .data's page instead of over 4 pages of .bss, and each
+# writable segment starts a page (-z separate-loadable-segments: relro began
+# 0xe8 bytes before a page's end, a page more for the loader to write):
+# 16 -> 8 page faults in the binary's own pages for a 100-byte `age -d`.
 # PIE, relro and now stay as they are. HOT_ORDER=0 links with the compiler's
 # default linker.
 HOT_ORDER ?= 1
@@ -121,9 +126,9 @@ HOT_SECTIONS := scripts/hot-sections.ld
 ifeq ($(HOT_ORDER),1)
 ifneq ($(SAN),1)
 ifneq ($(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -c LLD),0)
-CFLAGS    += -ffunction-sections
+CFLAGS    += -ffunction-sections -fdata-sections
 LDFLAGS   += -fuse-ld=lld -Wl,--build-id=sha1 -Wl,--symbol-ordering-file=$(HOT_LIST) \
-	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS)
+	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS) -Wl,-z,separate-loadable-segments
 HOT_DEP   := $(HOT_LIST) $(HOT_SECTIONS)
 endif
 endif

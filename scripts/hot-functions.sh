@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Writes scripts/hot-functions.txt: the functions a 100-byte `gitseal age -e`
 # and `gitseal age -d` (to a file and to standard output) run, found with callgrind, one name a line, first
-# the ones every command runs (start-up), then by name. The Makefile hands
-# the list to lld (--symbol-ordering-file), which lays those functions out
-# next to each other at the start of .text: on this VM every 64 KiB of
-# code a process touches costs a page fault (docs/development.md, the
-# small file). Run it again after changing the age path's functions.
+# the ones every command runs (start-up), then by name; after them the
+# variables (.data, .bss) those runs touch, found with valgrind's lackey.
+# The Makefile hands the list to lld (--symbol-ordering-file), which lays
+# those functions out next to each other at the start of .text, and those
+# variables at the start of .data and .bss: on this VM every 64 KiB of
+# code and every 4 KiB of variables a process touches costs a page fault
+# (docs/development.md, the small file). Run it again after changing the
+# age path's functions or variables.
 #   usage: scripts/hot-functions.sh [GITSEAL_BIN]   (default build/gitseal)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,43 @@ run() {
 	run d "$BIN" age -d -i "$key" -o "$work/out" "$work/small.age"
 	run s "$BIN" age -d -i "$key" "$work/small.age"
 } | sort -u >"$work/names"
+
+# The variables: every load and store of the same three runs (lackey), an
+# address within one of the binary's .data or .bss symbols naming it.
+# valgrind maps a position-independent executable at 0x108000.
+# (thread-local ones and .data.rel.ro, which the loader writes whole, left out)
+span=$(readelf -SW "$BIN" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".data" { lo = $3 } $1 == ".bss" { hi = $3 "+" $5 } END { print lo, hi }')
+nm -S "$BIN" | awk -v span="$span" '
+	function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
+	BEGIN { split(span, r, "[ +]"); lo = hex(r[1]); hi = hex(r[2]) + hex(r[3]) }
+	NF == 4 && $3 ~ /^[dDbB]$/ && $4 ~ /^[A-Za-z0-9_.]+$/ && hex($1) >= lo && hex($1) < hi { print $1, $2, $4 }' >"$work/data"
+[ -s "$work/data" ] || { echo "hot-functions: no .data or .bss symbols in $BIN" >&2; exit 1; }
+main=$(nm "$BIN" | awk '$3 == "main" { print $1 }')
+touched() {
+	valgrind --tool=lackey --trace-mem=yes --log-file="$work/mem" "$@" >/dev/null 2>&1
+	awk -v main="$main" '
+	function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
+	NR == FNR { lo[NR] = hex($1); hi[NR] = lo[NR] + hex($2); name[NR] = $3; n = NR
+		if (NR == 1 || lo[NR] < min) min = lo[NR]
+		if (hi[NR] > max) max = hi[NR]
+		next }
+	/^I / { if (!based) { split($2, a, ","); if (hex(a[1]) == base + hex(main)) based = 1 } next }
+	/^ [LSM] / { split($2, a, ","); at = hex(a[1]) - base
+		if (at < min || at >= max) next
+		for (i = 1; i <= n; i++) if (at >= lo[i] && at < hi[i]) { seen[name[i]] = 1; break } }
+	BEGIN { base = 1081344 }
+	END { if (!based) { print "hot-functions: the binary is not at 0x108000 under valgrind" > "/dev/stderr"; exit 1 }
+		for (v in seen) print v }' "$work/data" "$work/mem"
+}
+{
+	touched "$BIN" age -r "$(cat keys/demo-age-recipient.txt)" -o "$work/small.age" "$work/small"
+	touched "$BIN" age -d -i "$key" -o "$work/out" "$work/small.age"
+	touched "$BIN" age -d -i "$key" "$work/small.age"
+} | sort -u >"$work/touched"
+# smallest first (nm's sizes: 16 hex digits), the large arrays of which a
+# small run touches the start (read_stamps, the prepared headers' pool) last
+awk 'NR == FNR { touched[$1] = 1; next } ($3 in touched) && !seen[$3]++ { print $2, $3 }' \
+	"$work/touched" "$work/data" | sort | awk '{ print $2 }' >"$work/variables"
 nm "$BIN" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' >"$work/syms"
 # OpenSSL's ChaCha20 and Poly1305, linked in for large files as one object
 # (Makefile, LINKED_CHACHA), never run for a small one: a name they share
@@ -50,5 +90,6 @@ if [ -f "$linked" ]; then nm "$linked" | awk '$2 ~ /^[tT]$/ { print $3 }' >"$wor
 		*) grep -qxF "$name" "$work/skip" || echo "$name" ;;
 		esac
 	done <"$work/names" | sort -u
+	cat "$work/variables"
 } >scripts/hot-functions.txt
-echo "hot-functions: $(wc -l <scripts/hot-functions.txt) functions in scripts/hot-functions.txt"
+echo "hot-functions: $(wc -l <"$work/names") functions and $(wc -l <"$work/variables") variables in scripts/hot-functions.txt"

@@ -12,32 +12,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct gs_dynsym {
-	const char *name;
-	void **slot; /* receives the function's address */
+/* A library's symbols are resolved by a function of its module, one
+ * GS_DYNSYM(fn) a symbol, not read from a table of names and addresses:
+ * such a table held 290 pointers that the dynamic loader relocated, a page
+ * of relro written, in every process (docs/development.md, the small file). */
+struct gs_dynload {
+	void *handle;
+	const char *soname;
+	int result; /* 0, or the error of the first symbol missing */
 };
 
-#define GS_DYNSYM(fn) { #fn, (void **)&p_##fn }
+/* Resolves name into *slot (POSIX: a function's address read through a
+ * void *, dlsym's idiom); after a symbol is missing, nothing more. */
+void gs_dynsym(struct gs_dynload *l, const char *name, void **slot);
 
-/* Opens soname and resolves every symbol; GS_ERR_GENERIC with a message
- * naming the library (and the missing symbol) on failure. */
-int gs_dynlib_load(const char *soname, const struct gs_dynsym *syms, size_t count)
-	__attribute__((warn_unused_result));
+/* One statement (an X-macro's entry): within a resolve function, whose
+ * struct gs_dynload * is named l, fn's address into p_fn. */
+#define GS_DYNSYM(fn) gs_dynsym(l, #fn, (void **)&p_##fn);
 
-/* A library opened once per process (the first caller opens it): the
- * outcome, its message included, is kept for every later caller. */
+/* A library opened once per process (the first caller opens it): resolve
+ * calls GS_DYNSYM for each of its symbols. The outcome, its message
+ * included, is kept for every later caller. */
 struct gs_dynlib {
 	const char *soname;
-	const struct gs_dynsym *syms;
-	size_t count;
+	void (*resolve)(struct gs_dynload *l);
 	pthread_mutex_t lock;
 	atomic_bool done;
 	int result;
 	char error[256];
 };
 
-#define GS_DYNLIB(soname, syms) \
-	{ (soname), (syms), sizeof(syms) / sizeof((syms)[0]), PTHREAD_MUTEX_INITIALIZER, false, 0, "" }
+#define GS_DYNLIB(soname, resolve) { (soname), (resolve), PTHREAD_MUTEX_INITIALIZER, false, 0, "" }
 
 /* 0 once lib is open; its error (the same each time) when it cannot be. */
 int gs_dynlib_open(struct gs_dynlib *lib) __attribute__((warn_unused_result));

@@ -42,12 +42,14 @@ enum { RECIPIENT_TEXT_MAX = 16384 };
 /* RFC 3339 local time with seconds, 'Z' for UTC, as age-keygen writes it. */
 static void format_created(char *out, size_t cap)
 {
-	time_t now = time(NULL);
+	struct timespec now = { 0 };
 	struct tm tm;
 	long off;
 	char zone[40];
 
-	localtime_r(&now, &tm);
+	/* not time(): see sops_time_now */
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
 	off = tm.tm_gmtoff;
 	if (off == 0)
 		snprintf(zone, sizeof(zone), "Z");

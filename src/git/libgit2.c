@@ -101,81 +101,82 @@ static void (*p_git_error_set_oom)(void);
 static int (*p_git_libgit2_opts)(int option, ...);
 #endif
 
-static const struct gs_dynsym symbols[] = {
-	GS_DYNSYM(git_attr_cache_flush),
-	GS_DYNSYM(git_attr_get),
-	GS_DYNSYM(git_attr_value),
-	GS_DYNSYM(git_blob_create_from_buffer),
-	GS_DYNSYM(git_blob_free),
-	GS_DYNSYM(git_blob_lookup),
-	GS_DYNSYM(git_blob_rawcontent),
-	GS_DYNSYM(git_blob_rawsize),
-	GS_DYNSYM(git_commit_free),
-	GS_DYNSYM(git_commit_id),
-	GS_DYNSYM(git_commit_lookup),
-	GS_DYNSYM(git_commit_parent_id),
-	GS_DYNSYM(git_commit_parentcount),
-	GS_DYNSYM(git_commit_tree),
-	GS_DYNSYM(git_config_entry_free),
-	GS_DYNSYM(git_config_free),
-	GS_DYNSYM(git_config_get_entry),
-	GS_DYNSYM(git_config_open_level),
-	GS_DYNSYM(git_config_set_string),
-	GS_DYNSYM(git_error_clear),
-	GS_DYNSYM(git_error_last),
-	GS_DYNSYM(git_ignore_path_is_ignored),
-	GS_DYNSYM(git_index_add),
-	GS_DYNSYM(git_index_entry_stage),
-	GS_DYNSYM(git_index_entrycount),
-	GS_DYNSYM(git_index_free),
-	GS_DYNSYM(git_index_get_byindex),
-	GS_DYNSYM(git_index_get_bypath),
-	GS_DYNSYM(git_index_open),
-	GS_DYNSYM(git_index_path),
-	GS_DYNSYM(git_index_read),
-	GS_DYNSYM(git_index_write),
-	GS_DYNSYM(git_libgit2_init),
-	GS_DYNSYM(git_libgit2_shutdown),
-	GS_DYNSYM(git_merge_file),
-	GS_DYNSYM(git_merge_file_input_init),
-	GS_DYNSYM(git_merge_file_options_init),
-	GS_DYNSYM(git_merge_file_result_free),
-	GS_DYNSYM(git_object_free),
-	GS_DYNSYM(git_oid_equal),
-	GS_DYNSYM(git_oid_fromstrn),
-	GS_DYNSYM(git_reference_name_to_id),
-	GS_DYNSYM(git_repository_commondir),
-	GS_DYNSYM(git_repository_config),
-	GS_DYNSYM(git_repository_free),
-	GS_DYNSYM(git_repository_index),
-	GS_DYNSYM(git_repository_mergehead_foreach),
-	GS_DYNSYM(git_repository_open_ext),
-	GS_DYNSYM(git_repository_open_from_worktree),
-	GS_DYNSYM(git_repository_path),
-	GS_DYNSYM(git_repository_workdir),
-	GS_DYNSYM(git_revparse_single),
-	GS_DYNSYM(git_strarray_dispose),
-	GS_DYNSYM(git_tree_entry_byname),
-	GS_DYNSYM(git_tree_entry_bypath),
-	GS_DYNSYM(git_tree_entry_free),
-	GS_DYNSYM(git_tree_entry_id),
-	GS_DYNSYM(git_tree_entry_name),
-	GS_DYNSYM(git_tree_entry_type),
-	GS_DYNSYM(git_tree_entry_filemode),
-	GS_DYNSYM(git_tree_free),
-	GS_DYNSYM(git_tree_lookup),
-	GS_DYNSYM(git_tree_walk),
-	GS_DYNSYM(git_worktree_free),
-	GS_DYNSYM(git_worktree_list),
-	GS_DYNSYM(git_worktree_lookup),
-	GS_DYNSYM(git_worktree_validate),
+static void resolve(struct gs_dynload *l)
+{
+	GS_DYNSYM(git_attr_cache_flush)
+	GS_DYNSYM(git_attr_get)
+	GS_DYNSYM(git_attr_value)
+	GS_DYNSYM(git_blob_create_from_buffer)
+	GS_DYNSYM(git_blob_free)
+	GS_DYNSYM(git_blob_lookup)
+	GS_DYNSYM(git_blob_rawcontent)
+	GS_DYNSYM(git_blob_rawsize)
+	GS_DYNSYM(git_commit_free)
+	GS_DYNSYM(git_commit_id)
+	GS_DYNSYM(git_commit_lookup)
+	GS_DYNSYM(git_commit_parent_id)
+	GS_DYNSYM(git_commit_parentcount)
+	GS_DYNSYM(git_commit_tree)
+	GS_DYNSYM(git_config_entry_free)
+	GS_DYNSYM(git_config_free)
+	GS_DYNSYM(git_config_get_entry)
+	GS_DYNSYM(git_config_open_level)
+	GS_DYNSYM(git_config_set_string)
+	GS_DYNSYM(git_error_clear)
+	GS_DYNSYM(git_error_last)
+	GS_DYNSYM(git_ignore_path_is_ignored)
+	GS_DYNSYM(git_index_add)
+	GS_DYNSYM(git_index_entry_stage)
+	GS_DYNSYM(git_index_entrycount)
+	GS_DYNSYM(git_index_free)
+	GS_DYNSYM(git_index_get_byindex)
+	GS_DYNSYM(git_index_get_bypath)
+	GS_DYNSYM(git_index_open)
+	GS_DYNSYM(git_index_path)
+	GS_DYNSYM(git_index_read)
+	GS_DYNSYM(git_index_write)
+	GS_DYNSYM(git_libgit2_init)
+	GS_DYNSYM(git_libgit2_shutdown)
+	GS_DYNSYM(git_merge_file)
+	GS_DYNSYM(git_merge_file_input_init)
+	GS_DYNSYM(git_merge_file_options_init)
+	GS_DYNSYM(git_merge_file_result_free)
+	GS_DYNSYM(git_object_free)
+	GS_DYNSYM(git_oid_equal)
+	GS_DYNSYM(git_oid_fromstrn)
+	GS_DYNSYM(git_reference_name_to_id)
+	GS_DYNSYM(git_repository_commondir)
+	GS_DYNSYM(git_repository_config)
+	GS_DYNSYM(git_repository_free)
+	GS_DYNSYM(git_repository_index)
+	GS_DYNSYM(git_repository_mergehead_foreach)
+	GS_DYNSYM(git_repository_open_ext)
+	GS_DYNSYM(git_repository_open_from_worktree)
+	GS_DYNSYM(git_repository_path)
+	GS_DYNSYM(git_repository_workdir)
+	GS_DYNSYM(git_revparse_single)
+	GS_DYNSYM(git_strarray_dispose)
+	GS_DYNSYM(git_tree_entry_byname)
+	GS_DYNSYM(git_tree_entry_bypath)
+	GS_DYNSYM(git_tree_entry_free)
+	GS_DYNSYM(git_tree_entry_id)
+	GS_DYNSYM(git_tree_entry_name)
+	GS_DYNSYM(git_tree_entry_type)
+	GS_DYNSYM(git_tree_entry_filemode)
+	GS_DYNSYM(git_tree_free)
+	GS_DYNSYM(git_tree_lookup)
+	GS_DYNSYM(git_tree_walk)
+	GS_DYNSYM(git_worktree_free)
+	GS_DYNSYM(git_worktree_list)
+	GS_DYNSYM(git_worktree_lookup)
+	GS_DYNSYM(git_worktree_validate)
 #ifdef GITSEAL_TEST_HOOKS
-	GS_DYNSYM(git_error_set_oom),
-	GS_DYNSYM(git_libgit2_opts),
+	GS_DYNSYM(git_error_set_oom)
+	GS_DYNSYM(git_libgit2_opts)
 #endif
-};
+}
 
-static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, symbols);
+static struct gs_dynlib library = GS_DYNLIB(LIBGIT2_SONAME, resolve);
 
 int gitfilter_libgit2_load(void)
 {

@@ -25,19 +25,20 @@ static const char *(*p_curl_easy_strerror)(CURLcode code);
 static struct curl_slist *(*p_curl_slist_append)(struct curl_slist *list, const char *s);
 static void (*p_curl_slist_free_all)(struct curl_slist *list);
 
-static const struct gs_dynsym symbols[] = {
-	GS_DYNSYM(curl_global_init),
-	GS_DYNSYM(curl_easy_init),
-	GS_DYNSYM(curl_easy_setopt),
-	GS_DYNSYM(curl_easy_perform),
-	GS_DYNSYM(curl_easy_cleanup),
-	GS_DYNSYM(curl_easy_getinfo),
-	GS_DYNSYM(curl_easy_strerror),
-	GS_DYNSYM(curl_slist_append),
-	GS_DYNSYM(curl_slist_free_all),
-};
+static void resolve(struct gs_dynload *l)
+{
+	GS_DYNSYM(curl_global_init)
+	GS_DYNSYM(curl_easy_init)
+	GS_DYNSYM(curl_easy_setopt)
+	GS_DYNSYM(curl_easy_perform)
+	GS_DYNSYM(curl_easy_cleanup)
+	GS_DYNSYM(curl_easy_getinfo)
+	GS_DYNSYM(curl_easy_strerror)
+	GS_DYNSYM(curl_slist_append)
+	GS_DYNSYM(curl_slist_free_all)
+}
 
-static struct gs_dynlib library = GS_DYNLIB(LIBCURL_SONAME, symbols);
+static struct gs_dynlib library = GS_DYNLIB(LIBCURL_SONAME, resolve);
 
 int keysrc_libcurl_load(void)
 {

@@ -173,10 +173,12 @@ bad:
 
 int sops_time_now(char out[32])
 {
-	time_t t = time(NULL);
+	/* clock_gettime, not time(): glibc's time() is resolved at start-up
+	 * (an IFUNC), a page of libc's code faulted in by every process */
+	struct timespec now;
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 || !gmtime_r(&now.tv_sec, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot format the current time");
 	return 0;
 }

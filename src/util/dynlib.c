@@ -4,22 +4,28 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 
-int gs_dynlib_load(const char *soname, const struct gs_dynsym *syms, size_t count)
+void gs_dynsym(struct gs_dynload *l, const char *name, void **slot)
 {
-	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (l->result)
+		return;
+	*slot = dlsym(l->handle, name);
+	if (!*slot)
+		l->result = GS_FAIL(GS_ERR_GENERIC, "%s has no %s", l->soname, name);
+}
+
+/* Opens soname and resolves every symbol; GS_ERR_GENERIC with a message
+ * naming the library (and the missing symbol) on failure. */
+static int dynlib_load(const struct gs_dynlib *lib)
+{
+	struct gs_dynload l = { dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL), lib->soname, 0 };
 	const char *why;
 
-	if (!lib) {
+	if (!l.handle) {
 		why = dlerror();
-		return GS_FAIL(GS_ERR_GENERIC, "cannot load %s: %s", soname, why ? why : "is it installed?");
+		return GS_FAIL(GS_ERR_GENERIC, "cannot load %s: %s", lib->soname, why ? why : "is it installed?");
 	}
-	for (size_t i = 0; i < count; i++) {
-		/* POSIX: a function's address read through a void * (dlsym's idiom) */
-		*syms[i].slot = dlsym(lib, syms[i].name);
-		if (!*syms[i].slot)
-			return GS_FAIL(GS_ERR_GENERIC, "%s has no %s", soname, syms[i].name);
-	}
-	return 0;
+	lib->resolve(&l);
+	return l.result;
 }
 
 int gs_dynlib_open(struct gs_dynlib *lib)
@@ -29,7 +35,7 @@ int gs_dynlib_open(struct gs_dynlib *lib)
 	if (!atomic_load_explicit(&lib->done, memory_order_acquire)) {
 		pthread_mutex_lock(&lib->lock);
 		if (!atomic_load_explicit(&lib->done, memory_order_relaxed)) {
-			lib->result = gs_dynlib_load(lib->soname, lib->syms, lib->count);
+			lib->result = dynlib_load(lib);
 			if (lib->result)
 				snprintf(lib->error, sizeof(lib->error), "%s", gs_error_message());
 			atomic_store_explicit(&lib->done, true, memory_order_release);

@@ -65,12 +65,15 @@
 
 /* Each pointer has the type of the header's prototype. */
 #define POINTER(fn) static __typeof__(fn) *p_##fn;
-#define SYMBOL(fn) GS_DYNSYM(fn),
 LIBCRYPTO_FUNCTIONS(POINTER)
 LIBCRYPTO_HOOK_FUNCTIONS(POINTER)
-static const struct gs_dynsym symbols[] = { LIBCRYPTO_FUNCTIONS(SYMBOL) LIBCRYPTO_HOOK_FUNCTIONS(SYMBOL) };
+static void resolve(struct gs_dynload *l)
+{
+	LIBCRYPTO_FUNCTIONS(GS_DYNSYM)
+	LIBCRYPTO_HOOK_FUNCTIONS(GS_DYNSYM)
+}
 
-static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, symbols);
+static struct gs_dynlib libcrypto = GS_DYNLIB(LIBCRYPTO_SONAME, resolve);
 
 /* Warming: libcrypto opened, and what the caller's function fetches
  * fetched, on a thread of its own while the caller reads and parses its

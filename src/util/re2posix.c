@@ -419,8 +419,9 @@ static int emit_set(struct translator *t)
 
 /* ---- the classes RE2 knows (ASCII, as RE2's POSIX and Perl classes) ---- */
 
+/* the name inline: a table of pointers would be relocated in every process */
 struct named_class {
-	const char *name;
+	char name[8];
 	size_t n;
 	struct rune_range r[4];
 };

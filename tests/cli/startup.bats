@@ -49,6 +49,43 @@ teardown() { teardown_tmp; }
 	[[ "$sections" == *".init .fini .plt .text "* ]]
 }
 
+# The loader writes every page that holds a pointer it relocates (relro:
+# .data.rel.ro, .got), and .data's page; each written page is a page fault
+# of its own (about 30 us on this VM). lld's -z separate-loadable-segments
+# starts relro on a page of its own (it began 0xe8 bytes before a page's
+# end: one page more), and pointer tables built by code or holding their
+# strings inline keep it at three pages (docs/development.md, the small file).
+@test "linked by lld, relro starts a page and spans at most three" {
+	command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	read -r addr size < <(readelf -lW "$GITSEAL_BIN" | awk '$1 == "GNU_RELRO" { print $3, $6 }')
+	echo "relro at $addr, $size bytes"
+	[ $((addr % 4096)) -eq 0 ]
+	[ $(((size + 4095) / 4096)) -le 3 ]
+}
+
+# The variables a small `gitseal age` touches lie together after .data
+# (scripts/hot-functions.txt lists them, lld orders them): spread over .bss
+# they cost a page fault each for 4 of its 5 pages.
+@test "linked by lld, the variables a small age file touches share .data's page" {
+	command -v nm >/dev/null && command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	nm "$GITSEAL_BIN" | grep -q ' main$' || skip "no symbol table"
+	data=$(readelf -SW "$GITSEAL_BIN" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".data" { print $3 }')
+	[ -n "$data" ]
+	page=$((16#$data / 4096))
+	n=0
+	while read -r addr _ name; do
+		case $name in
+		stdout | stderr | environ | cmd_lock | warning_handler | read_stamps_lock | _sodium_lock | _cpu_features)
+			echo "$name at $addr (.data at $data)"
+			[ $((16#$addr / 4096)) -eq $page ] || return 1
+			n=$((n + 1)) ;;
+		esac
+	done < <(nm "$GITSEAL_BIN")
+	[ "$n" -eq 8 ]
+}
+
 # A small file's input and payload buffers are its size, not the 128 KiB and
 # 64 KiB a large one reads through: their far ends cost page faults, and
 # malloc grew the heap for them and gave it back at exit (src/age/bufin.c).
