@@ -12,7 +12,8 @@
  *     readers than the file named), and decrypt's one-shot form gives bytes
  *     that load to that data, or refuses (GS_ERR_VERIFY).
  *
- * Input: byte 0 picks the format (bits 0-1); the rest is the file. */
+ * Input: byte 0 picks the format (bits 0-1); the rest is the file. No
+ * process is run and no Vault is asked (the environment is cleared). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r1, r2;
 
 	if (!ready) {
-		if (gs_crypto_init() < 0 ||
+		/* no key of the environment, no gpg run, no Vault asked: a file
+		 * naming PGP or Vault keys fails them at once */
+		static const char *const unset[] = { "SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_KEY_FILE",
+						     "SOPS_AGE_SSH_PRIVATE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+						     "VAULT_ADDR", "GITSEAL_VAULT_ADDRS", "VAULT_TOKEN" };
+
+		for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
+			unsetenv(unset[i]);
+		if (setenv("SOPS_GPG_EXEC", "/nonexistent/gpg", 1) < 0 || gs_crypto_init() < 0 ||
 		    age_identity_list_add_text(&ids, identity_text, sizeof(identity_text) - 1, "fuzz") < 0)
 			abort();
 		ready = 1;
