@@ -50,6 +50,11 @@ struct gittrust {
 	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
 };
 
+/* The records of accepted, sealed and data-keys read into t (zeroed) as
+ * the filter reads those files (trust.c; fuzz_git_state). */
+int gittrust_parse_records(struct gittrust *t, const struct gs_buf *accepted, const struct gs_buf *sealed,
+			   const struct gs_buf *data_keys) __attribute__((warn_unused_result));
+
 /* The last files smudged in this process (filter.c): the blob and a hash
  * of what it opened to, per path. */
 enum { GITFILTER_SMUDGED_KEEP = 8, GITFILTER_PLAIN_HASH_SIZE = 32 };
