@@ -444,18 +444,18 @@ static int check_unnamed(const struct sops_metadata *prev_meta, bool drop)
 	for (size_t g = 0; g < prev_meta->group_count && !drop; g++) {
 		const struct sops_meta_group *old = &prev_meta->groups[g];
 
-		for (size_t i = 0; i < old->age_count; i++)
-			if (old->age[i].enc_len && !old->age[i].recipient[0])
+		for (size_t i = 0; i < old->age_count + old->pgp_count; i++) {
+			bool age = i < old->age_count;
+			size_t k = age ? i : i - old->age_count;
+			bool unnamed = age ? old->age[k].enc_len && !old->age[k].recipient[0]
+					   : old->pgp[k].enc_len && !old->pgp[k].fp[0];
+
+			if (unnamed)
 				return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
-					       "the file's age key entry %zu of group %zu names no recipient: it "
-					       "would be lost (--drop-unsupported-keys leaves it out, after a "
-					       "confirmation)", i + 1, g + 1);
-		for (size_t i = 0; i < old->pgp_count; i++)
-			if (old->pgp[i].enc_len && !old->pgp[i].fp[0])
-				return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
-					       "the file's pgp key entry %zu of group %zu names no fingerprint: it "
-					       "would be lost (--drop-unsupported-keys leaves it out, after a "
-					       "confirmation)", i + 1, g + 1);
+					       "the file's %s key entry %zu of group %zu names no %s: it would be "
+					       "lost (--drop-unsupported-keys leaves it out, after a confirmation)",
+					       age ? "age" : "pgp", k + 1, g + 1, age ? "recipient" : "fingerprint");
+		}
 	}
 	return 0;
 }

@@ -255,7 +255,7 @@ mixed_repo() {
 # again (found by fuzz_sops_open, beside a kms entry: alone, the entry
 # left a group with no keys, refused as "key group 0 has no keys"). Now
 # such a write fails in one line and the file stays as it was.
-@test "an age entry with no recipient is never dropped: set fails in one line, the file unchanged" {
+@test "an age entry with no recipient, or a PGP entry with no fingerprint, is never dropped: set fails in one line, the file unchanged" {
 	make_mixed mixed.yaml
 	grep -v '^          recipient: ' mixed.yaml >enc.yaml
 	gitseal decrypt enc.yaml | cmp - plain.yaml
@@ -266,4 +266,8 @@ mixed_repo() {
 	grep -v '^          recipient: ' base.yaml >alone.yaml
 	run -1 gitseal set alone.yaml '["user"]' '"bob"'
 	[ "$output" = "gitseal: error: 'alone.yaml': the file's age key entry 1 of group 1 names no recipient: it would be lost (--drop-unsupported-keys leaves it out, after a confirmation)" ]
+	# a PGP entry without its fingerprint, beside the age key that opens the file
+	awk '{ print } /^sops:$/ { print "    pgp:\n        - created_at: \"2026-01-01T00:00:00Z\"\n          enc: x" }' base.yaml >pgp.yaml
+	run -1 gitseal set pgp.yaml '["user"]' '"bob"'
+	[ "$output" = "gitseal: error: 'pgp.yaml': the file's pgp key entry 1 of group 1 names no fingerprint: it would be lost (--drop-unsupported-keys leaves it out, after a confirmation)" ]
 }
