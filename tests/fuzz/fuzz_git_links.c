@@ -179,6 +179,12 @@ static bool make(const struct entries *es)
 	return true;
 }
 
+/* The private directory goes when the run ends. */
+static void remove_base(void)
+{
+	nftw(base, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
@@ -196,6 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(base, sizeof(base), "%s", p);
 		snprintf(top, sizeof(top), "%s/1", base);
 		snprintf(root, sizeof(root), "%s/2/3/4/r", top);
+		atexit(remove_base);
 		ready = true;
 	}
 	if (size > 2048 || !parse(data, size, &es))
