@@ -547,7 +547,7 @@ static int link_targets_read(struct gitfilter *f, git_index *idx, struct link_ta
 		enum gitfilter_link where;
 
 		if ((e->mode & 0170000) != 0120000 || git_index_entry_stage(e) != 0 ||
-		    (ret = gitfilter_link_where(f, e, target, sizeof(target), &where)) || where != GITFILTER_LINK_UNSEALED)
+		    (ret = gitfilter_link_where(f, idx, e, target, sizeof(target), &where)) || where != GITFILTER_LINK_UNSEALED)
 			continue;
 		if (t->count == t->cap) {
 			size_t cap = t->cap ? 2 * t->cap : 8;

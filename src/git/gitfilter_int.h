@@ -50,6 +50,11 @@ struct gittrust {
 	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
 };
 
+/* The records of accepted, sealed and data-keys read into t (zeroed) as
+ * the filter reads those files (trust.c; fuzz_git_state). */
+int gittrust_parse_records(struct gittrust *t, const struct gs_buf *accepted, const struct gs_buf *sealed,
+			   const struct gs_buf *data_keys) __attribute__((warn_unused_result));
+
 /* The last files smudged in this process (filter.c): the blob and a hash
  * of what it opened to, per path. */
 enum { GITFILTER_SMUDGED_KEEP = 8, GITFILTER_PLAIN_HASH_SIZE = 32 };
@@ -130,11 +135,19 @@ bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
  * (links.c): to a file under the pattern too (or not a link under the
  * pattern: SEALED), to a path of the repository the pattern does not
  * cover (UNSEALED: target is that path), or out of the repository
- * (OUTSIDE: target is the link's text). Read from the link's blob,
- * lexically, as a pull request made it. */
+ * (OUTSIDE: target is the link's text). Read from the link's blob and
+ * the links of idx it passes through, as a pull request made them. */
 enum gitfilter_link { GITFILTER_LINK_SEALED, GITFILTER_LINK_UNSEALED, GITFILTER_LINK_OUTSIDE };
-int gitfilter_link_where(struct gitfilter *f, const git_index_entry *e, char *target, size_t size,
+int gitfilter_link_where(struct gitfilter *f, git_index *idx, const git_index_entry *e, char *target, size_t size,
 			 enum gitfilter_link *where) __attribute__((warn_unused_result));
+/* The walk of a link's text (links.c): dir (the link's directory, "" at
+ * the top) joined with target and cleaned word by word, each prefix that
+ * link_text says is a link (its text into text) replaced by its text, into
+ * out; false when it climbs above the top, meets an absolute or empty link,
+ * or more than 40 links. */
+typedef bool gitfilter_link_text_fn(void *ctx, const char *path, struct gs_buf *text);
+bool gitfilter_link_resolve(const char *dir, const char *target, size_t tlen, gitfilter_link_text_fn *link_text,
+			    void *ctx, char *out, size_t size);
 #define GITFILTER_LINK_UNSEALED_MSG                                                                    \
 	"a symbolic link under the filter's pattern to '%s', %s: what is written through it is stored " \
 	"there, never sealed; remove the link, point it at a file under the pattern, or add '%s -filter' " \

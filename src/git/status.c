@@ -222,11 +222,11 @@ static int describe_submodule(struct gitfilter *f, const git_index_entry *e, str
 /* A link under the pattern leading where the pattern does not (a pull
  * request's secrets/payments.yaml -> ../config/payments-template.yaml):
  * what the user writes there is not sealed. */
-static int describe_link(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+static int describe_link(struct gitfilter *f, git_index *idx, const git_index_entry *e, struct gs_buf *line)
 {
 	enum gitfilter_link where;
 	char target[PATH_MAX];
-	int ret = gitfilter_link_where(f, e, target, sizeof(target), &where);
+	int ret = gitfilter_link_where(f, idx, e, target, sizeof(target), &where);
 
 	if (ret || where == GITFILTER_LINK_SEALED)
 		return ret;
@@ -268,7 +268,7 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 			continue;
 		}
 		if ((e->mode & 0170000) == 0120000) {
-			if (git_index_entry_stage(e) == 0 && !(ret = describe_link(f, e, &line)) && line.len)
+			if (git_index_entry_stage(e) == 0 && !(ret = describe_link(f, idx, e, &line)) && line.len)
 				ret = add_line(out, e->path, &line);
 			continue;
 		}

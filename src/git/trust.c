@@ -333,7 +333,10 @@ static int key_record_line(void *ctx, const char *p, size_t n)
 	const char *end = p + n, *item, *comma;
 	int ret = 0;
 
-	if (n <= 2 * GITSEAL_KEY_ID_SIZE + 1 || p[2 * GITSEAL_KEY_ID_SIZE] != ' ' || !hex_id(p, id))
+	/* the all-zero id marks an empty slot: its record would sit there
+	 * unseen, and the next key put in that slot would take its recipients */
+	if (n <= 2 * GITSEAL_KEY_ID_SIZE + 1 || p[2 * GITSEAL_KEY_ID_SIZE] != ' ' || !hex_id(p, id) ||
+	    id_is_empty(id))
 		return 0;
 	if (!(r = key_slot(ctx, id)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -355,6 +358,19 @@ static void keymap_release(struct keymap *m)
 	}
 	free(m->slots);
 	memset(m, 0, sizeof(*m));
+}
+
+int gittrust_parse_records(struct gittrust *t, const struct gs_buf *accepted, const struct gs_buf *sealed,
+			   const struct gs_buf *data_keys)
+{
+	int ret;
+
+	if ((ret = each_line(accepted, recipient_line, t)) || (ret = each_line(sealed, key_id_line, &t->sealed)) ||
+	    (ret = each_line(data_keys, key_record_line, &t->key_ids)))
+		return ret;
+	if (t->recipient_count)
+		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	return 0;
 }
 
 int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)

@@ -435,6 +435,31 @@ static int check_lost(const struct enc_plan *p, const struct sops_metadata *prev
 		       types, new_key ? "a new data key is needed" : "the key groups change");
 }
 
+/* An age or PGP entry of the previous version that wraps the key but
+ * names no recipient or fingerprint: entries are carried by that name, so
+ * it would be left out and whoever holds its key lose the file without a
+ * word (when it was the only one, no key would open what is written). */
+static int check_unnamed(const struct sops_metadata *prev_meta, bool drop)
+{
+	for (size_t g = 0; g < prev_meta->group_count && !drop; g++) {
+		const struct sops_meta_group *old = &prev_meta->groups[g];
+
+		for (size_t i = 0; i < old->age_count + old->pgp_count; i++) {
+			bool age = i < old->age_count;
+			size_t k = age ? i : i - old->age_count;
+			bool unnamed = age ? old->age[k].enc_len && !old->age[k].recipient[0]
+					   : old->pgp[k].enc_len && !old->pgp[k].fp[0];
+
+			if (unnamed)
+				return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
+					       "the file's %s key entry %zu of group %zu names no %s: it would be "
+					       "lost (--drop-unsupported-keys leaves it out, after a confirmation)",
+					       age ? "age" : "pgp", k + 1, g + 1, age ? "recipient" : "fingerprint");
+		}
+	}
+	return 0;
+}
+
 /* How the key entries of the previous version can be kept. */
 enum carry_mode {
 	CARRY_ONE,   /* one group, same data key: its entries stay */
@@ -580,7 +605,8 @@ int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts
 	 * key is therefore no revocation; `rotate` (new_data_key) is. */
 	if (prev_in && prev_in->key && !opts->new_data_key)
 		prev = *prev_in;
-	if ((ret = plan_parse(&plan, opts)) < 0 || (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
+	if ((ret = check_unnamed(prev_meta, opts->drop_unsupported_keys)) < 0 || (ret = plan_parse(&plan, opts)) < 0 ||
+	    (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
 	    (ret = sops_time_now(now)) < 0)
 		goto out;
 	key = prev.key ? gs_secure_alloc(SOPS_DATA_KEY_SIZE) : sops_data_key_new();

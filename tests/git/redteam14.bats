@@ -114,3 +114,27 @@ HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: g
 	printf 'secrets/billing -filter\n' >> .git/info/attributes
 	"$GITSEAL_BIN" git check
 }
+
+# The walk of a link's text took its words as plain directories: a second
+# link of the pull request, outside the pattern, made the kernel write
+# elsewhere than the words say. secrets/payments.yaml ->
+# ../lib/up/../../secrets/payments.yaml reads as itself, a file under the
+# pattern, but lib/up -> ../a/b/c, so the kernel writes
+# a/secrets/payments.yaml: status said nothing, check passed, and the token
+# was committed in clear. A link met on the way is now followed.
+@test "a link under the pattern that leads out of it through another link: status names where it writes, check refuses it" {
+	mkdir -p lib a/b/c a/secrets
+	: > a/b/c/.keep
+	printf 'api_token: CHANGEME\n' > a/secrets/payments.yaml
+	ln -s ../a/b/c lib/up
+	ln -s ../lib/up/../../secrets/payments.yaml secrets/payments.yaml
+	git add -A
+	git commit -qm "payments service" --no-verify
+	run "$GITSEAL_BIN" git status
+	[ "$status" -eq 0 ]
+	grep -qF "secrets/payments.yaml: a symbolic link under the filter's pattern to 'a/secrets/payments.yaml', which the pattern does not cover" <<<"$output"
+	printf 'api_token: tok-real-s3cret\n' > secrets/payments.yaml
+	run -1 git commit -qam "payments token"
+	grep -qF "gitseal: error: 'a/secrets/payments.yaml': it is written through 'secrets/payments.yaml', a symbolic link" <<<"$output"
+	run ! git grep -q tok-real-s3cret HEAD
+}
