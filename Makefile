@@ -153,7 +153,23 @@ LIBA      := $(BUILD)/libgitseal.a
 
 all: $(BUILD)/gitseal
 
-$(OBJ_DIR)/%.o: %.c
+# make compares times only: a change of flags (a new -fdata-sections, say)
+# would leave objects and the binary built the old way. Each kept in a file
+# that is rewritten when it differs, so what depends on it is made again.
+# The link's flags stay apart: `make deb` links other libraries from the
+# same objects.
+COMPILE_FLAGS := $(OBJ_DIR)/compile-flags
+LINK_FLAGS    := $(BUILD)/link-flags
+define keep_flags
+ifneq ($$(file <$(1)),$(2))
+$$(shell mkdir -p $(dir $(1)))
+$$(file >$(1),$(2))
+endif
+endef
+$(eval $(call keep_flags,$(COMPILE_FLAGS),$(CC) $(CPPFLAGS) $(CFLAGS)))
+$(eval $(call keep_flags,$(LINK_FLAGS),$(LDFLAGS) $(BIN_LDFLAGS) $(LDLIBS)))
+
+$(OBJ_DIR)/%.o: %.c $(COMPILE_FLAGS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -174,7 +190,7 @@ $(BUILD)/obj/openssl-chacha.o: $(CRYPTO_ARCHIVE)
 	$(Q)$(LD) -r -o $@.tmp $(CHACHA_MEMBERS:%=$(BUILD)/obj/openssl-chacha/%)
 	$(Q)objcopy --remove-section=.init --remove-section=.rela.init --strip-symbol=OPENSSL_cpuid_setup $@.tmp $@ && rm -f $@.tmp
 
-$(BUILD)/gitseal: $(MAIN_OBJ) $(LIBA) $(LINKED_CHACHA) $(HOT_DEP)
+$(BUILD)/gitseal: $(MAIN_OBJ) $(LIBA) $(LINKED_CHACHA) $(HOT_DEP) $(LINK_FLAGS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIBA) $(LINKED_CHACHA) $(LDLIBS)
 
