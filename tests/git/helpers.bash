@@ -9,6 +9,10 @@
 # $REPO (not made yet).
 gs_env() {
 	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
+	# bats' DEBUG trap on the test's own commands only, not on every step
+	# of the helpers it calls (trace_test_only in tests/helpers.bash)
+	set +T
+	[ -z "${BATS_TEST_NAME:-}" ] || declare -ft "$BATS_TEST_NAME"
 	# git runs the filter as `gitseal` from PATH (the link's target's
 	# directory where GITSEAL_BIN is a link; without a process where not:
 	# each test starts here, and a command is a fork of its shell)
