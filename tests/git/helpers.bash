@@ -9,6 +9,10 @@
 # $REPO (not made yet).
 gs_env() {
 	: "${GITSEAL_BIN:?GITSEAL_BIN must point at the gitseal binary}"
+	# bats' DEBUG trap on the test's own commands only, not on every step
+	# of the helpers it calls (trace_test_only in tests/helpers.bash)
+	set +T
+	[ -z "${BATS_TEST_NAME:-}" ] || declare -ft "$BATS_TEST_NAME"
 	# git runs the filter as `gitseal` from PATH (the link's target's
 	# directory where GITSEAL_BIN is a link; without a process where not:
 	# each test starts here, and a command is a fork of its shell)
@@ -309,13 +313,17 @@ drop_stanza() {
 # A YAML sops file on stdin with the stanza in file $1 put back.
 graft_stanza() { sed "/^    age:\$/r $1"; }
 
-# The plaintext of a sealed YAML blob on stdin.
+# The plaintext of a sealed YAML blob on stdin, read back by the release
+# build where make gave one (GITSEAL_CHECK_BIN, set under SAN=1): what the
+# tests check with it is what the build under test committed or merged;
+# textconv itself is tested in filter.bats and merge.bats. The blob is
+# read by bash (it holds no NUL byte), not by mktemp and cat.
 gitseal_textconv() {
-	local f
-	f=$(mktemp "$T/blob.XXXXXX.yaml")
-	cat > "$f"
-	"$GITSEAL_BIN" git textconv "$f"
-	rm -f "$f"
+	local blob
+	IFS= read -r -d '' blob || :
+	printf '%s' "$blob" >"$T/textconv.yaml"
+	"${GITSEAL_CHECK_BIN:-$GITSEAL_BIN}" git textconv "$T/textconv.yaml"
+	rm -f "$T/textconv.yaml"
 }
 
 # stage_value_with_committed_mac FILE KEY TEXT: FILE set to TEXT, and staged
