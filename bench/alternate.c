@@ -1,5 +1,9 @@
-/* Times commands in turn, not one after the other: round r runs every
- * command once, starting with command r mod n. hyperfine runs all of one
+/* Times commands in turn, not one after the other: each round runs every
+ * command once, in an order shuffled anew each round (a fixed seed, so a
+ * run can be repeated). A fixed cyclic order made each command always
+ * follow the same one: a 100-byte `gitseal age -d` always ran right after
+ * Go age's encryption (its threads and its exit), `gitseal age -e` after
+ * the empty program. hyperfine runs all of one
  * command's runs before the next command's, and on this shared VM the
  * command measured first came out 10-25% slower than the same binary
  * measured second (the load and the CPU's state drift over a run), which
@@ -9,8 +13,8 @@
  *
  * With -i, the machine is left idle for MS milliseconds before every
  * command, untimed: each command then starts after the same idle. A
- * `sleep 1` given as one more command does not do that: in rotation it
- * precedes one command in two rounds of three and the other in one.
+ * `sleep 1` given as one more command does not do that: it precedes a
+ * given command only in some rounds.
  *
  * Each command's standard output goes to /dev/null; one line per command:
  * its mean and median wall time and its mean CPU time (user + system, from
@@ -70,6 +74,25 @@ static int run(char **argv, double *wall, double *cpu)
 	return 0;
 }
 
+/* xorshift64: the shuffle needs no more */
+static unsigned next_random(unsigned long long *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (unsigned)(*state >> 32);
+}
+
+static void shuffle(int *order, int n, unsigned long long *state)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)(next_random(state) % (unsigned)(i + 1)), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
 static int by_value(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -80,7 +103,8 @@ static int by_value(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	static struct command cmds[MAX_COMMANDS];
-	int runs = argc > 1 ? atoi(argv[1]) : 0, n = 0, first = 2;
+	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
+	int runs = argc > 1 ? atoi(argv[1]) : 0, n = 0, first = 2, order[MAX_COMMANDS];
 	long idle_ms = 0;
 
 	if (argc > 3 && !strcmp(argv[2], "-i")) {
@@ -101,9 +125,12 @@ int main(int argc, char **argv)
 		}
 		cmds[n++].argv = &argv[i + 1];
 	}
+	for (int k = 0; k < n; k++)
+		order[k] = k;
 	for (int r = -WARMUP; r < runs; r++) {
+		shuffle(order, n, &seed);
 		for (int k = 0; k < n; k++) {
-			struct command *c = &cmds[((r + WARMUP) + k) % n];
+			struct command *c = &cmds[order[k]];
 			double wall, cpu;
 
 			if (idle_ms > 0) {
