@@ -708,7 +708,7 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 	/* the committed data key only when this clone made it (a planted key is not) */
 	if (opened && gitseal_may_reuse(f, path, opened, &keys))
 		ret = gitseal_seal_opened(f, opened, in, out);
-	else
+	else if (!opened || !(ret = gitfilter_check_copied_key(f, path, opened, &keys)))
 		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))

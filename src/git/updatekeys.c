@@ -328,6 +328,84 @@ out:
 	return ret;
 }
 
+static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count);
+
+/* The first recipient keys names that have does not; NULL when none. */
+static const char *not_named(const struct sops_key_summary *have, const struct sops_key_summary *keys)
+{
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *r = sops_key_group_key(&keys->groups[g], i);
+			bool found = false;
+
+			for (size_t h = 0; h < have->group_count && !found; h++)
+				for (size_t j = 0; j < sops_key_group_size(&have->groups[h]) && !found; j++)
+					found = !strcmp(sops_key_group_key(&have->groups[h], j), r);
+			if (!found)
+				return r;
+		}
+	return NULL;
+}
+
+/* Refuses when other's committed version has the data key id and keys
+ * name a reader of neither its metadata nor what this clone accepted for
+ * other (its metadata is outside the MAC too: a decoy there as well). */
+static int check_holder(struct gitfilter *f, const char *path, const char *other, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			const struct sops_key_summary *keys)
+{
+	uint8_t have[GITSEAL_KEY_ID_SIZE];
+	struct sops_file *sf = NULL;
+	struct gs_buf list;
+	struct doc cipher;
+	const char *missing = NULL;
+	bool sealed = false, holds = false;
+	int ret = 0;
+
+	gs_buf_init(&list, false);
+	if (!gitseal_committed_load(f, other, store_format_for_path(other), &cipher, &sealed) && sealed &&
+	    !gitseal_open(f, &cipher, &sf) && sops_file_key_id(sf, have) && !sodium_memcmp(have, id, sizeof(have))) {
+		holds = true;
+		missing = not_named(sops_file_keys(sf), keys);
+	}
+	gs_error_clear();
+	if (holds && !missing && !(ret = gittrust_unaccepted(f, other, keys, &list)) && list.len)
+		missing = (const char *)list.data + 1; /* "+r1, +r2" */
+	if (!ret && missing)
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied), which is not "
+					     "sealed for %s: sealing it for its metadata's recipients would give them "
+					     "what it holds; remove the file, or run 'gitseal git trust %s' if the copy "
+					     "is intended", gitfilter_shown(path), gitfilter_shown(other), missing,
+			      gitfilter_shown(path));
+	sops_file_free(sf);
+	doc_release(&cipher);
+	gs_buf_release(&list);
+	return ret;
+}
+
+int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const struct sops_file *opened,
+			       const struct sops_key_summary *keys)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	git_index *idx = NULL;
+	char **paths = NULL;
+	size_t count = 0;
+	int ret;
+
+	if (!sops_file_key_id(opened, id) || gittrust_key_made_here(f, path, id))
+		return 0;
+	/* the index's files (a copy has a committed version; an untracked
+	 * file is no holder) */
+	ret = indexed_paths(f, "", &idx, &paths, &count);
+	git_index_free(idx);
+	for (size_t k = 0; k < count; k++) {
+		if (!ret && strcmp(paths[k], path))
+			ret = check_holder(f, path, paths[k], id, keys);
+		free(paths[k]);
+	}
+	free(paths);
+	return ret;
+}
+
 /* git trusts a size change without reading the file (ie_modified in
  * read-cache.c), so an entry whose file changed must describe it. */
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
@@ -814,18 +892,20 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 	return ret;
 }
 
-int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+/* The filtered files of the index under dir ("" or ending with '/'): idx
+ * read, paths and count set (freed by the caller, on failure too). */
+static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count)
 {
-	git_index *idx = NULL;
 	size_t dl = strlen(dir);
 	int ret = 0;
 
 	*paths = NULL;
 	*count = 0;
-	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0)
+	*idx = NULL;
+	if (git_repository_index(idx, f->repo) < 0 || git_index_read(*idx, 0) < 0)
 		return gitrepo_fail("cannot read the index");
-	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
-		const git_index_entry *e = git_index_get_byindex(idx, i);
+	for (size_t i = 0; i < git_index_entrycount(*idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(*idx, i);
 
 		/* git runs no filter on a link or a submodule: not a sealed file */
 		if (git_index_entry_stage(e) != 0 || (e->mode & 0170000) != 0100000 ||
@@ -833,11 +913,17 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 			continue;
 		ret = push_path(paths, count, e->path);
 	}
+	return ret;
+}
+
+int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+{
+	git_index *idx = NULL;
+	int ret = indexed_paths(f, dir, &idx, paths, count);
+
 	/* new files too: a hand-made sops file waits for its recipients */
-	if (ret)
-		goto out;
-	ret = untracked_paths(f, idx, dir, paths, count);
-out:
+	if (!ret)
+		ret = untracked_paths(f, idx, dir, paths, count);
 	git_index_free(idx);
 	return ret;
 }
