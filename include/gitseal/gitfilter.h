@@ -200,18 +200,11 @@ void gitfilter_update_release(struct gitfilter_update *u);
 /* Refuses plans that add recipients to a file whose data key is also the
  * current data key of another filtered file (a ciphertext copied over it):
  * adding them would wrap that file's key for them. A key made or vouched
- * for here for the path itself is not refused. */
-int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+ * for here for the path itself is not refused. With rotate, a plan giving
+ * such a file a fresh key for a reader the other file lacks (a decoy entry
+ * in its metadata) is refused too. */
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n, bool rotate)
 	__attribute__((warn_unused_result));
-/* The filter's check before a fresh data key seals path for keys (its
- * metadata's, outside the MAC) when the committed version opened, its key
- * not made here for path (the merge driver's too, for each version): another
- * filtered file whose committed version holds that key (a ciphertext
- * copied) must name every recipient of keys, each accepted for it.
- * A stanza of the metadata that wraps nothing (a reader's decoy) would
- * otherwise get the fresh key, and with it what the copy holds. */
-int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const struct sops_file *opened,
-			       const struct sops_key_summary *keys) __attribute__((warn_unused_result));
 /* Records of files gone (gone.c): recipients accepted for a path that no
  * worktree of the repository holds any more (not in its work tree, its
  * index nor its HEAD). Such a record is a latent grant: a pull request

@@ -1686,15 +1686,9 @@ static const struct doc *key_source(struct gitfilter *f, struct version *v)
 /* gitfilter_check_copied_key for a version that opens here. */
 static int check_copied(struct gitfilter *f, const char *path, struct version *v, const struct sops_key_summary *keys)
 {
-	struct sops_file *sf = NULL;
-	int ret = 0;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
-	if (v->sealed && gitseal_open(f, &v->cipher, &sf) == 0)
-		ret = gitfilter_check_copied_key(f, path, sf, keys);
-	else
-		gs_error_clear();
-	sops_file_free(sf);
-	return ret;
+	return data_key_id(f, v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
 }
 
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,

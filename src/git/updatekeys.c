@@ -297,7 +297,33 @@ static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths
 	return 0;
 }
 
-int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+/* A plan that seals the committed version with a fresh key (--rotate). */
+static bool rotates(const struct gitfilter_update *u, bool rotate)
+{
+	return rotate && !u->is_new && !u->accept_only;
+}
+
+static int check_holder(struct gitfilter *f, const char *path, const char *other, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			const struct sops_key_summary *keys);
+
+/* --rotate: a fresh key for a copy's keys, which may name a decoy reader
+ * (gitfilter_check_copied_key, each file opened once). */
+static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, char *const *paths,
+			const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+{
+	int ret = 0;
+
+	for (size_t k = 0; k < count && !ret; k++) {
+		if (!has[k] || strcmp(paths[k], u->path) || gittrust_key_made_here(f, u->path, ids[k]))
+			continue;
+		for (size_t j = 0; j < count && !ret; j++)
+			if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE))
+				ret = check_holder(f, u->path, paths[j], ids[k], &u->to);
+	}
+	return ret;
+}
+
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n, bool rotate)
 {
 	uint8_t (*ids)[GITSEAL_KEY_ID_SIZE] = NULL;
 	char **paths = NULL;
@@ -306,7 +332,7 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
-		any = any || widens(&plans[i]);
+		any = any || widens(&plans[i]) || rotates(&plans[i], rotate);
 	/* every filtered file of the index is opened: only when needed */
 	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
 		return any ? ret : 0;
@@ -319,6 +345,8 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	for (size_t i = 0; i < n && !ret; i++)
 		if (widens(&plans[i]))
 			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+		else if (rotates(&plans[i], rotate))
+			ret = refuse_decoy(f, &plans[i], paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
 out:
 	for (size_t k = 0; k < count; k++)
 		free(paths[k]);
@@ -382,16 +410,15 @@ static int check_holder(struct gitfilter *f, const char *path, const char *other
 	return ret;
 }
 
-int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const struct sops_file *opened,
+int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
 			       const struct sops_key_summary *keys)
 {
-	uint8_t id[GITSEAL_KEY_ID_SIZE];
 	git_index *idx = NULL;
 	char **paths = NULL;
 	size_t count = 0;
 	int ret;
 
-	if (!sops_file_key_id(opened, id) || gittrust_key_made_here(f, path, id))
+	if (gittrust_key_made_here(f, path, id))
 		return 0;
 	/* the index's files (a copy has a committed version; an untracked
 	 * file is no holder) */

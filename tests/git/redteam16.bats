@@ -60,3 +60,15 @@ decoy_copy() {
 	run ! as_person mallory gitseal decrypt <(git show :2:secrets/dev/db.yaml)
 	run ! grep -q PROD-ORIG <<<"$output"
 }
+
+# The routine that revokes a reader, 'gitseal updatekeys -r --rotate .',
+# gave each file a fresh data key for whom its metadata names: the copy
+# showed no change of recipients, and mallory read the prod password.
+@test "the decoy copy: updatekeys --rotate refuses to seal it for her" {
+	decoy_copy settings.yaml
+	pull_from mallory
+	run -1 "$GITSEAL_BIN" updatekeys -y -r --rotate .
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	# refused before anything was staged
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+}
