@@ -297,16 +297,17 @@ static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths
 	return 0;
 }
 
-/* A plan that seals the committed version with a fresh key (--rotate). */
-static bool rotates(const struct gitfilter_update *u, bool rotate)
+/* A plan that seals the committed version again: with a fresh key under
+ * --rotate, or where this clone did not make the key (gitseal_keeps_key). */
+static bool reseals(const struct gitfilter_update *u, bool rotate)
 {
-	return rotate && !u->is_new && !u->accept_only;
+	return !u->is_new && !u->accept_only && (u->changes || rotate);
 }
 
 static int check_holder(struct gitfilter *f, const char *path, const char *other, const uint8_t id[GITSEAL_KEY_ID_SIZE],
 			const struct sops_key_summary *keys);
 
-/* --rotate: a fresh key for a copy's keys, which may name a decoy reader
+/* A fresh key for a copy's keys, which may name a decoy reader
  * (gitfilter_check_copied_key, each file opened once). */
 static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, char *const *paths,
 			const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
@@ -332,7 +333,7 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
-		any = any || widens(&plans[i]) || rotates(&plans[i], rotate);
+		any = any || widens(&plans[i]) || reseals(&plans[i], rotate);
 	/* every filtered file of the index is opened: only when needed */
 	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
 		return any ? ret : 0;
@@ -345,7 +346,7 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	for (size_t i = 0; i < n && !ret; i++)
 		if (widens(&plans[i]))
 			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
-		else if (rotates(&plans[i], rotate))
+		else if (reseals(&plans[i], rotate))
 			ret = refuse_decoy(f, &plans[i], paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
 out:
 	for (size_t k = 0; k < count; k++)

@@ -72,3 +72,23 @@ decoy_copy() {
 	# refused before anything was staged
 	[ -z "$(git status --porcelain --untracked-files=no)" ]
 }
+
+# Without --rotate: a change that adds no one (a reader the rule does not
+# name, dropped) re-seals the copy with a fresh key too (this clone did not
+# make its key), for the rule's readers, mallory among them.
+@test "the decoy copy naming a reader the rule does not: updatekeys dropping her refuses to seal it for mallory" {
+	decoy_copy settings.yaml
+	age-keygen -o "$T/x.txt" 2>/dev/null
+	printf 'a: b\n' >"$T/x.yaml"
+	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$(age-keygen -y x.txt)" x.yaml) |
+		drop_stanza "$(age-keygen -y "$T/x.txt")" "$T/x-stanza" >/dev/null
+	graft_stanza "$T/x-stanza" <"$T/mallory/secrets/dev/settings.yaml" >"$T/with-x.yaml"
+	cd "$T/mallory"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/with-x.yaml"),secrets/dev/settings.yaml"
+	as_person mallory git commit -qm "dev: x"
+	cd "$REPO"
+	pull_from mallory
+	run -1 "$GITSEAL_BIN" updatekeys -y -r .
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+}
