@@ -80,7 +80,8 @@ decoy_copy() {
 	decoy_copy settings.yaml
 	age-keygen -o "$T/x.txt" 2>/dev/null
 	printf 'a: b\n' >"$T/x.yaml"
-	(cd "$T" && "$GITSEAL_BIN" encrypt --age "$(age-keygen -y x.txt)" x.yaml) |
+	cd "$T"
+	"$GITSEAL_BIN" encrypt --age "$(age-keygen -y x.txt)" x.yaml |
 		drop_stanza "$(age-keygen -y "$T/x.txt")" "$T/x-stanza" >/dev/null
 	graft_stanza "$T/x-stanza" <"$T/mallory/secrets/dev/settings.yaml" >"$T/with-x.yaml"
 	cd "$T/mallory"
