@@ -200,8 +200,11 @@ void gitfilter_update_release(struct gitfilter_update *u);
 /* Refuses plans that add recipients to a file whose data key is also the
  * current data key of another filtered file (a ciphertext copied over it):
  * adding them would wrap that file's key for them. A key made or vouched
- * for here for the path itself is not refused. */
-int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+ * for here for the path itself is not refused. A plan sealing such a file
+ * again (rotate, or a change adding no one: the key, not made here, is not
+ * kept) for a reader the other file lacks (a decoy entry in its metadata)
+ * is refused too. */
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n, bool rotate)
 	__attribute__((warn_unused_result));
 /* Records of files gone (gone.c): recipients accepted for a path that no
  * worktree of the repository holds any more (not in its work tree, its

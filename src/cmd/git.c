@@ -633,7 +633,7 @@ int git_updatekeys(int argc, char **argv)
 		return EXIT_SOPS_NO_FILE;
 	}
 	if ((ret = open_for_path(a.count ? a.paths[0] : ".", &run.f, &first)) ||
-	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_update_check_copies(run.f, run.plans, run.count)) ||
+	    (ret = plan_paths(&run, &a)) || (ret = gitfilter_update_check_copies(run.f, run.plans, run.count, a.rotate)) ||
 	    (ret = gitfilter_accept_config(run.f, &config_diff)) ||
 	    (ret = gitfilter_config_changes(run.f, &rule_diff)) || (ret = gitfilter_config_narrows(run.f, &narrows)))
 		goto out;

@@ -692,6 +692,15 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 		       gitfilter_shown(path));
 }
 
+/* gitfilter_check_copied_key for the key of the committed version. */
+static int check_copied(struct gitfilter *f, const char *path, const struct sops_file *opened,
+			const struct sops_key_summary *keys)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+
+	return sops_file_key_id(opened, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
+}
+
 static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
 		       struct doc *committed, bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
 {
@@ -708,7 +717,7 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 	/* the committed data key only when this clone made it (a planted key is not) */
 	if (opened && gitseal_may_reuse(f, path, opened, &keys))
 		ret = gitseal_seal_opened(f, opened, in, out);
-	else
+	else if (!opened || !(ret = check_copied(f, path, opened, &keys)))
 		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))

@@ -245,6 +245,17 @@ void readahead_answered(struct readahead *ra);
  * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree. */
 long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want);
 
+/* The check before a fresh data key seals path for keys (its metadata's,
+ * outside the MAC) when a version of it opened with the key of id, not made
+ * here for path (the filter; the merge driver, for each version; updatekeys
+ * --rotate in gitfilter_update_check_copies): another
+ * filtered file whose committed version holds that key (a ciphertext
+ * copied) must name every recipient of keys, each accepted for it.
+ * A stanza of the metadata that wraps nothing (a reader's decoy) would
+ * otherwise get the fresh key, and with it what the copy holds. */
+int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			       const struct sops_key_summary *keys) __attribute__((warn_unused_result));
+
 /* ---- seal.c: the sops side of the filter ---- */
 
 /* Loads data as the encrypted form of format: 1, or 0 (d left empty) when

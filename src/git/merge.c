@@ -1683,6 +1683,14 @@ static const struct doc *key_source(struct gitfilter *f, struct version *v)
 	return NULL;
 }
 
+/* gitfilter_check_copied_key for a version that opens here. */
+static int check_copied(struct gitfilter *f, const char *path, struct version *v, const struct sops_key_summary *keys)
+{
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+
+	return data_key_id(f, v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
+}
+
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
 		       const struct gs_buf *text, struct gs_buf *out)
 {
@@ -1702,8 +1710,13 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 			ret = recode_error(GS_ERR_CONFLICT);
 		goto out;
 	}
+	/* a version holding another file's key (a ciphertext copied) brings
+	 * that file's values: none sealed for a reader that file lacks */
+	for (int i = 0; i < 3 && !ret; i++)
+		ret = check_copied(f, path, &v[i], &keys);
 	/* a side's data key and ciphertexts when its keys are kept */
-	ret = gitseal_seal(f, path, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+	if (!ret)
+		ret = gitseal_seal(f, path, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
 out:
 	doc_release(&plain);
 	sops_key_summary_release(&keys);

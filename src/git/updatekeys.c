@@ -297,7 +297,34 @@ static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths
 	return 0;
 }
 
-int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n)
+/* A plan that seals the committed version again: with a fresh key under
+ * --rotate, or where this clone did not make the key (gitseal_keeps_key). */
+static bool reseals(const struct gitfilter_update *u, bool rotate)
+{
+	return !u->is_new && !u->accept_only && (u->changes || rotate);
+}
+
+static int check_holder(struct gitfilter *f, const char *path, const char *other, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			const struct sops_key_summary *keys);
+
+/* A fresh key for a copy's keys, which may name a decoy reader
+ * (gitfilter_check_copied_key, each file opened once). */
+static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, char *const *paths,
+			const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+{
+	int ret = 0;
+
+	for (size_t k = 0; k < count && !ret; k++) {
+		if (!has[k] || strcmp(paths[k], u->path) || gittrust_key_made_here(f, u->path, ids[k]))
+			continue;
+		for (size_t j = 0; j < count && !ret; j++)
+			if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE))
+				ret = check_holder(f, u->path, paths[j], ids[k], &u->to);
+	}
+	return ret;
+}
+
+int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n, bool rotate)
 {
 	uint8_t (*ids)[GITSEAL_KEY_ID_SIZE] = NULL;
 	char **paths = NULL;
@@ -306,7 +333,7 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
-		any = any || widens(&plans[i]);
+		any = any || widens(&plans[i]) || reseals(&plans[i], rotate);
 	/* every filtered file of the index is opened: only when needed */
 	if (!any || (ret = gitfilter_filtered_paths(f, "", &paths, &count)))
 		return any ? ret : 0;
@@ -319,12 +346,91 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	for (size_t i = 0; i < n && !ret; i++)
 		if (widens(&plans[i]))
 			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+		else if (reseals(&plans[i], rotate))
+			ret = refuse_decoy(f, &plans[i], paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
 out:
 	for (size_t k = 0; k < count; k++)
 		free(paths[k]);
 	free(paths);
 	free(ids);
 	free(has);
+	return ret;
+}
+
+static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count);
+
+/* The first recipient keys names that have does not; NULL when none. */
+static const char *not_named(const struct sops_key_summary *have, const struct sops_key_summary *keys)
+{
+	for (size_t g = 0; g < keys->group_count; g++)
+		for (size_t i = 0; i < sops_key_group_size(&keys->groups[g]); i++) {
+			const char *r = sops_key_group_key(&keys->groups[g], i);
+			bool found = false;
+
+			for (size_t h = 0; h < have->group_count && !found; h++)
+				for (size_t j = 0; j < sops_key_group_size(&have->groups[h]) && !found; j++)
+					found = !strcmp(sops_key_group_key(&have->groups[h], j), r);
+			if (!found)
+				return r;
+		}
+	return NULL;
+}
+
+/* Refuses when other's committed version has the data key id and keys
+ * name a reader of neither its metadata nor what this clone accepted for
+ * other (its metadata is outside the MAC too: a decoy there as well). */
+static int check_holder(struct gitfilter *f, const char *path, const char *other, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			const struct sops_key_summary *keys)
+{
+	uint8_t have[GITSEAL_KEY_ID_SIZE];
+	struct sops_file *sf = NULL;
+	struct gs_buf list;
+	struct doc cipher;
+	const char *missing = NULL;
+	bool sealed = false, holds = false;
+	int ret = 0;
+
+	gs_buf_init(&list, false);
+	if (!gitseal_committed_load(f, other, store_format_for_path(other), &cipher, &sealed) && sealed &&
+	    !gitseal_open(f, &cipher, &sf) && sops_file_key_id(sf, have) && !sodium_memcmp(have, id, sizeof(have))) {
+		holds = true;
+		missing = not_named(sops_file_keys(sf), keys);
+	}
+	gs_error_clear();
+	if (holds && !missing && !(ret = gittrust_unaccepted(f, other, keys, &list)) && list.len)
+		missing = (const char *)list.data + 1; /* "+r1, +r2" */
+	if (!ret && missing)
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied), which is not "
+					     "sealed for %s: sealing it for its metadata's recipients would give them "
+					     "what it holds; remove the file, or run 'gitseal git trust %s' if the copy "
+					     "is intended", gitfilter_shown(path), gitfilter_shown(other), missing,
+			      gitfilter_shown(path));
+	sops_file_free(sf);
+	doc_release(&cipher);
+	gs_buf_release(&list);
+	return ret;
+}
+
+int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
+			       const struct sops_key_summary *keys)
+{
+	git_index *idx = NULL;
+	char **paths = NULL;
+	size_t count = 0;
+	int ret;
+
+	if (gittrust_key_made_here(f, path, id))
+		return 0;
+	/* the index's files (a copy has a committed version; an untracked
+	 * file is no holder) */
+	ret = indexed_paths(f, "", &idx, &paths, &count);
+	git_index_free(idx);
+	for (size_t k = 0; k < count; k++) {
+		if (!ret && strcmp(paths[k], path))
+			ret = check_holder(f, path, paths[k], id, keys);
+		free(paths[k]);
+	}
+	free(paths);
 	return ret;
 }
 
@@ -814,18 +920,20 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 	return ret;
 }
 
-int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+/* The filtered files of the index under dir ("" or ending with '/'): idx
+ * read, paths and count set (freed by the caller, on failure too). */
+static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count)
 {
-	git_index *idx = NULL;
 	size_t dl = strlen(dir);
 	int ret = 0;
 
 	*paths = NULL;
 	*count = 0;
-	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0)
+	*idx = NULL;
+	if (git_repository_index(idx, f->repo) < 0 || git_index_read(*idx, 0) < 0)
 		return gitrepo_fail("cannot read the index");
-	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
-		const git_index_entry *e = git_index_get_byindex(idx, i);
+	for (size_t i = 0; i < git_index_entrycount(*idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(*idx, i);
 
 		/* git runs no filter on a link or a submodule: not a sealed file */
 		if (git_index_entry_stage(e) != 0 || (e->mode & 0170000) != 0100000 ||
@@ -833,11 +941,17 @@ int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths
 			continue;
 		ret = push_path(paths, count, e->path);
 	}
+	return ret;
+}
+
+int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
+{
+	git_index *idx = NULL;
+	int ret = indexed_paths(f, dir, &idx, paths, count);
+
 	/* new files too: a hand-made sops file waits for its recipients */
-	if (ret)
-		goto out;
-	ret = untracked_paths(f, idx, dir, paths, count);
-out:
+	if (!ret)
+		ret = untracked_paths(f, idx, dir, paths, count);
 	git_index_free(idx);
 	return ret;
 }

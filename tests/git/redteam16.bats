@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# Red team 16 on the git side: a pulled file's key entries (outside the
+# MAC) naming a reader whose stanza holds no key of the file.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup_with_mallory; }
+teardown() { gs_teardown; }
+
+# mallory reads dev secrets, never prod ones (dev_prod_layout). She copies
+# the prod file into dev, its sops block given her own stanza from the dev
+# file (a decoy: it wraps the dev file's key), committed with no key and no
+# filter. Pulled, status says nothing (the file names the dev rule's
+# readers) and updatekeys finds nothing to add, so its refusal of a copied
+# ciphertext (red team rt4 F1) never runs. The victim's next edit of it was
+# sealed with a fresh data key for every reader the metadata names, and
+# mallory read the prod password. Her stanza in the prod file's metadata as
+# well does not make her its reader.
+# decoy_copy FILE [PROD]: mallory's commit of the prod file, with her decoy
+# stanza, as secrets/dev/FILE, and as the prod file too when PROD is given
+# (made with no key and no filter)
+decoy_copy() {
+	local f
+	dev_prod_layout
+	cd "$T/mallory"
+	git show HEAD:secrets/dev/db.yaml | drop_stanza "$M" "$T/decoy" >/dev/null
+	git show HEAD:secrets/prod/db.yaml | graft_stanza "$T/decoy" > "secrets/dev/$1"
+	[ -z "${2:-}" ] || cp "secrets/dev/$1" secrets/prod/db.yaml
+	for f in "secrets/dev/$1" ${2:+secrets/prod/db.yaml}; do
+		git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$f"),$f"
+	done
+	as_person mallory git commit -qm "dev: $1"
+	cd "$REPO"
+}
+
+@test "a prod file copied into dev with a decoy stanza for a dev reader: the filter refuses to seal it for her" {
+	decoy_copy settings.yaml prod
+	pull_from mallory
+	printf 'extra: 1\n' >> secrets/dev/settings.yaml
+	run -128 git add secrets/dev/settings.yaml
+	grep -qxF "gitseal: error: cannot encrypt 'secrets/dev/settings.yaml': 'secrets/dev/settings.yaml' holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M: sealing it for its metadata's recipients would give them what it holds; remove the file, or run 'gitseal git trust secrets/dev/settings.yaml' if the copy is intended" <<<"$output"
+	run ! git commit -qam edit
+	as_person mallory git pull -q --no-rebase --no-edit
+	run ! as_person mallory gitseal decrypt secrets/dev/settings.yaml
+	run ! grep -q PROD-ORIG <<<"$output"
+}
+
+# The same copy over the dev file, merged into the victim's edit of it: the
+# merge driver took theirs' key as a rotation, made a fresh one (not made
+# here for the path) and sealed the merge, the prod password in it, for
+# every reader the decoy metadata names.
+@test "the decoy copy over a dev file the victim changed: the merge driver refuses to seal it for her" {
+	decoy_copy db.yaml
+	printf 'dev_password: dev-orig\nport: 5432\n' > secrets/dev/db.yaml
+	git commit -qam port
+	run -1 git pull -q --no-rebase --no-edit "$T/mallory" main
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	run ! grep -qa PROD-ORIG <(git cat-file --batch-all-objects --batch)
+	run ! as_person mallory gitseal decrypt <(git show :2:secrets/dev/db.yaml)
+	run ! grep -q PROD-ORIG <<<"$output"
+}
+
+# The routine that revokes a reader, 'gitseal updatekeys -r --rotate .',
+# gave each file a fresh data key for whom its metadata names: the copy
+# showed no change of recipients, and mallory read the prod password.
+@test "the decoy copy: updatekeys --rotate refuses to seal it for her" {
+	decoy_copy settings.yaml
+	pull_from mallory
+	run -1 "$GITSEAL_BIN" updatekeys -y -r --rotate .
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	# refused before anything was staged
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+}
+
+# Without --rotate: a change that adds no one (a reader the rule does not
+# name, dropped) re-seals the copy with a fresh key too (this clone did not
+# make its key), for the rule's readers, mallory among them.
+@test "the decoy copy naming a reader the rule does not: updatekeys dropping her refuses to seal it for mallory" {
+	decoy_copy settings.yaml
+	age-keygen -o "$T/x.txt" 2>/dev/null
+	printf 'a: b\n' >"$T/x.yaml"
+	cd "$T"
+	"$GITSEAL_BIN" encrypt --age "$(age-keygen -y x.txt)" x.yaml |
+		drop_stanza "$(age-keygen -y "$T/x.txt")" "$T/x-stanza" >/dev/null
+	graft_stanza "$T/x-stanza" <"$T/mallory/secrets/dev/settings.yaml" >"$T/with-x.yaml"
+	cd "$T/mallory"
+	git update-index --cacheinfo "100644,$(git hash-object -w --no-filters "$T/with-x.yaml"),secrets/dev/settings.yaml"
+	as_person mallory git commit -qm "dev: x"
+	cd "$REPO"
+	pull_from mallory
+	run -1 "$GITSEAL_BIN" updatekeys -y -r .
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	[ -z "$(git status --porcelain --untracked-files=no)" ]
+}
