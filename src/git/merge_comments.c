@@ -780,9 +780,12 @@ static int rewrite(struct level *lv)
 			out[n++] = m->entries[lm->items[g].entry];
 	}
 	if (!ret) {
+		/* what was allocated: a cap counted from n claimed room past
+		 * it, and the next entry appended overwrote the arena's next
+		 * allocation (fuzz_git_merge) */
+		m->cap = m->count + total;
 		m->entries = out;
 		m->count = n;
-		m->cap = m->count + total;
 	}
 out:
 	for (size_t g = 0; g < ngaps; g++)

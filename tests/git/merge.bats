@@ -377,6 +377,18 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
+# fuzz_git_merge: the section's entries rewritten with theirs' comment
+# above k claimed room for one more than they had; the comment at the end,
+# put back after them, overwrote the node allocated next (that comment).
+@test "INI: theirs' comments above a key and at the end of the section, ours' change to its value: all merged" {
+	commit_age_rule
+	merge_three c.ini '[s]\nk = v\n' '[s]\nk = v2\n' '[s]\n# a\nk = v\n# b\n'
+	[ "$status" -eq 0 ]
+	# ours has no comment: the writer's lead ';'
+	[ "$(cat secrets/c.ini)" = "$(printf '[s]\n; a\nk = v2\n; b')" ]
+	assert_status_clean
+}
+
 # A tree merge the driver refuses while both sides open merges as lines:
 # a conflict with markers, sealed like every conflict, the reason on
 # stderr. Before, the driver exited 1 and left ours' text without markers:
