@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
@@ -25,6 +26,61 @@ static const char git_usage[] =
 	"       gitseal git textconv FILE\n"
 	"       gitseal git merge BASE OURS THEIRS PATH\n"
 	"files under the filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n";
+
+/* The subcommands' flags, declared once (options.h), as every command's. */
+enum git_option { GO_HOOK, GO_NO_HOOK, GO_FORCE, GO_YES, GO_RECURSIVE, GO_ROTATE, GO_COUNT };
+
+static const struct opt git_options[GO_COUNT] = {
+	[GO_HOOK] = { "hook", NULL, OPT_BOOL, NULL, NULL, "install the pre-commit hook (the default)", true },
+	[GO_NO_HOOK] = { "no-hook", NULL, OPT_BOOL, NULL, NULL, "do not install the pre-commit hook", false },
+	[GO_FORCE] = { "force", "f", OPT_BOOL, NULL, NULL,
+		       "lock even files with changes not yet committed (they are lost)", false },
+	[GO_YES] = { "yes", "y", OPT_BOOL, NULL, NULL, "do not ask for confirmation", false },
+	[GO_RECURSIVE] = { "recursive", "r", OPT_BOOL, NULL, NULL, "every file under the filter below DIR",
+			   false },
+	[GO_ROTATE] = { "rotate", NULL, OPT_BOOL, NULL, NULL, "give each file a new data key", false },
+};
+
+static const int init_accepted[] = { GO_HOOK, GO_NO_HOOK, OPT_END };
+static const int lock_accepted[] = { GO_FORCE, OPT_END };
+static const int trust_accepted[] = { GO_YES, OPT_END };
+static const int updatekeys_accepted[] = { GO_YES, GO_RECURSIVE, GO_ROTATE, OPT_END };
+static const int none_accepted[] = { OPT_END };
+
+/* Parses a subcommand's flags and words (argv[0] is the subcommand);
+ * -h/--help prints the usage: *code is then set and the caller returns
+ * it, as it does on an error (printed, unless quiet). */
+static int parse_sub(int argc, char **argv, const int *accepted, struct opt_value *values, struct opt_parser *p,
+		     bool quiet, int *code)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->table = git_options;
+	p->table_len = GO_COUNT;
+	p->accepted = accepted;
+	p->values = values;
+	ret = opt_parse(p, argc, argv, 1);
+	if (!ret && !p->help)
+		return 0;
+	if (p->help) {
+		fputs(git_usage, stdout);
+		if (accepted[0] != OPT_END) {
+			fprintf(stdout, "\n'%s' flags:\n", argv[0]);
+			opt_usage(stdout, git_options, accepted);
+		}
+		*code = EXIT_OK;
+	} else {
+		if (!quiet) {
+			cmd_errorf("git %s: %s", argv[0], gs_error_message());
+			fputs(git_usage, stderr);
+		}
+		gs_error_clear();
+		*code = EXIT_USAGE;
+	}
+	opt_parser_release(p);
+	return -1;
+}
 
 /* The gitseal that git will run: the first one on PATH. */
 static bool find_on_path(char *out, size_t cap)
@@ -63,27 +119,21 @@ static int git_init(int argc, char **argv)
 {
 	struct gitfilter_init_opts o = { .hook = true };
 	struct gitfilter_init_result res;
-	int i = 1;
+	struct opt_value v[GO_COUNT] = { 0 };
+	struct opt_parser p;
+	int code, ret;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--no-hook")) {
-			o.hook = false;
-		} else if (!strcmp(argv[i], "--hook")) {
-			o.hook = true; /* the default; accepted for older scripts */
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else {
-			cmd_errorf("git init: unknown option '%s'", argv[i]);
-			fputs(git_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if (parse_sub(argc, argv, init_accepted, v, &p, false, &code))
+		return code;
+	/* --hook: the default; taken for older scripts */
+	o.hook = !v[GO_NO_HOOK].on;
 	/* init decrypts the files already checked out */
 	gs_harden_process();
-	o.patterns = (const char *const *)(argv + i);
-	o.pattern_count = (size_t)(argc - i);
-	if (gitfilter_init(".", &o, &res)) {
+	o.patterns = (const char *const *)p.words;
+	o.pattern_count = (size_t)p.word_count;
+	ret = gitfilter_init(".", &o, &res);
+	opt_parser_release(&p);
+	if (ret) {
 		free(res.recipients_shown);
 		free(res.paths_refused);
 		cmd_print_error();
@@ -270,14 +320,21 @@ static int git_status(void)
 
 static int git_lock(int argc, char **argv)
 {
-	bool force = argc == 3 && (!strcmp(argv[2], "--force") || !strcmp(argv[2], "-f"));
+	struct opt_value v[GO_COUNT] = { 0 };
+	struct opt_parser p;
 	size_t locked;
+	int code, words;
 
-	if (argc > 3 || (argc == 3 && !force)) {
+	if (parse_sub(argc, argv, lock_accepted, v, &p, false, &code))
+		return code;
+	words = p.word_count;
+	opt_parser_release(&p);
+	if (words) {
+		cmd_errorf("git lock: unexpected argument");
 		fputs(git_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (gitfilter_lock(".", force, &locked)) {
+	if (gitfilter_lock(".", v[GO_FORCE].on, &locked)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
@@ -308,6 +365,25 @@ static int git_unlock(void)
 
 static int git_trust(int argc, char **argv);
 
+/* A subcommand without flags or words, whose --help is still answered. */
+static int git_plain(int argc, char **argv, int (*run)(void))
+{
+	struct opt_value v[GO_COUNT] = { 0 };
+	struct opt_parser p;
+	int code, words;
+
+	if (parse_sub(argc, argv, none_accepted, v, &p, false, &code))
+		return code;
+	words = p.word_count;
+	opt_parser_release(&p);
+	if (words) {
+		cmd_errorf("git %s: unexpected argument", argv[0]);
+		fputs(git_usage, stderr);
+		return EXIT_USAGE;
+	}
+	return run();
+}
+
 int cmd_git(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -324,14 +400,15 @@ int cmd_git(int argc, char **argv)
 		return git_textconv(argv[2]);
 	if (!strcmp(sub, "merge") && argc == 6)
 		return git_merge(argv + 2);
-	if (!strcmp(sub, "check") && argc == 2)
-		return git_check();
-	if (!strcmp(sub, "status") && argc == 2)
-		return git_status();
+	/* git runs those three with paths, which may start with '-' */
+	if (!strcmp(sub, "check"))
+		return git_plain(argc - 1, argv + 1, git_check);
+	if (!strcmp(sub, "status"))
+		return git_plain(argc - 1, argv + 1, git_status);
 	if (!strcmp(sub, "lock"))
-		return git_lock(argc, argv);
-	if (!strcmp(sub, "unlock") && argc == 2)
-		return git_unlock();
+		return git_lock(argc - 1, argv + 1);
+	if (!strcmp(sub, "unlock"))
+		return git_plain(argc - 1, argv + 1, git_unlock);
 	if (!strcmp(sub, "trust"))
 		return git_trust(argc - 1, argv + 1);
 	cmd_errorf("git: bad subcommand or arguments");
@@ -347,30 +424,30 @@ struct git_updatekeys_args {
 	size_t count;
 };
 
-static int parse_updatekeys(int argc, char **argv, struct git_updatekeys_args *a)
+/* quiet: while deciding whether the files are under the filter at all (a
+ * flag of sops's updatekeys is not an error then); *code is set on -1. */
+static int parse_updatekeys(int argc, char **argv, struct git_updatekeys_args *a, bool quiet, int *code)
 {
-	bool options = true;
+	struct opt_value v[GO_COUNT] = { 0 };
+	struct opt_parser p;
 
 	memset(a, 0, sizeof(*a));
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-
-		if (options && !strcmp(arg, "--")) {
-			options = false;
-		} else if (options && (!strcmp(arg, "-y") || !strcmp(arg, "--yes"))) {
-			a->yes = true;
-		} else if (options && (!strcmp(arg, "-r") || !strcmp(arg, "--recursive"))) {
-			a->recursive = true;
-		} else if (options && !strcmp(arg, "--rotate")) {
-			a->rotate = true;
-		} else if (options && arg[0] == '-' && arg[1]) {
-			cmd_errorf("updatekeys: '%s' is not an option for files under the git filter", arg);
-			return -1;
-		} else if (cmd_push_arg(&a->paths, &a->count, arg)) {
+	if (parse_sub(argc, argv, updatekeys_accepted, v, &p, quiet, code))
+		return -1;
+	a->yes = v[GO_YES].on;
+	a->recursive = v[GO_RECURSIVE].on;
+	a->rotate = v[GO_ROTATE].on;
+	/* the words are argv's strings: they outlive the parser */
+	for (int i = 0; i < p.word_count; i++)
+		if (cmd_push_arg(&a->paths, &a->count, p.words[i])) {
 			cmd_print_error();
+			free(a->paths);
+			a->paths = NULL;
+			opt_parser_release(&p);
+			*code = EXIT_GENERIC;
 			return -1;
 		}
-	}
+	opt_parser_release(&p);
 	return 0;
 }
 
@@ -420,11 +497,12 @@ bool git_updatekeys_applies(int argc, char **argv)
 	char *rel = NULL;
 	struct stat st;
 	bool yes = false;
+	int code;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--rotate"))
 			return true;
-	if (parse_updatekeys(argc, argv, &a) < 0)
+	if (parse_updatekeys(argc, argv, &a, true, &code) < 0)
 		return false;
 	first = a.count ? a.paths[0] : a.recursive ? "." : NULL;
 	if (first && open_for_path(first, &f, &rel) == 0) {
@@ -621,12 +699,12 @@ int git_updatekeys(int argc, char **argv)
 	char *first = NULL;
 	int ret, code = EXIT_GENERIC;
 
+	if (parse_updatekeys(argc, argv, &a, false, &code) < 0)
+		return code;
 	gs_harden_process();
 	gs_buf_init(&config_diff, false);
 	gs_buf_init(&rule_diff, false);
 	gitfilter_gone_init(&run.gone);
-	if (parse_updatekeys(argc, argv, &a) < 0)
-		return EXIT_USAGE;
 	if (!a.count && !a.recursive) {
 		cmd_errorf("updatekeys needs at least one file");
 		free(a.paths);
@@ -715,34 +793,27 @@ out:
 
 static int git_trust(int argc, char **argv)
 {
+	struct opt_value v[GO_COUNT] = { 0 };
+	struct opt_parser p;
 	struct gitfilter *f = NULL;
 	char *first = NULL;
-	bool yes = false;
-	int i = 1, ret = 0;
+	int i = 0, ret = 0, code;
 
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "-y") || !strcmp(argv[i], "--yes")) {
-			yes = true;
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else {
-			cmd_errorf("git trust: unknown option '%s'", argv[i]);
-			fputs(git_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (i == argc) {
+	if (parse_sub(argc, argv, trust_accepted, v, &p, false, &code))
+		return code;
+	if (!p.word_count) {
+		opt_parser_release(&p);
 		cmd_errorf("git trust needs at least one file");
 		fputs(git_usage, stderr);
 		return EXIT_USAGE;
 	}
 	gs_harden_process();
-	ret = open_for_path(argv[i], &f, &first);
-	for (; !ret && i < argc; i++)
-		ret = trust_one(f, argv[i], yes);
+	ret = open_for_path(p.words[0], &f, &first);
+	for (; !ret && i < p.word_count; i++)
+		ret = trust_one(f, p.words[i], v[GO_YES].on);
 	if (ret)
 		cmd_print_error();
+	opt_parser_release(&p);
 	gitfilter_free(f);
 	free(first);
 	return ret ? EXIT_GENERIC : EXIT_OK;

@@ -39,3 +39,14 @@ teardown() { teardown_tmp; }
 	gitseal updatekeys -y enc.yaml
 	grep -q "$second" enc.yaml
 }
+
+# A sops flag is not an error of the git filter's updatekeys, which
+# `gitseal updatekeys` asks first whether the files are under the filter
+# (it printed "'--input-type' is not an option for files under the git
+# filter" before updating the file and exiting 0).
+@test "a sops flag of updatekeys outside a repository: one line, no stray error" {
+	run -0 gitseal updatekeys --input-type yaml -y enc.yaml
+	[ "${lines[-1]}" = "gitseal: 'enc.yaml': keys updated" ]
+	[[ $output != *error* ]]
+	grep -q "$second" enc.yaml
+}

@@ -601,7 +601,13 @@ SH
 	[ "${lines[0]}" = "gitseal: error: git: bad subcommand or arguments" ]
 	run "$GITSEAL_BIN" git init --bogus
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "gitseal: error: git init: unknown option '--bogus'" ]
+	[ "${lines[0]}" = "gitseal: error: git init: flag provided but not defined: -bogus" ]
+	run -0 "$GITSEAL_BIN" git status --help
+	[ "${lines[0]}" = "usage: gitseal git init [--no-hook] [PATTERN...]" ]
+	run -0 "$GITSEAL_BIN" git trust -h
+	[ "${lines[-1]}" = "  -y, --yes                       do not ask for confirmation" ]
+	run -2 "$GITSEAL_BIN" git lock now
+	[ "${lines[0]}" = "gitseal: error: git lock: unexpected argument" ]
 	run "$GITSEAL_BIN" git init 'two words'
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'two words': not a single gitattributes pattern" ]
