@@ -213,10 +213,6 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		if (strcasestr(e->value->text, "file://"))
 			return GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
 						     "read outside the root", kfile, e->value->text);
-		if (is_remote(e->value->text)) {
-			k->w->has_remote = true;
-			continue;
-		}
 		/* kustomize reads a list item with a line break as a config itself */
 		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
 			ret = add_inline(k->w, e->value, kfile, dir);
@@ -224,7 +220,16 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 				return ret;
 			continue;
 		}
+		/* what kustomize cannot clone it reads as a local path, joined
+		 * and cleaned by its words ('a://b/../../x' is '../x', and a
+		 * base may lie anywhere): a remote base is one that path does
+		 * not find beneath the root; out of the root it is refused */
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
+		if (ret == GS_ERR_NOT_FOUND && is_remote(e->value->text)) {
+			gs_error_clear();
+			k->w->has_remote = true;
+			continue;
+		}
 		if (ret)
 			return ret;
 		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
