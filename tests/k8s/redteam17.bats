@@ -53,3 +53,52 @@ teardown() { teardown_tmp; }
 	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
 	[ "$status" -eq 0 ]
 }
+
+# kustomize reads a kustomization as JSON does, its field names in any case
+# (Go's encoding/json: 'Resources', 'TRANSFORMERS', 'reſources' with the
+# long s): gitseal read them as written and walked past them. A base out of
+# the root was built, and in a KSOPS build (kustomize's plugins on) a
+# config staged as a resource and listed under 'Transformers' was run as an
+# exec plugin: its kind walked out of the plugin home to /bin/sh, which ran
+# the config's lines in the sidecar, keys at hand.
+@test "R2: a kustomization field written in another case (kustomize reads it) is refused" {
+	printf 'Resources:\n- ../../other/app\n' >"$REPO/app/kustomization.yaml"
+	kubectl kustomize "$REPO/app" | grep -q other-value
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': kustomize reads 'Resources' as 'resources' (field names match in any case): write it 'resources'" ]
+	printf 're\305\277ources:\n- ../../other/app\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "as 'resources' (field names match in any case)" <<<"$stderr"
+	# the exec plugin in a KSOPS build
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: b-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/secret.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	printf 'apiVersion: a/v1\nkind: ../../../../../../../../../../../../../../bin/sh\nmetadata: {name: x}\nz: x;touch %s/PWNED\n' \
+		"$TMP" >"$REPO/app/gen.yaml"
+	printf 'generators: [ksops.yaml]\nresources: [gen.yaml]\nTransformers: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ ! -e "$TMP/PWNED" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': kustomize reads 'Transformers' as 'transformers' (field names match in any case): write it 'transformers'" ]
+	# in the maps a kustomization lists too: a patch, its target, a generator's sources
+	printf 'resources: [secret.enc.yaml]\npatches:\n- Path: p.yaml\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "kustomize reads 'Path' as 'path'" <<<"$stderr"
+	printf 'resources: [secret.enc.yaml]\npatches:\n- path: p.yaml\n  target: {KIND: ConfigMap}\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "kustomize reads 'KIND' as 'kind'" <<<"$stderr"
+	printf 'secretGenerator:\n- name: s\n  Envs: [a.env]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	grep -q "kustomize reads 'Envs' as 'envs'" <<<"$stderr"
+	# a label or an annotation of any case is no field
+	printf 'resources: [secret.enc.yaml]\ncommonLabels:\n  Resources: x\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	grep -q 'Resources: x' <<<"$output"
+}
