@@ -275,10 +275,13 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		 * base may lie anywhere): a remote base is one that path does
 		 * not find beneath the root; out of the root it is refused */
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
-		if (ret == GS_ERR_NOT_FOUND && is_remote(e->value->text)) {
-			gs_error_clear();
+		if (is_remote(e->value->text)) {
+			/* kustomize may clone it all the same */
 			k->w->has_remote = true;
-			continue;
+			if (ret == GS_ERR_NOT_FOUND) {
+				gs_error_clear();
+				continue;
+			}
 		}
 		if (ret)
 			return ret;

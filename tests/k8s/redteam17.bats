@@ -48,6 +48,15 @@ teardown() { teardown_tmp; }
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -q other-value <<<"$output"
+	# and still counts as remote, which kustomize may clone instead: a
+	# KSOPS build refuses it (a local decoy must not hide the remote's plugins)
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: b-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/secret.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\nresources:\n- "a://b/../../../base"\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app': a KSOPS build cannot use remote resources: kustomize would run the plugins their generators name" ]
 	# a real remote base is still left to kustomize (no clone here: it fails)
 	printf 'resources:\n- "https://example.invalid/org/repo//app?ref=v1"\n' >"$REPO/app/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
