@@ -15,6 +15,29 @@ setup() {
 }
 teardown() { teardown_tmp; }
 
+# kustomization TEXT (printf %b): the app's kustomization
+kustomization() { printf '%b' "$1" >"$REPO/app/kustomization.yaml"; }
+
+# refused_with LINE: render of the app fails with LINE (the whole of
+# stderr) or, for a LINE starting with '~', a line holding the rest
+refused_with() {
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	if [[ $1 == '~'* ]]; then
+		grep -qF -- "${1#'~'}" <<<"$stderr"
+	else
+		[ "$stderr" = "gitseal: error: $1" ]
+	fi
+}
+
+# ksops_app: a sealed Secret in the app and a KSOPS generator for it
+ksops_app() {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: b-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/secret.enc.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+}
+
 # kustomize takes a resource it cannot clone as a local path, joined and
 # cleaned by its words: 'a://b/../../x' is '../x' and a base may lie
 # anywhere. gitseal took every text with '://' (or git::, gh:, ...) for a
@@ -24,41 +47,32 @@ teardown() { teardown_tmp; }
 	local base
 	for base in 'a://b/../../../../other/app' 'git::../../../../other/app' 'gh:../../../../other/app' \
 		'github.com/../../../../other/app'; do
-		printf 'resources:\n- "%s"\n' "$base" >"$REPO/app/kustomization.yaml"
+		kustomization "resources:\n- \"$base\"\n"
 		# kustomize reads it (the test's premise), for the first two at least
 		if [[ $base == a://* || $base == git::* ]]; then
 			kubectl kustomize "$REPO/app" | grep -q other-value
 		fi
-		run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-		[ "$status" -eq 1 ]
-		[ -z "$output" ]
-		[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': '$base' leads outside the root" ]
+		refused_with "'app/kustomization.yaml': '$base' leads outside the root"
 		run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
 		[ "$status" -eq 1 ]
 	done
 	# as generators too
-	printf 'generators:\n- "a://b/../../../../other/app"\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	grep -q "leads outside the root" <<<"$stderr"
+	kustomization 'generators:\n- "a://b/../../../../other/app"\n'
+	refused_with "~leads outside the root"
 	# inside the root it is walked as the local base it is
 	mkdir -p "$REPO/base"
 	cp "$TMP/other/app/"* "$REPO/base/"
-	printf 'resources:\n- "a://b/../../../base"\n' >"$REPO/app/kustomization.yaml"
+	kustomization 'resources:\n- "a://b/../../../base"\n'
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -q other-value <<<"$output"
 	# and still counts as remote, which kustomize may clone instead: a
 	# KSOPS build refuses it (a local decoy must not hide the remote's plugins)
-	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: b-s3cr3t\n' >"$TMP/s.yaml"
-	seal "$TMP/s.yaml" "$REPO/app/secret.enc.yaml"
-	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
-	printf 'generators: [ksops.yaml]\nresources:\n- "a://b/../../../base"\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app': a KSOPS build cannot use remote resources: kustomize would run the plugins their generators name" ]
+	ksops_app
+	kustomization 'generators: [ksops.yaml]\nresources:\n- "a://b/../../../base"\n'
+	refused_with "'app': a KSOPS build cannot use remote resources: kustomize would run the plugins their generators name"
 	# a real remote base is still left to kustomize (no clone here: it fails)
-	printf 'resources:\n- "https://example.invalid/org/repo//app?ref=v1"\n' >"$REPO/app/kustomization.yaml"
+	kustomization 'resources:\n- "https://example.invalid/org/repo//app?ref=v1"\n'
 	run --separate-stderr "$GITSEAL_BIN" render --discover "$REPO/app"
 	[ "$status" -eq 0 ]
 }
@@ -71,42 +85,27 @@ teardown() { teardown_tmp; }
 # exec plugin: its kind walked out of the plugin home to /bin/sh, which ran
 # the config's lines in the sidecar, keys at hand.
 @test "R2: a kustomization field written in another case (kustomize reads it) is refused" {
-	printf 'Resources:\n- ../../other/app\n' >"$REPO/app/kustomization.yaml"
+	kustomization 'Resources:\n- ../../other/app\n'
 	kubectl kustomize "$REPO/app" | grep -q other-value
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': kustomize reads 'Resources' as 'resources' (field names match in any case): write it 'resources'" ]
-	printf 're\305\277ources:\n- ../../other/app\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	grep -q "as 'resources' (field names match in any case)" <<<"$stderr"
+	refused_with "'app/kustomization.yaml': kustomize reads 'Resources' as 'resources' (field names match in any case): write it 'resources'"
+	kustomization 're\0305\0277ources:\n- ../../other/app\n'
+	refused_with "~as 'resources' (field names match in any case)"
 	# the exec plugin in a KSOPS build
-	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: b-s3cr3t\n' >"$TMP/s.yaml"
-	seal "$TMP/s.yaml" "$REPO/app/secret.enc.yaml"
-	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: [secret.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	ksops_app
 	printf 'apiVersion: a/v1\nkind: ../../../../../../../../../../../../../../bin/sh\nmetadata: {name: x}\nz: x;touch %s/PWNED\n' \
 		"$TMP" >"$REPO/app/gen.yaml"
-	printf 'generators: [ksops.yaml]\nresources: [gen.yaml]\nTransformers: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
+	kustomization 'generators: [ksops.yaml]\nresources: [gen.yaml]\nTransformers: [gen.yaml]\n'
+	refused_with "'app/kustomization.yaml': kustomize reads 'Transformers' as 'transformers' (field names match in any case): write it 'transformers'"
 	[ ! -e "$TMP/PWNED" ]
-	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': kustomize reads 'Transformers' as 'transformers' (field names match in any case): write it 'transformers'" ]
 	# in the maps a kustomization lists too: a patch, its target, a generator's sources
-	printf 'resources: [secret.enc.yaml]\npatches:\n- Path: p.yaml\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	grep -q "kustomize reads 'Path' as 'path'" <<<"$stderr"
-	printf 'resources: [secret.enc.yaml]\npatches:\n- path: p.yaml\n  target: {KIND: ConfigMap}\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	grep -q "kustomize reads 'KIND' as 'kind'" <<<"$stderr"
-	printf 'secretGenerator:\n- name: s\n  Envs: [a.env]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	grep -q "kustomize reads 'Envs' as 'envs'" <<<"$stderr"
+	kustomization 'resources: [secret.enc.yaml]\npatches:\n- Path: p.yaml\n'
+	refused_with "~kustomize reads 'Path' as 'path'"
+	kustomization 'resources: [secret.enc.yaml]\npatches:\n- path: p.yaml\n  target: {KIND: ConfigMap}\n'
+	refused_with "~kustomize reads 'KIND' as 'kind'"
+	kustomization 'secretGenerator:\n- name: s\n  Envs: [a.env]\n'
+	refused_with "~kustomize reads 'Envs' as 'envs'"
 	# a label or an annotation of any case is no field
-	printf 'resources: [secret.enc.yaml]\ncommonLabels:\n  Resources: x\n' >"$REPO/app/kustomization.yaml"
+	kustomization 'resources: [secret.enc.yaml]\ncommonLabels:\n  Resources: x\n'
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 0 ]
 	grep -q 'Resources: x' <<<"$output"
