@@ -105,21 +105,90 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	return 0;
 }
 
+/* The clone set up by `gitseal git init` that a .sops.yaml gitseal found
+ * (not one the user named: --config, SOPS_CONFIG) seals c's file in, and
+ * *file, the path to ask it about (NULL: the current directory's); *repo
+ * NULL when there is none. */
+static int found_rule_clone(const struct sops_cli *c, const struct sops_config *config, struct gitfilter **repo,
+			    const char **file)
+{
+	char dir[PATH_MAX], *slash;
+
+	*repo = NULL;
+	*file = c->file && strcmp(c->file, "-") ? c->file : NULL;
+	if (!config || c->config_path || (getenv("SOPS_CONFIG") && *getenv("SOPS_CONFIG")))
+		return 0;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", *file ? *file : ".") >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "path too long");
+	if (*file && (slash = strrchr(dir, '/')))
+		slash[slash == dir] = '\0';
+	else if (*file)
+		strcpy(dir, ".");
+	/* in a submodule of such a clone, that clone's (a pull request may
+	 * have made the submodule, and its .sops.yaml) */
+	if (gitfilter_open_configured(dir, repo) == 0 && *repo)
+		return 0;
+	gs_error_clear();
+	gitfilter_free(*repo);
+	*repo = NULL;
+	/* a file outside such a clone (/dev/stdin, /tmp/x.yaml) is sealed by
+	 * the rule found from the current directory: when that lies in one,
+	 * checked as standard input is */
+	if (*file && gitfilter_open_configured(".", repo) == 0 && *repo) {
+		*file = NULL;
+		return 0;
+	}
+	gs_error_clear();
+	gitfilter_free(*repo);
+	*repo = NULL;
+	return 0;
+}
+
+/* Whether a found .sops.yaml's rule may say what stays in clear: in a
+ * clone set up by `gitseal git init` it is repository content (a pull
+ * request's deploy/.sops.yaml narrowing it beside the file's own rule in
+ * the metadata), so only with the selection this clone accepted for the
+ * file; otherwise the default is the reference. */
+static bool found_selection_accepted(const struct sops_cli *c, const struct sops_config *config,
+				     const struct sops_selection *sel)
+{
+	struct sops_key_summary keys = { .selection = *sel };
+	struct gitfilter *repo;
+	const char *file;
+	bool yes;
+
+	if (found_rule_clone(c, config, &repo, &file)) {
+		gs_error_clear();
+		return false;
+	}
+	if (!repo)
+		return true;
+	yes = !gitfilter_found_rule_accepted(repo, file ? file : ".", &keys, true, false);
+	gs_error_clear();
+	gitfilter_free(repo);
+	return yes;
+}
+
 /* The selection encrypting the file afresh would use: .sops.yaml's rule
  * for it, else the default (a Kubernetes Secret's, or all but
- * _unencrypted keys). *which names it for messages. */
+ * _unencrypted keys). which names it for messages. */
 static void fresh_selection(const struct sops_cli *c, const struct sops_config *config, const struct doc *plain,
-			    struct sops_selection *out, const char **which)
+			    struct sops_selection *out, char *which, size_t cap)
 {
 	const struct sops_rule *rule = NULL;
 
 	memset(out, 0, sizeof(*out));
-	*which = "encrypting the file afresh";
+	snprintf(which, cap, "encrypting the file afresh");
 	if (config && sops_config_match(config, sops_cli_rule_path(c), &rule) == 0) {
-		*which = ".sops.yaml's creation rule for it";
-		if (rule->selection.kind != SOPS_SEL_NONE) {
-			*out = rule->selection;
-			return;
+		if (!found_selection_accepted(c, config, &rule->selection)) {
+			snprintf(which, cap, "encrypting the file afresh (the rule of '%s' encrypts less than the "
+				 "one this clone accepted)", config->path);
+		} else {
+			snprintf(which, cap, ".sops.yaml's creation rule for it");
+			if (rule->selection.kind != SOPS_SEL_NONE) {
+				*out = rule->selection;
+				return;
+			}
 		}
 	}
 	gs_error_clear();
@@ -134,8 +203,7 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 	struct sops_config *config = NULL;
 	struct sops_selection wider;
 	struct doc before, *kept = &before;
-	const char *which;
-	char where[256];
+	char where[256], which[PATH_MAX + 96];
 	int ret;
 
 	if (c->keep_file_rule)
@@ -144,7 +212,7 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 	/* a .sops.yaml that cannot be used leaves the default as reference */
 	if (sops_cli_load_config(c, &config) < 0)
 		gs_error_clear();
-	fresh_selection(c, config, doc, &wider, &which);
+	fresh_selection(c, config, doc, &wider, which, sizeof(which));
 	/* the version opened says which values are in clear already; read
 	 * again, the file would not be seen to change before it is replaced */
 	if ((ret = store_load_data(s->format, s->text.data, s->text.len, &before)) < 0)
@@ -241,33 +309,13 @@ static void unaccepted_hint(const struct sops_config *config, struct gitfilter *
 static int check_found_rule(const struct sops_cli *c, const struct sops_config *config,
 			    const struct sops_key_summary *keys, bool keys_given)
 {
-	const char *file = c->file && strcmp(c->file, "-") ? c->file : NULL;
-	char dir[PATH_MAX], *slash;
+	const char *file;
 	struct gitfilter *repo = NULL;
 	struct gs_buf list;
-	int ret = 0;
+	int ret = found_rule_clone(c, config, &repo, &file);
 
-	if (!config || c->config_path || (getenv("SOPS_CONFIG") && *getenv("SOPS_CONFIG")))
-		return 0;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", file ? file : ".") >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "path too long");
-	if (file && (slash = strrchr(dir, '/')))
-		slash[slash == dir] = '\0';
-	else if (file)
-		strcpy(dir, ".");
-	/* in a submodule of such a clone, that clone's (a pull request may
-	 * have made the submodule, and its .sops.yaml) */
-	if (gitfilter_open_configured(dir, &repo) != 0 || !repo) {
-		gs_error_clear();
-		/* a file outside such a clone (/dev/stdin, /tmp/x.yaml) is sealed
-		 * by the rule found from the current directory: when that lies in
-		 * one, checked as standard input is */
-		if (!file || gitfilter_open_configured(".", &repo) != 0 || !repo) {
-			gs_error_clear();
-			return 0;
-		}
-		file = NULL;
-	}
+	if (ret || !repo)
+		return ret;
 	gs_buf_init(&list, false);
 	for (size_t g = 0; !ret && !keys_given && g < keys->group_count; g++)
 		for (size_t i = 0; !ret && i < sops_key_group_size(&keys->groups[g]); i++) {

@@ -5,6 +5,7 @@
  * check it lies inside the root, index the encrypted sources, decrypt
  * generator sources before the build and stage what the build reads.
  * Field names: kustomize api/types/kustomization.go. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,55 @@ static int add_inline(struct k8s_walk *w, const struct doc_node *text, const cha
 	return 0;
 }
 
+/* Whether key is name in another case as Go's encoding/json matches a
+ * field name (kustomize reads a kustomization and a builtin generator's
+ * config through JSON): ASCII letters folded, and the two runes that fold
+ * to ASCII ones, U+212A (Kelvin sign) to 'k' and U+017F (long s) to 's'. */
+static bool folds_to(const char *key, size_t len, const char *name)
+{
+	size_t i = 0, n = 0;
+
+	for (; i < len && name[n]; n++) {
+		unsigned char c = (unsigned char)key[i];
+		int r;
+
+		if (c < 0x80) {
+			r = tolower(c);
+			i++;
+		} else if (len - i >= 3 && !memcmp(key + i, "\xe2\x84\xaa", 3)) {
+			r = 'k';
+			i += 3;
+		} else if (len - i >= 2 && !memcmp(key + i, "\xc5\xbf", 2)) {
+			r = 's';
+			i += 2;
+		} else {
+			return false;
+		}
+		if (r != tolower((unsigned char)name[n]))
+			return false;
+	}
+	return i == len && !name[n];
+}
+
+/* A key of map (a kustomization or an entry it lists) that kustomize reads
+ * as one of the fields names, gitseal only as written, is refused: the walk
+ * would not see the paths it names ('Transformers', 'reſources'). */
+static int check_field_case(const char *kfile, const struct doc_node *map, const char *const *names, size_t count)
+{
+	for (size_t i = 0; map && map->kind == DOC_MAP && i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
+
+		for (size_t j = 0; !e->removed && e->key && j < count; j++) {
+			if ((e->key_len != strlen(names[j]) || memcmp(e->key, names[j], e->key_len)) &&
+			    folds_to(e->key, e->key_len, names[j]))
+				return GS_FAIL(GS_ERR_USAGE, "'%s': kustomize reads '%.*s' as '%s' (field names match "
+							     "in any case): write it '%s'", kfile, (int)e->key_len,
+					       e->key, names[j], names[j]);
+		}
+	}
+	return 0;
+}
+
 struct walker {
 	const struct k8s_root *root;
 	struct k8s_walk *w;
@@ -213,10 +263,6 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		if (strcasestr(e->value->text, "file://"))
 			return GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
 						     "read outside the root", kfile, e->value->text);
-		if (is_remote(e->value->text)) {
-			k->w->has_remote = true;
-			continue;
-		}
 		/* kustomize reads a list item with a line break as a config itself */
 		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
 			ret = add_inline(k->w, e->value, kfile, dir);
@@ -224,7 +270,19 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 				return ret;
 			continue;
 		}
+		/* what kustomize cannot clone it reads as a local path, joined
+		 * and cleaned by its words ('a://b/../../x' is '../x', and a
+		 * base may lie anywhere): a remote base is one that path does
+		 * not find beneath the root; out of the root it is refused */
 		ret = local_path(k, kfile, dir, e->value->text, &rel, &st);
+		if (is_remote(e->value->text)) {
+			/* kustomize may clone it all the same */
+			k->w->has_remote = true;
+			if (ret == GS_ERR_NOT_FOUND) {
+				gs_error_clear();
+				continue;
+			}
+		}
 		if (ret)
 			return ret;
 		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
@@ -319,10 +377,16 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 	if (!list || list->kind != DOC_LIST)
 		return 0;
 	for (size_t i = 0; i < list->count; i++) {
+		static const char *const fields[] = { "path", "target" }, *const target[] = { "kind", "version", "group" };
 		const char *p = k8s_map_str(list->entries[i].value, "path");
 		size_t at;
 
-		if (list->entries[i].removed || !p || !*p)
+		if (list->entries[i].removed)
+			continue;
+		if ((ret = check_field_case(kfile, list->entries[i].value, fields, 2)) ||
+		    (ret = check_field_case(kfile, k8s_map_get(list->entries[i].value, "target"), target, 3)))
+			return ret;
+		if (!p || !*p)
 			continue;
 		ret = walk_file_at(k, kfile, dir, p, role, &at);
 		if (ret)
@@ -344,7 +408,11 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 	const char *env = k8s_map_str(args, "env");
 	enum k8s_file_role env_role = secret ? K8S_FILE_SECRET_ENV : K8S_FILE_CONFIGMAP_SOURCE;
 	enum k8s_file_role file_role = secret ? K8S_FILE_SECRET_FILE : K8S_FILE_CONFIGMAP_SOURCE;
-	int ret = 0;
+	static const char *const fields[] = { "files", "envs", "env" };
+	int ret = check_field_case(kfile, args, fields, 3);
+
+	if (ret)
+		return ret;
 
 	for (size_t i = 0; files && files->kind == DOC_LIST && i < files->count; i++) {
 		const struct doc_entry *e = &files->entries[i];
@@ -400,11 +468,12 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 		{ "replacements", K8S_FILE_OTHER },
 	};
 	static const char *const path_lists[] = { "crds", "configurations" };
+	static const char *const openapi_fields[] = { "path" };
 	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
-	int ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"),
-				 K8S_FILE_PATCH, true);
+	int ret = check_field_case(kfile, openapi, openapi_fields, 1);
 
-	if (ret)
+	if (ret || (ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"), K8S_FILE_PATCH,
+					 true)))
 		return ret;
 	for (size_t i = 0; i < sizeof(path_maps) / sizeof(path_maps[0]); i++) {
 		ret = walk_path_maps(k, kfile, dir, k8s_map_get(kz, path_maps[i].field),
@@ -438,8 +507,18 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	};
 	int ret;
 
+	/* every field the walk reads, and Helm's, which it refuses */
+	static const char *const fields[] = {
+		"resources", "bases", "components", "generators", "transformers", "validators", "helmCharts",
+		"helmChartInflationGenerator", "helmGlobals", "patchesStrategicMerge", "patches",
+		"patchesJson6902", "replacements", "crds", "configurations", "openapi", "secretGenerator",
+		"configMapGenerator",
+	};
+
 	if (kz->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", kfile);
+	if ((ret = check_field_case(kfile, kz, fields, sizeof(fields) / sizeof(fields[0]))))
+		return ret;
 	if (k8s_map_get(kz, "helmCharts") || k8s_map_get(kz, "helmChartInflationGenerator"))
 		return GS_FAIL(GS_ERR_USAGE, "'%s': Helm charts in a kustomization are not rendered; "
 					     "use Argo CD's Helm source", kfile);
