@@ -31,7 +31,8 @@ static int string_list(const struct doc_node *map, const char *key, const struct
 
 		if (l->entries[i].removed || v->kind == DOC_COMMENT)
 			continue;
-		if (v->kind != DOC_SCALAR || v->type != DOC_STR || !v->len)
+		/* a NUL would end the name before what the config shows */
+		if (v->kind != DOC_SCALAR || v->type != DOC_STR || !v->len || memchr(v->text, '\0', v->len))
 			return GS_FAIL(GS_ERR_CONFIG, "'%s' item %zu is not a file name", key, i);
 	}
 	*out = l;

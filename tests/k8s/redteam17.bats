@@ -110,3 +110,15 @@ ksops_app() {
 	[ "$status" -eq 0 ]
 	grep -q 'Resources: x' <<<"$output"
 }
+
+# libyaml keeps a "\0" of a double-quoted name; the path ended there, so
+# the file read was another than the one the config names (one inside the
+# root still). kustomize itself refuses such a path in a kustomization.
+@test "a NUL byte in a KSOPS file name is refused" {
+	ksops_app
+	cp "$REPO/app/secret.enc.yaml" "$REPO/app/secret.enc.yaml.x"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata: {name: k}\nfiles: ["secret.enc.yaml\\0.x"]\n' \
+		>"$REPO/app/ksops.yaml"
+	kustomization 'generators:\n- ksops.yaml\n'
+	refused_with "~'files' item 0 is not a file name"
+}
