@@ -127,8 +127,41 @@ teardown() { teardown_tmp; }
 @test "an invalid recipient is a key error" {
 	run gitseal age -r age1notvalid -o "$TMP/x" /dev/null
 	[ "$status" -eq 15 ]
-	[ "$output" = "gitseal: error: malformed age1 recipient" ]
+	[ "$output" = "gitseal: error: recipient 'age1notvalid': malformed age1 recipient" ]
 	[ ! -e "$TMP/x" ]
+	# named, as age names it, so that one of several -r can be found
+	run gitseal age -r "$DEMO_RECIPIENT" -r nope -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: recipient 'nope': unknown recipient type" ]
+}
+
+@test "a secret key given as a recipient is never repeated in the message" {
+	local key
+	key=$(grep '^AGE-SECRET-KEY-' "$KEYS/demo-age-key.txt")
+	run gitseal age -r "$key" -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	# lower case (bech32 is case-blind) and a plugin identity too
+	run gitseal age -r "${key,,}" -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	run gitseal age -r AGE-PLUGIN-YUBIKEY-1QQQQQQ -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	printf 'a: 1\n' >"$TMP/p.yaml"
+	run gitseal encrypt --age "$DEMO_RECIPIENT,${key,,}" "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: '$TMP/p.yaml': age recipient 2: this is an identity (secret key), not a recipient" ]
+	run env SOPS_AGE_RECIPIENTS="$key" "$GITSEAL_BIN" encrypt "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"age recipient 1: this is an identity (secret key), not a recipient" ]]
+	# in .sops.yaml, refused as it is read: git init would list it as a recipient
+	printf 'creation_rules:\n  - age: %s\n' "$key" >"$TMP/.sops.yaml"
+	run gitseal --config "$TMP/.sops.yaml" encrypt "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"an 'age' entry is an identity (secret key), not a recipient: put its recipient there ('gitseal keygen -y KEYFILE'), and make a new key if this one was committed" ]]
 }
 
 @test "wrong key: exit 12, nothing released, no output file" {
