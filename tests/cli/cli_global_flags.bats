@@ -48,7 +48,7 @@ teardown() { teardown_tmp; }
 @test "a command's own flag given before it is ignored, as sops ignores it, and said" {
 	run -0 gitseal --output out.yaml decrypt enc.yaml
 	[ ! -e out.yaml ]
-	[[ $output == *"-output before 'decrypt' is ignored, as sops ignores it: put it after 'decrypt'"* ]]
+	[[ $output == *" --output before 'decrypt' is ignored, as sops ignores it: put it after 'decrypt'"* ]]
 }
 
 # sops: cmd/sops/main.go:1885 (app.Action: the legacy mode runs when no
