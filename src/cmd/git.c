@@ -183,8 +183,17 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 		goto out;
 	}
-	if (passed)
-		cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+	if (passed) {
+		/* git hands an older version over as $TMPDIR/git-blob-XXXXXX/NAME:
+		 * the directory means nothing to the user */
+		const char *blob = strstr(file, "/git-blob-"), *name = blob ? strchr(blob + 1, '/') : NULL;
+
+		if (name && !strchr(name + 1, '/'))
+			cmd_warnf("a committed version of '%s' shown encrypted: %s", gitfilter_shown(name + 1),
+				  passed);
+		else
+			cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+	}
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
 		ret = -1;

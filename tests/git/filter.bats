@@ -174,6 +174,12 @@ teardown() { gs_teardown; }
 	grep -q 'ENC\[' secrets/app.yaml
 	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
 	assert_status_clean
+	# a diff shows ciphertext, and names git's temporary copy by the file's name
+	run git show --format= HEAD
+	[ "$status" -eq 0 ]
+	grep -q '^+token: ENC\[' <<<"$output"
+	grep -qxF "gitseal: warning: a committed version of 'app.yaml' shown encrypted: no age identity found" <<<"$output"
+	[[ "$output" != *git-blob-* ]]
 }
 
 @test "no matching rule: git add fails and no plaintext reaches the object store" {
