@@ -75,8 +75,14 @@ teardown() { teardown_tmp; }
 	# one run (a derivation at the default work factor is 1.4 s of CPU)
 	run --separate-stderr env GITSEAL_PASSPHRASE="wrong" "$GITSEAL_BIN" age -d "$TMP/p.age"
 	[ "$status" -eq 12 ]
-	[ "$stderr" = "gitseal: error: '$TMP/p.age': no identity matched any of the recipients" ]
+	[ "$stderr" = "gitseal: error: '$TMP/p.age': incorrect passphrase" ]
 	[ -z "$output" ]
+	# no terminal (setsid: none even under one) and no variable: one line
+	run -1 setsid -w "$GITSEAL_BIN" age -d "$TMP/p.age"
+	[ "$output" = "gitseal: error: no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)" ]
+	run -1 setsid -w "$GITSEAL_BIN" age -p -o "$TMP/q.age" "$TMP/p"
+	[ "$output" = "gitseal: error: no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)" ]
+	[ ! -e "$TMP/q.age" ]
 }
 
 # age (cmd/age/age.go): a usage error is 1, as every error; gitseal reads
