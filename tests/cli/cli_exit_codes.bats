@@ -62,6 +62,12 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: config file not found, or has no creation rules, and no keys provided" ]
 	run -1 gitseal encrypt --age age1nope plain.yaml
 	[[ $output == *"age recipient 'age1nope'"* ]]
+	# sops reads the rules even when --age gives the keys: the way out is said
+	printf 'creation_rules:\n  - path_regex: nomatch\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal encrypt --age "$DEMO_RECIPIENT" plain.yaml
+	[ "$output" = "gitseal: error: no matching creation rules found for 'plain.yaml' (key flags do not skip .sops.yaml, as in sops: --config /dev/null does)" ]
+	run -1 gitseal encrypt plain.yaml
+	[ "$output" = "gitseal: error: no matching creation rules found for 'plain.yaml'" ]
 }
 
 # sops: cmd/sops/main.go:213, 327 (exec-* needs exactly two words: 1)
