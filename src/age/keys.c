@@ -433,6 +433,10 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 		return 0;
 	} else
 		ret = GS_ERR_PARSE;
+	/* the public half where the secret one belongs: a classic mistake */
+	if (ret == GS_ERR_PARSE && (!strncmp(line, "age1", 4) || !strncmp(line, "ssh-", 4)))
+		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: this is a recipient (public key), not an identity",
+			       source_name, number);
 	if (ret == GS_ERR_PARSE)
 		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name, number);
 	if (ret)

@@ -141,6 +141,18 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: recipient 'nope': unknown recipient type" ]
 }
 
+@test "a recipient given as an identity is said to be one" {
+	gitseal keygen -y "$KEYS/demo-age-key.txt" >"$TMP/pub.txt"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/x.age" /dev/null
+	run -15 gitseal age -d -i "$TMP/pub.txt" "$TMP/x.age"
+	[ "$output" = "gitseal: error: '$TMP/pub.txt': line 1: this is a recipient (public key), not an identity" ]
+	# where sops finds it: the key file named by SOPS_AGE_KEY_FILE
+	printf 'a: 1\n' >"$TMP/p.yaml"
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/p.yaml" >"$TMP/e.yaml"
+	run -128 env SOPS_AGE_KEY_FILE="$TMP/pub.txt" "$GITSEAL_BIN" decrypt "$TMP/e.yaml"
+	[[ "$output" == *"key sources: SOPS_AGE_KEY_FILE '$TMP/pub.txt': '$TMP/pub.txt': line 1: this is a recipient (public key), not an identity)" ]]
+}
+
 @test "a secret key given as a recipient is never repeated in the message" {
 	local key
 	key=$(grep '^AGE-SECRET-KEY-' "$KEYS/demo-age-key.txt")
