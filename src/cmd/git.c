@@ -94,6 +94,12 @@ static int git_init(int argc, char **argv)
 		cmd_warnf("%s", res.hook_message);
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
+	if (res.no_pattern)
+		fprintf(stderr, "gitseal: no file is under the filter yet: name them, as in gitseal git init "
+			"'secrets/**'\n");
+	if (res.no_config)
+		fprintf(stderr, "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the "
+			"filter fails until a creation rule there names its recipients (docs/git.md)\n");
 	if (res.recipients_accepted)
 		fprintf(stderr, "gitseal: this clone seals files for %zu recipient(s), those of .sops.yaml and "
 				"the committed files; 'gitseal updatekeys' shows and accepts changes:\n",

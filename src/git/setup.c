@@ -776,6 +776,33 @@ out:
 	return ret;
 }
 
+/* What a newcomer is told after init: nothing is under the filter yet, or
+ * nothing says whom a new file is sealed for. */
+static int note_missing_setup(struct gitfilter *f, struct gitfilter_init_result *res)
+{
+	struct gs_buf text;
+	char path[PATH_MAX];
+	int ret;
+
+	gs_buf_init(&text, false);
+	if (snprintf(path, sizeof(path), "%s.gitattributes", f->workdir) >= (int)sizeof(path))
+		return GS_FAIL(GS_ERR_IO, "path too long");
+	if ((ret = read_attributes(path, &text)) < 0)
+		goto out;
+	res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
+	gs_buf_reset(&text);
+	/* a .sops.yaml that cannot be read is said by git add and status */
+	if (config_text(f, &text) == 0)
+		res->no_config = text.len == 0;
+	else if (gs_error_code() == GS_ERR_NOMEM)
+		ret = GS_ERR_NOMEM;
+	else
+		gs_error_clear();
+out:
+	gs_buf_release(&text);
+	return ret;
+}
+
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res)
 {
@@ -803,7 +830,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	if (!res->hook_message[0] && gitfilter_hook_elsewhere(f, setting, sizeof(setting)))
 		snprintf(res->hook_message, sizeof(res->hook_message), GITFILTER_HOOK_ELSEWHERE,
 			 gitfilter_shown(setting));
-	if ((ret = accept_first_time(f, res)))
+	if ((ret = accept_first_time(f, res)) || (ret = note_missing_setup(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:

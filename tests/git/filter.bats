@@ -32,6 +32,18 @@ teardown() { gs_teardown; }
 	[ "$(git config --local --get-all filter.gitseal.process | wc -l)" -eq 1 ]
 }
 
+@test "init in a bare repository says what is missing: a pattern, a .sops.yaml" {
+	git init -q "$T/fresh"
+	cd "$T/fresh"
+	run -0 "$GITSEAL_BIN" git init
+	[ "${lines[0]}" = "gitseal: no file is under the filter yet: name them, as in gitseal git init 'secrets/**'" ]
+	[ "${lines[1]}" = "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the filter fails until a creation rule there names its recipients (docs/git.md)" ]
+	[ "${#lines[@]}" -eq 2 ]
+	cp "$REPO/.sops.yaml" .
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	[ "$output" = "gitseal: added 1 line(s) to .gitattributes" ]
+}
+
 @test "init brings a line written by an older gitseal up to date" {
 	printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal\n*.txt text\n' > .gitattributes
 	run "$GITSEAL_BIN" git init 'secrets/**'
