@@ -876,6 +876,13 @@ int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	memset(res, 0, sizeof(*res));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
+	/* git-crypt's unlock sets its filter up; plaintext in a clone without
+	 * gitseal's would go into the next 'git commit -a' as it is */
+	if (!gitfilter_configured(f)) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "this clone has no gitseal filter: run 'gitseal git init', which sets "
+			      "it up and decrypts what your keys open");
+		goto out;
+	}
 	if ((ret = refuse_linked_worktree(f)) || (ret = gittrust_set_locked(f, false)))
 		goto out;
 	ret = smudge_worktree(f, res);

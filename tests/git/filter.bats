@@ -194,6 +194,23 @@ teardown() { gs_teardown; }
 	[[ "$output" != *git-blob-* ]]
 }
 
+@test "a clone before init (git-crypt's clone, then unlock): status says so, unlock refuses" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A
+	git commit -qm one
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -0 "$GITSEAL_BIN" git status
+	[ "$output" = ".: no gitseal filter in this clone: run 'gitseal git init' (until then files are checked out and committed as they are)" ]
+	# no filter: plaintext here would go into the next commit -a as it is
+	run -1 "$GITSEAL_BIN" git unlock
+	[ "$output" = "gitseal: error: this clone has no gitseal filter: run 'gitseal git init', which sets it up and decrypts what your keys open" ]
+	grep -q 'ENC\[' secrets/app.yaml
+	assert_status_clean
+	"$GITSEAL_BIN" git init 2>/dev/null
+	grep -qx 'token: s3cr3t' secrets/app.yaml
+}
+
 @test "no matching rule: git add fails and no plaintext reaches the object store" {
 	printf '{"password": "hunter2"}\n' > secrets/other.json
 	plain_id=$(git hash-object --no-filters secrets/other.json)
