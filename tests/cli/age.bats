@@ -174,6 +174,15 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 1 ]
 	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
 	[[ "$output" == *"age recipient 1: this is an identity (secret key), not a recipient" ]]
+	# where a file name belongs: keygen -y, age -i, SOPS_AGE_KEY_FILE
+	run -1 gitseal keygen -y "$key"
+	[ "$output" = "gitseal: error: cannot open '(a secret key given as a file name: not shown)': No such file or directory" ]
+	run -1 gitseal age -d -i "$key" /dev/null
+	[ "$output" = "gitseal: error: cannot open '(a secret key given as a file name: not shown)': No such file or directory" ]
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/p.yaml" >"$TMP/e.yaml"
+	run -128 env SOPS_AGE_KEY_FILE="$key" "$GITSEAL_BIN" decrypt "$TMP/e.yaml"
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"SOPS_AGE_KEY_FILE '(a secret key given as a file name: not shown)'"* ]]
 	# in .sops.yaml, refused as it is read: git init would list it as a recipient
 	printf 'creation_rules:\n  - age: %s\n' "$key" >"$TMP/.sops.yaml"
 	run gitseal --config "$TMP/.sops.yaml" encrypt "$TMP/p.yaml"
