@@ -194,6 +194,19 @@ teardown() { gs_teardown; }
 	[[ "$output" != *git-blob-* ]]
 }
 
+@test "sops commands on a work-tree file under the filter say it is plaintext there" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	run -1 "$GITSEAL_BIN" decrypt secrets/app.yaml
+	[ "$output" = "gitseal: error: 'secrets/app.yaml': sops metadata not found (this clone uses gitseal's git filter: a file under it is plaintext in the work tree, edited as it is)" ]
+	cd secrets
+	run -1 "$GITSEAL_BIN" set app.yaml '["token"]' '"x"'
+	[[ "$output" == *"'app.yaml': sops metadata not found (this clone uses gitseal's git filter"* ]]
+	# elsewhere, sops's message alone
+	printf 'a: 1\n' > "$T/plain.yaml"
+	run -1 "$GITSEAL_BIN" decrypt "$T/plain.yaml"
+	[ "$output" = "gitseal: error: '$T/plain.yaml': sops metadata not found" ]
+}
+
 @test "a clone before init (git-crypt's clone, then unlock): status says so, unlock refuses" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
 	git add -A
