@@ -81,6 +81,11 @@ teardown() { teardown_tmp; }
 	# sops takes the command as one word: a newcomer's 'exec-env F echo hi'
 	run -1 gitseal exec-env enc.yaml echo hi
 	[ "$output" = "gitseal: error: the command is one argument: gitseal exec-env FILE 'COMMAND ARGS...'" ]
+	# and --help says so
+	run -0 gitseal exec-env --help
+	[ "${lines[1]}" = "run a command (one argument, for sh -c) with the top-level values in its environment" ]
+	run -0 gitseal exec-file --help
+	[ "${lines[1]}" = "run a command (one argument, for sh -c) with the plaintext in a FIFO ({} in the command)" ]
 }
 
 # sops: cmd/sops/main.go:524 (no file: 100), filestatus.go:26 (any other
