@@ -83,9 +83,9 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: the command is one argument: gitseal exec-env FILE 'COMMAND ARGS...'" ]
 	# and --help says so
 	run -0 gitseal exec-env --help
-	[ "${lines[1]}" = "run a command (one argument, for sh -c) with the top-level values in its environment" ]
+	[ "${lines[1]}" = "run a command (one argument, run by sh) with the top-level values in its environment" ]
 	run -0 gitseal exec-file --help
-	[ "${lines[1]}" = "run a command (one argument, for sh -c) with the plaintext in a FIFO ({} in the command)" ]
+	[ "${lines[1]}" = "run a command (one argument, run by sh) with the plaintext in a FIFO ({} in the command)" ]
 }
 
 # sops: cmd/sops/main.go:524 (no file: 100), filestatus.go:26 (any other
