@@ -95,8 +95,8 @@ static int git_init(int argc, char **argv)
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
 	if (res.no_pattern)
-		fprintf(stderr, "gitseal: no file is under the filter yet: name them, as in gitseal git init "
-			"'secrets/**'\n");
+		fprintf(stderr, "gitseal: no line of .gitattributes puts files under the filter: name them, as in "
+			"gitseal git init 'secrets/**'\n");
 	if (res.no_config)
 		fprintf(stderr, "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the "
 			"filter fails until a creation rule there names its recipients (docs/git.md)\n");

@@ -791,6 +791,13 @@ static int note_missing_setup(struct gitfilter *f, struct gitfilter_init_result 
 		goto out;
 	res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
 	gs_buf_reset(&text);
+	/* this clone's own lines count too */
+	if (res->no_pattern &&
+	    snprintf(path, sizeof(path), "%sinfo/attributes", git_repository_commondir(f->repo)) < (int)sizeof(path) &&
+	    gs_read_file(path, &text, ATTRIBUTES_MAX) == 0)
+		res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
+	gs_error_clear();
+	gs_buf_reset(&text);
 	/* a .sops.yaml that cannot be read is said by git add and status */
 	if (config_text(f, &text) == 0)
 		res->no_config = text.len == 0;

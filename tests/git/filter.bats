@@ -36,12 +36,16 @@ teardown() { gs_teardown; }
 	git init -q "$T/fresh"
 	cd "$T/fresh"
 	run -0 "$GITSEAL_BIN" git init
-	[ "${lines[0]}" = "gitseal: no file is under the filter yet: name them, as in gitseal git init 'secrets/**'" ]
+	[ "${lines[0]}" = "gitseal: no line of .gitattributes puts files under the filter: name them, as in gitseal git init 'secrets/**'" ]
 	[ "${lines[1]}" = "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the filter fails until a creation rule there names its recipients (docs/git.md)" ]
 	[ "${#lines[@]}" -eq 2 ]
 	cp "$REPO/.sops.yaml" .
 	run -0 "$GITSEAL_BIN" git init 'secrets/**'
 	[ "$output" = "gitseal: added 1 line(s) to .gitattributes" ]
+	# the clone's own copy in .git/info/attributes counts too
+	rm .gitattributes
+	run -0 "$GITSEAL_BIN" git init
+	[ -z "$output" ]
 }
 
 @test "init brings a line written by an older gitseal up to date" {
