@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #endif
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "cmd/sops_options.h"
@@ -61,6 +62,59 @@ static const struct command commands[] = {
 };
 
 enum { COMMAND_COUNT = sizeof(commands) / sizeof(commands[0]) };
+
+/* Optimal string alignment distance of a and b, both short: a mistyped
+ * command is one or two edits away. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	enum { MAX = 24 };
+	size_t la = strlen(a), lb = strlen(b), d[MAX + 1][MAX + 1];
+
+	if (la > MAX || lb > MAX)
+		return MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* The command a first word that is no command and no file most likely
+ * meant: a typo of one ('decryt'), or a git-crypt or age habit
+ * ('unlock', 'age-keygen'). sops would edit a new file of that name. */
+static const char *meant_command(const char *word)
+{
+	static const struct {
+		const char *habit, *meant;
+	} habits[] = {
+		{ "init", "git init" }, { "lock", "git lock" }, { "unlock", "git unlock" },
+		{ "status", "git status" }, { "check", "git check" }, { "trust", "git trust" },
+		{ "age-keygen", "keygen" }, { "ksops", "krm" },
+	};
+	struct stat st;
+
+	if (strchr(word, '.') || strchr(word, '/') || strlen(word) < 3 || lstat(word, &st) == 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(habits) / sizeof(habits[0]); i++)
+		if (!strcmp(word, habits[i].habit))
+			return habits[i].meant;
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (commands[i].fn && edit_distance(word, commands[i].name) <= (strlen(commands[i].name) > 4 ? 2u : 1u))
+			return commands[i].name;
+	return NULL;
+}
 
 static void print_warning(const char *message)
 {
@@ -215,6 +269,7 @@ int main(int argc, char **argv)
 		.values = globals,
 	};
 	const struct command *c;
+	const char *meant;
 	int ret, code;
 
 	/* past a file size limit (ulimit -f) a write fails with EFBIG and the
@@ -254,6 +309,10 @@ int main(int argc, char **argv)
 		code = print_version();
 	} else if (p.next < argc && (c = find_command(argv[p.next]))) {
 		code = run_command(c, globals, argc, argv, p.next);
+	} else if (p.next < argc && (meant = meant_command(argv[p.next]))) {
+		cmd_errorf("'%s' is not a command: did you mean 'gitseal %s'? (to edit a new file of that "
+			   "name: gitseal edit %s)", argv[p.next], meant, argv[p.next]);
+		code = EXIT_GENERIC;
 	} else {
 		/* sops's legacy mode: the first word is a file, not a command */
 		code = cmd_legacy(argc, argv);

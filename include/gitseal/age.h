@@ -43,6 +43,9 @@ struct age_identity_list {
  * [comment]" or "ssh-rsa AAAA... [comment]". */
 int age_recipient_parse(const char *text, struct age_recipient **out)
 	__attribute__((warn_unused_result));
+/* Whether text given as a recipient is a secret instead (an age or plugin
+ * identity, a private key), which no message may repeat. */
+bool age_recipient_text_is_secret(const char *text);
 /* A passphrase recipient (scrypt, work factor 2^log_n). */
 int age_recipient_scrypt(const char *passphrase, size_t len, int log_n, struct age_recipient **out)
 	__attribute__((warn_unused_result));

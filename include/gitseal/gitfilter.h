@@ -113,6 +113,8 @@ struct gitfilter_init_result {
 	size_t files_failed;    /* could not be decrypted */
 	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
+	bool no_pattern;        /* .gitattributes puts no file under the filter */
+	bool no_config;         /* no .sops.yaml at the root, in the work tree or HEAD */
 };
 
 /* Writes the local git config (filter, diff, merge driver), appends the

@@ -153,6 +153,10 @@ static int unwrap(const struct age_identity_list *ids, const struct age_header *
 				return ret;
 		}
 	}
+	/* a passphrase file tried with a passphrase: said as age says it */
+	for (i = 0; i < ids->count && h->count == 1; i++)
+		if (ids->items[i]->type == AGE_KEY_SCRYPT && !strcmp(h->stanzas[0].args[0], "scrypt"))
+			return GS_FAIL(GS_ERR_AGE_NO_MATCH, "incorrect passphrase");
 	return GS_FAIL(GS_ERR_AGE_NO_MATCH, "no identity matched any of the recipients");
 }
 

@@ -2,6 +2,7 @@
  * recipients-file line rules (spec §9). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -126,6 +127,19 @@ static int pq_recipient_parse(const char *text, struct age_recipient **out)
 	return 0;
 }
 
+/* A key pasted in the wrong place ends up in error messages and CI logs:
+ * AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1..., AGE-PLUGIN-..., in either
+ * case (bech32 is case-blind), and PEM or OpenSSH private keys, anywhere
+ * in text (a comma-separated list). */
+bool age_recipient_text_is_secret(const char *text)
+{
+	for (const char *s = text; *s; s++)
+		if (!strncasecmp(s, "AGE-SECRET-KEY-", 15) || !strncasecmp(s, "AGE-PLUGIN-", 11) ||
+		    !strncmp(s, "PRIVATE KEY", 11))
+			return true;
+	return false;
+}
+
 int age_recipient_parse(const char *text, struct age_recipient **out)
 {
 	*out = NULL;
@@ -137,7 +151,7 @@ int age_recipient_parse(const char *text, struct age_recipient **out)
 		return x25519_recipient_parse(text, out);
 	if (strncmp(text, "ssh-ed25519 ", 12) == 0 || strncmp(text, "ssh-rsa ", 8) == 0)
 		return age_ssh_recipient_parse(text, out);
-	if (strncmp(text, "AGE-SECRET-KEY-", 15) == 0)
+	if (age_recipient_text_is_secret(text))
 		return GS_FAIL(GS_ERR_PARSE, "this is an identity (secret key), not a recipient");
 	if (age_ssh_is_other_key_type(text))
 		return GS_FAIL(GS_ERR_KEY, "unsupported ssh key type");
@@ -419,6 +433,10 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 		return 0;
 	} else
 		ret = GS_ERR_PARSE;
+	/* the public half where the secret one belongs: a classic mistake */
+	if (ret == GS_ERR_PARSE && (!strncmp(line, "age1", 4) || !strncmp(line, "ssh-", 4)))
+		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: this is a recipient (public key), not an identity",
+			       source_name, number);
 	if (ret == GS_ERR_PARSE)
 		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name, number);
 	if (ret)

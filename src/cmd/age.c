@@ -175,8 +175,12 @@ static int add_recipient(struct age_recipient_list *rl, const char *text)
 	struct age_recipient *r;
 	int ret;
 
-	if ((ret = age_recipient_parse(text, &r)) < 0)
+	/* named as age names it, unless it is a secret key given by mistake */
+	if ((ret = age_recipient_parse(text, &r)) < 0) {
+		if (ret != GS_ERR_NOMEM && !age_recipient_text_is_secret(text))
+			gs_error_prefix("recipient '%s'", text);
 		return ret;
+	}
 	if ((ret = age_recipient_list_add(rl, r)) < 0)
 		age_recipient_free(r);
 	return ret;

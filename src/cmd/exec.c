@@ -269,7 +269,12 @@ static int check_exec_line(struct sops_cli *c, bool file_mode)
 {
 	if (c->word_count != 2 || !c->file) {
 		c->code = EXIT_GENERIC;
-		return GS_FAIL(GS_ERR_USAGE, "missing file to decrypt: gitseal %s FILE COMMAND", c->command);
+		/* sops says "missing file to decrypt" for all three */
+		if (c->word_count > 2)
+			return GS_FAIL(GS_ERR_USAGE, "the command is one argument: gitseal %s FILE 'COMMAND ARGS...'",
+				       c->command);
+		return GS_FAIL(GS_ERR_USAGE, "missing %s: gitseal %s FILE COMMAND",
+			       c->word_count ? "command to run" : "file to decrypt", c->command);
 	}
 	if (c->same_process && c->background) {
 		c->code = EXIT_SOPS_CONFLICT;

@@ -144,6 +144,12 @@ static int git_init(int argc, char **argv)
 		cmd_warnf("%s", res.hook_message);
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
+	if (res.no_pattern)
+		fprintf(stderr, "gitseal: no line of .gitattributes puts files under the filter: name them, as in "
+			"gitseal git init 'secrets/**'\n");
+	if (res.no_config)
+		fprintf(stderr, "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the "
+			"filter fails until a creation rule there names its recipients (docs/git.md)\n");
 	if (res.recipients_accepted)
 		fprintf(stderr, "gitseal: this clone seals files for %zu recipient(s), those of .sops.yaml and "
 				"the committed files; 'gitseal updatekeys' shows and accepts changes:\n",
@@ -233,8 +239,17 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 		goto out;
 	}
-	if (passed)
-		cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+	if (passed) {
+		/* git hands an older version over as $TMPDIR/git-blob-XXXXXX/NAME:
+		 * the directory means nothing to the user */
+		const char *blob = strstr(file, "/git-blob-"), *name = blob ? strchr(blob + 1, '/') : NULL;
+
+		if (name && !strchr(name + 1, '/'))
+			cmd_warnf("a committed version of '%s' shown encrypted: %s", gitfilter_shown(name + 1),
+				  passed);
+		else
+			cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+	}
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
 		ret = -1;

@@ -65,7 +65,8 @@ int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
 	}
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return GS_FAIL(GS_ERR_USAGE,
+		/* not a usage error: no "run --help" line after it */
+		return GS_FAIL(GS_ERR_GENERIC,
 			       "no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)");
 	ret = read_tty_line(fd, question, out);
 	if (!ret && out->len == 0)

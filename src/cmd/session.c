@@ -8,6 +8,7 @@
 #include "gitseal/config.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/io.h"
 #include "gitseal/store.h"
 #include "session.h"
 
@@ -32,6 +33,31 @@ int cmd_metadata_only(const struct doc *d, enum doc_format format, struct doc *o
 	    doc_add_branch(out, root) < 0)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return 0;
+}
+
+/* Whether file lies in a clone whose own config sets gitseal's filter up
+ * (the nearest .git directory's config): only for the hint below. */
+static bool in_filtered_clone(const char *file)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct gs_buf config;
+	bool yes = false;
+	char *slash;
+
+	if (!file || !realpath(file, dir))
+		return false;
+	gs_buf_init(&config, false);
+	while ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		snprintf(path, sizeof(path), "%s/.git/config", dir);
+		if (gs_read_file(path, &config, 1 << 20) == 0) {
+			yes = memmem(config.data, config.len, "[filter \"gitseal\"]", 18) != NULL;
+			break;
+		}
+	}
+	gs_error_clear();
+	gs_buf_release(&config);
+	return yes;
 }
 
 int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool reseal)
@@ -59,7 +85,11 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 		goto out;
 	/* said before any key is looked for */
 	if (!sops_doc_is_encrypted(&d)) {
-		ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
+		if (in_filtered_clone(c->file))
+			ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found (this clone uses gitseal's git "
+				      "filter: a file under it is plaintext in the work tree, edited as it is)");
+		else
+			ret = GS_FAIL(GS_ERR_NO_METADATA, "sops metadata not found");
 		goto out;
 	}
 	if (s->keep_metadata && (ret = cmd_metadata_only(&d, s->format, &s->meta)) < 0)

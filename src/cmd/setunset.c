@@ -12,6 +12,9 @@
 #include "session.h"
 #include "treepath.h"
 
+/* never the value itself: it is the secret */
+#define NOT_JSON "the value is not valid JSON (a string takes its quotes: '\"text\"')"
+
 /* Parses a JSON value through the JSON store: {"v": VALUE}. */
 static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len, struct doc_node **out)
 {
@@ -24,7 +27,7 @@ static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len
 	    gs_buf_append_str(&wrapped, "}"))
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	else if (store_json_load(wrapped.data, wrapped.len, scratch) != 0)
-		ret = GS_FAIL(GS_ERR_USAGE, "the value is not valid JSON");
+		ret = GS_FAIL(GS_ERR_USAGE, NOT_JSON);
 	else
 		ret = 0;
 	gs_buf_release(&wrapped);
@@ -32,7 +35,7 @@ static int parse_json_value(struct doc *scratch, const uint8_t *text, size_t len
 		return ret;
 	e = doc_map_find(scratch->branches[0], "v");
 	if (!e)
-		return GS_FAIL(GS_ERR_USAGE, "the value is not valid JSON");
+		return GS_FAIL(GS_ERR_USAGE, NOT_JSON);
 	*out = e->value;
 	return 0;
 }

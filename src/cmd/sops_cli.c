@@ -68,8 +68,9 @@ static int merge_globals(struct sops_cli *c)
 		if (!g[id].set || id == SO_VERSION)
 			continue;
 		if (!opt_list_has(c->spec->inherits, id)) {
-			cmd_warnf("-%s before '%s' is ignored, as sops ignores it: put it after '%s'",
-				  sops_options[id].name, c->command, c->command);
+			cmd_warnf("%s%s before '%s' is ignored, as sops ignores it: put it after '%s'",
+				  sops_options[id].name[1] ? "--" : "-", sops_options[id].name, c->command,
+				  c->command);
 			continue;
 		}
 		if (v->set)

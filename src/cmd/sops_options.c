@@ -199,10 +199,10 @@ static const struct sops_command commands[] = {
 	{ "groups add", "", "add a key group to a sops file", groups_add_own, groups_inherits },
 	{ "groups delete", "INDEX", "delete the key group at INDEX (0-based)", groups_delete_own, groups_inherits },
 	{ "filestatus", "FILE", "print {\"encrypted\":true|false}", filestatus_own, filestatus_inherits },
-	{ "exec-env", "FILE COMMAND", "run a command with the top-level values in its environment", exec_env_own,
-	  exec_env_inherits },
-	{ "exec-file", "FILE COMMAND", "run a command with the plaintext in a FIFO ({} in the command)",
-	  exec_file_own, exec_file_inherits },
+	{ "exec-env", "FILE COMMAND", "run a command (one argument, run by sh) with the top-level values in its "
+	  "environment", exec_env_own, exec_env_inherits },
+	{ "exec-file", "FILE COMMAND", "run a command (one argument, run by sh) with the plaintext in a FIFO ({} in "
+	  "the command)", exec_file_own, exec_file_inherits },
 };
 
 /* app.Flags in cmd/sops/main.go */

@@ -9,6 +9,7 @@
 
 #include <yaml.h>
 
+#include "gitseal/age.h"
 #include "gitseal/alloc.h"
 #include "gitseal/config.h"
 #include "gitseal/array.h"
@@ -92,6 +93,12 @@ static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char **
 	if (n->type == YAML_SCALAR_NODE) {
 		const char *s = scalar(n), *comma;
 
+		/* said before anything repeats it (git init lists recipients) */
+		if (!strcmp(field, "age") && age_recipient_text_is_secret(s))
+			return GS_FAIL(GS_ERR_CONFIG,
+				       "'%s': an 'age' entry is an identity (secret key), not a recipient: "
+				       "put its recipient there ('gitseal keygen -y KEYFILE'), and make a new "
+				       "key if this one was committed", p->name);
 		while (ret == 0) {
 			comma = strchr(s, ',');
 			ret = add_string(list, count, s, comma ? (size_t)(comma - s) : strlen(s), dedupe);

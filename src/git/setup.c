@@ -776,6 +776,40 @@ out:
 	return ret;
 }
 
+/* What a newcomer is told after init: nothing is under the filter yet, or
+ * nothing says whom a new file is sealed for. */
+static int note_missing_setup(struct gitfilter *f, struct gitfilter_init_result *res)
+{
+	struct gs_buf text;
+	char path[PATH_MAX];
+	int ret;
+
+	gs_buf_init(&text, false);
+	if (snprintf(path, sizeof(path), "%s.gitattributes", f->workdir) >= (int)sizeof(path))
+		return GS_FAIL(GS_ERR_IO, "path too long");
+	if ((ret = read_attributes(path, &text)) < 0)
+		goto out;
+	res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
+	gs_buf_reset(&text);
+	/* this clone's own lines count too */
+	if (res->no_pattern &&
+	    snprintf(path, sizeof(path), "%sinfo/attributes", git_repository_commondir(f->repo)) < (int)sizeof(path) &&
+	    gs_read_file(path, &text, ATTRIBUTES_MAX) == 0)
+		res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
+	gs_error_clear();
+	gs_buf_reset(&text);
+	/* a .sops.yaml that cannot be read is said by git add and status */
+	if (config_text(f, &text) == 0)
+		res->no_config = text.len == 0;
+	else if (gs_error_code() == GS_ERR_NOMEM)
+		ret = GS_ERR_NOMEM;
+	else
+		gs_error_clear();
+out:
+	gs_buf_release(&text);
+	return ret;
+}
+
 int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		   struct gitfilter_init_result *res)
 {
@@ -803,7 +837,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	if (!res->hook_message[0] && gitfilter_hook_elsewhere(f, setting, sizeof(setting)))
 		snprintf(res->hook_message, sizeof(res->hook_message), GITFILTER_HOOK_ELSEWHERE,
 			 gitfilter_shown(setting));
-	if ((ret = accept_first_time(f, res)))
+	if ((ret = accept_first_time(f, res)) || (ret = note_missing_setup(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);
 out:
@@ -849,6 +883,13 @@ int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 	memset(res, 0, sizeof(*res));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
+	/* git-crypt's unlock sets its filter up; plaintext in a clone without
+	 * gitseal's would go into the next 'git commit -a' as it is */
+	if (!gitfilter_configured(f)) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "this clone has no gitseal filter: run 'gitseal git init', which sets "
+			      "it up and decrypts what your keys open");
+		goto out;
+	}
 	if ((ret = refuse_linked_worktree(f)) || (ret = gittrust_set_locked(f, false)))
 		goto out;
 	ret = smudge_worktree(f, res);

@@ -249,6 +249,14 @@ int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)
 	gs_buf_init(&line, false);
 	if ((ret = gittrust_load(f)))
 		goto out;
+	/* a clone before 'gitseal git init' (git-crypt users unlock at once):
+	 * what this clone accepted means nothing yet */
+	if (!gitfilter_configured(f)) {
+		if (!(ret = add(&line, "no gitseal filter in this clone: run 'gitseal git init' (until then "
+				       "files are checked out and committed as they are)")))
+			ret = add_line(out, ".", &line);
+		goto out;
+	}
 	/* lines for the whole repository first */
 	ret = describe_repository(f, out, &line);
 	if (!ret && (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0))

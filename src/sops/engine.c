@@ -176,8 +176,11 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 
 				/* a key that cannot be used, not input that cannot be read */
 				snprintf(why, sizeof(why), "%s", gs_error_message());
-				return ret == GS_ERR_PARSE ? GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why)
-							   : ret;
+				if (ret != GS_ERR_PARSE)
+					return ret;
+				if (age_recipient_text_is_secret(kg->age[i]))
+					return GS_FAIL(GS_ERR_KEY, "age recipient %zu: %s", i + 1, why);
+				return GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why);
 			}
 			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
 				age_recipient_free(eg->age[i]);

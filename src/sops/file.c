@@ -1,6 +1,7 @@
 /* The file pipeline, reading side: key groups, opening an encrypted file
  * in one parse, creating a new one, and the one-shot forms. Sealing and
  * the verified emission are in seal.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -203,8 +204,17 @@ int sops_keys_resolve(const struct sops_config *config, const char *rule_path,
 	/* sops loads the rule even when keys come from flags: it also gives
 	 * the selection options (spec 10.3). */
 	if (config && config->rule_count &&
-	    (ret = sops_config_match(config, rule_path ? rule_path : "", &rule)) < 0)
+	    (ret = sops_config_match(config, rule_path ? rule_path : "", &rule)) < 0) {
+		/* a sops habit that surprises: --age does not skip the rules */
+		if (ret == GS_ERR_NO_RULE && (flags->age_count || flags->vault_count || flags->pgp_count)) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", gs_error_message());
+			gs_error_set(GS_ERR_NO_RULE, "%s (key flags do not skip .sops.yaml, as in sops: "
+				     "--config /dev/null does)", why);
+		}
 		goto out;
+	}
 	/* Key flags replace the rule's keys entirely and make one group
 	 * (spec 10.3); otherwise the rule's groups are used. */
 	if (flags->age_count || flags->vault_count || flags->pgp_count) {

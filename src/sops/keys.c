@@ -1,6 +1,7 @@
 /* The data key: generation, wrapping for age recipients, unwrapping with
  * identities, and Shamir sharing across key groups (spec 5.1, 7.2, 8, 9). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -267,19 +268,35 @@ static int unwrap_group(const struct sops_meta_group *g, const struct age_identi
 	return -1;
 }
 
-/* "tried 1 age key, 2 pgp keys: gpg: ...; 1 key of other types unsupported" */
-static void describe_tried(const struct unwrap_stats *st, size_t other, char *out, size_t cap)
+static int describe_count(char *out, size_t cap, int n, size_t count, const char *type, const char *error)
 {
-	int n = snprintf(out, cap, "tried %zu age keys", st->age_tried);
+	if (!count || n < 0 || (size_t)n >= cap)
+		return n;
+	return n + snprintf(out + n, cap - (size_t)n, "%s%zu %s key%s%s%s",
+			    strcmp(out, "tried ") ? ", " : "", count, type,
+			    count == 1 ? "" : "s", error && error[0] ? ": " : "", error ? error : "");
+}
 
-	if (st->pgp_tried && n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, ", %zu pgp keys%s%s", st->pgp_tried,
-			      st->pgp_error[0] ? ": " : "", st->pgp_error);
-	if (st->vault_tried && n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, ", %zu vault keys%s%s", st->vault_tried,
-			      st->vault_error[0] ? ": " : "", st->vault_error);
-	if (n >= 0 && (size_t)n < cap)
-		snprintf(out + n, cap - (size_t)n, "; %zu keys of other types unsupported", other);
+/* "tried 1 age key, 2 pgp keys: gpg: ...; 1 key of other types unsupported";
+ * with no age identity anywhere, where sops looks for one. */
+static void describe_tried(const struct unwrap_stats *st, size_t other, bool no_identity, char *out,
+			   size_t cap)
+{
+	int n = snprintf(out, cap, "tried ");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+
+	n = describe_count(out, cap, n, st->age_tried, "age", NULL);
+	n = describe_count(out, cap, n, st->pgp_tried, "pgp", st->pgp_error);
+	n = describe_count(out, cap, n, st->vault_tried, "vault", st->vault_error);
+	if (!st->age_tried && !st->pgp_tried && !st->vault_tried && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, "no key");
+	if (other && n >= 0 && (size_t)n < cap)
+		n += snprintf(out + n, cap - (size_t)n, "; %zu key%s of other types unsupported", other,
+			      other == 1 ? "" : "s");
+	if (no_identity && st->age_tried && n >= 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n,
+			 "; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in %s%s",
+			 xdg && *xdg ? "$XDG_CONFIG_HOME" : "~/.config", "/sops/age/keys.txt");
 }
 
 /* The shares of one split are points of one polynomial: when more opened
@@ -364,10 +381,11 @@ out:
 		char tried[700], problems[512];
 		size_t n;
 
-		describe_tried(&st, other, tried, sizeof(tried));
 		/* what went wrong with the identity sources (age/keysource.go
 		 * formatError): a missing key file, a failing key command */
 		sops_identities_problems(problems, sizeof(problems));
+		describe_tried(&st, other, !ids->count && !sops_identities_have_commands() && !problems[0],
+			       tried, sizeof(tried));
 		n = strlen(tried);
 		if (problems[0] && n < sizeof(tried))
 			snprintf(tried + n, sizeof(tried) - n, "; key sources: %s", problems);

@@ -365,6 +365,13 @@ static bool stamp_unchanged(const char *resolved)
 	return same;
 }
 
+const char *gs_path_shown(const char *path)
+{
+	if (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY"))
+		return "(a secret key given as a file name: not shown)";
+	return path;
+}
+
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -376,7 +383,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
-			       "cannot open '%s': %s", path, strerror(errno));
+			       "cannot open '%s': %s", gs_path_shown(path), strerror(errno));
 	/* reads go straight to b: through stdio's buffer a key or a plaintext
 	 * left a copy in unlocked heap memory, freed unwiped (and stdio paid a
 	 * stat for the buffer's size) */

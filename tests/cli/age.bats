@@ -75,8 +75,14 @@ teardown() { teardown_tmp; }
 	# one run (a derivation at the default work factor is 1.4 s of CPU)
 	run --separate-stderr env GITSEAL_PASSPHRASE="wrong" "$GITSEAL_BIN" age -d "$TMP/p.age"
 	[ "$status" -eq 12 ]
-	[ "$stderr" = "gitseal: error: '$TMP/p.age': no identity matched any of the recipients" ]
+	[ "$stderr" = "gitseal: error: '$TMP/p.age': incorrect passphrase" ]
 	[ -z "$output" ]
+	# no terminal (setsid: none even under one) and no variable: one line
+	run -1 setsid -w "$GITSEAL_BIN" age -d "$TMP/p.age"
+	[ "$output" = "gitseal: error: no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)" ]
+	run -1 setsid -w "$GITSEAL_BIN" age -p -o "$TMP/q.age" "$TMP/p"
+	[ "$output" = "gitseal: error: no terminal to ask for a passphrase (set GITSEAL_PASSPHRASE for automation)" ]
+	[ ! -e "$TMP/q.age" ]
 }
 
 # age (cmd/age/age.go): a usage error is 1, as every error; gitseal reads
@@ -127,8 +133,62 @@ teardown() { teardown_tmp; }
 @test "an invalid recipient is a key error" {
 	run gitseal age -r age1notvalid -o "$TMP/x" /dev/null
 	[ "$status" -eq 15 ]
-	[ "$output" = "gitseal: error: malformed age1 recipient" ]
+	[ "$output" = "gitseal: error: recipient 'age1notvalid': malformed age1 recipient" ]
 	[ ! -e "$TMP/x" ]
+	# named, as age names it, so that one of several -r can be found
+	run gitseal age -r "$DEMO_RECIPIENT" -r nope -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: recipient 'nope': unknown recipient type" ]
+}
+
+@test "a recipient given as an identity is said to be one" {
+	gitseal keygen -y "$KEYS/demo-age-key.txt" >"$TMP/pub.txt"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/x.age" /dev/null
+	run -15 gitseal age -d -i "$TMP/pub.txt" "$TMP/x.age"
+	[ "$output" = "gitseal: error: '$TMP/pub.txt': line 1: this is a recipient (public key), not an identity" ]
+	# where sops finds it: the key file named by SOPS_AGE_KEY_FILE
+	printf 'a: 1\n' >"$TMP/p.yaml"
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/p.yaml" >"$TMP/e.yaml"
+	run -128 env SOPS_AGE_KEY_FILE="$TMP/pub.txt" "$GITSEAL_BIN" decrypt "$TMP/e.yaml"
+	[[ "$output" == *"key sources: SOPS_AGE_KEY_FILE '$TMP/pub.txt': '$TMP/pub.txt': line 1: this is a recipient (public key), not an identity)" ]]
+}
+
+@test "a secret key given as a recipient is never repeated in the message" {
+	local key
+	key=$(grep '^AGE-SECRET-KEY-' "$KEYS/demo-age-key.txt")
+	run gitseal age -r "$key" -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	# lower case (bech32 is case-blind) and a plugin identity too
+	run gitseal age -r "${key,,}" -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	run gitseal age -r AGE-PLUGIN-YUBIKEY-1QQQQQQ -o "$TMP/x" /dev/null
+	[ "$status" -eq 15 ]
+	[ "$output" = "gitseal: error: this is an identity (secret key), not a recipient" ]
+	printf 'a: 1\n' >"$TMP/p.yaml"
+	run gitseal encrypt --age "$DEMO_RECIPIENT,${key,,}" "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: '$TMP/p.yaml': age recipient 2: this is an identity (secret key), not a recipient" ]
+	run env SOPS_AGE_RECIPIENTS="$key" "$GITSEAL_BIN" encrypt "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"age recipient 1: this is an identity (secret key), not a recipient" ]]
+	# where a file name belongs: keygen -y, age -i, SOPS_AGE_KEY_FILE
+	run -1 gitseal keygen -y "$key"
+	[ "$output" = "gitseal: error: cannot open '(a secret key given as a file name: not shown)': No such file or directory" ]
+	run -1 gitseal age -d -i "$key" /dev/null
+	[ "$output" = "gitseal: error: cannot open '(a secret key given as a file name: not shown)': No such file or directory" ]
+	gitseal encrypt --age "$DEMO_RECIPIENT" "$TMP/p.yaml" >"$TMP/e.yaml"
+	run -128 env SOPS_AGE_KEY_FILE="$key" "$GITSEAL_BIN" decrypt "$TMP/e.yaml"
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"SOPS_AGE_KEY_FILE '(a secret key given as a file name: not shown)'"* ]]
+	# in .sops.yaml, refused as it is read: git init would list it as a recipient
+	printf 'creation_rules:\n  - age: %s\n' "$key" >"$TMP/.sops.yaml"
+	run gitseal --config "$TMP/.sops.yaml" encrypt "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"${key#AGE-SECRET-KEY-}"* ]]
+	[[ "$output" == *"an 'age' entry is an identity (secret key), not a recipient: put its recipient there ('gitseal keygen -y KEYFILE'), and make a new key if this one was committed" ]]
 }
 
 @test "wrong key: exit 12, nothing released, no output file" {

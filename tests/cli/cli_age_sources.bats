@@ -76,7 +76,10 @@ EOF
 	ssh-keygen -q -t ed25519 -N '' -C test-key -f "$TMP/id" >/dev/null
 	gitseal encrypt --age "$(cat "$TMP/id.pub")" plain.yaml >ssh.enc.yaml
 	run -128 "$GITSEAL_BIN" decrypt ssh.enc.yaml
-	[ "$output" = "gitseal: error: 'ssh.enc.yaml': cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported)" ]
+	# no identity anywhere: the message says where sops looks for one
+	[ "$output" = "gitseal: error: 'ssh.enc.yaml': cannot recover the data key: no key opened it (tried 1 age key; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in \$XDG_CONFIG_HOME/sops/age/keys.txt)" ]
+	run -128 env -u XDG_CONFIG_HOME "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	[[ "$output" == *"; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in ~/.config/sops/age/keys.txt)" ]]
 	SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat $TMP/id" gitseal decrypt ssh.enc.yaml | cmp - plain.yaml
 	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat /nonexistent" "$GITSEAL_BIN" decrypt ssh.enc.yaml
 	[[ $output == *"SOPS_AGE_SSH_PRIVATE_KEY_CMD 'cat' failed"* ]]

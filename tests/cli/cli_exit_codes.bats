@@ -62,14 +62,30 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: config file not found, or has no creation rules, and no keys provided" ]
 	run -1 gitseal encrypt --age age1nope plain.yaml
 	[[ $output == *"age recipient 'age1nope'"* ]]
+	# sops reads the rules even when --age gives the keys: the way out is said
+	printf 'creation_rules:\n  - path_regex: nomatch\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal encrypt --age "$DEMO_RECIPIENT" plain.yaml
+	[ "$output" = "gitseal: error: no matching creation rules found for 'plain.yaml' (key flags do not skip .sops.yaml, as in sops: --config /dev/null does)" ]
+	run -1 gitseal encrypt plain.yaml
+	[ "$output" = "gitseal: error: no matching creation rules found for 'plain.yaml'" ]
 }
 
 # sops: cmd/sops/main.go:213, 327 (exec-* needs exactly two words: 1)
 @test "exec-env and exec-file without a command: 1" {
 	run -1 gitseal exec-env enc.yaml
-	[[ $output == *"missing file to decrypt: gitseal exec-env FILE COMMAND"* ]]
+	[ "$output" = "gitseal: error: missing command to run: gitseal exec-env FILE COMMAND" ]
 	run -1 gitseal exec-file enc.yaml
-	[ "$output" = "gitseal: error: missing file to decrypt: gitseal exec-file FILE COMMAND" ]
+	[ "$output" = "gitseal: error: missing command to run: gitseal exec-file FILE COMMAND" ]
+	run -1 gitseal exec-env
+	[ "$output" = "gitseal: error: missing file to decrypt: gitseal exec-env FILE COMMAND" ]
+	# sops takes the command as one word: a newcomer's 'exec-env F echo hi'
+	run -1 gitseal exec-env enc.yaml echo hi
+	[ "$output" = "gitseal: error: the command is one argument: gitseal exec-env FILE 'COMMAND ARGS...'" ]
+	# and --help says so
+	run -0 gitseal exec-env --help
+	[ "${lines[1]}" = "run a command (one argument, run by sh) with the top-level values in its environment" ]
+	run -0 gitseal exec-file --help
+	[ "${lines[1]}" = "run a command (one argument, run by sh) with the plaintext in a FIFO ({} in the command)" ]
 }
 
 # sops: cmd/sops/main.go:524 (no file: 100), filestatus.go:26 (any other
@@ -114,7 +130,7 @@ teardown() { teardown_tmp; }
 	run -7 gitseal set enc.yaml 'a' '1'
 	[ "$output" = "gitseal: error: invalid tree path 'a' (expected e.g. '[\"key\"][0]')" ]
 	run -7 gitseal set enc.yaml '["a"]' '{bad'
-	[ "$output" = "gitseal: error: the value is not valid JSON" ]
+	[ "$output" = "gitseal: error: the value is not valid JSON (a string takes its quotes: '\"text\"')" ]
 	run -100 gitseal set enc.yaml '["a"]'
 	[[ $output == "gitseal: error: usage: gitseal set FILE '[\"key\"]' VALUE-JSON"* ]]
 	run -100 gitseal unset enc.yaml

@@ -48,7 +48,21 @@ teardown() { teardown_tmp; }
 @test "a command's own flag given before it is ignored, as sops ignores it, and said" {
 	run -0 gitseal --output out.yaml decrypt enc.yaml
 	[ ! -e out.yaml ]
-	[[ $output == *"-output before 'decrypt' is ignored, as sops ignores it: put it after 'decrypt'"* ]]
+	[[ $output == *" --output before 'decrypt' is ignored, as sops ignores it: put it after 'decrypt'"* ]]
+}
+
+@test "a command's near-miss, or a git-crypt habit, is said, not edited as a new file" {
+	run -1 gitseal decryt enc.yaml
+	[ "$output" = "gitseal: error: 'decryt' is not a command: did you mean 'gitseal decrypt'? (to edit a new file of that name: gitseal edit decryt)" ]
+	run -1 gitseal unlock
+	[ "$output" = "gitseal: error: 'unlock' is not a command: did you mean 'gitseal git unlock'? (to edit a new file of that name: gitseal edit unlock)" ]
+	run -1 gitseal age-keygen
+	[[ "$output" == *"did you mean 'gitseal keygen'?"* ]]
+	[ ! -e decryt ]
+	# a file of that name is edited, as in sops
+	echo hi >decryt
+	gitseal encrypt --age "$DEMO_RECIPIENT" -i decryt
+	run -200 env SOPS_EDITOR=true "$GITSEAL_BIN" decryt
 }
 
 # sops: cmd/sops/main.go:1885 (app.Action: the legacy mode runs when no

@@ -177,7 +177,7 @@ YAML
 	[[ "$output" == *"1 of 2 key groups opened, 2 needed"* ]]
 	run env SOPS_AGE_KEY_FILE=age.txt GNUPGHOME="$(empty_home)" "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
-	[[ "$output" == *"1 of 2 key groups opened"*"1 pgp keys: cannot decrypt: gpg: decryption failed: No secret key"* ]]
+	[[ "$output" == *"1 of 2 key groups opened"*"1 pgp key: cannot decrypt: gpg: decryption failed: No secret key"* ]]
 }
 
 @test ".sops.yaml pgp in a creation rule: a comma-separated string or a list" {
@@ -236,7 +236,7 @@ YAML
 	run env GNUPGHOME="$(empty_home)" "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == *"cannot recover the data key: no key opened it (tried 0 age keys, 1 pgp keys: cannot decrypt: gpg: decryption failed: No secret key"* ]]
+	[[ "$output" == *"cannot recover the data key: no key opened it (tried 1 pgp key: cannot decrypt: gpg: decryption failed: No secret key"* ]]
 	run env SOPS_GPG_EXEC=/nonexistent/gpg "$GITSEAL_BIN" decrypt enc.yaml
 	[ "$status" -eq 128 ]
 	[ "${#lines[@]}" -eq 1 ]
@@ -279,7 +279,7 @@ SH
 	# no pinentry can run here: gpg's reason, exit 128, and nothing read from stdin
 	run env GNUPGHOME="$home" "$GITSEAL_BIN" decrypt enc.yaml </dev/null
 	[ "$status" -eq 128 ]
-	[[ "$output" == *"1 pgp keys: cannot decrypt: gpg: "* ]]
+	[[ "$output" == *"1 pgp key: cannot decrypt: gpg: "* ]]
 	# gpg's configuration gives it the passphrase (as a pinentry would)
 	printf 's3cret\n' >"$home/pass"
 	printf 'pinentry-mode loopback\npassphrase-file %s\n' "$home/pass" >"$home/gpg.conf"

@@ -97,7 +97,7 @@ add_age_decoys() {
 	# without a key command, the identities in hand are tried on every entry
 	run env SOPS_AGE_KEY_FILE="$TMP/other.txt" "$GITSEAL_BIN" decrypt bad.yaml
 	[ "$status" -eq 128 ]
-	[ "$output" = "gitseal: error: 'bad.yaml': cannot recover the data key: no key opened it (tried 301 age keys; 0 keys of other types unsupported)" ]
+	[ "$output" = "gitseal: error: 'bad.yaml': cannot recover the data key: no key opened it (tried 301 age keys)" ]
 	SOPS_AGE_KEY_FILE="$TMP/key.txt" gitseal decrypt bad.yaml | grep -qx 'a: secret'
 }
 
@@ -107,7 +107,7 @@ add_age_decoys() {
 	add_pgp_decoys enc.yaml bad.yaml 1
 	run timeout 60 env SOPS_AGE_KEY_FILE="$TMP/other.txt" SOPS_GPG_EXEC="$TMP/bombgpg" "$GITSEAL_BIN" decrypt bad.yaml
 	[ "$status" -eq 128 ]
-	[[ "$output" == *"error: 'bad.yaml': cannot recover the data key: no key opened it (tried 1 age keys, 1 pgp keys: $TMP/bombgpg: output too large"* ]]
+	[[ "$output" == *"error: 'bad.yaml': cannot recover the data key: no key opened it (tried 1 age key, 1 pgp key: $TMP/bombgpg: output too large"* ]]
 }
 
 @test "a file with thousands of age entries is refused before any is tried" {

@@ -49,7 +49,7 @@ only_changed() {
 @test "set with a bad value or path" {
 	run gitseal set secret.yaml '["db"]["password"]' 'not json'
 	[ "$status" -eq 7 ]
-	[ "$output" = "gitseal: error: the value is not valid JSON" ]
+	[ "$output" = "gitseal: error: the value is not valid JSON (a string takes its quotes: '\"text\"')" ]
 	run gitseal set secret.yaml 'db.password' '"x"'
 	[ "$status" -eq 7 ]
 	[ "$output" = "gitseal: error: invalid tree path 'db.password' (expected e.g. '[\"key\"][0]')" ]

@@ -146,7 +146,7 @@ assert_abort_restores() {
 	git config rerere.enabled true
 	for f in $FILES; do cmp <(git show "HEAD:$f") "$f"; done
 	conflict_and_add merge --no-edit theirs
-	grep -qxF "gitseal: error: cannot merge 'secrets/notes.txt': our version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/notes.txt' (or --theirs), or merge where a key opens both" <<<"$output"
+	grep -qxF "gitseal: error: cannot merge 'secrets/notes.txt': our version: cannot recover the data key: no key opened it (tried 1 age key; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in \$XDG_CONFIG_HOME/sops/age/keys.txt); the file shows both sides sealed: take one with 'git checkout --ours secrets/notes.txt' (or --theirs), or merge where a key opens both" <<<"$output"
 	run git commit -qm merged
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: 'secrets/notes.txt': it holds an unresolved merge conflict" <<<"$output"

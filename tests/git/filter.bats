@@ -32,6 +32,22 @@ teardown() { gs_teardown; }
 	[ "$(git config --local --get-all filter.gitseal.process | wc -l)" -eq 1 ]
 }
 
+@test "init in a bare repository says what is missing: a pattern, a .sops.yaml" {
+	git init -q "$T/fresh"
+	cd "$T/fresh"
+	run -0 "$GITSEAL_BIN" git init
+	[ "${lines[0]}" = "gitseal: no line of .gitattributes puts files under the filter: name them, as in gitseal git init 'secrets/**'" ]
+	[ "${lines[1]}" = "gitseal: no .sops.yaml at the repository root: 'git add' of a file under the filter fails until a creation rule there names its recipients (docs/git.md)" ]
+	[ "${#lines[@]}" -eq 2 ]
+	cp "$REPO/.sops.yaml" .
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	[ "$output" = "gitseal: added 1 line(s) to .gitattributes" ]
+	# the clone's own copy in .git/info/attributes counts too
+	rm .gitattributes
+	run -0 "$GITSEAL_BIN" git init
+	[ -z "$output" ]
+}
+
 @test "init brings a line written by an older gitseal up to date" {
 	printf '# secrets\nsecrets/** filter=gitseal diff=gitseal merge=gitseal\n*.txt text\n' > .gitattributes
 	run "$GITSEAL_BIN" git init 'secrets/**'
@@ -174,6 +190,42 @@ teardown() { gs_teardown; }
 	grep -q 'ENC\[' secrets/app.yaml
 	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
 	assert_status_clean
+	# a diff shows ciphertext, and names git's temporary copy by the file's name
+	run git show --format= HEAD
+	[ "$status" -eq 0 ]
+	grep -q '^+token: ENC\[' <<<"$output"
+	grep -qxF "gitseal: warning: a committed version of 'app.yaml' shown encrypted: no age identity found" <<<"$output"
+	[[ "$output" != *git-blob-* ]]
+}
+
+@test "sops commands on a work-tree file under the filter say it is plaintext there" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	run -1 "$GITSEAL_BIN" decrypt secrets/app.yaml
+	[ "$output" = "gitseal: error: 'secrets/app.yaml': sops metadata not found (this clone uses gitseal's git filter: a file under it is plaintext in the work tree, edited as it is)" ]
+	cd secrets
+	run -1 "$GITSEAL_BIN" set app.yaml '["token"]' '"x"'
+	[[ "$output" == *"'app.yaml': sops metadata not found (this clone uses gitseal's git filter"* ]]
+	# elsewhere, sops's message alone
+	printf 'a: 1\n' > "$T/plain.yaml"
+	run -1 "$GITSEAL_BIN" decrypt "$T/plain.yaml"
+	[ "$output" = "gitseal: error: '$T/plain.yaml': sops metadata not found" ]
+}
+
+@test "a clone before init (git-crypt's clone, then unlock): status says so, unlock refuses" {
+	printf 'token: s3cr3t\n' > secrets/app.yaml
+	git add -A
+	git commit -qm one
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -0 "$GITSEAL_BIN" git status
+	[ "$output" = ".: no gitseal filter in this clone: run 'gitseal git init' (until then files are checked out and committed as they are)" ]
+	# no filter: plaintext here would go into the next commit -a as it is
+	run -1 "$GITSEAL_BIN" git unlock
+	[ "$output" = "gitseal: error: this clone has no gitseal filter: run 'gitseal git init', which sets it up and decrypts what your keys open" ]
+	grep -q 'ENC\[' secrets/app.yaml
+	assert_status_clean
+	"$GITSEAL_BIN" git init 2>/dev/null
+	grep -qx 'token: s3cr3t' secrets/app.yaml
 }
 
 @test "no matching rule: git add fails and no plaintext reaches the object store" {

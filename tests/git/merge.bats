@@ -107,7 +107,7 @@ teardown() { gs_teardown; }
 	unset SOPS_AGE_KEY_FILE
 	run "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/app.yaml
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': our version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/app.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': our version: cannot recover the data key: no key opened it (tried 1 age key; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in \$XDG_CONFIG_HOME/sops/age/keys.txt); the file shows both sides sealed: take one with 'git checkout --ours secrets/app.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
 	[ "$(cat "$T/result.yaml")" = "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$(cat "$T/ours")" "$(cat "$T/theirs")")" ]
 }
 
@@ -556,7 +556,7 @@ teardown() { gs_teardown; }
 	run git merge --no-edit theirs
 	echo "$output"
 	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: cannot recover the data key: no key opened it (tried 1 age keys; 0 keys of other types unsupported); the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
+	grep -qxF "gitseal: error: cannot merge 'secrets/k.yaml': their version: cannot recover the data key: no key opened it (tried 1 age key); the file shows both sides sealed: take one with 'git checkout --ours secrets/k.yaml' (or --theirs), or merge where a key opens both" <<<"$output"
 	[ "$(git status --porcelain secrets/k.yaml)" = "UU secrets/k.yaml" ]
 	# the work tree shows a conflict, of the two ciphertexts as committed,
 	# and so does git diff
