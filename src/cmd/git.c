@@ -333,22 +333,33 @@ static int git_status(void)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_GENERIC;
 }
 
-static int git_lock(int argc, char **argv)
+/* parse_sub for a subcommand that takes flags only, no words. */
+static int parse_flags_only(int argc, char **argv, const int *accepted, struct opt_value *values, int *code)
 {
-	struct opt_value v[GO_COUNT] = { 0 };
 	struct opt_parser p;
-	size_t locked;
-	int code, words;
+	int words;
 
-	if (parse_sub(argc, argv, lock_accepted, v, &p, false, &code))
-		return code;
+	if (parse_sub(argc, argv, accepted, values, &p, false, code))
+		return -1;
 	words = p.word_count;
 	opt_parser_release(&p);
 	if (words) {
-		cmd_errorf("git lock: unexpected argument");
+		cmd_errorf("git %s: unexpected argument", argv[0]);
 		fputs(git_usage, stderr);
-		return EXIT_USAGE;
+		*code = EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+static int git_lock(int argc, char **argv)
+{
+	struct opt_value v[GO_COUNT] = { 0 };
+	size_t locked;
+	int code;
+
+	if (parse_flags_only(argc, argv, lock_accepted, v, &code))
+		return code;
 	if (gitfilter_lock(".", v[GO_FORCE].on, &locked)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
@@ -384,19 +395,9 @@ static int git_trust(int argc, char **argv);
 static int git_plain(int argc, char **argv, int (*run)(void))
 {
 	struct opt_value v[GO_COUNT] = { 0 };
-	struct opt_parser p;
-	int code, words;
+	int code;
 
-	if (parse_sub(argc, argv, none_accepted, v, &p, false, &code))
-		return code;
-	words = p.word_count;
-	opt_parser_release(&p);
-	if (words) {
-		cmd_errorf("git %s: unexpected argument", argv[0]);
-		fputs(git_usage, stderr);
-		return EXIT_USAGE;
-	}
-	return run();
+	return parse_flags_only(argc, argv, none_accepted, v, &code) ? code : run();
 }
 
 int cmd_git(int argc, char **argv)
