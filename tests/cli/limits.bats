@@ -205,7 +205,7 @@ round_trip_within_4x() {
 	release_build_only
 	# written as bytes, in pieces: the same files as json.dumps and str
 	# concatenation made, for 2 s of CPU instead of 9. 25 MiB, a quarter of
-	# the 100 MiB this took until 2026-12-05 (30 s of CPU, 8 here): libyaml's
+	# the 100 MiB this took until 2026-12-05 (30 s of CPU; 12 to 14 at 25 MiB): libyaml's
 	# buffer doubles at the same fraction of the value, and the growth
 	# above the one-byte value's peak, not the 16 MiB of slack, bounds the
 	# factor (3.76x here; 3.57x to 3.94x at 100 MiB)
