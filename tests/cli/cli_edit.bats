@@ -24,7 +24,7 @@ teardown() { teardown_tmp; }
 	printf '#!/bin/sh\nprintf "x: 1\\n" >"$1"\n' >ed.sh
 	chmod +x ed.sh
 	SOPS_EDITOR="$TMP/ed.sh" gitseal edit --age "$DEMO_RECIPIENT" new.yaml
-	[ "$(gitseal decrypt new.yaml)" = "x: 1" ]
+	[ "$(gitseal_fixture decrypt new.yaml)" = "x: 1" ]
 }
 
 # sops: cmd/sops/main.go:1371-1373 (--verbose: debug logging, on stderr);
@@ -67,7 +67,7 @@ teardown() { teardown_tmp; }
 # same numbers from --indent and from .sops.yaml's stores.json.indent
 @test "indent numbers as sops counts them: JSON 0 none, -1 a tab; YAML 0 the default" {
 	printf '{"a": {"b": 1}}' >p.json
-	gitseal encrypt --age "$DEMO_RECIPIENT" p.json >e.json
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" p.json >e.json
 	[ "$(gitseal --indent 0 decrypt e.json)" = "$(printf '{\n"a": {\n"b": 1\n}\n}')" ]
 	[ "$(gitseal --indent -1 decrypt e.json)" = "$(printf '{\n\t"a": {\n\t\t"b": 1\n\t}\n}')" ]
 	gitseal --indent 0 decrypt enc.yaml | cmp - plain.yaml
@@ -86,8 +86,8 @@ teardown() { teardown_tmp; }
 		"$DEMO_RECIPIENT" >show.sh
 	chmod +x show.sh
 	SOPS_EDITOR="$TMP/show.sh" gitseal edit -s enc.yaml
-	[ "$(gitseal decrypt --extract '["a"]' enc.yaml)" = changed ]
-	! grep -q '^    age:$' <(gitseal decrypt enc.yaml) || false
+	[ "$(gitseal_fixture decrypt --extract '["a"]' enc.yaml)" = changed ]
+	! grep -q '^    age:$' <(gitseal_fixture decrypt enc.yaml) || false
 	cp enc.yaml before.yaml
 	printf '#!/bin/sh\nsed -i "s/recipient: age1/recipient: age1x/" "$1"\n' >tamper.sh
 	chmod +x tamper.sh
@@ -96,9 +96,9 @@ teardown() { teardown_tmp; }
 	cmp enc.yaml before.yaml
 	# JSON: the metadata is one more member of the object
 	printf '{"a": "secret"}\n' >p.json
-	gitseal encrypt --age "$DEMO_RECIPIENT" p.json >e.json
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" p.json >e.json
 	printf '#!/bin/sh\ngrep -q "\\"sops\\": {" "$1" && sed -i s/secret/changed/ "$1"\n' >showj.sh
 	chmod +x showj.sh
 	SOPS_EDITOR="$TMP/showj.sh" gitseal edit --show-master-keys e.json
-	[ "$(gitseal decrypt --extract '["a"]' e.json)" = changed ]
+	[ "$(gitseal_fixture decrypt --extract '["a"]' e.json)" = changed ]
 }

@@ -20,7 +20,7 @@ teardown() { teardown_tmp; }
 	printf 'maybe\ny\n' | gitseal updatekeys enc.yaml 2>err
 	[ "$(grep -o 'Is this okay' err | wc -l)" -eq 2 ]
 	grep -q "$second" enc.yaml
-	gitseal decrypt enc.yaml | cmp - plain.yaml
+	gitseal_fixture decrypt enc.yaml | cmp - plain.yaml
 }
 
 # sops: updatekeys.go:96-99 ("File left unchanged", return nil: exit 0)

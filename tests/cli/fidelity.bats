@@ -79,7 +79,7 @@ roundtrip() {
 	gitseal set enc.yaml '["a"]' '"plain"'
 	gitseal set enc.yaml '["b_unencrypted"]' '"plain"'
 	! grep -q binary enc.yaml || false
-	gitseal decrypt enc.yaml | cmp - <(printf 'a: plain\nb_unencrypted: plain\n')
+	gitseal_fixture decrypt enc.yaml | cmp - <(printf 'a: plain\nb_unencrypted: plain\n')
 }
 
 @test "row 9: an encrypted value given a tag is refused on decrypt and render, as a MAC failure" {

@@ -70,7 +70,7 @@ foreign_block() {
 	chmod +x editor.sh
 	EDITOR=$TMP/editor.sh gitseal edit enc.yaml
 	[ "$(foreign_block enc.yaml)" = "$want" ]
-	[ "$(gitseal decrypt enc.yaml)" = "user: carol" ]
+	[ "$(gitseal_fixture decrypt enc.yaml)" = "user: carol" ]
 }
 
 @test "updatekeys keeps them: a new age key is added, the kms and unknown entries stay" {

@@ -25,14 +25,14 @@ only_changed() {
 
 @test "set changes one value line plus mac and lastmodified; others keep their ciphertext" {
 	gitseal set secret.yaml '["db"]["password"]' '"new-pass"'
-	[ "$(gitseal decrypt --extract '["db"]["password"]' secret.yaml)" = "new-pass" ]
+	[ "$(gitseal_fixture decrypt --extract '["db"]["password"]' secret.yaml)" = "new-pass" ]
 	only_changed original.yaml secret.yaml password
 	grep -qF "$(grep 'user:' original.yaml)" secret.yaml
 }
 
 @test "set a new key and a number; unset removes; --idempotent" {
 	gitseal set secret.yaml '["db"]["replicas"]' '3'
-	[ "$(gitseal decrypt --extract '["db"]["replicas"]' secret.yaml)" = "3" ]
+	[ "$(gitseal_fixture decrypt --extract '["db"]["replicas"]' secret.yaml)" = "3" ]
 	gitseal unset secret.yaml '["db"]["replicas"]'
 	# a path that is not there: 91 here, 1 once the sops exit codes of issue
 	# 18 land (as sops); the message is the same
@@ -43,7 +43,7 @@ only_changed() {
 	[ "$status" -eq 91 ] || [ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'secret.yaml': component [\"db\"][\"replicas\"] not found" ]
 	gitseal unset --idempotent secret.yaml '["db"]["replicas"]'
-	gitseal decrypt secret.yaml | cmp - plain.yaml
+	gitseal_fixture decrypt secret.yaml | cmp - plain.yaml
 }
 
 @test "set with a bad value or path" {
@@ -75,7 +75,7 @@ SH
 	mkdir -p note
 	TMP_NOTE="$TMP/note" EDITOR="$TMP/editor.sh" gitseal edit secret.yaml
 	[ "$(cat note/dirmode)" = "700" ]
-	[ "$(gitseal decrypt --extract '["db"]["password"]' secret.yaml)" = "correct-horse" ]
+	[ "$(gitseal_fixture decrypt --extract '["db"]["password"]' secret.yaml)" = "correct-horse" ]
 	only_changed original.yaml secret.yaml password
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
@@ -134,11 +134,11 @@ SH
 
 @test "rotate: new data key, every value changes, plaintext the same" {
 	gitseal rotate -i secret.yaml
-	gitseal decrypt secret.yaml | cmp - plain.yaml
+	gitseal_fixture decrypt secret.yaml | cmp - plain.yaml
 	! grep -qF "$(grep 'user:' original.yaml)" secret.yaml || false
 	k2=$(age-keygen -y "$KEYS/test-age-key-2.txt")
 	gitseal rotate -i --add-age "$k2" secret.yaml
-	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal_fixture decrypt secret.yaml | cmp - plain.yaml
 	gitseal rotate -i --rm-age "$DEMO_RECIPIENT" secret.yaml
 	run gitseal decrypt secret.yaml
 	[ "$status" -eq 128 ]
@@ -150,7 +150,7 @@ SH
 	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$k2" >.sops.yaml
 	gitseal updatekeys -y secret.yaml
 	[ "$(grep -c 'recipient:' secret.yaml)" -eq 2 ]
-	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt secret.yaml | cmp - plain.yaml
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal_fixture decrypt secret.yaml | cmp - plain.yaml
 	grep -qF "$(grep 'user:' original.yaml)" secret.yaml
 	grep -qF "$(grep 'mac:' original.yaml)" secret.yaml
 	run gitseal updatekeys -y secret.yaml

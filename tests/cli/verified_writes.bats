@@ -72,7 +72,7 @@ first() { run --separate-stderr env GITSEAL_TEST_CORRUPT=first "$@"; }
 	first "$GITSEAL_BIN" encrypt --age "$DEMO_RECIPIENT" -i plain.yaml
 	fell_back plain.yaml "$SEALED_WHY"
 	grep -q '^    user: ENC\[' plain.yaml
-	gitseal decrypt plain.yaml | cmp - plain.orig
+	gitseal_fixture decrypt plain.yaml | cmp - plain.orig
 }
 
 @test "decrypt -i and --output: damaged outputs write nothing (exit 4)" {
@@ -214,10 +214,10 @@ same_yaml() {
 	cmp enc.yaml enc.orig
 	first "$GITSEAL_BIN" set enc.yaml '["db"]["password"]' '"new"'
 	fell_back enc.yaml "$SEALED_WHY"
-	[ "$(gitseal decrypt --extract '["db"]["password"]' enc.yaml)" = new ]
+	[ "$(gitseal_fixture decrypt --extract '["db"]["password"]' enc.yaml)" = new ]
 	first "$GITSEAL_BIN" unset enc.yaml '["name"]'
 	fell_back enc.yaml "$SEALED_WHY"
-	[ "$(gitseal decrypt enc.yaml)" = "$(printf 'db:\n    user: admin\n    password: new')" ]
+	[ "$(gitseal_fixture decrypt enc.yaml)" = "$(printf 'db:\n    user: admin\n    password: new')" ]
 }
 
 @test "edit: a damaged sealed output writes nothing; a damaged copy for the editor stops before it" {
@@ -234,7 +234,7 @@ same_yaml() {
 	cmp enc.yaml enc.orig
 	first "$GITSEAL_BIN" edit enc.yaml
 	fell_back enc.yaml "$SEALED_WHY"
-	[ "$(gitseal decrypt --extract '["db"]["password"]' enc.yaml)" = changed ]
+	[ "$(gitseal_fixture decrypt --extract '["db"]["password"]' enc.yaml)" = changed ]
 }
 
 @test "rotate -i: damaged outputs write nothing; the fallback rotates" {
@@ -245,7 +245,7 @@ same_yaml() {
 	first "$GITSEAL_BIN" rotate -i enc.yaml
 	fell_back enc.yaml "$SEALED_WHY"
 	! cmp -s enc.yaml enc.orig || false
-	gitseal decrypt enc.yaml | cmp - plain.orig
+	gitseal_fixture decrypt enc.yaml | cmp - plain.orig
 }
 
 @test "updatekeys and groups add: damaged outputs write nothing" {
@@ -260,7 +260,7 @@ same_yaml() {
 	first "$GITSEAL_BIN" updatekeys -y enc.yaml
 	fell_back enc.yaml "$SEALED_WHY"
 	grep -q "recipient: $R2" enc.yaml
-	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal decrypt enc.yaml | cmp - plain.orig
+	SOPS_AGE_KEY_FILE="$KEYS/test-age-key-2.txt" gitseal_fixture decrypt enc.yaml | cmp - plain.orig
 }
 
 @test "legacy -e -i and -d -i: damaged outputs write nothing" {
@@ -295,7 +295,7 @@ same_yaml() {
 	[ -z "$(ls -A . sub | grep gitseal-tmp || true)" ]
 	gitseal set link.yaml '["name"]' '"other"'
 	[ -L link.yaml ]
-	[ "$(gitseal decrypt --extract '["name"]' sub/real.yaml)" = other ]
+	[ "$(gitseal_fixture decrypt --extract '["name"]' sub/real.yaml)" = other ]
 	gitseal decrypt -i link.yaml
 	[ -L link.yaml ]
 	[ "$(stat -c %a sub/real.yaml)" = 640 ]
@@ -315,7 +315,7 @@ same_yaml() {
 	ln -s a/b/new.yaml out.yaml
 	gitseal encrypt --age "$DEMO_RECIPIENT" --output out.yaml plain.yaml
 	[ -L out.yaml ]
-	gitseal decrypt a/b/new.yaml | cmp - plain.orig
+	gitseal_fixture decrypt a/b/new.yaml | cmp - plain.orig
 }
 
 # ---- output targets: only regular files are replaced ----
@@ -379,7 +379,7 @@ stdout_still_a_link() {
 		! grep -qE 'x{32}|a\\"b' "enc.$f" || false
 		gitseal decrypt "enc.$f" | cmp - "$f"
 		gitseal set "enc.$f" '["big"]' '"short"'
-		[ "$(gitseal decrypt --extract '["big"]' "enc.$f")" = short ]
+		[ "$(gitseal_fixture decrypt --extract '["big"]' "enc.$f")" = short ]
 	done
 }
 
