@@ -357,8 +357,6 @@ out:
 	return ret;
 }
 
-static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count);
-
 /* The first recipient keys names that have does not; NULL when none. */
 static const char *not_named(const struct sops_key_summary *have, const struct sops_key_summary *keys)
 {
@@ -414,22 +412,18 @@ static int check_holder(struct gitfilter *f, const char *path, const char *other
 int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
 			       const struct sops_key_summary *keys)
 {
-	git_index *idx = NULL;
-	char **paths = NULL;
+	const char **paths = NULL;
 	size_t count = 0;
 	int ret;
 
 	if (gittrust_key_made_here(f, path, id))
 		return 0;
-	/* the index's files (a copy has a committed version; an untracked
-	 * file is no holder) */
-	ret = indexed_paths(f, "", &idx, &paths, &count);
-	git_index_free(idx);
-	for (size_t k = 0; k < count; k++) {
-		if (!ret && strcmp(paths[k], path))
+	/* the index's files that open with the key (a copy has a committed
+	 * version; an untracked file is no holder), each checked as it is */
+	ret = githolders_find(f, id, &paths, &count);
+	for (size_t k = 0; k < count && !ret; k++)
+		if (strcmp(paths[k], path))
 			ret = check_holder(f, path, paths[k], id, keys);
-		free(paths[k]);
-	}
 	free(paths);
 	return ret;
 }
