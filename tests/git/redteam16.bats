@@ -93,3 +93,54 @@ decoy_copy() {
 	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
 	[ -z "$(git status --porcelain --untracked-files=no)" ]
 }
+
+# The check above opens every other file of the index that could hold the
+# key, for each file whose key this clone did not make: in a teammate's
+# clone (its own HOME and .git/gitseal), every file. Opened once for each
+# file cleaned, a git add of N edited files read N x N blobs; the index's
+# files are opened once per index read (src/git/holders.c): here 13 for
+# the map and 12 for the files' own committed versions, where once per
+# file read 12 x 12.
+@test "a teammate's clone: git add of 12 edited files reads the index's blobs once, not once per file" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	for i in $(seq 1 12); do printf 'n%s: v%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	git commit -qm files
+	git clone -q "$REPO" "$T/mate"
+	mkdir "$T/mate-home"
+	cd "$T/mate"
+	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	for i in $(seq 1 12); do printf 'more: %s\n' "$i" >> "secrets/f$i.yaml"; done
+	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git add -A
+	[ "$(git diff --cached --name-only | wc -l)" -eq 12 ]
+	[ "$(wc -l < "$T/blobs")" -ge 25 ]
+	[ "$(wc -l < "$T/blobs")" -le 40 ]
+}
+
+# The map of the index's data keys lives as long as one filter process,
+# which serves every pick of a rebase: an index git rewrote since is read
+# again, and the holder it now has is found.
+@test "one filter process, the copy's holder staged between two cleans: the second clean finds it and refuses" {
+	decoy_copy settings.yaml prod
+	pull_from mallory
+	printf 'extra: 1\n' >> secrets/dev/settings.yaml
+	prod=$(git rev-parse :secrets/prod/db.yaml)
+	git rm -q --cached secrets/prod/db.yaml
+	start_filter_process
+	clean_settings() {
+		{ pkt_text command=clean; pkt_text pathname=secrets/dev/settings.yaml; printf 0000
+		  pkt_file secrets/dev/settings.yaml; printf 0000; } >&5
+		for _ in $(seq 200); do
+			[ "$(grep -ac 'status=' "$T/out")" -lt "$1" ] || break
+			sleep 0.05
+		done
+	}
+	# no file of the index holds the key: sealed
+	clean_settings 1
+	grep -aq 'status=success' "$T/out"
+	git update-index --add --cacheinfo "100644,$prod,secrets/prod/db.yaml"
+	clean_settings 2
+	[ "$(grep -ac 'status=error' "$T/out")" -eq 1 ]
+	exec 5>&-
+	wait "$filter_pid"
+}
