@@ -144,3 +144,32 @@ decoy_copy() {
 	exec 5>&-
 	wait "$filter_pid"
 }
+
+# git runs the merge driver once per file, a process each: the data keys of
+# the index's blobs are kept across processes (.git/gitseal/holder-keys, by
+# blob id), so a teammate's merge of 6 files opens the index's 13 files
+# once, where each driver opened them all (6 x 13 reads, and once for each
+# of the three versions before the map).
+@test "a teammate's merge of 6 files reads the index's blobs once across its merge drivers" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	for i in $(seq 1 12); do printf 'a: %s\nb: 1\nc: 2\nd: 3\n' "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	git commit -qm files
+	git checkout -qb side
+	for i in $(seq 1 6); do sed -i 's/^d: .*/d: side/' "secrets/f$i.yaml"; done
+	git commit -qam side
+	git checkout -q main
+	for i in $(seq 1 6); do sed -i 's/^a: .*/a: main/' "secrets/f$i.yaml"; done
+	git commit -qam main
+	git clone -q "$REPO" "$T/mate"
+	mkdir "$T/mate-home"
+	cd "$T/mate"
+	git config user.name mate
+	git config user.email mate@example.invalid
+	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git merge -q --no-edit origin/side
+	grep -qx 'a: main' secrets/f1.yaml
+	grep -qx 'd: side' secrets/f1.yaml
+	[ "$(wc -l < "$T/blobs")" -ge 13 ]
+	[ "$(wc -l < "$T/blobs")" -le 40 ]
+}
