@@ -173,3 +173,17 @@ decoy_copy() {
 	[ "$(wc -l < "$T/blobs")" -ge 13 ]
 	[ "$(wc -l < "$T/blobs")" -le 40 ]
 }
+
+# A record of holder-keys names a blob and its data key, with a digest of
+# both: one changed by hand (or torn) is not used, and the blob is opened.
+@test "a holder-keys record whose digest does not match is not used: the copy is still refused" {
+	decoy_copy settings.yaml prod
+	pull_from mallory
+	prod=$(git rev-parse :secrets/prod/db.yaml)
+	# the prod blob recorded with another key (zeros), its digest zeros
+	{ printf "$(sed 's/../\\x&/g' <<<"$prod")"; head -c 40 /dev/zero; } > .git/gitseal/holder-keys
+	[ "$(wc -c < .git/gitseal/holder-keys)" -eq 60 ]
+	printf 'extra: 1\n' >> secrets/dev/settings.yaml
+	run -128 git add secrets/dev/settings.yaml
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+}
