@@ -274,6 +274,12 @@ struct githolders;
 int githolders_find(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE], const char ***paths,
 		    size_t *count) __attribute__((warn_unused_result));
 void githolders_free(struct githolders *h);
+/* .git/gitseal/holder-keys: records of a blob id, a data key id and a
+ * digest of both. How many records of data (len bytes) are used (whole,
+ * their digest matching), or -1 when the file is not whole records or
+ * holds more than GITHOLDERS_MAX: then it starts again empty (fuzz_git_state). */
+enum { GITHOLDERS_RECORD_SIZE = 60, GITHOLDERS_MAX = 100000 };
+long githolders_parse(const uint8_t *data, size_t len);
 
 /* ---- seal.c: the sops side of the filter ---- */
 

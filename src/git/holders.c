@@ -41,9 +41,11 @@
 enum {
 	HOLDER_OID_SIZE = GIT_OID_RAWSZ,
 	HOLDER_CHECK_SIZE = 8,
-	HOLDER_RECORD_SIZE = HOLDER_OID_SIZE + GITSEAL_KEY_ID_SIZE + HOLDER_CHECK_SIZE,
-	HOLDER_KEYS_MAX = 100000,
+	HOLDER_RECORD_SIZE = GITHOLDERS_RECORD_SIZE,
+	HOLDER_KEYS_MAX = GITHOLDERS_MAX,
 };
+_Static_assert(HOLDER_OID_SIZE + GITSEAL_KEY_ID_SIZE + HOLDER_CHECK_SIZE == GITHOLDERS_RECORD_SIZE,
+	       "a holder-keys record: blob id, key id, digest");
 
 /* A record of holder-keys: a blob and the id of the data key it opened with. */
 struct known {
@@ -140,7 +142,7 @@ static bool holder_keys_path(struct gitfilter *f, char *path, size_t size)
 }
 
 /* The records of data (len bytes) whose digest matches into h->known, by
- * blob; h->restart when data is not whole records or too many (fuzz_git_state). */
+ * blob; h->restart when data is not whole records or too many. */
 static int known_parse(struct githolders *h, const uint8_t *data, size_t len)
 {
 	size_t n = len / HOLDER_RECORD_SIZE;
@@ -200,6 +202,18 @@ out:
 	close(fd);
 	gs_buf_release(&data);
 	return ret;
+}
+
+long githolders_parse(const uint8_t *data, size_t len)
+{
+	struct githolders h = { 0 };
+	long n;
+
+	if (known_parse(&h, data, len))
+		gs_error_clear();
+	n = h.restart ? -1 : (long)h.known_count;
+	free(h.known);
+	return n;
 }
 
 static bool known_id(const struct githolders *h, const git_oid *blob, uint8_t id[GITSEAL_KEY_ID_SIZE])
