@@ -66,11 +66,11 @@ struct holder {
 
 struct githolders {
 	unsigned long index_reads; /* f->index_reads when made */
-	char **paths;              /* the filtered files of the index, in its order */
+	char **paths;              /* the regular files of the index, in its order */
 	size_t path_count;
 	git_oid *blobs;            /* their versions there */
 	size_t blob_cap;
-	struct holder *held;       /* the files that open here, by id, then position */
+	struct holder *held;       /* those that open here (or did), by id, then position */
 	size_t held_count, held_cap;
 	struct known *known;       /* holder-keys as read, by blob */
 	size_t known_count;
@@ -178,7 +178,9 @@ static int known_read(struct gitfilter *f, struct githolders *h)
 	struct stat st;
 	int fd, ret = 0;
 
-	if (!holder_keys_path(f, path, sizeof(path)) || (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	/* not followed, nor waited on (a fifo) */
+	if (!holder_keys_path(f, path, sizeof(path)) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
 		return 0;
 	gs_buf_init(&data, false);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
@@ -258,7 +260,8 @@ static void known_write(struct gitfilter *f, struct githolders *h)
 		return;
 	if ((h->known_count + h->fresh_len / HOLDER_RECORD_SIZE) > HOLDER_KEYS_MAX)
 		h->restart = true;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (h->restart ? O_TRUNC : 0), 0600);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (h->restart ? O_TRUNC : 0),
+		  0600);
 	if (fd < 0)
 		return;
 	/* a short write leaves a torn record: emptied (failing that, the next
