@@ -101,7 +101,9 @@ timed() {
 
 # $1 = repo dir, $2 = files dir; sets ADD, CHECKOUT and CLONE (seconds,
 # and *_CPU): git add -A, a checkout of the removed files, a fresh clone's
-# first checkout
+# first checkout; and TEAM: git add -A of every file edited in a teammate's
+# clone (another HOME: its own key cache; none of its data keys made there,
+# so each file is checked for a copied key, src/git/holders.c)
 measure() {
 	cd "$1"
 	cp -r "$2" secrets
@@ -116,6 +118,23 @@ measure() {
 	if [ -e "$1/.sops.yaml" ]; then gitseal git init --no-hook 2>/dev/null; fi
 	timed CLONE git checkout -q main
 	grep -q 'password: p4ss-7-' secrets/s7.yaml || { echo "git_bench: $1: clone is not plaintext" >&2; exit 1; }
+	git clone -q --no-checkout "$1" "$1-mate"
+	cd "$1-mate"
+	(
+		export HOME="$T/mate" XDG_CONFIG_HOME="$T/mate/.config"
+		rm -rf "$HOME"
+		mkdir -p "$HOME"
+		cp "$T/home/.gitconfig" "$HOME/"
+		if [ -e "$1/.sops.yaml" ]; then gitseal git init --no-hook 2>/dev/null; fi
+		git checkout -q main
+		for f in secrets/*.yaml; do printf 'edited: 1\n' >>"$f"; done
+		timed TEAM git add -A
+		[ "$(git diff --cached --name-only | wc -l)" = "$N" ] || { echo "git_bench: $1: the teammate's add missed files" >&2; exit 1; }
+		printf '%s %s\n' "$TEAM" "$TEAM_CPU" >"$T/team"
+	)
+	read -r TEAM TEAM_CPU <"$T/team"
+	cd "$1"
+	rm -rf "$1-mate"
 }
 
 gitseal_repo() {
@@ -133,7 +152,7 @@ LOAD_BEFORE=$(load)
 # best_of PREFIX: keeps the better of PREFIX_* and the round just measured
 best_of() {
 	local v
-	for v in ADD CHECKOUT CLONE ADD_CPU CHECKOUT_CPU CLONE_CPU; do
+	for v in ADD CHECKOUT CLONE TEAM ADD_CPU CHECKOUT_CPU CLONE_CPU TEAM_CPU; do
 		local best="${1}_$v" now="$v"
 		printf -v "$best" '%s' "$(min "${!best:-999999}" "${!now}")"
 	done
@@ -257,11 +276,12 @@ for kind in wall CPU; do
 		printf '%-24s %8s %9s %9s %9s %8s %8s\n' "CPU (user + system)" gitseal "" "no-op flt" \
 			"no filter" "x no-op" "x plain"
 	fi
-	for op in ADD CHECKOUT CLONE; do
+	for op in ADD CHECKOUT CLONE TEAM; do
 		case $op in
 		ADD) label="git add -A" gc=$GC_ADD ;;
 		CHECKOUT) label="git checkout" gc=$GC_CO ;;
 		CLONE) label="a clone's first checkout" gc=$GC_CO ;;
+		TEAM) label="a teammate's add -A" gc=$GC_ADD ;;
 		esac
 		suffix=$op
 		[ "$kind" = CPU ] && suffix=${op}_CPU
@@ -281,7 +301,7 @@ for kind in wall CPU; do
 done
 if [ -n "$BASE" ]; then
 	printf '%-24s %8s %8s %8s %9s %9s %8s\n' "gitseal / base" "wall" "base" "x base" "CPU" "base" "x base"
-	for op in ADD CHECKOUT CLONE; do
+	for op in ADD CHECKOUT CLONE TEAM; do
 		gs=GS_$op ba=BA_$op gc=GS_${op}_CPU bc=BA_${op}_CPU
 		printf '%-24s %7.2fs %7.2fs %7.2fx %8.2fs %8.2fs %7.2fx\n' "$op" "${!gs}" "${!ba}" \
 			"$(ratio "${!gs}" "${!ba}")" "${!gc}" "${!bc}" "$(ratio "${!gc}" "${!bc}")"
@@ -290,7 +310,7 @@ if [ -n "$BASE" ]; then
 fi
 if [ "$FLOOR" != 0 ]; then
 	printf '%-24s %9s %9s %9s %9s %9s\n' "the floor, wall (CPU)" "no filter" "no-op" "polling" "delayed" gitseal
-	for op in ADD CHECKOUT CLONE; do
+	for op in ADD CHECKOUT CLONE TEAM; do
 		row=""
 		for side in PL NO NP ND GS; do
 			w=${side}_$op c=${side}_${op}_CPU
@@ -309,4 +329,6 @@ echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load)
 echo "(best of $ROUNDS alternating rounds for gitseal, the no-op filter and plain git; git-crypt once"
 echo " on $PEER_N files, scaled to $N; x plain = gitseal / plain git, target <= 2; x no-op = gitseal /"
 echo " the no-op process filter; vs g-c = git-crypt / gitseal, target >= 20; a clone's first"
-echo " checkout finds every data key in the user's key cache, which the add filled: the warm case)"
+echo " checkout finds every data key in the user's key cache, which the add filled: the warm case;"
+echo " a teammate's add -A: every file edited in a clone made under another HOME, none of its data"
+echo " keys made there, so each file is checked for a copied key)"

@@ -72,6 +72,7 @@ struct gitfilter {
 	git_index *index;
 	int index_fd;               /* the index file index last read, held open; -1 (filter.c) */
 	struct stat index_st;       /* index_fd's, when it was opened */
+	unsigned long index_reads;  /* times index was read (from the file), to tell a new one */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
@@ -95,6 +96,7 @@ struct gitfilter {
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
+	struct githolders *holders; /* the data keys of the index's files, or NULL (holders.c) */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
@@ -182,6 +184,9 @@ int gitrepo_fail(const char *what);
 int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+/* f->index as the index file is now: read again when git wrote another
+ * since (f->index_reads counts up then). */
+int gitrepo_index_now(struct gitfilter *f) __attribute__((warn_unused_result));
 /* The version git holds of path: the index entry (stage 0), else, for a
  * conflicted path whose keys theirs changed (as the merge driver takes
  * them, accepted here), theirs' (stage 3), else HEAD's. out is left empty and *found
@@ -255,6 +260,26 @@ long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want
  * otherwise get the fresh key, and with it what the copy holds. */
 int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
 			       const struct sops_key_summary *keys) __attribute__((warn_unused_result));
+
+/* ---- holders.c: which files of the index hold a data key ----
+ * The copy check asks, for a file whose key this clone did not make, which
+ * other files hold that key: every filtered file of the index is opened
+ * once per index read (at the first file that asks), not once per file
+ * checked. */
+
+struct githolders;
+/* The filtered files of the index (stage 0, regular files) whose version
+ * there opens here with the data key of id, in the index's order: *paths
+ * (malloc'd; its strings borrowed until the next call) and *count. */
+int githolders_find(struct gitfilter *f, const uint8_t id[GITSEAL_KEY_ID_SIZE], const char ***paths,
+		    size_t *count) __attribute__((warn_unused_result));
+void githolders_free(struct githolders *h);
+/* .git/gitseal/holder-keys: records of a blob id, a data key id and a
+ * digest of both. How many records of data (len bytes) are used (whole,
+ * their digest matching), or -1 when the file is not whole records or
+ * holds more than GITHOLDERS_MAX: then it starts again empty (fuzz_git_state). */
+enum { GITHOLDERS_RECORD_SIZE = 60, GITHOLDERS_MAX = 100000 };
+long githolders_parse(const uint8_t *data, size_t len);
 
 /* ---- seal.c: the sops side of the filter ---- */
 

@@ -270,28 +270,132 @@ static bool committed_key_id(struct gitfilter *f, const char *path, uint8_t id[G
 	return yes;
 }
 
-/* Another of paths whose key is that of paths[k] (has: which have one). */
-static size_t same_key(char *const *paths, const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count,
-		       size_t k)
+/* The data keys of paths (has: which have one), looked up by path and by
+ * key without a walk of every path for each plan (a rotation of N files
+ * compared N x N keys). */
+struct key_table {
+	char *const *paths;
+	const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE];
+	const bool *has;
+	size_t count;
+	size_t *by_path; /* 0..count-1 by path, then position */
+	size_t *by_key;  /* those that have a key, by key, then position */
+	size_t keyed;
+};
+
+/* qsort has no context: the table being sorted (one thread: updatekeys) */
+static const struct key_table *sorting;
+
+static int by_position(size_t a, size_t b)
 {
-	for (size_t j = 0; j < count; j++)
-		if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE) && strcmp(paths[j], paths[k]))
+	return (a > b) - (a < b);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sorting->paths[x], sorting->paths[y]);
+
+	return c ? c : by_position(x, y);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = memcmp(sorting->ids[x], sorting->ids[y], GITSEAL_KEY_ID_SIZE);
+
+	return c ? c : by_position(x, y);
+}
+
+static int key_table_make(struct key_table *t)
+{
+	if (!(t->by_path = gs_calloc(t->count + 1, sizeof(*t->by_path))) ||
+	    !(t->by_key = gs_calloc(t->count + 1, sizeof(*t->by_key))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t k = 0; k < t->count; k++) {
+		t->by_path[k] = k;
+		if (t->has[k])
+			t->by_key[t->keyed++] = k;
+	}
+	sorting = t;
+	qsort(t->by_path, t->count, sizeof(*t->by_path), cmp_path);
+	qsort(t->by_key, t->keyed, sizeof(*t->by_key), cmp_key);
+	sorting = NULL;
+	return 0;
+}
+
+/* The first of the run of positions (of n) whose entry compares 0 or more
+ * against what (compared by cmp_what), in a sorted list. */
+static size_t lower_bound(const size_t *list, size_t n, int (*cmp_what)(const struct key_table *, size_t, const void *),
+			  const struct key_table *t, const void *what)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_what(t, list[mid], what) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int path_is(const struct key_table *t, size_t k, const void *path)
+{
+	return strcmp(t->paths[k], path);
+}
+
+static int key_is(const struct key_table *t, size_t k, const void *id)
+{
+	return memcmp(t->ids[k], id, GITSEAL_KEY_ID_SIZE);
+}
+
+/* The positions of path: by_path[*first], ..., *n of them. */
+static void path_run(const struct key_table *t, const char *path, size_t *first, size_t *n)
+{
+	*first = lower_bound(t->by_path, t->count, path_is, t, path);
+	for (*n = 0; *first + *n < t->count && !strcmp(t->paths[t->by_path[*first + *n]], path); (*n)++)
+		;
+}
+
+/* The positions whose key is id, in order: by_key[*first], ..., *n of them. */
+static void key_run(const struct key_table *t, const uint8_t id[GITSEAL_KEY_ID_SIZE], size_t *first, size_t *n)
+{
+	*first = lower_bound(t->by_key, t->keyed, key_is, t, id);
+	for (*n = 0; *first + *n < t->keyed && !memcmp(t->ids[t->by_key[*first + *n]], id, GITSEAL_KEY_ID_SIZE); (*n)++)
+		;
+}
+
+/* Another of paths whose key is that of paths[k]. */
+static size_t same_key(const struct key_table *t, size_t k)
+{
+	size_t first, n;
+
+	key_run(t, t->ids[k], &first, &n);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = t->by_key[first + i];
+
+		if (j != k && strcmp(t->paths[j], t->paths[k]))
 			return j;
+	}
 	return SIZE_MAX;
 }
 
-static int refuse_copy(struct gitfilter *f, const char *path, char *const *paths,
-		       const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+static int refuse_copy(struct gitfilter *f, const char *path, const struct key_table *t)
 {
-	for (size_t k = 0; k < count; k++) {
-		size_t j;
+	size_t first, n;
 
-		if (!has[k] || strcmp(paths[k], path) || gittrust_key_made_here(f, path, ids[k]) ||
-		    (j = same_key(paths, ids, has, count, k)) == SIZE_MAX)
+	path_run(t, path, &first, &n);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = t->by_path[first + i], j;
+
+		if (!t->has[k] || gittrust_key_made_here(f, path, t->ids[k]) || (j = same_key(t, k)) == SIZE_MAX)
 			continue;
 		return GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied): adding "
 					      "recipients would give them that key; remove the file, or run 'gitseal "
-					      "git trust %s' if the copy is intended", gitfilter_shown(path), gitfilter_shown(paths[j]),
+					      "git trust %s' if the copy is intended", gitfilter_shown(path), gitfilter_shown(t->paths[j]),
 			       gitfilter_shown(path));
 	}
 	return 0;
@@ -309,17 +413,21 @@ static int check_holder(struct gitfilter *f, const char *path, const char *other
 
 /* A fresh key for a copy's keys, which may name a decoy reader
  * (gitfilter_check_copied_key, each file opened once). */
-static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, char *const *paths,
-			const uint8_t (*ids)[GITSEAL_KEY_ID_SIZE], const bool *has, size_t count)
+static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, const struct key_table *t)
 {
+	size_t first, n;
 	int ret = 0;
 
-	for (size_t k = 0; k < count && !ret; k++) {
-		if (!has[k] || strcmp(paths[k], u->path) || gittrust_key_made_here(f, u->path, ids[k]))
+	path_run(t, u->path, &first, &n);
+	for (size_t i = 0; i < n && !ret; i++) {
+		size_t k = t->by_path[first + i], kfirst, kn;
+
+		if (!t->has[k] || gittrust_key_made_here(f, u->path, t->ids[k]))
 			continue;
-		for (size_t j = 0; j < count && !ret; j++)
-			if (j != k && has[j] && !sodium_memcmp(ids[j], ids[k], GITSEAL_KEY_ID_SIZE))
-				ret = check_holder(f, u->path, paths[j], ids[k], &u->to);
+		key_run(t, t->ids[k], &kfirst, &kn);
+		for (size_t h = 0; h < kn && !ret; h++)
+			if (t->by_key[kfirst + h] != k)
+				ret = check_holder(f, u->path, t->paths[t->by_key[kfirst + h]], t->ids[k], &u->to);
 	}
 	return ret;
 }
@@ -327,6 +435,7 @@ static int refuse_decoy(struct gitfilter *f, const struct gitfilter_update *u, c
 int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_update *plans, size_t n, bool rotate)
 {
 	uint8_t (*ids)[GITSEAL_KEY_ID_SIZE] = NULL;
+	struct key_table t = { 0 };
 	char **paths = NULL;
 	bool *has = NULL, any = false;
 	size_t count = 0;
@@ -343,21 +452,25 @@ int gitfilter_update_check_copies(struct gitfilter *f, const struct gitfilter_up
 	}
 	for (size_t k = 0; k < count; k++)
 		has[k] = committed_key_id(f, paths[k], ids[k]);
+	t = (struct key_table){ .paths = paths, .ids = (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, .has = has,
+				.count = count };
+	if ((ret = key_table_make(&t)))
+		goto out;
 	for (size_t i = 0; i < n && !ret; i++)
 		if (widens(&plans[i]))
-			ret = refuse_copy(f, plans[i].path, paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+			ret = refuse_copy(f, plans[i].path, &t);
 		else if (reseals(&plans[i], rotate))
-			ret = refuse_decoy(f, &plans[i], paths, (const uint8_t(*)[GITSEAL_KEY_ID_SIZE])ids, has, count);
+			ret = refuse_decoy(f, &plans[i], &t);
 out:
 	for (size_t k = 0; k < count; k++)
 		free(paths[k]);
 	free(paths);
 	free(ids);
 	free(has);
+	free(t.by_path);
+	free(t.by_key);
 	return ret;
 }
-
-static int indexed_paths(struct gitfilter *f, const char *dir, git_index **idx, char ***paths, size_t *count);
 
 /* The first recipient keys names that have does not; NULL when none. */
 static const char *not_named(const struct sops_key_summary *have, const struct sops_key_summary *keys)
@@ -414,22 +527,18 @@ static int check_holder(struct gitfilter *f, const char *path, const char *other
 int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint8_t id[GITSEAL_KEY_ID_SIZE],
 			       const struct sops_key_summary *keys)
 {
-	git_index *idx = NULL;
-	char **paths = NULL;
+	const char **paths = NULL;
 	size_t count = 0;
 	int ret;
 
 	if (gittrust_key_made_here(f, path, id))
 		return 0;
-	/* the index's files (a copy has a committed version; an untracked
-	 * file is no holder) */
-	ret = indexed_paths(f, "", &idx, &paths, &count);
-	git_index_free(idx);
-	for (size_t k = 0; k < count; k++) {
-		if (!ret && strcmp(paths[k], path))
+	/* the index's files that open with the key (a copy has a committed
+	 * version; an untracked file is no holder), each checked as it is */
+	ret = githolders_find(f, id, &paths, &count);
+	for (size_t k = 0; k < count && !ret; k++)
+		if (strcmp(paths[k], path))
 			ret = check_holder(f, path, paths[k], id, keys);
-		free(paths[k]);
-	}
 	free(paths);
 	return ret;
 }

@@ -12,7 +12,9 @@
  *   byte 0 % 3 == 2: the clone's records in .git/gitseal/ (accepted,
  *     sealed, data-keys; gittrust_parse_records, trust.c), the rest split
  *     at its first two NUL bytes, against a model of each line's form:
- *     the same recipients, ids and recipients per id. */
+ *     the same recipients, ids and recipients per id;
+ *   byte 0 == 255: .git/gitseal/holder-keys (githolders_parse, holders.c):
+ *     whole records or none used, never more than there are. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -335,11 +337,25 @@ static void records(const uint8_t *data, size_t size)
 		gs_buf_release(&text[i]);
 }
 
+static void holder_keys(const uint8_t *data, size_t size)
+{
+	long n = githolders_parse(data, size);
+
+	if (size % GITHOLDERS_RECORD_SIZE || size / GITHOLDERS_RECORD_SIZE > GITHOLDERS_MAX) {
+		if (n != -1)
+			abort();
+	} else if (n < 0 || (size_t)n > size / GITHOLDERS_RECORD_SIZE) {
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1 || size > 16 * 1024)
 		return 0;
-	if (data[0] % 3 == 1)
+	if (data[0] == 255)
+		holder_keys(data + 1, size - 1);
+	else if (data[0] % 3 == 1)
 		shown(data + 1, size - 1);
 	else if (data[0] % 3 == 2)
 		records(data + 1, size - 1);

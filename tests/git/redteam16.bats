@@ -93,3 +93,97 @@ decoy_copy() {
 	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
 	[ -z "$(git status --porcelain --untracked-files=no)" ]
 }
+
+# The check above opens every other file of the index that could hold the
+# key, for each file whose key this clone did not make: in a teammate's
+# clone (its own HOME and .git/gitseal), every file. Opened once for each
+# file cleaned, a git add of N edited files read N x N blobs; the index's
+# files are opened once per index read (src/git/holders.c): here 13 for
+# the map and 12 for the files' own committed versions, where once per
+# file read 12 x 12.
+@test "a teammate's clone: git add of 12 edited files reads the index's blobs once, not once per file" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	for i in $(seq 1 12); do printf 'n%s: v%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	git commit -qm files
+	git clone -q "$REPO" "$T/mate"
+	mkdir "$T/mate-home"
+	cd "$T/mate"
+	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	for i in $(seq 1 12); do printf 'more: %s\n' "$i" >> "secrets/f$i.yaml"; done
+	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git add -A
+	[ "$(git diff --cached --name-only | wc -l)" -eq 12 ]
+	[ "$(wc -l < "$T/blobs")" -ge 25 ]
+	[ "$(wc -l < "$T/blobs")" -le 40 ]
+}
+
+# The map of the index's data keys lives as long as one filter process,
+# which serves every pick of a rebase: an index git rewrote since is read
+# again, and the holder it now has is found.
+@test "one filter process, the copy's holder staged between two cleans: the second clean finds it and refuses" {
+	decoy_copy settings.yaml prod
+	pull_from mallory
+	printf 'extra: 1\n' >> secrets/dev/settings.yaml
+	prod=$(git rev-parse :secrets/prod/db.yaml)
+	git rm -q --cached secrets/prod/db.yaml
+	start_filter_process
+	clean_settings() {
+		{ pkt_text command=clean; pkt_text pathname=secrets/dev/settings.yaml; printf 0000
+		  pkt_file secrets/dev/settings.yaml; printf 0000; } >&5
+		for _ in $(seq 200); do
+			[ "$(grep -ac 'status=' "$T/out")" -lt "$1" ] || break
+			sleep 0.05
+		done
+	}
+	# no file of the index holds the key: sealed
+	clean_settings 1
+	grep -aq 'status=success' "$T/out"
+	git update-index --add --cacheinfo "100644,$prod,secrets/prod/db.yaml"
+	clean_settings 2
+	[ "$(grep -ac 'status=error' "$T/out")" -eq 1 ]
+	exec 5>&-
+	wait "$filter_pid"
+}
+
+# git runs the merge driver once per file, a process each: the data keys of
+# the index's blobs are kept across processes (.git/gitseal/holder-keys, by
+# blob id), so a teammate's merge of 6 files opens the index's 13 files
+# once, where each driver opened them all (6 x 13 reads, and once for each
+# of the three versions before the map).
+@test "a teammate's merge of 6 files reads the index's blobs once across its merge drivers" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	for i in $(seq 1 12); do printf 'a: %s\nb: 1\nc: 2\nd: 3\n' "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	git commit -qm files
+	git checkout -qb side
+	for i in $(seq 1 6); do sed -i 's/^d: .*/d: side/' "secrets/f$i.yaml"; done
+	git commit -qam side
+	git checkout -q main
+	for i in $(seq 1 6); do sed -i 's/^a: .*/a: main/' "secrets/f$i.yaml"; done
+	git commit -qam main
+	git clone -q "$REPO" "$T/mate"
+	mkdir "$T/mate-home"
+	cd "$T/mate"
+	git config user.name mate
+	git config user.email mate@example.invalid
+	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git merge -q --no-edit origin/side
+	grep -qx 'a: main' secrets/f1.yaml
+	grep -qx 'd: side' secrets/f1.yaml
+	[ "$(wc -l < "$T/blobs")" -ge 13 ]
+	[ "$(wc -l < "$T/blobs")" -le 40 ]
+}
+
+# A record of holder-keys names a blob and its data key, with a digest of
+# both: one changed by hand (or torn) is not used, and the blob is opened.
+@test "a holder-keys record whose digest does not match is not used: the copy is still refused" {
+	decoy_copy settings.yaml prod
+	pull_from mallory
+	prod=$(git rev-parse :secrets/prod/db.yaml)
+	# the prod blob recorded with another key (zeros), its digest zeros
+	{ printf "$(sed 's/../\\x&/g' <<<"$prod")"; head -c 40 /dev/zero; } > .git/gitseal/holder-keys
+	[ "$(wc -c < .git/gitseal/holder-keys)" -eq 60 ]
+	printf 'extra: 1\n' >> secrets/dev/settings.yaml
+	run -128 git add secrets/dev/settings.yaml
+	grep -qF "holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+}
