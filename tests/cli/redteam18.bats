@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# Rule 1, red team 18: every writer hunted for a file it cannot give back
+# (the differential hunt over the shared corpora, with sops-age and age as
+# peers); each test is one defect it found, with the input bytes given here.
+
+load ../helpers
+
+setup() { setup_demo; }
+teardown() { teardown_tmp; }
+
+# refused N FILE ARGS...: gitseal encrypt ARGS exits N, prints nothing on
+# standard output, one line naming FILE; -i leaves FILE as it was and
+# --output writes nothing
+refused() {
+	local code=$1 file=$2
+	shift 2
+	cp "$file" before
+	run --separate-stderr -"$code" gitseal encrypt --age "$DEMO_RECIPIENT" "$@" "$file"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "gitseal: error: '$file': "* ]]
+	run --separate-stderr -"$code" gitseal encrypt --age "$DEMO_RECIPIENT" "$@" -i "$file"
+	cmp "$file" before
+	run --separate-stderr -"$code" gitseal encrypt --age "$DEMO_RECIPIENT" "$@" --output out "$file"
+	[ ! -e out ]
+}
+
+@test "encrypt --output-type json of YAML holding .inf or .nan is refused: the JSON file sealed would not decrypt (JSON has no such number)" {
+	printf 'a: 1\nb: .inf\nc: [x, -.inf]\nd: .nan\n' >in.yaml
+	refused 4 in.yaml --output-type json
+	[[ "$stderr" == *'["b"]'*"JSON"*"; nothing written" ]]
+	# a finite float still converts, and decrypts as JSON
+	printf 'a: 1\nb: 1.5\n' >ok.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type json ok.yaml >ok.json
+	gitseal decrypt ok.json | cmp - <(printf '{\n\t"a": 1,\n\t"b": 1.5\n}\n')
+}
+
+@test "encrypt --output-type dotenv of a value holding a backslash and an n is refused: dotenv reads it back as a line break" {
+	printf 'a: "x\\\\ny"\nb: plain\n' >in.yaml
+	refused 4 in.yaml --output-type dotenv
+	[[ "$stderr" == *'["a"]'*"; nothing written" ]]
+	# a line break itself converts, and decrypts as dotenv
+	printf 'a: "x\\ny"\n' >ok.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" --output-type dotenv ok.yaml >ok.env
+	gitseal decrypt ok.env | cmp - <(printf 'a=x\\ny\n')
+}
+
+@test "several YAML documents written as JSON (encrypt or decrypt --output-type json): exit 4, one line naming the file" {
+	printf 'a: 1\n---\nb: 2\n' >two.yaml
+	refused 4 two.yaml --output-type json
+	[[ "$stderr" == *"JSON holds one document"*"; nothing written" ]]
+	gitseal encrypt --age "$DEMO_RECIPIENT" two.yaml >enc.yaml
+	run --separate-stderr -4 gitseal decrypt --output-type json enc.yaml
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'enc.yaml': the output would not give back the data given: JSON holds one document, not 2; nothing written" ]
+}
