@@ -54,3 +54,27 @@ refused() {
 	[ -z "$output" ]
 	[ "$stderr" = "gitseal: error: 'enc.yaml': the output would not give back the data given: JSON holds one document, not 2; nothing written" ]
 }
+
+@test "rotate, set, unset, groups and edit with --output-type naming another format: refused, not ignored (rotate --output-type json wrote YAML, exit 0)" {
+	printf 'a: 1\nb: x\n' >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	cp enc.yaml before
+	export EDITOR=true
+	for cmd in "rotate" "rotate -i" "set" "unset" "groups add --age $DEMO_RECIPIENT" "edit"; do
+		case $cmd in
+		set) args=(enc.yaml '["a"]' 2) ;;
+		unset) args=(enc.yaml '["a"]') ;;
+		groups*) args=(--file enc.yaml) ;;
+		*) args=(enc.yaml) ;;
+		esac
+		# shellcheck disable=SC2086 # the command's words
+		run --separate-stderr -1 gitseal $cmd --output-type json "${args[@]}"
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ "$stderr" == "gitseal: error: ${cmd%% -*} writes the file in its own format, not '--output-type json': "* ]]
+		cmp enc.yaml before
+	done
+	# the file's own format is no conversion
+	gitseal rotate --output-type yaml enc.yaml >rotated.yaml
+	gitseal decrypt rotated.yaml | cmp - in.yaml
+}
