@@ -472,14 +472,10 @@ static bool nonfinite_path(const struct doc_node *n, char *path, size_t size, si
 		return n->type == DOC_FLOAT && !store_json_can_write_float(n->text, n->len);
 	for (size_t i = 0; i < n->count; i++) {
 		const struct doc_entry *e = &n->entries[i];
-		int k;
 
 		if (e->removed || e->value->kind == DOC_COMMENT)
 			continue;
-		k = e->key ? snprintf(path + len, size - len, "[\"%.*s\"]", (int)(e->key_len > 64 ? 64 : e->key_len),
-				      e->key)
-			   : snprintf(path + len, size - len, "[%zu]", i);
-		if (nonfinite_path(e->value, path, size, k > 0 && len + (size_t)k < size ? len + (size_t)k : len))
+		if (nonfinite_path(e->value, path, size, len + doc_path_step(path + len, size - len, e, i)))
 			return true;
 	}
 	path[len] = '\0';
