@@ -178,6 +178,10 @@ struct doc_node *doc_clone(struct doc *dst, const struct doc_node *n);
  * (`doc 0: ["db"]["password"]`, no values) into where[where_size]. This is
  * the oracle of every verified write and of the store fuzzers. */
 bool doc_equal(const struct doc *a, const struct doc *b, char *where, size_t where_size);
+/* One step of such a path into buf[size] (NUL-terminated): ["key"] for a
+ * map entry (its first 64 bytes, a control character escaped: a message
+ * naming it stays one line), [index] for a list's. Returns its length. */
+size_t doc_path_step(char *buf, size_t size, const struct doc_entry *e, size_t index);
 
 const char *doc_type_name(enum doc_type t);
 int doc_type_from_name(const char *name, size_t len, enum doc_type *out);

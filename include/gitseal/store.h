@@ -64,6 +64,10 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
  * written and encrypted as it is; Go's ParseFloat (sops) and parseFloat
  * (sops-age) read it as the same number. */
 bool store_json_float_text(const char *s, size_t len);
+/* Whether Go's encoding/json can write a float's text (sops's JSON store,
+ * and the fresh JSON layout): not NaN or an infinity, whatever the
+ * spelling (".inf", "+Inf", "NaN"). */
+bool store_json_can_write_float(const char *s, size_t len);
 /* Ints. A DOC_INT's text is the number as the file spelled it where sops
  * decrypts that spelling to the same number (store_int_spelling_kept:
  * "+5", "007", "-0"), else sops's decimal form; either way the text is

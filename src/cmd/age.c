@@ -439,6 +439,10 @@ static int report(const struct age_opts *o, int ret)
 
 	if (o->input && about_input)
 		gs_error_prefix("'%s'", o->input);
+	/* the sinks' "write error" says not where: the output, a file or standard output */
+	else if (ret == GS_ERR_IO && !strncmp(gs_error_message(), "write error", 11))
+		gs_error_prefix(o->output && strcmp(o->output, "-") ? "'%s'" : "%s",
+				o->output && strcmp(o->output, "-") ? o->output : "standard output");
 	cmd_print_error();
 	if (ret == GS_ERR_USAGE)
 		fputs("run 'gitseal age --help' for usage\n", stderr);

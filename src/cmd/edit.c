@@ -355,6 +355,7 @@ int cmd_edit(int argc, char **argv)
 	gs_harden_process();
 	sops_cli_init(&c, "edit");
 	sops_session_init(&s);
+	s.writes_back = true;
 	gs_buf_init(&plain, true);
 	gs_buf_init(&out, false);
 	doc_init(&changed, DOC_FORMAT_YAML);

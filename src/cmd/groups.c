@@ -116,6 +116,7 @@ int cmd_groups(int argc, char **argv)
 	gs_harden_process();
 	sops_cli_init(&c, add ? "groups add" : "groups delete");
 	sops_session_init(&s);
+	s.writes_back = true;
 	gs_buf_init(&out, false);
 	if ((ret = sops_cli_parse(&c, argc - 1, argv + 1)) < 0)
 		goto out;

@@ -142,6 +142,7 @@ static int rotate_one(const struct sops_cli *c, struct rotate_refs *refs, const 
 
 	fc.file = file;
 	sops_session_init(&s);
+	s.writes_back = true;
 	if ((ret = sops_cli_check_foreign_keys(c, false)) < 0 || (ret = sops_session_open(&s, &fc, false)) < 0 ||
 	    (ret = rotate_groups(&fc, refs, &s, &groups, &n)) < 0)
 		goto out;

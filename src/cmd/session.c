@@ -70,6 +70,12 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 
 	s->name = c->file ? c->file : sops_cli_rule_path(c);
 	s->format = o.format = sops_cli_input_format(c);
+	/* ignored, it wrote the file's own format where another was asked for:
+	 * `rotate --output-type json f.yaml >f.json` exited 0 with YAML in
+	 * f.json, which decrypt then refused (red team 18) */
+	if (s->writes_back && c->output_type && sops_cli_output_format(c) != s->format)
+		return GS_FAIL(GS_ERR_USAGE, "%s writes the file in its own format, not '--output-type %s': "
+			       "to convert it, decrypt it and encrypt that with --output-type", c->command, c->output_type);
 	sops_cli_warm(c);
 	gs_buf_init(&text, false);
 	doc_init(&d, s->format);

@@ -24,6 +24,9 @@ struct sops_session {
 	bool fresh_layout;             /* --indent given: the whole file is written afresh with it,
 					* as sops re-emits every file (main.go:2391) */
 	bool keep_metadata;            /* set before opening: meta gets the file's sops entry */
+	bool writes_back;              /* set before opening: the command seals the file again, in its
+					* own format (rotate, set, unset, groups, edit): --output-type
+					* naming another is refused, never ignored */
 	struct doc meta;               /* { sops: <the metadata as in the file> } (edit -s) */
 	struct gs_buf text;            /* with reseal, the file as read: what cmd_check_new_clear
 					* compares with (read again, a second writer went unseen) */

@@ -181,6 +181,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 	int ret;
 
 	sops_session_init(&s);
+	s.writes_back = true;
 	doc_init(&scratch, DOC_FORMAT_JSON);
 	gs_buf_init(&value_text, true);
 	gs_buf_init(&out, false);

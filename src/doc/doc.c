@@ -300,19 +300,44 @@ struct diff_path {
 	size_t len;
 };
 
+static void put(char *buf, size_t size, size_t *n, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && *n + 1 < size; i++)
+		buf[(*n)++] = s[i];
+	buf[*n] = '\0';
+}
+
+size_t doc_path_step(char *buf, size_t size, const struct doc_entry *e, size_t index)
+{
+	size_t n = 0, len = e->key_len > 64 ? 64 : e->key_len;
+	char esc[8];
+	int k;
+
+	if (!size)
+		return 0;
+	if (!e->key) {
+		k = snprintf(buf, size, "[%zu]", index);
+		return k < 0 ? 0 : (size_t)k < size ? (size_t)k : size - 1;
+	}
+	put(buf, size, &n, "[\"", 2);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)e->key[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			put(buf, size, &n, (const char *)&e->key[i], 1);
+			continue;
+		}
+		k = snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : "\\x%02x", c);
+		put(buf, size, &n, esc, k > 0 ? (size_t)k : 0);
+	}
+	put(buf, size, &n, "\"]", 2);
+	return n;
+}
+
 static void path_push(struct diff_path *p, const struct doc_entry *e, size_t index)
 {
-	int n;
-
-	if (!p->buf || p->len >= p->size)
-		return;
-	if (e->key)
-		n = snprintf(p->buf + p->len, p->size - p->len, "[\"%.*s\"]",
-			     (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
-	else
-		n = snprintf(p->buf + p->len, p->size - p->len, "[%zu]", index);
-	if (n > 0)
-		p->len = p->len + (size_t)n < p->size ? p->len + (size_t)n : p->size - 1;
+	if (p->buf && p->len < p->size)
+		p->len += doc_path_step(p->buf + p->len, p->size - p->len, e, index);
 }
 
 /* The next entry at or after *i that is not removed, or NULL. */

@@ -463,6 +463,52 @@ out:
 
 /* ---- sealing ---- */
 
+/* The path of the first float below n that JSON cannot hold (.inf, .nan),
+ * written to path[len...]; false when there is none. Bounded by the
+ * stores' nesting limit (STORE_MAX_DEPTH). */
+static bool nonfinite_path(const struct doc_node *n, char *path, size_t size, size_t len)
+{
+	if (n->kind == DOC_SCALAR)
+		return n->type == DOC_FLOAT && !store_json_can_write_float(n->text, n->len);
+	for (size_t i = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+
+		if (e->removed || e->value->kind == DOC_COMMENT)
+			continue;
+		if (nonfinite_path(e->value, path, size, len + doc_path_step(path + len, size - len, e, i)))
+			return true;
+	}
+	path[len] = '\0';
+	return false;
+}
+
+/* Sealed in another store than its own (encrypt --output-type), the file
+ * must also decrypt in that store: its plaintext written as decrypt
+ * writes it, and proven. Else a file would be sealed that decrypt then
+ * refuses: JSON holds no .inf or .nan, dotenv reads a backslash and an n
+ * back as a line break (red team 18). */
+static int check_decrypts_as(struct doc *r, enum doc_format format, char *why, size_t why_size)
+{
+	struct proof pp = { .check = check_plain, .want = r, .format = format };
+	char inner[SOPS_WHY_SIZE] = "";
+	struct gs_buf plain;
+	int ret;
+
+	for (size_t i = 0; format == DOC_FORMAT_JSON && i < r->count; i++) {
+		if (r->branches[i] && nonfinite_path(r->branches[i], inner, sizeof(inner), 0)) {
+			snprintf(why, why_size, "doc %zu: %s is a number JSON cannot hold (an infinity or NaN)", i, inner);
+			return GS_ERR_VERIFY;
+		}
+	}
+	gs_buf_init(&plain, true);
+	if ((ret = emit_layout(r, format, 0, true, &plain)) < 0 && ret != GS_ERR_NOMEM)
+		snprintf(why, why_size, "decrypted, the store cannot write it (%s)", gs_error_message());
+	else if (ret == 0 && (ret = check_plain(&pp, &plain, inner, sizeof(inner))) == GS_ERR_VERIFY)
+		snprintf(why, why_size, "decrypted, it would not read back: %s", inner);
+	gs_buf_release(&plain);
+	return ret;
+}
+
 static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t why_size)
 {
 	char where[SOPS_WHY_SIZE];
@@ -480,6 +526,8 @@ static int check_sealed(struct proof *p, struct gs_buf *out, char *why, size_t w
 	} else if ((ret = same_data(&r, p->want, p->format, false, where, sizeof(where))) <= 0) {
 		ret = ret ? ret : GS_ERR_VERIFY;
 		snprintf(why, why_size, "%s differs", where);
+	} else if (p->want->format != p->format && (ret = check_decrypts_as(&r, p->format, why, why_size)) < 0) {
+		/* why says it */
 	} else {
 		ret = 0;
 	}

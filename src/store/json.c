@@ -1044,7 +1044,8 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	if (d->count == 0)
 		return GS_FAIL(GS_ERR_EMPTY_INPUT, "no document to write");
 	if (d->count > 1)
-		return GS_FAIL(GS_ERR_USAGE, "JSON holds a single document");
+		return GS_FAIL(GS_ERR_VERIFY, "the output would not give back the data given: JSON holds one document, "
+			       "not %zu; nothing written", d->count);
 	store_edits_init(&ed);
 	if (d->format == DOC_FORMAT_JSON && d->source.data && !(opts && opts->fresh) &&
 	    patchable(d->branches[0])) {

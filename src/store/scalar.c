@@ -203,6 +203,13 @@ int float_format_go_g(double v, struct gs_buf *out)
 	return fmt_f(&fd, out);
 }
 
+bool store_json_can_write_float(const char *s, size_t len)
+{
+	double v;
+
+	return float_from_text(s, len, &v) && isfinite(v);
+}
+
 int float_format_go_json(double v, struct gs_buf *out)
 {
 	struct float_digits fd;

@@ -335,7 +335,7 @@ teardown() { teardown_tmp; }
 	done
 }
 
-@test "large file: a full output device is exit 1 with the write error, both ways" {
+@test "large file: a full output device is exit 1 with the write error naming standard output, both ways" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	# past the 16 MiB that decryption holds back for stdout: the write fails
 	# in the pipeline, on whichever of its two threads has the write turn
@@ -343,10 +343,10 @@ teardown() { teardown_tmp; }
 	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
 	run bash -c "'$GITSEAL_BIN' age -r '$DEMO_RECIPIENT' '$TMP/p' >/dev/full"
 	[ "$status" -eq 1 ]
-	[ "$output" = "gitseal: error: write error: No space left on device" ]
+	[ "$output" = "gitseal: error: standard output: write error: No space left on device" ]
 	run bash -c "'$GITSEAL_BIN' age -d -i '$KEYS/demo-age-key.txt' '$TMP/p.age' >/dev/full"
 	[ "$status" -eq 1 ]
-	[ "$output" = "gitseal: error: write error: No space left on device" ]
+	[ "$output" = "gitseal: error: standard output: write error: No space left on device" ]
 }
 
 # Splits each test-kit vector of $1 into $2: NAME.age (inflated when the
