@@ -4,7 +4,10 @@
  * locked (mlock; where RLIMIT_MEMLOCK refuses the lock, libsodium's
  * sodium_malloc, which goes on unlocked), left out of core dumps, and
  * wiped when it is freed. A secret is wiped on release; callers never
- * memset or free it themselves. */
+ * memset or free it themselves. Under AddressSanitizer what is not handed
+ * out (a slot's tail, a freed slot, an arena block's end and the red zone
+ * after each arena allocation) is poisoned: an overflow inside a pool
+ * region or an arena block is reported as one between heap blocks is. */
 #ifndef GITSEAL_SECMEM_H
 #define GITSEAL_SECMEM_H
 

@@ -95,6 +95,9 @@ int vault_key_init(struct vault_key *k, const char *address, const char *engine_
 	alen = strlen(address);
 	while (alen && address[alen - 1] == '/')
 		alen--;
+	/* "/" names no Vault: an empty address would not be one */
+	if (!alen)
+		return GS_FAIL(GS_ERR_KEY, "vault key: address, engine path and key name are required");
 	k->address = gs_strndup(address, alen);
 	k->engine_path = gs_strdup(engine_path);
 	k->key_name = gs_strdup(key_name);

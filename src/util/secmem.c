@@ -21,6 +21,32 @@
 #include "gitseal/heap.h"
 #include "gitseal/secmem.h"
 
+/* Under AddressSanitizer (the test build, the fuzzers) the pool's slots and
+ * the arena's blocks are poisoned where nothing is handed out: a slot past
+ * its size and its header, a region not yet carved, a freed slot, a block's
+ * unused end, and a red zone after each arena allocation, which then starts
+ * on an 8-byte boundary (ASan's granule). An overflow from one allocation
+ * into the next inside a block is then reported: ASan sees the block only
+ * as memory this file mapped. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SECMEM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SECMEM_ASAN)
+#define SECMEM_ASAN 1
+#endif
+#ifdef SECMEM_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+enum { ARENA_REDZONE = 16, ARENA_GRANULE = 8 };
+#else
+#define POISON(p, n) ((void)0)
+#define UNPOISON(p, n) ((void)0)
+enum { ARENA_REDZONE = 0, ARENA_GRANULE = 1 };
+#endif
+
 int gs_crypto_init(void)
 {
 	if (sodium_init() < 0)
@@ -328,6 +354,7 @@ static void locked_unmap(uint8_t *p, size_t size, size_t wipe)
 {
 	size_t guard = guard_size();
 
+	UNPOISON(p, size); /* the wipe and the hook read it all; unmapped next */
 	sodium_memzero(p, wipe < size ? wipe : size);
 #ifdef GITSEAL_TEST_HOOKS
 	if (gs_secmem_unmap_hook)
@@ -354,7 +381,11 @@ static uint8_t *region_map(size_t size)
 	size_t mapped;
 	uint8_t *p = locked_map(size, &mapped); /* far below 2 MiB: exactly size */
 
-	return p ? p : sodium_malloc(size);
+	if (!p)
+		p = sodium_malloc(size);
+	if (p)
+		POISON(p, size); /* carved slot by slot */
+	return p;
 }
 
 static void *pool_take(int c)
@@ -363,6 +394,7 @@ static void *pool_take(int c)
 	void *p = free_slots[c];
 
 	if (p) {
+		UNPOISON(p, slot);
 		memcpy(&free_slots[c], p, sizeof(void *));
 		return p;
 	}
@@ -385,6 +417,7 @@ static void *pool_take(int c)
 	p = region_next;
 	region_next += slot;
 	region_left -= slot;
+	UNPOISON(p, slot);
 	return p;
 }
 
@@ -393,7 +426,7 @@ static void *pool_take(int c)
 static void *secure_alloc_usable(size_t size, size_t *usable)
 {
 	struct slot_header h = { SLOT_MAGIC, LARGE_MAPPED, size };
-	size_t mapped;
+	size_t mapped = 0;
 	uint8_t *p;
 	int c;
 
@@ -426,6 +459,13 @@ static void *secure_alloc_usable(size_t size, size_t *usable)
 	if (!p)
 		return NULL;
 	memcpy(p, &h, sizeof(h));
+	/* the header (an underflow reaches it first) and what follows size,
+	 * up to the slot's or the mapping's end; what *usable adds is the
+	 * caller's to unpoison (the arena) */
+	POISON(p, HEADER);
+	POISON(p + HEADER + size, (c >= 0 ? (size_t)1 << (POOL_MIN_SHIFT + c)
+			       : h.size_class == LARGE_SODIUM ? (size + HEADER + 15) & ~(size_t)15
+			       : mapped) - HEADER - size);
 	return p + HEADER;
 }
 
@@ -447,6 +487,7 @@ static void secure_free_wiping(void *ptr, size_t wipe)
 	if (!p)
 		return;
 	p -= HEADER;
+	UNPOISON(p, HEADER);
 	memcpy(&h, p, sizeof(h));
 	if (h.magic != SLOT_MAGIC)
 		abort(); /* not ours, or a buffer underflow: never continue */
@@ -458,15 +499,18 @@ static void secure_free_wiping(void *ptr, size_t wipe)
 		return;
 	}
 	if (h.size_class == LARGE_SODIUM) {
+		UNPOISON(p, (h.size + HEADER + 15) & ~(size_t)15);
 		sodium_free(p);
 		return;
 	}
 	if (h.size_class >= POOL_CLASSES)
 		abort();
+	UNPOISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
 	sodium_memzero(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
 	pthread_mutex_lock(&pool_lock);
 	memcpy(p, &free_slots[h.size_class], sizeof(void *));
 	free_slots[h.size_class] = p;
+	POISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class)); /* a use after free */
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -697,7 +741,9 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 
 	if (size > SIZE_MAX / 2)
 		return NULL;
-	rounded = size ? size : 1;
+	if (align < ARENA_GRANULE)
+		align = ARENA_GRANULE;
+	rounded = (size ? size : 1) + ARENA_REDZONE;
 	start = blk ? (blk->used + align - 1) / align * align : 0;
 	if (!blk || start > blk->cap || blk->cap - start < rounded) {
 		cap = blk ? (blk->cap < ARENA_BLOCK_MAX / 2 ? blk->cap * 2 : ARENA_BLOCK_MAX) : ARENA_BLOCK_MIN;
@@ -715,6 +761,7 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 			big->cap = big->used = rounded;
 			big->next = blk->next;
 			blk->next = big;
+			POISON((char *)big->data + size, rounded - size);
 			return big->data;
 		}
 		if (cap < rounded)
@@ -725,12 +772,14 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 		blk->next = a->head;
 		blk->used = 0;
 		blk->cap = cap - sizeof(*blk); /* a block in huge pages holds more */
+		POISON(blk->data, blk->cap);
 		a->head = blk;
 		a->reserve = 0;
 		start = 0;
 	}
 	p = (char *)blk->data + start;
 	blk->used = start + rounded;
+	UNPOISON(p, size);
 	return p;
 }
 

@@ -21,6 +21,23 @@
 
 #include "gitseal/secmem.h"
 
+/* Under ASan (the test build) each arena allocation starts on an 8-byte
+ * boundary and is followed by a red zone of 16 bytes or more
+ * (src/util/secmem.c): a 101-byte string then takes 120. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_ASAN)
+#define UNDER_ASAN 1
+#endif
+#ifdef UNDER_ASAN
+enum { STRING_COST = 120 };
+#else
+enum { STRING_COST = 101 };
+#endif
+
 enum { LARGE = 100000, HUGE = 3 * 1024 * 1024 + 5, HEADER = 16, HUGE_PAGE = 2 * 1024 * 1024 };
 
 /* The VmFlags line of the mapping that holds p, "" if none. */
@@ -337,7 +354,7 @@ static void test_arena_reservation(void **state)
 	unmapped = unmapped_dirty = 0;
 	gs_arena_init(&a);
 	gs_arena_reserve(&a, 1 << 20);
-	for (int i = 0; i < 10000; i++)
+	for (int i = 0; i < (1 << 20) / 100 * 96 / STRING_COST; i++)
 		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
 	gs_arena_release(&a);
 	assert_int_equal(unmapped, 1);
@@ -357,7 +374,7 @@ static void test_arena_reservation(void **state)
 	unmapped = unmapped_dirty = 0;
 	gs_arena_init(&a);
 	gs_arena_reserve(&a, 3 << 20);
-	for (int i = 0; i < 39000; i++)
+	for (int i = 0; i < (4 << 20) / 100 * 94 / STRING_COST; i++)
 		assert_non_null(gs_arena_strndup(&a, text, sizeof(text)));
 	gs_arena_release(&a);
 	assert_int_equal(unmapped, 1);
@@ -401,6 +418,106 @@ static void test_arena_strings_kept(void **state)
 	gs_arena_release(&a);
 }
 
+#ifdef UNDER_ASAN
+/* What a child that makes one access at `at` wrote to its stderr (ASan's
+ * report, if any), and whether it exited 0 after the access. */
+static bool access_reported(volatile uint8_t *at, bool write, char *report, size_t size)
+{
+	int fds[2], status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		if (write)
+			*at = 0x5a;
+		else
+			(void)*at;
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got < size - 1 && (n = read(fds[0], report + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	report[got] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The access is reported by ASan as one into poisoned memory. */
+static void assert_poisoned(volatile uint8_t *at, bool write)
+{
+	static char report[8192];
+
+	assert_true(access_reported(at, write, report, sizeof(report)));
+	assert_non_null(strstr(report, "AddressSanitizer: use-after-poison"));
+}
+
+static void assert_open(volatile uint8_t *at, bool write)
+{
+	static char report[8192];
+
+	assert_false(access_reported(at, write, report, sizeof(report)));
+	assert_string_equal(report, "");
+}
+#endif
+
+/* Under ASan, a one-byte overflow inside the pool or an arena block (no
+ * heap block ASan knows of) is reported: from an arena string into the
+ * next, from a structure, past a slot's size, into a slot's header; a
+ * freed slot, a block's unused end and a large block's tail too. */
+static void test_overflow_inside_secure_memory_reported(void **state)
+{
+	(void)state;
+#ifdef UNDER_ASAN
+	struct gs_arena a;
+	char *first, *second;
+	uint8_t *st, *p;
+
+	gs_arena_init(&a);
+	first = gs_arena_strndup(&a, "abc", 3);
+	second = gs_arena_strndup(&a, "defgh", 5);
+	st = gs_arena_alloc(&a, 24);
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_non_null(st);
+	assert_open((uint8_t *)first + 3, true); /* its NUL */
+	assert_poisoned((uint8_t *)first + 4, true);
+	assert_poisoned((uint8_t *)first + 4, false);
+	assert_poisoned((uint8_t *)second - 1, false);
+	assert_open((uint8_t *)second + 5, false);
+	assert_poisoned((uint8_t *)second + 6, true);
+	assert_open(st + 23, true);
+	assert_poisoned(st + 24, true);
+	assert_poisoned(st + 200, false); /* the block's end, never handed out */
+	assert_string_equal(first, "abc");
+	assert_string_equal(second, "defgh");
+	gs_arena_release(&a);
+
+	p = gs_secure_alloc(10);
+	assert_non_null(p);
+	assert_open(p + 9, true);
+	assert_poisoned(p + 10, true);
+	assert_poisoned(p - 1, true); /* its header */
+	gs_secure_free(p);
+	assert_poisoned(p, false);    /* freed */
+	p = gs_secure_alloc(LARGE);
+	assert_non_null(p);
+	assert_open(p + LARGE - 1, true);
+	assert_poisoned(p + LARGE, true);
+	gs_secure_free(p);
+#else
+	skip();
+#endif
+}
+
 /* A plain buffer made large at once (a file read whole) is aligned for
  * huge pages; it grows from there and keeps its bytes. */
 static void test_plain_buffer_made_large(void **state)
@@ -435,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_arena_reservation),
 		cmocka_unit_test(test_arena_strings_kept),
 		cmocka_unit_test(test_plain_buffer_made_large),
+		cmocka_unit_test(test_overflow_inside_secure_memory_reported),
 	};
 
 	if (gs_crypto_init())

@@ -111,6 +111,9 @@ static void test_path_names(void **state)
 	assert_int_equal(vault_key_parse_uri("https://h/v1/a/../keys/x", &k), GS_ERR_KEY);
 	assert_int_equal(vault_key_parse_uri("https://h/v1/tr%61nsit/keys/x", &k), GS_ERR_KEY);
 
+	/* an address of slashes alone is none (fuzz_vault_uri: it was kept as "") */
+	assert_int_equal(vault_key_init(&k, "//", "transit", "app"), GS_ERR_KEY);
+	assert_int_equal(vault_key_init(&k, "/", "transit", "app"), GS_ERR_KEY);
 	assert_int_equal(vault_key_init(&k, "https://v:8200/", "team/transit", "app"), 0);
 	url = vault_transit_url(&k, "decrypt");
 	assert_string_equal(url, "https://v:8200/v1/team/transit/decrypt/app");
