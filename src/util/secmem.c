@@ -673,6 +673,7 @@ void gs_buf_release(struct gs_buf *b)
 			gs_secure_free(b->data);
 		} else {
 			sodium_memzero(b->data, b->cap);
+			gs_heap_give_back(b->data, b->cap);
 			free(b->data);
 		}
 	}
