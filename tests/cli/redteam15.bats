@@ -108,7 +108,7 @@ noenc_file() {
 	local even_e=AAAAB3NzaC1yc2EAAAADAQAAAAABAQDG4i7GZ7SpSHNZwFOlRChAsausVu4iubVQrgFEkdJVwHB2IBNcJqFXzI3T8pCPoLt2CxlGFDatGn1X05JrfPMM1zad5XSeD3eTwBKqOzwaoWujvnaC6SQZugP8b+zCM5hOPlLWOTAqkFA5EZLMMI/AWuxJid/hXng01HTA25s2Qu9efXo6hiqsWCapl0NokD1kbC1kR9QzmFsRuze1TDlQd2FjZFaMQ5Yd/DiMPV35cl4G4i3/8/TssdzsQNt6ylglshFqrmz/Vc4MPwjhJlbxDhEWAARSSnw9K9Nx/IC+E+m7Rmooc4WCCULcBrxp8mWFdQYhAvvNTzV/vFr3Ghv9
 	printf 'a: secret\n' >plain.yaml
 	run -15 gitseal age -r "ssh-rsa $e1 mallory" plain.yaml
-	[ "$output" = "gitseal: error: ssh-rsa key with public exponent 1: it must be odd, 3 or more and at most 24 bits" ]
+	[ "$output" = "gitseal: error: recipient 'ssh-rsa $e1 mallory': ssh-rsa key with public exponent 1: it must be odd, 3 or more and at most 24 bits" ]
 	printf 'creation_rules:\n  - age: ssh-rsa %s mallory\n' "$e1" >.sops.yaml
 	run -1 gitseal encrypt plain.yaml
 	[[ $output == *"ssh-rsa key with public exponent 1: it must be odd"* ]]
