@@ -96,8 +96,9 @@ static size_t edit_distance(const char *a, const char *b)
  * ('unlock', 'age-keygen'). sops would edit a new file of that name. */
 static const char *meant_command(const char *word)
 {
+	/* arrays, not pointers: no relocation in the relro pages */
 	static const struct {
-		const char *habit, *meant;
+		char habit[12], meant[12];
 	} habits[] = {
 		{ "init", "git init" }, { "lock", "git lock" }, { "unlock", "git unlock" },
 		{ "status", "git status" }, { "check", "git check" }, { "trust", "git trust" },

@@ -194,17 +194,24 @@ static bool folds_to(const char *key, size_t len, const char *name)
 /* A key of map (a kustomization or an entry it lists) that kustomize reads
  * as one of the fields names, gitseal only as written, is refused: the walk
  * would not see the paths it names ('Transformers', 'reſources'). */
-static int check_field_case(const char *kfile, const struct doc_node *map, const char *const *names, size_t count)
+/* names: the fields, separated by spaces (one string, not a table of
+ * pointers: every pointer of a table is a relocation in the binary's
+ * relro pages, which each process writes at its start). */
+static int check_field_case(const char *kfile, const struct doc_node *map, const char *names)
 {
 	for (size_t i = 0; map && map->kind == DOC_MAP && i < map->count; i++) {
 		const struct doc_entry *e = &map->entries[i];
 
-		for (size_t j = 0; !e->removed && e->key && j < count; j++) {
-			if ((e->key_len != strlen(names[j]) || memcmp(e->key, names[j], e->key_len)) &&
-			    folds_to(e->key, e->key_len, names[j]))
+		for (const char *n = names; !e->removed && e->key && *n;) {
+			size_t len = strcspn(n, " ");
+			char name[48];
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, n);
+			if ((e->key_len != len || memcmp(e->key, name, len)) && folds_to(e->key, e->key_len, name))
 				return GS_FAIL(GS_ERR_USAGE, "'%s': kustomize reads '%.*s' as '%s' (field names match "
 							     "in any case): write it '%s'", kfile, (int)e->key_len,
-					       e->key, names[j], names[j]);
+					       e->key, name, name);
+			n += len + (n[len] == ' ');
 		}
 	}
 	return 0;
@@ -377,14 +384,13 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 	if (!list || list->kind != DOC_LIST)
 		return 0;
 	for (size_t i = 0; i < list->count; i++) {
-		static const char *const fields[] = { "path", "target" }, *const target[] = { "kind", "version", "group" };
 		const char *p = k8s_map_str(list->entries[i].value, "path");
 		size_t at;
 
 		if (list->entries[i].removed)
 			continue;
-		if ((ret = check_field_case(kfile, list->entries[i].value, fields, 2)) ||
-		    (ret = check_field_case(kfile, k8s_map_get(list->entries[i].value, "target"), target, 3)))
+		if ((ret = check_field_case(kfile, list->entries[i].value, "path target")) ||
+		    (ret = check_field_case(kfile, k8s_map_get(list->entries[i].value, "target"), "kind version group")))
 			return ret;
 		if (!p || !*p)
 			continue;
@@ -408,8 +414,7 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 	const char *env = k8s_map_str(args, "env");
 	enum k8s_file_role env_role = secret ? K8S_FILE_SECRET_ENV : K8S_FILE_CONFIGMAP_SOURCE;
 	enum k8s_file_role file_role = secret ? K8S_FILE_SECRET_FILE : K8S_FILE_CONFIGMAP_SOURCE;
-	static const char *const fields[] = { "files", "envs", "env" };
-	int ret = check_field_case(kfile, args, fields, 3);
+	int ret = check_field_case(kfile, args, "files envs env");
 
 	if (ret)
 		return ret;
@@ -468,9 +473,8 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 		{ "replacements", K8S_FILE_OTHER },
 	};
 	static const char *const path_lists[] = { "crds", "configurations" };
-	static const char *const openapi_fields[] = { "path" };
 	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
-	int ret = check_field_case(kfile, openapi, openapi_fields, 1);
+	int ret = check_field_case(kfile, openapi, "path");
 
 	if (ret || (ret = walk_path_list(k, kfile, dir, k8s_map_get(kz, "patchesStrategicMerge"), K8S_FILE_PATCH,
 					 true)))
@@ -508,16 +512,14 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	int ret;
 
 	/* every field the walk reads, and Helm's, which it refuses */
-	static const char *const fields[] = {
-		"resources", "bases", "components", "generators", "transformers", "validators", "helmCharts",
-		"helmChartInflationGenerator", "helmGlobals", "patchesStrategicMerge", "patches",
-		"patchesJson6902", "replacements", "crds", "configurations", "openapi", "secretGenerator",
-		"configMapGenerator",
-	};
+	static const char fields[] = "resources bases components generators transformers validators helmCharts "
+				     "helmChartInflationGenerator helmGlobals patchesStrategicMerge patches "
+				     "patchesJson6902 replacements crds configurations openapi secretGenerator "
+				     "configMapGenerator";
 
 	if (kz->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", kfile);
-	if ((ret = check_field_case(kfile, kz, fields, sizeof(fields) / sizeof(fields[0]))))
+	if ((ret = check_field_case(kfile, kz, fields)))
 		return ret;
 	if (k8s_map_get(kz, "helmCharts") || k8s_map_get(kz, "helmChartInflationGenerator"))
 		return GS_FAIL(GS_ERR_USAGE, "'%s': Helm charts in a kustomization are not rendered; "
