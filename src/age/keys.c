@@ -128,7 +128,7 @@ static int pq_recipient_parse(const char *text, struct age_recipient **out)
 }
 
 /* A key pasted in the wrong place ends up in error messages and CI logs:
- * AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1..., AGE-PLUGIN-..., in either
+ * an age identity (AGE-SECRET-KEY-, its PQ- form, AGE-PLUGIN-), in either
  * case (bech32 is case-blind), and PEM or OpenSSH private keys, anywhere
  * in text (a comma-separated list). */
 bool age_recipient_text_is_secret(const char *text)
