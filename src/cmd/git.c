@@ -49,7 +49,9 @@ static const int none_accepted[] = { OPT_END };
 
 /* Parses a subcommand's flags and words (argv[0] is the subcommand);
  * -h/--help prints the usage: *code is then set and the caller returns
- * it, as it does on an error (printed, unless quiet). */
+ * it, as it does on an error. Quiet (updatekeys deciding whether the
+ * filter's updatekeys applies) prints neither: cmd_updatekeys answers
+ * every spelling of -h before (opt_is_help; tests/git/updatekeys.bats). */
 static int parse_sub(int argc, char **argv, const int *accepted, struct opt_value *values, struct opt_parser *p,
 		     bool quiet, int *code)
 {
@@ -63,7 +65,9 @@ static int parse_sub(int argc, char **argv, const int *accepted, struct opt_valu
 	ret = opt_parse(p, argc, argv, 1);
 	if (!ret && !p->help)
 		return 0;
-	if (p->help) {
+	if (p->help && quiet) {
+		*code = EXIT_OK;
+	} else if (p->help) {
 		fputs(git_usage, stdout);
 		if (accepted[0] != OPT_END) {
 			fprintf(stdout, "\n'%s' flags:\n", argv[0]);

@@ -581,7 +581,7 @@ int cmd_updatekeys(int argc, char **argv)
 	int ret, code = EXIT_OK, failed = 0;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		if (opt_is_help(argv[i])) {
 			sops_command_usage(stdout, sops_command_find("updatekeys"));
 			fputs("files under the git filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n"
 			      "  (--rotate: a new data key as well; see gitseal-git(1))\n", stdout);

@@ -660,6 +660,14 @@ SH
 	[ "${lines[-1]}" = "  -y, --yes                       do not ask for confirmation" ]
 	run -2 "$GITSEAL_BIN" git lock now
 	[ "${lines[0]}" = "gitseal: error: git lock: unexpected argument" ]
+	# updatekeys asks the filter's parser, quietly, whether it applies:
+	# every spelling of -h (Go's -help, =VALUE) prints the help of -h alone
+	run -0 "$GITSEAL_BIN" updatekeys -h secrets/a.yaml
+	help=$output
+	for h in -help --help=true -h=1; do
+		run -0 "$GITSEAL_BIN" updatekeys "$h" secrets/a.yaml
+		[ "$output" = "$help" ]
+	done
 	run "$GITSEAL_BIN" git init 'two words'
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'two words': not a single gitattributes pattern" ]
