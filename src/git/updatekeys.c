@@ -700,6 +700,10 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 	}
 	if (ret)
 		return ret;
+	if ((ret = gittrust_check_config_recipients(config))) {
+		gs_error_prefix("'.sops.yaml'");
+		return ret;
+	}
 	return diff ? gittrust_config_changes(f, config, diff) : gittrust_accept_config(f, NULL);
 }
 

@@ -204,6 +204,21 @@ teardown() { gs_teardown; }
 	[ "$(git show :secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
 }
 
+@test "an age entry of .sops.yaml that is no recipient: status, updatekeys and a clone's init name it in one line, never as a recipient to accept" {
+	sed -i "s|age: .*|&,age1notarecipient|" .sops.yaml
+	git commit -qm "a typo" .sops.yaml
+	why="creation rule 1: age recipient 'age1notarecipient': malformed age1 recipient"
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: $why" <<<"$output"
+	[ "$(grep -c 'age1notarecipient' <<<"$output")" -eq 1 ]
+	run -1 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -1 "$GITSEAL_BIN" git init
+	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
+}
+
 @test "updatekeys -r over the tree asks once; a file outside the filter is refused" {
 	gs_person tina
 	TI=$(recipient_of tina)
