@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "once.h"
 #include "options.h"
 #include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
@@ -195,7 +196,9 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 	struct filter_report *rep = ctx;
 
 	pthread_mutex_lock(&lock);
-	if (!rep->warned)
+	/* once per process, and once per git command with textconv's (git
+	 * log -p smudges a version for its textconv, which finds it sealed) */
+	if (!rep->warned && once_per_git_command("encrypted"))
 		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", gitfilter_shown(path), reason);
 	rep->warned = true;
 	pthread_mutex_unlock(&lock);
@@ -243,16 +246,17 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 		goto out;
 	}
-	if (passed) {
+	/* git runs a textconv per version shown: one warning a command */
+	if (passed && once_per_git_command("encrypted")) {
 		/* git hands an older version over as $TMPDIR/git-blob-XXXXXX/NAME:
 		 * the directory means nothing to the user */
 		const char *blob = strstr(file, "/git-blob-"), *name = blob ? strchr(blob + 1, '/') : NULL;
 
 		if (name && !strchr(name + 1, '/'))
-			cmd_warnf("a committed version of '%s' shown encrypted: %s", gitfilter_shown(name + 1),
-				  passed);
+			cmd_warnf("a committed version of '%s' shown encrypted (other versions may be too): %s",
+				  gitfilter_shown(name + 1), passed);
 		else
-			cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+			cmd_warnf("'%s' shown encrypted (other versions may be too): %s", gitfilter_shown(file), passed);
 	}
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
