@@ -172,11 +172,12 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	if (ret == GS_ERR_CONFIG) {
 		/* an age entry that is not a recipient, never listed as one:
 		 * the message names the file, the finding does too */
+		static const char named[] = "'.sops.yaml': ";
 		const char *why = gs_error_message();
 
 		gs_buf_reset(line);
-		if (!strncmp(why, "'.sops.yaml': ", 14))
-			why += 14;
+		if (!strncmp(why, named, sizeof(named) - 1))
+			why += sizeof(named) - 1;
 		if (!(ret = add(line, "%s", why)))
 			ret = add_line(out, ".sops.yaml", line);
 		gs_error_clear();
