@@ -219,6 +219,18 @@ teardown() { gs_teardown; }
 	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
 }
 
+@test "a committed file with an age entry that names no recipient: updatekeys shows it going, never calls the file up to date" {
+	printf 'db_password: hunter2-old\nport: 5432\n' >"$T/plain.yaml"
+	"$GITSEAL_BIN" --config /dev/null encrypt --age "$RECIPIENT,$M" "$T/plain.yaml" | grep -v "recipient: $M\$" >"$T/unnamed.yaml"
+	oid=$(git hash-object -w --no-filters "$T/unnamed.yaml")
+	git update-index --cacheinfo "100644,$oid,secrets/app.yaml"
+	git commit -qm "an entry with no recipient" --no-verify
+	run -0 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	grep -qxF -- "--- 1 age entry that names no recipient" <<<"$output"
+	[ "$(git show :secrets/app.yaml | grep -c 'enc: |')" -eq 1 ]
+	run -128 env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show :secrets/app.yaml)"
+}
+
 @test "updatekeys -r over the tree asks once; a file outside the filter is refused" {
 	gs_person tina
 	TI=$(recipient_of tina)
