@@ -256,7 +256,10 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	if ((ret = sops_config_match(config, file, &rule)) < 0 || (ret = sops_session_open(&s, &fc, true)) < 0)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
-	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
+	/* an age entry that names no recipient is no key of the rule's: it
+	 * goes (with --drop-unsupported-keys, once confirmed), as sops drops it */
+	if (!s.keys->unnamed_age &&
+	    sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
 	    sops_groups_needed(rule->group_count, threshold) ==
 		    sops_groups_needed(s.keys->group_count, s.keys->shamir_threshold)) {
 		if (!bulk)
@@ -581,7 +584,7 @@ int cmd_updatekeys(int argc, char **argv)
 	int ret, code = EXIT_OK, failed = 0;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		if (opt_is_help(argv[i])) {
 			sops_command_usage(stdout, sops_command_find("updatekeys"));
 			fputs("files under the git filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n"
 			      "  (--rotate: a new data key as well; see gitseal-git(1))\n", stdout);

@@ -707,17 +707,20 @@ static void first_accept_release(struct first_accept *fa)
 }
 
 /* The recipients of .sops.yaml's rules (text): a .sops.yaml that does not
- * parse adds none (updatekeys says so later). */
+ * parse adds none (updatekeys says so later); an age entry that is not a
+ * recipient stops init, as it stops encryption by its rule. */
 static int note_config(struct first_accept *fa, struct gs_buf *text)
 {
-	int ret = 0;
+	int ret;
 
-	if (text->len && gittrust_parse_config(fa->f, text, &fa->config) == 0)
-		for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
-			ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count,
-					    NULL);
-	if (!ret)
+	if (!text->len || gittrust_parse_config(fa->f, text, &fa->config)) {
 		gs_error_clear();
+		return 0;
+	}
+	if ((ret = gittrust_check_config_recipients(fa->config)))
+		gs_error_prefix("'.sops.yaml'");
+	for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
+		ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count, NULL);
 	return ret;
 }
 

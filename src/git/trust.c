@@ -389,6 +389,26 @@ int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct
 	return ret;
 }
 
+int gittrust_check_config_recipients(const struct sops_config *c)
+{
+	for (size_t r = 0; r < c->rule_count; r++)
+		for (size_t g = 0; g < c->rules[r].group_count; g++)
+			for (size_t i = 0; i < c->rules[r].groups[g].age_count; i++) {
+				const char *text = c->rules[r].groups[g].age[i];
+				struct age_recipient *parsed;
+				int ret = age_recipient_parse(text, &parsed);
+
+				age_recipient_free(parsed);
+				if (ret == GS_ERR_NOMEM)
+					return ret;
+				if (ret) {
+					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, text);
+					return GS_ERR_CONFIG;
+				}
+			}
+	return 0;
+}
+
 static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 {
 	int ret = gittrust_parse_config(f, text, &f->trust.config);
