@@ -444,21 +444,21 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	return w->ret ? -1 : 0;
 }
 
-static bool holds_bytes(const struct gs_buf *blob, const char *value, size_t len)
+static bool holds_bytes(const char *text, size_t text_len, const char *value, size_t len)
 {
-	return len && blob->len >= len && memmem(blob->data, blob->len, value, len);
+	return len && text_len >= len && memmem(text, text_len, value, len);
 }
 
 /* The value as it is, or the longest line of a value of several: a moved
  * file holds a YAML block scalar's lines indented (a PEM key under
  * 'tls_key: |'), a JSON string's with '\n' between them, never the value
  * whole. */
-static bool holds(const struct gs_buf *blob, const char *value, size_t len)
+static bool holds(const char *text, size_t text_len, const char *value, size_t len)
 {
 	const char *p = value, *end = value + len, *best = NULL;
 	size_t best_len = 0;
 
-	if (holds_bytes(blob, value, len))
+	if (holds_bytes(text, text_len, value, len))
 		return true;
 	if (!memchr(value, '\n', len))
 		return false;
@@ -475,7 +475,61 @@ static bool holds(const struct gs_buf *blob, const char *value, size_t len)
 		}
 		p = eol ? eol + 1 : end;
 	}
-	return best_len >= GS_SECRET_MIN_LEN && holds_bytes(blob, best, best_len);
+	return best_len >= GS_SECRET_MIN_LEN && holds_bytes(text, text_len, best, best_len);
+}
+
+/* The sealed file a secret of which text holds, or NULL. */
+static const char *holder_of(const struct secrets *s, const char *text, size_t len)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (holds(text, len, s->values[i], s->lens[i]))
+			return s->paths[s->from[i]];
+	return NULL;
+}
+
+/* The same in a key or value of a loaded document: a file's own format
+ * writes a value escaped (a JSON string's '\"', '\\' and '\t', YAML's
+ * '' in single quotes, a folded block), so its bytes need not hold it. */
+static const char *holder_in_node(const struct secrets *s, const struct doc_node *n)
+{
+	const char *from = NULL;
+
+	if (n->kind == DOC_SCALAR)
+		return holder_of(s, n->text, n->len);
+	for (size_t i = 0; n->kind != DOC_COMMENT && i < n->count && !from; i++) {
+		if (n->entries[i].key)
+			from = holder_of(s, n->entries[i].key, n->entries[i].key_len);
+		if (!from)
+			from = holder_in_node(s, n->entries[i].value);
+	}
+	return from;
+}
+
+/* The sealed file a secret of which the staged file at path holds, as its
+ * bytes or, read in the store its name gives, as a value. */
+static int holder_in(const struct secrets *s, const char *path, const struct gs_buf *blob, const char **from)
+{
+	enum doc_format format = store_format_for_path(path);
+	struct doc d;
+	int ret;
+
+	if ((*from = holder_of(s, (const char *)blob->data, blob->len)))
+		return 0;
+	/* any other name: YAML reads JSON too (a config.json.orig) */
+	if (format == DOC_FORMAT_BINARY)
+		format = DOC_FORMAT_YAML;
+	doc_init(&d, format);
+	if ((ret = store_load_data(format, blob->data, blob->len, &d)) == 0) {
+		for (size_t b = 0; b < d.count && !*from; b++)
+			if (d.branches[b])
+				*from = holder_in_node(s, d.branches[b]);
+	} else if (ret != GS_ERR_NOMEM) {
+		/* not that format: its bytes were all there was to search */
+		gs_error_clear();
+		ret = 0;
+	}
+	doc_release(&d);
+	return ret;
 }
 
 static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
@@ -501,11 +555,8 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 		if (git_index_entry_stage(e) != 0 || gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&blob);
-		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = holder_in(&secrets, e->path, &blob, &from)))
 			break;
-		for (size_t s = 0; s < secrets.count && !from; s++)
-			if (holds(&blob, secrets.values[s], secrets.lens[s]))
-				from = secrets.paths[secrets.from[s]];
 		if (from)
 			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
 						       "the filter's pattern (see .gitattributes)", gitfilter_shown(from));

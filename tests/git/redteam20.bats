@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# Red team 20 on the git side: the threat model's rows attacked by variants
+# their tests did not try (another store, entry point or encoding).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+# C1: check refuses a file moved out of the filter's pattern that holds a
+# sealed file's values, and looked for each by its bytes; a format writes
+# some values escaped (JSON '\"', '\\' and '\t'; YAML '' in single quotes,
+# '\"' in double ones), so `git mv secrets/app.yaml config/app.json` of a
+# password holding a quote or a backslash was committed in clear, check
+# and hook passing. The moved file is also read as its name's format.
+@test "C1: check finds a moved file's secret that its format writes escaped (JSON, YAML quotes, any name)" {
+	printf '{"token": "Tr0ub4dor&\\"3x", "path": "C:\\\\Users\\\\admin-pw", "tab": "tab\\there-pw"}\n' > secrets/a.yaml
+	printf 'pw: %s\n' "'it''s-a-s3cret'" > secrets/b.yaml
+	git add -A
+	git commit -qm secrets
+	[ "$("$GITSEAL_BIN" decrypt --extract '["pw"]' <(git show HEAD:secrets/b.yaml) --input-type yaml)" = "it's-a-s3cret" ]
+	head=$(git rev-parse HEAD)
+	git mv secrets/a.yaml a.json
+	git mv secrets/b.yaml b.yaml
+	git add a.json b.yaml
+	# the bytes hold none of them as they are
+	run ! grep -qF 'Tr0ub4dor&"3x' a.json
+	run ! grep -qF "it's-a-s3cret" b.yaml
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'a.json': it holds secrets of 'secrets/a.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	grep -qxF "gitseal: error: 'b.yaml': it holds secrets of 'secrets/b.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	run git commit -qm moved
+	[ "$status" -eq 1 ]
+	[ "$(git rev-parse HEAD)" = "$head" ]
+	# each value alone, and under a name no store claims
+	git rm -q --cached a.json b.yaml
+	printf '{"x": "C:\\\\Users\\\\admin-pw"}\n' > c.json.orig
+	git add c.json.orig
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'c.json.orig': it holds secrets of 'secrets/a.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	printf '{"x": "tab\\there-pw"}\n' > c.json.orig
+	git add c.json.orig
+	run -1 "$GITSEAL_BIN" git check
+	# text that holds none of them still passes
+	printf '{"x": "Tr0ub4dor", "y": "admin-pw"}\n' > c.json.orig
+	git add c.json.orig
+	run -0 "$GITSEAL_BIN" git check
+}
