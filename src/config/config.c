@@ -470,8 +470,75 @@ static const char *unread_syntax(struct parser *p)
 	return NULL;
 }
 
+static int key_order(const void *a, const void *b)
+{
+	const yaml_node_t *x = *(yaml_node_t *const *)a, *y = *(yaml_node_t *const *)b;
+
+	if (x->data.scalar.length != y->data.scalar.length)
+		return x->data.scalar.length < y->data.scalar.length ? -1 : 1;
+	return memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length);
+}
+
+/* A mapping that gives one key twice (its text, however quoted): yaml.v3
+ * refuses the file ("mapping key already defined"), libyaml keeps both and
+ * map_get() reads the first, where PyYAML and other readers a reviewer may
+ * use take the last. *dup is the key, NULL when there is none; sorted, so
+ * a 1 MiB file of keys costs no quadratic time. */
+static int duplicate_key(struct parser *p, yaml_node_t **dup)
+{
+	yaml_node_t **keys = NULL;
+	size_t cap = 0;
+	int ret = 0;
+
+	*dup = NULL;
+	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top && !*dup; n++) {
+		size_t count = 0;
+
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(p, pr->key);
+
+			if (!k || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (count == cap) {
+				size_t grown = cap ? 2 * cap : 16;
+				yaml_node_t **more = gs_realloc(keys, grown * sizeof(*more));
+
+				if (!more) {
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				keys = more;
+				cap = grown;
+			}
+			keys[count++] = k;
+		}
+		if (count > 1)
+			qsort(keys, count, sizeof(*keys), key_order);
+		for (size_t i = 1; i < count && !*dup; i++)
+			if (!key_order(&keys[i - 1], &keys[i]))
+				*dup = keys[i];
+	}
+out:
+	free(keys);
+	return ret;
+}
+
+/* A key as a message may show it: printable ASCII and not too long. */
+static const char *shown_key(const yaml_node_t *k)
+{
+	if (k->data.scalar.length > 64)
+		return "(a long key)";
+	for (size_t i = 0; i < k->data.scalar.length; i++)
+		if (k->data.scalar.value[i] < 0x20 || k->data.scalar.value[i] > 0x7e)
+			return "(a key with other characters)";
+	return (const char *)k->data.scalar.value;
+}
+
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 {
+	yaml_node_t *dup;
 	yaml_parser_t yp;
 	struct parser p;
 	struct sops_config *c = NULL;
@@ -505,6 +572,13 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	if (unread_syntax(&p)) {
 		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': %s is not supported: sops reads it otherwise than gitseal would",
 			      p.name, unread_syntax(&p));
+		goto out;
+	}
+	if ((ret = duplicate_key(&p, &dup)) < 0)
+		goto out;
+	if (dup) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': the key '%s' is given twice in one mapping (line %zu), which sops refuses",
+			      p.name, shown_key(dup), dup->start_mark.line + 1);
 		goto out;
 	}
 	root = yaml_document_get_root_node(&p.doc);

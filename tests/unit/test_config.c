@@ -143,6 +143,15 @@ static void test_no_match_and_errors(void **state)
 	/* a !!binary value: its decoded bytes to sops, its base64 to libyaml */
 	parse("creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: age1a\n", GS_ERR_CONFIG);
 	assert_non_null(strstr(gs_error_message(), "!!binary"));
+	/* a key given twice in one mapping, however quoted: yaml.v3 refuses
+	 * the file, libyaml keeps both (the first was read); in two mappings
+	 * it is two keys */
+	parse("creation_rules:\n  - unencrypted_regex: ^a$\n    \"unencrypted_regex\": ^token$\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "the key 'unencrypted_regex' is given twice in one mapping (line 3)"));
+	parse("creation_rules: []\ncreation_rules:\n  - age: age1a\n", GS_ERR_CONFIG);
+	parse("creation_rules:\n  - key_groups:\n      - {age: [age1a], age: [age1b]}\n", GS_ERR_CONFIG);
+	c = parse("creation_rules:\n  - age: age1a\n    path_regex: a\n  - age: age1a\n    path_regex: b\n", 0);
+	sops_config_free(c);
 	c = parse("creation_rules:\n  - path_regex: '^v\\d{2,3}x{$'\n", 0);
 	match(c, "/repo/v123x{", 0);
 	match(c, "/repo/v1x{", GS_ERR_NO_RULE);

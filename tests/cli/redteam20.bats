@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# Red team 20: the threat model's rows attacked by variants their tests did
+# not try (another store, entry point or encoding); each test is one hole.
+
+load ../helpers
+
+setup() { setup_demo; }
+teardown() { teardown_tmp; }
+
+# R1: sops reads .sops.yaml with yaml.v3, which refuses a mapping giving a
+# key twice; libyaml keeps both and gitseal read the first, where PyYAML
+# (and so many a reviewer's tool) reads the last. A rule whose first
+# 'unencrypted_regex' left the token in clear was a rule sops refuses.
+@test "R1: a .sops.yaml giving a key twice in one mapping is refused, as sops refuses it (gitseal read the first)" {
+	printf 'db: x\ntoken: t0ken-value\n' >p.yaml
+	printf 'creation_rules:\n  - age: %s\n    unencrypted_regex: ^token$\n    "unencrypted_regex": ^nothing$\n' \
+		"$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal encrypt p.yaml
+	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': the key 'unencrypted_regex' is given twice in one mapping (line 4), which sops refuses" ]
+	# one of them: the rule as sops reads it
+	sed -i '3d' .sops.yaml
+	gitseal encrypt p.yaml | grep -q '^token: ENC\['
+}
