@@ -26,6 +26,8 @@ static const char *const foreign_fields[] = { "kms", "gcp_kms", "azure_keyvault"
 struct parser {
 	yaml_document_t doc;
 	const char *name;
+	const char *text; /* the file, for what the document API does not keep */
+	size_t len;
 };
 
 static yaml_node_t *node_at(struct parser *p, int id)
@@ -449,9 +451,27 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
  * ^secrets/ to sops); a string holding a NUL byte ("^tok\0x"), which
  * yaml.v3 keeps whole and gitseal, reading C strings, would end at the NUL
  * ("^tok", a wider unencrypted_regex). NULL when there is none. */
+/* A plain null ("null", "~") given a tag other than !!null ("!!str null",
+ * "! ~"): yaml.v3 reads the string, where is_null() would read no value
+ * (libyaml resolves "!" and no tag alike to !!str, so the tag is looked for
+ * in the text before the value: a node's start mark is at its properties). */
+static bool tagged_null(const struct parser *p, const yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	size_t from = n->start_mark.index, to = n->end_mark.index;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    !(!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) ||
+	    (n->tag && !strcmp((const char *)n->tag, YAML_NULL_TAG)) || to > p->len || to - from <= strlen(s))
+		return false;
+	return memchr(p->text + from, '!', to - from - strlen(s)) != NULL;
+}
+
 static const char *unread_syntax(struct parser *p)
 {
 	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top; n++) {
+		if (n->type == YAML_SCALAR_NODE && tagged_null(p, n))
+			return "a null given another tag ('!!str null')";
 		if (n->type == YAML_SCALAR_NODE && n->tag && !strcmp((const char *)n->tag, "tag:yaml.org,2002:binary"))
 			return "a !!binary value";
 		if (n->type == YAML_SCALAR_NODE && memchr(n->data.scalar.value, '\0', n->data.scalar.length))
@@ -549,6 +569,8 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	*out = NULL;
 	memset(&p, 0, sizeof(p));
 	p.name = ".sops.yaml";
+	p.text = text;
+	p.len = len;
 	if (len > CONFIG_MAX_SIZE)
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': too large", p.name);
 	if (!yaml_parser_initialize(&yp))

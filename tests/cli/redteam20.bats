@@ -21,3 +21,20 @@ teardown() { teardown_tmp; }
 	sed -i '3d' .sops.yaml
 	gitseal encrypt p.yaml | grep -q '^token: ENC\['
 }
+
+# R2: a plain null given a string's tag ('path_regex: !!str null') is the
+# string "null" to yaml.v3, so sops's rule is for paths holding "null";
+# gitseal read no value, a rule for every path: encrypt sealed the file
+# for that rule's recipient alone where sops seals it for the next rule's.
+@test "R2: a .sops.yaml null given another tag ('!!str null', '! ~') is refused, not read as no value" {
+	printf 'token: t0ken-value\n' >p.yaml
+	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
+	printf 'creation_rules:\n  - path_regex: !!str null\n    age: %s\n  - age: %s\n' "$other" "$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal encrypt p.yaml
+	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': a null given another tag ('!!str null') is not supported: sops reads it otherwise than gitseal would" ]
+	sed -i 's/!!str null/! ~/' .sops.yaml
+	run -1 gitseal encrypt p.yaml
+	# the string, quoted: the path holds no "null", the next rule's recipient
+	sed -i 's/! ~/"null"/' .sops.yaml
+	gitseal encrypt p.yaml | grep -qxF "          recipient: $DEMO_RECIPIENT"
+}

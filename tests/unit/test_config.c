@@ -143,6 +143,15 @@ static void test_no_match_and_errors(void **state)
 	/* a !!binary value: its decoded bytes to sops, its base64 to libyaml */
 	parse("creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: age1a\n", GS_ERR_CONFIG);
 	assert_non_null(strstr(gs_error_message(), "!!binary"));
+	/* a null given a string's tag is that string to yaml.v3 (a rule for
+	 * paths holding "null"), no value to is_null (a rule for every path) */
+	parse("creation_rules:\n  - path_regex: !!str null\n    age: age1a\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "a null given another tag"));
+	parse("creation_rules:\n  - {path_regex: ! ~, age: age1a}\n", GS_ERR_CONFIG);
+	parse("x: &n !!str null\ncreation_rules:\n  - path_regex: *n\n", GS_ERR_CONFIG);
+	c = parse("creation_rules:\n  - path_regex: &n !!null null\n    age: age1a\n  - path_regex: \"null\"\n", 0);
+	match(c, "/repo/any.yaml", 0);
+	sops_config_free(c);
 	/* a key given twice in one mapping, however quoted: yaml.v3 refuses
 	 * the file, libyaml keeps both (the first was read); in two mappings
 	 * it is two keys */
