@@ -47,3 +47,28 @@ teardown() { gs_teardown; }
 	git add c.json.orig
 	run -0 "$GITSEAL_BIN" git check
 }
+
+# C2: git init names each recipient it accepts with where it found it, and
+# named one file for a recipient only files' metadata name (the first), while
+# it accepted that recipient for every file naming it: a pull request's
+# recipient planted in a harmless file and in the production secrets was
+# shown as the harmless file's alone.
+@test "C2: git init names every file whose metadata alone names a recipient it accepts, not only the first" {
+	git commit -qm base --allow-empty
+	gs_person mallory
+	M=$(recipient_of mallory)
+	mkdir "$T/mallory/secrets"
+	printf 'greeting: hello\n' > "$T/a.yaml"
+	printf 'db_password: hunter2\n' > "$T/b.yaml"
+	for f in a b; do
+		(cd "$T" && fixture gitseal encrypt --config /dev/null --age "$RECIPIENT,$M" $f.yaml) > "$T/mallory/secrets/$f.yaml"
+	done
+	as_person mallory git add secrets
+	as_person mallory git commit -qm "two files" --no-verify
+	git clone -q "$T/mallory" "$T/fresh"
+	cd "$T/fresh"
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	grep -qxF "gitseal:     $M (only in the metadata of 2 files, which the MAC does not cover: 'secrets/a.yaml', 'secrets/b.yaml')" <<<"$output"
+	grep -qxF "$M	secrets/a.yaml" .git/gitseal/accepted
+	grep -qxF "$M	secrets/b.yaml" .git/gitseal/accepted
+}
