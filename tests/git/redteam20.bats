@@ -72,3 +72,33 @@ teardown() { gs_teardown; }
 	grep -qxF "$M	secrets/a.yaml" .git/gitseal/accepted
 	grep -qxF "$M	secrets/b.yaml" .git/gitseal/accepted
 }
+
+# C3: check looked for a sealed file's plaintext outside the pattern only
+# when the file was gone from the index (moved): `cp secrets/app.yaml
+# config/` and `git add config` committed every secret of it in clear,
+# check and hook passing. A staged file whose bytes are a sealed file's
+# plaintext in the work tree is now refused; compared whole, nothing a
+# file shares by chance with one under the pattern is.
+@test "C3: check refuses a file copied out of the filter's pattern (cp, not git mv), not only a moved one" {
+	printf 'db_password: s3cret-value\nuser: admin\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	git commit -qm app
+	head=$(git rev-parse HEAD)
+	mkdir config
+	cp secrets/app.yaml config/app.yaml
+	git add config/app.yaml
+	run -1 "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: error: 'config/app.yaml': it is a copy of the plaintext of 'secrets/app.yaml', which is encrypted; keep it under the filter's pattern (see .gitattributes)
+hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); 'gitseal git status' shows every file" ]
+	run git commit -qm copied
+	[ "$status" -eq 1 ]
+	[ "$(git rev-parse HEAD)" = "$head" ]
+	# the ciphertext copied (what a clone without a key checks out) is no plaintext
+	git show HEAD:secrets/app.yaml > config/app.yaml
+	git add config/app.yaml
+	run -0 "$GITSEAL_BIN" git check
+	# nor is a file that only shares a value with it
+	printf 'user: admin\n' > config/app.yaml
+	git add config/app.yaml
+	run -0 "$GITSEAL_BIN" git check
+}
