@@ -507,14 +507,16 @@ static const char *holder_in_node(const struct secrets *s, const struct doc_node
 }
 
 /* The sealed file a secret of which the staged file at path holds, as its
- * bytes or, read in the store its name gives, as a value. */
-static int holder_in(const struct secrets *s, const char *path, const struct gs_buf *blob, const char **from)
+ * bytes or, when the next commit changes it (read), read in the store its
+ * name gives, as a value. */
+static int holder_in(const struct secrets *s, const char *path, const struct gs_buf *blob, bool read,
+		     const char **from)
 {
 	enum doc_format format = store_format_for_path(path);
 	struct doc d;
 	int ret;
 
-	if ((*from = holder_of(s, (const char *)blob->data, blob->len)))
+	if ((*from = holder_of(s, (const char *)blob->data, blob->len)) || !read)
 		return 0;
 	/* any other name: YAML reads JSON too (a config.json.orig) */
 	if (format == DOC_FORMAT_BINARY)
@@ -556,7 +558,7 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 		if (git_index_entry_stage(e) != 0 || gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&blob);
-		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = holder_in(&secrets, e->path, &blob, &from)))
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = holder_in(&secrets, e->path, &blob, !gitrepo_head_same(f, e->path, &e->id), &from)))
 			break;
 		if (from)
 			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
