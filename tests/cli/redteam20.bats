@@ -38,3 +38,23 @@ teardown() { teardown_tmp; }
 	sed -i 's/! ~/"null"/' .sops.yaml
 	gitseal encrypt p.yaml | grep -qxF "          recipient: $DEMO_RECIPIENT"
 }
+
+# R3: rotate shows the recipients only a file's metadata names before it
+# asks, and showed each as the metadata spells it: a control byte there
+# (outside the MAC) could rewrite the line the user answers y or n to, as
+# git init already prevents. Shown as \xNN now.
+@test "R3: rotate shows a recipient from the metadata with its control bytes escaped, not sent to the terminal" {
+	printf 'db: hunter2\n' >p.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	gitseal_fixture encrypt p.yaml >app.yaml
+	python3 - <<-'PY'
+	s = open("app.yaml").read()
+	start = s.index("        - enc: |")
+	end = s.index("\n", s.index("          recipient:", start)) + 1
+	s = s[:end] + s[start:s.index("          recipient:", start)] + '          recipient: "x\\e[1A\\e[2K\\rok"\n' + s[end:]
+	open("planted.yaml", "w").write(s)
+	PY
+	gitseal decrypt planted.yaml | cmp - p.yaml
+	run -1 gitseal rotate -i planted.yaml </dev/null
+	[ "$output" = "gitseal: error: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +x\\x1b[1A\\x1b[2K\\x0dok; the new data key would be readable by them (rotate -y to confirm)" ]
+}
