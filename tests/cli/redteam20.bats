@@ -58,3 +58,26 @@ teardown() { teardown_tmp; }
 	run -1 gitseal rotate -i planted.yaml </dev/null
 	[ "$output" = "gitseal: error: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +x\\x1b[1A\\x1b[2K\\x0dok; the new data key would be readable by them (rotate -y to confirm)" ]
 }
+
+# R4: updatekeys shows the change before it asks, and wrote each key as
+# the metadata or .sops.yaml spells it. A kms entry (kept, as gitseal
+# cannot wrap for it, so the update goes through) whose arn is
+# "\e[1A\e[2K" moved the cursor up and erased the "+++" line of a
+# recipient a pull request added to .sops.yaml: on a terminal the user
+# answered y to a change never shown. The git side showed them escaped.
+@test "R4: updatekeys shows every key with its control bytes escaped: a kept kms entry cannot erase the +++ line" {
+	other=$(grep -o 'age1[a-z0-9]*' "$KEYS/test-age-key-2.txt" | head -1)
+	printf 'db: hunter2\n' >p.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	gitseal_fixture encrypt p.yaml >app.yaml
+	sed -i 's/^    lastmodified:/    kms:\n        - arn: "\\e[1A\\e[2K"\n          enc: AAAA\n          created_at: "2026-01-01T00:00:00Z"\n&/' app.yaml
+	gitseal decrypt app.yaml | cmp - p.yaml
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$other" >.sops.yaml
+	cp app.yaml before.yaml
+	run -0 gitseal updatekeys app.yaml <<<n
+	[ "${lines[0]}" = "    $DEMO_RECIPIENT" ]
+	[ "${lines[1]}" = "+++ $other" ]
+	[ "${lines[2]}" = '    kms \x1b[1A\x1b[2K (kept: gitseal cannot wrap for it)' ]
+	[[ "$output" != *$'\e'* ]]
+	cmp app.yaml before.yaml
+}
