@@ -110,3 +110,23 @@ commit_refused() {
 	git add config/app.yaml
 	run -0 "$GITSEAL_BIN" git check
 }
+
+# C4: updatekeys in a clone shows what a pulled .sops.yaml changes before
+# it asks; the files' lines wrote each recipient escaped, the rule's line
+# ("new files are sealed for: +...") as .sops.yaml spells it, so a
+# recipient there holding "\e[5A\e[J" erased the lines above it on a
+# terminal, the "+++" of the recipient the pull request added among them.
+@test "C4: updatekeys -r shows a pulled .sops.yaml's recipients with their control bytes escaped, status too" {
+	other=$(age-keygen 2>/dev/null | grep -o 'age1[a-z0-9]*')
+	printf 'a: 1\n' > secrets/a.yaml
+	git add -A
+	git commit -qm a
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: [%s, %s, "\\e[5A\\e[J"]\n' "$RECIPIENT" "$other" > .sops.yaml
+	git commit -qam "a pulled rule"
+	run -1 "$GITSEAL_BIN" updatekeys -r . <<<n
+	grep -qxF "    new files are sealed for: +$other, +\\x1b[5A\\x1b[J" <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+	run "$GITSEAL_BIN" git status
+	grep -qF ".sops.yaml: recipients changed: +$other, +\\x1b[5A\\x1b[J; run 'gitseal updatekeys' to accept" <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
