@@ -606,12 +606,33 @@ static int refuse_binary_tags(const uint8_t *data, size_t len)
 	return ret;
 }
 
+/* A key or value holding a NUL byte: the walk reads C strings, so
+ * "cm.yaml\0/../../../other" was cm.yaml here, while kustomize cleans the
+ * whole text by its words (the ".." take the "cm.yaml\0" away) and built
+ * a kustomization out of the root. */
+static bool has_nul(const struct doc_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == DOC_SCALAR)
+		return n->text && memchr(n->text, '\0', n->len);
+	for (size_t i = 0; (n->kind == DOC_MAP || n->kind == DOC_LIST) && i < n->count; i++)
+		if ((n->entries[i].key && memchr(n->entries[i].key, '\0', n->entries[i].key_len)) ||
+		    has_nul(n->entries[i].value))
+			return true;
+	return false;
+}
+
 int k8s_load_config_yaml(const uint8_t *data, size_t len, struct doc *d)
 {
 	int ret = store_load(DOC_FORMAT_YAML, data, len, d);
 
 	if (!ret)
 		ret = refuse_merge_keys(d);
+	for (size_t b = 0; !ret && b < d->count; b++)
+		if (has_nul(d->branches[b]))
+			ret = GS_FAIL(GS_ERR_USAGE, "a key or value holding a NUL byte is not allowed here: kustomize "
+						    "reads the whole text, gitseal would stop at the NUL");
 	return ret ? ret : refuse_binary_tags(data, len);
 }
 

@@ -57,3 +57,16 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 0 ]
 	grep -q 'name: mine' <<<"$output"
 }
+
+# K2: the walk read a path as a C string, to its first NUL; kustomize cleans
+# the whole text by its words, and "cm.yaml\0/../../../other/app" lost the
+# "cm.yaml\0" word to its "..": a file of the app here, another checkout's
+# kustomization there, exit 0.
+@test "K2: a path holding a NUL byte in a kustomization is refused: the walk stopped at the NUL, kustomize did not" {
+	printf 'resources:\n- "cm.yaml\\0/../../../other/app"\n' >"$REPO/app/kustomization.yaml"
+	kubectl kustomize "$REPO/app" | grep -q other-value
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': a key or value holding a NUL byte is not allowed here: kustomize reads the whole text, gitseal would stop at the NUL" ]
+}
