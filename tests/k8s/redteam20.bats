@@ -6,12 +6,7 @@ load k8s_helpers
 
 setup() {
 	k8s_setup
-	REPO="$TMP/repo"
-	mkdir -p "$REPO/app" "$TMP/other/app"
-	git init -q "$REPO"
-	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-tenant\ndata:\n  k: other-value\n' \
-		>"$TMP/other/app/cm.yaml"
-	printf 'resources: [cm.yaml]\n' >"$TMP/other/app/kustomization.yaml"
+	other_checkout
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mine\n' >"$REPO/app/cm.yaml"
 }
 teardown() { teardown_tmp; }
