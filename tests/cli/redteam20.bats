@@ -57,6 +57,10 @@ teardown() { teardown_tmp; }
 	gitseal decrypt planted.yaml | cmp - p.yaml
 	run -1 gitseal rotate -i planted.yaml </dev/null
 	[ "$output" = "gitseal: error: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +x\\x1b[1A\\x1b[2K\\x0dok; the new data key would be readable by them (rotate -y to confirm)" ]
+	# confirmed, the entry cannot be wrapped: named by its place, not its text
+	run -1 gitseal rotate -y -i planted.yaml </dev/null
+	[ "${lines[1]}" = "gitseal: error: 'planted.yaml': age recipient 2: unknown recipient type" ]
+	[[ "$output" != *$'\e'* ]]
 }
 
 # R4: updatekeys shows the change before it asks, and wrote each key as
