@@ -113,15 +113,15 @@ commit_refused() {
 
 # C4: updatekeys in a clone shows what a pulled .sops.yaml changes before
 # it asks; the files' lines wrote each recipient escaped, the rule's line
-# ("new files are sealed for: +...") as .sops.yaml spells it, so a
-# recipient there holding "\e[5A\e[J" erased the lines above it on a
+# ("new files are sealed for: +...") as .sops.yaml spells it, so a key
+# there (a pgp entry) holding "\e[5A\e[J" erased the lines above it on a
 # terminal, the "+++" of the recipient the pull request added among them.
 @test "C4: updatekeys -r shows a pulled .sops.yaml's recipients with their control bytes escaped, status too" {
 	other=$(age-keygen 2>/dev/null | grep -o 'age1[a-z0-9]*')
 	printf 'a: 1\n' > secrets/a.yaml
 	git add -A
 	git commit -qm a
-	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: [%s, %s, "\\e[5A\\e[J"]\n' "$RECIPIENT" "$other" > .sops.yaml
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: [%s, %s]\n    pgp: "\\e[5A\\e[J"\n' "$RECIPIENT" "$other" > .sops.yaml
 	git commit -qam "a pulled rule"
 	run -1 "$GITSEAL_BIN" updatekeys -r . <<<n
 	grep -qxF "    new files are sealed for: +$other, +\\x1b[5A\\x1b[J" <<<"$output"
