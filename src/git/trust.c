@@ -693,7 +693,7 @@ int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops
 			const char *r = sops_key_group_key(&keys->groups[g], i);
 
 			if (!accepted(f, rule, r, path))
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", r);
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(r));
 		}
 	}
 	return ret;
@@ -738,7 +738,9 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 
 				if (rule_names(old, r))
 					continue;
-				if (gs_asprintf(&item, "+%s", r) < 0)
+				/* shown before updatekeys asks: a control byte in a
+				 * recipient of .sops.yaml could erase the lines above */
+				if (gs_asprintf(&item, "+%s", gitfilter_shown(r)) < 0)
 					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				/* once each: a recipient new to two rules is one change */
 				if (!listed(list, item))
@@ -750,7 +752,8 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 	for (size_t k = 0; !ret && f->trust.config && k < f->trust.config->rule_count; k++)
 		if (!same_rule(config, &f->trust.config->rules[k]))
 			ret = gs_buf_printf(list, "%sthe rule for '%s' removed", list->len ? ", " : "",
-					    f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex : "");
+					    gitfilter_shown(f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex
+												: ""));
 	return ret;
 }
 

@@ -124,6 +124,14 @@ static int plan_check_counts(const struct enc_plan *p)
 	return sops_key_counts_check(age, runs);
 }
 
+static bool has_control_byte(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 {
 	int ret;
@@ -180,7 +188,9 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 				snprintf(why, sizeof(why), "%s", gs_error_message());
 				if (ret != GS_ERR_PARSE)
 					return ret;
-				if (age_recipient_text_is_secret(kg->age[i]))
+				/* named by its place when its text is a secret, or holds a
+				 * control byte (metadata's: it could rewrite the terminal) */
+				if (age_recipient_text_is_secret(kg->age[i]) || has_control_byte(kg->age[i]))
 					return GS_FAIL(GS_ERR_KEY, "age recipient %zu: %s", i + 1, why);
 				return GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why);
 			}
