@@ -48,6 +48,8 @@ struct gittrust {
 	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 	int sealed_fd;               /* sealed, likewise */
 	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
+	bool hold;                   /* records changed in memory only, until gittrust_write_held */
+	bool held_changes;           /* and some were */
 };
 
 /* The records of accepted, sealed and data-keys read into t (zeroed) as
@@ -516,13 +518,19 @@ bool gittrust_path_recordable(const char *path);
 /* What to do about recipients of path not accepted yet: run updatekeys,
  * or, for a path no record can name (updatekeys refuses it), rename it. */
 const char *gittrust_accept_hint(const char *path);
+/* Record changes kept in memory until gittrust_write_held writes them
+ * once (updatekeys: a write per file rewrote every record each time). */
+void gittrust_hold_records(struct gitfilter *f);
+int gittrust_write_held(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
 /* Forgets every data key made or vouched for here (data-keys emptied):
  * after a revocation, since the ids cannot be mapped back to paths. */
 int gittrust_retire_keys(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
- * names (those the accepted .sops.yaml's rule for it does not name). */
+ * names (those the accepted .sops.yaml's rule for it does not name); a
+ * path given twice gets its last keys. One pass over the records, one
+ * sort, one write: a pass or a sort per path was quadratic. */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 	__attribute__((warn_unused_result));
 /* Accepts a .sops.yaml, config_text or the working tree's when it is NULL:

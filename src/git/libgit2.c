@@ -96,9 +96,9 @@ static int (*p_git_worktree_list)(git_strarray *out, git_repository *repo);
 static int (*p_git_worktree_lookup)(git_worktree **out, git_repository *repo, const char *name);
 static int (*p_git_worktree_validate)(const git_worktree *wt);
 
+static int (*p_git_libgit2_opts)(int option, ...);
 #ifdef GITSEAL_TEST_HOOKS
 static void (*p_git_error_set_oom)(void);
-static int (*p_git_libgit2_opts)(int option, ...);
 #endif
 
 static void resolve(struct gs_dynload *l)
@@ -170,9 +170,9 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_worktree_list)
 	GS_DYNSYM(git_worktree_lookup)
 	GS_DYNSYM(git_worktree_validate)
+	GS_DYNSYM(git_libgit2_opts)
 #ifdef GITSEAL_TEST_HOOKS
 	GS_DYNSYM(git_error_set_oom)
-	GS_DYNSYM(git_libgit2_opts)
 #endif
 }
 
@@ -462,6 +462,8 @@ int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path
 	return r.fn ? r.fn(chain, path) : MBEDTLS_ERR_X509_FILE_IO_ERROR;
 }
 
+enum { TREE_CACHE_LIMIT = 16 * 1024 * 1024 };
+
 int git_libgit2_init(void)
 {
 	int ret;
@@ -479,6 +481,12 @@ int git_libgit2_init(void)
 	skip_ca_bundle = false;
 	/* libgit2 recorded that it found no certificates: not an error of ours */
 	if (ret >= 0)
+		p_git_error_clear();
+	/* libgit2 keeps no tree over 4 KiB in its cache: a directory of 100
+	 * files or more was read and parsed again for every path looked up
+	 * in it (the history check, once per file: quadratic in the
+	 * directory's size); kept, it is a binary search */
+	if (ret >= 0 && p_git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)TREE_CACHE_LIMIT) < 0)
 		p_git_error_clear();
 	return ret;
 }
