@@ -1499,7 +1499,8 @@ int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct 
 			}
 	}
 	/* sorted once, a recipient named in two groups recorded once */
-	qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	if (t->recipient_count)
+		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
 	kept = 0;
 	for (size_t i = 0; i < t->recipient_count; i++)
 		if (kept && !strcmp(t->recipients[kept - 1], t->recipients[i]))
