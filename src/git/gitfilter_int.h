@@ -388,7 +388,7 @@ int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __
 
 struct githistory;
 /* A digest of everything that says whom path is accepted for here (the
- * accepted rule's keys, every record, this clone's own recipients), for
+ * accepted rule's keys, the path's records, this clone's own recipients), for
  * the verdicts kept across commands (history.c): any change is another
  * digest. */
 enum { GITTRUST_DIGEST_SIZE = 32 };

@@ -571,9 +571,16 @@ int gittrust_digest(struct gitfilter *f, const char *path, uint8_t out[GITTRUST_
 		for (size_t i = 0; i < sops_key_group_size(&rule->groups[g]); i++)
 			digest_string(&st, sops_key_group_key(&rule->groups[g], i));
 	}
+	/* the path's records only: whom another path is accepted for says
+	 * nothing here, and every record for each file was quadratic (a
+	 * record per file after an updatekeys) */
 	digest_string(&st, "records");
-	for (size_t i = 0; i < f->trust.recipient_count; i++)
-		digest_string(&st, f->trust.recipients[i]);
+	for (size_t i = 0; i < f->trust.recipient_count; i++) {
+		const char *tab = strchr(f->trust.recipients[i], '\t');
+
+		if (tab && !strcmp(tab + 1, path))
+			digest_string(&st, f->trust.recipients[i]);
+	}
 	digest_string(&st, "own");
 	for (size_t i = 0; i < f->id_recipient_count; i++)
 		digest_string(&st, f->id_recipients[i] ? f->id_recipients[i] : "");

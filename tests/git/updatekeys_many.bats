@@ -72,3 +72,23 @@ add_mallory() {
 	# .sops.yaml is not accepted: the run did not finish
 	run ! cmp -s .sops.yaml .git/gitseal/sops.yaml
 }
+
+# The history check's verdicts (.git/gitseal/history) are kept under a
+# digest of whom the path is accepted for. It covered every path's
+# records: accepting a reader for one file made every other file's
+# history be walked again, and each file hashed every record (quadratic
+# once updatekeys recorded a reader per file).
+@test "a reader accepted for another file keeps a file's history verdict: its next clean reads no version again" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	printf 'v: 1a\n' > secrets/f1.yaml
+	git add secrets/f1.yaml
+	printf 'v: 1b\n' > secrets/f1.yaml
+	GITSEAL_TEST_BLOB_LOG="$T/kept" git add secrets/f1.yaml
+	printf 'creation_rules:\n  - path_regex: secrets/f2\\.yaml$\n    age: %s,%s\n  - path_regex: secrets/.*\\.yaml$\n    age: %s\n' \
+		"$RECIPIENT" "$M" "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" updatekeys -y secrets/f2.yaml 2>/dev/null
+	grep -qxF "$M	secrets/f2.yaml" .git/gitseal/accepted
+	printf 'v: 1c\n' > secrets/f1.yaml
+	GITSEAL_TEST_BLOB_LOG="$T/after" git add secrets/f1.yaml
+	[ "$(wc -l < "$T/after")" -eq "$(wc -l < "$T/kept")" ]
+}
