@@ -92,3 +92,23 @@ add_mallory() {
 	GITSEAL_TEST_BLOB_LOG="$T/after" git add secrets/f1.yaml
 	[ "$(wc -l < "$T/after")" -eq "$(wc -l < "$T/kept")" ]
 }
+
+# updatekeys asks the history check about each file twice, when it plans
+# and when it seals: the process kept the last 16 answers, so that past 16
+# files every file's history was walked twice (the verdicts kept across
+# commands, .git/gitseal/history, saved the second walk up to 512 files;
+# a directory in its place keeps none here).
+@test "updatekeys -r of 20 files walks each file's history once, not once to plan and once to seal" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	for i in $(seq 13 20); do printf 'v: %s\n' "$i" > "secrets/f$i.yaml"; done
+	git add -A
+	git commit -qm more
+	rm -f .git/gitseal/history
+	mkdir .git/gitseal/history
+	add_mallory
+	GITSEAL_TEST_BLOB_LOG="$T/blobs" "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	[ "$(git diff --cached --name-only -- secrets | wc -l)" -eq 20 ]
+	# each file's committed version read by the copy check, the plan, the
+	# history walk and the seal: 4 a file (a second walk made it 5)
+	[ "$(wc -l < "$T/blobs")" -le 80 ]
+}
