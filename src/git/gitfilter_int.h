@@ -375,6 +375,11 @@ int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct 
 /* Appends s, text a pull request wrote (a regex, a key, a path), as
  * gitfilter_shown() shows it. */
 int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
+/* The test build counts what a process does, for tests that catch work
+ * done once per file that should be done once (a line `what` appended to
+ * the file the environment variable names): GITSEAL_TEST_BLOB_LOG a blob
+ * read, GITSEAL_TEST_INDEX_LOG an index written. Release builds: nothing. */
+void gitrepo_test_count(const char *variable, const char *what);
 /* Sets an index entry's blob (id, unless NULL) and, when full is given,
  * its stat data from that file. */
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,

@@ -12,7 +12,6 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,17 +293,7 @@ int git_index_read(git_index *index, int force)
 
 int git_index_write(git_index *index)
 {
-#ifdef GITSEAL_TEST_HOOKS
-	/* GITSEAL_TEST_INDEX_LOG=FILE: a line "index" per write, appended (a
-	 * write per file shows as N lines); compiled out of release builds */
-	const char *log_path = getenv("GITSEAL_TEST_INDEX_LOG");
-	FILE *log = log_path && *log_path ? fopen(log_path, "a") : NULL;
-
-	if (log) {
-		fputs("index\n", log);
-		fclose(log);
-	}
-#endif
+	gitrepo_test_count("GITSEAL_TEST_INDEX_LOG", "index");
 	return p_git_index_write(index);
 }
 
