@@ -107,6 +107,7 @@ void gitfilter_free(struct gitfilter *f)
 	githolders_free(f->holders);
 	age_identity_list_release(&f->ids);
 	if (f->libgit2_ready) {
+		gitrepo_test_log_cache();
 		git_tree_free(f->head_dir);
 		git_object_free(f->head_tree);
 		git_index_free(f->index);

@@ -380,6 +380,9 @@ int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((war
  * the file the environment variable names): GITSEAL_TEST_BLOB_LOG a blob
  * read, GITSEAL_TEST_INDEX_LOG an index written. Release builds: nothing. */
 void gitrepo_test_count(const char *variable, const char *what);
+/* GITSEAL_TEST_CACHE_LOG=FILE: the bytes of objects libgit2 holds in its
+ * cache when the repository is closed, a line appended (test build). */
+void gitrepo_test_log_cache(void);
 /* Sets an index entry's blob (id, unless NULL) and, when full is given,
  * its stat data from that file. */
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,

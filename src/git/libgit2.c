@@ -12,6 +12,7 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,21 @@ const char * git_index_path(const git_index *index)
 int git_index_read(git_index *index, int force)
 {
 	return p_git_index_read(index, force);
+}
+
+void gitrepo_test_log_cache(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *path = getenv("GITSEAL_TEST_CACHE_LOG");
+	ssize_t current = 0, allowed = 0;
+	FILE *log;
+
+	if (!path || !*path || p_git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &current, &allowed) < 0 ||
+	    !(log = fopen(path, "a")))
+		return;
+	fprintf(log, "%zd\n", current);
+	fclose(log);
+#endif
 }
 
 int git_index_write(git_index *index)

@@ -112,3 +112,20 @@ add_mallory() {
 	# history walk and the seal: 4 a file (a second walk made it 5)
 	[ "$(wc -l < "$T/blobs")" -le 80 ]
 }
+
+# libgit2 kept no tree over 4 KiB in its cache: the history check read and
+# parsed the directory's tree again for each file of it (quadratic in its
+# size: 1.29 G of 7.58 G instructions for 500 files). Long names make a
+# tree of 40 files larger than that; the cache then holds it.
+@test "a directory's tree over 4 KiB stays in libgit2's cache while updatekeys walks each file's history" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
+	long=$(printf 'n%.0s' $(seq 1 120))
+	for i in $(seq 1 40); do printf 'v: %s\n' "$i" > "secrets/$long-$i.yaml"; done
+	git add -A
+	git commit -qm long
+	tree=$(git cat-file -s HEAD:secrets)
+	[ "$tree" -gt 4096 ]
+	add_mallory
+	GITSEAL_TEST_CACHE_LOG="$T/cached" "$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
+	[ "$(tail -n 1 "$T/cached")" -ge "$tree" ]
+}
