@@ -25,6 +25,11 @@
 # the base) RUNS times in turn (bench/alternate.c). Its CPU time is the
 # filter's own, free of git's round trips, which a loaded machine makes
 # long: what a change to the smudge costs shows there first.
+# GIT_BENCH_UPDATEKEYS=N (default 2,000; 0 skips it): once, after the
+# rounds, `gitseal updatekeys -r -y .` of N committed files once .sops.yaml
+# names a second recipient (each file re-sealed, proven and staged; the
+# index written once), beside the `git add -A` that sealed them and plain
+# git's add of the same files; the base's too under GIT_BENCH_BASE.
 # usage: bench/git_bench.sh [GITSEAL_BIN] [N]   (PEER_DIV=1 runs git-crypt on all N)
 set -euo pipefail
 BIN=$(readlink -f "${1:-build/gitseal}")
@@ -35,6 +40,7 @@ N=${2:-10000}
 ROUNDS=${GIT_BENCH_ROUNDS:-3}
 PEER_DIV=${PEER_DIV:-10}
 PEER_N=$(( (N + PEER_DIV - 1) / PEER_DIV ))
+UPD_N=${GIT_BENCH_UPDATEKEYS:-2000}
 [ "$PEER" = 0 ] || command -v git-crypt >/dev/null || { echo "git_bench: git-crypt is not installed" >&2; exit 1; }
 command -v age-keygen >/dev/null || { echo "git_bench: age-keygen is not installed" >&2; exit 1; }
 
@@ -267,6 +273,44 @@ if [ "$PEER" != 0 ]; then
 	measure_crypt
 fi
 
+# updatekeys_run PREFIX: PREFIX_ADD (gitseal's git add -A of UPD_N files)
+# and PREFIX_UPD (updatekeys -r once a recipient is added), with *_CPU
+updatekeys_run() {
+	local add add_CPU upd upd_CPU
+	gitseal_repo "$T/upd-$1"
+	cp -r "$T/upd-files" secrets
+	timed add git add -A
+	git commit -qm files --no-verify
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s,%s\n' \
+		"$(age-keygen -y "$T/key.txt")" "$(age-keygen -y "$T/key2.txt")" > .sops.yaml
+	timed upd gitseal updatekeys -r -y . 2>/dev/null
+	[ "$(git diff --cached --name-only -- secrets | wc -l)" = "$UPD_N" ] ||
+		{ echo "git_bench: updatekeys did not stage every file" >&2; exit 1; }
+	printf -v "$1_ADD" '%s' "$add"
+	printf -v "$1_ADD_CPU" '%s' "$add_CPU"
+	printf -v "$1_UPD" '%s' "$upd"
+	printf -v "$1_UPD_CPU" '%s' "$upd_CPU"
+	cd "$T"
+	rm -rf "$T/upd-$1"
+}
+if [ "$UPD_N" != 0 ]; then
+	make_files "$T/upd-files" "$UPD_N"
+	age-keygen -o "$T/key2.txt" 2>/dev/null
+	updatekeys_run UG
+	if [ -n "$BASE" ]; then
+		PATH="$T/bin-base:$OUTER_PATH"
+		updatekeys_run UB
+		PATH="$T/bin:$OUTER_PATH"
+	fi
+	git init -q "$T/upd-plain"
+	cd "$T/upd-plain"
+	git commit -q --allow-empty -m setup
+	cp -r "$T/upd-files" secrets
+	timed UP_ADD git add -A
+	cd "$T"
+	rm -rf "$T/upd-plain"
+fi
+
 # row LABEL OP: gitseal, the no-op filter, plain git and their ratios
 for kind in wall CPU; do
 	if [ "$kind" = wall ]; then
@@ -325,6 +369,13 @@ fi
 echo "any process filter (the no-op filter) / no filter: add $(printf '%.2f' "$(ratio "$NO_ADD" "$PL_ADD")")x," \
 	"checkout $(printf '%.2f' "$(ratio "$NO_CHECKOUT" "$PL_CHECKOUT")")x," \
 	"clone $(printf '%.2f' "$(ratio "$NO_CLONE" "$PL_CLONE")")x (wall)"
+if [ "$UPD_N" != 0 ]; then
+	printf 'updatekeys -r, %d files, a recipient added: CPU %.2fs (wall %.2fs), %.2f ms a file; x its add -A %.2f (CPU %.2fs); plain git add -A CPU %.2fs\n' \
+		"$UPD_N" "$UG_UPD_CPU" "$UG_UPD" "$(echo "$UG_UPD_CPU * 1000 / $UPD_N" | bc -l)" \
+		"$(ratio "$UG_UPD_CPU" "$UG_ADD_CPU")" "$UG_ADD_CPU" "$UP_ADD_CPU"
+	[ -z "$BASE" ] || printf '  base: CPU %.2fs (wall %.2fs): gitseal / base %.2fx\n' "$UB_UPD_CPU" "$UB_UPD" \
+		"$(ratio "$UG_UPD_CPU" "$UB_UPD_CPU")"
+fi
 echo "load average (1, 5, 15 min) on $(nproc) CPUs: $LOAD_BEFORE before, $(load) after"
 echo "(best of $ROUNDS alternating rounds for gitseal, the no-op filter and plain git; git-crypt once"
 echo " on $PEER_N files, scaled to $N; x plain = gitseal / plain git, target <= 2; x no-op = gitseal /"

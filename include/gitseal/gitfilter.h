@@ -153,6 +153,7 @@ int gitfilter_unlock(const char *start_dir, struct gitfilter_init_result *res)
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out) __attribute__((warn_unused_result));
 
 /* `gitseal updatekeys` on files under the filter (updatekeys.c). */
+struct gitfilter_staged;
 struct gitfilter_update {
 	char *path;                   /* relative to the work tree */
 	bool is_new;                  /* not committed yet: only whom .sops.yaml names is accepted */
@@ -166,6 +167,8 @@ struct gitfilter_update {
 	struct sops_key_summary from; /* the committed version's keys and rule */
 	struct sops_key_summary to;   /* .sops.yaml's */
 	struct gs_buf diff;           /* "+++ key" / "--- key" lines and the rule change, for the prompt */
+	struct gitfilter_staged *staged; /* re-sealed, to stage (gitfilter_update_finish), or NULL */
+	bool applied;                 /* its recipients to accept (gitfilter_update_finish) */
 };
 
 /* `gitseal git trust` (vouch.c): this clone vouches for the data key of a
@@ -190,9 +193,18 @@ void gitfilter_vouch_release(struct gitfilter_vouch *v);
 /* What updatekeys would change for path (relative to the work tree). */
 int gitfilter_update_plan(struct gitfilter *f, const char *path, struct gitfilter_update *u)
 	__attribute__((warn_unused_result));
-/* Re-seals and stages the committed version (rotate: with a new data key),
- * and accepts its recipients. */
+/* Re-seals the committed version (rotate: with a new data key), proven,
+ * and writes its blob (and the work tree file, if it held the old
+ * ciphertext); gitfilter_update_finish stages it and accepts its
+ * recipients. */
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
+	__attribute__((warn_unused_result));
+/* After the last apply, or after one failed (what was applied before it
+ * is kept): the applied plans' versions staged in one write of the
+ * index, then their recipients accepted and the records of apply and
+ * refresh written once. Nothing is accepted when the index is not
+ * written. */
+int gitfilter_update_finish(struct gitfilter *f, struct gitfilter_update *plans, size_t n)
 	__attribute__((warn_unused_result));
 /* For a file already up to date: a recipient accepted for it beyond its
  * rule that its keys no longer name (a reader a teammate removed) is no

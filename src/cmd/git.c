@@ -649,12 +649,19 @@ static void show_plan(const struct gitfilter_update *u, bool rotate)
 		fprintf(stderr, "    a new data key (rotation)\n");
 }
 
+/* Each plan re-sealed and proven in turn, then all staged in one write of
+ * the index (gitfilter_update_finish). When a file fails, the files
+ * before it are staged and accepted still, the failing one and those
+ * after it left as they were, and the error names it. */
 static int apply_plans(struct update_run *run, const struct git_updatekeys_args *a, bool *declined)
 {
-	int ret = 0;
+	enum gs_err code = GS_ERR_GENERIC;
+	size_t done = 0;
+	char *why = NULL;
+	int ret = 0, staged;
 
-	for (size_t i = 0; i < run->count && !ret; i++) {
-		struct gitfilter_update *u = &run->plans[i];
+	for (; done < run->count && !ret; done++) {
+		struct gitfilter_update *u = &run->plans[done];
 		char question[PATH_MAX + 64];
 
 		if (!u->changes && !(a->rotate && !u->is_new)) {
@@ -666,13 +673,27 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 			*declined = true;
 			continue;
 		}
-		if ((ret = gitfilter_update_apply(run->f, u, a->rotate)))
-			break;
-		fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(u->path),
-			u->is_new || u->accept_only ? "recipients accepted"
-						    : "keys updated and staged; commit to share the change");
+		ret = gitfilter_update_apply(run->f, u, a->rotate);
 	}
-	return ret;
+	/* the files before a failing one staged still: its error kept, told last */
+	if (ret) {
+		code = gs_error_code();
+		why = gs_strdup(gs_error_message());
+	}
+	if (!(staged = gitfilter_update_finish(run->f, run->plans, done)))
+		for (size_t i = 0; i < done; i++)
+			if (run->plans[i].applied)
+				fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(run->plans[i].path),
+					run->plans[i].is_new || run->plans[i].accept_only
+						? "recipients accepted"
+						: "keys updated and staged; commit to share the change");
+	if (ret) {
+		if (staged)
+			cmd_print_error();
+		gs_error_set(code, "%s", why ? why : "out of memory");
+	}
+	free(why);
+	return ret ? ret : staged;
 }
 
 /* Shows what the run would change; whether it would change anything. */

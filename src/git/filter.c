@@ -107,6 +107,7 @@ void gitfilter_free(struct gitfilter *f)
 	githolders_free(f->holders);
 	age_identity_list_release(&f->ids);
 	if (f->libgit2_ready) {
+		gitrepo_test_log_cache();
 		git_tree_free(f->head_dir);
 		git_object_free(f->head_tree);
 		git_index_free(f->index);
@@ -219,20 +220,19 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 		       f->config_error ? f->config_error : "cannot load .sops.yaml");
 }
 
-/* The test build can count the blobs a process reads (GITSEAL_TEST_BLOB_LOG=FILE:
- * a line "blob" each, appended): a walk of the whole index done once per
- * file shows as reads in the square of the files. Release builds compile
- * this out. */
-static void test_log_blob(void)
+void gitrepo_test_count(const char *variable, const char *what)
 {
 #ifdef GITSEAL_TEST_HOOKS
-	const char *path = getenv("GITSEAL_TEST_BLOB_LOG");
+	const char *path = getenv(variable);
 	FILE *log = path && *path ? fopen(path, "a") : NULL;
 
 	if (log) {
-		fputs("blob\n", log);
+		fprintf(log, "%s\n", what);
 		fclose(log);
 	}
+#else
+	(void)variable;
+	(void)what;
 #endif
 }
 
@@ -241,7 +241,7 @@ int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out
 	git_blob *blob = NULL;
 	int ret = 0;
 
-	test_log_blob();
+	gitrepo_test_count("GITSEAL_TEST_BLOB_LOG", "blob");
 	if (git_blob_lookup(&blob, f->repo, id) < 0)
 		return gitrepo_fail("cannot read a blob");
 	ret = gs_buf_append(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));

@@ -48,6 +48,8 @@ struct gittrust {
 	int key_fd;                  /* data-keys, open for appending; -1 until needed */
 	int sealed_fd;               /* sealed, likewise */
 	bool narrowed;               /* a file's record dropped a recipient it no longer names (not a file gone) */
+	bool hold;                   /* records changed in memory only, until gittrust_write_held */
+	bool held_changes;           /* and some were */
 };
 
 /* The records of accepted, sealed and data-keys read into t (zeroed) as
@@ -373,6 +375,14 @@ int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct 
 /* Appends s, text a pull request wrote (a regex, a key, a path), as
  * gitfilter_shown() shows it. */
 int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
+/* The test build counts what a process does, for tests that catch work
+ * done once per file that should be done once (a line `what` appended to
+ * the file the environment variable names): GITSEAL_TEST_BLOB_LOG a blob
+ * read, GITSEAL_TEST_INDEX_LOG an index written. Release builds: nothing. */
+void gitrepo_test_count(const char *variable, const char *what);
+/* GITSEAL_TEST_CACHE_LOG=FILE: the bytes of objects libgit2 holds in its
+ * cache when the repository is closed, a line appended (test build). */
+void gitrepo_test_log_cache(void);
 /* Sets an index entry's blob (id, unless NULL) and, when full is given,
  * its stat data from that file. */
 int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
@@ -386,7 +396,7 @@ int gitfilter_dotenv_lf(const uint8_t **in, size_t *len, struct gs_buf *norm) __
 
 struct githistory;
 /* A digest of everything that says whom path is accepted for here (the
- * accepted rule's keys, every record, this clone's own recipients), for
+ * accepted rule's keys, the path's records, this clone's own recipients), for
  * the verdicts kept across commands (history.c): any change is another
  * digest. */
 enum { GITTRUST_DIGEST_SIZE = 32 };
@@ -516,13 +526,19 @@ bool gittrust_path_recordable(const char *path);
 /* What to do about recipients of path not accepted yet: run updatekeys,
  * or, for a path no record can name (updatekeys refuses it), rename it. */
 const char *gittrust_accept_hint(const char *path);
+/* Record changes kept in memory until gittrust_write_held writes them
+ * once (updatekeys: a write per file rewrote every record each time). */
+void gittrust_hold_records(struct gitfilter *f);
+int gittrust_write_held(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Drops every record of each of paths (files gone): only ever narrows. */
 int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n) __attribute__((warn_unused_result));
 /* Forgets every data key made or vouched for here (data-keys emptied):
  * after a revocation, since the ids cannot be mapped back to paths. */
 int gittrust_retire_keys(struct gitfilter *f) __attribute__((warn_unused_result));
 /* Records that each paths[i] may be sealed for the recipients keys[i]
- * names (those the accepted .sops.yaml's rule for it does not name). */
+ * names (those the accepted .sops.yaml's rule for it does not name); a
+ * path given twice gets its last keys. One pass over the records, one
+ * sort, one write: a pass or a sort per path was quadratic. */
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 	__attribute__((warn_unused_result));
 /* Accepts a .sops.yaml, config_text or the working tree's when it is NULL:

@@ -50,7 +50,7 @@
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
-enum { HISTORY_KEEP = 16, HISTORY_TIPS_MAX = 64, HISTORY_TIPS_HASH_SIZE = 32, HISTORY_SHALLOW_MAX = 64 * 1024 * 1024 };
+enum { HISTORY_ANSWER_ID_SIZE = 32, HISTORY_TIPS_MAX = 64, HISTORY_TIPS_HASH_SIZE = 32, HISTORY_SHALLOW_MAX = 64 * 1024 * 1024 };
 
 /* .git/gitseal/history: a verdict a line, the newest last (below). */
 enum {
@@ -80,16 +80,21 @@ struct oidmap {
 	size_t count, cap;
 };
 
+/* An answer kept for the process, by a digest of its path, tips and key
+ * (an empty slot has no verdict). */
+enum { ANSWER_NONE, ANSWER_REFUSED, ANSWER_CURRENT };
 struct history_answer {
-	char *path;
-	uint8_t tips[HISTORY_TIPS_HASH_SIZE];
-	uint8_t key_id[GITSEAL_KEY_ID_SIZE];
-	bool current;
+	uint8_t id[HISTORY_ANSWER_ID_SIZE];
+	uint8_t verdict;
 };
 
+/* Every answer of the process (open addressing): updatekeys asks once per
+ * file when it plans and again when it seals, and a ring of the last 16
+ * walked each file twice (and read the verdicts file twice) once a run
+ * had more files. */
 struct githistory {
-	struct history_answer kept[HISTORY_KEEP];
-	size_t next;
+	struct history_answer *slots;
+	size_t count, cap;
 };
 
 /* The commits the next commit descends from. */
@@ -399,36 +404,67 @@ static void tips_hash(const struct history_tips *t, uint8_t out[HISTORY_TIPS_HAS
 	crypto_generichash(out, HISTORY_TIPS_HASH_SIZE, (const uint8_t *)t->ids, t->count * sizeof(t->ids[0]), NULL, 0);
 }
 
-static struct history_answer *answer_find(struct githistory *h, const char *path,
-					  const uint8_t tips[HISTORY_TIPS_HASH_SIZE],
-					  const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
+static void answer_id(const char *path, const uint8_t tips[HISTORY_TIPS_HASH_SIZE],
+		      const uint8_t key_id[GITSEAL_KEY_ID_SIZE], uint8_t id[HISTORY_ANSWER_ID_SIZE])
 {
-	for (size_t i = 0; h && i < HISTORY_KEEP; i++) {
-		struct history_answer *a = &h->kept[i];
+	crypto_generichash_state st;
 
-		if (a->path && !strcmp(a->path, path) && !memcmp(a->tips, tips, HISTORY_TIPS_HASH_SIZE) &&
-		    !memcmp(a->key_id, key_id, GITSEAL_KEY_ID_SIZE))
-			return a;
-	}
-	return NULL;
+	/* the path's terminating NUL ends it: no other split hashes alike */
+	crypto_generichash_init(&st, NULL, 0, HISTORY_ANSWER_ID_SIZE);
+	crypto_generichash_update(&st, (const uint8_t *)path, strlen(path) + 1);
+	crypto_generichash_update(&st, tips, HISTORY_TIPS_HASH_SIZE);
+	crypto_generichash_update(&st, key_id, GITSEAL_KEY_ID_SIZE);
+	crypto_generichash_final(&st, id, HISTORY_ANSWER_ID_SIZE);
+}
+
+/* The slot of id: its answer, or the empty slot where it goes. */
+static struct history_answer *answer_slot(const struct githistory *h, const uint8_t id[HISTORY_ANSWER_ID_SIZE])
+{
+	size_t i;
+
+	memcpy(&i, id, sizeof(i));
+	for (i &= h->cap - 1;; i = (i + 1) & (h->cap - 1))
+		if (h->slots[i].verdict == ANSWER_NONE || !memcmp(h->slots[i].id, id, HISTORY_ANSWER_ID_SIZE))
+			return &h->slots[i];
+}
+
+static const struct history_answer *answer_find(const struct githistory *h, const uint8_t id[HISTORY_ANSWER_ID_SIZE])
+{
+	const struct history_answer *a = h && h->cap ? answer_slot(h, id) : NULL;
+
+	return a && a->verdict != ANSWER_NONE ? a : NULL;
+}
+
+static int answers_grow(struct githistory *h)
+{
+	struct githistory bigger = { .cap = h->cap ? h->cap * 2 : 256 };
+
+	if (!(bigger.slots = gs_calloc(bigger.cap, sizeof(*bigger.slots))))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->slots[i].verdict != ANSWER_NONE)
+			*answer_slot(&bigger, h->slots[i].id) = h->slots[i];
+	bigger.count = h->count;
+	free(h->slots);
+	*h = bigger;
+	return 0;
 }
 
 /* Not kept when out of memory: the next question walks again. */
-static void answer_keep(struct gitfilter *f, const char *path, const uint8_t tips[HISTORY_TIPS_HASH_SIZE],
-			const uint8_t key_id[GITSEAL_KEY_ID_SIZE], bool current)
+static void answer_keep(struct gitfilter *f, const uint8_t id[HISTORY_ANSWER_ID_SIZE], bool current)
 {
 	struct history_answer *a;
-	char *copy;
 
-	if ((!f->history && !(f->history = gs_calloc(1, sizeof(*f->history)))) || !(copy = gs_strdup(path)))
+	if ((!f->history && !(f->history = gs_calloc(1, sizeof(*f->history)))) ||
+	    ((f->history->count + 1) * 2 > f->history->cap && answers_grow(f->history))) {
+		gs_error_clear();
 		return;
-	a = &f->history->kept[f->history->next];
-	f->history->next = (f->history->next + 1) % HISTORY_KEEP;
-	free(a->path);
-	a->path = copy;
-	memcpy(a->tips, tips, HISTORY_TIPS_HASH_SIZE);
-	memcpy(a->key_id, key_id, GITSEAL_KEY_ID_SIZE);
-	a->current = current;
+	}
+	a = answer_slot(f->history, id);
+	if (a->verdict == ANSWER_NONE)
+		f->history->count++;
+	memcpy(a->id, id, HISTORY_ANSWER_ID_SIZE);
+	a->verdict = current ? ANSWER_CURRENT : ANSWER_REFUSED;
 }
 
 /* ---- the verdicts kept across commands ---- */
@@ -661,7 +697,7 @@ out:
 bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t key_id[GITSEAL_KEY_ID_SIZE])
 {
 	struct history_walk w = { .f = f, .path = path, .key_id = key_id };
-	uint8_t tips_id[HISTORY_TIPS_HASH_SIZE];
+	uint8_t tips_id[HISTORY_TIPS_HASH_SIZE], id[HISTORY_ANSWER_ID_SIZE];
 	const struct history_answer *a;
 	struct history_tips tips;
 	bool current = false;
@@ -674,10 +710,11 @@ bool githistory_key_current(struct gitfilter *f, const char *path, const uint8_t
 		goto out;
 	}
 	tips_hash(&tips, tips_id);
-	if ((a = answer_find(f->history, path, tips_id, key_id)))
-		current = a->current;
+	answer_id(path, tips_id, key_id, id);
+	if ((a = answer_find(f->history, id)))
+		current = a->verdict == ANSWER_CURRENT;
 	else if (verdict(f, &w, &tips, &current) == 0)
-		answer_keep(f, path, tips_id, key_id, current);
+		answer_keep(f, id, current);
 	walk_release(&w);
 out:
 	gs_error_clear();
@@ -690,7 +727,6 @@ void githistory_free(struct githistory *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < HISTORY_KEEP; i++)
-		free(h->kept[i].path);
+	free(h->slots);
 	free(h);
 }

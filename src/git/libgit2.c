@@ -12,6 +12,7 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,9 +97,9 @@ static int (*p_git_worktree_list)(git_strarray *out, git_repository *repo);
 static int (*p_git_worktree_lookup)(git_worktree **out, git_repository *repo, const char *name);
 static int (*p_git_worktree_validate)(const git_worktree *wt);
 
+static int (*p_git_libgit2_opts)(int option, ...);
 #ifdef GITSEAL_TEST_HOOKS
 static void (*p_git_error_set_oom)(void);
-static int (*p_git_libgit2_opts)(int option, ...);
 #endif
 
 static void resolve(struct gs_dynload *l)
@@ -170,9 +171,9 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_worktree_list)
 	GS_DYNSYM(git_worktree_lookup)
 	GS_DYNSYM(git_worktree_validate)
+	GS_DYNSYM(git_libgit2_opts)
 #ifdef GITSEAL_TEST_HOOKS
 	GS_DYNSYM(git_error_set_oom)
-	GS_DYNSYM(git_libgit2_opts)
 #endif
 }
 
@@ -291,8 +292,24 @@ int git_index_read(git_index *index, int force)
 	return p_git_index_read(index, force);
 }
 
+void gitrepo_test_log_cache(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *path = getenv("GITSEAL_TEST_CACHE_LOG");
+	ssize_t current = 0, allowed = 0;
+	FILE *log;
+
+	if (!path || !*path || p_git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &current, &allowed) < 0 ||
+	    !(log = fopen(path, "a")))
+		return;
+	fprintf(log, "%zd\n", current);
+	fclose(log);
+#endif
+}
+
 int git_index_write(git_index *index)
 {
+	gitrepo_test_count("GITSEAL_TEST_INDEX_LOG", "index");
 	return p_git_index_write(index);
 }
 
@@ -462,6 +479,8 @@ int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path
 	return r.fn ? r.fn(chain, path) : MBEDTLS_ERR_X509_FILE_IO_ERROR;
 }
 
+enum { TREE_CACHE_LIMIT = 16 * 1024 * 1024 };
+
 int git_libgit2_init(void)
 {
 	int ret;
@@ -479,6 +498,12 @@ int git_libgit2_init(void)
 	skip_ca_bundle = false;
 	/* libgit2 recorded that it found no certificates: not an error of ours */
 	if (ret >= 0)
+		p_git_error_clear();
+	/* libgit2 keeps no tree over 4 KiB in its cache: a directory of 100
+	 * files or more was read and parsed again for every path looked up
+	 * in it (the history check, once per file: quadratic in the
+	 * directory's size); kept, it is a binary search */
+	if (ret >= 0 && p_git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)TREE_CACHE_LIMIT) < 0)
 		p_git_error_clear();
 	return ret;
 }

@@ -591,9 +591,16 @@ int gittrust_digest(struct gitfilter *f, const char *path, uint8_t out[GITTRUST_
 		for (size_t i = 0; i < sops_key_group_size(&rule->groups[g]); i++)
 			digest_string(&st, sops_key_group_key(&rule->groups[g], i));
 	}
+	/* the path's records only: whom another path is accepted for says
+	 * nothing here, and every record for each file was quadratic (a
+	 * record per file after an updatekeys) */
 	digest_string(&st, "records");
-	for (size_t i = 0; i < f->trust.recipient_count; i++)
-		digest_string(&st, f->trust.recipients[i]);
+	for (size_t i = 0; i < f->trust.recipient_count; i++) {
+		const char *tab = strchr(f->trust.recipients[i], '\t');
+
+		if (tab && !strcmp(tab + 1, path))
+			digest_string(&st, f->trust.recipients[i]);
+	}
 	digest_string(&st, "own");
 	for (size_t i = 0; i < f->id_recipient_count; i++)
 		digest_string(&st, f->id_recipients[i] ? f->id_recipients[i] : "");
@@ -1266,6 +1273,10 @@ static int write_records(struct gitfilter *f)
 	char path[PATH_MAX];
 	int ret;
 
+	if (t->hold) {
+		t->held_changes = true;
+		return 0;
+	}
 	if ((ret = state_dir_make(f)) || (ret = state_path(f, "accepted", path, sizeof(path))))
 		return ret;
 	gs_buf_init(&text, false);
@@ -1301,30 +1312,6 @@ const char *gittrust_accept_hint(const char *path)
 					      : "a name with a leading or trailing blank or a control byte cannot be "
 						"accepted: rename the file ('git mv'), then run 'gitseal updatekeys' on "
 						"its new name";
-}
-
-/* Metadata names the recipients and git the paths: a line break in
- * either would make a record of the attacker's choosing. */
-static int record(struct gitfilter *f, const struct sops_rule *rule, const char *r, const char *path)
-{
-	struct gittrust *t = &f->trust;
-	char *line;
-	int ret;
-
-	if (!gittrust_path_recordable(path))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': %s", gitfilter_shown(path), GITFILTER_PATH_REFUSED);
-	if (accepted(f, rule, r, path))
-		return 0;
-	if (strpbrk(r, "\t\r\n"))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient with a line break or tab cannot be accepted",
-			       gitfilter_shown(path));
-	if (gs_asprintf(&line, "%s\t%s", r, path) < 0)
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	ret = add_recipient(t, line, strlen(line));
-	free(line);
-	if (!ret)
-		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
-	return ret;
 }
 
 static bool keys_name(const struct sops_key_summary *keys, const char *r, size_t n)
@@ -1426,23 +1413,136 @@ int gittrust_forget_files(struct gitfilter *f, char *const *paths, size_t n)
 	return ret || !gone ? ret : write_records(f);
 }
 
+void gittrust_hold_records(struct gitfilter *f)
+{
+	f->trust.hold = true;
+}
+
+int gittrust_write_held(struct gitfilter *f)
+{
+	bool changed = f->trust.held_changes;
+
+	f->trust.hold = f->trust.held_changes = false;
+	return changed ? write_records(f) : 0;
+}
+
+/* A path of gittrust_accept_files and which of its keys apply. */
+struct accepting {
+	const char *path;
+	size_t k;
+};
+
+static int cmp_accepting(const void *a, const void *b)
+{
+	const struct accepting *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+static int cmp_accepting_path(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct accepting *)elem)->path);
+}
+
+/* The record's path among paths (sorted, each once), or NULL. */
+static const struct accepting *accepting_find(const struct accepting *paths, size_t n, const char *line)
+{
+	const char *tab = strchr(line, '\t');
+
+	return tab ? bsearch(tab + 1, paths, n, sizeof(*paths), cmp_accepting_path) : NULL;
+}
+
+/* The paths sorted, each once with its last keys; refused before any
+ * record changes: a path no record can name, a recipient with a line
+ * break or tab (metadata names the recipients and git the paths: a line
+ * break in either would make a record of the attacker's choosing). */
+static int accepting_sort(char *const *paths, const struct sops_key_summary *keys, size_t n,
+			  struct accepting **out, size_t *count)
+{
+	struct accepting *a = gs_calloc(n + 1, sizeof(*a));
+	size_t m = 0;
+
+	*out = a;
+	*count = 0;
+	if (!a)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	for (size_t k = 0; k < n; k++) {
+		if (!gittrust_path_recordable(paths[k]))
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': %s", gitfilter_shown(paths[k]), GITFILTER_PATH_REFUSED);
+		for (size_t g = 0; g < keys[k].group_count; g++)
+			for (size_t i = 0; i < sops_key_group_size(&keys[k].groups[g]); i++)
+				if (strpbrk(sops_key_group_key(&keys[k].groups[g], i), "\t\r\n"))
+					return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient with a line break or tab "
+								      "cannot be accepted", gitfilter_shown(paths[k]));
+		a[k] = (struct accepting){ .path = paths[k], .k = k };
+	}
+	qsort(a, n, sizeof(*a), cmp_accepting);
+	for (size_t i = 0; i < n; i++)
+		if (i + 1 == n || strcmp(a[i].path, a[i + 1].path))
+			a[m++] = a[i];
+	*count = m;
+	return 0;
+}
+
 int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct sops_key_summary *keys, size_t n)
 {
-	int ret = gittrust_load(f);
+	struct gittrust *t = &f->trust;
+	struct accepting *a = NULL;
+	size_t m = 0, kept = 0;
+	int ret;
 
-	for (size_t k = 0; k < n && !ret; k++) {
-		const struct sops_rule *rule = accepted_rule(f, paths[k]);
+	if ((ret = gittrust_load(f)) || (ret = accepting_sort(paths, keys, n, &a, &m)))
+		goto out;
+	/* recorded anew from the file's keys now: one they no longer name
+	 * is a reader removed */
+	for (size_t i = 0; i < t->recipient_count; i++) {
+		const struct accepting *p = accepting_find(a, m, t->recipients[i]);
 
-		/* recorded anew from the file's keys now: one they no longer
-		 * name is a reader removed */
-		if (forget_path(&f->trust, paths[k], &keys[k]))
-			f->trust.narrowed = true;
-		(void)forget_path(&f->trust, paths[k], NULL);
-		for (size_t g = 0; !ret && g < keys[k].group_count; g++)
-			for (size_t i = 0; !ret && i < sops_key_group_size(&keys[k].groups[g]); i++)
-				ret = record(f, rule, sops_key_group_key(&keys[k].groups[g], i), paths[k]);
+		if (!p) {
+			t->recipients[kept++] = t->recipients[i];
+			continue;
+		}
+		if (!keys_name(&keys[p->k], t->recipients[i], (size_t)(strchr(t->recipients[i], '\t') - t->recipients[i])))
+			t->narrowed = true;
+		free(t->recipients[i]);
 	}
-	return ret ? ret : write_records(f);
+	t->recipient_count = kept;
+	for (size_t j = 0; j < m && !ret; j++) {
+		const struct sops_key_summary *k = &keys[a[j].k];
+		const struct sops_rule *rule = accepted_rule(f, a[j].path);
+
+		for (size_t g = 0; !ret && g < k->group_count; g++)
+			for (size_t i = 0; !ret && i < sops_key_group_size(&k->groups[g]); i++) {
+				const char *r = sops_key_group_key(&k->groups[g], i);
+				char *line = NULL;
+
+				if (rule_names(rule, r) || own_recipient(f, r))
+					continue;
+				if (gs_asprintf(&line, "%s\t%s", r, a[j].path) < 0) {
+					line = NULL;
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				} else {
+					ret = add_recipient(t, line, strlen(line));
+				}
+				free(line);
+			}
+	}
+	/* sorted once, a recipient named in two groups recorded once */
+	if (t->recipient_count)
+		qsort(t->recipients, t->recipient_count, sizeof(*t->recipients), cmp_str);
+	kept = 0;
+	for (size_t i = 0; i < t->recipient_count; i++)
+		if (kept && !strcmp(t->recipients[kept - 1], t->recipients[i]))
+			free(t->recipients[i]);
+		else
+			t->recipients[kept++] = t->recipients[i];
+	t->recipient_count = kept;
+	if (!ret)
+		ret = write_records(f);
+out:
+	free(a);
+	return ret;
 }
 
 int gittrust_accept_config(struct gitfilter *f, const struct gs_buf *config_text)

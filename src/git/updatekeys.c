@@ -96,6 +96,7 @@ static bool same_effective_selection(const struct sops_selection *file, const st
 void gitfilter_update_release(struct gitfilter_update *u)
 {
 	free(u->path);
+	free(u->staged);
 	sops_key_summary_release(&u->from);
 	sops_key_summary_release(&u->to);
 	gs_buf_release(&u->diff);
@@ -551,37 +552,44 @@ int gitfilter_check_copied_key(struct gitfilter *f, const char *path, const uint
 	return ret;
 }
 
-/* git trusts a size change without reading the file (ie_modified in
+/* An entry's blob (id, unless NULL) and, given st, its stat data: git
+ * trusts a size change without reading the file (ie_modified in
  * read-cache.c), so an entry whose file changed must describe it. */
-int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
-		      const char *full)
+static int index_set_stat(git_index *idx, const git_index_entry *e, const git_oid *id, const struct stat *st)
 {
 	git_index_entry copy = *e;
-	struct stat st;
 	int ret = 0;
 
 	if (id)
 		copy.id = *id;
-	if (full) {
-		if (lstat(full, &st) != 0)
-			return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
-		copy.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-		copy.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-		copy.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-		copy.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-		copy.dev = (uint32_t)st.st_dev;
-		copy.ino = (uint32_t)st.st_ino;
-		copy.uid = (uint32_t)st.st_uid;
-		copy.gid = (uint32_t)st.st_gid;
-		copy.file_size = (uint32_t)st.st_size;
+	if (st) {
+		copy.ctime.seconds = (int32_t)st->st_ctim.tv_sec;
+		copy.ctime.nanoseconds = (uint32_t)st->st_ctim.tv_nsec;
+		copy.mtime.seconds = (int32_t)st->st_mtim.tv_sec;
+		copy.mtime.nanoseconds = (uint32_t)st->st_mtim.tv_nsec;
+		copy.dev = (uint32_t)st->st_dev;
+		copy.ino = (uint32_t)st->st_ino;
+		copy.uid = (uint32_t)st->st_uid;
+		copy.gid = (uint32_t)st->st_gid;
+		copy.file_size = (uint32_t)st->st_size;
 	}
 	if (!(copy.path = gs_strdup(e->path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (git_index_add(idx, &copy) < 0)
 		ret = gitrepo_fail("cannot update the index");
 	free((char *)copy.path);
-	(void)f;
 	return ret;
+}
+
+int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry *e, const git_oid *id,
+		      const char *full)
+{
+	struct stat st;
+
+	(void)f;
+	if (full && lstat(full, &st) != 0)
+		return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+	return index_set_stat(idx, e, id, full ? &st : NULL);
 }
 
 /* Whether path is unmerged in idx (a conflict's stages 1-3). */
@@ -593,59 +601,159 @@ static bool unmerged(git_index *idx, const char *path)
 	return false;
 }
 
-/* Stages the re-sealed version; a work tree file that held the old
- * ciphertext (locked) gets the new one. */
-static int stage(struct gitfilter *f, const char *path, const struct gs_buf *old, const struct gs_buf *sealed)
+/* A re-sealed version waiting for gitfilter_update_finish, which stages
+ * every file's in one write of the index (a write a file rewrote the
+ * whole index each time: quadratic in the repository's size). */
+struct gitfilter_staged {
+	git_oid id;     /* its blob, in the object database already */
+	bool rewritten; /* the work tree file held the old ciphertext and got the new */
+	struct stat st; /* that file as written: a change after it shows as one */
+};
+
+static int unmerged_error(const char *path)
 {
-	git_index *idx = NULL;
-	const git_index_entry *e;
-	git_index_entry fresh;
+	/* a stage 0 entry beside a conflict's stages leaves an index git
+	 * cannot commit, nor resolve with `git add` */
+	return GS_FAIL(GS_ERR_CONFLICT, "it is unmerged: 'gitseal updatekeys -r .' accepts the recipients without it, "
+					"then 'git checkout -m %s' merges it again", path);
+}
+
+/* Writes the re-sealed version's blob; a work tree file that held the old
+ * ciphertext (locked) gets the new one. Staged by gitfilter_update_finish. */
+static int stage(struct gitfilter *f, struct gitfilter_update *u, const struct gs_buf *old, const struct gs_buf *sealed)
+{
+	struct gitfilter_staged *s = gs_calloc(1, sizeof(*s));
 	struct gs_buf file;
 	struct stat st;
 	char full[PATH_MAX];
-	git_oid id;
-	bool rewrite = false;
 	int ret;
 
 	gs_buf_init(&file, true);
-	if (git_blob_create_from_buffer(&id, f->repo, sealed->data, sealed->len) < 0)
-		return gitrepo_fail("cannot write a blob");
-	if (git_repository_index(&idx, f->repo) < 0 || git_index_read(idx, 0) < 0) {
-		ret = gitrepo_fail("cannot read the index");
+	if (!s)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (git_blob_create_from_buffer(&s->id, f->repo, sealed->data, sealed->len) < 0) {
+		ret = gitrepo_fail("cannot write a blob");
 		goto out;
 	}
-	/* a stage 0 entry beside a conflict's stages leaves an index git
-	 * cannot commit, nor resolve with `git add` */
-	if (unmerged(idx, path)) {
-		ret = GS_FAIL(GS_ERR_CONFLICT, "it is unmerged: 'gitseal updatekeys -r .' accepts the recipients "
-					       "without it, then 'git checkout -m %s' merges it again", path);
+	if ((ret = gitrepo_index_now(f)))
+		goto out;
+	if (unmerged(f->index, u->path)) {
+		ret = unmerged_error(u->path);
 		goto out;
 	}
-	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, u->path) >= sizeof(full)) {
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(u->path));
 		goto out;
 	}
 	/* a link in the file's place is left as it is, not read through */
 	if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && gs_read_file(full, &file, STORE_MAX_INPUT) == 0 &&
 	    file.len == old->len && !memcmp(file.data, old->data, old->len)) {
-		rewrite = true;
 		if ((ret = gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))))
 			goto out;
+		if (lstat(full, &s->st) != 0) {
+			ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+			goto out;
+		}
+		s->rewritten = true;
 	}
 	gs_error_clear();
-	e = git_index_get_bypath(idx, path, 0);
-	if (!e) {
-		/* committed in HEAD, removed from the index: stage it again */
-		memset(&fresh, 0, sizeof(fresh));
-		fresh.mode = GIT_FILEMODE_BLOB;
-		fresh.path = path;
-		e = &fresh;
-	}
-	if (!(ret = gitrepo_index_set(f, idx, e, &id, rewrite ? full : NULL)) && git_index_write(idx) < 0)
-		ret = gitrepo_fail("cannot write the index");
+	u->staged = s;
+	s = NULL;
 out:
-	git_index_free(idx);
+	free(s);
 	gs_buf_release(&file);
+	return ret;
+}
+
+/* Every staged version into the index, which is written once. */
+static int write_staged(struct gitfilter *f, struct gitfilter_update *plans, size_t n)
+{
+	int ret;
+
+	if ((ret = gitrepo_index_now(f)))
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const struct gitfilter_staged *s = plans[i].staged;
+		const git_index_entry *e;
+		git_index_entry fresh;
+
+		if (!s)
+			continue;
+		if (unmerged(f->index, plans[i].path)) {
+			ret = unmerged_error(plans[i].path);
+			gs_error_prefix("'%s'", gitfilter_shown(plans[i].path));
+			return ret;
+		}
+		if (!(e = git_index_get_bypath(f->index, plans[i].path, 0))) {
+			/* committed in HEAD, removed from the index: stage it again */
+			memset(&fresh, 0, sizeof(fresh));
+			fresh.mode = GIT_FILEMODE_BLOB;
+			fresh.path = plans[i].path;
+			e = &fresh;
+		}
+		if ((ret = index_set_stat(f->index, e, &s->id, s->rewritten ? &s->st : NULL)))
+			return ret;
+	}
+	if (git_index_write(f->index) < 0)
+		return gitrepo_fail("cannot write the index");
+	return 0;
+}
+
+/* What the file is sealed for once applied: the rule's keys, or its own
+ * (accepted as they are). */
+static const struct sops_key_summary *accepted_keys(const struct gitfilter_update *u)
+{
+	return u->is_new ? &u->to : u->accept_only ? &u->from : &u->to;
+}
+
+/* The records held since the first apply or refresh, written even after a
+ * failure (a reader a file no longer names is forgotten); the first error
+ * is the one told. */
+static int write_held_after(struct gitfilter *f, int ret)
+{
+	enum gs_err code = gs_error_code();
+	char *why;
+
+	if (!ret)
+		return gittrust_write_held(f);
+	why = gs_strdup(gs_error_message());
+	if (gittrust_write_held(f) && why)
+		gs_error_set(code, "%s", why);
+	free(why);
+	return ret;
+}
+
+int gitfilter_update_finish(struct gitfilter *f, struct gitfilter_update *plans, size_t n)
+{
+	struct sops_key_summary *keys = NULL;
+	char **paths = NULL;
+	size_t applied = 0;
+	bool staged = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		staged = staged || plans[i].staged;
+		applied += plans[i].applied;
+	}
+	if (staged && (ret = write_staged(f, plans, n)))
+		goto out;
+	if (applied && (!(paths = gs_calloc(applied, sizeof(*paths))) || !(keys = gs_calloc(applied, sizeof(*keys))))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	applied = 0;
+	for (size_t i = 0; i < n; i++)
+		if (plans[i].applied) {
+			paths[applied] = plans[i].path;
+			keys[applied++] = *accepted_keys(&plans[i]);
+		}
+	/* per path: what the file is sealed for now, for its path only */
+	if (applied)
+		ret = gittrust_accept_files(f, paths, keys, applied);
+out:
+	ret = write_held_after(f, ret);
+	free(paths);
+	free(keys);
 	return ret;
 }
 
@@ -653,13 +761,12 @@ int gitfilter_update_refresh(struct gitfilter *f, struct gitfilter_update *u)
 {
 	if (u->changes || u->is_new || u->accept_only || u->link || !u->from.group_count)
 		return 0;
+	gittrust_hold_records(f);
 	return gittrust_narrow_file(f, u->path, &u->from);
 }
 
 int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool rotate)
 {
-	const struct sops_key_summary *accept = u->accept_only || u->is_new ? (u->is_new ? &u->to : &u->from)
-									    : &u->to;
 	struct gs_buf blob, sealed;
 	struct doc cipher, plain;
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
@@ -682,11 +789,12 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 		if ((ret = gitseal_open_doc(f, &cipher, &plain, id)) ||
 		    (ret = gitseal_seal(f, u->path, &plain, &u->to, &cipher,
 					rotate ? GITSEAL_KEY_FRESH : GITSEAL_KEY_KEEP, &sealed)) ||
-		    (ret = stage(f, u->path, &blob, &sealed)))
+		    (ret = stage(f, u, &blob, &sealed)))
 			goto out;
 	}
-	/* per path: what the file is sealed for now, for its path only */
-	ret = gittrust_accept_files(f, &u->path, accept, 1);
+	/* its recipients accepted by gitfilter_update_finish */
+	gittrust_hold_records(f);
+	u->applied = true;
 out:
 	if (ret)
 		gs_error_prefix("'%s'", gitfilter_shown(u->path));
