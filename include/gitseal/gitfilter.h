@@ -42,6 +42,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
+/* True when the git running this process keeps textconv's output under
+ * .git (`git commit -v` writes its diff into COMMIT_EDITMSG; Linux /proc,
+ * elsewhere false). */
+bool gitfilter_textconv_kept_in_git(void);
+
 /* Loads what the filter reads lazily (identities, this clone's records),
  * before smudges run on several threads. */
 void gitfilter_prepare(struct gitfilter *f);

@@ -223,6 +223,11 @@ static int git_filter_process(void)
 	return ret ? EXIT_GENERIC : EXIT_OK;
 }
 
+/* what `git commit -v` shows of a sealed file (it keeps the text in
+ * .git/COMMIT_EDITMSG) */
+#define TEXTCONV_IN_COMMIT \
+	"(gitseal: a sealed file's plaintext is not shown here: git keeps this text in .git/COMMIT_EDITMSG; 'git diff --cached' shows it)\n"
+
 static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
@@ -234,8 +239,15 @@ static int git_textconv(const char *file)
 	/* a blob that is not a sops file is plaintext */
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
-	if ((ret = gs_read_file(file, &in, STORE_MAX_INPUT)) || (ret = gitfilter_open(NULL, &f)) ||
-	    (ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed))) {
+	if (!(ret = gs_read_file(file, &in, STORE_MAX_INPUT))) {
+		if (gitfilter_textconv_kept_in_git())
+			ret = gs_buf_append(&out, TEXTCONV_IN_COMMIT, sizeof(TEXTCONV_IN_COMMIT) - 1)
+				      ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				      : 0;
+		else if (!(ret = gitfilter_open(NULL, &f)))
+			ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed);
+	}
+	if (ret) {
 		cmd_print_error();
 		goto out;
 	}

@@ -1045,6 +1045,19 @@ static bool runs_blame(const struct parent_args *a)
 	return a->cmd && (!strcmp(a->cmd, "blame") || !strcmp(a->cmd, "annotate"));
 }
 
+/* `git commit -v` (commit.verbose, so `revert --edit` and a reword too)
+ * writes the diff it shows, textconv's output included, into
+ * .git/COMMIT_EDITMSG, which stays after the commit (and after one aborted).
+ * git hands textconv a blob smudged (plaintext), so what it shows there is
+ * a note, the same for every version. */
+bool gitfilter_textconv_kept_in_git(void)
+{
+	struct parent_args parent;
+
+	parent_args_read(&parent);
+	return parent.cmd && !strcmp(parent.cmd, "commit");
+}
+
 /* Whether a long option (after "--", up to any "=") may be git's
  * abbreviation of `name`: parse-options takes unambiguous prefixes. */
 static bool long_option_is(const char *opt, const char *name)
