@@ -5,7 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() { gs_setup_from app_committed; }
+setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
 
 # C1: `git commit -v` (or commit.verbose=true, and so `git revert --edit`
@@ -29,4 +29,57 @@ teardown() { gs_teardown; }
 	run git diff HEAD~ HEAD
 	[[ $output == *'+api_token: tok-s3cr3t'* ]]
 	[[ $output == *'+new_password: new-s3cr3t'* ]]
+}
+
+# C2: `git mergetool` keeps the conflict as FILE.orig (mergetool.keepBackup,
+# on by default): both sides' values between markers, in clear. Under a
+# pattern such as `*.enc.yaml` it is outside the filter, and `git add -A`
+# staged it; the hook let it through (its check of files moved out of the
+# pattern looked only at sealed files gone from the index).
+@test "C2: git mergetool's FILE.orig outside the pattern, staged by git add -A: the hook refuses it" {
+	printf 'creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	"$GITSEAL_BIN" git init '*.enc.yaml' 2>/dev/null
+	printf 'password: base-s3cr3t\nport: 5432\n' > db.enc.yaml
+	git add -A
+	git commit -qm db
+	git checkout -qb side
+	printf 'password: theirs-s3cr3t\nport: 5432\n' > db.enc.yaml
+	git commit -qam side
+	git checkout -q main
+	printf 'password: ours-s3cr3t\nport: 5432\n' > db.enc.yaml
+	git commit -qam main
+	run -1 git merge side
+	git -c mergetool.keep.cmd='cp "$REMOTE" "$MERGED"' -c mergetool.keep.trustExitCode=true mergetool -t keep >/dev/null
+	grep -qx 'password: ours-s3cr3t' db.enc.yaml.orig
+	# a file named alike that holds none of its values passes
+	printf 'db tool\n' > db.go
+	git add -A
+	run -1 git commit -qm merged
+	echo "$output"
+	grep -qxF "gitseal: error: 'db.enc.yaml.orig': it holds secrets of 'db.enc.yaml', which is encrypted: remove this copy (git mergetool keeps FILE.orig unless mergetool.keepBackup is false), or keep it under the filter's pattern (see .gitattributes)" <<<"$output"
+	[ "$(grep -c "gitseal: error: '" <<<"$output")" -eq 1 ]
+	git rm -q --cached db.enc.yaml.orig
+	git commit -qm merged
+	git show --stat HEAD | grep -q db.go
+}
+
+# R1 (held): git's rename detection merges a file under its new path. A
+# pull request moving the prod file into dev (its metadata given a dev
+# reader's stanza, a decoy) while the victim adds a prod secret to it on
+# her branch: the merge driver runs for secrets/dev/db2.yaml and refuses to
+# seal the prod data for the dev reader (HEAD's prod file holds its key).
+@test "R1: a prod file moved into dev with a decoy stanza, merged with a prod edit: the driver refuses to seal it for her" {
+	dev_prod_layout
+	cd "$T/mallory"
+	git show HEAD:secrets/dev/db.yaml | drop_stanza "$M" "$T/decoy" >/dev/null
+	git show HEAD:secrets/prod/db.yaml | graft_stanza "$T/decoy" > secrets/dev/db2.yaml
+	git rm -q --cached secrets/prod/db.yaml
+	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters secrets/dev/db2.yaml),secrets/dev/db2.yaml"
+	as_person mallory git commit -qm "move prod db to dev"
+	cd "$REPO"
+	printf 'prod_password: PROD-ORIG\nnew_token: NEW-PROD-S3CR3T\n' > secrets/prod/db.yaml
+	git commit -qam "prod token"
+	run -1 git pull --no-rebase --no-edit "$T/mallory" main
+	grep -qF "cannot merge 'secrets/dev/db2.yaml': 'secrets/dev/db2.yaml' holds the data key of 'secrets/prod/db.yaml' (its ciphertext copied), which is not sealed for $M" <<<"$output"
+	run ! grep -qa NEW-PROD-S3CR3T <(git cat-file --batch-all-objects --batch)
 }
