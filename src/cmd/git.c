@@ -231,7 +231,7 @@ static int git_filter_process(void)
 static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
-	struct gs_buf in, out;
+	struct gs_buf in, out, shown;
 	const char *passed = NULL;
 	int ret;
 
@@ -239,6 +239,7 @@ static int git_textconv(const char *file)
 	/* a blob that is not a sops file is plaintext */
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
+	gs_buf_init(&shown, true);
 	if (!(ret = gs_read_file(file, &in, STORE_MAX_INPUT))) {
 		if (gitfilter_textconv_kept_in_git())
 			ret = gs_buf_append(&out, TEXTCONV_IN_COMMIT, sizeof(TEXTCONV_IN_COMMIT) - 1)
@@ -247,6 +248,10 @@ static int git_textconv(const char *file)
 		else if (!(ret = gitfilter_open(NULL, &f)))
 			ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed);
 	}
+	/* a value a pull request sealed must not steer the terminal of git
+	 * diff (dotenv, INI and binary files hold control bytes as they are) */
+	if (!ret)
+		ret = gitfilter_append_shown_text(&shown, out.data, out.len);
 	if (ret) {
 		cmd_print_error();
 		goto out;
@@ -262,7 +267,7 @@ static int git_textconv(const char *file)
 		else
 			cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
 	}
-	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+	if (fwrite(shown.data, 1, shown.len, stdout) != shown.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
 		ret = -1;
 	}
@@ -270,6 +275,7 @@ out:
 	gitfilter_free(f);
 	gs_buf_release(&in);
 	gs_buf_release(&out);
+	gs_buf_release(&shown);
 	return ret ? EXIT_GENERIC : EXIT_OK;
 }
 

@@ -63,6 +63,24 @@ teardown() { gs_teardown; }
 	git show --stat HEAD | grep -q db.go
 }
 
+# T1: textconv printed a sealed value as it is, and dotenv, INI and binary
+# files hold control bytes so: a value a pull request sealed (its reviewers
+# see only ENC[...]) reached the terminal of whoever ran `git log -p` or
+# `git diff` with a key, raw (a title set by OSC, lines erased, the cursor
+# moved up over the diff). Shown as \xNN now, as paths are.
+@test "T1: git log -p and git diff show a sealed value's control bytes as \\xNN, line ends and tabs as they are" {
+	printf 'creation_rules:\n  - path_regex: ^secrets/\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	printf 'A=1\nEVIL=a\033]0;pwned\007b\033[2K\033[1Ac\td\302\205\303\251\n' > secrets/evil.env
+	git add secrets/evil.env
+	git commit -qm evil
+	run git log -p -1
+	[[ $output == *$'\n+EVIL=a\\x1b]0;pwned\\x07b\\x1b[2K\\x1b[1Ac\td\\xc2\\x85\xc3\xa9'* ]]
+	[[ $output != *$'\033'* ]]
+	printf 'A=2\n' > secrets/evil.env
+	run git diff
+	[[ $output == *$'\n-EVIL=a\\x1b]0;pwned'* ]]
+}
+
 # R1 (held): git's rename detection merges a file under its new path. A
 # pull request moving the prod file into dev (its metadata given a dev
 # reader's stanza, a decoy) while the victim adds a prod secret to it on
