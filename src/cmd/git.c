@@ -297,11 +297,15 @@ out:
 		gs_buf_release(&res.reason);
 		return EXIT_GENERIC;
 	}
+	/* the key paths are the repository's (a key of a pull request's may
+	 * hold control bytes): shown as paths are */
 	if (res.conflict) {
 		if (res.reason.len)
-			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]), (const char *)res.reason.data);
+			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]),
+				   gitfilter_shown((const char *)res.reason.data));
 		else if (res.where.len)
-			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]), (const char *)res.where.data);
+			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]),
+				   gitfilter_shown((const char *)res.where.data));
 		else
 			cmd_errorf("conflict in '%s': the file changed on both sides", gitfilter_shown(argv[3]));
 	}

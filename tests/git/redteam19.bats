@@ -81,6 +81,23 @@ teardown() { gs_teardown; }
 	[[ $output == *$'\n-EVIL=a\\x1b]0;pwned'* ]]
 }
 
+# T2: the merge driver named the conflicting keys as they are: a key of a
+# pull request's holding control bytes reached the terminal of `git merge`.
+@test "T2: a conflict names a key's control bytes as \\xNN" {
+	printf '"k\\e]0;pwned\\a": base\n' > secrets/k.yaml
+	git add secrets/k.yaml
+	git commit -qm k
+	git checkout -qb side
+	printf '"k\\e]0;pwned\\a": theirs\n' > secrets/k.yaml
+	git commit -qam side
+	git checkout -q main
+	printf '"k\\e]0;pwned\\a": ours\n' > secrets/k.yaml
+	git commit -qam main
+	run -1 git merge side
+	grep -qxF "gitseal: error: conflict in 'secrets/k.yaml': changed on both sides: k\\x1b]0;pwned\\x07" <<<"$output"
+	[[ $output != *$'\033'* ]]
+}
+
 # R1 (held): git's rename detection merges a file under its new path. A
 # pull request moving the prod file into dev (its metadata given a dev
 # reader's stanza, a decoy) while the victim adds a prod secret to it on
