@@ -98,6 +98,44 @@ teardown() { gs_teardown; }
 	[[ $output != *$'\033'* ]]
 }
 
+# C3: rerere records a conflict it finds in the work tree (both sides in
+# clear) under .git/rr-cache, and its resolution at the commit. gitseal git
+# init pins conflict-marker-size=32 so that it finds none in the driver's
+# markers of 7; a .gitattributes line putting a path under the filter
+# without it (a teammate's, a pull request's) left git's 7, and rerere
+# recorded every secret of the conflict and of its resolution. The driver
+# writes its markers bare there, which rerere does not take for markers.
+@test "C3: a filter line without conflict-marker-size (not init's): rerere records nothing in clear" {
+	git config rerere.enabled true
+	printf 'creation_rules:\n  - path_regex: ^(secrets|cfg)/\n    age: %s\n' "$RECIPIENT" > .sops.yaml
+	mkdir cfg
+	printf 'cfg/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
+	printf 'pw: base-s3cr3t\nport: 1\n' > cfg/db.yaml
+	git add -A
+	git commit -qm cfg
+	git checkout -qb side
+	printf 'pw: theirs-s3cr3t\nport: 1\n' > cfg/db.yaml
+	git commit -qam side
+	git checkout -q main
+	printf 'pw: ours-s3cr3t\nport: 2\n' > cfg/db.yaml
+	git commit -qam main
+	run -1 git merge side
+	[ "$(cat cfg/db.yaml)" = $'<<<<<<<\npw: ours-s3cr3t\n=======\npw: theirs-s3cr3t\n>>>>>>>\nport: 2' ]
+	printf 'pw: resolved-s3cr3t\nport: 2\n' > cfg/db.yaml
+	git add cfg/db.yaml
+	git commit -qm merged
+	run ! grep -rq s3cr3t .git/rr-cache
+	# a line of init's form: the markers keep their labels
+	"$GITSEAL_BIN" git init 'cfg/**' 2>/dev/null
+	git checkout -qb side2 HEAD~1
+	printf 'pw: theirs2-s3cr3t\nport: 2\n' > cfg/db.yaml
+	git commit -qam side2
+	git checkout -q main
+	run -1 git merge side2
+	grep -qx '<<<<<<< ours' cfg/db.yaml
+	run ! grep -rq s3cr3t .git/rr-cache
+}
+
 # R1 (held): git's rename detection merges a file under its new path. A
 # pull request moving the prod file into dev (its metadata given a dev
 # reader's stanza, a decoy) while the victim adds a prod secret to it on
