@@ -605,16 +605,17 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
 
 /* ---- clean ---- */
 
+/* a '<<<<<<<' line, labelled or bare (as the merge driver writes it where
+ * rerere would read it) */
 static bool has_conflict_markers(const uint8_t *in, size_t len)
 {
-	static const char mark[] = "<<<<<<< ";
-
 	for (const uint8_t *p = in, *end = in + len; p < end;) {
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if ((size_t)(end - p) >= sizeof(mark) - 1 && !memcmp(p, mark, sizeof(mark) - 1))
+		if (gitseal_conflict_marker_line(p, n, '<'))
 			return true;
-		p = eol ? eol + 1 : end;
+		p += n;
 	}
 	return false;
 }

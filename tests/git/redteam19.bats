@@ -121,6 +121,10 @@ teardown() { gs_teardown; }
 	git commit -qam main
 	run -1 git merge side
 	[ "$(cat cfg/db.yaml)" = $'<<<<<<<\npw: ours-s3cr3t\n=======\npw: theirs-s3cr3t\n>>>>>>>\nport: 2' ]
+	# added with its markers in, it is a sealed conflict, which the hook refuses
+	git add cfg/db.yaml
+	run -1 git commit -qm unresolved
+	grep -qxF "gitseal: error: 'cfg/db.yaml': it holds an unresolved merge conflict" <<<"$output"
 	printf 'pw: resolved-s3cr3t\nport: 2\n' > cfg/db.yaml
 	git add cfg/db.yaml
 	git commit -qm merged
