@@ -8,6 +8,20 @@ load helpers
 setup() { gs_setup_with_mallory; }
 teardown() { gs_teardown; }
 
+# diverge FILE BASE THEIRS OURS: FILE (printf formats) committed as BASE
+# with all else changed, then as THEIRS on a branch side and as OURS on main
+diverge() {
+	printf "$2" > "$1"
+	git add -A
+	git commit -qm base
+	git checkout -qb side
+	printf "$3" > "$1"
+	git commit -qam side
+	git checkout -q main
+	printf "$4" > "$1"
+	git commit -qam main
+}
+
 # C1: `git commit -v` (or commit.verbose=true, and so `git revert --edit`
 # and a reword in `git rebase -i`) shows the diff of what it commits below
 # the message and writes it, textconv's output included, to
@@ -39,15 +53,8 @@ teardown() { gs_teardown; }
 @test "C2: git mergetool's FILE.orig outside the pattern, staged by git add -A: the hook refuses it" {
 	printf 'creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	"$GITSEAL_BIN" git init '*.enc.yaml' 2>/dev/null
-	printf 'password: base-s3cr3t\nport: 5432\n' > db.enc.yaml
-	git add -A
-	git commit -qm db
-	git checkout -qb side
-	printf 'password: theirs-s3cr3t\nport: 5432\n' > db.enc.yaml
-	git commit -qam side
-	git checkout -q main
-	printf 'password: ours-s3cr3t\nport: 5432\n' > db.enc.yaml
-	git commit -qam main
+	diverge db.enc.yaml 'password: base-s3cr3t\nport: 5432\n' 'password: theirs-s3cr3t\nport: 5432\n' \
+		'password: ours-s3cr3t\nport: 5432\n'
 	run -1 git merge side
 	git -c mergetool.keep.cmd='cp "$REMOTE" "$MERGED"' -c mergetool.keep.trustExitCode=true mergetool -t keep >/dev/null
 	grep -qx 'password: ours-s3cr3t' db.enc.yaml.orig
@@ -84,15 +91,7 @@ teardown() { gs_teardown; }
 # T2: the merge driver named the conflicting keys as they are: a key of a
 # pull request's holding control bytes reached the terminal of `git merge`.
 @test "T2: a conflict names a key's control bytes as \\xNN" {
-	printf '"k\\e]0;pwned\\a": base\n' > secrets/k.yaml
-	git add secrets/k.yaml
-	git commit -qm k
-	git checkout -qb side
-	printf '"k\\e]0;pwned\\a": theirs\n' > secrets/k.yaml
-	git commit -qam side
-	git checkout -q main
-	printf '"k\\e]0;pwned\\a": ours\n' > secrets/k.yaml
-	git commit -qam main
+	diverge secrets/k.yaml '"k\\e]0;pwned\\a": base\n' '"k\\e]0;pwned\\a": theirs\n' '"k\\e]0;pwned\\a": ours\n'
 	run -1 git merge side
 	grep -qxF "gitseal: error: conflict in 'secrets/k.yaml': changed on both sides: k\\x1b]0;pwned\\x07" <<<"$output"
 	[[ $output != *$'\033'* ]]
@@ -110,15 +109,7 @@ teardown() { gs_teardown; }
 	printf 'creation_rules:\n  - path_regex: ^(secrets|cfg)/\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	mkdir cfg
 	printf 'cfg/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
-	printf 'pw: base-s3cr3t\nport: 1\n' > cfg/db.yaml
-	git add -A
-	git commit -qm cfg
-	git checkout -qb side
-	printf 'pw: theirs-s3cr3t\nport: 1\n' > cfg/db.yaml
-	git commit -qam side
-	git checkout -q main
-	printf 'pw: ours-s3cr3t\nport: 2\n' > cfg/db.yaml
-	git commit -qam main
+	diverge cfg/db.yaml 'pw: base-s3cr3t\nport: 1\n' 'pw: theirs-s3cr3t\nport: 1\n' 'pw: ours-s3cr3t\nport: 2\n'
 	run -1 git merge side
 	[ "$(cat cfg/db.yaml)" = $'<<<<<<<\npw: ours-s3cr3t\n=======\npw: theirs-s3cr3t\n>>>>>>>\nport: 2' ]
 	# added with its markers in, it is a sealed conflict, which the hook refuses
