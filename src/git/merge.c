@@ -413,9 +413,41 @@ static int assign_entry(struct doc *d, struct doc_node *map, const char *key, co
 	return doc_append(d, map, key, strlen(key), n) ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* i past the end-of-line comments of the key before it (INI stores them
+ * after the key) */
+static size_t past_inline_comments(const struct doc *d, const struct doc_node *ours, size_t i)
+{
+	while (d->format == DOC_FORMAT_INI && i < ours->count && !ours->entries[i].key && ours->entries[i].value &&
+	       ours->entries[i].value->kind == DOC_COMMENT && ours->entries[i].value->inline_comment)
+		i++;
+	return i;
+}
+
+/* Keys the two sides added at one place (after the same key) stand in the
+ * byte order of their names, whichever side is ours: git merges a
+ * criss-cross history's merge bases in the order of their dates, and
+ * their merge, the base of the real one, must not depend on it. From i:
+ * past ours' keys that ref lacks and whose names sort before key, with the
+ * comments above them. */
+static size_t past_added_before(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
+				const char *key, size_t i)
+{
+	for (size_t j = i; j < ours->count; j++) {
+		const struct doc_entry *e = &ours->entries[j];
+
+		if (!is_item(e) || !e->key)
+			continue;
+		if (key_index(ref, e->key) != SIZE_MAX || strcmp(e->key, key) >= 0)
+			break;
+		i = past_inline_comments(d, ours, j + 1);
+		j = i - 1;
+	}
+	return i;
+}
+
 /* Where in ours' map a key from ref stands: after the key it follows in
  * ref (the nearest one before it that ours holds) and that key's
- * end-of-line comment (INI stores it after the key), else first. */
+ * end-of-line comment, else first; then past_added_before. */
 static size_t place_after_predecessor(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
 				      const char *key)
 {
@@ -424,18 +456,12 @@ static size_t place_after_predecessor(const struct doc *d, const struct doc_node
 	while (at != SIZE_MAX && at-- > 0) {
 		const struct doc_entry *r = &ref->entries[at];
 		const struct doc_entry *e = is_item(r) && r->key ? doc_map_find(ours, r->key) : NULL;
-		size_t i;
 
-		if (!e)
-			continue;
-		i = (size_t)(e - ours->entries) + 1;
-		while (d->format == DOC_FORMAT_INI && i < ours->count && !ours->entries[i].key &&
-		       ours->entries[i].value && ours->entries[i].value->kind == DOC_COMMENT &&
-		       ours->entries[i].value->inline_comment)
-			i++;
-		return i;
+		if (e)
+			return past_added_before(d, ours, ref, key,
+						 past_inline_comments(d, ours, (size_t)(e - ours->entries) + 1));
 	}
-	return 0;
+	return past_added_before(d, ours, ref, key, 0);
 }
 
 /* A key ours lacks, added by theirs or brought back by a conflict's side

@@ -524,3 +524,22 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	[ "$(cat secrets/a.yaml)" = "$(printf 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5')" ]
 	assert_status_clean
 }
+
+# Keys the two sides added after the same key stood theirs' first, so
+# their order depended on which side was ours; git merges a criss-cross
+# history's merge bases in the order of their dates, so the base of the
+# real merge changed with the clock, and the same merge conflicted on the
+# order of the keys or not (red team 19, seed 19190519 dotenv criss-cross
+# case 5). They stand in the byte order of their names now.
+@test "keys both sides added after the same key stand in the order of their names, whichever side is ours" {
+	merge_three a.env 'A=1\n' 'A=1\nM=2\n' 'A=1\nC=3\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/a.env)" = "$(printf 'A=1\nC=3\nM=2')" ]
+	merge_three b.env 'A=1\n' 'A=1\nC=3\n' 'A=1\nM=2\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/b.env)" = "$(printf 'A=1\nC=3\nM=2')" ]
+	merge_three c.yaml 'a: 1\n' 'a: 1\n# zed\nz: 26\n' 'a: 1\nb: 2\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.yaml)" = "$(printf 'a: 1\nb: 2\n# zed\nz: 26')" ]
+	assert_status_clean
+}
