@@ -225,8 +225,9 @@ static int git_filter_process(void)
 
 /* what `git commit -v` shows of a sealed file (it keeps the text in
  * .git/COMMIT_EDITMSG) */
-#define TEXTCONV_IN_COMMIT \
-	"(gitseal: a sealed file's plaintext is not shown here: git keeps this text in .git/COMMIT_EDITMSG; 'git diff --cached' shows it)\n"
+#define TEXTCONV_IN_COMMIT                                                                                     \
+	"(gitseal: a sealed file's plaintext is not shown here: git keeps this text in .git/COMMIT_EDITMSG; "     \
+	"'git diff --cached' shows it)\n"
 
 static int git_textconv(const char *file)
 {

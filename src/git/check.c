@@ -606,9 +606,11 @@ static int check_beside(struct gitfilter *f, git_index *idx, const git_index_ent
 				from = s->path;
 	}
 	if (from)
-		ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted: remove this copy (git "
-					       "mergetool keeps FILE.orig unless mergetool.keepBackup is false), or keep it "
-					       "under the filter's pattern (see .gitattributes)", gitfilter_shown(from));
+		ret = add_finding(fs, e->path,
+				  "it holds secrets of '%s', which is encrypted: remove this copy (git mergetool keeps "
+				  "FILE.orig unless mergetool.keepBackup is false), or keep it under the filter's "
+				  "pattern (see .gitattributes)",
+				  gitfilter_shown(from));
 	secrets_release(&secrets);
 	return ret;
 }
@@ -764,8 +766,8 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		if (!gitrepo_filtered(f, e->path)) {
 			size_t before = fs->count;
 
-			if (!(ret = check_link_target(f, idx, e, &links, fs)) && !(ret = check_unfiltered(f, e, &blob, fs)) &&
-			    fs->count == before)
+			if (!(ret = check_link_target(f, idx, e, &links, fs)) &&
+			    !(ret = check_unfiltered(f, e, &blob, fs)) && fs->count == before)
 				ret = check_beside(f, idx, e, &blob, fs);
 		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
 			ret = check_filtered(f, e->path, &blob, fs);
