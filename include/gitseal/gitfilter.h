@@ -234,7 +234,8 @@ int gitfilter_gone_apply(struct gitfilter *f, const struct gitfilter_gone *g) __
 void gitfilter_gone_release(struct gitfilter_gone *g);
 /* Accepts the working tree's .sops.yaml (its rules: whom and what a path
  * is sealed for); with diff, only lists the recipients it would add to a
- * rule, and the rules it removes. */
+ * rule, and the rules it removes. An age entry that is not a recipient is
+ * neither (GS_ERR_CONFIG: "'.sops.yaml': creation rule N: ..."). */
 int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff) __attribute__((warn_unused_result));
 /* How the work tree's .sops.yaml changes the creation rules this clone
  * accepted: rules added, removed or moved (told apart by path_regex), and

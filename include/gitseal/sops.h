@@ -76,6 +76,12 @@ struct sops_encrypt_opts {
 	 * by the groups but absent from previous, encryption fails with
 	 * GS_ERR_UNSUPPORTED_KEY unless this is set (then they are left out). */
 	bool drop_unsupported_keys;
+	/* With previous's data key and key groups kept (set, edit: the file's
+	 * own keys): an age entry that names no recipient stays as it is (sops
+	 * carries it). Otherwise such an entry cannot be carried, nor compared
+	 * with a rule (updatekeys, rotate, the git filter): GS_ERR_UNSUPPORTED_KEY
+	 * unless drop_unsupported_keys. */
+	bool keep_unnamed;
 };
 
 /* Key group lists (strings owned by the list): add (no duplicates), test
@@ -155,6 +161,7 @@ struct sops_key_summary {
 	int shamir_threshold;
 	struct sops_selection selection; /* value malloc'd */
 	size_t other_keys;               /* entries of types gitseal cannot wrap (kms, ...): the groups' foreign */
+	size_t unnamed_age;              /* age entries that name no recipient (in no group's list) */
 };
 
 /* A group's keys as one list (age recipients, PGP fingerprints, Vault
@@ -352,6 +359,7 @@ struct sops_seal_opts {
 	int shamir_threshold;
 	bool fresh_key;                      /* a new data key, every value anew (rotate) */
 	bool drop_unsupported_keys;          /* see sops_encrypt_opts */
+	bool keep_unnamed;                   /* see sops_encrypt_opts */
 	bool convert;                        /* write output_format instead of the file's */
 	enum doc_format output_format;
 	int indent;                          /* 0: the store's default (see store_emit_opts) */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "once.h"
 #include "options.h"
 #include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
@@ -49,7 +50,9 @@ static const int none_accepted[] = { OPT_END };
 
 /* Parses a subcommand's flags and words (argv[0] is the subcommand);
  * -h/--help prints the usage: *code is then set and the caller returns
- * it, as it does on an error (printed, unless quiet). */
+ * it, as it does on an error. Quiet (updatekeys deciding whether the
+ * filter's updatekeys applies) prints neither: cmd_updatekeys answers
+ * every spelling of -h before (opt_is_help; tests/git/updatekeys.bats). */
 static int parse_sub(int argc, char **argv, const int *accepted, struct opt_value *values, struct opt_parser *p,
 		     bool quiet, int *code)
 {
@@ -63,7 +66,9 @@ static int parse_sub(int argc, char **argv, const int *accepted, struct opt_valu
 	ret = opt_parse(p, argc, argv, 1);
 	if (!ret && !p->help)
 		return 0;
-	if (p->help) {
+	if (p->help && quiet) {
+		*code = EXIT_OK;
+	} else if (p->help) {
 		fputs(git_usage, stdout);
 		if (accepted[0] != OPT_END) {
 			fprintf(stdout, "\n'%s' flags:\n", argv[0]);
@@ -191,7 +196,9 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 	struct filter_report *rep = ctx;
 
 	pthread_mutex_lock(&lock);
-	if (!rep->warned)
+	/* once per process, and once per git command with textconv's (git
+	 * log -p smudges a version for its textconv, which finds it sealed) */
+	if (!rep->warned && once_per_git_command("encrypted"))
 		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", gitfilter_shown(path), reason);
 	rep->warned = true;
 	pthread_mutex_unlock(&lock);
@@ -257,16 +264,17 @@ static int git_textconv(const char *file)
 		cmd_print_error();
 		goto out;
 	}
-	if (passed) {
+	/* git runs a textconv per version shown: one warning a command */
+	if (passed && once_per_git_command("encrypted")) {
 		/* git hands an older version over as $TMPDIR/git-blob-XXXXXX/NAME:
 		 * the directory means nothing to the user */
 		const char *blob = strstr(file, "/git-blob-"), *name = blob ? strchr(blob + 1, '/') : NULL;
 
 		if (name && !strchr(name + 1, '/'))
-			cmd_warnf("a committed version of '%s' shown encrypted: %s", gitfilter_shown(name + 1),
-				  passed);
+			cmd_warnf("a committed version of '%s' shown encrypted (other versions may be too): %s",
+				  gitfilter_shown(name + 1), passed);
 		else
-			cmd_warnf("'%s' shown encrypted: %s", gitfilter_shown(file), passed);
+			cmd_warnf("'%s' shown encrypted (other versions may be too): %s", gitfilter_shown(file), passed);
 	}
 	if (fwrite(shown.data, 1, shown.len, stdout) != shown.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");

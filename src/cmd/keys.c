@@ -160,14 +160,18 @@ out:
 	return ret;
 }
 
+/* Each key as the terminal may show it (gitfilter_shown): the file's keys
+ * come from its metadata, .sops.yaml's from the repository, and a control
+ * byte in one (a kms entry, kept, whose arn is "\e[1A\e[2K") erased the
+ * "+++" line above it, so y was answered to a recipient never seen. */
 static void print_keys(char *const *want, size_t nw, const struct sops_key_group *w, char *const *have,
 		       size_t nh, const struct sops_key_group *h)
 {
 	for (size_t i = 0; i < nw; i++)
-		fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, want[i]) ? "   " : "+++", want[i]);
+		fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, want[i]) ? "   " : "+++", gitfilter_shown(want[i]));
 	for (size_t i = 0; i < nh; i++)
 		if (!w || !sops_key_group_has(w, have[i]))
-			fprintf(stderr, "--- %s\n", have[i]);
+			fprintf(stderr, "--- %s\n", gitfilter_shown(have[i]));
 }
 
 static void print_group_diff(const struct sops_key_group *want, size_t nw, const struct sops_key_group *have,
@@ -187,10 +191,10 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 		/* keys gitseal cannot wrap for stay as they are (it never removes one) */
 		for (size_t i = 0; w && i < w->foreign_count; i++)
 			fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, w->foreign[i]) ? "   " : "+++",
-				w->foreign[i]);
+				gitfilter_shown(w->foreign[i]));
 		for (size_t i = 0; h && i < h->foreign_count; i++)
 			if (!w || !sops_key_group_has(w, h->foreign[i]))
-				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", h->foreign[i]);
+				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", gitfilter_shown(h->foreign[i]));
 	}
 }
 
@@ -204,7 +208,7 @@ static int confirm(const char *file)
 	for (;;) {
 		size_t n;
 
-		fprintf(stderr, "Is this okay for '%s'? (y/n): ", file);
+		fprintf(stderr, "Is this okay for '%s'? (y/n): ", gitfilter_shown(file));
 		fflush(stderr);
 		if (!fgets(answer, sizeof(answer), stdin))
 			return GS_FAIL(GS_ERR_USAGE, "no answer on standard input (use -y)");
@@ -256,7 +260,10 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	if ((ret = sops_config_match(config, file, &rule)) < 0 || (ret = sops_session_open(&s, &fc, true)) < 0)
 		goto out;
 	threshold = c->shamir_threshold ? c->shamir_threshold : rule->shamir_threshold;
-	if (sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
+	/* an age entry that names no recipient is no key of the rule's: it
+	 * goes (with --drop-unsupported-keys, once confirmed), as sops drops it */
+	if (!s.keys->unnamed_age &&
+	    sops_key_groups_equal(rule->groups, rule->group_count, s.keys->groups, s.keys->group_count) &&
 	    sops_groups_needed(rule->group_count, threshold) ==
 		    sops_groups_needed(s.keys->group_count, s.keys->shamir_threshold)) {
 		if (!bulk)
@@ -581,7 +588,7 @@ int cmd_updatekeys(int argc, char **argv)
 	int ret, code = EXIT_OK, failed = 0;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		if (opt_is_help(argv[i])) {
 			sops_command_usage(stdout, sops_command_find("updatekeys"));
 			fputs("files under the git filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n"
 			      "  (--rotate: a new data key as well; see gitseal-git(1))\n", stdout);

@@ -112,6 +112,18 @@ static bool is_negative_number(const char *arg)
 	return arg[0] == '-' && ((arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.');
 }
 
+bool opt_is_help(const char *arg)
+{
+	const char *name;
+	size_t n;
+
+	if (arg[0] != '-')
+		return false;
+	name = arg + (arg[1] == '-' ? 2 : 1);
+	n = strcspn(name, "=");
+	return (n == 1 && name[0] == 'h') || (n == 4 && !strncmp(name, "help", 4));
+}
+
 /* One flag at argv[*i]: its name, its value (inline or the next word). */
 static int parse_flag(struct opt_parser *p, int argc, char **argv, int *i)
 {
@@ -125,7 +137,7 @@ static int parse_flag(struct opt_parser *p, int argc, char **argv, int *i)
 	memcpy(buf, name, n);
 	buf[n] = '\0';
 	id = accepted_id(p, buf);
-	if (id < 0 && (!strcmp(buf, "help") || !strcmp(buf, "h"))) {
+	if (id < 0 && opt_is_help(arg)) {
 		p->help = true;
 		return 0;
 	}

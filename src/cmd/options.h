@@ -83,6 +83,10 @@ int opt_apply_env(struct opt_parser *p) __attribute__((warn_unused_result));
 /* Frees the lists and words (not the values array itself). */
 void opt_parser_release(struct opt_parser *p);
 
+/* Whether arg is a flag opt_parse reads as -h/--help where no option of
+ * that name is accepted: -h, --help, -help, and any of them with "=VALUE"
+ * (Go's flag package). */
+bool opt_is_help(const char *arg);
 /* Whether id is in the OPT_END-terminated list. */
 bool opt_list_has(const int *ids, int id);
 /* The table row of the option named name (either name), or -1. */

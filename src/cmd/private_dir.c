@@ -348,7 +348,7 @@ void private_dir_reaped(void)
 /* TMPDIR when set (the user's choice); else the user's runtime directory
  * when it is theirs alone (a tmpfs removed at logout: what a SIGKILL or a
  * crash leaves is not on a disk-backed /tmp); else /tmp. */
-static const char *private_base(void)
+const char *private_dir_base(void)
 {
 	const char *base = getenv("TMPDIR");
 
@@ -481,7 +481,7 @@ static int sweeper_start(const char *path)
 
 int private_dir_create(struct private_dir *p, const char *file_name)
 {
-	const char *base = private_base();
+	const char *base = private_dir_base();
 
 	memset(p, 0, sizeof(*p));
 	/* the file stays inside the directory it is removed with */

@@ -18,6 +18,9 @@ struct private_dir {
 };
 
 int private_dir_create(struct private_dir *p, const char *file_name) __attribute__((warn_unused_result));
+/* Where private directories go: TMPDIR when set; else the user's runtime
+ * directory when it is theirs alone; else /tmp. */
+const char *private_dir_base(void);
 /* Writes data to the private file (0600), overwriting it. */
 int private_dir_write(struct private_dir *p, const uint8_t *data, size_t len) __attribute__((warn_unused_result));
 /* Who private_dir_fork starts. */

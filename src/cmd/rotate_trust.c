@@ -71,8 +71,10 @@ static int named(struct rotate_refs *r, const char *file, const struct sops_rule
 	return 0;
 }
 
-/* "+KEY, +KEY" for the recipients no reference names; *which says what
- * they were compared with, NULL when there is no reference. */
+/* "+KEY, +KEY" for the recipients no reference names (a key as the
+ * terminal may show it: it comes from the metadata, and a control byte
+ * could rewrite the line the user answers); *which says what they were
+ * compared with, NULL when there is no reference. */
 static int unnamed(struct rotate_refs *r, const char *file, const struct sops_key_group *groups, size_t n,
 		   struct gs_buf *list, const char **which)
 {
@@ -104,9 +106,10 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 				pthread_mutex_unlock(&r->lock);
 			}
 			if (!ret && yes)
-				ret = gs_buf_printf(list, "%s+%s (in key group %zu)", list->len ? ", " : "", key, k + 1);
+				ret = gs_buf_printf(list, "%s+%s (in key group %zu)", list->len ? ", " : "",
+						    gitfilter_shown(key), k + 1);
 			else if (!ret)
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", key);
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(key));
 		}
 	}
 	return ret;

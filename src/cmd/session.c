@@ -129,7 +129,8 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 	struct sops_seal_opts o = {
 		.groups = groups, .group_count = group_count, .shamir_threshold = shamir_threshold,
 		.fresh_key = fresh_key, .drop_unsupported_keys = s->drop_unsupported_keys,
-		.indent = s->indent, .fell_back = why,
+		/* set and edit: the file's own keys (sops keeps such an entry) */
+		.keep_unnamed = !groups && !fresh_key, .indent = s->indent, .fell_back = why,
 	};
 	int ret;
 

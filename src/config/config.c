@@ -26,6 +26,8 @@ static const char *const foreign_fields[] = { "kms", "gcp_kms", "azure_keyvault"
 struct parser {
 	yaml_document_t doc;
 	const char *name;
+	const char *text; /* the file, for what the document API does not keep */
+	size_t len;
 };
 
 static yaml_node_t *node_at(struct parser *p, int id)
@@ -449,9 +451,27 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
  * ^secrets/ to sops); a string holding a NUL byte ("^tok\0x"), which
  * yaml.v3 keeps whole and gitseal, reading C strings, would end at the NUL
  * ("^tok", a wider unencrypted_regex). NULL when there is none. */
+/* A plain null ("null", "~") given a tag other than !!null ("!!str null",
+ * "! ~"): yaml.v3 reads the string, where is_null() would read no value
+ * (libyaml resolves "!" and no tag alike to !!str, so the tag is looked for
+ * in the text before the value: a node's start mark is at its properties). */
+static bool tagged_null(const struct parser *p, const yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+	size_t from = n->start_mark.index, to = n->end_mark.index;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    !(!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) ||
+	    (n->tag && !strcmp((const char *)n->tag, YAML_NULL_TAG)) || to > p->len || to - from <= strlen(s))
+		return false;
+	return memchr(p->text + from, '!', to - from - strlen(s)) != NULL;
+}
+
 static const char *unread_syntax(struct parser *p)
 {
 	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top; n++) {
+		if (n->type == YAML_SCALAR_NODE && tagged_null(p, n))
+			return "a null given another tag ('!!str null')";
 		if (n->type == YAML_SCALAR_NODE && n->tag && !strcmp((const char *)n->tag, "tag:yaml.org,2002:binary"))
 			return "a !!binary value";
 		if (n->type == YAML_SCALAR_NODE && memchr(n->data.scalar.value, '\0', n->data.scalar.length))
@@ -470,8 +490,75 @@ static const char *unread_syntax(struct parser *p)
 	return NULL;
 }
 
+static int key_order(const void *a, const void *b)
+{
+	const yaml_node_t *x = *(yaml_node_t *const *)a, *y = *(yaml_node_t *const *)b;
+
+	if (x->data.scalar.length != y->data.scalar.length)
+		return x->data.scalar.length < y->data.scalar.length ? -1 : 1;
+	return memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length);
+}
+
+/* A mapping that gives one key twice (its text, however quoted): yaml.v3
+ * refuses the file ("mapping key already defined"), libyaml keeps both and
+ * map_get() reads the first, where PyYAML and other readers a reviewer may
+ * use take the last. *dup is the key, NULL when there is none; sorted, so
+ * a 1 MiB file of keys costs no quadratic time. */
+static int duplicate_key(struct parser *p, yaml_node_t **dup)
+{
+	yaml_node_t **keys = NULL;
+	size_t cap = 0;
+	int ret = 0;
+
+	*dup = NULL;
+	for (yaml_node_t *n = p->doc.nodes.start; n < p->doc.nodes.top && !*dup; n++) {
+		size_t count = 0;
+
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = node_at(p, pr->key);
+
+			if (!k || k->type != YAML_SCALAR_NODE)
+				continue;
+			if (count == cap) {
+				size_t grown = cap ? 2 * cap : 16;
+				yaml_node_t **more = gs_realloc(keys, grown * sizeof(*more));
+
+				if (!more) {
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+					goto out;
+				}
+				keys = more;
+				cap = grown;
+			}
+			keys[count++] = k;
+		}
+		if (count > 1)
+			qsort(keys, count, sizeof(*keys), key_order);
+		for (size_t i = 1; i < count && !*dup; i++)
+			if (!key_order(&keys[i - 1], &keys[i]))
+				*dup = keys[i];
+	}
+out:
+	free(keys);
+	return ret;
+}
+
+/* A key as a message may show it: printable ASCII and not too long. */
+static const char *shown_key(const yaml_node_t *k)
+{
+	if (k->data.scalar.length > 64)
+		return "(a long key)";
+	for (size_t i = 0; i < k->data.scalar.length; i++)
+		if (k->data.scalar.value[i] < 0x20 || k->data.scalar.value[i] > 0x7e)
+			return "(a key with other characters)";
+	return (const char *)k->data.scalar.value;
+}
+
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 {
+	yaml_node_t *dup;
 	yaml_parser_t yp;
 	struct parser p;
 	struct sops_config *c = NULL;
@@ -482,6 +569,8 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	*out = NULL;
 	memset(&p, 0, sizeof(p));
 	p.name = ".sops.yaml";
+	p.text = text;
+	p.len = len;
 	if (len > CONFIG_MAX_SIZE)
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': too large", p.name);
 	if (!yaml_parser_initialize(&yp))
@@ -505,6 +594,13 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	if (unread_syntax(&p)) {
 		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': %s is not supported: sops reads it otherwise than gitseal would",
 			      p.name, unread_syntax(&p));
+		goto out;
+	}
+	if ((ret = duplicate_key(&p, &dup)) < 0)
+		goto out;
+	if (dup) {
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': the key '%s' is given twice in one mapping (line %zu), which sops refuses",
+			      p.name, shown_key(dup), dup->start_mark.line + 1);
 		goto out;
 	}
 	root = yaml_document_get_root_node(&p.doc);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 #include <sodium.h>
@@ -452,21 +453,21 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	return 0;
 }
 
-static bool holds_bytes(const struct gs_buf *blob, const char *value, size_t len)
+static bool holds_bytes(const char *text, size_t text_len, const char *value, size_t len)
 {
-	return len && blob->len >= len && memmem(blob->data, blob->len, value, len);
+	return len && text_len >= len && memmem(text, text_len, value, len);
 }
 
 /* The value as it is, or the longest line of a value of several: a moved
  * file holds a YAML block scalar's lines indented (a PEM key under
  * 'tls_key: |'), a JSON string's with '\n' between them, never the value
  * whole. */
-static bool holds(const struct gs_buf *blob, const char *value, size_t len)
+static bool holds(const char *text, size_t text_len, const char *value, size_t len)
 {
 	const char *p = value, *end = value + len, *best = NULL;
 	size_t best_len = 0;
 
-	if (holds_bytes(blob, value, len))
+	if (holds_bytes(text, text_len, value, len))
 		return true;
 	if (!memchr(value, '\n', len))
 		return false;
@@ -483,7 +484,63 @@ static bool holds(const struct gs_buf *blob, const char *value, size_t len)
 		}
 		p = eol ? eol + 1 : end;
 	}
-	return best_len >= GS_SECRET_MIN_LEN && holds_bytes(blob, best, best_len);
+	return best_len >= GS_SECRET_MIN_LEN && holds_bytes(text, text_len, best, best_len);
+}
+
+/* The sealed file a secret of which text holds, or NULL. */
+static const char *holder_of(const struct secrets *s, const char *text, size_t len)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (holds(text, len, s->values[i], s->lens[i]))
+			return s->paths[s->from[i]];
+	return NULL;
+}
+
+/* The same in a key or value of a loaded document: a file's own format
+ * writes a value escaped (a JSON string's '\"', '\\' and '\t', YAML's
+ * '' in single quotes, a folded block), so its bytes need not hold it. */
+static const char *holder_in_node(const struct secrets *s, const struct doc_node *n)
+{
+	const char *from = NULL;
+
+	if (n->kind == DOC_SCALAR)
+		return holder_of(s, n->text, n->len);
+	for (size_t i = 0; n->kind != DOC_COMMENT && i < n->count && !from; i++) {
+		if (n->entries[i].key)
+			from = holder_of(s, n->entries[i].key, n->entries[i].key_len);
+		if (!from)
+			from = holder_in_node(s, n->entries[i].value);
+	}
+	return from;
+}
+
+/* The sealed file a secret of which the staged file at path holds, as its
+ * bytes or, when the next commit changes it (read), read in the store its
+ * name gives, as a value. */
+static int holder_in(const struct secrets *s, const char *path, const struct gs_buf *blob, bool read,
+		     const char **from)
+{
+	enum doc_format format = store_format_for_path(path);
+	struct doc d;
+	int ret;
+
+	if ((*from = holder_of(s, (const char *)blob->data, blob->len)) || !read)
+		return 0;
+	/* any other name: YAML reads JSON too (a config.json.orig) */
+	if (format == DOC_FORMAT_BINARY)
+		format = DOC_FORMAT_YAML;
+	doc_init(&d, format);
+	if ((ret = store_load_data(format, blob->data, blob->len, &d)) == 0) {
+		for (size_t b = 0; b < d.count && !*from; b++)
+			if (d.branches[b])
+				*from = holder_in_node(s, d.branches[b]);
+	} else if (ret != GS_ERR_NOMEM) {
+		/* not that format: its bytes were all there was to search */
+		gs_error_clear();
+		ret = 0;
+	}
+	doc_release(&d);
+	return ret;
 }
 
 static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
@@ -509,11 +566,8 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 		if (git_index_entry_stage(e) != 0 || gitrepo_filtered(f, e->path))
 			continue;
 		gs_buf_reset(&blob);
-		if ((ret = gitrepo_read_blob(f, &e->id, &blob)))
+		if ((ret = gitrepo_read_blob(f, &e->id, &blob)) || (ret = holder_in(&secrets, e->path, &blob, !gitrepo_head_same(f, e->path, &e->id), &from)))
 			break;
-		for (size_t s = 0; s < secrets.count && !from; s++)
-			if (holds(&blob, secrets.values[s], secrets.lens[s]))
-				from = secrets.paths[secrets.from[s]];
 		if (from)
 			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
 						       "the filter's pattern (see .gitattributes)", gitfilter_shown(from));
@@ -602,7 +656,7 @@ static int check_beside(struct gitfilter *f, git_index *idx, const git_index_ent
 		}
 		gs_buf_release(&version);
 		for (size_t v = 0; v < secrets.count && !ret && !from; v++)
-			if (holds(blob, secrets.values[v], secrets.lens[v]))
+			if (holds((const char *)blob->data, blob->len, secrets.values[v], secrets.lens[v]))
 				from = s->path;
 	}
 	if (from)
@@ -612,6 +666,139 @@ static int check_beside(struct gitfilter *f, git_index *idx, const git_index_ent
 				  "pattern (see .gitattributes)",
 				  gitfilter_shown(from));
 	secrets_release(&secrets);
+	return ret;
+}
+
+/* ---- files copied out of the pattern ---- */
+
+/* Whether the work tree's copy of s is staged at e (read into staged when
+ * first needed), s is under the pattern and the index holds it sealed: a
+ * plaintext copied out. The attributes are looked up only for the same
+ * bytes. */
+static int copy_of(struct gitfilter *f, const git_index_entry *e, const git_index_entry *s, struct gs_buf *staged,
+		   bool *yes)
+{
+	struct gs_buf plain, sealed;
+	char path[PATH_MAX];
+	struct stat st;
+	struct doc d;
+	int ret;
+
+	*yes = false;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", f->workdir, s->path) >= sizeof(path) || lstat(path, &st) ||
+	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e->file_size)
+		return 0;
+	if (!staged->len && (ret = gitrepo_read_blob(f, &e->id, staged)))
+		return ret;
+	gs_buf_init(&plain, true);
+	gs_buf_init(&sealed, false);
+	if (gs_read_file(path, &plain, staged->len) || plain.len != staged->len ||
+	    memcmp(plain.data, staged->data, staged->len)) {
+		gs_error_clear();
+		ret = 0;
+		goto out;
+	}
+	if (!gitrepo_filtered(f, s->path))
+		goto out;
+	if ((ret = gitrepo_read_blob(f, &s->id, &sealed)) ||
+	    (ret = gitseal_load_sealed(store_format_for_path(s->path), sealed.data, sealed.len, &d)) < 0)
+		goto out;
+	doc_release(&d);
+	/* sealed in the index, and the work tree holds its plaintext (not, in
+	 * a clone without a key, the ciphertext as committed) */
+	*yes = ret == 1 && !(sealed.len == plain.len && !memcmp(sealed.data, plain.data, plain.len));
+	ret = 0;
+out:
+	gs_buf_release(&plain);
+	gs_buf_release(&sealed);
+	return ret;
+}
+
+/* The staged files outside the pattern the next commit changes, by their
+ * position in the index (gitfilter_check's loop gathers them). */
+struct outside {
+	size_t *at;
+	size_t count;
+};
+
+static int outside_add(struct outside *o, size_t i)
+{
+	size_t *grown = gs_realloc(o->at, (o->count + 1) * sizeof(*grown));
+
+	if (!grown)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	o->at = grown;
+	o->at[o->count++] = i;
+	return 0;
+}
+
+static int position_order(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int size_order(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Staged files outside the pattern whose bytes are a sealed file's
+ * plaintext in the work tree: `cp secrets/app.yaml config/`, where `git mv`
+ * is a move (check_moved_out). Compared whole, so no value a file shares by
+ * chance with one of the pattern refuses anything. The index's sizes come
+ * first: an entry's work tree copy is read only when its size is one a
+ * changed file outside has (those files aside: o->at is in index order). */
+static int check_copied_out(struct gitfilter *f, git_index *idx, const struct outside *o, struct gitfilter_findings *fs)
+{
+	const git_index_entry **from = NULL;
+	uint32_t *sizes = NULL;
+	struct gs_buf staged;
+	int ret = 0;
+
+	if (!o->count || !f->workdir)
+		return 0;
+	sizes = gs_calloc(o->count, sizeof(*sizes));
+	from = sizes ? gs_calloc(o->count, sizeof(*from)) : NULL;
+	if (!from) {
+		free(sizes);
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	for (size_t j = 0; j < o->count; j++)
+		sizes[j] = git_index_get_byindex(idx, o->at[j])->file_size;
+	qsort(sizes, o->count, sizeof(*sizes), size_order);
+	gs_buf_init(&staged, true);
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *s = git_index_get_byindex(idx, i);
+		uint32_t size = s->file_size;
+
+		/* one of the files outside itself is no file of the pattern */
+		if (git_index_entry_stage(s) != 0 || (s->mode & 0170000) != 0100000 || size < GS_SECRET_MIN_LEN ||
+		    !bsearch(&size, sizes, o->count, sizeof(*sizes), size_order) ||
+		    bsearch(&i, o->at, o->count, sizeof(*o->at), position_order))
+			continue;
+		for (size_t j = 0; j < o->count && !ret; j++) {
+			const git_index_entry *e = git_index_get_byindex(idx, o->at[j]);
+			bool yes;
+
+			if (from[j] || e->file_size != size)
+				continue;
+			gs_buf_reset(&staged);
+			if (!(ret = copy_of(f, e, s, &staged, &yes)) && yes)
+				from[j] = s;
+		}
+	}
+	gs_buf_release(&staged);
+	for (size_t j = 0; j < o->count && !ret; j++)
+		if (from[j])
+			ret = add_finding(fs, git_index_get_byindex(idx, o->at[j])->path,
+					  "it is a copy of the plaintext of '%s', which is encrypted; keep it under the "
+					  "filter's pattern (see .gitattributes)", gitfilter_shown(from[j]->path));
+	free(sizes);
+	free(from);
 	return ret;
 }
 
@@ -722,6 +909,7 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 {
+	struct outside outside = { 0 };
 	struct link_targets links = { 0 };
 	struct gitfilter *f = NULL;
 	git_index *idx = NULL;
@@ -766,20 +954,26 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 		if (!gitrepo_filtered(f, e->path)) {
 			size_t before = fs->count;
 
+			/* one finding a file: a copy beside a sealed file, else
+			 * gathered for the copies of plaintext (after the loop) */
 			if (!(ret = check_link_target(f, idx, e, &links, fs)) &&
-			    !(ret = check_unfiltered(f, e, &blob, fs)) && fs->count == before)
-				ret = check_beside(f, idx, e, &blob, fs);
+			    !(ret = check_unfiltered(f, e, &blob, fs)) && fs->count == before &&
+			    !(ret = check_beside(f, idx, e, &blob, fs)) && fs->count == before &&
+			    e->file_size >= GS_SECRET_MIN_LEN)
+				ret = outside_add(&outside, i);
 		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
 			ret = check_filtered(f, e->path, &blob, fs);
 		}
 	}
 	if (ret)
 		goto out;
-	ret = check_moved_out(f, idx, fs);
+	if (!(ret = check_moved_out(f, idx, fs)))
+		ret = check_copied_out(f, idx, &outside, fs);
 out:
 	if (ret)
 		gitfilter_findings_release(fs);
 	link_targets_release(&links);
+	free(outside.at);
 	gs_buf_release(&blob);
 	git_index_free(idx);
 	gitfilter_free(f);

@@ -531,6 +531,10 @@ int gittrust_accept_files(struct gitfilter *f, char *const *paths, const struct 
 int gittrust_accept_config(struct gitfilter *f, const struct gs_buf *config_text) __attribute__((warn_unused_result));
 int gittrust_set_locked(struct gitfilter *f, bool locked) __attribute__((warn_unused_result));
 void gittrust_release(struct gittrust *t);
+/* Every age entry of c's rules is a recipient gitseal seals for; else
+ * GS_ERR_CONFIG naming the rule and the entry, not the file (before
+ * anyone is shown one as a recipient to trust). */
+int gittrust_check_config_recipients(const struct sops_config *c) __attribute__((warn_unused_result));
 /* A .sops.yaml text whose rules match paths of f's work tree. */
 int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct sops_config **out)
 	__attribute__((warn_unused_result));

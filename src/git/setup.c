@@ -634,25 +634,60 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 	return ret;
 }
 
+/* How many distinct files name l->items[i] (0: .sops.yaml names it),
+ * each appended to text when text is not NULL. */
+static int metadata_sources(const struct name_list *l, size_t i, struct gs_buf *text, size_t *n)
+{
+	int ret = 0;
+
+	*n = 0;
+	for (size_t j = 0; j < l->count; j++)
+		if (!strcmp(l->items[j], l->items[i]) && !l->sources[j]) {
+			*n = 0;
+			return 0;
+		}
+	for (size_t j = 0; j < l->count && !ret; j++) {
+		bool again = false;
+
+		if (strcmp(l->items[j], l->items[i]))
+			continue;
+		for (size_t k = 0; k < j && !again; k++)
+			again = !strcmp(l->items[k], l->items[i]) && !strcmp(l->sources[k], l->sources[j]);
+		if (again)
+			continue;
+		if (text)
+			ret = gs_buf_printf(text, "%s'%s'", *n ? ", " : "", gitfilter_shown(l->sources[j]));
+		++*n;
+	}
+	return ret;
+}
+
 /* What init accepted, one recipient a line with where it was found, for
  * the user to see (a recipient only a file's metadata names is outside
- * the MAC: anyone who could commit may have put it there). */
+ * the MAC: anyone who could commit may have put it there), each file that
+ * names it: it is accepted for each of them. */
 static int show_accepted(const struct name_list *l, char **out)
 {
 	struct gs_buf text;
+	size_t files;
 	int ret = 0;
 
 	gs_buf_init(&text, false);
 	for (size_t i = 0; i < l->count && !ret; i++) {
 		if (seen_before(l, i))
 			continue;
-		if ((ret = gitfilter_append_shown(&text, l->items[i])))
+		if ((ret = gitfilter_append_shown(&text, l->items[i])) ||
+		    (ret = metadata_sources(l, i, NULL, &files)))
 			break;
-		if (!l->sources[i])
+		if (!files)
 			ret = gs_buf_append_str(&text, " (.sops.yaml)\n");
-		else
+		else if (files == 1)
 			ret = gs_buf_printf(&text, " (only in the metadata of '%s', which the MAC does not cover)\n",
 					    gitfilter_shown(l->sources[i]));
+		else if (!(ret = gs_buf_printf(&text, " (only in the metadata of %zu files, which the MAC does not "
+						      "cover: ", files)) &&
+			 !(ret = metadata_sources(l, i, &text, &files)))
+			ret = gs_buf_append_str(&text, ")\n");
 	}
 	if (ret || (ret = gs_buf_append(&text, "", 1))) {
 		gs_buf_release(&text);
@@ -707,17 +742,20 @@ static void first_accept_release(struct first_accept *fa)
 }
 
 /* The recipients of .sops.yaml's rules (text): a .sops.yaml that does not
- * parse adds none (updatekeys says so later). */
+ * parse adds none (updatekeys says so later); an age entry that is not a
+ * recipient stops init, as it stops encryption by its rule. */
 static int note_config(struct first_accept *fa, struct gs_buf *text)
 {
-	int ret = 0;
+	int ret;
 
-	if (text->len && gittrust_parse_config(fa->f, text, &fa->config) == 0)
-		for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
-			ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count,
-					    NULL);
-	if (!ret)
+	if (!text->len || gittrust_parse_config(fa->f, text, &fa->config)) {
 		gs_error_clear();
+		return 0;
+	}
+	if ((ret = gittrust_check_config_recipients(fa->config)))
+		gs_error_prefix("'.sops.yaml'");
+	for (size_t r = 0; r < fa->config->rule_count && !ret; r++)
+		ret = name_list_add(&fa->names, fa->config->rules[r].groups, fa->config->rules[r].group_count, NULL);
 	return ret;
 }
 

@@ -168,7 +168,20 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	char *pattern = NULL, setting[PATH_MAX];
 	int ret;
 
-	if (!(ret = gitfilter_accept_config(f, line)) && line->len) {
+	ret = gitfilter_accept_config(f, line);
+	if (ret == GS_ERR_CONFIG) {
+		/* an age entry that is not a recipient, never listed as one:
+		 * the message names the file, the finding does too */
+		static const char named[] = "'.sops.yaml': ";
+		const char *why = gs_error_message();
+
+		gs_buf_reset(line);
+		if (!strncmp(why, named, sizeof(named) - 1))
+			why += sizeof(named) - 1;
+		if (!(ret = add(line, "%s", why)))
+			ret = add_line(out, ".sops.yaml", line);
+		gs_error_clear();
+	} else if (!ret && line->len) {
 		struct gs_buf msg;
 
 		gs_buf_init(&msg, false);

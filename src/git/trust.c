@@ -389,6 +389,26 @@ int gittrust_parse_config(struct gitfilter *f, const struct gs_buf *text, struct
 	return ret;
 }
 
+int gittrust_check_config_recipients(const struct sops_config *c)
+{
+	for (size_t r = 0; r < c->rule_count; r++)
+		for (size_t g = 0; g < c->rules[r].group_count; g++)
+			for (size_t i = 0; i < c->rules[r].groups[g].age_count; i++) {
+				const char *text = c->rules[r].groups[g].age[i];
+				struct age_recipient *parsed;
+				int ret = age_recipient_parse(text, &parsed);
+
+				age_recipient_free(parsed);
+				if (ret == GS_ERR_NOMEM)
+					return ret;
+				if (ret) {
+					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, text);
+					return GS_ERR_CONFIG;
+				}
+			}
+	return 0;
+}
+
 static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 {
 	int ret = gittrust_parse_config(f, text, &f->trust.config);
@@ -673,7 +693,7 @@ int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops
 			const char *r = sops_key_group_key(&keys->groups[g], i);
 
 			if (!accepted(f, rule, r, path))
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", r);
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(r));
 		}
 	}
 	return ret;
@@ -718,7 +738,9 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 
 				if (rule_names(old, r))
 					continue;
-				if (gs_asprintf(&item, "+%s", r) < 0)
+				/* shown before updatekeys asks: a control byte in a
+				 * recipient of .sops.yaml could erase the lines above */
+				if (gs_asprintf(&item, "+%s", gitfilter_shown(r)) < 0)
 					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				/* once each: a recipient new to two rules is one change */
 				if (!listed(list, item))
@@ -730,7 +752,8 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 	for (size_t k = 0; !ret && f->trust.config && k < f->trust.config->rule_count; k++)
 		if (!same_rule(config, &f->trust.config->rules[k]))
 			ret = gs_buf_printf(list, "%sthe rule for '%s' removed", list->len ? ", " : "",
-					    f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex : "");
+					    gitfilter_shown(f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex
+												: ""));
 	return ret;
 }
 

@@ -175,6 +175,14 @@ static int plan_committed(struct gitfilter *f, const struct doc *cipher, struct 
 	if ((ret = sops_doc_keys(cipher, &u->from)) || (ret = diff_groups(&u->from, &u->to, &u->adds, &u->diff)))
 		return ret;
 	u->changes = !gitseal_keys_equal_groups(&u->from, &u->to);
+	/* a reader no rule can name: shown, never kept without a word (the
+	 * seal refuses to carry it) */
+	if (u->from.unnamed_age) {
+		u->changes = true;
+		if ((ret = gs_buf_printf(&u->diff, "--- %zu age entr%s that name%s no recipient\n", u->from.unnamed_age,
+					 u->from.unnamed_age == 1 ? "y" : "ies", u->from.unnamed_age == 1 ? "s" : "")))
+			return ret;
+	}
 	if (!same_effective_selection(&u->from.selection, &u->to.selection, cipher)) {
 		u->changes = true;
 		if (!(ret = gs_buf_append_str(&u->diff, "    sealed values: ")) &&
@@ -700,6 +708,10 @@ int gitfilter_accept_config(struct gitfilter *f, struct gs_buf *diff)
 	}
 	if (ret)
 		return ret;
+	if ((ret = gittrust_check_config_recipients(config))) {
+		gs_error_prefix("'.sops.yaml'");
+		return ret;
+	}
 	return diff ? gittrust_config_changes(f, config, diff) : gittrust_accept_config(f, NULL);
 }
 

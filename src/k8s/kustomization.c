@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <yaml.h>
+
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/store.h"
@@ -567,11 +569,71 @@ static int refuse_merge_keys(const struct doc *d)
 	return 0;
 }
 
+/* kustomize reads YAML through go-yaml, which decodes a !!binary scalar
+ * into its bytes; libyaml (and so this walk) keeps its base64 text, and
+ * the document model keeps no tag of a key: "? !!binary cmVzb3VyY2Vz"
+ * was "resources" to kustomize, nothing here, so its paths, out of the
+ * root, went unchecked (and "- !!binary Li4vb3V0c2lkZQ==" was a decoy
+ * directory here, "../outside" there). The events show every tag,
+ * resolved (a %TAG handle or the verbatim form too). */
+static int refuse_binary_tags(const uint8_t *data, size_t len)
+{
+	static const char binary[] = "tag:yaml.org,2002:binary";
+	yaml_parser_t p;
+	yaml_event_t ev;
+	bool end = false;
+	int ret = 0;
+
+	/* every spelling of the tag ends in these letters */
+	if (!memmem(data, len, "binary", 6))
+		return 0;
+	if (!yaml_parser_initialize(&p))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	yaml_parser_set_input_string(&p, data, len);
+	/* the loader read the text whole: an error here is libyaml's memory */
+	while (!end && !ret) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			ret = GS_FAIL(p.error == YAML_MEMORY_ERROR ? GS_ERR_NOMEM : GS_ERR_PARSE, "invalid YAML");
+			break;
+		}
+		if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.tag && !strcmp((const char *)ev.data.scalar.tag, binary))
+			ret = GS_FAIL(GS_ERR_USAGE, "a !!binary value is not allowed here: kustomize decodes it, gitseal "
+						    "would see its base64 text (line %zu)", ev.start_mark.line + 1);
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
+/* A key or value holding a NUL byte: the walk reads C strings, so
+ * "cm.yaml\0/../../../other" was cm.yaml here, while kustomize cleans the
+ * whole text by its words (the ".." take the "cm.yaml\0" away) and built
+ * a kustomization out of the root. */
+static bool has_nul(const struct doc_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == DOC_SCALAR)
+		return n->text && memchr(n->text, '\0', n->len);
+	for (size_t i = 0; (n->kind == DOC_MAP || n->kind == DOC_LIST) && i < n->count; i++)
+		if ((n->entries[i].key && memchr(n->entries[i].key, '\0', n->entries[i].key_len)) ||
+		    has_nul(n->entries[i].value))
+			return true;
+	return false;
+}
+
 int k8s_load_config_yaml(const uint8_t *data, size_t len, struct doc *d)
 {
 	int ret = store_load(DOC_FORMAT_YAML, data, len, d);
 
-	return ret ? ret : refuse_merge_keys(d);
+	if (!ret)
+		ret = refuse_merge_keys(d);
+	for (size_t b = 0; !ret && b < d->count; b++)
+		if (has_nul(d->branches[b]))
+			ret = GS_FAIL(GS_ERR_USAGE, "a key or value holding a NUL byte is not allowed here: kustomize "
+						    "reads the whole text, gitseal would stop at the NUL");
+	return ret ? ret : refuse_binary_tags(data, len);
 }
 
 int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc *d)

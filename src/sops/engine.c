@@ -74,6 +74,7 @@ struct enc_plan {
 	struct sops_meta_group *out;           /* what is written */
 	char **strings;                        /* wrapped keys and vault fields made here */
 	size_t string_count;
+	bool keep_unnamed;                     /* age entries with no recipient stay (set, edit) */
 };
 
 static void plan_release(struct enc_plan *p)
@@ -123,6 +124,14 @@ static int plan_check_counts(const struct enc_plan *p)
 	return sops_key_counts_check(age, runs);
 }
 
+static bool has_control_byte(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 {
 	int ret;
@@ -151,7 +160,8 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 		const struct sops_key_group *kg = &opts->groups[g];
 		struct enc_group *eg = &p->groups[g];
 
-		if (!kg->age_count && !kg->vault_count && !kg->pgp_count &&
+		/* (a group whose one entry names no recipient: see plan_groups_held) */
+		if (!kg->age_count && !kg->vault_count && !kg->pgp_count && !opts->keep_unnamed &&
 		    (!kg->foreign_count || opts->drop_unsupported_keys))
 			return GS_FAIL(GS_ERR_USAGE, "key group %zu has no keys", g);
 		eg->age = gs_calloc(kg->age_count + 1, sizeof(*eg->age));
@@ -178,7 +188,9 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 				snprintf(why, sizeof(why), "%s", gs_error_message());
 				if (ret != GS_ERR_PARSE)
 					return ret;
-				if (age_recipient_text_is_secret(kg->age[i]))
+				/* named by its place when its text is a secret, or holds a
+				 * control byte (metadata's: it could rewrite the terminal) */
+				if (age_recipient_text_is_secret(kg->age[i]) || has_control_byte(kg->age[i]))
 					return GS_FAIL(GS_ERR_KEY, "age recipient %zu: %s", i + 1, why);
 				return GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why);
 			}
@@ -291,7 +303,7 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 	struct sops_meta_group *out = &p->out[g];
 	int ret = 0;
 
-	out->age = gs_calloc(eg->age_count + 1, sizeof(*out->age));
+	out->age = gs_calloc(eg->age_count + (old ? old->age_count : 0) + 1, sizeof(*out->age));
 	out->vault = gs_calloc(eg->vault_count + 1, sizeof(*out->vault));
 	out->pgp = gs_calloc(eg->pgp_count + 1, sizeof(*out->pgp));
 	if (!out->age || !out->vault || !out->pgp)
@@ -320,6 +332,11 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 		if (!out->age[out->age_count++].enc)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
+	/* an entry that names no recipient wraps the same key as before: it
+	 * stays as it is, as sops keeps it (plan_carry decided it may) */
+	for (size_t i = 0; old && p->keep_unnamed && i < old->age_count; i++)
+		if (old->age[i].enc_len && !old->age[i].recipient[0])
+			out->age[out->age_count++] = old->age[i];
 	for (size_t i = 0; i < eg->pgp_count; i++)
 		if ((ret = wrap_pgp(p, eg->pgp[i], payload, len, old, now, out)) < 0)
 			return ret;
@@ -442,7 +459,7 @@ static int check_lost(const struct enc_plan *p, const struct sops_metadata *prev
  * names no recipient or fingerprint: entries are carried by that name, so
  * it would be left out and whoever holds its key lose the file without a
  * word (when it was the only one, no key would open what is written). */
-static int check_unnamed(const struct sops_metadata *prev_meta, bool drop)
+static int check_unnamed(const struct sops_metadata *prev_meta, bool drop, bool keep_age)
 {
 	for (size_t g = 0; g < prev_meta->group_count && !drop; g++) {
 		const struct sops_meta_group *old = &prev_meta->groups[g];
@@ -450,7 +467,7 @@ static int check_unnamed(const struct sops_metadata *prev_meta, bool drop)
 		for (size_t i = 0; i < old->age_count + old->pgp_count; i++) {
 			bool age = i < old->age_count;
 			size_t k = age ? i : i - old->age_count;
-			bool unnamed = age ? old->age[k].enc_len && !old->age[k].recipient[0]
+			bool unnamed = age ? !keep_age && old->age[k].enc_len && !old->age[k].recipient[0]
 					   : old->pgp[k].enc_len && !old->pgp[k].fp[0];
 
 			if (unnamed)
@@ -460,6 +477,16 @@ static int check_unnamed(const struct sops_metadata *prev_meta, bool drop)
 					       age ? "age" : "pgp", k + 1, g + 1, age ? "recipient" : "fingerprint");
 		}
 	}
+	return 0;
+}
+
+/* Every group written holds a key entry (with keep_unnamed, a group of
+ * the file's own keys may have had only one that names no recipient). */
+static int plan_groups_held(const struct enc_plan *p)
+{
+	for (size_t g = 0; g < p->count; g++)
+		if (!p->out[g].age_count && !p->out[g].vault_count && !p->out[g].pgp_count && !p->out[g].raw_count)
+			return GS_FAIL(GS_ERR_USAGE, "key group %zu has no keys", g);
 	return 0;
 }
 
@@ -608,8 +635,8 @@ int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts
 	 * key is therefore no revocation; `rotate` (new_data_key) is. */
 	if (prev_in && prev_in->key && !opts->new_data_key)
 		prev = *prev_in;
-	if ((ret = check_unnamed(prev_meta, opts->drop_unsupported_keys)) < 0 || (ret = plan_parse(&plan, opts)) < 0 ||
-	    (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
+	if ((!opts->keep_unnamed && (ret = check_unnamed(prev_meta, opts->drop_unsupported_keys, false)) < 0) ||
+	    (ret = plan_parse(&plan, opts)) < 0 || (ret = plan_threshold(&plan, opts, &threshold)) < 0 ||
 	    (ret = sops_time_now(now)) < 0)
 		goto out;
 	key = prev.key ? gs_secure_alloc(SOPS_DATA_KEY_SIZE) : sops_data_key_new();
@@ -620,8 +647,15 @@ int sops_encrypt_doc_reusing(struct doc *d, const struct sops_encrypt_opts *opts
 	if (prev.key)
 		memcpy(key, prev.key, SOPS_DATA_KEY_SIZE);
 	mode = carry_mode(&plan, &prev, threshold);
-	if ((ret = plan_carry(&plan, &prev, mode, prev_meta, opts)) < 0 ||
-	    (ret = wrap_all(&plan, key, &prev, mode, threshold, now)) < 0)
+	/* with the file's own keys and data key, an age entry that names no
+	 * recipient is kept: it lets read whoever read before, no one else.
+	 * Where keys change or the key is new, it cannot be carried, nor
+	 * compared with a rule: refused, or left out with
+	 * --drop-unsupported-keys (check_unnamed) */
+	plan.keep_unnamed = opts->keep_unnamed && mode != CARRY_NONE && prev_meta == &prev_in->meta;
+	if ((opts->keep_unnamed && (ret = check_unnamed(prev_meta, opts->drop_unsupported_keys, plan.keep_unnamed)) < 0) ||
+	    (ret = plan_carry(&plan, &prev, mode, prev_meta, opts)) < 0 ||
+	    (ret = wrap_all(&plan, key, &prev, mode, threshold, now)) < 0 || (ret = plan_groups_held(&plan)) < 0)
 		goto out;
 	ret = sops_encrypt_with_key_undo(d, key, plan.out, plan.count,
 					 plan.count > 1 ? threshold : opts->shamir_threshold,

@@ -109,6 +109,8 @@ int sops_metadata_keys(const struct sops_metadata *m, struct sops_key_summary *o
 	for (size_t g = 0; !ret && g < m->group_count; g++) {
 		ret = summarize_group(&m->groups[g], &out->groups[g]);
 		out->other_keys += m->groups[g].other_key_count;
+		for (size_t i = 0; i < m->groups[g].age_count; i++)
+			out->unnamed_age += !m->groups[g].age[i].recipient || !m->groups[g].age[i].recipient[0];
 	}
 	out->shamir_threshold = m->shamir_threshold;
 	out->selection.kind = m->selection.kind;

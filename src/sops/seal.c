@@ -562,6 +562,7 @@ static int seal_encrypt(struct proof *p)
 	eo.selection = f->keys.selection;
 	eo.new_data_key = o->fresh_key;
 	eo.drop_unsupported_keys = o->drop_unsupported_keys;
+	eo.keep_unnamed = o->keep_unnamed && !o->groups;
 	ret = sops_encrypt_doc_reusing(p->want, &eo, f->opened ? &f->prev.meta : &f->previous_meta,
 				       f->have_prev ? &f->prev : NULL, p->key, &p->undo);
 	p->encrypted = ret == 0;

@@ -805,6 +805,9 @@ static int copy_records(struct yloader *l, struct doc_node *n, uint32_t alias)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	r->first = r->body = r->last = alias;
 	r->flags = YN_ALIAS | YN_IN_COPY;
+	/* the copy's tag as loaded: else a tagged collection's alias reads
+	 * as retagged and is written out unchanged (fuzz_yaml) */
+	r->tag = n->tag;
 	self = (uint32_t)(n->origin - 1);
 	for (size_t i = 0; i < n->count && !ret; i++) {
 		ret = copy_records(l, n->entries[i].value, alias);

@@ -250,22 +250,42 @@ mixed_repo() {
 }
 
 # An age entry whose recipient line is missing (a hand edit, a merge) still
-# opens with its identity, but entries are carried by recipient: set wrote
-# the file without it, exit 0, and with no other key nothing opened it
-# again (found by fuzz_sops_open, beside a kms entry: alone, the entry
-# left a group with no keys, refused as "key group 0 has no keys"). Now
-# such a write fails in one line and the file stays as it was.
-@test "an age entry with no recipient, or a PGP entry with no fingerprint, is never dropped: set fails in one line, the file unchanged" {
+# opens with its identity: sops decrypts with any identity that opens its
+# enc, and its set and edit write the entry back as it was (recipient "").
+# gitseal does the same: the same data key, the same readers. Once set
+# dropped it (exit 0, and with no other key nothing opened the file again:
+# fuzz_sops_open), then refused the file. rotate (a new data key) cannot
+# carry it, and updatekeys cannot compare it with .sops.yaml: they refuse
+# in one line, the file unchanged.
+@test "an age entry with no recipient stays through set and edit, as sops keeps it; rotate refuses it; a PGP entry with no fingerprint is never dropped" {
 	make_mixed mixed.yaml
 	grep -v '^          recipient: ' mixed.yaml >enc.yaml
 	gitseal decrypt enc.yaml | cmp - plain.yaml
-	cp enc.yaml before.yaml
-	run -1 gitseal set enc.yaml '["user"]' '"bob"'
-	[ "$output" = "gitseal: error: 'enc.yaml': the file's age key entry 1 of group 1 names no recipient: it would be lost (--drop-unsupported-keys leaves it out, after a confirmation)" ]
-	cmp enc.yaml before.yaml
+	run -0 gitseal set enc.yaml '["user"]' '"bob"'
+	[ "$(grep -c '^          recipient: ""$' enc.yaml)" -eq 1 ]
+	[ "$(gitseal decrypt --extract '["user"]' enc.yaml)" = bob ]
+	printf '#!/bin/sh\nsed -i "s/bob/carol/" "$1"\n' >editor.sh
+	chmod +x editor.sh
+	EDITOR=$TMP/editor.sh gitseal edit enc.yaml
+	[ "$(grep -c '^          recipient: ""$' enc.yaml)" -eq 1 ]
+	[ "$(gitseal decrypt --extract '["user"]' enc.yaml)" = carol ]
+	# beside a named one: k2's entry reads after set as before it
+	gitseal encrypt --age "$R1,$R2" plain.yaml | grep -v "^          recipient: $R2\$" >two.yaml
+	run -0 gitseal set two.yaml '["user"]' '"bob"'
+	[ "$(SOPS_AGE_KEY_FILE=$TMP/k2.txt gitseal decrypt --extract '["user"]' two.yaml)" = bob ]
+	cp two.yaml before.yaml
+	why="the file's age key entry 2 of group 1 names no recipient: it would be lost (--drop-unsupported-keys leaves it out, after a confirmation)"
+	run -1 gitseal rotate -i two.yaml
+	[ "$output" = "gitseal: error: 'two.yaml': $why" ]
+	printf 'creation_rules:\n  - age: %s\n' "$R1" >.sops.yaml
+	run -1 gitseal updatekeys -y two.yaml
+	[ "${lines[-1]}" = "gitseal: error: 'two.yaml': $why" ]
+	cmp two.yaml before.yaml
+	rm .sops.yaml
+	# alone in its group
 	grep -v '^          recipient: ' base.yaml >alone.yaml
-	run -1 gitseal set alone.yaml '["user"]' '"bob"'
-	[ "$output" = "gitseal: error: 'alone.yaml': the file's age key entry 1 of group 1 names no recipient: it would be lost (--drop-unsupported-keys leaves it out, after a confirmation)" ]
+	run -0 gitseal set alone.yaml '["user"]' '"bob"'
+	[ "$(gitseal decrypt --extract '["user"]' alone.yaml)" = bob ]
 	# a PGP entry without its fingerprint, beside the age key that opens the file
 	awk '{ print } /^sops:$/ { print "    pgp:\n        - created_at: \"2026-01-01T00:00:00Z\"\n          enc: x" }' base.yaml >pgp.yaml
 	run -1 gitseal set pgp.yaml '["user"]' '"bob"'

@@ -190,12 +190,26 @@ teardown() { gs_teardown; }
 	grep -q 'ENC\[' secrets/app.yaml
 	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
 	assert_status_clean
-	# a diff shows ciphertext, and names git's temporary copy by the file's name
-	run git show --format= HEAD
-	[ "$status" -eq 0 ]
+	# a diff shows ciphertext, with one warning: the filter's, which
+	# smudged the version its textconv then found sealed
+	run -0 git show --format= HEAD
 	grep -q '^+token: ENC\[' <<<"$output"
-	grep -qxF "gitseal: warning: a committed version of 'app.yaml' shown encrypted: no age identity found" <<<"$output"
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	# textconv alone names git's temporary copy by the file's name
+	run -0 git -c filter.gitseal.process= -c filter.gitseal.required=false show --format= HEAD
+	grep -qxF "gitseal: warning: a committed version of 'app.yaml' shown encrypted (other versions may be too): no age identity found" <<<"$output"
 	[[ "$output" != *git-blob-* ]]
+	# git runs a textconv per version shown: one warning a command
+	printf 'token: two\n' > "$REPO/secrets/app.yaml"
+	SOPS_AGE_KEY_FILE="$T/key.txt" git -C "$REPO" commit -qam two
+	printf 'token: 3\n' > "$REPO/secrets/app.yaml"
+	SOPS_AGE_KEY_FILE="$T/key.txt" git -C "$REPO" commit -qam three
+	git pull -q 2>/dev/null
+	run -0 git log -p --format=%s
+	[ "$(grep -c '^+token: ENC\[' <<<"$output")" -eq 3 ]
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
+	run -0 git -c filter.gitseal.process= -c filter.gitseal.required=false log -p --format=%s
+	[ "$(grep -c 'warning' <<<"$output")" -eq 1 ]
 }
 
 @test "sops commands on a work-tree file under the filter say it is plaintext there" {
@@ -660,6 +674,14 @@ SH
 	[ "${lines[-1]}" = "  -y, --yes                       do not ask for confirmation" ]
 	run -2 "$GITSEAL_BIN" git lock now
 	[ "${lines[0]}" = "gitseal: error: git lock: unexpected argument" ]
+	# updatekeys asks the filter's parser, quietly, whether it applies:
+	# every spelling of -h (Go's -help, =VALUE) prints the help of -h alone
+	run -0 "$GITSEAL_BIN" updatekeys -h secrets/a.yaml
+	help=$output
+	for h in -help --help=true -h=1; do
+		run -0 "$GITSEAL_BIN" updatekeys "$h" secrets/a.yaml
+		[ "$output" = "$help" ]
+	done
 	run "$GITSEAL_BIN" git init 'two words'
 	[ "$status" -eq 1 ]
 	[ "$output" = "gitseal: error: 'two words': not a single gitattributes pattern" ]

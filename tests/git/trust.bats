@@ -204,6 +204,33 @@ teardown() { gs_teardown; }
 	[ "$(git show :secrets/app.yaml | gitseal_textconv)" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
 }
 
+@test "an age entry of .sops.yaml that is no recipient: status, updatekeys and a clone's init name it in one line, never as a recipient to accept" {
+	sed -i "s|age: .*|&,age1notarecipient|" .sops.yaml
+	git commit -qm "a typo" .sops.yaml
+	why="creation rule 1: age recipient 'age1notarecipient': malformed age1 recipient"
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: $why" <<<"$output"
+	[ "$(grep -c 'age1notarecipient' <<<"$output")" -eq 1 ]
+	run -1 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
+	git clone -q "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -1 "$GITSEAL_BIN" git init
+	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
+}
+
+@test "a committed file with an age entry that names no recipient: updatekeys shows it going, never calls the file up to date" {
+	printf 'db_password: hunter2-old\nport: 5432\n' >"$T/plain.yaml"
+	"$GITSEAL_BIN" --config /dev/null encrypt --age "$RECIPIENT,$M" "$T/plain.yaml" | grep -v "recipient: $M\$" >"$T/unnamed.yaml"
+	oid=$(git hash-object -w --no-filters "$T/unnamed.yaml")
+	git update-index --cacheinfo "100644,$oid,secrets/app.yaml"
+	git commit -qm "an entry with no recipient" --no-verify
+	run -0 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	grep -qxF -- "--- 1 age entry that names no recipient" <<<"$output"
+	[ "$(git show :secrets/app.yaml | grep -c 'enc: |')" -eq 1 ]
+	run -128 env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show :secrets/app.yaml)"
+}
+
 @test "updatekeys -r over the tree asks once; a file outside the filter is refused" {
 	gs_person tina
 	TI=$(recipient_of tina)

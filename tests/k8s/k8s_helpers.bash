@@ -100,3 +100,15 @@ stream_names() {
 	printf 'resources:\n- out.yaml\n' >"$d/kustomization.yaml"
 	kubectl kustomize "$d" | awk '/^kind:/{k=$2} /^  name:/{print tolower(k) "/" $2}'
 }
+
+# other_checkout: $REPO, a repository with an app/, and beside it
+# $TMP/other/app, another checkout's kustomization of a ConfigMap holding
+# other-value, which no app of $REPO may reach
+other_checkout() {
+	REPO="$TMP/repo"
+	mkdir -p "$REPO/app" "$TMP/other/app"
+	git init -q "$REPO"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other-tenant\ndata:\n  k: other-value\n' \
+		>"$TMP/other/app/cm.yaml"
+	printf 'resources: [cm.yaml]\n' >"$TMP/other/app/kustomization.yaml"
+}

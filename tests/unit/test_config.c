@@ -111,6 +111,15 @@ static void test_rules(void **state)
 	sops_config_free(c);
 }
 
+/* read otherwise by sops's yaml.v3 than by libyaml: a null given another
+ * tag, through an alias too; a key given twice, at the top or in a group */
+static const char *const read_otherwise[] = {
+	"creation_rules:\n  - {path_regex: ! ~, age: age1a}\n",
+	"x: &n !!str null\ncreation_rules:\n  - path_regex: *n\n",
+	"creation_rules: []\ncreation_rules:\n  - age: age1a\n",
+	"creation_rules:\n  - key_groups:\n      - {age: [age1a], age: [age1b]}\n",
+};
+
 static void test_no_match_and_errors(void **state)
 {
 	struct sops_config *c;
@@ -143,6 +152,22 @@ static void test_no_match_and_errors(void **state)
 	/* a !!binary value: its decoded bytes to sops, its base64 to libyaml */
 	parse("creation_rules:\n  - path_regex: !!binary XnNlY3JldHMv\n    age: age1a\n", GS_ERR_CONFIG);
 	assert_non_null(strstr(gs_error_message(), "!!binary"));
+	/* a null given a string's tag is that string to yaml.v3 (a rule for
+	 * paths holding "null"), no value to is_null (a rule for every path) */
+	parse("creation_rules:\n  - path_regex: !!str null\n    age: age1a\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "a null given another tag"));
+	for (size_t i = 0; i < sizeof(read_otherwise) / sizeof(read_otherwise[0]); i++)
+		parse(read_otherwise[i], GS_ERR_CONFIG);
+	c = parse("creation_rules:\n  - path_regex: &n !!null null\n    age: age1a\n  - path_regex: \"null\"\n", 0);
+	match(c, "/repo/any.yaml", 0);
+	sops_config_free(c);
+	/* a key given twice in one mapping, however quoted: yaml.v3 refuses
+	 * the file, libyaml keeps both (the first was read); in two mappings
+	 * it is two keys */
+	parse("creation_rules:\n  - unencrypted_regex: ^a$\n    \"unencrypted_regex\": ^token$\n", GS_ERR_CONFIG);
+	assert_non_null(strstr(gs_error_message(), "the key 'unencrypted_regex' is given twice in one mapping (line 3)"));
+	c = parse("creation_rules:\n  - age: age1a\n    path_regex: a\n  - age: age1a\n    path_regex: b\n", 0);
+	sops_config_free(c);
 	c = parse("creation_rules:\n  - path_regex: '^v\\d{2,3}x{$'\n", 0);
 	match(c, "/repo/v123x{", 0);
 	match(c, "/repo/v1x{", GS_ERR_NO_RULE);

@@ -172,6 +172,16 @@ static void test_errors(void **state)
 	assert_int_equal(r.ret, 0);
 	assert_true(r.p.help);
 	opt_parser_release(&r.p);
+
+	/* every spelling opt_parse reads as help, and no other */
+	for (const char *const *h = (const char *const[]){ "-h", "--h", "-help", "--help", "-h=1",
+							   "--help=false", NULL }; *h; h++) {
+		PARSE(&r, *h);
+		assert_true(r.p.help && opt_is_help(*h));
+		opt_parser_release(&r.p);
+	}
+	assert_false(opt_is_help("") || opt_is_help("-") || opt_is_help("--") || opt_is_help("h") ||
+		     opt_is_help("-hx") || opt_is_help("---help") || opt_is_help("--helps=1"));
 }
 
 static void test_environment(void **state)

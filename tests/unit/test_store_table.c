@@ -279,6 +279,16 @@ static const struct row rows[] = {
 	 * read as the list's (fuzz_yaml, regress_alias_list_comment_above) */
 	{ "aliases", Y, "o: &x\n- a\nm:\n#\n *x\n", SET, "o/0", DOC_STR, "b",
 	  "o:\n    - b\n#\nm:\n    - a\n" },
+	/* an alias of a tagged collection is as unchanged as what it names:
+	 * it stays an alias (fuzz_yaml, regress_alias_of_tagged_list*) */
+	{ "aliases", Y, "a: !t &x [0]\nb: *x", KEEP, NULL, 0, NULL, "a: !t &x [0]\nb: *x" },
+	{ "aliases", Y, "a: !t &x\n  - 0\nb: *x\nc: v\n", SET, "c", DOC_STR, "w",
+	  "a: !t &x\n  - 0\nb: *x\nc: w\n" },
+	/* through encryption an alias is written out (its values' paths are
+	 * their authentication data), and a missing final line break comes
+	 * back: what follows the data in the sealed file is the sops entry.
+	 * sops does both (docs/conformance.md) */
+	{ "aliases", Y, "a: &x [1]\nb: *x", SOPS, NULL, 0, NULL, "a: &x [1]\nb:\n    - 1\n" },
 	/* ---- the layout sops writes ---- */
 	{ "fresh", Y, "a: {b: [1, x]}\nc: \"y\"\n", FRESH, NULL, 0, NULL,
 	  "a:\n    b:\n        - 1\n        - x\nc: \"y\"\n" },
