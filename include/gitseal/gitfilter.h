@@ -42,6 +42,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
+/* True when the git running this process keeps textconv's output under
+ * .git (`git commit -v` writes its diff into COMMIT_EDITMSG; Linux /proc,
+ * elsewhere false). */
+bool gitfilter_textconv_kept_in_git(void);
+
 /* Loads what the filter reads lazily (identities, this clone's records),
  * before smudges run on several threads. */
 void gitfilter_prepare(struct gitfilter *f);
@@ -274,6 +279,11 @@ bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
  * terminal: each control byte, DEL, C1 control and byte of broken UTF-8
  * as \xNN, the rest as it is. Valid until the thread's fourth call after. */
 const char *gitfilter_shown(const char *s);
+/* Appends len bytes of text shown as gitfilter_shown() shows a path, line
+ * ends and tabs kept: what textconv prints, so that a value a pull request
+ * sealed cannot steer the terminal of `git diff` or `git log -p`. */
+int gitfilter_append_shown_text(struct gs_buf *out, const uint8_t *s, size_t len)
+	__attribute__((warn_unused_result));
 /* Why a path with a leading or trailing blank or a control byte gets no
  * record in .git/gitseal/accepted (updatekeys and init say it). */
 #define GITFILTER_PATH_REFUSED                                                                                       \

@@ -230,10 +230,16 @@ static int git_filter_process(void)
 	return ret ? EXIT_GENERIC : EXIT_OK;
 }
 
+/* what `git commit -v` shows of a sealed file (it keeps the text in
+ * .git/COMMIT_EDITMSG) */
+#define TEXTCONV_IN_COMMIT                                                                                     \
+	"(gitseal: a sealed file's plaintext is not shown here: git keeps this text in .git/COMMIT_EDITMSG; "     \
+	"'git diff --cached' shows it)\n"
+
 static int git_textconv(const char *file)
 {
 	struct gitfilter *f = NULL;
-	struct gs_buf in, out;
+	struct gs_buf in, out, shown;
 	const char *passed = NULL;
 	int ret;
 
@@ -241,8 +247,20 @@ static int git_textconv(const char *file)
 	/* a blob that is not a sops file is plaintext */
 	gs_buf_init(&in, true);
 	gs_buf_init(&out, true);
-	if ((ret = gs_read_file(file, &in, STORE_MAX_INPUT)) || (ret = gitfilter_open(NULL, &f)) ||
-	    (ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed))) {
+	gs_buf_init(&shown, true);
+	if (!(ret = gs_read_file(file, &in, STORE_MAX_INPUT))) {
+		if (gitfilter_textconv_kept_in_git())
+			ret = gs_buf_append(&out, TEXTCONV_IN_COMMIT, sizeof(TEXTCONV_IN_COMMIT) - 1)
+				      ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				      : 0;
+		else if (!(ret = gitfilter_open(NULL, &f)))
+			ret = gitfilter_smudge(f, file, in.data, in.len, &out, &passed);
+	}
+	/* a value a pull request sealed must not steer the terminal of git
+	 * diff (dotenv, INI and binary files hold control bytes as they are) */
+	if (!ret)
+		ret = gitfilter_append_shown_text(&shown, out.data, out.len);
+	if (ret) {
 		cmd_print_error();
 		goto out;
 	}
@@ -258,7 +276,7 @@ static int git_textconv(const char *file)
 		else
 			cmd_warnf("'%s' shown encrypted (other versions may be too): %s", gitfilter_shown(file), passed);
 	}
-	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+	if (fwrite(shown.data, 1, shown.len, stdout) != shown.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
 		ret = -1;
 	}
@@ -266,6 +284,7 @@ out:
 	gitfilter_free(f);
 	gs_buf_release(&in);
 	gs_buf_release(&out);
+	gs_buf_release(&shown);
 	return ret ? EXIT_GENERIC : EXIT_OK;
 }
 
@@ -287,11 +306,15 @@ out:
 		gs_buf_release(&res.reason);
 		return EXIT_GENERIC;
 	}
+	/* the key paths are the repository's (a key of a pull request's may
+	 * hold control bytes): shown as paths are */
 	if (res.conflict) {
 		if (res.reason.len)
-			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]), (const char *)res.reason.data);
+			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]),
+				   gitfilter_shown((const char *)res.reason.data));
 		else if (res.where.len)
-			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]), (const char *)res.where.data);
+			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]),
+				   gitfilter_shown((const char *)res.where.data));
 		else
 			cmd_errorf("conflict in '%s': the file changed on both sides", gitfilter_shown(argv[3]));
 	}

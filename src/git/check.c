@@ -14,7 +14,8 @@
  *     without a key, it keeps the committed MAC while its values changed
  *     (a part of a change staged, as `git add -p` would);
  *   - a file moved out of the filter's pattern that holds the plaintext of
- *     a file that was sealed under it;
+ *     a file that was sealed under it, or a copy of a sealed file beside it
+ *     (FILE.orig of git mergetool) outside the pattern that holds its values;
  *   - a new commit of a submodule under the pattern, or holding a file the
  *     pattern covers (git runs no filter in a submodule);
  *   - a file outside the pattern that a symbolic link under it leads to
@@ -415,13 +416,30 @@ static int add_path(struct secrets *s, const char *path)
 	return gs_strings_push(&s->paths, &s->path_count, path, strlen(path));
 }
 
+/* The values sealed in blob, the version of path, when it is a sops file
+ * an identity opens (nothing otherwise). */
+static int collect_blob(struct gitfilter *f, const char *path, const struct gs_buf *blob, struct secrets *s)
+{
+	struct doc cipher, plain;
+	uint8_t id[GITSEAL_KEY_ID_SIZE];
+	int ret = 0, sealed;
+
+	if ((sealed = gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &cipher)) < 0)
+		return sealed;
+	if (sealed && gitseal_open_doc(f, &cipher, &plain, id) == 0 && !(ret = add_path(s, path))) {
+		for (size_t b = 0; b < cipher.count && b < plain.count && !ret; b++)
+			ret = collect_values(s, cipher.branches[b], plain.branches[b]);
+		doc_release(&plain);
+	}
+	gs_error_clear();
+	doc_release(&cipher);
+	return ret;
+}
+
 static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 {
 	struct moved_walk *w = ctx;
 	char path[4096];
-	struct doc cipher, plain;
-	uint8_t id[GITSEAL_KEY_ID_SIZE];
-	int sealed;
 
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
 		return 0;
@@ -429,20 +447,10 @@ static int note_moved(const char *root, const git_tree_entry *te, void *ctx)
 	    git_index_get_bypath(w->idx, path, 0) || !gitrepo_filtered(w->f, path))
 		return 0;
 	gs_buf_reset(&w->blob);
-	if ((w->ret = gitrepo_read_blob(w->f, git_tree_entry_id(te), &w->blob)))
+	if ((w->ret = gitrepo_read_blob(w->f, git_tree_entry_id(te), &w->blob)) ||
+	    (w->ret = collect_blob(w->f, path, &w->blob, w->secrets)))
 		return -1;
-	if ((sealed = gitseal_load_sealed(store_format_for_path(path), w->blob.data, w->blob.len, &cipher)) < 0) {
-		w->ret = sealed;
-		return -1;
-	}
-	if (sealed && gitseal_open_doc(w->f, &cipher, &plain, id) == 0 && !(w->ret = add_path(w->secrets, path))) {
-		for (size_t b = 0; b < cipher.count && b < plain.count && !w->ret; b++)
-			w->ret = collect_values(w->secrets, cipher.branches[b], plain.branches[b]);
-		doc_release(&plain);
-	}
-	gs_error_clear();
-	doc_release(&cipher);
-	return w->ret ? -1 : 0;
+	return 0;
 }
 
 static bool holds_bytes(const char *text, size_t text_len, const char *value, size_t len)
@@ -567,6 +575,97 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 	secrets_release(&secrets);
 	gs_buf_release(&w.blob);
 	gs_buf_release(&blob);
+	return ret;
+}
+
+/* ---- a sealed file's copies beside it ---- */
+
+/* The name's stem: up to its first dot, a leading one aside. */
+static size_t stem_len(const char *name)
+{
+	if (*name == '.')
+		name++;
+	return strcspn(name, ".");
+}
+
+/* Whether e (outside the pattern) is named like a copy of sealed, a file of
+ * the same directory (dir_len bytes): its name, a leading dot aside, begins
+ * with sealed's stem. */
+static bool named_beside(const git_index_entry *sealed, const git_index_entry *e, size_t dir_len)
+{
+	const char *name = sealed->path + dir_len, *copy = e->path + dir_len;
+	size_t n = stem_len(name);
+
+	if (*name == '.')
+		name++;
+	if (*copy == '.')
+		copy++;
+	return sealed != e && n && git_index_entry_stage(sealed) == 0 && !strchr(sealed->path + dir_len, '/') &&
+	       (sealed->mode & 0170000) == 0100000 && !strncmp(copy, name, n);
+}
+
+/* git mergetool leaves FILE.orig (mergetool.keepBackup, on by default): the
+ * conflict, each side's values between markers; `git apply --reject` leaves
+ * FILE.rej, editors FILE~ or .FILE.swp. Under a pattern such as
+ * `*.enc.yaml` these are outside it, and `git add -A` stages them in clear.
+ * A changed file outside the pattern named like a copy of a sealed file
+ * beside it is read for that file's values (HEAD's and the index's); moves
+ * elsewhere are check_moved_out's. */
+static int check_beside(struct gitfilter *f, git_index *idx, const git_index_entry *e, struct gs_buf *blob,
+			struct gitfilter_findings *fs)
+{
+	const char *slash = strrchr(e->path, '/');
+	size_t dir_len = slash ? (size_t)(slash + 1 - e->path) : 0, lo = 0, hi = git_index_entrycount(idx);
+	struct secrets secrets = { 0 };
+	const char *from = NULL;
+	bool found, read = false;
+	int ret = 0;
+
+	if (!gitfilter_identities(f))
+		return 0;
+	/* the first entry of the directory: the index is sorted by path */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(git_index_get_byindex(idx, mid)->path, e->path, dir_len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < git_index_entrycount(idx) && !ret && !from; i++) {
+		const git_index_entry *s = git_index_get_byindex(idx, i);
+		struct gs_buf version;
+
+		if (strncmp(s->path, e->path, dir_len))
+			break;
+		if (!named_beside(s, e, dir_len) || !gitrepo_filtered(f, s->path))
+			continue;
+		if (!read) {
+			gs_buf_reset(blob);
+			if ((ret = gitrepo_read_blob(f, &e->id, blob)))
+				break;
+			read = true;
+		}
+		secrets_release(&secrets);
+		gs_buf_init(&version, true);
+		if (!(ret = gitrepo_read_blob(f, &s->id, &version)) &&
+		    !(ret = collect_blob(f, s->path, &version, &secrets))) {
+			gs_buf_reset(&version);
+			if (!(ret = gitrepo_head_blob(f, s->path, &version, &found)) && found)
+				ret = collect_blob(f, s->path, &version, &secrets);
+		}
+		gs_buf_release(&version);
+		for (size_t v = 0; v < secrets.count && !ret && !from; v++)
+			if (holds((const char *)blob->data, blob->len, secrets.values[v], secrets.lens[v]))
+				from = s->path;
+	}
+	if (from)
+		ret = add_finding(fs, e->path,
+				  "it holds secrets of '%s', which is encrypted: remove this copy (git mergetool keeps "
+				  "FILE.orig unless mergetool.keepBackup is false), or keep it under the filter's "
+				  "pattern (see .gitattributes)",
+				  gitfilter_shown(from));
+	secrets_release(&secrets);
 	return ret;
 }
 
@@ -853,8 +952,14 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 			continue;
 		gs_buf_reset(&blob);
 		if (!gitrepo_filtered(f, e->path)) {
+			size_t before = fs->count;
+
+			/* one finding a file: a copy beside a sealed file, else
+			 * gathered for the copies of plaintext (after the loop) */
 			if (!(ret = check_link_target(f, idx, e, &links, fs)) &&
-			    !(ret = check_unfiltered(f, e, &blob, fs)) && e->file_size >= GS_SECRET_MIN_LEN)
+			    !(ret = check_unfiltered(f, e, &blob, fs)) && fs->count == before &&
+			    !(ret = check_beside(f, idx, e, &blob, fs)) && fs->count == before &&
+			    e->file_size >= GS_SECRET_MIN_LEN)
 				ret = outside_add(&outside, i);
 		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
 			ret = check_filtered(f, e->path, &blob, fs);

@@ -605,16 +605,17 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
 
 /* ---- clean ---- */
 
+/* a '<<<<<<<' line, labelled or bare (as the merge driver writes it where
+ * rerere would read it) */
 static bool has_conflict_markers(const uint8_t *in, size_t len)
 {
-	static const char mark[] = "<<<<<<< ";
-
 	for (const uint8_t *p = in, *end = in + len; p < end;) {
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
 
-		if ((size_t)(end - p) >= sizeof(mark) - 1 && !memcmp(p, mark, sizeof(mark) - 1))
+		if (gitseal_conflict_marker_line(p, n, '<'))
 			return true;
-		p = eol ? eol + 1 : end;
+		p += n;
 	}
 	return false;
 }
@@ -1043,6 +1044,19 @@ static void parent_args_read(struct parent_args *a)
 static bool runs_blame(const struct parent_args *a)
 {
 	return a->cmd && (!strcmp(a->cmd, "blame") || !strcmp(a->cmd, "annotate"));
+}
+
+/* `git commit -v` (commit.verbose, so `revert --edit` and a reword too)
+ * writes the diff it shows, textconv's output included, into
+ * .git/COMMIT_EDITMSG, which stays after the commit (and after one aborted).
+ * git hands textconv a blob smudged (plaintext), so what it shows there is
+ * a note, the same for every version. */
+bool gitfilter_textconv_kept_in_git(void)
+{
+	struct parent_args parent;
+
+	parent_args_read(&parent);
+	return parent.cmd && !strcmp(parent.cmd, "commit");
 }
 
 /* Whether a long option (after "--", up to any "=") may be git's

@@ -413,9 +413,41 @@ static int assign_entry(struct doc *d, struct doc_node *map, const char *key, co
 	return doc_append(d, map, key, strlen(key), n) ? 0 : GS_FAIL(GS_ERR_NOMEM, "out of memory");
 }
 
+/* i past the end-of-line comments of the key before it (INI stores them
+ * after the key) */
+static size_t past_inline_comments(const struct doc *d, const struct doc_node *ours, size_t i)
+{
+	while (d->format == DOC_FORMAT_INI && i < ours->count && !ours->entries[i].key && ours->entries[i].value &&
+	       ours->entries[i].value->kind == DOC_COMMENT && ours->entries[i].value->inline_comment)
+		i++;
+	return i;
+}
+
+/* Keys the two sides added at one place (after the same key) stand in the
+ * byte order of their names, whichever side is ours: git merges a
+ * criss-cross history's merge bases in the order of their dates, and
+ * their merge, the base of the real one, must not depend on it. From i:
+ * past ours' keys that ref lacks and whose names sort before key, with the
+ * comments above them. */
+static size_t past_added_before(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
+				const char *key, size_t i)
+{
+	for (size_t j = i; j < ours->count; j++) {
+		const struct doc_entry *e = &ours->entries[j];
+
+		if (!is_item(e) || !e->key)
+			continue;
+		if (key_index(ref, e->key) != SIZE_MAX || strcmp(e->key, key) >= 0)
+			break;
+		i = past_inline_comments(d, ours, j + 1);
+		j = i - 1;
+	}
+	return i;
+}
+
 /* Where in ours' map a key from ref stands: after the key it follows in
  * ref (the nearest one before it that ours holds) and that key's
- * end-of-line comment (INI stores it after the key), else first. */
+ * end-of-line comment, else first; then past_added_before. */
 static size_t place_after_predecessor(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
 				      const char *key)
 {
@@ -424,18 +456,12 @@ static size_t place_after_predecessor(const struct doc *d, const struct doc_node
 	while (at != SIZE_MAX && at-- > 0) {
 		const struct doc_entry *r = &ref->entries[at];
 		const struct doc_entry *e = is_item(r) && r->key ? doc_map_find(ours, r->key) : NULL;
-		size_t i;
 
-		if (!e)
-			continue;
-		i = (size_t)(e - ours->entries) + 1;
-		while (d->format == DOC_FORMAT_INI && i < ours->count && !ours->entries[i].key &&
-		       ours->entries[i].value && ours->entries[i].value->kind == DOC_COMMENT &&
-		       ours->entries[i].value->inline_comment)
-			i++;
-		return i;
+		if (e)
+			return past_added_before(d, ours, ref, key,
+						 past_inline_comments(d, ours, (size_t)(e - ours->entries) + 1));
 	}
-	return 0;
+	return past_added_before(d, ours, ref, key, 0);
 }
 
 /* A key ours lacks, added by theirs or brought back by a conflict's side
@@ -1723,13 +1749,59 @@ out:
 	return ret;
 }
 
+/* rerere records a conflict it finds in the work tree, both sides in
+ * clear, under .git/rr-cache, and its resolution at the commit. It looks
+ * for markers of the path's conflict-marker-size: `gitseal git init` pins
+ * 32, so that it finds none in the driver's markers of 7. A .gitattributes
+ * line gitseal did not write (a teammate's, a pull request's) leaves git's
+ * 7; rerere then takes a '<' or '>' line for a marker only when a label
+ * follows it, so the driver writes its markers bare there. */
+static bool rerere_reads_markers(struct gitfilter *f, const char *path)
+{
+	const char *size = NULL;
+
+	if (git_attr_get(&size, f->repo, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, "conflict-marker-size") < 0) {
+		git_error_clear();
+		return true;
+	}
+	/* git's reading: a number above 0, else its default */
+	return git_attr_value(size) != GIT_ATTR_VALUE_STRING || atoi(size) <= 0 || atoi(size) == 7;
+}
+
+/* text with the labels of its '<' and '>' marker lines dropped */
+static int unlabel_markers(struct gs_buf *text)
+{
+	struct gs_buf bare;
+	int ret = 0;
+
+	gs_buf_init(&bare, true);
+	for (const uint8_t *p = text->data, *end = p + text->len; p < end && !ret;) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+
+		if (gitseal_conflict_marker_line(p, n, '<') || gitseal_conflict_marker_line(p, n, '>'))
+			ret = gs_buf_printf(&bare, "%.7s%s", (const char *)p, eol ? "\n" : "") < 0;
+		else
+			ret = gs_buf_append(&bare, p, n);
+		p += n;
+	}
+	if (!ret) {
+		gs_buf_reset(text);
+		ret = gs_buf_append(text, bare.data, bare.len);
+	}
+	gs_buf_release(&bare);
+	return ret ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
+}
+
 static int seal_conflict(struct gitfilter *f, const char *path, struct version *v, const struct gs_buf *marked,
 			 struct gs_buf *out)
 {
 	struct sops_key_summary keys;
+	struct gs_buf bare;
 	int ret;
 
 	memset(&keys, 0, sizeof(keys)); /* result_keys may fail before it fills keys */
+	gs_buf_init(&bare, true);
 	/* for ours' keys: the file is sealed for them once resolved */
 	if ((ret = result_keys(f, path, v, &keys)) == GS_ERR_CONFLICT) {
 		gs_error_clear();
@@ -1737,8 +1809,15 @@ static int seal_conflict(struct gitfilter *f, const char *path, struct version *
 	}
 	if (ret || (ret = gitseal_check_accepted(f, path, &keys)))
 		goto out;
+	if (rerere_reads_markers(f, path)) {
+		if ((ret = gs_buf_append(&bare, marked->data, marked->len) ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+									    : unlabel_markers(&bare)))
+			goto out;
+		marked = &bare;
+	}
 	ret = gitseal_conflict_seal(f, path, &keys, marked, out);
 out:
+	gs_buf_release(&bare);
 	sops_key_summary_release(&keys);
 	return ret;
 }
@@ -1900,17 +1979,18 @@ static int open_versions(struct gitfilter *f, enum doc_format format, struct ver
 }
 
 /* What a refused merge leaves in ours_file: both sides as git gave them
- * (ciphertext, or a version's plaintext already in .git) between markers,
+ * (ciphertext, or a version's plaintext already in .git) between markers
+ * (bare where rerere would read them: the resolution is plaintext),
  * so that the work tree shows a conflict and `git add` of it stages a
  * sealed conflict, which `gitseal git check` refuses; the message says
  * what to do. */
-static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err)
+static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err, bool bare)
 {
 	struct gs_buf text;
 	char *msg;
 
 	gs_buf_init(&text, true);
-	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) ||
+	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) || (bare && unlabel_markers(&text)) ||
 	    gs_atomic_write(ours_file, text.data, text.len, 0644)) {
 		gs_buf_release(&text);
 		return; /* the first error is the one reported */
@@ -1978,7 +2058,7 @@ out:
 	if (ret) {
 		gs_error_prefix("cannot merge '%s'", gitfilter_shown(path));
 		if (read)
-			leave_refused(ours_file, path, v, ret);
+			leave_refused(ours_file, path, v, ret, rerere_reads_markers(f, path));
 	}
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);

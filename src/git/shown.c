@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitfilter_int.h"
 
@@ -109,4 +110,26 @@ int gitfilter_append_shown(struct gs_buf *out, const char *s)
 		ret = gs_buf_append_str(out, piece);
 	}
 	return ret;
+}
+
+int gitfilter_append_shown_text(struct gs_buf *out, const uint8_t *s, size_t len)
+{
+	size_t start = 0, i = 0;
+
+	while (i < len) {
+		/* zero past the end: a character cut there is broken UTF-8 */
+		unsigned char c[4] = { 0 };
+		size_t n;
+
+		memcpy(c, s + i, len - i < sizeof(c) ? len - i : sizeof(c));
+		if ((n = c[0] == '\n' || c[0] == '\t' ? 1 : plain_length(c))) {
+			i += n;
+			continue;
+		}
+		/* runs shown as they are are appended whole */
+		if (gs_buf_append(out, s + start, i - start) || gs_buf_printf(out, "\\x%02x", s[i]))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		start = ++i;
+	}
+	return gs_buf_append(out, s + start, len - start) ? GS_FAIL(GS_ERR_NOMEM, "out of memory") : 0;
 }

@@ -1,7 +1,8 @@
 /* libFuzzer: the git filter's scans of a file's text before it is sealed:
  * the block-scalar step of a flat YAML file (the metadata's indentation),
  * a dotenv file's CRLF line ends taken as LF, and a whole set of conflict
- * markers (a binary-store file's conflict). */
+ * markers (a binary-store file's conflict); and the text textconv shows
+ * (no byte that steers a terminal). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/gitfilter.h"
 #include "gitseal/secmem.h"
 #include "gitseal/store.h"
 #include "../../src/git/gitfilter_int.h"
@@ -113,6 +115,38 @@ static void check_marked(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* What textconv prints: no control byte but line ends and tabs, no DEL,
+ * no C1 control (U+0080..U+009F), valid UTF-8 (a character cut at the end
+ * too), each line end and tab of the text kept, every byte of the text
+ * kept or escaped. */
+static void check_shown(const uint8_t *data, size_t size)
+{
+	struct gs_buf shown;
+	size_t kept = 0, given = 0;
+
+	gs_buf_init(&shown, false);
+	if (gitfilter_append_shown_text(&shown, data, size))
+		abort();
+	for (size_t i = 0; i < shown.len;) {
+		uint8_t c = shown.data[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || !n || i + n > shown.len ||
+		    (c == 0xc2 && shown.data[i + 1] < 0xa0))
+			abort();
+		for (size_t k = 1; k < n; k++)
+			if ((shown.data[i + k] & 0xc0) != 0x80)
+				abort();
+		kept += c == '\n' || c == '\t';
+		i += n;
+	}
+	for (size_t i = 0; i < size; i++)
+		given += data[i] == '\n' || data[i] == '\t';
+	if (kept != given || shown.len < size)
+		abort();
+	gs_buf_release(&shown);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int initialized;
@@ -125,5 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_step(data, size);
 	check_lf(data, size);
 	check_marked(data, size);
+	check_shown(data, size);
 	return 0;
 }

@@ -15,6 +15,14 @@ rules_base() {
 }
 teardown() { gs_teardown; }
 
+# merges_to FILE BASE OURS THEIRS MERGED: merge_three merges cleanly to
+# MERGED (printf formats)
+merges_to() {
+	merge_three "$1" "$2" "$3" "$4"
+	[ "$status" -eq 0 ]
+	[ "$(cat "secrets/$1")" = "$(printf "$5")" ]
+}
+
 # merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
 # (a conflict, as a criss-cross history has it) and resolves it to TEXT
 merge_base() {
@@ -516,11 +524,20 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 # the result conflicted over an order neither side changed. A key theirs
 # adds now stands after the key it follows there, either way round.
 @test "a key theirs adds stands where they put it, so that the merge's order does not depend on which side is ours" {
-	merge_three a.env 'A=1\nC=3\n' 'A=1\nC=30\n' 'A=1\nB=2\nC=3\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/a.env)" = "$(printf 'A=1\nB=2\nC=30')" ]
-	merge_three a.yaml 'a: 1\nd: 4\n' 'a: 1\nd: 4\ne: 5\n' 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/a.yaml)" = "$(printf 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5')" ]
+	merges_to a.env 'A=1\nC=3\n' 'A=1\nC=30\n' 'A=1\nB=2\nC=3\n' 'A=1\nB=2\nC=30'
+	merges_to a.yaml 'a: 1\nd: 4\n' 'a: 1\nd: 4\ne: 5\n' 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n' 'a: 1\nb: 2\nc: 3\nd: 4\ne: 5'
+	assert_status_clean
+}
+
+# Keys the two sides added after the same key stood theirs' first, so
+# their order depended on which side was ours; git merges a criss-cross
+# history's merge bases in the order of their dates, so the base of the
+# real merge changed with the clock, and the same merge conflicted on the
+# order of the keys or not (red team 19, seed 19190519 dotenv criss-cross
+# case 5). They stand in the byte order of their names now.
+@test "keys both sides added after the same key stand in the order of their names, whichever side is ours" {
+	merges_to a.env 'A=1\n' 'A=1\nM=2\n' 'A=1\nC=3\n' 'A=1\nC=3\nM=2'
+	merges_to b.env 'A=1\n' 'A=1\nC=3\n' 'A=1\nM=2\n' 'A=1\nC=3\nM=2'
+	merges_to c.yaml 'a: 1\n' 'a: 1\n# zed\nz: 26\n' 'a: 1\nb: 2\n' 'a: 1\nb: 2\n# zed\nz: 26'
 	assert_status_clean
 }

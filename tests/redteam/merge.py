@@ -486,6 +486,11 @@ class Merge:
                 prev = next((x for x in reversed(before) if x in out), None)
                 keys = list(out)
                 at = keys.index(prev) + 1 if prev is not None else 0
+                # keys both sides added there: in the byte order of their
+                # names, whichever side is ours (git merges criss-cross
+                # merge bases in the order of their dates)
+                while at < len(keys) and keys[at] not in ref and str(keys[at]).encode() < str(k).encode():
+                    at += 1
                 out[k] = v
                 out = {x: out[x] for x in keys[:at] + [k] + keys[at:]}
                 continue
