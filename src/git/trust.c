@@ -402,7 +402,7 @@ int gittrust_check_config_recipients(const struct sops_config *c)
 				if (ret == GS_ERR_NOMEM)
 					return ret;
 				if (ret) {
-					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, text);
+					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, gitfilter_shown(text));
 					return GS_ERR_CONFIG;
 				}
 			}

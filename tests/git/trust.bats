@@ -217,6 +217,15 @@ teardown() { gs_teardown; }
 	cd "$T/clone"
 	run -1 "$GITSEAL_BIN" git init
 	[ "$output" = "gitseal: error: '.sops.yaml': $why" ]
+	# the entry is shown with its control bytes as \xNN: a .sops.yaml from a
+	# pull request does not steer the terminal of whoever runs init
+	cd "$REPO"
+	sed -i 's|age: \(.*\),age1notarecipient$|age: "\1,age1\\e]0;title\\a"|' .sops.yaml
+	git commit -qm "an escape" .sops.yaml
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: creation rule 1: age recipient 'age1\x1b]0;title\x07': malformed age1 recipient" <<<"$output"
+	run -1 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
+	[ "$output" = "gitseal: error: '.sops.yaml': creation rule 1: age recipient 'age1\x1b]0;title\x07': malformed age1 recipient" ]
 }
 
 @test "a committed file with an age entry that names no recipient: updatekeys shows it going, never calls the file up to date" {
