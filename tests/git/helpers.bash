@@ -24,6 +24,10 @@ gs_env() {
 	gs_private_dir
 	export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 	export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
+	# git starts `git maintenance run --auto` after each commit, merge,
+	# pull and rebase (a process, 12 ms of CPU) that finds nothing to do
+	# in a test's repositories: off for every git the test runs
+	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=maintenance.auto GIT_CONFIG_VALUE_0=false
 	unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD SOPS_AGE_SSH_PRIVATE_KEY_FILE GIT_DIR GIT_WORK_TREE
 	export SOPS_AGE_KEY_FILE="$T/key.txt"
 	REPO="$T/repo"

@@ -24,13 +24,19 @@ merges_to() {
 }
 
 # merge_base FILE BRANCH START OTHER TEXT: BRANCH from START merges OTHER
-# (a conflict, as a criss-cross history has it) and resolves it to TEXT
+# (a conflict, as a criss-cross history has it) and resolves it to TEXT.
+# The merge runs the build under test; the checkout and the resolution's
+# commit are the release build's (fixture): the criss-cross merge a test
+# checks merges the same sides again (its virtual base) under the build
+# under test, and a resolution added is the sanitized step of "a conflict
+# resolved and added keeps the recipient" and of merge.bats.
 merge_base() {
-	git checkout -qb "$2" "$3"
+	fixture git checkout -qb "$2" "$3"
 	run -1 git merge -q "$4"
 	grep -q "^gitseal: error: conflict in 'secrets/$1': changed on both sides: " <<<"$output"
 	printf "$5" > "secrets/$1"
-	git add -A && git commit -qm "$2"
+	fixture git add -A
+	fixture git commit -qm "$2"
 }
 
 # the merge conflicted on KEY (as the message names it) and FILE holds
@@ -90,20 +96,22 @@ assert_conflict_shows() {
 	fixture git checkout -qb m2 main
 	run -1 git merge -q x
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
+	# the resolutions and commits up to the merge checked: the release
+	# build, as in merge_base (the merge below runs these sides again)
 	printf 'a: m\nb: 1\nc: 1\n' > secrets/f.yaml
-	git add -A
-	git commit -qm m2
-	git checkout -qb x2 x
+	fixture git add -A
+	fixture git commit -qm m2
+	fixture git checkout -qb x2 x
 	run -1 git merge -q main
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
 	printf 'a: x\nb: 1\nc: 1\n' > secrets/f.yaml
-	git add -A
-	git commit -qm x2
+	fixture git add -A
+	fixture git commit -qm x2
 	sed -i 's/b: 1/b: x2/' secrets/f.yaml
-	git commit -qam x2b
-	git checkout -q m2
+	fixture git commit -qam x2b
+	fixture git checkout -q m2
 	sed -i 's/c: 1/c: m2/' secrets/f.yaml
-	git commit -qam m2c
+	fixture git commit -qam m2c
 	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
 	run git merge --no-edit x2
 	echo "$output"
@@ -267,10 +275,10 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	merge_base c.json m2 main x '{\n  "b": "2",\n  "a": "m"\n}\n'
 	merge_base c.json x2 x main '{\n  "b": "2",\n  "a": "x"\n}\n'
 	printf '{\n  "a": "x"\n}\n' > secrets/c.json
-	git commit -qam "x3: no b"
-	git checkout -q m2
+	fixture git commit -qam "x3: no b"
+	fixture git checkout -q m2
 	printf '{\n  "b": "2",\n  "a": "m",\n  "c": "3"\n}\n' > secrets/c.json
-	git commit -qam "m3: c"
+	fixture git commit -qam "m3: c"
 	run git merge --no-edit x2
 	echo "$output"
 	cat secrets/c.json
@@ -299,10 +307,10 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	merge_base s.ini m2 main x '[db]\nname = n-x\n\n[sec1]\nuser = u0\n\n[sec2]\nurl = m-url\n'
 	merge_base s.ini x2 x main '[db]\nname = n-x\n\n[sec1]\nuser = u0\nhost = h-x\n\n[sec2]\nurl = x-url\n'
 	printf '[db]\nname = n-x\n\n[sec1]\nuser = \nhost = h-x\n\n[sec2]\nurl = x-url\n' > secrets/s.ini
-	git commit -qam "x3: user emptied"
-	git checkout -q m2
+	fixture git commit -qam "x3: user emptied"
+	fixture git checkout -q m2
 	printf '[db]\nname = n-x\n\n[sec1]\nuser = u0\n' > secrets/s.ini
-	git commit -qam "m3: no sec2"
+	fixture git commit -qam "m3: no sec2"
 	run git merge --no-edit x2
 	echo "$output"
 	cat secrets/s.ini
@@ -438,11 +446,11 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	merge_base s.ini x2 x m '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 1\n'
 	at 15
 	printf '[db]\nk = 1\n\n[sec2]\nuser = u-x\nport = 2\n\n[name]\nuser1 = n\n' > secrets/s.ini
-	git commit -qam x3
+	fixture git commit -qam x3
 	at 16
-	git checkout -q m2
+	fixture git checkout -q m2
 	printf '; about db\n[db]\nk = 1\n' > secrets/s.ini
-	git commit -qam m3
+	fixture git commit -qam m3
 	run git merge --no-edit x2
 	echo "$output"
 	cat secrets/s.ini
@@ -483,10 +491,10 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	merge_base f.env x2 x main 'B=2\nA=1\nC=3\n'
 	grep -qxF "gitseal: error: conflict in 'secrets/f.env': changed on both sides: the order of the top-level keys" <<<"$output"
 	printf 'B=2\nA=1\nC=30\n' > secrets/f.env
-	git commit -qam x3
-	git checkout -q m2
+	fixture git commit -qam x3
+	fixture git checkout -q m2
 	printf 'A=10\nC=3\nB=2\n' > secrets/f.env
-	git commit -qam m3
+	fixture git commit -qam m3
 	[ "$(git merge-base --all m2 x2 | wc -l)" -eq 2 ]
 	run git merge --no-edit x2
 	[ "$status" -eq 1 ]

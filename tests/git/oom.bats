@@ -14,8 +14,10 @@ load oom_helpers
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 	gs_setup
-	git add .sops.yaml .gitattributes
-	git commit -qm init
+	# the commits a sweep starts from: the release build (fixture); the
+	# sanitized runs are the sweeps' own
+	fixture git add .sops.yaml .gitattributes
+	fixture git commit -qm init
 	oom_secrets oom-pw- 3
 }
 teardown() { gs_teardown; }
@@ -25,8 +27,8 @@ teardown() { gs_teardown; }
 }
 
 @test "checkout, the filter out of secure memory at each allocation: the plaintext exactly or an error" {
-	git add secrets
-	git commit -qm secrets
+	fixture git add secrets
+	fixture git commit -qm secrets
 	sweep_oom GITSEAL_TEST_FAIL_SECURE_ALLOC oom_checkout_secrets
 }
 
@@ -43,8 +45,8 @@ teardown() { gs_teardown; }
 	# a refusal while loading what this clone accepted (gittrust_load, on
 	# the main thread first) once left it half loaded, and the delay
 	# workers loaded it again, several at once: a SEGV, a double free
-	git add secrets
-	git commit -qm secrets
+	fixture git add secrets
+	fixture git commit -qm secrets
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC oom_checkout_secrets
 }
 

@@ -136,16 +136,17 @@ oom_checkout_secrets() {
 }
 
 # base, ours and theirs of secrets/s1.yaml ($T/base, ours, theirs), sealed
-# by the filter, and the merge of the two sides in $T/want/merged.yaml.
+# by the filter (the release build's: the sweep runs the sanitized driver),
+# and the merge of the two sides in $T/want/merged.yaml.
 oom_commit_merge_sides() {
-	git add secrets
-	git commit -qm base
+	fixture git add secrets
+	fixture git commit -qm base
 	git show HEAD:secrets/s1.yaml >"$T/base"
 	printf 'user: merged-u1\npassword: %s1-clear\n' "$OOM_MARK" >secrets/s1.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	git show HEAD:secrets/s1.yaml >"$T/ours"
 	printf 'user: u1\npassword: merged-pw\n' >secrets/s1.yaml
-	git commit -qam theirs
+	fixture git commit -qam theirs
 	git show HEAD:secrets/s1.yaml >"$T/theirs"
 	printf 'user: merged-u1\npassword: merged-pw\n' >"$T/want/merged.yaml"
 }
