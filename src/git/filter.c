@@ -1111,12 +1111,24 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	const char *passed = NULL;
 	int ret;
 
-	if (cmd == FILTER_CLEAN)
-		return gitfilter_clean(s->f, path, in, len, out);
+	if (cmd == FILTER_CLEAN) {
+		ret = gitfilter_clean(s->f, path, in, len, out);
+		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true)))
+			gs_buf_reset(out);
+		return ret;
+	}
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
 	if (!ret && passed && s->ev && s->ev->passed_through)
 		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
+}
+
+/* On git's thread (libgit2's attributes), before a smudge is delayed. */
+static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, size_t len)
+{
+	struct serve_ctx *s = ctx;
+
+	return s->f->repo ? gitattrs_refuse(s->f, path, in, len, false) : 0;
 }
 
 /* Cheap: every data key so far came from the key cache, or there is no
@@ -1273,7 +1285,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct pkt_writer pw = { &w, stream_flush, &so };
 	/* without workers the filter does not offer git the delay capability */
 	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe,
-				    serve_smudge_at_once };
+				    serve_smudge_at_once, serve_smudge_check };
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);
