@@ -25,14 +25,19 @@ YAML
 }
 teardown() { gs_teardown; }
 
+# refused_add FILE MESSAGE: git add FILE fails saying MESSAGE; nothing staged
+refused_add() {
+	run git add "$1"
+	[ "$status" -ne 0 ]
+	[[ $output == *"$2"* ]]
+	run git ls-files "$1"
+	[ -z "$output" ]
+}
+
 @test "working-tree-encoding=UTF-16LE: git add refuses the path, naming it and the attribute; nothing staged" {
 	printf 'secrets/** working-tree-encoding=UTF-16LE\n' >> .gitattributes
 	printf 'A=a-s3cr3t\n' > secrets/a.env
-	run git add secrets/a.env
-	[ "$status" -ne 0 ]
-	[[ $output == *"'secrets/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"* ]]
-	run git ls-files secrets/a.env
-	[ -z "$output" ]
+	refused_add secrets/a.env "'secrets/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"
 }
 
 @test "working-tree-encoding set after a file is staged: status and check name it" {
@@ -48,11 +53,7 @@ teardown() { gs_teardown; }
 @test "ident with a \$Id\$ value in clear: git add refuses; without one it seals" {
 	printf 'secrets/** ident\n' >> .gitattributes
 	printf "rev: '\$Id: x\$'\ntoken: t-s3cr3t\n" > secrets/a.yaml
-	run git add secrets/a.yaml
-	[ "$status" -ne 0 ]
-	[[ $output == *"'secrets/a.yaml': the attribute ident (from gitattributes) changes what git stores after the filter: remove it for this path"* ]]
-	run git ls-files secrets/a.yaml
-	[ -z "$output" ]
+	refused_add secrets/a.yaml "'secrets/a.yaml': the attribute ident (from gitattributes) changes what git stores after the filter: remove it for this path"
 	printf "rev: r1\ntoken: t-s3cr3t\n" > secrets/a.yaml
 	git add secrets/a.yaml
 	git show :secrets/a.yaml | grep -q 'ENC\['
@@ -74,17 +75,13 @@ teardown() { gs_teardown; }
 	run "$GITSEAL_BIN" git status
 	[[ $output == *"config/a.ini: the attribute eol=crlf (from gitattributes)"* ]]
 	printf 'C=c-s3cr3t\n' > config/c.env
-	run git add config/c.env
-	[ "$status" -ne 0 ]
-	[[ $output == *"'config/c.env': the attribute eol=crlf (from gitattributes)"* ]]
+	refused_add config/c.env "'config/c.env': the attribute eol=crlf (from gitattributes)"
 }
 
 @test "no text attribute and core.autocrlf=true (Git for Windows): git add refuses; init's text eol=lf seals" {
 	git config core.autocrlf true
 	printf 'A=a-s3cr3t\n' > config/b.env
-	run git add config/b.env
-	[ "$status" -ne 0 ]
-	[[ $output == *"'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"* ]]
+	refused_add config/b.env "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
 	printf 'A=a-s3cr3t\n' > secrets/b.env
 	git add secrets/b.env
 	git show :secrets/b.env | grep -q '^A=ENC\['
