@@ -1123,12 +1123,33 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	return ret;
 }
 
+/* Whether git may have changed a sealed text before the smudge: a CR
+ * (CRLF line ends: a sealed text has LF), "$Id" (ident) or a NUL (UTF-16
+ * or UTF-32, working-tree-encoding), each found by memchr. Else the
+ * attributes are not looked up (a tenth of a small file's smudge). An
+ * encoding that changes other bytes (EBCDIC, UTF-7's '+', Latin-1 of a
+ * key in clear) leaves no sops file, or one whose MAC or values fail to
+ * open: the checkout fails or gives the ciphertext back, named less well. */
+static bool maybe_converted(const uint8_t *in, size_t len)
+{
+	const uint8_t *p = in, *end = in + len;
+
+	if (memchr(in, '\r', len) || memchr(in, '\0', len))
+		return true;
+	while ((p = memchr(p, '$', (size_t)(end - p))) && end - p > 2)
+		if (p[1] == 'I' && p[2] == 'd')
+			return true;
+		else
+			p++;
+	return false;
+}
+
 /* On git's thread (libgit2's attributes), before a smudge is delayed. */
 static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, size_t len)
 {
 	struct serve_ctx *s = ctx;
 
-	return s->f->repo ? gitattrs_refuse(s->f, path, in, len, false) : 0;
+	return s->f->repo && maybe_converted(in, len) ? gitattrs_refuse(s->f, path, in, len, false) : 0;
 }
 
 /* Cheap: every data key so far came from the key cache, or there is no

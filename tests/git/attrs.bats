@@ -59,6 +59,22 @@ refused_add() {
 	git show :secrets/a.yaml | grep -q 'ENC\['
 }
 
+@test "ident and working-tree-encoding set after a commit: the checkout fails naming them" {
+	printf "rev: '\$Id\$'\ntoken: t-s3cr3t\n" > secrets/a.yaml
+	printf 'A=a-s3cr3t\n' > secrets/b.env
+	git add secrets
+	git commit -qm files
+	printf 'secrets/*.yaml ident\nsecrets/*.env working-tree-encoding=UTF-16LE\n' >> .gitattributes
+	rm secrets/a.yaml secrets/b.env
+	run git checkout -- secrets/a.yaml
+	[ "$status" -ne 0 ]
+	[[ $output == *"'secrets/a.yaml': the attribute ident (from gitattributes) changes what git hands the filter at checkout: remove it for this path"* ]]
+	[ ! -e secrets/a.yaml ]
+	run git checkout -- secrets/b.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'secrets/b.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes)"* ]]
+}
+
 @test "eol=crlf: a committed dotenv and INI file fail to check out naming the attribute; git add refuses" {
 	printf 'A=a-s3cr3t\nB=b\n' > config/a.env
 	printf '[db]\npassword = p-s3cr3t\n' > config/a.ini
