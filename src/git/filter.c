@@ -1132,8 +1132,11 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
  * open: the checkout fails or gives the ciphertext back, named less well. */
 static bool maybe_converted(const uint8_t *in, size_t len)
 {
-	const uint8_t *p = in, *end = in + len;
+	const uint8_t *p = in, *end;
 
+	if (!len) /* in may be NULL */
+		return false;
+	end = in + len;
 	if (memchr(in, '\r', len) || memchr(in, '\0', len))
 		return true;
 	while ((p = memchr(p, '$', (size_t)(end - p))) && end - p > 2)
