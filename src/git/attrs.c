@@ -45,45 +45,77 @@ static bool is_true(const char *v)
 	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1");
 }
 
-/* Whether git gives text CRLF line ends at checkout (convert_attrs and
- * text_eol_is_crlf): eol=crlf, or text (or text=auto) without eol where
- * core.autocrlf=true or core.eol=crlf; core.autocrlf=true alone when the
- * text attribute is unspecified. */
+enum crlf { CRLF_UNDEFINED, CRLF_TEXT, CRLF_BINARY, CRLF_INPUT, CRLF_AUTO };
+
+/* git_path_check_crlf: text or the old crlf attribute */
+static enum crlf crlf_of(const char *v)
+{
+	switch (git_attr_value(v)) {
+	case GIT_ATTR_VALUE_TRUE:
+		return CRLF_TEXT;
+	case GIT_ATTR_VALUE_FALSE:
+		return CRLF_BINARY;
+	case GIT_ATTR_VALUE_STRING:
+		return !strcmp(v, "input") ? CRLF_INPUT : !strcmp(v, "auto") ? CRLF_AUTO : CRLF_UNDEFINED;
+	default:
+		return CRLF_UNDEFINED;
+	}
+}
+
+/* Whether git gives the text CRLF line ends at checkout (convert_attrs,
+ * text_eol_is_crlf): eol=crlf unless -text; text or text=auto without
+ * eol where core.autocrlf=true, or core.eol=crlf and core.autocrlf is not
+ * input; no text attribute where core.autocrlf=true. */
 static bool eol_is_crlf(struct gitfilter *f, const char *const v[A_COUNT], char *why, size_t size)
 {
-	const char *text = v[A_TEXT];
-	git_attr_value_t t = git_attr_value(text), e = git_attr_value(v[A_EOL]);
+	enum crlf action = crlf_of(v[A_TEXT]);
+	const char *eol = v[A_EOL];
 	char autocrlf[16], core_eol[16];
 
-	if (t == GIT_ATTR_VALUE_UNSPECIFIED) {
-		/* the old crlf attribute stands in for text */
-		text = v[A_CRLF];
-		t = git_attr_value(text);
-		if (t == GIT_ATTR_VALUE_STRING && strcmp(text, "auto"))
-			return false; /* crlf=input: LF */
-	}
-	if (t == GIT_ATTR_VALUE_FALSE || (t == GIT_ATTR_VALUE_STRING && strcmp(text, "auto")))
-		return false; /* -text: binary; text=input and the like: LF */
-	if (e == GIT_ATTR_VALUE_STRING) {
-		if (strcmp(v[A_EOL], "crlf"))
-			return false;
+	if (action == CRLF_UNDEFINED)
+		action = crlf_of(v[A_CRLF]);
+	if (action == CRLF_BINARY || action == CRLF_INPUT)
+		return false;
+	if (git_attr_value(eol) == GIT_ATTR_VALUE_STRING && !strcmp(eol, "lf"))
+		return false;
+	if (git_attr_value(eol) == GIT_ATTR_VALUE_STRING && !strcmp(eol, "crlf")) {
 		snprintf(why, size, "the attribute eol=crlf (from gitattributes)");
 		return true;
 	}
 	config_value(f, "core.autocrlf", autocrlf, sizeof(autocrlf));
-	config_value(f, "core.eol", core_eol, sizeof(core_eol));
 	if (is_true(autocrlf)) {
-		snprintf(why, size, "%s", t == GIT_ATTR_VALUE_UNSPECIFIED ? "core.autocrlf=true (no text attribute)"
-						 : "the attribute text (from gitattributes) with core.autocrlf=true");
+		snprintf(why, size, "%s", action == CRLF_UNDEFINED ? "core.autocrlf=true (no text attribute)"
+								   : "the attribute text (from gitattributes) with core.autocrlf=true");
 		return true;
 	}
-	if (t == GIT_ATTR_VALUE_UNSPECIFIED || !strcasecmp(autocrlf, "input") || strcmp(core_eol, "crlf"))
+	if (action == CRLF_UNDEFINED || !strcasecmp(autocrlf, "input"))
+		return false;
+	config_value(f, "core.eol", core_eol, sizeof(core_eol));
+	if (strcmp(core_eol, "crlf"))
 		return false;
 	snprintf(why, size, "the attribute text (from gitattributes) with core.eol=crlf");
 	return true;
 }
 
-int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool file_first,
+/* A sealed text handed to the smudge with CRLF line ends where the
+ * attributes leave them to the config: `git -c core.autocrlf=true`
+ * (GIT_CONFIG_PARAMETERS, which libgit2 does not read) converted them,
+ * as a blob the filter made holds LF. */
+static bool crlf_from_elsewhere(const char *const v[A_COUNT], const uint8_t *text, size_t len, char *why,
+				size_t size)
+{
+	enum crlf action = crlf_of(v[A_TEXT]);
+
+	if (action == CRLF_UNDEFINED)
+		action = crlf_of(v[A_CRLF]);
+	if (action == CRLF_BINARY || action == CRLF_INPUT || !memmem(text, len, "\r\n", 2) ||
+	    (git_attr_value(v[A_EOL]) == GIT_ATTR_VALUE_STRING && !strcmp(v[A_EOL], "lf")))
+		return false;
+	snprintf(why, size, "core.autocrlf or core.eol (given to 'git -c'?)");
+	return true;
+}
+
+int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
 		      struct gitattrs_change *out)
 {
 	const char *v[A_COUNT] = { NULL };
@@ -93,7 +125,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 	out->at_checkout = false;
 	if (!f->repo || !len)
 		return 0;
-	if (git_attr_get_many(v, f->repo, file_first ? GIT_ATTR_CHECK_FILE_THEN_INDEX : GIT_ATTR_CHECK_INDEX_THEN_FILE,
+	if (git_attr_get_many(v, f->repo, checkout ? GIT_ATTR_CHECK_INDEX_THEN_FILE : GIT_ATTR_CHECK_FILE_THEN_INDEX,
 			      path, A_COUNT, attr_names) < 0)
 		return gitrepo_fail("cannot read the gitattributes");
 	enc = v[A_ENCODING];
@@ -109,7 +141,8 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 		snprintf(out->what, sizeof(out->what), "the attribute ident (from gitattributes)");
 		return 1;
 	}
-	if (memchr(text, '\n', len) && eol_is_crlf(f, v, out->what, sizeof(out->what))) {
+	if (memchr(text, '\n', len) && (eol_is_crlf(f, v, out->what, sizeof(out->what)) ||
+					 (checkout && crlf_from_elsewhere(v, text, len, out->what, sizeof(out->what))))) {
 		out->at_checkout = true;
 		return 1;
 	}
@@ -119,7 +152,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 {
 	struct gitattrs_change c;
-	int ret = gitattrs_changing(f, path, text, len, clean, &c);
+	int ret = gitattrs_changing(f, path, text, len, !clean, &c);
 
 	if (ret <= 0)
 		return ret;

@@ -302,7 +302,7 @@ static int check_filtered(struct gitfilter *f, const char *path, const struct gs
 
 	if (!blob->len)
 		return 0;
-	if ((ret = gitattrs_changing(f, path, blob->data, blob->len, true, &c)))
+	if ((ret = gitattrs_changing(f, path, blob->data, blob->len, false, &c)))
 		return ret < 0 ? ret : add_finding(fs, path, "%s %s", c.what, gitattrs_effect(&c, true));
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add_finding(fs, path, "it holds an unresolved merge conflict");

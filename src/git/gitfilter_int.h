@@ -216,9 +216,10 @@ struct gitattrs_change {
 	bool at_checkout;
 };
 /* 1 and *out when git would change text (clean's output, smudge's input
- * or the staged blob) between the filter and the blob; file_first: the
- * work tree's .gitattributes before the index's, as for `git add`. */
-int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool file_first,
+ * or the staged blob) between the filter and the blob; checkout: text is
+ * the smudge's input (the index's .gitattributes first, as git reads them
+ * then), else the work tree's first, as for `git add`. */
+int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
 		      struct gitattrs_change *out) __attribute__((warn_unused_result));
 /* GS_ERR_CONFIG, one line naming path and the attribute, when it does. */
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)

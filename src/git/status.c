@@ -125,7 +125,7 @@ static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf
 		return ret;
 	if (!blob->len)
 		return add(line, "empty");
-	if ((ret = gitattrs_changing(f, e->path, blob->data, blob->len, true, &c)) < 0 ||
+	if ((ret = gitattrs_changing(f, e->path, blob->data, blob->len, false, &c)) < 0 ||
 	    (ret && (ret = add(line, "%s %s", c.what, gitattrs_effect(&c, true)))))
 		return ret;
 	if (gitseal_conflict_is(blob->data, blob->len))

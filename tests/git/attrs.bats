@@ -25,6 +25,17 @@ YAML
 }
 teardown() { gs_teardown; }
 
+# committed_then LINES FILE...: FILEs committed, then LINES (printf
+# format) appended to .gitattributes and the FILEs removed from the work tree
+committed_then() {
+	local lines=$1
+	shift
+	git add "$@"
+	git commit -qm files
+	printf "$lines" >> .gitattributes
+	rm "$@"
+}
+
 # refused_add FILE MESSAGE: git add FILE fails saying MESSAGE; nothing staged
 refused_add() {
 	run git add "$1"
@@ -62,10 +73,7 @@ refused_add() {
 @test "ident and working-tree-encoding set after a commit: the checkout fails naming them" {
 	printf "rev: '\$Id\$'\ntoken: t-s3cr3t\n" > secrets/a.yaml
 	printf 'A=a-s3cr3t\n' > secrets/b.env
-	git add secrets
-	git commit -qm files
-	printf 'secrets/*.yaml ident\nsecrets/*.env working-tree-encoding=UTF-16LE\n' >> .gitattributes
-	rm secrets/a.yaml secrets/b.env
+	committed_then 'secrets/*.yaml ident\nsecrets/*.env working-tree-encoding=UTF-16LE\n' secrets/a.yaml secrets/b.env
 	run git checkout -- secrets/a.yaml
 	[ "$status" -ne 0 ]
 	[[ $output == *"'secrets/a.yaml': the attribute ident (from gitattributes) changes what git hands the filter at checkout: remove it for this path"* ]]
@@ -78,10 +86,7 @@ refused_add() {
 @test "eol=crlf: a committed dotenv and INI file fail to check out naming the attribute; git add refuses" {
 	printf 'A=a-s3cr3t\nB=b\n' > config/a.env
 	printf '[db]\npassword = p-s3cr3t\n' > config/a.ini
-	git add config
-	git commit -qm files
-	printf 'config/** eol=crlf\n' >> .gitattributes
-	rm config/a.env config/a.ini
+	committed_then 'config/** eol=crlf\n' config/a.env config/a.ini
 	run git checkout -- config/a.env config/a.ini
 	[ "$status" -ne 0 ]
 	[[ $output == *"'config/a.env': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout: set 'text eol=lf' for this path"* ]]
@@ -94,7 +99,13 @@ refused_add() {
 	refused_add config/c.env "'config/c.env': the attribute eol=crlf (from gitattributes)"
 }
 
-@test "no text attribute and core.autocrlf=true (Git for Windows): git add refuses; init's text eol=lf seals" {
+@test "no text attribute and core.autocrlf=true (Git for Windows, or git -c): checkout and git add refuse; init's text eol=lf seals" {
+	printf 'A=a-s3cr3t\n' > config/a.env
+	committed_then '' config/a.env
+	# given to git -c: libgit2 does not see it, the line ends tell
+	run git -c core.autocrlf=true checkout -- config/a.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.env': core.autocrlf or core.eol (given to 'git -c'?) makes git hand the filter CRLF line ends at checkout"* ]]
 	git config core.autocrlf true
 	printf 'A=a-s3cr3t\n' > config/b.env
 	refused_add config/b.env "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
