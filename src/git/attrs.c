@@ -26,18 +26,26 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean)
 		     : "changes what git hands the filter at checkout: remove it for this path";
 }
 
-/* core.autocrlf or core.eol, "" when not set */
-static void config_value(struct gitfilter *f, const char *name, char *out, size_t size)
+/* core.autocrlf or core.eol, "" when not set; the config unread (out of
+ * memory) fails the file rather than let a conversion by */
+static int config_value(struct gitfilter *f, const char *name, char *out, size_t size)
 {
 	git_config *cfg = NULL;
 	git_config_entry *e = NULL;
+	int ret = 0, rc;
 
 	out[0] = '\0';
-	if (git_repository_config(&cfg, f->repo) == 0 && git_config_get_entry(&e, cfg, name) == 0 && e->value)
+	if (git_repository_config(&cfg, f->repo) < 0)
+		return gitrepo_fail("cannot read the git config");
+	rc = git_config_get_entry(&e, cfg, name);
+	if (rc == 0 && e->value)
 		snprintf(out, size, "%s", e->value);
+	else if (rc < 0 && rc != GIT_ENOTFOUND)
+		ret = gitrepo_fail("cannot read the git config");
 	git_error_clear();
 	git_config_entry_free(e);
 	git_config_free(cfg);
+	return ret;
 }
 
 static bool is_true(const char *v)
@@ -62,39 +70,48 @@ static enum crlf crlf_of(const char *v)
 	}
 }
 
-/* Whether git gives the text CRLF line ends at checkout (convert_attrs,
+/* text, else the old crlf attribute */
+static enum crlf action_of(const char *const v[A_COUNT])
+{
+	enum crlf action = crlf_of(v[A_TEXT]);
+
+	return action == CRLF_UNDEFINED ? crlf_of(v[A_CRLF]) : action;
+}
+
+/* 1 when git gives the text CRLF line ends at checkout (convert_attrs,
  * text_eol_is_crlf): eol=crlf unless -text; text or text=auto without
  * eol where core.autocrlf=true, or core.eol=crlf and core.autocrlf is not
  * input; no text attribute where core.autocrlf=true. */
-static bool eol_is_crlf(struct gitfilter *f, const char *const v[A_COUNT], char *why, size_t size)
+static int eol_is_crlf(struct gitfilter *f, const char *const v[A_COUNT], char *why, size_t size)
 {
-	enum crlf action = crlf_of(v[A_TEXT]);
+	enum crlf action = action_of(v);
 	const char *eol = v[A_EOL];
 	char autocrlf[16], core_eol[16];
+	int ret;
 
-	if (action == CRLF_UNDEFINED)
-		action = crlf_of(v[A_CRLF]);
 	if (action == CRLF_BINARY || action == CRLF_INPUT)
-		return false;
+		return 0;
 	if (git_attr_value(eol) == GIT_ATTR_VALUE_STRING && !strcmp(eol, "lf"))
-		return false;
+		return 0;
 	if (git_attr_value(eol) == GIT_ATTR_VALUE_STRING && !strcmp(eol, "crlf")) {
 		snprintf(why, size, "the attribute eol=crlf (from gitattributes)");
-		return true;
+		return 1;
 	}
-	config_value(f, "core.autocrlf", autocrlf, sizeof(autocrlf));
+	if ((ret = config_value(f, "core.autocrlf", autocrlf, sizeof(autocrlf))))
+		return ret;
 	if (is_true(autocrlf)) {
 		snprintf(why, size, "%s", action == CRLF_UNDEFINED ? "core.autocrlf=true (no text attribute)"
 								   : "the attribute text (from gitattributes) with core.autocrlf=true");
-		return true;
+		return 1;
 	}
 	if (action == CRLF_UNDEFINED || !strcasecmp(autocrlf, "input"))
-		return false;
-	config_value(f, "core.eol", core_eol, sizeof(core_eol));
+		return 0;
+	if ((ret = config_value(f, "core.eol", core_eol, sizeof(core_eol))))
+		return ret;
 	if (strcmp(core_eol, "crlf"))
-		return false;
+		return 0;
 	snprintf(why, size, "the attribute text (from gitattributes) with core.eol=crlf");
-	return true;
+	return 1;
 }
 
 /* A sealed text handed to the smudge with CRLF line ends where the
@@ -104,10 +121,8 @@ static bool eol_is_crlf(struct gitfilter *f, const char *const v[A_COUNT], char 
 static bool crlf_from_elsewhere(const char *const v[A_COUNT], const uint8_t *text, size_t len, char *why,
 				size_t size)
 {
-	enum crlf action = crlf_of(v[A_TEXT]);
+	enum crlf action = action_of(v);
 
-	if (action == CRLF_UNDEFINED)
-		action = crlf_of(v[A_CRLF]);
 	if (action == CRLF_BINARY || action == CRLF_INPUT || !memmem(text, len, "\r\n", 2) ||
 	    (git_attr_value(v[A_EOL]) == GIT_ATTR_VALUE_STRING && !strcmp(v[A_EOL], "lf")))
 		return false;
@@ -120,6 +135,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 {
 	const char *v[A_COUNT] = { NULL };
 	const char *enc;
+	int ret;
 
 	out->what[0] = '\0';
 	out->at_checkout = false;
@@ -141,8 +157,11 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 		snprintf(out->what, sizeof(out->what), "the attribute ident (from gitattributes)");
 		return 1;
 	}
-	if (memchr(text, '\n', len) && (eol_is_crlf(f, v, out->what, sizeof(out->what)) ||
-					 (checkout && crlf_from_elsewhere(v, text, len, out->what, sizeof(out->what))))) {
+	if (!memchr(text, '\n', len))
+		return 0;
+	if ((ret = eol_is_crlf(f, v, out->what, sizeof(out->what))) < 0)
+		return ret;
+	if (ret || (checkout && crlf_from_elsewhere(v, text, len, out->what, sizeof(out->what)))) {
 		out->at_checkout = true;
 		return 1;
 	}
