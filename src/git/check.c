@@ -296,11 +296,14 @@ out:
 static int check_filtered(struct gitfilter *f, const char *path, const struct gs_buf *blob,
 			  struct gitfilter_findings *fs)
 {
+	struct gitattrs_change c;
 	struct doc d;
 	int ret = 0;
 
 	if (!blob->len)
 		return 0;
+	if ((ret = gitattrs_changing(f, path, blob->data, blob->len, false, &c)))
+		return ret < 0 ? ret : add_finding(fs, path, "%s %s", c.what, gitattrs_effect(&c, true));
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add_finding(fs, path, "it holds an unresolved merge conflict");
 	if ((ret = gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d)) == 0)

@@ -1111,12 +1111,48 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	const char *passed = NULL;
 	int ret;
 
-	if (cmd == FILTER_CLEAN)
-		return gitfilter_clean(s->f, path, in, len, out);
+	if (cmd == FILTER_CLEAN) {
+		ret = gitfilter_clean(s->f, path, in, len, out);
+		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true)))
+			gs_buf_reset(out);
+		return ret;
+	}
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
 	if (!ret && passed && s->ev && s->ev->passed_through)
 		s->ev->passed_through(s->ev->ctx, path, passed);
 	return ret;
+}
+
+/* Whether git may have changed a sealed text before the smudge: a CR
+ * (CRLF line ends: a sealed text has LF), "$Id" (ident) or a NUL (UTF-16
+ * or UTF-32, working-tree-encoding), each found by memchr. Else the
+ * attributes are not looked up (a tenth of a small file's smudge). An
+ * encoding that changes other bytes (EBCDIC, UTF-7's '+', Latin-1 of a
+ * key in clear) leaves no sops file, or one whose MAC or values fail to
+ * open: the checkout fails or gives the ciphertext back, named less well. */
+static bool maybe_converted(const uint8_t *in, size_t len)
+{
+	const uint8_t *p = in, *end;
+
+	if (!len) /* in may be NULL */
+		return false;
+	end = in + len;
+	if (memchr(in, '\r', len) || memchr(in, '\0', len))
+		return true;
+	while ((p = memchr(p, '$', (size_t)(end - p))) && end - p > 2)
+		if (p[1] == 'I' && p[2] == 'd')
+			return true;
+		else
+			p++;
+	return false;
+}
+
+/* On git's thread (libgit2's attributes), before a smudge is delayed. */
+static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, size_t len)
+{
+	struct serve_ctx *s = ctx;
+
+	return s->f->repo && maybe_converted(in, len) ? gitattrs_refuse(s->f, path, in, len, false) : 0;
 }
 
 /* Cheap: every data key so far came from the key cache, or there is no
@@ -1273,7 +1309,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	struct pkt_writer pw = { &w, stream_flush, &so };
 	/* without workers the filter does not offer git the delay capability */
 	struct filter_handler h = { serve_run, serve_failed, &s, may_delay ? FILTER_SMUDGE_WORKERS : 0, &pipe,
-				    serve_smudge_at_once };
+				    serve_smudge_at_once, serve_smudge_check };
 
 	ret = filter_process_serve(&r, &pw, &h);
 	readahead_stop(f);

@@ -423,6 +423,9 @@ static int answer(struct pkt_writer *w, const struct filter_handler *h, struct d
 		ret = answer_result(w, h, req->cmd, req->path, err, &j->out);
 		gs_buf_release(&j->out);
 		goto out;
+	} else if (req->cmd == FILTER_SMUDGE && h->smudge_check &&
+		   (err = h->smudge_check(h->ctx, req->path, req->content.data, req->content.len))) {
+		/* answered below, as a failed run */
 	} else if (delay_take(d, req)) {
 		if (!(ret = pkt_write_text(w, "status=delayed")) && !(ret = pkt_write_flush(w)))
 			ret = pkt_writer_push(w);

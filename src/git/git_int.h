@@ -129,6 +129,9 @@ struct filter_handler {
 	 * delayed: from_tree when git named a tree-ish (filter_process.c);
 	 * NULL: always delayed. */
 	bool (*smudge_at_once)(void *ctx, bool from_tree);
+	/* A smudge's input checked on this thread before it may be delayed:
+	 * non-zero (the error message set) answers status=error. May be NULL. */
+	int (*smudge_check)(void *ctx, const char *path, const uint8_t *in, size_t len);
 };
 
 enum {

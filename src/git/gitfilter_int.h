@@ -208,6 +208,23 @@ int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out,
 	__attribute__((warn_unused_result));
 /* True when path has the gitseal filter attribute. */
 bool gitrepo_filtered(struct gitfilter *f, const char *path);
+
+/* An attribute on path that makes git change the sealed text (attrs.c):
+ * what, shown, and whether only at checkout (line ends). */
+struct gitattrs_change {
+	char what[160];
+	bool at_checkout;
+};
+/* 1 and *out when git would change text (clean's output, smudge's input
+ * or the staged blob) between the filter and the blob; checkout: text is
+ * the smudge's input (the index's .gitattributes first, as git reads them
+ * then), else the work tree's first, as for `git add`. */
+int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
+		      struct gitattrs_change *out) __attribute__((warn_unused_result));
+/* GS_ERR_CONFIG, one line naming path and the attribute, when it does. */
+int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
+	__attribute__((warn_unused_result));
+const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */

@@ -30,6 +30,7 @@
 #endif
 
 static int (*p_git_attr_cache_flush)(git_repository *repo);
+static int (*p_git_attr_get_many)(const char **values_out, git_repository *repo, uint32_t flags, const char *path, size_t num_attr, const char **names);
 static int (*p_git_attr_get)(const char **value_out, git_repository *repo, uint32_t flags, const char *path, const char *name);
 static git_attr_value_t (*p_git_attr_value)(const char *attr);
 static int (*p_git_blob_create_from_buffer)(git_oid *id, git_repository *repo, const void *buffer, size_t len);
@@ -106,6 +107,7 @@ static void resolve(struct gs_dynload *l)
 {
 	GS_DYNSYM(git_attr_cache_flush)
 	GS_DYNSYM(git_attr_get)
+	GS_DYNSYM(git_attr_get_many)
 	GS_DYNSYM(git_attr_value)
 	GS_DYNSYM(git_blob_create_from_buffer)
 	GS_DYNSYM(git_blob_free)
@@ -200,6 +202,12 @@ int git_attr_cache_flush(git_repository *repo)
 int git_attr_get(const char **value_out, git_repository *repo, uint32_t flags, const char *path, const char *name)
 {
 	return p_git_attr_get(value_out, repo, flags, path, name);
+}
+
+int git_attr_get_many(const char **values_out, git_repository *repo, uint32_t flags, const char *path, size_t num_attr,
+		      const char **names)
+{
+	return p_git_attr_get_many(values_out, repo, flags, path, num_attr, names);
 }
 
 git_attr_value_t git_attr_value(const char *attr)

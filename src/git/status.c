@@ -116,6 +116,7 @@ static int describe_sealed(struct gitfilter *f, const git_index_entry *e, struct
 
 static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf *blob, struct gs_buf *line)
 {
+	struct gitattrs_change c;
 	struct doc d;
 	int ret;
 
@@ -124,6 +125,9 @@ static int describe(struct gitfilter *f, const git_index_entry *e, struct gs_buf
 		return ret;
 	if (!blob->len)
 		return add(line, "empty");
+	if ((ret = gitattrs_changing(f, e->path, blob->data, blob->len, false, &c)) < 0 ||
+	    (ret && (ret = add(line, "%s %s", c.what, gitattrs_effect(&c, true)))))
+		return ret;
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add(line, "unresolved merge conflict");
 	if ((ret = gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d)) < 0)

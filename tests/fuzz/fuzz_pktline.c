@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gs_reader in;
 	struct gs_writer sink = { discard_write, NULL, NULL };
 	struct pkt_writer w = { &sink, NULL, NULL };
-	struct filter_handler h = { echo_run, NULL, NULL, 1, NULL, at_once_from_tree };
+	struct filter_handler h = { echo_run, NULL, NULL, 1, NULL, at_once_from_tree, NULL };
 	struct pkt_reader *r;
 	enum pkt_kind kind;
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# git applies working-tree-encoding, ident and line ends to the sealed text
+# after the clean and before the smudge, and a .gitattributes line (a pull
+# request's, or a filter line init did not write and so did not pin) can
+# set them. The filter refuses such a path in one line naming it and the
+# attribute; status and check name it (rule 1: fail closed).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^(secrets|config)/
+    unencrypted_regex: ^rev$
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	# a teammate's filter line, without init's text eol=lf
+	printf 'config/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
+	mkdir -p config
+	git add .sops.yaml .gitattributes
+	git commit -qm rules
+}
+teardown() { gs_teardown; }
+
+# committed_then LINES FILE...: FILEs committed, then LINES (printf
+# format) appended to .gitattributes and the FILEs removed from the work tree
+committed_then() {
+	local lines=$1
+	shift
+	git add "$@"
+	git commit -qm files
+	printf "$lines" >> .gitattributes
+	rm "$@"
+}
+
+# refused_add FILE MESSAGE: git add FILE fails saying MESSAGE; nothing staged
+refused_add() {
+	run git add "$1"
+	[ "$status" -ne 0 ]
+	[[ $output == *"$2"* ]]
+	run git ls-files "$1"
+	[ -z "$output" ]
+}
+
+@test "working-tree-encoding=UTF-16LE: git add refuses the path, naming it and the attribute; nothing staged" {
+	printf 'secrets/** working-tree-encoding=UTF-16LE\n' >> .gitattributes
+	printf 'A=a-s3cr3t\n' > secrets/a.env
+	refused_add secrets/a.env "'secrets/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"
+}
+
+@test "working-tree-encoding set after a file is staged: status and check name it" {
+	printf 'A=a-s3cr3t\n' > secrets/a.env
+	git add secrets/a.env
+	printf 'secrets/** working-tree-encoding=UTF-16LE\n' >> .gitattributes
+	run "$GITSEAL_BIN" git status
+	[[ $output == *"secrets/a.env: the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"* ]]
+	run ! "$GITSEAL_BIN" git check
+	[[ $output == *"secrets/a.env"*"the attribute working-tree-encoding=UTF-16LE"* ]]
+}
+
+@test "ident with a \$Id\$ value in clear: git add refuses; without one it seals" {
+	printf 'secrets/** ident\n' >> .gitattributes
+	printf "rev: '\$Id: x\$'\ntoken: t-s3cr3t\n" > secrets/a.yaml
+	refused_add secrets/a.yaml "'secrets/a.yaml': the attribute ident (from gitattributes) changes what git stores after the filter: remove it for this path"
+	printf "rev: r1\ntoken: t-s3cr3t\n" > secrets/a.yaml
+	git add secrets/a.yaml
+	git show :secrets/a.yaml | grep -q 'ENC\['
+}
+
+@test "ident and working-tree-encoding set after a commit: the checkout fails naming them" {
+	printf "rev: '\$Id\$'\ntoken: t-s3cr3t\n" > secrets/a.yaml
+	printf 'A=a-s3cr3t\n' > secrets/b.env
+	committed_then 'secrets/*.yaml ident\nsecrets/*.env working-tree-encoding=UTF-16LE\n' secrets/a.yaml secrets/b.env
+	run git checkout -- secrets/a.yaml
+	[ "$status" -ne 0 ]
+	[[ $output == *"'secrets/a.yaml': the attribute ident (from gitattributes) changes what git hands the filter at checkout: remove it for this path"* ]]
+	[ ! -e secrets/a.yaml ]
+	run git checkout -- secrets/b.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'secrets/b.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes)"* ]]
+}
+
+@test "eol=crlf: a committed dotenv and INI file fail to check out naming the attribute; git add refuses" {
+	printf 'A=a-s3cr3t\nB=b\n' > config/a.env
+	printf '[db]\npassword = p-s3cr3t\n' > config/a.ini
+	committed_then 'config/** eol=crlf\n' config/a.env config/a.ini
+	run git checkout -- config/a.env config/a.ini
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.env': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout: set 'text eol=lf' for this path"* ]]
+	[[ $output != *MAC* ]]
+	# the INI file was given back with a blank line added
+	[ ! -e config/a.ini ]
+	run "$GITSEAL_BIN" git status
+	[[ $output == *"config/a.ini: the attribute eol=crlf (from gitattributes)"* ]]
+	printf 'C=c-s3cr3t\n' > config/c.env
+	refused_add config/c.env "'config/c.env': the attribute eol=crlf (from gitattributes)"
+}
+
+@test "no text attribute and core.autocrlf=true (Git for Windows, or git -c): checkout and git add refuse; init's text eol=lf seals" {
+	printf 'A=a-s3cr3t\n' > config/a.env
+	committed_then '' config/a.env
+	# given to git -c: libgit2 does not see it, the line ends tell
+	run git -c core.autocrlf=true checkout -- config/a.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.env': core.autocrlf or core.eol (given to 'git -c'?) makes git hand the filter CRLF line ends at checkout"* ]]
+	git config core.autocrlf true
+	printf 'A=a-s3cr3t\n' > config/b.env
+	refused_add config/b.env "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
+	printf 'A=a-s3cr3t\n' > secrets/b.env
+	git add secrets/b.env
+	git show :secrets/b.env | grep -q '^A=ENC\['
+}
