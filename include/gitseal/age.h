@@ -123,15 +123,6 @@ int age_decrypt(const struct age_identity_list *identities, struct gs_reader *in
  * that call, on the same thread (one file at a time: the command line's). */
 void age_expect_payload(uint64_t file_size);
 
-/* With age_expect_payload, for the command line: the input's bytes are
- * in_fd's from in_offset on (a regular file), and the output goes to
- * out_fd alone, at its current offset, a new regular file that is thrown
- * away unless the call succeeds (-o's temporary file). A large payload
- * is then read and written at its offsets in the two files, by two
- * threads at once (not armored; an input that changes while it is read
- * fails). Forgotten as age_expect_payload is. */
-void age_payload_files(int in_fd, uint64_t in_offset, int out_fd);
-
 /* True when the input starts (after optional whitespace) like an age file
  * or an armored one. */
 bool age_looks_like_age(const uint8_t *data, size_t len);

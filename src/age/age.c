@@ -104,7 +104,6 @@ static int encrypt_armored(const struct age_recipient_list *recipients, struct g
 	struct gs_writer w;
 	int ret;
 
-	age_payload_files_forget();
 	if ((ret = age_armor_writer_init(&aw, out)))
 		return ret;
 	w = age_armor_writer_as_writer(&aw);
@@ -126,7 +125,6 @@ int age_encrypt_with(const struct age_recipient_list *recipients, const struct a
 	ret = opts->armor ? encrypt_armored(recipients, in, out) : encrypt_to(recipients, in, out);
 out:
 	age_preload_wait();
-	age_payload_files_forget();
 	return ret;
 }
 
@@ -222,7 +220,6 @@ static int decrypt_buffered(const struct age_identity_list *ids, struct gs_reade
 		age_bufin_release(&raw);
 		goto out;
 	}
-	age_payload_files_forget();
 	age_armor_reader_init(&ar, &raw);
 	ar_reader = age_armor_reader_as_reader(&ar);
 	if (!(ret = age_bufin_init(&dearmored, &ar_reader, cap))) {
@@ -232,7 +229,6 @@ static int decrypt_buffered(const struct age_identity_list *ids, struct gs_reade
 	age_bufin_release(&raw);
 out:
 	age_preload_wait();
-	age_payload_files_forget();
 	return ret;
 }
 

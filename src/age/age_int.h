@@ -179,9 +179,6 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		       struct gs_reader *in, struct gs_writer *out) __attribute__((warn_unused_result));
 int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct age_bufin *in, struct gs_writer *out) __attribute__((warn_unused_result));
-/* Forgets age_payload_files: the payload goes through armor, or the call
- * it was for returns. */
-void age_payload_files_forget(void);
 /* Waits for the loading age_expect_payload started, if any. */
 void age_preload_wait(void);
 /* True once that loading has ended (loaded or failed; at once with the
@@ -218,16 +215,14 @@ enum {
 	 * (stream.c, encrypt_fill), the chunks AGE_PIPELINE_STRIDE apart */
 	AGE_PIPELINE_LINE = 64,
 	AGE_PIPELINE_STRIDE = (AGE_CHUNK_CT_SIZE + AGE_PIPELINE_LINE - 1) / AGE_PIPELINE_LINE * AGE_PIPELINE_LINE,
-	/* a line more: read at known offsets, an encryption's chunks sit at
-	 * the input offset's place in a line (stream.c, encrypt_fill_at) */
-	AGE_PIPELINE_BATCH_ALLOC = 2 * AGE_PIPELINE_LINE + (AGE_PIPELINE_BATCH_CHUNKS - 1) * AGE_PIPELINE_STRIDE +
+	AGE_PIPELINE_BATCH_ALLOC = AGE_PIPELINE_LINE + (AGE_PIPELINE_BATCH_CHUNKS - 1) * AGE_PIPELINE_STRIDE +
 				   AGE_CHUNK_CT_SIZE,
 	AGE_PIPELINE_COMPLETE = 1, /* drain: the stream is complete */
 };
 
 struct age_batch {
 	uint8_t *data;               /* AGE_PIPELINE_BATCH_ALLOC bytes; the chunks sealed or opened in place */
-	uint8_t *first;              /* where fill put the first chunk */
+	uint8_t *first;              /* decryption: where fill put the first chunk */
 	size_t len[AGE_PIPELINE_BATCH_CHUNKS]; /* each chunk's bytes */
 	size_t count;                /* chunks in the batch */
 	uint64_t counter;            /* the first chunk's number (set by the pipeline) */
@@ -256,23 +251,6 @@ struct age_pipeline_ops {
 /* Runs the batches from chunk number counter on; returns the first error
  * in the order of the input (from fill or drain), or 0. */
 int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t counter)
-	__attribute__((warn_unused_result));
-
-/* The payload between two regular files at known offsets (stream.c,
- * age_payload_files): batch n is read from, and written to, its own place
- * in the files, each batch whole on one of two threads. */
-struct age_positional_ops {
-	/* reads batch n (short: the input changed), setting end on the last */
-	int (*fill)(void *ctx, struct age_batch *b, uint64_t n);
-	void (*transform)(void *ctx, int worker, struct age_batch *b);
-	/* writes batch n at its place: 0 or an error */
-	int (*drain)(void *ctx, struct age_batch *b, uint64_t n);
-};
-
-/* Runs batches 0 to batches - 1, the first from chunk number counter;
- * returns the error of the first batch in the input that failed, or 0.
- * Batches after a failed one may be written or not. */
-int age_positional_run(const struct age_positional_ops *ops, void *ctx, uint64_t counter, uint64_t batches)
 	__attribute__((warn_unused_result));
 
 /* armor.c */

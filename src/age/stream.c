@@ -18,15 +18,12 @@
  * another thread meanwhile and the switch comes when it is loaded, early or
  * late, so that neither thread waits for the other. All compute the same
  * IETF ChaCha20-Poly1305. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -39,7 +36,7 @@
 
 /* room for a batch of either kind in a buffer, off a line by up to 63 bytes */
 _Static_assert(AGE_PIPELINE_BATCH_ALLOC >= 2 * (AGE_PIPELINE_LINE - 1) + AGE_PIPELINE_BATCH_SIZE &&
-		       AGE_PIPELINE_BATCH_ALLOC >= 2 * (AGE_PIPELINE_LINE - 1) +
+		       AGE_PIPELINE_BATCH_ALLOC >= AGE_PIPELINE_LINE - 1 +
 							   (AGE_PIPELINE_BATCH_CHUNKS - 1) * AGE_PIPELINE_STRIDE +
 							   AGE_CHUNK_CT_SIZE,
 	       "a batch fits its buffer");
@@ -62,10 +59,6 @@ struct stream {
 	uint8_t carry;               /* encryption: the look-ahead byte */
 	struct age_bufin *bin;       /* decryption */
 	bool final_seen;             /* decryption: a batch ended with the last chunk */
-	/* the payload at known offsets (age_payload_files): its first byte
-	 * in each file, its bytes in the input, the batches they make */
-	int in_fd, out_fd;
-	uint64_t in_at, out_at, in_len, batches;
 };
 
 static int stream_init(struct stream *s, const uint8_t *file_key, const uint8_t *nonce, bool enc,
@@ -135,13 +128,6 @@ static int open_small(struct stream *s, const uint8_t *ct, size_t ct_len, bool l
  * age_preload_wait (0: not known) */
 static uint64_t input_size;
 
-/* age_payload_files: the command line's files, until age_preload_wait */
-static struct {
-	bool set;
-	int in, out;
-	uint64_t in_offset;
-} files;
-
 static struct {
 	pthread_t thread;
 	bool started;     /* age_expect_payload: a large payload comes */
@@ -202,147 +188,9 @@ static bool time_to_switch(uint64_t chunks_done)
 	return preload.started ? age_preload_done() : chunks_done == LARGE_FROM_CHUNK;
 }
 
-/* The test build lets a test make every read or write at known offsets
- * fail (GITSEAL_TEST_FAIL_AT=pread|pwrite): an input that changed, a full
- * disk. Release builds compile it out. */
-static bool test_hook_fails(const char *step)
-{
-#ifdef GITSEAL_TEST_HOOKS
-	const char *at = getenv("GITSEAL_TEST_FAIL_AT");
+/* The rest, in place on OpenSSL. */
 
-	return at && !strcmp(at, step);
-#else
-	(void)step;
-	return false;
-#endif
-}
-
-void age_payload_files(int in_fd, uint64_t in_offset, int out_fd)
-{
-	files.set = true;
-	files.in = in_fd;
-	files.out = out_fd;
-	files.in_offset = in_offset;
-}
-
-void age_payload_files_forget(void)
-{
-	files.set = false;
-}
-
-/* Whether the rest of the payload goes between the files at known offsets
- * (stream_pipeline.c, age_positional_run): both regular files, the input
- * at least two batches from where the payload goes on. The input's size
- * is taken now: a read that comes short of it, or more bytes after it,
- * fail the file (it changed while it was read). */
-static bool positional_setup(struct stream *s)
-{
-	uint64_t batch = s->enc ? AGE_PIPELINE_BATCH_CHUNKS * (uint64_t)AGE_CHUNK_SIZE : AGE_PIPELINE_BATCH_SIZE;
-	struct stat in, out;
-	off_t at, out_at;
-
-	if (!files.set || fstat(files.in, &in) != 0 || !S_ISREG(in.st_mode) || fstat(files.out, &out) != 0 ||
-	    !S_ISREG(out.st_mode) || (out_at = lseek(files.out, 0, SEEK_CUR)) < 0)
-		return false;
-	if (s->enc) {
-		/* the reader has nothing buffered (an unbuffered stream): the
-		 * look-ahead byte carried is the one before the position */
-		if ((at = lseek(files.in, 0, SEEK_CUR)) <= 0)
-			return false;
-		at--;
-	} else {
-		at = (off_t)(files.in_offset + age_bufin_position(s->bin));
-	}
-	if (in.st_size <= at || (uint64_t)(in.st_size - at) < 2 * batch)
-		return false;
-	s->in_fd = files.in;
-	s->out_fd = files.out;
-	s->in_at = (uint64_t)at;
-	s->out_at = (uint64_t)out_at;
-	s->in_len = (uint64_t)(in.st_size - at);
-	s->batches = (s->in_len + batch - 1) / batch;
-	return true;
-}
-
-/* After the batches: the input ends where its size said (else it grew
- * meanwhile), and the output's position is past the payload, for what
- * follows it. */
-static int positional_finish(struct stream *s, uint64_t out_end)
-{
-	uint8_t byte;
-	ssize_t r;
-
-	while ((r = pread(s->in_fd, &byte, 1, (off_t)(s->in_at + s->in_len))) < 0 && errno == EINTR)
-		;
-	if (r < 0)
-		return GS_FAIL(GS_ERR_IO, "read error: %s", strerror(errno));
-	if (r > 0)
-		return GS_FAIL(GS_ERR_IO, "read error: the input changed while it was read");
-	if (lseek(s->out_fd, (off_t)out_end, SEEK_SET) < 0)
-		return GS_FAIL(GS_ERR_IO, "write error: %s", strerror(errno));
-	return 0;
-}
-
-/* Reads iov whole at offset at: a short read is an input that changed. */
-static int read_at(int fd, struct iovec *iov, int n, uint64_t at)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = preadv(fd, iov, n, (off_t)at);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return GS_FAIL(GS_ERR_IO, "read error: %s", strerror(errno));
-		if (r == 0 || test_hook_fails("pread"))
-			return GS_FAIL(GS_ERR_IO, "read error: the input changed while it was read");
-		at += (uint64_t)r;
-		for (; n > 0 && (size_t)r >= iov->iov_len; iov++, n--)
-			r -= (ssize_t)iov->iov_len;
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= (size_t)r;
-		}
-	}
-	return 0;
-}
-
-static int write_at(int fd, struct iovec *iov, int n, uint64_t at)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = test_hook_fails("pwrite") ? (errno = ENOSPC, -1) : pwritev(fd, iov, n, (off_t)at);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return GS_FAIL(GS_ERR_IO, "write error: %s", w < 0 ? strerror(errno) : "nothing written");
-		at += (uint64_t)w;
-		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
-			w -= (ssize_t)iov->iov_len;
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* The rest, in place on OpenSSL: between the files at known offsets when
- * they allow it (at), else through the pipeline (ops). */
-static int run_large(struct stream *s, const struct age_pipeline_ops *ops, const struct age_positional_ops *at)
-{
-	int ret;
-
-	if (!positional_setup(s))
-		return age_pipeline_run(ops, s, s->counter);
-	if ((ret = age_positional_run(at, s, s->counter, s->batches)))
-		return ret;
-	return positional_finish(s, s->out_at + (s->enc ? s->in_len + AGE_TAG_SIZE * ((s->in_len + AGE_CHUNK_SIZE - 1) / AGE_CHUNK_SIZE)
-						      : s->in_len - AGE_TAG_SIZE * ((s->in_len + AGE_CHUNK_CT_SIZE - 1) / AGE_CHUNK_CT_SIZE)));
-}
-
-static int start_large(struct stream *s, const struct age_pipeline_ops *ops, const struct age_positional_ops *at)
+static int start_large(struct stream *s, const struct age_pipeline_ops *ops)
 {
 	int ret;
 
@@ -351,7 +199,7 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops, con
 		for (int i = 0; i < WORKERS; i++)
 			if ((ret = age_linked_aead_new(&s->linked[i], s->key)))
 				return ret;
-		return run_large(s, ops, at);
+		return age_pipeline_run(ops, s, s->counter);
 	}
 	if ((ret = gs_libcrypto_load()))
 		return ret;
@@ -362,7 +210,7 @@ static int start_large(struct stream *s, const struct age_pipeline_ops *ops, con
 			/* the default provider always has it: out of memory */
 			return GS_FAIL(GS_ERR_NOMEM, "cannot initialise chacha20-poly1305: out of memory");
 	}
-	return run_large(s, ops, at);
+	return age_pipeline_run(ops, s, s->counter);
 }
 
 /* Seals the len bytes at buf in place and appends the tag. */
@@ -446,7 +294,7 @@ static uint8_t *first_line(const struct age_batch *b)
  * The chunks leave gaps; drain writes them with one writev. */
 static uint8_t *encrypt_chunk(const struct age_batch *b, size_t i)
 {
-	return b->first + i * AGE_PIPELINE_STRIDE;
+	return first_line(b) + i * AGE_PIPELINE_STRIDE;
 }
 
 /* The batch in one read: chunk 0 after the previous look-ahead byte, the
@@ -457,7 +305,7 @@ static int encrypt_fill(void *ctx, struct age_batch *b)
 {
 	struct stream *s = ctx;
 	struct iovec iov[AGE_PIPELINE_BATCH_CHUNKS + 1];
-	uint8_t next, *first = b->first = first_line(b);
+	uint8_t next, *first = encrypt_chunk(b, 0);
 	size_t got, left;
 	int ret;
 
@@ -517,38 +365,6 @@ static int encrypt_drain(void *ctx, struct age_batch *b)
 
 static const struct age_pipeline_ops encrypt_ops = { encrypt_fill, encrypt_transform, encrypt_drain };
 
-/* Batch n of plaintext at its offset, each chunk at the offset's place in
- * a cache line (as encrypt_chunk says why); the last batch ends the stream. */
-static int encrypt_fill_at(void *ctx, struct age_batch *b, uint64_t n)
-{
-	struct stream *s = ctx;
-	struct iovec iov[AGE_PIPELINE_BATCH_CHUNKS];
-	uint64_t at = n * AGE_PIPELINE_BATCH_CHUNKS * (uint64_t)AGE_CHUNK_SIZE, left = s->in_len - at;
-
-	b->first = first_line(b) + ((s->in_at + at) & (AGE_PIPELINE_LINE - 1));
-	for (; b->count < AGE_PIPELINE_BATCH_CHUNKS && left; b->count++) {
-		b->len[b->count] = left < AGE_CHUNK_SIZE ? (size_t)left : AGE_CHUNK_SIZE;
-		iov[b->count] = (struct iovec){ encrypt_chunk(b, b->count), b->len[b->count] };
-		left -= b->len[b->count];
-	}
-	b->end = n + 1 == s->batches;
-	return read_at(s->in_fd, iov, (int)b->count, s->in_at + at);
-}
-
-static int encrypt_drain_at(void *ctx, struct age_batch *b, uint64_t n)
-{
-	struct stream *s = ctx;
-	struct iovec iov[AGE_PIPELINE_BATCH_CHUNKS];
-
-	if (b->error)
-		return GS_FAIL(b->error, "%s", b->why);
-	for (size_t i = 0; i < b->count; i++)
-		iov[i] = (struct iovec){ encrypt_chunk(b, i), b->len[i] };
-	return write_at(s->out_fd, iov, (int)b->count, s->out_at + n * AGE_PIPELINE_BATCH_SIZE);
-}
-
-static const struct age_positional_ops encrypt_at = { encrypt_fill_at, encrypt_transform, encrypt_drain_at };
-
 int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t nonce[AGE_NONCE_SIZE],
 		       struct gs_reader *in, struct gs_writer *out)
 {
@@ -568,7 +384,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 		if ((ret = gs_read_full(in, &s.carry, 1, &got)))
 			goto out;
 		if (got) {
-			ret = start_large(&s, &encrypt_ops, &encrypt_at);
+			ret = start_large(&s, &encrypt_ops);
 			goto out;
 		}
 	}
@@ -620,7 +436,7 @@ int age_stream_encrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			gs_secure_free(pt);
 			free(ct);
 			pt = ct = NULL;
-			ret = start_large(&s, &encrypt_ops, &encrypt_at);
+			ret = start_large(&s, &encrypt_ops);
 			break;
 		}
 	}
@@ -736,48 +552,6 @@ static int decrypt_drain(void *ctx, struct age_batch *b)
 
 static const struct age_pipeline_ops decrypt_ops = { decrypt_fill, decrypt_transform, decrypt_drain };
 
-static int decrypt_fill_at(void *ctx, struct age_batch *b, uint64_t n)
-{
-	struct stream *s = ctx;
-	uint64_t at = n * AGE_PIPELINE_BATCH_SIZE, left = s->in_len - at;
-	size_t len = left < AGE_PIPELINE_BATCH_SIZE ? (size_t)left : AGE_PIPELINE_BATCH_SIZE;
-	struct iovec iov;
-
-	b->first = first_line(b) + ((s->in_at + at) & (AGE_PIPELINE_LINE - 1));
-	for (size_t off = 0; off < len; off += AGE_CHUNK_CT_SIZE)
-		b->len[b->count++] = len - off < AGE_CHUNK_CT_SIZE ? len - off : AGE_CHUNK_CT_SIZE;
-	b->end = n + 1 == s->batches;
-	iov = (struct iovec){ b->first, len };
-	return read_at(s->in_fd, &iov, 1, s->in_at + at);
-}
-
-/* decrypt_drain's verdicts for batch n alone, as in order: every batch
- * before it authentic and none of them final (else the run in order had
- * stopped there, and age_positional_run reports that batch's failure). */
-static int decrypt_drain_at(void *ctx, struct age_batch *b, uint64_t n)
-{
-	struct stream *s = ctx;
-	struct iovec iov[AGE_PIPELINE_BATCH_CHUNKS];
-	int ret;
-
-	for (size_t i = 0; i < b->done; i++)
-		iov[i] = (struct iovec){ b->first + i * AGE_CHUNK_CT_SIZE, b->len[i] };
-	if (b->done && (ret = write_at(s->out_fd, iov, (int)b->done,
-				       s->out_at + n * AGE_PIPELINE_BATCH_CHUNKS * (uint64_t)AGE_CHUNK_SIZE)))
-		return ret;
-	if (b->error)
-		return GS_FAIL(b->error, "%s", b->why);
-	if (b->final && !b->end)
-		return GS_FAIL(GS_ERR_AGE_PAYLOAD, "invalid payload: trailing data after the final chunk");
-	if (b->final && b->done < b->count)
-		return GS_FAIL(GS_ERR_AGE_PAYLOAD, "invalid payload: trailing data after the final chunk");
-	if (!b->final && b->end)
-		return GS_FAIL(GS_ERR_AGE_PAYLOAD, "truncated payload: missing final chunk");
-	return 0;
-}
-
-static const struct age_positional_ops decrypt_at = { decrypt_fill_at, decrypt_transform, decrypt_drain_at };
-
 /* Makes *ct a whole chunk's buffer, its got bytes kept, and reads the rest
  * of the chunk into it. */
 static int grow_chunk_buffer(struct age_bufin *in, uint8_t **ct, size_t *ct_size, size_t *got)
@@ -811,7 +585,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 	s.bin = in;
 	/* a large payload whose cipher is ready: the pipeline from chunk 0 */
 	if (!ret && time_to_switch(0)) {
-		ret = start_large(&s, &decrypt_ops, &decrypt_at);
+		ret = start_large(&s, &decrypt_ops);
 		goto out;
 	}
 	/* a file of known size with less than a chunk left (a small file)
@@ -870,7 +644,7 @@ int age_stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_SIZE], const uint8_t 
 			gs_secure_free(pt);
 			free(ct);
 			pt = ct = NULL;
-			ret = start_large(&s, &decrypt_ops, &decrypt_at);
+			ret = start_large(&s, &decrypt_ops);
 			break;
 		}
 	}

@@ -10,7 +10,6 @@
  * batch before it was, so what reaches the output before a failure is
  * exactly what a one-chunk-at-a-time loop would have written. */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,86 +215,5 @@ int age_pipeline_run(const struct age_pipeline_ops *ops, void *ctx, uint64_t cou
 	pthread_cond_destroy(&p.to_main);
 	pthread_mutex_destroy(&p.lock);
 	release_ring(&p);
-	return ret;
-}
-
-/* Batches at known offsets (age_positional_run): each of two threads takes
- * the next batch number and reads, seals (or opens) and writes that batch
- * alone, so that its bytes stay on one core; there is no order to keep. */
-struct positional {
-	const struct age_positional_ops *ops;
-	void *ctx;
-	uint64_t counter, batches;
-	atomic_uint_fast64_t next;   /* the next batch number to take */
-	atomic_uint_fast64_t failed; /* the first batch that failed so far, or UINT64_MAX */
-	pthread_mutex_t lock;        /* over result and message */
-	int result;
-	char message[1024];
-};
-
-/* Keeps the failure of the batch first in the input: what a run in order
- * would have reported. */
-static void positional_failed(struct positional *p, uint64_t n, int ret)
-{
-	pthread_mutex_lock(&p->lock);
-	if (n < atomic_load(&p->failed)) {
-		atomic_store(&p->failed, n);
-		p->result = ret;
-		snprintf(p->message, sizeof(p->message), "%s", gs_error_message());
-	}
-	pthread_mutex_unlock(&p->lock);
-}
-
-static void positional_work(struct positional *p, int worker)
-{
-	struct age_batch b;
-	uint8_t *data = NULL;
-	uint64_t n;
-	int ret;
-
-	/* batches are taken in order: once batch f failed, every batch before
-	 * it is taken and will be finished, and none after it matters */
-	while ((n = atomic_fetch_add(&p->next, 1)) < p->batches && n < atomic_load(&p->failed)) {
-		if (!data && !(data = gs_secure_alloc(AGE_PIPELINE_BATCH_ALLOC))) {
-			positional_failed(p, n, GS_FAIL(GS_ERR_NOMEM, "out of secure memory"));
-			break;
-		}
-		b = (struct age_batch){ .data = data, .counter = p->counter + n * AGE_PIPELINE_BATCH_CHUNKS };
-		if (!(ret = p->ops->fill(p->ctx, &b, n))) {
-			p->ops->transform(p->ctx, worker, &b);
-			ret = p->ops->drain(p->ctx, &b, n);
-		}
-		if (ret < 0) {
-			positional_failed(p, n, ret);
-			break;
-		}
-	}
-	gs_secure_free(data);
-}
-
-static void *positional_main(void *arg)
-{
-	positional_work(arg, OUTPUT);
-	return NULL;
-}
-
-int age_positional_run(const struct age_positional_ops *ops, void *ctx, uint64_t counter, uint64_t batches)
-{
-	struct positional p = { .ops = ops, .ctx = ctx, .counter = counter, .batches = batches };
-	pthread_t other;
-	int ret = 0;
-
-	atomic_init(&p.next, 0);
-	atomic_init(&p.failed, UINT64_MAX);
-	pthread_mutex_init(&p.lock, NULL);
-	if (pthread_create(&other, NULL, positional_main, &p) != 0) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "cannot start the output thread");
-	} else {
-		positional_work(&p, MAIN);
-		pthread_join(other, NULL);
-		if (atomic_load(&p.failed) != UINT64_MAX)
-			ret = GS_FAIL(p.result, "%s", p.message);
-	}
-	pthread_mutex_destroy(&p.lock);
 	return ret;
 }

@@ -72,8 +72,6 @@ struct age_opts {
 	size_t identity_file_count;
 	bool stdin_used;
 	bool help;
-	off_t in_offset;             /* where the input begins in its file (stdin may begin past 0) */
-	int out_fd;                  /* -o's temporary file, else -1 */
 };
 
 static void take_values(struct age_opts *o)
@@ -278,17 +276,13 @@ static int held_write(void *ctx, const uint8_t *buf, size_t n)
 	return w.write(w.ctx, buf, n);
 }
 
-/* A large regular file: the payload's cipher loads beside the first
- * chunks; into -o's temporary file, its batches go at their offsets. */
-static void expect_size(const struct age_opts *o, FILE *in)
+/* A large regular file: the payload's cipher loads beside the first chunks. */
+static void expect_size(FILE *in)
 {
 	struct stat st;
 
-	if (fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode))
-		return;
-	age_expect_payload((uint64_t)st.st_size);
-	if (o->out_fd >= 0 && o->in_offset >= 0)
-		age_payload_files(fileno(in), (uint64_t)o->in_offset, o->out_fd);
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode))
+		age_expect_payload((uint64_t)st.st_size);
 }
 
 static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
@@ -331,7 +325,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	 * whose every key was skipped (unknown types, with a warning each)
 	 * leave none: the file then finds no match. */
 	reader = (struct gs_reader){ peek_read, &peek, NULL };
-	expect_size(o, in);
+	expect_size(in);
 	ret = age_decrypt(&ids, &reader, sink);
 	if (ret == GS_ERR_AGE_NO_MATCH && !ids.count && !o->identity_file_count)
 		ret = GS_FAIL(GS_ERR_USAGE, "missing identity file (-i)");
@@ -381,7 +375,7 @@ static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	int ret;
 
 	if ((ret = o->passphrase ? add_passphrase_recipient(&rl) : load_recipients(o, &rl)) == 0) {
-		expect_size(o, in);
+		expect_size(in);
 		ret = age_encrypt_with(&rl, &opts, &reader, sink);
 	}
 	age_recipient_list_release(&rl);
@@ -397,7 +391,7 @@ struct age_output {
 	struct gs_writer sink;
 };
 
-static int output_open(struct age_opts *o, struct age_output *out)
+static int output_open(const struct age_opts *o, struct age_output *out)
 {
 	int ret;
 
@@ -411,7 +405,6 @@ static int output_open(struct age_opts *o, struct age_output *out)
 			return ret;
 		setvbuf(out->file.f, NULL, _IONBF, 0);
 		out->sink = gs_writer_to_file(out->file.f);
-		o->out_fd = fileno(out->file.f);
 	} else if (o->decrypt) {
 		out->sink = (struct gs_writer){ held_write, &out->held, NULL };
 	} else {
@@ -458,7 +451,7 @@ static int report(const struct age_opts *o, int ret)
 
 int cmd_age(int argc, char **argv)
 {
-	struct age_opts o = { .out_fd = -1 };
+	struct age_opts o = { 0 };
 	struct age_output out = { 0 };
 	FILE *in = stdin;
 	int ret;
@@ -487,7 +480,6 @@ int cmd_age(int argc, char **argv)
 	 * buffers headers itself: stdio's 4 KiB buffer only split each read
 	 * and write in two (a system call and a copy more per chunk) */
 	setvbuf(in, NULL, _IONBF, 0);
-	o.in_offset = lseek(fileno(in), 0, SEEK_CUR);
 	if ((ret = output_open(&o, &out)) == 0)
 		ret = o.decrypt ? run_decrypt(&o, in, &out.sink) : run_encrypt(&o, in, &out.sink);
 	ret = output_close(&o, &out, ret);

@@ -349,51 +349,6 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: standard output: write error: No space left on device" ]
 }
 
-# Into -o's temporary file, a large payload from a regular file is read
-# and written at its offsets by two threads (src/age/stream.c,
-# age_payload_files), wherever the input begins in its file.
-@test "large file into -o: from standard input begun past its start, both ways" {
-	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
-	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
-	cat "$TMP/p" "$TMP/p.age" >"$TMP/both"
-	{
-		dd bs=$((3 * 1024 * 1024 + 12345)) count=1 status=none of=/dev/null
-		"$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/out"
-	} <"$TMP/both"
-	cmp "$TMP/p" "$TMP/out"
-	{
-		dd bs=12345 count=1 status=none of=/dev/null
-		"$GITSEAL_BIN" age -r "$DEMO_RECIPIENT" -o "$TMP/tail.age"
-	} <"$TMP/p"
-	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/tail" "$TMP/tail.age"
-	tail -c +12346 "$TMP/p" | cmp - "$TMP/tail"
-}
-
-# The test build's GITSEAL_TEST_FAIL_AT=pread makes each read at an offset
-# come short (the input changed while it was read), =pwrite each write
-# fail (a full disk).
-@test "large file into -o: a short read or a failed write at an offset is exit 1, nothing written" {
-	grep -qa GITSEAL_TEST_FAIL_SECURE_ALLOC "$GITSEAL_BIN" || skip "the test build's hooks"
-	random_file "$TMP/p" $((3 * 1024 * 1024 + 12345))
-	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/p.age" "$TMP/p"
-	mkdir "$TMP/o"
-	for step in pread pwrite; do
-		if [ $step = pread ]; then
-			want="gitseal: error: read error: the input changed while it was read"
-		else
-			want="gitseal: error: '$TMP/o/out': write error: No space left on device"
-		fi
-		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" age -r "$DEMO_RECIPIENT" -o "$TMP/o/out" "$TMP/p"
-		[ "$status" -eq 1 ]
-		[ "$output" = "$want" ]
-		[ -z "$(ls -A "$TMP/o")" ]
-		run env GITSEAL_TEST_FAIL_AT=$step "$GITSEAL_BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$TMP/o/out" "$TMP/p.age"
-		[ "$status" -eq 1 ]
-		[ "$output" = "$want" ]
-		[ -z "$(ls -A "$TMP/o")" ]
-	done
-}
-
 # Splits each test-kit vector of $1 into $2: NAME.age (inflated when the
 # vector is compressed), NAME.ids (its identities), NAME.pass (its
 # passphrase), NAME.expect and NAME.payload.

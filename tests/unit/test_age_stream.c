@@ -822,179 +822,6 @@ static void test_io_failures(void **state)
 	free(pt);
 }
 
-/* Between two regular files at known offsets (age_payload_files, the
- * command line's -o): both threads take whole batches in any order. */
-
-enum { AT_PREFIX = 37 }; /* the bytes before the payload in each file (a header) */
-
-/* A temporary file holding AT_PREFIX bytes then data, unbuffered (the
- * command line's streams are), positioned after the prefix. */
-static FILE *file_with(const uint8_t *data, size_t len)
-{
-	static const uint8_t prefix[AT_PREFIX] = "a header of thirty-seven bytes, say.";
-	FILE *f = tmpfile();
-
-	assert_non_null(f);
-	assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
-	assert_int_equal(fwrite(prefix, 1, AT_PREFIX, f), AT_PREFIX);
-	assert_true(!len || fwrite(data, 1, len, f) == len);
-	assert_int_equal(fseek(f, AT_PREFIX, SEEK_SET), 0);
-	return f;
-}
-
-/* out's bytes after the prefix, which must be where its offset is: the
- * offset after the payload. */
-static void check_file_holds(FILE *out, const uint8_t *want, size_t len)
-{
-	uint8_t *got = malloc(len + 1);
-
-	assert_non_null(got);
-	assert_int_equal(lseek(fileno(out), 0, SEEK_CUR), AT_PREFIX + (off_t)len);
-	assert_int_equal(pread(fileno(out), got, len + 1, AT_PREFIX), (ssize_t)len);
-	assert_memory_equal(got, want, len);
-	free(got);
-}
-
-/* Whether the input was read at its offsets (pread leaves the position
- * where the stream's own reads stopped) rather than to its end. */
-static bool read_at_offsets(FILE *in, size_t len)
-{
-	return lseek(fileno(in), 0, SEEK_CUR) < AT_PREFIX + (off_t)len;
-}
-
-static void check_encrypt_at(const uint8_t *pt, size_t len, bool at_offsets)
-{
-	FILE *in = file_with(pt, len), *out = file_with(NULL, 0);
-	struct gs_reader r = gs_reader_from_file(in);
-	struct gs_writer w = gs_writer_to_file(out);
-	struct gs_buf want;
-
-	ref_encrypt(pt, len, &want);
-	expect_payload_loaded();
-	age_payload_files(fileno(in), 0, fileno(out));
-	assert_int_equal(age_stream_encrypt(ref_file_key, ref_nonce, &r, &w), 0);
-	age_preload_wait();
-	age_payload_files_forget();
-	assert_int_equal(read_at_offsets(in, len), at_offsets);
-	check_file_holds(out, want.data, want.len);
-	gs_buf_release(&want);
-	fclose(in);
-	fclose(out);
-}
-
-/* Decrypts ct between files: the reference's error and message, or its
- * bytes (what a failure leaves in the output is -o's temporary file,
- * which is thrown away). */
-static void check_decrypt_at(const char *what, const uint8_t *ct, size_t len, bool at_offsets)
-{
-	FILE *in = file_with(ct, len), *out = file_with(NULL, 0);
-	struct gs_reader r = gs_reader_from_file(in);
-	struct gs_writer w = gs_writer_to_file(out);
-	struct ref_outcome want = { .released = ref_released };
-	struct age_bufin bin;
-	int ret;
-
-	ref_decrypt(ct, len, &want);
-	ref_released = want.released;
-	assert_int_equal(age_bufin_init(&bin, &r, 128 * 1024), 0);
-	expect_payload_loaded();
-	age_payload_files(fileno(in), AT_PREFIX, fileno(out));
-	gs_error_clear();
-	ret = age_stream_decrypt(ref_file_key, ref_nonce, &bin, &w);
-	age_preload_wait();
-	age_payload_files_forget();
-	age_bufin_release(&bin);
-	if (ret != want.ret || (ret && strcmp(gs_error_message(), want.message) != 0))
-		fail_msg("%s: got %d '%s', want %d '%s'", what, ret, ret ? gs_error_message() : "", want.ret,
-			 want.message);
-	if (read_at_offsets(in, len) != at_offsets)
-		fail_msg("%s: %s at its offsets", what, at_offsets ? "not read" : "read");
-	if (!ret)
-		check_file_holds(out, want.released.data, want.released.len);
-	fclose(in);
-	fclose(out);
-}
-
-static void test_files_at_offsets(void **state)
-{
-	/* from two batches of input on; below, the pipeline */
-	static const size_t sizes[] = {
-		2 * BATCH * CHUNK - 1, 2 * BATCH * CHUNK, 2 * BATCH * CHUNK + 1, 3 * BATCH * CHUNK - 17,
-		3 * BATCH * CHUNK, 3 * BATCH * CHUNK + 17,
-	};
-	static const size_t extra[] = { 1, TAG, TAG + 1, CT, BATCH * CT + 1 };
-	enum { N = 3 * BATCH + 1 }; /* chunks in the damaged payloads: 4 batches */
-	uint8_t *pt = random_bytes(N * CHUNK), *bad;
-	size_t lens[N], payload;
-	bool last[N];
-	struct gs_buf ct;
-	char what[96];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		check_encrypt_at(pt, sizes[i], i > 0);
-		ref_encrypt(pt, sizes[i], &ct);
-		snprintf(what, sizeof(what), "%zu bytes", sizes[i]);
-		check_decrypt_at(what, ct.data, ct.len, ct.len >= 2 * BATCH * CT);
-		gs_buf_release(&ct);
-	}
-	ref_encrypt(pt, N * CHUNK - 1000, &ct);
-	payload = ct.len;
-	bad = malloc(payload + BATCH * CT + 1);
-	assert_non_null(bad);
-	for (size_t k = 0; k < N; k++) {
-		/* a chunk damaged, alone and with the end cut off too: the
-		 * first failure in the input is the one reported */
-		ct.data[k * CT + 7] ^= 1;
-		snprintf(what, sizeof(what), "chunk %zu damaged", k);
-		check_decrypt_at(what, ct.data, payload, true);
-		snprintf(what, sizeof(what), "chunk %zu damaged, the last cut off", k);
-		check_decrypt_at(what, ct.data, (N - 1) * CT, true);
-		ct.data[k * CT + 7] ^= 1;
-		snprintf(what, sizeof(what), "cut after chunk %zu", k);
-		check_decrypt_at(what, ct.data, (k + 1) * CT, k + 1 >= 2 * BATCH);
-		check_decrypt_at(what, ct.data, (k + 1) * CT - 1, k + 1 > 2 * BATCH);
-	}
-	/* two batches damaged, the first failing early and the second late,
-	 * then the other way round: whichever thread fails first, the first
-	 * failure in the input is reported */
-	for (int round = 0; round < 8; round++) {
-		size_t early = round & 1 ? BATCH - 1 : 0, late = round & 1 ? BATCH : 2 * BATCH - 1;
-
-		ct.data[early * CT + 7] ^= 1;
-		ct.data[(late + 1) * CT - 3] ^= 1;
-		snprintf(what, sizeof(what), "chunks %zu and %zu damaged, the last cut off", early, late);
-		check_decrypt_at(what, ct.data, (N - 1) * CT, true);
-		ct.data[early * CT + 7] ^= 1;
-		ct.data[(late + 1) * CT - 3] ^= 1;
-	}
-	for (size_t e = 0; e < sizeof(extra) / sizeof(extra[0]); e++) {
-		memcpy(bad, ct.data, payload);
-		randombytes_buf(bad + payload, extra[e]);
-		snprintf(what, sizeof(what), "%zu trailing bytes", extra[e]);
-		check_decrypt_at(what, bad, payload + extra[e], true);
-	}
-	free(bad);
-	gs_buf_release(&ct);
-	/* forged: a full chunk flagged last in each batch, none flagged last */
-	for (size_t k = 1; k < N; k += BATCH + 1) {
-		for (size_t j = 0; j < N; j++) {
-			lens[j] = CHUNK;
-			last[j] = j == k || j == N - 1;
-		}
-		craft(&ct, pt, N, lens, last);
-		snprintf(what, sizeof(what), "chunk %zu of %d flagged last", k, N);
-		check_decrypt_at(what, ct.data, ct.len, true);
-		gs_buf_release(&ct);
-	}
-	for (size_t j = 0; j < N; j++)
-		last[j] = false;
-	craft(&ct, pt, N, lens, last);
-	check_decrypt_at("no chunk flagged last", ct.data, ct.len, true);
-	gs_buf_release(&ct);
-	free(pt);
-}
-
 static int turn_off_linked(void **state)
 {
 	(void)state;
@@ -1025,14 +852,12 @@ int main(void)
 		cmocka_unit_test(test_reads_aligned),
 		cmocka_unit_test(test_decrypt_writes_batches),
 		cmocka_unit_test(test_decrypt_reads_aligned),
-		cmocka_unit_test(test_files_at_offsets),
 	};
 	const struct CMUnitTest evp_tests[] = {
 		cmocka_unit_test(test_same_bytes_as_the_reference),
 		cmocka_unit_test(test_switch_once_loaded),
 		cmocka_unit_test(test_damage_like_the_reference),
 		cmocka_unit_test(test_trailing_data_in_the_final_batch),
-		cmocka_unit_test(test_files_at_offsets),
 	};
 
 	if (gs_crypto_init() != 0)
