@@ -105,6 +105,7 @@ void gitfilter_free(struct gitfilter *f)
 	gittrust_release(&f->trust);
 	githistory_free(f->history);
 	githolders_free(f->holders);
+	gitattrs_end(f);
 	age_identity_list_release(&f->ids);
 	if (f->libgit2_ready) {
 		gitrepo_test_log_cache();

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# Red team 21 on the git side: what stop 45 added (the refused
+# gitattributes, updatekeys -r's caches, textconv's note, .sops.yaml).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^(secrets|config)/
+    unencrypted_regex: ^rev$
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	# a teammate's filter line, without init's text eol=lf
+	printf 'config/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
+	mkdir -p config
+	git add .sops.yaml .gitattributes
+	git commit -qm rules
+	cp .gitattributes "$T/attrs"
+}
+teardown() { gs_teardown; }
+
+# attrs_then LINES: .gitattributes as committed, then LINES (printf format)
+attrs_then() {
+	cp "$T/attrs" .gitattributes
+	printf "$1" >> .gitattributes
+}
+
+# A1: the filter asked libgit2 for a path's attributes, and libgit2 reads
+# .gitattributes otherwise than git: git unquotes a C-quoted pattern,
+# matches without case under core.ignorecase, and drops a line with an
+# invalid attribute name, a negative pattern or over 2,048 bytes, and an
+# in-tree .gitattributes that is a symbolic link. Each had git apply ident
+# after the clean while libgit2 saw none: git add exited 0 and staged a
+# blob whose MAC fails (only the hook refused the commit).
+@test "A1: ident set by a line libgit2 reads otherwise than git (quoted, ignorecase, a line git drops, a linked file): git add refuses" {
+	local long want="the attribute ident (from gitattributes) changes what git stores after the filter"
+	long=$(printf '%2100s' x)
+	printf "rev: '\$Id: x\$'\ntoken: t-s3cr3t\n" > config/a.yaml
+	for lines in '"config/a.yaml" ident\n' '"config/\\141.yaml" ident\n' \
+		'config/** ident\nconfig/** -ident b^d\n' 'config/** ident\n!config/b.yaml -ident\n' \
+		"config/** ident\nconfig/** -ident ${long// /x}\n"; do
+		attrs_then "$lines"
+		run git add config/a.yaml
+		[ "$status" -ne 0 ]
+		[[ $output == *"'config/a.yaml': $want"* ]]
+		[ -z "$(git ls-files config/a.yaml)" ]
+	done
+	attrs_then 'config/** ident\n'
+	printf '* -ident\n' > "$T/other"
+	ln -s "$T/other" config/.gitattributes
+	run git add config/a.yaml
+	[[ $output == *"'config/a.yaml': $want"* ]]
+	rm config/.gitattributes
+	git config core.ignorecase true
+	attrs_then 'CONFIG/A.YAML ident\n'
+	run git add config/a.yaml
+	[[ $output == *"'config/a.yaml': $want"* ]]
+	[ -z "$(git ls-files config/a.yaml)" ]
+}
+
+# A2: working-tree-encoding given by a quoted pattern: git stored the
+# sealed text read as UTF-16 (of an even length; else git failed to
+# convert it) and checked a committed file out as UTF-16 ciphertext, exit 0.
+@test "A2: working-tree-encoding set by a quoted pattern: git add and the checkout refuse naming it" {
+	printf 'A=a-s3cr3t\n' > config/a.env
+	git add config/a.env
+	git commit -qm env
+	attrs_then '"config/a.env" working-tree-encoding=UTF-16LE\n"config/b.env" working-tree-encoding=UTF-16LE\n'
+	cp config/a.env config/b.env
+	run git add config/b.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/b.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores"* ]]
+	rm config/a.env
+	run git checkout -- config/a.env
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git hands the filter at checkout"* ]]
+	[ ! -e config/a.env ]
+}
