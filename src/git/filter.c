@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -16,9 +18,12 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/sops.h"
+#include "gitseal/spawn.h"
 #include "gitseal/store.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
+
+extern char **environ;
 
 int gitrepo_fail(const char *what)
 {
@@ -1025,6 +1030,12 @@ static void parent_args_read(struct parent_args *a)
 	a->end = a->buf + n;
 	base = strrchr(a->buf, '/');
 	base = base ? base + 1 : a->buf;
+	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
+	 * (old scripts put it in PATH) */
+	if (!strncmp(base, "git-", 4) && base[4]) {
+		a->cmd = base + 4;
+		return;
+	}
 	if (strcmp(base, "git"))
 		return;
 	for (p = next_arg(a->buf); p < a->end; p = next_arg(p)) {
@@ -1058,6 +1069,49 @@ bool gitfilter_textconv_kept_in_git(void)
 
 	parent_args_read(&parent);
 	return parent.cmd && !strcmp(parent.cmd, "commit");
+}
+
+/* diff.gitseal.cachetextconv has git keep textconv's output as notes
+ * (refs/notes/textconv/gitseal): every version's plaintext in .git's
+ * objects, sent by a push of the notes. Asked of git (its config files,
+ * includes and `git -c` as it reads them: textconv runs without libgit2);
+ * true when git does not say false. */
+bool gitfilter_textconv_cached(void)
+{
+	char *argv[] = { "git", "config", "--type=bool", "--get", "diff.gitseal.cachetextconv", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	char out[16];
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], rc, ws;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return true;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	gs_spawnattr_init(&attr);
+	rc = posix_spawnp(&pid, "git", &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(fds[1]);
+	if (rc) {
+		close(fds[0]);
+		return true;
+	}
+	while (len < sizeof(out) && ((n = read(fds[0], out + len, sizeof(out) - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(fds[0]);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return true;
+	/* exit 1: not set */
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 1 && !len)
+		return false;
+	return !(WIFEXITED(ws) && !WEXITSTATUS(ws) && len == 6 && !memcmp(out, "false\n", 6));
 }
 
 /* Whether a long option (after "--", up to any "=") may be git's

@@ -80,3 +80,46 @@ attrs_then() {
 	[[ $output == *"'config/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git hands the filter at checkout"* ]]
 	[ ! -e config/a.env ]
 }
+
+# no_plaintext_in_git: no object or file under .git holds a value of
+# secrets/a.yaml (s3cr3t)
+no_plaintext_in_git() {
+	local o
+	run ! grep -rl s3cr3t .git
+	for o in $(git rev-list --objects --all | cut -d' ' -f1); do
+		run git cat-file -p "$o"
+		[[ $output != *s3cr3t* ]]
+	done
+}
+
+# T1: diff.gitseal.cachetextconv (a teammate's speed-up for git log -p)
+# has git keep textconv's output as notes (refs/notes/textconv/gitseal):
+# every version's plaintext in .git's objects, and pushed with the notes.
+@test "T1: diff.gitseal.cachetextconv: textconv prints a note, no plaintext kept in .git's notes" {
+	printf 'token: t-s3cr3tA\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	git commit -qm a
+	printf 'token: t-s3cr3tB\n' > secrets/a.yaml
+	git commit -qam b
+	git config diff.gitseal.cachetextconv true
+	run git log -p
+	[[ $output == *"(gitseal: a sealed file's plaintext is not shown here: diff.gitseal.cachetextconv keeps it in .git (refs/notes/textconv/gitseal); unset it)"* ]]
+	git config --unset diff.gitseal.cachetextconv
+	run git -c diff.gitseal.cachetextconv=yes log -p
+	[[ $output != *t-s3cr3t* ]]
+	git update-ref -d refs/notes/textconv/gitseal
+	run git log -p
+	[[ $output == *'+token: t-s3cr3tB'* ]]
+	no_plaintext_in_git
+}
+
+# T2: textconv told `git commit -v` by its parent's name, "git": the
+# dashed form (git-commit from git's exec path, as old scripts put it in
+# PATH) wrote the plaintext into .git/COMMIT_EDITMSG.
+@test "T2: git-commit -v (the dashed form) writes no plaintext into .git/COMMIT_EDITMSG" {
+	printf 'token: t-s3cr3tA\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	GIT_EDITOR='sed -i 1imsg' "$(git --exec-path)/git-commit" -q -v
+	run ! grep s3cr3t .git/COMMIT_EDITMSG
+	grep -qF "+(gitseal: a sealed file's plaintext is not shown here" .git/COMMIT_EDITMSG
+}
