@@ -321,6 +321,33 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 	return 0;
 }
 
+/* A bool field as yaml.v3 decodes it: plain and untagged, YAML 1.2's
+ * true and false or YAML 1.1's y, yes, on and n, no, off, in the case
+ * forms it knows; anything else (quoted, tagged, a number) sops refuses.
+ * Before, only true was read, so "true" in quotes (refused by sops) was
+ * true and yes (true to sops) was false. */
+static int parse_bool_node(struct parser *p, yaml_node_t *n, const char *field, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "n", "N", "no", "No", "NO", "off", "Off", "OFF" };
+	const char *s = scalar(n);
+
+	*out = false;
+	if (is_null(n))
+		return 0;
+	/* a tag shows before the value in the text (libyaml gives an untagged
+	 * plain scalar !!str too) */
+	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n->end_mark.index <= p->len &&
+	    n->end_mark.index - n->start_mark.index == n->data.scalar.length)
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+				*out = !strcmp(s, yes[i]);
+				return 0;
+			}
+		}
+	return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be true or false", p->name, field);
+}
+
 static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *rule)
 {
 	yaml_node_t *n = map_get(p, r, "path_regex");
@@ -370,10 +397,8 @@ static int parse_selection(struct parser *p, yaml_node_t *r, struct sops_rule *r
 		if (!(rule->selection.value = gs_strdup(s)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	if ((n = map_get(p, r, "mac_only_encrypted")) && !is_null(n))
-		rule->selection.mac_only_encrypted =
-			scalar_is(n, "true") || scalar_is(n, "True") || scalar_is(n, "TRUE");
-	return 0;
+	return parse_bool_node(p, map_get(p, r, "mac_only_encrypted"), "mac_only_encrypted",
+			       &rule->selection.mac_only_encrypted);
 }
 
 /* The keys: key_groups when it lists any, else the flat keys as one group
