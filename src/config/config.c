@@ -301,6 +301,14 @@ static void group_free(struct sops_key_group *g)
 	free(g->foreign);
 }
 
+/* A plain scalar with no tag (libyaml gives an untagged plain scalar !!str
+ * too: a tag shows in the text before the value). */
+static bool untagged_plain(const struct parser *p, const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       n->end_mark.index <= p->len && n->end_mark.index - n->start_mark.index == n->data.scalar.length;
+}
+
 static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, int *out)
 {
 	const char *s = scalar(n);
@@ -311,7 +319,9 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 		*out = 0;
 		return 0;
 	}
-	if (!s)
+	/* yaml.v3 refuses a quoted int ("1": sops refused a rule gitseal read
+	 * as 1); a tagged one is refused too, not read here */
+	if (!s || !untagged_plain(p, n))
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -335,10 +345,7 @@ static int parse_bool_node(struct parser *p, yaml_node_t *n, const char *field, 
 	*out = false;
 	if (is_null(n))
 		return 0;
-	/* a tag shows before the value in the text (libyaml gives an untagged
-	 * plain scalar !!str too) */
-	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n->end_mark.index <= p->len &&
-	    n->end_mark.index - n->start_mark.index == n->data.scalar.length)
+	if (s && untagged_plain(p, n))
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 			if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
 				*out = !strcmp(s, yes[i]);

@@ -28,3 +28,21 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 0 ]
 	[[ $output != *mac_only_encrypted* ]]
 }
+
+# S2: yaml.v3 refuses a quoted int for an int field; gitseal read
+# `shamir_threshold: "1"` as 1, a rule sops refuses (any one group opens).
+# A tagged one is refused too.
+@test "S2: a quoted or tagged shamir_threshold or indent is refused (yaml.v3 refuses a quoted one)" {
+	printf 'db: x\n' >p.yaml
+	for v in '"1"' "'2'" '!!int 2'; do
+		printf 'creation_rules:\n  - key_groups:\n    - age: [%s]\n    - age: [%s]\n    shamir_threshold: %s\n' \
+			"$DEMO_RECIPIENT" "$DEMO_RECIPIENT" "$v" >.sops.yaml
+		run -1 gitseal encrypt p.yaml
+		[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'shamir_threshold' must be an integer" ]
+	done
+	printf 'stores:\n  yaml:\n    indent: "4"\ncreation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal encrypt p.yaml
+	[ "$output" = "gitseal: error: 'p.yaml': $TMP/.sops.yaml: '.sops.yaml': 'indent' must be an integer" ]
+	sed -i 's/"4"/4/' .sops.yaml
+	gitseal encrypt p.yaml | grep -q '^db: ENC\['
+}
