@@ -115,14 +115,14 @@ bool once_answer(const char *kind, bool (*ask)(void))
 		return ask();
 	/* the marker's name ends in the answer */
 	for (int a = 0; a < 2; a++) {
-		snprintf(kept, sizeof(kept), "%s-%d", name, a);
+		snprintf(kept, sizeof(kept), "%s-%c", name, a ? '1' : '0');
 		if (!faccessat(dfd, kept, F_OK, AT_SYMLINK_NOFOLLOW)) {
 			close(dfd);
 			return a;
 		}
 	}
 	answer = ask();
-	snprintf(kept, sizeof(kept), "%s-%d", name, answer);
+	snprintf(kept, sizeof(kept), "%s-%c", name, answer ? '1' : '0');
 	if ((fd = openat(dfd, kept, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
 		close(fd);
 		sweep(dfd, prefix);

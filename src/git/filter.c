@@ -1202,11 +1202,15 @@ static bool maybe_converted(const uint8_t *in, size_t len)
 	return false;
 }
 
-/* On git's thread (libgit2's attributes), before a smudge is delayed. */
+/* On git's thread (libgit2's attributes), before a smudge is delayed,
+ * for every smudge request. */
 static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, size_t len)
 {
 	struct serve_ctx *s = ctx;
 
+	/* git is writing the work tree, .gitattributes files too, which the
+	 * git check-attr kept so far read before (attrs.c) */
+	gitattrs_end(s->f);
 	return s->f->repo && maybe_converted(in, len) ? gitattrs_refuse(s->f, path, in, len, false) : 0;
 }
 

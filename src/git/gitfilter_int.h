@@ -226,7 +226,9 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 	__attribute__((warn_unused_result));
 const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
-/* Ends the `git check-attr` gitattrs_changing started, if any. */
+/* Ends the `git check-attr` gitattrs_changing started, if any: it reads
+ * each .gitattributes once, so a checkout that writes one makes it stale
+ * (the next question starts another). */
 void gitattrs_end(struct gitfilter *f);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);

@@ -123,3 +123,31 @@ no_plaintext_in_git() {
 	run ! grep s3cr3t .git/COMMIT_EDITMSG
 	grep -qF "+(gitseal: a sealed file's plaintext is not shown here" .git/COMMIT_EDITMSG
 }
+
+# A3: git check-attr reads each .gitattributes once and keeps it; a
+# checkout that cleaned a file first (to see whether it changed) had the
+# process read the old .gitattributes, and a branch whose .gitattributes
+# sets working-tree-encoding by a quoted pattern was checked out as UTF-16
+# ciphertext, exit 0. A smudge asks a git started after it.
+@test "A3: a branch's .gitattributes read after git wrote it, though the checkout cleaned a file before" {
+	local id
+	printf 'A=a-s3cr3t\n' > config/a.env
+	git add config/a.env
+	git commit -qm a
+	git checkout -q -b B
+	printf 'A=b-s3cr3t\n' > config/a.env
+	git add config/a.env
+	git commit -qm b
+	# committed without being checked out here (git add would refuse it)
+	cp "$T/attrs" "$T/attrs.B"
+	printf '"config/a.env" working-tree-encoding=UTF-16LE\n' >> "$T/attrs.B"
+	id=$(git hash-object -w "$T/attrs.B")
+	git update-index --cacheinfo "100644,$id,.gitattributes"
+	git commit --no-verify -qm attrs
+	git checkout -q -f main
+	# changed in stat only: git cleans it to compare before it writes
+	touch -d '+2 seconds' config/a.env
+	run git checkout B
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.env': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git hands the filter at checkout"* ]]
+}
