@@ -19,7 +19,6 @@
  * work tree's first) are both asked there. */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
-#include "gitseal/spawn.h"
 #include "gitfilter_int.h"
 
 extern char **environ;
@@ -212,8 +210,6 @@ static char **flushing_environ(void)
 static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 {
 	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", NULL, NULL, NULL, NULL, NULL, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	int in[2], out[2], rc;
 	char **env;
 
@@ -231,14 +227,7 @@ static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 		free(env);
 		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes: %s", strerror(errno));
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	gs_spawnattr_init(&attr);
-	rc = posix_spawnp(&g->pid, "git", &fa, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = gitrepo_spawn(argv, in[0], out[1], env, &g->pid);
 	free(env);
 	close(in[0]);
 	close(out[1]);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,12 +17,10 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/sops.h"
-#include "gitseal/spawn.h"
 #include "gitseal/store.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
 
-extern char **environ;
 
 int gitrepo_fail(const char *what)
 {
@@ -1079,8 +1076,6 @@ bool gitfilter_textconv_kept_in_git(void)
 bool gitfilter_textconv_cached(void)
 {
 	char *argv[] = { "git", "config", "--type=bool", "--get", "diff.gitseal.cachetextconv", NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	char out[16];
 	size_t len = 0;
 	ssize_t n;
@@ -1089,14 +1084,7 @@ bool gitfilter_textconv_cached(void)
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return true;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	gs_spawnattr_init(&attr);
-	rc = posix_spawnp(&pid, "git", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = gitrepo_spawn(argv, -1, fds[1], NULL, &pid);
 	close(fds[1]);
 	if (rc) {
 		close(fds[0]);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <git2.h>
 
@@ -226,6 +227,10 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 	__attribute__((warn_unused_result));
 const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
+/* Starts git with argv (argv[0] "git"), stdin from in (/dev/null when
+ * -1), stdout to out, stderr to /dev/null, env (environ when NULL): 0, or
+ * posix_spawnp's error (addset.c). */
+int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *pid);
 /* Ends the `git check-attr` gitattrs_changing started, if any: it reads
  * each .gitattributes once, so a checkout that writes one makes it stale
  * (the next question starts another). */
