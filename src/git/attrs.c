@@ -13,10 +13,10 @@
  * .gitattributes that is a symbolic link; each had git apply ident or
  * working-tree-encoding that libgit2 did not see (red team 21). git
  * check-attr reads each .gitattributes once: a smudge request ends it, as
- * git may have written one since (gitattrs_end). At
- * checkout git reads the attributes of the index it is writing, which
- * neither has yet: libgit2's (the index on disk first) and git's (the
- * work tree's first) are both asked there. */
+ * git may have written one since (gitattrs_end). At checkout git reads
+ * the attributes of the index it is writing, which neither reader has
+ * yet: libgit2's (the index on disk first) and git's (the work tree's
+ * first) are both asked there. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
