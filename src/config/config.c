@@ -1,5 +1,6 @@
 /* .sops.yaml (spec 10; sops config/config.go), read with libyaml's
  * document API: independent of the YAML store. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -311,7 +312,7 @@ static bool untagged_plain(const struct parser *p, const yaml_node_t *n)
 
 static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, int *out)
 {
-	const char *s = scalar(n);
+	const char *s = scalar(n), *digits;
 	char *end;
 	long v;
 
@@ -320,8 +321,12 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 		return 0;
 	}
 	/* yaml.v3 refuses a quoted int ("1": sops refused a rule gitseal read
-	 * as 1); a tagged one is refused too, not read here */
+	 * as 1); a tagged one is refused too, not read here; and it reads a
+	 * leading 0 as octal (010 is 8 to sops, was 10 here) */
 	if (!s || !untagged_plain(p, n))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+	digits = s + (*s == '+' || *s == '-');
+	if (digits[0] == '0' && isdigit((unsigned char)digits[1]))
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
 	errno = 0;
 	v = strtol(s, &end, 10);

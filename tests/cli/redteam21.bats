@@ -31,10 +31,11 @@ teardown() { teardown_tmp; }
 
 # S2: yaml.v3 refuses a quoted int for an int field; gitseal read
 # `shamir_threshold: "1"` as 1, a rule sops refuses (any one group opens).
-# A tagged one is refused too.
-@test "S2: a quoted or tagged shamir_threshold or indent is refused (yaml.v3 refuses a quoted one)" {
+# A tagged one is refused too, and a leading 0, octal to yaml.v3 (010 is
+# 8 to sops, was 10 here).
+@test "S2: a quoted, tagged or 0-led shamir_threshold or indent is refused (yaml.v3 refuses a quoted one, reads 010 as 8)" {
 	printf 'db: x\n' >p.yaml
-	for v in '"1"' "'2'" '!!int 2'; do
+	for v in '"1"' "'2'" '!!int 2' 010 +02; do
 		printf 'creation_rules:\n  - key_groups:\n    - age: [%s]\n    - age: [%s]\n    shamir_threshold: %s\n' \
 			"$DEMO_RECIPIENT" "$DEMO_RECIPIENT" "$v" >.sops.yaml
 		run -1 gitseal encrypt p.yaml
