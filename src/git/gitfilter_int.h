@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <git2.h>
 
@@ -99,6 +100,7 @@ struct gitfilter {
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
 	struct githolders *holders; /* the data keys of the index's files, or NULL (holders.c) */
+	struct gitattrs_git *attrs_git; /* git's own `check-attr`, kept running (attrs.c), or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
@@ -225,6 +227,14 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 	__attribute__((warn_unused_result));
 const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
+/* Starts git with argv (argv[0] "git"), stdin from in (/dev/null when
+ * -1), stdout to out, stderr to /dev/null, env (environ when NULL): 0, or
+ * posix_spawnp's error (addset.c). */
+int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *pid);
+/* Ends the `git check-attr` gitattrs_changing started, if any: it reads
+ * each .gitattributes once, so a checkout that writes one makes it stale
+ * (the next question starts another). */
+void gitattrs_end(struct gitfilter *f);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */

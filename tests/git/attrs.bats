@@ -8,21 +8,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^(secrets|config)/
-    unencrypted_regex: ^rev$
-    age: $RECIPIENT
-YAML
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
-	# a teammate's filter line, without init's text eol=lf
-	printf 'config/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
-	mkdir -p config
-	git add .sops.yaml .gitattributes
-	git commit -qm rules
-}
+setup() { gs_setup_from teammate_filter_line; }
 teardown() { gs_teardown; }
 
 # committed_then LINES FILE...: FILEs committed, then LINES (printf
