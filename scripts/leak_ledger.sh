@@ -1,5 +1,5 @@
 #!/bin/sh
-# leak-ledger.sh DIR: after an ASan suite run with GITSEAL_TEST_LEAK_LEDGER=DIR
+# leak_ledger.sh DIR: after an ASan suite run with GITSEAL_TEST_LEAK_LEDGER=DIR
 # (Makefile, src/main.c): how many gitseal processes LeakSanitizer checked,
 # and a failure if any process reported a leak or another sanitizer error,
 # whether or not its test saw the exit status.
