@@ -45,6 +45,9 @@ bool gs_test_threaded(void);
 void gs_test_quiet_threads(int delta);
 void gs_test_quiet_thread(void);
 void gs_test_note_own_alloc(void);
+/* GITSEAL_TEST_LEAK_LEDGER: the call sites of the process's own plain
+ * allocations so far, each once, or (size_t)-1 if there were too many */
+size_t gs_test_own_sites(const void **out, size_t max);
 void gs_test_site_log(const char *kind, long nsites, const unsigned long long *ids, long refused, long ordered,
 		      bool all);
 #endif

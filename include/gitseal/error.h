@@ -61,6 +61,13 @@ void gs_warning_set_handler(void (*handler)(const char *message));
 void gs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Convenience: sets the message and returns code. */
+#ifdef GITSEAL_TEST_HOOKS
+/* The test build: the call sites that raised an error or a warning, each
+ * once (src/util/error.c); gs_test_note_raised adds one. */
+void gs_test_note_raised(const void *where);
+size_t gs_test_raised(const void **out, size_t max);
+#endif
+
 #define GS_FAIL(code, ...) (gs_error_set((code), __VA_ARGS__), (code))
 
 #endif

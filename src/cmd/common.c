@@ -15,6 +15,9 @@ void cmd_errorf(const char *fmt, ...)
 {
 	va_list ap;
 
+#ifdef GITSEAL_TEST_HOOKS
+	gs_test_note_raised(__builtin_return_address(0));
+#endif
 	fputs("gitseal: error: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -26,6 +29,9 @@ void cmd_warnf(const char *fmt, ...)
 {
 	va_list ap;
 
+#ifdef GITSEAL_TEST_HOOKS
+	gs_test_note_raised(__builtin_return_address(0));
+#endif
 	fputs("gitseal: warning: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

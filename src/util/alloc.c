@@ -52,6 +52,48 @@ static struct alloc_counter libs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static bool track_sites;
 static bool log_sites, counting;
 
+/* GITSEAL_TEST_LEAK_LEDGER (src/main.c): each call site of the process's
+ * own plain allocations once (a return address: the test build is linked
+ * without PIE), so that a process that allocates where no process of the
+ * suite run did before has its leaks checked. Open addressing, no lock:
+ * every allocation passes here. */
+enum { LEAK_SITES = 2048 };
+static _Atomic uintptr_t leak_sites[LEAK_SITES];
+static atomic_bool leak_sites_full;
+static bool note_leak_sites;
+
+static void note_leak_site(const void *where)
+{
+	uintptr_t a = (uintptr_t)where;
+	size_t h = (size_t)((a * 0x9E3779B97F4A7C15ULL) >> 53);
+
+	for (size_t i = 0; i < LEAK_SITES / 2; i++) {
+		_Atomic uintptr_t *slot = &leak_sites[(h + i) % LEAK_SITES];
+		uintptr_t seen = atomic_load_explicit(slot, memory_order_relaxed);
+
+		if (seen == a)
+			return;
+		if (!seen && (atomic_compare_exchange_strong(slot, &seen, a) || seen == a))
+			return;
+	}
+	atomic_store(&leak_sites_full, true);
+}
+
+size_t gs_test_own_sites(const void **out, size_t max)
+{
+	size_t n = 0;
+
+	if (atomic_load(&leak_sites_full))
+		return (size_t)-1;
+	for (size_t i = 0; i < LEAK_SITES; i++) {
+		uintptr_t a = atomic_load(&leak_sites[i]);
+
+		if (a && n < max)
+			out[n++] = (const void *)a;
+	}
+	return n;
+}
+
 /* A site's identity for GITSEAL_TEST_SITE_LOG: the return addresses on the
  * stack of its first allocation that lie in gitseal's own text, hashed.
  * The test build is linked without PIE, so the same path from main gives
@@ -194,6 +236,7 @@ static void read_settings(void)
 	log_sites = getenv("GITSEAL_TEST_SITE_LOG") && (counting || getenv("GITSEAL_TEST_FAIL_ALLOC_SITE"));
 	if (log_sites)
 		atexit(write_site_log);
+	note_leak_sites = getenv("GITSEAL_TEST_LEAK_LEDGER");
 	atomic_store(&own.fail_at, env_long("GITSEAL_TEST_FAIL_ALLOC"));
 	atomic_store(&libs.fail_at, env_long("GITSEAL_TEST_FAIL_LIB_ALLOC"));
 }
@@ -232,6 +275,8 @@ static bool counted_refused(struct alloc_counter *c, const void *where, int line
 	pthread_once(&once, read_settings);
 	if (c == &own)
 		gs_test_note_own_alloc();
+	if (c == &own && note_leak_sites)
+		note_leak_site(where);
 	if (track_sites && new_site_refused(c, where, line))
 		return true;
 	return atomic_fetch_add(&c->made, 1) + 1 == atomic_load(&c->fail_at);
