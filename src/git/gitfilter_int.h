@@ -405,8 +405,13 @@ int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((war
 /* The test build counts what a process does, for tests that catch work
  * done once per file that should be done once (a line `what` appended to
  * the file the environment variable names): GITSEAL_TEST_BLOB_LOG a blob
- * read, GITSEAL_TEST_INDEX_LOG an index written. Release builds: nothing. */
+ * read, GITSEAL_TEST_INDEX_LOG an index written. Release builds: nothing,
+ * not even the variable's name. */
+#ifdef GITSEAL_TEST_HOOKS
 void gitrepo_test_count(const char *variable, const char *what);
+#else
+#define gitrepo_test_count(variable, what) ((void)0)
+#endif
 /* GITSEAL_TEST_CACHE_LOG=FILE: the bytes of objects libgit2 holds in its
  * cache when the repository is closed, a line appended (test build). */
 void gitrepo_test_log_cache(void);

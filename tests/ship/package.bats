@@ -215,3 +215,13 @@ dpkg_retry() {
 	[ -z "$left" ] || { echo "left behind: $left"; false; }
 	[ ! -e /usr/share/doc/gitseal ]
 }
+
+@test "release: the shipped build carries no test hook (no GITSEAL_TEST_ name, no leak ledger)" {
+	# the test build's hooks are compiled out of the release build, names included
+	run grep -ac GITSEAL_TEST_ "$GITSEAL_BIN"
+	[ "$output" = "0" ]
+	run nm "$GITSEAL_BIN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *__lsan_is_turned_off* ]]
+	[[ "$output" != *gs_leak_ledger* ]]
+}
