@@ -113,3 +113,30 @@ refused_add() {
 	git add secrets/b.env
 	git show :secrets/b.env | grep -q '^A=ENC\['
 }
+
+# A directory of more new files than the filter asks git about at once
+# (src/git/readahead.c): from the third on, the attributes are read from
+# git's own answer (check-attr, with the filter's), not libgit2's.
+@test "git add of a large directory: the attributes git answers for all its files at once are refused (core.attributesFile, nested, text=unset)" {
+	[ "$(nproc)" -ge 2 ] || skip "git is asked for many files at once by the read-ahead, which needs 2 CPUs"
+	mkdir -p config/big
+	for i in $(seq -w 1 260); do printf 'key: v%s\n' "$i" > "config/big/f$i.yaml"; done
+	# given to git -c, which libgit2 does not read: git's answer tells
+	printf 'config/big/f004.yaml working-tree-encoding=UTF-16LE\n' > "$T/attributes"
+	run git -c core.attributesFile="$T/attributes" add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"* ]]
+	printf 'f004.yaml eol=crlf\n' > config/big/.gitattributes
+	run git add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout"* ]]
+	# git prints text=unset (a string: no text attribute) as it prints
+	# -text: read both ways, they disagree, and libgit2 tells
+	git config core.autocrlf true
+	rm config/big/.gitattributes
+	printf 'config/big/*.yaml text eol=lf\nconfig/big/f004.yaml text=unset !eol\n' >> .gitattributes
+	run git add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"* ]]
+	[ -z "$(git ls-files config/big)" ]
+}
