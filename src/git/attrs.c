@@ -65,8 +65,8 @@ static int config_value(git_config *cfg, const char *name, char *out, size_t siz
 }
 
 /* core.autocrlf and core.eol, read once for each index git writes: every
- * lookup of libgit2's checks each config file on disk (eight system calls
- * a file). Within one git command, whose filter process this is, git reads
+ * lookup of libgit2's checks each config file on disk again (3 K
+ * instructions and 3 system calls a file). Within one git command, whose filter process this is, git reads
  * its config once, at its start; a command of many steps (a rebase) writes
  * the index between them, and a `git config` one of them ran (--exec) is
  * read at the next. */
