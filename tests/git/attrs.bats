@@ -140,3 +140,31 @@ refused_add() {
 	[[ $output == *"'config/big/f004.yaml': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"* ]]
 	[ -z "$(git ls-files config/big)" ]
 }
+
+# One filter process serves one git command, which reads its config once;
+# a command of many steps (a rebase) writes the index between them, and
+# core.autocrlf is read again then (src/git/attrs.c, line_end_config).
+@test "one filter process, core.autocrlf set and the index rewritten between two cleans: the second is refused" {
+	printf 'A=a-s3cr3t\n' > config/a.env
+	printf 'B=b-s3cr3t\n' > config/b.env
+	start_filter_process 2> "$T/err"
+	# clean FILE N: one clean request, waited for until N answers came
+	clean() {
+		{ pkt_text command=clean; pkt_text "pathname=$1"; printf 0000; pkt_file "$1"; printf 0000; } >&5
+		for _ in $(seq 200); do
+			[ "$(grep -acE 'status=(success|error)' "$T/out")" -lt "$2" ] || break
+			sleep 0.05
+		done
+	}
+	clean config/a.env 1
+	[ "$(grep -ac 'status=success' "$T/out")" -eq 1 ]
+	git config core.autocrlf true
+	printf 'x\n' > other.txt
+	git update-index --add other.txt
+	clean config/b.env 2
+	exec 5>&-
+	run wait "$filter_pid"
+	[ "$(grep -ac 'status=success' "$T/out")" -eq 1 ]
+	[ "$(grep -ac 'status=error' "$T/out")" -eq 1 ]
+	grep -q "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF" "$T/err"
+}
