@@ -46,6 +46,10 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
  * .git (`git commit -v` writes its diff into COMMIT_EDITMSG; Linux /proc,
  * elsewhere false). */
 bool gitfilter_textconv_kept_in_git(void);
+/* True when git keeps textconv's output as notes in .git
+ * (diff.gitseal.cachetextconv, asked of `git config`; true when git does
+ * not say false). */
+bool gitfilter_textconv_cached(void);
 
 /* Loads what the filter reads lazily (identities, this clone's records),
  * before smudges run on several threads. */

@@ -235,6 +235,10 @@ static int git_filter_process(void)
 #define TEXTCONV_IN_COMMIT                                                                                     \
 	"(gitseal: a sealed file's plaintext is not shown here: git keeps this text in .git/COMMIT_EDITMSG; "     \
 	"'git diff --cached' shows it)\n"
+/* what textconv shows where git would keep it as notes in .git */
+#define TEXTCONV_CACHED                                                                                        \
+	"(gitseal: a sealed file's plaintext is not shown here: diff.gitseal.cachetextconv keeps it in .git "    \
+	"(refs/notes/textconv/gitseal); unset it)\n"
 
 static int git_textconv(const char *file)
 {
@@ -251,6 +255,10 @@ static int git_textconv(const char *file)
 	if (!(ret = gs_read_file(file, &in, STORE_MAX_INPUT))) {
 		if (gitfilter_textconv_kept_in_git())
 			ret = gs_buf_append(&out, TEXTCONV_IN_COMMIT, sizeof(TEXTCONV_IN_COMMIT) - 1)
+				      ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+				      : 0;
+		else if (once_answer("cachetextconv", gitfilter_textconv_cached))
+			ret = gs_buf_append(&out, TEXTCONV_CACHED, sizeof(TEXTCONV_CACHED) - 1)
 				      ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
 				      : 0;
 		else if (!(ret = gitfilter_open(NULL, &f)))

@@ -66,23 +66,33 @@ static void sweep(int dfd, const char *prefix)
 		closedir(d);
 }
 
-bool once_per_git_command(const char *kind)
+/* The directory of the markers, opened, and this git command's marker
+ * name for kind (prefix: the part before the command); -1 where it
+ * cannot be told. */
+static int marker_dir(const char *kind, char prefix[64], char name[128])
 {
-	char dir[4096], prefix[64], name[128];
+	char dir[4096];
 	long git = (long)getppid();
 	unsigned long long t;
-	int dfd, fd;
 
 	if (!getenv("GIT_EXEC_PATH") || !(t = start_time(git)) ||
 	    (size_t)snprintf(dir, sizeof(dir), "%s/gitseal-once-%lu", private_dir_base(),
 			     (unsigned long)geteuid()) >= sizeof(dir) ||
-	    (size_t)snprintf(prefix, sizeof(prefix), "%s-", kind) >= sizeof(prefix) ||
-	    (size_t)snprintf(name, sizeof(name), "%s%ld-%llu", prefix, git, t) >= sizeof(name))
-		return true;
+	    (size_t)snprintf(prefix, 64, "%s-", kind) >= 64 ||
+	    (size_t)snprintf(name, 128, "%s%ld-%llu", prefix, git, t) >= 128)
+		return -1;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return true;
+		return -1;
 	/* another user's directory, or a link, is not ours to trust */
-	if ((dfd = gs_userdir_open_private(dir)) < 0)
+	return gs_userdir_open_private(dir);
+}
+
+bool once_per_git_command(const char *kind)
+{
+	char prefix[64], name[128];
+	int dfd, fd;
+
+	if ((dfd = marker_dir(kind, prefix, name)) < 0)
 		return true;
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -93,4 +103,30 @@ bool once_per_git_command(const char *kind)
 	sweep(dfd, prefix);
 	close(dfd);
 	return true;
+}
+
+bool once_answer(const char *kind, bool (*ask)(void))
+{
+	char prefix[64], name[128], kept[136];
+	bool answer;
+	int dfd, fd;
+
+	if ((dfd = marker_dir(kind, prefix, name)) < 0)
+		return ask();
+	/* the marker's name ends in the answer */
+	for (int a = 0; a < 2; a++) {
+		snprintf(kept, sizeof(kept), "%s-%c", name, a ? '1' : '0');
+		if (!faccessat(dfd, kept, F_OK, AT_SYMLINK_NOFOLLOW)) {
+			close(dfd);
+			return a;
+		}
+	}
+	answer = ask();
+	snprintf(kept, sizeof(kept), "%s-%c", name, answer ? '1' : '0');
+	if ((fd = openat(dfd, kept, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		close(fd);
+		sweep(dfd, prefix);
+	}
+	close(dfd);
+	return answer;
 }

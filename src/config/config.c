@@ -1,5 +1,6 @@
 /* .sops.yaml (spec 10; sops config/config.go), read with libyaml's
  * document API: independent of the YAML store. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -301,9 +302,17 @@ static void group_free(struct sops_key_group *g)
 	free(g->foreign);
 }
 
+/* A plain scalar with no tag (libyaml gives an untagged plain scalar !!str
+ * too: a tag shows in the text before the value). */
+static bool untagged_plain(const struct parser *p, const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       n->end_mark.index <= p->len && n->end_mark.index - n->start_mark.index == n->data.scalar.length;
+}
+
 static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, int *out)
 {
-	const char *s = scalar(n);
+	const char *s = scalar(n), *digits;
 	char *end;
 	long v;
 
@@ -311,7 +320,13 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 		*out = 0;
 		return 0;
 	}
-	if (!s)
+	/* yaml.v3 refuses a quoted int ("1": sops refused a rule gitseal read
+	 * as 1); a tagged one is refused too, not read here; and it reads a
+	 * leading 0 as octal (010 is 8 to sops, was 10 here) */
+	if (!s || !untagged_plain(p, n))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+	digits = s + (*s == '+' || *s == '-');
+	if (digits[0] == '0' && isdigit((unsigned char)digits[1]))
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -319,6 +334,30 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
 	*out = (int)v;
 	return 0;
+}
+
+/* A bool field as yaml.v3 decodes it: plain and untagged, YAML 1.2's
+ * true and false or YAML 1.1's y, yes, on and n, no, off, in the case
+ * forms it knows; anything else (quoted, tagged, a number) sops refuses.
+ * Before, only true was read, so "true" in quotes (refused by sops) was
+ * true and yes (true to sops) was false. */
+static int parse_bool_node(struct parser *p, yaml_node_t *n, const char *field, bool *out)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON" };
+	static const char *const no[] = { "false", "False", "FALSE", "n", "N", "no", "No", "NO", "off", "Off", "OFF" };
+	const char *s = scalar(n);
+
+	*out = false;
+	if (is_null(n))
+		return 0;
+	if (s && untagged_plain(p, n))
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+				*out = !strcmp(s, yes[i]);
+				return 0;
+			}
+		}
+	return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be true or false", p->name, field);
 }
 
 static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *rule)
@@ -370,10 +409,8 @@ static int parse_selection(struct parser *p, yaml_node_t *r, struct sops_rule *r
 		if (!(rule->selection.value = gs_strdup(s)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
-	if ((n = map_get(p, r, "mac_only_encrypted")) && !is_null(n))
-		rule->selection.mac_only_encrypted =
-			scalar_is(n, "true") || scalar_is(n, "True") || scalar_is(n, "TRUE");
-	return 0;
+	return parse_bool_node(p, map_get(p, r, "mac_only_encrypted"), "mac_only_encrypted",
+			       &rule->selection.mac_only_encrypted);
 }
 
 /* The keys: key_groups when it lists any, else the flat keys as one group

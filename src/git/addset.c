@@ -48,6 +48,26 @@ static int filled_pipe(const struct gs_buf *in)
 	return fds[0];
 }
 
+int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (in >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	gs_spawnattr_init(&attr);
+	rc = posix_spawnp(pid, "git", &fa, &attr, argv, env ? env : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
 /* A git run: its pid and the read end of its stdout. */
 struct git_run {
 	pid_t pid;
@@ -59,8 +79,6 @@ struct git_run {
  * /dev/null; 0, or -1 when it could not start. */
 static int git_start(char *const *argv, const struct gs_buf *in, struct git_run *run)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	int fds[2], rc, fd_in = filled_pipe(in);
 
 	run->out = -1;
@@ -69,14 +87,7 @@ static int git_start(char *const *argv, const struct gs_buf *in, struct git_run 
 			close(fd_in);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd_in, STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	gs_spawnattr_init(&attr);
-	rc = posix_spawnp(&run->pid, "git", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = gitrepo_spawn(argv, fd_in, fds[1], NULL, &run->pid);
 	close(fd_in);
 	close(fds[1]);
 	if (rc) {
@@ -119,6 +130,14 @@ static int git_finish(struct git_run *run, struct gs_buf *out, int *status)
 			return -1;
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	return rc;
+}
+
+int gitrepo_run(char *const *argv, struct gs_buf *out, int *status)
+{
+	static const struct gs_buf none;
+	struct git_run run;
+
+	return git_start(argv, &none, &run) ? -1 : git_finish(&run, out, status);
 }
 
 /* The next NUL-ended field of out at *pos, or NULL at its end. */

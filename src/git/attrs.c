@@ -5,21 +5,38 @@
  * writes. A blob so changed is no sops file, or one whose MAC fails, or
  * one that opens to other bytes; the filter refuses such a path.
  *
- * A `git add` of many new files has git's own answer for them already
- * (readahead.c asks `git check-attr` for a directory's names at once, these
- * attributes with the filter's): libgit2 walks the attribute files again at
- * every call, about 27 K instructions and 14 system calls a file on git's
- * critical path, so it is asked only where no such answer is kept. */
+ * The attributes are git's own answer (`git check-attr`): libgit2 reads
+ * .gitattributes otherwise than git. git unquotes a C-quoted pattern
+ * ("config/a.yaml" ident), matches without case under core.ignorecase,
+ * drops a line with an invalid attribute name, a negative pattern or over
+ * 2,048 bytes, and does not follow an in-tree .gitattributes that is a
+ * symbolic link; each had git apply ident or working-tree-encoding that
+ * libgit2 did not see (red team 21). A `git add` of many new files has
+ * that answer already (readahead.c asks check-attr for a directory's
+ * names at once, these attributes with the filter's); any other path asks
+ * one check-attr process kept running, started on first need. It reads
+ * each .gitattributes once: a smudge request ends it, as git may have
+ * written one since (gitattrs_end). At checkout git reads the attributes
+ * of the index it is writing, which neither reader has yet: libgit2's
+ * (the index on disk first) and git's (the work tree's first) are both
+ * asked there. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <git2.h>
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitfilter_int.h"
+
+extern char **environ;
 
 enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING };
 
@@ -197,73 +214,13 @@ static int changing(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], co
 	return 0;
 }
 
-/* What `git check-attr` printed as git reads it. It prints a set
- * attribute "set" and an unset one "unset", as it prints text=set and
- * text=unset: each such value is read both ways (the bits of strings
- * say which are read as strings). "unspecified" is read as unspecified: as
- * a string it is unspecified to text, crlf, eol and ident too, and a
- * working-tree-encoding iconv does not know, which git fails to convert
- * (the add fails; the checkout is left as it is). */
-static void read_printed(const char *const printed[GITATTRS_COUNT], unsigned strings, struct attr a[GITATTRS_COUNT])
+/* libgit2's reading of path's attributes (the index's .gitattributes
+ * first, as at checkout) into a (valid until the next) */
+static int ask_libgit2(struct gitfilter *f, const char *path, struct attr a[GITATTRS_COUNT])
 {
-	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
-		a[k].s = printed[k];
-		if (strings & (1u << k))
-			a[k].kind = ATTR_STRING;
-		else if (!strcmp(printed[k], "set"))
-			a[k].kind = ATTR_SET;
-		else if (!strcmp(printed[k], "unset"))
-			a[k].kind = ATTR_UNSET;
-		else if (!strcmp(printed[k], "unspecified"))
-			a[k].kind = ATTR_UNSPECIFIED;
-		else
-			a[k].kind = ATTR_STRING;
-	}
-}
+	const char *v[GITATTRS_COUNT] = { NULL };
 
-/* changing() for a clean from git's printed answer: 1 is returned as
- * 2 when the readings of an ambiguous value disagree (libgit2 tells). */
-static int changing_printed(struct gitfilter *f, const char *const printed[GITATTRS_COUNT], const uint8_t *text,
-			    size_t len, struct gitattrs_change *out)
-{
-	struct gitattrs_change other;
-	struct attr a[GITATTRS_COUNT];
-	unsigned ambiguous = 0, strings = 0;
-	int ret, again;
-
-	for (unsigned k = 0; k < GITATTRS_COUNT; k++)
-		if (!strcmp(printed[k], "set") || !strcmp(printed[k], "unset"))
-			ambiguous |= 1u << k;
-	read_printed(printed, 0, a);
-	if ((ret = changing(f, a, text, len, false, out)) < 0)
-		return ret;
-	/* each other subset of the ambiguous values read as strings */
-	while ((strings = (strings - ambiguous) & ambiguous)) {
-		read_printed(printed, strings, a);
-		if ((again = changing(f, a, text, len, false, &other)) < 0)
-			return again;
-		if (again != ret || other.at_checkout != out->at_checkout || strcmp(other.what, out->what))
-			return 2;
-	}
-	return ret;
-}
-
-int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
-		      struct gitattrs_change *out)
-{
-	const char *printed[GITATTRS_COUNT], *v[GITATTRS_COUNT] = { NULL };
-	struct attr a[GITATTRS_COUNT];
-	int ret;
-
-	out->what[0] = '\0';
-	out->at_checkout = false;
-	if (!f->repo || !len)
-		return 0;
-	if (!checkout && readahead_attrs(f->ahead, path, printed) &&
-	    (ret = changing_printed(f, printed, text, len, out)) != 2)
-		return ret;
-	if (git_attr_get_many(v, f->repo, checkout ? GIT_ATTR_CHECK_INDEX_THEN_FILE : GIT_ATTR_CHECK_FILE_THEN_INDEX,
-			      path, GITATTRS_COUNT, attr_names) < 0)
+	if (git_attr_get_many(v, f->repo, GIT_ATTR_CHECK_INDEX_THEN_FILE, path, GITATTRS_COUNT, attr_names) < 0)
 		return gitrepo_fail("cannot read the gitattributes");
 	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
 		switch (git_attr_value(v[k])) {
@@ -281,7 +238,316 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 		}
 		a[k].s = v[k];
 	}
-	return changing(f, a, text, len, checkout, out);
+	return 0;
+}
+
+/* `git check-attr --stdin -z ATTRS...` from the top of the work tree: a
+ * path and a NUL in, "path NUL attr NUL value NUL" per attribute out. */
+struct gitattrs_git {
+	pid_t pid;
+	int to;   /* its stdin, a socket: a git that has died cannot raise SIGPIPE */
+	int from; /* its stdout */
+	struct gs_buf out;
+	bool broken; /* it could not start, or answered otherwise: every later ask fails */
+};
+
+enum { GIT_ANSWER_MAX = 1 << 20 };
+
+/* environ with GIT_FLUSH=1: check-attr then answers each path at once
+ * (GIT_FLUSH=0 in the user's environment would have it wait for more) */
+static char **flushing_environ(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	if (!(env = gs_calloc(n + 2, sizeof(*env))))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "GIT_FLUSH=", 10))
+			env[k++] = environ[i];
+	env[k] = (char *)"GIT_FLUSH=1";
+	return env;
+}
+
+static int git_start(struct gitfilter *f, struct gitattrs_git *g)
+{
+	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", NULL, NULL, NULL, NULL, NULL, NULL };
+	int in[2], out[2], rc;
+	char **env;
+
+	for (size_t i = 0; i < GITATTRS_COUNT; i++)
+		argv[6 + i] = (char *)attr_names[i];
+	if (!(env = flushing_environ()))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
+		free(env);
+		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes: %s", strerror(errno));
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		free(env);
+		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes: %s", strerror(errno));
+	}
+	rc = gitrepo_spawn(argv, in[0], out[1], env, &g->pid);
+	free(env);
+	close(in[0]);
+	close(out[1]);
+	if (rc) {
+		close(in[1]);
+		close(out[0]);
+		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes: git: %s", strerror(rc));
+	}
+	g->to = in[1];
+	g->from = out[0];
+	return 0;
+}
+
+/* The next NUL-ended field of g->out at *pos, or NULL. */
+static const char *field(const struct gitattrs_git *g, size_t *pos)
+{
+	const char *s = (const char *)g->out.data + *pos;
+	const uint8_t *nul;
+
+	if (*pos >= g->out.len || !(nul = memchr(s, '\0', g->out.len - *pos)))
+		return NULL;
+	*pos = (size_t)(nul - g->out.data) + 1;
+	return s;
+}
+
+/* Sends path, reads the 3 * GITATTRS_COUNT fields of its answer into g->out. */
+static int git_exchange(struct gitattrs_git *g, const char *path)
+{
+	size_t sent = 0, len = strlen(path) + 1, nuls = 0;
+	ssize_t n;
+
+	while (sent < len) {
+		n = send(g->to, path + sent, len - sent, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		sent += (size_t)n;
+	}
+	gs_buf_reset(&g->out);
+	while (nuls < 3 * GITATTRS_COUNT) {
+		if (g->out.len > GIT_ANSWER_MAX)
+			return -1;
+		if (gs_buf_reserve(&g->out, 4096))
+			return GS_ERR_NOMEM;
+		n = read(g->from, g->out.data + g->out.len, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		for (ssize_t i = 0; i < n; i++)
+			nuls += g->out.data[g->out.len + (size_t)i] == '\0';
+		g->out.len += (size_t)n;
+	}
+	return nuls == 3 * GITATTRS_COUNT && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
+}
+
+/* What the kept `git check-attr` prints for path's attributes (valid
+ * until the next question) */
+static int ask_git(struct gitfilter *f, const char *path, const char *printed[GITATTRS_COUNT])
+{
+	struct gitattrs_git *g = f->attrs_git;
+	size_t pos = 0;
+	int ret;
+
+	if (!g) {
+		if (!(g = gs_calloc(1, sizeof(*g))))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		g->to = g->from = -1;
+		gs_buf_init(&g->out, false);
+		f->attrs_git = g;
+		if ((ret = git_start(f, g))) {
+			g->broken = true;
+			return ret;
+		}
+	}
+	if (g->broken)
+		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gitfilter_shown(path));
+	ret = git_exchange(g, path);
+	for (size_t i = 0; !ret && i < GITATTRS_COUNT; i++) {
+		const char *p = field(g, &pos), *name = field(g, &pos), *value = field(g, &pos);
+
+		if (!p || !name || !value || strcmp(p, path) || strcmp(name, attr_names[i]))
+			ret = -1;
+		else
+			printed[i] = value;
+	}
+	if (!ret)
+		return 0;
+	g->broken = true;
+	if (ret == GS_ERR_NOMEM)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s': git check-attr did not answer",
+		       gitfilter_shown(path));
+}
+
+void gitattrs_end(struct gitfilter *f)
+{
+	struct gitattrs_git *g = f->attrs_git;
+	int ws;
+
+	if (!g)
+		return;
+	if (g->to >= 0)
+		close(g->to);
+	if (g->from >= 0) {
+		close(g->from);
+		while (waitpid(g->pid, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	gs_buf_release(&g->out);
+	free(g);
+	f->attrs_git = NULL;
+}
+
+/* What `git check-attr` printed as git reads it. It prints a set
+ * attribute "set" and an unset one "unset", as it prints text=set and
+ * text=unset; the bits of strings say which are read as strings, the rest
+ * as the state. The state is git's reading or refuses more for all but
+ * text's and crlf's "unset" (-text converts nothing, text=unset leaves
+ * line ends to the config): ident=set is no ident to git, eol=set no eol,
+ * and a working-tree-encoding of set, unset or a name iconv does not know
+ * fails the add and leaves a checkout as it is. "unspecified" is read as
+ * unspecified: as a string it is unspecified to each of the five too. */
+static void read_printed(const char *const printed[GITATTRS_COUNT], unsigned strings, struct attr a[GITATTRS_COUNT])
+{
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
+		a[k].s = printed[k];
+		if (strings & (1u << k))
+			a[k].kind = ATTR_STRING;
+		else if (!strcmp(printed[k], "set"))
+			a[k].kind = ATTR_SET;
+		else if (!strcmp(printed[k], "unset"))
+			a[k].kind = ATTR_UNSET;
+		else if (!strcmp(printed[k], "unspecified"))
+			a[k].kind = ATTR_UNSPECIFIED;
+		else
+			a[k].kind = ATTR_STRING;
+	}
+}
+
+/* How `git ls-files --eol` shows the line-end attributes a (attr/, from
+ * convert.c's convert_attrs and get_convert_attr_ascii). */
+static const char *line_ends_shown(const struct attr a[GITATTRS_COUNT])
+{
+	enum crlf action = action_of(a);
+	bool lf = attr_is(&a[A_EOL], "lf"), crlf = attr_is(&a[A_EOL], "crlf");
+
+	if (action == CRLF_BINARY)
+		return "-text";
+	if (action == CRLF_AUTO)
+		return lf ? "text=auto eol=lf" : crlf ? "text=auto eol=crlf" : "text=auto";
+	if (crlf)
+		return "text eol=crlf";
+	if (lf || action == CRLF_INPUT)
+		return "text eol=lf";
+	return action == CRLF_TEXT ? "text" : "";
+}
+
+/* git's own reading of path's line-end attributes, as `git ls-files
+ * --eol` shows it (attr/), into shown; false where git shows none (a path
+ * neither in the index nor in the work tree) or could not be asked. */
+static bool git_line_ends(struct gitfilter *f, const char *path, char *shown, size_t size)
+{
+	char *argv[] = { "git", "--literal-pathspecs", "-C", f->workdir, "ls-files", "-z", "--eol", "-c", "-o", "--",
+			 (char *)path, NULL };
+	struct gs_buf out;
+	const char *attr, *end;
+	size_t n;
+	int status;
+	bool ok = false;
+
+	gs_buf_init(&out, false);
+	if (!gitrepo_run(argv, &out, &status) && !status && out.len && out.data[out.len - 1] == '\0' &&
+	    (attr = strstr((const char *)out.data, " attr/")) && (end = strchr(attr, '\t'))) {
+		attr += 6;
+		for (n = (size_t)(end - attr); n && attr[n - 1] == ' '; n--)
+			;
+		if (n < size) {
+			memcpy(shown, attr, n);
+			shown[n] = '\0';
+			ok = true;
+		}
+	}
+	gs_buf_release(&out);
+	return ok;
+}
+
+/* changing() for a clean, from what git printed for path. Where text or
+ * crlf prints "set" or "unset" and the readings disagree, git tells which
+ * it reads (`git ls-files --eol`, a process for that file alone); where
+ * it cannot, the reading that refuses is taken. */
+static int changing_printed(struct gitfilter *f, const char *path, const char *const printed[GITATTRS_COUNT],
+			    const uint8_t *text, size_t len, struct gitattrs_change *out)
+{
+	enum { READINGS = 4 }; /* text and crlf, each either way */
+	struct gitattrs_change c[READINGS];
+	struct attr a[GITATTRS_COUNT];
+	unsigned ambiguous = 0, strings = 0, as[READINGS], n = 0, pick = 0;
+	int r[READINGS];
+	bool disagree = false;
+	char shown[32];
+
+	for (unsigned k = A_TEXT; k <= A_CRLF; k++)
+		if (!strcmp(printed[k], "set") || !strcmp(printed[k], "unset"))
+			ambiguous |= 1u << k;
+	/* the state first, then each subset of the ambiguous values as strings */
+	do {
+		read_printed(printed, strings, a);
+		if ((r[n] = changing(f, a, text, len, false, &c[n])) < 0)
+			return r[n];
+		disagree |= r[n] != r[0] || c[n].at_checkout != c[0].at_checkout || strcmp(c[n].what, c[0].what);
+		as[n++] = strings;
+	} while ((strings = (strings - ambiguous) & ambiguous));
+	if (disagree) {
+		bool told = git_line_ends(f, path, shown, sizeof(shown));
+
+		for (pick = 0; pick < n; pick++) {
+			read_printed(printed, as[pick], a);
+			if (told ? !strcmp(line_ends_shown(a), shown) : r[pick] > 0)
+				break;
+		}
+		/* git showed none of them: the first that refuses */
+		for (unsigned i = 0; pick == n && i < n; i++)
+			if (r[i] > 0)
+				pick = i;
+		if (pick == n)
+			pick = 0;
+	}
+	*out = c[pick];
+	return r[pick];
+}
+
+int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
+		      struct gitattrs_change *out)
+{
+	const char *printed[GITATTRS_COUNT];
+	struct attr a[GITATTRS_COUNT];
+	int ret;
+
+	out->what[0] = '\0';
+	out->at_checkout = false;
+	if (!f->repo || !len)
+		return 0;
+	if (checkout) {
+		/* both readers, each value read as the state */
+		if ((ret = ask_libgit2(f, path, a)) || (ret = changing(f, a, text, len, true, out)) ||
+		    (ret = ask_git(f, path, printed)))
+			return ret;
+		read_printed(printed, 0, a);
+		return changing(f, a, text, len, true, out);
+	}
+	/* the read-ahead's answer where it has one: no process asked */
+	if (!readahead_attrs(f->ahead, path, printed) && (ret = ask_git(f, path, printed)))
+		return ret;
+	return changing_printed(f, path, printed, text, len, out);
 }
 
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)

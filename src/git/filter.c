@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -19,6 +20,7 @@
 #include "gitseal/store.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
+
 
 int gitrepo_fail(const char *what)
 {
@@ -105,6 +107,7 @@ void gitfilter_free(struct gitfilter *f)
 	gittrust_release(&f->trust);
 	githistory_free(f->history);
 	githolders_free(f->holders);
+	gitattrs_end(f);
 	age_identity_list_release(&f->ids);
 	if (f->libgit2_ready) {
 		gitrepo_test_log_cache();
@@ -1024,6 +1027,12 @@ static void parent_args_read(struct parent_args *a)
 	a->end = a->buf + n;
 	base = strrchr(a->buf, '/');
 	base = base ? base + 1 : a->buf;
+	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
+	 * (old scripts put it in PATH) */
+	if (!strncmp(base, "git-", 4) && base[4]) {
+		a->cmd = base + 4;
+		return;
+	}
 	if (strcmp(base, "git"))
 		return;
 	for (p = next_arg(a->buf); p < a->end; p = next_arg(p)) {
@@ -1057,6 +1066,40 @@ bool gitfilter_textconv_kept_in_git(void)
 
 	parent_args_read(&parent);
 	return parent.cmd && !strcmp(parent.cmd, "commit");
+}
+
+/* diff.gitseal.cachetextconv has git keep textconv's output as notes
+ * (refs/notes/textconv/gitseal): every version's plaintext in .git's
+ * objects, sent by a push of the notes. Asked of git (its config files,
+ * includes and `git -c` as it reads them: textconv runs without libgit2);
+ * true when git does not say false. */
+bool gitfilter_textconv_cached(void)
+{
+	char *argv[] = { "git", "config", "--type=bool", "--get", "diff.gitseal.cachetextconv", NULL };
+	char out[16];
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], rc, ws;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return true;
+	rc = gitrepo_spawn(argv, -1, fds[1], NULL, &pid);
+	close(fds[1]);
+	if (rc) {
+		close(fds[0]);
+		return true;
+	}
+	while (len < sizeof(out) && ((n = read(fds[0], out + len, sizeof(out) - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(fds[0]);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return true;
+	/* exit 1: not set */
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 1 && !len)
+		return false;
+	return !(WIFEXITED(ws) && !WEXITSTATUS(ws) && len == 6 && !memcmp(out, "false\n", 6));
 }
 
 /* Whether a long option (after "--", up to any "=") may be git's
@@ -1147,11 +1190,15 @@ static bool maybe_converted(const uint8_t *in, size_t len)
 	return false;
 }
 
-/* On git's thread (libgit2's attributes), before a smudge is delayed. */
+/* On git's thread (libgit2's attributes), before a smudge is delayed,
+ * for every smudge request. */
 static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, size_t len)
 {
 	struct serve_ctx *s = ctx;
 
+	/* git is writing the work tree, .gitattributes files too, which the
+	 * git check-attr kept so far read before (attrs.c) */
+	gitattrs_end(s->f);
 	return s->f->repo && maybe_converted(in, len) ? gitattrs_refuse(s->f, path, in, len, false) : 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <git2.h>
 
@@ -104,6 +105,7 @@ struct gitfilter {
 		unsigned long index_reads; /* index_reads then */
 		char autocrlf[16], eol[16];
 	} line_ends;
+	struct gitattrs_git *attrs_git; /* git's own `check-attr`, kept running (attrs.c), or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
@@ -246,6 +248,18 @@ uint8_t gitattrs_batch_id(struct gitattrs_batch *b, const char *const printed[GI
 /* The values of an id gitattrs_batch_id gave, pointing into b. */
 void gitattrs_batch_get(const struct gitattrs_batch *b, uint8_t id, const char *printed[GITATTRS_COUNT]);
 void gitattrs_batch_release(struct gitattrs_batch *b);
+/* Starts git with argv (argv[0] "git"), stdin from in (/dev/null when
+ * -1), stdout to out, stderr to /dev/null, env (environ when NULL): 0, or
+ * posix_spawnp's error (addset.c). */
+int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *pid);
+/* Runs git with argv (argv[0] "git"), stdin empty: its whole output
+ * into out and *status its exit code; 0, or -1 when it could not start or
+ * be read (addset.c). */
+int gitrepo_run(char *const *argv, struct gs_buf *out, int *status) __attribute__((warn_unused_result));
+/* Ends the `git check-attr` gitattrs_changing started, if any: it reads
+ * each .gitattributes once, so a checkout that writes one makes it stale
+ * (the next question starts another). */
+void gitattrs_end(struct gitfilter *f);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
 /* The working tree's .sops.yaml (error when there is none). */

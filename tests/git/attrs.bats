@@ -8,21 +8,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
-	cat > .sops.yaml <<YAML
-creation_rules:
-  - path_regex: ^(secrets|config)/
-    unencrypted_regex: ^rev$
-    age: $RECIPIENT
-YAML
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
-	# a teammate's filter line, without init's text eol=lf
-	printf 'config/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
-	mkdir -p config
-	git add .sops.yaml .gitattributes
-	git commit -qm rules
-}
+setup() { gs_setup_from teammate_filter_line; }
 teardown() { gs_teardown; }
 
 # committed_then LINES FILE...: FILEs committed, then LINES (printf
@@ -167,4 +153,23 @@ refused_add() {
 	[ "$(grep -ac 'status=success' "$T/out")" -eq 1 ]
 	[ "$(grep -ac 'status=error' "$T/out")" -eq 1 ]
 	grep -q "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF" "$T/err"
+}
+
+# check-attr prints -text and text=unset (a string: no text attribute,
+# the line ends left to core.autocrlf) both as "unset"; where the two
+# readings disagree git's own tells (src/git/attrs.c: ls-files --eol),
+# for a file asked alone and for a large directory's.
+@test "-text seals and text=unset is refused under core.autocrlf=true, alone and in a large directory" {
+	git config core.autocrlf true
+	printf 'config/a.env text=unset\nconfig/b.env -text\nconfig/big/** -text\n' >> .gitattributes
+	printf 'A=a-s3cr3t\n' > config/a.env
+	printf 'B=b-s3cr3t\n' > config/b.env
+	refused_add config/a.env "'config/a.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
+	git add config/b.env
+	git show :config/b.env | grep -q '^B=ENC\['
+	mkdir -p config/big
+	for i in $(seq -w 1 260); do printf 'K=v%s\n' "$i" > "config/big/f$i.env"; done
+	git add config/big
+	[ "$(git ls-files config/big | wc -l)" -eq 260 ]
+	git show :config/big/f260.env | grep -q '^K=ENC\['
 }

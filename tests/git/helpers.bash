@@ -107,6 +107,23 @@ gs_setup_from() {
 	mv "$made.tmp" "$made"
 }
 
+# teammate_filter_line: a rule for secrets/ and config/ (rev in clear),
+# accepted, and config/** put under the filter by a teammate's line without
+# init's text eol=lf, committed (gs_setup_from teammate_filter_line)
+teammate_filter_line() {
+	cat > .sops.yaml <<YAML
+creation_rules:
+  - path_regex: ^(secrets|config)/
+    unencrypted_regex: ^rev$
+    age: $RECIPIENT
+YAML
+	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	printf 'config/** filter=gitseal diff=gitseal merge=gitseal\n' >> .gitattributes
+	mkdir -p config
+	git add .sops.yaml .gitattributes
+	git commit -qm rules
+}
+
 # app_committed: secrets/app.yaml (db_password: hunter2) committed as
 # base, and $T/elsewhere, a directory outside the repository for links to
 # point at (gs_setup_from app_committed)
