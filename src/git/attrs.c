@@ -148,12 +148,15 @@ static int eol_is_crlf(struct gitfilter *f, const struct attr a[GITATTRS_COUNT],
 	const char *autocrlf, *core_eol;
 	int ret;
 
-	if (action == CRLF_BINARY || action == CRLF_INPUT || attr_is(&a[A_EOL], "lf"))
+	if (action == CRLF_BINARY || attr_is(&a[A_EOL], "lf"))
 		return 0;
+	/* over crlf=input or text=input too (convert_attrs) */
 	if (attr_is(&a[A_EOL], "crlf")) {
 		snprintf(why, size, "the attribute eol=crlf (from gitattributes)");
 		return 1;
 	}
+	if (action == CRLF_INPUT)
+		return 0;
 	if ((ret = line_end_config(f, &autocrlf, &core_eol)))
 		return ret;
 	if (is_true(autocrlf)) {

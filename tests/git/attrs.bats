@@ -173,3 +173,10 @@ refused_add() {
 	[ "$(git ls-files config/big | wc -l)" -eq 260 ]
 	git show :config/big/f260.env | grep -q '^K=ENC\['
 }
+
+# git gives CRLF line ends for eol=crlf over crlf=input (convert_attrs)
+@test "crlf=input with eol=crlf: git add refuses" {
+	printf 'config/a.env crlf=input eol=crlf\n' >> .gitattributes
+	printf 'A=a-s3cr3t\n' > config/a.env
+	refused_add config/a.env "'config/a.env': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout"
+}
