@@ -76,6 +76,8 @@ struct gitfilter {
 	int index_fd;               /* the index file index last read, held open; -1 (filter.c) */
 	struct stat index_st;       /* index_fd's, when it was opened */
 	unsigned long index_reads;  /* times index was read (from the file), to tell a new one */
+	unsigned long conflicts_read; /* index_reads when index_conflicted was asked, 0 before */
+	bool index_conflicted;      /* index held a conflicted path then */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
