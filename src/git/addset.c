@@ -132,6 +132,14 @@ static int git_finish(struct git_run *run, struct gs_buf *out, int *status)
 	return rc;
 }
 
+int gitrepo_run(char *const *argv, struct gs_buf *out, int *status)
+{
+	static const struct gs_buf none;
+	struct git_run run;
+
+	return git_start(argv, &none, &run) ? -1 : git_finish(&run, out, status);
+}
+
 /* The next NUL-ended field of out at *pos, or NULL at its end. */
 static const char *field(const struct gs_buf *out, size_t *pos)
 {
@@ -172,10 +180,23 @@ static bool next_path_is(const struct gs_buf *list, size_t *pos, const char *fie
 	return !strcmp(path, field);
 }
 
-/* want[i] = whether path i has filter=gitseal, by `git check-attr
- * --stdin -z` ("path NUL filter NUL value NUL" per path, in order). */
-static int ask_filtered(struct git_run *run, const struct gs_buf *list, size_t n, bool *want)
+/* The value of the attribute name for path, the next fields of out at
+ * *pos ("path NUL name NUL value NUL"), or NULL. */
+static const char *attr_field(const struct gs_buf *out, size_t *pos, const char *path, const char *name)
 {
+	const char *p = field(out, pos), *attr = field(out, pos), *value = field(out, pos);
+
+	return p && attr && value && !strcmp(p, path) && !strcmp(attr, name) ? value : NULL;
+}
+
+/* want[i] = whether path i has filter=gitseal, and attr_ids[i] its
+ * GITATTRS_NAMES, by `git check-attr --stdin -z` (for each path in order,
+ * "path NUL attribute NUL value NUL" for each attribute as asked). */
+static int ask_attributes(struct git_run *run, const struct gs_buf *list, size_t n, bool *want,
+			  struct gitattrs_batch *attrs, uint8_t *attr_ids)
+{
+	static const char *const names[GITATTRS_COUNT] = { GITATTRS_NAMES };
+	const char *printed[GITATTRS_COUNT];
 	struct gs_buf out;
 	size_t pos = 0, at = 0;
 	int status, ret;
@@ -183,15 +204,23 @@ static int ask_filtered(struct git_run *run, const struct gs_buf *list, size_t n
 	gs_buf_init(&out, false);
 	ret = git_finish(run, &out, &status);
 	for (size_t i = 0; !ret && i < n; i++) {
-		const char *path = field(&out, &pos), *attr = field(&out, &pos), *value = field(&out, &pos);
+		const char *path = (const char *)list->data + at, *filter = attr_field(&out, &pos, path, "filter");
+		unsigned k;
 
-		if (!path || !attr || !value || !next_path_is(list, &at, path) || strcmp(attr, "filter"))
+		at += strlen(path) + 1;
+		for (k = 0; filter && k < GITATTRS_COUNT && (printed[k] = attr_field(&out, &pos, path, names[k])); k++)
+			;
+		if (!filter || k < GITATTRS_COUNT) {
 			ret = -1;
-		else
-			want[i] = !strcmp(value, "gitseal");
+		} else {
+			want[i] = !strcmp(filter, "gitseal");
+			attr_ids[i] = gitattrs_batch_id(attrs, printed);
+		}
 	}
 	if (!ret && (status != 0 || pos != out.len))
 		ret = -1;
+	if (ret) /* none of a run that failed is kept */
+		memset(attr_ids, 0, n * sizeof(*attr_ids));
 	gs_buf_release(&out);
 	return ret;
 }
@@ -223,9 +252,11 @@ static int drop_ignored(struct git_run *run, const struct gs_buf *list, size_t n
 	return ret;
 }
 
-long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want)
+long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want, struct gitattrs_batch *attrs,
+		       uint8_t *attr_ids)
 {
-	static char *const attr_argv[] = { "git", "check-attr", "--stdin", "-z", "filter", NULL };
+	/* the attributes attrs.c reads too: git's answer spares it a libgit2 walk per file */
+	static char *const attr_argv[] = { "git", "check-attr", "--stdin", "-z", "filter", GITATTRS_NAMES, NULL };
 	static char *const ignore_argv[] = { "git", "check-ignore", "--stdin", "-z", NULL };
 	struct git_run attr = { 0, -1 }, ignore = { 0, -1 };
 	struct gs_buf list;
@@ -238,7 +269,7 @@ long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want
 		/* both at once: each is mostly git starting */
 		a = git_start(attr_argv, &list, &attr);
 		b = git_start(ignore_argv, &list, &ignore);
-		a = a ? a : ask_filtered(&attr, &list, (size_t)got, want);
+		a = a ? a : ask_attributes(&attr, &list, (size_t)got, want, attrs, attr_ids);
 		b = b ? b : drop_ignored(&ignore, &list, (size_t)got, want);
 		if (a || b)
 			got = -1;

@@ -5,18 +5,21 @@
  * writes. A blob so changed is no sops file, or one whose MAC fails, or
  * one that opens to other bytes; the filter refuses such a path.
  *
- * The attributes are git's own answer (`git check-attr`, one process kept
- * running): libgit2 reads .gitattributes otherwise than git. git unquotes
- * a C-quoted pattern ("config/a.yaml" ident), matches without case under
- * core.ignorecase, drops a line with an invalid attribute name, a negative
- * pattern or over 2,048 bytes, and does not follow an in-tree
- * .gitattributes that is a symbolic link; each had git apply ident or
- * working-tree-encoding that libgit2 did not see (red team 21). git
- * check-attr reads each .gitattributes once: a smudge request ends it, as
- * git may have written one since (gitattrs_end). At checkout git reads
- * the attributes of the index it is writing, which neither reader has
- * yet: libgit2's (the index on disk first) and git's (the work tree's
- * first) are both asked there. */
+ * The attributes are git's own answer (`git check-attr`): libgit2 reads
+ * .gitattributes otherwise than git. git unquotes a C-quoted pattern
+ * ("config/a.yaml" ident), matches without case under core.ignorecase,
+ * drops a line with an invalid attribute name, a negative pattern or over
+ * 2,048 bytes, and does not follow an in-tree .gitattributes that is a
+ * symbolic link; each had git apply ident or working-tree-encoding that
+ * libgit2 did not see (red team 21). A `git add` of many new files has
+ * that answer already (readahead.c asks check-attr for a directory's
+ * names at once, these attributes with the filter's); any other path asks
+ * one check-attr process kept running, started on first need. It reads
+ * each .gitattributes once: a smudge request ends it, as git may have
+ * written one since (gitattrs_end). At checkout git reads the attributes
+ * of the index it is writing, which neither reader has yet: libgit2's
+ * (the index on disk first) and git's (the work tree's first) are both
+ * asked there. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -35,21 +38,20 @@
 
 extern char **environ;
 
-enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING, A_COUNT };
+enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING };
 
-static const char *attr_names[A_COUNT] = { "text", "crlf", "eol", "ident", "working-tree-encoding" };
+static const char *attr_names[GITATTRS_COUNT] = { GITATTRS_NAMES };
 
-/* An attribute's state, from libgit2 or from `git check-attr` (which
- * prints "set", "unset" and "unspecified" as it would a value of that
- * spelling: read as the state, which refuses more where they differ). */
+/* An attribute's value as git's convert.c reads it. */
+enum attr_kind { ATTR_UNSPECIFIED, ATTR_SET, ATTR_UNSET, ATTR_STRING };
 struct attr {
-	git_attr_value_t state;
-	const char *value; /* GIT_ATTR_VALUE_STRING's */
+	enum attr_kind kind;
+	const char *s; /* ATTR_STRING's */
 };
 
-static bool attr_is(const struct attr *a, const char *value)
+static bool attr_is(const struct attr *a, const char *s)
 {
-	return a->state == GIT_ATTR_VALUE_STRING && !strcmp(a->value, value);
+	return a->kind == ATTR_STRING && !strcmp(a->s, s);
 }
 
 /* What git does with the sealed text, and what to do: one phrase. */
@@ -63,15 +65,12 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean)
 
 /* core.autocrlf or core.eol, "" when not set; the config unread (out of
  * memory) fails the file rather than let a conversion by */
-static int config_value(struct gitfilter *f, const char *name, char *out, size_t size)
+static int config_value(git_config *cfg, const char *name, char *out, size_t size)
 {
-	git_config *cfg = NULL;
 	git_config_entry *e = NULL;
 	int ret = 0, rc;
 
 	out[0] = '\0';
-	if (git_repository_config(&cfg, f->repo) < 0)
-		return gitrepo_fail("cannot read the git config");
 	rc = git_config_get_entry(&e, cfg, name);
 	if (rc == 0 && e->value)
 		snprintf(out, size, "%s", e->value);
@@ -79,6 +78,32 @@ static int config_value(struct gitfilter *f, const char *name, char *out, size_t
 		ret = gitrepo_fail("cannot read the git config");
 	git_error_clear();
 	git_config_entry_free(e);
+	return ret;
+}
+
+/* core.autocrlf and core.eol, read once for each index git writes: every
+ * lookup of libgit2's checks each config file on disk again (3 K
+ * instructions and 3 system calls a file). Within one git command, whose filter process this is, git reads
+ * its config once, at its start; a command of many steps (a rebase) writes
+ * the index between them, and a `git config` one of them ran (--exec) is
+ * read at the next. */
+static int line_end_config(struct gitfilter *f, const char **autocrlf, const char **core_eol)
+{
+	git_config *cfg = NULL;
+	int ret;
+
+	*autocrlf = f->line_ends.autocrlf;
+	*core_eol = f->line_ends.eol;
+	if (f->line_ends.read && f->line_ends.index_reads == f->index_reads)
+		return 0;
+	f->line_ends.read = false;
+	if (git_repository_config(&cfg, f->repo) < 0)
+		return gitrepo_fail("cannot read the git config");
+	if (!(ret = config_value(cfg, "core.autocrlf", f->line_ends.autocrlf, sizeof(f->line_ends.autocrlf))) &&
+	    !(ret = config_value(cfg, "core.eol", f->line_ends.eol, sizeof(f->line_ends.eol)))) {
+		f->line_ends.read = true;
+		f->line_ends.index_reads = f->index_reads;
+	}
 	git_config_free(cfg);
 	return ret;
 }
@@ -93,56 +118,53 @@ enum crlf { CRLF_UNDEFINED, CRLF_TEXT, CRLF_BINARY, CRLF_INPUT, CRLF_AUTO };
 /* git_path_check_crlf: text or the old crlf attribute */
 static enum crlf crlf_of(const struct attr *a)
 {
-	switch (a->state) {
-	case GIT_ATTR_VALUE_TRUE:
+	switch (a->kind) {
+	case ATTR_SET:
 		return CRLF_TEXT;
-	case GIT_ATTR_VALUE_FALSE:
+	case ATTR_UNSET:
 		return CRLF_BINARY;
-	case GIT_ATTR_VALUE_STRING:
-		return attr_is(a, "input") ? CRLF_INPUT : attr_is(a, "auto") ? CRLF_AUTO : CRLF_UNDEFINED;
+	case ATTR_STRING:
+		return !strcmp(a->s, "input") ? CRLF_INPUT : !strcmp(a->s, "auto") ? CRLF_AUTO : CRLF_UNDEFINED;
 	default:
 		return CRLF_UNDEFINED;
 	}
 }
 
 /* text, else the old crlf attribute */
-static enum crlf action_of(const struct attr v[A_COUNT])
+static enum crlf action_of(const struct attr a[GITATTRS_COUNT])
 {
-	enum crlf action = crlf_of(&v[A_TEXT]);
+	enum crlf action = crlf_of(&a[A_TEXT]);
 
-	return action == CRLF_UNDEFINED ? crlf_of(&v[A_CRLF]) : action;
+	return action == CRLF_UNDEFINED ? crlf_of(&a[A_CRLF]) : action;
 }
 
 /* 1 when git gives the text CRLF line ends at checkout (convert_attrs,
  * text_eol_is_crlf): eol=crlf unless -text; text or text=auto without
  * eol where core.autocrlf=true, or core.eol=crlf and core.autocrlf is not
  * input; no text attribute where core.autocrlf=true. */
-static int eol_is_crlf(struct gitfilter *f, const struct attr v[A_COUNT], char *why, size_t size)
+static int eol_is_crlf(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], char *why, size_t size)
 {
-	enum crlf action = action_of(v);
-	char autocrlf[16], core_eol[16];
+	enum crlf action = action_of(a);
+	const char *autocrlf, *core_eol;
 	int ret;
 
-	if (action == CRLF_BINARY || action == CRLF_INPUT)
+	if (action == CRLF_BINARY || attr_is(&a[A_EOL], "lf"))
 		return 0;
-	if (attr_is(&v[A_EOL], "lf"))
-		return 0;
-	if (attr_is(&v[A_EOL], "crlf")) {
+	/* over crlf=input or text=input too (convert_attrs) */
+	if (attr_is(&a[A_EOL], "crlf")) {
 		snprintf(why, size, "the attribute eol=crlf (from gitattributes)");
 		return 1;
 	}
-	if ((ret = config_value(f, "core.autocrlf", autocrlf, sizeof(autocrlf))))
+	if (action == CRLF_INPUT)
+		return 0;
+	if ((ret = line_end_config(f, &autocrlf, &core_eol)))
 		return ret;
 	if (is_true(autocrlf)) {
 		snprintf(why, size, "%s", action == CRLF_UNDEFINED ? "core.autocrlf=true (no text attribute)"
 								   : "the attribute text (from gitattributes) with core.autocrlf=true");
 		return 1;
 	}
-	if (action == CRLF_UNDEFINED || !strcasecmp(autocrlf, "input"))
-		return 0;
-	if ((ret = config_value(f, "core.eol", core_eol, sizeof(core_eol))))
-		return ret;
-	if (strcmp(core_eol, "crlf"))
+	if (action == CRLF_UNDEFINED || !strcasecmp(autocrlf, "input") || strcmp(core_eol, "crlf"))
 		return 0;
 	snprintf(why, size, "the attribute text (from gitattributes) with core.eol=crlf");
 	return 1;
@@ -152,27 +174,72 @@ static int eol_is_crlf(struct gitfilter *f, const struct attr v[A_COUNT], char *
  * attributes leave them to the config: `git -c core.autocrlf=true`
  * (GIT_CONFIG_PARAMETERS, which libgit2 does not read) converted them,
  * as a blob the filter made holds LF. */
-static bool crlf_from_elsewhere(const struct attr v[A_COUNT], const uint8_t *text, size_t len, char *why,
+static bool crlf_from_elsewhere(const struct attr a[GITATTRS_COUNT], const uint8_t *text, size_t len, char *why,
 				size_t size)
 {
-	enum crlf action = action_of(v);
+	enum crlf action = action_of(a);
 
-	if (action == CRLF_BINARY || action == CRLF_INPUT || !memmem(text, len, "\r\n", 2) || attr_is(&v[A_EOL], "lf"))
+	if (action == CRLF_BINARY || action == CRLF_INPUT || !memmem(text, len, "\r\n", 2) || attr_is(&a[A_EOL], "lf"))
 		return false;
 	snprintf(why, size, "core.autocrlf or core.eol (given to 'git -c'?)");
 	return true;
 }
 
-/* libgit2's reading of path's attributes into v (valid until the next) */
-static int ask_libgit2(struct gitfilter *f, const char *path, struct attr v[A_COUNT])
+/* gitattrs_changing's answer for the attributes a. */
+static int changing(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], const uint8_t *text, size_t len,
+		    bool checkout, struct gitattrs_change *out)
 {
-	const char *raw[A_COUNT] = { NULL };
+	const struct attr *enc = &a[A_ENCODING];
+	int ret;
 
-	if (git_attr_get_many(raw, f->repo, GIT_ATTR_CHECK_INDEX_THEN_FILE, path, A_COUNT, attr_names) < 0)
+	out->what[0] = '\0';
+	out->at_checkout = false;
+	/* git keeps UTF-8 as it is (same_encoding) */
+	if (enc->kind == ATTR_STRING && *enc->s && strcasecmp(enc->s, "utf-8") && strcasecmp(enc->s, "utf8")) {
+		snprintf(out->what, sizeof(out->what), "the attribute working-tree-encoding=%s (from gitattributes)",
+			 gitfilter_shown(enc->s));
+		return 1;
+	}
+	/* ident turns "$Id: ...$" into "$Id$" and back, in a value, a key
+	 * or a comment in clear */
+	if (a[A_IDENT].kind == ATTR_SET && memmem(text, len, "$Id", 3)) {
+		snprintf(out->what, sizeof(out->what), "the attribute ident (from gitattributes)");
+		return 1;
+	}
+	if (!memchr(text, '\n', len))
+		return 0;
+	if ((ret = eol_is_crlf(f, a, out->what, sizeof(out->what))) < 0)
+		return ret;
+	if (ret || (checkout && crlf_from_elsewhere(a, text, len, out->what, sizeof(out->what)))) {
+		out->at_checkout = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* libgit2's reading of path's attributes (the index's .gitattributes
+ * first, as at checkout) into a (valid until the next) */
+static int ask_libgit2(struct gitfilter *f, const char *path, struct attr a[GITATTRS_COUNT])
+{
+	const char *v[GITATTRS_COUNT] = { NULL };
+
+	if (git_attr_get_many(v, f->repo, GIT_ATTR_CHECK_INDEX_THEN_FILE, path, GITATTRS_COUNT, attr_names) < 0)
 		return gitrepo_fail("cannot read the gitattributes");
-	for (size_t i = 0; i < A_COUNT; i++) {
-		v[i].state = git_attr_value(raw[i]);
-		v[i].value = raw[i];
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
+		switch (git_attr_value(v[k])) {
+		case GIT_ATTR_VALUE_TRUE:
+			a[k].kind = ATTR_SET;
+			break;
+		case GIT_ATTR_VALUE_FALSE:
+			a[k].kind = ATTR_UNSET;
+			break;
+		case GIT_ATTR_VALUE_STRING:
+			a[k].kind = ATTR_STRING;
+			break;
+		default:
+			a[k].kind = ATTR_UNSPECIFIED;
+		}
+		a[k].s = v[k];
 	}
 	return 0;
 }
@@ -213,7 +280,7 @@ static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 	int in[2], out[2], rc;
 	char **env;
 
-	for (size_t i = 0; i < A_COUNT; i++)
+	for (size_t i = 0; i < GITATTRS_COUNT; i++)
 		argv[6 + i] = (char *)attr_names[i];
 	if (!(env = flushing_environ()))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -253,7 +320,7 @@ static const char *field(const struct gitattrs_git *g, size_t *pos)
 	return s;
 }
 
-/* Sends path, reads the 3 * A_COUNT fields of its answer into g->out. */
+/* Sends path, reads the 3 * GITATTRS_COUNT fields of its answer into g->out. */
 static int git_exchange(struct gitattrs_git *g, const char *path)
 {
 	size_t sent = 0, len = strlen(path) + 1, nuls = 0;
@@ -268,7 +335,7 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 		sent += (size_t)n;
 	}
 	gs_buf_reset(&g->out);
-	while (nuls < 3 * A_COUNT) {
+	while (nuls < 3 * GITATTRS_COUNT) {
 		if (g->out.len > GIT_ANSWER_MAX)
 			return -1;
 		if (gs_buf_reserve(&g->out, 4096))
@@ -282,11 +349,12 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 			nuls += g->out.data[g->out.len + (size_t)i] == '\0';
 		g->out.len += (size_t)n;
 	}
-	return nuls == 3 * A_COUNT && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
+	return nuls == 3 * GITATTRS_COUNT && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
 }
 
-/* git's reading of path's attributes into v (valid until the next) */
-static int ask_git(struct gitfilter *f, const char *path, struct attr v[A_COUNT])
+/* What the kept `git check-attr` prints for path's attributes (valid
+ * until the next question) */
+static int ask_git(struct gitfilter *f, const char *path, const char *printed[GITATTRS_COUNT])
 {
 	struct gitattrs_git *g = f->attrs_git;
 	size_t pos = 0;
@@ -306,19 +374,13 @@ static int ask_git(struct gitfilter *f, const char *path, struct attr v[A_COUNT]
 	if (g->broken)
 		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gitfilter_shown(path));
 	ret = git_exchange(g, path);
-	for (size_t i = 0; !ret && i < A_COUNT; i++) {
+	for (size_t i = 0; !ret && i < GITATTRS_COUNT; i++) {
 		const char *p = field(g, &pos), *name = field(g, &pos), *value = field(g, &pos);
 
 		if (!p || !name || !value || strcmp(p, path) || strcmp(name, attr_names[i]))
 			ret = -1;
-		else if (!strcmp(value, "unspecified"))
-			v[i] = (struct attr){ GIT_ATTR_VALUE_UNSPECIFIED, NULL };
-		else if (!strcmp(value, "set"))
-			v[i] = (struct attr){ GIT_ATTR_VALUE_TRUE, NULL };
-		else if (!strcmp(value, "unset"))
-			v[i] = (struct attr){ GIT_ATTR_VALUE_FALSE, NULL };
 		else
-			v[i] = (struct attr){ GIT_ATTR_VALUE_STRING, value };
+			printed[i] = value;
 	}
 	if (!ret)
 		return 0;
@@ -348,52 +410,147 @@ void gitattrs_end(struct gitfilter *f)
 	f->attrs_git = NULL;
 }
 
-/* 1 and out->what when the attributes v make git change text */
-static int changing(struct gitfilter *f, const struct attr v[A_COUNT], const uint8_t *text, size_t len,
-		    bool checkout, struct gitattrs_change *out)
+/* What `git check-attr` printed as git reads it. It prints a set
+ * attribute "set" and an unset one "unset", as it prints text=set and
+ * text=unset; the bits of strings say which are read as strings, the rest
+ * as the state. The state is git's reading or refuses more for all but
+ * text's and crlf's "unset" (-text converts nothing, text=unset leaves
+ * line ends to the config): ident=set is no ident to git, eol=set no eol,
+ * and a working-tree-encoding of set, unset or a name iconv does not know
+ * fails the add and leaves a checkout as it is. "unspecified" is read as
+ * unspecified: as a string it is unspecified to each of the five too. */
+static void read_printed(const char *const printed[GITATTRS_COUNT], unsigned strings, struct attr a[GITATTRS_COUNT])
 {
-	const struct attr *enc = &v[A_ENCODING];
-	int ret;
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
+		a[k].s = printed[k];
+		if (strings & (1u << k))
+			a[k].kind = ATTR_STRING;
+		else if (!strcmp(printed[k], "set"))
+			a[k].kind = ATTR_SET;
+		else if (!strcmp(printed[k], "unset"))
+			a[k].kind = ATTR_UNSET;
+		else if (!strcmp(printed[k], "unspecified"))
+			a[k].kind = ATTR_UNSPECIFIED;
+		else
+			a[k].kind = ATTR_STRING;
+	}
+}
 
-	/* git keeps UTF-8 as it is (same_encoding) */
-	if (enc->state == GIT_ATTR_VALUE_STRING && *enc->value && strcasecmp(enc->value, "utf-8") &&
-	    strcasecmp(enc->value, "utf8")) {
-		snprintf(out->what, sizeof(out->what), "the attribute working-tree-encoding=%s (from gitattributes)",
-			 gitfilter_shown(enc->value));
-		return 1;
+/* How `git ls-files --eol` shows the line-end attributes a (attr/, from
+ * convert.c's convert_attrs and get_convert_attr_ascii). */
+static const char *line_ends_shown(const struct attr a[GITATTRS_COUNT])
+{
+	enum crlf action = action_of(a);
+	bool lf = attr_is(&a[A_EOL], "lf"), crlf = attr_is(&a[A_EOL], "crlf");
+
+	if (action == CRLF_BINARY)
+		return "-text";
+	if (action == CRLF_AUTO)
+		return lf ? "text=auto eol=lf" : crlf ? "text=auto eol=crlf" : "text=auto";
+	if (crlf)
+		return "text eol=crlf";
+	if (lf || action == CRLF_INPUT)
+		return "text eol=lf";
+	return action == CRLF_TEXT ? "text" : "";
+}
+
+/* git's own reading of path's line-end attributes, as `git ls-files
+ * --eol` shows it (attr/), into shown; false where git shows none (a path
+ * neither in the index nor in the work tree) or could not be asked. */
+static bool git_line_ends(struct gitfilter *f, const char *path, char *shown, size_t size)
+{
+	char *argv[] = { "git", "--literal-pathspecs", "-C", f->workdir, "ls-files", "-z", "--eol", "-c", "-o", "--",
+			 (char *)path, NULL };
+	struct gs_buf out;
+	const char *attr, *end;
+	size_t n;
+	int status;
+	bool ok = false;
+
+	gs_buf_init(&out, false);
+	if (!gitrepo_run(argv, &out, &status) && !status && out.len && out.data[out.len - 1] == '\0' &&
+	    (attr = strstr((const char *)out.data, " attr/")) && (end = strchr(attr, '\t'))) {
+		attr += 6;
+		for (n = (size_t)(end - attr); n && attr[n - 1] == ' '; n--)
+			;
+		if (n < size) {
+			memcpy(shown, attr, n);
+			shown[n] = '\0';
+			ok = true;
+		}
 	}
-	/* ident turns "$Id: ...$" into "$Id$" and back, in a value, a key
-	 * or a comment in clear */
-	if (v[A_IDENT].state == GIT_ATTR_VALUE_TRUE && memmem(text, len, "$Id", 3)) {
-		snprintf(out->what, sizeof(out->what), "the attribute ident (from gitattributes)");
-		return 1;
+	gs_buf_release(&out);
+	return ok;
+}
+
+/* changing() for a clean, from what git printed for path. Where text or
+ * crlf prints "set" or "unset" and the readings disagree, git tells which
+ * it reads (`git ls-files --eol`, a process for that file alone); where
+ * it cannot, the reading that refuses is taken. */
+static int changing_printed(struct gitfilter *f, const char *path, const char *const printed[GITATTRS_COUNT],
+			    const uint8_t *text, size_t len, struct gitattrs_change *out)
+{
+	enum { READINGS = 4 }; /* text and crlf, each either way */
+	struct gitattrs_change c[READINGS];
+	struct attr a[GITATTRS_COUNT];
+	unsigned ambiguous = 0, strings = 0, as[READINGS], n = 0, pick = 0;
+	int r[READINGS];
+	bool disagree = false;
+	char shown[32];
+
+	for (unsigned k = A_TEXT; k <= A_CRLF; k++)
+		if (!strcmp(printed[k], "set") || !strcmp(printed[k], "unset"))
+			ambiguous |= 1u << k;
+	/* the state first, then each subset of the ambiguous values as strings */
+	do {
+		read_printed(printed, strings, a);
+		if ((r[n] = changing(f, a, text, len, false, &c[n])) < 0)
+			return r[n];
+		disagree |= r[n] != r[0] || c[n].at_checkout != c[0].at_checkout || strcmp(c[n].what, c[0].what);
+		as[n++] = strings;
+	} while ((strings = (strings - ambiguous) & ambiguous));
+	if (disagree) {
+		bool told = git_line_ends(f, path, shown, sizeof(shown));
+
+		for (pick = 0; pick < n; pick++) {
+			read_printed(printed, as[pick], a);
+			if (told ? !strcmp(line_ends_shown(a), shown) : r[pick] > 0)
+				break;
+		}
+		/* git showed none of them: the first that refuses */
+		for (unsigned i = 0; pick == n && i < n; i++)
+			if (r[i] > 0)
+				pick = i;
+		if (pick == n)
+			pick = 0;
 	}
-	if (!memchr(text, '\n', len))
-		return 0;
-	if ((ret = eol_is_crlf(f, v, out->what, sizeof(out->what))) < 0)
-		return ret;
-	if (ret || (checkout && crlf_from_elsewhere(v, text, len, out->what, sizeof(out->what)))) {
-		out->at_checkout = true;
-		return 1;
-	}
-	return 0;
+	*out = c[pick];
+	return r[pick];
 }
 
 int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool checkout,
 		      struct gitattrs_change *out)
 {
-	struct attr v[A_COUNT];
+	const char *printed[GITATTRS_COUNT];
+	struct attr a[GITATTRS_COUNT];
 	int ret;
 
 	out->what[0] = '\0';
 	out->at_checkout = false;
 	if (!f->repo || !len)
 		return 0;
-	if (checkout && ((ret = ask_libgit2(f, path, v)) || (ret = changing(f, v, text, len, true, out))))
+	if (checkout) {
+		/* both readers, each value read as the state */
+		if ((ret = ask_libgit2(f, path, a)) || (ret = changing(f, a, text, len, true, out)) ||
+		    (ret = ask_git(f, path, printed)))
+			return ret;
+		read_printed(printed, 0, a);
+		return changing(f, a, text, len, true, out);
+	}
+	/* the read-ahead's answer where it has one: no process asked */
+	if (!readahead_attrs(f->ahead, path, printed) && (ret = ask_git(f, path, printed)))
 		return ret;
-	if ((ret = ask_git(f, path, v)))
-		return ret;
-	return changing(f, v, text, len, checkout, out);
+	return changing_printed(f, path, printed, text, len, out);
 }
 
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
@@ -404,4 +561,53 @@ int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, 
 	if (ret <= 0)
 		return ret;
 	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gitfilter_shown(path), c.what, gitattrs_effect(&c, clean));
+}
+
+/* ---- git's answers for many paths (addset.c, readahead.c) ---- */
+
+uint8_t gitattrs_batch_id(struct gitattrs_batch *b, const char *const printed[GITATTRS_COUNT])
+{
+	size_t len = 0, at = 0;
+	char *answer;
+
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++)
+		len += strlen(printed[k]) + 1;
+	for (size_t i = 0; i < b->count; i++)
+		if (b->lens[i] == len) {
+			const char *s = b->answers[i];
+			unsigned k;
+
+			for (k = 0; k < GITATTRS_COUNT && !strcmp(s, printed[k]); k++)
+				s += strlen(s) + 1;
+			if (k == GITATTRS_COUNT)
+				return (uint8_t)(i + 1);
+		}
+	if (b->count == GITATTRS_BATCH_MAX || !(answer = gs_malloc(len)))
+		return 0;
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
+		size_t n = strlen(printed[k]) + 1;
+
+		memcpy(answer + at, printed[k], n);
+		at += n;
+	}
+	b->answers[b->count] = answer;
+	b->lens[b->count] = len;
+	return (uint8_t)++b->count;
+}
+
+void gitattrs_batch_get(const struct gitattrs_batch *b, uint8_t id, const char *printed[GITATTRS_COUNT])
+{
+	const char *s = b->answers[id - 1];
+
+	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
+		printed[k] = s;
+		s += strlen(s) + 1;
+	}
+}
+
+void gitattrs_batch_release(struct gitattrs_batch *b)
+{
+	for (size_t i = 0; i < b->count; i++)
+		free(b->answers[i]);
+	b->count = 0;
 }

@@ -76,6 +76,8 @@ struct gitfilter {
 	int index_fd;               /* the index file index last read, held open; -1 (filter.c) */
 	struct stat index_st;       /* index_fd's, when it was opened */
 	unsigned long index_reads;  /* times index was read (from the file), to tell a new one */
+	unsigned long conflicts_read; /* index_reads when index_conflicted was asked, 0 before */
+	bool index_conflicted;      /* index held a conflicted path then */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
@@ -100,6 +102,11 @@ struct gitfilter {
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
 	struct githolders *holders; /* the data keys of the index's files, or NULL (holders.c) */
+	struct {                    /* core.autocrlf and core.eol as attrs.c read them */
+		bool read;
+		unsigned long index_reads; /* index_reads then */
+		char autocrlf[16], eol[16];
+	} line_ends;
 	struct gitattrs_git *attrs_git; /* git's own `check-attr`, kept running (attrs.c), or NULL */
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
@@ -227,10 +234,30 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 	__attribute__((warn_unused_result));
 const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
+/* The attributes attrs.c reads, as `git check-attr` is asked them (addset.c). */
+#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding"
+enum { GITATTRS_COUNT = 5, GITATTRS_BATCH_MAX = 64 };
+/* What `git check-attr` printed for the GITATTRS_NAMES of many paths:
+ * each distinct answer once (most paths share one), a small id per path. */
+struct gitattrs_batch {
+	char *answers[GITATTRS_BATCH_MAX]; /* GITATTRS_COUNT NUL-ended values each */
+	size_t lens[GITATTRS_BATCH_MAX];
+	size_t count;
+};
+/* The id (1 on) of the values printed for one path, added when new; 0
+ * when it cannot be kept (no answer is then kept for that path). */
+uint8_t gitattrs_batch_id(struct gitattrs_batch *b, const char *const printed[GITATTRS_COUNT]);
+/* The values of an id gitattrs_batch_id gave, pointing into b. */
+void gitattrs_batch_get(const struct gitattrs_batch *b, uint8_t id, const char *printed[GITATTRS_COUNT]);
+void gitattrs_batch_release(struct gitattrs_batch *b);
 /* Starts git with argv (argv[0] "git"), stdin from in (/dev/null when
  * -1), stdout to out, stderr to /dev/null, env (environ when NULL): 0, or
  * posix_spawnp's error (addset.c). */
 int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *pid);
+/* Runs git with argv (argv[0] "git"), stdin empty: its whole output
+ * into out and *status its exit code; 0, or -1 when it could not start or
+ * be read (addset.c). */
+int gitrepo_run(char *const *argv, struct gs_buf *out, int *status) __attribute__((warn_unused_result));
 /* Ends the `git check-attr` gitattrs_changing started, if any: it reads
  * each .gitattributes once, so a checkout that writes one makes it stale
  * (the next question starts another). */
@@ -272,12 +299,18 @@ bool readahead_take(struct readahead *ra, const char *path, const uint8_t *in, s
  * system calls and the workers' wake, then run while git stores the file). */
 void readahead_plan(struct readahead *ra, const char *path);
 void readahead_answered(struct readahead *ra);
+/* The values `git check-attr` printed for path's GITATTRS_NAMES, when
+ * they were asked with the filter's (main thread; ra may be NULL). */
+bool readahead_attrs(const struct readahead *ra, const char *path, const char *printed[GITATTRS_COUNT]);
 /* want[i] = whether `git add` would send dir + names[i] through the
  * gitseal filter, as git's check-attr and check-ignore say (addset.c),
  * for the first names (as many as one exchange takes, at most n): how
  * many (0 for a name that git cannot be asked about), or -1 when git could
- * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree. */
-long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want);
+ * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree.
+ * attr_ids[i]: the id in attrs of what check-attr printed for the name's
+ * GITATTRS_NAMES, 0 when none was kept. */
+long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want, struct gitattrs_batch *attrs,
+		       uint8_t *attr_ids);
 
 /* The check before a fresh data key seals path for keys (its metadata's,
  * outside the MAC) when a version of it opened with the key of id, not made

@@ -55,6 +55,7 @@ static int (*p_git_ignore_path_is_ignored)(int *ignored, git_repository *repo, c
 static int (*p_git_index_add)(git_index *index, const git_index_entry *source_entry);
 static int (*p_git_index_entry_stage)(const git_index_entry *entry);
 static size_t (*p_git_index_entrycount)(const git_index *index);
+static int (*p_git_index_has_conflicts)(const git_index *index);
 static void (*p_git_index_free)(git_index *index);
 static const git_index_entry * (*p_git_index_get_byindex)(git_index *index, size_t n);
 static const git_index_entry * (*p_git_index_get_bypath)(git_index *index, const char *path, int stage);
@@ -131,6 +132,7 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_index_add)
 	GS_DYNSYM(git_index_entry_stage)
 	GS_DYNSYM(git_index_entrycount)
+	GS_DYNSYM(git_index_has_conflicts)
 	GS_DYNSYM(git_index_free)
 	GS_DYNSYM(git_index_get_byindex)
 	GS_DYNSYM(git_index_get_bypath)
@@ -273,6 +275,11 @@ int git_index_entry_stage(const git_index_entry *entry)
 size_t git_index_entrycount(const git_index *index)
 {
 	return p_git_index_entrycount(index);
+}
+
+int git_index_has_conflicts(const git_index *index)
+{
+	return p_git_index_has_conflicts(index);
 }
 
 void git_index_free(git_index *index)

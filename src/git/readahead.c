@@ -67,6 +67,8 @@ struct readahead {
 	char *dir;
 	char **names;
 	uint8_t *sends;  /* enum ahead_sends, per name */
+	uint8_t *attr_ids; /* per name: its id in attrs, 0 when git was not asked */
+	struct gitattrs_batch attrs; /* what git printed for the names' GITATTRS_NAMES */
 	size_t count, next;
 	bool ask_git;    /* false once git could not answer: libgit2 asked per file */
 	char *last; /* the last new file cleaned */
@@ -231,9 +233,12 @@ static void forget_dir(struct readahead *ra)
 		free(ra->names[i]);
 	free(ra->names);
 	free(ra->sends);
+	free(ra->attr_ids);
 	free(ra->dir);
+	gitattrs_batch_release(&ra->attrs);
 	ra->names = NULL;
 	ra->sends = NULL;
+	ra->attr_ids = NULL;
 	ra->dir = NULL;
 	ra->count = ra->next = 0;
 }
@@ -329,7 +334,8 @@ static void list_dir(struct readahead *ra, const char *dir, size_t dlen)
 	closedir(d);
 	if (ra->count)
 		qsort(ra->names, ra->count, sizeof(*ra->names), cmp_name);
-	if (ra->count && !(ra->sends = gs_calloc(ra->count, sizeof(*ra->sends))))
+	if (ra->count && (!(ra->sends = gs_calloc(ra->count, sizeof(*ra->sends))) ||
+			  !(ra->attr_ids = gs_calloc(ra->count, sizeof(*ra->attr_ids)))))
 		forget_dir(ra);
 }
 
@@ -359,13 +365,29 @@ static void ask_git(struct readahead *ra, size_t i)
 
 	if (!(want = gs_calloc(n, sizeof(*want))))
 		return;
-	if ((got = gitrepo_add_sends(ra->dir, ra->names + i, n, want)) > 0) {
+	if ((got = gitrepo_add_sends(ra->dir, ra->names + i, n, want, &ra->attrs, ra->attr_ids + i)) > 0) {
 		for (size_t k = 0; k < (size_t)got; k++)
 			ra->sends[i + k] = want[k] ? SENDS_YES : SENDS_NO;
 	} else if (got < 0) {
 		ra->ask_git = false;
 	}
 	free(want);
+}
+
+bool readahead_attrs(const struct readahead *ra, const char *path, const char *printed[GITATTRS_COUNT])
+{
+	size_t dlen, i;
+
+	if (!ra || !ra->dir)
+		return false;
+	dlen = strlen(ra->dir);
+	if (strncmp(path, ra->dir, dlen) || strchr(path + dlen, '/'))
+		return false;
+	i = after(ra, path + dlen);
+	if (!i || strcmp(ra->names[i - 1], path + dlen) || !ra->attr_ids[i - 1])
+		return false;
+	gitattrs_batch_get(&ra->attrs, ra->attr_ids[i - 1], printed);
+	return true;
 }
 
 /* Whether git will send the i-th listed name (path) as a new file to

@@ -99,3 +99,84 @@ refused_add() {
 	git add secrets/b.env
 	git show :secrets/b.env | grep -q '^A=ENC\['
 }
+
+# A directory of more new files than the filter asks git about at once
+# (src/git/readahead.c): from the third on, the attributes are read from
+# git's own answer (check-attr, with the filter's), not libgit2's.
+@test "git add of a large directory: the attributes git answers for all its files at once are refused (core.attributesFile, nested, text=unset)" {
+	[ "$(nproc)" -ge 2 ] || skip "git is asked for many files at once by the read-ahead, which needs 2 CPUs"
+	mkdir -p config/big
+	for i in $(seq -w 1 260); do printf 'key: v%s\n' "$i" > "config/big/f$i.yaml"; done
+	# given to git -c, which libgit2 does not read: git's answer tells
+	printf 'config/big/f004.yaml working-tree-encoding=UTF-16LE\n' > "$T/attributes"
+	run git -c core.attributesFile="$T/attributes" add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': the attribute working-tree-encoding=UTF-16LE (from gitattributes) changes what git stores after the filter: remove it for this path"* ]]
+	printf 'f004.yaml eol=crlf\n' > config/big/.gitattributes
+	run git add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout"* ]]
+	# git prints text=unset (a string: no text attribute) as it prints
+	# -text: read both ways, they disagree, and libgit2 tells
+	git config core.autocrlf true
+	rm config/big/.gitattributes
+	printf 'config/big/*.yaml text eol=lf\nconfig/big/f004.yaml text=unset !eol\n' >> .gitattributes
+	run git add -A
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/big/f004.yaml': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"* ]]
+	[ -z "$(git ls-files config/big)" ]
+}
+
+# One filter process serves one git command, which reads its config once;
+# a command of many steps (a rebase) writes the index between them, and
+# core.autocrlf is read again then (src/git/attrs.c, line_end_config).
+@test "one filter process, core.autocrlf set and the index rewritten between two cleans: the second is refused" {
+	printf 'A=a-s3cr3t\n' > config/a.env
+	printf 'B=b-s3cr3t\n' > config/b.env
+	start_filter_process 2> "$T/err"
+	# clean FILE N: one clean request, waited for until N answers came
+	clean() {
+		{ pkt_text command=clean; pkt_text "pathname=$1"; printf 0000; pkt_file "$1"; printf 0000; } >&5
+		for _ in $(seq 200); do
+			[ "$(grep -acE 'status=(success|error)' "$T/out")" -lt "$2" ] || break
+			sleep 0.05
+		done
+	}
+	clean config/a.env 1
+	[ "$(grep -ac 'status=success' "$T/out")" -eq 1 ]
+	git config core.autocrlf true
+	printf 'x\n' > other.txt
+	git update-index --add other.txt
+	clean config/b.env 2
+	exec 5>&-
+	run wait "$filter_pid"
+	[ "$(grep -ac 'status=success' "$T/out")" -eq 1 ]
+	[ "$(grep -ac 'status=error' "$T/out")" -eq 1 ]
+	grep -q "'config/b.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF" "$T/err"
+}
+
+# check-attr prints -text and text=unset (a string: no text attribute,
+# the line ends left to core.autocrlf) both as "unset"; where the two
+# readings disagree git's own tells (src/git/attrs.c: ls-files --eol),
+# for a file asked alone and for a large directory's.
+@test "-text seals and text=unset is refused under core.autocrlf=true, alone and in a large directory" {
+	git config core.autocrlf true
+	printf 'config/a.env text=unset\nconfig/b.env -text\nconfig/big/** -text\n' >> .gitattributes
+	printf 'A=a-s3cr3t\n' > config/a.env
+	printf 'B=b-s3cr3t\n' > config/b.env
+	refused_add config/a.env "'config/a.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
+	git add config/b.env
+	git show :config/b.env | grep -q '^B=ENC\['
+	mkdir -p config/big
+	for i in $(seq -w 1 260); do printf 'K=v%s\n' "$i" > "config/big/f$i.env"; done
+	git add config/big
+	[ "$(git ls-files config/big | wc -l)" -eq 260 ]
+	git show :config/big/f260.env | grep -q '^K=ENC\['
+}
+
+# git gives CRLF line ends for eol=crlf over crlf=input (convert_attrs)
+@test "crlf=input with eol=crlf: git add refuses" {
+	printf 'config/a.env crlf=input eol=crlf\n' >> .gitattributes
+	printf 'A=a-s3cr3t\n' > config/a.env
+	refused_add config/a.env "'config/a.env': the attribute eol=crlf (from gitattributes) makes git hand the filter CRLF line ends at checkout"
+}
