@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/shown.h"
+
 #include "cmd.h"
 #include "rotate_trust.h"
 
@@ -107,9 +109,9 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 			}
 			if (!ret && yes)
 				ret = gs_buf_printf(list, "%s+%s (in key group %zu)", list->len ? ", " : "",
-						    gitfilter_shown(key), k + 1);
+						    gs_shown(key), k + 1);
 			else if (!ret)
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(key));
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gs_shown(key));
 		}
 	}
 	return ret;

@@ -9,6 +9,7 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "session.h"
 
@@ -330,7 +331,7 @@ static void unaccepted_hint(const struct sops_config *config, struct gitfilter *
 	    snprintf(rel, sizeof(rel), "%s", sub + n) < (int)sizeof(rel)) {
 		rel[strlen(rel) - 1] = '\0'; /* its final '/' */
 		snprintf(hint, cap, "'%s' is a submodule this clone's record does not cover: --config names its "
-			 ".sops.yaml, or 'gitseal git init' in it shows them and records them there", gitfilter_shown(rel));
+			 ".sops.yaml, or 'gitseal git init' in it shows them and records them there", gs_shown(rel));
 	}
 	gitfilter_free(own);
 }

@@ -11,6 +11,7 @@
 #include <git2.h>
 
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitfilter_int.h"
 
 enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING, A_COUNT };
@@ -148,7 +149,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 	/* git keeps UTF-8 as it is (same_encoding) */
 	if (git_attr_value(enc) == GIT_ATTR_VALUE_STRING && *enc && strcasecmp(enc, "utf-8") && strcasecmp(enc, "utf8")) {
 		snprintf(out->what, sizeof(out->what), "the attribute working-tree-encoding=%s (from gitattributes)",
-			 gitfilter_shown(enc));
+			 gs_shown(enc));
 		return 1;
 	}
 	/* ident turns "$Id: ...$" into "$Id$" and back, in a value, a key
@@ -175,5 +176,5 @@ int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, 
 
 	if (ret <= 0)
 		return ret;
-	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gitfilter_shown(path), c.what, gitattrs_effect(&c, clean));
+	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gs_shown(path), c.what, gitattrs_effect(&c, clean));
 }

@@ -15,6 +15,7 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "git_int.h"
@@ -640,10 +641,10 @@ static int clean_sealed(struct gitfilter *f, const char *path, const uint8_t *te
 		return ret;
 	ret = gitseal_check_accepted(f, path, &own);
 	if (!ret && (ret = sops_doc_check_sealed(in, &own.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is not encrypted", gitfilter_shown(where));
+		gs_error_set(ret, "the value at '%s' is not encrypted", gs_shown(where));
 	if (!ret && committed_sealed && !(ret = sops_doc_keys(committed, &old)) &&
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gitfilter_shown(where));
+		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gs_shown(where));
 	if (!ret && !committed_sealed)
 		ret = gittrust_check_own_rule(f, path, in, &own, &kept);
 	if (!ret && ids) {
@@ -717,7 +718,7 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
 		       "'gitseal git trust %s' shows the file's keys and accepts it",
 		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
-		       gitfilter_shown(path));
+		       gs_shown(path));
 }
 
 /* gitfilter_check_copied_key for the key of the committed version. */
@@ -884,7 +885,7 @@ out:
 	/* fail closed: never hand back a partial result */
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot encrypt '%s'", gs_shown(path));
 	}
 	sops_file_free(opened);
 	doc_release(&committed);
@@ -909,7 +910,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
 	ret = gitrepo_committed(f, path, &prev, &found);
 	if (ret) {
-		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot encrypt '%s'", gs_shown(path));
 	} else {
 		if (found || !readahead_take(f->ahead, path, in, len, out))
 			ret = gitfilter_clean_given(f, path, in, len, &prev, found, out);
@@ -940,7 +941,7 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	/* whether it is locked is not known for want of memory: the checkout
 	 * fails rather than decrypt a locked clone */
 	if (ret == GS_ERR_NOMEM) {
-		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot decrypt '%s'", gs_shown(path));
 		return ret;
 	}
 	ret = 0;
@@ -972,7 +973,7 @@ opened:
 	}
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot decrypt '%s'", gs_shown(path));
 	}
 	return ret;
 pass:

@@ -16,6 +16,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 
 static int file_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 {
@@ -365,13 +366,6 @@ static bool stamp_unchanged(const char *resolved)
 	return same;
 }
 
-const char *gs_path_shown(const char *path)
-{
-	if (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY"))
-		return "(a secret key given as a file name: not shown)";
-	return path;
-}
-
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -383,7 +377,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
-			       "cannot open '%s': %s", gs_path_shown(path), strerror(errno));
+			       "cannot open '%s': %s", gs_shown_arg(path), strerror(errno));
 	/* reads go straight to b: through stdio's buffer a key or a plaintext
 	 * left a copy in unlocked heap memory, freed unwiped (and stdio paid a
 	 * stat for the buffer's size) */

@@ -1,10 +1,7 @@
-/* Text from the repository (a path, a regex, a key) as a terminal shows
- * it: a pull request chooses file names and metadata, and a control byte
- * in them would steer the terminal that shows a prompt or a status (move
- * the cursor up, clear lines, hide text). Each control byte, DEL, C1
- * control (U+0080..U+009F) and byte of broken UTF-8 is shown as \xNN, as
- * git's core.quotePath escapes them; everything else as it is, so a plain
- * path reads the same. */
+/* A name from a file or the user as a one-line message shows it
+ * (gitseal/shown.h): each control byte, DEL, C1 control (U+0080..U+009F)
+ * and byte of broken UTF-8 as \xNN, as git's core.quotePath escapes them;
+ * everything else as it is, so a plain path reads the same. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +9,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
-#include "gitseal/gitfilter.h"
-#include "gitfilter_int.h"
+#include "gitseal/shown.h"
 
 enum { SHOWN_MAX = 4 * 4096 + 4, SHOWN_RING = 4 };
 
@@ -64,13 +60,28 @@ static void ring_key_make(void)
 	ring_key_made = pthread_key_create(&ring_key, free) == 0;
 }
 
-const char *gitfilter_shown(const char *s)
+/* Whether s is shown as it is: every character plain, within the cap. */
+static bool shown_unchanged(const char *s)
+{
+	size_t len = 0, n;
+
+	for (; *s; s += n, len += n)
+		if (!(n = plain_length((const unsigned char *)s)))
+			return false;
+	return len + 4 <= SHOWN_MAX;
+}
+
+const char *gs_shown(const char *s)
 {
 	static _Thread_local char (*ring)[SHOWN_MAX];
 	static _Thread_local unsigned next;
 	char *out, piece[5];
 	size_t len = 0;
 
+	/* most names need no escape: no copy, and no ring in a process that
+	 * shows only those */
+	if (shown_unchanged(s))
+		return s;
 	if (!ring) {
 		pthread_once(&ring_key_once, ring_key_make);
 		/* freed when the thread ends; the main thread's at exit */
@@ -100,7 +111,14 @@ const char *gitfilter_shown(const char *s)
 	return out;
 }
 
-int gitfilter_append_shown(struct gs_buf *out, const char *s)
+const char *gs_shown_arg(const char *path)
+{
+	if (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY"))
+		return "(a secret key given as a file name: not shown)";
+	return gs_shown(path);
+}
+
+int gs_shown_append(struct gs_buf *out, const char *s)
 {
 	char piece[5];
 	int ret = 0;
@@ -112,7 +130,7 @@ int gitfilter_append_shown(struct gs_buf *out, const char *s)
 	return ret;
 }
 
-int gitfilter_append_shown_text(struct gs_buf *out, const uint8_t *s, size_t len)
+int gs_shown_append_text(struct gs_buf *out, const uint8_t *s, size_t len)
 {
 	size_t start = 0, i = 0;
 
