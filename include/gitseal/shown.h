@@ -21,6 +21,11 @@
  * while s is and until the thread's fourth call after. */
 const char *gs_shown(const char *s);
 
+/* As gs_shown, for the len bytes at s (a key or a name inside a buffer,
+ * what "%.*s" would show): a NUL byte among them is shown as \x00. Valid
+ * until the thread's fourth call after. */
+const char *gs_shown_n(const char *s, size_t len);
+
 /* As gs_shown, for a file name the user gave (an argument, a variable):
  * a secret key given where a file name belongs (keygen -y AGE-SECRET-KEY-...,
  * SOPS_AGE_KEY_FILE=$(cat key)) is not shown. */

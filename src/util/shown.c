@@ -32,11 +32,22 @@ static size_t plain_length(const unsigned char *s)
 	return n;
 }
 
-/* The next piece of s as shown (at most 4 bytes of s, or one escape) into
- * out; how many bytes of s it covers. */
-static size_t shown_piece(const char *s, char out[static 5])
+/* How many bytes at s[0..left) form one character shown as it is; 0
+ * when its first byte is shown escaped. s need not end with a NUL byte. */
+static size_t plain_length_within(const char *s, size_t left)
 {
-	size_t n = plain_length((const unsigned char *)s);
+	/* zero past the end: a character cut there is broken UTF-8 */
+	unsigned char c[4] = { 0 };
+
+	memcpy(c, s, left < sizeof(c) ? left : sizeof(c));
+	return plain_length(c);
+}
+
+/* The next piece of s[0..left) as shown (at most 4 bytes of s, or one
+ * escape) into out; how many bytes of s it covers. */
+static size_t shown_piece(const char *s, size_t left, char out[static 5])
+{
+	size_t n = plain_length_within(s, left);
 
 	if (!n) {
 		snprintf(out, 5, "\\x%02x", (unsigned char)s[0]);
@@ -60,28 +71,28 @@ static void ring_key_make(void)
 	ring_key_made = pthread_key_create(&ring_key, free) == 0;
 }
 
-/* Whether s is shown as it is: every character plain, within the cap. */
-static bool shown_unchanged(const char *s)
+/* Whether s[0..len) is shown as it is: every character plain, within the cap. */
+static bool shown_unchanged(const char *s, size_t len)
 {
-	size_t len = 0, n;
+	size_t n;
 
-	for (; *s; s += n, len += n)
-		if (!(n = plain_length((const unsigned char *)s)))
+	if (len + 4 > SHOWN_MAX)
+		return false;
+	for (size_t i = 0; i < len; i += n)
+		if (!(n = plain_length_within(s + i, len - i)))
 			return false;
-	return len + 4 <= SHOWN_MAX;
+	return true;
 }
 
-const char *gs_shown(const char *s)
+/* s[0..len) as shown, in the thread's ring. */
+static const char *shown_in_ring(const char *s, size_t len)
 {
 	static _Thread_local char (*ring)[SHOWN_MAX];
 	static _Thread_local unsigned next;
+	const char *end = s + len;
 	char *out, piece[5];
-	size_t len = 0;
+	size_t used = 0;
 
-	/* most names need no escape: no copy, and no ring in a process that
-	 * shows only those */
-	if (shown_unchanged(s))
-		return s;
 	if (!ring) {
 		pthread_once(&ring_key_once, ring_key_make);
 		/* freed when the thread ends; the main thread's at exit */
@@ -93,22 +104,35 @@ const char *gs_shown(const char *s)
 		}
 	}
 	out = ring[next++ % SHOWN_RING];
-
-	while (*s) {
+	while (s < end) {
 		size_t n;
 
-		s += shown_piece(s, piece);
+		s += shown_piece(s, (size_t)(end - s), piece);
 		n = strlen(piece);
-		if (len + n + 4 > SHOWN_MAX) {
-			memcpy(out + len, "...", 3);
-			len += 3;
+		if (used + n + 4 > SHOWN_MAX) {
+			memcpy(out + used, "...", 3);
+			used += 3;
 			break;
 		}
-		memcpy(out + len, piece, n);
-		len += n;
+		memcpy(out + used, piece, n);
+		used += n;
 	}
-	out[len] = '\0';
+	out[used] = '\0';
 	return out;
+}
+
+const char *gs_shown(const char *s)
+{
+	size_t len = strlen(s);
+
+	/* most names need no escape: no copy, and no ring in a process that
+	 * shows only those */
+	return shown_unchanged(s, len) ? s : shown_in_ring(s, len);
+}
+
+const char *gs_shown_n(const char *s, size_t len)
+{
+	return shown_in_ring(s, len);
 }
 
 const char *gs_shown_arg(const char *path)
@@ -120,11 +144,15 @@ const char *gs_shown_arg(const char *path)
 
 int gs_shown_append(struct gs_buf *out, const char *s)
 {
+	size_t left = strlen(s);
 	char piece[5];
 	int ret = 0;
 
-	while (*s && !ret) {
-		s += shown_piece(s, piece);
+	while (left && !ret) {
+		size_t n = shown_piece(s, left, piece);
+
+		s += n;
+		left -= n;
 		ret = gs_buf_append_str(out, piece);
 	}
 	return ret;
@@ -135,12 +163,9 @@ int gs_shown_append_text(struct gs_buf *out, const uint8_t *s, size_t len)
 	size_t start = 0, i = 0;
 
 	while (i < len) {
-		/* zero past the end: a character cut there is broken UTF-8 */
-		unsigned char c[4] = { 0 };
-		size_t n;
+		size_t n = s[i] == '\n' || s[i] == '\t' ? 1 : plain_length_within((const char *)s + i, len - i);
 
-		memcpy(c, s + i, len - i < sizeof(c) ? len - i : sizeof(c));
-		if ((n = c[0] == '\n' || c[0] == '\t' ? 1 : plain_length(c))) {
+		if (n) {
 			i += n;
 			continue;
 		}

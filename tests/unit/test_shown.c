@@ -81,6 +81,18 @@ static void test_length_cap(void **state)
 	free(s);
 }
 
+static void test_bounded(void **state)
+{
+	static const char key[] = { 'k', '\0', 'e', '\n', 'y', '\xe2', '\x82', '\xac', 'z' };
+
+	(void)state;
+	/* what "%.*s" would take, a NUL byte among it shown; a character cut at the end is broken */
+	assert_string_equal(gs_shown_n(key, 8), "k\\x00e\\x0ay\xe2\x82\xac");
+	assert_string_equal(gs_shown_n(key, 7), "k\\x00e\\x0ay\\xe2\\x82");
+	assert_string_equal(gs_shown_n("plain", 3), "pla");
+	assert_string_equal(gs_shown_n("", 0), "");
+}
+
 static void test_secret_key_arg_hidden(void **state)
 {
 	(void)state;
@@ -117,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_plain_names_unchanged), cmocka_unit_test(test_control_bytes_escaped),
 		cmocka_unit_test(test_ring_of_four),          cmocka_unit_test(test_length_cap),
 		cmocka_unit_test(test_secret_key_arg_hidden), cmocka_unit_test(test_append),
+		cmocka_unit_test(test_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
