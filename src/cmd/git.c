@@ -72,7 +72,7 @@ static int parse_sub(int argc, char **argv, const int *accepted, struct opt_valu
 	} else if (p->help) {
 		fputs(git_usage, stdout);
 		if (accepted[0] != OPT_END) {
-			fprintf(stdout, "\n'%s' flags:\n", argv[0]);
+			fprintf(stdout, "\n'%s' flags:\n", gs_shown(argv[0]));
 			opt_usage(stdout, git_options, accepted);
 		}
 		*code = EXIT_OK;
@@ -118,7 +118,7 @@ static void warn_path(void)
 		return;
 	self[n] = '\0';
 	if (!realpath(found, real_found) || strcmp(real_found, self))
-		cmd_warnf("git will run '%s', not this gitseal ('%s')", found, self);
+		cmd_warnf("git will run '%s', not this gitseal ('%s')", gs_shown(found), gs_shown(self));
 }
 
 static int git_init(int argc, char **argv)
@@ -509,7 +509,7 @@ static int open_for_path(const char *arg, struct gitfilter **f, char **rel)
 	*f = NULL;
 	*rel = NULL;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(arg));
 	if (!(stat(arg, &st) == 0 && S_ISDIR(st.st_mode))) {
 		slash = strrchr(dir, '/');
 		if (slash)

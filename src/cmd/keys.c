@@ -268,7 +268,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	    sops_groups_needed(rule->group_count, threshold) ==
 		    sops_groups_needed(s.keys->group_count, s.keys->shamir_threshold)) {
 		if (!bulk)
-			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
+			fprintf(stderr, "gitseal: '%s': already up to date\n", gs_shown(file));
 		goto out;
 	}
 	if (!bulk) {
@@ -279,7 +279,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		/* n leaves the file as it is, and that is a success (updatekeys.go:96) */
 		if (!c->yes && (ret = confirm(file)) <= 0) {
 			if (ret == 0)
-				fprintf(stderr, "gitseal: '%s': left unchanged\n", file);
+				fprintf(stderr, "gitseal: '%s': left unchanged\n", gs_shown(file));
 			goto out;
 		}
 		ret = 0;
@@ -294,7 +294,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		goto out;
 	*changed = true;
 	if (!bulk)
-		fprintf(stderr, "gitseal: '%s': keys updated\n", file);
+		fprintf(stderr, "gitseal: '%s': keys updated\n", gs_shown(file));
 out:
 	gs_buf_release(&out);
 	sops_session_release(&s);
@@ -344,9 +344,9 @@ static int bulk_collect(struct bulk *b, const char *dir, int depth)
 	int ret = 0;
 
 	if (depth > 64)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", dir);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", gs_shown(dir));
 	if (!(d = opendir(dir)))
-		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", dir, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", gs_shown(dir), strerror(errno));
 	while (!ret && (e = readdir(d))) {
 		struct stat st;
 		char *path = NULL;
