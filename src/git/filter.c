@@ -186,8 +186,8 @@ int gitrepo_config_path(struct gitfilter *f, char *path, size_t size)
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? GS_FAIL(GS_ERR_NOT_FOUND, "no .sops.yaml at the repository root '%s'",
-						 f->workdir)
-				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+						 gs_shown(f->workdir))
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return GS_FAIL(GS_ERR_CONFIG, "'.sops.yaml' at the repository root is not a regular file (%s): the "
 			       "repository's rules must be a file in it",
@@ -205,7 +205,7 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 		f->config_tried = true;
 		/* none is a configuration error here (updatekeys tells it apart) */
 		if ((found = gitrepo_config_path(f, path, sizeof(path))) == GS_ERR_NOT_FOUND)
-			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", f->workdir);
+			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", gs_shown(f->workdir));
 		else if (found == 0 && sops_config_load(path, &f->config) == 0) {
 			*out = f->config;
 			return 0;
@@ -717,8 +717,8 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
 		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
 		       "'gitseal git trust %s' shows the file's keys and accepts it",
-		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
-		       gs_shown(path));
+		       (int)strcspn(name, " "), name,
+		       gs_shown(name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0')), gs_shown(path));
 }
 
 /* gitfilter_check_copied_key for the key of the committed version. */

@@ -153,7 +153,8 @@ static int read_attributes(const char *path, struct gs_buf *text)
 	int ret;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return GS_FAIL(GS_ERR_CONFIG, "'.gitattributes' is not a regular file (%s): git does not follow "
 			       "it, and gitseal writes nothing outside the repository",
@@ -286,7 +287,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 	if ((ret = read_attributes(path, &text)))
 		goto out;
 	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", info, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", gs_shown(info), strerror(errno));
 		goto out;
 	}
 	if ((size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
@@ -360,14 +361,15 @@ static int install_hook(git_repository *repo)
 		ret = strstr((const char *)text.data, HOOK_MARK)
 			      ? 0
 			      : GS_FAIL(GS_ERR_CONFLICT,
-					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook", path);
+					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook",
+					gs_shown(path));
 		goto out;
 	}
 	if (ret != GS_ERR_NOT_FOUND)
 		goto out;
 	gs_error_clear();
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", dir, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(dir), strerror(errno));
 		goto out;
 	}
 	gs_buf_reset(&text);

@@ -92,7 +92,7 @@ static int state_path(struct gitfilter *f, const char *name, char *out, size_t c
 static int state_dir_make(struct gitfilter *f)
 {
 	if (mkdir(f->statedir, 0700) != 0 && errno != EEXIST)
-		return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", f->statedir, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(f->statedir), strerror(errno));
 	return 0;
 }
 
@@ -415,7 +415,7 @@ static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 	int ret = gittrust_parse_config(f, text, &f->trust.config);
 
 	if (ret)
-		gs_error_prefix("the accepted .sops.yaml in '%s'", f->statedir);
+		gs_error_prefix("the accepted .sops.yaml in '%s'", gs_shown(f->statedir));
 	return ret;
 }
 
@@ -1068,7 +1068,7 @@ static int append_id(struct gitfilter *f, const char *name, int *fd, struct idse
 			return ret;
 		*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (*fd < 0)
-			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(path), strerror(errno));
 	}
 	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
 	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
@@ -1119,7 +1119,7 @@ int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t k
 	if (f->trust.key_fd < 0 && !(ret = state_dir_make(f)) &&
 	    !(ret = state_path(f, "data-keys", state, sizeof(state))) &&
 	    (f->trust.key_fd = open(state, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", state, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(state), strerror(errno));
 	/* one write of a whole line: concurrent filters append, never mix */
 	if (!ret && write(f->trust.key_fd, line.data, line.len) != (ssize_t)line.len)
 		ret = GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
@@ -1167,7 +1167,7 @@ static int load_hash_key(struct gitfilter *f, bool create)
 	if (ret)
 		goto out;
 	if (b.len != GITSEAL_HASH_KEY_SIZE) {
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", path, GITSEAL_HASH_KEY_SIZE);
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", gs_shown(path), GITSEAL_HASH_KEY_SIZE);
 		goto out;
 	}
 	if (!(t->hash_key = gs_secure_alloc(GITSEAL_HASH_KEY_SIZE))) {
@@ -1251,7 +1251,7 @@ static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given
 	if (ret)
 		goto out;
 	if (!text.len && unlink(to) != 0 && errno != ENOENT) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", gs_shown(to), strerror(errno));
 		goto out;
 	}
 	if (text.len && (ret = gs_atomic_write(to, text.data, text.len, 0600)))
@@ -1573,9 +1573,9 @@ int gittrust_retire_keys(struct gitfilter *f)
 	/* emptied in place: filters appending meanwhile add keys made after */
 	f->trust.key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (f->trust.key_fd < 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot empty '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot empty '%s': %s", gs_shown(path), strerror(errno));
 	else if (write(f->trust.key_fd, header, sizeof(header) - 1) != (ssize_t)sizeof(header) - 1)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(path), strerror(errno));
 	pthread_mutex_unlock(&changes_lock);
 	return ret;
 }
@@ -1591,7 +1591,7 @@ int gittrust_set_locked(struct gitfilter *f, bool locked)
 	if (locked && (ret = gs_atomic_write(path, (const uint8_t *)"locked\n", 7, 0600)))
 		return ret;
 	if (!locked && unlink(path) != 0 && errno != ENOENT)
-		return GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", gs_shown(path), strerror(errno));
 	f->trust.locked = locked;
 	return 0;
 }

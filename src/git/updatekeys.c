@@ -589,7 +589,7 @@ int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry
 
 	(void)f;
 	if (full && lstat(full, &st) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+		return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", gs_shown(full));
 	return index_set_stat(idx, e, id, full ? &st : NULL);
 }
 
@@ -652,7 +652,7 @@ static int stage(struct gitfilter *f, struct gitfilter_update *u, const struct g
 		if ((ret = gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))))
 			goto out;
 		if (lstat(full, &s->st) != 0) {
-			ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+			ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s'", gs_shown(full));
 			goto out;
 		}
 		s->rewritten = true;
