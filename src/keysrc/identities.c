@@ -158,7 +158,7 @@ static int run_key_cmd(const char *var, const char *cmdline, const char *recipie
 	if (ret < 0)
 		goto out;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		ret = GS_FAIL(GS_ERR_KEY, "%s '%s' failed (%s %d)", var, words[0],
+		ret = GS_FAIL(GS_ERR_KEY, "%s '%s' failed (%s %d)", var, gs_shown(words[0]),
 			      WIFEXITED(status) ? "exit status" : "signal",
 			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 out:
