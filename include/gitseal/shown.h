@@ -17,8 +17,9 @@
 
 /* s with each control byte, DEL, C1 control (U+0080..U+009F) and byte of
  * broken UTF-8 as \xNN, as git's core.quotePath escapes them, the rest as
- * it is (a plain name reads the same); cut with "..." past 16 KiB. Valid
- * while s is and until the thread's fourth call after. */
+ * it is (a plain name reads the same); cut with "..." past 16 KiB; NULL
+ * as "(null)", as glibc's printf shows it. Valid while s is and until the
+ * thread's fourth call after. */
 const char *gs_shown(const char *s);
 
 /* As gs_shown, for the len bytes at s (a key or a name inside a buffer,

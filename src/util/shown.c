@@ -123,8 +123,13 @@ static const char *shown_in_ring(const char *s, size_t len)
 
 const char *gs_shown(const char *s)
 {
-	size_t len = strlen(s);
+	size_t len;
 
+	/* as glibc's printf shows a null "%s": a message naming an optional
+	 * name (a file read from stdin) printed it so */
+	if (!s)
+		return "(null)";
+	len = strlen(s);
 	/* most names need no escape: no copy, and no ring in a process that
 	 * shows only those */
 	return shown_unchanged(s, len) ? s : shown_in_ring(s, len);
@@ -137,7 +142,7 @@ const char *gs_shown_n(const char *s, size_t len)
 
 const char *gs_shown_arg(const char *path)
 {
-	if (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY"))
+	if (path && (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY")))
 		return "(a secret key given as a file name: not shown)";
 	return gs_shown(path);
 }

@@ -24,6 +24,9 @@ static void test_plain_names_unchanged(void **state)
 	assert_ptr_equal(gs_shown(plain), plain);
 	assert_ptr_equal(gs_shown(utf8), utf8);
 	assert_string_equal(gs_shown(""), "");
+	/* a message naming an optional name (stdin has none) */
+	assert_string_equal(gs_shown(NULL), "(null)");
+	assert_string_equal(gs_shown_arg(NULL), "(null)");
 	assert_string_equal(gs_shown("it's \"quoted\" \\x41"), "it's \"quoted\" \\x41");
 }
 
