@@ -16,6 +16,7 @@
 #include "gitseal/error.h"
 #include "gitseal/leak_ledger.h"
 #include "gitseal/secmem.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 /* GITSEAL_VERSION: `git describe` at build time (Makefile, scripts/version.sh) */
 #include "version.h"
@@ -172,7 +173,7 @@ static int help(int argc, char **argv)
 	char *args[] = { argc > 1 ? argv[1] : NULL, "--help", NULL };
 
 	if (argc > 1 && (!c || !c->fn)) {
-		cmd_errorf("no help for '%s': not a command", argv[1]);
+		cmd_errorf("no help for '%s': not a command", gs_shown(argv[1]));
 		return EXIT_GENERIC;
 	}
 	if (!c) {
@@ -198,7 +199,7 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 		return EXIT_GENERIC;
 	}
 	if (!c->sops && any_set(globals)) {
-		cmd_errorf("'%s' takes no global flags: put its flags after it", c->name);
+		cmd_errorf("'%s' takes no global flags: put its flags after it", gs_shown(c->name));
 		/* the command's own usage code (docs/exit-codes.md): 2 for git,
 		 * 1 for age, keygen, render and krm */
 		return strcmp(c->name, "git") ? EXIT_GENERIC : EXIT_USAGE;
@@ -270,7 +271,7 @@ static int run(int argc, char **argv)
 		code = run_command(c, globals, argc, argv, p.next);
 	} else if (p.next < argc && (meant = meant_command(argv[p.next]))) {
 		cmd_errorf("'%s' is not a command: did you mean 'gitseal %s'? (to edit a new file of that "
-			   "name: gitseal edit %s)", argv[p.next], meant, argv[p.next]);
+			   "name: gitseal edit %s)", gs_shown(argv[p.next]), meant, gs_shown(argv[p.next]));
 		code = EXIT_GENERIC;
 	} else {
 		/* sops's legacy mode: the first word is a file, not a command */

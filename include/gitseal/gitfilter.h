@@ -279,15 +279,6 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel) __a
 int gitfilter_filtered_paths(struct gitfilter *f, const char *dir, char ***paths, size_t *count)
 	__attribute__((warn_unused_result));
 bool gitfilter_path_filtered(struct gitfilter *f, const char *path);
-/* s, a path (or other text) from the repository, as it may reach the
- * terminal: each control byte, DEL, C1 control and byte of broken UTF-8
- * as \xNN, the rest as it is. Valid until the thread's fourth call after. */
-const char *gitfilter_shown(const char *s);
-/* Appends len bytes of text shown as gitfilter_shown() shows a path, line
- * ends and tabs kept: what textconv prints, so that a value a pull request
- * sealed cannot steer the terminal of `git diff` or `git log -p`. */
-int gitfilter_append_shown_text(struct gs_buf *out, const uint8_t *s, size_t len)
-	__attribute__((warn_unused_result));
 /* Why a path with a leading or trailing blank or a control byte gets no
  * record in .git/gitseal/accepted (updatekeys and init say it). */
 #define GITFILTER_PATH_REFUSED                                                                                       \

@@ -55,10 +55,6 @@ int gs_read_vec(struct gs_reader *r, struct iovec *iov, int n, size_t *got)
 /* Writes iov[0..n) in order (iov is used up). */
 int gs_write_vec(struct gs_writer *w, struct iovec *iov, int n) __attribute__((warn_unused_result));
 
-/* path as messages show it: a secret key given where a file name belongs
- * (keygen -y AGE-SECRET-KEY-..., SOPS_AGE_KEY_FILE=$(cat key)) is not shown. */
-const char *gs_path_shown(const char *path);
-
 /* Reads a whole file (path "-" is stdin) into b, failing past max bytes. */
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	__attribute__((warn_unused_result));

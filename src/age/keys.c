@@ -9,6 +9,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 
 #include "age_int.h"
 
@@ -429,18 +430,19 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 	else if (strncmp(line, IDENTITY_PREFIX, strlen(IDENTITY_PREFIX)) == 0)
 		ret = x25519_identity_parse(line, it, id);
 	else if (is_unknown_key_type(line, n, type, sizeof(type))) {
-		gs_warn("'%s': line %zu: skipped an identity of unsupported type %s", source_name, number, type);
+		gs_warn("'%s': line %zu: skipped an identity of unsupported type %s", gs_shown(source_name), number,
+			gs_shown(type));
 		return 0;
 	} else
 		ret = GS_ERR_PARSE;
 	/* the public half where the secret one belongs: a classic mistake */
 	if (ret == GS_ERR_PARSE && (!strncmp(line, "age1", 4) || !strncmp(line, "ssh-", 4)))
 		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: this is a recipient (public key), not an identity",
-			       source_name, number);
+			       gs_shown(source_name), number);
 	if (ret == GS_ERR_PARSE)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", source_name, number);
+		return GS_FAIL(GS_ERR_PARSE, "'%s': line %zu: not a valid identity", gs_shown(source_name), number);
 	if (ret)
-		gs_error_prefix("'%s': line %zu", source_name, number);
+		gs_error_prefix("'%s': line %zu", gs_shown(source_name), number);
 	return ret;
 }
 
@@ -455,10 +457,10 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 	int ret = 0;
 
 	if (len > KEY_FILE_MAX)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for an identity file", source_name);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for an identity file", gs_shown(source_name));
 	if ((len >= 14 && memcmp(text, "age-encryption", 14) == 0) ||
 	    (len >= 14 && memcmp(text, "-----BEGIN AGE", 14) == 0))
-		return GS_FAIL(GS_ERR_KEY, "'%s' is an encrypted identity file; not supported", source_name);
+		return GS_FAIL(GS_ERR_KEY, "'%s' is an encrypted identity file; not supported", gs_shown(source_name));
 	if (len >= 10 && memcmp(text, "-----BEGIN", 10) == 0) {
 		if ((ret = age_ssh_identity_parse(text, len, source_name, &id)) || (ret = age_identity_list_add(l, id)))
 			age_identity_free(id);
@@ -477,7 +479,7 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 		it.public_key = NULL;
 	}
 	if (!ret && lines == 0)
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", source_name);
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", gs_shown(source_name));
 	gs_secure_free(copy);
 	return ret;
 }
@@ -493,17 +495,17 @@ int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *t
 	int ret = 0;
 
 	if (len > KEY_FILE_MAX)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for a recipients file", source_name);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s' is too large for a recipients file", gs_shown(source_name));
 	while (next_line(&it, &line, &n)) {
 		if (n > RECIPIENT_LINE_MAX)
-			return GS_FAIL(GS_ERR_LIMIT, "'%s': line %zu is too long", source_name, it.number);
+			return GS_FAIL(GS_ERR_LIMIT, "'%s': line %zu is too long", gs_shown(source_name), it.number);
 		memcpy(copy, line, n);
 		copy[n] = '\0';
 		if (age_ssh_is_other_key_type(copy))
 			continue; /* spec §9.3: other SSH key types are skipped */
 		ret = age_recipient_parse(copy, &r);
 		if (ret) {
-			gs_error_prefix("'%s': line %zu", source_name, it.number);
+			gs_error_prefix("'%s': line %zu", gs_shown(source_name), it.number);
 			return ret;
 		}
 		ret = age_recipient_list_add(l, r);
@@ -514,7 +516,7 @@ int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *t
 		found++;
 	}
 	if (found == 0)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': no recipients found", source_name);
+		return GS_FAIL(GS_ERR_PARSE, "'%s': no recipients found", gs_shown(source_name));
 	return 0;
 }
 

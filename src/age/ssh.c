@@ -19,6 +19,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 
 #include "age_int.h"
 
@@ -545,27 +546,27 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 
 	end = memmem(b64, len - (size_t)(b64 - text), OPENSSH_END, strlen(OPENSSH_END));
 	if (!end)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
 	blob = gs_secure_alloc((size_t)(end - b64) + 1);
 	if (!blob)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
 				    &blob_len) != 0 ||
 	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
 		goto out;
 	}
 	w = (struct wire){ blob + sizeof(OPENSSH_MAGIC), blob_len - sizeof(OPENSSH_MAGIC) };
 	if (wire_string(&w, &s, &n) != 0)
 		goto malformed;
 	if (n != 4 || memcmp(s, "none", 4) != 0) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", name);
+		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", gs_shown(name));
 		goto out;
 	}
 	if (!wire_string_is(&w, "none") || wire_string(&w, &s, &n) != 0 || wire_u32(&w, &nkeys) != 0)
 		goto malformed;
 	if (nkeys != 1) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", name, nkeys);
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", gs_shown(name), nkeys);
 		goto out;
 	}
 	if (wire_string(&w, &pub, &pub_len) != 0 || wire_string(&w, &s, &n) != 0)
@@ -583,7 +584,7 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	}
 	w = priv;
 	if (!wire_string_is(&w, "ssh-rsa")) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", name);
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", gs_shown(name));
 		goto out;
 	}
 	if ((ret = gs_libcrypto_load()) < 0)
@@ -601,7 +602,7 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	ret = identity_from_rsa(pkey, out);
 	goto out;
 malformed:
-	ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+	ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
 out:
 	for (i = 0; i < 6; i++)
 		BN_clear_free(bn[i]);
@@ -630,7 +631,7 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
 		return parse_openssh(text, len, name, out);
 	if (memmem(text, len, "ENCRYPTED", 9))
-		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", name);
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", gs_shown(name));
 	if ((ret = gs_libcrypto_load()) < 0)
 		return ret;
 	bio = BIO_new_mem_buf(text, (int)len);
@@ -639,12 +640,12 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (!pkey)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", name);
+		return GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", gs_shown(name));
 	if (EVP_PKEY_is_a(pkey, "RSA"))
 		return identity_from_rsa(pkey, out);
 	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
 		EVP_PKEY_free(pkey);
-		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported private key type", name);
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported private key type", gs_shown(name));
 	}
 	sk = gs_secure_alloc(64 + 32);
 	if (!sk) {
@@ -652,7 +653,7 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	}
 	if (EVP_PKEY_get_raw_private_key(pkey, sk + 64, &seed_len) != 1 || seed_len != 32) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': invalid ed25519 private key", name);
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': invalid ed25519 private key", gs_shown(name));
 	} else {
 		uint8_t pk[32];
 

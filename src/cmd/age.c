@@ -12,6 +12,7 @@
 #include "options.h"
 #include "gitseal/age.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "prompt.h"
 
 /* Plaintext for stdout is held back until the whole file authenticated,
@@ -134,7 +135,7 @@ static int parse_args(int argc, char **argv, struct age_opts *o)
 		o->input = argv[p.next];
 	if (p.next + 1 < argc)
 		return GS_FAIL(GS_ERR_USAGE, "too many INPUT arguments: \"%s\" (flags must come before INPUT)",
-			       argv[p.next + 1]);
+			       gs_shown(argv[p.next + 1]));
 	return check_combination(o);
 }
 
@@ -178,7 +179,7 @@ static int add_recipient(struct age_recipient_list *rl, const char *text)
 	/* named as age names it, unless it is a secret key given by mistake */
 	if ((ret = age_recipient_parse(text, &r)) < 0) {
 		if (ret != GS_ERR_NOMEM && !age_recipient_text_is_secret(text))
-			gs_error_prefix("recipient '%s'", text);
+			gs_error_prefix("recipient '%s'", gs_shown(text));
 		return ret;
 	}
 	if ((ret = age_recipient_list_add(rl, r)) < 0)
@@ -302,7 +303,7 @@ static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 	peek.head = head;
 	peek.head_len = fread(head, 1, sizeof(head), in);
 	if (ferror(in)) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", o->input ? o->input : "-", strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(o->input ? o->input : "-"), strerror(errno));
 		goto out;
 	}
 	passphrase_file = age_is_passphrase_file(head, peek.head_len);
@@ -438,7 +439,7 @@ static int report(const struct age_opts *o, int ret)
 			   ret == GS_ERR_AGE_HMAC || ret == GS_ERR_AGE_PAYLOAD;
 
 	if (o->input && about_input)
-		gs_error_prefix("'%s'", o->input);
+		gs_error_prefix("'%s'", gs_shown(o->input));
 	/* the sinks' "write error" says not where: the output, a file or standard output */
 	else if (ret == GS_ERR_IO && !strncmp(gs_error_message(), "write error", 11))
 		gs_error_prefix(o->output && strcmp(o->output, "-") ? "'%s'" : "%s",
@@ -470,7 +471,7 @@ int cmd_age(int argc, char **argv)
 	}
 	if (o.input && strcmp(o.input, "-") != 0) {
 		if (!(in = fopen(o.input, "rb"))) {
-			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", o.input, strerror(errno));
+			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(o.input), strerror(errno));
 			goto out;
 		}
 	} else {

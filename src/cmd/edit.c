@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "gitseal/alloc.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "private_dir.h"
 #include "session.h"
@@ -91,7 +92,7 @@ static int run_editor(const char *path)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot wait for the editor: %s", strerror(errno));
 	private_dir_reaped();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return GS_FAIL(GS_ERR_GENERIC, "the editor '%s' failed (status %d)", editor,
+		return GS_FAIL(GS_ERR_GENERIC, "the editor '%s' failed (status %d)", gs_shown(editor),
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
@@ -115,14 +116,14 @@ static bool back_to_editor(const struct sops_cli *c, int ret)
 
 	if (ret == GS_ERR_NOMEM || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
 		return false;
-	if (!strstr(gs_error_message(), c->file))
-		gs_error_prefix("'%s'", c->file);
+	if (!strstr(gs_error_message(), gs_shown_arg(c->file)))
+		gs_error_prefix("'%s'", gs_shown_arg(c->file));
 	cmd_print_error();
 	fputs("gitseal: press Enter to return to the editor, or Ctrl-C to give up this edit\n", stderr);
 	gs_error_clear();
 	if (!fgets(line, sizeof(line), stdin)) {
 		gs_error_set(GS_ERR_GENERIC, "'%s': the edit was given up at the end of the input; nothing written",
-			c->file);
+			gs_shown_arg(c->file));
 		return false;
 	}
 	return true;
@@ -220,7 +221,7 @@ static int edit_new_file(struct sops_cli *c)
 	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0 ||
 	    (ret = gs_output_write(c->file, out.data, out.len, 0644)) < 0)
 		goto out;
-	sops_cli_verbose(c, "'%s': created", c->file);
+	sops_cli_verbose(c, "'%s': created", gs_shown_arg(c->file));
 out:
 	sops_config_free(config);
 	gs_buf_release(&plain);
@@ -308,10 +309,10 @@ static int keep_lost_edit(const char *file, const struct gs_buf *out)
 	if ((ret = gs_write_beside(file, ".gitseal-edit-", out->data, out->len, &kept)) < 0) {
 		snprintf(why, sizeof(why), "%s", gs_error_message());
 		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written, "
-			       "and the edit could not be kept beside it (%s)", file, why);
+			       "and the edit could not be kept beside it (%s)", gs_shown(file), why);
 	}
 	ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; your edit is kept sealed "
-		      "in '%s'", file, kept);
+		      "in '%s'", gs_shown(file), gs_shown(kept));
 	free(kept);
 	return ret;
 }
@@ -375,7 +376,7 @@ int cmd_edit(int argc, char **argv)
 	show = c.show_master_keys && (sops_cli_input_format(&c) == DOC_FORMAT_YAML ||
 				      sops_cli_input_format(&c) == DOC_FORMAT_JSON);
 	if (c.show_master_keys && !show)
-		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", c.file);
+		cmd_warnf("'%s': -s shows the metadata of YAML and JSON files only", gs_shown_arg(c.file));
 	s.keep_metadata = show;
 	/* refused before the editor runs, not after the user's work */
 	if ((ret = gs_check_replaceable(c.file)) < 0 || (ret = sops_session_open(&s, &c, true)) < 0 ||
@@ -386,7 +387,7 @@ int cmd_edit(int argc, char **argv)
 	if ((ret = edit_text(&c, &plain, check_existing, &check, &unchanged)) < 0)
 		goto done;
 	if (unchanged) {
-		cmd_errorf("'%s': file has not changed, exiting", c.file);
+		cmd_errorf("'%s': file has not changed, exiting", gs_shown_arg(c.file));
 		code = EXIT_SOPS_NOT_MODIFIED;
 		goto out;
 	}
@@ -395,7 +396,7 @@ int cmd_edit(int argc, char **argv)
 	if ((ret = gs_output_write(c.file, out.data, out.len, 0600)) == GS_ERR_WRITE)
 		ret = keep_lost_edit(c.file, &out);
 	else if (ret == 0)
-		sops_cli_verbose(&c, "'%s': written", c.file);
+		sops_cli_verbose(&c, "'%s': written", gs_shown_arg(c.file));
 done:
 	if (ret)
 		code = sops_cli_fail(&c, ret);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gitseal/shown.h"
+
 #include "cmd.h"
 #include "session.h"
 
@@ -39,9 +41,9 @@ int cmd_encrypt(int argc, char **argv)
 	if (k8s_default)
 		fprintf(stderr, "gitseal: '%s' is a Kubernetes Secret: using encrypted_regex "
 				"^(data|stringData)$ so apiVersion, kind and metadata stay readable\n",
-			sops_cli_rule_path(&c));
+			gs_shown(sops_cli_rule_path(&c)));
 	if ((ret = sops_cli_write(&c, out.data, out.len)) == 0)
-		sops_cli_verbose(&c, "'%s': encrypted", sops_cli_rule_path(&c));
+		sops_cli_verbose(&c, "'%s': encrypted", gs_shown(sops_cli_rule_path(&c)));
 out:
 	if (ret)
 		code = sops_cli_fail(&c, ret);

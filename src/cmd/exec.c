@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "cmd.h"
 #include "private_dir.h"
@@ -59,29 +60,12 @@ static bool env_has(const struct exec_env *e, const char *var)
 	return false;
 }
 
-/* A key as an error message shows it: a NUL byte as \0 (a name, never a value). */
-static void key_shown(const struct doc_entry *d, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < d->key_len && o + 3 < cap; i++) {
-		if (d->key[i] == '\0') {
-			memcpy(out + o, "\\0", 2);
-			o += 2;
-		} else {
-			out[o++] = d->key[i];
-		}
-	}
-	out[o] = '\0';
-}
-
 /* A variable holds no NUL byte: execve would end the name or the value
  * there (sops: Go's os/exec refuses such an entry with EINVAL). */
 static int check_env_entry(const struct doc_entry *d)
 {
-	char key[256];
+	const char *key = gs_shown_n(d->key, d->key_len);
 
-	key_shown(d, key, sizeof(key));
 	if (d->value->kind != DOC_SCALAR)
 		return GS_FAIL(GS_ERR_GENERIC, "cannot use complex value in environment; offending key %s", key);
 	if (memchr(d->key, '=', d->key_len))
@@ -161,9 +145,10 @@ static int switch_user(const char *name, struct passwd *out, char *buf, size_t c
 	struct passwd *pw = NULL;
 
 	if (getpwnam_r(name, out, buf, cap, &pw) != 0 || !pw)
-		return GS_FAIL(GS_ERR_GENERIC, "--user: unknown user '%s'", name);
+		return GS_FAIL(GS_ERR_GENERIC, "--user: unknown user '%s'", gs_shown(name));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
-		return GS_FAIL(GS_ERR_GENERIC, "--user '%s': cannot switch to that user: %s", name, strerror(errno));
+		return GS_FAIL(GS_ERR_GENERIC, "--user '%s': cannot switch to that user: %s", gs_shown(name),
+			       strerror(errno));
 	return 0;
 }
 
@@ -260,7 +245,7 @@ static int check_filename(const char *name)
 {
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return GS_FAIL(GS_ERR_GENERIC, "--filename '%s' is not a local path: give a file name, "
-			       "it is made in a private directory", name);
+			       "it is made in a private directory", gs_shown(name));
 	return 0;
 }
 
@@ -305,8 +290,10 @@ static int check_names_bound(const struct sops_cli *c, struct sops_session *s)
 	}
 	if (!where[0] && (ret = sops_doc_find_clear(s->plain, &s->keys->selection, where, sizeof(where))) <= 0)
 		return ret;
-	return GS_FAIL(GS_ERR_GENERIC, "'%s' is a value in clear, and the MAC does not cover its name: whoever "
-		       "can edit the file chooses that variable (--allow-unencrypted-env to export it)", where);
+	return GS_FAIL(GS_ERR_GENERIC,
+		       "'%s' is a value in clear, and the MAC does not cover its name: whoever "
+		       "can edit the file chooses that variable (--allow-unencrypted-env to export it)",
+		       gs_shown(where));
 }
 
 static int run_env(struct sops_cli *c, struct sops_session *s, const struct passwd *user, int *code)

@@ -12,6 +12,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 
 enum { GIT_PREPARED_HEADERS = 16 };
@@ -71,7 +72,7 @@ static int parse_sub(int argc, char **argv, const int *accepted, struct opt_valu
 	} else if (p->help) {
 		fputs(git_usage, stdout);
 		if (accepted[0] != OPT_END) {
-			fprintf(stdout, "\n'%s' flags:\n", argv[0]);
+			fprintf(stdout, "\n'%s' flags:\n", gs_shown(argv[0]));
 			opt_usage(stdout, git_options, accepted);
 		}
 		*code = EXIT_OK;
@@ -117,7 +118,7 @@ static void warn_path(void)
 		return;
 	self[n] = '\0';
 	if (!realpath(found, real_found) || strcmp(real_found, self))
-		cmd_warnf("git will run '%s', not this gitseal ('%s')", found, self);
+		cmd_warnf("git will run '%s', not this gitseal ('%s')", gs_shown(found), gs_shown(self));
 }
 
 static int git_init(int argc, char **argv)
@@ -199,7 +200,7 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 	/* once per process, and once per git command with textconv's (git
 	 * log -p smudges a version for its textconv, which finds it sealed) */
 	if (!rep->warned && once_per_git_command("encrypted"))
-		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", gitfilter_shown(path), reason);
+		cmd_warnf("'%s' is checked out encrypted (other files may be too): %s", gs_shown(path), reason);
 	rep->warned = true;
 	pthread_mutex_unlock(&lock);
 }
@@ -267,7 +268,7 @@ static int git_textconv(const char *file)
 	/* a value a pull request sealed must not steer the terminal of git
 	 * diff (dotenv, INI and binary files hold control bytes as they are) */
 	if (!ret)
-		ret = gitfilter_append_shown_text(&shown, out.data, out.len);
+		ret = gs_shown_append_text(&shown, out.data, out.len);
 	if (ret) {
 		cmd_print_error();
 		goto out;
@@ -280,9 +281,9 @@ static int git_textconv(const char *file)
 
 		if (name && !strchr(name + 1, '/'))
 			cmd_warnf("a committed version of '%s' shown encrypted (other versions may be too): %s",
-				  gitfilter_shown(name + 1), passed);
+				  gs_shown(name + 1), passed);
 		else
-			cmd_warnf("'%s' shown encrypted (other versions may be too): %s", gitfilter_shown(file), passed);
+			cmd_warnf("'%s' shown encrypted (other versions may be too): %s", gs_shown(file), passed);
 	}
 	if (fwrite(shown.data, 1, shown.len, stdout) != shown.len || fflush(stdout) != 0) {
 		cmd_errorf("cannot write to stdout");
@@ -318,13 +319,13 @@ out:
 	 * hold control bytes): shown as paths are */
 	if (res.conflict) {
 		if (res.reason.len)
-			cmd_errorf("conflict in '%s': %s; merged as lines", gitfilter_shown(argv[3]),
-				   gitfilter_shown((const char *)res.reason.data));
+			cmd_errorf("conflict in '%s': %s; merged as lines", gs_shown(argv[3]),
+				   gs_shown((const char *)res.reason.data));
 		else if (res.where.len)
-			cmd_errorf("conflict in '%s': changed on both sides: %s", gitfilter_shown(argv[3]),
-				   gitfilter_shown((const char *)res.where.data));
+			cmd_errorf("conflict in '%s': changed on both sides: %s", gs_shown(argv[3]),
+				   gs_shown((const char *)res.where.data));
 		else
-			cmd_errorf("conflict in '%s': the file changed on both sides", gitfilter_shown(argv[3]));
+			cmd_errorf("conflict in '%s': the file changed on both sides", gs_shown(argv[3]));
 	}
 	gs_buf_release(&res.where);
 	gs_buf_release(&res.reason);
@@ -344,7 +345,7 @@ static int git_check(void)
 		return EXIT_GENERIC;
 	}
 	for (size_t i = 0; i < fs.count; i++) {
-		cmd_errorf("'%s': %s", gitfilter_shown(fs.items[i].path), fs.items[i].problem);
+		cmd_errorf("'%s': %s", gs_shown(fs.items[i].path), fs.items[i].problem);
 		files |= !fs.items[i].submodule;
 	}
 	/* a submodule's line says what to do: git add seals none of its files */
@@ -367,7 +368,7 @@ static int git_status(void)
 		return EXIT_GENERIC;
 	}
 	for (size_t i = 0; i < fs.count; i++)
-		printf("%s: %s\n", gitfilter_shown(fs.items[i].path), fs.items[i].problem);
+		printf("%s: %s\n", gs_shown(fs.items[i].path), fs.items[i].problem);
 	gitfilter_findings_release(&fs);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_GENERIC;
 }
@@ -516,7 +517,7 @@ static int open_for_path(const char *arg, struct gitfilter **f, char **rel)
 	*f = NULL;
 	*rel = NULL;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", arg);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(arg));
 	if (!(stat(arg, &st) == 0 && S_ISDIR(st.st_mode))) {
 		slash = strrchr(dir, '/');
 		if (slash)
@@ -626,11 +627,11 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 		/* a link is not followed (lstat): it is named, left as it is */
 		if (lstat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 			ret = a->recursive ? gitfilter_filtered_paths(run->f, rel, &paths, &n)
-					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", gitfilter_shown(arg));
+					   : GS_FAIL(GS_ERR_USAGE, "'%s' is a directory: use -r", gs_shown(arg));
 			if (!ret)
 				ret = gitfilter_gone_plan(run->f, rel, &run->gone);
 		} else if (!gitfilter_path_filtered(run->f, rel)) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gitfilter_shown(arg));
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gs_shown(arg));
 		} else if ((paths = gs_malloc(sizeof(*paths))) && (paths[0] = gs_strdup(rel))) {
 			n = 1;
 		} else {
@@ -649,33 +650,33 @@ static int plan_paths(struct update_run *run, const struct git_updatekeys_args *
 static void show_plan(const struct gitfilter_update *u, bool rotate)
 {
 	if (u->refused) {
-		fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(u->path), GITFILTER_PATH_REFUSED);
+		fprintf(stderr, "gitseal: '%s': %s\n", gs_shown(u->path), GITFILTER_PATH_REFUSED);
 		return;
 	}
 	if (u->link) {
 		fprintf(stderr, "gitseal: '%s': a symbolic link: left as it is (git runs no filter on it)\n",
-			gitfilter_shown(u->path));
+			gs_shown(u->path));
 		return;
 	}
 	if (u->no_rule) {
 		fprintf(stderr, "gitseal: '%s': no creation rule of .sops.yaml matches it: 'git add' refuses it until "
 				"one does\n",
-			gitfilter_shown(u->path));
+			gs_shown(u->path));
 		return;
 	}
 	if (!u->changes && !rotate) {
-		fprintf(stderr, "gitseal: '%s': already up to date\n", gitfilter_shown(u->path));
+		fprintf(stderr, "gitseal: '%s': already up to date\n", gs_shown(u->path));
 		return;
 	}
-	fprintf(stderr, "%s:\n%s", gitfilter_shown(u->path), (const char *)u->diff.data);
+	fprintf(stderr, "%s:\n%s", gs_shown(u->path), (const char *)u->diff.data);
 	if (u->adds && !u->is_new && !u->accept_only && !rotate && !u->fresh_key)
 		fprintf(stderr, "    the added recipients can read every earlier version of '%s' too: its data key "
 				"stays (--rotate gives it a new one)\n",
-			gitfilter_shown(u->path));
+			gs_shown(u->path));
 	else if (u->adds && !u->is_new && !u->accept_only && !rotate)
 		fprintf(stderr, "    a new data key: this clone did not make the current one for '%s' (the added "
 				"recipients read only what is sealed from now on)\n",
-			gitfilter_shown(u->path));
+			gs_shown(u->path));
 	if (rotate && !u->is_new)
 		fprintf(stderr, "    a new data key (rotation)\n");
 }
@@ -699,7 +700,7 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 			ret = gitfilter_update_refresh(run->f, u);
 			continue;
 		}
-		snprintf(question, sizeof(question), "Is this okay for '%s'?", gitfilter_shown(u->path));
+		snprintf(question, sizeof(question), "Is this okay for '%s'?", gs_shown(u->path));
 		if (!a->yes && !a->recursive && !confirm(question)) {
 			*declined = true;
 			continue;
@@ -714,7 +715,7 @@ static int apply_plans(struct update_run *run, const struct git_updatekeys_args 
 	if (!(staged = gitfilter_update_finish(run->f, run->plans, done)))
 		for (size_t i = 0; i < done; i++)
 			if (run->plans[i].applied)
-				fprintf(stderr, "gitseal: '%s': %s\n", gitfilter_shown(run->plans[i].path),
+				fprintf(stderr, "gitseal: '%s': %s\n", gs_shown(run->plans[i].path),
 					run->plans[i].is_new || run->plans[i].accept_only
 						? "recipients accepted"
 						: "keys updated and staged; commit to share the change");
@@ -762,7 +763,7 @@ static int forget_gone(struct update_run *run)
 
 	for (size_t i = 0; !ret && i < run->gone.count; i++)
 		fprintf(stderr, "gitseal: '%s': accepted recipients forgotten (file gone)\n",
-			gitfilter_shown(run->gone.paths[i]));
+			gs_shown(run->gone.paths[i]));
 	return ret;
 }
 
@@ -839,14 +840,14 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 	if ((ret = gitfilter_path_in_repo(f, arg, &rel)))
 		goto out;
 	if (!gitfilter_path_filtered(f, rel)) {
-		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gitfilter_shown(arg));
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not under the gitseal filter", gs_shown(arg));
 		goto out;
 	}
 	if ((ret = gitfilter_vouch_plan(f, rel, &v)))
 		goto out;
 	if (v.already) {
 		fprintf(stderr, "gitseal: '%s': its data key was made or trusted in this clone already\n",
-			gitfilter_shown(rel));
+			gs_shown(rel));
 		goto out;
 	}
 	fprintf(stderr,
@@ -854,13 +855,13 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 		"    its data key was made in another clone: whoever made it can read every value sealed with it,\n"
 		"    and the filter will re-use it for what you write into this file\n",
 		rel, (const char *)v.shown.data);
-	snprintf(question, sizeof(question), "Trust the data key of '%s'?", gitfilter_shown(rel));
+	snprintf(question, sizeof(question), "Trust the data key of '%s'?", gs_shown(rel));
 	if (!yes && !confirm(question)) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", gitfilter_shown(rel));
+		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", gs_shown(rel));
 		goto out;
 	}
 	if (!(ret = gitfilter_vouch_apply(f, &v)))
-		fprintf(stderr, "gitseal: '%s': data key trusted; 'git add' re-uses it\n", gitfilter_shown(rel));
+		fprintf(stderr, "gitseal: '%s': data key trusted; 'git add' re-uses it\n", gs_shown(rel));
 out:
 	gitfilter_vouch_release(&v);
 	free(rel);

@@ -14,6 +14,7 @@
 #include "gitseal/age.h"
 #include "gitseal/alloc.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 
 /* age-keygen's flags (cmd/age-keygen/keygen.go), -pq as age-keygen 1.3. */
 enum keygen_option { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, KO_COUNT };
@@ -84,13 +85,13 @@ static int generate(const char *output, bool pq)
 	if (output && strcmp(output, "-") != 0) {
 		fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", output, strerror(errno));
+			ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(output), strerror(errno));
 			goto out;
 		}
 		f = fdopen(fd, "w");
 		if (!f) {
 			close(fd);
-			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", output, strerror(errno));
+			ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(output), strerror(errno));
 			goto out;
 		}
 	} else if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0004)) {
@@ -100,7 +101,7 @@ static int generate(const char *output, bool pq)
 	    (f != stdout && fsync(fileno(f)) != 0))
 		ret = GS_FAIL(GS_ERR_IO, "cannot write the identity: %s", strerror(errno));
 	if (f != stdout && fclose(f) != 0 && !ret)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", output, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(output), strerror(errno));
 	if (ret && f != stdout)
 		unlink(output);
 	if (!ret && (f != stdout || !isatty(STDOUT_FILENO)))

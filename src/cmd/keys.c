@@ -15,6 +15,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "rotate_trust.h"
 #include "session.h"
@@ -160,7 +161,7 @@ out:
 	return ret;
 }
 
-/* Each key as the terminal may show it (gitfilter_shown): the file's keys
+/* Each key as the terminal may show it (gs_shown): the file's keys
  * come from its metadata, .sops.yaml's from the repository, and a control
  * byte in one (a kms entry, kept, whose arn is "\e[1A\e[2K") erased the
  * "+++" line above it, so y was answered to a recipient never seen. */
@@ -168,10 +169,10 @@ static void print_keys(char *const *want, size_t nw, const struct sops_key_group
 		       size_t nh, const struct sops_key_group *h)
 {
 	for (size_t i = 0; i < nw; i++)
-		fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, want[i]) ? "   " : "+++", gitfilter_shown(want[i]));
+		fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, want[i]) ? "   " : "+++", gs_shown(want[i]));
 	for (size_t i = 0; i < nh; i++)
 		if (!w || !sops_key_group_has(w, have[i]))
-			fprintf(stderr, "--- %s\n", gitfilter_shown(have[i]));
+			fprintf(stderr, "--- %s\n", gs_shown(have[i]));
 }
 
 static void print_group_diff(const struct sops_key_group *want, size_t nw, const struct sops_key_group *have,
@@ -191,10 +192,10 @@ static void print_group_diff(const struct sops_key_group *want, size_t nw, const
 		/* keys gitseal cannot wrap for stay as they are (it never removes one) */
 		for (size_t i = 0; w && i < w->foreign_count; i++)
 			fprintf(stderr, "%s %s\n", h && sops_key_group_has(h, w->foreign[i]) ? "   " : "+++",
-				gitfilter_shown(w->foreign[i]));
+				gs_shown(w->foreign[i]));
 		for (size_t i = 0; h && i < h->foreign_count; i++)
 			if (!w || !sops_key_group_has(w, h->foreign[i]))
-				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", gitfilter_shown(h->foreign[i]));
+				fprintf(stderr, "    %s (kept: gitseal cannot wrap for it)\n", gs_shown(h->foreign[i]));
 	}
 }
 
@@ -208,7 +209,7 @@ static int confirm(const char *file)
 	for (;;) {
 		size_t n;
 
-		fprintf(stderr, "Is this okay for '%s'? (y/n): ", gitfilter_shown(file));
+		fprintf(stderr, "Is this okay for '%s'? (y/n): ", gs_shown(file));
 		fflush(stderr);
 		if (!fgets(answer, sizeof(answer), stdin))
 			return GS_FAIL(GS_ERR_USAGE, "no answer on standard input (use -y)");
@@ -267,7 +268,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 	    sops_groups_needed(rule->group_count, threshold) ==
 		    sops_groups_needed(s.keys->group_count, s.keys->shamir_threshold)) {
 		if (!bulk)
-			fprintf(stderr, "gitseal: '%s': already up to date\n", file);
+			fprintf(stderr, "gitseal: '%s': already up to date\n", gs_shown(file));
 		goto out;
 	}
 	if (!bulk) {
@@ -278,7 +279,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		/* n leaves the file as it is, and that is a success (updatekeys.go:96) */
 		if (!c->yes && (ret = confirm(file)) <= 0) {
 			if (ret == 0)
-				fprintf(stderr, "gitseal: '%s': left unchanged\n", file);
+				fprintf(stderr, "gitseal: '%s': left unchanged\n", gs_shown(file));
 			goto out;
 		}
 		ret = 0;
@@ -293,7 +294,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		goto out;
 	*changed = true;
 	if (!bulk)
-		fprintf(stderr, "gitseal: '%s': keys updated\n", file);
+		fprintf(stderr, "gitseal: '%s': keys updated\n", gs_shown(file));
 out:
 	gs_buf_release(&out);
 	sops_session_release(&s);
@@ -343,9 +344,9 @@ static int bulk_collect(struct bulk *b, const char *dir, int depth)
 	int ret = 0;
 
 	if (depth > 64)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", dir);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", gs_shown(dir));
 	if (!(d = opendir(dir)))
-		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", dir, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", gs_shown(dir), strerror(errno));
 	while (!ret && (e = readdir(d))) {
 		struct stat st;
 		char *path = NULL;

@@ -12,6 +12,7 @@
 #include "gitseal/io.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 
@@ -118,7 +119,7 @@ int cmd_krm(int argc, char **argv)
 
 	if (!ret && !p.help && p.word_count)
 		ret = GS_FAIL(GS_ERR_USAGE, "unexpected argument '%s' (the config of the legacy mode is "
-					    "given with --legacy)", p.words[0]);
+					    "given with --legacy)", gs_shown(p.words[0]));
 	opt_parser_release(&p);
 	if (p.help) {
 		usage(stdout);

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "options.h"
 
 enum { NAME_MAX_LEN = 64, HELP_COLUMN = 34 };
@@ -82,11 +83,13 @@ static int set_value(struct opt_parser *p, int id, const char *text, const char 
 	switch (o->kind) {
 	case OPT_BOOL:
 		if (parse_bool(text, &v->on) < 0)
-			return GS_FAIL(GS_ERR_USAGE, "invalid boolean value \"%s\" for -%s: parse error", text, flag);
+			return GS_FAIL(GS_ERR_USAGE, "invalid boolean value \"%s\" for -%s: parse error",
+				       gs_shown(text), flag);
 		break;
 	case OPT_INT:
 		if (parse_int(text, &v->number) < 0)
-			return GS_FAIL(GS_ERR_USAGE, "invalid value \"%s\" for flag -%s: parse error", text, flag);
+			return GS_FAIL(GS_ERR_USAGE, "invalid value \"%s\" for flag -%s: parse error", gs_shown(text),
+				       flag);
 		v->text = text;
 		break;
 	case OPT_STRING:

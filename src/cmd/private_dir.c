@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitseal/userdir.h"
 #include "private_dir.h"
 
@@ -486,10 +487,10 @@ int private_dir_create(struct private_dir *p, const char *file_name)
 	memset(p, 0, sizeof(*p));
 	/* the file stays inside the directory it is removed with */
 	if (!*file_name || strchr(file_name, '/') || !strcmp(file_name, ".") || !strcmp(file_name, ".."))
-		return GS_FAIL(GS_ERR_USAGE, "'%s' is not a file name", file_name);
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is not a file name", gs_shown(file_name));
 	snprintf(p->path, sizeof(p->path), "%s/gitseal-XXXXXX", base);
 	if (!mkdtemp(p->path))
-		return GS_FAIL(GS_ERR_WRITE, "cannot create a private directory in '%s': %s", base,
+		return GS_FAIL(GS_ERR_WRITE, "cannot create a private directory in '%s': %s", gs_shown(base),
 			       strerror(errno));
 	if (snprintf(p->file, sizeof(p->file), "%s/%s", p->path, file_name) >= (int)sizeof(p->file)) {
 		rmdir(p->path);

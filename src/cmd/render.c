@@ -14,6 +14,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/k8s.h"
 #include "gitseal/pgp.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "k8s_env.h"
 #include "private_dir.h"
@@ -176,7 +177,8 @@ static int parse_args(int argc, char **argv, struct render_args *a, bool *help)
 	else if (values[RO_BIND_NAMESPACE].on)
 		a->opts.ns_policy = K8S_NS_SOURCE;
 	if (!ret && p.word_count > 1)
-		ret = GS_FAIL(GS_ERR_USAGE, "more than one directory: '%s' and '%s'", p.words[0], p.words[1]);
+		ret = GS_FAIL(GS_ERR_USAGE, "more than one directory: '%s' and '%s'", gs_shown(p.words[0]),
+			      gs_shown(p.words[1]));
 	if (!ret && p.word_count == 1)
 		a->dir = p.words[0];
 out:

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/shown.h"
+
 #include "cmd.h"
 #include "rotate_trust.h"
 
@@ -107,9 +109,9 @@ static int unnamed(struct rotate_refs *r, const char *file, const struct sops_ke
 			}
 			if (!ret && yes)
 				ret = gs_buf_printf(list, "%s+%s (in key group %zu)", list->len ? ", " : "",
-						    gitfilter_shown(key), k + 1);
+						    gs_shown(key), k + 1);
 			else if (!ret)
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(key));
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gs_shown(key));
 		}
 	}
 	return ret;
@@ -180,7 +182,7 @@ static bool ask(const char *file, const char *how)
 {
 	char answer[16];
 
-	fprintf(stderr, "Rotate '%s' %s? (y/n): ", file, how);
+	fprintf(stderr, "Rotate '%s' %s? (y/n): ", gs_shown(file), how);
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin)) {
 		fputc('\n', stderr);
@@ -194,11 +196,11 @@ static bool ask(const char *file, const char *how)
 static int confirm(const struct sops_cli *c, const char *file, const char *what, const char *how)
 {
 	if (c->yes || (!c->recursive && isatty(STDIN_FILENO))) {
-		fprintf(stderr, "gitseal: '%s': %s\n", file, what);
+		fprintf(stderr, "gitseal: '%s': %s\n", gs_shown(file), what);
 		if (c->yes || ask(file, how))
 			return 0;
 	}
-	return GS_FAIL(GS_ERR_GENERIC, "'%s': %s (rotate -y to confirm)", file, what);
+	return GS_FAIL(GS_ERR_GENERIC, "'%s': %s (rotate -y to confirm)", gs_shown(file), what);
 }
 
 static int check_recipients(struct rotate_refs *r, const struct sops_cli *c, const char *file,

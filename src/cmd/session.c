@@ -9,6 +9,7 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "session.h"
 
@@ -102,7 +103,8 @@ int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool res
 		goto out;
 	if ((ret = sops_identities_load(&s->ids)) < 0 || (ret = sops_file_open_doc(&d, &o, &s->file)) < 0)
 		goto out;
-	sops_cli_verbose(c, "'%s': data key recovered, MAC %s", s->name, c->ignore_mac ? "not checked" : "checked");
+	sops_cli_verbose(c, "'%s': data key recovered, MAC %s", gs_shown(s->name),
+			 c->ignore_mac ? "not checked" : "checked");
 	s->plain = sops_file_doc(s->file);
 	s->keys = sops_file_keys(s->file);
 	s->indent = cmd_indent(c, NULL, s->format);
@@ -119,7 +121,7 @@ static void warn_fell_back(const char *name, const char *why)
 {
 	if (why[0])
 		cmd_warnf("'%s': written in the fresh layout: the file's own would not give back the "
-			  "same data (%s)", name, why);
+			  "same data (%s)", gs_shown(name), why);
 }
 
 int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops_key_group *groups,
@@ -219,7 +221,7 @@ static void fresh_selection(const struct sops_cli *c, const struct sops_config *
 	if (config && sops_config_match(config, sops_cli_rule_path(c), &rule) == 0) {
 		if (!found_selection_accepted(c, config, &rule->selection)) {
 			snprintf(which, cap, "encrypting the file afresh (the rule of '%s' encrypts less than the "
-				 "one this clone accepted)", config->path);
+				 "one this clone accepted)", gs_shown(config->path));
 		} else {
 			snprintf(which, cap, ".sops.yaml's creation rule for it");
 			if (rule->selection.kind != SOPS_SEL_NONE) {
@@ -259,17 +261,17 @@ int cmd_check_new_clear(struct sops_session *s, const struct sops_cli *c, struct
 	    s->keys->selection.kind == wider.kind && !strcmp(c->command, "unset")) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the comment before the key removed (the "
-			      "rule's unencrypted_comment_regex): remove both with 'gitseal edit'", where);
+			      "rule's unencrypted_comment_regex): remove both with 'gitseal edit'", gs_shown(where));
 	} else if (ret == GS_ERR_DECRYPT_VALUE && wider.kind == SOPS_SEL_UNENCRYPTED_COMMENT_REGEX &&
 		   s->keys->selection.kind == wider.kind) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by a comment before it (the rule's "
 			      "unencrypted_comment_regex; comments are outside the MAC): --keep-file-rule to write it so",
-			      where);
+			      gs_shown(where));
 	} else if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s' would be in clear by the file's own rule (in its metadata, outside "
-			      "the MAC), but %s encrypts it (--keep-file-rule to write it so)", where, which);
+			      "the MAC), but %s encrypts it (--keep-file-rule to write it so)", gs_shown(where), which);
 	}
 out:
 	doc_release(&before);
@@ -330,7 +332,7 @@ static void unaccepted_hint(const struct sops_config *config, struct gitfilter *
 	    snprintf(rel, sizeof(rel), "%s", sub + n) < (int)sizeof(rel)) {
 		rel[strlen(rel) - 1] = '\0'; /* its final '/' */
 		snprintf(hint, cap, "'%s' is a submodule this clone's record does not cover: --config names its "
-			 ".sops.yaml, or 'gitseal git init' in it shows them and records them there", gitfilter_shown(rel));
+			 ".sops.yaml, or 'gitseal git init' in it shows them and records them there", gs_shown(rel));
 	}
 	gitfilter_free(own);
 }
@@ -367,7 +369,7 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 
 		unaccepted_hint(config, repo, hint, sizeof(hint));
 		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' names recipients this clone has not "
-			      "accepted: %s; the file would be readable by them (%s)", config->path,
+			      "accepted: %s; the file would be readable by them (%s)", gs_shown(config->path),
 			      (const char *)list.data, hint);
 	}
 	/* what it leaves in clear and how many groups must come together are
@@ -378,7 +380,7 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 
 		snprintf(why, sizeof(why), "%s", gs_error_message());
 		ret = GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s': %s (--config, or a selection or "
-			      "threshold flag, to choose)", config->path, why);
+			      "threshold flag, to choose)", gs_shown(config->path), why);
 	}
 	gs_buf_release(&list);
 	gitfilter_free(repo);

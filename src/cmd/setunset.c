@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops_format.h"
 #include "gitseal/store.h"
 #include "session.h"
@@ -77,7 +78,7 @@ static int set_path(struct doc *d, const struct tree_path *path, const struct do
 			if (s->is_index && node->kind != DOC_LIST)
 				return GS_FAIL(GS_ERR_GENERIC, "component [%zu] is not a list", s->index);
 			if (!s->is_index && node->kind != DOC_MAP)
-				return GS_FAIL(GS_ERR_GENERIC, "component [\"%s\"] is not in a map", s->key);
+				return GS_FAIL(GS_ERR_GENERIC, "component [\"%s\"] is not in a map", gs_shown(s->key));
 			child = last ? doc_clone(d, value) : doc_new_map(d);
 			if (!child || !doc_append(d, node, s->is_index ? NULL : s->key, s->key_len, child))
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -127,7 +128,7 @@ static int prove_decryptable(struct sops_session *s, const struct tree_path *pat
 	if (s->format == DOC_FORMAT_DOTENV && top && !top->is_index &&
 	    top->key_len >= sizeof(reserved) - 1 && !memcmp(top->key, reserved, sizeof(reserved) - 1))
 		return GS_FAIL(GS_ERR_VERIFY, "set: a dotenv key may not begin with '%s' (sops keeps its "
-					      "metadata there); nothing written", reserved);
+					      "metadata there); nothing written", gs_shown(reserved));
 	if (s->format != DOC_FORMAT_DOTENV && top && !top->is_index &&
 	    top->key_len == strlen(SOPS_METADATA_KEY) && !memcmp(top->key, SOPS_METADATA_KEY, top->key_len))
 		return GS_FAIL(GS_ERR_VERIFY, "set: the top-level key '%s' is where sops keeps its metadata; "
@@ -216,7 +217,7 @@ static int run(struct sops_cli *c, bool is_set, const char *path_text, const cha
 		else if (c->idempotent)
 			changed = false;
 		else
-			ret = GS_FAIL(GS_ERR_GENERIC, "component %s not found", path_text);
+			ret = GS_FAIL(GS_ERR_GENERIC, "component %s not found", gs_shown(path_text));
 	}
 	if (ret || !changed)
 		goto out;

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "gitseal/alloc.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "sops_cli.h"
 
@@ -69,8 +70,8 @@ static int merge_globals(struct sops_cli *c)
 			continue;
 		if (!opt_list_has(c->spec->inherits, id)) {
 			cmd_warnf("%s%s before '%s' is ignored, as sops ignores it: put it after '%s'",
-				  sops_options[id].name[1] ? "--" : "-", sops_options[id].name, c->command,
-				  c->command);
+				  sops_options[id].name[1] ? "--" : "-", sops_options[id].name, gs_shown(c->command),
+				  gs_shown(c->command));
 			continue;
 		}
 		if (v->set)
@@ -238,7 +239,7 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 
 	c->spec = sops_command_find(c->command);
 	if (!c->spec)
-		return GS_FAIL(GS_ERR_GENERIC, "no option table for '%s'", c->command);
+		return GS_FAIL(GS_ERR_GENERIC, "no option table for '%s'", gs_shown(c->command));
 	p.accepted = c->spec->own;
 	p.also = c->spec->inherits;
 	ret = opt_parse(&p, argc, argv, 1);
@@ -263,7 +264,8 @@ int sops_cli_parse(struct sops_cli *c, int argc, char **argv)
 void sops_cli_one_file(const struct sops_cli *c)
 {
 	if (c->word_count > 1)
-		cmd_warnf("more than one positional argument: only the first one, '%s', is used", c->words[0]);
+		cmd_warnf("more than one positional argument: only the first one, '%s', is used",
+			  gs_shown(c->words[0]));
 }
 
 int sops_cli_require_file(struct sops_cli *c)
@@ -280,11 +282,11 @@ int sops_cli_require_file(struct sops_cli *c)
 		if (c->values[*id].set) {
 			c->code = EXIT_SOPS_KEYS_OF_MISSING_FILE;
 			return GS_FAIL(GS_ERR_NOT_FOUND, "cannot add or remove keys on non-existent file '%s', "
-				       "use the 'edit' command instead", c->file);
+				       "use the 'edit' command instead", gs_shown_arg(c->file));
 		}
 	}
 	c->code = EXIT_SOPS_NO_FILE;
-	return GS_FAIL(GS_ERR_NOT_FOUND, "cannot operate on non-existent file '%s'", c->file);
+	return GS_FAIL(GS_ERR_NOT_FOUND, "cannot operate on non-existent file '%s'", gs_shown_arg(c->file));
 }
 
 const char *sops_cli_rule_path(const struct sops_cli *c)
@@ -340,7 +342,7 @@ static int check_config_owner(const char *path)
 		return 0;
 	return GS_FAIL(GS_ERR_CONFIG, "'%s' is owned by someone else (uid %lu), not by you or root: a .sops.yaml "
 		       "above the current directory decides whom files are encrypted for (--config or "
-		       "SOPS_CONFIG to use it)", path, (unsigned long)st.st_uid);
+		       "SOPS_CONFIG to use it)", gs_shown(path), (unsigned long)st.st_uid);
 }
 
 int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
@@ -351,7 +353,7 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 
 	*out = NULL;
 	if (explicit_path && *explicit_path) {
-		sops_cli_verbose(c, "config '%s'", explicit_path);
+		sops_cli_verbose(c, "config '%s'", gs_shown(explicit_path));
 		return sops_config_load(explicit_path, out);
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -360,7 +362,7 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	if (!ret && found)
 		ret = check_config_owner(found);
 	if (!ret && found) {
-		sops_cli_verbose(c, "config '%s'", found);
+		sops_cli_verbose(c, "config '%s'", gs_shown(found));
 		ret = sops_config_load(found, out);
 	}
 	free(found);
@@ -468,10 +470,10 @@ bool sops_cli_confirm_drop(const struct sops_cli *c, const char *file)
 
 	if (!c->drop_unsupported_keys)
 		return false;
-	fprintf(stderr, "gitseal: '%s': %s\n", file ? file : "-", gs_error_message());
+	fprintf(stderr, "gitseal: '%s': %s\n", gs_shown_arg(file ? file : "-"), gs_error_message());
 	if (c->yes) {
 		fprintf(stderr, "gitseal: '%s': going on without them (--drop-unsupported-keys -y)\n",
-			file ? file : "-");
+			gs_shown_arg(file ? file : "-"));
 		return true;
 	}
 	fprintf(stderr, "Drop them? Whoever decrypts through them loses access. (y/n): ");
@@ -526,8 +528,8 @@ int sops_cli_fail(const struct sops_cli *c, int err)
 	if (!c->code && err == GS_ERR_PARSE && !c->plaintext_input)
 		code = EXIT_GENERIC;
 
-	if (name && err != GS_ERR_USAGE && err != GS_ERR_CONFLICT && !strstr(gs_error_message(), name))
-		gs_error_prefix("'%s'", name);
+	if (name && err != GS_ERR_USAGE && err != GS_ERR_CONFLICT && !strstr(gs_error_message(), gs_shown_arg(name)))
+		gs_error_prefix("'%s'", gs_shown_arg(name));
 	cmd_print_error();
 	return code;
 }

@@ -3,6 +3,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "treepath.h"
 
 int tree_path_parse(const char *text, struct tree_path *out)
@@ -57,7 +58,7 @@ int tree_path_parse(const char *text, struct tree_path *out)
 	return 0;
 bad:
 	tree_path_release(out);
-	return GS_FAIL(GS_ERR_TREE_PATH, "invalid tree path '%s' (expected e.g. '[\"key\"][0]')", text);
+	return GS_FAIL(GS_ERR_TREE_PATH, "invalid tree path '%s' (expected e.g. '[\"key\"][0]')", gs_shown(text));
 }
 
 void tree_path_release(struct tree_path *p)

@@ -17,6 +17,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/re2posix.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops_format.h"
 
 enum { CONFIG_MAX_SIZE = 1024 * 1024, CONFIG_MAX_LEVELS = 100 };
@@ -101,7 +102,7 @@ static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char **
 			return GS_FAIL(GS_ERR_CONFIG,
 				       "'%s': an 'age' entry is an identity (secret key), not a recipient: "
 				       "put its recipient there ('gitseal keygen -y KEYFILE'), and make a new "
-				       "key if this one was committed", p->name);
+				       "key if this one was committed", gs_shown(p->name));
 		while (ret == 0) {
 			comma = strchr(s, ',');
 			ret = add_string(list, count, s, comma ? (size_t)(comma - s) : strlen(s), dedupe);
@@ -112,13 +113,15 @@ static int add_keys(struct parser *p, yaml_node_t *n, const char *field, char **
 		return ret;
 	}
 	if (n->type != YAML_SEQUENCE_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be a string or a list", p->name, field);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be a string or a list", gs_shown(p->name),
+			       gs_shown(field));
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top && ret == 0; it++) {
 		yaml_node_t *item = node_at(p, *it);
 
 		if (!item || item->type != YAML_SCALAR_NODE)
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be strings", p->name, field);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be strings", gs_shown(p->name),
+				       gs_shown(field));
 		ret = add_keys(p, item, field, list, count, dedupe);
 	}
 	return ret;
@@ -181,7 +184,8 @@ static int add_azure_url(struct parser *p, struct sops_key_group *g, const char 
 	keys = strstr(url, "/keys/");
 	if (strncmp(url, "https://", 8) || !keys || memchr(url + 8, '/', (size_t)(keys - url - 8)) ||
 	    !keys[6] || keys[6] == '/')
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': invalid azure_keyvault URL '%s'", p->name, url);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': invalid azure_keyvault URL '%s'", gs_shown(p->name),
+			       gs_shown(url));
 	name = keys + 6;
 	slash = strchr(name, '/');
 	return add_foreign(g, "azure_kv", url, (size_t)((slash ? slash : name + strlen(name)) - url));
@@ -218,14 +222,16 @@ static int add_foreign_maps(struct parser *p, yaml_node_t *n, const char *field,
 	if (is_null(n))
 		return 0;
 	if (n->type != YAML_SEQUENCE_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' in a key group must be a list", p->name, field);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' in a key group must be a list", gs_shown(p->name),
+			       gs_shown(field));
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top && !ret;
 	     it++) {
 		yaml_node_t *item = node_at(p, *it);
 		const char *id = NULL, *url, *key;
 
 		if (!item || item->type != YAML_MAPPING_NODE)
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be mappings", p->name, field);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' items must be mappings", gs_shown(p->name),
+				       gs_shown(field));
 		if (!strcmp(field, "kms"))
 			id = scalar(map_get(p, item, "arn"));
 		else if (!strcmp(field, "gcp_kms"))
@@ -238,13 +244,15 @@ static int add_foreign_maps(struct parser *p, yaml_node_t *n, const char *field,
 			url = scalar(map_get(p, item, "vaultUrl"));
 			key = scalar(map_get(p, item, "key"));
 			if (!url || !key || !*key)
-				return GS_FAIL(GS_ERR_CONFIG, "'%s': azure_keyvault needs vaultUrl and key", p->name);
+				return GS_FAIL(GS_ERR_CONFIG, "'%s': azure_keyvault needs vaultUrl and key",
+					       gs_shown(p->name));
 			if (gs_asprintf(&joined, "%s/keys/%s", url, key) < 0)
 				return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			ret = add_azure_url(p, g, joined);
 			free(joined);
 		} else if (!id || !*id) {
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': a '%s' entry without its key id", p->name, field);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': a '%s' entry without its key id", gs_shown(p->name),
+				       gs_shown(field));
 		} else {
 			ret = add_foreign(g, field, id, strlen(id));
 		}
@@ -258,16 +266,16 @@ static int parse_group(struct parser *p, yaml_node_t *g, struct sops_key_group *
 	int ret = 0;
 
 	if (depth > 16)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': key group merges nested too deeply", p->name);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': key group merges nested too deeply", gs_shown(p->name));
 	if (is_null(g))
 		return 0;
 	if (g->type != YAML_MAPPING_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': a key group must be a mapping", p->name);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': a key group must be a mapping", gs_shown(p->name));
 	/* extractMasterKeys: merge first, then age, ..., hc_vault */
 	merge = map_get(p, g, "merge");
 	if (merge && !is_null(merge)) {
 		if (merge->type != YAML_SEQUENCE_NODE)
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': 'merge' must be a list", p->name);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': 'merge' must be a list", gs_shown(p->name));
 		for (yaml_node_item_t *it = merge->data.sequence.items.start;
 		     it < merge->data.sequence.items.top; it++)
 			if ((ret = parse_group(p, node_at(p, *it), out, depth + 1)) < 0)
@@ -324,14 +332,14 @@ static int parse_int_node(struct parser *p, yaml_node_t *n, const char *field, i
 	 * as 1); a tagged one is refused too, not read here; and it reads a
 	 * leading 0 as octal (010 is 8 to sops, was 10 here) */
 	if (!s || !untagged_plain(p, n))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", gs_shown(p->name), gs_shown(field));
 	digits = s + (*s == '+' || *s == '-');
 	if (digits[0] == '0' && isdigit((unsigned char)digits[1]))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", gs_shown(p->name), gs_shown(field));
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < INT_MIN || v > INT_MAX)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", p->name, field);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be an integer", gs_shown(p->name), gs_shown(field));
 	*out = (int)v;
 	return 0;
 }
@@ -357,7 +365,7 @@ static int parse_bool_node(struct parser *p, yaml_node_t *n, const char *field, 
 				return 0;
 			}
 		}
-	return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be true or false", p->name, field);
+	return GS_FAIL(GS_ERR_CONFIG, "'%s': '%s' must be true or false", gs_shown(p->name), gs_shown(field));
 }
 
 static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *rule)
@@ -369,7 +377,7 @@ static int parse_path_regex(struct parser *p, yaml_node_t *r, struct sops_rule *
 	if (!n || is_null(n))
 		return 0;
 	if (!(s = scalar(n)))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", p->name);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': path_regex must be a string", gs_shown(p->name));
 	if (!(rule->path_re = gs_malloc(sizeof(regex_t))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = re2posix_compile(rule->path_re, s)) < 0) {
@@ -397,7 +405,7 @@ static int parse_selection(struct parser *p, yaml_node_t *r, struct sops_rule *r
 			return GS_FAIL(GS_ERR_CONFIG,
 				       "'%s': creation rule %zu sets more than one of the "
 				       "encrypted/unencrypted suffix/regex options",
-				       p->name, index);
+				       gs_shown(p->name), index);
 		if (k != SOPS_SEL_UNENCRYPTED_SUFFIX && k != SOPS_SEL_ENCRYPTED_SUFFIX) {
 			regex_t re;
 
@@ -422,7 +430,7 @@ static int parse_rule_keys(struct parser *p, yaml_node_t *r, struct sops_rule *r
 	int ret = 0;
 
 	if (kg && !is_null(kg) && kg->type != YAML_SEQUENCE_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': key_groups must be a list", p->name);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': key_groups must be a list", gs_shown(p->name));
 	if (kg && kg->type == YAML_SEQUENCE_NODE &&
 	    kg->data.sequence.items.top > kg->data.sequence.items.start) {
 		size_t n_groups = (size_t)(kg->data.sequence.items.top - kg->data.sequence.items.start);
@@ -455,7 +463,7 @@ static int parse_rule(struct parser *p, yaml_node_t *r, struct sops_rule *rule, 
 
 	memset(rule, 0, sizeof(*rule));
 	if (r->type != YAML_MAPPING_NODE)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", p->name, index);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': creation rule %zu is not a mapping", gs_shown(p->name), index);
 	if ((ret = parse_path_regex(p, r, rule)) < 0 || (ret = parse_selection(p, r, rule, index)) < 0 ||
 	    (ret = parse_int_node(p, map_get(p, r, "shamir_threshold"), "shamir_threshold",
 				  &rule->shamir_threshold)) < 0)
@@ -473,7 +481,7 @@ static int parse_indent(struct parser *p, yaml_node_t *stores, const char *fmt, 
 	if ((ret = parse_int_node(p, n, "indent", &sops_value)) < 0)
 		return ret;
 	if (sops_value > SOPS_INDENT_MAX)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': 'indent' must be at most %d", p->name, SOPS_INDENT_MAX);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': 'indent' must be at most %d", gs_shown(p->name), SOPS_INDENT_MAX);
 	*out = sops_indent_from_sops(sops_value, !strcmp(fmt, "json"));
 	return 0;
 }
@@ -582,17 +590,6 @@ out:
 	return ret;
 }
 
-/* A key as a message may show it: printable ASCII and not too long. */
-static const char *shown_key(const yaml_node_t *k)
-{
-	if (k->data.scalar.length > 64)
-		return "(a long key)";
-	for (size_t i = 0; i < k->data.scalar.length; i++)
-		if (k->data.scalar.value[i] < 0x20 || k->data.scalar.value[i] > 0x7e)
-			return "(a key with other characters)";
-	return (const char *)k->data.scalar.value;
-}
-
 int sops_config_parse(const char *text, size_t len, const char *dir, struct sops_config **out)
 {
 	yaml_node_t *dup;
@@ -609,7 +606,7 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	p.text = text;
 	p.len = len;
 	if (len > CONFIG_MAX_SIZE)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': too large", p.name);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': too large", gs_shown(p.name));
 	if (!yaml_parser_initialize(&yp))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
@@ -618,7 +615,7 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 		 * allocation of its loader sets no error type at all) */
 		ret = yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR
 			? GS_FAIL(GS_ERR_NOMEM, "out of memory")
-			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid YAML at line %zu: %s", p.name,
+			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid YAML at line %zu: %s", gs_shown(p.name),
 				  yp.problem_mark.line + 1, yp.problem ? yp.problem : "syntax error");
 		goto out;
 	}
@@ -630,21 +627,25 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	}
 	if (unread_syntax(&p)) {
 		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': %s is not supported: sops reads it otherwise than gitseal would",
-			      p.name, unread_syntax(&p));
+			      gs_shown(p.name), unread_syntax(&p));
 		goto out;
 	}
 	if ((ret = duplicate_key(&p, &dup)) < 0)
 		goto out;
 	if (dup) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': the key '%s' is given twice in one mapping (line %zu), which sops refuses",
-			      p.name, shown_key(dup), dup->start_mark.line + 1);
+		ret = GS_FAIL(GS_ERR_CONFIG,
+			      "'%s': the key '%s' is given twice in one mapping (line %zu), which sops refuses",
+			      gs_shown(p.name),
+			      gs_shown_n((const char *)dup->data.scalar.value,
+					 dup->data.scalar.length > 64 ? 64 : dup->data.scalar.length),
+			      dup->start_mark.line + 1);
 		goto out;
 	}
 	root = yaml_document_get_root_node(&p.doc);
 	if (!root || is_null(root))
 		goto out;
 	if (root->type != YAML_MAPPING_NODE) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': top level must be a mapping", p.name);
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': top level must be a mapping", gs_shown(p.name));
 		goto out;
 	}
 	stores = map_get(&p, root, "stores");
@@ -655,7 +656,7 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 	if (!rules || is_null(rules))
 		goto out;
 	if (rules->type != YAML_SEQUENCE_NODE) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': creation_rules must be a list", p.name);
+		ret = GS_FAIL(GS_ERR_CONFIG, "'%s': creation_rules must be a list", gs_shown(p.name));
 		goto out;
 	}
 	c->rules = gs_calloc((size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start) + 1,
@@ -670,7 +671,7 @@ int sops_config_parse(const char *text, size_t len, const char *dir, struct sops
 
 		c->rule_count++;
 		ret = r ? parse_rule(&p, r, &c->rules[c->rule_count - 1], c->rule_count)
-			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid creation rule", p.name);
+			: GS_FAIL(GS_ERR_CONFIG, "'%s': invalid creation rule", gs_shown(p.name));
 	}
 out:
 	if (have_doc)
@@ -805,7 +806,7 @@ int sops_config_find(const char *start_dir, char **path_out)
 		 * (the git filter refuses it too, gitrepo_config_path) */
 		if (lstat(cand, &st) == 0 && S_ISLNK(st.st_mode)) {
 			ret = GS_FAIL(GS_ERR_CONFIG, "'%s' is not a regular file (a symbolic link): the repository's "
-				      "rules must be a file in it (--config or SOPS_CONFIG to use it)", cand);
+				      "rules must be a file in it (--config or SOPS_CONFIG to use it)", gs_shown(cand));
 			free(cand);
 			break;
 		}
@@ -861,7 +862,7 @@ int sops_config_match(const struct sops_config *c, const char *file_path,
 		ret = GS_ERR_NO_RULE;
 	}
 	if (ret == GS_ERR_NO_RULE)
-		gs_error_set(GS_ERR_NO_RULE, "no matching creation rules found for '%s'", file_path);
+		gs_error_set(GS_ERR_NO_RULE, "no matching creation rules found for '%s'", gs_shown(file_path));
 	free(abs);
 	return ret;
 }

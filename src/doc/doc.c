@@ -9,6 +9,7 @@
 
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 
 void doc_init(struct doc *d, enum doc_format format)
 {
@@ -290,7 +291,7 @@ int doc_type_from_name(const char *name, size_t len, enum doc_type *out)
 			return 0;
 		}
 	}
-	return GS_FAIL(GS_ERR_PARSE, "unknown value type '%.*s'", (int)(len > 16 ? 16 : len), name);
+	return GS_FAIL(GS_ERR_PARSE, "unknown value type '%s'", gs_shown_n(name, len > 16 ? 16 : len));
 }
 
 /* The path of the first difference, built as the walk goes down. */

@@ -34,6 +34,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitfilter_int.h"
 
 extern char **environ;
@@ -197,7 +198,7 @@ static int changing(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], co
 	/* git keeps UTF-8 as it is (same_encoding) */
 	if (enc->kind == ATTR_STRING && *enc->s && strcasecmp(enc->s, "utf-8") && strcasecmp(enc->s, "utf8")) {
 		snprintf(out->what, sizeof(out->what), "the attribute working-tree-encoding=%s (from gitattributes)",
-			 gitfilter_shown(enc->s));
+			 gs_shown(enc->s));
 		return 1;
 	}
 	/* ident turns "$Id: ...$" into "$Id$" and back, in a value, a key
@@ -372,7 +373,7 @@ static int ask_git(struct gitfilter *f, const char *path, const char *printed[GI
 		}
 	}
 	if (g->broken)
-		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gitfilter_shown(path));
+		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gs_shown(path));
 	ret = git_exchange(g, path);
 	for (size_t i = 0; !ret && i < GITATTRS_COUNT; i++) {
 		const char *p = field(g, &pos), *name = field(g, &pos), *value = field(g, &pos);
@@ -388,7 +389,7 @@ static int ask_git(struct gitfilter *f, const char *path, const char *printed[GI
 	if (ret == GS_ERR_NOMEM)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s': git check-attr did not answer",
-		       gitfilter_shown(path));
+		       gs_shown(path));
 }
 
 void gitattrs_end(struct gitfilter *f)
@@ -560,7 +561,7 @@ int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, 
 
 	if (ret <= 0)
 		return ret;
-	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gitfilter_shown(path), c.what, gitattrs_effect(&c, clean));
+	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gs_shown(path), c.what, gitattrs_effect(&c, clean));
 }
 
 /* ---- git's answers for many paths (addset.c, readahead.c) ---- */

@@ -34,6 +34,7 @@
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/secret_scan.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -179,7 +180,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	if (sops_doc_keys(&head, &old) == 0) {
 		if (sops_doc_check_sealed(staged, &old.selection, where, sizeof(where)))
 			ret = add_finding(fs, path, "the value at '%s' is in clear, but the committed version "
-						    "encrypts it", gitfilter_shown(where));
+						    "encrypts it", gs_shown(where));
 		else if (own->selection.mac_only_encrypted && !old.selection.mac_only_encrypted)
 			ret = add_finding(fs, path, "its MAC no longer covers the values in clear "
 						    "(mac_only_encrypted), unlike the committed version's");
@@ -267,7 +268,7 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, co
 		goto out;
 	if (sops_doc_check_sealed(d, &own.selection, where, sizeof(where))) {
 		gs_error_clear();
-		ret = add_finding(fs, path, "the value at '%s' is not encrypted", gitfilter_shown(where));
+		ret = add_finding(fs, path, "the value at '%s' is not encrypted", gs_shown(where));
 		goto out;
 	}
 	if ((ret = check_against_head(f, path, d, &own, fs, &head_sealed)))
@@ -573,7 +574,7 @@ static int check_moved_out(struct gitfilter *f, git_index *idx, struct gitfilter
 			break;
 		if (from)
 			ret = add_finding(fs, e->path, "it holds secrets of '%s', which is encrypted; keep it under "
-						       "the filter's pattern (see .gitattributes)", gitfilter_shown(from));
+						       "the filter's pattern (see .gitattributes)", gs_shown(from));
 	}
 	secrets_release(&secrets);
 	gs_buf_release(&w.blob);
@@ -667,7 +668,7 @@ static int check_beside(struct gitfilter *f, git_index *idx, const git_index_ent
 				  "it holds secrets of '%s', which is encrypted: remove this copy (git mergetool keeps "
 				  "FILE.orig unless mergetool.keepBackup is false), or keep it under the filter's "
 				  "pattern (see .gitattributes)",
-				  gitfilter_shown(from));
+				  gs_shown(from));
 	secrets_release(&secrets);
 	return ret;
 }
@@ -799,7 +800,7 @@ static int check_copied_out(struct gitfilter *f, git_index *idx, const struct ou
 		if (from[j])
 			ret = add_finding(fs, git_index_get_byindex(idx, o->at[j])->path,
 					  "it is a copy of the plaintext of '%s', which is encrypted; keep it under the "
-					  "filter's pattern (see .gitattributes)", gitfilter_shown(from[j]->path));
+					  "filter's pattern (see .gitattributes)", gs_shown(from[j]->path));
 	free(sizes);
 	free(from);
 	return ret;
@@ -880,7 +881,7 @@ static int check_link_target(struct gitfilter *f, git_index *idx, const git_inde
 						"pattern: what is typed there is committed in clear here; remove the "
 						"link, point it at a file under the pattern, or add '%s -filter' to "
 						".git/info/attributes if nothing secret is written through it",
-				   gitfilter_shown(t->links[i]), gitfilter_shown(t->links[i]));
+				   gs_shown(t->links[i]), gs_shown(t->links[i]));
 	}
 	return 0;
 }
@@ -893,10 +894,10 @@ static int submodule_finding(struct gitfilter *f, const git_index_entry *e, stru
 	char path[PATH_MAX];
 
 	if (gitrepo_filtered(f, e->path))
-		return add_finding(fs, e->path, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
+		return add_finding(fs, e->path, GITFILTER_SUBMODULE, gs_shown(e->path), gs_shown(e->path));
 	if (!gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
 		return 0;
-	return add_finding(fs, e->path, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
+	return add_finding(fs, e->path, GITFILTER_SUBMODULE_HOLDING, gs_shown(path), gs_shown(e->path));
 }
 
 /* marked as a submodule's (git add seals none of its files) */

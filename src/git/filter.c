@@ -16,6 +16,7 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "git_int.h"
@@ -188,8 +189,8 @@ int gitrepo_config_path(struct gitfilter *f, char *path, size_t size)
 		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? GS_FAIL(GS_ERR_NOT_FOUND, "no .sops.yaml at the repository root '%s'",
-						 f->workdir)
-				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+						 gs_shown(f->workdir))
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return GS_FAIL(GS_ERR_CONFIG, "'.sops.yaml' at the repository root is not a regular file (%s): the "
 			       "repository's rules must be a file in it",
@@ -207,7 +208,7 @@ int gitfilter_config(struct gitfilter *f, const struct sops_config **out)
 		f->config_tried = true;
 		/* none is a configuration error here (updatekeys tells it apart) */
 		if ((found = gitrepo_config_path(f, path, sizeof(path))) == GS_ERR_NOT_FOUND)
-			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", f->workdir);
+			gs_error_set(GS_ERR_CONFIG, "no .sops.yaml at the repository root '%s'", gs_shown(f->workdir));
 		else if (found == 0 && sops_config_load(path, &f->config) == 0) {
 			*out = f->config;
 			return 0;
@@ -648,10 +649,10 @@ static int clean_sealed(struct gitfilter *f, const char *path, const uint8_t *te
 		return ret;
 	ret = gitseal_check_accepted(f, path, &own);
 	if (!ret && (ret = sops_doc_check_sealed(in, &own.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is not encrypted", gitfilter_shown(where));
+		gs_error_set(ret, "the value at '%s' is not encrypted", gs_shown(where));
 	if (!ret && committed_sealed && !(ret = sops_doc_keys(committed, &old)) &&
 	    (ret = sops_doc_check_sealed(in, &old.selection, where, sizeof(where))))
-		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gitfilter_shown(where));
+		gs_error_set(ret, "the value at '%s' is in clear, but the committed version encrypts it", gs_shown(where));
 	if (!ret && !committed_sealed)
 		ret = gittrust_check_own_rule(f, path, in, &own, &kept);
 	if (!ret && ids) {
@@ -724,8 +725,8 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
 		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
 		       "'gitseal git trust %s' shows the file's keys and accepts it",
-		       (int)strcspn(name, " "), name, name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0'),
-		       gitfilter_shown(path));
+		       (int)strcspn(name, " "), name,
+		       gs_shown(name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0')), gs_shown(path));
 }
 
 /* gitfilter_check_copied_key for the key of the committed version. */
@@ -892,7 +893,7 @@ out:
 	/* fail closed: never hand back a partial result */
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot encrypt '%s'", gs_shown(path));
 	}
 	sops_file_free(opened);
 	doc_release(&committed);
@@ -917,7 +918,7 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 	gs_buf_init(&prev, true); /* a version committed before the filter is plaintext */
 	ret = gitrepo_committed(f, path, &prev, &found);
 	if (ret) {
-		gs_error_prefix("cannot encrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot encrypt '%s'", gs_shown(path));
 	} else {
 		if (found || !readahead_take(f->ahead, path, in, len, out))
 			ret = gitfilter_clean_given(f, path, in, len, &prev, found, out);
@@ -948,7 +949,7 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	/* whether it is locked is not known for want of memory: the checkout
 	 * fails rather than decrypt a locked clone */
 	if (ret == GS_ERR_NOMEM) {
-		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot decrypt '%s'", gs_shown(path));
 		return ret;
 	}
 	ret = 0;
@@ -980,7 +981,7 @@ opened:
 	}
 	if (ret) {
 		gs_buf_reset(out);
-		gs_error_prefix("cannot decrypt '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot decrypt '%s'", gs_shown(path));
 	}
 	return ret;
 pass:

@@ -23,6 +23,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/shown.h"
 #include "git_int.h"
 
 struct filter_request {
@@ -416,7 +417,7 @@ static int answer(struct pkt_writer *w, const struct filter_handler *h, struct d
 	} else if (!req->path) {
 		err = GS_FAIL(GS_ERR_PARSE, "filter protocol: request without a pathname");
 	} else if (req->too_large) {
-		err = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", gitfilter_shown(req->path), FILTER_MAX_CONTENT);
+		err = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", gs_shown(req->path), FILTER_MAX_CONTENT);
 	} else if (req->cmd == FILTER_SMUDGE && !req->content.len && (j = delay_fetch(d, req->path))) {
 		/* a delayed file, fetched */
 		err = j->err ? GS_FAIL(j->err, "%s", j->message) : 0;

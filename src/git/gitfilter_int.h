@@ -432,9 +432,6 @@ int gitseal_new_file_keys(struct gitfilter *f, const char *path, struct sops_key
 /* The rule's keys, whatever this clone accepted (updatekeys shows them). */
 int gitfilter_rule_keys_unchecked(struct gitfilter *f, const char *path, struct sops_key_summary *out)
 	__attribute__((warn_unused_result));
-/* Appends s, text a pull request wrote (a regex, a key, a path), as
- * gitfilter_shown() shows it. */
-int gitfilter_append_shown(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
 /* The test build counts what a process does, for tests that catch work
  * done once per file that should be done once (a line `what` appended to
  * the file the environment variable names): GITSEAL_TEST_BLOB_LOG a blob

@@ -24,6 +24,7 @@
 
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitfilter_int.h"
 
 static bool regular_mode(unsigned int mode)
@@ -155,9 +156,9 @@ static int gone_add(struct gitfilter *f, struct gitfilter_gone *g, const char *p
 	gs_buf_init(&recipients, false);
 	/* "" first: data is a string even where no record is left */
 	if ((ret = gs_buf_append_str(&recipients, "")) || (ret = gittrust_recorded_for(f, path, &recipients)) ||
-	    (ret = gs_buf_append_str(&g->shown, "forget ")) || (ret = gitfilter_append_shown(&g->shown, path)) ||
+	    (ret = gs_buf_append_str(&g->shown, "forget ")) || (ret = gs_shown_append(&g->shown, path)) ||
 	    (ret = gs_buf_append_str(&g->shown, ": ")) ||
-	    (ret = gitfilter_append_shown(&g->shown, (const char *)recipients.data)) ||
+	    (ret = gs_shown_append(&g->shown, (const char *)recipients.data)) ||
 	    (ret = gs_buf_append_str(&g->shown, " (file gone)\n")))
 		goto out;
 	ret = gs_strings_push(&g->paths, &g->count, path, strlen(path));

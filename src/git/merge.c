@@ -23,6 +23,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
@@ -2056,7 +2057,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	ret = gs_atomic_write(ours_file, out.data, out.len, 0644);
 out:
 	if (ret) {
-		gs_error_prefix("cannot merge '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot merge '%s'", gs_shown(path));
 		if (read)
 			leave_refused(ours_file, path, v, ret, rerere_reads_markers(f, path));
 	}

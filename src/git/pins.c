@@ -21,6 +21,7 @@
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitfilter_int.h"
 
 enum { PINS_MAX = 1024 * 1024 };
@@ -157,7 +158,7 @@ int gitfilter_warn_pins(struct gitfilter *f)
 	int ret = gitfilter_pins_exposed(f, &pattern);
 
 	if (!ret && pattern)
-		gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gitfilter_shown(pattern));
+		gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gs_shown(pattern));
 	free(pattern);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -60,7 +61,7 @@ int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format
 	doc_init(d, format);
 	*state = GITSEAL_WT_MISSING;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(path));
 	gs_buf_init(&text, true);
 	ret = gs_read_file(full, &text, STORE_MAX_INPUT);
 	if (ret == GS_ERR_NOT_FOUND) {
@@ -309,13 +310,13 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 	if ((ret = gitfilter_config(f, &config)))
 		return ret;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir ? f->workdir : "", path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(path));
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(path));
 	if ((ret = sops_config_match(config, full, &rule)))
 		return ret;
 	if (check_selection && !gittrust_selection_accepted(f, path, &rule->selection))
 		return GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); %s",
-			       gitfilter_shown(path), rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
-			       rule->selection.kind ? " '" : "", rule->selection.value ? gitfilter_shown(rule->selection.value) : "",
+			       gs_shown(path), rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
+			       rule->selection.kind ? " '" : "", rule->selection.value ? gs_shown(rule->selection.value) : "",
 			       rule->selection.kind ? "'" : "mac_only_encrypted", gittrust_accept_hint(path));
 	if (!(out->groups = gs_calloc(rule->group_count + 1, sizeof(*out->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -334,7 +335,7 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 		goto out;
 	}
 	if (!keys)
-		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", gitfilter_shown(path));
+		ret = GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' names no recipients", gs_shown(path));
 out:
 	if (ret)
 		sops_key_summary_release(out);

@@ -10,6 +10,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "git_int.h"
 #include "gitfilter_int.h"
@@ -152,7 +153,8 @@ static int read_attributes(const char *path, struct gs_buf *text)
 	int ret;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+				       : GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return GS_FAIL(GS_ERR_CONFIG, "'.gitattributes' is not a regular file (%s): git does not follow "
 			       "it, and gitseal writes nothing outside the repository",
@@ -184,7 +186,7 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 		long at;
 
 		if (!patterns[i][0] || strpbrk(patterns[i], " \t\r\n")) {
-			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", gitfilter_shown(patterns[i]));
+			ret = GS_FAIL(GS_ERR_USAGE, "'%s': not a single gitattributes pattern", gs_shown(patterns[i]));
 			break;
 		}
 		gs_buf_reset(&line);
@@ -252,7 +254,7 @@ static int repin_exposed(struct gs_buf *pinned, bool *changed)
 		const char *pattern = (const char *)patterns.data + at;
 
 		if (*pattern == '"') {
-			gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gitfilter_shown(pattern));
+			gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gs_shown(pattern));
 			continue;
 		}
 		if (pinned->len && pinned->data[pinned->len - 1] != '\n')
@@ -285,7 +287,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 	if ((ret = read_attributes(path, &text)))
 		goto out;
 	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", info, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", gs_shown(info), strerror(errno));
 		goto out;
 	}
 	if ((size_t)snprintf(info + strlen(info), sizeof(info) - strlen(info), "/attributes") >=
@@ -311,7 +313,7 @@ static int pin_attributes(git_repository *repo, const char *workdir)
 		if (strstr(line, ATTR_SUFFIX) && !pinnable(line))
 			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
 				"'gitseal git init' writes (one pattern and the filter's attributes)",
-				gitfilter_shown(line));
+				gs_shown(line));
 		else if (strstr(line, ATTR_SUFFIX)) {
 			/* the pattern (pinnable: the line ends with the suffix),
 			 * then the attributes in the pinned order */
@@ -359,14 +361,15 @@ static int install_hook(git_repository *repo)
 		ret = strstr((const char *)text.data, HOOK_MARK)
 			      ? 0
 			      : GS_FAIL(GS_ERR_CONFLICT,
-					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook", path);
+					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook",
+					gs_shown(path));
 		goto out;
 	}
 	if (ret != GS_ERR_NOT_FOUND)
 		goto out;
 	gs_error_clear();
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", dir, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(dir), strerror(errno));
 		goto out;
 	}
 	gs_buf_reset(&text);
@@ -463,12 +466,12 @@ static int refuse_linked_dirs(const struct gitfilter *f, const char *path)
 	struct stat st;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, path) >= sizeof(full))
-		return GS_FAIL(GS_ERR_GENERIC, "'%s': path too long", gitfilter_shown(path));
+		return GS_FAIL(GS_ERR_GENERIC, "'%s': path too long", gs_shown(path));
 	for (char *slash = strchr(full + base, '/'); slash; slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
 		if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode))
 			return GS_FAIL(GS_ERR_GENERIC, "'%s': a directory on its path is a symbolic link: not "
-				       "written through", gitfilter_shown(path));
+				       "written through", gs_shown(path));
 		*slash = '/';
 	}
 	return 0;
@@ -607,7 +610,7 @@ static int note_file(struct first_accept *fa, const char *path, const git_oid *i
 	if (!gitrepo_filtered(fa->f, path))
 		return 0;
 	if (!gittrust_path_recordable(path))
-		return gs_buf_printf(&fa->refused, "'%s': %s\n", gitfilter_shown(path), GITFILTER_PATH_REFUSED);
+		return gs_buf_printf(&fa->refused, "'%s': %s\n", gs_shown(path), GITFILTER_PATH_REFUSED);
 	gs_buf_reset(&fa->blob);
 	if ((ret = gitrepo_read_blob(fa->f, id, &fa->blob)))
 		return ret;
@@ -656,7 +659,7 @@ static int metadata_sources(const struct name_list *l, size_t i, struct gs_buf *
 		if (again)
 			continue;
 		if (text)
-			ret = gs_buf_printf(text, "%s'%s'", *n ? ", " : "", gitfilter_shown(l->sources[j]));
+			ret = gs_buf_printf(text, "%s'%s'", *n ? ", " : "", gs_shown(l->sources[j]));
 		++*n;
 	}
 	return ret;
@@ -676,14 +679,14 @@ static int show_accepted(const struct name_list *l, char **out)
 	for (size_t i = 0; i < l->count && !ret; i++) {
 		if (seen_before(l, i))
 			continue;
-		if ((ret = gitfilter_append_shown(&text, l->items[i])) ||
+		if ((ret = gs_shown_append(&text, l->items[i])) ||
 		    (ret = metadata_sources(l, i, NULL, &files)))
 			break;
 		if (!files)
 			ret = gs_buf_append_str(&text, " (.sops.yaml)\n");
 		else if (files == 1)
 			ret = gs_buf_printf(&text, " (only in the metadata of '%s', which the MAC does not cover)\n",
-					    gitfilter_shown(l->sources[i]));
+					    gs_shown(l->sources[i]));
 		else if (!(ret = gs_buf_printf(&text, " (only in the metadata of %zu files, which the MAC does not "
 						      "cover: ", files)) &&
 			 !(ret = metadata_sources(l, i, &text, &files)))
@@ -874,7 +877,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	/* core.hooksPath elsewhere (husky sets one): git never runs it */
 	if (!res->hook_message[0] && gitfilter_hook_elsewhere(f, setting, sizeof(setting)))
 		snprintf(res->hook_message, sizeof(res->hook_message), GITFILTER_HOOK_ELSEWHERE,
-			 gitfilter_shown(setting));
+			 gs_shown(setting));
 	if ((ret = accept_first_time(f, res)) || (ret = note_missing_setup(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);
@@ -989,7 +992,7 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
 			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
 						       "them first (--force locks it anyway, and they are lost)",
-				      gitfilter_shown(e->path));
+				      gs_shown(e->path));
 			break;
 		}
 		if (!(grown = gs_realloc(*which, (*count + 1) * sizeof(*grown)))) {

@@ -12,6 +12,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -153,9 +154,9 @@ static int describe_gone(struct gitfilter *f, struct gitfilter_findings *out, st
 		goto out;
 	gs_buf_reset(line);
 	if (g.count == 1)
-		ret = add(line, "recipients still accepted for 1 file gone (%s)", gitfilter_shown(g.paths[0]));
+		ret = add(line, "recipients still accepted for 1 file gone (%s)", gs_shown(g.paths[0]));
 	else
-		ret = add(line, "recipients still accepted for %zu files gone (%s and %zu more)", g.count, gitfilter_shown(g.paths[0]),
+		ret = add(line, "recipients still accepted for %zu files gone (%s and %zu more)", g.count, gs_shown(g.paths[0]),
 			  g.count - 1);
 	if (!ret && !(ret = gs_buf_append_str(line, "; run 'gitseal updatekeys -r .' to see and drop them")))
 		ret = add_line(out, ".", line);
@@ -203,13 +204,13 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	}
 	if (!ret && !(ret = gitfilter_pins_exposed(f, &pattern)) && pattern) {
 		gs_buf_reset(line);
-		if (!(ret = add(line, GITPINS_EXPOSED, gitfilter_shown(pattern))))
+		if (!(ret = add(line, GITPINS_EXPOSED, gs_shown(pattern))))
 			ret = add_line(out, ".git/info/attributes", line);
 	}
 	free(pattern);
 	if (!ret && gitfilter_hook_elsewhere(f, setting, sizeof(setting))) {
 		gs_buf_reset(line);
-		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gitfilter_shown(setting))))
+		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gs_shown(setting))))
 			ret = add_line(out, ".", line);
 	}
 	if (!ret && f->trust.locked) {
@@ -230,9 +231,9 @@ static int describe_submodule(struct gitfilter *f, const git_index_entry *e, str
 	char path[PATH_MAX];
 
 	if (gitrepo_filtered(f, e->path))
-		return add(line, GITFILTER_SUBMODULE, gitfilter_shown(e->path), gitfilter_shown(e->path));
+		return add(line, GITFILTER_SUBMODULE, gs_shown(e->path), gs_shown(e->path));
 	if (gitfilter_submodule_covered(f, e->path, &e->id, path, sizeof(path)))
-		return add(line, GITFILTER_SUBMODULE_HOLDING, gitfilter_shown(path), gitfilter_shown(e->path));
+		return add(line, GITFILTER_SUBMODULE_HOLDING, gs_shown(path), gs_shown(e->path));
 	return 0;
 }
 
@@ -247,9 +248,9 @@ static int describe_link(struct gitfilter *f, git_index *idx, const git_index_en
 
 	if (ret || where == GITFILTER_LINK_SEALED)
 		return ret;
-	return add(line, GITFILTER_LINK_UNSEALED_MSG, gitfilter_shown(target),
+	return add(line, GITFILTER_LINK_UNSEALED_MSG, gs_shown(target),
 		   where == GITFILTER_LINK_OUTSIDE ? "outside the repository" : "which the pattern does not cover",
-		   gitfilter_shown(e->path));
+		   gs_shown(e->path));
 }
 
 int gitfilter_status(const char *start_dir, struct gitfilter_findings *out)

@@ -71,6 +71,7 @@
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitfilter_int.h"
 
 enum { TRUST_FILE_MAX = 64 * 1024 * 1024 };
@@ -91,7 +92,7 @@ static int state_path(struct gitfilter *f, const char *name, char *out, size_t c
 static int state_dir_make(struct gitfilter *f)
 {
 	if (mkdir(f->statedir, 0700) != 0 && errno != EEXIST)
-		return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", f->statedir, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(f->statedir), strerror(errno));
 	return 0;
 }
 
@@ -402,7 +403,7 @@ int gittrust_check_config_recipients(const struct sops_config *c)
 				if (ret == GS_ERR_NOMEM)
 					return ret;
 				if (ret) {
-					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, gitfilter_shown(text));
+					gs_error_prefix("creation rule %zu: age recipient '%s'", r + 1, gs_shown(text));
 					return GS_ERR_CONFIG;
 				}
 			}
@@ -414,7 +415,7 @@ static int load_config_snapshot(struct gitfilter *f, const struct gs_buf *text)
 	int ret = gittrust_parse_config(f, text, &f->trust.config);
 
 	if (ret)
-		gs_error_prefix("the accepted .sops.yaml in '%s'", f->statedir);
+		gs_error_prefix("the accepted .sops.yaml in '%s'", gs_shown(f->statedir));
 	return ret;
 }
 
@@ -651,7 +652,7 @@ int gitfilter_accepted_groups(struct gitfilter *f, const char *arg, size_t *grou
 	if ((ret = gittrust_load(f)) || !f->trust.config || (ret = gitfilter_path_in_repo(f, arg, &rel)))
 		goto out;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(arg));
 		goto out;
 	}
 	ret = sops_config_match(f->trust.config, full, &rule);
@@ -680,7 +681,7 @@ int gitfilter_found_rule_accepted(struct gitfilter *f, const char *arg, const st
 	if (selection && !gittrust_selection_accepted(f, rel, sel))
 		ret = GS_FAIL(GS_ERR_CONFIG, "it encrypts less than the rule this clone accepted (%s%s%s%s)",
 			      sel->kind ? sops_selection_key(sel->kind) : "",
-			      sel->kind ? " '" : "", sel->value ? gitfilter_shown(sel->value) : "",
+			      sel->kind ? " '" : "", sel->value ? gs_shown(sel->value) : "",
 			      sel->kind ? "'" : "mac_only_encrypted");
 	else if (groups)
 		ret = gittrust_check_groups(f, rel, keys);
@@ -700,7 +701,7 @@ int gittrust_unaccepted(struct gitfilter *f, const char *path, const struct sops
 			const char *r = sops_key_group_key(&keys->groups[g], i);
 
 			if (!accepted(f, rule, r, path))
-				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gitfilter_shown(r));
+				ret = gs_buf_printf(list, "%s+%s", list->len ? ", " : "", gs_shown(r));
 		}
 	}
 	return ret;
@@ -747,7 +748,7 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 					continue;
 				/* shown before updatekeys asks: a control byte in a
 				 * recipient of .sops.yaml could erase the lines above */
-				if (gs_asprintf(&item, "+%s", gitfilter_shown(r)) < 0)
+				if (gs_asprintf(&item, "+%s", gs_shown(r)) < 0)
 					return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 				/* once each: a recipient new to two rules is one change */
 				if (!listed(list, item))
@@ -759,7 +760,7 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 	for (size_t k = 0; !ret && f->trust.config && k < f->trust.config->rule_count; k++)
 		if (!same_rule(config, &f->trust.config->rules[k]))
 			ret = gs_buf_printf(list, "%sthe rule for '%s' removed", list->len ? ", " : "",
-					    gitfilter_shown(f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex
+					    gs_shown(f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex
 												: ""));
 	return ret;
 }
@@ -893,8 +894,8 @@ int gittrust_check_own_rule(struct gitfilter *f, const char *path, struct doc *s
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' is in clear under the file's own rule (%s '%s'), which "
 					     "the accepted .sops.yaml rule seals: decrypt it and add it again to seal it "
 					     "under that rule, or add it with GITSEAL_KEEP_FILE_RULE=1 to keep its own",
-			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
-			      gitfilter_shown(own.value ? own.value : "true"));
+			      gs_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      gs_shown(own.value ? own.value : "true"));
 	}
 	return ret;
 }
@@ -991,14 +992,14 @@ int gittrust_check_narrowed(struct gitfilter *f, const char *path, struct doc *p
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear by a comment before it (the rule's "
 					     "unencrypted_comment_regex; comments are outside the MAC): add it with "
 					     "GITSEAL_KEEP_FILE_RULE=1 to keep it so",
-			      gitfilter_shown(where));
+			      gs_shown(where));
 	} else if (ret == GS_ERR_DECRYPT_VALUE) {
 		gs_error_clear();
 		ret = GS_FAIL(GS_ERR_CONFIG, "the value at '%s' would be in clear under the file's own rule (%s '%s'), "
 					     "which .sops.yaml's rule seals: run 'gitseal updatekeys %s' to apply .sops.yaml's rule, or "
 					     "add it with GITSEAL_KEEP_FILE_RULE=1 to keep the file's own",
-			      gitfilter_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
-			      gitfilter_shown(own.value ? own.value : "true"), gitfilter_shown(path));
+			      gs_shown(where), own.kind ? sops_selection_key(own.kind) : "mac_only_encrypted",
+			      gs_shown(own.value ? own.value : "true"), gs_shown(path));
 	}
 	return ret;
 }
@@ -1067,7 +1068,7 @@ static int append_id(struct gitfilter *f, const char *name, int *fd, struct idse
 			return ret;
 		*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (*fd < 0)
-			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+			return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(path), strerror(errno));
 	}
 	sodium_bin2hex(line, sizeof(line), id, GITSEAL_KEY_ID_SIZE);
 	line[2 * GITSEAL_KEY_ID_SIZE] = '\n';
@@ -1118,7 +1119,7 @@ int gittrust_remember_key(struct gitfilter *f, const char *path, const uint8_t k
 	if (f->trust.key_fd < 0 && !(ret = state_dir_make(f)) &&
 	    !(ret = state_path(f, "data-keys", state, sizeof(state))) &&
 	    (f->trust.key_fd = open(state, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", state, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(state), strerror(errno));
 	/* one write of a whole line: concurrent filters append, never mix */
 	if (!ret && write(f->trust.key_fd, line.data, line.len) != (ssize_t)line.len)
 		ret = GS_FAIL(GS_ERR_IO, "cannot write '%sdata-keys': %s", f->statedir, strerror(errno));
@@ -1166,7 +1167,7 @@ static int load_hash_key(struct gitfilter *f, bool create)
 	if (ret)
 		goto out;
 	if (b.len != GITSEAL_HASH_KEY_SIZE) {
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", path, GITSEAL_HASH_KEY_SIZE);
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': not a key of %d bytes", gs_shown(path), GITSEAL_HASH_KEY_SIZE);
 		goto out;
 	}
 	if (!(t->hash_key = gs_secure_alloc(GITSEAL_HASH_KEY_SIZE))) {
@@ -1250,7 +1251,7 @@ static int write_config_snapshot(struct gitfilter *f, const struct gs_buf *given
 	if (ret)
 		goto out;
 	if (!text.len && unlink(to) != 0 && errno != ENOENT) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", to, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", gs_shown(to), strerror(errno));
 		goto out;
 	}
 	if (text.len && (ret = gs_atomic_write(to, text.data, text.len, 0600)))
@@ -1469,12 +1470,12 @@ static int accepting_sort(char *const *paths, const struct sops_key_summary *key
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t k = 0; k < n; k++) {
 		if (!gittrust_path_recordable(paths[k]))
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': %s", gitfilter_shown(paths[k]), GITFILTER_PATH_REFUSED);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': %s", gs_shown(paths[k]), GITFILTER_PATH_REFUSED);
 		for (size_t g = 0; g < keys[k].group_count; g++)
 			for (size_t i = 0; i < sops_key_group_size(&keys[k].groups[g]); i++)
 				if (strpbrk(sops_key_group_key(&keys[k].groups[g], i), "\t\r\n"))
 					return GS_FAIL(GS_ERR_CONFIG, "'%s': a recipient with a line break or tab "
-								      "cannot be accepted", gitfilter_shown(paths[k]));
+								      "cannot be accepted", gs_shown(paths[k]));
 		a[k] = (struct accepting){ .path = paths[k], .k = k };
 	}
 	qsort(a, n, sizeof(*a), cmp_accepting);
@@ -1572,9 +1573,9 @@ int gittrust_retire_keys(struct gitfilter *f)
 	/* emptied in place: filters appending meanwhile add keys made after */
 	f->trust.key_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (f->trust.key_fd < 0)
-		ret = GS_FAIL(GS_ERR_IO, "cannot empty '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot empty '%s': %s", gs_shown(path), strerror(errno));
 	else if (write(f->trust.key_fd, header, sizeof(header) - 1) != (ssize_t)sizeof(header) - 1)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(path), strerror(errno));
 	pthread_mutex_unlock(&changes_lock);
 	return ret;
 }
@@ -1590,7 +1591,7 @@ int gittrust_set_locked(struct gitfilter *f, bool locked)
 	if (locked && (ret = gs_atomic_write(path, (const uint8_t *)"locked\n", 7, 0600)))
 		return ret;
 	if (!locked && unlink(path) != 0 && errno != ENOENT)
-		return GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot remove '%s': %s", gs_shown(path), strerror(errno));
 	f->trust.locked = locked;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -44,13 +45,13 @@ static int diff_groups(const struct sops_key_summary *from, const struct sops_ke
 			bool kept = a && gitseal_group_has(a, k);
 
 			*adds = *adds || !kept;
-			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", gitfilter_shown(k));
+			ret = gs_buf_printf(out, "%s %s\n", kept ? "   " : "+++", gs_shown(k));
 		}
 		for (size_t i = 0; a && !ret && i < sops_key_group_size(a); i++) {
 			const char *k = sops_key_group_key(a, i);
 
 			if (!b || !gitseal_group_has(b, k))
-				ret = gs_buf_printf(out, "--- %s\n", gitfilter_shown(k));
+				ret = gs_buf_printf(out, "--- %s\n", gs_shown(k));
 		}
 	}
 	/* how many groups must come together: a change of who can read too */
@@ -66,7 +67,7 @@ static int describe_selection(const struct sops_selection *s, struct gs_buf *out
 	if (s->kind == SOPS_SEL_NONE)
 		ret = gs_buf_append_str(out, "every value");
 	else if (!(ret = gs_buf_printf(out, "%s '", sops_selection_key(s->kind))) &&
-		 !(ret = gitfilter_append_shown(out, s->value ? s->value : "")))
+		 !(ret = gs_shown_append(out, s->value ? s->value : "")))
 		ret = gs_buf_append_str(out, "'");
 	if (!ret && s->mac_only_encrypted)
 		ret = gs_buf_append_str(out, ", mac_only_encrypted");
@@ -404,8 +405,8 @@ static int refuse_copy(struct gitfilter *f, const char *path, const struct key_t
 			continue;
 		return GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied): adding "
 					      "recipients would give them that key; remove the file, or run 'gitseal "
-					      "git trust %s' if the copy is intended", gitfilter_shown(path), gitfilter_shown(t->paths[j]),
-			       gitfilter_shown(path));
+					      "git trust %s' if the copy is intended", gs_shown(path), gs_shown(t->paths[j]),
+			       gs_shown(path));
 	}
 	return 0;
 }
@@ -525,8 +526,8 @@ static int check_holder(struct gitfilter *f, const char *path, const char *other
 		ret = GS_FAIL(GS_ERR_CONFIG, "'%s' holds the data key of '%s' (its ciphertext copied), which is not "
 					     "sealed for %s: sealing it for its metadata's recipients would give them "
 					     "what it holds; remove the file, or run 'gitseal git trust %s' if the copy "
-					     "is intended", gitfilter_shown(path), gitfilter_shown(other), missing,
-			      gitfilter_shown(path));
+					     "is intended", gs_shown(path), gs_shown(other), missing,
+			      gs_shown(path));
 	sops_file_free(sf);
 	doc_release(&cipher);
 	gs_buf_release(&list);
@@ -588,7 +589,7 @@ int gitrepo_index_set(struct gitfilter *f, git_index *idx, const git_index_entry
 
 	(void)f;
 	if (full && lstat(full, &st) != 0)
-		return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+		return GS_FAIL(GS_ERR_IO, "cannot stat '%s'", gs_shown(full));
 	return index_set_stat(idx, e, id, full ? &st : NULL);
 }
 
@@ -642,7 +643,7 @@ static int stage(struct gitfilter *f, struct gitfilter_update *u, const struct g
 		goto out;
 	}
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, u->path) >= sizeof(full)) {
-		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(u->path));
+		ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(u->path));
 		goto out;
 	}
 	/* a link in the file's place is left as it is, not read through */
@@ -651,7 +652,7 @@ static int stage(struct gitfilter *f, struct gitfilter_update *u, const struct g
 		if ((ret = gs_atomic_write(full, sealed->data, sealed->len, (int)(st.st_mode & 07777))))
 			goto out;
 		if (lstat(full, &s->st) != 0) {
-			ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s'", full);
+			ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s'", gs_shown(full));
 			goto out;
 		}
 		s->rewritten = true;
@@ -681,7 +682,7 @@ static int write_staged(struct gitfilter *f, struct gitfilter_update *plans, siz
 			continue;
 		if (unmerged(f->index, plans[i].path)) {
 			ret = unmerged_error(plans[i].path);
-			gs_error_prefix("'%s'", gitfilter_shown(plans[i].path));
+			gs_error_prefix("'%s'", gs_shown(plans[i].path));
 			return ret;
 		}
 		if (!(e = git_index_get_bypath(f->index, plans[i].path, 0))) {
@@ -797,7 +798,7 @@ int gitfilter_update_apply(struct gitfilter *f, struct gitfilter_update *u, bool
 	u->applied = true;
 out:
 	if (ret)
-		gs_error_prefix("'%s'", gitfilter_shown(u->path));
+		gs_error_prefix("'%s'", gs_shown(u->path));
 	doc_release(&cipher);
 	doc_release(&plain);
 	gs_buf_release(&blob);
@@ -848,7 +849,7 @@ static int rule_line(const struct sops_rule *r, struct gs_buf *out)
 {
 	int ret;
 
-	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = gitfilter_append_shown(out, rule_name(r))))
+	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = gs_shown_append(out, rule_name(r))))
 		ret = gs_buf_append_str(out, ": ");
 	return ret;
 }
@@ -876,7 +877,7 @@ static int append_key(struct gs_buf *out, char sign, const char *key)
 {
 	int ret = gs_buf_printf(out, "%s%c", out->len ? ", " : "", sign);
 
-	return ret ? ret : gitfilter_append_shown(out, key);
+	return ret ? ret : gs_shown_append(out, key);
 }
 
 /* "+key" for each of to's keys that from lacks, "-key" the other way
@@ -1081,16 +1082,16 @@ int gitfilter_path_in_repo(struct gitfilter *f, const char *arg, char **rel)
 
 	*rel = NULL;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", arg) >= sizeof(dir))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(arg));
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(arg));
 	slash = strrchr(dir, '/');
 	base = slash ? slash + 1 : dir;
 	if (slash)
 		*slash = '\0';
 	if (!realpath(slash ? (dir[0] ? dir : "/") : ".", real))
-		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", gitfilter_shown(arg));
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': no such directory", gs_shown(arg));
 	if (strlen(real) + 1 < wl - 1 || strncmp(real, f->workdir, wl - 1) ||
 	    (real[wl - 1] != '/' && real[wl - 1] != '\0'))
-		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", gitfilter_shown(arg));
+		return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the repository", gs_shown(arg));
 	if (gs_asprintf(rel, "%s%s%s", real[wl - 1] ? real + wl : "", real[wl - 1] && *base ? "/" : "",
 		     strcmp(base, ".") ? base : "") < 0) {
 		*rel = NULL;
@@ -1116,7 +1117,7 @@ static int untracked_paths(struct gitfilter *f, git_index *idx, const char *rel,
 	int ret = 0;
 
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", f->workdir, rel) >= sizeof(full))
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gitfilter_shown(rel));
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(rel));
 	/* a link to a directory is not followed */
 	if (lstat(full, &top) != 0 || !S_ISDIR(top.st_mode) || !(dir = opendir(full)))
 		return 0;

@@ -13,6 +13,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitfilter_int.h"
 
@@ -90,7 +91,7 @@ int gitfilter_vouch_plan(struct gitfilter *f, const char *path, struct gitfilter
 	ret = show_keys(sops_file_keys(sf), &v->shown);
 out:
 	if (ret)
-		gs_error_prefix("cannot trust '%s'", gitfilter_shown(path));
+		gs_error_prefix("cannot trust '%s'", gs_shown(path));
 	sops_file_free(sf);
 	return ret;
 }
@@ -112,7 +113,7 @@ int gitfilter_vouch_apply(struct gitfilter *f, const struct gitfilter_vouch *v)
 			ret = gittrust_remember_key(f, v->path, v->key_id, sops_file_keys(sf), false);
 	}
 	if (ret)
-		gs_error_prefix("cannot trust '%s'", gitfilter_shown(v->path));
+		gs_error_prefix("cannot trust '%s'", gs_shown(v->path));
 	sops_file_free(sf);
 	return ret;
 }

@@ -22,6 +22,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/cmdline.h"
 #include "gitseal/secret_scan.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/sops_format.h"
 #include "gitseal/store.h"
@@ -253,14 +254,14 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 		} else if (fn) {
 			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is a KRM function: exec and container "
 						    "functions from the repository are not run",
-				      where, api ? api : "?", kind ? kind : "?");
+				      where, gs_shown(api ? api : "?"), gs_shown(kind ? kind : "?"));
 		} else if (!api || strcmp(api, "builtin") || !kind || strchr(kind, '/')) {
 			/* kustomize runs a legacy plugin found at PLUGIN_HOME/<apiVersion>/
 			 * <lower kind>/<kind>, unchecked: '..' in either walks out of the
 			 * private home to any program (/bin/sh running the config) */
 			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is an external plugin: only KSOPS "
 						    "generators and kustomize's builtin ones are run",
-				      where, api ? api : "?", kind ? kind : "?");
+				      where, gs_shown(api ? api : "?"), gs_shown(kind ? kind : "?"));
 		} else if (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator")) {
 			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
@@ -276,7 +277,7 @@ static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
 	struct doc d;
 	int ret;
 
-	snprintf(where, sizeof(where), "'%s'", f->rel);
+	snprintf(where, sizeof(where), "'%s'", gs_shown(f->rel));
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
 	if (ret)
@@ -298,7 +299,7 @@ static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
 	struct doc d;
 	int ret;
 
-	snprintf(where, sizeof(where), "'%s' (inline config)", it->kfile);
+	snprintf(where, sizeof(where), "'%s' (inline config)", gs_shown(it->kfile));
 	doc_init(&d, DOC_FORMAT_YAML);
 	ret = k8s_load_config_yaml((const uint8_t *)it->text, strlen(it->text), &d);
 	if (ret) {
@@ -326,20 +327,20 @@ static int source_role_check(const struct k8s_walk_file *f, enum doc_format form
 	switch (f->role) {
 	case K8S_FILE_CONFIGMAP_SOURCE:
 		return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a configMapGenerator would publish it "
-					     "(use a secretGenerator)", f->rel);
+					     "(use a secretGenerator)", gs_shown(f->rel));
 	case K8S_FILE_SECRET_ENV:
 		/* kustomize reads every line as KEY=VALUE: YAML, JSON or INI
 		 * text would become key names, which nothing masks */
 		if (format != DOC_FORMAT_DOTENV)
 			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted and not a dotenv file: a "
 						     "secretGenerator's envs would publish its lines as key "
-						     "names (use files:, or a dotenv file)", f->rel);
+						     "names (use files:, or a dotenv file)", gs_shown(f->rel));
 		return 0;
 	case K8S_FILE_PATCH:
 		if (f->wide_target)
 			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: a patch target that can select "
 						     "another kind would publish it (target kind: Secret, "
-						     "version v1 or none, no group)", f->rel);
+						     "version v1 or none, no group)", gs_shown(f->rel));
 		return 0;
 	default:
 		return 0;
@@ -358,7 +359,7 @@ static int patch_is_secret(const struct k8s_walk_file *f, const struct doc *d)
 		if (!api || strcmp(api, "v1") || !kind || strcmp(kind, "Secret"))
 			return GS_FAIL(GS_ERR_USAGE, "'%s' is encrypted: as a patch it must be a v1 "
 						     "Secret, and document %zu is not (another kind would "
-						     "publish it)", f->rel, i + 1);
+						     "publish it)", gs_shown(f->rel), i + 1);
 	}
 	return 0;
 }
@@ -407,7 +408,7 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 					     (format == DOC_FORMAT_DOTENV ? K8S_TRACK_ENV_LINES : 0));
 prefix:
 	if (ret)
-		gs_error_prefix("'%s'", f->rel);
+		gs_error_prefix("'%s'", gs_shown(f->rel));
 out:
 	sops_file_free(sf);
 	doc_release(&cipher);
@@ -459,7 +460,7 @@ static int prepare(struct build *b)
 	if (!b->fails->count && b->opts->ns_policy == K8S_NS_SOURCE && (b->ksops || b->plain_count))
 		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
 						"namespace of their own: --bind-namespace needs a list of "
-						"namespaces here", b->app_rel);
+						"namespaces here", gs_shown(b->app_rel));
 	return ret;
 }
 
@@ -670,9 +671,9 @@ static int run_build(const struct child_run *c, struct gs_buf *out)
 	if (ret)
 		return ret;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return GS_FAIL(GS_ERR_IO, "cannot run '%s'", c->argv[0]);
+		return GS_FAIL(GS_ERR_IO, "cannot run '%s'", gs_shown(c->argv[0]));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return GS_FAIL(GS_ERR_GENERIC, "'%s' failed (exit status %d)", c->argv[0],
+		return GS_FAIL(GS_ERR_GENERIC, "'%s' failed (exit status %d)", gs_shown(c->argv[0]),
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	return 0;
 }
@@ -720,12 +721,12 @@ static int secret_kind_check(const struct doc_node *root)
 		return 0;
 	return GS_FAIL(GS_ERR_CONFIG, "a Secret of apiVersion '%s' in a build that decrypted "
 				      "generator sources or patches, or ran KSOPS: only a v1 Secret "
-				      "may hold their plaintext", api ? api : "");
+				      "may hold their plaintext", gs_shown(api ? api : ""));
 }
 
 static const char *shown(struct build *b, const char *text)
 {
-	return !text ? "?" : k8s_track_holds(b->decrypted, text) ? "(withheld)" : text;
+	return !text ? "?" : k8s_track_holds(b->decrypted, text) ? "(withheld)" : gs_shown(text);
 }
 
 /* A resource holding plaintext handed to kustomize (as kustomize built it:
@@ -742,7 +743,7 @@ static int plaintext_check(struct build *b, size_t index, const struct doc_node 
 		return 0;
 	snprintf(msg, sizeof(msg), "%s", gs_error_message());
 	k8s_identity_of(root, &id);
-	return k8s_failure_add(b->fails, "'%s': resource %s/%s (document %zu): %s", b->app_rel,
+	return k8s_failure_add(b->fails, "'%s': resource %s/%s (document %zu): %s", gs_shown(b->app_rel),
 			       shown(b, id.kind), shown(b, id.name), index + 1, msg);
 }
 
@@ -833,7 +834,7 @@ static int build_and_bind(struct build *b, const char *tree, const struct k8s_st
 	run = (struct child_run){ argv, dir, env, env_count, b->ksops || b->plain_count, b->opts->care };
 	ret = run_build(&run, &built);
 	if (ret) {
-		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s%s", b->app_rel,
+		ret = k8s_failure_add(b->fails, "'%s': kustomize build: %s%s", gs_shown(b->app_rel),
 				      gs_error_message(), run.withhold_stderr ? WITHHELD : "");
 		goto out;
 	}
@@ -868,7 +869,7 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 	if (ret || fails->count)
 		goto out;
 	if ((ret = drop_public(&b))) {
-		ret = k8s_failure_add(fails, "'%s': %s", app_rel, gs_error_message());
+		ret = k8s_failure_add(fails, "'%s': %s", gs_shown(app_rel), gs_error_message());
 		goto out;
 	}
 	/* kustomize patches a generator directory's output, apiVersion and all,
@@ -876,7 +877,7 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 	if (b.ksops && b.walk.has_remote) {
 		ret = k8s_failure_add(fails, "'%s': a KSOPS build cannot use remote resources: "
 					     "kustomize would run the plugins their generators name",
-				      app_rel);
+				      gs_shown(app_rel));
 		goto out;
 	}
 	if (b.ksops && b.walk.generator_dir) {

@@ -19,6 +19,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "k8s_int.h"
 
 /* Argo CD's cmp-server extracts each request under
@@ -145,7 +146,7 @@ static int clean_words(const char *p, char *out, size_t cap)
 			/* skip */
 		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
 			if (o == top && !absolute)
-				return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root", p);
+				return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root", gs_shown(p));
 			while (o > top && out[o - 1] != '/')
 				o--;
 			if (o > top)
@@ -202,10 +203,10 @@ static int root_find(const char *app_dir, const char *app, char *r, size_t cap)
 	if ((ret = path_as_named(app_dir, named, sizeof(named))) || (ret = root_guess(named, guess, sizeof(guess))))
 		return ret;
 	if (!realpath(guess, r) || strlen(r) >= cap)
-		return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", guess, strerror(errno));
+		return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", gs_shown(guess), strerror(errno));
 	if (!path_below(r, app))
-		return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root '%s' through a symbolic link", app_dir,
-			       guess);
+		return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root '%s' through a symbolic link",
+			       gs_shown(app_dir), gs_shown(guess));
 	return 0;
 }
 
@@ -219,12 +220,13 @@ int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s
 	root->fd = -1;
 	*app_rel = NULL;
 	if (!realpath(app_dir, app))
-		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': %s", app_dir, strerror(errno));
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s': %s", gs_shown(app_dir), strerror(errno));
 	if (explicit_root) {
 		if (!realpath(explicit_root, r))
-			return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", explicit_root, strerror(errno));
+			return GS_FAIL(GS_ERR_NOT_FOUND, "root '%s': %s", gs_shown(explicit_root), strerror(errno));
 		if (!path_below(r, app))
-			return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the root '%s'", app_dir, explicit_root);
+			return GS_FAIL(GS_ERR_USAGE, "'%s' is outside the root '%s'", gs_shown(app_dir),
+				       gs_shown(explicit_root));
 	} else {
 		ret = root_find(app_dir, app, r, sizeof(r));
 		if (ret)
@@ -232,7 +234,7 @@ int k8s_root_open_for(const char *app_dir, const char *explicit_root, struct k8s
 	}
 	root->fd = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root->fd < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", r, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(r), strerror(errno));
 	root->path = gs_strdup(r);
 	*app_rel = gs_strdup(app[strlen(r)] ? app + strlen(r) + (strcmp(r, "/") ? 1 : 0) : ".");
 	if (!root->path || !*app_rel || !**app_rel) {
@@ -256,7 +258,7 @@ void k8s_root_release(struct k8s_root *root)
 int k8s_path_clean(const char *p, char *out, size_t cap)
 {
 	if (*p == '/')
-		return GS_FAIL(GS_ERR_USAGE, "'%s': absolute paths are not allowed", p);
+		return GS_FAIL(GS_ERR_USAGE, "'%s': absolute paths are not allowed", gs_shown(p));
 	return clean_words(p, out, cap);
 }
 
@@ -265,7 +267,7 @@ char *k8s_rel_join(const char *dir_rel, const char *p)
 	char buf[PATH_MAX * 2], clean[PATH_MAX];
 
 	if (p[0] == '/') {
-		gs_error_set(GS_ERR_USAGE, "'%s': absolute paths are not allowed", p);
+		gs_error_set(GS_ERR_USAGE, "'%s': absolute paths are not allowed", gs_shown(p));
 		return NULL;
 	}
 	if (snprintf(buf, sizeof(buf), "%s/%s", dir_rel, p) >= (int)sizeof(buf)) {
@@ -273,7 +275,7 @@ char *k8s_rel_join(const char *dir_rel, const char *p)
 		return NULL;
 	}
 	if (k8s_path_clean(buf, clean, sizeof(clean))) {
-		gs_error_set(GS_ERR_USAGE, "'%s' leads outside the root", p);
+		gs_error_set(GS_ERR_USAGE, "'%s' leads outside the root", gs_shown(p));
 		return NULL;
 	}
 	char *r = gs_strdup(clean);
@@ -340,10 +342,11 @@ int k8s_root_open(const struct k8s_root *root, const char *rel, int flags, int *
 		fd = open_checked(root, rel, flags);
 	if (fd < 0) {
 		if (errno == EXDEV || errno == ELOOP)
-			return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root '%s'", rel, root->path);
+			return GS_FAIL(GS_ERR_USAGE, "'%s' leads outside the root '%s'", gs_shown(rel),
+				       gs_shown(root->path));
 		if (errno == ENOENT || errno == ENOTDIR)
-			return GS_FAIL(GS_ERR_NOT_FOUND, "'%s' not found", rel);
-		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", rel, strerror(errno));
+			return GS_FAIL(GS_ERR_NOT_FOUND, "'%s' not found", gs_shown(rel));
+		return GS_FAIL(GS_ERR_IO, "cannot open '%s': %s", gs_shown(rel), strerror(errno));
 	}
 	*fd_out = fd;
 	return 0;
@@ -356,7 +359,7 @@ int k8s_root_stat(const struct k8s_root *root, const char *rel, struct stat *st)
 	if (ret)
 		return ret;
 	if (fstat(fd, st))
-		ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s': %s", rel, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot stat '%s': %s", gs_shown(rel), strerror(errno));
 	close(fd);
 	return ret;
 }
@@ -378,13 +381,13 @@ int k8s_fd_read(int fd, const char *name, struct gs_buf *out, size_t max)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", name, strerror(errno));
+			return GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(name), strerror(errno));
 		if (n == 0)
 			return 0;
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';
 		if (out->len > max)
-			return GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", name, max);
+			return GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", gs_shown(name), max);
 	}
 }
 
@@ -396,7 +399,7 @@ int k8s_root_read(const struct k8s_root *root, const char *rel, struct gs_buf *o
 	if (ret)
 		return ret;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a regular file", rel);
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a regular file", gs_shown(rel));
 		goto out;
 	}
 	/* EOF read needs no growth */

@@ -5,6 +5,7 @@
 #include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -215,7 +216,7 @@ static int source_decrypt(enum secret_source which, const char *entry,
 out:
 	opened_release(&o);
 	if (ret)
-		gs_error_prefix("'%s'", *rel ? *rel : entry);
+		gs_error_prefix("'%s'", gs_shown(*rel ? *rel : entry));
 	return ret;
 }
 
@@ -245,7 +246,7 @@ static int put_env_file(struct doc *d, struct doc_node *string_data, const char 
 	ret = m ? k8s_dotenv_parse(&env, m, (const char *)plain->data, plain->len)
 		: GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (ret) {
-		gs_error_prefix("'%s'", rel);
+		gs_error_prefix("'%s'", gs_shown(rel));
 		goto out;
 	}
 	for (size_t k = 0; k < m->count; k++) {
@@ -363,7 +364,7 @@ int k8s_generator_run(const struct k8s_generator *g, const struct k8s_root *root
 			continue;
 		ret = add_manifests(root, base_rel, v->text, ids, track, out_doc, items);
 		if (ret) {
-			gs_error_prefix("'%s'", v->text);
+			gs_error_prefix("'%s'", gs_shown(v->text));
 			return ret;
 		}
 	}

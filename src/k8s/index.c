@@ -5,6 +5,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "k8s_int.h"
 
 #define ENC_PREFIX SOPS_ENC_AES256_GCM
@@ -239,13 +240,13 @@ static int decrypt_walk(struct doc *d, struct doc_node *n, const struct k8s_ciph
 		if (n->tag) {
 			path_describe((const char *)path->data, path->len, bad, bad_cap);
 			return GS_FAIL(GS_ERR_MAC_MISMATCH, "encrypted value at '%s' carries a YAML tag",
-				       bad);
+				       gs_shown(bad));
 		}
 		c = k8s_cipher_index_find(ix, (const char *)path->data, path->len, n->text, n->len);
 		if (!c) {
 			path_describe((const char *)path->data, path->len, bad, bad_cap);
 			return GS_FAIL(GS_ERR_MAC_MISMATCH,
-				       "encrypted value at '%s' is not the verified source's", bad);
+				       "encrypted value at '%s' is not the verified source's", gs_shown(bad));
 		}
 		return doc_scalar_set(d, n, c->plain->type, c->plain->text, c->plain->len);
 	}

@@ -4,6 +4,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
@@ -196,7 +197,7 @@ static int legacy_config_load(const char *path, struct gs_buf *text, struct doc 
 	ret = k8s_generator_parse(cfg->branches[0], g);
 out:
 	if (ret)
-		gs_error_prefix("'%s'", path);
+		gs_error_prefix("'%s'", gs_shown(path));
 	return ret;
 }
 

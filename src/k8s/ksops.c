@@ -3,6 +3,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "k8s_int.h"
 
 bool k8s_generator_kind_ok(const struct doc_node *cfg)
@@ -25,7 +26,7 @@ static int string_list(const struct doc_node *map, const char *key, const struct
 	if (!l || (l->kind == DOC_SCALAR && l->type == DOC_NULL))
 		return 0;
 	if (l->kind != DOC_LIST)
-		return GS_FAIL(GS_ERR_CONFIG, "'%s' must be a list of file names", key);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s' must be a list of file names", gs_shown(key));
 	for (size_t i = 0; i < l->count; i++) {
 		const struct doc_node *v = l->entries[i].value;
 
@@ -33,7 +34,7 @@ static int string_list(const struct doc_node *map, const char *key, const struct
 			continue;
 		/* a NUL would end the name before what the config shows */
 		if (v->kind != DOC_SCALAR || v->type != DOC_STR || !v->len || memchr(v->text, '\0', v->len))
-			return GS_FAIL(GS_ERR_CONFIG, "'%s' item %zu is not a file name", key, i);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s' item %zu is not a file name", gs_shown(key), i);
 	}
 	*out = l;
 	return 0;
@@ -109,10 +110,10 @@ int k8s_file_key_path(const char *spec, char **key, char **path)
 
 	*key = *path = NULL;
 	if (eq && strchr(eq + 1, '='))
-		return GS_FAIL(GS_ERR_CONFIG, "'%s': more than one '=' in a file entry", spec);
+		return GS_FAIL(GS_ERR_CONFIG, "'%s': more than one '=' in a file entry", gs_shown(spec));
 	if (eq) {
 		if (eq == spec || !eq[1])
-			return GS_FAIL(GS_ERR_CONFIG, "'%s': empty key or path", spec);
+			return GS_FAIL(GS_ERR_CONFIG, "'%s': empty key or path", gs_shown(spec));
 		*key = gs_strndup(spec, (size_t)(eq - spec));
 		*path = gs_strdup(eq + 1);
 	} else {

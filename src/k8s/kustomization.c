@@ -16,6 +16,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
@@ -210,9 +211,9 @@ static int check_field_case(const char *kfile, const struct doc_node *map, const
 
 			snprintf(name, sizeof(name), "%.*s", (int)len, n);
 			if ((e->key_len != len || memcmp(e->key, name, len)) && folds_to(e->key, e->key_len, name))
-				return GS_FAIL(GS_ERR_USAGE, "'%s': kustomize reads '%.*s' as '%s' (field names match "
-							     "in any case): write it '%s'", kfile, (int)e->key_len,
-					       e->key, name, name);
+				return GS_FAIL(GS_ERR_USAGE, "'%s': kustomize reads '%s' as '%s' (field names match "
+							     "in any case): write it '%s'", gs_shown(kfile),
+					       gs_shown_n(e->key, e->key_len), name, name);
 			n += len + (n[len] == ' ');
 		}
 	}
@@ -236,12 +237,12 @@ static int local_path(struct walker *k, const char *kfile, const char *dir, cons
 
 	*rel_out = k8s_rel_join(dir, p);
 	if (!*rel_out) {
-		gs_error_prefix("'%s'", kfile);
+		gs_error_prefix("'%s'", gs_shown(kfile));
 		return GS_ERR_USAGE;
 	}
 	ret = k8s_root_stat(k->root, *rel_out, st);
 	if (ret) {
-		gs_error_prefix("'%s'", kfile);
+		gs_error_prefix("'%s'", gs_shown(kfile));
 		free(*rel_out);
 		*rel_out = NULL;
 	}
@@ -270,8 +271,10 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 			continue;
 		/* a local repository fetched as a remote one: a path out of the root */
 		if (strcasestr(e->value->text, "file://"))
-			return GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is a local repository: file:// bases "
-						     "read outside the root", kfile, e->value->text);
+			return GS_FAIL(GS_ERR_USAGE,
+				       "'%s': '%s' is a local repository: file:// bases "
+				       "read outside the root",
+				       gs_shown(kfile), gs_shown(e->value->text));
 		/* kustomize reads a list item with a line break as a config itself */
 		if (as_generators && memchr(e->value->text, '\n', e->value->len)) {
 			ret = add_inline(k->w, e->value, kfile, dir);
@@ -295,7 +298,7 @@ static int walk_resources(struct walker *k, const char *kfile, const char *dir,
 		if (ret)
 			return ret;
 		if (S_ISDIR(st.st_mode) && as_generators && !k->w->generator_dir &&
-		    gs_asprintf(&k->w->generator_dir, "'%s': '%s'", kfile, e->value->text) < 0) {
+		    gs_asprintf(&k->w->generator_dir, "'%s': '%s'", gs_shown(kfile), gs_shown(e->value->text)) < 0) {
 			k->w->generator_dir = NULL;
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		} else if (S_ISDIR(st.st_mode)) {
@@ -322,7 +325,7 @@ static int walk_file_at(struct walker *k, const char *kfile, const char *dir, co
 	if (ret)
 		return ret;
 	if (!S_ISREG(st.st_mode))
-		ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is not a file", kfile, p);
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s': '%s' is not a file", gs_shown(kfile), gs_shown(p));
 	else
 		ret = add_file_at(k->w, rel, role, dir, index);
 	free(rel);
@@ -520,12 +523,12 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 				     "configMapGenerator";
 
 	if (kz->kind != DOC_MAP)
-		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", kfile);
+		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", gs_shown(kfile));
 	if ((ret = check_field_case(kfile, kz, fields)))
 		return ret;
 	if (k8s_map_get(kz, "helmCharts") || k8s_map_get(kz, "helmChartInflationGenerator"))
 		return GS_FAIL(GS_ERR_USAGE, "'%s': Helm charts in a kustomization are not rendered; "
-					     "use Argo CD's Helm source", kfile);
+					     "use Argo CD's Helm source", gs_shown(kfile));
 	for (size_t i = 0; i < sizeof(resource_fields) / sizeof(resource_fields[0]); i++) {
 		int read_as = resource_fields[i].read_as;
 		bool gen = read_as == AS_PARENT ? as_generators : read_as == AS_GENERATORS;
@@ -648,7 +651,7 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
 	ret = k8s_load_config_yaml(text.data, text.len, d);
 out:
 	if (ret)
-		gs_error_prefix("'%s'", rel);
+		gs_error_prefix("'%s'", gs_shown(rel));
 	gs_buf_release(&text);
 	return ret;
 }
@@ -663,10 +666,10 @@ static int walk_dir(struct walker *k, const char *dir_rel, bool as_generators)
 	if (dir_seen(k->w, dir_rel))
 		return 0;
 	if (k->depth >= 64)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': kustomizations nested too deeply", dir_rel);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': kustomizations nested too deeply", gs_shown(dir_rel));
 	name = k8s_kustomization_name(k->root, dir_rel);
 	if (!name)
-		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s' has no kustomization", dir_rel);
+		return GS_FAIL(GS_ERR_NOT_FOUND, "'%s' has no kustomization", gs_shown(dir_rel));
 	ret = add_dir(k->w, dir_rel);
 	if (ret)
 		return ret;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -61,15 +62,15 @@ static int namespace_check_one(const struct k8s_render_opts *o, const struct doc
 						      "(mac_only_encrypted)");
 		if (!ns || strcmp(ns, src->id.namespace))
 			return GS_FAIL(GS_ERR_CONFIG, "namespace '%s' is not its source's '%s' "
-						      "(--bind-namespace)", ns ? ns : "",
-				       src->id.namespace);
+						      "(--bind-namespace)", gs_shown(ns ? ns : ""),
+				       gs_shown(src->id.namespace));
 		return 0;
 	case K8S_NS_ALLOW_LIST:
 		if (!src && !plaintext_inputs && (!id.kind || strcmp(id.kind, "Secret")))
 			return 0;
 		if (!in_list(ns, o->ns_allow, o->ns_allow_count))
 			return GS_FAIL(GS_ERR_CONFIG, "namespace '%s' is not allowed (--bind-namespace)",
-				       ns ? ns : "");
+				       gs_shown(ns ? ns : ""));
 		return 0;
 	default:
 		return 0;
@@ -117,7 +118,7 @@ const char *k8s_resource_name(const struct doc_node *root, char *buf, size_t cap
 	struct k8s_identity id;
 
 	k8s_identity_of(root, &id);
-	snprintf(buf, cap, "%s/%s", id.kind ? id.kind : "?", id.name ? id.name : "?");
+	snprintf(buf, cap, "%s/%s", gs_shown(id.kind ? id.kind : "?"), gs_shown(id.name ? id.name : "?"));
 	return buf;
 }
 
@@ -174,7 +175,7 @@ static void plain_file_release(struct plain_file *pf)
  * is the current one. */
 static void plain_fail(struct plain_file *pf, size_t first_doc)
 {
-	if (k8s_failure_add(&pf->lines, "'%s' document %zu: %s", pf->rel, first_doc + 1,
+	if (k8s_failure_add(&pf->lines, "'%s' document %zu: %s", gs_shown(pf->rel), first_doc + 1,
 			    gs_error_message()))
 		pf->fatal = GS_ERR_NOMEM;
 }
@@ -198,7 +199,7 @@ static bool plain_namespaces_ok(const struct render *r, struct plain_file *pf, c
 
 			k8s_identity_of(n, &src.id);
 			ret = namespace_check(r->opts, n, &src, false, 0);
-			if (ret && k8s_failure_add(&pf->lines, "'%s' document %zu: %s: %s", pf->rel,
+			if (ret && k8s_failure_add(&pf->lines, "'%s' document %zu: %s: %s", gs_shown(pf->rel),
 						   first_doc + b + 1,
 						   k8s_resource_name(n, what, sizeof(what)), gs_error_message()))
 				pf->fatal = GS_ERR_NOMEM;
@@ -327,7 +328,7 @@ static int plain_file_consume(void *ctx, size_t item)
 		ret = k8s_stream_append(r->out, &r->out_docs, text,
 					piece->own.len ? piece->own.len : piece->len, piece->docs);
 		if (ret)
-			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", pf->rel,
+			ret = k8s_failure_add(r->fails, "'%s' document %zu: %s", gs_shown(pf->rel),
 					      piece->first_doc + 1, gs_error_message());
 	}
 	/* decrypted text is wiped as soon as it is in the stream */
@@ -420,7 +421,7 @@ static int collect(const struct k8s_root *dir_root, const char *rel, struct name
 	int fd, ret;
 
 	if (depth > 64)
-		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", rel);
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", gs_shown(rel));
 	ret = k8s_root_open(dir_root, rel, O_RDONLY | O_DIRECTORY, &fd);
 	if (ret)
 		return ret;
@@ -431,7 +432,7 @@ static int collect(const struct k8s_root *dir_root, const char *rel, struct name
 	dh = fdopendir(fd);
 	if (!dh) {
 		close(fd);
-		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", rel, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", gs_shown(rel), strerror(errno));
 	}
 	while (!ret && (de = readdir(dh))) {
 		char *p;
@@ -541,7 +542,7 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 	r.out = &stream;
 	if (file_exists(&r.root, r.app_rel, "Chart.yaml"))
 		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is a Helm chart: use Argo CD's Helm source, with a "
-					    "values file decrypted by gitseal", dir);
+					    "values file decrypted by gitseal", gs_shown(dir));
 	else if (k8s_kustomization_name(&r.root, r.app_rel))
 		ret = k8s_render_kustomize(&r.root, r.app_rel, r.opts, ids, fails, &stream, &r.out_docs);
 	else
@@ -553,7 +554,7 @@ int k8s_render(const char *dir, const struct age_identity_list *ids,
 		goto out;
 	}
 	if (!r.out_docs && !r.opts->allow_empty) {
-		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)", dir);
+		ret = GS_FAIL(GS_ERR_EMPTY_INPUT, "'%s' renders no manifests (--allow-empty to accept)", gs_shown(dir));
 		goto out;
 	}
 	/* all or nothing: the stream reaches the caller only when complete */

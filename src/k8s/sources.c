@@ -17,6 +17,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/secmem.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "k8s_int.h"
@@ -272,7 +273,7 @@ int k8s_sources_add_file(struct k8s_sources *s, const struct k8s_root *root, con
 		}
 		ret = unit_add(s, file, &units[i], format, ids);
 		if (ret)
-			ret = k8s_failure_add(fails, "'%s' document %zu: %s", rel, units[i].first_doc + 1,
+			ret = k8s_failure_add(fails, "'%s' document %zu: %s", gs_shown(rel), units[i].first_doc + 1,
 					      gs_error_message());
 	}
 out:
@@ -373,9 +374,9 @@ int k8s_check_no_encoded_ciphertext(const struct doc_node *root)
 			continue;
 		ret = encoded_ciphertext(e->value, &found);
 		if (!ret && found)
-			ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "'%.*s' holds encrypted text: a generator "
+			ret = GS_FAIL(GS_ERR_MAC_MISMATCH, "'%s' holds encrypted text: a generator "
 							   "source gitseal did not read as a sops file",
-				      (int)(e->key_len > 200 ? 200 : e->key_len), e->key);
+				      gs_shown_n(e->key, e->key_len > 200 ? 200 : e->key_len));
 	}
 	return ret;
 }
@@ -406,12 +407,12 @@ int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node
 	    !same_str(id.api_version, src->id.api_version) || !name_derived(id.name, src->id.name))
 		return GS_FAIL(GS_ERR_MAC_MISMATCH, "holds the encrypted values of %s %s/%s in '%s' "
 						    "document %zu",
-			       src->id.api_version ? src->id.api_version : "?",
-			       src->id.kind ? src->id.kind : "?", src->id.name ? src->id.name : "?",
-			       src->file, src->doc_number);
+			       gs_shown(src->id.api_version ? src->id.api_version : "?"),
+			       gs_shown(src->id.kind ? src->id.kind : "?"), gs_shown(src->id.name ? src->id.name : "?"),
+			       gs_shown(src->file), src->doc_number);
 	ret = k8s_resource_decrypt(d, root, &src->ix, bad, sizeof(bad));
 	if (ret) {
-		gs_error_prefix("'%s' document %zu", src->file, src->doc_number);
+		gs_error_prefix("'%s' document %zu", gs_shown(src->file), src->doc_number);
 		return ret;
 	}
 	*bound = src;

@@ -20,6 +20,7 @@
 #include "k8s_int.h"
 
 #include "gitseal/alloc.h"
+#include "gitseal/shown.h"
 
 int k8s_stage_create(struct k8s_stage *st)
 {
@@ -64,7 +65,7 @@ static int mkdirs(const char *base, const char *rel_dir)
 
 		*s = '\0';
 		if (mkdir(p, 0700) && errno != EEXIST)
-			return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", p, strerror(errno));
+			return GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(p), strerror(errno));
 		*s = c;
 		if (!c)
 			break;
@@ -104,20 +105,20 @@ int k8s_stage_write(const struct k8s_stage *st, const char *rel, const uint8_t *
 		return GS_FAIL(GS_ERR_LIMIT, "path too long");
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", p, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(p), strerror(errno));
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", p, strerror(errno));
+			ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(p), strerror(errno));
 			break;
 		}
 		off += (size_t)n;
 	}
 	if (close(fd) && !ret)
-		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", p, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(p), strerror(errno));
 	return ret;
 }
 
@@ -156,7 +157,7 @@ int k8s_stage_plugins(const struct k8s_stage *st, const char *self_exe)
 		if (snprintf(link, sizeof(link), "%s/%s", st->plugins, plugins[i]) >= (int)sizeof(link))
 			return GS_FAIL(GS_ERR_LIMIT, "path too long");
 		if (symlink(self_exe, link))
-			ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", link, strerror(errno));
+			ret = GS_FAIL(GS_ERR_IO, "cannot create '%s': %s", gs_shown(link), strerror(errno));
 	}
 	return ret;
 }

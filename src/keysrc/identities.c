@@ -18,6 +18,7 @@
 #include "gitseal/cmdline.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 
 extern char **environ;
@@ -41,7 +42,7 @@ static int add_file(struct age_identity_list *ids, const char *path, const char 
 	if (ret == 0)
 		ret = age_identity_list_add_text(ids, (const char *)text.data, text.len, path);
 	if (ret < 0)
-		gs_error_prefix("%s '%s'", what, gs_path_shown(path));
+		gs_error_prefix("%s '%s'", what, gs_shown_arg(path));
 	gs_buf_release(&text);
 	return ret;
 }
@@ -157,7 +158,7 @@ static int run_key_cmd(const char *var, const char *cmdline, const char *recipie
 	if (ret < 0)
 		goto out;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		ret = GS_FAIL(GS_ERR_KEY, "%s '%s' failed (%s %d)", var, words[0],
+		ret = GS_FAIL(GS_ERR_KEY, "%s '%s' failed (%s %d)", var, gs_shown(words[0]),
 			      WIFEXITED(status) ? "exit status" : "signal",
 			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 out:

@@ -22,6 +22,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
+#include "gitseal/shown.h"
 #include "gitseal/spawn.h"
 
 extern char **environ;
@@ -65,7 +66,7 @@ int pgp_fingerprint_parse(const char *text, char **out)
 	if (i - start < FPR_MIN || i - start > FPR_MAX || i + bang != n) {
 		free(fp);
 		return GS_FAIL(GS_ERR_KEY, "invalid PGP fingerprint '%s': expected 16 to 64 hexadecimal digits",
-			       text);
+			       gs_shown(text));
 	}
 	*out = fp;
 	return 0;
@@ -472,7 +473,7 @@ static int list_key_files(const char *dir, char ***out, size_t *count)
 	*out = NULL;
 	*count = 0;
 	if (!d)
-		return GS_FAIL(GS_ERR_IO, "cannot read the PGP key directory '%s': %s", dir, strerror(errno));
+		return GS_FAIL(GS_ERR_IO, "cannot read the PGP key directory '%s': %s", gs_shown(dir), strerror(errno));
 	while (!ret && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		struct stat st;
@@ -487,7 +488,8 @@ static int list_key_files(const char *dir, char ***out, size_t *count)
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || n >= HOME_MAX_KEYS ||
 		    !(grown = gs_realloc(names, (n + 1) * sizeof(*names)))) {
 			if (n >= HOME_MAX_KEYS)
-				ret = GS_FAIL(GS_ERR_LIMIT, "'%s': more than %d key files", dir, HOME_MAX_KEYS);
+				ret = GS_FAIL(GS_ERR_LIMIT, "'%s': more than %d key files", gs_shown(dir),
+					      HOME_MAX_KEYS);
 			free(path);
 			continue;
 		}
@@ -517,7 +519,7 @@ static int import_key_file(const char *home, const char *path)
 	if (ret < 0)
 		return ret;
 	if (r.status != 0)
-		return GS_FAIL(GS_ERR_KEY, "cannot import '%s': gpg: %s", path,
+		return GS_FAIL(GS_ERR_KEY, "cannot import '%s': gpg: %s", gs_shown(path),
 			       r.reason[0] ? r.reason : "import failed");
 	return 0;
 }
@@ -535,13 +537,14 @@ int pgp_home_create(struct pgp_home *h, const char *key_dir)
 	if ((ret = list_key_files(key_dir, &files, &count)) < 0)
 		return ret;
 	if (!count) {
-		ret = GS_FAIL(GS_ERR_KEY, "no *.asc key files in the PGP key directory '%s'", key_dir);
+		ret = GS_FAIL(GS_ERR_KEY, "no *.asc key files in the PGP key directory '%s'", gs_shown(key_dir));
 		goto out;
 	}
 	if (snprintf(h->path, sizeof(h->path), "%s/gitseal-gnupg-XXXXXX", base) >= (int)sizeof(h->path) ||
 	    !mkdtemp(h->path)) {
 		h->path[0] = '\0';
-		ret = GS_FAIL(GS_ERR_IO, "cannot create a private GnuPG home in '%s': %s", base, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot create a private GnuPG home in '%s': %s", gs_shown(base),
+			      strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; ret == 0 && i < count; i++)

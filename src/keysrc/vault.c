@@ -16,6 +16,7 @@
 #include "gitseal/error.h"
 #include "keysrc_int.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitseal/vault.h"
 
@@ -66,21 +67,9 @@ static bool path_ok(const char *s, bool segments)
 	}
 }
 
-/* The value for a message: printable ASCII only, shortened. */
-static const char *shown(const char *s, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *s && n + 1 < cap; s++)
-		buf[n++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
-	buf[n] = '\0';
-	return buf;
-}
-
 int vault_key_init(struct vault_key *k, const char *address, const char *engine_path,
 		   const char *key_name)
 {
-	char b[96];
 	size_t alen;
 
 	memset(k, 0, sizeof(*k));
@@ -88,10 +77,10 @@ int vault_key_init(struct vault_key *k, const char *address, const char *engine_
 		return GS_FAIL(GS_ERR_KEY, "vault key: address, engine path and key name are required");
 	if (!path_ok(engine_path, true))
 		return GS_FAIL(GS_ERR_KEY, "vault key: invalid engine_path '%s' (letters, digits, '-', '_', "
-					   "'.', and '/' between segments)", shown(engine_path, b, sizeof(b)));
+					   "'.', and '/' between segments)", gs_shown(engine_path));
 	if (!path_ok(key_name, false))
 		return GS_FAIL(GS_ERR_KEY, "vault key: invalid key_name '%s' (letters, digits, '-', '_', '.')",
-			       shown(key_name, b, sizeof(b)));
+			       gs_shown(key_name));
 	alen = strlen(address);
 	while (alen && address[alen - 1] == '/')
 		alen--;
@@ -155,18 +144,18 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 		env = getenv("VAULT_ADDR");
 		if (!env || !*env)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s' has no address and VAULT_ADDR is not set",
-				       uri);
+				       gs_shown(uri));
 		path = uri;
 		address = gs_strdup(env);
 	} else {
 		if (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7))
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
-				       uri);
+				       gs_shown(uri));
 		scheme_end = strstr(uri, "://") + 3;
 		path = strchr(scheme_end, '/');
 		if (!path || path == scheme_end)
 			return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME",
-				       uri);
+				       gs_shown(uri));
 		address = gs_strndup(uri, (size_t)(path - uri));
 	}
 	if (!address)
@@ -178,7 +167,7 @@ int vault_key_parse_uri(const char *uri, struct vault_key *out)
 	if (strncmp(path, "/v1/", 4) || !keys || keys < path + 4 || !keys[6] ||
 	    strchr(keys + 6, '/') || strpbrk(path, "?#")) {
 		free(address);
-		return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME", uri);
+		return GS_FAIL(GS_ERR_KEY, "vault uri '%s': expected https://HOST/v1/ENGINE/keys/NAME", gs_shown(uri));
 	}
 	engine = gs_strndup(path + 4, (size_t)(keys - (path + 4)));
 	if (!engine) {
@@ -371,7 +360,7 @@ static int check_trusted(const char *address)
 	}
 	if (!list || !*list)
 		return GS_FAIL(GS_ERR_KEY, "vault address '%s' is not trusted: set VAULT_ADDR (or "
-					   "GITSEAL_VAULT_ADDRS) to it to send it the token", address);
+					   "GITSEAL_VAULT_ADDRS) to it to send it the token", gs_shown(address));
 	if (!canonical_address(address, strlen(address), want, sizeof(want)))
 		return GS_FAIL(GS_ERR_KEY, "vault address too long");
 	for (const char *p = list; *p;) {
@@ -382,7 +371,7 @@ static int check_trusted(const char *address)
 			return 0;
 		p += len + (comma ? 1 : 0);
 	}
-	return GS_FAIL(GS_ERR_KEY, "vault address '%s' is not trusted: it is not in %s", address, name);
+	return GS_FAIL(GS_ERR_KEY, "vault address '%s' is not trusted: it is not in %s", gs_shown(address), name);
 }
 
 static long timeout_seconds(void)
@@ -406,7 +395,7 @@ static int check_destination(const struct vault_key *k)
 
 	if (strncmp(k->address, "https://", 8) && !is_loopback(k->address))
 		return GS_FAIL(GS_ERR_KEY, "vault address '%s': plain http is only allowed for loopback "
-					   "addresses", k->address);
+					   "addresses", gs_shown(k->address));
 	if ((ret = check_trusted(k->address)))
 		return ret;
 	if (!path_ok(k->engine_path, true) || !path_ok(k->key_name, false))
@@ -507,14 +496,14 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	set_request(curl, url, headers, body, &reply);
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
 		ret = reply.nomem ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
-				  : GS_FAIL(GS_ERR_IO, "vault '%s': %s", k->address, curl_easy_strerror(rc));
+				  : GS_FAIL(GS_ERR_IO, "vault '%s': %s", gs_shown(k->address), curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status < 200 || status > 299) {
 		response_error((const char *)response->data, response->len, msg, sizeof(msg));
 		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': %s of key '%s' failed with HTTP %ld%s%s",
-			      k->address, op, k->key_name, status, msg[0] ? ": " : "", msg);
+			      gs_shown(k->address), op, gs_shown(k->key_name), status, msg[0] ? ": " : "", msg);
 	}
 out:
 	if (curl)
@@ -540,8 +529,8 @@ int vault_encrypt(const struct vault_key *k, const uint8_t *plain, size_t len, s
 					ciphertext)) < 0)
 		goto out;
 	if (strncmp((const char *)ciphertext->data, "vault:", 6))
-		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': unexpected ciphertext from key '%s'", k->address,
-			      k->key_name);
+		ret = GS_FAIL(GS_ERR_KEY, "vault '%s': unexpected ciphertext from key '%s'", gs_shown(k->address),
+			      gs_shown(k->key_name));
 out:
 	gs_buf_release(&body);
 	gs_buf_release(&response);
@@ -563,7 +552,7 @@ int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len,
 	int ret;
 
 	if (!json_safe(ciphertext, len) || len < 6 || strncmp(ciphertext, "vault:", 6))
-		return GS_FAIL(GS_ERR_PARSE, "vault key '%s': malformed ciphertext", k->key_name);
+		return GS_FAIL(GS_ERR_PARSE, "vault key '%s': malformed ciphertext", gs_shown(k->key_name));
 	gs_buf_init(&body, false);
 	gs_buf_init(&response, true);
 	gs_buf_init(&b64, true);
@@ -579,7 +568,7 @@ int vault_decrypt(const struct vault_key *k, const char *ciphertext, size_t len,
 		goto out;
 	if (gs_base64_decode_secret((const char *)b64.data, b64.len, NULL, plain->data, plain->cap - 1,
 				    &out_len) != 0) {
-		ret = GS_FAIL(GS_ERR_PARSE, "vault key '%s': plaintext is not base64", k->key_name);
+		ret = GS_FAIL(GS_ERR_PARSE, "vault key '%s': plaintext is not base64", gs_shown(k->key_name));
 		goto out;
 	}
 	plain->len = out_len;

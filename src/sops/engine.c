@@ -9,6 +9,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
+#include "gitseal/shown.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
 
@@ -192,7 +193,7 @@ static int plan_parse(struct enc_plan *p, const struct sops_encrypt_opts *opts)
 				 * control byte (metadata's: it could rewrite the terminal) */
 				if (age_recipient_text_is_secret(kg->age[i]) || has_control_byte(kg->age[i]))
 					return GS_FAIL(GS_ERR_KEY, "age recipient %zu: %s", i + 1, why);
-				return GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", kg->age[i], why);
+				return GS_FAIL(GS_ERR_KEY, "age recipient '%s': %s", gs_shown(kg->age[i]), why);
 			}
 			if ((ret = age_recipient_list_add(&p->owned_age, eg->age[i])) < 0) {
 				age_recipient_free(eg->age[i]);
@@ -282,7 +283,7 @@ static int wrap_pgp(struct enc_plan *p, const char *fp, const uint8_t *payload, 
 	gs_buf_init(&w, false);
 	if ((ret = pgp_encrypt(fp, payload, len, &w)) < 0) {
 		gs_buf_release(&w);
-		gs_error_prefix("PGP key '%s'", fp);
+		gs_error_prefix("PGP key '%s'", gs_shown(fp));
 		return ret;
 	}
 	e->enc_len = w.len;
@@ -320,7 +321,7 @@ static int wrap_group(struct enc_plan *p, size_t g, const uint8_t *payload, size
 		ret = sops_key_wrap(eg->age[i], payload, len, &w);
 		if (ret < 0) {
 			gs_buf_release(&w);
-			gs_error_prefix("cannot wrap the data key for '%s'", eg->age_str[i]);
+			gs_error_prefix("cannot wrap the data key for '%s'", gs_shown(eg->age_str[i]));
 			return ret;
 		}
 		if (sops_key_cache_current())
@@ -420,8 +421,8 @@ static int check_named_foreign(const struct enc_plan *p, size_t g)
 			return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
 				       "cannot encrypt for the %.*s key '%s': gitseal cannot wrap for %.*s keys "
 				       "(--drop-unsupported-keys leaves it out, after a confirmation)",
-				       (int)type_len, name, name + type_len + (name[type_len] != '\0'), (int)type_len,
-				       name);
+				       (int)type_len, name, gs_shown(name + type_len + (name[type_len] != '\0')),
+				       (int)type_len, name);
 	}
 	return 0;
 }

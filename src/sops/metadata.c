@@ -6,6 +6,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "sops_int.h"
 
 static const char *const selection_keys[] = {
@@ -194,7 +195,7 @@ static int read_key_list(const struct doc_node *list, const char *name, size_t i
 	if (!list || list->kind != DOC_LIST)
 		return list && list->kind == DOC_SCALAR && list->type == DOC_NULL
 			       ? 0
-			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: '%s' is not a list", name);
+			       : GS_FAIL(GS_ERR_PARSE, "sops metadata: '%s' is not a list", gs_shown(name));
 	if (!(items = gs_calloc(list->count ? list->count : 1, item_size)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < list->count && !ret; i++) {
@@ -234,7 +235,7 @@ static int add_raw(struct sops_meta_group *g, const char *type, const struct doc
 		return 0;
 	for (size_t i = 0; i < g->raw_count; i++)
 		if (!strcmp(g->raw[i].type, type))
-			return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", type);
+			return GS_FAIL(GS_ERR_PARSE, "sops metadata: duplicate key list '%s'", gs_shown(type));
 	if (g->raw_count >= RAW_LISTS_MAX)
 		return GS_FAIL(GS_ERR_PARSE, "sops metadata: more than %d key lists", RAW_LISTS_MAX);
 	r = gs_realloc(g->raw, (g->raw_count + 1) * sizeof(*r));

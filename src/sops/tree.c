@@ -11,6 +11,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "gitseal/yaml_scalar.h"
 #include "sops_int.h"
@@ -252,14 +253,14 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 
 	if (n->kind != DOC_SCALAR || n->type != DOC_STR)
 		return GS_FAIL(GS_ERR_DECRYPT_VALUE,
-			       "value at '%.*s' is not encrypted: expected an encrypted string",
-			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+			       "value at '%s' is not encrypted: expected an encrypted string",
+			       gs_shown_n(leaf->aad, leaf->aad_len > 200 ? 200 : leaf->aad_len));
 	/* a tag is outside the MAC, and readers go by it (!!null reads as
 	 * null, !!binary as bytes): an encrypted value has none */
 	if (n->tag)
 		return GS_FAIL(GS_ERR_MAC_MISMATCH,
-			       "value at '%.*s' carries a YAML tag, which the MAC does not cover",
-			       (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len), leaf->aad);
+			       "value at '%s' carries a YAML tag, which the MAC does not cover",
+			       gs_shown_n(leaf->aad, leaf->aad_len > 200 ? 200 : leaf->aad_len));
 	if (c->batch && c->in_place && sops_batch_candidate(c->pass.d, leaf))
 		ret = sops_batch_take(c->batch, n, &plain_len, type);
 	else if (c->in_place && owns_text(c->pass.d, n))
@@ -285,8 +286,7 @@ static int decrypt_value(struct decrypt_ctx *c, struct sops_leaf *leaf, enum sop
 	if (ret == 0)
 		ret = sops_plaintext_canonical(*type, c->pass.plain.data, c->pass.plain.len, &c->canon);
 	if (ret < 0) {
-		gs_error_prefix("value at '%.*s'", (int)(leaf->aad_len > 200 ? 200 : leaf->aad_len),
-				leaf->aad);
+		gs_error_prefix("value at '%s'", gs_shown_n(leaf->aad, leaf->aad_len > 200 ? 200 : leaf->aad_len));
 		return ret == GS_ERR_NOMEM ? ret : GS_ERR_DECRYPT_VALUE;
 	}
 	/* a number encrypted as the file spelled it comes back so; the MAC

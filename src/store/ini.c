@@ -27,6 +27,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "store_int.h"
 
@@ -1026,8 +1027,8 @@ static int put_section(struct gs_buf *out, char lead, const char *name, size_t n
 		/* comments alone, with no header: only the end of the file or
 		 * [sops] keeps them in this section */
 		if (more && ends_with_comments(sec))
-			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
-				       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
+			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%s' cannot be "
+				       "written in an INI file", gs_shown_n(name, name_len > 64 ? 64 : name_len));
 		return 0;
 	}
 	for (; i < sec->count; i++) {
@@ -1041,8 +1042,10 @@ static int put_section(struct gs_buf *out, char lead, const char *name, size_t n
 			if (e->value->kind != DOC_COMMENT)
 				continue;
 			if (more && !next_live(sec, i) && ends_with_comments(sec))
-				return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
-					       "written in an INI file", (int)(name_len > 64 ? 64 : name_len), name);
+				return GS_FAIL(GS_ERR_PARSE,
+					       "a comment at the end of section '%s' cannot be "
+					       "written in an INI file",
+					       gs_shown_n(name, name_len > 64 ? 64 : name_len));
 			if ((ret = put_comment(out, lead, 0, e->value->text, e->value->len)))
 				goto out;
 			continue;
@@ -1360,13 +1363,13 @@ static int patch_value(struct store_edits *ed, const char *src, size_t len, cons
 	    (with = style_with_comment(v->text, v->len, c)) >= 0)
 		st = (enum ini_style)with;
 	if (c && !takes_inline_comment(st, v->text, v->len, c)) {
-		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before its comment in an INI file",
-			      key_len, e->key);
+		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%s' cannot be written before its comment in an INI file",
+			      gs_shown_n(e->key, key_len));
 		goto out;
 	}
 	if (st != (enum ini_style)v->style && text_after(src, len, v, c)) {
-		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%.*s' cannot be written before the text after it in an "
-			      "INI file", key_len, e->key);
+		ret = GS_FAIL(GS_ERR_PARSE, "the value of '%s' cannot be written before the text after it in an "
+			      "INI file", gs_shown_n(e->key, key_len));
 		goto out;
 	}
 	if (str)
@@ -1658,8 +1661,8 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 		 * written as new, it would stand beside the old text and read
 		 * back merged with it */
 		if (e->value->span.start == DOC_NO_POS && !e->removed && e->key_span.start != DOC_NO_POS)
-			return GS_FAIL(GS_ERR_PARSE, "section '%.*s' was replaced as a whole",
-				       (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
+			return GS_FAIL(GS_ERR_PARSE, "section '%s' was replaced as a whole",
+				       gs_shown_n(e->key, e->key_len > 64 ? 64 : e->key_len));
 		if (e->value->span.start == DOC_NO_POS) {
 			if (!e->removed && (at = new_section_at(root, i)) != DOC_NO_POS &&
 			    (ret = insert_section(ed, lead, e, at)) < 0)
@@ -1670,8 +1673,8 @@ static int patch_sections(const struct doc *d, const struct doc_node *root, stru
 		 * before any other header to that section): with [sops] cut or
 		 * sections added after them, they would go to the next section */
 		if (!e->removed && ends_with_comment_line(e) && more_sections(root, i, false))
-			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%.*s' cannot be "
-				       "written in an INI file", (int)(e->key_len > 64 ? 64 : e->key_len), e->key);
+			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of section '%s' cannot be "
+				       "written in an INI file", gs_shown_n(e->key, e->key_len > 64 ? 64 : e->key_len));
 		if ((ret = patch_section(ed, lead, (const char *)d->source.data, d->source.len, e)) < 0)
 			return ret;
 	}

@@ -3,6 +3,7 @@
 
 #include "gitseal/error.h"
 #include "gitseal/heap.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "store_int.h"
 
@@ -151,5 +152,5 @@ int store_format_from_name(const char *name, enum doc_format *out)
 			return 0;
 		}
 	}
-	return GS_FAIL(GS_ERR_USAGE, "unknown format '%.32s'", name);
+	return GS_FAIL(GS_ERR_USAGE, "unknown format '%s'", gs_shown_n(name, strnlen(name, 32)));
 }

@@ -16,6 +16,7 @@
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
+#include "gitseal/shown.h"
 
 static int file_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 {
@@ -265,14 +266,14 @@ static int read_known_size(FILE *f, const char *path, struct gs_buf *b, size_t s
 	b->data[b->len] = 0;
 	if (n < size) {
 		*complete = !ferror(f);
-		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno)) : 0;
+		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno)) : 0;
 	}
 	probe = fgetc(f);
 	if (probe == EOF) {
 		*complete = !ferror(f);
-		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno)) : 0;
+		return ferror(f) ? GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno)) : 0;
 	}
-	return ungetc(probe, f) == EOF ? GS_FAIL(GS_ERR_IO, "cannot read '%s'", path) : 0;
+	return ungetc(probe, f) == EOF ? GS_FAIL(GS_ERR_IO, "cannot read '%s'", gs_shown(path)) : 0;
 }
 
 static char *link_target(const char *path);
@@ -365,13 +366,6 @@ static bool stamp_unchanged(const char *resolved)
 	return same;
 }
 
-const char *gs_path_shown(const char *path)
-{
-	if (strcasestr(path, "SECRET-KEY-") || strstr(path, "PRIVATE KEY"))
-		return "(a secret key given as a file name: not shown)";
-	return path;
-}
-
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -383,7 +377,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 
 	if (!f)
 		return GS_FAIL(errno == ENOENT ? GS_ERR_NOT_FOUND : GS_ERR_IO,
-			       "cannot open '%s': %s", gs_path_shown(path), strerror(errno));
+			       "cannot open '%s': %s", gs_shown_arg(path), strerror(errno));
 	/* reads go straight to b: through stdio's buffer a key or a plaintext
 	 * left a copy in unlocked heap memory, freed unwiped (and stdio paid a
 	 * stat for the buffer's size) */
@@ -394,7 +388,7 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		/* a regular file that is too large fails before it is read */
 		if ((uint64_t)st.st_size > max - b->len && b->len <= max) {
-			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", gs_shown(path), max);
 			goto out;
 		}
 		if ((ret = read_known_size(f, path, b, (size_t)st.st_size, &complete)) || complete)
@@ -422,14 +416,14 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 		if (n == 0)
 			break;
 		if (b->len + total + n > max) {
-			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", path, max);
+			ret = GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %zu bytes", gs_shown(path), max);
 			goto out;
 		}
 		cur->len += n;
 		total += n;
 	}
 	if (ferror(f)) {
-		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
 		goto out;
 	}
 	if ((ret = gs_buf_reserve_upto(b, total, b->len + total + 1)))
@@ -569,14 +563,14 @@ static char *link_target(const char *path)
 
 /* A replacement by rename would leave another hard link with the old
  * bytes (after encrypt -i, the plaintext): refused while nothing is
- * written. shown is the name the user gave. */
-static int refuse_hard_links(const char *shown, const struct stat *st)
+ * written. name is the name the user gave. */
+static int refuse_hard_links(const char *name, const struct stat *st)
 {
 	if (st->st_nlink <= 1)
 		return 0;
 	return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it has %ju hard links, and the others would keep "
-		       "the old content (to break the link: cp '%s' tmp && mv tmp '%s')", shown,
-		       (uintmax_t)st->st_nlink, shown, shown);
+		       "the old content (to break the link: cp '%s' tmp && mv tmp '%s')", gs_shown(name),
+		       (uintmax_t)st->st_nlink, gs_shown(name), gs_shown(name));
 }
 
 int gs_check_replaceable(const char *path)
@@ -602,11 +596,11 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	/* through a symbolic link the target is replaced and the link stays */
 	if (!(af->path = link_target(path)))
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
-			       path, errno_text(errno));
+			       gs_shown(path), errno_text(errno));
 	if (stat(af->path, &st) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			gs_atomic_abort(af);
-			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", path);
+			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", gs_shown(path));
 		}
 		if ((ret = refuse_hard_links(path, &st)) < 0) {
 			gs_atomic_abort(af);
@@ -626,7 +620,7 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
 	if (fd < 0) {
 		/* path is af->path: the message is made before abort frees it */
 		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			      "cannot create a temporary file beside '%s': %s", path, errno_text(errno));
+			      "cannot create a temporary file beside '%s': %s", gs_shown(path), errno_text(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -657,9 +651,9 @@ static int replace_target(struct gs_atomic_file *af, int dfd)
 
 	if (af->replacing && !stamp_unchanged(af->path))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
-			      af->path);
+			      gs_shown(af->path));
 	else if (inject_failure("rename") || rename(af->tmp_path, af->path) != 0)
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", af->path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", gs_shown(af->path), strerror(errno));
 	else if (stat(af->path, &st) == 0)
 		stamp_record(af->path, &st);
 	if (locked)
@@ -680,7 +674,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	else if (af->replacing && (fsync(fileno(af->f)) != 0 || inject_failure("fsync")))
 		step = "fsync";
 	if (step) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot %s '%s': %s", step, af->path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot %s '%s': %s", step, gs_shown(af->path), strerror(errno));
 		gs_atomic_abort(af);
 		return ret;
 	}
@@ -694,7 +688,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-				      "cannot open the directory of '%s': %s", af->path, errno_text(errno));
+				      "cannot open the directory of '%s': %s", gs_shown(af->path), errno_text(errno));
 		free(dir);
 	}
 	if (ret < 0 || (ret = replace_target(af, dfd)) < 0) {
@@ -706,7 +700,7 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	free(af->tmp_path);
 	af->tmp_path = NULL;
 	if (af->replacing && (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync")))
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot sync the directory of '%s'", af->path);
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot sync the directory of '%s'", gs_shown(af->path));
 	if (dfd >= 0)
 		close(dfd);
 	free(af->path);
@@ -733,7 +727,7 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	if (ret)
 		return ret;
 	if (len && fwrite(data, 1, len, af.f) != len) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", gs_shown(path), strerror(errno));
 		gs_atomic_abort(&af);
 		return ret;
 	}
@@ -758,7 +752,7 @@ static int write_all(int fd, const char *path, const uint8_t *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path,
+			return GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", gs_shown(path),
 				       n < 0 ? strerror(errno) : "nothing written");
 		done += (size_t)n;
 	}
@@ -771,11 +765,11 @@ static int write_direct(const char *path, const uint8_t *data, size_t len)
 	int ret;
 
 	if (fd < 0)
-		return GS_FAIL(GS_ERR_WRITE, "cannot open '%s': %s", path, strerror(errno));
-	ret = inject_failure("write") ? GS_FAIL(GS_ERR_WRITE, "cannot write '%s': injected", path)
+		return GS_FAIL(GS_ERR_WRITE, "cannot open '%s': %s", gs_shown(path), strerror(errno));
+	ret = inject_failure("write") ? GS_FAIL(GS_ERR_WRITE, "cannot write '%s': injected", gs_shown(path))
 				      : write_all(fd, path, data, len);
 	if (close(fd) != 0 && !ret)
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", path, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", gs_shown(path), strerror(errno));
 	return ret;
 }
 
@@ -805,19 +799,19 @@ bool gs_changed_since_read(const char *path)
 }
 
 /* A finished temporary file in dir, mode applied and synced. */
-static int write_temp(const char *dir, const char *shown, const uint8_t *data, size_t len, int mode,
+static int write_temp(const char *dir, const char *name, const uint8_t *data, size_t len, int mode,
 		      char **tmp)
 {
 	int fd, ret;
 
 	if ((fd = open_temp_beside(dir, tmp)) < 0)
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			       "cannot create a temporary file beside '%s': %s", shown, errno_text(errno));
-	ret = write_all(fd, shown, data, len);
+			       "cannot create a temporary file beside '%s': %s", gs_shown(name), errno_text(errno));
+	ret = write_all(fd, name, data, len);
 	if (!ret && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", gs_shown(name), strerror(errno));
 	if (close(fd) != 0 && !ret)
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", shown, strerror(errno));
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", gs_shown(name), strerror(errno));
 	return ret;
 }
 
@@ -846,9 +840,9 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 		free(*made);
 		*made = NULL;
 		if (errno != EEXIST)
-			return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", target, strerror(errno));
+			return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': %s", gs_shown(target), strerror(errno));
 	}
-	return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': no free name", target);
+	return GS_FAIL(GS_ERR_WRITE, "cannot write beside '%s': no free name", gs_shown(target));
 }
 
 int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)

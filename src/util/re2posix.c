@@ -8,6 +8,7 @@
 #include "gitseal/error.h"
 #include "gitseal/re2posix.h"
 #include "gitseal/secmem.h"
+#include "gitseal/shown.h"
 
 /* The largest count RE2 takes in a counted repeat (maxRepeat in Go's
  * regexp/syntax); gitseal's own bound, REGEX_MAX_REPEAT, is lower. */
@@ -70,12 +71,12 @@ static int emit_bytes(struct translator *t, const char *s, size_t n)
 
 static int unsupported(const struct translator *t)
 {
-	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", t->in);
+	return GS_FAIL(GS_ERR_CONFIG, "unsupported regular expression syntax in '%s'", gs_shown(t->in));
 }
 
 static int invalid(const struct translator *t)
 {
-	return GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", t->in);
+	return GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", gs_shown(t->in));
 }
 
 /* The length of the UTF-8 sequence at s (n bytes left) as Go's
@@ -542,7 +543,7 @@ static int bracket(struct translator *t)
 			if (hi < lo)
 				return GS_FAIL(GS_ERR_CONFIG,
 					       "invalid character class range in regular expression '%s'",
-					       t->in);
+					       gs_shown(t->in));
 		}
 		ret = add_group(t, &(struct rune_range){ lo, hi }, 1, false);
 	}
@@ -621,7 +622,7 @@ static int counted_repeat(struct translator *t, size_t span)
 	hi = *end == ',' && end[1] != '}' ? strtoul(end + 1, NULL, 10) : lo;
 	/* Go's parser refuses these rather than reading them literally */
 	if (lo > RE2_MAX_REPEAT || hi > RE2_MAX_REPEAT || hi < lo)
-		return GS_FAIL(GS_ERR_CONFIG, "invalid repeat count in regular expression '%s'", t->in);
+		return GS_FAIL(GS_ERR_CONFIG, "invalid repeat count in regular expression '%s'", gs_shown(t->in));
 	t->repeat_total += hi;
 	if (t->repeat_total > REGEX_MAX_REPEAT)
 		return unsupported(t);
@@ -812,12 +813,12 @@ int re2posix_compile(regex_t *re, const char *pattern)
 					       "unsupported regular expression '%s': (?i) is "
 					       "supported for ASCII patterns only (RE2 folds "
 					       "Unicode case)",
-					       pattern - 4);
+					       gs_shown(pattern - 4));
 	}
 	if ((ret = translate(pattern, flags & REG_ICASE, &posix)) < 0)
 		return ret;
 	if (regcomp(re, posix, flags) != 0)
-		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", pattern);
+		ret = GS_FAIL(GS_ERR_CONFIG, "invalid regular expression '%s'", gs_shown(pattern));
 	free(posix);
 	return ret;
 }

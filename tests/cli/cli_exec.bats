@@ -103,7 +103,7 @@ exec_env_refused() {
 	exec_env_refused n.enc.yaml "cannot use values with a NUL byte in environment; offending key N"
 	printf '{"HOME\\u0000x": "/evil"}' >k.json
 	gitseal encrypt --age "$DEMO_RECIPIENT" k.json >k.enc.json
-	exec_env_refused k.enc.json "cannot use keys with a NUL byte in environment: HOME\\0x"
+	exec_env_refused k.enc.json "cannot use keys with a NUL byte in environment: HOME\\x00x"
 }
 
 # sops: cmd/sops/main.go:2054-2071 (the legacy mode edits a missing file

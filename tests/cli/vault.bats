@@ -164,7 +164,7 @@ engine_path|transit/|transit/
 engine_path|transit//x|transit//x
 engine_path|./transit|./transit
 engine_path|"trans it"|trans it
-engine_path|"transit\nx"|transit?x
+engine_path|"transit\nx"|transit\x0ax
 key_name|app/../../auth/token/revoke-self|app/../../auth/token/revoke-self
 key_name|"app?x=1"|app?x=1
 key_name|"app#x"|app#x

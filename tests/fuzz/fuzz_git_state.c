@@ -5,7 +5,7 @@
  *     reported once, and an added line of bare attributes (which a pulled
  *     macro can expand) leaves no such pattern unreported;
  *   byte 0 % 3 == 1: a path, regex or key from the repository as a terminal
- *     shows it (gitfilter_shown, gitfilter_append_shown; shown.c): the two
+ *     shows it (gs_shown, gs_shown_append; util/shown.c): the two
  *     agree, nothing shown is a control byte, DEL, C1 control or broken
  *     UTF-8, and undoing the \xNN escapes gives the text back whenever it
  *     held no "\x" of its own;
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gitseal/secmem.h"
+#include "gitseal/shown.h"
 #include "../../src/git/gitfilter_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -145,9 +146,9 @@ static void shown(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	gs_buf_init(&out, false);
-	if (gitfilter_append_shown(&out, s) < 0 || gs_buf_append(&out, "", 1) < 0)
+	if (gs_shown_append(&out, s) < 0 || gs_buf_append(&out, "", 1) < 0)
 		abort();
-	one = gitfilter_shown(s);
+	one = gs_shown(s);
 	if (out.len - 1 < 4 * 4096 && strcmp(one, (const char *)out.data) != 0)
 		abort(); /* the two forms differ */
 	if (!safe_text(out.data, out.len - 1))

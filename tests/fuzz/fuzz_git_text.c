@@ -12,6 +12,7 @@
 
 #include "gitseal/gitfilter.h"
 #include "gitseal/secmem.h"
+#include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "../../src/git/gitfilter_int.h"
 
@@ -125,7 +126,7 @@ static void check_shown(const uint8_t *data, size_t size)
 	size_t kept = 0, given = 0;
 
 	gs_buf_init(&shown, false);
-	if (gitfilter_append_shown_text(&shown, data, size))
+	if (gs_shown_append_text(&shown, data, size))
 		abort();
 	for (size_t i = 0; i < shown.len;) {
 		uint8_t c = shown.data[i];

@@ -104,6 +104,21 @@ teardown() { teardown_tmp; }
 	! grep -q 't0p-s3cr3t\|abc123' <<<"$output$stderr" || false
 }
 
+@test "krm shows a file entry with a newline or ESC escaped, in its results and on stderr" {
+	cd "$APP"
+	sed 's/name: db/name: dbx/' db.enc.yaml >$'db\n\e[2Jgitseal: error: forged.enc.yaml'
+	{
+		printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n'
+		printf '  apiVersion: gitseal.dev/v1\n  kind: SecretGenerator\n  metadata: {name: g}\n'
+		printf '  secretFrom:\n  - metadata: {name: notes}\n    files:\n'
+		printf '    - "db.yaml=db\\n\\e[2Jgitseal: error: forged.enc.yaml"\n'
+	} >"$TMP/rl.yaml"
+	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'db\x0a\x1b[2Jgitseal: error: forged.enc.yaml': MAC mismatch" ]
+	grep -qF "message: '''db\x0a\x1b[2Jgitseal: error: forged.enc.yaml'': MAC mismatch'" <<<"$output"
+}
+
 @test "krm refuses a functionConfig of another kind" {
 	printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n' >"$TMP/rl.yaml"
 	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"

@@ -82,6 +82,18 @@ teardown() { teardown_tmp; }
 	! grep -q 't0p-s3cr3t' <<<"$stderr" || false
 }
 
+@test "render shows a manifest path with a newline or ESC escaped on its one line" {
+	# a file name is repository content: a newline in it would forge a
+	# second error line, an ESC sequence would repaint the terminal
+	forged=$'db\n\e[2Jgitseal: error: forged.enc.yaml'
+	sed 's/name: db/name: dbx/' "$APP/db.enc.yaml" >"$APP/$forged"
+	rm "$APP/db.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$APP"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'db\x0a\x1b[2Jgitseal: error: forged.enc.yaml' document 1: MAC mismatch" ]
+}
+
 @test "render of many files keeps their order, and reports every failure in file order with nothing on stdout" {
 	# files are opened ahead on other threads: the output and the failures
 	# must still come in file order
