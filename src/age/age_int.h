@@ -313,6 +313,11 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *source_name
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
 
+/* bcrypt_pbkdf.c: OpenSSH's key derivation for passphrase-protected keys.
+ * key_len up to 1024 bytes; rounds 1 or more. 0 or GS_ERR_KEY. */
+int age_bcrypt_pbkdf(const uint8_t *pass, size_t pass_len, const uint8_t *salt, size_t salt_len,
+		     unsigned rounds, uint8_t *key, size_t key_len) __attribute__((warn_unused_result));
+
 /* keys.c */
 struct age_recipient *age_recipient_new(enum age_key_type type);
 struct age_identity *age_identity_new(enum age_key_type type, size_t secret_len);
