@@ -77,6 +77,7 @@ struct age_identity {
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
 	struct mlkem768x25519_key *pq; /* the hybrid seed expanded (secure) */
+	struct age_ssh_locked *locked; /* a passphrase-protected ssh key (ssh.c) */
 };
 
 /* keys.c: an X25519 identity's own point. age_identity_true_pk computes
@@ -312,6 +313,7 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *source_name
 			   struct age_identity **out) __attribute__((warn_unused_result));
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
+void age_ssh_locked_free(struct age_ssh_locked *l);
 
 /* bcrypt_pbkdf.c: OpenSSH's key derivation for passphrase-protected keys.
  * key_len up to 1024 bytes; rounds 1 or more. 0 or GS_ERR_KEY. */

@@ -4,6 +4,7 @@
  * (openssh-key-v1) or PEM PKCS#1/PKCS#8 private keys. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -424,6 +425,25 @@ static int rsa_unwrap(const struct age_identity *id, const struct age_stanza *s,
 	return ret;
 }
 
+static int unlock(const struct age_identity *id, const struct age_identity **key);
+
+/* Only a stanza for this key (its tag) asks for the passphrase. */
+static int locked_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+{
+	const struct age_identity *key;
+	char tag[16];
+	int ret;
+
+	if (s->argc != (id->type == AGE_KEY_SSH_RSA ? 2u : 3u))
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid %s stanza", s->args[0]);
+	tag_string(id->ssh_tag, tag);
+	if (strcmp(s->args[1], tag) != 0)
+		return AGE_UNWRAP_SKIP;
+	if ((ret = unlock(id, &key)) < 0)
+		return ret;
+	return age_ssh_unwrap(key, s, file_key);
+}
+
 int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 {
 	const char *type = id->type == AGE_KEY_SSH_RSA ? "ssh-rsa" : "ssh-ed25519";
@@ -434,6 +454,8 @@ int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, ui
 
 	if (strcmp(s->args[0], type) != 0)
 		return AGE_UNWRAP_SKIP;
+	if (id->locked)
+		return locked_unwrap(id, s, file_key);
 	if (id->type == AGE_KEY_SSH_RSA)
 		return rsa_unwrap(id, s, file_key);
 	if (s->argc != 3 || gs_base64_decode_raw(s->args[2], strlen(s->args[2]), share, sizeof(share), &n) != 0 ||
@@ -530,64 +552,115 @@ out:
 	return ret;
 }
 
-/* openssh-key-v1 (OpenSSH PROTOCOL.key), unencrypted keys only. */
-static int parse_openssh(const char *text, size_t len, const char *name, struct age_identity **out)
+/* openssh-key-v1's ciphers for the private section (OpenSSH cipher.c),
+ * each through OpenSSL. */
+struct openssh_cipher {
+	const char *name, *evp;
+	size_t key_len, iv_len, tag_len;
+};
+
+enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 32 + 16, BCRYPT_ROUNDS_MAX = 1 << 16 };
+
+static const struct openssh_cipher openssh_ciphers[] = {
+	{ "aes256-ctr", "AES-256-CTR", 32, 16, 0 }, /* ssh-keygen's default */
+	{ "aes192-ctr", "AES-192-CTR", 24, 16, 0 },
+	{ "aes128-ctr", "AES-128-CTR", 16, 16, 0 },
+	{ "aes256-cbc", "AES-256-CBC", 32, 16, 0 },
+	{ "aes192-cbc", "AES-192-CBC", 24, 16, 0 },
+	{ "aes128-cbc", "AES-128-CBC", 16, 16, 0 },
+	{ "aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16 },
+	{ "aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16 },
+};
+
+/* The parts of an openssh-key-v1 blob (OpenSSH PROTOCOL.key). An
+ * authenticated cipher's tag follows the private section's string. */
+struct openssh_key {
+	const struct openssh_cipher *cipher; /* NULL: "none" */
+	const uint8_t *salt, *pub, *priv, *tag;
+	size_t salt_len, pub_len, priv_len;
+	uint32_t rounds;
+};
+
+static bool string_is(const uint8_t *s, size_t n, const char *want)
 {
-	const char *b64 = text + strlen(OPENSSH_BEGIN), *end;
-	struct wire w, priv;
-	const uint8_t *s, *pub, *sk;
-	size_t n, pub_len, sk_len, blob_len = 0;
-	uint8_t *blob;
-	uint32_t nkeys, check1, check2;
+	return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+static int openssh_split(const uint8_t *blob, size_t len, const char *name, struct openssh_key *k)
+{
+	struct wire w = { blob + sizeof(OPENSSH_MAGIC), len - sizeof(OPENSSH_MAGIC) }, opts;
+	const uint8_t *cipher, *kdf, *o;
+	size_t cipher_len, kdf_len, o_len, i;
+	uint32_t nkeys;
+
+	memset(k, 0, sizeof(*k));
+	if (wire_string(&w, &cipher, &cipher_len) != 0 || wire_string(&w, &kdf, &kdf_len) != 0 ||
+	    wire_string(&w, &o, &o_len) != 0 || wire_u32(&w, &nkeys) != 0)
+		goto malformed;
+	if (nkeys != 1)
+		return GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", name, nkeys);
+	if (wire_string(&w, &k->pub, &k->pub_len) != 0 || wire_string(&w, &k->priv, &k->priv_len) != 0)
+		goto malformed;
+	if (string_is(cipher, cipher_len, "none")) {
+		if (!string_is(kdf, kdf_len, "none"))
+			goto malformed;
+		return 0;
+	}
+	for (i = 0; i < sizeof(openssh_ciphers) / sizeof(openssh_ciphers[0]); i++)
+		if (string_is(cipher, cipher_len, openssh_ciphers[i].name))
+			k->cipher = &openssh_ciphers[i];
+	if (!k->cipher)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected with the cipher '%.*s', which is not "
+					   "supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)", name,
+			       (int)(cipher_len > 64 ? 64 : cipher_len), (const char *)cipher);
+	if (!string_is(kdf, kdf_len, "bcrypt"))
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported key derivation in a passphrase-protected key", name);
+	opts = (struct wire){ o, o_len };
+	if (wire_string(&opts, &k->salt, &k->salt_len) != 0 || wire_u32(&opts, &k->rounds) != 0 || opts.len ||
+	    !k->salt_len || !k->rounds)
+		goto malformed;
+	if (k->rounds > BCRYPT_ROUNDS_MAX)
+		return GS_FAIL(GS_ERR_KEY, "'%s': %u bcrypt rounds, more than %d", name, k->rounds, BCRYPT_ROUNDS_MAX);
+	if (k->priv_len % OPENSSH_BLOCK || w.len < k->cipher->tag_len)
+		goto malformed;
+	k->tag = w.p;
+	return 0;
+malformed:
+	return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+}
+
+/* The private section once in the clear: two equal check words (unequal:
+ * the passphrase was wrong), then the key. */
+static int parse_private_section(const uint8_t *priv_data, size_t priv_len, const char *name, bool encrypted,
+				 struct age_identity **out)
+{
+	struct wire w, priv = { priv_data, priv_len };
+	const uint8_t *s, *sk;
+	size_t n, sk_len;
+	uint32_t check1, check2;
 	BIGNUM *bn[6] = { NULL };
 	EVP_PKEY *pkey = NULL;
 	int ret = 0, i;
 
-	end = memmem(b64, len - (size_t)(b64 - text), OPENSSH_END, strlen(OPENSSH_END));
-	if (!end)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
-	blob = gs_secure_alloc((size_t)(end - b64) + 1);
-	if (!blob)
-		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
-				    &blob_len) != 0 ||
-	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
-		goto out;
+	if (wire_u32(&priv, &check1) != 0 || wire_u32(&priv, &check2) != 0)
+		goto malformed;
+	if (check1 != check2) {
+		if (encrypted)
+			return GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
+		goto malformed;
 	}
-	w = (struct wire){ blob + sizeof(OPENSSH_MAGIC), blob_len - sizeof(OPENSSH_MAGIC) };
-	if (wire_string(&w, &s, &n) != 0)
-		goto malformed;
-	if (n != 4 || memcmp(s, "none", 4) != 0) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", name);
-		goto out;
-	}
-	if (!wire_string_is(&w, "none") || wire_string(&w, &s, &n) != 0 || wire_u32(&w, &nkeys) != 0)
-		goto malformed;
-	if (nkeys != 1) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", name, nkeys);
-		goto out;
-	}
-	if (wire_string(&w, &pub, &pub_len) != 0 || wire_string(&w, &s, &n) != 0)
-		goto malformed;
-	priv = (struct wire){ s, n };
-	if (wire_u32(&priv, &check1) != 0 || wire_u32(&priv, &check2) != 0 || check1 != check2)
-		goto malformed;
 	w = priv;
 	if (wire_string_is(&w, "ssh-ed25519")) {
 		if (wire_string(&w, &s, &n) != 0 || n != 32 || wire_string(&w, &sk, &sk_len) != 0 ||
 		    sk_len != crypto_sign_ed25519_SECRETKEYBYTES || memcmp(sk + 32, s, 32) != 0)
 			goto malformed;
-		ret = identity_from_ed25519(sk, out);
-		goto out;
+		return identity_from_ed25519(sk, out);
 	}
 	w = priv;
-	if (!wire_string_is(&w, "ssh-rsa")) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", name);
-		goto out;
-	}
+	if (!wire_string_is(&w, "ssh-rsa"))
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", name);
 	if ((ret = gs_libcrypto_load()) < 0)
-		goto out;
+		return ret;
 	/* n, e, d, iqmp, p, q */
 	for (i = 0; i < 6; i++) {
 		bn[i] = wire_mpint(&w);
@@ -605,6 +678,195 @@ malformed:
 out:
 	for (i = 0; i < 6; i++)
 		BN_clear_free(bn[i]);
+	return ret;
+}
+
+/* A passphrase-protected key: its identity carries the public key, which
+ * the file keeps in the clear, and this; the private key is decrypted the
+ * first time a stanza is for it (as age's EncryptedSSHIdentity). */
+struct age_ssh_locked {
+	pthread_mutex_t lock;
+	char *name;
+	uint8_t *blob;               /* the decoded file (secure) */
+	size_t blob_len;
+	struct age_identity *key;    /* once decrypted */
+	int failed;                  /* the error of a failed attempt, given again */
+	char why[256];
+};
+
+static int (*passphrase_source)(const char *key_name, struct gs_buf *out);
+
+void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *out))
+{
+	passphrase_source = ask;
+}
+
+void age_ssh_locked_free(struct age_ssh_locked *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	age_identity_free(l->key);
+	gs_secure_free(l->blob);
+	free(l->name);
+	free(l);
+}
+
+static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, size_t pass_len, const char *name,
+			   struct age_identity **out)
+{
+	const struct openssh_cipher *c = k->cipher;
+	uint8_t *kiv = gs_secure_alloc(OPENSSH_KDF_OUT_MAX + k->priv_len + OPENSSH_BLOCK), *plain;
+	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n1 = 0, n2 = 0, ret;
+
+	if (!kiv)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	plain = kiv + OPENSSH_KDF_OUT_MAX;
+	if ((ret = age_bcrypt_pbkdf(pass, pass_len, k->salt, k->salt_len, k->rounds, kiv, c->key_len + c->iv_len)) ||
+	    (ret = gs_libcrypto_load()) < 0)
+		goto out;
+	cipher = EVP_CIPHER_fetch(NULL, c->evp, NULL);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!cipher || !ctx || EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL) != 1 ||
+	    (c->tag_len && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)c->iv_len, NULL) != 1) ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, kiv, kiv + c->key_len) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    (c->tag_len && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)c->tag_len, (void *)k->tag) != 1)) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': cannot set up %s", name, c->name);
+		goto out;
+	}
+	if (EVP_DecryptUpdate(ctx, plain, &n1, k->priv, (int)k->priv_len) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, plain + n1, &n2) != 1 || (size_t)n1 + (size_t)n2 != k->priv_len) {
+		/* only an authenticated cipher fails here */
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
+		goto out;
+	}
+	ret = parse_private_section(plain, k->priv_len, name, true, out);
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(cipher);
+	gs_secure_free(kiv);
+	return ret;
+}
+
+static int unlock_with(struct age_ssh_locked *l, const uint8_t *blob_pub, size_t blob_pub_len)
+{
+	struct openssh_key k;
+	struct gs_buf pass;
+	struct age_identity *key = NULL;
+	int ret;
+
+	if (!passphrase_source)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and no passphrase can be asked for", l->name);
+	gs_buf_init(&pass, true);
+	if ((ret = passphrase_source(l->name, &pass)) ||
+	    (ret = openssh_split(l->blob, l->blob_len, l->name, &k)) ||
+	    (ret = openssh_decrypt(&k, pass.data, pass.len, l->name, &key)))
+		goto out;
+	if (key->ssh_blob_len != blob_pub_len || memcmp(key->ssh_blob, blob_pub, blob_pub_len) != 0) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': the private key does not match the file's public key", l->name);
+		goto out;
+	}
+	l->key = key;
+	key = NULL;
+out:
+	age_identity_free(key);
+	gs_buf_release(&pass);
+	return ret;
+}
+
+/* The decrypted key of a passphrase-protected identity, asking for the
+ * passphrase the first time. A failure is kept: the passphrase is asked
+ * for once per process. */
+static int unlock(const struct age_identity *id, const struct age_identity **key)
+{
+	struct age_ssh_locked *l = id->locked;
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (!l->key && !l->failed && (ret = unlock_with(l, id->ssh_blob, id->ssh_blob_len)) < 0) {
+		l->failed = ret;
+		snprintf(l->why, sizeof(l->why), "%s", gs_error_message());
+	}
+	if (l->failed)
+		ret = GS_FAIL(l->failed, "%s", l->why);
+	*key = l->key;
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+static int locked_identity(const uint8_t *blob, size_t blob_len, const struct openssh_key *k, const char *name,
+			   struct age_identity **out)
+{
+	struct age_identity *id = NULL;
+	struct age_ssh_locked *l;
+	enum age_key_type type;
+	uint8_t pk[32];
+	EVP_PKEY *rsa = NULL;
+	int ret;
+
+	if ((ret = parse_public_blob(k->pub, k->pub_len, &type, pk, &rsa)) < 0) {
+		gs_error_prefix("'%s'", name);
+		return ret;
+	}
+	l = gs_calloc(1, sizeof(*l));
+	id = age_identity_new(type, 0);
+	if (!l || !id || !(l->name = gs_strdup(name)) || !(id->ssh_blob = gs_malloc(k->pub_len)) ||
+	    !(l->blob = gs_secure_alloc(blob_len))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	memcpy(l->blob, blob, blob_len);
+	l->blob_len = blob_len;
+	memcpy(id->pk, pk, sizeof(pk));
+	memcpy(id->ssh_blob, k->pub, k->pub_len);
+	id->ssh_blob_len = k->pub_len;
+	compute_tag(id->ssh_blob, id->ssh_blob_len, id->ssh_tag);
+	id->rsa = rsa;
+	id->locked = l;
+	*out = id;
+	return 0;
+fail:
+	if (l) {
+		free(l->name);
+		free(l);
+	}
+	EVP_PKEY_free(rsa);
+	age_identity_free(id);
+	return ret;
+}
+
+/* openssh-key-v1 (OpenSSH PROTOCOL.key). */
+static int parse_openssh(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	const char *b64 = text + strlen(OPENSSH_BEGIN), *end;
+	struct openssh_key k;
+	size_t blob_len = 0;
+	uint8_t *blob;
+	int ret = 0;
+
+	end = memmem(b64, len - (size_t)(b64 - text), OPENSSH_END, strlen(OPENSSH_END));
+	if (!end)
+		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+	blob = gs_secure_alloc((size_t)(end - b64) + 1);
+	if (!blob)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
+				    &blob_len) != 0 ||
+	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", name);
+		goto out;
+	}
+	if ((ret = openssh_split(blob, blob_len, name, &k)))
+		goto out;
+	if (k.cipher)
+		ret = locked_identity(blob, blob_len, &k, name, out);
+	else
+		ret = parse_private_section(k.priv, k.priv_len, name, false, out);
+out:
 	gs_secure_free(blob);
 	return ret;
 }

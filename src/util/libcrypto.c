@@ -37,7 +37,8 @@
 	X(BN_free) X(BN_new) X(BN_num_bits) X(BN_secure_new) X(BN_set_flags) X(BN_sub) \
 	X(BN_value_one) \
 	X(CRYPTO_free) X(CRYPTO_memdup) \
-	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_fetch) \
+	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_CTX_set_padding) \
+	X(EVP_CIPHER_fetch) X(EVP_CIPHER_free) \
 	X(EVP_CipherFinal_ex) X(EVP_CipherInit_ex) X(EVP_CipherUpdate) \
 	X(EVP_DecryptFinal_ex) X(EVP_DecryptInit_ex) X(EVP_DecryptUpdate) \
 	X(EVP_Digest) X(EVP_DigestFinalXOF) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) \
@@ -398,9 +399,20 @@ EVP_CIPHER_CTX *EVP_CIPHER_CTX_new(void)
 	return CALL(EVP_CIPHER_CTX_new)();
 }
 
+int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX *c, int pad)
+{
+	return CALL(EVP_CIPHER_CTX_set_padding)(c, pad);
+}
+
 EVP_CIPHER *EVP_CIPHER_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties)
 {
 	return CALL(EVP_CIPHER_fetch)(ctx, algorithm, properties);
+}
+
+void EVP_CIPHER_free(EVP_CIPHER *cipher)
+{
+	if (cipher)
+		CALL(EVP_CIPHER_free)(cipher);
 }
 
 int EVP_CipherFinal_ex(EVP_CIPHER_CTX *ctx, unsigned char *outm, int *outl)
