@@ -314,6 +314,10 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *source_name
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
 void age_ssh_locked_free(struct age_ssh_locked *l);
+/* An openssh-key-v1 private section in the clear (check words, then the
+ * key); unequal check words are a wrong passphrase when encrypted. */
+int age_ssh_private_section_parse(const uint8_t *data, size_t len, const char *source_name, bool encrypted,
+				  struct age_identity **out) __attribute__((warn_unused_result));
 
 /* bcrypt_pbkdf.c: OpenSSH's key derivation for passphrase-protected keys.
  * key_len up to 1024 bytes; rounds 1 or more. 0 or GS_ERR_KEY. */

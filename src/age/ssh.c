@@ -631,8 +631,8 @@ malformed:
 
 /* The private section once in the clear: two equal check words (unequal:
  * the passphrase was wrong), then the key. */
-static int parse_private_section(const uint8_t *priv_data, size_t priv_len, const char *name, bool encrypted,
-				 struct age_identity **out)
+int age_ssh_private_section_parse(const uint8_t *priv_data, size_t priv_len, const char *name, bool encrypted,
+				  struct age_identity **out)
 {
 	struct wire w, priv = { priv_data, priv_len };
 	const uint8_t *s, *sk;
@@ -743,7 +743,7 @@ static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, siz
 		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
 		goto out;
 	}
-	ret = parse_private_section(plain, k->priv_len, name, true, out);
+	ret = age_ssh_private_section_parse(plain, k->priv_len, name, true, out);
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_free(cipher);
@@ -865,7 +865,7 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	if (k.cipher)
 		ret = locked_identity(blob, blob_len, &k, name, out);
 	else
-		ret = parse_private_section(k.priv, k.priv_len, name, false, out);
+		ret = age_ssh_private_section_parse(k.priv, k.priv_len, name, false, out);
 out:
 	gs_secure_free(blob);
 	return ret;
