@@ -316,6 +316,10 @@ int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t ca
 void age_ssh_locked_free(struct age_ssh_locked *l);
 /* An openssh-key-v1 private section in the clear (check words, then the
  * key); unequal check words are a wrong passphrase when encrypted. */
+/* A legacy encrypted PEM key ("Proc-Type: 4,ENCRYPTED") decrypted with
+ * pass and read. */
+int age_ssh_pem_legacy_parse(const char *text, size_t len, const char *source_name, const uint8_t *pass,
+			     size_t pass_len, struct age_identity **out) __attribute__((warn_unused_result));
 int age_ssh_private_section_parse(const uint8_t *data, size_t len, const char *source_name, bool encrypted,
 				  struct age_identity **out) __attribute__((warn_unused_result));
 

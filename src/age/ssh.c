@@ -681,14 +681,24 @@ out:
 	return ret;
 }
 
+struct pem_passphrase {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int pem_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			struct age_identity **out);
+static int pem_legacy_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			       struct age_identity **out);
 /* A passphrase-protected key: its identity carries the public key, which
  * the file keeps in the clear, and this; the private key is decrypted the
  * first time a stanza is for it (as age's EncryptedSSHIdentity). */
 struct age_ssh_locked {
 	pthread_mutex_t lock;
 	char *name;
-	uint8_t *blob;               /* the decoded file (secure) */
+	uint8_t *blob;               /* the decoded file, or the PEM text (secure) */
 	size_t blob_len;
+	bool pem;
 	struct age_identity *key;    /* once decrypted */
 	int failed;                  /* the error of a failed attempt, given again */
 	char why[256];
@@ -761,9 +771,19 @@ static int unlock_with(struct age_ssh_locked *l, const uint8_t *blob_pub, size_t
 	if (!passphrase_source)
 		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and no passphrase can be asked for", l->name);
 	gs_buf_init(&pass, true);
-	if ((ret = passphrase_source(l->name, &pass)) ||
-	    (ret = openssh_split(l->blob, l->blob_len, l->name, &k)) ||
-	    (ret = openssh_decrypt(&k, pass.data, pass.len, l->name, &key)))
+	if ((ret = passphrase_source(l->name, &pass)))
+		goto out;
+	if (l->pem) {
+		const struct pem_passphrase p = { pass.data, pass.len };
+		const char *text = (const char *)l->blob;
+
+		ret = memmem(text, l->blob_len, "Proc-Type: 4,ENCRYPTED", 22)
+			      ? pem_legacy_identity(text, l->blob_len, l->name, &p, &key)
+			      : pem_identity(text, l->blob_len, l->name, &p, &key);
+	} else if (!(ret = openssh_split(l->blob, l->blob_len, l->name, &k))) {
+		ret = openssh_decrypt(&k, pass.data, pass.len, l->name, &key);
+	}
+	if (ret)
 		goto out;
 	if (key->ssh_blob_len != blob_pub_len || memcmp(key->ssh_blob, blob_pub, blob_pub_len) != 0) {
 		ret = GS_FAIL(GS_ERR_KEY, "'%s': the private key does not match the file's public key", l->name);
@@ -797,33 +817,29 @@ static int unlock(const struct age_identity *id, const struct age_identity **key
 	return ret;
 }
 
-static int locked_identity(const uint8_t *blob, size_t blob_len, const struct openssh_key *k, const char *name,
+/* A locked identity for the public key pub (type, pk and rsa parsed from
+ * it; rsa is taken), keeping the key file's bytes to decrypt later. */
+static int locked_identity(enum age_key_type type, const uint8_t pk[32], EVP_PKEY *rsa, const uint8_t *pub,
+			   size_t pub_len, const void *file, size_t file_len, bool pem, const char *name,
 			   struct age_identity **out)
 {
-	struct age_identity *id = NULL;
-	struct age_ssh_locked *l;
-	enum age_key_type type;
-	uint8_t pk[32];
-	EVP_PKEY *rsa = NULL;
+	struct age_identity *id = age_identity_new(type, 0);
+	struct age_ssh_locked *l = gs_calloc(1, sizeof(*l));
 	int ret;
 
-	if ((ret = parse_public_blob(k->pub, k->pub_len, &type, pk, &rsa)) < 0) {
-		gs_error_prefix("'%s'", name);
-		return ret;
-	}
-	l = gs_calloc(1, sizeof(*l));
-	id = age_identity_new(type, 0);
-	if (!l || !id || !(l->name = gs_strdup(name)) || !(id->ssh_blob = gs_malloc(k->pub_len)) ||
-	    !(l->blob = gs_secure_alloc(blob_len))) {
+	if (!l || !id || !(l->name = gs_strdup(name)) || !(id->ssh_blob = gs_malloc(pub_len)) ||
+	    !(l->blob = gs_secure_alloc(file_len + 1))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
 	pthread_mutex_init(&l->lock, NULL);
-	memcpy(l->blob, blob, blob_len);
-	l->blob_len = blob_len;
-	memcpy(id->pk, pk, sizeof(pk));
-	memcpy(id->ssh_blob, k->pub, k->pub_len);
-	id->ssh_blob_len = k->pub_len;
+	memcpy(l->blob, file, file_len);
+	l->blob[file_len] = 0;
+	l->blob_len = file_len;
+	l->pem = pem;
+	memcpy(id->pk, pk, 32);
+	memcpy(id->ssh_blob, pub, pub_len);
+	id->ssh_blob_len = pub_len;
 	compute_tag(id->ssh_blob, id->ssh_blob_len, id->ssh_tag);
 	id->rsa = rsa;
 	id->locked = l;
@@ -836,6 +852,49 @@ fail:
 	}
 	EVP_PKEY_free(rsa);
 	age_identity_free(id);
+	return ret;
+}
+
+static int locked_openssh_identity(const uint8_t *blob, size_t blob_len, const struct openssh_key *k,
+				   const char *name, struct age_identity **out)
+{
+	enum age_key_type type;
+	uint8_t pk[32];
+	EVP_PKEY *rsa = NULL;
+	int ret;
+
+	if ((ret = parse_public_blob(k->pub, k->pub_len, &type, pk, &rsa)) < 0) {
+		gs_error_prefix("'%s'", name);
+		return ret;
+	}
+	return locked_identity(type, pk, rsa, k->pub, k->pub_len, blob, blob_len, false, name, out);
+}
+
+/* A PEM key keeps no public key in the clear: as age, it is read from the
+ * .pub file beside it. */
+static int locked_pem_identity(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	struct age_recipient *r = NULL;
+	struct gs_buf pub;
+	char *path = gs_malloc(strlen(name) + 5);
+	int ret;
+
+	if (!path)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	snprintf(path, strlen(name) + 5, "%s.pub", name);
+	gs_buf_init(&pub, false);
+	if (gs_read_file(path, &pub, SSH_BLOB_MAX * 2) != 0 || age_ssh_recipient_parse((const char *)pub.data, &r) != 0) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and its public key '%s' cannot be read "
+					  "(ssh-keygen -p -f KEY converts the key to the OpenSSH format, which holds it)",
+			      name, path);
+		goto out;
+	}
+	ret = locked_identity(r->type, r->pk, r->rsa, r->ssh_blob, r->ssh_blob_len, text, len, true, name, out);
+	r->rsa = NULL;
+out:
+	age_recipient_free(r);
+	gs_buf_release(&pub);
+	free(path);
 	return ret;
 }
 
@@ -863,7 +922,7 @@ static int parse_openssh(const char *text, size_t len, const char *name, struct 
 	if ((ret = openssh_split(blob, blob_len, name, &k)))
 		goto out;
 	if (k.cipher)
-		ret = locked_identity(blob, blob_len, &k, name, out);
+		ret = locked_openssh_identity(blob, blob_len, &k, name, out);
 	else
 		ret = age_ssh_private_section_parse(k.priv, k.priv_len, name, false, out);
 out:
@@ -871,16 +930,21 @@ out:
 	return ret;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+/* OpenSSL's passphrase callback: the passphrase given, or none. */
+static int pem_passphrase_cb(char *buf, int size, int rwflag, void *u)
 {
-	(void)buf;
-	(void)size;
+	const struct pem_passphrase *p = u;
+
 	(void)rwflag;
-	(void)u;
-	return -1;
+	if (!p || size < 0 || p->len > (size_t)size)
+		return -1;
+	memcpy(buf, p->data, p->len);
+	return (int)p->len;
 }
 
-int age_ssh_identity_parse(const char *text, size_t len, const char *name, struct age_identity **out)
+/* PEM PKCS#1 / PKCS#8; pass NULL for an unencrypted key. */
+static int pem_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			struct age_identity **out)
 {
 	EVP_PKEY *pkey;
 	uint8_t *sk;
@@ -888,20 +952,16 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	BIO *bio;
 	int ret;
 
-	*out = NULL;
-	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
-		return parse_openssh(text, len, name, out);
-	if (memmem(text, len, "ENCRYPTED", 9))
-		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", name);
 	if ((ret = gs_libcrypto_load()) < 0)
 		return ret;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (!bio)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_passphrase_cb, (void *)pass);
 	BIO_free(bio);
 	if (!pkey)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", name);
+		return pass ? GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name)
+			    : GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", name);
 	if (EVP_PKEY_is_a(pkey, "RSA"))
 		return identity_from_rsa(pkey, out);
 	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
@@ -924,6 +984,164 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	EVP_PKEY_free(pkey);
 	gs_secure_free(sk);
 	return ret;
+}
+
+/* Legacy PEM encryption ("Proc-Type: 4,ENCRYPTED", ssh-keygen -m PEM and
+ * OpenSSH before 7.8): the body in CBC mode under OpenSSL's
+ * EVP_BytesToKey (MD5, one round, the IV's first 8 bytes as salt).
+ * OpenSSL's reader finds that cipher in its legacy table of names, which
+ * gitseal does not load (util/libcrypto.c): decrypted here, the key is
+ * read as an unencrypted PEM key. */
+static const struct {
+	const char *name;
+	size_t key_len, iv_len;
+} pem_ciphers[] = {
+	{ "AES-128-CBC", 16, 16 }, { "AES-192-CBC", 24, 16 }, { "AES-256-CBC", 32, 16 }, { "DES-EDE3-CBC", 24, 8 },
+};
+
+enum { PEM_KEY_MAX = 32, PEM_IV_MAX = 16, MD5_SIZE = 16 };
+
+static int pem_bytes_to_key(const struct pem_passphrase *pass, const uint8_t *salt, uint8_t *key, size_t key_len)
+{
+	EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	uint8_t *in = gs_secure_alloc(MD5_SIZE + pass->len + 8), d[MD5_SIZE];
+	size_t in_len = 0, done = 0, n;
+	int ret = 0;
+
+	if (!md5 || !in) {
+		ret = GS_FAIL(GS_ERR_KEY, "cannot set up MD5 for a PEM key");
+		goto out;
+	}
+	while (done < key_len) {
+		memcpy(in + in_len, pass->data, pass->len);
+		memcpy(in + in_len + pass->len, salt, 8);
+		if (EVP_Digest(in, in_len + pass->len + 8, d, NULL, md5, NULL) != 1) {
+			ret = GS_FAIL(GS_ERR_KEY, "cannot set up MD5 for a PEM key");
+			goto out;
+		}
+		n = key_len - done < MD5_SIZE ? key_len - done : MD5_SIZE;
+		memcpy(key + done, d, n);
+		done += n;
+		memcpy(in, d, MD5_SIZE);
+		in_len = MD5_SIZE;
+	}
+out:
+	sodium_memzero(d, sizeof(d));
+	gs_secure_free(in);
+	EVP_MD_free(md5);
+	return ret;
+}
+
+static int pem_legacy_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			       struct age_identity **out)
+{
+	const char *end = text + len, *dek, *p, *body, *stop, *label, *label_end;
+	uint8_t iv[PEM_IV_MAX], key[PEM_KEY_MAX], *ct = NULL, *der = NULL;
+	char *pem = NULL;
+	size_t i, n, ct_len, iv_len, der_len = 0, pem_cap, pem_len;
+	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int c = -1, n1 = 0, n2 = 0, ret;
+
+	dek = memmem(text, len, "\nDEK-Info: ", 11);
+	label = memmem(text, len, "-----BEGIN ", 11);
+	if (!dek || !label)
+		goto malformed;
+	dek += 11;
+	label += 11;
+	label_end = memchr(label, '-', (size_t)(end - label));
+	for (i = 0; i < sizeof(pem_ciphers) / sizeof(pem_ciphers[0]); i++) {
+		n = strlen(pem_ciphers[i].name);
+		if ((size_t)(end - dek) > n && !memcmp(dek, pem_ciphers[i].name, n) && dek[n] == ',')
+			c = (int)i;
+	}
+	if (c < 0)
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported PEM encryption (ssh-keygen -p -f KEY converts the key "
+					   "to the OpenSSH format)", name);
+	p = dek + strlen(pem_ciphers[c].name) + 1;
+	iv_len = pem_ciphers[c].iv_len;
+	if (!label_end || sodium_hex2bin(iv, sizeof(iv), p, (size_t)(end - p), NULL, &n, &p) != 0 || n != iv_len)
+		goto malformed;
+	/* the body: after the blank line that ends the headers */
+	body = memmem(p, (size_t)(end - p), "\n\n", 2);
+	if (!body)
+		body = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+	if (!body)
+		goto malformed;
+	stop = memmem(body, (size_t)(end - body), "-----END ", 9);
+	if (!stop)
+		goto malformed;
+	ct = gs_malloc((size_t)(stop - body) + 1);
+	der = gs_secure_alloc((size_t)(stop - body) + PEM_IV_MAX);
+	if (!ct || !der) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (gs_base64_decode_secret(body, (size_t)(stop - body), " \t\r\n", ct, (size_t)(stop - body) + 1,
+				    &ct_len) != 0 || !ct_len || ct_len % iv_len)
+		goto malformed;
+	if ((ret = pem_bytes_to_key(pass, iv, key, pem_ciphers[c].key_len)))
+		goto out;
+	cipher = EVP_CIPHER_fetch(NULL, pem_ciphers[c].name, NULL);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!cipher || !ctx || EVP_DecryptInit_ex(ctx, cipher, NULL, key, iv) != 1) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': cannot set up %s", name, pem_ciphers[c].name);
+		goto out;
+	}
+	/* a wrong passphrase: the padding is wrong, or the DER does not read */
+	if (EVP_DecryptUpdate(ctx, der, &n1, ct, (int)ct_len) != 1 || EVP_DecryptFinal_ex(ctx, der + n1, &n2) != 1) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
+		goto out;
+	}
+	der_len = (size_t)n1 + (size_t)n2;
+	/* the key unencrypted, under its own label */
+	pem_cap = 2 * (size_t)(label_end - label) + 64 + GS_BASE64_LEN(der_len) + der_len / 48 + 2;
+	if (!(pem = gs_secure_alloc(pem_cap))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+		goto out;
+	}
+	pem_len = (size_t)snprintf(pem, pem_cap, "-----BEGIN %.*s-----\n", (int)(label_end - label), label);
+	for (i = 0; i < der_len; i += 48) {
+		n = der_len - i < 48 ? der_len - i : 48;
+		sodium_bin2base64(pem + pem_len, pem_cap - pem_len, der + i, n, sodium_base64_VARIANT_ORIGINAL);
+		pem_len += strlen(pem + pem_len);
+		pem[pem_len++] = '\n';
+	}
+	pem_len += (size_t)snprintf(pem + pem_len, pem_cap - pem_len, "-----END %.*s-----\n",
+				    (int)(label_end - label), label);
+	ret = pem_identity(pem, pem_len, name, NULL, out);
+	if (ret == GS_ERR_PARSE)
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
+	goto out;
+malformed:
+	ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed encrypted PEM key", name);
+out:
+	sodium_memzero(key, sizeof(key));
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(cipher);
+	free(ct);
+	gs_secure_free(der);
+	gs_secure_free(pem);
+	return ret;
+}
+
+int age_ssh_pem_legacy_parse(const char *text, size_t len, const char *name, const uint8_t *pass, size_t pass_len,
+			     struct age_identity **out)
+{
+	const struct pem_passphrase p = { pass, pass_len };
+
+	*out = NULL;
+	return pem_legacy_identity(text, len, name, &p, out);
+}
+
+int age_ssh_identity_parse(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	*out = NULL;
+	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
+		return parse_openssh(text, len, name, out);
+	if (memmem(text, len, "ENCRYPTED", 9))
+		return locked_pem_identity(text, len, name, out);
+	return pem_identity(text, len, name, NULL, out);
 }
 
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)

@@ -44,7 +44,7 @@
 	X(EVP_Digest) X(EVP_DigestFinalXOF) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) \
 	X(EVP_DigestInit_ex2) X(EVP_DigestUpdate) \
 	X(EVP_EncryptFinal_ex) X(EVP_EncryptInit_ex) X(EVP_EncryptUpdate) \
-	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_MD_fetch) \
+	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_MD_fetch) X(EVP_MD_free) \
 	X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey) \
 	X(EVP_PKEY_CTX_set0_rsa_oaep_label) X(EVP_PKEY_CTX_set_rsa_mgf1_md) \
 	X(EVP_PKEY_CTX_set_rsa_oaep_md) X(EVP_PKEY_CTX_set_rsa_padding) \
@@ -100,7 +100,7 @@ static void (*warm_first)(void), (*warm_fetch)(void);
  * providers' names, 2.3 M of the 9.2 M instructions of opening libcrypto
  * and fetching AES-256-GCM; every fetch here names the provider's
  * algorithm, and the one reader of the table OpenSSL would reach, the
- * cipher of an encrypted PEM key, is refused first (age/ssh.c). The
+ * cipher of a legacy encrypted PEM key, is age/ssh.c's own code. The
  * digests' table stays: a TLS peer's certificate (libcurl, when Vault is
  * reached over HTTPS in the same process) is checked through it. The
  * first call decides, before any other. */
@@ -447,6 +447,12 @@ int EVP_DecryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const 
 		      int inl)
 {
 	return CALL(EVP_DecryptUpdate)(ctx, out, outl, in, inl);
+}
+
+void EVP_MD_free(EVP_MD *md)
+{
+	if (md)
+		CALL(EVP_MD_free)(md);
 }
 
 int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,

@@ -2,7 +2,8 @@
  * ones included. The first byte picks the input's use:
  *  0: a private section in the clear (check words, key), as after a
  *     decryption, with a right or a wrong passphrase;
- *  1: an openssh-key-v1 blob, armored here; a passphrase-protected key is
+ *  2: a legacy encrypted PEM key (Proc-Type, DEK-Info), passphrase "pwpwpw";
+ *  else: an openssh-key-v1 blob, armored here; a passphrase-protected key is
  *     then opened with the passphrase "pw" by a stanza with its tag (the
  *     kdf's rounds kept small here, else one input would take minutes).
  * Whatever parses gives its recipient; a stanza with the key's tag is
@@ -105,6 +106,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				id = NULL;
 			}
 		}
+		gs_error_clear();
+		return 0;
+	}
+	if (data[0] == 2) {
+		text = malloc(size);
+		if (!text)
+			return 0;
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = '\0';
+		if (age_ssh_pem_legacy_parse(text, size - 1, "fuzz", (const uint8_t *)"pwpwpw", 6, &id) == 0) {
+			check_identity(id);
+			age_identity_free(id);
+		}
+		free(text);
 		gs_error_clear();
 		return 0;
 	}

@@ -69,7 +69,7 @@ static int setup(void **state)
 		return -1;
 	/* TEST keys, generated fresh for this run. */
 	{
-		char cmd[1024];
+		char cmd[2048];
 
 		snprintf(cmd, sizeof(cmd),
 			 "cd %s && ssh-keygen -q -t ed25519 -N '' -C test-ed -f test_ed25519 && "
@@ -84,7 +84,12 @@ static int setup(void **state)
 			 "aes128-gcm@openssh.com aes256-gcm@openssh.com chacha20-poly1305@openssh.com; do "
 			 "cp test_ed25519 test_ed25519_$c && "
 			 "ssh-keygen -q -p -a 2 -P '' -N 'secret' -Z $c -f test_ed25519_$c >/dev/null || exit 1; done && "
-			 "cp test_rsa test_rsa_enc && ssh-keygen -q -p -a 2 -P '' -N 'secret' -f test_rsa_enc >/dev/null",
+			 "cp test_rsa test_rsa_enc && ssh-keygen -q -p -a 2 -P '' -N 'secret' -f test_rsa_enc >/dev/null && "
+			 /* PEM keys, legacy (Proc-Type) and PKCS#8, their public keys beside them */
+			 "for m in PEM PKCS8; do cp test_rsa_pem test_rsa_$m && cp test_rsa_pem.pub test_rsa_$m.pub && "
+			 "ssh-keygen -q -p -m $m -P '' -N 'secret' -f test_rsa_$m >/dev/null || exit 1; done && "
+			 "openssl rsa -in test_rsa_pem -traditional -des3 -passout pass:secret -out test_rsa_des3 2>/dev/null && "
+			 "cp test_rsa_pem.pub test_rsa_des3.pub",
 			 tmpdir);
 		if (system(cmd) != 0)
 			return -1;
@@ -610,6 +615,37 @@ static void test_ssh_passphrase_keys(void **state)
 	passphrase_asked = 0;
 	assert_int_equal(open_with("test_rsa", "test_rsa_enc"), 0);
 	assert_int_equal(passphrase_asked, 1);
+	/* PEM: the public key from KEY.pub, KEY as named (here, in tmpdir) */
+	{
+		static const char *const pem[] = { "test_rsa_PEM", "test_rsa_PKCS8", "test_rsa_des3" };
+		char cwd[4096];
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		assert_int_equal(chdir(tmpdir), 0);
+		for (i = 0; i < sizeof(pem) / sizeof(pem[0]); i++) {
+			passphrase_asked = 0;
+			if (open_with("test_rsa_pem", pem[i]) != 0)
+				fail_msg("%s: %s", pem[i], gs_error_message());
+			assert_int_equal(passphrase_asked, 1);
+		}
+		test_passphrase = "wrong";
+		for (i = 0; i < sizeof(pem) / sizeof(pem[0]); i++) {
+			char want[128];
+
+			assert_int_equal(open_with("test_rsa_pem", pem[i]), GS_ERR_KEY);
+			snprintf(want, sizeof(want), "'%s': incorrect passphrase", pem[i]);
+			assert_string_equal(gs_error_message(), want);
+		}
+		test_passphrase = "secret";
+		assert_int_equal(rename("test_rsa_PEM.pub", "moved.pub"), 0);
+		read_text("test_rsa_PEM", &b);
+		assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
+		assert_string_equal(gs_error_message(),
+				    "'test_rsa_PEM' is passphrase-protected and its public key 'test_rsa_PEM.pub' cannot "
+				    "be read (ssh-keygen -p -f KEY converts the key to the OpenSSH format, which holds it)");
+		gs_buf_release(&b);
+		assert_int_equal(chdir(cwd), 0);
+	}
 	/* a stanza for another key never asks */
 	passphrase_asked = 0;
 	assert_int_equal(open_with("test_rsa", "test_ed25519_aes256-ctr"), GS_ERR_AGE_NO_MATCH);
