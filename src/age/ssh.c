@@ -553,13 +553,13 @@ out:
 }
 
 /* openssh-key-v1's ciphers for the private section (OpenSSH cipher.c),
- * each through OpenSSL. */
+ * each through OpenSSL but OpenSSH's ChaCha20-Poly1305 (libsodium). */
 struct openssh_cipher {
 	const char *name, *evp;
 	size_t key_len, iv_len, tag_len;
 };
 
-enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 32 + 16, BCRYPT_ROUNDS_MAX = 1 << 16 };
+enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 64, BCRYPT_ROUNDS_MAX = 1 << 16 };
 
 static const struct openssh_cipher openssh_ciphers[] = {
 	{ "aes256-ctr", "AES-256-CTR", 32, 16, 0 }, /* ssh-keygen's default */
@@ -570,6 +570,8 @@ static const struct openssh_cipher openssh_ciphers[] = {
 	{ "aes128-cbc", "AES-128-CBC", 16, 16, 0 },
 	{ "aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16 },
 	{ "aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16 },
+	/* two ChaCha20 keys; the second encrypts packet lengths only */
+	{ "chacha20-poly1305@openssh.com", NULL, 64, 0, 16 },
 };
 
 /* The parts of an openssh-key-v1 blob (OpenSSH PROTOCOL.key). An
@@ -722,6 +724,25 @@ void age_ssh_locked_free(struct age_ssh_locked *l)
 	free(l);
 }
 
+/* OpenSSH's chacha20-poly1305 (PROTOCOL.chacha20poly1305) for sequence
+ * number 0 and no length: the Poly1305 key is the first 32 bytes of the
+ * keystream, the data is encrypted from block 1 on. */
+static int openssh_chacha_open(const uint8_t key[32], const uint8_t *ct, size_t len, const uint8_t *tag,
+			       uint8_t *plain)
+{
+	static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
+	uint8_t poly_key[crypto_onetimeauth_poly1305_KEYBYTES];
+	int ret;
+
+	crypto_stream_chacha20(poly_key, sizeof(poly_key), nonce, key);
+	ret = crypto_onetimeauth_poly1305_verify(tag, ct, len, poly_key);
+	sodium_memzero(poly_key, sizeof(poly_key));
+	if (ret != 0)
+		return -1;
+	crypto_stream_chacha20_xor_ic(plain, ct, len, nonce, 1, key);
+	return 0;
+}
+
 static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, size_t pass_len, const char *name,
 			   struct age_identity **out)
 {
@@ -734,8 +755,17 @@ static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, siz
 	if (!kiv)
 		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
 	plain = kiv + OPENSSH_KDF_OUT_MAX;
-	if ((ret = age_bcrypt_pbkdf(pass, pass_len, k->salt, k->salt_len, k->rounds, kiv, c->key_len + c->iv_len)) ||
-	    (ret = gs_libcrypto_load()) < 0)
+	if ((ret = age_bcrypt_pbkdf(pass, pass_len, k->salt, k->salt_len, k->rounds, kiv, c->key_len + c->iv_len)))
+		goto out;
+	if (!c->evp) {
+		if (openssh_chacha_open(kiv, k->priv, k->priv_len, k->tag, plain) != 0) {
+			ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", name);
+			goto out;
+		}
+		ret = age_ssh_private_section_parse(plain, k->priv_len, name, true, out);
+		goto out;
+	}
+	if ((ret = gs_libcrypto_load()) < 0)
 		goto out;
 	cipher = EVP_CIPHER_fetch(NULL, c->evp, NULL);
 	ctx = EVP_CIPHER_CTX_new();
