@@ -82,6 +82,10 @@ void age_identity_list_release(struct age_identity_list *l);
  * a stanza fails (GS_ERR_KEY). Set once, before any decryption. */
 struct gs_buf;
 void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *out));
+/* Why the first passphrase-protected key of l that was tried did not open
+ * (no passphrase to be had, a wrong one), or NULL: for a message that
+ * would otherwise say only that no identity matched. Valid as long as l. */
+const char *age_identity_list_locked_failure(const struct age_identity_list *l);
 
 /* Native keys: X25519, or the post-quantum hybrid (pq). */
 int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));

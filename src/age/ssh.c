@@ -713,6 +713,23 @@ void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *o
 	passphrase_source = ask;
 }
 
+const char *age_identity_list_locked_failure(const struct age_identity_list *l)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; l && i < l->count && !why; i++) {
+		struct age_ssh_locked *k = l->items[i]->locked;
+
+		if (!k)
+			continue;
+		pthread_mutex_lock(&k->lock);
+		if (k->failed)
+			why = k->why;
+		pthread_mutex_unlock(&k->lock);
+	}
+	return why;
+}
+
 void age_ssh_locked_free(struct age_ssh_locked *l)
 {
 	if (!l)

@@ -102,6 +102,10 @@ EOF
 	# a file for another key: the protected one is never asked about
 	HOME="$TMP/home" SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" setsid -w "$GITSEAL_BIN" decrypt enc.yaml |
 		cmp - plain.yaml
+	# the git filter's side (textconv) does not ask: shown encrypted, the warning says why
+	git init -q .
+	run -0 --separate-stderr env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" "$GITSEAL_BIN" git textconv ssh.enc.yaml
+	[ "$stderr" = "gitseal: warning: 'ssh.enc.yaml' shown encrypted (other versions may be too): '$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase" ]
 	# render does not ask, even on a terminal
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: secret\n' >secret.yaml
 	mkdir app
