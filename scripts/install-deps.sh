@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libsodium-dev libssl-dev libyaml-dev libgit2-dev libcurl4-openssl-dev zlib1g-dev
 	libcmocka-dev bats valgrind time hyperfine bsdutils bc binutils lld strace
-	age git-crypt openssh-client git gnupg
+	age git-crypt openssh-client openssl git gnupg
 	groff-base mandoc man-db dpkg-dev bash-completion zsh fish
 )
 NPM_PACKAGES=(age-encryption@0.3.1 sops-age@4.0.2)

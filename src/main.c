@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/prompt.h"
 #include "cmd/sops_options.h"
+#include "gitseal/age.h"
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/leak_ledger.h"
@@ -206,6 +208,9 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 	}
 	if (c->sops)
 		sops_globals_set(globals);
+	/* no question in the middle of a git command's checkout or a render */
+	if (!strcmp(c->name, "git") || !strcmp(c->name, "render") || !strcmp(c->name, "krm"))
+		age_ssh_passphrase_source(prompt_ssh_passphrase_no_terminal);
 	return c->fn(argc - first, argv + first);
 }
 
@@ -245,9 +250,12 @@ static int run(int argc, char **argv)
 	{
 		const char *base = strrchr(argv[0], '/');
 
-		if (!strcmp(base ? base + 1 : argv[0], "ksops"))
+		if (!strcmp(base ? base + 1 : argv[0], "ksops")) {
+			age_ssh_passphrase_source(prompt_ssh_passphrase_no_terminal);
 			return cmd_ksops(argc, argv);
+		}
 	}
+	age_ssh_passphrase_source(prompt_ssh_passphrase);
 	if (argc < 2) {
 		/* sops: no file given (main.go:1895) */
 		usage(stderr);

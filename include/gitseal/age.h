@@ -4,8 +4,9 @@
  * Supported recipient types: X25519 (age1...), the post-quantum hybrid
  * mlkem768x25519 (age1pq1...), scrypt passphrases, ssh-ed25519 and
  * ssh-rsa (OpenSSH public keys). Identities: native identity lines
- * (the X25519 and hybrid "AGE-SECRET-KEY-" Bech32 forms), unencrypted OpenSSH/PEM
- * private keys, passphrases. Unknown stanza types are skipped. */
+ * (the X25519 and hybrid "AGE-SECRET-KEY-" Bech32 forms), OpenSSH private
+ * keys (passphrase-protected ones too), unencrypted PEM private keys,
+ * passphrases. Unknown stanza types are skipped. */
 #ifndef GITSEAL_AGE_H
 #define GITSEAL_AGE_H
 
@@ -73,6 +74,18 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 int age_identity_list_add_passphrase(struct age_identity_list *l, const char *passphrase, size_t len)
 	__attribute__((warn_unused_result));
 void age_identity_list_release(struct age_identity_list *l);
+
+/* A passphrase-protected OpenSSH key is an identity by its public key,
+ * which the file keeps in the clear; the first stanza for it asks ask for
+ * the passphrase (key_name: the file's name), which fills out (secure) or
+ * fails with a message, then the key is decrypted. Without a source, such
+ * a stanza fails (GS_ERR_KEY). Set once, before any decryption. */
+struct gs_buf;
+void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *out));
+/* Why the first passphrase-protected key of l that was tried did not open
+ * (no passphrase to be had, a wrong one), or NULL: for a message that
+ * would otherwise say only that no identity matched. Valid as long as l. */
+const char *age_identity_list_locked_failure(const struct age_identity_list *l);
 
 /* Native keys: X25519, or the post-quantum hybrid (pq). */
 int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));

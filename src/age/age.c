@@ -146,13 +146,17 @@ static int unwrap(const struct age_identity_list *ids, const struct age_header *
 	for (j = 0; j < h->count; j++)
 		if (strcmp(h->stanzas[j].args[0], "scrypt") == 0 && h->count != 1)
 			return GS_FAIL(GS_ERR_AGE_HEADER, "an scrypt stanza must be the only stanza");
-	for (i = 0; i < ids->count; i++) {
-		for (j = 0; j < h->count; j++) {
-			ret = unwrap_with(ids->items[i], &h->stanzas[j], file_key);
-			if (ret != AGE_UNWRAP_SKIP)
-				return ret;
+	/* passphrase-protected keys last: no question when another opens it */
+	for (int locked = 0; locked < 2; locked++)
+		for (i = 0; i < ids->count; i++) {
+			if (!ids->items[i]->locked != !locked)
+				continue;
+			for (j = 0; j < h->count; j++) {
+				ret = unwrap_with(ids->items[i], &h->stanzas[j], file_key);
+				if (ret != AGE_UNWRAP_SKIP)
+					return ret;
+			}
 		}
-	}
 	/* a passphrase file tried with a passphrase: said as age says it */
 	for (i = 0; i < ids->count && h->count == 1; i++)
 		if (ids->items[i]->type == AGE_KEY_SCRYPT && !strcmp(h->stanzas[0].args[0], "scrypt"))

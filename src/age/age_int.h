@@ -77,6 +77,7 @@ struct age_identity {
 	uint8_t ssh_tag[AGE_SSH_TAG_SIZE];
 	EVP_PKEY *rsa;
 	struct mlkem768x25519_key *pq; /* the hybrid seed expanded (secure) */
+	struct age_ssh_locked *locked; /* a passphrase-protected ssh key (ssh.c) */
 };
 
 /* keys.c: an X25519 identity's own point. age_identity_true_pk computes
@@ -312,6 +313,20 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *source_name
 			   struct age_identity **out) __attribute__((warn_unused_result));
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
+void age_ssh_locked_free(struct age_ssh_locked *l);
+/* An openssh-key-v1 private section in the clear (check words, then the
+ * key); unequal check words are a wrong passphrase when encrypted. */
+/* A legacy encrypted PEM key ("Proc-Type: 4,ENCRYPTED") decrypted with
+ * pass and read. */
+int age_ssh_pem_legacy_parse(const char *text, size_t len, const char *source_name, const uint8_t *pass,
+			     size_t pass_len, struct age_identity **out) __attribute__((warn_unused_result));
+int age_ssh_private_section_parse(const uint8_t *data, size_t len, const char *source_name, bool encrypted,
+				  struct age_identity **out) __attribute__((warn_unused_result));
+
+/* bcrypt_pbkdf.c: OpenSSH's key derivation for passphrase-protected keys.
+ * key_len up to 1024 bytes; rounds 1 or more. 0 or GS_ERR_KEY. */
+int age_bcrypt_pbkdf(const uint8_t *pass, size_t pass_len, const uint8_t *salt, size_t salt_len,
+		     unsigned rounds, uint8_t *key, size_t key_len) __attribute__((warn_unused_result));
 
 /* keys.c */
 struct age_recipient *age_recipient_new(enum age_key_type type);

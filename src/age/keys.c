@@ -73,6 +73,7 @@ void age_identity_free(struct age_identity *id)
 	free(id->ssh_blob);
 	EVP_PKEY_free(id->rsa);
 	mlkem768x25519_key_free(id->pq);
+	age_ssh_locked_free(id->locked);
 	free(id);
 }
 

@@ -4,6 +4,7 @@
  * (openssh-key-v1) or PEM PKCS#1/PKCS#8 private keys. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -425,6 +426,25 @@ static int rsa_unwrap(const struct age_identity *id, const struct age_stanza *s,
 	return ret;
 }
 
+static int unlock(const struct age_identity *id, const struct age_identity **key);
+
+/* Only a stanza for this key (its tag) asks for the passphrase. */
+static int locked_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
+{
+	const struct age_identity *key;
+	char tag[16];
+	int ret;
+
+	if (s->argc != (id->type == AGE_KEY_SSH_RSA ? 2u : 3u))
+		return GS_FAIL(GS_ERR_AGE_HEADER, "invalid %s stanza", s->args[0]);
+	tag_string(id->ssh_tag, tag);
+	if (strcmp(s->args[1], tag) != 0)
+		return AGE_UNWRAP_SKIP;
+	if ((ret = unlock(id, &key)) < 0)
+		return ret;
+	return age_ssh_unwrap(key, s, file_key);
+}
+
 int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, uint8_t *file_key)
 {
 	const char *type = id->type == AGE_KEY_SSH_RSA ? "ssh-rsa" : "ssh-ed25519";
@@ -435,6 +455,8 @@ int age_ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, ui
 
 	if (strcmp(s->args[0], type) != 0)
 		return AGE_UNWRAP_SKIP;
+	if (id->locked)
+		return locked_unwrap(id, s, file_key);
 	if (id->type == AGE_KEY_SSH_RSA)
 		return rsa_unwrap(id, s, file_key);
 	if (s->argc != 3 || gs_base64_decode_raw(s->args[2], strlen(s->args[2]), share, sizeof(share), &n) != 0 ||
@@ -531,64 +553,117 @@ out:
 	return ret;
 }
 
-/* openssh-key-v1 (OpenSSH PROTOCOL.key), unencrypted keys only. */
-static int parse_openssh(const char *text, size_t len, const char *name, struct age_identity **out)
+/* openssh-key-v1's ciphers for the private section (OpenSSH cipher.c),
+ * each through OpenSSL but OpenSSH's ChaCha20-Poly1305 (libsodium). */
+struct openssh_cipher {
+	const char *name, *evp;
+	size_t key_len, iv_len, tag_len;
+};
+
+enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 64, BCRYPT_ROUNDS_MAX = 1 << 16 };
+
+static const struct openssh_cipher openssh_ciphers[] = {
+	{ "aes256-ctr", "AES-256-CTR", 32, 16, 0 }, /* ssh-keygen's default */
+	{ "aes192-ctr", "AES-192-CTR", 24, 16, 0 },
+	{ "aes128-ctr", "AES-128-CTR", 16, 16, 0 },
+	{ "aes256-cbc", "AES-256-CBC", 32, 16, 0 },
+	{ "aes192-cbc", "AES-192-CBC", 24, 16, 0 },
+	{ "aes128-cbc", "AES-128-CBC", 16, 16, 0 },
+	{ "aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16 },
+	{ "aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16 },
+	/* two ChaCha20 keys; the second encrypts packet lengths only */
+	{ "chacha20-poly1305@openssh.com", NULL, 64, 0, 16 },
+};
+
+/* The parts of an openssh-key-v1 blob (OpenSSH PROTOCOL.key). An
+ * authenticated cipher's tag follows the private section's string. */
+struct openssh_key {
+	const struct openssh_cipher *cipher; /* NULL: "none" */
+	const uint8_t *salt, *pub, *priv, *tag;
+	size_t salt_len, pub_len, priv_len;
+	uint32_t rounds;
+};
+
+static bool string_is(const uint8_t *s, size_t n, const char *want)
 {
-	const char *b64 = text + strlen(OPENSSH_BEGIN), *end;
-	struct wire w, priv;
-	const uint8_t *s, *pub, *sk;
-	size_t n, pub_len, sk_len, blob_len = 0;
-	uint8_t *blob;
-	uint32_t nkeys, check1, check2;
+	return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+static int openssh_split(const uint8_t *blob, size_t len, const char *name, struct openssh_key *k)
+{
+	struct wire w = { blob + sizeof(OPENSSH_MAGIC), len - sizeof(OPENSSH_MAGIC) }, opts;
+	const uint8_t *cipher, *kdf, *o;
+	size_t cipher_len, kdf_len, o_len, i;
+	uint32_t nkeys;
+
+	memset(k, 0, sizeof(*k));
+	if (wire_string(&w, &cipher, &cipher_len) != 0 || wire_string(&w, &kdf, &kdf_len) != 0 ||
+	    wire_string(&w, &o, &o_len) != 0 || wire_u32(&w, &nkeys) != 0)
+		goto malformed;
+	if (nkeys != 1)
+		return GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", gs_shown(name), nkeys);
+	if (wire_string(&w, &k->pub, &k->pub_len) != 0 || wire_string(&w, &k->priv, &k->priv_len) != 0)
+		goto malformed;
+	if (string_is(cipher, cipher_len, "none")) {
+		if (!string_is(kdf, kdf_len, "none"))
+			goto malformed;
+		return 0;
+	}
+	for (i = 0; i < sizeof(openssh_ciphers) / sizeof(openssh_ciphers[0]); i++)
+		if (string_is(cipher, cipher_len, openssh_ciphers[i].name))
+			k->cipher = &openssh_ciphers[i];
+	if (!k->cipher)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected with the cipher '%s', which is not "
+					   "supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)", gs_shown(name),
+			       gs_shown_n((const char *)cipher, cipher_len > 64 ? 64 : cipher_len));
+	if (!string_is(kdf, kdf_len, "bcrypt"))
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported key derivation in a passphrase-protected key", gs_shown(name));
+	opts = (struct wire){ o, o_len };
+	if (wire_string(&opts, &k->salt, &k->salt_len) != 0 || wire_u32(&opts, &k->rounds) != 0 || opts.len ||
+	    !k->salt_len || !k->rounds)
+		goto malformed;
+	if (k->rounds > BCRYPT_ROUNDS_MAX)
+		return GS_FAIL(GS_ERR_KEY, "'%s': %u bcrypt rounds, more than %d", gs_shown(name), k->rounds, BCRYPT_ROUNDS_MAX);
+	if (k->priv_len % OPENSSH_BLOCK || w.len < k->cipher->tag_len)
+		goto malformed;
+	k->tag = w.p;
+	return 0;
+malformed:
+	return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
+}
+
+/* The private section once in the clear: two equal check words (unequal:
+ * the passphrase was wrong), then the key. */
+int age_ssh_private_section_parse(const uint8_t *priv_data, size_t priv_len, const char *name, bool encrypted,
+				  struct age_identity **out)
+{
+	struct wire w, priv = { priv_data, priv_len };
+	const uint8_t *s, *sk;
+	size_t n, sk_len;
+	uint32_t check1, check2;
 	BIGNUM *bn[6] = { NULL };
 	EVP_PKEY *pkey = NULL;
 	int ret = 0, i;
 
-	end = memmem(b64, len - (size_t)(b64 - text), OPENSSH_END, strlen(OPENSSH_END));
-	if (!end)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
-	blob = gs_secure_alloc((size_t)(end - b64) + 1);
-	if (!blob)
-		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
-	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
-				    &blob_len) != 0 ||
-	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
-		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
-		goto out;
+	if (wire_u32(&priv, &check1) != 0 || wire_u32(&priv, &check2) != 0)
+		goto malformed;
+	if (check1 != check2) {
+		if (encrypted)
+			return GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
+		goto malformed;
 	}
-	w = (struct wire){ blob + sizeof(OPENSSH_MAGIC), blob_len - sizeof(OPENSSH_MAGIC) };
-	if (wire_string(&w, &s, &n) != 0)
-		goto malformed;
-	if (n != 4 || memcmp(s, "none", 4) != 0) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", gs_shown(name));
-		goto out;
-	}
-	if (!wire_string_is(&w, "none") || wire_string(&w, &s, &n) != 0 || wire_u32(&w, &nkeys) != 0)
-		goto malformed;
-	if (nkeys != 1) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': OpenSSH files with %u keys are not supported", gs_shown(name), nkeys);
-		goto out;
-	}
-	if (wire_string(&w, &pub, &pub_len) != 0 || wire_string(&w, &s, &n) != 0)
-		goto malformed;
-	priv = (struct wire){ s, n };
-	if (wire_u32(&priv, &check1) != 0 || wire_u32(&priv, &check2) != 0 || check1 != check2)
-		goto malformed;
 	w = priv;
 	if (wire_string_is(&w, "ssh-ed25519")) {
 		if (wire_string(&w, &s, &n) != 0 || n != 32 || wire_string(&w, &sk, &sk_len) != 0 ||
 		    sk_len != crypto_sign_ed25519_SECRETKEYBYTES || memcmp(sk + 32, s, 32) != 0)
 			goto malformed;
-		ret = identity_from_ed25519(sk, out);
-		goto out;
+		return identity_from_ed25519(sk, out);
 	}
 	w = priv;
-	if (!wire_string_is(&w, "ssh-rsa")) {
-		ret = GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", gs_shown(name));
-		goto out;
-	}
+	if (!wire_string_is(&w, "ssh-rsa"))
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported ssh key type", gs_shown(name));
 	if ((ret = gs_libcrypto_load()) < 0)
-		goto out;
+		return ret;
 	/* n, e, d, iqmp, p, q */
 	for (i = 0; i < 6; i++) {
 		bn[i] = wire_mpint(&w);
@@ -606,20 +681,318 @@ malformed:
 out:
 	for (i = 0; i < 6; i++)
 		BN_clear_free(bn[i]);
+	return ret;
+}
+
+struct pem_passphrase {
+	const uint8_t *data;
+	size_t len;
+};
+
+static int pem_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			struct age_identity **out);
+static int pem_legacy_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			       struct age_identity **out);
+/* A passphrase-protected key: its identity carries the public key, which
+ * the file keeps in the clear, and this; the private key is decrypted the
+ * first time a stanza is for it (as age's EncryptedSSHIdentity). */
+struct age_ssh_locked {
+	pthread_mutex_t lock;
+	char *name;
+	uint8_t *blob;               /* the decoded file, or the PEM text (secure) */
+	size_t blob_len;
+	bool pem;
+	struct age_identity *key;    /* once decrypted */
+	int failed;                  /* the error of a failed attempt, given again */
+	char why[256];
+};
+
+static int (*passphrase_source)(const char *key_name, struct gs_buf *out);
+
+void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *out))
+{
+	passphrase_source = ask;
+}
+
+const char *age_identity_list_locked_failure(const struct age_identity_list *l)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; l && i < l->count && !why; i++) {
+		struct age_ssh_locked *k = l->items[i]->locked;
+
+		if (!k)
+			continue;
+		pthread_mutex_lock(&k->lock);
+		if (k->failed)
+			why = k->why;
+		pthread_mutex_unlock(&k->lock);
+	}
+	return why;
+}
+
+void age_ssh_locked_free(struct age_ssh_locked *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	age_identity_free(l->key);
+	gs_secure_free(l->blob);
+	free(l->name);
+	free(l);
+}
+
+/* OpenSSH's chacha20-poly1305 (PROTOCOL.chacha20poly1305) for sequence
+ * number 0 and no length: the Poly1305 key is the first 32 bytes of the
+ * keystream, the data is encrypted from block 1 on. */
+static int openssh_chacha_open(const uint8_t key[32], const uint8_t *ct, size_t len, const uint8_t *tag,
+			       uint8_t *plain)
+{
+	static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
+	uint8_t poly_key[crypto_onetimeauth_poly1305_KEYBYTES];
+	int ret;
+
+	crypto_stream_chacha20(poly_key, sizeof(poly_key), nonce, key);
+	ret = crypto_onetimeauth_poly1305_verify(tag, ct, len, poly_key);
+	sodium_memzero(poly_key, sizeof(poly_key));
+	if (ret != 0)
+		return -1;
+	crypto_stream_chacha20_xor_ic(plain, ct, len, nonce, 1, key);
+	return 0;
+}
+
+static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, size_t pass_len, const char *name,
+			   struct age_identity **out)
+{
+	const struct openssh_cipher *c = k->cipher;
+	uint8_t *kiv = gs_secure_alloc(OPENSSH_KDF_OUT_MAX + k->priv_len + OPENSSH_BLOCK), *plain;
+	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n1 = 0, n2 = 0, ret;
+
+	if (!kiv)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	plain = kiv + OPENSSH_KDF_OUT_MAX;
+	if ((ret = age_bcrypt_pbkdf(pass, pass_len, k->salt, k->salt_len, k->rounds, kiv, c->key_len + c->iv_len)))
+		goto out;
+	if (!c->evp) {
+		if (openssh_chacha_open(kiv, k->priv, k->priv_len, k->tag, plain) != 0) {
+			ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
+			goto out;
+		}
+		ret = age_ssh_private_section_parse(plain, k->priv_len, name, true, out);
+		goto out;
+	}
+	if ((ret = gs_libcrypto_load()) < 0)
+		goto out;
+	cipher = EVP_CIPHER_fetch(NULL, c->evp, NULL);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!cipher || !ctx || EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL) != 1 ||
+	    (c->tag_len && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)c->iv_len, NULL) != 1) ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, kiv, kiv + c->key_len) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    (c->tag_len && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)c->tag_len, (void *)k->tag) != 1)) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': cannot set up %s", gs_shown(name), c->name);
+		goto out;
+	}
+	if (EVP_DecryptUpdate(ctx, plain, &n1, k->priv, (int)k->priv_len) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, plain + n1, &n2) != 1 || (size_t)n1 + (size_t)n2 != k->priv_len) {
+		/* only an authenticated cipher fails here */
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
+		goto out;
+	}
+	ret = age_ssh_private_section_parse(plain, k->priv_len, name, true, out);
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(cipher);
+	gs_secure_free(kiv);
+	return ret;
+}
+
+static int unlock_with(struct age_ssh_locked *l, const uint8_t *blob_pub, size_t blob_pub_len)
+{
+	struct openssh_key k;
+	struct gs_buf pass;
+	struct age_identity *key = NULL;
+	int ret;
+
+	if (!passphrase_source)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and no passphrase can be asked for", gs_shown(l->name));
+	gs_buf_init(&pass, true);
+	if ((ret = passphrase_source(l->name, &pass)))
+		goto out;
+	if (l->pem) {
+		const struct pem_passphrase p = { pass.data, pass.len };
+		const char *text = (const char *)l->blob;
+
+		ret = memmem(text, l->blob_len, "Proc-Type: 4,ENCRYPTED", 22)
+			      ? pem_legacy_identity(text, l->blob_len, l->name, &p, &key)
+			      : pem_identity(text, l->blob_len, l->name, &p, &key);
+	} else if (!(ret = openssh_split(l->blob, l->blob_len, l->name, &k))) {
+		ret = openssh_decrypt(&k, pass.data, pass.len, l->name, &key);
+	}
+	if (ret)
+		goto out;
+	if (key->ssh_blob_len != blob_pub_len || memcmp(key->ssh_blob, blob_pub, blob_pub_len) != 0) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': the private key does not match the file's public key", gs_shown(l->name));
+		goto out;
+	}
+	l->key = key;
+	key = NULL;
+out:
+	age_identity_free(key);
+	gs_buf_release(&pass);
+	return ret;
+}
+
+/* The decrypted key of a passphrase-protected identity, asking for the
+ * passphrase the first time. A failure is kept: the passphrase is asked
+ * for once per process. */
+static int unlock(const struct age_identity *id, const struct age_identity **key)
+{
+	struct age_ssh_locked *l = id->locked;
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (!l->key && !l->failed && (ret = unlock_with(l, id->ssh_blob, id->ssh_blob_len)) < 0) {
+		l->failed = ret;
+		snprintf(l->why, sizeof(l->why), "%s", gs_error_message());
+	}
+	if (l->failed)
+		ret = GS_FAIL(l->failed, "%s", l->why);
+	*key = l->key;
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+/* A locked identity for the public key pub (type, pk and rsa parsed from
+ * it; rsa is taken), keeping the key file's bytes to decrypt later. */
+static int locked_identity(enum age_key_type type, const uint8_t pk[32], EVP_PKEY *rsa, const uint8_t *pub,
+			   size_t pub_len, const void *file, size_t file_len, bool pem, const char *name,
+			   struct age_identity **out)
+{
+	struct age_identity *id = age_identity_new(type, 0);
+	struct age_ssh_locked *l = gs_calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l || !id || !(l->name = gs_strdup(name)) || !(id->ssh_blob = gs_malloc(pub_len)) ||
+	    !(l->blob = gs_secure_alloc(file_len + 1))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	memcpy(l->blob, file, file_len);
+	l->blob[file_len] = 0;
+	l->blob_len = file_len;
+	l->pem = pem;
+	memcpy(id->pk, pk, 32);
+	memcpy(id->ssh_blob, pub, pub_len);
+	id->ssh_blob_len = pub_len;
+	compute_tag(id->ssh_blob, id->ssh_blob_len, id->ssh_tag);
+	id->rsa = rsa;
+	id->locked = l;
+	*out = id;
+	return 0;
+fail:
+	if (l) {
+		free(l->name);
+		free(l);
+	}
+	EVP_PKEY_free(rsa);
+	age_identity_free(id);
+	return ret;
+}
+
+static int locked_openssh_identity(const uint8_t *blob, size_t blob_len, const struct openssh_key *k,
+				   const char *name, struct age_identity **out)
+{
+	enum age_key_type type;
+	uint8_t pk[32];
+	EVP_PKEY *rsa = NULL;
+	int ret;
+
+	if ((ret = parse_public_blob(k->pub, k->pub_len, &type, pk, &rsa)) < 0) {
+		gs_error_prefix("'%s'", name);
+		return ret;
+	}
+	return locked_identity(type, pk, rsa, k->pub, k->pub_len, blob, blob_len, false, name, out);
+}
+
+/* A PEM key keeps no public key in the clear: as age, it is read from the
+ * .pub file beside it. */
+static int locked_pem_identity(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	struct age_recipient *r = NULL;
+	struct gs_buf pub;
+	char *path = gs_malloc(strlen(name) + 5);
+	int ret;
+
+	if (!path)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	snprintf(path, strlen(name) + 5, "%s.pub", name);
+	gs_buf_init(&pub, false);
+	if (gs_read_file(path, &pub, SSH_BLOB_MAX * 2) != 0 || age_ssh_recipient_parse((const char *)pub.data, &r) != 0) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and its public key '%s' cannot be read "
+					  "(ssh-keygen -p -f KEY converts the key to the OpenSSH format, which holds it)",
+			      gs_shown(name), gs_shown(path));
+		goto out;
+	}
+	ret = locked_identity(r->type, r->pk, r->rsa, r->ssh_blob, r->ssh_blob_len, text, len, true, name, out);
+	r->rsa = NULL;
+out:
+	age_recipient_free(r);
+	gs_buf_release(&pub);
+	free(path);
+	return ret;
+}
+
+/* openssh-key-v1 (OpenSSH PROTOCOL.key). */
+static int parse_openssh(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	const char *b64 = text + strlen(OPENSSH_BEGIN), *end;
+	struct openssh_key k;
+	size_t blob_len = 0;
+	uint8_t *blob;
+	int ret = 0;
+
+	end = memmem(b64, len - (size_t)(b64 - text), OPENSSH_END, strlen(OPENSSH_END));
+	if (!end)
+		return GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
+	blob = gs_secure_alloc((size_t)(end - b64) + 1);
+	if (!blob)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	if (gs_base64_decode_secret(b64, (size_t)(end - b64), " \t\r\n", blob, (size_t)(end - b64) + 1,
+				    &blob_len) != 0 ||
+	    blob_len < sizeof(OPENSSH_MAGIC) || memcmp(blob, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0) {
+		ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed OpenSSH private key", gs_shown(name));
+		goto out;
+	}
+	if ((ret = openssh_split(blob, blob_len, name, &k)))
+		goto out;
+	if (k.cipher)
+		ret = locked_openssh_identity(blob, blob_len, &k, name, out);
+	else
+		ret = age_ssh_private_section_parse(k.priv, k.priv_len, name, false, out);
+out:
 	gs_secure_free(blob);
 	return ret;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+/* OpenSSL's passphrase callback: the passphrase given, or none. */
+static int pem_passphrase_cb(char *buf, int size, int rwflag, void *u)
 {
-	(void)buf;
-	(void)size;
+	const struct pem_passphrase *p = u;
+
 	(void)rwflag;
-	(void)u;
-	return -1;
+	if (!p || size < 0 || p->len > (size_t)size)
+		return -1;
+	memcpy(buf, p->data, p->len);
+	return (int)p->len;
 }
 
-int age_ssh_identity_parse(const char *text, size_t len, const char *name, struct age_identity **out)
+/* PEM PKCS#1 / PKCS#8; pass NULL for an unencrypted key. */
+static int pem_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			struct age_identity **out)
 {
 	EVP_PKEY *pkey;
 	uint8_t *sk;
@@ -627,20 +1000,16 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	BIO *bio;
 	int ret;
 
-	*out = NULL;
-	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
-		return parse_openssh(text, len, name, out);
-	if (memmem(text, len, "ENCRYPTED", 9))
-		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected; not supported", gs_shown(name));
 	if ((ret = gs_libcrypto_load()) < 0)
 		return ret;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (!bio)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_passphrase_cb, (void *)pass);
 	BIO_free(bio);
 	if (!pkey)
-		return GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", gs_shown(name));
+		return pass ? GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name))
+			    : GS_FAIL(GS_ERR_PARSE, "'%s': unreadable private key", gs_shown(name));
 	if (EVP_PKEY_is_a(pkey, "RSA"))
 		return identity_from_rsa(pkey, out);
 	if (!EVP_PKEY_is_a(pkey, "ED25519")) {
@@ -663,6 +1032,164 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *name, struc
 	EVP_PKEY_free(pkey);
 	gs_secure_free(sk);
 	return ret;
+}
+
+/* Legacy PEM encryption ("Proc-Type: 4,ENCRYPTED", ssh-keygen -m PEM and
+ * OpenSSH before 7.8): the body in CBC mode under OpenSSL's
+ * EVP_BytesToKey (MD5, one round, the IV's first 8 bytes as salt).
+ * OpenSSL's reader finds that cipher in its legacy table of names, which
+ * gitseal does not load (util/libcrypto.c): decrypted here, the key is
+ * read as an unencrypted PEM key. */
+static const struct {
+	const char *name;
+	size_t key_len, iv_len;
+} pem_ciphers[] = {
+	{ "AES-128-CBC", 16, 16 }, { "AES-192-CBC", 24, 16 }, { "AES-256-CBC", 32, 16 }, { "DES-EDE3-CBC", 24, 8 },
+};
+
+enum { PEM_KEY_MAX = 32, PEM_IV_MAX = 16, MD5_SIZE = 16 };
+
+static int pem_bytes_to_key(const struct pem_passphrase *pass, const uint8_t *salt, uint8_t *key, size_t key_len)
+{
+	EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	uint8_t *in = gs_secure_alloc(MD5_SIZE + pass->len + 8), d[MD5_SIZE];
+	size_t in_len = 0, done = 0, n;
+	int ret = 0;
+
+	if (!md5 || !in) {
+		ret = GS_FAIL(GS_ERR_KEY, "cannot set up MD5 for a PEM key");
+		goto out;
+	}
+	while (done < key_len) {
+		memcpy(in + in_len, pass->data, pass->len);
+		memcpy(in + in_len + pass->len, salt, 8);
+		if (EVP_Digest(in, in_len + pass->len + 8, d, NULL, md5, NULL) != 1) {
+			ret = GS_FAIL(GS_ERR_KEY, "cannot set up MD5 for a PEM key");
+			goto out;
+		}
+		n = key_len - done < MD5_SIZE ? key_len - done : MD5_SIZE;
+		memcpy(key + done, d, n);
+		done += n;
+		memcpy(in, d, MD5_SIZE);
+		in_len = MD5_SIZE;
+	}
+out:
+	sodium_memzero(d, sizeof(d));
+	gs_secure_free(in);
+	EVP_MD_free(md5);
+	return ret;
+}
+
+static int pem_legacy_identity(const char *text, size_t len, const char *name, const struct pem_passphrase *pass,
+			       struct age_identity **out)
+{
+	const char *end = text + len, *dek, *p, *body, *stop, *label, *label_end;
+	uint8_t iv[PEM_IV_MAX], key[PEM_KEY_MAX], *ct = NULL, *der = NULL;
+	char *pem = NULL;
+	size_t i, n, ct_len, iv_len, der_len = 0, pem_cap, pem_len;
+	EVP_CIPHER *cipher = NULL;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int c = -1, n1 = 0, n2 = 0, ret;
+
+	dek = memmem(text, len, "\nDEK-Info: ", 11);
+	label = memmem(text, len, "-----BEGIN ", 11);
+	if (!dek || !label)
+		goto malformed;
+	dek += 11;
+	label += 11;
+	label_end = memchr(label, '-', (size_t)(end - label));
+	for (i = 0; i < sizeof(pem_ciphers) / sizeof(pem_ciphers[0]); i++) {
+		n = strlen(pem_ciphers[i].name);
+		if ((size_t)(end - dek) > n && !memcmp(dek, pem_ciphers[i].name, n) && dek[n] == ',')
+			c = (int)i;
+	}
+	if (c < 0)
+		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported PEM encryption (ssh-keygen -p -f KEY converts the key "
+					   "to the OpenSSH format)", gs_shown(name));
+	p = dek + strlen(pem_ciphers[c].name) + 1;
+	iv_len = pem_ciphers[c].iv_len;
+	if (!label_end || sodium_hex2bin(iv, sizeof(iv), p, (size_t)(end - p), NULL, &n, &p) != 0 || n != iv_len)
+		goto malformed;
+	/* the body: after the blank line that ends the headers */
+	body = memmem(p, (size_t)(end - p), "\n\n", 2);
+	if (!body)
+		body = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+	if (!body)
+		goto malformed;
+	stop = memmem(body, (size_t)(end - body), "-----END ", 9);
+	if (!stop)
+		goto malformed;
+	ct = gs_malloc((size_t)(stop - body) + 1);
+	der = gs_secure_alloc((size_t)(stop - body) + PEM_IV_MAX);
+	if (!ct || !der) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (gs_base64_decode_secret(body, (size_t)(stop - body), " \t\r\n", ct, (size_t)(stop - body) + 1,
+				    &ct_len) != 0 || !ct_len || ct_len % iv_len)
+		goto malformed;
+	if ((ret = pem_bytes_to_key(pass, iv, key, pem_ciphers[c].key_len)))
+		goto out;
+	cipher = EVP_CIPHER_fetch(NULL, pem_ciphers[c].name, NULL);
+	ctx = EVP_CIPHER_CTX_new();
+	if (!cipher || !ctx || EVP_DecryptInit_ex(ctx, cipher, NULL, key, iv) != 1) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': cannot set up %s", gs_shown(name), pem_ciphers[c].name);
+		goto out;
+	}
+	/* a wrong passphrase: the padding is wrong, or the DER does not read */
+	if (EVP_DecryptUpdate(ctx, der, &n1, ct, (int)ct_len) != 1 || EVP_DecryptFinal_ex(ctx, der + n1, &n2) != 1) {
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
+		goto out;
+	}
+	der_len = (size_t)n1 + (size_t)n2;
+	/* the key unencrypted, under its own label */
+	pem_cap = 2 * (size_t)(label_end - label) + 64 + GS_BASE64_LEN(der_len) + der_len / 48 + 2;
+	if (!(pem = gs_secure_alloc(pem_cap))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+		goto out;
+	}
+	pem_len = (size_t)snprintf(pem, pem_cap, "-----BEGIN %.*s-----\n", (int)(label_end - label), label);
+	for (i = 0; i < der_len; i += 48) {
+		n = der_len - i < 48 ? der_len - i : 48;
+		sodium_bin2base64(pem + pem_len, pem_cap - pem_len, der + i, n, sodium_base64_VARIANT_ORIGINAL);
+		pem_len += strlen(pem + pem_len);
+		pem[pem_len++] = '\n';
+	}
+	pem_len += (size_t)snprintf(pem + pem_len, pem_cap - pem_len, "-----END %.*s-----\n",
+				    (int)(label_end - label), label);
+	ret = pem_identity(pem, pem_len, name, NULL, out);
+	if (ret == GS_ERR_PARSE)
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
+	goto out;
+malformed:
+	ret = GS_FAIL(GS_ERR_PARSE, "'%s': malformed encrypted PEM key", gs_shown(name));
+out:
+	sodium_memzero(key, sizeof(key));
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(cipher);
+	free(ct);
+	gs_secure_free(der);
+	gs_secure_free(pem);
+	return ret;
+}
+
+int age_ssh_pem_legacy_parse(const char *text, size_t len, const char *name, const uint8_t *pass, size_t pass_len,
+			     struct age_identity **out)
+{
+	const struct pem_passphrase p = { pass, pass_len };
+
+	*out = NULL;
+	return pem_legacy_identity(text, len, name, &p, out);
+}
+
+int age_ssh_identity_parse(const char *text, size_t len, const char *name, struct age_identity **out)
+{
+	*out = NULL;
+	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
+		return parse_openssh(text, len, name, out);
+	if (memmem(text, len, "ENCRYPTED", 9))
+		return locked_pem_identity(text, len, name, out);
+	return pem_identity(text, len, name, NULL, out);
 }
 
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)

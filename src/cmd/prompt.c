@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gitseal/error.h"
+#include "gitseal/shown.h"
 #include "prompt.h"
 
 enum { PASSPHRASE_MAX = 1024 };
@@ -82,4 +83,41 @@ int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
 	if (ret)
 		gs_buf_reset(out);
 	return ret;
+}
+
+/* Not GITSEAL_PASSPHRASE, which is the passphrase of `age -p` files: a
+ * file encrypted to the key may also be tried with it, so one variable
+ * would be two secrets. */
+static int ssh_passphrase(const char *key_name, struct gs_buf *out, bool terminal)
+{
+	const char *env = getenv("GITSEAL_SSH_PASSPHRASE");
+	char question[PASSPHRASE_MAX];
+	int fd, ret;
+
+	gs_buf_reset(out);
+	if (env) {
+		if (!*env)
+			return GS_FAIL(GS_ERR_KEY, "GITSEAL_SSH_PASSPHRASE is empty");
+		return gs_buf_append_str(out, env);
+	}
+	fd = terminal ? open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected: %s; set GITSEAL_SSH_PASSPHRASE to its passphrase",
+			       gs_shown(key_name), terminal ? "no terminal to ask for it" : "this command does not ask for it");
+	snprintf(question, sizeof(question), "Enter passphrase for '%s': ", gs_shown(key_name));
+	ret = read_tty_line(fd, question, out);
+	close(fd);
+	if (ret)
+		gs_buf_reset(out);
+	return ret;
+}
+
+int prompt_ssh_passphrase(const char *key_name, struct gs_buf *out)
+{
+	return ssh_passphrase(key_name, out, true);
+}
+
+int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
+{
+	return ssh_passphrase(key_name, out, false);
 }

@@ -972,9 +972,13 @@ opened:
 	if ((ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) && f->ids_code == GS_ERR_NOMEM)
 		ret = GS_FAIL(GS_ERR_NOMEM, "%s", f->ids_error ? f->ids_error : "out of memory");
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
-		reason = gitfilter_identities(f) ? "none of your identities opens it"
-		       : f->ids_error		  ? f->ids_error
-						  : "no age identity found";
+		const struct age_identity_list *ids = gitfilter_identities(f);
+
+		/* a passphrase-protected key says why it did not open */
+		reason = !ids ? (f->ids_error ? f->ids_error : "no age identity found")
+			      : age_identity_list_locked_failure(ids);
+		if (!reason)
+			reason = "none of your identities opens it";
 		gs_error_clear();
 		gs_buf_reset(out);
 		goto pass;

@@ -261,7 +261,8 @@ int sops_identities_load(struct age_identity_list *ids)
 	    (ret = keep_going(add_file(ids, v, "SOPS_AGE_SSH_PRIVATE_KEY_FILE"))) < 0)
 		return ret;
 	/* Default ssh keys are a convenience: one that does not parse (a
-	 * passphrase-protected key, say) is skipped, not fatal. */
+	 * PEM key protected by a passphrase, without its .pub) is skipped,
+	 * not fatal. A protected key asks only when an entry is for it. */
 	if (home && *home) {
 		if (add_home_file(ids, home, ".ssh/id_ed25519", "ssh key") < 0)
 			gs_error_clear();

@@ -38,6 +38,7 @@ int sops_key_wrap(const struct age_recipient *r, const uint8_t *payload, size_t 
 
 struct unwrap_stats {
 	size_t age_tried, pgp_tried, vault_tried;
+	char age_error[256];   /* the first identity that could not be used (a passphrase not given) */
 	char pgp_error[256];   /* the first PGP failure, for the message */
 	char vault_error[256]; /* the first Vault failure, for the message */
 };
@@ -203,6 +204,8 @@ static int unwrap_age(const struct sops_meta_group *g, const struct age_identity
 			return 0;
 		if (ret == GS_ERR_NOMEM)
 			return ret;
+		if (ret == GS_ERR_KEY && !st->age_error[0])
+			snprintf(st->age_error, sizeof(st->age_error), "%s", gs_error_message());
 		gs_buf_reset(plain);
 		if (age_unwrap_by_command(&g->age[i], want, plain) == 0)
 			return 0;
@@ -285,7 +288,7 @@ static void describe_tried(const struct unwrap_stats *st, size_t other, bool no_
 	int n = snprintf(out, cap, "tried ");
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 
-	n = describe_count(out, cap, n, st->age_tried, "age", NULL);
+	n = describe_count(out, cap, n, st->age_tried, "age", st->age_error);
 	n = describe_count(out, cap, n, st->pgp_tried, "pgp", st->pgp_error);
 	n = describe_count(out, cap, n, st->vault_tried, "vault", st->vault_error);
 	if (!st->age_tried && !st->pgp_tried && !st->vault_tried && n >= 0 && (size_t)n < cap)

@@ -37,13 +37,14 @@
 	X(BN_free) X(BN_new) X(BN_num_bits) X(BN_secure_new) X(BN_set_flags) X(BN_sub) \
 	X(BN_value_one) \
 	X(CRYPTO_free) X(CRYPTO_memdup) \
-	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_fetch) \
+	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_CTX_set_padding) \
+	X(EVP_CIPHER_fetch) X(EVP_CIPHER_free) \
 	X(EVP_CipherFinal_ex) X(EVP_CipherInit_ex) X(EVP_CipherUpdate) \
 	X(EVP_DecryptFinal_ex) X(EVP_DecryptInit_ex) X(EVP_DecryptUpdate) \
 	X(EVP_Digest) X(EVP_DigestFinalXOF) X(EVP_DigestFinal_ex) X(EVP_DigestInit_ex) \
 	X(EVP_DigestInit_ex2) X(EVP_DigestUpdate) \
 	X(EVP_EncryptFinal_ex) X(EVP_EncryptInit_ex) X(EVP_EncryptUpdate) \
-	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_MD_fetch) \
+	X(EVP_MD_CTX_free) X(EVP_MD_CTX_new) X(EVP_MD_fetch) X(EVP_MD_free) \
 	X(EVP_PKEY_CTX_free) X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey) \
 	X(EVP_PKEY_CTX_set0_rsa_oaep_label) X(EVP_PKEY_CTX_set_rsa_mgf1_md) \
 	X(EVP_PKEY_CTX_set_rsa_oaep_md) X(EVP_PKEY_CTX_set_rsa_padding) \
@@ -99,7 +100,7 @@ static void (*warm_first)(void), (*warm_fetch)(void);
  * providers' names, 2.3 M of the 9.2 M instructions of opening libcrypto
  * and fetching AES-256-GCM; every fetch here names the provider's
  * algorithm, and the one reader of the table OpenSSL would reach, the
- * cipher of an encrypted PEM key, is refused first (age/ssh.c). The
+ * cipher of a legacy encrypted PEM key, is age/ssh.c's own code. The
  * digests' table stays: a TLS peer's certificate (libcurl, when Vault is
  * reached over HTTPS in the same process) is checked through it. The
  * first call decides, before any other. */
@@ -398,9 +399,20 @@ EVP_CIPHER_CTX *EVP_CIPHER_CTX_new(void)
 	return CALL(EVP_CIPHER_CTX_new)();
 }
 
+int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX *c, int pad)
+{
+	return CALL(EVP_CIPHER_CTX_set_padding)(c, pad);
+}
+
 EVP_CIPHER *EVP_CIPHER_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties)
 {
 	return CALL(EVP_CIPHER_fetch)(ctx, algorithm, properties);
+}
+
+void EVP_CIPHER_free(EVP_CIPHER *cipher)
+{
+	if (cipher)
+		CALL(EVP_CIPHER_free)(cipher);
 }
 
 int EVP_CipherFinal_ex(EVP_CIPHER_CTX *ctx, unsigned char *outm, int *outl)
@@ -435,6 +447,12 @@ int EVP_DecryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const 
 		      int inl)
 {
 	return CALL(EVP_DecryptUpdate)(ctx, out, outl, in, inl);
+}
+
+void EVP_MD_free(EVP_MD *md)
+{
+	if (md)
+		CALL(EVP_MD_free)(md);
 }
 
 int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,

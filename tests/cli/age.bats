@@ -295,12 +295,36 @@ teardown() { teardown_tmp; }
 	done
 }
 
-@test "a passphrase-protected ssh key gets a clear error" {
-	ssh-keygen -q -t ed25519 -N "hunter22" -f "$TMP/id_enc"
-	echo hi | gitseal age -r "$(cat "$TMP/id_enc.pub")" >"$TMP/p.age"
-	run gitseal age -d -i "$TMP/id_enc" "$TMP/p.age"
-	[ "$status" -eq 15 ]
-	[ "$output" = "gitseal: error: '$TMP/id_enc' is passphrase-protected; not supported" ]
+# keys/test-ssh-*-passphrase: ssh-keygen's default cipher (aes256-ctr) and
+# bcrypt_pbkdf at 4 rounds, passphrase "test passphrase"
+@test "a passphrase-protected ssh key: GITSEAL_SSH_PASSPHRASE or the terminal, asked only for its stanza" {
+	local ed="$KEYS/test-ssh-ed25519-passphrase" rsa="$KEYS/test-ssh-rsa-passphrase"
+	echo "secret data" >"$TMP/p"
+	gitseal age -R "$ed.pub" -R "$rsa.pub" -o "$TMP/p.age" "$TMP/p"
+	for k in "$ed" "$rsa"; do
+		GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal age -d -i "$k" -o "$TMP/out" "$TMP/p.age"
+		cmp "$TMP/p" "$TMP/out"
+		rm "$TMP/out"
+	done
+	# on a terminal (a pty): asked once; script drops what is typed before
+	# the prompt, so the line comes a few times
+	(for _ in 1 2 3 4 5 6; do printf 'test passphrase\n'; sleep 0.3; done) |
+		script -qec "'$GITSEAL_BIN' age -d -i '$ed' -o '$TMP/out' '$TMP/p.age'" /dev/null >"$TMP/tty"
+	grep -q "Enter passphrase for '$ed': " "$TMP/tty"
+	cmp "$TMP/p" "$TMP/out"
+	# wrong: one line, the key error code
+	run -15 env GITSEAL_SSH_PASSPHRASE="wrong" "$GITSEAL_BIN" age -d -i "$ed" "$TMP/p.age"
+	[ "$output" = "gitseal: error: '$ed': incorrect passphrase" ]
+	# no terminal (setsid) and no variable; GITSEAL_PASSPHRASE is age -p's only
+	run -15 env GITSEAL_PASSPHRASE="test passphrase" setsid -w "$GITSEAL_BIN" age -d -i "$ed" "$TMP/p.age"
+	[ "$output" = "gitseal: error: '$ed' is passphrase-protected: no terminal to ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase" ]
+	# a file for another key never asks
+	echo hi | gitseal age -r "$DEMO_RECIPIENT" >"$TMP/other.age"
+	run -12 setsid -w "$GITSEAL_BIN" age -d -i "$ed" "$TMP/other.age"
+	[ "$output" = "gitseal: error: '$TMP/other.age': no identity matched any of the recipients" ]
+	# another identity that opens it is tried first
+	run -0 setsid -w "$GITSEAL_BIN" age -d -i "$ed" -i "$KEYS/demo-age-key.txt" "$TMP/other.age"
+	[ "$output" = "hi" ]
 }
 
 # From chunk 32 (AGE_STREAM_LARGE_FROM_CHUNK) on, large payloads go through

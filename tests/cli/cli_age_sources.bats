@@ -84,3 +84,34 @@ EOF
 	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat /nonexistent" "$GITSEAL_BIN" decrypt ssh.enc.yaml
 	[[ $output == *"SOPS_AGE_SSH_PRIVATE_KEY_CMD 'cat' failed"* ]]
 }
+
+# keys/test-ssh-ed25519-passphrase: passphrase "test passphrase". sops reads
+# such a key and asks on the terminal; gitseal takes GITSEAL_SSH_PASSPHRASE
+# first, and render, krm and the git filter never ask.
+@test "a passphrase-protected ssh key from SOPS_AGE_SSH_PRIVATE_KEY_FILE or ~/.ssh: GITSEAL_SSH_PASSPHRASE, else one line" {
+	local ed="$KEYS/test-ssh-ed25519-passphrase"
+	gitseal encrypt --age "$(cat "$ed.pub")" plain.yaml >ssh.enc.yaml
+	SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal decrypt ssh.enc.yaml |
+		cmp - plain.yaml
+	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" setsid -w "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	[ "$output" = "gitseal: error: 'ssh.enc.yaml': cannot recover the data key: no key opened it (tried 1 age key: '$ed' is passphrase-protected: no terminal to ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase)" ]
+	# the default key, which sops reads too
+	mkdir -p "$TMP/home/.ssh"
+	cp "$ed" "$TMP/home/.ssh/id_ed25519"
+	HOME="$TMP/home" GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal decrypt ssh.enc.yaml | cmp - plain.yaml
+	# a file for another key: the protected one is never asked about
+	HOME="$TMP/home" SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" setsid -w "$GITSEAL_BIN" decrypt enc.yaml |
+		cmp - plain.yaml
+	# the git filter's side (textconv) does not ask: shown encrypted, the warning says why
+	git init -q .
+	run -0 --separate-stderr env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" "$GITSEAL_BIN" git textconv ssh.enc.yaml
+	[ "$stderr" = "gitseal: warning: 'ssh.enc.yaml' shown encrypted (other versions may be too): '$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase" ]
+	# render does not ask, even on a terminal
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: secret\n' >secret.yaml
+	mkdir app
+	gitseal encrypt --age "$(cat "$ed.pub")" secret.yaml >app/secret.enc.yaml
+	run -1 --separate-stderr env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" "$GITSEAL_BIN" render app
+	[ -z "$output" ]
+	[[ "$stderr" == *"'$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase)" ]]
+	SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal render app | grep -qx '  a: secret'
+}

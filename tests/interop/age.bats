@@ -74,6 +74,26 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	done
 }
 
+# a fresh ed25519 key as ssh-keygen makes it (aes256-ctr, bcrypt at 16
+# rounds) and the committed rsa one; age asks on the terminal (a pty)
+@test "passphrase-protected ssh keys both ways with age" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	ssh-keygen -q -t ed25519 -N "pw interop" -f "$TMP/id_ed25519"
+	cp "$KEYS/test-ssh-rsa-passphrase" "$TMP/id_rsa"
+	ssh-keygen -q -p -P "test passphrase" -N "pw interop" -f "$TMP/id_rsa" >/dev/null
+	echo "ssh data" >"$TMP/p"
+	for k in "$TMP/id_ed25519" "$TMP/id_rsa"; do
+		ssh-keygen -y -P "pw interop" -f "$k" >"$k.pub"
+		age -R "$k.pub" -o "$TMP/a.age" "$TMP/p"
+		GITSEAL_SSH_PASSPHRASE="pw interop" gitseal age -d -i "$k" "$TMP/a.age" | cmp - "$TMP/p"
+		gitseal age -R "$k.pub" -o "$TMP/g.age" "$TMP/p"
+		rm -f "$TMP/out"
+		(for _ in 1 2 3 4 5 6; do printf 'pw interop\n'; sleep 0.3; done) |
+			script -qec "age -d -i '$k' -o '$TMP/out' '$TMP/g.age'" /dev/null >/dev/null
+		cmp "$TMP/p" "$TMP/out"
+	done
+}
+
 @test "passphrase: gitseal -> age (through a pty) and age -> gitseal" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	echo "pass data" >"$TMP/p"

@@ -69,7 +69,7 @@ static int setup(void **state)
 		return -1;
 	/* TEST keys, generated fresh for this run. */
 	{
-		char cmd[1024];
+		char cmd[2048];
 
 		snprintf(cmd, sizeof(cmd),
 			 "cd %s && ssh-keygen -q -t ed25519 -N '' -C test-ed -f test_ed25519 && "
@@ -78,7 +78,18 @@ static int setup(void **state)
 			 "ssh-keygen -q -t rsa -b 2048 -m PKCS8 -N '' -C test-rsa-p8 -f test_rsa_p8 && "
 			 "ssh-keygen -q -t rsa -b 1024 -N '' -C test-small -f test_rsa_1024 && "
 			 "ssh-keygen -q -t ecdsa -N '' -C test-ecdsa -f test_ecdsa && "
-			 "ssh-keygen -q -t ed25519 -N 'secret' -C test-enc -f test_ed25519_enc",
+			 "ssh-keygen -q -t ed25519 -N 'secret' -C test-enc -f test_ed25519_enc && "
+			 /* the keys above protected with each cipher: the public keys stay */
+			 "for c in aes128-ctr aes192-ctr aes256-ctr aes128-cbc aes192-cbc aes256-cbc "
+			 "aes128-gcm@openssh.com aes256-gcm@openssh.com chacha20-poly1305@openssh.com; do "
+			 "cp test_ed25519 test_ed25519_$c && "
+			 "ssh-keygen -q -p -a 2 -P '' -N 'secret' -Z $c -f test_ed25519_$c >/dev/null || exit 1; done && "
+			 "cp test_rsa test_rsa_enc && ssh-keygen -q -p -a 2 -P '' -N 'secret' -f test_rsa_enc >/dev/null && "
+			 /* PEM keys, legacy (Proc-Type) and PKCS#8, their public keys beside them */
+			 "for m in PEM PKCS8; do cp test_rsa_pem test_rsa_$m && cp test_rsa_pem.pub test_rsa_$m.pub && "
+			 "ssh-keygen -q -p -m $m -P '' -N 'secret' -f test_rsa_$m >/dev/null || exit 1; done && "
+			 "openssl rsa -in test_rsa_pem -traditional -des3 -passout pass:secret -out test_rsa_des3 2>/dev/null && "
+			 "cp test_rsa_pem.pub test_rsa_des3.pub",
 			 tmpdir);
 		if (system(cmd) != 0)
 			return -1;
@@ -334,10 +345,14 @@ static void test_ssh_identities(void **state)
 		assert_string_equal(got, pub);
 		age_identity_list_release(&l);
 	}
-	read_text("test_ed25519_enc", &b);
-	assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "id_enc"), GS_ERR_KEY);
-	assert_string_equal(gs_error_message(), "'id_enc' is passphrase-protected; not supported");
-	gs_buf_release(&b);
+	/* read without its passphrase: the public key is in the clear */
+	load_identities("test_ed25519_enc", &l);
+	assert_int_equal(l.count, 1);
+	assert_non_null(l.items[0]->locked);
+	pub_line("test_ed25519_enc.pub", pub, sizeof(pub));
+	assert_int_equal(age_identity_recipient_string(l.items[0], got, sizeof(got)), 0);
+	assert_string_equal(got, pub);
+	age_identity_list_release(&l);
 	read_text("test_rsa_1024", &b);
 	assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "small"), GS_ERR_KEY);
 	gs_buf_release(&b);
@@ -533,6 +548,148 @@ static void round_trip_ssh(const char *key)
 	age_identity_list_release(&ids);
 	age_identity_list_release(&other);
 	age_recipient_list_release(&rl);
+}
+
+static const char *test_passphrase;
+static int passphrase_asked;
+
+static int give_passphrase(const char *key_name, struct gs_buf *out)
+{
+	(void)key_name;
+	passphrase_asked++;
+	return gs_buf_append_str(out, test_passphrase);
+}
+
+/* Encrypts "x" to the .pub of public and decrypts it with the identity
+ * file key; the result code. */
+static int open_with(const char *public, const char *key)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 };
+	char pub[4096], name[128];
+	struct gs_buf ct, out;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s.pub", public);
+	pub_line(name, pub, sizeof(pub));
+	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
+	load_identities(key, &ids);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	ret = age_decrypt_mem(&ids, ct.data, ct.len, &out);
+	if (ret == 0) {
+		assert_int_equal(out.len, 1);
+		assert_int_equal(out.data[0], 'x');
+		/* decrypted once: the second file does not ask again */
+		gs_buf_release(&out);
+		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
+		gs_buf_release(&out);
+	}
+	gs_buf_release(&ct);
+	age_identity_list_release(&ids);
+	age_recipient_list_release(&rl);
+	return ret;
+}
+
+/* Passphrase-protected OpenSSH keys made by ssh-keygen with each cipher
+ * (bcrypt_pbkdf, the ciphers and the check words against OpenSSH's own). */
+static void test_ssh_passphrase_keys(void **state)
+{
+	static const char *const ciphers[] = { "aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc",
+					       "aes192-cbc", "aes256-cbc", "aes128-gcm@openssh.com",
+					       "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com" };
+	struct age_identity_list l = { 0 };
+	struct gs_buf b;
+	char key[128];
+	size_t i;
+
+	(void)state;
+	age_ssh_passphrase_source(give_passphrase);
+	test_passphrase = "secret";
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		snprintf(key, sizeof(key), "test_ed25519_%s", ciphers[i]);
+		passphrase_asked = 0;
+		if (open_with("test_ed25519", key) != 0)
+			fail_msg("%s: %s", key, gs_error_message());
+		assert_int_equal(passphrase_asked, 1);
+	}
+	passphrase_asked = 0;
+	assert_int_equal(open_with("test_rsa", "test_rsa_enc"), 0);
+	assert_int_equal(passphrase_asked, 1);
+	/* PEM: the public key from KEY.pub, KEY as named (here, in tmpdir) */
+	{
+		static const char *const pem[] = { "test_rsa_PEM", "test_rsa_PKCS8", "test_rsa_des3" };
+		char cwd[4096];
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		assert_int_equal(chdir(tmpdir), 0);
+		for (i = 0; i < sizeof(pem) / sizeof(pem[0]); i++) {
+			passphrase_asked = 0;
+			if (open_with("test_rsa_pem", pem[i]) != 0)
+				fail_msg("%s: %s", pem[i], gs_error_message());
+			assert_int_equal(passphrase_asked, 1);
+		}
+		test_passphrase = "wrong";
+		for (i = 0; i < sizeof(pem) / sizeof(pem[0]); i++) {
+			char want[128];
+
+			assert_int_equal(open_with("test_rsa_pem", pem[i]), GS_ERR_KEY);
+			snprintf(want, sizeof(want), "'%s': incorrect passphrase", pem[i]);
+			assert_string_equal(gs_error_message(), want);
+		}
+		test_passphrase = "secret";
+		assert_int_equal(rename("test_rsa_PEM.pub", "moved.pub"), 0);
+		read_text("test_rsa_PEM", &b);
+		assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
+		assert_string_equal(gs_error_message(),
+				    "'test_rsa_PEM' is passphrase-protected and its public key 'test_rsa_PEM.pub' cannot "
+				    "be read (ssh-keygen -p -f KEY converts the key to the OpenSSH format, which holds it)");
+		gs_buf_release(&b);
+		assert_int_equal(chdir(cwd), 0);
+	}
+	/* a stanza for another key never asks */
+	passphrase_asked = 0;
+	assert_int_equal(open_with("test_rsa", "test_ed25519_aes256-ctr"), GS_ERR_AGE_NO_MATCH);
+	assert_int_equal(open_with("test_ed25519", "test_rsa_enc"), GS_ERR_AGE_NO_MATCH);
+	assert_int_equal(passphrase_asked, 0);
+	/* a wrong passphrase: the check words (CTR) or the tag (GCM) differ */
+	test_passphrase = "wrong";
+	assert_int_equal(open_with("test_ed25519", "test_ed25519_aes256-ctr"), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'test_ed25519_aes256-ctr': incorrect passphrase");
+	assert_int_equal(open_with("test_ed25519", "test_ed25519_aes256-gcm@openssh.com"), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'test_ed25519_aes256-gcm@openssh.com': incorrect passphrase");
+	assert_int_equal(passphrase_asked, 2);
+	/* nobody to ask */
+	age_ssh_passphrase_source(NULL);
+	assert_int_equal(open_with("test_ed25519_enc", "test_ed25519_enc"), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(),
+			    "'test_ed25519_enc' is passphrase-protected and no passphrase can be asked for");
+	/* another identity that opens the file is tried first: no question */
+	{
+		struct age_recipient_list rl = { 0 };
+		char pub[4096];
+		struct gs_buf ct, out;
+
+		pub_line("test_ed25519.pub", pub, sizeof(pub));
+		assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
+		pub_line("test_rsa.pub", pub, sizeof(pub));
+		assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
+		load_identities("test_ed25519_aes256-ctr", &l);
+		load_identities("test_rsa", &l);
+		assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+		assert_int_equal(age_decrypt_mem(&l, ct.data, ct.len, &out), 0);
+		gs_buf_release(&out);
+		gs_buf_release(&ct);
+		age_identity_list_release(&l);
+		age_recipient_list_release(&rl);
+	}
+	/* a cipher gitseal does not have: said when the file is read */
+	read_text("test_ed25519_aes256-ctr", &b);
+	memcpy(strstr((char *)b.data, "\n") + 1, "b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni14eHg", 39); /* aes256-xxx */
+	assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "id_xxx"), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'id_xxx' is passphrase-protected with the cipher 'aes256-xxx', "
+						"which is not supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)");
+	gs_buf_release(&b);
+	gs_error_clear();
 }
 
 static void test_round_trip_ssh_ed25519(void **state)
@@ -838,6 +995,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_scrypt),
 		cmocka_unit_test(test_round_trip_ssh_ed25519),
 		cmocka_unit_test(test_round_trip_ssh_rsa),
+		cmocka_unit_test(test_ssh_passphrase_keys),
 		cmocka_unit_test(test_age_cli_x25519),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_armor),
