@@ -71,6 +71,10 @@ int age_identity_list_add(struct age_identity_list *l, struct age_identity *id)
  * match). Any other line that is not a valid identity is an error. */
 int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
 			       const char *source_name) __attribute__((warn_unused_result));
+/* The same for the text of the file at path (also its name in messages):
+ * a passphrase-protected PEM key's public key is read from path.pub. */
+int age_identity_list_add_file_text(struct age_identity_list *l, const char *text, size_t len, const char *path)
+	__attribute__((warn_unused_result));
 int age_identity_list_add_passphrase(struct age_identity_list *l, const char *passphrase, size_t len)
 	__attribute__((warn_unused_result));
 void age_identity_list_release(struct age_identity_list *l);

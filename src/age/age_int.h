@@ -309,7 +309,9 @@ int age_ssh_recipient_parse(const char *text, struct age_recipient **out)
 	__attribute__((warn_unused_result));
 /* 1 when the line is a well-formed SSH key of an unsupported type. */
 bool age_ssh_is_other_key_type(const char *text);
-int age_ssh_identity_parse(const char *text, size_t len, const char *source_name,
+/* An OpenSSH or PEM private key; key_path: the file it was read from (a
+ * protected PEM key's public key is in KEY.pub), NULL when none. */
+int age_ssh_identity_parse(const char *text, size_t len, const char *source_name, const char *key_path,
 			   struct age_identity **out) __attribute__((warn_unused_result));
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));

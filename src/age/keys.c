@@ -447,8 +447,8 @@ static int identity_line_parse(const char *line, size_t n, const char *source_na
 	return ret;
 }
 
-int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
-			       const char *source_name)
+static int add_identity_text(struct age_identity_list *l, const char *text, size_t len, const char *source_name,
+			     const char *key_path)
 {
 	struct lines it = { text, len, 0, 0, NULL, 0 };
 	struct age_identity *id = NULL;
@@ -463,7 +463,7 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 	    (len >= 14 && memcmp(text, "-----BEGIN AGE", 14) == 0))
 		return GS_FAIL(GS_ERR_KEY, "'%s' is an encrypted identity file; not supported", gs_shown(source_name));
 	if (len >= 10 && memcmp(text, "-----BEGIN", 10) == 0) {
-		if ((ret = age_ssh_identity_parse(text, len, source_name, &id)) || (ret = age_identity_list_add(l, id)))
+		if ((ret = age_ssh_identity_parse(text, len, source_name, key_path, &id)) || (ret = age_identity_list_add(l, id)))
 			age_identity_free(id);
 		return ret;
 	}
@@ -483,6 +483,17 @@ int age_identity_list_add_text(struct age_identity_list *l, const char *text, si
 		ret = GS_FAIL(GS_ERR_PARSE, "'%s': no identities found", gs_shown(source_name));
 	gs_secure_free(copy);
 	return ret;
+}
+
+int age_identity_list_add_text(struct age_identity_list *l, const char *text, size_t len,
+			       const char *source_name)
+{
+	return add_identity_text(l, text, len, source_name, NULL);
+}
+
+int age_identity_list_add_file_text(struct age_identity_list *l, const char *text, size_t len, const char *path)
+{
+	return add_identity_text(l, text, len, path, path);
 }
 
 int age_recipient_list_add_file_text(struct age_recipient_list *l, const char *text, size_t len,

@@ -919,17 +919,24 @@ static int locked_openssh_identity(const uint8_t *blob, size_t blob_len, const s
 }
 
 /* A PEM key keeps no public key in the clear: as age, it is read from the
- * .pub file beside it. */
-static int locked_pem_identity(const char *text, size_t len, const char *name, struct age_identity **out)
+ * .pub file beside the key file (key_path; NULL: the key is no file, text
+ * from a variable or a command, and has none). */
+static int locked_pem_identity(const char *text, size_t len, const char *name, const char *key_path,
+			       struct age_identity **out)
 {
 	struct age_recipient *r = NULL;
 	struct gs_buf pub;
-	char *path = gs_malloc(strlen(name) + 5);
+	char *path;
 	int ret;
 
+	if (!key_path || !strcmp(key_path, "-"))
+		return GS_FAIL(GS_ERR_KEY, "'%s' is a passphrase-protected PEM key given as no file, so it has no "
+					   ".pub file beside it (ssh-keygen -p -f KEY converts the key to the OpenSSH "
+					   "format, which holds its public key)", gs_shown(name));
+	path = gs_malloc(strlen(key_path) + 5);
 	if (!path)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	snprintf(path, strlen(name) + 5, "%s.pub", name);
+	snprintf(path, strlen(key_path) + 5, "%s.pub", key_path);
 	gs_buf_init(&pub, false);
 	if (gs_read_file(path, &pub, SSH_BLOB_MAX * 2) != 0 || age_ssh_recipient_parse((const char *)pub.data, &r) != 0) {
 		ret = GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected and its public key '%s' cannot be read "
@@ -1182,13 +1189,14 @@ int age_ssh_pem_legacy_parse(const char *text, size_t len, const char *name, con
 	return pem_legacy_identity(text, len, name, &p, out);
 }
 
-int age_ssh_identity_parse(const char *text, size_t len, const char *name, struct age_identity **out)
+int age_ssh_identity_parse(const char *text, size_t len, const char *name, const char *key_path,
+			   struct age_identity **out)
 {
 	*out = NULL;
 	if (len >= strlen(OPENSSH_BEGIN) && memcmp(text, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN)) == 0)
 		return parse_openssh(text, len, name, out);
 	if (memmem(text, len, "ENCRYPTED", 9))
-		return locked_pem_identity(text, len, name, out);
+		return locked_pem_identity(text, len, name, key_path, out);
 	return pem_identity(text, len, name, NULL, out);
 }
 

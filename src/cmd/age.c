@@ -164,8 +164,8 @@ static int load_identities(struct age_opts *o, struct age_identity_list *ids)
 	for (size_t i = 0; ret == 0 && i < o->identity_file_count; i++) {
 		gs_buf_init(&text, true);
 		if ((ret = read_key_file(o, o->identity_files[i], &text)) == 0)
-			ret = age_identity_list_add_text(ids, (const char *)text.data, text.len,
-							 o->identity_files[i]);
+			ret = age_identity_list_add_file_text(ids, (const char *)text.data, text.len,
+							      o->identity_files[i]);
 		gs_buf_release(&text);
 	}
 	return ret;

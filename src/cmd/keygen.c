@@ -127,7 +127,7 @@ static int convert(const char *input, const char *output)
 	if (!line)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if ((ret = gs_read_file(name, &text, 16 * 1024 * 1024)) < 0 ||
-	    (ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, name)) < 0)
+	    (ret = age_identity_list_add_file_text(&ids, (const char *)text.data, text.len, name)) < 0)
 		goto out;
 	for (size_t i = 0; i < ids.count; i++)
 		if ((ret = age_identity_recipient_string(ids.items[i], line, RECIPIENT_TEXT_MAX)) < 0 ||

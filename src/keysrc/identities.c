@@ -40,7 +40,7 @@ static int add_file(struct age_identity_list *ids, const char *path, const char 
 	gs_buf_init(&text, true);
 	ret = gs_read_file(path, &text, KEY_TEXT_MAX);
 	if (ret == 0)
-		ret = age_identity_list_add_text(ids, (const char *)text.data, text.len, path);
+		ret = age_identity_list_add_file_text(ids, (const char *)text.data, text.len, path);
 	if (ret < 0)
 		gs_error_prefix("%s '%s'", what, gs_shown_arg(path));
 	gs_buf_release(&text);

@@ -115,3 +115,17 @@ EOF
 	[[ "$stderr" == *"'$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase)" ]]
 	SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal render app | grep -qx '  a: secret'
 }
+
+# a protected PEM key keeps its public key only in KEY.pub beside the file:
+# a key given by a command has no such file, and a file named after the
+# variable (in the repository one works in) is not read for it
+@test "a passphrase-protected PEM key from SOPS_AGE_SSH_PRIVATE_KEY_CMD: one line, no .pub read by the variable's name" {
+	command -v ssh-keygen >/dev/null || skip "no ssh-keygen"
+	ssh-keygen -q -t rsa -b 2048 -m PEM -N 'pem pass' -C pem -f "$TMP/pem" >/dev/null
+	gitseal encrypt --age "$(cat "$TMP/pem.pub")" plain.yaml >pem.enc.yaml
+	SOPS_AGE_SSH_PRIVATE_KEY_FILE="$TMP/pem" GITSEAL_SSH_PASSPHRASE="pem pass" gitseal decrypt pem.enc.yaml |
+		cmp - plain.yaml
+	cp "$TMP/pem.pub" SOPS_AGE_SSH_PRIVATE_KEY_CMD.pub
+	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat $TMP/pem" GITSEAL_SSH_PASSPHRASE="pem pass" "$GITSEAL_BIN" decrypt pem.enc.yaml
+	[[ "$output" == *"'SOPS_AGE_SSH_PRIVATE_KEY_CMD' is a passphrase-protected PEM key given as no file, so it has no .pub file beside it"* ]]
+}
