@@ -555,9 +555,11 @@ out:
 
 /* openssh-key-v1's ciphers for the private section (OpenSSH cipher.c),
  * each through OpenSSL but OpenSSH's ChaCha20-Poly1305 (libsodium). */
+/* the names inline, not pointers: a table of pointers is relocated, and
+ * written, by the loader at every start (relro, tests/cli/startup.bats) */
 struct openssh_cipher {
-	const char *name, *evp;
-	size_t key_len, iv_len, tag_len;
+	char name[32], evp[12]; /* evp "": not through EVP */
+	uint8_t key_len, iv_len, tag_len;
 };
 
 enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 64, BCRYPT_ROUNDS_MAX = 1 << 16 };
@@ -572,7 +574,7 @@ static const struct openssh_cipher openssh_ciphers[] = {
 	{ "aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16 },
 	{ "aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16 },
 	/* two ChaCha20 keys; the second encrypts packet lengths only */
-	{ "chacha20-poly1305@openssh.com", NULL, 64, 0, 16 },
+	{ "chacha20-poly1305@openssh.com", "", 64, 0, 16 },
 };
 
 /* The parts of an openssh-key-v1 blob (OpenSSH PROTOCOL.key). An
@@ -775,7 +777,7 @@ static int openssh_decrypt(const struct openssh_key *k, const uint8_t *pass, siz
 	plain = kiv + OPENSSH_KDF_OUT_MAX;
 	if ((ret = age_bcrypt_pbkdf(pass, pass_len, k->salt, k->salt_len, k->rounds, kiv, c->key_len + c->iv_len)))
 		goto out;
-	if (!c->evp) {
+	if (!c->evp[0]) {
 		if (openssh_chacha_open(kiv, k->priv, k->priv_len, k->tag, plain) != 0) {
 			ret = GS_FAIL(GS_ERR_KEY, "'%s': incorrect passphrase", gs_shown(name));
 			goto out;
@@ -1048,8 +1050,8 @@ static int pem_identity(const char *text, size_t len, const char *name, const st
  * gitseal does not load (util/libcrypto.c): decrypted here, the key is
  * read as an unencrypted PEM key. */
 static const struct {
-	const char *name;
-	size_t key_len, iv_len;
+	char name[16]; /* inline: no relocation (openssh_cipher) */
+	uint8_t key_len, iv_len;
 } pem_ciphers[] = {
 	{ "AES-128-CBC", 16, 16 }, { "AES-192-CBC", 24, 16 }, { "AES-256-CBC", 32, 16 }, { "DES-EDE3-CBC", 24, 8 },
 };

@@ -255,9 +255,11 @@ static int drop_ignored(struct git_run *run, const struct gs_buf *list, size_t n
 long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want, struct gitattrs_batch *attrs,
 		       uint8_t *attr_ids)
 {
-	/* the attributes attrs.c reads too: git's answer spares it a libgit2 walk per file */
-	static char *const attr_argv[] = { "git", "check-attr", "--stdin", "-z", "filter", GITATTRS_NAMES, NULL };
-	static char *const ignore_argv[] = { "git", "check-ignore", "--stdin", "-z", NULL };
+	/* the attributes attrs.c reads too: git's answer spares it a libgit2 walk per file.
+	 * On the stack, not static: a static table of pointers is relocated, and
+	 * written, by the loader at every start (relro, tests/cli/startup.bats) */
+	char *const attr_argv[] = { "git", "check-attr", "--stdin", "-z", "filter", GITATTRS_NAMES, NULL };
+	char *const ignore_argv[] = { "git", "check-ignore", "--stdin", "-z", NULL };
 	struct git_run attr = { 0, -1 }, ignore = { 0, -1 };
 	struct gs_buf list;
 	long got;
