@@ -80,6 +80,7 @@ SIZES="0 1 2047 2048 2049 65535 65536 65537 3145728"
 	command -v script >/dev/null || skip "script(1) not installed"
 	ssh-keygen -q -t ed25519 -N "pw interop" -f "$TMP/id_ed25519"
 	cp "$KEYS/test-ssh-rsa-passphrase" "$TMP/id_rsa"
+	chmod 600 "$TMP/id_rsa" # ssh-keygen refuses a key others can read (a clone makes it 0644)
 	ssh-keygen -q -p -P "test passphrase" -N "pw interop" -f "$TMP/id_rsa" >/dev/null
 	echo "ssh data" >"$TMP/p"
 	for k in "$TMP/id_ed25519" "$TMP/id_rsa"; do

@@ -138,7 +138,7 @@ static void load_identities(const char *name, struct age_identity_list *l)
 	struct gs_buf b;
 
 	read_text(name, &b);
-	if (age_identity_list_add_text(l, (char *)b.data, b.len, name) != 0)
+	if (age_identity_list_add_file_text(l, (char *)b.data, b.len, name) != 0)
 		fail_msg("%s: %s", name, gs_error_message());
 	gs_buf_release(&b);
 }
@@ -639,10 +639,14 @@ static void test_ssh_passphrase_keys(void **state)
 		test_passphrase = "secret";
 		assert_int_equal(rename("test_rsa_PEM.pub", "moved.pub"), 0);
 		read_text("test_rsa_PEM", &b);
-		assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
+		assert_int_equal(age_identity_list_add_file_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
 		assert_string_equal(gs_error_message(),
 				    "'test_rsa_PEM' is passphrase-protected and its public key 'test_rsa_PEM.pub' cannot "
 				    "be read (ssh-keygen -p -f KEY converts the key to the OpenSSH format, which holds it)");
+		/* text that is no file (a variable, a command's output): no KEY.pub looked for */
+		assert_int_equal(rename("moved.pub", "test_rsa_PEM.pub"), 0);
+		assert_int_equal(age_identity_list_add_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
+		assert_non_null(strstr(gs_error_message(), "given as no file, so it has no .pub file beside it"));
 		gs_buf_release(&b);
 		assert_int_equal(chdir(cwd), 0);
 	}
