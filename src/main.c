@@ -214,7 +214,6 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 	return c->fn(argc - first, argv + first);
 }
 
-
 static void on_file_size_limit(int sig)
 {
 	(void)sig;
