@@ -129,3 +129,10 @@ EOF
 	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_CMD="cat $TMP/pem" GITSEAL_SSH_PASSPHRASE="pem pass" "$GITSEAL_BIN" decrypt pem.enc.yaml
 	[[ "$output" == *"'SOPS_AGE_SSH_PRIVATE_KEY_CMD' is a passphrase-protected PEM key given as no file, so it has no .pub file beside it"* ]]
 }
+
+@test "an empty GITSEAL_SSH_PASSPHRASE is refused for a protected key, not tried as a passphrase" {
+	local ed="$KEYS/test-ssh-ed25519-passphrase"
+	gitseal encrypt --age "$(cat "$ed.pub")" plain.yaml >ssh.enc.yaml
+	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" GITSEAL_SSH_PASSPHRASE= "$GITSEAL_BIN" decrypt ssh.enc.yaml
+	[[ "$output" == *"GITSEAL_SSH_PASSPHRASE is empty"* ]]
+}
