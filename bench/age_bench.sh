@@ -49,7 +49,7 @@ age -r "$rcpt" -o "$work/ref.age.0" "$work/plain.0"
 # ascending order read for 24 ms of CPU, in descending order 45), and
 # that order comes from how the file was written: head's 8 KiB writes
 # left plain more scattered than age's 64 KiB ones left ref.age, in each
-# of 4 tries, and encryption paid 5-15 ms more for its input than decryption
+# of 4 tries, and encryption paid 5-10 ms more for its input than decryption
 # did (docs/development.md, "The age payload"). Rewritten side by side, 256
 # KiB of each in turn, both inputs have the same layout.
 node -e '
