@@ -3,8 +3,9 @@
 # and against Go age (Debian's age), in one run: throughput on a large file
 # (default 256 MiB) kept on tmpfs, peak memory, and a 100-byte file.
 # Each round also times the I/O alone (dd, the same reads and writes with
-# no cipher): with the cipher at the limit it gives the best wall time two
-# cores can reach, the ceiling for any implementation on this machine; and
+# no cipher, of either direction's input): with the cipher at the limit it
+# gives the best wall time two cores can reach, the ceiling for any
+# implementation on this machine; and
 # two openssl speed at once, what each core keeps of its speed while the
 # other works too (a VM's cores can slow each other down).
 #
@@ -41,8 +42,32 @@ trap 'rm -rf "$work"' EXIT
 chmod 700 "$work"
 age-keygen -o "$work/key" 2>/dev/null
 rcpt=$(age-keygen -y "$work/key")
-head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$work/plain"
-age -r "$rcpt" -o "$work/ref.age" "$work/plain"
+head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom >"$work/plain.0"
+age -r "$rcpt" -o "$work/ref.age.0" "$work/plain.0"
+# Reading a tmpfs file costs the kernel more the less its pages follow
+# each other in physical memory (this VM's page walks: 256 MiB in
+# ascending order read for 24 ms of CPU, in descending order 45), and
+# that order comes from how the file was written: head's 8 KiB writes
+# left plain more scattered than age's 64 KiB ones left ref.age, in each
+# of 4 tries, and encryption paid 5-10 ms more for its input than decryption
+# did (docs/development.md, "The age payload"). Rewritten side by side, 256
+# KiB of each in turn, both inputs have the same layout.
+node -e '
+const fs = require("fs");
+const [a, b] = process.argv.slice(1).map((f) => [fs.openSync(f, "r"), fs.openSync(f.slice(0, -2), "w")]);
+const buf = Buffer.alloc(256 * 1024);
+for (let more = true; more; ) {
+	more = false;
+	for (const [r, w] of [a, b]) {
+		const got = fs.readSync(r, buf, 0, buf.length, null);
+		if (got > 0) {
+			fs.writeSync(w, buf, 0, got);
+			more = true;
+		}
+	}
+}
+' "$work/plain.0" "$work/ref.age.0"
+rm -f "$work/plain.0" "$work/ref.age.0"
 
 # The CPU time (user + system) of a shell's children, in ms, from what its
 # builtin times wrote to file $1 (run in that shell: a command
@@ -108,7 +133,8 @@ for bin in "${bins[@]}"; do
 done
 
 # A round's line: the limit, the limit by the wall clock, then wall and CPU
-# of each binary's encryption, age's, each binary's decryption, age's, dd.
+# of each binary's encryption, age's, each binary's decryption, age's, dd
+# copying each input (encryption's, then decryption's).
 # The binaries run in a rotating order; each line is numbered by its slot
 # and sorted back. measure runs in this shell, not in a command
 # substitution, as its CPU time is taken from this shell's children.
@@ -133,6 +159,8 @@ one_round() {
 	printf "%d " $((4 + 2 * n))
 	measure "$work/o" dd if="$work/plain" of="$work/o" bs=256K
 	printf "%d " $((5 + 2 * n))
+	measure "$work/o" dd if="$work/ref.age" of="$work/o" bs=256K
+	printf "%d " $((6 + 2 * n))
 	openssl_pair
 }
 
@@ -175,7 +203,7 @@ const rss = rssArg.trim().split(/ +/).map(Number);
  * binary encrypting, age, each binary decrypting, age, dd */
 const name = (i) => (n == 1 ? "gitseal" : labels[i]);
 const cmds = [...labels.map((l, i) => `${name(i)} encrypt`), "age encrypt", ...labels.map((l, i) => `${name(i)} decrypt`), "age decrypt"];
-const enc = (i) => i, ageEnc = n, dec = (i) => n + 1 + i, ageDec = 2 * n + 1, dd = 2 * n + 2;
+const enc = (i) => i, ageEnc = n, dec = (i) => n + 1 + i, ageDec = 2 * n + 1, dd = 2 * n + 2, ddDec = 2 * n + 3;
 /* each round: limit, loaded limit, (wall us, cpu ms) per command, then
  * two openssl speed at once (their sum) */
 const wall = (r, i) => r[2 + 2 * i] / 1e6, cpu = (r, i) => r[3 + 2 * i] / 1e3;
@@ -199,14 +227,19 @@ const io = rounds.map((r) => cpu(r, dd)), floor = rounds.map((r) => cpu(r, dd) +
 const ceiling = rounds.map((r, i) => (2 * bytes) / floor[i] / r[0]);
 const share = rounds.map((r) => r[r.length - 1] / (2 * r[0]));
 const shared = rounds.map((r, i) => ceiling[i] * share[i]);
-console.log(`  I/O alone (dd, 256 KiB blocks): ${med(io).toFixed(3)} s CPU (range ${range(io, (v) => v.toFixed(2))}); plus the cipher at the limit:`);
+/* each direction against the I/O of its own input: dd copying the
+ * ciphertext is its floor for decryption */
+const floorDec = rounds.map((r) => cpu(r, ddDec) + bytes / r[0]);
+const ioDec = rounds.map((r) => cpu(r, ddDec));
+console.log(`  I/O alone (dd, 256 KiB blocks): ${med(io).toFixed(3)} s CPU (range ${range(io, (v) => v.toFixed(2))}); of the ciphertext ${med(ioDec).toFixed(3)} s (range ${range(ioDec, (v) => v.toFixed(2))});`);
+console.log(`  the plaintext\x27s plus the cipher at the limit:`);
 console.log(`    ${med(floor).toFixed(3)} s CPU, so 2 cores reach at best ${pct(med(ceiling))} of the limit (range ${range(ceiling, pct)})`);
 console.log(`  two openssl speed at once: each core keeps ${pct(med(share))} of its speed (range ${range(share, pct)});`);
 console.log(`    with that, 2 cores reach at best ${pct(med(shared))} of the limit (range ${range(shared, pct)})`);
 for (let b = 0; b < n; b++) {
-	for (const [op, g] of [["encrypt", enc(b)], ["decrypt", dec(b)]]) {
-		const over = rounds.map((r, i) => cpu(r, g) / floor[i]);
-		console.log(`  ${name(b)} ${op} CPU time: ${x(med(over))} that floor (range ${range(over, x)})`);
+	for (const [op, g, f] of [["encrypt", enc(b), floor], ["decrypt", dec(b), floorDec]]) {
+		const over = rounds.map((r, i) => cpu(r, g) / f[i]);
+		console.log(`  ${name(b)} ${op} CPU time: ${x(med(over))} its input\x27s dd + cipher (range ${range(over, x)})`);
 	}
 }
 /* each binary against the first, round by round */
