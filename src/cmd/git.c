@@ -854,7 +854,7 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 		"%s: sealed for\n%s"
 		"    its data key was made in another clone: whoever made it can read every value sealed with it,\n"
 		"    and the filter will re-use it for what you write into this file\n",
-		rel, (const char *)v.shown.data);
+		gs_shown(rel), (const char *)v.shown.data);
 	snprintf(question, sizeof(question), "Trust the data key of '%s'?", gs_shown(rel));
 	if (!yes && !confirm(question)) {
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", gs_shown(rel));

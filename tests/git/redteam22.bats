@@ -1,0 +1,29 @@
+#!/usr/bin/env bats
+# Red team 22 on the git side: names and keys a pull request controls,
+# shown by gitseal git trust before it asks.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+# T1: gitseal git trust shows whom a pulled file is sealed for before it
+# asks to re-use its data key, and wrote the file's name and its keys as
+# the repository spells them: a kept kms entry (metadata, outside the
+# MAC) whose arn is "\e[2A\e[J" erased the lines above the question on a
+# terminal, the file's name holding "\e[2K" its own line.
+@test "T1: git trust shows a pulled file's name and keys with their control bytes escaped" {
+	name=$'secrets/a\e[2Kb.yaml'
+	printf 'db: hunter2\n' > p.yaml
+	"$GITSEAL_BIN" encrypt --config /dev/null --age "$RECIPIENT" p.yaml |
+		sed 's/^    lastmodified:/    kms:\n        - arn: "\\e[2A\\e[J"\n          enc: AAAA\n          created_at: "2026-01-01T00:00:00Z"\n&/' > "$T/sealed"
+	rm p.yaml
+	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),$name"
+	git commit -qm "a pulled file"
+	git checkout -q -- "$name"
+	run -1 "$GITSEAL_BIN" git trust "$name" <<<n
+	grep -qxF 'secrets/a\x1b[2Kb.yaml: sealed for' <<<"$output"
+	grep -qxF '    kms \x1b[2A\x1b[J (kept only while the data key stays: gitseal cannot wrap for it)' <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
