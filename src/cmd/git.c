@@ -400,6 +400,8 @@ static int git_lock(int argc, char **argv)
 
 	if (parse_flags_only(argc, argv, lock_accepted, v, &code))
 		return code;
+	/* it opens each committed version to compare it with the work tree */
+	gs_harden_process();
 	if (gitfilter_lock(".", v[GO_FORCE].on, &locked)) {
 		cmd_print_error();
 		return EXIT_GENERIC;

@@ -27,3 +27,22 @@ teardown() { gs_teardown; }
 	grep -qxF '    kms \x1b[2A\x1b[J (kept only while the data key stays: gitseal cannot wrap for it)' <<<"$output"
 	[[ "$output" != *$'\e'* ]]
 }
+
+# H1: the commands that hold keys turn core dumps off (RLIMIT_CORE 0,
+# not dumpable), and a key command they run inherits it; `gitseal git
+# lock` decrypts each committed version to compare it with the work tree
+# (the identities, a passphrase-protected ssh key's decrypted key among
+# them, and the plaintext in its memory) and did not: a crash left them
+# in a core file.
+@test "H1: git lock holds keys with core dumps off (its key command inherits RLIMIT_CORE 0)" {
+	ulimit -c unlimited 2>/dev/null || ulimit -c 1024 || skip "cannot raise RLIMIT_CORE"
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	git commit -qm a
+	unset SOPS_AGE_KEY_FILE
+	rm -rf .git/gitseal/key-cache "$HOME/.cache/gitseal"
+	export SOPS_AGE_KEY_CMD="sh -c 'ulimit -c >>\"$T/core\"; cat \"$T/key.txt\"'"
+	run -0 "$GITSEAL_BIN" git lock
+	grep -q 'locked: 1 file' <<<"$output"
+	[ "$(sort -u "$T/core")" = 0 ]
+}
