@@ -46,3 +46,18 @@ teardown() { gs_teardown; }
 	grep -q 'locked: 1 file' <<<"$output"
 	[ "$(sort -u "$T/core")" = 0 ]
 }
+
+# C1: check names a file staged in part (git add -p: the committed MAC
+# kept) and the command that stages it whole, and wrote the name in that
+# command as the repository spells it: a pulled file named with
+# "\e[1A\e[2K" erased the line above the refusal on a terminal.
+@test "C1: check's hint to stage a partly staged file whole shows its name with its control bytes escaped" {
+	name=$'secrets/a\e[1A\e[2Kb.yaml'
+	printf 'a: x\nb: 1\n' > "$name"
+	git add -A
+	git commit -qm two
+	stage_value_with_committed_mac "$name" b 'a: x\nb: 2\n'
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'secrets/a\\x1b[1A\\x1b[2Kb.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/a\\x1b[1A\\x1b[2Kb.yaml'" <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
