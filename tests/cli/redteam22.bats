@@ -25,3 +25,21 @@ teardown() { teardown_tmp; }
 	[ "$status" -eq 0 ]
 	[ "$output" = 'd/a\x0aprod.yaml: up to date\x1b[1A\x1b[2K\xe2\x80\xae.yaml: rotated' ]
 }
+
+# U2: a key list of a type gitseal does not know, in a file's metadata
+# (outside the MAC), is kept and named by its type, which is the list's
+# name in the file: rotate, groups and a new data key wrote it raw ("the
+# file's x\e[2Ky keys would be lost"), an ESC that erased the line.
+@test "U2: a metadata key list's type, named by rotate and groups, is shown with its control bytes escaped" {
+	printf 'db: hunter2\n' >p.yaml
+	gitseal_fixture encrypt --config /dev/null --age "$DEMO_RECIPIENT" p.yaml >app.yaml
+	sed -i 's/^    lastmodified:/    "x\\e[2Ky":\n        - enc: AAAA\n&/' app.yaml
+	cp app.yaml before.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	run -1 gitseal rotate -i app.yaml
+	[ "$output" = "gitseal: error: 'app.yaml': the file's x\\x1b[2Ky keys would be lost: gitseal cannot wrap for them and a new data key is needed (--drop-unsupported-keys removes them, after a confirmation)" ]
+	run -1 gitseal groups add --file app.yaml --age "$DEMO_RECIPIENT"
+	[[ "$output" == *"the file's x\\x1b[2Ky keys would be lost"* ]]
+	[[ "$output" != *$'\e'* ]]
+	cmp app.yaml before.yaml
+}

@@ -61,3 +61,20 @@ teardown() { gs_teardown; }
 	grep -qxF "gitseal: error: 'secrets/a\\x1b[1A\\x1b[2Kb.yaml': only a part of a change is staged (git add -p?): its MAC cannot match; stage the whole file with 'git add secrets/a\\x1b[1A\\x1b[2Kb.yaml'" <<<"$output"
 	[[ "$output" != *$'\e'* ]]
 }
+
+# F1: git add of a pulled file holding a key list gitseal cannot wrap
+# for says the list is kept only with the file's data key, named by its
+# type, which is the list's name in the metadata: written raw.
+@test "F1: git add names a pulled file's unknown key list by its type with its control bytes escaped" {
+	printf 'db: hunter2\n' > p.yaml
+	"$GITSEAL_BIN" encrypt --config /dev/null --age "$RECIPIENT" p.yaml |
+		sed 's/^    lastmodified:/    "x\\e[2Ky":\n        - enc: AAAA\n&/' > "$T/sealed"
+	rm p.yaml
+	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),secrets/a.yaml"
+	git commit -qm "a pulled file"
+	git checkout -q -- secrets/a.yaml
+	printf 'db: hunter3\n' > secrets/a.yaml
+	run -128 git add secrets/a.yaml
+	grep -qF "its x\\x1b[2Ky key '#1' is kept only with the file's data key" <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
