@@ -1,12 +1,26 @@
 #!/usr/bin/env bats
-# Red team 22 on the git side: names and keys a pull request controls,
-# shown by gitseal git trust before it asks.
+# Red team 22 on the git side: names and keys a pull request controls in
+# the messages and prompts of the filter's commands; the keys git lock
+# holds kept out of core dumps.
 
 bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { gs_setup; }
 teardown() { gs_teardown; }
+
+# pulled_file NAME LINES: NAME committed as another clone sealed it (for
+# $RECIPIENT, its data key not made here, no filter), LINES (sed's
+# escapes) put in its sops metadata, and checked out
+pulled_file() {
+	printf 'db: hunter2\n' > p.yaml
+	fixture gitseal encrypt --config /dev/null --age "$RECIPIENT" p.yaml |
+		sed "s/^    lastmodified:/$2\n&/" > "$T/sealed"
+	rm p.yaml
+	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),$1"
+	fixture git commit -qm "a pulled file"
+	fixture git checkout -q -- "$1"
+}
 
 # T1: gitseal git trust shows whom a pulled file is sealed for before it
 # asks to re-use its data key, and wrote the file's name and its keys as
@@ -15,13 +29,7 @@ teardown() { gs_teardown; }
 # terminal, the file's name holding "\e[2K" its own line.
 @test "T1: git trust shows a pulled file's name and keys with their control bytes escaped" {
 	name=$'secrets/a\e[2Kb.yaml'
-	printf 'db: hunter2\n' > p.yaml
-	"$GITSEAL_BIN" encrypt --config /dev/null --age "$RECIPIENT" p.yaml |
-		sed 's/^    lastmodified:/    kms:\n        - arn: "\\e[2A\\e[J"\n          enc: AAAA\n          created_at: "2026-01-01T00:00:00Z"\n&/' > "$T/sealed"
-	rm p.yaml
-	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),$name"
-	git commit -qm "a pulled file"
-	git checkout -q -- "$name"
+	pulled_file "$name" '    kms:\n        - arn: "\\e[2A\\e[J"\n          enc: AAAA\n          created_at: "2026-01-01T00:00:00Z"'
 	run -1 "$GITSEAL_BIN" git trust "$name" <<<n
 	grep -qxF 'secrets/a\x1b[2Kb.yaml: sealed for' <<<"$output"
 	grep -qxF '    kms \x1b[2A\x1b[J (kept only while the data key stays: gitseal cannot wrap for it)' <<<"$output"
@@ -66,13 +74,7 @@ teardown() { gs_teardown; }
 # for says the list is kept only with the file's data key, named by its
 # type, which is the list's name in the metadata: written raw.
 @test "F1: git add names a pulled file's unknown key list by its type with its control bytes escaped" {
-	printf 'db: hunter2\n' > p.yaml
-	"$GITSEAL_BIN" encrypt --config /dev/null --age "$RECIPIENT" p.yaml |
-		sed 's/^    lastmodified:/    "x\\e[2Ky":\n        - enc: AAAA\n&/' > "$T/sealed"
-	rm p.yaml
-	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),secrets/a.yaml"
-	git commit -qm "a pulled file"
-	git checkout -q -- secrets/a.yaml
+	pulled_file secrets/a.yaml '    "x\\e[2Ky":\n        - enc: AAAA'
 	printf 'db: hunter3\n' > secrets/a.yaml
 	run -128 git add secrets/a.yaml
 	grep -qF "its x\\x1b[2Ky key '#1' is kept only with the file's data key" <<<"$output"

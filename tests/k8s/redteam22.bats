@@ -5,13 +5,7 @@
 bats_require_minimum_version 1.5.0
 load k8s_helpers
 
-setup() {
-	k8s_setup
-	export GITSEAL_KUSTOMIZE="kubectl kustomize"
-	REPO="$TMP/repo"
-	mkdir -p "$REPO/app"
-	git init -q "$REPO"
-}
+setup() { k8s_repo_setup; }
 teardown() { teardown_tmp; }
 
 # K1: render refuses a build that moved a decrypted value out of a
