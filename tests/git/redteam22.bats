@@ -80,3 +80,46 @@ pulled_file() {
 	grep -qF "its x\\x1b[2Ky key '#1' is kept only with the file's data key" <<<"$output"
 	[[ "$output" != *$'\e'* ]]
 }
+
+# side_commit BRANCH NAME: BRANCH made from HEAD with NAME's blob the bytes
+# of $T/sealed, by plumbing (no filter, no work tree: another clone's)
+side_commit() {
+	local idx="$T/side-index"
+	GIT_INDEX_FILE="$idx" git read-tree HEAD
+	GIT_INDEX_FILE="$idx" git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/sealed"),$2"
+	git update-ref "refs/heads/$1" "$(git commit-tree "$(GIT_INDEX_FILE="$idx" git write-tree)" -p HEAD -m "$1")"
+}
+
+# M1: the merge driver refuses a side sealed for a recipient this clone
+# has not accepted, leaves both sides sealed between markers and says how
+# to merge again ('git checkout -m NAME'), the name written raw there
+# after the escaped one at the start of the line.
+@test "M1: the merge driver's refusal names the file in its hint with its control bytes escaped" {
+	other=$(age-keygen 2>/dev/null | grep -o 'age1[a-z0-9]*')
+	name=$'secrets/a\e[1Ab.yaml'
+	printf 'a: 1\nb: 2\n' > "$name"
+	fixture git add -A
+	fixture git commit -qm base
+	printf 'a: 1\nb: 3\n' > p.yaml
+	fixture gitseal encrypt --config /dev/null --age "$RECIPIENT,$other" p.yaml > "$T/sealed"
+	rm p.yaml
+	side_commit side "$name"
+	printf 'a: 2\nb: 2\n' > "$name"
+	fixture git commit -qam ours
+	run -1 git merge --no-edit side
+	grep -qF "'git checkout -m secrets/a\\x1b[1Ab.yaml' merges it again" <<<"$output"
+	run ! grep -q $'gitseal: .*\e' <<<"$output"
+}
+
+# E1: encrypt in a clone refuses a found .sops.yaml rule naming
+# recipients this clone has not accepted, and listed them as the file
+# spells them: a pull request's secrets/.sops.yaml with a pgp entry
+# "\e[2A\e[J" erased the lines above the refusal.
+@test "E1: encrypt names a found rule's recipients this clone has not accepted with their control bytes escaped" {
+	printf 'creation_rules:\n  - age: %s\n    pgp: "\\e[2A\\e[J"\n' "$RECIPIENT" > secrets/.sops.yaml
+	printf 'db: hunter2\n' > secrets/n.yaml
+	cd secrets
+	run -1 "$GITSEAL_BIN" encrypt n.yaml
+	grep -qF "names recipients this clone has not accepted: +\\x1b[2A\\x1b[J;" <<<"$output"
+	[[ "$output" != *$'\e'* ]]
+}
