@@ -16,8 +16,10 @@
 #include "gitseal/secmem.h"
 
 /* s with each control byte, DEL, C1 control (U+0080..U+009F) and byte of
- * broken UTF-8 as \xNN, as git's core.quotePath escapes them, the rest as
- * it is (a plain name reads the same); cut with "..." past 16 KiB; NULL
+ * broken UTF-8 as \xNN, as git's core.quotePath escapes them, and the
+ * bytes of a bidi control, zero-width character or line separator (they
+ * reorder, hide or break what a viewer shows), the rest as it is (a plain
+ * name reads the same); cut with "..." past 16 KiB; NULL
  * as "(null)", as glibc's printf shows it. Valid while s is and until the
  * thread's fourth call after. */
 const char *gs_shown(const char *s);
@@ -36,8 +38,10 @@ const char *gs_shown_arg(const char *path);
 int gs_shown_append(struct gs_buf *out, const char *s) __attribute__((warn_unused_result));
 
 /* Appends len bytes of text shown as gs_shown() shows a name, line ends
- * and tabs kept: what textconv prints, so that a value a pull request
- * sealed cannot steer the terminal of `git diff` or `git log -p`. */
+ * and tabs kept, the invisible characters a name escapes not (text in a
+ * right-to-left script holds them): what textconv prints, so that a
+ * value a pull request sealed cannot steer the terminal of `git diff` or
+ * `git log -p`. */
 int gs_shown_append_text(struct gs_buf *out, const uint8_t *s, size_t len) __attribute__((warn_unused_result));
 
 #endif

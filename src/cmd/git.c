@@ -400,6 +400,8 @@ static int git_lock(int argc, char **argv)
 
 	if (parse_flags_only(argc, argv, lock_accepted, v, &code))
 		return code;
+	/* it opens each committed version to compare it with the work tree */
+	gs_harden_process();
 	if (gitfilter_lock(".", v[GO_FORCE].on, &locked)) {
 		cmd_print_error();
 		return EXIT_GENERIC;
@@ -854,7 +856,7 @@ static int trust_one(struct gitfilter *f, const char *arg, bool yes)
 		"%s: sealed for\n%s"
 		"    its data key was made in another clone: whoever made it can read every value sealed with it,\n"
 		"    and the filter will re-use it for what you write into this file\n",
-		rel, (const char *)v.shown.data);
+		gs_shown(rel), (const char *)v.shown.data);
 	snprintf(question, sizeof(question), "Trust the data key of '%s'?", gs_shown(rel));
 	if (!yes && !confirm(question)) {
 		ret = GS_FAIL(GS_ERR_GENERIC, "'%s': not trusted (use -y)", gs_shown(rel));

@@ -515,15 +515,15 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 			break;
 		case BULK_UPDATED:
 			updated++;
-			printf("%s: %s\n", j->path, b.rotate ? "rotated" : "updated");
+			printf("%s: %s\n", gs_shown(j->path), b.rotate ? "rotated" : "updated");
 			break;
 		case BULK_SAME:
 			same++;
-			printf("%s: up to date\n", j->path);
+			printf("%s: up to date\n", gs_shown(j->path));
 			break;
 		case BULK_FAILED:
 			failed++;
-			printf("%s: error: %s\n", j->path, j->message);
+			printf("%s: error: %s\n", gs_shown(j->path), j->message);
 			break;
 		}
 	}

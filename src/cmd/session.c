@@ -362,7 +362,7 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 			bool yes = false;
 
 			if (!(ret = gitfilter_recipient_accepted(repo, file ? file : ".", key, &yes)) && !yes)
-				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", key);
+				ret = gs_buf_printf(&list, "%s+%s", list.len ? ", " : "", gs_shown(key));
 		}
 	if (!ret && list.len) {
 		char hint[PATH_MAX + 160];

@@ -192,7 +192,7 @@ static int check_against_head(struct gitfilter *f, const char *path, struct doc 
 	if (same_scalar(metadata_field(staged, "mac"), metadata_field(&head, "mac")) &&
 	    !same_leaves(staged, &head))
 		ret = add_finding(fs, path, "only a part of a change is staged (git add -p?): its MAC "
-					    "cannot match; stage the whole file with 'git add %s'", path);
+					    "cannot match; stage the whole file with 'git add %s'", gs_shown(path));
 out:
 	doc_release(&head);
 	gs_buf_release(&blob);

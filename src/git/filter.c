@@ -723,9 +723,9 @@ static int explain_foreign(const char *path, const struct sops_key_summary *keys
 		return gs_error_code();
 	gs_error_clear();
 	return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
-		       "its %.*s key '%s' is kept only with the file's data key, which this clone did not make: "
+		       "its %s key '%s' is kept only with the file's data key, which this clone did not make: "
 		       "'gitseal git trust %s' shows the file's keys and accepts it",
-		       (int)strcspn(name, " "), name,
+		       gs_shown_n(name, strcspn(name, " ")),
 		       gs_shown(name + strcspn(name, " ") + (name[strcspn(name, " ")] != '\0')), gs_shown(path));
 }
 

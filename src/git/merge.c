@@ -2002,15 +2002,15 @@ static void leave_refused(const char *ours_file, const char *path, const struct 
 	if (err == GS_ERR_CONFIG)
 		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "
 				  "('gitseal updatekeys -r .'), 'git checkout -m %s' merges it again",
-			     msg, path);
+			     msg, gs_shown(path));
 	else if (no_key(err) || err == GS_ERR_MAC_MISMATCH || err == GS_ERR_DECRYPT_VALUE)
 		gs_error_set(err, "%s; the file shows both sides sealed: take one with 'git checkout --ours %s' "
 				  "(or --theirs), or merge where a key opens both",
-			     msg, path);
+			     msg, gs_shown(path));
 	else
 		gs_error_set(err, "%s; the file shows both sides as committed: take one with "
 				  "'git checkout --ours %s' (or --theirs)",
-			     msg, path);
+			     msg, gs_shown(path));
 	free(msg);
 }
 

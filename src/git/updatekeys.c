@@ -616,7 +616,7 @@ static int unmerged_error(const char *path)
 	/* a stage 0 entry beside a conflict's stages leaves an index git
 	 * cannot commit, nor resolve with `git add` */
 	return GS_FAIL(GS_ERR_CONFLICT, "it is unmerged: 'gitseal updatekeys -r .' accepts the recipients without it, "
-					"then 'git checkout -m %s' merges it again", path);
+					"then 'git checkout -m %s' merges it again", gs_shown(path));
 }
 
 /* Writes the re-sealed version's blob; a work tree file that held the old

@@ -34,10 +34,10 @@ static int show_keys(const struct sops_key_summary *k, struct gs_buf *out)
 		if (k->group_count > 1)
 			ret = gs_buf_printf(out, "    group %zu\n", g + 1);
 		for (size_t i = 0; i < sops_key_group_size(grp) && !ret; i++)
-			ret = gs_buf_printf(out, "    %s\n", sops_key_group_key(grp, i));
+			ret = gs_buf_printf(out, "    %s\n", gs_shown(sops_key_group_key(grp, i)));
 		for (size_t i = 0; i < grp->foreign_count && !ret; i++)
 			ret = gs_buf_printf(out, "    %s (kept only while the data key stays: gitseal cannot wrap for it)\n",
-					    grp->foreign[i]);
+					    gs_shown(grp->foreign[i]));
 	}
 	return ret;
 }

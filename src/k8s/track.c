@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gitseal/secret_scan.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops_format.h"
 #include "k8s_int.h"
 
@@ -190,9 +191,10 @@ static int search(struct track_walk *w, const char *text, size_t len, const char
 		return GS_FAIL(GS_ERR_CONFIG, "%s the resource's top level holds a value decrypted for "
 					      "the build: only a v1 Secret's data and stringData may" PUBLIC_HINT,
 			       in);
-	return GS_FAIL(GS_ERR_CONFIG, "%s%s'%.400s' holds a value decrypted for the build: only a v1 "
+	return GS_FAIL(GS_ERR_CONFIG, "%s%s'%s' holds a value decrypted for the build: only a v1 "
 				      "Secret's data and stringData may" PUBLIC_HINT,
-		       in ? in : "", in ? " " : "", (const char *)w->path.data);
+		       in ? in : "", in ? " " : "",
+		       gs_shown_n((const char *)w->path.data, w->path.len > 400 ? 400 : w->path.len));
 }
 
 static int segment_push(struct gs_buf *path, const struct doc_entry *e, size_t pos)

@@ -419,10 +419,10 @@ static int check_named_foreign(const struct enc_plan *p, size_t g)
 			return ret;
 		if (!found)
 			return GS_FAIL(GS_ERR_UNSUPPORTED_KEY,
-				       "cannot encrypt for the %.*s key '%s': gitseal cannot wrap for %.*s keys "
+				       "cannot encrypt for the %s key '%s': gitseal cannot wrap for %s keys "
 				       "(--drop-unsupported-keys leaves it out, after a confirmation)",
-				       (int)type_len, name, gs_shown(name + type_len + (name[type_len] != '\0')),
-				       (int)type_len, name);
+				       gs_shown_n(name, type_len), gs_shown(name + type_len + (name[type_len] != '\0')),
+				       gs_shown_n(name, type_len));
 	}
 	return 0;
 }
@@ -441,7 +441,8 @@ static int check_lost(const struct enc_plan *p, const struct sops_metadata *prev
 	/* every type named once: "kms, gcp_kms" */
 	for (size_t g = 0; g < prev_meta->group_count; g++)
 		for (size_t r = 0; r < prev_meta->groups[g].raw_count; r++) {
-			const char *t = prev_meta->groups[g].raw[r].type;
+			/* the list's name in the file, outside the MAC */
+			const char *t = gs_shown(prev_meta->groups[g].raw[r].type);
 			const char *at = strstr(types, t);
 			size_t tl = strlen(t);
 

@@ -1,6 +1,8 @@
 /* A name from a file or the user as a one-line message shows it
  * (gitseal/shown.h): each control byte, DEL, C1 control (U+0080..U+009F)
  * and byte of broken UTF-8 as \xNN, as git's core.quotePath escapes them;
+ * in a name also the invisible format characters that reorder or break a
+ * line (bidi controls, line separators: Go's strconv.Quote escapes them);
  * everything else as it is, so a plain path reads the same. */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,22 +34,43 @@ static size_t plain_length(const unsigned char *s)
 	return n;
 }
 
+/* Whether s starts with a character that shows nothing of its own but
+ * moves or hides what follows: the bidirectional controls (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: "x\u202elmay.terces"
+ * reads as "xsecret.yaml" in a browser, as Argo CD shows render's errors),
+ * zero-width ones (U+200B..U+200D, U+2060..U+2064, U+FEFF) and the line
+ * and paragraph separators (U+2028, U+2029: a line break to JavaScript
+ * and YAML). Its bytes are then shown as \xNN. */
+static bool invisible(const unsigned char *s)
+{
+	if (s[0] == 0xd8)
+		return s[1] == 0x9c;
+	if (s[0] == 0xef)
+		return s[1] == 0xbb && s[2] == 0xbf;
+	if (s[0] != 0xe2)
+		return false;
+	if (s[1] == 0x80)
+		return (s[2] >= 0x8b && s[2] <= 0x8f) || (s[2] >= 0xa8 && s[2] <= 0xae);
+	return s[1] == 0x81 && ((s[2] >= 0xa0 && s[2] <= 0xa4) || (s[2] >= 0xa6 && s[2] <= 0xa9));
+}
+
 /* How many bytes at s[0..left) form one character shown as it is; 0
- * when its first byte is shown escaped. s need not end with a NUL byte. */
-static size_t plain_length_within(const char *s, size_t left)
+ * when its first byte is shown escaped (in a name, an invisible one
+ * too). s need not end with a NUL byte. */
+static size_t plain_length_within(const char *s, size_t left, bool name)
 {
 	/* zero past the end: a character cut there is broken UTF-8 */
 	unsigned char c[4] = { 0 };
 
 	memcpy(c, s, left < sizeof(c) ? left : sizeof(c));
-	return plain_length(c);
+	return name && invisible(c) ? 0 : plain_length(c);
 }
 
 /* The next piece of s[0..left) as shown (at most 4 bytes of s, or one
  * escape) into out; how many bytes of s it covers. */
 static size_t shown_piece(const char *s, size_t left, char out[static 5])
 {
-	size_t n = plain_length_within(s, left);
+	size_t n = plain_length_within(s, left, true);
 
 	if (!n) {
 		snprintf(out, 5, "\\x%02x", (unsigned char)s[0]);
@@ -79,7 +102,7 @@ static bool shown_unchanged(const char *s, size_t len)
 	if (len + 4 > SHOWN_MAX)
 		return false;
 	for (size_t i = 0; i < len; i += n)
-		if (!(n = plain_length_within(s + i, len - i)))
+		if (!(n = plain_length_within(s + i, len - i, true)))
 			return false;
 	return true;
 }
@@ -168,7 +191,7 @@ int gs_shown_append_text(struct gs_buf *out, const uint8_t *s, size_t len)
 	size_t start = 0, i = 0;
 
 	while (i < len) {
-		size_t n = s[i] == '\n' || s[i] == '\t' ? 1 : plain_length_within((const char *)s + i, len - i);
+		size_t n = s[i] == '\n' || s[i] == '\t' ? 1 : plain_length_within((const char *)s + i, len - i, false);
 
 		if (n) {
 			i += n;

@@ -10,6 +10,16 @@ k8s_setup() {
 	mkdir -p "$APP"
 }
 
+# k8s_repo_setup: k8s_setup, the real kustomize, and $REPO, a git
+# repository with an empty app/ (a checkout render finds the root of)
+k8s_repo_setup() {
+	k8s_setup
+	export GITSEAL_KUSTOMIZE="kubectl kustomize"
+	REPO="$TMP/repo"
+	mkdir -p "$REPO/app"
+	git init -q "$REPO"
+}
+
 # seal PLAIN ENC: encrypts data/stringData of a manifest for the demo key
 # (a fixture: gitseal_fixture's build)
 seal() {

@@ -47,6 +47,36 @@ static void test_control_bytes_escaped(void **state)
 	assert_string_equal(gs_shown("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
 }
 
+/* Characters that show nothing but reorder, hide or break what follows:
+ * "x" U+202E "lmay.terces" reads as "xsecret.yaml" in a browser. */
+static void test_invisible_escaped(void **state)
+{
+	struct gs_buf b;
+
+	(void)state;
+	assert_string_equal(gs_shown("x\xe2\x80\xaelmay.terces"), "x\\xe2\\x80\\xaelmay.terces");
+	/* U+2028, U+2029, U+200B, U+200F, U+2066, U+2069, U+2060, U+061C, U+FEFF */
+	assert_string_equal(gs_shown("\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\x8b\xe2\x80\x8f"),
+			    "\\xe2\\x80\\xa8\\xe2\\x80\\xa9\\xe2\\x80\\x8b\\xe2\\x80\\x8f");
+	assert_string_equal(gs_shown("\xe2\x81\xa6\xe2\x81\xa9\xe2\x81\xa0\xd8\x9c\xef\xbb\xbf"),
+			    "\\xe2\\x81\\xa6\\xe2\\x81\\xa9\\xe2\\x81\\xa0\\xd8\\x9c\\xef\\xbb\\xbf");
+	assert_string_equal(gs_shown_n("a\xe2\x80\xae", 4), "a\\xe2\\x80\\xae");
+	/* their neighbours are shown: U+2010 (a hyphen), U+202F, U+2065 (unassigned), U+061B, Hebrew */
+	assert_string_equal(gs_shown("\xe2\x80\x90\xe2\x80\xaf\xe2\x81\xa5\xd8\x9b\xd7\x90"),
+			    "\xe2\x80\x90\xe2\x80\xaf\xe2\x81\xa5\xd8\x9b\xd7\x90");
+	gs_buf_init(&b, false);
+	assert_int_equal(gs_shown_append(&b, "a\xe2\x80\xa8"), 0);
+	assert_int_equal(gs_buf_append(&b, "", 1), 0);
+	assert_string_equal((const char *)b.data, "a\\xe2\\x80\\xa8");
+	gs_buf_release(&b);
+	/* text (textconv's values) keeps them: right-to-left scripts hold them */
+	gs_buf_init(&b, false);
+	assert_int_equal(gs_shown_append_text(&b, (const uint8_t *)"\xd7\x90\xe2\x80\x8f", 5), 0);
+	assert_int_equal(gs_buf_append(&b, "", 1), 0);
+	assert_string_equal((const char *)b.data, "\xd7\x90\xe2\x80\x8f");
+	gs_buf_release(&b);
+}
+
 static void test_ring_of_four(void **state)
 {
 	const char *a, *b, *c, *d;
@@ -132,7 +162,7 @@ int main(void)
 		cmocka_unit_test(test_plain_names_unchanged), cmocka_unit_test(test_control_bytes_escaped),
 		cmocka_unit_test(test_ring_of_four),          cmocka_unit_test(test_length_cap),
 		cmocka_unit_test(test_secret_key_arg_hidden), cmocka_unit_test(test_append),
-		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_bounded),               cmocka_unit_test(test_invisible_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
