@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -285,7 +286,9 @@ struct gitattrs_git {
 	struct eol_answers eol; /* `git ls-files --eol` of one directory, kept alike */
 };
 
-enum { GIT_ANSWER_MAX = 1 << 20 };
+/* filter, then GITATTRS_NAMES: the read-ahead's questions are asked of it
+ * too (gitattrs_ask_many) */
+enum { GIT_ANSWER_MAX = 1 << 20, GIT_MANY_ANSWER_MAX = 16 << 20, GIT_ASKED = GITATTRS_COUNT + 1 };
 
 /* environ with GIT_FLUSH=1: check-attr then answers each path at once
  * (GIT_FLUSH=0 in the user's environment would have it wait for more) */
@@ -307,12 +310,13 @@ static char **flushing_environ(void)
 
 static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 {
-	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", NULL, NULL, NULL, NULL, NULL, NULL };
+	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", "filter", NULL, NULL, NULL, NULL, NULL,
+			 NULL };
 	int in[2], out[2], rc;
 	char **env;
 
 	for (size_t i = 0; i < GITATTRS_COUNT; i++)
-		argv[6 + i] = (char *)attr_names[i];
+		argv[7 + i] = (char *)attr_names[i];
 	if (!(env = flushing_environ()))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
@@ -351,7 +355,7 @@ static const char *field(const struct gitattrs_git *g, size_t *pos)
 	return s;
 }
 
-/* Sends path, reads the 3 * GITATTRS_COUNT fields of its answer into g->out. */
+/* Sends path, reads the 3 * GIT_ASKED fields of its answer into g->out. */
 static int git_exchange(struct gitattrs_git *g, const char *path)
 {
 	size_t sent = 0, len = strlen(path) + 1, nuls = 0;
@@ -366,7 +370,7 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 		sent += (size_t)n;
 	}
 	gs_buf_reset(&g->out);
-	while (nuls < 3 * GITATTRS_COUNT) {
+	while (nuls < 3 * GIT_ASKED) {
 		if (g->out.len > GIT_ANSWER_MAX)
 			return -1;
 		if (gs_buf_reserve(&g->out, 4096))
@@ -380,7 +384,7 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 			nuls += g->out.data[g->out.len + (size_t)i] == '\0';
 		g->out.len += (size_t)n;
 	}
-	return nuls == 3 * GITATTRS_COUNT && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
+	return nuls == 3 * GIT_ASKED && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
 }
 
 /* What is kept of git's answers for this git command (gitattrs_end),
@@ -414,13 +418,13 @@ static int ask_git(struct gitfilter *f, const char *path, const char *printed[GI
 	if (g->broken)
 		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gs_shown(path));
 	ret = git_exchange(g, path);
-	for (size_t i = 0; !ret && i < GITATTRS_COUNT; i++) {
+	for (size_t i = 0; !ret && i < GIT_ASKED; i++) {
 		const char *p = field(g, &pos), *name = field(g, &pos), *value = field(g, &pos);
 
-		if (!p || !name || !value || strcmp(p, path) || strcmp(name, attr_names[i]))
+		if (!p || !name || !value || strcmp(p, path) || strcmp(name, i ? attr_names[i - 1] : "filter"))
 			ret = -1;
-		else
-			printed[i] = value;
+		else if (i)
+			printed[i - 1] = value;
 	}
 	if (!ret)
 		return 0;
@@ -431,13 +435,11 @@ static int ask_git(struct gitfilter *f, const char *path, const char *printed[GI
 		       gs_shown(path));
 }
 
-void gitattrs_end(struct gitfilter *f)
+/* The kept check-attr ended; the next question starts another. */
+static void git_stop(struct gitattrs_git *g)
 {
-	struct gitattrs_git *g = f->attrs_git;
 	int ws;
 
-	if (!g)
-		return;
 	if (g->to >= 0)
 		close(g->to);
 	if (g->from >= 0) {
@@ -445,6 +447,65 @@ void gitattrs_end(struct gitfilter *f)
 		while (waitpid(g->pid, &ws, 0) < 0 && errno == EINTR)
 			;
 	}
+	g->to = g->from = -1;
+}
+
+int gitattrs_ask_many(struct gitfilter *f, const struct gs_buf *list, size_t n, struct gs_buf *out)
+{
+	struct gitattrs_git *g = kept(f);
+	size_t sent = 0, nuls = 0, want = 3 * GIT_ASKED * n;
+	ssize_t got;
+
+	if (!g || g->broken)
+		return -1;
+	if (g->from < 0 && git_start(f, g)) {
+		g->broken = true;
+		gs_error_clear();
+		return -1;
+	}
+	/* written as git reads, read as it answers: neither waits on a full pipe */
+	while (nuls < want) {
+		struct pollfd p[2] = { { g->from, POLLIN, 0 }, { g->to, POLLOUT, 0 } };
+
+		if (poll(p, sent < list->len ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sent < list->len && p[1].revents) {
+			got = send(g->to, list->data + sent, list->len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				break;
+			sent += got > 0 ? (size_t)got : 0;
+		}
+		if (!p[0].revents)
+			continue;
+		if (out->len > GIT_MANY_ANSWER_MAX || gs_buf_reserve(out, 65536))
+			break;
+		got = read(g->from, out->data + out->len, 65536);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++)
+			nuls += out->data[out->len + (size_t)i] == '\0';
+		out->len += (size_t)got;
+	}
+	if (nuls == want && sent == list->len && (!n || out->data[out->len - 1] == '\0'))
+		return 0;
+	/* its answers from here on would be out of step */
+	git_stop(g);
+	gs_error_clear();
+	return -1;
+}
+
+void gitattrs_end(struct gitfilter *f)
+{
+	struct gitattrs_git *g = f->attrs_git;
+
+	if (!g)
+		return;
+	git_stop(g);
 	gs_buf_release(&g->out);
 	eol_forget(&g->eol);
 	free(g->eol.alone);
