@@ -11,15 +11,16 @@
  * drops a line with an invalid attribute name, a negative pattern or over
  * 2,048 bytes, and does not follow an in-tree .gitattributes that is a
  * symbolic link; each had git apply ident or working-tree-encoding that
- * libgit2 did not see (red team 21). A `git add` of many new files has
- * that answer already (readahead.c asks check-attr for a directory's
- * names at once, these attributes with the filter's); any other path asks
- * one check-attr process kept running, started on first need. It reads
- * each .gitattributes once: a smudge request ends it, as git may have
- * written one since (gitattrs_end). At checkout git reads the attributes
- * of the index it is writing, which neither reader has yet: libgit2's
- * (the index on disk first) and git's (the work tree's first) are both
- * asked there. */
+ * libgit2 did not see (red team 21). One check-attr process is kept
+ * running, started on first need; a `git add` of many new files asks it
+ * for a directory's names at once (readahead.c, these attributes with the
+ * filter's: gitattrs_ask_many), a path without that answer by itself. It
+ * reads each .gitattributes once: a smudge request ends it, as git may
+ * have written one since (gitattrs_end). At checkout git reads the
+ * attributes of the index it is writing, which neither reader has yet:
+ * libgit2's (the index on disk first) and git's (the work tree's first)
+ * are both asked there, for a smudge input git may have changed (a CR,
+ * NUL or "$Id" in it: filter.c, maybe_converted), no other. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
