@@ -190,19 +190,20 @@ static const char *attr_field(const struct gs_buf *out, size_t *pos, const char 
 }
 
 /* want[i] = whether path i has filter=gitseal, and attr_ids[i] its
- * GITATTRS_NAMES, by `git check-attr --stdin -z` (for each path in order,
- * "path NUL attribute NUL value NUL" for each attribute as asked). */
-static int ask_attributes(struct git_run *run, const struct gs_buf *list, size_t n, bool *want,
+ * GITATTRS_NAMES, by the kept `git check-attr --stdin -z` (attrs.c: for
+ * each path in order, "path NUL attribute NUL value NUL" for filter and
+ * each of those). */
+static int ask_attributes(struct gitfilter *f, const struct gs_buf *list, size_t n, bool *want,
 			  struct gitattrs_batch *attrs, uint8_t *attr_ids)
 {
 	static const char *const names[GITATTRS_COUNT] = { GITATTRS_NAMES };
 	const char *printed[GITATTRS_COUNT];
 	struct gs_buf out;
 	size_t pos = 0, at = 0;
-	int status, ret;
+	int ret;
 
 	gs_buf_init(&out, false);
-	ret = git_finish(run, &out, &status);
+	ret = gitattrs_ask_many(f, list, n, &out);
 	for (size_t i = 0; !ret && i < n; i++) {
 		const char *path = (const char *)list->data + at, *filter = attr_field(&out, &pos, path, "filter");
 		unsigned k;
@@ -217,7 +218,7 @@ static int ask_attributes(struct git_run *run, const struct gs_buf *list, size_t
 			attr_ids[i] = gitattrs_batch_id(attrs, printed);
 		}
 	}
-	if (!ret && (status != 0 || pos != out.len))
+	if (!ret && pos != out.len)
 		ret = -1;
 	if (ret) /* none of a run that failed is kept */
 		memset(attr_ids, 0, n * sizeof(*attr_ids));
@@ -252,15 +253,13 @@ static int drop_ignored(struct git_run *run, const struct gs_buf *list, size_t n
 	return ret;
 }
 
-long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want, struct gitattrs_batch *attrs,
-		       uint8_t *attr_ids)
+long gitrepo_add_sends(struct gitfilter *f, const char *dir, char *const *names, size_t n, bool *want,
+		       struct gitattrs_batch *attrs, uint8_t *attr_ids)
 {
-	/* the attributes attrs.c reads too: git's answer spares it a libgit2 walk per file.
-	 * On the stack, not static: a static table of pointers is relocated, and
+	/* On the stack, not static: a static table of pointers is relocated, and
 	 * written, by the loader at every start (relro, tests/cli/startup.bats) */
-	char *const attr_argv[] = { "git", "check-attr", "--stdin", "-z", "filter", GITATTRS_NAMES, NULL };
 	char *const ignore_argv[] = { "git", "check-ignore", "--stdin", "-z", NULL };
-	struct git_run attr = { 0, -1 }, ignore = { 0, -1 };
+	struct git_run ignore = { 0, -1 };
 	struct gs_buf list;
 	long got;
 	int a, b;
@@ -268,10 +267,12 @@ long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want
 	gs_buf_init(&list, false);
 	got = n ? path_list(dir, names, n, &list) : 0;
 	if (got > 0) {
-		/* both at once: each is mostly git starting */
-		a = git_start(attr_argv, &list, &attr);
+		/* check-ignore starts while the kept check-attr (the clean's
+		 * refusal asked it the first files' attributes already) answers;
+		 * the attributes attrs.c reads come with the filter's, sparing it
+		 * a question per file */
 		b = git_start(ignore_argv, &list, &ignore);
-		a = a ? a : ask_attributes(&attr, &list, (size_t)got, want, attrs, attr_ids);
+		a = ask_attributes(f, &list, (size_t)got, want, attrs, attr_ids);
 		b = b ? b : drop_ignored(&ignore, &list, (size_t)got, want);
 		if (a || b)
 			got = -1;

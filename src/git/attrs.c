@@ -11,17 +11,19 @@
  * drops a line with an invalid attribute name, a negative pattern or over
  * 2,048 bytes, and does not follow an in-tree .gitattributes that is a
  * symbolic link; each had git apply ident or working-tree-encoding that
- * libgit2 did not see (red team 21). A `git add` of many new files has
- * that answer already (readahead.c asks check-attr for a directory's
- * names at once, these attributes with the filter's); any other path asks
- * one check-attr process kept running, started on first need. It reads
- * each .gitattributes once: a smudge request ends it, as git may have
- * written one since (gitattrs_end). At checkout git reads the attributes
- * of the index it is writing, which neither reader has yet: libgit2's
- * (the index on disk first) and git's (the work tree's first) are both
- * asked there. */
+ * libgit2 did not see (red team 21). One check-attr process is kept
+ * running, started on first need; a `git add` of many new files asks it
+ * for a directory's names at once (readahead.c, these attributes with the
+ * filter's: gitattrs_ask_many), a path without that answer by itself. It
+ * reads each .gitattributes once: a smudge request ends it, as git may
+ * have written one since (gitattrs_end). At checkout git reads the
+ * attributes of the index it is writing, which neither reader has yet:
+ * libgit2's (the index on disk first) and git's (the work tree's first)
+ * are both asked there, for a smudge input git may have changed (a CR,
+ * NUL or "$Id" in it: filter.c, maybe_converted), no other. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,17 +247,49 @@ static int ask_libgit2(struct gitfilter *f, const char *path, struct attr a[GITA
 	return 0;
 }
 
+/* What `git ls-files --eol` shows (attr/) for the files of one directory
+ * (git_line_ends), until the kept check-attr ends or git writes the index. */
+struct eol_shown {
+	const char *path, *attr; /* into out */
+};
+struct eol_answers {
+	char *dir;                 /* "" or "a/b/"; NULL: none kept */
+	unsigned long index_reads; /* f->index_reads when asked */
+	struct gs_buf out;         /* its output, each attr/ value ended in place */
+	struct eol_shown *shown;   /* sorted by path */
+	size_t count;
+	char *alone; /* the directory of the last path asked about alone */
+};
+
+static int cmp_shown(const void *a, const void *b)
+{
+	return strcmp(((const struct eol_shown *)a)->path, ((const struct eol_shown *)b)->path);
+}
+
+static void eol_forget(struct eol_answers *e)
+{
+	free(e->dir);
+	free(e->shown);
+	gs_buf_release(&e->out);
+	e->dir = NULL;
+	e->shown = NULL;
+	e->count = 0;
+}
+
 /* `git check-attr --stdin -z ATTRS...` from the top of the work tree: a
  * path and a NUL in, "path NUL attr NUL value NUL" per attribute out. */
 struct gitattrs_git {
 	pid_t pid;
 	int to;   /* its stdin, a socket: a git that has died cannot raise SIGPIPE */
-	int from; /* its stdout */
+	int from; /* its stdout, -1 before it started */
 	struct gs_buf out;
 	bool broken; /* it could not start, or answered otherwise: every later ask fails */
+	struct eol_answers eol; /* `git ls-files --eol` of one directory, kept alike */
 };
 
-enum { GIT_ANSWER_MAX = 1 << 20 };
+/* filter, then GITATTRS_NAMES: the read-ahead's questions are asked of it
+ * too (gitattrs_ask_many) */
+enum { GIT_ANSWER_MAX = 1 << 20, GIT_MANY_ANSWER_MAX = 16 << 20, GIT_ASKED = GITATTRS_COUNT + 1 };
 
 /* environ with GIT_FLUSH=1: check-attr then answers each path at once
  * (GIT_FLUSH=0 in the user's environment would have it wait for more) */
@@ -277,12 +311,13 @@ static char **flushing_environ(void)
 
 static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 {
-	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", NULL, NULL, NULL, NULL, NULL, NULL };
+	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", "filter", NULL, NULL, NULL, NULL, NULL,
+			 NULL };
 	int in[2], out[2], rc;
 	char **env;
 
 	for (size_t i = 0; i < GITATTRS_COUNT; i++)
-		argv[6 + i] = (char *)attr_names[i];
+		argv[7 + i] = (char *)attr_names[i];
 	if (!(env = flushing_environ()))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
@@ -321,7 +356,7 @@ static const char *field(const struct gitattrs_git *g, size_t *pos)
 	return s;
 }
 
-/* Sends path, reads the 3 * GITATTRS_COUNT fields of its answer into g->out. */
+/* Sends path, reads the 3 * GIT_ASKED fields of its answer into g->out. */
 static int git_exchange(struct gitattrs_git *g, const char *path)
 {
 	size_t sent = 0, len = strlen(path) + 1, nuls = 0;
@@ -336,7 +371,7 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 		sent += (size_t)n;
 	}
 	gs_buf_reset(&g->out);
-	while (nuls < 3 * GITATTRS_COUNT) {
+	while (nuls < 3 * GIT_ASKED) {
 		if (g->out.len > GIT_ANSWER_MAX)
 			return -1;
 		if (gs_buf_reserve(&g->out, 4096))
@@ -350,38 +385,47 @@ static int git_exchange(struct gitattrs_git *g, const char *path)
 			nuls += g->out.data[g->out.len + (size_t)i] == '\0';
 		g->out.len += (size_t)n;
 	}
-	return nuls == 3 * GITATTRS_COUNT && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
+	return nuls == 3 * GIT_ASKED && g->out.data[g->out.len - 1] == '\0' ? 0 : -1;
+}
+
+/* What is kept of git's answers for this git command (gitattrs_end),
+ * made on first need; NULL when out of memory. */
+static struct gitattrs_git *kept(struct gitfilter *f)
+{
+	struct gitattrs_git *g = f->attrs_git;
+
+	if (g || !(g = gs_calloc(1, sizeof(*g))))
+		return g;
+	g->to = g->from = -1;
+	gs_buf_init(&g->out, false);
+	gs_buf_init(&g->eol.out, false);
+	return f->attrs_git = g;
 }
 
 /* What the kept `git check-attr` prints for path's attributes (valid
  * until the next question) */
 static int ask_git(struct gitfilter *f, const char *path, const char *printed[GITATTRS_COUNT])
 {
-	struct gitattrs_git *g = f->attrs_git;
+	struct gitattrs_git *g = kept(f);
 	size_t pos = 0;
 	int ret;
 
-	if (!g) {
-		if (!(g = gs_calloc(1, sizeof(*g))))
-			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		g->to = g->from = -1;
-		gs_buf_init(&g->out, false);
-		f->attrs_git = g;
-		if ((ret = git_start(f, g))) {
-			g->broken = true;
-			return ret;
-		}
+	if (!g)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (g->from < 0 && !g->broken && (ret = git_start(f, g))) {
+		g->broken = true;
+		return ret;
 	}
 	if (g->broken)
 		return GS_FAIL(GS_ERR_IO, "cannot ask git for the gitattributes of '%s'", gs_shown(path));
 	ret = git_exchange(g, path);
-	for (size_t i = 0; !ret && i < GITATTRS_COUNT; i++) {
+	for (size_t i = 0; !ret && i < GIT_ASKED; i++) {
 		const char *p = field(g, &pos), *name = field(g, &pos), *value = field(g, &pos);
 
-		if (!p || !name || !value || strcmp(p, path) || strcmp(name, attr_names[i]))
+		if (!p || !name || !value || strcmp(p, path) || strcmp(name, i ? attr_names[i - 1] : "filter"))
 			ret = -1;
-		else
-			printed[i] = value;
+		else if (i)
+			printed[i - 1] = value;
 	}
 	if (!ret)
 		return 0;
@@ -392,13 +436,11 @@ static int ask_git(struct gitfilter *f, const char *path, const char *printed[GI
 		       gs_shown(path));
 }
 
-void gitattrs_end(struct gitfilter *f)
+/* The kept check-attr ended; the next question starts another. */
+static void git_stop(struct gitattrs_git *g)
 {
-	struct gitattrs_git *g = f->attrs_git;
 	int ws;
 
-	if (!g)
-		return;
 	if (g->to >= 0)
 		close(g->to);
 	if (g->from >= 0) {
@@ -406,7 +448,68 @@ void gitattrs_end(struct gitfilter *f)
 		while (waitpid(g->pid, &ws, 0) < 0 && errno == EINTR)
 			;
 	}
+	g->to = g->from = -1;
+}
+
+int gitattrs_ask_many(struct gitfilter *f, const struct gs_buf *list, size_t n, struct gs_buf *out)
+{
+	struct gitattrs_git *g = kept(f);
+	size_t sent = 0, nuls = 0, want = 3 * GIT_ASKED * n;
+	ssize_t got;
+
+	if (!g || g->broken)
+		return -1;
+	if (g->from < 0 && git_start(f, g)) {
+		g->broken = true;
+		gs_error_clear();
+		return -1;
+	}
+	/* written as git reads, read as it answers: neither waits on a full pipe */
+	while (nuls < want) {
+		struct pollfd p[2] = { { g->from, POLLIN, 0 }, { g->to, POLLOUT, 0 } };
+
+		if (poll(p, sent < list->len ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (sent < list->len && p[1].revents) {
+			got = send(g->to, list->data + sent, list->len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				break;
+			sent += got > 0 ? (size_t)got : 0;
+		}
+		if (!p[0].revents)
+			continue;
+		if (out->len > GIT_MANY_ANSWER_MAX || gs_buf_reserve(out, 65536))
+			break;
+		got = read(g->from, out->data + out->len, 65536);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++)
+			nuls += out->data[out->len + (size_t)i] == '\0';
+		out->len += (size_t)got;
+	}
+	if (nuls == want && sent == list->len && (!n || out->data[out->len - 1] == '\0'))
+		return 0;
+	/* its answers from here on would be out of step */
+	git_stop(g);
+	gs_error_clear();
+	return -1;
+}
+
+void gitattrs_end(struct gitfilter *f)
+{
+	struct gitattrs_git *g = f->attrs_git;
+
+	if (!g)
+		return;
+	git_stop(g);
 	gs_buf_release(&g->out);
+	eol_forget(&g->eol);
+	free(g->eol.alone);
 	free(g);
 	f->attrs_git = NULL;
 }
@@ -455,33 +558,130 @@ static const char *line_ends_shown(const struct attr a[GITATTRS_COUNT])
 	return action == CRLF_TEXT ? "text" : "";
 }
 
+/* e->shown from e->out, "i/... w/... attr/VALUE<spaces>\tPATH" each
+ * record: 0, or -1 (a record otherwise, or out of memory). A path shown
+ * twice (an unmerged one, once a stage) with two values has none. */
+static int eol_parse(struct eol_answers *e)
+{
+	size_t pos = 0, n = 0, k = 0;
+	char *rec, *attr, *tab, *end;
+
+	if (!e->out.len)
+		return 0;
+	for (size_t i = 0; i < e->out.len; i++)
+		n += e->out.data[i] == '\0';
+	if (e->out.data[e->out.len - 1] != '\0' || !(e->shown = gs_calloc(n, sizeof(*e->shown))))
+		return -1;
+	while (pos < e->out.len) {
+		rec = (char *)e->out.data + pos;
+		pos += strlen(rec) + 1;
+		if (strncmp(rec, "i/", 2) || !(attr = strstr(rec, " attr/")) || !(tab = strchr(attr, '\t')))
+			return -1;
+		attr += 6;
+		for (end = tab; end > attr && end[-1] == ' '; end--)
+			;
+		*end = '\0';
+		e->shown[k++] = (struct eol_shown){ tab + 1, attr };
+	}
+	qsort(e->shown, k, sizeof(*e->shown), cmp_shown);
+	for (size_t i = 1; i < k; i++)
+		if (!strcmp(e->shown[i].path, e->shown[i - 1].path) && e->shown[i].attr &&
+		    (!e->shown[i - 1].attr || strcmp(e->shown[i].attr, e->shown[i - 1].attr)))
+			e->shown[i].attr = e->shown[i - 1].attr = NULL;
+	e->count = k;
+	return 0;
+}
+
+/* What git showed for path, or NULL. */
+static const char *eol_lookup(const struct eol_answers *e, const char *path)
+{
+	struct eol_shown key = { path, NULL }, *hit;
+
+	hit = e->count ? bsearch(&key, e->shown, e->count, sizeof(*e->shown), cmp_shown) : NULL;
+	return hit ? hit->attr : NULL;
+}
+
+/* `git ls-files -z --eol` of pathspec (literal: path alone; else the
+ * files of the directory dir) into a fresh e: 0, or -1 where git could
+ * not be asked or answered otherwise. */
+static int eol_ask(struct gitfilter *f, struct eol_answers *e, const char *dir, const char *path)
+{
+	char *literal[] = { "git", "--literal-pathspecs", "-C", f->workdir, "ls-files", "-z", "--eol", "-c", "-o", "--",
+			    (char *)path, NULL };
+	/* the directory's own files: '*' in a glob pathspec does not match '/'.
+	 * Ignored files left out (an ignored build tree is not walked): one of
+	 * them is asked about alone. */
+	char *glob[] = { "git", "-C", f->workdir, "ls-files", "-z", "--eol", "-c", "-o", "--exclude-standard", "--",
+			 NULL, NULL };
+	struct gs_buf spec;
+	int status, ret = -1;
+
+	eol_forget(e);
+	gs_buf_init(&spec, false);
+	if (!path) {
+		if (gs_buf_append(&spec, ":(glob)", 7))
+			goto out;
+		for (const char *c = dir; *c; c++)
+			if ((strchr("*?[\\", *c) && gs_buf_append(&spec, "\\", 1)) || gs_buf_append(&spec, c, 1))
+				goto out;
+		if (gs_buf_append(&spec, "*", 2))
+			goto out;
+		glob[10] = (char *)spec.data;
+		if (!(e->dir = gs_strdup(dir)))
+			goto out;
+	}
+	e->index_reads = f->index_reads;
+	if (!gitrepo_run(path ? literal : glob, &e->out, &status) && !status)
+		ret = eol_parse(e);
+out:
+	gs_buf_release(&spec);
+	if (ret) { /* none kept; a directory's then asks no more (its files alone) */
+		free(e->shown);
+		e->shown = NULL;
+		e->count = 0;
+	}
+	return ret;
+}
+
 /* git's own reading of path's line-end attributes, as `git ls-files
  * --eol` shows it (attr/), into shown; false where git shows none (a path
- * neither in the index nor in the work tree) or could not be asked. */
+ * neither in the index nor in the work tree) or could not be asked. A
+ * directory's second file asks for all its files at once (a large `git
+ * add` of -text files under core.autocrlf=true: two processes, not one a
+ * file); the first asks alone (a single file in a large directory). */
 static bool git_line_ends(struct gitfilter *f, const char *path, char *shown, size_t size)
 {
-	char *argv[] = { "git", "--literal-pathspecs", "-C", f->workdir, "ls-files", "-z", "--eol", "-c", "-o", "--",
-			 (char *)path, NULL };
-	struct gs_buf out;
-	const char *attr, *end;
-	size_t n;
-	int status;
-	bool ok = false;
+	const char *slash = strrchr(path, '/'), *attr = NULL;
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	struct gitattrs_git *g = kept(f);
+	struct eol_answers *e, alone = { 0 };
+	char *dir;
 
-	gs_buf_init(&out, false);
-	if (!gitrepo_run(argv, &out, &status) && !status && out.len && out.data[out.len - 1] == '\0' &&
-	    (attr = strstr((const char *)out.data, " attr/")) && (end = strchr(attr, '\t'))) {
-		attr += 6;
-		for (n = (size_t)(end - attr); n && attr[n - 1] == ' '; n--)
-			;
-		if (n < size) {
-			memcpy(shown, attr, n);
-			shown[n] = '\0';
-			ok = true;
-		}
+	if (!g || !(dir = gs_strndup(path, dlen)))
+		return false;
+	e = &g->eol;
+	if (e->dir && (strcmp(e->dir, dir) || e->index_reads != f->index_reads))
+		eol_forget(e);
+	if (!e->dir && e->alone && !strcmp(e->alone, dir) && eol_ask(f, e, dir, NULL))
+		gs_error_clear();
+	if (e->dir)
+		attr = eol_lookup(e, path);
+	gs_buf_init(&alone.out, false);
+	if (!attr) {
+		/* not among the directory's (an ignored file), or not asked yet */
+		free(e->alone);
+		e->alone = dir;
+		dir = NULL;
+		if (!eol_ask(f, &alone, NULL, path))
+			attr = eol_lookup(&alone, path);
 	}
-	gs_buf_release(&out);
-	return ok;
+	if (attr && strlen(attr) < size)
+		memcpy(shown, attr, strlen(attr) + 1);
+	else
+		attr = NULL;
+	eol_forget(&alone);
+	free(dir);
+	return attr != NULL;
 }
 
 /* changing() for a clean, from what git printed for path. Where text or

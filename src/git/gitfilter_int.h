@@ -258,6 +258,12 @@ int gitrepo_spawn(char *const *argv, int in, int out, char *const *env, pid_t *p
  * into out and *status its exit code; 0, or -1 when it could not start or
  * be read (addset.c). */
 int gitrepo_run(char *const *argv, struct gs_buf *out, int *status) __attribute__((warn_unused_result));
+/* What the kept `git check-attr` (gitattrs_changing's, started when
+ * none runs) prints for the n NUL-ended paths of list, asked filter and
+ * then GITATTRS_NAMES, appended to out: 0, or -1 (nothing said why; the
+ * process is ended, the next question starts another). Main thread. */
+int gitattrs_ask_many(struct gitfilter *f, const struct gs_buf *list, size_t n, struct gs_buf *out)
+	__attribute__((warn_unused_result));
 /* Ends the `git check-attr` gitattrs_changing started, if any: it reads
  * each .gitattributes once, so a checkout that writes one makes it stale
  * (the next question starts another). */
@@ -309,8 +315,8 @@ bool readahead_attrs(const struct readahead *ra, const char *path, const char *p
  * not tell (nothing said why: libgit2 is asked then). dir is "" or ends with '/'; run from the top of the work tree.
  * attr_ids[i]: the id in attrs of what check-attr printed for the name's
  * GITATTRS_NAMES, 0 when none was kept. */
-long gitrepo_add_sends(const char *dir, char *const *names, size_t n, bool *want, struct gitattrs_batch *attrs,
-		       uint8_t *attr_ids);
+long gitrepo_add_sends(struct gitfilter *f, const char *dir, char *const *names, size_t n, bool *want,
+		       struct gitattrs_batch *attrs, uint8_t *attr_ids);
 
 /* The check before a fresh data key seals path for keys (its metadata's,
  * outside the MAC) when a version of it opened with the key of id, not made

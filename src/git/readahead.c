@@ -365,7 +365,7 @@ static void ask_git(struct readahead *ra, size_t i)
 
 	if (!(want = gs_calloc(n, sizeof(*want))))
 		return;
-	if ((got = gitrepo_add_sends(ra->dir, ra->names + i, n, want, &ra->attrs, ra->attr_ids + i)) > 0) {
+	if ((got = gitrepo_add_sends(ra->f, ra->dir, ra->names + i, n, want, &ra->attrs, ra->attr_ids + i)) > 0) {
 		for (size_t k = 0; k < (size_t)got; k++)
 			ra->sends[i + k] = want[k] ? SENDS_YES : SENDS_NO;
 	} else if (got < 0) {

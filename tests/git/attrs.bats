@@ -161,7 +161,7 @@ refused_add() {
 # for a file asked alone and for a large directory's.
 @test "-text seals and text=unset is refused under core.autocrlf=true, alone and in a large directory" {
 	git config core.autocrlf true
-	printf 'config/a.env text=unset\nconfig/b.env -text\nconfig/big/** -text\n' >> .gitattributes
+	printf 'config/a.env text=unset\nconfig/[bz]*.env -text\nconfig/big/** -text\n' >> .gitattributes
 	printf 'A=a-s3cr3t\n' > config/a.env
 	printf 'B=b-s3cr3t\n' > config/b.env
 	refused_add config/a.env "'config/a.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
@@ -169,9 +169,40 @@ refused_add() {
 	git show :config/b.env | grep -q '^B=ENC\['
 	mkdir -p config/big
 	for i in $(seq -w 1 260); do printf 'K=v%s\n' "$i" > "config/big/f$i.env"; done
-	git add config/big
+	# after the directory's, a file asked alone of the same check-attr
+	printf 'Z=z-s3cr3t\n' > config/zz.env
+	GIT_TRACE2_EVENT="$T/trace" git add config/big config/zz.env
 	[ "$(git ls-files config/big | wc -l)" -eq 260 ]
 	git show :config/big/f260.env | grep -q '^K=ENC\['
+	git show :config/zz.env | grep -q '^Z=ENC\['
+	# ls-files --eol for the first file alone, then for the directory (a
+	# racily clean config/b.env may be cleaned again as git writes the index)
+	[ "$(grep -c '"event":"start".*"ls-files","-z","--eol".*config/big/' "$T/trace")" -eq 2 ]
+	# one check-attr: the first files' and the read-ahead's many at once
+	[ "$(grep -c '"event":"start".*"check-attr"' "$T/trace")" -eq 1 ]
+}
+
+# From a directory's second file on, git's ls-files --eol answer for all
+# its files is kept (src/git/attrs.c, git_line_ends): each file is read
+# from its own line of it, -text and text=unset alike in one directory.
+@test "-text and text=unset files in one directory under core.autocrlf=true: each read from git's answer for the directory" {
+	git config core.autocrlf true
+	mkdir -p config/mix
+	printf 'config/mix/* -text\nconfig/mix/f4.env text=unset\nconfig/mix/f7.env text=unset\n' >> .gitattributes
+	for i in 1 2 3 4 5 6 7; do printf 'K=v%s\n' "$i" > "config/mix/f$i.env"; done
+	GIT_TRACE2_EVENT="$T/trace" run git add config/mix
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/mix/f4.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF"* ]]
+	[ "$(grep -c '"event":"start".*"ls-files","-z","--eol".*config/mix/' "$T/trace")" -eq 2 ]
+	# f5 and f6 (-text) after a text=unset one, then f7
+	rm config/mix/f4.env
+	run git add config/mix
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/mix/f7.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF"* ]]
+	[[ $output != *f5.env* ]]
+	rm config/mix/f7.env
+	git add config/mix
+	[ "$(git ls-files config/mix | wc -l)" -eq 5 ]
 }
 
 # git gives CRLF line ends for eol=crlf over crlf=input (convert_attrs)
