@@ -733,6 +733,53 @@ const char *age_identity_list_locked_failure(const struct age_identity_list *l)
 	return why;
 }
 
+/* Whether the recipient text (sops's metadata: "ssh-ed25519 AAAA... comment")
+ * is id's: its recipient string, then the end or a comment. */
+static bool is_recipient_of(const struct age_identity *id, const char *text, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (age_identity_recipient_string(id, buf, cap) != 0) {
+		gs_error_clear();
+		return false;
+	}
+	n = strlen(buf);
+	return !strncmp(text, buf, n) && (!text[n] || text[n] == ' ');
+}
+
+const char *age_identity_list_locked_only(const struct age_identity_list *l, const char *const *recipients,
+					  size_t count)
+{
+	enum { CAP = 8192 }; /* the longest recipient: ssh-rsa of 16 Kbits, ML-KEM's */
+	const char *name = NULL;
+	char *buf = gs_malloc(CAP);
+
+	for (size_t i = 0; buf && l && i < l->count; i++) {
+		const struct age_identity *id = l->items[i];
+		bool unopened = false;
+
+		if (id->type == AGE_KEY_SCRYPT)
+			continue;
+		if (id->locked) {
+			pthread_mutex_lock(&id->locked->lock);
+			unopened = !id->locked->key;
+			pthread_mutex_unlock(&id->locked->lock);
+		}
+		for (size_t r = 0; r < count; r++) {
+			if (!is_recipient_of(id, recipients[r], buf, CAP))
+				continue;
+			if (!unopened) {
+				free(buf);
+				return NULL;
+			}
+			if (!name)
+				name = id->locked->name;
+		}
+	}
+	free(buf);
+	return name;
+}
+
 void age_ssh_locked_free(struct age_ssh_locked *l)
 {
 	if (!l)

@@ -264,6 +264,9 @@ int gitrepo_run(char *const *argv, struct gs_buf *out, int *status) __attribute_
 void gitattrs_end(struct gitfilter *f);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
+/* The passphrase-protected key (its name) that alone of the identities
+ * opens cipher, which git never asks a passphrase for, or NULL. */
+const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher);
 /* The working tree's .sops.yaml (error when there is none). */
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
 /* The path of the work tree's .sops.yaml in path: 0 when it is a regular

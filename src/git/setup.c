@@ -524,6 +524,15 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		if (passed) {
+			const struct age_identity_list *ids = gitfilter_identities(f);
+			const char *why = ids ? age_identity_list_locked_failure(ids) : NULL;
+
+			/* a passphrase-protected key that alone opens it, not asked
+			 * (git commands never ask) or given a wrong passphrase */
+			if (why && !strcmp(passed, why)) {
+				snprintf(res->locked_why, sizeof(res->locked_why), "%s", why);
+				res->files_locked_key++;
+			}
 			res->files_locked++;
 			continue;
 		}
