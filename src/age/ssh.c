@@ -919,8 +919,9 @@ out:
 }
 
 /* The decrypted key of a passphrase-protected identity, asking for the
- * passphrase the first time. A failure is kept: the passphrase is asked
- * for once per process. */
+ * passphrase the first time. One question, as age asks one (a wrong
+ * passphrase ends its decryption; ssh's three tries are its own): a
+ * failure is kept and given again, once per process. */
 static int unlock(const struct age_identity *id, const struct age_identity **key)
 {
 	struct age_ssh_locked *l = id->locked;

@@ -160,3 +160,22 @@ EOF
 	GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal git unlock
 	cmp secrets/app.yaml plain.yaml
 }
+
+# age (agessh.EncryptedSSHIdentity, cmd/age's prompt) asks once and fails on
+# a wrong passphrase; ssh asks up to three times, age does not: neither does
+# gitseal. Through a pty; the answers typed one by one, as the question
+# flushes what came before it.
+@test "a passphrase-protected key on a terminal: asked once, a wrong passphrase not asked again" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	local ed="$KEYS/test-ssh-ed25519-passphrase"
+	gitseal encrypt --age "$(cat "$ed.pub")" plain.yaml >ssh.enc.yaml
+	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed"
+	run -128 bash -c "(for _ in 1 2 3 4 5 6 7 8; do printf 'wrong\n' || exit; sleep 0.3; done) |
+		timeout 30 script -qec '\"$GITSEAL_BIN\" decrypt ssh.enc.yaml' /dev/null"
+	[ "$(grep -o "Enter passphrase for '$ed': " <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *"no key opened it (tried 1 age key: '$ed': incorrect passphrase)"* ]]
+	run -0 bash -c "(for _ in 1 2 3 4 5 6 7 8; do printf 'test passphrase\n' || exit; sleep 0.3; done) |
+		timeout 30 script -qec '\"$GITSEAL_BIN\" decrypt ssh.enc.yaml' /dev/null"
+	[ "$(grep -o "Enter passphrase for '$ed': " <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *"a: secret"* ]]
+}
