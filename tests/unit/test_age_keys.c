@@ -569,6 +569,29 @@ static int refuse_passphrase(const char *key_name, struct gs_buf *out)
 	return GS_FAIL(GS_ERR_KEY, "'%s': asked for a passphrase", key_name);
 }
 
+/* Encrypts "x" for rl, decrypts it with ids, twice (the second time
+ * without a question), releases both; the first decryption's result. */
+static int round_trip_x(struct age_recipient_list *rl, struct age_identity_list *ids)
+{
+	struct gs_buf ct, out;
+	int ret;
+
+	assert_int_equal(age_encrypt_mem(rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	ret = age_decrypt_mem(ids, ct.data, ct.len, &out);
+	if (ret == 0) {
+		assert_int_equal(out.len, 1);
+		assert_int_equal(out.data[0], 'x');
+		/* decrypted once: the second file does not ask again */
+		gs_buf_release(&out);
+		assert_int_equal(age_decrypt_mem(ids, ct.data, ct.len, &out), 0);
+		gs_buf_release(&out);
+	}
+	gs_buf_release(&ct);
+	age_identity_list_release(ids);
+	age_recipient_list_release(rl);
+	return ret;
+}
+
 /* Encrypts "x" to the .pub of public and decrypts it with the identity
  * file key; the result code. */
 static int open_with(const char *public, const char *key)
@@ -576,27 +599,12 @@ static int open_with(const char *public, const char *key)
 	struct age_recipient_list rl = { 0 };
 	struct age_identity_list ids = { 0 };
 	char pub[4096], name[128];
-	struct gs_buf ct, out;
-	int ret;
 
 	snprintf(name, sizeof(name), "%s.pub", public);
 	pub_line(name, pub, sizeof(pub));
 	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
 	load_identities(key, &ids);
-	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
-	ret = age_decrypt_mem(&ids, ct.data, ct.len, &out);
-	if (ret == 0) {
-		assert_int_equal(out.len, 1);
-		assert_int_equal(out.data[0], 'x');
-		/* decrypted once: the second file does not ask again */
-		gs_buf_release(&out);
-		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
-		gs_buf_release(&out);
-	}
-	gs_buf_release(&ct);
-	age_identity_list_release(&ids);
-	age_recipient_list_release(&rl);
-	return ret;
+	return round_trip_x(&rl, &ids);
 }
 
 /* Passphrase-protected OpenSSH keys made by ssh-keygen with each cipher
@@ -812,8 +820,7 @@ static int open_made(const struct made_key *m)
 	struct age_identity_list ids = { 0 };
 	uint8_t pk[32], sk[64];
 	char pub[256], b64[128];
-	struct gs_buf text, ct, out;
-	struct gs_buf blob;
+	struct gs_buf text, blob;
 	int ret;
 
 	make_key(m, &text);
@@ -829,16 +836,7 @@ static int open_made(const struct made_key *m)
 	gs_buf_release(&blob);
 	snprintf(pub, sizeof(pub), "ssh-ed25519 %s", b64);
 	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
-	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
-	ret = age_decrypt_mem(&ids, ct.data, ct.len, &out);
-	if (!ret) {
-		assert_int_equal(out.len, 1);
-		gs_buf_release(&out);
-	}
-	gs_buf_release(&ct);
-	age_identity_list_release(&ids);
-	age_recipient_list_release(&rl);
-	return ret;
+	return round_trip_x(&rl, &ids);
 }
 
 /* The error paths of protected keys, each one line, none asking for a
