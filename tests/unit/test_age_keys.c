@@ -948,6 +948,34 @@ static void test_ssh_passphrase_errors(void **state)
 	gs_error_clear();
 }
 
+/* The protected key that alone of a list is a file's recipient: its
+ * recipient string, then the end or a comment. */
+static void test_ssh_locked_only(void **state)
+{
+	struct age_identity_list l = { 0 };
+	char ed[4096], rsa[4096], longer[4200], commented[4200];
+	const char *both[2];
+
+	(void)state;
+	pub_line("test_ed25519.pub", ed, sizeof(ed));
+	pub_line("test_rsa.pub", rsa, sizeof(rsa));
+	snprintf(commented, sizeof(commented), "%s test-ed", ed);
+	snprintf(longer, sizeof(longer), "%sA", ed);
+	load_identities("test_ed25519_aes256-ctr", &l);
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ commented }, 1),
+			    "test_ed25519_aes256-ctr");
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1), "test_ed25519_aes256-ctr");
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ longer }, 1));
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ rsa }, 1));
+	/* another identity of the list that is a recipient too: no key to name */
+	load_identities("test_rsa", &l);
+	both[0] = commented;
+	both[1] = rsa;
+	assert_null(age_identity_list_locked_only(&l, both, 2));
+	assert_string_equal(age_identity_list_locked_only(&l, both, 1), "test_ed25519_aes256-ctr");
+	age_identity_list_release(&l);
+}
+
 static void test_round_trip_ssh_ed25519(void **state)
 {
 	(void)state;
@@ -1261,6 +1289,7 @@ int main(void)
 		 * each small decrypt of this process faulted a page (100 in 100) */
 		cmocka_unit_test(test_ssh_passphrase_keys),
 		cmocka_unit_test(test_ssh_passphrase_errors),
+		cmocka_unit_test(test_ssh_locked_only),
 	};
 
 	if (gs_crypto_init() != 0)
