@@ -772,14 +772,18 @@ static bool is_recipient_of(const struct age_identity *id, const char *text, cha
 }
 
 const char *age_identity_list_locked_only(const struct age_identity_list *l, const char *const *recipients,
-					  size_t count)
+					  size_t count, const char **why)
 {
 	enum { CAP = 8192 }; /* the longest recipient: ssh-rsa of 16 Kbits, ML-KEM's */
-	const char *name = NULL;
+	const char *name = NULL, *failed = NULL;
 	char *buf = gs_malloc(CAP);
+
+	if (why)
+		*why = NULL;
 
 	for (size_t i = 0; buf && l && i < l->count; i++) {
 		const struct age_identity *id = l->items[i];
+		const char *its_failure = NULL;
 		bool unopened = false;
 
 		if (id->type == AGE_KEY_SCRYPT)
@@ -787,6 +791,7 @@ const char *age_identity_list_locked_only(const struct age_identity_list *l, con
 		if (id->locked) {
 			pthread_mutex_lock(&id->locked->lock);
 			unopened = !id->locked->key;
+			its_failure = id->locked->failed ? id->locked->why : NULL;
 			pthread_mutex_unlock(&id->locked->lock);
 		}
 		for (size_t r = 0; r < count; r++) {
@@ -796,11 +801,15 @@ const char *age_identity_list_locked_only(const struct age_identity_list *l, con
 				free(buf);
 				return NULL;
 			}
-			if (!name)
+			if (!name) {
 				name = id->locked->name;
+				failed = its_failure;
+			}
 		}
 	}
 	free(buf);
+	if (why && name)
+		*why = failed;
 	return name;
 }
 

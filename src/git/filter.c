@@ -933,8 +933,9 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 /* ---- smudge ---- */
 
 /* The passphrase-protected key that alone opens the file (cipher), which
- * git never asks a passphrase for, or NULL. */
-const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher)
+ * git never asks a passphrase for, or NULL; *why as for
+ * age_identity_list_locked_only. */
+const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher, const char **why)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_key_summary keys;
@@ -946,27 +947,26 @@ const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher)
 	}
 	for (size_t g = 0; g < keys.group_count && !name; g++)
 		name = age_identity_list_locked_only(ids, (const char *const *)keys.groups[g].age,
-						     keys.groups[g].age_count);
+						     keys.groups[g].age_count, why);
 	sops_key_summary_release(&keys);
 	return name;
 }
 
-/* Why a passphrase-protected key did not open in, when it alone opens it;
- * else NULL. The text is read again: only when a key has failed. */
-static const char *locked_failure_for(struct gitfilter *f, enum doc_format format, const uint8_t *in, size_t len)
+/* The text is read again: only when a key has failed. */
+const char *gitfilter_locked_failure_for(struct gitfilter *f, enum doc_format format, const uint8_t *in, size_t len)
 {
-	const char *why = age_identity_list_locked_failure(gitfilter_identities(f));
+	const char *why = NULL;
 	struct doc cipher;
 	int sealed;
 
-	if (!why || gitseal_conflict_is(in, len))
+	if (!age_identity_list_locked_failure(gitfilter_identities(f)) || gitseal_conflict_is(in, len))
 		return NULL;
 	if ((sealed = gitseal_load_sealed(format, in, len, &cipher)) < 0) {
 		gs_error_clear();
 		return NULL;
 	}
-	if (!sealed || !gitfilter_locked_key_only(f, &cipher))
-		why = NULL;
+	if (sealed)
+		(void)gitfilter_locked_key_only(f, &cipher, &why);
 	doc_release(&cipher);
 	return why;
 }
@@ -1015,7 +1015,7 @@ opened:
 
 		/* the passphrase-protected key that alone opens it says why it did not */
 		reason = !ids ? (f->ids_error ? f->ids_error : "no age identity found")
-			      : locked_failure_for(f, format, in, len);
+			      : gitfilter_locked_failure_for(f, format, in, len);
 		if (!reason)
 			reason = "none of your identities opens it";
 		gs_error_clear();

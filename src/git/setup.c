@@ -524,12 +524,12 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		if (passed) {
-			const struct age_identity_list *ids = gitfilter_identities(f);
-			const char *why = ids ? age_identity_list_locked_failure(ids) : NULL;
-
 			/* a passphrase-protected key that alone opens it, not asked
 			 * (git commands never ask) or given a wrong passphrase */
-			if (why && !strcmp(passed, why)) {
+			const char *why = gitfilter_locked_failure_for(f, store_format_for_path(e->path), file.data,
+								       file.len);
+
+			if (why) {
 				snprintf(res->locked_why, sizeof(res->locked_why), "%s", why);
 				res->files_locked_key++;
 			}

@@ -952,9 +952,11 @@ static void test_ssh_passphrase_errors(void **state)
  * recipient string, then the end or a comment. */
 static void test_ssh_locked_only(void **state)
 {
+	struct age_recipient_list rl = { 0 };
 	struct age_identity_list l = { 0 };
 	char ed[4096], rsa[4096], longer[4200], commented[4200];
-	const char *both[2];
+	const char *both[2], *why = "unset";
+	struct gs_buf ct, out;
 
 	(void)state;
 	pub_line("test_ed25519.pub", ed, sizeof(ed));
@@ -962,18 +964,33 @@ static void test_ssh_locked_only(void **state)
 	snprintf(commented, sizeof(commented), "%s test-ed", ed);
 	snprintf(longer, sizeof(longer), "%sA", ed);
 	load_identities("test_ed25519_aes256-ctr", &l);
-	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ commented }, 1),
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ commented }, 1, &why),
 			    "test_ed25519_aes256-ctr");
-	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1), "test_ed25519_aes256-ctr");
-	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ longer }, 1));
-	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ rsa }, 1));
+	assert_null(why); /* not tried */
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1, NULL),
+			    "test_ed25519_aes256-ctr");
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ longer }, 1, NULL));
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ rsa }, 1, NULL));
+	/* tried with a wrong passphrase: why it did not open */
+	age_ssh_passphrase_source(give_passphrase);
+	test_passphrase = "wrong";
+	assert_int_equal(age_recipient_list_add(&rl, recipient(ed)), 0);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	assert_int_equal(age_decrypt_mem(&l, ct.data, ct.len, &out), GS_ERR_KEY);
+	assert_non_null(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1, &why));
+	assert_string_equal(why, "'test_ed25519_aes256-ctr': incorrect passphrase");
+	gs_buf_release(&ct);
+	age_recipient_list_release(&rl);
+	age_ssh_passphrase_source(NULL);
 	/* another identity of the list that is a recipient too: no key to name */
 	load_identities("test_rsa", &l);
 	both[0] = commented;
 	both[1] = rsa;
-	assert_null(age_identity_list_locked_only(&l, both, 2));
-	assert_string_equal(age_identity_list_locked_only(&l, both, 1), "test_ed25519_aes256-ctr");
+	assert_null(age_identity_list_locked_only(&l, both, 2, &why));
+	assert_null(why);
+	assert_string_equal(age_identity_list_locked_only(&l, both, 1, NULL), "test_ed25519_aes256-ctr");
 	age_identity_list_release(&l);
+	gs_error_clear();
 }
 
 static void test_round_trip_ssh_ed25519(void **state)
