@@ -654,6 +654,11 @@ static void test_ssh_passphrase_keys(void **state)
 			assert_string_equal(gs_error_message(), want);
 		}
 		test_passphrase = "secret";
+		/* a .pub beside it of another key (as age: refused, not "no match") */
+		sh("cd %s && cp test_rsa_PEM test_rsa_PEM_other && cp test_rsa.pub test_rsa_PEM_other.pub", tmpdir);
+		assert_int_equal(open_with("test_rsa", "test_rsa_PEM_other"), GS_ERR_KEY);
+		assert_string_equal(gs_error_message(),
+				    "'test_rsa_PEM_other': the private key does not match the file's public key");
 		assert_int_equal(rename("test_rsa_PEM.pub", "moved.pub"), 0);
 		read_text("test_rsa_PEM", &b);
 		assert_int_equal(age_identity_list_add_file_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
