@@ -90,6 +90,14 @@ void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *o
  * (no passphrase to be had, a wrong one), or NULL: for a message that
  * would otherwise say only that no identity matched. Valid as long as l. */
 const char *age_identity_list_locked_failure(const struct age_identity_list *l);
+/* The name of the passphrase-protected key of l, not opened yet, whose public
+ * key is one of the recipients (age recipient strings; an ssh key's comment
+ * aside) when no other identity of l is one: a file only that key opens,
+ * which a command that asks for no passphrase leaves closed. NULL otherwise
+ * (or out of memory). why (unless NULL): why that key did not open, NULL
+ * when it was not tried. Valid as long as l. */
+const char *age_identity_list_locked_only(const struct age_identity_list *l, const char *const *recipients,
+					  size_t count, const char **why);
 
 /* Native keys: X25519, or the post-quantum hybrid (pq). */
 int age_identity_generate(struct age_identity **out) __attribute__((warn_unused_result));

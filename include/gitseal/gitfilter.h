@@ -122,6 +122,8 @@ struct gitfilter_init_result {
 	size_t files_failed;    /* could not be decrypted */
 	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
+	size_t files_locked_key; /* of those, files a passphrase-protected key alone opens */
+	char locked_why[512];   /* why that key did not open them */
 	bool no_pattern;        /* .gitattributes puts no file under the filter */
 	bool no_config;         /* no .sops.yaml at the root, in the work tree or HEAD */
 };

@@ -316,6 +316,10 @@ int age_ssh_identity_parse(const char *text, size_t len, const char *source_name
 int age_ssh_recipient_string(const struct age_identity *id, char *out, size_t cap)
 	__attribute__((warn_unused_result));
 void age_ssh_locked_free(struct age_ssh_locked *l);
+/* The most bcrypt rounds a protected openssh-key-v1 key may ask for: ssh-keygen
+ * writes 16 (-a N: N); more is refused when the key is read, before any work
+ * (each round is about 8 ms of CPU: the cap is some 9 minutes). */
+enum { AGE_SSH_BCRYPT_ROUNDS_MAX = 1 << 16 };
 /* An openssh-key-v1 private section in the clear (check words, then the
  * key); unequal check words are a wrong passphrase when encrypted. */
 /* A legacy encrypted PEM key ("Proc-Type: 4,ENCRYPTED") decrypted with

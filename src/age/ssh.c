@@ -513,6 +513,26 @@ fail:
 	return ret;
 }
 
+/* An OpenSSH ed25519 key: the seed, then the public key (sk64). A damaged
+ * file whose seed changed gives an identity no stanza for its public key
+ * opens: the public key is derived again and compared. */
+static int ed25519_checked(const uint8_t *sk64, const char *name, struct age_identity **out)
+{
+	uint8_t *again = gs_secure_alloc(crypto_sign_ed25519_SECRETKEYBYTES), pk[32];
+	int ret;
+
+	if (!again)
+		return GS_FAIL(GS_ERR_NOMEM, "out of secure memory");
+	crypto_sign_seed_keypair(pk, again, sk64);
+	if (sodium_memcmp(pk, sk64 + 32, sizeof(pk)) != 0)
+		ret = GS_FAIL(GS_ERR_KEY, "'%s': the private key does not match its public key (a damaged key file)",
+			      gs_shown(name));
+	else
+		ret = identity_from_ed25519(sk64, out);
+	gs_secure_free(again);
+	return ret;
+}
+
 static int identity_from_rsa(EVP_PKEY *pkey, struct age_identity **out)
 {
 	struct age_identity *id;
@@ -562,7 +582,7 @@ struct openssh_cipher {
 	uint8_t key_len, iv_len, tag_len;
 };
 
-enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 64, BCRYPT_ROUNDS_MAX = 1 << 16 };
+enum { OPENSSH_BLOCK = 16, OPENSSH_KDF_OUT_MAX = 64 };
 
 static const struct openssh_cipher openssh_ciphers[] = {
 	{ "aes256-ctr", "AES-256-CTR", 32, 16, 0 }, /* ssh-keygen's default */
@@ -619,13 +639,17 @@ static int openssh_split(const uint8_t *blob, size_t len, const char *name, stru
 					   "supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)", gs_shown(name),
 			       gs_shown_n((const char *)cipher, cipher_len > 64 ? 64 : cipher_len));
 	if (!string_is(kdf, kdf_len, "bcrypt"))
-		return GS_FAIL(GS_ERR_KEY, "'%s': unsupported key derivation in a passphrase-protected key", gs_shown(name));
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected with the key derivation '%s', which is not "
+					   "supported (OpenSSH writes bcrypt)", gs_shown(name),
+			       gs_shown_n((const char *)kdf, kdf_len > 64 ? 64 : kdf_len));
 	opts = (struct wire){ o, o_len };
 	if (wire_string(&opts, &k->salt, &k->salt_len) != 0 || wire_u32(&opts, &k->rounds) != 0 || opts.len ||
 	    !k->salt_len || !k->rounds)
 		goto malformed;
-	if (k->rounds > BCRYPT_ROUNDS_MAX)
-		return GS_FAIL(GS_ERR_KEY, "'%s': %u bcrypt rounds, more than %d", gs_shown(name), k->rounds, BCRYPT_ROUNDS_MAX);
+	/* refused before any work: the rounds are the key file's to ask */
+	if (k->rounds > AGE_SSH_BCRYPT_ROUNDS_MAX)
+		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected with %u bcrypt rounds, more than %d (ssh-keygen -p "
+					   "-a 100 -f KEY lowers them)", gs_shown(name), k->rounds, AGE_SSH_BCRYPT_ROUNDS_MAX);
 	if (k->priv_len % OPENSSH_BLOCK || w.len < k->cipher->tag_len)
 		goto malformed;
 	k->tag = w.p;
@@ -659,7 +683,7 @@ int age_ssh_private_section_parse(const uint8_t *priv_data, size_t priv_len, con
 		if (wire_string(&w, &s, &n) != 0 || n != 32 || wire_string(&w, &sk, &sk_len) != 0 ||
 		    sk_len != crypto_sign_ed25519_SECRETKEYBYTES || memcmp(sk + 32, s, 32) != 0)
 			goto malformed;
-		return identity_from_ed25519(sk, out);
+		return ed25519_checked(sk, name, out);
 	}
 	w = priv;
 	if (!wire_string_is(&w, "ssh-rsa"))
@@ -731,6 +755,62 @@ const char *age_identity_list_locked_failure(const struct age_identity_list *l)
 		pthread_mutex_unlock(&k->lock);
 	}
 	return why;
+}
+
+/* Whether the recipient text (sops's metadata: "ssh-ed25519 AAAA... comment")
+ * is id's: its recipient string, then the end or a comment. */
+static bool is_recipient_of(const struct age_identity *id, const char *text, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (age_identity_recipient_string(id, buf, cap) != 0) {
+		gs_error_clear();
+		return false;
+	}
+	n = strlen(buf);
+	return !strncmp(text, buf, n) && (!text[n] || text[n] == ' ');
+}
+
+const char *age_identity_list_locked_only(const struct age_identity_list *l, const char *const *recipients,
+					  size_t count, const char **why)
+{
+	enum { CAP = 8192 }; /* the longest recipient: ssh-rsa of 16 Kbits, ML-KEM's */
+	const char *name = NULL, *failed = NULL;
+	char *buf = gs_malloc(CAP);
+
+	if (why)
+		*why = NULL;
+
+	for (size_t i = 0; buf && l && i < l->count; i++) {
+		const struct age_identity *id = l->items[i];
+		const char *its_failure = NULL;
+		bool unopened = false;
+
+		if (id->type == AGE_KEY_SCRYPT)
+			continue;
+		if (id->locked) {
+			pthread_mutex_lock(&id->locked->lock);
+			unopened = !id->locked->key;
+			its_failure = id->locked->failed ? id->locked->why : NULL;
+			pthread_mutex_unlock(&id->locked->lock);
+		}
+		for (size_t r = 0; r < count; r++) {
+			if (!is_recipient_of(id, recipients[r], buf, CAP))
+				continue;
+			if (!unopened) {
+				free(buf);
+				return NULL;
+			}
+			if (!name) {
+				name = id->locked->name;
+				failed = its_failure;
+			}
+		}
+	}
+	free(buf);
+	if (why && name)
+		*why = failed;
+	return name;
 }
 
 void age_ssh_locked_free(struct age_ssh_locked *l)
@@ -848,8 +928,9 @@ out:
 }
 
 /* The decrypted key of a passphrase-protected identity, asking for the
- * passphrase the first time. A failure is kept: the passphrase is asked
- * for once per process. */
+ * passphrase the first time. One question, as age asks one (a wrong
+ * passphrase ends its decryption; ssh's three tries are its own): a
+ * failure is kept and given again, once per process. */
 static int unlock(const struct age_identity *id, const struct age_identity **key)
 {
 	struct age_ssh_locked *l = id->locked;

@@ -168,9 +168,12 @@ static int git_init(int argc, char **argv)
 	free(res.paths_refused);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
-	if (res.files_locked)
+	if (res.files_locked_key)
+		cmd_warnf("%zu file(s) left encrypted in the work tree: %s (then 'gitseal git unlock')",
+			  res.files_locked_key, res.locked_why);
+	if (res.files_locked > res.files_locked_key)
 		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
-			  res.files_locked);
+			  res.files_locked - res.files_locked_key);
 	if (res.files_failed) {
 		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;
@@ -422,8 +425,11 @@ static int git_unlock(void)
 		return EXIT_GENERIC;
 	}
 	fprintf(stderr, "gitseal: unlocked: %zu file(s) decrypted\n", res.files_smudged);
-	if (res.files_locked)
-		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them", res.files_locked);
+	if (res.files_locked_key)
+		cmd_warnf("%zu file(s) left encrypted: %s", res.files_locked_key, res.locked_why);
+	if (res.files_locked > res.files_locked_key)
+		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them",
+			  res.files_locked - res.files_locked_key);
 	if (res.files_failed) {
 		cmd_errorf("%zu file(s) could not be decrypted; last: %s", res.files_failed, res.failed_message);
 		return EXIT_GENERIC;

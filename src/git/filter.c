@@ -932,6 +932,45 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 
 /* ---- smudge ---- */
 
+/* The passphrase-protected key that alone opens the file (cipher), which
+ * git never asks a passphrase for, or NULL; *why as for
+ * age_identity_list_locked_only. */
+const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher, const char **why)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	struct sops_key_summary keys;
+	const char *name = NULL;
+
+	if (!ids || sops_doc_keys(cipher, &keys)) {
+		gs_error_clear();
+		return NULL;
+	}
+	for (size_t g = 0; g < keys.group_count && !name; g++)
+		name = age_identity_list_locked_only(ids, (const char *const *)keys.groups[g].age,
+						     keys.groups[g].age_count, why);
+	sops_key_summary_release(&keys);
+	return name;
+}
+
+/* The text is read again: only when a key has failed. */
+const char *gitfilter_locked_failure_for(struct gitfilter *f, enum doc_format format, const uint8_t *in, size_t len)
+{
+	const char *why = NULL;
+	struct doc cipher;
+	int sealed;
+
+	if (!age_identity_list_locked_failure(gitfilter_identities(f)) || gitseal_conflict_is(in, len))
+		return NULL;
+	if ((sealed = gitseal_load_sealed(format, in, len, &cipher)) < 0) {
+		gs_error_clear();
+		return NULL;
+	}
+	if (sealed)
+		(void)gitfilter_locked_key_only(f, &cipher, &why);
+	doc_release(&cipher);
+	return why;
+}
+
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out, const char **passed)
 {
@@ -974,9 +1013,9 @@ opened:
 	if (ret == GS_ERR_NO_DATA_KEY || ret == GS_ERR_AGE_NO_MATCH) {
 		const struct age_identity_list *ids = gitfilter_identities(f);
 
-		/* a passphrase-protected key says why it did not open */
+		/* the passphrase-protected key that alone opens it says why it did not */
 		reason = !ids ? (f->ids_error ? f->ids_error : "no age identity found")
-			      : age_identity_list_locked_failure(ids);
+			      : gitfilter_locked_failure_for(f, format, in, len);
 		if (!reason)
 			reason = "none of your identities opens it";
 		gs_error_clear();

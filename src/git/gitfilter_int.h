@@ -270,6 +270,13 @@ int gitattrs_ask_many(struct gitfilter *f, const struct gs_buf *list, size_t n, 
 void gitattrs_end(struct gitfilter *f);
 /* NULL when no identity is available. */
 const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
+/* The passphrase-protected key (its name) that alone of the identities
+ * opens cipher, which git never asks a passphrase for, or NULL; why (unless
+ * NULL): why it did not open, NULL when it was not tried. */
+const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher, const char **why);
+/* Why a passphrase-protected key did not open the sops text in, when it
+ * alone opens it; else NULL. */
+const char *gitfilter_locked_failure_for(struct gitfilter *f, enum doc_format format, const uint8_t *in, size_t len);
 /* The working tree's .sops.yaml (error when there is none). */
 int gitfilter_config(struct gitfilter *f, const struct sops_config **out) __attribute__((warn_unused_result));
 /* The path of the work tree's .sops.yaml in path: 0 when it is a regular

@@ -524,6 +524,15 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		if (passed) {
+			/* a passphrase-protected key that alone opens it, not asked
+			 * (git commands never ask) or given a wrong passphrase */
+			const char *why = gitfilter_locked_failure_for(f, store_format_for_path(e->path), file.data,
+								       file.len);
+
+			if (why) {
+				snprintf(res->locked_why, sizeof(res->locked_why), "%s", why);
+				res->files_locked_key++;
+			}
 			res->files_locked++;
 			continue;
 		}

@@ -50,9 +50,9 @@ static int add(struct gs_buf *b, const char *fmt, ...)
 
 /* decrypted / locked: what the work tree holds. A file a sparse checkout
  * leaves out (skip-worktree) is not deleted: git shows nothing for it. */
-static int describe_worktree(struct gitfilter *f, const git_index_entry *e, struct gs_buf *line)
+static int describe_worktree(struct gitfilter *f, const git_index_entry *e, struct doc *cipher, struct gs_buf *line)
 {
-	const char *path = e->path;
+	const char *path = e->path, *key;
 	enum gitseal_worktree state;
 	struct doc d;
 	int ret = gitseal_worktree_load(f, path, store_format_for_path(path), &d, &state);
@@ -63,6 +63,10 @@ static int describe_worktree(struct gitfilter *f, const git_index_entry *e, stru
 		ret = add(line, "not checked out (sparse checkout)");
 	else if (state == GITSEAL_WT_MISSING)
 		ret = add(line, "deleted in the work tree");
+	else if (state == GITSEAL_WT_SEALED && !f->trust.locked && (key = gitfilter_locked_key_only(f, cipher, NULL)))
+		ret = add(line, "locked (ciphertext in the work tree: the passphrase-protected key '%s' opens it, and "
+				"git asks for no passphrase: set GITSEAL_SSH_PASSPHRASE and run 'gitseal git unlock')",
+			  gs_shown(key));
 	else if (state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",
 			  f->trust.locked ? "'gitseal git unlock' decrypts it"
@@ -84,7 +88,7 @@ static int describe_sealed(struct gitfilter *f, const git_index_entry *e, struct
 	int ret;
 
 	gs_buf_init(&list, false);
-	if ((ret = describe_worktree(f, e, line)))
+	if ((ret = describe_worktree(f, e, cipher, line)))
 		return ret;
 	if (sops_doc_keys(cipher, &keys)) {
 		ret = add(line, "damaged sops metadata (%s)", gs_error_message());

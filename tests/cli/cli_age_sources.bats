@@ -136,3 +136,46 @@ EOF
 	run -128 env SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" GITSEAL_SSH_PASSPHRASE= "$GITSEAL_BIN" decrypt ssh.enc.yaml
 	[[ "$output" == *"GITSEAL_SSH_PASSPHRASE is empty"* ]]
 }
+
+# git never asks for a passphrase: a file only the protected key opens is
+# left encrypted, and gitseal git init, unlock and status name that key and
+# how to give its passphrase, not "none of your identities opens it"
+@test "gitseal git init, unlock and status name the passphrase-protected key that alone opens a file" {
+	local ed="$KEYS/test-ssh-ed25519-passphrase"
+	git init -q .
+	mkdir secrets
+	gitseal encrypt --age "$(cat "$ed.pub")" plain.yaml >secrets/app.yaml
+	cp enc.yaml secrets/other.yaml # for a key not here
+	printf 'creation_rules:\n  - path_regex: secrets/\n    age: %s\n' "$(cat "$ed.pub")" >.sops.yaml
+	git add -A
+	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed"
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	grep -qxF "gitseal: warning: 1 file(s) left encrypted in the work tree: '$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase (then 'gitseal git unlock')" <<<"$output"
+	grep -qxF "gitseal: warning: 1 file(s) left encrypted in the work tree: none of your identities opens them" <<<"$output"
+	run -0 "$GITSEAL_BIN" git status
+	[[ "${lines[1]}" == "secrets/other.yaml: locked (ciphertext in the work tree: none of your identities opens it);"* ]]
+	[ "${lines[0]}" = "secrets/app.yaml: locked (ciphertext in the work tree: the passphrase-protected key '$ed' opens it, and git asks for no passphrase: set GITSEAL_SSH_PASSPHRASE and run 'gitseal git unlock')" ]
+	run -0 env GITSEAL_SSH_PASSPHRASE=wrong "$GITSEAL_BIN" git unlock
+	[ "${lines[1]}" = "gitseal: warning: 1 file(s) left encrypted: '$ed': incorrect passphrase" ]
+	GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal git unlock
+	cmp secrets/app.yaml plain.yaml
+}
+
+# age (agessh.EncryptedSSHIdentity, cmd/age's prompt) asks once and fails on
+# a wrong passphrase; ssh asks up to three times, age does not: neither does
+# gitseal. Through a pty; the answers typed one by one, as the question
+# flushes what came before it.
+@test "a passphrase-protected key on a terminal: asked once, a wrong passphrase not asked again" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	local ed="$KEYS/test-ssh-ed25519-passphrase"
+	gitseal encrypt --age "$(cat "$ed.pub")" plain.yaml >ssh.enc.yaml
+	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed"
+	run -128 bash -c "(for _ in 1 2 3 4 5 6 7 8; do printf 'wrong\n' || exit; sleep 0.3; done) |
+		timeout 30 script -qec '\"$GITSEAL_BIN\" decrypt ssh.enc.yaml' /dev/null"
+	[ "$(grep -o "Enter passphrase for '$ed': " <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *"no key opened it (tried 1 age key: '$ed': incorrect passphrase)"* ]]
+	run -0 bash -c "(for _ in 1 2 3 4 5 6 7 8; do printf 'test passphrase\n' || exit; sleep 0.3; done) |
+		timeout 30 script -qec '\"$GITSEAL_BIN\" decrypt ssh.enc.yaml' /dev/null"
+	[ "$(grep -o "Enter passphrase for '$ed': " <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *"a: secret"* ]]
+}

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "gitseal/age.h"
+#include "gitseal/base64.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/secmem.h"
@@ -560,6 +562,36 @@ static int give_passphrase(const char *key_name, struct gs_buf *out)
 	return gs_buf_append_str(out, test_passphrase);
 }
 
+static int refuse_passphrase(const char *key_name, struct gs_buf *out)
+{
+	(void)out;
+	passphrase_asked++;
+	return GS_FAIL(GS_ERR_KEY, "'%s': asked for a passphrase", key_name);
+}
+
+/* Encrypts "x" for rl, decrypts it with ids, twice (the second time
+ * without a question), releases both; the first decryption's result. */
+static int round_trip_x(struct age_recipient_list *rl, struct age_identity_list *ids)
+{
+	struct gs_buf ct, out;
+	int ret;
+
+	assert_int_equal(age_encrypt_mem(rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	ret = age_decrypt_mem(ids, ct.data, ct.len, &out);
+	if (ret == 0) {
+		assert_int_equal(out.len, 1);
+		assert_int_equal(out.data[0], 'x');
+		/* decrypted once: the second file does not ask again */
+		gs_buf_release(&out);
+		assert_int_equal(age_decrypt_mem(ids, ct.data, ct.len, &out), 0);
+		gs_buf_release(&out);
+	}
+	gs_buf_release(&ct);
+	age_identity_list_release(ids);
+	age_recipient_list_release(rl);
+	return ret;
+}
+
 /* Encrypts "x" to the .pub of public and decrypts it with the identity
  * file key; the result code. */
 static int open_with(const char *public, const char *key)
@@ -567,27 +599,12 @@ static int open_with(const char *public, const char *key)
 	struct age_recipient_list rl = { 0 };
 	struct age_identity_list ids = { 0 };
 	char pub[4096], name[128];
-	struct gs_buf ct, out;
-	int ret;
 
 	snprintf(name, sizeof(name), "%s.pub", public);
 	pub_line(name, pub, sizeof(pub));
 	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
 	load_identities(key, &ids);
-	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
-	ret = age_decrypt_mem(&ids, ct.data, ct.len, &out);
-	if (ret == 0) {
-		assert_int_equal(out.len, 1);
-		assert_int_equal(out.data[0], 'x');
-		/* decrypted once: the second file does not ask again */
-		gs_buf_release(&out);
-		assert_int_equal(age_decrypt_mem(&ids, ct.data, ct.len, &out), 0);
-		gs_buf_release(&out);
-	}
-	gs_buf_release(&ct);
-	age_identity_list_release(&ids);
-	age_recipient_list_release(&rl);
-	return ret;
+	return round_trip_x(&rl, &ids);
 }
 
 /* Passphrase-protected OpenSSH keys made by ssh-keygen with each cipher
@@ -637,6 +654,11 @@ static void test_ssh_passphrase_keys(void **state)
 			assert_string_equal(gs_error_message(), want);
 		}
 		test_passphrase = "secret";
+		/* a .pub beside it of another key (as age: refused, not "no match") */
+		sh("cd %s && cp test_rsa_PEM test_rsa_PEM_other && cp test_rsa.pub test_rsa_PEM_other.pub", tmpdir);
+		assert_int_equal(open_with("test_rsa", "test_rsa_PEM_other"), GS_ERR_KEY);
+		assert_string_equal(gs_error_message(),
+				    "'test_rsa_PEM_other': the private key does not match the file's public key");
 		assert_int_equal(rename("test_rsa_PEM.pub", "moved.pub"), 0);
 		read_text("test_rsa_PEM", &b);
 		assert_int_equal(age_identity_list_add_file_text(&l, (char *)b.data, b.len, "test_rsa_PEM"), GS_ERR_KEY);
@@ -693,6 +715,286 @@ static void test_ssh_passphrase_keys(void **state)
 	assert_string_equal(gs_error_message(), "'id_xxx' is passphrase-protected with the cipher 'aes256-xxx', "
 						"which is not supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)");
 	gs_buf_release(&b);
+	gs_error_clear();
+}
+
+/* ---- hand-made passphrase-protected OpenSSH keys ----
+ * The error paths ssh-keygen never writes: an openssh-key-v1 file made here
+ * from its parts, the private section encrypted with the code's own
+ * bcrypt_pbkdf and OpenSSL's AES-256-CTR. Keys from fixed seeds: test keys
+ * of no one. */
+struct made_key {
+	const char *cipher, *kdf;   /* the names written */
+	uint32_t rounds;
+	uint8_t pub_seed, priv_seed; /* each part's ed25519 key, from a seed of that byte */
+	uint32_t check_xor;         /* unequal check words in the clear */
+	int flip;                   /* a ciphertext byte at this offset flipped, -1 none */
+	size_t cut;                 /* bytes cut off the private section's end */
+	const char *pass;
+};
+
+static void put_u32(struct gs_buf *b, uint32_t v)
+{
+	uint8_t be[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+	assert_int_equal(gs_buf_append(b, be, 4), 0);
+}
+
+static void put_str(struct gs_buf *b, const void *s, size_t n)
+{
+	put_u32(b, (uint32_t)n);
+	assert_int_equal(gs_buf_append(b, s, n), 0);
+}
+
+static void ed25519_from_byte(uint8_t byte, uint8_t pk[32], uint8_t sk[64])
+{
+	uint8_t seed[32];
+
+	memset(seed, byte, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+/* The key file's text into text (released by the caller). */
+static void make_key(const struct made_key *m, struct gs_buf *text)
+{
+	static const uint8_t salt[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	uint8_t pk[32], sk[64], kiv[48] = { 0 };
+	struct gs_buf pub, opts, priv, blob;
+	char *b64;
+	size_t i;
+
+	gs_buf_init(&pub, false);
+	gs_buf_init(&opts, false);
+	gs_buf_init(&priv, true);
+	gs_buf_init(&blob, false);
+	ed25519_from_byte(m->pub_seed, pk, sk);
+	put_str(&pub, "ssh-ed25519", 11);
+	put_str(&pub, pk, 32);
+	put_str(&opts, salt, sizeof(salt));
+	put_u32(&opts, m->rounds);
+	ed25519_from_byte(m->priv_seed, pk, sk);
+	put_u32(&priv, 0x5eed1e55);
+	put_u32(&priv, 0x5eed1e55 ^ m->check_xor);
+	put_str(&priv, "ssh-ed25519", 11);
+	put_str(&priv, pk, 32);
+	put_str(&priv, sk, 64);
+	put_str(&priv, "made", 4);
+	for (i = 1; priv.len % 16; i++)
+		assert_int_equal(gs_buf_append(&priv, (uint8_t[]){ (uint8_t)i }, 1), 0);
+	/* over the cap: never derived, here or by the code */
+	if (m->rounds <= 64)
+		assert_int_equal(age_bcrypt_pbkdf((const uint8_t *)m->pass, strlen(m->pass), salt, sizeof(salt),
+						  m->rounds, kiv, sizeof(kiv)), 0);
+	{
+		EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		int n = 0;
+
+		assert_true(c && ctx);
+		assert_int_equal(EVP_EncryptInit_ex(ctx, c, NULL, kiv, kiv + 32), 1);
+		assert_int_equal(EVP_EncryptUpdate(ctx, priv.data, &n, priv.data, (int)priv.len), 1);
+		EVP_CIPHER_CTX_free(ctx);
+		EVP_CIPHER_free(c);
+	}
+	if (m->flip >= 0)
+		priv.data[m->flip] ^= 0x40;
+	assert_int_equal(gs_buf_append(&blob, "openssh-key-v1", 15), 0);
+	put_str(&blob, m->cipher, strlen(m->cipher));
+	put_str(&blob, m->kdf, strlen(m->kdf));
+	put_str(&blob, opts.data, opts.len);
+	put_u32(&blob, 1);
+	put_str(&blob, pub.data, pub.len);
+	put_str(&blob, priv.data, priv.len - m->cut);
+	b64 = malloc(GS_BASE64_LEN(blob.len) + 1);
+	assert_non_null(b64);
+	gs_base64_encode(blob.data, blob.len, b64, GS_BASE64_LEN(blob.len) + 1);
+	gs_buf_init(text, true);
+	assert_int_equal(gs_buf_printf(text, "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n-----END OPENSSH PRIVATE KEY-----\n", b64), 0);
+	free(b64);
+	gs_buf_release(&pub);
+	gs_buf_release(&opts);
+	gs_buf_release(&priv);
+	gs_buf_release(&blob);
+}
+
+/* The result of reading m as an identity (GS_ERR_... or 0), then, when it
+ * reads, of opening "x" encrypted to its public part's key. */
+static int open_made(const struct made_key *m)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list ids = { 0 };
+	uint8_t pk[32], sk[64];
+	char pub[256], b64[128];
+	struct gs_buf text, blob;
+	int ret;
+
+	make_key(m, &text);
+	ret = age_identity_list_add_text(&ids, (const char *)text.data, text.len, "made");
+	gs_buf_release(&text);
+	if (ret)
+		return ret;
+	gs_buf_init(&blob, false);
+	ed25519_from_byte(m->pub_seed, pk, sk);
+	put_str(&blob, "ssh-ed25519", 11);
+	put_str(&blob, pk, 32);
+	gs_base64_encode(blob.data, blob.len, b64, sizeof(b64));
+	gs_buf_release(&blob);
+	snprintf(pub, sizeof(pub), "ssh-ed25519 %s", b64);
+	assert_int_equal(age_recipient_list_add(&rl, recipient(pub)), 0);
+	return round_trip_x(&rl, &ids);
+}
+
+/* The error paths of protected keys, each one line, none asking for a
+ * passphrase it cannot use. */
+static void test_ssh_passphrase_errors(void **state)
+{
+	/* the offsets in the private section: check words 0-7, the type's
+	 * length 8-11, its name from 12 */
+	const struct made_key good = { "aes256-ctr", "bcrypt", 2, 7, 7, 0, -1, 0, "pw" };
+	struct made_key m;
+	char want[256];
+
+	(void)state;
+	age_ssh_passphrase_source(give_passphrase);
+	test_passphrase = "pw";
+	passphrase_asked = 0;
+	assert_int_equal(open_made(&good), 0);
+	assert_int_equal(passphrase_asked, 1);
+
+	/* more rounds than the cap: refused when read, never derived, no
+	 * question (a question here would fail at once, not derive for minutes) */
+	passphrase_asked = 0;
+	age_ssh_passphrase_source(refuse_passphrase);
+	for (uint32_t rounds = AGE_SSH_BCRYPT_ROUNDS_MAX + 1; rounds; rounds = rounds == UINT32_MAX ? 0 : UINT32_MAX) {
+		m = good;
+		m.rounds = rounds;
+		assert_int_equal(open_made(&m), GS_ERR_KEY);
+		snprintf(want, sizeof(want), "'made' is passphrase-protected with %u bcrypt rounds, more than %d "
+			 "(ssh-keygen -p -a 100 -f KEY lowers them)", rounds, AGE_SSH_BCRYPT_ROUNDS_MAX);
+		assert_string_equal(gs_error_message(), want);
+	}
+	age_ssh_passphrase_source(give_passphrase);
+	/* the cap itself reads (its work is only done for a stanza of the key) */
+	{
+		struct age_identity_list ids = { 0 };
+		struct gs_buf text;
+
+		m = good;
+		m.rounds = AGE_SSH_BCRYPT_ROUNDS_MAX;
+		make_key(&m, &text);
+		assert_int_equal(age_identity_list_add_text(&ids, (const char *)text.data, text.len, "made"), 0);
+		gs_buf_release(&text);
+		age_identity_list_release(&ids);
+	}
+	/* a key derivation or a cipher gitseal does not have, named as shown */
+	m = good;
+	m.kdf = "scrypt";
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made' is passphrase-protected with the key derivation 'scrypt', "
+						"which is not supported (OpenSSH writes bcrypt)");
+	m.kdf = "bcrypt\n";
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made' is passphrase-protected with the key derivation 'bcrypt\\x0a', "
+						"which is not supported (OpenSSH writes bcrypt)");
+	m = good;
+	m.cipher = "3des-cbc";
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made' is passphrase-protected with the cipher '3des-cbc', which is "
+						"not supported (ssh-keygen -p -Z aes256-ctr -f KEY changes it)");
+	/* no cipher but a key derivation: not a file OpenSSH writes */
+	m = good;
+	m.cipher = "none";
+	assert_int_equal(open_made(&m), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'made': malformed OpenSSH private key");
+	assert_int_equal(passphrase_asked, 0);
+
+	/* the private part of another key than the public part */
+	m = good;
+	m.priv_seed = 8;
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made': the private key does not match the file's public key");
+	assert_int_equal(passphrase_asked, 1);
+
+	/* a wrong passphrase: the check words differ; a damaged file past
+	 * them: the right passphrase, a key that does not read */
+	passphrase_asked = 0;
+	test_passphrase = "wrong";
+	assert_int_equal(open_made(&good), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made': incorrect passphrase");
+	test_passphrase = "pw";
+	m = good;
+	m.flip = 12; /* the key type's name */
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made': unsupported ssh key type");
+	m.flip = 8 + 4 + 11 + 4 + 32 + 4 + 5; /* the ed25519 seed */
+	assert_int_equal(open_made(&m), GS_ERR_KEY);
+	assert_string_equal(gs_error_message(), "'made': the private key does not match its public key (a damaged key file)");
+	m.flip = 8 + 4 + 11 + 4 + 32 + 4 + 40; /* the public key's copy in the secret key */
+	assert_int_equal(open_made(&m), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'made': malformed OpenSSH private key");
+	assert_int_equal(passphrase_asked, 4);
+
+	/* a section cut short: not whole blocks, or a string past its end */
+	passphrase_asked = 0;
+	m = good;
+	m.cut = 5;
+	assert_int_equal(open_made(&m), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'made': malformed OpenSSH private key");
+	m.cut = 16 * 5; /* whole blocks: the key's strings run past the end */
+	assert_int_equal(open_made(&m), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'made': malformed OpenSSH private key");
+	assert_int_equal(passphrase_asked, 1);
+	/* an authenticated cipher without its tag */
+	m = good;
+	m.cipher = "aes256-gcm@openssh.com";
+	assert_int_equal(open_made(&m), GS_ERR_PARSE);
+	assert_string_equal(gs_error_message(), "'made': malformed OpenSSH private key");
+	age_ssh_passphrase_source(NULL);
+	gs_error_clear();
+}
+
+/* The protected key that alone of a list is a file's recipient: its
+ * recipient string, then the end or a comment. */
+static void test_ssh_locked_only(void **state)
+{
+	struct age_recipient_list rl = { 0 };
+	struct age_identity_list l = { 0 };
+	char ed[4096], rsa[4096], longer[4200], commented[4200];
+	const char *both[2], *why = "unset";
+	struct gs_buf ct, out;
+
+	(void)state;
+	pub_line("test_ed25519.pub", ed, sizeof(ed));
+	pub_line("test_rsa.pub", rsa, sizeof(rsa));
+	snprintf(commented, sizeof(commented), "%s test-ed", ed);
+	snprintf(longer, sizeof(longer), "%sA", ed);
+	load_identities("test_ed25519_aes256-ctr", &l);
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ commented }, 1, &why),
+			    "test_ed25519_aes256-ctr");
+	assert_null(why); /* not tried */
+	assert_string_equal(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1, NULL),
+			    "test_ed25519_aes256-ctr");
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ longer }, 1, NULL));
+	assert_null(age_identity_list_locked_only(&l, (const char *const[]){ rsa }, 1, NULL));
+	/* tried with a wrong passphrase: why it did not open */
+	age_ssh_passphrase_source(give_passphrase);
+	test_passphrase = "wrong";
+	assert_int_equal(age_recipient_list_add(&rl, recipient(ed)), 0);
+	assert_int_equal(age_encrypt_mem(&rl, false, (const uint8_t *)"x", 1, &ct), 0);
+	assert_int_equal(age_decrypt_mem(&l, ct.data, ct.len, &out), GS_ERR_KEY);
+	assert_non_null(age_identity_list_locked_only(&l, (const char *const[]){ ed }, 1, &why));
+	assert_string_equal(why, "'test_ed25519_aes256-ctr': incorrect passphrase");
+	gs_buf_release(&ct);
+	age_recipient_list_release(&rl);
+	age_ssh_passphrase_source(NULL);
+	/* another identity of the list that is a recipient too: no key to name */
+	load_identities("test_rsa", &l);
+	both[0] = commented;
+	both[1] = rsa;
+	assert_null(age_identity_list_locked_only(&l, both, 2, &why));
+	assert_null(why);
+	assert_string_equal(age_identity_list_locked_only(&l, both, 1, NULL), "test_ed25519_aes256-ctr");
+	age_identity_list_release(&l);
 	gs_error_clear();
 }
 
@@ -1008,6 +1310,8 @@ int main(void)
 		/* after the heap test: it loads libcrypto (PEM keys), after which
 		 * each small decrypt of this process faulted a page (100 in 100) */
 		cmocka_unit_test(test_ssh_passphrase_keys),
+		cmocka_unit_test(test_ssh_passphrase_errors),
+		cmocka_unit_test(test_ssh_locked_only),
 	};
 
 	if (gs_crypto_init() != 0)
