@@ -137,7 +137,7 @@ ifneq ($(SAN),1)
 ifneq ($(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -c LLD),0)
 CFLAGS    += -ffunction-sections -fdata-sections
 LDFLAGS   += -fuse-ld=lld -Wl,--build-id=sha1 -Wl,--symbol-ordering-file=$(HOT_LIST) \
-	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS) -Wl,-z,separate-loadable-segments
+	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS) -Wl,-z,separate-loadable-segments -Wl,-z,max-page-size=65536
 HOT_DEP   := $(HOT_LIST) $(HOT_SECTIONS)
 endif
 endif
