@@ -103,6 +103,19 @@ teardown() { teardown_tmp; }
 	[ $((16#$age_frame)) -lt 4096 ]
 }
 
+# libc's rename lies far from open, fsync and flock, which an atomic write
+# runs anyway: its 64 KiB of libc cost every `age -e -o` a page fault of its
+# own. The rename goes through syscall(), beside them (src/util/io.c).
+@test "the atomic write's rename does not go through libc's rename" {
+	command -v nm >/dev/null || skip "binutils is not installed"
+	nm -D "$GITSEAL_BIN" | grep -q ' open' || skip "no dynamic symbols"
+	! nm -D "$GITSEAL_BIN" | grep -E ' U rename(at2?)?(@|$)' || false
+	random_file "$TMP/small" 100
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small"
+	[ "$(gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/small.age" | od -An -tx1)" = "$(od -An -tx1 <"$TMP/small")" ]
+}
+
 # The loader writes every page that holds a pointer it relocates (relro:
 # .data.rel.ro, .got), and .data's page; each written page is a page fault
 # of its own (about 30 us on this VM). lld's -z separate-loadable-segments
