@@ -127,6 +127,14 @@ endif
 # writable segment starts a page (-z separate-loadable-segments: relro began
 # 0xe8 bytes before a page's end, a page more for the loader to write):
 # 16 -> 8 page faults in the binary's own pages for a 100-byte `age -d`.
+# Segments aligned on 64 KiB (-z max-page-size): the kernel then loads the
+# program on a 64 KiB boundary, the windows it maps on a fault fall the same
+# way in every process, and the constants a small run reads (first in
+# .rodata) come with the loader's first read of the program headers; on
+# a page boundary the load address chose whether the hot functions took two
+# windows or three and the constants two more faults. The cost: 4 bits less
+# of the load address's randomness (28 -> 24), and up to 64 KiB of padding
+# per segment in the file.
 # PIE, relro and now stay as they are. HOT_ORDER=0 links with the compiler's
 # default linker.
 HOT_ORDER ?= 1
@@ -137,7 +145,7 @@ ifneq ($(SAN),1)
 ifneq ($(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -c LLD),0)
 CFLAGS    += -ffunction-sections -fdata-sections
 LDFLAGS   += -fuse-ld=lld -Wl,--build-id=sha1 -Wl,--symbol-ordering-file=$(HOT_LIST) \
-	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS) -Wl,-z,separate-loadable-segments
+	     -Wl,--no-warn-symbol-ordering -Wl,-T,$(HOT_SECTIONS) -Wl,-z,separate-loadable-segments -Wl,-z,max-page-size=65536
 HOT_DEP   := $(HOT_LIST) $(HOT_SECTIONS)
 endif
 endif

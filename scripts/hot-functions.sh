@@ -37,27 +37,33 @@ run() {
 } | sort -u >"$work/names"
 
 # The variables: every load and store of the same three runs (lackey), an
-# address within one of the binary's .data or .bss symbols naming it.
+# address within one of the binary's .data, .bss or .rodata symbols naming
+# it (constants such as the option tables go first in .rodata, in the 64 KiB
+# the loader's first read of the program headers maps).
 # valgrind maps a position-independent executable at 0x108000.
 # (thread-local ones and .data.rel.ro, which the loader writes whole, left out)
 span=$(readelf -SW "$BIN" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".data" { lo = $3 } $1 == ".bss" { hi = $3 "+" $5 } END { print lo, hi }')
-nm -S "$BIN" | awk -v span="$span" '
+rodata=$(readelf -SW "$BIN" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".rodata" { print $3, $3 "+" $5 }')
+nm -S "$BIN" | awk -v span="$span $rodata" '
 	function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
-	BEGIN { split(span, r, "[ +]"); lo = hex(r[1]); hi = hex(r[2]) + hex(r[3]) }
-	NF == 4 && $3 ~ /^[dDbB]$/ && $4 ~ /^[A-Za-z0-9_.]+$/ && hex($1) >= lo && hex($1) < hi { print $1, $2, $4 }' >"$work/data"
+	BEGIN { split(span, r, "[ +]"); lo = hex(r[1]); hi = hex(r[2]) + hex(r[3]); rlo = hex(r[4]); rhi = hex(r[5]) + hex(r[6]) }
+	NF == 4 && $4 ~ /^[A-Za-z0-9_.]+$/ && (($3 ~ /^[dDbB]$/ && hex($1) >= lo && hex($1) < hi) ||
+		($3 ~ /^[rR]$/ && hex($1) >= rlo && hex($1) < rhi)) { print $1, $2, $4 }' >"$work/data"
 [ -s "$work/data" ] || { echo "hot-functions: no .data or .bss symbols in $BIN" >&2; exit 1; }
 main=$(nm "$BIN" | awk '$3 == "main" { print $1 }')
 touched() {
 	valgrind --tool=lackey --trace-mem=yes --log-file="$work/mem" "$@" >/dev/null 2>&1
-	awk -v main="$main" '
+	awk -v main="$main" -v rodata="$rodata" -v data="$span" '
 	function hex(s,   i, n) { n = 0; s = tolower(s); for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
 	NR == FNR { lo[NR] = hex($1); hi[NR] = lo[NR] + hex($2); name[NR] = $3; n = NR
 		if (NR == 1 || lo[NR] < min) min = lo[NR]
 		if (hi[NR] > max) max = hi[NR]
 		next }
+	# .text and the relro pages lie between .rodata and .data: skipped
+	FNR == 1 { split(rodata, rr, "[ +]"); rend = hex(rr[2]) + hex(rr[3]); split(data, dd, " "); dstart = hex(dd[1]) }
 	/^I / { if (!based) { split($2, a, ","); if (hex(a[1]) == base + hex(main)) based = 1 } next }
 	/^ [LSM] / { split($2, a, ","); at = hex(a[1]) - base
-		if (at < min || at >= max) next
+		if (at < min || at >= max || (at >= rend && at < dstart)) next
 		for (i = 1; i <= n; i++) if (at >= lo[i] && at < hi[i]) { seen[name[i]] = 1; break } }
 	BEGIN { base = 1081344 }
 	END { if (!based) { print "hot-functions: the binary is not at 0x108000 under valgrind" > "/dev/stderr"; exit 1 }

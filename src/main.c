@@ -92,8 +92,10 @@ static size_t edit_distance(const char *a, const char *b)
 
 /* The command a first word that is no command and no file most likely
  * meant: a typo of one ('decryt'), or a git-crypt or age habit
- * ('unlock', 'age-keygen'). sops would edit a new file of that name. */
-static const char *meant_command(const char *word)
+ * ('unlock', 'age-keygen'). sops would edit a new file of that name.
+ * Not inlined: edit_distance's 5 KiB table in run's frame pushed every
+ * command's stack two pages deeper (docs/development.md, the small file). */
+static __attribute__((noinline, cold)) const char *meant_command(const char *word)
 {
 	/* arrays, not pointers: no relocation in the relro pages */
 	static const struct {

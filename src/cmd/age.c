@@ -286,7 +286,7 @@ static void expect_size(FILE *in)
 		age_expect_payload((uint64_t)st.st_size);
 }
 
-static int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
+static __attribute__((noinline)) int run_decrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 {
 	struct age_identity_list ids = { 0 };
 	struct peek_reader peek = { 0 };

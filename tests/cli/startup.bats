@@ -49,6 +49,68 @@ teardown() { teardown_tmp; }
 	[[ "$sections" == *".init .fini .plt .text "* ]]
 }
 
+# The kernel maps a file's pages 64 KiB at a time on a fault, in windows
+# aligned on the address: a 64 KiB segment alignment loads the program on
+# such a boundary, so that the loader's first read (the program headers)
+# maps the constants a small age file reads, which lld puts first in
+# .rodata (scripts/hot-functions.txt), and the hot functions take two
+# windows, not two or three as the load address fell.
+@test "linked by lld, segments are 64 KiB aligned and a small age file's constants lie in the first 64 KiB" {
+	command -v nm >/dev/null && command -v readelf >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (no ordering)"
+	nm "$GITSEAL_BIN" | grep -q ' main$' || skip "no symbol table"
+	aligns=$(readelf -lW "$GITSEAL_BIN" | awk '$1 == "LOAD" { print $NF }' | sort -u | tr '\n' ' ')
+	echo "LOAD alignments: $aligns"
+	[ "$aligns" = "0x10000 " ]
+	nm "$GITSEAL_BIN" | awk '$3 == "age_accepted" || $3 == "gen.0" || $3 == "letters.1"' >"$TMP/constants"
+	cat "$TMP/constants"
+	[ "$(wc -l <"$TMP/constants")" -eq 3 ]
+	# under 0x10000: at most four hex digits after the leading zeros
+	! awk '{ print $1 }' "$TMP/constants" | grep -v '^0*[0-9a-f]\{1,4\}$' || false
+}
+
+# A small `gitseal age` went some 16 KiB deep into its stack, a page fault
+# for each new 4 KiB (the loader has touched the top two or three): main's
+# run held edit_distance's 5 KiB table (inlined from meant_command), and
+# cmd_age run_decrypt's 4 KiB header buffer (inlined, for encryption too).
+@test "linked by lld, main's run and cmd_age keep their stack frames under a page" {
+	command -v objdump >/dev/null || skip "binutils is not installed"
+	readelf -p .comment "$GITSEAL_BIN" | grep -q 'LLD' || skip "not linked by lld (the release build)"
+	nm "$GITSEAL_BIN" | grep -q ' main$' || skip "no symbol table"
+	objdump -d --no-show-raw-insn "$GITSEAL_BIN" >"$TMP/dis"
+	# the frame a function reserves: its first sub $N,%rsp
+	frame() {
+		awk -v at="$1" '$0 ~ "^0*" at " <" { f = 1; n = 0; next }
+			f && /sub +\$0x[0-9a-f]+,%rsp/ { sub(/.*\$0x/, ""); sub(/,.*/, ""); print; exit }
+			f && ++n > 24 { print 0; exit }' "$TMP/dis"
+	}
+	# run is static, and not the only one: the one main calls
+	run_at=$(awk '/^[0-9a-f]+ <main>:/ { f = 1; next } f && /<run>/ { print $(NF - 1); exit } f && /^$/ { exit }' "$TMP/dis")
+	age_at=$(nm "$GITSEAL_BIN" | awk '$3 == "cmd_age" { sub(/^0*/, "", $1); print $1 }')
+	[ -n "$run_at" ]
+	[ -n "$age_at" ]
+	run_frame=$(frame "$run_at")
+	age_frame=$(frame "$age_at")
+	echo "run: 0x$run_frame bytes, cmd_age: 0x$age_frame bytes"
+	[ -n "$run_frame" ]
+	[ -n "$age_frame" ]
+	[ $((16#$run_frame)) -lt 4096 ]
+	[ $((16#$age_frame)) -lt 4096 ]
+}
+
+# libc's rename lies far from open, fsync and flock, which an atomic write
+# runs anyway: its 64 KiB of libc cost every `age -e -o` a page fault of its
+# own. The rename goes through syscall(), beside them (src/util/io.c).
+@test "the atomic write's rename does not go through libc's rename" {
+	command -v nm >/dev/null || skip "binutils is not installed"
+	nm -D "$GITSEAL_BIN" | grep -q ' open' || skip "no dynamic symbols"
+	! nm -D "$GITSEAL_BIN" | grep -E ' U rename(at2?)?(@|$)' || false
+	random_file "$TMP/small" 100
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small"
+	gitseal age -r "$DEMO_RECIPIENT" -o "$TMP/small.age" "$TMP/small"
+	[ "$(gitseal age -d -i "$KEYS/demo-age-key.txt" "$TMP/small.age" | od -An -tx1)" = "$(od -An -tx1 <"$TMP/small")" ]
+}
+
 # The loader writes every page that holds a pointer it relocates (relro:
 # .data.rel.ro, .got), and .data's page; each written page is a page fault
 # of its own (about 30 us on this VM). lld's -z separate-loadable-segments
