@@ -15,7 +15,7 @@ FILES="secrets/app.env secrets/app.ini secrets/app.json secrets/app.yaml secrets
 setup() { gs_setup_from conflict_base; }
 conflict_base() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	gitseal updatekeys -r -y . 2>/dev/null
 	git config rerere.enabled true
 	printf 'keep: untouched-secret\nb: two\n' > secrets/app.yaml
 	printf '{"keep": "untouched-secret", "b": "two"}\n' > secrets/app.json

@@ -68,8 +68,8 @@ teardown() { gs_teardown; }
 
 @test "gitseal not on PATH: git says how to fix it (case 17)" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	touch secrets/app.yaml
 	run env PATH=/usr/bin:/bin git status --porcelain
 	[ "$status" -eq 128 ]
@@ -119,8 +119,8 @@ teardown() { gs_teardown; }
 
 @test "changing one value changes one value line plus mac and lastmodified" {
 	printf 'a: one\nb: two\nc: three\nnested:\n    d: four\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	next_second
 	sed -i 's/two/TWO/' secrets/app.yaml
 	git commit -qam two
@@ -139,10 +139,10 @@ teardown() { gs_teardown; }
 
 @test "git diff shows plaintext through textconv" {
 	printf 'a: one\nb: two\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	sed -i 's/two/TWO/' secrets/app.yaml
-	git commit -qam two
+	fixture git commit -qam two
 	run git diff HEAD~1 HEAD -- secrets/app.yaml
 	[ "$status" -eq 0 ]
 	echo "$output"
@@ -159,8 +159,8 @@ teardown() { gs_teardown; }
 
 @test "clone with the key: gitseal git init decrypts the checkout, status clean" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	grep -q 'ENC\[' secrets/app.yaml
@@ -175,8 +175,8 @@ teardown() { gs_teardown; }
 
 @test "clone without a key: ciphertext stays, no error, status clean" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	unset SOPS_AGE_KEY_FILE
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
@@ -227,8 +227,8 @@ teardown() { gs_teardown; }
 
 @test "a clone before init (git-crypt's clone, then unlock): status says so, unlock refuses" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	run -0 "$GITSEAL_BIN" git status
@@ -288,7 +288,7 @@ SH
 	for i in $(seq 1 50); do printf 'n: %d\nkey: value%d\n' "$i" "$i" > "secrets/f$i.yaml"; done
 	git add -A
 	[ "$(wc -l < "$T/starts")" -eq 1 ]
-	git commit -qm many
+	fixture git commit -qm many
 	assert_blobs_encrypted HEAD secrets/f{1..50}.yaml
 	rm secrets/*.yaml
 	: > "$T/starts"
@@ -317,7 +317,7 @@ many_new_files() {
 # Each file committed sealed (the empty one as it is, the ignored one not
 # at all) and checked out again to its own bytes.
 many_new_files_committed_right() {
-	git commit -qm many
+	fixture git commit -qm many
 	assert_blobs_encrypted HEAD secrets/f{01..40}.yaml
 	[ -z "$(git cat-file -p HEAD:secrets/f20a.yaml)" ]
 	cmp <(git cat-file -p HEAD:secrets/f25a.yaml) "$T/orig/f25a.yaml"
@@ -340,8 +340,8 @@ many_new_files_committed_right() {
 # key it holds may be answered at once, src/git/filter.c)
 @test "a checkout whose delayed files do not fill a worker's batch ends with each one opened" {
 	for i in $(seq 1 21); do printf 'n: %d\nkey: value%d\n' "$i" "$i" > "secrets/d$i.yaml"; done
-	git add -A
-	git commit -qm files
+	fixture git add -A
+	fixture git commit -qm files
 	rm secrets/d*.yaml
 	GITSEAL_KEY_CACHE=0 GIT_TRACE_PACKET="$T/trace" run -0 timeout 60 git checkout -- secrets
 	grep -q 'git< status=delayed' "$T/trace"
@@ -383,7 +383,7 @@ many_new_files_committed_right() {
 	git add -A
 	# 300, deep, kept and magic, each sealed once, nothing else
 	[ "$(( $(wc -l < .git/gitseal/data-keys) - KEYS_BEFORE ))" -eq 303 ]
-	git commit -qm large
+	fixture git commit -qm large
 	assert_blobs_encrypted HEAD $d/{f010,f150,f300,f150k,sub/deep,':(exclude)f2'}.yaml
 	[ "$(git cat-file -p HEAD:$d/f010n.yaml)" = "plain: 010" ]
 	run git cat-file -e HEAD:$d/f005i.yaml
@@ -433,8 +433,8 @@ many_new_files_committed_right() {
 
 @test "git add of many files git holds: unchanged ones keep their blobs, edited ones are sealed from their bytes with their data keys" {
 	for i in $(seq -w 1 40); do printf 'n: v%s\nkey: value%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
-	git add -A
-	git commit -qm many
+	fixture git add -A
+	fixture git commit -qm many
 	git ls-files -s secrets > "$T/before"
 	keys=$(wc -l < .git/gitseal/data-keys)
 	printf 'n: edited\nkey: new07\n' > secrets/f07.yaml
@@ -447,7 +447,7 @@ many_new_files_committed_right() {
 	diff "$T/before" "$T/after" | grep '^>' | grep -q 'secrets/f33.yaml$'
 	# both made here: their data keys stay
 	[ "$(wc -l < .git/gitseal/data-keys)" -eq "$keys" ]
-	git commit -qm edited
+	fixture git commit -qm edited
 	assert_blob_encrypted secrets/f07.yaml
 	assert_blob_encrypted secrets/f33.yaml
 	rm -rf secrets
@@ -498,8 +498,8 @@ many_new_files_committed_right() {
 tamper_setup() {
 	printf 'a: one\n' > secrets/good.yaml
 	printf 'b: two\n' > secrets/bad.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	# graft good's MAC into bad: the blob is still a sops file (clean
 	# passes it through) but its MAC no longer verifies
 	git cat-file -p HEAD:secrets/bad.yaml > "$T/bad"
@@ -509,7 +509,7 @@ tamper_setup() {
 	# the filter refuses it (MAC): staged past it, as another tool could
 	id=$(git hash-object -w --no-filters "$T/bad")
 	git update-index --cacheinfo "100644,$id,secrets/bad.yaml"
-	git commit -qm tamper --no-verify
+	fixture git commit -qm tamper --no-verify
 }
 
 @test "a file that fails decryption gets status=error, the process goes on" {
@@ -544,8 +544,8 @@ tamper_setup() {
 	strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 	[ "$(nproc)" -gt 1 ] || skip "the filter never polls with one CPU"
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml > "$T/enc"
 	mkdir "$T/pkts"
 	{ pkt_text git-filter-client; pkt_text version=2; printf 0000; } > "$T/pkts/1"
@@ -601,8 +601,8 @@ SH
 
 @test "git check and the pre-commit hook refuse plaintext staged past the filter" {
 	printf 'a: one\n' > secrets/good.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 0 ]
 	printf 'password: hunter2\n' > "$T/leak.yaml"
@@ -623,8 +623,8 @@ SH
 
 @test "textconv works outside a repository; a non-sops file prints as is" {
 	printf 'a: one\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	git cat-file -p HEAD:secrets/app.yaml > "$T/enc.yaml"
 	cd "$T"
 	run "$GITSEAL_BIN" git textconv "$T/enc.yaml"
@@ -642,8 +642,8 @@ SH
 @test "smudge with a key that does not open the file passes ciphertext through with one warning" {
 	printf 'a: one\n' > secrets/one.yaml
 	printf 'b: two\n' > secrets/two.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	age-keygen -o "$T/other.txt" 2>/dev/null
 	export SOPS_AGE_KEY_FILE="$T/other.txt"
 	rm secrets/*.yaml
@@ -697,8 +697,8 @@ SH
 
 @test "clone recipe: --no-checkout, gitseal git init, then the first checkout decrypts" {
 	printf 'token: s3cr3t\n' > secrets/app.yaml
-	git add -A
-	git commit -qm one
+	fixture git add -A
+	fixture git commit -qm one
 	git clone -q --no-checkout "$REPO" "$T/clone"
 	cd "$T/clone"
 	run "$GITSEAL_BIN" git init

@@ -33,29 +33,6 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
-@test "changes to the same key conflict with markers in the work tree" {
-	sed -i 's/two/main-two/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/two/feature-two/' secrets/app.yaml
-	sed -i 's/three/THREE/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
-	run git merge -q --no-edit feature
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
-	cat secrets/app.yaml
-	grep -q '^<<<<<<< ' secrets/app.yaml
-	grep -q '^b: main-two$' secrets/app.yaml
-	grep -q '^=======$' secrets/app.yaml
-	grep -q '^b: feature-two$' secrets/app.yaml
-	grep -q '^>>>>>>> ' secrets/app.yaml
-	# the non-conflicting change is merged outside the markers
-	grep -q '^c: THREE$' secrets/app.yaml
-	[ "$(grep -c '^<<<<<<< ' secrets/app.yaml)" -eq 1 ]
-}
-
 @test "merge driver on its own: a deleted key and an added key merge" {
 	sed -i '/^a:/d' secrets/app.yaml
 	fixture git commit -qam main-side
@@ -129,7 +106,7 @@ teardown() { gs_teardown; }
 	[ "$(gitseal_textconv < <(git show HEAD:secrets/app.yaml) | tr -d ' ')" = "$(printf 'db:{u:3}\nk:2')" ]
 	assert_status_clean
 	# the same two commits, rebased: the commit stays and both edits hold
-	git checkout -q side5-copy
+	fixture git checkout -q side5-copy
 	run git rebase -q base5
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -169,9 +146,9 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 0 ]
 	# the data; the layout is the YAML store's
 	[ "$(tr -d '"' < secrets/app.yaml)" = "$(printf 'l:\n    - 1\n    - 2\n    - 3\nm: y')" ]
-	git checkout -q -b lists3 lists2~1
+	fixture git checkout -q -b lists3 lists2~1
 	printf 'l:\n    - 0\nm: x\n' > secrets/app.yaml
-	git commit -qam other-list
+	fixture git commit -qam other-list
 	run git merge -q --no-edit lists
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: l" <<<"$output"
@@ -179,18 +156,19 @@ teardown() { gs_teardown; }
 
 @test "case 12: dotenv and INI merge key by key; the message names the key" {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	fixture gitseal updatekeys -r -y . 2>/dev/null
 	printf 'A=1\nB=2\nC=3\n' > secrets/app.env
 	printf '[db]\nuser = u\npass = p\n[api]\nkey = k\n' > secrets/app.ini
-	git add -A && git commit -qm formats
-	git branch f2
+	fixture git add -A
+	fixture git commit -qm formats
+	fixture git branch f2
 	sed -i 's/A=1/A=10/' secrets/app.env
 	sed -i 's/user = u/user = uu/' secrets/app.ini
-	git commit -qam ours
-	git checkout -q f2
+	fixture git commit -qam ours
+	fixture git checkout -q f2
 	sed -i 's/C=3/C=30/' secrets/app.env
 	sed -i 's/pass = p/pass = pp/; s/key = k/key = kk/' secrets/app.ini
-	git commit -qam theirs
+	fixture git commit -qam theirs
 	run git merge -q --no-edit main
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -198,10 +176,10 @@ teardown() { gs_teardown; }
 	[ "$(cat secrets/app.ini)" = "$(printf '[db]\nuser = uu\npass = pp\n[api]\nkey = kk')" ]
 	assert_status_clean
 	sed -i 's/B=2/B=from-f2/' secrets/app.env
-	git commit -qam f2-b
-	git checkout -q main
+	fixture git commit -qam f2-b
+	fixture git checkout -q main
 	sed -i 's/B=2/B=from-main/' secrets/app.env
-	git commit -qam main-b
+	fixture git commit -qam main-b
 	run git merge -q --no-edit f2
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.env': changed on both sides: B" <<<"$output"
@@ -244,7 +222,7 @@ teardown() { gs_teardown; }
 	assert_status_clean
 	# and a revert that conflicts
 	sed -i 's/resolved-secret/later-secret/' secrets/app.yaml
-	git commit -qam later
+	fixture git commit -qam later
 	run git revert --no-edit -m 1 HEAD~1
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
@@ -253,16 +231,27 @@ teardown() { gs_teardown; }
 	git revert --abort
 }
 
-@test "an unresolved conflict is staged sealed, and the hook refuses to commit it" {
+@test "changes to the same key conflict with markers in the work tree; the conflict is staged sealed, and the hook refuses to commit it" {
 	sed -i 's/two/main-two/' secrets/app.yaml
 	fixture git commit -qam main-side
 	fixture git checkout -q feature
 	sed -i 's/two/feature-two/' secrets/app.yaml
+	sed -i 's/three/THREE/' secrets/app.yaml
 	fixture git commit -qam feature-side
 	fixture git checkout -q main
 	run git merge --no-edit feature
+	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
+	cat secrets/app.yaml
+	grep -q '^<<<<<<< ' secrets/app.yaml
+	grep -q '^b: main-two$' secrets/app.yaml
+	grep -q '^=======$' secrets/app.yaml
+	grep -q '^b: feature-two$' secrets/app.yaml
+	grep -q '^>>>>>>> ' secrets/app.yaml
+	# the non-conflicting change is merged outside the markers
+	grep -q '^c: THREE$' secrets/app.yaml
+	[ "$(grep -c '^<<<<<<< ' secrets/app.yaml)" -eq 1 ]
 	git diff --stat
 	git add secrets/app.yaml
 	git show :secrets/app.yaml | grep -q '"gitseal_conflict": "ENC\['
@@ -506,14 +495,14 @@ teardown() { gs_teardown; }
 	fixture git commit -qm base
 	fixture git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	fixture gitseal updatekeys -y secrets/k.yaml 2>/dev/null
 	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
-	git commit -qam theirs
-	git checkout -q main
+	fixture git commit -qam theirs
+	fixture git checkout -q main
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$B" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	fixture gitseal updatekeys -y secrets/k.yaml 2>/dev/null
 	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit theirs
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -550,9 +539,9 @@ teardown() { gs_teardown; }
 	# as a clone without the filter commits it
 	git -c filter.gitseal.process= -c filter.gitseal.required=false add secrets/k.yaml
 	git commit -qm theirs --no-verify
-	git checkout -qf main
+	fixture git checkout -qf main
 	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit theirs
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -586,15 +575,15 @@ teardown() { gs_teardown; }
 	cp .git/gitseal/sops.yaml "$T/sops.yaml"
 	fixture git checkout -qb theirs
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$C" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/k.yaml 2>/dev/null
+	fixture gitseal updatekeys -y secrets/k.yaml 2>/dev/null
 	sed -i 's/base-b-secret/theirs-b-secret/' secrets/k.yaml
-	git commit -qam "theirs: a teammate added"
+	fixture git commit -qam "theirs: a teammate added"
 	# this clone has not seen that teammate yet
 	cp "$T/accepted" .git/gitseal/accepted
 	cp "$T/sops.yaml" .git/gitseal/sops.yaml
-	git checkout -q main
+	fixture git checkout -q main
 	sed -i 's/base-a-secret/ours-a-secret/' secrets/k.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit theirs
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -626,12 +615,12 @@ teardown() { gs_teardown; }
 	fixture git checkout -qb committed-conflict
 	run -1 git merge --no-edit main
 	# committed past the hook
-	git add secrets/app.yaml
-	git commit -qm "conflict committed" --no-verify
+	fixture git add secrets/app.yaml
+	fixture git commit -qm "conflict committed" --no-verify
 	# (its clean is not stable: git takes the file for changed)
-	git checkout -qf main
+	fixture git checkout -qf main
 	sed -i 's/three/main-three/' secrets/app.yaml
-	git commit -qam "main: c"
+	fixture git commit -qam "main: c"
 	run git merge --no-edit committed-conflict
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -715,7 +704,7 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/m.yaml 'changed on both sides: m'
 	assert_side_holds secrets/m.yaml ours '  # top of m' '  x: ours-x-secret' '  # about y' '  # end of m'
 	assert_sides_are_checkouts secrets/m.yaml
-	git merge --abort
+	fixture git merge --abort
 	# the other way round: theirs' side keeps them
 	merge_three r.yaml 'a: 1\nm:\n    # top of m\n    x: base-x-secret\n    # end of m\nz: 3\n' \
 		'a: 1\nm: ours-scalar-secret\nz: 3\n' \
@@ -723,19 +712,19 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/r.yaml 'changed on both sides: m'
 	assert_side_holds secrets/r.yaml theirs '    # top of m' '    x: theirs-x-secret' '    # end of m'
 	assert_sides_are_checkouts secrets/r.yaml
-	git merge --abort
+	fixture git merge --abort
 	# a key one side removed and the other changed: the comment above it
 	# is on the side that has the key, at the top of the file too
 	merge_three k.yaml '# top\nk: base-k-secret\nz: 2\n' '# top\nk: ours-k-secret\nz: 2\n' 'z: 2\n'
 	assert_merge_conflict secrets/k.yaml 'changed on both sides: k'
 	assert_side_holds secrets/k.yaml ours '# top' 'k: ours-k-secret'
 	assert_sides_are_checkouts secrets/k.yaml
-	git merge --abort
+	fixture git merge --abort
 	merge_three d.env 'A=1\n# about B\nB=base-b-secret\n' 'A=1\n' 'A=1\n# about B\nB=theirs-b-secret\n'
 	assert_merge_conflict secrets/d.env 'changed on both sides: B'
 	assert_side_holds secrets/d.env theirs '# about B' 'B=theirs-b-secret'
 	assert_sides_are_checkouts secrets/d.env
-	git merge --abort
+	fixture git merge --abort
 	# theirs removed an INI section ours changed: ours' side keeps its comments
 	merge_three s.ini '[db]\n# top of db\nuser = base-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
 		'[db]\n# top of db\nuser = ours-u-secret\n# about pass\npass = p\n\n; above s2\n[s2]\nk = v\n' \
@@ -755,12 +744,12 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/f.yaml 'changed on both sides: b'
 	[ "$(cat secrets/f.yaml)" = "$(printf 'a: 1\n<<<<<<< ours\nb: ours\n=======\nb:\n  c: theirs\n  d: 2\n>>>>>>> theirs')" ]
 	assert_sides_are_checkouts secrets/f.yaml
-	git merge --abort
+	fixture git merge --abort
 	# nothing nested anywhere: a block scalar's 2 is the file's step
 	merge_three h.yaml 'k: |\n  line\nb:\n  x: 1\n' 'k: |\n  line\nb: ours\n' 'k: |\n  line\nb:\n  x: 2\n'
 	assert_merge_conflict secrets/h.yaml 'changed on both sides: b'
 	[ "$(cat secrets/h.yaml)" = "$(printf 'k: |\n  line\n<<<<<<< ours\nb: ours\n=======\nb:\n  x: 2\n>>>>>>> theirs')" ]
-	git merge --abort
+	fixture git merge --abort
 	# theirs' flow list stays one (it came back in block style)
 	merge_three l.yaml 'a: 1\nb:\n  c: 1\n' 'a: 1\nb:\n  c: ours\n' 'a: 1\nb: [theirs]\n'
 	assert_merge_conflict secrets/l.yaml 'changed on both sides: b'
@@ -776,11 +765,11 @@ teardown() { gs_teardown; }
 	merge_three k.yaml 'a: 1\nb: 2\nc: 3\nd: 4\n' 'a: 1\nc: 3\nd: ours\n' 'a: 1\nb: theirs\nc: 3\nd: 4\n'
 	assert_merge_conflict secrets/k.yaml 'changed on both sides: b'
 	[ "$(cat secrets/k.yaml)" = "$(printf 'a: 1\n<<<<<<< ours\n=======\nb: theirs\n>>>>>>> theirs\nc: 3\nd: ours')" ]
-	git merge --abort
+	fixture git merge --abort
 	merge_three k.env 'A=1\nB=2\nC=3\n' 'A=1\nC=ours\n' 'A=1\nB=theirs\nC=3\n'
 	assert_merge_conflict secrets/k.env 'changed on both sides: B'
 	[ "$(cat secrets/k.env)" = "$(printf 'A=1\n<<<<<<< ours\n=======\nB=theirs\n>>>>>>> theirs\nC=ours')" ]
-	git merge --abort
+	fixture git merge --abort
 	# INI: a key, and a section before another one of the file
 	merge_three k.ini '[s]\na = 1 ; eol\nb = 2\nc = 3\n\n[t]\nx = 1\n\n; about u\n[u]\ny = 1\n' \
 		'[s]\na = 1 ; eol\nc = 3\n\n; about u\n[u]\ny = 1\n' \
@@ -799,7 +788,7 @@ teardown() { gs_teardown; }
 		'[s]\n# top\na = theirs\n# about b\nb = 2\nc = 3 # eol\n'
 	assert_merge_conflict secrets/c.ini 'changed on both sides: s.a'
 	[ "$(cat secrets/c.ini)" = "$(printf '[s]\n# top\n<<<<<<< ours\na = ours\n=======\na = theirs\n>>>>>>> theirs\n# about b\nb = 2\nc = 3 # eol')" ]
-	git merge --abort
+	fixture git merge --abort
 	# a file that uses ';' keeps it
 	merge_three d.ini '[s]\n; top\na = 1\nb = 2\n' '[s]\n; top\na = ours\nb = 2\n' \
 		'[s]\n; top\na = theirs\n# about b\nb = 2\n'

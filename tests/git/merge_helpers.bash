@@ -24,10 +24,12 @@ merge_three() {
 	cat "$f"
 }
 
-# .sops.yaml sealing secrets/ for $RECIPIENT, committed
+# .sops.yaml sealing secrets/ for $RECIPIENT, committed (by the release
+# build: a test's set-up)
 commit_age_rule() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	git add .sops.yaml && git commit -qm rules
+	fixture git add .sops.yaml
+	fixture git commit -qm rules
 }
 
 # git merge ($status, $output) conflicted in FILE with the driver's
@@ -101,13 +103,14 @@ conflict_side_text() {
 
 # The sides of FILE's markers are what `git checkout --ours` and
 # `--theirs` give (a conflict where no side has a clean change besides);
-# FILE keeps its markers
+# FILE keeps its markers. The checkouts are the oracle, not what is
+# tested: the release build smudges them (fixture).
 assert_sides_are_checkouts() {
 	local f=$1 marked side want
 	marked=$(cat "$f")
 	for side in ours theirs; do
 		want=$(conflict_side_text "$f" "$side")
-		git checkout "--$side" -- "$f"
+		fixture git checkout "--$side" -- "$f"
 		[ "$(cat "$f")" = "$want" ] || { echo "$side' side differs from git checkout --$side:"; diff <(echo "$want") "$f"; return 1; }
 		printf '%s\n' "$marked" > "$f"
 	done

@@ -10,7 +10,7 @@ load merge_helpers
 setup() { gs_setup_from rules_base; }
 rules_base() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	gitseal updatekeys -r -y . 2>/dev/null
 	git add -A && git commit -qm rules
 }
 teardown() { gs_teardown; }
@@ -48,7 +48,7 @@ assert_conflict_shows() {
 	grep -qxF "gitseal: error: conflict in '$f': changed on both sides: $key" <<<"$output"
 	grep -qx '<<<<<<< ours' "$f"
 	for line in "$@"; do grep -qxF "$line" "$f"; done
-	git merge --abort
+	fixture git merge --abort
 }
 
 @test "a key added on both sides with other values: the markers hold both values (YAML, JSON, dotenv, INI)" {
@@ -160,15 +160,15 @@ assert_conflict_shows() {
 	fixture git commit -qm base
 	fixture git checkout -qb rot
 	run -0 "$GITSEAL_BIN" updatekeys --rotate -y secrets/f.yaml
-	git commit -qm rotate
-	git checkout -q main
+	fixture git commit -qm rotate
+	fixture git checkout -q main
 	sed -i 's/a: 1/a: 10/' secrets/f.yaml
-	git commit -qam edit-a
+	fixture git commit -qam edit-a
 	old_c=$(git show main:secrets/f.yaml | grep '^c:')
 	rot_c=$(git show rot:secrets/f.yaml | grep '^c:')
 	[ "$old_c" != "$rot_c" ]
 	for how in "merge --no-edit rot" "cherry-pick rot"; do
-		git checkout -qf -B w main
+		fixture git checkout -qf -B w main
 		run git $how
 		echo "$output"
 		[ "$status" -eq 0 ]
@@ -178,7 +178,7 @@ assert_conflict_shows() {
 		assert_status_clean
 	done
 	# the other way round the rotated key stays (this clone made it)
-	git checkout -qf -B w2 rot
+	fixture git checkout -qf -B w2 rot
 	run -0 git merge --no-edit main
 	[ "$(git show HEAD:secrets/f.yaml | grep '^c:')" = "$rot_c" ]
 }
@@ -225,9 +225,9 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	git fetch -q "$T/mallory" both:both narrow:narrow
 	sed -i 's/base-a/ours-a/' secrets/f.yaml
 	printf 'd: ours-new-secret\n' >> secrets/f.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	for how in merge cherry-pick; do
-		git checkout -qf -B w main
+		fixture git checkout -qf -B w main
 		run git $how both
 		echo "$output"
 		[ "$status" -eq 1 ]
@@ -246,7 +246,7 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 		# a staged sealed conflict cleans to the same blob: --abort works
 		git $how --abort
 	done
-	git checkout -qf -B w main
+	fixture git checkout -qf -B w main
 	run git merge --no-edit narrow
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -333,11 +333,11 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s,%s\n' "$RECIPIENT" "$TINA" > .sops.yaml
 	run -0 "$GITSEAL_BIN" updatekeys -y -r .
 	sed -i 's/a: 1/a: theirs/' secrets/f.yaml
-	git add -A
-	git commit -qm "give Tina access; a"
-	git checkout -q main
+	fixture git add -A
+	fixture git commit -qm "give Tina access; a"
+	fixture git checkout -q main
 	sed -i 's/a: 1/a: ours/' secrets/f.yaml
-	git commit -qam ours
+	fixture git commit -qam ours
 	run git merge --no-edit t
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/f.yaml': changed on both sides: a" <<<"$output"
@@ -359,7 +359,7 @@ merged_empty() { [ "$status" -eq 0 ] && [ ! -s "secrets/$1" ] && [ -z "$(git sho
 	grep -qxF "gitseal: error: conflict in 'secrets/d.env': the file changed on both sides" <<<"$output"
 	# a line merge of the whole file: both changes
 	[ "$(cat secrets/d.env)" = "$(printf 'A=10\nB=1\nB=3')" ]
-	git merge --abort
+	fixture git merge --abort
 	# a key with a NUL byte was found as the key before it: theirs' new key
 	# "B<NUL>x" was taken for ours' B, and dropped. Now the whole file
 	# conflicts; xdiff takes it for binary, so ours' text stays, as git

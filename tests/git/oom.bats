@@ -13,12 +13,14 @@ load oom_helpers
 
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
-	gs_setup
-	# the commits a sweep starts from: the release build (fixture); the
-	# sanitized runs are the sweeps' own
-	fixture git add .sops.yaml .gitattributes
-	fixture git commit -qm init
+	# the commits a sweep starts from: the release build (fixture, as
+	# gs_setup_from runs oom_init); the sanitized runs are the sweeps' own
+	gs_setup_from oom_init
 	oom_secrets oom-pw- 3
+}
+oom_init() {
+	git add .sops.yaml .gitattributes
+	git commit -qm init
 }
 teardown() { gs_teardown; }
 

@@ -19,8 +19,8 @@ teardown() { gs_teardown; }
 @test "key cache: the user's directory swapped for a link while the filter runs: nothing is written through the link" {
 	export XDG_CACHE_HOME="$T/xdg"
 	printf 'password: hunter2\n' > secrets/a.yaml
-	git add secrets/a.yaml
-	git commit -qm a
+	fixture git add secrets/a.yaml
+	fixture git commit -qm a
 	git cat-file -p HEAD:secrets/a.yaml > "$T/enc"
 	rm -rf .git/gitseal/key-cache "$XDG_CACHE_HOME/gitseal"
 	mkdir -m 0700 "$T/elsewhere"
@@ -100,8 +100,8 @@ teardown() { gs_teardown; }
 	mkdir -p secrets/a secrets/b
 	printf 'x: 1\n' > secrets/a/s.yaml
 	printf 'y: 2\n' > secrets/b/s.yaml
-	git add -A
-	git commit -qm two
+	fixture git add -A
+	fixture git commit -qm two
 	git sparse-checkout set secrets/a
 	[ ! -e secrets/b ]
 	run -0 "$GITSEAL_BIN" git status
@@ -121,8 +121,8 @@ teardown() { gs_teardown; }
 # their aborts).
 @test "git stash pop with a conflict in a sealed file leaves no plaintext in .git" {
 	printf 'a: base-1\nb: base-2\n' > secrets/s.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	printf 'a: stash-s3cretX\nb: base-2\n' > secrets/s.yaml
 	git stash -q
 	printf 'a: head-s3cretY\nb: base-2\n' > secrets/s.yaml

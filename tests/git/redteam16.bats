@@ -104,12 +104,12 @@ decoy_copy() {
 @test "a teammate's clone: git add of 12 edited files reads the index's blobs once, not once per file" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	for i in $(seq 1 12); do printf 'n%s: v%s\n' "$i" "$i" > "secrets/f$i.yaml"; done
-	git add -A
-	git commit -qm files
+	fixture git add -A
+	fixture git commit -qm files
 	git clone -q "$REPO" "$T/mate"
 	mkdir "$T/mate-home"
 	cd "$T/mate"
-	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	HOME="$T/mate-home" fixture gitseal git init 'secrets/**' 2>/dev/null
 	for i in $(seq 1 12); do printf 'more: %s\n' "$i" >> "secrets/f$i.yaml"; done
 	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git add -A
 	[ "$(git diff --cached --name-only | wc -l)" -eq 12 ]
@@ -153,20 +153,20 @@ decoy_copy() {
 @test "a teammate's merge of 6 files reads the index's blobs once across its merge drivers" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	for i in $(seq 1 12); do printf 'a: %s\nb: 1\nc: 2\nd: 3\n' "$i" > "secrets/f$i.yaml"; done
-	git add -A
-	git commit -qm files
-	git checkout -qb side
+	fixture git add -A
+	fixture git commit -qm files
+	fixture git checkout -qb side
 	for i in $(seq 1 6); do sed -i 's/^d: .*/d: side/' "secrets/f$i.yaml"; done
-	git commit -qam side
-	git checkout -q main
+	fixture git commit -qam side
+	fixture git checkout -q main
 	for i in $(seq 1 6); do sed -i 's/^a: .*/a: main/' "secrets/f$i.yaml"; done
-	git commit -qam main
+	fixture git commit -qam main
 	git clone -q "$REPO" "$T/mate"
 	mkdir "$T/mate-home"
 	cd "$T/mate"
 	git config user.name mate
 	git config user.email mate@example.invalid
-	HOME="$T/mate-home" "$GITSEAL_BIN" git init 'secrets/**' 2>/dev/null
+	HOME="$T/mate-home" fixture gitseal git init 'secrets/**' 2>/dev/null
 	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git merge -q --no-edit origin/side
 	grep -qx 'a: main' secrets/f1.yaml
 	grep -qx 'd: side' secrets/f1.yaml

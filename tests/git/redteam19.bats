@@ -10,16 +10,17 @@ teardown() { gs_teardown; }
 
 # diverge FILE BASE THEIRS OURS: FILE (printf formats) committed as BASE
 # with all else changed, then as THEIRS on a branch side and as OURS on main
+# (by the release build: the state the merge under test starts from)
 diverge() {
 	printf "$2" > "$1"
-	git add -A
-	git commit -qm base
-	git checkout -qb side
+	fixture git add -A
+	fixture git commit -qm base
+	fixture git checkout -qb side
 	printf "$3" > "$1"
-	git commit -qam side
-	git checkout -q main
+	fixture git commit -qam side
+	fixture git checkout -q main
 	printf "$4" > "$1"
-	git commit -qam main
+	fixture git commit -qam main
 }
 
 # C1: `git commit -v` (or commit.verbose=true, and so `git revert --edit`

@@ -63,10 +63,10 @@ hand_made_for_mallory() {
 # her clone in its place and commits
 x_for_mallory_then_replaced() {
 	hand_made_for_mallory secrets/x.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	fixture gitseal updatekeys -y secrets/x.yaml 2>/dev/null
 	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
-	git add secrets/x.yaml
-	git commit -qm "x for mallory"
+	fixture git add secrets/x.yaml
+	fixture git commit -qm "x for mallory"
 	as_person mallory git pull -q --no-rebase --no-edit
 	as_person mallory git rm -q secrets/x.yaml
 	(cd "$T/mallory" && "$@")

@@ -59,7 +59,7 @@ committed_plain() {
 	[ "$(cat secrets/t6.yaml)" = "$(printf '# c\n<<<<<<< ours\n--- !b\n=======\n--- !c\n>>>>>>> theirs\nx: 1\n"y": 5\n---\nz: 4')" ]
 	assert_markers_refused_at_commit secrets/t6.yaml
 	# a list (an atom) whose tag both changed: its line only
-	git merge --abort
+	fixture git merge --abort
 	merge_three t7.yaml 'l: !a [1, 2]\nk: 1\n' 'l: !b [1, 2]\nk: 1\n' 'l: !c [1, 2]\nk: 2\n'
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/t7.yaml': changed on both sides: l" <<<"$output"
@@ -85,8 +85,8 @@ committed_plain() {
 	# a change keeps it, and the hook took it for a part of a change staged
 	# with git add -p
 	printf 'a: x\nz: 0\n' > secrets/f.yaml
-	git add -A
-	git commit -qm base
+	fixture git add -A
+	fixture git commit -qm base
 	for text in 'a: x\nz: 0\n---\n{}\n' 'a: x\nz: 0\n---\n{}\n---\nn: []\n' '{}\n---\na: x\nz: 0\n' 'a: x\nz: 0\n'; do
 		printf "$text" > secrets/f.yaml
 		run git commit -qam "$text"
@@ -96,8 +96,8 @@ committed_plain() {
 	done
 	# a value changed in another document with the committed MAC kept
 	printf 'a: x\n---\nb: 1\n' > secrets/f.yaml
-	git add -A
-	git commit -qm two
+	fixture git add -A
+	fixture git commit -qm two
 	stage_value_with_committed_mac secrets/f.yaml b 'a: x\n---\nb: 2\n'
 	run "$GITSEAL_BIN" git check
 	[ "$status" -eq 1 ]
@@ -111,9 +111,9 @@ creation_rules:
     encrypted_regex: ^pass
     age: $RECIPIENT
 YAML
-	"$GITSEAL_BIN" updatekeys -y -r . </dev/null
-	git add -A
-	git commit -qm rule
+	fixture gitseal updatekeys -y -r . </dev/null
+	fixture git add -A
+	fixture git commit -qm rule
 	merge_three u1.yaml 'name: !local v\nother: 1\npass: x\n' 'name: !local v\nother: 2\npass: x\n' 'name: v\nother: 1\npass: x\n'
 	[ "$status" -eq 0 ]
 	git show HEAD:secrets/u1.yaml | grep -qx 'name: v'
@@ -184,7 +184,7 @@ committed_as() { git show "HEAD:secrets/$2" | "$GITSEAL_BIN" decrypt --input-typ
 	merge_three o6.yaml 'm:\n  a: 1\n  b: 2\n  c: 3\n' 'm:\n  b: 2\n  a: 1\n  c: 3\n' 'm:\n  a: 1\n  c: 3\n  b: 2\n'
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/o6.yaml': changed on both sides: the order of keys in m" <<<"$output"
-	git merge --abort
+	fixture git merge --abort
 	any_file_rule
 	merge_three o5.env 'A=1\nB=2\nC=3\n' 'B=2\nA=1\nC=3\n' 'A=1\nC=3\nB=2\n'
 	[ "$status" -eq 1 ]

@@ -80,8 +80,8 @@ exposed() {
 # out: a blob changing only it, the MAC kept, passed where no key opens it.
 @test "G3: check without a key compares a top-level key with a NUL byte as a value, not as the metadata" {
 	printf '"sops\\0x": v1-value\nport: 1\n' >secrets/z.yaml
-	git add secrets/z.yaml
-	git commit -qm z
+	fixture git add secrets/z.yaml
+	fixture git commit -qm z
 	printf '"sops\\0x": v2-value\nport: 1\n' >"$T/z2.yaml"
 	(cd "$T" && fixture gitseal encrypt --age "$RECIPIENT" z2.yaml) >"$T/z2.enc.yaml"
 	git cat-file -p HEAD:secrets/z.yaml >"$T/head.yaml"

@@ -170,7 +170,7 @@ teardown() { gs_teardown; }
 	gs_person tina
 	TI=$(recipient_of tina)
 	sed -i "s|age: .*|&,$TI|" .sops.yaml
-	git commit -qm "tina joins" .sops.yaml
+	fixture git commit -qm "tina joins" .sops.yaml
 	run "$GITSEAL_BIN" git status
 	grep -qxF ".sops.yaml: recipients changed: +$TI; run 'gitseal updatekeys' to accept" <<<"$output"
 	grep -qx "secrets/app.yaml: decrypted; needs updatekeys (.sops.yaml names other keys)" <<<"$output"
@@ -206,7 +206,7 @@ teardown() { gs_teardown; }
 
 @test "an age entry of .sops.yaml that is no recipient: status, updatekeys and a clone's init name it in one line, never as a recipient to accept" {
 	sed -i "s|age: .*|&,age1notarecipient|" .sops.yaml
-	git commit -qm "a typo" .sops.yaml
+	fixture git commit -qm "a typo" .sops.yaml
 	why="creation rule 1: age recipient 'age1notarecipient': malformed age1 recipient"
 	run -0 "$GITSEAL_BIN" git status
 	grep -qxF ".sops.yaml: $why" <<<"$output"
@@ -244,8 +244,8 @@ teardown() { gs_teardown; }
 	gs_person tina
 	TI=$(recipient_of tina)
 	printf 'k: v1\n' > secrets/b.yaml
-	git add secrets/b.yaml
-	git commit -qm b
+	fixture git add secrets/b.yaml
+	fixture git commit -qm b
 	sed -i "s|age: .*|&,$TI|" .sops.yaml
 	run "$GITSEAL_BIN" updatekeys -r </dev/null
 	[ "$status" -eq 1 ]
@@ -375,8 +375,8 @@ data_key_of() {
 
 @test "a data key vouched for with gitseal git trust is re-used for that file only; an id of the key alone (older versions) matches nothing" {
 	printf 'k: v\n' > secrets/other.yaml
-	git add secrets/other.yaml
-	git commit -qm other
+	fixture git add secrets/other.yaml
+	fixture git commit -qm other
 	# data-keys as an older version wrote it: the ids of the keys alone
 	for f in app other; do
 		git show "HEAD:secrets/$f.yaml" | data_key_of "$RECIPIENT" "$SOPS_AGE_KEY_FILE" |
@@ -705,12 +705,12 @@ mallory_writes() {
 
 @test "a deleted file's accepted recipients: status hints, updatekeys -r shows and drops them; a pull request re-creating the file for mallory is refused" {
 	hand_made_for_mallory secrets/x.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
+	fixture gitseal updatekeys -y secrets/x.yaml 2>/dev/null
 	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
-	git add secrets/x.yaml
-	git commit -qm "x for mallory"
-	git rm -q secrets/x.yaml
-	git commit -qm "x gone"
+	fixture git add secrets/x.yaml
+	fixture git commit -qm "x for mallory"
+	fixture git rm -q secrets/x.yaml
+	fixture git commit -qm "x gone"
 	run "$GITSEAL_BIN" git status
 	[ "$status" -eq 0 ]
 	grep -qxF ".: recipients still accepted for 1 file gone (secrets/x.yaml); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
@@ -741,11 +741,11 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 @test "a deleted file's data key: re-created from its old version, mallory's stanza removed, the victim's next secret gets a fresh key once updatekeys -r dropped the records" {
 	# a file for the victim and mallory whose data key this clone made (an edit here)
 	hand_made_for_mallory secrets/x.yaml
-	"$GITSEAL_BIN" updatekeys -y secrets/x.yaml 2>/dev/null
-	git add secrets/x.yaml
-	git commit -qm "x for mallory"
+	fixture gitseal updatekeys -y secrets/x.yaml 2>/dev/null
+	fixture git add secrets/x.yaml
+	fixture git commit -qm "x for mallory"
 	printf 'k: v2\n' > secrets/x.yaml
-	git commit -qam "x edited here"
+	fixture git commit -qam "x edited here"
 	old=$(git rev-parse HEAD)
 	git rm -q secrets/x.yaml
 	git commit -qm "x gone"
@@ -763,18 +763,18 @@ gitseal: 'secrets/x.yaml': accepted recipients forgotten (file gone)" ]
 	for f in a/wt a/idx a/head a/other a/gone b/out; do hand_made_for_mallory "secrets/$f.yml"; done
 	"$GITSEAL_BIN" updatekeys -y -r . 2>/dev/null
 	[ "$(grep -c "^$M	" .git/gitseal/accepted)" -eq 6 ]
-	git add -A
-	git commit -qm "files for mallory"
-	git rm -q secrets/a/gone.yml secrets/b/out.yml
-	git commit -qm "two gone"
+	fixture git add -A
+	fixture git commit -qm "files for mallory"
+	fixture git rm -q secrets/a/gone.yml secrets/b/out.yml
+	fixture git commit -qm "two gone"
 	# another worktree holds the rest
-	git worktree add -q -b side "$T/side"
-	git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/other.yml
-	git commit -qm "three more gone"
+	fixture git worktree add -q -b side "$T/side"
+	fixture git rm -q secrets/a/wt.yml secrets/a/idx.yml secrets/a/other.yml
+	fixture git commit -qm "three more gone"
 	git show HEAD~1:secrets/a/wt.yml > secrets/a/wt.yml
-	git checkout HEAD~1 -- secrets/a/idx.yml
+	fixture git checkout HEAD~1 -- secrets/a/idx.yml
 	rm secrets/a/idx.yml
-	git rm -q secrets/a/head.yml
+	fixture git rm -q secrets/a/head.yml
 	run "$GITSEAL_BIN" git status
 	grep -qxF ".: recipients still accepted for 2 files gone (secrets/a/gone.yml and 1 more); run 'gitseal updatekeys -r .' to see and drop them" <<<"$output"
 	run "$GITSEAL_BIN" updatekeys -y -r secrets/a

@@ -101,8 +101,8 @@ add_mallory() {
 @test "updatekeys -r of 20 files walks each file's history once, not once to plan and once to seal" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	for i in $(seq 13 20); do printf 'v: %s\n' "$i" > "secrets/f$i.yaml"; done
-	git add -A
-	git commit -qm more
+	fixture git add -A
+	fixture git commit -qm more
 	rm -f .git/gitseal/history
 	mkdir .git/gitseal/history
 	add_mallory
@@ -121,8 +121,8 @@ add_mallory() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	long=$(printf 'n%.0s' $(seq 1 120))
 	for i in $(seq 1 40); do printf 'v: %s\n' "$i" > "secrets/$long-$i.yaml"; done
-	git add -A
-	git commit -qm long
+	fixture git add -A
+	fixture git commit -qm long
 	tree=$(git cat-file -s HEAD:secrets)
 	[ "$tree" -gt 4096 ]
 	add_mallory

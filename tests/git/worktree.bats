@@ -5,10 +5,11 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	gs_setup
+setup() { gs_setup_from any_secret_rule; }
+# a rule for every file under secrets/, accepted (once a file)
+any_secret_rule() {
 	printf 'creation_rules:\n  - path_regex: secrets/.*\n    age: %s\n' "$RECIPIENT" > .sops.yaml
-	"$GITSEAL_BIN" updatekeys -r -y . 2>/dev/null
+	gitseal updatekeys -r -y . 2>/dev/null
 }
 teardown() { gs_teardown; }
 

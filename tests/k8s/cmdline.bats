@@ -8,7 +8,7 @@ load k8s_helpers
 
 setup() {
 	k8s_setup
-	write_manifests "$APP"
+	write_manifests_once "$APP"
 }
 teardown() { teardown_tmp; }
 

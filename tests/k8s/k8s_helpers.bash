@@ -101,6 +101,24 @@ data:
 YAML
 }
 
+# write_manifests_once DIR: write_manifests' files in DIR (and the two
+# plaintexts in $TMP), sealed by the first test of a file and copied by
+# the others: two encrypt processes a test less, where the tests need the
+# same manifests and never the randomness of their own encryption.
+write_manifests_once() {
+	local made="$BATS_FILE_TMPDIR/manifests"
+	if [ -d "$made" ]; then
+		cp -a "$made/app/." "$1/"
+		cp "$made/db.plain.yaml" "$made/tls.plain.yaml" "$TMP/"
+		return
+	fi
+	write_manifests "$1"
+	mkdir -p "$made.tmp/app"
+	cp -a "$1/." "$made.tmp/app/"
+	cp "$TMP/db.plain.yaml" "$TMP/tls.plain.yaml" "$made.tmp/"
+	mv "$made.tmp" "$made"
+}
+
 # stream_names FILE: parses a manifest stream with kustomize (no cluster
 # needed) and prints kind/name of every resource.
 stream_names() {

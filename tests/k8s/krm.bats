@@ -7,7 +7,7 @@ load k8s_helpers
 
 setup() {
 	k8s_setup
-	write_manifests "$APP"
+	write_manifests_once "$APP"
 	printf 'API_KEY=abc123\nexport REGION="eu-west-1"\n' >"$TMP/app.env"
 	# the dotenv store may not exist yet: the envs part is then left out
 	HAVE_ENV=1

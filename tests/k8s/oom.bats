@@ -11,7 +11,7 @@ load k8s_helpers
 setup() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 	k8s_setup
-	write_manifests "$APP"
+	write_manifests_once "$APP"
 	"$FIXTURE_BIN" render "$APP" >"$TMP/want"
 	grep -q 'password: t0p-s3cr3t' "$TMP/want"
 }
