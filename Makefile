@@ -223,6 +223,15 @@ export GITSEAL_BIN = $(abspath $(BUILD)/gitseal)
 # scan, 0.07 s of CPU less each); asan-build makes it
 export GITSEAL_CHECK_BIN = $(if $(filter 1,$(SAN)),$(abspath $(wildcard build/gitseal)))
 export GITSEAL_SHARED = $(abspath $(SHARED))
+# The tests' python3 (their inputs, PyYAML as an oracle) is run as the
+# interpreter itself (tests/helpers.bash): python3 on PATH may be a version
+# manager's shim, pyenv's a bash script that costs 0.45 s of CPU a start
+# where its interpreter costs 0.08. Asked once, by the first make; the
+# makes it starts inherit the answer.
+ifndef GITSEAL_PYTHON
+GITSEAL_PYTHON := $(shell python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+endif
+export GITSEAL_PYTHON
 
 # The sweeps of the libraries' allocations (tests/*/oom_libs.bats: every
 # call site inside libyaml, OpenSSL and libgit2 that gitseal reaches fails
