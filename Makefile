@@ -240,8 +240,12 @@ export GITSEAL_PYTHON
 # (tests/*/oom.bats).
 OOM_LIBS_BATS := $(wildcard tests/*/oom_libs.bats)
 
+# startup.bats checks the start-up of the build that ships (its layout, the
+# libraries it opens, glibc's malloc, its temporary file's flags): make
+# check runs it on that build (release-bats); the sanitized run (SAN=1,
+# asan-cli) leaves it out.
 cli: $(BUILD)/gitseal
-	$(BATS) $(filter-out $(OOM_LIBS_BATS),$(wildcard tests/cli/*.bats))
+	$(BATS) $(filter-out $(OOM_LIBS_BATS) $(if $(filter 1,$(SAN)),tests/cli/startup.bats),$(wildcard tests/cli/*.bats))
 
 # committed inputs and expected outputs, compared with diff -u (tests/golden/golden.bash)
 golden: $(BUILD)/gitseal
