@@ -17,7 +17,7 @@ KEYS="$REPO_ROOT/keys"
 
 # python3: the interpreter make found (GITSEAL_PYTHON, the Makefile), not
 # the version manager's shim python3 on PATH may be (pyenv's costs 0.45 s
-# of CPU a start, its interpreter 0.08; limits.bats starts 21)
+# of CPU a start, its interpreter 0.08; limits.bats started it 34 times)
 if [ -n "${GITSEAL_PYTHON:-}" ]; then
 	python3() { "$GITSEAL_PYTHON" "$@"; }
 fi
