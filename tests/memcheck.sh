@@ -23,7 +23,9 @@ echo "== memcheck: age encrypt/decrypt"
 "$BIN" age -a -r "$rcpt" -o "$work/p.age" "$work/plain"
 "$BIN" age -d -i "$KEYS/demo-age-key.txt" -o "$work/p.out" "$work/p.age"
 cmp "$work/plain" "$work/p.out"
-vg "$BIN" keygen -y "$KEYS/demo-age-key.txt" >/dev/null
+# keygen -y runs under valgrind in memcheck.d/40-pq.sh (a hybrid key: the
+# same command, the identity parsed as age -d -i parses this one)
+[ "$("$BIN" keygen -y "$KEYS/demo-age-key.txt")" = "$rcpt" ]
 # a failing decryption must not leak either
 vg "$BIN" age -d -i "$KEYS/test-age-key-2.txt" "$work/p.age" 2>/dev/null && exit 1 || [ $? -eq 12 ]
 

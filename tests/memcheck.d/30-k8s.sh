@@ -38,12 +38,15 @@ printf 'API_KEY=abc123\n' >"$work/app.env"
 printf 'namePrefix: p-\nresources: [db.enc.yaml, config.yaml]\nsecretGenerator:\n- name: env\n  envs: [app.enc.env]\n' >"$kz/app/kustomization.yaml"
 vg "$BIN" render "$kz/app" | grep -q 'password: t0p-s3cr3t' || { echo "render of a kustomization wrong"; exit 1; }
 sed -n 's/^ *password: \(ENC\[.*\]\)$/apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\nstringData:\n  password: \1/p' "$app/db.enc.yaml" >"$kz/app/copy.yaml"
-printf 'resources: [copy.yaml, ../../outside.yaml]\n' >"$kz/app/kustomization.yaml"
-for args in "$kz/app" "--root $kz/app $kz/app"; do
-	if vg "$BIN" render $args >/dev/null 2>&1; then
-		echo "render of a copied ciphertext succeeded"; exit 1
+# each failure alone: with both in one list, both renders stopped at the
+# path outside the root and the copy was never read
+for list in "copy.yaml:holds the encrypted values of" "../../outside.yaml:leads outside the root"; do
+	printf 'resources: [db.enc.yaml, %s]\n' "${list%%:*}" >"$kz/app/kustomization.yaml"
+	if vg "$BIN" render --root "$kz/app" "$kz/app" >/dev/null 2>"$work/render.err"; then
+		echo "render with ${list%%:*} succeeded"; exit 1
 	elif [ $? -eq 99 ]; then
 		echo "valgrind errors in a failed render"; exit 1
 	fi
+	grep -qF "${list#*:}" "$work/render.err" || { cat "$work/render.err"; exit 1; }
 done
 unset SOPS_AGE_KEY_FILE

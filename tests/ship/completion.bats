@@ -34,19 +34,32 @@ help_of() {
 	help_summary "$1"
 }
 
-# The help lines about command $1: those of its usage that name no other
-# command, and those of other commands' usage that name it ("files under
-# the filter: gitseal updatekeys [-y] ..." in git's is about updatekeys).
-# The usages are read once, into $TMP/help/.
+# help_about CMD: the help lines about command CMD: those of its usage that
+# name no other command, and those of other commands' usage that name it
+# ("files under the filter: gitseal updatekeys [-y] ..." in git's is about
+# updatekeys). The usages are read from $1's directory ($2).
 help_about() {
-	local cmd=$1 others
-	if [ ! -d "$TMP/help" ]; then
-		mkdir "$TMP/help"
-		for others in $(help_commands); do help_of "$others" >"$TMP/help/$others"; done
-	fi
+	local cmd=$1 dir=$2 others
 	others=$(help_commands | grep -vx -- "$cmd" | paste -sd'|')
-	grep -vE "gitseal ($others)( |$)" "$TMP/help/$cmd" || true
-	(cd "$TMP/help" && grep -hE "gitseal $cmd( |$)" $(ls | grep -vx -- "$cmd")) || true
+	grep -vE "gitseal ($others)( |$)" "$dir/$cmd" || true
+	(cd "$dir" && grep -hE "gitseal $cmd( |$)" $(ls | grep -vx -- "$cmd")) || true
+}
+
+# What check_offered compares, the same for every shell: made once a file
+# (about 300 processes; each test made them again, 3 s of CPU), into
+# $BATS_FILE_TMPDIR/about/: the commands of --help (commands), and per
+# command its subcommands (CMD.subs) and flags (CMD.flags) in the help
+# lines about it.
+setup_file() {
+	local cmd help dir=$BATS_FILE_TMPDIR/usage about=$BATS_FILE_TMPDIR/about
+	mkdir "$dir" "$about"
+	help_commands >"$about/commands"
+	for cmd in $(help_commands); do help_of "$cmd" >"$dir/$cmd"; done
+	for cmd in $(help_commands); do
+		help=$(help_about "$cmd" "$dir")
+		subcommands_in "$cmd" <<<"$help" >"$about/$cmd.subs"
+		flags_in <<<"$help" >"$about/$cmd.flags"
+	done
 }
 
 # in_list ITEM LIST: ITEM is one of the lines of LIST.
@@ -59,27 +72,29 @@ in_list() {
 # offered_commands, offered_subs CMD and offered_flags CMD SUB (defined by
 # the caller for SHELL) print. Appends to $bad.
 check_offered() {
-	local shell=$1 cmds cmd sub item offered subs help
+	local shell=$1 about=$BATS_FILE_TMPDIR/about cmd sub item offered
+	local -a cmds subs flags
 	shift
-	cmds=$(help_commands)
+	mapfile -t cmds <"$about/commands"
+	[ "${#cmds[@]}" -gt 0 ] || { bad+="found no commands in 'gitseal --help'"$'\n'; return; }
 	offered=$(offered_commands)
-	for cmd in $cmds; do
+	for cmd in "${cmds[@]}"; do
 		in_list "$cmd" "$offered" || bad+="$shell: 'gitseal <TAB>' does not offer the command $cmd"$'\n'
 	done
-	[ $# -eq 0 ] || cmds=$*
-	for cmd in $cmds; do
-		help=$(help_about "$cmd")
-		subs=$(subcommands_in "$cmd" <<<"$help")
+	[ $# -eq 0 ] || cmds=("$@")
+	for cmd in "${cmds[@]}"; do
+		mapfile -t subs <"$about/$cmd.subs"
+		mapfile -t flags <"$about/$cmd.flags"
 		offered=$(offered_subs "$cmd")
-		for sub in $subs; do
+		for sub in "${subs[@]}"; do
 			in_list "$sub" "$offered" ||
 				bad+="$shell: 'gitseal $cmd <TAB>' does not offer the subcommand $sub"$'\n'
 		done
 		offered=$(
 			offered_flags "$cmd" ""
-			for sub in $subs; do offered_flags "$cmd" "$sub"; done
+			for sub in "${subs[@]}"; do offered_flags "$cmd" "$sub"; done
 		)
-		for item in $(flags_in <<<"$help"); do
+		for item in "${flags[@]}"; do
 			in_list "$item" "$offered" ||
 				bad+="$shell: 'gitseal $cmd -<TAB>' does not offer the flag $item (listed by 'gitseal $cmd --help')"$'\n'
 		done
