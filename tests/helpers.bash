@@ -15,12 +15,7 @@ OLDPWD=$_helpers_oldpwd
 unset _helpers_dir _helpers_cwd _helpers_oldpwd
 KEYS="$REPO_ROOT/keys"
 
-# python3: the interpreter make found (GITSEAL_PYTHON, the Makefile), not
-# the version manager's shim python3 on PATH may be (pyenv's costs 0.45 s
-# of CPU a start, its interpreter 0.08; limits.bats started it 34 times)
-if [ -n "${GITSEAL_PYTHON:-}" ]; then
-	python3() { "$GITSEAL_PYTHON" "$@"; }
-fi
+source "$REPO_ROOT/tests/python.bash"
 
 # trace_test_only: bats runs a DEBUG trap (bats_debug_trap: the stack of
 # the command about to run, about 0.2 ms of CPU) before every command of a

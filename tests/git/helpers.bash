@@ -5,6 +5,8 @@
 # instead of eight processes, a third of a test's setup CPU; the key is the
 # file's).
 
+source "${BASH_SOURCE[0]%/*}/../python.bash"
+
 # The environment of a test: $T its directory, HOME and the key in it,
 # $REPO (not made yet).
 gs_env() {
