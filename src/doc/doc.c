@@ -310,8 +310,8 @@ static void put(char *buf, size_t size, size_t *n, const char *s, size_t len)
 
 size_t doc_path_step(char *buf, size_t size, const struct doc_entry *e, size_t index)
 {
-	size_t n = 0, len = e->key_len > 64 ? 64 : e->key_len;
-	char esc[8];
+	size_t n = 0;
+	const char *key;
 	int k;
 
 	if (!size)
@@ -320,17 +320,11 @@ size_t doc_path_step(char *buf, size_t size, const struct doc_entry *e, size_t i
 		k = snprintf(buf, size, "[%zu]", index);
 		return k < 0 ? 0 : (size_t)k < size ? (size_t)k : size - 1;
 	}
+	/* a key is the file's: shown as every name a message holds (a C1
+	 * control or a bidi one would steer what shows the message) */
+	key = gs_shown_n(e->key, e->key_len > 64 ? 64 : e->key_len);
 	put(buf, size, &n, "[\"", 2);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)e->key[i];
-
-		if (c >= 0x20 && c != 0x7f) {
-			put(buf, size, &n, (const char *)&e->key[i], 1);
-			continue;
-		}
-		k = snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : "\\x%02x", c);
-		put(buf, size, &n, esc, k > 0 ? (size_t)k : 0);
-	}
+	put(buf, size, &n, key, strlen(key));
 	put(buf, size, &n, "\"]", 2);
 	return n;
 }

@@ -142,6 +142,18 @@ static void test_long_path_is_bounded(void **state)
 	assert_int_equal(strlen(where), sizeof(where) - 1);
 }
 
+/* A key in the path is the file's: its control bytes, C1 controls and
+ * bidi controls shown escaped, as every name in a message. */
+static void test_path_keys_are_shown_escaped(void **state)
+{
+	char where[128];
+
+	(void)state;
+	assert_false(equal_json("{\"a\\nb\\u0085c\\u202ed\": 1}", "{\"a\\nb\\u0085c\\u202ed\": 2}", where,
+				sizeof(where)));
+	assert_string_equal(where, "doc 0: [\"a\\x0ab\\xc2\\x85c\\xe2\\x80\\xaed\"]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_comments_count_and_removed_entries_do_not),
 		cmocka_unit_test(test_tags_count),
 		cmocka_unit_test(test_long_path_is_bounded),
+		cmocka_unit_test(test_path_keys_are_shown_escaped),
 	};
 
 	if (gs_crypto_init())
