@@ -82,8 +82,8 @@ converts() {
 @test "a refusal naming a key that holds a line break or a control character stays one line (the break was printed raw)" {
 	printf '"k\\ney\\x01":\n  - x # c\n  - y\n"a\\tb": .inf\n' >in.yaml
 	refused 4 in.yaml --output-type json
-	[[ "$stderr" == *'doc 0: ["k\ney\x01"][0] differs; nothing written' ]]
+	[[ "$stderr" == *'doc 0: ["k\x0aey\x01"][0] differs; nothing written' ]]
 	printf '"a\\tb\\nc": .inf\n' >inf.yaml
 	refused 4 inf.yaml --output-type json
-	[[ "$stderr" == *'doc 0: ["a\tb\nc"] is a number JSON cannot hold'* ]]
+	[[ "$stderr" == *'doc 0: ["a\x09b\x0ac"] is a number JSON cannot hold'* ]]
 }
