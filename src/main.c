@@ -210,8 +210,12 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 	}
 	if (c->sops)
 		sops_globals_set(globals);
-	/* no question in the middle of a git command's checkout or a render */
-	if (!strcmp(c->name, "git") || !strcmp(c->name, "render") || !strcmp(c->name, "krm"))
+	/* no question in the middle of a git command's checkout or a render;
+	 * `git unlock` decrypts in this process (no filter started) and is
+	 * run by hand, as git-crypt's, whose gpg-agent asks */
+	if (!strcmp(c->name, "git") && argc - first == 2 && !strcmp(argv[first + 1], "unlock"))
+		age_ssh_passphrase_source(prompt_ssh_passphrase_typed);
+	else if (!strcmp(c->name, "git") || !strcmp(c->name, "render") || !strcmp(c->name, "krm"))
 		age_ssh_passphrase_source(prompt_ssh_passphrase_no_terminal);
 	return c->fn(argc - first, argv + first);
 }

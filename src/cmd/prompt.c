@@ -88,7 +88,7 @@ int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
 /* Not GITSEAL_PASSPHRASE, which is the passphrase of `age -p` files: a
  * file encrypted to the key may also be tried with it, so one variable
  * would be two secrets. */
-static int ssh_passphrase(const char *key_name, struct gs_buf *out, bool terminal)
+static int ssh_passphrase(const char *key_name, struct gs_buf *out, const char *no_ask)
 {
 	const char *env = getenv("GITSEAL_SSH_PASSPHRASE");
 	char question[PASSPHRASE_MAX];
@@ -100,10 +100,10 @@ static int ssh_passphrase(const char *key_name, struct gs_buf *out, bool termina
 			return GS_FAIL(GS_ERR_KEY, "GITSEAL_SSH_PASSPHRASE is empty");
 		return gs_buf_append_str(out, env);
 	}
-	fd = terminal ? open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	fd = no_ask ? -1 : open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return GS_FAIL(GS_ERR_KEY, "'%s' is passphrase-protected: %s; set GITSEAL_SSH_PASSPHRASE to its passphrase",
-			       gs_shown(key_name), terminal ? "no terminal to ask for it" : "this command does not ask for it");
+			       gs_shown(key_name), no_ask ? no_ask : "no terminal to ask for it");
 	snprintf(question, sizeof(question), "Enter passphrase for '%s': ", gs_shown(key_name));
 	ret = read_tty_line(fd, question, out);
 	close(fd);
@@ -114,10 +114,17 @@ static int ssh_passphrase(const char *key_name, struct gs_buf *out, bool termina
 
 int prompt_ssh_passphrase(const char *key_name, struct gs_buf *out)
 {
-	return ssh_passphrase(key_name, out, true);
+	return ssh_passphrase(key_name, out, NULL);
 }
 
 int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
 {
-	return ssh_passphrase(key_name, out, false);
+	return ssh_passphrase(key_name, out, "this command does not ask for it");
+}
+
+/* git runs its hooks with standard input from /dev/null or a pipe, and
+ * its filters and drivers on pipes: a terminal there is a user's. */
+int prompt_ssh_passphrase_typed(const char *key_name, struct gs_buf *out)
+{
+	return ssh_passphrase(key_name, out, isatty(STDIN_FILENO) ? NULL : "no terminal to ask for it");
 }

@@ -14,9 +14,12 @@ int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
 
 /* The passphrase of the ssh key file key_name (age_ssh_passphrase_source):
  * $GITSEAL_SSH_PASSPHRASE, else the terminal; the second never asks (the
- * git filter, render and krm run without a user to answer). */
+ * git filter, render and krm run without a user to answer); the third asks
+ * only when standard input is a terminal too (`gitseal git unlock`, typed
+ * by hand, never when git runs it). */
 int prompt_ssh_passphrase(const char *key_name, struct gs_buf *out) __attribute__((warn_unused_result));
 int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
 	__attribute__((warn_unused_result));
+int prompt_ssh_passphrase_typed(const char *key_name, struct gs_buf *out) __attribute__((warn_unused_result));
 
 #endif

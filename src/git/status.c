@@ -65,7 +65,8 @@ static int describe_worktree(struct gitfilter *f, const git_index_entry *e, stru
 		ret = add(line, "deleted in the work tree");
 	else if (state == GITSEAL_WT_SEALED && !f->trust.locked && (key = gitfilter_locked_key_only(f, cipher, NULL)))
 		ret = add(line, "locked (ciphertext in the work tree: the passphrase-protected key '%s' opens it, and "
-				"git asks for no passphrase: set GITSEAL_SSH_PASSPHRASE and run 'gitseal git unlock')",
+				"git asks for no passphrase: run 'gitseal git unlock' on a terminal, which asks, or set "
+				"GITSEAL_SSH_PASSPHRASE)",
 			  gs_shown(key));
 	else if (state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",

@@ -137,7 +137,7 @@ EOF
 	[[ "$output" == *"GITSEAL_SSH_PASSPHRASE is empty"* ]]
 }
 
-# git never asks for a passphrase: a file only the protected key opens is
+# git's filter, init and status never ask for a passphrase: a file only the protected key opens is
 # left encrypted, and gitseal git init, unlock and status name that key and
 # how to give its passphrase, not "none of your identities opens it"
 @test "gitseal git init, unlock and status name the passphrase-protected key that alone opens a file" {
@@ -154,7 +154,7 @@ EOF
 	grep -qxF "gitseal: warning: 1 file(s) left encrypted in the work tree: none of your identities opens them" <<<"$output"
 	run -0 "$GITSEAL_BIN" git status
 	[[ "${lines[1]}" == "secrets/other.yaml: locked (ciphertext in the work tree: none of your identities opens it);"* ]]
-	[ "${lines[0]}" = "secrets/app.yaml: locked (ciphertext in the work tree: the passphrase-protected key '$ed' opens it, and git asks for no passphrase: set GITSEAL_SSH_PASSPHRASE and run 'gitseal git unlock')" ]
+	[ "${lines[0]}" = "secrets/app.yaml: locked (ciphertext in the work tree: the passphrase-protected key '$ed' opens it, and git asks for no passphrase: run 'gitseal git unlock' on a terminal, which asks, or set GITSEAL_SSH_PASSPHRASE)" ]
 	run -0 env GITSEAL_SSH_PASSPHRASE=wrong "$GITSEAL_BIN" git unlock
 	[ "${lines[1]}" = "gitseal: warning: 1 file(s) left encrypted: '$ed': incorrect passphrase" ]
 	GITSEAL_SSH_PASSPHRASE="test passphrase" gitseal git unlock
