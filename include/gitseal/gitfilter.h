@@ -147,9 +147,13 @@ struct gitfilter_finding {
 	bool submodule;  /* a submodule's: `git add` does not seal its files */
 };
 
+enum { GITFILTER_UNOPENED_SHOWN = 3 };
+
 struct gitfilter_findings {
 	struct gitfilter_finding *items;
 	size_t count;
+	size_t unopened; /* sops files none of the user's keys opens: not decrypted, not checked whole */
+	char *unopened_paths[GITFILTER_UNOPENED_SHOWN]; /* the first of them (malloc'd) */
 };
 
 /* `gitseal git check`: what is staged under the filter, read as the

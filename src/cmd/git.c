@@ -345,6 +345,23 @@ out:
 	return res.conflict ? EXIT_GENERIC : EXIT_OK;
 }
 
+/* One line for the files whose decrypt check was not made: the first
+ * few named, then how many more. */
+static void show_unopened(const struct gitfilter_findings *fs)
+{
+	char names[1024] = "";
+	size_t used = 0, shown = fs->unopened < GITFILTER_UNOPENED_SHOWN ? fs->unopened : GITFILTER_UNOPENED_SHOWN;
+
+	if (!fs->unopened)
+		return;
+	for (size_t i = 0; i < shown && used < sizeof(names); i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s'%s'", i ? ", " : "",
+					 gs_shown(fs->unopened_paths[i]));
+	if (fs->unopened > shown && used < sizeof(names))
+		snprintf(names + used, sizeof(names) - used, " and %zu more", fs->unopened - shown);
+	cmd_warnf("%zu file(s) not checked: none of your keys opens them (%s)", fs->unopened, names);
+}
+
 static int git_check(void)
 {
 	struct gitfilter_findings fs;
@@ -366,6 +383,7 @@ static int git_check(void)
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
 		      stderr);
+	show_unopened(&fs);
 	count = fs.count;
 	gitfilter_findings_release(&fs);
 	return count ? EXIT_GENERIC : EXIT_OK;

@@ -193,6 +193,26 @@ EOF
 	[ "$(grep -c "left encrypted" <<<"$output")" -eq 4 ]
 }
 
+# git check cannot make its decrypt check of a file none of the user's keys
+# opens: it says so in one line (the first files named), exit status as
+# before
+@test "gitseal git check names the files it could not decrypt to check, in one line" {
+	git init -q .
+	mkdir secrets
+	for f in a b c d; do cp enc.yaml "secrets/$f.yaml"; done
+	printf 'creation_rules:\n  - path_regex: secrets/\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	git add .sops.yaml secrets
+	SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" gitseal git init --no-hook 'secrets/**' 2>/dev/null
+	run -0 env SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" "$GITSEAL_BIN" git check
+	[ -z "$output" ]
+	run -0 env -u SOPS_AGE_KEY_FILE "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 4 file(s) not checked: none of your keys opens them ('secrets/a.yaml', 'secrets/b.yaml', 'secrets/c.yaml' and 1 more)" ]
+	# another key than the files': the same
+	gitseal keygen -o other.txt 2>/dev/null
+	run -0 env SOPS_AGE_KEY_FILE=other.txt "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 4 file(s) not checked: none of your keys opens them ('secrets/a.yaml', 'secrets/b.yaml', 'secrets/c.yaml' and 1 more)" ]
+}
+
 # age (agessh.EncryptedSSHIdentity, cmd/age's prompt) asks once and fails on
 # a wrong passphrase; ssh asks up to three times, age does not: neither does
 # gitseal. Through a pty; the answers typed one by one, as the question
