@@ -110,6 +110,8 @@ struct gitfilter_init_opts {
 	bool hook;              /* install a pre-commit hook running `git check` */
 };
 
+enum { GITFILTER_LOCKED_SHOWN = 3 };
+
 struct gitfilter_init_result {
 	size_t attributes_added;
 	size_t recipients_accepted; /* the first time: whom this clone now seals files for */
@@ -123,7 +125,11 @@ struct gitfilter_init_result {
 	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
 	size_t files_locked_key; /* of those, files a passphrase-protected key alone opens */
-	char locked_why[512];   /* why that key did not open them */
+	struct gitfilter_locked_key {
+		size_t files;
+		char why[512];  /* why the key did not open them ("": unused) */
+	} locked[GITFILTER_LOCKED_SHOWN]; /* the first keys' reasons */
+	size_t locked_more;     /* files of the keys past those */
 	bool no_pattern;        /* .gitattributes puts no file under the filter */
 	bool no_config;         /* no .sops.yaml at the root, in the work tree or HEAD */
 };
@@ -141,9 +147,13 @@ struct gitfilter_finding {
 	bool submodule;  /* a submodule's: `git add` does not seal its files */
 };
 
+enum { GITFILTER_UNOPENED_SHOWN = 3 };
+
 struct gitfilter_findings {
 	struct gitfilter_finding *items;
 	size_t count;
+	size_t unopened; /* sops files none of the user's keys opens: not decrypted, not checked whole */
+	char *unopened_paths[GITFILTER_UNOPENED_SHOWN]; /* the first of them (malloc'd) */
 };
 
 /* `gitseal git check`: what is staged under the filter, read as the

@@ -121,6 +121,18 @@ static void warn_path(void)
 		cmd_warnf("git will run '%s', not this gitseal ('%s')", gs_shown(found), gs_shown(self));
 }
 
+/* The files a passphrase-protected key alone opens, a line for each of
+ * the first keys with its reason (which names it through gs_shown). */
+static void show_locked_keys(const struct gitfilter_init_result *res, const char *where, const char *then)
+{
+	for (size_t i = 0; i < GITFILTER_LOCKED_SHOWN && res->locked[i].files; i++)
+		cmd_warnf("%zu file(s) left encrypted%s: %s%s", res->locked[i].files, where, res->locked[i].why,
+			  then);
+	if (res->locked_more)
+		cmd_warnf("and %zu more file(s) left encrypted%s for other passphrase-protected keys", res->locked_more,
+			  where);
+}
+
 static int git_init(int argc, char **argv)
 {
 	struct gitfilter_init_opts o = { .hook = true };
@@ -168,9 +180,7 @@ static int git_init(int argc, char **argv)
 	free(res.paths_refused);
 	if (res.files_smudged)
 		fprintf(stderr, "gitseal: decrypted %zu checked-out file(s)\n", res.files_smudged);
-	if (res.files_locked_key)
-		cmd_warnf("%zu file(s) left encrypted in the work tree: %s (then 'gitseal git unlock')",
-			  res.files_locked_key, res.locked_why);
+	show_locked_keys(&res, " in the work tree", " (then 'gitseal git unlock')");
 	if (res.files_locked > res.files_locked_key)
 		cmd_warnf("%zu file(s) left encrypted in the work tree: none of your identities opens them",
 			  res.files_locked - res.files_locked_key);
@@ -335,6 +345,23 @@ out:
 	return res.conflict ? EXIT_GENERIC : EXIT_OK;
 }
 
+/* One line for the files whose decrypt check was not made: the first
+ * few named, then how many more. */
+static void show_unopened(const struct gitfilter_findings *fs)
+{
+	char names[1024] = "";
+	size_t used = 0, shown = fs->unopened < GITFILTER_UNOPENED_SHOWN ? fs->unopened : GITFILTER_UNOPENED_SHOWN;
+
+	if (!fs->unopened)
+		return;
+	for (size_t i = 0; i < shown && used < sizeof(names); i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s'%s'", i ? ", " : "",
+					 gs_shown(fs->unopened_paths[i]));
+	if (fs->unopened > shown && used < sizeof(names))
+		snprintf(names + used, sizeof(names) - used, " and %zu more", fs->unopened - shown);
+	cmd_warnf("%zu file(s) not checked: none of your keys opens them (%s)", fs->unopened, names);
+}
+
 static int git_check(void)
 {
 	struct gitfilter_findings fs;
@@ -356,6 +383,7 @@ static int git_check(void)
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
 		      stderr);
+	show_unopened(&fs);
 	count = fs.count;
 	gitfilter_findings_release(&fs);
 	return count ? EXIT_GENERIC : EXIT_OK;
@@ -425,8 +453,7 @@ static int git_unlock(void)
 		return EXIT_GENERIC;
 	}
 	fprintf(stderr, "gitseal: unlocked: %zu file(s) decrypted\n", res.files_smudged);
-	if (res.files_locked_key)
-		cmd_warnf("%zu file(s) left encrypted: %s", res.files_locked_key, res.locked_why);
+	show_locked_keys(&res, "", "");
 	if (res.files_locked > res.files_locked_key)
 		cmd_warnf("%zu file(s) left encrypted: none of your identities opens them",
 			  res.files_locked - res.files_locked_key);

@@ -72,7 +72,20 @@ void gitfilter_findings_release(struct gitfilter_findings *fs)
 		free(fs->items[i].problem);
 	}
 	free(fs->items);
+	for (size_t i = 0; i < GITFILTER_UNOPENED_SHOWN; i++)
+		free(fs->unopened_paths[i]);
 	memset(fs, 0, sizeof(*fs));
+}
+
+/* A sops file none of the user's keys opens: its decrypt check is not
+ * made, which the check says rather than passing it in silence. */
+static int note_unopened(struct gitfilter_findings *fs, const char *path)
+{
+	if (fs->unopened < GITFILTER_UNOPENED_SHOWN &&
+	    !(fs->unopened_paths[fs->unopened] = gs_strdup(path)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	fs->unopened++;
+	return 0;
 }
 
 static const struct doc_node *metadata_field(const struct doc *d, const char *key)
@@ -277,10 +290,14 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, co
 		ret = ret < 0 ? ret : 0;
 		goto out;
 	}
-	if (!may_open(f, &own))
+	if (!may_open(f, &own)) {
+		ret = note_unopened(fs, path);
 		goto out;
+	}
 	err = gitseal_open_text_doc(f, d, &plain);
-	if (err && err != GS_ERR_NO_DATA_KEY && err != GS_ERR_AGE_NO_MATCH)
+	if (err == GS_ERR_NO_DATA_KEY || err == GS_ERR_AGE_NO_MATCH)
+		ret = note_unopened(fs, path);
+	else if (err)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
 	/* the binary store seals any bytes: a conflict sealed as its data (by
 	 * an earlier gitseal, or by hand) would pass for a resolution */

@@ -477,6 +477,23 @@ static int refuse_linked_dirs(const struct gitfilter *f, const char *path)
 	return 0;
 }
 
+/* One more file left encrypted for the reason why, which names the key:
+ * counted under that reason, the first few reasons each shown. */
+static void note_locked_key(struct gitfilter_init_result *res, const char *why)
+{
+	for (size_t i = 0; i < GITFILTER_LOCKED_SHOWN; i++) {
+		struct gitfilter_locked_key *k = &res->locked[i];
+
+		if (!k->why[0])
+			snprintf(k->why, sizeof(k->why), "%s", why);
+		if (strncmp(k->why, why, sizeof(k->why) - 1) == 0) {
+			k->files++;
+			return;
+		}
+	}
+	res->locked_more++;
+}
+
 /* A file checked out before the filter was configured still holds the
  * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
  * process filters, so this cannot go through git_checkout. git notices the
@@ -530,7 +547,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 								       file.len);
 
 			if (why) {
-				snprintf(res->locked_why, sizeof(res->locked_why), "%s", why);
+				note_locked_key(res, why);
 				res->files_locked_key++;
 			}
 			res->files_locked++;

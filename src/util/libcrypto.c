@@ -34,8 +34,8 @@
 #define LIBCRYPTO_FUNCTIONS(X) \
 	X(BIO_free) X(BIO_new_mem_buf) \
 	X(BN_CTX_free) X(BN_CTX_new) X(BN_bin2bn) X(BN_bn2bin) X(BN_clear_free) X(BN_div) \
-	X(BN_free) X(BN_new) X(BN_num_bits) X(BN_secure_new) X(BN_set_flags) X(BN_sub) \
-	X(BN_value_one) \
+	X(BN_cmp) X(BN_free) X(BN_mod_mul) X(BN_mul) X(BN_new) X(BN_num_bits) X(BN_secure_new) X(BN_set_flags) \
+	X(BN_sub) X(BN_value_one) \
 	X(CRYPTO_free) X(CRYPTO_memdup) \
 	X(EVP_CIPHER_CTX_ctrl) X(EVP_CIPHER_CTX_free) X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_CTX_set_padding) \
 	X(EVP_CIPHER_fetch) X(EVP_CIPHER_free) \
@@ -335,10 +335,25 @@ int BN_div(BIGNUM *dv, BIGNUM *rem, const BIGNUM *m, const BIGNUM *d, BN_CTX *ct
 	return CALL(BN_div)(dv, rem, m, d, ctx);
 }
 
+int BN_cmp(const BIGNUM *a, const BIGNUM *b)
+{
+	return CALL(BN_cmp)(a, b);
+}
+
 void BN_free(BIGNUM *a)
 {
 	if (a)
 		CALL(BN_free)(a);
+}
+
+int BN_mod_mul(BIGNUM *r, const BIGNUM *a, const BIGNUM *b, const BIGNUM *m, BN_CTX *ctx)
+{
+	return CALL(BN_mod_mul)(r, a, b, m, ctx);
+}
+
+int BN_mul(BIGNUM *r, const BIGNUM *a, const BIGNUM *b, BN_CTX *ctx)
+{
+	return CALL(BN_mul)(r, a, b, ctx);
 }
 
 BIGNUM *BN_new(void)

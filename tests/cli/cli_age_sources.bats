@@ -161,6 +161,58 @@ EOF
 	cmp secrets/app.yaml plain.yaml
 }
 
+# files left encrypted for several protected keys: a line for each of the
+# first three keys, its files counted, then the files of the others; not
+# only the last key's reason
+@test "gitseal git init and unlock name each passphrase-protected key that alone opens files left encrypted" {
+	command -v ssh-keygen >/dev/null || skip "no ssh-keygen"
+	local ed="$KEYS/test-ssh-ed25519-passphrase" rsa="$TMP/home/.ssh/id_rsa" k
+	mkdir -p "$TMP/home/.ssh" secrets
+	cp "$KEYS/test-ssh-rsa-passphrase" "$rsa"
+	cp "$KEYS/test-ssh-rsa-passphrase.pub" "$rsa.pub"
+	ssh-keygen -q -t ed25519 -N pw -C home -f "$TMP/home/.ssh/id_ed25519" >/dev/null
+	ssh-keygen -q -t ed25519 -N pw -C kf -f "$TMP/kf" >/dev/null
+	# in the index's order: two files for rsa, one for each of the others
+	for k in "a:$rsa" "b:$rsa" "c:$ed" "d:$TMP/home/.ssh/id_ed25519" "e:$TMP/kf"; do
+		gitseal encrypt --age "$(cat "${k#*:}.pub")" plain.yaml >"secrets/${k%%:*}.yaml"
+	done
+	git init -q .
+	printf 'creation_rules:\n  - path_regex: secrets/\n    age: %s\n' "$(cat "$ed.pub")" >.sops.yaml
+	git add -A
+	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ed" HOME="$TMP/home" SOPS_AGE_KEY_FILE="$TMP/kf"
+	run -0 "$GITSEAL_BIN" git init 'secrets/**'
+	grep -qxF "gitseal: warning: 2 file(s) left encrypted in the work tree: '$rsa' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase (then 'gitseal git unlock')" <<<"$output"
+	grep -qxF "gitseal: warning: 1 file(s) left encrypted in the work tree: '$ed' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase (then 'gitseal git unlock')" <<<"$output"
+	grep -qxF "gitseal: warning: 1 file(s) left encrypted in the work tree: '$TMP/home/.ssh/id_ed25519' is passphrase-protected: this command does not ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase (then 'gitseal git unlock')" <<<"$output"
+	grep -qxF "gitseal: warning: and 1 more file(s) left encrypted in the work tree for other passphrase-protected keys" <<<"$output"
+	[ "$(grep -c "left encrypted" <<<"$output")" -eq 4 ]
+	run -0 env GITSEAL_SSH_PASSPHRASE=wrong "$GITSEAL_BIN" git unlock
+	grep -qxF "gitseal: warning: 2 file(s) left encrypted: '$rsa': incorrect passphrase" <<<"$output"
+	grep -qxF "gitseal: warning: 1 file(s) left encrypted: '$ed': incorrect passphrase" <<<"$output"
+	grep -qxF "gitseal: warning: and 1 more file(s) left encrypted for other passphrase-protected keys" <<<"$output"
+	[ "$(grep -c "left encrypted" <<<"$output")" -eq 4 ]
+}
+
+# git check cannot make its decrypt check of a file none of the user's keys
+# opens: it says so in one line (the first files named), exit status as
+# before
+@test "gitseal git check names the files it could not decrypt to check, in one line" {
+	git init -q .
+	mkdir secrets
+	for f in a b c d; do cp enc.yaml "secrets/$f.yaml"; done
+	printf 'creation_rules:\n  - path_regex: secrets/\n    age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	git add .sops.yaml secrets
+	SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" gitseal git init --no-hook 'secrets/**' 2>/dev/null
+	run -0 env SOPS_AGE_KEY_FILE="$KEYS/demo-age-key.txt" "$GITSEAL_BIN" git check
+	[ -z "$output" ]
+	run -0 env -u SOPS_AGE_KEY_FILE "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 4 file(s) not checked: none of your keys opens them ('secrets/a.yaml', 'secrets/b.yaml', 'secrets/c.yaml' and 1 more)" ]
+	# another key than the files': the same
+	gitseal keygen -o other.txt 2>/dev/null
+	run -0 env SOPS_AGE_KEY_FILE=other.txt "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 4 file(s) not checked: none of your keys opens them ('secrets/a.yaml', 'secrets/b.yaml', 'secrets/c.yaml' and 1 more)" ]
+}
+
 # age (agessh.EncryptedSSHIdentity, cmd/age's prompt) asks once and fails on
 # a wrong passphrase; ssh asks up to three times, age does not: neither does
 # gitseal. Through a pty; the answers typed one by one, as the question

@@ -953,6 +953,75 @@ static void test_ssh_passphrase_errors(void **state)
 	gs_error_clear();
 }
 
+/* A big-endian u32 at b, and the offset past the string it prefixes. */
+static size_t skip_str(const uint8_t *b, size_t at, size_t len)
+{
+	uint32_t n;
+
+	assert_true(at + 4 <= len);
+	n = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
+	assert_true(n <= len - at - 4);
+	return at + 4 + n;
+}
+
+/* A damaged unencrypted ssh-rsa key from ssh-keygen (a byte of d, iqmp, p
+ * or q changed): refused when read as a damaged key file, not later as a
+ * stanza that does not decrypt. */
+static void test_ssh_rsa_damaged(void **state)
+{
+	struct gs_buf text, out;
+	const char *b, *e;
+	uint8_t *blob;
+	size_t len, at, field;
+	char *b64;
+
+	(void)state;
+	read_text("test_rsa", &text);
+	b = strchr((const char *)text.data, '\n') + 1;
+	e = strstr(b, "-----END");
+	assert_non_null(e);
+	b64 = malloc((size_t)(e - b) + 1);
+	blob = malloc((size_t)(e - b));
+	assert_true(b64 && blob);
+	len = 0;
+	for (const char *c = b; c < e; c++)
+		if (*c != '\n')
+			b64[len++] = *c;
+	assert_int_equal(gs_base64_decode(b64, len, blob, &len), 0);
+	for (field = 0; field < 4; field++) {
+		struct age_identity_list ids = { 0 };
+		size_t k;
+
+		/* magic, cipher, kdf, its options, the key count, the public key,
+		 * then in the private section: check words, the type, n, e, then
+		 * d, iqmp, p, q */
+		at = 15;
+		for (k = 0; k < 3; k++)
+			at = skip_str(blob, at, len);
+		at = skip_str(blob, at + 4, len);
+		at += 4 + 8;
+		for (k = 0; k < 3 + field; k++)
+			at = skip_str(blob, at, len);
+		assert_true(skip_str(blob, at, len) > at + 4 + 40);
+		blob[at + 4 + 20] ^= 0x10;
+		gs_base64_encode(blob, len, b64, (size_t)(e - b) + 1);
+		blob[at + 4 + 20] ^= 0x10;
+		gs_buf_init(&out, true);
+		assert_int_equal(gs_buf_printf(&out, "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n"
+						     "-----END OPENSSH PRIVATE KEY-----\n", b64), 0);
+		assert_int_equal(age_identity_list_add_text(&ids, (const char *)out.data, out.len, "damaged"),
+				 GS_ERR_KEY);
+		assert_string_equal(gs_error_message(),
+				    "'damaged': the ssh-rsa private key's parts do not agree (a damaged key file)");
+		gs_buf_release(&out);
+		age_identity_list_release(&ids);
+	}
+	free(b64);
+	free(blob);
+	gs_buf_release(&text);
+	gs_error_clear();
+}
+
 /* The protected key that alone of a list is a file's recipient: its
  * recipient string, then the end or a comment. */
 static void test_ssh_locked_only(void **state)
@@ -1311,6 +1380,7 @@ int main(void)
 		 * each small decrypt of this process faulted a page (100 in 100) */
 		cmocka_unit_test(test_ssh_passphrase_keys),
 		cmocka_unit_test(test_ssh_passphrase_errors),
+		cmocka_unit_test(test_ssh_rsa_damaged),
 		cmocka_unit_test(test_ssh_locked_only),
 	};
 
