@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -122,9 +123,20 @@ int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
 	return ssh_passphrase(key_name, out, "this command does not ask for it");
 }
 
+/* Whether the user turned git's terminal questions off (its Boolean
+ * GIT_TERMINAL_PROMPT set to false: a CI job, a script). */
+static bool git_terminal_prompt_off(void)
+{
+	const char *v = getenv("GIT_TERMINAL_PROMPT");
+
+	return v && (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"));
+}
+
 /* git runs its hooks with standard input from /dev/null or a pipe, and
  * its filters and drivers on pipes: a terminal there is a user's. */
 int prompt_ssh_passphrase_typed(const char *key_name, struct gs_buf *out)
 {
+	if (git_terminal_prompt_off())
+		return ssh_passphrase(key_name, out, "GIT_TERMINAL_PROMPT is off");
 	return ssh_passphrase(key_name, out, isatty(STDIN_FILENO) ? NULL : "no terminal to ask for it");
 }

@@ -14,7 +14,8 @@ setup() {
 	gs_setup
 	ED="$BATS_TEST_DIRNAME/../../keys/test-ssh-ed25519-passphrase"
 	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ED"
-	unset GITSEAL_SSH_PASSPHRASE
+	# a user's terminal: the suite's GIT_TERMINAL_PROMPT=0 (gs_env) would turn unlock's question off
+	unset GITSEAL_SSH_PASSPHRASE GIT_TERMINAL_PROMPT
 }
 teardown() { gs_teardown; }
 
@@ -24,7 +25,7 @@ on_tty() {
 		timeout 30 script -qec "$2" /dev/null
 }
 
-@test "git unlock on a terminal asks once for a protected key; the filter and unlock without one never ask" {
+@test "git unlock on a terminal asks once for a protected key; the filter, unlock without one or with GIT_TERMINAL_PROMPT off never ask" {
 	printf 'db: hunter2\n' > "$T/plain"
 	# two files only the protected key opens, committed as another clone
 	# sealed them, and checked out by git's filter
@@ -41,6 +42,11 @@ on_tty() {
 	run -0 on_tty "test passphrase" "\"$GITSEAL_BIN\" git unlock </dev/null"
 	[[ "$output" != *"Enter passphrase"* ]]
 	[[ "$output" == *"2 file(s) left encrypted: '$ED' is passphrase-protected: no terminal to ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase"* ]]
+	cmp secrets/b.yaml "$T/sealed"
+	# git's terminal questions turned off (GIT_TERMINAL_PROMPT=0, as a CI job sets it): not asked
+	run -0 on_tty "test passphrase" "GIT_TERMINAL_PROMPT=false \"$GITSEAL_BIN\" git unlock"
+	[[ "$output" != *"Enter passphrase"* ]]
+	[[ "$output" == *"'$ED' is passphrase-protected: GIT_TERMINAL_PROMPT is off; set GITSEAL_SSH_PASSPHRASE"* ]]
 	cmp secrets/b.yaml "$T/sealed"
 	# a wrong passphrase: asked once, not again for the second file
 	run -0 on_tty wrong "\"$GITSEAL_BIN\" git unlock"
