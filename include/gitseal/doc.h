@@ -121,6 +121,9 @@ struct doc {
 	bool keep_new_flow;
 	size_t nodes;               /* made so far */
 	size_t node_limit;          /* no node past this many; 0 = none */
+	/* Entry arrays a map outgrew, by capacity (4 << i entries), for the
+	 * next map that grows to that size (doc.c, grow_entries) */
+	struct doc_entry *spare_entries[16];
 };
 
 void doc_init(struct doc *d, enum doc_format format);

@@ -21,13 +21,14 @@ void doc_init(struct doc *d, enum doc_format format)
 }
 
 /* What loading a text takes in the arena, measured on the 10,000 values
- * of bench/sops_bench.sh: about 260 bytes a line (the node, its entry,
- * the entry arrays it outgrew) besides the text copied (3.1 MB for the
- * 300 KB plaintext, 4.3 MB for its 1.4 MB encrypted form). Of a line's
+ * of bench/sops_bench.sh: about 195 bytes a line (the node, its entry,
+ * its share of the entry arrays) besides the text copied (2.4 MB for the
+ * 300 KB plaintext, 3.6 MB for its 1.4 MB encrypted form; 260 and 3.1 /
+ * 4.3 MB before grow_entries), and some room. Of a line's
  * text at most DOC_LINE_COPY counts: a longer value takes an arena block
  * of its own, and a reservation made for it would be held twice (a 100
  * MiB value); a shared source copies at most DOC_SHARE_MIN bytes a line. */
-enum { DOC_ARENA_PER_LINE = 288, DOC_LINE_COPY = 512 };
+enum { DOC_ARENA_PER_LINE = 224, DOC_LINE_COPY = 512 };
 
 void doc_expect_text(struct doc *d, const uint8_t *text, size_t len)
 {
@@ -161,6 +162,51 @@ static void *grow(struct doc *d, void *old, size_t elem, size_t count, size_t *c
 	return p;
 }
 
+/* The index of an entry array of cap entries among doc.spare_entries;
+ * -1 when it has none (a capacity grow did not make: merge_comments.c
+ * sizes arrays of its own). */
+static int spare_class(size_t cap)
+{
+	int c = 0;
+
+	if (cap < 4 || (cap & (cap - 1)))
+		return -1;
+	while ((size_t)4 << c < cap)
+		c++;
+	return c < (int)(sizeof(((struct doc *)0)->spare_entries) / sizeof(struct doc_entry *)) ? c : -1;
+}
+
+/* grow() for a map's or list's entries, reusing the arrays other
+ * collections outgrew: a loader fills one collection after another, so
+ * the 4- and 8-entry arrays the last one left serve the next. Loading the
+ * 10,000 values of bench/sops_bench.sh (1,000 maps of 10 keys) made 4, 8
+ * and 16 entries for each map: 1.6 MB of arena of which 0.6 MB held
+ * entries; the arena's reservation is what a large load locks and
+ * faults in. */
+static struct doc_entry *grow_entries(struct doc *d, struct doc_node *parent)
+{
+	struct doc_entry *old = parent->entries, *p;
+	size_t cap = parent->cap, ncap = cap ? cap * 2 : 4;
+	int from = spare_class(cap), to = spare_class(ncap);
+
+	if (parent->count < cap)
+		return old;
+	if (to >= 0 && (p = d->spare_entries[to])) {
+		memcpy(&d->spare_entries[to], p, sizeof(p));
+		if (old)
+			memcpy(p, old, parent->count * sizeof(*p));
+		parent->cap = ncap;
+	} else if (!(p = grow(d, old, sizeof(*p), parent->count, &parent->cap))) {
+		return NULL;
+	}
+	/* the outgrown array, now unused, heads its class's list */
+	if (old && from >= 0) {
+		memcpy(old, &d->spare_entries[from], sizeof(old));
+		d->spare_entries[from] = old;
+	}
+	return p;
+}
+
 int doc_add_branch(struct doc *d, struct doc_node *map)
 {
 	struct doc_node **b = grow(d, d->branches, sizeof(*b), d->count, &d->cap);
@@ -175,7 +221,7 @@ int doc_add_branch(struct doc *d, struct doc_node *map)
 struct doc_entry *doc_append(struct doc *d, struct doc_node *parent, const char *key,
 			     size_t key_len, struct doc_node *value)
 {
-	struct doc_entry *e = grow(d, parent->entries, sizeof(*e), parent->count, &parent->cap);
+	struct doc_entry *e = grow_entries(d, parent);
 
 	if (!e)
 		return NULL;

@@ -31,19 +31,23 @@
 struct yfast {
 	const uint8_t *s;
 	size_t len, p;
-	yaml_event_t *ev;
+	struct yfast_event *ev;
 	size_t n, cap;
 	int depth;
 	bool nomem;
 };
 
-static yaml_event_t *push(struct yfast *f, yaml_event_type_t type, size_t start, size_t end)
+/* Marks and lengths fit the event's 32 bits: yfast_parse declines a
+ * longer text (the stores take at most STORE_MAX_INPUT). */
+_Static_assert(sizeof(struct yfast_event) <= 24, "an event of yfast_parse in 24 bytes");
+
+static struct yfast_event *push(struct yfast *f, yaml_event_type_t type, size_t start, size_t end)
 {
-	yaml_event_t *e;
+	struct yfast_event *e;
 
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 32;
-		yaml_event_t *v = gs_realloc(f->ev, cap * sizeof(*v));
+		struct yfast_event *v = gs_realloc(f->ev, cap * sizeof(*v));
 
 		if (!v) {
 			f->nomem = true;
@@ -53,41 +57,22 @@ static yaml_event_t *push(struct yfast *f, yaml_event_type_t type, size_t start,
 		f->cap = cap;
 	}
 	e = &f->ev[f->n++];
-	memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->start_mark.index = start;
-	e->end_mark.index = end;
+	*e = (struct yfast_event){ .type = (uint8_t)type, .start = (uint32_t)start, .end = (uint32_t)end };
 	return e;
 }
 
 static bool simple(struct yfast *f, yaml_event_type_t type, size_t at)
 {
-	yaml_event_t *e = push(f, type, at, at);
-
-	if (!e)
-		return false;
-	if (type == YAML_STREAM_START_EVENT)
-		e->data.stream_start.encoding = YAML_UTF8_ENCODING;
-	else if (type == YAML_DOCUMENT_START_EVENT)
-		e->data.document_start.implicit = 1;
-	else if (type == YAML_DOCUMENT_END_EVENT)
-		e->data.document_end.implicit = 1;
-	return true;
+	return push(f, type, at, at) != NULL;
 }
 
 static bool collection(struct yfast *f, bool map, size_t at)
 {
-	yaml_event_t *e = push(f, map ? YAML_MAPPING_START_EVENT : YAML_SEQUENCE_START_EVENT, at, at);
+	struct yfast_event *e = push(f, map ? YAML_MAPPING_START_EVENT : YAML_SEQUENCE_START_EVENT, at, at);
 
 	if (!e)
 		return false;
-	if (map) {
-		e->data.mapping_start.implicit = 1;
-		e->data.mapping_start.style = YAML_BLOCK_MAPPING_STYLE;
-	} else {
-		e->data.sequence_start.implicit = 1;
-		e->data.sequence_start.style = YAML_BLOCK_SEQUENCE_STYLE;
-	}
+	e->style = map ? YAML_BLOCK_MAPPING_STYLE : YAML_BLOCK_SEQUENCE_STYLE;
 	return true;
 }
 
@@ -95,12 +80,11 @@ static bool collection(struct yfast *f, bool map, size_t at)
  * empty key lists so: "kms: []") */
 static bool empty_flow_seq(struct yfast *f, size_t at)
 {
-	yaml_event_t *e = push(f, YAML_SEQUENCE_START_EVENT, at, at + 1);
+	struct yfast_event *e = push(f, YAML_SEQUENCE_START_EVENT, at, at + 1);
 
 	if (!e)
 		return false;
-	e->data.sequence_start.implicit = 1;
-	e->data.sequence_start.style = YAML_FLOW_SEQUENCE_STYLE;
+	e->style = YAML_FLOW_SEQUENCE_STYLE;
 	return push(f, YAML_SEQUENCE_END_EVENT, at + 1, at + 2) != NULL;
 }
 
@@ -111,15 +95,13 @@ static bool empty_flow_seq(struct yfast *f, size_t at)
 static bool scalar(struct yfast *f, size_t start, size_t end, const uint8_t *v, size_t len,
 		   yaml_scalar_style_t style)
 {
-	yaml_event_t *e = push(f, YAML_SCALAR_EVENT, start, end);
+	struct yfast_event *e = push(f, YAML_SCALAR_EVENT, start, end);
 
 	if (!e)
 		return false;
-	e->data.scalar.value = (yaml_char_t *)(uintptr_t)v;
-	e->data.scalar.length = len;
-	e->data.scalar.style = style;
-	e->data.scalar.plain_implicit = style == YAML_PLAIN_SCALAR_STYLE;
-	e->data.scalar.quoted_implicit = style != YAML_PLAIN_SCALAR_STYLE;
+	e->value = v;
+	e->length = (uint32_t)len;
+	e->style = (uint8_t)style;
 	return true;
 }
 
@@ -342,21 +324,57 @@ bool yfast_may_take(const uint8_t *s, size_t len)
 
 /* Only a block scalar's value was allocated (scalar()); no event has a
  * tag, an anchor or a directive. */
-void yfast_free(yaml_event_t *ev, size_t n)
+void yfast_free(struct yfast_event *ev, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ev[i].type == YAML_SCALAR_EVENT && ev[i].data.scalar.style == YAML_LITERAL_SCALAR_STYLE)
-			free(ev[i].data.scalar.value);
+		if (ev[i].type == YAML_SCALAR_EVENT && ev[i].style == YAML_LITERAL_SCALAR_STYLE)
+			free((void *)(uintptr_t)ev[i].value);
 	free(ev);
 }
 
-int yfast_parse(const uint8_t *s, size_t len, yaml_event_t **events, size_t *n)
+void yfast_event_get(const struct yfast_event *c, yaml_event_t *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = (yaml_event_type_t)c->type;
+	e->start_mark.index = c->start;
+	e->end_mark.index = c->end;
+	switch (e->type) {
+	case YAML_STREAM_START_EVENT:
+		e->data.stream_start.encoding = YAML_UTF8_ENCODING;
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		e->data.document_start.implicit = 1;
+		break;
+	case YAML_DOCUMENT_END_EVENT:
+		e->data.document_end.implicit = 1;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		e->data.mapping_start.implicit = 1;
+		e->data.mapping_start.style = (yaml_mapping_style_t)c->style;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		e->data.sequence_start.implicit = 1;
+		e->data.sequence_start.style = (yaml_sequence_style_t)c->style;
+		break;
+	case YAML_SCALAR_EVENT:
+		e->data.scalar.value = (yaml_char_t *)(uintptr_t)c->value;
+		e->data.scalar.length = c->length;
+		e->data.scalar.style = (yaml_scalar_style_t)c->style;
+		e->data.scalar.plain_implicit = c->style == YAML_PLAIN_SCALAR_STYLE;
+		e->data.scalar.quoted_implicit = c->style != YAML_PLAIN_SCALAR_STYLE;
+		break;
+	default:
+		break;
+	}
+}
+
+int yfast_parse(const uint8_t *s, size_t len, struct yfast_event **events, size_t *n)
 {
 	struct yfast f = { .s = s, .len = len };
 
 	*events = NULL;
 	*n = 0;
-	if (!yfast_may_take(s, len))
+	if (len > UINT32_MAX || !yfast_may_take(s, len))
 		return 0;
 	if (simple(&f, YAML_STREAM_START_EVENT, 0) && simple(&f, YAML_DOCUMENT_START_EVENT, 0) &&
 	    parse_map(&f, 0, 0) && f.p == len && simple(&f, YAML_DOCUMENT_END_EVENT, len) &&
@@ -430,10 +448,11 @@ static const char *event_differs(const yaml_event_t *a, const yaml_event_t *b)
 	}
 }
 
-int yfast_compare(const uint8_t *s, size_t len, const yaml_event_t *ev, size_t n, char *why, size_t why_size)
+int yfast_compare(const uint8_t *s, size_t len, const struct yfast_event *ev, size_t n, char *why,
+		  size_t why_size)
 {
 	yaml_parser_t parser;
-	yaml_event_t e;
+	yaml_event_t e, mine;
 	int ret = 0;
 
 	if (!yaml_parser_initialize(&parser))
@@ -449,11 +468,12 @@ int yfast_compare(const uint8_t *s, size_t len, const yaml_event_t *ev, size_t n
 				 parser.problem_mark.line + 1, parser.problem ? parser.problem : "?");
 			break;
 		}
-		if ((what = event_differs(&e, &ev[i]))) {
+		yfast_event_get(&ev[i], &mine);
+		if ((what = event_differs(&e, &mine))) {
 			ret = 1;
 			snprintf(why, why_size,
 				 "event %zu (type %d, at %zu-%zu): the %s differs from libyaml's (type %d, at %zu-%zu)", i,
-				 ev[i].type, ev[i].start_mark.index, ev[i].end_mark.index, what, e.type,
+				 mine.type, mine.start_mark.index, mine.end_mark.index, what, e.type,
 				 e.start_mark.index, e.end_mark.index);
 		}
 		yaml_event_delete(&e);

@@ -229,16 +229,30 @@ void yaml_events_stop(struct yaml_events *e);
 /* Whether yfast_parse may take the text (a quick look; it may still
  * decline it). */
 bool yfast_may_take(const uint8_t *s, size_t len);
-/* 1: *events[0, *n) are the events libyaml gives for s[0, len) (free them
- * with yfast_free); 0: not the shape it reads, nothing made; negative: out
- * of memory. */
-int yfast_parse(const uint8_t *s, size_t len, struct yaml_event_s **events, size_t *n)
+/* An event of yfast_parse's, in 24 bytes where libyaml's takes 104: the
+ * list of a 10,000-value file is 0.8 MB, not 3.4 MB of pages a load
+ * faults in (docs/development.md, "The idle second"). yfast_event_get
+ * gives the libyaml event it stands for. */
+struct yfast_event {
+	const uint8_t *value; /* a scalar's: into the text, or its own (a block scalar) */
+	uint32_t start, end;  /* the marks' index */
+	uint32_t length;      /* a scalar's value's */
+	uint8_t type;         /* yaml_event_type_t */
+	uint8_t style;        /* a scalar's, a mapping's or a sequence's style */
+};
+
+/* 1: *events[0, *n) stand for the events libyaml gives for s[0, len)
+ * (free them with yfast_free); 0: not the shape it reads, nothing made;
+ * negative: out of memory. */
+int yfast_parse(const uint8_t *s, size_t len, struct yfast_event **events, size_t *n)
 	__attribute__((warn_unused_result));
-void yfast_free(struct yaml_event_s *ev, size_t n);
+void yfast_free(struct yfast_event *ev, size_t n);
+/* The libyaml event c stands for; a scalar's value is c's (not a copy). */
+void yfast_event_get(const struct yfast_event *c, struct yaml_event_s *e);
 /* libyaml's events for s[0, len) against ev[0, n): 0 the same, 1 not
  * (why says where), negative out of memory. For the tests and the test
  * build's GITSEAL_TEST_YFAST_CHECK. */
-int yfast_compare(const uint8_t *s, size_t len, const struct yaml_event_s *ev, size_t n, char *why,
+int yfast_compare(const uint8_t *s, size_t len, const struct yfast_event *ev, size_t n, char *why,
 		  size_t why_size) __attribute__((warn_unused_result));
 
 /* ---- shared by yaml_load.c and yaml_comments.c ---- */

@@ -1415,7 +1415,8 @@ static int libyaml_events(struct yloader *l, const uint8_t *vtext, size_t vlen)
  * (GITSEAL_TEST_YFAST_LOG=FILE: a line "fast" or "libyaml" each,
  * appended), and with GITSEAL_TEST_YFAST_CHECK=1 compares every list
  * yaml_fast.c gives with libyaml's (a difference aborts). */
-static void test_log(const char *what, const uint8_t *vtext, size_t vlen, const yaml_event_t *ev, size_t n)
+static void test_log(const char *what, const uint8_t *vtext, size_t vlen, const struct yfast_event *ev,
+		     size_t n)
 {
 #ifdef GITSEAL_TEST_HOOKS
 	const char *path = getenv("GITSEAL_TEST_YFAST_LOG");
@@ -1458,7 +1459,7 @@ static int read_events(struct yloader *l, bool fast)
 	size_t vlen = l->cuts.n ? l->cuts.vlen : l->len - l->base, n = 0, got = 0;
 	struct gs_buf cut_text;
 	const uint8_t *vtext = l->src;
-	yaml_event_t *ev = NULL;
+	struct yfast_event *ev = NULL;
 	int ret;
 
 	if (!fast || !l->ascii || l->base || !yfast_may_take(l->src, l->len) || !sealed_text(l->src, l->len)) {
@@ -1488,8 +1489,12 @@ static int read_events(struct yloader *l, bool fast)
 	}
 	test_log("fast", vtext, vlen, ev, n);
 	ret = 0;
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = on_event(l, &ev[i]);
+	for (size_t i = 0; i < n && !ret; i++) {
+		yaml_event_t e;
+
+		yfast_event_get(&ev[i], &e);
+		ret = on_event(l, &e);
+	}
 out:
 	yfast_free(ev, n);
 	gs_buf_release(&cut_text);

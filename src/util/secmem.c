@@ -302,7 +302,7 @@ static bool may_lock_any(void)
  * it costs instead, and on a VM with free page reporting (virtio-balloon)
  * a huge page taken after a few seconds idle faults in the host, 2-4 ms
  * each: a huge page mostly empty is dearer than its tail in small pages
- * (the 4.6 MB reserved for the bench's encrypted tree: a third huge page
+ * (the 4.6 MB once reserved for the bench's encrypted tree: a third huge page
  * for 0.6 MB). Under
  * RLIMIT_MEMLOCK the rounding must leave room for another block as large
  * (the proof of a write loads a second tree beside the first): else a
@@ -707,7 +707,7 @@ enum { ARENA_BLOCK_MAX = 512 * 1024 };
 /* The most a reservation (gs_arena_reserve) makes a block hold: past it the
  * blocks grow as above. An estimate from attacker input (a file of empty
  * lines) must not lock much more than a large document would use: the
- * 10,000 values of bench/sops_bench.sh reserve 4.6 MB. */
+ * 10,000 values of bench/sops_bench.sh reserve 3.9 MB. */
 enum { ARENA_RESERVE_MAX = 16 * 1024 * 1024 };
 
 struct gs_arena_block {

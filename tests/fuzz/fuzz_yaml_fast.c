@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	yaml_event_t *ev;
+	struct yfast_event *ev;
 	size_t n;
 	char why[512];
 	int ret = yfast_parse(data, size, &ev, &n);

@@ -154,6 +154,49 @@ static void test_path_keys_are_shown_escaped(void **state)
 	assert_string_equal(where, "doc 0: [\"a\\x0ab\\xc2\\x85c\\xe2\\x80\\xaed\"]");
 }
 
+/* grow_entries: the arrays one map outgrew serve the next map, and every
+ * entry keeps its key and value through the moves. */
+static void test_outgrown_entry_arrays_are_reused(void **state)
+{
+	struct doc d;
+	struct doc_node *maps[3];
+	struct doc_entry *four = NULL, *eight = NULL;
+	char key[32], val[32];
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	for (int m = 0; m < 3; m++) {
+		assert_non_null(maps[m] = doc_new_map(&d));
+		for (int k = 0; k < 10; k++) {
+			struct doc_node *v;
+
+			snprintf(key, sizeof(key), "k%d", k);
+			snprintf(val, sizeof(val), "v%d-%d", m, k);
+			assert_non_null(v = doc_new_scalar(&d, DOC_STR, val, strlen(val)));
+			assert_non_null(doc_append(&d, maps[m], key, strlen(key), v));
+			if (m == 0 && k == 0)
+				four = maps[0]->entries;
+			if (m == 0 && k == 4)
+				eight = maps[0]->entries;
+			/* the next map takes the 4- and 8-entry arrays the last left */
+			if (m > 0 && k == 0)
+				assert_ptr_equal(maps[m]->entries, four);
+			if (m > 0 && k == 4)
+				assert_ptr_equal(maps[m]->entries, eight);
+		}
+		assert_int_equal(maps[m]->cap, 16);
+	}
+	for (int m = 0; m < 3; m++)
+		for (int k = 0; k < 10; k++) {
+			snprintf(key, sizeof(key), "k%d", k);
+			snprintf(val, sizeof(val), "v%d-%d", m, k);
+			assert_memory_equal(maps[m]->entries[k].key, key, strlen(key) + 1);
+			assert_int_equal(maps[m]->entries[k].value->len, strlen(val));
+			assert_memory_equal(maps[m]->entries[k].value->text, val, strlen(val));
+		}
+	doc_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_tags_count),
 		cmocka_unit_test(test_long_path_is_bounded),
 		cmocka_unit_test(test_path_keys_are_shown_escaped),
+		cmocka_unit_test(test_outgrown_entry_arrays_are_reused),
 	};
 
 	if (gs_crypto_init())

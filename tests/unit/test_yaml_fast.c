@@ -36,7 +36,7 @@ static int setup(void **state)
 /* 1 taken, 0 declined */
 static int parse(const uint8_t *s, size_t len, const char *name)
 {
-	yaml_event_t *ev;
+	struct yfast_event *ev;
 	size_t n;
 	char why[512];
 	int ret = yfast_parse(s, len, &ev, &n);
@@ -235,21 +235,28 @@ static void test_takes(void **state)
 static void test_events(void **state)
 {
 	static const char text[] = "k: v\nl: |-\n  x\n";
-	yaml_event_t *ev;
+	struct yfast_event *ev;
+	yaml_event_t e[10];
 	size_t n;
 
 	(void)state;
 	assert_int_equal(yfast_parse((const uint8_t *)text, strlen(text), &ev, &n), 1);
 	assert_int_equal(n, 10);
-	assert_int_equal(ev[2].type, YAML_MAPPING_START_EVENT);
-	assert_int_equal(ev[3].type, YAML_SCALAR_EVENT);
-	assert_int_equal(ev[4].start_mark.index, 3);
-	assert_int_equal(ev[4].end_mark.index, 4);
-	assert_int_equal(ev[6].data.scalar.style, YAML_LITERAL_SCALAR_STYLE);
-	assert_int_equal(ev[6].data.scalar.length, 1);
-	assert_memory_equal(ev[6].data.scalar.value, "x", 1);
-	assert_int_equal(ev[7].type, YAML_MAPPING_END_EVENT);
-	assert_int_equal(ev[7].start_mark.index, strlen(text));
+	for (size_t i = 0; i < n; i++)
+		yfast_event_get(&ev[i], &e[i]);
+	assert_int_equal(e[2].type, YAML_MAPPING_START_EVENT);
+	assert_int_equal(e[2].data.mapping_start.style, YAML_BLOCK_MAPPING_STYLE);
+	assert_int_equal(e[3].type, YAML_SCALAR_EVENT);
+	assert_int_equal(e[4].start_mark.index, 3);
+	assert_int_equal(e[4].end_mark.index, 4);
+	assert_true(e[4].data.scalar.plain_implicit);
+	assert_int_equal(e[6].data.scalar.style, YAML_LITERAL_SCALAR_STYLE);
+	assert_false(e[6].data.scalar.plain_implicit);
+	assert_int_equal(e[6].data.scalar.length, 1);
+	assert_memory_equal(e[6].data.scalar.value, "x", 1);
+	assert_int_equal(e[7].type, YAML_MAPPING_END_EVENT);
+	assert_int_equal(e[7].start_mark.index, strlen(text));
+	assert_int_equal(e[9].type, YAML_STREAM_END_EVENT);
 	yfast_free(ev, n);
 }
 
