@@ -937,18 +937,26 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
  * age_identity_list_locked_only. */
 const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher, const char **why)
 {
-	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_key_summary keys;
-	const char *name = NULL;
+	const char *name;
 
-	if (!ids || sops_doc_keys(cipher, &keys)) {
+	if (!gitfilter_identities(f) || sops_doc_keys(cipher, &keys)) {
 		gs_error_clear();
 		return NULL;
 	}
-	for (size_t g = 0; g < keys.group_count && !name; g++)
-		name = age_identity_list_locked_only(ids, (const char *const *)keys.groups[g].age,
-						     keys.groups[g].age_count, why);
+	name = gitfilter_locked_key_for(f, &keys, why);
 	sops_key_summary_release(&keys);
+	return name;
+}
+
+const char *gitfilter_locked_key_for(struct gitfilter *f, const struct sops_key_summary *keys, const char **why)
+{
+	const struct age_identity_list *ids = gitfilter_identities(f);
+	const char *name = NULL;
+
+	for (size_t g = 0; ids && g < keys->group_count && !name; g++)
+		name = age_identity_list_locked_only(ids, (const char *const *)keys->groups[g].age,
+						     keys->groups[g].age_count, why);
 	return name;
 }
 

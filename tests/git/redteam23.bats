@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# Red team 23 on the git side: what stop 47 added (git unlock asking for a
+# passphrase-protected ssh key's passphrase on the terminal; git check
+# naming the files it could not decrypt).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+# on_tty ANSWER CMD: CMD run on a pty (script(1)), ANSWER typed on it until
+# it ends (as tests/git/ssh_unlock.bats)
+on_tty() {
+	(for _ in 1 2 3 4 5 6 7 8; do printf '%s\n' "$1" || exit; sleep 0.3; done) |
+		timeout 30 script -qec "$2" /dev/null
+}
+
+# protected_clone: secrets/a.yaml and b.yaml sealed for $RECIPIENT and the
+# passphrase-protected ed25519 key (both accepted), committed and locked;
+# then only the protected key is the user's, with no passphrase in the
+# environment and a terminal allowed to ask
+protected_clone() {
+	ED="$BATS_TEST_DIRNAME/../../keys/test-ssh-ed25519-passphrase"
+	read -r t k _ < "$ED.pub"
+	printf 'creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: %s,%s %s\n' "$RECIPIENT" "$t" "$k" > .sops.yaml
+	fixture gitseal updatekeys -y -r . >/dev/null 2>&1
+	printf 'db: hunter2\nother: x\n' > secrets/a.yaml
+	printf 'db: b\n' > secrets/b.yaml
+	git add .sops.yaml secrets
+	fixture git commit -qm two
+	fixture gitseal git lock 2>/dev/null
+	export SOPS_AGE_SSH_PRIVATE_KEY_FILE="$ED"
+	unset SOPS_AGE_KEY_FILE GITSEAL_SSH_PASSPHRASE GIT_TERMINAL_PROMPT
+}
+
+# U1: git unlock decrypted the files with the key it asked the passphrase
+# of, then wrote the index in the same second as the files: git takes such
+# an entry for racily clean and cleans the file again to compare, and the
+# filter it starts, which never asks, cannot open the committed version,
+# so it sealed it afresh (a new data key): every file unlock decrypted
+# showed as modified, `git commit -a` committed them all re-keyed, and a
+# checkout of another branch refused to overwrite them.
+@test "U1: after git unlock asked for a protected key's passphrase, git sees the files it decrypted unchanged" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	protected_clone
+	run -0 on_tty "test passphrase" "\"$GITSEAL_BIN\" git unlock"
+	[[ "$output" == *"unlocked: 2 file(s) decrypted"* ]]
+	grep -qx 'db: b' secrets/b.yaml
+	run -0 git status --porcelain -uno
+	[ -z "$output" ]
+	# an edit is one: sealed afresh (no passphrase, no data key to re-use)
+	printf 'db: b2\n' > secrets/b.yaml
+	run -0 git status --porcelain -uno
+	[ "$output" = " M secrets/b.yaml" ]
+}
+
+# C1: the hook's check of a file only a passphrase-protected key of the
+# user's opens (git asks for no passphrase) said "none of your keys opens
+# them", which is not so: it names the key and the way to check them.
+@test "C1: git check names the passphrase-protected key that would open the files it could not check" {
+	protected_clone
+	GITSEAL_SSH_PASSPHRASE="test passphrase" fixture gitseal git unlock 2>/dev/null
+	printf 'db: a2\n' > secrets/a.yaml
+	printf 'db: b2\n' > secrets/b.yaml
+	git add secrets
+	run -0 "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 2 file(s) not checked: the passphrase-protected key '$ED' opens them, and git asks for no passphrase (set GITSEAL_SSH_PASSPHRASE to check them) ('secrets/a.yaml', 'secrets/b.yaml')" ]
+}
