@@ -41,9 +41,17 @@ protected_clone() {
 # so it sealed it afresh (a new data key): every file unlock decrypted
 # showed as modified, `git commit -a` committed them all re-keyed, and a
 # checkout of another branch refused to overwrite them.
-@test "U1: after git unlock asked for a protected key's passphrase, git sees the files it decrypted unchanged" {
+# P1: GIT_TERMINAL_PROMPT was false to unlock only as 0, false, no or off;
+# git reads it as a Boolean of its config (empty, 00, 0x0, 0k: false) and
+# asks nothing there, where unlock asked (a job that set it so waited).
+@test "U1, P1: git unlock asks no passphrase where git's GIT_TERMINAL_PROMPT is false; after it asked, git sees the files it decrypted unchanged" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	protected_clone
+	for v in '' 0x0; do
+		run -0 on_tty "test passphrase" "GIT_TERMINAL_PROMPT='$v' \"$GITSEAL_BIN\" git unlock"
+		[[ "$output" != *"Enter passphrase"* ]]
+		[[ "$output" == *"GIT_TERMINAL_PROMPT is off"* ]]
+	done
 	run -0 on_tty "test passphrase" "\"$GITSEAL_BIN\" git unlock"
 	[[ "$output" == *"unlocked: 2 file(s) decrypted"* ]]
 	grep -qx 'db: b' secrets/b.yaml
