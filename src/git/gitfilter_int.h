@@ -98,6 +98,7 @@ struct gitfilter {
 	size_t id_recipient_count;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
+	bool archive;               /* serving `git archive`: smudge hands the ciphertext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */

@@ -75,3 +75,19 @@ protected_clone() {
 	run -0 "$GITSEAL_BIN" git check
 	[ "$output" = "gitseal: warning: 2 file(s) not checked: the passphrase-protected key '$ED' opens them, and git asks for no passphrase (set GITSEAL_SSH_PASSPHRASE to check them) ('secrets/a.yaml', 'secrets/b.yaml')" ]
 }
+
+# A1: git archive runs the smudge filter on every file it exports, so a key
+# holder's `git archive -o release.tar.gz v1` (make dist) held every secret
+# in clear, exit 0. It exports them as committed now, with a warning;
+# GITSEAL_ARCHIVE_PLAINTEXT=1 asks for the plaintext.
+@test "A1: git archive exports the files under the filter as committed (ciphertext) unless asked for plaintext" {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	run -0 --separate-stderr sh -c 'git -c core.quotepath=off archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[ "$output" = "$(cat "$T/sealed")" ]
+	[[ "$stderr" == *"git archive exports the files under the filter as committed (GITSEAL_ARCHIVE_PLAINTEXT=1 decrypts them)"* ]]
+	run -0 sh -c 'GITSEAL_ARCHIVE_PLAINTEXT=1 git archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[ "$output" = "db: hunter2" ]
+}
