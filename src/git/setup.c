@@ -1037,9 +1037,17 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 		    same_but_crlf(&file, &blob))
 			continue;
 		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
-			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
-						       "them first (--force locks it anyway, and they are lost)",
-				      gs_shown(e->path));
+			/* the committed version did not open: changed or not is not known */
+			const char *why = gitfilter_locked_failure_for(f, store_format_for_path(e->path), blob.data,
+								       blob.len);
+
+			if (why)
+				ret = GS_FAIL(GS_ERR_CONFLICT, "cannot tell whether '%s' has changes that are not "
+							       "committed: %s", gs_shown(e->path), why);
+			else
+				ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or "
+							       "stash them first (--force locks it anyway, and they are "
+							       "lost)", gs_shown(e->path));
 			break;
 		}
 		if (!(grown = gs_realloc(*which, (*count + 1) * sizeof(*grown)))) {

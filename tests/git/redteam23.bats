@@ -44,7 +44,7 @@ protected_clone() {
 # P1: GIT_TERMINAL_PROMPT was false to unlock only as 0, false, no or off;
 # git reads it as a Boolean of its config (empty, 00, 0x0, 0k: false) and
 # asks nothing there, where unlock asked (a job that set it so waited).
-@test "U1, P1: git unlock asks no passphrase where git's GIT_TERMINAL_PROMPT is false; after it asked, git sees the files it decrypted unchanged" {
+@test "U1, P1, L1: git unlock asks no passphrase where git's GIT_TERMINAL_PROMPT is false; after it asked, git sees the files it decrypted unchanged, and lock asks too" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	protected_clone
 	for v in '' 0x0; do
@@ -61,6 +61,14 @@ protected_clone() {
 	printf 'db: b2\n' > secrets/b.yaml
 	run -0 git status --porcelain -uno
 	[ "$output" = " M secrets/b.yaml" ]
+	# L1: lock asks as unlock does: a.yaml is unchanged (it said a.yaml had
+	# changes, which only --force passed, losing b.yaml's), b.yaml's edit
+	# refuses; without a terminal it says it cannot tell
+	run -1 "$GITSEAL_BIN" git lock </dev/null
+	[ "$output" = "gitseal: error: cannot tell whether 'secrets/a.yaml' has changes that are not committed: '$ED' is passphrase-protected: no terminal to ask for it; set GITSEAL_SSH_PASSPHRASE to its passphrase" ]
+	run -1 on_tty "test passphrase" "\"$GITSEAL_BIN\" git lock"
+	[ "$(grep -o "Enter passphrase for '$ED': " <<<"$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *"'secrets/b.yaml' has changes that are not committed"* ]]
 }
 
 # C1: the hook's check of a file only a passphrase-protected key of the
