@@ -82,6 +82,12 @@ protected_clone() {
 	git add secrets
 	run -0 "$GITSEAL_BIN" git check
 	[ "$output" = "gitseal: warning: 2 file(s) not checked: the passphrase-protected key '$ED' opens them, and git asks for no passphrase (set GITSEAL_SSH_PASSPHRASE to check them) ('secrets/a.yaml', 'secrets/b.yaml')" ]
+	# and a file sealed for the age key alone, which no key of the user's opens
+	printf 'db: c\n' > "$T/c.yaml"
+	fixture gitseal encrypt --config /dev/null --age "$RECIPIENT" "$T/c.yaml" > "$T/c.sealed"
+	git update-index --add --cacheinfo "100644,$(git hash-object -w --no-filters "$T/c.sealed"),secrets/c.yaml"
+	run -0 "$GITSEAL_BIN" git check
+	[ "$output" = "gitseal: warning: 3 file(s) not checked: none of your keys opens them, or for 2 of them only the passphrase-protected key '$ED', which git asks no passphrase for ('secrets/a.yaml', 'secrets/b.yaml', 'secrets/c.yaml')" ]
 }
 
 # A1: git archive runs the smudge filter on every file it exports, so a key
