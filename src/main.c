@@ -212,8 +212,11 @@ static int run_command(const struct command *c, const struct opt_value *globals,
 		sops_globals_set(globals);
 	/* no question in the middle of a git command's checkout or a render;
 	 * `git unlock` decrypts in this process (no filter started) and is
-	 * run by hand, as git-crypt's, whose gpg-agent asks */
-	if (!strcmp(c->name, "git") && argc - first == 2 && !strcmp(argv[first + 1], "unlock"))
+	 * run by hand, as git-crypt's, whose gpg-agent asks; so is `git lock`,
+	 * which opens each committed version to tell a file unchanged: without
+	 * the key every file unlock decrypted read as changed (red team 23, L1) */
+	if (!strcmp(c->name, "git") && argc - first >= 2 &&
+	    ((argc - first == 2 && !strcmp(argv[first + 1], "unlock")) || !strcmp(argv[first + 1], "lock")))
 		age_ssh_passphrase_source(prompt_ssh_passphrase_typed);
 	else if (!strcmp(c->name, "git") || !strcmp(c->name, "render") || !strcmp(c->name, "krm"))
 		age_ssh_passphrase_source(prompt_ssh_passphrase_no_terminal);

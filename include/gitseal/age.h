@@ -90,6 +90,9 @@ void age_ssh_passphrase_source(int (*ask)(const char *key_name, struct gs_buf *o
  * (no passphrase to be had, a wrong one), or NULL: for a message that
  * would otherwise say only that no identity matched. Valid as long as l. */
 const char *age_identity_list_locked_failure(const struct age_identity_list *l);
+/* Whether a passphrase-protected key of l was decrypted in this process:
+ * files it opened are ones a process that asks for no passphrase cannot. */
+bool age_identity_list_unlocked_any(const struct age_identity_list *l);
 /* The name of the passphrase-protected key of l, not opened yet, whose public
  * key is one of the recipients (age recipient strings; an ssh key's comment
  * aside) when no other identity of l is one: a file only that key opens,

@@ -154,6 +154,8 @@ struct gitfilter_findings {
 	size_t count;
 	size_t unopened; /* sops files none of the user's keys opens: not decrypted, not checked whole */
 	char *unopened_paths[GITFILTER_UNOPENED_SHOWN]; /* the first of them (malloc'd) */
+	size_t unopened_locked; /* of them, those only a passphrase-protected key of the user's opens */
+	char *locked_key;       /* the first such key's name (malloc'd) */
 };
 
 /* `gitseal git check`: what is staged under the filter, read as the

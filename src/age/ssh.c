@@ -807,6 +807,22 @@ const char *age_identity_list_locked_failure(const struct age_identity_list *l)
 	return why;
 }
 
+bool age_identity_list_unlocked_any(const struct age_identity_list *l)
+{
+	bool any = false;
+
+	for (size_t i = 0; l && i < l->count && !any; i++) {
+		struct age_ssh_locked *k = l->items[i]->locked;
+
+		if (!k)
+			continue;
+		pthread_mutex_lock(&k->lock);
+		any = k->key != NULL;
+		pthread_mutex_unlock(&k->lock);
+	}
+	return any;
+}
+
 /* Whether the recipient text (sops's metadata: "ssh-ed25519 AAAA... comment")
  * is id's: its recipient string, then the end or a comment. */
 static bool is_recipient_of(const struct age_identity *id, const char *text, char *buf, size_t cap)

@@ -359,7 +359,16 @@ static void show_unopened(const struct gitfilter_findings *fs)
 					 gs_shown(fs->unopened_paths[i]));
 	if (fs->unopened > shown && used < sizeof(names))
 		snprintf(names + used, sizeof(names) - used, " and %zu more", fs->unopened - shown);
-	cmd_warnf("%zu file(s) not checked: none of your keys opens them (%s)", fs->unopened, names);
+	if (fs->unopened_locked == fs->unopened)
+		cmd_warnf("%zu file(s) not checked: the passphrase-protected key '%s' opens them, and git asks for no "
+			  "passphrase (set GITSEAL_SSH_PASSPHRASE to check them) (%s)",
+			  fs->unopened, gs_shown(fs->locked_key), names);
+	else if (fs->unopened_locked)
+		cmd_warnf("%zu file(s) not checked: none of your keys opens them, or for %zu of them only the "
+			  "passphrase-protected key '%s', which git asks no passphrase for (%s)",
+			  fs->unopened, fs->unopened_locked, gs_shown(fs->locked_key), names);
+	else
+		cmd_warnf("%zu file(s) not checked: none of your keys opens them (%s)", fs->unopened, names);
 }
 
 static int git_check(void)

@@ -124,12 +124,23 @@ int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
 }
 
 /* Whether the user turned git's terminal questions off (its Boolean
- * GIT_TERMINAL_PROMPT set to false: a CI job, a script). */
+ * GIT_TERMINAL_PROMPT set to false: a CI job, a script), read as git's
+ * git_config_bool reads it: empty is false, and so is an integer of 0
+ * in any base strtoimax reads, with a unit (k, m, g) or none ("00",
+ * "0x0", "0k"); git asks no question there either (red team 23, P1). */
 static bool git_terminal_prompt_off(void)
 {
 	const char *v = getenv("GIT_TERMINAL_PROMPT");
+	char *end;
+	long long n;
 
-	return v && (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"));
+	if (!v)
+		return false;
+	if (!*v || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+		return true;
+	errno = 0;
+	n = strtoll(v, &end, 0);
+	return end != v && !errno && n == 0 && (!*end || (strchr("kKmMgG", *end) && !end[1]));
 }
 
 /* git runs its hooks with standard input from /dev/null or a pipe, and

@@ -74,17 +74,25 @@ void gitfilter_findings_release(struct gitfilter_findings *fs)
 	free(fs->items);
 	for (size_t i = 0; i < GITFILTER_UNOPENED_SHOWN; i++)
 		free(fs->unopened_paths[i]);
+	free(fs->locked_key);
 	memset(fs, 0, sizeof(*fs));
 }
 
 /* A sops file none of the user's keys opens: its decrypt check is not
  * made, which the check says rather than passing it in silence. */
-static int note_unopened(struct gitfilter_findings *fs, const char *path)
+static int note_unopened(struct gitfilter_findings *fs, const char *path, const char *locked_key)
 {
 	if (fs->unopened < GITFILTER_UNOPENED_SHOWN &&
 	    !(fs->unopened_paths[fs->unopened] = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	fs->unopened++;
+	/* a key of the user's that git asks no passphrase for: "none of your
+	 * keys" would not be so (red team 23, C1) */
+	if (locked_key) {
+		if (!fs->locked_key && !(fs->locked_key = gs_strdup(locked_key)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		fs->unopened_locked++;
+	}
 	return 0;
 }
 
@@ -291,12 +299,12 @@ static int check_sealed(struct gitfilter *f, const char *path, struct doc *d, co
 		goto out;
 	}
 	if (!may_open(f, &own)) {
-		ret = note_unopened(fs, path);
+		ret = note_unopened(fs, path, NULL);
 		goto out;
 	}
 	err = gitseal_open_text_doc(f, d, &plain);
 	if (err == GS_ERR_NO_DATA_KEY || err == GS_ERR_AGE_NO_MATCH)
-		ret = note_unopened(fs, path);
+		ret = note_unopened(fs, path, gitfilter_locked_key_for(f, &own, NULL));
 	else if (err)
 		ret = add_finding(fs, path, "it does not decrypt: %s", gs_error_message());
 	/* the binary store seals any bytes: a conflict sealed as its data (by

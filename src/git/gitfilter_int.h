@@ -98,6 +98,7 @@ struct gitfilter {
 	size_t id_recipient_count;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
+	bool archive;               /* serving `git archive`: smudge hands the ciphertext back */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
@@ -274,6 +275,8 @@ const struct age_identity_list *gitfilter_identities(struct gitfilter *f);
  * opens cipher, which git never asks a passphrase for, or NULL; why (unless
  * NULL): why it did not open, NULL when it was not tried. */
 const char *gitfilter_locked_key_only(struct gitfilter *f, struct doc *cipher, const char **why);
+/* The same, from the file's keys. */
+const char *gitfilter_locked_key_for(struct gitfilter *f, const struct sops_key_summary *keys, const char **why);
 /* Why a passphrase-protected key did not open the sops text in, when it
  * alone opens it; else NULL. */
 const char *gitfilter_locked_failure_for(struct gitfilter *f, enum doc_format format, const uint8_t *in, size_t len);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <git2.h>
 
@@ -498,6 +499,24 @@ static void note_locked_key(struct gitfilter_init_result *res, const char *why)
  * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
  * process filters, so this cannot go through git_checkout. git notices the
  * new mtime and re-cleans the file, which (reuse) gives the same blob. */
+/* Until the clock is past the second of every file written so far (and a
+ * filesystem's coarse clock, a tick behind, too). git takes an index
+ * entry whose file changed in the second the index was written for racily
+ * clean and cleans the file again to compare it; a file a protected key
+ * opened with the passphrase unlock asked for is one the filter (which
+ * asks for none) cannot open, so it would seal it afresh, a new data key:
+ * every decrypted file would show as modified (red team 23, U1). */
+static void wait_past_second(void)
+{
+	struct timespec now, until;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return;
+	until = (struct timespec){ now.tv_sec + 1, 20 * 1000 * 1000 };
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
+}
+
 static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *res)
 {
 	git_index *idx = NULL;
@@ -559,6 +578,8 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 		res->files_smudged++;
 		dirty = true;
 	}
+	if (!ret && dirty && age_identity_list_unlocked_any(gitfilter_identities(f)))
+		wait_past_second();
 	if (!ret && dirty && git_index_write(idx) < 0)
 		ret = gitrepo_fail("cannot write the index");
 	gs_buf_release(&blob);
@@ -1016,9 +1037,17 @@ static int lock_plan(struct gitfilter *f, git_index *idx, bool force, size_t **w
 		    same_but_crlf(&file, &blob))
 			continue;
 		if (!force && !worktree_matches(f, e->path, &file, &blob)) {
-			ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or stash "
-						       "them first (--force locks it anyway, and they are lost)",
-				      gs_shown(e->path));
+			/* the committed version did not open: changed or not is not known */
+			const char *why = gitfilter_locked_failure_for(f, store_format_for_path(e->path), blob.data,
+								       blob.len);
+
+			if (why)
+				ret = GS_FAIL(GS_ERR_CONFLICT, "cannot tell whether '%s' has changes that are not "
+							       "committed: %s", gs_shown(e->path), why);
+			else
+				ret = GS_FAIL(GS_ERR_CONFLICT, "'%s' has changes that are not committed: commit or "
+							       "stash them first (--force locks it anyway, and they are "
+							       "lost)", gs_shown(e->path));
 			break;
 		}
 		if (!(grown = gs_realloc(*which, (*count + 1) * sizeof(*grown)))) {

@@ -645,7 +645,11 @@ int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
  * `age -e -o` (docs/development.md, the small file). */
 static int rename_file(const char *from, const char *to)
 {
+#ifdef SYS_renameat
 	return (int)syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
+#else /* riscv64, loongarch64: renameat2 alone (Linux 3.15) */
+	return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 0);
+#endif
 }
 
 /* Renames the finished temporary file over the target. A target this
