@@ -240,6 +240,10 @@ int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const stru
  * values of its data and stringData as a v1 Secret. */
 int k8s_track_check(struct gs_secret_set *s, const struct doc_node *root)
 	__attribute__((warn_unused_result));
+/* Fails (GS_ERR_CONFIG, naming the path, never the value) when a key or
+ * string of root holds U+0085 (NEL), which kustomize's YAML writer turns
+ * into a space: for what kustomize reads as YAML and writes again. */
+int k8s_track_kyaml_keeps(const struct doc_node *root) __attribute__((warn_unused_result));
 /* Whether text (NUL-terminated; NULL: false) holds a value of s, or might
  * (the search failed): then a message must not show it. */
 bool k8s_track_holds(struct gs_secret_set *s, const char *text);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# Red team 24 on the cluster side: render's output must be exactly the
+# decrypted values. Runs the real `kubectl kustomize`.
+
+bats_require_minimum_version 1.5.0
+load k8s_helpers
+
+setup() { k8s_repo_setup; }
+teardown() { teardown_tmp; }
+
+# N1: kustomize's YAML writer (kyaml) writes U+0085 (NEL) in a string as
+# a space. A value kustomize reads as YAML and writes again (a KSOPS
+# Secret's stringData, a decrypted patch's) left the build as "x y", exit
+# 0; values kustomize encodes itself (files, envs: base64 in data) keep it.
+@test "N1: a decrypted value holding U+0085 that kustomize would write back as a space is refused, not changed" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: "pw\\Nword"\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/s.enc.yaml"
+	# a KSOPS generator's Secret
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [s.enc.yaml]\n' \
+		>"$REPO/app/gen.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/gen.yaml': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+	# a decrypted patch of a Secret
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n' >"$REPO/app/base.yaml"
+	printf 'resources: [base.yaml]\npatches:\n- path: s.enc.yaml\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+	# a secretGenerator's files: kustomize encodes it, the value is kept
+	printf 'pw\xc2\x85word' >"$TMP/n.raw"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --input-type binary "$TMP/n.raw" >"$REPO/app/n.enc"
+	printf 'secretGenerator:\n- name: g\n  files: [n.enc]\n  options: {disableNameSuffixHash: true}\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"n.enc: $(base64 -w0 "$TMP/n.raw")"* ]]
+}
