@@ -8,6 +8,15 @@ load k8s_helpers
 setup() { k8s_repo_setup; }
 teardown() { teardown_tmp; }
 
+# refused_nel FILE: render of the app fails, nothing out, one line naming
+# FILE and the Secret's value k
+refused_nel() {
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: '$1': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+}
+
 # N1: kustomize's YAML writer (kyaml) writes U+0085 (NEL) in a string as
 # a space. A value kustomize reads as YAML and writes again (a KSOPS
 # Secret's stringData, a decrypted patch's) left the build as "x y", exit
@@ -19,17 +28,11 @@ teardown() { teardown_tmp; }
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [s.enc.yaml]\n' \
 		>"$REPO/app/gen.yaml"
 	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/gen.yaml': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+	refused_nel app/gen.yaml
 	# a decrypted patch of a Secret
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n' >"$REPO/app/base.yaml"
 	printf 'resources: [base.yaml]\npatches:\n- path: s.enc.yaml\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+	refused_nel app/s.enc.yaml
 	# a secretGenerator's files: kustomize encodes it, the value is kept
 	printf 'pw\xc2\x85word' >"$TMP/n.raw"
 	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --input-type binary "$TMP/n.raw" >"$REPO/app/n.enc"
