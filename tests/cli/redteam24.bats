@@ -17,15 +17,19 @@ teardown() { teardown_tmp; }
 	printf 'password: hunter2\napi_token: t0k\n' >p.yaml
 	printf 'creation_rules:\n  - age: %s\n    encrypted_regex: ^(data|stringData)$\n' "$DEMO_RECIPIENT" >.sops.yaml
 	run -1 gitseal encrypt -i p.yaml
-	[ "$output" = "gitseal: error: 'p.yaml': the creation rule of '$TMP/.sops.yaml' (encrypted_regex '^(data|stringData)$') encrypts none of the file's 2 values: each would be written in clear; nothing written (a selection flag such as --encrypted-regex to choose)" ]
+	[ "$output" = "gitseal: error: 'p.yaml': the creation rule of '$TMP/.sops.yaml' (encrypted_regex '^(data|stringData)$') encrypts none of the file's 2 values: each would be written in clear; nothing written (a selection flag such as --encrypted-regex, or --config, to choose)" ]
 	grep -qx 'password: hunter2' p.yaml
 	# one value sealed: the rule is the user's to read
 	printf 'creation_rules:\n  - age: %s\n    encrypted_regex: ^password$\n' "$DEMO_RECIPIENT" >.sops.yaml
 	run gitseal encrypt p.yaml
 	[ "$status" -eq 0 ]
 	[[ $output == *'password: ENC['* ]]
-	# the flag given: written as asked
+	# the user's own choices: written as asked
 	run gitseal encrypt --encrypted-regex '^nothing$' p.yaml
+	[ "$status" -eq 0 ]
+	[[ $output == *'password: hunter2'* ]]
+	printf 'creation_rules:\n  - age: %s\n    encrypted_regex: ^nothing$\n' "$DEMO_RECIPIENT" >.sops.yaml
+	run gitseal encrypt --config .sops.yaml p.yaml
 	[ "$status" -eq 0 ]
 	[[ $output == *'password: hunter2'* ]]
 }
