@@ -390,6 +390,10 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
  * (kustomize, Kubernetes, Argo CD) apply it, gitseal's tree keeps it as
  * written. Bounded by the stores' nesting limit. */
 bool k8s_has_merge_key(const struct doc_node *n);
+/* *line: the first line (1-based) of text holding a scalar tagged
+ * !!binary, which go-yaml decodes into its bytes and libyaml leaves as
+ * base64 text (the document model keeps no tag of a key); 0: none. */
+int k8s_binary_tag_line(const uint8_t *data, size_t len, size_t *line) __attribute__((warn_unused_result));
 
 /* Helpers shared by the files here. */
 const char *k8s_map_str(const struct doc_node *map, const char *key);

@@ -42,3 +42,26 @@ refused_nel() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"n.enc: $(base64 -w0 "$TMP/n.raw")"* ]]
 }
+
+# B1: a plain directory's document goes out as its file writes it, and
+# Argo CD's YAML reader (go-yaml through sigs.k8s.io/yaml) decodes a
+# !!binary scalar, a key too, where libyaml keeps its base64 text: an
+# annotation moved up and its key renamed "!!binary bmFtZXNwYWNl" (the
+# values in the same order: the MAC intact) was the Secret's second
+# namespace there, the last one, tenant-b, while --bind-namespace saw
+# tenant-a alone (kustomize refuses such a key: the kustomize path fails).
+@test "B1: under --bind-namespace a plain directory's !!binary tag is refused: Kubernetes decodes it, a key into 'namespace'" {
+	mkdir "$TMP/plain"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: tenant-a\n  annotations:\n    owner: tenant-b\nstringData:\n  password: s3cr3t-value\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$TMP/s.enc.yaml"
+	sed -e '/^  annotations:$/d' -e 's/^    owner: tenant-b$/  !!binary bmFtZXNwYWNl: tenant-b/' "$TMP/s.enc.yaml" \
+		>"$TMP/plain/s.enc.yaml"
+	run "$GITSEAL_BIN" render "$TMP/plain"
+	[ "$status" -eq 0 ]
+	for policy in --bind-namespace=tenant-a --bind-namespace; do
+		run --separate-stderr "$GITSEAL_BIN" render "$policy" "$TMP/plain"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[ "$stderr" = "gitseal: error: 's.enc.yaml' document 1: a !!binary tag (line 6) is not allowed under --bind-namespace: Kubernetes decodes it, gitseal would read its base64 text (a key 'bmFtZXNwYWNl' is the namespace there)" ]
+	done
+}
