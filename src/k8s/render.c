@@ -277,12 +277,14 @@ static bool plain_borrows_text(const struct plain_file *pf)
  * its base64 text: "!!binary bmFtZXNwYWNl: tenant-b" beside "namespace:
  * tenant-a" (a label's key renamed, the MAC intact) put a Secret in
  * tenant-b that the policy saw in tenant-a. */
-static int binary_tag_check(const struct render *r, const struct plain_file *pf, const struct k8s_span *span)
+static int binary_tag_check(const struct render *r, const struct plain_file *pf, enum doc_format format,
+			    const struct k8s_span *span)
 {
 	size_t line;
 	int ret;
 
-	if (r->opts->ns_policy == K8S_NS_ANY)
+	/* JSON has no tags */
+	if (r->opts->ns_policy == K8S_NS_ANY || format != DOC_FORMAT_YAML)
 		return 0;
 	ret = k8s_binary_tag_line(pf->text.data + span->start, span->end - span->start, &line);
 	if (ret || !line)
@@ -320,7 +322,7 @@ static void plain_file_prepare(void *ctx, size_t item)
 
 		gs_buf_init(&piece->own, true);
 		piece->first_doc = units[i].first_doc;
-		if (binary_tag_check(run->r, pf, &units[i].span))
+		if (binary_tag_check(run->r, pf, format, &units[i].span))
 			plain_fail(pf, units[i].first_doc);
 		else if (units[i].encrypted)
 			plain_unit_encrypted(run->r, pf, &units[i], piece);
