@@ -29,6 +29,13 @@ refused_nel() {
 		>"$REPO/app/gen.yaml"
 	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
 	refused_nel app/gen.yaml
+	# gitseal as KSOPS's legacy plugin under kubectl kustomize itself
+	mkdir -p "$XDG_CONFIG_HOME/kustomize/plugin/viaduct.ai/v1/ksops"
+	ln -s "$GITSEAL_BIN" "$XDG_CONFIG_HOME/kustomize/plugin/viaduct.ai/v1/ksops/ksops"
+	run --separate-stderr kubectl kustomize --enable-alpha-plugins "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ $stderr == *"'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space"* ]]
 	# a decrypted patch of a Secret
 	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n' >"$REPO/app/base.yaml"
 	printf 'resources: [base.yaml]\npatches:\n- path: s.enc.yaml\n' >"$REPO/app/kustomization.yaml"
