@@ -186,6 +186,10 @@ int sops_doc_check_sealed(struct doc *d, const struct sops_selection *sel, char 
  * them). */
 int sops_doc_find_clear(struct doc *d, const struct sops_selection *sel, char *where, size_t where_size)
 	__attribute__((warn_unused_result));
+/* How many values of the plaintext d sel would encrypt (*sealed), of those
+ * sops can encrypt (*values: not comments, empty strings or nulls). */
+int sops_doc_count_sealed(struct doc *d, const struct sops_selection *sel, size_t *sealed, size_t *values)
+	__attribute__((warn_unused_result));
 /* 0 unless a value of the plaintext d that sel leaves in clear is one that
  * wider seals and that no document of kept (verified encrypted versions of
  * the same file) holds in clear already, the same value at the same path

@@ -387,8 +387,30 @@ static int check_found_rule(const struct sops_cli *c, const struct sops_config *
 	return ret;
 }
 
+/* A rule of a found .sops.yaml (repository content: a pull request's
+ * change) whose selection encrypts none of the file's values would have it
+ * written in clear, sops's metadata and all; a selection flag, --config
+ * and SOPS_CONFIG are the user's own choice. */
+static int check_rule_seals(const struct sops_cli *c, const struct sops_config *config, struct doc *plain,
+			    const struct sops_selection *sel)
+{
+	const char *named = getenv("SOPS_CONFIG");
+	size_t sealed, values;
+	int ret;
+
+	if (!config || c->config_path || (named && *named) || c->selection_flags || sel->kind == SOPS_SEL_NONE)
+		return 0;
+	if ((ret = sops_doc_count_sealed(plain, sel, &sealed, &values)) < 0 || sealed || !values)
+		return ret;
+	return GS_FAIL(GS_ERR_GENERIC, "the creation rule of '%s' (%s '%s') encrypts none of the file's %zu "
+		       "value%s: %s would be written in clear; nothing written (a selection flag such as "
+		       "--encrypted-regex, or --config, to choose)", gs_shown(config->path), sops_selection_key(sel->kind),
+		       gs_shown(sel->value ? sel->value : ""), values, values == 1 ? "" : "s",
+		       values == 1 ? "it" : "each");
+}
+
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
-		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
+		      struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {
 	struct sops_key_flags flags = { .shamir_threshold = c->shamir_threshold,
 					.selection = c->selection };
@@ -408,7 +430,8 @@ int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config
 	flags.pgp = (const char *const *)pgp;
 	flags.pgp_count = pgp_count;
 	if ((ret = sops_keys_resolve(config, sops_cli_rule_path(c), &flags, out)) < 0 ||
-	    (ret = check_found_rule(c, config, out, age_count || vault_count || pgp_count)) < 0)
+	    (ret = check_found_rule(c, config, out, age_count || vault_count || pgp_count)) < 0 ||
+	    (ret = check_rule_seals(c, config, plain, &out->selection)) < 0)
 		goto out;
 	if (out->selection.kind == SOPS_SEL_NONE && sops_config_is_k8s_secret(plain)) {
 		out->selection.kind = SOPS_SEL_ENCRYPTED_REGEX;

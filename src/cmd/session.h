@@ -72,7 +72,7 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
  * environment and the creation rule; a Kubernetes Secret with no
  * selection gets encrypted_regex ^(data|stringData)$ (*k8s_default set). */
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
-		      const struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
+		      struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 	__attribute__((warn_unused_result));
 /* Encrypts the plaintext text (taken over) of a new file for those keys,
  * in --output-type when given; verified. */

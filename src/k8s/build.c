@@ -146,6 +146,9 @@ static int ksops_track(struct build *b, const char *where, const char *kdir,
 	items = doc_new_list(&out);
 	ret = items ? k8s_generator_run(g, b->root, kdir, b->ids, b->decrypted, &out, items)
 		    : GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* kustomize reads what the plugin writes as YAML and writes it again */
+	for (size_t i = 0; !ret && i < items->count; i++)
+		ret = k8s_track_kyaml_keeps(items->entries[i].value);
 	doc_release(&out);
 	if (ret)
 		gs_error_prefix("%s", where);
@@ -395,7 +398,14 @@ static int generator_source(struct build *b, const struct k8s_walk_file *f)
 		goto out;
 	if ((ret = k8s_doc_copy(&cipher, &d)) || (ret = sops_file_open_doc(&d, &oo, &sf)))
 		goto prefix;
-	if ((f->role == K8S_FILE_PATCH && (ret = patch_is_secret(f, sops_file_doc(sf)))) || done)
+	if (f->role == K8S_FILE_PATCH && (ret = patch_is_secret(f, sops_file_doc(sf))))
+		goto out;
+	/* a patch's values reach the output through kustomize's YAML writer */
+	for (size_t i = 0; f->role == K8S_FILE_PATCH && i < sops_file_doc(sf)->count; i++) {
+		if ((ret = k8s_track_kyaml_keeps(sops_file_doc(sf)->branches[i])))
+			goto prefix;
+	}
+	if (done)
 		goto out;
 	ret = push_text(&b->plain, &b->plain_count, f->rel, true, &t);
 	if (!ret)

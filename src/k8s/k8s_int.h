@@ -240,6 +240,10 @@ int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const stru
  * values of its data and stringData as a v1 Secret. */
 int k8s_track_check(struct gs_secret_set *s, const struct doc_node *root)
 	__attribute__((warn_unused_result));
+/* Fails (GS_ERR_CONFIG, naming the path, never the value) when a key or
+ * string of root holds U+0085 (NEL), which kustomize's YAML writer turns
+ * into a space: for what kustomize reads as YAML and writes again. */
+int k8s_track_kyaml_keeps(const struct doc_node *root) __attribute__((warn_unused_result));
 /* Whether text (NUL-terminated; NULL: false) holds a value of s, or might
  * (the search failed): then a message must not show it. */
 bool k8s_track_holds(struct gs_secret_set *s, const char *text);
@@ -386,6 +390,10 @@ int k8s_walk_load_yaml(const struct k8s_root *root, const char *rel, struct doc 
  * (kustomize, Kubernetes, Argo CD) apply it, gitseal's tree keeps it as
  * written. Bounded by the stores' nesting limit. */
 bool k8s_has_merge_key(const struct doc_node *n);
+/* *line: the first line (1-based) of text holding a scalar tagged
+ * !!binary, which go-yaml decodes into its bytes and libyaml leaves as
+ * base64 text (the document model keeps no tag of a key); 0: none. */
+int k8s_binary_tag_line(const uint8_t *data, size_t len, size_t *line) __attribute__((warn_unused_result));
 
 /* Helpers shared by the files here. */
 const char *k8s_map_str(const struct doc_node *map, const char *key);

@@ -240,7 +240,13 @@ int k8s_krm_legacy(const char *config_path, const char *cwd, const char *root_di
 	ret = k8s_generator_run(&g, &root, cwd_rel, ids, NULL, &output, items);
 	if (ret)
 		goto fail;
+	/* kustomize reads what a legacy plugin writes as YAML and writes it
+	 * again, its writer turning U+0085 into a space */
 	for (size_t i = 0; i < items->count; i++) {
+		if ((ret = k8s_track_kyaml_keeps(items->entries[i].value))) {
+			gs_error_prefix("'%s'", gs_shown(config_path));
+			goto fail;
+		}
 		if ((i && (ret = gs_buf_append_str(&stream, "---\n"))) ||
 		    (ret = k8s_yaml_emit_verified(items->entries[i].value, &stream)))
 			goto fail;

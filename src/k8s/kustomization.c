@@ -579,7 +579,7 @@ static int refuse_merge_keys(const struct doc *d)
  * root, went unchecked (and "- !!binary Li4vb3V0c2lkZQ==" was a decoy
  * directory here, "../outside" there). The events show every tag,
  * resolved (a %TAG handle or the verbatim form too). */
-static int refuse_binary_tags(const uint8_t *data, size_t len)
+int k8s_binary_tag_line(const uint8_t *data, size_t len, size_t *line)
 {
 	static const char binary[] = "tag:yaml.org,2002:binary";
 	yaml_parser_t p;
@@ -587,6 +587,7 @@ static int refuse_binary_tags(const uint8_t *data, size_t len)
 	bool end = false;
 	int ret = 0;
 
+	*line = 0;
 	/* every spelling of the tag ends in these letters */
 	if (!memmem(data, len, "binary", 6))
 		return 0;
@@ -594,19 +595,29 @@ static int refuse_binary_tags(const uint8_t *data, size_t len)
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&p, data, len);
 	/* the loader read the text whole: an error here is libyaml's memory */
-	while (!end && !ret) {
+	while (!end && !ret && !*line) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			ret = GS_FAIL(p.error == YAML_MEMORY_ERROR ? GS_ERR_NOMEM : GS_ERR_PARSE, "invalid YAML");
 			break;
 		}
 		if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.tag && !strcmp((const char *)ev.data.scalar.tag, binary))
-			ret = GS_FAIL(GS_ERR_USAGE, "a !!binary value is not allowed here: kustomize decodes it, gitseal "
-						    "would see its base64 text (line %zu)", ev.start_mark.line + 1);
+			*line = ev.start_mark.line + 1;
 		end = ev.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
 	return ret;
+}
+
+static int refuse_binary_tags(const uint8_t *data, size_t len)
+{
+	size_t line;
+	int ret = k8s_binary_tag_line(data, len, &line);
+
+	if (ret || !line)
+		return ret;
+	return GS_FAIL(GS_ERR_USAGE, "a !!binary value is not allowed here: kustomize decodes it, gitseal "
+				     "would see its base64 text (line %zu)", line);
 }
 
 /* A key or value holding a NUL byte: the walk reads C strings, so

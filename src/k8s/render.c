@@ -272,6 +272,30 @@ static bool plain_borrows_text(const struct plain_file *pf)
 	return false;
 }
 
+/* A document goes out as the file writes it, and Kubernetes's YAML reader
+ * (Argo CD's) decodes a !!binary scalar, a key too, where libyaml keeps
+ * its base64 text: "!!binary bmFtZXNwYWNl: tenant-b" beside "namespace:
+ * tenant-a" (a label's key renamed, the MAC intact) put a Secret in
+ * tenant-b that the policy saw in tenant-a. */
+static int binary_tag_check(const struct render *r, const struct plain_file *pf, enum doc_format format,
+			    const struct k8s_span *span)
+{
+	size_t line;
+	int ret;
+
+	/* JSON has no tags */
+	if (r->opts->ns_policy == K8S_NS_ANY || format != DOC_FORMAT_YAML)
+		return 0;
+	ret = k8s_binary_tag_line(pf->text.data + span->start, span->end - span->start, &line);
+	if (ret || !line)
+		return ret;
+	for (size_t i = 0; i < span->start; i++)
+		line += pf->text.data[i] == '\n';
+	return GS_FAIL(GS_ERR_CONFIG, "a !!binary tag (line %zu) is not allowed under --bind-namespace: "
+				      "Kubernetes decodes it, gitseal would read its base64 text (a key "
+				      "'bmFtZXNwYWNl' is the namespace there)", line);
+}
+
 static void plain_file_prepare(void *ctx, size_t item)
 {
 	struct plain_run *run = ctx;
@@ -298,7 +322,9 @@ static void plain_file_prepare(void *ctx, size_t item)
 
 		gs_buf_init(&piece->own, true);
 		piece->first_doc = units[i].first_doc;
-		if (units[i].encrypted)
+		if (binary_tag_check(run->r, pf, format, &units[i].span))
+			plain_fail(pf, units[i].first_doc);
+		else if (units[i].encrypted)
 			plain_unit_encrypted(run->r, pf, &units[i], piece);
 		else
 			plain_unit_clear(run->r, pf, &units[i], piece);

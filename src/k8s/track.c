@@ -206,6 +206,65 @@ static int segment_push(struct gs_buf *path, const struct doc_entry *e, size_t p
 	return e->key ? gs_buf_append(path, e->key, e->key_len) : gs_buf_printf(path, "[%zu]", pos);
 }
 
+/* kustomize's YAML writer (kyaml, on yaml.v3) writes U+0085 (NEL) in a
+ * string as a space: a decrypted value kustomize reads as YAML text and
+ * writes again (a KSOPS Secret, a decrypted patch) would leave the build
+ * changed, exit 0. Values it encodes itself (files, envs) keep it. */
+static const char NEL[] = "\xc2\x85";
+
+static bool holds_nel(const char *text, size_t len)
+{
+	return text && memmem(text, len, NEL, sizeof(NEL) - 1) != NULL;
+}
+
+static int nel_walk(const struct doc_node *n, struct gs_buf *path, int depth)
+{
+	if (depth > K8S_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "document nested too deeply");
+	if (n->kind == DOC_SCALAR && n->type == DOC_STR && holds_nel(n->text, n->len))
+		return GS_FAIL(GS_ERR_CONFIG, "'%s' holds U+0085 (NEL), which kustomize writes back as a "
+					      "space: the built value would differ (give it base64 in data, or "
+					      "as a KSOPS binaryFiles source)",
+			       gs_shown_n((const char *)path->data, path->len > 400 ? 400 : path->len));
+	if (n->kind != DOC_MAP && n->kind != DOC_LIST)
+		return 0;
+	for (size_t i = 0, pos = 0; i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+		size_t mark = path->len;
+		int ret;
+
+		if (e->removed || e->value->kind == DOC_COMMENT)
+			continue;
+		if ((ret = segment_push(path, e, pos++)))
+			return ret;
+		if (e->key && holds_nel(e->key, e->key_len))
+			ret = GS_FAIL(GS_ERR_CONFIG, "a key at '%s' holds U+0085 (NEL), which kustomize "
+						     "writes back as a space: the built key would differ",
+				      gs_shown_n((const char *)path->data,
+						 path->len > 400 ? 400 : path->len));
+		if (!ret)
+			ret = nel_walk(e->value, path, depth + 1);
+		path->len = mark;
+		path->data[mark] = '\0';
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int k8s_track_kyaml_keeps(const struct doc_node *root)
+{
+	struct gs_buf path;
+	int ret;
+
+	gs_buf_init(&path, false);
+	ret = gs_buf_reserve(&path, 64);
+	if (!ret)
+		ret = nel_walk(root, &path, 0);
+	gs_buf_release(&path);
+	return ret;
+}
+
 static int walk(struct track_walk *w, const struct doc_node *n, bool secret, bool masked, int depth);
 
 /* One entry of a map or list, its key searched before it names a path.

@@ -363,6 +363,31 @@ static int walk_with(struct doc *d, const struct sops_selection *sel, sops_leaf_
 	return ret;
 }
 
+struct sealed_count {
+	size_t sealed, values;
+};
+
+static int count_sealed(void *ctx, struct sops_leaf *leaf)
+{
+	struct sealed_count *c = ctx;
+
+	if (leaf_in_clear(leaf)) {
+		c->values++;
+		c->sealed += leaf->selected;
+	}
+	return 0;
+}
+
+int sops_doc_count_sealed(struct doc *d, const struct sops_selection *sel, size_t *sealed, size_t *values)
+{
+	struct sealed_count c = { 0 };
+	int ret = walk_with(d, sel, count_sealed, &c);
+
+	*sealed = c.sealed;
+	*values = c.values;
+	return ret;
+}
+
 /* The reference walk. A rule that reads comments is no reference:
  * comments are outside the MAC, so a marker of unencrypted_comment_regex
  * may be anyone's (a pull request's line above a placeholder, or at the
