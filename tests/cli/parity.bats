@@ -11,8 +11,8 @@ DOC="$REPO_ROOT/docs/sops-parity.md"
 setup_file() {
 	local fix="$BATS_FILE_TMPDIR/fixture" bin="$BATS_FILE_TMPDIR/bin"
 	mkdir -p "$fix/dir" "$bin" "$BATS_FILE_TMPDIR/home"
-	printf '#!/bin/sh\nexec "%s" "$@"\n' "$GITSEAL_BIN" >"$bin/gitseal"
-	chmod +x "$bin/gitseal"
+	# a link, not a script that execs it: a process less a check (160)
+	ln -s "$GITSEAL_BIN" "$bin/gitseal"
 	printf 'creation_rules:\n  - age: %s\n' "$(cat "$KEYS/demo-age-recipient.txt")" >"$fix/.sops.yaml"
 	printf 'a: secret\nn: 1\nlist:\n  - x\n  - z\n' >"$fix/plain.yaml"
 	printf '{\n\t"a": "secret",\n\t"n": 1\n}\n' >"$fix/plain.json"
@@ -59,7 +59,9 @@ cell() {
 # run_checks SECTION: runs every check of the section; prints one line per
 # failure (row, command, expected and actual codes). Each check has a fresh
 # copy of the fixture (cp -a makes the directory; BATS_TEST_TMPDIR goes at
-# the test's end).
+# the test's end). The command runs in a subshell of the test's, by eval
+# with bats' options and traps undone, as `bash -c` ran it before without
+# starting bash (about 10 ms of CPU a check).
 run_checks() {
 	local row check cmd want got copy name bad= n=0 re='`([^`]+)` → ([0-9]+)'
 	while IFS= read -r row; do
@@ -71,7 +73,12 @@ run_checks() {
 			copy=$BATS_TEST_TMPDIR/check.$n
 			cp -a "$BATS_FILE_TMPDIR/fixture" "$copy"
 			got=0
-			(cd "$copy" && exec bash -c "$cmd") </dev/null >"$copy/.out" 2>&1 || got=$?
+			(
+				set +eETu
+				trap - DEBUG ERR EXIT RETURN
+				cd "$copy" || exit
+				eval "$cmd"
+			) </dev/null >"$copy/.out" 2>&1 || got=$?
 			n=$((n + 1))
 			[ "$got" = "$want" ] || {
 				cell name "$row" 1
