@@ -355,22 +355,6 @@ RELEASE_AGE  := scrypt-only|143 age test-kit vectors
 CHECK_SUITES := asan-cli asan-gitsuite-2 asan-gitsuite-1 memcheck asan-k8s ship interop \
 	release-bats asan-unit golden unit
 
-# The temporary directories of the ASan suites and release-bats (bats',
-# every test's repositories and files: TMPDIR) on a tmpfs where there is
-# one with 2 GiB free: about half of those suites' CPU is the kernel's,
-# and the files they make, copy and remove cost it less in memory than on
-# a disk's file system (docs/development.md, the time budget; the other
-# suites not measured). CHECK_TMPDIR= leaves TMPDIR as it is.
-ifeq ($(origin CHECK_TMPDIR),undefined)
-CHECK_TMPDIR := $(shell [ "$$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ] && \
-	[ "$$(df -P -k /dev/shm 2>/dev/null | awk 'NR == 2 { print $$4 }')" -ge 2097152 ] 2>/dev/null && \
-	echo /dev/shm)
-endif
-export CHECK_TMPDIR
-ifneq ($(CHECK_TMPDIR),)
-$(ASAN_SUITES) release-bats: export TMPDIR := $(CHECK_TMPDIR)
-endif
-
 release-bats: $(BUILD)/gitseal
 	$(BATS) $(RELEASE_BATS)
 	$(BATS) -f '$(RELEASE_AGE)' tests/cli/age.bats
