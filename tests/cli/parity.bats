@@ -61,7 +61,8 @@ cell() {
 # copy of the fixture (cp -a makes the directory; BATS_TEST_TMPDIR goes at
 # the test's end). The command runs in a subshell of the test's, by eval
 # with bats' options and traps undone, as `bash -c` ran it before without
-# starting bash (about 10 ms of CPU a check).
+# starting bash (about 10 ms of CPU a check); its own `gitseal` words call
+# the helpers' function (the same binary), the shells it starts the link.
 run_checks() {
 	local row check cmd want got copy name bad= n=0 re='`([^`]+)` → ([0-9]+)'
 	while IFS= read -r row; do
