@@ -129,12 +129,28 @@ static void warn_fell_back(const char *name, const char *why)
  * store's default), 2-space blocks came back at 4 after rotate, set,
  * updatekeys (red team 25 D1). The step of the plaintext as decrypt
  * writes it; 0 (the default) when that cannot be had. */
+static bool holds_line_break(const struct doc_node *n)
+{
+	if (n->kind == DOC_SCALAR)
+		return n->len && memchr(n->text, '\n', n->len);
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value && holds_line_break(n->entries[i].value))
+			return true;
+	return false;
+}
+
 static int flat_block_step(const struct doc *plain)
 {
 	static const struct store_emit_opts eo;
 	struct gs_buf text;
+	bool blocks = false;
 	int step = 0;
 
+	/* only a value holding a line break is written as a block */
+	for (size_t i = 0; i < plain->count && !blocks; i++)
+		blocks = plain->branches[i] && holds_line_break(plain->branches[i]);
+	if (!blocks)
+		return 0;
 	gs_buf_init(&text, true);
 	if (store_emit(plain, DOC_FORMAT_YAML, &eo, &text) == 0)
 		step = store_yaml_flat_block_step(&text);
