@@ -124,6 +124,41 @@ static void warn_fell_back(const char *name, const char *why)
 			  "same data (%s)", gs_shown(name), why);
 }
 
+/* A flat file's blocks decrypt at the step of its metadata, which encrypt
+ * and the git filter write at the blocks' step: written again at 4 (the
+ * store's default), 2-space blocks came back at 4 after rotate, set,
+ * updatekeys (red team 25 D1). The step of the plaintext as decrypt
+ * writes it; 0 (the default) when that cannot be had. */
+static bool holds_line_break(const struct doc_node *n)
+{
+	if (n->kind == DOC_SCALAR)
+		return n->len && memchr(n->text, '\n', n->len);
+	for (size_t i = 0; i < n->count; i++)
+		if (!n->entries[i].removed && n->entries[i].value && holds_line_break(n->entries[i].value))
+			return true;
+	return false;
+}
+
+static int flat_block_step(const struct doc *plain)
+{
+	static const struct store_emit_opts eo;
+	struct gs_buf text;
+	bool blocks = false;
+	int step = 0;
+
+	/* only a value holding a line break is written as a block */
+	for (size_t i = 0; i < plain->count && !blocks; i++)
+		blocks = plain->branches[i] && holds_line_break(plain->branches[i]);
+	if (!blocks)
+		return 0;
+	gs_buf_init(&text, true);
+	if (store_emit(plain, DOC_FORMAT_YAML, &eo, &text) == 0)
+		step = store_yaml_flat_block_step(&text);
+	gs_error_clear();
+	gs_buf_release(&text);
+	return step;
+}
+
 int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops_key_group *groups,
 		      size_t group_count, int shamir_threshold, bool fresh_key, struct gs_buf *out)
 {
@@ -138,6 +173,8 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 
 	if (s->fresh_layout)
 		cmd_drop_layout(doc);
+	else if (o.indent == SOPS_INDENT_DEFAULT && doc->format == DOC_FORMAT_YAML)
+		o.indent = flat_block_step(doc);
 	if ((ret = sops_file_seal(s->file, doc, &o, out)))
 		return ret;
 	warn_fell_back(s->name, why);

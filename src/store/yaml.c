@@ -76,10 +76,12 @@ static size_t line_indent(const uint8_t *p, const uint8_t *end)
 }
 
 /* Whether a line (its text after the indentation) opens a block scalar:
- * "key: |", "- >-", "k: |2+", a comment after it. */
-static bool opens_block(const uint8_t *p, const uint8_t *eol)
+ * "key: |", "- >-", "k: |2+", a comment after it; -1 when not, else its
+ * indentation indicator (0: none). */
+static int opens_block(const uint8_t *p, const uint8_t *eol)
 {
 	const uint8_t *q = eol;
+	int indicator = 0;
 
 	while (q > p && (q[-1] == ' ' || q[-1] == '\r'))
 		q--;
@@ -90,9 +92,12 @@ static bool opens_block(const uint8_t *p, const uint8_t *eol)
 				q--;
 			break;
 		}
-	while (q > p && (q[-1] == '-' || q[-1] == '+' || (q[-1] >= '1' && q[-1] <= '9')))
+	while (q > p && (q[-1] == '-' || q[-1] == '+' || (q[-1] >= '1' && q[-1] <= '9'))) {
+		if (q[-1] >= '1' && q[-1] <= '9')
+			indicator = q[-1] - '0';
 		q--;
-	return q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ');
+	}
+	return q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ') ? indicator : -1;
 }
 
 /* The column of a line's own node, past the list items' dashes it starts
@@ -117,7 +122,7 @@ int store_yaml_flat_block_step(const struct gs_buf *text)
 	const uint8_t *p = text->data, *end = p + text->len;
 	size_t owner = 0;
 	bool in_block = false, counts = false;
-	int step = 0;
+	int step = 0, indicator = 0;
 
 	while (p < end) {
 		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
@@ -130,8 +135,9 @@ int store_yaml_flat_block_step(const struct gs_buf *text)
 			continue; /* a blank line belongs to whatever surrounds it */
 		}
 		if (in_block && ind > owner) {
+			/* "k: |2" and a line led by spaces: the indicator is the step */
 			if (counts && !step)
-				step = (int)(ind - owner);
+				step = indicator ? indicator : (int)(ind - owner);
 			counts = false;
 		} else {
 			in_block = false;
@@ -139,7 +145,7 @@ int store_yaml_flat_block_step(const struct gs_buf *text)
 				at = past_dashes(p, eol, ind);
 				if (ind > 0 && at == ind)
 					return 0; /* a nested map sets the step */
-				if (opens_block(p + ind, eol)) {
+				if ((indicator = opens_block(p + ind, eol)) >= 0) {
 					in_block = true;
 					owner = at;
 					/* "- |": the item's own block */
