@@ -124,11 +124,7 @@ static void warn_fell_back(const char *name, const char *why)
 			  "same data (%s)", gs_shown(name), why);
 }
 
-/* A flat file's blocks decrypt at the step of its metadata, which encrypt
- * and the git filter write at the blocks' step: written again at 4 (the
- * store's default), 2-space blocks came back at 4 after rotate, set,
- * updatekeys (red team 25 D1). The step of the plaintext as decrypt
- * writes it; 0 (the default) when that cannot be had. */
+/* Only a value holding a line break is written as a block. */
 static bool holds_line_break(const struct doc_node *n)
 {
 	if (n->kind == DOC_SCALAR)
@@ -139,6 +135,11 @@ static bool holds_line_break(const struct doc_node *n)
 	return false;
 }
 
+/* A flat file's blocks decrypt at the step of its metadata, which encrypt
+ * and the git filter write at the blocks' step: written again at 4 (the
+ * store's default), 2-space blocks came back at 4 after rotate, set,
+ * updatekeys (red team 25 D1). The step of the plaintext as decrypt
+ * writes it; 0 (the default) when that cannot be had. */
 static int flat_block_step(const struct doc *plain)
 {
 	static const struct store_emit_opts eo;
@@ -146,7 +147,6 @@ static int flat_block_step(const struct doc *plain)
 	bool blocks = false;
 	int step = 0;
 
-	/* only a value holding a line break is written as a block */
 	for (size_t i = 0; i < plain->count && !blocks; i++)
 		blocks = plain->branches[i] && holds_line_break(plain->branches[i]);
 	if (!blocks)
