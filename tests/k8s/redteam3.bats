@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Third red-team pass over render (/work/rt2-findings, F1-F4): repository
+# Third red-team pass over render (findings F1-F4, docs/threat-model.md): repository
 # content is the attacker's. A pull request controls kustomizations, patches
 # and the metadata of what it adds; it must not get a decrypted value out
 # through kustomize's messages, into a resource Argo CD does not mask, to
