@@ -123,31 +123,36 @@ int prompt_ssh_passphrase_no_terminal(const char *key_name, struct gs_buf *out)
 	return ssh_passphrase(key_name, out, "this command does not ask for it");
 }
 
-/* Whether the user turned git's terminal questions off (its Boolean
+/* Why unlock asks no question where git would ask none (its Boolean
  * GIT_TERMINAL_PROMPT set to false: a CI job, a script), read as git's
  * git_config_bool reads it: empty is false, and so is an integer of 0
  * in any base strtoimax reads, with a unit (k, m, g) or none ("00",
- * "0x0", "0k"); git asks no question there either (red team 23, P1). */
-static bool git_terminal_prompt_off(void)
+ * "0x0", "0k"; red team 23, P1). A value git cannot read as a Boolean
+ * ("maybe") makes git stop: no question then either. NULL: ask. */
+static const char *git_terminal_prompt_off(void)
 {
 	const char *v = getenv("GIT_TERMINAL_PROMPT");
 	char *end;
 	long long n;
 
-	if (!v)
-		return false;
+	if (!v || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		return NULL;
 	if (!*v || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-		return true;
+		return "GIT_TERMINAL_PROMPT is off";
 	errno = 0;
 	n = strtoll(v, &end, 0);
-	return end != v && !errno && n == 0 && (!*end || (strchr("kKmMgG", *end) && !end[1]));
+	if (end == v || errno || (*end && (!strchr("kKmMgG", *end) || end[1])))
+		return "GIT_TERMINAL_PROMPT is not a Boolean git reads";
+	return n == 0 ? "GIT_TERMINAL_PROMPT is off" : NULL;
 }
 
 /* git runs its hooks with standard input from /dev/null or a pipe, and
  * its filters and drivers on pipes: a terminal there is a user's. */
 int prompt_ssh_passphrase_typed(const char *key_name, struct gs_buf *out)
 {
-	if (git_terminal_prompt_off())
-		return ssh_passphrase(key_name, out, "GIT_TERMINAL_PROMPT is off");
+	const char *off = git_terminal_prompt_off();
+
+	if (off)
+		return ssh_passphrase(key_name, out, off);
 	return ssh_passphrase(key_name, out, isatty(STDIN_FILENO) ? NULL : "no terminal to ask for it");
 }

@@ -43,7 +43,8 @@ protected_clone() {
 # checkout of another branch refused to overwrite them.
 # P1: GIT_TERMINAL_PROMPT was false to unlock only as 0, false, no or off;
 # git reads it as a Boolean of its config (empty, 00, 0x0, 0k: false) and
-# asks nothing there, where unlock asked (a job that set it so waited).
+# asks nothing there, where unlock asked (a job that set it so waited);
+# a value git cannot read (maybe) stops git, and unlock asks nothing.
 @test "U1, P1, L1: git unlock asks no passphrase where git's GIT_TERMINAL_PROMPT is false; after it asked, git sees the files it decrypted unchanged, and lock asks too" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	protected_clone
@@ -52,6 +53,10 @@ protected_clone() {
 		[[ "$output" != *"Enter passphrase"* ]]
 		[[ "$output" == *"GIT_TERMINAL_PROMPT is off"* ]]
 	done
+	# a value git refuses (it stops: "bad boolean environment value") asks nothing either
+	run -0 on_tty "test passphrase" "GIT_TERMINAL_PROMPT=maybe \"$GITSEAL_BIN\" git unlock"
+	[[ "$output" != *"Enter passphrase"* ]]
+	[[ "$output" == *"GIT_TERMINAL_PROMPT is not a Boolean git reads"* ]]
 	run -0 on_tty "test passphrase" "\"$GITSEAL_BIN\" git unlock"
 	[[ "$output" == *"unlocked: 2 file(s) decrypted"* ]]
 	grep -qx 'db: b' secrets/b.yaml
