@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +14,64 @@
 
 enum { PASSPHRASE_MAX = 1024 };
 
+/* Signals that stop or end the process while the terminal's echo is off:
+ * caught for the question, so that the terminal gets its echo back
+ * first (a ^C left the shell without echo; after ^Z and fg the rest of
+ * the passphrase was shown as typed), then passed on as they came. */
+static const int tty_signals[] = { SIGALRM, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU };
+enum { TTY_SIGNAL_COUNT = sizeof(tty_signals) / sizeof(tty_signals[0]) };
+static volatile sig_atomic_t tty_caught;
+
+static void on_tty_signal(int sig)
+{
+	tty_caught = sig;
+}
+
+/* Handlers without SA_RESTART: a read of the terminal returns EINTR. A
+ * signal ignored stays ignored (a background job's SIGINT). */
+static void catch_tty_signals(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tty_signal;
+	sigemptyset(&sa.sa_mask);
+	tty_caught = 0;
+	for (size_t i = 0; i < TTY_SIGNAL_COUNT; i++)
+		if (sigaction(tty_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+			sigaction(tty_signals[i], &sa, NULL);
+}
+
+static void release_tty_signals(const struct sigaction *old)
+{
+	for (size_t i = 0; i < TTY_SIGNAL_COUNT; i++)
+		sigaction(tty_signals[i], &old[i], NULL);
+}
+
 static int read_tty_line(int fd, const char *question, struct gs_buf *out)
 {
+	struct sigaction old_actions[TTY_SIGNAL_COUNT];
 	struct termios old, quiet;
-	bool restore = false;
+	bool restore;
 	char c;
 	ssize_t n;
-	int ret = 0;
+	int ret, sig;
 
-	if (write(fd, question, strlen(question)) < 0)
+again:
+	restore = false;
+	ret = 0;
+	catch_tty_signals(old_actions);
+	if (write(fd, question, strlen(question)) < 0) {
+		release_tty_signals(old_actions);
 		return GS_FAIL(GS_ERR_IO, "cannot write to the terminal");
+	}
 	if (tcgetattr(fd, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 	}
-	for (;;) {
+	/* a signal another thread took is seen at the next key */
+	while (!tty_caught) {
 		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -50,7 +93,17 @@ static int read_tty_line(int fd, const char *question, struct gs_buf *out)
 	if (write(fd, "\n", 1) < 0) {
 		/* only cosmetic */
 	}
-	return ret;
+	sig = tty_caught;
+	release_tty_signals(old_actions);
+	if (!sig)
+		return ret;
+	/* as it came, to the handler it had before (or its default) */
+	gs_buf_reset(out);
+	kill(getpid(), sig);
+	/* back from a stop (fg): asked again, echo off again */
+	if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+		goto again;
+	return GS_FAIL(GS_ERR_USAGE, "no passphrase: interrupted by a signal");
 }
 
 int prompt_passphrase(const char *question, bool confirm, struct gs_buf *out)
