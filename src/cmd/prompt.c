@@ -93,8 +93,9 @@ again:
 	if (write(fd, "\n", 1) < 0) {
 		/* only cosmetic */
 	}
-	sig = tty_caught;
+	/* read after: one that comes between goes to the old handler */
 	release_tty_signals(old_actions);
+	sig = tty_caught;
 	if (!sig)
 		return ret;
 	/* as it came, to the handler it had before (or its default) */
