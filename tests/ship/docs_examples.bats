@@ -43,6 +43,16 @@ fixture_secrets() {
 	printf 'any content\n' >file
 }
 
+# agefiles: what gitseal-age(1)'s examples encrypt, and their keys
+fixture_agefiles() {
+	printf 'any content\n' >secret.txt
+	printf 'notes\n' >notes.txt
+	cp secret.txt backup.tar
+	cp "$KEYS/demo-age-key.txt" key.txt
+	mkdir -p "$HOME/.ssh"
+	cp "$KEYS/test-ssh-ed25519-passphrase.pub" "$HOME/.ssh/id_ed25519.pub"
+}
+
 # repo: a git repository holding a plaintext secrets/db.yaml
 fixture_repo() {
 	git init -q -b main .
@@ -53,6 +63,20 @@ fixture_repo() {
 # sopsyaml: a .sops.yaml sealing every file for the demo recipient
 fixture_sopsyaml() {
 	printf 'creation_rules:\n  - age: %s\n' "$(cat "$KEYS/demo-age-recipient.txt")" >.sops.yaml
+}
+
+# committed: the repository's .sops.yaml committed (HEAD~ after one more)
+fixture_committed() {
+	git add .sops.yaml
+	git commit -q -m sops.yaml
+}
+
+# encfiles: what gitseal-encrypt(1)'s examples encrypt, and a .sops.yaml
+fixture_encfiles() {
+	fixture_secrets
+	fixture_repo
+	fixture_sopsyaml
+	printf '{"user": "app", "password": "hunter2", "token": "t0k3n"}\n' >app.json
 }
 
 # origin: a repository set up with the filter and one sealed file, at $URL
@@ -165,6 +189,46 @@ extract() {
 	}
 	/^[[:space:]]*<!-- output -->[[:space:]]*$/ { if (n) state = "outopen"; next }
 	' "$REPO_ROOT/$1"
+	[[ $1 != man/* ]] || extract_man "$1"
+	if [ -f "$TMP/ex/error" ]; then
+		cat "$TMP/ex/error"
+		return 1
+	fi
+}
+
+# extract_man PAGE: the same for a man page: an .EX block preceded by
+# '.\" example: FIXTURE...'; its lines '$ COMMAND' (continued after a
+# final '\e') are run, its other lines are output they must print.
+extract_man() {
+	awk -v dir="$TMP/ex" -v doc="$1" '
+	function plain(s) {
+		gsub(/\\\(aq/, "\047", s); gsub(/\\-/, "-", s); gsub(/\\&/, "", s); gsub(/\\e/, "\\", s)
+		return s
+	}
+	state == "open" {
+		if ($0 != ".EX") { printf "%s:%d: a marker is not followed by .EX\n", doc, NR >(dir "/error"); exit }
+		print doc ":" NR >(dir "/" n ".at"); close(dir "/" n ".at")
+		print fixtures >(dir "/" n ".fix"); close(dir "/" n ".fix")
+		sh = dir "/" n ".sh"; out = dir "/" n ".out"; printf "" >sh; printf "" >out
+		state = "body"; more = 0; next
+	}
+	state == "body" {
+		if ($0 == ".EE") { close(sh); close(out); state = ""; next }
+		line = plain($0)
+		if (more || line ~ /^\$ /) {
+			if (!more) line = substr(line, 3)
+			print line >sh
+			more = line ~ /(\\|\|)$/
+		} else {
+			print line >out
+		}
+		next
+	}
+	/^\.\\" example:/ {
+		n++; fixtures = $0; sub(/^\.\\" example:[[:space:]]*/, "", fixtures)
+		state = "open"; next
+	}
+	' "$REPO_ROOT/$1"
 	if [ -f "$TMP/ex/error" ]; then
 		cat "$TMP/ex/error"
 		return 1
@@ -252,10 +316,10 @@ run_examples() {
 }
 
 # every guide with a marked block: README.md and docs/*.md
-@test "docs: the marked command blocks of README.md and the guides run as written" {
+@test "docs: the marked command blocks of README.md, the guides and the man pages run as written" {
 	local doc bad=
-	for doc in "$REPO_ROOT"/README.md "$REPO_ROOT"/docs/*.md; do
-		[[ $(<"$doc") == *'<!-- example:'* ]] || continue
+	for doc in "$REPO_ROOT"/README.md "$REPO_ROOT"/docs/*.md "$REPO_ROOT"/man/*.[1-9]; do
+		[[ $(<"$doc") == *'<!-- example:'* || $(<"$doc") == *'.\" example:'* ]] || continue
 		run_examples "${doc#"$REPO_ROOT"/}" || bad=1
 	done
 	[ -z "$bad" ]
