@@ -268,24 +268,45 @@ static int repin_exposed(struct gs_buf *pinned, bool *changed)
 	return ret;
 }
 
+/* The .gitattributes git will read: the work tree's, or, in a clone made
+ * with --no-checkout (none in the work tree nor in the index), HEAD's,
+ * which the checkout after init brings (docs/git.md, "Team workflow"). */
+static int attributes_text(struct gitfilter *f, struct gs_buf *text)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	git_index *idx = NULL;
+	bool indexed, found;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", f->workdir) >= sizeof(path))
+		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	if ((ret = read_attributes(path, text)) || text->len || lstat(path, &st) == 0)
+		return ret;
+	if (git_repository_index(&idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	indexed = git_index_get_bypath(idx, ".gitattributes", 0) != NULL;
+	git_index_free(idx);
+	return indexed ? 0 : gitrepo_head_blob(f, ".gitattributes", text, &found);
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
  * commit changes, keeps the filter's lines this clone was set up with. */
-static int pin_attributes(git_repository *repo, const char *workdir)
+static int pin_attributes(struct gitfilter *f)
 {
-	char path[PATH_MAX], info[PATH_MAX];
+	char info[PATH_MAX];
 	struct gs_buf text, pinned, pin;
 	bool changed = false;
 	int ret;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s.gitattributes", workdir) >= sizeof(path) ||
-	    (size_t)snprintf(info, sizeof(info), "%sinfo", git_repository_commondir(repo)) >= sizeof(info))
-		return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+	if ((size_t)snprintf(info, sizeof(info), "%sinfo", git_repository_commondir(f->repo)) >= sizeof(info))
+		return GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
 	gs_buf_init(&text, false);
 	gs_buf_init(&pinned, false);
 	gs_buf_init(&pin, false);
-	if ((ret = read_attributes(path, &text)))
+	if ((ret = attributes_text(f, &text)))
 		goto out;
 	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", gs_shown(info), strerror(errno));
@@ -873,9 +894,7 @@ static int note_missing_setup(struct gitfilter *f, struct gitfilter_init_result 
 	int ret;
 
 	gs_buf_init(&text, false);
-	if (snprintf(path, sizeof(path), "%s.gitattributes", f->workdir) >= (int)sizeof(path))
-		return GS_FAIL(GS_ERR_IO, "path too long");
-	if ((ret = read_attributes(path, &text)) < 0)
+	if ((ret = attributes_text(f, &text)) < 0)
 		goto out;
 	res->no_pattern = !memmem(text.data ? (const char *)text.data : "", text.len, "filter=gitseal", 14);
 	gs_buf_reset(&text);
@@ -911,7 +930,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		return ret;
 	if ((ret = set_config(f->repo)) ||
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)) ||
-	    (ret = pin_attributes(f->repo, f->workdir)))
+	    (ret = pin_attributes(f)))
 		goto out;
 	/* a hook of the user's own stays: init goes on and says what to add */
 	if (o->hook && (ret = install_hook(f->repo)) == GS_ERR_CONFLICT) {

@@ -91,6 +91,15 @@ check_help() {
 	[ -z "$bad" ] || { printf '%s' "$bad"; false; }
 }
 
+@test "gitseal --help: the line of git names every subcommand of 'gitseal git --help'" {
+	local sub line bad=
+	line=$(help_summary git)
+	for sub in $("$GITSEAL_BIN" git --help | subcommands_in git); do
+		present_in "$sub" "$line" || bad+="$sub "
+	done
+	[ -z "$bad" ] || { echo "the line of git in gitseal --help lacks: $bad"; false; }
+}
+
 @test "man: gitseal(1) documents every environment variable the source reads" {
 	local var bad= vars
 	# getenv("NAME"), and names in tables ("SOPS_..." string literals)
