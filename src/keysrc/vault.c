@@ -482,7 +482,7 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_result != CURLE_OK)
-		return GS_FAIL(GS_ERR_IO, "cannot initialise libcurl (is it installed?)");
+		return GS_FAIL(GS_ERR_KEY, "cannot initialise libcurl (is it installed?)");
 	if ((ret = check_destination(k)) < 0 || (ret = request_headers(&headers)) < 0)
 		goto out;
 	if (!(url = vault_transit_url(k, op))) {
@@ -496,7 +496,7 @@ static int transit_call(const struct vault_key *k, const char *op, const struct 
 	set_request(curl, url, headers, body, &reply);
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
 		ret = reply.nomem ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
-				  : GS_FAIL(GS_ERR_IO, "vault '%s': %s", gs_shown(k->address), curl_easy_strerror(rc));
+				  : GS_FAIL(GS_ERR_KEY, "vault '%s': %s", gs_shown(k->address), curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
