@@ -43,6 +43,9 @@ void sops_config_free(struct sops_config *c);
  * its top level). */
 bool sops_config_is_k8s_secret(const struct doc *d);
 
+/* How a message names a rule: its path_regex, or "(every path)". */
+const char *sops_rule_label(const struct sops_rule *r);
+
 /* The first rule whose path_regex matches file_path (made relative to the
  * config's directory when it lies below it). GS_ERR_NO_RULE when none. */
 int sops_config_match(const struct sops_config *c, const char *file_path, const struct sops_rule **out)

@@ -888,3 +888,8 @@ bool sops_config_is_k8s_secret(const struct doc *d)
 	}
 	return d->count > 0;
 }
+
+const char *sops_rule_label(const struct sops_rule *r)
+{
+	return r->path_regex && *r->path_regex ? r->path_regex : "(every path)";
+}

@@ -760,8 +760,7 @@ int gittrust_config_changes(struct gitfilter *f, const struct sops_config *confi
 	for (size_t k = 0; !ret && f->trust.config && k < f->trust.config->rule_count; k++)
 		if (!same_rule(config, &f->trust.config->rules[k]))
 			ret = gs_buf_printf(list, "%sthe rule for '%s' removed", list->len ? ", " : "",
-					    gs_shown(f->trust.config->rules[k].path_regex ? f->trust.config->rules[k].path_regex
-												: ""));
+					    gs_shown(sops_rule_label(&f->trust.config->rules[k])));
 	return ret;
 }
 

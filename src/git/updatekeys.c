@@ -834,14 +834,9 @@ static void rule_summary(const struct sops_rule *r, struct sops_key_summary *k)
 	k->shamir_threshold = r->shamir_threshold;
 }
 
-static const char *rule_name(const struct sops_rule *r)
-{
-	return r->path_regex && *r->path_regex ? r->path_regex : "(every path)";
-}
-
 static bool same_name(const struct sops_rule *a, const struct sops_rule *b)
 {
-	return !strcmp(rule_name(a), rule_name(b));
+	return !strcmp(sops_rule_label(a), sops_rule_label(b));
 }
 
 /* "    rule PATH_REGEX: " */
@@ -849,7 +844,7 @@ static int rule_line(const struct sops_rule *r, struct gs_buf *out)
 {
 	int ret;
 
-	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = gs_shown_append(out, rule_name(r))))
+	if (!(ret = gs_buf_append_str(out, "    rule ")) && !(ret = gs_shown_append(out, sops_rule_label(r))))
 		ret = gs_buf_append_str(out, ": ");
 	return ret;
 }

@@ -585,6 +585,18 @@ mallory_reads() {
 	run ! mallory_reads secrets/prod/db.yaml
 }
 
+@test "F3: a rule without path_regex (every path) dropped is named so" {
+	printf 'creation_rules:\n  - path_regex: ^secrets/prod/\n    age: %s\n  - age: %s\n' "$RECIPIENT" "$RECIPIENT" > .sops.yaml
+	fixture gitseal updatekeys -y -r . </dev/null 2>/dev/null
+	fixture git commit -qam "a rule for the rest"
+	as_person mallory git pull -q --no-rebase --no-edit
+	as_person mallory sed -i '$d' .sops.yaml
+	as_person mallory git commit -qam "no rule for the rest"
+	pull_from mallory
+	run "$GITSEAL_BIN" git status
+	grep -qxF ".sops.yaml: recipients changed: the rule for '(every path)' removed; run 'gitseal updatekeys' to accept" <<<"$output"
+}
+
 @test "an accepted file from before per-path records (bare lines) grants nothing beyond the accepted .sops.yaml" {
 	dev_prod_layout
 	# the old, flat form of the record: mallory for the whole clone
