@@ -636,6 +636,14 @@ static bool confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
+/* A change of trust is answered on a terminal only: a "y" piped in could
+ * come from anything that runs the command. */
+static int not_confirmed(void)
+{
+	return isatty(STDIN_FILENO) ? GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)")
+				    : GS_FAIL(GS_ERR_GENERIC, "changes not confirmed: no terminal to answer on (use -y)");
+}
+
 struct update_run {
 	struct gitfilter *f;
 	struct gitfilter_update *plans;
@@ -838,13 +846,13 @@ int git_updatekeys(int argc, char **argv)
 		goto out;
 	any = show_changes(&run, a.rotate, &config_diff, &rule_diff);
 	if (any && a.recursive && !a.yes && !confirm("Is this okay for these files?")) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+		ret = not_confirmed();
 		goto out;
 	}
 	if ((ret = apply_plans(&run, &a, &declined)))
 		goto out;
 	if (declined) {
-		ret = GS_FAIL(GS_ERR_GENERIC, "changes not confirmed (use -y)");
+		ret = not_confirmed();
 		goto out;
 	}
 	if ((ret = forget_gone(&run)) || (any && (ret = gitfilter_accept_config(run.f, NULL))) ||

@@ -179,7 +179,7 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 1 ]
 	grep -qxF "+++ $TI" <<<"$output"
 	grep -qF "the added recipients can read every earlier version of 'secrets/app.yaml' too: its data key stays (--rotate gives it a new one)" <<<"$output"
-	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed: no terminal to answer on (use -y)" <<<"$output"
 	assert_status_clean
 	run "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
 	[ "$status" -eq 0 ]
@@ -251,7 +251,7 @@ teardown() { gs_teardown; }
 	[ "$status" -eq 1 ]
 	grep -qx "secrets/app.yaml:" <<<"$output"
 	grep -qx "secrets/b.yaml:" <<<"$output"
-	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed: no terminal to answer on (use -y)" <<<"$output"
 	run "$GITSEAL_BIN" updatekeys -r -y .
 	[ "$status" -eq 0 ]
 	[ "$(git status --porcelain | sort)" = "$(printf ' M .sops.yaml\nM  secrets/app.yaml\nM  secrets/b.yaml')" ]
@@ -476,7 +476,7 @@ YAML
     rule ^secrets/app: recipients: group 2: +$M
     rule ^secrets/app: key groups 1 -> 2, groups needed 1 -> 2
     rule ^secrets/old: removed (was rule 3)" ]
-	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed: no terminal to answer on (use -y)" <<<"$output"
 }
 
 # mallory copies their stanza from the dev file into the prod file's
@@ -730,7 +730,7 @@ mallory_writes() {
 	run "$GITSEAL_BIN" updatekeys -r . </dev/null
 	[ "$status" -eq 1 ]
 	grep -qxF "forget secrets/x.yaml: $M (file gone)" <<<"$output"
-	grep -qx "gitseal: error: changes not confirmed (use -y)" <<<"$output"
+	grep -qx "gitseal: error: changes not confirmed: no terminal to answer on (use -y)" <<<"$output"
 	grep -qxF "$M	secrets/x.yaml" .git/gitseal/accepted
 	run "$GITSEAL_BIN" updatekeys -r . -y
 	[ "$status" -eq 0 ]
