@@ -1,0 +1,34 @@
+#!/usr/bin/env bats
+# Review 26: a second reading of stops 47-48's changes to the filter.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup; }
+teardown() { gs_teardown; }
+
+# R1: the filter knows `git archive` by its parent's command line, read one
+# page at a time: git's options before the subcommand past the first page
+# (a long `-c` value) hid it, and the archive held the plaintext, exit 0.
+@test "R1: git archive behind a command line longer than a page still exports the ciphertext" {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	long=$(printf '%05000d' 0)
+	run -0 --separate-stderr sh -c "git -c review26.long=$long archive --format=tar HEAD secrets | tar -xO secrets/a.yaml"
+	[ "$output" = "$(cat "$T/sealed")" ]
+}
+
+# R2: an alias (alias.ar=archive) is no blind spot: git runs the builtin an
+# alias names as a git process of its own, whose command line the filter
+# reads.
+@test "R2: git archive through an alias exports the ciphertext" {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	git config alias.ar archive
+	run -0 --separate-stderr sh -c 'git ar --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[ "$output" = "$(cat "$T/sealed")" ]
+}
