@@ -1056,10 +1056,14 @@ struct parent_args {
 	const char *end;
 };
 
+/* git's options before the subcommand that take the next argument (git.c,
+ * handle_options; --attr-source of gits after 2.39, --shallow-file internal):
+ * one missing here took its value for the subcommand */
 static bool option_takes_value(const char *arg)
 {
 	static const char *const with_value[] = { "-C", "-c", "--git-dir", "--work-tree", "--namespace",
-						  "--super-prefix", "--config-env" };
+						  "--super-prefix", "--config-env", "--shallow-file",
+						  "--attr-source" };
 
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(arg, with_value[i]))

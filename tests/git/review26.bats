@@ -32,3 +32,29 @@ teardown() { gs_teardown; }
 	run -0 --separate-stderr sh -c 'git ar --format=tar HEAD secrets | tar -xO secrets/a.yaml'
 	[ "$output" = "$(cat "$T/sealed")" ]
 }
+
+# R3: git's options that take the next argument (git.c): --shallow-file and
+# --attr-source (gits after 2.39) were missing, so their value was taken for the
+# subcommand and `git --shallow-file F archive` exported the plaintext.
+@test "R3: git archive after --shallow-file's value exports the ciphertext" {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	run -0 --separate-stderr sh -c 'git --shallow-file "$1/none" archive --format=tar HEAD secrets | tar -xO secrets/a.yaml' sh "$T"
+	[ "$output" = "$(cat "$T/sealed")" ]
+}
+
+# R4: the same for --attr-source, which this git does not know: the parent
+# is a shell named git, its command line "git -c SCRIPT --attr-source HEAD
+# commit ...", as git commit's would read; textconv then shows the note.
+@test "R4: --attr-source's value is not taken for the subcommand (textconv under commit)" {
+	printf 'token: t-s3cr3tA\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	run -0 bash -c 'exec -a git sh -c "\"\$3\" git textconv \"\$4\"; exit \$?" --attr-source HEAD commit "$0" "$1"' \
+		"$GITSEAL_BIN" "$T/sealed"
+	[[ "$output" == *"gitseal: a sealed file's plaintext is not shown here"* ]]
+	[[ "$output" != *s3cr3t* ]]
+}
