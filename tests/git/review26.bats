@@ -7,14 +7,19 @@ load helpers
 setup() { gs_setup; }
 teardown() { gs_teardown; }
 
-# R1: the filter knows `git archive` by its parent's command line, read one
-# page at a time: git's options before the subcommand past the first page
-# (a long `-c` value) hid it, and the archive held the plaintext, exit 0.
-@test "R1: git archive behind a command line longer than a page still exports the ciphertext" {
+# committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
+committed_secret() {
 	printf 'db: hunter2\n' > secrets/a.yaml
 	git add secrets/a.yaml
 	fixture git commit -qm a
 	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+}
+
+# R1: the filter knows `git archive` by its parent's command line, read one
+# page at a time: git's options before the subcommand past the first page
+# (a long `-c` value) hid it, and the archive held the plaintext, exit 0.
+@test "R1: git archive behind a command line longer than a page still exports the ciphertext" {
+	committed_secret
 	long=$(printf '%05000d' 0)
 	run -0 --separate-stderr sh -c "git -c review26.long=$long archive --format=tar HEAD secrets | tar -xO secrets/a.yaml"
 	[ "$output" = "$(cat "$T/sealed")" ]
@@ -24,10 +29,7 @@ teardown() { gs_teardown; }
 # alias names as a git process of its own, whose command line the filter
 # reads.
 @test "R2: git archive through an alias exports the ciphertext" {
-	printf 'db: hunter2\n' > secrets/a.yaml
-	git add secrets/a.yaml
-	fixture git commit -qm a
-	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	committed_secret
 	git config alias.ar archive
 	run -0 --separate-stderr sh -c 'git ar --format=tar HEAD secrets | tar -xO secrets/a.yaml'
 	[ "$output" = "$(cat "$T/sealed")" ]
@@ -37,10 +39,7 @@ teardown() { gs_teardown; }
 # --attr-source (gits after 2.39) were missing, so their value was taken for the
 # subcommand and `git --shallow-file F archive` exported the plaintext.
 @test "R3: git archive after --shallow-file's value exports the ciphertext" {
-	printf 'db: hunter2\n' > secrets/a.yaml
-	git add secrets/a.yaml
-	fixture git commit -qm a
-	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+	committed_secret
 	run -0 --separate-stderr sh -c 'git --shallow-file "$1/none" archive --format=tar HEAD secrets | tar -xO secrets/a.yaml' sh "$T"
 	[ "$output" = "$(cat "$T/sealed")" ]
 }
