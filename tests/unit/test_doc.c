@@ -216,6 +216,44 @@ static void test_outgrown_entry_arrays_are_reused(void **state)
 	doc_release(&d);
 }
 
+/* merge_comments.c sizes entry arrays of its own (cap = what they hold):
+ * one whose capacity grow() did not make (6) is never handed to another
+ * map when its map grows; one of a doubling's size (8) is, from its spare
+ * list, poisoned while it waits there. */
+static void test_entry_arrays_sized_elsewhere(void **state)
+{
+	struct doc d;
+	struct doc_node *host, *next, *v;
+	struct doc_entry *six, *eight;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_non_null(host = doc_new_map(&d));
+	assert_non_null(v = doc_new_scalar(&d, DOC_STR, "v", 1));
+	assert_non_null(six = gs_arena_alloc(&d.arena, 6 * sizeof(*six)));
+	memset(six, 0, 6 * sizeof(*six));
+	host->entries = six;
+	host->count = host->cap = 6;
+	assert_non_null(doc_append(&d, host, "k", 1, v));
+	assert_int_equal(host->cap, 12);
+	for (size_t c = 0; c < sizeof(d.spare_entries) / sizeof(d.spare_entries[0]); c++)
+		assert_ptr_not_equal(d.spare_entries[c], six);
+	assert_non_null(next = doc_new_map(&d));
+	assert_non_null(eight = gs_arena_alloc(&d.arena, 8 * sizeof(*eight)));
+	memset(eight, 0, 8 * sizeof(*eight));
+	next->entries = eight;
+	next->count = next->cap = 8;
+	assert_non_null(doc_append(&d, next, "k", 1, v));
+	assert_ptr_equal(d.spare_entries[1], eight);
+	ASSERT_SPARE_POISONED(&eight[7].removed, true);
+	assert_non_null(host = doc_new_map(&d));
+	for (int k = 0; k < 5; k++)
+		assert_non_null(doc_append(&d, host, "k", 1, v));
+	assert_ptr_equal(host->entries, eight);
+	ASSERT_SPARE_POISONED(&eight[7].removed, false);
+	doc_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_long_path_is_bounded),
 		cmocka_unit_test(test_path_keys_are_shown_escaped),
 		cmocka_unit_test(test_outgrown_entry_arrays_are_reused),
+		cmocka_unit_test(test_entry_arrays_sized_elsewhere),
 	};
 
 	if (gs_crypto_init())
