@@ -176,6 +176,47 @@ static int spare_class(size_t cap)
 	return c < (int)(sizeof(((struct doc *)0)->spare_entries) / sizeof(struct doc_entry *)) ? c : -1;
 }
 
+/* Under AddressSanitizer a spare array is poisoned until it is handed
+ * out again: a pointer into an array its map outgrew (an entry held
+ * across a doc_append) then faults where it would read or write the
+ * next map's entries. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DOC_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(DOC_ASAN)
+#define DOC_ASAN 1
+#endif
+#ifdef DOC_ASAN
+#include <sanitizer/asan_interface.h>
+#define SPARE_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define SPARE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define SPARE_POISON(p, n) ((void)0)
+#define SPARE_UNPOISON(p, n) ((void)0)
+#endif
+
+/* A spare array's first bytes link it to the next spare of its class
+ * (the casts to void: the link is a pointer stored in entry memory). */
+static struct doc_entry *spare_take(struct doc *d, int c)
+{
+	struct doc_entry *p = d->spare_entries[c];
+
+	if (!p)
+		return NULL;
+	SPARE_UNPOISON(p, ((size_t)4 << c) * sizeof(*p));
+	memcpy(&d->spare_entries[c], (const void *)p, sizeof(p));
+	return p;
+}
+
+static void spare_give(struct doc *d, int c, struct doc_entry *p)
+{
+	memcpy((void *)p, &d->spare_entries[c], sizeof(p));
+	d->spare_entries[c] = p;
+	SPARE_POISON(p, ((size_t)4 << c) * sizeof(*p));
+}
+
 /* grow() for a map's or list's entries, reusing the arrays other
  * collections outgrew: a loader fills one collection after another, so
  * the 4- and 8-entry arrays the last one left serve the next. Loading the
@@ -191,8 +232,7 @@ static struct doc_entry *grow_entries(struct doc *d, struct doc_node *parent)
 
 	if (parent->count < cap)
 		return old;
-	if (to >= 0 && (p = d->spare_entries[to])) {
-		memcpy(&d->spare_entries[to], p, sizeof(p));
+	if (to >= 0 && (p = spare_take(d, to))) {
 		if (old)
 			memcpy(p, old, parent->count * sizeof(*p));
 		parent->cap = ncap;
@@ -200,10 +240,8 @@ static struct doc_entry *grow_entries(struct doc *d, struct doc_node *parent)
 		return NULL;
 	}
 	/* the outgrown array, now unused, heads its class's list */
-	if (old && from >= 0) {
-		memcpy(old, &d->spare_entries[from], sizeof(old));
-		d->spare_entries[from] = old;
-	}
+	if (old && from >= 0)
+		spare_give(d, from, old);
 	return p;
 }
 

@@ -1051,15 +1051,19 @@ pass:
  * defaults hold). */
 
 struct parent_args {
-	char buf[4096];
-	const char *cmd; /* the git subcommand, NULL when not known */
+	struct gs_buf text; /* its arguments, each NUL-ended */
+	const char *cmd;    /* the git subcommand, NULL when not known */
 	const char *end;
 };
 
+/* git's options before the subcommand that take the next argument (git.c,
+ * handle_options; --attr-source of gits after 2.39, --shallow-file internal):
+ * one missing here took its value for the subcommand */
 static bool option_takes_value(const char *arg)
 {
 	static const char *const with_value[] = { "-C", "-c", "--git-dir", "--work-tree", "--namespace",
-						  "--super-prefix", "--config-env" };
+						  "--super-prefix", "--config-env", "--shallow-file",
+						  "--attr-source" };
 
 	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
 		if (!strcmp(arg, with_value[i]))
@@ -1069,26 +1073,51 @@ static bool option_takes_value(const char *arg)
 
 static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
 
-static void parent_args_read(struct parent_args *a)
+/* The whole command line, read until its end: git's options before the
+ * subcommand may fill more than a page (a long `git -c` value), and an
+ * archive read a page at a time then went out in plaintext. Past
+ * PARENT_ARGS_MAX (the kernel's own limit on all arguments is larger
+ * only with a stack limit raised) the subcommand stays unknown. */
+enum { PARENT_ARGS_MAX = 4 << 20 };
+
+static bool parent_args_load(struct parent_args *a)
 {
 	char path[64];
-	const char *p, *base;
-	ssize_t n;
+	ssize_t n = 0;
 	int fd;
 
-	a->cmd = NULL;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	n = read(fd, a->buf, sizeof(a->buf) - 1);
+		return false;
+	do {
+		if (a->text.len >= PARENT_ARGS_MAX || gs_buf_reserve(&a->text, 4096)) {
+			gs_error_clear(); /* not known: the defaults hold */
+			break;
+		}
+		n = read(fd, a->text.data + a->text.len, a->text.cap - a->text.len - 1);
+		if (n > 0)
+			a->text.len += (size_t)n;
+	} while (n > 0 || (n < 0 && errno == EINTR));
 	close(fd);
-	if (n <= 0)
+	if (n != 0 || !a->text.len)
+		return false; /* not read to its end */
+	a->text.data[a->text.len] = '\0';
+	return true;
+}
+
+static void parent_args_read(struct parent_args *a)
+{
+	const char *p, *base, *buf;
+
+	a->cmd = a->end = NULL;
+	gs_buf_init(&a->text, false);
+	if (!parent_args_load(a))
 		return;
-	a->buf[n] = '\0';
-	a->end = a->buf + n;
-	base = strrchr(a->buf, '/');
-	base = base ? base + 1 : a->buf;
+	buf = (const char *)a->text.data;
+	a->end = buf + a->text.len;
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
 	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
 	 * (old scripts put it in PATH) */
 	if (!strncmp(base, "git-", 4) && base[4]) {
@@ -1097,7 +1126,7 @@ static void parent_args_read(struct parent_args *a)
 	}
 	if (strcmp(base, "git"))
 		return;
-	for (p = next_arg(a->buf); p < a->end; p = next_arg(p)) {
+	for (p = next_arg(buf); p < a->end; p = next_arg(p)) {
 		if (p[0] != '-') {
 			a->cmd = p;
 			return;
@@ -1105,6 +1134,11 @@ static void parent_args_read(struct parent_args *a)
 		if (option_takes_value(p))
 			p = next_arg(p);
 	}
+}
+
+static void parent_args_release(struct parent_args *a)
+{
+	gs_buf_release(&a->text);
 }
 
 /* `git blame FILE` runs textconv on the work tree file and then the clean
@@ -1121,8 +1155,9 @@ static bool runs_blame(const struct parent_args *a)
  * holder's release tarball (make dist) would hold every secret in clear.
  * It gets the committed ciphertext unless GITSEAL_ARCHIVE_PLAINTEXT=1 asks
  * for plaintext; `git archive --remote` of a local path runs it as
- * upload-archive--writer. Without /proc, or through an alias, it is not
- * known (docs/git.md, Hazards). */
+ * upload-archive--writer. An alias (alias.ar=archive) is seen too: git
+ * runs the builtin it names as a git process of its own. Without /proc it
+ * is not known (docs/git.md, Hazards). */
 static bool runs_archive(const struct parent_args *a)
 {
 	const char *asked = getenv("GITSEAL_ARCHIVE_PLAINTEXT");
@@ -1140,8 +1175,12 @@ bool gitfilter_textconv_kept_in_git(void)
 {
 	struct parent_args parent;
 
+	bool commit;
+
 	parent_args_read(&parent);
-	return parent.cmd && !strcmp(parent.cmd, "commit");
+	commit = parent.cmd && !strcmp(parent.cmd, "commit");
+	parent_args_release(&parent);
+	return commit;
 }
 
 /* diff.gitseal.cachetextconv has git keep textconv's output as notes
@@ -1417,6 +1456,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	f->blame = runs_blame(&parent);
 	f->archive = runs_archive(&parent);
 	may_delay = !recreates_conflicts(&parent);
+	parent_args_release(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */
 	gitfilter_prepare(f);
 	f->keycache = keycache_start(f);

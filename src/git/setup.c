@@ -516,10 +516,6 @@ static void note_locked_key(struct gitfilter_init_result *res, const char *why)
 	res->locked_more++;
 }
 
-/* A file checked out before the filter was configured still holds the
- * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
- * process filters, so this cannot go through git_checkout. git notices the
- * new mtime and re-cleans the file, which (reuse) gives the same blob. */
 /* Until the clock is past the second of every file written so far (and a
  * filesystem's coarse clock, a tick behind, too). git takes an index
  * entry whose file changed in the second the index was written for racily
@@ -538,6 +534,10 @@ static void wait_past_second(void)
 		;
 }
 
+/* A file checked out before the filter was configured still holds the
+ * blob, that is ciphertext: decrypt it in place. libgit2 cannot run git's
+ * process filters, so this cannot go through git_checkout. git notices the
+ * new mtime and re-cleans the file, which (reuse) gives the same blob. */
 static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *res)
 {
 	git_index *idx = NULL;

@@ -97,7 +97,23 @@ static int opens_block(const uint8_t *p, const uint8_t *eol)
 			indicator = q[-1] - '0';
 		q--;
 	}
-	return q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ') ? indicator : -1;
+	if (!(q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ')))
+		return -1;
+	/* what the "|" follows: the key's ':' or an item's '-', a tag or an
+	 * anchor between; else it ends a plain value ("k: a |2", whose
+	 * next line continues it) */
+	for (q--;;) {
+		const uint8_t *t;
+
+		while (q > p && q[-1] == ' ')
+			q--;
+		for (t = q; t > p && t[-1] != ' ';)
+			t--;
+		if (t == q || (*t != '!' && *t != '&'))
+			break;
+		q = t;
+	}
+	return q == p || q[-1] == ':' || (q[-1] == '-' && (q - 1 == p || q[-2] == ' ')) ? indicator : -1;
 }
 
 /* The column of a line's own node, past the list items' dashes it starts

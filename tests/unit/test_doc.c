@@ -1,6 +1,23 @@
 /* doc_equal: the oracle of verified writes and of the store fuzzers. */
 #include "test_store_util.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(TEST_ASAN)
+#define TEST_ASAN 1
+#endif
+#ifdef TEST_ASAN
+#include <sanitizer/asan_interface.h>
+/* an outgrown array waits poisoned (doc.c): a pointer into it held
+ * across a doc_append faults instead of reading the next map's entries */
+#define ASSERT_SPARE_POISONED(p, yes) assert_int_equal(__asan_address_is_poisoned(p) != 0, (yes))
+#else
+#define ASSERT_SPARE_POISONED(p, yes) ((void)(p), (void)(yes))
+#endif
+
 static bool equal_json(const char *x, const char *y, char *where, size_t size)
 {
 	struct doc a, b;
@@ -185,6 +202,8 @@ static void test_outgrown_entry_arrays_are_reused(void **state)
 				assert_ptr_equal(maps[m]->entries, eight);
 		}
 		assert_int_equal(maps[m]->cap, 16);
+		ASSERT_SPARE_POISONED(&four[3].value, true);
+		ASSERT_SPARE_POISONED(&eight[0].key, true);
 	}
 	for (int m = 0; m < 3; m++)
 		for (int k = 0; k < 10; k++) {
@@ -194,6 +213,44 @@ static void test_outgrown_entry_arrays_are_reused(void **state)
 			assert_int_equal(maps[m]->entries[k].value->len, strlen(val));
 			assert_memory_equal(maps[m]->entries[k].value->text, val, strlen(val));
 		}
+	doc_release(&d);
+}
+
+/* merge_comments.c sizes entry arrays of its own (cap = what they hold):
+ * one whose capacity grow() did not make (6) is never handed to another
+ * map when its map grows; one of a doubling's size (8) is, from its spare
+ * list, poisoned while it waits there. */
+static void test_entry_arrays_sized_elsewhere(void **state)
+{
+	struct doc d;
+	struct doc_node *host, *next, *v;
+	struct doc_entry *six, *eight;
+
+	(void)state;
+	doc_init(&d, DOC_FORMAT_YAML);
+	assert_non_null(host = doc_new_map(&d));
+	assert_non_null(v = doc_new_scalar(&d, DOC_STR, "v", 1));
+	assert_non_null(six = gs_arena_alloc(&d.arena, 6 * sizeof(*six)));
+	memset(six, 0, 6 * sizeof(*six));
+	host->entries = six;
+	host->count = host->cap = 6;
+	assert_non_null(doc_append(&d, host, "k", 1, v));
+	assert_int_equal(host->cap, 12);
+	for (size_t c = 0; c < sizeof(d.spare_entries) / sizeof(d.spare_entries[0]); c++)
+		assert_ptr_not_equal(d.spare_entries[c], six);
+	assert_non_null(next = doc_new_map(&d));
+	assert_non_null(eight = gs_arena_alloc(&d.arena, 8 * sizeof(*eight)));
+	memset(eight, 0, 8 * sizeof(*eight));
+	next->entries = eight;
+	next->count = next->cap = 8;
+	assert_non_null(doc_append(&d, next, "k", 1, v));
+	assert_ptr_equal(d.spare_entries[1], eight);
+	ASSERT_SPARE_POISONED(&eight[7].removed, true);
+	assert_non_null(host = doc_new_map(&d));
+	for (int k = 0; k < 5; k++)
+		assert_non_null(doc_append(&d, host, "k", 1, v));
+	assert_ptr_equal(host->entries, eight);
+	ASSERT_SPARE_POISONED(&eight[7].removed, false);
 	doc_release(&d);
 }
 
@@ -208,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_long_path_is_bounded),
 		cmocka_unit_test(test_path_keys_are_shown_escaped),
 		cmocka_unit_test(test_outgrown_entry_arrays_are_reused),
+		cmocka_unit_test(test_entry_arrays_sized_elsewhere),
 	};
 
 	if (gs_crypto_init())
