@@ -1174,7 +1174,6 @@ static bool runs_archive(const struct parent_args *a)
 bool gitfilter_textconv_kept_in_git(void)
 {
 	struct parent_args parent;
-
 	bool commit;
 
 	parent_args_read(&parent);
