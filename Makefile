@@ -10,7 +10,7 @@ CC        ?= cc
 
 # What make asks the machine and the tree (pkg-config, objdump, ar, the
 # linker, git describe): about 0.5 s of CPU a make, and make check starts
-# about 25 (a build or a suite each). The first make of a tree asks and
+# 33 (a build or a suite each). The first make of a tree asks and
 # hands the answers to the makes it starts in the environment
 # (GITSEAL_PROBE_*, for the tree and compiler GITSEAL_PROBED names); a make
 # of another tree or compiler (the dist test's build of its tarball) asks
