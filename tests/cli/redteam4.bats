@@ -57,7 +57,9 @@ lost() {
 	# large enough that both read the file before either replaces it
 	python3 -c "print('a: 1'); [print('k%d: %s' % (i, 'x' * 100)) for i in range(2000)]" >big.yaml
 	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" big.yaml >enc.orig
-	set_both 10
+	# 3 rounds, not 10: every round of 10 collided (one set exited 3, ASan
+	# and release builds), and without the check every round lost a value
+	set_both 3
 }
 
 @test "encrypt: a JSON string with an unpaired surrogate escape is refused (it has no UTF-8 form to give back)" {
