@@ -347,16 +347,6 @@ drop_stanza() {
 # A YAML sops file on stdin with the stanza in file $1 put back.
 graft_stanza() { sed "/^    age:\$/r $1"; }
 
-# gitseal_fixture CMD...: gitseal by the release build where make gave one
-# (GITSEAL_CHECK_BIN, set under SAN=1), as in tests/helpers.bash: for the
-# decrypts that read back what the command under test wrote or committed
-# (who opens a blob: the victim, a teammate, mallory). The write was proven
-# in the sanitized process that made it (rule 1); decrypt itself runs
-# sanitized in the cli suite. 0.06 s of CPU less each.
-gitseal_fixture() {
-	"${GITSEAL_CHECK_BIN:-$GITSEAL_BIN}" "$@"
-}
-
 # The plaintext of a sealed YAML blob on stdin, read back by the release
 # build where make gave one (GITSEAL_CHECK_BIN, set under SAN=1): what the
 # tests check with it is what the build under test committed or merged;

@@ -78,7 +78,7 @@ decoy_copy() {
 	age-keygen -o "$T/x.txt" 2>/dev/null
 	printf 'a: b\n' >"$T/x.yaml"
 	cd "$T"
-	gitseal_fixture encrypt --age "$(age-keygen -y x.txt)" x.yaml |
+	fixture gitseal encrypt --age "$(age-keygen -y x.txt)" x.yaml |
 		drop_stanza "$(age-keygen -y "$T/x.txt")" "$T/x-stanza" >/dev/null
 	graft_stanza "$T/x-stanza" <"$T/mallory/secrets/dev/settings.yaml" >"$T/with-x.yaml"
 	cd "$T/mallory"

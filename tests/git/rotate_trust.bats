@@ -36,11 +36,11 @@ plant_mallory() {
 	graft_stanza "$T/stanza"
 }
 
-mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" gitseal_fixture decrypt "$1"; }
+mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal decrypt "$1"; }
 
 @test "a planted recipient: rotate refuses without -y (1, one line naming the file), nothing written; -y shows the change and rotates for it; a file whose recipients the rule names rotates as before, without a word" {
 	plant_mallory < app.yaml > planted.yaml
-	gitseal_fixture decrypt planted.yaml | cmp - plain.yaml
+	fixture gitseal decrypt planted.yaml | cmp - plain.yaml
 	cp planted.yaml before.yaml
 	run -1 "$GITSEAL_BIN" rotate -i planted.yaml < /dev/null
 	[ "$output" = "gitseal: error: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +$M; the new data key would be readable by them (rotate -y to confirm)" ]
@@ -54,7 +54,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" gitseal_fixture decrypt "$1
 	plant_mallory < app.yaml > planted.yaml
 	run -0 "$GITSEAL_BIN" rotate -y -i planted.yaml < /dev/null
 	grep -qF "gitseal: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +$M; the new data key would be readable by them" <<<"$output"
-	gitseal_fixture decrypt planted.yaml | cmp - plain.yaml
+	fixture gitseal decrypt planted.yaml | cmp - plain.yaml
 	# confirmed: the new data key is wrapped for mallory too
 	mallory_reads planted.yaml | cmp - plain.yaml
 	# a file whose recipients the rule names rotates as before, without a word
@@ -63,7 +63,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" gitseal_fixture decrypt "$1
 	[ -z "$output" ]
 	# a new data key: the value is sealed afresh
 	[ "$(grep '^db_password:' app.yaml)" != "$old" ]
-	gitseal_fixture decrypt app.yaml | cmp - plain.yaml
+	fixture gitseal decrypt app.yaml | cmp - plain.yaml
 }
 
 @test "--add-age is the user's own choice; once in the metadata, the next rotate asks" {
@@ -106,7 +106,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" gitseal_fixture decrypt "$1
 	# the file's accepted recipients alone: as before
 	cp "$W/app.yaml" plain/app.yaml
 	run -0 "$GITSEAL_BIN" rotate -i plain/app.yaml < /dev/null
-	gitseal_fixture decrypt plain/app.yaml | cmp - "$W/plain.yaml"
+	fixture gitseal decrypt plain/app.yaml | cmp - "$W/plain.yaml"
 }
 
 @test "on a terminal rotate asks: n leaves the file, y rotates" {
@@ -140,7 +140,7 @@ groups_rule() {
 	for i in $(seq 1 "$1"); do printf '      - age: [%s]\n' "$(age-keygen -y "$T/g$i.txt")"; done
 }
 
-one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" gitseal_fixture decrypt "$1"; }
+one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" fixture gitseal decrypt "$1"; }
 
 @test "a lowered threshold: rotate refuses without -y (1, one line naming the file), nothing written; -y shows the change and rotates as the metadata says; an explicit --shamir-secret-sharing-threshold is the user's choice: not asked" {
 	groups_setup
@@ -165,7 +165,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" gitseal_fixture decrypt "$1"; 
 	[ "$(grep '^db_password:' low.yaml)" != "$old" ]
 	grep -qx '    shamir_threshold: 2' low.yaml
 	# confirmed: two groups of three read the new data key
-	SOPS_AGE_KEY_FILE=<(cat "$T/g1.txt" "$T/g3.txt") gitseal_fixture decrypt low.yaml | cmp - plain.yaml
+	SOPS_AGE_KEY_FILE=<(cat "$T/g1.txt" "$T/g3.txt") fixture gitseal decrypt low.yaml | cmp - plain.yaml
 	# an explicit --shamir-secret-sharing-threshold is the user's choice: not asked
 	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	run -0 "$GITSEAL_BIN" rotate -i --shamir-secret-sharing-threshold 2 low.yaml < /dev/null
@@ -173,7 +173,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" gitseal_fixture decrypt "$1"; 
 	grep -qx '    shamir_threshold: 2' low.yaml
 	run -128 one_group_reads low.yaml
 	[[ "$output" == *"1 of 3 key groups opened, 2 needed"* ]]
-	SOPS_AGE_KEY_FILE=<(cat "$T/g2.txt" "$T/g3.txt") gitseal_fixture decrypt low.yaml | cmp - plain.yaml
+	SOPS_AGE_KEY_FILE=<(cat "$T/g2.txt" "$T/g3.txt") fixture gitseal decrypt low.yaml | cmp - plain.yaml
 }
 
 @test "a threshold as the rule's rotates without a word, a higher one too; fewer key groups than the rule's: rotate shows both counts and refuses" {
@@ -184,7 +184,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" gitseal_fixture decrypt "$1"; 
 	[ -z "$output" ]
 	[ "$(grep '^db_password:' app.yaml)" != "$old" ]
 	grep -qx '    shamir_threshold: 3' app.yaml
-	gitseal_fixture decrypt app.yaml | cmp - plain.yaml
+	fixture gitseal decrypt app.yaml | cmp - plain.yaml
 	# the rule asks for 2 now: a file needing 3 is not weaker
 	groups_rule 3 2 > .sops.yaml
 	run -0 "$GITSEAL_BIN" rotate -i app.yaml < /dev/null
