@@ -116,18 +116,14 @@ assert_abort_restores() {
 	assert_no_plaintext_in_git ours-two-secret theirs-two-secret untouched-secret
 }
 
-@test "after a conflicted merge: UU, and no MM once added with the markers in; git merge --abort restores the pre-merge plaintext" {
+@test "after a conflicted merge, cherry-pick or revert: UU, and no MM once added with the markers in; git merge, cherry-pick and revert --abort restore the plaintext from before" {
 	conflict_and_add merge --no-edit theirs
 	git show AUTO_MERGE:secrets/notes.txt | grep -q '"gitseal_conflict": "ENC\['
 	assert_abort_restores merge
-}
-
-@test "git cherry-pick --abort after git add with the markers in restores the pre-pick plaintext" {
+	# git cherry-pick --abort after git add with the markers in restores the pre-pick plaintext
 	conflict_and_add cherry-pick theirs
 	assert_abort_restores cherry-pick
-}
-
-@test "git revert --abort after git add with the markers in restores the pre-revert plaintext" {
+	# git revert --abort likewise
 	sed -i 's/ours-two-secret/later-two-secret/' $FILES
 	fixture git commit -qam later
 	cp $FILES "$T/before/"

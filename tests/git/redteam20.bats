@@ -31,7 +31,7 @@ commit_refused() {
 	printf 'pw: %s\n' "'it''s-a-s3cret'" > secrets/b.yaml
 	git add -A
 	git commit -qm secrets
-	[ "$("$GITSEAL_BIN" decrypt --extract '["pw"]' <(git show HEAD:secrets/b.yaml) --input-type yaml)" = "it's-a-s3cret" ]
+	[ "$(fixture gitseal decrypt --extract '["pw"]' <(git show HEAD:secrets/b.yaml) --input-type yaml)" = "it's-a-s3cret" ]
 	head=$(git rev-parse HEAD)
 	git mv secrets/a.yaml a.json
 	git mv secrets/b.yaml b.yaml

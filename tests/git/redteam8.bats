@@ -136,7 +136,7 @@ YAML
 	printf '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQD8\\n-----END PRIVATE KEY-----\\n", "port": 5432}\n' > secrets/sa.yaml
 	git add -A
 	git commit -qm keys
-	"$GITSEAL_BIN" decrypt --extract '["tls_key"]' <(git show HEAD:secrets/tls.yaml) --input-type yaml | grep -qx 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'
+	fixture gitseal decrypt --extract '["tls_key"]' <(git show HEAD:secrets/tls.yaml) --input-type yaml | grep -qx 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7'
 	head=$(git rev-parse HEAD)
 	git mv secrets/tls.yaml tls.yaml
 	git mv secrets/sa.yaml sa.yaml

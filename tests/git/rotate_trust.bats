@@ -36,11 +36,11 @@ plant_mallory() {
 	graft_stanza "$T/stanza"
 }
 
-mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"; }
+mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal decrypt "$1"; }
 
-@test "a planted recipient: rotate refuses without -y (1, one line naming the file), nothing written" {
+@test "a planted recipient: rotate refuses without -y (1, one line naming the file), nothing written; -y shows the change and rotates for it; a file whose recipients the rule names rotates as before, without a word" {
 	plant_mallory < app.yaml > planted.yaml
-	"$GITSEAL_BIN" decrypt planted.yaml | cmp - plain.yaml
+	fixture gitseal decrypt planted.yaml | cmp - plain.yaml
 	cp planted.yaml before.yaml
 	run -1 "$GITSEAL_BIN" rotate -i planted.yaml < /dev/null
 	[ "$output" = "gitseal: error: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +$M; the new data key would be readable by them (rotate -y to confirm)" ]
@@ -50,24 +50,20 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"
 	grep -qF "./planted.yaml: error: './planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +$M; the new data key would be readable by them (rotate -y to confirm)" <<<"$output"
 	grep -qxF "./app.yaml: rotated" <<<"$output"
 	cmp planted.yaml before.yaml
-}
-
-@test "a planted recipient: -y shows the change and rotates for it" {
+	# -y shows the change and rotates for it
 	plant_mallory < app.yaml > planted.yaml
 	run -0 "$GITSEAL_BIN" rotate -y -i planted.yaml < /dev/null
 	grep -qF "gitseal: 'planted.yaml': recipients only in its metadata, not in .sops.yaml's creation rule for it: +$M; the new data key would be readable by them" <<<"$output"
-	"$GITSEAL_BIN" decrypt planted.yaml | cmp - plain.yaml
+	fixture gitseal decrypt planted.yaml | cmp - plain.yaml
 	# confirmed: the new data key is wrapped for mallory too
 	mallory_reads planted.yaml | cmp - plain.yaml
-}
-
-@test "a file whose recipients the rule names rotates as before, without a word" {
+	# a file whose recipients the rule names rotates as before, without a word
 	old=$(grep '^db_password:' app.yaml)
 	run -0 "$GITSEAL_BIN" rotate -i app.yaml < /dev/null
 	[ -z "$output" ]
 	# a new data key: the value is sealed afresh
 	[ "$(grep '^db_password:' app.yaml)" != "$old" ]
-	"$GITSEAL_BIN" decrypt app.yaml | cmp - plain.yaml
+	fixture gitseal decrypt app.yaml | cmp - plain.yaml
 }
 
 @test "--add-age is the user's own choice; once in the metadata, the next rotate asks" {
@@ -83,15 +79,13 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"
 	[[ "$output" == "gitseal: error: 'app.yaml': cannot recover the data key: no key opened it"* ]]
 }
 
-@test "no reference (no .sops.yaml, no repository): rotate does as sops, the planted recipient gets the key" {
+@test "no reference (no .sops.yaml, no repository, or no creation rule that matches the file): rotate does as sops, the planted recipient gets the key" {
 	plant_mallory < app.yaml > planted.yaml
 	rm .sops.yaml
 	run -0 "$GITSEAL_BIN" rotate -i planted.yaml < /dev/null
 	[ -z "$output" ]
 	mallory_reads planted.yaml | cmp - plain.yaml
-}
-
-@test "no creation rule matches the file: no reference, as sops" {
+	# no creation rule matches the file: no reference, as sops
 	plant_mallory < app.yaml > planted.json.yaml
 	printf 'creation_rules:\n  - path_regex: \\.json$\n    age: %s\n' "$RECIPIENT" > .sops.yaml
 	run -0 "$GITSEAL_BIN" rotate -i planted.json.yaml < /dev/null
@@ -112,7 +106,7 @@ mallory_reads() { SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$1"
 	# the file's accepted recipients alone: as before
 	cp "$W/app.yaml" plain/app.yaml
 	run -0 "$GITSEAL_BIN" rotate -i plain/app.yaml < /dev/null
-	"$GITSEAL_BIN" decrypt plain/app.yaml | cmp - "$W/plain.yaml"
+	fixture gitseal decrypt plain/app.yaml | cmp - "$W/plain.yaml"
 }
 
 @test "on a terminal rotate asks: n leaves the file, y rotates" {
@@ -146,9 +140,9 @@ groups_rule() {
 	for i in $(seq 1 "$1"); do printf '      - age: [%s]\n' "$(age-keygen -y "$T/g$i.txt")"; done
 }
 
-one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
+one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" fixture gitseal decrypt "$1"; }
 
-@test "a lowered threshold: rotate refuses without -y (1, one line naming the file), nothing written" {
+@test "a lowered threshold: rotate refuses without -y (1, one line naming the file), nothing written; -y shows the change and rotates as the metadata says; an explicit --shamir-secret-sharing-threshold is the user's choice: not asked" {
 	groups_setup
 	# as a pull request can: the same groups and recipients, 2 needed
 	# (a file of its own: lowering the threshold of a file leaves its
@@ -163,10 +157,7 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 	run -1 "$GITSEAL_BIN" rotate -r . < /dev/null
 	grep -qF "./low.yaml: error: './low.yaml': key groups in its metadata differ from .sops.yaml's creation rule for it: groups needed: 3 -> 2;" <<<"$output"
 	cmp low.yaml before.yaml
-}
-
-@test "a lowered threshold: -y shows the change and rotates as the metadata says" {
-	groups_setup
+	# -y shows the change and rotates as the metadata says
 	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	old=$(grep '^db_password:' low.yaml)
 	run -0 "$GITSEAL_BIN" rotate -y -i low.yaml < /dev/null
@@ -174,21 +165,18 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 	[ "$(grep '^db_password:' low.yaml)" != "$old" ]
 	grep -qx '    shamir_threshold: 2' low.yaml
 	# confirmed: two groups of three read the new data key
-	SOPS_AGE_KEY_FILE=<(cat "$T/g1.txt" "$T/g3.txt") "$GITSEAL_BIN" decrypt low.yaml | cmp - plain.yaml
-}
-
-@test "an explicit --shamir-secret-sharing-threshold is the user's choice: not asked" {
-	groups_setup
+	SOPS_AGE_KEY_FILE=<(cat "$T/g1.txt" "$T/g3.txt") fixture gitseal decrypt low.yaml | cmp - plain.yaml
+	# an explicit --shamir-secret-sharing-threshold is the user's choice: not asked
 	fixture gitseal encrypt --shamir-secret-sharing-threshold 2 plain.yaml > low.yaml
 	run -0 "$GITSEAL_BIN" rotate -i --shamir-secret-sharing-threshold 2 low.yaml < /dev/null
 	[ -z "$output" ]
 	grep -qx '    shamir_threshold: 2' low.yaml
 	run -128 one_group_reads low.yaml
 	[[ "$output" == *"1 of 3 key groups opened, 2 needed"* ]]
-	SOPS_AGE_KEY_FILE=<(cat "$T/g2.txt" "$T/g3.txt") "$GITSEAL_BIN" decrypt low.yaml | cmp - plain.yaml
+	SOPS_AGE_KEY_FILE=<(cat "$T/g2.txt" "$T/g3.txt") fixture gitseal decrypt low.yaml | cmp - plain.yaml
 }
 
-@test "a threshold as the rule's rotates without a word; a higher one too" {
+@test "a threshold as the rule's rotates without a word, a higher one too; fewer key groups than the rule's: rotate shows both counts and refuses" {
 	groups_setup
 	fixture gitseal encrypt plain.yaml > app.yaml
 	old=$(grep '^db_password:' app.yaml)
@@ -196,16 +184,13 @@ one_group_reads() { SOPS_AGE_KEY_FILE="$T/g1.txt" "$GITSEAL_BIN" decrypt "$1"; }
 	[ -z "$output" ]
 	[ "$(grep '^db_password:' app.yaml)" != "$old" ]
 	grep -qx '    shamir_threshold: 3' app.yaml
-	"$GITSEAL_BIN" decrypt app.yaml | cmp - plain.yaml
+	fixture gitseal decrypt app.yaml | cmp - plain.yaml
 	# the rule asks for 2 now: a file needing 3 is not weaker
 	groups_rule 3 2 > .sops.yaml
 	run -0 "$GITSEAL_BIN" rotate -i app.yaml < /dev/null
 	[ -z "$output" ]
 	grep -qx '    shamir_threshold: 3' app.yaml
-}
-
-@test "fewer key groups than the rule's: rotate shows both counts and refuses" {
-	groups_setup
+	# fewer key groups than the rule's: rotate shows both counts and refuses
 	groups_rule 2 2 > .sops.yaml
 	fixture gitseal encrypt plain.yaml > two.yaml
 	groups_rule 3 3 > .sops.yaml

@@ -18,7 +18,7 @@ teardown() { gs_teardown; }
 	git commit -qam "rotate the password"
 	assert_blob_encrypted secrets/app.yaml
 	run ! grep -q "$M" <(git show HEAD:secrets/app.yaml)
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
 	[ "$status" -eq 128 ]
 	[[ "$output" == "gitseal: error: '/dev/stdin': cannot recover the data key: no key opened it"* ]]
 	run ! grep -q hunter2 <<<"$output"
@@ -82,11 +82,11 @@ teardown() { gs_teardown; }
 	assert_blob_encrypted secrets/planted.yaml
 	# mallory grafts her stanza back: it opens the placeholder, not the secret
 	git show HEAD~1:secrets/planted.yaml | graft_stanza "$T/stanza" > "$T/old.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/old.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt "$T/old.yaml"
 	[ "$status" -eq 0 ]
 	[ "$output" = "token: placeholder" ]
 	git show HEAD:secrets/planted.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt "$T/new.yaml"
 	[ "$status" -eq 25 ]
 	[ "$output" = "gitseal: error: '$T/new.yaml': value at 'token:': cannot decrypt value: authentication failed" ]
 	run ! grep -q the-real-secret <<<"$output"
@@ -187,7 +187,7 @@ teardown() { gs_teardown; }
 	[ "$(git status --porcelain)" = "M  secrets/app.yaml" ]
 	git commit -qm "updatekeys"
 	# tina reads it; the data key stayed, so she reads the earlier version too
-	run env SOPS_AGE_KEY_FILE="$T/tina.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
+	SOPS_AGE_KEY_FILE="$T/tina.txt" run fixture gitseal decrypt --input-type yaml /dev/stdin <<<"$(git show HEAD:secrets/app.yaml)"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'db_password: hunter2-old\nport: 5432')" ]
 	[ "$(git show HEAD~2:secrets/app.yaml | grep '^db_password')" = "$(git show HEAD:secrets/app.yaml | grep '^db_password')" ]
@@ -237,7 +237,7 @@ teardown() { gs_teardown; }
 	run -0 "$GITSEAL_BIN" updatekeys -y secrets/app.yaml
 	grep -qxF -- "--- 1 age entry that names no recipient" <<<"$output"
 	[ "$(git show :secrets/app.yaml | grep -c 'enc: |')" -eq 1 ]
-	run -128 env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt --input-type yaml /dev/stdin <<<"$(git show :secrets/app.yaml)"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run -128 fixture gitseal decrypt --input-type yaml /dev/stdin <<<"$(git show :secrets/app.yaml)"
 }
 
 @test "updatekeys -r over the tree asks once; a file outside the filter is refused" {
@@ -356,11 +356,11 @@ data_key_of() {
 	[ "$dev_key" != "$prod_key" ]
 	# mallory grafts her dev stanza back: it opens the copy, not the secret
 	git show HEAD~1:secrets/prod/db.yaml | graft_stanza "$T/stanza" > "$T/old.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/old.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt "$T/old.yaml"
 	[ "$status" -eq 0 ]
 	[ "$output" = "dev_password: dev-orig" ]
 	git show HEAD:secrets/prod/db.yaml | graft_stanza "$T/stanza" > "$T/new.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt "$T/new.yaml"
 	[ "$status" -eq 25 ]
 	[ "$output" = "gitseal: error: '$T/new.yaml': value at 'prod_password:': cannot decrypt value: authentication failed" ]
 	# the key made here for the prod file is re-used for it: small diffs stay
@@ -492,7 +492,7 @@ plant_dev_stanza_in_prod() {
 # Whether mallory's key opens the committed blob of $1.
 mallory_reads() {
 	git show "HEAD:$1" > "$T/blob.yaml"
-	SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/blob.yaml" >/dev/null 2>&1
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal decrypt "$T/blob.yaml" >/dev/null 2>&1
 }
 
 @test "dev/prod: edits and new files on both sides go through with no prompt; mallory reads dev, not prod" {
@@ -643,7 +643,7 @@ assert_new_secret_closed_to_mallory() {
 	git commit -qam "the new password"
 	assert_blob_encrypted "$1"
 	git show "HEAD:$1" | graft_stanza "$T/stanza" > "$T/new.yaml"
-	run env SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/new.yaml"
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" run fixture gitseal decrypt "$T/new.yaml"
 	[ "$status" -eq 25 ]
 	[[ $output != *NEW-SECRET* ]]
 }

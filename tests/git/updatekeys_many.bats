@@ -37,7 +37,7 @@ add_mallory() {
 	GITSEAL_TEST_INDEX_LOG="$T/writes" "$GITSEAL_BIN" updatekeys -y -r --rotate . 2>/dev/null
 	[ "$(wc -l < "$T/writes")" -eq 2 ]
 	git show :secrets/f12.yaml > "$T/f12.yaml"
-	SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "$T/f12.yaml" | grep -qx 'v: 12'
+	SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal decrypt "$T/f12.yaml" | grep -qx 'v: 12'
 }
 
 # Locked, so that the work tree holds ciphertext and updatekeys rewrites
@@ -60,7 +60,7 @@ add_mallory() {
 		# staged, for both readers, and the locked work tree file is the blob
 		[ "$(git rev-parse ":secrets/f$i.yaml")" != "$(git rev-parse "HEAD:secrets/f$i.yaml")" ]
 		cmp "secrets/f$i.yaml" <(git show ":secrets/f$i.yaml")
-		SOPS_AGE_KEY_FILE="$T/mallory.txt" "$GITSEAL_BIN" decrypt "secrets/f$i.yaml" | grep -qx "v: $i"
+		SOPS_AGE_KEY_FILE="$T/mallory.txt" fixture gitseal decrypt "secrets/f$i.yaml" | grep -qx "v: $i"
 		grep -qxF "$M	secrets/f$i.yaml" .git/gitseal/accepted
 	done
 	[ "$(git rev-parse :secrets/f3.yaml)" = "$damaged" ]

@@ -71,25 +71,13 @@ teardown() { gs_teardown; }
 	grep -qx "secrets/.gitkeep: empty" <<<"$output"
 }
 
-@test "case 10: teammates get the bytes the author committed (no final newline, block scalars)" {
+@test "case 10: teammates get the bytes the author committed (no final newline, block scalars with their indentation, in flat files too); the merge driver writes a block back as it was" {
 	printf 'a: no-final-newline' > secrets/nonl.yaml
 	printf 'A=1\nB=no-final-newline' > secrets/nonl.env
 	printf '[s]\na = no-final-newline' > secrets/nonl.ini
 	printf '{"a": "no-final-newline"}' > secrets/nonl.json
 	printf 'kind: Secret\napiVersion: v1\nstringData:\n  config.yaml: |\n    user: admin\n    pass: hunter2\n  other: |-\n    two\n    lines\n' > secrets/k8s.yaml
 	printf 'key:\n  inner: |\n    a block\n    of two lines\n  after: x\n' > secrets/block.yaml
-	git add -A
-	git commit -qm one
-	git clone -q "$REPO" "$T/clone"
-	cd "$T/clone"
-	"$GITSEAL_BIN" git init 2>/dev/null
-	for f in nonl.yaml nonl.env nonl.ini nonl.json k8s.yaml block.yaml; do
-		cmp "secrets/$f" "$REPO/secrets/$f"
-	done
-	assert_status_clean
-}
-
-@test "case 10: block scalars come back with their indentation, in flat files too, through the filter and the merge driver" {
 	# 2-space blocks in a file with no nested map: the sops metadata was the
 	# only thing to take a step from (4)
 	printf 'a: |-\n  line1\n  line2\nb: 1\n' > secrets/flat.yaml
@@ -98,14 +86,13 @@ teardown() { gs_teardown; }
 	printf '# top\ncert: | # pem\n  -----BEGIN-----\n  abc\n' > secrets/comment.yaml
 	printf 'db:\n    cert: |\n        line1\n    k: v\n' > secrets/four.yaml
 	printf 'l:\n- |\n  x\n  y\n- z\n' > secrets/list.yaml
-	for f in flat keep three comment four list; do cp "secrets/$f.yaml" "$T/$f.yaml"; done
 	git add -A
 	git commit -qm one
 	git clone -q "$REPO" "$T/clone"
 	cd "$T/clone"
 	"$GITSEAL_BIN" git init 2>/dev/null
-	for f in flat keep three comment four list; do
-		cmp "secrets/$f.yaml" "$T/$f.yaml"
+	for f in nonl.yaml nonl.env nonl.ini nonl.json k8s.yaml block.yaml flat.yaml keep.yaml three.yaml comment.yaml four.yaml list.yaml; do
+		cmp "secrets/$f" "$REPO/secrets/$f"
 	done
 	assert_status_clean
 	# a merge that changes other keys writes the block back as it was
@@ -123,43 +110,32 @@ teardown() { gs_teardown; }
 	assert_status_clean
 }
 
-@test "case 10: a dotenv file with CRLF line ends is stored as git stores text (LF), its values without CR; checkouts give those bytes" {
+@test "case 10: dotenv and YAML files with CRLF line ends (block scalars too) are stored as git stores text (LF), values without CR; checkouts give those bytes, LF on every line" {
 	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
 	printf 'A=1\nB=2' > secrets/unix.env
+	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
 	git add -A
 	git commit -qm one
 	assert_status_clean
 	run ! grep -q $'\r' <(git show HEAD:secrets/win.env)
+	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
 	git show HEAD:secrets/win.env > "$T/win.enc.env"
 	[ "$("$GITSEAL_BIN" decrypt --output-type json "$T/win.enc.env" | tr -d '\n\t ')" = '{"A":"1","B":"\"twowords\"","C":"3"}' ]
-	rm secrets/*.env
+	rm secrets/*.env secrets/win.yaml
 	git checkout -- secrets
 	printf 'A=1\nB="two words"\n# note\nC=3\n' | cmp - secrets/win.env
 	printf 'A=1\nB=2' | cmp - secrets/unix.env
-	assert_status_clean
-	# the CRLF file again, unchanged: the committed blob, not a new one
-	before=$(git rev-parse HEAD:secrets/win.env)
-	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
-	git add secrets/win.env
-	[ "$(git rev-parse :secrets/win.env)" = "$before" ]
-}
-
-@test "case 10b: a YAML file with CRLF line ends and block scalars is stored with LF; checkouts give it with LF on every line" {
-	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
-	git add -A
-	git commit -qm one
-	assert_status_clean
-	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
-	before=$(git rev-parse HEAD:secrets/win.yaml)
-	rm secrets/win.yaml
-	git checkout -- secrets
 	printf 'a: |\n  line1\n  line2\nb: |-\n  x\n\n  y\n# note\nc: plain\n' | cmp - secrets/win.yaml
 	assert_status_clean
-	# the CRLF file again, unchanged: the committed blob; a changed value in
-	# it changes the blob, which checks out with LF only
+	# the CRLF files again, unchanged: the committed blobs, not new ones
+	before=$(git rev-parse HEAD:secrets/win.env)
+	before_yaml=$(git rev-parse HEAD:secrets/win.yaml)
+	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
 	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
-	git add secrets/win.yaml
-	[ "$(git rev-parse :secrets/win.yaml)" = "$before" ]
+	git add secrets/win.env secrets/win.yaml
+	[ "$(git rev-parse :secrets/win.env)" = "$before" ]
+	[ "$(git rev-parse :secrets/win.yaml)" = "$before_yaml" ]
+	# a changed value in it changes the blob, which checks out with LF only
 	printf 'a: |\r\n  line1\r\n  line3\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
 	git commit -qam two
 	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
