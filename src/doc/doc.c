@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/asan_poison.h"
 #include "gitseal/doc.h"
 #include "gitseal/error.h"
 #include "gitseal/shown.h"
@@ -179,33 +180,16 @@ static int spare_class(size_t cap)
 /* Under AddressSanitizer a spare array is poisoned until it is handed
  * out again: a pointer into an array its map outgrew (an entry held
  * across a doc_append) then faults where it would read or write the
- * next map's entries. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DOC_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(DOC_ASAN)
-#define DOC_ASAN 1
-#endif
-#ifdef DOC_ASAN
-#include <sanitizer/asan_interface.h>
-#define SPARE_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define SPARE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define SPARE_POISON(p, n) ((void)0)
-#define SPARE_UNPOISON(p, n) ((void)0)
-#endif
-
-/* A spare array's first bytes link it to the next spare of its class
- * (the casts to void: the link is a pointer stored in entry memory). */
+ * next map's entries. A spare array's first bytes link it to the next
+ * spare of its class (the casts to void: the link is a pointer stored in
+ * entry memory). */
 static struct doc_entry *spare_take(struct doc *d, int c)
 {
 	struct doc_entry *p = d->spare_entries[c];
 
 	if (!p)
 		return NULL;
-	SPARE_UNPOISON(p, ((size_t)4 << c) * sizeof(*p));
+	GS_UNPOISON(p, ((size_t)4 << c) * sizeof(*p));
 	memcpy(&d->spare_entries[c], (const void *)p, sizeof(p));
 	return p;
 }
@@ -214,7 +198,7 @@ static void spare_give(struct doc *d, int c, struct doc_entry *p)
 {
 	memcpy((void *)p, &d->spare_entries[c], sizeof(p));
 	d->spare_entries[c] = p;
-	SPARE_POISON(p, ((size_t)4 << c) * sizeof(*p));
+	GS_POISON(p, ((size_t)4 << c) * sizeof(*p));
 }
 
 /* grow() for a map's or list's entries, reusing the arrays other

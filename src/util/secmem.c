@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "gitseal/asan_poison.h"
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
 #include "gitseal/heap.h"
@@ -28,22 +29,9 @@
  * on an 8-byte boundary (ASan's granule). An overflow from one allocation
  * into the next inside a block is then reported: ASan sees the block only
  * as memory this file mapped. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SECMEM_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(SECMEM_ASAN)
-#define SECMEM_ASAN 1
-#endif
-#ifdef SECMEM_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#ifdef GS_ASAN
 enum { ARENA_REDZONE = 16, ARENA_GRANULE = 8 };
 #else
-#define POISON(p, n) ((void)0)
-#define UNPOISON(p, n) ((void)0)
 enum { ARENA_REDZONE = 0, ARENA_GRANULE = 1 };
 #endif
 
@@ -354,7 +342,7 @@ static void locked_unmap(uint8_t *p, size_t size, size_t wipe)
 {
 	size_t guard = guard_size();
 
-	UNPOISON(p, size); /* the wipe and the hook read it all; unmapped next */
+	GS_UNPOISON(p, size); /* the wipe and the hook read it all; unmapped next */
 	sodium_memzero(p, wipe < size ? wipe : size);
 #ifdef GITSEAL_TEST_HOOKS
 	if (gs_secmem_unmap_hook)
@@ -384,7 +372,7 @@ static uint8_t *region_map(size_t size)
 	if (!p)
 		p = sodium_malloc(size);
 	if (p)
-		POISON(p, size); /* carved slot by slot */
+		GS_POISON(p, size); /* carved slot by slot */
 	return p;
 }
 
@@ -394,7 +382,7 @@ static void *pool_take(int c)
 	void *p = free_slots[c];
 
 	if (p) {
-		UNPOISON(p, slot);
+		GS_UNPOISON(p, slot);
 		memcpy(&free_slots[c], p, sizeof(void *));
 		return p;
 	}
@@ -417,7 +405,7 @@ static void *pool_take(int c)
 	p = region_next;
 	region_next += slot;
 	region_left -= slot;
-	UNPOISON(p, slot);
+	GS_UNPOISON(p, slot);
 	return p;
 }
 
@@ -462,8 +450,8 @@ static void *secure_alloc_usable(size_t size, size_t *usable)
 	/* the header (an underflow reaches it first) and what follows size,
 	 * up to the slot's or the mapping's end; what *usable adds is the
 	 * caller's to unpoison (the arena) */
-	POISON(p, HEADER);
-	POISON(p + HEADER + size, (c >= 0 ? (size_t)1 << (POOL_MIN_SHIFT + c)
+	GS_POISON(p, HEADER);
+	GS_POISON(p + HEADER + size, (c >= 0 ? (size_t)1 << (POOL_MIN_SHIFT + c)
 			       : h.size_class == LARGE_SODIUM ? (size + HEADER + 15) & ~(size_t)15
 			       : mapped) - HEADER - size);
 	return p + HEADER;
@@ -487,7 +475,7 @@ static void secure_free_wiping(void *ptr, size_t wipe)
 	if (!p)
 		return;
 	p -= HEADER;
-	UNPOISON(p, HEADER);
+	GS_UNPOISON(p, HEADER);
 	memcpy(&h, p, sizeof(h));
 	if (h.magic != SLOT_MAGIC)
 		abort(); /* not ours, or a buffer underflow: never continue */
@@ -499,18 +487,18 @@ static void secure_free_wiping(void *ptr, size_t wipe)
 		return;
 	}
 	if (h.size_class == LARGE_SODIUM) {
-		UNPOISON(p, (h.size + HEADER + 15) & ~(size_t)15);
+		GS_UNPOISON(p, (h.size + HEADER + 15) & ~(size_t)15);
 		sodium_free(p);
 		return;
 	}
 	if (h.size_class >= POOL_CLASSES)
 		abort();
-	UNPOISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
+	GS_UNPOISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
 	sodium_memzero(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class));
 	pthread_mutex_lock(&pool_lock);
 	memcpy(p, &free_slots[h.size_class], sizeof(void *));
 	free_slots[h.size_class] = p;
-	POISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class)); /* a use after free */
+	GS_POISON(p, (size_t)1 << (POOL_MIN_SHIFT + h.size_class)); /* a use after free */
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -762,7 +750,7 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 			big->cap = big->used = rounded;
 			big->next = blk->next;
 			blk->next = big;
-			POISON((char *)big->data + size, rounded - size);
+			GS_POISON((char *)big->data + size, rounded - size);
 			return big->data;
 		}
 		if (cap < rounded)
@@ -773,14 +761,14 @@ static void *arena_alloc_aligned(struct gs_arena *a, size_t size, size_t align)
 		blk->next = a->head;
 		blk->used = 0;
 		blk->cap = cap - sizeof(*blk); /* a block in huge pages holds more */
-		POISON(blk->data, blk->cap);
+		GS_POISON(blk->data, blk->cap);
 		a->head = blk;
 		a->reserve = 0;
 		start = 0;
 	}
 	p = (char *)blk->data + start;
 	blk->used = start + rounded;
-	UNPOISON(p, size);
+	GS_UNPOISON(p, size);
 	return p;
 }
 

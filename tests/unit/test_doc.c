@@ -1,16 +1,9 @@
 /* doc_equal: the oracle of verified writes and of the store fuzzers. */
 #include "test_store_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(TEST_ASAN)
-#define TEST_ASAN 1
-#endif
-#ifdef TEST_ASAN
-#include <sanitizer/asan_interface.h>
+#include "gitseal/asan_poison.h"
+
+#ifdef GS_ASAN
 /* an outgrown array waits poisoned (doc.c): a pointer into it held
  * across a doc_append faults instead of reading the next map's entries */
 #define ASSERT_SPARE_POISONED(p, yes) assert_int_equal(__asan_address_is_poisoned(p) != 0, (yes))

@@ -19,20 +19,13 @@
 
 #include <cmocka.h>
 
+#include "gitseal/asan_poison.h"
 #include "gitseal/secmem.h"
 
 /* Under ASan (the test build) each arena allocation starts on an 8-byte
  * boundary and is followed by a red zone of 16 bytes or more
  * (src/util/secmem.c): a 101-byte string then takes 120. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(UNDER_ASAN)
-#define UNDER_ASAN 1
-#endif
-#ifdef UNDER_ASAN
+#ifdef GS_ASAN
 enum { STRING_COST = 120 };
 #else
 enum { STRING_COST = 101 };
@@ -418,7 +411,7 @@ static void test_arena_strings_kept(void **state)
 	gs_arena_release(&a);
 }
 
-#ifdef UNDER_ASAN
+#ifdef GS_ASAN
 /* What a child that makes one access at `at` wrote to its stderr (ASan's
  * report, if any), and whether it exited 0 after the access. */
 static bool access_reported(volatile uint8_t *at, bool write, char *report, size_t size)
@@ -476,7 +469,7 @@ static void assert_open(volatile uint8_t *at, bool write)
 static void test_overflow_inside_secure_memory_reported(void **state)
 {
 	(void)state;
-#ifdef UNDER_ASAN
+#ifdef GS_ASAN
 	struct gs_arena a;
 	char *first, *second;
 	uint8_t *st, *p;
