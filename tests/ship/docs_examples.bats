@@ -295,11 +295,15 @@ run_examples() {
 			# those only a terminal may answer (updatekeys -r, git trust)
 			if [[ " $fixtures " == *" tty "* ]]; then
 				# no echo of the answers: typed before the block starts, or
-				# not shown (never in the middle of a line it prints)
+				# not shown (never in the middle of a line it prints). script
+				# runs its command with $SHELL, or sh when that is unset (as in
+				# CI): the block goes in a file, never through a quoting of one
+				# shell read by another
+				printf '%s\n' "$text" >"$d/block.sh"
 				{
 					sleep 0.2
 					printf 'y\ny\ny\ny\n'
-				} | script -q -e -c "stty -echo; bash -e -o pipefail -c $(printf %q "$text")" /dev/null 2>&1
+				} | script -q -e -c "stty -echo; bash -e -o pipefail '$d/block.sh'" /dev/null 2>&1
 			else
 				bash -e -o pipefail -c "$text" 2>&1 <<<$'y\ny\ny\ny\n'
 			fi
