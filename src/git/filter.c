@@ -1002,8 +1002,11 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	ret = 0;
 	gs_error_clear();
 	if (f->archive) {
-		reason = "git archive exports the files under the filter as committed (GITSEAL_ARCHIVE_PLAINTEXT=1 "
-			 "decrypts them)";
+		reason = f->archive == FILTER_ARCHIVE
+				 ? "git archive exports the files under the filter as committed "
+				   "(GITSEAL_ARCHIVE_PLAINTEXT=1 decrypts them)"
+				 : "git's command line could not be read, so it may be git archive: the files "
+				   "under the filter are left as committed (GITSEAL_ARCHIVE_PLAINTEXT=1 decrypts them)";
 		goto pass;
 	}
 	if (gitseal_conflict_is(in, len)) {
@@ -1051,9 +1054,11 @@ pass:
  * defaults hold). */
 
 struct parent_args {
-	struct gs_buf text; /* its arguments, each NUL-ended */
-	const char *cmd;    /* the git subcommand, NULL when not known */
+	char *text;      /* its arguments, each NUL-ended */
+	size_t len, cap;
+	const char *cmd; /* the git subcommand, NULL when not known */
 	const char *end;
+	bool unread;     /* /proc has them, but they could not be read whole */
 };
 
 /* git's options before the subcommand that take the next argument (git.c,
@@ -1075,10 +1080,14 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
 
 /* The whole command line, read until its end: git's options before the
  * subcommand may fill more than a page (a long `git -c` value), and an
- * archive read a page at a time then went out in plaintext. Past
- * PARENT_ARGS_MAX (the kernel's own limit on all arguments is larger
- * only with a stack limit raised) the subcommand stays unknown. */
-enum { PARENT_ARGS_MAX = 4 << 20 };
+ * archive read a page at a time then went out in plaintext. The kernel
+ * takes at most a quarter of the stack limit, and never more than 6 MiB,
+ * of arguments and environment together (fs/exec.c), so PARENT_ARGS_MAX is
+ * never reached by a real git. A line not read whole (no memory, a read
+ * error) is unread, and the filter serves it as an archive. The buffer is
+ * the allocation site of its own the out-of-memory sweeps fail
+ * (tests/git/oom.bats). */
+enum { PARENT_ARGS_MAX = 8 << 20 };
 
 static bool parent_args_load(struct parent_args *a)
 {
@@ -1089,20 +1098,26 @@ static bool parent_args_load(struct parent_args *a)
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return false; /* no /proc: nothing is known, the defaults hold */
+	a->unread = true;
 	do {
-		if (a->text.len >= PARENT_ARGS_MAX || gs_buf_reserve(&a->text, 4096)) {
-			gs_error_clear(); /* not known: the defaults hold */
-			break;
+		if (a->cap - a->len < 2) {
+			char *more = a->cap < PARENT_ARGS_MAX ? gs_realloc(a->text, a->cap ? 2 * a->cap : 4096) : NULL;
+
+			if (!more)
+				break;
+			a->text = more;
+			a->cap = a->cap ? 2 * a->cap : 4096;
 		}
-		n = read(fd, a->text.data + a->text.len, a->text.cap - a->text.len - 1);
+		n = read(fd, a->text + a->len, a->cap - a->len - 1);
 		if (n > 0)
-			a->text.len += (size_t)n;
+			a->len += (size_t)n;
 	} while (n > 0 || (n < 0 && errno == EINTR));
 	close(fd);
-	if (n != 0 || !a->text.len)
+	if (n != 0 || !a->len)
 		return false; /* not read to its end */
-	a->text.data[a->text.len] = '\0';
+	a->text[a->len] = '\0';
+	a->unread = false;
 	return true;
 }
 
@@ -1110,12 +1125,11 @@ static void parent_args_read(struct parent_args *a)
 {
 	const char *p, *base, *buf;
 
-	a->cmd = a->end = NULL;
-	gs_buf_init(&a->text, false);
+	*a = (struct parent_args){ 0 };
 	if (!parent_args_load(a))
 		return;
-	buf = (const char *)a->text.data;
-	a->end = buf + a->text.len;
+	buf = a->text;
+	a->end = buf + a->len;
 	base = strrchr(buf, '/');
 	base = base ? base + 1 : buf;
 	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
@@ -1138,7 +1152,7 @@ static void parent_args_read(struct parent_args *a)
 
 static void parent_args_release(struct parent_args *a)
 {
-	gs_buf_release(&a->text);
+	free(a->text);
 }
 
 /* `git blame FILE` runs textconv on the work tree file and then the clean
@@ -1156,14 +1170,21 @@ static bool runs_blame(const struct parent_args *a)
  * It gets the committed ciphertext unless GITSEAL_ARCHIVE_PLAINTEXT=1 asks
  * for plaintext; `git archive --remote` of a local path runs it as
  * upload-archive--writer. An alias (alias.ar=archive) is seen too: git
- * runs the builtin it names as a git process of its own. Without /proc it
- * is not known (docs/git.md, Hazards). */
-static bool runs_archive(const struct parent_args *a)
+ * runs the builtin it names as a git process of its own. A command line
+ * that /proc has but that could not be read whole may be an archive's: it
+ * fails closed, served as one. Without /proc it is not known (docs/git.md,
+ * Hazards). */
+static enum gitfilter_archive runs_archive(const struct parent_args *a)
 {
 	const char *asked = getenv("GITSEAL_ARCHIVE_PLAINTEXT");
 
-	return a->cmd && (!strcmp(a->cmd, "archive") || !strcmp(a->cmd, "upload-archive--writer")) &&
-	       !(asked && !strcmp(asked, "1"));
+	if (asked && !strcmp(asked, "1"))
+		return FILTER_NOT_ARCHIVE;
+	if (a->unread)
+		return FILTER_MAYBE_ARCHIVE;
+	return a->cmd && (!strcmp(a->cmd, "archive") || !strcmp(a->cmd, "upload-archive--writer"))
+		       ? FILTER_ARCHIVE
+		       : FILTER_NOT_ARCHIVE;
 }
 
 /* `git commit -v` (commit.verbose, so `revert --edit` and a reword too)

@@ -52,6 +52,14 @@ teardown() { gs_teardown; }
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC oom_checkout_secrets
 }
 
+@test "git archive, the filter out of memory at each plain allocation: the ciphertext as committed or an error" {
+	# the parent's command line, not read whole for want of memory, once
+	# left the subcommand unknown and the archive went out in plaintext
+	fixture git add secrets
+	fixture git commit -qm secrets
+	sweep_oom GITSEAL_TEST_FAIL_ALLOC oom_archive_secrets
+}
+
 @test "the merge driver out of memory at each plain allocation: merged, or no value in clear" {
 	oom_commit_merge_sides
 	sweep_oom GITSEAL_TEST_FAIL_ALLOC oom_merge_driver

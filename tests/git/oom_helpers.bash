@@ -135,6 +135,27 @@ oom_checkout_secrets() {
 	fi
 }
 
+# `git archive HEAD secrets`: each file as committed (ciphertext), or a
+# refusal; never a value in clear, not even when the filter cannot read
+# git's command line for want of memory (it then serves an archive).
+oom_archive_secrets() {
+	local i got want
+	rm -f "$T/archive.tar"
+	OOM_RC=0
+	env "$1" git archive --format=tar -o "$T/archive.tar" HEAD secrets 2>"$T/err" || OOM_RC=$?
+	oom_not_crashed
+	if [ "$OOM_RC" -eq 0 ]; then
+		for ((i = 1; i <= OOM_N; i++)); do
+			got=$(tar -xOf "$T/archive.tar" "secrets/s$i.yaml")
+			want=$(git cat-file blob "HEAD:secrets/s$i.yaml")
+			[ "$got" = "$want" ] || { echo "secrets/s$i.yaml is not the committed ciphertext"; return 1; }
+		done
+	else
+		oom_refused_for_memory
+		[ ! -s "$T/archive.tar" ] || ! tar -xOf "$T/archive.tar" | grep -qF "$OOM_MARK" || false
+	fi
+}
+
 # base, ours and theirs of secrets/s1.yaml ($T/base, ours, theirs), sealed
 # by the filter (the release build's: the sweep runs the sanitized driver),
 # and the merge of the two sides in $T/want/merged.yaml.
