@@ -27,22 +27,22 @@ enum age_option {
 };
 
 static const struct opt age_options[AO_COUNT] = {
-	[AO_ENCRYPT] = { "encrypt", "e", OPT_BOOL, NULL, NULL, "encrypt the input (the default)" },
-	[AO_DECRYPT] = { "decrypt", "d", OPT_BOOL, NULL, NULL, "decrypt the input (armor is detected)" },
+	[AO_ENCRYPT] = { "encrypt", "e", OPT_BOOL, NULL, NULL, "encrypt the input (the default)", false },
+	[AO_DECRYPT] = { "decrypt", "d", OPT_BOOL, NULL, NULL, "decrypt the input (armor is detected)", false },
 	[AO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
-			"write to OUTPUT, atomically, once the whole input succeeded" },
-	[AO_ARMOR] = { "armor", "a", OPT_BOOL, NULL, NULL, "encrypt to a PEM-style ASCII armor" },
+			"write to OUTPUT, atomically, once the whole input succeeded", false },
+	[AO_ARMOR] = { "armor", "a", OPT_BOOL, NULL, NULL, "encrypt to a PEM-style ASCII armor", false },
 	[AO_PASSPHRASE] = { "passphrase", "p", OPT_BOOL, NULL, NULL,
-			    "encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)" },
+			    "encrypt with a passphrase (terminal, or $GITSEAL_PASSPHRASE)", false },
 	[AO_RECIPIENT] = { "recipient", "r", OPT_LIST, "RECIPIENT", NULL,
-			   "age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)" },
+			   "age1..., age1pq1..., ssh-ed25519 ... or ssh-rsa ... (repeatable)", false },
 	[AO_RECIPIENTS_FILE] = { "recipients-file", "R", OPT_LIST, "PATH", NULL,
-				 "recipients listed in a file, '-' for stdin (repeatable)" },
+				 "recipients listed in a file, '-' for stdin (repeatable)", false },
 	[AO_IDENTITY] = { "identity", "i", OPT_LIST, "PATH", NULL,
-			  "identity file (age keys or an SSH private key; repeatable)" },
+			  "identity file (age keys or an SSH private key; repeatable)", false },
 	[AO_ALLOW_MIXED] = { "allow-mixed", NULL, OPT_BOOL, NULL, NULL,
 			     "allow age1pq1... and classic recipients together, which age 1.3 refuses "
-			     "(the file is then open to a quantum computer)" },
+			     "(the file is then open to a quantum computer)", false },
 };
 
 static const int age_accepted[] = {

@@ -21,11 +21,11 @@ enum keygen_option { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, KO_COUNT };
 
 static const struct opt keygen_options[KO_COUNT] = {
 	[KO_OUTPUT] = { "output", "o", OPT_STRING, "OUTPUT", NULL,
-			"write the identity to OUTPUT (created 0600; never overwritten)" },
+			"write the identity to OUTPUT (created 0600; never overwritten)", false },
 	[KO_PQ] = { "pq", NULL, OPT_BOOL, NULL, NULL,
-		    "a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)" },
+		    "a post-quantum hybrid identity (ML-KEM-768 + X25519, age1pq1... recipient)", false },
 	[KO_RECIPIENTS] = { "y", NULL, OPT_BOOL, NULL, NULL,
-			    "print the recipients of the identity file INPUT (default stdin)" },
+			    "print the recipients of the identity file INPUT (default stdin)", false },
 };
 
 static const int keygen_accepted[] = { KO_OUTPUT, KO_PQ, KO_RECIPIENTS, OPT_END };
