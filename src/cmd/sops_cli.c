@@ -309,8 +309,12 @@ enum doc_format sops_cli_output_format(const struct sops_cli *c)
 
 	if (c->output_type && store_format_from_name(c->output_type, &f) == 0)
 		return f;
-	if (c->output_type)
-		return store_format_for_path(c->output_type);
+	/* sops: without a known --output-type, the file name's format
+	 * (FormatForPathOrString), whatever --input-type says; a name that
+	 * gives none (binary) takes the input's format, where sops's binary
+	 * store could not write the document */
+	if (sops_cli_rule_path(c) && (f = store_format_for_path(sops_cli_rule_path(c))) != DOC_FORMAT_BINARY)
+		return f;
 	return sops_cli_input_format(c);
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bats
+# A sops 3.9-3.11 user's scripts, run with gitseal in place of sops: the
+# command lines that meant one thing to sops and another (or nothing) to
+# gitseal. sops's source is cited as cmd/sops/main.go of v3.11.0.
+
+load ../helpers
+
+setup() {
+	setup_demo
+	printf 'a: secret\nb: 1\n' >plain.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" plain.yaml >enc.yaml
+}
+teardown() { teardown_tmp; }
+
+# sops: outputStore (main.go:2320) is DefaultStoreForPathOrFormat(path,
+# --output-type): without --output-type the file name (--filename-override)
+# decides, not --input-type. sops's README: `echo foo=bar | sops encrypt
+# --filename-override path/filename.sops.yaml --input-type dotenv` writes YAML.
+@test "--input-type alone: the output format is the file name's, as sops's outputStore" {
+	echo foo=bar | gitseal encrypt --age "$DEMO_RECIPIENT" --filename-override path/filename.sops.yaml --input-type dotenv >f.sops.yaml
+	grep -q '^foo: ENC\[AES256_GCM,' f.sops.yaml
+	gitseal decrypt f.sops.yaml | cmp - <(printf 'foo: bar\n')
+	# decrypt: a JSON file under a .yaml name, read as JSON, written as YAML
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" --output-type json plain.yaml >json.yaml
+	gitseal decrypt --input-type json json.yaml | cmp - plain.yaml
+	# a name that gives no format (sops: binary, which cannot write this
+	# document): the input's format, as before
+	cp json.yaml json.enc
+	gitseal decrypt --input-type json json.enc | cmp - <(printf '{\n\t"a": "secret",\n\t"b": 1\n}\n')
+	gitseal decrypt --input-type yaml --output-type yaml /dev/stdin <enc.yaml | cmp - plain.yaml
+}
+
+# sops: FormatForPathOrString (cmd/sops/formats/formats.go) takes a type it
+# does not know (`yml`) for none at all: the file name's format
+@test "an --output-type sops does not know is no --output-type: the file name's format" {
+	gitseal decrypt --output-type yml enc.yaml | cmp - plain.yaml
+	gitseal -d --output-type=yml enc.yaml | cmp - plain.yaml
+}
