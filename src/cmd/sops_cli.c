@@ -524,7 +524,8 @@ int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 
 int sops_cli_fail(const struct sops_cli *c, int err)
 {
-	const char *name = c->file ? c->file : (c->filename_override ? c->filename_override : NULL);
+	/* groups add/delete: the file is --file; a positional word is the index */
+	const char *name = c->group_file ? c->group_file : c->file ? c->file : c->filename_override;
 	int code = c->code ? c->code : cmd_sops_exit_code(err);
 
 	/* sops: a plaintext that does not parse cannot be read (2, encrypt.go:110);

@@ -36,3 +36,10 @@ teardown() { teardown_tmp; }
 	gitseal decrypt --output-type yml enc.yaml | cmp - plain.yaml
 	gitseal -d --output-type=yml enc.yaml | cmp - plain.yaml
 }
+
+# sops: groups delete takes the file from --file and the group index as its
+# positional word (main.go:667); an error names the file, not the index
+@test "groups delete: an error names --file's file, not the index" {
+	run -1 gitseal groups delete -f enc.yaml --keyservice tcp://127.0.0.1:1 1
+	[ "$output" = "gitseal: error: 'enc.yaml': --keyservice: gitseal has no remote key service; its keys are local only" ]
+}
