@@ -358,7 +358,14 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	*out = NULL;
 	if (explicit_path && *explicit_path) {
 		sops_cli_verbose(c, "config '%s'", gs_shown(explicit_path));
-		return sops_config_load(explicit_path, out);
+		ret = sops_config_load(explicit_path, out);
+		/* sops: a config that cannot be read is a generic error (1:
+		 * loadConfigFile through toExitError), not an unreadable input (2) */
+		if (ret == GS_ERR_IO || ret == GS_ERR_NOT_FOUND || ret == GS_ERR_LIMIT) {
+			gs_error_prefix("config");
+			ret = GS_ERR_CONFIG;
+		}
+		return ret;
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));

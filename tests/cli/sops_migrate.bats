@@ -43,3 +43,14 @@ teardown() { teardown_tmp; }
 	run -1 gitseal groups delete -f enc.yaml --keyservice tcp://127.0.0.1:1 1
 	[ "$output" = "gitseal: error: 'enc.yaml': --keyservice: gitseal has no remote key service; its keys are local only" ]
 }
+
+# sops: loadConfigFile's "could not read config file" goes up through
+# toExitError as a generic error (1), for encrypt as for every command that
+# loads the rules; 2 is the input's code (common.go:146)
+@test "a --config or SOPS_CONFIG that cannot be read: exit 1, as sops, not the input's 2" {
+	run -1 gitseal --config missing.yaml encrypt plain.yaml
+	[ "$output" = "gitseal: error: 'plain.yaml': config: cannot open 'missing.yaml': No such file or directory" ]
+	mkdir dir
+	SOPS_CONFIG=dir run -1 gitseal -e plain.yaml
+	run -1 gitseal rotate --config missing.yaml enc.yaml
+}
