@@ -54,3 +54,12 @@ teardown() { teardown_tmp; }
 	SOPS_CONFIG=dir run -1 gitseal -e plain.yaml
 	run -1 gitseal rotate --config missing.yaml enc.yaml
 }
+
+# A file whose only keys are sops's cloud KMS ones (sops: 128 when none of
+# them opens, common.go:88): the line says which types gitseal cannot use
+@test "a file with cloud KMS keys only: 128, and the line names their types" {
+	awk '/^    age:$/ { skip = 1; print "    kms:\n        - arn: arn:aws:kms:us-east-1:111122223333:key/k\n          created_at: \"2024-01-01T00:00:00Z\"\n          enc: AQICAHg\n    gcp_kms:\n        - resource_id: projects/p/locations/global/keyRings/r/cryptoKeys/k\n          created_at: \"2024-01-01T00:00:00Z\"\n          enc: CiQA"; next }
+		/^    lastmodified:/ { skip = 0 } !skip' enc.yaml >kms.yaml
+	run -128 gitseal decrypt kms.yaml
+	[ "$output" = "gitseal: error: 'kms.yaml': cannot recover the data key: no key opened it (tried no key; 2 keys gitseal has no client for: kms, gcp_kms)" ]
+}
