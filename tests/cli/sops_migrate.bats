@@ -63,3 +63,12 @@ teardown() { teardown_tmp; }
 	run -128 gitseal decrypt kms.yaml
 	[ "$output" = "gitseal: error: 'kms.yaml': cannot recover the data key: no key opened it (tried no key; 2 keys gitseal has no client for: kms, gcp_kms)" ]
 }
+
+# sops goes back to the editor when the text does not load (edit.go,
+# runEditorUntilOk); without a terminal gitseal fails at once with 1, for a
+# new file as for an existing one (docs/sops-parity.md), and writes nothing
+@test "edit of a new file whose text does not load, no terminal: exit 1, nothing written" {
+	SOPS_EDITOR='sh -c "echo \"a: [\" >\"\$1\"" editor' run -1 gitseal edit new.yaml </dev/null
+	[ "$output" = "gitseal: error: 'new.yaml': invalid YAML at line 2: did not find expected node content" ]
+	[ ! -e new.yaml ]
+}
