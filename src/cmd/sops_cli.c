@@ -349,6 +349,34 @@ static int check_config_owner(const char *path)
 		       "SOPS_CONFIG to use it)", gs_shown(path), (unsigned long)st.st_uid);
 }
 
+/* sops (config.LookupConfigFile, >= 3.10) reads .sops.yaml only, and warns
+ * of the first .sops.yml on the way up from the current directory to the
+ * .sops.yaml it found (found NULL: to the root). */
+static void warn_misnamed_config(const char *cwd, const char *found)
+{
+	char dir[PATH_MAX], stop[PATH_MAX], cand[PATH_MAX + sizeof("/.sops.yml")];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", cwd);
+	if (found)
+		snprintf(stop, sizeof(stop), "%.*s", (int)(strrchr(found, '/') - found), found);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+
+		if (found && !strcmp(dir, *stop ? stop : "/"))
+			return;
+		snprintf(cand, sizeof(cand), "%s/.sops.yml", strcmp(dir, "/") ? dir : "");
+		if (lstat(cand, &st) == 0) {
+			cmd_warnf("ignoring '%s': the config file must be named .sops.yaml%s%s%s", gs_shown(cand),
+				  found ? " (using '" : "", found ? gs_shown(found) : "", found ? "')" : "");
+			return;
+		}
+		if (!slash || !strcmp(dir, "/"))
+			return;
+		slash[slash == dir] = '\0';
+	}
+}
+
 int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 {
 	const char *explicit_path = c->config_path ? c->config_path : getenv("SOPS_CONFIG");
@@ -370,6 +398,8 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));
 	ret = sops_config_find(cwd, &found);
+	if (!ret)
+		warn_misnamed_config(cwd, found);
 	if (!ret && found)
 		ret = check_config_owner(found);
 	if (!ret && found) {

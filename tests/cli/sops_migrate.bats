@@ -72,3 +72,25 @@ teardown() { teardown_tmp; }
 	[ "$output" = "gitseal: error: 'new.yaml': invalid YAML at line 2: did not find expected node content" ]
 	[ ! -e new.yaml ]
 }
+
+# sops >= 3.10 reads .sops.yaml only and warns of a .sops.yml it passes on
+# the way up (config.LookupConfigFile); gitseal said only that there was no
+# config
+@test "a .sops.yml on the way up: a warning naming it, as sops >= 3.10" {
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yml
+	run -1 gitseal encrypt plain.yaml
+	[ "${lines[0]}" = "gitseal: warning: ignoring '$(pwd -P)/.sops.yml': the config file must be named .sops.yaml" ]
+	[ "${lines[1]}" = "gitseal: error: config file not found, or has no creation rules, and no keys provided" ]
+	# one above the directory is used, the nearer .sops.yml named
+	mkdir sub
+	mv .sops.yml sub/
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	cd sub
+	run -0 --separate-stderr gitseal encrypt ../plain.yaml
+	[ "$stderr" = "gitseal: warning: ignoring '$(pwd -P)/.sops.yml': the config file must be named .sops.yaml (using '$(cd .. && pwd -P)/.sops.yaml')" ]
+	# beside a .sops.yaml, sops stops at the .sops.yaml: no warning
+	cd ..
+	cp sub/.sops.yml .
+	run -0 --separate-stderr gitseal encrypt plain.yaml
+	[ -z "$stderr" ]
+}
