@@ -210,8 +210,11 @@ static int edit_new_file(struct sops_cli *c)
 	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(c, c->file))
 		ret = 0;
+	/* a text that does not load is the edit's failure (1), as for an
+	 * existing file; what encrypt refuses of a loaded one is its input's (2) */
 	if (ret < 0 || (ret = edit_text(c, &plain, check_new, &(struct edit_new){ c, &edited }, &unchanged)) < 0)
 		goto out;
+	c->plaintext_input = true;
 	/* sops writes nothing when the example was left as it was (edit.go:243) */
 	if (unchanged) {
 		c->code = EXIT_SOPS_NOT_MODIFIED;
@@ -369,7 +372,6 @@ int cmd_edit(int argc, char **argv)
 	}
 	sops_cli_one_file(&c);
 	if (stat(c.file, &st) != 0 && errno == ENOENT) {
-		c.plaintext_input = true;
 		ret = edit_new_file(&c);
 		goto done;
 	}

@@ -501,7 +501,7 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 	enum doc_format format = sops_cli_input_format(c), out_format = sops_cli_output_format(c);
 	char why[SOPS_WHY_SIZE];
 	struct sops_seal_opts so = {
-		.convert = c->output_type != NULL, .output_format = out_format,
+		.convert = out_format != format, .output_format = out_format,
 		.indent = cmd_indent(c, config, out_format), .drop_source = true, .fell_back = why,
 	};
 	struct sops_key_summary keys = { 0 };

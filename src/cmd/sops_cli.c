@@ -309,8 +309,12 @@ enum doc_format sops_cli_output_format(const struct sops_cli *c)
 
 	if (c->output_type && store_format_from_name(c->output_type, &f) == 0)
 		return f;
-	if (c->output_type)
-		return store_format_for_path(c->output_type);
+	/* sops: without a known --output-type, the file name's format
+	 * (FormatForPathOrString), whatever --input-type says; a name that
+	 * gives none (binary) takes the input's format, where sops's binary
+	 * store could not write the document */
+	if (sops_cli_rule_path(c) && (f = store_format_for_path(sops_cli_rule_path(c))) != DOC_FORMAT_BINARY)
+		return f;
 	return sops_cli_input_format(c);
 }
 
@@ -345,6 +349,34 @@ static int check_config_owner(const char *path)
 		       "SOPS_CONFIG to use it)", gs_shown(path), (unsigned long)st.st_uid);
 }
 
+/* sops (config.LookupConfigFile, >= 3.10) reads .sops.yaml only, and warns
+ * of the first .sops.yml on the way up from the current directory to the
+ * .sops.yaml it found (found NULL: to the root). */
+static void warn_misnamed_config(const char *cwd, const char *found)
+{
+	char dir[PATH_MAX], stop[PATH_MAX], cand[PATH_MAX + sizeof("/.sops.yml")];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", cwd);
+	if (found)
+		snprintf(stop, sizeof(stop), "%.*s", (int)(strrchr(found, '/') - found), found);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+
+		if (found && !strcmp(dir, *stop ? stop : "/"))
+			return;
+		snprintf(cand, sizeof(cand), "%s/.sops.yml", strcmp(dir, "/") ? dir : "");
+		if (lstat(cand, &st) == 0) {
+			cmd_warnf("ignoring '%s': the config file must be named .sops.yaml%s%s%s", gs_shown(cand),
+				  found ? " (using '" : "", found ? gs_shown(found) : "", found ? "')" : "");
+			return;
+		}
+		if (!slash || !strcmp(dir, "/"))
+			return;
+		slash[slash == dir] = '\0';
+	}
+}
+
 int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 {
 	const char *explicit_path = c->config_path ? c->config_path : getenv("SOPS_CONFIG");
@@ -354,11 +386,20 @@ int sops_cli_load_config(const struct sops_cli *c, struct sops_config **out)
 	*out = NULL;
 	if (explicit_path && *explicit_path) {
 		sops_cli_verbose(c, "config '%s'", gs_shown(explicit_path));
-		return sops_config_load(explicit_path, out);
+		ret = sops_config_load(explicit_path, out);
+		/* sops: a config that cannot be read is a generic error (1:
+		 * loadConfigFile through toExitError), not an unreadable input (2) */
+		if (ret == GS_ERR_IO || ret == GS_ERR_NOT_FOUND || ret == GS_ERR_LIMIT) {
+			gs_error_prefix("config");
+			ret = GS_ERR_CONFIG;
+		}
+		return ret;
 	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));
 	ret = sops_config_find(cwd, &found);
+	if (!ret)
+		warn_misnamed_config(cwd, found);
 	if (!ret && found)
 		ret = check_config_owner(found);
 	if (!ret && found) {
@@ -520,7 +561,8 @@ int sops_cli_write(const struct sops_cli *c, const uint8_t *data, size_t len)
 
 int sops_cli_fail(const struct sops_cli *c, int err)
 {
-	const char *name = c->file ? c->file : (c->filename_override ? c->filename_override : NULL);
+	/* groups add/delete: the file is --file; a positional word is the index */
+	const char *name = c->group_file ? c->group_file : c->file ? c->file : c->filename_override;
 	int code = c->code ? c->code : cmd_sops_exit_code(err);
 
 	/* sops: a plaintext that does not parse cannot be read (2, encrypt.go:110);

@@ -9,6 +9,7 @@
 #include "gitseal/error.h"
 #include "gitseal/pgp.h"
 #include "gitseal/random.h"
+#include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/vault.h"
 #include "sops_int.h"
@@ -280,10 +281,39 @@ static int describe_count(char *out, size_t cap, int n, size_t count, const char
 			    count == 1 ? "" : "s", error && error[0] ? ": " : "", error ? error : "");
 }
 
-/* "tried 1 age key, 2 pgp keys: gpg: ...; 1 key of other types unsupported";
- * with no age identity anywhere, where sops looks for one. */
-static void describe_tried(const struct unwrap_stats *st, size_t other, bool no_identity, char *out,
-			   size_t cap)
+/* Whether raw entry r of group g has a type an earlier entry has. */
+static bool raw_type_seen(const struct sops_metadata *m, size_t g, size_t r)
+{
+	for (size_t h = 0; h <= g; h++)
+		for (size_t q = 0; q < (h == g ? r : m->groups[h].raw_count); q++)
+			if (!strcmp(m->groups[h].raw[q].type, m->groups[g].raw[r].type))
+				return true;
+	return false;
+}
+
+/* "; 2 keys gitseal has no client for: kms, gcp_kms": the types of m's
+ * entries that sops opens through a cloud KMS (or a type gitseal does not
+ * know), each named once, shown as a name from a file is. */
+static int describe_other(const struct sops_metadata *m, size_t other, char *out, size_t cap, int n)
+{
+	size_t named = 0;
+
+	if (!other || n < 0 || (size_t)n >= cap)
+		return n;
+	n += snprintf(out + n, cap - (size_t)n, "; %zu key%s gitseal has no client for: ", other,
+		      other == 1 ? "" : "s");
+	for (size_t g = 0; g < m->group_count; g++)
+		for (size_t r = 0; r < m->groups[g].raw_count; r++)
+			if (!raw_type_seen(m, g, r) && n >= 0 && (size_t)n < cap)
+				n += snprintf(out + n, cap - (size_t)n, "%s%s", named++ ? ", " : "",
+					      gs_shown(m->groups[g].raw[r].type));
+	return n;
+}
+
+/* "tried 1 age key, 2 pgp keys: gpg: ...; 1 key gitseal has no client for:
+ * kms"; with no age identity anywhere, where sops looks for one. */
+static void describe_tried(const struct unwrap_stats *st, const struct sops_metadata *m, size_t other,
+			   bool no_identity, char *out, size_t cap)
 {
 	int n = snprintf(out, cap, "tried ");
 	const char *xdg = getenv("XDG_CONFIG_HOME");
@@ -293,9 +323,7 @@ static void describe_tried(const struct unwrap_stats *st, size_t other, bool no_
 	n = describe_count(out, cap, n, st->vault_tried, "vault", st->vault_error);
 	if (!st->age_tried && !st->pgp_tried && !st->vault_tried && n >= 0 && (size_t)n < cap)
 		n += snprintf(out + n, cap - (size_t)n, "no key");
-	if (other && n >= 0 && (size_t)n < cap)
-		n += snprintf(out + n, cap - (size_t)n, "; %zu key%s of other types unsupported", other,
-			      other == 1 ? "" : "s");
+	n = describe_other(m, other, out, cap, n);
 	if (no_identity && st->age_tried && n >= 0 && (size_t)n < cap)
 		snprintf(out + n, cap - (size_t)n,
 			 "; no age identity found: set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in %s%s",
@@ -387,7 +415,7 @@ out:
 		/* what went wrong with the identity sources (age/keysource.go
 		 * formatError): a missing key file, a failing key command */
 		sops_identities_problems(problems, sizeof(problems));
-		describe_tried(&st, other, !ids->count && !sops_identities_have_commands() && !problems[0],
+		describe_tried(&st, m, other, !ids->count && !sops_identities_have_commands() && !problems[0],
 			       tried, sizeof(tried));
 		n = strlen(tried);
 		if (problems[0] && n < sizeof(tried))
