@@ -1001,12 +1001,15 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
 	}
 	ret = 0;
 	gs_error_clear();
+	/* not known whether git archive runs: neither the plaintext (wrong
+	 * for an archive) nor the ciphertext (wrong for a checkout) is sure */
+	if (f->parent_unread)
+		return GS_FAIL(f->parent_unread == ENOMEM ? GS_ERR_NOMEM : GS_ERR_IO,
+			       "cannot decrypt '%s': git's command line could not be read whole: %s", gs_shown(path),
+			       f->parent_unread == ENOMEM ? "out of memory" : strerror(f->parent_unread));
 	if (f->archive) {
-		reason = f->archive == FILTER_ARCHIVE
-				 ? "git archive exports the files under the filter as committed "
-				   "(GITSEAL_ARCHIVE_PLAINTEXT=1 decrypts them)"
-				 : "git's command line could not be read, so it may be git archive: the files "
-				   "under the filter are left as committed (GITSEAL_ARCHIVE_PLAINTEXT=1 decrypts them)";
+		reason = "git archive exports the files under the filter as committed (GITSEAL_ARCHIVE_PLAINTEXT=1 "
+			 "decrypts them)";
 		goto pass;
 	}
 	if (gitseal_conflict_is(in, len)) {
@@ -1058,7 +1061,7 @@ struct parent_args {
 	size_t len, cap;
 	const char *cmd; /* the git subcommand, NULL when not known */
 	const char *end;
-	bool unread;     /* /proc has them, but they could not be read whole */
+	int unread;      /* /proc has them, but they could not be read whole: why (an errno) */
 };
 
 /* git's options before the subcommand that take the next argument (git.c,
@@ -1084,9 +1087,9 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
  * takes at most a quarter of the stack limit, and never more than 6 MiB,
  * of arguments and environment together (fs/exec.c), so PARENT_ARGS_MAX is
  * never reached by a real git. A line not read whole (no memory, a read
- * error) is unread, and the filter serves it as an archive. The buffer is
- * the allocation site of its own the out-of-memory sweeps fail
- * (tests/git/oom.bats). */
+ * error) is unread, and the filter's smudges fail (gitfilter_smudge).
+ * The buffer is an allocation site of its own, which the out-of-memory
+ * sweeps fail (tests/git/oom.bats). */
 enum { PARENT_ARGS_MAX = 8 << 20 };
 
 static bool parent_args_load(struct parent_args *a)
@@ -1099,25 +1102,27 @@ static bool parent_args_load(struct parent_args *a)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false; /* no /proc: nothing is known, the defaults hold */
-	a->unread = true;
 	do {
 		if (a->cap - a->len < 2) {
 			char *more = a->cap < PARENT_ARGS_MAX ? gs_realloc(a->text, a->cap ? 2 * a->cap : 4096) : NULL;
 
-			if (!more)
+			if (!more) {
+				a->unread = a->cap < PARENT_ARGS_MAX ? ENOMEM : E2BIG;
 				break;
+			}
 			a->text = more;
 			a->cap = a->cap ? 2 * a->cap : 4096;
 		}
 		n = read(fd, a->text + a->len, a->cap - a->len - 1);
 		if (n > 0)
 			a->len += (size_t)n;
-	} while (n > 0 || (n < 0 && errno == EINTR));
+		else if (n < 0 && errno != EINTR)
+			a->unread = errno;
+	} while (!a->unread && n != 0);
 	close(fd);
-	if (n != 0 || !a->len)
-		return false; /* not read to its end */
+	if (a->unread || !a->len)
+		return false; /* not read to its end, or empty (the parent gone) */
 	a->text[a->len] = '\0';
-	a->unread = false;
 	return true;
 }
 
@@ -1171,20 +1176,20 @@ static bool runs_blame(const struct parent_args *a)
  * for plaintext; `git archive --remote` of a local path runs it as
  * upload-archive--writer. An alias (alias.ar=archive) is seen too: git
  * runs the builtin it names as a git process of its own. A command line
- * that /proc has but that could not be read whole may be an archive's: it
- * fails closed, served as one. Without /proc it is not known (docs/git.md,
- * Hazards). */
-static enum gitfilter_archive runs_archive(const struct parent_args *a)
+ * that /proc has but that could not be read whole may be an archive's:
+ * the smudges fail (parent_unread) unless plaintext was asked for. Without
+ * /proc it is not known (docs/git.md, Hazards). */
+static bool archive_plaintext_asked(void)
 {
 	const char *asked = getenv("GITSEAL_ARCHIVE_PLAINTEXT");
 
-	if (asked && !strcmp(asked, "1"))
-		return FILTER_NOT_ARCHIVE;
-	if (a->unread)
-		return FILTER_MAYBE_ARCHIVE;
-	return a->cmd && (!strcmp(a->cmd, "archive") || !strcmp(a->cmd, "upload-archive--writer"))
-		       ? FILTER_ARCHIVE
-		       : FILTER_NOT_ARCHIVE;
+	return asked && !strcmp(asked, "1");
+}
+
+static bool runs_archive(const struct parent_args *a)
+{
+	return a->cmd && (!strcmp(a->cmd, "archive") || !strcmp(a->cmd, "upload-archive--writer")) &&
+	       !archive_plaintext_asked();
 }
 
 /* `git commit -v` (commit.verbose, so `revert --edit` and a reword too)
@@ -1475,6 +1480,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	parent_args_read(&parent);
 	f->blame = runs_blame(&parent);
 	f->archive = runs_archive(&parent);
+	f->parent_unread = archive_plaintext_asked() ? 0 : parent.unread;
 	may_delay = !recreates_conflicts(&parent);
 	parent_args_release(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */

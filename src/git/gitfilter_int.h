@@ -70,14 +70,6 @@ struct gitfilter_smudged {
 
 struct keycache;
 
-/* whether the filter serves `git archive`: its smudge then passes the
- * ciphertext (filter.c, runs_archive) */
-enum gitfilter_archive {
-	FILTER_NOT_ARCHIVE,
-	FILTER_ARCHIVE,
-	FILTER_MAYBE_ARCHIVE, /* git's command line was there but not read whole */
-};
-
 struct gitfilter {
 	git_repository *repo;
 	git_index *index;
@@ -106,7 +98,8 @@ struct gitfilter {
 	size_t id_recipient_count;
 	struct gittrust trust;
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
-	enum gitfilter_archive archive; /* serving `git archive` (or maybe): smudge hands the ciphertext back */
+	bool archive;               /* serving `git archive`: smudge hands the ciphertext back */
+	int parent_unread;          /* git's command line not read whole (an errno): smudge refuses */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */

@@ -137,7 +137,7 @@ oom_checkout_secrets() {
 
 # `git archive HEAD secrets`: each file as committed (ciphertext), or a
 # refusal; never a value in clear, not even when the filter cannot read
-# git's command line for want of memory (it then serves an archive).
+# git's command line for want of memory (its smudges then fail).
 oom_archive_secrets() {
 	local i got want
 	rm -f "$T/archive.tar"
