@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# A git-crypt or sops user's everyday git through the filter (workflows
+# round 27): what their commands leave in .git and in the work tree.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	gs_setup_from app_committed
+}
+
+teardown() {
+	gs_teardown
+}
+
+# `git clone --no-checkout --filter=blob:none` (a partial clone) holds no
+# blob of HEAD: git fetches one from the promisor remote when it needs
+# it, libgit2 never does. init reads HEAD's .gitattributes and files, so
+# it failed ("cannot read a blob: object not found") and left the clone
+# without the copy in .git/info/attributes or the recorded recipients.
+@test "init in a partial clone made with --no-checkout fetches HEAD's blobs as git does, then the checkout decrypts" {
+	git config uploadpack.allowFilter true
+	git clone -q --no-checkout --filter=blob:none "file://$REPO" "$T/partial"
+	cd "$T/partial"
+	[ -n "$(git rev-list --objects --missing=print HEAD | grep '^?')" ]
+	run gitseal git init
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ $output == *"$RECIPIENT (.sops.yaml)"* ]]
+	grep -qxF 'secrets/** text eol=lf conflict-marker-size=32 filter=gitseal diff=gitseal merge=gitseal' .git/info/attributes
+	git checkout -q main
+	[ "$(cat secrets/app.yaml)" = "db_password: hunter2" ]
+	assert_status_clean
+	printf 'db_password: hunter3\n' > secrets/app.yaml
+	git commit -qam change
+	assert_blob_encrypted secrets/app.yaml
+	assert_status_clean
+}
