@@ -262,20 +262,30 @@ static int fetch_promised(struct gitfilter *f, const git_oid *id)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+static int read_blob(struct gitfilter *f, const git_oid *id, bool fetch, struct gs_buf *out)
 {
 	git_blob *blob = NULL;
 	int ret = 0, rc;
 
 	gitrepo_test_count("GITSEAL_TEST_BLOB_LOG", "blob");
 	rc = git_blob_lookup(&blob, f->repo, id);
-	if (rc == GIT_ENOTFOUND && fetch_promised(f, id) == 0)
+	if (rc == GIT_ENOTFOUND && fetch && fetch_promised(f, id) == 0)
 		rc = git_blob_lookup(&blob, f->repo, id);
 	if (rc < 0)
 		return gitrepo_fail("cannot read a blob");
 	ret = gs_buf_append(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return ret;
+}
+
+int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+{
+	return read_blob(f, id, true, out);
+}
+
+int gitrepo_read_blob_held(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+{
+	return read_blob(f, id, false, out);
 }
 
 git_tree *gitrepo_head_tree(struct gitfilter *f)

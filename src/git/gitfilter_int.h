@@ -202,7 +202,13 @@ bool keycache_missed(const struct keycache *c);
 int gitrepo_fail(const char *what);
 /* Loads libgit2 on first use (libgit2.c); every libgit2 call comes after. */
 int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
+/* A blob's bytes appended to out; one a partial clone lacks is fetched
+ * from its promisor remote first, as git fetches it. */
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* The same for a blob the clone holds, never fetched: a partial clone's
+ * missing version of a file's history counts as carrying another key. */
+int gitrepo_read_blob_held(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* f->index as the index file is now: read again when git wrote another
  * since (f->index_reads counts up then). */
