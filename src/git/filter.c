@@ -130,6 +130,8 @@ void gitfilter_free(struct gitfilter *f)
 	for (size_t i = 0; i < GITFILTER_SMUDGED_KEEP; i++) {
 		free(f->smudged[i].path);
 		free(f->smudged[i].blob);
+		free(f->cleaned[i].path);
+		free(f->cleaned[i].blob);
 	}
 	pthread_mutex_destroy(&f->smudged_lock);
 	if (f->libgit2_ready)
@@ -650,6 +652,69 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
 	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
 }
 
+/* ---- the last changes sealed ----
+ * git cleans a changed file twice in one command where it both names its
+ * blob and reads it: `git diff --no-textconv --binary` takes the index
+ * line from one clean and the delta from the other. Each seal of a change
+ * takes fresh IVs, so the patch named a blob its delta did not make and
+ * `git apply` refused it ("creates incorrect result"). So the process
+ * keeps the last few seals of a committed file's change: the same bytes at
+ * the same path, against the same committed version and with its data key
+ * re-used or not as then, get that blob again, once every check of the
+ * clean has passed again (the hashes never leave the process). */
+
+static void cleaned_keep(struct gitfilter *f, const char *path, const struct gs_buf *base, bool reused,
+			 const uint8_t *plain, size_t plain_len, const struct gs_buf *blob)
+{
+	struct gitfilter_smudged *s;
+	char *p = gs_strdup(path);
+	uint8_t *b = gs_malloc(blob->len ? blob->len : 1);
+
+	if (!p || !b) {
+		free(p);
+		free(b);
+		return;
+	}
+	memcpy(b, blob->data, blob->len);
+	pthread_mutex_lock(&f->smudged_lock);
+	s = &f->cleaned[f->cleaned_next++ % GITFILTER_SMUDGED_KEEP];
+	free(s->path);
+	free(s->blob);
+	s->path = p;
+	s->blob = b;
+	s->len = blob->len;
+	s->reused = reused;
+	smudged_hash(plain, plain_len, s->plain_hash);
+	smudged_hash(base->data, base->len, s->base_hash);
+	pthread_mutex_unlock(&f->smudged_lock);
+}
+
+/* 1 with out holding the blob sealed last at path from exactly plain
+ * against base, 0 when there is none, or a negative gs_err. */
+static int cleaned_take(struct gitfilter *f, const char *path, const struct gs_buf *base, bool reused,
+			const uint8_t *plain, size_t plain_len, struct gs_buf *out)
+{
+	uint8_t hash[GITFILTER_PLAIN_HASH_SIZE], base_hash[GITFILTER_PLAIN_HASH_SIZE];
+	int ret = 0;
+
+	smudged_hash(plain, plain_len, hash);
+	smudged_hash(base->data, base->len, base_hash);
+	pthread_mutex_lock(&f->smudged_lock);
+	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
+		const struct gitfilter_smudged *s =
+			&f->cleaned[(f->cleaned_next - n) % GITFILTER_SMUDGED_KEEP];
+
+		if (!s->path || strcmp(s->path, path))
+			continue;
+		if (s->reused == reused && !sodium_memcmp(s->plain_hash, hash, sizeof(hash)) &&
+		    !sodium_memcmp(s->base_hash, base_hash, sizeof(base_hash)))
+			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
+		break; /* only the latest seal of path counts */
+	}
+	pthread_mutex_unlock(&f->smudged_lock);
+	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+}
+
 /* ---- clean ---- */
 
 /* a '<<<<<<<' line, labelled or bare (as the merge driver writes it where
@@ -776,24 +841,37 @@ static int check_copied(struct gitfilter *f, const char *path, const struct sops
 	return sops_file_key_id(opened, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
 }
 
+/* base: the committed version's blob (its keys are the file's), or NULL
+ * for a file new to the repository. */
 static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
-		       struct doc *committed, bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
+		       struct doc *committed, const struct gs_buf *base, struct sops_file *opened,
+		       struct gs_buf *out)
 {
 	struct sops_key_summary keys;
-	int ret = keys_for(f, path, committed, committed_sealed, &keys);
+	bool reuse = false;
+	int ret = keys_for(f, path, committed, base != NULL, &keys);
 
 	if (ret)
 		goto out;
 	/* values the committed version holds in clear under its MAC stay so */
-	if (committed_sealed &&
+	if (base &&
 	    (ret = gittrust_check_narrowed(f, path, in, &keys, &committed,
 					   opened && !keys.selection.mac_only_encrypted)))
 		goto out;
 	/* the committed data key only when this clone made it (a planted key is not) */
-	if (opened && gitseal_may_reuse(f, path, opened, &keys))
+	reuse = opened && gitseal_may_reuse(f, path, opened, &keys);
+	if (!reuse && opened && (ret = check_copied(f, path, opened, &keys)))
+		goto out;
+	/* a new file's keys come from the accepted rules, which may change
+	 * between two cleans: only a committed file's seal is given again */
+	if (base && (ret = cleaned_take(f, path, base, reuse, text, len, out)))
+		ret = ret < 0 ? ret : 0;
+	else if (reuse)
 		ret = gitseal_seal_opened(f, opened, in, out);
-	else if (!opened || !(ret = check_copied(f, path, opened, &keys)))
+	else
 		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
+	if (!ret && base)
+		cleaned_keep(f, path, base, reuse, text, len, out);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, text, len);
@@ -920,7 +998,7 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		goto out;
 	}
 	if (!sops_doc_is_encrypted(&doc)) {
-		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
+		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed ? prev : NULL, opened, out);
 		goto out;
 	}
 	/* a sops file given to clean: checked, then passed as it is */

@@ -59,13 +59,17 @@ int gittrust_parse_records(struct gittrust *t, const struct gs_buf *accepted, co
 			   const struct gs_buf *data_keys) __attribute__((warn_unused_result));
 
 /* The last files smudged in this process (filter.c): the blob and a hash
- * of what it opened to, per path. */
+ * of what it opened to, per path; and the last changes sealed, each with
+ * a hash of the committed version it was sealed against and whether that
+ * version's data key was re-used. */
 enum { GITFILTER_SMUDGED_KEEP = 8, GITFILTER_PLAIN_HASH_SIZE = 32 };
 struct gitfilter_smudged {
 	char *path;
 	uint8_t *blob;
 	size_t len;
 	uint8_t plain_hash[GITFILTER_PLAIN_HASH_SIZE];
+	uint8_t base_hash[GITFILTER_PLAIN_HASH_SIZE]; /* cleaned only */
+	bool reused;                                  /* cleaned only */
 };
 
 struct keycache;
@@ -120,6 +124,8 @@ struct gitfilter {
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
+	struct gitfilter_smudged cleaned[GITFILTER_SMUDGED_KEEP]; /* under smudged_lock */
+	size_t cleaned_next;
 };
 
 /* A submodule under the filter's pattern (check.c, status.c). */

@@ -37,3 +37,20 @@ teardown() {
 	assert_blob_encrypted secrets/app.yaml
 	assert_status_clean
 }
+
+# git cleans a changed file twice in `git diff --no-textconv --binary`:
+# once to name its blob on the index line, once for the delta. Fresh IVs
+# each time made a patch whose delta did not give the blob it named.
+@test "git diff --no-textconv --binary of a changed sealed file gives a patch git apply applies (ciphertext only)" {
+	printf 'db_password: hunter3\n' > secrets/app.yaml
+	git diff --no-textconv --binary > "$T/change.patch"
+	[[ $(<"$T/change.patch") == *'GIT binary patch'* ]]
+	[[ $(<"$T/change.patch") != *hunter3* ]]
+	git checkout -q -- secrets/app.yaml
+	git apply --index "$T/change.patch"
+	[ "$(cat secrets/app.yaml)" = "db_password: hunter3" ]
+	[ "$(git diff --name-only)" = "" ]
+	assert_blobs_encrypted '' secrets/app.yaml
+	# the blob the patch names is the one staged
+	[[ $(<"$T/change.patch") == *"..$(git rev-parse :secrets/app.yaml)"* ]]
+}
