@@ -46,6 +46,34 @@ static int make_statedir(struct gitfilter *f)
 	return 0;
 }
 
+/* Under extensions.worktreeConfig (set by `git sparse-checkout`) git reads
+ * the work tree's config.worktree after the repository's config, which
+ * libgit2 1.5 does not: added to the repository's config above it, so
+ * that core.autocrlf and the filter's keys set there (`git config
+ * --worktree`) are read as git reads them. */
+static int add_worktree_config(struct gitfilter *f)
+{
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	char path[PATH_MAX];
+	bool on;
+	int ret = 0;
+
+	if (git_repository_config(&cfg, f->repo) < 0)
+		return gitrepo_fail("cannot read the git config");
+	on = git_config_get_entry(&e, cfg, "extensions.worktreeconfig") == 0 && e->value &&
+	     gitrepo_config_true(e->value);
+	git_error_clear();
+	git_config_entry_free(e);
+	if (on && (size_t)snprintf(path, sizeof(path), "%sconfig.worktree", git_repository_path(f->repo)) >= sizeof(path))
+		ret = GS_FAIL(GS_ERR_IO, "config.worktree: path too long");
+	else if (on && access(path, F_OK) == 0 &&
+		 git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, f->repo, 0) < 0)
+		ret = gitrepo_fail("cannot read config.worktree");
+	git_config_free(cfg);
+	return ret;
+}
+
 int gitfilter_open(const char *start_dir, struct gitfilter **out)
 {
 	struct gitfilter *f = gs_calloc(1, sizeof(*f));
@@ -80,6 +108,8 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		ret = gitrepo_fail("cannot open the git repository");
 		goto fail;
 	}
+	if ((ret = add_worktree_config(f)))
+		goto fail;
 	wd = git_repository_workdir(f->repo);
 	if (!wd) {
 		ret = GS_FAIL(GS_ERR_USAGE, "the repository has no work tree");

@@ -54,3 +54,48 @@ teardown() {
 	# the blob the patch names is the one staged
 	[[ $(<"$T/change.patch") == *"..$(git rev-parse :secrets/app.yaml)"* ]]
 }
+
+# `git sparse-checkout` sets extensions.worktreeConfig; in a repository of
+# format version 1 (a partial clone's) libgit2 1.5 refused to open it
+# ("unsupported extension name extensions.worktreeconfig"), so every
+# checkout failed: the usual monorepo clone, `--filter=blob:none --sparse`.
+@test "a partial clone with a sparse checkout: init, checkout, status and commit work" {
+	mkdir -p secrets/other
+	printf 'o: other\n' > secrets/other/o.yaml
+	fixture git add -A
+	fixture git commit -qm other
+	git config uploadpack.allowFilter true
+	export LSAN_OPTIONS="suppressions=$BATS_TEST_DIRNAME/libgit2_format1.supp:print_suppressions=0"
+	git clone -q --no-checkout --filter=blob:none "file://$REPO" "$T/sparse"
+	cd "$T/sparse"
+	gitseal git init 2>/dev/null
+	git sparse-checkout set --no-cone '/*' '!/secrets/other/'
+	[ "$(git config --get extensions.worktreeConfig)" = true ]
+	git checkout -q main
+	[ "$(cat secrets/app.yaml)" = "db_password: hunter2" ]
+	[ ! -e secrets/other/o.yaml ]
+	assert_status_clean
+	run gitseal git status
+	[ "$status" -eq 0 ]
+	grep -qx "secrets/other/o.yaml: not checked out (sparse checkout)" <<<"$output"
+	printf 'db_password: hunter3\n' > secrets/app.yaml
+	git commit -qam change
+	assert_blob_encrypted secrets/app.yaml
+	assert_status_clean
+}
+
+# git reads config.worktree after the repository's config under
+# extensions.worktreeConfig: a core.autocrlf set there (`git config
+# --worktree`) counts for a path under a filter line without `text
+# eol=lf`, as it does set in .git/config.
+@test "core.autocrlf set with git config --worktree is read as git reads it" {
+	teammate_filter_line
+	git sparse-checkout set --no-cone '/*'
+	git config --worktree core.autocrlf true
+	[ -z "$(git config --local --get core.autocrlf)" ]
+	printf 'key: value\n' > config/a.yaml
+	run git add config/a.yaml
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/a.yaml': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"* ]]
+	[ -z "$(git ls-files config)" ]
+}
