@@ -634,9 +634,11 @@ static void smudged_hash(const uint8_t *plain, size_t len, uint8_t hash[GITFILTE
 	crypto_generichash(hash, GITFILTER_PLAIN_HASH_SIZE, plain, len, NULL, 0);
 }
 
-/* Kept at best: a blob not kept is only sealed anew when cleaned. */
-static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len,
-			 const struct gs_buf *plain)
+/* blob kept as the latest entry of ring (f->smudged or f->cleaned) for
+ * path, with key's hashes and flag; kept at best: a blob not kept is only
+ * sealed anew when cleaned. */
+static void memo_keep(struct gitfilter *f, struct gitfilter_smudged *ring, size_t *next, const char *path,
+		      const uint8_t *blob, size_t len, const struct gitfilter_smudged *key)
 {
 	struct gitfilter_smudged *s;
 	char *p = gs_strdup(path);
@@ -649,37 +651,55 @@ static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *b
 	}
 	memcpy(b, blob, len);
 	pthread_mutex_lock(&f->smudged_lock);
-	s = &f->smudged[f->smudged_next++ % GITFILTER_SMUDGED_KEEP];
+	s = &ring[(*next)++ % GITFILTER_SMUDGED_KEEP];
 	free(s->path);
 	free(s->blob);
+	*s = *key;
 	s->path = p;
 	s->blob = b;
 	s->len = len;
-	smudged_hash(plain->data, plain->len, s->plain_hash);
 	pthread_mutex_unlock(&f->smudged_lock);
+}
+
+/* 1 with out holding the latest blob of ring at path when its hashes and
+ * flag are key's, 0 when there is none, or a negative gs_err. */
+static int memo_take(struct gitfilter *f, const struct gitfilter_smudged *ring, const size_t *next,
+		     const char *path, const struct gitfilter_smudged *key, struct gs_buf *out)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&f->smudged_lock);
+	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
+		const struct gitfilter_smudged *s = &ring[(*next - n) % GITFILTER_SMUDGED_KEEP];
+
+		if (!s->path || strcmp(s->path, path))
+			continue;
+		if (s->reused == key->reused && !sodium_memcmp(s->plain_hash, key->plain_hash, sizeof(s->plain_hash)) &&
+		    !sodium_memcmp(s->base_hash, key->base_hash, sizeof(s->base_hash)))
+			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
+		break; /* only the latest entry of path counts */
+	}
+	pthread_mutex_unlock(&f->smudged_lock);
+	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+}
+
+static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len,
+			 const struct gs_buf *plain)
+{
+	struct gitfilter_smudged key = { 0 };
+
+	smudged_hash(plain->data, plain->len, key.plain_hash);
+	memo_keep(f, f->smudged, &f->smudged_next, path, blob, len, &key);
 }
 
 /* 1 with out holding the blob smudged last at path into exactly in, 0 when
  * there is none, or a negative gs_err. */
 static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in, size_t len, struct gs_buf *out)
 {
-	uint8_t hash[GITFILTER_PLAIN_HASH_SIZE];
-	int ret = 0;
+	struct gitfilter_smudged key = { 0 };
 
-	smudged_hash(in, len, hash);
-	pthread_mutex_lock(&f->smudged_lock);
-	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
-		const struct gitfilter_smudged *s =
-			&f->smudged[(f->smudged_next - n) % GITFILTER_SMUDGED_KEEP];
-
-		if (!s->path || strcmp(s->path, path))
-			continue;
-		if (!sodium_memcmp(s->plain_hash, hash, sizeof(hash)))
-			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
-		break; /* only the latest smudge of path counts */
-	}
-	pthread_mutex_unlock(&f->smudged_lock);
-	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+	smudged_hash(in, len, key.plain_hash);
+	return memo_take(f, f->smudged, &f->smudged_next, path, &key, out);
 }
 
 /* ---- the last changes sealed ----
@@ -689,60 +709,17 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
  * takes fresh IVs, so the patch named a blob its delta did not make and
  * `git apply` refused it ("creates incorrect result"). So the process
  * keeps the last few seals of a committed file's change: the same bytes at
- * the same path, against the same committed version and with its data key
- * re-used or not as then, get that blob again, once every check of the
- * clean has passed again (the hashes never leave the process). */
+ * the same path, against the same committed version (base) and with its
+ * data key re-used or not as then, get that blob again, once every check
+ * of the clean has passed again (the hashes never leave the process). */
 
-static void cleaned_keep(struct gitfilter *f, const char *path, const struct gs_buf *base, bool reused,
-			 const uint8_t *plain, size_t plain_len, const struct gs_buf *blob)
+static void cleaned_key(const struct gs_buf *base, bool reused, const uint8_t *plain, size_t len,
+			struct gitfilter_smudged *key)
 {
-	struct gitfilter_smudged *s;
-	char *p = gs_strdup(path);
-	uint8_t *b = gs_malloc(blob->len ? blob->len : 1);
-
-	if (!p || !b) {
-		free(p);
-		free(b);
-		return;
-	}
-	memcpy(b, blob->data, blob->len);
-	pthread_mutex_lock(&f->smudged_lock);
-	s = &f->cleaned[f->cleaned_next++ % GITFILTER_SMUDGED_KEEP];
-	free(s->path);
-	free(s->blob);
-	s->path = p;
-	s->blob = b;
-	s->len = blob->len;
-	s->reused = reused;
-	smudged_hash(plain, plain_len, s->plain_hash);
-	smudged_hash(base->data, base->len, s->base_hash);
-	pthread_mutex_unlock(&f->smudged_lock);
-}
-
-/* 1 with out holding the blob sealed last at path from exactly plain
- * against base, 0 when there is none, or a negative gs_err. */
-static int cleaned_take(struct gitfilter *f, const char *path, const struct gs_buf *base, bool reused,
-			const uint8_t *plain, size_t plain_len, struct gs_buf *out)
-{
-	uint8_t hash[GITFILTER_PLAIN_HASH_SIZE], base_hash[GITFILTER_PLAIN_HASH_SIZE];
-	int ret = 0;
-
-	smudged_hash(plain, plain_len, hash);
-	smudged_hash(base->data, base->len, base_hash);
-	pthread_mutex_lock(&f->smudged_lock);
-	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
-		const struct gitfilter_smudged *s =
-			&f->cleaned[(f->cleaned_next - n) % GITFILTER_SMUDGED_KEEP];
-
-		if (!s->path || strcmp(s->path, path))
-			continue;
-		if (s->reused == reused && !sodium_memcmp(s->plain_hash, hash, sizeof(hash)) &&
-		    !sodium_memcmp(s->base_hash, base_hash, sizeof(base_hash)))
-			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
-		break; /* only the latest seal of path counts */
-	}
-	pthread_mutex_unlock(&f->smudged_lock);
-	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+	memset(key, 0, sizeof(*key));
+	key->reused = reused;
+	smudged_hash(plain, len, key->plain_hash);
+	smudged_hash(base->data, base->len, key->base_hash);
 }
 
 /* ---- clean ---- */
@@ -878,6 +855,7 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 		       struct gs_buf *out)
 {
 	struct sops_key_summary keys;
+	struct gitfilter_smudged memo;
 	bool reuse = false;
 	int ret = keys_for(f, path, committed, base != NULL, &keys);
 
@@ -894,14 +872,13 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 		goto out;
 	/* a new file's keys come from the accepted rules, which may change
 	 * between two cleans: only a committed file's seal is given again */
-	if (base && (ret = cleaned_take(f, path, base, reuse, text, len, out)))
+	if (base)
+		cleaned_key(base, reuse, text, len, &memo);
+	if (base && (ret = memo_take(f, f->cleaned, &f->cleaned_next, path, &memo, out)))
 		ret = ret < 0 ? ret : 0;
-	else if (reuse)
-		ret = gitseal_seal_opened(f, opened, in, out);
-	else
-		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
-	if (!ret && base)
-		cleaned_keep(f, path, base, reuse, text, len, out);
+	else if (!(ret = reuse ? gitseal_seal_opened(f, opened, in, out) :
+				 gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out)) && base)
+		memo_keep(f, f->cleaned, &f->cleaned_next, path, out->data, out->len, &memo);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, text, len);
