@@ -111,7 +111,7 @@ static int line_end_config(struct gitfilter *f, const char **autocrlf, const cha
 	return ret;
 }
 
-static bool is_true(const char *v)
+bool gitrepo_config_true(const char *v)
 {
 	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1");
 }
@@ -162,7 +162,7 @@ static int eol_is_crlf(struct gitfilter *f, const struct attr a[GITATTRS_COUNT],
 		return 0;
 	if ((ret = line_end_config(f, &autocrlf, &core_eol)))
 		return ret;
-	if (is_true(autocrlf)) {
+	if (gitrepo_config_true(autocrlf)) {
 		snprintf(why, size, "%s", action == CRLF_UNDEFINED ? "core.autocrlf=true (no text attribute)"
 								   : "the attribute text (from gitattributes) with core.autocrlf=true");
 		return 1;

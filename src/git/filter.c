@@ -46,6 +46,34 @@ static int make_statedir(struct gitfilter *f)
 	return 0;
 }
 
+/* Under extensions.worktreeConfig (set by `git sparse-checkout`) git reads
+ * the work tree's config.worktree after the repository's config, which
+ * libgit2 1.5 does not: added to the repository's config above it, so
+ * that core.autocrlf and the filter's keys set there (`git config
+ * --worktree`) are read as git reads them. */
+static int add_worktree_config(struct gitfilter *f)
+{
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	char path[PATH_MAX];
+	bool on;
+	int ret = 0;
+
+	if (git_repository_config(&cfg, f->repo) < 0)
+		return gitrepo_fail("cannot read the git config");
+	on = git_config_get_entry(&e, cfg, "extensions.worktreeconfig") == 0 && e->value &&
+	     gitrepo_config_true(e->value);
+	git_error_clear();
+	git_config_entry_free(e);
+	if (on && (size_t)snprintf(path, sizeof(path), "%sconfig.worktree", git_repository_path(f->repo)) >= sizeof(path))
+		ret = GS_FAIL(GS_ERR_IO, "config.worktree: path too long");
+	else if (on && access(path, F_OK) == 0 &&
+		 git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, f->repo, 0) < 0)
+		ret = gitrepo_fail("cannot read config.worktree");
+	git_config_free(cfg);
+	return ret;
+}
+
 int gitfilter_open(const char *start_dir, struct gitfilter **out)
 {
 	struct gitfilter *f = gs_calloc(1, sizeof(*f));
@@ -80,6 +108,8 @@ int gitfilter_open(const char *start_dir, struct gitfilter **out)
 		ret = gitrepo_fail("cannot open the git repository");
 		goto fail;
 	}
+	if ((ret = add_worktree_config(f)))
+		goto fail;
 	wd = git_repository_workdir(f->repo);
 	if (!wd) {
 		ret = GS_FAIL(GS_ERR_USAGE, "the repository has no work tree");
@@ -130,6 +160,8 @@ void gitfilter_free(struct gitfilter *f)
 	for (size_t i = 0; i < GITFILTER_SMUDGED_KEEP; i++) {
 		free(f->smudged[i].path);
 		free(f->smudged[i].blob);
+		free(f->cleaned[i].path);
+		free(f->cleaned[i].blob);
 	}
 	pthread_mutex_destroy(&f->smudged_lock);
 	if (f->libgit2_ready)
@@ -237,17 +269,55 @@ void gitrepo_test_count(const char *variable, const char *what)
 }
 #endif
 
-int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+/* A blob a partial clone lacks (init after `git clone --no-checkout
+ * --filter=blob:none` reads HEAD's .gitattributes and files), fetched as
+ * git fetches it: libgit2 knows no promisor remote (git 2.39 marks one
+ * by remote.NAME.promisor, other versions by extensions.partialClone), so
+ * git is asked on a miss, which elsewhere only a damaged repository has.
+ * 0 once git has it. */
+static int fetch_promised(struct gitfilter *f, const git_oid *id)
+{
+	char hex[2 * GIT_OID_RAWSZ + 1], gitdir[PATH_MAX + 16];
+	char *argv[] = { "git", gitdir, "cat-file", "-e", hex, NULL };
+	int devnull, status = -1;
+	pid_t pid;
+
+	if ((size_t)snprintf(gitdir, sizeof(gitdir), "--git-dir=%s", git_repository_path(f->repo)) >= sizeof(gitdir))
+		return -1;
+	sodium_bin2hex(hex, sizeof(hex), id->id, GIT_OID_RAWSZ);
+	if ((devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (gitrepo_spawn(argv, -1, devnull, NULL, &pid) == 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	close(devnull);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int read_blob(struct gitfilter *f, const git_oid *id, bool fetch, struct gs_buf *out)
 {
 	git_blob *blob = NULL;
-	int ret = 0;
+	int ret = 0, rc;
 
 	gitrepo_test_count("GITSEAL_TEST_BLOB_LOG", "blob");
-	if (git_blob_lookup(&blob, f->repo, id) < 0)
+	rc = git_blob_lookup(&blob, f->repo, id);
+	if (rc == GIT_ENOTFOUND && fetch && fetch_promised(f, id) == 0)
+		rc = git_blob_lookup(&blob, f->repo, id);
+	if (rc < 0)
 		return gitrepo_fail("cannot read a blob");
 	ret = gs_buf_append(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return ret;
+}
+
+int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+{
+	return read_blob(f, id, true, out);
+}
+
+int gitrepo_read_blob_held(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+{
+	return read_blob(f, id, false, out);
 }
 
 git_tree *gitrepo_head_tree(struct gitfilter *f)
@@ -564,9 +634,11 @@ static void smudged_hash(const uint8_t *plain, size_t len, uint8_t hash[GITFILTE
 	crypto_generichash(hash, GITFILTER_PLAIN_HASH_SIZE, plain, len, NULL, 0);
 }
 
-/* Kept at best: a blob not kept is only sealed anew when cleaned. */
-static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len,
-			 const struct gs_buf *plain)
+/* blob kept as the latest entry of ring (f->smudged or f->cleaned) for
+ * path, with key's hashes and flag; kept at best: a blob not kept is only
+ * sealed anew when cleaned. */
+static void memo_keep(struct gitfilter *f, struct gitfilter_smudged *ring, size_t *next, const char *path,
+		      const uint8_t *blob, size_t len, const struct gitfilter_smudged *key)
 {
 	struct gitfilter_smudged *s;
 	char *p = gs_strdup(path);
@@ -579,37 +651,75 @@ static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *b
 	}
 	memcpy(b, blob, len);
 	pthread_mutex_lock(&f->smudged_lock);
-	s = &f->smudged[f->smudged_next++ % GITFILTER_SMUDGED_KEEP];
+	s = &ring[(*next)++ % GITFILTER_SMUDGED_KEEP];
 	free(s->path);
 	free(s->blob);
+	*s = *key;
 	s->path = p;
 	s->blob = b;
 	s->len = len;
-	smudged_hash(plain->data, plain->len, s->plain_hash);
 	pthread_mutex_unlock(&f->smudged_lock);
+}
+
+/* 1 with out holding the latest blob of ring at path when its hashes and
+ * flag are key's, 0 when there is none, or a negative gs_err. */
+static int memo_take(struct gitfilter *f, const struct gitfilter_smudged *ring, const size_t *next,
+		     const char *path, const struct gitfilter_smudged *key, struct gs_buf *out)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&f->smudged_lock);
+	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
+		const struct gitfilter_smudged *s = &ring[(*next - n) % GITFILTER_SMUDGED_KEEP];
+
+		if (!s->path || strcmp(s->path, path))
+			continue;
+		if (s->reused == key->reused && !sodium_memcmp(s->plain_hash, key->plain_hash, sizeof(s->plain_hash)) &&
+		    !sodium_memcmp(s->base_hash, key->base_hash, sizeof(s->base_hash)))
+			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
+		break; /* only the latest entry of path counts */
+	}
+	pthread_mutex_unlock(&f->smudged_lock);
+	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+}
+
+static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *blob, size_t len,
+			 const struct gs_buf *plain)
+{
+	struct gitfilter_smudged key = { 0 };
+
+	smudged_hash(plain->data, plain->len, key.plain_hash);
+	memo_keep(f, f->smudged, &f->smudged_next, path, blob, len, &key);
 }
 
 /* 1 with out holding the blob smudged last at path into exactly in, 0 when
  * there is none, or a negative gs_err. */
 static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in, size_t len, struct gs_buf *out)
 {
-	uint8_t hash[GITFILTER_PLAIN_HASH_SIZE];
-	int ret = 0;
+	struct gitfilter_smudged key = { 0 };
 
-	smudged_hash(in, len, hash);
-	pthread_mutex_lock(&f->smudged_lock);
-	for (size_t n = 1; n <= GITFILTER_SMUDGED_KEEP && !ret; n++) {
-		const struct gitfilter_smudged *s =
-			&f->smudged[(f->smudged_next - n) % GITFILTER_SMUDGED_KEEP];
+	smudged_hash(in, len, key.plain_hash);
+	return memo_take(f, f->smudged, &f->smudged_next, path, &key, out);
+}
 
-		if (!s->path || strcmp(s->path, path))
-			continue;
-		if (!sodium_memcmp(s->plain_hash, hash, sizeof(hash)))
-			ret = gs_buf_append(out, s->blob, s->len) ? GS_ERR_NOMEM : 1;
-		break; /* only the latest smudge of path counts */
-	}
-	pthread_mutex_unlock(&f->smudged_lock);
-	return ret < 0 ? GS_FAIL(ret, "out of memory") : ret;
+/* ---- the last changes sealed ----
+ * git cleans a changed file twice in one command where it both names its
+ * blob and reads it: `git diff --no-textconv --binary` takes the index
+ * line from one clean and the delta from the other. Each seal of a change
+ * takes fresh IVs, so the patch named a blob its delta did not make and
+ * `git apply` refused it ("creates incorrect result"). So the process
+ * keeps the last few seals of a committed file's change: the same bytes at
+ * the same path, against the same committed version (base) and with its
+ * data key re-used or not as then, get that blob again, once every check
+ * of the clean has passed again (the hashes never leave the process). */
+
+static void cleaned_key(const struct gs_buf *base, bool reused, const uint8_t *plain, size_t len,
+			struct gitfilter_smudged *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->reused = reused;
+	smudged_hash(plain, len, key->plain_hash);
+	smudged_hash(base->data, base->len, key->base_hash);
 }
 
 /* ---- clean ---- */
@@ -738,24 +848,37 @@ static int check_copied(struct gitfilter *f, const char *path, const struct sops
 	return sops_file_key_id(opened, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
 }
 
+/* base: the committed version's blob (its keys are the file's), or NULL
+ * for a file new to the repository. */
 static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, struct doc *in,
-		       struct doc *committed, bool committed_sealed, struct sops_file *opened, struct gs_buf *out)
+		       struct doc *committed, const struct gs_buf *base, struct sops_file *opened,
+		       struct gs_buf *out)
 {
 	struct sops_key_summary keys;
-	int ret = keys_for(f, path, committed, committed_sealed, &keys);
+	struct gitfilter_smudged memo;
+	bool reuse = false;
+	int ret = keys_for(f, path, committed, base != NULL, &keys);
 
 	if (ret)
 		goto out;
 	/* values the committed version holds in clear under its MAC stay so */
-	if (committed_sealed &&
+	if (base &&
 	    (ret = gittrust_check_narrowed(f, path, in, &keys, &committed,
 					   opened && !keys.selection.mac_only_encrypted)))
 		goto out;
 	/* the committed data key only when this clone made it (a planted key is not) */
-	if (opened && gitseal_may_reuse(f, path, opened, &keys))
-		ret = gitseal_seal_opened(f, opened, in, out);
-	else if (!opened || !(ret = check_copied(f, path, opened, &keys)))
-		ret = gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out);
+	reuse = opened && gitseal_may_reuse(f, path, opened, &keys);
+	if (!reuse && opened && (ret = check_copied(f, path, opened, &keys)))
+		goto out;
+	/* a new file's keys come from the accepted rules, which may change
+	 * between two cleans: only a committed file's seal is given again */
+	if (base)
+		cleaned_key(base, reuse, text, len, &memo);
+	if (base && (ret = memo_take(f, f->cleaned, &f->cleaned_next, path, &memo, out)))
+		ret = ret < 0 ? ret : 0;
+	else if (!(ret = reuse ? gitseal_seal_opened(f, opened, in, out) :
+				 gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out)) && base)
+		memo_keep(f, f->cleaned, &f->cleaned_next, path, out->data, out->len, &memo);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
 		ret = gittrust_remember_sealed(f, out, text, len);
@@ -882,7 +1005,7 @@ int gitfilter_clean_given(struct gitfilter *f, const char *path, const uint8_t *
 		goto out;
 	}
 	if (!sops_doc_is_encrypted(&doc)) {
-		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed, opened, out);
+		ret = clean_plain(f, path, in, len, &doc, &committed, committed_sealed ? prev : NULL, opened, out);
 		goto out;
 	}
 	/* a sops file given to clean: checked, then passed as it is */

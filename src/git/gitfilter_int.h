@@ -59,13 +59,17 @@ int gittrust_parse_records(struct gittrust *t, const struct gs_buf *accepted, co
 			   const struct gs_buf *data_keys) __attribute__((warn_unused_result));
 
 /* The last files smudged in this process (filter.c): the blob and a hash
- * of what it opened to, per path. */
+ * of what it opened to, per path; and the last changes sealed, each with
+ * a hash of the committed version it was sealed against and whether that
+ * version's data key was re-used. */
 enum { GITFILTER_SMUDGED_KEEP = 8, GITFILTER_PLAIN_HASH_SIZE = 32 };
 struct gitfilter_smudged {
 	char *path;
 	uint8_t *blob;
 	size_t len;
 	uint8_t plain_hash[GITFILTER_PLAIN_HASH_SIZE];
+	uint8_t base_hash[GITFILTER_PLAIN_HASH_SIZE]; /* cleaned only */
+	bool reused;                                  /* cleaned only */
 };
 
 struct keycache;
@@ -113,6 +117,8 @@ struct gitfilter {
 	pthread_mutex_t smudged_lock; /* smudges run on worker threads too */
 	struct gitfilter_smudged smudged[GITFILTER_SMUDGED_KEEP];
 	size_t smudged_next;
+	struct gitfilter_smudged cleaned[GITFILTER_SMUDGED_KEEP]; /* under smudged_lock */
+	size_t cleaned_next;
 };
 
 /* A submodule under the filter's pattern (check.c, status.c). */
@@ -191,11 +197,19 @@ void keycache_free(struct keycache *c);
  * identity: an X25519 a file) since the cache started; any thread. */
 bool keycache_missed(const struct keycache *c);
 
+/* Whether a git config value is true as git reads it (true, yes, on, 1). */
+bool gitrepo_config_true(const char *v);
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);
 /* Loads libgit2 on first use (libgit2.c); every libgit2 call comes after. */
 int gitfilter_libgit2_load(void) __attribute__((warn_unused_result));
+/* A blob's bytes appended to out; one a partial clone lacks is fetched
+ * from its promisor remote first, as git fetches it. */
 int gitrepo_read_blob(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* The same for a blob the clone holds, never fetched: a partial clone's
+ * missing version of a file's history counts as carrying another key. */
+int gitrepo_read_blob_held(struct gitfilter *f, const git_oid *id, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* f->index as the index file is now: read again when git wrote another
  * since (f->index_reads counts up then). */

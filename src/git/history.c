@@ -194,7 +194,9 @@ static uint8_t version_of_blob(struct history_walk *w, const git_oid *blob)
 
 	gs_buf_init(&text, false); /* ciphertext */
 	gs_buf_init(&unaccepted, false);
-	if (gitrepo_read_blob(w->f, blob, &text) || gitseal_open_keys(w->f, store_format_for_path(w->path), &text, &sf) ||
+	/* a version a partial clone lacks is not fetched for this: any doubt
+	 * costs a fresh key, and fetching costs a round trip each */
+	if (gitrepo_read_blob_held(w->f, blob, &text) || gitseal_open_keys(w->f, store_format_for_path(w->path), &text, &sf) ||
 	    !sops_file_key_id(sf, id)) {
 		/* another identity might open it: no "current" kept (verdict) */
 		w->unopened = true;

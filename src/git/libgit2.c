@@ -44,6 +44,7 @@ static int (*p_git_commit_lookup)(git_commit **commit, git_repository *repo, con
 static const git_oid *(*p_git_commit_parent_id)(const git_commit *commit, unsigned int n);
 static unsigned int (*p_git_commit_parentcount)(const git_commit *commit);
 static int (*p_git_commit_tree)(git_tree **tree_out, const git_commit *commit);
+static int (*p_git_config_add_file_ondisk)(git_config *cfg, const char *path, git_config_level_t level, const git_repository *repo, int force);
 static void (*p_git_config_entry_free)(git_config_entry *entry);
 static void (*p_git_config_free)(git_config *cfg);
 static int (*p_git_config_get_entry)(git_config_entry **out, const git_config *cfg, const char *name);
@@ -121,6 +122,7 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_commit_parent_id)
 	GS_DYNSYM(git_commit_parentcount)
 	GS_DYNSYM(git_commit_tree)
+	GS_DYNSYM(git_config_add_file_ondisk)
 	GS_DYNSYM(git_config_entry_free)
 	GS_DYNSYM(git_config_free)
 	GS_DYNSYM(git_config_get_entry)
@@ -520,6 +522,17 @@ int git_libgit2_init(void)
 	 * directory's size); kept, it is a binary search */
 	if (ret >= 0 && p_git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)TREE_CACHE_LIMIT) < 0)
 		p_git_error_clear();
+	/* extensions git 2.39 writes into a repository of format version 1
+	 * (a partial clone's) that libgit2 1.5 refuses to open it with:
+	 * `git sparse-checkout` sets worktreeConfig (config.worktree is read
+	 * by gitfilter_open), later gits set partialClone (a missing blob is
+	 * fetched through git, gitrepo_read_blob) */
+	if (ret >= 0) {
+		const char *extensions[] = { "worktreeconfig", "partialclone" };
+
+		if (p_git_libgit2_opts(GIT_OPT_SET_EXTENSIONS, extensions, sizeof(extensions) / sizeof(extensions[0])) < 0)
+			p_git_error_clear();
+	}
 	return ret;
 }
 
@@ -556,6 +569,12 @@ void git_object_free(git_object *object)
 const char * git_repository_commondir(const git_repository *repo)
 {
 	return p_git_repository_commondir(repo);
+}
+
+int git_config_add_file_ondisk(git_config *cfg, const char *path, git_config_level_t level, const git_repository *repo,
+			       int force)
+{
+	return p_git_config_add_file_ondisk(cfg, path, level, repo, force);
 }
 
 int git_repository_config(git_config **out, git_repository *repo)
