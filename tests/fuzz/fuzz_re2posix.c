@@ -22,36 +22,24 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Go's utf8.DecodeRune: the length of the rune at s, 1 for an invalid byte */
+/* Go's utf8.DecodeRune: the length of the rune at s, 1 for an invalid
+ * byte. Decoded by value here (no overlong form, no surrogate, nothing past
+ * U+10FFFF), not by the ranges of the second byte as re2posix.c checks. */
 static size_t rune_len(const uint8_t *s, size_t n)
 {
-	uint8_t lo = 0x80, hi = 0xbf;
-	size_t len;
+	static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len = s[0] >= 0xf0 && s[0] < 0xf8 ? 4 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+		   : s[0] >= 0xc0 && s[0] < 0xe0 ? 2 : 1;
+	uint32_t c = s[0] & (0xff >> (len + 1));
 
-	if (s[0] < 0x80)
+	if (len == 1 || n < len)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 1;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 1;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
 			return 1;
-	return len;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	return c < least[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ? 1 : len;
 }
 
 static size_t rune_count(const uint8_t *s, size_t n)
