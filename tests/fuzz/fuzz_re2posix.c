@@ -51,12 +51,17 @@ static size_t rune_count(const uint8_t *s, size_t n)
 	return count;
 }
 
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
 static bool holds(const uint8_t *s, size_t n, const char *lit, size_t lit_len, bool fold)
 {
 	for (size_t i = 0; i + lit_len <= n; i++) {
 		size_t j = 0;
 
-		while (j < lit_len && (fold ? (s[i + j] | 0x20) == (lit[j] | 0x20) && ((s[i + j] | 0x20) >= 'a' && (s[i + j] | 0x20) <= 'z') == ((lit[j] | 0x20) >= 'a' && (lit[j] | 0x20) <= 'z')
+		while (j < lit_len && (fold ? lower(s[i + j]) == lower((unsigned char)lit[j])
 					    : s[i + j] == (uint8_t)lit[j]))
 			j++;
 		if (j == lit_len)
