@@ -4,8 +4,9 @@
  * the first NUL is the pattern, what follows the subject (NUL bytes in it
  * are a key's):
  *   0: any pattern, compiled and matched (a refusal is allowed);
- *   1: the pattern's letters, digits, '_' and '-' only, a literal: it
- *      matches exactly when the subject holds it; with (?i) before it
+ *   1: the pattern's letters, digits, '_' and '-' only (REGEX_MAX_LEN of
+ *      them at most), a literal: it matches exactly when the subject
+ *      holds it; with (?i) before it
  *      (bit 0x10), an ASCII subject ignoring case;
  *   2: "^.{n}$", n the pattern's length: it matches exactly when the
  *      subject is n runes as Go counts them (an invalid byte is one) and
@@ -136,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t k = fold ? 4 : 0;
 
 		memcpy(pattern, "(?i)", 4);
-		for (size_t i = 0; i < plen; i++)
+		for (size_t i = 0; i < plen && k - (fold ? 4 : 0) < REGEX_MAX_LEN; i++)
 			if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
 			    (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-')
 				pattern[k++] = (char)p[i];
