@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# Red team 27 on the cluster side: what in a repository's generator
+# configs makes kustomize run a program. Runs the real `kubectl kustomize`.
+
+bats_require_minimum_version 1.5.0
+load k8s_helpers
+
+# a docker on PATH that notes it ran and reads what kustomize hands a
+# container function (the resources, the decrypted Secrets among them)
+setup() {
+	k8s_repo_setup
+	mkdir -p "$TMP/bin"
+	printf '#!/bin/sh\ncat >"%s/docker-stdin"\ntouch "%s/docker-ran"\nexit 1\n' "$TMP" "$TMP" >"$TMP/bin/docker"
+	chmod +x "$TMP/bin/docker"
+	PATH="$TMP/bin:$PATH"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: t0p-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/s.enc.yaml"
+}
+teardown() { teardown_tmp; }
+
+# K1: kustomize runs a plugin config as a KRM function when its
+# metadata.configFn or its legacy config.kubernetes.io/container annotation
+# names one (kyaml GetFunctionSpec), not only by the two function
+# annotations render dropped: a KSOPS config carrying either ran
+# `docker run IMAGE` in the plugin's place under --enable-alpha-plugins,
+# and, listed as a transformer after a KSOPS generator, handed that image
+# the decrypted Secret on its standard input.
+@test "K1: a KSOPS config's metadata.configFn or legacy container annotation runs no container: dropped, the config runs as KSOPS" {
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\n  configFn:\n    container:\n      image: example.com/evil\nfiles: [s.enc.yaml]\n' \
+		>"$REPO/app/gen.yaml"
+	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ ! -e "$TMP/docker-ran" ]
+	grep -qx '  password: t0p-s3cr3t' <<<"$output"
+	! grep -q 'configFn\|example.com/evil' <<<"$output" || false
+	# the legacy annotation on a transformer after a KSOPS generator
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [s.enc.yaml]\n' >"$REPO/app/gen.yaml"
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: t\n  annotations:\n    config.kubernetes.io/container: example.com/evil\nfiles: [s.enc.yaml]\n' \
+		>"$REPO/app/tr.yaml"
+	printf 'generators: [gen.yaml]\ntransformers: [tr.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ ! -e "$TMP/docker-ran" ]
+	[ ! -e "$TMP/docker-stdin" ]
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	grep -qx '  password: t0p-s3cr3t' <<<"$output"
+	! grep -q 'example.com/evil' <<<"$output" || false
+	# inline, where the config cannot be rewritten: refused
+	printf 'generators:\n- |-\n  apiVersion: viaduct.ai/v1\n  kind: ksops\n  metadata:\n    name: g\n    configFn: {container: {image: example.com/evil}}\n  files: [s.enc.yaml]\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml' (inline config): a KSOPS config naming a KRM function (an annotation or configFn), or a gitseal.dev/v1 SecretGenerator, must be in a file of its own" ]
+	[ ! -e "$TMP/docker-ran" ]
+	# any other config naming a function so is refused, as with the annotations
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [s.enc.yaml]\n' >"$REPO/app/gen.yaml"
+	printf 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: x\n  configFn:\n    container:\n      image: example.com/evil\n' >"$REPO/app/evil.yaml"
+	printf 'generators: [gen.yaml, evil.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app/evil.yaml': example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" ]
+	[ ! -e "$TMP/docker-ran" ]
+}
