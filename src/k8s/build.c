@@ -276,28 +276,32 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 		} else if (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator")) {
 			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
+		} else {
+			ret = k8s_walk_patch_config(&b->walk, b->root, file, kdir, cfg, kind);
 		}
 	}
 	return ret;
 }
 
-static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
+/* rel and kdir: the walk file's own strings, which stay where they are
+ * while the files its configs name grow the walk's array */
+static int inspect_generator(struct build *b, const char *rel, const char *kdir)
 {
 	bool rewrite = false;
 	char where[PATH_MAX + 8];
 	struct doc d;
 	int ret;
 
-	snprintf(where, sizeof(where), "'%s'", gs_shown(f->rel));
+	snprintf(where, sizeof(where), "'%s'", gs_shown(rel));
 	doc_init(&d, DOC_FORMAT_YAML);
-	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
+	ret = k8s_walk_load_yaml(b->root, rel, &d);
 	if (ret)
 		goto out;
-	ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
+	ret = inspect_configs(b, &d, rel, where, kdir, &rewrite);
 	if (ret)
 		goto out;
 	if (rewrite)
-		ret = rewrite_config(b, f->rel, &d);
+		ret = rewrite_config(b, rel, &d);
 out:
 	doc_release(&d);
 	return ret;
@@ -445,7 +449,7 @@ static int prepare(struct build *b)
 	for (size_t i = 0; i < b->walk.count; i++) {
 		if (b->walk.files[i].role != K8S_FILE_GENERATOR)
 			continue;
-		ret = inspect_generator(b, &b->walk.files[i]);
+		ret = inspect_generator(b, b->walk.files[i].rel, b->walk.files[i].kdir);
 		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
 			return ret;
 	}

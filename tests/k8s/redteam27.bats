@@ -62,3 +62,39 @@ teardown() { teardown_tmp; }
 	[ "$stderr" = "gitseal: error: 'app/evil.yaml': example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" ]
 	[ ! -e "$TMP/docker-ran" ]
 }
+
+# K2: a decrypted patch applies to v1 Secrets only, checked by the target of
+# the kustomization's patches entry that names it (redteam3.bats F2); the
+# build reads the staged, decrypted copy. A builtin PatchTransformer config
+# naming the same file went unwalked: aimed at a ConfigMap, it published
+# the Secret patch's values there (a value under the tracker's 6 bytes went
+# out, exit 0; a longer one was caught only by the tracker).
+@test "K2: a builtin patch transformer config is walked as a patches entry: its target is checked, a decrypted patch goes to Secrets only" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  pin: "31337"\n' >"$TMP/p.yaml"
+	seal "$TMP/p.yaml" "$REPO/app/patch.enc.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: placeholder\n' >"$REPO/app/secret.yaml"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	printf 'apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget:\n  kind: ConfigMap\n' >"$REPO/app/pt.yaml"
+	printf 'resources: [secret.yaml, cm.yaml]\npatches:\n- path: patch.enc.yaml\n  target: {kind: Secret, version: v1}\ntransformers: [pt.yaml]\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)" ]
+	# a JSON 6902 patch transformer reading it likewise, whatever its target
+	printf 'apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget: {kind: Secret, name: db, version: v1}\n' >"$REPO/app/pt.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)" ]
+	# aimed at Secrets, the builtin config patches them, alone
+	printf 'apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget:\n  kind: Secret\n' >"$REPO/app/pt.yaml"
+	printf 'resources: [secret.yaml, cm.yaml]\ntransformers: [pt.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(grep -c '31337' <<<"$output")" -eq 1 ]
+	python3 -c '
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(sys.stdin)}
+assert docs["Secret"]["stringData"]["pin"] == "31337", docs
+assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
+}
