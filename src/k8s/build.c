@@ -479,6 +479,23 @@ static int prepare(struct build *b)
 		if (ret)
 			return ret;
 	}
+	/* kustomize reads each file once, from the stage: a file staged
+	 * decrypted for its role as a patch or secretGenerator source is read
+	 * decrypted in its every role, as a resource too, whose values
+	 * otherwise go through the build as ciphertext, bound after it */
+	for (size_t i = 0; !ret && i < b->walk.count; i++) {
+		const struct k8s_walk_file *f = &b->walk.files[i];
+
+		if (f->role == K8S_FILE_PATCH || f->role == K8S_FILE_SECRET_FILE || f->role == K8S_FILE_SECRET_ENV ||
+		    f->role == K8S_FILE_CONFIGMAP_SOURCE || !find_text(b->plain, b->plain_count, f->rel))
+			continue;
+		ret = k8s_failure_add(b->fails, "'%s' is encrypted and decrypted for the build as a patch or "
+						"secretGenerator source: kustomize would read that plaintext where "
+						"the kustomization names it as %s too",
+				      gs_shown(f->rel), f->role == K8S_FILE_RESOURCE ? "a resource" : "another file");
+	}
+	if (ret)
+		return ret;
 	if (!b->fails->count && b->opts->ns_policy == K8S_NS_SOURCE && (b->ksops || b->plain_count))
 		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
 						"namespace of their own: --bind-namespace needs a list of "

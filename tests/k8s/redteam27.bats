@@ -98,3 +98,33 @@ docs = {d["kind"]: d for d in yaml.safe_load_all(sys.stdin)}
 assert docs["Secret"]["stringData"]["pin"] == "31337", docs
 assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
 }
+
+# K3: kustomize reads a file once, from the stage, where a patch or a
+# secretGenerator source is decrypted; an encrypted resource goes through
+# the build as ciphertext and is bound to its values after it (a value
+# copied elsewhere is refused by its ciphertext). Named both as a patch
+# and as a resource, the file was read decrypted as the resource: a
+# replacement copied its value into a ConfigMap, which went out, exit 0
+# (a value of 5 bytes, under the tracker's floor).
+@test "K3: an encrypted file decrypted for the build as a patch or secretGenerator source cannot also be a resource" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  pin: "31337"\n' >"$TMP/p.yaml"
+	seal "$TMP/p.yaml" "$REPO/app/s.enc.yaml"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	printf 'resources: [cm.yaml, s.enc.yaml]\npatches:\n- path: s.enc.yaml\n  target: {kind: Secret, version: v1}\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: stringData.pin}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too" ]
+	# a secretGenerator source likewise
+	printf 'resources: [cm.yaml, s.enc.yaml]\nsecretGenerator:\n- name: gen\n  files: [s.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too" ]
+	# as a resource alone, the copy is refused by its ciphertext, as before
+	printf 'resources: [cm.yaml, s.enc.yaml]\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: stringData.pin}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n' \
+		>"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: resource ConfigMap/cm (document 1): holds the encrypted values of v1 Secret/db in 'app/s.enc.yaml' document 1" ]
+}
