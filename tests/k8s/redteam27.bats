@@ -128,3 +128,42 @@ assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "gitseal: error: resource ConfigMap/cm (document 1): holds the encrypted values of v1 Secret/db in 'app/s.enc.yaml' document 1" ]
 }
+
+# K4: under mac_only_encrypted the MAC leaves a file's clear values out, a
+# manifest's apiVersion and kind among them: a pull request turning a
+# Secret into a ConfigMap kept the MAC, and render published its decrypted
+# values in the ConfigMap (shown unmasked by Argo CD, readable by whoever
+# reads ConfigMaps), exit 0, from a plain directory, a kustomization's
+# resources and a KSOPS generator alike.
+@test "K4: a mac_only_encrypted file renders v1 Secrets only: its kind is outside the MAC" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: t0p-s3cr3t\n' >"$TMP/s.yaml"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" --mac-only-encrypted "$TMP/s.yaml" >"$TMP/s.enc.yaml"
+	cp "$TMP/s.enc.yaml" "$REPO/app/s.enc.yaml"
+	# as sealed, it renders
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	grep -qx '  password: t0p-s3cr3t' <<<"$output"
+	sed 's/^kind: Secret$/kind: ConfigMap/' "$TMP/s.enc.yaml" >"$REPO/app/s.enc.yaml"
+	"$FIXTURE_BIN" decrypt "$REPO/app/s.enc.yaml" >/dev/null # the MAC still holds
+	msg="its file's MAC leaves its clear values out (mac_only_encrypted), so its apiVersion and kind are not authenticated: only a v1 Secret is rendered from such a file"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 's.enc.yaml' document 1: ConfigMap/db: $msg" ]
+	printf 'resources: [s.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: resource ConfigMap/db (document 1): $msg" ]
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nfiles: [s.enc.yaml]\n' >"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: 'app/ksops.yaml': 's.enc.yaml': document 1: $msg" ]
+	# another apiVersion likewise
+	sed 's/^apiVersion: v1$/apiVersion: example.com\/v1/' "$TMP/s.enc.yaml" >"$REPO/app/s.enc.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'app/ksops.yaml': 's.enc.yaml': document 1: $msg" ]
+}
