@@ -167,3 +167,21 @@ assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "gitseal: error: 'app/ksops.yaml': 's.enc.yaml': document 1: $msg" ]
 }
+
+# K1b: a KSOPS config render rewrites (its function annotation dropped)
+# naming more files than the walk's array held: the array grew while
+# render still held a pointer into it for the rewrite (a read after free,
+# seen under ASan).
+@test "K1b: a KSOPS config to rewrite that names 40 files renders them all" {
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\n  annotations:\n    config.kubernetes.io/function: "container: {image: example.com/evil}"\nfiles:\n' >"$REPO/app/gen.yaml"
+	for i in $(seq 1 40); do
+		printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s%d\nstringData:\n  k: v%d-s3cr3t\n' "$i" "$i" >"$TMP/p.yaml"
+		seal "$TMP/p.yaml" "$REPO/app/s$i.enc.yaml"
+		printf -- '- s%d.enc.yaml\n' "$i" >>"$REPO/app/gen.yaml"
+	done
+	printf 'generators: [gen.yaml]\n' >"$REPO/app/kustomization.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ ! -e "$TMP/docker-ran" ]
+	[ "$(grep -c '^  k: v[0-9]*-s3cr3t$' <<<"$output")" -eq 40 ]
+}
