@@ -48,18 +48,13 @@ teardown() { teardown_tmp; }
 	# inline, where the config cannot be rewritten: refused
 	printf 'generators:\n- |-\n  apiVersion: viaduct.ai/v1\n  kind: ksops\n  metadata:\n    name: g\n    configFn: {container: {image: example.com/evil}}\n  files: [s.enc.yaml]\n' \
 		>"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml' (inline config): a KSOPS config naming a KRM function (an annotation or configFn), or a gitseal.dev/v1 SecretGenerator, must be in a file of its own" ]
+	app_refused "'app/kustomization.yaml' (inline config): a KSOPS config naming a KRM function (an annotation or configFn), or a gitseal.dev/v1 SecretGenerator, must be in a file of its own"
 	[ ! -e "$TMP/docker-ran" ]
 	# any other config naming a function so is refused, as with the annotations
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles: [s.enc.yaml]\n' >"$REPO/app/gen.yaml"
 	printf 'apiVersion: example.com/v1\nkind: Gen\nmetadata:\n  name: x\n  configFn:\n    container:\n      image: example.com/evil\n' >"$REPO/app/evil.yaml"
 	printf 'generators: [gen.yaml, evil.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app/evil.yaml': example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run" ]
+	app_refused "'app/evil.yaml': example.com/v1/Gen is a KRM function: exec and container functions from the repository are not run"
 	[ ! -e "$TMP/docker-ran" ]
 }
 
@@ -77,15 +72,10 @@ teardown() { teardown_tmp; }
 	printf 'apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget:\n  kind: ConfigMap\n' >"$REPO/app/pt.yaml"
 	printf 'resources: [secret.yaml, cm.yaml]\npatches:\n- path: patch.enc.yaml\n  target: {kind: Secret, version: v1}\ntransformers: [pt.yaml]\n' \
 		>"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)" ]
+	app_refused "'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)"
 	# a JSON 6902 patch transformer reading it likewise, whatever its target
 	printf 'apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget: {kind: Secret, name: db, version: v1}\n' >"$REPO/app/pt.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)" ]
+	app_refused "'app/patch.enc.yaml' is encrypted: a patch target that can select another kind would publish it (target kind: Secret, version v1 or none, no group)"
 	# aimed at Secrets, the builtin config patches them, alone
 	printf 'apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: pt\npath: patch.enc.yaml\ntarget:\n  kind: Secret\n' >"$REPO/app/pt.yaml"
 	printf 'resources: [secret.yaml, cm.yaml]\ntransformers: [pt.yaml]\n' >"$REPO/app/kustomization.yaml"
@@ -112,21 +102,14 @@ assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
 	printf 'resources: [cm.yaml, s.enc.yaml]\npatches:\n- path: s.enc.yaml\n  target: {kind: Secret, version: v1}\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: stringData.pin}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n' \
 		>"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too" ]
+	app_refused "'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too"
 	# a secretGenerator source likewise
 	printf 'resources: [cm.yaml, s.enc.yaml]\nsecretGenerator:\n- name: gen\n  files: [s.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too" ]
+	app_refused "'app/s.enc.yaml' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as a resource too"
 	# as a resource alone, the copy is refused by its ciphertext, as before
 	printf 'resources: [cm.yaml, s.enc.yaml]\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: stringData.pin}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n' \
 		>"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: resource ConfigMap/cm (document 1): holds the encrypted values of v1 Secret/db in 'app/s.enc.yaml' document 1" ]
+	app_refused "resource ConfigMap/cm (document 1): holds the encrypted values of v1 Secret/db in 'app/s.enc.yaml' document 1"
 }
 
 # K4: under mac_only_encrypted the MAC leaves a file's clear values out, a
@@ -146,26 +129,15 @@ assert "pin" not in str(docs["ConfigMap"]), docs' <<<"$output"
 	sed 's/^kind: Secret$/kind: ConfigMap/' "$TMP/s.enc.yaml" >"$REPO/app/s.enc.yaml"
 	"$FIXTURE_BIN" decrypt "$REPO/app/s.enc.yaml" >/dev/null # the MAC still holds
 	msg="its file's MAC leaves its clear values out (mac_only_encrypted), so its apiVersion and kind are not authenticated: only a v1 Secret is rendered from such a file"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 's.enc.yaml' document 1: ConfigMap/db: $msg" ]
+	app_refused "'s.enc.yaml' document 1: ConfigMap/db: $msg"
 	printf 'resources: [s.enc.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: resource ConfigMap/db (document 1): $msg" ]
+	app_refused "resource ConfigMap/db (document 1): $msg"
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nfiles: [s.enc.yaml]\n' >"$REPO/app/ksops.yaml"
 	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: 'app/ksops.yaml': 's.enc.yaml': document 1: $msg" ]
+	app_refused "'app/ksops.yaml': 's.enc.yaml': document 1: $msg"
 	# another apiVersion likewise
 	sed 's/^apiVersion: v1$/apiVersion: example.com\/v1/' "$TMP/s.enc.yaml" >"$REPO/app/s.enc.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app/ksops.yaml': 's.enc.yaml': document 1: $msg" ]
+	app_refused "'app/ksops.yaml': 's.enc.yaml': document 1: $msg"
 }
 
 # K1b: a KSOPS config render rewrites (its function annotation dropped)
