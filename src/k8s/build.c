@@ -28,10 +28,12 @@
 #include "gitseal/store.h"
 #include "k8s_int.h"
 
-/* kustomize reads a KRM function from these annotations (kyaml
- * fn/runtime/runtimeutil/functiontypes.go). */
+/* kustomize runs a generator, transformer or validator config as a KRM
+ * function when one of these annotations or a metadata.configFn names
+ * one (kyaml fn/runtime/runtimeutil/functiontypes.go, GetFunctionSpec;
+ * the last annotation is its legacy form, a container image alone). */
 static const char *const function_annotations[] = {
-	"config.kubernetes.io/function", "config.k8s.io/function",
+	"config.kubernetes.io/function", "config.k8s.io/function", "config.kubernetes.io/container",
 };
 
 struct plaintext {
@@ -101,16 +103,22 @@ static bool is_ksops(const struct doc_node *cfg)
 	return k8s_generator_kind_ok(cfg);
 }
 
-static struct doc_entry *function_annotation(const struct doc_node *cfg, struct doc_entry **ann)
+/* The entry of cfg that names a KRM function (an annotation of
+ * function_annotations or metadata.configFn), NULL when none; *ann is the
+ * annotations' entry (NULL when none). */
+static struct doc_entry *function_entry(const struct doc_node *cfg, struct doc_entry **ann)
 {
-	*ann = doc_map_find(k8s_map_get(cfg, "metadata"), "annotations");
-	for (size_t i = 0; *ann && (*ann)->value->kind == DOC_MAP && i < 2; i++) {
+	const struct doc_node *meta = k8s_map_get(cfg, "metadata");
+
+	*ann = meta && meta->kind == DOC_MAP ? doc_map_find(meta, "annotations") : NULL;
+	for (size_t i = 0; *ann && (*ann)->value->kind == DOC_MAP &&
+			   i < sizeof(function_annotations) / sizeof(function_annotations[0]); i++) {
 		struct doc_entry *e = doc_map_find((*ann)->value, function_annotations[i]);
 
 		if (e)
 			return e;
 	}
-	return NULL;
+	return meta && meta->kind == DOC_MAP ? doc_map_find(meta, "configFn") : NULL;
 }
 
 static int add_paths(struct build *b, const char *kdir, const struct doc_node *list,
@@ -202,9 +210,9 @@ static int as_ksops(struct doc *d, struct doc_node *cfg)
 	return ret ? ret : doc_scalar_set(d, kind->value, DOC_STR, "ksops", strlen("ksops"));
 }
 
-/* The staged copy of a generator file: KSOPS configs without a function
- * annotation (gitseal, not the repository, decides what runs), and in the
- * form the private plugin home serves. */
+/* The staged copy of a generator file: KSOPS configs without what names a
+ * KRM function (gitseal, not the repository, decides what runs), and in
+ * the form the private plugin home serves. */
 static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 {
 	struct plaintext *t;
@@ -216,7 +224,7 @@ static int rewrite_config(struct build *b, const char *rel, struct doc *d)
 		if (is_gitseal_generator(d->branches[i]) && (ret = as_ksops(d, d->branches[i])))
 			break;
 
-		while ((fn = function_annotation(d->branches[i], &ann)))
+		while ((fn = function_entry(d->branches[i], &ann)))
 			fn->removed = true;
 		if (ann && ann->value->kind == DOC_MAP) {
 			bool live = false;
@@ -248,7 +256,7 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 		const struct doc_node *cfg = d->branches[i];
 		const char *api = k8s_map_str(cfg, "apiVersion"), *kind = k8s_map_str(cfg, "kind");
 		struct doc_entry *ann;
-		bool fn = function_annotation(cfg, &ann) != NULL;
+		bool fn = function_entry(cfg, &ann) != NULL;
 
 		if (is_ksops(cfg)) {
 			b->ksops = true;
@@ -268,28 +276,32 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 		} else if (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator")) {
 			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
+		} else {
+			ret = k8s_walk_patch_config(&b->walk, b->root, file, kdir, cfg, kind);
 		}
 	}
 	return ret;
 }
 
-static int inspect_generator(struct build *b, const struct k8s_walk_file *f)
+/* rel and kdir: the walk file's own strings, which stay where they are
+ * while the files its configs name grow the walk's array */
+static int inspect_generator(struct build *b, const char *rel, const char *kdir)
 {
 	bool rewrite = false;
 	char where[PATH_MAX + 8];
 	struct doc d;
 	int ret;
 
-	snprintf(where, sizeof(where), "'%s'", gs_shown(f->rel));
+	snprintf(where, sizeof(where), "'%s'", gs_shown(rel));
 	doc_init(&d, DOC_FORMAT_YAML);
-	ret = k8s_walk_load_yaml(b->root, f->rel, &d);
+	ret = k8s_walk_load_yaml(b->root, rel, &d);
 	if (ret)
 		goto out;
-	ret = inspect_configs(b, &d, f->rel, where, f->kdir, &rewrite);
+	ret = inspect_configs(b, &d, rel, where, kdir, &rewrite);
 	if (ret)
 		goto out;
 	if (rewrite)
-		ret = rewrite_config(b, f->rel, &d);
+		ret = rewrite_config(b, rel, &d);
 out:
 	doc_release(&d);
 	return ret;
@@ -313,7 +325,7 @@ static int inspect_inline(struct build *b, const struct k8s_walk_inline *it)
 	if (ret)
 		goto out;
 	if (rewrite)
-		ret = GS_FAIL(GS_ERR_USAGE, "%s: a KSOPS config with a function annotation, or a "
+		ret = GS_FAIL(GS_ERR_USAGE, "%s: a KSOPS config naming a KRM function (an annotation or configFn), or a "
 					    "gitseal.dev/v1 SecretGenerator, must be in a file of its own",
 			      where);
 out:
@@ -437,7 +449,7 @@ static int prepare(struct build *b)
 	for (size_t i = 0; i < b->walk.count; i++) {
 		if (b->walk.files[i].role != K8S_FILE_GENERATOR)
 			continue;
-		ret = inspect_generator(b, &b->walk.files[i]);
+		ret = inspect_generator(b, b->walk.files[i].rel, b->walk.files[i].kdir);
 		if (ret && (ret = k8s_failure_add(b->fails, "%s", gs_error_message())))
 			return ret;
 	}
@@ -467,6 +479,23 @@ static int prepare(struct build *b)
 		if (ret)
 			return ret;
 	}
+	/* kustomize reads each file once, from the stage: a file staged
+	 * decrypted for its role as a patch or secretGenerator source is read
+	 * decrypted in its every role, as a resource too, whose values
+	 * otherwise go through the build as ciphertext, bound after it */
+	for (size_t i = 0; !ret && i < b->walk.count; i++) {
+		const struct k8s_walk_file *f = &b->walk.files[i];
+
+		if (f->role == K8S_FILE_PATCH || f->role == K8S_FILE_SECRET_FILE || f->role == K8S_FILE_SECRET_ENV ||
+		    f->role == K8S_FILE_CONFIGMAP_SOURCE || !find_text(b->plain, b->plain_count, f->rel))
+			continue;
+		ret = k8s_failure_add(b->fails, "'%s' is encrypted and decrypted for the build as a patch or "
+						"secretGenerator source: kustomize would read that plaintext where "
+						"the kustomization names it as %s too",
+				      gs_shown(f->rel), f->role == K8S_FILE_RESOURCE ? "a resource" : "another file");
+	}
+	if (ret)
+		return ret;
 	if (!b->fails->count && b->opts->ns_policy == K8S_NS_SOURCE && (b->ksops || b->plain_count))
 		ret = k8s_failure_add(b->fails, "'%s': encrypted generator sources and patches name no "
 						"namespace of their own: --bind-namespace needs a list of "

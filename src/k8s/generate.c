@@ -89,9 +89,14 @@ static int add_manifests(const struct k8s_root *root, const char *base_rel, cons
 		goto out;
 	plain = sops_file_doc(o.file);
 	for (size_t b = 0; b < plain->count; b++) {
-		struct doc_node *c = doc_clone(out_doc, plain->branches[b]);
+		struct doc_node *c;
 
-		if (!c || !doc_append(out_doc, items, NULL, 0, c)) {
+		if (sops_file_keys(o.file)->selection.mac_only_encrypted &&
+		    (ret = k8s_check_unauthenticated_kind(plain->branches[b]))) {
+			gs_error_prefix("document %zu", b + 1);
+			goto out;
+		}
+		if (!(c = doc_clone(out_doc, plain->branches[b])) || !doc_append(out_doc, items, NULL, 0, c)) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
 		}

@@ -112,7 +112,7 @@ struct k8s_source_doc {
 	const char *file;    /* root-relative */
 	size_t doc_number;   /* 1-based */
 	struct k8s_identity id;
-	bool namespace_authenticated; /* covered by the MAC */
+	bool namespace_authenticated; /* its clear values (namespace, kind) covered by the MAC */
 	struct k8s_cipher_index ix;
 };
 
@@ -131,6 +131,11 @@ int k8s_sources_add_file(struct k8s_sources *s, const struct k8s_root *root, con
  * (*bound NULL when it holds no ENC value). */
 int k8s_sources_bind(const struct k8s_sources *s, struct doc *d, struct doc_node *root,
 		     const struct k8s_source_doc **bound) __attribute__((warn_unused_result));
+/* A document decrypted from a sops file whose MAC leaves its clear values
+ * out (mac_only_encrypted): its apiVersion and kind are not authenticated,
+ * and whoever edits the file can make a Secret a ConfigMap, its values
+ * still decrypting. Fails unless it is a core v1 Secret. */
+int k8s_check_unauthenticated_kind(const struct doc_node *root) __attribute__((warn_unused_result));
 /* Fails when a document outside any sops file holds encrypted text. */
 int k8s_check_no_ciphertext(const struct doc_node *root) __attribute__((warn_unused_result));
 /* Fails when a Secret's data (a ConfigMap's binaryData) holds base64 of
@@ -372,6 +377,12 @@ void k8s_walk_release(struct k8s_walk *w);
  * builtin SecretGenerator plugin config). */
 int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
 			    const char *dir, const struct doc_node *args, bool secret)
+	__attribute__((warn_unused_result));
+/* The patch files of a builtin PatchTransformer, PatchStrategicMerge-
+ * Transformer or PatchJson6902Transformer config (kind), walked as a
+ * kustomization's patches; other kinds name none. */
+int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			  const char *dir, const struct doc_node *cfg, const char *kind)
 	__attribute__((warn_unused_result));
 /* A file a generator config names (spec "key=path" when key_value),
  * relative to dir; checked beneath the root and staged. */

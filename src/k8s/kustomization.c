@@ -367,9 +367,9 @@ static int walk_path_list(struct walker *k, const char *kfile, const char *dir,
  * 'Secret', the version absent or 'v1', the group absent (an empty group
  * cannot name the core one: render refuses a built Secret of another
  * group in such a build, build.c). No target: the patch's own kind. */
-static bool target_secrets_only(const struct doc_entry *patch)
+static bool target_secrets_only(const struct doc_node *patch)
 {
-	const struct doc_node *target = k8s_map_get(patch->value, "target");
+	const struct doc_node *target = k8s_map_get(patch, "target");
 	const struct doc_node *group = k8s_map_get(target, "group");
 	const char *kind = k8s_map_str(target, "kind"), *version = k8s_map_str(target, "version");
 
@@ -402,7 +402,7 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 		ret = walk_file_at(k, kfile, dir, p, role, &at);
 		if (ret)
 			return ret;
-		if (role == K8S_FILE_PATCH && !target_secrets_only(&list->entries[i]))
+		if (role == K8S_FILE_PATCH && !target_secrets_only(list->entries[i].value))
 			k->w->files[at].wide_target = true;
 	}
 	return 0;
@@ -443,6 +443,35 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 		return ret;
 	if (env && *env)
 		return walk_plain_path(&k, kfile, dir, env, env_role);
+	return 0;
+}
+
+/* kustomize's builtin patch transformers, given as a config of their own
+ * (api/plugins/builtins): the patch files they read, walked as the
+ * kustomization's patches are. The build reads them staged, and a file
+ * that a patches entry names is staged decrypted: read again by such a
+ * config, its target had gone unchecked (a PatchTransformer aimed at a
+ * ConfigMap published a Secret patch's values). */
+int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			  const char *dir, const struct doc_node *cfg, const char *kind)
+{
+	struct walker k = { .root = root, .w = w };
+	const char *p = k8s_map_str(cfg, "path");
+	size_t at;
+	int ret = check_field_case(kfile, cfg, "path paths target");
+
+	if (ret || (ret = check_field_case(kfile, k8s_map_get(cfg, "target"), "kind version group")))
+		return ret;
+	if (!strcmp(kind, "PatchStrategicMergeTransformer"))
+		return walk_path_list(&k, kfile, dir, k8s_map_get(cfg, "paths"), K8S_FILE_PATCH, false);
+	if ((strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer")) || !p || !*p)
+		return 0;
+	if ((ret = walk_file_at(&k, kfile, dir, p, K8S_FILE_PATCH, &at)))
+		return ret;
+	/* a JSON patch is no Secret of its own: decrypted, it would go
+	 * wherever its target says */
+	if (strcmp(kind, "PatchTransformer") || !target_secrets_only(cfg))
+		w->files[at].wide_target = true;
 	return 0;
 }
 

@@ -87,6 +87,8 @@ static int namespace_check(const struct k8s_render_opts *o, const struct doc_nod
 	const struct doc_node *items = k8s_map_get(out, "items");
 	int ret;
 
+	if (depth == 0 && src && !src->namespace_authenticated && (ret = k8s_check_unauthenticated_kind(out)))
+		return ret;
 	/* a plain directory's document goes out as written: the namespace a
 	 * merge key sets would be applied by the reader, unseen here */
 	if (o->ns_policy != K8S_NS_ANY && depth == 0 && k8s_has_merge_key(out))

@@ -326,6 +326,18 @@ static void scan(const struct doc_node *n, struct enc_scan *sc, int depth)
 	}
 }
 
+int k8s_check_unauthenticated_kind(const struct doc_node *root)
+{
+	struct k8s_identity id;
+
+	k8s_identity_of(root, &id);
+	if (id.kind && !strcmp(id.kind, "Secret") && id.api_version && !strcmp(id.api_version, "v1"))
+		return 0;
+	return GS_FAIL(GS_ERR_CONFIG, "its file's MAC leaves its clear values out (mac_only_encrypted), so its "
+				      "apiVersion and kind are not authenticated: only a v1 Secret is "
+				      "rendered from such a file");
+}
+
 int k8s_check_no_ciphertext(const struct doc_node *root)
 {
 	struct enc_scan sc = { 0 };

@@ -27,6 +27,15 @@ seal() {
 		"$1" >"$2"
 }
 
+# app_refused LINE: render of $REPO/app fails, nothing on stdout, and
+# stderr is the one line "gitseal: error: LINE"
+app_refused() {
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "gitseal: error: $1" ]
+}
+
 # the end of render's line refusing a moved value: what to do when the
 # value is no secret
 MOVED_HINT=' (a value also meant to be public: keep it in clear in the sops file)'

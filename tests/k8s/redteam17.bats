@@ -16,14 +16,14 @@ kustomization() { printf '%b' "$1" >"$REPO/app/kustomization.yaml"; }
 # refused_with LINE: render of the app fails with LINE (the whole of
 # stderr) or, for a LINE starting with '~', a line holding the rest
 refused_with() {
+	if [[ $1 != '~'* ]]; then
+		app_refused "$1"
+		return
+	fi
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	if [[ $1 == '~'* ]]; then
-		grep -qF -- "${1#'~'}" <<<"$stderr"
-	else
-		[ "$stderr" = "gitseal: error: $1" ]
-	fi
+	grep -qF -- "${1#'~'}" <<<"$stderr"
 }
 
 # ksops_app: a sealed Secret in the app and a KSOPS generator for it

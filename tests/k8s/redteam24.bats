@@ -11,10 +11,7 @@ teardown() { teardown_tmp; }
 # refused_nel FILE: render of the app fails, nothing out, one line naming
 # FILE and the Secret's value k
 refused_nel() {
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "gitseal: error: '$1': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)" ]
+	app_refused "'$1': 'stringData:k' holds U+0085 (NEL), which kustomize writes back as a space: the built value would differ (give it base64 in data, or as a KSOPS binaryFiles source)"
 }
 
 # N1: kustomize's YAML writer (kyaml) writes U+0085 (NEL) in a string as

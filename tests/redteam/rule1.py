@@ -198,6 +198,8 @@ def _v3_loader():
     L.add_constructor("tag:yaml.org,2002:float", go_float)
     L.add_constructor("tag:yaml.org,2002:timestamp", lambda lo, n: lo.construct_scalar(n))
     L.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, map_pairs)
+    # yaml.v3 knows no set: a !!set is a mapping of its keys to nulls
+    L.add_constructor("tag:yaml.org,2002:set", map_pairs)
     return L
 
 
@@ -990,7 +992,8 @@ def run_git(h, args):
             write(os.path.join(clone, rel), new)
             changed[rel] = (fmt, case, new)
     git(h, clone, "add", "-A")
-    git(h, clone, "commit", "-qm", "edited")
+    # --only may leave no file the edit can change
+    git(h, clone, "commit", "-qm", "edited", "--allow-empty")
     again = os.path.join(d, "again")
     git(h, d, "clone", "-q", "--no-checkout", clone, again)
     h.run(["git", "init"], cwd=again, env={"PATH": os.path.dirname(h.bin) + os.pathsep + os.environ["PATH"]})
