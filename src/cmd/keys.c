@@ -366,10 +366,13 @@ static void note_outside(const char *root, const char *file, const char *what)
 
 /* ---- bulk: -r DIR, a pool of workers over every sops file below ---- */
 
-enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED };
+/* BULK_LINK: a symbolic link out of the walk, named in the summary */
+enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED, BULK_LINK };
 
 struct bulk_job {
 	char *path;
+	char *link_target; /* BULK_LINK: its real path */
+	const char *walked; /* BULK_LINK: the directory named */
 	enum bulk_status status;
 	char message[512];
 };
@@ -386,7 +389,7 @@ struct bulk {
 	pthread_mutex_t lock;
 };
 
-static int bulk_add(struct bulk *b, const char *path)
+static int bulk_add(struct bulk *b, const char *path, const char *link_target, const char *walked)
 {
 	int ret;
 
@@ -396,20 +399,25 @@ static int bulk_add(struct bulk *b, const char *path)
 	if (!(b->jobs[b->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->count++;
+	if (link_target) {
+		b->jobs[b->count - 1].status = BULK_LINK;
+		b->jobs[b->count - 1].walked = walked;
+		if (!(b->jobs[b->count - 1].link_target = gs_strdup(link_target)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	return 0;
 }
 
 /* A symbolic link met by the walk of named (top, its real path): never
- * followed; one that leads out of the walk is named (as git does not
- * follow it, tests/git/symlinks.bats). Apart from bulk_collect: the
- * PATH_MAX buffer is on the stack only for a link, not at every level. */
-static __attribute__((noinline)) void bulk_link_skipped(const char *named, const char *top, const char *path)
+ * followed; one that leads out of the walk is kept, to be named in the
+ * summary (as git does not follow it, tests/git/symlinks.bats). Apart from
+ * bulk_collect: the PATH_MAX buffer is on the stack only for a link, not
+ * at every level. */
+static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named, const char *top, const char *path)
 {
 	char real[PATH_MAX];
 
-	if (leads_outside(top, path, real))
-		cmd_warnf("'%s' is a symbolic link to '%s', outside '%s': not followed", gs_shown(path), gs_shown(real),
-			  gs_shown(named));
+	return leads_outside(top, path, real) ? bulk_add(b, path, real, named) : 0;
 }
 
 /* Regular files below dir, .git skipped, symbolic links not followed. */
@@ -435,9 +443,9 @@ static int bulk_collect(struct bulk *b, const char *named, const char *top, cons
 			if (S_ISDIR(st.st_mode))
 				ret = bulk_collect(b, named, top, path, depth + 1);
 			else if (S_ISLNK(st.st_mode))
-				bulk_link_skipped(named, top, path);
+				ret = bulk_link(b, named, top, path);
 			else if (S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= STORE_MAX_INPUT)
-				ret = bulk_add(b, path);
+				ret = bulk_add(b, path, NULL, NULL);
 		}
 		free(path);
 	}
@@ -487,6 +495,8 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	bool changed = false;
 	int ret;
 
+	if (j->status == BULK_LINK)
+		return;
 	if (!is_sops_file(b->cli, j->path)) {
 		j->status = BULK_SKIPPED;
 		return;
@@ -605,6 +615,10 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		switch (j->status) {
 		case BULK_SKIPPED:
 			break;
+		case BULK_LINK:
+			cmd_warnf("'%s' is a symbolic link to '%s', outside '%s': not followed", gs_shown(j->path),
+				  gs_shown(j->link_target), gs_shown(j->walked));
+			break;
 		case BULK_UPDATED:
 			updated++;
 			printf("%s: %s\n", gs_shown(j->path), b.rotate ? "rotated" : "updated");
@@ -625,8 +639,10 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 	if (failed)
 		code = EXIT_GENERIC;
 out:
-	for (size_t i = 0; i < b.count; i++)
+	for (size_t i = 0; i < b.count; i++) {
 		free(b.jobs[i].path);
+		free(b.jobs[i].link_target);
+	}
 	free(b.jobs);
 	pthread_mutex_destroy(&b.lock);
 	return code;
