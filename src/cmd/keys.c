@@ -4,6 +4,7 @@
  * message is per thread; the config is only read). */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,12 +302,77 @@ out:
 	return ret;
 }
 
+/* ---- the repository: where -r walks, and whose rules a named file gets ---- */
+
+/* The repository the command works in, a real path, or "" when there is
+ * none: the top of the git work tree holding the current directory, else
+ * the directory of the .sops.yaml found from it. Its content is attacker
+ * input (docs/threat-model.md): a committed symbolic link must take
+ * neither -r nor its .sops.yaml's recipients, unannounced, to a file
+ * outside it. */
+static void repo_root(char root[static PATH_MAX])
+{
+	char cwd[PATH_MAX], cand[PATH_MAX], *found = NULL, *slash;
+	struct stat st;
+
+	root[0] = '\0';
+	if (!realpath(".", cwd))
+		return;
+	strcpy(root, cwd);
+	for (;;) {
+		if ((size_t)snprintf(cand, sizeof(cand), "%s/.git", strcmp(root, "/") ? root : "") < sizeof(cand) &&
+		    lstat(cand, &st) == 0)
+			return;
+		if (!strcmp(root, "/"))
+			break;
+		slash = strrchr(root, '/');
+		slash[slash == root] = '\0';
+	}
+	root[0] = '\0';
+	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
+		slash[slash == found] = '\0';
+		if (!realpath(found, root))
+			root[0] = '\0';
+	}
+	gs_error_clear();
+	free(found);
+}
+
+static bool path_inside(const char *dir, const char *real)
+{
+	size_t n = strlen(dir);
+
+	return !strcmp(dir, "/") || (!strncmp(real, dir, n) && (real[n] == '\0' || real[n] == '/'));
+}
+
+/* Whether path, every link in it resolved, lies outside dir (a real
+ * path); its real path in real. A path that does not resolve is not. */
+static bool leads_outside(const char *dir, const char *path, char real[static PATH_MAX])
+{
+	return dir[0] && realpath(path, real) && !path_inside(dir, real);
+}
+
+/* One line when a file named on the command line lies outside the
+ * repository: what is done to it is done because the user named it, and
+ * the user sees that it is. */
+static void note_outside(const char *root, const char *file, const char *what)
+{
+	char real[PATH_MAX];
+
+	if (leads_outside(root, file, real))
+		cmd_warnf("'%s' leads outside the repository '%s', to '%s': %s only because it was named (-r does not "
+			  "follow it)", gs_shown(file), gs_shown(root), gs_shown(real), what);
+}
+
 /* ---- bulk: -r DIR, a pool of workers over every sops file below ---- */
 
-enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED };
+/* BULK_LINK: a symbolic link out of the walk, named in the summary */
+enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED, BULK_LINK };
 
 struct bulk_job {
 	char *path;
+	char *link_target; /* BULK_LINK: its real path */
+	const char *walked; /* BULK_LINK: the directory named */
 	enum bulk_status status;
 	char message[512];
 };
@@ -323,7 +389,7 @@ struct bulk {
 	pthread_mutex_t lock;
 };
 
-static int bulk_add(struct bulk *b, const char *path)
+static int bulk_add(struct bulk *b, const char *path, const char *link_target, const char *walked)
 {
 	int ret;
 
@@ -333,11 +399,29 @@ static int bulk_add(struct bulk *b, const char *path)
 	if (!(b->jobs[b->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	b->count++;
+	if (link_target) {
+		b->jobs[b->count - 1].status = BULK_LINK;
+		b->jobs[b->count - 1].walked = walked;
+		if (!(b->jobs[b->count - 1].link_target = gs_strdup(link_target)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
 	return 0;
 }
 
+/* A symbolic link met by the walk of named (top, its real path): never
+ * followed; one that leads out of the walk is kept, to be named in the
+ * summary (as git does not follow it, tests/git/symlinks.bats). Apart from
+ * bulk_collect: the PATH_MAX buffer is on the stack only for a link, not
+ * at every level. */
+static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named, const char *top, const char *path)
+{
+	char real[PATH_MAX];
+
+	return leads_outside(top, path, real) ? bulk_add(b, path, real, named) : 0;
+}
+
 /* Regular files below dir, .git skipped, symbolic links not followed. */
-static int bulk_collect(struct bulk *b, const char *dir, int depth)
+static int bulk_collect(struct bulk *b, const char *named, const char *top, const char *dir, int depth)
 {
 	DIR *d;
 	struct dirent *e;
@@ -357,9 +441,11 @@ static int bulk_collect(struct bulk *b, const char *dir, int depth)
 			return closedir(d), GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (lstat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
-				ret = bulk_collect(b, path, depth + 1);
+				ret = bulk_collect(b, named, top, path, depth + 1);
+			else if (S_ISLNK(st.st_mode))
+				ret = bulk_link(b, named, top, path);
 			else if (S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= STORE_MAX_INPUT)
-				ret = bulk_add(b, path);
+				ret = bulk_add(b, path, NULL, NULL);
 		}
 		free(path);
 	}
@@ -409,6 +495,8 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	bool changed = false;
 	int ret;
 
+	if (j->status == BULK_LINK)
+		return;
 	if (!is_sops_file(b->cli, j->path)) {
 		j->status = BULK_SKIPPED;
 		return;
@@ -472,6 +560,7 @@ static int bulk_workers(size_t jobs)
 static int bulk_main(const struct sops_cli *c, const struct sops_config *config, struct rotate_refs *refs)
 {
 	struct bulk b;
+	char root[PATH_MAX], top[PATH_MAX];
 	pthread_t threads[64];
 	int started = 0, n, code = EXIT_OK, ret = 0;
 	size_t updated = 0, same = 0, failed = 0;
@@ -488,8 +577,21 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	for (int i = -1; !ret && i < c->rest_count; i++)
-		ret = bulk_collect(&b, i < 0 ? c->file : c->rest[i], 0);
+	repo_root(root);
+	for (int i = -1; !ret && i < c->rest_count; i++) {
+		const char *dir = i < 0 ? c->file : c->rest[i];
+
+		/* a directory named outside the repository, or through a link
+		 * that leads out of it: its files are named one by one or not at all */
+		if (leads_outside(root, dir, top)) {
+			cmd_warnf("'%s' leads outside the repository '%s', to '%s': not walked (name its files to %s them)",
+				  gs_shown(dir), gs_shown(root), gs_shown(top), b.rotate ? "rotate" : "update");
+			continue;
+		}
+		if (!realpath(dir, top))
+			top[0] = '\0';
+		ret = bulk_collect(&b, dir, top, dir, 0);
+	}
 	if (ret) {
 		cmd_print_error();
 		code = EXIT_GENERIC;
@@ -513,6 +615,10 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		switch (j->status) {
 		case BULK_SKIPPED:
 			break;
+		case BULK_LINK:
+			cmd_warnf("'%s' is a symbolic link to '%s', outside '%s': not followed", gs_shown(j->path),
+				  gs_shown(j->link_target), gs_shown(j->walked));
+			break;
 		case BULK_UPDATED:
 			updated++;
 			printf("%s: %s\n", gs_shown(j->path), b.rotate ? "rotated" : "updated");
@@ -533,8 +639,10 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 	if (failed)
 		code = EXIT_GENERIC;
 out:
-	for (size_t i = 0; i < b.count; i++)
+	for (size_t i = 0; i < b.count; i++) {
 		free(b.jobs[i].path);
+		free(b.jobs[i].link_target);
+	}
 	free(b.jobs);
 	pthread_mutex_destroy(&b.lock);
 	return code;
@@ -545,6 +653,7 @@ int cmd_rotate(int argc, char **argv)
 	struct sops_cli c;
 	struct rotate_refs refs;
 	struct gs_buf out;
+	char root[PATH_MAX];
 	bool have_refs = false;
 	int ret, code = EXIT_OK;
 
@@ -566,6 +675,9 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	sops_cli_one_file(&c);
+	repo_root(root);
+	if (c.in_place)
+		note_outside(root, c.file, "rotated in place");
 	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
 	    (ret = sops_cli_write(&c, out.data, out.len)) < 0)
 		goto fail;
@@ -585,6 +697,7 @@ int cmd_updatekeys(int argc, char **argv)
 	struct sops_cli c;
 	struct sops_config *config = NULL;
 	const char *first;
+	char root[PATH_MAX];
 	bool changed;
 	int ret, code = EXIT_OK, failed = 0;
 
@@ -624,9 +737,11 @@ int cmd_updatekeys(int argc, char **argv)
 		goto out;
 	}
 	first = c.file;
+	repo_root(root);
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 
+		note_outside(root, file, "the recipients of the repository's .sops.yaml are applied to it");
 		ret = update_one(&c, config, file, false, &changed);
 		if (ret) {
 			c.file = file;
