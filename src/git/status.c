@@ -48,29 +48,49 @@ static int add(struct gs_buf *b, const char *fmt, ...)
 	return gs_buf_printf(b, "%s%s", b->len ? "; " : "", one);
 }
 
+/* Whether one of this clone's keys opens the sealed file d. The
+ * repository unlocked does not say the work tree was: lock and unlock
+ * write only their own worktree's files, and a worktree added while
+ * another was locked keeps its ciphertext after that one's unlock. */
+static int opens_here(struct gitfilter *f, const struct doc *d, bool *opens)
+{
+	struct sops_file *sf = NULL;
+	int ret = gitseal_open(f, d, &sf);
+
+	sops_file_free(sf);
+	*opens = ret == 0;
+	if (ret == GS_ERR_NOMEM)
+		return ret;
+	gs_error_clear();
+	return 0;
+}
+
 /* decrypted / locked: what the work tree holds. A file a sparse checkout
  * leaves out (skip-worktree) is not deleted: git shows nothing for it. */
 static int describe_worktree(struct gitfilter *f, const git_index_entry *e, struct doc *cipher, struct gs_buf *line)
 {
 	const char *path = e->path, *key;
 	enum gitseal_worktree state;
+	bool opens = f->trust.locked;
 	struct doc d;
 	int ret = gitseal_worktree_load(f, path, store_format_for_path(path), &d, &state);
 
 	if (ret)
 		goto out;
+	if (state == GITSEAL_WT_SEALED && !opens && (ret = opens_here(f, &d, &opens)))
+		goto out;
 	if (state == GITSEAL_WT_MISSING && (e->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE))
 		ret = add(line, "not checked out (sparse checkout)");
 	else if (state == GITSEAL_WT_MISSING)
 		ret = add(line, "deleted in the work tree");
-	else if (state == GITSEAL_WT_SEALED && !f->trust.locked && (key = gitfilter_locked_key_only(f, cipher, NULL)))
+	else if (state == GITSEAL_WT_SEALED && !opens && (key = gitfilter_locked_key_only(f, cipher, NULL)))
 		ret = add(line, "locked (ciphertext in the work tree: the passphrase-protected key '%s' opens it, and "
 				"git asks for no passphrase: run 'gitseal git unlock' on a terminal, which asks, or set "
 				"GITSEAL_SSH_PASSPHRASE)",
 			  gs_shown(key));
 	else if (state == GITSEAL_WT_SEALED)
 		ret = add(line, "locked (ciphertext in the work tree: %s)",
-			  f->trust.locked ? "'gitseal git unlock' decrypts it"
+			  opens ? "'gitseal git unlock' decrypts it"
 			  : gitfilter_identities(f) ? "none of your identities opens it"
 						     : "no identity found");
 	else
