@@ -117,5 +117,10 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
  * under /dev and /proc) is opened and written directly, never replaced. */
 int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));
+/* Whether gs_output_write writes path directly (the "anything else"
+ * above), and the descriptor it writes to (or GS_ERR_WRITE): for output
+ * that streams, as `gitseal age -o` does. */
+bool gs_output_is_direct(const char *path);
+int gs_output_open_direct(const char *path) __attribute__((warn_unused_result));
 
 #endif

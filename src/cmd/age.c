@@ -384,9 +384,12 @@ static int run_encrypt(struct age_opts *o, FILE *in, struct gs_writer *sink)
 }
 
 /* Where the output goes: a temporary file renamed over OUTPUT once all
- * succeeded, plaintext on stdout held back (up to a limit), or stdout. */
+ * succeeded, plaintext on stdout held back (up to a limit), or stdout.
+ * An OUTPUT that cannot be replaced (/dev/stdout, a pipe, a device) is
+ * written as stdout is, as the sops commands write it. */
 struct age_output {
 	bool to_stdout;
+	bool direct; /* OUTPUT opened as held.fd */
 	struct gs_atomic_file file;
 	struct held_output held;
 	struct gs_writer sink;
@@ -401,13 +404,21 @@ static int output_open(const struct age_opts *o, struct age_output *out)
 	gs_buf_init(&out->held.held, true);
 	if (!o->decrypt && !o->armor && !o->output && isatty(STDOUT_FILENO))
 		return GS_FAIL(GS_ERR_USAGE, "refusing to output binary to the terminal (use -a, or -o - to force)");
-	if (!out->to_stdout) {
+	if (!out->to_stdout && gs_output_is_direct(o->output)) {
+		if ((ret = gs_output_open_direct(o->output)) < 0)
+			return ret;
+		out->held.fd = ret;
+		out->direct = true;
+	}
+	if (!out->to_stdout && !out->direct) {
 		if ((ret = gs_atomic_open(&out->file, o->output, 0666 & ~0022)) < 0)
 			return ret;
 		setvbuf(out->file.f, NULL, _IONBF, 0);
 		out->sink = gs_writer_to_file(out->file.f);
 	} else if (o->decrypt) {
 		out->sink = (struct gs_writer){ held_write, &out->held, NULL };
+	} else if (out->direct) {
+		out->sink = gs_writer_to_fd(&out->held.fd);
 	} else {
 		out->sink = gs_writer_to_file(stdout);
 	}
@@ -419,7 +430,7 @@ static int output_close(const struct age_opts *o, struct age_output *out, int re
 {
 	struct gs_writer w = gs_writer_to_fd(&out->held.fd);
 
-	if (!out->to_stdout) {
+	if (!out->to_stdout && !out->direct) {
 		if (ret)
 			gs_atomic_abort(&out->file);
 		else
@@ -427,6 +438,8 @@ static int output_close(const struct age_opts *o, struct age_output *out, int re
 	} else if (o->decrypt && !out->held.streaming && !ret) {
 		ret = w.write(w.ctx, out->held.held.data, out->held.held.len);
 	}
+	if (out->direct && close(out->held.fd) != 0 && !ret)
+		ret = GS_FAIL(GS_ERR_IO, "cannot write '%s': %s", gs_shown(o->output), strerror(errno));
 	if (!ret && fflush(stdout) != 0)
 		ret = GS_FAIL(GS_ERR_IO, "cannot write to standard output: %s", strerror(errno));
 	gs_buf_release(&out->held.held);

@@ -773,13 +773,29 @@ static int write_all(int fd, const char *path, const uint8_t *data, size_t len)
 	return 0;
 }
 
-static int write_direct(const char *path, const uint8_t *data, size_t len)
+bool gs_output_is_direct(const char *path)
+{
+	struct stat st;
+
+	return is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+int gs_output_open_direct(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-	int ret;
 
 	if (fd < 0)
 		return GS_FAIL(GS_ERR_WRITE, "cannot open '%s': %s", gs_shown(path), strerror(errno));
+	return fd;
+}
+
+static int write_direct(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = gs_output_open_direct(path);
+	int ret;
+
+	if (fd < 0)
+		return fd;
 	ret = inject_failure("write") ? GS_FAIL(GS_ERR_WRITE, "cannot write '%s': injected", gs_shown(path))
 				      : write_all(fd, path, data, len);
 	if (close(fd) != 0 && !ret)
@@ -789,8 +805,6 @@ static int write_direct(const char *path, const uint8_t *data, size_t len)
 
 int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 {
-	struct stat st;
-
 	if (!strcmp(path, "-")) {
 		if (len && fwrite(data, 1, len, stdout) != len)
 			return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
@@ -798,7 +812,7 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 			return GS_FAIL(GS_ERR_WRITE, "cannot write to standard output: %s", strerror(errno));
 		return 0;
 	}
-	if (is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+	if (gs_output_is_direct(path))
 		return write_direct(path, data, len);
 	return gs_atomic_write(path, data, len, mode);
 }

@@ -283,6 +283,31 @@ teardown() { teardown_tmp; }
 	[ "$(cat "$TMP/out")" = "precious" ]
 }
 
+# -o /dev/stdout, /dev/fd/N, a FIFO: nothing to replace, written as standard
+# output is (as age writes them, and the sops commands' --output), a failed
+# decryption releasing nothing
+@test "-o to /dev/stdout in a pipe, /dev/fd/3, a FIFO or /dev/null: written directly, all or nothing" {
+	random_file "$TMP/p" 70000
+	gitseal age -r "$DEMO_RECIPIENT" -o /dev/stdout "$TMP/p" | cat >"$TMP/p.age"
+	age -d -i "$KEYS/demo-age-key.txt" "$TMP/p.age" | cmp - "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o /dev/stdout "$TMP/p.age" | cmp - "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o /dev/fd/3 "$TMP/p.age" 3>"$TMP/fd3"
+	cmp "$TMP/fd3" "$TMP/p"
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o /dev/null "$TMP/p.age"
+	mkfifo "$TMP/fifo"
+	cat "$TMP/fifo" >"$TMP/from-fifo" &
+	gitseal age -a -r "$DEMO_RECIPIENT" -o "$TMP/fifo" "$TMP/p"
+	wait
+	[ -p "$TMP/fifo" ]
+	age -d -i "$KEYS/demo-age-key.txt" "$TMP/from-fifo" | cmp - "$TMP/p"
+	head -c 30000 "$TMP/p.age" >"$TMP/cut.age"
+	run bash -c 'gitseal age -d -i "$1" -o /dev/stdout "$2" 2>/dev/null | wc -c' _ "$KEYS/demo-age-key.txt" "$TMP/cut.age"
+	[ "$output" = 0 ]
+	run gitseal age -d -i "$KEYS/demo-age-key.txt" -o /dev/full "$TMP/p.age"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: '/dev/full': write error: No space left on device" ]
+}
+
 @test "ssh-ed25519 and ssh-rsa keys from ssh-keygen" {
 	for t in ed25519 rsa; do
 		ssh-keygen -q -t "$t" -N "" -C "test@gitseal" -f "$TMP/id_$t"
