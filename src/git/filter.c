@@ -1213,11 +1213,39 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
  * error) is unread, and the filter's smudges fail (gitfilter_smudge).
  * The buffer is an allocation site of its own, which the out-of-memory
  * sweeps fail (tests/git/oom.bats). */
-enum { PARENT_ARGS_MAX = 8 << 20 };
+enum { PARENT_ARGS_MAX = 8 << 20, PARENT_ARGS_FIRST = 4096 };
+
+/* The test build's GITSEAL_TEST_PARENT_ARGS_MAX=N lowers PARENT_ARGS_MAX
+ * (a line past it), GITSEAL_TEST_PARENT_ARGS_ERRNO=N fails its read with
+ * errno N (tests/git/review29.bats). */
+static size_t parent_args_max(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv("GITSEAL_TEST_PARENT_ARGS_MAX");
+
+	if (v && *v)
+		return (size_t)strtoul(v, NULL, 10);
+#endif
+	return PARENT_ARGS_MAX;
+}
+
+static ssize_t parent_args_read_some(int fd, char *buf, size_t len)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv("GITSEAL_TEST_PARENT_ARGS_ERRNO");
+
+	if (v && *v) {
+		errno = atoi(v);
+		return -1;
+	}
+#endif
+	return read(fd, buf, len);
+}
 
 static bool parent_args_load(struct parent_args *a)
 {
 	char path[64];
+	size_t max = parent_args_max();
 	ssize_t n = 0;
 	int fd;
 
@@ -1227,16 +1255,17 @@ static bool parent_args_load(struct parent_args *a)
 		return false; /* no /proc: nothing is known, the defaults hold */
 	do {
 		if (a->cap - a->len < 2) {
-			char *more = a->cap < PARENT_ARGS_MAX ? gs_realloc(a->text, a->cap ? 2 * a->cap : 4096) : NULL;
+			size_t want = a->cap ? 2 * a->cap : PARENT_ARGS_FIRST;
+			char *more = a->cap < max ? gs_realloc(a->text, want < max ? want : max) : NULL;
 
 			if (!more) {
-				a->unread = a->cap < PARENT_ARGS_MAX ? ENOMEM : E2BIG;
+				a->unread = a->cap < max ? ENOMEM : E2BIG;
 				break;
 			}
 			a->text = more;
-			a->cap = a->cap ? 2 * a->cap : 4096;
+			a->cap = want < max ? want : max;
 		}
-		n = read(fd, a->text + a->len, a->cap - a->len - 1);
+		n = parent_args_read_some(fd, a->text + a->len, a->cap - a->len - 1);
 		if (n > 0)
 			a->len += (size_t)n;
 		else if (n < 0 && errno != EINTR)
@@ -1320,15 +1349,21 @@ static bool runs_archive(const struct parent_args *a)
  * .git/COMMIT_EDITMSG, which stays after the commit (and after one aborted).
  * git hands textconv a blob smudged (plaintext), so what it shows there is
  * a note, the same for every version. */
-bool gitfilter_textconv_kept_in_git(void)
+int gitfilter_textconv_kept_in_git(void)
 {
 	struct parent_args parent;
-	bool commit;
+	int ret;
 
 	parent_args_read(&parent);
-	commit = parent.cmd && !strcmp(parent.cmd, "commit");
+	/* not read whole: it may be a commit's (as gitfilter_smudge) */
+	if (parent.unread)
+		ret = GS_FAIL(parent.unread == ENOMEM ? GS_ERR_NOMEM : GS_ERR_IO,
+			      "git's command line could not be read whole: %s",
+			      parent.unread == ENOMEM ? "out of memory" : strerror(parent.unread));
+	else
+		ret = parent.cmd && !strcmp(parent.cmd, "commit");
 	parent_args_release(&parent);
-	return commit;
+	return ret;
 }
 
 /* diff.gitseal.cachetextconv has git keep textconv's output as notes

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Review 29: a second reading of stops 49-50's changes (the filter's
+# reading of git's command line, clean memos, partial clones).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
+	gs_setup
+}
+teardown() { gs_teardown; }
+
+# committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
+committed_secret() {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+}
+
+# V1: git's command line longer than the filter reads (PARENT_ARGS_MAX,
+# lowered by the test build's hook): whether git archive runs is not
+# known, so the smudge fails, naming the file; neither the plaintext nor
+# the ciphertext goes out. GITSEAL_ARCHIVE_PLAINTEXT=1 asked for the
+# plaintext either way.
+@test "V1: git archive whose command line is past what the filter reads: the smudge fails, nothing in clear" {
+	committed_secret
+	run --separate-stderr sh -c 'GITSEAL_TEST_PARENT_ARGS_MAX=16 git archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[[ $output != *hunter2* ]]
+	[[ $stderr == *"cannot decrypt 'secrets/a.yaml': git's command line could not be read whole: Argument list too long"* ]]
+	run -0 sh -c 'GITSEAL_TEST_PARENT_ARGS_MAX=16 GITSEAL_ARCHIVE_PLAINTEXT=1 git archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[ "$output" = "db: hunter2" ]
+}
+
+# V2: the same for a read error of /proc/PID/cmdline (injected): a
+# checkout fails rather than leave the work tree's file unknown.
+@test "V2: a checkout whose command line cannot be read: the smudge fails with the read's error" {
+	committed_secret
+	rm secrets/a.yaml
+	run --separate-stderr env GITSEAL_TEST_PARENT_ARGS_ERRNO=5 git checkout -- secrets/a.yaml
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"cannot decrypt 'secrets/a.yaml': git's command line could not be read whole: Input/output error"* ]]
+	[ ! -e secrets/a.yaml ]
+	# read whole, the same checkout decrypts
+	run -0 git checkout -- secrets/a.yaml
+	[ "$(cat secrets/a.yaml)" = "db: hunter2" ]
+}
+
+# V3: textconv learns of `git commit -v` (which keeps its output in
+# .git/COMMIT_EDITMSG) from the same command line. Not read whole in the
+# textconv's process alone (out of memory there, not in the filter's), it
+# took git for another command and gave the plaintext. The parent here is
+# a shell named git whose command line reads as git commit's (review26 R4).
+@test "V3: textconv under git commit whose command line cannot be read whole: an error, no plaintext" {
+	committed_secret
+	for hook in GITSEAL_TEST_PARENT_ARGS_MAX=16 GITSEAL_TEST_PARENT_ARGS_ERRNO=5; do
+		run --separate-stderr env "$hook" bash -c 'exec -a git sh -c "\"\$2\" git textconv \"\$3\"; exit \$?" -v commit "$0" "$1"' \
+			"$GITSEAL_BIN" "$T/sealed"
+		[ "$status" -eq 1 ]
+		[[ $output != *hunter2* ]]
+		[[ $stderr == "gitseal: error: cannot show '$T/sealed': git's command line could not be read whole: "* ]]
+	done
+	# read whole, the note
+	run -0 bash -c 'exec -a git sh -c "\"\$2\" git textconv \"\$3\"; exit \$?" -v commit "$0" "$1"' \
+		"$GITSEAL_BIN" "$T/sealed"
+	[[ $output == *"gitseal: a sealed file's plaintext is not shown here"* ]]
+}
