@@ -5,11 +5,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() {
-	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
-	gs_setup
-}
+setup() { gs_setup; }
 teardown() { gs_teardown; }
+
+needs_hooks() {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
+}
 
 # committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
 committed_secret() {
@@ -25,6 +26,7 @@ committed_secret() {
 # the ciphertext goes out. GITSEAL_ARCHIVE_PLAINTEXT=1 asked for the
 # plaintext either way.
 @test "V1: git archive whose command line is past what the filter reads: the smudge fails, nothing in clear" {
+	needs_hooks
 	committed_secret
 	run --separate-stderr sh -c 'GITSEAL_TEST_PARENT_ARGS_MAX=16 git archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
 	[[ $output != *hunter2* ]]
@@ -36,6 +38,7 @@ committed_secret() {
 # V2: the same for a read error of /proc/PID/cmdline (injected): a
 # checkout fails rather than leave the work tree's file unknown.
 @test "V2: a checkout whose command line cannot be read: the smudge fails with the read's error" {
+	needs_hooks
 	committed_secret
 	rm secrets/a.yaml
 	run --separate-stderr env GITSEAL_TEST_PARENT_ARGS_ERRNO=5 git checkout -- secrets/a.yaml
@@ -53,6 +56,7 @@ committed_secret() {
 # took git for another command and gave the plaintext. The parent here is
 # a shell named git whose command line reads as git commit's (review26 R4).
 @test "V3: textconv under git commit whose command line cannot be read whole: an error, no plaintext" {
+	needs_hooks
 	committed_secret
 	for hook in GITSEAL_TEST_PARENT_ARGS_MAX=16 GITSEAL_TEST_PARENT_ARGS_ERRNO=5; do
 		run --separate-stderr env "$hook" bash -c 'exec -a git sh -c "\"\$2\" git textconv \"\$3\"; exit \$?" -v commit "$0" "$1"' \
@@ -65,4 +69,22 @@ committed_secret() {
 	run -0 bash -c 'exec -a git sh -c "\"\$2\" git textconv \"\$3\"; exit \$?" -v commit "$0" "$1"' \
 		"$GITSEAL_BIN" "$T/sealed"
 	[[ $output == *"gitseal: a sealed file's plaintext is not shown here"* ]]
+}
+
+# V4: init in a clone made with --no-checkout reads HEAD's .gitattributes
+# (workflows27): without the limit the work tree's file has
+# (ATTRIBUTES_MAX), a blob of any size was copied whole.
+@test "V4: init after clone --no-checkout: HEAD's .gitattributes past the limit is refused, as the work tree's" {
+	{ cat .gitattributes; head -c 1100000 /dev/zero | tr '\0' '#'; printf '\n'; } > "$T/big"
+	cp "$T/big" .gitattributes
+	fixture git add .gitattributes .sops.yaml
+	fixture git commit -qm big
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -1 "$GITSEAL_BIN" git init
+	[ "$output" = "gitseal: error: HEAD's '.gitattributes' is larger than 1048576 bytes" ]
+	# the work tree's, as before
+	cd "$REPO"
+	run -1 "$GITSEAL_BIN" git init
+	[ "$output" = "gitseal: error: '$REPO/.gitattributes' is larger than 1048576 bytes" ]
 }
