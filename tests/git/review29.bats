@@ -12,14 +12,6 @@ needs_hooks() {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
 }
 
-# committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
-committed_secret() {
-	printf 'db: hunter2\n' > secrets/a.yaml
-	git add secrets/a.yaml
-	fixture git commit -qm a
-	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
-}
-
 # V1: git's command line longer than the filter reads (PARENT_ARGS_MAX,
 # lowered by the test build's hook): whether git archive runs is not
 # known, so the smudge fails, naming the file; neither the plaintext nor
