@@ -1210,13 +1210,15 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
  * takes at most a quarter of the stack limit, and never more than 6 MiB,
  * of arguments and environment together (fs/exec.c), so PARENT_ARGS_MAX is
  * never reached by a real git. A line not read whole (no memory, a read
- * error) is unread, and the filter's smudges fail (gitfilter_smudge).
+ * error, an open's but for no /proc) is unread, and the filter's smudges
+ * fail (gitfilter_smudge).
  * The buffer is an allocation site of its own, which the out-of-memory
  * sweeps fail (tests/git/oom.bats). */
 enum { PARENT_ARGS_MAX = 8 << 20, PARENT_ARGS_FIRST = 4096 };
 
 /* The test build's GITSEAL_TEST_PARENT_ARGS_MAX=N lowers PARENT_ARGS_MAX
- * (a line past it), GITSEAL_TEST_PARENT_ARGS_ERRNO=N fails its read with
+ * (a line past it); GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO=N and
+ * GITSEAL_TEST_PARENT_ARGS_ERRNO=N fail the line's open or its read with
  * errno N (tests/git/review29.bats). */
 static size_t parent_args_max(void)
 {
@@ -1229,17 +1231,17 @@ static size_t parent_args_max(void)
 	return PARENT_ARGS_MAX;
 }
 
-static ssize_t parent_args_read_some(int fd, char *buf, size_t len)
+static int parent_args_injected(const char *variable)
 {
 #ifdef GITSEAL_TEST_HOOKS
-	const char *v = getenv("GITSEAL_TEST_PARENT_ARGS_ERRNO");
+	const char *v = getenv(variable);
 
-	if (v && *v) {
-		errno = atoi(v);
-		return -1;
-	}
+	if (v && *v)
+		return atoi(v);
+#else
+	(void)variable;
 #endif
-	return read(fd, buf, len);
+	return 0;
 }
 
 static bool parent_args_load(struct parent_args *a)
@@ -1247,12 +1249,20 @@ static bool parent_args_load(struct parent_args *a)
 	char path[64];
 	size_t max = parent_args_max();
 	ssize_t n = 0;
-	int fd;
+	int fd, injected;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false; /* no /proc: nothing is known, the defaults hold */
+	injected = parent_args_injected("GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO");
+	fd = injected ? (errno = injected, -1) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* no /proc, or the line not this process's to read: nothing
+		 * is known, the defaults hold; else (no memory, no descriptor
+		 * left) /proc has it unread */
+		if (errno != ENOENT && errno != EACCES && errno != EPERM)
+			a->unread = errno;
+		return false;
+	}
+	injected = parent_args_injected("GITSEAL_TEST_PARENT_ARGS_ERRNO");
 	do {
 		if (a->cap - a->len < 2) {
 			size_t want = a->cap ? 2 * a->cap : PARENT_ARGS_FIRST;
@@ -1265,7 +1275,7 @@ static bool parent_args_load(struct parent_args *a)
 			a->text = more;
 			a->cap = want < max ? want : max;
 		}
-		n = parent_args_read_some(fd, a->text + a->len, a->cap - a->len - 1);
+		n = injected ? (errno = injected, -1) : read(fd, a->text + a->len, a->cap - a->len - 1);
 		if (n > 0)
 			a->len += (size_t)n;
 		else if (n < 0 && errno != EINTR)

@@ -42,15 +42,33 @@ needs_hooks() {
 	[ "$(cat secrets/a.yaml)" = "db: hunter2" ]
 }
 
-# V3: textconv learns of `git commit -v` (which keeps its output in
+# V3: /proc/PID/cmdline that cannot be opened for another reason than
+# its absence (no file descriptor left, no memory): whether git archive
+# runs was taken as not known at all, as without /proc, and the archive
+# went out in plaintext. Now the line is unread and the smudge fails;
+# without /proc (ENOENT) or not allowed to read it, the defaults hold.
+@test "V3: git's command line that cannot be opened (no descriptor left): the smudge fails; without /proc a checkout decrypts" {
+	needs_hooks
+	committed_secret
+	run --separate-stderr sh -c 'GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO=24 git archive --format=tar HEAD secrets | tar -xO secrets/a.yaml'
+	[[ $output != *hunter2* ]]
+	[[ $stderr == *"cannot decrypt 'secrets/a.yaml': git's command line could not be read whole: Too many open files"* ]]
+	for errno in 2 13; do
+		rm secrets/a.yaml
+		GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO=$errno git checkout -- secrets/a.yaml
+		[ "$(cat secrets/a.yaml)" = "db: hunter2" ]
+	done
+}
+
+# V4: textconv learns of `git commit -v` (which keeps its output in
 # .git/COMMIT_EDITMSG) from the same command line. Not read whole in the
 # textconv's process alone (out of memory there, not in the filter's), it
 # took git for another command and gave the plaintext. The parent here is
 # a shell named git whose command line reads as git commit's (review26 R4).
-@test "V3: textconv under git commit whose command line cannot be read whole: an error, no plaintext" {
+@test "V4: textconv under git commit whose command line cannot be read whole: an error, no plaintext" {
 	needs_hooks
 	committed_secret
-	for hook in GITSEAL_TEST_PARENT_ARGS_MAX=16 GITSEAL_TEST_PARENT_ARGS_ERRNO=5; do
+	for hook in GITSEAL_TEST_PARENT_ARGS_MAX=16 GITSEAL_TEST_PARENT_ARGS_ERRNO=5 GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO=24; do
 		run --separate-stderr env "$hook" bash -c 'exec -a git sh -c "\"\$2\" git textconv \"\$3\"; exit \$?" -v commit "$0" "$1"' \
 			"$GITSEAL_BIN" "$T/sealed"
 		[ "$status" -eq 1 ]
@@ -63,10 +81,10 @@ needs_hooks() {
 	[[ $output == *"gitseal: a sealed file's plaintext is not shown here"* ]]
 }
 
-# V4: init in a clone made with --no-checkout reads HEAD's .gitattributes
+# V5: init in a clone made with --no-checkout reads HEAD's .gitattributes
 # (workflows27): without the limit the work tree's file has
 # (ATTRIBUTES_MAX), a blob of any size was copied whole.
-@test "V4: init after clone --no-checkout: HEAD's .gitattributes past the limit is refused, as the work tree's" {
+@test "V5: init after clone --no-checkout: HEAD's .gitattributes past the limit is refused, as the work tree's" {
 	{ cat .gitattributes; head -c 1100000 /dev/zero | tr '\0' '#'; printf '\n'; } > "$T/big"
 	cp "$T/big" .gitattributes
 	fixture git add .gitattributes .sops.yaml
