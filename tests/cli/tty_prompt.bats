@@ -53,3 +53,26 @@ QUESTION_ASKED="until [ \"\$($ECHO_FLAG)\" = -echo ]; do sleep 0.05; done"
 	grep -q "^status 143: echo" "$TMP/tty"
 	[ ! -e "$TMP/out" ]
 }
+
+# A background job's question on a terminal with tostop: the write of the
+# question raises SIGTTOU, which the question's own handler caught, and
+# the write failed ("cannot write to the terminal", exit 1) where the job
+# should stop, as without the handler, and ask once brought to the
+# foreground.
+@test "a background job's question under stty tostop: stopped, then asked after fg" {
+	cat >"$TMP/bg.sh" <<-EOF
+		set -m
+		stty tostop
+		"$GITSEAL_BIN" age -d -i "$ED" -o "$TMP/out" "$TMP/p.age" &
+		until jobs %1 2>&1 | grep -qE 'Stopped|Done|Exit|no such job'; do sleep 0.05; done
+		echo "job: \$(jobs %1 2>&1)"
+		fg >/dev/null
+		echo "status \$?"
+	EOF
+	(sleep 2; for _ in 1 2 3; do printf 'test passphrase\n'; sleep 0.4; done) |
+		timeout 30 script -qec "bash '$TMP/bg.sh'" /dev/null >"$TMP/tty"
+	grep -q "^job: .*Stopped" "$TMP/tty"
+	grep -q "^status 0" "$TMP/tty"
+	! grep -q "test passphrase" "$TMP/tty" || false
+	cmp "$TMP/p" "$TMP/out"
+}
