@@ -42,10 +42,11 @@ int gitfilter_clean(struct gitfilter *f, const char *path, const uint8_t *in, si
 int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out, const char **passed) __attribute__((warn_unused_result));
 
-/* True when the git running this process keeps textconv's output under
+/* 1 when the git running this process keeps textconv's output under
  * .git (`git commit -v` writes its diff into COMMIT_EDITMSG; Linux /proc,
- * elsewhere false). */
-bool gitfilter_textconv_kept_in_git(void);
+ * elsewhere 0), 0 when not, a negative gs_err when its command line could
+ * not be read whole (it may be a commit's). */
+int gitfilter_textconv_kept_in_git(void) __attribute__((warn_unused_result));
 /* True when git keeps textconv's output as notes in .git
  * (diff.gitseal.cachetextconv, asked of `git config`; true when git does
  * not say false). */

@@ -267,7 +267,9 @@ static int git_textconv(const char *file)
 	gs_buf_init(&out, true);
 	gs_buf_init(&shown, true);
 	if (!(ret = gs_read_file(file, &in, STORE_MAX_INPUT))) {
-		if (gitfilter_textconv_kept_in_git())
+		if ((ret = gitfilter_textconv_kept_in_git()) < 0)
+			gs_error_prefix("cannot show '%s'", gs_shown(file));
+		else if (ret)
 			ret = gs_buf_append(&out, TEXTCONV_IN_COMMIT, sizeof(TEXTCONV_IN_COMMIT) - 1)
 				      ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
 				      : 0;

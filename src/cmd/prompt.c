@@ -61,7 +61,9 @@ again:
 	restore = false;
 	ret = 0;
 	catch_tty_signals(old_actions);
-	if (write(fd, question, strlen(question)) < 0) {
+	/* a background job's question under `stty tostop` raises SIGTTOU:
+	 * caught, it is passed on below (the job stops), not an error */
+	if (write(fd, question, strlen(question)) < 0 && !tty_caught) {
 		release_tty_signals(old_actions);
 		return GS_FAIL(GS_ERR_IO, "cannot write to the terminal");
 	}

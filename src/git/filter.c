@@ -1210,33 +1210,72 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
  * takes at most a quarter of the stack limit, and never more than 6 MiB,
  * of arguments and environment together (fs/exec.c), so PARENT_ARGS_MAX is
  * never reached by a real git. A line not read whole (no memory, a read
- * error) is unread, and the filter's smudges fail (gitfilter_smudge).
+ * error, an open's but for no /proc) is unread, and the filter's smudges
+ * fail (gitfilter_smudge).
  * The buffer is an allocation site of its own, which the out-of-memory
  * sweeps fail (tests/git/oom.bats). */
-enum { PARENT_ARGS_MAX = 8 << 20 };
+enum { PARENT_ARGS_MAX = 8 << 20, PARENT_ARGS_FIRST = 4096 };
+
+/* The test build's GITSEAL_TEST_PARENT_ARGS_MAX=N lowers PARENT_ARGS_MAX
+ * (a line past it); GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO=N and
+ * GITSEAL_TEST_PARENT_ARGS_ERRNO=N fail the line's open or its read with
+ * errno N (tests/git/review29.bats). */
+static size_t parent_args_max(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv("GITSEAL_TEST_PARENT_ARGS_MAX");
+
+	if (v && *v)
+		return (size_t)strtoul(v, NULL, 10);
+#endif
+	return PARENT_ARGS_MAX;
+}
+
+static int parent_args_injected(const char *variable)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv(variable);
+
+	if (v && *v)
+		return atoi(v);
+#else
+	(void)variable;
+#endif
+	return 0;
+}
 
 static bool parent_args_load(struct parent_args *a)
 {
 	char path[64];
+	size_t max = parent_args_max();
 	ssize_t n = 0;
-	int fd;
+	int fd, injected;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false; /* no /proc: nothing is known, the defaults hold */
+	injected = parent_args_injected("GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO");
+	fd = injected ? (errno = injected, -1) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* no /proc, or the line not this process's to read: nothing
+		 * is known, the defaults hold; else (no memory, no descriptor
+		 * left) /proc has it unread */
+		if (errno != ENOENT && errno != EACCES && errno != EPERM)
+			a->unread = errno;
+		return false;
+	}
+	injected = parent_args_injected("GITSEAL_TEST_PARENT_ARGS_ERRNO");
 	do {
 		if (a->cap - a->len < 2) {
-			char *more = a->cap < PARENT_ARGS_MAX ? gs_realloc(a->text, a->cap ? 2 * a->cap : 4096) : NULL;
+			size_t want = a->cap ? 2 * a->cap : PARENT_ARGS_FIRST;
+			char *more = a->cap < max ? gs_realloc(a->text, want < max ? want : max) : NULL;
 
 			if (!more) {
-				a->unread = a->cap < PARENT_ARGS_MAX ? ENOMEM : E2BIG;
+				a->unread = a->cap < max ? ENOMEM : E2BIG;
 				break;
 			}
 			a->text = more;
-			a->cap = a->cap ? 2 * a->cap : 4096;
+			a->cap = want < max ? want : max;
 		}
-		n = read(fd, a->text + a->len, a->cap - a->len - 1);
+		n = injected ? (errno = injected, -1) : read(fd, a->text + a->len, a->cap - a->len - 1);
 		if (n > 0)
 			a->len += (size_t)n;
 		else if (n < 0 && errno != EINTR)
@@ -1320,15 +1359,21 @@ static bool runs_archive(const struct parent_args *a)
  * .git/COMMIT_EDITMSG, which stays after the commit (and after one aborted).
  * git hands textconv a blob smudged (plaintext), so what it shows there is
  * a note, the same for every version. */
-bool gitfilter_textconv_kept_in_git(void)
+int gitfilter_textconv_kept_in_git(void)
 {
 	struct parent_args parent;
-	bool commit;
+	int ret;
 
 	parent_args_read(&parent);
-	commit = parent.cmd && !strcmp(parent.cmd, "commit");
+	/* not read whole: it may be a commit's (as gitfilter_smudge) */
+	if (parent.unread)
+		ret = GS_FAIL(parent.unread == ENOMEM ? GS_ERR_NOMEM : GS_ERR_IO,
+			      "git's command line could not be read whole: %s",
+			      parent.unread == ENOMEM ? "out of memory" : strerror(parent.unread));
+	else
+		ret = parent.cmd && !strcmp(parent.cmd, "commit");
 	parent_args_release(&parent);
-	return commit;
+	return ret;
 }
 
 /* diff.gitseal.cachetextconv has git keep textconv's output as notes

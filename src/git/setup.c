@@ -287,7 +287,14 @@ static int attributes_text(struct gitfilter *f, struct gs_buf *text)
 		return gitrepo_fail("cannot open the index");
 	indexed = git_index_get_bypath(idx, ".gitattributes", 0) != NULL;
 	git_index_free(idx);
-	return indexed ? 0 : gitrepo_head_blob(f, ".gitattributes", text, &found);
+	if (indexed)
+		return 0;
+	/* the work tree's limit (read_attributes) holds for HEAD's too */
+	if (!(ret = gitrepo_head_blob(f, ".gitattributes", text, &found)) && text->len > ATTRIBUTES_MAX) {
+		gs_buf_reset(text);
+		ret = GS_FAIL(GS_ERR_LIMIT, "HEAD's '.gitattributes' is larger than %d bytes", ATTRIBUTES_MAX);
+	}
+	return ret;
 }
 
 /* .gitattributes is repository content: a pull request could take the

@@ -19,6 +19,18 @@ ECHO_FLAG="stty -a | grep -oE '(^| )-?echo( |\$)' | tr -d ' '"
 # until the question turned the echo off (however loaded the machine)
 QUESTION_ASKED="until [ \"\$($ECHO_FLAG)\" = -echo ]; do sleep 0.05; done"
 
+# typed_after_fg SCRIPT: SCRIPT run by bash on a terminal (script(1), its
+# output in $TMP/tty), the passphrase typed a few times from 2 s on (the
+# question flushes what came before it); then the job SCRIPT brought to
+# the foreground exited 0, the passphrase never shown, the file decrypted
+typed_after_fg() {
+	(sleep 2; for _ in 1 2 3; do printf 'test passphrase\n'; sleep 0.4; done) |
+		timeout 30 script -qec "bash '$1'" /dev/null >"$TMP/tty"
+	grep -q "^status 0" "$TMP/tty"
+	! grep -q "test passphrase" "$TMP/tty" || false
+	cmp "$TMP/p" "$TMP/out"
+}
+
 @test "^Z at the passphrase question: stopped with echo on, asked again with echo off after fg" {
 	# job control (set -m): gitseal in the foreground in a process group of
 	# its own, stopped by a sidecar as ^Z would; the shell, like an
@@ -31,14 +43,10 @@ QUESTION_ASKED="until [ \"\$($ECHO_FLAG)\" = -echo ]; do sleep 0.05; done"
 		fg >/dev/null
 		echo "status \$?"
 	EOF
-	(sleep 2; for _ in 1 2 3; do printf 'test passphrase\n'; sleep 0.4; done) |
-		timeout 30 script -qec "bash '$TMP/job.sh'" /dev/null >"$TMP/tty"
+	# typed after fg with echo off again: never shown
+	typed_after_fg "$TMP/job.sh"
 	grep -q "^stopped: echo" "$TMP/tty"
 	[ "$(grep -o "Enter passphrase for '$ED': " "$TMP/tty" | wc -l)" -eq 2 ]
-	grep -q "^status 0" "$TMP/tty"
-	# typed after fg with echo off again: never shown
-	! grep -q "test passphrase" "$TMP/tty" || false
-	cmp "$TMP/p" "$TMP/out"
 }
 
 @test "a signal that ends the process at the passphrase question leaves the terminal's echo on" {
@@ -52,4 +60,23 @@ QUESTION_ASKED="until [ \"\$($ECHO_FLAG)\" = -echo ]; do sleep 0.05; done"
 	timeout 30 script -qec "sh '$TMP/term.sh'" /dev/null </dev/null >"$TMP/tty"
 	grep -q "^status 143: echo" "$TMP/tty"
 	[ ! -e "$TMP/out" ]
+}
+
+# A background job's question on a terminal with tostop: the write of the
+# question raises SIGTTOU, which the question's own handler caught, and
+# the write failed ("cannot write to the terminal", exit 1) where the job
+# should stop, as without the handler, and ask once brought to the
+# foreground.
+@test "a background job's question under stty tostop: stopped, then asked after fg" {
+	cat >"$TMP/bg.sh" <<-EOF
+		set -m
+		stty tostop
+		"$GITSEAL_BIN" age -d -i "$ED" -o "$TMP/out" "$TMP/p.age" &
+		until jobs %1 2>&1 | grep -qE 'Stopped|Done|Exit|no such job'; do sleep 0.05; done
+		echo "job: \$(jobs %1 2>&1)"
+		fg >/dev/null
+		echo "status \$?"
+	EOF
+	typed_after_fg "$TMP/bg.sh"
+	grep -q "^job: .*Stopped" "$TMP/tty"
 }

@@ -139,6 +139,14 @@ app_committed() {
 	mkdir -p "$T/elsewhere"
 }
 
+# committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
+committed_secret() {
+	printf 'db: hunter2\n' > secrets/a.yaml
+	git add secrets/a.yaml
+	fixture git commit -qm a
+	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
+}
+
 # touch_newer FILE...: FILE's mtime set two seconds ahead, so that it
 # differs from what the index recorded and git must read (and clean) it
 # again, as `sleep 1; touch` did without the wait.

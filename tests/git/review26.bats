@@ -7,14 +7,6 @@ load helpers
 setup() { gs_setup; }
 teardown() { gs_teardown; }
 
-# committed_secret: secrets/a.yaml committed, its sealed blob in $T/sealed
-committed_secret() {
-	printf 'db: hunter2\n' > secrets/a.yaml
-	git add secrets/a.yaml
-	fixture git commit -qm a
-	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
-}
-
 # R1: the filter knows `git archive` by its parent's command line, read one
 # page at a time: git's options before the subcommand past the first page
 # (a long `-c` value) hid it, and the archive held the plaintext, exit 0.
