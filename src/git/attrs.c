@@ -75,8 +75,9 @@ static int config_value(git_config *cfg, const char *name, char *out, size_t siz
 
 	out[0] = '\0';
 	rc = git_config_get_entry(&e, cfg, name);
-	if (rc == 0 && e->value)
-		snprintf(out, size, "%s", e->value);
+	/* a bare key is git's true */
+	if (rc == 0)
+		snprintf(out, size, "%s", e->value ? e->value : "true");
 	else if (rc < 0 && rc != GIT_ENOTFOUND)
 		ret = gitrepo_fail("cannot read the git config");
 	git_error_clear();
@@ -111,9 +112,23 @@ static int line_end_config(struct gitfilter *f, const char **autocrlf, const cha
 	return ret;
 }
 
+/* git's boolean (git_parse_maybe_bool, git_parse_int): a bare key (NULL)
+ * is true, an empty value false, true/yes/on in any case, or an integer
+ * (with a unit k, m or g) not 0. */
 bool gitrepo_config_true(const char *v)
 {
-	return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1");
+	char *end;
+	long long n;
+
+	if (!v)
+		return true;
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		return true;
+	errno = 0;
+	n = strtoll(v, &end, 0);
+	if (end == v || errno || (*end && (!strchr("kKmMgG", *end) || end[1])))
+		return false;
+	return n != 0;
 }
 
 enum crlf { CRLF_UNDEFINED, CRLF_TEXT, CRLF_BINARY, CRLF_INPUT, CRLF_AUTO };

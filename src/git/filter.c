@@ -61,8 +61,7 @@ static int add_worktree_config(struct gitfilter *f)
 
 	if (git_repository_config(&cfg, f->repo) < 0)
 		return gitrepo_fail("cannot read the git config");
-	on = git_config_get_entry(&e, cfg, "extensions.worktreeconfig") == 0 && e->value &&
-	     gitrepo_config_true(e->value);
+	on = git_config_get_entry(&e, cfg, "extensions.worktreeconfig") == 0 && gitrepo_config_true(e->value);
 	git_error_clear();
 	git_config_entry_free(e);
 	if (on && (size_t)snprintf(path, sizeof(path), "%sconfig.worktree", git_repository_path(f->repo)) >= sizeof(path))

@@ -197,7 +197,8 @@ void keycache_free(struct keycache *c);
  * identity: an X25519 a file) since the cache started; any thread. */
 bool keycache_missed(const struct keycache *c);
 
-/* Whether a git config value is true as git reads it (true, yes, on, 1). */
+/* Whether a git config value is true as git reads it: true, yes, on, an
+ * integer not 0, or a bare key (NULL). */
 bool gitrepo_config_true(const char *v);
 /* Records libgit2's last error as "WHAT: message"; returns GS_ERR_IO. */
 int gitrepo_fail(const char *what);

@@ -100,6 +100,22 @@ refused_add() {
 	git show :secrets/b.env | grep -q '^A=ENC\['
 }
 
+# git reads a boolean as git_config_bool does: an integer not 0, or a
+# bare key, is true; the filter once read only true, yes, on and 1
+@test "core.autocrlf given as 2, On or a bare key is true, as git reads it: git add refuses" {
+	for v in 2 On bare; do
+		if [ "$v" = bare ]; then
+			printf '[core]\n\tautocrlf\n' >> .git/config
+		else
+			git config core.autocrlf "$v"
+		fi
+		[ "$(git config --type=bool core.autocrlf)" = true ]
+		printf 'A=a-s3cr3t\n' > "config/$v.env"
+		refused_add "config/$v.env" "'config/$v.env': core.autocrlf=true (no text attribute) makes git hand the filter CRLF line ends at checkout"
+		git config --unset-all core.autocrlf
+	done
+}
+
 # A directory of more new files than the filter asks git about at once
 # (src/git/readahead.c): from the third on, the attributes are read from
 # git's own answer (check-attr, with the filter's), not libgit2's.
