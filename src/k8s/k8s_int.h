@@ -378,11 +378,12 @@ void k8s_walk_release(struct k8s_walk *w);
 int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
 			    const char *dir, const struct doc_node *args, bool secret)
 	__attribute__((warn_unused_result));
-/* The patch files of a builtin PatchTransformer, PatchStrategicMerge-
- * Transformer or PatchJson6902Transformer config (kind), walked as a
- * kustomization's patches; other kinds name none. */
-int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
-			  const char *dir, const struct doc_node *cfg, const char *kind)
+/* The files of a builtin transformer config (kind): a PatchTransformer's,
+ * PatchStrategicMergeTransformer's or PatchJson6902Transformer's patches,
+ * walked as a kustomization's patches, a ReplacementTransformer's
+ * replacement files as its replacements; other kinds name none. */
+int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *cfg, const char *kind)
 	__attribute__((warn_unused_result));
 /* A file a generator config names (spec "key=path" when key_value),
  * relative to dir; checked beneath the root and staged. */

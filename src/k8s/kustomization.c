@@ -446,22 +446,27 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 	return 0;
 }
 
-/* kustomize's builtin patch transformers, given as a config of their own
- * (api/plugins/builtins): the patch files they read, walked as the
- * kustomization's patches are. The build reads them staged, and a file
- * that a patches entry names is staged decrypted: read again by such a
- * config, its target had gone unchecked (a PatchTransformer aimed at a
- * ConfigMap published a Secret patch's values). */
-int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
-			  const char *dir, const struct doc_node *cfg, const char *kind)
+/* kustomize's builtin transformers that read files, given as a config of
+ * their own (api/plugins/builtins): the patch files of the patch
+ * transformers, walked as the kustomization's patches are, and the files
+ * of a ReplacementTransformer's replacements, as its replacements are.
+ * The build reads them staged, and a file that a patches entry names is
+ * staged decrypted: read again by such a config, its target had gone
+ * unchecked (a PatchTransformer aimed at a ConfigMap published a Secret
+ * patch's values); a replacement's file went unwalked, neither checked
+ * beneath the root nor staged. */
+int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *cfg, const char *kind)
 {
 	struct walker k = { .root = root, .w = w };
 	const char *p = k8s_map_str(cfg, "path");
 	size_t at;
-	int ret = check_field_case(kfile, cfg, "path paths target");
+	int ret = check_field_case(kfile, cfg, "path paths target replacements");
 
 	if (ret || (ret = check_field_case(kfile, k8s_map_get(cfg, "target"), "kind version group")))
 		return ret;
+	if (!strcmp(kind, "ReplacementTransformer"))
+		return walk_path_maps(&k, kfile, dir, k8s_map_get(cfg, "replacements"), K8S_FILE_OTHER);
 	if (!strcmp(kind, "PatchStrategicMergeTransformer"))
 		return walk_path_list(&k, kfile, dir, k8s_map_get(cfg, "paths"), K8S_FILE_PATCH, false);
 	if ((strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer")) || !p || !*p)
