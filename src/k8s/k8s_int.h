@@ -364,6 +364,10 @@ struct k8s_walk {
 	/* the first kustomization directory listed as generators, transformers
 	 * or validators: "'<kustomization>': '<entry>'", or NULL */
 	char *generator_dir;
+	/* the first replacement that may copy a part of a Secret's value to
+	 * anything but a v1 Secret's data or stringData: "'<file>':
+	 * replacement <n>", or NULL */
+	char *partial_copy;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

@@ -102,3 +102,33 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	app_refused "'app/kustomization.yaml' (inline config): builtin/HelmChartInflationGenerator: Helm charts in a kustomization are not rendered; use Argo CD's Helm source"
 	[ ! -e "$TMP/helm-ran" ]
 }
+
+# M4: render follows each whole value it decrypted for the build to where
+# kustomize puts it; a replacement whose source options cut the value at
+# a delimiter copies one part, which nothing recognised: a generated
+# Secret's token went into a ConfigMap piece by piece, exit 0 (the
+# documented limit of red team 3). Refused in a build that decrypts,
+# wherever the replacement is given; into a Secret's values it renders.
+@test "M4: a replacement copying a part of a Secret's value out of Secrets is refused in a build that decrypts" {
+	cp "$TMP/app.enc.env" "$REPO/app/app.enc.env"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	cut='- source: {name: gen, fieldPath: data.PASSWORD, options: {delimiter: "z", index: 0}}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n'
+	gen='resources: [cm.yaml]\nsecretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\n'
+	printf "${gen}replacements:\n$cut" >"$REPO/app/kustomization.yaml"
+	msg="replacement 1 copies a part of a value (source options delimiter) from what may be a Secret's values elsewhere than into a v1 Secret's data or stringData: render follows only whole values decrypted for the build, a part would be published unseen"
+	app_refused "'app/kustomization.yaml': $msg"
+	# in a replacement file, in a ReplacementTransformer config
+	printf -- "$cut" >"$REPO/app/r.yaml"
+	printf "${gen}replacements:\n- path: r.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/r.yaml': $msg"
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n' >"$REPO/app/rt.yaml"
+	printf -- "$cut" >>"$REPO/app/rt.yaml"
+	printf "${gen}transformers: [rt.yaml]\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/rt.yaml': $msg"
+	# into another Secret value it renders
+	sed -i 's/kind: ConfigMap, name: cm/kind: Secret, name: gen/; s/data.note/data.PIN/' "$REPO/app/rt.yaml"
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	grep -qx '  PIN: dDBwLXM' <<<"$output"
+	grep -qx '  note: public' <<<"$output"
+}
