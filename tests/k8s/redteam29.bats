@@ -36,8 +36,7 @@ teardown() { teardown_tmp; }
 	# the config listed as a file renders
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
 	printf 'resources: [cm.yaml]\nsecretGenerator:\n- name: real\n  envs: [gen/pin.enc.env]\ntransformers: [gen/c.yaml]\n' >"$REPO/app/kustomization.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	app_renders
 	python3 -c '
 import sys, yaml
 docs = {d["kind"]: d for d in yaml.safe_load_all(sys.stdin)}
@@ -62,8 +61,7 @@ assert docs["Secret"]["data"]["PIN"] == "MzEzMzc=", docs' <<<"$output"
 	printf 'resources: [other.yaml]\nsecretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\ntransformers: [rt.yaml]\n' \
 		>"$REPO/app/kustomization.yaml"
 	# staged with the build, into another Secret's values: renders
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	app_renders
 	python3 -c '
 import sys, yaml
 docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(sys.stdin)}
@@ -127,8 +125,7 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	app_refused "'app/rt.yaml': $msg"
 	# into another Secret value it renders
 	sed -i 's/kind: ConfigMap, name: cm/kind: Secret, name: gen/; s/data.note/data.PIN/' "$REPO/app/rt.yaml"
-	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
-	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	app_renders
 	grep -qx '  PIN: dDBwLXM' <<<"$output"
 	grep -qx '  note: public' <<<"$output"
 }
