@@ -129,3 +129,22 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	grep -qx '  PIN: dDBwLXM' <<<"$output"
 	grep -qx '  note: public' <<<"$output"
 }
+
+# M5: a plain directory's documents went out as they were, one object
+# given twice too: Argo CD applies the last one only (a
+# RepeatedResourceWarning beside it), kubectl apply each in turn, so a
+# Secret sealed in one file and given again in clear in a file sorted
+# after it was replaced unseen, exit 0. kustomize refuses an object
+# given twice; render does now, with a line for each repetition.
+@test "M5: an object given twice in a plain directory is refused, the files named" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: t0p-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/a.enc.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: chosen\n' >"$REPO/app/z.yaml"
+	app_refused "'z.yaml' document 1: Secret/db (no namespace) is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+	# a namespace left out is where the resource lands
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\n' \
+		>"$REPO/app/z.yaml"
+	app_renders
+	[ "$(grep -c '^kind: ' <<<"$output")" -eq 3 ]
+	ARGOCD_APP_NAMESPACE=prod app_refused "'z.yaml' document 1: Secret/db (namespace 'prod') is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+}
