@@ -273,11 +273,17 @@ static int inspect_configs(struct build *b, struct doc *d, const char *file, con
 			ret = GS_FAIL(GS_ERR_USAGE, "%s: %s/%s is an external plugin: only KSOPS "
 						    "generators and kustomize's builtin ones are run",
 				      where, gs_shown(api ? api : "?"), gs_shown(kind ? kind : "?"));
+		} else if (!strcmp(kind, "HelmChartInflationGenerator")) {
+			/* the config form of helmCharts, refused as that is
+			 * (kustomization.c): with --enable-helm kustomize runs helm
+			 * on a chartHome and values files it does not confine */
+			ret = GS_FAIL(GS_ERR_USAGE, "%s: builtin/HelmChartInflationGenerator: Helm charts in a "
+						    "kustomization are not rendered; use Argo CD's Helm source", where);
 		} else if (!strcmp(kind, "SecretGenerator") || !strcmp(kind, "ConfigMapGenerator")) {
 			ret = k8s_walk_generator_args(&b->walk, b->root, file, kdir, cfg,
 						      !strcmp(kind, "SecretGenerator"));
 		} else {
-			ret = k8s_walk_patch_config(&b->walk, b->root, file, kdir, cfg, kind);
+			ret = k8s_walk_builtin_config(&b->walk, b->root, file, kdir, cfg, kind);
 		}
 	}
 	return ret;
@@ -911,19 +917,31 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		ret = k8s_failure_add(fails, "'%s': %s", gs_shown(app_rel), gs_error_message());
 		goto out;
 	}
-	/* kustomize patches a generator directory's output, apiVersion and all,
-	 * after inspect_configs saw it: with plugins on, that picks the program */
 	if (b.ksops && b.walk.has_remote) {
 		ret = k8s_failure_add(fails, "'%s': a KSOPS build cannot use remote resources: "
 					     "kustomize would run the plugins their generators name",
 				      gs_shown(app_rel));
 		goto out;
 	}
-	if (b.ksops && b.walk.generator_dir) {
+	/* kustomize patches a generator directory's output, kind, apiVersion
+	 * and fields, after inspect_configs saw it, and reads the paths of the
+	 * result from the listing kustomization's directory: a LabelTransformer
+	 * patched into a ConfigMapGenerator published a decrypted
+	 * secretGenerator source (or, under LoadRestrictionsNone, any file of
+	 * the machine); with plugins on, the apiVersion picks the program */
+	if (b.walk.generator_dir) {
 		ret = k8s_failure_add(fails, "%s is a kustomization directory listed as generators, "
-					     "transformers or validators: with KSOPS its patches could "
-					     "change which plugin kustomize runs; list the config files "
-					     "themselves", b.walk.generator_dir);
+					     "transformers or validators: its patches could change a config "
+					     "after gitseal read it; list the config files themselves",
+				      b.walk.generator_dir);
+		goto out;
+	}
+	if ((b.ksops || b.plain_count) && b.walk.partial_copy) {
+		ret = k8s_failure_add(fails, "%s copies a part of a value (source options delimiter) "
+					     "from what may be a Secret's values elsewhere than into a v1 "
+					     "Secret's data or stringData: render follows only whole values "
+					     "decrypted for the build, a part would be published unseen",
+				      b.walk.partial_copy);
 		goto out;
 	}
 	if (b.ksops || b.plain_count) {

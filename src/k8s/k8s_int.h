@@ -364,6 +364,10 @@ struct k8s_walk {
 	/* the first kustomization directory listed as generators, transformers
 	 * or validators: "'<kustomization>': '<entry>'", or NULL */
 	char *generator_dir;
+	/* the first replacement that may copy a part of a Secret's value to
+	 * anything but a v1 Secret's data or stringData: "'<file>':
+	 * replacement <n>", or NULL */
+	char *partial_copy;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */
@@ -378,11 +382,12 @@ void k8s_walk_release(struct k8s_walk *w);
 int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
 			    const char *dir, const struct doc_node *args, bool secret)
 	__attribute__((warn_unused_result));
-/* The patch files of a builtin PatchTransformer, PatchStrategicMerge-
- * Transformer or PatchJson6902Transformer config (kind), walked as a
- * kustomization's patches; other kinds name none. */
-int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
-			  const char *dir, const struct doc_node *cfg, const char *kind)
+/* The files of a builtin transformer config (kind): a PatchTransformer's,
+ * PatchStrategicMergeTransformer's or PatchJson6902Transformer's patches,
+ * walked as a kustomization's patches, a ReplacementTransformer's
+ * replacement files as its replacements; other kinds name none. */
+int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *cfg, const char *kind)
 	__attribute__((warn_unused_result));
 /* A file a generator config names (spec "key=path" when key_value),
  * relative to dir; checked beneath the root and staged. */

@@ -74,6 +74,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->dirs);
 	free(w->inlines);
 	free(w->generator_dir);
+	free(w->partial_copy);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -380,7 +381,7 @@ static bool target_secrets_only(const struct doc_node *patch)
 	       (!group || (group->kind == DOC_SCALAR && group->type == DOC_STR && !group->len));
 }
 
-/* patches / patchesJson6902 / replacements: maps whose 'path' is a file. */
+/* patches / patchesJson6902: maps whose 'path' is a file. */
 static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 			  const struct doc_node *list, enum k8s_file_role role)
 {
@@ -406,6 +407,200 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 			k->w->files[at].wide_target = true;
 	}
 	return 0;
+}
+
+/* Whether a field path in kustomize's dotted form begins with one of
+ * names (separated by spaces); a path that begins with a '[...]'
+ * selector begins with none. */
+static bool path_begins_with(const char *path, const char *names)
+{
+	size_t len = strcspn(path, ".[");
+
+	for (const char *n = names; *n;) {
+		size_t nlen = strcspn(n, " ");
+
+		if (nlen == len && !memcmp(path, n, len))
+			return true;
+		n += nlen + (n[nlen] == ' ');
+	}
+	return false;
+}
+
+/* Whether a replacement's source may read a Secret's values: its kind is
+ * Secret or any (a missing or empty selector field matches everything,
+ * api/resid/gvk.go IsSelected), and its field is none of the clear ones.
+ * kustomize's default field is metadata.name. */
+static bool reads_secret_values(const struct doc_node *sel, const struct doc_node *field)
+{
+	const struct doc_node *kind = k8s_map_get(sel, "kind");
+	const char *k = k8s_map_str(sel, "kind");
+
+	if (kind && kind->kind == DOC_SCALAR && kind->type != DOC_NULL && (!k || (*k && strcmp(k, "Secret"))))
+		return false;
+	if (!field || (field->kind == DOC_SCALAR && field->type == DOC_NULL))
+		return false;
+	if (field->kind != DOC_SCALAR || field->type != DOC_STR)
+		return true;
+	return field->len && !path_begins_with(field->text, "metadata apiVersion kind type");
+}
+
+/* Whether a replacement's source options cut its value at a delimiter
+ * and copy one part (api/filters/replacement/replacement.go). */
+static bool cuts_value(const struct doc_node *source)
+{
+	const struct doc_node *options = k8s_map_get(source, "options");
+	const struct doc_node *delimiter = k8s_map_get(options, "delimiter");
+
+	if (!delimiter || (delimiter->kind == DOC_SCALAR && delimiter->type == DOC_NULL))
+		return false;
+	return delimiter->kind != DOC_SCALAR || delimiter->type != DOC_STR || delimiter->len;
+}
+
+/* Whether a replacement target writes into v1 Secrets' data or
+ * stringData only (the target selector matched as the source's). */
+static bool target_secret_values(const struct doc_node *target)
+{
+	const struct doc_node *sel = k8s_map_get(target, "select");
+	const struct doc_node *paths = k8s_map_get(target, "fieldPaths");
+	const char *kind = k8s_map_str(sel, "kind"), *group = k8s_map_str(sel, "group");
+	const char *version = k8s_map_str(sel, "version");
+
+	if (!kind || strcmp(kind, "Secret") || (k8s_map_get(sel, "group") && (!group || *group)) ||
+	    (k8s_map_get(sel, "version") && (!version || (*version && strcmp(version, "v1")))))
+		return false;
+	for (size_t i = 0; paths && i < paths->count; i++) {
+		const struct doc_entry *e = &paths->entries[i];
+
+		if (paths->kind != DOC_LIST)
+			return false;
+		if (!e->removed && (!str_item(e) || !path_begins_with(e->value->text, "data stringData")))
+			return false;
+	}
+	return !paths || paths->kind == DOC_LIST;
+}
+
+static int note_partial_copy(struct walker *k, const char *file, const char *what, size_t n)
+{
+	if (k->w->partial_copy)
+		return 0;
+	if (gs_asprintf(&k->w->partial_copy, "'%s': %s %zu", gs_shown(file), what, n + 1) < 0) {
+		k->w->partial_copy = NULL;
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* One replacement (api/types/replacement.go), the n-th of file. */
+static int check_replacement(struct walker *k, const char *file, const struct doc_node *r, size_t n)
+{
+	const struct doc_node *source = k8s_map_get(r, "source"), *targets = k8s_map_get(r, "targets");
+	bool wide = false;
+	int ret = check_field_case(file, r, "path source targets");
+
+	if (ret || (ret = check_field_case(file, source, "kind group version name namespace fieldPath options")) ||
+	    (ret = check_field_case(file, k8s_map_get(source, "options"), "delimiter index")))
+		return ret;
+	for (size_t i = 0; targets && targets->kind == DOC_LIST && i < targets->count; i++) {
+		const struct doc_node *t = targets->entries[i].value;
+
+		if (targets->entries[i].removed)
+			continue;
+		if ((ret = check_field_case(file, t, "select reject fieldPaths options")) ||
+		    (ret = check_field_case(file, k8s_map_get(t, "select"), "kind group version name namespace")))
+			return ret;
+		wide |= !target_secret_values(t);
+	}
+	if (targets && targets->kind != DOC_LIST)
+		wide = true;
+	if (source && wide && cuts_value(source) && reads_secret_values(source, k8s_map_get(source, "fieldPath")))
+		return note_partial_copy(k, file, "replacement", n);
+	return 0;
+}
+
+/* A replacement file: a list of replacements or one, loaded as the
+ * kustomization is. The document model's YAML loader takes a mapping only:
+ * a list is loaded as the value of a key, its lines indented under it
+ * (which keeps their structure); *top: the replacements or the one. */
+static int load_replacement_file(const struct k8s_root *root, const char *rel, struct doc *d,
+				 const struct doc_node **top)
+{
+	struct gs_buf text, wrapped;
+	int ret;
+
+	gs_buf_init(&text, false);
+	gs_buf_init(&wrapped, false);
+	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
+	if (ret)
+		goto out;
+	if (!k8s_load_config_yaml(text.data, text.len, d)) {
+		*top = d->count ? d->branches[0] : NULL;
+		goto out;
+	}
+	gs_error_clear();
+	doc_release(d);
+	doc_init(d, DOC_FORMAT_YAML);
+	ret = gs_buf_append_str(&wrapped, "r:\n");
+	for (size_t i = 0; !ret && i < text.len;) {
+		const uint8_t *nl = memchr(text.data + i, '\n', text.len - i);
+		size_t n = nl ? (size_t)(nl - (text.data + i)) + 1 : text.len - i;
+
+		if (!(ret = gs_buf_append_str(&wrapped, "  ")))
+			ret = gs_buf_append(&wrapped, text.data + i, n);
+		i += n;
+	}
+	if (!ret)
+		ret = k8s_load_config_yaml(wrapped.data, wrapped.len, d);
+	*top = !ret && d->count ? k8s_map_get(d->branches[0], "r") : NULL;
+out:
+	if (ret)
+		gs_error_prefix("'%s'", gs_shown(rel));
+	gs_buf_release(&wrapped);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* replacements (of a kustomization or a ReplacementTransformer config):
+ * each given in place or by path, a file holding a list of them or one.
+ * The files are walked like the kustomization's other files. The first
+ * replacement that may copy a part of a Secret's value (its source
+ * options cut it at a delimiter) to anything but a v1 Secret's data or
+ * stringData is noted, and refused in a build that hands kustomize
+ * decrypted values (build.c): render follows whole decrypted values
+ * through the build (track.c), and a part of one would go out unseen. */
+static int walk_replacements(struct walker *k, const char *kfile, const char *dir,
+			     const struct doc_node *list)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && list && list->kind == DOC_LIST && i < list->count; i++) {
+		const struct doc_node *r = list->entries[i].value, *top = NULL;
+		const char *p = k8s_map_str(r, "path");
+		char *rel = NULL;
+		struct doc d;
+		size_t at;
+
+		if (list->entries[i].removed)
+			continue;
+		if (!p || !*p) {
+			ret = check_replacement(k, kfile, r, i);
+			continue;
+		}
+		if ((ret = check_field_case(kfile, r, "path source targets")) ||
+		    (ret = walk_file_at(k, kfile, dir, p, K8S_FILE_OTHER, &at)))
+			return ret;
+		if (!(rel = gs_strdup(k->w->files[at].rel)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		doc_init(&d, DOC_FORMAT_YAML);
+		ret = load_replacement_file(k->root, rel, &d, &top);
+		if (!ret && top && top->kind == DOC_MAP)
+			ret = check_replacement(k, rel, top, 0);
+		for (size_t j = 0; !ret && top && top->kind == DOC_LIST && j < top->count; j++)
+			if (!top->entries[j].removed)
+				ret = check_replacement(k, rel, top->entries[j].value, j);
+		doc_release(&d);
+		free(rel);
+	}
+	return ret;
 }
 
 /* configMapGenerator / secretGenerator sources: files ([key=]path), envs,
@@ -446,22 +641,27 @@ int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, con
 	return 0;
 }
 
-/* kustomize's builtin patch transformers, given as a config of their own
- * (api/plugins/builtins): the patch files they read, walked as the
- * kustomization's patches are. The build reads them staged, and a file
- * that a patches entry names is staged decrypted: read again by such a
- * config, its target had gone unchecked (a PatchTransformer aimed at a
- * ConfigMap published a Secret patch's values). */
-int k8s_walk_patch_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
-			  const char *dir, const struct doc_node *cfg, const char *kind)
+/* kustomize's builtin transformers that read files, given as a config of
+ * their own (api/plugins/builtins): the patch files of the patch
+ * transformers, walked as the kustomization's patches are, and the files
+ * of a ReplacementTransformer's replacements, as its replacements are.
+ * The build reads them staged, and a file that a patches entry names is
+ * staged decrypted: read again by such a config, its target had gone
+ * unchecked (a PatchTransformer aimed at a ConfigMap published a Secret
+ * patch's values); a replacement's file went unwalked, neither checked
+ * beneath the root nor staged. */
+int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
+			    const char *dir, const struct doc_node *cfg, const char *kind)
 {
 	struct walker k = { .root = root, .w = w };
 	const char *p = k8s_map_str(cfg, "path");
 	size_t at;
-	int ret = check_field_case(kfile, cfg, "path paths target");
+	int ret = check_field_case(kfile, cfg, "path paths target replacements");
 
 	if (ret || (ret = check_field_case(kfile, k8s_map_get(cfg, "target"), "kind version group")))
 		return ret;
+	if (!strcmp(kind, "ReplacementTransformer"))
+		return walk_replacements(&k, kfile, dir, k8s_map_get(cfg, "replacements"));
 	if (!strcmp(kind, "PatchStrategicMergeTransformer"))
 		return walk_path_list(&k, kfile, dir, k8s_map_get(cfg, "paths"), K8S_FILE_PATCH, false);
 	if ((strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer")) || !p || !*p)
@@ -504,7 +704,6 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 	} path_maps[] = {
 		{ "patches", K8S_FILE_PATCH },
 		{ "patchesJson6902", K8S_FILE_OTHER },
-		{ "replacements", K8S_FILE_OTHER },
 	};
 	static const char *const path_lists[] = { "crds", "configurations" };
 	const struct doc_node *openapi = k8s_map_get(kz, "openapi");
@@ -525,6 +724,8 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 		if (ret)
 			return ret;
 	}
+	if ((ret = walk_replacements(k, kfile, dir, k8s_map_get(kz, "replacements"))))
+		return ret;
 	if (openapi && k8s_map_str(openapi, "path"))
 		return walk_plain_path(k, kfile, dir, k8s_map_str(openapi, "path"), K8S_FILE_OTHER);
 	return 0;

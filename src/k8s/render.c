@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/array.h"
 #include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
@@ -141,12 +142,24 @@ struct plain_piece {
 	size_t first_doc;
 };
 
+/* A document written out, by the object it is (Argo CD's resource key:
+ * group, kind, namespace, name), to find one given twice. */
+struct plain_object {
+	char *key;          /* group NUL kind NUL namespace NUL name, key_len bytes */
+	size_t key_len;
+	const char *rel;    /* its file */
+	size_t doc;         /* 1-based */
+	size_t order;       /* in the stream */
+};
+
 struct plain_file {
 	const char *rel;
 	struct gs_buf text; /* the file as read */
 	struct k8s_failures lines;
 	struct plain_piece *pieces;
 	size_t piece_count;
+	struct plain_object *objects;
+	size_t object_count, object_cap;
 	int fatal; /* out of memory while preparing */
 };
 
@@ -154,6 +167,8 @@ struct plain_run {
 	struct render *r;
 	const struct k8s_root *dir_root;
 	struct plain_file *files;
+	struct plain_object *objects; /* of every file consumed, in stream order */
+	size_t object_count, object_cap;
 };
 
 /* Files held prepared (their proven text) ahead of the one appended: room
@@ -169,6 +184,11 @@ static void plain_file_release(struct plain_file *pf)
 	free(pf->pieces);
 	pf->pieces = NULL;
 	pf->piece_count = 0;
+	for (size_t i = 0; i < pf->object_count; i++)
+		free(pf->objects[i].key);
+	free(pf->objects);
+	pf->objects = NULL;
+	pf->object_count = pf->object_cap = 0;
 	k8s_failures_release(&pf->lines);
 	gs_buf_release(&pf->text);
 }
@@ -180,6 +200,43 @@ static void plain_fail(struct plain_file *pf, size_t first_doc)
 	if (k8s_failure_add(&pf->lines, "'%s' document %zu: %s", gs_shown(pf->rel), first_doc + 1,
 			    gs_error_message()))
 		pf->fatal = GS_ERR_NOMEM;
+}
+
+/* The objects of a unit's documents that go out (those naming a kind and
+ * a name; a namespace left out is where the resource lands). */
+static void plain_note_objects(const struct render *r, struct plain_file *pf, const struct doc *d,
+			       size_t first_doc)
+{
+	for (size_t b = 0; !pf->fatal && b < d->count; b++) {
+		struct k8s_identity id;
+		struct plain_object *o;
+		const char *group, *slash, *ns;
+		size_t glen;
+		int len;
+
+		k8s_identity_of(d->branches[b], &id);
+		if (!id.kind || !id.name)
+			continue;
+		group = id.api_version ? id.api_version : "";
+		slash = strchr(group, '/');
+		glen = slash ? (size_t)(slash - group) : 0;
+		ns = id.namespace && *id.namespace ? id.namespace : r->opts->default_namespace;
+		if (GS_ARRAY_GROW(pf->objects, pf->object_count, pf->object_cap, 8) < 0) {
+			pf->fatal = GS_ERR_NOMEM;
+			return;
+		}
+		o = &pf->objects[pf->object_count];
+		len = gs_asprintf(&o->key, "%.*s%c%s%c%s%c%s", (int)glen, group, 0, id.kind, 0, ns ? ns : "", 0,
+				  id.name);
+		if (len < 0) {
+			pf->fatal = GS_ERR_NOMEM;
+			return;
+		}
+		o->key_len = (size_t)len;
+		o->rel = pf->rel;
+		o->doc = first_doc + b + 1;
+		pf->object_count++;
+	}
 }
 
 /* The namespace policy for every document of a unit; false when one
@@ -233,10 +290,12 @@ static void plain_unit_encrypted(const struct render *r, struct plain_file *pf, 
 	}
 	plain = sops_file_doc(f);
 	if (plain_namespaces_ok(r, pf, plain, u->first_doc, f)) {
-		if (k8s_stream_plain_text(plain, &piece->own))
+		if (k8s_stream_plain_text(plain, &piece->own)) {
 			plain_fail(pf, u->first_doc);
-		else
+		} else {
 			piece->docs = plain->count;
+			plain_note_objects(r, pf, plain, u->first_doc);
+		}
 	}
 	/* the tree is wiped now: only the proven text is held */
 	sops_file_free(f);
@@ -261,6 +320,7 @@ static void plain_unit_clear(const struct render *r, struct plain_file *pf, stru
 		return;
 	}
 	piece->docs = u->doc.count;
+	plain_note_objects(r, pf, &u->doc, u->first_doc);
 }
 
 /* Whether a piece is a span of the file's text (which is then held until
@@ -347,6 +407,15 @@ static int plain_file_consume(void *ctx, size_t item)
 
 	for (size_t i = 0; !ret && i < pf->lines.count; i++)
 		ret = k8s_failure_add(r->fails, "%s", pf->lines.lines[i]);
+	/* the objects move to the run, in stream order */
+	for (size_t i = 0; !ret && i < pf->object_count; i++) {
+		if ((ret = GS_ARRAY_GROW(run->objects, run->object_count, run->object_cap, 64)) < 0)
+			break;
+		run->objects[run->object_count] = pf->objects[i];
+		run->objects[run->object_count].order = run->object_count;
+		run->object_count++;
+		pf->objects[i].key = NULL;
+	}
 	for (size_t i = 0; !ret && i < pf->piece_count; i++) {
 		const struct plain_piece *piece = &pf->pieces[i];
 		const uint8_t *text = piece->own.len ? piece->own.data : pf->text.data + piece->start;
@@ -361,6 +430,53 @@ static int plain_file_consume(void *ctx, size_t item)
 	}
 	/* decrypted text is wiped as soon as it is in the stream */
 	plain_file_release(pf);
+	return ret;
+}
+
+static int cmp_objects_key(const struct plain_object *x, const struct plain_object *y)
+{
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+
+	return c ? c : x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+static int cmp_objects(const void *a, const void *b)
+{
+	const struct plain_object *x = a, *y = b;
+	int c = cmp_objects_key(x, y);
+
+	return c ? c : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* An object given twice: Argo CD applies the last one only (with a
+ * RepeatedResourceWarning), kubectl apply each in turn, the last staying;
+ * kustomize refuses it. Which one a cluster gets is no reader's guess: a
+ * Secret sealed in one file and given again in clear in a later one
+ * replaced it unseen. One line for each repetition. */
+static int plain_duplicates(struct plain_run *run)
+{
+	int ret = 0;
+
+	if (run->object_count > 1)
+		qsort(run->objects, run->object_count, sizeof(*run->objects), cmp_objects);
+	for (size_t i = 1, first = 0; !ret && i < run->object_count; i++) {
+		const struct plain_object *o = &run->objects[i];
+		const char *kind, *ns, *name;
+
+		if (cmp_objects_key(&run->objects[first], o)) {
+			first = i;
+			continue;
+		}
+		kind = o->key + strlen(o->key) + 1;
+		ns = kind + strlen(kind) + 1;
+		name = ns + strlen(ns) + 1;
+		ret = k8s_failure_add(run->r->fails, "'%s' document %zu: %s/%s (%s%s%s) is given again, first in "
+						     "'%s' document %zu: Argo CD and kubectl apply only the last",
+				      gs_shown(o->rel), o->doc, gs_shown(kind), gs_shown(name),
+				      *ns ? "namespace '" : "no namespace", gs_shown(ns), *ns ? "'" : "",
+				      gs_shown(run->objects[first].rel), run->objects[first].doc);
+	}
 	return ret;
 }
 
@@ -380,8 +496,13 @@ static int plain_files(struct render *r, const struct k8s_root *dir_root, char *
 		gs_buf_init(&run.files[i].text, false);
 	}
 	ret = k8s_prefetch_run(count, PLAIN_AHEAD, &ops, &run);
+	if (!ret)
+		ret = plain_duplicates(&run);
 	for (size_t i = 0; i < count; i++)
 		plain_file_release(&run.files[i]);
+	for (size_t i = 0; i < run.object_count; i++)
+		free(run.objects[i].key);
+	free(run.objects);
 	free(run.files);
 	return ret;
 }

@@ -36,6 +36,12 @@ app_refused() {
 	[ "$stderr" = "gitseal: error: $1" ]
 }
 
+# app_renders: render of $REPO/app succeeds (its stderr shown otherwise)
+app_renders() {
+	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+}
+
 # the end of render's line refusing a moved value: what to do when the
 # value is no secret
 MOVED_HINT=' (a value also meant to be public: keep it in clear in the sops file)'

@@ -119,7 +119,7 @@ PY
 	printf 'resources: [gen.yaml]\npatches:\n- target: {kind: LabelTransformer}\n  patch: |-\n    - op: replace\n      path: /apiVersion\n      value: ../../../../../../../../../../../../../../x/v1\n' >"$REPO/app/tdir/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': 'tdir' is a kustomization directory listed as generators, transformers or validators: with KSOPS its patches could change which plugin kustomize runs; list the config files themselves" ]
+	[ "$stderr" = "gitseal: error: 'app/kustomization.yaml': 'tdir' is a kustomization directory listed as generators, transformers or validators: its patches could change a config after gitseal read it; list the config files themselves" ]
 	# the builtin config listed as a file works
 	printf 'generators: [ksops.yaml]\ntransformers: [tdir/gen.yaml]\n' >"$REPO/app/kustomization.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$REPO/app"

@@ -128,10 +128,13 @@ teardown() { teardown_tmp; }
 }
 
 @test "render keeps multi-document files and names the failing document" {
+	# the two files made one (each object given once)
 	{ cat "$APP/config.yaml"; echo '---'; cat "$APP/db.enc.yaml"; } >"$APP/multi.yaml"
+	rm "$APP/config.yaml" "$APP/db.enc.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'password: t0p-s3cr3t' <<<"$output")" -eq 2 ]
+	[ "$(grep -c 'password: t0p-s3cr3t' <<<"$output")" -eq 1 ]
+	grep -q 'mode: production' <<<"$output"
 	# change the first ciphertext character of document 2 (to one it is not)
 	perl -0pi -e 's/(username: ENC\[AES256_GCM,data:)(.)/$1 . ($2 eq "A" ? "B" : "A")/e' "$APP/multi.yaml"
 	run --separate-stderr "$GITSEAL_BIN" render "$APP"

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# Red team 29 on the cluster side: kustomize's builtin configs and
+# manifests that name files or move values, against what render's walk
+# sees. Runs the real `kubectl kustomize`.
+
+bats_require_minimum_version 1.5.0
+load k8s_helpers
+
+setup() {
+	k8s_repo_setup
+	printf 'PIN=31337\nPASSWORD=t0p-s3cr3t\n' >"$TMP/p.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$TMP/app.enc.env"
+}
+teardown() { teardown_tmp; }
+
+# M1: a kustomization directory listed as generators or transformers is
+# built by kustomize, its patches applied to the configs it holds after
+# render read them, and the result's paths read from the listing
+# kustomization's directory. Refused only in KSOPS builds (red team 2): a
+# LabelTransformer there, patched into a ConfigMapGenerator reading the
+# app's decrypted secretGenerator source, published it in a ConfigMap,
+# exit 0 (5 bytes, under the tracker's floor; with kustomize's
+# LoadRestrictionsNone such a config read any file of the sidecar).
+@test "M1: a kustomization directory listed as generators or transformers is refused in every build" {
+	mkdir "$REPO/app/gen"
+	cp "$TMP/app.enc.env" "$REPO/app/gen/pin.enc.env"
+	printf 'apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: c\nlabels: {a: b}\nfieldSpecs: [{path: metadata/labels, create: true}]\n' \
+		>"$REPO/app/gen/c.yaml"
+	printf 'resources: [c.yaml]\npatches:\n- target: {kind: LabelTransformer}\n  patch: |-\n    - op: replace\n      path: /kind\n      value: ConfigMapGenerator\n    - op: add\n      path: /envs\n      value: [gen/pin.enc.env]\n' \
+		>"$REPO/app/gen/kustomization.yaml"
+	printf 'secretGenerator:\n- name: real\n  envs: [gen/pin.enc.env]\ngenerators: [gen]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml': 'gen' is a kustomization directory listed as generators, transformers or validators: its patches could change a config after gitseal read it; list the config files themselves"
+	# as transformers, in a build that decrypts nothing, likewise
+	printf 'transformers: [gen]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml': 'gen' is a kustomization directory listed as generators, transformers or validators: its patches could change a config after gitseal read it; list the config files themselves"
+	# the config listed as a file renders
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	printf 'resources: [cm.yaml]\nsecretGenerator:\n- name: real\n  envs: [gen/pin.enc.env]\ntransformers: [gen/c.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	python3 -c '
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(sys.stdin)}
+assert docs["ConfigMap"]["metadata"]["labels"] == {"a": "b"}, docs
+assert docs["Secret"]["data"]["PIN"] == "MzEzMzc=", docs' <<<"$output"
+}
+
+# M2: a ReplacementTransformer config (in transformers:) reads the files
+# its replacements name by path, as a kustomization's replacements do:
+# render's walk followed those but not the config's, so such a file was
+# neither confined beneath the root nor staged (a build that decrypted a
+# source failed for want of it, and a build that decrypted nothing let
+# kustomize read it where its own loader allows: anywhere under
+# LoadRestrictionsNone), nor checked against the files decrypted for the
+# build.
+@test "M2: a ReplacementTransformer config's replacement files are walked: confined, staged, not a decrypted file" {
+	cp "$TMP/app.enc.env" "$REPO/app/app.enc.env"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: other\nstringData:\n  note: public\n' >"$REPO/app/other.yaml"
+	printf -- '- source: {kind: Secret, name: gen, fieldPath: data.PASSWORD}\n  targets:\n  - select: {kind: Secret, name: other}\n    fieldPaths: [stringData.note]\n' \
+		>"$REPO/app/r.yaml"
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: r.yaml\n' >"$REPO/app/rt.yaml"
+	printf 'resources: [other.yaml]\nsecretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\ntransformers: [rt.yaml]\n' \
+		>"$REPO/app/kustomization.yaml"
+	# staged with the build, into another Secret's values: renders
+	app_renders
+	python3 -c '
+import sys, yaml
+docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(sys.stdin)}
+assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$output"
+	# out of the root, by '..' or a link
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: ../../outside.yaml\n' >"$REPO/app/rt.yaml"
+	app_refused "'app/rt.yaml': '../../outside.yaml' leads outside the root"
+	printf 'x: y\n' >"$TMP/outside.yaml"
+	ln -s "$TMP/outside.yaml" "$REPO/app/link.yaml"
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: link.yaml\n' >"$REPO/app/rt.yaml"
+	app_refused "'app/rt.yaml': 'app/link.yaml' leads outside the root '$REPO'"
+	# a file the build reads decrypted
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n- path: app.enc.env\n' >"$REPO/app/rt.yaml"
+	app_refused "'app/app.enc.env' is encrypted and decrypted for the build as a patch or secretGenerator source: kustomize would read that plaintext where the kustomization names it as another file too"
+}
+
+# M3: render refuses helmCharts in a kustomization, but the same Helm
+# chart given as a builtin HelmChartInflationGenerator config in
+# generators: went to kustomize, which (where the admin's kustomize
+# command enables Helm) ran helm on a chartHome and values files that
+# nothing confines, absolute paths too.
+@test "M3: a builtin HelmChartInflationGenerator config is refused as helmCharts are; helm does not run" {
+	mkdir -p "$TMP/bin"
+	printf '#!/bin/sh\ntouch "%s/helm-ran"\n[ "$1" = version ] && echo v3.14.0\nexit 0\n' "$TMP" >"$TMP/bin/helm"
+	chmod +x "$TMP/bin/helm"
+	export GITSEAL_KUSTOMIZE="kubectl kustomize --enable-helm --helm-command $TMP/bin/helm"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	printf 'apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: h\nname: age\nchartHome: /keys\nreleaseName: x\nvaluesFile: /keys/age/keys.txt\n' \
+		>"$REPO/app/helm.yaml"
+	printf 'resources: [cm.yaml]\ngenerators: [helm.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/helm.yaml': builtin/HelmChartInflationGenerator: Helm charts in a kustomization are not rendered; use Argo CD's Helm source"
+	[ ! -e "$TMP/helm-ran" ]
+	# inline likewise
+	printf 'resources: [cm.yaml]\ngenerators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata:\n    name: h\n  name: age\n  chartHome: /keys\n' \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml' (inline config): builtin/HelmChartInflationGenerator: Helm charts in a kustomization are not rendered; use Argo CD's Helm source"
+	[ ! -e "$TMP/helm-ran" ]
+}
+
+# M4: render follows each whole value it decrypted for the build to where
+# kustomize puts it; a replacement whose source options cut the value at
+# a delimiter copies one part, which nothing recognised: a generated
+# Secret's token went into a ConfigMap piece by piece, exit 0 (the
+# documented limit of red team 3). Refused in a build that decrypts,
+# wherever the replacement is given; into a Secret's values it renders.
+@test "M4: a replacement copying a part of a Secret's value out of Secrets is refused in a build that decrypts" {
+	cp "$TMP/app.enc.env" "$REPO/app/app.enc.env"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	cut='- source: {name: gen, fieldPath: data.PASSWORD, options: {delimiter: "z", index: 0}}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n'
+	gen='resources: [cm.yaml]\nsecretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\n'
+	printf "${gen}replacements:\n$cut" >"$REPO/app/kustomization.yaml"
+	msg="replacement 1 copies a part of a value (source options delimiter) from what may be a Secret's values elsewhere than into a v1 Secret's data or stringData: render follows only whole values decrypted for the build, a part would be published unseen"
+	app_refused "'app/kustomization.yaml': $msg"
+	# in a replacement file, in a ReplacementTransformer config
+	printf -- "$cut" >"$REPO/app/r.yaml"
+	printf "${gen}replacements:\n- path: r.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/r.yaml': $msg"
+	printf 'apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: rt\nreplacements:\n' >"$REPO/app/rt.yaml"
+	printf -- "$cut" >>"$REPO/app/rt.yaml"
+	printf "${gen}transformers: [rt.yaml]\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/rt.yaml': $msg"
+	# into another Secret value it renders
+	sed -i 's/kind: ConfigMap, name: cm/kind: Secret, name: gen/; s/data.note/data.PIN/' "$REPO/app/rt.yaml"
+	app_renders
+	grep -qx '  PIN: dDBwLXM' <<<"$output"
+	grep -qx '  note: public' <<<"$output"
+}
+
+# M5: a plain directory's documents went out as they were, one object
+# given twice too: Argo CD applies the last one only (a
+# RepeatedResourceWarning beside it), kubectl apply each in turn, so a
+# Secret sealed in one file and given again in clear in a file sorted
+# after it was replaced unseen, exit 0. kustomize refuses an object
+# given twice; render does now, with a line for each repetition.
+@test "M5: an object given twice in a plain directory is refused, the files named" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: t0p-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/a.enc.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: chosen\n' >"$REPO/app/z.yaml"
+	app_refused "'z.yaml' document 1: Secret/db (no namespace) is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+	# a namespace left out is where the resource lands
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\n' \
+		>"$REPO/app/z.yaml"
+	app_renders
+	[ "$(grep -c '^kind: ' <<<"$output")" -eq 3 ]
+	ARGOCD_APP_NAMESPACE=prod app_refused "'z.yaml' document 1: Secret/db (namespace 'prod') is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+}
