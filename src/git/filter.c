@@ -1183,6 +1183,7 @@ struct parent_args {
 	char *text;      /* its arguments, each NUL-ended */
 	size_t len, cap;
 	const char *cmd; /* the git subcommand, NULL when not known */
+	bool is_git;     /* the process is git (`git`, or a builtin as `git-NAME`) */
 	const char *end;
 	int unread;      /* /proc has them, but they could not be read whole: why (an errno) */
 };
@@ -1215,13 +1216,13 @@ static const char *next_arg(const char *p) { return p + strlen(p) + 1; }
  * sweeps fail (tests/git/oom.bats). */
 enum { PARENT_ARGS_MAX = 8 << 20 };
 
-static bool parent_args_load(struct parent_args *a)
+static bool parent_args_load(struct parent_args *a, long pid)
 {
 	char path[64];
 	ssize_t n = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false; /* no /proc: nothing is known, the defaults hold */
@@ -1249,12 +1250,13 @@ static bool parent_args_load(struct parent_args *a)
 	return true;
 }
 
-static void parent_args_read(struct parent_args *a)
+/* The command line of process pid (this process's parent: git) */
+static void parent_args_read_of(struct parent_args *a, long pid)
 {
 	const char *p, *base, *buf;
 
 	*a = (struct parent_args){ 0 };
-	if (!parent_args_load(a))
+	if (!parent_args_load(a, pid))
 		return;
 	buf = a->text;
 	a->end = buf + a->len;
@@ -1263,11 +1265,13 @@ static void parent_args_read(struct parent_args *a)
 	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
 	 * (old scripts put it in PATH) */
 	if (!strncmp(base, "git-", 4) && base[4]) {
+		a->is_git = true;
 		a->cmd = base + 4;
 		return;
 	}
 	if (strcmp(base, "git"))
 		return;
+	a->is_git = true;
 	for (p = next_arg(buf); p < a->end; p = next_arg(p)) {
 		if (p[0] != '-') {
 			a->cmd = p;
@@ -1276,6 +1280,11 @@ static void parent_args_read(struct parent_args *a)
 		if (option_takes_value(p))
 			p = next_arg(p);
 	}
+}
+
+static void parent_args_read(struct parent_args *a)
+{
+	parent_args_read_of(a, (long)getppid());
 }
 
 static void parent_args_release(struct parent_args *a)
@@ -1403,12 +1412,140 @@ static bool recreates_conflicts(const struct parent_args *a)
 	return false;
 }
 
+/* The parent of process pid (field 4 of /proc/PID/stat), or 0 when it
+ * cannot be read. */
+static long parent_of(long pid)
+{
+	char path[64], text[512], *p;
+	long ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	/* the command name (field 2) may hold spaces and ')': "PID (NAME) S PPID" */
+	if (!(p = strrchr(text, ')')) || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+/* Whether a diff's options ask for output that holds the work tree's
+ * cleaned text (`--binary`, `-a`/`--text`): a patch that `git apply
+ * --cached` would store. The short options that take a value end a
+ * bundle ("-S" and "-G" also take the next argument, read as an option
+ * here: erring towards "yes" only keeps today's failure). */
+static bool diff_shows_content(const struct parent_args *a)
+{
+	for (const char *p = next_arg(a->cmd); p < a->end && strcmp(p, "--"); p = next_arg(p)) {
+		if (p[0] != '-')
+			continue;
+		if (p[1] == '-') {
+			if (long_option_is(p + 2, "binary") || long_option_is(p + 2, "text"))
+				return true;
+			continue;
+		}
+		for (const char *c = p + 1; *c && !strchr("BCGMOSUXl", *c); c++)
+			if (*c == 'a')
+				return true;
+	}
+	return false;
+}
+
+/* git commands that run the clean filter only to compare a work-tree file
+ * with the index (git 2.39: read-cache.c's ce_compare_data when a stat
+ * changed and the index is refreshed, diff.c's diff_populate_filespec
+ * and diff_fill_oid_info, combine-diff.c): each hashes the cleaned text
+ * without writing an object, and the index keeps a new stat only for an
+ * entry whose hash is the one it holds. Every other command (add, commit,
+ * stash, update-index, hash-object, apply, checkout, merge, rebase, reset,
+ * restore, switch, difftool, which writes back) takes the path that
+ * writes: a refused clean fails it. */
+static bool compares_only(const struct parent_args *a)
+{
+	static const char *const diffs[] = { "diff", "diff-files", "diff-index" };
+	static const char *const others[] = { "describe", "ls-files", "status" };
+
+	if (!a->cmd)
+		return false;
+	for (size_t i = 0; i < sizeof(diffs) / sizeof(diffs[0]); i++)
+		if (!strcmp(a->cmd, diffs[i]))
+			return !diff_shows_content(a);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!strcmp(a->cmd, others[i]))
+			return true;
+	return false;
+}
+
+/* How many git processes above this filter's are read before it is taken
+ * for one that writes. */
+enum { GIT_ANCESTORS_MAX = 8 };
+
+/* Whether the git command this filter serves only compares, and so does
+ * every git process above it up to the first process that is not git (a
+ * shell, an IDE): `git add -p` runs `git diff-files` and stores what it
+ * shows; an alias (alias.st=status) is a git process of its own, whose
+ * name says nothing, and a builtin's own children (stash) are read as
+ * theirs. Fail closed: no /proc, a command line not read whole or an
+ * unknown command is a command that writes. */
+static bool serves_compare_only(const struct parent_args *parent)
+{
+	long pid = (long)getppid();
+
+	if (!parent->is_git || !compares_only(parent))
+		return false;
+	for (int depth = 0; depth < GIT_ANCESTORS_MAX; depth++) {
+		struct parent_args up;
+		bool known, git, only;
+
+		if ((pid = parent_of(pid)) <= 0)
+			return false;
+		parent_args_read_of(&up, pid);
+		known = up.end != NULL;
+		git = up.is_git;
+		only = git && compares_only(&up);
+		parent_args_release(&up);
+		if (!known)
+			return false;
+		if (!git)
+			return true;
+		if (!only)
+			return false;
+	}
+	return false;
+}
+
 struct serve_ctx {
 	struct gitfilter *f;
 	const struct gitfilter_events *ev;
 	unsigned long let_wait; /* smudges git let wait, so far */
 	bool spare;             /* a CPU was to spare when last looked */
 };
+
+/* What a git command that only compares gets for an edit whose clean was
+ * refused for keys or a rule this clone did not accept: one line saying
+ * so (GITFILTER_REFUSED_EDIT, then the refusal), never a sops file nor the
+ * plaintext, and unlike any sealed blob, so that git shows the file
+ * changed (textconv still shows the edit: it reads the work-tree file).
+ * Such a command writes no object, and the index keeps a new stat only
+ * for a text whose hash it holds; every command that writes is refused. */
+static int refused_stand_in(struct serve_ctx *s, const char *path, struct gs_buf *out)
+{
+	int ret;
+
+	gs_buf_reset(out);
+	if ((ret = gs_buf_printf(out, "%s%s\n", GITFILTER_REFUSED_EDIT, gs_error_message())))
+		return ret;
+	if (s->ev && s->ev->compared_refused)
+		s->ev->compared_refused(s->ev->ctx, path);
+	gs_error_clear();
+	return 0;
+}
 
 static int serve_run(void *ctx, enum filter_command cmd, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out)
@@ -1418,9 +1555,12 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	int ret;
 
 	if (cmd == FILTER_CLEAN) {
+		gittrust_take_unaccepted();
 		ret = gitfilter_clean(s->f, path, in, len, out);
 		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true)))
 			gs_buf_reset(out);
+		else if (ret && s->f->compare_only && gittrust_take_unaccepted())
+			ret = refused_stand_in(s, path, out);
 		return ret;
 	}
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
@@ -1604,6 +1744,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	f->blame = runs_blame(&parent);
 	f->archive = runs_archive(&parent);
 	f->parent_unread = archive_plaintext_asked() ? 0 : parent.unread;
+	f->compare_only = serves_compare_only(&parent);
 	may_delay = !recreates_conflicts(&parent);
 	parent_args_release(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */
