@@ -91,7 +91,12 @@ assert_edit_kept_out() {
 # diff whose output holds the cleaned text (--binary, -a: a patch git
 # apply --cached would store), and a command git runs for an alias, which
 # the filter cannot tell from any other.
-@test "an edit refused for a reader not accepted: add, commit -a, stash, add -p, update-index, hash-object, diff --binary and an alias fail as before" {
+@test "an edit refused for a reader not accepted: add, commit -a, stash, add -p, update-index, hash-object, merge, rebase, checkout -m, diff --binary and an alias fail as before" {
+	git switch -q -c side main
+	printf 'x\n' >x.txt
+	git add x.txt
+	fixture git commit -qm x
+	git switch -q tina
 	BLOB=$(git ls-files -s secrets/app.yaml)
 	edited secrets/app.yaml 'db_password: s3cr3tz'
 	local failed="fatal: secrets/app.yaml: clean filter 'gitseal' failed"
@@ -107,6 +112,10 @@ assert_edit_kept_out() {
 	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
 	run -128 git update-index secrets/app.yaml
 	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	for c in 'merge -q --no-edit side' 'rebase -q side' 'checkout -q -m side'; do
+		run -128 git $c
+		grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	done
 	for w in -w ''; do
 		run -128 git hash-object $w secrets/app.yaml
 		grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
