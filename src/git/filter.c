@@ -16,6 +16,7 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/proc.h"
 #include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
@@ -1383,78 +1384,59 @@ static bool long_option_is(const char *opt, const char *name)
 	return n && n <= strlen(name) && !strncmp(opt, name, n);
 }
 
-/* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
- * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
- * them (segmentation fault, work-tree file gone, index.lock left) when the
- * filter delays the file, and not when it answers at once (docs/git.md).
- * Erring towards "yes" only costs the delay. Options are read up to "--"
- * and in bundles of short ones ("-qm"); "-b", "-B" and "-s" take a value. */
-static bool recreates_conflicts(const struct parent_args *a)
+/* Whether the options of git's subcommand (read up to "--") hold a long
+ * one that may be git's abbreviation of one of longs (NULL-ended), or the
+ * short one flag, alone or in a bundle ("-qm"). A short option of
+ * with_value ends its bundle (the rest is its value); one of next_value
+ * at a bundle's end takes the next argument. */
+static bool asks_option(const struct parent_args *a, const char *const *longs, char flag, const char *with_value,
+			const char *next_value)
 {
 	const char *p, *c;
 
-	if (!a->cmd || (strcmp(a->cmd, "checkout") && strcmp(a->cmd, "restore")))
-		return false;
 	for (p = next_arg(a->cmd); p < a->end && strcmp(p, "--"); p = next_arg(p)) {
 		if (p[0] != '-')
 			continue;
 		if (p[1] == '-') {
-			if (long_option_is(p + 2, "merge") || long_option_is(p + 2, "conflict"))
-				return true;
+			for (const char *const *l = longs; *l; l++)
+				if (long_option_is(p + 2, *l))
+					return true;
 			continue;
 		}
-		for (c = p + 1; *c && !strchr("bBs", *c); c++)
-			if (*c == 'm')
+		for (c = p + 1; *c && !strchr(with_value, *c); c++)
+			if (*c == flag)
 				return true;
-		if (*c && !c[1])
-			p = next_arg(p); /* its value is the next argument */
+		if (*c && !c[1] && strchr(next_value, *c))
+			p = next_arg(p);
 	}
 	return false;
 }
 
-/* The parent of process pid (field 4 of /proc/PID/stat), or 0 when it
- * cannot be read. */
-static long parent_of(long pid)
+/* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
+ * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
+ * them (segmentation fault, work-tree file gone, index.lock left) when the
+ * filter delays the file, and not when it answers at once (docs/git.md).
+ * Erring towards "yes" only costs the delay. "-b", "-B" and "-s" take a
+ * value. */
+static bool recreates_conflicts(const struct parent_args *a)
 {
-	char path[64], text[512], *p;
-	long ppid = 0;
-	ssize_t n;
-	int fd;
+	static const char *const longs[] = { "merge", "conflict", NULL };
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	text[n] = '\0';
-	/* the command name (field 2) may hold spaces and ')': "PID (NAME) S PPID" */
-	if (!(p = strrchr(text, ')')) || sscanf(p + 1, " %*c %ld", &ppid) != 1)
-		return 0;
-	return ppid;
+	if (!a->cmd || (strcmp(a->cmd, "checkout") && strcmp(a->cmd, "restore")))
+		return false;
+	return asks_option(a, longs, 'm', "bBs", "bBs");
 }
 
 /* Whether a diff's options ask for output that holds the work tree's
  * cleaned text (`--binary`, `-a`/`--text`): a patch that `git apply
  * --cached` would store. The short options that take a value end a
- * bundle ("-S" and "-G" also take the next argument, read as an option
- * here: erring towards "yes" only keeps today's failure). */
+ * bundle; a value in the next argument ("-S" and "-G" take one) is read as
+ * options: erring towards "yes" only keeps today's failure. */
 static bool diff_shows_content(const struct parent_args *a)
 {
-	for (const char *p = next_arg(a->cmd); p < a->end && strcmp(p, "--"); p = next_arg(p)) {
-		if (p[0] != '-')
-			continue;
-		if (p[1] == '-') {
-			if (long_option_is(p + 2, "binary") || long_option_is(p + 2, "text"))
-				return true;
-			continue;
-		}
-		for (const char *c = p + 1; *c && !strchr("BCGMOSUXl", *c); c++)
-			if (*c == 'a')
-				return true;
-	}
-	return false;
+	static const char *const longs[] = { "binary", "text", NULL };
+
+	return asks_option(a, longs, 'a', "BCGMOSUXl", "");
 }
 
 /* git commands that run the clean filter only to compare a work-tree file
@@ -1489,10 +1471,10 @@ enum { GIT_ANCESTORS_MAX = 8 };
 /* Whether the git command this filter serves only compares, and so does
  * every git process above it up to the first process that is not git (a
  * shell, an IDE): `git add -p` runs `git diff-files` and stores what it
- * shows; an alias (alias.st=status) is a git process of its own, whose
- * name says nothing, and a builtin's own children (stash) are read as
- * theirs. Fail closed: no /proc, a command line not read whole or an
- * unknown command is a command that writes. */
+ * shows; an alias (alias.st=status) runs a git process of its own under
+ * a name that says nothing; the git a builtin runs (stash's
+ * update-index) is read with the builtin above it. Fail closed: no /proc,
+ * a command line not read whole or an unknown command is one that writes. */
 static bool serves_compare_only(const struct parent_args *parent)
 {
 	long pid = (long)getppid();
@@ -1503,7 +1485,7 @@ static bool serves_compare_only(const struct parent_args *parent)
 		struct parent_args up;
 		bool known, git, only;
 
-		if ((pid = parent_of(pid)) <= 0)
+		if ((pid = (long)gs_proc_stat_field(pid, GS_PROC_PARENT)) <= 0)
 			return false;
 		parent_args_read_of(&up, pid);
 		known = up.end != NULL;

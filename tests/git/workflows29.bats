@@ -7,24 +7,16 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup() {
-	gs_setup_from tina_branch
+	gs_setup_from tina_switched
 	read -r TINA <"$T/tina.recipient"
 	REFUSAL="cannot encrypt 'secrets/app.yaml': recipients changed: +$TINA; run 'gitseal updatekeys' to accept"
 	STAND_IN="gitseal: in place of an edit that cannot be sealed: $REFUSAL"
 	WARNING="gitseal: warning: $REFUSAL; until then git shows the file changed but cannot add or stash the edit"
 }
 
-# secrets/app.yaml committed on main, and branch `tina`, fetched from a
-# teammate's clone: her recipient added to .sops.yaml and given
-# secrets/app.yaml. This clone accepted none of it (as workflows28.bats).
-tina_branch() {
-	app_committed
-	gs_person tina
-	cat "$T/key.txt" "$T/tina.txt" >"$T/team-and-tina.txt"
-	(cd "$T/tina" && export SOPS_AGE_KEY_FILE="$T/team-and-tina.txt" && gitseal git init 2>/dev/null &&
-	 git checkout -qb tina && sed -i "s|age: .*|&,$(recipient_of tina)|" .sops.yaml &&
-	 gitseal updatekeys -y -r --rotate . 2>/dev/null && git commit -qam "tina reads secrets")
-	git fetch -q "$T/tina" tina:tina
+# tina_branch (helpers.bash), switched to
+tina_switched() {
+	tina_branch
 	git switch -q tina
 }
 
