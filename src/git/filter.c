@@ -1468,38 +1468,74 @@ static bool compares_only(const struct parent_args *a)
  * for one that writes. */
 enum { GIT_ANCESTORS_MAX = 8 };
 
+/* Whether git process up runs an alias of child's command: git runs an
+ * alias (alias.st=status) as a git process of its own, `git status` then
+ * its arguments, and only waits for it. Known by git's config files
+ * (libgit2's reading: not `git -c`, which then fails closed), the alias's
+ * first word (not a shell's "!...") being child's command, and up's
+ * arguments ending child's. */
+static bool runs_alias_of(struct gitfilter *f, const struct parent_args *up, const struct parent_args *child)
+{
+	const char *tail, *from;
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	char key[128];
+	bool yes = false;
+	size_t n;
+
+	if (!up->cmd || !f->repo)
+		return false;
+	tail = next_arg(up->cmd);
+	from = next_arg(child->cmd);
+	n = (size_t)(up->end - tail);
+	/* whole arguments: what precedes child's last n bytes ends one */
+	if (n > (size_t)(child->end - from) || memcmp(child->end - n, tail, n) ||
+	    (child->end - n > from && child->end[-(ptrdiff_t)n - 1] != '\0') ||
+	    (size_t)snprintf(key, sizeof(key), "alias.%s", up->cmd) >= sizeof(key))
+		return false;
+	if (git_repository_config(&cfg, f->repo) == 0 && git_config_get_entry(&e, cfg, key) == 0 && e->value) {
+		const char *v = e->value + strspn(e->value, " \t");
+		size_t len = strcspn(v, " \t\n");
+
+		yes = len == strlen(child->cmd) && !memcmp(v, child->cmd, len);
+	}
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return yes;
+}
+
 /* Whether the git command this filter serves only compares, and so does
  * every git process above it up to the first process that is not git (a
- * shell, an IDE): `git add -p` runs `git diff-files` and stores what it
- * shows; an alias (alias.st=status) runs a git process of its own under
- * a name that says nothing; the git a builtin runs (stash's
+ * shell, an IDE), or runs it as an alias: `git add -p` runs `git
+ * diff-files` and stores what it shows; the git a builtin runs (stash's
  * update-index) is read with the builtin above it. Fail closed: no /proc,
  * a command line not read whole or an unknown command is one that writes. */
-static bool serves_compare_only(const struct parent_args *parent)
+static bool serves_compare_only(struct gitfilter *f, const struct parent_args *parent)
 {
+	struct parent_args below = { 0 }, up;
+	const struct parent_args *child = parent;
 	long pid = (long)getppid();
+	bool only = false;
 
 	if (!parent->is_git || !compares_only(parent))
 		return false;
 	for (int depth = 0; depth < GIT_ANCESTORS_MAX; depth++) {
-		struct parent_args up;
-		bool known, git, only;
-
 		if ((pid = (long)gs_proc_stat_field(pid, GS_PROC_PARENT)) <= 0)
-			return false;
+			break;
 		parent_args_read_of(&up, pid);
-		known = up.end != NULL;
-		git = up.is_git;
-		only = git && compares_only(&up);
-		parent_args_release(&up);
-		if (!known)
-			return false;
-		if (!git)
-			return true;
-		if (!only)
-			return false;
+		if (!up.end || !up.is_git || (!compares_only(&up) && !runs_alias_of(f, &up, child))) {
+			/* the first process that is not git, read whole */
+			only = up.end && !up.is_git;
+			parent_args_release(&up);
+			break;
+		}
+		parent_args_release(&below);
+		below = up;
+		child = &below;
 	}
-	return false;
+	parent_args_release(&below);
+	return only;
 }
 
 struct serve_ctx {
@@ -1726,7 +1762,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	f->blame = runs_blame(&parent);
 	f->archive = runs_archive(&parent);
 	f->parent_unread = archive_plaintext_asked() ? 0 : parent.unread;
-	f->compare_only = serves_compare_only(&parent);
+	f->compare_only = serves_compare_only(f, &parent);
 	may_delay = !recreates_conflicts(&parent);
 	parent_args_release(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */

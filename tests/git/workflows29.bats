@@ -44,7 +44,8 @@ assert_edit_kept_out() {
 # a required filter): the user could not see the edit. An edit of the
 # file's size is the hard case: git cleans it to tell. The index is not
 # refreshed with the line's hash (a second status still sees the edit),
-# and no object is written for it.
+# and no object is written for it. An alias of status in git's config
+# (its git runs another) is read as status.
 @test "an edit refused for a reader not accepted: status, diff, diff-files, diff-index and ls-files -m show it changed, with one line why" {
 	BLOB=$(git ls-files -s secrets/app.yaml)
 	edited secrets/app.yaml 'db_password: s3cr3tz'
@@ -66,6 +67,11 @@ assert_edit_kept_out() {
 	grep -qxF 'Binary files a/secrets/app.yaml and b/secrets/app.yaml differ' <<<"$output"
 	run -0 --separate-stderr git ls-files -m
 	[ "$output" = secrets/app.yaml ]
+	# an alias in git's config: its git process runs `git status` alone
+	git config alias.st status
+	run -0 --separate-stderr git st --porcelain
+	[ "$output" = " M secrets/app.yaml" ]
+	[ "$stderr" = "$WARNING" ]
 	# the line's hash is what git compared: never stored
 	line_blob=$(printf '%s\n' "$STAND_IN" | git hash-object --stdin)
 	run -0 --separate-stderr git diff --full-index
@@ -81,8 +87,8 @@ assert_edit_kept_out() {
 # before: add, commit -a, stash, update-index, hash-object (-w or not:
 # its hash could be staged), add -p (its diff-files is run by add), a
 # diff whose output holds the cleaned text (--binary, -a: a patch git
-# apply --cached would store), and a command git runs for an alias, which
-# the filter cannot tell from any other.
+# apply --cached would store), and the command of an alias the filter
+# cannot read (`git -c`) or that writes.
 @test "an edit refused for a reader not accepted: add, commit -a, stash, add -p, update-index, hash-object, merge, rebase, checkout -m, diff --binary and an alias fail as before" {
 	git switch -q -c side main
 	printf 'x\n' >x.txt
@@ -118,7 +124,11 @@ assert_edit_kept_out() {
 	done
 	run -128 git diff-files --binary
 	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	# an alias not in git's config files, or of a command that writes
 	run -128 git -c alias.st=status st --porcelain
+	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	git config alias.ad add
+	run -128 git ad secrets/app.yaml
 	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
 	assert_edit_kept_out
 	[ "$(cat secrets/app.yaml)" = "db_password: s3cr3tz" ]
