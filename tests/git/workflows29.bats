@@ -190,3 +190,30 @@ assert_edit_kept_out() {
 	[ "$(git diff-tree --no-commit-id --name-only -r HEAD)" = other.txt ]
 	[ "$(git status --porcelain 2>/dev/null)" = " M secrets/app.yaml" ]
 }
+
+# A file new to the repository takes .sops.yaml's rule: one that names a
+# reader not accepted, or that encrypts less than the accepted rule,
+# refuses it too, and `git add -N` then `git diff` compare it as well.
+@test "a new file under a rule not accepted (git add -N): git diff and status show it with one line why, git add refuses it" {
+	printf 'n: n3w-s3cr3t\n' >secrets/new.yaml
+	git add -N secrets/new.yaml
+	local refusal="cannot encrypt 'secrets/new.yaml': recipients changed: +$TINA; run 'gitseal updatekeys' to accept"
+	run -0 --separate-stderr git diff
+	[ "$stderr" = "gitseal: warning: $refusal; until then git shows the file changed but cannot add or stash the edit" ]
+	grep -qxF -- '+n: n3w-s3cr3t' <<<"$output"
+	run -0 --separate-stderr git status --porcelain
+	[ "$output" = " A secrets/new.yaml" ]
+	run -128 git add secrets/new.yaml
+	grep -qxF "gitseal: error: $refusal" <<<"$output"
+	git rm -q --cached secrets/new.yaml
+	# main's rule, accepted, narrowed in the work tree
+	git switch -q main
+	sed -i 's|^    age:|    encrypted_regex: ^x$\n&|' .sops.yaml
+	git add -N secrets/new.yaml
+	refusal="cannot encrypt 'secrets/new.yaml': the creation rule for 'secrets/new.yaml' changed what is encrypted (encrypted_regex '^x$'); run 'gitseal updatekeys' to accept"
+	run -0 --separate-stderr git diff secrets/new.yaml
+	[ "$stderr" = "gitseal: warning: $refusal; until then git shows the file changed but cannot add or stash the edit" ]
+	run -128 git add secrets/new.yaml
+	grep -qxF "gitseal: error: $refusal" <<<"$output"
+	run ! grep -qaF n3w-s3cr3t <(git cat-file --batch-all-objects --batch)
+}
