@@ -87,8 +87,8 @@ assert_edit_kept_out() {
 # before: add, commit -a, stash, update-index, hash-object (-w or not:
 # its hash could be staged), add -p (its diff-files is run by add), a
 # diff whose output holds the cleaned text (--binary, -a: a patch git
-# apply --cached would store), and the command of an alias the filter
-# cannot read (`git -c`) or that writes.
+# apply --cached would store), the command of an alias the filter cannot
+# read (`git -c`) or that writes, and any command where /proc is missing.
 @test "an edit refused for a reader not accepted: add, commit -a, stash, add -p, update-index, hash-object, merge, rebase, checkout -m, diff --binary and an alias fail as before" {
 	git switch -q -c side main
 	printf 'x\n' >x.txt
@@ -130,6 +130,12 @@ assert_edit_kept_out() {
 	git config alias.ad add
 	run -128 git ad secrets/app.yaml
 	grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	# no /proc: git's command line unknown (a mount namespace of its own
+	# where unshare may make one)
+	if unshare -rm true 2>/dev/null; then
+		run -128 unshare -rm sh -c 'mount -t tmpfs none /proc && exec git status --porcelain'
+		grep -qxF "gitseal: error: $REFUSAL" <<<"$output"
+	fi
 	assert_edit_kept_out
 	[ "$(cat secrets/app.yaml)" = "db_password: s3cr3tz" ]
 	[[ $(git log -1 --format=%s) == "tina reads secrets" ]]
