@@ -62,6 +62,10 @@ struct gitfilter_events {
 	/* A sops file was passed through as ciphertext (no identity opens it);
 	 * may be called from a worker thread. */
 	void (*passed_through)(void *ctx, const char *path, const char *reason);
+	/* A clean refused for keys this clone did not accept was answered
+	 * with a line in its place, for a git command that only compares
+	 * (status, diff); the error message is set. Main thread. */
+	void (*compared_refused)(void *ctx, const char *path);
 	void *ctx;
 };
 

@@ -193,6 +193,7 @@ static int git_init(int argc, char **argv)
 
 struct filter_report {
 	bool warned;
+	bool compared; /* a refused edit compared: said once */
 };
 
 static void report_failed(void *ctx, const char *path, bool clean)
@@ -218,10 +219,23 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 	pthread_mutex_unlock(&lock);
 }
 
+/* git status or diff of an edit the filter refuses: the command goes on,
+ * and says once why the edit cannot be added */
+static void report_compared(void *ctx, const char *path)
+{
+	struct filter_report *rep = ctx;
+
+	(void)path;
+	if (!rep->compared)
+		cmd_warnf("%s; until then git shows the file changed but cannot add or stash the edit",
+			  gs_error_message());
+	rep->compared = true;
+}
+
 static int git_filter_process(void)
 {
-	struct filter_report rep = { false };
-	struct gitfilter_events ev = { report_failed, report_passed, &rep };
+	struct filter_report rep = { false, false };
+	struct gitfilter_events ev = { report_failed, report_passed, report_compared, &rep };
 	struct gitfilter *f = NULL;
 	int ret;
 

@@ -17,32 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gitseal/proc.h"
 #include "gitseal/userdir.h"
 #include "once.h"
 #include "private_dir.h"
-
-/* The start time of process pid (field 22 of /proc/PID/stat), or 0. */
-static unsigned long long start_time(long pid)
-{
-	char path[64], text[1024], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	text[n] = '\0';
-	/* the command name (field 2) may hold spaces and ')': fields count
-	 * from the last ')' */
-	p = strrchr(text, ')');
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
 
 /* Removes the markers of kind whose git process is gone. */
 static void sweep(int dfd, const char *prefix)
@@ -59,7 +37,7 @@ static void sweep(int dfd, const char *prefix)
 		unsigned long long t;
 
 		if (!strncmp(e->d_name, prefix, plen) && sscanf(e->d_name + plen, "%ld-%llu", &pid, &t) == 2 &&
-		    start_time(pid) != t)
+		    gs_proc_stat_field(pid, GS_PROC_START_TIME) != t)
 			unlinkat(dfd, e->d_name, 0);
 	}
 	if (d)
@@ -75,7 +53,7 @@ static int marker_dir(const char *kind, char prefix[64], char name[128])
 	long git = (long)getppid();
 	unsigned long long t;
 
-	if (!getenv("GIT_EXEC_PATH") || !(t = start_time(git)) ||
+	if (!getenv("GIT_EXEC_PATH") || !(t = gs_proc_stat_field(git, GS_PROC_START_TIME)) ||
 	    (size_t)snprintf(dir, sizeof(dir), "%s/gitseal-once-%lu", private_dir_base(),
 			     (unsigned long)geteuid()) >= sizeof(dir) ||
 	    (size_t)snprintf(prefix, 64, "%s-", kind) >= 64 ||

@@ -2,8 +2,10 @@
  * changes (staged blobs HEAD does not hold), read as the repository reader
  * will see it. Refused, one finding per file:
  *   - a blob under the filter that is not a sops file (plaintext staged
- *     past the filter), or a sealed conflict not yet resolved (or, in the
- *     binary store, git-style markers sealed as its data);
+ *     past the filter, or the line git diff showed for an edit the filter
+ *     refused, staged from the diff), or a sealed conflict not yet
+ *     resolved (or, in the binary store, git-style markers sealed as its
+ *     data);
  *   - a sops blob with a value in clear that its own rule or the committed
  *     version's rule seals (a selection downgrade, a line added by hand in
  *     a clone without keys), or, for a file new to the repository, that
@@ -332,6 +334,12 @@ static int check_filtered(struct gitfilter *f, const char *path, const struct gs
 		return ret < 0 ? ret : add_finding(fs, path, "%s %s", c.what, gitattrs_effect(&c, true));
 	if (gitseal_conflict_is(blob->data, blob->len))
 		return add_finding(fs, path, "it holds an unresolved merge conflict");
+	/* staged from a diff that showed it (git apply --cached) */
+	if (blob->len > strlen(GITFILTER_REFUSED_EDIT) &&
+	    !memcmp(blob->data, GITFILTER_REFUSED_EDIT, strlen(GITFILTER_REFUSED_EDIT)))
+		return add_finding(fs, path,
+				   "it holds the line git status and git diff get in place of an edit that "
+				   "cannot be sealed, not the file: 'git restore --staged' unstages it");
 	if ((ret = gitseal_load_sealed(store_format_for_path(path), blob->data, blob->len, &d)) == 0)
 		ret = add_finding(fs, path, "it is staged unencrypted");
 	else if (ret > 0)

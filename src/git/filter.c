@@ -16,6 +16,7 @@
 #include "gitseal/dynlib.h"
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
+#include "gitseal/proc.h"
 #include "gitseal/shown.h"
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
@@ -1182,6 +1183,7 @@ struct parent_args {
 	char *text;      /* its arguments, each NUL-ended */
 	size_t len, cap;
 	const char *cmd; /* the git subcommand, NULL when not known */
+	bool is_git;     /* the process is git (`git`, or a builtin as `git-NAME`) */
 	const char *end;
 	int unread;      /* /proc has them, but they could not be read whole: why (an errno) */
 };
@@ -1243,14 +1245,14 @@ static int parent_args_injected(const char *variable)
 	return 0;
 }
 
-static bool parent_args_load(struct parent_args *a)
+static bool parent_args_load(struct parent_args *a, long pid)
 {
 	char path[64];
 	size_t max = parent_args_max();
 	ssize_t n = 0;
 	int fd, injected;
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)getppid());
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	injected = parent_args_injected("GITSEAL_TEST_PARENT_ARGS_OPEN_ERRNO");
 	fd = injected ? (errno = injected, -1) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -1287,12 +1289,13 @@ static bool parent_args_load(struct parent_args *a)
 	return true;
 }
 
-static void parent_args_read(struct parent_args *a)
+/* The command line of process pid (this process's parent: git) */
+static void parent_args_read_of(struct parent_args *a, long pid)
 {
 	const char *p, *base, *buf;
 
 	*a = (struct parent_args){ 0 };
-	if (!parent_args_load(a))
+	if (!parent_args_load(a, pid))
 		return;
 	buf = a->text;
 	a->end = buf + a->len;
@@ -1301,11 +1304,13 @@ static void parent_args_read(struct parent_args *a)
 	/* git's exec path holds each builtin as git-NAME, run as `git NAME`
 	 * (old scripts put it in PATH) */
 	if (!strncmp(base, "git-", 4) && base[4]) {
+		a->is_git = true;
 		a->cmd = base + 4;
 		return;
 	}
 	if (strcmp(base, "git"))
 		return;
+	a->is_git = true;
 	for (p = next_arg(buf); p < a->end; p = next_arg(p)) {
 		if (p[0] != '-') {
 			a->cmd = p;
@@ -1314,6 +1319,11 @@ static void parent_args_read(struct parent_args *a)
 		if (option_takes_value(p))
 			p = next_arg(p);
 	}
+}
+
+static void parent_args_read(struct parent_args *a)
+{
+	parent_args_read_of(a, (long)getppid());
 }
 
 static void parent_args_release(struct parent_args *a)
@@ -1418,33 +1428,158 @@ static bool long_option_is(const char *opt, const char *name)
 	return n && n <= strlen(name) && !strncmp(opt, name, n);
 }
 
-/* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
- * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
- * them (segmentation fault, work-tree file gone, index.lock left) when the
- * filter delays the file, and not when it answers at once (docs/git.md).
- * Erring towards "yes" only costs the delay. Options are read up to "--"
- * and in bundles of short ones ("-qm"); "-b", "-B" and "-s" take a value. */
-static bool recreates_conflicts(const struct parent_args *a)
+/* Whether the options of git's subcommand (read up to "--") hold a long
+ * one that may be git's abbreviation of one of longs (NULL-ended), or the
+ * short one flag, alone or in a bundle ("-qm"). A short option of
+ * with_value ends its bundle (the rest is its value); one of next_value
+ * at a bundle's end takes the next argument. */
+static bool asks_option(const struct parent_args *a, const char *const *longs, char flag, const char *with_value,
+			const char *next_value)
 {
 	const char *p, *c;
 
-	if (!a->cmd || (strcmp(a->cmd, "checkout") && strcmp(a->cmd, "restore")))
-		return false;
 	for (p = next_arg(a->cmd); p < a->end && strcmp(p, "--"); p = next_arg(p)) {
 		if (p[0] != '-')
 			continue;
 		if (p[1] == '-') {
-			if (long_option_is(p + 2, "merge") || long_option_is(p + 2, "conflict"))
-				return true;
+			for (const char *const *l = longs; *l; l++)
+				if (long_option_is(p + 2, *l))
+					return true;
 			continue;
 		}
-		for (c = p + 1; *c && !strchr("bBs", *c); c++)
-			if (*c == 'm')
+		for (c = p + 1; *c && !strchr(with_value, *c); c++)
+			if (*c == flag)
 				return true;
-		if (*c && !c[1])
-			p = next_arg(p); /* its value is the next argument */
+		if (*c && !c[1] && strchr(next_value, *c))
+			p = next_arg(p);
 	}
 	return false;
+}
+
+/* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
+ * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
+ * them (segmentation fault, work-tree file gone, index.lock left) when the
+ * filter delays the file, and not when it answers at once (docs/git.md).
+ * Erring towards "yes" only costs the delay. "-b", "-B" and "-s" take a
+ * value. */
+static bool recreates_conflicts(const struct parent_args *a)
+{
+	static const char *const longs[] = { "merge", "conflict", NULL };
+
+	if (!a->cmd || (strcmp(a->cmd, "checkout") && strcmp(a->cmd, "restore")))
+		return false;
+	return asks_option(a, longs, 'm', "bBs", "bBs");
+}
+
+/* Whether a diff's options ask for output that holds the work tree's
+ * cleaned text (`--binary`, `-a`/`--text`): a patch that `git apply
+ * --cached` would store. The short options that take a value end a
+ * bundle; a value in the next argument ("-S" and "-G" take one) is read as
+ * options: erring towards "yes" only keeps today's failure. */
+static bool diff_shows_content(const struct parent_args *a)
+{
+	static const char *const longs[] = { "binary", "text", NULL };
+
+	return asks_option(a, longs, 'a', "BCGMOSUXl", "");
+}
+
+/* git commands that run the clean filter only to compare a work-tree file
+ * with the index (git 2.39: read-cache.c's ce_compare_data when a stat
+ * changed and the index is refreshed, diff.c's diff_populate_filespec
+ * and diff_fill_oid_info, combine-diff.c): each hashes the cleaned text
+ * without writing an object, and the index keeps a new stat only for an
+ * entry whose hash is the one it holds. Every other command (add, commit,
+ * stash, update-index, hash-object, apply, checkout, merge, rebase, reset,
+ * restore, switch, difftool, which writes back) takes the path that
+ * writes: a refused clean fails it. */
+static bool compares_only(const struct parent_args *a)
+{
+	static const char *const diffs[] = { "diff", "diff-files", "diff-index" };
+	static const char *const others[] = { "describe", "ls-files", "status" };
+
+	if (!a->cmd)
+		return false;
+	for (size_t i = 0; i < sizeof(diffs) / sizeof(diffs[0]); i++)
+		if (!strcmp(a->cmd, diffs[i]))
+			return !diff_shows_content(a);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!strcmp(a->cmd, others[i]))
+			return true;
+	return false;
+}
+
+/* How many git processes above this filter's are read before it is taken
+ * for one that writes. */
+enum { GIT_ANCESTORS_MAX = 8 };
+
+/* Whether git process up runs an alias of child's command: git runs an
+ * alias (alias.st=status) as a git process of its own, `git status` then
+ * its arguments, and only waits for it. Known by git's config files
+ * (libgit2's reading: not `git -c`, which then fails closed), the alias's
+ * first word (not a shell's "!...") being child's command, and up's
+ * arguments ending child's. */
+static bool runs_alias_of(struct gitfilter *f, const struct parent_args *up, const struct parent_args *child)
+{
+	const char *tail, *from;
+	git_config *cfg = NULL;
+	git_config_entry *e = NULL;
+	char key[128];
+	bool yes = false;
+	size_t n;
+
+	if (!up->cmd || !f->repo)
+		return false;
+	tail = next_arg(up->cmd);
+	from = next_arg(child->cmd);
+	n = (size_t)(up->end - tail);
+	/* whole arguments: what precedes child's last n bytes ends one */
+	if (n > (size_t)(child->end - from) || memcmp(child->end - n, tail, n) ||
+	    (child->end - n > from && child->end[-(ptrdiff_t)n - 1] != '\0') ||
+	    (size_t)snprintf(key, sizeof(key), "alias.%s", up->cmd) >= sizeof(key))
+		return false;
+	if (git_repository_config(&cfg, f->repo) == 0 && git_config_get_entry(&e, cfg, key) == 0 && e->value) {
+		const char *v = e->value + strspn(e->value, " \t");
+		size_t len = strcspn(v, " \t\n");
+
+		yes = len == strlen(child->cmd) && !memcmp(v, child->cmd, len);
+	}
+	git_error_clear();
+	git_config_entry_free(e);
+	git_config_free(cfg);
+	return yes;
+}
+
+/* Whether the git command this filter serves only compares, and so does
+ * every git process above it up to the first process that is not git (a
+ * shell, an IDE), or runs it as an alias: `git add -p` runs `git
+ * diff-files` and stores what it shows; the git a builtin runs (stash's
+ * update-index) is read with the builtin above it. Fail closed: no /proc,
+ * a command line not read whole or an unknown command is one that writes. */
+static bool serves_compare_only(struct gitfilter *f, const struct parent_args *parent)
+{
+	struct parent_args below = { 0 }, up;
+	const struct parent_args *child = parent;
+	long pid = (long)getppid();
+	bool only = false;
+
+	if (!parent->is_git || !compares_only(parent))
+		return false;
+	for (int depth = 0; depth < GIT_ANCESTORS_MAX; depth++) {
+		if ((pid = (long)gs_proc_stat_field(pid, GS_PROC_PARENT)) <= 0)
+			break;
+		parent_args_read_of(&up, pid);
+		if (!up.end || !up.is_git || (!compares_only(&up) && !runs_alias_of(f, &up, child))) {
+			/* the first process that is not git, read whole */
+			only = up.end && !up.is_git;
+			parent_args_release(&up);
+			break;
+		}
+		parent_args_release(&below);
+		below = up;
+		child = &below;
+	}
+	parent_args_release(&below);
+	return only;
 }
 
 struct serve_ctx {
@@ -1454,6 +1589,26 @@ struct serve_ctx {
 	bool spare;             /* a CPU was to spare when last looked */
 };
 
+/* What a git command that only compares gets for an edit whose clean was
+ * refused for keys or a rule this clone did not accept: one line saying
+ * so (GITFILTER_REFUSED_EDIT, then the refusal), never a sops file nor the
+ * plaintext, and unlike any sealed blob, so that git shows the file
+ * changed (textconv still shows the edit: it reads the work-tree file).
+ * Such a command writes no object, and the index keeps a new stat only
+ * for a text whose hash it holds; every command that writes is refused. */
+static int refused_stand_in(struct serve_ctx *s, const char *path, struct gs_buf *out)
+{
+	int ret;
+
+	gs_buf_reset(out);
+	if ((ret = gs_buf_printf(out, "%s%s\n", GITFILTER_REFUSED_EDIT, gs_error_message())))
+		return ret;
+	if (s->ev && s->ev->compared_refused)
+		s->ev->compared_refused(s->ev->ctx, path);
+	gs_error_clear();
+	return 0;
+}
+
 static int serve_run(void *ctx, enum filter_command cmd, const char *path, const uint8_t *in, size_t len,
 		     struct gs_buf *out)
 {
@@ -1462,9 +1617,12 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	int ret;
 
 	if (cmd == FILTER_CLEAN) {
+		gittrust_take_unaccepted();
 		ret = gitfilter_clean(s->f, path, in, len, out);
 		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true)))
 			gs_buf_reset(out);
+		else if (ret && s->f->compare_only && gittrust_take_unaccepted())
+			ret = refused_stand_in(s, path, out);
 		return ret;
 	}
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);
@@ -1648,6 +1806,7 @@ int gitfilter_serve(struct gitfilter *f, FILE *in, FILE *out, const struct gitfi
 	f->blame = runs_blame(&parent);
 	f->archive = runs_archive(&parent);
 	f->parent_unread = archive_plaintext_asked() ? 0 : parent.unread;
+	f->compare_only = serves_compare_only(f, &parent);
 	may_delay = !recreates_conflicts(&parent);
 	parent_args_release(&parent);
 	/* smudges may run on worker threads: nothing left to load lazily */

@@ -104,6 +104,7 @@ struct gitfilter {
 	bool blame;                 /* serving `git blame`: clean hands plaintext back */
 	bool archive;               /* serving `git archive`: smudge hands the ciphertext back */
 	int parent_unread;          /* git's command line not read whole (an errno): smudge refuses */
+	bool compare_only;          /* serving a git command that only compares: see gitfilter_serve */
 	struct readahead *ahead;    /* new files cleaned ahead of git's requests, or NULL */
 	struct keycache *keycache;  /* opened data keys kept (keycache.c), filter-process only, or NULL */
 	struct githistory *history; /* answers of githistory_key_current, or NULL */
@@ -617,6 +618,16 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 /* Whether a record for path reads back as one for path alone: none for a
  * path with a leading or trailing blank or a control byte. */
 bool gittrust_path_recordable(const char *path);
+/* Marks the error just set, a refusal of keys or a rule this clone did
+ * not accept (whose way out is updatekeys), on the calling thread;
+ * returns code. gittrust_take_unaccepted: whether the error set now is
+ * that refusal (a name prefixed as it travelled up), the mark cleared. A
+ * git command that only compares answers such a clean with a line in the
+ * edit's place (filter.c). */
+int gittrust_refused_unaccepted(int code);
+bool gittrust_take_unaccepted(void);
+/* How that line begins; `gitseal git check` names a blob that holds it. */
+#define GITFILTER_REFUSED_EDIT "gitseal: in place of an edit that cannot be sealed: "
 /* What to do about recipients of path not accepted yet: run updatekeys,
  * or, for a path no record can name (updatekeys refuses it), rename it. */
 const char *gittrust_accept_hint(const char *path);

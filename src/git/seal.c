@@ -314,10 +314,11 @@ static int rule_keys(struct gitfilter *f, const char *path, bool check_selection
 	if ((ret = sops_config_match(config, full, &rule)))
 		return ret;
 	if (check_selection && !gittrust_selection_accepted(f, path, &rule->selection))
-		return GS_FAIL(GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); %s",
-			       gs_shown(path), rule->selection.kind ? sops_selection_key(rule->selection.kind) : "",
-			       rule->selection.kind ? " '" : "", rule->selection.value ? gs_shown(rule->selection.value) : "",
-			       rule->selection.kind ? "'" : "mac_only_encrypted", gittrust_accept_hint(path));
+		return gittrust_refused_unaccepted(GS_FAIL(
+			GS_ERR_CONFIG, "the creation rule for '%s' changed what is encrypted (%s%s%s%s); %s", gs_shown(path),
+			rule->selection.kind ? sops_selection_key(rule->selection.kind) : "", rule->selection.kind ? " '" : "",
+			rule->selection.value ? gs_shown(rule->selection.value) : "",
+			rule->selection.kind ? "'" : "mac_only_encrypted", gittrust_accept_hint(path)));
 	if (!(out->groups = gs_calloc(rule->group_count + 1, sizeof(*out->groups))))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	out->group_count = rule->group_count;

@@ -783,8 +783,30 @@ int gittrust_check_groups(struct gitfilter *f, const char *path, const struct so
 	r.shamir_threshold = have >= want ? keys->shamir_threshold : rule->shamir_threshold;
 	if (keys->group_count == rule->group_count && have >= want && gitseal_keys_equal_groups(keys, &r))
 		return 0;
-	return GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; %s",
-		       keys->group_count, have, rule->group_count, want, gittrust_accept_hint(path));
+	return gittrust_refused_unaccepted(
+		GS_FAIL(GS_ERR_CONFIG, "key groups changed: %zu group(s), %d needed, where .sops.yaml has %zu, %d needed; %s",
+			keys->group_count, have, rule->group_count, want, gittrust_accept_hint(path)));
+}
+
+/* The message of this thread's last refusal of keys or a rule this clone
+ * did not accept (the way out: updatekeys), "" when none; filter.c asks
+ * whether the error a clean ended with is that refusal. */
+static _Thread_local char unaccepted[1024];
+
+int gittrust_refused_unaccepted(int code)
+{
+	snprintf(unaccepted, sizeof(unaccepted), "%s", gs_error_message());
+	return code;
+}
+
+bool gittrust_take_unaccepted(void)
+{
+	const char *now = gs_error_message();
+	size_t n = strlen(now), m = strlen(unaccepted);
+	bool is = m && gs_error_code() == GS_ERR_CONFIG && n >= m && !strcmp(now + n - m, unaccepted);
+
+	unaccepted[0] = '\0';
+	return is;
 }
 
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)
@@ -795,14 +817,15 @@ int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct s
 	if ((ret = gittrust_load(f)))
 		return ret;
 	if (!f->trust.have_record)
-		return GS_FAIL(GS_ERR_CONFIG, "this clone has accepted no recipients yet: run 'gitseal "
-					      "updatekeys -r .' (it shows whom the files are sealed for)");
+		return gittrust_refused_unaccepted(
+			GS_FAIL(GS_ERR_CONFIG, "this clone has accepted no recipients yet: run 'gitseal "
+					       "updatekeys -r .' (it shows whom the files are sealed for)"));
 	gs_buf_init(&list, false);
 	if ((ret = gittrust_unaccepted(f, path, keys, &list)))
 		goto out;
 	if (list.len) {
-		ret = GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; %s", (const char *)list.data,
-			      gittrust_accept_hint(path));
+		ret = gittrust_refused_unaccepted(GS_FAIL(GS_ERR_CONFIG, "recipients changed: %s; %s",
+							  (const char *)list.data, gittrust_accept_hint(path)));
 		goto out;
 	}
 	ret = gittrust_check_groups(f, path, keys);

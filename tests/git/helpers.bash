@@ -147,6 +147,22 @@ committed_secret() {
 	git cat-file blob HEAD:secrets/a.yaml > "$T/sealed"
 }
 
+# tina_branch: secrets/app.yaml committed on main, and branch `tina`,
+# fetched from a teammate's clone (the team key and her own): her
+# recipient added to .sops.yaml and given secrets/app.yaml (its data key
+# rotated) and a new secrets/tina.yaml. This clone accepted none of it
+# (gs_setup_from tina_branch; workflows28.bats, workflows29.bats).
+tina_branch() {
+	app_committed
+	gs_person tina
+	cat "$T/key.txt" "$T/tina.txt" >"$T/team-and-tina.txt"
+	(cd "$T/tina" && export SOPS_AGE_KEY_FILE="$T/team-and-tina.txt" && gitseal git init 2>/dev/null &&
+	 git checkout -qb tina && sed -i "s|age: .*|&,$(recipient_of tina)|" .sops.yaml &&
+	 gitseal updatekeys -y -r --rotate . 2>/dev/null && printf 't: tina-value\n' >secrets/tina.yaml &&
+	 git add -A && git commit -qm "tina reads secrets")
+	git fetch -q "$T/tina" tina:tina
+}
+
 # touch_newer FILE...: FILE's mtime set two seconds ahead, so that it
 # differs from what the index recorded and git must read (and clean) it
 # again, as `sleep 1; touch` did without the wait.
