@@ -32,7 +32,9 @@ int gitrepo_fail(const char *what)
 	 * every cause */
 	if (e && e->klass == GIT_ERROR_NOMEMORY)
 		return GS_FAIL(GS_ERR_NOMEM, "%s: out of memory", what);
-	return GS_FAIL(GS_ERR_IO, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+	/* libgit2's messages quote paths and names it read (no way found for a
+	 * repository to reach one, but they are its text): shown as names are */
+	return GS_FAIL(GS_ERR_IO, "%s: %s", what, e && e->message ? gs_shown(e->message) : "libgit2 error");
 }
 
 static int make_statedir(struct gitfilter *f)
