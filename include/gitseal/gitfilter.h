@@ -62,10 +62,11 @@ struct gitfilter_events {
 	/* A sops file was passed through as ciphertext (no identity opens it);
 	 * may be called from a worker thread. */
 	void (*passed_through)(void *ctx, const char *path, const char *reason);
-	/* A clean refused for keys this clone did not accept was answered
-	 * with a line in its place, for a git command that only compares
-	 * (status, diff); the error message is set. Main thread. */
-	void (*compared_refused)(void *ctx, const char *path);
+	/* A clean refused for keys this clone did not accept (unaccepted),
+	 * or of an edit that does not load in its format, was answered with
+	 * a line in its place, for a git command that only compares (status,
+	 * diff); the error message is set. Main thread. */
+	void (*compared_refused)(void *ctx, const char *path, bool unaccepted);
 	void *ctx;
 };
 

@@ -221,14 +221,15 @@ static void report_passed(void *ctx, const char *path, const char *reason)
 
 /* git status or diff of an edit the filter refuses: the command goes on,
  * and says once why the edit cannot be added */
-static void report_compared(void *ctx, const char *path)
+static void report_compared(void *ctx, const char *path, bool unaccepted)
 {
 	struct filter_report *rep = ctx;
 
 	(void)path;
 	if (!rep->compared)
-		cmd_warnf("%s; until then git shows the file changed but cannot add or stash the edit",
-			  gs_error_message());
+		cmd_warnf("%s; %s", gs_error_message(),
+			  unaccepted ? "until then git shows the file changed but cannot add or stash the edit"
+				     : "git shows the file changed but cannot add or stash the edit until it loads");
 	rep->compared = true;
 }
 

@@ -1592,13 +1592,14 @@ struct serve_ctx {
 };
 
 /* What a git command that only compares gets for an edit whose clean was
- * refused for keys or a rule this clone did not accept: one line saying
- * so (GITFILTER_REFUSED_EDIT, then the refusal), never a sops file nor the
- * plaintext, and unlike any sealed blob, so that git shows the file
+ * refused for keys or a rule this clone did not accept, or that does not
+ * load in its format: one line saying so (GITFILTER_REFUSED_EDIT, then
+ * the refusal), never a sops file nor the plaintext, and unlike any
+ * sealed blob, so that git shows the file
  * changed (textconv still shows the edit: it reads the work-tree file).
  * Such a command writes no object, and the index keeps a new stat only
  * for a text whose hash it holds; every command that writes is refused. */
-static int refused_stand_in(struct serve_ctx *s, const char *path, struct gs_buf *out)
+static int refused_stand_in(struct serve_ctx *s, const char *path, bool unaccepted, struct gs_buf *out)
 {
 	int ret;
 
@@ -1606,7 +1607,7 @@ static int refused_stand_in(struct serve_ctx *s, const char *path, struct gs_buf
 	if ((ret = gs_buf_printf(out, "%s%s\n", GITFILTER_REFUSED_EDIT, gs_error_message())))
 		return ret;
 	if (s->ev && s->ev->compared_refused)
-		s->ev->compared_refused(s->ev->ctx, path);
+		s->ev->compared_refused(s->ev->ctx, path, unaccepted);
 	gs_error_clear();
 	return 0;
 }
@@ -1621,10 +1622,16 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	if (cmd == FILTER_CLEAN) {
 		gittrust_take_unaccepted();
 		ret = gitfilter_clean(s->f, path, in, len, out);
-		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true)))
+		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true))) {
 			gs_buf_reset(out);
-		else if (ret && s->f->compare_only && gittrust_take_unaccepted())
-			ret = refused_stand_in(s, path, out);
+		} else if (ret) {
+			bool unaccepted = gittrust_take_unaccepted();
+
+			/* an edit that does not load (a YAML syntax error) differs
+			 * from what was committed, which did: git diff shows it */
+			if (s->f->compare_only && (unaccepted || ret == GS_ERR_PARSE))
+				ret = refused_stand_in(s, path, unaccepted, out);
+		}
 		return ret;
 	}
 	ret = gitfilter_smudge(s->f, path, in, len, out, &passed);

@@ -223,3 +223,30 @@ assert_edit_kept_out() {
 	grep -qxF "gitseal: error: $refusal" <<<"$output"
 	run ! grep -qaF n3w-s3cr3t <(git cat-file --batch-all-objects --batch)
 }
+
+# An edit that does not load in its format (a YAML syntax error being
+# fixed) made git diff stop with the filter's error, where the user most
+# needs to see the edit: it is compared as a refused one is, the parse
+# error said once; what writes still fails.
+@test "an edit that does not load (a YAML syntax error): status and diff show it with the error once; add and stash fail; fixed, it adds" {
+	git switch -q main
+	BLOB=$(git ls-files -s secrets/app.yaml)
+	edited secrets/app.yaml 'db_password: [s3cr3t'
+	warning="gitseal: warning: cannot encrypt 'secrets/app.yaml': invalid YAML at line 2: did not find expected ',' or ']'; git shows the file changed but cannot add or stash the edit until it loads"
+	run -0 --separate-stderr git status --porcelain
+	[ "$output" = " M secrets/app.yaml" ]
+	[ "$stderr" = "$warning" ]
+	run -0 --separate-stderr git diff
+	[ "$stderr" = "$warning" ]
+	grep -qxF -- '+db_password: [s3cr3t' <<<"$output"
+	run -128 git add secrets/app.yaml
+	[[ $output == *"gitseal: error: cannot encrypt 'secrets/app.yaml': invalid YAML at line 2: did not find expected ',' or ']'"* ]]
+	run ! git stash
+	[ -z "$(git stash list)" ]
+	assert_edit_kept_out
+	edited secrets/app.yaml 'db_password: s3cr3t'
+	run -0 --separate-stderr git diff
+	[ -z "$stderr" ]
+	git add secrets/app.yaml
+	[ "$(git show :secrets/app.yaml | grep -c '^db_password: ENC\[')" -eq 1 ]
+}
