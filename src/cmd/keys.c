@@ -304,54 +304,6 @@ out:
 
 /* ---- the repository: where -r walks, and whose rules a named file gets ---- */
 
-/* The repository the command works in, a real path, or "" when there is
- * none: the top of the git work tree holding the current directory, else
- * the directory of the .sops.yaml found from it. Its content is attacker
- * input (docs/threat-model.md): a committed symbolic link must take
- * neither -r nor its .sops.yaml's recipients, unannounced, to a file
- * outside it. */
-static void repo_root(char root[static PATH_MAX])
-{
-	char cwd[PATH_MAX], cand[PATH_MAX], *found = NULL, *slash;
-	struct stat st;
-
-	root[0] = '\0';
-	if (!realpath(".", cwd))
-		return;
-	strcpy(root, cwd);
-	for (;;) {
-		if ((size_t)snprintf(cand, sizeof(cand), "%s/.git", strcmp(root, "/") ? root : "") < sizeof(cand) &&
-		    lstat(cand, &st) == 0)
-			return;
-		if (!strcmp(root, "/"))
-			break;
-		slash = strrchr(root, '/');
-		slash[slash == root] = '\0';
-	}
-	root[0] = '\0';
-	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
-		slash[slash == found] = '\0';
-		if (!realpath(found, root))
-			root[0] = '\0';
-	}
-	gs_error_clear();
-	free(found);
-}
-
-static bool path_inside(const char *dir, const char *real)
-{
-	size_t n = strlen(dir);
-
-	return !strcmp(dir, "/") || (!strncmp(real, dir, n) && (real[n] == '\0' || real[n] == '/'));
-}
-
-/* Whether path, every link in it resolved, lies outside dir (a real
- * path); its real path in real. A path that does not resolve is not. */
-static bool leads_outside(const char *dir, const char *path, char real[static PATH_MAX])
-{
-	return dir[0] && realpath(path, real) && !path_inside(dir, real);
-}
-
 /* One line when a file named on the command line lies outside the
  * repository: what is done to it is done because the user named it, and
  * the user sees that it is. */
@@ -359,7 +311,7 @@ static void note_outside(const char *root, const char *file, const char *what)
 {
 	char real[PATH_MAX];
 
-	if (leads_outside(root, file, real))
+	if (cmd_leads_outside(root, file, real))
 		cmd_warnf("'%s' leads outside the repository '%s', to '%s': %s only because it was named (-r does not "
 			  "follow it)", gs_shown(file), gs_shown(root), gs_shown(real), what);
 }
@@ -417,7 +369,7 @@ static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named
 {
 	char real[PATH_MAX];
 
-	return leads_outside(top, path, real) ? bulk_add(b, path, real, named) : 0;
+	return cmd_leads_outside(top, path, real) ? bulk_add(b, path, real, named) : 0;
 }
 
 /* Regular files below dir, .git skipped, symbolic links not followed. */
@@ -577,13 +529,13 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	repo_root(root);
+	cmd_repo_root(root);
 	for (int i = -1; !ret && i < c->rest_count; i++) {
 		const char *dir = i < 0 ? c->file : c->rest[i];
 
 		/* a directory named outside the repository, or through a link
 		 * that leads out of it: its files are named one by one or not at all */
-		if (leads_outside(root, dir, top)) {
+		if (cmd_leads_outside(root, dir, top)) {
 			cmd_warnf("'%s' leads outside the repository '%s', to '%s': not walked (name its files to %s them)",
 				  gs_shown(dir), gs_shown(root), gs_shown(top), b.rotate ? "rotate" : "update");
 			continue;
@@ -675,7 +627,7 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	sops_cli_one_file(&c);
-	repo_root(root);
+	cmd_repo_root(root);
 	if (c.in_place)
 		note_outside(root, c.file, "rotated in place");
 	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
@@ -737,7 +689,7 @@ int cmd_updatekeys(int argc, char **argv)
 		goto out;
 	}
 	first = c.file;
-	repo_root(root);
+	cmd_repo_root(root);
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 

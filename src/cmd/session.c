@@ -9,6 +9,7 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
+#include "gitseal/path.h"
 #include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "session.h"
@@ -45,20 +46,42 @@ static bool in_filtered_clone(const char *file)
 	bool yes = false;
 	char *slash;
 
-	if (!file || !realpath(file, dir))
+	if (!file || !realpath(file, dir) || !(slash = strrchr(dir, '/')))
+		return false;
+	slash[slash == dir] = '\0';
+	if (!gs_path_find_up(dir, ".git/config"))
 		return false;
 	gs_buf_init(&config, false);
-	while ((slash = strrchr(dir, '/'))) {
-		*slash = '\0';
-		snprintf(path, sizeof(path), "%s/.git/config", dir);
-		if (gs_read_file(path, &config, 1 << 20) == 0) {
-			yes = memmem(config.data, config.len, "[filter \"gitseal\"]", 18) != NULL;
-			break;
-		}
-	}
+	snprintf(path, sizeof(path), "%s/.git/config", strcmp(dir, "/") ? dir : "");
+	if (gs_read_file(path, &config, 1 << 20) == 0)
+		yes = memmem(config.data, config.len, "[filter \"gitseal\"]", 18) != NULL;
 	gs_error_clear();
 	gs_buf_release(&config);
 	return yes;
+}
+
+void cmd_repo_root(char root[static PATH_MAX])
+{
+	char cwd[PATH_MAX], *found = NULL, *slash;
+
+	root[0] = '\0';
+	if (!realpath(".", cwd))
+		return;
+	strcpy(root, cwd);
+	if (gs_path_find_up(root, ".git"))
+		return;
+	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
+		slash[slash == found] = '\0';
+		if (!realpath(found, root))
+			root[0] = '\0';
+	}
+	gs_error_clear();
+	free(found);
+}
+
+bool cmd_leads_outside(const char *root, const char *path, char real[static PATH_MAX])
+{
+	return root[0] && realpath(path, real) && !gs_path_inside(root, real);
 }
 
 int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool reseal)
