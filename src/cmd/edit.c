@@ -304,18 +304,23 @@ static int take_metadata_back(const struct sops_session *s, struct doc *changed)
  * user can merge the two by hand; no plaintext reaches the disk. */
 static int keep_lost_edit(const char *file, const struct gs_buf *out)
 {
-	char *kept = NULL, why[256];
+	static const char nothing[] = "; nothing written";
+	char *kept = NULL, why[256], failed[1024];
+	size_t n;
 	int ret;
 
 	if (!gs_changed_since_read(file))
 		return GS_ERR_WRITE;
+	/* the write's own words: changed since it was read, or leads elsewhere now */
+	n = (size_t)snprintf(failed, sizeof(failed), "%s", gs_error_message());
+	if (n < sizeof(failed) && n >= sizeof(nothing) - 1 && !strcmp(failed + n - (sizeof(nothing) - 1), nothing))
+		failed[n - (sizeof(nothing) - 1)] = '\0';
 	if ((ret = gs_write_beside(file, ".gitseal-edit-", out->data, out->len, &kept)) < 0) {
 		snprintf(why, sizeof(why), "%s", gs_error_message());
-		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written, "
-			       "and the edit could not be kept beside it (%s)", gs_shown(file), why);
+		return GS_FAIL(GS_ERR_WRITE, "%s; nothing written, and the edit could not be kept beside it (%s)", failed,
+			       why);
 	}
-	ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; your edit is kept sealed "
-		      "in '%s'", gs_shown(file), gs_shown(kept));
+	ret = GS_FAIL(GS_ERR_WRITE, "%s; your edit is kept sealed in '%s'", failed, gs_shown(kept));
 	free(kept);
 	return ret;
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Rule 2 (red team 28): writes through symbolic links.
+# 1. A new file whose path goes through a link out of the repository
+#    (edit secrets/out/new.yaml, secrets/out -> /elsewhere) is not given
+#    the recipients of the repository's creation rule; with keys named on
+#    the command line it is written there, with one line naming where.
+# 2. A file swapped for a link (or a link retargeted) between the walk or
+#    the read and the write: the write replaces the file that was read, in
+#    the directory it was found in, or nothing. GITSEAL_TEST_RUN (the test
+#    build's hook, src/util/io.c) runs the swap at one step of the write:
+#    open (as if between the read and the write) or rename (after the
+#    write's own checks).
+
+load ../helpers
+
+setup() {
+	setup_demo
+	mkdir -p repo/k8s other/dir
+	printf 'a: 1\n' >p.yaml
+	gitseal_fixture encrypt --age "$DEMO_RECIPIENT" p.yaml >other/secrets.yaml
+	cp other/secrets.yaml other/dir/in.yaml
+	cp other/secrets.yaml repo/k8s/in.yaml
+	cp other/secrets.yaml before.yaml
+	cd repo
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+}
+teardown() { if [ -n "${TMP:-}" ]; then teardown_tmp; fi; }
+
+needs_hooks() {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1)"
+}
+
+outside_untouched() {
+	cmp "$TMP/other/secrets.yaml" "$TMP/before.yaml"
+	cmp "$TMP/other/dir/in.yaml" "$TMP/before.yaml"
+}
+
+# swap WHEN PATH SCRIPT: at step WHEN of the write of PATH, run SCRIPT once
+swap() {
+	printf '[ "$1" = %s ] || exit 0\n[ -e %s/swapped ] && exit 0\n: >%s/swapped\n%s\n' \
+		"$2" "$TMP" "$TMP" "$3" >"$TMP/swap.sh"
+	export GITSEAL_TEST_RUN_AT=$1 GITSEAL_TEST_RUN=". '$TMP/swap.sh'"
+}
+
+@test "updatekeys -r: a walked file swapped for a link out before the write is not written through" {
+	needs_hooks
+	swap open ./k8s/in.yaml "mv k8s/in.yaml '$TMP/moved.yaml' && ln -s ../../other/secrets.yaml k8s/in.yaml"
+	R2=$(gitseal_fixture keygen -y "$KEYS/test-age-key-2.txt")
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$R2" >.sops.yaml
+	run --separate-stderr gitseal updatekeys -r -y .
+	[ "$status" -eq 1 ]
+	[ "$output" = "./k8s/in.yaml: error: cannot replace './k8s/in.yaml': it is a symbolic link now, not the file the walk found; nothing written" ]
+	[ "${stderr##*$'\n'}" = "gitseal: 0 files updated, 0 up to date, 1 failed" ]
+	[ -L k8s/in.yaml ]
+	outside_untouched
+	cmp "$TMP/moved.yaml" "$TMP/before.yaml"
+	[ -z "$(ls -A k8s "$TMP/other" | grep gitseal-tmp || true)" ]
+}
+
+@test "rotate -r: a directory swapped for a link out after the write's checks: the rename stays in the directory walked" {
+	needs_hooks
+	swap rename k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 0 ]
+	[ "$output" = "k8s/in.yaml: rotated" ]
+	outside_untouched
+	# the file walked is the one rotated, where it is now
+	! cmp -s k8s.walked/in.yaml "$TMP/before.yaml" || false
+	[ "$(gitseal_fixture decrypt k8s.walked/in.yaml)" = "a: 1" ]
+}
+
+@test "rotate -r: a directory swapped for a link out before the write: nothing written there" {
+	needs_hooks
+	swap open k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 1 ]
+	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': it is another file now, not the file the walk found; nothing written" ]
+	outside_untouched
+	cmp k8s.walked/in.yaml "$TMP/before.yaml"
+}
+
+@test "set and encrypt -i through a named link retargeted out between the read and the write: nothing written" {
+	needs_hooks
+	ln -s in.yaml k8s/x.yaml
+	swap open k8s/x.yaml "ln -sfn ../../other/secrets.yaml k8s/x.yaml"
+	run --separate-stderr gitseal set k8s/x.yaml '["b"]' 2
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "gitseal: error: cannot replace 'k8s/x.yaml': it leads to 'k8s/../../other/secrets.yaml' now, not to 'k8s/in.yaml' as when it was read; nothing written" ]
+	outside_untouched
+	cmp k8s/in.yaml "$TMP/before.yaml"
+	# a plaintext encrypted in place: the same
+	printf 'b: 2\n' >k8s/plain.yaml
+	cp k8s/plain.yaml "$TMP/plain.before"
+	ln -sfn plain.yaml k8s/x.yaml
+	rm "$TMP/swapped"
+	run --separate-stderr gitseal encrypt -i k8s/x.yaml
+	[ "$status" -eq 3 ]
+	[[ "$stderr" = "gitseal: error: cannot replace 'k8s/x.yaml': it leads to 'k8s/../../other/secrets.yaml' now, not to 'k8s/plain.yaml' as when it was read; nothing written" ]]
+	outside_untouched
+	cmp k8s/plain.yaml "$TMP/plain.before"
+}
+
+@test "a named file replaced by a link after the write's checks: refused, the link and its target untouched" {
+	needs_hooks
+	swap rename k8s/in.yaml "mv k8s/in.yaml k8s/in.old && ln -s ../../other/secrets.yaml k8s/in.yaml"
+	run --separate-stderr gitseal rotate -i k8s/in.yaml
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "gitseal: error: cannot replace 'k8s/in.yaml': it is a symbolic link now, not the file it led to; nothing written" ]
+	[ -L k8s/in.yaml ]
+	outside_untouched
+	[ -z "$(ls -A k8s | grep gitseal-tmp || true)" ]
+}
+
+@test "edit through a link retargeted out while the editor is open: nothing written out there, the edit kept beside the file read" {
+	ln -s in.yaml k8s/x.yaml
+	printf '#!/bin/sh\nln -sfn ../../other/secrets.yaml k8s/x.yaml\nsed -i s/1/5/ "$1"\n' >"$TMP/ed.sh"
+	chmod +x "$TMP/ed.sh"
+	run --separate-stderr env EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit k8s/x.yaml
+	[ "$status" -eq 3 ]
+	kept=(k8s/in.yaml.gitseal-edit-*)
+	[ "${#kept[@]}" -eq 1 ]
+	[ "$stderr" = "gitseal: error: cannot replace 'k8s/x.yaml': it leads to 'k8s/../../other/secrets.yaml' now, not to 'k8s/in.yaml' as when it was read; your edit is kept sealed in '${kept[0]}'" ]
+	outside_untouched
+	cmp k8s/in.yaml "$TMP/before.yaml"
+	[ "$(gitseal_fixture decrypt --input-type yaml "${kept[0]}")" = "a: 5" ]
+}
