@@ -2,6 +2,7 @@
 #ifndef GITSEAL_IO_H
 #define GITSEAL_IO_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,8 +61,7 @@ int gs_write_vec(struct gs_writer *w, struct iovec *iov, int n) __attribute__((w
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	__attribute__((warn_unused_result));
 
-/* A regular file as a walk of a directory found it (lstat): device and
- * inode. */
+/* A regular file as lstat found it: device and inode. */
 struct gs_file_id {
 	dev_t dev;
 	ino_t ino;
@@ -104,7 +104,7 @@ struct gs_atomic_file {
 	int dir_fd;
 	bool dir_open;
 	const char *name, *tmp_name; /* in path and tmp_path: the names in dir_fd */
-	const struct gs_file_id *walked; /* gs_replace_walked */
+	const struct gs_file_id *found; /* gs_replace_found */
 };
 
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
@@ -127,12 +127,13 @@ bool gs_changed_since_read(const char *path);
  * its name (free it). */
 int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)
 	__attribute__((warn_unused_result));
-/* Replaces path, a regular file a walk found (updatekeys -r, rotate -r),
- * with data as gs_atomic_write does, following no symbolic link: the walk
- * followed none, and what is put in the file's place after it (a link, to
- * anywhere, or another file) is refused, nothing written, as is a file
- * this process read that was not the one walked. */
-int gs_replace_walked(const char *path, const struct gs_file_id *walked, const uint8_t *data, size_t len)
+/* Replaces path, a regular file found by lstat (a walk of a directory for
+ * updatekeys -r and rotate -r, an index entry's work-tree file for git
+ * lock and unlock), with data as gs_atomic_write does, following no
+ * symbolic link: what is put in the file's place since it was checked (a
+ * link, to anywhere, or another file) is refused, nothing written, as is
+ * a file this process read that was not the one found. */
+int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
 	__attribute__((warn_unused_result));
 /* One-shot convenience. */
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
@@ -144,5 +145,11 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
  * under /dev and /proc) is opened and written directly, never replaced. */
 int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));
+
+/* Where gs_output_write(path) puts a file: its real path in real (every
+ * symbolic link resolved, through a dangling one to the file it names;
+ * the file itself need not exist). false when it writes no file there
+ * ("-", a device, a FIFO) or the place does not resolve. */
+bool gs_write_lands(const char *path, char real[static PATH_MAX]) __attribute__((warn_unused_result));
 
 #endif

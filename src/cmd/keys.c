@@ -294,7 +294,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	}
-	if (ret < 0 || (ret = walked ? gs_replace_walked(file, walked, out.data, out.len)
+	if (ret < 0 || (ret = walked ? gs_replace_found(file, walked, out.data, out.len)
 				     : gs_output_write(file, out.data, out.len, 0600)) < 0)
 		goto out;
 	*changed = true;
@@ -384,7 +384,7 @@ static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named
  * symbolic links not followed: each directory is entered through its
  * parent's descriptor, never through a link put in its place after it
  * was looked at, and each file's identity is kept for the write
- * (gs_replace_walked). */
+ * (gs_replace_found). */
 static int bulk_collect(struct bulk *b, const char *named, const char *top, const char *dir, int dir_fd, int depth)
 {
 	DIR *d;
@@ -477,7 +477,7 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	if (b->rotate) {
 		gs_buf_init(&out, false);
 		if ((ret = rotate_one(b->cli, b->refs, j->path, &out)) == 0)
-			ret = gs_replace_walked(j->path, &j->id, out.data, out.len);
+			ret = gs_replace_found(j->path, &j->id, out.data, out.len);
 		gs_buf_release(&out);
 		changed = true;
 	} else {

@@ -469,6 +469,57 @@ static int check_rule_seals(const struct sops_cli *c, const struct sops_config *
 		       values == 1 ? "it" : "each");
 }
 
+/* Whether a new file's keys would come from a .sops.yaml gitseal found
+ * (repository content) rather than from the user: key flags or their
+ * variables, --config, SOPS_CONFIG. */
+static bool keys_from_found_rule(const struct sops_cli *c, const struct sops_config *config)
+{
+	const char *named = getenv("SOPS_CONFIG");
+	char **keys[3] = { NULL, NULL, NULL };
+	size_t counts[3] = { 0, 0, 0 };
+	bool found;
+
+	if (!config || c->config_path || (named && *named))
+		return false;
+	/* a list that cannot be read gives no keys: the rule's, as the
+	 * command itself will find (it fails there, not here) */
+	(void)(sops_cli_age_recipients(c, &keys[0], &counts[0]) || sops_cli_vault_uris(c, &keys[1], &counts[1]) ||
+	       sops_cli_pgp_fingerprints(c, &keys[2], &counts[2]));
+	gs_error_clear();
+	found = !counts[0] && !counts[1] && !counts[2];
+	sops_cli_free_strings(keys[0], counts[0]);
+	sops_cli_free_strings(keys[1], counts[1]);
+	sops_cli_free_strings(keys[2], counts[2]);
+	return found;
+}
+
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written)
+{
+	char root[PATH_MAX], real[PATH_MAX], meant[PATH_MAX];
+	bool through_link, rule;
+
+	if (!written)
+		return 0;
+	cmd_repo_root(root);
+	if (!root[0] || !gs_write_lands(written, real) || gs_path_inside(root, real))
+		return 0;
+	/* typed inside, lands outside: a symbolic link on the way */
+	through_link = gs_path_absolute(written, meant) == 0 && gs_path_inside(root, meant);
+	rule = keys_from_found_rule(c, config);
+	if (through_link && rule)
+		return GS_FAIL(GS_ERR_GENERIC, "'%s' leads outside the repository '%s', to '%s': the creation rule "
+			       "of '%s' chooses recipients for the repository's files, not for it; nothing written "
+			       "(name the keys, e.g. --age, or the real path)", gs_shown(written), gs_shown(root),
+			       gs_shown(real), gs_shown(config->path));
+	if (through_link)
+		cmd_warnf("'%s' leads outside the repository '%s', to '%s': written there", gs_shown(written),
+			  gs_shown(root), gs_shown(real));
+	else if (rule)
+		cmd_warnf("'%s' lies outside the repository '%s': the creation rule of '%s' is applied to it only "
+			  "because it was named", gs_shown(written), gs_shown(root), gs_shown(config->path));
+	return 0;
+}
+
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,
 		      struct doc *plain, struct sops_key_summary *out, bool *k8s_default)
 {

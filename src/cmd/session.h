@@ -84,6 +84,17 @@ void cmd_repo_root(char root[static PATH_MAX]);
 bool cmd_leads_outside(const char *root, const char *path, char real[static PATH_MAX])
 	__attribute__((warn_unused_result));
 
+/* Where a new file is written (written: the file encrypt -i or edit
+ * creates or replaces, encrypt's --output; NULL: standard output), asked
+ * before any work: a place outside the repository reached through a
+ * symbolic link (secrets/out/new.yaml, secrets/out -> /elsewhere) is
+ * refused when the keys would be the found creation rule's (repository
+ * content must not reach a file outside it), and named in one line when
+ * the user named the keys; a path typed outside it gets one line when the
+ * rule's keys are applied to it. */
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written)
+	__attribute__((warn_unused_result));
+
 /* New files (encrypt, edit of a new file): the keys from flags, the
  * environment and the creation rule; a Kubernetes Secret with no
  * selection gets encrypted_regex ^(data|stringData)$ (*k8s_default set). */

@@ -396,16 +396,16 @@ static bool stamp_unchanged(const char *resolved)
 }
 
 /* false when resolved was read by this process and st (what its name
- * holds now, no link followed) is not what was read; with walked, also
- * when what was read is not the file the walk found. */
-static bool stamp_matches(const char *resolved, const struct stat *st, const struct gs_file_id *walked)
+ * holds now, no link followed) is not what was read; with found, also
+ * when what was read is not the file found (gs_replace_found). */
+static bool stamp_matches(const char *resolved, const struct stat *st, const struct gs_file_id *found)
 {
 	struct read_stamp *r;
 	bool same = true;
 
 	pthread_mutex_lock(&read_stamps_lock);
 	if ((r = stamp_find(resolved)))
-		same = stamp_same(r, st) && (!walked || (r->dev == walked->dev && r->ino == walked->ino));
+		same = stamp_same(r, st) && (!found || (r->dev == found->dev && r->ino == found->ino));
 	pthread_mutex_unlock(&read_stamps_lock);
 	return same;
 }
@@ -678,7 +678,7 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Where a write to path lands (af->path): for a walked file path itself,
+/* Where a write to path lands (af->path): for a file found, path itself,
  * never through a link; else the end of its chain of links, and for a
  * file this process read through path, where path led then. */
 static int atomic_target(struct gs_atomic_file *af, const char *path)
@@ -686,14 +686,14 @@ static int atomic_target(struct gs_atomic_file *af, const char *path)
 	char *was = NULL;
 	int ret = 0;
 
-	if (af->walked) {
+	if (af->found) {
 		struct stat st;
 
 		if (!(af->path = gs_strdup(path)))
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is a symbolic link now, not the file the "
-				       "walk found; nothing written", gs_shown(path));
+			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is a symbolic link now, not the file "
+				       "checked; nothing written", gs_shown(path));
 	} else if (!(af->path = link_target(path))) {
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
 			       gs_shown(path), errno_text(errno));
@@ -708,12 +708,12 @@ static int atomic_target(struct gs_atomic_file *af, const char *path)
 }
 
 /* What a write in place may replace: a regular file with one link, and
- * for a walked file the one the walk found. st: what the target's name
+ * for a file found, that one. st: what the target's name
  * holds, no link followed. */
 static int check_replaceable(const struct gs_atomic_file *af, const char *path, const struct stat *st)
 {
-	if (af->walked && (!S_ISREG(st->st_mode) || st->st_dev != af->walked->dev || st->st_ino != af->walked->ino))
-		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is %s now, not the file the walk found; "
+	if (af->found && (!S_ISREG(st->st_mode) || st->st_dev != af->found->dev || st->st_ino != af->found->ino))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is %s now, not the file checked; "
 			       "nothing written", gs_shown(path),
 			       S_ISLNK(st->st_mode) ? "a symbolic link" : "another file");
 	if (S_ISLNK(st->st_mode))
@@ -724,7 +724,7 @@ static int check_replaceable(const struct gs_atomic_file *af, const char *path, 
 	return refuse_hard_links(path, st);
 }
 
-static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, const struct gs_file_id *walked)
+static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, const struct gs_file_id *found)
 {
 	struct stat st;
 	char *dir;
@@ -732,7 +732,7 @@ static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, co
 
 	memset(af, 0, sizeof(*af));
 	af->mode = mode;
-	af->walked = walked;
+	af->found = found;
 	test_run_at("open", path);
 	if ((ret = atomic_target(af, path)) < 0)
 		goto fail;
@@ -755,8 +755,8 @@ static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, co
 		}
 		af->mode = st.st_mode & 07777;
 		af->replacing = true;
-	} else if (walked) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is gone since the walk; nothing written",
+	} else if (found) {
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is gone since it was checked; nothing written",
 			      gs_shown(path));
 		free(dir);
 		goto fail;
@@ -819,7 +819,7 @@ static int replace_target(struct gs_atomic_file *af)
 
 	if (af->replacing && (fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 			      (ret = check_replaceable(af, af->path, &st)) < 0 ||
-			      !stamp_matches(af->path, &st, af->walked)))
+			      !stamp_matches(af->path, &st, af->found)))
 		ret = ret ? ret : GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
 					  gs_shown(af->path));
 	else if (inject_failure("rename") || rename_in(af->dir_fd, af->tmp_name, af->name) != 0)
@@ -893,10 +893,10 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	return gs_atomic_commit(&af);
 }
 
-int gs_replace_walked(const char *path, const struct gs_file_id *walked, const uint8_t *data, size_t len)
+int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
 {
 	struct gs_atomic_file af;
-	int ret = atomic_open(&af, path, 0600, walked);
+	int ret = atomic_open(&af, path, 0600, found);
 
 	if (ret)
 		return ret;
@@ -961,6 +961,25 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	if (is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
 		return write_direct(path, data, len);
 	return gs_atomic_write(path, data, len, mode);
+}
+
+bool gs_write_lands(const char *path, char real[static PATH_MAX])
+{
+	char *target, *dir = NULL, dir_real[PATH_MAX];
+	struct stat st;
+	bool found = false;
+
+	if (!strcmp(path, "-") || is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) ||
+	    !(target = link_target(path)))
+		return false;
+	if (realpath(target, real))
+		found = true;
+	else if (errno == ENOENT && (dir = dir_of(target)) && realpath(dir, dir_real))
+		found = (size_t)snprintf(real, PATH_MAX, "%s/%s", strcmp(dir_real, "/") ? dir_real : "",
+					 base_name(target)) < PATH_MAX;
+	free(dir);
+	free(target);
+	return found;
 }
 
 bool gs_changed_since_read(const char *path)

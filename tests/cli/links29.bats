@@ -49,7 +49,7 @@ swap() {
 	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$R2" >.sops.yaml
 	run --separate-stderr gitseal updatekeys -r -y .
 	[ "$status" -eq 1 ]
-	[ "$output" = "./k8s/in.yaml: error: cannot replace './k8s/in.yaml': it is a symbolic link now, not the file the walk found; nothing written" ]
+	[ "$output" = "./k8s/in.yaml: error: cannot replace './k8s/in.yaml': it is a symbolic link now, not the file checked; nothing written" ]
 	[ "${stderr##*$'\n'}" = "gitseal: 0 files updated, 0 up to date, 1 failed" ]
 	[ -L k8s/in.yaml ]
 	outside_untouched
@@ -74,7 +74,7 @@ swap() {
 	swap open k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
 	run --separate-stderr gitseal rotate -r k8s
 	[ "$status" -eq 1 ]
-	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': it is another file now, not the file the walk found; nothing written" ]
+	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': it is another file now, not the file checked; nothing written" ]
 	outside_untouched
 	cmp k8s.walked/in.yaml "$TMP/before.yaml"
 }
@@ -123,4 +123,79 @@ swap() {
 	outside_untouched
 	cmp k8s/in.yaml "$TMP/before.yaml"
 	[ "$(gitseal_fixture decrypt --input-type yaml "${kept[0]}")" = "a: 5" ]
+}
+
+# ---- 1: a new file through a link out of the repository ----
+
+refused_line() { # refused_line NAME REAL
+	printf "gitseal: error: '%s' leads outside the repository '%s', to '%s': the creation rule of '%s' chooses recipients for the repository's files, not for it; nothing written (name the keys, e.g. --age, or the real path)" \
+		"$1" "$TMP/repo" "$2" "$TMP/repo/.sops.yaml"
+}
+
+@test "edit of a new file through a link out of the repository: refused before the editor runs when .sops.yaml would choose its keys" {
+	ln -s ../../other/dir k8s/out
+	ln -s ../../other/new.yaml k8s/dangling.yaml
+	printf '#!/bin/sh\n: >"%s/editor-ran"\nprintf "a: 2\\n" >"$1"\n' "$TMP" >"$TMP/ed.sh"
+	chmod +x "$TMP/ed.sh"
+	run --separate-stderr env EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit k8s/out/new.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$(refused_line k8s/out/new.yaml "$TMP/other/dir/new.yaml")" ]
+	# through a dangling link to the file: the same
+	run --separate-stderr env EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit k8s/dangling.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$(refused_line k8s/dangling.yaml "$TMP/other/new.yaml")" ]
+	[ ! -e "$TMP/editor-ran" ]
+	[ ! -e "$TMP/other/dir/new.yaml" ]
+	[ ! -e "$TMP/other/new.yaml" ]
+	# the keys named: written there, with one line saying where
+	run --separate-stderr env EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit --age "$DEMO_RECIPIENT" k8s/out/new.yaml
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "gitseal: warning: 'k8s/out/new.yaml' leads outside the repository '$TMP/repo', to '$TMP/other/dir/new.yaml': written there" ]
+	[ -L k8s/out ]
+	[ "$(gitseal_fixture decrypt "$TMP/other/dir/new.yaml")" = "a: 2" ]
+	# a new file inside, through a link that stays inside: no line
+	ln -s k8s k8s-alias
+	run --separate-stderr env EDITOR="$TMP/ed.sh" "$GITSEAL_BIN" edit k8s-alias/inside.yaml
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(gitseal_fixture decrypt k8s/inside.yaml)" = "a: 2" ]
+}
+
+@test "encrypt -i and --output through a link out of the repository: refused with .sops.yaml's keys, one line with the user's" {
+	printf 'b: 2\n' >"$TMP/other/plain.yaml"
+	cp "$TMP/other/plain.yaml" "$TMP/plain.before"
+	ln -s ../../other/plain.yaml k8s/p.yaml
+	ln -s ../../other/dir k8s/out
+	run --separate-stderr gitseal encrypt -i k8s/p.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$(refused_line k8s/p.yaml "$TMP/other/plain.yaml")" ]
+	cmp "$TMP/other/plain.yaml" "$TMP/plain.before"
+	printf 'c: 3\n' >k8s/c.yaml
+	run --separate-stderr gitseal encrypt --output k8s/out/c.yaml k8s/c.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'k8s/c.yaml': $(refused_line k8s/out/c.yaml "$TMP/other/dir/c.yaml" | sed 's/^gitseal: error: //')" ]
+	[ ! -e "$TMP/other/dir/c.yaml" ]
+	# --config names the rules: the user's own, one line
+	run --separate-stderr gitseal encrypt -i --config .sops.yaml k8s/p.yaml
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "gitseal: warning: 'k8s/p.yaml' leads outside the repository '$TMP/repo', to '$TMP/other/plain.yaml': written there" ]
+	[ -L k8s/p.yaml ]
+	[ "$(gitseal_fixture decrypt "$TMP/other/plain.yaml")" = "b: 2" ]
+	# to standard output nothing is written there: no line
+	run --separate-stderr gitseal encrypt k8s/c.yaml
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "encrypt -i of a path typed outside the repository: done, one line that the rule is applied because it was named" {
+	printf 'b: 2\n' >"$TMP/other/typed.yaml"
+	run --separate-stderr gitseal encrypt -i ../other/typed.yaml
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "gitseal: warning: '../other/typed.yaml' lies outside the repository '$TMP/repo': the creation rule of '$TMP/repo/.sops.yaml' is applied to it only because it was named" ]
+	[ "$(gitseal_fixture decrypt "$TMP/other/typed.yaml")" = "b: 2" ]
+	# with the keys named, the user's own choice throughout: no line
+	printf 'b: 2\n' >"$TMP/other/typed.yaml"
+	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" ../other/typed.yaml
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 }

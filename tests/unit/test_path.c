@@ -97,11 +97,30 @@ static void test_inside(void **state)
 	assert_true(gs_path_inside("/", "/anything"));
 }
 
+static void test_absolute(void **state)
+{
+	char out[PATH_MAX], cwd[PATH_MAX], want[PATH_MAX + 8];
+
+	(void)state;
+	assert_int_equal(gs_path_absolute("/a/./b//c/../d", out), 0);
+	assert_string_equal(out, "/a/b/d");
+	assert_int_equal(gs_path_absolute("/..", out), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(gs_path_absolute("/a/..", out), 0);
+	assert_string_equal(out, "/");
+	/* relative: against the current directory's real path, no link followed after it */
+	assert_non_null(realpath(".", cwd));
+	assert_int_equal(gs_path_absolute("x/../y", out), 0);
+	snprintf(want, sizeof(want), "%s/y", strcmp(cwd, "/") ? cwd : "");
+	assert_string_equal(out, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_find_up, tree_setup, tree_teardown),
 		cmocka_unit_test(test_inside),
+		cmocka_unit_test(test_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
