@@ -514,7 +514,7 @@ int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config 
 	if (through_link)
 		cmd_warnf("'%s' leads outside the repository '%s', to '%s': written there", gs_shown(written),
 			  gs_shown(root), gs_shown(real));
-	else if (rule)
+	else if (rule && written == c->file) /* --output typed: the rule is the input's, a file of the repository's */
 		cmd_warnf("'%s' lies outside the repository '%s': the creation rule of '%s' is applied to it only "
 			  "because it was named", gs_shown(written), gs_shown(root), gs_shown(config->path));
 	return 0;

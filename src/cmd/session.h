@@ -90,8 +90,8 @@ bool cmd_leads_outside(const char *root, const char *path, char real[static PATH
  * symbolic link (secrets/out/new.yaml, secrets/out -> /elsewhere) is
  * refused when the keys would be the found creation rule's (repository
  * content must not reach a file outside it), and named in one line when
- * the user named the keys; a path typed outside it gets one line when the
- * rule's keys are applied to it. */
+ * the user named the keys; a file typed outside it (not --output) gets one
+ * line when the rule's keys are applied to it. */
 int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written)
 	__attribute__((warn_unused_result));
 

@@ -878,10 +878,11 @@ void gs_atomic_abort(struct gs_atomic_file *af)
 	memset(af, 0, sizeof(*af));
 }
 
-int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+static int atomic_write(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len,
+			int mode)
 {
 	struct gs_atomic_file af;
-	int ret = gs_atomic_open(&af, path, mode);
+	int ret = atomic_open(&af, path, mode, found);
 
 	if (ret)
 		return ret;
@@ -893,19 +894,15 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	return gs_atomic_commit(&af);
 }
 
+int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+{
+	return atomic_write(path, NULL, data, len, mode);
+}
+
 int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
 {
-	struct gs_atomic_file af;
-	int ret = atomic_open(&af, path, 0600, found);
-
-	if (ret)
-		return ret;
-	if (len && fwrite(data, 1, len, af.f) != len) {
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", gs_shown(path), strerror(errno));
-		gs_atomic_abort(&af);
-		return ret;
-	}
-	return gs_atomic_commit(&af);
+	/* the mode is the file's own: it is there (or nothing is written) */
+	return atomic_write(path, found, data, len, 0600);
 }
 
 /* Paths under /dev and /proc name devices and the magic links of

@@ -193,6 +193,12 @@ refused_line() { # refused_line NAME REAL
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "gitseal: warning: '../other/typed.yaml' lies outside the repository '$TMP/repo': the creation rule of '$TMP/repo/.sops.yaml' is applied to it only because it was named" ]
 	[ "$(gitseal_fixture decrypt "$TMP/other/typed.yaml")" = "b: 2" ]
+	# --output typed outside: the rule is the input's, a file of the repository's: no line
+	printf 'c: 3\n' >k8s/c.yaml
+	run --separate-stderr gitseal encrypt --output ../other/c.yaml k8s/c.yaml
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(gitseal_fixture decrypt "$TMP/other/c.yaml")" = "c: 3" ]
 	# with the keys named, the user's own choice throughout: no line
 	printf 'b: 2\n' >"$TMP/other/typed.yaml"
 	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" ../other/typed.yaml
