@@ -534,9 +534,10 @@ static char *dir_of(const char *path)
 enum { MAX_LINKS = 40 }; /* as the kernel's limit on a path's symbolic links */
 
 /* Creates dir/.gitseal-tmp-XXXXXX (random), 0600, as mkstemp would, in
- * dir_fd (dir opened) or AT_FDCWD; the fd, or -1 with errno set. glibc's mkstemp mixes the clock into its name,
- * and the first clock_gettime of a process faults in two vDSO data pages,
- * 10 us each on the bench's VM, a tenth of a 100-byte `age -o`'s own time. */
+ * dir_fd (dir opened) or AT_FDCWD; the fd, or -1 with errno set. glibc's
+ * mkstemp mixes the clock into its name, and the first clock_gettime of a
+ * process faults in two vDSO data pages, 10 us each on the bench's VM, a
+ * tenth of a 100-byte `age -o`'s own time. */
 static int open_temp_beside(int dir_fd, const char *dir, char **tmp)
 {
 	/* 64 letters: a random byte's low 6 bits pick one without bias */
@@ -804,6 +805,20 @@ static int rename_in(int dir_fd, const char *from, const char *to)
 #endif
 }
 
+/* What the target's name holds now (st), checked as gs_atomic_open did,
+ * and for a file this process read, still what was read. */
+static int check_target(const struct gs_atomic_file *af, struct stat *st)
+{
+	int ret = fstatat(af->dir_fd, af->name, st, AT_SYMLINK_NOFOLLOW);
+
+	if (ret == 0 && (ret = check_replaceable(af, af->path, st)) < 0)
+		return ret;
+	if (ret != 0 || !stamp_matches(af->path, st, af->found))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
+			       gs_shown(af->path));
+	return 0;
+}
+
 /* Renames the finished temporary file over the target, in the directory
  * opened by gs_atomic_open: what the target's name holds is looked at
  * there, no link followed. A target this process read is replaced only if
@@ -817,14 +832,11 @@ static int replace_target(struct gs_atomic_file *af)
 	struct stat st;
 	int ret = 0;
 
-	if (af->replacing && (fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-			      (ret = check_replaceable(af, af->path, &st)) < 0 ||
-			      !stamp_matches(af->path, &st, af->found)))
-		ret = ret ? ret : GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
-					  gs_shown(af->path));
-	else if (inject_failure("rename") || rename_in(af->dir_fd, af->tmp_name, af->name) != 0)
+	if (af->replacing)
+		ret = check_target(af, &st);
+	if (!ret && (inject_failure("rename") || rename_in(af->dir_fd, af->tmp_name, af->name) != 0))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", gs_shown(af->path), strerror(errno));
-	else if (fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	else if (!ret && fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		stamp_record(af->path, NULL, &st);
 	if (locked)
 		flock(af->dir_fd, LOCK_UN);
