@@ -204,7 +204,7 @@ static int edit_new_file(struct sops_cli *c)
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
 	if ((ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml)) < 0 ||
-	    (ret = sops_cli_load_config(c, &config)) < 0 || (ret = cmd_check_new_file_place(c, config, c->file)) < 0)
+	    (ret = sops_cli_load_config(c, &config)) < 0 || (ret = cmd_check_new_file_place(c, config, c->file, false)) < 0)
 		goto out;
 	/* a key type gitseal cannot wrap for: asked before the editor runs */
 	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
@@ -222,6 +222,7 @@ static int edit_new_file(struct sops_cli *c)
 		goto out;
 	}
 	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0 ||
+	    (ret = cmd_check_new_file_place(c, config, c->file, true)) < 0 ||
 	    (ret = gs_output_write(c->file, out.data, out.len, 0644)) < 0)
 		goto out;
 	sops_cli_verbose(c, "'%s': created", gs_shown_arg(c->file));

@@ -493,7 +493,8 @@ static bool keys_from_found_rule(const struct sops_cli *c, const struct sops_con
 	return found;
 }
 
-int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written)
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written,
+			     bool announce)
 {
 	char root[PATH_MAX], real[PATH_MAX], meant[PATH_MAX];
 	bool through_link, rule;
@@ -506,11 +507,13 @@ int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config 
 	/* typed inside, lands outside: a symbolic link on the way */
 	through_link = gs_path_absolute(written, meant) == 0 && gs_path_inside(root, meant);
 	rule = keys_from_found_rule(c, config);
-	if (through_link && rule)
+	if (through_link && rule && !announce)
 		return GS_FAIL(GS_ERR_GENERIC, "'%s' leads outside the repository '%s', to '%s': the creation rule "
 			       "of '%s' chooses recipients for the repository's files, not for it; nothing written "
 			       "(name the keys, e.g. --age, or the real path)", gs_shown(written), gs_shown(root),
 			       gs_shown(real), gs_shown(config->path));
+	if (!announce)
+		return 0;
 	if (through_link)
 		cmd_warnf("'%s' leads outside the repository '%s', to '%s': written there", gs_shown(written),
 			  gs_shown(root), gs_shown(real));

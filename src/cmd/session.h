@@ -91,9 +91,12 @@ bool cmd_leads_outside(const char *root, const char *path, char real[static PATH
  * refused when the keys would be the found creation rule's (repository
  * content must not reach a file outside it), and named in one line when
  * the user named the keys; a file typed outside it (not --output) gets one
- * line when the rule's keys are applied to it. */
-int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written)
-	__attribute__((warn_unused_result));
+ * line when the rule's keys are applied to it. Asked twice: before any work
+ * (announce false: the refusal), and once the file is sealed, before it is
+ * written (announce true: the lines, so that they are said only of a file
+ * that is written). */
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written,
+			     bool announce) __attribute__((warn_unused_result));
 
 /* New files (encrypt, edit of a new file): the keys from flags, the
  * environment and the creation rule; a Kubernetes Secret with no
