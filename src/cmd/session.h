@@ -85,8 +85,8 @@ bool cmd_leads_outside(const char *root, const char *path, char real[static PATH
 	__attribute__((warn_unused_result));
 
 /* Where a new file is written (written: the file encrypt -i or edit
- * creates or replaces, encrypt's --output; NULL: standard output), asked
- * before any work: a place outside the repository reached through a
+ * creates or replaces, encrypt's --output; NULL: standard output): a
+ * place outside the repository reached through a
  * symbolic link (secrets/out/new.yaml, secrets/out -> /elsewhere) is
  * refused when the keys would be the found creation rule's (repository
  * content must not reach a file outside it), and named in one line when
