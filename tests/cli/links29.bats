@@ -57,8 +57,17 @@ swap() {
 	[ -z "$(ls -A k8s "$TMP/other" | grep gitseal-tmp || true)" ]
 }
 
-@test "rotate -r: a directory swapped for a link out after the write's checks: the rename stays in the directory walked" {
+@test "rotate -r: a directory swapped for a link out: before the write, nothing written; after its checks, the rename stays in the directory walked" {
 	needs_hooks
+	swap open k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 1 ]
+	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': it is another file now, not the file checked; nothing written" ]
+	outside_untouched
+	cmp k8s.walked/in.yaml "$TMP/before.yaml"
+	# the same swap once the write has checked the file
+	rm k8s "$TMP/swapped"
+	mv k8s.walked k8s
 	swap rename k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
 	run --separate-stderr gitseal rotate -r k8s
 	[ "$status" -eq 0 ]
@@ -67,16 +76,6 @@ swap() {
 	# the file walked is the one rotated, where it is now
 	! cmp -s k8s.walked/in.yaml "$TMP/before.yaml" || false
 	[ "$(gitseal_fixture decrypt k8s.walked/in.yaml)" = "a: 1" ]
-}
-
-@test "rotate -r: a directory swapped for a link out before the write: nothing written there" {
-	needs_hooks
-	swap open k8s/in.yaml "mv k8s k8s.walked && ln -s ../other/dir k8s"
-	run --separate-stderr gitseal rotate -r k8s
-	[ "$status" -eq 1 ]
-	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': it is another file now, not the file checked; nothing written" ]
-	outside_untouched
-	cmp k8s.walked/in.yaml "$TMP/before.yaml"
 }
 
 @test "set and encrypt -i through a named link retargeted out between the read and the write: nothing written" {
