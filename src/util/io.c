@@ -728,6 +728,7 @@ static int check_replaceable(const struct gs_atomic_file *af, const char *path, 
 static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, const struct gs_file_id *found)
 {
 	struct stat st;
+	bool path_only = false;
 	char *dir;
 	int fd, ret;
 
@@ -742,7 +743,13 @@ static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, co
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((af->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	/* a directory that may be written but not listed: O_PATH is enough to
+	 * make a new file in it (not to lock or sync it, which a replacement
+	 * needs: refused below, before anything is written) */
+	if ((af->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == EACCES &&
+	    (af->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		path_only = true;
+	if (af->dir_fd < 0) {
 		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
 			      "cannot create a temporary file beside '%s': %s", gs_shown(af->path), errno_text(errno));
 		free(dir);
@@ -750,7 +757,9 @@ static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, co
 	}
 	af->dir_open = true;
 	if (fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if ((ret = check_replaceable(af, path, &st)) < 0) {
+		if ((ret = check_replaceable(af, path, &st)) < 0 ||
+		    (path_only && (ret = GS_FAIL(GS_ERR_WRITE, "cannot open the directory of '%s': %s", gs_shown(path),
+						 strerror(EACCES))) < 0)) {
 			free(dir);
 			goto fail;
 		}
