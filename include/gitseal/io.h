@@ -2,10 +2,12 @@
 #ifndef GITSEAL_IO_H
 #define GITSEAL_IO_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "gitseal/secmem.h"
@@ -59,6 +61,12 @@ int gs_write_vec(struct gs_writer *w, struct iovec *iov, int n) __attribute__((w
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
 	__attribute__((warn_unused_result));
 
+/* A regular file as lstat found it: device and inode. */
+struct gs_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 /* Crash-safe replacement of a file: the new content goes to a temporary
  * file in the directory of the target (through symbolic links: the link
  * stays and its target is replaced), which is renamed over it only when
@@ -79,13 +87,24 @@ int gs_read_file(const char *path, struct gs_buf *b, size_t max)
  * removed. A target this process read with gs_read_file is replaced only
  * if it is still what was read (device, inode, size, times), checked under
  * a lock on its directory: of two writers of one file, the second fails
- * ("it changed since it was read") instead of undoing the first. */
+ * ("it changed since it was read") instead of undoing the first. A target
+ * this process read through a name is replaced only where the name led
+ * then: a link changed since, or put in the file's place, is refused ("it
+ * leads to ... now"), nothing written; the check and the rename go through
+ * the directory opened once, never through a link found there. */
 struct gs_atomic_file {
 	char *path;
 	char *tmp_path;
 	FILE *f;
 	int mode;
 	bool replacing; /* the target existed: fsync */
+	/* the target's directory, opened once: the temporary file is made, the
+	 * target checked and the rename done through it (openat, renameat), so
+	 * a directory swapped for a link after the checks changes nothing */
+	int dir_fd;
+	bool dir_open;
+	const char *name, *tmp_name; /* in path and tmp_path: the names in dir_fd */
+	const struct gs_file_id *found; /* gs_replace_found */
 };
 
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
@@ -98,14 +117,23 @@ int gs_check_replaceable(const char *path) __attribute__((warn_unused_result));
 int gs_atomic_commit(struct gs_atomic_file *af) __attribute__((warn_unused_result));
 void gs_atomic_abort(struct gs_atomic_file *af);
 /* true when path (through symbolic links) was read by this process with
- * gs_read_file and has changed since: a write in place failed because
- * another writer went first. */
+ * gs_read_file and has changed since, or leads elsewhere now: a write in
+ * place failed because another writer went first. */
 bool gs_changed_since_read(const char *path);
-/* Writes data to a new file beside path's target, named PATH<infix>XXXXXX,
+/* Writes data to a new file beside path's target (the one read through
+ * path, if this process read it), named PATH<infix>XXXXXX,
  * with the target's mode: complete or not at all, never replacing anything
  * (a finished temporary file is hard-linked to the new name). *made gets
  * its name (free it). */
 int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)
+	__attribute__((warn_unused_result));
+/* Replaces path, a regular file found by lstat (a walk of a directory for
+ * updatekeys -r and rotate -r, an index entry's work-tree file for git
+ * lock and unlock), with data as gs_atomic_write does, following no
+ * symbolic link: what is put in the file's place since it was checked (a
+ * link, to anywhere, or another file) is refused, nothing written, as is
+ * a file this process read that was not the one found. */
+int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
 	__attribute__((warn_unused_result));
 /* One-shot convenience. */
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
@@ -122,5 +150,11 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
  * that streams, as `gitseal age -o` does. */
 bool gs_output_is_direct(const char *path);
 int gs_output_open_direct(const char *path) __attribute__((warn_unused_result));
+
+/* Where gs_output_write(path) puts a file: its real path in real (every
+ * symbolic link resolved, through a dangling one to the file it names;
+ * the file itself need not exist). false when it writes no file there
+ * ("-", a device, a FIFO) or the place does not resolve. */
+bool gs_write_lands(const char *path, char real[static PATH_MAX]) __attribute__((warn_unused_result));
 
 #endif

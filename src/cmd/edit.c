@@ -204,7 +204,7 @@ static int edit_new_file(struct sops_cli *c)
 	gs_buf_init(&edited, true);
 	gs_buf_init(&out, false);
 	if ((ret = gs_buf_append_str(&plain, format == DOC_FORMAT_JSON ? example_json : example_yaml)) < 0 ||
-	    (ret = sops_cli_load_config(c, &config)) < 0)
+	    (ret = sops_cli_load_config(c, &config)) < 0 || (ret = cmd_check_new_file_place(c, config, c->file, false)) < 0)
 		goto out;
 	/* a key type gitseal cannot wrap for: asked before the editor runs */
 	if ((ret = sops_cli_check_foreign_keys(c, true)) == GS_ERR_UNSUPPORTED_KEY &&
@@ -222,6 +222,7 @@ static int edit_new_file(struct sops_cli *c)
 		goto out;
 	}
 	if ((ret = cmd_encrypt_text(c, config, &edited, &out, &k8s_default)) < 0 ||
+	    (ret = cmd_check_new_file_place(c, config, c->file, true)) < 0 ||
 	    (ret = gs_output_write(c->file, out.data, out.len, 0644)) < 0)
 		goto out;
 	sops_cli_verbose(c, "'%s': created", gs_shown_arg(c->file));
@@ -304,18 +305,23 @@ static int take_metadata_back(const struct sops_session *s, struct doc *changed)
  * user can merge the two by hand; no plaintext reaches the disk. */
 static int keep_lost_edit(const char *file, const struct gs_buf *out)
 {
-	char *kept = NULL, why[256];
+	static const char nothing[] = "; nothing written";
+	char *kept = NULL, why[256], failed[1024];
+	size_t n;
 	int ret;
 
 	if (!gs_changed_since_read(file))
 		return GS_ERR_WRITE;
+	/* the write's own words: changed since it was read, or leads elsewhere now */
+	n = (size_t)snprintf(failed, sizeof(failed), "%s", gs_error_message());
+	if (n < sizeof(failed) && n >= sizeof(nothing) - 1 && !strcmp(failed + n - (sizeof(nothing) - 1), nothing))
+		failed[n - (sizeof(nothing) - 1)] = '\0';
 	if ((ret = gs_write_beside(file, ".gitseal-edit-", out->data, out->len, &kept)) < 0) {
 		snprintf(why, sizeof(why), "%s", gs_error_message());
-		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written, "
-			       "and the edit could not be kept beside it (%s)", gs_shown(file), why);
+		return GS_FAIL(GS_ERR_WRITE, "%s; nothing written, and the edit could not be kept beside it (%s)", failed,
+			       why);
 	}
-	ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; your edit is kept sealed "
-		      "in '%s'", gs_shown(file), gs_shown(kept));
+	ret = GS_FAIL(GS_ERR_WRITE, "%s; your edit is kept sealed in '%s'", failed, gs_shown(kept));
 	free(kept);
 	return ret;
 }

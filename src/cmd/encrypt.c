@@ -36,7 +36,9 @@ int cmd_encrypt(int argc, char **argv)
 	if ((ret = sops_cli_check_foreign_keys(&c, true)) == GS_ERR_UNSUPPORTED_KEY &&
 	    sops_cli_confirm_drop(&c, sops_cli_rule_path(&c)))
 		ret = 0;
-	if (ret < 0 || (ret = cmd_encrypt_text(&c, config, &in, &out, &k8s_default)) < 0)
+	if (ret < 0 || (ret = cmd_check_new_file_place(&c, config, c.in_place ? c.file : c.output, false)) < 0 ||
+	    (ret = cmd_encrypt_text(&c, config, &in, &out, &k8s_default)) < 0 ||
+	    (ret = cmd_check_new_file_place(&c, config, c.in_place ? c.file : c.output, true)) < 0)
 		goto out;
 	if (k8s_default)
 		fprintf(stderr, "gitseal: '%s' is a Kubernetes Secret: using encrypted_regex "

@@ -4,6 +4,7 @@
  * message is per thread; the config is only read). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -240,11 +241,13 @@ static int print_groups_change(size_t from_groups, int from_threshold, size_t to
 }
 
 /* Re-wraps one file's data key for the keys of its creation rule. With
- * bulk, nothing is printed or asked (-y is required). *changed tells
- * whether the file was rewritten. */
+ * walked (-r: the file the walk found, and only it is replaced), nothing
+ * is printed or asked (-y is required). *changed tells whether the file
+ * was rewritten. */
 static int update_one(const struct sops_cli *c, const struct sops_config *config, const char *file,
-		      bool bulk, bool *changed)
+		      const struct gs_file_id *walked, bool *changed)
 {
+	bool bulk = walked != NULL;
 	struct sops_cli fc = *c;
 	const struct sops_rule *rule = NULL;
 	struct sops_session s;
@@ -291,7 +294,8 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	}
-	if (ret < 0 || (ret = gs_output_write(file, out.data, out.len, 0600)) < 0)
+	if (ret < 0 || (ret = walked ? gs_replace_found(file, walked, out.data, out.len)
+				     : gs_output_write(file, out.data, out.len, 0600)) < 0)
 		goto out;
 	*changed = true;
 	if (!bulk)
@@ -304,54 +308,6 @@ out:
 
 /* ---- the repository: where -r walks, and whose rules a named file gets ---- */
 
-/* The repository the command works in, a real path, or "" when there is
- * none: the top of the git work tree holding the current directory, else
- * the directory of the .sops.yaml found from it. Its content is attacker
- * input (docs/threat-model.md): a committed symbolic link must take
- * neither -r nor its .sops.yaml's recipients, unannounced, to a file
- * outside it. */
-static void repo_root(char root[static PATH_MAX])
-{
-	char cwd[PATH_MAX], cand[PATH_MAX], *found = NULL, *slash;
-	struct stat st;
-
-	root[0] = '\0';
-	if (!realpath(".", cwd))
-		return;
-	strcpy(root, cwd);
-	for (;;) {
-		if ((size_t)snprintf(cand, sizeof(cand), "%s/.git", strcmp(root, "/") ? root : "") < sizeof(cand) &&
-		    lstat(cand, &st) == 0)
-			return;
-		if (!strcmp(root, "/"))
-			break;
-		slash = strrchr(root, '/');
-		slash[slash == root] = '\0';
-	}
-	root[0] = '\0';
-	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
-		slash[slash == found] = '\0';
-		if (!realpath(found, root))
-			root[0] = '\0';
-	}
-	gs_error_clear();
-	free(found);
-}
-
-static bool path_inside(const char *dir, const char *real)
-{
-	size_t n = strlen(dir);
-
-	return !strcmp(dir, "/") || (!strncmp(real, dir, n) && (real[n] == '\0' || real[n] == '/'));
-}
-
-/* Whether path, every link in it resolved, lies outside dir (a real
- * path); its real path in real. A path that does not resolve is not. */
-static bool leads_outside(const char *dir, const char *path, char real[static PATH_MAX])
-{
-	return dir[0] && realpath(path, real) && !path_inside(dir, real);
-}
-
 /* One line when a file named on the command line lies outside the
  * repository: what is done to it is done because the user named it, and
  * the user sees that it is. */
@@ -359,7 +315,7 @@ static void note_outside(const char *root, const char *file, const char *what)
 {
 	char real[PATH_MAX];
 
-	if (leads_outside(root, file, real))
+	if (cmd_leads_outside(root, file, real))
 		cmd_warnf("'%s' leads outside the repository '%s', to '%s': %s only because it was named (-r does not "
 			  "follow it)", gs_shown(file), gs_shown(root), gs_shown(real), what);
 }
@@ -371,6 +327,7 @@ enum bulk_status { BULK_SKIPPED, BULK_UPDATED, BULK_SAME, BULK_FAILED, BULK_LINK
 
 struct bulk_job {
 	char *path;
+	struct gs_file_id id; /* the file the walk found: the one replaced, or nothing is */
 	char *link_target; /* BULK_LINK: its real path */
 	const char *walked; /* BULK_LINK: the directory named */
 	enum bulk_status status;
@@ -389,7 +346,8 @@ struct bulk {
 	pthread_mutex_t lock;
 };
 
-static int bulk_add(struct bulk *b, const char *path, const char *link_target, const char *walked)
+static int bulk_add(struct bulk *b, const char *path, const struct stat *st, const char *link_target,
+		    const char *walked)
 {
 	int ret;
 
@@ -398,6 +356,7 @@ static int bulk_add(struct bulk *b, const char *path, const char *link_target, c
 	memset(&b->jobs[b->count], 0, sizeof(b->jobs[0]));
 	if (!(b->jobs[b->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	b->jobs[b->count].id = (struct gs_file_id){ st->st_dev, st->st_ino };
 	b->count++;
 	if (link_target) {
 		b->jobs[b->count - 1].status = BULK_LINK;
@@ -413,24 +372,35 @@ static int bulk_add(struct bulk *b, const char *path, const char *link_target, c
  * summary (as git does not follow it, tests/git/symlinks.bats). Apart from
  * bulk_collect: the PATH_MAX buffer is on the stack only for a link, not
  * at every level. */
-static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named, const char *top, const char *path)
+static __attribute__((noinline)) int bulk_link(struct bulk *b, const char *named, const char *top, const char *path,
+					       const struct stat *st)
 {
 	char real[PATH_MAX];
 
-	return leads_outside(top, path, real) ? bulk_add(b, path, real, named) : 0;
+	return cmd_leads_outside(top, path, real) ? bulk_add(b, path, st, real, named) : 0;
 }
 
-/* Regular files below dir, .git skipped, symbolic links not followed. */
-static int bulk_collect(struct bulk *b, const char *named, const char *top, const char *dir, int depth)
+/* Regular files below dir (opened as dir_fd, closed here), .git skipped,
+ * symbolic links not followed: each directory is entered through its
+ * parent's descriptor, never through a link put in its place after it
+ * was looked at, and each file's identity is kept for the write
+ * (gs_replace_found). */
+static int bulk_collect(struct bulk *b, const char *named, const char *top, const char *dir, int dir_fd, int depth)
 {
 	DIR *d;
 	struct dirent *e;
 	int ret = 0;
 
-	if (depth > 64)
+	if (depth > 64) {
+		close(dir_fd);
 		return GS_FAIL(GS_ERR_LIMIT, "'%s': directories nested too deeply", gs_shown(dir));
-	if (!(d = opendir(dir)))
-		return GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", gs_shown(dir), strerror(errno));
+	}
+	if (dir_fd < 0 || !(d = fdopendir(dir_fd))) {
+		ret = GS_FAIL(GS_ERR_IO, "cannot read directory '%s': %s", gs_shown(dir), strerror(errno));
+		if (dir_fd >= 0)
+			close(dir_fd);
+		return ret;
+	}
 	while (!ret && (e = readdir(d))) {
 		struct stat st;
 		char *path = NULL;
@@ -439,13 +409,16 @@ static int bulk_collect(struct bulk *b, const char *named, const char *top, cons
 			continue;
 		if (gs_asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name) < 0)
 			return closedir(d), GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		if (lstat(path, &st) == 0) {
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(st.st_mode))
-				ret = bulk_collect(b, named, top, path, depth + 1);
+				ret = bulk_collect(b, named, top, path,
+						   openat(dirfd(d), e->d_name,
+							  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+						   depth + 1);
 			else if (S_ISLNK(st.st_mode))
-				ret = bulk_link(b, named, top, path);
+				ret = bulk_link(b, named, top, path, &st);
 			else if (S_ISREG(st.st_mode) && st.st_size > 0 && (size_t)st.st_size <= STORE_MAX_INPUT)
-				ret = bulk_add(b, path, NULL, NULL);
+				ret = bulk_add(b, path, &st, NULL, NULL);
 		}
 		free(path);
 	}
@@ -504,11 +477,11 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	if (b->rotate) {
 		gs_buf_init(&out, false);
 		if ((ret = rotate_one(b->cli, b->refs, j->path, &out)) == 0)
-			ret = gs_output_write(j->path, out.data, out.len, 0600);
+			ret = gs_replace_found(j->path, &j->id, out.data, out.len);
 		gs_buf_release(&out);
 		changed = true;
 	} else {
-		ret = update_one(b->cli, b->config, j->path, true, &changed);
+		ret = update_one(b->cli, b->config, j->path, &j->id, &changed);
 	}
 	if (ret) {
 		j->status = BULK_FAILED;
@@ -577,20 +550,21 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	repo_root(root);
+	cmd_repo_root(root);
 	for (int i = -1; !ret && i < c->rest_count; i++) {
 		const char *dir = i < 0 ? c->file : c->rest[i];
 
 		/* a directory named outside the repository, or through a link
 		 * that leads out of it: its files are named one by one or not at all */
-		if (leads_outside(root, dir, top)) {
+		if (cmd_leads_outside(root, dir, top)) {
 			cmd_warnf("'%s' leads outside the repository '%s', to '%s': not walked (name its files to %s them)",
 				  gs_shown(dir), gs_shown(root), gs_shown(top), b.rotate ? "rotate" : "update");
 			continue;
 		}
 		if (!realpath(dir, top))
 			top[0] = '\0';
-		ret = bulk_collect(&b, dir, top, dir, 0);
+		/* the real path checked above, not dir: a link put in its place since */
+		ret = bulk_collect(&b, dir, top, dir, open(top[0] ? top : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0);
 	}
 	if (ret) {
 		cmd_print_error();
@@ -675,7 +649,7 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	sops_cli_one_file(&c);
-	repo_root(root);
+	cmd_repo_root(root);
 	if (c.in_place)
 		note_outside(root, c.file, "rotated in place");
 	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
@@ -737,12 +711,12 @@ int cmd_updatekeys(int argc, char **argv)
 		goto out;
 	}
 	first = c.file;
-	repo_root(root);
+	cmd_repo_root(root);
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 
 		note_outside(root, file, "the recipients of the repository's .sops.yaml are applied to it");
-		ret = update_one(&c, config, file, false, &changed);
+		ret = update_one(&c, config, file, NULL, &changed);
 		if (ret) {
 			c.file = file;
 			code = sops_cli_fail(&c, ret);

@@ -9,6 +9,7 @@
 #include "gitseal/error.h"
 #include "gitseal/gitfilter.h"
 #include "gitseal/io.h"
+#include "gitseal/path.h"
 #include "gitseal/shown.h"
 #include "gitseal/store.h"
 #include "session.h"
@@ -45,20 +46,42 @@ static bool in_filtered_clone(const char *file)
 	bool yes = false;
 	char *slash;
 
-	if (!file || !realpath(file, dir))
+	if (!file || !realpath(file, dir) || !(slash = strrchr(dir, '/')))
+		return false;
+	slash[slash == dir] = '\0';
+	if (!gs_path_find_up(dir, ".git/config"))
 		return false;
 	gs_buf_init(&config, false);
-	while ((slash = strrchr(dir, '/'))) {
-		*slash = '\0';
-		snprintf(path, sizeof(path), "%s/.git/config", dir);
-		if (gs_read_file(path, &config, 1 << 20) == 0) {
-			yes = memmem(config.data, config.len, "[filter \"gitseal\"]", 18) != NULL;
-			break;
-		}
-	}
+	snprintf(path, sizeof(path), "%s/.git/config", strcmp(dir, "/") ? dir : "");
+	if (gs_read_file(path, &config, 1 << 20) == 0)
+		yes = memmem(config.data, config.len, "[filter \"gitseal\"]", 18) != NULL;
 	gs_error_clear();
 	gs_buf_release(&config);
 	return yes;
+}
+
+void cmd_repo_root(char root[static PATH_MAX])
+{
+	char cwd[PATH_MAX], *found = NULL, *slash;
+
+	root[0] = '\0';
+	if (!realpath(".", cwd))
+		return;
+	strcpy(root, cwd);
+	if (gs_path_find_up(root, ".git"))
+		return;
+	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
+		slash[slash == found] = '\0';
+		if (!realpath(found, root))
+			root[0] = '\0';
+	}
+	gs_error_clear();
+	free(found);
+}
+
+bool cmd_leads_outside(const char *root, const char *path, char real[static PATH_MAX])
+{
+	return root[0] && realpath(path, real) && !gs_path_inside(root, real);
 }
 
 int sops_session_open(struct sops_session *s, const struct sops_cli *c, bool reseal)
@@ -444,6 +467,60 @@ static int check_rule_seals(const struct sops_cli *c, const struct sops_config *
 		       "--encrypted-regex, or --config, to choose)", gs_shown(config->path), sops_selection_key(sel->kind),
 		       gs_shown(sel->value ? sel->value : ""), values, values == 1 ? "" : "s",
 		       values == 1 ? "it" : "each");
+}
+
+/* Whether a new file's keys would come from a .sops.yaml gitseal found
+ * (repository content) rather than from the user: key flags or their
+ * variables, --config, SOPS_CONFIG. */
+static bool keys_from_found_rule(const struct sops_cli *c, const struct sops_config *config)
+{
+	const char *named = getenv("SOPS_CONFIG");
+	char **keys[3] = { NULL, NULL, NULL };
+	size_t counts[3] = { 0, 0, 0 };
+	bool found;
+
+	if (!config || c->config_path || (named && *named))
+		return false;
+	/* a list that cannot be read gives no keys: the rule's, as the
+	 * command itself will find (it fails there, not here) */
+	(void)(sops_cli_age_recipients(c, &keys[0], &counts[0]) || sops_cli_vault_uris(c, &keys[1], &counts[1]) ||
+	       sops_cli_pgp_fingerprints(c, &keys[2], &counts[2]));
+	gs_error_clear();
+	found = !counts[0] && !counts[1] && !counts[2];
+	sops_cli_free_strings(keys[0], counts[0]);
+	sops_cli_free_strings(keys[1], counts[1]);
+	sops_cli_free_strings(keys[2], counts[2]);
+	return found;
+}
+
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written,
+			     bool announce)
+{
+	char root[PATH_MAX], real[PATH_MAX], meant[PATH_MAX];
+	bool through_link, rule;
+
+	if (!written)
+		return 0;
+	cmd_repo_root(root);
+	if (!root[0] || !gs_write_lands(written, real) || gs_path_inside(root, real))
+		return 0;
+	/* typed inside, lands outside: a symbolic link on the way */
+	through_link = gs_path_absolute(written, meant) == 0 && gs_path_inside(root, meant);
+	rule = keys_from_found_rule(c, config);
+	if (through_link && rule && !announce)
+		return GS_FAIL(GS_ERR_GENERIC, "'%s' leads outside the repository '%s', to '%s': the creation rule "
+			       "of '%s' chooses recipients for the repository's files, not for it; nothing written "
+			       "(name the keys, e.g. --age, or the real path)", gs_shown(written), gs_shown(root),
+			       gs_shown(real), gs_shown(config->path));
+	if (!announce)
+		return 0;
+	if (through_link)
+		cmd_warnf("'%s' leads outside the repository '%s', to '%s': written there", gs_shown(written),
+			  gs_shown(root), gs_shown(real));
+	else if (rule && written == c->file) /* --output typed: the rule is the input's, a file of the repository's */
+		cmd_warnf("'%s' lies outside the repository '%s': the creation rule of '%s' is applied to it only "
+			  "because it was named", gs_shown(written), gs_shown(root), gs_shown(config->path));
+	return 0;
 }
 
 int cmd_new_file_keys(const struct sops_cli *c, const struct sops_config *config,

@@ -5,6 +5,9 @@
 #ifndef GITSEAL_CMD_SESSION_H
 #define GITSEAL_CMD_SESSION_H
 
+#include <limits.h>
+#include <stdbool.h>
+
 #include "gitseal/age.h"
 #include "gitseal/doc.h"
 #include "gitseal/sops.h"
@@ -67,6 +70,33 @@ enum cmd_emit {
  * about a fallback to the fresh layout, naming the file. */
 int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, int indent,
 		   enum cmd_emit how, struct gs_buf *out) __attribute__((warn_unused_result));
+
+/* The repository the command works in, a real path, or "" when there is
+ * none: the top of the git work tree holding the current directory, else
+ * the directory of the .sops.yaml found from it. Its content is attacker
+ * input (docs/threat-model.md): a committed symbolic link must take
+ * neither -r nor its .sops.yaml's rules, unannounced, to a file outside
+ * it. */
+void cmd_repo_root(char root[static PATH_MAX]);
+/* Whether path, every link in it resolved, lies outside root (a real
+ * path, "": none); its real path in real. A path that does not resolve
+ * is not. */
+bool cmd_leads_outside(const char *root, const char *path, char real[static PATH_MAX])
+	__attribute__((warn_unused_result));
+
+/* Where a new file is written (written: the file encrypt -i or edit
+ * creates or replaces, encrypt's --output; NULL: standard output): a
+ * place outside the repository reached through a
+ * symbolic link (secrets/out/new.yaml, secrets/out -> /elsewhere) is
+ * refused when the keys would be the found creation rule's (repository
+ * content must not reach a file outside it), and named in one line when
+ * the user named the keys; a file typed outside it (not --output) gets one
+ * line when the rule's keys are applied to it. Asked twice: before any work
+ * (announce false: the refusal), and once the file is sealed, before it is
+ * written (announce true: the lines, so that they are said only of a file
+ * that is written). */
+int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config *config, const char *written,
+			     bool announce) __attribute__((warn_unused_result));
 
 /* New files (encrypt, edit of a new file): the keys from flags, the
  * environment and the creation rule; a Kubernetes Secret with no

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/file.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -18,6 +20,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/shown.h"
+#include "gitseal/spawn.h"
 
 static int file_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
 {
@@ -291,6 +294,7 @@ static char *link_target(const char *path);
  * every write (a fifth of a small `gitseal age -o`'s page faults). */
 struct read_stamp {
 	char *path;
+	char *name; /* the name it was read by: a write to that name must land on path */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
@@ -318,13 +322,29 @@ static struct read_stamp *stamp_find(const char *resolved)
 	return NULL;
 }
 
-/* Records (or, after a replacement, updates) what resolved holds now. */
-static void stamp_record(const char *resolved, const struct stat *st)
+/* Caller holds read_stamps_lock. */
+static struct read_stamp *stamp_find_name(const char *name)
+{
+	for (size_t i = 0; i < read_stamp_count; i++)
+		if (read_stamps[i].name && !strcmp(read_stamps[i].name, name))
+			return &read_stamps[i];
+	return NULL;
+}
+
+/* Records (or, after a replacement, updates) what resolved holds now;
+ * name (or NULL) is the name it was read by. */
+static void stamp_record(const char *resolved, const char *name, const struct stat *st)
 {
 	struct read_stamp *r;
-	char *copy;
+	char *copy, *name_copy = NULL;
 
 	pthread_mutex_lock(&read_stamps_lock);
+	if (name && (r = stamp_find_name(name)) && strcmp(r->path, resolved)) {
+		free(r->name); /* the name leads elsewhere now */
+		r->name = NULL;
+	}
+	if (name && !(name_copy = gs_strdup(name)))
+		goto out;
 	if (!(r = stamp_find(resolved))) {
 		if (!(copy = gs_strdup(resolved)))
 			goto out; /* unrecorded: replaced unchecked, as a file out of the table */
@@ -333,7 +353,14 @@ static void stamp_record(const char *resolved, const struct stat *st)
 		if (read_stamp_count < READ_STAMPS)
 			read_stamp_count++;
 		free(r->path);
+		free(r->name);
 		r->path = copy;
+		r->name = NULL;
+	}
+	if (name_copy) {
+		free(r->name);
+		r->name = name_copy;
+		name_copy = NULL;
 	}
 	r->dev = st->st_dev;
 	r->ino = st->st_ino;
@@ -342,6 +369,7 @@ static void stamp_record(const char *resolved, const struct stat *st)
 	r->ctime = st->st_ctim;
 out:
 	pthread_mutex_unlock(&read_stamps_lock);
+	free(name_copy);
 }
 
 static void stamp_read(const char *path, const struct stat *st)
@@ -349,7 +377,7 @@ static void stamp_read(const char *path, const struct stat *st)
 	char *resolved = link_target(path);
 
 	if (resolved)
-		stamp_record(resolved, st);
+		stamp_record(resolved, path, st);
 	free(resolved);
 }
 
@@ -365,6 +393,36 @@ static bool stamp_unchanged(const char *resolved)
 		same = stat(resolved, &st) == 0 && stamp_same(r, &st);
 	pthread_mutex_unlock(&read_stamps_lock);
 	return same;
+}
+
+/* false when resolved was read by this process and st (what its name
+ * holds now, no link followed) is not what was read; with found, also
+ * when what was read is not the file found (gs_replace_found). */
+static bool stamp_matches(const char *resolved, const struct stat *st, const struct gs_file_id *found)
+{
+	struct read_stamp *r;
+	bool same = true;
+
+	pthread_mutex_lock(&read_stamps_lock);
+	if ((r = stamp_find(resolved)))
+		same = stamp_same(r, st) && (!found || (r->dev == found->dev && r->ino == found->ino));
+	pthread_mutex_unlock(&read_stamps_lock);
+	return same;
+}
+
+/* Where name led when this process read it through name, if it did (*was
+ * an allocated copy, else NULL): a write in place must land there. */
+static int stamp_read_target(const char *name, char **was)
+{
+	struct read_stamp *r;
+	int ret = 0;
+
+	*was = NULL;
+	pthread_mutex_lock(&read_stamps_lock);
+	if ((r = stamp_find_name(name)) && !(*was = gs_strdup(r->path)))
+		ret = -1;
+	pthread_mutex_unlock(&read_stamps_lock);
+	return ret;
 }
 
 int gs_read_file(const char *path, struct gs_buf *b, size_t max)
@@ -475,11 +533,12 @@ static char *dir_of(const char *path)
 
 enum { MAX_LINKS = 40 }; /* as the kernel's limit on a path's symbolic links */
 
-/* Creates dir/.gitseal-tmp-XXXXXX (random), 0600, as mkstemp would; the
- * fd, or -1 with errno set. glibc's mkstemp mixes the clock into its name,
- * and the first clock_gettime of a process faults in two vDSO data pages,
- * 10 us each on the bench's VM, a tenth of a 100-byte `age -o`'s own time. */
-static int open_temp_beside(const char *dir, char **tmp)
+/* Creates dir/.gitseal-tmp-XXXXXX (random), 0600, as mkstemp would, in
+ * dir_fd (dir opened) or AT_FDCWD; the fd, or -1 with errno set. glibc's
+ * mkstemp mixes the clock into its name, and the first clock_gettime of a
+ * process faults in two vDSO data pages, 10 us each on the bench's VM, a
+ * tenth of a 100-byte `age -o`'s own time. */
+static int open_temp_beside(int dir_fd, const char *dir, char **tmp)
 {
 	/* 64 letters: a random byte's low 6 bits pick one without bias */
 	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -499,7 +558,8 @@ static int open_temp_beside(const char *dir, char **tmp)
 		for (size_t i = 0; i < sizeof(random); i++)
 			(*tmp)[end + i] = letters[random[i] & 63];
 		(*tmp)[end + sizeof(random)] = '\0';
-		fd = open(*tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = openat(dir_fd, dir_fd == AT_FDCWD ? *tmp : *tmp + dir_len + 1, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -584,102 +644,218 @@ int gs_check_replaceable(const char *path)
 	return refuse_hard_links(path, &st);
 }
 
-int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
+/* The test build runs GITSEAL_TEST_RUN (a shell command, with the path
+ * as $1) at one step of a write (GITSEAL_TEST_RUN_AT=open: before the
+ * target is looked at, as if between the read and the write; rename:
+ * after the checks of gs_atomic_open, before the replacement), to show
+ * what a file swapped at that moment does. Release builds compile this
+ * out. */
+static void test_run_at(const char *step, const char *path)
 {
-	int ret;
+#ifdef GITSEAL_TEST_HOOKS
+	const char *at = getenv("GITSEAL_TEST_RUN_AT"), *cmd = getenv("GITSEAL_TEST_RUN");
+	char *argv[] = { "sh", "-c", (char *)cmd, "sh", (char *)path, NULL };
+	posix_spawnattr_t attr;
+	pid_t pid;
+	int status;
 
+	if (!at || !cmd || strcmp(at, step))
+		return;
+	gs_spawnattr_init(&attr);
+	if (posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ) == 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	posix_spawnattr_destroy(&attr);
+#else
+	(void)step;
+	(void)path;
+#endif
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Where a write to path lands (af->path): for a file found, path itself,
+ * never through a link; else the end of its chain of links, and for a
+ * file this process read through path, where path led then. */
+static int atomic_target(struct gs_atomic_file *af, const char *path)
+{
+	char *was = NULL;
+	int ret = 0;
+
+	if (af->found) {
+		struct stat st;
+
+		if (!(af->path = gs_strdup(path)))
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is a symbolic link now, not the file "
+				       "checked; nothing written", gs_shown(path));
+	} else if (!(af->path = link_target(path))) {
+		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
+			       gs_shown(path), errno_text(errno));
+	}
+	if (stamp_read_target(path, &was) < 0)
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if (was && strcmp(was, af->path))
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it leads to '%s' now, not to '%s' as when it was read; "
+			      "nothing written", gs_shown(path), gs_shown(af->path), gs_shown(was));
+	free(was);
+	return ret;
+}
+
+/* What a write in place may replace: a regular file with one link, and
+ * for a file found, that one. st: what the target's name
+ * holds, no link followed. */
+static int check_replaceable(const struct gs_atomic_file *af, const char *path, const struct stat *st)
+{
+	if (af->found && (!S_ISREG(st->st_mode) || st->st_dev != af->found->dev || st->st_ino != af->found->ino))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is %s now, not the file checked; "
+			       "nothing written", gs_shown(path),
+			       S_ISLNK(st->st_mode) ? "a symbolic link" : "another file");
+	if (S_ISLNK(st->st_mode))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is a symbolic link now, not the file it led "
+			       "to; nothing written", gs_shown(path));
+	if (!S_ISREG(st->st_mode))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", gs_shown(path));
+	return refuse_hard_links(path, st);
+}
+
+static int atomic_open(struct gs_atomic_file *af, const char *path, int mode, const struct gs_file_id *found)
+{
 	struct stat st;
+	bool path_only = false;
 	char *dir;
-	int fd;
+	int fd, ret;
 
 	memset(af, 0, sizeof(*af));
 	af->mode = mode;
-	/* through a symbolic link the target is replaced and the link stays */
-	if (!(af->path = link_target(path)))
-		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE, "cannot write '%s': %s",
-			       gs_shown(path), errno_text(errno));
-	if (stat(af->path, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			gs_atomic_abort(af);
-			return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': not a regular file", gs_shown(path));
-		}
-		if ((ret = refuse_hard_links(path, &st)) < 0) {
-			gs_atomic_abort(af);
-			return ret;
+	af->found = found;
+	test_run_at("open", path);
+	if ((ret = atomic_target(af, path)) < 0)
+		goto fail;
+	af->name = base_name(af->path);
+	if (!(dir = dir_of(af->path))) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	/* a directory that may be written but not listed: O_PATH is enough to
+	 * make a new file in it (not to lock or sync it, which a replacement
+	 * needs: refused below, before anything is written) */
+	if ((af->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == EACCES &&
+	    (af->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		path_only = true;
+	if (af->dir_fd < 0) {
+		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
+			      "cannot create a temporary file beside '%s': %s", gs_shown(af->path), errno_text(errno));
+		free(dir);
+		goto fail;
+	}
+	af->dir_open = true;
+	if (fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if ((ret = check_replaceable(af, path, &st)) < 0 ||
+		    (path_only && (ret = GS_FAIL(GS_ERR_WRITE, "cannot open the directory of '%s': %s", gs_shown(path),
+						 strerror(EACCES))) < 0)) {
+			free(dir);
+			goto fail;
 		}
 		af->mode = st.st_mode & 07777;
 		af->replacing = true;
+	} else if (found) {
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it is gone since it was checked; nothing written",
+			      gs_shown(path));
+		free(dir);
+		goto fail;
 	}
-	path = af->path;
-	dir = dir_of(path);
-	if (!dir) {
-		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-	}
-	fd = open_temp_beside(dir, &af->tmp_path);
+	fd = open_temp_beside(af->dir_fd, dir, &af->tmp_path);
 	free(dir);
 	if (fd < 0) {
-		/* path is af->path: the message is made before abort frees it */
 		ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-			      "cannot create a temporary file beside '%s': %s", gs_shown(path), errno_text(errno));
-		gs_atomic_abort(af);
-		return ret;
+			      "cannot create a temporary file beside '%s': %s", gs_shown(af->path), errno_text(errno));
+		goto fail;
 	}
+	af->tmp_name = base_name(af->tmp_path);
 	/* made 0600; the final mode is applied before the rename. */
 	af->f = fdopen(fd, "wb");
 	if (!af->f) {
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot open a temporary file: %s", strerror(errno));
 		close(fd);
-		gs_atomic_abort(af);
-		return GS_FAIL(GS_ERR_WRITE, "cannot open a temporary file: %s", strerror(errno));
+		goto fail;
 	}
 	/* st is still the target's, from above */
 	if (af->replacing && fchown(fd, st.st_uid, st.st_gid) != 0) {
 		/* Not fatal: only root can give a file away; the mode is still kept. */
 	}
 	return 0;
+fail:
+	gs_atomic_abort(af);
+	return ret;
 }
 
-/* rename(2) through syscall(), which lies in libc beside open, fsync and
+int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
+{
+	return atomic_open(af, path, mode, NULL);
+}
+
+/* renameat(2) through syscall(), which lies in libc beside open, fsync and
  * flock (the pages an atomic write runs anyway): libc's rename lies 700 KiB
  * away from them, 64 KiB of libc mapped by a page fault of its own in every
  * `age -e -o` (docs/development.md, the small file). */
-static int rename_file(const char *from, const char *to)
+static int rename_in(int dir_fd, const char *from, const char *to)
 {
 #ifdef SYS_renameat
-	return (int)syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
+	return (int)syscall(SYS_renameat, dir_fd, from, dir_fd, to);
 #else /* riscv64, loongarch64: renameat2 alone (Linux 3.15) */
-	return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 0);
+	return (int)syscall(SYS_renameat2, dir_fd, from, dir_fd, to, 0);
 #endif
 }
 
-/* Renames the finished temporary file over the target. A target this
- * process read is replaced only if it is still what was read; the directory
- * lock makes the check and the rename one step for every gitseal writer. */
-static int replace_target(struct gs_atomic_file *af, int dfd)
+/* What the target's name holds now (st), checked as gs_atomic_open did,
+ * and for a file this process read, still what was read. */
+static int check_target(const struct gs_atomic_file *af, struct stat *st)
+{
+	int ret = fstatat(af->dir_fd, af->name, st, AT_SYMLINK_NOFOLLOW);
+
+	if (ret == 0 && (ret = check_replaceable(af, af->path, st)) < 0)
+		return ret;
+	if (ret != 0 || !stamp_matches(af->path, st, af->found))
+		return GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
+			       gs_shown(af->path));
+	return 0;
+}
+
+/* Renames the finished temporary file over the target, in the directory
+ * opened by gs_atomic_open: what the target's name holds is looked at
+ * there, no link followed. A target this process read is replaced only if
+ * it is still what was read; the directory lock makes the check and the
+ * rename one step for every gitseal writer. */
+static int replace_target(struct gs_atomic_file *af)
 {
 	/* best effort: where directories cannot be locked (some network file
 	 * systems) the check still runs, without the lock */
-	bool locked = dfd >= 0 && flock(dfd, LOCK_EX) == 0;
+	bool locked = af->replacing && flock(af->dir_fd, LOCK_EX) == 0;
 	struct stat st;
 	int ret = 0;
 
-	if (af->replacing && !stamp_unchanged(af->path))
-		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': it changed since it was read; nothing written",
-			      gs_shown(af->path));
-	else if (inject_failure("rename") || rename_file(af->tmp_path, af->path) != 0)
+	if (af->replacing)
+		ret = check_target(af, &st);
+	if (!ret && (inject_failure("rename") || rename_in(af->dir_fd, af->tmp_name, af->name) != 0))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", gs_shown(af->path), strerror(errno));
-	else if (stat(af->path, &st) == 0)
-		stamp_record(af->path, &st);
+	else if (!ret && fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		stamp_record(af->path, NULL, &st);
 	if (locked)
-		flock(dfd, LOCK_UN);
+		flock(af->dir_fd, LOCK_UN);
 	return ret;
 }
 
 int gs_atomic_commit(struct gs_atomic_file *af)
 {
 	const char *step = NULL;
-	char *dir = NULL;
-	int dfd = -1, ret = 0;
+	int ret = 0;
 
 	if (fflush(af->f) != 0 || ferror(af->f) || inject_failure("write"))
 		step = "write";
@@ -694,29 +870,17 @@ int gs_atomic_commit(struct gs_atomic_file *af)
 	}
 	fclose(af->f);
 	af->f = NULL;
-	/* The directory is opened before the rename: once the target is
-	 * replaced a failure can no longer leave it as it was, and one that
-	 * stops the sync would be reported for a file already written. */
-	if (af->replacing) {
-		if (!(dir = dir_of(af->path)))
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		else if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			ret = GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
-				      "cannot open the directory of '%s': %s", gs_shown(af->path), errno_text(errno));
-		free(dir);
-	}
-	if (ret < 0 || (ret = replace_target(af, dfd)) < 0) {
-		if (dfd >= 0)
-			close(dfd);
+	test_run_at("rename", af->path);
+	if ((ret = replace_target(af)) < 0) {
 		gs_atomic_abort(af);
 		return ret;
 	}
 	free(af->tmp_path);
 	af->tmp_path = NULL;
-	if (af->replacing && (dfd < 0 || fsync(dfd) != 0 || inject_failure("dirsync")))
+	if (af->replacing && (fsync(af->dir_fd) != 0 || inject_failure("dirsync")))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot sync the directory of '%s'", gs_shown(af->path));
-	if (dfd >= 0)
-		close(dfd);
+	close(af->dir_fd);
+	af->dir_open = false;
 	free(af->path);
 	af->path = NULL;
 	return ret;
@@ -727,16 +891,19 @@ void gs_atomic_abort(struct gs_atomic_file *af)
 	if (af->f)
 		fclose(af->f);
 	if (af->tmp_path)
-		unlink(af->tmp_path);
+		(void)unlinkat(af->dir_open ? af->dir_fd : AT_FDCWD, af->dir_open ? af->tmp_name : af->tmp_path, 0);
+	if (af->dir_open)
+		close(af->dir_fd);
 	free(af->tmp_path);
 	free(af->path);
 	memset(af, 0, sizeof(*af));
 }
 
-int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+static int atomic_write(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len,
+			int mode)
 {
 	struct gs_atomic_file af;
-	int ret = gs_atomic_open(&af, path, mode);
+	int ret = atomic_open(&af, path, mode, found);
 
 	if (ret)
 		return ret;
@@ -746,6 +913,17 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 		return ret;
 	}
 	return gs_atomic_commit(&af);
+}
+
+int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
+{
+	return atomic_write(path, NULL, data, len, mode);
+}
+
+int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
+{
+	/* the mode is the file's own: it is there (or nothing is written) */
+	return atomic_write(path, found, data, len, 0600);
 }
 
 /* Paths under /dev and /proc name devices and the magic links of
@@ -817,11 +995,32 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	return gs_atomic_write(path, data, len, mode);
 }
 
+bool gs_write_lands(const char *path, char real[static PATH_MAX])
+{
+	char *target, *dir = NULL, dir_real[PATH_MAX];
+	struct stat st;
+	bool found = false;
+
+	if (!strcmp(path, "-") || is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) ||
+	    !(target = link_target(path)))
+		return false;
+	if (realpath(target, real))
+		found = true;
+	else if (errno == ENOENT && (dir = dir_of(target)) && realpath(dir, dir_real))
+		found = (size_t)snprintf(real, PATH_MAX, "%s/%s", strcmp(dir_real, "/") ? dir_real : "",
+					 base_name(target)) < PATH_MAX;
+	free(dir);
+	free(target);
+	return found;
+}
+
 bool gs_changed_since_read(const char *path)
 {
-	char *resolved = link_target(path);
-	bool changed = resolved && !stamp_unchanged(resolved);
+	char *resolved = link_target(path), *was = NULL;
+	bool changed = resolved && ((stamp_read_target(path, &was) == 0 && was && strcmp(was, resolved)) ||
+				    !stamp_unchanged(resolved));
 
+	free(was);
 	free(resolved);
 	return changed;
 }
@@ -832,7 +1031,7 @@ static int write_temp(const char *dir, const char *name, const uint8_t *data, si
 {
 	int fd, ret;
 
-	if ((fd = open_temp_beside(dir, tmp)) < 0)
+	if ((fd = open_temp_beside(AT_FDCWD, dir, tmp)) < 0)
 		return GS_FAIL(errno == ENOMEM ? GS_ERR_NOMEM : GS_ERR_WRITE,
 			       "cannot create a temporary file beside '%s': %s", gs_shown(name), errno_text(errno));
 	ret = write_all(fd, name, data, len);
@@ -875,11 +1074,14 @@ static int link_new_name(const char *tmp, const char *target, const char *infix,
 
 int gs_write_beside(const char *path, const char *infix, const uint8_t *data, size_t len, char **made)
 {
-	char *target = link_target(path), *dir = NULL, *tmp = NULL;
+	char *target = NULL, *dir = NULL, *tmp = NULL;
 	struct stat st;
 	int ret, dfd;
 
 	*made = NULL;
+	/* beside the file read through path, wherever path leads now */
+	if (stamp_read_target(path, &target) == 0 && !target)
+		target = link_target(path);
 	if (!target || !(dir = dir_of(target))) {
 		free(target);
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");

@@ -118,8 +118,9 @@ gitseal: 1 files rotated, 0 up to date, 0 failed" ]
 
 # What the other commands do with a link named on the command line: they
 # follow it (the user named it) and apply no recipients of .sops.yaml to a
-# sops file (encrypt applies its creation rule to a new one, as to any
-# file named); the write replaces the target and the link stays a link.
+# sops file (encrypt takes the keys named for a file the link leads out
+# to, not the creation rule's: links29.bats); the write replaces the
+# target and the link stays a link.
 @test "set, unset, edit, decrypt -i, encrypt -i, groups add -i write through a named link: the target, not the link" {
 	local t="$TMP/other/secrets.yaml"
 	written() {
@@ -138,7 +139,12 @@ gitseal: 1 files rotated, 0 up to date, 0 failed" ]
 	gitseal decrypt -i k8s/x.yaml
 	written
 	[ "$(cat "$t")" = "a: 5" ]
-	gitseal encrypt -i k8s/x.yaml
+	# the repository's creation rule does not choose the keys of a file
+	# outside it (tests/cli/links29.bats); the keys named, it is written
+	run --separate-stderr gitseal encrypt -i k8s/x.yaml
+	[ "$status" -eq 1 ]
+	[[ "$stderr" = "gitseal: error: 'k8s/x.yaml' leads outside the repository '$TMP/repo', to '$t': the creation rule of "* ]]
+	gitseal encrypt -i --age "$DEMO_RECIPIENT,$R2" k8s/x.yaml 2>/dev/null
 	written
 	[ "$(grep -c 'recipient: ' "$t")" -eq 2 ]
 	gitseal groups add --file k8s/x.yaml -i --age "$DEMO_RECIPIENT"

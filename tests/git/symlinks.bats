@@ -85,3 +85,20 @@ teardown() { gs_teardown; }
 	[ "$output" = "gitseal: 'secrets/alias.yaml': a symbolic link: left as it is (git runs no filter on it)" ]
 	[ "$(git status --porcelain | sort)" = "$(printf ' M .sops.yaml\nM  secrets/app.yaml')" ]
 }
+
+@test "git unlock: a sealed file swapped for a link out after it was checked is not written through" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1)"
+	run -0 "$GITSEAL_BIN" git lock --force
+	git show :secrets/app.yaml > "$T/elsewhere/app.yaml"
+	cp "$T/elsewhere/app.yaml" "$T/app.before"
+	# at the write of the plaintext (tests/cli/links29.bats: the hook)
+	printf 'case "$1" in */secrets/app.yaml) mv "$1" "%s/moved.yaml"; ln -s "%s/elsewhere/app.yaml" "$1" ;; esac\n' \
+		"$T" "$T" > "$T/swap.sh"
+	run --separate-stderr env GITSEAL_TEST_RUN_AT=open GITSEAL_TEST_RUN=". '$T/swap.sh'" "$GITSEAL_BIN" git unlock
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: cannot replace '$PWD/secrets/app.yaml': it is a symbolic link now, not the file checked; nothing written" ]
+	[ -L secrets/app.yaml ]
+	cmp "$T/elsewhere/app.yaml" "$T/app.before"
+	run grep -rl hunter2 "$T/elsewhere" "$T/moved.yaml"
+	[ "$status" -eq 1 ]
+}

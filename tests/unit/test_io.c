@@ -4,7 +4,9 @@
  * descriptor and stream writers: every byte through a pipe's partial
  * writes, and the error of a file that cannot be written. A temporary
  * file's name that is taken every time fails the write, and touches
- * neither the file that holds the name nor the target. */
+ * neither the file that holds the name nor the target. A write in place
+ * lands only on the file read or found, never through a link put in its
+ * place or pointed elsewhere since. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -347,6 +349,133 @@ static void test_temp_name_taken(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void assert_holds(const char *path, const char *text)
+{
+	struct gs_buf b;
+
+	gs_buf_init(&b, false);
+	assert_int_equal(gs_read_file(path, &b, 1 << 10), 0);
+	assert_int_equal(b.len, strlen(text));
+	assert_memory_equal(b.data, text, b.len);
+	gs_buf_release(&b);
+}
+
+/* A name read through a symbolic link is written where it led then: the
+ * link pointed elsewhere between the read and the write, nothing is
+ * written; read again, the write goes ahead, and the link stays. */
+static void test_link_retargeted(void **state)
+{
+	char dir[] = "/tmp/gitseal-io-XXXXXX", a[64], b[64], link[64];
+	struct gs_buf in;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	put(a, "A");
+	put(b, "B");
+	assert_int_equal(symlink("a", link), 0);
+	gs_buf_init(&in, false);
+	assert_int_equal(gs_read_file(link, &in, 1 << 10), 0);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("b", link), 0);
+	assert_int_equal(gs_atomic_write(link, (const uint8_t *)"new", 3, 0600), GS_ERR_WRITE);
+	assert_non_null(strstr(gs_error_message(), "now, not to"));
+	assert_true(gs_changed_since_read(link));
+	assert_holds(a, "A");
+	assert_holds(b, "B");
+	gs_buf_reset(&in);
+	assert_int_equal(gs_read_file(link, &in, 1 << 10), 0);
+	gs_buf_release(&in);
+	assert_int_equal(gs_atomic_write(link, (const uint8_t *)"new", 3, 0600), 0);
+	assert_holds(b, "new");
+	assert_holds(a, "A");
+	assert_int_equal(entries(dir), 3);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(unlink(b), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* gs_replace_found replaces the file found and nothing else: not a link
+ * put in its place (to anywhere), not another file. */
+static void test_replace_found(void **state)
+{
+	char dir[] = "/tmp/gitseal-io-XXXXXX", f[64], out[64], moved[64];
+	struct gs_file_id id;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/f", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(moved, sizeof(moved), "%s/moved", dir);
+	put(f, "F");
+	put(out, "OUT");
+	assert_int_equal(lstat(f, &st), 0);
+	id = (struct gs_file_id){ st.st_dev, st.st_ino };
+	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"new", 3), 0);
+	assert_holds(f, "new");
+	/* replaced: another inode, the one found is gone */
+	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"x", 1), GS_ERR_WRITE);
+	assert_non_null(strstr(gs_error_message(), "it is another file now"));
+	assert_int_equal(lstat(f, &st), 0);
+	id = (struct gs_file_id){ st.st_dev, st.st_ino };
+	assert_int_equal(rename(f, moved), 0);
+	assert_int_equal(symlink("out", f), 0);
+	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"x", 1), GS_ERR_WRITE);
+	assert_non_null(strstr(gs_error_message(), "it is a symbolic link now"));
+	assert_holds(out, "OUT");
+	assert_holds(moved, "new");
+	assert_int_equal(entries(dir), 3);
+	assert_int_equal(unlink(f), 0);
+	assert_int_equal(unlink(out), 0);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Where a write puts a file: through a directory link and a dangling
+ * link, every link resolved; standard output and devices put none. */
+static void test_write_lands(void **state)
+{
+	char dir[] = "/tmp/gitseal-io-XXXXXX", real[PATH_MAX], path[64], sub[64], dangling[64];
+	char want[PATH_MAX + 16], got[PATH_MAX];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(realpath(dir, real));
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/l", dir);
+	assert_int_equal(symlink("sub", path), 0);
+	snprintf(path, sizeof(path), "%s/l/new.yaml", dir);
+	assert_true(gs_write_lands(path, got));
+	snprintf(want, sizeof(want), "%s/sub/new.yaml", real);
+	assert_string_equal(got, want);
+	snprintf(dangling, sizeof(dangling), "%s/d", dir);
+	assert_int_equal(symlink("sub/later.yaml", dangling), 0);
+	assert_true(gs_write_lands(dangling, got));
+	snprintf(want, sizeof(want), "%s/sub/later.yaml", real);
+	assert_string_equal(got, want);
+	assert_false(gs_write_lands("-", got));
+	assert_false(gs_write_lands("/dev/null", got));
+	snprintf(path, sizeof(path), "%s/l", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(dangling), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +485,9 @@ int main(void)
 		cmocka_unit_test(test_fd_writer),
 		cmocka_unit_test(test_stream_writev),
 		cmocka_unit_test(test_temp_name_taken),
+		cmocka_unit_test(test_link_retargeted),
+		cmocka_unit_test(test_replace_found),
+		cmocka_unit_test(test_write_lands),
 	};
 
 	if (gs_crypto_init())
