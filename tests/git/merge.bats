@@ -463,6 +463,53 @@ teardown() { gs_teardown; }
 		base-k-secret ours-end-secret theirs-x-secret ours-k-secret ours-x-secret theirs-k-secret theirs-end-secret
 }
 
+# merge.py seed 2 (ini, merge, case 27): both sides added the same comment
+# at the end of the file, ours after a key of the last section, theirs
+# under its header with no key. Only ours' was taken for the end of the
+# file (the merge lifts such comments out of the last section), theirs'
+# stayed the section's: two places, each added on one side, and the file
+# held the comment twice.
+@test "the same comment at the end of an INI file, after a key on one side and under a header alone on the other, merges once" {
+	commit_age_rule
+	merge_three c.ini '' '[db]\npass = ours-pass-secret\n# end-note-secret\n' '[db]\n# end-note-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[db]\npass = ours-pass-secret\n# end-note-secret')" ]
+	git show HEAD:secrets/c.ini | grep -q '^pass = ENC\[AES256_GCM'
+	assert_status_clean
+	merge_three d.ini '[x]\nk = base-k-secret\n[db]\n' '[x]\nk = base-k-secret\n[db]\n# end-note-secret\n' \
+		'[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret')" ]
+	assert_status_clean
+	assert_no_plaintext_in_git ours-pass-secret end-note-secret base-k-secret theirs-pass-secret
+}
+
+# The comments at the end of the file where the last section has no key, or
+# after an end-of-line comment or the comments above its header, are the
+# end of the file as well: where the other side added a section after it
+# they stay at the end. Before, they stayed in their section, which the
+# writer cannot end in a comment when another follows: merged as lines.
+@test "a comment at the end of an INI file after a section without keys or an end-of-line comment stays at the end" {
+	commit_age_rule
+	merge_three c.ini '[a]\nk = base-k-secret\n[db]\n' '[a]\nk = base-k-secret\n[db]\n# ours-end-secret\n' \
+		'[a]\nk = base-k-secret\n[db]\n[z]\nx = theirs-x-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/c.ini)" = "$(printf '[a]\nk = base-k-secret\n[db]\n\n[z]\nx = theirs-x-secret\n# ours-end-secret')" ]
+	assert_status_clean
+	merge_three d.ini '[a]\nk = base-k-secret\n; above-db\n[db]\n' '[a]\nk = base-k-secret\n; above-db\n[db]\n# ours-end-secret\n' \
+		'[a]\nk = base-k-secret\n; above-db\n[db]\n[z]\nx = theirs-x-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/d.ini)" = "$(printf '[a]\nk = base-k-secret\n; above-db\n[db]\n\n[z]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	assert_status_clean
+	merge_three e.ini '[db]\nk = base-k-secret ; eol\n' '[db]\nk = base-k-secret ; eol\n# ours-end-secret\n' \
+		'[db]\nk = base-k-secret ; eol\n[z]\nx = theirs-x-secret\n'
+	[ "$status" -eq 0 ]
+	[ "$(cat secrets/e.ini)" = "$(printf '[db]\nk = base-k-secret ; eol\n\n[z]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	git show HEAD:secrets/e.ini | grep -q '^x = ENC\[AES256_GCM'
+	assert_status_clean
+	assert_no_plaintext_in_git base-k-secret ours-end-secret theirs-x-secret
+}
+
 # merge.py seed 77 (ini, merge, case 92, issue 12): ours removed [sec1],
 # theirs changed db.key and added a comment in [sec1]. The comment
 # conflicts. Its side once could not be written in INI (the comment with no
