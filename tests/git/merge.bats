@@ -507,7 +507,15 @@ teardown() { gs_teardown; }
 	[ "$(cat secrets/e.ini)" = "$(printf '[db]\nk = base-k-secret ; eol\n\n[z]\nx = theirs-x-secret\n; ours-end-secret')" ]
 	git show HEAD:secrets/e.ini | grep -q '^x = ENC\[AES256_GCM'
 	assert_status_clean
-	assert_no_plaintext_in_git base-k-secret ours-end-secret theirs-x-secret
+	# merge.py seed 2 (ini, merge, case 55): ours removed the last key of
+	# its last section and added a comment there, theirs changed that key
+	# and added a section: theirs' side of the conflict lost the comment
+	merge_three f.ini '[db]\npass = base-pass-secret\n' '[db]\n# ours-end-secret\n' \
+		'[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n'
+	assert_merge_conflict secrets/f.ini 'changed on both sides: db.pass'
+	[ "$(conflict_side_text secrets/f.ini ours)" = "$(printf '[db]\n\n[url]\nx = theirs-x-secret\n# ours-end-secret')" ]
+	[ "$(conflict_side_text secrets/f.ini theirs)" = "$(printf '[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n# ours-end-secret')" ]
+	assert_no_plaintext_in_git base-k-secret ours-end-secret theirs-x-secret base-pass-secret theirs-pass-secret
 }
 
 # merge.py seed 77 (ini, merge, case 92, issue 12): ours removed [sec1],
