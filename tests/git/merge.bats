@@ -383,31 +383,33 @@ teardown() { gs_teardown; }
 # stderr. Before, the driver exited 1 and left ours' text without markers:
 # `git add` took it for a resolution and dropped theirs' edits.
 
-# A comment theirs added under the header of an empty section, after which
-# ours added a section, cannot be written at its place (the writer puts it
-# above the header, the reader then gives it to that section's top). (It
-# was merge.py seed 11, ini, merge, case 57: a comment at the end of the
-# last section, now at the end of the file, below.)
+# An end-of-line comment theirs added to a key whose value ours made one of
+# several lines, the comment holding both quotes that close such a value
+# (` and """): no style keeps it at the end of the key's line, the writer
+# puts it on a line of its own, and the reader would give it to the next
+# key. (It was a comment theirs added under the header of an empty last
+# section, after which ours added a section, from merge.py seed 11, ini,
+# merge, case 57: such a comment is the end of the file now, and merges.)
 @test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
 	commit_age_rule
 	git config rerere.enabled true
-	merge_three c.ini '[db]\nuser = base-user-secret\n[e]\n' \
-		'[db]\nuser = base-user-secret\n[e]\n[name]\nurl = ours-url-secret\n' \
-		'[db]\nuser = theirs-user-secret\n[e]\n; theirs-note-secret\n'
+	merge_three c.ini '[db]\nuser = base-user-secret\n[e]\nk = base-k-secret\nm = base-m-secret\n' \
+		'[db]\nuser = base-user-secret\n[e]\nk = """ours-k-secret\nline2"""\nm = base-m-secret\n' \
+		'[db]\nuser = theirs-user-secret\n[e]\nk = base-k-secret ; theirs-note-secret ` """\nm = base-m-secret\n'
 	assert_merge_conflict secrets/c.ini "the merged comments would not come back at their places; merged as lines"
-	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
-	assert_side_holds secrets/c.ini theirs '; theirs-note-secret'
+	assert_side_holds secrets/c.ini ours 'k = """ours-k-secret' 'line2"""'
+	assert_side_holds secrets/c.ini theirs 'k = base-k-secret ; theirs-note-secret ` """'
 	# theirs' clean change is merged outside the markers
 	grep -qx 'user = theirs-user-secret' <(sed '/^<<<<<<< /,/^>>>>>>> /d' secrets/c.ini)
 	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
-	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_no_plaintext_in_git base-user-secret ours-k-secret theirs-note-secret theirs-user-secret base-k-secret
 	assert_markers_refused_at_commit secrets/c.ini
 	# resolved, it is sealed
-	printf '[db]\nuser = theirs-user-secret\n[e]\n[name]\nurl = ours-url-secret\n; theirs-note-secret\n' > secrets/c.ini
+	printf '[db]\nuser = theirs-user-secret\n[e]\nk = """ours-k-secret\nline2"""\n; theirs-note-secret\nm = base-m-secret\n' > secrets/c.ini
 	git add secrets/c.ini
 	git commit -qm merged
 	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
-	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_no_plaintext_in_git base-user-secret ours-k-secret theirs-note-secret theirs-user-secret base-k-secret
 	assert_status_clean
 }
 
