@@ -459,8 +459,9 @@ teardown() { gs_teardown; }
 	merge_three e.ini '[db]\nk = base-k-secret\n' '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n' \
 		'[db]\nk = theirs-k-secret\n# theirs-end-secret\n'
 	assert_merge_conflict secrets/e.ini 'changed on both sides: db.k'
-	[ "$(conflict_side_text secrets/e.ini ours)" = "$(printf '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
-	[ "$(conflict_side_text secrets/e.ini theirs)" = "$(printf '[db]\nk = theirs-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
+	assert_conflict_sides secrets/e.ini \
+		'[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret' \
+		'[db]\nk = theirs-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret'
 	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret \
 		base-k-secret ours-end-secret theirs-x-secret ours-k-secret ours-x-secret theirs-k-secret theirs-end-secret
 }
@@ -515,8 +516,9 @@ teardown() { gs_teardown; }
 	merge_three f.ini '[db]\npass = base-pass-secret\n' '[db]\n# ours-end-secret\n' \
 		'[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n'
 	assert_merge_conflict secrets/f.ini 'changed on both sides: db.pass'
-	[ "$(conflict_side_text secrets/f.ini ours)" = "$(printf '[db]\n\n[url]\nx = theirs-x-secret\n# ours-end-secret')" ]
-	[ "$(conflict_side_text secrets/f.ini theirs)" = "$(printf '[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n# ours-end-secret')" ]
+	assert_conflict_sides secrets/f.ini \
+		'[db]\n\n[url]\nx = theirs-x-secret\n# ours-end-secret' \
+		'[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n# ours-end-secret'
 	assert_no_plaintext_in_git base-k-secret ours-end-secret theirs-x-secret base-pass-secret theirs-pass-secret
 }
 
@@ -536,8 +538,9 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/k.ini 'changed on both sides: the comment above sec1.pass'
 	# ours' side: ours' removal of [sec1] with theirs' clean change; theirs'
 	# side: the same, and theirs' comment
-	[ "$(conflict_side_text secrets/k.ini ours)" = "$(printf '[db]\n# note\nkey = theirs-key-secret')" ]
-	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret')" ]
+	assert_conflict_sides secrets/k.ini \
+		'[db]\n# note\nkey = theirs-key-secret' \
+		'[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret'
 	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
 	assert_markers_refused_at_commit secrets/k.ini

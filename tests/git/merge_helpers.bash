@@ -101,6 +101,17 @@ conflict_side_text() {
 		h == 0 || (h == 1 && side == "ours") || (h == 2 && side == "theirs")' "$1"
 }
 
+# FILE's text resolved to ours is printf OURS, resolved to theirs printf THEIRS
+assert_conflict_sides() {
+	local side want
+	for side in ours theirs; do
+		want=$2
+		[ "$side" = theirs ] && want=$3
+		[ "$(conflict_side_text "$1" "$side")" = "$(printf "$want")" ] ||
+			{ echo "$side' side of $1 differs"; conflict_side_text "$1" "$side"; return 1; }
+	done
+}
+
 # The sides of FILE's markers are what `git checkout --ours` and
 # `--theirs` give (a conflict where no side has a clean change besides);
 # FILE keeps its markers. The checkouts are the oracle, not what is
