@@ -862,15 +862,16 @@ static int merge_comments(struct tree_merge *tm, struct doc *out, const struct d
 /* ---- INI: the comments at the end of the file ----
  *
  * A comment after the last key of the last section (or under its header,
- * when it has none) is the end of the file: the reader gives a comment above a header to that section, so no
- * other section ends in one. The comment merge places it so (as YAML and
- * dotenv place a comment at the end of the file after the keys the other
- * side added there): for the merge such comments are lifted out of the
- * last section into the document's map, after its sections, and put back
- * at the end of the merged file's last section. Else a section the other
- * side added after it would leave the comment at the end of a section
- * another follows, which the writer cannot write (it would read as the
- * next section's: the versions merged as lines). */
+ * when it has none) is the end of the file: the reader gives a comment
+ * above a header to that section, so no other section ends in one. The
+ * comment merge places it so (as YAML and dotenv place a comment at the
+ * end of the file after the keys the other side added there): for the
+ * merge such comments are lifted out of the last section into the
+ * document's map, after its sections, and put back at the end of the
+ * merged file's last section. Else a section the other side added after
+ * it would leave the comment at the end of a section another follows,
+ * which the writer cannot write (it would read as the next section's: the
+ * versions merged as lines). */
 
 /* The last section of root, and where the comments on lines of their own
  * at its end start (*from): after its last key, or whatever else comes
