@@ -475,15 +475,13 @@ teardown() { gs_teardown; }
 @test "the same comment at the end of an INI file, after a key on one side and under a header alone on the other, merges once" {
 	commit_age_rule
 	merge_three c.ini '' '[db]\npass = ours-pass-secret\n# end-note-secret\n' '[db]\n# end-note-secret\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/c.ini)" = "$(printf '[db]\npass = ours-pass-secret\n# end-note-secret')" ]
+	assert_merged_clean c.ini \
+		'[db]\npass = ours-pass-secret\n# end-note-secret'
 	git show HEAD:secrets/c.ini | grep -q '^pass = ENC\[AES256_GCM'
-	assert_status_clean
 	merge_three d.ini '[x]\nk = base-k-secret\n[db]\n' '[x]\nk = base-k-secret\n[db]\n# end-note-secret\n' \
 		'[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/d.ini)" = "$(printf '[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret')" ]
-	assert_status_clean
+	assert_merged_clean d.ini \
+		'[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret'
 	assert_no_plaintext_in_git ours-pass-secret end-note-secret base-k-secret theirs-pass-secret
 }
 
@@ -496,20 +494,17 @@ teardown() { gs_teardown; }
 	commit_age_rule
 	merge_three c.ini '[a]\nk = base-k-secret\n[db]\n' '[a]\nk = base-k-secret\n[db]\n# ours-end-secret\n' \
 		'[a]\nk = base-k-secret\n[db]\n[z]\nx = theirs-x-secret\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/c.ini)" = "$(printf '[a]\nk = base-k-secret\n[db]\n\n[z]\nx = theirs-x-secret\n# ours-end-secret')" ]
-	assert_status_clean
+	assert_merged_clean c.ini \
+		'[a]\nk = base-k-secret\n[db]\n\n[z]\nx = theirs-x-secret\n# ours-end-secret'
 	merge_three d.ini '[a]\nk = base-k-secret\n; above-db\n[db]\n' '[a]\nk = base-k-secret\n; above-db\n[db]\n# ours-end-secret\n' \
 		'[a]\nk = base-k-secret\n; above-db\n[db]\n[z]\nx = theirs-x-secret\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/d.ini)" = "$(printf '[a]\nk = base-k-secret\n; above-db\n[db]\n\n[z]\nx = theirs-x-secret\n; ours-end-secret')" ]
-	assert_status_clean
+	assert_merged_clean d.ini \
+		'[a]\nk = base-k-secret\n; above-db\n[db]\n\n[z]\nx = theirs-x-secret\n; ours-end-secret'
 	merge_three e.ini '[db]\nk = base-k-secret ; eol\n' '[db]\nk = base-k-secret ; eol\n# ours-end-secret\n' \
 		'[db]\nk = base-k-secret ; eol\n[z]\nx = theirs-x-secret\n'
-	[ "$status" -eq 0 ]
-	[ "$(cat secrets/e.ini)" = "$(printf '[db]\nk = base-k-secret ; eol\n\n[z]\nx = theirs-x-secret\n; ours-end-secret')" ]
+	assert_merged_clean e.ini \
+		'[db]\nk = base-k-secret ; eol\n\n[z]\nx = theirs-x-secret\n; ours-end-secret'
 	git show HEAD:secrets/e.ini | grep -q '^x = ENC\[AES256_GCM'
-	assert_status_clean
 	# merge.py seed 2 (ini, merge, case 55): ours removed the last key of
 	# its last section and added a comment there, theirs changed that key
 	# and added a section: theirs' side of the conflict lost the comment
