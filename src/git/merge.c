@@ -861,20 +861,27 @@ static int merge_comments(struct tree_merge *tm, struct doc *out, const struct d
 
 /* ---- INI: the comments at the end of the file ----
  *
- * A comment after the last key of the last section is the end of the
- * file: the reader gives a comment above a header to that section, so no
- * other section ends in one. The comment merge places it so (as YAML and
- * dotenv place a comment at the end of the file after the keys the other
- * side added there): for the merge such comments are lifted out of the
- * last section into the document's map, after its sections, and put back
- * at the end of the merged file's last section. Else a section the other
- * side added after it would leave the comment at the end of a section
- * another follows, which the writer cannot write (it would read as the
- * next section's: the versions merged as lines). */
+ * A comment after the last key of the last section (or under its header,
+ * when it has none) is the end of the file: the reader gives a comment
+ * above a header to that section, so no other section ends in one. The
+ * comment merge places it so (as YAML and dotenv place a comment at the
+ * end of the file after the keys the other side added there): for the
+ * merge such comments are lifted out of the last section into the
+ * document's map, after its sections, and put back at the end of the
+ * merged file's last section. Else a section the other side added after
+ * it would leave the comment at the end of a section another follows,
+ * which the writer cannot write (it would read as the next section's: the
+ * versions merged as lines). */
 
-/* The last section of root that has a key, and where its comments after
- * that key start (*from); NULL when there is none, or another comment
- * (one above the header, one ending a line) comes after its last key. */
+/* The last section of root, and where the comments on lines of their own
+ * at its end start (*from): after its last key, or whatever else comes
+ * last before them (a key's or the header's end-of-line comment, the
+ * comments above the header, which stay with their item or the section's
+ * top), else its first entry: in a section of comments alone they are the
+ * end of the file too (merge.py seed 2, ini, case 27: ours' comment at the
+ * end after a key was lifted, theirs' same comment under the header of
+ * that section, with no key, was not; the two places merged as two
+ * comments and the file held it twice). NULL when there is no section. */
 static struct doc_node *last_section(const struct doc_node *root, size_t *from)
 {
 	for (size_t i = root->count; i-- > 0;) {
@@ -885,20 +892,19 @@ static struct doc_node *last_section(const struct doc_node *root, size_t *from)
 			continue;
 		if (sec->kind != DOC_MAP)
 			return NULL;
+		*from = 0;
 		for (size_t j = sec->count; j-- > 0;) {
 			const struct doc_entry *e = &sec->entries[j];
 
 			if (e->removed)
 				continue;
-			if (is_item(e) && e->key) {
-				*from = j + 1;
-				return sec;
-			}
 			if (e->key || !e->value || e->value->kind != DOC_COMMENT || e->value->inline_comment ||
-			    e->value->style)
-				return NULL;
+			    e->value->style) {
+				*from = j + 1;
+				break;
+			}
 		}
-		return NULL; /* comments alone: the writer says where it cannot put them */
+		return sec;
 	}
 	return NULL;
 }

@@ -383,31 +383,33 @@ teardown() { gs_teardown; }
 # stderr. Before, the driver exited 1 and left ours' text without markers:
 # `git add` took it for a resolution and dropped theirs' edits.
 
-# A comment theirs added under the header of an empty section, after which
-# ours added a section, cannot be written at its place (the writer puts it
-# above the header, the reader then gives it to that section's top). (It
-# was merge.py seed 11, ini, merge, case 57: a comment at the end of the
-# last section, now at the end of the file, below.)
+# An end-of-line comment theirs added to a key whose value ours made one of
+# several lines, the comment holding both quotes that close such a value
+# (` and """): no style keeps it at the end of the key's line, the writer
+# puts it on a line of its own, and the reader would give it to the next
+# key. (It was a comment theirs added under the header of an empty last
+# section, after which ours added a section, from merge.py seed 11, ini,
+# merge, case 57: such a comment is the end of the file now, and merges.)
 @test "a merge whose comments the writer cannot place merges as lines: markers, nothing in .git, the hook refuses the markers" {
 	commit_age_rule
 	git config rerere.enabled true
-	merge_three c.ini '[db]\nuser = base-user-secret\n[e]\n' \
-		'[db]\nuser = base-user-secret\n[e]\n[name]\nurl = ours-url-secret\n' \
-		'[db]\nuser = theirs-user-secret\n[e]\n; theirs-note-secret\n'
+	merge_three c.ini '[db]\nuser = base-user-secret\n[e]\nk = base-k-secret\nm = base-m-secret\n' \
+		'[db]\nuser = base-user-secret\n[e]\nk = """ours-k-secret\nline2"""\nm = base-m-secret\n' \
+		'[db]\nuser = theirs-user-secret\n[e]\nk = base-k-secret ; theirs-note-secret ` """\nm = base-m-secret\n'
 	assert_merge_conflict secrets/c.ini "the merged comments would not come back at their places; merged as lines"
-	assert_side_holds secrets/c.ini ours '[name]' 'url = ours-url-secret'
-	assert_side_holds secrets/c.ini theirs '; theirs-note-secret'
+	assert_side_holds secrets/c.ini ours 'k = """ours-k-secret' 'line2"""'
+	assert_side_holds secrets/c.ini theirs 'k = base-k-secret ; theirs-note-secret ` """'
 	# theirs' clean change is merged outside the markers
 	grep -qx 'user = theirs-user-secret' <(sed '/^<<<<<<< /,/^>>>>>>> /d' secrets/c.ini)
 	git show AUTO_MERGE:secrets/c.ini | grep -q '"gitseal_conflict": "ENC\['
-	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_no_plaintext_in_git base-user-secret ours-k-secret theirs-note-secret theirs-user-secret base-k-secret
 	assert_markers_refused_at_commit secrets/c.ini
 	# resolved, it is sealed
-	printf '[db]\nuser = theirs-user-secret\n[e]\n[name]\nurl = ours-url-secret\n; theirs-note-secret\n' > secrets/c.ini
+	printf '[db]\nuser = theirs-user-secret\n[e]\nk = """ours-k-secret\nline2"""\n; theirs-note-secret\nm = base-m-secret\n' > secrets/c.ini
 	git add secrets/c.ini
 	git commit -qm merged
 	git show HEAD:secrets/c.ini | grep -q '^user = ENC\[AES256_GCM'
-	assert_no_plaintext_in_git base-user-secret ours-url-secret theirs-note-secret theirs-user-secret
+	assert_no_plaintext_in_git base-user-secret ours-k-secret theirs-note-secret theirs-user-secret base-k-secret
 	assert_status_clean
 }
 
@@ -457,10 +459,62 @@ teardown() { gs_teardown; }
 	merge_three e.ini '[db]\nk = base-k-secret\n' '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n' \
 		'[db]\nk = theirs-k-secret\n# theirs-end-secret\n'
 	assert_merge_conflict secrets/e.ini 'changed on both sides: db.k'
-	[ "$(conflict_side_text secrets/e.ini ours)" = "$(printf '[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
-	[ "$(conflict_side_text secrets/e.ini theirs)" = "$(printf '[db]\nk = theirs-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret')" ]
+	assert_conflict_sides secrets/e.ini \
+		'[db]\nk = ours-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret' \
+		'[db]\nk = theirs-k-secret\n[b]\nx = ours-x-secret\n; theirs-end-secret'
 	assert_no_plaintext_in_git base-user-secret base-key-secret ours-url-secret theirs-note-secret theirs-user-secret \
 		base-k-secret ours-end-secret theirs-x-secret ours-k-secret ours-x-secret theirs-k-secret theirs-end-secret
+}
+
+# merge.py seed 2 (ini, merge, case 27): both sides added the same comment
+# at the end of the file, ours after a key of the last section, theirs
+# under its header with no key. Only ours' was taken for the end of the
+# file (the merge lifts such comments out of the last section), theirs'
+# stayed the section's: two places, each added on one side, and the file
+# held the comment twice.
+@test "the same comment at the end of an INI file, after a key on one side and under a header alone on the other, merges once" {
+	commit_age_rule
+	merge_three c.ini '' '[db]\npass = ours-pass-secret\n# end-note-secret\n' '[db]\n# end-note-secret\n'
+	assert_merged_clean c.ini \
+		'[db]\npass = ours-pass-secret\n# end-note-secret'
+	git show HEAD:secrets/c.ini | grep -q '^pass = ENC\[AES256_GCM'
+	merge_three d.ini '[x]\nk = base-k-secret\n[db]\n' '[x]\nk = base-k-secret\n[db]\n# end-note-secret\n' \
+		'[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret\n'
+	assert_merged_clean d.ini \
+		'[x]\nk = base-k-secret\n[db]\npass = theirs-pass-secret\n# end-note-secret'
+	assert_no_plaintext_in_git ours-pass-secret end-note-secret base-k-secret theirs-pass-secret
+}
+
+# The comments at the end of the file where the last section has no key, or
+# after an end-of-line comment or the comments above its header, are the
+# end of the file as well: where the other side added a section after it
+# they stay at the end. Before, they stayed in their section, which the
+# writer cannot end in a comment when another follows: merged as lines.
+@test "a comment at the end of an INI file after a section without keys or an end-of-line comment stays at the end" {
+	commit_age_rule
+	merge_three c.ini '[a]\nk = base-k-secret\n[db]\n' '[a]\nk = base-k-secret\n[db]\n# ours-end-secret\n' \
+		'[a]\nk = base-k-secret\n[db]\n[z]\nx = theirs-x-secret\n'
+	assert_merged_clean c.ini \
+		'[a]\nk = base-k-secret\n[db]\n\n[z]\nx = theirs-x-secret\n# ours-end-secret'
+	merge_three d.ini '[a]\nk = base-k-secret\n; above-db\n[db]\n' '[a]\nk = base-k-secret\n; above-db\n[db]\n# ours-end-secret\n' \
+		'[a]\nk = base-k-secret\n; above-db\n[db]\n[z]\nx = theirs-x-secret\n'
+	assert_merged_clean d.ini \
+		'[a]\nk = base-k-secret\n; above-db\n[db]\n\n[z]\nx = theirs-x-secret\n; ours-end-secret'
+	merge_three e.ini '[db]\nk = base-k-secret ; eol\n' '[db]\nk = base-k-secret ; eol\n# ours-end-secret\n' \
+		'[db]\nk = base-k-secret ; eol\n[z]\nx = theirs-x-secret\n'
+	assert_merged_clean e.ini \
+		'[db]\nk = base-k-secret ; eol\n\n[z]\nx = theirs-x-secret\n; ours-end-secret'
+	git show HEAD:secrets/e.ini | grep -q '^x = ENC\[AES256_GCM'
+	# merge.py seed 2 (ini, merge, case 55): ours removed the last key of
+	# its last section and added a comment there, theirs changed that key
+	# and added a section: theirs' side of the conflict lost the comment
+	merge_three f.ini '[db]\npass = base-pass-secret\n' '[db]\n# ours-end-secret\n' \
+		'[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n'
+	assert_merge_conflict secrets/f.ini 'changed on both sides: db.pass'
+	assert_conflict_sides secrets/f.ini \
+		'[db]\n\n[url]\nx = theirs-x-secret\n# ours-end-secret' \
+		'[db]\npass = theirs-pass-secret\n\n[url]\nx = theirs-x-secret\n# ours-end-secret'
+	assert_no_plaintext_in_git base-k-secret ours-end-secret theirs-x-secret base-pass-secret theirs-pass-secret
 }
 
 # merge.py seed 77 (ini, merge, case 92, issue 12): ours removed [sec1],
@@ -479,8 +533,9 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/k.ini 'changed on both sides: the comment above sec1.pass'
 	# ours' side: ours' removal of [sec1] with theirs' clean change; theirs'
 	# side: the same, and theirs' comment
-	[ "$(conflict_side_text secrets/k.ini ours)" = "$(printf '[db]\n# note\nkey = theirs-key-secret')" ]
-	[ "$(conflict_side_text secrets/k.ini theirs)" = "$(printf '[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret')" ]
+	assert_conflict_sides secrets/k.ini \
+		'[db]\n# note\nkey = theirs-key-secret' \
+		'[db]\n# note\nkey = theirs-key-secret\n# theirs-note-secret'
 	git show AUTO_MERGE:secrets/k.ini | grep -q '"gitseal_conflict": "ENC\['
 	assert_no_plaintext_in_git base-key-secret theirs-key-secret base-pass-secret theirs-note-secret
 	assert_markers_refused_at_commit secrets/k.ini

@@ -101,6 +101,27 @@ conflict_side_text() {
 		h == 0 || (h == 1 && side == "ours") || (h == 2 && side == "theirs")' "$1"
 }
 
+# The last git merge ($status) exited 0, secrets/FILE is printf TEXT and
+# git status is clean
+assert_merged_clean() {
+	[ "$status" -eq 0 ] || { echo "git merge exited $status"; return 1; }
+	[ "$(cat "secrets/$1")" = "$(printf "$2")" ] || { echo "secrets/$1 differs"; return 1; }
+	assert_status_clean
+}
+
+# FILE's text resolved to ours is printf OURS, resolved to theirs printf THEIRS
+assert_conflict_sides() {
+	local side want
+	for side in ours theirs; do
+		want=$2
+		if [ "$side" = theirs ]; then
+			want=$3
+		fi
+		[ "$(conflict_side_text "$1" "$side")" = "$(printf "$want")" ] ||
+			{ echo "$side' side of $1 differs"; conflict_side_text "$1" "$side"; return 1; }
+	done
+}
+
 # The sides of FILE's markers are what `git checkout --ours` and
 # `--theirs` give (a conflict where no side has a clean change besides);
 # FILE keeps its markers. The checkouts are the oracle, not what is

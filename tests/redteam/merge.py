@@ -35,7 +35,8 @@ parsers (tests/redteam/rule1.py).
 usage: merge.py [--bin build/gitseal] [--cases N] [--first I] [--seed S] [--store S]...
                 [--flow F]... [--quick] [--keep DIR] [--as-lines-fails]
 Exit 0: every check held; 1: a violation (printed with its seed and case,
-and the three plaintexts under --keep).
+and the three plaintexts under --keep); 2: stopped by SIGINT or SIGTERM
+before the last case, no violation so far (the counts up to there printed).
 """
 import argparse
 import collections
@@ -44,6 +45,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -1617,6 +1619,14 @@ def main():
     flows = args.flow or FLOWS + ("widen",)
     print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
     t0 = time.time()
+    stopped = None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # a run cut short (the time budget's kill) still says how far it got
+    signal.signal(signal.SIGTERM, stop)
+    i = args.first
     try:
         for i in range(args.first, args.first + args.cases):
             for si, store in enumerate(stores):
@@ -1630,12 +1640,17 @@ def main():
                         one_case(h, Case(seed, store, flow, i))
             if "widen" in flows:
                 widen_case(h, seed, i)
+    except KeyboardInterrupt:
+        stopped = i
     finally:
         shutil.rmtree(h.tmp, ignore_errors=True)
     for k in sorted(h.counts):
         print("  %-44s %d" % (k, h.counts[k]))
+    if stopped is not None:
+        print("merge.py: stopped in case %d (cases %d to %d done), %d run(s)" %
+              (stopped, args.first, stopped - 1, sum(v for k, v in h.counts.items() if k.endswith(":run"))))
     print("merge.py: %d failure(s), %.0f s" % (h.failures, time.time() - t0))
-    return 1 if h.failures else 0
+    return 1 if h.failures else 2 if stopped is not None else 0
 
 
 if __name__ == "__main__":
