@@ -141,8 +141,9 @@ int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 
 /* Writes a command's whole output, once it is complete and verified: "-"
  * is standard output; a regular file (or a new one) is replaced as above;
- * anything else (a FIFO, a character device, /dev/stdout and every path
- * under /dev and /proc) is opened and written directly, never replaced. */
+ * anything else (a FIFO, a character device, and /dev/stdout, /dev/fd/N
+ * and every path under /proc, whatever they lead to) is opened and written
+ * directly, never replaced. */
 int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));
 /* Whether gs_output_write writes path directly (the "anything else"

@@ -926,12 +926,14 @@ int gs_replace_found(const char *path, const struct gs_file_id *found, const uin
 	return atomic_write(path, found, data, len, 0600);
 }
 
-/* Paths under /dev and /proc name devices and the magic links of
- * /dev/stdout and /proc/self/fd: whatever they point at, they are written
- * to, never replaced. */
-static bool is_device_path(const char *path)
+/* The magic links of /dev/stdout, /dev/fd/N and /proc (self/fd/N) lead
+ * to what a descriptor holds: written to, never replaced, even where that
+ * is a regular file (its holder keeps the inode it has). Any other path,
+ * under /dev too (the tmpfs at /dev/shm holds regular files, new ones
+ * made there), is told by what it is. */
+static bool is_descriptor_path(const char *path)
 {
-	return !strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6);
+	return !strncmp(path, "/dev/std", 8) || !strncmp(path, "/dev/fd/", 8) || !strncmp(path, "/proc/", 6);
 }
 
 static int write_all(int fd, const char *path, const uint8_t *data, size_t len)
@@ -955,7 +957,7 @@ bool gs_output_is_direct(const char *path)
 {
 	struct stat st;
 
-	return is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+	return is_descriptor_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
 }
 
 int gs_output_open_direct(const char *path)
@@ -998,11 +1000,9 @@ int gs_output_write(const char *path, const uint8_t *data, size_t len, int mode)
 bool gs_write_lands(const char *path, char real[static PATH_MAX])
 {
 	char *target, *dir = NULL, dir_real[PATH_MAX];
-	struct stat st;
 	bool found = false;
 
-	if (!strcmp(path, "-") || is_device_path(path) || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) ||
-	    !(target = link_target(path)))
+	if (!strcmp(path, "-") || gs_output_is_direct(path) || !(target = link_target(path)))
 		return false;
 	if (realpath(target, real))
 		found = true;

@@ -361,6 +361,28 @@ stdout_still_a_link() {
 	[ -c /dev/null ]
 }
 
+# /dev/shm is a tmpfs of regular files: a path there is written as any
+# file is (it was taken for a device: opened without being made, so a new
+# file failed, "No such file or directory"); /dev/fd/N leads to what the
+# descriptor holds and is written in place, the inode kept.
+@test "--output and age -o into /dev/shm make and replace regular files; /dev/fd/3 is written in place" {
+	[ -d /dev/shm ] && [ -w /dev/shm ] || skip "no writable /dev/shm here"
+	shm=$(mktemp -d -p /dev/shm)
+	gitseal decrypt --output "$shm/new.yaml" enc.yaml
+	cmp "$shm/new.yaml" plain.orig
+	gitseal decrypt --output "$shm/new.yaml" enc.yaml
+	cmp "$shm/new.yaml" plain.orig
+	gitseal age -r "$DEMO_RECIPIENT" -o "$shm/p.age" plain.orig
+	gitseal age -d -i "$KEYS/demo-age-key.txt" -o "$shm/p.out" "$shm/p.age"
+	cmp "$shm/p.out" plain.orig
+	rm -rf "$shm"
+	: >fd3.yaml
+	ino=$(stat -c %i fd3.yaml)
+	gitseal decrypt --output /dev/fd/3 enc.yaml 3>fd3.yaml
+	cmp fd3.yaml plain.orig
+	[ "$(stat -c %i fd3.yaml)" = "$ino" ]
+}
+
 @test "--output - is standard output" {
 	run --separate-stderr gitseal decrypt --output - enc.yaml
 	[ "$status" -eq 0 ]
