@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# Red team 30: what a pull request can do through the files git itself
+# reads from the work tree and the commits (.gitattributes, .gitmodules,
+# history), against paths under the filter.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { gs_setup_from teammate_filter_line; }
+teardown() { gs_teardown; }
+
+# commit_files MESSAGE NAME TEXT...: each NAME written with TEXT (printf
+# format), backdated (not racily clean: git cleans it no more), staged and
+# committed without the hook
+commit_files() {
+	local message=$1
+	shift
+	while [ $# -gt 1 ]; do
+		printf "$2" > "$1"
+		backdate "$1"
+		git add "$1"
+		shift 2
+	done
+	fixture git commit -qm "$message"
+}
+
+# M1: init pins merge=gitseal for its own patterns only (info/attributes);
+# on a path a teammate's line put under the filter, a pull request's
+# `merge=union` had git join both sides' sealed lines where each changed:
+# `git merge` of two edits exited 0 and committed a file with each key and
+# the MAC twice, which no longer loads (both edits lost to every reader),
+# in YAML and dotenv alike.
+@test "M1: merge=union on a path under the filter: a merge of edits on both sides fails, nothing committed; git add, status and check name it" {
+	local want="the attribute merge=union (from gitattributes) makes a merge join both sides' sealed lines" head
+	commit_files base config/app.yaml 'a: 1\nb: 2\n' config/app.env 'a=1\nb=2\n'
+	git checkout -qb feat
+	commit_files feat config/app.yaml 'a: 1\nb: 3\n' config/app.env 'a=1\nb=3\n'
+	git checkout -q main
+	commit_files mine config/app.yaml 'a: 5\nb: 2\n' config/app.env 'a=5\nb=2\n'
+	commit_files union .gitattributes "$(cat .gitattributes)\nconfig/app.* merge=union\n"
+	head=$(git rev-parse HEAD)
+	run git merge -q feat -m merged
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/app."*"': $want"* ]]
+	[ "$(git rev-parse HEAD)" = "$head" ]
+	# the checkout stopped at the first file it wrote: no merge in progress
+	[ ! -e .git/MERGE_HEAD ]
+	git reset -q --hard "$head"
+	run "$GITSEAL_BIN" git status
+	[[ $output == *"config/app.yaml: $want"* ]]
+	[[ $output == *"config/app.env: $want"* ]]
+	printf 'a: 5\nb: 4\n' > config/app.yaml
+	run git add config/app.yaml
+	[ "$status" -ne 0 ]
+	[[ $output == *"'config/app.yaml': $want"* ]]
+	[ "$(git rev-parse :config/app.yaml)" = "$(git rev-parse HEAD:config/app.yaml)" ]
+}
+
+@test "M1: merge=union set after a file under the filter is staged: the hook refuses the commit naming it" {
+	printf 'c: 6\n' > config/new.yaml
+	git add config/new.yaml
+	printf 'config/new.yaml merge=union\n' >> .gitattributes
+	run "$GITSEAL_BIN" git check
+	[ "$status" -ne 0 ]
+	[[ $output == *"config/new.yaml"*"the attribute merge=union (from gitattributes) makes a merge join"* ]]
+	run git commit -qm new
+	[ "$status" -ne 0 ]
+	[ -z "$(git ls-tree HEAD config/new.yaml)" ]
+}
