@@ -29,14 +29,17 @@ commit_files() {
 # `merge=union` had git join both sides' sealed lines where each changed:
 # `git merge` of two edits exited 0 and committed a file with each key and
 # the MAC twice, which no longer loads (both edits lost to every reader),
-# in YAML and dotenv alike.
+# in every store.
 @test "M1: merge=union on a path under the filter: a merge of edits on both sides fails, nothing committed; git add, status and check name it" {
 	local want="the attribute merge=union (from gitattributes) makes a merge join both sides' sealed lines" head
-	commit_files base config/app.yaml 'a: 1\nb: 2\n' config/app.env 'a=1\nb=2\n'
+	commit_files base config/app.yaml 'a: 1\nb: 2\n' config/app.env 'a=1\nb=2\n' \
+		config/app.json '{"a": 1, "b": 2}\n' config/app.ini '[s]\na = 1\nb = 2\n'
 	git checkout -qb feat
-	commit_files feat config/app.yaml 'a: 1\nb: 3\n' config/app.env 'a=1\nb=3\n'
+	commit_files feat config/app.yaml 'a: 1\nb: 3\n' config/app.env 'a=1\nb=3\n' \
+		config/app.json '{"a": 1, "b": 3}\n' config/app.ini '[s]\na = 1\nb = 3\n'
 	git checkout -q main
-	commit_files mine config/app.yaml 'a: 5\nb: 2\n' config/app.env 'a=5\nb=2\n'
+	commit_files mine config/app.yaml 'a: 5\nb: 2\n' config/app.env 'a=5\nb=2\n' \
+		config/app.json '{"a": 5, "b": 2}\n' config/app.ini '[s]\na = 5\nb = 2\n'
 	commit_files union .gitattributes "$(cat .gitattributes)\nconfig/app.* merge=union\n"
 	head=$(git rev-parse HEAD)
 	run git merge -q feat -m merged
