@@ -221,22 +221,48 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	return ret;
 }
 
-/* Whether line is one init writes: a single pattern and the filter's
- * attributes, nothing after them. Pinned, a line has the last word over
- * every .gitattributes, so one that also unsets the filter (the filter's
- * attributes, then "-filter" or "filter=none") would take
- * it off for good in this clone, where no commit can put it back. */
-static bool pinnable(const char *line)
+/* The length of line's pattern when it is one init writes or wrote (an
+ * older gitseal's: a repository set up then holds it, and a clone that ran
+ * init since was left without the copy, so a pulled `-filter` took the
+ * filter off its new files: red team 30), a single pattern and the
+ * filter's attributes, nothing after them; else 0. Pinned, a line has the
+ * last word over every .gitattributes, so one that also unsets the filter
+ * (the filter's attributes, then "-filter" or "filter=none") would take it
+ * off for good in this clone, where no commit can put it back. */
+static size_t pinnable(const char *line)
 {
-	size_t n = strlen(line), suffix = strlen(ATTR_SUFFIX), pattern;
+	size_t n = strlen(line), pattern = 0;
 
-	if (n <= suffix || strcmp(line + n - suffix, ATTR_SUFFIX))
-		return false;
-	pattern = n - suffix;
+	if (line[0] == '#' || line[0] == '!' || !strncmp(line, "[attr]", 6))
+		return 0;
+	for (size_t k = 0; k <= sizeof(attr_suffix_old) / sizeof(attr_suffix_old[0]) && !pattern; k++) {
+		const char *suffix = k ? attr_suffix_old[k - 1] : ATTR_SUFFIX;
+		size_t len = strlen(suffix);
+
+		if (n > len && !strcmp(line + n - len, suffix))
+			pattern = n - len;
+	}
 	for (size_t i = 0; i < pattern; i++)
 		if (line[i] == ' ' || line[i] == '\t')
-			return false;
-	return line[0] != '#' && line[0] != '!' && strncmp(line, "[attr]", 6) != 0;
+			return 0;
+	return pattern;
+}
+
+/* Whether line (not a comment or a macro) sets filter=gitseal. */
+static bool sets_filter(const char *line)
+{
+	const char *p = line + strcspn(line, " \t");
+
+	if (line[0] == '#' || !strncmp(line, "[attr]", 6))
+		return false;
+	for (p += strspn(p, " \t"); *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+
+		if (len == strlen("filter=gitseal") && !strncmp(p, "filter=gitseal", len))
+			return true;
+		p += len;
+	}
+	return false;
 }
 
 /* The filter's lines of pinned (an info/attributes) that a pulled macro
@@ -339,14 +365,13 @@ static int pin_attributes(struct gitfilter *f)
 		}
 		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
 			line[at - 1] = '\0';
-		if (strstr(line, ATTR_SUFFIX) && !pinnable(line))
+		if ((at = pinnable(line)) == 0 && sets_filter(line))
 			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
 				"'gitseal git init' writes (one pattern and the filter's attributes)",
 				gs_shown(line));
-		else if (strstr(line, ATTR_SUFFIX)) {
-			/* the pattern (pinnable: the line ends with the suffix),
-			 * then the attributes in the pinned order */
-			line[strlen(line) - strlen(ATTR_SUFFIX)] = '\0';
+		else if (at) {
+			/* the pattern, then the attributes in the pinned order */
+			line[at] = '\0';
 			gs_buf_reset(&pin);
 			ret = gs_buf_printf(&pin, "%s" PIN_SUFFIX, line);
 			if (!ret && find_line(&pinned, (const char *)pin.data, &at) < 0) {
