@@ -9,19 +9,17 @@ load helpers
 setup() { gs_setup_from teammate_filter_line; }
 teardown() { gs_teardown; }
 
-# commit_files MESSAGE NAME TEXT...: each NAME written with TEXT (printf
-# format), backdated (not racily clean: git cleans it no more), staged and
-# committed without the hook
+# commit_files NAME TEXT... MESSAGE: each NAME written with TEXT (printf
+# format), backdated (not racily clean: git cleans it no more), staged,
+# then committed as MESSAGE without the hook
 commit_files() {
-	local message=$1
-	shift
 	while [ $# -gt 1 ]; do
 		printf "$2" > "$1"
 		backdate "$1"
 		git add "$1"
 		shift 2
 	done
-	fixture git commit -qm "$message"
+	fixture git commit -qm "$1"
 }
 
 # M1: init pins merge=gitseal for its own patterns only (info/attributes);
@@ -32,15 +30,15 @@ commit_files() {
 # in every store.
 @test "M1: merge=union on a path under the filter: a merge of edits on both sides fails, nothing committed; git add, status and check name it" {
 	local want="the attribute merge=union (from gitattributes) makes a merge join both sides' sealed lines" head
-	commit_files base config/app.yaml 'a: 1\nb: 2\n' config/app.env 'a=1\nb=2\n' \
-		config/app.json '{"a": 1, "b": 2}\n' config/app.ini '[s]\na = 1\nb = 2\n'
+	commit_files config/app.yaml 'a: 1\nb: 2\n' config/app.env 'a=1\nb=2\n' \
+		config/app.json '{"a": 1, "b": 2}\n' config/app.ini '[s]\na = 1\nb = 2\n' base
 	git checkout -qb feat
-	commit_files feat config/app.yaml 'a: 1\nb: 3\n' config/app.env 'a=1\nb=3\n' \
-		config/app.json '{"a": 1, "b": 3}\n' config/app.ini '[s]\na = 1\nb = 3\n'
+	commit_files config/app.yaml 'a: 1\nb: 3\n' config/app.env 'a=1\nb=3\n' \
+		config/app.json '{"a": 1, "b": 3}\n' config/app.ini '[s]\na = 1\nb = 3\n' feat
 	git checkout -q main
-	commit_files mine config/app.yaml 'a: 5\nb: 2\n' config/app.env 'a=5\nb=2\n' \
-		config/app.json '{"a": 5, "b": 2}\n' config/app.ini '[s]\na = 5\nb = 2\n'
-	commit_files union .gitattributes "$(cat .gitattributes)\nconfig/app.* merge=union\n"
+	commit_files config/app.yaml 'a: 5\nb: 2\n' config/app.env 'a=5\nb=2\n' \
+		config/app.json '{"a": 5, "b": 2}\n' config/app.ini '[s]\na = 5\nb = 2\n' mine
+	commit_files .gitattributes "$(cat .gitattributes)\nconfig/app.* merge=union\n" union
 	head=$(git rev-parse HEAD)
 	run git merge -q feat -m merged
 	[ "$status" -ne 0 ]
