@@ -188,6 +188,14 @@ int gitpins_exposed(const struct gs_buf *text, struct gs_buf *patterns) __attrib
 int gitpins_path(git_repository *repo, char *path, size_t size) __attribute__((warn_unused_result));
 /* The first such pattern of this clone's info/attributes, malloc'd, or NULL. */
 int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((warn_unused_result));
+/* A filter line of the top-level .gitattributes that init keeps in
+ * info/attributes (setup.c) and that is not there yet: a teammate's
+ * pattern pulled since, which a later line can take the filter off. */
+#define GITPINS_MISSING                                                                                 \
+	"'%s' is not kept in .git/info/attributes yet: a later line (a pull request's) "              \
+	"can take the filter off new files there; run 'gitseal git init' again"
+/* The first such line, malloc'd in *kept_line, or NULL. */
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line) __attribute__((warn_unused_result));
 
 /* The filter process's cache of opened data keys (keycache.c), set for
  * every age file the process opens or makes: NULL without a native
