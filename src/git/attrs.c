@@ -3,7 +3,10 @@
  * ident after the clean and before the smudge (convert.c), each of which a
  * later .gitattributes line (a pull request's) can set over what init
  * writes. A blob so changed is no sops file, or one whose MAC fails, or
- * one that opens to other bytes; the filter refuses such a path.
+ * one that opens to other bytes; the filter refuses such a path. So does
+ * merge=union, under which a merge joins both sides' sealed lines without
+ * a conflict and commits a file that no longer loads (two MACs, each key
+ * twice: red team 30).
  *
  * The attributes are git's own answer (`git check-attr`): libgit2 reads
  * .gitattributes otherwise than git. git unquotes a C-quoted pattern
@@ -41,7 +44,7 @@
 
 extern char **environ;
 
-enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING };
+enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING, A_MERGE };
 
 static const char *attr_names[GITATTRS_COUNT] = { GITATTRS_NAMES };
 
@@ -62,6 +65,9 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean)
 {
 	if (c->at_checkout)
 		return "makes git hand the filter CRLF line ends at checkout: set 'text eol=lf' for this path";
+	if (c->at_merge)
+		return "makes a merge join both sides' sealed lines into a file that does not open: remove it for this "
+		       "path";
 	return clean ? "changes what git stores after the filter: remove it for this path"
 		     : "changes what git hands the filter at checkout: remove it for this path";
 }
@@ -212,6 +218,14 @@ static int changing(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], co
 
 	out->what[0] = '\0';
 	out->at_checkout = false;
+	out->at_merge = false;
+	/* git's union merge keeps the lines of both sides where each changed
+	 * (ll_union_merge): the values, the MAC and lastmodified twice */
+	if (attr_is(&a[A_MERGE], "union")) {
+		snprintf(out->what, sizeof(out->what), "the attribute merge=union (from gitattributes)");
+		out->at_merge = true;
+		return 1;
+	}
 	/* git keeps UTF-8 as it is (same_encoding) */
 	if (enc->kind == ATTR_STRING && *enc->s && strcasecmp(enc->s, "utf-8") && strcasecmp(enc->s, "utf8")) {
 		snprintf(out->what, sizeof(out->what), "the attribute working-tree-encoding=%s (from gitattributes)",
@@ -327,7 +341,7 @@ static char **flushing_environ(void)
 static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 {
 	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", "filter", NULL, NULL, NULL, NULL, NULL,
-			 NULL };
+			 NULL, NULL };
 	int in[2], out[2], rc;
 	char **env;
 
@@ -537,7 +551,7 @@ void gitattrs_end(struct gitfilter *f)
  * line ends to the config): ident=set is no ident to git, eol=set no eol,
  * and a working-tree-encoding of set, unset or a name iconv does not know
  * fails the add and leaves a checkout as it is. "unspecified" is read as
- * unspecified: as a string it is unspecified to each of the five too. */
+ * unspecified: as a string it is unspecified to each of the six too. */
 static void read_printed(const char *const printed[GITATTRS_COUNT], unsigned strings, struct attr a[GITATTRS_COUNT])
 {
 	for (unsigned k = 0; k < GITATTRS_COUNT; k++) {
@@ -753,6 +767,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 
 	out->what[0] = '\0';
 	out->at_checkout = false;
+	out->at_merge = false;
 	if (!f->repo || !len)
 		return 0;
 	if (checkout) {
@@ -777,6 +792,33 @@ int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, 
 	if (ret <= 0)
 		return ret;
 	return GS_FAIL(GS_ERR_CONFIG, "'%s': %s %s", gs_shown(path), c.what, gitattrs_effect(&c, clean));
+}
+
+/* A sealed text changed on both sides of a union merge holds both MACs:
+ * a "mac" key given an ENC[ value twice, as each store writes it (YAML
+ * `mac: ENC[`, JSON `"mac": "ENC[`, dotenv `sops_mac=ENC[`, INI
+ * `mac = ENC[`). A value of the user's so named only costs a lookup. */
+bool gitattrs_maybe_joined(const uint8_t *text, size_t len)
+{
+	const uint8_t *p = text, *end, *q;
+	unsigned macs = 0;
+
+	if (!len) /* text may be NULL */
+		return false;
+	end = text + len;
+	while (end - p > 3 && (p = memmem(p, (size_t)(end - p), "mac", 3))) {
+		q = p += 3;
+		q += q < end && *q == '"';
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == end || (*q != ':' && *q != '='))
+			continue;
+		for (q++; q < end && (*q == ' ' || *q == '\t' || *q == '"'); q++)
+			;
+		if (end - q >= 4 && !memcmp(q, "ENC[", 4) && ++macs == 2)
+			return true;
+	}
+	return false;
 }
 
 /* ---- git's answers for many paths (addset.c, readahead.c) ---- */

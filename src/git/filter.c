@@ -1673,7 +1673,9 @@ static int serve_smudge_check(void *ctx, const char *path, const uint8_t *in, si
 	/* git is writing the work tree, .gitattributes files too, which the
 	 * git check-attr kept so far read before (attrs.c) */
 	gitattrs_end(s->f);
-	return s->f->repo && maybe_converted(in, len) ? gitattrs_refuse(s->f, path, in, len, false) : 0;
+	return s->f->repo && (maybe_converted(in, len) || gitattrs_maybe_joined(in, len))
+		       ? gitattrs_refuse(s->f, path, in, len, false)
+		       : 0;
 }
 
 /* Cheap: every data key so far came from the key cache, or there is no

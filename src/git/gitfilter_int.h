@@ -188,6 +188,14 @@ int gitpins_exposed(const struct gs_buf *text, struct gs_buf *patterns) __attrib
 int gitpins_path(git_repository *repo, char *path, size_t size) __attribute__((warn_unused_result));
 /* The first such pattern of this clone's info/attributes, malloc'd, or NULL. */
 int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((warn_unused_result));
+/* A filter line of the top-level .gitattributes that init keeps in
+ * info/attributes (setup.c) and that is not there yet: a teammate's
+ * pattern pulled since, which a later line can take the filter off. */
+#define GITPINS_MISSING                                                                                 \
+	"'%s' is not kept in .git/info/attributes yet: a later line (a pull request's) "              \
+	"can take the filter off new files there; run 'gitseal git init' again"
+/* The first such line, malloc'd in *kept_line, or NULL. */
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line) __attribute__((warn_unused_result));
 
 /* The filter process's cache of opened data keys (keycache.c), set for
  * every age file the process opens or makes: NULL without a native
@@ -241,6 +249,7 @@ bool gitrepo_filtered(struct gitfilter *f, const char *path);
 struct gitattrs_change {
 	char what[160];
 	bool at_checkout;
+	bool at_merge; /* merge=union: git joins both sides' sealed text */
 };
 /* 1 and *out when git would change text (clean's output, smudge's input
  * or the staged blob) between the filter and the blob; checkout: text is
@@ -252,9 +261,12 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 int gitattrs_refuse(struct gitfilter *f, const char *path, const uint8_t *text, size_t len, bool clean)
 	__attribute__((warn_unused_result));
 const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
+/* Whether text may be two sealed versions joined line by line (two sops
+ * MACs): the smudge asks the attributes then (merge=union). */
+bool gitattrs_maybe_joined(const uint8_t *text, size_t len);
 /* The attributes attrs.c reads, as `git check-attr` is asked them (addset.c). */
-#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding"
-enum { GITATTRS_COUNT = 5, GITATTRS_BATCH_MAX = 64 };
+#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding", "merge"
+enum { GITATTRS_COUNT = 6, GITATTRS_BATCH_MAX = 64 };
 /* What `git check-attr` printed for the GITATTRS_NAMES of many paths:
  * each distinct answer once (most paths share one), a small id per path. */
 struct gitattrs_batch {

@@ -154,11 +154,14 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern)
 
 int gitfilter_warn_pins(struct gitfilter *f)
 {
-	char *pattern = NULL;
+	char *pattern = NULL, *line = NULL;
 	int ret = gitfilter_pins_exposed(f, &pattern);
 
 	if (!ret && pattern)
 		gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gs_shown(pattern));
+	if (!ret && !(ret = gitfilter_pins_missing(f, &line)) && line)
+		gs_warn(".gitattributes: " GITPINS_MISSING, gs_shown(line));
 	free(pattern);
+	free(line);
 	return ret;
 }

@@ -221,22 +221,48 @@ static int add_attributes(const char *workdir, const char *const *patterns, size
 	return ret;
 }
 
-/* Whether line is one init writes: a single pattern and the filter's
- * attributes, nothing after them. Pinned, a line has the last word over
- * every .gitattributes, so one that also unsets the filter (the filter's
- * attributes, then "-filter" or "filter=none") would take
- * it off for good in this clone, where no commit can put it back. */
-static bool pinnable(const char *line)
+/* The length of line's pattern when it is one init writes or wrote (an
+ * older gitseal's: a repository set up then holds it, and a clone that ran
+ * init since was left without the copy, so a pulled `-filter` took the
+ * filter off its new files: red team 30), a single pattern and the
+ * filter's attributes, nothing after them; else 0. Pinned, a line has the
+ * last word over every .gitattributes, so one that also unsets the filter
+ * (the filter's attributes, then "-filter" or "filter=none") would take it
+ * off for good in this clone, where no commit can put it back. */
+static size_t pinnable(const char *line)
 {
-	size_t n = strlen(line), suffix = strlen(ATTR_SUFFIX), pattern;
+	size_t n = strlen(line), pattern = 0;
 
-	if (n <= suffix || strcmp(line + n - suffix, ATTR_SUFFIX))
-		return false;
-	pattern = n - suffix;
+	if (line[0] == '#' || line[0] == '!' || !strncmp(line, "[attr]", 6))
+		return 0;
+	for (size_t k = 0; k <= sizeof(attr_suffix_old) / sizeof(attr_suffix_old[0]) && !pattern; k++) {
+		const char *suffix = k ? attr_suffix_old[k - 1] : ATTR_SUFFIX;
+		size_t len = strlen(suffix);
+
+		if (n > len && !strcmp(line + n - len, suffix))
+			pattern = n - len;
+	}
 	for (size_t i = 0; i < pattern; i++)
 		if (line[i] == ' ' || line[i] == '\t')
-			return false;
-	return line[0] != '#' && line[0] != '!' && strncmp(line, "[attr]", 6) != 0;
+			return 0;
+	return pattern;
+}
+
+/* Whether line (not a comment or a macro) sets filter=gitseal. */
+static bool sets_filter(const char *line)
+{
+	const char *p = line + strcspn(line, " \t");
+
+	if (line[0] == '#' || !strncmp(line, "[attr]", 6))
+		return false;
+	for (p += strspn(p, " \t"); *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+
+		if (len == strlen("filter=gitseal") && !strncmp(p, "filter=gitseal", len))
+			return true;
+		p += len;
+	}
+	return false;
 }
 
 /* The filter's lines of pinned (an info/attributes) that a pulled macro
@@ -297,6 +323,19 @@ static int attributes_text(struct gitfilter *f, struct gs_buf *text)
 	return ret;
 }
 
+/* The line at *p (up to end) without its line end nor trailing blanks,
+ * malloc'd (NULL: out of memory); *p moved past it. */
+static char *next_line(const char **p, const char *end)
+{
+	const char *eol = memchr(*p, '\n', (size_t)(end - *p));
+	char *line = gs_strndup(*p, (size_t)((eol ? eol : end) - *p));
+
+	*p = eol ? eol + 1 : end;
+	for (size_t at = line ? strlen(line) : 0; at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
+		line[at - 1] = '\0';
+	return line;
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
@@ -329,24 +368,20 @@ static int pin_attributes(struct gitfilter *f)
 		ret = 0;
 	}
 	for (const char *p = (const char *)text.data, *end = p + text.len; !ret && p < end;) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = (size_t)((eol ? eol : end) - p), at;
 		char *line;
+		size_t at;
 
-		if (!(line = gs_strndup(p, len))) {
+		if (!(line = next_line(&p, end))) {
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		for (at = strlen(line); at && (line[at - 1] == '\r' || line[at - 1] == ' '); at--)
-			line[at - 1] = '\0';
-		if (strstr(line, ATTR_SUFFIX) && !pinnable(line))
+		if ((at = pinnable(line)) == 0 && sets_filter(line))
 			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
 				"'gitseal git init' writes (one pattern and the filter's attributes)",
 				gs_shown(line));
-		else if (strstr(line, ATTR_SUFFIX)) {
-			/* the pattern (pinnable: the line ends with the suffix),
-			 * then the attributes in the pinned order */
-			line[strlen(line) - strlen(ATTR_SUFFIX)] = '\0';
+		else if (at) {
+			/* the pattern, then the attributes in the pinned order */
+			line[at] = '\0';
 			gs_buf_reset(&pin);
 			ret = gs_buf_printf(&pin, "%s" PIN_SUFFIX, line);
 			if (!ret && find_line(&pinned, (const char *)pin.data, &at) < 0) {
@@ -358,13 +393,54 @@ static int pin_attributes(struct gitfilter *f)
 			}
 		}
 		free(line);
-		p = eol ? eol + 1 : end;
 	}
 	if (!ret)
 		ret = repin_exposed(&pinned, &changed);
 	if (!ret && changed)
 		ret = gs_atomic_write(info, pinned.data, pinned.len, 0644);
 out:
+	gs_buf_release(&text);
+	gs_buf_release(&pinned);
+	gs_buf_release(&pin);
+	return ret;
+}
+
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line)
+{
+	char info[PATH_MAX];
+	struct gs_buf text, pinned, pin;
+	int ret;
+
+	*kept_line = NULL;
+	gs_buf_init(&text, false);
+	gs_buf_init(&pinned, false);
+	gs_buf_init(&pin, false);
+	if (!(ret = attributes_text(f, &text)) && !(ret = gitpins_path(f->repo, info, sizeof(info))) &&
+	    (ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND)
+		ret = 0;
+	for (const char *p = (const char *)text.data, *end = p + text.len; !ret && !*kept_line && p < end;) {
+		char *line = next_line(&p, end);
+		size_t at, len;
+
+		if (!line) {
+			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if ((len = pinnable(line))) {
+			gs_buf_reset(&pin);
+			if (!(ret = gs_buf_printf(&pin, "%.*s" PIN_SUFFIX, (int)len, line)) &&
+			    find_line(&pinned, (const char *)pin.data, &at) < 0) {
+				*kept_line = line;
+				line = NULL;
+			}
+		}
+		free(line);
+	}
+	/* what git itself cannot read (a linked .gitattributes) is said elsewhere */
+	if (ret && ret != GS_ERR_NOMEM)
+		ret = 0;
+	if (!ret)
+		gs_error_clear();
 	gs_buf_release(&text);
 	gs_buf_release(&pinned);
 	gs_buf_release(&pin);

@@ -233,6 +233,13 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 			ret = add_line(out, ".git/info/attributes", line);
 	}
 	free(pattern);
+	pattern = NULL;
+	if (!ret && !(ret = gitfilter_pins_missing(f, &pattern)) && pattern) {
+		gs_buf_reset(line);
+		if (!(ret = add(line, GITPINS_MISSING, gs_shown(pattern))))
+			ret = add_line(out, ".gitattributes", line);
+	}
+	free(pattern);
 	if (!ret && gitfilter_hook_elsewhere(f, setting, sizeof(setting))) {
 		gs_buf_reset(line);
 		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gs_shown(setting))))

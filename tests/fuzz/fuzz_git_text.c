@@ -1,8 +1,9 @@
 /* libFuzzer: the git filter's scans of a file's text before it is sealed:
  * the block-scalar step of a flat YAML file (the metadata's indentation),
  * a dotenv file's CRLF line ends taken as LF, and a whole set of conflict
- * markers (a binary-store file's conflict); and the text textconv shows
- * (no byte that steers a terminal). */
+ * markers (a binary-store file's conflict); whether a text holds two sops
+ * MACs (a union merge's, which the smudge asks the attributes about); and
+ * the text textconv shows (no byte that steers a terminal). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -116,6 +117,41 @@ static void check_marked(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* The reference: at each offset, "mac", an optional '"', blanks, ':' or
+ * '=', blanks and quotes, then "ENC["; two such places. */
+static bool joined_reference(const uint8_t *data, size_t size)
+{
+	unsigned found = 0;
+
+	for (size_t i = 0; i + 3 <= size; i++) {
+		size_t q = i + 3;
+
+		if (memcmp(data + i, "mac", 3))
+			continue;
+		q += q < size && data[q] == '"';
+		while (q < size && (data[q] == ' ' || data[q] == '\t'))
+			q++;
+		if (q == size || (data[q] != ':' && data[q] != '='))
+			continue;
+		for (q++; q < size && (data[q] == ' ' || data[q] == '\t' || data[q] == '"'); q++)
+			;
+		if (size - q >= 4 && !memcmp(data + q, "ENC[", 4) && ++found == 2)
+			return true;
+	}
+	return false;
+}
+
+static void check_joined(const uint8_t *data, size_t size)
+{
+	bool joined = gitattrs_maybe_joined(data, size);
+
+	if (joined != joined_reference(data, size))
+		abort();
+	/* a text that holds two holds them with anything after it */
+	if (size && gitattrs_maybe_joined(data, size - 1) && !joined)
+		abort();
+}
+
 /* What textconv prints: no control byte but line ends and tabs, no DEL,
  * no C1 control (U+0080..U+009F), valid UTF-8 (a character cut at the end
  * too), each line end and tab of the text kept, every byte of the text
@@ -160,6 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_step(data, size);
 	check_lf(data, size);
 	check_marked(data, size);
+	check_joined(data, size);
 	check_shown(data, size);
 	return 0;
 }
