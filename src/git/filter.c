@@ -1620,12 +1620,12 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	int ret;
 
 	if (cmd == FILTER_CLEAN) {
-		gittrust_take_unaccepted();
+		gs_error_clear();
 		ret = gitfilter_clean(s->f, path, in, len, out);
 		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true))) {
 			gs_buf_reset(out);
 		} else if (ret) {
-			bool unaccepted = gittrust_take_unaccepted();
+			bool unaccepted = gittrust_is_unaccepted();
 
 			/* an edit that does not load (a YAML syntax error) differs
 			 * from what was committed, which did: git diff shows it */

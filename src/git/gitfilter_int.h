@@ -618,14 +618,13 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 /* Whether a record for path reads back as one for path alone: none for a
  * path with a leading or trailing blank or a control byte. */
 bool gittrust_path_recordable(const char *path);
-/* Marks the error just set, a refusal of keys or a rule this clone did
- * not accept (whose way out is updatekeys), on the calling thread;
- * returns code. gittrust_take_unaccepted: whether the error set now is
- * that refusal (a name prefixed as it travelled up), the mark cleared. A
- * git command that only compares answers such a clean with a line in the
- * edit's place (filter.c). */
+/* Marks the error just set as a refusal of keys or a rule this clone
+ * did not accept (whose way out is updatekeys); returns code.
+ * gittrust_is_unaccepted: whether the error now is that refusal (a name
+ * prefixed as it travelled up). A git command that only compares answers
+ * such a clean with a line in the edit's place (filter.c). */
 int gittrust_refused_unaccepted(int code);
-bool gittrust_take_unaccepted(void);
+bool gittrust_is_unaccepted(void);
 /* How that line begins; `gitseal git check` names a blob that holds it. */
 #define GITFILTER_REFUSED_EDIT "gitseal: in place of an edit that cannot be sealed: "
 /* What to do about recipients of path not accepted yet: run updatekeys,
