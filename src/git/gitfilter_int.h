@@ -120,7 +120,15 @@ struct gitfilter {
 	size_t smudged_next;
 	struct gitfilter_smudged cleaned[GITFILTER_SMUDGED_KEEP]; /* under smudged_lock */
 	size_t cleaned_next;
+	uint8_t *memo_key; /* secure: the memos' hash key, made at first use (under smudged_lock) */
 };
+
+/* The memos' hash of a plaintext (filter.c): BLAKE2b keyed with a random
+ * key of this filter, held in secure memory, so that a hash left in the
+ * heap (a core file, swap) cannot be matched against guesses of a short
+ * plaintext. false: no key (out of secure memory), no hash. */
+bool gitfilter_memo_hash(struct gitfilter *f, const uint8_t *plain, size_t len,
+			 uint8_t hash[static GITFILTER_PLAIN_HASH_SIZE]) __attribute__((warn_unused_result));
 
 /* A submodule under the filter's pattern (check.c, status.c). */
 #define GITFILTER_SUBMODULE                                                                                 \
