@@ -404,6 +404,15 @@ int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out,
 	return ret;
 }
 
+bool gitrepo_head_is_link(struct gitfilter *f, const char *path)
+{
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+	const git_tree_entry *te = dir ? git_tree_entry_byname(dir, name) : NULL;
+
+	return te && git_tree_entry_filemode(te) == GIT_FILEMODE_LINK;
+}
+
 bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 {
 	const git_tree_entry *te;

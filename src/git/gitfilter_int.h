@@ -241,6 +241,8 @@ bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
 /* HEAD's version of path only. */
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
+/* Whether HEAD holds a symbolic link at path (a blob holding its target). */
+bool gitrepo_head_is_link(struct gitfilter *f, const char *path);
 /* True when path has the gitseal filter attribute. */
 bool gitrepo_filtered(struct gitfilter *f, const char *path);
 

@@ -289,6 +289,11 @@ static int attributes_text(struct gitfilter *f, struct gs_buf *text)
 	git_index_free(idx);
 	if (indexed)
 		return 0;
+	/* as the work tree's (read_attributes): git reads no link's target,
+	 * and the blob holds the target's path, not attributes */
+	if (gitrepo_head_is_link(f, ".gitattributes"))
+		return GS_FAIL(GS_ERR_CONFIG, "HEAD's '.gitattributes' is not a regular file (a symbolic link): git does not "
+					      "follow it, and gitseal writes nothing outside the repository");
 	/* the work tree's limit (read_attributes) holds for HEAD's too */
 	if (!(ret = gitrepo_head_blob(f, ".gitattributes", text, &found)) && text->len > ATTRIBUTES_MAX) {
 		gs_buf_reset(text);
