@@ -550,7 +550,11 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0) {
+		cmd_print_error();
+		code = cmd_sops_exit_code(ret);
+		goto out;
+	}
 	for (int i = -1; !ret && i < c->rest_count; i++) {
 		const char *dir = i < 0 ? c->file : c->rest[i];
 
@@ -649,7 +653,8 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	sops_cli_one_file(&c);
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0)
+		goto fail;
 	if (c.in_place)
 		note_outside(root, c.file, "rotated in place");
 	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
@@ -711,7 +716,8 @@ int cmd_updatekeys(int argc, char **argv)
 		goto out;
 	}
 	first = c.file;
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0)
+		goto fail;
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 
