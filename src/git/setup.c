@@ -606,7 +606,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		/* the file checked above, never a link put in its place: plaintext */
-		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, plain.data, plain.len)) ||
+		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, NULL, plain.data, plain.len)) ||
 		    (ret = gitrepo_index_set(f, idx, e, NULL, full)))
 			break;
 		res->files_smudged++;
@@ -1121,7 +1121,7 @@ int gitfilter_lock(const char *start_dir, bool force, size_t *locked)
 		gs_buf_reset(&blob);
 		snprintf(full, sizeof(full), "%s%s", f->workdir, e->path);
 		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-		    !(ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, blob.data, blob.len)))
+		    !(ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, NULL, blob.data, blob.len)))
 			ret = gitrepo_index_set(f, idx, e, NULL, full);
 		*locked += !ret;
 	}

@@ -204,3 +204,34 @@ refused_line() { # refused_line NAME REAL
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+# leads 30: a directory moved whole out of the repository keeps its
+# inode, and the write's descriptor of it with it: after the write's own
+# checks, the rename landed out there. The directory must still lie
+# beneath the repository at the rename.
+@test "updatekeys -r and rotate -r: the walked directory moved out of the repository after the write's checks: nothing written there" {
+	needs_hooks
+	swap rename ./k8s/in.yaml "mv k8s '$TMP/other/k8s'"
+	R2=$(gitseal_fixture keygen -y "$KEYS/test-age-key-2.txt")
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$R2" >.sops.yaml
+	run --separate-stderr gitseal updatekeys -r -y .
+	[ "$status" -eq 1 ]
+	[ "$output" = "./k8s/in.yaml: error: cannot replace './k8s/in.yaml': its directory is no longer beneath '$TMP/repo' (moved since it was found); nothing written" ]
+	cmp "$TMP/other/k8s/in.yaml" "$TMP/before.yaml"
+	[ -z "$(ls -A "$TMP/other/k8s" | grep gitseal-tmp || true)" ]
+	# rotate, the same; moved within the repository it is written
+	mv "$TMP/other/k8s" k8s
+	rm "$TMP/swapped"
+	swap rename k8s/in.yaml "mv k8s '$TMP/other/k8s'"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 1 ]
+	[ "$output" = "k8s/in.yaml: error: cannot replace 'k8s/in.yaml': its directory is no longer beneath '$TMP/repo' (moved since it was found); nothing written" ]
+	cmp "$TMP/other/k8s/in.yaml" "$TMP/before.yaml"
+	mv "$TMP/other/k8s" k8s
+	rm "$TMP/swapped"
+	swap rename k8s/in.yaml "mkdir sub && mv k8s sub/k8s"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 0 ]
+	[ "$(gitseal_fixture decrypt sub/k8s/in.yaml)" = "a: 1" ]
+	! cmp -s sub/k8s/in.yaml "$TMP/before.yaml" || false
+}
