@@ -544,6 +544,8 @@ static int check_replacement(struct walker *k, const char *file, const struct do
 	return 0;
 }
 
+static int refuse_binary_tags(const uint8_t *data, size_t len);
+
 /* YAML (or JSON) text holding a list or a mapping, loaded as a
  * kustomization is. The document model's YAML loader takes a mapping
  * only: a list is loaded as the value of a key, its lines indented under
@@ -560,6 +562,9 @@ static int load_list_or_map(const uint8_t *data, size_t len, struct doc *d, cons
 	gs_error_clear();
 	doc_release(d);
 	doc_init(d, DOC_FORMAT_YAML);
+	/* its line, not the wrapped text's */
+	if ((ret = refuse_binary_tags(data, len)))
+		return ret;
 	gs_buf_init(&wrapped, false);
 	ret = gs_buf_append_str(&wrapped, "r:\n");
 	for (size_t i = 0; !ret && i < len;) {
@@ -628,31 +633,36 @@ static bool target_may_be_secret(const struct doc_node *patch)
  * (its data or stringData) would go out unseen. Noted, as a replacement
  * that cuts a value is, unless it goes to a v1 Secret's data or
  * stringData. Text that is no list is a strategic merge patch; text that
- * does not load is kustomize's to refuse. */
+ * does not load is noted too. */
 static int check_json_patch(struct walker *k, const char *where, const struct doc_node *patch,
 			    const uint8_t *text, size_t len)
 {
 	const struct doc_node *ops = NULL;
 	bool into_secret = target_secrets_only(patch);
 	struct doc d;
-	int ret;
+	int ret = 0;
 
 	if (!target_may_be_secret(patch))
 		return 0;
 	doc_init(&d, DOC_FORMAT_YAML);
-	if (load_list_or_map(text, len, &d, &ops)) {
+	/* what kustomize may read otherwise (a merge key, a !!binary value)
+	 * could hide an operation */
+	if ((ret = load_list_or_map(text, len, &d, &ops)) && ret != GS_ERR_NOMEM) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", gs_error_message());
 		gs_error_clear();
-		ops = NULL;
+		ret = note_value_copy(k, "%s: a patch that may copy or move what may be a Secret's data or "
+					 "stringData does not load here (%s): render could not tell where its values go",
+				      where, why);
 	}
-	ret = 0;
 	for (size_t i = 0; !ret && ops && ops->kind == DOC_LIST && i < ops->count; i++) {
 		const struct doc_node *op = ops->entries[i].value, *from;
 		const char *name, *path;
 
+		/* the patcher reads "op", "from" and "path" in this case only */
 		if (ops->entries[i].removed || !op || op->kind != DOC_MAP)
 			continue;
-		if ((ret = check_field_case(where, op, "op from path value")))
-			break;
 		name = k8s_map_str(op, "op");
 		if (!name || (strcmp(name, "copy") && strcmp(name, "move")))
 			continue;

@@ -135,8 +135,9 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 # 5-byte PIN copied out of a generated Secret's data into its
 # annotations, or moved into a ConfigMap's, went out unseen, exit 0.
 # Refused in a build that decrypts, inline or in a file, in patches,
-# patchesJson6902 and patch transformer configs; within a Secret's values
-# it renders.
+# patchesJson6902 and patch transformer configs, and so is a patch that
+# may target a Secret but does not load here; within a Secret's values it
+# renders.
 @test "M4: a JSON patch copying or moving a Secret's value out of Secrets' values is refused in a build that decrypts" {
 	cp "$TMP/app.enc.env" "$REPO/app/app.enc.env"
 	gen='secretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\n'
@@ -154,6 +155,12 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	printf -- "$copy" | sed 's/^/  /' >>"$REPO/app/pt.yaml"
 	printf "${gen}transformers: [pt.yaml]\n" >"$REPO/app/kustomization.yaml"
 	app_refused "'app/pt.yaml': jsonOp operation 1: a JSON patch copies what may be a Secret's data or stringData elsewhere than into a v1 Secret's data or stringData: render follows only decrypted values of 6 bytes or more, a shorter one would be published unseen"
+	# what kustomize reads and this walk would not: a merge key, !!binary
+	printf -- '- <<: {op: copy, from: /data/PIN}\n  path: /metadata/labels/pin\n' >"$REPO/app/p.yaml"
+	printf "${gen}patchesJson6902:\n- target: {version: v1, kind: Secret, name: gen}\n  path: p.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/p.yaml': a patch that may copy or move what may be a Secret's data or stringData does not load here (YAML merge keys ('<<') are not allowed here: kustomize applies them, gitseal would not see the paths they add): render could not tell where its values go"
+	printf -- '- op: copy\n  from: !!binary L2RhdGEvUElO\n  path: /metadata/labels/pin\n' >"$REPO/app/p.yaml"
+	app_refused "'app/p.yaml': a patch that may copy or move what may be a Secret's data or stringData does not load here (a !!binary value is not allowed here: kustomize decodes it, gitseal would see its base64 text (line 2)): render could not tell where its values go"
 	# within the Secret's values it renders
 	printf -- '- op: copy\n  from: /data/PIN\n  path: /data/PIN2\n' >"$REPO/app/p.yaml"
 	printf "${gen}patchesJson6902:\n- target: {version: v1, kind: Secret, name: gen}\n  path: p.yaml\n" >"$REPO/app/kustomization.yaml"
