@@ -53,6 +53,14 @@ const char *gs_error_message(void);
 enum gs_err gs_error_code(void);
 void gs_error_clear(void);
 
+/* Marks the current error as one of a kind a caller up the stack treats
+ * apart, kind being the address of a static of the module that decides
+ * it: gs_error_prefix keeps the mark, gs_error_set and gs_error_clear
+ * drop it. gs_error_kind: the mark, NULL when none. The message is for
+ * people; a caller never tells errors apart by its text. */
+void gs_error_mark(const void *kind);
+const void *gs_error_kind(void);
+
 /* Warnings: something the user should know that does not stop the work
  * (an identity line of an unknown type, skipped). Library code calls
  * gs_warn; the front end installs the handler that prints (main.c); with

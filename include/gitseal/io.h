@@ -105,6 +105,7 @@ struct gs_atomic_file {
 	bool dir_open;
 	const char *name, *tmp_name; /* in path and tmp_path: the names in dir_fd */
 	const struct gs_file_id *found; /* gs_replace_found */
+	const char *beneath;            /* gs_replace_found: the directory dir_fd must lie beneath */
 };
 
 int gs_atomic_open(struct gs_atomic_file *af, const char *path, int mode)
@@ -132,9 +133,12 @@ int gs_write_beside(const char *path, const char *infix, const uint8_t *data, si
  * lock and unlock), with data as gs_atomic_write does, following no
  * symbolic link: what is put in the file's place since it was checked (a
  * link, to anywhere, or another file) is refused, nothing written, as is
- * a file this process read that was not the one found. */
-int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
-	__attribute__((warn_unused_result));
+ * a file this process read that was not the one found. With beneath (a
+ * real path; NULL: anywhere), its directory must still lie beneath that
+ * directory when it is replaced (one moved whole out of the repository
+ * keeps its inode: refused, nothing written). */
+int gs_replace_found(const char *path, const struct gs_file_id *found, const char *beneath, const uint8_t *data,
+		     size_t len) __attribute__((warn_unused_result));
 /* One-shot convenience. */
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 	__attribute__((warn_unused_result));

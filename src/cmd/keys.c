@@ -241,11 +241,12 @@ static int print_groups_change(size_t from_groups, int from_threshold, size_t to
 }
 
 /* Re-wraps one file's data key for the keys of its creation rule. With
- * walked (-r: the file the walk found, and only it is replaced), nothing
- * is printed or asked (-y is required). *changed tells whether the file
+ * walked (-r: the file the walk found, and only it is replaced, in a
+ * directory still beneath root when root is given), nothing is printed or
+ * asked (-y is required). *changed tells whether the file
  * was rewritten. */
 static int update_one(const struct sops_cli *c, const struct sops_config *config, const char *file,
-		      const struct gs_file_id *walked, bool *changed)
+		      const struct gs_file_id *walked, const char *root, bool *changed)
 {
 	bool bulk = walked != NULL;
 	struct sops_cli fc = *c;
@@ -294,7 +295,7 @@ static int update_one(const struct sops_cli *c, const struct sops_config *config
 		s.drop_unsupported_keys = true;
 		ret = sops_session_seal(&s, s.plain, rule->groups, rule->group_count, threshold, false, &out);
 	}
-	if (ret < 0 || (ret = walked ? gs_replace_found(file, walked, out.data, out.len)
+	if (ret < 0 || (ret = walked ? gs_replace_found(file, walked, root, out.data, out.len)
 				     : gs_output_write(file, out.data, out.len, 0600)) < 0)
 		goto out;
 	*changed = true;
@@ -338,6 +339,7 @@ struct bulk {
 	const struct sops_cli *cli;
 	const struct sops_config *config;
 	struct rotate_refs *refs; /* rotate */
+	const char *root;         /* the repository, or NULL: where each write's directory must still be */
 	bool rotate;
 	struct bulk_job *jobs;
 	size_t count, cap;
@@ -477,11 +479,11 @@ static void bulk_run_job(struct bulk *b, struct bulk_job *j)
 	if (b->rotate) {
 		gs_buf_init(&out, false);
 		if ((ret = rotate_one(b->cli, b->refs, j->path, &out)) == 0)
-			ret = gs_replace_found(j->path, &j->id, out.data, out.len);
+			ret = gs_replace_found(j->path, &j->id, b->root, out.data, out.len);
 		gs_buf_release(&out);
 		changed = true;
 	} else {
-		ret = update_one(b->cli, b->config, j->path, &j->id, &changed);
+		ret = update_one(b->cli, b->config, j->path, &j->id, b->root, &changed);
 	}
 	if (ret) {
 		j->status = BULK_FAILED;
@@ -550,7 +552,12 @@ static int bulk_main(const struct sops_cli *c, const struct sops_config *config,
 		code = EXIT_SOPS_NO_FILE;
 		goto out;
 	}
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0) {
+		cmd_print_error();
+		code = cmd_sops_exit_code(ret);
+		goto out;
+	}
+	b.root = root[0] ? root : NULL;
 	for (int i = -1; !ret && i < c->rest_count; i++) {
 		const char *dir = i < 0 ? c->file : c->rest[i];
 
@@ -649,7 +656,8 @@ int cmd_rotate(int argc, char **argv)
 		goto out;
 	}
 	sops_cli_one_file(&c);
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0)
+		goto fail;
 	if (c.in_place)
 		note_outside(root, c.file, "rotated in place");
 	if ((ret = sops_cli_require_file(&c)) < 0 || (ret = rotate_one(&c, &refs, c.file, &out)) < 0 ||
@@ -711,12 +719,13 @@ int cmd_updatekeys(int argc, char **argv)
 		goto out;
 	}
 	first = c.file;
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)) < 0)
+		goto fail;
 	for (int i = -1; i < c.rest_count; i++) {
 		const char *file = i < 0 ? first : c.rest[i];
 
 		note_outside(root, file, "the recipients of the repository's .sops.yaml are applied to it");
-		ret = update_one(&c, config, file, NULL, &changed);
+		ret = update_one(&c, config, file, NULL, NULL, &changed);
 		if (ret) {
 			c.file = file;
 			code = sops_cli_fail(&c, ret);

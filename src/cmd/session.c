@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,16 +61,17 @@ static bool in_filtered_clone(const char *file)
 	return yes;
 }
 
-void cmd_repo_root(char root[static PATH_MAX])
+int cmd_repo_root(char root[static PATH_MAX])
 {
 	char cwd[PATH_MAX], *found = NULL, *slash;
 
 	root[0] = '\0';
+	/* "" would say no repository: nothing would lead outside it */
 	if (!realpath(".", cwd))
-		return;
+		return GS_FAIL(GS_ERR_IO, "cannot read the current directory: %s", strerror(errno));
 	strcpy(root, cwd);
 	if (gs_path_find_up(root, ".git"))
-		return;
+		return 0;
 	if (sops_config_find(cwd, &found) == 0 && found && (slash = strrchr(found, '/'))) {
 		slash[slash == found] = '\0';
 		if (!realpath(found, root))
@@ -77,6 +79,7 @@ void cmd_repo_root(char root[static PATH_MAX])
 	}
 	gs_error_clear();
 	free(found);
+	return 0;
 }
 
 bool cmd_leads_outside(const char *root, const char *path, char real[static PATH_MAX])
@@ -499,9 +502,12 @@ int cmd_check_new_file_place(const struct sops_cli *c, const struct sops_config 
 	char root[PATH_MAX], real[PATH_MAX], meant[PATH_MAX];
 	bool through_link, rule;
 
+	int ret;
+
 	if (!written)
 		return 0;
-	cmd_repo_root(root);
+	if ((ret = cmd_repo_root(root)))
+		return ret;
 	if (!root[0] || !gs_write_lands(written, real) || gs_path_inside(root, real))
 		return 0;
 	/* typed inside, lands outside: a symbolic link on the way */

@@ -72,12 +72,12 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 		   enum cmd_emit how, struct gs_buf *out) __attribute__((warn_unused_result));
 
 /* The repository the command works in, a real path, or "" when there is
- * none: the top of the git work tree holding the current directory, else
+ * none (an error when the current directory does not resolve): the top of the git work tree holding the current directory, else
  * the directory of the .sops.yaml found from it. Its content is attacker
  * input (docs/threat-model.md): a committed symbolic link must take
  * neither -r nor its .sops.yaml's rules, unannounced, to a file outside
  * it. */
-void cmd_repo_root(char root[static PATH_MAX]);
+int cmd_repo_root(char root[static PATH_MAX]) __attribute__((warn_unused_result));
 /* Whether path, every link in it resolved, lies outside root (a real
  * path, "": none); its real path in real. A path that does not resolve
  * is not. */

@@ -165,6 +165,7 @@ void gitfilter_free(struct gitfilter *f)
 		free(f->cleaned[i].path);
 		free(f->cleaned[i].blob);
 	}
+	gs_secure_free(f->memo_key);
 	pthread_mutex_destroy(&f->smudged_lock);
 	if (f->libgit2_ready)
 		git_libgit2_shutdown();
@@ -403,6 +404,15 @@ int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out,
 	return ret;
 }
 
+bool gitrepo_head_is_link(struct gitfilter *f, const char *path)
+{
+	const char *name;
+	git_tree *dir = head_dir(f, path, &name);
+	const git_tree_entry *te = dir ? git_tree_entry_byname(dir, name) : NULL;
+
+	return te && git_tree_entry_filemode(te) == GIT_FILEMODE_LINK;
+}
+
 bool gitrepo_has_committed(struct gitfilter *f, const char *path)
 {
 	const git_tree_entry *te;
@@ -629,11 +639,25 @@ bool gitfilter_path_filtered(struct gitfilter *f, const char *path)
  * the last few blobs it opened, each with a hash of its plaintext: the same
  * bytes at the same path get that blob back. That tells nothing new (the
  * blob holds those bytes, for its own keys) and the blob was opened with
- * its MAC checked. The hash never leaves the process. */
+ * its MAC checked. The hash never leaves the process, and is keyed
+ * (gitfilter_memo_hash). */
 
-static void smudged_hash(const uint8_t *plain, size_t len, uint8_t hash[GITFILTER_PLAIN_HASH_SIZE])
+bool gitfilter_memo_hash(struct gitfilter *f, const uint8_t *plain, size_t len,
+			 uint8_t hash[static GITFILTER_PLAIN_HASH_SIZE])
 {
-	crypto_generichash(hash, GITFILTER_PLAIN_HASH_SIZE, plain, len, NULL, 0);
+	uint8_t *key;
+
+	pthread_mutex_lock(&f->smudged_lock);
+	if (!f->memo_key && (f->memo_key = gs_secure_alloc(crypto_generichash_KEYBYTES)))
+		randombytes_buf(f->memo_key, crypto_generichash_KEYBYTES);
+	key = f->memo_key;
+	pthread_mutex_unlock(&f->smudged_lock);
+	if (!key) {
+		gs_error_clear();
+		return false;
+	}
+	crypto_generichash(hash, GITFILTER_PLAIN_HASH_SIZE, plain, len, key, crypto_generichash_KEYBYTES);
+	return true;
 }
 
 /* blob kept as the latest entry of ring (f->smudged or f->cleaned) for
@@ -690,8 +714,8 @@ static void smudged_keep(struct gitfilter *f, const char *path, const uint8_t *b
 {
 	struct gitfilter_smudged key = { 0 };
 
-	smudged_hash(plain->data, plain->len, key.plain_hash);
-	memo_keep(f, f->smudged, &f->smudged_next, path, blob, len, &key);
+	if (gitfilter_memo_hash(f, plain->data, plain->len, key.plain_hash))
+		memo_keep(f, f->smudged, &f->smudged_next, path, blob, len, &key);
 }
 
 /* 1 with out holding the blob smudged last at path into exactly in, 0 when
@@ -700,7 +724,8 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
 {
 	struct gitfilter_smudged key = { 0 };
 
-	smudged_hash(in, len, key.plain_hash);
+	if (!gitfilter_memo_hash(f, in, len, key.plain_hash))
+		return 0;
 	return memo_take(f, f->smudged, &f->smudged_next, path, &key, out);
 }
 
@@ -715,13 +740,14 @@ static int smudged_take(struct gitfilter *f, const char *path, const uint8_t *in
  * data key re-used or not as then, get that blob again, once every check
  * of the clean has passed again (the hashes never leave the process). */
 
-static void cleaned_key(const struct gs_buf *base, bool reused, const uint8_t *plain, size_t len,
-			struct gitfilter_smudged *key)
+/* false: no key for the hashes (out of secure memory): no memo */
+static bool cleaned_key(struct gitfilter *f, const struct gs_buf *base, bool reused, const uint8_t *plain,
+			size_t len, struct gitfilter_smudged *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->reused = reused;
-	smudged_hash(plain, len, key->plain_hash);
-	smudged_hash(base->data, base->len, key->base_hash);
+	return gitfilter_memo_hash(f, plain, len, key->plain_hash) &&
+	       gitfilter_memo_hash(f, base->data, base->len, key->base_hash);
 }
 
 /* ---- clean ---- */
@@ -858,7 +884,7 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 {
 	struct sops_key_summary keys;
 	struct gitfilter_smudged memo;
-	bool reuse = false;
+	bool reuse = false, memoed;
 	int ret = keys_for(f, path, committed, base != NULL, &keys);
 
 	if (ret)
@@ -874,12 +900,11 @@ static int clean_plain(struct gitfilter *f, const char *path, const uint8_t *tex
 		goto out;
 	/* a new file's keys come from the accepted rules, which may change
 	 * between two cleans: only a committed file's seal is given again */
-	if (base)
-		cleaned_key(base, reuse, text, len, &memo);
-	if (base && (ret = memo_take(f, f->cleaned, &f->cleaned_next, path, &memo, out)))
+	memoed = base && cleaned_key(f, base, reuse, text, len, &memo);
+	if (memoed && (ret = memo_take(f, f->cleaned, &f->cleaned_next, path, &memo, out)))
 		ret = ret < 0 ? ret : 0;
 	else if (!(ret = reuse ? gitseal_seal_opened(f, opened, in, out) :
-				 gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out)) && base)
+				 gitseal_seal(f, path, in, &keys, NULL, GITSEAL_KEY_FRESH, out)) && memoed)
 		memo_keep(f, f->cleaned, &f->cleaned_next, path, out->data, out->len, &memo);
 	/* what this clone cannot open again, it remembers having sealed */
 	if (!ret && !gitseal_opens_by_age(f, &keys))
@@ -1620,12 +1645,12 @@ static int serve_run(void *ctx, enum filter_command cmd, const char *path, const
 	int ret;
 
 	if (cmd == FILTER_CLEAN) {
-		gittrust_take_unaccepted();
+		gs_error_clear();
 		ret = gitfilter_clean(s->f, path, in, len, out);
 		if (!ret && !s->f->blame && (ret = gitattrs_refuse(s->f, path, out->data, out->len, true))) {
 			gs_buf_reset(out);
 		} else if (ret) {
-			bool unaccepted = gittrust_take_unaccepted();
+			bool unaccepted = gittrust_is_unaccepted();
 
 			/* an edit that does not load (a YAML syntax error) differs
 			 * from what was committed, which did: git diff shows it */

@@ -120,7 +120,15 @@ struct gitfilter {
 	size_t smudged_next;
 	struct gitfilter_smudged cleaned[GITFILTER_SMUDGED_KEEP]; /* under smudged_lock */
 	size_t cleaned_next;
+	uint8_t *memo_key; /* secure: the memos' hash key, made at first use (under smudged_lock) */
 };
+
+/* The memos' hash of a plaintext (filter.c): BLAKE2b keyed with a random
+ * key of this filter, held in secure memory, so that a hash left in the
+ * heap (a core file, swap) cannot be matched against guesses of a short
+ * plaintext. false: no key (out of secure memory), no hash. */
+bool gitfilter_memo_hash(struct gitfilter *f, const uint8_t *plain, size_t len,
+			 uint8_t hash[static GITFILTER_PLAIN_HASH_SIZE]) __attribute__((warn_unused_result));
 
 /* A submodule under the filter's pattern (check.c, status.c). */
 #define GITFILTER_SUBMODULE                                                                                 \
@@ -241,6 +249,8 @@ bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id)
 /* HEAD's version of path only. */
 int gitrepo_head_blob(struct gitfilter *f, const char *path, struct gs_buf *out, bool *found)
 	__attribute__((warn_unused_result));
+/* Whether HEAD holds a symbolic link at path (a blob holding its target). */
+bool gitrepo_head_is_link(struct gitfilter *f, const char *path);
 /* True when path has the gitseal filter attribute. */
 bool gitrepo_filtered(struct gitfilter *f, const char *path);
 
@@ -630,14 +640,13 @@ int gittrust_recorded_for(struct gitfilter *f, const char *path, struct gs_buf *
 /* Whether a record for path reads back as one for path alone: none for a
  * path with a leading or trailing blank or a control byte. */
 bool gittrust_path_recordable(const char *path);
-/* Marks the error just set, a refusal of keys or a rule this clone did
- * not accept (whose way out is updatekeys), on the calling thread;
- * returns code. gittrust_take_unaccepted: whether the error set now is
- * that refusal (a name prefixed as it travelled up), the mark cleared. A
- * git command that only compares answers such a clean with a line in the
- * edit's place (filter.c). */
+/* Marks the error just set as a refusal of keys or a rule this clone
+ * did not accept (whose way out is updatekeys); returns code.
+ * gittrust_is_unaccepted: whether the error now is that refusal (a name
+ * prefixed as it travelled up). A git command that only compares answers
+ * such a clean with a line in the edit's place (filter.c). */
 int gittrust_refused_unaccepted(int code);
-bool gittrust_take_unaccepted(void);
+bool gittrust_is_unaccepted(void);
 /* How that line begins; `gitseal git check` names a blob that holds it. */
 #define GITFILTER_REFUSED_EDIT "gitseal: in place of an edit that cannot be sealed: "
 /* What to do about recipients of path not accepted yet: run updatekeys,

@@ -315,6 +315,11 @@ static int attributes_text(struct gitfilter *f, struct gs_buf *text)
 	git_index_free(idx);
 	if (indexed)
 		return 0;
+	/* as the work tree's (read_attributes): git reads no link's target,
+	 * and the blob holds the target's path, not attributes */
+	if (gitrepo_head_is_link(f, ".gitattributes"))
+		return GS_FAIL(GS_ERR_CONFIG, "HEAD's '.gitattributes' is not a regular file (a symbolic link): git does not "
+					      "follow it, and gitseal writes nothing outside the repository");
 	/* the work tree's limit (read_attributes) holds for HEAD's too */
 	if (!(ret = gitrepo_head_blob(f, ".gitattributes", text, &found)) && text->len > ATTRIBUTES_MAX) {
 		gs_buf_reset(text);
@@ -677,7 +682,7 @@ static int smudge_worktree(struct gitfilter *f, struct gitfilter_init_result *re
 			continue;
 		}
 		/* the file checked above, never a link put in its place: plaintext */
-		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, plain.data, plain.len)) ||
+		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, NULL, plain.data, plain.len)) ||
 		    (ret = gitrepo_index_set(f, idx, e, NULL, full)))
 			break;
 		res->files_smudged++;
@@ -1192,7 +1197,7 @@ int gitfilter_lock(const char *start_dir, bool force, size_t *locked)
 		gs_buf_reset(&blob);
 		snprintf(full, sizeof(full), "%s%s", f->workdir, e->path);
 		if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-		    !(ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, blob.data, blob.len)))
+		    !(ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, NULL, blob.data, blob.len)))
 			ret = gitrepo_index_set(f, idx, e, NULL, full);
 		*locked += !ret;
 	}

@@ -788,25 +788,18 @@ int gittrust_check_groups(struct gitfilter *f, const char *path, const struct so
 			keys->group_count, have, rule->group_count, want, gittrust_accept_hint(path)));
 }
 
-/* The message of this thread's last refusal of keys or a rule this clone
- * did not accept (the way out: updatekeys), "" when none; filter.c asks
- * whether the error a clean ended with is that refusal. */
-static _Thread_local char unaccepted[1024];
+/* The mark of a refusal of keys or a rule this clone did not accept */
+static const char unaccepted_kind;
 
 int gittrust_refused_unaccepted(int code)
 {
-	snprintf(unaccepted, sizeof(unaccepted), "%s", gs_error_message());
+	gs_error_mark(&unaccepted_kind);
 	return code;
 }
 
-bool gittrust_take_unaccepted(void)
+bool gittrust_is_unaccepted(void)
 {
-	const char *now = gs_error_message();
-	size_t n = strlen(now), m = strlen(unaccepted);
-	bool is = m && gs_error_code() == GS_ERR_CONFIG && n >= m && !strcmp(now + n - m, unaccepted);
-
-	unaccepted[0] = '\0';
-	return is;
+	return gs_error_kind() == &unaccepted_kind && gs_error_code() == GS_ERR_CONFIG;
 }
 
 int gitseal_check_accepted(struct gitfilter *f, const char *path, const struct sops_key_summary *keys)

@@ -649,7 +649,7 @@ static int stage(struct gitfilter *f, struct gitfilter_update *u, const struct g
 	/* a link in the file's place is left as it is, not read through */
 	if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && gs_read_file(full, &file, STORE_MAX_INPUT) == 0 &&
 	    file.len == old->len && !memcmp(file.data, old->data, old->len)) {
-		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, sealed->data,
+		if ((ret = gs_replace_found(full, &(struct gs_file_id){ st.st_dev, st.st_ino }, NULL, sealed->data,
 					    sealed->len)))
 			goto out;
 		if (lstat(full, &s->st) != 0) {

@@ -936,12 +936,8 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 				      b.walk.generator_dir);
 		goto out;
 	}
-	if ((b.ksops || b.plain_count) && b.walk.partial_copy) {
-		ret = k8s_failure_add(fails, "%s copies a part of a value (source options delimiter) "
-					     "from what may be a Secret's values elsewhere than into a v1 "
-					     "Secret's data or stringData: render follows only whole values "
-					     "decrypted for the build, a part would be published unseen",
-				      b.walk.partial_copy);
+	if ((b.ksops || b.plain_count) && b.walk.value_copy) {
+		ret = k8s_failure_add(fails, "%s", b.walk.value_copy);
 		goto out;
 	}
 	if (b.ksops || b.plain_count) {

@@ -326,7 +326,7 @@ int k8s_fd_read(int fd, const char *name, struct gs_buf *out, size_t max)
 enum k8s_file_role {
 	K8S_FILE_KUSTOMIZATION,
 	K8S_FILE_RESOURCE,         /* a manifest file in resources/bases */
-	K8S_FILE_PATCH,            /* a strategic-merge patch file */
+	K8S_FILE_PATCH,            /* a strategic-merge patch file (or a JSON patch in patches:) */
 	K8S_FILE_GENERATOR,        /* a generator, transformer or validator config */
 	K8S_FILE_SECRET_FILE,      /* secretGenerator files: */
 	K8S_FILE_SECRET_ENV,       /* secretGenerator envs:/env: */
@@ -364,10 +364,10 @@ struct k8s_walk {
 	/* the first kustomization directory listed as generators, transformers
 	 * or validators: "'<kustomization>': '<entry>'", or NULL */
 	char *generator_dir;
-	/* the first replacement that may copy a part of a Secret's value to
-	 * anything but a v1 Secret's data or stringData: "'<file>':
-	 * replacement <n>", or NULL */
-	char *partial_copy;
+	/* the first replacement that may copy a part of a Secret's value, or
+	 * JSON patch operation that may copy or move a whole one, to anything
+	 * but a v1 Secret's data or stringData: the failure line, or NULL */
+	char *value_copy;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

@@ -7,6 +7,7 @@
  * Field names: kustomize api/types/kustomization.go. */
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,7 +75,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->dirs);
 	free(w->inlines);
 	free(w->generator_dir);
-	free(w->partial_copy);
+	free(w->value_copy);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -381,7 +382,11 @@ static bool target_secrets_only(const struct doc_node *patch)
 	       (!group || (group->kind == DOC_SCALAR && group->type == DOC_STR && !group->len));
 }
 
-/* patches / patchesJson6902: maps whose 'path' is a file. */
+static int check_patch(struct walker *k, const char *kfile, size_t n, const struct doc_node *patch,
+		       const char *key, const char *rel);
+
+/* patches / patchesJson6902: maps whose 'path' is a file, or that hold
+ * the patch inline. */
 static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 			  const struct doc_node *list, enum k8s_file_role role)
 {
@@ -398,9 +403,14 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 		if ((ret = check_field_case(kfile, list->entries[i].value, "path target")) ||
 		    (ret = check_field_case(kfile, k8s_map_get(list->entries[i].value, "target"), "kind version group")))
 			return ret;
-		if (!p || !*p)
+		if (!p || !*p) {
+			if ((ret = check_patch(k, kfile, i, list->entries[i].value, "patch", NULL)))
+				return ret;
 			continue;
+		}
 		ret = walk_file_at(k, kfile, dir, p, role, &at);
+		if (!ret)
+			ret = check_patch(k, kfile, i, list->entries[i].value, "patch", k->w->files[at].rel);
 		if (ret)
 			return ret;
 		if (role == K8S_FILE_PATCH && !target_secrets_only(list->entries[i].value))
@@ -409,21 +419,25 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 	return 0;
 }
 
+/* Whether the len bytes at name are one of names (separated by spaces). */
+static bool name_in(const char *name, size_t len, const char *names)
+{
+	for (const char *n = names; *n;) {
+		size_t nlen = strcspn(n, " ");
+
+		if (nlen == len && !memcmp(name, n, len))
+			return true;
+		n += nlen + (n[nlen] == ' ');
+	}
+	return false;
+}
+
 /* Whether a field path in kustomize's dotted form begins with one of
  * names (separated by spaces); a path that begins with a '[...]'
  * selector begins with none. */
 static bool path_begins_with(const char *path, const char *names)
 {
-	size_t len = strcspn(path, ".[");
-
-	for (const char *n = names; *n;) {
-		size_t nlen = strcspn(n, " ");
-
-		if (nlen == len && !memcmp(path, n, len))
-			return true;
-		n += nlen + (n[nlen] == ' ');
-	}
-	return false;
+	return name_in(path, strcspn(path, ".["), names);
 }
 
 /* Whether a replacement's source may read a Secret's values: its kind is
@@ -479,12 +493,22 @@ static bool target_secret_values(const struct doc_node *target)
 	return !paths || paths->kind == DOC_LIST;
 }
 
-static int note_partial_copy(struct walker *k, const char *file, const char *what, size_t n)
+/* The first replacement or JSON patch operation that may take a Secret's
+ * value where render does not follow it: the failure line, refused in a
+ * build that hands kustomize decrypted values (build.c). */
+static int note_value_copy(struct walker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int note_value_copy(struct walker *k, const char *fmt, ...)
 {
-	if (k->w->partial_copy)
+	va_list ap;
+	int n;
+
+	if (k->w->value_copy)
 		return 0;
-	if (gs_asprintf(&k->w->partial_copy, "'%s': %s %zu", gs_shown(file), what, n + 1) < 0) {
-		k->w->partial_copy = NULL;
+	va_start(ap, fmt);
+	n = gs_vasprintf(&k->w->value_copy, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		k->w->value_copy = NULL;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
@@ -513,48 +537,175 @@ static int check_replacement(struct walker *k, const char *file, const struct do
 	if (targets && targets->kind != DOC_LIST)
 		wide = true;
 	if (source && wide && cuts_value(source) && reads_secret_values(source, k8s_map_get(source, "fieldPath")))
-		return note_partial_copy(k, file, "replacement", n);
+		return note_value_copy(k, "'%s': replacement %zu copies a part of a value (source options delimiter) "
+					  "from what may be a Secret's values elsewhere than into a v1 Secret's data or "
+					  "stringData: render follows only whole values decrypted for the build, a part "
+					  "would be published unseen", gs_shown(file), n + 1);
 	return 0;
 }
 
-/* A replacement file: a list of replacements or one, loaded as the
- * kustomization is. The document model's YAML loader takes a mapping only:
- * a list is loaded as the value of a key, its lines indented under it
- * (which keeps their structure); *top: the replacements or the one. */
-static int load_replacement_file(const struct k8s_root *root, const char *rel, struct doc *d,
-				 const struct doc_node **top)
+static int refuse_binary_tags(const uint8_t *data, size_t len);
+
+/* YAML (or JSON) text holding a list or a mapping, loaded as a
+ * kustomization is. The document model's YAML loader takes a mapping
+ * only: a list is loaded as the value of a key, its lines indented under
+ * it (which keeps their structure); *top: the list or the mapping. */
+static int load_list_or_map(const uint8_t *data, size_t len, struct doc *d, const struct doc_node **top)
 {
-	struct gs_buf text, wrapped;
+	struct gs_buf wrapped;
 	int ret;
 
-	gs_buf_init(&text, false);
-	gs_buf_init(&wrapped, false);
-	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
-	if (ret)
-		goto out;
-	if (!k8s_load_config_yaml(text.data, text.len, d)) {
+	if (!k8s_load_config_yaml(data, len, d)) {
 		*top = d->count ? d->branches[0] : NULL;
-		goto out;
+		return 0;
 	}
 	gs_error_clear();
 	doc_release(d);
 	doc_init(d, DOC_FORMAT_YAML);
+	/* its line, not the wrapped text's */
+	if ((ret = refuse_binary_tags(data, len)))
+		return ret;
+	gs_buf_init(&wrapped, false);
 	ret = gs_buf_append_str(&wrapped, "r:\n");
-	for (size_t i = 0; !ret && i < text.len;) {
-		const uint8_t *nl = memchr(text.data + i, '\n', text.len - i);
-		size_t n = nl ? (size_t)(nl - (text.data + i)) + 1 : text.len - i;
+	for (size_t i = 0; !ret && i < len;) {
+		const uint8_t *nl = memchr(data + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
 
 		if (!(ret = gs_buf_append_str(&wrapped, "  ")))
-			ret = gs_buf_append(&wrapped, text.data + i, n);
+			ret = gs_buf_append(&wrapped, data + i, n);
 		i += n;
 	}
 	if (!ret)
 		ret = k8s_load_config_yaml(wrapped.data, wrapped.len, d);
 	*top = !ret && d->count ? k8s_map_get(d->branches[0], "r") : NULL;
-out:
+	gs_buf_release(&wrapped);
+	return ret;
+}
+
+/* A replacement file: a list of replacements or one. */
+static int load_replacement_file(const struct k8s_root *root, const char *rel, struct doc *d,
+				 const struct doc_node **top)
+{
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, false);
+	ret = k8s_root_read(root, rel, &text, K8S_MAX_FILE);
+	if (!ret)
+		ret = load_list_or_map(text.data, text.len, d, top);
 	if (ret)
 		gs_error_prefix("'%s'", gs_shown(rel));
-	gs_buf_release(&wrapped);
+	gs_buf_release(&text);
+	return ret;
+}
+
+/* Whether a JSON patch pointer lies in a Secret's values: its first
+ * segment data or stringData. The patcher kustomize uses (evanphx
+ * json-patch) drops whatever comes before the first '/', and reads "" as
+ * the whole object (which holds them too, where whole is true). */
+static bool pointer_in_values(const char *ptr, bool whole)
+{
+	const char *slash = strchr(ptr, '/');
+
+	if (!slash)
+		return whole && !*ptr;
+	return name_in(slash + 1, strcspn(slash + 1, "/"), "data stringData");
+}
+
+/* Whether a patch's target may select a Secret: its kind, an anchored
+ * regular expression, missing, empty, not a plain name or 'Secret'. */
+static bool target_may_be_secret(const struct doc_node *patch)
+{
+	const struct doc_node *target = k8s_map_get(patch, "target");
+	const char *kind = k8s_map_str(target, "kind");
+
+	if (!target || !kind || !*kind)
+		return true;
+	for (const char *c = kind; *c; c++)
+		if (!isalnum((unsigned char)*c))
+			return true;
+	return !strcmp(kind, "Secret");
+}
+
+/* A JSON patch (RFC 6902; text, inline or a file's) that patch applies:
+ * render follows each value decrypted for the build of 6 bytes or more
+ * (track.c), so a shorter one copied or moved out of a Secret's values
+ * (its data or stringData) would go out unseen. Noted, as a replacement
+ * that cuts a value is, unless it goes to a v1 Secret's data or
+ * stringData. Text that is no list is a strategic merge patch; text that
+ * does not load is noted too. */
+static int check_json_patch(struct walker *k, const char *where, const struct doc_node *patch,
+			    const uint8_t *text, size_t len)
+{
+	const struct doc_node *ops = NULL;
+	bool into_secret = target_secrets_only(patch);
+	struct doc d;
+	int ret = 0;
+
+	if (!target_may_be_secret(patch))
+		return 0;
+	doc_init(&d, DOC_FORMAT_YAML);
+	/* what kustomize may read otherwise (a merge key, a !!binary value)
+	 * could hide an operation */
+	if ((ret = load_list_or_map(text, len, &d, &ops)) && ret != GS_ERR_NOMEM) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", gs_error_message());
+		gs_error_clear();
+		ret = note_value_copy(k, "%s: a patch that may copy or move what may be a Secret's data or "
+					 "stringData does not load here (%s): render could not tell where its values go",
+				      where, why);
+	}
+	for (size_t i = 0; !ret && ops && ops->kind == DOC_LIST && i < ops->count; i++) {
+		const struct doc_node *op = ops->entries[i].value, *from;
+		const char *name, *path;
+
+		/* the patcher reads "op", "from" and "path" in this case only */
+		if (ops->entries[i].removed || !op || op->kind != DOC_MAP)
+			continue;
+		name = k8s_map_str(op, "op");
+		if (!name || (strcmp(name, "copy") && strcmp(name, "move")))
+			continue;
+		from = k8s_map_get(op, "from");
+		path = k8s_map_str(op, "path");
+		if (from && from->kind == DOC_SCALAR && from->type == DOC_STR && !pointer_in_values(from->text, true))
+			continue;
+		if (into_secret && path && pointer_in_values(path, false))
+			continue;
+		ret = note_value_copy(k, "%s operation %zu: a JSON patch %s what may be a Secret's data or "
+					 "stringData elsewhere than into a v1 Secret's data or stringData: render "
+					 "follows only decrypted values of 6 bytes or more, a shorter one would be "
+					 "published unseen", where, i + 1, name[0] == 'c' ? "copies" : "moves");
+	}
+	doc_release(&d);
+	return ret;
+}
+
+/* The JSON patch of the n-th patches or patchesJson6902 entry, or of a
+ * patch transformer's config (n SIZE_MAX): inline under key, else the
+ * file rel. */
+static int check_patch(struct walker *k, const char *kfile, size_t n, const struct doc_node *patch,
+		       const char *key, const char *rel)
+{
+	const struct doc_node *inline_text = k8s_map_get(patch, key);
+	char where[PATH_MAX + 64];
+	struct gs_buf text;
+	int ret;
+
+	if (!rel) {
+		if (!inline_text || inline_text->kind != DOC_SCALAR || inline_text->type != DOC_STR)
+			return 0;
+		if (n == SIZE_MAX)
+			snprintf(where, sizeof(where), "'%s': %s", gs_shown(kfile), key);
+		else
+			snprintf(where, sizeof(where), "'%s': patch %zu", gs_shown(kfile), n + 1);
+		return check_json_patch(k, where, patch, (const uint8_t *)inline_text->text, inline_text->len);
+	}
+	snprintf(where, sizeof(where), "'%s'", gs_shown(rel));
+	gs_buf_init(&text, false);
+	ret = k8s_root_read(k->root, rel, &text, K8S_MAX_FILE);
+	if (!ret)
+		ret = check_json_patch(k, where, patch, text.data, text.len);
 	gs_buf_release(&text);
 	return ret;
 }
@@ -654,7 +805,7 @@ int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, con
 			    const char *dir, const struct doc_node *cfg, const char *kind)
 {
 	struct walker k = { .root = root, .w = w };
-	const char *p = k8s_map_str(cfg, "path");
+	const char *p = k8s_map_str(cfg, "path"), *json_key;
 	size_t at;
 	int ret = check_field_case(kfile, cfg, "path paths target replacements");
 
@@ -664,9 +815,13 @@ int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, con
 		return walk_replacements(&k, kfile, dir, k8s_map_get(cfg, "replacements"));
 	if (!strcmp(kind, "PatchStrategicMergeTransformer"))
 		return walk_path_list(&k, kfile, dir, k8s_map_get(cfg, "paths"), K8S_FILE_PATCH, false);
-	if ((strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer")) || !p || !*p)
+	if (strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer"))
 		return 0;
-	if ((ret = walk_file_at(&k, kfile, dir, p, K8S_FILE_PATCH, &at)))
+	json_key = strcmp(kind, "PatchTransformer") ? "jsonOp" : "patch";
+	if (!p || !*p)
+		return check_patch(&k, kfile, SIZE_MAX, cfg, json_key, NULL);
+	if ((ret = walk_file_at(&k, kfile, dir, p, K8S_FILE_PATCH, &at)) ||
+	    (ret = check_patch(&k, kfile, SIZE_MAX, cfg, json_key, w->files[at].rel)))
 		return ret;
 	/* a JSON patch is no Secret of its own: decrypted, it would go
 	 * wherever its target says */

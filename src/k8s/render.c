@@ -149,6 +149,7 @@ struct plain_object {
 	size_t key_len;
 	const char *rel;    /* its file */
 	size_t doc;         /* 1-based */
+	size_t item;        /* 1-based, in a list object's items; 0: none */
 	size_t order;       /* in the stream */
 };
 
@@ -202,41 +203,62 @@ static void plain_fail(struct plain_file *pf, size_t first_doc)
 		pf->fatal = GS_ERR_NOMEM;
 }
 
+/* The object n is, noted for the document doc (1-based) and, when it is
+ * an item of a list object, its item (1-based, of the outermost list;
+ * else 0). A list object (anything with an 'items' list, as
+ * apimachinery's Unstructured.IsList reads it) is not applied itself:
+ * each item is, as kubectl and Argo CD flatten it, nested lists too. */
+static void plain_note_object(const struct render *r, struct plain_file *pf, const struct doc_node *n,
+			      size_t doc, size_t item, int depth)
+{
+	const struct doc_node *items = k8s_map_get(n, "items");
+	struct k8s_identity id;
+	struct plain_object *o;
+	const char *group, *slash, *ns;
+	size_t glen;
+	int len;
+
+	if (items && items->kind == DOC_LIST) {
+		if (depth >= K8S_MAX_DEPTH)
+			return;
+		for (size_t i = 0; !pf->fatal && i < items->count; i++)
+			if (!items->entries[i].removed && items->entries[i].value &&
+			    items->entries[i].value->kind == DOC_MAP)
+				plain_note_object(r, pf, items->entries[i].value, doc, item ? item : i + 1,
+						  depth + 1);
+		return;
+	}
+	k8s_identity_of(n, &id);
+	if (!id.kind || !id.name)
+		return;
+	group = id.api_version ? id.api_version : "";
+	slash = strchr(group, '/');
+	glen = slash ? (size_t)(slash - group) : 0;
+	ns = id.namespace && *id.namespace ? id.namespace : r->opts->default_namespace;
+	if (GS_ARRAY_GROW(pf->objects, pf->object_count, pf->object_cap, 8) < 0) {
+		pf->fatal = GS_ERR_NOMEM;
+		return;
+	}
+	o = &pf->objects[pf->object_count];
+	len = gs_asprintf(&o->key, "%.*s%c%s%c%s%c%s", (int)glen, group, 0, id.kind, 0, ns ? ns : "", 0, id.name);
+	if (len < 0) {
+		pf->fatal = GS_ERR_NOMEM;
+		return;
+	}
+	o->key_len = (size_t)len;
+	o->rel = pf->rel;
+	o->doc = doc;
+	o->item = item;
+	pf->object_count++;
+}
+
 /* The objects of a unit's documents that go out (those naming a kind and
  * a name; a namespace left out is where the resource lands). */
 static void plain_note_objects(const struct render *r, struct plain_file *pf, const struct doc *d,
 			       size_t first_doc)
 {
-	for (size_t b = 0; !pf->fatal && b < d->count; b++) {
-		struct k8s_identity id;
-		struct plain_object *o;
-		const char *group, *slash, *ns;
-		size_t glen;
-		int len;
-
-		k8s_identity_of(d->branches[b], &id);
-		if (!id.kind || !id.name)
-			continue;
-		group = id.api_version ? id.api_version : "";
-		slash = strchr(group, '/');
-		glen = slash ? (size_t)(slash - group) : 0;
-		ns = id.namespace && *id.namespace ? id.namespace : r->opts->default_namespace;
-		if (GS_ARRAY_GROW(pf->objects, pf->object_count, pf->object_cap, 8) < 0) {
-			pf->fatal = GS_ERR_NOMEM;
-			return;
-		}
-		o = &pf->objects[pf->object_count];
-		len = gs_asprintf(&o->key, "%.*s%c%s%c%s%c%s", (int)glen, group, 0, id.kind, 0, ns ? ns : "", 0,
-				  id.name);
-		if (len < 0) {
-			pf->fatal = GS_ERR_NOMEM;
-			return;
-		}
-		o->key_len = (size_t)len;
-		o->rel = pf->rel;
-		o->doc = first_doc + b + 1;
-		pf->object_count++;
-	}
+	for (size_t b = 0; !pf->fatal && b < d->count; b++)
+		plain_note_object(r, pf, d->branches[b], first_doc + b + 1, 0, 0);
 }
 
 /* The namespace policy for every document of a unit; false when one
@@ -449,6 +471,15 @@ static int cmp_objects(const void *a, const void *b)
 	return c ? c : x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* "'FILE' document N[ item M]" */
+static void plain_object_where(const struct plain_object *o, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "'%s' document %zu", gs_shown(o->rel), o->doc);
+
+	if (o->item && n >= 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, " item %zu", o->item);
+}
+
 /* An object given twice: Argo CD applies the last one only (with a
  * RepeatedResourceWarning), kubectl apply each in turn, the last staying;
  * kustomize refuses it. Which one a cluster gets is no reader's guess: a
@@ -456,6 +487,7 @@ static int cmp_objects(const void *a, const void *b)
  * replaced it unseen. One line for each repetition. */
 static int plain_duplicates(struct plain_run *run)
 {
+	char where[PATH_MAX + 64], first_where[PATH_MAX + 64];
 	int ret = 0;
 
 	if (run->object_count > 1)
@@ -471,11 +503,12 @@ static int plain_duplicates(struct plain_run *run)
 		kind = o->key + strlen(o->key) + 1;
 		ns = kind + strlen(kind) + 1;
 		name = ns + strlen(ns) + 1;
-		ret = k8s_failure_add(run->r->fails, "'%s' document %zu: %s/%s (%s%s%s) is given again, first in "
-						     "'%s' document %zu: Argo CD and kubectl apply only the last",
-				      gs_shown(o->rel), o->doc, gs_shown(kind), gs_shown(name),
-				      *ns ? "namespace '" : "no namespace", gs_shown(ns), *ns ? "'" : "",
-				      gs_shown(run->objects[first].rel), run->objects[first].doc);
+		plain_object_where(o, where, sizeof(where));
+		plain_object_where(&run->objects[first], first_where, sizeof(first_where));
+		ret = k8s_failure_add(run->r->fails, "%s: %s/%s (%s%s%s) is given again, first in %s: Argo CD and "
+						     "kubectl apply only the last",
+				      where, gs_shown(kind), gs_shown(name), *ns ? "namespace '" : "no namespace",
+				      gs_shown(ns), *ns ? "'" : "", first_where);
 	}
 	return ret;
 }

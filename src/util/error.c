@@ -47,6 +47,7 @@ size_t gs_test_raised(const void **out, size_t max)
 
 static _Thread_local char message[1024];
 static _Thread_local enum gs_err last_code;
+static _Thread_local const void *last_kind;
 static void (*warning_handler)(const char *message);
 
 void gs_error_set(enum gs_err code, const char *fmt, ...)
@@ -58,6 +59,7 @@ void gs_error_set(enum gs_err code, const char *fmt, ...)
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	last_code = code;
+	last_kind = NULL;
 }
 
 void gs_error_prefix(const char *fmt, ...)
@@ -94,6 +96,17 @@ void gs_error_clear(void)
 {
 	message[0] = '\0';
 	last_code = GS_OK;
+	last_kind = NULL;
+}
+
+void gs_error_mark(const void *kind)
+{
+	last_kind = kind;
+}
+
+const void *gs_error_kind(void)
+{
+	return last_kind;
 }
 
 void gs_warning_set_handler(void (*handler)(const char *message))

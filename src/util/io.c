@@ -828,6 +828,35 @@ static int check_target(const struct gs_atomic_file *af, struct stat *st)
 	return 0;
 }
 
+/* Whether the directory dir_fd is root or lies below it now, told by
+ * walking up through "..": a directory moved whole keeps its inode, and
+ * dir_fd with it, wherever it went. */
+static bool dir_beneath(int dir_fd, const char *root)
+{
+	struct stat top, st, up;
+	int fd, next;
+	bool in = false;
+
+	if (stat(root, &top) != 0 || (fd = dup(dir_fd)) < 0)
+		return false;
+	for (int depth = 0; depth < PATH_MAX / 2 && fstat(fd, &st) == 0; depth++) {
+		if (st.st_dev == top.st_dev && st.st_ino == top.st_ino) {
+			in = true;
+			break;
+		}
+		next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0 || fstat(next, &up) != 0 || (up.st_dev == st.st_dev && up.st_ino == st.st_ino)) {
+			if (next >= 0)
+				close(next);
+			break; /* the file system's root: not beneath */
+		}
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	return in;
+}
+
 /* Renames the finished temporary file over the target, in the directory
  * opened by gs_atomic_open: what the target's name holds is looked at
  * there, no link followed. A target this process read is replaced only if
@@ -843,6 +872,9 @@ static int replace_target(struct gs_atomic_file *af)
 
 	if (af->replacing)
 		ret = check_target(af, &st);
+	if (!ret && af->beneath && !dir_beneath(af->dir_fd, af->beneath))
+		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': its directory is no longer beneath '%s' (moved since "
+			      "it was found); nothing written", gs_shown(af->path), gs_shown(af->beneath));
 	if (!ret && (inject_failure("rename") || rename_in(af->dir_fd, af->tmp_name, af->name) != 0))
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot replace '%s': %s", gs_shown(af->path), strerror(errno));
 	else if (!ret && fstatat(af->dir_fd, af->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -899,14 +931,15 @@ void gs_atomic_abort(struct gs_atomic_file *af)
 	memset(af, 0, sizeof(*af));
 }
 
-static int atomic_write(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len,
-			int mode)
+static int atomic_write(const char *path, const struct gs_file_id *found, const char *beneath, const uint8_t *data,
+			size_t len, int mode)
 {
 	struct gs_atomic_file af;
 	int ret = atomic_open(&af, path, mode, found);
 
 	if (ret)
 		return ret;
+	af.beneath = beneath;
 	if (len && fwrite(data, 1, len, af.f) != len) {
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot write '%s': %s", gs_shown(path), strerror(errno));
 		gs_atomic_abort(&af);
@@ -917,13 +950,14 @@ static int atomic_write(const char *path, const struct gs_file_id *found, const 
 
 int gs_atomic_write(const char *path, const uint8_t *data, size_t len, int mode)
 {
-	return atomic_write(path, NULL, data, len, mode);
+	return atomic_write(path, NULL, NULL, data, len, mode);
 }
 
-int gs_replace_found(const char *path, const struct gs_file_id *found, const uint8_t *data, size_t len)
+int gs_replace_found(const char *path, const struct gs_file_id *found, const char *beneath, const uint8_t *data,
+		     size_t len)
 {
 	/* the mode is the file's own: it is there (or nothing is written) */
-	return atomic_write(path, found, data, len, 0600);
+	return atomic_write(path, found, beneath, data, len, 0600);
 }
 
 /* The magic links of /dev/stdout, /dev/fd/N and /proc (self/fd/N) lead

@@ -42,11 +42,17 @@ swap() {
 	export GITSEAL_TEST_RUN_AT=$1 GITSEAL_TEST_RUN=". '$TMP/swap.sh'"
 }
 
+# the rule names a second recipient: updatekeys has the files to write
+rule_adds_recipient() {
+	local r2
+	r2=$(gitseal_fixture keygen -y "$KEYS/test-age-key-2.txt")
+	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$r2" >.sops.yaml
+}
+
 @test "updatekeys -r: a walked file swapped for a link out before the write is not written through" {
 	needs_hooks
 	swap open ./k8s/in.yaml "mv k8s/in.yaml '$TMP/moved.yaml' && ln -s ../../other/secrets.yaml k8s/in.yaml"
-	R2=$(gitseal_fixture keygen -y "$KEYS/test-age-key-2.txt")
-	printf 'creation_rules:\n  - age: %s,%s\n' "$DEMO_RECIPIENT" "$R2" >.sops.yaml
+	rule_adds_recipient
 	run --separate-stderr gitseal updatekeys -r -y .
 	[ "$status" -eq 1 ]
 	[ "$output" = "./k8s/in.yaml: error: cannot replace './k8s/in.yaml': it is a symbolic link now, not the file checked; nothing written" ]
@@ -203,4 +209,39 @@ refused_line() { # refused_line NAME REAL
 	run --separate-stderr gitseal encrypt -i --age "$DEMO_RECIPIENT" ../other/typed.yaml
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+}
+
+# leads 30: a directory moved whole out of the repository keeps its
+# inode, and the write's descriptor of it with it: after the write's own
+# checks, the rename landed out there. The directory must still lie
+# beneath the repository at the rename.
+
+# moved_out_refused FILE ARGS...: gitseal ARGS fails for FILE, whose
+# directory k8s the swap moved to other/: the file there untouched, no
+# temporary file left; then k8s is moved back
+moved_out_refused() {
+	local file=$1
+	shift
+	run --separate-stderr gitseal "$@"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$file: error: cannot replace '$file': its directory is no longer beneath '$TMP/repo' (moved since it was found); nothing written" ]
+	cmp "$TMP/other/k8s/in.yaml" "$TMP/before.yaml"
+	[ -z "$(ls -A "$TMP/other/k8s" | grep gitseal-tmp || true)" ]
+	mv "$TMP/other/k8s" k8s
+	rm "$TMP/swapped"
+}
+
+@test "updatekeys -r and rotate -r: the walked directory moved out of the repository after the write's checks: nothing written there" {
+	needs_hooks
+	swap rename ./k8s/in.yaml "mv k8s '$TMP/other/k8s'"
+	rule_adds_recipient
+	moved_out_refused ./k8s/in.yaml updatekeys -r -y .
+	swap rename k8s/in.yaml "mv k8s '$TMP/other/k8s'"
+	moved_out_refused k8s/in.yaml rotate -r k8s
+	# moved within the repository, it is written there
+	swap rename k8s/in.yaml "mkdir sub && mv k8s sub/k8s"
+	run --separate-stderr gitseal rotate -r k8s
+	[ "$status" -eq 0 ]
+	[ "$(gitseal_fixture decrypt sub/k8s/in.yaml)" = "a: 1" ]
+	! cmp -s sub/k8s/in.yaml "$TMP/before.yaml" || false
 }

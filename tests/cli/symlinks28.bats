@@ -151,3 +151,22 @@ gitseal: 1 files rotated, 0 up to date, 0 failed" ]
 	written
 	[ "$(gitseal_fixture decrypt "$t")" = "a: 5" ]
 }
+
+# review 29: in a current directory that does not resolve (removed; the
+# rules named by SOPS_CONFIG, so that none is looked for from there), the
+# repository was "" (none), so nothing led outside it and -r walked the
+# link out of it; now the command stops before it writes anything.
+@test "rotate -r and updatekeys -y from a removed current directory: an error, nothing walked or written" {
+	export SOPS_CONFIG="$TMP/repo/.sops.yaml"
+	mkdir gone
+	cd gone
+	rmdir ../gone
+	run --separate-stderr gitseal rotate -r "$TMP/repo/linkdir"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "gitseal: error: cannot read the current directory: No such file or directory" ]
+	run --separate-stderr gitseal updatekeys -y "$TMP/repo/k8s/x.yaml"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "gitseal: error: '$TMP/repo/k8s/x.yaml': cannot read the current directory: No such file or directory" ]
+	cd "$TMP/repo"
+	outside_untouched
+}

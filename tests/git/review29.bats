@@ -98,3 +98,19 @@ needs_hooks() {
 	run -1 "$GITSEAL_BIN" git init
 	[ "$output" = "gitseal: error: '$REPO/.gitattributes' is larger than 1048576 bytes" ]
 }
+
+# V5b: HEAD's .gitattributes a symbolic link: its blob holds the target's
+# path, which init read as the attributes; git follows no such link (the
+# work tree's is refused: read_attributes). Refused alike.
+@test "V5: init after clone --no-checkout: HEAD's .gitattributes that is a symbolic link is refused, as the work tree's" {
+	cp .gitattributes attrs
+	ln -sf attrs .gitattributes
+	fixture git add .gitattributes attrs .sops.yaml
+	fixture git commit -qm link
+	[ "$(git ls-tree HEAD .gitattributes | cut -c1-6)" = 120000 ]
+	git clone -q --no-checkout "$REPO" "$T/clone"
+	cd "$T/clone"
+	run -1 "$GITSEAL_BIN" git init
+	[ "$output" = "gitseal: error: HEAD's '.gitattributes' is not a regular file (a symbolic link): git does not follow it, and gitseal writes nothing outside the repository" ]
+	[ ! -e .git/info/attributes ]
+}

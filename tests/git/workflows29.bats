@@ -250,3 +250,28 @@ assert_edit_kept_out() {
 	git add secrets/app.yaml
 	[ "$(git show :secrets/app.yaml | grep -c '^db_password: ENC\[')" -eq 1 ]
 }
+
+# A refusal was told from other errors by the tail of its message, which
+# the message's 1 KiB cut off when the recipients not accepted made a long
+# list: git diff and status then failed. The refusal is marked where it is
+# decided (gs_error_mark).
+@test "a new file under a rule naming many readers not accepted: git diff and status show it, git add refuses it" {
+	local many='' i
+	for i in $(seq 24); do
+		age-keygen 2>/dev/null | grep -o 'age1[0-9a-z]*' >"$T/r$i"
+		many+=",$(cat "$T/r$i")"
+	done
+	sed -i "s|age: .*|&$many|" .sops.yaml
+	printf 'n: n3w-s3cr3t\n' >secrets/new.yaml
+	git add -N secrets/new.yaml
+	local refusal="cannot encrypt 'secrets/new.yaml': recipients changed: +$TINA, +$(cat "$T/r1"), +"
+	run -0 --separate-stderr git diff secrets/new.yaml
+	[[ $stderr == "gitseal: warning: $refusal"* ]]
+	[ "${#stderr}" -gt 1000 ]
+	grep -qxF -- '+n: n3w-s3cr3t' <<<"$output"
+	run -0 --separate-stderr git status --porcelain secrets
+	[ "$output" = " A secrets/new.yaml" ]
+	run -128 git add secrets/new.yaml
+	grep -qF "gitseal: error: $refusal" <<<"$output"
+	run ! grep -qaF n3w-s3cr3t <(git cat-file --batch-all-objects --batch)
+}

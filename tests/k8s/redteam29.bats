@@ -130,6 +130,50 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	grep -qx '  note: public' <<<"$output"
 }
 
+# M4 (JSON patches, leads 30): a JSON patch's copy or move takes a whole
+# value, which render follows to where it goes only from 6 bytes: a
+# 5-byte PIN copied out of a generated Secret's data into its
+# annotations, or moved into a ConfigMap's, went out unseen, exit 0.
+# Refused in a build that decrypts, inline or in a file, in patches,
+# patchesJson6902 and patch transformer configs, and so is a patch that
+# may target a Secret but does not load here; within a Secret's values it
+# renders.
+@test "M4: a JSON patch copying or moving a Secret's value out of Secrets' values is refused in a build that decrypts" {
+	cp "$TMP/app.enc.env" "$REPO/app/app.enc.env"
+	gen='secretGenerator:\n- name: gen\n  envs: [app.enc.env]\n  options: {disableNameSuffixHash: true}\n'
+	copy='- op: copy\n  from: /data/PIN\n  path: /metadata/annotations/pin\n'
+	printf "${gen}patches:\n- target: {kind: Secret, name: gen}\n  patch: |-\n    - op: copy\n      from: /data/PIN\n      path: /metadata/annotations/pin\n" \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml': patch 1 operation 1: a JSON patch copies what may be a Secret's data or stringData elsewhere than into a v1 Secret's data or stringData: render follows only decrypted values of 6 bytes or more, a shorter one would be published unseen"
+	# in a file, of patchesJson6902, the pointer's first segment dropped
+	# as kustomize's patcher does
+	printf -- '- op: move\n  from: x/data/PIN\n  path: /metadata/labels/pin\n' >"$REPO/app/p.yaml"
+	printf "${gen}patchesJson6902:\n- target: {version: v1, kind: Secret, name: gen}\n  path: p.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/p.yaml' operation 1: a JSON patch moves what may be a Secret's data or stringData elsewhere than into a v1 Secret's data or stringData: render follows only decrypted values of 6 bytes or more, a shorter one would be published unseen"
+	# a PatchJson6902Transformer's jsonOp, its target any kind
+	printf 'apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata:\n  name: p\ntarget: {kind: "Sec.*", name: gen}\njsonOp: |-\n' >"$REPO/app/pt.yaml"
+	printf -- "$copy" | sed 's/^/  /' >>"$REPO/app/pt.yaml"
+	printf "${gen}transformers: [pt.yaml]\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/pt.yaml': jsonOp operation 1: a JSON patch copies what may be a Secret's data or stringData elsewhere than into a v1 Secret's data or stringData: render follows only decrypted values of 6 bytes or more, a shorter one would be published unseen"
+	# what kustomize reads and this walk would not: a merge key, !!binary
+	printf -- '- <<: {op: copy, from: /data/PIN}\n  path: /metadata/labels/pin\n' >"$REPO/app/p.yaml"
+	printf "${gen}patchesJson6902:\n- target: {version: v1, kind: Secret, name: gen}\n  path: p.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_refused "'app/p.yaml': a patch that may copy or move what may be a Secret's data or stringData does not load here (YAML merge keys ('<<') are not allowed here: kustomize applies them, gitseal would not see the paths they add): render could not tell where its values go"
+	printf -- '- op: copy\n  from: !!binary L2RhdGEvUElO\n  path: /metadata/labels/pin\n' >"$REPO/app/p.yaml"
+	app_refused "'app/p.yaml': a patch that may copy or move what may be a Secret's data or stringData does not load here (a !!binary value is not allowed here: kustomize decodes it, gitseal would see its base64 text (line 2)): render could not tell where its values go"
+	# within the Secret's values it renders
+	printf -- '- op: copy\n  from: /data/PIN\n  path: /data/PIN2\n' >"$REPO/app/p.yaml"
+	printf "${gen}patchesJson6902:\n- target: {version: v1, kind: Secret, name: gen}\n  path: p.yaml\n" >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  PIN2: MzEzMzc=' <<<"$output"
+	# out of a ConfigMap's data, in a build that decrypts, it renders
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
+	printf "resources: [cm.yaml]\n${gen}patches:\n- target: {kind: ConfigMap}\n  patch: |-\n    - op: copy\n      from: /data/note\n      path: /metadata/annotations/note\n" \
+		>"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '    note: public' <<<"$output"
+}
+
 # M5: a plain directory's documents went out as they were, one object
 # given twice too: Argo CD applies the last one only (a
 # RepeatedResourceWarning beside it), kubectl apply each in turn, so a
@@ -147,4 +191,22 @@ assert docs["other"]["stringData"]["note"] == "dDBwLXMzY3IzdA==", docs' <<<"$out
 	app_renders
 	[ "$(grep -c '^kind: ' <<<"$output")" -eq 3 ]
 	ARGOCD_APP_NAMESPACE=prod app_refused "'z.yaml' document 1: Secret/db (namespace 'prod') is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+}
+
+# M5 (leads 30): the items of a list object are applied each as an
+# object, and the check did not look inside: a Secret sealed in one file
+# and given again in clear as an item of a List in a later one went out.
+@test "M5: an object given again as an item of a list object in a plain directory is refused" {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: t0p-s3cr3t\n' >"$TMP/s.yaml"
+	seal "$TMP/s.yaml" "$REPO/app/a.enc.yaml"
+	printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: db\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: db\n  stringData:\n    password: chosen\n' \
+		>"$REPO/app/z.yaml"
+	app_refused "'z.yaml' document 1 item 2: Secret/db (no namespace) is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+	# nested, and two lists of the same name holding other objects
+	printf 'apiVersion: v1\nkind: List\nmetadata:\n  name: l\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n      name: db\n' \
+		>"$REPO/app/z.yaml"
+	app_refused "'z.yaml' document 1 item 1: Secret/db (no namespace) is given again, first in 'a.enc.yaml' document 1: Argo CD and kubectl apply only the last"
+	printf 'apiVersion: v1\nkind: List\nmetadata:\n  name: l\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: one\n---\napiVersion: v1\nkind: List\nmetadata:\n  name: l\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: two\n' \
+		>"$REPO/app/z.yaml"
+	app_renders
 }
