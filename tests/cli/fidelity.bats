@@ -314,3 +314,27 @@ layout_kept() {
 		printf -- "$input" | cmp - dec.yaml
 	done
 }
+
+# An INI header's end-of-line comment, encrypted, holds a ']', where go-ini
+# ends the header: it was sealed on a line of its own (below the header, or
+# above it in a section of no keys) and decrypted there, exit 0 (fidelity30).
+@test "INI: a header's end-of-line comment that would be encrypted is refused in one line, nothing written" {
+	for input in '[db] ; hdr\nuser = u\n' '[a]\nk = v\n[db] # hdr\n' '[db];hdr\n[b]\nk = v\n'; do
+		printf -- "$input" >in.ini
+		cp in.ini orig.ini
+		run -2 gitseal encrypt --age "$DEMO_RECIPIENT" in.ini
+		[ "${#lines[@]}" = 1 ]
+		[ "$output" = "gitseal: error: 'in.ini': the comment at the end of section 'db''s header cannot stay there encrypted in an INI file: put it on a line of its own" ]
+		run -2 gitseal encrypt -i --age "$DEMO_RECIPIENT" in.ini
+		cmp orig.ini in.ini
+	done
+	# left in clear by the comment regex, it stays on the header's line
+	printf '[db] ; hdr\nuser = u\n' >in.ini
+	gitseal encrypt --unencrypted-comment-regex '^ ?hdr' --age "$DEMO_RECIPIENT" in.ini >enc.ini
+	grep -qx '\[db\] ; hdr' enc.ini
+	gitseal decrypt enc.ini | cmp - in.ini
+	# on a line of its own it is kept there
+	printf '[db]\n; hdr\nuser = u\n' >in.ini
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.ini >enc.ini
+	gitseal decrypt enc.ini | cmp - in.ini
+}
