@@ -81,8 +81,7 @@ int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format
  * author's last byte. JSON and binary files keep it by themselves. */
 static bool ends_open(enum doc_format format, const struct gs_buf *text)
 {
-	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) &&
-	       text->len && text->data[text->len - 1] != '\n';
+	return sops_text_ends_open(format, text->data, text->len);
 }
 
 static void end_open(struct gs_buf *text)
