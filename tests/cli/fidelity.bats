@@ -365,3 +365,19 @@ layout_kept() {
 	[ "$(gitseal decrypt --output-type json enc.yaml)" = "$(printf '{\n\t"a": 2,\n\t"k": "x\\ny\\n"\n}')" ]
 	gitseal decrypt enc.yaml | tail -c 1 | cmp - <(printf '\n')
 }
+
+# An empty JSON object took the sops metadata on lines of its own, and
+# decrypt gave back "{", a line holding a tab, "}" (red team 25, left open;
+# fidelity30).
+@test "an empty JSON object comes back as it was written" {
+	for input in '{}\n' '{ }\n' '{\n}\n' '  {}' '{"a": {}}\n'; do
+		printf -- "$input" >in.json
+		gitseal encrypt --age "$DEMO_RECIPIENT" in.json >enc.json
+		gitseal decrypt enc.json | cmp - in.json
+		gitseal set enc.json '["k"]' '"v"'
+		[ "$(gitseal decrypt --extract '["k"]' enc.json)" = v ]
+	done
+	printf '{}\n' >in.json
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.json >enc.json
+	[ "$(head -c 9 enc.json)" = '{"sops": ' ]
+}
