@@ -390,6 +390,8 @@ void sops_file_free(struct sops_file *f);
  * the line break: a sealed file ending so says its plaintext did (JSON and
  * binary files keep it by themselves). */
 bool sops_text_ends_open(enum doc_format format, const uint8_t *text, size_t len);
+/* The length of the line break that ends text: 2 for CR LF, 1 for LF, 0. */
+size_t sops_text_line_end(const uint8_t *text, size_t len);
 
 struct sops_emit_opts {
 	int indent;        /* 0: the store's default */

@@ -277,6 +277,13 @@ bool sops_text_ends_open(enum doc_format format, const uint8_t *text, size_t len
 	       text[len - 1] != '\n';
 }
 
+size_t sops_text_line_end(const uint8_t *text, size_t len)
+{
+	if (!len || text[len - 1] != '\n')
+		return 0;
+	return len >= 2 && text[len - 2] == '\r' ? 2 : 1;
+}
+
 /* Once emitted, the ciphertexts are freed before the output is checked
  * (a large value is not held a third time); the metadata written stays
  * recorded for the check. The fresh layout is encrypted anew. */
@@ -313,13 +320,16 @@ static int proof_verdict(int ret)
  * kept where that does not prove. */
 static int prove_open(struct proof *p, bool open, struct gs_buf *out, char *why, size_t why_size)
 {
+	size_t n = open ? sops_text_line_end(out->data, out->len) : 0;
 	int ret;
 
-	if (open && out->len && out->data[out->len - 1] == '\n') {
-		out->data[--out->len] = '\0';
+	if (n) {
+		out->len -= n;
+		out->data[out->len] = '\0';
 		if ((ret = prove(p, out, why, why_size)) == 0 || ret == GS_ERR_NOMEM)
 			return ret;
-		out->data[out->len++] = '\n';
+		out->data[out->len] = n == 2 ? '\r' : '\n';
+		out->len += n;
 	}
 	return prove(p, out, why, why_size);
 }

@@ -344,11 +344,13 @@ layout_kept() {
 # bytes, exit 0 (fidelity30). Where dropping it would change a value (a
 # block's last line break), it stays.
 @test "a file that does not end its last line comes back so, through encrypt, decrypt, set and rotate" {
-	for input in 'a: 1' 'a: 1\n# c' 'A=1' 'A=1\n#c' '[s]\na = 1' '[s]\na = 1\n; c'; do
+	for input in 'a: 1' 'a: 1\n# c' 'A=1' 'A=1\n#c' '[s]\na = 1' '[s]\na = 1\n; c' 'a: 1\r\nb: 2' 'A=1\r\nB=2' \
+		'[s]\r\na = 1'; do
 		case $input in \[*) ext=ini ;; A*) ext=env ;; *) ext=yaml ;; esac
 		printf -- "$input" >in.$ext
 		gitseal encrypt --age "$DEMO_RECIPIENT" in.$ext >enc.$ext
 		[ "$(tail -c 1 enc.$ext | od -An -c | tr -d ' ')" != '\n' ]
+		[ "$(tail -c 1 enc.$ext | od -An -c | tr -d ' ')" != '\r' ]
 		gitseal decrypt enc.$ext | cmp - in.$ext
 		gitseal rotate -i enc.$ext
 		gitseal decrypt enc.$ext | cmp - in.$ext
