@@ -307,9 +307,10 @@ layout_kept() {
 # The blocks' step was measured only where a block's header had at most one
 # " #": the comment was cut at the last one, so "k: | # a # b" opened no
 # block, the metadata went to 4 and the block came back at 4 (fidelity30).
-@test "a block whose header comment holds '#' comes back at its step" {
+@test "a block whose header comment holds '#', or a tab, comes back at its step" {
 	for input in 'k: | # a # b\n  text\nz: 1\n' 'k: |-  # a #b\n  x\n  y\n' \
-		'"a #b": | # c\n  text\n' '"a #b": |\n  text\n' 'k: |2 # a # b\n   text\n'; do
+		'"a #b": | # c\n  text\n' '"a #b": |\n  text\n' 'k: |2 # a # b\n   text\n' \
+		'k: |\t# c\n  text\nz: 1\n' 'k: |\t\n  text\n' 'k:\t|\n  text\n'; do
 		roundtrip "$input"
 		printf -- "$input" | cmp - dec.yaml
 	done

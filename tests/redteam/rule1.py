@@ -1232,6 +1232,7 @@ EXACT_BASES = [
     ("yaml", b"k: |-  # a #b\n  x\n  y\n"),
     ("yaml", b"\"a #b\": | # c\n  text\n"),
     ("yaml", b"l:\n- 1\nk: |2 # a # b\n   text\n"),
+    ("yaml", b"k: |\t# c\n  text\nz:\t|\n  t\n"),
     ("yaml", b"a: 1 # c\n# own\nb:\n  c: [1, 2] # f\n"),
     ("yaml", b"a: 1\r\nb: |\r\n  x\r\n"),
     ("dotenv", b"export A=1\nB='x y' \n# c\nC=\"q#\" # t\n\n"),
