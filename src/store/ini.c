@@ -1344,10 +1344,10 @@ static int patch_comment(struct store_edits *ed, char lead, const char *src, con
 		from = v->span.start;
 	if (from == v->span.start)
 		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, true);
-	else if (v->inline_comment && !(ret = puts_(&ed->pool, comment_lead(lead, v->text, v->len))))
-		ret = store_put(&ed->pool, v->text, v->len);
 	else if (!v->inline_comment)
 		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, false);
+	else if (!(ret = puts_(&ed->pool, comment_lead(lead, v->text, v->len))))
+		ret = store_put(&ed->pool, v->text, v->len);
 	if (ret)
 		return ret;
 	return store_edits_push(ed, from, v->span.end, mark);
