@@ -384,3 +384,21 @@ layout_kept() {
 	gitseal encrypt --age "$DEMO_RECIPIENT" in.json >enc.json
 	[ "$(head -c 9 enc.json)" = '{"sops": ' ]
 }
+
+# A file ending in a block scalar with no final line break: the metadata
+# appended after it would have read as the block's text, so the whole map
+# was written afresh, its blank lines gone, though the block is sealed as
+# one ENC[...] line with nothing left to take the break in (fidelity30).
+@test "a file that ends in a block with no final line break keeps its blank lines when sealed" {
+	for pair in 'a: 1\n\nf: |\n  g=a: 1\n\nf: g' 'a: 1\n\nb:\n  f: |\n    g=a: 1\n\nb:\n  f: g' \
+		'a: 1\n\n\nl:\n- >+\n  g=a: 1\n\n\nl:\n- g'; do
+		printf -- "${pair%%=*}" >in.yaml
+		gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+		[ "$(sed -n 2p enc.yaml)" = "" ]
+		gitseal decrypt enc.yaml | cmp - <(printf -- "${pair#*=}")
+	done
+	# a block left in clear keeps its own last line: the map goes afresh
+	printf 'a: 1\n\nf_unencrypted: |\n  g' >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	[ "$(gitseal decrypt --extract '["f_unencrypted"]' enc.yaml)" = g ]
+}
