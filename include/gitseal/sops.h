@@ -368,6 +368,9 @@ struct sops_seal_opts {
 	enum doc_format output_format;
 	int indent;                          /* 0: the store's default (see store_emit_opts) */
 	bool drop_source;                    /* plain's source text may be freed once emitted */
+	bool open_end;                       /* the output does not end its last line where plain's
+					      * source, in the same format, does not either (YAML,
+					      * dotenv, INI: sops_text_ends_open), if that proves */
 	char *fell_back;                     /* if set (SOPS_WHY_SIZE bytes): why the fresh
 					      * layout was written, "" when it was not */
 	uint8_t *key_id;                     /* if set (SOPS_KEY_ID_SIZE bytes): the public name
@@ -382,6 +385,14 @@ int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_sea
 		   struct gs_buf *out) __attribute__((warn_unused_result));
 void sops_file_free(struct sops_file *f);
 
+/* Whether a text in format does not end its last line, where the stores
+ * that end a sealed file with their metadata (YAML, dotenv, INI) would add
+ * the line break: a sealed file ending so says its plaintext did (JSON and
+ * binary files keep it by themselves). */
+bool sops_text_ends_open(enum doc_format format, const uint8_t *text, size_t len);
+/* The length of the line break that ends text: 2 for CR LF, 1 for LF, 0. */
+size_t sops_text_line_end(const uint8_t *text, size_t len);
+
 struct sops_emit_opts {
 	int indent;        /* 0: the store's default */
 	bool drop_source;  /* the caller needs only the tree afterwards: the source text may be
@@ -389,6 +400,7 @@ struct sops_emit_opts {
 	char *fell_back;   /* as in sops_seal_opts */
 	bool unverified;   /* bytes that are only compared, never written or printed (the git
 			    * filter's comparison with what git hands over): not loaded back */
+	bool open_end;     /* as in sops_seal_opts */
 };
 
 /* Writes a plaintext tree as format into out (a secure buffer), verified:

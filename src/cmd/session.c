@@ -194,6 +194,7 @@ int sops_session_seal(struct sops_session *s, struct doc *doc, const struct sops
 		.fresh_key = fresh_key, .drop_unsupported_keys = s->drop_unsupported_keys,
 		/* set and edit: the file's own keys (sops keeps such an entry) */
 		.keep_unnamed = !groups && !fresh_key, .indent = s->indent, .fell_back = why,
+		.open_end = true,
 	};
 	int ret;
 
@@ -361,7 +362,7 @@ int cmd_plain_emit(const char *name, struct doc *plain, enum doc_format format, 
 {
 	char why[SOPS_WHY_SIZE];
 	struct sops_emit_opts o = { .indent = indent, .drop_source = how == CMD_EMIT_VERIFIED_DROP,
-				    .fell_back = why };
+				    .fell_back = why, .open_end = true };
 	int ret = sops_plain_emit(plain, format, &o, out);
 
 	if (ret)
@@ -586,6 +587,7 @@ int cmd_encrypt_text(const struct sops_cli *c, const struct sops_config *config,
 	struct sops_seal_opts so = {
 		.convert = out_format != format, .output_format = out_format,
 		.indent = cmd_indent(c, config, out_format), .drop_source = true, .fell_back = why,
+		.open_end = true,
 	};
 	struct sops_key_summary keys = { 0 };
 	struct sops_file *f = NULL;

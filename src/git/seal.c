@@ -81,14 +81,18 @@ int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format
  * author's last byte. JSON and binary files keep it by themselves. */
 static bool ends_open(enum doc_format format, const struct gs_buf *text)
 {
-	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) &&
-	       text->len && text->data[text->len - 1] != '\n';
+	return sops_text_ends_open(format, text->data, text->len);
 }
 
+/* A CRLF file's line break goes whole: a CR left alone ended the text. */
 static void end_open(struct gs_buf *text)
 {
-	if (text->len && text->data[text->len - 1] == '\n')
-		text->data[--text->len] = '\0';
+	size_t n = sops_text_line_end(text->data, text->len);
+
+	if (n) {
+		text->len -= n;
+		text->data[text->len] = '\0';
+	}
 }
 
 /* This clone's age identities (NULL: none); GS_ERR_NO_DATA_KEY, the

@@ -268,7 +268,21 @@ struct proof {
 	struct sops_undo undo;
 	uint8_t *key;
 	bool encrypted;          /* undo holds ciphertexts for the next emission */
+	bool open_end;           /* sops_emit_opts.open_end, sops_seal_opts.open_end */
 };
+
+bool sops_text_ends_open(enum doc_format format, const uint8_t *text, size_t len)
+{
+	return (format == DOC_FORMAT_YAML || format == DOC_FORMAT_DOTENV || format == DOC_FORMAT_INI) && len &&
+	       text[len - 1] != '\n';
+}
+
+size_t sops_text_line_end(const uint8_t *text, size_t len)
+{
+	if (!len || text[len - 1] != '\n')
+		return 0;
+	return len >= 2 && text[len - 2] == '\r' ? 2 : 1;
+}
 
 /* Once emitted, the ciphertexts are freed before the output is checked
  * (a large value is not held a third time); the metadata written stays
@@ -302,6 +316,24 @@ static int proof_verdict(int ret)
 	return ret ? GS_ERR_VERIFY : 0;
 }
 
+/* prove(), the output's last line break dropped first when open, and
+ * kept where that does not prove. */
+static int prove_open(struct proof *p, bool open, struct gs_buf *out, char *why, size_t why_size)
+{
+	size_t n = open ? sops_text_line_end(out->data, out->len) : 0;
+	int ret;
+
+	if (n) {
+		out->len -= n;
+		out->data[out->len] = '\0';
+		if ((ret = prove(p, out, why, why_size)) == 0 || ret == GS_ERR_NOMEM)
+			return ret;
+		out->data[out->len] = n == 2 ? '\r' : '\n';
+		out->len += n;
+	}
+	return prove(p, out, why, why_size);
+}
+
 /* Emits d in its own layout, then in the fresh one, until one proves.
  * With drop_source the source text is freed after the first emission
  * (the fresh layout does not need it). why_fresh, when set, receives why
@@ -310,6 +342,9 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 		       const char *what, char *why_fresh, struct gs_buf *out)
 {
 	bool own = p->format == d->format && d->source.data;
+	/* the source does not end its last line: neither does the output,
+	 * where that proves (a block's last line break may be its value's) */
+	bool open = p->open_end && own && sops_text_ends_open(d->format, d->source.data, d->source.len);
 	char why[SOPS_WHY_SIZE] = "", first[SOPS_WHY_SIZE] = "";
 	int made = 0, ret = 0;
 
@@ -339,7 +374,7 @@ static int emit_proven(struct doc *d, int indent, bool drop_source, struct proof
 			continue;
 		}
 		test_corrupt(out, made++, p->encrypt != NULL);
-		if ((ret = prove(p, out, why, sizeof(why))) == 0 || ret == GS_ERR_NOMEM) {
+		if ((ret = prove_open(p, open, out, why, sizeof(why))) == 0 || ret == GS_ERR_NOMEM) {
 			if (!ret && fresh && own && why_fresh)
 				snprintf(why_fresh, SOPS_WHY_SIZE, "%s", first);
 			goto out;
@@ -406,6 +441,7 @@ int sops_plain_emit(struct doc *plain, enum doc_format format, const struct sops
 
 	if (!o)
 		o = &none;
+	p.open_end = o->open_end;
 	if (o->unverified) {
 		struct store_emit_opts eo = { .indent = o->indent };
 
@@ -579,6 +615,7 @@ int sops_file_seal(struct sops_file *f, struct doc *plain, const struct sops_sea
 	sops_undo_init(&p.undo);
 	p.opts = o ? o : &none;
 	p.format = p.opts->convert ? p.opts->output_format : f->format;
+	p.open_end = p.opts->open_end;
 	if (!(p.key = gs_secure_alloc(SOPS_DATA_KEY_SIZE))) {
 		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
 		goto out;

@@ -898,6 +898,17 @@ static bool fits_inline(const struct doc_node *c, bool after_header)
 	       !(c->len && c->text[0] == ' ');
 }
 
+/* An end-of-line comment of a section's header that cannot stay there
+ * (encrypted, it holds a ']', where go-ini ends the header): on a line of
+ * its own it would come back there, so the file is not written. */
+static int header_comment_fail(const char *name, size_t name_len)
+{
+	return GS_FAIL(GS_ERR_PARSE,
+		       "the comment at the end of section '%s''s header cannot stay there encrypted in an INI "
+		       "file: put it on a line of its own",
+		       gs_shown_n(name, name_len > 64 ? 64 : name_len));
+}
+
 static int put_inline_comment(struct gs_buf *out, char lead, const struct doc_node *c)
 {
 	int ret;
@@ -981,6 +992,7 @@ static int put_section(struct gs_buf *out, char lead, const char *name, size_t n
 		       const struct doc_node *sec, bool first, bool more)
 {
 	size_t align = 0, i = 0, keys = 0;
+	bool header = !first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0;
 	int ret = 0;
 
 	if (sec->kind != DOC_MAP)
@@ -999,25 +1011,38 @@ static int put_section(struct gs_buf *out, char lead, const char *name, size_t n
 	}
 	/* the section comments above the header; a comment the file had
 	 * below it, before the first key, stays there (in a section without
-	 * keys it would be the next section's: all go above) */
+	 * keys it would be the next section's: all go above), one at the end
+	 * of the header's line stays there */
 	for (; i < sec->count; i++) {
 		const struct doc_entry *e = &sec->entries[i];
 
 		if (e->removed)
 			continue;
-		if (e->key || e->value->kind != DOC_COMMENT || (keys && e->value->style != INI_SECTION_COMMENT))
+		if (e->key || e->value->kind != DOC_COMMENT || (keys && e->value->style != INI_SECTION_COMMENT) ||
+		    (header && e->value->inline_comment && e->value->style != INI_SECTION_COMMENT))
 			break;
 		if ((ret = put_comment(out, lead, 0, e->value->text, e->value->len)))
 			goto out;
 	}
 	if (!name_len || memchr(name, '\n', name_len))
 		return GS_FAIL(GS_ERR_PARSE, "a section name cannot be written in an INI file");
-	if (!first || name_len != 7 || memcmp(name, "DEFAULT", 7) != 0) {
+	if (header) {
+		const struct doc_node *c = i < sec->count && !sec->entries[i].key ? sec->entries[i].value : NULL;
+
 		if ((ret = store_put(out, "[", 1)))
 			goto out;
 		if ((ret = store_put(out, name, name_len)))
 			goto out;
-		if ((ret = store_put(out, "]\n", 2)))
+		if ((ret = store_put(out, "]", 1)))
+			goto out;
+		if (c && c->kind == DOC_COMMENT && c->inline_comment && c->style != INI_SECTION_COMMENT) {
+			if (!fits_inline(c, true))
+				return header_comment_fail(name, name_len);
+			if ((ret = put_inline_comment(out, lead, c)))
+				goto out;
+			i++;
+		}
+		if ((ret = store_put(out, "\n", 1)))
 			goto out;
 	} else if (!keys && !next_live(sec, (size_t)-1)) {
 		/* an empty DEFAULT the tree holds: the reader makes one from its
@@ -1297,41 +1322,32 @@ static bool closes_value_before(const struct doc_node *sec, size_t i)
 
 /* A changed comment, written from its comment character on. An end-of-line
  * comment must stay one line; after a header it cannot hold a ']' (the
- * header would close there), and goes on a line of its own below the
- * header, where it is still the section's first comment, as long as a key
- * follows to keep it in this section. */
-static int patch_comment(struct store_edits *ed, char lead, const char *src, size_t len,
-			 const struct doc_entry *se, size_t i)
+ * header would close there): encrypted, it is refused (header_comment_fail),
+ * since on a line of its own it would come back there. */
+static int patch_comment(struct store_edits *ed, char lead, const char *src, const struct doc_entry *se,
+			 size_t i)
 {
 	const struct doc_node *sec = se->value, *v = sec->entries[i].value;
 	size_t mark = ed->pool.len, from = comment_char_at(src, v->span.start);
 	bool after_header = v->inline_comment && se->key_span.start != DOC_NO_POS &&
 			    line_begin(src, v->span.start) == line_begin(src, se->key_span.start);
-	bool moved = false;
 	int ret;
 
 	if (v->inline_comment && !after_header && closes_value_before(sec, i))
 		return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
-	if (v->inline_comment && !fits_inline(v, after_header)) {
-		if (!after_header || !key_follows(sec, i))
-			return GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
-		from = se->key_span.end + 1;
-		moved = true;
-		if ((ret = store_put(&ed->pool, "\n", 1)))
-			return ret;
-	}
+	if (v->inline_comment && !fits_inline(v, after_header))
+		return after_header ? header_comment_fail(se->key, se->key_len)
+				    : GS_FAIL(GS_ERR_PARSE, "a comment at the end of a line cannot hold this text in an INI file");
 	/* the file's own comment character stays where the reader strips no
 	 * more than it did */
-	if (!moved && (!v->len || (v->text[0] != src[from] && v->text[0] != ' ')))
+	if (!v->len || (v->text[0] != src[from] && v->text[0] != ' '))
 		from = v->span.start;
 	if (from == v->span.start)
 		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, true);
-	else if (v->inline_comment && !moved && !(ret = puts_(&ed->pool, comment_lead(lead, v->text, v->len))))
-		ret = store_put(&ed->pool, v->text, v->len);
-	else if (!v->inline_comment || moved)
+	else if (!v->inline_comment)
 		ret = put_comment_lines(&ed->pool, lead, v->text, v->len, false);
-	if (!ret && moved && comment_line_at(src, len, line_end(src, len, v->span.end)))
-		ret = store_put(&ed->pool, "\n", 1);
+	else if (!(ret = puts_(&ed->pool, comment_lead(lead, v->text, v->len))))
+		ret = store_put(&ed->pool, v->text, v->len);
 	if (ret)
 		return ret;
 	return store_edits_push(ed, from, v->span.end, mark);
@@ -1428,7 +1444,7 @@ static int patch_entry(struct store_edits *ed, char lead, const char *src, size_
 	if (e->removed)
 		return store_edits_push(ed, v->span.start, v->span.end, ed->pool.len);
 	if (v->dirty && v->kind == DOC_COMMENT)
-		return patch_comment(ed, lead, src, len, se, i);
+		return patch_comment(ed, lead, src, se, i);
 	if (v->dirty || v->span.start == DOC_NO_POS)
 		return patch_value(ed, src, len, se->value, i);
 	return 0;

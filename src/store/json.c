@@ -538,6 +538,7 @@ struct jemit {
 	struct gs_buf *out;
 	const char *unit; /* one level of indentation */
 	size_t unit_len;
+	const struct doc_node *root; /* the patched document's */
 };
 
 /* Go json.Marshal string escaping (HTML-safe, \b \f since Go 1.22) for
@@ -965,8 +966,15 @@ static int patch_tail(struct store_edits *ed, const uint8_t *src, const struct d
 	else
 		pos = n->span.start + 1;
 	em.out = &ed->pool;
-	ret = b.first ? write_new_entries(&em, n, &b, prefix, prefix_len, one_line)
-		      : write_into_empty(&em, src, n);
+	/* an empty document's new entries (the sops metadata that encrypt
+	 * adds to {}) go on the '{' line: taken out again, they leave the
+	 * '{}' as it was (it came back as "{", a tab, "}") */
+	if (b.first)
+		ret = write_new_entries(&em, n, &b, prefix, prefix_len, one_line);
+	else if (n == em.root)
+		ret = write_new_entries(&em, n, &b, "", 0, true);
+	else
+		ret = write_into_empty(&em, src, n);
 	return ret ? ret : store_edits_push(ed, pos, pos, mark);
 }
 
@@ -1050,6 +1058,7 @@ int store_json_emit(const struct doc *d, const struct store_emit_opts *opts, str
 	if (d->format == DOC_FORMAT_JSON && d->source.data && !(opts && opts->fresh) &&
 	    patchable(d->branches[0])) {
 		detect_unit(d, &em);
+		em.root = d->branches[0];
 		if ((ret = patch_node(&ed, d->source.data, d->branches[0], &em)))
 			goto out;
 		if ((ret = store_edits_apply(&ed, d->source.data, d->source.len, out)))

@@ -75,29 +75,20 @@ static size_t line_indent(const uint8_t *p, const uint8_t *end)
 	return n;
 }
 
-/* Whether a line (its text after the indentation) opens a block scalar:
- * "key: |", "- >-", "k: |2+", a comment after it; -1 when not, else its
- * indentation indicator (0: none). */
-static int opens_block(const uint8_t *p, const uint8_t *eol)
+/* Whether the text [p, q) of a line, its comment cut, opens a block
+ * scalar; -1 when not, else its indentation indicator (0: none). */
+static int block_header(const uint8_t *p, const uint8_t *q)
 {
-	const uint8_t *q = eol;
 	int indicator = 0;
 
-	while (q > p && (q[-1] == ' ' || q[-1] == '\r'))
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
 		q--;
-	for (const uint8_t *h = q; h > p; h--)
-		if (h[-1] == '#' && h - 1 > p && h[-2] == ' ') {
-			q = h - 2;
-			while (q > p && q[-1] == ' ')
-				q--;
-			break;
-		}
 	while (q > p && (q[-1] == '-' || q[-1] == '+' || (q[-1] >= '1' && q[-1] <= '9'))) {
 		if (q[-1] >= '1' && q[-1] <= '9')
 			indicator = q[-1] - '0';
 		q--;
 	}
-	if (!(q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ')))
+	if (!(q > p && (q[-1] == '|' || q[-1] == '>') && (q - 1 == p || q[-2] == ' ' || q[-2] == '\t')))
 		return -1;
 	/* what the "|" follows: the key's ':' or an item's '-', a tag or an
 	 * anchor between; else it ends a plain value ("k: a |2", whose
@@ -105,15 +96,35 @@ static int opens_block(const uint8_t *p, const uint8_t *eol)
 	for (q--;;) {
 		const uint8_t *t;
 
-		while (q > p && q[-1] == ' ')
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
 			q--;
-		for (t = q; t > p && t[-1] != ' ';)
+		for (t = q; t > p && t[-1] != ' ' && t[-1] != '\t';)
 			t--;
 		if (t == q || (*t != '!' && *t != '&'))
 			break;
 		q = t;
 	}
 	return q == p || q[-1] == ':' || (q[-1] == '-' && (q - 1 == p || q[-2] == ' ')) ? indicator : -1;
+}
+
+/* Whether a line (its text after the indentation) opens a block scalar:
+ * "key: |", "- >-", "k: |2+", a comment after it ("k: | # a # b": the
+ * comment starts at the first " #" after the header, one inside a quoted
+ * key is not it; a tab separates as a space does); -1 when not, else its
+ * indentation indicator (0: none). */
+static int opens_block(const uint8_t *p, const uint8_t *eol)
+{
+	const uint8_t *q = eol;
+
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
+		q--;
+	for (const uint8_t *h = p + 1; h < q; h++) {
+		int indicator;
+
+		if (h[0] == '#' && (h[-1] == ' ' || h[-1] == '\t') && (indicator = block_header(p, h)) >= 0)
+			return indicator;
+	}
+	return block_header(p, q);
 }
 
 /* The column of a line's own node, past the list items' dashes it starts

@@ -1312,6 +1312,29 @@ static bool ends_in_open_block(const struct patcher *p)
 	return !memchr(p->src + tstart(p, header), '-', tend(p, header) - tstart(p, header));
 }
 
+/* Whether the open block that ends the text (ends_in_open_block) is a
+ * value of c's written again on one line (every ENC[...] value): no text
+ * of it is left to take in the break written after it. */
+static bool open_block_rewritten(const struct patcher *p, const struct doc_node *c)
+{
+	uint32_t t = (uint32_t)p->lx->n - 1;
+	const struct doc_node *n = c;
+
+	while (n && (n->kind == DOC_MAP || n->kind == DOC_LIST)) {
+		const struct doc_node *in = NULL;
+
+		for (size_t i = n->count; i-- > 0 && !in;) {
+			const struct doc_node *v = n->entries[i].value;
+			const struct ynode *r = v ? ysyn_node(p->syn, v) : NULL;
+
+			if (r && r->last == t)
+				in = v;
+		}
+		n = in;
+	}
+	return n && n->kind == DOC_SCALAR && n->dirty && !memchr(n->text, '\n', n->len);
+}
+
 /* after_cut: the entry after is removed, its lines with it: the text
  * before pos then ends in a line break (fuzz_yaml: "a:" / "|+" / "sops:",
  * the last entry written again at the end; a break added for its line
@@ -1329,7 +1352,7 @@ static int insert_block(struct patcher *p, const struct doc_node *c, const struc
 	p->fresh.block_end = 0;
 	/* a last line with no line break */
 	if (pos >= p->len && !after_cut && !ysrc_break_before(p->lx, p->len)) {
-		if (ends_in_open_block(p))
+		if (ends_in_open_block(p) && !open_block_rewritten(p, c))
 			return RERENDER;
 		ret = put(p, "\n", 1);
 	}

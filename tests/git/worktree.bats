@@ -113,18 +113,25 @@ teardown() { gs_teardown; }
 @test "case 10: dotenv and YAML files with CRLF line ends (block scalars too) are stored as git stores text (LF), values without CR; checkouts give those bytes, LF on every line" {
 	printf 'A=1\r\nB="two words"\r\n# note\r\nC=3\r\n' > secrets/win.env
 	printf 'A=1\nB=2' > secrets/unix.env
+	# no final line break: the blob ends open too, without a CR left alone
+	printf 'A=1\r\nB=open' > secrets/winopen.env
+	printf 'a: 1\r\nb: open' > secrets/winopen.yaml
 	printf 'a: |\r\n  line1\r\n  line2\r\nb: |-\r\n  x\r\n\r\n  y\r\n# note\r\nc: plain\r\n' > secrets/win.yaml
 	git add -A
 	git commit -qm one
 	assert_status_clean
 	run ! grep -q $'\r' <(git show HEAD:secrets/win.env)
 	run ! grep -q $'\r' <(git show HEAD:secrets/win.yaml)
+	run ! grep -q $'\r' <(git show HEAD:secrets/winopen.env)
+	run ! grep -q $'\r' <(git show HEAD:secrets/winopen.yaml)
 	git show HEAD:secrets/win.env > "$T/win.enc.env"
 	[ "$("$GITSEAL_BIN" decrypt --output-type json "$T/win.enc.env" | tr -d '\n\t ')" = '{"A":"1","B":"\"twowords\"","C":"3"}' ]
-	rm secrets/*.env secrets/win.yaml
+	rm secrets/*.env secrets/win.yaml secrets/winopen.yaml
 	git checkout -- secrets
 	printf 'A=1\nB="two words"\n# note\nC=3\n' | cmp - secrets/win.env
 	printf 'A=1\nB=2' | cmp - secrets/unix.env
+	printf 'A=1\nB=open' | cmp - secrets/winopen.env
+	printf 'a: 1\nb: open' | cmp - secrets/winopen.yaml
 	printf 'a: |\n  line1\n  line2\nb: |-\n  x\n\n  y\n# note\nc: plain\n' | cmp - secrets/win.yaml
 	assert_status_clean
 	# the CRLF files again, unchanged: the committed blobs, not new ones

@@ -51,6 +51,13 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/mixed.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/mixed.yaml"
 }
 
+@test "gitseal YAML of a file that does not end its last line (sealed so too) -> sops-age" {
+	printf 'a: 1\nb: two' >"$TMP/open.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/open.yaml" >"$TMP/open.enc.yaml"
+	[ "$(tail -c 1 "$TMP/open.enc.yaml")" != "" ]
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/open.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/open.yaml"
+}
+
 @test "gitseal JSON -> sops-age, MAC re-checked independently" {
 	cp "$REPO_ROOT/tests/interop/data/mixed.json" "$TMP/mixed.json"
 	gitseal encrypt --age "$(demo_recipient)" "$TMP/mixed.json" >"$TMP/mixed.enc.json"
