@@ -1,0 +1,303 @@
+/* `gitseal git check --commits` and the pre-push hook: the commits git runs
+ * no pre-commit hook for (a merge without conflicts, and those git rebase,
+ * cherry-pick and revert make, also after --continue), each checked by
+ * check.c's rules with its tree as the index and its first parent's as
+ * HEAD: what the commit brought in, a merge's from the other side. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "gitseal/alloc.h"
+#include "gitseal/error.h"
+#include "gitseal/shown.h"
+#include "gitfilter_int.h"
+
+/* git's word for "all remote-tracking branches" (rev-list --remotes) */
+#define REMOTES_GLOB "refs/remotes/*"
+/* one line of git's pre-push input: two refs and two ids */
+enum { PUSH_LINE_MAX = 4 * 4096 };
+
+/* An entry of the commit's tree with the size check.c's copy search reads
+ * (an index holds the work tree file's, a tree none): the repository
+ * index's where it holds the same blob at the path (a sealed file's
+ * plaintext size, as the work tree has it), else the blob's. */
+static int entry_sized(struct gitfilter *f, git_index *idx, git_index *repo_idx, const git_index_entry *e)
+{
+	const git_index_entry *w = repo_idx ? git_index_get_bypath(repo_idx, e->path, 0) : NULL;
+	git_index_entry sized = *e;
+	git_blob *blob = NULL;
+
+	if (w && git_oid_equal(&w->id, &e->id)) {
+		sized.file_size = w->file_size;
+	} else if (git_blob_lookup(&blob, f->repo, &e->id) == 0) {
+		git_object_size_t len = git_blob_rawsize(blob);
+
+		sized.file_size = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+		git_blob_free(blob);
+	} else {
+		return gitrepo_fail("cannot read a blob of the commit");
+	}
+	return git_index_add(idx, &sized) < 0 ? gitrepo_fail("cannot read the commit's tree") : 0;
+}
+
+/* The commit's tree as an index (in memory), sized as entry_sized says
+ * for the files it changes, the ones check_index reads. */
+static int commit_index(struct gitfilter *f, git_tree *tree, git_index **out)
+{
+	git_index *idx = NULL, *repo_idx = NULL;
+	int ret = 0;
+
+	*out = NULL;
+	if (git_index_new(&idx) < 0 || git_index_read_tree(idx, tree) < 0) {
+		ret = gitrepo_fail("cannot read the commit's tree");
+		goto out;
+	}
+	/* a bare repository has none */
+	if (git_repository_index(&repo_idx, f->repo) < 0)
+		git_error_clear();
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		const git_index_entry *w = repo_idx ? git_index_get_bypath(repo_idx, e->path, 0) : NULL;
+
+		/* the files it changes, and those the work tree holds as
+		 * the commit does (a sealed file's plaintext: its size) */
+		if ((e->mode & 0170000) == 0100000 &&
+		    (!gitrepo_head_same(f, e->path, &e->id) || (w && git_oid_equal(&w->id, &e->id))))
+			ret = entry_sized(f, idx, repo_idx, e);
+	}
+	if (!ret) {
+		*out = idx;
+		idx = NULL;
+	}
+out:
+	git_index_free(idx);
+	git_index_free(repo_idx);
+	return ret;
+}
+
+/* The first bytes of id in hex, as git abbreviates it. */
+static void id_shown(const git_oid *id, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; n + 1 < size && n / 2 < sizeof(id->id); n++)
+		out[n] = hex[n % 2 ? id->id[n / 2] & 0xf : id->id[n / 2] >> 4];
+	out[n] = '\0';
+}
+
+static int check_commit(struct gitfilter *f, const git_oid *id, struct gitfilter_findings *fs)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL, *parent_tree = NULL;
+	git_index *idx = NULL;
+	size_t before = fs->count;
+	int ret = 0;
+
+	if (git_commit_lookup(&c, f->repo, id) < 0 || git_commit_tree(&tree, c) < 0 ||
+	    (git_commit_parentcount(c) && (git_commit_lookup(&parent, f->repo, git_commit_parent_id(c, 0)) < 0 ||
+					   git_commit_tree(&parent_tree, parent) < 0))) {
+		ret = gitrepo_fail("cannot read a commit");
+		goto out;
+	}
+	/* a root commit: every file is new, as on an unborn branch */
+	gitrepo_head_set(f, parent_tree);
+	parent_tree = NULL;
+	if ((ret = commit_index(f, tree, &idx)) || (ret = gitfilter_check_index(f, idx, fs)))
+		goto out;
+	for (size_t i = before; i < fs->count; i++)
+		id_shown(id, fs->items[i].commit, sizeof(fs->items[i].commit));
+out:
+	git_index_free(idx);
+	git_tree_free(parent_tree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return ret;
+}
+
+/* The commits walk reaches, oldest first. */
+static int check_walk(struct gitfilter *f, git_revwalk *walk, struct gitfilter_findings *fs)
+{
+	git_oid id;
+	int ret = 0, rc;
+
+	while (!ret && (rc = git_revwalk_next(&id, walk)) == 0)
+		ret = check_commit(f, &id, fs);
+	if (!ret && rc != GIT_ITEROVER)
+		ret = gitrepo_fail("cannot list the commits");
+	return ret;
+}
+
+/* The commit text names (a tag peeled), into id; GS_ERR_USAGE when none. */
+static int commit_named(struct gitfilter *f, const char *text, git_oid *id)
+{
+	git_object *commit = NULL;
+	char spec[1024];
+	int ret = 0;
+
+	if ((size_t)snprintf(spec, sizeof(spec), "%s^{commit}", text) >= sizeof(spec))
+		return GS_FAIL(GS_ERR_USAGE, "'%s': revision too long", gs_shown(text));
+	if (git_revparse_single(&commit, f->repo, spec) < 0)
+		ret = GS_FAIL(GS_ERR_USAGE, "'%s' is not a commit: %s", gs_shown(text),
+			      git_error_last() ? gs_shown(git_error_last()->message) : "not found");
+	else
+		*id = *git_commit_id((const git_commit *)commit);
+	git_error_clear();
+	git_object_free(commit);
+	return ret;
+}
+
+/* A word as git rev-list takes it: A..B, ^A (hidden) or A. */
+static int walk_word(struct gitfilter *f, git_revwalk *walk, const char *word)
+{
+	const char *dots = strstr(word, "..");
+	git_oid id;
+	int ret;
+
+	if (dots && dots[2] == '.')
+		return GS_FAIL(GS_ERR_USAGE, "'%s': A...B is not taken; name A..B and B..A", gs_shown(word));
+	if (dots) {
+		char from[1024];
+
+		if ((size_t)(dots - word) >= sizeof(from))
+			return GS_FAIL(GS_ERR_USAGE, "'%s': revision too long", gs_shown(word));
+		memcpy(from, word, (size_t)(dots - word));
+		from[dots - word] = '\0';
+		if ((ret = commit_named(f, from[0] ? from : "HEAD", &id)))
+			return ret;
+		if (git_revwalk_hide(walk, &id) < 0)
+			return gitrepo_fail("cannot list the commits");
+		word = dots[2] ? dots + 2 : "HEAD";
+	}
+	if ((ret = commit_named(f, word[0] == '^' ? word + 1 : word, &id)))
+		return ret;
+	if ((word[0] == '^' ? git_revwalk_hide(walk, &id) : git_revwalk_push(walk, &id)) < 0)
+		return gitrepo_fail("cannot list the commits");
+	return 0;
+}
+
+static int walk_start(struct gitfilter *f, git_revwalk **walk)
+{
+	if (git_revwalk_new(walk, f->repo) < 0)
+		return gitrepo_fail("cannot list the commits");
+	git_revwalk_sorting(*walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	return 0;
+}
+
+/* The remote-tracking refs' commits hidden (none there is no error). */
+static int hide_remotes(git_revwalk *walk)
+{
+	if (git_revwalk_hide_glob(walk, REMOTES_GLOB) < 0)
+		return gitrepo_fail("cannot read the remote-tracking refs");
+	return 0;
+}
+
+int gitfilter_check_commits(const char *start_dir, char *const *revs, size_t n, struct gitfilter_findings *fs)
+{
+	struct gitfilter *f = NULL;
+	git_revwalk *walk = NULL;
+	git_oid head;
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	if ((ret = gitfilter_warn_pins(f)) || (ret = walk_start(f, &walk)))
+		goto out;
+	/* none: what a push of HEAD would send, as the hook checks it */
+	if (!n && !(ret = commit_named(f, "HEAD", &head)) && git_revwalk_push(walk, &head) < 0)
+		ret = gitrepo_fail("cannot list the commits");
+	if (!n && !ret)
+		ret = hide_remotes(walk);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = walk_word(f, walk, revs[i]);
+	if (!ret)
+		ret = check_walk(f, walk, fs);
+out:
+	if (ret)
+		gitfilter_findings_release(fs);
+	git_revwalk_free(walk);
+	gitfilter_free(f);
+	return ret;
+}
+
+/* Whether word is an object id as git writes one (hex, 40 or 64). */
+static bool object_id(const char *word)
+{
+	size_t n = strspn(word, "0123456789abcdef");
+
+	return !word[n] && (n == 40 || n == 64);
+}
+
+/* One line of git's pre-push input, "<local ref> <local id> <remote ref>
+ * <remote id>", into walk: a deletion (the local id all zeros) passes; a
+ * remote id this clone lacks, or none (a new branch), hides every
+ * remote-tracking ref's commits instead (*hide_remotes). */
+static int push_line(struct gitfilter *f, git_revwalk *walk, char *line, bool *hide_remotes)
+{
+	char *word[4], *save = NULL;
+	git_oid local, remote;
+	int ret;
+
+	for (int i = 0; i < 4; i++)
+		if (!(word[i] = strtok_r(i ? NULL : line, " ", &save)) || !(i % 2 == 0 || object_id(word[i])))
+			return GS_FAIL(GS_ERR_USAGE, "pre-push: a line of git's input is not '<local ref> <local "
+						     "id> <remote ref> <remote id>'");
+	if (!word[1][strspn(word[1], "0")])
+		return 0;
+	if (!word[3][strspn(word[3], "0")] || commit_named(f, word[3], &remote) || git_revwalk_hide(walk, &remote) < 0)
+		*hide_remotes = true;
+	gs_error_clear();
+	git_error_clear();
+	/* a tag of a tree or a blob brings no commit */
+	if (commit_named(f, word[1], &local)) {
+		gs_error_clear();
+		return 0;
+	}
+	ret = git_revwalk_push(walk, &local) < 0 ? gitrepo_fail("cannot list the commits") : 0;
+	return ret;
+}
+
+int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
+{
+	const char *p = (const char *)lines->data, *end = p + lines->len;
+	struct gitfilter *f = NULL;
+	git_revwalk *walk = NULL;
+	bool hide = false;
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	if ((ret = walk_start(f, &walk)))
+		goto out;
+	while (p < end && !ret) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((eol ? eol : end) - p);
+		char line[PUSH_LINE_MAX];
+
+		if (len >= sizeof(line)) {
+			ret = GS_FAIL(GS_ERR_LIMIT, "pre-push: a line of git's input is longer than %d bytes",
+				      PUSH_LINE_MAX);
+			break;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (len)
+			ret = push_line(f, walk, line, &hide);
+		p = eol ? eol + 1 : end;
+	}
+	if (!ret && hide)
+		ret = hide_remotes(walk);
+	if (!ret)
+		ret = check_walk(f, walk, fs);
+out:
+	if (ret)
+		gitfilter_findings_release(fs);
+	git_revwalk_free(walk);
+	gitfilter_free(f);
+	return ret;
+}
