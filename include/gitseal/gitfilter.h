@@ -176,9 +176,8 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs) __attr
 int gitfilter_check_commits(const char *start_dir, char *const *revs, size_t n, struct gitfilter_findings *fs)
 	__attribute__((warn_unused_result));
 /* The pre-push hook: the commits of git's input lines (`<local ref> <local
- * id> <remote ref> <remote id>`) that the remote lacks, checked as above;
- * a deletion passes, a new branch's commits are those no remote-tracking
- * ref holds. */
+ * id> <remote ref> <remote id>`) that neither the remote id nor a
+ * remote-tracking ref holds, checked as above; a deletion passes. */
 int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
 	__attribute__((warn_unused_result));
 void gitfilter_findings_release(struct gitfilter_findings *fs);

@@ -233,14 +233,12 @@ static bool object_id(const char *word)
 }
 
 /* One line of git's pre-push input, "<local ref> <local id> <remote ref>
- * <remote id>", into walk: a deletion (the local id all zeros) passes; a
- * remote id this clone lacks, or none (a new branch), hides every
- * remote-tracking ref's commits instead (*hide_remotes). */
-static int push_line(struct gitfilter *f, git_revwalk *walk, char *line, bool *hide_remotes)
+ * <remote id>", into walk: a deletion (the local id all zeros) passes; the
+ * remote id, when this clone has it, is hidden with its history. */
+static int push_line(struct gitfilter *f, git_revwalk *walk, char *line)
 {
 	char *word[4], *save = NULL;
 	git_oid local, remote;
-	int ret;
 
 	for (int i = 0; i < 4; i++)
 		if (!(word[i] = strtok_r(i ? NULL : line, " ", &save)) || !(i % 2 == 0 || object_id(word[i])))
@@ -248,17 +246,17 @@ static int push_line(struct gitfilter *f, git_revwalk *walk, char *line, bool *h
 						     "id> <remote ref> <remote id>'");
 	if (!word[1][strspn(word[1], "0")])
 		return 0;
-	if (!word[3][strspn(word[3], "0")] || commit_named(f, word[3], &remote) || git_revwalk_hide(walk, &remote) < 0)
-		*hide_remotes = true;
+	/* a remote id this clone lacks (pushed from elsewhere): the
+	 * remote-tracking refs alone say what the remote holds */
+	if (word[3][strspn(word[3], "0")] && !commit_named(f, word[3], &remote) && git_revwalk_hide(walk, &remote) < 0)
+		return gitrepo_fail("cannot list the commits");
 	gs_error_clear();
-	git_error_clear();
 	/* a tag of a tree or a blob brings no commit */
 	if (commit_named(f, word[1], &local)) {
 		gs_error_clear();
 		return 0;
 	}
-	ret = git_revwalk_push(walk, &local) < 0 ? gitrepo_fail("cannot list the commits") : 0;
-	return ret;
+	return git_revwalk_push(walk, &local) < 0 ? gitrepo_fail("cannot list the commits") : 0;
 }
 
 int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
@@ -266,13 +264,14 @@ int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, stru
 	const char *p = (const char *)lines->data, *end = p + lines->len;
 	struct gitfilter *f = NULL;
 	git_revwalk *walk = NULL;
-	bool hide = false;
 	int ret;
 
 	memset(fs, 0, sizeof(*fs));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
-	if ((ret = walk_start(f, &walk)))
+	/* what a remote-tracking ref holds left the clone before: a
+	 * teammate's branch merged is checked as the merge brings it in */
+	if ((ret = walk_start(f, &walk)) || (ret = hide_remotes(walk)))
 		goto out;
 	while (p < end && !ret) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -287,11 +286,9 @@ int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, stru
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (len)
-			ret = push_line(f, walk, line, &hide);
+			ret = push_line(f, walk, line);
 		p = eol ? eol + 1 : end;
 	}
-	if (!ret && hide)
-		ret = hide_remotes(walk);
 	if (!ret)
 		ret = check_walk(f, walk, fs);
 out:
