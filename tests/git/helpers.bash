@@ -203,9 +203,10 @@ next_second() {
 # pre-push hooks: what a fixture commits is the filter's output, which the
 # hooks only read; the hooks are tested where a test commits itself.
 fixture() {
-	case "$1 ${2:-}" in
-	"git commit" | "git merge" | "git push")
-		local sub=$2
+	local sub=${2:-}
+	case "$1 $sub ${3:-}" in
+	"git merge --abort" | "git merge --quit" | "git merge --continue") ;;
+	"git commit "* | "git merge "* | "git push "*)
 		shift 2
 		set -- git "$sub" --no-verify "$@"
 		;;
