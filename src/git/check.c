@@ -999,29 +999,40 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 	return ret;
 }
 
-int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
+int gitfilter_check_run(const char *start_dir, gitfilter_check_fn *run, const void *ctx,
+			struct gitfilter_findings *fs)
 {
 	struct gitfilter *f = NULL;
-	git_index *idx = NULL;
 	int ret;
 
 	memset(fs, 0, sizeof(*fs));
 	if ((ret = gitfilter_open(start_dir, &f)))
 		return ret;
+	if ((ret = run(f, ctx, fs)))
+		gitfilter_findings_release(fs);
+	gitfilter_free(f);
+	return ret;
+}
+
+static int check_staged(struct gitfilter *f, const void *ctx, struct gitfilter_findings *fs)
+{
+	git_index *idx = NULL;
+	int ret;
+
+	(void)ctx;
 	if ((ret = gitfilter_warn_pins(f)))
-		goto out;
+		return ret;
 	/* git commit -a and git commit FILE stage into an index of their own,
 	 * which they name to the pre-commit hook: the one the commit is made of */
 	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE") ? git_index_open(&idx, getenv("GIT_INDEX_FILE"))
-								  : git_repository_index(&idx, f->repo)) < 0) {
-		ret = gitrepo_fail("cannot open the index");
-		goto out;
-	}
+								  : git_repository_index(&idx, f->repo)) < 0)
+		return gitrepo_fail("cannot open the index");
 	ret = gitfilter_check_index(f, idx, fs);
-out:
-	if (ret)
-		gitfilter_findings_release(fs);
 	git_index_free(idx);
-	gitfilter_free(f);
 	return ret;
+}
+
+int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
+{
+	return gitfilter_check_run(start_dir, check_staged, NULL, fs);
 }

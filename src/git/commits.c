@@ -179,14 +179,6 @@ static int walk_word(struct gitfilter *f, git_revwalk *walk, const char *word)
 	return 0;
 }
 
-static int walk_start(struct gitfilter *f, git_revwalk **walk)
-{
-	if (git_revwalk_new(walk, f->repo) < 0)
-		return gitrepo_fail("cannot list the commits");
-	git_revwalk_sorting(*walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	return 0;
-}
-
 /* The remote-tracking refs' commits hidden (none there is no error). */
 static int hide_remotes(git_revwalk *walk)
 {
@@ -195,33 +187,57 @@ static int hide_remotes(git_revwalk *walk)
 	return 0;
 }
 
-int gitfilter_check_commits(const char *start_dir, char *const *revs, size_t n, struct gitfilter_findings *fs)
+/* What names the commits to check: walk filled for the repository f. */
+typedef int walk_fill_fn(struct gitfilter *f, git_revwalk *walk, const void *ctx);
+
+struct walked {
+	walk_fill_fn *fill;
+	const void *ctx;
+};
+
+/* The commits w->fill names, checked oldest first into fs. */
+static int check_walked(struct gitfilter *f, const void *ctx, struct gitfilter_findings *fs)
 {
-	struct gitfilter *f = NULL;
+	const struct walked *w = ctx;
 	git_revwalk *walk = NULL;
-	git_oid head;
 	int ret;
 
-	memset(fs, 0, sizeof(*fs));
-	if ((ret = gitfilter_open(start_dir, &f)))
-		return ret;
-	if ((ret = gitfilter_warn_pins(f)) || (ret = walk_start(f, &walk)))
-		goto out;
-	/* none: what a push of HEAD would send, as the hook checks it */
-	if (!n && !(ret = commit_named(f, "HEAD", &head)) && git_revwalk_push(walk, &head) < 0)
-		ret = gitrepo_fail("cannot list the commits");
-	if (!n && !ret)
-		ret = hide_remotes(walk);
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = walk_word(f, walk, revs[i]);
-	if (!ret)
+	if (git_revwalk_new(&walk, f->repo) < 0)
+		return gitrepo_fail("cannot list the commits");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	if (!(ret = w->fill(f, walk, w->ctx)))
 		ret = check_walk(f, walk, fs);
-out:
-	if (ret)
-		gitfilter_findings_release(fs);
 	git_revwalk_free(walk);
-	gitfilter_free(f);
 	return ret;
+}
+
+struct revs {
+	char *const *words;
+	size_t n;
+};
+
+static int fill_revs(struct gitfilter *f, git_revwalk *walk, const void *ctx)
+{
+	const struct revs *r = ctx;
+	git_oid head;
+	int ret = gitfilter_warn_pins(f);
+
+	/* none: what a push of HEAD would send, as the hook checks it */
+	if (!ret && !r->n && !(ret = commit_named(f, "HEAD", &head)) && git_revwalk_push(walk, &head) < 0)
+		ret = gitrepo_fail("cannot list the commits");
+	if (!ret && !r->n)
+		ret = hide_remotes(walk);
+	for (size_t i = 0; i < r->n && !ret; i++)
+		ret = walk_word(f, walk, r->words[i]);
+	return ret;
+}
+
+int gitfilter_check_commits(const char *start_dir, char *const *revs, size_t n, struct gitfilter_findings *fs)
+{
+	struct revs r = { revs, n };
+	struct walked w = { fill_revs, &r };
+
+	return gitfilter_check_run(start_dir, check_walked, &w, fs);
 }
 
 /* Whether word is an object id as git writes one (hex, 40 or 64). */
@@ -259,42 +275,34 @@ static int push_line(struct gitfilter *f, git_revwalk *walk, char *line)
 	return git_revwalk_push(walk, &local) < 0 ? gitrepo_fail("cannot list the commits") : 0;
 }
 
-int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
+static int fill_push(struct gitfilter *f, git_revwalk *walk, const void *ctx)
 {
+	const struct gs_buf *lines = ctx;
 	const char *p = (const char *)lines->data, *end = p + lines->len;
-	struct gitfilter *f = NULL;
-	git_revwalk *walk = NULL;
-	int ret;
-
-	memset(fs, 0, sizeof(*fs));
-	if ((ret = gitfilter_open(start_dir, &f)))
-		return ret;
 	/* what a remote-tracking ref holds left the clone before: a
 	 * teammate's branch merged is checked as the merge brings it in */
-	if ((ret = walk_start(f, &walk)) || (ret = hide_remotes(walk)))
-		goto out;
+	int ret = hide_remotes(walk);
+
 	while (p < end && !ret) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = (size_t)((eol ? eol : end) - p);
 		char line[PUSH_LINE_MAX];
 
-		if (len >= sizeof(line)) {
-			ret = GS_FAIL(GS_ERR_LIMIT, "pre-push: a line of git's input is longer than %d bytes",
-				      PUSH_LINE_MAX);
-			break;
-		}
+		if (len >= sizeof(line))
+			return GS_FAIL(GS_ERR_LIMIT, "pre-push: a line of git's input is longer than %d bytes",
+				       PUSH_LINE_MAX);
 		memcpy(line, p, len);
 		line[len] = '\0';
 		if (len)
 			ret = push_line(f, walk, line);
 		p = eol ? eol + 1 : end;
 	}
-	if (!ret)
-		ret = check_walk(f, walk, fs);
-out:
-	if (ret)
-		gitfilter_findings_release(fs);
-	git_revwalk_free(walk);
-	gitfilter_free(f);
 	return ret;
+}
+
+int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
+{
+	struct walked w = { fill_push, lines };
+
+	return gitfilter_check_run(start_dir, check_walked, &w, fs);
 }

@@ -252,6 +252,11 @@ void gitrepo_head_set(struct gitfilter *f, git_tree *tree);
  * (gitrepo_head_tree): the files whose blob it does not hold. */
 int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
 	__attribute__((warn_unused_result));
+/* run over the repository at start_dir, fs zeroed first and released when
+ * it fails: the frame of each check (check.c, commits.c). */
+typedef int gitfilter_check_fn(struct gitfilter *f, const void *ctx, struct gitfilter_findings *fs);
+int gitfilter_check_run(const char *start_dir, gitfilter_check_fn *run, const void *ctx,
+			struct gitfilter_findings *fs) __attribute__((warn_unused_result));
 /* Whether HEAD holds exactly the blob id at path. */
 bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id);
 /* HEAD's version of path only. */
