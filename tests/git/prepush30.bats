@@ -70,15 +70,16 @@ COPIED="it is a copy of the plaintext of 'secrets/app.yaml', which is encrypted"
 	[ "$(git --git-dir="$T/remote.git" rev-parse refs/heads/feat)" = "$(git rev-parse HEAD)" ]
 }
 
-@test "a commit cherry-picked without a conflict that moves a file out of the pattern: committed without a hook, the push is refused" {
+@test "a commit cherry-picked without a conflict that moves a file out of the pattern and edits it: committed without a hook, the push is refused" {
 	# a commit made where no hook ran (a teammate's clone without gitseal)
 	git checkout -q -b side main
 	git mv secrets/app.yaml app.yaml
+	printf 'extra: 1\n' >> app.yaml
 	git add app.yaml
-	git commit -q --no-verify -m "moved"
+	git commit -q --no-verify -m "moved and edited"
 	git checkout -q main
 	git cherry-pick side >/dev/null
-	[ "$(git show HEAD:app.yaml)" = "db_password: hunter2" ]
+	[ "$(git show HEAD:app.yaml)" = "$(printf 'db_password: hunter2\nextra: 1')" ]
 	run git push origin main
 	[ "$status" -ne 0 ]
 	[[ $output == *"gitseal: error: 'app.yaml' in commit $(git rev-parse --short=12 HEAD): it holds secrets of 'secrets/app.yaml', which is encrypted"* ]]
