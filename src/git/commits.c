@@ -19,62 +19,48 @@
 /* one line of git's pre-push input: two refs and two ids */
 enum { PUSH_LINE_MAX = 4 * 4096 };
 
-/* An entry of the commit's tree with the size check.c's copy search reads
- * (an index holds the work tree file's, a tree none): the repository
- * index's where it holds the same blob at the path (a sealed file's
- * plaintext size, as the work tree has it), else the blob's. */
-static int entry_sized(struct gitfilter *f, git_index *idx, git_index *repo_idx, const git_index_entry *e)
+/* The index a walk reads each commit's tree into, first read from the
+ * repository's (a bare repository has none; it is never written):
+ * git_index_read_tree keeps an entry's stat data where the path holds the
+ * same blob as before, so the sizes check.c's copy search compares are
+ * the work tree's (a sealed file's plaintext size, as an index holds it). */
+static int walk_index(struct gitfilter *f, git_index **out)
 {
-	const git_index_entry *w = repo_idx ? git_index_get_bypath(repo_idx, e->path, 0) : NULL;
-	git_index_entry sized = *e;
-	git_blob *blob = NULL;
-
-	if (w && git_oid_equal(&w->id, &e->id)) {
-		sized.file_size = w->file_size;
-	} else if (git_blob_lookup(&blob, f->repo, &e->id) == 0) {
-		git_object_size_t len = git_blob_rawsize(blob);
-
-		sized.file_size = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-		git_blob_free(blob);
-	} else {
-		return gitrepo_fail("cannot read a blob of the commit");
-	}
-	return git_index_add(idx, &sized) < 0 ? gitrepo_fail("cannot read the commit's tree") : 0;
-}
-
-/* The commit's tree as an index (in memory), sized as entry_sized says
- * for the files it changes, the ones check_index reads. */
-static int commit_index(struct gitfilter *f, git_tree *tree, git_index **out)
-{
-	git_index *idx = NULL, *repo_idx = NULL;
-	int ret = 0;
+	git_index *repo_idx = NULL;
+	int rc;
 
 	*out = NULL;
-	if (git_index_new(&idx) < 0 || git_index_read_tree(idx, tree) < 0) {
-		ret = gitrepo_fail("cannot read the commit's tree");
-		goto out;
-	}
-	/* a bare repository has none */
-	if (git_repository_index(&repo_idx, f->repo) < 0)
+	if (git_repository_index(&repo_idx, f->repo) < 0 || !git_index_path(repo_idx)) {
 		git_error_clear();
-	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
-		const git_index_entry *e = git_index_get_byindex(idx, i);
-		const git_index_entry *w = repo_idx ? git_index_get_bypath(repo_idx, e->path, 0) : NULL;
-
-		/* the files it changes, and those the work tree holds as
-		 * the commit does (a sealed file's plaintext: its size) */
-		if ((e->mode & 0170000) == 0100000 &&
-		    (!gitrepo_head_same(f, e->path, &e->id) || (w && git_oid_equal(&w->id, &e->id))))
-			ret = entry_sized(f, idx, repo_idx, e);
+		rc = git_index_new(out);
+	} else {
+		rc = git_index_open(out, git_index_path(repo_idx));
 	}
-	if (!ret) {
-		*out = idx;
-		idx = NULL;
-	}
-out:
-	git_index_free(idx);
 	git_index_free(repo_idx);
-	return ret;
+	return rc < 0 ? gitrepo_fail("cannot read the index") : 0;
+}
+
+/* The commit's tree read into idx; a file it changes that the work tree
+ * does not hold as it does (no stat data kept) is given its blob's size. */
+static int commit_index(struct gitfilter *f, git_tree *tree, git_index *idx)
+{
+	if (git_index_read_tree(idx, tree) < 0)
+		return gitrepo_fail("cannot read the commit's tree");
+	for (size_t i = 0; i < git_index_entrycount(idx); i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+		git_index_entry sized = *e;
+		git_blob *blob = NULL;
+
+		if ((e->mode & 0170000) != 0100000 || e->file_size || gitrepo_head_same(f, e->path, &e->id))
+			continue;
+		if (git_blob_lookup(&blob, f->repo, &e->id) < 0)
+			return gitrepo_fail("cannot read a blob of the commit");
+		sized.file_size = git_blob_rawsize(blob) > UINT32_MAX ? UINT32_MAX : (uint32_t)git_blob_rawsize(blob);
+		git_blob_free(blob);
+		if (git_index_add(idx, &sized) < 0)
+			return gitrepo_fail("cannot read the commit's tree");
+	}
+	return 0;
 }
 
 /* The first bytes of id in hex, as git abbreviates it. */
@@ -88,11 +74,10 @@ static void id_shown(const git_oid *id, char *out, size_t size)
 	out[n] = '\0';
 }
 
-static int check_commit(struct gitfilter *f, const git_oid *id, struct gitfilter_findings *fs)
+static int check_commit(struct gitfilter *f, git_index *idx, const git_oid *id, struct gitfilter_findings *fs)
 {
 	git_commit *c = NULL, *parent = NULL;
 	git_tree *tree = NULL, *parent_tree = NULL;
-	git_index *idx = NULL;
 	size_t before = fs->count;
 	int ret = 0;
 
@@ -105,12 +90,11 @@ static int check_commit(struct gitfilter *f, const git_oid *id, struct gitfilter
 	/* a root commit: every file is new, as on an unborn branch */
 	gitrepo_head_set(f, parent_tree);
 	parent_tree = NULL;
-	if ((ret = commit_index(f, tree, &idx)) || (ret = gitfilter_check_index(f, idx, fs)))
+	if ((ret = commit_index(f, tree, idx)) || (ret = gitfilter_check_index(f, idx, fs)))
 		goto out;
 	for (size_t i = before; i < fs->count; i++)
 		id_shown(id, fs->items[i].commit, sizeof(fs->items[i].commit));
 out:
-	git_index_free(idx);
 	git_tree_free(parent_tree);
 	git_tree_free(tree);
 	git_commit_free(parent);
@@ -121,13 +105,15 @@ out:
 /* The commits walk reaches, oldest first. */
 static int check_walk(struct gitfilter *f, git_revwalk *walk, struct gitfilter_findings *fs)
 {
+	git_index *idx = NULL;
 	git_oid id;
-	int ret = 0, rc;
+	int ret = walk_index(f, &idx), rc = 0;
 
 	while (!ret && (rc = git_revwalk_next(&id, walk)) == 0)
-		ret = check_commit(f, &id, fs);
+		ret = check_commit(f, idx, &id, fs);
 	if (!ret && rc != GIT_ITEROVER)
 		ret = gitrepo_fail("cannot list the commits");
+	git_index_free(idx);
 	return ret;
 }
 
