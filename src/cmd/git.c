@@ -443,14 +443,17 @@ static int git_check(int argc, char **argv)
 		files |= !fs.items[i].submodule;
 	}
 	/* a submodule's line says what to do: git add seals none of its files */
-	if (files && !v[GO_COMMITS].on && !v[GO_PRE_PUSH].on)
+	if (v[GO_COMMITS].on || v[GO_PRE_PUSH].on) {
+		if (fs.count)
+			fputs("hint: those commits were made without the pre-commit hook (a rebase, cherry-pick, revert "
+			      "or merge): rewrite them ('git rebase -i', 'git commit --amend') before they leave the "
+			      "clone\n",
+			      stderr);
+	} else if (files) {
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
 		      stderr);
-	else if (fs.count)
-		fputs("hint: those commits were made without the pre-commit hook (a rebase, cherry-pick, revert or "
-		      "merge): rewrite them ('git rebase -i', 'git commit --amend') before they leave the clone\n",
-		      stderr);
+	}
 	show_unopened(&fs);
 	count = fs.count;
 	gitfilter_findings_release(&fs);
