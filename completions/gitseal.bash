@@ -38,6 +38,7 @@ _gitseal_flags()
 	git)
 		case $2 in
 		init) _gitseal_reply="--no-hook --hook" ;;
+		check) _gitseal_reply="--commits --pre-push" ;;
 		lock) _gitseal_reply="-f --force" ;;
 		trust) _gitseal_reply="-y --yes" ;;
 		*) _gitseal_reply="-h --help" ;;

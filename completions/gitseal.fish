@@ -180,8 +180,10 @@ complete -c gitseal -n '__gitseal_needs_sub git' -a filter-process -d 'The filte
 complete -c gitseal -n '__gitseal_needs_sub git' -a textconv -d 'Plaintext for git diff'
 complete -c gitseal -n '__gitseal_needs_sub git' -a merge -d 'The merge driver, run by git'
 complete -c gitseal -n '__gitseal_needs_sub git' -s h -l help -d 'Print the usage'
-complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit hook'
-complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the pre-commit hook (the default)'
+complete -c gitseal -n '__gitseal_is git init' -l no-hook -d 'No pre-commit, pre-merge-commit or pre-push hook'
+complete -c gitseal -n '__gitseal_is git init' -l hook -d 'Install the hooks (the default)'
+complete -c gitseal -n '__gitseal_is git check' -l commits -d 'Check the commits of the revisions given'
+complete -c gitseal -n '__gitseal_is git check' -l pre-push -d 'Check the commits a push sends (the hook)'
 complete -c gitseal -n '__gitseal_is git lock' -s f -l force -d 'Even with changes not committed'
 complete -c gitseal -n '__gitseal_is git trust' -s y -l yes -d 'Without asking'
 complete -c gitseal -n '__gitseal_is git trust' -F

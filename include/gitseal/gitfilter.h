@@ -113,10 +113,10 @@ enum { MERGE_PICK_OURS, MERGE_PICK_THEIRS, MERGE_PICK_BASE };
 struct gitfilter_init_opts {
 	const char *const *patterns;
 	size_t pattern_count;
-	bool hook;              /* install a pre-commit hook running `git check` */
+	bool hook;              /* install the pre-commit, pre-merge-commit and pre-push hooks */
 };
 
-enum { GITFILTER_LOCKED_SHOWN = 3 };
+enum { GITFILTER_LOCKED_SHOWN = 3, GITFILTER_HOOKS = 3 };
 
 struct gitfilter_init_result {
 	size_t attributes_added;
@@ -126,7 +126,7 @@ struct gitfilter_init_result {
 	char *paths_refused;    /* the first time: a line for each file whose recipients were not
 				 * accepted (GITFILTER_PATH_REFUSED); malloc'd, or NULL */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
-	char hook_message[512]; /* why the hook was not installed, "" when it was */
+	char hook_messages[GITFILTER_HOOKS][512]; /* why each hook was not installed or does not run, "" */
 	size_t files_failed;    /* could not be decrypted */
 	char failed_message[512]; /* why the last of them failed */
 	size_t files_locked;    /* left as ciphertext: no identity opens them */
@@ -151,6 +151,7 @@ struct gitfilter_finding {
 	char *path;
 	char *problem;   /* one line, never a value */
 	bool submodule;  /* a submodule's: `git add` does not seal its files */
+	char commit[13]; /* check --commits: the commit's id, abbreviated; "" for the index */
 };
 
 enum { GITFILTER_UNOPENED_SHOWN = 3 };
@@ -167,6 +168,18 @@ struct gitfilter_findings {
 /* `gitseal git check`: what is staged under the filter, read as the
  * repository reader will see it (see check.c for the rules). */
 int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs) __attribute__((warn_unused_result));
+/* `gitseal git check --commits [REV...]`: each commit of the revisions
+ * (git rev-list's words A..B, ^A and A; none: HEAD's commits that no
+ * remote-tracking ref holds, what a push sends), oldest first, by the same
+ * rules: its tree read as the index, its first parent's as HEAD (commits.c).
+ * Each finding names its commit. */
+int gitfilter_check_commits(const char *start_dir, char *const *revs, size_t n, struct gitfilter_findings *fs)
+	__attribute__((warn_unused_result));
+/* The pre-push hook: the commits of git's input lines (`<local ref> <local
+ * id> <remote ref> <remote id>`) that neither the remote id nor a
+ * remote-tracking ref holds, checked as above; a deletion passes. */
+int gitfilter_check_push(const char *start_dir, const struct gs_buf *lines, struct gitfilter_findings *fs)
+	__attribute__((warn_unused_result));
 void gitfilter_findings_release(struct gitfilter_findings *fs);
 
 /* `gitseal git lock`: the work tree back to ciphertext (identities are

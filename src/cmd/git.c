@@ -22,7 +22,7 @@ static const char git_usage[] =
 	"       gitseal git status\n"
 	"       gitseal git lock [--force]\n"
 	"       gitseal git unlock\n"
-	"       gitseal git check\n"
+	"       gitseal git check [--commits [REV...] | --pre-push [REMOTE [URL]]]\n"
 	"       gitseal git trust [-y] FILE...\n"
 	"       gitseal git filter-process\n"
 	"       gitseal git textconv FILE\n"
@@ -30,21 +30,28 @@ static const char git_usage[] =
 	"files under the filter: gitseal updatekeys [-y] [--rotate] FILE... | -r [DIR]\n";
 
 /* The subcommands' flags, declared once (options.h), as every command's. */
-enum git_option { GO_HOOK, GO_NO_HOOK, GO_FORCE, GO_YES, GO_RECURSIVE, GO_ROTATE, GO_COUNT };
+enum git_option { GO_HOOK, GO_NO_HOOK, GO_FORCE, GO_YES, GO_RECURSIVE, GO_ROTATE, GO_COMMITS, GO_PRE_PUSH, GO_COUNT };
 
 static const struct opt git_options[GO_COUNT] = {
-	[GO_HOOK] = { "hook", NULL, OPT_BOOL, NULL, NULL, "install the pre-commit hook (the default)", true },
-	[GO_NO_HOOK] = { "no-hook", NULL, OPT_BOOL, NULL, NULL, "do not install the pre-commit hook", false },
+	[GO_HOOK] = { "hook", NULL, OPT_BOOL, NULL, NULL, "install the pre-commit, pre-merge-commit and pre-push hooks (the default)", true },
+	[GO_NO_HOOK] = { "no-hook", NULL, OPT_BOOL, NULL, NULL, "do not install the hooks", false },
 	[GO_FORCE] = { "force", "f", OPT_BOOL, NULL, NULL,
 		       "lock even files with changes not yet committed (they are lost)", false },
 	[GO_YES] = { "yes", "y", OPT_BOOL, NULL, NULL, "do not ask for confirmation", false },
 	[GO_RECURSIVE] = { "recursive", "r", OPT_BOOL, NULL, NULL, "every file under the filter below DIR",
 			   false },
 	[GO_ROTATE] = { "rotate", NULL, OPT_BOOL, NULL, NULL, "give each file a new data key", false },
+	[GO_COMMITS] = { "commits", NULL, OPT_BOOL, NULL, NULL,
+			 "check the commits of REV... (A..B, ^A, A; none: those of HEAD on no remote-tracking ref), "
+			 "each against its first parent",
+			 false },
+	[GO_PRE_PUSH] = { "pre-push", NULL, OPT_BOOL, NULL, NULL,
+			  "check the commits git's pre-push input names that the remote lacks (the hook's)", false },
 };
 
 static const int init_accepted[] = { GO_HOOK, GO_NO_HOOK, OPT_END };
 static const int lock_accepted[] = { GO_FORCE, OPT_END };
+static const int check_accepted[] = { GO_COMMITS, GO_PRE_PUSH, OPT_END };
 static const int trust_accepted[] = { GO_YES, OPT_END };
 static const int updatekeys_accepted[] = { GO_YES, GO_RECURSIVE, GO_ROTATE, OPT_END };
 static const int none_accepted[] = { OPT_END };
@@ -158,8 +165,9 @@ static int git_init(int argc, char **argv)
 		return EXIT_GENERIC;
 	}
 	warn_path();
-	if (res.hook_message[0])
-		cmd_warnf("%s", res.hook_message);
+	for (size_t h = 0; h < GITFILTER_HOOKS; h++)
+		if (res.hook_messages[h][0])
+			cmd_warnf("%s", res.hook_messages[h]);
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
 	if (res.no_pattern)
@@ -388,27 +396,64 @@ static void show_unopened(const struct gitfilter_findings *fs)
 		cmd_warnf("%zu file(s) not checked: none of your keys opens them (%s)", fs->unopened, names);
 }
 
-static int git_check(void)
+/* git's pre-push input: a line per ref, four words each */
+enum { PRE_PUSH_INPUT_MAX = 1 << 20 };
+
+static int git_check(int argc, char **argv)
 {
+	struct opt_value v[GO_COUNT] = { 0 };
 	struct gitfilter_findings fs;
+	struct opt_parser p;
+	struct gs_buf lines;
 	bool files = false;
 	size_t count;
+	int code, ret;
 
+	if (parse_sub(argc, argv, check_accepted, v, &p, false, &code))
+		return code;
+	if ((v[GO_COMMITS].on && v[GO_PRE_PUSH].on) || (!v[GO_COMMITS].on && !v[GO_PRE_PUSH].on && p.word_count) ||
+	    (v[GO_PRE_PUSH].on && p.word_count > 2)) {
+		cmd_errorf("git check: %s", v[GO_COMMITS].on && v[GO_PRE_PUSH].on ? "--commits and --pre-push exclude each other"
+									  : "unexpected argument");
+		fputs(git_usage, stderr);
+		opt_parser_release(&p);
+		return EXIT_USAGE;
+	}
 	/* the blobs it reads may be staged plaintext */
 	gs_harden_process();
-	if (gitfilter_check(".", &fs)) {
+	gs_buf_init(&lines, false);
+	if (v[GO_PRE_PUSH].on)
+		ret = gs_read_file("-", &lines, PRE_PUSH_INPUT_MAX) ? -1 : gitfilter_check_push(".", &lines, &fs);
+	else if (v[GO_COMMITS].on)
+		ret = gitfilter_check_commits(".", p.words, (size_t)p.word_count, &fs);
+	else
+		ret = gitfilter_check(".", &fs);
+	gs_buf_release(&lines);
+	opt_parser_release(&p);
+	if (ret) {
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
 	for (size_t i = 0; i < fs.count; i++) {
-		cmd_errorf("'%s': %s", gs_shown(fs.items[i].path), fs.items[i].problem);
+		if (fs.items[i].commit[0])
+			cmd_errorf("'%s' in commit %s: %s", gs_shown(fs.items[i].path), fs.items[i].commit,
+				   fs.items[i].problem);
+		else
+			cmd_errorf("'%s': %s", gs_shown(fs.items[i].path), fs.items[i].problem);
 		files |= !fs.items[i].submodule;
 	}
 	/* a submodule's line says what to do: git add seals none of its files */
-	if (files)
+	if (v[GO_COMMITS].on || v[GO_PRE_PUSH].on) {
+		if (fs.count)
+			fputs("hint: those commits were made without the pre-commit hook (a rebase, cherry-pick, revert "
+			      "or merge): rewrite them ('git rebase -i', 'git commit --amend') before they leave the "
+			      "clone\n",
+			      stderr);
+	} else if (files) {
 		fputs("hint: 'git add FILE' seals a file under the filter ('gitseal git init' sets it up); "
 		      "'gitseal git status' shows every file\n",
 		      stderr);
+	}
 	show_unopened(&fs);
 	count = fs.count;
 	gitfilter_findings_release(&fs);
@@ -519,7 +564,7 @@ int cmd_git(int argc, char **argv)
 		return git_merge(argv + 2);
 	/* git runs those three with paths, which may start with '-' */
 	if (!strcmp(sub, "check"))
-		return git_plain(argc - 1, argv + 1, git_check);
+		return git_check(argc - 1, argv + 1);
 	if (!strcmp(sub, "status"))
 		return git_plain(argc - 1, argv + 1, git_status);
 	if (!strcmp(sub, "lock"))

@@ -54,6 +54,7 @@ static int add_finding(struct gitfilter_findings *fs, const char *path, const ch
 	fs->items = grown;
 	grown[fs->count].problem = NULL;
 	grown[fs->count].submodule = false;
+	grown[fs->count].commit[0] = '\0';
 	if (!(grown[fs->count].path = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	va_start(ap, fmt);
@@ -84,6 +85,10 @@ void gitfilter_findings_release(struct gitfilter_findings *fs)
  * made, which the check says rather than passing it in silence. */
 static int note_unopened(struct gitfilter_findings *fs, const char *path, const char *locked_key)
 {
+	/* check --commits meets a file once per commit that changes it */
+	for (size_t i = 0; i < fs->unopened && i < GITFILTER_UNOPENED_SHOWN; i++)
+		if (!strcmp(fs->unopened_paths[i], path))
+			return 0;
 	if (fs->unopened < GITFILTER_UNOPENED_SHOWN &&
 	    !(fs->unopened_paths[fs->unopened] = gs_strdup(path)))
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -944,30 +949,14 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 	return ret;
 }
 
-int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
+int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
 {
 	struct outside outside = { 0 };
 	struct link_targets links = { 0 };
-	struct gitfilter *f = NULL;
-	git_index *idx = NULL;
 	struct gs_buf blob;
-	int ret;
+	int ret = 0;
 
-	memset(fs, 0, sizeof(*fs));
-	if ((ret = gitfilter_open(start_dir, &f)))
-		return ret;
-	if ((ret = gitfilter_warn_pins(f))) {
-		gitfilter_free(f);
-		return ret;
-	}
 	gs_buf_init(&blob, true); /* the blobs it reads may be staged plaintext */
-	/* git commit -a and git commit FILE stage into an index of their own,
-	 * which they name to the pre-commit hook: the one the commit is made of */
-	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE") ? git_index_open(&idx, getenv("GIT_INDEX_FILE"))
-								  : git_repository_index(&idx, f->repo)) < 0) {
-		ret = gitrepo_fail("cannot open the index");
-		goto out;
-	}
 	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
 		const git_index_entry *e = git_index_get_byindex(idx, i);
 
@@ -1002,17 +991,48 @@ int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
 			ret = check_filtered(f, e->path, &blob, fs);
 		}
 	}
-	if (ret)
-		goto out;
-	if (!(ret = check_moved_out(f, idx, fs)))
+	if (!ret && !(ret = check_moved_out(f, idx, fs)))
 		ret = check_copied_out(f, idx, &outside, fs);
-out:
-	if (ret)
-		gitfilter_findings_release(fs);
 	link_targets_release(&links);
 	free(outside.at);
 	gs_buf_release(&blob);
-	git_index_free(idx);
+	return ret;
+}
+
+int gitfilter_check_run(const char *start_dir, gitfilter_check_fn *run, const void *ctx,
+			struct gitfilter_findings *fs)
+{
+	struct gitfilter *f = NULL;
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	if ((ret = gitfilter_open(start_dir, &f)))
+		return ret;
+	if ((ret = run(f, ctx, fs)))
+		gitfilter_findings_release(fs);
 	gitfilter_free(f);
 	return ret;
+}
+
+static int check_staged(struct gitfilter *f, const void *ctx, struct gitfilter_findings *fs)
+{
+	git_index *idx = NULL;
+	int ret;
+
+	(void)ctx;
+	if ((ret = gitfilter_warn_pins(f)))
+		return ret;
+	/* git commit -a and git commit FILE stage into an index of their own,
+	 * which they name to the pre-commit hook: the one the commit is made of */
+	if ((getenv("GIT_INDEX_FILE") && *getenv("GIT_INDEX_FILE") ? git_index_open(&idx, getenv("GIT_INDEX_FILE"))
+								  : git_repository_index(&idx, f->repo)) < 0)
+		return gitrepo_fail("cannot open the index");
+	ret = gitfilter_check_index(f, idx, fs);
+	git_index_free(idx);
+	return ret;
+}
+
+int gitfilter_check(const char *start_dir, struct gitfilter_findings *fs)
+{
+	return gitfilter_check_run(start_dir, check_staged, NULL, fs);
 }

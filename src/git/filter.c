@@ -339,6 +339,17 @@ git_tree *gitrepo_head_tree(struct gitfilter *f)
 	return (git_tree *)f->head_tree;
 }
 
+void gitrepo_head_set(struct gitfilter *f, git_tree *tree)
+{
+	git_tree_free(f->head_dir);
+	free(f->head_dir_path);
+	f->head_dir = NULL;
+	f->head_dir_path = NULL;
+	git_object_free(f->head_tree);
+	f->head_tree = (git_object *)tree;
+	f->head_tried = true;
+}
+
 /* HEAD's tree of the directory of path (borrowed), or NULL. The last one
  * is kept: git hands a directory's files in a row, and loading a tree of
  * thousands of entries again for each of them costs more than the rest of

@@ -150,16 +150,25 @@ bool gitfilter_memo_hash(struct gitfilter *f, const uint8_t *plain, size_t len,
  * lacks the commit (submodule.c). */
 bool gitfilter_submodule_covered(struct gitfilter *f, const char *sub, const git_oid *id, char *path, size_t size);
 
-/* gitseal's pre-commit hook, installed in the common git directory's
- * hooks, is not the one git runs: core.hooksPath names another directory
- * (husky and the like set one, from a repository's scripts) whose
- * pre-commit (or, for husky 9's .husky/_, the .husky/pre-commit that runs)
- * does not call `gitseal git check`. setting: the value of core.hooksPath
- * (setup.c). */
-bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size);
+/* The hooks `gitseal git init` installs in the common git directory's
+ * hooks (setup.c). */
+enum gitfilter_hook { GITFILTER_HOOK_PRE_COMMIT, GITFILTER_HOOK_PRE_MERGE_COMMIT, GITFILTER_HOOK_PRE_PUSH };
+const char *gitfilter_hook_name(enum gitfilter_hook h);
+/* the line a hook of that name runs to check */
+const char *gitfilter_hook_line(enum gitfilter_hook h);
+/* gitseal's hook h, installed there, is not the one git runs: core.hooksPath
+ * names another directory (husky and the like set one, from a repository's
+ * scripts) whose hook of that name (or, for husky 9's .husky/_, the
+ * .husky/HOOK that runs) does not call the check. setting: the value of
+ * core.hooksPath. */
+bool gitfilter_hook_elsewhere(struct gitfilter *f, enum gitfilter_hook h, char *setting, size_t size);
+/* The hook, name, setting, name, line, name. */
 #define GITFILTER_HOOK_ELSEWHERE                                                                       \
-	"the pre-commit hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
-	"'%s', whose pre-commit does not run 'gitseal git check'; add that line to the pre-commit it runs"
+	"the %s hook 'gitseal git init' installed does not run: git runs hooks from core.hooksPath " \
+	"'%s', whose %s does not run '%s'; add that line to the %s it runs"
+/* Whether init installed the pre-commit hook here and h is missing: an
+ * older gitseal's init, before it installed h. */
+bool gitfilter_hook_missing(struct gitfilter *f, enum gitfilter_hook h);
 
 /* Where a symbolic link of the index under the filter's pattern leads
  * (links.c): to a file under the pattern too (or not a link under the
@@ -244,6 +253,18 @@ int gitrepo_committed(struct gitfilter *f, const char *path, struct gs_buf *out,
 bool gitfilter_conflict_takes_theirs(struct gitfilter *f, const char *path, const struct gs_buf *const blobs[3]);
 /* HEAD^{tree}, read once per process; NULL on an unborn branch. */
 git_tree *gitrepo_head_tree(struct gitfilter *f);
+/* tree (owned from now on; NULL: none) taken for HEAD's from now on: a
+ * commit's parent, for check_commits. */
+void gitrepo_head_set(struct gitfilter *f, git_tree *tree);
+/* check.c's rules over idx, what a commit is made of, against HEAD's tree
+ * (gitrepo_head_tree): the files whose blob it does not hold. */
+int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
+	__attribute__((warn_unused_result));
+/* run over the repository at start_dir, fs zeroed first and released when
+ * it fails: the frame of each check (check.c, commits.c). */
+typedef int gitfilter_check_fn(struct gitfilter *f, const void *ctx, struct gitfilter_findings *fs);
+int gitfilter_check_run(const char *start_dir, gitfilter_check_fn *run, const void *ctx,
+			struct gitfilter_findings *fs) __attribute__((warn_unused_result));
 /* Whether HEAD holds exactly the blob id at path. */
 bool gitrepo_head_same(struct gitfilter *f, const char *path, const git_oid *id);
 /* HEAD's version of path only. */

@@ -100,6 +100,16 @@ static int (*p_git_worktree_list)(git_strarray *out, git_repository *repo);
 static int (*p_git_worktree_lookup)(git_worktree **out, git_repository *repo, const char *name);
 static int (*p_git_worktree_validate)(const git_worktree *wt);
 
+static int (*p_git_index_new)(git_index **out);
+static int (*p_git_index_read_tree)(git_index *index, const git_tree *tree);
+static void (*p_git_revwalk_free)(git_revwalk *walk);
+static int (*p_git_revwalk_hide)(git_revwalk *walk, const git_oid *commit_id);
+static int (*p_git_revwalk_hide_glob)(git_revwalk *walk, const char *glob);
+static int (*p_git_revwalk_new)(git_revwalk **out, git_repository *repo);
+static int (*p_git_revwalk_next)(git_oid *out, git_revwalk *walk);
+static int (*p_git_revwalk_push)(git_revwalk *walk, const git_oid *id);
+static int (*p_git_revwalk_sorting)(git_revwalk *walk, unsigned int sort_mode);
+
 static int (*p_git_libgit2_opts)(int option, ...);
 #ifdef GITSEAL_TEST_HOOKS
 static void (*p_git_error_set_oom)(void);
@@ -177,6 +187,15 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_worktree_list)
 	GS_DYNSYM(git_worktree_lookup)
 	GS_DYNSYM(git_worktree_validate)
+	GS_DYNSYM(git_index_new)
+	GS_DYNSYM(git_index_read_tree)
+	GS_DYNSYM(git_revwalk_free)
+	GS_DYNSYM(git_revwalk_hide)
+	GS_DYNSYM(git_revwalk_hide_glob)
+	GS_DYNSYM(git_revwalk_new)
+	GS_DYNSYM(git_revwalk_next)
+	GS_DYNSYM(git_revwalk_push)
+	GS_DYNSYM(git_revwalk_sorting)
 	GS_DYNSYM(git_libgit2_opts)
 #ifdef GITSEAL_TEST_HOOKS
 	GS_DYNSYM(git_error_set_oom)
@@ -760,4 +779,49 @@ const git_oid *git_commit_id(const git_commit *commit)
 int git_oid_fromstrn(git_oid *out, const char *str, size_t length)
 {
 	return p_git_oid_fromstrn(out, str, length);
+}
+
+int git_index_new(git_index **out)
+{
+	return p_git_index_new(out);
+}
+
+int git_index_read_tree(git_index *index, const git_tree *tree)
+{
+	return p_git_index_read_tree(index, tree);
+}
+
+void git_revwalk_free(git_revwalk *walk)
+{
+	p_git_revwalk_free(walk);
+}
+
+int git_revwalk_hide(git_revwalk *walk, const git_oid *commit_id)
+{
+	return p_git_revwalk_hide(walk, commit_id);
+}
+
+int git_revwalk_hide_glob(git_revwalk *walk, const char *glob)
+{
+	return p_git_revwalk_hide_glob(walk, glob);
+}
+
+int git_revwalk_new(git_revwalk **out, git_repository *repo)
+{
+	return p_git_revwalk_new(out, repo);
+}
+
+int git_revwalk_next(git_oid *out, git_revwalk *walk)
+{
+	return p_git_revwalk_next(out, walk);
+}
+
+int git_revwalk_push(git_revwalk *walk, const git_oid *id)
+{
+	return p_git_revwalk_push(walk, id);
+}
+
+int git_revwalk_sorting(git_revwalk *walk, unsigned int sort_mode)
+{
+	return p_git_revwalk_sorting(walk, sort_mode);
 }

@@ -453,26 +453,48 @@ int gitfilter_pins_missing(struct gitfilter *f, char **kept_line)
 }
 
 #define HOOK_MARK "# gitseal: refuse to commit plaintext secrets"
-/* what a pre-commit hook runs to check (init's: "exec gitseal git check") */
-#define HOOK_CALL "gitseal git check"
 
-static int install_hook(git_repository *repo)
+/* The hooks init installs: git runs pre-commit for `git commit` only,
+ * pre-merge-commit for a merge that commits without conflicts, and no
+ * hook for the commits of rebase, cherry-pick and revert, which pre-push
+ * checks before they leave the clone. call: what a hook of the user's runs
+ * to check (found in it); line: the line to add to one. */
+static const struct hook {
+	const char *name, *args, *call, *line;
+} hooks[GITFILTER_HOOKS] = {
+	[GITFILTER_HOOK_PRE_COMMIT] = { "pre-commit", "git check\n", "gitseal git check", "gitseal git check" },
+	[GITFILTER_HOOK_PRE_MERGE_COMMIT] = { "pre-merge-commit", "git check\n", "gitseal git check",
+					      "gitseal git check" },
+	[GITFILTER_HOOK_PRE_PUSH] = { "pre-push", "git check --pre-push \"$@\"\n", "gitseal git check --pre-push",
+				      "gitseal git check --pre-push \"$@\"" },
+};
+
+const char *gitfilter_hook_name(enum gitfilter_hook h)
+{
+	return hooks[h].name;
+}
+
+const char *gitfilter_hook_line(enum gitfilter_hook h)
+{
+	return hooks[h].line;
+}
+
+static int install_hook(git_repository *repo, const struct hook *h)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct gs_buf text;
 	int ret;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%shooks", git_repository_commondir(repo)) >= sizeof(dir) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/pre-commit", dir) >= sizeof(path))
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, h->name) >= sizeof(path))
 		return GS_FAIL(GS_ERR_LIMIT, "hook path too long");
 	gs_buf_init(&text, false);
 	ret = gs_read_file(path, &text, ATTRIBUTES_MAX);
 	if (ret == 0) {
 		ret = strstr((const char *)text.data, HOOK_MARK)
 			      ? 0
-			      : GS_FAIL(GS_ERR_CONFLICT,
-					"'%s' exists: add 'gitseal git check' to it yourself, or use --no-hook",
-					gs_shown(path));
+			      : GS_FAIL(GS_ERR_CONFLICT, "'%s' exists: add '%s' to it yourself, or use --no-hook",
+					gs_shown(path), h->line);
 		goto out;
 	}
 	if (ret != GS_ERR_NOT_FOUND)
@@ -483,8 +505,7 @@ static int install_hook(git_repository *repo)
 		goto out;
 	}
 	gs_buf_reset(&text);
-	if ((ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n")) ||
-	    (ret = shell_command(&text, "git check\n")))
+	if ((ret = gs_buf_append_str(&text, "#!/bin/sh\n" HOOK_MARK "\n")) || (ret = shell_command(&text, h->args)))
 		goto out;
 	ret = gs_atomic_write(path, text.data, text.len, 0755);
 out:
@@ -492,54 +513,66 @@ out:
 	return ret;
 }
 
-/* Whether the pre-commit hook at path calls `gitseal git check` (the one
- * init writes does; so may a hook of the user's own). */
-static bool hook_checks(const char *path)
+/* Whether the hook at path calls call (the one init writes does; so may a
+ * hook of the user's own). */
+static bool hook_checks(const char *path, const char *call)
 {
 	struct gs_buf text;
 	bool yes;
 
 	gs_buf_init(&text, false);
-	yes = gs_read_file(path, &text, ATTRIBUTES_MAX) == 0 && memmem(text.data, text.len, HOOK_CALL, strlen(HOOK_CALL));
+	yes = gs_read_file(path, &text, ATTRIBUTES_MAX) == 0 && memmem(text.data, text.len, call, strlen(call));
 	gs_error_clear();
 	gs_buf_release(&text);
 	return yes;
 }
 
-bool gitfilter_hook_elsewhere(struct gitfilter *f, char *setting, size_t size)
+bool gitfilter_hook_missing(struct gitfilter *f, enum gitfilter_hook h)
 {
-	char ours[PATH_MAX], theirs[PATH_MAX], real_ours[PATH_MAX], real_theirs[PATH_MAX];
-	const char *home = getenv("HOME");
+	char ours[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+
+	return (size_t)snprintf(ours, sizeof(ours), "%shooks/%s", git_repository_commondir(f->repo),
+				hooks[GITFILTER_HOOK_PRE_COMMIT].name) < sizeof(ours) &&
+	       (size_t)snprintf(path, sizeof(path), "%shooks/%s", git_repository_commondir(f->repo), hooks[h].name) <
+		       sizeof(path) &&
+	       hook_checks(ours, HOOK_MARK) && lstat(path, &st) != 0;
+}
+
+bool gitfilter_hook_elsewhere(struct gitfilter *f, enum gitfilter_hook h, char *setting, size_t size)
+{
+	char ours[PATH_MAX], theirs[PATH_MAX], real_ours[PATH_MAX], real_theirs[PATH_MAX], tail[64];
+	const char *home = getenv("HOME"), *name = hooks[h].name, *call = hooks[h].call;
 	git_config *cfg = NULL;
 	git_config_entry *e = NULL;
 	bool elsewhere = false;
 	int n;
 
-	if ((size_t)snprintf(ours, sizeof(ours), "%shooks/pre-commit", git_repository_commondir(f->repo)) >=
+	if ((size_t)snprintf(ours, sizeof(ours), "%shooks/%s", git_repository_commondir(f->repo), name) >=
 		    sizeof(ours) ||
-	    !hook_checks(ours) || git_repository_config(&cfg, f->repo) < 0 ||
+	    !hook_checks(ours, call) || git_repository_config(&cfg, f->repo) < 0 ||
 	    git_config_get_entry(&e, cfg, "core.hooksPath") < 0 || !e->value[0])
 		goto out;
 	snprintf(setting, size, "%s", e->value);
 	/* as git reads it: "~/" is HOME, a relative path is the work tree's */
 	if (!strncmp(e->value, "~/", 2))
-		n = home ? snprintf(theirs, sizeof(theirs), "%s/%s/pre-commit", home, e->value + 2) : -1;
+		n = home ? snprintf(theirs, sizeof(theirs), "%s/%s/%s", home, e->value + 2, name) : -1;
 	else if (e->value[0] == '/' || !f->workdir)
-		n = snprintf(theirs, sizeof(theirs), "%s/pre-commit", e->value);
+		n = snprintf(theirs, sizeof(theirs), "%s/%s", e->value, name);
 	else
-		n = snprintf(theirs, sizeof(theirs), "%s%s/pre-commit", f->workdir, e->value);
+		n = snprintf(theirs, sizeof(theirs), "%s%s/%s", f->workdir, e->value, name);
 	if (n < 0 || (size_t)n >= sizeof(theirs))
 		goto out;
 	/* the same file under another name: git runs ours */
 	if (realpath(ours, real_ours) && realpath(theirs, real_theirs) && !strcmp(real_ours, real_theirs))
 		goto out;
-	elsewhere = !hook_checks(theirs);
-	/* husky 9: core.hooksPath .husky/_, whose generated pre-commit runs
-	 * the user's .husky/pre-commit */
-	if (elsewhere && (size_t)n > strlen("/_/pre-commit") &&
-	    !strcmp(theirs + n - strlen("/_/pre-commit"), "/_/pre-commit")) {
-		strcpy(theirs + n - strlen("_/pre-commit"), "pre-commit");
-		elsewhere = !hook_checks(theirs);
+	elsewhere = !hook_checks(theirs, call);
+	/* husky 9: core.hooksPath .husky/_, whose generated hook runs the
+	 * user's .husky/HOOK */
+	snprintf(tail, sizeof(tail), "/_/%s", name);
+	if (elsewhere && (size_t)n > strlen(tail) && !strcmp(theirs + n - strlen(tail), tail)) {
+		strcpy(theirs + n - strlen(tail) + 1, name);
+		elsewhere = !hook_checks(theirs, call);
 	}
 out:
 	git_error_clear();
@@ -1022,17 +1055,20 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 	    (ret = pin_attributes(f)))
 		goto out;
 	/* a hook of the user's own stays: init goes on and says what to add */
-	if (o->hook && (ret = install_hook(f->repo)) == GS_ERR_CONFLICT) {
-		snprintf(res->hook_message, sizeof(res->hook_message), "%s", gs_error_message());
-		gs_error_clear();
-		ret = 0;
-	}
+	for (size_t h = 0; o->hook && h < GITFILTER_HOOKS && !ret; h++)
+		if ((ret = install_hook(f->repo, &hooks[h])) == GS_ERR_CONFLICT) {
+			snprintf(res->hook_messages[h], sizeof(res->hook_messages[h]), "%s", gs_error_message());
+			gs_error_clear();
+			ret = 0;
+		}
 	if (ret)
 		goto out;
-	/* core.hooksPath elsewhere (husky sets one): git never runs it */
-	if (!res->hook_message[0] && gitfilter_hook_elsewhere(f, setting, sizeof(setting)))
-		snprintf(res->hook_message, sizeof(res->hook_message), GITFILTER_HOOK_ELSEWHERE,
-			 gs_shown(setting));
+	/* core.hooksPath elsewhere (husky sets one): git never runs ours */
+	for (size_t h = 0; h < GITFILTER_HOOKS; h++)
+		if (h != GITFILTER_HOOK_PRE_MERGE_COMMIT && !res->hook_messages[h][0] &&
+		    gitfilter_hook_elsewhere(f, h, setting, sizeof(setting)))
+			snprintf(res->hook_messages[h], sizeof(res->hook_messages[h]), GITFILTER_HOOK_ELSEWHERE,
+				 hooks[h].name, gs_shown(setting), hooks[h].name, hooks[h].line, hooks[h].name);
 	if ((ret = accept_first_time(f, res)) || (ret = note_missing_setup(f, res)))
 		goto out;
 	ret = smudge_worktree(f, res);

@@ -240,9 +240,17 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 			ret = add_line(out, ".gitattributes", line);
 	}
 	free(pattern);
-	if (!ret && gitfilter_hook_elsewhere(f, setting, sizeof(setting))) {
+	for (enum gitfilter_hook h = GITFILTER_HOOK_PRE_COMMIT; h <= GITFILTER_HOOK_PRE_PUSH && !ret; h++) {
+		if (h == GITFILTER_HOOK_PRE_MERGE_COMMIT)
+			continue;
 		gs_buf_reset(line);
-		if (!(ret = add(line, GITFILTER_HOOK_ELSEWHERE, gs_shown(setting))))
+		if (gitfilter_hook_elsewhere(f, h, setting, sizeof(setting)))
+			ret = add(line, GITFILTER_HOOK_ELSEWHERE, gitfilter_hook_name(h), gs_shown(setting),
+				  gitfilter_hook_name(h), gitfilter_hook_line(h), gitfilter_hook_name(h));
+		else if (h == GITFILTER_HOOK_PRE_PUSH && gitfilter_hook_missing(f, h))
+			ret = add(line, "no pre-push hook: the commits a rebase, cherry-pick or revert makes are not "
+					"checked before a push; run 'gitseal git init' again");
+		if (!ret && line->len)
 			ret = add_line(out, ".", line);
 	}
 	if (!ret && f->trust.locked) {

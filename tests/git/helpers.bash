@@ -198,14 +198,19 @@ next_second() {
 # 0.1 s of CPU before it does anything, and a commit starts two. The
 # command under test still runs the build under test (plain `git ...`).
 # A `fixture git commit` skips the pre-commit hook (--no-verify: a shell
-# and a gitseal process, 30 ms of CPU a commit on this VM): what a fixture
-# commits is the filter's output, which the hook only reads; the hook is
-# tested where a test commits itself.
+# and a gitseal process, 30 ms of CPU a commit on this VM), and so do
+# `fixture git merge` and `fixture git push` the pre-merge-commit and
+# pre-push hooks: what a fixture commits is the filter's output, which the
+# hooks only read; the hooks are tested where a test commits itself.
 fixture() {
-	if [ "$1 ${2:-}" = "git commit" ]; then
+	local sub=${2:-}
+	case "$1 $sub ${3:-}" in
+	"git merge --abort" | "git merge --quit" | "git merge --continue") ;;
+	"git commit "* | "git merge "* | "git push "*)
 		shift 2
-		set -- git commit --no-verify "$@"
-	fi
+		set -- git "$sub" --no-verify "$@"
+		;;
+	esac
 	if [ -n "${GITSEAL_CHECK_BIN:-}" ] && [ "${GITSEAL_CHECK_BIN##*/}" = gitseal ]; then
 		PATH="${GITSEAL_CHECK_BIN%/*}:$PATH" "$@"
 	else

@@ -67,6 +67,7 @@ HOOK_ELSEWHERE="the pre-commit hook 'gitseal git init' installed does not run: g
 	grep -qxF "gitseal: warning: $HOOK_ELSEWHERE" <<<"$output"
 	# the hooks git runs call the check: nothing to say
 	printf 'gitseal git check\n' >> .husky/pre-commit
+	printf '#!/bin/sh\ngitseal git check --pre-push "$@"\n' > .husky/pre-push
 	run "$GITSEAL_BIN" git status
 	[ "$status" -eq 0 ]
 	run ! grep -qF "core.hooksPath" <<<"$output"
