@@ -58,20 +58,22 @@ static int shell_command(struct gs_buf *b, const char *args)
 
 static int set_config(git_repository *repo)
 {
+	/* strings inline, not pointers: a table of pointers is relocated at
+	 * start-up, a page of relro for every command (tests/cli/startup.bats) */
 	static const struct {
-		const char *key;
-		const char *args; /* NULL: value is literal */
-		const char *value;
+		char key[24];
+		char args[24]; /* empty: value is literal */
+		char value[40];
 	} entries[] = {
-		{ "filter.gitseal.process", "git filter-process", NULL },
-		{ "filter.gitseal.required", NULL, "true" },
-		{ "diff.gitseal.textconv", "git textconv", NULL },
+		{ "filter.gitseal.process", "git filter-process", "" },
+		{ "filter.gitseal.required", "", "true" },
+		{ "diff.gitseal.textconv", "git textconv", "" },
 		/* `git add -p` and friends cannot split a sealed file into
 		 * hunks (a partial blob fails its MAC); diffs still go through
 		 * textconv. */
-		{ "diff.gitseal.binary", NULL, "true" },
-		{ "merge.gitseal.name", NULL, "gitseal three-way merge of sops files" },
-		{ "merge.gitseal.driver", "git merge %O %A %B %P", NULL },
+		{ "diff.gitseal.binary", "", "true" },
+		{ "merge.gitseal.name", "", "gitseal three-way merge of sops files" },
+		{ "merge.gitseal.driver", "git merge %O %A %B %P", "" },
 	};
 	git_config *cfg = NULL, *local = NULL;
 	struct gs_buf cmd;
@@ -86,7 +88,7 @@ static int set_config(git_repository *repo)
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && !ret; i++) {
 		const char *value = entries[i].value;
 
-		if (entries[i].args) {
+		if (entries[i].args[0]) {
 			gs_buf_reset(&cmd);
 			ret = shell_command(&cmd, entries[i].args);
 			if (ret)

@@ -188,22 +188,28 @@ static bool yaml_timestamp(const char *s, size_t len)
 	return false;
 }
 
-static bool in_list(const char *s, size_t len, const char *const *list)
+/* Whether s is one of list's words, each followed by a space. The words
+ * are one string, not a table of pointers: such a table is relocated at
+ * start-up, and relro is a page fault of its own for every command
+ * (tests/cli/startup.bats). */
+static bool in_list(const char *s, size_t len, const char *list)
 {
-	for (; *list; list++)
-		if (strlen(*list) == len && memcmp(*list, s, len) == 0)
+	for (const char *end; *list; list = end + 1) {
+		end = strchr(list, ' ');
+		if ((size_t)(end - list) == len && memcmp(list, s, len) == 0)
 			return true;
+	}
 	return false;
 }
 
 enum yaml_resolved yaml_resolve_plain(const char *s, size_t len, int64_t *ival, double *fval)
 {
-	static const char *const nulls[] = { "~", "null", "Null", "NULL", NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", NULL };
-	static const char *const nans[] = { ".nan", ".NaN", ".NAN", NULL };
-	static const char *const pinfs[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", NULL };
-	static const char *const ninfs[] = { "-.inf", "-.Inf", "-.INF", NULL };
+	static const char nulls[] = "~ null Null NULL ";
+	static const char trues[] = "true True TRUE ";
+	static const char falses[] = "false False FALSE ";
+	static const char nans[] = ".nan .NaN .NAN ";
+	static const char pinfs[] = ".inf .Inf .INF +.inf +.Inf +.INF ";
+	static const char ninfs[] = "-.inf -.Inf -.INF ";
 	char buf[128];
 	size_t n = 0;
 	char c;
@@ -275,8 +281,7 @@ static bool is_old_bool(const char *s, size_t len)
 {
 	if (!len || !strchr("yYnNoO", s[0]))
 		return false;
-	static const char *const words[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no",
-					     "No", "NO", "on", "On", "ON", "off", "Off", "OFF", NULL };
+	static const char words[] = "y Y yes Yes YES n N no No NO on On ON off Off OFF ";
 
 	return in_list(s, len, words);
 }
