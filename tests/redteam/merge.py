@@ -595,7 +595,10 @@ class Merge:
         # kept is matched (as data) with the base's, whose data the other
         # side holds too
         same_docs = same(o.docs, t.docs)
-        keep_ours = same_docs or same(bd, t.docs)
+        # as docs() chose: also a file ours emptied where theirs only
+        # moved keys (their document is the base's, its comments compared
+        # with the base's there)
+        keep_ours = same_docs or same(bd, t.docs) or (not o.docs and same_unordered(bd, t.docs))
         kept, ck, cx = (o, co, ct) if keep_ours else (t, ct, co)
         at = match_docs(bd, kept.docs)
         out = {}
