@@ -58,6 +58,12 @@ import rule1  # noqa: E402 the independent parsers
 
 STORES = ("yaml", "json", "dotenv", "ini")
 FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "criss-cross")
+# flows of a full run only (--quick keeps FLOWS' turns, and so mergefuzz.bats'
+# fixed-seed cases): git merge -X ours or -X theirs, which git passes to no
+# merge driver (the file merges as without it: a conflict stays one, no side
+# taken silently), git merge --squash, and git am -3 of theirs' commit as a
+# patch of the sealed blobs
+MORE_FLOWS = ("merge-x", "squash", "am")
 EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
 MISSING = object()
 # a tree merge the driver could not write (a writer limit, its proof)
@@ -1078,6 +1084,19 @@ def run_flow(h, case, d, repo, path, texts):
         h.git(repo, "stash", "-q")
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "stash", "pop", check=False)
+    elif flow == "merge-x":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--no-edit", "-X", ("ours", "theirs")[case.idx % 2], "theirs", check=False)
+    elif flow == "squash":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--squash", "theirs", check=False)
+    elif flow == "am":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        patch = h.git(repo, "format-patch", "-1", "--stdout", "--binary", "--no-textconv", "theirs").stdout
+        patch_file = os.path.join(d, "theirs.patch")
+        with open(patch_file, "wb") as pf:
+            pf.write(patch)
+        p = h.git(repo, "am", "-3", patch_file, check=False)
     elif flow == "revert":
         h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
         rule1.write(path, texts["ours"])
@@ -1103,12 +1122,14 @@ def run_flow(h, case, d, repo, path, texts):
 def finish(h, case, repo):
     """Commits a resolution in the flow's way."""
     flow = case.flow
-    if flow in ("rebase", "pull-rebase"):
-        p = h.git(repo, "rebase", "--continue", check=False)
-        if p.returncode and b"nothing to commit" in p.stdout + p.stderr:
-            h.git(repo, "rebase", "--skip")
+    if flow in ("rebase", "pull-rebase", "am"):
+        cmd = "am" if flow == "am" else "rebase"
+        p = h.git(repo, cmd, "--continue", check=False)
+        if p.returncode and (b"nothing to commit" in p.stdout + p.stderr or
+                             b"No changes - did you forget" in p.stdout + p.stderr):
+            h.git(repo, cmd, "--skip")
         elif p.returncode:
-            raise RuntimeError("rebase --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
+            raise RuntimeError(cmd + " --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
     elif flow in ("cherry-pick", "revert"):
         p = h.git(repo, flow, "--continue", check=False)
         if p.returncode:
@@ -1177,7 +1198,7 @@ def one_case(h, case):
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
     # sometimes the file is new on both branches (git's add/add: an empty
     # base); stash cannot carry a new file over as a merge
-    fresh = case.flow not in ("stash", "revert") and rng.random() < 0.12
+    fresh = case.flow not in ("stash", "revert", "am") and rng.random() < 0.12
     bdocs = None if fresh else base.docs
     # the three versions git merges: a revert of theirs' commit made on
     # top of it, under ours, merges ours with base over theirs
@@ -1245,7 +1266,7 @@ def one_case(h, case):
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
         files.update(output=out.encode(), worktree=work)
-        if code == 0 and case.flow == "stash":
+        if code == 0 and case.flow in ("stash", "squash"):
             h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
         if code == 0:
             if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
@@ -1606,7 +1627,7 @@ def main():
                     help="the first case's number (a case's inputs depend on seed, store and number only)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--store", action="append", choices=STORES)
-    ap.add_argument("--flow", action="append", choices=FLOWS + ("widen",))
+    ap.add_argument("--flow", action="append", choices=FLOWS + MORE_FLOWS + ("widen",))
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
     ap.add_argument("--keep", help="a directory for the bytes of each failure")
@@ -1619,7 +1640,7 @@ def main():
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     h = Harness(args)
     stores = args.store or STORES
-    flows = args.flow or FLOWS + ("widen",)
+    flows = args.flow or (FLOWS if args.quick else FLOWS + MORE_FLOWS) + ("widen",)
     print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
     t0 = time.time()
     stopped = None
