@@ -1847,6 +1847,25 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 	}
 	ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
 			 &res->where, &step);
+	if (format == DOC_FORMAT_BINARY && (ret == GS_ERR_CONFLICT || (!ret && conflicts))) {
+		/* the binary store's one value is the file's text: where both
+		 * sides changed it, its lines merge as git merges a text file
+		 * (clean: each side's lines are in; a NUL byte never merges) */
+		bool clean = false;
+
+		gs_error_clear();
+		if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
+			goto out;
+		if (clean) {
+			gs_buf_reset(&res->where);
+			if (text.len) /* an empty result stays empty, unsealed */
+				ret = seal_result(f, format, path, v, &text, out);
+			goto out;
+		}
+		gs_buf_reset(&text);
+		conflicts = conflicts ? conflicts : 1;
+		ret = 0;
+	}
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
 		/* a whole-file conflict names no key */
 		gs_error_clear();

@@ -850,3 +850,19 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/d.ini 'changed on both sides: s.a'
 	grep -qx '; about b' secrets/d.ini
 }
+
+# The binary store's one value (`data`) is the file's text: changed on both
+# sides it was an atom and every such merge conflicted over the whole file
+# (markers around both texts), where git merges a text file's lines
+@test "a binary-store text file changed on both sides merges its lines as git does; lines both changed conflict" {
+	commit_age_rule
+	merge_three app.conf 'l1\nl2\nl3\nl4\nl5\n' 'L1\nl2\nl3\nl4\nl5\n' 'l1\nl2\nl3\nl4\nL5\n'
+	assert_merged_clean app.conf 'L1\nl2\nl3\nl4\nL5\n'
+	git show HEAD:secrets/app.conf > "$T/app.conf"
+	grep -q '^	"data": "ENC\[AES256_GCM,' "$T/app.conf"
+	[ "$("$GITSEAL_BIN" git textconv "$T/app.conf")" = "$(printf 'L1\nl2\nl3\nl4\nL5')" ]
+	# the same line changed on both sides: markers around it only
+	merge_three b.conf 'l1\nl2\nl3\n' 'L1o\nl2\nl3\n' 'L1t\nl2\nl3\n'
+	assert_merge_conflict secrets/b.conf 'changed on both sides: data'
+	[ "$(cat secrets/b.conf)" = "$(printf '<<<<<<< ours\nL1o\n=======\nL1t\n>>>>>>> theirs\nl2\nl3')" ]
+}
