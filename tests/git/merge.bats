@@ -866,3 +866,38 @@ teardown() { gs_teardown; }
 	assert_merge_conflict secrets/b.conf 'changed on both sides: data'
 	[ "$(cat secrets/b.conf)" = "$(printf '<<<<<<< ours\nL1o\n=======\nL1t\n>>>>>>> theirs\nl2\nl3')" ]
 }
+
+# git hands -X ours / -X theirs to xdiff only, never to a merge driver: a
+# sealed file that conflicts stays a conflict (no side taken silently, and
+# none refused), and the message said nothing of the option, so that a user
+# could think it applied, or take `git checkout --theirs` for it
+@test "git merge -X theirs: a conflicting key stays a conflict, and the message says -X reaches no merge driver" {
+	sed -i 's/one/ONE/' secrets/app.yaml
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
+	sed -i 's/one/uno/; s/three/THREE/' secrets/app.yaml
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
+	run git merge --no-edit -X theirs feature
+	assert_merge_conflict secrets/app.yaml "changed on both sides: a; -X ours and -X theirs reach no merge driver: edit the markers ('git checkout --ours' takes ours whole, dropping their other changes)"
+	assert_side_holds secrets/app.yaml ours 'a: ONE'
+	assert_side_holds secrets/app.yaml theirs 'a: uno'
+	grep -qx 'c: THREE' secrets/app.yaml
+	fixture git merge --abort
+	# given as --strategy-option to a rebase; without a conflict the merge is clean
+	fixture git checkout -q feature
+	run git rebase --strategy-option=ours main
+	# (after git's progress line, on the same line)
+	grep -qF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a; -X ours and -X theirs reach no merge driver: edit the markers ('git checkout --ours' takes ours whole, dropping their other changes)" <<<"$output"
+	fixture git rebase --abort
+	fixture git checkout -q main
+	fixture git reset -q --hard HEAD~
+	sed -i 's/two/TWO/' secrets/app.yaml
+	fixture git commit -qam other-key
+	run git merge --no-edit -X ours feature
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'a: uno' secrets/app.yaml
+	grep -qx 'b: TWO' secrets/app.yaml
+	assert_status_clean
+}
