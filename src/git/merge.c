@@ -1893,6 +1893,13 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 				ret = seal_result(f, format, path, v, &text, out);
 			goto out;
 		}
+		/* markers around the lines both changed, as git's (the text's
+		 * tree merges are its versions whole) */
+		if (has_marker_line(&text)) {
+			res->conflict = true;
+			ret = seal_conflict(f, path, v, &text, out);
+			goto out;
+		}
 		gs_buf_reset(&text);
 		conflicts = conflicts ? conflicts : 1;
 		ret = 0;

@@ -861,10 +861,11 @@ teardown() { gs_teardown; }
 	git show HEAD:secrets/app.conf > "$T/app.conf"
 	grep -q '^	"data": "ENC\[AES256_GCM,' "$T/app.conf"
 	[ "$("$GITSEAL_BIN" git textconv "$T/app.conf")" = "$(printf 'L1\nl2\nl3\nl4\nL5')" ]
-	# the same line changed on both sides: markers around it only
-	merge_three b.conf 'l1\nl2\nl3\n' 'L1o\nl2\nl3\n' 'L1t\nl2\nl3\n'
+	# the same line changed on both sides: markers around it only, ours'
+	# other change outside them (they went around both whole texts)
+	merge_three b.conf 'l1\nl2\nl3\nl4\n' 'L1o\nl2\nl3\nl4\nl5o\n' 'L1t\nl2\nl3\nl4\n'
 	assert_merge_conflict secrets/b.conf 'changed on both sides: data'
-	[ "$(cat secrets/b.conf)" = "$(printf '<<<<<<< ours\nL1o\n=======\nL1t\n>>>>>>> theirs\nl2\nl3')" ]
+	[ "$(cat secrets/b.conf)" = "$(printf '<<<<<<< ours\nL1o\n=======\nL1t\n>>>>>>> theirs\nl2\nl3\nl4\nl5o')" ]
 }
 
 # git hands -X ours / -X theirs to xdiff only, never to a merge driver: a

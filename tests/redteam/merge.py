@@ -25,6 +25,10 @@ see criss_cross_case):
   under .git (rr-cache with rerere on, AUTO_MERGE, ORIG_HEAD, MERGE_MSG,
   logs, the index).
 
+A run without --quick adds git merge -X ours / -X theirs, git merge
+--squash and git am -3 (MORE_FLOWS), and files of the binary store, whose
+lines merge as git merge-file merges them (binary_case).
+
 Also the rule-2 cases: a branch that adds a recipient to the file's metadata
 (sealed for it by hand, or a stanza grafted on) must not have its merge
 sealed for that recipient silently.
@@ -64,7 +68,7 @@ FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "cr
 # taken silently), git merge --squash, and git am -3 of theirs' commit as a
 # patch of the sealed blobs
 MORE_FLOWS = ("merge-x", "squash", "am")
-EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
+EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "txt"}
 MISSING = object()
 # a tree merge the driver could not write (a writer limit, its proof)
 # merges as lines, a conflict (docs/git.md "Merges")
@@ -1523,6 +1527,105 @@ def criss_cross_case(h, case):
 
 # ---- rule 2: a branch that names another recipient --------------------------
 
+def binary_lines(rng, g, lines):
+    """lines with a few random line edits: changed, added, removed."""
+    out = list(lines)
+    for _ in range(rng.randrange(1, 3)):
+        r, at = rng.random(), rng.randrange(len(out) + 1)
+        if r < 0.45 and at < len(out):
+            out[at] = g.token()
+        elif r < 0.75 or not out:
+            out.insert(at, g.token())
+        elif at < len(out):
+            del out[at]
+    return out
+
+
+def binary_case(h, case):
+    """A file of the binary store (its one value is the file's text): its
+    lines merge as git merges a text file. The oracle is git merge-file on
+    the plaintexts: clean exactly when it is, the same text; a conflict's
+    sides resolved are its --ours and --theirs merges (nothing dropped)."""
+    rng = random.Random("%d/%s/%d" % (case.seed, case.store, case.idx))
+    g = Gen(rng, "dotenv")
+    while True:
+        base = [g.token() for _ in range(rng.randrange(1, 30))]
+        sides = [binary_lines(rng, g, base), binary_lines(rng, g, base)]
+        if rng.random() < 0.2:  # the same line changed on both sides
+            at = rng.randrange(len(base))
+            for sd in sides:
+                if at < len(sd):
+                    sd[at] = g.token()
+        texts = {"base": base, "ours": sides[0], "theirs": sides[1]}
+        nl = rng.random() < 0.85  # else no final newline
+        texts = {k: ("\n".join(v) + ("\n" if nl and v else "")).encode() for k, v in texts.items()}
+        if len(set(texts.values())) == 3:
+            break
+    files = dict(texts)
+    secrets = {t.decode() for t in TOKEN.findall(b" ".join(texts.values()))}
+    d, repo = h.repo("binary")
+    rel = "secrets/f.txt"
+    path = os.path.join(repo, rel)
+
+    def merge_file(*flags):
+        tmp = [os.path.join(d, n) for n in ("o", "b", "t")]
+        for f, n in zip(tmp, ("ours", "base", "theirs")):
+            rule1.write(f, texts[n])
+        p = subprocess.run(("git", "merge-file", "-p") + flags + tuple(tmp), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=h.env)
+        for f in tmp:
+            os.unlink(f)
+        return p.returncode, p.stdout
+
+    try:
+        rule1.write(path, texts["base"])
+        h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base")
+        h.git(repo, "branch", "base")
+        for side in ("ours", "theirs"):
+            h.git(repo, "checkout", "-qf", "-B", side, "base")
+            rule1.write(path, texts[side])
+            h.git(repo, "add", rel)
+            h.git(repo, "commit", "-qm", side)
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", "base:" + rel).stdout)
+        code, out, repo2, path2 = run_flow(h, case, d, repo, path, texts)
+        h.counts["binary:" + case.flow + ":run"] += 1
+        work = rule1.read(path2) if os.path.exists(path2) else b""
+        files.update(output=out.encode(), worktree=work)
+        rc, want = merge_file()
+        if (code == 0) != (rc == 0):
+            h.fail(case, "git exits %d, git merge-file %d: %s" % (code, rc, rule1.first_line(out)), files)
+            return
+        if code == 0:
+            if case.flow in ("stash", "squash"):
+                h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
+            if work != want:
+                h.fail(case, "the merged text is not git merge-file's", dict(files, model=want))
+                return
+            blob = h.git(repo2, "cat-file", "-p", "HEAD:" + rel).stdout
+            rc2, plain, err = blob_plain(h, d, "binary", blob)
+            if rc2 or plain != want or recipients_of(blob) != base_rcpt:
+                h.fail(case, "the committed blob is not the merge sealed for the base's recipients: %s" %
+                       rule1.first_line(err), dict(files, blob=blob))
+                return
+            h.counts["binary:" + case.flow + ":merged"] += 1
+        else:
+            for i, flag in enumerate(("--ours", "--theirs")):
+                got, want_side = resolve_markers(work, i), merge_file(flag)[1]
+                if got != want_side:
+                    h.fail(case, "the %s side of the markers is not git merge-file %s's" % (flag[2:], flag),
+                           dict(files, model=want_side))
+                    return
+            h.counts["binary:" + case.flow + ":conflict"] += 1
+        leaks = scan_git(h, repo2, secrets)
+        if leaks:
+            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def widen_case(h, seed, idx):
     """theirs changes the file's metadata, as a pull request can: another
     recipient, sealed by hand for both or a stanza grafted onto the base's
@@ -1626,7 +1729,7 @@ def main():
     ap.add_argument("--first", type=int, default=0,
                     help="the first case's number (a case's inputs depend on seed, store and number only)")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--store", action="append", choices=STORES)
+    ap.add_argument("--store", action="append", choices=STORES + ("binary",))
     ap.add_argument("--flow", action="append", choices=FLOWS + MORE_FLOWS + ("widen",))
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
@@ -1639,7 +1742,7 @@ def main():
         return 0
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     h = Harness(args)
-    stores = args.store or STORES
+    stores = args.store or (STORES if args.quick else STORES + ("binary",))
     flows = args.flow or (FLOWS if args.quick else FLOWS + MORE_FLOWS) + ("widen",)
     print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
     t0 = time.time()
@@ -1658,7 +1761,11 @@ def main():
                 if args.quick and run:
                     run = [run[(i * len(stores) + si) % len(run)]]
                 for flow in run:
-                    if flow == "criss-cross":
+                    if store == "binary" and flow in ("revert", "criss-cross", "merge-x", "am"):
+                        continue
+                    if store == "binary":
+                        binary_case(h, Case(seed, store, flow, i))
+                    elif flow == "criss-cross":
                         criss_cross_case(h, Case(seed, store, flow, i))
                     else:
                         one_case(h, Case(seed, store, flow, i))
