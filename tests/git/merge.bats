@@ -15,12 +15,7 @@ merge_base() {
 teardown() { gs_teardown; }
 
 @test "changes to different keys merge, unchanged values keep their ciphertext" {
-	sed -i 's/one/ONE/; s/x: 1/x: 10/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/two/TWO/; s/y: 2/y: 20/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited 's/one/ONE/; s/x: 1/x: 10/' 's/two/TWO/; s/y: 2/y: 20/'
 	run git merge -q --no-edit feature
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -48,12 +43,7 @@ teardown() { gs_teardown; }
 }
 
 @test "deleted on one side and changed on the other is a conflict" {
-	sed -i '/^a:/d' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/one/ONE/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited '/^a:/d' 's/one/ONE/'
 	run git merge -q --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a" <<<"$output"
@@ -193,12 +183,7 @@ teardown() { gs_teardown; }
 	printf 'untouched: untouched-secret-value\n' >> secrets/app.yaml
 	fixture git commit -qam untouched
 	git branch -f feature
-	sed -i 's/two/main-two-secret/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/two/feature-two-secret/; s/three/feature-three-secret/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited 's/two/main-two-secret/' 's/two/feature-two-secret/; s/three/feature-three-secret/'
 	run git merge --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
@@ -873,12 +858,7 @@ teardown() { gs_teardown; }
 # none refused), and the message said nothing of the option, so that a user
 # could think it applied, or take `git checkout --theirs` for it
 @test "git merge -X theirs: a conflicting key stays a conflict, and the message says -X reaches no merge driver" {
-	sed -i 's/one/ONE/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/one/uno/; s/three/THREE/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited 's/one/ONE/' 's/one/uno/; s/three/THREE/'
 	run git merge --no-edit -X theirs feature
 	assert_merge_conflict secrets/app.yaml "changed on both sides: a; -X ours and -X theirs reach no merge driver: edit the markers ('git checkout --ours' takes ours whole, dropping their other changes)"
 	assert_side_holds secrets/app.yaml ours 'a: ONE'

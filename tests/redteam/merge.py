@@ -44,6 +44,7 @@ before the last case, no violation so far (the counts up to there printed).
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import random
@@ -1247,7 +1248,7 @@ def one_case(h, case):
     d, repo = h.repo(store)
     rel = "secrets/f." + EXT[store]
     path = os.path.join(repo, rel)
-    try:
+    with case_run(h, case, d, files):
         if not fresh:
             rule1.write(path, texts["base"])
             h.git(repo, "add", "-A")
@@ -1299,14 +1300,7 @@ def one_case(h, case):
                                    secrets, base_rcpt, files, rng):
                 return
             h.counts[store + ":" + case.flow + ":conflict"] += 1
-        leaks = scan_git(h, repo2, secrets)
-        if leaks:
-            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
-            return
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)  # a failure's bytes are under --keep
+        no_leaks(h, case, repo2, secrets, files)
 
 
 def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
@@ -1473,7 +1467,7 @@ def criss_cross_case(h, case):
         h.git(repo, "add", rel)
         h.git(repo, "commit", "-qm", name, "--allow-empty")
 
-    try:
+    with case_run(h, case, d, files):
         rule1.write(path, t["base"])
         h.git(repo, "add", "-A")
         h.git(repo, "commit", "-qm", "base")
@@ -1516,16 +1510,30 @@ def criss_cross_case(h, case):
                 h.fail(case, "git exits %d, the model merges: %s" % (p.returncode, rule1.first_line(out)), files)
                 return
             h.counts[store + ":criss-cross:conflict"] += 1
-        leaks = scan_git(h, repo, secrets)
-        if leaks:
-            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+        no_leaks(h, case, repo, secrets, files)
+
+
+# ---- rule 2: a branch that names another recipient --------------------------
+
+@contextlib.contextmanager
+def case_run(h, case, d, files):
+    """A case's steps: a git step that fails is the case's failure; its
+    directory goes at the end (a failure's bytes are under --keep)."""
+    try:
+        yield
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
 
-# ---- rule 2: a branch that names another recipient --------------------------
+def no_leaks(h, case, repo, secrets, files):
+    """No secret value in any object or file under .git (else a failure)."""
+    leaks = scan_git(h, repo, secrets)
+    if leaks:
+        h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+    return not leaks
+
 
 def binary_lines(rng, g, lines):
     """lines with a few random line edits: changed, added, removed."""
@@ -1577,7 +1585,7 @@ def binary_case(h, case):
             os.unlink(f)
         return p.returncode, p.stdout
 
-    try:
+    with case_run(h, case, d, files):
         rule1.write(path, texts["base"])
         h.git(repo, "add", "-A")
         h.git(repo, "commit", "-qm", "base")
@@ -1617,13 +1625,7 @@ def binary_case(h, case):
                            dict(files, model=want_side))
                     return
             h.counts["binary:" + case.flow + ":conflict"] += 1
-        leaks = scan_git(h, repo2, secrets)
-        if leaks:
-            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+        no_leaks(h, case, repo2, secrets, files)
 
 
 def widen_case(h, seed, idx):
