@@ -26,7 +26,7 @@ see criss_cross_case):
   logs, the index).
 
 A run without --quick adds git merge -X ours / -X theirs, git merge
---squash and git am -3 (MORE_FLOWS), and files of the binary store, whose
+--squash, git am -3 and git checkout -m (MORE_FLOWS), and files of the binary store, whose
 lines merge as git merge-file merges them (binary_case).
 
 Also the rule-2 cases: a branch that adds a recipient to the file's metadata
@@ -66,9 +66,10 @@ FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "cr
 # flows of a full run only (--quick keeps FLOWS' turns, and so mergefuzz.bats'
 # fixed-seed cases): git merge -X ours or -X theirs, which git passes to no
 # merge driver (the file merges as without it: a conflict stays one, no side
-# taken silently), git merge --squash, and git am -3 of theirs' commit as a
-# patch of the sealed blobs
-MORE_FLOWS = ("merge-x", "squash", "am")
+# taken silently), git merge --squash, git am -3 of theirs' commit as a
+# patch of the sealed blobs, and git checkout -m carrying theirs' change,
+# uncommitted, over to ours
+MORE_FLOWS = ("merge-x", "squash", "am", "checkout-m")
 EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "txt"}
 MISSING = object()
 # a tree merge the driver could not write (a writer limit, its proof)
@@ -1092,6 +1093,13 @@ def run_flow(h, case, d, repo, path, texts):
     elif flow == "merge-x":
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "merge", "--no-edit", "-X", ("ours", "theirs")[case.idx % 2], "theirs", check=False)
+    elif flow == "checkout-m":
+        h.git(repo, "checkout", "-qf", "-B", "w", "base")
+        rule1.write(path, texts["theirs"])
+        p = h.git(repo, "checkout", "-m", "ours", check=False)
+        if p.returncode == 0 and conflicted(h, repo):
+            # git checkout -m exits 0 over a conflict it leaves in the index
+            return 1, (p.stdout + p.stderr).decode(errors="replace"), repo, path
     elif flow == "squash":
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "merge", "--squash", "theirs", check=False)
@@ -1142,6 +1150,8 @@ def finish(h, case, repo):
     elif flow == "stash":
         h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
         h.git(repo, "stash", "drop", "-q")
+    elif flow == "checkout-m":
+        h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
     else:
         h.git(repo, "commit", "-q", "--no-edit", "--allow-empty")
 
@@ -1203,7 +1213,7 @@ def one_case(h, case):
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
     # sometimes the file is new on both branches (git's add/add: an empty
     # base); stash cannot carry a new file over as a merge
-    fresh = case.flow not in ("stash", "revert", "am") and rng.random() < 0.12
+    fresh = case.flow not in ("stash", "revert", "am", "checkout-m") and rng.random() < 0.12
     bdocs = None if fresh else base.docs
     # the three versions git merges: a revert of theirs' commit made on
     # top of it, under ours, merges ours with base over theirs
@@ -1271,7 +1281,7 @@ def one_case(h, case):
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
         files.update(output=out.encode(), worktree=work)
-        if code == 0 and case.flow in ("stash", "squash"):
+        if code == 0 and case.flow in ("stash", "squash", "checkout-m"):
             h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
         if code == 0:
             if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
@@ -1605,7 +1615,7 @@ def binary_case(h, case):
             h.fail(case, "git exits %d, git merge-file %d: %s" % (code, rc, rule1.first_line(out)), files)
             return
         if code == 0:
-            if case.flow in ("stash", "squash"):
+            if case.flow in ("stash", "squash", "checkout-m"):
                 h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
             if work != want:
                 h.fail(case, "the merged text is not git merge-file's", dict(files, model=want))
