@@ -47,6 +47,10 @@ int gitfilter_smudge(struct gitfilter *f, const char *path, const uint8_t *in, s
  * elsewhere 0), 0 when not, a negative gs_err when its command line could
  * not be read whole (it may be a commit's). */
 int gitfilter_textconv_kept_in_git(void) __attribute__((warn_unused_result));
+/* True when the git running the merge driver was given a strategy
+ * option (`-X theirs`, `--strategy-option=ours`), which git passes to no
+ * merge driver (Linux /proc; elsewhere, or after `--continue`, false). */
+bool gitfilter_merge_asks_strategy_option(void);
 /* True when git keeps textconv's output as notes in .git
  * (diff.gitseal.cachetextconv, asked of `git config`; true when git does
  * not say false). */

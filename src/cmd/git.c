@@ -356,14 +356,20 @@ out:
 	/* the key paths are the repository's (a key of a pull request's may
 	 * hold control bytes): shown as paths are */
 	if (res.conflict) {
+		/* no side taken silently: the markers stay (docs/git.md) */
+		const char *x = gitfilter_merge_asks_strategy_option()
+					? "; -X ours and -X theirs reach no merge driver: edit the markers "
+					  "('git checkout --ours' takes ours whole, dropping their other changes)"
+					: "";
+
 		if (res.reason.len)
-			cmd_errorf("conflict in '%s': %s; merged as lines", gs_shown(argv[3]),
-				   gs_shown((const char *)res.reason.data));
+			cmd_errorf("conflict in '%s': %s; merged as lines%s", gs_shown(argv[3]),
+				   gs_shown((const char *)res.reason.data), x);
 		else if (res.where.len)
-			cmd_errorf("conflict in '%s': changed on both sides: %s", gs_shown(argv[3]),
-				   gs_shown((const char *)res.where.data));
+			cmd_errorf("conflict in '%s': changed on both sides: %s%s", gs_shown(argv[3]),
+				   gs_shown((const char *)res.where.data), x);
 		else
-			cmd_errorf("conflict in '%s': the file changed on both sides", gs_shown(argv[3]));
+			cmd_errorf("conflict in '%s': the file changed on both sides%s", gs_shown(argv[3]), x);
 	}
 	gs_buf_release(&res.where);
 	gs_buf_release(&res.reason);

@@ -1494,6 +1494,24 @@ static bool asks_option(const struct parent_args *a, const char *const *longs, c
 	return false;
 }
 
+/* git merges a file with a merge driver without its -X option (git 2.39
+ * ll-merge.c: the favour reaches xdiff only): a conflict of a merge,
+ * rebase, cherry-pick or revert run with one says so. Short options that
+ * take a value end a bundle (-m, -s and -x take the next argument). */
+bool gitfilter_merge_asks_strategy_option(void)
+{
+	static const char *const longs[] = { "strategy-option", NULL };
+	static const char *const cmds[] = { "merge", "rebase", "cherry-pick", "revert", "pull" };
+	struct parent_args parent;
+	bool asks = false;
+
+	parent_args_read(&parent);
+	for (size_t i = 0; parent.cmd && i < sizeof(cmds) / sizeof(cmds[0]) && !asks; i++)
+		asks = !strcmp(parent.cmd, cmds[i]) && asks_option(&parent, longs, 'X', "msxCFS", "msxCF");
+	parent_args_release(&parent);
+	return asks;
+}
+
 /* `git checkout -m FILE`, `git checkout --conflict=STYLE FILE` and `git
  * restore --merge FILE` recreate a file's conflict; git 2.39 crashes on
  * them (segmentation fault, work-tree file gone, index.lock left) when the

@@ -59,14 +59,45 @@ static size_t item_count(const struct doc_node *n)
 	return c;
 }
 
-static struct doc_node *map_get(const struct doc_node *map, const char *key)
+static bool entry_is(const struct doc_entry *e, const char *key, size_t klen, bool removed_too)
 {
-	const struct doc_entry *e;
+	return e->key && (removed_too || !e->removed) && e->key_len == klen && !memcmp(e->key, key, klen);
+}
 
-	if (!map || map->kind != DOC_MAP)
-		return NULL;
-	e = doc_map_find(map, key);
-	return e ? e->value : NULL;
+/* The index of key among map's first n entries (a removed one too when
+ * removed_too), SIZE_MAX when none; looked for from index near outwards.
+ * The versions of a file hold most keys at about the same index, so each
+ * caller passes where the key should be (after the last key it found): a
+ * map of many keys searched from its start each time made a merge
+ * quadratic (20,000 keys: 9 s of CPU). A key is in a map once at most
+ * (refuse_duplicate_keys), so the nearest match is the only one. */
+static size_t find_entry(const struct doc_node *map, const char *key, size_t near, size_t n, bool removed_too)
+{
+	size_t klen = strlen(key);
+
+	if (near > n)
+		near = n;
+	for (size_t d = 0; near + d < n || d <= near; d++) {
+		if (near + d < n && entry_is(&map->entries[near + d], key, klen, removed_too))
+			return near + d;
+		if (d && d <= near && entry_is(&map->entries[near - d], key, klen, removed_too))
+			return near - d;
+	}
+	return SIZE_MAX;
+}
+
+/* Where key is among map's entries (its index), SIZE_MAX when map lacks
+ * it; looked for from index near (find_entry). */
+static size_t key_index(const struct doc_node *map, const char *key, size_t near)
+{
+	return map && map->kind == DOC_MAP ? find_entry(map, key, near, map->count, false) : SIZE_MAX;
+}
+
+static struct doc_node *map_get(const struct doc_node *map, const char *key, size_t near)
+{
+	size_t at = key_index(map, key, near);
+
+	return at == SIZE_MAX ? NULL : map->entries[at].value;
 }
 
 /* A tag is data (doc_equal compares it): `d: !!omap` is not `d:`. */
@@ -80,14 +111,6 @@ static bool same_tag(const struct doc_node *a, const struct doc_node *b)
 	return tags_equal(a->tag, b->tag);
 }
 
-/* Where key is among map's entries (its index), SIZE_MAX when map lacks it. */
-static size_t key_index(const struct doc_node *map, const char *key)
-{
-	const struct doc_entry *e = map && map->kind == DOC_MAP ? doc_map_find(map, key) : NULL;
-
-	return e ? (size_t)(e - map->entries) : SIZE_MAX;
-}
-
 /* Whether the keys maps a and b both hold come in the same order in both. */
 static bool order_kept(const struct doc_node *a, const struct doc_node *b)
 {
@@ -98,7 +121,7 @@ static bool order_kept(const struct doc_node *a, const struct doc_node *b)
 		const struct doc_entry *e = &a->entries[i];
 		size_t at;
 
-		if (!is_item(e) || !e->key || (at = key_index(b, e->key)) == SIZE_MAX)
+		if (!is_item(e) || !e->key || (at = key_index(b, e->key, first ? i : last + 1)) == SIZE_MAX)
 			continue;
 		if (!first && at < last)
 			return false;
@@ -125,11 +148,13 @@ static bool data_same(const struct doc_node *a, const struct doc_node *b, bool o
 	case DOC_MAP:
 		if (item_count(a) != item_count(b))
 			return false;
-		for (i = 0; i < a->count; i++) {
+		for (i = 0, j = 0; i < a->count; i++) {
 			const struct doc_entry *e = &a->entries[i];
+			size_t at = is_item(e) && e->key ? key_index(b, e->key, j) : SIZE_MAX;
 
-			if (is_item(e) && e->key && !data_same(e->value, map_get(b, e->key), ordered))
+			if (is_item(e) && e->key && (at == SIZE_MAX || !data_same(e->value, b->entries[at].value, ordered)))
 				return false;
+			j = at == SIZE_MAX ? j : at + 1;
 		}
 		return !ordered || order_kept(a, b);
 	case DOC_LIST:
@@ -240,12 +265,13 @@ static bool shapes_match(const struct doc_node *dst, const struct doc_node *src)
 	if (dst->kind != src->kind)
 		return false;
 	if (dst->kind == DOC_MAP) {
-		for (i = 0; i < src->count; i++) {
+		for (i = 0, j = 0; i < src->count; i++) {
 			const struct doc_entry *e = &src->entries[i];
-			const struct doc_node *d = is_item(e) && e->key ? map_get(dst, e->key) : NULL;
+			size_t at = is_item(e) && e->key ? key_index(dst, e->key, j) : SIZE_MAX;
 
-			if (d && !shapes_match(d, e->value))
+			if (at != SIZE_MAX && !shapes_match(dst->entries[at].value, e->value))
 				return false;
+			j = at == SIZE_MAX ? j : at + 1;
 		}
 		return true;
 	}
@@ -318,7 +344,7 @@ static int reorder_like(struct doc_node *map, const struct doc_node *ref)
 		r[i].at = i;
 		if (!is_item(&map->entries[i]) || !map->entries[i].key)
 			continue;
-		at = key_index(ref, map->entries[i].key);
+		at = key_index(ref, map->entries[i].key, prev);
 		r[i].rank = prev = at == SIZE_MAX ? prev : at + 1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -337,7 +363,8 @@ out:
 	return ret;
 }
 
-static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src);
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src,
+			size_t near);
 
 /* Makes dst hold src's data, changing only what differs, so that ours'
  * text keeps its layout (shapes_match(dst, src) holds). */
@@ -357,12 +384,19 @@ static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *sr
 			return ret;
 		return src->tag ? doc_node_set_tag(d, dst, src->tag) : 0;
 	case DOC_MAP:
-		for (i = 0; i < n && !ret; i++)
-			if (is_item(&dst->entries[i]) && dst->entries[i].key && !map_get(src, dst->entries[i].key))
+		for (i = 0, j = 0; i < n && !ret; i++) {
+			size_t at;
+
+			if (!is_item(&dst->entries[i]) || !dst->entries[i].key)
+				continue;
+			if ((at = key_index(src, dst->entries[i].key, j)) == SIZE_MAX)
 				dst->entries[i].removed = true;
+			else
+				j = at + 1;
+		}
 		for (i = 0; i < src->count && !ret; i++)
 			if (is_item(&src->entries[i]) && src->entries[i].key)
-				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value);
+				ret = assign_entry(d, dst, src->entries[i].key, src->entries[i].value, i);
 		return ret || order_kept(dst, src) ? ret : reorder_like(dst, src);
 	case DOC_LIST:
 		/* item by item; items past the end of src go, src's extra ones
@@ -392,10 +426,13 @@ static int assign(struct doc *d, struct doc_node *dst, const struct doc_node *sr
 	return 0;
 }
 
-/* Makes ours' entry for key hold src (NULL: remove it). */
-static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src)
+/* Makes ours' entry for key hold src (NULL: remove it); the entry looked
+ * for from index near. */
+static int assign_entry(struct doc *d, struct doc_node *map, const char *key, const struct doc_node *src,
+			size_t near)
 {
-	struct doc_entry *e = doc_map_find(map, key);
+	size_t at = key_index(map, key, near);
+	struct doc_entry *e = at == SIZE_MAX ? NULL : &map->entries[at];
 	struct doc_node *n;
 
 	if (!src) {
@@ -438,7 +475,7 @@ static size_t past_added_before(const struct doc *d, const struct doc_node *ours
 
 		if (!is_item(e) || !e->key)
 			continue;
-		if (key_index(ref, e->key) != SIZE_MAX || strcmp(e->key, key) >= 0)
+		if (key_index(ref, e->key, j) != SIZE_MAX || strcmp(e->key, key) >= 0)
 			break;
 		i = past_inline_comments(d, ours, j + 1);
 		j = i - 1;
@@ -452,15 +489,14 @@ static size_t past_added_before(const struct doc *d, const struct doc_node *ours
 static size_t place_after_predecessor(const struct doc *d, const struct doc_node *ours, const struct doc_node *ref,
 				      const char *key)
 {
-	size_t at = key_index(ref, key);
+	size_t at = key_index(ref, key, 0);
 
 	while (at != SIZE_MAX && at-- > 0) {
 		const struct doc_entry *r = &ref->entries[at];
-		const struct doc_entry *e = is_item(r) && r->key ? doc_map_find(ours, r->key) : NULL;
+		size_t in_ours = is_item(r) && r->key ? key_index(ours, r->key, at) : SIZE_MAX;
 
-		if (e)
-			return past_added_before(d, ours, ref, key,
-						 past_inline_comments(d, ours, (size_t)(e - ours->entries) + 1));
+		if (in_ours != SIZE_MAX)
+			return past_added_before(d, ours, ref, key, past_inline_comments(d, ours, in_ours + 1));
 	}
 	return past_added_before(d, ours, ref, key, 0);
 }
@@ -522,11 +558,13 @@ static int merge_tag(struct tree_merge *tm, struct doc_node *o, const struct doc
 	return doc_node_set_tag(tm->d, o, pick);
 }
 
+/* The merge of key, which stands at about index near in each version
+ * (key_index). */
 static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct doc_node *base,
-		     const struct doc_node *theirs, const char *key)
+		     const struct doc_node *theirs, const char *key, size_t near)
 {
-	const struct doc_node *b = map_get(base, key), *t = map_get(theirs, key);
-	struct doc_node *o = map_get(ours, key);
+	const struct doc_node *b = map_get(base, key, near), *t = map_get(theirs, key, near);
+	struct doc_node *o = map_get(ours, key, near);
 
 	/* ours removed what theirs only reordered: ours' removal */
 	if (node_same(o, t) || node_same(b, t) || (!o && removal_drops_nothing(b, t)))
@@ -539,29 +577,22 @@ static int merge_key(struct tree_merge *tm, struct doc_node *ours, const struct 
 		return ret ? ret : merge_nested_map(tm, o, b, t, key);
 	}
 	if (node_same(b, o) || (!t && removal_drops_nothing(b, o)))
-		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);
+		return o || !t ? assign_entry(tm->d, ours, key, t, near) : bring_back(tm->d, ours, key, t, theirs);
 	note_conflict(tm, key);
 	if (tm->pick == MERGE_PICK_THEIRS)
-		return o || !t ? assign_entry(tm->d, ours, key, t) : bring_back(tm->d, ours, key, t, theirs);
+		return o || !t ? assign_entry(tm->d, ours, key, t, near) : bring_back(tm->d, ours, key, t, theirs);
 	if (tm->pick == MERGE_PICK_BASE)
-		return o || !b ? assign_entry(tm->d, ours, key, b) : bring_back(tm->d, ours, key, b, base);
+		return o || !b ? assign_entry(tm->d, ours, key, b, near) : bring_back(tm->d, ours, key, b, base);
 	return 0;
 }
 
 /* Whether ours held key before the merge: among its first n entries,
  * removed ones too (a conflict that takes the base's side removes a key
- * both sides added; theirs must not bring it back as its own). */
-static bool had_key(const struct doc_node *ours, size_t n, const char *key)
+ * both sides added; theirs must not bring it back as its own); looked for
+ * from index near (find_entry). */
+static bool had_key(const struct doc_node *ours, size_t n, const char *key, size_t near)
 {
-	size_t klen = strlen(key);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct doc_entry *e = &ours->entries[i];
-
-		if (e->key && e->key_len == klen && !memcmp(e->key, key, klen))
-			return true;
-	}
-	return false;
+	return find_entry(ours, key, near, n, true) != SIZE_MAX;
 }
 
 /* The key of the entry that marks a map of a criss-cross merge's virtual
@@ -602,14 +633,14 @@ static int merge_map(struct tree_merge *tm, struct doc_node *ours, const struct 
 	for (size_t i = 0; i < n && !ret; i++) {
 		if (!ours->entries[i].key || ours->entries[i].removed)
 			continue;
-		ret = merge_key(tm, ours, base, theirs, ours->entries[i].key);
+		ret = merge_key(tm, ours, base, theirs, ours->entries[i].key, i);
 	}
 	for (size_t i = 0; theirs && i < theirs->count && !ret; i++) {
 		const struct doc_entry *e = &theirs->entries[i];
 
-		if (!e->key || e->removed || had_key(ours, n, e->key))
+		if (!e->key || e->removed || had_key(ours, n, e->key, i))
 			continue;
-		ret = merge_key(tm, ours, base, theirs, e->key);
+		ret = merge_key(tm, ours, base, theirs, e->key, i);
 	}
 	/* a key ours and theirs both removed, or only ours removed while theirs
 	 * kept it unchanged, needs nothing; one theirs removed is seen above */
@@ -1438,7 +1469,7 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct doc_entry *e = &a->entries[i];
-		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key) : NULL;
+		const struct doc_node *bv = is_item(e) && e->key ? map_get(b, e->key, i) : NULL;
 
 		if (!is_item(e) || !e->key || (bv && node_same(e->value, bv)))
 			continue;
@@ -1450,7 +1481,7 @@ static int keep_agreed(struct doc *d, struct doc_node *a, const struct doc_node 
 	for (size_t i = 0; i < b->count && !ret; i++) {
 		const struct doc_entry *e = &b->entries[i];
 
-		if (!is_item(e) || !e->key || doc_map_find(a, e->key))
+		if (!is_item(e) || !e->key || key_index(a, e->key, i) != SIZE_MAX)
 			continue;
 		if (!(u = sections ? unknown_map(d) : unknown_value(d)) || !doc_append(d, a, e->key, strlen(e->key), u))
 			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
@@ -1847,6 +1878,32 @@ static int merge_as_trees(struct gitfilter *f, enum doc_format format, const cha
 	}
 	ret = tree_merge(format, &v[0].tree, &v[1].plain, &v[2].plain, MERGE_PICK_OURS, &merged, &conflicts,
 			 &res->where, &step);
+	if (format == DOC_FORMAT_BINARY && (ret == GS_ERR_CONFLICT || (!ret && conflicts))) {
+		/* the binary store's one value is the file's text: where both
+		 * sides changed it, its lines merge as git merges a text file
+		 * (clean: each side's lines are in; a NUL byte never merges) */
+		bool clean = false;
+
+		gs_error_clear();
+		if ((ret = line_merge(&v[0].plain, &v[1].plain, &v[2].plain, path, &text, &clean)))
+			goto out;
+		if (clean) {
+			gs_buf_reset(&res->where);
+			if (text.len) /* an empty result stays empty, unsealed */
+				ret = seal_result(f, format, path, v, &text, out);
+			goto out;
+		}
+		/* markers around the lines both changed, as git's (the text's
+		 * tree merges are its versions whole) */
+		if (has_marker_line(&text)) {
+			res->conflict = true;
+			ret = seal_conflict(f, path, v, &text, out);
+			goto out;
+		}
+		gs_buf_reset(&text);
+		conflicts = conflicts ? conflicts : 1;
+		ret = 0;
+	}
 	if (ret == GS_ERR_CONFLICT || (!ret && conflicts)) {
 		/* a whole-file conflict names no key */
 		gs_error_clear();

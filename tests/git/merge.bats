@@ -15,12 +15,7 @@ merge_base() {
 teardown() { gs_teardown; }
 
 @test "changes to different keys merge, unchanged values keep their ciphertext" {
-	sed -i 's/one/ONE/; s/x: 1/x: 10/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/two/TWO/; s/y: 2/y: 20/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited 's/one/ONE/; s/x: 1/x: 10/' 's/two/TWO/; s/y: 2/y: 20/'
 	run git merge -q --no-edit feature
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -48,12 +43,7 @@ teardown() { gs_teardown; }
 }
 
 @test "deleted on one side and changed on the other is a conflict" {
-	sed -i '/^a:/d' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/one/ONE/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited '/^a:/d' 's/one/ONE/'
 	run git merge -q --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a" <<<"$output"
@@ -193,12 +183,7 @@ teardown() { gs_teardown; }
 	printf 'untouched: untouched-secret-value\n' >> secrets/app.yaml
 	fixture git commit -qam untouched
 	git branch -f feature
-	sed -i 's/two/main-two-secret/' secrets/app.yaml
-	fixture git commit -qam main-side
-	fixture git checkout -q feature
-	sed -i 's/two/feature-two-secret/; s/three/feature-three-secret/' secrets/app.yaml
-	fixture git commit -qam feature-side
-	fixture git checkout -q main
+	sides_edited 's/two/main-two-secret/' 's/two/feature-two-secret/; s/three/feature-three-secret/'
 	run git merge --no-edit feature
 	[ "$status" -eq 1 ]
 	grep -qxF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: b" <<<"$output"
@@ -849,4 +834,77 @@ teardown() { gs_teardown; }
 		'[s]\n; top\na = theirs\n# about b\nb = 2\n'
 	assert_merge_conflict secrets/d.ini 'changed on both sides: s.a'
 	grep -qx '; about b' secrets/d.ini
+}
+
+# The binary store's one value (`data`) is the file's text: changed on both
+# sides it was an atom and every such merge conflicted over the whole file
+# (markers around both texts), where git merges a text file's lines
+@test "a binary-store text file changed on both sides merges its lines as git does; lines both changed conflict" {
+	commit_age_rule
+	merge_three app.conf 'l1\nl2\nl3\nl4\nl5\n' 'L1\nl2\nl3\nl4\nl5\n' 'l1\nl2\nl3\nl4\nL5\n'
+	assert_merged_clean app.conf 'L1\nl2\nl3\nl4\nL5\n'
+	git show HEAD:secrets/app.conf > "$T/app.conf"
+	grep -q '^	"data": "ENC\[AES256_GCM,' "$T/app.conf"
+	[ "$("$GITSEAL_BIN" git textconv "$T/app.conf")" = "$(printf 'L1\nl2\nl3\nl4\nL5')" ]
+	# the same line changed on both sides: markers around it only, ours'
+	# other change outside them (they went around both whole texts)
+	merge_three b.conf 'l1\nl2\nl3\nl4\n' 'L1o\nl2\nl3\nl4\nl5o\n' 'L1t\nl2\nl3\nl4\n'
+	assert_merge_conflict secrets/b.conf 'changed on both sides: data'
+	[ "$(cat secrets/b.conf)" = "$(printf '<<<<<<< ours\nL1o\n=======\nL1t\n>>>>>>> theirs\nl2\nl3\nl4\nl5o')" ]
+}
+
+# git hands -X ours / -X theirs to xdiff only, never to a merge driver: a
+# sealed file that conflicts stays a conflict (no side taken silently, and
+# none refused), and the message said nothing of the option, so that a user
+# could think it applied, or take `git checkout --theirs` for it
+@test "git merge -X theirs: a conflicting key stays a conflict, and the message says -X reaches no merge driver" {
+	sides_edited 's/one/ONE/' 's/one/uno/; s/three/THREE/'
+	run git merge --no-edit -X theirs feature
+	assert_merge_conflict secrets/app.yaml "changed on both sides: a; -X ours and -X theirs reach no merge driver: edit the markers ('git checkout --ours' takes ours whole, dropping their other changes)"
+	assert_side_holds secrets/app.yaml ours 'a: ONE'
+	assert_side_holds secrets/app.yaml theirs 'a: uno'
+	grep -qx 'c: THREE' secrets/app.yaml
+	fixture git merge --abort
+	# given as --strategy-option to a rebase; without a conflict the merge is clean
+	fixture git checkout -q feature
+	run git rebase --strategy-option=ours main
+	# (after git's progress line, on the same line)
+	grep -qF "gitseal: error: conflict in 'secrets/app.yaml': changed on both sides: a; -X ours and -X theirs reach no merge driver: edit the markers ('git checkout --ours' takes ours whole, dropping their other changes)" <<<"$output"
+	fixture git rebase --abort
+	fixture git checkout -q main
+	fixture git reset -q --hard HEAD~
+	sed -i 's/two/TWO/' secrets/app.yaml
+	fixture git commit -qam other-key
+	run git merge --no-edit -X ours feature
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'a: uno' secrets/app.yaml
+	grep -qx 'b: TWO' secrets/app.yaml
+	assert_status_clean
+}
+
+# Each key of a map was looked for from the start of the other versions'
+# maps (and of ours' first entries): a merge took time quadratic in the
+# number of keys, 9 s of CPU for a map of 20,000 (release build). Now each
+# is looked for where the key before it was found.
+@test "a map of 20,000 keys merges in about linear time (a CPU-time limit)" {
+	commit_age_rule
+	local secs=4
+	[ -z "${GITSEAL_TEST_HOOKS:-}" ] || secs=15 # AddressSanitizer
+	python3 -c 'import sys; sys.stdout.write("".join("k%05d: v%05d\n" % (i, i) for i in range(20000)))' > secrets/big.yaml
+	fixture git add secrets/big.yaml
+	git show :secrets/big.yaml > "$T/base"
+	sed -i 's/^k00010: .*/k00010: ours/; s/^k15000: .*/k15000: ours/' secrets/big.yaml
+	fixture git add secrets/big.yaml
+	git show :secrets/big.yaml > "$T/result.yaml"
+	sed -i 's/^k00010: .*/k00010: v00010/; s/^k15000: .*/k15000: v15000/; s/^k19990: .*/k19990: theirs/; 1i new: theirs' secrets/big.yaml
+	fixture git add secrets/big.yaml
+	git show :secrets/big.yaml > "$T/theirs"
+	run bash -c 'ulimit -St "$1"; exec "$GITSEAL_BIN" git merge "$2/base" "$2/result.yaml" "$2/theirs" secrets/big.yaml' \
+		_ "$secs" "$T"
+	[ "$status" -eq 0 ] || { echo "exit $status (SIGXCPU: $((128 + 24))): $output"; return 1; }
+	"$GITSEAL_BIN" git textconv "$T/result.yaml" > "$T/merged"
+	[ "$(head -2 "$T/merged")" = "$(printf 'new: theirs\nk00000: v00000')" ]
+	[ "$(grep -c ': ours$\|: theirs$' "$T/merged")" -eq 4 ]
+	[ "$(wc -l < "$T/merged")" -eq 20001 ]
 }

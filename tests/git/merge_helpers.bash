@@ -136,3 +136,15 @@ assert_sides_are_checkouts() {
 		printf '%s\n' "$marked" > "$f"
 	done
 }
+
+# sides_edited MAIN_SED FEATURE_SED: secrets/app.yaml changed by sed on
+# main and on feature, each committed (the release build: set-up), main
+# checked out
+sides_edited() {
+	sed -i "$1" secrets/app.yaml
+	fixture git commit -qam main-side
+	fixture git checkout -q feature
+	sed -i "$2" secrets/app.yaml
+	fixture git commit -qam feature-side
+	fixture git checkout -q main
+}

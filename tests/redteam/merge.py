@@ -25,6 +25,10 @@ see criss_cross_case):
   under .git (rr-cache with rerere on, AUTO_MERGE, ORIG_HEAD, MERGE_MSG,
   logs, the index).
 
+A run without --quick adds git merge -X ours / -X theirs, git merge
+--squash, git am -3 and git checkout -m (MORE_FLOWS), and files of the binary store, whose
+lines merge as git merge-file merges them (binary_case).
+
 Also the rule-2 cases: a branch that adds a recipient to the file's metadata
 (sealed for it by hand, or a stanza grafted on) must not have its merge
 sealed for that recipient silently.
@@ -40,6 +44,7 @@ before the last case, no violation so far (the counts up to there printed).
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import random
@@ -58,7 +63,14 @@ import rule1  # noqa: E402 the independent parsers
 
 STORES = ("yaml", "json", "dotenv", "ini")
 FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "criss-cross")
-EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini"}
+# flows of a full run only (--quick keeps FLOWS' turns, and so mergefuzz.bats'
+# fixed-seed cases): git merge -X ours or -X theirs, which git passes to no
+# merge driver (the file merges as without it: a conflict stays one, no side
+# taken silently), git merge --squash, git am -3 of theirs' commit as a
+# patch of the sealed blobs, and git checkout -m carrying theirs' change,
+# uncommitted, over to ours
+MORE_FLOWS = ("merge-x", "squash", "am", "checkout-m")
+EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "txt"}
 MISSING = object()
 # a tree merge the driver could not write (a writer limit, its proof)
 # merges as lines, a conflict (docs/git.md "Merges")
@@ -595,7 +607,10 @@ class Merge:
         # kept is matched (as data) with the base's, whose data the other
         # side holds too
         same_docs = same(o.docs, t.docs)
-        keep_ours = same_docs or same(bd, t.docs)
+        # as docs() chose: also a file ours emptied where theirs only
+        # moved keys (their document is the base's, its comments compared
+        # with the base's there)
+        keep_ours = same_docs or same(bd, t.docs) or (not o.docs and same_unordered(bd, t.docs))
         kept, ck, cx = (o, co, ct) if keep_ours else (t, ct, co)
         at = match_docs(bd, kept.docs)
         out = {}
@@ -1075,6 +1090,26 @@ def run_flow(h, case, d, repo, path, texts):
         h.git(repo, "stash", "-q")
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "stash", "pop", check=False)
+    elif flow == "merge-x":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--no-edit", "-X", ("ours", "theirs")[case.idx % 2], "theirs", check=False)
+    elif flow == "checkout-m":
+        h.git(repo, "checkout", "-qf", "-B", "w", "base")
+        rule1.write(path, texts["theirs"])
+        p = h.git(repo, "checkout", "-m", "ours", check=False)
+        if p.returncode == 0 and conflicted(h, repo):
+            # git checkout -m exits 0 over a conflict it leaves in the index
+            return 1, (p.stdout + p.stderr).decode(errors="replace"), repo, path
+    elif flow == "squash":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--squash", "theirs", check=False)
+    elif flow == "am":
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        patch = h.git(repo, "format-patch", "-1", "--stdout", "--binary", "--no-textconv", "theirs").stdout
+        patch_file = os.path.join(d, "theirs.patch")
+        with open(patch_file, "wb") as pf:
+            pf.write(patch)
+        p = h.git(repo, "am", "-3", patch_file, check=False)
     elif flow == "revert":
         h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
         rule1.write(path, texts["ours"])
@@ -1100,12 +1135,14 @@ def run_flow(h, case, d, repo, path, texts):
 def finish(h, case, repo):
     """Commits a resolution in the flow's way."""
     flow = case.flow
-    if flow in ("rebase", "pull-rebase"):
-        p = h.git(repo, "rebase", "--continue", check=False)
-        if p.returncode and b"nothing to commit" in p.stdout + p.stderr:
-            h.git(repo, "rebase", "--skip")
+    if flow in ("rebase", "pull-rebase", "am"):
+        cmd = "am" if flow == "am" else "rebase"
+        p = h.git(repo, cmd, "--continue", check=False)
+        if p.returncode and (b"nothing to commit" in p.stdout + p.stderr or
+                             b"No changes - did you forget" in p.stdout + p.stderr):
+            h.git(repo, cmd, "--skip")
         elif p.returncode:
-            raise RuntimeError("rebase --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
+            raise RuntimeError(cmd + " --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
     elif flow in ("cherry-pick", "revert"):
         p = h.git(repo, flow, "--continue", check=False)
         if p.returncode:
@@ -1113,6 +1150,8 @@ def finish(h, case, repo):
     elif flow == "stash":
         h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
         h.git(repo, "stash", "drop", "-q")
+    elif flow == "checkout-m":
+        h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
     else:
         h.git(repo, "commit", "-q", "--no-edit", "--allow-empty")
 
@@ -1174,7 +1213,7 @@ def one_case(h, case):
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
     # sometimes the file is new on both branches (git's add/add: an empty
     # base); stash cannot carry a new file over as a merge
-    fresh = case.flow not in ("stash", "revert") and rng.random() < 0.12
+    fresh = case.flow not in ("stash", "revert", "am", "checkout-m") and rng.random() < 0.12
     bdocs = None if fresh else base.docs
     # the three versions git merges: a revert of theirs' commit made on
     # top of it, under ours, merges ours with base over theirs
@@ -1219,7 +1258,7 @@ def one_case(h, case):
     d, repo = h.repo(store)
     rel = "secrets/f." + EXT[store]
     path = os.path.join(repo, rel)
-    try:
+    with case_run(h, case, d, files):
         if not fresh:
             rule1.write(path, texts["base"])
             h.git(repo, "add", "-A")
@@ -1242,7 +1281,7 @@ def one_case(h, case):
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
         files.update(output=out.encode(), worktree=work)
-        if code == 0 and case.flow == "stash":
+        if code == 0 and case.flow in ("stash", "squash", "checkout-m"):
             h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
         if code == 0:
             if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
@@ -1271,14 +1310,7 @@ def one_case(h, case):
                                    secrets, base_rcpt, files, rng):
                 return
             h.counts[store + ":" + case.flow + ":conflict"] += 1
-        leaks = scan_git(h, repo2, secrets)
-        if leaks:
-            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
-            return
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-        h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)  # a failure's bytes are under --keep
+        no_leaks(h, case, repo2, secrets, files)
 
 
 def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
@@ -1445,7 +1477,7 @@ def criss_cross_case(h, case):
         h.git(repo, "add", rel)
         h.git(repo, "commit", "-qm", name, "--allow-empty")
 
-    try:
+    with case_run(h, case, d, files):
         rule1.write(path, t["base"])
         h.git(repo, "add", "-A")
         h.git(repo, "commit", "-qm", "base")
@@ -1488,16 +1520,123 @@ def criss_cross_case(h, case):
                 h.fail(case, "git exits %d, the model merges: %s" % (p.returncode, rule1.first_line(out)), files)
                 return
             h.counts[store + ":criss-cross:conflict"] += 1
-        leaks = scan_git(h, repo, secrets)
-        if leaks:
-            h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+        no_leaks(h, case, repo, secrets, files)
+
+
+# ---- rule 2: a branch that names another recipient --------------------------
+
+@contextlib.contextmanager
+def case_run(h, case, d, files):
+    """A case's steps: a git step that fails is the case's failure; its
+    directory goes at the end (a failure's bytes are under --keep)."""
+    try:
+        yield
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         h.fail(case, "harness step failed: %s" % str(e).splitlines()[0][:300], files)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
 
-# ---- rule 2: a branch that names another recipient --------------------------
+def no_leaks(h, case, repo, secrets, files):
+    """No secret value in any object or file under .git (else a failure)."""
+    leaks = scan_git(h, repo, secrets)
+    if leaks:
+        h.fail(case, "plaintext under .git: %s" % ", ".join(leaks[:4]), files)
+    return not leaks
+
+
+def binary_lines(rng, g, lines):
+    """lines with a few random line edits: changed, added, removed."""
+    out = list(lines)
+    for _ in range(rng.randrange(1, 3)):
+        r, at = rng.random(), rng.randrange(len(out) + 1)
+        if r < 0.45 and at < len(out):
+            out[at] = g.token()
+        elif r < 0.75 or not out:
+            out.insert(at, g.token())
+        elif at < len(out):
+            del out[at]
+    return out
+
+
+def binary_case(h, case):
+    """A file of the binary store (its one value is the file's text): its
+    lines merge as git merges a text file. The oracle is git merge-file on
+    the plaintexts: clean exactly when it is, the same text; a conflict's
+    sides resolved are its --ours and --theirs merges (nothing dropped)."""
+    rng = random.Random("%d/%s/%d" % (case.seed, case.store, case.idx))
+    g = Gen(rng, "dotenv")
+    while True:
+        base = [g.token() for _ in range(rng.randrange(1, 30))]
+        sides = [binary_lines(rng, g, base), binary_lines(rng, g, base)]
+        if rng.random() < 0.2:  # the same line changed on both sides
+            at = rng.randrange(len(base))
+            for sd in sides:
+                if at < len(sd):
+                    sd[at] = g.token()
+        texts = {"base": base, "ours": sides[0], "theirs": sides[1]}
+        nl = rng.random() < 0.85  # else no final newline
+        texts = {k: ("\n".join(v) + ("\n" if nl and v else "")).encode() for k, v in texts.items()}
+        if len(set(texts.values())) == 3:
+            break
+    files = dict(texts)
+    secrets = {t.decode() for t in TOKEN.findall(b" ".join(texts.values()))}
+    d, repo = h.repo("binary")
+    rel = "secrets/f.txt"
+    path = os.path.join(repo, rel)
+
+    def merge_file(*flags):
+        tmp = [os.path.join(d, n) for n in ("o", "b", "t")]
+        for f, n in zip(tmp, ("ours", "base", "theirs")):
+            rule1.write(f, texts[n])
+        p = subprocess.run(("git", "merge-file", "-p") + flags + tuple(tmp), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=h.env)
+        for f in tmp:
+            os.unlink(f)
+        return p.returncode, p.stdout
+
+    with case_run(h, case, d, files):
+        rule1.write(path, texts["base"])
+        h.git(repo, "add", "-A")
+        h.git(repo, "commit", "-qm", "base")
+        h.git(repo, "branch", "base")
+        for side in ("ours", "theirs"):
+            h.git(repo, "checkout", "-qf", "-B", side, "base")
+            rule1.write(path, texts[side])
+            h.git(repo, "add", rel)
+            h.git(repo, "commit", "-qm", side)
+        base_rcpt = recipients_of(h.git(repo, "cat-file", "-p", "base:" + rel).stdout)
+        code, out, repo2, path2 = run_flow(h, case, d, repo, path, texts)
+        h.counts["binary:" + case.flow + ":run"] += 1
+        work = rule1.read(path2) if os.path.exists(path2) else b""
+        files.update(output=out.encode(), worktree=work)
+        rc, want = merge_file()
+        if (code == 0) != (rc == 0):
+            h.fail(case, "git exits %d, git merge-file %d: %s" % (code, rc, rule1.first_line(out)), files)
+            return
+        if code == 0:
+            if case.flow in ("stash", "squash", "checkout-m"):
+                h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
+            if work != want:
+                h.fail(case, "the merged text is not git merge-file's", dict(files, model=want))
+                return
+            blob = h.git(repo2, "cat-file", "-p", "HEAD:" + rel).stdout
+            rc2, plain, err = blob_plain(h, d, "binary", blob)
+            if rc2 or plain != want or recipients_of(blob) != base_rcpt:
+                h.fail(case, "the committed blob is not the merge sealed for the base's recipients: %s" %
+                       rule1.first_line(err), dict(files, blob=blob))
+                return
+            h.counts["binary:" + case.flow + ":merged"] += 1
+        else:
+            for i, flag in enumerate(("--ours", "--theirs")):
+                got, want_side = resolve_markers(work, i), merge_file(flag)[1]
+                if got != want_side:
+                    h.fail(case, "the %s side of the markers is not git merge-file %s's" % (flag[2:], flag),
+                           dict(files, model=want_side))
+                    return
+            h.counts["binary:" + case.flow + ":conflict"] += 1
+        no_leaks(h, case, repo2, secrets, files)
+
 
 def widen_case(h, seed, idx):
     """theirs changes the file's metadata, as a pull request can: another
@@ -1602,8 +1741,8 @@ def main():
     ap.add_argument("--first", type=int, default=0,
                     help="the first case's number (a case's inputs depend on seed, store and number only)")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--store", action="append", choices=STORES)
-    ap.add_argument("--flow", action="append", choices=FLOWS + ("widen",))
+    ap.add_argument("--store", action="append", choices=STORES + ("binary",))
+    ap.add_argument("--flow", action="append", choices=FLOWS + MORE_FLOWS + ("widen",))
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
     ap.add_argument("--keep", help="a directory for the bytes of each failure")
@@ -1615,8 +1754,8 @@ def main():
         return 0
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     h = Harness(args)
-    stores = args.store or STORES
-    flows = args.flow or FLOWS + ("widen",)
+    stores = args.store or (STORES if args.quick else STORES + ("binary",))
+    flows = args.flow or (FLOWS if args.quick else FLOWS + MORE_FLOWS) + ("widen",)
     print("merge.py: seed %d, %d case(s) per store and flow" % (seed, args.cases), flush=True)
     t0 = time.time()
     stopped = None
@@ -1634,7 +1773,11 @@ def main():
                 if args.quick and run:
                     run = [run[(i * len(stores) + si) % len(run)]]
                 for flow in run:
-                    if flow == "criss-cross":
+                    if store == "binary" and flow in ("revert", "criss-cross", "merge-x", "am"):
+                        continue
+                    if store == "binary":
+                        binary_case(h, Case(seed, store, flow, i))
+                    elif flow == "criss-cross":
                         criss_cross_case(h, Case(seed, store, flow, i))
                     else:
                         one_case(h, Case(seed, store, flow, i))
