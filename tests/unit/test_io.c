@@ -424,16 +424,16 @@ static void test_replace_found(void **state)
 	put(out, "OUT");
 	assert_int_equal(lstat(f, &st), 0);
 	id = (struct gs_file_id){ st.st_dev, st.st_ino };
-	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"new", 3), 0);
+	assert_int_equal(gs_replace_found(f, &id, NULL, (const uint8_t *)"new", 3), 0);
 	assert_holds(f, "new");
 	/* replaced: another inode, the one found is gone */
-	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"x", 1), GS_ERR_WRITE);
+	assert_int_equal(gs_replace_found(f, &id, NULL, (const uint8_t *)"x", 1), GS_ERR_WRITE);
 	assert_non_null(strstr(gs_error_message(), "it is another file now"));
 	assert_int_equal(lstat(f, &st), 0);
 	id = (struct gs_file_id){ st.st_dev, st.st_ino };
 	assert_int_equal(rename(f, moved), 0);
 	assert_int_equal(symlink("out", f), 0);
-	assert_int_equal(gs_replace_found(f, &id, (const uint8_t *)"x", 1), GS_ERR_WRITE);
+	assert_int_equal(gs_replace_found(f, &id, NULL, (const uint8_t *)"x", 1), GS_ERR_WRITE);
 	assert_non_null(strstr(gs_error_message(), "it is a symbolic link now"));
 	assert_holds(out, "OUT");
 	assert_holds(moved, "new");
