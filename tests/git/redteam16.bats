@@ -164,7 +164,7 @@ decoy_copy() {
 	git config user.name mate
 	git config user.email mate@example.invalid
 	HOME="$T/mate-home" fixture gitseal git init 'secrets/**' 2>/dev/null
-	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git merge -q --no-edit origin/side
+	HOME="$T/mate-home" GITSEAL_TEST_BLOB_LOG="$T/blobs" git merge -q --no-verify --no-edit origin/side
 	grep -qx 'a: main' secrets/f1.yaml
 	grep -qx 'd: side' secrets/f1.yaml
 	[ "$(wc -l < "$T/blobs")" -ge 13 ]
