@@ -32,6 +32,10 @@ int gs_secret_set_drop_found(struct gs_secret_set *s, const char *text, size_t l
 	__attribute__((warn_unused_result));
 /* The values added and not dropped (not counting their base64 forms or skipped ones). */
 size_t gs_secret_set_count(const struct gs_secret_set *s);
+/* The values added that were shorter than GS_SECRET_MIN_LEN (and not
+ * empty): never looked for, so a caller that must know where they go has
+ * to refuse what could move them. */
+size_t gs_secret_set_short_count(const struct gs_secret_set *s);
 /* *found: text holds a value of the set or the base64 of one. GS_ERR_LIMIT
  * when the set's budget of comparisons is spent (many values sharing
  * their first bytes, and text that repeats them): the caller fails closed. */

@@ -940,6 +940,12 @@ int k8s_render_kustomize(const struct k8s_root *root, const char *app_rel,
 		ret = k8s_failure_add(fails, "%s", b.walk.value_copy);
 		goto out;
 	}
+	/* a whole value is followed through the build from 6 bytes on; a
+	 * shorter one (a PIN, a port) only by where kustomize may carry it */
+	if ((b.ksops || b.plain_count) && b.walk.whole_copy && gs_secret_set_short_count(b.decrypted)) {
+		ret = k8s_failure_add(fails, "%s", b.walk.whole_copy);
+		goto out;
+	}
 	if (b.ksops || b.plain_count) {
 		ret = stage(&b, &st);
 		if (ret)

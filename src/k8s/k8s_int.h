@@ -366,8 +366,15 @@ struct k8s_walk {
 	char *generator_dir;
 	/* the first replacement that may copy a part of a Secret's value, or
 	 * JSON patch operation that may copy or move a whole one, to anything
-	 * but a v1 Secret's data or stringData: the failure line, or NULL */
+	 * but a v1 Secret's data or stringData, or that may change a Secret's
+	 * kind or apiVersion (a JSON patch, a patch allowed to change kinds, a
+	 * replacement or fieldSpec writing it): the failure line, or NULL */
 	char *value_copy;
+	/* the first replacement or var that may copy a whole value of what may
+	 * be a Secret's data or stringData to anything but a v1 Secret's: the
+	 * failure line (refused where a value decrypted for the build is too
+	 * short to be followed), or NULL */
+	char *whole_copy;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */

@@ -76,6 +76,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->inlines);
 	free(w->generator_dir);
 	free(w->value_copy);
+	free(w->whole_copy);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -384,6 +385,96 @@ static bool target_secrets_only(const struct doc_node *patch)
 
 static int check_patch(struct walker *k, const char *kfile, size_t n, const struct doc_node *patch,
 		       const char *key, const char *rel);
+static int note_line(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool name_in(const char *name, size_t len, const char *names);
+
+/* A patch that kustomize may let change its target's kind (options
+ * allowKindChange, api/types/patch.go; a Go map, its keys exact): a
+ * Secret made another kind takes every value along. */
+static int check_kind_change(struct walker *k, const char *where, const struct doc_node *patch)
+{
+	const struct doc_node *allow = k8s_map_get(k8s_map_get(patch, "options"), "allowKindChange");
+
+	if (!allow || (allow->kind == DOC_SCALAR && (allow->type == DOC_NULL ||
+						     (allow->type == DOC_BOOL && !strcmp(allow->text, "false")))))
+		return 0;
+	return note_line(&k->w->value_copy, "%s: a patch that may change a kind (options allowKindChange) could "
+					    "make a Secret another kind: a value decrypted for the build must stay in "
+					    "a v1 Secret", where);
+}
+
+/* Field specs (a transformer's fieldSpecs, a configurations file's, a
+ * labels entry's fields) whose path, '/'-separated (kustomize
+ * api/types/fieldspec.go), begins at a resource's kind or apiVersion:
+ * a prefix, a label, a namespace or an image name written there turns a
+ * Secret into another kind ('images: [{name: Secret, newName:
+ * ConfigMap}]' over 'path: kind'). Every 'path' key below n (any case:
+ * kustomize reads these through Go's JSON) is one. */
+static int check_type_field_specs(struct walker *k, const char *where, const struct doc_node *n, int depth)
+{
+	int ret = 0;
+
+	if (!n || (n->kind != DOC_MAP && n->kind != DOC_LIST))
+		return 0;
+	if (depth > K8S_MAX_DEPTH)
+		return GS_FAIL(GS_ERR_LIMIT, "%s: nested too deeply", where);
+	for (size_t i = 0; !ret && i < n->count; i++) {
+		const struct doc_entry *e = &n->entries[i];
+		const char *p;
+
+		if (e->removed)
+			continue;
+		if (n->kind == DOC_MAP && e->key && folds_to(e->key, e->key_len, "path") && str_item(e)) {
+			p = e->value->text + strspn(e->value->text, "/");
+			if (name_in(p, strcspn(p, "/"), "kind apiVersion"))
+				ret = note_line(&k->w->value_copy, "%s: a field spec with path '%s' writes a resource's "
+								   "kind or apiVersion: a Secret could become another "
+								   "kind, and a value decrypted for the build must stay in "
+								   "a v1 Secret", where, gs_shown(e->value->text));
+			continue;
+		}
+		ret = check_type_field_specs(k, where, e->value, depth + 1);
+	}
+	return ret;
+}
+
+/* The value of the key of map that Go's JSON reads as name (any case). */
+static const struct doc_node *folded_get(const struct doc_node *map, const char *name)
+{
+	for (size_t i = 0; map && map->kind == DOC_MAP && i < map->count; i++) {
+		const struct doc_entry *e = &map->entries[i];
+
+		if (!e->removed && e->key && folds_to(e->key, e->key_len, name))
+			return e->value;
+	}
+	return NULL;
+}
+
+static bool reads_secret_values(const struct doc_node *sel, const struct doc_node *field);
+
+/* vars (api/types/var.go): each substitutes the field it reads into
+ * '$(NAME)' wherever kustomize's varReference fields hold one, never a
+ * Secret's values: a var reading what may be one is noted as a
+ * replacement out of Secrets is. */
+static int check_vars(struct walker *k, const char *kfile, const struct doc_node *vars)
+{
+	for (size_t i = 0; vars && vars->kind == DOC_LIST && i < vars->count; i++) {
+		const struct doc_node *v = vars->entries[i].value;
+		const struct doc_node *field = folded_get(folded_get(v, "fieldref"), "fieldPath");
+		int ret;
+
+		if (vars->entries[i].removed || !v || v->kind != DOC_MAP)
+			continue;
+		if (reads_secret_values(folded_get(v, "objref"), field) &&
+		    (ret = note_line(&k->w->whole_copy, "'%s': var %zu reads what may be a Secret's value, which "
+							"kustomize substitutes outside Secrets, and a value decrypted for "
+							"the build is shorter than 6 bytes: render does not follow such a "
+							"value, it would be published unseen", gs_shown(kfile), i + 1)))
+			return ret;
+	}
+	return 0;
+}
+
 
 /* patches / patchesJson6902: maps whose 'path' is a file, or that hold
  * the patch inline. */
@@ -396,12 +487,16 @@ static int walk_path_maps(struct walker *k, const char *kfile, const char *dir,
 		return 0;
 	for (size_t i = 0; i < list->count; i++) {
 		const char *p = k8s_map_str(list->entries[i].value, "path");
+		char where[PATH_MAX + 32];
 		size_t at;
 
 		if (list->entries[i].removed)
 			continue;
-		if ((ret = check_field_case(kfile, list->entries[i].value, "path target")) ||
+		if ((ret = check_field_case(kfile, list->entries[i].value, "path target options")) ||
 		    (ret = check_field_case(kfile, k8s_map_get(list->entries[i].value, "target"), "kind version group")))
+			return ret;
+		snprintf(where, sizeof(where), "'%s': patch %zu", gs_shown(kfile), i + 1);
+		if ((ret = check_kind_change(k, where, list->entries[i].value)))
 			return ret;
 		if (!p || !*p) {
 			if ((ret = check_patch(k, kfile, i, list->entries[i].value, "patch", NULL)))
@@ -494,24 +589,42 @@ static bool target_secret_values(const struct doc_node *target)
 }
 
 /* The first replacement or JSON patch operation that may take a Secret's
- * value where render does not follow it: the failure line, refused in a
- * build that hands kustomize decrypted values (build.c). */
-static int note_value_copy(struct walker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int note_value_copy(struct walker *k, const char *fmt, ...)
+ * value where render does not follow it, or change what may be a Secret
+ * into another kind (k->w->value_copy), or that may copy a whole value of
+ * one elsewhere (k->w->whole_copy): the failure line, refused in a build
+ * that hands kustomize decrypted values (build.c), the second where one
+ * of them is too short for render to follow. */
+static int note_line(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int note_line(char **slot, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (k->w->value_copy)
+	if (*slot)
 		return 0;
 	va_start(ap, fmt);
-	n = gs_vasprintf(&k->w->value_copy, fmt, ap);
+	n = gs_vasprintf(slot, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
-		k->w->value_copy = NULL;
+		*slot = NULL;
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* Whether a selector's kind (a patch target's, a replacement's select)
+ * may pick a Secret: missing, empty, not a plain name (kustomize reads a
+ * patch target's as an anchored regular expression) or 'Secret'. */
+static bool kind_may_be_secret(const struct doc_node *sel)
+{
+	const char *kind = k8s_map_str(sel, "kind");
+
+	if (!sel || !kind || !*kind)
+		return true;
+	for (const char *c = kind; *c; c++)
+		if (!isalnum((unsigned char)*c))
+			return true;
+	return !strcmp(kind, "Secret");
 }
 
 /* One replacement (api/types/replacement.go), the n-th of file. */
@@ -525,7 +638,7 @@ static int check_replacement(struct walker *k, const char *file, const struct do
 	    (ret = check_field_case(file, k8s_map_get(source, "options"), "delimiter index")))
 		return ret;
 	for (size_t i = 0; targets && targets->kind == DOC_LIST && i < targets->count; i++) {
-		const struct doc_node *t = targets->entries[i].value;
+		const struct doc_node *t = targets->entries[i].value, *paths;
 
 		if (targets->entries[i].removed)
 			continue;
@@ -533,15 +646,32 @@ static int check_replacement(struct walker *k, const char *file, const struct do
 		    (ret = check_field_case(file, k8s_map_get(t, "select"), "kind group version name namespace")))
 			return ret;
 		wide |= !target_secret_values(t);
+		paths = k8s_map_get(t, "fieldPaths");
+		for (size_t j = 0; kind_may_be_secret(k8s_map_get(t, "select")) && paths && paths->kind == DOC_LIST &&
+				   j < paths->count; j++) {
+			const struct doc_entry *e = &paths->entries[j];
+
+			if (str_item(e) && path_begins_with(e->value->text, "kind apiVersion *") &&
+			    (ret = note_line(&k->w->value_copy, "'%s': replacement %zu writes the kind or apiVersion "
+								"of what may be a Secret: a value decrypted for the build "
+								"must stay in a v1 Secret", gs_shown(file), n + 1)))
+				return ret;
+		}
 	}
 	if (targets && targets->kind != DOC_LIST)
 		wide = true;
-	if (source && wide && cuts_value(source) && reads_secret_values(source, k8s_map_get(source, "fieldPath")))
-		return note_value_copy(k, "'%s': replacement %zu copies a part of a value (source options delimiter) "
-					  "from what may be a Secret's values elsewhere than into a v1 Secret's data or "
-					  "stringData: render follows only whole values decrypted for the build, a part "
-					  "would be published unseen", gs_shown(file), n + 1);
-	return 0;
+	if (!source || !wide || !reads_secret_values(source, k8s_map_get(source, "fieldPath")))
+		return 0;
+	if (cuts_value(source))
+		return note_line(&k->w->value_copy, "'%s': replacement %zu copies a part of a value (source options "
+						    "delimiter) from what may be a Secret's values elsewhere than into a "
+						    "v1 Secret's data or stringData: render follows only whole values "
+						    "decrypted for the build, a part would be published unseen",
+				 gs_shown(file), n + 1);
+	return note_line(&k->w->whole_copy, "'%s': replacement %zu copies what may be a Secret's value elsewhere "
+					    "than into a v1 Secret's data or stringData, and a value decrypted for "
+					    "the build is shorter than 6 bytes: render does not follow such a value, "
+					    "it would be published unseen", gs_shown(file), n + 1);
 }
 
 static int refuse_binary_tags(const uint8_t *data, size_t len);
@@ -612,19 +742,15 @@ static bool pointer_in_values(const char *ptr, bool whole)
 	return name_in(slash + 1, strcspn(slash + 1, "/"), "data stringData");
 }
 
-/* Whether a patch's target may select a Secret: its kind, an anchored
- * regular expression, missing, empty, not a plain name or 'Secret'. */
-static bool target_may_be_secret(const struct doc_node *patch)
+/* Whether a JSON patch pointer names a resource's kind or apiVersion, or
+ * the whole resource ("", which the patcher replaces whole). */
+static bool pointer_names_type(const char *ptr)
 {
-	const struct doc_node *target = k8s_map_get(patch, "target");
-	const char *kind = k8s_map_str(target, "kind");
+	const char *slash = strchr(ptr, '/');
 
-	if (!target || !kind || !*kind)
-		return true;
-	for (const char *c = kind; *c; c++)
-		if (!isalnum((unsigned char)*c))
-			return true;
-	return !strcmp(kind, "Secret");
+	if (!slash)
+		return !*ptr;
+	return name_in(slash + 1, strcspn(slash + 1, "/"), "kind apiVersion");
 }
 
 /* A JSON patch (RFC 6902; text, inline or a file's) that patch applies:
@@ -642,7 +768,7 @@ static int check_json_patch(struct walker *k, const char *where, const struct do
 	struct doc d;
 	int ret = 0;
 
-	if (!target_may_be_secret(patch))
+	if (!kind_may_be_secret(k8s_map_get(patch, "target")))
 		return 0;
 	doc_init(&d, DOC_FORMAT_YAML);
 	/* what kustomize may read otherwise (a merge key, a !!binary value)
@@ -652,7 +778,7 @@ static int check_json_patch(struct walker *k, const char *where, const struct do
 
 		snprintf(why, sizeof(why), "%s", gs_error_message());
 		gs_error_clear();
-		ret = note_value_copy(k, "%s: a patch that may copy or move what may be a Secret's data or "
+		ret = note_line(&k->w->value_copy, "%s: a patch that may copy or move what may be a Secret's data or "
 					 "stringData does not load here (%s): render could not tell where its values go",
 				      where, why);
 	}
@@ -664,15 +790,22 @@ static int check_json_patch(struct walker *k, const char *where, const struct do
 		if (ops->entries[i].removed || !op || op->kind != DOC_MAP)
 			continue;
 		name = k8s_map_str(op, "op");
+		path = k8s_map_str(op, "path");
+		/* a Secret turned into another kind takes every value along */
+		if (name && strcmp(name, "test") && path && pointer_names_type(path)) {
+			ret = note_line(&k->w->value_copy, "%s operation %zu: a JSON patch changes the kind or apiVersion "
+							   "of what may be a Secret: a value decrypted for the build must "
+							   "stay in a v1 Secret", where, i + 1);
+			continue;
+		}
 		if (!name || (strcmp(name, "copy") && strcmp(name, "move")))
 			continue;
 		from = k8s_map_get(op, "from");
-		path = k8s_map_str(op, "path");
 		if (from && from->kind == DOC_SCALAR && from->type == DOC_STR && !pointer_in_values(from->text, true))
 			continue;
 		if (into_secret && path && pointer_in_values(path, false))
 			continue;
-		ret = note_value_copy(k, "%s operation %zu: a JSON patch %s what may be a Secret's data or "
+		ret = note_line(&k->w->value_copy, "%s operation %zu: a JSON patch %s what may be a Secret's data or "
 					 "stringData elsewhere than into a v1 Secret's data or stringData: render "
 					 "follows only decrypted values of 6 bytes or more, a shorter one would be "
 					 "published unseen", where, i + 1, name[0] == 'c' ? "copies" : "moves");
@@ -807,16 +940,21 @@ int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, con
 	struct walker k = { .root = root, .w = w };
 	const char *p = k8s_map_str(cfg, "path"), *json_key;
 	size_t at;
-	int ret = check_field_case(kfile, cfg, "path paths target replacements");
+	char where[PATH_MAX + 8];
+	int ret = check_field_case(kfile, cfg, "path paths target replacements options");
 
 	if (ret || (ret = check_field_case(kfile, k8s_map_get(cfg, "target"), "kind version group")))
 		return ret;
+	snprintf(where, sizeof(where), "'%s'", gs_shown(kfile));
 	if (!strcmp(kind, "ReplacementTransformer"))
 		return walk_replacements(&k, kfile, dir, k8s_map_get(cfg, "replacements"));
 	if (!strcmp(kind, "PatchStrategicMergeTransformer"))
 		return walk_path_list(&k, kfile, dir, k8s_map_get(cfg, "paths"), K8S_FILE_PATCH, false);
+	/* the other builtin transformers write where their fieldSpecs say */
 	if (strcmp(kind, "PatchTransformer") && strcmp(kind, "PatchJson6902Transformer"))
-		return 0;
+		return check_type_field_specs(&k, where, cfg, 0);
+	if (!strcmp(kind, "PatchTransformer") && (ret = check_kind_change(&k, where, cfg)))
+		return ret;
 	json_key = strcmp(kind, "PatchTransformer") ? "jsonOp" : "patch";
 	if (!p || !*p)
 		return check_patch(&k, kfile, SIZE_MAX, cfg, json_key, NULL);
@@ -846,6 +984,35 @@ static int walk_generator_list(struct walker *k, const char *kfile, const char *
 			return ret;
 	}
 	return 0;
+}
+
+/* The field specs of configurations files (kustomize's TransformerConfig:
+ * the fields its namePrefix, labels, namespace, images... write). */
+static int check_configurations(struct walker *k, const char *kfile, const char *dir, const struct doc_node *list)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && list && list->kind == DOC_LIST && i < list->count; i++) {
+		const struct doc_entry *e = &list->entries[i];
+		char where[PATH_MAX + 8];
+		struct doc d;
+		char *rel;
+
+		if (!str_item(e))
+			continue;
+		if (!(rel = k8s_rel_join(dir, e->value->text))) {
+			gs_error_prefix("'%s'", gs_shown(kfile));
+			return GS_ERR_USAGE;
+		}
+		snprintf(where, sizeof(where), "'%s'", gs_shown(rel));
+		doc_init(&d, DOC_FORMAT_YAML);
+		ret = k8s_walk_load_yaml(k->root, rel, &d);
+		for (size_t b = 0; !ret && b < d.count; b++)
+			ret = check_type_field_specs(k, where, d.branches[b], 0);
+		doc_release(&d);
+		free(rel);
+	}
+	return ret;
 }
 
 /* Fields that name files beneath the root: patchesStrategicMerge, patches,
@@ -879,6 +1046,8 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 		if (ret)
 			return ret;
 	}
+	if ((ret = check_configurations(k, kfile, dir, k8s_map_get(kz, "configurations"))))
+		return ret;
 	if ((ret = walk_replacements(k, kfile, dir, k8s_map_get(kz, "replacements"))))
 		return ret;
 	if (openapi && k8s_map_str(openapi, "path"))
@@ -905,7 +1074,8 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	static const char fields[] = "resources bases components generators transformers validators helmCharts "
 				     "helmChartInflationGenerator helmGlobals patchesStrategicMerge patches "
 				     "patchesJson6902 replacements crds configurations openapi secretGenerator "
-				     "configMapGenerator";
+				     "configMapGenerator labels vars";
+	char where[PATH_MAX + 8];
 
 	if (kz->kind != DOC_MAP)
 		return GS_FAIL(GS_ERR_PARSE, "'%s' is not a mapping", gs_shown(kfile));
@@ -924,6 +1094,10 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	}
 	ret = walk_path_fields(k, kfile, dir, kz);
 	if (ret)
+		return ret;
+	snprintf(where, sizeof(where), "'%s'", gs_shown(kfile));
+	if ((ret = check_type_field_specs(k, where, k8s_map_get(kz, "labels"), 0)) ||
+	    (ret = check_vars(k, kfile, k8s_map_get(kz, "vars"))))
 		return ret;
 	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
 	if (ret)

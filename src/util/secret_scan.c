@@ -52,6 +52,7 @@ struct gs_secret_set {
 	size_t *whole_buckets; /* the same by whole_hash: a form added is looked for there */
 	size_t bucket_count;   /* of each table: a power of two, at least twice form_count */
 	size_t value_count;
+	size_t short_count;    /* values added that were too short to be looked for */
 	size_t compared;       /* bytes compared whole, against SCAN_BUDGET */
 	uint8_t *key;          /* secure: crypto_shorthash_KEYBYTES, then the whole forms' */
 };
@@ -88,6 +89,11 @@ void gs_secret_set_free(struct gs_secret_set *s)
 size_t gs_secret_set_count(const struct gs_secret_set *s)
 {
 	return s->value_count;
+}
+
+size_t gs_secret_set_short_count(const struct gs_secret_set *s)
+{
+	return s->short_count;
 }
 
 static uint64_t prefix_hash(const struct gs_secret_set *s, const uint8_t *p)
@@ -182,8 +188,10 @@ int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
 	size_t before = s->values.len;
 	int ret;
 
-	if (len < GS_SECRET_MIN_LEN)
+	if (len < GS_SECRET_MIN_LEN) {
+		s->short_count += len > 0;
 		return 0;
+	}
 	if (!s->bucket_count && (ret = buckets_grow(s)))
 		return ret;
 	if ((ret = gs_buf_append(&s->values, value, len)) || (ret = form_add(s, len, false)))

@@ -116,7 +116,7 @@ render_refused() {
 	render_refused "'app/a.enc.env' is encrypted: a configMapGenerator would publish it (use a secretGenerator)"
 	# a generated Secret turned into a custom resource by a patch
 	printf 'secretGenerator:\n- name: s\n  envs: [a.enc.env]\n  options: {disableNameSuffixHash: true}\npatches:\n- target: {kind: Secret, name: s}\n  patch: |\n    - op: replace\n      path: /apiVersion\n      value: exfil.example.com/v1\n' >"$REPO/app/kustomization.yaml"
-	render_refused "'app': resource Secret/s (document 1): 'data:TOKEN' holds a value decrypted for the build: only a v1 Secret's data and stringData may"
+	render_refused "'app/kustomization.yaml': patch 1 operation 1: a JSON patch changes the kind or apiVersion of what may be a Secret: a value decrypted for the build must stay in a v1 Secret"
 }
 
 # The same for KSOPS's secretFrom envs (krm, and render's KSOPS builds):
