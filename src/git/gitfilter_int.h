@@ -211,8 +211,21 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((w
 #define GITPINS_MISSING                                                                                 \
 	"'%s' is not kept in .git/info/attributes yet: a later line (a pull request's) "              \
 	"can take the filter off new files there; run 'gitseal git init' again"
-/* The first such line, malloc'd in *kept_line, or NULL. */
-int gitfilter_pins_missing(struct gitfilter *f, char **kept_line) __attribute__((warn_unused_result));
+/* The first such line, malloc'd in *kept_line, or NULL; *file: the
+ * .gitattributes holding it, malloc'd ("config/.gitattributes"). */
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line, char **file) __attribute__((warn_unused_result));
+#define GITPINS_NAME ".gitattributes"
+/* The len bytes of pattern, a pattern of the .gitattributes in dir ("" at
+ * the top, else ending in '/'), appended to out as a pattern of
+ * info/attributes matching the same paths: 1, or 0 when it cannot be
+ * written so (a quoted pattern below the top, a blank or a quote in dir). */
+int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* fn for each .gitattributes below the top that git reads (the index's,
+ * or HEAD's in a clone made with --no-checkout), with its directory
+ * (ending in '/') and its text as git reads it; stops at fn's error. */
+typedef int gitpins_file_fn(struct gitfilter *f, const char *dir, const struct gs_buf *text, void *ctx);
+int gitpins_each_below(struct gitfilter *f, gitpins_file_fn *fn, void *ctx) __attribute__((warn_unused_result));
 
 /* The filter process's cache of opened data keys (keycache.c), set for
  * every age file the process opens or makes: NULL without a native
