@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <sodium.h>
 
 #include "gitseal/alloc.h"
@@ -326,6 +327,12 @@ out:
 	return ret;
 }
 
+/* What messages call HEAD's tree: a commit's parent for check --commits. */
+static const char *head_shown(const struct gitfilter *f)
+{
+	return *f->head_name ? f->head_name : "HEAD";
+}
+
 static int check_filtered(struct gitfilter *f, const char *path, const struct gs_buf *blob,
 			  struct gitfilter_findings *fs)
 {
@@ -378,8 +385,74 @@ static int check_unfiltered(struct gitfilter *f, const git_index_entry *e, struc
 	if (blob->len)
 		doc_release(&d);
 	return sealed ? 0
-		      : add_finding(fs, e->path, "it is staged unencrypted, but HEAD holds it encrypted: the filter is "
-						 "off for it (see .gitattributes; 'gitseal git init' keeps its patterns)");
+		      : add_finding(fs, e->path, "it is staged unencrypted, but %s holds it encrypted: the filter is "
+						 "off for it (see .gitattributes; 'gitseal git init' keeps its patterns)",
+				    head_shown(f));
+}
+
+/* ---- the filter as HEAD's attributes set it ---- */
+
+/* HEAD's own attributes: its .gitattributes files (with this clone's
+ * info/attributes, the user's word), read by libgit2 from an index of
+ * HEAD's tree in the repository opened without its work tree, on first
+ * need. A commit's parent for check --commits, which read the work tree's
+ * alone: a commit taking a path off the filter in .gitattributes and adding
+ * a file there in clear passed, as did one pushed from a work tree whose
+ * attributes were another branch's. */
+struct head_attrs {
+	bool tried;
+	git_repository *repo;
+	git_index *idx;
+};
+
+static void head_attrs_release(struct head_attrs *h)
+{
+	git_repository_free(h->repo);
+	git_index_free(h->idx);
+}
+
+static int filtered_in_head(struct gitfilter *f, struct head_attrs *h, const char *path, bool *yes)
+{
+	git_tree *head = gitrepo_head_tree(f);
+	const char *value = NULL;
+
+	*yes = false;
+	if (!head)
+		return 0;
+	if (!h->tried) {
+		h->tried = true;
+		if (git_repository_open_ext(&h->repo, git_repository_path(f->repo),
+					    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0 ||
+		    git_index_new(&h->idx) < 0 || git_index_read_tree(h->idx, head) < 0 ||
+		    git_repository_set_index(h->repo, h->idx) < 0) {
+			git_repository_free(h->repo);
+			h->repo = NULL;
+		}
+	}
+	if (!h->repo || git_attr_get(&value, h->repo, GIT_ATTR_CHECK_INDEX_ONLY, path, "filter") < 0)
+		return gitrepo_fail("cannot read the gitattributes of HEAD's tree (a commit's parent's, for --commits)");
+	*yes = git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
+	return 0;
+}
+
+/* A file HEAD's attributes put under the filter and the work tree's no
+ * longer do: staged in clear, refused as under the filter. */
+static int check_filter_dropped(struct gitfilter *f, const git_index_entry *e, struct gs_buf *blob,
+				struct gitfilter_findings *fs)
+{
+	struct doc d;
+	int ret;
+
+	if ((ret = gitrepo_read_blob(f, &e->id, blob)) || !blob->len)
+		return ret;
+	ret = gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d);
+	doc_release(&d);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return add_finding(fs, e->path, "it is staged unencrypted, but the .gitattributes of %s put it under the "
+					"filter, which is off for it now (see .gitattributes; a line 'PATH -filter' in "
+					".git/info/attributes is your word that it holds no secret)",
+			   head_shown(f));
 }
 
 /* ---- files moved out of the pattern ---- */
@@ -953,6 +1026,7 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 {
 	struct outside outside = { 0 };
 	struct link_targets links = { 0 };
+	struct head_attrs head_attrs = { 0 };
 	struct gs_buf blob;
 	int ret = 0;
 
@@ -979,7 +1053,14 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 		gs_buf_reset(&blob);
 		if (!gitrepo_filtered(f, e->path)) {
 			size_t before = fs->count;
+			bool was_filtered;
 
+			if ((ret = filtered_in_head(f, &head_attrs, e->path, &was_filtered)))
+				break;
+			if (was_filtered) {
+				ret = check_filter_dropped(f, e, &blob, fs);
+				continue;
+			}
 			/* one finding a file: a copy beside a sealed file, else
 			 * gathered for the copies of plaintext (after the loop) */
 			if (!(ret = check_link_target(f, idx, e, &links, fs)) &&
@@ -994,6 +1075,7 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 	if (!ret && !(ret = check_moved_out(f, idx, fs)))
 		ret = check_copied_out(f, idx, &outside, fs);
 	link_targets_release(&links);
+	head_attrs_release(&head_attrs);
 	free(outside.at);
 	gs_buf_release(&blob);
 	return ret;

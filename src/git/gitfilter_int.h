@@ -83,6 +83,7 @@ struct gitfilter {
 	unsigned long conflicts_read; /* index_reads when index_conflicted was asked, 0 before */
 	bool index_conflicted;      /* index held a conflicted path then */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	char head_name[24];         /* what messages call head_tree: "" for HEAD, "commit 1a2b3c4d5e6f" */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
 	bool head_tried;

@@ -90,3 +90,64 @@ DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
 	run -0 "$GITSEAL_BIN" git init
 	grep -qxF "config/secrets/*.yaml $SUFFIX" .git/info/attributes
 }
+
+# config/ under the filter by a teammate's line that this clone did not
+# pin (it ran init before the line came), a .sops.yaml rule for it, and a
+# bare remote holding main (the pre-push hook's baseline)
+config_unpinned() {
+	teammate_filter_line
+	git init -q --bare "$T/remote.git"
+	git remote add origin "$T/remote.git"
+	fixture git push -q origin main
+}
+
+# C1: the commit checks (check --commits, the pre-push hook) took which
+# files are under the filter from the work tree's attributes: a commit that
+# itself takes a path off the filter in .gitattributes and adds a file
+# there in clear (made where no hook ran) was pushed, exit 0.
+@test "C1: a commit taking a path off the filter and adding a file there in clear: check --commits and the push refuse it, naming its parent" {
+	config_unpinned
+	git checkout -qb pr
+	sed -i 's|^config/\*\* .*|config/** -filter|' .gitattributes
+	printf 'token: pl41n-s3cr3t\n' > config/new.yaml
+	git add .gitattributes config/new.yaml
+	git commit -q --no-verify -m "pull request: config is public"
+	[ "$(git show HEAD:config/new.yaml)" = "token: pl41n-s3cr3t" ]
+	local want="'config/new.yaml' in commit $(git rev-parse --short=12 HEAD): it is staged unencrypted, but the .gitattributes of commit $(git rev-parse --short=12 HEAD^) put it under the filter, which is off for it now"
+	run -1 "$GITSEAL_BIN" git check --commits main..pr
+	[[ $output == *"gitseal: error: $want"* ]]
+	run git push origin pr
+	[ "$status" -ne 0 ]
+	[[ $output == *"gitseal: error: $want"* ]]
+	run git --git-dir="$T/remote.git" rev-parse -q --verify refs/heads/pr
+	[ "$status" -ne 0 ]
+	# the user's word in .git/info/attributes lets it through
+	printf 'config/new.yaml -filter\n' >> .git/info/attributes
+	run -0 "$GITSEAL_BIN" git check --commits main..pr
+}
+
+@test "C1: the same in the index: the pre-commit hook refuses a file HEAD's attributes seal, staged with the line that takes the filter off" {
+	config_unpinned
+	sed -i 's|^config/\*\* .*|config/** -filter|' .gitattributes
+	printf 'token: pl41n-s3cr3t\n' > config/new.yaml
+	git add .gitattributes config/new.yaml
+	run git commit -qm "config is public"
+	[ "$status" -ne 0 ]
+	[[ $output == *"gitseal: error: 'config/new.yaml': it is staged unencrypted, but the .gitattributes of HEAD put it under the filter"* ]]
+	[ -z "$(git ls-tree HEAD config/new.yaml)" ]
+}
+
+@test "C1: a branch pushed from a work tree on another branch is checked by its commits' attributes" {
+	config_unpinned
+	git checkout -qb pr
+	printf 'token: pl41n-s3cr3t\n' > "$T/plain"
+	# made with git's plumbing, as a clone without gitseal would
+	blob=$(git hash-object -w "$T/plain")
+	git update-index --add --cacheinfo "100644,$blob,config/new.yaml"
+	git commit -q --no-verify -m "pull request"
+	git checkout -q main
+	sed -i '/^config/d' .gitattributes
+	fixture git commit -qam "main: config is public"
+	run -1 "$GITSEAL_BIN" git check --commits main..pr
+	[[ $output == *"'config/new.yaml' in commit $(git rev-parse --short=12 pr): it is staged unencrypted, but the .gitattributes of commit $(git rev-parse --short=12 pr^) put it under the filter"* ]]
+}
