@@ -295,6 +295,7 @@ struct gitattrs_change {
 	char what[160];
 	bool at_checkout;
 	bool at_merge; /* merge=union: git joins both sides' sealed text */
+	bool at_archive; /* export-subst: git archive rewrites the text it exports */
 };
 /* 1 and *out when git would change text (clean's output, smudge's input
  * or the staged blob) between the filter and the blob; checkout: text is
@@ -310,8 +311,8 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
  * MACs): the smudge asks the attributes then (merge=union). */
 bool gitattrs_maybe_joined(const uint8_t *text, size_t len);
 /* The attributes attrs.c reads, as `git check-attr` is asked them (addset.c). */
-#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding", "merge"
-enum { GITATTRS_COUNT = 6, GITATTRS_BATCH_MAX = 64 };
+#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding", "merge", "export-subst"
+enum { GITATTRS_COUNT = 7, GITATTRS_BATCH_MAX = 64 };
 /* What `git check-attr` printed for the GITATTRS_NAMES of many paths:
  * each distinct answer once (most paths share one), a small id per path. */
 struct gitattrs_batch {

@@ -151,3 +151,39 @@ config_unpinned() {
 	run -1 "$GITSEAL_BIN" git check --commits main..pr
 	[[ $output == *"'config/new.yaml' in commit $(git rev-parse --short=12 pr): it is staged unencrypted, but the .gitattributes of commit $(git rev-parse --short=12 pr^) put it under the filter"* ]]
 }
+
+# E1: export-subst on a sealed path: git archive expands "$Format:...$"
+# after the smudge, in a key, comment or value in clear of the committed
+# text (the archived file's MAC then fails), and in a secret under
+# GITSEAL_ARCHIVE_PLAINTEXT=1. Refused as merge=union is (red team 30).
+@test "E1: export-subst on a path under the filter: git add fails naming it, status and check name it" {
+	local want="the attribute export-subst (from gitattributes) makes git archive rewrite '\$Format:...\$' in the file it exports, which then does not open: remove it for this path" next
+	printf 'db: hunter2\nbuilt_$Format:%%H$: 1\n' > secrets/app.yaml
+	git add .gitattributes .sops.yaml secrets/app.yaml
+	fixture git commit -qm app
+	# a later version, sealed before the attribute came
+	printf 'db: hunter3\nbuilt_$Format:%%H$: 1\n' > secrets/app.yaml
+	git add secrets/app.yaml
+	next=$(git rev-parse :secrets/app.yaml)
+	git reset -q
+	git checkout -q secrets/app.yaml
+	backdate secrets/app.yaml
+	git update-index -q --refresh
+	printf 'secrets/** export-subst\n' >> .gitattributes
+	git add .gitattributes
+	fixture git commit -qm "pull request: stamp the archive"
+	# what it did: the archived file no longer opens
+	git archive HEAD secrets/app.yaml | tar -xO > "$T/archived.yaml"
+	grep -q "^built_[0-9a-f]\\{40\\}: ENC" "$T/archived.yaml"
+	run ! "$GITSEAL_BIN" decrypt "$T/archived.yaml"
+	printf 'db: hunter3\nbuilt_$Format:%%H$: 1\n' > secrets/app.yaml
+	run git add secrets/app.yaml
+	[ "$status" -ne 0 ]
+	[[ $output == *"'secrets/app.yaml': $want"* ]]
+	[ "$(git rev-parse :secrets/app.yaml)" = "$(git rev-parse HEAD:secrets/app.yaml)" ]
+	run -0 "$GITSEAL_BIN" git status
+	grep -qxF "secrets/app.yaml: $want; decrypted" <<<"$output"
+	git update-index --cacheinfo "100644,$next,secrets/app.yaml"
+	run -1 "$GITSEAL_BIN" git check
+	grep -qxF "gitseal: error: 'secrets/app.yaml': $want" <<<"$output"
+}
