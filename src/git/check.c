@@ -861,6 +861,114 @@ static int size_order(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* ---- copies of sealed versions the work tree does not hold ---- */
+
+/* At most this many sealed versions are opened a check: a commit checked
+ * long after it was made (a branch pushed late) differs from the work tree
+ * in every sealed file changed since. */
+enum { COPY_VERSIONS_MAX = 64 };
+
+struct versions {
+	const struct outside *o;
+	const git_index_entry **from;
+	struct gs_buf blob, plain, staged;
+	size_t opened, passed; /* versions opened; those left unopened past the limit */
+};
+
+/* The plaintext of a sealed version (blob id) of s's path, compared with
+ * each staged file outside the pattern of its size not found yet. */
+static int version_copies(struct gitfilter *f, git_index *idx, struct versions *v, const git_index_entry *s,
+			  const git_oid *id)
+{
+	struct doc cipher;
+	int ret;
+
+	if (v->opened == COPY_VERSIONS_MAX) {
+		v->passed++;
+		return 0;
+	}
+	gs_buf_reset(&v->blob);
+	gs_buf_reset(&v->plain);
+	if ((ret = gitrepo_read_blob(f, id, &v->blob)) ||
+	    (ret = gitseal_load_sealed(store_format_for_path(s->path), v->blob.data, v->blob.len, &cipher)) <= 0) {
+		if (ret == 0)
+			doc_release(&cipher);
+		return ret;
+	}
+	ret = 0;
+	v->opened++;
+	/* a version no key of this clone opens holds nothing to find */
+	if (gitseal_open_text(f, &cipher, &v->plain)) {
+		gs_error_clear();
+		doc_release(&cipher);
+		return 0;
+	}
+	doc_release(&cipher);
+	for (size_t j = 0; j < v->o->count && !ret; j++) {
+		const git_index_entry *e = git_index_get_byindex(idx, v->o->at[j]);
+
+		if (v->from[j] || e->file_size != v->plain.len)
+			continue;
+		gs_buf_reset(&v->staged);
+		if (!(ret = gitrepo_read_blob(f, &e->id, &v->staged)) && v->staged.len == v->plain.len &&
+		    !memcmp(v->staged.data, v->plain.data, v->plain.len))
+			v->from[j] = s;
+	}
+	return ret;
+}
+
+/* The sealed versions whose plaintext the work tree does not hold, and a
+ * copy of which copy_of cannot find: HEAD's (a commit's parent's) version
+ * of a file the commit changes (`cp secrets/app.yaml app.bak`, then an
+ * edit of the secret), and for check --commits the commit's own version of
+ * a file the work tree holds otherwise now. Opened with this clone's keys. */
+static int check_copied_versions(struct gitfilter *f, git_index *idx, const struct outside *o,
+				 const git_index_entry **from)
+{
+	struct versions v = { o, from, { 0 }, { 0 }, { 0 }, 0, 0 };
+	git_index *repo_idx = NULL;
+	git_tree_entry *te = NULL;
+	bool commits = *f->head_name;
+	int ret = 0;
+
+	if (!gitfilter_identities(f))
+		return 0;
+	if (commits && git_repository_index(&repo_idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	gs_buf_init(&v.blob, false);
+	gs_buf_init(&v.plain, true);
+	gs_buf_init(&v.staged, true);
+	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *s = git_index_get_byindex(idx, i), *w;
+		git_tree *head = gitrepo_head_tree(f);
+		bool changed, elsewhere;
+
+		if (git_index_entry_stage(s) != 0 || (s->mode & 0170000) != 0100000)
+			continue;
+		changed = head && !gitrepo_head_same(f, s->path, &s->id);
+		elsewhere = repo_idx && (!(w = git_index_get_bypath(repo_idx, s->path, 0)) || !git_oid_equal(&w->id, &s->id));
+		if ((!changed && !elsewhere) || !gitrepo_filtered(f, s->path))
+			continue;
+		if (elsewhere && (ret = version_copies(f, idx, &v, s, &s->id)))
+			break;
+		if (changed && !git_tree_entry_bypath(&te, head, s->path)) {
+			if (git_tree_entry_type(te) == GIT_OBJECT_BLOB)
+				ret = version_copies(f, idx, &v, s, git_tree_entry_id(te));
+			git_tree_entry_free(te);
+			te = NULL;
+		}
+		git_error_clear();
+	}
+	if (!ret && v.passed)
+		gs_warn("%zu sealed version(s) not searched for copies outside the filter's pattern: at most %d are "
+			"opened a check", v.passed, COPY_VERSIONS_MAX);
+	git_index_free(repo_idx);
+	gs_buf_release(&v.blob);
+	gs_buf_release(&v.plain);
+	gs_buf_release(&v.staged);
+	return ret;
+}
+
 /* Staged files outside the pattern whose bytes are a sealed file's
  * plaintext in the work tree: `cp secrets/app.yaml config/`, where `git mv`
  * is a move (check_moved_out). Compared whole, so no value a file shares by
@@ -907,6 +1015,8 @@ static int check_copied_out(struct gitfilter *f, git_index *idx, const struct ou
 		}
 	}
 	gs_buf_release(&staged);
+	if (!ret)
+		ret = check_copied_versions(f, idx, o, from);
 	for (size_t j = 0; j < o->count && !ret; j++)
 		if (from[j])
 			ret = add_finding(fs, git_index_get_byindex(idx, o->at[j])->path,

@@ -187,3 +187,30 @@ config_unpinned() {
 	run -1 "$GITSEAL_BIN" git check
 	grep -qxF "gitseal: error: 'secrets/app.yaml': $want" <<<"$output"
 }
+
+# C2: a file copied out of the pattern was found only while its bytes were
+# the sealed file's plaintext in the work tree: a copy of the committed
+# version staged after an edit of the secret, or a commit pushed after a
+# later one changed the secret, was committed (pushed) in clear, exit 0.
+@test "C2: a copy of HEAD's plaintext of a secret edited since: the hook refuses it" {
+	app_committed
+	cp secrets/app.yaml app.bak
+	printf 'db_password: n3w-hunter\n' > secrets/app.yaml
+	git add -A
+	run git commit -qm "rotate the password"
+	[ "$status" -ne 0 ]
+	[[ $output == *"gitseal: error: 'app.bak': it is a copy of the plaintext of 'secrets/app.yaml', which is encrypted"* ]]
+	[ -z "$(git ls-tree HEAD app.bak)" ]
+}
+
+@test "C2: a commit copying a secret, pushed after a later commit changed it: check --commits refuses it" {
+	app_committed
+	git checkout -qb feat
+	cp secrets/app.yaml db-copy.yaml
+	git add db-copy.yaml
+	git commit -q --no-verify -m "copy, made where no hook ran"
+	printf 'db_password: n3w-hunter\n' > secrets/app.yaml
+	git commit -qam "rotate the password"
+	run -1 "$GITSEAL_BIN" git check --commits main..feat
+	[[ $output == *"gitseal: error: 'db-copy.yaml' in commit $(git rev-parse --short=12 HEAD^): it is a copy of the plaintext of 'secrets/app.yaml', which is encrypted"* ]]
+}
