@@ -393,28 +393,69 @@ static int check_unfiltered(struct gitfilter *f, const git_index_entry *e, struc
 /* ---- the filter as HEAD's attributes set it ---- */
 
 /* HEAD's own attributes: its .gitattributes files (with this clone's
- * info/attributes, the user's word), read by libgit2 from an index of
- * HEAD's tree in the repository opened without its work tree, on first
- * need. A commit's parent for check --commits, which read the work tree's
- * alone: a commit taking a path off the filter in .gitattributes and adding
- * a file there in clear passed, as did one pushed from a work tree whose
- * attributes were another branch's. */
+ * info/attributes, the user's word), read by libgit2 from an index in the
+ * repository opened without its work tree. The index holds HEAD's
+ * .gitattributes of the directories of the paths asked so far, added on
+ * first need (a whole tree read in is 20 million instructions in a 5,000
+ * file repository: a quarter of the hook). A commit's parent for check
+ * --commits, which read the work tree's alone: a commit taking a path off
+ * the filter in .gitattributes and adding a file there in clear passed, as
+ * did one pushed from a work tree whose attributes were another branch's. */
 struct head_attrs {
 	bool tried;
 	git_repository *repo;
 	git_index *idx;
+	char **dirs; /* added, each with its trailing '/' ("" at the top) */
+	size_t dir_count;
 };
 
 static void head_attrs_release(struct head_attrs *h)
 {
 	git_repository_free(h->repo);
 	git_index_free(h->idx);
+	for (size_t i = 0; i < h->dir_count; i++)
+		free(h->dirs[i]);
+	free(h->dirs);
+}
+
+/* HEAD's .gitattributes of the directory path[0, len) into h->idx, once. */
+static int head_attrs_add(struct head_attrs *h, git_tree *head, const char *path, size_t len)
+{
+	char name[PATH_MAX];
+	git_tree_entry *te = NULL;
+	git_index_entry e;
+
+	for (size_t i = 0; i < h->dir_count; i++)
+		if (strlen(h->dirs[i]) == len && !memcmp(h->dirs[i], path, len))
+			return 0;
+	if (len + sizeof(GITPINS_NAME) > sizeof(name))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(path));
+	memcpy(name, path, len);
+	memcpy(name + len, GITPINS_NAME, sizeof(GITPINS_NAME));
+	if (gs_strings_push(&h->dirs, &h->dir_count, path, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* a directory none holds: nothing to add */
+	if (git_tree_entry_bypath(&te, head, name) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	memset(&e, 0, sizeof(e));
+	e.mode = git_tree_entry_filemode(te);
+	e.id = *git_tree_entry_id(te);
+	e.path = name;
+	git_tree_entry_free(te);
+	/* git reads a link's blob too, its target's text (pins.c) */
+	if ((e.mode == GIT_FILEMODE_BLOB || e.mode == GIT_FILEMODE_BLOB_EXECUTABLE || e.mode == GIT_FILEMODE_LINK) &&
+	    git_index_add(h->idx, &e) < 0)
+		return gitrepo_fail("cannot read HEAD's gitattributes");
+	return 0;
 }
 
 static int filtered_in_head(struct gitfilter *f, struct head_attrs *h, const char *path, bool *yes)
 {
 	git_tree *head = gitrepo_head_tree(f);
 	const char *value = NULL;
+	int ret;
 
 	*yes = false;
 	if (!head)
@@ -423,13 +464,17 @@ static int filtered_in_head(struct gitfilter *f, struct head_attrs *h, const cha
 		h->tried = true;
 		if (git_repository_open_ext(&h->repo, git_repository_path(f->repo),
 					    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0 ||
-		    git_index_new(&h->idx) < 0 || git_index_read_tree(h->idx, head) < 0 ||
-		    git_repository_set_index(h->repo, h->idx) < 0) {
+		    git_index_new(&h->idx) < 0 || git_repository_set_index(h->repo, h->idx) < 0) {
 			git_repository_free(h->repo);
 			h->repo = NULL;
 		}
 	}
-	if (!h->repo || git_attr_get(&value, h->repo, GIT_ATTR_CHECK_INDEX_ONLY, path, "filter") < 0)
+	if (!h->repo)
+		return gitrepo_fail("cannot read the gitattributes of HEAD's tree (a commit's parent's, for --commits)");
+	for (const char *slash = path; slash; slash = strchr(slash + 1, '/'))
+		if ((ret = head_attrs_add(h, head, path, slash == path ? 0 : (size_t)(slash - path) + 1)))
+			return ret;
+	if (git_attr_get(&value, h->repo, GIT_ATTR_CHECK_INDEX_ONLY, path, "filter") < 0)
 		return gitrepo_fail("cannot read the gitattributes of HEAD's tree (a commit's parent's, for --commits)");
 	*yes = git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
 	return 0;
@@ -919,45 +964,45 @@ static int version_copies(struct gitfilter *f, git_index *idx, struct versions *
 
 /* The sealed versions whose plaintext the work tree does not hold, and a
  * copy of which copy_of cannot find: HEAD's (a commit's parent's) version
- * of a file the commit changes (`cp secrets/app.yaml app.bak`, then an
- * edit of the secret), and for check --commits the commit's own version of
- * a file the work tree holds otherwise now. Opened with this clone's keys. */
+ * of a sealed file the commit changes (changed: their positions in idx;
+ * `cp secrets/app.yaml app.bak`, then an edit of the secret), and for check
+ * --commits the commit's own version of a file the work tree holds
+ * otherwise now. Opened with this clone's keys. */
 static int check_copied_versions(struct gitfilter *f, git_index *idx, const struct outside *o,
-				 const git_index_entry **from)
+				 const struct outside *changed, const git_index_entry **from)
 {
 	struct versions v = { o, from, { 0 }, { 0 }, { 0 }, 0, 0 };
+	git_tree *head = gitrepo_head_tree(f);
 	git_index *repo_idx = NULL;
 	git_tree_entry *te = NULL;
-	bool commits = *f->head_name;
 	int ret = 0;
 
 	if (!gitfilter_identities(f))
 		return 0;
-	if (commits && git_repository_index(&repo_idx, f->repo) < 0)
+	/* a commit's tree: the work tree holds the index's versions */
+	if (*f->head_name && git_repository_index(&repo_idx, f->repo) < 0)
 		return gitrepo_fail("cannot open the index");
 	gs_buf_init(&v.blob, false);
 	gs_buf_init(&v.plain, true);
 	gs_buf_init(&v.staged, true);
-	for (size_t i = 0; i < git_index_entrycount(idx) && !ret; i++) {
-		const git_index_entry *s = git_index_get_byindex(idx, i), *w;
-		git_tree *head = gitrepo_head_tree(f);
-		bool changed, elsewhere;
+	for (size_t k = 0; head && k < changed->count && !ret; k++) {
+		const git_index_entry *s = git_index_get_byindex(idx, changed->at[k]);
 
-		if (git_index_entry_stage(s) != 0 || (s->mode & 0170000) != 0100000)
-			continue;
-		changed = head && !gitrepo_head_same(f, s->path, &s->id);
-		elsewhere = repo_idx && (!(w = git_index_get_bypath(repo_idx, s->path, 0)) || !git_oid_equal(&w->id, &s->id));
-		if ((!changed && !elsewhere) || !gitrepo_filtered(f, s->path))
-			continue;
-		if (elsewhere && (ret = version_copies(f, idx, &v, s, &s->id)))
-			break;
-		if (changed && !git_tree_entry_bypath(&te, head, s->path)) {
+		if (!git_tree_entry_bypath(&te, head, s->path)) {
 			if (git_tree_entry_type(te) == GIT_OBJECT_BLOB)
 				ret = version_copies(f, idx, &v, s, git_tree_entry_id(te));
 			git_tree_entry_free(te);
 			te = NULL;
 		}
 		git_error_clear();
+	}
+	for (size_t i = 0; repo_idx && i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *s = git_index_get_byindex(idx, i), *w;
+
+		if (git_index_entry_stage(s) == 0 && (s->mode & 0170000) == 0100000 &&
+		    (!(w = git_index_get_bypath(repo_idx, s->path, 0)) || !git_oid_equal(&w->id, &s->id)) &&
+		    gitrepo_filtered(f, s->path))
+			ret = version_copies(f, idx, &v, s, &s->id);
 	}
 	if (!ret && v.passed)
 		gs_warn("%zu sealed version(s) not searched for copies outside the filter's pattern: at most %d are "
@@ -975,7 +1020,8 @@ static int check_copied_versions(struct gitfilter *f, git_index *idx, const stru
  * chance with one of the pattern refuses anything. The index's sizes come
  * first: an entry's work tree copy is read only when its size is one a
  * changed file outside has (those files aside: o->at is in index order). */
-static int check_copied_out(struct gitfilter *f, git_index *idx, const struct outside *o, struct gitfilter_findings *fs)
+static int check_copied_out(struct gitfilter *f, git_index *idx, const struct outside *o, const struct outside *changed,
+			    struct gitfilter_findings *fs)
 {
 	const git_index_entry **from = NULL;
 	uint32_t *sizes = NULL;
@@ -1016,7 +1062,7 @@ static int check_copied_out(struct gitfilter *f, git_index *idx, const struct ou
 	}
 	gs_buf_release(&staged);
 	if (!ret)
-		ret = check_copied_versions(f, idx, o, from);
+		ret = check_copied_versions(f, idx, o, changed, from);
 	for (size_t j = 0; j < o->count && !ret; j++)
 		if (from[j])
 			ret = add_finding(fs, git_index_get_byindex(idx, o->at[j])->path,
@@ -1134,7 +1180,7 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 
 int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
 {
-	struct outside outside = { 0 };
+	struct outside outside = { 0 }, sealed_changed = { 0 };
 	struct link_targets links = { 0 };
 	struct head_attrs head_attrs = { 0 };
 	struct gs_buf blob;
@@ -1178,15 +1224,16 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 			    !(ret = check_beside(f, idx, e, &blob, fs)) && fs->count == before &&
 			    e->file_size >= GS_SECRET_MIN_LEN)
 				ret = outside_add(&outside, i);
-		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
-			ret = check_filtered(f, e->path, &blob, fs);
+		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && !(ret = check_filtered(f, e->path, &blob, fs))) {
+			ret = outside_add(&sealed_changed, i);
 		}
 	}
 	if (!ret && !(ret = check_moved_out(f, idx, fs)))
-		ret = check_copied_out(f, idx, &outside, fs);
+		ret = check_copied_out(f, idx, &outside, &sealed_changed, fs);
 	link_targets_release(&links);
 	head_attrs_release(&head_attrs);
 	free(outside.at);
+	free(sealed_changed.at);
 	gs_buf_release(&blob);
 	return ret;
 }
