@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/shown.h"
@@ -348,9 +349,70 @@ static char *next_line(const char **p, const char *end)
  * the hooks name the first. */
 struct pin_run {
 	struct gs_buf pinned, pin, shown;
+	char **macros; /* the top-level file's macros that set filter=gitseal */
+	size_t macro_count;
 	bool init, changed;
 	char *missing, *missing_file; /* !init: the first line not kept, its file */
 };
+
+/* A macro of the top-level .gitattributes (git reads them there alone)
+ * that sets filter=gitseal: "[attr]sealed filter=gitseal diff=gitseal". */
+static int note_macro(struct pin_run *r, const char *line)
+{
+	size_t len;
+
+	if (strncmp(line, "[attr]", 6) || !sets_filter(line + 6))
+		return 0;
+	len = strcspn(line + 6, " \t");
+	return gs_strings_push(&r->macros, &r->macro_count, line + 6, len) ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+									   : 0;
+}
+
+/* Each such macro of text (the top-level file), wherever it is defined. */
+static int note_macros(struct pin_run *r, const struct gs_buf *text)
+{
+	int ret = 0;
+
+	for (const char *p = (const char *)text->data, *end = p + text->len; !ret && p < end;) {
+		char *line = next_line(&p, end);
+
+		if (!line)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		ret = note_macro(r, line + strspn(line, " \t"));
+		free(line);
+	}
+	return ret;
+}
+
+/* Whether the attribute tok (len bytes) is one of r's filter macros. */
+static bool filter_macro(const struct pin_run *r, const char *tok, size_t len)
+{
+	for (size_t i = 0; i < r->macro_count; i++)
+		if (strlen(r->macros[i]) == len && !memcmp(r->macros[i], tok, len))
+			return true;
+	return false;
+}
+
+/* The length of line's pattern when it is one pattern and a filter macro
+ * alone ("secrets/ sealed"): kept as init's line for the pattern, since
+ * a pull request redefining the macro takes the filter off; else 0. A
+ * line naming one among other attributes sets the filter too (*uses). */
+static size_t macro_pinnable(const struct pin_run *r, const char *line, bool *uses)
+{
+	size_t pattern = strcspn(line, " \t"), n = 0;
+	const char *p = line + pattern;
+
+	*uses = false;
+	if (!r->macro_count || line[0] == '#' || line[0] == '!' || !strncmp(line, "[attr]", 6))
+		return 0;
+	for (p += strspn(p, " \t"); *p; p += strspn(p, " \t"), n++) {
+		size_t len = strcspn(p, " \t");
+
+		*uses |= filter_macro(r, p, len);
+		p += len;
+	}
+	return *uses && n == 1 ? pattern : 0;
+}
 
 /* The line's pattern (its first at bytes) as dir's file means it, with
  * the pinned attributes, into r->pin: 1, or 0 when it cannot be written. */
@@ -373,11 +435,13 @@ static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *
 	for (const char *p = (const char *)text->data, *end = p + text->len; !ret && !r->missing && p < end;) {
 		char *line = next_line(&p, end);
 		size_t at, len;
+		bool uses = false;
 
 		if (!line)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
-		at = pinnable(line);
-		if (r->init && !at && sets_filter(line))
+		if (!(at = pinnable(line)))
+			at = macro_pinnable(r, line, &uses);
+		if (r->init && !at && (sets_filter(line) || uses))
 			gs_warn("not kept in .git/info/attributes: '%s' in %s" GITPINS_NAME " is not a line "
 				"'gitseal git init' writes (one pattern and the filter's attributes)",
 				gs_shown(line), gs_shown(dir));
@@ -429,7 +493,7 @@ static int pin_all(struct gitfilter *f, struct pin_run *r, const char *info)
 		gs_error_clear();
 		ret = 0;
 	}
-	if (!ret && !(ret = attributes_text(f, &text)))
+	if (!ret && !(ret = attributes_text(f, &text)) && !(ret = note_macros(r, &text)))
 		ret = pin_lines(f, "", &text, r);
 	if (!ret && !r->missing)
 		ret = gitpins_each_below(f, pin_lines, r);
@@ -442,6 +506,9 @@ static void pin_run_release(struct pin_run *r)
 	gs_buf_release(&r->pinned);
 	gs_buf_release(&r->pin);
 	gs_buf_release(&r->shown);
+	for (size_t i = 0; i < r->macro_count; i++)
+		free(r->macros[i]);
+	free(r->macros);
 	free(r->missing);
 	free(r->missing_file);
 }

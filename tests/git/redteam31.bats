@@ -91,6 +91,48 @@ DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
 	grep -qxF "config/secrets/*.yaml $SUFFIX" .git/info/attributes
 }
 
+# S1: the pins match what the subdirectory's lines matched: git's answers
+# for a set of paths are the same with the file gone and only the pins.
+@test "S1: what a subdirectory's lines put under the filter, its pins do, path for path" {
+	local pat paths answers
+	mkdir -p c
+	for pat in '*.yaml' '/top.env' 'secrets/*.json' '**/deep.ini' 'd/**' 'x.y?ml' '[ab].env' '\*.cfg' 'e/' 'f/**/g.env'; do
+		printf '%s %s\n' "$pat" "$DRIVERS"
+	done > c/.gitattributes
+	git add c/.gitattributes
+	fixture git commit -qm attrs
+	"$GITSEAL_BIN" git init 2>/dev/null
+	paths='c/a.yaml c/q/a.yaml a.yaml c/top.env c/q/top.env c/secrets/a.json c/q/secrets/a.json c/deep.ini c/q/r/deep.ini c/d/x c/q/d/x c/x.yaml c/q/xzyml c/a.env c/q/b.env c/c.env c/*.cfg c/z.cfg c/e/x c/f/g.env c/f/q/r/g.env top.env d/x'
+	answers=$(git check-attr --stdin filter <<<"${paths// /$'\n'}")
+	git rm -q c/.gitattributes
+	[ "$(git check-attr --stdin filter <<<"${paths// /$'\n'}")" = "$answers" ]
+	[[ $answers == *"c/q/r/deep.ini: filter: gitseal"* ]]
+	[[ $answers == *"a.yaml: filter: unspecified"* ]]
+}
+
+# S4: a filter line through a macro of the top-level .gitattributes
+# (`[attr]sealed filter=gitseal ...`, `secrets/** sealed`) was neither kept
+# nor named: a pull request redefining the macro (`[attr]sealed -filter`)
+# took the filter off new files there.
+@test "S4: a line naming a filter macro alone is kept as init's line; one naming it among others is named" {
+	mkdir -p config/vault
+	printf '[attr]sealed %s\nconfig/vault/** sealed\nconfig/other/** sealed text\n' "$DRIVERS" >> .gitattributes
+	printf 'db/** sealed\n' > config/.gitattributes
+	git add .gitattributes .sops.yaml config/.gitattributes
+	fixture git commit -qm "the team's macro"
+	run -0 "$GITSEAL_BIN" git init
+	grep -qxF "config/vault/** $SUFFIX" .git/info/attributes
+	grep -qxF "config/db/** $SUFFIX" .git/info/attributes
+	grep -qxF "gitseal: warning: not kept in .git/info/attributes: 'config/other/** sealed text' in .gitattributes is not a line 'gitseal git init' writes (one pattern and the filter's attributes)" <<<"$output"
+	# a pull request redefines the macro
+	sed -i 's|^\[attr\]sealed .*|[attr]sealed -filter|' .gitattributes
+	git add .gitattributes
+	fixture git commit -qm "pull request: tidy"
+	printf 'token: v4ult\n' > config/vault/new.yaml
+	[ "$(git check-attr filter -- config/vault/new.yaml)" = "config/vault/new.yaml: filter: gitseal" ]
+	[ "$(git check-attr filter -- config/db/new.yaml)" = "config/db/new.yaml: filter: gitseal" ]
+}
+
 # config/ under the filter by a teammate's line that this clone did not
 # pin (it ran init before the line came), a .sops.yaml rule for it, and a
 # bare remote holding main (the pre-push hook's baseline)
