@@ -129,6 +129,8 @@ struct gitfilter_init_result {
 				 * (malloc'd: the caller frees it); NULL otherwise */
 	char *paths_refused;    /* the first time: a line for each file whose recipients were not
 				 * accepted (GITFILTER_PATH_REFUSED); malloc'd, or NULL */
+	char *pins_shown;       /* the lines of a subdirectory's .gitattributes now kept in
+				 * .git/info/attributes, a line each with the file (malloc'd, or NULL) */
 	size_t files_smudged;   /* ciphertext in the work tree turned to plaintext */
 	char hook_messages[GITFILTER_HOOKS][512]; /* why each hook was not installed or does not run, "" */
 	size_t files_failed;    /* could not be decrypted */

@@ -161,6 +161,7 @@ static int git_init(int argc, char **argv)
 	if (ret) {
 		free(res.recipients_shown);
 		free(res.paths_refused);
+		free(res.pins_shown);
 		cmd_print_error();
 		return EXIT_GENERIC;
 	}
@@ -170,6 +171,9 @@ static int git_init(int argc, char **argv)
 			cmd_warnf("%s", res.hook_messages[h]);
 	if (res.attributes_added)
 		fprintf(stderr, "gitseal: added %zu line(s) to .gitattributes\n", res.attributes_added);
+	for (char *line = res.pins_shown, *end; line && (end = strchr(line, '\n')); line = end + 1)
+		fprintf(stderr, "gitseal: kept in .git/info/attributes: %.*s\n", (int)(end - line), line);
+	free(res.pins_shown);
 	if (res.no_pattern)
 		fprintf(stderr, "gitseal: no line of .gitattributes puts files under the filter: name them, as in "
 			"gitseal git init 'secrets/**'\n");

@@ -44,7 +44,7 @@
 
 extern char **environ;
 
-enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING, A_MERGE };
+enum { A_TEXT, A_CRLF, A_EOL, A_IDENT, A_ENCODING, A_MERGE, A_SUBST };
 
 static const char *attr_names[GITATTRS_COUNT] = { GITATTRS_NAMES };
 
@@ -68,6 +68,9 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean)
 	if (c->at_merge)
 		return "makes a merge join both sides' sealed lines into a file that does not open: remove it for this "
 		       "path";
+	if (c->at_archive)
+		return "makes git archive rewrite '$Format:...$' in the file it exports, which then does not open: "
+		       "remove it for this path";
 	return clean ? "changes what git stores after the filter: remove it for this path"
 		     : "changes what git hands the filter at checkout: remove it for this path";
 }
@@ -219,6 +222,16 @@ static int changing(struct gitfilter *f, const struct attr a[GITATTRS_COUNT], co
 	out->what[0] = '\0';
 	out->at_checkout = false;
 	out->at_merge = false;
+	out->at_archive = false;
+	/* git archive expands "$Format:...$" after the smudge (archive.c,
+	 * format_subst): in a key, comment or value in clear of the sealed
+	 * text, and under GITSEAL_ARCHIVE_PLAINTEXT=1 in a secret, which the
+	 * sealed text does not show: refused whatever the text holds */
+	if (a[A_SUBST].kind == ATTR_SET) {
+		snprintf(out->what, sizeof(out->what), "the attribute export-subst (from gitattributes)");
+		out->at_archive = true;
+		return 1;
+	}
 	/* git's union merge keeps the lines of both sides where each changed
 	 * (ll_union_merge): the values, the MAC and lastmodified twice */
 	if (attr_is(&a[A_MERGE], "union")) {
@@ -341,7 +354,7 @@ static char **flushing_environ(void)
 static int git_start(struct gitfilter *f, struct gitattrs_git *g)
 {
 	char *argv[] = { "git", "-C", f->workdir, "check-attr", "--stdin", "-z", "filter", NULL, NULL, NULL, NULL, NULL,
-			 NULL, NULL };
+			 NULL, NULL, NULL };
 	int in[2], out[2], rc;
 	char **env;
 
@@ -768,6 +781,7 @@ int gitattrs_changing(struct gitfilter *f, const char *path, const uint8_t *text
 	out->what[0] = '\0';
 	out->at_checkout = false;
 	out->at_merge = false;
+	out->at_archive = false;
 	if (!f->repo || !len)
 		return 0;
 	if (checkout) {

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <sodium.h>
 
 #include "gitseal/alloc.h"
@@ -326,6 +327,12 @@ out:
 	return ret;
 }
 
+/* What messages call HEAD's tree: a commit's parent for check --commits. */
+static const char *head_shown(const struct gitfilter *f)
+{
+	return *f->head_name ? f->head_name : "HEAD";
+}
+
 static int check_filtered(struct gitfilter *f, const char *path, const struct gs_buf *blob,
 			  struct gitfilter_findings *fs)
 {
@@ -378,8 +385,119 @@ static int check_unfiltered(struct gitfilter *f, const git_index_entry *e, struc
 	if (blob->len)
 		doc_release(&d);
 	return sealed ? 0
-		      : add_finding(fs, e->path, "it is staged unencrypted, but HEAD holds it encrypted: the filter is "
-						 "off for it (see .gitattributes; 'gitseal git init' keeps its patterns)");
+		      : add_finding(fs, e->path, "it is staged unencrypted, but %s holds it encrypted: the filter is "
+						 "off for it (see .gitattributes; 'gitseal git init' keeps its patterns)",
+				    head_shown(f));
+}
+
+/* ---- the filter as HEAD's attributes set it ---- */
+
+/* HEAD's own attributes: its .gitattributes files (with this clone's
+ * info/attributes, the user's word), read by libgit2 from an index in the
+ * repository opened without its work tree. The index holds HEAD's
+ * .gitattributes of the directories of the paths asked so far, added on
+ * first need (a whole tree read in is 20 million instructions in a 5,000
+ * file repository: a quarter of the hook). A commit's parent for check
+ * --commits, which read the work tree's alone: a commit taking a path off
+ * the filter in .gitattributes and adding a file there in clear passed, as
+ * did one pushed from a work tree whose attributes were another branch's. */
+struct head_attrs {
+	bool tried;
+	git_repository *repo;
+	git_index *idx;
+	char **dirs; /* added, each with its trailing '/' ("" at the top) */
+	size_t dir_count;
+};
+
+static void head_attrs_release(struct head_attrs *h)
+{
+	git_repository_free(h->repo);
+	git_index_free(h->idx);
+	for (size_t i = 0; i < h->dir_count; i++)
+		free(h->dirs[i]);
+	free(h->dirs);
+}
+
+/* HEAD's .gitattributes of the directory path[0, len) into h->idx, once. */
+static int head_attrs_add(struct head_attrs *h, git_tree *head, const char *path, size_t len)
+{
+	char name[PATH_MAX];
+	git_tree_entry *te = NULL;
+	git_index_entry e;
+
+	for (size_t i = 0; i < h->dir_count; i++)
+		if (strlen(h->dirs[i]) == len && !memcmp(h->dirs[i], path, len))
+			return 0;
+	if (len + sizeof(GITPINS_NAME) > sizeof(name))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(path));
+	memcpy(name, path, len);
+	memcpy(name + len, GITPINS_NAME, sizeof(GITPINS_NAME));
+	if (gs_strings_push(&h->dirs, &h->dir_count, path, len))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	/* a directory none holds: nothing to add */
+	if (git_tree_entry_bypath(&te, head, name) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	memset(&e, 0, sizeof(e));
+	e.mode = git_tree_entry_filemode(te);
+	e.id = *git_tree_entry_id(te);
+	e.path = name;
+	git_tree_entry_free(te);
+	/* git reads a link's blob too, its target's text (pins.c) */
+	if ((e.mode == GIT_FILEMODE_BLOB || e.mode == GIT_FILEMODE_BLOB_EXECUTABLE || e.mode == GIT_FILEMODE_LINK) &&
+	    git_index_add(h->idx, &e) < 0)
+		return gitrepo_fail("cannot read HEAD's gitattributes");
+	return 0;
+}
+
+static int filtered_in_head(struct gitfilter *f, struct head_attrs *h, const char *path, bool *yes)
+{
+	git_tree *head = gitrepo_head_tree(f);
+	const char *value = NULL;
+	int ret;
+
+	*yes = false;
+	if (!head)
+		return 0;
+	if (!h->tried) {
+		h->tried = true;
+		if (git_repository_open_ext(&h->repo, git_repository_path(f->repo),
+					    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL) < 0 ||
+		    git_index_new(&h->idx) < 0 || git_repository_set_index(h->repo, h->idx) < 0) {
+			git_repository_free(h->repo);
+			h->repo = NULL;
+		}
+	}
+	if (!h->repo)
+		return gitrepo_fail("cannot read the gitattributes of HEAD's tree (a commit's parent's, for --commits)");
+	for (const char *slash = path; slash; slash = strchr(slash + 1, '/'))
+		if ((ret = head_attrs_add(h, head, path, slash == path ? 0 : (size_t)(slash - path) + 1)))
+			return ret;
+	if (git_attr_get(&value, h->repo, GIT_ATTR_CHECK_INDEX_ONLY, path, "filter") < 0)
+		return gitrepo_fail("cannot read the gitattributes of HEAD's tree (a commit's parent's, for --commits)");
+	*yes = git_attr_value(value) == GIT_ATTR_VALUE_STRING && !strcmp(value, "gitseal");
+	return 0;
+}
+
+/* A file HEAD's attributes put under the filter and the work tree's no
+ * longer do: staged in clear, refused as under the filter. */
+static int check_filter_dropped(struct gitfilter *f, const git_index_entry *e, struct gs_buf *blob,
+				struct gitfilter_findings *fs)
+{
+	struct doc d;
+	int ret;
+
+	if ((ret = gitrepo_read_blob(f, &e->id, blob)) || !blob->len)
+		return ret;
+	ret = gitseal_load_sealed(store_format_for_path(e->path), blob->data, blob->len, &d);
+	doc_release(&d);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return add_finding(fs, e->path, "it is staged unencrypted, but the .gitattributes of %s put it under the "
+					"filter, which is off for it now (see .gitattributes; a line 'PATH -filter' in "
+					".git/info/attributes is your word that it holds no secret)",
+			   head_shown(f));
 }
 
 /* ---- files moved out of the pattern ---- */
@@ -788,13 +906,122 @@ static int size_order(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* ---- copies of sealed versions the work tree does not hold ---- */
+
+/* At most this many sealed versions are opened a check: a commit checked
+ * long after it was made (a branch pushed late) differs from the work tree
+ * in every sealed file changed since. */
+enum { COPY_VERSIONS_MAX = 64 };
+
+struct versions {
+	const struct outside *o;
+	const git_index_entry **from;
+	struct gs_buf blob, plain, staged;
+	size_t opened, passed; /* versions opened; those left unopened past the limit */
+};
+
+/* The plaintext of a sealed version (blob id) of s's path, compared with
+ * each staged file outside the pattern of its size not found yet. */
+static int version_copies(struct gitfilter *f, git_index *idx, struct versions *v, const git_index_entry *s,
+			  const git_oid *id)
+{
+	struct doc cipher;
+	int ret;
+
+	if (v->opened == COPY_VERSIONS_MAX) {
+		v->passed++;
+		return 0;
+	}
+	gs_buf_reset(&v->blob);
+	gs_buf_reset(&v->plain);
+	if ((ret = gitrepo_read_blob(f, id, &v->blob)) ||
+	    (ret = gitseal_load_sealed(store_format_for_path(s->path), v->blob.data, v->blob.len, &cipher)) <= 0) {
+		if (ret == 0)
+			doc_release(&cipher);
+		return ret;
+	}
+	ret = 0;
+	v->opened++;
+	/* a version no key of this clone opens holds nothing to find */
+	if (gitseal_open_text(f, &cipher, &v->plain)) {
+		gs_error_clear();
+		doc_release(&cipher);
+		return 0;
+	}
+	doc_release(&cipher);
+	for (size_t j = 0; j < v->o->count && !ret; j++) {
+		const git_index_entry *e = git_index_get_byindex(idx, v->o->at[j]);
+
+		if (v->from[j] || e->file_size != v->plain.len)
+			continue;
+		gs_buf_reset(&v->staged);
+		if (!(ret = gitrepo_read_blob(f, &e->id, &v->staged)) && v->staged.len == v->plain.len &&
+		    !memcmp(v->staged.data, v->plain.data, v->plain.len))
+			v->from[j] = s;
+	}
+	return ret;
+}
+
+/* The sealed versions whose plaintext the work tree does not hold, and a
+ * copy of which copy_of cannot find: HEAD's (a commit's parent's) version
+ * of a sealed file the commit changes (changed: their positions in idx;
+ * `cp secrets/app.yaml app.bak`, then an edit of the secret), and for check
+ * --commits the commit's own version of a file the work tree holds
+ * otherwise now. Opened with this clone's keys. */
+static int check_copied_versions(struct gitfilter *f, git_index *idx, const struct outside *o,
+				 const struct outside *changed, const git_index_entry **from)
+{
+	struct versions v = { o, from, { 0 }, { 0 }, { 0 }, 0, 0 };
+	git_tree *head = gitrepo_head_tree(f);
+	git_index *repo_idx = NULL;
+	git_tree_entry *te = NULL;
+	int ret = 0;
+
+	if (!gitfilter_identities(f))
+		return 0;
+	/* a commit's tree: the work tree holds the index's versions */
+	if (*f->head_name && git_repository_index(&repo_idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	gs_buf_init(&v.blob, false);
+	gs_buf_init(&v.plain, true);
+	gs_buf_init(&v.staged, true);
+	for (size_t k = 0; head && k < changed->count && !ret; k++) {
+		const git_index_entry *s = git_index_get_byindex(idx, changed->at[k]);
+
+		if (!git_tree_entry_bypath(&te, head, s->path)) {
+			if (git_tree_entry_type(te) == GIT_OBJECT_BLOB)
+				ret = version_copies(f, idx, &v, s, git_tree_entry_id(te));
+			git_tree_entry_free(te);
+			te = NULL;
+		}
+		git_error_clear();
+	}
+	for (size_t i = 0; repo_idx && i < git_index_entrycount(idx) && !ret; i++) {
+		const git_index_entry *s = git_index_get_byindex(idx, i), *w;
+
+		if (git_index_entry_stage(s) == 0 && (s->mode & 0170000) == 0100000 &&
+		    (!(w = git_index_get_bypath(repo_idx, s->path, 0)) || !git_oid_equal(&w->id, &s->id)) &&
+		    gitrepo_filtered(f, s->path))
+			ret = version_copies(f, idx, &v, s, &s->id);
+	}
+	if (!ret && v.passed)
+		gs_warn("%zu sealed version(s) not searched for copies outside the filter's pattern: at most %d are "
+			"opened a check", v.passed, COPY_VERSIONS_MAX);
+	git_index_free(repo_idx);
+	gs_buf_release(&v.blob);
+	gs_buf_release(&v.plain);
+	gs_buf_release(&v.staged);
+	return ret;
+}
+
 /* Staged files outside the pattern whose bytes are a sealed file's
  * plaintext in the work tree: `cp secrets/app.yaml config/`, where `git mv`
  * is a move (check_moved_out). Compared whole, so no value a file shares by
  * chance with one of the pattern refuses anything. The index's sizes come
  * first: an entry's work tree copy is read only when its size is one a
  * changed file outside has (those files aside: o->at is in index order). */
-static int check_copied_out(struct gitfilter *f, git_index *idx, const struct outside *o, struct gitfilter_findings *fs)
+static int check_copied_out(struct gitfilter *f, git_index *idx, const struct outside *o, const struct outside *changed,
+			    struct gitfilter_findings *fs)
 {
 	const git_index_entry **from = NULL;
 	uint32_t *sizes = NULL;
@@ -834,6 +1061,8 @@ static int check_copied_out(struct gitfilter *f, git_index *idx, const struct ou
 		}
 	}
 	gs_buf_release(&staged);
+	if (!ret)
+		ret = check_copied_versions(f, idx, o, changed, from);
 	for (size_t j = 0; j < o->count && !ret; j++)
 		if (from[j])
 			ret = add_finding(fs, git_index_get_byindex(idx, o->at[j])->path,
@@ -951,8 +1180,9 @@ static int check_submodule(struct gitfilter *f, const git_index_entry *e, struct
 
 int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_findings *fs)
 {
-	struct outside outside = { 0 };
+	struct outside outside = { 0 }, sealed_changed = { 0 };
 	struct link_targets links = { 0 };
+	struct head_attrs head_attrs = { 0 };
 	struct gs_buf blob;
 	int ret = 0;
 
@@ -979,7 +1209,14 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 		gs_buf_reset(&blob);
 		if (!gitrepo_filtered(f, e->path)) {
 			size_t before = fs->count;
+			bool was_filtered;
 
+			if ((ret = filtered_in_head(f, &head_attrs, e->path, &was_filtered)))
+				break;
+			if (was_filtered) {
+				ret = check_filter_dropped(f, e, &blob, fs);
+				continue;
+			}
 			/* one finding a file: a copy beside a sealed file, else
 			 * gathered for the copies of plaintext (after the loop) */
 			if (!(ret = check_link_target(f, idx, e, &links, fs)) &&
@@ -987,14 +1224,16 @@ int gitfilter_check_index(struct gitfilter *f, git_index *idx, struct gitfilter_
 			    !(ret = check_beside(f, idx, e, &blob, fs)) && fs->count == before &&
 			    e->file_size >= GS_SECRET_MIN_LEN)
 				ret = outside_add(&outside, i);
-		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob))) {
-			ret = check_filtered(f, e->path, &blob, fs);
+		} else if (!(ret = gitrepo_read_blob(f, &e->id, &blob)) && !(ret = check_filtered(f, e->path, &blob, fs))) {
+			ret = outside_add(&sealed_changed, i);
 		}
 	}
 	if (!ret && !(ret = check_moved_out(f, idx, fs)))
-		ret = check_copied_out(f, idx, &outside, fs);
+		ret = check_copied_out(f, idx, &outside, &sealed_changed, fs);
 	link_targets_release(&links);
+	head_attrs_release(&head_attrs);
 	free(outside.at);
+	free(sealed_changed.at);
 	gs_buf_release(&blob);
 	return ret;
 }

@@ -90,6 +90,9 @@ static int check_commit(struct gitfilter *f, git_index *idx, const git_oid *id, 
 	/* a root commit: every file is new, as on an unborn branch */
 	gitrepo_head_set(f, parent_tree);
 	parent_tree = NULL;
+	memcpy(f->head_name, "commit ", 7);
+	id_shown(git_commit_parentcount(c) ? git_commit_parent_id(c, 0) : id, f->head_name + 7,
+		 sizeof(fs->items[0].commit));
 	if ((ret = commit_index(f, tree, idx)) || (ret = gitfilter_check_index(f, idx, fs)))
 		goto out;
 	for (size_t i = before; i < fs->count; i++)

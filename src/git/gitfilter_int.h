@@ -83,6 +83,7 @@ struct gitfilter {
 	unsigned long conflicts_read; /* index_reads when index_conflicted was asked, 0 before */
 	bool index_conflicted;      /* index held a conflicted path then */
 	git_object *head_tree;      /* HEAD^{tree}, read once per process */
+	char head_name[24];         /* what messages call head_tree: "" for HEAD, "commit 1a2b3c4d5e6f" */
 	git_tree *head_dir;         /* the tree of the last directory looked up in it */
 	char *head_dir_path;
 	bool head_tried;
@@ -211,8 +212,21 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((w
 #define GITPINS_MISSING                                                                                 \
 	"'%s' is not kept in .git/info/attributes yet: a later line (a pull request's) "              \
 	"can take the filter off new files there; run 'gitseal git init' again"
-/* The first such line, malloc'd in *kept_line, or NULL. */
-int gitfilter_pins_missing(struct gitfilter *f, char **kept_line) __attribute__((warn_unused_result));
+/* The first such line, malloc'd in *kept_line, or NULL; *file: the
+ * .gitattributes holding it, malloc'd ("config/.gitattributes"). */
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line, char **file) __attribute__((warn_unused_result));
+#define GITPINS_NAME ".gitattributes"
+/* The len bytes of pattern, a pattern of the .gitattributes in dir ("" at
+ * the top, else ending in '/'), appended to out as a pattern of
+ * info/attributes matching the same paths: 1, or 0 when it cannot be
+ * written so (a quoted pattern below the top, a blank or a quote in dir). */
+int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* fn for each .gitattributes below the top that git reads (the index's,
+ * or HEAD's in a clone made with --no-checkout), with its directory
+ * (ending in '/') and its text as git reads it; stops at fn's error. */
+typedef int gitpins_file_fn(struct gitfilter *f, const char *dir, const struct gs_buf *text, void *ctx);
+int gitpins_each_below(struct gitfilter *f, gitpins_file_fn *fn, void *ctx) __attribute__((warn_unused_result));
 
 /* The filter process's cache of opened data keys (keycache.c), set for
  * every age file the process opens or makes: NULL without a native
@@ -281,6 +295,7 @@ struct gitattrs_change {
 	char what[160];
 	bool at_checkout;
 	bool at_merge; /* merge=union: git joins both sides' sealed text */
+	bool at_archive; /* export-subst: git archive rewrites the text it exports */
 };
 /* 1 and *out when git would change text (clean's output, smudge's input
  * or the staged blob) between the filter and the blob; checkout: text is
@@ -296,8 +311,8 @@ const char *gitattrs_effect(const struct gitattrs_change *c, bool clean);
  * MACs): the smudge asks the attributes then (merge=union). */
 bool gitattrs_maybe_joined(const uint8_t *text, size_t len);
 /* The attributes attrs.c reads, as `git check-attr` is asked them (addset.c). */
-#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding", "merge"
-enum { GITATTRS_COUNT = 6, GITATTRS_BATCH_MAX = 64 };
+#define GITATTRS_NAMES "text", "crlf", "eol", "ident", "working-tree-encoding", "merge", "export-subst"
+enum { GITATTRS_COUNT = 7, GITATTRS_BATCH_MAX = 64 };
 /* What `git check-attr` printed for the GITATTRS_NAMES of many paths:
  * each distinct answer once (most paths share one), a small id per path. */
 struct gitattrs_batch {

@@ -18,6 +18,7 @@
 
 #include <git2.h>
 #include <git2/sys/alloc.h>
+#include <git2/sys/repository.h>
 
 #include "gitseal/alloc.h"
 #include "gitseal/dynlib.h"
@@ -82,6 +83,7 @@ static int (*p_git_repository_mergehead_foreach)(git_repository *repo, git_repos
 static int (*p_git_repository_open_ext)(git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs);
 static int (*p_git_repository_open_from_worktree)(git_repository **out, git_worktree *wt);
 static const char * (*p_git_repository_path)(const git_repository *repo);
+static int (*p_git_repository_set_index)(git_repository *repo, git_index *index);
 static const char * (*p_git_repository_workdir)(const git_repository *repo);
 static int (*p_git_revparse_single)(git_object **out, git_repository *repo, const char *spec);
 static void (*p_git_strarray_dispose)(git_strarray *array);
@@ -170,6 +172,7 @@ static void resolve(struct gs_dynload *l)
 	GS_DYNSYM(git_repository_open_ext)
 	GS_DYNSYM(git_repository_open_from_worktree)
 	GS_DYNSYM(git_repository_path)
+	GS_DYNSYM(git_repository_set_index)
 	GS_DYNSYM(git_repository_workdir)
 	GS_DYNSYM(git_revparse_single)
 	GS_DYNSYM(git_strarray_dispose)
@@ -629,6 +632,11 @@ int git_repository_open_from_worktree(git_repository **out, git_worktree *wt)
 const char * git_repository_path(const git_repository *repo)
 {
 	return p_git_repository_path(repo);
+}
+
+int git_repository_set_index(git_repository *repo, git_index *index)
+{
+	return p_git_repository_set_index(repo, index);
 }
 
 const char * git_repository_workdir(const git_repository *repo)

@@ -12,10 +12,12 @@
  * older init wrote (the drivers first, `text` after them), and any line
  * setting an attribute bare after the filter's, leave the filter to the
  * pulled macros. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gitseal/alloc.h"
 #include "gitseal/array.h"
@@ -154,14 +156,138 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern)
 
 int gitfilter_warn_pins(struct gitfilter *f)
 {
-	char *pattern = NULL, *line = NULL;
+	char *pattern = NULL, *line = NULL, *file = NULL;
 	int ret = gitfilter_pins_exposed(f, &pattern);
 
 	if (!ret && pattern)
 		gs_warn(".git/info/attributes: " GITPINS_EXPOSED, gs_shown(pattern));
-	if (!ret && !(ret = gitfilter_pins_missing(f, &line)) && line)
-		gs_warn(".gitattributes: " GITPINS_MISSING, gs_shown(line));
+	if (!ret && !(ret = gitfilter_pins_missing(f, &line, &file)) && line)
+		gs_warn("%s: " GITPINS_MISSING, gs_shown(file), gs_shown(line));
 	free(pattern);
 	free(line);
+	free(file);
 	return ret;
+}
+
+/* ---- the .gitattributes of subdirectories ---- */
+
+int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
+{
+	const char *slash = memchr(pattern, '/', len);
+	int ret = 0;
+
+	if (!*dir)
+		return gs_buf_append(out, pattern, len) ? GS_ERR_NOMEM : 1;
+	if (*pattern == '"')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)dir; *p && !ret; p++) {
+		if (*p <= ' ' || *p == '"' || *p == 0x7f)
+			return 0;
+		/* a wildcard, or a line's first '!' or '#', is a literal */
+		if (strchr("*?[\\!#", *p) && (ret = gs_buf_append_str(out, "\\")))
+			break;
+		ret = gs_buf_append(out, p, 1);
+	}
+	/* gitignore(5): a slash at the start or in the middle makes the
+	 * pattern relative to dir; without one it matches a name at any depth */
+	if (!ret && *pattern == '/')
+		ret = gs_buf_append(out, pattern + 1, len - 1);
+	else if (!ret && slash && slash < pattern + len - 1)
+		ret = gs_buf_append(out, pattern, len);
+	else if (!ret && !(ret = gs_buf_append_str(out, "**/")))
+		ret = gs_buf_append(out, pattern, len);
+	return ret ? ret : 1;
+}
+
+struct below {
+	struct gitfilter *f;
+	gitpins_file_fn *fn;
+	void *ctx;
+	struct gs_buf text;
+	int ret;
+};
+
+/* One subdirectory's .gitattributes at path (dir with the slash, then the
+ * name), as git reads it for a path of the work tree: the work tree's
+ * file, else (none there, or one git does not open: a symbolic link) the
+ * index's blob, which for a link is its target's text: git 2.39 reads that
+ * as attributes too. */
+static int read_below(struct below *b, const char *path, const git_oid *id, bool work_tree)
+{
+	char full[PATH_MAX], dir[PATH_MAX];
+	size_t dir_len = strlen(path) - strlen(GITPINS_NAME);
+	struct stat st;
+	int ret;
+
+	gs_buf_reset(&b->text);
+	if (dir_len >= sizeof(dir))
+		return GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(path));
+	memcpy(dir, path, dir_len);
+	dir[dir_len] = '\0';
+	if (work_tree && b->f->workdir) {
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", b->f->workdir, path) >= sizeof(full))
+			return GS_FAIL(GS_ERR_LIMIT, "work tree path too long");
+		if (lstat(full, &st) != 0) {
+			if (errno != ENOENT && errno != ENOTDIR)
+				return GS_FAIL(GS_ERR_IO, "cannot read '%s': %s", gs_shown(path), strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			return 0; /* git reads no line of it, nor the index's */
+		} else if (S_ISREG(st.st_mode)) {
+			if ((ret = gs_read_file(full, &b->text, PINS_MAX)) != GS_ERR_NOT_FOUND)
+				return ret ? ret : b->fn(b->f, dir, &b->text, b->ctx);
+			gs_error_clear();
+		}
+	}
+	if ((ret = gitrepo_read_blob(b->f, id, &b->text)))
+		return ret;
+	if (b->text.len > PINS_MAX)
+		return GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", gs_shown(path), PINS_MAX);
+	return b->fn(b->f, dir, &b->text, b->ctx);
+}
+
+static bool names_attributes(const char *path)
+{
+	size_t n = strlen(path), k = strlen(GITPINS_NAME);
+
+	return n > k && path[n - k - 1] == '/' && !strcmp(path + n - k, GITPINS_NAME);
+}
+
+static int below_in_tree(const char *root, const git_tree_entry *te, void *ctx)
+{
+	struct below *b = ctx;
+	char path[PATH_MAX];
+
+	if (!*root || git_tree_entry_type(te) != GIT_OBJECT_BLOB || strcmp(git_tree_entry_name(te), GITPINS_NAME))
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, GITPINS_NAME) >= sizeof(path))
+		b->ret = GS_FAIL(GS_ERR_LIMIT, "'%s': path too long", gs_shown(root));
+	else
+		b->ret = read_below(b, path, git_tree_entry_id(te), false);
+	return b->ret ? -1 : 0;
+}
+
+int gitpins_each_below(struct gitfilter *f, gitpins_file_fn *fn, void *ctx)
+{
+	struct below b = { f, fn, ctx, { 0 }, 0 };
+	git_index *idx = NULL;
+	git_tree *head;
+	size_t n;
+
+	if (git_repository_index(&idx, f->repo) < 0)
+		return gitrepo_fail("cannot open the index");
+	gs_buf_init(&b.text, false);
+	n = git_index_entrycount(idx);
+	for (size_t i = 0; i < n && !b.ret; i++) {
+		const git_index_entry *e = git_index_get_byindex(idx, i);
+
+		if (git_index_entry_stage(e) == 0 && (e->mode & 0170000) != 0160000 && names_attributes(e->path))
+			b.ret = read_below(&b, e->path, &e->id, true);
+	}
+	/* a clone made with --no-checkout: HEAD's, which its checkout brings */
+	if (!n && (head = gitrepo_head_tree(f)) && git_tree_walk(head, GIT_TREEWALK_PRE, below_in_tree, &b) < 0 &&
+	    !b.ret)
+		b.ret = gitrepo_fail("cannot read HEAD's tree");
+	git_index_free(idx);
+	gs_buf_release(&b.text);
+	return b.ret;
 }

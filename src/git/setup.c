@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "gitseal/alloc.h"
+#include "gitseal/array.h"
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/shown.h"
@@ -343,24 +344,194 @@ static char *next_line(const char **p, const char *end)
 	return line;
 }
 
+/* The filter's lines of every .gitattributes git reads, each as a line of
+ * info/attributes (pin_lines): init keeps those not there yet, status and
+ * the hooks name the first. */
+struct pin_run {
+	struct gs_buf pinned, pin, shown;
+	char **macros; /* the top-level file's macros that set filter=gitseal */
+	size_t macro_count;
+	bool init, changed;
+	char *missing, *missing_file; /* !init: the first line not kept, its file */
+};
+
+/* A macro of the top-level .gitattributes (git reads them there alone)
+ * that sets filter=gitseal: "[attr]sealed filter=gitseal diff=gitseal". */
+static int note_macro(struct pin_run *r, const char *line)
+{
+	size_t len;
+
+	if (strncmp(line, "[attr]", 6) || !sets_filter(line + 6))
+		return 0;
+	len = strcspn(line + 6, " \t");
+	return gs_strings_push(&r->macros, &r->macro_count, line + 6, len) ? GS_FAIL(GS_ERR_NOMEM, "out of memory")
+									   : 0;
+}
+
+/* Each such macro of text (the top-level file), wherever it is defined. */
+static int note_macros(struct pin_run *r, const struct gs_buf *text)
+{
+	int ret = 0;
+
+	for (const char *p = (const char *)text->data, *end = p + text->len; !ret && p < end;) {
+		char *line = next_line(&p, end);
+
+		if (!line)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		ret = note_macro(r, line + strspn(line, " \t"));
+		free(line);
+	}
+	return ret;
+}
+
+/* Whether the attribute tok (len bytes) is one of r's filter macros. */
+static bool filter_macro(const struct pin_run *r, const char *tok, size_t len)
+{
+	for (size_t i = 0; i < r->macro_count; i++)
+		if (strlen(r->macros[i]) == len && !memcmp(r->macros[i], tok, len))
+			return true;
+	return false;
+}
+
+/* The length of line's pattern when it is one pattern and a filter macro
+ * alone ("secrets/ sealed"): kept as init's line for the pattern, since
+ * a pull request redefining the macro takes the filter off; else 0. A
+ * line naming one among other attributes sets the filter too (*uses). */
+static size_t macro_pinnable(const struct pin_run *r, const char *line, bool *uses)
+{
+	size_t pattern = strcspn(line, " \t"), n = 0;
+	const char *p = line + pattern;
+
+	*uses = false;
+	if (!r->macro_count || line[0] == '#' || line[0] == '!' || !strncmp(line, "[attr]", 6))
+		return 0;
+	for (p += strspn(p, " \t"); *p; p += strspn(p, " \t"), n++) {
+		size_t len = strcspn(p, " \t");
+
+		*uses |= filter_macro(r, p, len);
+		p += len;
+	}
+	return *uses && n == 1 ? pattern : 0;
+}
+
+/* The line's pattern (its first at bytes) as dir's file means it, with
+ * the pinned attributes, into r->pin: 1, or 0 when it cannot be written. */
+static int pin_line_for(struct pin_run *r, const char *dir, const char *line, size_t at)
+{
+	int ret;
+
+	gs_buf_reset(&r->pin);
+	if ((ret = gitpins_pattern_at_top(dir, line, at, &r->pin)) <= 0)
+		return ret;
+	return gs_buf_append_str(&r->pin, PIN_SUFFIX) ? GS_ERR_NOMEM : 1;
+}
+
+static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *text, void *ctx)
+{
+	struct pin_run *r = ctx;
+	int ret = 0;
+
+	(void)f;
+	for (const char *p = (const char *)text->data, *end = p + text->len; !ret && !r->missing && p < end;) {
+		char *line = next_line(&p, end);
+		size_t at, len;
+		bool uses = false;
+
+		if (!line)
+			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (!(at = pinnable(line)))
+			at = macro_pinnable(r, line, &uses);
+		if (r->init && !at && (sets_filter(line) || uses))
+			gs_warn("not kept in .git/info/attributes: '%s' in %s" GITPINS_NAME " is not a line "
+				"'gitseal git init' writes (one pattern and the filter's attributes)",
+				gs_shown(line), gs_shown(dir));
+		if (at && (ret = pin_line_for(r, dir, line, at)) == 0 && r->init)
+			gs_warn("not kept in .git/info/attributes: '%s' in %s" GITPINS_NAME ": its pattern "
+				"cannot be written there (a quoted pattern below the top, or a blank or a quote in "
+				"the directory's name)", gs_shown(line), gs_shown(dir));
+		if (ret == 1 && find_line(&r->pinned, (const char *)r->pin.data, &len) < 0) {
+			ret = 0;
+			if (!r->init) {
+				r->missing = line;
+				line = NULL;
+				if (!(r->missing_file = gs_malloc(strlen(dir) + sizeof(GITPINS_NAME))))
+					ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+				else
+					sprintf(r->missing_file, "%s" GITPINS_NAME, dir);
+			} else {
+				if (r->pinned.len && r->pinned.data[r->pinned.len - 1] != '\n')
+					ret = gs_buf_append_str(&r->pinned, "\n");
+				if (!ret)
+					ret = gs_buf_printf(&r->pinned, "%s\n", (const char *)r->pin.data);
+				r->changed = true;
+				/* below the top the pattern is rewritten: say how */
+				if (!ret && *dir)
+					ret = gs_buf_printf(&r->shown, "'%s' (%s" GITPINS_NAME ": ",
+							    gs_shown_n((const char *)r->pin.data,
+									r->pin.len - strlen(PIN_SUFFIX)),
+							    gs_shown(dir));
+				if (!ret && *dir)
+					ret = gs_buf_printf(&r->shown, "'%s')\n", gs_shown_n(line, at));
+			}
+		}
+		ret = ret == 1 ? 0 : ret;
+		free(line);
+	}
+	return ret;
+}
+
+/* The pins r brings up to date: the top-level .gitattributes, then each
+ * below it (a team's config/.gitattributes), against this clone's
+ * info/attributes (read into r->pinned first). */
+static int pin_all(struct gitfilter *f, struct pin_run *r, const char *info)
+{
+	struct gs_buf text;
+	int ret;
+
+	gs_buf_init(&text, false);
+	if ((ret = gs_read_file(info, &r->pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
+		gs_error_clear();
+		ret = 0;
+	}
+	if (!ret && !(ret = attributes_text(f, &text)) && !(ret = note_macros(r, &text)))
+		ret = pin_lines(f, "", &text, r);
+	if (!ret && !r->missing)
+		ret = gitpins_each_below(f, pin_lines, r);
+	gs_buf_release(&text);
+	return ret;
+}
+
+static void pin_run_release(struct pin_run *r)
+{
+	gs_buf_release(&r->pinned);
+	gs_buf_release(&r->pin);
+	gs_buf_release(&r->shown);
+	for (size_t i = 0; i < r->macro_count; i++)
+		free(r->macros[i]);
+	free(r->macros);
+	free(r->missing);
+	free(r->missing_file);
+}
+
 /* .gitattributes is repository content: a pull request could take the
  * filter off (`secrets/... -filter`) and the next `git add` would store
  * plaintext. $GIT_DIR/info/attributes, which git reads last and which no
- * commit changes, keeps the filter's lines this clone was set up with. */
-static int pin_attributes(struct gitfilter *f)
+ * commit changes, keeps the filter's lines this clone was set up with,
+ * those of a subdirectory's .gitattributes too, their patterns as that
+ * file means them. */
+static int pin_attributes(struct gitfilter *f, char **shown)
 {
 	char info[PATH_MAX];
-	struct gs_buf text, pinned, pin;
-	bool changed = false;
-	int ret;
+	struct pin_run r = { .init = true };
+	int ret = 0;
 
-	if ((size_t)snprintf(info, sizeof(info), "%sinfo", git_repository_commondir(f->repo)) >= sizeof(info))
-		return GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
-	gs_buf_init(&text, false);
-	gs_buf_init(&pinned, false);
-	gs_buf_init(&pin, false);
-	if ((ret = attributes_text(f, &text)))
+	gs_buf_init(&r.pinned, false);
+	gs_buf_init(&r.pin, false);
+	gs_buf_init(&r.shown, false);
+	if ((size_t)snprintf(info, sizeof(info), "%sinfo", git_repository_commondir(f->repo)) >= sizeof(info)) {
+		ret = GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
 		goto out;
+	}
 	if (mkdir(info, 0755) != 0 && errno != EEXIST) {
 		ret = GS_FAIL(GS_ERR_WRITE, "cannot create '%s': %s", gs_shown(info), strerror(errno));
 		goto out;
@@ -370,87 +541,39 @@ static int pin_attributes(struct gitfilter *f)
 		ret = GS_FAIL(GS_ERR_LIMIT, "git directory path too long");
 		goto out;
 	}
-	if ((ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND) {
-		gs_error_clear();
-		ret = 0;
-	}
-	for (const char *p = (const char *)text.data, *end = p + text.len; !ret && p < end;) {
-		char *line;
-		size_t at;
-
-		if (!(line = next_line(&p, end))) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((at = pinnable(line)) == 0 && sets_filter(line))
-			gs_warn("not kept in .git/info/attributes: '%s' in .gitattributes is not a line "
-				"'gitseal git init' writes (one pattern and the filter's attributes)",
-				gs_shown(line));
-		else if (at) {
-			/* the pattern, then the attributes in the pinned order */
-			line[at] = '\0';
-			gs_buf_reset(&pin);
-			ret = gs_buf_printf(&pin, "%s" PIN_SUFFIX, line);
-			if (!ret && find_line(&pinned, (const char *)pin.data, &at) < 0) {
-				if (pinned.len && pinned.data[pinned.len - 1] != '\n')
-					ret = gs_buf_append_str(&pinned, "\n");
-				if (!ret)
-					ret = gs_buf_printf(&pinned, "%s\n", (const char *)pin.data);
-				changed = true;
-			}
-		}
-		free(line);
-	}
-	if (!ret)
-		ret = repin_exposed(&pinned, &changed);
-	if (!ret && changed)
-		ret = gs_atomic_write(info, pinned.data, pinned.len, 0644);
+	if (!(ret = pin_all(f, &r, info)))
+		ret = repin_exposed(&r.pinned, &r.changed);
+	if (!ret && r.changed)
+		ret = gs_atomic_write(info, r.pinned.data, r.pinned.len, 0644);
+	if (!ret && r.shown.len && !(ret = gs_buf_append(&r.shown, "", 1)))
+		*shown = (char *)gs_buf_detach(&r.shown, NULL);
 out:
-	gs_buf_release(&text);
-	gs_buf_release(&pinned);
-	gs_buf_release(&pin);
+	pin_run_release(&r);
 	return ret;
 }
 
-int gitfilter_pins_missing(struct gitfilter *f, char **kept_line)
+int gitfilter_pins_missing(struct gitfilter *f, char **kept_line, char **file)
 {
 	char info[PATH_MAX];
-	struct gs_buf text, pinned, pin;
+	struct pin_run r = { .init = false };
 	int ret;
 
-	*kept_line = NULL;
-	gs_buf_init(&text, false);
-	gs_buf_init(&pinned, false);
-	gs_buf_init(&pin, false);
-	if (!(ret = attributes_text(f, &text)) && !(ret = gitpins_path(f->repo, info, sizeof(info))) &&
-	    (ret = gs_read_file(info, &pinned, ATTRIBUTES_MAX)) == GS_ERR_NOT_FOUND)
-		ret = 0;
-	for (const char *p = (const char *)text.data, *end = p + text.len; !ret && !*kept_line && p < end;) {
-		char *line = next_line(&p, end);
-		size_t at, len;
-
-		if (!line) {
-			ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if ((len = pinnable(line))) {
-			gs_buf_reset(&pin);
-			if (!(ret = gs_buf_printf(&pin, "%.*s" PIN_SUFFIX, (int)len, line)) &&
-			    find_line(&pinned, (const char *)pin.data, &at) < 0) {
-				*kept_line = line;
-				line = NULL;
-			}
-		}
-		free(line);
-	}
+	*kept_line = *file = NULL;
+	gs_buf_init(&r.pinned, false);
+	gs_buf_init(&r.pin, false);
+	gs_buf_init(&r.shown, false);
+	if (!(ret = gitpins_path(f->repo, info, sizeof(info))))
+		ret = pin_all(f, &r, info);
 	/* what git itself cannot read (a linked .gitattributes) is said elsewhere */
 	if (ret && ret != GS_ERR_NOMEM)
 		ret = 0;
-	if (!ret)
+	if (!ret) {
 		gs_error_clear();
-	gs_buf_release(&text);
-	gs_buf_release(&pinned);
-	gs_buf_release(&pin);
+		*kept_line = r.missing;
+		*file = r.missing_file;
+		r.missing = r.missing_file = NULL;
+	}
+	pin_run_release(&r);
 	return ret;
 }
 
@@ -1054,7 +1177,7 @@ int gitfilter_init(const char *start_dir, const struct gitfilter_init_opts *o,
 		return ret;
 	if ((ret = set_config(f->repo)) ||
 	    (ret = add_attributes(f->workdir, o->patterns, o->pattern_count, &res->attributes_added)) ||
-	    (ret = pin_attributes(f)))
+	    (ret = pin_attributes(f, &res->pins_shown)))
 		goto out;
 	/* a hook of the user's own stays: init goes on and says what to add */
 	for (size_t h = 0; o->hook && h < GITFILTER_HOOKS && !ret; h++)

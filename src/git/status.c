@@ -195,7 +195,7 @@ out:
  * not run, the lock, then records of files gone. */
 static int describe_repository(struct gitfilter *f, struct gitfilter_findings *out, struct gs_buf *line)
 {
-	char *pattern = NULL, setting[PATH_MAX];
+	char *pattern = NULL, *file = NULL, setting[PATH_MAX];
 	int ret;
 
 	ret = gitfilter_accept_config(f, line);
@@ -234,12 +234,13 @@ static int describe_repository(struct gitfilter *f, struct gitfilter_findings *o
 	}
 	free(pattern);
 	pattern = NULL;
-	if (!ret && !(ret = gitfilter_pins_missing(f, &pattern)) && pattern) {
+	if (!ret && !(ret = gitfilter_pins_missing(f, &pattern, &file)) && pattern) {
 		gs_buf_reset(line);
 		if (!(ret = add(line, GITPINS_MISSING, gs_shown(pattern))))
-			ret = add_line(out, ".gitattributes", line);
+			ret = add_line(out, file, line);
 	}
 	free(pattern);
+	free(file);
 	for (enum gitfilter_hook h = GITFILTER_HOOK_PRE_COMMIT; h <= GITFILTER_HOOK_PRE_PUSH && !ret; h++) {
 		if (h == GITFILTER_HOOK_PRE_MERGE_COMMIT)
 			continue;
