@@ -57,3 +57,56 @@ crd() {
 	app_renders
 	grep -qx 'kind: xConfigMap' <<<"$output"
 }
+
+# krm_with_path PATH: a ResourceList whose KSOPS functionConfig (files:
+# [pin.enc.env], as a secretFrom env) carries config.kubernetes.io/path
+# PATH, run by krm in $REPO/app
+krm_with_path() {
+	{
+		printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n'
+		printf '  apiVersion: viaduct.ai/v1\n  kind: ksops\n  metadata:\n    name: g\n    annotations:\n'
+		printf '      config.kubernetes.io/path: "%s"\n' "$1"
+		printf '  secretFrom:\n  - metadata: {name: s}\n    envs: [pin.enc.env]\n'
+	} >"$TMP/rl.yaml"
+	cd "$REPO/app"
+	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
+}
+
+@test "K1: krm places a functionConfig by its path annotation only beneath the root (held)" {
+	mkdir -p "$REPO/other"
+	cp "$REPO/app/pin.enc.env" "$REPO/other/"
+	krm_with_path /etc/fn.yaml
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: '/etc': absolute paths are not allowed" ]
+	grep -qxF -- "- message: '''/etc'': absolute paths are not allowed'" <<<"$output"
+	no_pin
+	krm_with_path 'a/../../../../fn.yaml'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'a/../../../..' leads outside the root" ]
+	no_pin
+	# a line break in it is shown escaped, on one line
+	krm_with_path 'x\n/fn.yaml'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: 'pin.enc.env': 'app/x\x0a/pin.enc.env' not found" ]
+	# beneath the root it decides where the files are, as kpt and KSOPS
+	# read it: a sibling's file opens with the key that opens it anyway
+	krm_with_path ../other/fn.yaml
+	[ "$status" -eq 0 ]
+	grep -qx '    PIN: "31337"' <<<"$output"
+}
+
+@test "K2: krm refuses input nested too deeply or aliases expanding too far with one line (held)" {
+	python3 -c 'import sys; d=100000; sys.stdout.write("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- data: " + "["*d + "]"*d + "\n")' \
+		>"$TMP/rl.yaml"
+	cd "$REPO/app"
+	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: YAML nested deeper than 256 levels" ]
+	python3 -c 'import sys
+sys.stdout.write("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n")
+for i in range(1, 8): sys.stdout.write("  a%d: &a%d [%s]\n" % (i, i, ",".join(["*a%d" % (i - 1)] * 10)))' >"$TMP/rl.yaml"
+	run --separate-stderr "$GITSEAL_BIN" krm <"$TMP/rl.yaml"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "gitseal: error: YAML aliases expand to too many nodes" ]
+	grep -qx '  severity: error' <<<"$output"
+}
