@@ -58,6 +58,60 @@ crd() {
 	grep -qx 'kind: xConfigMap' <<<"$output"
 }
 
+# hash_msg NAME: the end of render's line refusing secretGenerator NAME
+hash_msg() {
+	printf "a secretGenerator ('%s') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (set options: {disableNameSuffixHash: true})" "$1"
+}
+
+# hashed_name DIR: the name kustomize gives the Secret gen of the
+# kustomization in DIR (its hash suffix: a function of the values alone)
+hashed_name() {
+	kubectl kustomize "$1" | awk '/^  name: gen-/{print $2}'
+}
+
+@test "N1: a Secret kustomize names by a hash of a short decrypted value is refused (its name let the PIN be guessed offline)" {
+	msg=$(hash_msg gen)
+	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml': $msg"
+	no_pin
+	# what the name gave away: a guess built in clear names it the same
+	mkdir "$TMP/guess"
+	printf 'PIN=31337\n' >"$TMP/guess/g.env"
+	printf 'secretGenerator:\n- name: gen\n  envs: [g.env]\n' >"$TMP/guess/kustomization.yaml"
+	[ -n "$(hashed_name "$TMP/guess")" ]
+	! grep -qF "$(hashed_name "$TMP/guess")" <<<"$output$stderr" || false
+	# a Secret of known literals, named by their hash, with the PIN
+	# copied in by a replacement (into a Secret's values, which renders)
+	printf "${GEN}- name: probe\n  literals: [v=x]\nreplacements:\n- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n" \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "'app/kustomization.yaml': $(hash_msg probe)"
+	# a builtin SecretGenerator config
+	printf 'apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen\nenvs: [pin.enc.env]\n' >"$REPO/app/sg.yaml"
+	printf 'generators: [sg.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/sg.yaml': $msg"
+	# a KSOPS Secret annotated for the hash
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nsecretFrom:\n- metadata:\n    name: gen\n    annotations:\n      kustomize.config.k8s.io/needs-hash: "true"\n  envs: [pin.enc.env]\n' \
+		>"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_refused "'app/ksops.yaml': a KSOPS Secret ('gen') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (drop its kustomize.config.k8s.io/needs-hash annotation)"
+	no_pin
+	sed -i 's/"true"/"false"/' "$REPO/app/ksops.yaml"
+	app_renders
+	grep -qx '  name: gen' <<<"$output"
+	# the hash turned off, by the entry or the kustomization, renders
+	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\ngeneratorOptions: {disableNameSuffixHash: true}\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: gen' <<<"$output"
+	printf "${GEN}" >"$REPO/app/kustomization.yaml"
+	app_renders
+	# values of 6 bytes or more keep kustomize's hash
+	printf 'PIN=313370\n' >"$TMP/p.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$REPO/app/pin.enc.env"
+	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: gen-[a-z0-9]\{10\}' <<<"$output"
+}
+
 # krm_with_path PATH: a ResourceList whose KSOPS functionConfig (files:
 # [pin.enc.env], as a secretFrom env) carries config.kubernetes.io/path
 # PATH, run by krm in $REPO/app
