@@ -9,18 +9,9 @@ bats_require_minimum_version 1.5.0
 load k8s_helpers
 
 setup() {
-	k8s_repo_setup
-	printf 'PIN=31337\n' >"$TMP/p.env"
-	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$REPO/app/pin.enc.env"
-	GEN='secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n  options: {disableNameSuffixHash: true}\n'
-	KIND_MSG="a value decrypted for the build must stay in a v1 Secret"
+	pin_repo_setup
 }
 teardown() { teardown_tmp; }
-
-# no_pin: the refusal's output holds neither the PIN nor its base64
-no_pin() {
-	! grep -qE '31337|MzEzMzc' <<<"$output$stderr" || false
-}
 
 # crd FILE TYPE PROPERTY EXTENSION: a crds file (kustomize's OpenAPI
 # definitions) whose type TYPE, with kind, apiVersion and metadata, marks
