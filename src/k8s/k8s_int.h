@@ -375,8 +375,8 @@ struct k8s_walk {
 	 * failure line (refused where a value decrypted for the build is too
 	 * short to be followed), or NULL */
 	char *whole_copy;
-	/* the first secretGenerator that kustomize may name by a hash of its
-	 * values: the failure line (refused where a value decrypted for the
+	/* the first generated Secret (a secretGenerator's, a KSOPS Secret)
+	 * that kustomize may name by a hash of its values: the failure line (refused where a value decrypted for the
 	 * build is shorter than 6 bytes, which the name would let be guessed
 	 * offline), or NULL */
 	char *name_hash;
