@@ -375,6 +375,11 @@ struct k8s_walk {
 	 * failure line (refused where a value decrypted for the build is too
 	 * short to be followed), or NULL */
 	char *whole_copy;
+	/* the first generated Secret (a secretGenerator's, a KSOPS Secret)
+	 * that kustomize may name by a hash of its values: the failure line (refused where a value decrypted for the
+	 * build is shorter than 6 bytes, which the name would let be guessed
+	 * offline), or NULL */
+	char *name_hash;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */
@@ -388,6 +393,19 @@ void k8s_walk_release(struct k8s_walk *w);
  * builtin SecretGenerator plugin config). */
 int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
 			    const char *dir, const struct doc_node *args, bool secret)
+	__attribute__((warn_unused_result));
+/* Whether kustomize names the Secret of a secretGenerator (args: its
+ * entry, or a builtin SecretGenerator config) by a hash of its values:
+ * neither its options nor (global_off) its kustomization's
+ * generatorOptions turn the hash off. */
+bool k8s_generator_name_hashed(const struct doc_node *args, bool global_off);
+/* What turns a generator's name hash off, as a message says it. */
+extern const char *const k8s_generator_hash_off;
+/* Notes a Secret that kustomize names by a hash of its values (what: how
+ * it is made, "secretGenerator"; where: its file, shown; off: what turns
+ * the hash off) in w->name_hash. */
+int k8s_walk_note_name_hash(struct k8s_walk *w, const char *where, const char *what, const char *name,
+			    const char *off)
 	__attribute__((warn_unused_result));
 /* The files of a builtin transformer config (kind): a PatchTransformer's,
  * PatchStrategicMergeTransformer's or PatchJson6902Transformer's patches,

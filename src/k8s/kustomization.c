@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,6 +78,7 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->generator_dir);
 	free(w->value_copy);
 	free(w->whole_copy);
+	free(w->name_hash);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -968,27 +970,137 @@ int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, con
 	return 0;
 }
 
-static int walk_generator_list(struct walker *k, const char *kfile, const char *dir,
-			       const struct doc_node *list, bool secret)
+const char *const k8s_generator_hash_off = "set options: {disableNameSuffixHash: true}";
+
+/* Whether generator options (a Go bool; the key in any case, as Go's JSON
+ * reads it) turn kustomize's name hash off. */
+static bool name_hash_off(const struct doc_node *options)
 {
+	const struct doc_node *v = folded_get(options, "disableNameSuffixHash");
+
+	return v && v->kind == DOC_SCALAR && v->type == DOC_BOOL && !strcasecmp(v->text, "true");
+}
+
+bool k8s_generator_name_hashed(const struct doc_node *args, bool global_off)
+{
+	return !global_off && !name_hash_off(folded_get(args, "options"));
+}
+
+/* kustomize names a generated Secret by a hash of its values, after the
+ * kustomization's transformers ran (api/hasher): an unkeyed function of
+ * them that Argo CD shows and every referrer carries. A short value in it
+ * (a PIN), or copied into it by a replacement, is guessed offline from
+ * the name: a PIN in 10^5 hashes. */
+int k8s_walk_note_name_hash(struct k8s_walk *w, const char *where, const char *what, const char *name,
+			    const char *off)
+{
+	return note_line(&w->name_hash, "%s: a %s ('%s') that kustomize names by a hash of its values, and a "
+					"value decrypted for the build is shorter than 6 bytes: the Secret's name, "
+					"which Argo CD and its referrers show, would let it be guessed offline (%s)",
+			 where, what, gs_shown(name ? name : ""), off);
+}
+
+/* A kustomization's generator list (hash_off: its generatorOptions turn
+ * the name hash off). */
+static int walk_generator_list(struct walker *k, const char *kfile, const char *dir,
+			       const struct doc_node *list, bool secret, bool hash_off)
+{
+	char where[PATH_MAX + 8];
 	int ret = 0;
 
 	if (!list || list->kind != DOC_LIST)
 		return 0;
+	snprintf(where, sizeof(where), "'%s'", gs_shown(kfile));
 	for (size_t i = 0; i < list->count; i++) {
 		if (list->entries[i].removed)
 			continue;
 		ret = k8s_walk_generator_args(k->w, k->root, kfile, dir, list->entries[i].value,
 					      secret);
+		if (!ret && secret && k8s_generator_name_hashed(list->entries[i].value, hash_off))
+			ret = k8s_walk_note_name_hash(k->w, where, "secretGenerator",
+						      k8s_map_str(list->entries[i].value, "name"), k8s_generator_hash_off);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-/* The field specs of configurations files (kustomize's TransformerConfig:
+/* The field specs of a configurations file (kustomize's TransformerConfig:
  * the fields its namePrefix, labels, namespace, images... write). */
-static int check_configurations(struct walker *k, const char *kfile, const char *dir, const struct doc_node *list)
+static int check_configuration_doc(struct walker *k, const char *where, const struct doc_node *n)
+{
+	return check_type_field_specs(k, where, n, 0);
+}
+
+/* The key that makes a property of a crds definition one kustomize makes
+ * a field spec of (api/internal/accumulator/loadconfigfromcrds.go: the
+ * x-kubernetes-identity, -annotation, -label-selector and object-ref
+ * extensions, and a $ref it follows; any x- key, in any case, counts),
+ * or NULL. */
+static const struct doc_entry *crd_property_mark(const struct doc_node *prop)
+{
+	for (size_t i = 0; prop && prop->kind == DOC_MAP && i < prop->count; i++) {
+		const struct doc_entry *e = &prop->entries[i];
+
+		if (!e->removed && e->key && ((e->key_len >= 2 && !strncasecmp(e->key, "x-", 2)) ||
+					      (e->key_len == 4 && !memcmp(e->key, "$ref", 4))))
+			return e;
+	}
+	return NULL;
+}
+
+/* A crds file (OpenAPI definitions by type name): kustomize makes a field
+ * spec, for the kind the type's name ends in (every kind where that is
+ * empty), at each marked property; at 'kind' or 'apiVersion' its name
+ * prefix or annotations write there, and 'namePrefix: x' made a generated
+ * Secret an xSecret. The definition's 'Schema' and 'properties' are read
+ * in any case (Go's JSON), the property names as written. */
+static int check_crd_doc(struct walker *k, const char *where, const struct doc_node *n)
+{
+	for (size_t i = 0; n && n->kind == DOC_MAP && i < n->count; i++) {
+		const struct doc_node *def = n->entries[i].value;
+
+		if (n->entries[i].removed || !n->entries[i].key)
+			continue;
+		for (size_t s = 0; def && def->kind == DOC_MAP && s < def->count; s++) {
+			const struct doc_entry *schema = &def->entries[s];
+
+			if (schema->removed || !schema->key || !folds_to(schema->key, schema->key_len, "schema") ||
+			    schema->value->kind != DOC_MAP)
+				continue;
+			for (size_t p = 0; p < schema->value->count; p++) {
+				const struct doc_entry *props = &schema->value->entries[p];
+
+				if (props->removed || !props->key ||
+				    !folds_to(props->key, props->key_len, "properties") ||
+				    props->value->kind != DOC_MAP)
+					continue;
+				for (size_t q = 0; q < props->value->count; q++) {
+					const struct doc_entry *prop = &props->value->entries[q];
+					const char *name = prop->key ? prop->key + strspn(prop->key, "/") : "";
+					const struct doc_entry *mark;
+
+					if (prop->removed || !name_in(name, strcspn(name, "/"), "kind apiVersion") ||
+					    !(mark = crd_property_mark(prop->value)))
+						continue;
+					return note_line(&k->w->value_copy,
+							 "%s: definition '%s' marks its property '%s' for kustomize's "
+							 "transformers (%s), which then write a resource's kind or "
+							 "apiVersion: a Secret could become another kind, and a value "
+							 "decrypted for the build must stay in a v1 Secret",
+							 where, gs_shown_n(n->entries[i].key, n->entries[i].key_len),
+							 gs_shown_n(prop->key, prop->key_len),
+							 gs_shown_n(mark->key, mark->key_len));
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* Each file of list (beneath dir, already walked) through check. */
+static int check_listed_files(struct walker *k, const char *kfile, const char *dir, const struct doc_node *list,
+			      int (*check)(struct walker *, const char *, const struct doc_node *))
 {
 	int ret = 0;
 
@@ -1008,7 +1120,7 @@ static int check_configurations(struct walker *k, const char *kfile, const char 
 		doc_init(&d, DOC_FORMAT_YAML);
 		ret = k8s_walk_load_yaml(k->root, rel, &d);
 		for (size_t b = 0; !ret && b < d.count; b++)
-			ret = check_type_field_specs(k, where, d.branches[b], 0);
+			ret = check(k, where, d.branches[b]);
 		doc_release(&d);
 		free(rel);
 	}
@@ -1046,7 +1158,8 @@ static int walk_path_fields(struct walker *k, const char *kfile, const char *dir
 		if (ret)
 			return ret;
 	}
-	if ((ret = check_configurations(k, kfile, dir, k8s_map_get(kz, "configurations"))))
+	if ((ret = check_listed_files(k, kfile, dir, k8s_map_get(kz, "configurations"), check_configuration_doc)) ||
+	    (ret = check_listed_files(k, kfile, dir, k8s_map_get(kz, "crds"), check_crd_doc)))
 		return ret;
 	if ((ret = walk_replacements(k, kfile, dir, k8s_map_get(kz, "replacements"))))
 		return ret;
@@ -1099,10 +1212,11 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	if ((ret = check_type_field_specs(k, where, k8s_map_get(kz, "labels"), 0)) ||
 	    (ret = check_vars(k, kfile, k8s_map_get(kz, "vars"))))
 		return ret;
-	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
+	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true,
+				  name_hash_off(folded_get(kz, "generatorOptions")));
 	if (ret)
 		return ret;
-	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
+	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false, false);
 }
 
 bool k8s_has_merge_key(const struct doc_node *n)

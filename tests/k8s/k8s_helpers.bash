@@ -20,6 +20,23 @@ k8s_repo_setup() {
 	git init -q "$REPO"
 }
 
+# pin_repo_setup: k8s_repo_setup and $REPO/app/pin.enc.env, a dotenv file
+# of one 5-byte PIN (render's tracker follows values of 6 bytes or more);
+# $GEN a secretGenerator of it, its name unhashed; $KIND_MSG the end of
+# render's line refusing what may change a Secret's kind
+pin_repo_setup() {
+	k8s_repo_setup
+	printf 'PIN=31337\n' >"$TMP/p.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$REPO/app/pin.enc.env"
+	GEN='secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n  options: {disableNameSuffixHash: true}\n'
+	KIND_MSG="a value decrypted for the build must stay in a v1 Secret"
+}
+
+# no_pin: the refusal's output holds neither the PIN nor its base64
+no_pin() {
+	! grep -qE '31337|MzEzMzc' <<<"$output$stderr" || false
+}
+
 # seal PLAIN ENC: encrypts data/stringData of a manifest for the demo key
 # (a fixture: gitseal_fixture's build)
 seal() {

@@ -9,19 +9,10 @@ bats_require_minimum_version 1.5.0
 load k8s_helpers
 
 setup() {
-	k8s_repo_setup
-	printf 'PIN=31337\n' >"$TMP/p.env"
-	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/p.env" >"$REPO/app/pin.enc.env"
+	pin_repo_setup
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public-x\n' >"$REPO/app/cm.yaml"
-	GEN='secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n  options: {disableNameSuffixHash: true}\n'
-	KIND_MSG="a value decrypted for the build must stay in a v1 Secret"
 }
 teardown() { teardown_tmp; }
-
-# no_pin: the refusal's output holds neither the PIN nor its base64
-no_pin() {
-	! grep -qE '31337|MzEzMzc' <<<"$output$stderr" || false
-}
 
 @test "S1: a replacement copying a whole short value out of a Secret is refused, with or without target options" {
 	into_cm='- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: ConfigMap, name: cm}\n    fieldPaths: [data.note]\n'
