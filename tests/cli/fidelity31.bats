@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# Fidelity 31: exit 0 means decrypt gives back the bytes given, through
+# every writing command, for layouts the sops format can carry.
+
+load ../helpers
+
+setup() { setup_demo; }
+teardown() { teardown_tmp; }
+
+# A file's blocks came back at one step: the file's (a nested map's, else
+# the first block's, which its metadata takes). A block at a step of its
+# own is sealed as a block at its column ("|-" and the ENC[...] line, which
+# sops and sops-age read as the same string) and decrypted there.
+MIXED='a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n  - |\n    v\nm:\n  k: |\n      deep\nc: 1\n'
+
+@test "blocks at steps of their own come back at their own columns" {
+	for input in "$MIXED" 'b: |\n    y\na: |\n  x\n' 'm:\n  k: v\nb: |\n    x\n' 'm:\n    k: v\nb: |\n  x\n' \
+		'l:\n- |\n  x\n- |\n    y\n' 'a: |2\n    x\nb: |\n   y\n' 'a: |\r\n  x\r\nb: |\r\n    y\r\n' \
+		'a: |+\n    x\n\nb: |\n  y\n' 'a: |-\n      x\n      y\nb: |\n  z\n' 'a: >\n    x\n\n    y\nb: |\n  z\n'; do
+		printf -- "$input" >in.yaml
+		gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+		gitseal decrypt enc.yaml >dec.yaml
+		if [[ $input == *'>'* ]]; then
+			# a folded block comes back literal, as sops writes it
+			printf 'a: |\n    x\n    y\nb: |\n  z\n' | cmp - dec.yaml
+			continue
+		fi
+		cmp in.yaml dec.yaml
+		gitseal decrypt --output out.yaml enc.yaml
+		cmp in.yaml out.yaml
+		gitseal decrypt -i enc.yaml
+		cmp in.yaml enc.yaml
+	done
+	printf -- "$MIXED" >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	# sealed at their columns: a block of a step of its own only
+	grep -q '^a: ENC\[AES256_GCM,.*,type:str\]$' enc.yaml
+	[ "$(sed -n 2p enc.yaml)" = "b: |-" ]
+	sed -n 3p enc.yaml | grep -q '^    ENC\[AES256_GCM,.*,type:str\]$'
+	[ "$(sed -n 5,6p enc.yaml | cut -c1-12)" = "$(printf '  - |-\n      ENC[AE')" ]
+	sed -n 7p enc.yaml | grep -q '^  - ENC\['
+	gitseal encrypt -i --age "$DEMO_RECIPIENT" in.yaml
+	gitseal decrypt in.yaml | cmp - <(printf -- "$MIXED")
+}
+
+@test "blocks at steps of their own keep them through set, unset, rotate, updatekeys, groups and edit" {
+	local r2
+	r2=$(sed -n 's/^# public key: //p' "$KEYS/test-age-key-2.txt")
+	cat "$KEYS/demo-age-key.txt" "$KEYS/test-age-key-2.txt" >both.txt
+	export SOPS_AGE_KEY_FILE=$PWD/both.txt
+	printf -- "$MIXED" >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	cp enc.yaml enc0.yaml
+	EDITOR=true run -200 gitseal edit enc.yaml
+	cmp enc0.yaml enc.yaml
+	gitseal set enc.yaml '["c"]' 2
+	gitseal decrypt enc.yaml | cmp - <(printf -- "${MIXED%1\\n}2\n")
+	# a new value for a block keeps its column
+	gitseal set enc.yaml '["b"]' '"p\nq\n"'
+	gitseal decrypt enc.yaml | cmp - <(printf -- "${MIXED/y\\n    w/p\\n    q}" | sed 's/^c: 1$/c: 2/')
+	gitseal set enc.yaml '["b"]' '"y\nw\n"'
+	gitseal unset enc.yaml '["c"]'
+	gitseal decrypt enc.yaml | cmp - <(printf -- "${MIXED%c: 1\\n}")
+	gitseal set enc.yaml '["c"]' 1
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	gitseal rotate -i enc.yaml
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	gitseal rotate -i --add-age "$r2" enc.yaml
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	gitseal groups add --file enc.yaml -i -y --age "$r2"
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	gitseal groups delete --file enc.yaml -i 1
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	printf 'creation_rules:\n  - age: %s\n' "$DEMO_RECIPIENT" >.sops.yaml
+	gitseal updatekeys -y enc.yaml
+	gitseal decrypt enc.yaml | cmp - in.yaml
+	# an edit that changes one value changes that value's bytes only
+	cp enc.yaml enc0.yaml
+	printf '#!/bin/sh\nsed -i "s/^c: 1$/c: 3/" "$1"\n' >ed.sh
+	chmod +x ed.sh
+	EDITOR=./ed.sh gitseal edit enc.yaml
+	gitseal decrypt enc.yaml | cmp - <(sed 's/^c: 1$/c: 3/' in.yaml)
+	diff enc0.yaml enc.yaml | grep '^>' >changed || true
+	grep -q '^> c: ENC' changed
+	[ "$(grep -cv -e '^> c: ENC' -e '^> *lastmodified: ' -e '^> *mac: ENC' changed)" -eq 0 ]
+}
