@@ -182,6 +182,12 @@ static int flat_block_step(const struct doc *plain)
 		step = store_yaml_flat_block_step(&text);
 	gs_error_clear();
 	gs_buf_release(&text);
+	/* the sealed file's own step (its metadata's, the only nested map of
+	 * a flat file): its blocks at that step are ENC[...] lines that stay
+	 * as they are, and decrypt them at it; the first block's step, once
+	 * that block is set to one line or unset, is another (fidelity31) */
+	if (step && store_yaml_nested_step(plain) >= 1 && store_yaml_nested_step(plain) <= 9)
+		step = store_yaml_nested_step(plain);
 	return step;
 }
 

@@ -84,3 +84,21 @@ MIXED='a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n  - |\n    v\nm:\n  k:
 	grep -q '^> c: ENC' changed
 	[ "$(grep -cv -e '^> c: ENC' -e '^> *lastmodified: ' -e '^> *mac: ENC' changed)" -eq 0 ]
 }
+
+# A flat file's metadata takes its first block's step, and set, unset and
+# the other writers measured it again from the plaintext: with that block
+# set to one line or unset, the next block's step was taken, written into
+# the metadata, and the blocks sealed at the old one came back at the new.
+@test "set or unset of a flat file's first block keeps the other blocks where they were" {
+	local input='k0: |-\n    u s\n    c\nk1: |-\n   zd\n   mk v\nk2: |+\n    ce oz\n    q\n\n'
+	printf -- "$input" >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc0.yaml
+	cp enc0.yaml enc.yaml
+	gitseal set enc.yaml '["k0"]' '"s3t"'
+	gitseal decrypt enc.yaml | cmp - <(printf 'k0: s3t\n'; printf -- "$input" | tail -n +4)
+	cp enc0.yaml enc.yaml
+	gitseal unset enc.yaml '["k0"]'
+	gitseal decrypt enc.yaml | cmp - <(printf -- "$input" | tail -n +4)
+	gitseal set enc.yaml '["k0"]' '"u s\nc"'
+	gitseal decrypt enc.yaml | cmp - <(printf -- "$input" | tail -n +4; printf 'k0: |-\n    u s\n    c\n')
+}
