@@ -874,8 +874,15 @@ def phase_edit(h, fmt, case, plain):
         if rc != 0:
             h.fail("edit", case, "edit %s: then decrypt exits %d: %s" % (mode, rc, first_line(err)), files)
             continue
-        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)):
-            pass
+        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)) and mode == "change":
+            # one value changed: the sealed file changes on that value's
+            # line and the metadata's lastmodified and mac only
+            keep = lambda data: [l for l in data.splitlines(True)
+                                 if not re.search(rb"lastmodified|\bmac\b|sops_mac", l)]
+            if not one_hunk(b"".join(keep(enc)), b"".join(keep(read(f)))):
+                h.counts["edit:sealed-lines-beyond-the-value"] += 1
+                if h.verbose:
+                    print("  sealed lines beyond the value: edit %s" % case)
     shutil.rmtree(d, ignore_errors=True)
 
 
