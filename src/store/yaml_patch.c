@@ -405,7 +405,7 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
 	/* one blank between the indicator and the value ("- !!seq" keeps its
 	 * own where the tag goes) */
-	gap = s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t') ? 0 : 1;
+	gap = (s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t')) || (bm == hm && !p->ref) ? 0 : 1;
 	if ((ret = edit_text(p, s->at, head_at, " ", gap)) ||
 	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
@@ -893,6 +893,12 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (s.own_line && (er->kind == DOC_MAP || er->kind == DOC_LIST) && !(er->flags & YN_FLOW) &&
 	    !(er->flags & YN_ALIAS) && one_line_value(p, v) &&
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
+		s.up = true;
+	/* a block map where a block list stood: a map's column sets the
+	 * step the file's blocks decrypt at, a list's does not, so it goes
+	 * below its key at the file's step (fidelity31) */
+	if (s.own_line && !s.up && c->kind == DOC_MAP && v->kind == DOC_MAP && er->kind == DOC_LIST &&
+	    !(er->flags & (YN_FLOW | YN_ALIAS)) && s.col != s.owner + p->data_step)
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) || moved_scalar_leaves_comment(p, &s, er) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||

@@ -102,3 +102,13 @@ MIXED='a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n  - |\n    v\nm:\n  k:
 	gitseal set enc.yaml '["k0"]' '"u s\nc"'
 	gitseal decrypt enc.yaml | cmp - <(printf -- "$input" | tail -n +4; printf 'k0: |-\n    u s\n    c\n')
 }
+
+# The first nested map of a sealed file sets the step its blocks decrypt at.
+# A map set in place of a list took the list's column (2 in a file whose
+# blocks, and metadata, sit at 4), so the blocks came back at 2.
+@test "a map set in place of an indented list takes the file's step, and the blocks keep theirs" {
+	printf 'k0:\n  - x\nk1: |-\n    a\n    b\n' >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	gitseal set enc.yaml '["k0"]' '{"n": "v", "m": [1]}'
+	gitseal decrypt enc.yaml | cmp - <(printf 'k0:\n    "n": v\n    m:\n        - 1\nk1: |-\n    a\n    b\n')
+}

@@ -1105,6 +1105,10 @@ static void test_set_reshaped_value_kept(void **state)
 	/* a scalar by a block collection: below its key, the file's step */
 	set_kept("a: 1\nb: x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	set_kept("a:\n  b: x\n  c: 3\n", "a/b", "[1]", "a:\n  b:\n    - 1\n  c: 3\n");
+	/* a map by an indented list: the file's step, which a map's column
+	 * sets for the blocks (fidelity31) */
+	set_kept("a: 1\nb:\n  - x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
+	set_kept("a: 1\nb:\n    - x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	/* a comment after a flow collection is the entry after it: after a
 	 * scalar or a block collection on that line it would be read as the
 	 * value's own (before the entry), so it takes a line of its own */
