@@ -543,7 +543,8 @@ static int render_block_here(struct patcher *p, const struct slot *s, const stru
 				return ret;
 		}
 	} else if (in_list && !v->tag) {
-		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
+		/* an old block scalar's lines go with it (place()) */
+		if (!rest_blank(p, s->end) || (s->body_start != s->body_end && s->header_comment))
 			return RERENDER;
 		/* compact ("-  - a"): the entries line up with the first, where
 		 * the old value started (fuzz_yaml) */

@@ -112,3 +112,18 @@ MIXED='a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n  - |\n    v\nm:\n  k:
 	gitseal set enc.yaml '["k0"]' '{"n": "v", "m": [1]}'
 	gitseal decrypt enc.yaml | cmp - <(printf 'k0:\n    "n": v\n    m:\n        - 1\nk1: |-\n    a\n    b\n')
 }
+
+# A map set in a list (a list item's map sets no step for the reader) made
+# the plaintext look nested to the measure of a flat file's step, so the
+# metadata went back to 4 and blocks at 2 came back at 4; and a list
+# item's block replaced by a map sent the whole file to the fresh layout.
+@test "a map set in a list or over a list item's block leaves the blocks at their step" {
+	printf 'a: |\n  x\n  y\nl: 1\n' >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	gitseal set enc.yaml '["l"]' '[{"k": "v", "j": "w"}]'
+	gitseal decrypt enc.yaml | cmp - <(printf 'a: |\n  x\n  y\nl:\n  - k: v\n    j: w\n')
+	printf 'l:\n  - |\n    x\n    y\n  - z\nk: |\n  b\n  c\n' >in.yaml
+	gitseal encrypt --age "$DEMO_RECIPIENT" in.yaml >enc.yaml
+	gitseal set enc.yaml '["l"][0]' '{"a": "b", "e": [1]}'
+	gitseal decrypt enc.yaml | cmp - <(printf 'l:\n  - a: b\n    e:\n      - 1\n  - z\nk: |\n  b\n  c\n')
+}
