@@ -161,14 +161,34 @@ static bool holds_line_break(const struct doc_node *n)
 	return false;
 }
 
+/* Whether a text's reader takes its indentation step from a block map
+ * under a key (yaml_load), not from the sops metadata. */
+static bool nests_map(struct gs_buf *text)
+{
+	struct doc d;
+	bool nests = true;
+
+	doc_init(&d, DOC_FORMAT_YAML);
+	if (store_load_buf(DOC_FORMAT_YAML, text, &d) == 0)
+		nests = store_yaml_nested_step(&d) != 0;
+	doc_release(&d);
+	gs_error_clear();
+	return nests;
+}
+
 /* A flat file's blocks decrypt at the step of its metadata, which encrypt
  * and the git filter write at the blocks' step: written again at 4 (the
  * store's default), 2-space blocks came back at 4 after rotate, set,
  * updatekeys (red team 25 D1). The step of the plaintext as decrypt
- * writes it; 0 (the default) when that cannot be had. */
+ * writes it; 0 (the default) when that cannot be had. A sealed file
+ * keeps the step its blocks decrypt at (its reader's, the metadata's
+ * where no map nests in the data): those sealed on one line stay as
+ * they are, and measured again from the first block (set to one line,
+ * unset, or a map set in a list) the step was another (fidelity31). */
 static int flat_block_step(const struct doc *plain)
 {
 	static const struct store_emit_opts eo;
+	int sealed = store_yaml_nested_step(plain);
 	struct gs_buf text;
 	bool blocks = false;
 	int step = 0;
@@ -178,8 +198,11 @@ static int flat_block_step(const struct doc *plain)
 	if (!blocks)
 		return 0;
 	gs_buf_init(&text, true);
-	if (store_emit(plain, DOC_FORMAT_YAML, &eo, &text) == 0)
+	if (store_emit(plain, DOC_FORMAT_YAML, &eo, &text) == 0) {
 		step = store_yaml_flat_block_step(&text);
+		if (sealed >= 1 && sealed <= 9 && !nests_map(&text))
+			step = sealed;
+	}
 	gs_error_clear();
 	gs_buf_release(&text);
 	return step;

@@ -20,6 +20,7 @@
 
 #include "gitseal/alloc.h"
 #include "gitseal/error.h"
+#include "gitseal/sops_format.h"
 #include "gitseal/store.h"
 #include "yaml_int.h"
 
@@ -252,6 +253,7 @@ struct slot {
 	bool own_line;         /* it starts a line below the indicator */
 	size_t col;            /* then its column */
 	size_t owner;          /* the column of the key or dash */
+	size_t block_col;      /* an old block scalar's text: its column; 0 when none */
 	bool up;               /* the new value goes on the indicator's line, the old lines go */
 };
 
@@ -294,6 +296,30 @@ static size_t leading_spaces(const struct patcher *p, size_t pos)
 	return n;
 }
 
+/* The column of a block scalar's text: its indentation indicator counted
+ * from the owner's column, else its first line that holds more than
+ * blanks (libyaml's rule); 0 when it has no such line or the column is
+ * not past the owner's by one digit. */
+static size_t block_text_col(const struct patcher *p, uint32_t header, size_t body_start, size_t body_end,
+			     size_t owner)
+{
+	size_t col = 0;
+
+	for (size_t i = tstart(p, header) + 1; i < tend(p, header) && !col; i++)
+		if (p->src[i] >= '1' && p->src[i] <= '9')
+			col = owner + (size_t)(p->src[i] - '0');
+	for (size_t line = ysrc_next_line(p->lx, body_start); !col && line < body_end;
+	     line = ysrc_next_line(p->lx, line)) {
+		size_t k = 0;
+
+		while (line + k < body_end && p->src[line + k] == ' ')
+			k++;
+		if (line + k < body_end && !ysrc_break_len(p->src, p->len, line + k))
+			col = k;
+	}
+	return col > owner && col - owner <= 9 ? col : 0;
+}
+
 static bool slot_of(const struct patcher *p, const struct ynode *cr, const struct ynode *r,
 		    struct slot *s)
 {
@@ -328,6 +354,7 @@ static bool slot_of(const struct patcher *p, const struct ynode *cr, const struc
 		s->end = tend(p, text);
 		s->body_start = tstart(p, r->last);
 		s->body_end = tend(p, r->last);
+		s->block_col = block_text_col(p, text, s->body_start, s->body_end, s->owner);
 	}
 	s->own_line = !ysrc_same_line(p->lx, s->at, s->start);
 	s->col = s->own_line ? ysrc_column(p->lx, s->start) : 0;
@@ -378,7 +405,7 @@ static int place(struct patcher *p, const struct slot *s, size_t hm, size_t bm)
 	head_at = rest_blank(p, s->at) ? line_end : s->at; /* trailing blanks go */
 	/* one blank between the indicator and the value ("- !!seq" keeps its
 	 * own where the tag goes) */
-	gap = s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t') ? 0 : 1;
+	gap = (s->at > 0 && (p->src[s->at - 1] == ' ' || p->src[s->at - 1] == '\t')) || (bm == hm && !p->ref) ? 0 : 1;
 	if ((ret = edit_text(p, s->at, head_at, " ", gap)) ||
 	    (ret = store_edits_push_pool(&p->ed, head_at, head_at, hm, bm - hm)) ||
 	    (ret = store_edits_push_pool(&p->ed, line_end, line_end, bm, be - bm)))
@@ -516,7 +543,8 @@ static int render_block_here(struct patcher *p, const struct slot *s, const stru
 				return ret;
 		}
 	} else if (in_list && !v->tag) {
-		if (!rest_blank(p, s->end) || s->body_start != s->body_end)
+		/* an old block scalar's lines go with it (place()) */
+		if (!rest_blank(p, s->end) || (s->body_start != s->body_end && s->header_comment))
 			return RERENDER;
 		/* compact ("-  - a"): the entries line up with the first, where
 		 * the old value started (fuzz_yaml) */
@@ -554,6 +582,15 @@ static int render_block(struct patcher *p, const struct slot *s, const struct do
 	return ret;
 }
 
+/* An encrypted value (sops: aes/cipher.go encryptedValueRegex). */
+static bool is_sealed(const struct doc_node *v)
+{
+	size_t n = sizeof(SOPS_ENC_AES256_GCM) - 1;
+
+	return v->kind == DOC_SCALAR && v->type == DOC_STR && v->len > n && !memcmp(v->text, SOPS_ENC_AES256_GCM, n) &&
+	       !memchr(v->text, '\n', v->len);
+}
+
 /* Writes v into the pool for the slot: the head from hm to *bm, the body
  * after it. */
 static int render(struct patcher *p, const struct slot *s, const struct doc_node *v, bool in_list,
@@ -571,6 +608,24 @@ static int render(struct patcher *p, const struct slot *s, const struct doc_node
 		size_t at = s->body_end; /* what follows the new text, but for blank lines */
 		bool keep;
 
+		if (!moves_up(s) && s->block_col && s->block_col != indent) {
+			/* a block at a step of its own: the file's step is one
+			 * number (a flat file's is its metadata's), so the
+			 * block keeps its column, and sealed it is a block
+			 * there ("|-" and the ENC[...] line), which decrypt
+			 * gives back at that column (sops reads it as the
+			 * same string) */
+			indent = s->block_col;
+			if (is_sealed(v) && !v->tag && slot_block_fits(p, s, indent, false)) {
+				*bm = hm + 2;
+				p->last_block.set = true;
+				p->last_block.at = at;
+				p->last_block.indent = indent;
+				p->last_block.keep = false;
+				return yaml_write_literal(&p->ed.pool, v->text, v->len, indent, indent - s->owner,
+							  final);
+			}
+		}
 		if (!moves_up(s) && yfresh_scalar_as_is(&p->fresh, v, false, indent, s->owner, prefer)) {
 			p->ref = v;
 			*bm = hm;
@@ -839,6 +894,12 @@ static int write_value(struct patcher *p, const struct doc_node *c, const struct
 	if (s.own_line && (er->kind == DOC_MAP || er->kind == DOC_LIST) && !(er->flags & YN_FLOW) &&
 	    !(er->flags & YN_ALIAS) && one_line_value(p, v) &&
 	    (v->kind == DOC_SCALAR || v->kind == DOC_COMMENT || !comment_on_line(p, er, s.at)))
+		s.up = true;
+	/* a block map where a block list stood: a map's column sets the
+	 * step the file's blocks decrypt at, a list's does not, so it goes
+	 * below its key at the file's step (fidelity31) */
+	if (s.own_line && !s.up && c->kind == DOC_MAP && v->kind == DOC_MAP && er->kind == DOC_LIST &&
+	    !(er->flags & (YN_FLOW | YN_ALIAS)) && s.col != s.owner + p->data_step)
 		s.up = true;
 	if ((moves_up(&s) && s.header_comment) || moved_scalar_leaves_comment(p, &s, er) ||
 	    comment_passed(p, er, moves_up(&s) ? s.at : s.start) || comment_left_behind(p, er, s.at) ||

@@ -51,6 +51,16 @@ same_data() { node "$REPO_ROOT/tests/interop/same_data.mjs" "$@"; }
 	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/mixed.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/mixed.yaml"
 }
 
+# A block at a step other than the file's is sealed as a block at its
+# column ("|-" and the ENC[...] line): the same string to a YAML reader
+# (fidelity31).
+@test "gitseal YAML with blocks at steps of their own (sealed as blocks) -> sops-age" {
+	printf 'a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n' >"$TMP/steps.yaml"
+	gitseal encrypt --age "$(demo_recipient)" "$TMP/steps.yaml" >"$TMP/steps.enc.yaml"
+	[ "$(sed -n 2p "$TMP/steps.enc.yaml")" = "b: |-" ]
+	node "$REPO_ROOT/tests/interop/sops_age.mjs" "$TMP/steps.enc.yaml" yaml "$KEYS/demo-age-key.txt" "$TMP/steps.yaml"
+}
+
 @test "gitseal YAML of a file that does not end its last line (sealed so too) -> sops-age" {
 	printf 'a: 1\nb: two' >"$TMP/open.yaml"
 	gitseal encrypt --age "$(demo_recipient)" "$TMP/open.yaml" >"$TMP/open.enc.yaml"

@@ -58,6 +58,7 @@ class Harness:
                         GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e", GIT_COMMITTER_NAME="t",
                         GIT_COMMITTER_EMAIL="t@e")
         self.case_no = 0
+        self.seed = args.seed
 
     # -- running ------------------------------------------------------------
     def run(self, argv, cwd=None, env=None, stdin=None, timeout=60):
@@ -382,6 +383,9 @@ def check_same(h, phase, case, fmt, given, got, files):
         return False
     h.ok(phase)
     h.counts[phase + ":layout-changed"] += 1
+    if h.verbose:
+        print("  layout changed: %s %s: %s" % (phase, case, first_diff(tuple(given.split(b"\n")),
+                                                                    tuple(got.split(b"\n")))))
     return True
 
 
@@ -464,8 +468,8 @@ def phase_roundtrip(h, fmt, case, plain):
 
 
 def phase_extract(h, d, case, fmt, encname, plain, files):
-    """--extract of every top-level key as JSON equals the input's value."""
-    phase = "extract"
+    """--extract of every top-level key, and of paths into maps and lists
+    below them, as the store's own format equals the input's value."""
     ok, t = tree_of(fmt, plain)
     if not ok:
         return
@@ -477,31 +481,47 @@ def phase_extract(h, d, case, fmt, encname, plain, files):
     for k, v in doc[1][:20]:
         if not (isinstance(k, tuple) and k[0] == "str") and fmt == "yaml":
             continue
-        key = k[1] if fmt == "yaml" else k
-        path = tree_path([key])
-        if path is None:
-            continue
-        rc, out, err = h.run(["decrypt", "--extract", path, "--output-type", fmt, encname], cwd=d)
-        if rc != 0:
-            h.fail(phase, case, "--extract %s exits %d: %s" % (path, rc, first_line(err)), files)
-            continue
-        if fmt == "json" and not isinstance(v, (str, tuple)):
-            continue
-        if (fmt == "yaml" and v[0] == "str") or (fmt == "json" and isinstance(v, str)):
-            # a string is printed raw (sops prints it with no newline)
-            want = (v[1] if fmt == "yaml" else v).encode()
-            if out != want:
-                h.fail(phase, case, "--extract %s gives %r, want %r" % (path, short(out), short(want)), files)
-            else:
-                h.ok(phase)
-            continue
-        if v[0] in ("map", "list") and (fmt == "yaml" or v[0] == "map"):
-            okx, tx = tree_of(fmt, out)
-            got = (tx[0] if okx and fmt == "yaml" and len(tx) == 1 else tx) if okx else None
-            if got != v:
-                h.fail(phase, case, "--extract %s: %s" % (path, first_diff(v, got) if okx else tx), files)
-            else:
-                h.ok(phase)
+        extract_one(h, d, case, fmt, encname, files, [k[1] if fmt == "yaml" else k], v)
+    deeper = [p for p in tree_paths(fmt, doc) if len(p) > 1][:20]
+    for p in deeper:
+        extract_one(h, d, case, fmt, encname, files, list(p), value_at(fmt, doc, p))
+
+
+def value_at(fmt, t, path):
+    for step in path:
+        if t[0] == "map":
+            t = [v for k, v in t[1] if node_key(fmt, k) == step][0]
+        else:
+            t = t[1][step]
+    return t
+
+
+def extract_one(h, d, case, fmt, encname, files, steps, v):
+    phase = "extract"
+    path = tree_path(steps)
+    if path is None:
+        return
+    rc, out, err = h.run(["decrypt", "--extract", path, "--output-type", fmt, encname], cwd=d)
+    if rc != 0:
+        h.fail(phase, case, "--extract %s exits %d: %s" % (path, rc, first_line(err)), files)
+        return
+    if fmt == "json" and not isinstance(v, (str, tuple)):
+        return
+    if (fmt == "yaml" and v[0] == "str") or (fmt == "json" and isinstance(v, str)):
+        # a string is printed raw (sops prints it with no newline)
+        want = (v[1] if fmt == "yaml" else v).encode()
+        if out != want:
+            h.fail(phase, case, "--extract %s gives %r, want %r" % (path, short(out), short(want)), files)
+        else:
+            h.ok(phase)
+        return
+    if v[0] in ("map", "list") and (fmt == "yaml" or v[0] == "map"):
+        okx, tx = tree_of(fmt, out)
+        got = (tx[0] if okx and fmt == "yaml" and len(tx) == 1 else tx) if okx else None
+        if got != v:
+            h.fail(phase, case, "--extract %s: %s" % (path, first_diff(v, got) if okx else tx), files)
+        else:
+            h.ok(phase)
 
 
 # -- corpora ------------------------------------------------------------------
@@ -559,6 +579,7 @@ def corpus_fixture_plain(h):
 
 CORPORA = {"yts": corpus_yaml_suite, "jts": corpus_json_suite,
            "sops-real": corpus_sops_real_plain, "fixtures": corpus_fixture_plain}
+# also: --corpus mutations, --corpus gen31 (both in the default run)
 
 
 def main():
@@ -595,7 +616,7 @@ def main():
 
 
 def inputs(h, args):
-    names = args.corpus or list(CORPORA) + ["mutations"]
+    names = args.corpus or list(CORPORA) + ["mutations", "gen31"]
     n = 0
     for name in names:
         gen = CORPORA.get(name) or globals().get("corpus_" + name)
@@ -691,16 +712,20 @@ def phase_setunset(h, fmt, case, plain, max_paths):
     ok, t = tree_of(fmt, plain)
     if not ok:
         return
-    if fmt == "yaml":
-        if len(t) != 1:
-            return
-        t = t[0]
     write(os.path.join(d, name), enc)
     rc, dec0, err = h.run(["decrypt", name], cwd=d)
     ok, t0 = tree_of(fmt, dec0)
     if rc != 0 or not ok:
         return
-    t0 = t0[0] if fmt == "yaml" else t0
+    # several documents: set and unset act on the first, as in sops; the
+    # others must come back as they were
+    rest = ()
+    if fmt == "yaml":
+        if not t0 or not (isinstance(t0[0], tuple) and t0[0][:1] == ("map",)):
+            return
+        t0, rest = t0[0], tuple(t0[1:])
+        if rest:
+            h.counts["setunset:multi-document"] += 1
     paths = list(tree_paths(fmt, t0))[:max_paths] + [("added_by_set",)]
     for n, path in enumerate(paths):
         tp = tree_path(path)
@@ -708,9 +733,9 @@ def phase_setunset(h, fmt, case, plain, max_paths):
             continue
         values = SET_VALUES if n < 2 else [SET_VALUES[n % len(SET_VALUES)]]
         for val in values:
-            run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val)
+            run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val, rest)
         if path != ("added_by_set",):
-            run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp)
+            run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp, rest)
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -726,7 +751,7 @@ def old_is_scalar(t, path):
     return t[0] not in ("map", "list")
 
 
-def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val):
+def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val, rest=()):
     f = os.path.join(d, name)
     write(f, enc)
     rc, _, err = h.run(["set", name, tp, val], cwd=d)
@@ -742,7 +767,7 @@ def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val):
         return
     ok, got = tree_of(fmt, dec)
     want = tree_change(fmt, t0, path, value_tree(fmt, val))
-    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    got = first_doc(fmt, got, rest) if ok else got
     if not ok or got != want:
         h.fail("set", case, "set %s %s: %s" % (tp, val, first_diff(want, got) if ok else got),
                dict(files, **{"dec.after": dec}))
@@ -755,7 +780,17 @@ def run_set(h, d, name, fmt, case, enc, dec0, t0, path, tp, val):
     h.ok("set")
 
 
-def run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp):
+def first_doc(fmt, got, rest):
+    """The first document of a YAML file whose other documents are rest,
+    else a marker that differs from every tree (they changed)."""
+    if fmt != "yaml":
+        return got
+    if len(got) == 1 + len(rest) and tuple(got[1:]) == rest:
+        return got[0]
+    return ("other documents changed", got[1:])
+
+
+def run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp, rest=()):
     f = os.path.join(d, name)
     write(f, enc)
     rc, _, err = h.run(["unset", name, tp], cwd=d)
@@ -771,7 +806,7 @@ def run_unset(h, d, name, fmt, case, enc, dec0, t0, path, tp):
         return
     ok, got = tree_of(fmt, dec)
     want = tree_change(fmt, t0, path, None, delete=True)
-    got = (got[0] if fmt == "yaml" and len(got) == 1 else got) if ok else got
+    got = first_doc(fmt, got, rest) if ok else got
     if not ok or got != want:
         h.fail("unset", case, "unset %s: %s" % (tp, first_diff(want, got) if ok else got),
                dict(files, **{"dec.after": dec}))
@@ -839,8 +874,15 @@ def phase_edit(h, fmt, case, plain):
         if rc != 0:
             h.fail("edit", case, "edit %s: then decrypt exits %d: %s" % (mode, rc, first_line(err)), files)
             continue
-        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)):
-            pass
+        if check_same(h, "edit", case + " " + mode, fmt, edited, dec, dict(files, dec=dec)) and mode == "change":
+            # one value changed: the sealed file changes on that value's
+            # line and the metadata's lastmodified and mac only
+            keep = lambda data: [l for l in data.splitlines(True)
+                                 if not re.search(rb"lastmodified|\bmac\b|sops_mac", l)]
+            if not one_hunk(b"".join(keep(enc)), b"".join(keep(read(f)))):
+                h.counts["edit:sealed-lines-beyond-the-value"] += 1
+                if h.verbose:
+                    print("  sealed lines beyond the value: edit %s" % case)
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -1235,6 +1277,9 @@ EXACT_BASES = [
     ("yaml", b"k: |\t# c\n  text\nz:\t|\n  t\n"),
     ("yaml", b"a: 1 # c\n# own\nb:\n  c: [1, 2] # f\n"),
     ("yaml", b"a: 1\r\nb: |\r\n  x\r\n"),
+    # blocks at steps of their own, flat and beside a nested map (fidelity31)
+    ("yaml", b"a: |\n  x\nb: |\n    y\n    w\nl:\n  - |\n      z\n  - |\n     v\n"),
+    ("yaml", b"m:\n  k: v\nb: |\n    x\nc: |+\n      y\n\n"),
     ("dotenv", b"export A=1\nB='x y' \n# c\nC=\"q#\" # t\n\n"),
     ("dotenv", b"A=1\r\nB=\r\n"),
     ("ini", b"; top\n[s] \n# c\na = 1 ; t\nb:2\n\n[t]\nc = \"q;\"\n"),
@@ -1300,6 +1345,148 @@ def corpus_mutations(h):
     yield "binary", "mut/binary-empty", b""
     yield "binary", "mut/binary-nul", b"\0\xff\xfe" * 1000
     yield "binary", "mut/binary-big", bytes(random.getrandbits(8) for _ in range(300000))
+
+
+# -- generated shapes (fidelity 31): seeded, --seed N picks another draw ------
+GEN31_PER_FAMILY = 12
+
+
+def _word(r, n=None):
+    return "".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n or r.randint(1, 8)))
+
+
+def _lines(r, n):
+    return [_word(r) + (" " + _word(r) if r.random() < 0.5 else "") for _ in range(n)]
+
+
+def gen31_block(r, key, owner, step, nested_step):
+    """A literal block that decrypt writes back byte for byte: "|" or "|+"
+    (its text ends in a line break), "|-" over several lines."""
+    chomp = r.choice(["", "+", "-"])
+    body = _lines(r, r.randint(2 if chomp == "-" else 1, 4))
+    pad = " " * (owner + step)
+    out = " " * owner + key + ": |" + chomp + "\n" + "".join(pad + l + "\n" for l in body)
+    if chomp == "+":
+        out += "\n"
+    return out
+
+
+def gen31_blocks(r):
+    """Flat and nested maps and lists whose blocks sit at steps of their own."""
+    nested = r.choice([0, 2, 4])
+    out = ""
+    for i in range(r.randint(2, 6)):
+        kind = r.random()
+        key = "k%d" % i
+        if kind < 0.45:
+            out += gen31_block(r, key, 0, r.randint(1, 6), nested)
+        elif kind < 0.6:
+            out += "%s: %s\n" % (key, _word(r))
+        elif kind < 0.75 and nested:
+            out += "%s:\n" % key + gen31_block(r, "in", nested, r.randint(1, 6), nested)
+        elif kind < 0.9:
+            dash = r.choice([0, 2])
+            step = r.randint(2, 6)
+            out += "%s:\n%s- |\n%s\n" % (key, " " * dash, "\n".join(" " * (dash + step) + l for l in _lines(r, 2)))
+        else:
+            out += "# comment %d\n" % i
+    return out.encode()
+
+
+def gen31_yaml(r):
+    """Shapes whose data must come back (their layout is counted)."""
+    doc = lambda: "%s: %s\n" % (_word(r), _word(r))
+    pieces = [
+        # several documents, comments between them, empty ones, ends
+        lambda: "".join(r.choice(["---\n", "--- # c\n", "...\n---\n", "# between\n---\n", "---\n\n"]) +
+                        (doc() if r.random() < 0.8 else "") for _ in range(r.randint(2, 4))),
+        lambda: "%YAML 1.1\n---\n" + doc(),
+        lambda: "%YAML 1.1\n%TAG !e! tag:example.com,2000:\n--- !!map\n" + doc() + "...\n",
+        # explicit tags
+        lambda: "t1: !!str %d\nt2: !!binary aGVsbG8=\nt3: !foo %s\nt4: !!str\n" % (r.randint(0, 99), _word(r)),
+        lambda: "t: !local\n  k: v\nl: !!seq\n- !x 1\n",
+        # complex keys
+        lambda: "? %s\n: v\n? |\n  block key\n: w\n" % _word(r),
+        lambda: "? %s\n  # c\n: v\n" % _word(r),
+        # flow collections in blocks, with comments
+        lambda: "f: [1, {a: [x, y]}, []] # after\ng: {k: [1, 2], j: {}}\n",
+        lambda: "f: [\n  1, # one\n  {a: b}, # two\n  [x]\n]\nz: 1\n",
+        # anchors on maps, aliases in lists
+        lambda: "base: &b\n  k: v\n  j: [1]\nlist:\n  - *b\n  - x\n  - *b\n",
+        lambda: "m: &m {k: v}\nl: [*m, *m]\ns: &s str\nt:\n- *s\n",
+        # long plain scalars, folded over lines
+        lambda: "long: " + " ".join(_word(r) for _ in range(60)) + "\n",
+        lambda: "folded: " + "\n  ".join(" ".join(_word(r) for _ in range(8)) for _ in range(4)) + "\nz: 1\n",
+        # sequences in maps, indented or not
+        lambda: "a:\n- 1\n- x\nb:\n  - 2\n  - y\nc:\n    - 3\n",
+        lambda: "a:\n- k: v\n  j: w\n-   q: 1\n",
+        # trailing blanks after values and keys
+        lambda: "a: v  \nb: w\t\nc: 'q' \t\nd:   \ne: [1] \n",
+    ]
+    body = "".join(r.choice(pieces[3:]) () for _ in range(r.randint(1, 3)))
+    if r.random() < 0.3:
+        body = r.choice(pieces[:3])() + ("" if r.random() < 0.5 else "")
+    if r.random() < 0.2:
+        body = "\ufeff" + body
+    return body.encode()
+
+
+def gen31_json(r):
+    pieces = [
+        lambda: '"e": [[], [[]], [{}], {"x": []}]',
+        lambda: '"s": "\\ud83d\\ude00 \\ud834\\udd1e \\u00e9\\u0000"',
+        lambda: '"deep": ' + "[" * r.choice([60, 120, 200, 250]) + "1" + "]" * 0,
+        lambda: '"dup": 1, "dup": 2',
+        lambda: '"n": [0, -0, 1e2, 12345678901234567890]',
+        lambda: '"o": {"a": {"b": {"c": "d"}}}',
+    ]
+    parts = []
+    for _ in range(r.randint(1, 3)):
+        p = r.choice(pieces)()
+        if p.startswith('"deep"'):
+            p += "]" * p.count("[")
+        parts.append(p)
+    body = "{" + ", ".join(parts) + "}\n"
+    if r.random() < 0.3:
+        body = "\ufeff" + body
+    return body.encode()
+
+
+def gen31_dotenv(r):
+    pieces = [lambda: "export %s=%s\n" % (_word(r).upper(), _word(r)),
+              lambda: '%s="a # b"\n' % _word(r).upper(),
+              lambda: "%s='x#y'\n" % _word(r).upper(),
+              lambda: "%s=\n" % _word(r).upper(),
+              lambda: "%s\n" % _word(r).upper(),
+              lambda: "%s=v # c\n" % _word(r).upper(),
+              lambda: "# comment\n"]
+    return "".join(r.choice(pieces)() for _ in range(r.randint(1, 6))).encode()
+
+
+def gen31_ini(r):
+    pieces = [lambda: "[s]\nk = v\n",
+              lambda: "[s]\nj = w\n",
+              lambda: "; c\n[t]\n; d\nk = v ; e\n",
+              lambda: "[u]\nflag\nk =\n",
+              lambda: "[v]\nlong = first\n  second\n",
+              lambda: "[w]\na = 1\na = 2\n"]
+    return "".join(r.choice(pieces)() for _ in range(r.randint(1, 4))).encode()
+
+
+def corpus_gen31(h):
+    """Shapes rule 1 had not covered before fidelity 31, drawn with --seed:
+    gen31/exact/ must come back byte for byte, the others as data."""
+    r = random.Random(h.seed)
+    for i in range(GEN31_PER_FAMILY * 3):
+        yield "yaml", "gen31/exact/blocks%d" % i, gen31_blocks(r)
+    for i in range(GEN31_PER_FAMILY * 3):
+        yield "yaml", "gen31/yaml%d" % i, gen31_yaml(r)
+    for i in range(GEN31_PER_FAMILY):
+        yield "json", "gen31/json%d" % i, gen31_json(r)
+    for i in range(GEN31_PER_FAMILY):
+        yield "dotenv", "gen31/dotenv%d" % i, gen31_dotenv(r)
+    for i in range(GEN31_PER_FAMILY):
+        yield "ini", "gen31/ini%d" % i, gen31_ini(r)
 
 
 if __name__ == "__main__":

@@ -307,7 +307,10 @@ static void test_scalar_quoting(void **state)
 	expect_patch("a: x\n", "a", DOC_STR, " lead\nx", "a: |4-\n     lead\n    x\n");
 	expect_patch("a: x\n", "a", DOC_STR, "bell\a\nx", "a: \"bell\\a\\nx\"\n");
 	/* block scalars that become one line are written plain */
-	expect_patch("a: |\n  l1\n  l2\nb: 1\n", "a", DOC_STR, ENC_SAMPLE, "a: " ENC_SAMPLE "\nb: 1\n");
+	expect_patch("a: |\n    l1\n    l2\nb: 1\n", "a", DOC_STR, ENC_SAMPLE, "a: " ENC_SAMPLE "\nb: 1\n");
+	/* a block at a step other than the file's stays a block at its
+	 * column, which decrypt gives back (fidelity31) */
+	expect_patch("a: |\n  l1\n  l2\nb: 1\n", "a", DOC_STR, ENC_SAMPLE, "a: |-\n  " ENC_SAMPLE "\nb: 1\n");
 }
 
 /* The public writer (gitseal/yaml_scalar.h), as k8s/emit.c will use it. */
@@ -544,8 +547,10 @@ static void test_comment_on_block_header(void **state)
 	assert_int_equal(d.branches[0]->entries[0].value->kind, DOC_COMMENT);
 	assert_true(d.branches[0]->entries[0].value->inline_comment);
 	doc_release(&d);
-	seal_and_back("k: | # note\n  text\nz: 1\n", "k: " ENC_SAMPLE " #" ENC_SAMPLE "\nz: " ENC_SAMPLE "\n",
-		      "k: | # note\n    text\nz: 1\n");
+	seal_and_back("k: | # note\n    text\nz: 1\n", "k: " ENC_SAMPLE " #" ENC_SAMPLE "\nz: " ENC_SAMPLE "\n", NULL);
+	/* at a step other than the store's: a block at its column (fidelity31) */
+	seal_and_back("k: | # note\n  text\nz: 1\n",
+		      "k: |- #" ENC_SAMPLE "\n  " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n", NULL);
 }
 
 /* ---- end-of-line comments written by the patcher (docs/git.md) ---- */
@@ -1100,6 +1105,10 @@ static void test_set_reshaped_value_kept(void **state)
 	/* a scalar by a block collection: below its key, the file's step */
 	set_kept("a: 1\nb: x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	set_kept("a:\n  b: x\n  c: 3\n", "a/b", "[1]", "a:\n  b:\n    - 1\n  c: 3\n");
+	/* a map by an indented list: the file's step, which a map's column
+	 * sets for the blocks (fidelity31) */
+	set_kept("a: 1\nb:\n  - x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
+	set_kept("a: 1\nb:\n    - x\nc: 3\n", "b", "{k: v}", "a: 1\nb:\n    k: v\nc: 3\n");
 	/* a comment after a flow collection is the entry after it: after a
 	 * scalar or a block collection on that line it would be read as the
 	 * value's own (before the entry), so it takes a line of its own */
@@ -1173,8 +1182,7 @@ static void test_block_row5_keep(void **state)
 	load_ok(DOC_FORMAT_YAML, "k: |+\n  t\n\nz: 1\n", &d);
 	assert_string_equal(find(d.branches[0], "k")->value->text, "t\n\n");
 	doc_release(&d);
-	seal_and_back("k: |+\n  t\n\nz: 1\n", "k: " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n",
-		      "k: |+\n    t\n\nz: 1\n");
+	seal_and_back("k: |+\n  t\n\nz: 1\n", "k: |-\n  " ENC_SAMPLE "\nz: " ENC_SAMPLE "\n", NULL);
 	/* two-space files keep their blocks at two */
 	seal_and_back("m:\n  k: |+\n    t\n\n  z: 1\n", NULL, NULL);
 }
