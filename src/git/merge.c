@@ -31,6 +31,19 @@
 
 enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 
+/* The largest version the driver reads: MERGE_MAX_FILE, or in the test
+ * build GITSEAL_TEST_MERGE_MAX_FILE=N bytes (tests/git/merge.bats). */
+static size_t merge_max_file(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv("GITSEAL_TEST_MERGE_MAX_FILE");
+
+	if (v && *v)
+		return (size_t)strtoul(v, NULL, 10);
+#endif
+	return MERGE_MAX_FILE;
+}
+
 /* The recorded error under another code, its message kept. */
 static int recode_error(int code)
 {
@@ -2047,22 +2060,33 @@ static int open_versions(struct gitfilter *f, enum doc_format format, struct ver
  * (bare where rerere would read them: the resolution is plaintext),
  * so that the work tree shows a conflict and `git add` of it stages a
  * sealed conflict, which `gitseal git check` refuses; the message says
- * what to do. */
-static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err, bool bare)
+ * what to do. A version that could not be read (unread, its name) leaves
+ * a note on both sides instead: ours' text alone would pass for a
+ * resolution that drops theirs' edits. */
+static void leave_refused(const char *ours_file, const char *path, const struct version *v, const char *unread,
+			  int err, bool bare)
 {
-	struct gs_buf text;
+	struct gs_buf text, note;
 	char *msg;
+	int ret;
 
 	gs_buf_init(&text, true);
-	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) || (bare && unlabel_markers(&text)) ||
-	    gs_atomic_write(ours_file, text.data, text.len, 0644)) {
-		gs_buf_release(&text);
-		return; /* the first error is the one reported */
-	}
-	gs_buf_release(&text);
+	gs_buf_init(&note, false);
+	if (unread)
+		ret = gs_buf_printf(&note, "gitseal: not merged: %s %s\n", unread,
+				    err == GS_ERR_LIMIT ? "is too large" : "cannot be read") < 0 ||
+		      whole_file_markers(&note, &note, &text);
+	else
+		ret = whole_file_markers(&v[1].raw, &v[2].raw, &text);
+	if (ret || (bare && unlabel_markers(&text)) || gs_atomic_write(ours_file, text.data, text.len, 0644))
+		goto out; /* the first error is the one reported */
 	if (!(msg = gs_strdup(gs_error_message())))
-		return;
-	if (err == GS_ERR_CONFIG)
+		goto out;
+	if (unread)
+		gs_error_set(err, "%s; the file shows a note between markers: take one side with "
+				  "'git checkout --ours %s' (or --theirs)",
+			     msg, gs_shown(path));
+	else if (err == GS_ERR_CONFIG)
 		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "
 				  "('gitseal updatekeys -r .'), 'git checkout -m %s' merges it again",
 			     msg, gs_shown(path));
@@ -2075,6 +2099,22 @@ static void leave_refused(const char *ours_file, const char *path, const struct 
 				  "'git checkout --ours %s' (or --theirs)",
 			     msg, gs_shown(path));
 	free(msg);
+out:
+	gs_buf_release(&note);
+	gs_buf_release(&text);
+}
+
+/* Reads a version git gave (name: which one) into raw. */
+static int read_version(const char *file, const char *name, struct gs_buf *raw)
+{
+	size_t max = merge_max_file();
+	int ret = gs_read_file(file, raw, max);
+
+	if (ret == GS_ERR_LIMIT)
+		return GS_FAIL(GS_ERR_LIMIT, "%s is larger than %zu bytes", name, max);
+	if (ret)
+		gs_error_prefix("%s", name);
+	return ret;
 }
 
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
@@ -2084,7 +2124,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	const char *const files[3] = { base_file, ours_file, theirs_file };
 	struct version v[3];
 	struct gs_buf out;
-	bool read = false;
+	const char *unread = NULL;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -2094,12 +2134,11 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
 	for (int i = 0; i < 3; i++) {
-		if ((ret = gs_read_file(files[i], &v[i].raw, MERGE_MAX_FILE))) {
-			gs_error_prefix("%s", version_names[i]);
+		if ((ret = read_version(files[i], version_names[i], &v[i].raw))) {
+			unread = version_names[i];
 			goto out;
 		}
 	}
-	read = true;
 	if ((ret = open_versions(f, format, v, res)))
 		goto out;
 	if (res->reason.len)
@@ -2121,8 +2160,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 out:
 	if (ret) {
 		gs_error_prefix("cannot merge '%s'", gs_shown(path));
-		if (read)
-			leave_refused(ours_file, path, v, ret, rerere_reads_markers(f, path));
+		leave_refused(ours_file, path, v, unread, ret, rerere_reads_markers(f, path));
 	}
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);

@@ -908,3 +908,37 @@ teardown() { gs_teardown; }
 	[ "$(grep -c ': ours$\|: theirs$' "$T/merged")" -eq 4 ]
 	[ "$(wc -l < "$T/merged")" -eq 20001 ]
 }
+
+# A version the driver cannot read (past MERGE_MAX_FILE, lowered by the
+# test build's hook; or gone) was left as ours in the work tree, without
+# markers: `git add` then staged ours as the resolution, theirs' edit
+# dropped, and the hook passed it. Now a note between markers, which the
+# hook refuses, and one line naming the file and why.
+@test "a version past the size the driver reads: refused, a note between markers, the hook refuses it" {
+	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make asan)"
+	sides_edited 's/^a: one/a: ours-secret/' 's/^b: two/b: theirs-secret/'
+	run env GITSEAL_TEST_MERGE_MAX_FILE=64 git merge --no-edit feature
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "gitseal: error: cannot merge 'secrets/app.yaml': the base version is larger than 64 bytes; the file shows a note between markers: take one side with 'git checkout --ours secrets/app.yaml' (or --theirs)" <<<"$output"
+	[ "$(git status --porcelain secrets/app.yaml)" = "UU secrets/app.yaml" ]
+	[ "$(cat secrets/app.yaml)" = "$(printf '<<<<<<< ours\ngitseal: not merged: the base version is too large\n=======\ngitseal: not merged: the base version is too large\n>>>>>>> theirs')" ]
+	assert_no_plaintext_in_git ours-secret theirs-secret
+	assert_markers_refused_at_commit secrets/app.yaml
+	# within the limit, the same merge again: both edits
+	git checkout -q -m secrets/app.yaml
+	grep -qx 'a: ours-secret' secrets/app.yaml
+	grep -qx 'b: theirs-secret' secrets/app.yaml
+}
+
+# The same for a version gone before the driver reads it (run by hand).
+@test "the merge driver run by hand: a version it cannot read leaves a note between markers" {
+	git show HEAD:secrets/app.yaml > "$T/ours.yaml"
+	cp "$T/ours.yaml" "$T/base.yaml"
+	run "$GITSEAL_BIN" git merge "$T/base.yaml" "$T/ours.yaml" "$T/gone.yaml" secrets/app.yaml
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gitseal: error: cannot merge 'secrets/app.yaml': their version: cannot open '$T/gone.yaml': No such file or directory; the file shows a note between markers: take one side with 'git checkout --ours secrets/app.yaml' (or --theirs)" ]
+	grep -qx '<<<<<<< ours' "$T/ours.yaml"
+	grep -qx 'gitseal: not merged: their version cannot be read' "$T/ours.yaml"
+}
