@@ -445,6 +445,10 @@ int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf
  * data key, ready to seal again. */
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 	__attribute__((warn_unused_result));
+/* gitseal_open, and the plaintext as gitseal_open_text gives it: a
+ * version opened once serves for both (the merge driver). */
+int gitseal_open_with_text(struct gitfilter *f, const struct doc *cipher, struct sops_file **out,
+			   struct gs_buf *plain) __attribute__((warn_unused_result));
 /* Opens sealed bytes of format (text taken over, left empty), the MAC
  * checked, only to read its keys and its data key's id: nothing is kept
  * to seal again. */
@@ -489,6 +493,12 @@ enum gitseal_key_policy {
  * says; a fresh data key is remembered as this clone's for path. */
 int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* gitseal_seal with GITSEAL_KEY_IF_MADE_HERE for a previous version
+ * already opened (gitseal_open; NULL: a fresh key), which stays the
+ * caller's. */
+int gitseal_seal_reusing(struct gitfilter *f, const char *path, struct doc *plain,
+			 const struct sops_key_summary *keys, struct sops_file *opened, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* Whether one of this clone's age identities is among keys' recipients

@@ -1392,6 +1392,7 @@ struct version {
 	bool marked;             /* plain holds conflict markers (base_from_conflict) */
 	bool has_tree;           /* tree is the base, made by base_from_conflict */
 	struct doc cipher;       /* sealed: as loaded */
+	struct sops_file *sf;    /* sealed and opened here: once, for its text, data key and reuse */
 	struct doc tree;         /* the base as a tree */
 	struct gs_buf plain;     /* plaintext bytes */
 };
@@ -1405,6 +1406,7 @@ static void version_init(struct version *v, enum doc_format format)
 	v->sealed = false;
 	v->marked = false;
 	v->has_tree = false;
+	v->sf = NULL;
 }
 
 static void version_release(struct version *v)
@@ -1413,6 +1415,7 @@ static void version_release(struct version *v)
 	gs_buf_release(&v->plain);
 	doc_release(&v->cipher);
 	doc_release(&v->tree);
+	sops_file_free(v->sf);
 }
 
 /* One side of a marked text (0: ours, 1: theirs): its lines outside the
@@ -1619,7 +1622,7 @@ static int version_read(struct gitfilter *f, enum doc_format format, const char 
 	v->sealed = ret == 1;
 	if (!v->sealed)
 		return gs_buf_append(&v->plain, v->raw.data, v->raw.len);
-	ret = gitseal_open_text(f, &v->cipher, &v->plain);
+	ret = gitseal_open_with_text(f, &v->cipher, &v->sf, &v->plain);
 	if (ret)
 		gs_error_prefix("%s", name);
 	return ret;
@@ -1725,47 +1728,40 @@ static int check_narrowed(struct gitfilter *f, const char *path, struct version 
 	return ret ? ret : gittrust_check_narrowed(f, path, plain, keys, kept, n);
 }
 
-/* The id of a sealed version's data key; false when it does not open. */
-static bool data_key_id(struct gitfilter *f, struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
+/* The id of a version's data key; false when it did not open here. */
+static bool data_key_id(const struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
-	struct sops_file *sf = NULL;
-	bool ok;
-
-	if (!v->sealed)
-		return false;
-	ok = gitseal_open(f, &v->cipher, &sf) == 0 && sops_file_key_id(sf, id);
-	sops_file_free(sf);
-	gs_error_clear();
-	return ok;
+	return v->sf && sops_file_key_id(v->sf, id);
 }
 
 /* The version whose data key (and ciphertexts) the result may keep, when
  * this clone made that key; NULL: a fresh key. A side that gave the file a
  * new data key (updatekeys --rotate) wins, as for its keys: keeping the
  * other side's key would undo the rotation for whoever read the old one. */
-static const struct doc *key_source(struct gitfilter *f, struct version *v)
+static struct sops_file *key_source(const struct version *v)
 {
 	uint8_t id[3][GITSEAL_KEY_ID_SIZE];
 	bool have[3];
 
 	for (int i = 0; i < 3; i++)
-		have[i] = data_key_id(f, &v[i], id[i]);
+		have[i] = data_key_id(&v[i], id[i]);
 	if (!have[1])
 		return NULL;
 	if (!have[2] || !sodium_memcmp(id[1], id[2], sizeof(id[1])) ||
 	    (have[0] && !sodium_memcmp(id[2], id[0], sizeof(id[0]))))
-		return &v[1].cipher; /* theirs kept the key (or has none) */
+		return v[1].sf; /* theirs kept the key (or has none) */
 	if (have[0] && !sodium_memcmp(id[1], id[0], sizeof(id[0])))
-		return &v[2].cipher; /* only theirs changed it */
+		return v[2].sf; /* only theirs changed it */
 	return NULL;
 }
 
-/* gitfilter_check_copied_key for a version that opens here. */
-static int check_copied(struct gitfilter *f, const char *path, struct version *v, const struct sops_key_summary *keys)
+/* gitfilter_check_copied_key for a version that opened here. */
+static int check_copied(struct gitfilter *f, const char *path, const struct version *v,
+			const struct sops_key_summary *keys)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
-	return data_key_id(f, v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
+	return data_key_id(v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
 }
 
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
@@ -1793,7 +1789,7 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 		ret = check_copied(f, path, &v[i], &keys);
 	/* a side's data key and ciphertexts when its keys are kept */
 	if (!ret)
-		ret = gitseal_seal(f, path, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+		ret = gitseal_seal_reusing(f, path, &plain, &keys, key_source(v), out);
 out:
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
