@@ -435,18 +435,16 @@ enum gitseal_worktree { GITSEAL_WT_MISSING, GITSEAL_WT_PLAIN, GITSEAL_WT_SEALED 
  * caller) holds it when it is a sops file of format. */
 int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
 			  enum gitseal_worktree *state) __attribute__((warn_unused_result));
-/* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
-int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
-	__attribute__((warn_unused_result));
-/* The same, the document taken over (left empty): not parsed again. */
+/* Decrypts a sealed version (the MAC checked) to its plaintext bytes, the
+ * document taken over (left empty): not parsed again. */
 int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
 /* Opens a sealed version (the MAC checked): its plaintext tree, keys and
  * data key, ready to seal again. */
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 	__attribute__((warn_unused_result));
-/* gitseal_open, and the plaintext as gitseal_open_text gives it: a
- * version opened once serves for both (the merge driver). */
+/* gitseal_open, and the version's plaintext bytes (as the smudge filter
+ * gives them): opened once, it serves for both (the merge driver). */
 int gitseal_open_with_text(struct gitfilter *f, const struct doc *cipher, struct sops_file **out,
 			   struct gs_buf *plain) __attribute__((warn_unused_result));
 /* Opens sealed bytes of format (text taken over, left empty), the MAC

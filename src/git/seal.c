@@ -109,20 +109,6 @@ static int open_identities(struct gitfilter *f, const struct age_identity_list *
 	return 0;
 }
 
-int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
-{
-	const struct age_identity_list *ids;
-	struct sops_decrypt_opts o = { 0 };
-	int ret;
-
-	if ((ret = open_identities(f, &ids)))
-		return ret;
-	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
-	if (!ret && ends_open(cipher->format, &cipher->source))
-		end_open(plain);
-	return ret;
-}
-
 int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 {
 	enum doc_format format = cipher->format;
@@ -155,18 +141,26 @@ int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file
 	return sops_file_open(cipher->source.data, cipher->source.len, &o, out);
 }
 
+/* An opened version's plaintext bytes: verified, unless only compared */
+static int opened_text(struct sops_file *sf, const struct doc *cipher, bool unverified, struct gs_buf *out)
+{
+	struct sops_emit_opts o = { .unverified = unverified };
+	int ret = sops_plain_emit(sops_file_doc(sf), sops_file_format(sf), &o, out);
+
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(out);
+	return ret;
+}
+
 int gitseal_open_with_text(struct gitfilter *f, const struct doc *cipher, struct sops_file **out,
 			   struct gs_buf *plain)
 {
-	struct sops_emit_opts eo = { 0 };
 	int ret = gitseal_open(f, cipher, out);
 
-	if (!ret && (ret = sops_plain_emit(sops_file_doc(*out), cipher->format, &eo, plain))) {
+	if (!ret && (ret = opened_text(*out, cipher, false, plain))) {
 		sops_file_free(*out);
 		*out = NULL;
 	}
-	if (!ret && ends_open(cipher->format, &cipher->source))
-		end_open(plain);
 	return ret;
 }
 
@@ -186,12 +180,7 @@ int gitseal_open_keys(struct gitfilter *f, enum doc_format format, struct gs_buf
 int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
 {
 	/* compared with what git hands over, never written */
-	struct sops_emit_opts o = { .unverified = true };
-	int ret = sops_plain_emit(sops_file_doc(sf), sops_file_format(sf), &o, out);
-
-	if (!ret && ends_open(cipher->format, &cipher->source))
-		end_open(out);
-	return ret;
+	return opened_text(sf, cipher, true, out);
 }
 
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
