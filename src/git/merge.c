@@ -72,8 +72,18 @@ static size_t item_count(const struct doc_node *n)
 	return c;
 }
 
+#ifdef GITSEAL_TEST_HOOKS
+/* entries compared with a key looked up, for GITSEAL_TEST_MERGE_LOOKUP_LOG
+ * (gitfilter_merge): a count, not a time, tells a linear lookup from a
+ * quadratic one (tests/git/merge.bats) */
+static unsigned long long entries_compared;
+#endif
+
 static bool entry_is(const struct doc_entry *e, const char *key, size_t klen, bool removed_too)
 {
+#ifdef GITSEAL_TEST_HOOKS
+	entries_compared++;
+#endif
 	return e->key && (removed_too || !e->removed) && e->key_len == klen && !memcmp(e->key, key, klen);
 }
 
@@ -2113,6 +2123,21 @@ static int read_version(const char *file, const char *name, struct gs_buf *raw)
 	return ret;
 }
 
+/* GITSEAL_TEST_MERGE_LOOKUP_LOG=FILE: a line "compared N" appended, the
+ * entries compared in key lookups by one merge (test build). */
+static void log_lookups(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *path = getenv("GITSEAL_TEST_MERGE_LOOKUP_LOG");
+	FILE *log = path && *path ? fopen(path, "a") : NULL;
+
+	if (log) {
+		fprintf(log, "compared %llu\n", entries_compared);
+		fclose(log);
+	}
+#endif
+}
+
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
 		    const char *theirs_file, const char *path, struct gitfilter_merge_result *res)
 {
@@ -2161,5 +2186,6 @@ out:
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);
 	gs_buf_release(&out);
+	log_lookups();
 	return ret;
 }
