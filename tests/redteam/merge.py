@@ -27,7 +27,10 @@ see criss_cross_case):
 
 A run without --quick adds git merge -X ours / -X theirs, git merge
 --squash, git am -3 and git checkout -m (MORE_FLOWS), and files of the binary store, whose
-lines merge as git merge-file merges them (binary_case).
+lines merge as git merge-file merges them (binary_case). --flow also takes
+NEW_FLOWS: git switch --merge, cherry-pick -m 1 of a merge, rebase
+--rebase-merges, rebase -i with edit or squash, and a side that rotated
+the data key (a clean merge must not go back to the key from before).
 
 Also the rule-2 cases: a branch that adds a recipient to the file's metadata
 (sealed for it by hand, or a stanza grafted on) must not have its merge
@@ -1136,13 +1139,16 @@ def run_flow(h, case, d, repo, path, texts):
             h.git(repo, "checkout", "-qf", "-B", "w", "side")
             p = h.git(repo, "rebase", "--rebase-merges", "ours", check=False)
     elif flow in ("rebase-edit", "rebase-squash"):
-        h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
         if flow == "rebase-squash":
-            rule1.write(os.path.join(repo, "other.txt"), b"later\n")
+            # theirs' commit squashed into an earlier one (of another file)
+            h.git(repo, "checkout", "-qf", "-B", "w", "base")
+            rule1.write(os.path.join(repo, "other.txt"), b"earlier\n")
             h.git(repo, "add", "other.txt")
-            h.git(repo, "commit", "-qm", "later")
+            h.git(repo, "commit", "-qm", "earlier")
+            h.git(repo, "cherry-pick", "theirs")
             todo = "sed -i '2s/^pick/squash/'"
         else:
+            h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
             todo = "sed -i '1s/^pick/edit/'"
         p = h.git(repo, "-c", "sequence.editor=" + todo, "rebase", "-i", "ours", check=False)
         if p.returncode == 0 and rebasing(repo):
@@ -1374,7 +1380,7 @@ def one_case(h, case):
 
 # the first line of an age header wrapping a data key for an X25519
 # recipient: its ephemeral share tells one wrapping (one data key) from another
-WRAPPED = re.compile(rb"YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0\+IFgyNTUxOSB[A-Za-z0-9+/]{20}")
+WRAPPED = re.compile(rb"YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0\+IFgyNTUxOS[A-Za-z0-9+/]{20}")
 
 
 def check_rotated(h, case, repo, rel, files):
