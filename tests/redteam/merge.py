@@ -1157,11 +1157,21 @@ def run_flow(h, case, d, repo, path, texts):
             p = h.git(repo, "rebase", "--continue", check=False)
     elif flow == "rotate":
         # one side's data key rotated (a commit of its own) after its edit
+        # (updatekeys --rotate, or gitseal rotate of the sealed blob, its
+        # output staged as it is)
         side = ("ours", "theirs")[case.idx % 2]
         h.git(repo, "checkout", "-qf", side)
-        rc, _, err = h.gitseal(repo, "updatekeys", "-r", "--rotate", "-y", "secrets")
+        if case.idx // 2 % 2:
+            sealed = os.path.join(d, "rotated." + EXT[case.store])
+            rule1.write(sealed, h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout)
+            rc, _, err = h.gitseal(d, "rotate", "-i", sealed)
+            if not rc:
+                shutil.copyfile(sealed, path)
+                h.git(repo, "add", rel)
+        else:
+            rc, _, err = h.gitseal(repo, "updatekeys", "-r", "--rotate", "-y", "secrets")
         if rc:
-            raise RuntimeError("updatekeys --rotate: " + err)
+            raise RuntimeError("rotate: " + err)
         h.git(repo, "commit", "-qm", "rotated")
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "merge", "--no-edit", "theirs", check=False)
