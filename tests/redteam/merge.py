@@ -1134,7 +1134,7 @@ def run_flow(h, case, d, repo, path, texts):
         h.git(repo, "merge", "-q", "--no-ff", "--no-edit", "theirs")
         if flow == "cherry-pick-m1":
             h.git(repo, "checkout", "-qf", "-B", "w", "ours")
-            p = h.git(repo, "cherry-pick", "-m", "1", "side", check=False)
+            p = h.git(repo, "cherry-pick", "--keep-redundant-commits", "-m", "1", "side", check=False)
         else:
             h.git(repo, "checkout", "-qf", "-B", "w", "side")
             p = h.git(repo, "rebase", "--rebase-merges", "ours", check=False)
