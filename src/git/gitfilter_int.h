@@ -450,16 +450,18 @@ enum gitseal_worktree { GITSEAL_WT_MISSING, GITSEAL_WT_PLAIN, GITSEAL_WT_SEALED 
  * caller) holds it when it is a sops file of format. */
 int gitseal_worktree_load(struct gitfilter *f, const char *path, enum doc_format format, struct doc *d,
 			  enum gitseal_worktree *state) __attribute__((warn_unused_result));
-/* Decrypts a sealed version (the MAC checked) to its plaintext bytes. */
-int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
-	__attribute__((warn_unused_result));
-/* The same, the document taken over (left empty): not parsed again. */
+/* Decrypts a sealed version (the MAC checked) to its plaintext bytes, the
+ * document taken over (left empty): not parsed again. */
 int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 	__attribute__((warn_unused_result));
 /* Opens a sealed version (the MAC checked): its plaintext tree, keys and
  * data key, ready to seal again. */
 int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file **out)
 	__attribute__((warn_unused_result));
+/* gitseal_open, and the version's plaintext bytes (as the smudge filter
+ * gives them): opened once, it serves for both (the merge driver). */
+int gitseal_open_with_text(struct gitfilter *f, const struct doc *cipher, struct sops_file **out,
+			   struct gs_buf *plain) __attribute__((warn_unused_result));
 /* Opens sealed bytes of format (text taken over, left empty), the MAC
  * checked, only to read its keys and its data key's id: nothing is kept
  * to seal again. */
@@ -504,6 +506,12 @@ enum gitseal_key_policy {
  * says; a fresh data key is remembered as this clone's for path. */
 int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
 		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+	__attribute__((warn_unused_result));
+/* gitseal_seal with GITSEAL_KEY_IF_MADE_HERE for a previous version
+ * already opened (gitseal_open; NULL: a fresh key), which stays the
+ * caller's. */
+int gitseal_seal_reusing(struct gitfilter *f, const char *path, struct doc *plain,
+			 const struct sops_key_summary *keys, struct sops_file *opened, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 bool gitseal_keys_equal(const struct sops_key_summary *a, const struct sops_key_summary *b);
 /* Whether one of this clone's age identities is among keys' recipients

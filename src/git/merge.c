@@ -31,6 +31,19 @@
 
 enum { MERGE_MAX_FILE = 256 * 1024 * 1024, MERGE_WHERE_MAX = 5 };
 
+/* The largest version the driver reads: MERGE_MAX_FILE, or in the test
+ * build GITSEAL_TEST_MERGE_MAX_FILE=N bytes (tests/git/merge.bats). */
+static size_t merge_max_file(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	const char *v = getenv("GITSEAL_TEST_MERGE_MAX_FILE");
+
+	if (v && *v)
+		return (size_t)strtoul(v, NULL, 10);
+#endif
+	return MERGE_MAX_FILE;
+}
+
 /* The recorded error under another code, its message kept. */
 static int recode_error(int code)
 {
@@ -59,8 +72,18 @@ static size_t item_count(const struct doc_node *n)
 	return c;
 }
 
+#ifdef GITSEAL_TEST_HOOKS
+/* entries compared with a key looked up, for GITSEAL_TEST_MERGE_LOOKUP_LOG
+ * (gitfilter_merge): a count, not a time, tells a linear lookup from a
+ * quadratic one (tests/git/merge.bats) */
+static unsigned long long entries_compared;
+#endif
+
 static bool entry_is(const struct doc_entry *e, const char *key, size_t klen, bool removed_too)
 {
+#ifdef GITSEAL_TEST_HOOKS
+	entries_compared++;
+#endif
 	return e->key && (removed_too || !e->removed) && e->key_len == klen && !memcmp(e->key, key, klen);
 }
 
@@ -1379,6 +1402,7 @@ struct version {
 	bool marked;             /* plain holds conflict markers (base_from_conflict) */
 	bool has_tree;           /* tree is the base, made by base_from_conflict */
 	struct doc cipher;       /* sealed: as loaded */
+	struct sops_file *sf;    /* sealed and opened here: once, for its text, data key and reuse */
 	struct doc tree;         /* the base as a tree */
 	struct gs_buf plain;     /* plaintext bytes */
 };
@@ -1392,6 +1416,7 @@ static void version_init(struct version *v, enum doc_format format)
 	v->sealed = false;
 	v->marked = false;
 	v->has_tree = false;
+	v->sf = NULL;
 }
 
 static void version_release(struct version *v)
@@ -1400,6 +1425,7 @@ static void version_release(struct version *v)
 	gs_buf_release(&v->plain);
 	doc_release(&v->cipher);
 	doc_release(&v->tree);
+	sops_file_free(v->sf);
 }
 
 /* One side of a marked text (0: ours, 1: theirs): its lines outside the
@@ -1606,7 +1632,7 @@ static int version_read(struct gitfilter *f, enum doc_format format, const char 
 	v->sealed = ret == 1;
 	if (!v->sealed)
 		return gs_buf_append(&v->plain, v->raw.data, v->raw.len);
-	ret = gitseal_open_text(f, &v->cipher, &v->plain);
+	ret = gitseal_open_with_text(f, &v->cipher, &v->sf, &v->plain);
 	if (ret)
 		gs_error_prefix("%s", name);
 	return ret;
@@ -1712,47 +1738,40 @@ static int check_narrowed(struct gitfilter *f, const char *path, struct version 
 	return ret ? ret : gittrust_check_narrowed(f, path, plain, keys, kept, n);
 }
 
-/* The id of a sealed version's data key; false when it does not open. */
-static bool data_key_id(struct gitfilter *f, struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
+/* The id of a version's data key; false when it did not open here. */
+static bool data_key_id(const struct version *v, uint8_t id[GITSEAL_KEY_ID_SIZE])
 {
-	struct sops_file *sf = NULL;
-	bool ok;
-
-	if (!v->sealed)
-		return false;
-	ok = gitseal_open(f, &v->cipher, &sf) == 0 && sops_file_key_id(sf, id);
-	sops_file_free(sf);
-	gs_error_clear();
-	return ok;
+	return v->sf && sops_file_key_id(v->sf, id);
 }
 
 /* The version whose data key (and ciphertexts) the result may keep, when
  * this clone made that key; NULL: a fresh key. A side that gave the file a
  * new data key (updatekeys --rotate) wins, as for its keys: keeping the
  * other side's key would undo the rotation for whoever read the old one. */
-static const struct doc *key_source(struct gitfilter *f, struct version *v)
+static struct sops_file *key_source(const struct version *v)
 {
 	uint8_t id[3][GITSEAL_KEY_ID_SIZE];
 	bool have[3];
 
 	for (int i = 0; i < 3; i++)
-		have[i] = data_key_id(f, &v[i], id[i]);
+		have[i] = data_key_id(&v[i], id[i]);
 	if (!have[1])
 		return NULL;
 	if (!have[2] || !sodium_memcmp(id[1], id[2], sizeof(id[1])) ||
 	    (have[0] && !sodium_memcmp(id[2], id[0], sizeof(id[0]))))
-		return &v[1].cipher; /* theirs kept the key (or has none) */
+		return v[1].sf; /* theirs kept the key (or has none) */
 	if (have[0] && !sodium_memcmp(id[1], id[0], sizeof(id[0])))
-		return &v[2].cipher; /* only theirs changed it */
+		return v[2].sf; /* only theirs changed it */
 	return NULL;
 }
 
-/* gitfilter_check_copied_key for a version that opens here. */
-static int check_copied(struct gitfilter *f, const char *path, struct version *v, const struct sops_key_summary *keys)
+/* gitfilter_check_copied_key for a version that opened here. */
+static int check_copied(struct gitfilter *f, const char *path, const struct version *v,
+			const struct sops_key_summary *keys)
 {
 	uint8_t id[GITSEAL_KEY_ID_SIZE];
 
-	return data_key_id(f, v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
+	return data_key_id(v, id) ? gitfilter_check_copied_key(f, path, id, keys) : 0;
 }
 
 static int seal_result(struct gitfilter *f, enum doc_format format, const char *path, struct version *v,
@@ -1780,7 +1799,7 @@ static int seal_result(struct gitfilter *f, enum doc_format format, const char *
 		ret = check_copied(f, path, &v[i], &keys);
 	/* a side's data key and ciphertexts when its keys are kept */
 	if (!ret)
-		ret = gitseal_seal(f, path, &plain, &keys, key_source(f, v), GITSEAL_KEY_IF_MADE_HERE, out);
+		ret = gitseal_seal_reusing(f, path, &plain, &keys, key_source(v), out);
 out:
 	doc_release(&plain);
 	sops_key_summary_release(&keys);
@@ -2047,22 +2066,33 @@ static int open_versions(struct gitfilter *f, enum doc_format format, struct ver
  * (bare where rerere would read them: the resolution is plaintext),
  * so that the work tree shows a conflict and `git add` of it stages a
  * sealed conflict, which `gitseal git check` refuses; the message says
- * what to do. */
-static void leave_refused(const char *ours_file, const char *path, const struct version *v, int err, bool bare)
+ * what to do. A version that could not be read (unread, its name) leaves
+ * a note on both sides instead: ours' text alone would pass for a
+ * resolution that drops theirs' edits. */
+static void leave_refused(const char *ours_file, const char *path, const struct version *v, const char *unread,
+			  int err, bool bare)
 {
-	struct gs_buf text;
+	struct gs_buf text, note;
 	char *msg;
+	int ret;
 
 	gs_buf_init(&text, true);
-	if (whole_file_markers(&v[1].raw, &v[2].raw, &text) || (bare && unlabel_markers(&text)) ||
-	    gs_atomic_write(ours_file, text.data, text.len, 0644)) {
-		gs_buf_release(&text);
-		return; /* the first error is the one reported */
-	}
-	gs_buf_release(&text);
+	gs_buf_init(&note, false);
+	if (unread)
+		ret = gs_buf_printf(&note, "gitseal: not merged: %s %s\n", unread,
+				    err == GS_ERR_LIMIT ? "is too large" : "cannot be read") < 0 ||
+		      whole_file_markers(&note, &note, &text);
+	else
+		ret = whole_file_markers(&v[1].raw, &v[2].raw, &text);
+	if (ret || (bare && unlabel_markers(&text)) || gs_atomic_write(ours_file, text.data, text.len, 0644))
+		goto out; /* the first error is the one reported */
 	if (!(msg = gs_strdup(gs_error_message())))
-		return;
-	if (err == GS_ERR_CONFIG)
+		goto out;
+	if (unread)
+		gs_error_set(err, "%s; the file shows a note between markers: take one side with "
+				  "'git checkout --ours %s' (or --theirs)",
+			     msg, gs_shown(path));
+	else if (err == GS_ERR_CONFIG)
 		gs_error_set(err, "%s; the file shows both sides sealed: once they are accepted "
 				  "('gitseal updatekeys -r .'), 'git checkout -m %s' merges it again",
 			     msg, gs_shown(path));
@@ -2075,6 +2105,34 @@ static void leave_refused(const char *ours_file, const char *path, const struct 
 				  "'git checkout --ours %s' (or --theirs)",
 			     msg, gs_shown(path));
 	free(msg);
+out:
+	gs_buf_release(&note);
+	gs_buf_release(&text);
+}
+
+/* Reads a version git gave (name: which one) into raw. */
+static int read_version(const char *file, const char *name, struct gs_buf *raw)
+{
+	size_t max = merge_max_file();
+	int ret = gs_read_file(file, raw, max);
+
+	if (ret == GS_ERR_LIMIT)
+		return GS_FAIL(GS_ERR_LIMIT, "%s is larger than %zu bytes", name, max);
+	if (ret)
+		gs_error_prefix("%s", name);
+	return ret;
+}
+
+/* GITSEAL_TEST_MERGE_LOOKUP_LOG=FILE: a line "compared N" appended, the
+ * entries compared in key lookups by one merge (test build). */
+static void log_lookups(void)
+{
+#ifdef GITSEAL_TEST_HOOKS
+	char line[48];
+
+	snprintf(line, sizeof(line), "compared %llu", entries_compared);
+	gitrepo_test_count("GITSEAL_TEST_MERGE_LOOKUP_LOG", line);
+#endif
 }
 
 int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours_file,
@@ -2084,7 +2142,7 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	const char *const files[3] = { base_file, ours_file, theirs_file };
 	struct version v[3];
 	struct gs_buf out;
-	bool read = false;
+	const char *unread = NULL;
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -2094,12 +2152,11 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 	for (int i = 0; i < 3; i++)
 		version_init(&v[i], format);
 	for (int i = 0; i < 3; i++) {
-		if ((ret = gs_read_file(files[i], &v[i].raw, MERGE_MAX_FILE))) {
-			gs_error_prefix("%s", version_names[i]);
+		if ((ret = read_version(files[i], version_names[i], &v[i].raw))) {
+			unread = version_names[i];
 			goto out;
 		}
 	}
-	read = true;
 	if ((ret = open_versions(f, format, v, res)))
 		goto out;
 	if (res->reason.len)
@@ -2121,11 +2178,11 @@ int gitfilter_merge(struct gitfilter *f, const char *base_file, const char *ours
 out:
 	if (ret) {
 		gs_error_prefix("cannot merge '%s'", gs_shown(path));
-		if (read)
-			leave_refused(ours_file, path, v, ret, rerere_reads_markers(f, path));
+		leave_refused(ours_file, path, v, unread, ret, rerere_reads_markers(f, path));
 	}
 	for (int i = 0; i < 3; i++)
 		version_release(&v[i]);
 	gs_buf_release(&out);
+	log_lookups();
 	return ret;
 }

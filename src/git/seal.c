@@ -109,20 +109,6 @@ static int open_identities(struct gitfilter *f, const struct age_identity_list *
 	return 0;
 }
 
-int gitseal_open_text(struct gitfilter *f, const struct doc *cipher, struct gs_buf *plain)
-{
-	const struct age_identity_list *ids;
-	struct sops_decrypt_opts o = { 0 };
-	int ret;
-
-	if ((ret = open_identities(f, &ids)))
-		return ret;
-	ret = sops_file_decrypt(cipher->source.data, cipher->source.len, cipher->format, ids, &o, plain);
-	if (!ret && ends_open(cipher->format, &cipher->source))
-		end_open(plain);
-	return ret;
-}
-
 int gitseal_open_text_doc(struct gitfilter *f, struct doc *cipher, struct gs_buf *plain)
 {
 	enum doc_format format = cipher->format;
@@ -155,6 +141,29 @@ int gitseal_open(struct gitfilter *f, const struct doc *cipher, struct sops_file
 	return sops_file_open(cipher->source.data, cipher->source.len, &o, out);
 }
 
+/* An opened version's plaintext bytes: verified, unless only compared */
+static int opened_text(struct sops_file *sf, const struct doc *cipher, bool unverified, struct gs_buf *out)
+{
+	struct sops_emit_opts o = { .unverified = unverified };
+	int ret = sops_plain_emit(sops_file_doc(sf), sops_file_format(sf), &o, out);
+
+	if (!ret && ends_open(cipher->format, &cipher->source))
+		end_open(out);
+	return ret;
+}
+
+int gitseal_open_with_text(struct gitfilter *f, const struct doc *cipher, struct sops_file **out,
+			   struct gs_buf *plain)
+{
+	int ret = gitseal_open(f, cipher, out);
+
+	if (!ret && (ret = opened_text(*out, cipher, false, plain))) {
+		sops_file_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 int gitseal_open_keys(struct gitfilter *f, enum doc_format format, struct gs_buf *text, struct sops_file **out)
 {
 	struct sops_open_opts o = { .format = format };
@@ -171,12 +180,7 @@ int gitseal_open_keys(struct gitfilter *f, enum doc_format format, struct gs_buf
 int gitseal_opened_text(struct sops_file *sf, const struct doc *cipher, struct gs_buf *out)
 {
 	/* compared with what git hands over, never written */
-	struct sops_emit_opts o = { .unverified = true };
-	int ret = sops_plain_emit(sops_file_doc(sf), sops_file_format(sf), &o, out);
-
-	if (!ret && ends_open(cipher->format, &cipher->source))
-		end_open(out);
-	return ret;
+	return opened_text(sf, cipher, true, out);
 }
 
 int gitseal_open_doc(struct gitfilter *f, const struct doc *cipher, struct doc *plain,
@@ -435,8 +439,10 @@ bool gitseal_keeps_key(struct gitfilter *f, const char *path, const struct doc *
 	return yes;
 }
 
-int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
-		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+/* gitseal_seal, or with previous already opened (NULL: not opened here) */
+static int seal_after(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
+		      const struct doc *previous, struct sops_file *opened, enum gitseal_key_policy policy,
+		      struct gs_buf *out)
 {
 	const struct age_identity_list *ids = gitfilter_identities(f);
 	struct sops_key_summary k = *keys;
@@ -453,9 +459,9 @@ int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const
 		k.selection.kind = SOPS_SEL_ENCRYPTED_REGEX;
 		k.selection.value = (char *)GITSEAL_K8S_SECRET_REGEX;
 	}
-	if (previous && policy == GITSEAL_KEY_IF_MADE_HERE && gitseal_open(f, previous, &sf) == 0) {
-		if (gitseal_may_reuse(f, path, sf, &k)) {
-			ret = gitseal_seal_opened(f, sf, plain, out);
+	if (policy == GITSEAL_KEY_IF_MADE_HERE && (opened || (previous && gitseal_open(f, previous, &sf) == 0))) {
+		if (gitseal_may_reuse(f, path, opened ? opened : sf, &k)) {
+			ret = gitseal_seal_opened(f, opened ? opened : sf, plain, out);
 			goto out;
 		}
 		sops_file_free(sf);
@@ -478,4 +484,16 @@ out:
 	sops_file_free(sf);
 	doc_release(&prev);
 	return ret;
+}
+
+int gitseal_seal(struct gitfilter *f, const char *path, struct doc *plain, const struct sops_key_summary *keys,
+		 const struct doc *previous, enum gitseal_key_policy policy, struct gs_buf *out)
+{
+	return seal_after(f, path, plain, keys, previous, NULL, policy, out);
+}
+
+int gitseal_seal_reusing(struct gitfilter *f, const char *path, struct doc *plain,
+			 const struct sops_key_summary *keys, struct sops_file *opened, struct gs_buf *out)
+{
+	return seal_after(f, path, plain, keys, NULL, opened, GITSEAL_KEY_IF_MADE_HERE, out);
 }

@@ -176,6 +176,17 @@ oom_commit_merge_sides() {
 # sealed. A refusal is one line saying it ran out of memory (with what to
 # do next); OURS is left as given or, memory allowing, shows both sides
 # as given between markers: sealed text only, no value in clear.
+# Whether $1 is the note the driver leaves for a version it could not
+# read, on both sides of the markers
+oom_note_left() {
+	local version note
+	for version in "the base version" "our version" "their version"; do
+		note="gitseal: not merged: $version cannot be read"
+		[ "$1" != "$(printf '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$note" "$note")" ] || return 0
+	done
+	return 1
+}
+
 oom_merge_driver() {
 	local result ours theirs err want
 	cp "$T/ours" "$T/result.yaml"
@@ -198,12 +209,13 @@ oom_merge_driver() {
 		oom_slurp theirs "$T/theirs"
 		[ "$result" = "$ours" ] || {
 			# the sides between markers, as $(cat) gives them: without
-			# their last newlines
+			# their last newlines; or, for a version not read, a note
+			# naming it on both sides
 			oom_chomp result
 			oom_chomp ours
 			oom_chomp theirs
 			printf -v want '<<<<<<< ours\n%s\n=======\n%s\n>>>>>>> theirs' "$ours" "$theirs"
-			[ "$result" = "$want" ]
+			[ "$result" = "$want" ] || oom_note_left "$result"
 		}
 	fi
 }

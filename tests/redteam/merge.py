@@ -27,7 +27,10 @@ see criss_cross_case):
 
 A run without --quick adds git merge -X ours / -X theirs, git merge
 --squash, git am -3 and git checkout -m (MORE_FLOWS), and files of the binary store, whose
-lines merge as git merge-file merges them (binary_case).
+lines merge as git merge-file merges them (binary_case). --flow also takes
+NEW_FLOWS: git switch --merge, cherry-pick -m 1 of a merge, rebase
+--rebase-merges, rebase -i with edit or squash, and a side that rotated
+the data key (a clean merge must not go back to the key from before).
 
 Also the rule-2 cases: a branch that adds a recipient to the file's metadata
 (sealed for it by hand, or a stanza grafted on) must not have its merge
@@ -70,6 +73,14 @@ FLOWS = ("merge", "rebase", "cherry-pick", "stash", "pull-rebase", "revert", "cr
 # patch of the sealed blobs, and git checkout -m carrying theirs' change,
 # uncommitted, over to ours
 MORE_FLOWS = ("merge-x", "squash", "am", "checkout-m")
+# merge 31's flows, of a --flow run: git switch --merge (as checkout-m);
+# theirs' change brought by git cherry-pick -m 1 of a merge commit and by
+# git rebase --rebase-merges of a branch holding that merge; git rebase -i
+# stopping at theirs' commit (edit, then amended) or squashing a later
+# commit into it; and a side that rotated the file's data key
+# (updatekeys --rotate) before the other edited: a clean merge keeps the
+# rotated key, never goes back to the one both had
+NEW_FLOWS = ("switch-m", "cherry-pick-m1", "rebase-merges", "rebase-edit", "rebase-squash", "rotate")
 EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "txt"}
 MISSING = object()
 # a tree merge the driver could not write (a writer limit, its proof)
@@ -1093,10 +1104,13 @@ def run_flow(h, case, d, repo, path, texts):
     elif flow == "merge-x":
         h.git(repo, "checkout", "-qf", "-B", "w", "ours")
         p = h.git(repo, "merge", "--no-edit", "-X", ("ours", "theirs")[case.idx % 2], "theirs", check=False)
-    elif flow == "checkout-m":
+    elif flow in ("checkout-m", "switch-m"):
         h.git(repo, "checkout", "-qf", "-B", "w", "base")
         rule1.write(path, texts["theirs"])
-        p = h.git(repo, "checkout", "-m", "ours", check=False)
+        if flow == "switch-m":
+            p = h.git(repo, "switch", "--merge", "ours", check=False)
+        else:
+            p = h.git(repo, "checkout", "-m", "ours", check=False)
         if p.returncode == 0 and conflicted(h, repo):
             # git checkout -m exits 0 over a conflict it leaves in the index
             return 1, (p.stdout + p.stderr).decode(errors="replace"), repo, path
@@ -1110,6 +1124,66 @@ def run_flow(h, case, d, repo, path, texts):
         with open(patch_file, "wb") as pf:
             pf.write(patch)
         p = h.git(repo, "am", "-3", patch_file, check=False)
+    elif flow in ("cherry-pick-m1", "rebase-merges"):
+        # theirs merged (no driver: only theirs changed the file) into a
+        # branch from base that changed another file
+        h.git(repo, "checkout", "-qf", "-B", "side", "base")
+        rule1.write(os.path.join(repo, "other.txt"), b"side\n")
+        h.git(repo, "add", "other.txt")
+        h.git(repo, "commit", "-qm", "side")
+        h.git(repo, "merge", "-q", "--no-ff", "--no-edit", "theirs")
+        if flow == "cherry-pick-m1":
+            h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+            p = h.git(repo, "cherry-pick", "--keep-redundant-commits", "-m", "1", "side", check=False)
+        else:
+            h.git(repo, "checkout", "-qf", "-B", "w", "side")
+            p = h.git(repo, "rebase", "--rebase-merges", "ours", check=False)
+    elif flow in ("rebase-edit", "rebase-squash"):
+        if flow == "rebase-squash":
+            # theirs' commit squashed into an earlier one (of another file)
+            h.git(repo, "checkout", "-qf", "-B", "w", "base")
+            rule1.write(os.path.join(repo, "other.txt"), b"earlier\n")
+            h.git(repo, "add", "other.txt")
+            h.git(repo, "commit", "-qm", "earlier")
+            h.git(repo, "cherry-pick", "theirs")
+            todo = "sed -i '2s/^pick/squash/'"
+        else:
+            h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
+            todo = "sed -i '1s/^pick/edit/'"
+        p = h.git(repo, "-c", "sequence.editor=" + todo, "rebase", "-i", "ours", check=False)
+        if p.returncode and b"is now empty" in p.stdout + p.stderr and not conflicted(h, repo):
+            # ours held theirs' change already: an interactive rebase
+            # stops at the empty commit (git's way), the merge clean
+            p = h.git(repo, "rebase", "--skip", check=False)
+        if p.returncode == 0 and rebasing(repo):
+            # stopped at theirs' commit, applied: amended as it is
+            h.git(repo, "commit", "-q", "--amend", "--no-edit")
+            p = h.git(repo, "rebase", "--continue", check=False)
+    elif flow == "rotate":
+        # one side's data key rotated (a commit of its own) after its edit
+        # (updatekeys --rotate, or gitseal rotate of the sealed blob, its
+        # output staged as it is)
+        side = ("ours", "theirs")[case.idx % 2]
+        h.git(repo, "checkout", "-qf", side)
+        blob = h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout
+        if not blob.strip():
+            rc = 0  # a side that emptied the file: no sops file, no key to rotate
+            case.emptied = True
+            h.counts[case.store + ":rotate:emptied"] += 1
+        elif case.idx // 2 % 2:
+            sealed = os.path.join(d, "rotated." + EXT[case.store])
+            rule1.write(sealed, blob)
+            rc, _, err = h.gitseal(d, "rotate", "-i", sealed)
+            if not rc:
+                shutil.copyfile(sealed, path)
+                h.git(repo, "add", rel)
+        else:
+            rc, _, err = h.gitseal(repo, "updatekeys", "-r", "--rotate", "-y", "secrets")
+        if rc:
+            raise RuntimeError("rotate: " + err)
+        h.git(repo, "commit", "-qm", "rotated", "--allow-empty")
+        h.git(repo, "checkout", "-qf", "-B", "w", "ours")
+        p = h.git(repo, "merge", "--no-edit", "theirs", check=False)
     elif flow == "revert":
         h.git(repo, "checkout", "-qf", "-B", "w", "theirs")
         rule1.write(path, texts["ours"])
@@ -1132,25 +1206,33 @@ def run_flow(h, case, d, repo, path, texts):
     return p.returncode, (p.stdout + p.stderr).decode(errors="replace"), repo, os.path.join(repo, rel)
 
 
+def rebasing(repo):
+    return os.path.isdir(os.path.join(repo, ".git", "rebase-merge"))
+
+
 def finish(h, case, repo):
     """Commits a resolution in the flow's way."""
     flow = case.flow
-    if flow in ("rebase", "pull-rebase", "am"):
+    if flow in ("rebase", "pull-rebase", "am", "rebase-merges", "rebase-edit", "rebase-squash"):
         cmd = "am" if flow == "am" else "rebase"
-        p = h.git(repo, cmd, "--continue", check=False)
-        if p.returncode and (b"nothing to commit" in p.stdout + p.stderr or
-                             b"No changes - did you forget" in p.stdout + p.stderr):
-            h.git(repo, cmd, "--skip")
-        elif p.returncode:
-            raise RuntimeError(cmd + " --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
-    elif flow in ("cherry-pick", "revert"):
-        p = h.git(repo, flow, "--continue", check=False)
+        # an edit stops again once the resolution is committed
+        for _ in range(3):
+            p = h.git(repo, cmd, "--continue", check=False)
+            if p.returncode and (b"nothing to commit" in p.stdout + p.stderr or
+                                 b"No changes - did you forget" in p.stdout + p.stderr):
+                h.git(repo, cmd, "--skip")
+            elif p.returncode:
+                raise RuntimeError(cmd + " --continue: " + (p.stdout + p.stderr).decode(errors="replace")[-300:])
+            if cmd == "am" or not rebasing(repo):
+                break
+    elif flow in ("cherry-pick", "revert", "cherry-pick-m1"):
+        p = h.git(repo, flow.split("-m1")[0], "--continue", check=False)
         if p.returncode:
             h.git(repo, "commit", "-q", "--allow-empty", "--no-edit")
     elif flow == "stash":
         h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
         h.git(repo, "stash", "drop", "-q")
-    elif flow == "checkout-m":
+    elif flow in ("checkout-m", "switch-m"):
         h.git(repo, "commit", "-qm", "resolved", "--allow-empty")
     else:
         h.git(repo, "commit", "-q", "--no-edit", "--allow-empty")
@@ -1213,7 +1295,7 @@ def one_case(h, case):
             raise AssertionError("the generator wrote a text its oracle refuses: %s\n%s" % (e, t.decode()))
     # sometimes the file is new on both branches (git's add/add: an empty
     # base); stash cannot carry a new file over as a merge
-    fresh = case.flow not in ("stash", "revert", "am", "checkout-m") and rng.random() < 0.12
+    fresh = case.flow not in ("stash", "revert", "am", "checkout-m", "switch-m", "rotate") and rng.random() < 0.12
     bdocs = None if fresh else base.docs
     # the three versions git merges: a revert of theirs' commit made on
     # top of it, under ours, merges ours with base over theirs
@@ -1281,13 +1363,16 @@ def one_case(h, case):
         h.counts[store + ":" + case.flow + ":run"] += 1
         work = rule1.read(path2) if os.path.exists(path2) else b""
         files.update(output=out.encode(), worktree=work)
-        if code == 0 and case.flow in ("stash", "squash", "checkout-m"):
+        if code == 0 and case.flow in ("stash", "squash", "checkout-m", "switch-m"):
             h.git(repo2, "commit", "-qam", "popped", "--allow-empty")
         if code == 0:
             if not check_merged(h, case, d, repo2, rel, model, TEXT[store](Doc(merged), rng, step), work,
                                 base_rcpt, files):
                 return
             if not check_comments(h, case, comments, work, files):
+                return
+            if case.flow == "rotate" and not getattr(case, "emptied", False) and \
+                    not check_rotated(h, case, repo2, rel, files):
                 return
         elif AS_LINES in out:
             # the store cannot write the merged comments at their places:
@@ -1311,6 +1396,23 @@ def one_case(h, case):
                 return
             h.counts[store + ":" + case.flow + ":conflict"] += 1
         no_leaks(h, case, repo2, secrets, files)
+
+
+# the first line of an age header wrapping a data key for an X25519
+# recipient: its ephemeral share tells one wrapping (one data key) from another
+WRAPPED = re.compile(rb"YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0\+IFgyNTUxOS[A-Za-z0-9+/]{20}")
+
+
+def check_rotated(h, case, repo, rel, files):
+    """A clean merge over a rotation: the result is not sealed under the
+    data key from before it (the base's, which the other side kept)."""
+    old = set(WRAPPED.findall(h.git(repo, "cat-file", "-p", "base:" + rel).stdout))
+    got = set(WRAPPED.findall(h.git(repo, "cat-file", "-p", "HEAD:" + rel).stdout))
+    if not old or not got or old & got:
+        h.fail(case, "the merge over a rotation is sealed under the data key from before it", files)
+        return False
+    h.counts[case.store + ":rotate:key-kept-rotated"] += 1
+    return True
 
 
 def check_merged(h, case, d, repo, rel, model, want_text, work, base_rcpt, files):
@@ -1742,7 +1844,7 @@ def main():
                     help="the first case's number (a case's inputs depend on seed, store and number only)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--store", action="append", choices=STORES + ("binary",))
-    ap.add_argument("--flow", action="append", choices=FLOWS + MORE_FLOWS + ("widen",))
+    ap.add_argument("--flow", action="append", choices=FLOWS + MORE_FLOWS + NEW_FLOWS + ("widen",))
     ap.add_argument("--quick", action="store_true",
                     help="one flow per case, in turn (for make check)")
     ap.add_argument("--keep", help="a directory for the bytes of each failure")
@@ -1773,7 +1875,7 @@ def main():
                 if args.quick and run:
                     run = [run[(i * len(stores) + si) % len(run)]]
                 for flow in run:
-                    if store == "binary" and flow in ("revert", "criss-cross", "merge-x", "am"):
+                    if store == "binary" and flow in ("revert", "criss-cross", "merge-x", "am") + NEW_FLOWS:
                         continue
                     if store == "binary":
                         binary_case(h, Case(seed, store, flow, i))
