@@ -49,9 +49,10 @@ crd() {
 	grep -qx 'kind: xConfigMap' <<<"$output"
 }
 
-# hash_msg NAME: the end of render's line refusing secretGenerator NAME
+# hash_msg NAME [DOC]: render's line refusing the hash-named Secret NAME
+# (its name without the hash), document DOC (1) of the build
 hash_msg() {
-	printf "a secretGenerator ('%s') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (set options: {disableNameSuffixHash: true})" "$1"
+	printf "'app': Secret '%s' (document %s) is named by kustomize with a hash of its values, and it holds a value decrypted for the build shorter than 6 bytes with no value of 6 bytes or more of the same file: the name, which Argo CD and its referrers show, would let it be guessed offline (turn the hash off: disableNameSuffixHash, or drop the needs-hash annotation)" "$1" "${2:-1}"
 }
 
 # hashed_name DIR: the name kustomize gives the Secret gen of the
@@ -63,7 +64,7 @@ hashed_name() {
 @test "N1: a Secret kustomize names by a hash of a short decrypted value is refused (its name let the PIN be guessed offline)" {
 	msg=$(hash_msg gen)
 	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/kustomization.yaml': $msg"
+	app_refused "$msg"
 	no_pin
 	# what the name gave away: a guess built in clear names it the same
 	mkdir "$TMP/guess"
@@ -75,16 +76,16 @@ hashed_name() {
 	# copied in by a replacement (into a Secret's values, which renders)
 	printf "${GEN}- name: probe\n  literals: [v=x]\nreplacements:\n- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n" \
 		>"$REPO/app/kustomization.yaml"
-	app_refused "'app/kustomization.yaml': $(hash_msg probe)"
+	app_refused "$(hash_msg probe 2)"
 	# a builtin SecretGenerator config
 	printf 'apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen\nenvs: [pin.enc.env]\n' >"$REPO/app/sg.yaml"
 	printf 'generators: [sg.yaml]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/sg.yaml': $msg"
+	app_refused "$msg"
 	# a KSOPS Secret annotated for the hash
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nsecretFrom:\n- metadata:\n    name: gen\n    annotations:\n      kustomize.config.k8s.io/needs-hash: "true"\n  envs: [pin.enc.env]\n' \
 		>"$REPO/app/ksops.yaml"
 	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/ksops.yaml': a KSOPS Secret ('gen') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (drop its kustomize.config.k8s.io/needs-hash annotation)"
+	app_refused "$msg"
 	no_pin
 	sed -i 's/"true"/"false"/' "$REPO/app/ksops.yaml"
 	app_renders
