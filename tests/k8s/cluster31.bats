@@ -104,6 +104,41 @@ hashed_name() {
 	grep -qx '  name: gen-[a-z0-9]\{10\}' <<<"$output"
 }
 
+# enc NAME LINES: $REPO/app/NAME, a dotenv file of LINES ('\n'-separated)
+# encrypted for the demo key
+enc() {
+	printf "$2" >"$TMP/plain.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/plain.env" >"$REPO/app/$1"
+}
+
+@test "N2: a hash-named Secret holding a short value beside a longer one of its file renders; a longer value of another file does not save it" {
+	enc db.enc.env 'PORT=5432\nPASSWORD=s3cret-pw\n'
+	printf 'secretGenerator:\n- name: db\n  envs: [db.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: db-[2456789bcdfghkmt]\{10\}' <<<"$output"
+	# KSOPS, the Secret annotated for the hash
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nsecretFrom:\n- metadata:\n    name: db\n    annotations:\n      kustomize.config.k8s.io/needs-hash: "true"\n  envs: [db.enc.env]\n' \
+		>"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: db-[2456789bcdfghkmt]\{10\}' <<<"$output"
+	# the port alone, copied into a Secret of known literals, is refused
+	printf 'secretGenerator:\n- name: db\n  envs: [db.enc.env]\n- name: probe\n  literals: [v=x]\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: data.PORT}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n' \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "$(hash_msg probe 2)"
+	# a value of 6 bytes or more the pull request encrypted itself is
+	# known to its author: beside the PIN it hides nothing
+	enc mine.enc.env 'K=known-to-me\n'
+	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n  options: {disableNameSuffixHash: true}\n- name: probe\n  envs: [mine.enc.env]\nreplacements:\n- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n    options: {create: true}\n' \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "$(hash_msg probe 2)"
+	no_pin
+	# without the hash both render
+	sed -i 's/  envs: \[mine.enc.env\]/&\n  options: {disableNameSuffixHash: true}/' "$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: probe' <<<"$output"
+}
+
 # krm_with_path PATH: a ResourceList whose KSOPS functionConfig (files:
 # [pin.enc.env], as a secretFrom env) carries config.kubernetes.io/path
 # PATH, run by krm in $REPO/app
