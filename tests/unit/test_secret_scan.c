@@ -119,6 +119,41 @@ static void test_shared_prefix_values(void **state)
 	gs_secret_set_free(s);
 }
 
+static bool unpaired(struct gs_secret_set *s, const char *text)
+{
+	bool yes = true;
+
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, strlen(text), &yes), 0);
+	return yes;
+}
+
+/* A short value in text is unpaired unless a longer value of its own
+ * group (its file) is there too, as it is or as base64, and not dropped. */
+static void test_short_unpaired(void **state)
+{
+	struct gs_secret_set *s;
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	assert_false(unpaired(s, "5432"));
+	gs_secret_set_group(s);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"5432", 4), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"s3cret-pw", 9), 0);
+	gs_secret_set_group(s);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"known-to-me", 11), 0);
+	assert_int_equal(gs_secret_set_short_count(s), 1);
+	assert_false(unpaired(s, "host: db\n"));
+	assert_true(unpaired(s, "port: 5432\n"));
+	assert_true(unpaired(s, "v: NTQzMg==\n"));                 /* its base64 */
+	assert_true(unpaired(s, "x.5432.y known-to-me"));          /* a part; another file's value */
+	assert_false(unpaired(s, "5432 s3cret-pw"));
+	assert_false(unpaired(s, "NTQzMg== czNjcmV0LXB3"));        /* both as base64 */
+	/* a longer value the repository holds in clear hides nothing */
+	assert_int_equal(gs_secret_set_drop_found(s, "s3cret-pw", 9), 0);
+	assert_true(unpaired(s, "5432 s3cret-pw"));
+	gs_secret_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_many_values),
 		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_shared_prefix_values),
+		cmocka_unit_test(test_short_unpaired),
 	};
 
 	if (gs_crypto_init() != 0)
