@@ -176,9 +176,10 @@ int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const stru
 /* The length of name without kustomize's name hash suffix (api/hasher
  * encode: '-' and the first 10 hex digits of a SHA-256, with 0 1 3 a e
  * written g h k m t), or 0 when it has none. Any name of that shape is
- * taken for hashed: recomputing kustomize's hash (Go's JSON of type, name,
- * data and stringData) could only narrow this, and a mistake there would
- * let a hashed name pass. */
+ * taken for hashed. kustomize's hash (Go's JSON of type, name, data and
+ * stringData) is not recomputed: it covers the name before an overlay's
+ * prefix and suffix, which the output does not keep, and a mismatch could
+ * only let a hashed name pass. */
 size_t k8s_name_hash_base(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
