@@ -807,9 +807,11 @@ static int name_hash_check(struct build *b, size_t index, const struct doc_node 
 	char base[256];
 	int ret = k8s_track_name_hash(b->decrypted, root, refused);
 
-	if (ret)
+	if (ret) {
+		*refused = true;
 		return k8s_failure_add(b->fails, "'%s': resource Secret (document %zu): %s", gs_shown(b->app_rel),
 				       index + 1, gs_error_message());
+	}
 	if (!*refused)
 		return 0;
 	snprintf(base, sizeof(base), "%.*s", (int)k8s_name_hash_base(name), name);
