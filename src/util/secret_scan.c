@@ -49,6 +49,7 @@ struct form {
 struct short_form {
 	size_t off, len; /* in shorts */
 	size_t group;
+	uint64_t hash;   /* of all its bytes, with the second key */
 };
 
 struct gs_secret_set {
@@ -210,8 +211,9 @@ static int short_form_add(struct gs_secret_set *s, size_t len)
 
 	if (ret < 0)
 		return ret;
-	s->short_forms[s->short_form_count++] = (struct short_form){ .off = s->shorts.len - len, .len = len,
-								     .group = s->group };
+	s->short_forms[s->short_form_count++] = (struct short_form){
+		.off = s->shorts.len - len, .len = len, .group = s->group,
+		.hash = whole_hash(s, s->shorts.data + s->shorts.len - len, len) };
 	return 0;
 }
 
@@ -334,26 +336,64 @@ int gs_secret_set_drop_found(struct gs_secret_set *s, const char *text, size_t l
 	return scan(s, (const uint8_t *)text, len, false, true, NULL, &found);
 }
 
-/* Whether text holds the short form f, compared at every offset. */
-static int short_held(struct gs_secret_set *s, const struct short_form *f, const uint8_t *text, size_t len,
+/* A short form of a group not in paired (NULL: none) that text holds.
+ * Each offset is hashed once for each length the forms have (at most 8:
+ * a value under GS_SECRET_MIN_LEN bytes, its base64), and only forms of
+ * the same hash are compared: a search of a large Secret for many short
+ * values stays linear. */
+static int short_find(struct gs_secret_set *s, const uint8_t *text, size_t len, const bool *paired,
 		      bool *held)
 {
+	enum { MAX_SHORT = GS_BASE64_LEN(GS_SECRET_MIN_LEN - 1) };
+	size_t count = 16, *buckets, *next;
+	bool lengths[MAX_SHORT + 1] = { false };
+	int ret = 0;
+
 	*held = false;
-	for (size_t i = 0; i + f->len <= len; i++) {
-		if (f->len > SCAN_BUDGET - s->compared)
-			return GS_FAIL(GS_ERR_LIMIT, "too much text to compare with short decrypted values");
-		s->compared += f->len;
-		if (!sodium_memcmp(s->shorts.data + f->off, text + i, f->len)) {
-			*held = true;
-			break;
+	while (count < 2 * s->short_form_count)
+		count *= 2;
+	buckets = gs_calloc(count, sizeof(*buckets));
+	next = gs_calloc(s->short_form_count, sizeof(*next));
+	if (!buckets || !next) {
+		ret = GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->short_form_count; i++) {
+		const struct short_form *f = &s->short_forms[i];
+
+		if (paired[f->group])
+			continue;
+		lengths[f->len] = true;
+		next[i] = buckets[f->hash & (count - 1)];
+		buckets[f->hash & (count - 1)] = i + 1;
+	}
+	for (size_t i = 0; !*held && i < len; i++) {
+		for (size_t l = 1; !*held && l <= MAX_SHORT && i + l <= len; l++) {
+			uint64_t hash;
+
+			if (!lengths[l])
+				continue;
+			hash = whole_hash(s, text + i, l);
+			for (size_t e = buckets[hash & (count - 1)]; e; e = next[e - 1]) {
+				const struct short_form *f = &s->short_forms[e - 1];
+
+				if (f->hash == hash && f->len == l &&
+				    !sodium_memcmp(s->shorts.data + f->off, text + i, l)) {
+					*held = true;
+					break;
+				}
+			}
 		}
 	}
-	return 0;
+out:
+	free(buckets);
+	free(next);
+	return ret;
 }
 
 int gs_secret_set_short_unpaired(struct gs_secret_set *s, const char *text, size_t len, bool *unpaired)
 {
-	bool *groups, found = false, held;
+	bool *groups, found = false;
 	int ret = 0;
 
 	*unpaired = false;
@@ -363,12 +403,8 @@ int gs_secret_set_short_unpaired(struct gs_secret_set *s, const char *text, size
 		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
 	if (s->form_count && len >= GS_SECRET_MIN_LEN)
 		ret = scan(s, (const uint8_t *)text, len, false, false, groups, &found);
-	for (size_t i = 0; !ret && !*unpaired && i < s->short_form_count; i++) {
-		const struct short_form *f = &s->short_forms[i];
-
-		if (!groups[f->group] && !(ret = short_held(s, f, (const uint8_t *)text, len, &held)))
-			*unpaired = held;
-	}
+	if (!ret)
+		ret = short_find(s, (const uint8_t *)text, len, groups, unpaired);
 	free(groups);
 	return ret;
 }

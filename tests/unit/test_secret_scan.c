@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -154,6 +155,34 @@ static void test_short_unpaired(void **state)
 	gs_secret_set_free(s);
 }
 
+/* Many short values and a large text holding none: no comparison budget
+ * is spent (each offset is hashed, not compared with every value). */
+static void test_short_unpaired_large(void **state)
+{
+	size_t len = (size_t)4 << 20;
+	struct gs_secret_set *s;
+	char value[8], *text = malloc(len + 1);
+	bool yes = true;
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, 'z', len);
+	text[len] = '\0';
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	gs_secret_set_group(s);
+	for (int i = 0; i < 500; i++) {
+		snprintf(value, sizeof(value), "%d", 10000 + i);
+		assert_int_equal(gs_secret_set_add(s, (const uint8_t *)value, strlen(value)), 0);
+	}
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, len, &yes), 0);
+	assert_false(yes);
+	memcpy(text + len - 5, "10499", 5);
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, len, &yes), 0);
+	assert_true(yes);
+	gs_secret_set_free(s);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_shared_prefix_values),
 		cmocka_unit_test(test_short_unpaired),
+		cmocka_unit_test(test_short_unpaired_large),
 	};
 
 	if (gs_crypto_init() != 0)
