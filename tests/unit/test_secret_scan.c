@@ -161,7 +161,7 @@ static void test_short_unpaired_large(void **state)
 {
 	size_t len = (size_t)4 << 20;
 	struct gs_secret_set *s;
-	char value[8], *text = malloc(len + 1);
+	char value[16], *text = malloc(len + 1);
 	bool yes = true;
 
 	(void)state;
