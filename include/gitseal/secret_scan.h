@@ -22,8 +22,11 @@ struct gs_secret_set;
 
 int gs_secret_set_new(struct gs_secret_set **out) __attribute__((warn_unused_result));
 void gs_secret_set_free(struct gs_secret_set *s);
-/* Adds value and its base64 (each once); a value shorter than
- * GS_SECRET_MIN_LEN is skipped. */
+/* Values added from now on come from another file (a group of their own). */
+void gs_secret_set_group(struct gs_secret_set *s);
+/* Adds value and its base64 (each once in its group); a value shorter
+ * than GS_SECRET_MIN_LEN is kept apart, never searched for by find or
+ * drop_found (only by gs_secret_set_short_unpaired). */
 int gs_secret_set_add(struct gs_secret_set *s, const uint8_t *value, size_t len)
 	__attribute__((warn_unused_result));
 /* Drops every value that text holds, or holds the base64 of, verbatim:
@@ -40,6 +43,13 @@ size_t gs_secret_set_short_count(const struct gs_secret_set *s);
  * when the set's budget of comparisons is spent (many values sharing
  * their first bytes, and text that repeats them): the caller fails closed. */
 int gs_secret_set_find(struct gs_secret_set *s, const char *text, size_t len, bool *found)
+	__attribute__((warn_unused_result));
+/* *unpaired: text holds a short value of the set, or its base64, anywhere
+ * (a byte or two is found almost everywhere: the answer errs towards
+ * true), and no value of GS_SECRET_MIN_LEN bytes or more of its group
+ * (nor its base64) not dropped: a text (a Secret's values) that would be
+ * guessed offline from a hash of it. GS_ERR_LIMIT as for find. */
+int gs_secret_set_short_unpaired(struct gs_secret_set *s, const char *text, size_t len, bool *unpaired)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -234,12 +234,23 @@ enum {
 	K8S_TRACK_ENV_PARSED = 4, /* a KSOPS secretFrom envs source */
 	K8S_TRACK_SECRETS = 8,    /* a patch, a KSOPS manifest: its v1 Secrets */
 };
-/* Adds what kustomize reads of a sops file (cipher: as loaded; plain: as
+/* Adds what kustomize reads of a sops file, as a group of its own
+ * (gs_secret_set_group) (cipher: as loaded; plain: as
  * decrypted; text: plain emitted in its format, may be NULL when uses is
  * K8S_TRACK_SECRETS alone), only what was ciphertext in it: nothing for a
  * file that holds none. */
 int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const struct doc *plain,
 		   const struct gs_buf *text, unsigned uses) __attribute__((warn_unused_result));
+/* The length of a name without kustomize's name hash suffix, or 0 when
+ * it has none. */
+size_t k8s_name_hash_base(const char *name);
+/* *guessable: root is a built v1 Secret whose name has kustomize's hash
+ * suffix and whose type and values hold a value decrypted for the build
+ * shorter than GS_SECRET_MIN_LEN and no longer value of the same sops
+ * file (gs_secret_set_short_unpaired): the name, a hash of them, would
+ * let them be guessed offline. */
+int k8s_track_name_hash(struct gs_secret_set *s, const struct doc_node *root, bool *guessable)
+	__attribute__((warn_unused_result));
 /* Fails (GS_ERR_CONFIG, naming the field, never the value) when a built
  * resource holds a value of s, or its base64, anywhere but among the
  * values of its data and stringData as a v1 Secret. */
@@ -375,11 +386,6 @@ struct k8s_walk {
 	 * failure line (refused where a value decrypted for the build is too
 	 * short to be followed), or NULL */
 	char *whole_copy;
-	/* the first generated Secret (a secretGenerator's, a KSOPS Secret)
-	 * that kustomize may name by a hash of its values: the failure line (refused where a value decrypted for the
-	 * build is shorter than 6 bytes, which the name would let be guessed
-	 * offline), or NULL */
-	char *name_hash;
 };
 
 /* The kustomization file name in dir_rel, or NULL. */
@@ -393,19 +399,6 @@ void k8s_walk_release(struct k8s_walk *w);
  * builtin SecretGenerator plugin config). */
 int k8s_walk_generator_args(struct k8s_walk *w, const struct k8s_root *root, const char *kfile,
 			    const char *dir, const struct doc_node *args, bool secret)
-	__attribute__((warn_unused_result));
-/* Whether kustomize names the Secret of a secretGenerator (args: its
- * entry, or a builtin SecretGenerator config) by a hash of its values:
- * neither its options nor (global_off) its kustomization's
- * generatorOptions turn the hash off. */
-bool k8s_generator_name_hashed(const struct doc_node *args, bool global_off);
-/* What turns a generator's name hash off, as a message says it. */
-extern const char *const k8s_generator_hash_off;
-/* Notes a Secret that kustomize names by a hash of its values (what: how
- * it is made, "secretGenerator"; where: its file, shown; off: what turns
- * the hash off) in w->name_hash. */
-int k8s_walk_note_name_hash(struct k8s_walk *w, const char *where, const char *what, const char *name,
-			    const char *off)
 	__attribute__((warn_unused_result));
 /* The files of a builtin transformer config (kind): a PatchTransformer's,
  * PatchStrategicMergeTransformer's or PatchJson6902Transformer's patches,

@@ -78,7 +78,6 @@ void k8s_walk_release(struct k8s_walk *w)
 	free(w->generator_dir);
 	free(w->value_copy);
 	free(w->whole_copy);
-	free(w->name_hash);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -970,55 +969,18 @@ int k8s_walk_builtin_config(struct k8s_walk *w, const struct k8s_root *root, con
 	return 0;
 }
 
-const char *const k8s_generator_hash_off = "set options: {disableNameSuffixHash: true}";
-
-/* Whether generator options (a Go bool; the key in any case, as Go's JSON
- * reads it) turn kustomize's name hash off. */
-static bool name_hash_off(const struct doc_node *options)
-{
-	const struct doc_node *v = folded_get(options, "disableNameSuffixHash");
-
-	return v && v->kind == DOC_SCALAR && v->type == DOC_BOOL && !strcasecmp(v->text, "true");
-}
-
-bool k8s_generator_name_hashed(const struct doc_node *args, bool global_off)
-{
-	return !global_off && !name_hash_off(folded_get(args, "options"));
-}
-
-/* kustomize names a generated Secret by a hash of its values, after the
- * kustomization's transformers ran (api/hasher): an unkeyed function of
- * them that Argo CD shows and every referrer carries. A short value in it
- * (a PIN), or copied into it by a replacement, is guessed offline from
- * the name: a PIN in 10^5 hashes. */
-int k8s_walk_note_name_hash(struct k8s_walk *w, const char *where, const char *what, const char *name,
-			    const char *off)
-{
-	return note_line(&w->name_hash, "%s: a %s ('%s') that kustomize names by a hash of its values, and a "
-					"value decrypted for the build is shorter than 6 bytes: the Secret's name, "
-					"which Argo CD and its referrers show, would let it be guessed offline (%s)",
-			 where, what, gs_shown(name ? name : ""), off);
-}
-
-/* A kustomization's generator list (hash_off: its generatorOptions turn
- * the name hash off). */
 static int walk_generator_list(struct walker *k, const char *kfile, const char *dir,
-			       const struct doc_node *list, bool secret, bool hash_off)
+			       const struct doc_node *list, bool secret)
 {
-	char where[PATH_MAX + 8];
 	int ret = 0;
 
 	if (!list || list->kind != DOC_LIST)
 		return 0;
-	snprintf(where, sizeof(where), "'%s'", gs_shown(kfile));
 	for (size_t i = 0; i < list->count; i++) {
 		if (list->entries[i].removed)
 			continue;
 		ret = k8s_walk_generator_args(k->w, k->root, kfile, dir, list->entries[i].value,
 					      secret);
-		if (!ret && secret && k8s_generator_name_hashed(list->entries[i].value, hash_off))
-			ret = k8s_walk_note_name_hash(k->w, where, "secretGenerator",
-						      k8s_map_str(list->entries[i].value, "name"), k8s_generator_hash_off);
 		if (ret)
 			return ret;
 	}
@@ -1212,11 +1174,10 @@ static int walk_kustomization(struct walker *k, const char *kfile, const char *d
 	if ((ret = check_type_field_specs(k, where, k8s_map_get(kz, "labels"), 0)) ||
 	    (ret = check_vars(k, kfile, k8s_map_get(kz, "vars"))))
 		return ret;
-	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true,
-				  name_hash_off(folded_get(kz, "generatorOptions")));
+	ret = walk_generator_list(k, kfile, dir, k8s_map_get(kz, "secretGenerator"), true);
 	if (ret)
 		return ret;
-	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false, false);
+	return walk_generator_list(k, kfile, dir, k8s_map_get(kz, "configMapGenerator"), false);
 }
 
 bool k8s_has_merge_key(const struct doc_node *n)

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gitseal/base64.h"
 #include "gitseal/secret_scan.h"
 #include "gitseal/shown.h"
 #include "gitseal/sops_format.h"
@@ -158,6 +159,7 @@ int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const stru
 		sealed = holds_ciphertext(cipher->branches[i], 0);
 	if (!sealed)
 		return 0;
+	gs_secret_set_group(s);
 	if (uses & K8S_TRACK_WHOLE)
 		ret = gs_secret_set_add(s, text->data, text->len);
 	if (!ret && (uses & K8S_TRACK_ENV_LINES))
@@ -168,6 +170,72 @@ int k8s_track_sops(struct gs_secret_set *s, const struct doc *cipher, const stru
 				       cipher->count ? cipher->branches[0] : NULL);
 	for (size_t i = 0; !ret && (uses & K8S_TRACK_SECRETS) && i < plain->count; i++)
 		ret = k8s_track_secret(s, plain->branches[i], i < cipher->count ? cipher->branches[i] : NULL);
+	return ret;
+}
+
+/* The length of name without kustomize's name hash suffix (api/hasher
+ * encode: '-' and the first 10 hex digits of a SHA-256, with 0 1 3 a e
+ * written g h k m t), or 0 when it has none. Any name of that shape is
+ * taken for hashed. kustomize's hash (Go's JSON of type, name, data and
+ * stringData) is not recomputed: it covers the name before an overlay's
+ * prefix and suffix, which the output does not keep, and a mismatch could
+ * only let a hashed name pass. */
+size_t k8s_name_hash_base(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len < 12 || name[len - 11] != '-')
+		return 0;
+	for (size_t i = len - 10; i < len; i++)
+		if (!strchr("2456789bcdfghkmt", name[i]) || !name[i])
+			return 0;
+	return len - 11;
+}
+
+/* A value of a Secret's data or stringData as it is and, for data, as
+ * its base64 decodes (blanks skipped), each followed by a line break. */
+static int value_text(struct gs_buf *out, const struct doc_node *v, bool data)
+{
+	size_t start, got;
+	int ret;
+
+	if ((ret = gs_buf_append(out, v->text, v->len)) || (ret = gs_buf_append(out, "\n", 1)) || !data)
+		return ret;
+	start = out->len;
+	if ((ret = gs_buf_reserve(out, v->len / 4 * 3 + 4)))
+		return ret;
+	if (gs_base64_decode_secret(v->text, v->len, " \t\r\n", out->data + start, v->len / 4 * 3 + 4, &got))
+		return 0;
+	out->len += got;
+	return gs_buf_append(out, "\n", 1);
+}
+
+int k8s_track_name_hash(struct gs_secret_set *s, const struct doc_node *root, bool *guessable)
+{
+	struct gs_buf text;
+	const char *type = k8s_map_str(root, "type");
+	int ret = 0;
+
+	*guessable = false;
+	if (!root || root->kind != DOC_MAP || !is_v1_secret(root) ||
+	    !k8s_name_hash_base(k8s_map_str(k8s_map_get(root, "metadata"), "name")))
+		return 0;
+	gs_buf_init(&text, true);
+	if (type)
+		ret = gs_buf_append(&text, type, strlen(type));
+	for (size_t i = 0; !ret && i < root->count; i++) {
+		const struct doc_entry *top = &root->entries[i];
+
+		for (size_t k = 0; !top->removed && values_entry(top) && !ret && k < top->value->count; k++) {
+			const struct doc_entry *e = &top->value->entries[k];
+
+			if (!e->removed && e->value->kind == DOC_SCALAR && e->value->text)
+				ret = value_text(&text, e->value, top->key_len == 4);
+		}
+	}
+	if (!ret)
+		ret = gs_secret_set_short_unpaired(s, (const char *)text.data, text.len, guessable);
+	gs_buf_release(&text);
 	return ret;
 }
 

@@ -49,9 +49,10 @@ crd() {
 	grep -qx 'kind: xConfigMap' <<<"$output"
 }
 
-# hash_msg NAME: the end of render's line refusing secretGenerator NAME
+# hash_msg NAME [DOC]: render's line refusing the hash-named Secret NAME
+# (its name without the hash), document DOC (1) of the build
 hash_msg() {
-	printf "a secretGenerator ('%s') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (set options: {disableNameSuffixHash: true})" "$1"
+	printf "'app': Secret '%s' (document %s) is named by kustomize with a hash of its values, and it holds a value decrypted for the build shorter than 6 bytes with no value of 6 bytes or more of the same file: the name, which Argo CD and its referrers show, would let it be guessed offline (turn the hash off: disableNameSuffixHash, or drop the needs-hash annotation)" "$1" "${2:-1}"
 }
 
 # hashed_name DIR: the name kustomize gives the Secret gen of the
@@ -63,7 +64,7 @@ hashed_name() {
 @test "N1: a Secret kustomize names by a hash of a short decrypted value is refused (its name let the PIN be guessed offline)" {
 	msg=$(hash_msg gen)
 	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/kustomization.yaml': $msg"
+	app_refused "$msg"
 	no_pin
 	# what the name gave away: a guess built in clear names it the same
 	mkdir "$TMP/guess"
@@ -75,16 +76,16 @@ hashed_name() {
 	# copied in by a replacement (into a Secret's values, which renders)
 	printf "${GEN}- name: probe\n  literals: [v=x]\nreplacements:\n- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n" \
 		>"$REPO/app/kustomization.yaml"
-	app_refused "'app/kustomization.yaml': $(hash_msg probe)"
+	app_refused "$(hash_msg probe 2)"
 	# a builtin SecretGenerator config
 	printf 'apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen\nenvs: [pin.enc.env]\n' >"$REPO/app/sg.yaml"
 	printf 'generators: [sg.yaml]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/sg.yaml': $msg"
+	app_refused "$msg"
 	# a KSOPS Secret annotated for the hash
 	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nsecretFrom:\n- metadata:\n    name: gen\n    annotations:\n      kustomize.config.k8s.io/needs-hash: "true"\n  envs: [pin.enc.env]\n' \
 		>"$REPO/app/ksops.yaml"
 	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
-	app_refused "'app/ksops.yaml': a KSOPS Secret ('gen') that kustomize names by a hash of its values, and a value decrypted for the build is shorter than 6 bytes: the Secret's name, which Argo CD and its referrers show, would let it be guessed offline (drop its kustomize.config.k8s.io/needs-hash annotation)"
+	app_refused "$msg"
 	no_pin
 	sed -i 's/"true"/"false"/' "$REPO/app/ksops.yaml"
 	app_renders
@@ -101,6 +102,41 @@ hashed_name() {
 	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n' >"$REPO/app/kustomization.yaml"
 	app_renders
 	grep -qx '  name: gen-[a-z0-9]\{10\}' <<<"$output"
+}
+
+# enc NAME LINES: $REPO/app/NAME, a dotenv file of LINES ('\n'-separated)
+# encrypted for the demo key
+enc() {
+	printf "$2" >"$TMP/plain.env"
+	"$FIXTURE_BIN" encrypt --age "$DEMO_RECIPIENT" "$TMP/plain.env" >"$REPO/app/$1"
+}
+
+@test "N2: a hash-named Secret holding a short value beside a longer one of its file renders; a longer value of another file does not save it" {
+	enc db.enc.env 'PORT=5432\nPASSWORD=s3cret-pw\n'
+	printf 'secretGenerator:\n- name: db\n  envs: [db.enc.env]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: db-[2456789bcdfghkmt]\{10\}' <<<"$output"
+	# KSOPS, the Secret annotated for the hash
+	printf 'apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: k\nsecretFrom:\n- metadata:\n    name: db\n    annotations:\n      kustomize.config.k8s.io/needs-hash: "true"\n  envs: [db.enc.env]\n' \
+		>"$REPO/app/ksops.yaml"
+	printf 'generators: [ksops.yaml]\n' >"$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: db-[2456789bcdfghkmt]\{10\}' <<<"$output"
+	# the port alone, copied into a Secret of known literals, is refused
+	printf 'secretGenerator:\n- name: db\n  envs: [db.enc.env]\n- name: probe\n  literals: [v=x]\nreplacements:\n- source: {kind: Secret, name: db, fieldPath: data.PORT}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n' \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "$(hash_msg probe 2)"
+	# a value of 6 bytes or more the pull request encrypted itself is
+	# known to its author: beside the PIN it hides nothing
+	enc mine.enc.env 'K=known-to-me\n'
+	printf 'secretGenerator:\n- name: gen\n  envs: [pin.enc.env]\n  options: {disableNameSuffixHash: true}\n- name: probe\n  envs: [mine.enc.env]\nreplacements:\n- source: {kind: Secret, name: gen, fieldPath: data.PIN}\n  targets:\n  - select: {kind: Secret, name: probe}\n    fieldPaths: [data.v]\n    options: {create: true}\n' \
+		>"$REPO/app/kustomization.yaml"
+	app_refused "$(hash_msg probe 2)"
+	no_pin
+	# without the hash both render
+	sed -i 's/  envs: \[mine.enc.env\]/&\n  options: {disableNameSuffixHash: true}/' "$REPO/app/kustomization.yaml"
+	app_renders
+	grep -qx '  name: probe' <<<"$output"
 }
 
 # krm_with_path PATH: a ResourceList whose KSOPS functionConfig (files:

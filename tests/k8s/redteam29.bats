@@ -35,8 +35,7 @@ teardown() { teardown_tmp; }
 	app_refused "'app/kustomization.yaml': 'gen' is a kustomization directory listed as generators, transformers or validators: its patches could change a config after gitseal read it; list the config files themselves"
 	# the config listed as a file renders
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  note: public\n' >"$REPO/app/cm.yaml"
-	# (its name unhashed: a hash of a 5-byte value is refused, cluster31)
-	printf 'resources: [cm.yaml]\nsecretGenerator:\n- name: real\n  envs: [gen/pin.enc.env]\n  options: {disableNameSuffixHash: true}\ntransformers: [gen/c.yaml]\n' >"$REPO/app/kustomization.yaml"
+	printf 'resources: [cm.yaml]\nsecretGenerator:\n- name: real\n  envs: [gen/pin.enc.env]\ntransformers: [gen/c.yaml]\n' >"$REPO/app/kustomization.yaml"
 	app_renders
 	python3 -c '
 import sys, yaml

@@ -755,6 +755,22 @@ static void test_prefetch(void **state)
 	assert_int_equal(c.consumed, 1);
 }
 
+/* kustomize's name hash suffix: '-' and 10 characters of its encoding
+ * of hex (0 1 3 a e written g h k m t). */
+static void test_name_hash_base(void **state)
+{
+	(void)state;
+	assert_int_equal(k8s_name_hash_base("gen-24g4ckt4m9"), 3);
+	assert_int_equal(k8s_name_hash_base("p-gen-x-24g4ckt4m9"), 7);
+	assert_int_equal(k8s_name_hash_base("-bcdfghkmt2"), 0);    /* nothing before it */
+	assert_int_equal(k8s_name_hash_base("gen-24g4ckt4m"), 0);
+	assert_int_equal(k8s_name_hash_base("gen-24g4ckt4m0"), 0); /* 0 is written g */
+	assert_int_equal(k8s_name_hash_base("gen-24g4cKt4m9"), 0);
+	assert_int_equal(k8s_name_hash_base("gen_24g4ckt4m9"), 0);
+	assert_int_equal(k8s_name_hash_base("db-credentials"), 0);
+	assert_int_equal(k8s_name_hash_base(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_root),
 		cmocka_unit_test(test_prefetch),
+		cmocka_unit_test(test_name_hash_base),
 	};
 
 	if (gs_crypto_init() != 0)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -119,6 +120,69 @@ static void test_shared_prefix_values(void **state)
 	gs_secret_set_free(s);
 }
 
+static bool unpaired(struct gs_secret_set *s, const char *text)
+{
+	bool yes = true;
+
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, strlen(text), &yes), 0);
+	return yes;
+}
+
+/* A short value in text is unpaired unless a longer value of its own
+ * group (its file) is there too, as it is or as base64, and not dropped. */
+static void test_short_unpaired(void **state)
+{
+	struct gs_secret_set *s;
+
+	(void)state;
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	assert_false(unpaired(s, "5432"));
+	gs_secret_set_group(s);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"5432", 4), 0);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"s3cret-pw", 9), 0);
+	gs_secret_set_group(s);
+	assert_int_equal(gs_secret_set_add(s, (const uint8_t *)"known-to-me", 11), 0);
+	assert_int_equal(gs_secret_set_short_count(s), 1);
+	assert_false(unpaired(s, "host: db\n"));
+	assert_true(unpaired(s, "port: 5432\n"));
+	assert_true(unpaired(s, "v: NTQzMg==\n"));                 /* its base64 */
+	assert_true(unpaired(s, "x.5432.y known-to-me"));          /* a part; another file's value */
+	assert_false(unpaired(s, "5432 s3cret-pw"));
+	assert_false(unpaired(s, "NTQzMg== czNjcmV0LXB3"));        /* both as base64 */
+	/* a longer value the repository holds in clear hides nothing */
+	assert_int_equal(gs_secret_set_drop_found(s, "s3cret-pw", 9), 0);
+	assert_true(unpaired(s, "5432 s3cret-pw"));
+	gs_secret_set_free(s);
+}
+
+/* Many short values and a large text holding none: no comparison budget
+ * is spent (each offset is hashed, not compared with every value). */
+static void test_short_unpaired_large(void **state)
+{
+	size_t len = (size_t)4 << 20;
+	struct gs_secret_set *s;
+	char value[16], *text = malloc(len + 1);
+	bool yes = true;
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, 'z', len);
+	text[len] = '\0';
+	assert_int_equal(gs_secret_set_new(&s), 0);
+	gs_secret_set_group(s);
+	for (int i = 0; i < 500; i++) {
+		snprintf(value, sizeof(value), "%d", 10000 + i);
+		assert_int_equal(gs_secret_set_add(s, (const uint8_t *)value, strlen(value)), 0);
+	}
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, len, &yes), 0);
+	assert_false(yes);
+	memcpy(text + len - 5, "10499", 5);
+	assert_int_equal(gs_secret_set_short_unpaired(s, text, len, &yes), 0);
+	assert_true(yes);
+	gs_secret_set_free(s);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +190,8 @@ int main(void)
 		cmocka_unit_test(test_many_values),
 		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_shared_prefix_values),
+		cmocka_unit_test(test_short_unpaired),
+		cmocka_unit_test(test_short_unpaired_large),
 	};
 
 	if (gs_crypto_init() != 0)
