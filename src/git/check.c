@@ -943,12 +943,12 @@ static int version_copies(struct gitfilter *f, git_index *idx, struct versions *
 	ret = 0;
 	v->opened++;
 	/* a version no key of this clone opens holds nothing to find */
-	if (gitseal_open_text(f, &cipher, &v->plain)) {
+	ret = gitseal_open_text_doc(f, &cipher, &v->plain);
+	doc_release(&cipher);
+	if (ret) {
 		gs_error_clear();
-		doc_release(&cipher);
 		return 0;
 	}
-	doc_release(&cipher);
 	for (size_t j = 0; j < v->o->count && !ret; j++) {
 		const git_index_entry *e = git_index_get_byindex(idx, v->o->at[j]);
 
