@@ -171,31 +171,132 @@ int gitfilter_warn_pins(struct gitfilter *f)
 
 /* ---- the .gitattributes of subdirectories ---- */
 
+/* git's unquote_c_style (quote.c), which attr.c applies to a pattern
+ * opening with '"': the bytes of the quoted string at s (len at most) it
+ * spans, the closing quote included, its text in out (n bytes, out of
+ * len bytes at least; NULL: not wanted), or 0 when it is not one (git then
+ * reads the pattern as it stands, up to a blank). */
+static size_t unquote(const char *s, size_t len, char *out, size_t *n)
+{
+	size_t i = 1;
+
+	*n = 0;
+	if (!len || *s != '"')
+		return 0;
+	while (i < len && s[i]) {
+		unsigned char c = (unsigned char)s[i++];
+
+		if (c == '"')
+			return i;
+		if (c == '\\') {
+			const char *esc = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"", *at;
+
+			if (i >= len || !s[i])
+				return 0;
+			c = (unsigned char)s[i++];
+			if (c >= '0' && c <= '3') {
+				if (i + 1 >= len || s[i] < '0' || s[i] > '7' || s[i + 1] < '0' || s[i + 1] > '7')
+					return 0;
+				c = (unsigned char)((c - '0') << 6 | (s[i] - '0') << 3 | (s[i + 1] - '0'));
+				i += 2;
+			} else if ((at = strchr(esc, c)) && c && (at - esc) % 2 == 0) {
+				c = (unsigned char)at[1];
+			} else {
+				return 0;
+			}
+		}
+		if (out)
+			out[*n] = (char)c;
+		(*n)++;
+	}
+	return 0;
+}
+
+size_t gitpins_pattern_token(const char *line)
+{
+	size_t n, quoted = unquote(line, strlen(line), NULL, &n);
+
+	return quoted ? quoted : strcspn(line, GITPINS_BLANKS);
+}
+
+void gitpins_drop_bom(struct gs_buf *text)
+{
+	if (text->len >= 3 && !memcmp(text->data, "\xef\xbb\xbf", 3)) {
+		memmove(text->data, text->data + 3, text->len - 3);
+		text->len -= 3;
+	}
+}
+
+/* pattern (n bytes) written into a line of attributes as git reads it
+ * back: as it stands, or C-quoted where a blank, a control byte or a
+ * quote first would be read otherwise. */
+static int write_pattern(const char *pattern, size_t n, struct gs_buf *out)
+{
+	bool quote = *pattern == '"';
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = (unsigned char)pattern[i] <= ' ' || pattern[i] == 0x7f;
+	if (!quote)
+		return gs_buf_append(out, pattern, n);
+	ret = gs_buf_append_str(out, "\"");
+	for (size_t i = 0; i < n && !ret; i++) {
+		unsigned char c = (unsigned char)pattern[i];
+
+		if (c == '"' || c == '\\')
+			ret = gs_buf_printf(out, "\\%c", c);
+		else if (c < ' ' || c == 0x7f)
+			ret = gs_buf_printf(out, "\\%03o", c);
+		else
+			ret = gs_buf_append(out, &c, 1);
+	}
+	return ret ? ret : gs_buf_append_str(out, "\"");
+}
+
 int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
 {
-	const char *slash = memchr(pattern, '/', len);
+	struct gs_buf at_top;
+	const char *slash;
+	char *text;
+	size_t n = 0, quoted;
 	int ret = 0;
 
 	if (!*dir)
 		return gs_buf_append(out, pattern, len) ? GS_ERR_NOMEM : 1;
-	if (*pattern == '"')
+	if (!(text = gs_malloc(len + 1)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((quoted = unquote(pattern, len, text, &n)) && quoted != len) {
+		free(text);
+		return 0; /* not one pattern */
+	}
+	if (!quoted)
+		memcpy(text, pattern, n = len);
+	n = strnlen(text, n); /* git reads the pattern as a C string */
+	/* a negative pattern: git ignores the line (attr.c) */
+	if (!n || *text == '!') {
+		free(text);
 		return 0;
+	}
+	slash = memchr(text, '/', n);
+	gs_buf_init(&at_top, false);
 	for (const unsigned char *p = (const unsigned char *)dir; *p && !ret; p++) {
-		if (*p <= ' ' || *p == '"' || *p == 0x7f)
-			return 0;
 		/* a wildcard, or a line's first '!' or '#', is a literal */
-		if (strchr("*?[\\!#", *p) && (ret = gs_buf_append_str(out, "\\")))
+		if (strchr("*?[\\!#", *p) && (ret = gs_buf_append_str(&at_top, "\\")))
 			break;
-		ret = gs_buf_append(out, p, 1);
+		ret = gs_buf_append(&at_top, p, 1);
 	}
 	/* gitignore(5): a slash at the start or in the middle makes the
 	 * pattern relative to dir; without one it matches a name at any depth */
-	if (!ret && *pattern == '/')
-		ret = gs_buf_append(out, pattern + 1, len - 1);
-	else if (!ret && slash && slash < pattern + len - 1)
-		ret = gs_buf_append(out, pattern, len);
-	else if (!ret && !(ret = gs_buf_append_str(out, "**/")))
-		ret = gs_buf_append(out, pattern, len);
+	if (!ret && *text == '/')
+		ret = gs_buf_append(&at_top, text + 1, n - 1);
+	else if (!ret && slash && slash < text + n - 1)
+		ret = gs_buf_append(&at_top, text, n);
+	else if (!ret && !(ret = gs_buf_append_str(&at_top, "**/")))
+		ret = gs_buf_append(&at_top, text, n);
+	if (!ret)
+		ret = write_pattern((const char *)at_top.data, at_top.len, out);
+	gs_buf_release(&at_top);
+	free(text);
 	return ret ? ret : 1;
 }
 
@@ -233,8 +334,10 @@ static int read_below(struct below *b, const char *path, const git_oid *id, bool
 		} else if (S_ISDIR(st.st_mode)) {
 			return 0; /* git reads no line of it, nor the index's */
 		} else if (S_ISREG(st.st_mode)) {
-			if ((ret = gs_read_file(full, &b->text, PINS_MAX)) != GS_ERR_NOT_FOUND)
+			if ((ret = gs_read_file(full, &b->text, PINS_MAX)) != GS_ERR_NOT_FOUND) {
+				gitpins_drop_bom(&b->text);
 				return ret ? ret : b->fn(b->f, dir, &b->text, b->ctx);
+			}
 			gs_error_clear();
 		}
 	}
@@ -242,6 +345,12 @@ static int read_below(struct below *b, const char *path, const git_oid *id, bool
 		return ret;
 	if (b->text.len > PINS_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", gs_shown(path), PINS_MAX);
+	/* git reads the index's blob up to its first NUL and keeps a byte
+	 * order mark; HEAD's (a clone made with --no-checkout) becomes a file */
+	if (work_tree)
+		b->text.len = strnlen((const char *)b->text.data, b->text.len);
+	else
+		gitpins_drop_bom(&b->text);
 	return b->fn(b->f, dir, &b->text, b->ctx);
 }
 
