@@ -23,7 +23,7 @@ most made to match a line, some beside it. Then:
   path the pins leave out is a pin that means less (a secret committed in
   clear once a pull request removes the line); one they add, more.
 
-usage: pins.py [--bin build/gitseal] [--cases N] [--seed S] [--keep DIR]
+usage: pins.py [--bin build/gitseal] [--cases N] [--first I] [--seed S] [--keep DIR]
 Exit 0: every case held; 1: a disagreement (printed with seed and case; the
 repository kept under --keep).
 """
@@ -226,6 +226,9 @@ def make_case(rng):
                 warned = True
             else:
                 line = token + ' ' + rng.choice(SUFFIXES)
+            quoted = c_unquote(token) if token.startswith('"') else None
+            if quoted and quoted[1] != len(token):
+                warned = True  # '"a"b': git reads the pattern a, then an attribute b
             if token.startswith('#'):
                 warned = False  # a comment
             if rng.random() < 0.1:
@@ -344,6 +347,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--bin', default=os.path.join(here, '..', '..', 'build', 'gitseal'))
     ap.add_argument('--cases', type=int, default=20)
+    ap.add_argument('--first', type=int, default=0)
     ap.add_argument('--seed', type=int, default=31)
     ap.add_argument('--keep')
     args = ap.parse_args()
@@ -358,7 +362,7 @@ def main():
         f.write('[user]\n\tname = pins\n\temail = pins@example.invalid\n[init]\n\tdefaultBranch = main\n')
     failures = lines = paths = 0
     try:
-        for case in range(args.cases):
+        for case in range(args.first, args.first + args.cases):
             problems, repo, n_lines, n_paths = one_case(args, args.seed, case, env, work)
             lines += n_lines
             paths += n_paths
