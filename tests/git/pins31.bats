@@ -115,3 +115,20 @@ answers_kept() {
 	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '\"!x.yaml\" $DRIVERS' in c/.gitattributes: its pattern cannot be written there (a negative or empty pattern, or a line of 2048 bytes or more, which git ignores)" <<<"$output"
 	! grep -qF 'x.yaml' .git/info/attributes || false
 }
+
+# The same mark opening the top-level .gitattributes: init pinned
+# '<BOM>vault/**', which in info/attributes matched nothing.
+@test "a byte order mark opening the top-level .gitattributes is not part of its first pattern" {
+	{
+		printf '\xef\xbb\xbfvault/** %s text eol=lf conflict-marker-size=32\n' "$DRIVERS"
+		cat .gitattributes
+	} > attrs.new
+	mv attrs.new .gitattributes
+	git add .gitattributes
+	fixture git commit -qm attrs
+	[ "$(git check-attr filter -- vault/a.yaml)" = "vault/a.yaml: filter: gitseal" ]
+	run -0 "$GITSEAL_BIN" git init
+	grep -qxF "vault/** text eol=lf conflict-marker-size=32 $DRIVERS" .git/info/attributes
+	sed -i 1d .gitattributes
+	[ "$(git check-attr filter -- vault/a.yaml)" = "vault/a.yaml: filter: gitseal" ]
+}
