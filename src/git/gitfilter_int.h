@@ -231,7 +231,8 @@ void gitpins_drop_bom(struct gs_buf *text);
  * '/'), appended to out as a pattern of info/attributes matching the same
  * paths (C-quoted where a blank or a control byte needs it): 1, or 0 when
  * it cannot be written so (a negative or empty pattern, which git ignores
- * below the top). */
+ * below the top; a "**" after a literal start below a directory whose
+ * name holds a wildcard, which git would read otherwise there). */
 int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* fn for each .gitattributes below the top that git reads (the index's,

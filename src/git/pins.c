@@ -189,7 +189,8 @@ static size_t unquote(const char *s, size_t len, char *out, size_t *n)
 		if (c == '"')
 			return i;
 		if (c == '\\') {
-			const char *esc = "a\ab\bf\fn\nr\rt\tv\v\\\\\"\"", *at;
+			static const char named[] = "abfnrtv\\\"", byte[] = "\a\b\f\n\r\t\v\\\"";
+			const char *at;
 
 			if (i >= len || !s[i])
 				return 0;
@@ -199,8 +200,8 @@ static size_t unquote(const char *s, size_t len, char *out, size_t *n)
 					return 0;
 				c = (unsigned char)((c - '0') << 6 | (s[i] - '0') << 3 | (s[i + 1] - '0'));
 				i += 2;
-			} else if ((at = strchr(esc, c)) && c && (at - esc) % 2 == 0) {
-				c = (unsigned char)at[1];
+			} else if ((at = strchr(named, c))) {
+				c = (unsigned char)byte[at - named];
 			} else {
 				return 0;
 			}
@@ -253,8 +254,29 @@ static int write_pattern(const char *pattern, size_t n, struct gs_buf *out)
 	return ret ? ret : gs_buf_append_str(out, "\"");
 }
 
+/* Whether git reads text (n bytes, a pattern with a slash) otherwise once
+ * a literal start is written before it that ends in an escape: git
+ * compares a pattern's start up to its first special byte as it stands,
+ * then matches the rest (wildmatch), where a "**" opening the rest crosses
+ * directories ("x/ab**" in config/: "x/ab" then any depth); after a
+ * directory written "c\[1]/" the rest opens earlier and "b**" is a '*'. */
+static bool stars_after_literal(const char *text, size_t n)
+{
+	size_t at = *text == '/', end = n - (n && text[n - 1] == '/');
+	size_t k = at;
+
+	while (k < end && !strchr("*?[\\", text[k]))
+		k++;
+	if (k == at || k + 1 >= end || text[k - 1] == '/' || text[k] != '*' || text[k + 1] != '*')
+		return false;
+	while (k < n && text[k] == '*')
+		k++;
+	return k == end || text[k] == '/' || (text[k] == '\\' && k + 1 < n && text[k + 1] == '/');
+}
+
 int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
 {
+	bool escaped = false, relative, refused;
 	struct gs_buf at_top;
 	const char *slash;
 	char *text;
@@ -281,23 +303,30 @@ int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, str
 	gs_buf_init(&at_top, false);
 	for (const unsigned char *p = (const unsigned char *)dir; *p && !ret; p++) {
 		/* a wildcard, or a line's first '!' or '#', is a literal */
-		if (strchr("*?[\\!#", *p) && (ret = gs_buf_append_str(&at_top, "\\")))
-			break;
-		ret = gs_buf_append(&at_top, p, 1);
+		if (strchr("*?[\\", *p) || (p == (const unsigned char *)dir && strchr("!#", *p))) {
+			escaped = true;
+			ret = gs_buf_append_str(&at_top, "\\");
+		}
+		if (!ret)
+			ret = gs_buf_append(&at_top, p, 1);
 	}
 	/* gitignore(5): a slash at the start or in the middle makes the
 	 * pattern relative to dir; without one it matches a name at any depth */
-	if (!ret && *text == '/')
-		ret = gs_buf_append(&at_top, text + 1, n - 1);
-	else if (!ret && slash && slash < text + n - 1)
-		ret = gs_buf_append(&at_top, text, n);
-	else if (!ret && !(ret = gs_buf_append_str(&at_top, "**/")))
-		ret = gs_buf_append(&at_top, text, n);
-	if (!ret)
+	relative = *text == '/' || (slash && slash < text + n - 1);
+	refused = escaped && relative && stars_after_literal(text, n);
+	if (!ret && !refused) {
+		if (*text == '/')
+			ret = gs_buf_append(&at_top, text + 1, n - 1);
+		else if (relative)
+			ret = gs_buf_append(&at_top, text, n);
+		else if (!(ret = gs_buf_append_str(&at_top, "**/")))
+			ret = gs_buf_append(&at_top, text, n);
+	}
+	if (!ret && !refused)
 		ret = write_pattern((const char *)at_top.data, at_top.len, out);
 	gs_buf_release(&at_top);
 	free(text);
-	return ret ? ret : 1;
+	return ret ? ret : !refused;
 }
 
 struct below {

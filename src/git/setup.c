@@ -466,7 +466,8 @@ static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *
 		if (at && (ret = pin_line_for(r, dir, line, at)) == 0 && r->init)
 			gs_warn("not kept in .git/info/attributes: '%s' in %s" GITPINS_NAME ": its pattern "
 				"cannot be written there (a negative or empty pattern, or a line of %d bytes or "
-				"more, which git ignores)", gs_shown(line), gs_shown(dir), GITPINS_LINE_MAX);
+				"more, which git ignores; or a '**' after a literal start below a directory named "
+				"with a wildcard)", gs_shown(line), gs_shown(dir), GITPINS_LINE_MAX);
 		if (ret == 1 && find_line(&r->pinned, (const char *)r->pin.data, &len) < 0) {
 			ret = 0;
 			if (!r->init) {

@@ -11,6 +11,7 @@ setup() { gs_setup; }
 teardown() { gs_teardown; }
 
 DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
+CANNOT="its pattern cannot be written there (a negative or empty pattern, or a line of 2048 bytes or more, which git ignores; or a '**' after a literal start below a directory named with a wildcard)"
 
 # answers_kept PATH...: git's filter for each PATH from init's pins alone
 # answers what the subdirectories' .gitattributes answered; run after init
@@ -112,7 +113,7 @@ answers_kept() {
 	git add c/.gitattributes
 	fixture git commit -qm attrs
 	run -0 "$GITSEAL_BIN" git init
-	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '\"!x.yaml\" $DRIVERS' in c/.gitattributes: its pattern cannot be written there (a negative or empty pattern, or a line of 2048 bytes or more, which git ignores)" <<<"$output"
+	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '\"!x.yaml\" $DRIVERS' in c/.gitattributes: $CANNOT" <<<"$output"
 	! grep -qF 'x.yaml' .git/info/attributes || false
 }
 
@@ -131,4 +132,23 @@ answers_kept() {
 	grep -qxF "vault/** text eol=lf conflict-marker-size=32 $DRIVERS" .git/info/attributes
 	sed -i 1d .gitattributes
 	[ "$(git check-attr filter -- vault/a.yaml)" = "vault/a.yaml: filter: gitseal" ]
+}
+
+# git matches a pattern with a slash by its literal start, then the rest by
+# wildmatch, where a "**" opening the rest crosses directories: 'x/ab**/y'
+# in c[1]/ matched c[1]/x/abz/q/y, and its pin 'c\[1]/x/ab**/y', whose
+# literal start ends at the escape, did not (its "**" a '*' there).
+@test "a '**' after a literal start below a directory named with a wildcard is named, not pinned as something git reads otherwise" {
+	mkdir -p 'c[1]' c2
+	printf 'x/ab**/y %s\n/top**/z %s\nx/*/**/y %s\n' "$DRIVERS" "$DRIVERS" "$DRIVERS" > 'c[1]/.gitattributes'
+	printf 'x/ab**/y %s\n' "$DRIVERS" > c2/.gitattributes
+	git add -A
+	fixture git commit -qm attrs
+	[ "$(git check-attr filter -- 'c[1]/x/abz/q/y')" = "c[1]/x/abz/q/y: filter: gitseal" ]
+	run -0 "$GITSEAL_BIN" git init
+	grep -qxF "gitseal: warning: not kept in .git/info/attributes: 'x/ab**/y $DRIVERS' in c[1]/.gitattributes: $CANNOT" <<<"$output"
+	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '/top**/z $DRIVERS' in c[1]/.gitattributes: $CANNOT" <<<"$output"
+	grep -qxF "gitseal: kept in .git/info/attributes: 'c\\[1]/x/*/**/y' (c[1]/.gitattributes: 'x/*/**/y')" <<<"$output"
+	grep -qxF "gitseal: kept in .git/info/attributes: 'c2/x/ab**/y' (c2/.gitattributes: 'x/ab**/y')" <<<"$output"
+	answers_kept 'c2/x/abz/q/y' 'c2/x/aby' 'c[1]/x/a/b/y' 'c[1]/x/y'
 }

@@ -98,6 +98,28 @@ def c_quote(text):
     return ''.join(out) + '"'
 
 
+def stars_after_literal(d, pat):
+    """Whether git reads pat, a pattern of d's file, otherwise once d is
+    written before it with an escape: git compares a pattern's start up to
+    its first special byte as it stands and matches the rest by wildmatch,
+    where a '**' opening the rest crosses directories ('x/ab**' is 'x/ab'
+    then any depth); init names such a line (pins.c)."""
+    if not (any(ch in '*?[\\' for ch in d) or d[0] in '!#'):
+        return False
+    end = len(pat) - (1 if pat.endswith('/') else 0)
+    if not (pat.startswith('/') or '/' in pat[:end]):
+        return False
+    at = 1 if pat.startswith('/') else 0
+    k = at
+    while k < end and pat[k] not in '*?[\\':
+        k += 1
+    if k == at or k + 1 >= end or pat[k - 1] == '/' or pat[k:k + 2] != '**':
+        return False
+    while k < len(pat) and pat[k] == '*':
+        k += 1
+    return k == end or pat[k] == '/' or pat[k:k + 2] == '\\/'
+
+
 class Pattern:
     """A pattern as segments: each a list of pieces ('lit', s), ('star',),
     ('any',), ('class', chars, negated), ('dstar',)."""
@@ -229,6 +251,10 @@ def make_case(rng):
             quoted = c_unquote(token) if token.startswith('"') else None
             if quoted and quoted[1] != len(token):
                 warned = True  # '"a"b': git reads the pattern a, then an attribute b
+            if quoted and quoted[1] == len(token):
+                warned |= stars_after_literal(d, quoted[0])
+            elif not token.startswith('!'):
+                warned |= stars_after_literal(d, token)
             if token.startswith('#'):
                 warned = False  # a comment
             if rng.random() < 0.1:
