@@ -230,9 +230,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (*pattern && !strstr(pattern, "**"))
 			abort();
 	} else {
-		const char *text = (const char *)out.data;
+		const char *text;
 
-		if (!gs_buf_append(&out, "", 1) && (pin = read_token(text, gitpins_pattern_token(text)))) {
+		if (gs_buf_append(&out, "", 1))
+			abort();
+		text = (const char *)out.data;
+		if ((pin = read_token(text, gitpins_pattern_token(text)))) {
 			if (gitpins_pattern_token(text) != strlen(text) || matches(pattern, dir, path) != matches(pin, "", path))
 				abort();
 			free(pin);

@@ -13,6 +13,14 @@ teardown() { gs_teardown; }
 DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
 CANNOT="its pattern cannot be written there (a negative or empty pattern, or a line of 2048 bytes or more, which git ignores; or a '**' after a literal start below a directory named with a wildcard)"
 
+# committed DIR TEXT: DIR/.gitattributes holding TEXT (printf's %b), committed
+committed() {
+	mkdir -p "$1"
+	printf '%b' "$2" > "$1/.gitattributes"
+	git add "$1/.gitattributes"
+	fixture git commit -qm attrs
+}
+
 # answers_kept PATH...: git's filter for each PATH from init's pins alone
 # answers what the subdirectories' .gitattributes answered; run after init
 answers_kept() {
@@ -37,10 +45,7 @@ answers_kept() {
 # which matched no path, and a pull request removing the line had
 # c/a.yaml committed in clear.
 @test "a byte order mark opening a subdirectory's .gitattributes is not part of its first pattern" {
-	mkdir -p c
-	printf '\xef\xbb\xbfa.yaml %s\n' "$DRIVERS" > c/.gitattributes
-	git add c/.gitattributes
-	fixture git commit -qm attrs
+	committed c "\xef\xbb\xbfa.yaml $DRIVERS\n"
 	run -0 "$GITSEAL_BIN" git init
 	grep -qxF "gitseal: kept in .git/info/attributes: 'c/**/a.yaml' (c/.gitattributes: 'a.yaml')" <<<"$output"
 	[ "$(git check-attr filter -- c/x/a.yaml)" = "c/x/a.yaml: filter: gitseal" ]
@@ -94,10 +99,7 @@ answers_kept() {
 # git reads a .gitattributes from the index (none in the work tree) up to
 # its first NUL byte: a line after it does nothing, and init pinned it.
 @test "a subdirectory's .gitattributes read from the index ends at its first NUL byte, as git reads it" {
-	mkdir -p c
-	printf 'a.yaml %s\n\0\nb.yaml %s\n' "$DRIVERS" "$DRIVERS" > c/.gitattributes
-	git add c/.gitattributes
-	fixture git commit -qm attrs
+	committed c "a.yaml $DRIVERS\n\0\nb.yaml $DRIVERS\n"
 	rm c/.gitattributes
 	[ "$(git check-attr filter -- c/b.yaml)" = "c/b.yaml: filter: unspecified" ]
 	run -0 "$GITSEAL_BIN" git init
@@ -108,10 +110,7 @@ answers_kept() {
 # git ignores a negative pattern in attributes, quoted too ("!x"): init
 # named it as one it cannot write where it had rewritten it to match x.
 @test "a quoted negative pattern below the top is named, not kept" {
-	mkdir -p c
-	printf '"!x.yaml" %s\n' "$DRIVERS" > c/.gitattributes
-	git add c/.gitattributes
-	fixture git commit -qm attrs
+	committed c "\"!x.yaml\" $DRIVERS\n"
 	run -0 "$GITSEAL_BIN" git init
 	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '\"!x.yaml\" $DRIVERS' in c/.gitattributes: $CANNOT" <<<"$output"
 	! grep -qF 'x.yaml' .git/info/attributes || false
