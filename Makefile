@@ -457,11 +457,15 @@ fuzz: deps $(FUZZ_BIN)
 # independent oracle, every writing command over the shared corpora and their
 # mutations: about 30 minutes on 2 shared cores, so not part of check (tests/redteam/rule1.py);
 # then random three-way merges through git against a model merge
-# (tests/redteam/merge.py, MERGE_CASES per store and flow; a short run is in gitsuite)
+# (tests/redteam/merge.py, MERGE_CASES per store and flow; a short run is in gitsuite);
+# then init's pins of subdirectories' .gitattributes against git's answers
+# (tests/redteam/pins.py, PINS_CASES repositories; a short run is in tests/git/pins31.bats)
 MERGE_CASES ?= 20
+PINS_CASES ?= 500
 redteam: $(BUILD)/gitseal
 	python3 tests/redteam/rule1.py --bin $(BUILD)/gitseal --shared $(SHARED) $(REDTEAM_FLAGS)
 	python3 tests/redteam/merge.py --bin $(BUILD)/gitseal --cases $(MERGE_CASES)
+	python3 tests/redteam/pins.py --bin $(BUILD)/gitseal --cases $(PINS_CASES)
 
 # ---- Shipping: version, man pages, completions, install, .deb, tarball ----
 # `make install` honours PREFIX, DESTDIR, BINDIR, MANDIR and the completion

@@ -216,10 +216,23 @@ int gitfilter_pins_exposed(struct gitfilter *f, char **pattern) __attribute__((w
  * .gitattributes holding it, malloc'd ("config/.gitattributes"). */
 int gitfilter_pins_missing(struct gitfilter *f, char **kept_line, char **file) __attribute__((warn_unused_result));
 #define GITPINS_NAME ".gitattributes"
-/* The len bytes of pattern, a pattern of the .gitattributes in dir ("" at
- * the top, else ending in '/'), appended to out as a pattern of
- * info/attributes matching the same paths: 1, or 0 when it cannot be
- * written so (a quoted pattern below the top, a blank or a quote in dir). */
+/* git's blanks between a line's words (attr.c), and its limit on a line:
+ * one of GITPINS_LINE_MAX bytes or more is ignored, with a warning. */
+#define GITPINS_BLANKS " \t\r\n"
+enum { GITPINS_LINE_MAX = 2048 };
+/* The length of line's pattern as git reads it: a C-quoted string
+ * ("a b.yaml", closing quote included), else up to the first blank. */
+size_t gitpins_pattern_token(const char *line);
+/* A UTF-8 byte order mark opening text dropped, as git drops it from a
+ * .gitattributes it reads from a file (not from a blob of the index). */
+void gitpins_drop_bom(struct gs_buf *text);
+/* The len bytes of pattern (a token as gitpins_pattern_token reads it),
+ * a pattern of the .gitattributes in dir ("" at the top, else ending in
+ * '/'), appended to out as a pattern of info/attributes matching the same
+ * paths (C-quoted where a blank or a control byte needs it): 1, or 0 when
+ * it cannot be written so (a negative or empty pattern, which git ignores
+ * below the top; a "**" after a literal start below a directory whose
+ * name holds a wildcard, which git would read otherwise there). */
 int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
 	__attribute__((warn_unused_result));
 /* fn for each .gitattributes below the top that git reads (the index's,

@@ -171,32 +171,162 @@ int gitfilter_warn_pins(struct gitfilter *f)
 
 /* ---- the .gitattributes of subdirectories ---- */
 
+/* git's unquote_c_style (quote.c), which attr.c applies to a pattern
+ * opening with '"': the bytes of the quoted string at s (len at most) it
+ * spans, the closing quote included, its text in out (n bytes, out of
+ * len bytes at least; NULL: not wanted), or 0 when it is not one (git then
+ * reads the pattern as it stands, up to a blank). */
+static size_t unquote(const char *s, size_t len, char *out, size_t *n)
+{
+	size_t i = 1;
+
+	*n = 0;
+	if (!len || *s != '"')
+		return 0;
+	while (i < len && s[i]) {
+		unsigned char c = (unsigned char)s[i++];
+
+		if (c == '"')
+			return i;
+		if (c == '\\') {
+			static const char named[] = "abfnrtv\\\"", byte[] = "\a\b\f\n\r\t\v\\\"";
+			const char *at;
+
+			if (i >= len || !s[i])
+				return 0;
+			c = (unsigned char)s[i++];
+			if (c >= '0' && c <= '3') {
+				if (i + 1 >= len || s[i] < '0' || s[i] > '7' || s[i + 1] < '0' || s[i + 1] > '7')
+					return 0;
+				c = (unsigned char)((c - '0') << 6 | (s[i] - '0') << 3 | (s[i + 1] - '0'));
+				i += 2;
+			} else if ((at = strchr(named, c))) {
+				c = (unsigned char)byte[at - named];
+			} else {
+				return 0;
+			}
+		}
+		if (out)
+			out[*n] = (char)c;
+		(*n)++;
+	}
+	return 0;
+}
+
+size_t gitpins_pattern_token(const char *line)
+{
+	size_t n, quoted = unquote(line, strlen(line), NULL, &n);
+
+	return quoted ? quoted : strcspn(line, GITPINS_BLANKS);
+}
+
+void gitpins_drop_bom(struct gs_buf *text)
+{
+	if (text->len >= 3 && !memcmp(text->data, "\xef\xbb\xbf", 3)) {
+		memmove(text->data, text->data + 3, text->len - 3);
+		text->len -= 3;
+	}
+}
+
+/* pattern (n bytes) written into a line of attributes as git reads it
+ * back: as it stands, or C-quoted where a blank, a control byte or a
+ * quote first would be read otherwise. */
+static int write_pattern(const char *pattern, size_t n, struct gs_buf *out)
+{
+	bool quote = *pattern == '"';
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = (unsigned char)pattern[i] <= ' ' || pattern[i] == 0x7f;
+	if (!quote)
+		return gs_buf_append(out, pattern, n);
+	ret = gs_buf_append_str(out, "\"");
+	for (size_t i = 0; i < n && !ret; i++) {
+		unsigned char c = (unsigned char)pattern[i];
+
+		if (c == '"' || c == '\\')
+			ret = gs_buf_printf(out, "\\%c", c);
+		else if (c < ' ' || c == 0x7f)
+			ret = gs_buf_printf(out, "\\%03o", c);
+		else
+			ret = gs_buf_append(out, &c, 1);
+	}
+	return ret ? ret : gs_buf_append_str(out, "\"");
+}
+
+/* Whether git reads text (n bytes, a pattern with a slash) otherwise once
+ * a literal start is written before it that ends in an escape: git
+ * compares a pattern's start up to its first special byte as it stands,
+ * then matches the rest (wildmatch), where a "**" opening the rest crosses
+ * directories ("x/ab**" in config/: "x/ab" then any depth); after a
+ * directory written "c\[1]/" the rest opens earlier and "b**" is a '*'. */
+static bool stars_after_literal(const char *text, size_t n)
+{
+	size_t at = *text == '/', end = n - (n && text[n - 1] == '/');
+	size_t k = at;
+
+	while (k < end && !strchr("*?[\\", text[k]))
+		k++;
+	if (k == at || k + 1 >= end || text[k - 1] == '/' || text[k] != '*' || text[k + 1] != '*')
+		return false;
+	while (k < n && text[k] == '*')
+		k++;
+	return k == end || text[k] == '/' || (text[k] == '\\' && k + 1 < n && text[k + 1] == '/');
+}
+
 int gitpins_pattern_at_top(const char *dir, const char *pattern, size_t len, struct gs_buf *out)
 {
-	const char *slash = memchr(pattern, '/', len);
+	bool escaped = false, relative, refused;
+	struct gs_buf at_top;
+	const char *slash;
+	char *text;
+	size_t n = 0, quoted;
 	int ret = 0;
 
 	if (!*dir)
 		return gs_buf_append(out, pattern, len) ? GS_ERR_NOMEM : 1;
-	if (*pattern == '"')
+	if (!(text = gs_malloc(len + 1)))
+		return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+	if ((quoted = unquote(pattern, len, text, &n)) && quoted != len) {
+		free(text);
+		return 0; /* not one pattern */
+	}
+	if (!quoted)
+		memcpy(text, pattern, n = len);
+	n = strnlen(text, n); /* git reads the pattern as a C string */
+	/* a negative pattern: git ignores the line (attr.c) */
+	if (!n || *text == '!') {
+		free(text);
 		return 0;
+	}
+	slash = memchr(text, '/', n);
+	gs_buf_init(&at_top, false);
 	for (const unsigned char *p = (const unsigned char *)dir; *p && !ret; p++) {
-		if (*p <= ' ' || *p == '"' || *p == 0x7f)
-			return 0;
 		/* a wildcard, or a line's first '!' or '#', is a literal */
-		if (strchr("*?[\\!#", *p) && (ret = gs_buf_append_str(out, "\\")))
-			break;
-		ret = gs_buf_append(out, p, 1);
+		if (strchr("*?[\\", *p) || (p == (const unsigned char *)dir && strchr("!#", *p))) {
+			escaped = true;
+			ret = gs_buf_append_str(&at_top, "\\");
+		}
+		if (!ret)
+			ret = gs_buf_append(&at_top, p, 1);
 	}
 	/* gitignore(5): a slash at the start or in the middle makes the
 	 * pattern relative to dir; without one it matches a name at any depth */
-	if (!ret && *pattern == '/')
-		ret = gs_buf_append(out, pattern + 1, len - 1);
-	else if (!ret && slash && slash < pattern + len - 1)
-		ret = gs_buf_append(out, pattern, len);
-	else if (!ret && !(ret = gs_buf_append_str(out, "**/")))
-		ret = gs_buf_append(out, pattern, len);
-	return ret ? ret : 1;
+	relative = *text == '/' || (slash && slash < text + n - 1);
+	refused = escaped && relative && stars_after_literal(text, n);
+	if (!ret && !refused) {
+		if (*text == '/')
+			ret = gs_buf_append(&at_top, text + 1, n - 1);
+		else if (relative)
+			ret = gs_buf_append(&at_top, text, n);
+		else if (!(ret = gs_buf_append_str(&at_top, "**/")))
+			ret = gs_buf_append(&at_top, text, n);
+	}
+	if (!ret && !refused)
+		ret = write_pattern((const char *)at_top.data, at_top.len, out);
+	gs_buf_release(&at_top);
+	free(text);
+	return ret ? ret : !refused;
 }
 
 struct below {
@@ -233,8 +363,10 @@ static int read_below(struct below *b, const char *path, const git_oid *id, bool
 		} else if (S_ISDIR(st.st_mode)) {
 			return 0; /* git reads no line of it, nor the index's */
 		} else if (S_ISREG(st.st_mode)) {
-			if ((ret = gs_read_file(full, &b->text, PINS_MAX)) != GS_ERR_NOT_FOUND)
+			if ((ret = gs_read_file(full, &b->text, PINS_MAX)) != GS_ERR_NOT_FOUND) {
+				gitpins_drop_bom(&b->text);
 				return ret ? ret : b->fn(b->f, dir, &b->text, b->ctx);
+			}
 			gs_error_clear();
 		}
 	}
@@ -242,6 +374,12 @@ static int read_below(struct below *b, const char *path, const git_oid *id, bool
 		return ret;
 	if (b->text.len > PINS_MAX)
 		return GS_FAIL(GS_ERR_LIMIT, "'%s' is larger than %d bytes", gs_shown(path), PINS_MAX);
+	/* git reads the index's blob up to its first NUL and keeps a byte
+	 * order mark; HEAD's (a clone made with --no-checkout) becomes a file */
+	if (work_tree)
+		b->text.len = strnlen((const char *)b->text.data, b->text.len);
+	else
+		gitpins_drop_bom(&b->text);
 	return b->fn(b->f, dir, &b->text, b->ctx);
 }
 

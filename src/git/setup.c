@@ -245,10 +245,7 @@ static size_t pinnable(const char *line)
 		if (n > len && !strcmp(line + n - len, suffix))
 			pattern = n - len;
 	}
-	for (size_t i = 0; i < pattern; i++)
-		if (line[i] == ' ' || line[i] == '\t')
-			return 0;
-	return pattern;
+	return pattern && gitpins_pattern_token(line) == pattern ? pattern : 0;
 }
 
 /* Whether line (not a comment or a macro) sets filter=gitseal. */
@@ -344,6 +341,20 @@ static char *next_line(const char **p, const char *end)
 	return line;
 }
 
+/* Whether git ignores the line from start to next (the next line's start)
+ * for its length, as it reads a file: its end and a CR before it dropped,
+ * up to a NUL byte. */
+static bool git_ignores(const char *start, const char *next)
+{
+	size_t len = (size_t)(next - start);
+
+	if (len && start[len - 1] == '\n')
+		len--;
+	if (len && start[len - 1] == '\r')
+		len--;
+	return strnlen(start, len) >= GITPINS_LINE_MAX;
+}
+
 /* The filter's lines of every .gitattributes git reads, each as a line of
  * info/attributes (pin_lines): init keeps those not there yet, status and
  * the hooks name the first. */
@@ -399,7 +410,7 @@ static bool filter_macro(const struct pin_run *r, const char *tok, size_t len)
  * line naming one among other attributes sets the filter too (*uses). */
 static size_t macro_pinnable(const struct pin_run *r, const char *line, bool *uses)
 {
-	size_t pattern = strcspn(line, " \t"), n = 0;
+	size_t pattern = gitpins_pattern_token(line), n = 0;
 	const char *p = line + pattern;
 
 	*uses = false;
@@ -423,7 +434,9 @@ static int pin_line_for(struct pin_run *r, const char *dir, const char *line, si
 	gs_buf_reset(&r->pin);
 	if ((ret = gitpins_pattern_at_top(dir, line, at, &r->pin)) <= 0)
 		return ret;
-	return gs_buf_append_str(&r->pin, PIN_SUFFIX) ? GS_ERR_NOMEM : 1;
+	if (gs_buf_append_str(&r->pin, PIN_SUFFIX))
+		return GS_ERR_NOMEM;
+	return r->pin.len < GITPINS_LINE_MAX;
 }
 
 static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *text, void *ctx)
@@ -433,12 +446,17 @@ static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *
 
 	(void)f;
 	for (const char *p = (const char *)text->data, *end = p + text->len; !ret && !r->missing && p < end;) {
+		const char *start = p;
 		char *line = next_line(&p, end);
 		size_t at, len;
 		bool uses = false;
 
 		if (!line)
 			return GS_FAIL(GS_ERR_NOMEM, "out of memory");
+		if (git_ignores(start, p)) {
+			free(line);
+			continue;
+		}
 		if (!(at = pinnable(line)))
 			at = macro_pinnable(r, line, &uses);
 		if (r->init && !at && (sets_filter(line) || uses))
@@ -447,8 +465,9 @@ static int pin_lines(struct gitfilter *f, const char *dir, const struct gs_buf *
 				gs_shown(line), gs_shown(dir));
 		if (at && (ret = pin_line_for(r, dir, line, at)) == 0 && r->init)
 			gs_warn("not kept in .git/info/attributes: '%s' in %s" GITPINS_NAME ": its pattern "
-				"cannot be written there (a quoted pattern below the top, or a blank or a quote in "
-				"the directory's name)", gs_shown(line), gs_shown(dir));
+				"cannot be written there (a negative or empty pattern, or a line of %d bytes or "
+				"more, which git ignores; or a '**' after a literal start below a directory named "
+				"with a wildcard)", gs_shown(line), gs_shown(dir), GITPINS_LINE_MAX);
 		if (ret == 1 && find_line(&r->pinned, (const char *)r->pin.data, &len) < 0) {
 			ret = 0;
 			if (!r->init) {
@@ -493,8 +512,11 @@ static int pin_all(struct gitfilter *f, struct pin_run *r, const char *info)
 		gs_error_clear();
 		ret = 0;
 	}
-	if (!ret && !(ret = attributes_text(f, &text)) && !(ret = note_macros(r, &text)))
-		ret = pin_lines(f, "", &text, r);
+	if (!ret && !(ret = attributes_text(f, &text))) {
+		gitpins_drop_bom(&text); /* git reads it as a file */
+		if (!(ret = note_macros(r, &text)))
+			ret = pin_lines(f, "", &text, r);
+	}
 	if (!ret && !r->missing)
 		ret = gitpins_each_below(f, pin_lines, r);
 	gs_buf_release(&text);

@@ -48,7 +48,7 @@ DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
 	[ "$(git check-attr filter -- config/a/secrets/a.yaml)" = "config/a/secrets/a.yaml: filter: unspecified" ]
 }
 
-@test "S1: a directory named with wildcards is kept literally; a quoted pattern below the top is named, not kept" {
+@test "S1: a directory named with wildcards is kept literally; a quoted pattern below the top is kept quoted" {
 	mkdir -p 'c[1]' q
 	printf '*.yaml %s\n' "$DRIVERS" > 'c[1]/.gitattributes'
 	printf '"secrets/a.yaml" %s\n' "$DRIVERS" > q/.gitattributes
@@ -56,7 +56,9 @@ DRIVERS='filter=gitseal diff=gitseal merge=gitseal'
 	fixture git commit -qm attrs
 	run -0 "$GITSEAL_BIN" git init
 	grep -qxF 'c\[1]/**/*.yaml '"$SUFFIX" .git/info/attributes
-	grep -qxF "gitseal: warning: not kept in .git/info/attributes: '\"secrets/a.yaml\" $DRIVERS' in q/.gitattributes: its pattern cannot be written there (a quoted pattern below the top, or a blank or a quote in the directory's name)" <<<"$output"
+	# a quoted pattern is C-quoted there (tests/git/pins31.bats)
+	grep -qxF 'q/secrets/a.yaml '"$SUFFIX" .git/info/attributes
+	[[ $output != *"not kept"* ]]
 	[ "$(git check-attr filter -- 'c[1]/a/b.yaml')" = "c[1]/a/b.yaml: filter: gitseal" ]
 	[ "$(git check-attr filter -- 'c1/b.yaml')" = "c1/b.yaml: filter: unspecified" ]
 }
