@@ -423,10 +423,19 @@ CHECK_TIMED := $(addprefix timed-,$(CHECK_SUITES))
 $(CHECK_TIMED): timed-%:
 	@/usr/bin/time -f "check: $* took %e s wall, %U + %S s CPU" $(MAKE) --no-print-directory $*
 
-check: deps
-	$(MAKE) --no-print-directory lint
-	$(MAKE) -j$(CHECK_JOBS) all $(RELEASE_UNIT)
-	$(MAKE) -j$(CHECK_JOBS) --no-print-directory asan-build
+# What the build needs comes first; the npm packages (only the suites use
+# them: a fresh clone's npm install waited 10-20 s on the registry with
+# both cores idle) and lint go beside the builds, and are waited for
+# before the suites start.
+check:
+	@scripts/install-deps.sh --system
+	@scripts/install-deps.sh --npm & npm=$$!; \
+	$(MAKE) --no-print-directory lint & lint=$$!; \
+	$(MAKE) -j$(CHECK_JOBS) all $(RELEASE_UNIT) && \
+		$(MAKE) -j$(CHECK_JOBS) --no-print-directory asan-build; built=$$?; \
+	wait $$npm || { echo "check: scripts/install-deps.sh --npm failed" >&2; exit 1; }; \
+	wait $$lint || { echo "check: make lint failed (its messages above)" >&2; exit 1; }; \
+	exit $$built
 	$(MAKE) -j$(CHECK_SUITE_JOBS) -Otarget --no-print-directory $(CHECK_TIMED)
 	@echo "check: all suites passed"
 
