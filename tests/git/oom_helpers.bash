@@ -189,7 +189,9 @@ oom_commit_merge_sides() {
 # as given between markers: sealed text only, no value in clear.
 oom_merge_driver() {
 	local result ours theirs err want
-	cp "$T/ours" "$T/result.yaml"
+	# OURS as given, written by the shell (a cp a run before)
+	[ -n "${OOM_OURS+set}" ] || oom_slurp OOM_OURS "$T/ours"
+	printf '%s' "$OOM_OURS" >"$T/result.yaml"
 	OOM_RC=0
 	env "$1" "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/s1.yaml 2>"$T/err" || OOM_RC=$?
 	[ -f "$T/result.yaml" ]
