@@ -137,18 +137,29 @@ oom_checkout_secrets() {
 
 # `git archive HEAD secrets`: each file as committed (ciphertext), or a
 # refusal; never a value in clear, not even when the filter cannot read
-# git's command line for want of memory (its smudges then fail).
+# git's command line for want of memory (its smudges then fail). The
+# archive is unpacked whole into a directory of the run's own (one tar,
+# not one a file) and compared byte for byte with the committed blobs,
+# read once a sweep (OOM_COMMITTED, from one git cat-file).
 oom_archive_secrets() {
-	local i got want
+	local i got
 	rm -f "$T/archive.tar"
+	if [ -z "${OOM_COMMITTED+set}" ]; then
+		local -a specs=()
+		for ((i = 1; i <= OOM_N; i++)); do specs+=("HEAD:secrets/s$i.yaml"); done
+		git_blobs "${specs[@]}"
+		OOM_COMMITTED=("${GS_BLOBS[@]}") OOM_RUNS=0
+	fi
 	OOM_RC=0
 	env "$1" git archive --format=tar -o "$T/archive.tar" HEAD secrets 2>"$T/err" || OOM_RC=$?
 	oom_not_crashed
 	if [ "$OOM_RC" -eq 0 ]; then
+		OOM_RUNS=$((OOM_RUNS + 1))
+		tar -xf "$T/archive.tar" --one-top-level="$T/archived.$OOM_RUNS"
 		for ((i = 1; i <= OOM_N; i++)); do
-			got=$(tar -xOf "$T/archive.tar" "secrets/s$i.yaml")
-			want=$(git cat-file blob "HEAD:secrets/s$i.yaml")
-			[ "$got" = "$want" ] || { echo "secrets/s$i.yaml is not the committed ciphertext"; return 1; }
+			[ -f "$T/archived.$OOM_RUNS/secrets/s$i.yaml" ] || { echo "secrets/s$i.yaml is not in the archive"; return 1; }
+			oom_slurp got "$T/archived.$OOM_RUNS/secrets/s$i.yaml"
+			[ "$got" = "${OOM_COMMITTED[i - 1]}" ] || { echo "secrets/s$i.yaml is not the committed ciphertext"; return 1; }
 		done
 	else
 		oom_refused_for_memory
@@ -189,7 +200,9 @@ oom_note_left() {
 
 oom_merge_driver() {
 	local result ours theirs err want
-	cp "$T/ours" "$T/result.yaml"
+	# OURS as given, written by the shell (a cp a run before)
+	[ -n "${OOM_OURS+set}" ] || oom_slurp OOM_OURS "$T/ours"
+	printf '%s' "$OOM_OURS" >"$T/result.yaml"
 	OOM_RC=0
 	env "$1" "$GITSEAL_BIN" git merge "$T/base" "$T/result.yaml" "$T/theirs" secrets/s1.yaml 2>"$T/err" || OOM_RC=$?
 	[ -f "$T/result.yaml" ]
