@@ -32,8 +32,9 @@ teardown() { gs_teardown; }
 @test "yaml_fast: a smudge of a file the Go sops wrote in that shape reads it with yaml_fast.c" {
 	[ "${GITSEAL_TEST_HOOKS:-}" = 1 ] || skip "needs the test build (make SAN=1 gitsuite)"
 	local case="${GITSEAL_SHARED:-../shared}/testdata/sops-real/cases/sso-04-maconly"
-	case=$(cd "$BATS_TEST_DIRNAME/../.." && readlink -f "$case")
-	[ -d "$case" ] || skip "sops-real not present"
+	# readlink -f fails where ../shared itself is missing (a clone elsewhere)
+	case=$(cd "$BATS_TEST_DIRNAME/../.." && readlink -f "$case") && [ -d "$case" ] ||
+		skip "sops-real not present"
 	cat "$case/key.txt" >> "$T/key.txt"
 	cp "$case/04-test-secrets-mac-only.yaml" secrets/s.yaml
 	GITSEAL_KEEP_FILE_RULE=1 git add -A
