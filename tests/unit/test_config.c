@@ -16,6 +16,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "gitseal/sops_format.h"
+#include "shared_data.h"
 
 static int setup(void **state)
 {
@@ -194,14 +195,12 @@ static void test_no_match_and_errors(void **state)
 static void test_functional_tests_sample(void **state)
 {
 	char path[1024];
-	const char *shared = getenv("GITSEAL_SHARED");
 	struct sops_config *c = NULL;
 	const struct sops_rule *r;
 
 	(void)state;
-	snprintf(path, sizeof(path),
-		 "%s/testdata/sops/getsops-sops/functional-tests/functional-tests.sops-config.yaml",
-		 shared ? shared : "../shared");
+	shared_data_path(path, sizeof(path),
+			 "testdata/sops/getsops-sops/functional-tests/functional-tests.sops-config.yaml");
 	assert_int_equal(sops_config_load(path, &c), 0);
 	assert_int_equal(c->rule_count, 6);
 	assert_int_equal(c->rules[0].group_count, 2);

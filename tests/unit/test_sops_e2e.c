@@ -17,17 +17,15 @@
 #include "gitseal/sops.h"
 #include "gitseal/store.h"
 #include "../../src/sops/sops_int.h"
+#include "shared_data.h"
 
 static char *fixture(const char *rel)
 {
 	static char path[4][1024];
 	static int slot;
-	const char *shared = getenv("GITSEAL_SHARED");
 
 	slot = (slot + 1) % 4;
-	snprintf(path[slot], sizeof(path[slot]), "%s/testdata/sops/%s", shared ? shared : "../shared",
-		 rel);
-	return path[slot];
+	return shared_data_path(path[slot], sizeof(path[slot]), "testdata/sops/%s", rel);
 }
 
 static void read_file(const char *path, struct gs_buf *b)

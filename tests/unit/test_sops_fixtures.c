@@ -13,6 +13,7 @@
 #include "gitseal/error.h"
 #include "gitseal/io.h"
 #include "../../src/sops/sops_int.h"
+#include "shared_data.h"
 
 /* ---- a minimal YAML block reader, enough for the fixtures' shape ---- */
 
@@ -114,10 +115,8 @@ static struct doc_node *parse_block(struct doc *d, const struct lines *l, size_t
 static char *fixture_path(const char *rel)
 {
 	static char path[1024];
-	const char *shared = getenv("GITSEAL_SHARED");
 
-	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", rel);
-	return path;
+	return shared_data_path(path, sizeof(path), "testdata/sops/%s", rel);
 }
 
 static void load_fixture(const char *rel, struct doc *d)

@@ -4,6 +4,7 @@
 #include "gitseal/io.h"
 #include "../../src/sops/sops_int.h"
 #include "../../src/store/store_int.h"
+#include "shared_data.h"
 
 static void hex_key(const char *hex, uint8_t key[SOPS_DATA_KEY_SIZE])
 {
@@ -18,10 +19,9 @@ static void hex_key(const char *hex, uint8_t key[SOPS_DATA_KEY_SIZE])
 static void load_fixture(const char *rel, enum doc_format f, struct doc *d)
 {
 	char path[1024];
-	const char *shared = getenv("GITSEAL_SHARED");
 	struct gs_buf text;
 
-	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", rel);
+	shared_data_path(path, sizeof(path), "testdata/sops/%s", rel);
 	gs_buf_init(&text, false);
 	assert_int_equal(gs_read_file(path, &text, 1 << 20), 0);
 	doc_init(d, f);

@@ -4,6 +4,7 @@
 #include "test_store_util.h"
 #include "gitseal/io.h"
 #include "../../src/sops/sops_int.h"
+#include "shared_data.h"
 
 static void hex_key(const char *hex, uint8_t key[SOPS_DATA_KEY_SIZE])
 {
@@ -18,10 +19,9 @@ static void hex_key(const char *hex, uint8_t key[SOPS_DATA_KEY_SIZE])
 static void load_fixture(const char *rel, struct doc *d)
 {
 	char path[1024];
-	const char *shared = getenv("GITSEAL_SHARED");
 	struct gs_buf text;
 
-	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", rel);
+	shared_data_path(path, sizeof(path), "testdata/sops/%s", rel);
 	gs_buf_init(&text, false);
 	assert_int_equal(gs_read_file(path, &text, 1 << 20), 0);
 	doc_init(d, DOC_FORMAT_INI);
@@ -396,13 +396,12 @@ static void test_metadata_layout(void **state)
 	struct gs_buf out, src;
 	struct doc_node *meta;
 	char path[1024];
-	const char *shared = getenv("GITSEAL_SHARED");
 
 	(void)state;
 	load_fixture(enc_ini, &d);
 	/* unchanged: byte for byte */
 	emit_ok(&d, DOC_FORMAT_INI, 0, &out);
-	snprintf(path, sizeof(path), "%s/testdata/sops/%s", shared ? shared : "../shared", enc_ini);
+	shared_data_path(path, sizeof(path), "testdata/sops/%s", enc_ini);
 	gs_buf_init(&src, false);
 	assert_int_equal(gs_read_file(path, &src, 1 << 20), 0);
 	assert_int_equal(out.len, src.len);

@@ -1,4 +1,5 @@
 #include "test_store_util.h"
+#include "shared_data.h"
 
 static const char *const roundtrip_inputs[] = {
 	"{\n\t\"foo\": \"bar\"\n}\n",
@@ -155,7 +156,6 @@ static void test_fresh_layout(void **state)
 
 static void test_fresh_matches_sops(void **state)
 {
-	const char *shared = getenv("GITSEAL_SHARED");
 	char path[4096];
 	static char buf[65536];
 	struct doc d, fresh;
@@ -164,8 +164,7 @@ static void test_fresh_matches_sops(void **state)
 	size_t n;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/testdata/sops/getsops-sops/functional-tests/res/format.enc.json",
-		 shared ? shared : "../shared");
+	shared_data_path(path, sizeof(path), "testdata/sops/getsops-sops/functional-tests/res/format.enc.json");
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);

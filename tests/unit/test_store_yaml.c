@@ -6,6 +6,7 @@
  * stores share is tests/unit/test_store_table.c. */
 #include "test_store_util.h"
 #include "../../src/store/yaml_int.h"
+#include "shared_data.h"
 
 /* ---- helpers ---- */
 
@@ -1928,7 +1929,6 @@ static void test_alias_of_a_key(void **state)
 
 static void test_fresh_matches_sops(void **state)
 {
-	const char *shared = getenv("GITSEAL_SHARED");
 	char path[4096];
 	struct doc d, fresh;
 	struct gs_buf out;
@@ -1937,8 +1937,7 @@ static void test_fresh_matches_sops(void **state)
 	size_t n;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/testdata/sops/reconstructed/k8s-secret.enc.yaml",
-		 shared ? shared : "../shared");
+	shared_data_path(path, sizeof(path), "testdata/sops/reconstructed/k8s-secret.enc.yaml");
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
