@@ -35,7 +35,8 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -n "${FX_TMP:-}" ] && rm -rf "$FX_TMP"
+	# no FX_TMP where setup_file found no fixtures (a clone made elsewhere)
+	if [ -n "${FX_TMP:-}" ]; then rm -rf "$FX_TMP"; fi
 }
 
 setup() {
